@@ -1,0 +1,210 @@
+"""In-process steady-state workloads: W1, W2, W3 and the call overhead.
+
+Every implementation is compiled (and warmed up) first, its result checked against numpy's
+float64 reference, and only then timed; compile time is never part of these figures.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+
+import numpy as np
+
+import workloads as W
+from backends import fncache_flags, get_fncache, get_numba, get_numexpr, get_pytensor
+from timing import Cell, Row, measure
+
+
+def _timed_cell(setup, ref, dtype, cfg, *, number=None, min_repeat_time=None):
+    """setup() -> (stmt, env[, ctx_factory]); check once, then time. Never raises."""
+    try:
+        got = setup()
+        stmt, env = got[0], got[1]
+        ctx = got[2] if len(got) > 2 else contextlib.nullcontext
+        with ctx():
+            err = W.check(eval(stmt, env), ref, dtype)   # noqa: S307 - our own statement
+            t = measure(stmt, env, repeats=cfg.repeats, warmup=1, number=number,
+                        min_repeat_time=min_repeat_time or cfg.min_repeat_time)
+        return Cell.ok(t.min, t.median, number=t.number, repeats=t.repeats,
+                       max_rel_err=err, stmt=stmt)
+    except Exception as e:  # noqa: BLE001 - a failing implementation empties its cell only
+        return Cell.from_exception(e)
+
+
+# ---- setups per implementation -----------------------------------------------------------
+
+def _fncache(graph, args, threads=None, trust=False, stmt=None):
+    """threads=None: leave config.threads at its default (what a user gets)."""
+    def setup():
+        fc, ft = get_fncache()
+        flags = {} if threads is None else {"threads": threads}
+        with fncache_flags(fc, **flags):
+            ins, out = graph(ft)
+            f = fc.function(ins, out)
+        if trust:
+            f(*args)                      # exact dtypes: the caller's promise holds
+            f.trust_input = True
+        env = {"f": f, **{f"a{i}": a for i, a in enumerate(args)}}
+        call = stmt or "f(" + ", ".join(f"a{i}" for i in range(len(args))) + ")"
+        return call, env, lambda: fncache_flags(fc, **flags)
+    return setup
+
+
+def _pytensor(graph, args, trust=False):
+    def setup():
+        pytensor, pt, mode = get_pytensor()
+        ins, out = graph(pt)
+        f = pytensor.function(ins, out, mode=mode)
+        if trust:
+            f.trust_input = True
+        env = {"f": f, **{f"a{i}": a for i, a in enumerate(args)}}
+        return "f(" + ", ".join(f"a{i}" for i in range(len(args))) + ")", env
+    return setup
+
+
+def _numba(maker, args):
+    def setup():
+        get_numba()
+        g = maker()
+        g(*args)                          # JIT compile outside the timings
+        env = {"g": g, **{f"a{i}": a for i, a in enumerate(args)}}
+        return "g(" + ", ".join(f"a{i}" for i in range(len(args))) + ")", env
+    return setup
+
+
+def _numexpr(expr, names, args):
+    def setup():
+        ne = get_numexpr()
+        env = {"ne": ne, **dict(zip(names, args))}
+        return f"ne.evaluate({expr!r})", env
+    return setup
+
+
+def _numpy(stmt, names, args):
+    def setup():
+        return stmt, {"np": np, "W": W, **dict(zip(names, args))}
+    return setup
+
+
+# ---- workloads -----------------------------------------------------------------------------
+
+def _nlabel(n):
+    e = int(round(np.log10(n))) if n > 0 else 0
+    return f"10^{e}" if 10 ** e == n else str(n)
+
+
+def run_w1(cfg):
+    rows = []
+    ncores = os.cpu_count() or 1
+    for dtype in ("float64", "float32"):
+        args = W.w1_inputs(cfg.n, dtype)
+        ref = W.w1_ref(*args)
+        short = "f64" if dtype == "float64" else "f32"
+        graph = lambda T, d=dtype: W.w1_graph(T, d)  # noqa: E731
+        r = Row("W1", f"W1_{short}_1t", f"W1 {short} {_nlabel(cfg.n)}, 1 thread")
+        r.cells["fncache"] = _timed_cell(_fncache(graph, args, threads=1), ref, dtype, cfg)
+        r.cells["numpy"] = _timed_cell(
+            _numpy("np.exp(x) * y + np.sin(z) / (1 + x * x)", "xyz", args), ref, dtype, cfg)
+        r.cells["numexpr"] = _timed_cell(_numexpr(W.NE_W1, "xyz", args), ref, dtype, cfg)
+        r.cells["numba"] = _timed_cell(_numba(W.make_numba_w1, args), ref, dtype, cfg)
+        r.cells["pytensor"] = _timed_cell(_pytensor(graph, args), ref, dtype, cfg)
+        rows.append(r)
+
+        ra = Row("W1", f"W1_{short}_all", f"W1 {short} {_nlabel(cfg.n)}, all {ncores} cores")
+        ra.cells["fncache"] = _timed_cell(_fncache(graph, args, threads=0), ref, dtype, cfg)
+        t1, ta = r.value("fncache"), ra.value("fncache")
+        if t1 and ta:
+            ra.note = f"fncache scaling 1 thread/all = {t1 / ta:.2f}x on {ncores} cores"
+            ra.cells["fncache"].extra["scaling"] = t1 / ta
+        rows.append(ra)
+        del args, ref
+    return rows
+
+
+def run_w2(cfg):
+    args = W.w2_inputs(cfg.n)
+    ref = W.w2_ref(*args)
+    graph = W.w2_graph
+    r = Row("W2", "W2_f64", f"W2 f64 {_nlabel(cfg.n)}, 1 thread")
+    r.cells["fncache"] = _timed_cell(_fncache(graph, args, threads=1), ref, "float64", cfg)
+    r.cells["numpy"] = _timed_cell(_numpy("np.sum((x - y) ** 2)", "xy", args), ref, "float64", cfg)
+    r.cells["numexpr"] = _timed_cell(_numexpr(W.NE_W2, "xy", args), ref, "float64", cfg)
+    r.cells["numba"] = _timed_cell(_numba(W.make_numba_w2, args), ref, "float64", cfg)
+    r.cells["pytensor"] = _timed_cell(_pytensor(graph, args), ref, "float64", cfg)
+    return [r]
+
+
+def run_w3(cfg):
+    args = W.w3_inputs()
+    ref = W.w3_ref(*args)
+    graph = W.w3_graph
+    names = ("X", "w", "b", "t")
+    m, k = W.W3_SHAPE
+    r = Row("W3", "W3_f64", f"W3 logreg loss X {m}x{k}, 1 thread")
+    r.cells["fncache"] = _timed_cell(_fncache(graph, args, threads=1), ref, "float64", cfg)
+    r.cells["numpy"] = _timed_cell(_numpy("W.w3_numpy(X, w, b, t)", names, args), ref,
+                                   "float64", cfg)
+
+    def ne_setup():
+        ne = get_numexpr()
+        return "W.w3_numexpr(ne, X, w, b, t)", {"W": W, "ne": ne, **dict(zip(names, args))}
+    r.cells["numexpr"] = _timed_cell(ne_setup, ref, "float64", cfg)
+    r.cells["numba"] = _timed_cell(_numba(W.make_numba_w3, args), ref, "float64", cfg)
+    r.cells["pytensor"] = _timed_cell(_pytensor(graph, args), ref, "float64", cfg)
+    r.note = "numexpr column: numpy X@w, numexpr for the rest; BLAS threads left at default"
+    return [r]
+
+
+def run_overhead(cfg):
+    """µs per call of W1 on 1-element float64 arrays (min over repeats of many calls)."""
+    args = W.w1_inputs(1, "float64")
+    ref = W.w1_ref(*args)
+    graph = W.w1_graph
+    cfg_o = cfg.overhead()
+    rows = []
+
+    numba_cell = _timed_cell(_numba(W.make_numba_w1, args), ref, "float64", cfg_o)
+
+    r = Row("overhead", "overhead_default", "call overhead W1 1 elem, default call")
+    r.cells["fncache"] = _timed_cell(_fncache(graph, args), ref, "float64", cfg_o)
+    r.cells["numpy"] = _timed_cell(
+        _numpy("np.exp(x) * y + np.sin(z) / (1 + x * x)", "xyz", args), ref, "float64", cfg_o)
+    r.cells["numexpr"] = _timed_cell(_numexpr(W.NE_W1, "xyz", args), ref, "float64", cfg_o)
+    r.cells["numba"] = numba_cell
+    r.cells["pytensor"] = _timed_cell(_pytensor(graph, args), ref, "float64", cfg_o)
+    rows.append(r)
+
+    r = Row("overhead", "overhead_trust", "call overhead, trust_input (numba: default)")
+    r.cells["fncache"] = _timed_cell(_fncache(graph, args, trust=True), ref, "float64", cfg_o)
+    r.cells["numba"] = numba_cell
+    r.cells["pytensor"] = _timed_cell(_pytensor(graph, args, trust=True), ref, "float64", cfg_o)
+    rows.append(r)
+
+    r = Row("overhead", "overhead_fn", "call overhead, f.fn() (pytensor: f.vm())")
+    r.cells["fncache"] = _timed_cell(_fncache(graph, args, trust=True, stmt="f.fn()"),
+                                     ref, "float64", cfg_o)
+    r.cells["numba"] = numba_cell
+
+    def pt_vm_setup():
+        pytensor, pt, mode = get_pytensor()
+        ins, out = graph(pt)
+        f = pytensor.function(ins, out, mode=mode)
+        f(*args)
+        # PyTensor 3 clears input storage after each f(...): fill it once for f.vm()
+        for container, a in zip(f.input_storage, args):
+            container.storage[0] = a
+        return "f.vm()", {"f": f}
+    r.cells["pytensor"] = _timed_cell(pt_vm_setup, ref, "float64", cfg_o)
+    rows.append(r)
+
+    n_calls = 10_000
+    r = Row("overhead", "overhead_fn_ncalls", f"per call inside f.fn(n_calls={n_calls})")
+    r.cells["fncache"] = _timed_cell(
+        _fncache(graph, args, trust=True, stmt=f"f.fn(n_calls={n_calls})"), ref, "float64",
+        cfg_o, number=1)
+    c = r.cells["fncache"]
+    if c.status == "ok":
+        c.value /= n_calls
+        c.median /= n_calls
+    rows.append(r)
+    return rows

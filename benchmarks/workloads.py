@@ -1,0 +1,192 @@
+"""The workloads of issues 2/3/4, written once for every implementation.
+
+This module imports only numpy at the top, so fresh child processes can import it without
+skewing their timings; each implementation's builder imports its library itself.
+
+W1  exp(x)*y + sin(z)/(1+x*x)                    elementwise, float64 and float32
+W2  sum((x-y)**2)                                 fused reduction
+W3  mean(-t*log(p)-(1-t)*log(1-p)), p=sigmoid(X@w+b)   logistic-regression loss
+"""
+from __future__ import annotations
+
+import numpy as np
+
+W1_TEXT = "exp(x)*y + sin(z)/(1+x*x)"
+W2_TEXT = "sum((x-y)**2)"
+W3_TEXT = "mean(-t*log(p)-(1-t)*log(1-p)), p=sigmoid(X@w+b)"
+W3_SHAPE = (1000, 100)
+
+# ----------------------------------------------------------------------------------------
+# data
+
+
+def w1_inputs(n, dtype="float64", seed=0):
+    rng = np.random.default_rng(seed)
+    return tuple(rng.standard_normal(n).astype(dtype) for _ in range(3))
+
+
+def w2_inputs(n, dtype="float64", seed=1):
+    rng = np.random.default_rng(seed)
+    return tuple(rng.standard_normal(n).astype(dtype) for _ in range(2))
+
+
+def w3_inputs(shape=W3_SHAPE, seed=2):
+    rng = np.random.default_rng(seed)
+    m, k = shape
+    X = rng.standard_normal((m, k))
+    w = rng.standard_normal(k) * 0.1
+    b = np.float64(0.1)
+    t = rng.integers(0, 2, m).astype(np.float64)
+    return X, w, b, t
+
+
+# ----------------------------------------------------------------------------------------
+# numpy: the reference and a competitor
+
+
+def w1_numpy(x, y, z):
+    return np.exp(x) * y + np.sin(z) / (1 + x * x)
+
+
+def w2_numpy(x, y):
+    return np.sum((x - y) ** 2)
+
+
+def w3_numpy(X, w, b, t):
+    p = 1.0 / (1.0 + np.exp(-(X @ w + b)))
+    return np.mean(-t * np.log(p) - (1 - t) * np.log(1 - p))
+
+
+def w1_ref(x, y, z):
+    """float64 reference (also for float32 inputs)."""
+    return w1_numpy(x.astype(np.float64), y.astype(np.float64), z.astype(np.float64))
+
+
+def w2_ref(x, y):
+    return w2_numpy(x.astype(np.float64), y.astype(np.float64))
+
+
+def w3_ref(X, w, b, t):
+    return w3_numpy(X, w, b, t)
+
+
+def check(result, ref, dtype="float64"):
+    """Raise WrongResult unless ``result`` matches the float64 reference ``ref``.
+
+    Returns the max relative error (for the JSON record).  Array outputs must also have
+    numpy's output dtype; a scalar result may come back as a 0-d array or a number.
+    """
+    from timing import WrongResult
+
+    ref = np.asarray(ref)
+    if result is None:
+        raise WrongResult("returned None")
+    if isinstance(result, (list, tuple)) and len(result) == 1:
+        result = result[0]
+    res = np.asarray(result)
+    if ref.ndim > 0:
+        if res.shape != ref.shape:
+            raise WrongResult(f"shape {res.shape} != {ref.shape}")
+        if res.dtype != np.dtype(dtype):
+            raise WrongResult(f"dtype {res.dtype} != numpy's {np.dtype(dtype)}")
+    elif res.size != 1:
+        raise WrongResult(f"expected a scalar, got shape {res.shape}")
+    res = res.reshape(ref.shape).astype(np.float64)
+    if np.dtype(dtype) == np.float32:
+        rtol, atol = 2e-5, 1e-6
+    else:
+        rtol, atol = 1e-7, 1e-12
+    if not np.allclose(res, ref, rtol=rtol, atol=atol, equal_nan=True):
+        bad = ~np.isclose(res, ref, rtol=rtol, atol=atol, equal_nan=True)
+        i = int(np.argmax(bad.ravel()))
+        raise WrongResult(f"wrong: {int(bad.sum())} elements off, e.g. "
+                          f"{res.ravel()[i]!r} vs {ref.ravel()[i]!r}")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = np.abs(res - ref) / np.maximum(np.abs(ref), np.finfo(np.float64).tiny)
+    return float(np.nanmax(rel)) if rel.size else 0.0
+
+
+# ----------------------------------------------------------------------------------------
+# numexpr (1 thread: backends.get_numexpr sets it)
+
+NE_W1 = "exp(x)*y + sin(z)/(1+x*x)"
+NE_W2 = "sum((x-y)**2)"
+
+
+def w3_numexpr(ne, X, w, b, t):
+    """numexpr has no matmul: numpy's X@w (BLAS), then numexpr for the rest."""
+    z = X @ w + b   # noqa: F841 - used by name inside the expressions
+    p = ne.evaluate("1/(1+exp(-z))")  # noqa: F841
+    return ne.evaluate("sum(-t*log(p)-(1-t)*log(1-p))") / t.shape[0]
+
+
+# ----------------------------------------------------------------------------------------
+# numba: @njit, explicit loops (its fastest idiomatic form), serial, no fastmath
+
+
+def make_numba_w1():
+    from numba import njit
+
+    @njit
+    def w1(x, y, z):
+        out = np.empty_like(x)
+        for i in range(x.shape[0]):
+            out[i] = np.exp(x[i]) * y[i] + np.sin(z[i]) / (1 + x[i] * x[i])
+        return out
+    return w1
+
+
+def make_numba_w2():
+    from numba import njit
+
+    @njit
+    def w2(x, y):
+        acc = 0.0
+        for i in range(x.shape[0]):
+            d = x[i] - y[i]
+            acc += d * d
+        return acc
+    return w2
+
+
+def make_numba_w3():
+    from numba import njit
+
+    @njit
+    def w3(X, w, b, t):
+        z = np.dot(X, w)
+        acc = 0.0
+        for i in range(z.shape[0]):
+            p = 1.0 / (1.0 + np.exp(-(z[i] + b)))
+            acc += -t[i] * np.log(p) - (1.0 - t[i]) * np.log(1.0 - p)
+        return acc / z.shape[0]
+    return w3
+
+
+# ----------------------------------------------------------------------------------------
+# symbolic graphs: fncache (ft) and PyTensor (pt) share the Theano spelling
+
+
+def w1_graph(T, dtype="float64"):
+    x, y, z = (T.vector(n, dtype=dtype) for n in "xyz")
+    return [x, y, z], T.exp(x) * y + T.sin(z) / (1 + x * x)
+
+
+def w2_graph(T, dtype="float64"):
+    x, y = (T.vector(n, dtype=dtype) for n in "xy")
+    return [x, y], T.sum((x - y) ** 2)
+
+
+def w3_graph(T):
+    X = T.matrix("X", dtype="float64")
+    w = T.vector("w", dtype="float64")
+    b = T.scalar("b", dtype="float64")
+    t = T.vector("t", dtype="float64")
+    p = T.sigmoid(X @ w + b)
+    return [X, w, b, t], T.mean(-t * T.log(p) - (1 - t) * T.log(1 - p))
+
+
+def filler_graph(T, i):
+    """The i-th of many small distinct functions used to grow a cache (issue 3)."""
+    x = T.vector("x", dtype="float64")
+    return [x], T.sin(x) * (1000.5 + i) + x

@@ -1,0 +1,129 @@
+"""Ship entries between compiledirs as one tar archive, verified again on the receiving side.
+
+The archive holds ``fncache-bundle.json`` (format, origin, the list of entries) and
+``entries/<digest>/<file>`` members.  Import never trusts the archive: members are streamed (no
+``extractall``, so no path traversal or links), each entry is staged, checked against its own
+``meta.json`` exactly as a lookup would (checksums, the digest recomputed from its components,
+the HMAC when a signing key is set) and only then published with the usual atomic rename.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Any, Iterable
+
+from .entry import META, Damaged, is_digest, publish, read_entry, stage, valid_file_name
+from .perms import Layout
+
+__all__ = ["export_entries", "import_entries"]
+
+log = logging.getLogger("fncache.cache")
+
+MANIFEST = "fncache-bundle.json"
+FORMAT = 1
+
+
+def _tar_mode(path: Path, write: bool) -> str:
+    name = path.name
+    comp = "gz" if name.endswith((".tar.gz", ".tgz")) else "xz" if name.endswith(".tar.xz") else \
+        "bz2" if name.endswith(".tar.bz2") else ""
+    return ("w:" if write else "r:") + (comp or ("" if write else "*"))
+
+
+def export_entries(layout: Layout, path: Path, digests: Iterable[str], host: str) -> dict[str, Any]:
+    """Write the verified entries among ``digests`` into one archive (atomically); damaged ones are skipped."""
+    import io
+    import tarfile
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
+    exported, skipped, size = [], [], 0
+    try:
+        with tarfile.open(tmp, _tar_mode(path, write=True)) as tar:
+            for digest in digests:
+                try:
+                    found = read_entry(layout.entry_dir(digest), digest, None, touch=False)
+                except Damaged as e:
+                    skipped.append({"key": digest, "reason": str(e)})
+                    continue
+                if found is None:
+                    skipped.append({"key": digest, "reason": "no such entry"})
+                    continue
+                entry = found[0]
+                for name in [*entry.files, META]:
+                    src = entry.path / name
+                    tar.add(str(src), arcname=f"entries/{digest}/{name}", recursive=False)
+                    size += src.stat().st_size
+                exported.append(digest)
+            manifest = json.dumps({"format": FORMAT, "host": host, "created": time.time(),
+                                   "entries": exported}, indent=1).encode()
+            info = tarfile.TarInfo(MANIFEST)
+            info.size, info.mtime, info.mode = len(manifest), int(time.time()), 0o644
+            tar.addfile(info, io.BytesIO(manifest))
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return {"path": str(path), "exported": exported, "skipped": skipped, "size": size}
+
+
+def import_entries(layout: Layout, path: Path, host: str) -> dict[str, Any]:
+    """Import every entry of an archive made by :func:`export_entries` that verifies; report the rest."""
+    import tarfile
+    from ..errors import CacheError
+    staged: dict[str, Path] = {}
+    bad: list[dict[str, str]] = []
+    manifest: dict[str, Any] | None = None
+    work = stage(layout, host)
+    try:
+        try:
+            tar = tarfile.open(path, _tar_mode(Path(path), write=False))
+        except (OSError, tarfile.TarError) as e:
+            raise CacheError(f"cannot read cache archive {path}: {e}") from None
+        with tar:
+            for member in tar:
+                if member.name == MANIFEST and member.isfile() and member.size < 1 << 24:
+                    try:
+                        manifest = json.loads(tar.extractfile(member).read())  # type: ignore[union-attr]
+                    except ValueError:
+                        raise CacheError(f"{path}: unreadable {MANIFEST}") from None
+                    continue
+                parts = member.name.split("/")
+                if (len(parts) != 3 or parts[0] != "entries" or not is_digest(parts[1])
+                        or not (valid_file_name(parts[2]) or parts[2] == META) or not member.isfile()):
+                    bad.append({"key": member.name, "reason": "unexpected archive member (skipped)"})
+                    continue
+                d = staged.get(parts[1])
+                if d is None:
+                    d = staged[parts[1]] = work / parts[1]
+                    d.mkdir()
+                    if layout.dir_mode is not None:
+                        os.chmod(d, layout.dir_mode)
+                src = tar.extractfile(member)
+                with open(d / parts[2], "wb") as out:
+                    shutil.copyfileobj(src, out)  # type: ignore[misc]
+                    if layout.file_mode is not None:
+                        os.fchmod(out.fileno(), layout.file_mode)
+        if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+            raise CacheError(f"{path} is not an fncache cache archive (format {FORMAT})")
+        imported, skipped, nbytes = [], [], 0
+        for digest, d in staged.items():
+            try:
+                found = read_entry(d, digest, None, touch=False)
+                if found is None:
+                    raise Damaged("entry directory vanished")
+            except Damaged as e:
+                bad.append({"key": digest, "reason": str(e)})
+                continue
+            final = layout.entry_dir(digest)
+            size = sum(f.stat().st_size for f in d.iterdir())
+            if final.exists() or not publish(d, final, layout):
+                skipped.append(digest)
+            else:
+                imported.append(digest)
+                nbytes += size
+        return {"path": str(path), "imported": imported, "skipped": skipped, "bad": bad,
+                "origin": manifest.get("host"), "bytes": nbytes}
+    finally:
+        shutil.rmtree(work, ignore_errors=True)

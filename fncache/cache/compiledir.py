@@ -1,0 +1,363 @@
+"""The compiledir: one cache shared by every process and host (SPEC §6, §8; issue 3).
+
+Layout under the root (see the modules named for each part)::
+
+    entries/<d[:2]>/<digest>/   published entries: files + meta.json        (entry.py)
+    tmp/<host>.<pid>.<rand>/    private staging of in-flight builds          (entry.py, janitor.py)
+    locks/<d[:2]>/<digest>.*    per-key build locks and holder records       (locks.py)
+    stats/<host>.<day>.log      append-only usage events, folded daily       (stats.py)
+    size.json                   running total for the size cap               (evict.py)
+    quarantine/ trash/ failed/  set aside, being deleted, failed compiles     (janitor.py)
+    hosts/<host>.json           this host's detected march and compiler      (build/march.py)
+
+A lookup is O(1): it opens the entry's directory by its digest and verifies the entry; nothing
+is listed and no lock is taken.  Only a miss takes the key's lock.
+"""
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping
+
+from ..config import config, parse_size
+from ..errors import CacheError
+from . import evict
+from .entry import Damaged, Entry, is_digest, publish, quarantine, read_entry, remove_dir, seal, stage, \
+    valid_file_name
+from .janitor import Janitor
+from .keys import CacheKey
+from .locks import KeyLock, lock_mode_for, unlock_all
+from .perms import Layout, layout_for
+from .stats import StatsLog, read_totals
+
+__all__ = ["Compiledir", "Entry", "parse_age"]
+
+_AGE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def parse_age(value: float | int | str) -> float:
+    """Seconds from a number or ``"30d"``, ``"12h"``, ``"15m"``, ``"45s"``, ``"2w"``."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if value < 0:
+            raise ValueError(f"an age must be >= 0, got {value!r}")
+        return float(value)
+    m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([smhdw]?)\s*", str(value).lower())
+    if not m:
+        raise ValueError(f"expected an age such as '30d', '12h' or a number of seconds, got {value!r}")
+    return float(m.group(1)) * _AGE_UNITS.get(m.group(2) or "s", 1)
+
+
+def _host() -> str:
+    return os.uname().nodename or "localhost"
+
+
+class _Root:
+    """Per-process state of one compiledir path: layout, stats appender, janitor."""
+
+    def __init__(self, layout: Layout):
+        self.layout = layout
+        self.host = _host()
+        self.stats = StatsLog(layout, self.host)
+        self.janitor = Janitor(layout, self.host)
+
+
+_roots: dict[tuple[str, bool], _Root] = {}
+_roots_lock = threading.Lock()
+
+
+def _entry_dict(s: evict.EntryStat, hits: Mapping[str, int], *, full: bool = False) -> dict[str, Any]:
+    meta = s.meta or {}
+    out = {"key": s.digest, "kind": meta.get("kind"), "size": s.size, "created": meta.get("created"),
+           "last_used": s.last_used, "hits": hits.get(s.digest, 0), "host": meta.get("host"),
+           "march": meta.get("march"), "compile_seconds": meta.get("compile_seconds"),
+           "components": meta.get("components", {}), "files": sorted(meta.get("files", {})),
+           "path": str(s.path)}
+    if full:
+        out["meta"] = meta
+    return out
+
+
+class Compiledir:
+    """A compiledir. ``Compiledir()`` follows ``config.compiledir``; ``Compiledir(path)`` is fixed.
+
+    Constructing one touches no disk; the directory is created (0o700) or its permissions
+    checked on first use.
+    """
+
+    def __init__(self, path: str | os.PathLike[str] | None = None):
+        self._fixed = Path(os.path.abspath(os.path.expanduser(os.fspath(path)))) if path is not None else None
+
+    @property
+    def path(self) -> Path:
+        return self._fixed if self._fixed is not None else Path(config.compiledir)
+
+    def __repr__(self) -> str:
+        return f"Compiledir({str(self.path)!r})"
+
+    def _root(self) -> _Root:
+        memo = (str(self.path), bool(config.allow_shared_compiledir))
+        root = _roots.get(memo)
+        if root is None:
+            with _roots_lock:
+                root = _roots.get(memo)
+                if root is None:
+                    root = _roots[memo] = _Root(layout_for(memo[0]))
+        return root
+
+    # -- lookup and build ---------------------------------------------------------------------
+
+    def _lookup(self, root: _Root, key: CacheKey) -> Entry | None:
+        path = root.layout.entry_dir(key.digest)
+        try:
+            found = read_entry(path, key.digest, key, touch=True)
+        except Damaged as e:
+            quarantine(path, str(e), root.layout, expected_ino=e.ino)
+            return None
+        return found[0] if found is not None else None
+
+    def get(self, key: CacheKey) -> Entry | None:
+        """The verified entry of ``key`` or None; damaged entries are logged and moved aside. O(1)."""
+        root = self._root()
+        entry = self._lookup(root, key)
+        if entry is None:
+            root.stats.record("miss", key.kind, key.digest)
+        else:
+            saved = entry.meta.get("compile_seconds", 0.0)
+            root.stats.record("hit", key.kind, key.digest, saved if isinstance(saved, (int, float)) else 0.0)
+        return entry
+
+    def get_or_build(self, key: CacheKey, build: Callable[[Path], Mapping[str, Any] | None]) -> Entry:
+        """The entry of ``key``, built once across all processes if missing.
+
+        ``build(staging_dir)`` writes plain files into the private ``staging_dir`` and returns
+        extra metadata (``compile_seconds`` is measured when it does not say).  Only the process
+        holding the key's lock builds; the others wait, then load its entry.
+        """
+        entry = self.get(key)
+        if entry is not None:
+            return entry
+        root = self._root()
+        root.janitor.maybe_run()
+        with KeyLock(root.layout, key.digest, key.kind) as lock:
+            entry = self._lookup(root, key)
+            if entry is not None:  # built by the process we waited for
+                lock.discard()
+                return entry
+            staging = stage(root.layout, root.host)
+            try:
+                t0 = time.perf_counter()
+                extra = dict(build(staging) or {})
+                extra.setdefault("compile_seconds", time.perf_counter() - t0)
+                entry, nbytes = self._publish(root, key, staging, extra)
+            finally:
+                if staging.exists():
+                    remove_dir(staging, root.layout)
+            lock.discard()
+        root.stats.record("compile", key.kind, key.digest, float(extra["compile_seconds"]))
+        evict.note_added(root.layout, nbytes, config.cache_max_size)
+        return entry
+
+    def _publish(self, root: _Root, key: CacheKey, staging: Path, extra: dict[str, Any]) -> tuple[Entry, int]:
+        from ..build.march import host_platform_tag
+        meta, nbytes = seal(staging, key, extra, root.layout, host=root.host, platform=host_platform_tag())
+        final = root.layout.entry_dir(key.digest)
+        if publish(staging, final, root.layout):
+            return Entry(key, final, meta), nbytes
+        found = self._lookup(root, key)  # another writer published first (lease overlap, put_bytes)
+        if found is None:
+            raise CacheError(f"entry {key.digest[:16]} was published by another process but cannot be read")
+        return found, 0
+
+    def put_bytes(self, key: CacheKey, files: Mapping[str, bytes], meta: Mapping[str, Any]) -> Entry:
+        """Publish a small entry from bytes (function entries, imports); no lock: equal keys mean equal content."""
+        root = self._root()
+        bad = [n for n in files if not valid_file_name(n)]
+        if bad or not files:
+            raise ValueError(f"put_bytes: need at least one file with a plain name; bad names: {bad}")
+        staging = stage(root.layout, root.host)
+        try:
+            for name, data in files.items():
+                with open(staging / name, "wb") as f:
+                    f.write(data)
+            extra = dict(meta)
+            entry, nbytes = self._publish(root, key, staging, extra)
+        finally:
+            if staging.exists():
+                remove_dir(staging, root.layout)
+        if nbytes:
+            secs = extra.get("compile_seconds", 0.0)
+            root.stats.record("compile", key.kind, key.digest, secs if isinstance(secs, (int, float)) else 0.0)
+            evict.note_added(root.layout, nbytes, config.cache_max_size)
+        return entry
+
+    # -- maintenance (SPEC §6) ---------------------------------------------------------------
+
+    def info(self) -> dict[str, Any]:
+        """Path, host, platform, march, entry count, size and counters summed over every process."""
+        from ..build.march import host_march_flags, host_platform_tag
+        root = self._root()
+        scanned = [s for s in evict.scan(root.layout) if is_digest(s.digest)]
+        totals = read_totals(root.layout)
+        try:
+            march = " ".join(host_march_flags())
+        except Exception as e:  # info must work even when the compiler is broken
+            march = f"unknown ({e})"
+        return {"path": str(root.layout.root), "entries": len(scanned), "size": sum(s.size for s in scanned),
+                "hits": int(totals.total("hits")), "misses": int(totals.total("misses")),
+                "compiles": int(totals.total("compiles")),
+                "compile_seconds": totals.total("compile_seconds"),
+                "saved_seconds": totals.total("saved_seconds"),
+                "host": root.host, "platform": host_platform_tag(), "march": march,
+                "max_size": config.cache_max_size, "lock_mode": lock_mode_for(root.layout.root),
+                "signed": bool(config.signing_key)}
+
+    def entries(self) -> list[dict[str, Any]]:
+        """One dict per entry: key, kind, size, created, last_used, hits, host, march, compile_seconds, ..."""
+        root = self._root()
+        hits = read_totals(root.layout).hits_by_entry
+        return [_entry_dict(s, hits) for s in evict.scan(root.layout) if is_digest(s.digest)]
+
+    def find(self, prefix: str) -> list[dict[str, Any]]:
+        """Entries whose key starts with ``prefix`` (with their full metadata), for ``fncache show``."""
+        prefix = prefix.strip().lower()
+        if not re.fullmatch(r"[0-9a-f]+", prefix):
+            raise ValueError(f"a cache key is hexadecimal; got {prefix!r}")
+        root = self._root()
+        if len(prefix) >= 2:
+            shards = [prefix[:2]]
+        else:
+            try:
+                shards = [n for n in os.listdir(root.layout.entries) if n.startswith(prefix)]
+            except FileNotFoundError:
+                shards = []
+        hits = read_totals(root.layout).hits_by_entry
+        return [_entry_dict(s, hits, full=True) for s in evict.scan(root.layout, shards)
+                if s.digest.startswith(prefix) and is_digest(s.digest)]
+
+    def explain(self, key: CacheKey) -> dict[str, Any]:
+        """Why ``key`` misses: the stored entry of the same kind with the fewest differing components.
+
+        A diagnostic (it reads every entry's metadata), not for hot paths.
+        """
+        root = self._root()
+        if root.layout.entry_dir(key.digest).is_dir():
+            return {"key": key.digest, "found": True, "closest": key.digest, "differences": []}
+        best: tuple[int, str, list] | None = None
+        for s in evict.scan(root.layout):
+            if not s.meta or s.meta.get("kind") != key.kind or not isinstance(s.meta.get("components"), dict):
+                continue
+            try:
+                diffs = key.explain(CacheKey(key.kind, s.meta["components"]))
+            except (TypeError, ValueError):
+                continue
+            if best is None or len(diffs) < best[0]:
+                best = (len(diffs), s.digest, diffs)
+        return {"key": key.digest, "found": False, "closest": best[1] if best else None,
+                "differences": best[2] if best else []}
+
+    def purge(self, older_than: float | str | None = None, max_size: int | str | None = None,
+              all: bool = False, dry_run: bool = False) -> list[dict[str, Any]]:
+        """Remove entries: every one (``all``), those unused for ``older_than`` (seconds or ``"30d"``),
+        then least recently used ones until the cache fits ``max_size`` (bytes or ``"2GB"``).
+        Returns the removed (with ``dry_run``: the would-be removed) entries."""
+        if not all and older_than is None and max_size is None:
+            raise ValueError("purge: say what to remove: all=True, older_than=... and/or max_size=...")
+        root = self._root()
+        hits = read_totals(root.layout).hits_by_entry
+        scanned = sorted(evict.scan(root.layout), key=lambda s: s.last_used)
+        chosen: list[evict.EntryStat] = []
+        if all:
+            chosen = list(scanned)
+        else:
+            if older_than is not None:
+                cutoff = time.time() - parse_age(older_than)
+                chosen = [s for s in scanned if s.last_used < cutoff]
+            if max_size is not None:
+                limit = parse_size(max_size)
+                total = sum(s.size for s in scanned) - sum(s.size for s in chosen)
+                taken = {s.digest for s in chosen}
+                for s in scanned:
+                    if total <= limit:
+                        break
+                    if s.digest not in taken:
+                        chosen.append(s)
+                        total -= s.size
+        report = [_entry_dict(s, hits) for s in chosen]
+        if not dry_run:
+            removed = [s for s in chosen if remove_dir(s.path, root.layout)]
+            kept = [s for s in scanned if s not in chosen]
+            evict.write_size(root.layout, sum(s.size for s in kept), len(kept), time.time())
+            root.janitor.run()
+            gone = {s.digest for s in removed}
+            report = [r for r in report if r["key"] in gone]
+        return report
+
+    def verify(self, repair: bool = True) -> dict[str, Any]:
+        """Check every entry (checksums, key, HMAC); with ``repair`` remove bad ones and leftovers."""
+        root = self._root()
+        checked, bad, repaired, reasons = 0, [], [], {}
+        kept: list[evict.EntryStat] = []
+        for s in evict.scan(root.layout):
+            checked += 1
+            try:
+                if not is_digest(s.digest):
+                    raise Damaged("not an entry name")
+                if read_entry(s.path, s.digest, None, touch=False) is None:
+                    raise Damaged("not an entry directory")
+                kept.append(s)
+                continue
+            except Damaged as e:
+                reason = str(e)
+            bad.append(s.digest)
+            reasons[s.digest] = reason
+            if repair and remove_dir(s.path, root.layout):
+                repaired.append(s.digest)
+            elif not repair:
+                kept.append(s)
+        if repair:
+            evict.write_size(root.layout, sum(s.size for s in kept), len(kept), time.time())
+            root.janitor.run(clear_aside=True)
+        return {"checked": checked, "bad": bad, "repaired": repaired, "reasons": reasons}
+
+    def unlock(self, force: bool = False) -> list[dict[str, Any]]:
+        """Remove stale locks (holder dead, or a lease nobody refreshed); live ones only with ``force``."""
+        return unlock_all(self._root().layout, force=force)
+
+    def stats(self) -> dict[str, Any]:
+        """Hits, misses, compiles, compile seconds spent and saved: in total, per host and per kind."""
+        totals = read_totals(self._root().layout)
+        lookups = totals.total("hits") + totals.total("misses")
+        return {"hits": int(totals.total("hits")), "misses": int(totals.total("misses")),
+                "compiles": int(totals.total("compiles")), "compile_seconds": totals.total("compile_seconds"),
+                "saved_seconds": totals.total("saved_seconds"),
+                "hit_rate": totals.total("hits") / lookups if lookups else None,
+                "per_host": totals.per_host(), "per_kind": totals.per_kind()}
+
+    def _resolve(self, keys: Iterable[CacheKey | str] | None) -> list[str]:
+        root = self._root()
+        every = [s.digest for s in evict.scan(root.layout) if is_digest(s.digest)]
+        if keys is None:
+            return every
+        out: list[str] = []
+        for k in keys:
+            prefix = k.digest if isinstance(k, CacheKey) else str(k).lower()
+            out.extend(d for d in every if d.startswith(prefix) and d not in out)
+        return out
+
+    def export(self, path: str | os.PathLike[str], keys: Iterable[CacheKey | str] | None = None) -> dict[str, Any]:
+        """Write the given entries (keys, digests or prefixes; all when None) into one tar archive."""
+        from .bundle import export_entries
+        root = self._root()
+        return export_entries(root.layout, Path(path), self._resolve(keys), root.host)
+
+    def import_(self, path: str | os.PathLike[str]) -> dict[str, Any]:
+        """Import an archive made by :meth:`export`; every entry is verified before it is published."""
+        from .bundle import import_entries
+        root = self._root()
+        report = import_entries(root.layout, Path(path), root.host)
+        if report["bytes"]:
+            evict.note_added(root.layout, report["bytes"], config.cache_max_size)
+        return report

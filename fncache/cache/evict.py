@@ -1,0 +1,177 @@
+"""Size cap with least-recently-used eviction, without scanning the cache on every write.
+
+A running total lives in ``size.json``; each publish adds its size to it (read, add, atomic
+replace: no lock, so two simultaneous publishes can lose one addition, an undercount that the
+next scan corrects).  The cache is scanned only when the total says it is over the cap, when
+``size.json`` is missing, or once a day; an eviction then removes least recently used entries
+down to 90% of the cap, so the next scan is many writes away.  Only one process evicts at a
+time (a non-blocking lock: others skip, they do not wait).
+
+Eviction renames an entry into ``trash/`` before deleting it, so a reader holding it open keeps
+reading consistent files; entries used in the last ``RECENT_GRACE`` seconds are never evicted,
+so a process that has just verified an entry can still ``dlopen`` it by path.  Entries being
+written are in ``tmp/`` and cannot be evicted.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .entry import META, is_digest, remove_dir
+from .perms import Layout
+
+__all__ = ["EntryStat", "scan", "note_added", "note_removed", "evict_to", "RECENT_GRACE"]
+
+log = logging.getLogger("fncache.cache")
+
+RECENT_GRACE = 10.0
+RESCAN_SECONDS = 86400.0
+LOW_WATER = 0.9
+_SIZE_FILE = "size.json"
+
+
+@dataclass
+class EntryStat:
+    """What eviction and listings need of one entry: found by one stat and one small read."""
+
+    digest: str
+    path: Path
+    size: int
+    last_used: float
+    meta: dict[str, Any] | None
+
+
+def scan(layout: Layout, shards: list[str] | None = None) -> list[EntryStat]:
+    """Every published entry (or those of the given two-hex-digit shards), with size and last use.
+
+    An entry whose ``meta.json`` is missing or unreadable is listed with ``meta=None`` and the
+    size of its directory, so it can be evicted or reported by verify.
+    """
+    out = []
+    try:
+        names = shards if shards is not None else sorted(os.listdir(layout.entries))
+    except FileNotFoundError:
+        return out
+    for shard in names:
+        base = layout.entries / shard
+        try:
+            digests = sorted(os.listdir(base))
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        for digest in digests:
+            path = base / digest
+            try:
+                st = os.stat(path / META)
+                meta = json.loads((path / META).read_bytes())
+                size = int(meta["size"]) + st.st_size
+                last = st.st_mtime
+            except (OSError, ValueError, KeyError, TypeError):
+                meta, last = None, _mtime(path)
+                size = _dir_size(path)
+            out.append(EntryStat(digest, path, size, last, meta if isinstance(meta, dict) else None))
+    return out
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return os.stat(path).st_mtime
+    except OSError:
+        return 0.0
+
+
+def _dir_size(path: Path) -> int:
+    total = 0
+    try:
+        for item in os.scandir(path):
+            try:
+                total += item.stat(follow_symlinks=False).st_size
+            except OSError:
+                pass
+    except OSError:
+        pass
+    return total
+
+
+def _read_size(layout: Layout) -> dict[str, Any] | None:
+    try:
+        data = json.loads((layout.root / _SIZE_FILE).read_bytes())
+        if isinstance(data, dict) and isinstance(data.get("bytes"), int):
+            return data
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def write_size(layout: Layout, total: int, count: int, scanned: float) -> None:
+    path = layout.root / _SIZE_FILE
+    tmp = path.with_name(f".{_SIZE_FILE}.{os.getpid()}.{time.monotonic_ns()}")
+    try:
+        tmp.write_text(json.dumps({"bytes": max(0, total), "entries": max(0, count), "scanned": scanned}))
+        if layout.file_mode is not None:
+            os.chmod(tmp, layout.file_mode)
+        os.replace(tmp, path)
+    except OSError as e:
+        log.debug("cannot write %s: %s", path, e)
+        tmp.unlink(missing_ok=True)
+
+
+def _rescan(layout: Layout) -> list[EntryStat]:
+    stats = [s for s in scan(layout) if s.digest and is_digest(s.digest)]
+    write_size(layout, sum(s.size for s in stats), len(stats), time.time())
+    return stats
+
+
+def note_added(layout: Layout, nbytes: int, cap: int) -> list[EntryStat]:
+    """Account for a newly published entry; evict if that takes the cache over ``cap`` (0 = no cap)."""
+    data = _read_size(layout)
+    if data is None or time.time() - float(data.get("scanned", 0)) > RESCAN_SECONDS:
+        stats = _rescan(layout)
+        total = sum(s.size for s in stats)
+    else:
+        total = data["bytes"] + nbytes
+        write_size(layout, total, int(data.get("entries", 0)) + 1, float(data["scanned"]))
+    if cap and total > cap:
+        return evict_to(layout, int(cap * LOW_WATER))
+    return []
+
+
+def note_removed(layout: Layout, nbytes: int, count: int = 1) -> None:
+    data = _read_size(layout)
+    if data is not None:
+        write_size(layout, data["bytes"] - nbytes, int(data.get("entries", 0)) - count, float(data["scanned"]))
+
+
+def evict_to(layout: Layout, target: int) -> list[EntryStat]:
+    """Remove least recently used entries until the cache holds at most ``target`` bytes."""
+    import filelock
+    mode = {"mode": layout.file_mode} if layout.file_mode is not None else {}
+    guard = filelock.FileLock(str(layout.root / "evict.lock"), timeout=0, **mode)
+    try:
+        guard.acquire()
+    except filelock.Timeout:
+        return []  # someone else is evicting right now
+    try:
+        stats = scan(layout)
+        total = sum(s.size for s in stats)
+        removed = []
+        now = time.time()
+        for s in sorted(stats, key=lambda s: s.last_used):
+            if total <= target:
+                break
+            if now - s.last_used < RECENT_GRACE:
+                continue
+            if remove_dir(s.path, layout):
+                total -= s.size
+                removed.append(s)
+        write_size(layout, total, len(stats) - len(removed), time.time())
+        if removed:
+            log.info("fncache: evicted %d least recently used entries (%d bytes) to stay under the cap",
+                     len(removed), sum(s.size for s in removed))
+        return removed
+    finally:
+        guard.release()

@@ -1,0 +1,163 @@
+"""Every cache key component, named and hashed in one place.
+
+A key is a kind plus a flat mapping of named string components; its digest is the sha256 of
+their canonical JSON.  Keeping the components named (not pre-hashed together) is what lets
+:meth:`CacheKey.explain` say *why* a lookup missed, and having one module build them means a
+component cannot be forgotten on one path and present on another.
+
+Two levels (issue 3): a *function* key is host-independent (graph, mode, code-changing flags),
+so its hit skips the optimizer on any host; a *module* key names everything the native binary
+depends on, including this host's expanded march flags, so a host never loads code built for a
+CPU it is not.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Mapping
+
+__all__ = ["CacheKey", "module_key", "function_key", "KEY_SCHEMA"]
+
+#: Bump when the meaning of a component or the entry layout changes: old entries then simply miss.
+KEY_SCHEMA = "1"
+
+_numpy_abi: str | None = None
+_version: str | None = None
+
+
+def _canonical(kind: str, components: Mapping[str, str]) -> bytes:
+    return json.dumps({"kind": kind, "components": dict(components)}, sort_keys=True,
+                      separators=(",", ":"), ensure_ascii=True).encode()
+
+
+@dataclass(frozen=True)
+class CacheKey:
+    """A named, hashable cache key. ``digest`` is what the compiledir stores it under."""
+
+    kind: str
+    components: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.kind, str) or not self.kind or "/" in self.kind:
+            raise ValueError(f"CacheKey kind must be a non-empty string without '/', got {self.kind!r}")
+        comps = dict(self.components)
+        bad = {k: v for k, v in comps.items() if not isinstance(k, str) or not isinstance(v, str)}
+        if bad:
+            raise TypeError(f"CacheKey components must map str to str; bad items: {bad!r}")
+        object.__setattr__(self, "components", MappingProxyType(comps))
+        digest = hashlib.sha256(_canonical(self.kind, comps)).hexdigest()
+        object.__setattr__(self, "_digest", digest)
+
+    @property
+    def digest(self) -> str:
+        """sha256 hex of the canonical JSON of kind and components."""
+        return self._digest  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash(self._digest)  # type: ignore[attr-defined]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, CacheKey) and other.digest == self.digest
+
+    def explain(self, other: CacheKey) -> list[tuple[str, str | None, str | None]]:
+        """The components (``kind`` included) whose values differ: ``(name, mine, theirs)``, sorted by name."""
+        diffs = [("kind", self.kind, other.kind)] if self.kind != other.kind else []
+        for name in sorted(set(self.components) | set(other.components)):
+            mine, theirs = self.components.get(name), other.components.get(name)
+            if mine != theirs:
+                diffs.append((name, mine, theirs))
+        return diffs
+
+    def __reduce__(self) -> tuple[type[CacheKey], tuple[str, dict[str, str]]]:
+        return CacheKey, (self.kind, dict(self.components))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "components": dict(self.components)}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> CacheKey:
+        return cls(data["kind"], data["components"])
+
+    def __repr__(self) -> str:
+        return f"CacheKey({self.kind!r}, {self.digest[:16]}…)"
+
+
+def fncache_version() -> str:
+    """The fncache version: ``fncache.__version__`` when the package defines it, else the installed metadata."""
+    global _version
+    if _version is None:
+        pkg = sys.modules.get("fncache")
+        found = getattr(pkg, "__version__", None)
+        if not isinstance(found, str):
+            from importlib import metadata
+            try:
+                found = metadata.version("fncache")
+            except metadata.PackageNotFoundError:
+                found = "0+unknown"
+        _version = found
+    return _version
+
+
+def numpy_abi() -> str:
+    """numpy's C-API version and feature version: an extension built against it needs a compatible numpy."""
+    global _numpy_abi
+    if _numpy_abi is None:
+        import numpy
+        try:
+            from numpy._core._multiarray_umath import _get_ndarray_c_version
+        except ImportError:  # numpy < 2
+            from numpy.core._multiarray_umath import _get_ndarray_c_version  # type: ignore[no-redef]
+        major, minor = numpy.__version__.split(".")[:2]
+        _numpy_abi = f"capi={_get_ndarray_c_version():#x};numpy={major}.{minor}"
+    return _numpy_abi
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def module_key(kind: str, source: str, **extra: str) -> CacheKey:
+    """Key of a native module: everything the binary depends on, this host's march included.
+
+    ``extra`` adds kind-specific components (e.g. ``cuda_arch="sm_90"``, a codegen version);
+    they override nothing silently: a name that clashes with a built-in component is an error.
+    """
+    from ..build import compile_flags, compiler_id, host_march_flags, host_platform_tag, python_abi_tag
+    cid = compiler_id()
+    components = {
+        "schema": KEY_SCHEMA,
+        "fncache": fncache_version(),
+        "source_sha256": _sha256(source),
+        "compiler": cid["version"],
+        "compiler_target": cid["target"],
+        "flags": " ".join(compile_flags()),
+        "march": " ".join(host_march_flags()),
+        "numpy_abi": numpy_abi(),
+        "python_abi": python_abi_tag(),
+        "platform": host_platform_tag(),
+    }
+    clash = sorted(set(extra) & set(components))
+    if clash:
+        raise ValueError(f"module_key: extra components {clash} clash with built-in ones")
+    components.update({k: str(v) for k, v in extra.items()})
+    return CacheKey(kind, components)
+
+
+def function_key(graph_signature: str, mode_signature: str, code_flags: Mapping[str, object]) -> CacheKey:
+    """Host-independent key of a compiled function: fncache version, graph hash, mode and code flags.
+
+    No march or compiler here on purpose: the function entry is the same on every host, and the
+    native modules it needs are looked up by their own (host-specific) module keys.
+    """
+    components = {
+        "schema": KEY_SCHEMA,
+        "fncache": fncache_version(),
+        "graph_sha256": _sha256(graph_signature),
+        "mode": mode_signature,
+    }
+    for name, value in sorted(code_flags.items()):
+        components[f"flag.{name}"] = json.dumps(value, sort_keys=True, default=str)
+    return CacheKey("function", components)

@@ -1,0 +1,158 @@
+"""Who may write the compiledir, and the directory layout every other cache module uses.
+
+Anyone who can write a compiledir runs native code in every process that reads it, so a new
+compiledir is created private (0o700) and an existing one that another account could write is
+refused unless the user opted in with ``config.allow_shared_compiledir``.  When sharing is
+enabled on a group-writable root, new directories are made ``g+rwxs`` and files ``g+rw`` so the
+group keeps working in it whatever each member's umask is.
+"""
+from __future__ import annotations
+
+import os
+import stat
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..config import config
+from ..errors import CacheError
+
+__all__ = ["Layout", "layout_for", "make_dir", "chmod_file"]
+
+_SUBDIRS = ("entries", "tmp", "locks", "quarantine", "trash", "stats", "hosts", "failed")
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The paths of one compiledir, and the modes new files and directories get there.
+
+    ``dir_mode``/``file_mode`` are ``None`` for a private compiledir: inside a 0o700 root the
+    umask's modes are harmless, and not calling chmod saves a syscall per file.
+    """
+
+    root: Path
+    dir_mode: int | None
+    file_mode: int | None
+
+    @property
+    def entries(self) -> Path:
+        return self.root / "entries"
+
+    @property
+    def tmp(self) -> Path:
+        return self.root / "tmp"
+
+    @property
+    def locks(self) -> Path:
+        return self.root / "locks"
+
+    @property
+    def quarantine(self) -> Path:
+        return self.root / "quarantine"
+
+    @property
+    def trash(self) -> Path:
+        return self.root / "trash"
+
+    @property
+    def stats(self) -> Path:
+        return self.root / "stats"
+
+    @property
+    def hosts(self) -> Path:
+        return self.root / "hosts"
+
+    @property
+    def failed(self) -> Path:
+        return self.root / "failed"
+
+    def entry_dir(self, digest: str) -> Path:
+        """Where the entry of ``digest`` lives once published: two-level fan-out keeps directories small."""
+        return self.root / "entries" / digest[:2] / digest
+
+
+_layouts: dict[tuple[str, bool], Layout] = {}
+_layouts_lock = threading.Lock()
+
+
+def make_dir(path: Path, mode: int | None) -> None:
+    """Create ``path`` (parents included, within the compiledir) and apply the shared mode if any."""
+    try:
+        os.mkdir(path)
+    except FileExistsError:
+        return
+    except FileNotFoundError:
+        make_dir(path.parent, mode)
+        try:
+            os.mkdir(path)
+        except FileExistsError:
+            return
+    if mode is not None:
+        os.chmod(path, mode)
+
+
+def chmod_file(fd: int, mode: int | None) -> None:
+    """Give a file we just created the shared mode (no-op for a private compiledir)."""
+    if mode is not None:
+        os.fchmod(fd, mode)
+
+
+def _problems(path: Path, st: os.stat_result) -> list[str]:
+    out = []
+    if st.st_uid != os.geteuid():
+        out.append(f"{path} is owned by uid {st.st_uid}, not by you (uid {os.geteuid()})")
+    if st.st_mode & stat.S_IWOTH:
+        out.append(f"{path} is writable by every user (mode {stat.filemode(st.st_mode)})")
+    elif st.st_mode & stat.S_IWGRP:
+        out.append(f"{path} is writable by group id {st.st_gid} (mode {stat.filemode(st.st_mode)})")
+    return out
+
+
+def layout_for(root: str | os.PathLike[str]) -> Layout:
+    """Create (0o700) or check the compiledir at ``root`` and return its layout.
+
+    Checked once per process and path (two ``stat`` calls); raises :class:`CacheError` when the
+    directory could be written by someone else and ``config.allow_shared_compiledir`` is off.
+    """
+    root = Path(os.path.abspath(os.fspath(root)))
+    allow = bool(config.allow_shared_compiledir)
+    memo_key = (str(root), allow)
+    found = _layouts.get(memo_key)
+    if found is not None:
+        return found
+    with _layouts_lock:
+        if root.parent != root:
+            os.makedirs(root.parent, exist_ok=True)
+        try:
+            os.mkdir(root, 0o700)
+        except FileExistsError:
+            pass
+        try:
+            st = os.stat(root)
+        except OSError as e:
+            raise CacheError(f"cannot use compiledir {root}: {e}") from None
+        if not stat.S_ISDIR(st.st_mode):
+            raise CacheError(f"compiledir {root} exists and is not a directory")
+        problems = _problems(root, st)
+        entries = root / "entries"
+        try:
+            problems += _problems(entries, os.stat(entries))
+        except FileNotFoundError:
+            pass
+        if problems and not allow:
+            raise CacheError(
+                "refusing to use a compiledir that another account can write: "
+                + "; ".join(problems)
+                + ". Whoever can write it can run code in your processes. Use a private directory "
+                  "(fc.config.compiledir = ... or FNCACHE_FLAGS=compiledir=...), or, to share it on "
+                  "purpose with a group: `chgrp GROUP DIR && chmod 2770 DIR` and set "
+                  "fc.config.allow_shared_compiledir = True (ideally with signing_key, a key file "
+                  "only the group can read). See docs/cache.md.")
+        shared = bool(st.st_mode & (stat.S_IWGRP | stat.S_IWOTH))
+        dir_mode = (0o2770 if not st.st_mode & stat.S_IWOTH else 0o2777) if shared else None
+        file_mode = (0o660 if not st.st_mode & stat.S_IWOTH else 0o666) if shared else None
+        layout = Layout(root, dir_mode, file_mode)
+        for name in _SUBDIRS:
+            make_dir(root / name, dir_mode)
+        _layouts[memo_key] = layout
+        return layout

@@ -1,0 +1,353 @@
+"""C code for each kind of node. Elementwise loops and reductions are generated here (they
+are where the time goes); matrix products call numpy's BLAS-backed product; ops without a
+native version call their numpy ``perform`` from C, so every graph still links into one module.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+from ..graph.basic import Apply
+from ..graph.types import is_float, is_int
+from ..tensor.blas import Dot
+from ..tensor.elemwise import Elemwise
+from ..tensor.reduction import ArgReduce, Reduce
+from ..tensor.scalar_ops import Composite
+from ..tensor.shape_ops import DimShuffle
+from .c_types import CTYPE, TYPENUM, composite_lines
+
+__all__ = ["NodeCtx", "render_node", "PAR_MIN"]
+
+#: Loops shorter than this run on one thread (thread start-up costs more than it saves).
+PAR_MIN = 1 << 15
+
+
+@dataclass
+class NodeCtx:
+    k: int                      # node number (for error reports)
+    ins: list[str]              # C lvalues of input slots, e.g. "v[3]"
+    outs: list[str]             # C lvalues of output slots
+    keeps: list[str]            # per output: pointer to the kept buffer, or "NULL"
+    is_output: list[bool]       # per output: returned to the caller
+    perform: int = -1           # index into self->performs for Python fallbacks
+
+
+def _static_scalar(shape: Sequence[int | None]) -> bool:
+    return all(s == 1 for s in shape)
+
+
+def _has_int_pow(comp: Composite) -> bool:
+    return any(name == "pow" and is_int(dt) for name, _, dt in comp.steps)
+
+
+def _loop_inputs(node: Apply, comp: Composite, nd: int) -> tuple[list[str], list[str], list[str]]:
+    """Declarations, per-input flat loads and per-input strided loads."""
+    decls, flat, strided = [], [], []
+    for k, v in enumerate(node.inputs):
+        ct = CTYPE[comp.in_dtypes[k]]
+        decls.append(f"const {ct} *p{k} = (const {ct} *)PyArray_DATA(in_[{k}]);")
+        if _static_scalar(v.type.shape):
+            decls.append(f"const {ct} c{k} = p{k}[0];")
+            flat.append(f"c{k}")
+            strided.append(f"c{k}")
+        else:
+            flat.append(f"p{k}[i]")
+            strided.append(f"p{k}[b{k} + j * st[{k * nd + nd - 1}]]" if nd else f"p{k}[0]")
+    return decls, flat, strided
+
+
+def _flat_test(node: Apply) -> str:
+    conds = [f"(PyArray_IS_C_CONTIGUOUS(in_[{k}]) && PyArray_SIZE(in_[{k}]) == n)"
+             for k, v in enumerate(node.inputs) if not _static_scalar(v.type.shape)]
+    return " && ".join(conds) or "1"
+
+
+def _unravel(node: Apply, nd: int, extra_out: str = "") -> list[str]:
+    """Offsets of row ``o`` (all dims but the last) for each input (b<k>) and the output."""
+    ni = len(node.inputs)
+    lines = [f"npy_intp rem = o; " + " ".join(f"npy_intp b{k} = 0;" for k in range(ni))
+             + (f" npy_intp ob = 0;" if extra_out else "")]
+    lines.append(f"for (int d = {nd - 2}; d >= 0; d--) {{ npy_intp c = rem % shape[d]; "
+                 f"rem /= shape[d]; " + " ".join(f"b{k} += c * st[{k * nd} + d];"
+                                                  for k in range(ni))
+                 + (f" ob += c * {extra_out}[d];" if extra_out else "") + " }")
+    return lines
+
+
+def _prologue(node: Apply, ctx: NodeCtx, nd: int) -> list[str]:
+    ni = len(node.inputs)
+    return [
+        f"PyArrayObject *in_[{ni}] = {{{', '.join(ctx.ins)}}};",
+        f"npy_intp shape[{max(nd, 1)}], st[{max(ni * nd, 1)}];",
+        f"if (fc_broadcast({nd}, {ni}, in_, shape, st, \"{node.op}\") < 0) goto fail;",
+        "npy_intp n = 1;",
+        f"for (int d = 0; d < {nd}; d++) n *= shape[d];",
+    ]
+
+
+def _par(cond: str = "n") -> str:
+    return (f"if(parallel: {cond} >= {PAR_MIN} && self->nthreads > 1) "
+            "num_threads(self->nthreads)")
+
+
+def render_elemwise(node: Apply, ctx: NodeCtx) -> str:
+    op: Elemwise = node.op
+    comp = op.composite
+    nd = node.outputs[0].ndim
+    L = _prologue(node, ctx, nd)
+    for m, o in enumerate(node.outputs):
+        L.append(f"PyArrayObject *o{m} = NULL;")
+    for m, k in op.inplace:
+        guard = "" if not ctx.is_output[m] else " && self->allow_gc"
+        L.append(f"if (fc_reusable(in_[{k}], {nd}, shape, {TYPENUM[comp.out_dtypes[m]]}){guard})"
+                 f" {{ o{m} = in_[{k}]; Py_INCREF(o{m}); }}")
+    for m, o in enumerate(node.outputs):
+        L.append(f"if (!o{m}) o{m} = fc_alloc({nd}, shape, {TYPENUM[o.dtype]}, {ctx.keeps[m]});")
+        L.append(f"if (!o{m}) goto fail;")
+        L.append(f"{ctx.outs[m]} = o{m};")
+        L.append(f"{CTYPE[o.dtype]} *po{m} = ({CTYPE[o.dtype]} *)PyArray_DATA(o{m});")
+    decls, flat, strided = _loop_inputs(node, comp, nd)
+    L += decls
+    body_f, names = composite_lines(comp, flat)
+    L.append(f"if ({_flat_test(node)}) {{")
+    L.append(f"  #pragma omp parallel for simd schedule(static) {_par()}")
+    L.append("  for (npy_intp i = 0; i < n; i++) {")
+    L += ["    " + ln for ln in body_f]
+    L += [f"    po{m}[i] = {nm};" for m, nm in enumerate(names)]
+    L.append("  }")
+    L.append("}")
+    if nd:
+        body_s, names_s = composite_lines(comp, strided)
+        L.append("else if (n) {")
+        L.append(f"  npy_intp inner = shape[{nd - 1}], outer = n / inner;")
+        L.append(f"  #pragma omp parallel for schedule(static) {_par()}")
+        L.append("  for (npy_intp o = 0; o < outer; o++) {")
+        L += ["    " + ln for ln in _unravel(node, nd)]
+        L.append("    for (npy_intp j = 0; j < inner; j++) {")
+        L += ["      " + ln for ln in body_s]
+        L += [f"      po{m}[o * inner + j] = {nm};" for m, nm in enumerate(names_s)]
+        L.append("    }")
+        L.append("  }")
+        L.append("}")
+    if _has_int_pow(comp):
+        L.append("if (fc_errflag & FC_ERR_NEGPOW) { PyErr_SetString(PyExc_ValueError, "
+                 "\"Integers to negative integer powers are not allowed.\"); goto fail; }")
+    return "\n".join(L)
+
+
+_IDENT = {"add": "0", "mul": "1", "mean": "0", "and": "1", "or": "0"}
+
+
+def _minmax_ident(kind: str, dt: str) -> str:
+    if is_float(dt):
+        return "-INFINITY" if kind == "max" else "INFINITY"
+    if dt == "bool":
+        return "0" if kind == "max" else "1"
+    lim = {"int8": "INT8", "int16": "INT16", "int32": "INT32", "int64": "INT64",
+           "uint8": "UINT8"}[dt]
+    if kind == "max":
+        return "0" if dt == "uint8" else f"NPY_MIN_{lim}"
+    return f"NPY_MAX_{lim}"
+
+
+def render_reduce(node: Apply, ctx: NodeCtx) -> str:
+    op: Reduce = node.op
+    out = node.outputs[0]
+    nd = max(v.ndim for v in node.inputs)
+    axes = op.axes
+    ond = nd - len(axes)
+    if op.pre is not None:
+        comp = op.pre
+    else:
+        dt = node.inputs[0].dtype
+        comp = Composite([dt], [("identity", (("in", 0),), dt)], [0])
+    vdt = comp.out_dtypes[0]
+    kind = op.kind
+    if kind in ("add", "mul", "mean"):
+        acc = "double" if (kind == "mean" or out.dtype == "float32") else CTYPE[out.dtype]
+        ident = _IDENT[kind]
+    elif kind in ("and", "or"):
+        acc, ident = "int", _IDENT[kind]
+    else:
+        acc, ident = CTYPE[vdt], _minmax_ident(kind, vdt)
+
+    def combine(a: str, val: str) -> str:
+        if kind in ("add", "mean"):
+            return f"{a} += ({acc})({val});"
+        if kind == "mul":
+            return f"{a} *= ({acc})({val});"
+        if kind == "and":
+            return f"{a} = {a} && ({val} != 0);"
+        if kind == "or":
+            return f"{a} = {a} || ({val} != 0);"
+        cmp = ">" if kind == "max" else "<"
+        nan = f" || {val} != {val}" if is_float(vdt) else ""
+        return f"{a} = ({val} {cmp} {a}{nan}) ? {val} : {a};"
+
+    def finish(a: str) -> str:
+        if kind == "mean":
+            return (f"({CTYPE[out.dtype]})({a} / (double)(rn - {op.ddof} > 0 ? "
+                    f"rn - {op.ddof} : 0))")
+        return f"({CTYPE[out.dtype]})({a})"
+
+    L = _prologue(node, ctx, nd)
+    kept = [d for d in range(nd) if d not in axes]
+    L.append(f"npy_intp oshape[{max(ond, 1)}];")
+    L += [f"oshape[{i}] = shape[{d}];" for i, d in enumerate(kept)]
+    L.append("npy_intp rn = 1;")
+    L += [f"rn *= shape[{d}];" for d in axes]
+    if kind in ("max", "min"):
+        L.append(f"if (rn == 0) {{ PyErr_SetString(PyExc_ValueError, \"{op}: zero-size array "
+                 f"to reduction operation {kind}imum which has no identity\"); goto fail; }}")
+    L.append(f"PyArrayObject *o0 = fc_alloc({ond}, oshape, {TYPENUM[out.dtype]}, "
+             f"{ctx.keeps[0]});")
+    L.append("if (!o0) goto fail;")
+    L.append(f"{ctx.outs[0]} = o0;")
+    L.append(f"{CTYPE[out.dtype]} *po0 = ({CTYPE[out.dtype]} *)PyArray_DATA(o0);")
+    decls, flat, strided = _loop_inputs(node, comp, nd)
+    L += decls
+    if ond == 0:
+        body_f, names = composite_lines(comp, flat)
+        val = names[0]
+        red = {"add": "+", "mean": "+", "mul": "*", "and": "&&", "or": "||"}.get(kind)
+        L.append(f"if ({_flat_test(node)}) {{")
+        L.append(f"  {acc} acc = {ident};")
+        if red:
+            L.append(f"  #pragma omp parallel for simd schedule(static) reduction({red}:acc) "
+                     f"{_par()}")
+            L.append("  for (npy_intp i = 0; i < n; i++) {")
+            L += ["    " + ln for ln in body_f]
+            L.append("    " + combine("acc", val))
+            L.append("  }")
+        else:
+            nanred = " reduction(|:hasnan)" if is_float(vdt) else ""
+            L.append("  int hasnan = 0;")
+            L.append(f"  #pragma omp parallel for simd schedule(static) reduction({kind}:acc)"
+                     f"{nanred} {_par()}")
+            L.append("  for (npy_intp i = 0; i < n; i++) {")
+            L += ["    " + ln for ln in body_f]
+            cmp = ">" if kind == "max" else "<"
+            L.append(f"    acc = {val} {cmp} acc ? {val} : acc;")
+            if is_float(vdt):
+                L.append(f"    hasnan |= {val} != {val};")
+            L.append("  }")
+            if is_float(vdt):
+                L.append("  if (hasnan) acc = NAN;")
+        L.append(f"  po0[0] = {finish('acc')};")
+        L.append("} else {")
+    else:
+        L.append("{")
+    # General path: accumulate into a temporary of the output's size.
+    L.append(f"  npy_intp on = PyArray_SIZE(o0);")
+    L.append(f"  {acc} *acc = ({acc} *)PyMem_Malloc(sizeof({acc}) * (on ? on : 1));")
+    L.append("  if (!acc) { PyErr_NoMemory(); goto fail; }")
+    L.append(f"  for (npy_intp m = 0; m < on; m++) acc[m] = {ident};")
+    L.append(f"  npy_intp ost[{max(nd, 1)}];")
+    L.append("  { npy_intp s = 1;")
+    for i, d in reversed(list(enumerate(kept))):
+        L.append(f"    ost[{d}] = s; s *= oshape[{i}];")
+    for d in axes:
+        L.append(f"    ost[{d}] = 0;")
+    L.append("  }")
+    if nd:
+        body_s, names_s = composite_lines(comp, strided)
+        L.append(f"  npy_intp inner = shape[{nd - 1}], outer = inner ? n / inner : 0;")
+        L.append("  for (npy_intp o = 0; o < outer; o++) {")
+        L += ["    " + ln for ln in _unravel(node, nd, extra_out="ost")]
+        L.append("    for (npy_intp j = 0; j < inner; j++) {")
+        L += ["      " + ln for ln in body_s]
+        L.append("      " + combine(f"acc[ob + j * ost[{nd - 1}]]", names_s[0]))
+        L.append("    }")
+        L.append("  }")
+    else:
+        body_s, names_s = composite_lines(comp, strided)
+        L.append("  {")
+        L += ["    " + ln for ln in body_s]
+        L.append("    " + combine("acc[0]", names_s[0]))
+        L.append("  }")
+    L.append(f"  for (npy_intp m = 0; m < on; m++) po0[m] = {finish('acc[m]')};")
+    L.append("  PyMem_Free(acc);")
+    L.append("}")
+    if _has_int_pow(comp):
+        L.append("if (fc_errflag & FC_ERR_NEGPOW) { PyErr_SetString(PyExc_ValueError, "
+                 "\"Integers to negative integer powers are not allowed.\"); goto fail; }")
+    return "\n".join(L)
+
+
+def render_dot(node: Apply, ctx: NodeCtx) -> str:
+    dt = node.outputs[0].dtype
+    return "\n".join([
+        f"PyObject *r = PyArray_MatrixProduct2((PyObject *){ctx.ins[0]}, "
+        f"(PyObject *){ctx.ins[1]}, NULL);",
+        "if (!r) goto fail;",
+        f"if (PyArray_TYPE((PyArrayObject *)r) != {TYPENUM[dt]}) {{",
+        f"  PyObject *c = PyArray_CastToType((PyArrayObject *)r, "
+        f"PyArray_DescrFromType({TYPENUM[dt]}), 0);",
+        "  Py_DECREF(r); r = c; if (!r) goto fail;",
+        "}",
+        f"{ctx.outs[0]} = (PyArrayObject *)r;",
+    ])
+
+
+def render_argreduce(node: Apply, ctx: NodeCtx) -> str:
+    op: ArgReduce = node.op
+    fn = "PyArray_ArgMax" if op.kind == "argmax" else "PyArray_ArgMin"
+    axis = "FC_RAVEL_AXIS" if op.axis is None else str(op.axis)
+    return "\n".join([
+        f"if (PyArray_SIZE({ctx.ins[0]}) == 0) {{ PyErr_SetString(PyExc_ValueError, "
+        f"\"{op.kind}: attempt to get {op.kind} of an empty sequence\"); goto fail; }}",
+        f"PyObject *r = {fn}({ctx.ins[0]}, {axis}, NULL);",
+        "if (!r) goto fail;",
+        "if (PyArray_TYPE((PyArrayObject *)r) != NPY_INT64) {",
+        "  PyObject *c = PyArray_CastToType((PyArrayObject *)r, "
+        "PyArray_DescrFromType(NPY_INT64), 0);",
+        "  Py_DECREF(r); r = c; if (!r) goto fail;",
+        "}",
+        f"{ctx.outs[0]} = (PyArrayObject *)r;",
+    ])
+
+
+def render_dimshuffle(node: Apply, ctx: NodeCtx) -> str:
+    op: DimShuffle = node.op
+    pat = [-1 if p == "x" else p for p in op.pattern]
+    checks = [f"if (PyArray_DIM({ctx.ins[0]}, {d}) != 1) {{ PyErr_Format(PyExc_ValueError, "
+              f"\"{op}: dim {d} has size %zd at run time but was declared broadcastable "
+              f"(size 1)\", (Py_ssize_t)PyArray_DIM({ctx.ins[0]}, {d})); goto fail; }}"
+              for d in op.dropped]
+    return "\n".join(checks + [
+        f"static const int pat[{max(len(pat), 1)}] = {{{', '.join(map(str, pat)) or '0'}}};",
+        f"{ctx.outs[0]} = fc_dimshuffle({ctx.ins[0]}, {len(pat)}, pat);",
+        f"if (!{ctx.outs[0]}) goto fail;",
+    ])
+
+
+def render_fallback(node: Apply, ctx: NodeCtx) -> str:
+    """Call ``op.perform`` (through a Python callable) and take its outputs."""
+    args = ", ".join(f"(PyObject *){s}" for s in ctx.ins)
+    L = [f"PyObject *r = PyObject_CallFunctionObjArgs(PyTuple_GET_ITEM(self->performs, "
+         f"{ctx.perform}), {args + ', ' if args else ''}NULL);",
+         "if (!r) goto fail;"]
+    for m, o in enumerate(node.outputs):
+        L.append(f"{ctx.outs[m]} = (PyArrayObject *)PyArray_FROM_OTF(PyList_GET_ITEM(r, {m}), "
+                 f"{TYPENUM[o.dtype]}, NPY_ARRAY_ALIGNED | NPY_ARRAY_NOTSWAPPED);")
+    L.append("Py_DECREF(r);")
+    L += [f"if (!{ctx.outs[m]}) goto fail;" for m in range(len(node.outputs))]
+    return "\n".join(L)
+
+
+def has_native(node: Apply) -> bool:
+    return isinstance(node.op, (Elemwise, Reduce, Dot, ArgReduce, DimShuffle))
+
+
+def render_node(node: Apply, ctx: NodeCtx) -> str:
+    if isinstance(node.op, Elemwise):
+        return render_elemwise(node, ctx)
+    if isinstance(node.op, Reduce):
+        return render_reduce(node, ctx)
+    if isinstance(node.op, Dot):
+        return render_dot(node, ctx)
+    if isinstance(node.op, ArgReduce):
+        return render_argreduce(node, ctx)
+    if isinstance(node.op, DimShuffle):
+        return render_dimshuffle(node, ctx)
+    return render_fallback(node, ctx)

@@ -1,0 +1,198 @@
+"""Configuration flags (SPEC §5): ``fc.config.NAME``, ``change_flags`` and ``FNCACHE_FLAGS``.
+
+Each flag is declared once with its default, a parser that validates a value (strings from the
+environment included) and whether it changes generated code; the cache key reads that last list,
+so a flag that changes code can never be forgotten in the key.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator
+
+__all__ = ["config", "Config", "parse_size", "CODE_FLAGS"]
+
+_SIZE_UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
+               "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40, "K": 10**3, "M": 10**6,
+               "G": 10**9, "T": 10**12}
+
+
+def parse_size(value: Any) -> int:
+    """Parse ``10GB``, ``512MiB``, ``0`` or an int into bytes."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if value < 0:
+            raise ValueError(f"size must be >= 0, got {value!r}")
+        return int(value)
+    m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([A-Za-z]*)\s*", str(value))
+    if not m or m.group(2).upper() not in _SIZE_UNITS:
+        raise ValueError(f"expected a size such as '10GB', '512MiB' or 0, got {value!r}")
+    return int(float(m.group(1)) * _SIZE_UNITS[m.group(2).upper()])
+
+
+def _choice(*choices: str) -> Callable[[Any], str]:
+    def parse(v: Any) -> str:
+        s = str(v)
+        if s not in choices:
+            raise ValueError(f"expected one of {', '.join(choices)}, got {v!r}")
+        return s
+    return parse
+
+
+def _bool(v: Any) -> bool:
+    if isinstance(v, bool):
+        return v
+    s = str(v).strip().lower()
+    if s in ("1", "true", "yes", "on"):
+        return True
+    if s in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"expected True or False, got {v!r}")
+
+
+def _nonneg_int(v: Any) -> int:
+    i = int(v)
+    if i < 0:
+        raise ValueError(f"expected an integer >= 0, got {v!r}")
+    return i
+
+
+def _nonneg_float(v: Any) -> float:
+    f = float(v)
+    if f < 0:
+        raise ValueError(f"expected a number >= 0, got {v!r}")
+    return f
+
+
+def _optional_str(v: Any) -> str | None:
+    if v is None or str(v) in ("", "None", "none"):
+        return None
+    return str(v)
+
+
+def _cuda_arch(v: Any) -> str:
+    s = str(v)
+    if s != "auto" and not re.fullmatch(r"sm_[0-9]{2,3}[a-z]?", s):
+        raise ValueError(f"expected 'auto' or an architecture such as 'sm_90', got {v!r}")
+    return s
+
+
+def _mode(v: Any) -> str:
+    s = str(v).upper()
+    if s not in ("FAST_RUN", "FAST_COMPILE"):
+        raise ValueError(f"expected FAST_RUN or FAST_COMPILE, got {v!r}")
+    return s
+
+
+def _default_compiledir() -> str:
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = xdg if xdg else os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "fncache")
+
+
+@dataclass(frozen=True)
+class _Flag:
+    default: Any
+    parse: Callable[[Any], Any]
+    doc: str
+    changes_code: bool = False
+
+
+_FLAGS: dict[str, _Flag] = {
+    "compiledir": _Flag(None, lambda v: os.path.abspath(os.path.expanduser(str(v))),
+                        "root of the cache; may be on a shared filesystem"),
+    "mode": _Flag("FAST_RUN", _mode, "default compilation mode"),
+    "floatX": _Flag("float64", _choice("float32", "float64"),
+                    "dtype for Python floats and ft.scalar() without dtype", True),
+    "device": _Flag("cpu", _choice("cpu", "cuda"), "cpu or cuda", True),
+    "cuda_arch": _Flag("auto", _cuda_arch, "GPU architecture to build for", True),
+    "cxx": _Flag("gcc", str, "C compiler", True),
+    "cxxflags": _Flag("-O3", str, "extra compiler flags", True),
+    "march": _Flag("auto", str, "auto (detected), a flags string, or none", True),
+    "threads": _Flag(0, _nonneg_int, "threads for large arrays; 0 = all cores", False),
+    "warn_float64": _Flag("ignore", _choice("ignore", "warn", "raise"),
+                          "what to do when a float64 is created from non-float64 inputs"),
+    "exception_verbosity": _Flag("low", _choice("low", "high"),
+                                 "high: run-time errors show the graph node and source line"),
+    "allow_gc": _Flag(True, _bool, "free intermediates after each call"),
+    "reoptimize_unpickled_function": _Flag(False, _bool,
+                                           "re-run the optimizer on the original graph when unpickling"),
+    "lock_mode": _Flag("auto", _choice("auto", "flock", "lease"), "cache lock protocol"),
+    "lock_timeout": _Flag(600.0, _nonneg_float, "seconds to wait for a lock"),
+    "cache_max_size": _Flag(10 * 10**9, parse_size, "size cap of the compiledir (0 = none)"),
+    "signing_key": _Flag(None, _optional_str, "path of an HMAC key file"),
+    "remote_cache": _Flag(None, _optional_str, "redis://host:port/db remote tier"),
+    "remote_timeout": _Flag(2.0, _nonneg_float, "seconds any remote-tier call may wait"),
+    "allow_shared_compiledir": _Flag(False, _bool,
+                                     "accept a compiledir that other users can write"),
+}
+
+#: Flags whose value changes generated code: they are part of every cache key.
+CODE_FLAGS: tuple[str, ...] = tuple(sorted(n for n, f in _FLAGS.items() if f.changes_code))
+
+
+class Config:
+    """The flag registry. Read and write flags as attributes."""
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_values", {})
+        object.__setattr__(self, "_version", 0)
+        for name, flag in _FLAGS.items():
+            self._values[name] = flag.default
+        self._values["compiledir"] = _default_compiledir()
+        env = os.environ.get("FNCACHE_FLAGS", "")
+        for item in filter(None, (p.strip() for p in env.split(","))):
+            if "=" not in item:
+                raise ValueError(f"FNCACHE_FLAGS: expected name=value, got {item!r}")
+            name, value = item.split("=", 1)
+            self._set(name.strip(), value.strip(), source="FNCACHE_FLAGS")
+
+    def _set(self, name: str, value: Any, source: str = "config") -> None:
+        if name not in _FLAGS:
+            raise AttributeError(
+                f"{source}: unknown flag {name!r}; known flags: {', '.join(sorted(_FLAGS))}")
+        try:
+            parsed = _FLAGS[name].parse(value)
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"{source}: bad value for flag {name!r}: {e}") from None
+        self._values[name] = parsed
+        object.__setattr__(self, "_version", self._version + 1)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(
+                f"unknown flag {name!r}; known flags: {', '.join(sorted(_FLAGS))}") from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self._set(name, value)
+
+    @property
+    def version(self) -> int:
+        """Bumped on every change: lets hot paths cache derived values cheaply."""
+        return self._version
+
+    @contextlib.contextmanager
+    def change_flags(self, **flags: Any) -> Iterator[None]:
+        """Temporarily set flags: ``with config.change_flags(floatX='float32'): ...``."""
+        old = {k: self._values[k] for k in flags if k in self._values}
+        try:
+            for k, v in flags.items():
+                self._set(k, v)
+            yield
+        finally:
+            for k, v in old.items():
+                self._values[k] = v
+            object.__setattr__(self, "_version", self._version + 1)
+
+    def code_flags(self) -> dict[str, Any]:
+        """The flags that change generated code, by name (for cache keys and pickles)."""
+        return {n: self._values[n] for n in CODE_FLAGS}
+
+    def describe(self) -> dict[str, str]:
+        return {n: f.doc for n, f in _FLAGS.items()}
+
+
+config = Config()

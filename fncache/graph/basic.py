@@ -1,0 +1,254 @@
+"""The graph: variables, constants, apply nodes and ops.
+
+Every op has a numpy ``perform`` (so any graph runs in the Python linker and constant folding
+can evaluate it); ops with a native implementation add ``c_code`` for the C backend. All graph
+walks are iterative so that 10,000-node chains need no recursion.
+"""
+from __future__ import annotations
+
+import hashlib
+import itertools
+import traceback
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+from .types import TensorType
+
+__all__ = ["Variable", "Constant", "Apply", "Op", "toposort", "ancestors", "clone_graph",
+           "is_constant"]
+
+_ids = itertools.count()
+
+
+class Variable:
+    """A symbolic value: an input (no owner) or the ``index``-th output of ``owner``."""
+
+    # Note: equality is identity; operators for tensors live in TensorVariable.
+    def __init__(self, type: TensorType, owner: "Apply | None" = None, index: int | None = None,
+                 name: str | None = None) -> None:
+        self.type = type
+        self.owner = owner
+        self.index = index
+        self.name = name
+        self.tag: dict[str, Any] = {}
+        self._id = next(_ids)
+
+    @property
+    def dtype(self) -> str:
+        return self.type.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self.type.ndim
+
+    @property
+    def broadcastable(self) -> tuple[bool, ...]:
+        return self.type.broadcastable
+
+    def clone(self) -> "Variable":
+        v = type(self)(self.type, name=self.name)
+        v.tag = dict(self.tag)
+        return v
+
+    def __repr__(self) -> str:
+        if self.name:
+            return self.name
+        if self.owner is not None:
+            return f"{self.owner.op}.{self.index}"
+        return f"<{self.type.dtype}{list(self.type.shape)}>"
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    def __bool__(self) -> bool:
+        raise TypeError(
+            f"the truth value of symbolic variable {self!r} is unknown until the function runs; "
+            "use ft.switch/ft.where for conditionals, or compare values after calling the function")
+
+
+class Constant(Variable):
+    """A variable with a fixed value (a numpy array of exactly the type's dtype)."""
+
+    def __init__(self, type: TensorType, data: np.ndarray, name: str | None = None) -> None:
+        super().__init__(type, None, None, name)
+        data = np.asarray(data, dtype=type.dtype)
+        data.setflags(write=False)
+        self.data = data
+        self._signature: str | None = None
+
+    def signature(self) -> str:
+        """Content hash of the value: equal constants merge and key the cache identically."""
+        if self._signature is None:
+            h = hashlib.sha256()
+            h.update(f"{self.data.dtype.name}{self.data.shape}".encode())
+            h.update(np.ascontiguousarray(self.data).tobytes())
+            self._signature = h.hexdigest()[:32]
+        return self._signature
+
+    def clone(self) -> "Constant":
+        c = type(self)(self.type, self.data, name=self.name)
+        c.tag = dict(self.tag)
+        return c
+
+    def __repr__(self) -> str:
+        if self.data.size <= 4:
+            return (repr(self.data.item()) if self.data.ndim == 0
+                    else np.array2string(self.data, separator=","))
+        return f"Constant{{{self.data.dtype.name}{list(self.data.shape)}}}"
+
+
+def is_constant(v: Variable) -> bool:
+    return isinstance(v, Constant)
+
+
+class Apply:
+    """One application of ``op`` to ``inputs``, producing ``outputs``."""
+
+    __slots__ = ("op", "inputs", "outputs", "tag")
+
+    def __init__(self, op: "Op", inputs: Sequence[Variable], output_types: Sequence[TensorType],
+                 tag: dict | None = None) -> None:
+        self.op = op
+        self.inputs = list(inputs)
+        self.outputs = [t.make_variable() for t in output_types]
+        for i, o in enumerate(self.outputs):
+            o.owner = self
+            o.index = i
+        self.tag = tag if tag is not None else {}
+
+    @property
+    def out(self) -> Variable:
+        return self.outputs[0]
+
+    def __repr__(self) -> str:
+        return f"{self.op}({', '.join(map(repr, self.inputs))})"
+
+
+class Op:
+    """Base class of operations.
+
+    Subclasses list their parameters in ``__props__``; two ops with equal props are equal, which
+    is what `merge` and the cache keys rely on. ``view_map``/``destroy_map`` map an output index
+    to the input indices it views or overwrites.
+    """
+
+    __props__: tuple[str, ...] = ()
+    view_map: dict[int, list[int]] = {}
+    destroy_map: dict[int, list[int]] = {}
+
+    def _props(self) -> tuple:
+        return tuple(getattr(self, p) for p in self.__props__)
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and self._props() == other._props()  # type: ignore
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self._props()))
+
+    def __str__(self) -> str:
+        props = self._props()
+        if not props:
+            return type(self).__name__
+        return f"{type(self).__name__}{{{', '.join(map(str, props))}}}"
+
+    def signature(self) -> str:
+        """A stable text identifying the op and its props (for cache keys)."""
+        return f"{type(self).__module__}.{type(self).__qualname__}{self._props()!r}"
+
+    # -- graph construction -------------------------------------------------------------
+    def make_node(self, *inputs: Variable) -> Apply:
+        raise NotImplementedError
+
+    def __call__(self, *inputs: Any) -> Any:
+        node = self.make_node(*inputs)
+        _record_creation(node)
+        return node.outputs[0] if len(node.outputs) == 1 else node.outputs
+
+    # -- evaluation ---------------------------------------------------------------------
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        raise NotImplementedError(f"{self} has no Python implementation")
+
+    #: Ops with a native C implementation override this (see fncache.codegen.c_ops).
+    c_support = False
+
+
+def _record_creation(node: Apply) -> None:
+    """Remember the user's source line, for ``exception_verbosity='high'``."""
+    for frame in reversed(traceback.extract_stack(limit=12)[:-2]):
+        if "/fncache/" not in frame.filename.replace("\\", "/"):
+            node.tag["trace"] = f'File "{frame.filename}", line {frame.lineno}, in {frame.name}\n' \
+                                f"    {frame.line}"
+            return
+
+
+def ancestors(outputs: Iterable[Variable], blockers: Iterable[Variable] = ()) -> list[Variable]:
+    """All variables that ``outputs`` depend on, not walking past ``blockers``."""
+    seen: set[int] = set()
+    block = {id(b) for b in blockers}
+    out: list[Variable] = []
+    stack = list(outputs)
+    while stack:
+        v = stack.pop()
+        if id(v) in seen:
+            continue
+        seen.add(id(v))
+        out.append(v)
+        if v.owner is not None and id(v) not in block:
+            stack.extend(v.owner.inputs)
+    return out
+
+
+def toposort(outputs: Sequence[Variable], blockers: Iterable[Variable] = ()) -> list[Apply]:
+    """Apply nodes in dependency order (inputs before users); iterative, deterministic."""
+    block = {id(b) for b in blockers}
+    order: list[Apply] = []
+    done: set[int] = set()
+    visiting: set[int] = set()
+    for root in outputs:
+        if root.owner is None or id(root) in block:
+            continue
+        stack: list[tuple[Apply, int]] = [(root.owner, 0)]
+        while stack:
+            node, i = stack.pop()
+            if id(node) in done:
+                continue
+            if i == 0:
+                visiting.add(id(node))
+            if i < len(node.inputs):
+                stack.append((node, i + 1))
+                inp = node.inputs[i]
+                if inp.owner is not None and id(inp) not in block and id(inp.owner) not in done:
+                    if id(inp.owner) in visiting:
+                        raise ValueError("the graph has a cycle")
+                    stack.append((inp.owner, 0))
+            else:
+                visiting.discard(id(node))
+                done.add(id(node))
+                order.append(node)
+    return order
+
+
+def clone_graph(inputs: Sequence[Variable], outputs: Sequence[Variable],
+                replace: dict[Variable, Variable] | None = None
+                ) -> tuple[list[Variable], list[Variable], dict[Variable, Variable]]:
+    """Copy the graph between ``inputs`` and ``outputs``; returns new inputs, outputs and the map.
+
+    Constants are shared (they are immutable); other root variables (e.g. shared variables that
+    are not listed in ``inputs``) are kept as they are.
+    """
+    memo: dict[Variable, Variable] = dict(replace or {})
+    for i in inputs:
+        if i not in memo:
+            memo[i] = i.clone()
+    for node in toposort(outputs, blockers=inputs):
+        new_inputs = [memo.get(v, v) for v in node.inputs]
+        new = Apply(node.op, new_inputs, [o.type for o in node.outputs], tag=dict(node.tag))
+        for old_o, new_o in zip(node.outputs, new.outputs):
+            new_o.name = old_o.name
+            new_o.tag = dict(old_o.tag)
+            memo[old_o] = new_o
+    return [memo[i] for i in inputs], [memo.get(o, o) for o in outputs], memo

@@ -1,0 +1,94 @@
+"""Tensor types: a dtype and a static shape (each dim a known size or ``None``).
+
+A dim known to be 1 is *broadcastable*: `dimshuffle` and fusion rely on that static fact. At run
+time any size-1 dim broadcasts, as in numpy.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+__all__ = ["DTYPES", "TensorType", "normalize_dtype", "is_float", "is_int", "upcast_float"]
+
+#: The dtypes fncache supports (SPEC §1), with their C type names.
+DTYPES: dict[str, str] = {
+    "bool": "npy_bool", "int8": "npy_int8", "int16": "npy_int16", "int32": "npy_int32",
+    "int64": "npy_int64", "uint8": "npy_uint8", "float32": "npy_float32", "float64": "npy_float64",
+}
+
+
+def normalize_dtype(dtype: Any, what: str = "dtype") -> str:
+    """Return the canonical name of a supported dtype or raise a TypeError that lists them."""
+    if dtype is None:
+        from ..config import config
+        return config.floatX
+    try:
+        name = np.dtype(dtype).name
+    except TypeError:
+        name = str(dtype)
+    if name == "float16":
+        name = "float32"  # float16 is not supported: promote (documented in the README)
+    if name not in DTYPES:
+        raise TypeError(f"{what}: unsupported dtype {dtype!r}; fncache supports "
+                        f"{', '.join(DTYPES)}. Cast the data first (e.g. arr.astype('float64')).")
+    return name
+
+
+def is_float(dtype: str) -> bool:
+    return dtype in ("float32", "float64")
+
+
+def is_int(dtype: str) -> bool:
+    return dtype in ("int8", "int16", "int32", "int64", "uint8")
+
+
+def upcast_float(dtype: str) -> str:
+    """The float dtype numpy's transcendental ufuncs give for ``dtype`` (float16 made float32)."""
+    return normalize_dtype(np.result_type(np.dtype(dtype), np.float16) if dtype != "bool"
+                           else np.float16)
+
+
+class TensorType:
+    """The type of a tensor variable: ``dtype`` and static ``shape`` (``None`` = unknown)."""
+
+    __slots__ = ("dtype", "shape", "_hash")
+
+    def __init__(self, dtype: Any, shape: Sequence[int | None] = ()) -> None:
+        self.dtype = normalize_dtype(dtype)
+        self.shape = tuple(None if s is None else int(s) for s in shape)
+        self._hash = hash((self.dtype, self.shape))
+
+    @classmethod
+    def from_broadcastable(cls, dtype: Any, broadcastable: Sequence[bool]) -> "TensorType":
+        return cls(dtype, tuple(1 if b else None for b in broadcastable))
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def broadcastable(self) -> tuple[bool, ...]:
+        return tuple(s == 1 for s in self.shape)
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, TensorType) and self.dtype == other.dtype
+                and self.shape == other.shape)
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __repr__(self) -> str:
+        dims = ",".join("?" if s is None else str(s) for s in self.shape)
+        return f"TensorType({self.dtype}, ({dims}))"
+
+    def __reduce__(self):
+        return (TensorType, (self.dtype, self.shape))
+
+    def is_compatible(self, value: np.ndarray) -> bool:
+        return (value.dtype.name == self.dtype and value.ndim == self.ndim and all(
+            s is None or s == v for s, v in zip(self.shape, value.shape)))
+
+    def make_variable(self, name: str | None = None):
+        from ..tensor.variable import TensorVariable
+        return TensorVariable(self, name=name)

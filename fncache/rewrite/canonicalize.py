@@ -1,0 +1,93 @@
+"""`canonicalize`: algebraic simplifications that are exact in floating point (NaN and inf
+included) or strictly more accurate: x*1, x+0, x-0, x/1, x**1, --x, log(exp(x)), x**2 -> sqr,
+log(sigmoid(x)) -> -softplus(-x), nested dimshuffles."""
+from __future__ import annotations
+
+from typing import Any
+
+from ..graph.basic import Apply, Constant, Variable
+from ..graph.fgraph import FunctionGraph
+from ..graph.types import is_float
+from ..tensor.elemwise import Elemwise, elemwise
+from ..tensor.shape_ops import DimShuffle, dimshuffle
+from .local import local_pass
+from .registry import register
+
+
+def _single(node: Apply) -> tuple[str, list[Variable]] | None:
+    """(scalar op name, inputs) of an unfused one-step elementwise node."""
+    if not isinstance(node.op, Elemwise) or len(node.op.composite.steps) != 1:
+        return None
+    name, refs, _ = node.op.composite.steps[0]
+    return name, [node.inputs[k] for _, k in refs]
+
+
+def _const_value(v: Variable) -> Any:
+    """The value of a constant whose elements are all equal, else None."""
+    if isinstance(v, Constant) and v.data.size >= 1:
+        flat = v.data.reshape(-1)
+        if (flat == flat[0]).all():
+            return flat[0].item()
+    return None
+
+
+def _same(out: Variable, x: Variable) -> bool:
+    """``x`` can stand for ``out``: same dtype and ndim, and ``x`` is not broadcast by it."""
+    return (x.dtype == out.dtype and x.ndim == out.ndim
+            and all(a == b or b is None or a is None and b != 1
+                    for a, b in zip(x.type.shape, out.type.shape)))
+
+
+def _producer(v: Variable) -> tuple[str, list[Variable]] | None:
+    return _single(v.owner) if v.owner is not None else None
+
+
+def _rewrite(node: Apply) -> list[Variable] | None:
+    if isinstance(node.op, DimShuffle):
+        x = node.inputs[0]
+        if x.owner is not None and isinstance(x.owner.op, DimShuffle):
+            inner = x.owner.op.pattern
+            pat = tuple("x" if p == "x" else inner[p] for p in node.op.pattern)
+            return [dimshuffle(x.owner.inputs[0], pat)]
+        return None
+    s = _single(node)
+    if s is None:
+        return None
+    name, ins = s
+    out = node.outputs[0]
+    if name in ("mul", "add") and len(ins) == 2:
+        unit = 1 if name == "mul" else 0
+        for a, b in ((ins[0], ins[1]), (ins[1], ins[0])):
+            if _const_value(b) == unit and _same(out, a) and b.ndim <= out.ndim:
+                return [a]
+    if name in ("sub", "true_div", "pow") and len(ins) == 2:
+        unit = 0 if name == "sub" else 1
+        if _const_value(ins[1]) == unit and _same(out, ins[0]) and ins[1].ndim <= out.ndim:
+            return [ins[0]]
+    if name == "pow" and is_float(out.dtype) and _same(out, ins[0]):
+        c = _const_value(ins[1])
+        if c == 2 and ins[1].ndim <= out.ndim:
+            return [elemwise("sqr", ins[0])]
+        if c == 0.5 and ins[1].ndim <= out.ndim:
+            return [elemwise("sqrt", ins[0])]
+    p = _producer(ins[0]) if len(ins) == 1 else None
+    if name == "neg" and p and p[0] == "neg" and _same(out, p[1][0]):
+        return [p[1][0]]
+    if name == "log" and p and p[0] == "exp" and _same(out, p[1][0]):
+        return [p[1][0]]
+    if name == "log" and p and p[0] == "sigmoid" and p[1][0].dtype == out.dtype:
+        return [-elemwise("softplus", -p[1][0])]
+    if name == "log" and p and p[0] == "sub" and out.dtype == p[1][1].dtype:
+        # log(1 - sigmoid(z)) == -softplus(z)
+        one, s_ = p[1]
+        q = _producer(s_)
+        if _const_value(one) == 1 and one.ndim <= out.ndim and q and q[0] == "sigmoid" \
+                and q[1][0].dtype == out.dtype and _same(out, q[1][0]):
+            return [-elemwise("softplus", q[1][0])]
+    return None
+
+
+@register("canonicalize", "fast_run")
+def canonicalize(fgraph: FunctionGraph) -> bool:
+    return local_pass(fgraph, _rewrite)
+

@@ -1,0 +1,35 @@
+"""`constant_folding`: evaluate nodes whose inputs are all constants (small results only, so
+the graph and its cache key stay small), and shapes that are statically known."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..graph.basic import Constant
+from ..graph.fgraph import FunctionGraph
+from ..tensor.basic import constant
+from ..tensor.pyop import Assert, PythonOp
+from ..tensor.shape_ops import Shape
+from .local import local_pass
+from .registry import register
+
+MAX_FOLDED_SIZE = 1 << 16
+
+
+@register("constant_folding", "fast_run", "fast_compile")
+def constant_folding(fgraph: FunctionGraph) -> bool:
+    def fn(node):
+        if isinstance(node.op, Shape) and None not in node.inputs[0].type.shape:
+            return [constant(np.asarray(node.inputs[0].type.shape, dtype="int64"))]
+        if isinstance(node.op, (PythonOp, Assert)):
+            return None
+        if not all(isinstance(v, Constant) for v in node.inputs):
+            return None
+        try:
+            outs = node.op.perform(node, [v.data for v in node.inputs])
+        except Exception:  # the error will be raised at run time, where the user expects it
+            return None
+        if any(np.asarray(o).size > MAX_FOLDED_SIZE for o in outs):
+            return None
+        return [constant(np.array(o), dtype=v.dtype) for o, v in zip(outs, node.outputs)]
+
+    return local_pass(fgraph, fn)

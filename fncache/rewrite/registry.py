@@ -1,0 +1,72 @@
+"""The rewrite registry: named global passes with tags, selected by a Mode.
+
+A pass takes a FunctionGraph, edits it in place and returns whether it changed anything. The
+phases run in order; passes of the ``canonical`` phase repeat until nothing changes.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Callable
+
+from ..graph.fgraph import FunctionGraph
+from ..mode import Mode
+
+__all__ = ["Rewrite", "register", "optimize", "selected", "REWRITES"]
+
+log = logging.getLogger(__name__)
+
+PHASES = ("canonical", "fusion", "late")
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    name: str
+    tags: frozenset[str]
+    phase: str
+    fn: Callable[[FunctionGraph], bool]
+
+
+REWRITES: list[Rewrite] = []
+
+
+def register(name: str, *tags: str, phase: str = "canonical"
+             ) -> Callable[[Callable[[FunctionGraph], bool]], Callable[[FunctionGraph], bool]]:
+    """Register a pass under ``name`` (itself a tag) with extra ``tags``."""
+    if phase not in PHASES:
+        raise ValueError(f"unknown phase {phase!r}")
+
+    def deco(fn: Callable[[FunctionGraph], bool]) -> Callable[[FunctionGraph], bool]:
+        REWRITES.append(Rewrite(name, frozenset((name,) + tags), phase, fn))
+        return fn
+    return deco
+
+
+def selected(mode: Mode) -> list[Rewrite]:
+    """The passes a mode runs: its optimizer's tag plus ``including``, minus ``excluding``."""
+    _load_all()
+    want = set(mode.included_tags)
+    if mode.optimizer is not None:
+        want.add(mode.optimizer)
+    drop = set(mode.excluded_tags)
+    return [r for r in REWRITES if r.tags & want and not r.tags & drop]
+
+
+def optimize(fgraph: FunctionGraph, mode: Mode, max_rounds: int = 8) -> FunctionGraph:
+    """Run the mode's passes on ``fgraph`` (in place) and return it."""
+    passes = selected(mode)
+    for phase in PHASES:
+        group = [r for r in passes if r.phase == phase]
+        for _ in range(max_rounds if phase == "canonical" else 1):
+            changed = False
+            for r in group:
+                if r.fn(fgraph):
+                    log.debug("rewrite %s changed the graph", r.name)
+                    changed = True
+            if not changed:
+                break
+    return fgraph
+
+
+def _load_all() -> None:
+    from . import asserts, canonicalize, constant_folding, fusion, inplace, merge  # noqa: F401

@@ -1,0 +1,1 @@
+"""Compiled functions at run time: shared variables, input checks, linkers, pickling."""

@@ -1,0 +1,297 @@
+"""``fc.function``: validate, look up or optimize, link, and the callable users get."""
+from __future__ import annotations
+
+import logging
+import warnings
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..config import config
+from ..graph.basic import Constant, Variable, ancestors
+from ..graph.fgraph import FunctionGraph
+from ..mode import Mode, get_mode
+from .inputs import convert_input
+from .shared import SharedVariable
+
+__all__ = ["function", "Function"]
+
+log = logging.getLogger(__name__)
+
+
+def _as_list(x: Any) -> tuple[list[Any], bool]:
+    if isinstance(x, (list, tuple)):
+        return list(x), False
+    return [x], True
+
+
+def _check_inputs(inputs: Sequence[Any]) -> list[Variable]:
+    out = []
+    for k, v in enumerate(inputs):
+        if isinstance(v, SharedVariable):
+            raise TypeError(f"input {k} ({v!r}) is a shared variable: shared variables are used "
+                            "implicitly and must not be listed as inputs")
+        if not isinstance(v, Variable):
+            raise TypeError(f"input {k} must be a symbolic variable (e.g. ft.vector('x')), got "
+                            f"{type(v).__name__} {v!r}")
+        if isinstance(v, Constant):
+            raise TypeError(f"input {k} ({v!r}) is a constant; inputs must be symbolic variables")
+        if v.owner is not None:
+            raise TypeError(f"input {k} ({v!r}) is computed from other variables; inputs must "
+                            "be root variables made with ft.vector(), ft.matrix(), ...")
+        if any(v is u for u in out):
+            raise ValueError(f"input {k} ({v!r}) is listed twice")
+        out.append(v)
+    return out
+
+
+def _check_updates(updates: Any) -> list[tuple[SharedVariable, Variable]]:
+    from ..tensor.basic import as_tensor_variable
+    if updates is None:
+        return []
+    items = list(updates.items()) if isinstance(updates, dict) else list(updates)
+    out: list[tuple[SharedVariable, Variable]] = []
+    for pair in items:
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            raise TypeError(f"updates must be (shared_variable, expression) pairs, got {pair!r}")
+        sv, expr = pair
+        if not isinstance(sv, SharedVariable):
+            raise TypeError(f"updates: {sv!r} is not a shared variable (make it with fc.shared)")
+        if any(sv is s for s, _ in out):
+            raise ValueError(f"updates: shared variable {sv!r} is updated twice")
+        expr = as_tensor_variable(expr)
+        if expr.ndim != sv.ndim:
+            raise TypeError(f"updates: {sv!r} has {sv.ndim} dims but its update expression has "
+                            f"{expr.ndim}")
+        if expr.dtype != sv.dtype:
+            if not np.can_cast(expr.dtype, sv.dtype, "same_kind"):
+                raise TypeError(f"updates: {sv!r} is {sv.dtype} but its update is {expr.dtype}; "
+                                f"cast the expression with ft.cast(expr, '{sv.dtype}')")
+            from ..tensor.elemwise import cast
+            expr = cast(expr, sv.dtype)
+        out.append((sv, expr))
+    return out
+
+
+class Function:
+    """A compiled function. Call it with the inputs' values (positionally or by name)."""
+
+    def __init__(self, *, inputs: list[Variable], outputs: list[Variable], single: bool,
+                 shared: list[SharedVariable], updated: list[int], mode: Mode, name: str,
+                 allow_input_downcast: bool, original: FunctionGraph,
+                 optimized: FunctionGraph, cache_key: str, runner: Any) -> None:
+        self.inputs = inputs
+        self.outputs = outputs
+        self._single = single
+        self._shared = shared
+        self._updated = updated            # index in shared of each update output
+        self.mode = mode
+        self.name = name
+        self.allow_input_downcast = allow_input_downcast
+        self.original_graph = original
+        self.optimized_graph = optimized
+        self.cache_key = cache_key
+        self._runner = runner
+        self._native = getattr(runner, "native", None)
+        self._runner_call = self._native if self._native is not None else runner
+        self._single_fast = single and not shared
+        self._n_out = len(outputs)
+        self._types = [v.type for v in inputs]
+        self._names = [v.name for v in inputs]
+        self._last: tuple | None = None
+        self._trust = False
+
+    # -- calling ----------------------------------------------------------------------------
+    def _convert_one(self, i: int, value: Any) -> np.ndarray:
+        return convert_input(self.name, i, self._names[i], self._types[i], value,
+                             self.allow_input_downcast)
+
+    def _convert(self, args: tuple) -> tuple:
+        if len(args) != len(self._types):
+            self._wrong_count(len(args))
+        out = []
+        for i, (a, t) in enumerate(zip(args, self._types)):
+            if (type(a) is np.ndarray and a.dtype.name == t.dtype and a.ndim == t.ndim
+                    and a.flags.aligned and a.dtype.isnative):
+                out.append(a)
+            else:
+                out.append(self._convert_one(i, a))
+        return tuple(out)
+
+    def _wrong_count(self, n: int) -> None:
+        names = ", ".join(n or f"<input {i}>" for i, n in enumerate(self._names))
+        raise TypeError(f"function {self.name!r} takes {len(self._types)} inputs ({names}), "
+                        f"got {n}")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if kwargs:
+            args = self._bind_kwargs(args, kwargs)
+        self._last = args
+        if self._native is not None and not self._shared:
+            try:
+                return self._native(*args)
+            except Exception as e:
+                raise self._explain(e, args) from None
+        if self._native is None and not self._trust:
+            args = self._convert(args)
+            self._last = args
+        return self._run(args)
+
+    def _run(self, vals: tuple) -> Any:
+        try:
+            if self._shared:
+                res = self._runner_call(*vals, *[s.value for s in self._shared])
+            else:
+                res = self._runner_call(*vals)
+        except Exception as e:
+            raise self._explain(e, vals) from None
+        return self._finish(res)
+
+    def _explain(self, e: Exception, args: tuple) -> BaseException:
+        from .errors import annotate_runtime_error
+        if self._native is not None and len(args) != len(self._types):
+            try:
+                self._wrong_count(len(args))
+            except TypeError as te:
+                return te
+        node = self._runner.failed_node() if hasattr(self._runner, "failed_node") else \
+            getattr(e, "_fncache_node", None)
+        if node is None or getattr(e, "_fncache_annotated", False):
+            return e
+        new = annotate_runtime_error(e, node)
+        new._fncache_annotated = True  # type: ignore[attr-defined]
+        return new
+
+    def _finish(self, res: Any) -> Any:
+        if self._native is not None and self._single_fast:
+            return res
+        outs = res[:self._n_out]
+        if self._updated:
+            self._apply_updates(res[self._n_out:], outs)
+        if self._native is None:
+            outs = [o if isinstance(o, np.ndarray) and o.flags.writeable else np.array(o)
+                    for o in outs]
+        return outs[0] if self._single else outs
+
+    def _apply_updates(self, values: Sequence[np.ndarray], outs: Sequence[np.ndarray]) -> None:
+        taken = {id(o) for o in outs}
+        for k, val in zip(self._updated, values):
+            sv = self._shared[k]
+            if id(val) in taken or not (isinstance(val, np.ndarray) and val.flags.writeable
+                                        and val.flags.owndata):
+                val = np.array(val, copy=True)
+            taken.add(id(val))
+            sv._value = val
+
+    def _bind_kwargs(self, args: tuple, kwargs: dict[str, Any]) -> tuple:
+        vals = list(args) + [None] * (len(self._names) - len(args))
+        for k, v in kwargs.items():
+            if k not in self._names:
+                raise TypeError(f"function {self.name!r} has no input named {k!r}; inputs: "
+                                f"{self._names}")
+            i = self._names.index(k)
+            if i < len(args):
+                raise TypeError(f"input {k!r} given both by position and by name")
+            vals[i] = v
+        missing = [self._names[i] or str(i) for i, v in enumerate(vals) if v is None]
+        if missing:
+            raise TypeError(f"function {self.name!r}: missing inputs {missing}")
+        return tuple(vals)
+
+    @property
+    def trust_input(self) -> bool:
+        """When True, inputs are not checked: the caller promises exact dtype and ndim."""
+        return self._trust
+
+    @trust_input.setter
+    def trust_input(self, value: bool) -> None:
+        self._trust = bool(value)
+        setter = getattr(self._runner, "set_trust", None)
+        if setter is not None:
+            setter(self._trust)
+
+    def fn(self, n_calls: int = 1) -> Any:
+        """Run again on the last call's inputs ``n_calls`` times; return the last outputs."""
+        if self._last is None:
+            if self._types:
+                raise RuntimeError(f"function {self.name!r}: f.fn() repeats the last call; call "
+                                   "f(...) once first")
+            self._last = ()
+        n = max(int(n_calls), 1)
+        if self._native is not None and not self._shared:
+            try:
+                return self._native.repeat(n, self._last)
+            except Exception as e:
+                raise self._explain(e, self._last) from None
+        res = None
+        for _ in range(n):
+            res = self._run(self._last)
+        return res
+
+    def free(self) -> None:
+        """Drop intermediate buffers kept for reuse (``allow_gc=False``)."""
+        free = getattr(self._native if self._native is not None else self._runner, "free")
+        free()
+
+    def __repr__(self) -> str:
+        return (f"<fncache.Function {self.name!r} inputs={[str(v) for v in self.inputs]} "
+                f"key={self.cache_key[:12]}>")
+
+    def __reduce__(self):
+        from .pickling import reduce_function
+        return reduce_function(self)
+
+
+def function(inputs: Sequence[Variable], outputs: Any, updates: Any = None, mode: Any = None,
+             name: str | None = None, allow_input_downcast: bool = False,
+             on_unused_input: str = "raise", trust_input: bool = False) -> Function:
+    """Compile ``outputs`` as a function of ``inputs`` (SPEC §3)."""
+    from ..tensor.basic import as_tensor_variable
+    from .compile import build_runner, optimize_or_load
+    if not isinstance(inputs, (list, tuple)):
+        raise TypeError("inputs must be a list of symbolic variables, e.g. [x, y]")
+    ins = _check_inputs(inputs)
+    outs, single = _as_list(outputs)
+    outs = [as_tensor_variable(o) for o in outs]
+    upd = _check_updates(updates)
+    if on_unused_input not in ("raise", "warn", "ignore"):
+        raise ValueError("on_unused_input must be 'raise', 'warn' or 'ignore'")
+    all_outs = outs + [e for _, e in upd]
+    used = ancestors(all_outs)
+    used_ids = {id(v) for v in used}
+    for k, v in enumerate(ins):
+        if id(v) not in used_ids:
+            msg = (f"input {k} ({v!r}) is not used to compute the outputs; remove it, or pass "
+                   "on_unused_input='warn' or 'ignore'")
+            if on_unused_input == "raise":
+                raise ValueError(msg)
+            if on_unused_input == "warn":
+                warnings.warn(msg, stacklevel=2)
+    shared: list[SharedVariable] = []
+    for v in reversed(used):
+        if isinstance(v, SharedVariable) and not any(v is s for s in shared):
+            shared.append(v)
+    for sv, _ in upd:
+        if not any(sv is s for s in shared):
+            shared.append(sv)
+    updated = [next(i for i, s in enumerate(shared) if s is sv) for sv, _ in upd]
+    m = get_mode(mode)
+    original = FunctionGraph(ins + shared, all_outs, clone=True)
+    fname = name or "f"
+    optimized, key = optimize_or_load(original, m, shared)
+    holder: list[Function] = []
+
+    def converter(i: int, value: Any) -> np.ndarray:
+        if i >= len(ins):  # a shared value: always exactly typed
+            return np.asarray(value)
+        return holder[0]._convert_one(i, value)
+
+    runner = build_runner(optimized, m, fname, n_explicit=len(ins),
+                          single=single and not shared, converter=converter)
+    f = Function(inputs=ins, outputs=outs, single=single, shared=shared, updated=updated,
+                 mode=m, name=fname, allow_input_downcast=allow_input_downcast,
+                 original=original, optimized=optimized, cache_key=key, runner=runner)
+    holder.append(f)
+    if trust_input:
+        f.trust_input = True
+    return f

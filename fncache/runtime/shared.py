@@ -1,0 +1,62 @@
+"""Shared variables (SPEC §2): values that live between calls and are updated by functions."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..graph.types import TensorType, normalize_dtype
+from ..tensor.variable import TensorVariable
+
+__all__ = ["SharedVariable", "shared"]
+
+
+class SharedVariable(TensorVariable):
+    """A graph input whose value is stored here, not passed at call time."""
+
+    def __init__(self, value: np.ndarray, name: str | None = None) -> None:
+        super().__init__(TensorType(value.dtype, (None,) * value.ndim), name=name)
+        self._value = value
+
+    def get_value(self, borrow: bool = False) -> np.ndarray:
+        """The current value (a copy unless ``borrow=True``)."""
+        return self._value if borrow else self._value.copy()
+
+    def set_value(self, value: Any, borrow: bool = False) -> None:
+        """Replace the value. Another dtype or ndim raises TypeError and keeps the old value."""
+        arr = np.asarray(value)
+        if arr.dtype.name != self.dtype or arr.ndim != self.ndim:
+            if (arr.ndim == self.ndim and arr.dtype.kind in "biuf"
+                    and np.can_cast(arr.dtype, self.dtype, "safe")
+                    and not isinstance(value, np.ndarray)):
+                arr = arr.astype(self.dtype)
+            else:
+                raise TypeError(
+                    f"shared variable {self.name or '<unnamed>'!r} holds {self.dtype} with "
+                    f"{self.ndim} dims; cannot set a value of dtype {arr.dtype} with {arr.ndim} "
+                    f"dims (old value kept). Cast it first: value.astype('{self.dtype}').")
+        self._value = arr if borrow and arr is value else np.array(arr, copy=True)
+
+    def clone(self) -> "SharedVariable":
+        return self  # a shared variable is one container: graph copies refer to it
+
+    @property
+    def value(self) -> np.ndarray:
+        return self._value
+
+    def __repr__(self) -> str:
+        return self.name or f"<shared {self.dtype}{self.ndim}d>"
+
+
+def shared(value: Any, name: str | None = None, borrow: bool = False) -> SharedVariable:
+    """A shared variable holding ``value`` (copied unless ``borrow=True``)."""
+    arr = np.asarray(value)
+    if isinstance(value, float) and not isinstance(value, np.generic):
+        from ..config import config
+        arr = arr.astype(config.floatX)
+    normalize_dtype(arr.dtype, f"shared({name!r})")
+    if arr.dtype.name == "float16":
+        arr = arr.astype("float32")
+    if not (borrow and arr is value):
+        arr = np.array(arr, copy=True)
+    return SharedVariable(arr, name=name)

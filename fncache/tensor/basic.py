@@ -1,0 +1,94 @@
+"""Variable constructors: ``ft.vector``, ``ft.matrix``..., constants and conversions."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..config import config
+from ..graph.basic import Variable
+from ..graph.types import TensorType, normalize_dtype
+from .variable import TensorConstant, TensorVariable
+
+__all__ = ["tensor", "scalar", "vector", "matrix", "constant", "as_tensor_variable",
+           "tensor3", "tensor4"]
+
+
+def tensor(name: str | None = None, dtype: Any = None, ndim: int | None = None,
+           shape: tuple | None = None) -> TensorVariable:
+    """A symbolic input of ``dtype`` (default ``config.floatX``) with ``ndim`` dims.
+
+    ``shape`` may give static sizes (``None`` for unknown); a static 1 marks a broadcastable dim.
+    """
+    if isinstance(name, (np.dtype, type)) or name in ("bool", "int8", "int16", "int32", "int64",
+                                                      "uint8", "float32", "float64"):
+        raise TypeError(f"tensor(): the first argument is the name; did you mean "
+                        f"tensor(dtype={name!r})?")
+    if shape is None:
+        if ndim is None:
+            raise TypeError("tensor(): give ndim (or shape)")
+        shape = (None,) * int(ndim)
+    elif ndim is not None and ndim != len(shape):
+        raise TypeError(f"tensor(): ndim={ndim} does not match shape={shape}")
+    return TensorType(normalize_dtype(dtype, f"tensor {name!r}"), shape).make_variable(name)
+
+
+def scalar(name: str | None = None, dtype: Any = None) -> TensorVariable:
+    return tensor(name, dtype, 0)
+
+
+def vector(name: str | None = None, dtype: Any = None) -> TensorVariable:
+    return tensor(name, dtype, 1)
+
+
+def matrix(name: str | None = None, dtype: Any = None) -> TensorVariable:
+    return tensor(name, dtype, 2)
+
+
+def tensor3(name: str | None = None, dtype: Any = None) -> TensorVariable:
+    return tensor(name, dtype, 3)
+
+
+def tensor4(name: str | None = None, dtype: Any = None) -> TensorVariable:
+    return tensor(name, dtype, 4)
+
+
+def constant(value: Any, name: str | None = None, dtype: Any = None) -> TensorConstant:
+    """A constant. Python floats become ``config.floatX`` unless ``dtype`` is given."""
+    if isinstance(value, Variable):
+        raise TypeError(f"constant(): {value!r} is already symbolic")
+    if dtype is None and isinstance(value, float):
+        dtype = config.floatX
+    arr = np.asarray(value) if dtype is None else np.asarray(value, dtype=np.dtype(dtype))
+    if arr.dtype.kind in "OUSV":
+        raise TypeError(f"constant(): cannot make a numeric constant from {value!r} "
+                        f"(numpy dtype {arr.dtype})")
+    dt = normalize_dtype(arr.dtype, "constant")
+    arr = arr.astype(dt, copy=False)
+    return TensorConstant(TensorType(dt, arr.shape), arr,
+                          name=name)
+
+
+def as_tensor_variable(x: Any, name: str | None = None) -> Variable:
+    """Variables pass through; numbers, lists and arrays become constants."""
+    if isinstance(x, Variable):
+        return x
+    return constant(x, name=name)
+
+
+def _shorthands() -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for prefix, dt in (("f", "float32"), ("d", "float64"), ("i", "int32"), ("l", "int64"),
+                       ("b", "bool")):
+        for kind, nd in (("scalar", 0), ("vector", 1), ("matrix", 2), ("tensor3", 3),
+                         ("tensor4", 4)):
+            def make(name: str | None = None, _dt: str = dt, _nd: int = nd) -> TensorVariable:
+                return tensor(name, _dt, _nd)
+            make.__name__ = prefix + kind
+            make.__doc__ = f"A symbolic {dt} input with {nd} dims."
+            out[prefix + kind] = make
+    return out
+
+
+globals().update(_shorthands())
+__all__ += list(_shorthands())

@@ -1,0 +1,128 @@
+"""Elementwise ops. Every elementwise op is a :class:`Composite` loop body, so a single op and
+a fused chain are the same thing to the optimizer and to the code generators."""
+from __future__ import annotations
+
+import warnings
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..config import config
+from ..errors import Float64Error
+from ..graph.basic import Apply, Op, Variable
+from ..graph.types import TensorType, normalize_dtype
+from . import scalar_ops as S
+
+__all__ = ["Elemwise", "elemwise", "cast", "broadcast_static_shape", "check_float64"]
+
+
+def broadcast_static_shape(shapes: Sequence[tuple[int | None, ...]], what: str) -> tuple:
+    """numpy broadcasting of static shapes (unknown dims stay unknown)."""
+    nd = max((len(s) for s in shapes), default=0)
+    out: list[int | None] = []
+    for d in range(nd):
+        dims = [s[d - nd + len(s)] for s in shapes if d - nd + len(s) >= 0]
+        known = {x for x in dims if x is not None and x != 1}
+        if len(known) > 1:
+            raise ValueError(f"{what}: shapes {', '.join(map(str, shapes))} cannot be broadcast "
+                             f"together (dimension {d} has sizes {sorted(known)})")
+        if known:
+            out.append(known.pop())
+        elif dims and all(x == 1 for x in dims):
+            out.append(1)
+        else:
+            out.append(None)
+    return tuple(out)
+
+
+class Elemwise(Op):
+    """Apply ``composite`` elementwise with numpy broadcasting.
+
+    ``inplace`` maps an output index to the input index whose buffer it may overwrite (set by
+    the `inplace` rewrite only for intermediates that die here).
+    """
+
+    __props__ = ("composite", "inplace")
+
+    def __init__(self, composite: S.Composite, inplace: tuple[tuple[int, int], ...] = ()) -> None:
+        self.composite = composite
+        self.inplace = tuple(inplace)
+
+    @property
+    def destroy_map(self) -> dict[int, list[int]]:  # type: ignore[override]
+        return {o: [i] for o, i in self.inplace}
+
+    def __str__(self) -> str:
+        names = [s[0] for s in self.composite.steps]
+        body = names[0] if len(names) == 1 else "Composite{" + ",".join(names) + "}"
+        return body + ("_inplace" if self.inplace else "")
+
+    def make_node(self, *inputs: Variable) -> Apply:
+        shape = broadcast_static_shape([i.type.shape for i in inputs], str(self))
+        return Apply(self, inputs, [TensorType(d, shape) for d in self.composite.out_dtypes])
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        outs = self.composite.evaluate(inputs)
+        shape = np.broadcast_shapes(*[np.shape(i) for i in inputs])
+        return [np.array(np.broadcast_to(o, shape)) if o.shape != shape else o for o in outs]
+
+
+def check_float64(name: str, in_dtypes: Sequence[str], out: str) -> None:
+    """SPEC §1: ``warn_float64`` flags float64 results created from non-float64 inputs."""
+    if out != "float64" or config.warn_float64 == "ignore" or "float64" in in_dtypes:
+        return
+    msg = (f"{name}: creates a float64 result from inputs of dtype {', '.join(in_dtypes)}. "
+           "Cast an input to float32 (ft.cast(x, 'float32')) or use float32 constants, or set "
+           "fc.config.warn_float64='ignore'.")
+    if config.warn_float64 == "raise":
+        raise Float64Error(msg)
+    warnings.warn(msg, stacklevel=4)
+
+
+def _is_python_number(a: Any) -> bool:
+    return isinstance(a, (bool, int, float)) and not isinstance(a, np.generic)
+
+
+def _as_strong(args: Sequence[Any], weak_from: Sequence[int]) -> list[Variable]:
+    """Turn Python numbers into constants of numpy's weak-promotion dtype (NEP 50): they take
+    the dtype of the typed operands they meet (``float32_vector * 2.0`` stays float32)."""
+    from .basic import as_tensor_variable, constant
+    strong_dt = [np.dtype(a.dtype if isinstance(a, Variable) else np.asarray(a).dtype)
+                 for i, a in enumerate(args) if i in weak_from and not _is_python_number(a)]
+    out: list[Variable] = []
+    for a in args:
+        if not _is_python_number(a):
+            out.append(as_tensor_variable(a))
+            continue
+        dt = np.result_type(*strong_dt, a) if strong_dt else None
+        try:
+            out.append(constant(a, dtype=dt))
+        except OverflowError as e:
+            raise OverflowError(f"constant {a!r} does not fit dtype {dt} of the other operand: "
+                                f"{e}") from None
+    return out
+
+
+def elemwise(name: str, *args: Any) -> Variable:
+    """Build scalar op ``name`` applied elementwise to ``args`` (variables, arrays, numbers)."""
+    op = S.get(name)
+    if len(args) != op.nin:
+        raise TypeError(f"{name} takes {op.nin} inputs, got {len(args)}")
+    weak_from = tuple(range(1, 3)) if name == "switch" else tuple(range(len(args)))
+    inputs = _as_strong(args, weak_from)
+    dtypes = [v.dtype for v in inputs]
+    out = S.out_dtype(name, dtypes)
+    check_float64(name, dtypes, out)
+    comp = S.Composite(dtypes, [(name, [("in", k) for k in range(len(inputs))], out)], [0])
+    return Elemwise(comp)(*inputs)
+
+
+def cast(x: Any, dtype: Any) -> Variable:
+    """``x`` converted to ``dtype`` (numpy's ``astype`` semantics)."""
+    from .basic import as_tensor_variable
+    v = as_tensor_variable(x)
+    dt = normalize_dtype(dtype, "cast")
+    if v.dtype == dt:
+        return v
+    comp = S.Composite([v.dtype], [(f"cast:{dt}", [("in", 0)], dt)], [0])
+    return Elemwise(comp)(v)

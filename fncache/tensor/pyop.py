@@ -1,0 +1,112 @@
+"""Ops that run Python inside compiled functions: ``as_op`` and ``assert_op``."""
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from ..graph.basic import Apply, Op, Variable
+from ..graph.types import TensorType
+from .basic import as_tensor_variable
+
+__all__ = ["PythonOp", "as_op", "Assert", "assert_op"]
+
+
+def _as_types(types: Any, what: str) -> tuple[TensorType, ...]:
+    if isinstance(types, TensorType):
+        types = [types]
+    out = []
+    for t in types:
+        if isinstance(t, Variable):
+            t = t.type
+        if not isinstance(t, TensorType):
+            raise TypeError(f"as_op: {what} must be types such as ft.dvector().type or "
+                            f"fc.TensorType('float64', (None,)), got {t!r}")
+        out.append(t)
+    return tuple(out)
+
+
+class PythonOp(Op):
+    """Calls ``fn`` (numpy in, numpy out). Lambdas and closures pickle through cloudpickle."""
+
+    __props__ = ("fn", "itypes", "otypes")
+
+    def __init__(self, fn: Callable[..., Any], itypes: Sequence[TensorType],
+                 otypes: Sequence[TensorType]) -> None:
+        self.fn = fn
+        self.itypes = tuple(itypes)
+        self.otypes = tuple(otypes)
+
+    def __str__(self) -> str:
+        return f"PythonOp{{{getattr(self.fn, '__name__', 'fn')}}}"
+
+    def signature(self) -> str:
+        import cloudpickle
+        import hashlib
+        h = hashlib.sha256(cloudpickle.dumps(self.fn)).hexdigest()[:24]
+        return f"PythonOp({getattr(self.fn, '__qualname__', '?')},{h},{self.itypes},{self.otypes})"
+
+    def make_node(self, *inputs: Any) -> Apply:
+        vs = [as_tensor_variable(i) for i in inputs]
+        if len(vs) != len(self.itypes):
+            raise TypeError(f"{self}: expected {len(self.itypes)} inputs, got {len(vs)}")
+        for k, (v, t) in enumerate(zip(vs, self.itypes)):
+            if v.dtype != t.dtype or v.ndim != t.ndim:
+                raise TypeError(f"{self}: input {k} must be {t}, got {v.type}; cast it with "
+                                "ft.cast or change itypes")
+        return Apply(self, vs, self.otypes)
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        res = self.fn(*inputs)
+        if len(self.otypes) == 1:
+            res = [res]
+        if len(res) != len(self.otypes):
+            raise ValueError(f"{self}: the function returned {len(res)} outputs, "
+                             f"otypes declares {len(self.otypes)}")
+        outs = []
+        for k, (r, t) in enumerate(zip(res, self.otypes)):
+            a = np.asarray(r)
+            if a.ndim != t.ndim:
+                raise TypeError(f"{self}: output {k} has ndim {a.ndim}, otypes declares {t}")
+            if a.dtype.name != t.dtype:
+                if not np.can_cast(a.dtype, t.dtype, "same_kind"):
+                    raise TypeError(f"{self}: output {k} has dtype {a.dtype}, otypes declares "
+                                    f"{t.dtype}")
+                a = a.astype(t.dtype)
+            outs.append(a)
+        return outs
+
+
+def as_op(itypes: Any, otypes: Any) -> Callable[[Callable[..., Any]], PythonOp]:
+    """Decorator: a Python function (numpy in, numpy out) becomes an op usable in graphs."""
+    it, ot = _as_types(itypes, "itypes"), _as_types(otypes, "otypes")
+
+    def wrap(fn: Callable[..., Any]) -> PythonOp:
+        op = PythonOp(fn, it, ot)
+        functools.update_wrapper(op, fn, updated=())  # type: ignore[arg-type]
+        return op
+    return wrap
+
+
+class Assert(Op):
+    """Returns ``x``; raises ``AssertionError(msg)`` at run time when a condition is false."""
+
+    __props__ = ("msg",)
+    view_map = {0: [0]}
+
+    def __init__(self, msg: str) -> None:
+        self.msg = msg
+
+    def make_node(self, x: Variable, *conds: Variable) -> Apply:
+        return Apply(self, [x, *conds], [x.type])
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        for c in inputs[1:]:
+            if not np.all(c):
+                raise AssertionError(self.msg)
+        return [inputs[0]]
+
+
+def assert_op(x: Any, cond: Any, msg: str = "assertion failed") -> Variable:
+    return Assert(str(msg))(as_tensor_variable(x), as_tensor_variable(cond))

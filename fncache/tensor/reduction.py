@@ -1,0 +1,210 @@
+"""Reductions: sum prod max min mean var std all any (one :class:`Reduce` op) and argmax/argmin."""
+from __future__ import annotations
+
+import builtins
+from typing import Any
+
+import numpy as np
+
+from ..graph.basic import Apply, Op, Variable
+from ..graph.types import TensorType, is_float, normalize_dtype
+from . import scalar_ops as S
+from .basic import as_tensor_variable
+from .elemwise import cast, check_float64, elemwise
+
+__all__ = ["Reduce", "ArgReduce", "sum", "prod", "max", "min", "mean", "var", "std", "argmax",
+           "argmin", "all", "any", "normalize_axes"]
+
+_NP_REDUCE = {"add": np.add, "mul": np.multiply, "max": np.maximum, "min": np.minimum,
+              "and": np.logical_and, "or": np.logical_or}
+
+
+def normalize_axes(axis: Any, ndim: int, what: str) -> tuple[int, ...]:
+    """``None`` -> all axes; ints and tuples checked against ``ndim`` and made non-negative."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    out = []
+    for a in axes:
+        if not isinstance(a, (int, np.integer)):
+            raise TypeError(f"{what}: axis must be None, an int or a tuple of ints, got {axis!r}")
+        if not -ndim <= a < ndim:
+            raise ValueError(f"{what}: axis {a} is out of bounds for a tensor of ndim {ndim}")
+        a = int(a) % ndim
+        if a in out:
+            raise ValueError(f"{what}: axis {a} is repeated in {axis!r}")
+        out.append(a)
+    return tuple(sorted(out))
+
+
+class Reduce(Op):
+    """Reduce ``kind`` over ``axes``; ``pre`` is an optional fused elementwise body applied to
+    the inputs first (so ``sum((x-y)**2)`` is one pass with no temporary).
+
+    kind: add mul max min and or mean; ``ddof`` only for mean (variance denominators).
+    """
+
+    __props__ = ("kind", "axes", "out_dtype", "pre", "ddof")
+
+    def __init__(self, kind: str, axes: tuple[int, ...], out_dtype: str,
+                 pre: S.Composite | None = None, ddof: int = 0) -> None:
+        self.kind = kind
+        self.axes = tuple(axes)
+        self.out_dtype = out_dtype
+        self.pre = pre
+        self.ddof = int(ddof)
+
+    def __str__(self) -> str:
+        name = {"add": "Sum", "mul": "Prod", "max": "Max", "min": "Min", "and": "All",
+                "or": "Any", "mean": "Mean"}[self.kind]
+        pre = f"{{{self.pre!r}}}" if self.pre is not None else ""
+        return f"{name}{pre}{{axes={list(self.axes)}}}"
+
+    def make_node(self, *inputs: Variable) -> Apply:
+        from .elemwise import broadcast_static_shape
+        shape = broadcast_static_shape([i.type.shape for i in inputs], str(self))
+        out_shape = tuple(s for d, s in enumerate(shape) if d not in self.axes)
+        return Apply(self, inputs, [TensorType(self.out_dtype, out_shape)])
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        x = inputs[0]
+        if self.pre is not None:
+            shape = np.broadcast_shapes(*[np.shape(i) for i in inputs])
+            x = np.broadcast_to(self.pre.evaluate(inputs)[0], shape)
+        with np.errstate(all="ignore"):
+            if self.kind == "mean":
+                n = int(np.prod([x.shape[a] for a in self.axes]))
+                acc = "float64" if not is_float(x.dtype.name) else x.dtype.name
+                s = np.add.reduce(x, axis=self.axes, dtype=acc)
+                res = np.true_divide(s, builtins.max(n - self.ddof, 0))
+            elif self.kind in ("max", "min"):
+                if builtins.any(x.shape[a] == 0 for a in self.axes):
+                    raise ValueError(f"{self}: zero-size array to reduction operation "
+                                     f"{self.kind}imum which has no identity (shape {x.shape})")
+                res = _NP_REDUCE[self.kind].reduce(x, axis=self.axes)
+            elif self.kind in ("and", "or"):
+                res = _NP_REDUCE[self.kind].reduce(x.astype(bool), axis=self.axes)
+            else:
+                res = _NP_REDUCE[self.kind].reduce(x, axis=self.axes, dtype=self.out_dtype)
+        return [np.asarray(res, dtype=self.out_dtype)]
+
+
+class ArgReduce(Op):
+    """argmax / argmin over one axis (``None``: the flattened tensor); int64 result."""
+
+    __props__ = ("kind", "axis")
+
+    def __init__(self, kind: str, axis: int | None) -> None:
+        self.kind = kind
+        self.axis = axis
+
+    def make_node(self, x: Variable) -> Apply:
+        shape = () if self.axis is None else tuple(
+            s for d, s in enumerate(x.type.shape) if d != self.axis)
+        return Apply(self, [x], [TensorType("int64", shape)])
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        x = inputs[0]
+        if x.size == 0 or (self.axis is not None and x.shape[self.axis] == 0):
+            raise ValueError(f"{self.kind}: attempt to get {self.kind} of an empty sequence "
+                             f"(shape {x.shape})")
+        f = np.argmax if self.kind == "argmax" else np.argmin
+        return [np.asarray(f(x, axis=self.axis), dtype="int64")]
+
+
+def _keep(res: Variable, axes: tuple[int, ...], ndim: int, keepdims: bool) -> Variable:
+    if not keepdims:
+        return res
+    from .shape_ops import dimshuffle
+    pattern: list[Any] = []
+    k = 0
+    for d in range(ndim):
+        if d in axes:
+            pattern.append("x")
+        else:
+            pattern.append(k)
+            k += 1
+    return dimshuffle(res, pattern)
+
+
+def _sum_dtype(dt: str) -> str:
+    if dt in ("bool", "int8", "int16", "int32", "uint8"):
+        return "int64"
+    return dt
+
+
+def _reduce(kind: str, x: Any, axis: Any, keepdims: bool, dtype: Any = None,
+            ddof: int = 0) -> Variable:
+    v = as_tensor_variable(x)
+    axes = normalize_axes(axis, v.ndim, kind)
+    if kind in ("add", "mul"):
+        out = normalize_dtype(dtype) if dtype is not None else _sum_dtype(v.dtype)
+    elif kind in ("and", "or"):
+        out = "bool"
+    elif kind == "mean":
+        out = v.dtype if is_float(v.dtype) else "float64"
+        check_float64(kind, [v.dtype], out)
+    else:
+        out = v.dtype
+    res = Reduce(kind, axes, out, ddof=ddof)(v)
+    return _keep(res, axes, v.ndim, keepdims)
+
+
+def sum(x: Any, axis: Any = None, keepdims: bool = False, dtype: Any = None) -> Variable:
+    return _reduce("add", x, axis, keepdims, dtype)
+
+
+def prod(x: Any, axis: Any = None, keepdims: bool = False, dtype: Any = None) -> Variable:
+    return _reduce("mul", x, axis, keepdims, dtype)
+
+
+def max(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:
+    return _reduce("max", x, axis, keepdims)
+
+
+def min(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:
+    return _reduce("min", x, axis, keepdims)
+
+
+def all(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:
+    return _reduce("and", x, axis, keepdims)
+
+
+def any(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:
+    return _reduce("or", x, axis, keepdims)
+
+
+def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:
+    return _reduce("mean", x, axis, keepdims)
+
+
+def var(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Variable:
+    v = as_tensor_variable(x)
+    if not is_float(v.dtype):
+        v = cast(v, "float64")
+    d = v - mean(v, axis=axis, keepdims=True)
+    return _reduce("mean", elemwise("sqr", d), axis, keepdims, ddof=ddof)
+
+
+def std(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Variable:
+    return elemwise("sqrt", var(x, axis=axis, keepdims=keepdims, ddof=ddof))
+
+
+def _arg(kind: str, x: Any, axis: Any, keepdims: bool) -> Variable:
+    v = as_tensor_variable(x)
+    if axis is not None and not isinstance(axis, (int, np.integer)):
+        raise TypeError(f"{kind}: axis must be None or an int, got {axis!r}")
+    ax = None if axis is None else normalize_axes(axis, v.ndim, kind)
+    a = None if ax is None else (ax[0] if ax else None)
+    res = ArgReduce(kind, a)(v)
+    if not keepdims:
+        return res
+    return _keep(res, tuple(range(v.ndim)) if a is None else (a,), v.ndim, True)
+
+
+def argmax(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:
+    return _arg("argmax", x, axis, keepdims)
+
+
+def argmin(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:
+    return _arg("argmin", x, axis, keepdims)

@@ -1,0 +1,228 @@
+"""Scalar operations: the table from which elementwise ops, fusion and C code are made.
+
+Each scalar op has a numpy implementation (the reference: output dtypes are whatever numpy gives,
+found by probing it once) and a C expression. C helpers that need branches (integer division by
+zero, Python-style modulo, NaN-propagating max) live in ``fncache/codegen/prelude.h``.
+"""
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from ..graph.types import is_float, normalize_dtype
+
+__all__ = ["ScalarOp", "SCALAR_OPS", "get", "out_dtype", "Composite"]
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-x))
+
+
+def _softplus(x: np.ndarray) -> np.ndarray:
+    return np.logaddexp(np.zeros((), dtype=np.result_type(x, np.float16)), x)
+
+
+_erf_vec = np.frompyfunc(math.erf, 1, 1)
+
+
+def _erf(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x)
+    dt = np.result_type(x, np.float16)
+    if dt == np.float16:
+        dt = np.dtype(np.float32)
+    return np.asarray(_erf_vec(x.astype(np.float64)), dtype=np.float64).astype(dt)
+
+
+def _sqr(x: np.ndarray) -> np.ndarray:
+    return np.multiply(x, x)
+
+
+def _where(c: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.where(c, a, b)
+
+
+def _identity(x: np.ndarray) -> np.ndarray:
+    return np.array(x, copy=True)
+
+
+@dataclass(frozen=True)
+class ScalarOp:
+    """``c`` is a C expression over ``$0, $1, ...`` (already converted to the compute type ``$T``)."""
+
+    name: str
+    nin: int
+    impl: Callable[..., Any]
+    c: str
+    c_int: str | None = None       # alternative C expression when the compute type is integral
+    c_bool: str | None = None      # alternative when it is bool
+    #: "float": inputs are converted to the output float type before the expression runs;
+    #: "common": to numpy's common type of the inputs; "out": to the output type.
+    compute: str = "out"
+    commutative: bool = False
+    tags: tuple[str, ...] = field(default=())
+
+    def __str__(self) -> str:
+        return self.name
+
+    def __reduce__(self):
+        return (get, (self.name,))
+
+
+def _f(name: str, nin: int, impl: Callable[..., Any], c: str, **kw: Any) -> ScalarOp:
+    return ScalarOp(name, nin, impl, c, **kw)
+
+
+_OPS: list[ScalarOp] = [
+    _f("add", 2, np.add, "($0 + $1)", c_bool="($0 || $1)", commutative=True),
+    _f("sub", 2, np.subtract, "($0 - $1)"),
+    _f("mul", 2, np.multiply, "($0 * $1)", c_bool="($0 && $1)", commutative=True),
+    _f("true_div", 2, np.true_divide, "($0 / $1)"),
+    _f("floor_div", 2, np.floor_divide, "fc_floordiv_$T($0, $1)"),
+    _f("mod", 2, np.remainder, "fc_mod_$T($0, $1)"),
+    _f("pow", 2, np.power, "fc_pow_$T($0, $1)"),
+    _f("neg", 1, np.negative, "(-$0)"),
+    _f("lt", 2, np.less, "($0 < $1)", compute="common"),
+    _f("le", 2, np.less_equal, "($0 <= $1)", compute="common"),
+    _f("gt", 2, np.greater, "($0 > $1)", compute="common"),
+    _f("ge", 2, np.greater_equal, "($0 >= $1)", compute="common"),
+    _f("eq", 2, np.equal, "($0 == $1)", compute="common", commutative=True),
+    _f("neq", 2, np.not_equal, "($0 != $1)", compute="common", commutative=True),
+    _f("and_", 2, np.bitwise_and, "($0 & $1)", c_bool="($0 && $1)", commutative=True),
+    _f("or_", 2, np.bitwise_or, "($0 | $1)", c_bool="($0 || $1)", commutative=True),
+    _f("xor", 2, np.bitwise_xor, "($0 ^ $1)", c_bool="($0 != $1)", commutative=True),
+    _f("invert", 1, np.invert, "(~$0)", c_bool="(!$0)"),
+    _f("abs", 1, np.abs, "fc_fabs_$T($0)", c_int="(($0) < 0 ? -($0) : ($0))",
+       c_bool="$0"),
+    _f("exp", 1, np.exp, "fc_exp_$T($0)", compute="float"),
+    _f("log", 1, np.log, "fc_log_$T($0)", compute="float"),
+    _f("log1p", 1, np.log1p, "fc_log1p_$T($0)", compute="float"),
+    _f("expm1", 1, np.expm1, "fc_expm1_$T($0)", compute="float"),
+    _f("log2", 1, np.log2, "fc_log2_$T($0)", compute="float"),
+    _f("log10", 1, np.log10, "fc_log10_$T($0)", compute="float"),
+    _f("sqrt", 1, np.sqrt, "fc_sqrt_$T($0)", compute="float"),
+    _f("sqr", 1, _sqr, "($0 * $0)", c_bool="$0"),
+    _f("sin", 1, np.sin, "fc_sin_$T($0)", compute="float"),
+    _f("cos", 1, np.cos, "fc_cos_$T($0)", compute="float"),
+    _f("tan", 1, np.tan, "fc_tan_$T($0)", compute="float"),
+    _f("arcsin", 1, np.arcsin, "fc_asin_$T($0)", compute="float"),
+    _f("arccos", 1, np.arccos, "fc_acos_$T($0)", compute="float"),
+    _f("arctan", 1, np.arctan, "fc_atan_$T($0)", compute="float"),
+    _f("sinh", 1, np.sinh, "fc_sinh_$T($0)", compute="float"),
+    _f("cosh", 1, np.cosh, "fc_cosh_$T($0)", compute="float"),
+    _f("tanh", 1, np.tanh, "fc_tanh_$T($0)", compute="float"),
+    _f("sigmoid", 1, _sigmoid, "fc_sigmoid_$T($0)", compute="float"),
+    _f("softplus", 1, _softplus, "fc_softplus_$T($0)", compute="float"),
+    _f("erf", 1, _erf, "fc_erf_$T($0)", compute="float"),
+    _f("sign", 1, np.sign, "fc_sign_$T($0)", c_int="((($0) > 0) - (($0) < 0))"),
+    _f("floor", 1, np.floor, "fc_floor_$T($0)", c_int="$0", c_bool="$0"),
+    _f("ceil", 1, np.ceil, "fc_ceil_$T($0)", c_int="$0", c_bool="$0"),
+    _f("round", 1, np.round, "fc_rint_$T($0)", c_int="$0", c_bool="$0"),
+    _f("maximum", 2, np.maximum, "fc_max_$T($0, $1)", c_int="(($0) > ($1) ? ($0) : ($1))",
+       c_bool="($0 || $1)", commutative=True),
+    _f("minimum", 2, np.minimum, "fc_min_$T($0, $1)", c_int="(($0) < ($1) ? ($0) : ($1))",
+       c_bool="($0 && $1)", commutative=True),
+    _f("isnan", 1, np.isnan, "fc_isnan_$T($0)", c_int="0", c_bool="0", compute="common"),
+    _f("isinf", 1, np.isinf, "fc_isinf_$T($0)", c_int="0", c_bool="0", compute="common"),
+    _f("switch", 3, _where, "($0 ? $1 : $2)", compute="out"),
+    _f("identity", 1, _identity, "$0"),
+]
+
+SCALAR_OPS: dict[str, ScalarOp] = {op.name: op for op in _OPS}
+
+
+def get(name: str) -> ScalarOp:
+    return SCALAR_OPS[name]
+
+
+@functools.lru_cache(maxsize=4096)
+def _probe(name: str, dtypes: tuple[str, ...]) -> str:
+    op = SCALAR_OPS[name]
+    args = [np.ones(1, dtype=d) for d in dtypes]
+    if name == "switch":
+        return normalize_dtype(np.result_type(*args[1:]))
+    with np.errstate(all="ignore"):
+        res = op.impl(*args)
+    return normalize_dtype(np.asarray(res).dtype)
+
+
+def out_dtype(name: str, dtypes: Sequence[str]) -> str:
+    """The output dtype numpy gives for scalar op ``name`` on inputs of ``dtypes``.
+
+    Raises TypeError (numpy's own message, with the op name) for combinations numpy rejects,
+    such as ``-bool`` or ``bool - bool``.
+    """
+    try:
+        return _probe(name, tuple(dtypes))
+    except TypeError as e:
+        raise TypeError(f"{name} is not defined for dtypes {', '.join(dtypes)}: {e}") from None
+
+
+def compute_dtype(op: ScalarOp, in_dtypes: Sequence[str], out: str) -> str:
+    """The C type the expression is evaluated in (inputs are converted to it)."""
+    if op.name == "switch":
+        return out
+    if op.compute == "float":
+        return out if is_float(out) else "float64"
+    if op.compute == "common":
+        return normalize_dtype(np.result_type(*[np.dtype(d) for d in in_dtypes]))
+    return out
+
+
+class Composite:
+    """A small scalar graph (the body of a fused loop), in SSA form.
+
+    ``steps`` is a tuple of (scalar op name or "cast:<dtype>", input refs, out dtype); an input ref
+    is ``("in", k)`` for the k-th loop input or ``("s", j)`` for step j's result. ``outputs``
+    lists the step indices that are the composite's outputs.
+    """
+
+    __slots__ = ("in_dtypes", "steps", "outputs", "_hash")
+
+    def __init__(self, in_dtypes: Sequence[str], steps: Sequence[tuple[str, tuple, str]],
+                 outputs: Sequence[int]) -> None:
+        self.in_dtypes = tuple(in_dtypes)
+        self.steps = tuple((s[0], tuple(tuple(r) for r in s[1]), s[2]) for s in steps)
+        self.outputs = tuple(outputs)
+        self._hash = hash((self.in_dtypes, self.steps, self.outputs))
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, Composite) and self.in_dtypes == other.in_dtypes
+                and self.steps == other.steps and self.outputs == other.outputs)
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __repr__(self) -> str:
+        return "Composite{" + ",".join(s[0] for s in self.steps) + "}"
+
+    def __reduce__(self):
+        return (Composite, (self.in_dtypes, self.steps, self.outputs))
+
+    @property
+    def out_dtypes(self) -> tuple[str, ...]:
+        return tuple(self.steps[j][2] for j in self.outputs)
+
+    def evaluate(self, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """numpy reference evaluation (used by the Python linker and constant folding)."""
+        vals: list[Any] = []
+        for name, refs, dt in self.steps:
+            args = [inputs[k] if kind == "in" else vals[k] for kind, k in refs]
+            vals.append(apply_scalar(name, args, dt))
+        return [np.asarray(vals[j]) for j in self.outputs]
+
+
+def apply_scalar(name: str, args: Sequence[Any], dtype: str) -> np.ndarray:
+    """Run scalar op ``name`` (or ``cast:<dtype>``) with numpy, giving exactly ``dtype``."""
+    with np.errstate(all="ignore"):
+        if name.startswith("cast:"):
+            res = np.asarray(args[0]).astype(dtype)
+        else:
+            res = np.asarray(SCALAR_OPS[name].impl(*args))
+            if res.dtype.name != dtype:
+                res = res.astype(dtype)
+    return res

@@ -1,0 +1,226 @@
+"""Shape ops: DimShuffle (transpose / add or drop broadcastable axes), Shape, Reshape,
+MakeVector, Concatenate; and the front-end helpers built on them."""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..graph.basic import Apply, Constant, Op, Variable
+from ..graph.types import TensorType, is_int
+from .basic import as_tensor_variable, constant
+
+__all__ = ["DimShuffle", "Shape", "Reshape", "MakeVector", "Concatenate", "dimshuffle",
+           "transpose", "shape", "reshape", "flatten", "concatenate", "stack", "as_shape_vector"]
+
+
+class DimShuffle(Op):
+    """Theano's dimshuffle: ``pattern`` lists input dims in their new order, ``'x'`` inserts a
+    broadcastable dim, and input dims left out must be broadcastable (they are dropped).
+    Always a view of its input."""
+
+    __props__ = ("in_ndim", "pattern")
+    view_map = {0: [0]}
+
+    def __init__(self, in_ndim: int, pattern: tuple) -> None:
+        self.in_ndim = in_ndim
+        self.pattern = tuple(pattern)
+        kept = [p for p in self.pattern if p != "x"]
+        self.dropped = tuple(d for d in range(in_ndim) if d not in kept)
+        self.perm = tuple(kept) + self.dropped
+
+    def make_node(self, x: Variable) -> Apply:
+        for d in self.dropped:
+            if x.type.shape[d] != 1:
+                raise ValueError(
+                    f"dimshuffle{self.pattern}: input dim {d} of {x!r} (type {x.type}) is not "
+                    "broadcastable, so it cannot be dropped; keep it in the pattern")
+        shape = tuple(1 if p == "x" else x.type.shape[p] for p in self.pattern)
+        return Apply(self, [x], [TensorType(x.dtype, shape)])
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        x = inputs[0]
+        for d in self.dropped:
+            if x.shape[d] != 1:
+                raise ValueError(f"{self}: dim {d} has size {x.shape[d]} at run time but was "
+                                 "declared broadcastable (size 1)")
+        y = np.transpose(x, self.perm)
+        shape = [1 if p == "x" else x.shape[p] for p in self.pattern]
+        return [y.reshape(shape)]
+
+
+def dimshuffle(x: Any, pattern: Sequence[Any]) -> Variable:
+    v = as_tensor_variable(x)
+    pat = tuple("x" if p == "x" else int(p) for p in pattern)
+    kept = [p for p in pat if p != "x"]
+    if len(set(kept)) != len(kept) or any(not 0 <= p < v.ndim for p in kept):
+        raise ValueError(f"dimshuffle{pattern}: invalid pattern for a tensor of ndim {v.ndim}; "
+                         "each input dim may appear at most once, 'x' adds a dim")
+    if pat == tuple(range(v.ndim)):
+        return v
+    return DimShuffle(v.ndim, pat)(v)
+
+
+def transpose(x: Any, axes: Sequence[int] | None = None) -> Variable:
+    v = as_tensor_variable(x)
+    if axes is None:
+        axes = tuple(reversed(range(v.ndim)))
+    axes = tuple(int(a) % max(v.ndim, 1) for a in axes)
+    if sorted(axes) != list(range(v.ndim)):
+        raise ValueError(f"transpose: axes {axes} are not a permutation of {v.ndim} dims")
+    return dimshuffle(v, axes)
+
+
+class Shape(Op):
+    """The run-time shape of a tensor, as an int64 vector."""
+
+    def make_node(self, x: Variable) -> Apply:
+        return Apply(self, [x], [TensorType("int64", (x.ndim,))])
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        return [np.asarray(inputs[0].shape, dtype="int64")]
+
+
+def shape(x: Any) -> Variable:
+    v = as_tensor_variable(x)
+    if isinstance(v, Constant):
+        return constant(np.asarray(v.data.shape, dtype="int64"))
+    return Shape()(v)
+
+
+class MakeVector(Op):
+    """Build an int64 vector from int scalars (symbolic shapes)."""
+
+    def make_node(self, *xs: Variable) -> Apply:
+        return Apply(self, xs, [TensorType("int64", (len(xs),))])
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        return [np.asarray([int(i) for i in inputs], dtype="int64")]
+
+
+def as_shape_vector(shp: Any) -> Variable:
+    """A shape given as ints and/or symbolic int scalars (or a symbolic int vector)."""
+    if isinstance(shp, Variable):
+        if shp.ndim != 1 or not is_int(shp.dtype):
+            raise TypeError(f"shape must be an int vector, got {shp.type}")
+        return shp
+    items = list(shp) if isinstance(shp, (list, tuple)) else [shp]
+    if all(isinstance(i, (int, np.integer)) for i in items):
+        return constant(np.asarray(items, dtype="int64"))
+    vs = [as_tensor_variable(i) for i in items]
+    for i in vs:
+        if i.ndim != 0 or not is_int(i.dtype):
+            raise TypeError(f"each shape entry must be an int or an int scalar, got {i.type}")
+    return MakeVector()(*vs)
+
+
+class Reshape(Op):
+    """numpy reshape (a view when possible); ``-1`` infers one dim."""
+
+    __props__ = ("ndim",)
+
+    def __init__(self, ndim: int) -> None:
+        self.ndim = ndim
+
+    def make_node(self, x: Variable, shp: Variable) -> Apply:
+        static: tuple = (None,) * self.ndim
+        if isinstance(shp, Constant):
+            static = tuple(None if s < 0 else int(s) for s in shp.data)
+        return Apply(self, [x, shp], [TensorType(x.dtype, static)])
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        x, shp = inputs
+        try:
+            return [np.reshape(x, tuple(int(s) for s in shp))]
+        except ValueError as e:
+            raise ValueError(f"reshape: cannot reshape an array of shape {x.shape} into "
+                             f"{tuple(int(s) for s in shp)}: {e}") from None
+
+
+def reshape(x: Any, shp: Any, ndim: int | None = None) -> Variable:
+    v = as_tensor_variable(x)
+    vec = as_shape_vector(shp)
+    n = vec.type.shape[0] if ndim is None else ndim
+    if n is None:
+        raise TypeError("reshape: give ndim= when the shape is a symbolic vector")
+    if isinstance(vec, Constant):
+        data = vec.data
+        if (data < -1).any() or (data == -1).sum() > 1:
+            raise ValueError(f"reshape: invalid shape {tuple(data)}")
+        known = int(np.prod(data[data >= 0]))
+        size = None if None in v.type.shape else int(np.prod(v.type.shape))
+        if size is not None and ((-1 not in data and known != size)
+                                 or (-1 in data and (known == 0 or size % known))):
+            raise ValueError(f"reshape: cannot reshape shape {v.type.shape} into {tuple(data)}")
+    return Reshape(n)(v, vec)
+
+
+def flatten(x: Any, ndim: int = 1) -> Variable:
+    v = as_tensor_variable(x)
+    if ndim < 1 or ndim > max(v.ndim, 1):
+        raise ValueError(f"flatten: ndim must be in 1..{max(v.ndim, 1)}, got {ndim}")
+    if ndim == 1:
+        return reshape(v, (-1,))
+    s = shape(v)
+    return reshape(v, [s[i] for i in range(ndim - 1)] + [-1], ndim=ndim)
+
+
+class Concatenate(Op):
+    __props__ = ("axis",)
+
+    def __init__(self, axis: int) -> None:
+        self.axis = axis
+
+    def make_node(self, *xs: Variable) -> Apply:
+        from ..graph.types import normalize_dtype
+        nd = xs[0].ndim
+        for x in xs:
+            if x.ndim != nd:
+                raise ValueError(f"concatenate: all inputs must have the same ndim; got "
+                                 f"{[x.ndim for x in xs]}")
+        dt = normalize_dtype(np.result_type(*[np.dtype(x.dtype) for x in xs]))
+        shape = []
+        for d in range(nd):
+            dims = [x.type.shape[d] for x in xs]
+            if d == self.axis:
+                shape.append(None if None in dims else sum(dims))
+            else:
+                known = {s for s in dims if s is not None}
+                if len(known) > 1:
+                    raise ValueError(f"concatenate: input shapes differ in dim {d}: {dims}")
+                shape.append(known.pop() if known else None)
+        return Apply(self, xs, [TensorType(dt, tuple(shape))])
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        try:
+            return [np.concatenate(inputs, axis=self.axis).astype(node.outputs[0].dtype,
+                                                                   copy=False)]
+        except ValueError as e:
+            raise ValueError(f"concatenate(axis={self.axis}): shapes "
+                             f"{[i.shape for i in inputs]}: {e}") from None
+
+
+def concatenate(seq: Sequence[Any], axis: int = 0) -> Variable:
+    vs = [as_tensor_variable(x) for x in seq]
+    if not vs:
+        raise ValueError("concatenate: need at least one tensor")
+    nd = vs[0].ndim
+    if nd == 0:
+        raise ValueError("concatenate: zero-dimensional tensors cannot be concatenated; "
+                         "use ft.stack")
+    if not -nd <= axis < nd:
+        raise ValueError(f"concatenate: axis {axis} is out of bounds for ndim {nd}")
+    return Concatenate(axis % nd)(*vs)
+
+
+def stack(seq: Sequence[Any], axis: int = 0) -> Variable:
+    vs = [as_tensor_variable(x) for x in seq]
+    if not vs:
+        raise ValueError("stack: need at least one tensor")
+    nd = vs[0].ndim
+    if not -(nd + 1) <= axis <= nd:
+        raise ValueError(f"stack: axis {axis} is out of bounds for ndim {nd + 1}")
+    axis = axis % (nd + 1)
+    pattern = list(range(nd))
+    pattern.insert(axis, "x")
+    return Concatenate(axis)(*[dimshuffle(v, pattern) for v in vs])

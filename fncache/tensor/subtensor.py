@@ -1,0 +1,136 @@
+"""Basic indexing: ints and slices whose bounds are Python ints or symbolic int scalars.
+
+The op keeps the index structure in its props; symbolic bounds are extra inputs, referenced by
+position. The result is a view of the input, as in numpy.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..graph.basic import Apply, Constant, Op, Variable
+from ..graph.types import TensorType, is_int
+from .basic import as_tensor_variable
+
+__all__ = ["Subtensor", "getitem"]
+
+# An index entry: ("i", ref) or ("s", start, stop, step); a ref is None, ("c", int) or ("v", k)
+# for the k-th symbolic input after x.
+
+
+class Subtensor(Op):
+    __props__ = ("idx",)
+    view_map = {0: [0]}
+
+    def __init__(self, idx: tuple) -> None:
+        self.idx = tuple(idx)
+
+    def __str__(self) -> str:
+        parts = []
+        for e in self.idx:
+            def r(ref: Any) -> str:
+                return "" if ref is None else (str(ref[1]) if ref[0] == "c" else f"${ref[1]}")
+            parts.append(r(e[1]) if e[0] == "i" else
+                         ":".join([r(e[1]), r(e[2])] + ([r(e[3])] if e[3] is not None else [])))
+        return f"Subtensor[{', '.join(parts)}]"
+
+    def make_node(self, x: Variable, *bounds: Variable) -> Apply:
+        shape: list[int | None] = []
+        for d, e in enumerate(self.idx):
+            if e[0] == "s":
+                n = x.type.shape[d]
+                if n is not None and all(r is None or r[0] == "c" for r in e[1:]):
+                    rng = range(n)[slice(*[None if r is None else r[1] for r in e[1:]])]
+                    shape.append(len(rng))
+                else:
+                    shape.append(None)
+        shape.extend(x.type.shape[len(self.idx):])
+        return Apply(self, [x, *bounds], [TensorType(x.dtype, tuple(shape))])
+
+    def python_index(self, bounds: list[Any]) -> tuple:
+        def val(ref: Any) -> Any:
+            if ref is None:
+                return None
+            return ref[1] if ref[0] == "c" else int(bounds[ref[1]])
+        return tuple(val(e[1]) if e[0] == "i" else slice(val(e[1]), val(e[2]), val(e[3]))
+                     for e in self.idx)
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        x, bounds = inputs[0], inputs[1:]
+        index = self.python_index(list(bounds))
+        for s in index:
+            if isinstance(s, slice) and s.step == 0:
+                raise ValueError(f"{self}: slice step cannot be zero")
+        try:
+            return [np.asarray(x[index])]
+        except IndexError as e:
+            raise IndexError(f"{self}: {e} (input shape {x.shape})") from None
+
+
+def getitem(x: Variable, key: Any) -> Variable:
+    """``x[key]`` for ints, slices, ``None`` (new axis) and ``...``."""
+    from .shape_ops import dimshuffle
+    if not isinstance(key, tuple):
+        key = (key,)
+    if sum(k is Ellipsis for k in key) > 1:
+        raise IndexError("an index can only have a single ellipsis ('...')")
+    n_real = sum(1 for k in key if k is not None and k is not Ellipsis)
+    if n_real > x.ndim:
+        raise IndexError(f"too many indices for a tensor of ndim {x.ndim}: {key!r}")
+    if Ellipsis in [k for k in key if not isinstance(k, Variable)]:
+        i = next(i for i, k in enumerate(key) if k is Ellipsis)
+        key = key[:i] + (slice(None),) * (x.ndim - n_real) + key[i + 1:]
+    # Output positions of the new axes: ints remove a dim, slices keep one, None adds one.
+    new_axes, pos = [], 0
+    for k in key:
+        if k is None:
+            new_axes.append(pos)
+            pos += 1
+        elif isinstance(k, slice):
+            pos += 1
+    key = tuple(k for k in key if k is not None)
+    bounds: list[Variable] = []
+
+    def ref(v: Any, what: str) -> Any:
+        if v is None:
+            return None
+        if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
+            return ("c", int(v))
+        sv = as_tensor_variable(v)
+        if isinstance(sv, Constant) and sv.ndim == 0 and is_int(sv.dtype):
+            return ("c", int(sv.data))
+        if sv.ndim != 0 or not is_int(sv.dtype):
+            raise TypeError(f"index {what} must be an int or a symbolic int scalar, got {sv.type}"
+                            "; advanced (array) indexing is not supported")
+        bounds.append(sv)
+        return ("v", len(bounds) - 1)
+
+    idx = []
+    for k in key:
+        if isinstance(k, slice):
+            idx.append(("s", ref(k.start, "start"), ref(k.stop, "stop"), ref(k.step, "step")))
+            if idx[-1][3] == ("c", 0):
+                raise ValueError("slice step cannot be zero")
+        else:
+            idx.append(("i", ref(k, "entry")))
+    # Constant int indices are checked against known sizes now, not at run time.
+    for d, e in enumerate(idx):
+        n = x.type.shape[d]
+        if e[0] == "i" and e[1][0] == "c" and n is not None and not -n <= e[1][1] < n:
+            raise IndexError(f"index {e[1][1]} is out of bounds for axis {d} with size {n}")
+    while idx and idx[-1] == ("s", None, None, None):
+        idx.pop()
+    out = Subtensor(tuple(idx))(x, *bounds) if idx else x
+    if new_axes:
+        nd = out.ndim + len(new_axes)
+        pattern: list[Any] = []
+        k = 0
+        for d in range(nd):
+            if d in new_axes:
+                pattern.append("x")
+            else:
+                pattern.append(k)
+                k += 1
+        out = dimshuffle(out, pattern)
+    return out

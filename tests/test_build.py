@@ -1,0 +1,169 @@
+"""The build layer: march detection remembered per host, one-call compilation, CompileError.
+
+Real gcc, real processes; a wrapper script around gcc records every compiler invocation so we
+can see what a later process did *not* run.
+"""
+from __future__ import annotations
+
+import importlib.machinery
+import importlib.util
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import fncache
+from fncache.build import (compile_flags, compile_shared_object, compiler_id, ext_suffix, host_march_flags,
+                           host_platform_tag)
+from fncache.config import config
+from fncache.errors import CompileError
+
+REPO = Path(fncache.__file__).resolve().parent.parent
+pytestmark = pytest.mark.skipif(shutil.which("gcc") is None, reason="needs gcc")
+
+
+def ext_source(name: str, value: int) -> str:
+    return f"""#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+static PyObject *value(PyObject *self, PyObject *args) {{ return PyLong_FromLong({value}); }}
+static PyMethodDef methods[] = {{{{"value", value, METH_NOARGS, ""}}, {{NULL, NULL, 0, NULL}}}};
+static struct PyModuleDef def = {{PyModuleDef_HEAD_INIT, "{name}", NULL, -1, methods}};
+PyMODINIT_FUNC PyInit_{name}(void) {{ return PyModule_Create(&def); }}
+"""
+
+
+def load_ext(name: str, path: Path):
+    loader = importlib.machinery.ExtensionFileLoader(name, str(path))
+    spec = importlib.util.spec_from_file_location(name, str(path), loader=loader)
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def compiledir(tmp_path):
+    with config.change_flags(compiledir=str(tmp_path / "cd")):
+        yield tmp_path / "cd"
+
+
+@pytest.fixture
+def logging_gcc(tmp_path):
+    """A gcc wrapper that appends each argv to a log: proof of which compiler runs happened."""
+    log = tmp_path / "gcc.log"
+    script = tmp_path / "bin" / "loggcc"
+    script.parent.mkdir()
+    script.write_text(f'#!/bin/sh\necho "$*" >> {log}\nexec gcc "$@"\n')
+    script.chmod(0o755)
+    return script, log
+
+
+def test_march_auto_expands_native(compiledir):
+    flags = host_march_flags()
+    if not flags:
+        pytest.skip("this gcc/CPU gives no -march=native expansion (fallback to generic code)")
+    assert any(f.startswith("-march=") and f != "-march=native" for f in flags)
+    assert "-march=native" not in flags
+    assert all(f.startswith(("-m", "--param=")) for f in flags)
+    # a fresh process detects the same and remembers it on disk for this host
+    assert _probe(compiledir, "gcc")["march"] == flags
+    hosts = list((compiledir / "hosts").glob("*.json"))
+    assert len(hosts) == 1
+    record = json.loads(hosts[0].read_text())
+    assert any(r.get("flags") == flags for r in record.values())
+
+
+def test_march_override_and_none(compiledir):
+    with config.change_flags(march="-march=x86-64 -mtune=generic"):
+        assert host_march_flags() == ["-march=x86-64", "-mtune=generic"]
+        assert compile_flags()[-4:] == ["-march=x86-64", "-mtune=generic", "-shared", "-fPIC"]
+    with config.change_flags(march="none"):
+        assert host_march_flags() == []
+        assert compile_flags() == ["-O3", "-shared", "-fPIC"]
+    with config.change_flags(cxxflags="-O2 -g"):
+        assert compile_flags()[:2] == ["-O2", "-g"]
+
+
+def _probe(compiledir: Path, cxx: Path | str) -> dict:
+    code = ("import json; from fncache.config import config; from fncache.build import *;"
+            f"config.compiledir = {str(compiledir)!r}; config.cxx = {str(cxx)!r};"
+            "print(json.dumps({'march': host_march_flags(), 'id': compiler_id()}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=120)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_detection_runs_once_per_host_and_compiler(compiledir, logging_gcc):
+    script, log = logging_gcc
+    first = _probe(compiledir, script)
+    runs = log.read_text().splitlines()
+    assert any("-march=native" in r for r in runs) and any("--version" in r for r in runs)
+    second = _probe(compiledir, script)
+    assert second == first
+    assert log.read_text().splitlines() == runs, "a later process ran the compiler again"
+    # a changed compiler binary (new mtime) is detected again
+    os.utime(script, (1, 1))
+    _probe(compiledir, script)
+    assert len(log.read_text().splitlines()) > len(runs)
+
+
+def test_tampered_host_file_is_not_trusted(compiledir):
+    flags = _probe(compiledir, "gcc")["march"]
+    path = next((compiledir / "hosts").glob("*.json"))
+    records = json.loads(path.read_text())
+    for rec in records.values():
+        if "flags" in rec:
+            rec["flags"] = ["-fplugin=/tmp/evil.so"]
+    path.write_text(json.dumps(records))
+    code = ("import json; from fncache.config import config; from fncache.build import host_march_flags;"
+            f"config.compiledir = {str(compiledir)!r}; print(json.dumps(host_march_flags()))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=120)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == flags
+
+
+def test_compiler_id_and_platform(compiledir):
+    cid = compiler_id()
+    assert set(cid) >= {"cxx", "version", "target"}
+    assert os.path.isabs(cid["cxx"])
+    assert cid["version"] != "unknown" and cid["target"] != "unknown"
+    assert re.fullmatch(r"[a-z0-9]+-[A-Za-z0-9_]+-[a-z]+\d+", host_platform_tag())
+
+
+def test_compile_and_load_extension(compiledir, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    lib = compile_shared_object(ext_source("bt_ext", 7), out, "bt_ext", libs=["m"])
+    assert lib == out / f"bt_ext{ext_suffix()}"
+    assert (out / "bt_ext.c").is_file()
+    assert load_ext("bt_ext", lib).value() == 7
+
+
+def test_plain_shared_object(compiledir, tmp_path):
+    lib = compile_shared_object("int answer(void) { return 41 + 1; }\n", tmp_path, "plain", python_ext=False)
+    import ctypes
+    assert lib.suffix == ".so" and ctypes.CDLL(str(lib)).answer() == 42
+
+
+def test_compile_error_names_command_stderr_and_kept_source(compiledir, tmp_path):
+    source = "int broken(void) { return undefined_symbol_xyz + ; }\n"
+    with pytest.raises(CompileError) as info:
+        compile_shared_object(source, tmp_path, "broken", python_ext=False)
+    msg = str(info.value)
+    assert "command: " in msg and "gcc" in msg and "-shared" in msg
+    assert "undefined_symbol_xyz" in msg  # the compiler's own diagnostics
+    kept = Path(re.search(r"source kept at: (\S+)", msg).group(1))
+    assert kept.read_text() == source
+    assert kept.parent == compiledir / "failed"
+    assert kept.with_suffix(".log").is_file()
+
+
+def test_missing_compiler_is_a_compile_error(compiledir, tmp_path):
+    with config.change_flags(cxx="/nonexistent/cc", march="none"):
+        with pytest.raises(CompileError, match="could not start the compiler"):
+            compile_shared_object("int x;\n", tmp_path, "x", python_ext=False)
+
