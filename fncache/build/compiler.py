@@ -1,0 +1,163 @@
+"""Turn C source into a loadable shared object with one compiler call (no setuptools at run time).
+
+setuptools/distutils cost ~100 ms of imports and several compiler calls per module; one
+``gcc -shared -fPIC`` call is all a Python extension needs on Linux.  The flag list used here is
+exactly what :func:`compile_flags` returns, which the module cache key hashes, so the key and
+the binary can never disagree about how it was built.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shlex
+import tempfile
+import time
+from pathlib import Path
+from typing import Sequence
+
+from ..config import config
+from ..errors import CompileError
+from .march import cxx_command, host_march_flags, host_memo
+
+__all__ = ["compiler_id", "compile_flags", "compile_shared_object", "ext_suffix", "python_abi_tag"]
+
+log = logging.getLogger(__name__)
+
+_STDERR_TAIL_LINES = 40
+_ids: dict[str, dict[str, str]] = {}
+_flags_memo: tuple[int, list[str]] | None = None
+_python_includes: list[str] | None = None
+
+
+def _probe_compiler(cxx: list[str]) -> dict[str, str]:
+    import shutil
+    import subprocess
+    path = shutil.which(cxx[0]) or cxx[0]
+    out = {"cxx": path, "version": "unknown", "target": "unknown"}
+    for field, arg in (("version", "--version"), ("target", "-dumpmachine")):
+        try:
+            proc = subprocess.run([*cxx, arg], capture_output=True, text=True, timeout=60,
+                                  stdin=subprocess.DEVNULL, env={**os.environ, "LC_ALL": "C"})
+        except (OSError, subprocess.SubprocessError) as e:
+            log.warning("cannot run %s %s: %s", cxx[0], arg, e)
+            continue
+        lines = proc.stdout.strip().splitlines()
+        if proc.returncode == 0 and lines:
+            out[field] = lines[0].strip()
+    return out
+
+
+def compiler_id() -> dict[str, str]:
+    """``{"cxx": path, "version": first --version line, "target": -dumpmachine}`` of ``config.cxx``.
+
+    Memoised per process and per host on disk (keyed by the binary's path, size and mtime, so an
+    upgrade is noticed without running the compiler).
+    """
+    key = config.cxx
+    found = _ids.get(key)
+    if found is None:
+        cxx = cxx_command()
+        found = host_memo("compiler", lambda: _probe_compiler(cxx),
+                          lambda r: all(isinstance(r.get(k), str) for k in ("cxx", "version", "target")))
+        _ids[key] = found
+    return dict(found)
+
+
+def compile_flags() -> list[str]:
+    """The exact flags :func:`compile_shared_object` passes (cxxflags, expanded march, -shared -fPIC).
+
+    Include directories are not here: they name install paths, not code; the Python and numpy
+    ABI they stand for are separate key components.
+    """
+    global _flags_memo
+    memo = _flags_memo
+    if memo is not None and memo[0] == config.version:
+        return list(memo[1])
+    flags = [*shlex.split(config.cxxflags), *host_march_flags(), "-shared", "-fPIC"]
+    _flags_memo = (config.version, flags)
+    return list(flags)
+
+
+def ext_suffix() -> str:
+    """The file suffix CPython imports extensions with, e.g. ``.cpython-311-x86_64-linux-gnu.so``."""
+    from importlib.machinery import EXTENSION_SUFFIXES  # no sysconfig import on the hit path
+    return EXTENSION_SUFFIXES[0]
+
+
+def python_abi_tag() -> str:
+    """What an extension's binary compatibility with this interpreter depends on."""
+    import sys
+    return f"{sys.implementation.cache_tag}{getattr(sys, 'abiflags', '')}{ext_suffix()}"
+
+
+def _python_include_flags() -> list[str]:
+    global _python_includes
+    if _python_includes is None:
+        import sysconfig
+
+        import numpy
+        paths = sysconfig.get_paths()
+        dirs = [paths["include"], paths.get("platinclude", paths["include"]), numpy.get_include()]
+        _python_includes = [f"-I{d}" for d in dict.fromkeys(dirs)]
+    return list(_python_includes)
+
+
+def _lib_flag(lib: str) -> str:
+    return lib if lib.startswith("-") or "/" in lib else f"-l{lib}"
+
+
+def _keep_failed_source(source: str, name: str, command: list[str], stderr: str) -> Path:
+    """Copy the source and the compiler log where a user can find them after the staging dir is gone."""
+    from ..cache.perms import layout_for
+    tag = hashlib.sha256(source.encode()).hexdigest()[:16]
+    try:
+        where = layout_for(config.compiledir).failed
+    except Exception as e:  # the compiledir itself may be the problem; the source must survive anyway
+        log.debug("keeping failed source in the temp dir: %s", e)
+        where = Path(tempfile.gettempdir()) / f"fncache-failed-{os.getuid()}"
+        where.mkdir(mode=0o700, exist_ok=True)
+    kept = where / f"{name}-{tag}.c"
+    kept.write_text(source)
+    kept.with_suffix(".log").write_text(f"$ {shlex.join(command)}\n{stderr}")
+    return kept
+
+
+def compile_shared_object(source: str, out_dir: Path, name: str, *, extra_flags: Sequence[str] = (),
+                          libs: Sequence[str] = (), include_dirs: Sequence[str] = (),
+                          python_ext: bool = True) -> Path:
+    """Write ``out_dir/<name>.c`` and build ``out_dir/<name><EXT_SUFFIX>`` with one compiler call.
+
+    ``libs`` are names (``m``) or ready flags (``-lm``, ``/path/libx.a``).  With ``python_ext``
+    the Python and numpy include dirs are added and the suffix is CPython's ``EXT_SUFFIX``
+    (so the file imports as module ``name``, which must define ``PyInit_<name>``); otherwise ``.so``.
+    Raises :class:`CompileError` with the command, the stderr tail and where the source was kept.
+    """
+    import subprocess
+    out_dir = Path(out_dir)
+    src = out_dir / f"{name}.c"
+    src.write_text(source)
+    target = out_dir / f"{name}{ext_suffix() if python_ext else '.so'}"
+    command = [*cxx_command(), *compile_flags(),
+               *(_python_include_flags() if python_ext else []),
+               *(f"-I{d}" for d in include_dirs), *extra_flags,
+               "-o", str(target), str(src), *(_lib_flag(lib) for lib in libs)]
+    t0 = time.perf_counter()
+    try:
+        proc = subprocess.run(command, capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                              env={**os.environ, "LC_ALL": "C"})
+        failure = None if proc.returncode == 0 else (f"exit status {proc.returncode}", proc.stderr)
+    except OSError as e:
+        failure = (f"could not start the compiler ({e}); set fc.config.cxx", "")
+    if failure is None and not target.is_file():
+        failure = ("the compiler reported success but wrote no library", proc.stderr)
+    if failure is not None:
+        reason, stderr = failure
+        kept = _keep_failed_source(source, name, command, stderr)
+        tail = "\n".join(stderr.splitlines()[-_STDERR_TAIL_LINES:])
+        raise CompileError(f"compiling {name} failed: {reason}\n"
+                           f"command: {shlex.join(command)}\n"
+                           f"compiler output (last {_STDERR_TAIL_LINES} lines):\n{tail}\n"
+                           f"source kept at: {kept} (compiler log next to it)")
+    log.debug("compiled %s in %.3fs", name, time.perf_counter() - t0)
+    return target
