@@ -1,0 +1,1 @@
+"""Code generators: one renderer per target (C for the CPU; CUDA for NVIDIA GPUs)."""
