@@ -86,15 +86,16 @@ def _compiler_fingerprint(program: str) -> str:
         return real
 
 
-def _host_file() -> Path | None:
-    """``<compiledir>/hosts/<host>.json``, or None when the compiledir cannot be used."""
+def _host_file() -> tuple[Path, int | None] | None:
+    """``<compiledir>/hosts/<host>.json`` and the file mode to give it; None when the compiledir cannot be used."""
     from ..cache.perms import layout_for
     from ..errors import CacheError
     try:
-        return layout_for(config.compiledir).hosts / f"{host_name()}.json"
+        layout = layout_for(config.compiledir)
     except (CacheError, OSError) as e:
         log.debug("not remembering host data on disk: %s", e)
         return None
+    return layout.hosts / f"{host_name()}.json", layout.file_mode
 
 
 def host_memo(what: str, compute: Callable[[], dict], valid: Callable[[dict], bool]) -> dict:
@@ -105,7 +106,8 @@ def host_memo(what: str, compute: Callable[[], dict], valid: Callable[[dict], bo
     """
     cxx = cxx_command()
     memo_key = f"{what}|{' '.join(cxx)}|{_compiler_fingerprint(cxx[0])}|{_cpu_fingerprint()}"
-    path = _host_file()
+    where = _host_file()
+    path, mode = where if where is not None else (None, None)
     records: dict = {}
     if path is not None:
         try:
@@ -123,6 +125,8 @@ def host_memo(what: str, compute: Callable[[], dict], valid: Callable[[dict], bo
         tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
         try:
             tmp.write_text(json.dumps(records, indent=1, sort_keys=True))
+            if mode is not None:
+                os.chmod(tmp, mode)
             os.replace(tmp, path)
         except OSError as e:
             log.debug("could not write %s: %s", path, e)

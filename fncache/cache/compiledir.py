@@ -164,12 +164,14 @@ class Compiledir:
         from ..build.march import host_platform_tag
         meta, nbytes = seal(staging, key, extra, root.layout, host=root.host, platform=host_platform_tag())
         final = root.layout.entry_dir(key.digest)
-        if publish(staging, final, root.layout):
-            return Entry(key, final, meta), nbytes
-        found = self._lookup(root, key)  # another writer published first (lease overlap, put_bytes)
-        if found is None:
-            raise CacheError(f"entry {key.digest[:16]} was published by another process but cannot be read")
-        return found, 0
+        for _ in range(2):
+            if publish(staging, final, root.layout):
+                return Entry(key, final, meta), nbytes
+            found = self._lookup(root, key)  # another writer published first (lease overlap, put_bytes)
+            if found is not None:
+                return found, 0
+            # theirs was damaged and is now in quarantine: the place is free again
+        raise CacheError(f"cannot publish entry {key.digest[:16]}: {final} keeps being replaced")
 
     def put_bytes(self, key: CacheKey, files: Mapping[str, bytes], meta: Mapping[str, Any]) -> Entry:
         """Publish a small entry from bytes (function entries, imports); no lock: equal keys mean equal content."""
@@ -177,6 +179,9 @@ class Compiledir:
         bad = [n for n in files if not valid_file_name(n)]
         if bad or not files:
             raise ValueError(f"put_bytes: need at least one file with a plain name; bad names: {bad}")
+        existing = self._lookup(root, key)
+        if existing is not None:
+            return existing
         staging = stage(root.layout, root.host)
         try:
             for name, data in files.items():

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +26,7 @@ from typing import Any
 from .entry import META, is_digest, remove_dir
 from .perms import Layout
 
-__all__ = ["EntryStat", "scan", "note_added", "note_removed", "evict_to", "RECENT_GRACE"]
+__all__ = ["EntryStat", "scan", "note_added", "evict_to", "write_size", "RECENT_GRACE"]
 
 log = logging.getLogger("fncache.cache")
 
@@ -109,7 +110,7 @@ def _read_size(layout: Layout) -> dict[str, Any] | None:
 
 def write_size(layout: Layout, total: int, count: int, scanned: float) -> None:
     path = layout.root / _SIZE_FILE
-    tmp = path.with_name(f".{_SIZE_FILE}.{os.getpid()}.{time.monotonic_ns()}")
+    tmp = path.with_name(f".{_SIZE_FILE}.{os.getpid()}.{threading.get_ident()}")
     try:
         tmp.write_text(json.dumps({"bytes": max(0, total), "entries": max(0, count), "scanned": scanned}))
         if layout.file_mode is not None:
@@ -138,12 +139,6 @@ def note_added(layout: Layout, nbytes: int, cap: int) -> list[EntryStat]:
     if cap and total > cap:
         return evict_to(layout, int(cap * LOW_WATER))
     return []
-
-
-def note_removed(layout: Layout, nbytes: int, count: int = 1) -> None:
-    data = _read_size(layout)
-    if data is not None:
-        write_size(layout, data["bytes"] - nbytes, int(data.get("entries", 0)) - count, float(data["scanned"]))
 
 
 def evict_to(layout: Layout, target: int) -> list[EntryStat]:

@@ -37,6 +37,13 @@ def _age(path: Path, now: float) -> float:
         return 0.0
 
 
+def _names(path: Path) -> list[str]:
+    try:
+        return os.listdir(path)
+    except OSError:
+        return []
+
+
 def _remove(path: Path) -> None:
     if path.is_dir() and not path.is_symlink():
         shutil.rmtree(path, ignore_errors=True)
@@ -76,18 +83,16 @@ class Janitor:
                      (self.layout.quarantine, lambda n, p: clear_aside or _age(p, now) > KEEP_ASIDE),
                      (self.layout.failed, lambda n, p: clear_aside or _age(p, now) > KEEP_ASIDE))
             for base, stale in rules:
-                try:
-                    names = os.listdir(base)
-                except FileNotFoundError:
-                    continue
-                for name in names:
+                for name in _names(base):
                     path = base / name
                     if stale(name, path):
                         _remove(path)
                         removed.append(str(path.relative_to(self.layout.root)))
-            for name in os.listdir(self.layout.root):  # temporaries of interrupted atomic replaces
-                if name.startswith(".size.json.") and _age(self.layout.root / name, now) > TRASH_MAX_AGE:
-                    _remove(self.layout.root / name)
+            leftovers = [(d, n) for d in (self.layout.root, self.layout.hosts, self.layout.stats)
+                         for n in _names(d) if n.startswith(".") and ".json." in n]  # interrupted replaces
+            for d, name in leftovers:
+                if _age(d / name, now) > TRASH_MAX_AGE:
+                    _remove(d / name)
         if removed:
             log.info("fncache: cleaned %d leftovers (%s)", len(removed), ", ".join(removed[:5]))
         return removed

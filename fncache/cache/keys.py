@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sys
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -24,6 +25,7 @@ __all__ = ["CacheKey", "module_key", "function_key", "KEY_SCHEMA"]
 #: Bump when the meaning of a component or the entry layout changes: old entries then simply miss.
 KEY_SCHEMA = "1"
 
+_KIND = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 _numpy_abi: str | None = None
 _version: str | None = None
 
@@ -41,8 +43,8 @@ class CacheKey:
     components: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if not isinstance(self.kind, str) or not self.kind or "/" in self.kind:
-            raise ValueError(f"CacheKey kind must be a non-empty string without '/', got {self.kind!r}")
+        if not isinstance(self.kind, str) or not _KIND.fullmatch(self.kind):
+            raise ValueError(f"CacheKey kind must be a word such as 'function' or 'cmodule', got {self.kind!r}")
         comps = dict(self.components)
         bad = {k: v for k, v in comps.items() if not isinstance(k, str) or not isinstance(v, str)}
         if bad:

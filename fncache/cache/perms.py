@@ -76,15 +76,16 @@ _layouts_lock = threading.Lock()
 
 
 def make_dir(path: Path, mode: int | None) -> None:
-    """Create ``path`` (parents included, within the compiledir) and apply the shared mode if any."""
+    """Create ``path`` and missing parents (0o700, or the shared mode): even a compiledir deleted
+    under a running process comes back private."""
     try:
-        os.mkdir(path)
+        os.mkdir(path, 0o700)
     except FileExistsError:
         return
     except FileNotFoundError:
         make_dir(path.parent, mode)
         try:
-            os.mkdir(path)
+            os.mkdir(path, 0o700)
         except FileExistsError:
             return
     if mode is not None:
@@ -92,9 +93,12 @@ def make_dir(path: Path, mode: int | None) -> None:
 
 
 def chmod_file(fd: int, mode: int | None) -> None:
-    """Give a file we just created the shared mode (no-op for a private compiledir)."""
+    """Give a file the shared mode (no-op for a private compiledir; a file of another member stays as is)."""
     if mode is not None:
-        os.fchmod(fd, mode)
+        try:
+            os.fchmod(fd, mode)
+        except PermissionError:
+            pass
 
 
 def _problems(path: Path, st: os.stat_result) -> list[str]:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .perms import Layout
+from .perms import Layout, chmod_file
 
 __all__ = ["StatsLog", "Totals", "read_totals"]
 
@@ -184,6 +184,7 @@ class StatsLog:
             except FileNotFoundError:
                 os.makedirs(self.layout.stats, exist_ok=True)
                 fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, mode)
+            chmod_file(fd, self.layout.file_mode)
             self._fd, self._fd_day, self._fd_pid = fd, day, os.getpid()
             self.fold(older_than_day=_day(now - 86400))
             return fd

@@ -13,7 +13,7 @@ from typing import Any, Callable
 from ..config import config
 from ..graph.basic import Apply
 from ..graph.fgraph import FunctionGraph
-from .c_module import PRELUDE_VERSION, CModule, render_module
+from .c_module import CModule, render_module
 
 __all__ = ["build_c_runner", "load_module", "EXTRA_FLAGS", "module_key_for", "compile_module"]
 
@@ -31,7 +31,8 @@ _loaded: dict[str, Any] = {}
 def module_key_for(source: str) -> Any:
     from ..cache.keys import module_key
     libc = "-".join(platform.libc_ver())
-    return module_key("cmodule", source, prelude=PRELUDE_VERSION, libc=libc,
+    from .fingerprint import compiler_fingerprint
+    return module_key("cmodule", source, compiler_source=compiler_fingerprint(), libc=libc,
                       extra_flags=" ".join(EXTRA_FLAGS + LIBS))
 
 
@@ -89,11 +90,15 @@ class CRunner:
 
 
 def build_c_runner(fgraph: FunctionGraph, name: str, *, n_explicit: int, single: bool,
-                   converter: Callable[[int, Any], Any]) -> CRunner:
+                   converter: Callable[[int, Any], Any], on_error: Callable[[Any], Any],
+                   on_kwargs: Callable[..., Any]) -> CRunner:
+    """The native runner; ``on_error(exc)`` returns the exception to raise (it adds the failing
+    node), ``on_kwargs(*args, **kw)`` handles calls that name their inputs."""
     mod = render_module(fgraph, n_explicit=n_explicit, single=single)
     key = module_key_for(mod.source)
     path = compile_module(mod, key)
     module = load_module(path, "fc_" + key.digest[:24])
     native = module.Runner(converter, tuple(_performer(n) for n in mod.fallbacks),
-                           tuple(mod.constants), bool(config.allow_gc), int(config.threads))
+                           tuple(mod.constants), bool(config.allow_gc), int(config.threads),
+                           on_error, on_kwargs)
     return CRunner(native, mod.node_of, module.__name__)

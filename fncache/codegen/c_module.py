@@ -18,10 +18,7 @@ from ..tensor.pyop import PythonOp
 from .c_nodes import NodeCtx, has_native, render_node
 from .c_types import TYPENUM
 
-__all__ = ["CModule", "render_module", "PRELUDE_VERSION"]
-
-#: Bump when generated code changes in a way the source text does not show (it is in keys).
-PRELUDE_VERSION = "1"
+__all__ = ["CModule", "render_module"]
 
 
 @dataclass
@@ -91,6 +88,7 @@ def render_module(fgraph: FunctionGraph, *, n_explicit: int, single: bool) -> CM
     out_slots = {slot[id(v)] for v in fgraph.outputs}
 
     body: list[str] = []
+    support: list[str] = []
     fallbacks: list[Apply] = []
     n_keep = 0
     for step, node in enumerate(nodes):
@@ -109,7 +107,10 @@ def render_module(fgraph: FunctionGraph, *, n_explicit: int, single: bool) -> CM
             fallbacks.append(node)
         body.append(f"/* node {step}: {str(node.op)[:80].replace('*/', '')} */")
         body.append(f"cur = {step};")
-        body.append("{\n" + _indent(render_node(node, ctx), 2) + "\n}")
+        support_code, stmts = render_node(node, ctx)
+        if support_code:
+            support.append(support_code)
+        body.append("{\n" + _indent(stmts, 2) + "\n}")
         dying = sorted(s for s, st in last.items() if st == step and s not in out_slots)
         for s in dying:
             body.append(f"Py_CLEAR(v[{s}]);")
@@ -141,7 +142,7 @@ def render_module(fgraph: FunctionGraph, *, n_explicit: int, single: bool) -> CM
                "\n".join(f"  {{ PyObject *r = {r}; if (!r) goto fail; "
                          f"PyList_SET_ITEM(result, {i}, r); }}" for i, r in enumerate(results)))
     src = _TEMPLATE.format(
-        prelude=_prelude(), n_slots=max(n_slots, 1), n_args=n_args, n_keep=max(n_keep, 1),
+        prelude=_prelude(), support="\n\n".join(support), n_slots=max(n_slots, 1), n_args=n_args, n_keep=max(n_keep, 1), n_last=max(n_args, 1),
         checks="\n".join(checks), consts="\n".join(const_load),
         body=_indent("\n".join(body), 2), ret=ret)
     return CModule(source=src, n_args=n_args, constants=constants, fallbacks=fallbacks,
@@ -161,14 +162,19 @@ _TEMPLATE = r"""
 #define FC_RAVEL_AXIS NPY_MAXDIMS
 #endif
 
+{support}
+
 typedef struct {{
     PyObject_HEAD
     vectorcallfunc vectorcall;
     PyObject *converter;   /* converter(i, value) -> ndarray, or raises TypeError */
     PyObject *performs;    /* tuple: Python implementations of nodes without C code */
     PyObject *consts;      /* tuple of constant arrays */
+    PyObject *on_error;    /* on_error(exc) -> exception to raise (adds the failing node) */
+    PyObject *on_kwargs;   /* on_kwargs(*args, **kwargs): binds inputs given by name */
+    PyObject *last[{n_last}];  /* the last call's inputs, for repeat() (f.fn) */
     PyArrayObject *keep[{n_keep}];
-    int trust, allow_gc, nthreads, failed_node;
+    int trust, allow_gc, nthreads, failed_node, has_last;
 }} Runner;
 
 static PyObject *fc_convert(Runner *self, int i, PyObject *a)
@@ -210,22 +216,43 @@ static PyObject *Runner_vectorcall(PyObject *op, PyObject *const *args, size_t n
 {{
     Runner *self = (Runner *)op;
     Py_ssize_t n = PyVectorcall_NARGS(nargsf);
-    if (n != {n_args} || (kwnames && PyTuple_GET_SIZE(kwnames))) {{
-        PyErr_Format(PyExc_TypeError, "expected %d positional inputs, got %zd", {n_args}, n);
+    PyObject *res;
+    if (kwnames && PyTuple_GET_SIZE(kwnames))
+        return PyObject_Vectorcall(self->on_kwargs, args, nargsf, kwnames);
+    if (n != {n_args}) {{
+        PyErr_Format(PyExc_TypeError, "this function takes %d inputs, got %zd", {n_args}, n);
         return NULL;
     }}
+    for (Py_ssize_t i = 0; i < n; i++) {{
+        Py_INCREF(args[i]);
+        if (self->has_last) Py_DECREF(self->last[i]);
+        self->last[i] = args[i];
+    }}
+    self->has_last = 1;
     self->failed_node = -1;
-    return run(self, args);
+    res = run(self, args);
+    if (!res && self->on_error != Py_None) {{
+        PyObject *t, *v, *tb, *repl;
+        PyErr_Fetch(&t, &v, &tb);
+        PyErr_NormalizeException(&t, &v, &tb);
+        if (tb && v) PyException_SetTraceback(v, tb);
+        repl = PyObject_CallOneArg(self->on_error, v ? v : Py_None);
+        if (repl) {{ PyErr_SetObject((PyObject *)Py_TYPE(repl), repl); Py_DECREF(repl); }}
+        Py_XDECREF(t); Py_XDECREF(v); Py_XDECREF(tb);
+    }}
+    return res;
 }}
 
 static PyObject *Runner_repeat(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
 {{
-    /* repeat(n_calls, inputs_tuple): the lowest-overhead way to call many times. */
+    /* repeat(n_calls): run again on the last call's inputs (f.fn), the lowest-overhead way
+     * to call many times. */
     Runner *self = (Runner *)op;
     PyObject *res = NULL;
     Py_ssize_t n, k;
-    if (nargs != 2 || !PyTuple_Check(args[1]) || PyTuple_GET_SIZE(args[1]) != {n_args}) {{
-        PyErr_SetString(PyExc_TypeError, "repeat(n_calls, inputs_tuple)");
+    if (nargs != 1) {{ PyErr_SetString(PyExc_TypeError, "repeat(n_calls)"); return NULL; }}
+    if (!self->has_last && {n_args}) {{
+        PyErr_SetString(PyExc_RuntimeError, "f.fn() repeats the last call: call f(...) once first");
         return NULL;
     }}
     n = PyLong_AsSsize_t(args[0]);
@@ -234,7 +261,7 @@ static PyObject *Runner_repeat(PyObject *op, PyObject *const *args, Py_ssize_t n
     for (k = 0; k < n; k++) {{
         Py_XDECREF(res);
         self->failed_node = -1;
-        res = run(self, &PyTuple_GET_ITEM(args[1], 0));
+        res = run(self, (PyObject *const *)self->last);
         if (!res) return NULL;
     }}
     return res;
@@ -260,11 +287,11 @@ static PyObject *Runner_failed(PyObject *op, void *closure)
 
 static PyObject *Runner_new(PyTypeObject *type, PyObject *args, PyObject *kw)
 {{
-    PyObject *conv, *perf, *consts;
+    PyObject *conv, *perf, *consts, *on_error, *on_kwargs;
     int allow_gc, nthreads;
     Runner *self;
-    if (!PyArg_ParseTuple(args, "OO!O!pi", &conv, &PyTuple_Type, &perf, &PyTuple_Type, &consts,
-                          &allow_gc, &nthreads))
+    if (!PyArg_ParseTuple(args, "OO!O!piOO", &conv, &PyTuple_Type, &perf, &PyTuple_Type, &consts,
+                          &allow_gc, &nthreads, &on_error, &on_kwargs))
         return NULL;
     self = (Runner *)type->tp_alloc(type, 0);
     if (!self) return NULL;
@@ -272,6 +299,8 @@ static PyObject *Runner_new(PyTypeObject *type, PyObject *args, PyObject *kw)
     Py_INCREF(conv); self->converter = conv;
     Py_INCREF(perf); self->performs = perf;
     Py_INCREF(consts); self->consts = consts;
+    Py_INCREF(on_error); self->on_error = on_error;
+    Py_INCREF(on_kwargs); self->on_kwargs = on_kwargs;
     self->allow_gc = allow_gc;
 #ifdef _OPENMP
     self->nthreads = nthreads > 0 ? nthreads : omp_get_num_procs();
@@ -288,12 +317,15 @@ static void Runner_dealloc(PyObject *op)
     Py_XDECREF(self->converter);
     Py_XDECREF(self->performs);
     Py_XDECREF(self->consts);
+    Py_XDECREF(self->on_error);
+    Py_XDECREF(self->on_kwargs);
+    if (self->has_last) for (int i = 0; i < {n_args}; i++) Py_XDECREF(self->last[i]);
     for (int i = 0; i < {n_keep}; i++) Py_XDECREF(self->keep[i]);
     Py_TYPE(op)->tp_free(op);
 }}
 
 static PyMethodDef Runner_methods[] = {{
-    {{"repeat", (PyCFunction)(void (*)(void))Runner_repeat, METH_FASTCALL, "repeat(n, inputs)"}},
+    {{"repeat", (PyCFunction)(void (*)(void))Runner_repeat, METH_FASTCALL, "repeat(n_calls)"}},
     {{"free", Runner_free, METH_NOARGS, "drop kept intermediate buffers"}},
     {{"set_trust", Runner_set_trust, METH_O, "skip input checks"}},
     {{NULL, NULL, 0, NULL}}

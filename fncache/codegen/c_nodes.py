@@ -40,20 +40,23 @@ def _has_int_pow(comp: Composite) -> bool:
     return any(name == "pow" and is_int(dt) for name, _, dt in comp.steps)
 
 
-def _loop_inputs(node: Apply, comp: Composite, nd: int) -> tuple[list[str], list[str], list[str]]:
-    """Declarations, per-input flat loads and per-input strided loads."""
-    decls, flat, strided = [], [], []
+def _kernel_params(node: Apply, comp: Composite) -> tuple[list[str], list[str], list[str],
+                                                          list[str]]:
+    """Kernel parameters and call arguments for the inputs, plus the run()-side declarations
+    and the per-element loads (static scalars are loaded once, before the loop)."""
+    params, args, decls, loads = [], [], [], []
     for k, v in enumerate(node.inputs):
         ct = CTYPE[comp.in_dtypes[k]]
         decls.append(f"const {ct} *p{k} = (const {ct} *)PyArray_DATA(in_[{k}]);")
         if _static_scalar(v.type.shape):
-            decls.append(f"const {ct} c{k} = p{k}[0];")
-            flat.append(f"c{k}")
-            strided.append(f"c{k}")
+            params.append(f"const {ct} c{k}")
+            args.append(f"p{k}[0]")
+            loads.append(f"c{k}")
         else:
-            flat.append(f"p{k}[i]")
-            strided.append(f"p{k}[b{k} + j * st[{k * nd + nd - 1}]]" if nd else f"p{k}[0]")
-    return decls, flat, strided
+            params.append(f"const {ct} *p{k}")
+            args.append(f"p{k}")
+            loads.append("")
+    return params, args, decls, loads
 
 
 def _flat_test(node: Apply) -> str:
@@ -62,11 +65,10 @@ def _flat_test(node: Apply) -> str:
     return " && ".join(conds) or "1"
 
 
-def _unravel(node: Apply, nd: int, extra_out: str = "") -> list[str]:
+def _unravel(ni: int, nd: int, extra_out: str = "") -> list[str]:
     """Offsets of row ``o`` (all dims but the last) for each input (b<k>) and the output."""
-    ni = len(node.inputs)
-    lines = [f"npy_intp rem = o; " + " ".join(f"npy_intp b{k} = 0;" for k in range(ni))
-             + (f" npy_intp ob = 0;" if extra_out else "")]
+    lines = ["npy_intp rem = o; " + " ".join(f"npy_intp b{k} = 0;" for k in range(ni))
+             + (" npy_intp ob = 0;" if extra_out else "")]
     lines.append(f"for (int d = {nd - 2}; d >= 0; d--) {{ npy_intp c = rem % shape[d]; "
                  f"rem /= shape[d]; " + " ".join(f"b{k} += c * st[{k * nd} + d];"
                                                   for k in range(ni))
@@ -85,54 +87,74 @@ def _prologue(node: Apply, ctx: NodeCtx, nd: int) -> list[str]:
     ]
 
 
-def _par(cond: str = "n") -> str:
-    return (f"if(parallel: {cond} >= {PAR_MIN} && self->nthreads > 1) "
-            "num_threads(self->nthreads)")
+def _split(call: str, count: str = "n") -> list[str]:
+    """Run ``call`` (which uses ``lo``/``hi``) over [0, count): on all threads when the node
+    has many elements, else directly, so a small call never enters the OpenMP runtime."""
+    return [
+        f"if (n >= {PAR_MIN} && self->nthreads > 1 && {count} > 1) {{",
+        "  #pragma omp parallel num_threads(self->nthreads)",
+        "  { npy_intp T = omp_get_num_threads(), t = omp_get_thread_num();",
+        f"    npy_intp lo = {count} * t / T, hi = {count} * (t + 1) / T; {call} }}",
+        f"}} else {{ npy_intp lo = 0, hi = {count}; {call} }}",
+    ]
 
 
-def render_elemwise(node: Apply, ctx: NodeCtx) -> str:
+def render_elemwise(node: Apply, ctx: NodeCtx) -> tuple[str, str]:
     op: Elemwise = node.op
     comp = op.composite
     nd = node.outputs[0].ndim
+    k = ctx.k
+    params, args, decls, loads = _kernel_params(node, comp)
+    outs = [f"{CTYPE[o.dtype]} *po{m}" for m, o in enumerate(node.outputs)]
+    out_args = [f"po{m}" for m in range(len(node.outputs))]
+    flat_loads = [ld or f"p{i}[i]" for i, ld in enumerate(loads)]
+    body_f, names = composite_lines(comp, flat_loads)
+    K = [f"static void k{k}_flat(npy_intp lo, npy_intp hi, {', '.join(params + outs)})", "{",
+         "  #pragma omp simd",
+         "  for (npy_intp i = lo; i < hi; i++) {"]
+    K += ["    " + ln for ln in body_f]
+    K += [f"    po{m}[i] = {nm};" for m, nm in enumerate(names)]
+    K += ["  }", "}"]
+    if nd:
+        ni = len(node.inputs)
+        str_loads = [ld or f"p{i}[b{i} + j * st[{i * nd + nd - 1}]]"
+                     for i, ld in enumerate(loads)]
+        body_s, names_s = composite_lines(comp, str_loads)
+        K += [f"static void k{k}_rows(npy_intp lo, npy_intp hi, const npy_intp *shape, "
+              f"const npy_intp *st, {', '.join(params + outs)})", "{",
+              f"  npy_intp inner = shape[{nd - 1}];",
+              "  for (npy_intp o = lo; o < hi; o++) {"]
+        K += ["    " + ln for ln in _unravel(ni, nd)]
+        K += ["    for (npy_intp j = 0; j < inner; j++) {"]
+        K += ["      " + ln for ln in body_s]
+        K += [f"      po{m}[o * inner + j] = {nm};" for m, nm in enumerate(names_s)]
+        K += ["    }", "  }", "}"]
     L = _prologue(node, ctx, nd)
     for m, o in enumerate(node.outputs):
         L.append(f"PyArrayObject *o{m} = NULL;")
-    for m, k in op.inplace:
+    for m, i in op.inplace:
         guard = "" if not ctx.is_output[m] else " && self->allow_gc"
-        L.append(f"if (fc_reusable(in_[{k}], {nd}, shape, {TYPENUM[comp.out_dtypes[m]]}){guard})"
-                 f" {{ o{m} = in_[{k}]; Py_INCREF(o{m}); }}")
+        L.append(f"if (fc_reusable(in_[{i}], {nd}, shape, {TYPENUM[comp.out_dtypes[m]]}){guard})"
+                 f" {{ o{m} = in_[{i}]; Py_INCREF(o{m}); }}")
     for m, o in enumerate(node.outputs):
         L.append(f"if (!o{m}) o{m} = fc_alloc({nd}, shape, {TYPENUM[o.dtype]}, {ctx.keeps[m]});")
         L.append(f"if (!o{m}) goto fail;")
         L.append(f"{ctx.outs[m]} = o{m};")
         L.append(f"{CTYPE[o.dtype]} *po{m} = ({CTYPE[o.dtype]} *)PyArray_DATA(o{m});")
-    decls, flat, strided = _loop_inputs(node, comp, nd)
     L += decls
-    body_f, names = composite_lines(comp, flat)
+    call_args = ", ".join(args + out_args)
     L.append(f"if ({_flat_test(node)}) {{")
-    L.append(f"  #pragma omp parallel for simd schedule(static) {_par()}")
-    L.append("  for (npy_intp i = 0; i < n; i++) {")
-    L += ["    " + ln for ln in body_f]
-    L += [f"    po{m}[i] = {nm};" for m, nm in enumerate(names)]
-    L.append("  }")
+    L += ["  " + ln for ln in _split(f"k{k}_flat(lo, hi, {call_args});")]
     L.append("}")
     if nd:
-        body_s, names_s = composite_lines(comp, strided)
-        L.append("else if (n) {")
-        L.append(f"  npy_intp inner = shape[{nd - 1}], outer = n / inner;")
-        L.append(f"  #pragma omp parallel for schedule(static) {_par()}")
-        L.append("  for (npy_intp o = 0; o < outer; o++) {")
-        L += ["    " + ln for ln in _unravel(node, nd)]
-        L.append("    for (npy_intp j = 0; j < inner; j++) {")
-        L += ["      " + ln for ln in body_s]
-        L += [f"      po{m}[o * inner + j] = {nm};" for m, nm in enumerate(names_s)]
-        L.append("    }")
-        L.append("  }")
+        L.append(f"else if (n) {{ npy_intp rows = n / shape[{nd - 1}];")
+        L += ["  " + ln for ln in _split(f"k{k}_rows(lo, hi, shape, st, {call_args});",
+                                         "rows")]
         L.append("}")
     if _has_int_pow(comp):
         L.append("if (fc_errflag & FC_ERR_NEGPOW) { PyErr_SetString(PyExc_ValueError, "
                  "\"Integers to negative integer powers are not allowed.\"); goto fail; }")
-    return "\n".join(L)
+    return "\n".join(K), "\n".join(L)
 
 
 _IDENT = {"add": "0", "mul": "1", "mean": "0", "and": "1", "or": "0"}
@@ -150,12 +172,13 @@ def _minmax_ident(kind: str, dt: str) -> str:
     return f"NPY_MAX_{lim}"
 
 
-def render_reduce(node: Apply, ctx: NodeCtx) -> str:
+def render_reduce(node: Apply, ctx: NodeCtx) -> tuple[str, str]:
     op: Reduce = node.op
     out = node.outputs[0]
     nd = max(v.ndim for v in node.inputs)
     axes = op.axes
     ond = nd - len(axes)
+    k = ctx.k
     if op.pre is not None:
         comp = op.pre
     else:
@@ -170,6 +193,7 @@ def render_reduce(node: Apply, ctx: NodeCtx) -> str:
         acc, ident = "int", _IDENT[kind]
     else:
         acc, ident = CTYPE[vdt], _minmax_ident(kind, vdt)
+    nan_track = kind in ("max", "min") and is_float(vdt)
 
     def combine(a: str, val: str) -> str:
         if kind in ("add", "mean"):
@@ -190,6 +214,8 @@ def render_reduce(node: Apply, ctx: NodeCtx) -> str:
                     f"rn - {op.ddof} : 0))")
         return f"({CTYPE[out.dtype]})({a})"
 
+    params, args, decls, loads = _kernel_params(node, comp)
+    K: list[str] = []
     L = _prologue(node, ctx, nd)
     kept = [d for d in range(nd) if d not in axes]
     L.append(f"npy_intp oshape[{max(ond, 1)}];")
@@ -204,41 +230,56 @@ def render_reduce(node: Apply, ctx: NodeCtx) -> str:
     L.append("if (!o0) goto fail;")
     L.append(f"{ctx.outs[0]} = o0;")
     L.append(f"{CTYPE[out.dtype]} *po0 = ({CTYPE[out.dtype]} *)PyArray_DATA(o0);")
-    decls, flat, strided = _loop_inputs(node, comp, nd)
     L += decls
     if ond == 0:
-        body_f, names = composite_lines(comp, flat)
+        # Full reduction over flat inputs: a vectorized kernel per thread, partials combined.
+        flat_loads = [ld or f"p{i}[i]" for i, ld in enumerate(loads)]
+        body_f, names = composite_lines(comp, flat_loads)
         val = names[0]
-        red = {"add": "+", "mean": "+", "mul": "*", "and": "&&", "or": "||"}.get(kind)
-        L.append(f"if ({_flat_test(node)}) {{")
-        L.append(f"  {acc} acc = {ident};")
-        if red:
-            L.append(f"  #pragma omp parallel for simd schedule(static) reduction({red}:acc) "
-                     f"{_par()}")
-            L.append("  for (npy_intp i = 0; i < n; i++) {")
-            L += ["    " + ln for ln in body_f]
-            L.append("    " + combine("acc", val))
-            L.append("  }")
-        else:
-            nanred = " reduction(|:hasnan)" if is_float(vdt) else ""
-            L.append("  int hasnan = 0;")
-            L.append(f"  #pragma omp parallel for simd schedule(static) reduction({kind}:acc)"
-                     f"{nanred} {_par()}")
-            L.append("  for (npy_intp i = 0; i < n; i++) {")
-            L += ["    " + ln for ln in body_f]
+        red = {"add": "+", "mean": "+", "mul": "*", "and": "&&", "or": "||"}.get(kind, kind)
+        clause = f"reduction({red}:acc)" + (" reduction(|:nan_)" if nan_track else "")
+        K += [f"static {acc} k{k}_red(npy_intp lo, npy_intp hi, {', '.join(params)}, "
+              "int *hasnan)", "{",
+              f"  {acc} acc = {ident}; int nan_ = 0;",
+              f"  #pragma omp simd {clause}",
+              "  for (npy_intp i = lo; i < hi; i++) {"]
+        K += ["    " + ln for ln in body_f]
+        if kind in ("max", "min"):
             cmp = ">" if kind == "max" else "<"
-            L.append(f"    acc = {val} {cmp} acc ? {val} : acc;")
-            if is_float(vdt):
-                L.append(f"    hasnan |= {val} != {val};")
-            L.append("  }")
-            if is_float(vdt):
-                L.append("  if (hasnan) acc = NAN;")
+            K.append(f"    acc = {val} {cmp} acc ? {val} : acc;")
+            if nan_track:
+                K.append(f"    nan_ |= {val} != {val};")
+        else:
+            K.append("    " + combine("acc", val))
+        K += ["  }", "  *hasnan = nan_;", "  return acc;", "}"]
+        call = f"k{k}_red(lo, hi, {', '.join(args)}, &hn)"
+        L.append(f"if ({_flat_test(node)}) {{")
+        L.append(f"  {acc} acc = {ident}; int hasnan = 0;")
+        L.append(f"  if (n >= {PAR_MIN} && self->nthreads > 1) {{")
+        L.append(f"    {acc} part[64]; int pn[64]; int used = 1;")
+        L.append("    #pragma omp parallel num_threads(self->nthreads < 64 ? self->nthreads : 64)")
+        L.append("    { npy_intp T = omp_get_num_threads(), t = omp_get_thread_num();")
+        L.append("      npy_intp lo = n * t / T, hi = n * (t + 1) / T; int hn = 0;")
+        L.append(f"      part[t] = {call}; pn[t] = hn;")
+        L.append("      if (t == 0) used = (int)T; }")
+        L.append("    for (int t = 0; t < used; t++) {")
+        L.append("      hasnan |= pn[t];")
+        if kind in ("max", "min"):
+            cmp = ">" if kind == "max" else "<"
+            L.append(f"      acc = part[t] {cmp} acc ? part[t] : acc;")
+        else:
+            L.append("      " + combine("acc", "part[t]"))
+        L.append("    }")
+        L.append(f"  }} else {{ npy_intp lo = 0, hi = n; int hn = 0; acc = {call}; hasnan = hn; }}")
+        if nan_track:
+            L.append("  if (hasnan) acc = NAN;")
         L.append(f"  po0[0] = {finish('acc')};")
         L.append("} else {")
     else:
         L.append("{")
     # General path: accumulate into a temporary of the output's size.
-    L.append(f"  npy_intp on = PyArray_SIZE(o0);")
+    ni = len(node.inputs)
+    L.append("  npy_intp on = PyArray_SIZE(o0);")
     L.append(f"  {acc} *acc = ({acc} *)PyMem_Malloc(sizeof({acc}) * (on ? on : 1));")
     L.append("  if (!acc) { PyErr_NoMemory(); goto fail; }")
     L.append(f"  for (npy_intp m = 0; m < on; m++) acc[m] = {ident};")
@@ -249,18 +290,22 @@ def render_reduce(node: Apply, ctx: NodeCtx) -> str:
     for d in axes:
         L.append(f"    ost[{d}] = 0;")
     L.append("  }")
+    L += [f"  const {CTYPE[comp.in_dtypes[i]]} c{i} = p{i}[0];"
+          for i, ld in enumerate(loads) if ld]
     if nd:
-        body_s, names_s = composite_lines(comp, strided)
+        str_loads = [ld or f"p{i}[b{i} + j * st[{i * nd + nd - 1}]]"
+                     for i, ld in enumerate(loads)]
+        body_s, names_s = composite_lines(comp, str_loads)
         L.append(f"  npy_intp inner = shape[{nd - 1}], outer = inner ? n / inner : 0;")
         L.append("  for (npy_intp o = 0; o < outer; o++) {")
-        L += ["    " + ln for ln in _unravel(node, nd, extra_out="ost")]
+        L += ["    " + ln for ln in _unravel(ni, nd, extra_out="ost")]
         L.append("    for (npy_intp j = 0; j < inner; j++) {")
         L += ["      " + ln for ln in body_s]
         L.append("      " + combine(f"acc[ob + j * ost[{nd - 1}]]", names_s[0]))
         L.append("    }")
         L.append("  }")
     else:
-        body_s, names_s = composite_lines(comp, strided)
+        body_s, names_s = composite_lines(comp, [ld or f"p{i}[0]" for i, ld in enumerate(loads)])
         L.append("  {")
         L += ["    " + ln for ln in body_s]
         L.append("    " + combine("acc[0]", names_s[0]))
@@ -271,7 +316,7 @@ def render_reduce(node: Apply, ctx: NodeCtx) -> str:
     if _has_int_pow(comp):
         L.append("if (fc_errflag & FC_ERR_NEGPOW) { PyErr_SetString(PyExc_ValueError, "
                  "\"Integers to negative integer powers are not allowed.\"); goto fail; }")
-    return "\n".join(L)
+    return "\n".join(K), "\n".join(L)
 
 
 def render_dot(node: Apply, ctx: NodeCtx) -> str:
@@ -339,15 +384,16 @@ def has_native(node: Apply) -> bool:
     return isinstance(node.op, (Elemwise, Reduce, Dot, ArgReduce, DimShuffle))
 
 
-def render_node(node: Apply, ctx: NodeCtx) -> str:
+def render_node(node: Apply, ctx: NodeCtx) -> tuple[str, str]:
+    """(file-scope support code, statements inside run()) for one node."""
     if isinstance(node.op, Elemwise):
         return render_elemwise(node, ctx)
     if isinstance(node.op, Reduce):
         return render_reduce(node, ctx)
     if isinstance(node.op, Dot):
-        return render_dot(node, ctx)
+        return "", render_dot(node, ctx)
     if isinstance(node.op, ArgReduce):
-        return render_argreduce(node, ctx)
+        return "", render_argreduce(node, ctx)
     if isinstance(node.op, DimShuffle):
-        return render_dimshuffle(node, ctx)
-    return render_fallback(node, ctx)
+        return "", render_dimshuffle(node, ctx)
+    return "", render_fallback(node, ctx)

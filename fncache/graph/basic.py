@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import traceback
+import os
+import sys
 from typing import Any, Iterable, Sequence
 
 import numpy as np
@@ -16,9 +17,10 @@ import numpy as np
 from .types import TensorType
 
 __all__ = ["Variable", "Constant", "Apply", "Op", "toposort", "ancestors", "clone_graph",
-           "is_constant"]
+           "is_constant", "format_trace"]
 
 _ids = itertools.count()
+_FNCACHE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 
 class Variable:
@@ -177,12 +179,25 @@ class Op:
 
 
 def _record_creation(node: Apply) -> None:
-    """Remember the user's source line, for ``exception_verbosity='high'``."""
-    for frame in reversed(traceback.extract_stack(limit=12)[:-2]):
-        if "/fncache/" not in frame.filename.replace("\\", "/"):
-            node.tag["trace"] = f'File "{frame.filename}", line {frame.lineno}, in {frame.name}\n' \
-                                f"    {frame.line}"
-            return
+    """Remember the user's source line, for ``exception_verbosity='high'``.
+
+    Only (file, line, function) is stored: reading source text waits until an error is shown.
+    """
+    f = sys._getframe(2)
+    while f is not None and _FNCACHE_DIR in f.f_code.co_filename:
+        f = f.f_back
+    if f is not None:
+        node.tag["trace"] = (f.f_code.co_filename, f.f_lineno, f.f_code.co_name)
+
+
+def format_trace(trace: Any) -> str | None:
+    """Text of a creation trace: the file, line and function, and the source line itself."""
+    if not trace:
+        return None
+    import linecache
+    filename, lineno, name = trace
+    line = linecache.getline(filename, lineno).strip()
+    return f'File "{filename}", line {lineno}, in {name}\n    {line}'
 
 
 def ancestors(outputs: Iterable[Variable], blockers: Iterable[Variable] = ()) -> list[Variable]:

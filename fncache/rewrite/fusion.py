@@ -44,14 +44,49 @@ def _inline(outer: Composite, outer_inputs: list[Variable], slot: int, inner: Co
             else:
                 new_refs.append(("in", at(outer_inputs[k])))
         steps.append((name, tuple(new_refs), dt))
-    comp = Composite([v.dtype for v in inputs], steps, [j + shift for j in outer.outputs])
-    return comp, inputs
+    return _dedupe(inputs, steps, [j + shift for j in outer.outputs]), inputs
 
 
-def _fusable(v: Variable, counts: dict[int, int], ndim: int) -> bool:
-    p = v.owner
-    return (p is not None and isinstance(p.op, Elemwise) and len(p.outputs) == 1
-            and not p.op.inplace and counts.get(id(v), 0) == 1 and v.ndim == ndim)
+def _dedupe(inputs: list[Variable], steps: list[tuple], outputs: list[int]) -> Composite:
+    """Merge identical steps (a producer inlined into two consumers is computed once)."""
+    first: dict[tuple, int] = {}
+    remap: dict[int, int] = {}
+    kept: list[tuple] = []
+    for j, (name, refs, dt) in enumerate(steps):
+        refs = tuple(("s", remap[k]) if kind == "s" else (kind, k) for kind, k in refs)
+        key = (name, refs, dt)
+        if key not in first:
+            first[key] = len(kept)
+            kept.append(key)
+        remap[j] = first[key]
+    return Composite([v.dtype for v in inputs], kept, [remap[j] for j in outputs])
+
+
+def _body(node: Apply) -> tuple[Composite, int] | None:
+    """The fusable loop body of a node: an Elemwise's composite or a Reduce's ``pre`` (an
+    identity body for a plain Reduce), with the output dimensionality of its loop."""
+    if isinstance(node.op, Elemwise) and not node.op.inplace:
+        return node.op.composite, node.outputs[0].ndim
+    if isinstance(node.op, Reduce):
+        x = node.inputs[0]
+        pre = node.op.pre or Composite([x.dtype], [("identity", (("in", 0),), x.dtype)], [0])
+        return pre, max(v.ndim for v in node.inputs)
+    return None
+
+
+def _rebuild(node: Apply, comp: Composite, inputs: list[Variable]) -> list[Variable]:
+    if isinstance(node.op, Elemwise):
+        return Elemwise(comp).make_node(*inputs).outputs
+    op = node.op
+    return Reduce(op.kind, op.axes, op.out_dtype, pre=comp, ddof=op.ddof).make_node(*inputs).outputs
+
+
+def _cheap(comp: Composite) -> bool:
+    """Bodies cheap enough to recompute in every consumer (so a shared producer such as
+    ``X@w + b`` still fuses into each user)."""
+    return len(comp.steps) <= 2 and all(
+        name in ("add", "sub", "mul", "neg", "identity") or name.startswith("cast:")
+        for name, _, _ in comp.steps)
 
 
 @register("fusion", "fast_run", phase="fusion")
@@ -59,15 +94,25 @@ def fusion(fgraph: FunctionGraph) -> bool:
     any_change = False
     while True:
         counts = client_counts(fgraph)
+        out_ids = {id(v) for v in fgraph.outputs}
 
-        def fuse_elemwise(node: Apply) -> list[Variable] | None:
-            if not isinstance(node.op, Elemwise) or node.op.inplace:
+        def fusable(v: Variable, ndim: int) -> bool:
+            p = v.owner
+            if p is None or not isinstance(p.op, Elemwise) or len(p.outputs) != 1 \
+                    or p.op.inplace or v.ndim != ndim:
+                return False
+            return counts.get(id(v), 0) == 1 or (id(v) not in out_ids
+                                                 and _cheap(p.op.composite))
+
+        def fuse(node: Apply) -> list[Variable] | None:
+            body = _body(node)
+            if body is None:
                 return None
-            comp, inputs = node.op.composite, list(node.inputs)
+            comp, ndim = body
+            inputs = list(node.inputs)
             fused = False
             for _ in range(64):
-                slot = next((k for k, v in enumerate(inputs)
-                             if _fusable(v, counts, node.outputs[0].ndim)), None)
+                slot = next((k for k, v in enumerate(inputs) if fusable(v, ndim)), None)
                 if slot is None:
                     break
                 p = inputs[slot].owner
@@ -75,25 +120,9 @@ def fusion(fgraph: FunctionGraph) -> bool:
                 if len(new_inputs) > MAX_INPUTS:
                     break
                 comp, inputs, fused = new_comp, new_inputs, True
-            if not fused:
-                return None
-            return Elemwise(comp).make_node(*inputs).outputs
+            return _rebuild(node, comp, inputs) if fused else None
 
-        changed = local_pass(fgraph, fuse_elemwise)
-        counts = client_counts(fgraph)
-
-        def fuse_reduce(node: Apply) -> list[Variable] | None:
-            if not isinstance(node.op, Reduce) or node.op.pre is not None:
-                return None
-            x = node.inputs[0]
-            if not _fusable(x, counts, x.ndim):
-                return None
-            p = x.owner
-            op = node.op
-            return Reduce(op.kind, op.axes, op.out_dtype, pre=p.op.composite,
-                          ddof=op.ddof).make_node(*p.inputs).outputs
-
-        changed |= local_pass(fgraph, fuse_reduce)
+        changed = local_pass(fgraph, fuse)
         any_change |= changed
         if not changed:
             return any_change

@@ -28,7 +28,9 @@ def optimize_graph(original: FunctionGraph, mode: Mode) -> FunctionGraph:
 
 def function_key(original: FunctionGraph, mode: Mode) -> Any:
     from ..cache.keys import function_key as fkey
-    return fkey(graph_signature(original), mode.signature(), config.code_flags())
+    from ..codegen.fingerprint import compiler_fingerprint
+    return fkey(graph_signature(original), mode.signature(),
+                {**config.code_flags(), "compiler_source": compiler_fingerprint()})
 
 
 def optimize_or_load(original: FunctionGraph, mode: Mode, shared: Sequence[Any]
@@ -56,7 +58,7 @@ def optimize_or_load(original: FunctionGraph, mode: Mode, shared: Sequence[Any]
 
 
 def build_runner(optimized: FunctionGraph, mode: Mode, name: str, *, n_explicit: int,
-                 single: bool, converter: Any) -> Any:
+                 single: bool, converter: Any, on_error: Any, on_kwargs: Any) -> Any:
     """A callable running ``optimized``: numpy for ``linker='py'``, native code for ``'c'``."""
     if mode.device == "cuda":
         from ..codegen.cuda.linker import build_cuda_runner
@@ -66,4 +68,4 @@ def build_runner(optimized: FunctionGraph, mode: Mode, name: str, *, n_explicit:
         return PyRunner(optimized, allow_gc=config.allow_gc)
     from ..codegen.c_linker import build_c_runner
     return build_c_runner(optimized, name, n_explicit=n_explicit, single=single,
-                          converter=converter)
+                          converter=converter, on_error=on_error, on_kwargs=on_kwargs)

@@ -7,7 +7,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..config import config
-from ..graph.basic import Apply
+from ..graph.basic import Apply, format_trace
 
 __all__ = ["annotate_runtime_error", "describe_node"]
 
@@ -21,7 +21,7 @@ def describe_node(node: Apply, inputs: Sequence[Any] | None = None) -> str:
     lines = [f"Apply node that caused the error: {node}"]
     if inputs is not None:
         lines.append("Inputs (dtype[shape]): " + ", ".join(_desc(v) for v in inputs))
-    trace = node.tag.get("trace")
+    trace = format_trace(node.tag.get("trace"))
     lines.append("Created at (user code):\n  " + trace if trace else
                  "Created at: unknown (the node was made by a rewrite)")
     return "\n".join(lines)

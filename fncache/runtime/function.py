@@ -74,7 +74,12 @@ def _check_updates(updates: Any) -> list[tuple[SharedVariable, Variable]]:
 
 
 class Function:
-    """A compiled function. Call it with the inputs' values (positionally or by name)."""
+    """A compiled function. Call it with the inputs' values (positionally or by name).
+
+    A native function without shared variables is called straight through its C runner: the
+    instance's class gets the runner as ``__call__``, so a call costs one C vectorcall with no
+    Python frame in between (input checks run in C; unusual inputs go to ``_convert_one``).
+    """
 
     def __init__(self, *, inputs: list[Variable], outputs: list[Variable], single: bool,
                  shared: list[SharedVariable], updated: list[int], mode: Mode, name: str,
@@ -93,15 +98,15 @@ class Function:
         self.cache_key = cache_key
         self._runner = runner
         self._native = getattr(runner, "native", None)
-        self._runner_call = self._native if self._native is not None else runner
-        self._single_fast = single and not shared
         self._n_out = len(outputs)
         self._types = [v.type for v in inputs]
         self._names = [v.name for v in inputs]
         self._last: tuple | None = None
         self._trust = False
+        if self._native is not None and not shared:
+            self.__class__ = _direct_class(self._native)
 
-    # -- calling ----------------------------------------------------------------------------
+    # -- input conversion -------------------------------------------------------------------
     def _convert_one(self, i: int, value: Any) -> np.ndarray:
         return convert_input(self.name, i, self._names[i], self._types[i], value,
                              self.allow_input_downcast)
@@ -123,66 +128,6 @@ class Function:
         raise TypeError(f"function {self.name!r} takes {len(self._types)} inputs ({names}), "
                         f"got {n}")
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if kwargs:
-            args = self._bind_kwargs(args, kwargs)
-        self._last = args
-        if self._native is not None and not self._shared:
-            try:
-                return self._native(*args)
-            except Exception as e:
-                raise self._explain(e, args) from None
-        if self._native is None and not self._trust:
-            args = self._convert(args)
-            self._last = args
-        return self._run(args)
-
-    def _run(self, vals: tuple) -> Any:
-        try:
-            if self._shared:
-                res = self._runner_call(*vals, *[s.value for s in self._shared])
-            else:
-                res = self._runner_call(*vals)
-        except Exception as e:
-            raise self._explain(e, vals) from None
-        return self._finish(res)
-
-    def _explain(self, e: Exception, args: tuple) -> BaseException:
-        from .errors import annotate_runtime_error
-        if self._native is not None and len(args) != len(self._types):
-            try:
-                self._wrong_count(len(args))
-            except TypeError as te:
-                return te
-        node = self._runner.failed_node() if hasattr(self._runner, "failed_node") else \
-            getattr(e, "_fncache_node", None)
-        if node is None or getattr(e, "_fncache_annotated", False):
-            return e
-        new = annotate_runtime_error(e, node)
-        new._fncache_annotated = True  # type: ignore[attr-defined]
-        return new
-
-    def _finish(self, res: Any) -> Any:
-        if self._native is not None and self._single_fast:
-            return res
-        outs = res[:self._n_out]
-        if self._updated:
-            self._apply_updates(res[self._n_out:], outs)
-        if self._native is None:
-            outs = [o if isinstance(o, np.ndarray) and o.flags.writeable else np.array(o)
-                    for o in outs]
-        return outs[0] if self._single else outs
-
-    def _apply_updates(self, values: Sequence[np.ndarray], outs: Sequence[np.ndarray]) -> None:
-        taken = {id(o) for o in outs}
-        for k, val in zip(self._updated, values):
-            sv = self._shared[k]
-            if id(val) in taken or not (isinstance(val, np.ndarray) and val.flags.writeable
-                                        and val.flags.owndata):
-                val = np.array(val, copy=True)
-            taken.add(id(val))
-            sv._value = val
-
     def _bind_kwargs(self, args: tuple, kwargs: dict[str, Any]) -> tuple:
         vals = list(args) + [None] * (len(self._names) - len(args))
         for k, v in kwargs.items():
@@ -198,6 +143,56 @@ class Function:
             raise TypeError(f"function {self.name!r}: missing inputs {missing}")
         return tuple(vals)
 
+    # -- calling (Python path: the numpy linker, or functions with shared variables) --------
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if kwargs:
+            args = self._bind_kwargs(args, kwargs)
+        if self._native is None:
+            if not self._trust:
+                args = self._convert(args)
+        elif len(args) != len(self._types):
+            self._wrong_count(len(args))
+        self._last = args
+        return self._run(args)
+
+    def _run(self, vals: tuple) -> Any:
+        call = self._native if self._native is not None else self._runner
+        try:
+            res = call(*vals, *[s.value for s in self._shared])
+        except Exception as e:
+            raise self._explain(e) from None
+        outs = res[:self._n_out]
+        if self._updated:
+            self._apply_updates(res[self._n_out:], outs)
+        if self._native is None:
+            outs = [o if isinstance(o, np.ndarray) and o.flags.writeable else np.array(o)
+                    for o in outs]
+        return outs[0] if self._single else outs
+
+    def _explain(self, e: BaseException) -> BaseException:
+        """Add the failing node (``exception_verbosity='high'``) to a run-time error."""
+        from .errors import annotate_runtime_error
+        node = (self._runner.failed_node() if self._native is not None
+                else getattr(e, "_fncache_node", None))
+        if node is None or getattr(e, "_fncache_annotated", False):
+            return e
+        new = annotate_runtime_error(e, node)
+        new._fncache_annotated = True  # type: ignore[attr-defined]
+        return new
+
+    def _call_kwargs(self, *args: Any, **kwargs: Any) -> Any:
+        return self._native(*self._bind_kwargs(args, kwargs))
+
+    def _apply_updates(self, values: Sequence[np.ndarray], outs: Sequence[np.ndarray]) -> None:
+        taken = {id(o) for o in outs}
+        for k, val in zip(self._updated, values):
+            sv = self._shared[k]
+            if id(val) in taken or not (isinstance(val, np.ndarray) and val.flags.writeable
+                                        and val.flags.owndata):
+                val = np.array(val, copy=True)
+            taken.add(id(val))
+            sv._value = val
+
     @property
     def trust_input(self) -> bool:
         """When True, inputs are not checked: the caller promises exact dtype and ndim."""
@@ -206,23 +201,24 @@ class Function:
     @trust_input.setter
     def trust_input(self, value: bool) -> None:
         self._trust = bool(value)
-        setter = getattr(self._runner, "set_trust", None)
-        if setter is not None:
-            setter(self._trust)
+        if self._native is not None:
+            self._native.set_trust(self._trust)
 
     def fn(self, n_calls: int = 1) -> Any:
         """Run again on the last call's inputs ``n_calls`` times; return the last outputs."""
+        n = max(int(n_calls), 1)
+        if self._native is not None and not self._shared:
+            try:
+                return self._native.repeat(n)
+            except RuntimeError:
+                raise
+            except Exception as e:
+                raise self._explain(e) from None
         if self._last is None:
             if self._types:
                 raise RuntimeError(f"function {self.name!r}: f.fn() repeats the last call; call "
                                    "f(...) once first")
             self._last = ()
-        n = max(int(n_calls), 1)
-        if self._native is not None and not self._shared:
-            try:
-                return self._native.repeat(n, self._last)
-            except Exception as e:
-                raise self._explain(e, self._last) from None
         res = None
         for _ in range(n):
             res = self._run(self._last)
@@ -230,8 +226,7 @@ class Function:
 
     def free(self) -> None:
         """Drop intermediate buffers kept for reuse (``allow_gc=False``)."""
-        free = getattr(self._native if self._native is not None else self._runner, "free")
-        free()
+        (self._native if self._native is not None else self._runner).free()
 
     def __repr__(self) -> str:
         return (f"<fncache.Function {self.name!r} inputs={[str(v) for v in self.inputs]} "
@@ -240,6 +235,13 @@ class Function:
     def __reduce__(self):
         from .pickling import reduce_function
         return reduce_function(self)
+
+
+def _direct_class(native: Any) -> type:
+    """A subclass of Function whose ``__call__`` is the native runner itself. The runner is
+    not a descriptor, so ``f(*args)`` calls ``native(*args)`` without binding ``f``."""
+    return type("Function", (Function,), {"__call__": native, "__module__": Function.__module__,
+                                          "__qualname__": "Function"})
 
 
 def function(inputs: Sequence[Variable], outputs: Any, updates: Any = None, mode: Any = None,
@@ -286,8 +288,15 @@ def function(inputs: Sequence[Variable], outputs: Any, updates: Any = None, mode
             return np.asarray(value)
         return holder[0]._convert_one(i, value)
 
+    def on_error(exc: BaseException) -> BaseException:
+        return holder[0]._explain(exc)
+
+    def on_kwargs(*args: Any, **kwargs: Any) -> Any:
+        return holder[0]._call_kwargs(*args, **kwargs)
+
     runner = build_runner(optimized, m, fname, n_explicit=len(ins),
-                          single=single and not shared, converter=converter)
+                          single=single and not shared, converter=converter,
+                          on_error=on_error, on_kwargs=on_kwargs)
     f = Function(inputs=ins, outputs=outs, single=single, shared=shared, updated=updated,
                  mode=m, name=fname, allow_input_downcast=allow_input_downcast,
                  original=original, optimized=optimized, cache_key=key, runner=runner)

@@ -105,7 +105,8 @@ class ArgReduce(Op):
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         x = inputs[0]
-        if x.size == 0 or (self.axis is not None and x.shape[self.axis] == 0):
+        # As numpy: only an empty reduced axis is an error ((3, 0) along axis 0 gives []).
+        if (x.size == 0 if self.axis is None else x.shape[self.axis] == 0):
             raise ValueError(f"{self.kind}: attempt to get {self.kind} of an empty sequence "
                              f"(shape {x.shape})")
         f = np.argmax if self.kind == "argmax" else np.argmin

@@ -222,7 +222,14 @@ def apply_scalar(name: str, args: Sequence[Any], dtype: str) -> np.ndarray:
         if name.startswith("cast:"):
             res = np.asarray(args[0]).astype(dtype)
         else:
-            res = np.asarray(SCALAR_OPS[name].impl(*args))
+            op = SCALAR_OPS[name]
+            if op.compute == "float":
+                # numpy would compute small ints in float16 and lose precision; compute in the
+                # output's float type, as the C code does.
+                ct = np.dtype(compute_dtype(op, [np.asarray(a).dtype.name for a in args], dtype))
+                args = [a if np.asarray(a).dtype == ct else np.asarray(a).astype(ct)
+                        for a in args]
+            res = np.asarray(op.impl(*args))
             if res.dtype.name != dtype:
                 res = res.astype(dtype)
     return res
