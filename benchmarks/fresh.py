@@ -70,8 +70,9 @@ IMPORTS = {
 
 # inputs, reference and the symbolic graph are made before the clock starts
 DATA = {
-    "W1": "args = W.w1_inputs({n}, 'float64'); ref = W.w1_ref(*args)\n",
-    "W3": "args = W.w3_inputs(); ref = W.w3_ref(*args)\n",
+    "W1": ("args = W.w1_inputs({n}, 'float64'); ref = W.w1_ref(*args)\n"
+           "scale = W.w1_scale(*args)\n"),
+    "W3": "args = W.w3_inputs(); ref = W.w3_ref(*args); scale = None\n",
 }
 GRAPH = {"W1": "W.w1_graph({T})", "W3": "W.w3_graph({T})"}
 NUMBA_MAKER = {"W1": "W.make_numba_w1()", "W3": "W.make_numba_w3()"}
@@ -94,7 +95,7 @@ def compile_and_call_code(impl, workload, n=1000, extra_after=""):
         "info0 = _info()\n"
         "t0 = _time.perf_counter()\n" + timed +
         "t1 = _time.perf_counter()\n"
-        "err = W.check(r, ref)\n"
+        "err = W.check(r, ref, 'float64', scale)\n"
         "info1 = _info()\n" + extra_after +
         "_report(seconds=t1 - t0, max_rel_err=err, info_before=info0, info_after=info1)\n"
     )
@@ -232,8 +233,9 @@ def _prepare(cfg, impl):
     pkl = cfg.path(f"{impl}-w3.pkl")
     env = fncache_env(d) if impl == "fncache" else pytensor_env(d)
     _progress(f"populating {impl} cache with W3")
-    res = run_fresh(compile_and_call_code(impl, "W3", extra_after=PICKLE_DUMP.replace("@PATH@", repr(pkl))),
-                    env, timeout=cfg.child_timeout)
+    code = compile_and_call_code(impl, "W3",
+                                 extra_after=PICKLE_DUMP.replace("@PATH@", repr(pkl)))
+    res = run_fresh(code, env, timeout=cfg.child_timeout)
     out = (d, pkl, env, res.cell_or_none())
     cfg.memo[key] = out
     return out

@@ -15,14 +15,14 @@ from backends import fncache_flags, get_fncache, get_numba, get_numexpr, get_pyt
 from timing import Cell, Row, measure
 
 
-def _timed_cell(setup, ref, dtype, cfg, *, number=None, min_repeat_time=None):
+def _timed_cell(setup, ref, dtype, cfg, *, number=None, min_repeat_time=None, scale=None):
     """setup() -> (stmt, env[, ctx_factory]); check once, then time. Never raises."""
     try:
         got = setup()
         stmt, env = got[0], got[1]
         ctx = got[2] if len(got) > 2 else contextlib.nullcontext
         with ctx():
-            err = W.check(eval(stmt, env), ref, dtype)   # noqa: S307 - our own statement
+            err = W.check(eval(stmt, env), ref, dtype, scale)   # noqa: S307 - our own statement
             t = measure(stmt, env, repeats=cfg.repeats, warmup=1, number=number,
                         min_repeat_time=min_repeat_time or cfg.min_repeat_time)
         return Cell.ok(t.min, t.median, number=t.number, repeats=t.repeats,
@@ -98,26 +98,28 @@ def run_w1(cfg):
     ncores = os.cpu_count() or 1
     for dtype in ("float64", "float32"):
         args = W.w1_inputs(cfg.n, dtype)
-        ref = W.w1_ref(*args)
+        ref, scale = W.w1_ref(*args), W.w1_scale(*args)
+
+        def tc(setup, dtype=dtype, ref=ref, scale=scale):
+            return _timed_cell(setup, ref, dtype, cfg, scale=scale)
         short = "f64" if dtype == "float64" else "f32"
         graph = lambda T, d=dtype: W.w1_graph(T, d)  # noqa: E731
         r = Row("W1", f"W1_{short}_1t", f"W1 {short} {_nlabel(cfg.n)}, 1 thread")
-        r.cells["fncache"] = _timed_cell(_fncache(graph, args, threads=1), ref, dtype, cfg)
-        r.cells["numpy"] = _timed_cell(
-            _numpy("np.exp(x) * y + np.sin(z) / (1 + x * x)", "xyz", args), ref, dtype, cfg)
-        r.cells["numexpr"] = _timed_cell(_numexpr(W.NE_W1, "xyz", args), ref, dtype, cfg)
-        r.cells["numba"] = _timed_cell(_numba(W.make_numba_w1, args), ref, dtype, cfg)
-        r.cells["pytensor"] = _timed_cell(_pytensor(graph, args), ref, dtype, cfg)
+        r.cells["fncache"] = tc(_fncache(graph, args, threads=1))
+        r.cells["numpy"] = tc(_numpy("np.exp(x) * y + np.sin(z) / (1 + x * x)", "xyz", args))
+        r.cells["numexpr"] = tc(_numexpr(W.NE_W1, "xyz", args))
+        r.cells["numba"] = tc(_numba(W.make_numba_w1, args))
+        r.cells["pytensor"] = tc(_pytensor(graph, args))
         rows.append(r)
 
         ra = Row("W1", f"W1_{short}_all", f"W1 {short} {_nlabel(cfg.n)}, all {ncores} cores")
-        ra.cells["fncache"] = _timed_cell(_fncache(graph, args, threads=0), ref, dtype, cfg)
+        ra.cells["fncache"] = tc(_fncache(graph, args, threads=0))
         t1, ta = r.value("fncache"), ra.value("fncache")
         if t1 and ta:
             ra.note = f"fncache scaling 1 thread/all = {t1 / ta:.2f}x on {ncores} cores"
             ra.cells["fncache"].extra["scaling"] = t1 / ta
         rows.append(ra)
-        del args, ref
+        del args, ref, scale
     return rows
 
 
@@ -127,7 +129,8 @@ def run_w2(cfg):
     graph = W.w2_graph
     r = Row("W2", "W2_f64", f"W2 f64 {_nlabel(cfg.n)}, 1 thread")
     r.cells["fncache"] = _timed_cell(_fncache(graph, args, threads=1), ref, "float64", cfg)
-    r.cells["numpy"] = _timed_cell(_numpy("np.sum((x - y) ** 2)", "xy", args), ref, "float64", cfg)
+    r.cells["numpy"] = _timed_cell(_numpy("np.sum((x - y) ** 2)", "xy", args), ref,
+                                   "float64", cfg)
     r.cells["numexpr"] = _timed_cell(_numexpr(W.NE_W2, "xy", args), ref, "float64", cfg)
     r.cells["numba"] = _timed_cell(_numba(W.make_numba_w2, args), ref, "float64", cfg)
     r.cells["pytensor"] = _timed_cell(_pytensor(graph, args), ref, "float64", cfg)
@@ -158,31 +161,33 @@ def run_w3(cfg):
 def run_overhead(cfg):
     """µs per call of W1 on 1-element float64 arrays (min over repeats of many calls)."""
     args = W.w1_inputs(1, "float64")
-    ref = W.w1_ref(*args)
+    ref, scale = W.w1_ref(*args), W.w1_scale(*args)
     graph = W.w1_graph
     cfg_o = cfg.overhead()
+
+    def tc(setup, **kw):
+        return _timed_cell(setup, ref, "float64", cfg_o, scale=scale, **kw)
     rows = []
 
-    numba_cell = _timed_cell(_numba(W.make_numba_w1, args), ref, "float64", cfg_o)
+    numba_cell = tc(_numba(W.make_numba_w1, args))
 
     r = Row("overhead", "overhead_default", "call overhead W1 1 elem, default call")
-    r.cells["fncache"] = _timed_cell(_fncache(graph, args), ref, "float64", cfg_o)
-    r.cells["numpy"] = _timed_cell(
-        _numpy("np.exp(x) * y + np.sin(z) / (1 + x * x)", "xyz", args), ref, "float64", cfg_o)
-    r.cells["numexpr"] = _timed_cell(_numexpr(W.NE_W1, "xyz", args), ref, "float64", cfg_o)
+    r.cells["fncache"] = tc(_fncache(graph, args))
+    r.cells["numpy"] = tc(
+        _numpy("np.exp(x) * y + np.sin(z) / (1 + x * x)", "xyz", args))
+    r.cells["numexpr"] = tc(_numexpr(W.NE_W1, "xyz", args))
     r.cells["numba"] = numba_cell
-    r.cells["pytensor"] = _timed_cell(_pytensor(graph, args), ref, "float64", cfg_o)
+    r.cells["pytensor"] = tc(_pytensor(graph, args))
     rows.append(r)
 
     r = Row("overhead", "overhead_trust", "call overhead, trust_input (numba: default)")
-    r.cells["fncache"] = _timed_cell(_fncache(graph, args, trust=True), ref, "float64", cfg_o)
+    r.cells["fncache"] = tc(_fncache(graph, args, trust=True))
     r.cells["numba"] = numba_cell
-    r.cells["pytensor"] = _timed_cell(_pytensor(graph, args, trust=True), ref, "float64", cfg_o)
+    r.cells["pytensor"] = tc(_pytensor(graph, args, trust=True))
     rows.append(r)
 
     r = Row("overhead", "overhead_fn", "call overhead, f.fn() (pytensor: f.vm())")
-    r.cells["fncache"] = _timed_cell(_fncache(graph, args, trust=True, stmt="f.fn()"),
-                                     ref, "float64", cfg_o)
+    r.cells["fncache"] = tc(_fncache(graph, args, trust=True, stmt="f.fn()"))
     r.cells["numba"] = numba_cell
 
     def pt_vm_setup():
@@ -194,14 +199,13 @@ def run_overhead(cfg):
         for container, a in zip(f.input_storage, args):
             container.storage[0] = a
         return "f.vm()", {"f": f}
-    r.cells["pytensor"] = _timed_cell(pt_vm_setup, ref, "float64", cfg_o)
+    r.cells["pytensor"] = tc(pt_vm_setup)
     rows.append(r)
 
     n_calls = 10_000
     r = Row("overhead", "overhead_fn_ncalls", f"per call inside f.fn(n_calls={n_calls})")
-    r.cells["fncache"] = _timed_cell(
-        _fncache(graph, args, trust=True, stmt=f"f.fn(n_calls={n_calls})"), ref, "float64",
-        cfg_o, number=1)
+    r.cells["fncache"] = tc(
+        _fncache(graph, args, trust=True, stmt=f"f.fn(n_calls={n_calls})"), number=1)
     c = r.cells["fncache"]
     if c.status == "ok":
         c.value /= n_calls
