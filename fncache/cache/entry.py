@@ -296,10 +296,13 @@ def seal(staging: Path, key: CacheKey, extra: Mapping[str, Any], layout: Layout,
 def publish(staging: Path, final: Path, layout: Layout) -> bool:
     """Rename the sealed staging dir into place; False when another writer published the key first."""
     try:
-        os.rename(staging, final)
-    except FileNotFoundError:
-        make_dir(final.parent, layout.dir_mode)
-        return publish(staging, final, layout)
+        try:
+            os.rename(staging, final)
+        except FileNotFoundError:
+            if not staging.is_dir():
+                raise CacheError(f"staging directory {staging} vanished before it was published") from None
+            make_dir(final.parent, layout.dir_mode)
+            os.rename(staging, final)
     except OSError as e:
         if e.errno in (errno.EEXIST, errno.ENOTEMPTY):
             return False

@@ -6,7 +6,6 @@ walks are iterative so that 10,000-node chains need no recursion.
 """
 from __future__ import annotations
 
-import hashlib
 import itertools
 import os
 import sys
@@ -85,6 +84,7 @@ class Constant(Variable):
     def signature(self) -> str:
         """Content hash of the value: equal constants merge and key the cache identically."""
         if self._signature is None:
+            import hashlib  # imported here: `import fncache` stays light
             h = hashlib.sha256()
             h.update(f"{self.data.dtype.name}{self.data.shape}".encode())
             h.update(np.ascontiguousarray(self.data).tobytes())

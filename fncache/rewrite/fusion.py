@@ -11,6 +11,8 @@ from .local import client_counts, local_pass
 from .registry import register
 
 MAX_INPUTS = 24
+#: Longer fused bodies make gcc slow (a 10,000-op chain would take minutes to compile).
+MAX_STEPS = 256
 
 
 def _inline(outer: Composite, outer_inputs: list[Variable], slot: int, inner: Composite,
@@ -117,7 +119,7 @@ def fusion(fgraph: FunctionGraph) -> bool:
                     break
                 p = inputs[slot].owner
                 new_comp, new_inputs = _inline(comp, inputs, slot, p.op.composite, p.inputs)
-                if len(new_inputs) > MAX_INPUTS:
+                if len(new_inputs) > MAX_INPUTS or len(new_comp.steps) > MAX_STEPS:
                     break
                 comp, inputs, fused = new_comp, new_inputs, True
             return _rebuild(node, comp, inputs) if fused else None

@@ -1,7 +1,6 @@
 """``fc.function``: validate, look up or optimize, link, and the callable users get."""
 from __future__ import annotations
 
-import logging
 import warnings
 from typing import Any, Sequence
 
@@ -15,8 +14,6 @@ from .inputs import convert_input
 from .shared import SharedVariable
 
 __all__ = ["function", "Function"]
-
-log = logging.getLogger(__name__)
 
 
 def _as_list(x: Any) -> tuple[list[Any], bool]:
@@ -84,7 +81,8 @@ class Function:
     def __init__(self, *, inputs: list[Variable], outputs: list[Variable], single: bool,
                  shared: list[SharedVariable], updated: list[int], mode: Mode, name: str,
                  allow_input_downcast: bool, original: FunctionGraph,
-                 optimized: FunctionGraph, cache_key: str, runner: Any) -> None:
+                 optimized: FunctionGraph, cache_key: str, runner: Any,
+                 code_flags: dict[str, Any]) -> None:
         self.inputs = inputs
         self.outputs = outputs
         self._single = single
@@ -96,6 +94,7 @@ class Function:
         self.original_graph = original
         self.optimized_graph = optimized
         self.cache_key = cache_key
+        self.code_flags = code_flags       # config.code_flags() when compiled: pickles carry it
         self._runner = runner
         self._native = getattr(runner, "native", None)
         self._n_out = len(outputs)
@@ -249,7 +248,7 @@ def function(inputs: Sequence[Variable], outputs: Any, updates: Any = None, mode
              on_unused_input: str = "raise", trust_input: bool = False) -> Function:
     """Compile ``outputs`` as a function of ``inputs`` (SPEC §3)."""
     from ..tensor.basic import as_tensor_variable
-    from .compile import build_runner, optimize_or_load
+    from .compile import optimize_or_load
     if not isinstance(inputs, (list, tuple)):
         raise TypeError("inputs must be a list of symbolic variables, e.g. [x, y]")
     ins = _check_inputs(inputs)
@@ -281,10 +280,24 @@ def function(inputs: Sequence[Variable], outputs: Any, updates: Any = None, mode
     original = FunctionGraph(ins + shared, all_outs, clone=True)
     fname = name or "f"
     optimized, key = optimize_or_load(original, m, shared)
+    return _assemble(inputs=ins, outputs=outs, single=single, shared=shared, updated=updated,
+                     mode=m, name=fname, allow_input_downcast=allow_input_downcast,
+                     original=original, optimized=optimized, cache_key=key,
+                     trust_input=trust_input)
+
+
+def _assemble(*, inputs: list[Variable], outputs: list[Variable], single: bool,
+              shared: list[SharedVariable], updated: list[int], mode: Mode, name: str,
+              allow_input_downcast: bool, original: FunctionGraph, optimized: FunctionGraph,
+              cache_key: str, trust_input: bool, build: Any = None) -> Function:
+    """Link an already optimized graph into a Function: the one assembly path, shared by
+    :func:`function` and unpickling (which brings its optimized graph along). ``build``
+    replaces ``build_runner`` (same signature), e.g. to use a native module shipped in a pickle."""
+    from .compile import build_runner
     holder: list[Function] = []
 
     def converter(i: int, value: Any) -> np.ndarray:
-        if i >= len(ins):  # a shared value: always exactly typed
+        if i >= len(inputs):  # a shared value: always exactly typed
             return np.asarray(value)
         return holder[0]._convert_one(i, value)
 
@@ -294,12 +307,13 @@ def function(inputs: Sequence[Variable], outputs: Any, updates: Any = None, mode
     def on_kwargs(*args: Any, **kwargs: Any) -> Any:
         return holder[0]._call_kwargs(*args, **kwargs)
 
-    runner = build_runner(optimized, m, fname, n_explicit=len(ins),
-                          single=single and not shared, converter=converter,
-                          on_error=on_error, on_kwargs=on_kwargs)
-    f = Function(inputs=ins, outputs=outs, single=single, shared=shared, updated=updated,
-                 mode=m, name=fname, allow_input_downcast=allow_input_downcast,
-                 original=original, optimized=optimized, cache_key=key, runner=runner)
+    runner = (build or build_runner)(optimized, mode, name, n_explicit=len(inputs),
+                                     single=single and not shared, converter=converter,
+                                     on_error=on_error, on_kwargs=on_kwargs)
+    f = Function(inputs=inputs, outputs=outputs, single=single, shared=shared, updated=updated,
+                 mode=mode, name=name, allow_input_downcast=allow_input_downcast,
+                 original=original, optimized=optimized, cache_key=cache_key, runner=runner,
+                 code_flags=config.code_flags())
     holder.append(f)
     if trust_input:
         f.trust_input = True

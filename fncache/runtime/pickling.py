@@ -1,0 +1,300 @@
+"""Pickling compiled functions (SPEC §7, issue 4): a small, versioned, optionally signed payload.
+
+``pickle.dumps(f)`` stores only ``(load_function, (payload,))``: the outer pickle references one
+fncache function and holds bytes, so unpickling it runs nothing of the sender's before
+:func:`loads` has checked the format version and, with ``config.signing_key``, the HMAC.  The
+payload is::
+
+    MAGIC | u16 format | u8 n | sender's fncache version (n ASCII bytes) | u8 m | HMAC (m bytes) | body
+
+The prefix up to the version string is the same in every format, so a reader of any version can
+name both versions when it refuses a payload.  The HMAC-SHA256 (``m`` = 0 when unsigned) covers
+the prefix and the body.  The body is a cloudpickle of a dict holding the original and the
+optimized graph (flat encodings, so a 10,000-node chain needs no recursion), shared variables'
+names and values, the mode, the code-changing flags and the call options.  cloudpickle, not
+pickle, because it stores lambdas, closures and anything defined in ``__main__`` by value: those
+exist only in the sender, and a pickle that names them by reference fails in a worker.
+
+Unpickling decodes the optimized graph and links it: the native module comes from the compiledir
+for *this* host's march flags, or is compiled once from the optimized graph; the optimizer does not
+run unless ``config.reoptimize_unpickled_function`` is set.  No native binary travels unless the
+sender asks for it with ``dumps(f, embed_native=True)``; the receiver then checks the platform, the
+ABI components of the module key, the CPU and the checksum before loading it, and otherwise falls
+back to the compiledir (see ``docs/trust.md``).
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import pickle
+import struct
+import tempfile
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Callable
+
+from ..config import CODE_FLAGS, config
+from ..errors import PickleError
+from ..graph.serialize import decode_graph, encode_graph
+from ..mode import Mode
+
+if TYPE_CHECKING:
+    from ..graph.fgraph import FunctionGraph
+    from .function import Function
+
+__all__ = ["FORMAT", "dumps", "loads", "load_function", "reduce_function"]
+
+log = logging.getLogger(__name__)
+
+#: Payload format this fncache writes and reads.  Bump it when the body's layout changes.
+FORMAT = 1
+MAGIC = b"\x00fncache-function\x00"
+_MAC_DOMAIN = b"fncache function payload v1\x00"  # a payload MAC can never pass for an entry MAC
+#: Code flags that describe the receiving host, not the function: the receiver keeps its own, so
+#: it builds for its own CPU, with its own compiler, for its own GPU.
+HOST_FLAGS = frozenset({"march", "cxx", "cuda_arch"})
+#: Module-key components that say how the sender's toolchain built an embedded module rather than
+#: what the binary needs at run time; ``march`` is judged by :func:`_march_refusal` instead.
+_TOOLCHAIN_COMPONENTS = frozenset({"compiler", "compiler_target", "flags", "march"})
+
+_embedded_modules: dict[str, ModuleType] = {}
+
+
+# -- sending -------------------------------------------------------------------------------------
+
+def reduce_function(f: Function) -> tuple[Callable[[bytes], Function], tuple[bytes]]:
+    """``Function.__reduce__``: the outer pickle holds only the payload bytes."""
+    return load_function, (dumps(f),)
+
+
+def dumps(f: Function, *, embed_native: bool = False) -> bytes:
+    """The payload of ``f`` (signed when ``config.signing_key`` is set); read it with :func:`loads`.
+
+    ``embed_native=True`` adds this host's native module, so workers of the same platform and
+    CPU can run ``f`` without a compiler (they fall back to their compiledir when it does not fit).
+    """
+    import cloudpickle
+
+    from .. import __version__
+    payload = {
+        "name": f.name,
+        "graphs": {"original": encode_graph(f.original_graph, f._shared),
+                   "optimized": encode_graph(f.optimized_graph, f._shared)},
+        "n_inputs": len(f.inputs),
+        "n_outputs": len(f.outputs),
+        "single": f._single,
+        "shared": [(sv.name, sv.get_value(borrow=True)) for sv in f._shared],
+        "updated": list(f._updated),
+        "mode": (f.mode.linker, f.mode.optimizer, f.mode.included_tags, f.mode.excluded_tags,
+                 f.mode.device),
+        "flags": dict(f.code_flags),
+        "allow_input_downcast": f.allow_input_downcast,
+        "trust_input": f.trust_input,
+        "key": f.cache_key,
+        "native": _native_of(f) if embed_native else None,
+    }
+    body = cloudpickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
+    version = __version__.encode("ascii", "replace")[:255]
+    head = MAGIC + struct.pack(">HB", FORMAT, len(version)) + version
+    key = _signing_key()
+    mac = hmac.new(key, _MAC_DOMAIN + head + body, hashlib.sha256).digest() if key else b""
+    return head + struct.pack(">B", len(mac)) + mac + body
+
+
+def _native_of(f: Function) -> dict[str, Any] | None:
+    """This host's native module of ``f`` (from the compiledir, built if it was evicted)."""
+    from ..build.march import _cpu_fingerprint
+    from ..cache import cache
+    from ..codegen.c_linker import compile_module, module_key_for
+    from ..codegen.c_module import render_module
+    if f.mode.linker != "c" or f.mode.device == "cuda":
+        log.info("fncache: %r has no CPU native module to embed (mode %r)", f.name, f.mode)
+        return None
+    with config.change_flags(**f.code_flags):  # the flags f was compiled under: its module
+        mod = render_module(f.optimized_graph, n_explicit=len(f.inputs),
+                            single=f._single and not f._shared)
+        key = module_key_for(mod.source)
+        entry = cache.get(key)
+        if entry is None:
+            compile_module(mod, key)
+            entry = cache.get(key)
+    if entry is None:
+        log.warning("fncache: the native module of %r vanished from the cache; not embedding it",
+                    f.name)
+        return None
+    lib = entry.meta["library"]
+    return {"module": entry.meta["module"], "components": dict(key.components),
+            "library": entry.read_bytes(lib), "sha256": entry.meta["files"][lib]["sha256"],
+            "cpu": _cpu_fingerprint()}
+
+
+# -- receiving -----------------------------------------------------------------------------------
+
+def load_function(payload: bytes) -> Function:
+    """What ``pickle.loads`` calls; the name is in every pickle made so far and must stay."""
+    return loads(payload)
+
+
+def loads(data: bytes) -> Function:
+    """Rebuild a function from :func:`dumps` bytes: check format and signature, then unpickle."""
+    body = _verified_body(data)
+    try:
+        payload = pickle.loads(body)
+    except Exception as e:
+        raise PickleError(f"the function payload could not be unpickled: {type(e).__name__}: {e}"
+                          ) from e
+    return _rebuild(payload)
+
+
+def _signing_key() -> bytes | None:
+    from ..cache.entry import signing_key
+    return signing_key()
+
+
+def _verified_body(data: Any) -> bytes:
+    """The body of ``data`` once its format and (with a signing key) its HMAC are checked."""
+    from .. import __version__
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise PickleError(f"an fncache function payload is bytes, got {type(data).__name__}")
+    data = bytes(data)
+    if not data.startswith(MAGIC):
+        raise PickleError("not an fncache function payload (its first bytes are not fncache's)")
+    try:
+        fmt, n = struct.unpack_from(">HB", data, len(MAGIC))
+        end = len(MAGIC) + 3 + n
+        sender = data[len(MAGIC) + 3:end].decode("ascii", "replace")
+        if fmt != FORMAT:
+            raise PickleError(
+                f"this function was pickled by fncache {sender} in payload format {fmt}; fncache "
+                f"{__version__} reads format {FORMAT} only. Load it with fncache {sender}, or "
+                f"compile and pickle it again with fncache {__version__}")
+        (m,) = struct.unpack_from(">B", data, end)
+        if len(data) < end + 1 + m:
+            raise struct.error("truncated signature")
+    except struct.error:
+        raise PickleError("the fncache function payload is truncated") from None
+    head, mac, body = data[:end], data[end + 1:end + 1 + m], data[end + 1 + m:]
+    key = _signing_key()
+    if key is None:
+        if mac:
+            log.debug("fncache: payload is signed but config.signing_key is unset; not verified")
+        return body
+    if not mac:
+        raise PickleError("refusing an unsigned function payload: config.signing_key is set, so "
+                          "only payloads signed with that key are loaded")
+    if not hmac.compare_digest(mac, hmac.new(key, _MAC_DOMAIN + head + body,
+                                             hashlib.sha256).digest()):
+        raise PickleError("the function payload's signature does not verify: it was modified "
+                          "after signing, or signed with another key than config.signing_key")
+    return body
+
+
+def _rebuild(p: dict[str, Any]) -> Function:
+    from .compile import function_key, optimize_graph
+    from .function import _assemble
+    from .shared import SharedVariable
+    shared = [SharedVariable(value, name=name) for name, value in p["shared"]]
+    mode = Mode(*p["mode"])
+    flags = {k: v for k, v in p["flags"].items() if k in CODE_FLAGS and k not in HOST_FLAGS}
+    with config.change_flags(**flags):
+        original = decode_graph(p["graphs"]["original"], shared)
+        if config.reoptimize_unpickled_function:
+            optimized = optimize_graph(original, mode)
+            key = function_key(original, mode).digest
+        else:
+            optimized = decode_graph(p["graphs"]["optimized"], shared)
+            key = p["key"]
+        native = p["native"]
+        return _assemble(
+            inputs=original.inputs[:p["n_inputs"]], outputs=original.outputs[:p["n_outputs"]],
+            single=p["single"], shared=shared, updated=p["updated"], mode=mode, name=p["name"],
+            allow_input_downcast=p["allow_input_downcast"], original=original,
+            optimized=optimized, cache_key=key, trust_input=p["trust_input"],
+            build=_embedded_builder(native) if native is not None else None)
+
+
+# -- an embedded native module -------------------------------------------------------------------
+
+def _embedded_builder(native: dict[str, Any]) -> Callable[..., Any]:
+    """A ``build_runner`` that runs the embedded module when it fits this host, else the usual."""
+    from .compile import build_runner
+
+    def build(optimized: FunctionGraph, mode: Mode, name: str, **kw: Any) -> Any:
+        if mode.linker == "c" and mode.device != "cuda":
+            runner = _embedded_runner(native, optimized, **kw)
+            if runner is not None:
+                return runner
+        return build_runner(optimized, mode, name, **kw)
+    return build
+
+
+def _embedded_runner(native: dict[str, Any], optimized: FunctionGraph, *, n_explicit: int,
+                     single: bool, converter: Any, on_error: Any, on_kwargs: Any) -> Any:
+    from ..codegen.c_linker import CRunner, _performer, module_key_for
+    from ..codegen.c_module import render_module
+    mod = render_module(optimized, n_explicit=n_explicit, single=single)
+    refusal = _refusal(native, module_key_for(mod.source).components)
+    if refusal is not None:
+        log.info("fncache: not using the embedded native module (%s); using the compiledir",
+                 refusal)
+        return None
+    try:
+        module = _load_embedded(native)
+    except (ImportError, OSError) as e:  # e.g. a noexec temp dir, a missing libgomp
+        log.warning("fncache: the embedded native module cannot be loaded (%s); using the "
+                    "compiledir", e)
+        return None
+    # The same construction as c_linker.build_c_runner, from a module that did not come from
+    # the compiledir.
+    runner = module.Runner(converter, tuple(_performer(n) for n in mod.fallbacks),
+                           tuple(mod.constants), bool(config.allow_gc), int(config.threads),
+                           on_error, on_kwargs)
+    return CRunner(runner, mod.node_of, module.__name__)
+
+
+def _refusal(native: dict[str, Any], mine: Any) -> str | None:
+    """Why the embedded module must not run here (None: it may).  ``mine`` are the components
+    of this host's key for the same source: every run-time component (platform, Python and numpy
+    ABI, libc, fncache's code, the source itself) must be equal, the march compatible, the bytes
+    intact."""
+    theirs = native["components"]
+    for name in sorted(set(theirs) | set(mine)):
+        if name not in _TOOLCHAIN_COMPONENTS and theirs.get(name) != mine.get(name):
+            return f"{name} differs: built for {theirs.get(name)!r}, this host has {mine.get(name)!r}"
+    refusal = _march_refusal(theirs.get("march", ""), mine.get("march", ""), native["cpu"])
+    if refusal is not None:
+        return refusal
+    if hashlib.sha256(native["library"]).hexdigest() != native["sha256"]:
+        return "its checksum does not match: the bytes were damaged"
+    return None
+
+
+def _march_refusal(built: str, host: str, cpu: str) -> str | None:
+    """Generic code runs on any CPU of the platform; otherwise the flags must be this host's,
+    or (``march=auto``) the CPU must be the sender's, whose ``-march=native`` expands alike even
+    when this host has no compiler to expand it."""
+    from ..build.march import _cpu_fingerprint
+    if not built or built == host:
+        return None
+    if config.march.strip() == "auto" and cpu == _cpu_fingerprint():
+        return None
+    return f"built for march flags {_short(built)}, this host uses {_short(host) or 'generic'}"
+
+
+def _short(flags: str) -> str:
+    return flags if len(flags) <= 40 else f"{flags[:40]}..."
+
+
+def _load_embedded(native: dict[str, Any]) -> ModuleType:
+    """Import the embedded library from a private temporary file (once per process)."""
+    from ..build.compiler import ext_suffix
+    from ..codegen.c_linker import load_module
+    module = _embedded_modules.get(native["sha256"])
+    if module is None:
+        with tempfile.TemporaryDirectory(prefix="fncache-native-") as d:
+            path = Path(d) / f"{native['module']}{ext_suffix()}"
+            path.write_bytes(native["library"])
+            module = load_module(path, native["module"])  # mapped: the file may go now
+        _embedded_modules[native["sha256"]] = module
+    return module

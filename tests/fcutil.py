@@ -1,0 +1,79 @@
+"""Helpers shared by the core test suite: modes, value generators and numpy comparisons.
+
+Each distinct graph costs one gcc call in FAST_RUN, so the differential tests build one
+function per (op group, dtype, mode) with many outputs, compile it once (``compiled``) and feed it
+many input shapes.
+"""
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable
+
+import numpy as np
+
+import fncache as fc
+
+MODES = ("FAST_RUN", "FAST_COMPILE")
+DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "float32", "float64")
+INT_DTYPES = ("int8", "int16", "int32", "int64", "uint8")
+FLOAT_DTYPES = ("float32", "float64")
+
+#: Relative tolerances from the issue: float64 1e-12 (transcendentals ~4 ulp), float32 1e-5.
+RTOL = {"float64": 1e-12, "float32": 1e-5}
+ATOL = {"float64": 1e-300, "float32": 1e-37}
+
+
+def compiled(builder: Callable[..., Any]) -> Callable[..., Any]:
+    """Memoize a function-building helper: each graph is compiled once per test session."""
+    return functools.lru_cache(maxsize=None)(builder)
+
+
+def assert_same(got: Any, want: Any, what: str = "", rtol: float | None = None,
+                atol: float | None = None, check_dtype: bool = True) -> None:
+    """``got`` equals numpy's ``want``: same dtype and shape, ints and bools exactly, floats
+    within the dtype's tolerance, NaN where numpy has NaN and infinities of the same sign."""
+    want = np.asarray(want)
+    assert isinstance(got, np.ndarray), f"{what}: expected an ndarray, got {type(got).__name__}"
+    if check_dtype:
+        assert got.dtype == want.dtype, f"{what}: dtype {got.dtype}, numpy gives {want.dtype}"
+    assert got.shape == want.shape, f"{what}: shape {got.shape}, numpy gives {want.shape}"
+    if want.dtype.kind in "fc" or got.dtype.kind in "fc":
+        dt = got.dtype.name if got.dtype.name in RTOL else "float64"
+        np.testing.assert_allclose(
+            got, want, rtol=RTOL[dt] if rtol is None else rtol,
+            atol=ATOL[dt] if atol is None else atol, equal_nan=True, err_msg=what)
+        # assert_allclose treats inf == inf but not their signs' placement of NaN/inf: check.
+        assert np.array_equal(np.isnan(got), np.isnan(want)), f"{what}: NaN positions differ"
+        assert np.array_equal(np.isposinf(got), np.isposinf(want)), f"{what}: +inf differs"
+    else:
+        np.testing.assert_array_equal(got, want, err_msg=what)
+
+
+def sample(dtype: str, shape: tuple[int, ...], seed: int = 0, special: bool = True,
+           low: float | None = None, high: float | None = None) -> np.ndarray:
+    """Values of ``dtype`` covering signs, zero and (``special``) the extremes: NaN, +-inf,
+    -0.0 for floats, min/max for ints."""
+    rng = np.random.default_rng(seed)
+    n = int(np.prod(shape))
+    if dtype == "bool":
+        return rng.integers(0, 2, size=shape).astype(bool)
+    if dtype in FLOAT_DTYPES:
+        lo = -4.0 if low is None else low
+        hi = 4.0 if high is None else high
+        a = rng.uniform(lo, hi, size=n)
+        if special and n >= 8:
+            a[:6] = [np.nan, np.inf, -np.inf, 0.0, -0.0, 1.0]
+            rng.shuffle(a)
+        return a.astype(dtype).reshape(shape)
+    info = np.iinfo(dtype)
+    lo = max(info.min, -100) if low is None else low
+    hi = min(info.max, 100) if high is None else high
+    a = rng.integers(lo, hi, size=n, endpoint=True).astype(dtype)
+    if special and n >= 8 and low is None and high is None:
+        a[:4] = [info.min, info.max, 0, 1]
+        rng.shuffle(a)
+    return a.reshape(shape)
+
+
+def numpy_errstate() -> Any:
+    return np.errstate(all="ignore")
