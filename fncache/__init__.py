@@ -4,13 +4,12 @@
 """
 from __future__ import annotations
 
-
 from . import tensor
-from .config import config
 # fc.cache, the Compiledir of config.compiledir (no disk is touched until it is used), is bound
 # here, not lazily: the first `import fncache.cache` (every compile does one) would otherwise
 # leave the subpackage in its place and `fc.cache.info()` would fail.
 from .cache import cache
+from .config import config
 from .errors import (CacheError, CompileError, Float64Error, FncacheError, GpuError,
                      GpuMemoryError, LockTimeout, PickleError)
 from .graph.types import TensorType

@@ -15,7 +15,8 @@ from ..graph.basic import Apply
 from ..graph.fgraph import FunctionGraph
 from .c_module import CModule, render_module
 
-__all__ = ["build_c_runner", "load_module", "EXTRA_FLAGS", "module_key_for", "compile_module"]
+__all__ = ["build_c_runner", "load_module", "EXTRA_FLAGS", "module_key_for", "compile_module",
+           "runner_from_module"]
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +99,13 @@ def build_c_runner(fgraph: FunctionGraph, name: str, *, n_explicit: int, single:
     key = module_key_for(mod.source)
     path = compile_module(mod, key)
     module = load_module(path, "fc_" + key.digest[:24])
+    return runner_from_module(module, mod, converter=converter, on_error=on_error,
+                              on_kwargs=on_kwargs)
+
+
+def runner_from_module(module: Any, mod: CModule, *, converter: Callable[[int, Any], Any],
+                       on_error: Callable[[Any], Any], on_kwargs: Callable[..., Any]) -> CRunner:
+    """A runner from a loaded generated module (from the compiledir, or embedded in a pickle)."""
     native = module.Runner(converter, tuple(_performer(n) for n in mod.fallbacks),
                            tuple(mod.constants), bool(config.allow_gc), int(config.threads),
                            on_error, on_kwargs)

@@ -13,7 +13,7 @@ from ..graph.serialize import decode_graph, dumps, encode_graph, graph_signature
 from ..mode import Mode
 from ..rewrite import optimize
 
-__all__ = ["optimize_or_load", "build_runner", "optimize_graph"]
+__all__ = ["optimize_or_load", "build_runner", "optimize_graph", "attach_traces"]
 
 log = logging.getLogger(__name__)
 
@@ -21,16 +21,38 @@ GRAPH_FILE = "graph.pkl"
 
 
 def optimize_graph(original: FunctionGraph, mode: Mode) -> FunctionGraph:
-    """A rewritten copy of ``original`` (which is left untouched)."""
+    """A rewritten copy of ``original`` (which is left untouched).
+
+    Each node is tagged with ``origin``, the position of the original node it comes from
+    (rewrites pass it on to the nodes they make), so that the optimized graph, even one
+    loaded from the cache for another function with the same graph, names the user's
+    source lines of *this* function (:func:`attach_traces`).
+    """
     ins, outs, _ = clone_graph(original.inputs, original.outputs)
-    return optimize(FunctionGraph(ins, outs, clone=False), mode)
+    fg = FunctionGraph(ins, outs, clone=False)
+    for i, node in enumerate(fg.toposort()):
+        node.tag["origin"] = i
+    return attach_traces(optimize(fg, mode), original)
+
+
+def attach_traces(optimized: FunctionGraph, original: FunctionGraph) -> FunctionGraph:
+    """Give each optimized node the creation trace of the original node it comes from."""
+    nodes = original.toposort()
+    for node in optimized.toposort():
+        k = node.tag.get("origin")
+        if k is not None and k < len(nodes) and "trace" in nodes[k].tag:
+            node.tag["trace"] = nodes[k].tag["trace"]
+    return optimized
 
 
 def function_key(original: FunctionGraph, mode: Mode) -> Any:
     from ..cache.keys import function_key as fkey
     from ..codegen.fingerprint import compiler_fingerprint
-    return fkey(graph_signature(original), mode.signature(),
-                {**config.code_flags(), "compiler_source": compiler_fingerprint()})
+    # Only flags that change the optimized graph: compiler flags and march belong to module
+    # keys, so hosts with different CPUs share one function entry.
+    flags = {"floatX": config.floatX, "device": mode.device or config.device,
+             "compiler_source": compiler_fingerprint()}
+    return fkey(graph_signature(original), mode.signature(), flags)
 
 
 def optimize_or_load(original: FunctionGraph, mode: Mode, shared: Sequence[Any]
@@ -42,7 +64,7 @@ def optimize_or_load(original: FunctionGraph, mode: Mode, shared: Sequence[Any]
     if entry is not None:
         try:
             enc = pickle.loads(entry.read_bytes(GRAPH_FILE))
-            return decode_graph(enc, shared), key.digest
+            return attach_traces(decode_graph(enc, shared), original), key.digest
         except Exception as e:  # a bad entry must never stop the user: rebuild it
             log.warning("fncache: function entry %s could not be loaded (%s); rebuilding",
                         key.digest[:16], e)
@@ -59,10 +81,12 @@ def optimize_or_load(original: FunctionGraph, mode: Mode, shared: Sequence[Any]
 
 def build_runner(optimized: FunctionGraph, mode: Mode, name: str, *, n_explicit: int,
                  single: bool, converter: Any, on_error: Any, on_kwargs: Any) -> Any:
-    """A callable running ``optimized``: numpy for ``linker='py'``, native code for ``'c'``."""
+    """A callable running ``optimized``: numpy for ``linker='py'``, native code for ``'c'``,
+    CUDA kernels for ``device='cuda'``."""
     if mode.device == "cuda":
         from ..codegen.cuda.linker import build_cuda_runner
-        return build_cuda_runner(optimized, mode, name)
+        return build_cuda_runner(optimized, mode, name, n_explicit=n_explicit, single=single,
+                                 converter=converter, on_error=on_error, on_kwargs=on_kwargs)
     if mode.linker == "py":
         from .linker_py import PyRunner
         return PyRunner(optimized, allow_gc=config.allow_gc)

@@ -97,6 +97,11 @@ class Function:
         self.code_flags = code_flags       # config.code_flags() when compiled: pickles carry it
         self._runner = runner
         self._native = getattr(runner, "native", None)
+        # A runner that keeps shared values itself (the CUDA one: on the device) is called with
+        # the explicit inputs only and applies the updates itself.
+        self._owns_shared = bool(getattr(runner, "owns_shared", False))
+        if self._owns_shared:
+            runner.bind_updates(updated)
         self._n_out = len(outputs)
         self._types = [v.type for v in inputs]
         self._names = [v.name for v in inputs]
@@ -115,8 +120,8 @@ class Function:
             self._wrong_count(len(args))
         out = []
         for i, (a, t) in enumerate(zip(args, self._types)):
-            if (type(a) is np.ndarray and a.dtype.name == t.dtype and a.ndim == t.ndim
-                    and a.flags.aligned and a.dtype.isnative):
+            if (type(a) is np.ndarray and t.is_compatible(a) and a.flags.aligned
+                    and a.dtype.isnative):
                 out.append(a)
             else:
                 out.append(self._convert_one(i, a))
@@ -157,7 +162,7 @@ class Function:
     def _run(self, vals: tuple) -> Any:
         call = self._native if self._native is not None else self._runner
         try:
-            res = call(*vals, *[s.value for s in self._shared])
+            res = call(*vals) if self._owns_shared else call(*vals, *[s.value for s in self._shared])
         except Exception as e:
             raise self._explain(e) from None
         outs = res[:self._n_out]

@@ -58,6 +58,9 @@ HOST_FLAGS = frozenset({"march", "cxx", "cuda_arch"})
 #: what the binary needs at run time; ``march`` is judged by :func:`_march_refusal` instead.
 _TOOLCHAIN_COMPONENTS = frozenset({"compiler", "compiler_target", "flags", "march"})
 
+_FIELDS = frozenset({"name", "graphs", "n_inputs", "n_outputs", "single", "shared", "updated",
+                     "mode", "flags", "allow_input_downcast", "trust_input", "key", "native"})
+
 _embedded_modules: dict[str, ModuleType] = {}
 
 
@@ -124,9 +127,11 @@ def _native_of(f: Function) -> dict[str, Any] | None:
                     f.name)
         return None
     lib = entry.meta["library"]
+    # The CPU vouches for the code only when it was built for this CPU (march=auto).
+    native_cpu = f.code_flags.get("march", "auto").strip() == "auto"
     return {"module": entry.meta["module"], "components": dict(key.components),
             "library": entry.read_bytes(lib), "sha256": entry.meta["files"][lib]["sha256"],
-            "cpu": _cpu_fingerprint()}
+            "cpu": _cpu_fingerprint() if native_cpu else None}
 
 
 # -- receiving -----------------------------------------------------------------------------------
@@ -144,6 +149,8 @@ def loads(data: bytes) -> Function:
     except Exception as e:
         raise PickleError(f"the function payload could not be unpickled: {type(e).__name__}: {e}"
                           ) from e
+    if not isinstance(payload, dict) or not _FIELDS <= payload.keys():
+        raise PickleError("the function payload does not hold a function (fields missing)")
     return _rebuild(payload)
 
 
@@ -231,7 +238,7 @@ def _embedded_builder(native: dict[str, Any]) -> Callable[..., Any]:
 
 def _embedded_runner(native: dict[str, Any], optimized: FunctionGraph, *, n_explicit: int,
                      single: bool, converter: Any, on_error: Any, on_kwargs: Any) -> Any:
-    from ..codegen.c_linker import CRunner, _performer, module_key_for
+    from ..codegen.c_linker import module_key_for, runner_from_module
     from ..codegen.c_module import render_module
     mod = render_module(optimized, n_explicit=n_explicit, single=single)
     refusal = _refusal(native, module_key_for(mod.source).components)
@@ -245,12 +252,8 @@ def _embedded_runner(native: dict[str, Any], optimized: FunctionGraph, *, n_expl
         log.warning("fncache: the embedded native module cannot be loaded (%s); using the "
                     "compiledir", e)
         return None
-    # The same construction as c_linker.build_c_runner, from a module that did not come from
-    # the compiledir.
-    runner = module.Runner(converter, tuple(_performer(n) for n in mod.fallbacks),
-                           tuple(mod.constants), bool(config.allow_gc), int(config.threads),
-                           on_error, on_kwargs)
-    return CRunner(runner, mod.node_of, module.__name__)
+    return runner_from_module(module, mod, converter=converter, on_error=on_error,
+                              on_kwargs=on_kwargs)
 
 
 def _refusal(native: dict[str, Any], mine: Any) -> str | None:
@@ -259,6 +262,8 @@ def _refusal(native: dict[str, Any], mine: Any) -> str | None:
     ABI, libc, fncache's code, the source itself) must be equal, the march compatible, the bytes
     intact."""
     theirs = native["components"]
+    if not str(native["module"]).isidentifier():
+        return f"its module name {native['module']!r} is not an identifier"
     for name in sorted(set(theirs) | set(mine)):
         if name not in _TOOLCHAIN_COMPONENTS and theirs.get(name) != mine.get(name):
             return f"{name} differs: built for {theirs.get(name)!r}, this host has {mine.get(name)!r}"
@@ -270,14 +275,14 @@ def _refusal(native: dict[str, Any], mine: Any) -> str | None:
     return None
 
 
-def _march_refusal(built: str, host: str, cpu: str) -> str | None:
+def _march_refusal(built: str, host: str, cpu: str | None) -> str | None:
     """Generic code runs on any CPU of the platform; otherwise the flags must be this host's,
-    or (``march=auto``) the CPU must be the sender's, whose ``-march=native`` expands alike even
-    when this host has no compiler to expand it."""
+    or (both sides ``march=auto``) the CPU must be the sender's, whose ``-march=native`` expands
+    alike even when this host has no compiler to expand it."""
     from ..build.march import _cpu_fingerprint
     if not built or built == host:
         return None
-    if config.march.strip() == "auto" and cpu == _cpu_fingerprint():
+    if cpu is not None and config.march.strip() == "auto" and cpu == _cpu_fingerprint():
         return None
     return f"built for march flags {_short(built)}, this host uses {_short(host) or 'generic'}"
 
