@@ -1,28 +1,53 @@
 """fncache: symbolic array expressions compiled to native code, cached safely everywhere.
 
 ``import fncache as fc; from fncache import tensor as ft`` — see README.md and SPEC.
+
+The compiler (and numpy) are imported on first use of a name that needs them, so tools that
+only read the cache (the ``fncache`` command) start fast.
 """
 from __future__ import annotations
 
-from . import tensor
-# fc.cache, the Compiledir of config.compiledir (no disk is touched until it is used), is bound
-# here, not lazily: the first `import fncache.cache` (every compile does one) would otherwise
-# leave the subpackage in its place and `fc.cache.info()` would fail.
-from .cache import cache
-from .config import config
-from .errors import (CacheError, CompileError, Float64Error, FncacheError, GpuError,
-                     GpuMemoryError, LockTimeout, PickleError)
-from .graph.types import TensorType
-from .mode import Mode
-from .runtime.debugprint import debugprint
-from .runtime.function import Function, function
-from .runtime.pickling import dumps, loads
-from .runtime.shared import SharedVariable, shared
+import importlib
+from typing import Any
 
-__version__ = "0.1.0"
+__version__ = "0.1.0"  # before the cache import: cache keys read it
+
+# fc.cache, the Compiledir of config.compiledir (no disk is touched until it is used), is bound
+# eagerly: the first `import fncache.cache` would otherwise leave the subpackage in its place.
+from .cache import cache  # noqa: E402
+from .config import config  # noqa: E402
+from .errors import (CacheError, CompileError, Float64Error, FncacheError, GpuError,  # noqa: E402
+                     GpuMemoryError, LockTimeout, PickleError)
+
+_LAZY: dict[str, tuple[str, str | None]] = {
+    "tensor": ("fncache.tensor", None),
+    "function": ("fncache.runtime.function", "function"),
+    "Function": ("fncache.runtime.function", "Function"),
+    "shared": ("fncache.runtime.shared", "shared"),
+    "SharedVariable": ("fncache.runtime.shared", "SharedVariable"),
+    "Mode": ("fncache.mode", "Mode"),
+    "debugprint": ("fncache.runtime.debugprint", "debugprint"),
+    "TensorType": ("fncache.graph.types", "TensorType"),
+    "dumps": ("fncache.runtime.pickling", "dumps"),
+    "loads": ("fncache.runtime.pickling", "loads"),
+}
 
 __all__ = ["tensor", "config", "function", "Function", "shared", "SharedVariable", "Mode",
            "debugprint", "cache", "TensorType", "FncacheError", "CompileError", "LockTimeout",
            "PickleError", "Float64Error", "GpuError", "GpuMemoryError", "CacheError",
            "dumps", "loads", "__version__"]
 
+
+def __getattr__(name: str) -> Any:
+    try:
+        module, attr = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'fncache' has no attribute {name!r}") from None
+    mod = importlib.import_module(module)
+    value = mod if attr is None else getattr(mod, attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

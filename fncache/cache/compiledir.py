@@ -31,6 +31,7 @@ from .janitor import Janitor
 from .keys import CacheKey
 from .locks import KeyLock, lock_mode_for, unlock_all
 from .perms import Layout, layout_for
+from .remote import remote_tier
 from .stats import StatsLog, read_totals
 
 __all__ = ["Compiledir", "Entry", "parse_age"]
@@ -119,9 +120,12 @@ class Compiledir:
         return found[0] if found is not None else None
 
     def get(self, key: CacheKey) -> Entry | None:
-        """The verified entry of ``key`` or None; damaged entries are logged and moved aside. O(1)."""
+        """The verified entry of ``key`` or None; damaged entries are logged and moved aside. O(1).
+
+        A local miss asks the remote tier (``config.remote_cache``), which publishes what it finds here.
+        """
         root = self._root()
-        entry = self._lookup(root, key)
+        entry = self._lookup(root, key) or remote_tier().fetch(key, root.layout, root.host)
         if entry is None:
             root.stats.record("miss", key.kind, key.digest)
         else:
@@ -134,7 +138,8 @@ class Compiledir:
 
         ``build(staging_dir)`` writes plain files into the private ``staging_dir`` and returns
         extra metadata (``compile_seconds`` is measured when it does not say).  Only the process
-        holding the key's lock builds; the others wait, then load its entry.
+        holding the key's lock builds; the others wait, then load its entry.  With a remote tier,
+        that process also claims the key there: other hosts wait for its entry instead of building.
         """
         entry = self.get(key)
         if entry is not None:
@@ -146,15 +151,20 @@ class Compiledir:
             if entry is not None:  # built by the process we waited for
                 lock.discard()
                 return entry
-            staging = stage(root.layout, root.host)
-            try:
-                t0 = time.perf_counter()
-                extra = dict(build(staging) or {})
-                extra.setdefault("compile_seconds", time.perf_counter() - t0)
-                entry, nbytes = self._publish(root, key, staging, extra)
-            finally:
-                if staging.exists():
-                    remove_dir(staging, root.layout)
+            with remote_tier().claim(key, root.layout, root.host) as claim:
+                if claim.entry is not None:  # built by the host we waited for
+                    lock.discard()
+                    return claim.entry
+                staging = stage(root.layout, root.host)
+                try:
+                    t0 = time.perf_counter()
+                    extra = dict(build(staging) or {})
+                    extra.setdefault("compile_seconds", time.perf_counter() - t0)
+                    entry, nbytes = self._publish(root, key, staging, extra)
+                finally:
+                    if staging.exists():
+                        remove_dir(staging, root.layout)
+                claim.push(entry)
             lock.discard()
         root.stats.record("compile", key.kind, key.digest, float(extra["compile_seconds"]))
         evict.note_added(root.layout, nbytes, config.cache_max_size)
@@ -193,6 +203,7 @@ class Compiledir:
             if staging.exists():
                 remove_dir(staging, root.layout)
         if nbytes:
+            remote_tier().push(entry, root.host)
             secs = extra.get("compile_seconds", 0.0)
             root.stats.record("compile", key.kind, key.digest, secs if isinstance(secs, (int, float)) else 0.0)
             evict.note_added(root.layout, nbytes, config.cache_max_size)
@@ -330,6 +341,33 @@ class Compiledir:
     def unlock(self, force: bool = False) -> list[dict[str, Any]]:
         """Remove stale locks (holder dead, or a lease nobody refreshed); live ones only with ``force``."""
         return unlock_all(self._root().layout, force=force)
+
+    def usage(self) -> dict[str, Any]:
+        """Entry count and size without reading any entry, for ``fncache info`` on big caches.
+
+        ``entries`` is exact (one listing per shard directory).  ``size`` is the running total kept
+        for the size cap (``size.json``): concurrent publishes can undercount it until the next
+        scan (purge, verify, eviction or the daily rescan) corrects it; ``scanned`` says when that
+        was.  :meth:`info` scans every entry instead.  Without a running total yet, this scans once.
+        """
+        root = self._root()
+        count = 0
+        try:
+            shards = os.listdir(root.layout.entries)
+        except FileNotFoundError:
+            shards = []
+        for shard in shards:
+            try:
+                count += sum(1 for name in os.listdir(root.layout.entries / shard) if is_digest(name))
+            except (FileNotFoundError, NotADirectoryError):
+                pass
+        data = evict._read_size(root.layout)
+        if data is None:
+            evict._rescan(root.layout)
+            data = evict._read_size(root.layout) or {"bytes": 0}
+        scanned = data.get("scanned")
+        return {"entries": count, "size": int(data["bytes"]),
+                "scanned": float(scanned) if isinstance(scanned, (int, float)) else None}
 
     def stats(self) -> dict[str, Any]:
         """Hits, misses, compiles, compile seconds spent and saved: in total, per host and per kind."""

@@ -97,8 +97,19 @@ def build_c_runner(fgraph: FunctionGraph, name: str, *, n_explicit: int, single:
     node), ``on_kwargs(*args, **kw)`` handles calls that name their inputs."""
     mod = render_module(fgraph, n_explicit=n_explicit, single=single)
     key = module_key_for(mod.source)
-    path = compile_module(mod, key)
-    module = load_module(path, "fc_" + key.digest[:24])
+    name = "fc_" + key.digest[:24]
+    for attempt in (1, 2):
+        path = compile_module(mod, key)
+        try:
+            module = load_module(path, name)
+            break
+        except ImportError:
+            # A concurrent `fncache purge` may remove the entry between its verification and
+            # dlopen: fetch (or rebuild) it once more rather than fail the user's call.
+            if attempt == 2 or path.exists():
+                raise
+            log.info("fncache: module %s was removed before it was loaded; fetching it again",
+                     name)
     return runner_from_module(module, mod, converter=converter, on_error=on_error,
                               on_kwargs=on_kwargs)
 

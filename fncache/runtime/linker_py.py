@@ -1,11 +1,11 @@
 """The Python linker: runs the optimized graph node by node with numpy (``linker="py"``)."""
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
-from ..graph.basic import Constant
+from ..graph.basic import Constant, aliases_storage
 from ..graph.fgraph import FunctionGraph
 from .errors import annotate_runtime_error
 
@@ -43,6 +43,8 @@ class PyRunner:
         self.plan = [(node, [slot[id(v)] for v in node.inputs],
                       [slot[id(o)] for o in node.outputs]) for node in self.nodes]
         self.out_slots = [slot[id(v)] for v in fgraph.outputs]
+        # Outputs that may view an input, a constant or a shared value are copied on return.
+        self.copy_outs = [aliases_storage(v) for v in fgraph.outputs]
         # Free a slot after its last use (allow_gc): the index of the step after which it dies.
         last: dict[int, int] = {}
         for step, (_, ins, _) in enumerate(self.plan):
@@ -67,7 +69,8 @@ class PyRunner:
             if self.allow_gc:
                 for s in self.dies[step]:
                     store[s] = None
-        return [store[s] for s in self.out_slots]
+        return [np.array(store[s]) if copy else store[s]
+                for s, copy in zip(self.out_slots, self.copy_outs)]
 
     def free(self) -> None:
         """Nothing is kept between calls by this linker."""

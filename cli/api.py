@@ -1,0 +1,101 @@
+"""How the CLI reaches fncache: the compiledir, key prefixes and error reporting.
+
+``import fncache`` is light (the compiler and numpy load on first use), so read-only commands
+such as ``fncache info`` start fast.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from fncache.cache import Compiledir
+
+__all__ = [
+    "CliError",
+    "UsageError",
+    "candidate",
+    "is_fncache_error",
+    "open_compiledir",
+    "resolve_key",
+]
+
+_MAX_CANDIDATES = 20
+
+
+class CliError(Exception):
+    """A failure reported to the user (exit 1), with the entries that may have been meant."""
+
+    def __init__(self, message: str, candidates: list[dict[str, Any]] | None = None, hint: str | None = None):
+        super().__init__(message)
+        self.candidates = candidates or []
+        self.hint = hint
+
+
+class UsageError(Exception):
+    """Arguments that parse but make no sense (exit 2, with the subcommand's usage)."""
+
+
+def is_fncache_error(exc: BaseException) -> bool:
+    """Whether ``exc`` is one of fncache's documented errors (reported as a message, not a traceback)."""
+    errors = sys.modules.get("fncache.errors")
+    return errors is not None and isinstance(exc, errors.FncacheError)
+
+
+def open_compiledir(path: str | None, *, create: bool = False) -> Compiledir:
+    """The compiledir of ``--compiledir`` (else ``config.compiledir``), bound as ``fncache.cache.cache``.
+
+    ``config.compiledir`` is set too, so the host data that ``info`` reads (march detection) is
+    the one processes using that compiledir see.  Unless ``create``, the directory must already
+    exist: pointing the tool at a typo must not create a cache there, and pointing it at a
+    directory that is not a compiledir must not fill it with one.
+    """
+    try:
+        from fncache.cache import cache
+        from fncache.config import config
+    except ValueError as e:  # FNCACHE_FLAGS is parsed when fncache.config is first imported
+        raise CliError(str(e)) from None
+    if path is not None:
+        config.compiledir = path
+    root = Path(config.compiledir)
+    if not create:
+        if not root.exists():
+            raise CliError(f"compiledir {root} does not exist (nothing has been cached there yet)",
+                           hint="pass --compiledir PATH, or set FNCACHE_FLAGS=compiledir=PATH")
+        if not root.is_dir():
+            raise CliError(f"compiledir {root} is not a directory")
+        if not (root / "entries").is_dir() and any(os.scandir(root)):
+            raise CliError(f"{root} does not look like an fncache compiledir (it has no entries/ directory)",
+                           hint="pass the directory that fncache compiles into (config.compiledir)")
+    return cache
+
+
+def candidate(entry: dict[str, Any]) -> dict[str, Any]:
+    """The fields an error shows of an entry the user may have meant."""
+    return {k: entry.get(k) for k in ("key", "kind", "size", "host", "last_used")}
+
+
+def resolve_key(cache: Compiledir, prefix: str) -> dict[str, Any]:
+    """The one entry whose key starts with ``prefix`` (full metadata); :class:`CliError` with the
+    candidates when none or several match."""
+    try:
+        found = cache.find(prefix)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    if len(found) == 1:
+        return found[0]
+    if found:
+        found.sort(key=lambda e: e["key"])
+        raise CliError(f"key prefix {prefix!r} is ambiguous: it matches {len(found)} entries",
+                       [candidate(e) for e in found[:_MAX_CANDIDATES]], hint="give more characters of the key")
+    near: list[dict[str, Any]] = []
+    for n in range(len(prefix) - 1, 0, -1):  # the longest shared prefix is the likeliest typo
+        near = cache.find(prefix[:n])
+        if near:
+            break
+    near.sort(key=lambda e: e["key"])
+    hint = "closest keys are listed; see `fncache list`" if near else "see `fncache list`"
+    raise CliError(f"no entry has a key starting with {prefix!r}", [candidate(e) for e in near[:_MAX_CANDIDATES]],
+                   hint=hint)

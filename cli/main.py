@@ -1,0 +1,96 @@
+"""``fncache``: argument parsing, dispatch and exit codes (0 ok, 1 failure, 2 usage).
+
+Kept light on purpose: this module and the command modules import only the standard library at
+load time; the cache API is imported when a command runs, and the compiler only by the commands
+that compile (see cli/api.py).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from . import format as fmt
+from . import remote
+from .api import CliError, UsageError, is_fncache_error
+from .commands import COMMAND_MODULES
+from .output import Output
+
+__all__ = ["build_parser", "main"]
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+
+def _common_options() -> argparse.ArgumentParser:
+    """``--json`` and ``--compiledir``, accepted before or after the subcommand.
+
+    SUPPRESS defaults keep a subcommand's parser from overwriting a value given before it.
+    """
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
+                        help="print one JSON document on stdout (schemas in docs/cli.md)")
+    common.add_argument("--compiledir", metavar="PATH", default=argparse.SUPPRESS,
+                        help="the compiledir to work on (default: config.compiledir, "
+                             "i.e. FNCACHE_FLAGS=compiledir=... or ~/.cache/fncache)")
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common_options()
+    parser = argparse.ArgumentParser(
+        prog="fncache", parents=[common],
+        description="Inspect, explain, verify and purge the fncache compiledir.",
+        epilog="Run `fncache COMMAND --help` for a command's options. Exit status: 0 ok, 1 failure, 2 usage.")
+    parser.add_argument("--version", action="store_true", help="print fncache's version and exit")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in COMMAND_MODULES:
+        module.register(sub, common)
+    remote.install(sub)  # --remote on info, stats, list, purge (docs/remote.md)
+    return parser
+
+
+def _report(out: Output, message: str, err: CliError | None = None) -> None:
+    candidates = err.candidates if err else []
+    hint = err.hint if err else None
+    if out.json_mode:
+        out.emit_json({"error": {"message": message, "candidates": candidates, "hint": hint}})
+    detail = fmt.table(["KEY", "KIND", "SIZE", "HOST", "LAST USED"],
+                       [[c["key"], c.get("kind") or "-", fmt.size(c.get("size")), c.get("host") or "-",
+                         fmt.age(c.get("last_used"))] for c in candidates], right=[2]) if candidates else []
+    out.error(message, [*detail, *([hint] if hint else [])])
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one ``fncache`` command; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.version:
+        from importlib import metadata
+        sys.stdout.write(f"fncache {metadata.version('fncache')}\n")
+        return EXIT_OK
+    if args.command is None:
+        parser.print_usage(sys.stderr)
+        sys.stderr.write("fncache: error: a command is required (info, list, show, ...)\n")
+        return EXIT_USAGE
+    out = Output(json_mode=getattr(args, "json", False))
+    try:
+        return args.handler(args, out)
+    except UsageError as e:
+        args.parser.error(str(e))  # prints the subcommand's usage and exits 2
+    except CliError as e:
+        _report(out, str(e), e)
+    except KeyboardInterrupt:
+        out.error("interrupted")
+        return 130
+    except BrokenPipeError:  # `fncache list | head`: the reader left; say nothing more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except Exception as e:  # fncache's own errors and OS errors are messages; bugs keep their traceback
+        if not (is_fncache_error(e) or isinstance(e, OSError)):
+            raise
+        _report(out, str(e))
+    return EXIT_FAILURE
+
+
+if __name__ == "__main__":
+    sys.exit(main())
