@@ -45,7 +45,6 @@ def run_info(args: argparse.Namespace, out: Output) -> int:
         out.emit_json(doc)
         return 0
     cap = f"of {fmt.size(doc['maxmemory'])}" if doc.get("maxmemory") else "(no maxmemory: unbounded)"
-    lookups = doc["hits"] + doc["misses"]
     out.fields([
         ("remote cache", doc["url"]),
         ("server", f"{doc['backend']} {doc.get('server_version') or '?'}"),
@@ -53,7 +52,7 @@ def run_info(args: argparse.Namespace, out: Output) -> int:
         ("entries", f"{fmt.count(doc['entries'])}  ({fmt.size(doc['size'])})"),
         ("building", fmt.count(doc["claims"], "claim") + " held by hosts compiling now"),
         ("lookups", (f"{fmt.count(doc['hits'], 'hit')}, {fmt.count(doc['misses'], 'miss', 'misses')} "
-                     f"({fmt.percent(doc['hit_rate']) if lookups else '-'} hit rate), "
+                     f"({fmt.percent(doc['hit_rate'])} hit rate), "
                      f"{fmt.count(doc['uploads'], 'upload')}")),
     ])
     return 0
@@ -67,7 +66,7 @@ def run_stats(args: argparse.Namespace, out: Output) -> int:
 
     def rate(c: dict[str, Any]) -> str:
         n = c["hits"] + c["misses"]
-        return fmt.percent(c["hits"] / n) if n else "-"
+        return fmt.percent(c["hits"] / n if n else None)
     rows = [("total", doc)] + [(f"host {h}", c) for h, c in sorted(doc["per_host"].items())]
     out.table(["SCOPE", "HITS", "MISSES", "UPLOADS", "HIT RATE"],
               [[scope, fmt.count(c["hits"]), fmt.count(c["misses"]), fmt.count(c["uploads"]), rate(c)]

@@ -322,6 +322,9 @@ class Compiledir:
                 if not is_digest(s.digest):
                     raise Damaged("not an entry name")
                 if read_entry(s.path, s.digest, None, touch=False) is None:
+                    if not s.path.exists():
+                        checked -= 1  # removed meanwhile by a purge or eviction: not damage
+                        continue
                     raise Damaged("not an entry directory")
                 kept.append(s)
                 continue
