@@ -107,8 +107,11 @@ def _lib_flag(lib: str) -> str:
     return lib if lib.startswith("-") or "/" in lib else f"-l{lib}"
 
 
-def _keep_failed_source(source: str, name: str, command: list[str], stderr: str) -> Path:
-    """Copy the source and the compiler log where a user can find them after the staging dir is gone."""
+def _keep_failed_source(source: str, name: str, command: list[str], stderr: str,
+                        suffix: str = ".c") -> Path:
+    """Copy the source and the compiler log where a user can find them after the staging dir is gone.
+
+    ``suffix`` names the language (the CUDA backend keeps ``.cu`` files here too)."""
     from ..cache.perms import layout_for
     tag = hashlib.sha256(source.encode()).hexdigest()[:16]
     try:
@@ -117,7 +120,7 @@ def _keep_failed_source(source: str, name: str, command: list[str], stderr: str)
         log.debug("keeping failed source in the temp dir: %s", e)
         where = Path(tempfile.gettempdir()) / f"fncache-failed-{os.getuid()}"
         where.mkdir(mode=0o700, exist_ok=True)
-    kept = where / f"{name}-{tag}.c"
+    kept = where / f"{name}-{tag}{suffix}"
     kept.write_text(source)
     kept.with_suffix(".log").write_text(f"$ {shlex.join(command)}\n{stderr}")
     return kept

@@ -92,43 +92,49 @@ float powf(float, float);
 static int fc_errflag;  /* set by helpers that must raise after the loop (GIL held) */
 #define FC_ERR_NEGPOW 1
 
+/* @fc-scalar-helpers-begin: shared with the CUDA backend (fncache/codegen/cuda/render.py),
+ * which defines FC_INLINE as a device function qualifier and the npy_* types first. */
+#ifndef FC_INLINE
+#define FC_INLINE static inline
+#endif
+
 #define FC_FLOAT_HELPERS(T, S, SUF)                                                        \
-static inline T fc_exp_##S(T x) { return exp##SUF(x); }                                    \
-static inline T fc_log_##S(T x) { return log##SUF(x); }                                    \
-static inline T fc_log1p_##S(T x) { return log1p##SUF(x); }                                \
-static inline T fc_expm1_##S(T x) { return expm1##SUF(x); }                                \
-static inline T fc_log2_##S(T x) { return log2##SUF(x); }                                  \
-static inline T fc_log10_##S(T x) { return log10##SUF(x); }                                \
-static inline T fc_sqrt_##S(T x) { return sqrt##SUF(x); }                                  \
-static inline T fc_sin_##S(T x) { return sin##SUF(x); }                                    \
-static inline T fc_cos_##S(T x) { return cos##SUF(x); }                                    \
-static inline T fc_tan_##S(T x) { return tan##SUF(x); }                                    \
-static inline T fc_asin_##S(T x) { return asin##SUF(x); }                                  \
-static inline T fc_acos_##S(T x) { return acos##SUF(x); }                                  \
-static inline T fc_atan_##S(T x) { return atan##SUF(x); }                                  \
-static inline T fc_sinh_##S(T x) { return sinh##SUF(x); }                                  \
-static inline T fc_cosh_##S(T x) { return cosh##SUF(x); }                                  \
-static inline T fc_tanh_##S(T x) { return tanh##SUF(x); }                                  \
-static inline T fc_erf_##S(T x) { return erf##SUF(x); }                                    \
-static inline T fc_fabs_##S(T x) { return fabs##SUF(x); }                                  \
-static inline T fc_floor_##S(T x) { return floor##SUF(x); }                                \
-static inline T fc_ceil_##S(T x) { return ceil##SUF(x); }                                  \
-static inline T fc_rint_##S(T x) { return rint##SUF(x); }                                  \
-static inline T fc_sigmoid_##S(T x) { return (T)1 / ((T)1 + exp##SUF(-x)); }               \
-static inline T fc_softplus_##S(T x) {                                                     \
+FC_INLINE T fc_exp_##S(T x) { return exp##SUF(x); }                                        \
+FC_INLINE T fc_log_##S(T x) { return log##SUF(x); }                                        \
+FC_INLINE T fc_log1p_##S(T x) { return log1p##SUF(x); }                                    \
+FC_INLINE T fc_expm1_##S(T x) { return expm1##SUF(x); }                                    \
+FC_INLINE T fc_log2_##S(T x) { return log2##SUF(x); }                                      \
+FC_INLINE T fc_log10_##S(T x) { return log10##SUF(x); }                                    \
+FC_INLINE T fc_sqrt_##S(T x) { return sqrt##SUF(x); }                                      \
+FC_INLINE T fc_sin_##S(T x) { return sin##SUF(x); }                                        \
+FC_INLINE T fc_cos_##S(T x) { return cos##SUF(x); }                                        \
+FC_INLINE T fc_tan_##S(T x) { return tan##SUF(x); }                                        \
+FC_INLINE T fc_asin_##S(T x) { return asin##SUF(x); }                                      \
+FC_INLINE T fc_acos_##S(T x) { return acos##SUF(x); }                                      \
+FC_INLINE T fc_atan_##S(T x) { return atan##SUF(x); }                                      \
+FC_INLINE T fc_sinh_##S(T x) { return sinh##SUF(x); }                                      \
+FC_INLINE T fc_cosh_##S(T x) { return cosh##SUF(x); }                                      \
+FC_INLINE T fc_tanh_##S(T x) { return tanh##SUF(x); }                                      \
+FC_INLINE T fc_erf_##S(T x) { return erf##SUF(x); }                                        \
+FC_INLINE T fc_fabs_##S(T x) { return fabs##SUF(x); }                                      \
+FC_INLINE T fc_floor_##S(T x) { return floor##SUF(x); }                                    \
+FC_INLINE T fc_ceil_##S(T x) { return ceil##SUF(x); }                                      \
+FC_INLINE T fc_rint_##S(T x) { return rint##SUF(x); }                                      \
+FC_INLINE T fc_sigmoid_##S(T x) { return (T)1 / ((T)1 + exp##SUF(-x)); }                   \
+FC_INLINE T fc_softplus_##S(T x) {                                                         \
     return (x > (T)0 ? x : (T)0) + log1p##SUF(exp##SUF(-fabs##SUF(x))); }                  \
-static inline T fc_max_##S(T a, T b) { return (a > b || a != a) ? a : b; }                 \
-static inline T fc_min_##S(T a, T b) { return (a < b || a != a) ? a : b; }                 \
-static inline T fc_sign_##S(T x) { return x != x ? x : (T)((x > 0) - (x < 0)); }           \
-static inline npy_bool fc_isnan_##S(T x) { return x != x; }                                \
-static inline npy_bool fc_isinf_##S(T x) { return x - x != x - x && x == x; }              \
-static inline T fc_pow_##S(T a, T b) { return pow##SUF(a, b); }                            \
-static inline T fc_mod_##S(T a, T b) {                                                     \
+FC_INLINE T fc_max_##S(T a, T b) { return (a > b || a != a) ? a : b; }                     \
+FC_INLINE T fc_min_##S(T a, T b) { return (a < b || a != a) ? a : b; }                     \
+FC_INLINE T fc_sign_##S(T x) { return x != x ? x : (T)((x > 0) - (x < 0)); }               \
+FC_INLINE npy_bool fc_isnan_##S(T x) { return x != x; }                                    \
+FC_INLINE npy_bool fc_isinf_##S(T x) { return x - x != x - x && x == x; }                  \
+FC_INLINE T fc_pow_##S(T a, T b) { return pow##SUF(a, b); }                                \
+FC_INLINE T fc_mod_##S(T a, T b) {                                                         \
     T m; if (b == 0) return fmod##SUF(a, b);                                               \
     m = fmod##SUF(a, b);                                                                   \
     if (m) { if ((b < 0) != (m < 0)) m += b; } else m = copysign##SUF((T)0, b);            \
     return m; }                                                                            \
-static inline T fc_floordiv_##S(T a, T b) {                                                \
+FC_INLINE T fc_floordiv_##S(T a, T b) {                                                    \
     T m, d, f; if (b == 0) return a / b;                                                   \
     m = fmod##SUF(a, b); d = (a - m) / b;                                                  \
     if (m) { if ((b < 0) != (m < 0)) d -= (T)1; }                                          \
@@ -140,13 +146,13 @@ FC_FLOAT_HELPERS(double, float64, )
 FC_FLOAT_HELPERS(float, float32, f)
 
 #define FC_INT_HELPERS(T, S, UT, TMIN)                                                     \
-static inline T fc_floordiv_##S(T a, T b) {                                                \
+FC_INLINE T fc_floordiv_##S(T a, T b) {                                                    \
     T q; if (b == 0) return 0; if (b == -1) return (T)(0 - (UT)a);                         \
     q = a / b; if ((a % b != 0) && ((a < 0) != (b < 0))) q--; return q; }                 \
-static inline T fc_mod_##S(T a, T b) {                                                     \
+FC_INLINE T fc_mod_##S(T a, T b) {                                                         \
     T r; if (b == 0 || b == -1) return 0;                                                  \
     r = a % b; if (r != 0 && ((r < 0) != (b < 0))) r += b; return r; }                     \
-static inline T fc_pow_##S(T a, T b) {                                                     \
+FC_INLINE T fc_pow_##S(T a, T b) {                                                         \
     UT r = 1, base = (UT)a; if (b < 0) { fc_errflag |= FC_ERR_NEGPOW; return 0; }           \
     while (b) { if (b & 1) r *= base; base *= base; b >>= 1; } return (T)r; }
 
@@ -156,7 +162,8 @@ FC_INT_HELPERS(npy_int32, int32, npy_uint32, NPY_MIN_INT32)
 FC_INT_HELPERS(npy_int64, int64, npy_uint64, NPY_MIN_INT64)
 FC_INT_HELPERS(npy_uint8, uint8, npy_uint8, 0)
 
-static inline npy_bool fc_pow_bool(npy_bool a, npy_bool b) { return b ? a : 1; }
+FC_INLINE npy_bool fc_pow_bool(npy_bool a, npy_bool b) { return b ? a : 1; }
+/* @fc-scalar-helpers-end */
 
 /* ---- run-time support ------------------------------------------------------------- */
 

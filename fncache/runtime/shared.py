@@ -17,10 +17,23 @@ class SharedVariable(TensorVariable):
     def __init__(self, value: np.ndarray, name: str | None = None) -> None:
         super().__init__(TensorType(value.dtype, (None,) * value.ndim), name=name)
         self._value = value
+        #: The device copy kept by a GPU backend (fncache.codegen.cuda), or None. Its ``pull()``
+        #: returns a new host array when the device copy is newer (a GPU function updated it),
+        #: else None. Reading the value pulls first; setting a value drops the device copy.
+        self._device: Any = None
+
+    def _host_value(self) -> np.ndarray:
+        dev = self._device
+        if dev is not None:
+            newer = dev.pull()
+            if newer is not None:
+                self._value = newer
+        return self._value
 
     def get_value(self, borrow: bool = False) -> np.ndarray:
         """The current value (a copy unless ``borrow=True``)."""
-        return self._value if borrow else self._value.copy()
+        value = self._host_value()
+        return value if borrow else value.copy()
 
     def set_value(self, value: Any, borrow: bool = False) -> None:
         """Replace the value. Another dtype or ndim raises TypeError and keeps the old value."""
@@ -36,13 +49,14 @@ class SharedVariable(TensorVariable):
                     f"{self.ndim} dims; cannot set a value of dtype {arr.dtype} with {arr.ndim} "
                     f"dims (old value kept). Cast it first: value.astype('{self.dtype}').")
         self._value = arr if borrow and arr is value else np.array(arr, copy=True)
+        self._device = None
 
     def clone(self) -> "SharedVariable":
         return self  # a shared variable is one container: graph copies refer to it
 
     @property
     def value(self) -> np.ndarray:
-        return self._value
+        return self._host_value()
 
     def __repr__(self) -> str:
         return self.name or f"<shared {self.dtype}{self.ndim}d>"

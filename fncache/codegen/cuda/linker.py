@@ -1,0 +1,108 @@
+"""``device="cuda"``: render the optimized graph to one CUDA module, get its cubin from the
+compiledir or compile it with nvcc (once across processes and hosts), and wrap it in a runner.
+
+Nothing here needs a GPU except with ``cuda_arch="auto"`` (the arch is the device's): with an
+explicit ``cuda_arch`` a login node renders, compiles and caches the kernels, and the function
+raises :class:`fncache.GpuError` only when called.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+import warnings
+from pathlib import Path
+from typing import Any, Callable
+
+from ...cache.keys import KEY_SCHEMA, CacheKey, fncache_version
+from ...config import config
+from ...errors import Float64Error
+from ...graph.fgraph import FunctionGraph
+from ...mode import Mode
+from . import device
+from .nvcc import NVCC_FLAGS, Nvcc, compile_cubin, require_nvcc
+from .render import render_graph
+from .runtime import CudaRunner
+
+__all__ = ["build_cuda_runner", "cuda_module_key", "check_gpu_float64"]
+
+log = logging.getLogger(__name__)
+
+CUBIN = "kernels.cubin"
+SOURCE = "kernels.cu"
+
+
+def cuda_module_key(source: str, arch: str, nvcc: Nvcc) -> CacheKey:
+    """Key of a cubin: everything it depends on, and nothing of the host that builds it.
+
+    Not :func:`fncache.cache.keys.module_key`: that one names this host's CPU flags, Python and
+    numpy ABI, which a cubin does not depend on, and a login node filling the cache for GPU
+    hosts usually has another CPU. The toolkit version also fixes the oldest driver that can
+    load the cubin; the driver itself is checked when the kernels are loaded (a login node has
+    none to name here). The compiler's own fingerprint is not needed either: the cubin is a
+    function of its source, which the runner renders anew and whose hash is here.
+    """
+    return CacheKey("cuda", {
+        "schema": KEY_SCHEMA,
+        "fncache": fncache_version(),
+        "source_sha256": hashlib.sha256(source.encode()).hexdigest(),
+        "cuda_arch": arch,
+        "nvcc": nvcc.version,
+        "nvcc_flags": " ".join(NVCC_FLAGS),
+    })
+
+
+def check_gpu_float64(fgraph: FunctionGraph, name: str) -> None:
+    """``warn_float64`` on the GPU: float64 work runs at a fraction of float32 speed on most
+    GPUs (and doubles memory traffic), so every node computing float64 is named."""
+    if config.warn_float64 == "ignore":
+        return
+    nodes = [n for n in fgraph.toposort() if any(o.dtype == "float64" for o in n.outputs)]
+    if not nodes:
+        return
+    listed = ", ".join(str(n.op)[:60] for n in nodes[:5]) + (" ..." if len(nodes) > 5 else "")
+    msg = (f"function {name!r} computes float64 on the GPU in {len(nodes)} node(s): {listed}. "
+           "GPUs run float64 at a fraction of float32 speed: use float32 inputs and constants "
+           "(fc.config.floatX='float32'), or set fc.config.warn_float64='ignore'.")
+    if config.warn_float64 == "raise":
+        raise Float64Error(msg)
+    warnings.warn(msg, stacklevel=6)  # the caller of fc.function
+
+
+def build_cuda_runner(fgraph: FunctionGraph, mode: Mode, name: str, *, n_explicit: int,
+                      single: bool,
+                      converter: Callable[[int, Any], Any] | None = None,
+                      on_error: Callable[[BaseException], BaseException] | None = None,
+                      on_kwargs: Callable[..., Any] | None = None) -> CudaRunner:
+    """The runner of ``fgraph`` on the GPU (see the module docstring); the Function binds its
+    updates with :meth:`CudaRunner.bind_updates`."""
+    check_gpu_float64(fgraph, name)
+    csrc = render_graph(fgraph)
+    arch = device.resolve_arch()
+    nvcc = require_nvcc()
+    key = cuda_module_key(csrc.source, arch, nvcc)
+    from ...cache import cache
+    module = "fc_cuda_" + key.digest[:24]
+
+    def build(staging: Path) -> dict:
+        t0 = time.perf_counter()
+        cubin = compile_cubin(csrc.source, arch, staging, module, nvcc)
+        cubin.rename(staging / CUBIN)
+        (staging / f"{module}.cu").rename(staging / SOURCE)
+        return {"compile_seconds": time.perf_counter() - t0, "module": module, "cubin": CUBIN,
+                "source": SOURCE, "cuda_arch": arch, "nvcc": nvcc.version,
+                "kernels": len(csrc.kernel_names)}
+
+    entry = cache.get_or_build(key, build)
+    runner = CudaRunner(fgraph, csrc, entry.read_bytes(CUBIN), key.digest, arch, nvcc.version,
+                        name=name, n_explicit=n_explicit, single=single,
+                        allow_gc=bool(config.allow_gc), converter=converter or _no_converter,
+                        on_error=on_error, on_kwargs=on_kwargs)
+    if config.cuda_arch == "auto":
+        runner.ready()  # this host is the target: report driver / load problems now
+    return runner
+
+
+def _no_converter(i: int, value: Any) -> Any:
+    raise TypeError(f"input {i}: expected a numpy array or a GPU array, got "
+                    f"{type(value).__name__}")
