@@ -11,8 +11,6 @@ from typing import Any, Callable
 
 import numpy as np
 
-import fncache as fc
-
 MODES = ("FAST_RUN", "FAST_COMPILE")
 DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "float32", "float64")
 INT_DTYPES = ("int8", "int16", "int32", "int64", "uint8")

@@ -107,7 +107,7 @@ def _lib_flag(lib: str) -> str:
     return lib if lib.startswith("-") or "/" in lib else f"-l{lib}"
 
 
-def _keep_failed_source(source: str, name: str, command: list[str], stderr: str,
+def keep_failed_source(source: str, name: str, command: list[str], stderr: str,
                         suffix: str = ".c") -> Path:
     """Copy the source and the compiler log where a user can find them after the staging dir is gone.
 
@@ -156,7 +156,7 @@ def compile_shared_object(source: str, out_dir: Path, name: str, *, extra_flags:
         failure = ("the compiler reported success but wrote no library", proc.stderr)
     if failure is not None:
         reason, stderr = failure
-        kept = _keep_failed_source(source, name, command, stderr)
+        kept = keep_failed_source(source, name, command, stderr)
         tail = "\n".join(stderr.splitlines()[-_STDERR_TAIL_LINES:])
         raise CompileError(f"compiling {name} failed: {reason}\n"
                            f"command: {shlex.join(command)}\n"

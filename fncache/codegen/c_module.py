@@ -12,9 +12,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
-from ..graph.basic import Apply, Constant, Variable
+from ..graph.basic import Apply, Constant, Variable, aliases_storage
 from ..graph.fgraph import FunctionGraph
-from ..tensor.pyop import PythonOp
 from .c_nodes import NodeCtx, has_native, render_node
 from .c_types import TYPENUM
 
@@ -36,21 +35,6 @@ class CModule:
 
 def _prelude() -> str:
     return resources.files("fncache.codegen").joinpath("prelude.h").read_text()
-
-
-def _aliases_storage(v: Variable, n_explicit: int, fgraph: FunctionGraph) -> bool:
-    """True when output ``v`` is (a view of) an input, a constant or a shared value: it must be
-    copied so the caller never holds our storage."""
-    while True:
-        if v.owner is None:
-            return True
-        op = v.owner.op
-        src = op.view_map.get(v.index) or op.destroy_map.get(v.index)
-        if isinstance(op, PythonOp):
-            return True  # a user function may return its input
-        if not src:
-            return False
-        v = v.owner.inputs[src[0]]
 
 
 def render_module(fgraph: FunctionGraph, *, n_explicit: int, single: bool) -> CModule:
@@ -118,7 +102,7 @@ def render_module(fgraph: FunctionGraph, *, n_explicit: int, single: bool) -> CM
     results = []
     for i, v in enumerate(fgraph.outputs):
         s = slot[id(v)]
-        if _aliases_storage(v, n_explicit, fgraph):
+        if aliases_storage(v):
             results.append(f"(PyObject *)PyArray_NewCopy(v[{s}], NPY_CORDER)")
         else:
             results.append(f"(Py_INCREF(v[{s}]), (PyObject *)v[{s}])")
@@ -126,10 +110,13 @@ def render_module(fgraph: FunctionGraph, *, n_explicit: int, single: bool) -> CM
     in_types = fgraph.inputs
     checks = []
     for i, v in enumerate(in_types):
+        # Declared (static) sizes are checked too: kernels read a size-1 input as one value.
+        static = "".join(f" && PyArray_DIM((PyArrayObject *)a, {d}) == {s}"
+                         for d, s in enumerate(v.type.shape) if s is not None)
         checks.append(
             f"  {{ PyObject *a = args[{i}];\n"
             f"    if (PyArray_CheckExact(a) && (self->trust || (PyArray_TYPE((PyArrayObject *)a)"
-            f" == {TYPENUM[v.dtype]} && PyArray_NDIM((PyArrayObject *)a) == {v.ndim} && "
+            f" == {TYPENUM[v.dtype]} && PyArray_NDIM((PyArrayObject *)a) == {v.ndim}{static} && "
             f"PyArray_ISBEHAVED_RO((PyArrayObject *)a)))) {{ Py_INCREF(a); }}\n"
             f"    else {{ a = fc_convert(self, {i}, a); if (!a) goto fail; }}\n"
             f"    v[{i}] = (PyArrayObject *)a; }}")

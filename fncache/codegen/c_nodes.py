@@ -36,7 +36,7 @@ def _static_scalar(shape: Sequence[int | None]) -> bool:
     return all(s == 1 for s in shape)
 
 
-def _has_int_pow(comp: Composite) -> bool:
+def has_int_pow(comp: Composite) -> bool:
     return any(name == "pow" and is_int(dt) for name, _, dt in comp.steps)
 
 
@@ -151,16 +151,16 @@ def render_elemwise(node: Apply, ctx: NodeCtx) -> tuple[str, str]:
         L += ["  " + ln for ln in _split(f"k{k}_rows(lo, hi, shape, st, {call_args});",
                                          "rows")]
         L.append("}")
-    if _has_int_pow(comp):
+    if has_int_pow(comp):
         L.append("if (fc_errflag & FC_ERR_NEGPOW) { PyErr_SetString(PyExc_ValueError, "
                  "\"Integers to negative integer powers are not allowed.\"); goto fail; }")
     return "\n".join(K), "\n".join(L)
 
 
-_IDENT = {"add": "0", "mul": "1", "mean": "0", "and": "1", "or": "0"}
+REDUCE_IDENTITY = {"add": "0", "mul": "1", "mean": "0", "and": "1", "or": "0"}
 
 
-def _minmax_ident(kind: str, dt: str) -> str:
+def minmax_identity(kind: str, dt: str) -> str:
     if is_float(dt):
         return "-INFINITY" if kind == "max" else "INFINITY"
     if dt == "bool":
@@ -188,11 +188,11 @@ def render_reduce(node: Apply, ctx: NodeCtx) -> tuple[str, str]:
     kind = op.kind
     if kind in ("add", "mul", "mean"):
         acc = "double" if (kind == "mean" or out.dtype == "float32") else CTYPE[out.dtype]
-        ident = _IDENT[kind]
+        ident = REDUCE_IDENTITY[kind]
     elif kind in ("and", "or"):
-        acc, ident = "int", _IDENT[kind]
+        acc, ident = "int", REDUCE_IDENTITY[kind]
     else:
-        acc, ident = CTYPE[vdt], _minmax_ident(kind, vdt)
+        acc, ident = CTYPE[vdt], minmax_identity(kind, vdt)
     nan_track = kind in ("max", "min") and is_float(vdt)
 
     def combine(a: str, val: str) -> str:
@@ -313,7 +313,7 @@ def render_reduce(node: Apply, ctx: NodeCtx) -> tuple[str, str]:
     L.append(f"  for (npy_intp m = 0; m < on; m++) po0[m] = {finish('acc[m]')};")
     L.append("  PyMem_Free(acc);")
     L.append("}")
-    if _has_int_pow(comp):
+    if has_int_pow(comp):
         L.append("if (fc_errflag & FC_ERR_NEGPOW) { PyErr_SetString(PyExc_ValueError, "
                  "\"Integers to negative integer powers are not allowed.\"); goto fail; }")
     return "\n".join(K), "\n".join(L)
@@ -321,15 +321,15 @@ def render_reduce(node: Apply, ctx: NodeCtx) -> tuple[str, str]:
 
 def render_dot(node: Apply, ctx: NodeCtx) -> str:
     dt = node.outputs[0].dtype
+    # A 1-D . 1-D product comes back as a numpy scalar, not an array: PyArray_FROM_OTF makes
+    # it a 0-d array (and casts to the output dtype when numpy's differs).
     return "\n".join([
-        f"PyObject *r = PyArray_MatrixProduct2((PyObject *){ctx.ins[0]}, "
+        f"PyObject *p = PyArray_MatrixProduct2((PyObject *){ctx.ins[0]}, "
         f"(PyObject *){ctx.ins[1]}, NULL);",
+        "if (!p) goto fail;",
+        f"PyObject *r = PyArray_FROM_OTF(p, {TYPENUM[dt]}, NPY_ARRAY_FORCECAST);",
+        "Py_DECREF(p);",
         "if (!r) goto fail;",
-        f"if (PyArray_TYPE((PyArrayObject *)r) != {TYPENUM[dt]}) {{",
-        f"  PyObject *c = PyArray_CastToType((PyArrayObject *)r, "
-        f"PyArray_DescrFromType({TYPENUM[dt]}), 0);",
-        "  Py_DECREF(r); r = c; if (!r) goto fail;",
-        "}",
         f"{ctx.outs[0]} = (PyArrayObject *)r;",
     ])
 
@@ -338,8 +338,11 @@ def render_argreduce(node: Apply, ctx: NodeCtx) -> str:
     op: ArgReduce = node.op
     fn = "PyArray_ArgMax" if op.kind == "argmax" else "PyArray_ArgMin"
     axis = "FC_RAVEL_AXIS" if op.axis is None else str(op.axis)
+    # As numpy: only an empty reduced axis is an error ((3, 0) along axis 0 gives []).
+    empty = (f"PyArray_SIZE({ctx.ins[0]}) == 0" if op.axis is None
+             else f"PyArray_DIM({ctx.ins[0]}, {op.axis}) == 0")
     return "\n".join([
-        f"if (PyArray_SIZE({ctx.ins[0]}) == 0) {{ PyErr_SetString(PyExc_ValueError, "
+        f"if ({empty}) {{ PyErr_SetString(PyExc_ValueError, "
         f"\"{op.kind}: attempt to get {op.kind} of an empty sequence\"); goto fail; }}",
         f"PyObject *r = {fn}({ctx.ins[0]}, {axis}, NULL);",
         "if (!r) goto fail;",

@@ -16,7 +16,7 @@ import numpy as np
 from .types import TensorType
 
 __all__ = ["Variable", "Constant", "Apply", "Op", "toposort", "ancestors", "clone_graph",
-           "is_constant", "format_trace"]
+           "is_constant", "format_trace", "aliases_storage"]
 
 _ids = itertools.count()
 _FNCACHE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
@@ -141,6 +141,8 @@ class Op:
     __props__: tuple[str, ...] = ()
     view_map: dict[int, list[int]] = {}
     destroy_map: dict[int, list[int]] = {}
+    #: True for ops running user code, whose outputs may be their inputs (or views of them).
+    may_return_input = False
 
     def _props(self) -> tuple:
         return tuple(getattr(self, p) for p in self.__props__)
@@ -198,6 +200,22 @@ def format_trace(trace: Any) -> str | None:
     filename, lineno, name = trace
     line = linecache.getline(filename, lineno).strip()
     return f'File "{filename}", line {lineno}, in {name}\n    {line}'
+
+
+def aliases_storage(v: Variable) -> bool:
+    """True when ``v`` may be (a view of) a root: an input, a constant or a shared value.
+    Such an output must be copied before it is returned, so the caller never holds (and
+    cannot overwrite) storage the function reads."""
+    while True:
+        if v.owner is None:
+            return True
+        op = v.owner.op
+        if op.may_return_input:
+            return True
+        src = op.view_map.get(v.index) or op.destroy_map.get(v.index)
+        if not src:
+            return False
+        v = v.owner.inputs[src[0]]
 
 
 def ancestors(outputs: Iterable[Variable], blockers: Iterable[Variable] = ()) -> list[Variable]:

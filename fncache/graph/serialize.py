@@ -67,8 +67,11 @@ def encode_graph(fgraph: FunctionGraph, shared: Sequence[Variable] = ()) -> dict
             enc_roots.append(("shared", shared_pos[id(v)]))
         else:
             enc_roots.append(("input", v.type, v.name))
-    enc_nodes = [(node.op, [index[id(v)] for v in node.inputs],
-                  [o.name for o in node.outputs]) for node in nodes]
+    # Node provenance (the creation trace and the original node's position) is kept so that
+    # run-time errors of a loaded graph still name the user's source line.
+    enc_nodes = [(node.op, [index[id(v)] for v in node.inputs], [o.name for o in node.outputs],
+                  {k: node.tag[k] for k in ("trace", "origin") if k in node.tag})
+                 for node in nodes]
     return {"version": 1, "roots": enc_roots, "n_inputs": len(fgraph.inputs),
             "nodes": enc_nodes, "outputs": [index[id(v)] for v in fgraph.outputs]}
 
@@ -83,8 +86,9 @@ def decode_graph(enc: dict[str, Any], shared: Sequence[Variable] = ()) -> Functi
             vars_.append(shared[r[1]])
         else:
             vars_.append(r[1].make_variable(r[2]))
-    for op, ins, names in enc["nodes"]:
+    for op, ins, names, *tag in enc["nodes"]:
         node = op.make_node(*[vars_[i] for i in ins])
+        node.tag.update(tag[0] if tag else {})
         for o, n in zip(node.outputs, names):
             o.name = n
         vars_.extend(node.outputs)

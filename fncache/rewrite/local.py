@@ -43,8 +43,10 @@ def local_pass(fgraph: FunctionGraph, fn: LocalFn) -> bool:
         for old, rep in zip(node.outputs, new):
             if rep is old:
                 continue
-            if rep.owner is not None and "trace" not in rep.owner.tag and "trace" in node.tag:
-                rep.owner.tag["trace"] = node.tag["trace"]  # errors still point at user code
+            if rep.owner is not None:  # errors still point at user code
+                for k in ("trace", "origin"):
+                    if k not in rep.owner.tag and k in node.tag:
+                        rep.owner.tag[k] = node.tag[k]
             if rep.dtype != old.dtype or rep.ndim != old.ndim:
                 raise TypeError(f"rewrite of {node} changed {old.type} into {rep.type}")
             memo[id(old)] = rep

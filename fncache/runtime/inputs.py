@@ -26,7 +26,9 @@ def convert_input(fname: str, index: int, name: str | None, t: TensorType, value
     """``value`` as an aligned, native-order ndarray of exactly ``t``, or a TypeError that
     says which input, what was expected, what was given and how to fix it."""
     where = f"input {index}" + (f" ('{name}')" if name else "") + f" of function {fname!r}"
-    is_py_number = isinstance(value, (bool, int, float)) and not isinstance(value, np.generic)
+    # Python numbers and lists of them carry no dtype of their own (numpy's weak scalars).
+    untyped = isinstance(value, (bool, int, float, list, tuple)) and not isinstance(value,
+                                                                                   np.generic)
     if hasattr(value, "get") and type(value).__module__.startswith("pycuda"):
         value = value.get()
     try:
@@ -49,11 +51,11 @@ def convert_input(fname: str, index: int, name: str | None, t: TensorType, value
     if arr.dtype.name != t.dtype:
         target = np.dtype(t.dtype)
         ok = np.can_cast(arr.dtype, target, "safe")
-        if not ok and is_py_number:
-            # Python numbers are weakly typed (NEP 50): accept when the value is exact.
+        if not ok and untyped:
+            # Untyped values are accepted when they convert exactly (floats: to any float).
             with np.errstate(all="ignore"):
                 cast = arr.astype(target)
-            ok = bool(cast == arr) or (arr.dtype.kind == "f" and target.kind == "f")
+            ok = bool(np.array_equal(cast, arr)) or (arr.dtype.kind == "f" and target.kind == "f")
         if not ok and not allow_downcast:
             raise TypeError(
                 f"{where}: expected {_expected(t)}, got {describe_value(value)}; converting "

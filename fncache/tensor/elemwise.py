@@ -13,7 +13,8 @@ from ..graph.basic import Apply, Op, Variable
 from ..graph.types import TensorType, normalize_dtype
 from . import scalar_ops as S
 
-__all__ = ["Elemwise", "elemwise", "cast", "broadcast_static_shape", "check_float64"]
+__all__ = ["Elemwise", "elemwise", "cast", "broadcast_static_shape", "check_float64",
+           "runtime_broadcast_shape"]
 
 
 def broadcast_static_shape(shapes: Sequence[tuple[int | None, ...]], what: str) -> tuple:
@@ -33,6 +34,17 @@ def broadcast_static_shape(shapes: Sequence[tuple[int | None, ...]], what: str) 
         else:
             out.append(None)
     return tuple(out)
+
+
+def runtime_broadcast_shape(inputs: Sequence[np.ndarray], what: str) -> tuple[int, ...]:
+    """The broadcast shape of run-time values, or a ValueError naming the op and the shapes
+    (numpy's own message names neither the op nor, for fused loops, all the inputs)."""
+    shapes = [np.shape(i) for i in inputs]
+    try:
+        return np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise ValueError(f"{what}: input shapes {shapes} cannot be broadcast together (numpy "
+                         "broadcasting rules)") from None
 
 
 class Elemwise(Op):
@@ -62,8 +74,8 @@ class Elemwise(Op):
         return Apply(self, inputs, [TensorType(d, shape) for d in self.composite.out_dtypes])
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        shape = runtime_broadcast_shape(inputs, str(self))
         outs = self.composite.evaluate(inputs)
-        shape = np.broadcast_shapes(*[np.shape(i) for i in inputs])
         return [np.array(np.broadcast_to(o, shape)) if o.shape != shape else o for o in outs]
 
 

@@ -31,6 +31,7 @@ class PythonOp(Op):
     """Calls ``fn`` (numpy in, numpy out). Lambdas and closures pickle through cloudpickle."""
 
     __props__ = ("fn", "itypes", "otypes")
+    may_return_input = True
 
     def __init__(self, fn: Callable[..., Any], itypes: Sequence[TensorType],
                  otypes: Sequence[TensorType]) -> None:

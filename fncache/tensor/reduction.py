@@ -10,7 +10,7 @@ from ..graph.basic import Apply, Op, Variable
 from ..graph.types import TensorType, is_float, normalize_dtype
 from . import scalar_ops as S
 from .basic import as_tensor_variable
-from .elemwise import cast, check_float64, elemwise
+from .elemwise import cast, check_float64, elemwise, runtime_broadcast_shape
 
 __all__ = ["Reduce", "ArgReduce", "sum", "prod", "max", "min", "mean", "var", "std", "argmax",
            "argmin", "all", "any", "normalize_axes"]
@@ -69,7 +69,7 @@ class Reduce(Op):
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         x = inputs[0]
         if self.pre is not None:
-            shape = np.broadcast_shapes(*[np.shape(i) for i in inputs])
+            shape = runtime_broadcast_shape(inputs, str(self))
             x = np.broadcast_to(self.pre.evaluate(inputs)[0], shape)
         with np.errstate(all="ignore"):
             if self.kind == "mean":

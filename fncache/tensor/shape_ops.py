@@ -118,6 +118,7 @@ class Reshape(Op):
     """numpy reshape (a view when possible); ``-1`` infers one dim."""
 
     __props__ = ("ndim",)
+    view_map = {0: [0]}
 
     def __init__(self, ndim: int) -> None:
         self.ndim = ndim

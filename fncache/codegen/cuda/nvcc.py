@@ -115,8 +115,8 @@ def cubin_sm(image: bytes) -> int | None:
 
 
 def _keep(source: str, name: str, command: list[str], stderr: str) -> Path:
-    from ...build.compiler import _keep_failed_source
-    return _keep_failed_source(source, name, command, stderr, suffix=".cu")
+    from ...build.compiler import keep_failed_source
+    return keep_failed_source(source, name, command, stderr, suffix=".cu")
 
 
 def compile_cubin(source: str, arch: str, out_dir: Path, name: str,

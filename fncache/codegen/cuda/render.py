@@ -31,7 +31,7 @@ from ...tensor.elemwise import Elemwise
 from ...tensor.reduction import Reduce
 from ...tensor.scalar_ops import Composite
 from ...tensor.shape_ops import Concatenate, Reshape
-from ..c_nodes import _IDENT, _has_int_pow, _minmax_ident
+from ..c_nodes import REDUCE_IDENTITY, has_int_pow, minmax_identity
 from ..c_types import CTYPE, composite_lines
 
 __all__ = ["BLOCK", "Kernel", "ElemwiseSpec", "ReduceSpec", "CudaSource", "render_graph",
@@ -194,11 +194,11 @@ def _accumulator(kind: str, vdt: str, out: str) -> tuple[str, str]:
     truncate to the same low bits either way."""
     if kind in ("add", "mul", "mean"):
         acc = "npy_float64" if (kind == "mean" or out == "float32") else CTYPE[out]
-        ident = _IDENT[kind]
+        ident = REDUCE_IDENTITY[kind]
     elif kind in ("and", "or"):
-        acc, ident = "int", _IDENT[kind]
+        acc, ident = "int", REDUCE_IDENTITY[kind]
     else:
-        acc, ident = CTYPE[vdt], _minmax_ident(kind, vdt)
+        acc, ident = CTYPE[vdt], minmax_identity(kind, vdt)
     if acc not in NUMPY_OF:
         acc = "int"
     return acc, ident
@@ -357,7 +357,7 @@ def render_graph(fgraph: FunctionGraph) -> CudaSource:
         code, copies[(src, dst, nd)] = render_elemwise(f"fc_copy_{src}_{dst}_{nd}",
                                                        copy_composite(src, dst), nd, [False])
         parts += code
-    uses_errflag = any(_has_int_pow(c) for c in _composites(fgraph))
+    uses_errflag = any(has_int_pow(c) for c in _composites(fgraph))
     names = [k.name for s in [*specs.values(), *copies.values()]
              for k in ((s.flat, s.nd) if isinstance(s, ElemwiseSpec) else (s.rows, s.cols, s.final))]
     source = "/* fncache generated CUDA module */\n" + _prelude() + "\n".join(parts) + "\n"
