@@ -16,6 +16,10 @@ def _ew(name: str, *args: Any) -> Variable:
 class _TensorOps:
     """Mixin: numpy-like operators for symbolic tensors."""
 
+    # numpy arrays and scalars on the left (``np.arange(3) - x``) must defer to our reflected
+    # operators instead of broadcasting over the variable as an object.
+    __array_ufunc__ = None
+
     def __add__(self, o): return _ew("add", self, o)
     def __radd__(self, o): return _ew("add", o, self)
     def __sub__(self, o): return _ew("sub", self, o)

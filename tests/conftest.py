@@ -1,0 +1,21 @@
+"""Shared pytest fixtures. Keep each fixture in its own clearly marked section."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+import fncache as fc
+
+
+# -- private compiledir (core test suite) ----------------------------------------------------
+@pytest.fixture(scope="session", autouse=True)
+def _private_compiledir(tmp_path_factory: pytest.TempPathFactory):
+    """Every test session compiles into its own compiledir, never the user's cache.
+
+    ``FNCACHE_TEST_COMPILEDIR`` names a directory to use instead (e.g. to keep a warm cache
+    between runs while iterating).
+    """
+    path = os.environ.get("FNCACHE_TEST_COMPILEDIR") or str(tmp_path_factory.mktemp("compiledir"))
+    with fc.config.change_flags(compiledir=path):
+        yield path

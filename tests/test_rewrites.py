@@ -1,0 +1,195 @@
+"""The optimizer does real work: fusion (W1 is one loop, W2 one fused reduction), merge,
+constant folding, canonicalization (x*1, log(exp(x)), ...), and the tags that switch them off.
+Every graph is also checked against numpy, so a rewrite can never change a result."""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+import fncache as fc
+from fncache import tensor as ft
+from fncache.graph.basic import Constant
+from fncache.tensor.elemwise import Elemwise
+from fncache.tensor.reduction import Reduce
+from fcutil import MODES, assert_same, sample
+
+
+def _nodes(f) -> list:
+    return f.optimized_graph.toposort()
+
+
+def _kinds(f) -> list[str]:
+    return [type(n.op).__name__ for n in _nodes(f)]
+
+
+def _w1():
+    x, y, z = ft.vector("x"), ft.vector("y"), ft.vector("z")
+    return [x, y, z], ft.exp(x) * y + ft.sin(z) / (1 + x * x)
+
+
+def _w1_ref(x, y, z):
+    return np.exp(x) * y + np.sin(z) / (1 + x * x)
+
+
+def test_w1_is_one_elemwise_node() -> None:
+    ins, w1 = _w1()
+    f = fc.function(ins, w1)
+    nodes = _nodes(f)
+    assert len(nodes) == 1 and isinstance(nodes[0].op, Elemwise), fc.debugprint(f)
+    vals = [sample("float64", (1000,), k) for k in range(3)]
+    assert_same(f(*vals), _w1_ref(*vals), "W1")
+    vals32 = [v.astype("float32") for v in vals]
+    x, y, z = (ft.vector(n, "float32") for n in "xyz")
+    f32 = fc.function([x, y, z], ft.exp(x) * y + ft.sin(z) / (1 + x * x))
+    assert len(_nodes(f32)) == 1
+    assert_same(f32(*vals32), _w1_ref(*vals32).astype("float32"), "W1 float32", rtol=1e-5)
+
+
+def test_excluding_fusion_leaves_several_nodes() -> None:
+    ins, w1 = _w1()
+    f = fc.function(ins, w1, mode=fc.Mode().excluding("fusion"))
+    assert _kinds(f).count("Elemwise") >= 5, fc.debugprint(f)
+    vals = [sample("float64", (50,), k) for k in range(3)]
+    assert_same(f(*vals), _w1_ref(*vals), "W1 unfused")
+    g = fc.function(ins, w1, mode="FAST_COMPILE")
+    assert len(_nodes(g)) >= 5
+    assert_same(g(*vals), _w1_ref(*vals), "W1 FAST_COMPILE")
+    assert len(f.original_graph.toposort()) >= 5
+
+
+def test_w2_is_one_fused_reduction() -> None:
+    x, y = ft.vector("x"), ft.vector("y")
+    f = fc.function([x, y], ft.sum((x - y) ** 2))
+    nodes = _nodes(f)
+    assert len(nodes) == 1, fc.debugprint(f)
+    assert isinstance(nodes[0].op, Reduce) and nodes[0].op.pre is not None
+    xv, yv = sample("float64", (100_000,), 1, special=False), sample("float64", (100_000,), 2,
+                                                                     special=False)
+    assert_same(f(xv, yv), np.sum((xv - yv) ** 2), "W2", rtol=1e-10)
+    assert_same(f(xv[::2], yv[::-2]), np.sum((xv[::2] - yv[::-2]) ** 2), "W2 strided", rtol=1e-10)
+    m = ft.matrix("m")
+    g = fc.function([m, y], ft.mean((m - y) ** 2, axis=1))
+    assert len(_nodes(g)) == 1 and _nodes(g)[0].op.pre is not None
+    mv = sample("float64", (30, 40), 3, special=False)
+    assert_same(g(mv, yv[:40]), np.mean((mv - yv[:40]) ** 2, axis=1), "fused mean")
+
+
+def test_merge_removes_duplicates() -> None:
+    x = ft.vector("x")
+    a, b = ft.exp(x) * 2, ft.exp(x) * 2
+    f = fc.function([x], [a, b, ft.exp(x) + ft.exp(x)], mode=fc.Mode().excluding("fusion"))
+    names = [str(n.op) for n in _nodes(f)]
+    assert names.count("exp") == 1 and names.count("mul") == 1, names
+    g = fc.function([x], [a, b], mode="FAST_COMPILE")
+    assert len(_nodes(g)) == 2  # exp and mul, once each
+    v = np.array([0.0, 1.0])
+    for out in f(v)[:2] + g(v):
+        assert_same(out, np.exp(v) * 2, "merged")
+    assert_same(f(v)[2], 2 * np.exp(v), "exp(x) + exp(x)")
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_constant_folding(mode: str) -> None:
+    x = ft.vector("x")
+    c = ft.constant(np.arange(4.0))
+    e = x * ft.exp(ft.constant(2.0)) + c.sum() + ft.sqrt(c)[2]
+    f = fc.function([x], e, mode=mode)
+    for n in _nodes(f):
+        assert not all(isinstance(v, Constant) for v in n.inputs), fc.debugprint(f)
+    assert "Sum" not in " ".join(map(str, _nodes(f))) and "sqrt" not in " ".join(
+        str(n.op) for n in _nodes(f)), fc.debugprint(f)
+    v = np.array([1.0, -2.0])
+    assert_same(f(v), v * np.exp(2.0) + 6.0 + np.sqrt(2.0), "folded")
+    s = ft.matrix("s")
+    g = fc.function([s], s.reshape((s.shape[0], -1)) + s.shape[1], mode=mode)
+    assert_same(g(np.ones((2, 3))), np.full((2, 3), 4.0), "shape arithmetic")
+
+
+def test_constant_folding_excluded() -> None:
+    x = ft.vector("x")
+    e = x + ft.exp(ft.constant(1.0))
+    f = fc.function([x], e, mode=fc.Mode(linker="py", optimizer=None))
+    assert any(str(n.op) == "exp" for n in _nodes(f))
+    g = fc.function([x], e, mode=fc.Mode(linker="py", optimizer=None).including("constant_folding"))
+    assert not any(str(n.op) == "exp" for n in _nodes(g))
+    assert_same(f(np.zeros(1)), g(np.zeros(1)), "same result")
+
+
+@pytest.mark.parametrize("expr,ref", [
+    (lambda x: x * 1, lambda v: v), (lambda x: 1 * x, lambda v: v), (lambda x: x + 0, lambda v: v),
+    (lambda x: x - 0, lambda v: v), (lambda x: x / 1, lambda v: v), (lambda x: x ** 1, lambda v: v),
+    (lambda x: -(-x), lambda v: v), (lambda x: ft.log(ft.exp(x)), lambda v: v),
+], ids=["x*1", "1*x", "x+0", "x-0", "x/1", "x**1", "--x", "log(exp(x))"])
+def test_canonicalize_removes(expr, ref) -> None:
+    x = ft.vector("x")
+    f = fc.function([x], expr(x))
+    assert _nodes(f) == [], fc.debugprint(f)
+    v = np.array([0.5, -2.0, np.nan, np.inf, -0.0])
+    out = f(v)
+    assert_same(out, ref(v), "canonicalized")
+    assert not np.shares_memory(out, v)
+    g = fc.function([x], expr(x), mode=fc.Mode().excluding("canonicalize"))
+    assert _nodes(g), "excluding('canonicalize') keeps the op"
+
+
+def test_canonicalize_keeps_what_changes_results() -> None:
+    """Rewrites that would change NaN/inf results, dtypes or shapes are not applied."""
+    x = ft.vector("x")
+    i8 = ft.vector("i", "int8")
+    cases = [(x * 0, lambda v, w: v * 0), (x - x, lambda v, w: v - v), (x / x, lambda v, w: v / v),
+             (x * np.ones((3, 1)), lambda v, w: v * np.ones((3, 1))),
+             (i8 * 1.0, lambda v, w: w * 1.0), (i8 + 0, lambda v, w: w + np.int8(0)),
+             (x ** 2, lambda v, w: v ** 2), (x ** 0.5, lambda v, w: v ** 0.5)]
+    f = fc.function([x, i8], [c for c, _ in cases], on_unused_input="ignore")
+    v = np.array([0.5, np.nan, np.inf, -4.0])
+    w = np.array([1, -128, 127, 0], "int8")
+    with np.errstate(all="ignore"):
+        for k, (got, (_, ref)) in enumerate(zip(f(v, w), cases)):
+            assert_same(got, ref(v, w), f"case {k}")
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_log_sigmoid_is_stable(mode: str) -> None:
+    x = ft.vector("x")
+    f = fc.function([x], [ft.log(ft.sigmoid(x)), ft.log(1 - ft.sigmoid(x))], mode=mode)
+    v = np.array([-800.0, -30.0, 0.0, 30.0, 800.0])
+    a, b = f(v)
+    if mode == "FAST_RUN":  # canonicalize rewrites both into softplus: exact and finite
+        assert_same(a, -np.logaddexp(0, -v), "log(sigmoid(x))")
+        assert_same(b, -np.logaddexp(0, v), "log(1 - sigmoid(x))")
+    else:  # FAST_COMPILE computes what was written, as numpy does
+        with np.errstate(all="ignore"):
+            sig = 1 / (1 + np.exp(-v))
+            assert_same(a, np.log(sig), "naive log(sigmoid(x))")
+            assert_same(b, np.log(1 - sig), "naive log(1 - sigmoid(x))")
+
+
+def test_fusion_with_shared_intermediate_and_broadcast() -> None:
+    x, m = ft.vector("x"), ft.matrix("m")
+    t = ft.exp(x)
+    outs = [t * 2, t + m, (m * t).sum(axis=0), ft.tanh(m.T) + x.dimshuffle(0, "x")]
+    f = fc.function([x, m], outs)
+    xv, mv = sample("float64", (4,), 1), sample("float64", (3, 4), 2)
+    want = [np.exp(xv) * 2, np.exp(xv) + mv, (mv * np.exp(xv)).sum(axis=0),
+            np.tanh(mv.T) + xv[:, None]]
+    for k, (g, w) in enumerate(zip(f(xv, mv), want)):
+        assert_same(g, w, f"output {k}")
+
+
+def test_inspection() -> None:
+    ins, w1 = _w1()
+    f = fc.function(ins, w1, name="w1")
+    text = fc.debugprint(f)
+    assert "Composite" in text and "w1" in text
+    assert re.fullmatch(r"[0-9a-f]{16,}", f.cache_key)
+    a, b, c = ft.vector("a"), ft.vector("b"), ft.vector("c")
+    g = fc.function([a, b, c], ft.exp(a) * b + ft.sin(c) / (1 + a * a))
+    assert g.cache_key == f.cache_key  # names do not matter
+    h = fc.function(ins, w1, mode="FAST_COMPILE")
+    assert h.cache_key != f.cache_key
+    k = fc.function(ins, w1 + 1)
+    assert k.cache_key != f.cache_key
+    assert len(f.original_graph.toposort()) > len(f.optimized_graph.toposort())
+    assert "Graph" in fc.debugprint(w1) and "exp" in fc.debugprint([w1])
