@@ -21,7 +21,7 @@ __all__ = ["build_c_runner", "load_module", "EXTRA_FLAGS", "module_key_for", "co
 log = logging.getLogger(__name__)
 
 #: Flags every generated module needs: OpenMP threads and simd math, defined integer overflow.
-EXTRA_FLAGS = ["-fopenmp", "-fwrapv", "-fno-math-errno", "-Wno-unused-variable",
+EXTRA_FLAGS = ["-pipe", "-fopenmp", "-fwrapv", "-fno-math-errno", "-Wno-unused-variable",
                "-Wno-unused-label", "-Wno-unused-function"]
 LIBS = ["-lmvec", "-lm"] if platform.system() == "Linux" and platform.machine() == "x86_64" \
     else ["-lm"]

@@ -151,6 +151,10 @@ _TEMPLATE = r"""
 
 {support}
 
+/* Below: argument checks, allocation and dispatch, run once per call. -O1 compiles them in
+ * half the time of -O3 at no measurable cost per call; the kernels above keep -O3. */
+#pragma GCC optimize ("O1")
+
 typedef struct {{
     PyObject_HEAD
     vectorcallfunc vectorcall;

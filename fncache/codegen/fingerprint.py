@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from pathlib import Path
 
 __all__ = ["compiler_fingerprint"]
 
@@ -20,16 +19,18 @@ _SUFFIXES = (".py", ".h", ".cuh")
 _fp: str | None = None
 
 
-def _files(root: Path) -> list[Path]:
-    out: list[Path] = []
+def _files(root: str) -> list[str]:
+    """The compiler's source files, relative to the package root, in a stable order."""
+    out: list[str] = []
     for part in _PARTS:
-        p = root / part
-        if p.is_dir():
+        p = os.path.join(root, part)
+        if os.path.isdir(p):
             for dirpath, dirnames, filenames in os.walk(p):
                 dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
-                out += [Path(dirpath, f) for f in sorted(filenames) if f.endswith(_SUFFIXES)]
-        elif p.is_file():
-            out.append(p)
+                rel = os.path.relpath(dirpath, root)
+                out += [os.path.join(rel, f) for f in sorted(filenames) if f.endswith(_SUFFIXES)]
+        elif os.path.isfile(p):
+            out.append(part)
     return out
 
 
@@ -37,15 +38,16 @@ def compiler_fingerprint() -> str:
     global _fp
     if _fp is not None:
         return _fp
-    root = Path(__file__).resolve().parent.parent
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     files = _files(root)
     stamp = hashlib.sha256()
     for f in files:
-        st = f.stat()
-        stamp.update(f"{f.relative_to(root)}:{st.st_size}:{st.st_mtime_ns}\n".encode())
-    memo = root / "__pycache__" / "fncache-fingerprint.json"
+        st = os.stat(os.path.join(root, f))
+        stamp.update(f"{f}:{st.st_size}:{st.st_mtime_ns}\n".encode())
+    memo = os.path.join(root, "__pycache__", "fncache-fingerprint.json")
     try:
-        saved = json.loads(memo.read_text())
+        with open(memo) as fh:
+            saved = json.load(fh)
         if saved.get("stamp") == stamp.hexdigest():
             _fp = str(saved["fingerprint"])
             return _fp
@@ -53,12 +55,15 @@ def compiler_fingerprint() -> str:
         pass
     h = hashlib.sha256()
     for f in files:
-        h.update(str(f.relative_to(root)).encode())
-        h.update(f.read_bytes())
+        h.update(f.encode())
+        with open(os.path.join(root, f), "rb") as fh:
+            h.update(fh.read())
     _fp = h.hexdigest()[:16]
     try:
-        tmp = memo.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"stamp": stamp.hexdigest(), "fingerprint": _fp}))
+        os.makedirs(os.path.dirname(memo), exist_ok=True)
+        tmp = f"{memo}.{os.getpid()}.tmp"
+        with open(tmp, "w") as fh:
+            json.dump({"stamp": stamp.hexdigest(), "fingerprint": _fp}, fh)
         os.replace(tmp, memo)
     except OSError:
         pass  # a read-only install recomputes it each process (a few ms)

@@ -11,7 +11,6 @@ from ..graph.basic import clone_graph
 from ..graph.fgraph import FunctionGraph
 from ..graph.serialize import decode_graph, dumps, encode_graph, graph_signature
 from ..mode import Mode
-from ..rewrite import optimize
 
 __all__ = ["optimize_or_load", "build_runner", "optimize_graph", "attach_traces"]
 
@@ -28,6 +27,7 @@ def optimize_graph(original: FunctionGraph, mode: Mode) -> FunctionGraph:
     loaded from the cache for another function with the same graph, names the user's
     source lines of *this* function (:func:`attach_traces`).
     """
+    from ..rewrite import optimize  # not imported on a cache hit, which never optimizes
     ins, outs, _ = clone_graph(original.inputs, original.outputs)
     fg = FunctionGraph(ins, outs, clone=False)
     for i, node in enumerate(fg.toposort()):
