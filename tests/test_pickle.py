@@ -41,7 +41,7 @@ def w3() -> tuple[fc.Function, tuple]:
 def _no_optimizer(monkeypatch: pytest.MonkeyPatch) -> None:
     def forbidden(*a: object, **k: object) -> None:
         raise AssertionError("the optimizer ran while unpickling")
-    monkeypatch.setattr("fncache.runtime.compile.optimize", forbidden)
+    monkeypatch.setattr("fncache.rewrite.optimize", forbidden)
 
 
 def test_round_trip_is_exact_and_skips_optimizer_and_compiler(w3, monkeypatch):

@@ -86,41 +86,54 @@ def _compiler_fingerprint(program: str) -> str:
         return real
 
 
-def _host_file() -> tuple[Path, int | None] | None:
-    """``<compiledir>/hosts/<host>.json`` and the file mode to give it; None when the compiledir cannot be used."""
+def _host_files() -> list[tuple[Path, int | None]]:
+    """Where host data is remembered, most specific first: ``<compiledir>/hosts/<host>.json``
+    (what the cache's tools show), then a private per-user file, so that a new or emptied
+    compiledir on a known host does not detect the CPU and compiler again."""
     from ..cache.perms import layout_for
     from ..errors import CacheError
+    out: list[tuple[Path, int | None]] = []
     try:
         layout = layout_for(config.compiledir)
+        out.append((layout.hosts / f"{host_name()}.json", layout.file_mode))
     except (CacheError, OSError) as e:
-        log.debug("not remembering host data on disk: %s", e)
-        return None
-    return layout.hosts / f"{host_name()}.json", layout.file_mode
+        log.debug("not remembering host data in the compiledir: %s", e)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    user_dir = Path(base, "fncache-hosts")
+    try:
+        user_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if user_dir.stat().st_uid == os.getuid() and not user_dir.stat().st_mode & 0o022:
+            out.append((user_dir / f"{host_name()}.json", 0o600))
+    except OSError as e:
+        log.debug("not remembering host data per user: %s", e)
+    return out
 
 
 def host_memo(what: str, compute: Callable[[], dict], valid: Callable[[dict], bool]) -> dict:
-    """Return ``compute()`` for this host, compiler and CPU, remembered in the host file.
+    """Return ``compute()`` for this host, compiler and CPU, remembered in the host files.
 
     ``valid`` checks a remembered record before it is trusted; a bad or missing record is
     recomputed and written back (atomic replace; a lost race only costs a recomputation).
     """
     cxx = cxx_command()
     memo_key = f"{what}|{' '.join(cxx)}|{_compiler_fingerprint(cxx[0])}|{_cpu_fingerprint()}"
-    where = _host_file()
-    path, mode = where if where is not None else (None, None)
-    records: dict = {}
-    if path is not None:
+    places = _host_files()
+    found: dict | None = None
+    stale: list[tuple[Path, int | None, dict]] = []
+    for path, mode in places:
+        records: dict = {}
         try:
-            records = json.loads(path.read_bytes())
-            rec = records.get(memo_key) if isinstance(records, dict) else None
-            if isinstance(rec, dict) and valid(rec):
-                return rec
+            loaded = json.loads(path.read_bytes())
+            records = loaded if isinstance(loaded, dict) else {}
         except (OSError, ValueError):
-            records = {}
-    rec = compute()
-    if path is not None:
-        if not isinstance(records, dict):
-            records = {}
+            pass
+        rec = records.get(memo_key)
+        if found is None and isinstance(rec, dict) and valid(rec):
+            found = rec
+        elif rec != found or found is None:
+            stale.append((path, mode, records))
+    rec = found if found is not None else compute()
+    for path, mode, records in stale:
         records[memo_key] = rec
         tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
         try:

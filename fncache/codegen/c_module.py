@@ -202,6 +202,20 @@ done:
     return result;
 }}
 
+static PyObject *fc_on_error(Runner *self)
+{{
+    /* Replace the raised exception by on_error(exc), which adds the failing node. */
+    PyObject *t, *v, *tb, *repl;
+    if (self->on_error == Py_None) return NULL;
+    PyErr_Fetch(&t, &v, &tb);
+    PyErr_NormalizeException(&t, &v, &tb);
+    if (tb && v) PyException_SetTraceback(v, tb);
+    repl = PyObject_CallOneArg(self->on_error, v ? v : Py_None);
+    if (repl) {{ PyErr_SetObject((PyObject *)Py_TYPE(repl), repl); Py_DECREF(repl); }}
+    Py_XDECREF(t); Py_XDECREF(v); Py_XDECREF(tb);
+    return NULL;
+}}
+
 static PyObject *Runner_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf,
                                    PyObject *kwnames)
 {{
@@ -222,38 +236,36 @@ static PyObject *Runner_vectorcall(PyObject *op, PyObject *const *args, size_t n
     self->has_last = 1;
     self->failed_node = -1;
     res = run(self, args);
-    if (!res && self->on_error != Py_None) {{
-        PyObject *t, *v, *tb, *repl;
-        PyErr_Fetch(&t, &v, &tb);
-        PyErr_NormalizeException(&t, &v, &tb);
-        if (tb && v) PyException_SetTraceback(v, tb);
-        repl = PyObject_CallOneArg(self->on_error, v ? v : Py_None);
-        if (repl) {{ PyErr_SetObject((PyObject *)Py_TYPE(repl), repl); Py_DECREF(repl); }}
-        Py_XDECREF(t); Py_XDECREF(v); Py_XDECREF(tb);
-    }}
-    return res;
+    return res ? res : fc_on_error(self);
 }}
 
-static PyObject *Runner_repeat(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
+static PyObject *Runner_repeat(PyObject *op, PyObject *const *args, Py_ssize_t nargs,
+                               PyObject *kwnames)
 {{
-    /* repeat(n_calls): run again on the last call's inputs (f.fn), the lowest-overhead way
-     * to call many times. */
+    /* repeat(n_calls=1): run again on the last call's inputs (f.fn), the lowest-overhead way
+     * to call many times; Function makes it the instance's `fn`. */
     Runner *self = (Runner *)op;
-    PyObject *res = NULL;
-    Py_ssize_t n, k;
-    if (nargs != 1) {{ PyErr_SetString(PyExc_TypeError, "repeat(n_calls)"); return NULL; }}
+    PyObject *res = NULL, *narg = NULL;
+    Py_ssize_t n = 1, k, nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+    if (nargs + nkw > 1 || (nkw && PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(kwnames, 0), "n_calls") != 0)) {{
+        PyErr_SetString(PyExc_TypeError, "fn(n_calls=1) takes one argument, n_calls");
+        return NULL;
+    }}
+    if (nargs + nkw == 1) narg = args[0];
     if (!self->has_last && {n_args}) {{
         PyErr_SetString(PyExc_RuntimeError, "f.fn() repeats the last call: call f(...) once first");
         return NULL;
     }}
-    n = PyLong_AsSsize_t(args[0]);
-    if (n == -1 && PyErr_Occurred()) return NULL;
+    if (narg) {{
+        n = PyLong_AsSsize_t(narg);
+        if (n == -1 && PyErr_Occurred()) return NULL;
+    }}
     if (n < 1) n = 1;
     for (k = 0; k < n; k++) {{
         Py_XDECREF(res);
         self->failed_node = -1;
         res = run(self, (PyObject *const *)self->last);
-        if (!res) return NULL;
+        if (!res) return fc_on_error(self);
     }}
     return res;
 }}
@@ -316,7 +328,8 @@ static void Runner_dealloc(PyObject *op)
 }}
 
 static PyMethodDef Runner_methods[] = {{
-    {{"repeat", (PyCFunction)(void (*)(void))Runner_repeat, METH_FASTCALL, "repeat(n_calls)"}},
+    {{"repeat", (PyCFunction)(void (*)(void))Runner_repeat, METH_FASTCALL | METH_KEYWORDS,
+      "repeat(n_calls=1)"}},
     {{"free", Runner_free, METH_NOARGS, "drop kept intermediate buffers"}},
     {{"set_trust", Runner_set_trust, METH_O, "skip input checks"}},
     {{NULL, NULL, 0, NULL}}

@@ -14,7 +14,7 @@ from ..tensor.elemwise import Elemwise
 from ..tensor.reduction import ArgReduce, Reduce
 from ..tensor.scalar_ops import Composite
 from ..tensor.shape_ops import DimShuffle
-from .c_types import CTYPE, TYPENUM, composite_lines
+from .c_types import CTYPE, TYPENUM, composite_lines, reduce_accumulator, reduce_combine
 
 __all__ = ["NodeCtx", "render_node", "PAR_MIN"]
 
@@ -157,21 +157,6 @@ def render_elemwise(node: Apply, ctx: NodeCtx) -> tuple[str, str]:
     return "\n".join(K), "\n".join(L)
 
 
-REDUCE_IDENTITY = {"add": "0", "mul": "1", "mean": "0", "and": "1", "or": "0"}
-
-
-def minmax_identity(kind: str, dt: str) -> str:
-    if is_float(dt):
-        return "-INFINITY" if kind == "max" else "INFINITY"
-    if dt == "bool":
-        return "0" if kind == "max" else "1"
-    lim = {"int8": "INT8", "int16": "INT16", "int32": "INT32", "int64": "INT64",
-           "uint8": "UINT8"}[dt]
-    if kind == "max":
-        return "0" if dt == "uint8" else f"NPY_MIN_{lim}"
-    return f"NPY_MAX_{lim}"
-
-
 def render_reduce(node: Apply, ctx: NodeCtx) -> tuple[str, str]:
     op: Reduce = node.op
     out = node.outputs[0]
@@ -186,27 +171,11 @@ def render_reduce(node: Apply, ctx: NodeCtx) -> tuple[str, str]:
         comp = Composite([dt], [("identity", (("in", 0),), dt)], [0])
     vdt = comp.out_dtypes[0]
     kind = op.kind
-    if kind in ("add", "mul", "mean"):
-        acc = "double" if (kind == "mean" or out.dtype == "float32") else CTYPE[out.dtype]
-        ident = REDUCE_IDENTITY[kind]
-    elif kind in ("and", "or"):
-        acc, ident = "int", REDUCE_IDENTITY[kind]
-    else:
-        acc, ident = CTYPE[vdt], minmax_identity(kind, vdt)
+    acc, ident = reduce_accumulator(kind, out.dtype, vdt)
     nan_track = kind in ("max", "min") and is_float(vdt)
 
     def combine(a: str, val: str) -> str:
-        if kind in ("add", "mean"):
-            return f"{a} += ({acc})({val});"
-        if kind == "mul":
-            return f"{a} *= ({acc})({val});"
-        if kind == "and":
-            return f"{a} = {a} && ({val} != 0);"
-        if kind == "or":
-            return f"{a} = {a} || ({val} != 0);"
-        cmp = ">" if kind == "max" else "<"
-        nan = f" || {val} != {val}" if is_float(vdt) else ""
-        return f"{a} = ({val} {cmp} {a}{nan}) ? {val} : {a};"
+        return f"{a} = {reduce_combine(kind, vdt, a, f'({acc})({val})')};"
 
     def finish(a: str) -> str:
         if kind == "mean":

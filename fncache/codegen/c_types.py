@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from ..graph.types import is_int
+from ..graph.types import is_float, is_int
 from ..tensor.scalar_ops import SCALAR_OPS, Composite, compute_dtype
 
-__all__ = ["CTYPE", "TYPENUM", "scalar_expr", "composite_lines"]
+__all__ = ["CTYPE", "TYPENUM", "scalar_expr", "composite_lines", "reduce_accumulator",
+           "reduce_combine", "minmax_identity"]
 
 CTYPE = {"bool": "npy_bool", "int8": "npy_int8", "int16": "npy_int16", "int32": "npy_int32",
          "int64": "npy_int64", "uint8": "npy_uint8", "float32": "npy_float32",
@@ -60,3 +61,45 @@ def composite_lines(comp: Composite, loads: Sequence[str], prefix: str = "s",
         lines.append(f"const {ctype[dt]} {prefix}{j} = ({ctype[dt]})({expr});")
         dts.append(dt)
     return lines, [f"{prefix}{j}" for j in comp.outputs]
+
+
+_REDUCE_IDENTITY = {"add": "0", "mul": "1", "mean": "0", "and": "1", "or": "0"}
+
+
+def minmax_identity(kind: str, dt: str) -> str:
+    """The identity of max/min over ``dt``: -inf/+inf for floats, the type's limits else."""
+    if is_float(dt):
+        return "-INFINITY" if kind == "max" else "INFINITY"
+    if dt == "bool":
+        return "0" if kind == "max" else "1"
+    lim = {"int8": "INT8", "int16": "INT16", "int32": "INT32", "int64": "INT64",
+           "uint8": "UINT8"}[dt]
+    if kind == "max":
+        return "0" if dt == "uint8" else f"NPY_MIN_{lim}"
+    return f"NPY_MAX_{lim}"
+
+
+def reduce_accumulator(kind: str, out: str, vdt: str) -> tuple[str, str]:
+    """(C type, identity) of a reduction's accumulator. Sums and products of float32 and means
+    accumulate in double, so long float32 reductions keep their precision."""
+    if kind in ("add", "mul", "mean"):
+        acc = "npy_float64" if (kind == "mean" or out == "float32") else CTYPE[out]
+        return acc, _REDUCE_IDENTITY[kind]
+    if kind in ("and", "or"):
+        return "int", _REDUCE_IDENTITY[kind]
+    return CTYPE[vdt], minmax_identity(kind, vdt)
+
+
+def reduce_combine(kind: str, vdt: str, a: str, b: str) -> str:
+    """C expression combining accumulator ``a`` with value ``b`` (max/min propagate NaN)."""
+    if kind in ("add", "mean"):
+        return f"{a} + {b}"
+    if kind == "mul":
+        return f"{a} * {b}"
+    if kind == "and":
+        return f"{a} && ({b} != 0)"
+    if kind == "or":
+        return f"{a} || ({b} != 0)"
+    cmp = ">" if kind == "max" else "<"
+    nan = f" || {b} != {b}" if is_float(vdt) else ""
+    return f"({b} {cmp} {a}{nan}) ? {b} : {a}"

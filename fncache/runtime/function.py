@@ -109,6 +109,7 @@ class Function:
         self._trust = False
         if self._native is not None and not shared:
             self.__class__ = _direct_class(self._native)
+            self.fn = self._native.repeat  # f.fn(n_calls=N) in C, no Python frame
 
     # -- input conversion -------------------------------------------------------------------
     def _convert_one(self, i: int, value: Any) -> np.ndarray:
@@ -209,15 +210,11 @@ class Function:
             self._native.set_trust(self._trust)
 
     def fn(self, n_calls: int = 1) -> Any:
-        """Run again on the last call's inputs ``n_calls`` times; return the last outputs."""
+        """Run again on the last call's inputs ``n_calls`` times; return the last outputs.
+
+        (Native functions without shared variables replace this method by their runner's
+        ``repeat``, which does the same in C.)"""
         n = max(int(n_calls), 1)
-        if self._native is not None and not self._shared:
-            try:
-                return self._native.repeat(n)
-            except RuntimeError:
-                raise
-            except Exception as e:
-                raise self._explain(e) from None
         if self._last is None:
             if self._types:
                 raise RuntimeError(f"function {self.name!r}: f.fn() repeats the last call; call "

@@ -25,14 +25,13 @@ from typing import Sequence, Union
 
 from ...graph.basic import Apply
 from ...graph.fgraph import FunctionGraph
-from ...graph.types import is_float
 from ...tensor.blas import Dot
 from ...tensor.elemwise import Elemwise
 from ...tensor.reduction import Reduce
 from ...tensor.scalar_ops import Composite
 from ...tensor.shape_ops import Concatenate, Reshape
-from ..c_nodes import REDUCE_IDENTITY, has_int_pow, minmax_identity
-from ..c_types import CTYPE, composite_lines
+from ..c_nodes import has_int_pow
+from ..c_types import CTYPE, composite_lines, reduce_accumulator, reduce_combine
 
 __all__ = ["BLOCK", "Kernel", "ElemwiseSpec", "ReduceSpec", "CudaSource", "render_graph",
            "render_elemwise", "render_reduce", "copy_composite", "blas_dtype", "NUMPY_OF"]
@@ -192,30 +191,10 @@ def _accumulator(kind: str, vdt: str, out: str) -> tuple[str, str]:
     """(C type, identity) of the accumulator, as the C backend chooses them, except that small
     integer types widen to int: warp shuffles move 32 or 64 bits, and wrapping sums and products
     truncate to the same low bits either way."""
-    if kind in ("add", "mul", "mean"):
-        acc = "npy_float64" if (kind == "mean" or out == "float32") else CTYPE[out]
-        ident = REDUCE_IDENTITY[kind]
-    elif kind in ("and", "or"):
-        acc, ident = "int", REDUCE_IDENTITY[kind]
-    else:
-        acc, ident = CTYPE[vdt], minmax_identity(kind, vdt)
+    acc, ident = reduce_accumulator(kind, out, vdt)
     if acc not in NUMPY_OF:
         acc = "int"
     return acc, ident
-
-
-def _combine(kind: str, vdt: str, a: str, b: str) -> str:
-    if kind in ("add", "mean"):
-        return f"{a} + {b}"
-    if kind == "mul":
-        return f"{a} * {b}"
-    if kind == "and":
-        return f"{a} && {b}"
-    if kind == "or":
-        return f"{a} || {b}"
-    cmp = ">" if kind == "max" else "<"
-    nan = f" || {b} != {b}" if is_float(vdt) else ""
-    return f"({b} {cmp} {a}{nan}) ? {b} : {a}"
 
 
 def render_reduce(name: str, op: Reduce, in_dtypes: Sequence[str], ndim: int,
@@ -232,7 +211,7 @@ def render_reduce(name: str, op: Reduce, in_dtypes: Sequence[str], ndim: int,
         f"struct {geom} {{ long long ksh[{KD}]; long long rsh[{RD}]; "
         f"long long kst[{ni}][{KD}]; long long rst[{ni}][{RD}]; }};",
         f"struct {opname} {{ __device__ __forceinline__ {acc} operator()(const {acc} a, "
-        f"const {acc} b) const {{ return {_combine(kind, vdt, 'a', 'b')}; }} }};",
+        f"const {acc} b) const {{ return {reduce_combine(kind, vdt, 'a', 'b')}; }} }};",
     ]
     if kind == "mean":
         finish = f"({CTYPE[out]})(acc / (double)(R - {op.ddof} > 0 ? R - {op.ddof} : 0))"
