@@ -184,7 +184,9 @@ IMPORT_CODE = (
 def run_import(cfg):
     r = Row("import", "import", f"import time, fresh process (min of {cfg.import_trials})")
     rw = Row("import", "import_wall", "python -c 'import X', wall")
-    for col, mod in (("fncache", "fncache"), ("numpy", "numpy"), ("numexpr", "numexpr"),
+    # `import fncache` alone loads neither numpy nor the compiler (they load on first use), so
+    # the fncache figure is what building a graph needs: the package plus its front end.
+    for col, mod in (("fncache", "fncache, fncache.tensor"), ("numpy", "numpy"), ("numexpr", "numexpr"),
                      ("numba", "numba"), ("pytensor", "pytensor")):
         check = ""
         if mod == "fncache":
@@ -211,7 +213,8 @@ def run_import(cfg):
     rw.note = f"python -c pass: {min(base) * 1e3:.0f} ms"
     tf, tn = r.value("fncache"), r.value("numpy")
     if tf is not None and tn is not None:
-        r.note = f"fncache - numpy = {(tf - tn) * 1e3:.1f} ms"
+        r.note = (f"fncache (import fncache, fncache.tensor: numpy included) - numpy = "
+                  f"{(tf - tn) * 1e3:.1f} ms")
     return [r, rw]
 
 
