@@ -175,7 +175,10 @@ def render_reduce(node: Apply, ctx: NodeCtx) -> tuple[str, str]:
     nan_track = kind in ("max", "min") and is_float(vdt)
 
     def combine(a: str, val: str) -> str:
-        return f"{a} = {reduce_combine(kind, vdt, a, f'({acc})({val})')};"
+        # Sums and products convert to the accumulator first; and/or test the value itself
+        # (0.5 is true: converting it to int first would make it false).
+        v = f"({acc})({val})" if kind in ("add", "mul", "mean") else val
+        return f"{a} = {reduce_combine(kind, vdt, a, v)};"
 
     def finish(a: str) -> str:
         if kind == "mean":

@@ -166,6 +166,10 @@ FC_INLINE npy_bool fc_pow_bool(npy_bool a, npy_bool b) { return b ? a : 1; }
 /* @fc-scalar-helpers-end */
 
 /* ---- run-time support ------------------------------------------------------------- */
+/* Called once per node per call, not per element: -O1 compiles them faster at no measurable
+ * cost (kernels and scalar helpers above keep the command line's -O3). */
+#pragma GCC push_options
+#pragma GCC optimize ("O1")
 
 /* numpy broadcasting of `n` arrays into `shape` (ndim `nd`); element strides per input
  * (0 where broadcast) go to `strides[i*nd + d]`. */
@@ -265,3 +269,4 @@ static PyArrayObject *fc_dimshuffle(PyArrayObject *a, int nd, const int *pattern
     if (PyArray_SetBaseObject(r, (PyObject *)a) < 0) { Py_DECREF(r); return NULL; }
     return r;
 }
+#pragma GCC pop_options
