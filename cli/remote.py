@@ -9,13 +9,12 @@ another store.  An unreachable store is an error (exit 1), not a silent fallback
 from __future__ import annotations
 
 import argparse
-import fnmatch
 from typing import Any
 
 from . import format as fmt
 from .commands.common import Handler
 from .commands.maintain import _criteria
-from .commands.query import SORTS
+from .commands.listing import entries_table, purge_doc, purge_report, select_entries
 from .output import Output
 
 __all__ = ["install"]
@@ -77,22 +76,13 @@ def run_stats(args: argparse.Namespace, out: Output) -> int:
 
 def run_list(args: argparse.Namespace, out: Output) -> int:
     every = _api().remote_list(_url(args))
-    chosen = [e for e in every
-              if (args.kind is None or fnmatch.fnmatchcase(str(e.get("kind")), args.kind))
-              and (args.host is None or fnmatch.fnmatchcase(str(e.get("host")), args.host))]
-    field, descending = SORTS[args.sort]
-    chosen.sort(key=lambda e: e.get(field) or 0, reverse=descending != args.reverse)
-    shown = chosen[:args.limit] if args.limit else chosen
+    chosen, shown = select_entries(every, args)
     doc = {"url": _api().redact(_url(args)), "total": len(every), "matched": len(chosen),
            "shown": len(shown), "size": sum(e["size"] for e in chosen), "entries": [_entry(e) for e in shown]}
     if out.json_mode:
         out.emit_json(doc)
         return 0
-    if shown:
-        out.table(["KEY", "KIND", "SIZE", "CREATED", "LAST USED", "HITS", "HOST"],
-                  [[fmt.short_key(e["key"]), e.get("kind") or "?", fmt.size(e["size"]), fmt.age(e.get("created")),
-                    fmt.age(e.get("last_used")), fmt.count(e.get("hits") or 0), e.get("host") or "?"]
-                   for e in shown], right=[2, 5])
+    entries_table(out, shown)
     summary = f"{fmt.count(len(chosen), 'remote entry', 'remote entries')}, {fmt.size(doc['size'])}"
     if len(shown) < len(chosen):
         summary = f"showing {len(shown):,} of {summary}"
@@ -109,26 +99,13 @@ def run_purge(args: argparse.Namespace, out: Output) -> int:
         removed = api.remote_purge(_url(args), older_than=criteria["older_than_seconds"],
                                    max_size=criteria["max_size_bytes"], all=criteria["all"], dry_run=args.dry_run)
         after = api.remote_list(_url(args))
-    gone = {e["key"] for e in removed}
-    left = [e for e in after if e["key"] not in gone]  # a dry run removed nothing yet
     doc = {"url": api.redact(_url(args)), "dry_run": bool(args.dry_run), "criteria": criteria,
-           "removed": [_entry(e) for e in removed], "count": len(removed), "bytes": sum(e["size"] for e in removed),
-           "remaining": {"entries": len(left), "size": sum(e["size"] for e in left)}}
+           **purge_doc(removed, after, _entry)}
     if out.json_mode:
         out.emit_json(doc)
         return 0
-    if removed:
-        out.table(["KEY", "KIND", "SIZE", "LAST USED", "HOST"],
-                  [[fmt.short_key(e["key"]), e.get("kind") or "?", fmt.size(e["size"]), fmt.age(e.get("last_used")),
-                    e.get("host") or "?"] for e in removed], right=[2])
-    what = f"{fmt.count(doc['count'], 'remote entry', 'remote entries')} ({fmt.size(doc['bytes'])})"
-    rest = f"{fmt.count(len(left), 'entry', 'entries')} ({fmt.size(doc['remaining']['size'])})"
-    if not removed:
-        out.line(f"nothing to remove; {rest} in {doc['url']}")
-    elif args.dry_run:
-        out.line(f"would remove {what}; {rest} would remain (dry run: nothing was removed)")
-    else:
-        out.line(f"removed {what}; {rest} remain in {doc['url']}")
+    purge_report(out, doc, removed, noun=("remote entry", "remote entries"), where=doc["url"],
+                 dry_run=args.dry_run)
     return 0
 
 

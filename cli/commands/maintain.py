@@ -12,6 +12,7 @@ from .. import format as fmt
 from ..api import UsageError
 from ..output import Output
 from .common import add_command, compiledir_for, entry_json
+from .listing import purge_doc, purge_report
 
 __all__ = ["register"]
 
@@ -44,27 +45,11 @@ def run_purge(args: argparse.Namespace, out: Output) -> int:
         removed = cache.purge(older_than=criteria["older_than_seconds"], max_size=criteria["max_size_bytes"],
                               all=criteria["all"], dry_run=args.dry_run)
         after = cache.entries()
-    gone = {e["key"] for e in removed}
-    left = [e for e in after if e["key"] not in gone]  # a dry run removed nothing yet
-    doc = {"dry_run": bool(args.dry_run), "criteria": criteria,
-           "removed": [entry_json(e) for e in removed], "count": len(removed),
-           "bytes": sum(e["size"] for e in removed),
-           "remaining": {"entries": len(left), "size": sum(e["size"] for e in left)}}
+    doc = {"dry_run": bool(args.dry_run), "criteria": criteria, **purge_doc(removed, after, entry_json)}
     if out.json_mode:
         out.emit_json(doc)
         return 0
-    if removed:
-        out.table(["KEY", "KIND", "SIZE", "LAST USED", "HOST"],
-                  [[fmt.short_key(e["key"]), e.get("kind") or "?", fmt.size(e["size"]), fmt.age(e.get("last_used")),
-                    e.get("host") or "?"] for e in removed], right=[2])
-    what = f"{fmt.count(doc['count'], 'entry', 'entries')} ({fmt.size(doc['bytes'])})"
-    rest = f"{fmt.count(doc['remaining']['entries'], 'entry', 'entries')} ({fmt.size(doc['remaining']['size'])})"
-    if not removed:
-        out.line(f"nothing to remove; {rest} in the cache")
-    elif args.dry_run:
-        out.line(f"would remove {what}; {rest} would remain (dry run: nothing was removed)")
-    else:
-        out.line(f"removed {what}; {rest} remain")
+    purge_report(out, doc, removed, noun=("entry", "entries"), where="the cache", dry_run=args.dry_run)
     return 0
 
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import fnmatch
 from pathlib import Path
 from typing import Any
 
@@ -10,12 +9,11 @@ from .. import format as fmt
 from ..api import resolve_key
 from ..output import Output
 from .common import add_command, compiledir_for, entry_json
+from .listing import SORTS, entries_table, select_entries
 
 __all__ = ["register"]
 
 #: ``--sort`` orders: (field, largest/newest first?)
-SORTS = {"used": ("last_used", True), "age": ("created", False), "size": ("size", True),
-         "hits": ("hits", True), "key": ("key", False)}
 _SOURCE_SUFFIXES = (".c", ".cc", ".cpp", ".cu", ".h", ".cuh")
 _MAX_SOURCE_BYTES = 1 << 20
 #: Entry metadata shown in its own section of ``show`` rather than under "metadata".
@@ -84,22 +82,13 @@ def run_info(args: argparse.Namespace, out: Output) -> int:
 def run_list(args: argparse.Namespace, out: Output) -> int:
     cache = compiledir_for(args)
     every = cache.entries()
-    chosen = [e for e in every
-              if (args.kind is None or fnmatch.fnmatchcase(str(e.get("kind")), args.kind))
-              and (args.host is None or fnmatch.fnmatchcase(str(e.get("host")), args.host))]
-    field, descending = SORTS[args.sort]
-    chosen.sort(key=lambda e: e.get(field) or 0, reverse=descending != args.reverse)  # None (unreadable meta) as 0
-    shown = chosen[:args.limit] if args.limit else chosen
+    chosen, shown = select_entries(every, args)
     doc = {"path": str(cache.path), "total": len(every), "matched": len(chosen), "shown": len(shown),
            "size": sum(e["size"] for e in chosen), "entries": [entry_json(e) for e in shown]}
     if out.json_mode:
         out.emit_json(doc)
         return 0
-    if shown:
-        out.table(["KEY", "KIND", "SIZE", "CREATED", "LAST USED", "HITS", "HOST"],
-                  [[fmt.short_key(e["key"]), e.get("kind") or "?", fmt.size(e["size"]), fmt.age(e.get("created")),
-                    fmt.age(e.get("last_used")), fmt.count(e.get("hits") or 0), e.get("host") or "?"]
-                   for e in shown], right=[2, 5])
+    entries_table(out, shown)
     filters = [f"{name}={value}" for name, value in (("kind", args.kind), ("host", args.host)) if value]
     matched = fmt.count(len(chosen), "entry", "entries") + (" matching " + ", ".join(filters) if filters else "")
     summary = f"{matched}, {fmt.size(doc['size'])}"
