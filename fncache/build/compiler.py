@@ -136,7 +136,6 @@ def compile_shared_object(source: str, out_dir: Path, name: str, *, extra_flags:
     (so the file imports as module ``name``, which must define ``PyInit_<name>``); otherwise ``.so``.
     Raises :class:`CompileError` with the command, the stderr tail and where the source was kept.
     """
-    import subprocess
     out_dir = Path(out_dir)
     src = out_dir / f"{name}.c"
     src.write_text(source)
@@ -146,21 +145,36 @@ def compile_shared_object(source: str, out_dir: Path, name: str, *, extra_flags:
                *(f"-I{d}" for d in include_dirs), *extra_flags,
                "-o", str(target), str(src), *(_lib_flag(lib) for lib in libs)]
     t0 = time.perf_counter()
+    failure = run_compiler(command, target, hint="set fc.config.cxx")
+    if failure is not None:
+        raise compile_error(f"compiling {name}", failure, command, source, name)
+    log.debug("compiled %s in %.3fs", name, time.perf_counter() - t0)
+    return target
+
+
+def run_compiler(command: list[str], target: Path, hint: str) -> tuple[str, str] | None:
+    """Run one compiler command; None when it wrote ``target``, else (reason, its output)."""
+    import subprocess
     try:
         proc = subprocess.run(command, capture_output=True, text=True, stdin=subprocess.DEVNULL,
                               env={**os.environ, "LC_ALL": "C"})
-        failure = None if proc.returncode == 0 else (f"exit status {proc.returncode}", proc.stderr)
     except OSError as e:
-        failure = (f"could not start the compiler ({e}); set fc.config.cxx", "")
-    if failure is None and not target.is_file():
-        failure = ("the compiler reported success but wrote no library", proc.stderr)
-    if failure is not None:
-        reason, stderr = failure
-        kept = keep_failed_source(source, name, command, stderr)
-        tail = "\n".join(stderr.splitlines()[-_STDERR_TAIL_LINES:])
-        raise CompileError(f"compiling {name} failed: {reason}\n"
-                           f"command: {shlex.join(command)}\n"
-                           f"compiler output (last {_STDERR_TAIL_LINES} lines):\n{tail}\n"
-                           f"source kept at: {kept} (compiler log next to it)")
-    log.debug("compiled %s in %.3fs", name, time.perf_counter() - t0)
-    return target
+        return (f"could not start the compiler ({e}); {hint}", "")
+    output = proc.stderr + proc.stdout
+    if proc.returncode != 0:
+        return (f"exit status {proc.returncode}", output)
+    if not target.is_file():
+        return ("the compiler reported success but wrote no output file", output)
+    return None
+
+
+def compile_error(what: str, failure: tuple[str, str], command: list[str], source: str,
+                  name: str, suffix: str = ".c") -> CompileError:
+    """The CompileError of SPEC §4: the command, the output's tail and the kept source."""
+    reason, output = failure
+    kept = keep_failed_source(source, name, command, output, suffix=suffix)
+    tail = "\n".join(output.splitlines()[-_STDERR_TAIL_LINES:])
+    return CompileError(f"{what} failed: {reason}\n"
+                        f"command: {shlex.join(command)}\n"
+                        f"compiler output (last {_STDERR_TAIL_LINES} lines):\n{tail}\n"
+                        f"source kept at: {kept} (compiler log next to it)")

@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import shlex
 import shutil
 import struct
 import subprocess
@@ -16,7 +15,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ...errors import CompileError, GpuError
+from ...build.compiler import compile_error, run_compiler
+from ...errors import GpuError
 
 __all__ = ["Nvcc", "find_nvcc", "require_nvcc", "compile_cubin", "cubin_sm", "NVCC_FLAGS",
            "arch_number"]
@@ -31,7 +31,6 @@ NVCC_FLAGS = ("-cubin", "-O3", "-std=c++17",
               "-Xcudafe", "--diag_suppress=177", "-Xcudafe", "--diag_suppress=186",
               "-Xcudafe", "--diag_suppress=514")
 
-_STDERR_TAIL_LINES = 40
 _found: dict[tuple[str, int, int], "Nvcc"] = {}
 
 
@@ -114,11 +113,6 @@ def cubin_sm(image: bytes) -> int | None:
     return (struct.unpack_from("<I", image, 48)[0] >> 8) & 0xFF
 
 
-def _keep(source: str, name: str, command: list[str], stderr: str) -> Path:
-    from ...build.compiler import keep_failed_source
-    return keep_failed_source(source, name, command, stderr, suffix=".cu")
-
-
 def compile_cubin(source: str, arch: str, out_dir: Path, name: str,
                   nvcc: Nvcc | None = None) -> Path:
     """Write ``out_dir/<name>.cu`` and compile it to ``out_dir/<name>.cubin`` for ``arch``.
@@ -134,15 +128,7 @@ def compile_cubin(source: str, arch: str, out_dir: Path, name: str,
     target = out_dir / f"{name}.cubin"
     command = [nvcc.path, *NVCC_FLAGS, f"-arch={arch}", "-o", str(target), str(src)]
     t0 = time.perf_counter()
-    try:
-        proc = subprocess.run(command, capture_output=True, text=True, stdin=subprocess.DEVNULL,
-                              env={**os.environ, "LC_ALL": "C"})
-        failure = None if proc.returncode == 0 else (f"exit status {proc.returncode}",
-                                                     proc.stderr + proc.stdout)
-    except OSError as e:
-        failure = (f"could not start nvcc ({e})", "")
-    if failure is None and not target.is_file():
-        failure = ("nvcc reported success but wrote no cubin", proc.stderr)
+    failure = run_compiler(command, target, hint="install the CUDA toolkit or put nvcc on PATH")
     if failure is not None:
         reason, stderr = failure
         if "Unsupported gpu architecture" in stderr or "is not defined for option 'gpu-arch" in stderr:
@@ -151,11 +137,7 @@ def compile_cubin(source: str, arch: str, out_dir: Path, name: str,
                 f"{arch}: {stderr.strip().splitlines()[-1] if stderr.strip() else reason}. "
                 "Use a toolkit that supports this architecture (see `nvcc --list-gpu-arch`), "
                 "or set fc.config.cuda_arch to an architecture it supports.")
-        kept = _keep(source, name, command, stderr)
-        tail = "\n".join(stderr.splitlines()[-_STDERR_TAIL_LINES:])
-        raise CompileError(f"compiling CUDA module {name} failed: {reason}\n"
-                           f"command: {shlex.join(command)}\n"
-                           f"compiler output (last {_STDERR_TAIL_LINES} lines):\n{tail}\n"
-                           f"source kept at: {kept} (compiler log next to it)")
+        raise compile_error(f"compiling CUDA module {name}", failure, command, source, name,
+                            suffix=".cu")
     log.debug("nvcc compiled %s for %s in %.3fs", name, arch, time.perf_counter() - t0)
     return target
