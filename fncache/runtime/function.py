@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import warnings
+import weakref
 from typing import Any, Sequence
 
 import numpy as np
@@ -296,18 +297,26 @@ def _assemble(*, inputs: list[Variable], outputs: list[Variable], single: bool,
     :func:`function` and unpickling (which brings its optimized graph along). ``build``
     replaces ``build_runner`` (same signature), e.g. to use a native module shipped in a pickle."""
     from .compile import build_runner
-    holder: list[Function] = []
+    # The runner calls back into its Function through a weak reference: the native runner is
+    # not tracked by Python's cycle collector, so a strong reference back would leak both.
+    holder: list[weakref.ref] = []
+
+    def owner() -> Function:
+        f = holder[0]()
+        if f is None:
+            raise RuntimeError(f"function {name!r} was deleted; keep a reference to it")
+        return f
 
     def converter(i: int, value: Any) -> np.ndarray:
         if i >= len(inputs):  # a shared value: always exactly typed
             return np.asarray(value)
-        return holder[0]._convert_one(i, value)
+        return owner()._convert_one(i, value)
 
     def on_error(exc: BaseException) -> BaseException:
-        return holder[0]._explain(exc)
+        return owner()._explain(exc)
 
     def on_kwargs(*args: Any, **kwargs: Any) -> Any:
-        return holder[0]._call_kwargs(*args, **kwargs)
+        return owner()._call_kwargs(*args, **kwargs)
 
     runner = (build or build_runner)(optimized, mode, name, n_explicit=len(inputs),
                                      single=single and not shared, converter=converter,
@@ -316,7 +325,7 @@ def _assemble(*, inputs: list[Variable], outputs: list[Variable], single: bool,
                  mode=mode, name=name, allow_input_downcast=allow_input_downcast,
                  original=original, optimized=optimized, cache_key=cache_key, runner=runner,
                  code_flags=config.code_flags())
-    holder.append(f)
+    holder.append(weakref.ref(f))
     if trust_input:
         f.trust_input = True
     return f
