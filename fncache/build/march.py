@@ -98,15 +98,26 @@ def _host_files() -> list[tuple[Path, int | None]]:
         out.append((layout.hosts / f"{host_name()}.json", layout.file_mode))
     except (CacheError, OSError) as e:
         log.debug("not remembering host data in the compiledir: %s", e)
+    user_dir = user_host_dir()
+    if user_dir is not None:
+        out.append((user_dir / f"{host_name()}.json", 0o600))
+    return out
+
+
+def user_host_dir() -> Path | None:
+    """This user's private directory for per-host data (0700, refused if others can write it),
+    or None when there is none."""
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     user_dir = Path(base, "fncache-hosts")
     try:
         user_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        if user_dir.stat().st_uid == os.getuid() and not user_dir.stat().st_mode & 0o022:
-            out.append((user_dir / f"{host_name()}.json", 0o600))
+        st = user_dir.stat()
+        if st.st_uid == os.getuid() and not st.st_mode & 0o022:
+            return user_dir
+        log.debug("not using %s for host data: it is not private to this user", user_dir)
     except OSError as e:
-        log.debug("not remembering host data per user: %s", e)
-    return out
+        log.debug("no per-user host data: %s", e)
+    return None
 
 
 def host_memo(what: str, compute: Callable[[], dict], valid: Callable[[dict], bool]) -> dict:

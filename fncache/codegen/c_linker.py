@@ -13,7 +13,7 @@ from typing import Any, Callable
 from ..config import config
 from ..graph.basic import Apply
 from ..graph.fgraph import FunctionGraph
-from .c_module import CModule, render_module
+from .c_module import CModule, prelude_text, render_module
 
 __all__ = ["build_c_runner", "load_module", "EXTRA_FLAGS", "module_key_for", "compile_module",
            "runner_from_module"]
@@ -47,7 +47,7 @@ def compile_module(mod: CModule, key: Any) -> Path:
     def build(staging: Path) -> dict:
         t0 = time.perf_counter()
         so = compile_shared_object(mod.with_name(name), staging, name,
-                                   extra_flags=EXTRA_FLAGS, libs=LIBS)
+                                   extra_flags=EXTRA_FLAGS, libs=LIBS, prelude=prelude_text())
         return {"compile_seconds": time.perf_counter() - t0, "module": name,
                 "library": so.name, "source": f"{name}.c"}
 

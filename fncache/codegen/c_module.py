@@ -33,8 +33,15 @@ class CModule:
         return self.source.replace("@MODNAME@", name)
 
 
-def _prelude() -> str:
-    return resources.files("fncache.codegen").joinpath("prelude.h").read_text()
+def prelude_text() -> str:
+    """The C prelude every module starts with (the precompiled-header candidate)."""
+    global _prelude_cache
+    if _prelude_cache is None:
+        _prelude_cache = resources.files("fncache.codegen").joinpath("prelude.h").read_text()
+    return _prelude_cache
+
+
+_prelude_cache: str | None = None
 
 
 def render_module(fgraph: FunctionGraph, *, n_explicit: int, single: bool) -> CModule:
@@ -129,7 +136,7 @@ def render_module(fgraph: FunctionGraph, *, n_explicit: int, single: bool) -> CM
                "\n".join(f"  {{ PyObject *r = {r}; if (!r) goto fail; "
                          f"PyList_SET_ITEM(result, {i}, r); }}" for i, r in enumerate(results)))
     src = _TEMPLATE.format(
-        prelude=_prelude(), support="\n\n".join(support), n_slots=max(n_slots, 1), n_args=n_args, n_keep=max(n_keep, 1), n_last=max(n_args, 1),
+        prelude=prelude_text(), support="\n\n".join(support), n_slots=max(n_slots, 1), n_args=n_args, n_keep=max(n_keep, 1), n_last=max(n_args, 1),
         checks="\n".join(checks), consts="\n".join(const_load),
         body=_indent("\n".join(body), 2), ret=ret)
     return CModule(source=src, n_args=n_args, constants=constants, fallbacks=fallbacks,
