@@ -63,3 +63,13 @@ def test_damaged_header_falls_back(tmp_path, monkeypatch):
     gch = _gch(tmp_path / "xdg")
     gch.write_bytes(b"not a precompiled header" * 100)
     assert _compile_w1(tmp_path, "second") >= 1  # still compiles and computes the right answer
+
+
+def test_old_headers_are_pruned(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    for k in range(6):  # six flag sets, e.g. six cxxflags values over time
+        with fc.config.change_flags(cxxflags=f"-O3 -DFNCACHE_PCH_TEST={k}"):
+            _compile_w1(tmp_path, f"v{k}")
+            _gch(tmp_path / "xdg")  # let this one finish before the next starts
+    kept = list((tmp_path / "xdg" / "fncache-hosts" / "pch").iterdir())
+    assert 1 <= len(kept) <= 4

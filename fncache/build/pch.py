@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 HEADER = "fc_prelude.h"
 _BUILD_GRACE = 120.0  # seconds an unfinished build is trusted to still be running
+_KEEP = 4             # precompiled headers kept per user (one per compiler and flag set)
 
 
 def prelude_pch(prelude: str, flags: Sequence[str], compiler_version: str) -> Path | None:
@@ -39,9 +40,26 @@ def prelude_pch(prelude: str, flags: Sequence[str], compiler_version: str) -> Pa
                          .encode()).hexdigest()[:20]
     pdir = root / "pch" / tag
     if (pdir / f"{HEADER}.gch").is_file():
+        try:
+            os.utime(pdir)  # recently used: kept when old ones are pruned
+        except OSError:
+            pass
         return pdir
+    _prune(root / "pch")
     _start_build(pdir, prelude, flags)
     return None
+
+
+def _prune(parent: Path) -> None:
+    """Keep the most recently used headers only (each is ~15 MB; flag sets come and go)."""
+    import shutil
+    try:
+        dirs = sorted((d for d in parent.iterdir() if d.is_dir()),
+                      key=lambda d: d.stat().st_mtime, reverse=True)
+    except OSError:
+        return
+    for old in dirs[_KEEP - 1:]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def _start_build(pdir: Path, prelude: str, flags: Sequence[str]) -> None:
