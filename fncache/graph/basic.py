@@ -6,7 +6,6 @@ walks are iterative so that 10,000-node chains need no recursion.
 """
 from __future__ import annotations
 
-import itertools
 import os
 import sys
 from typing import Any, Iterable, Sequence
@@ -18,7 +17,6 @@ from .types import TensorType
 __all__ = ["Variable", "Constant", "Apply", "Op", "toposort", "ancestors", "clone_graph",
            "is_constant", "format_trace", "aliases_storage"]
 
-_ids = itertools.count()
 _FNCACHE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 
@@ -33,7 +31,6 @@ class Variable:
         self.index = index
         self.name = name
         self.tag: dict[str, Any] = {}
-        self._id = next(_ids)
 
     @property
     def dtype(self) -> str:
@@ -175,9 +172,6 @@ class Op:
     # -- evaluation ---------------------------------------------------------------------
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         raise NotImplementedError(f"{self} has no Python implementation")
-
-    #: Ops with a native C implementation override this (see fncache.codegen.c_ops).
-    c_support = False
 
 
 def _record_creation(node: Apply) -> None:

@@ -34,37 +34,5 @@ class FunctionGraph:
     def nodes(self) -> list[Apply]:
         return self.toposort()
 
-    def clients(self) -> dict[Variable, list[tuple[Apply | str, int]]]:
-        """Who uses each variable: (node, input index), or ("output", i) for graph outputs."""
-        cl: dict[Variable, list[tuple[Apply | str, int]]] = {}
-        for node in self.toposort():
-            for i, v in enumerate(node.inputs):
-                cl.setdefault(v, []).append((node, i))
-        for i, v in enumerate(self.outputs):
-            cl.setdefault(v, []).append(("output", i))
-        return cl
-
-    def replace(self, old: Variable, new: Variable) -> None:
-        """Make every user of ``old`` use ``new`` (types must agree in dtype and ndim)."""
-        if old.type.dtype != new.type.dtype or old.type.ndim != new.type.ndim:
-            raise TypeError(f"rewrite changed type {old.type} -> {new.type} of {old!r}")
-        if old is new:
-            return
-        for node in self.toposort():
-            for i, v in enumerate(node.inputs):
-                if v is old:
-                    node.inputs[i] = new
-        for i, v in enumerate(self.outputs):
-            if v is old:
-                self.outputs[i] = new
-
-    def replace_all(self, pairs: Sequence[tuple[Variable, Variable]]) -> None:
-        mapping = {id(o): n for o, n in pairs if o is not n}
-        if not mapping:
-            return
-        for node in self.toposort():
-            node.inputs = [mapping.get(id(v), v) for v in node.inputs]
-        self.outputs = [mapping.get(id(v), v) for v in self.outputs]
-
     def __repr__(self) -> str:
         return f"FunctionGraph({self.inputs} -> {self.outputs})"

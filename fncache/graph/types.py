@@ -59,10 +59,6 @@ class TensorType:
         self.shape = tuple(None if s is None else int(s) for s in shape)
         self._hash = hash((self.dtype, self.shape))
 
-    @classmethod
-    def from_broadcastable(cls, dtype: Any, broadcastable: Sequence[bool]) -> "TensorType":
-        return cls(dtype, tuple(1 if b else None for b in broadcastable))
-
     @property
     def ndim(self) -> int:
         return len(self.shape)

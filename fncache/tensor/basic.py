@@ -90,5 +90,6 @@ def _shorthands() -> dict[str, Any]:
     return out
 
 
-globals().update(_shorthands())
-__all__ += list(_shorthands())
+_SHORTHANDS = _shorthands()
+globals().update(_SHORTHANDS)
+__all__ += list(_SHORTHANDS)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -63,8 +63,6 @@ class ScalarOp:
     #: "float": inputs are converted to the output float type before the expression runs;
     #: "common": to numpy's common type of the inputs; "out": to the output type.
     compute: str = "out"
-    commutative: bool = False
-    tags: tuple[str, ...] = field(default=())
 
     def __str__(self) -> str:
         return self.name
@@ -78,9 +76,9 @@ def _f(name: str, nin: int, impl: Callable[..., Any], c: str, **kw: Any) -> Scal
 
 
 _OPS: list[ScalarOp] = [
-    _f("add", 2, np.add, "($0 + $1)", c_bool="($0 || $1)", commutative=True),
+    _f("add", 2, np.add, "($0 + $1)", c_bool="($0 || $1)"),
     _f("sub", 2, np.subtract, "($0 - $1)"),
-    _f("mul", 2, np.multiply, "($0 * $1)", c_bool="($0 && $1)", commutative=True),
+    _f("mul", 2, np.multiply, "($0 * $1)", c_bool="($0 && $1)"),
     _f("true_div", 2, np.true_divide, "($0 / $1)"),
     _f("floor_div", 2, np.floor_divide, "fc_floordiv_$T($0, $1)"),
     _f("mod", 2, np.remainder, "fc_mod_$T($0, $1)"),
@@ -90,11 +88,11 @@ _OPS: list[ScalarOp] = [
     _f("le", 2, np.less_equal, "($0 <= $1)", compute="common"),
     _f("gt", 2, np.greater, "($0 > $1)", compute="common"),
     _f("ge", 2, np.greater_equal, "($0 >= $1)", compute="common"),
-    _f("eq", 2, np.equal, "($0 == $1)", compute="common", commutative=True),
-    _f("neq", 2, np.not_equal, "($0 != $1)", compute="common", commutative=True),
-    _f("and_", 2, np.bitwise_and, "($0 & $1)", c_bool="($0 && $1)", commutative=True),
-    _f("or_", 2, np.bitwise_or, "($0 | $1)", c_bool="($0 || $1)", commutative=True),
-    _f("xor", 2, np.bitwise_xor, "($0 ^ $1)", c_bool="($0 != $1)", commutative=True),
+    _f("eq", 2, np.equal, "($0 == $1)", compute="common"),
+    _f("neq", 2, np.not_equal, "($0 != $1)", compute="common"),
+    _f("and_", 2, np.bitwise_and, "($0 & $1)", c_bool="($0 && $1)"),
+    _f("or_", 2, np.bitwise_or, "($0 | $1)", c_bool="($0 || $1)"),
+    _f("xor", 2, np.bitwise_xor, "($0 ^ $1)", c_bool="($0 != $1)"),
     _f("invert", 1, np.invert, "(~$0)", c_bool="(!$0)"),
     _f("abs", 1, np.abs, "fc_fabs_$T($0)", c_int="(($0) < 0 ? -($0) : ($0))",
        c_bool="$0"),
@@ -123,9 +121,9 @@ _OPS: list[ScalarOp] = [
     _f("ceil", 1, np.ceil, "fc_ceil_$T($0)", c_int="$0", c_bool="$0"),
     _f("round", 1, np.round, "fc_rint_$T($0)", c_int="$0", c_bool="$0"),
     _f("maximum", 2, np.maximum, "fc_max_$T($0, $1)", c_int="(($0) > ($1) ? ($0) : ($1))",
-       c_bool="($0 || $1)", commutative=True),
+       c_bool="($0 || $1)"),
     _f("minimum", 2, np.minimum, "fc_min_$T($0, $1)", c_int="(($0) < ($1) ? ($0) : ($1))",
-       c_bool="($0 && $1)", commutative=True),
+       c_bool="($0 && $1)"),
     _f("isnan", 1, np.isnan, "fc_isnan_$T($0)", c_int="0", c_bool="0", compute="common"),
     _f("isinf", 1, np.isinf, "fc_isinf_$T($0)", c_int="0", c_bool="0", compute="common"),
     _f("switch", 3, _where, "($0 ? $1 : $2)", compute="out"),
