@@ -211,7 +211,7 @@ def test_show_entry_by_unique_prefix(populated: dict[str, Any]) -> None:
     assert {"march", "flags", "compiler", "source_sha256"} <= set(doc["components"])
     assert {f["name"] for f in doc["files"]} == set(module["files"])
     assert all(len(f["sha256"]) == 64 and f["size"] > 0 for f in doc["files"])
-    assert doc["source"]["name"].endswith(".c") and "PyInit_" in doc["source"]["text"]
+    assert doc["source"]["name"].endswith(".c") and "FC_EXPORT void fc_k" in doc["source"]["text"]
 
     text = run_cli("show", prefix, "--compiledir", cd).stdout
     assert text.startswith(f"key        {module['key']}\nkind       cmodule\n")

@@ -54,6 +54,9 @@ def _module_level(cache: Any, f: Any) -> dict[str, Any]:
     from fncache.config import config
     with config.change_flags(**f.code_flags):
         mod = render_module(f.optimized_graph, n_explicit=len(f.inputs), single=f._single and not f._shared)
+        if not mod.source:
+            return {"level": "module", "key": None, "in_cache": None, "compared_with": [],
+                    "note": "no kernels to compile (BLAS products, views and Python ops only)"}
         mine = module_key_for(mod.source)
     source = mine.components.get("source_sha256")
     same_source = [e for e in cache.entries()

@@ -128,14 +128,13 @@ def keep_failed_source(source: str, name: str, command: list[str], stderr: str,
 
 def compile_shared_object(source: str, out_dir: Path, name: str, *, extra_flags: Sequence[str] = (),
                           libs: Sequence[str] = (), include_dirs: Sequence[str] = (),
-                          python_ext: bool = True, prelude: str | None = None) -> Path:
+                          python_ext: bool = True) -> Path:
     """Write ``out_dir/<name>.c`` and build ``out_dir/<name><EXT_SUFFIX>`` with one compiler call.
 
     ``libs`` are names (``m``) or ready flags (``-lm``, ``/path/libx.a``).  With ``python_ext``
     the Python and numpy include dirs are added and the suffix is CPython's ``EXT_SUFFIX``
-    (so the file imports as module ``name``, which must define ``PyInit_<name>``); otherwise ``.so``.
-    ``prelude``: text at the start of ``source`` that may come from a precompiled header
-    (:mod:`fncache.build.pch`); the kept ``<name>.c`` is always the whole source.
+    (so the file imports as module ``name``, which must define ``PyInit_<name>``); otherwise
+    ``.so`` (a plain library, such as the generated kernels).
     Raises :class:`CompileError` with the command, the stderr tail and where the source was kept.
     """
     out_dir = Path(out_dir)
@@ -144,37 +143,14 @@ def compile_shared_object(source: str, out_dir: Path, name: str, *, extra_flags:
     target = out_dir / f"{name}{ext_suffix() if python_ext else '.so'}"
     flags = [*compile_flags(), *(_python_include_flags() if python_ext else []),
              *(f"-I{d}" for d in include_dirs), *extra_flags]
-
-    def command_for(path: Path, *pre: str) -> list[str]:
-        return [*cxx_command(), *pre, *flags, "-o", str(target), str(path),
-                *(_lib_flag(lib) for lib in libs)]
+    command = [*cxx_command(), *flags, "-o", str(target), str(src),
+               *(_lib_flag(lib) for lib in libs)]
     t0 = time.perf_counter()
-    command = command_for(src)
-    failure: tuple[str, str] | None = ("not run", "")
-    pch = _precompiled(prelude, source, flags)
-    if pch is not None:
-        via = out_dir / f"{name}.pch.c"
-        via.write_text(f'#include "{pch[1]}"\n' + source.replace(prelude or "", "", 1))
-        failure = run_compiler(command_for(via, f"-I{pch[0]}"), target, hint="set fc.config.cxx")
-        via.unlink()
-        if failure is not None:
-            log.info("compiling %s with the precompiled prelude failed; compiling without it", name)
-    if failure is not None:
-        failure = run_compiler(command, target, hint="set fc.config.cxx")
+    failure = run_compiler(command, target, hint="set fc.config.cxx")
     if failure is not None:
         raise compile_error(f"compiling {name}", failure, command, source, name)
     log.debug("compiled %s in %.3fs", name, time.perf_counter() - t0)
     return target
-
-
-def _precompiled(prelude: str | None, source: str, flags: list[str]) -> tuple[str, str] | None:
-    """(directory, header name) of a usable precompiled ``prelude``, or None."""
-    if not prelude or not source.lstrip().startswith(prelude.strip()[:200]):
-        return None
-    from .pch import HEADER, prelude_pch
-    pch_flags = [f for f in flags if f != "-shared"]
-    found = prelude_pch(prelude, pch_flags, compiler_id()["version"])
-    return (str(found), HEADER) if found is not None else None
 
 
 def run_compiler(command: list[str], target: Path, hint: str) -> tuple[str, str] | None:

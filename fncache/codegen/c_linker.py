@@ -1,9 +1,7 @@
-"""Linker ``"c"``: render the optimized graph to one C module, get it from the compiledir or
-compile it (one gcc call), load it and wrap it in a runner."""
+"""Linker ``"c"``: render the optimized graph (kernels + program), get the kernel library from
+the compiledir or compile it (one gcc call), load it and build the run-time's runner."""
 from __future__ import annotations
 
-import importlib.machinery
-import importlib.util
 import logging
 import platform
 import time
@@ -13,20 +11,34 @@ from typing import Any, Callable
 from ..config import config
 from ..graph.basic import Apply
 from ..graph.fgraph import FunctionGraph
-from .c_module import CModule, prelude_text, render_module
+from .c_module import CModule, render_module
 
-__all__ = ["build_c_runner", "load_module", "EXTRA_FLAGS", "module_key_for", "compile_module",
-           "runner_from_module"]
+__all__ = ["build_c_runner", "load_library", "EXTRA_FLAGS", "module_key_for", "compile_module",
+           "runner_for"]
 
 log = logging.getLogger(__name__)
 
-#: Flags every generated module needs: OpenMP threads and simd math, defined integer overflow.
-EXTRA_FLAGS = ["-pipe", "-fopenmp", "-fwrapv", "-fno-math-errno", "-Wno-unused-variable",
-               "-Wno-unused-label", "-Wno-unused-function"]
+#: Flags every kernel library needs: `omp simd` loops and simd math declarations (no OpenMP
+#: run-time: threads are started by the installed run-time), defined integer overflow, and
+#: hidden symbols except the kernels (FC_EXPORT).
+EXTRA_FLAGS = ["-pipe", "-fopenmp-simd", "-fwrapv", "-fno-math-errno", "-fvisibility=hidden",
+               "-Wno-unused-variable", "-Wno-unused-label", "-Wno-unused-function"]
 LIBS = ["-lmvec", "-lm"] if platform.system() == "Linux" and platform.machine() == "x86_64" \
     else ["-lm"]
 
 _loaded: dict[str, Any] = {}
+
+
+def runtime() -> Any:
+    """fncache's compiled run-time (built when fncache is installed)."""
+    try:
+        from . import _c_runtime
+    except ImportError as e:
+        raise ImportError(
+            f"fncache's compiled run-time (fncache.codegen._c_runtime) is not built: {e}. It is "
+            "compiled when fncache is installed; reinstall with `pip install .` (or "
+            "`pip install -e .` in a source checkout), with a C compiler available") from e
+    return _c_runtime
 
 
 def module_key_for(source: str) -> Any:
@@ -38,7 +50,7 @@ def module_key_for(source: str) -> Any:
 
 
 def compile_module(mod: CModule, key: Any) -> Path:
-    """The path of the verified shared object for ``mod``: from the cache, or compiled once
+    """The path of the verified kernel library for ``mod``: from the cache, or compiled once
     (other processes wanting the same key wait for this one)."""
     from ..build.compiler import compile_shared_object
     from ..cache import cache
@@ -46,8 +58,8 @@ def compile_module(mod: CModule, key: Any) -> Path:
 
     def build(staging: Path) -> dict:
         t0 = time.perf_counter()
-        so = compile_shared_object(mod.with_name(name), staging, name,
-                                   extra_flags=EXTRA_FLAGS, libs=LIBS, prelude=prelude_text())
+        so = compile_shared_object(mod.source, staging, name, extra_flags=EXTRA_FLAGS,
+                                   libs=LIBS, python_ext=False)
         return {"compile_seconds": time.perf_counter() - t0, "module": name,
                 "library": so.name, "source": f"{name}.c"}
 
@@ -55,16 +67,13 @@ def compile_module(mod: CModule, key: Any) -> Path:
     return entry.file(entry.meta["library"])
 
 
-def load_module(path: Path, name: str) -> Any:
-    """Import the extension at ``path`` (once per process)."""
-    mod = _loaded.get(str(path))
-    if mod is None:
-        loader = importlib.machinery.ExtensionFileLoader(name, str(path))
-        spec = importlib.util.spec_from_file_location(name, str(path), loader=loader)
-        mod = importlib.util.module_from_spec(spec)
-        loader.exec_module(mod)
-        _loaded[str(path)] = mod
-    return mod
+def load_library(path: Path) -> Any:
+    """dlopen the kernel library at ``path`` (once per process); OSError if it cannot be."""
+    lib = _loaded.get(str(path))
+    if lib is None:
+        lib = runtime().load(str(path))
+        _loaded[str(path)] = lib
+    return lib
 
 
 def _performer(node: Apply) -> Callable[..., Any]:
@@ -78,12 +87,11 @@ def _performer(node: Apply) -> Callable[..., Any]:
 class CRunner:
     """Holds the native runner and what is needed to explain its errors."""
 
-    __slots__ = ("native", "nodes", "module_name")
+    __slots__ = ("native", "nodes")
 
-    def __init__(self, native: Any, nodes: list[Apply], module_name: str) -> None:
+    def __init__(self, native: Any, nodes: list[Apply]) -> None:
         self.native = native
         self.nodes = nodes
-        self.module_name = module_name
 
     def failed_node(self) -> Apply | None:
         k = self.native.failed_node
@@ -96,28 +104,29 @@ def build_c_runner(fgraph: FunctionGraph, name: str, *, n_explicit: int, single:
     """The native runner; ``on_error(exc)`` returns the exception to raise (it adds the failing
     node), ``on_kwargs(*args, **kw)`` handles calls that name their inputs."""
     mod = render_module(fgraph, n_explicit=n_explicit, single=single)
-    key = module_key_for(mod.source)
-    name = "fc_" + key.digest[:24]
-    for attempt in (1, 2):
-        path = compile_module(mod, key)
-        try:
-            module = load_module(path, name)
-            break
-        except ImportError:
-            # A concurrent `fncache purge` may remove the entry between its verification and
-            # dlopen: fetch (or rebuild) it once more rather than fail the user's call.
-            if attempt == 2 or path.exists():
-                raise
-            log.info("fncache: module %s was removed before it was loaded; fetching it again",
-                     name)
-    return runner_from_module(module, mod, converter=converter, on_error=on_error,
-                              on_kwargs=on_kwargs)
+    lib = None
+    if mod.source:
+        key = module_key_for(mod.source)
+        for attempt in (1, 2):
+            path = compile_module(mod, key)
+            try:
+                lib = load_library(path)
+                break
+            except OSError:
+                # A concurrent `fncache purge` may remove the entry between its verification
+                # and dlopen: fetch (or rebuild) it once more rather than fail the user's call.
+                if attempt == 2 or path.exists():
+                    raise
+                log.info("fncache: kernel library %s was removed before it was loaded; "
+                         "fetching it again", path.name)
+    return runner_for(lib, mod, converter=converter, on_error=on_error, on_kwargs=on_kwargs)
 
 
-def runner_from_module(module: Any, mod: CModule, *, converter: Callable[[int, Any], Any],
-                       on_error: Callable[[Any], Any], on_kwargs: Callable[..., Any]) -> CRunner:
-    """A runner from a loaded generated module (from the compiledir, or embedded in a pickle)."""
-    native = module.Runner(converter, tuple(_performer(n) for n in mod.fallbacks),
-                           tuple(mod.constants), bool(config.allow_gc), int(config.threads),
-                           on_error, on_kwargs)
-    return CRunner(native, mod.node_of, module.__name__)
+def runner_for(lib: Any, mod: CModule, *, converter: Callable[[int, Any], Any],
+               on_error: Callable[[Any], Any], on_kwargs: Callable[..., Any]) -> CRunner:
+    """A runner of ``mod``'s program on kernel library ``lib`` (None when it has no kernels),
+    loaded from the compiledir or embedded in a pickle."""
+    native = runtime().Runner(lib, mod.program, converter,
+                              tuple(_performer(n) for n in mod.fallbacks), tuple(mod.constants),
+                              bool(config.allow_gc), int(config.threads), on_error, on_kwargs)
+    return CRunner(native, mod.node_of)

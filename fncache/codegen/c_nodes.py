@@ -1,11 +1,21 @@
-"""C code for each kind of node. Elementwise loops and reductions are generated here (they
-are where the time goes); matrix products call numpy's BLAS-backed product; ops without a
-native version call their numpy ``perform`` from C, so every graph still links into one module.
+"""What each kind of node becomes: generated C kernels plus one *step* of the run-time program.
+
+Elementwise loops and reductions are generated here (they are where the time goes) as plain C
+functions with one signature per role, which fncache's installed run-time
+(``c_runtime.c``) calls: the run-time checks shapes, allocates outputs and splits work across
+threads, the kernels only loop. Matrix products (numpy's BLAS-backed product), argmax/argmin,
+dimshuffles and ops without a native version (their numpy ``perform``) are steps the run-time
+carries out itself, with no generated code at all.
+
+A step is the tuple ``c_runtime.c:parse_step`` reads:
+``(kind, in_slots, out_slots, dying_slots, ints, kernels, name, msg, nd, errcheck)``.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Sequence
+
+import numpy as np
 
 from ..graph.basic import Apply
 from ..graph.types import is_float, is_int
@@ -14,22 +24,25 @@ from ..tensor.elemwise import Elemwise
 from ..tensor.reduction import ArgReduce, Reduce
 from ..tensor.scalar_ops import Composite
 from ..tensor.shape_ops import DimShuffle
-from .c_types import CTYPE, TYPENUM, composite_lines, reduce_accumulator, reduce_combine
+from .c_types import CTYPE, composite_lines, reduce_accumulator, reduce_combine
 
-__all__ = ["NodeCtx", "render_node", "PAR_MIN"]
+__all__ = ["NodeCtx", "render_node", "has_native", "has_int_pow"]
 
-#: Loops shorter than this run on one thread (thread start-up costs more than it saves).
-PAR_MIN = 1 << 15
+ST_ELEMWISE, ST_REDUCE, ST_DOT, ST_ARGREDUCE, ST_DIMSHUFFLE, ST_PERFORM = range(6)
 
 
 @dataclass
 class NodeCtx:
-    k: int                      # node number (for error reports)
-    ins: list[str]              # C lvalues of input slots, e.g. "v[3]"
-    outs: list[str]             # C lvalues of output slots
-    keeps: list[str]            # per output: pointer to the kept buffer, or "NULL"
+    k: int                      # node number (kernel names, error reports)
+    ins: list[int]              # slots of the inputs
+    outs: list[int]             # slots of the outputs
+    keeps: list[int]            # per output: index of its kept buffer, or -1
     is_output: list[bool]       # per output: returned to the caller
-    perform: int = -1           # index into self->performs for Python fallbacks
+    perform: int = -1           # index into the runner's performs for Python fallbacks
+
+
+def typenum(dtype: str) -> int:
+    return np.dtype(dtype).num
 
 
 def _static_scalar(shape: Sequence[int | None]) -> bool:
@@ -40,29 +53,29 @@ def has_int_pow(comp: Composite) -> bool:
     return any(name == "pow" and is_int(dt) for name, _, dt in comp.steps)
 
 
-def _kernel_params(node: Apply, comp: Composite) -> tuple[list[str], list[str], list[str],
-                                                          list[str]]:
-    """Kernel parameters and call arguments for the inputs, plus the run()-side declarations
-    and the per-element loads (static scalars are loaded once, before the loop)."""
-    params, args, decls, loads = [], [], [], []
+def _label(node: Apply) -> str:
+    return str(node.op).replace("\0", "")
+
+
+def _step(kind: int, node: Apply, ctx: NodeCtx, ints: Sequence[int], kernels: Sequence[str] = (),
+          msg: str = "", nd: int = 0, errcheck: bool = False) -> tuple:
+    return (kind, tuple(ctx.ins), tuple(ctx.outs), (), tuple(int(i) for i in ints),
+            tuple(kernels), _label(node), msg, nd, int(errcheck))
+
+
+def _loads(node: Apply, comp: Composite) -> tuple[list[str], list[str]]:
+    """Kernel prologue (typed pointers from ``p_``; single elements read once, before the
+    loop) and the per-input load expressions ('' for pointers, filled in per loop)."""
+    pro, loads = [], []
     for k, v in enumerate(node.inputs):
         ct = CTYPE[comp.in_dtypes[k]]
-        decls.append(f"const {ct} *p{k} = (const {ct} *)PyArray_DATA(in_[{k}]);")
         if _static_scalar(v.type.shape):
-            params.append(f"const {ct} c{k}")
-            args.append(f"p{k}[0]")
+            pro.append(f"const {ct} c{k} = *(const {ct} *)p_[{k}];")
             loads.append(f"c{k}")
         else:
-            params.append(f"const {ct} *p{k}")
-            args.append(f"p{k}")
+            pro.append(f"const {ct} *p{k} = (const {ct} *)p_[{k}];")
             loads.append("")
-    return params, args, decls, loads
-
-
-def _flat_test(node: Apply) -> str:
-    conds = [f"(PyArray_IS_C_CONTIGUOUS(in_[{k}]) && PyArray_SIZE(in_[{k}]) == n)"
-             for k, v in enumerate(node.inputs) if not _static_scalar(v.type.shape)]
-    return " && ".join(conds) or "1"
+    return pro, loads
 
 
 def _unravel(ni: int, nd: int, extra_out: str = "") -> list[str]:
@@ -76,88 +89,48 @@ def _unravel(ni: int, nd: int, extra_out: str = "") -> list[str]:
     return lines
 
 
-def _prologue(node: Apply, ctx: NodeCtx, nd: int) -> list[str]:
-    ni = len(node.inputs)
-    return [
-        f"PyArrayObject *in_[{ni}] = {{{', '.join(ctx.ins)}}};",
-        f"npy_intp shape[{max(nd, 1)}], st[{max(ni * nd, 1)}];",
-        f"if (fc_broadcast({nd}, {ni}, in_, shape, st, \"{node.op}\") < 0) goto fail;",
-        "npy_intp n = 1;",
-        f"for (int d = 0; d < {nd}; d++) n *= shape[d];",
-    ]
+def _fn(head: str, body: list[str]) -> list[str]:
+    return [f"FC_EXPORT {head}", "{"] + ["  " + ln for ln in body] + ["}"]
 
 
-def _split(call: str, count: str = "n") -> list[str]:
-    """Run ``call`` (which uses ``lo``/``hi``) over [0, count): on all threads when the node
-    has many elements, else directly, so a small call never enters the OpenMP runtime."""
-    return [
-        f"if (n >= {PAR_MIN} && self->nthreads > 1 && {count} > 1) {{",
-        "  #pragma omp parallel num_threads(self->nthreads)",
-        "  { npy_intp T = omp_get_num_threads(), t = omp_get_thread_num();",
-        f"    npy_intp lo = {count} * t / T, hi = {count} * (t + 1) / T; {call} }}",
-        f"}} else {{ npy_intp lo = 0, hi = {count}; {call} }}",
-    ]
-
-
-def render_elemwise(node: Apply, ctx: NodeCtx) -> tuple[str, str]:
+def render_elemwise(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
     op: Elemwise = node.op
     comp = op.composite
     nd = node.outputs[0].ndim
     k = ctx.k
-    params, args, decls, loads = _kernel_params(node, comp)
-    outs = [f"{CTYPE[o.dtype]} *po{m}" for m, o in enumerate(node.outputs)]
-    out_args = [f"po{m}" for m in range(len(node.outputs))]
-    flat_loads = [ld or f"p{i}[i]" for i, ld in enumerate(loads)]
-    body_f, names = composite_lines(comp, flat_loads)
-    K = [f"static void k{k}_flat(npy_intp lo, npy_intp hi, {', '.join(params + outs)})", "{",
-         "  #pragma omp simd",
-         "  for (npy_intp i = lo; i < hi; i++) {"]
-    K += ["    " + ln for ln in body_f]
-    K += [f"    po{m}[i] = {nm};" for m, nm in enumerate(names)]
-    K += ["  }", "}"]
+    ni = len(node.inputs)
+    pro, loads = _loads(node, comp)
+    pro += [f"{CTYPE[o.dtype]} *po{m} = ({CTYPE[o.dtype]} *)p_[{ni + m}];"
+            for m, o in enumerate(node.outputs)]
+    body_f, names = composite_lines(comp, [ld or f"p{i}[i]" for i, ld in enumerate(loads)])
+    K = _fn(f"void fc_k{k}_flat(npy_intp lo, npy_intp hi, char *const *p_)",
+            pro + ["#pragma omp simd", "for (npy_intp i = lo; i < hi; i++) {"]
+            + ["  " + ln for ln in body_f]
+            + [f"  po{m}[i] = {nm};" for m, nm in enumerate(names)] + ["}"])
+    kernels = [f"fc_k{k}_flat"]
     if nd:
-        ni = len(node.inputs)
         str_loads = [ld or f"p{i}[b{i} + j * st[{i * nd + nd - 1}]]"
                      for i, ld in enumerate(loads)]
         body_s, names_s = composite_lines(comp, str_loads)
-        K += [f"static void k{k}_rows(npy_intp lo, npy_intp hi, const npy_intp *shape, "
-              f"const npy_intp *st, {', '.join(params + outs)})", "{",
-              f"  npy_intp inner = shape[{nd - 1}];",
-              "  for (npy_intp o = lo; o < hi; o++) {"]
-        K += ["    " + ln for ln in _unravel(ni, nd)]
-        K += ["    for (npy_intp j = 0; j < inner; j++) {"]
-        K += ["      " + ln for ln in body_s]
-        K += [f"      po{m}[o * inner + j] = {nm};" for m, nm in enumerate(names_s)]
-        K += ["    }", "  }", "}"]
-    L = _prologue(node, ctx, nd)
+        K += _fn(f"void fc_k{k}_rows(npy_intp lo, npy_intp hi, const npy_intp *shape, "
+                 "const npy_intp *st, char *const *p_)",
+                 pro + [f"npy_intp inner = shape[{nd - 1}];",
+                        "for (npy_intp o = lo; o < hi; o++) {"]
+                 + ["  " + ln for ln in _unravel(ni, nd)]
+                 + ["  for (npy_intp j = 0; j < inner; j++) {"]
+                 + ["    " + ln for ln in body_s]
+                 + [f"    po{m}[o * inner + j] = {nm};" for m, nm in enumerate(names_s)]
+                 + ["  }", "}"])
+        kernels.append(f"fc_k{k}_rows")
+    inplace = dict(op.inplace)
+    ints = [int(_static_scalar(v.type.shape)) for v in node.inputs]
     for m, o in enumerate(node.outputs):
-        L.append(f"PyArrayObject *o{m} = NULL;")
-    for m, i in op.inplace:
-        guard = "" if not ctx.is_output[m] else " && self->allow_gc"
-        L.append(f"if (fc_reusable(in_[{i}], {nd}, shape, {TYPENUM[comp.out_dtypes[m]]}){guard})"
-                 f" {{ o{m} = in_[{i}]; Py_INCREF(o{m}); }}")
-    for m, o in enumerate(node.outputs):
-        L.append(f"if (!o{m}) o{m} = fc_alloc({nd}, shape, {TYPENUM[o.dtype]}, {ctx.keeps[m]});")
-        L.append(f"if (!o{m}) goto fail;")
-        L.append(f"{ctx.outs[m]} = o{m};")
-        L.append(f"{CTYPE[o.dtype]} *po{m} = ({CTYPE[o.dtype]} *)PyArray_DATA(o{m});")
-    L += decls
-    call_args = ", ".join(args + out_args)
-    L.append(f"if ({_flat_test(node)}) {{")
-    L += ["  " + ln for ln in _split(f"k{k}_flat(lo, hi, {call_args});")]
-    L.append("}")
-    if nd:
-        L.append(f"else if (n) {{ npy_intp rows = n / shape[{nd - 1}];")
-        L += ["  " + ln for ln in _split(f"k{k}_rows(lo, hi, shape, st, {call_args});",
-                                         "rows")]
-        L.append("}")
-    if has_int_pow(comp):
-        L.append("if (fc_errflag & FC_ERR_NEGPOW) { PyErr_SetString(PyExc_ValueError, "
-                 "\"Integers to negative integer powers are not allowed.\"); goto fail; }")
-    return "\n".join(K), "\n".join(L)
+        ints += [typenum(o.dtype), ctx.keeps[m], inplace.get(m, -1), int(ctx.is_output[m])]
+    step = _step(ST_ELEMWISE, node, ctx, ints, kernels, nd=nd, errcheck=has_int_pow(comp))
+    return "\n".join(K), step
 
 
-def render_reduce(node: Apply, ctx: NodeCtx) -> tuple[str, str]:
+def render_reduce(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
     op: Reduce = node.op
     out = node.outputs[0]
     nd = max(v.ndim for v in node.inputs)
@@ -173,6 +146,7 @@ def render_reduce(node: Apply, ctx: NodeCtx) -> tuple[str, str]:
     kind = op.kind
     acc, ident = reduce_accumulator(kind, out.dtype, vdt)
     nan_track = kind in ("max", "min") and is_float(vdt)
+    oct_ = CTYPE[out.dtype]
 
     def combine(a: str, val: str) -> str:
         # Sums and products convert to the accumulator first; and/or test the value itself
@@ -180,187 +154,107 @@ def render_reduce(node: Apply, ctx: NodeCtx) -> tuple[str, str]:
         v = f"({acc})({val})" if kind in ("add", "mul", "mean") else val
         return f"{a} = {reduce_combine(kind, vdt, a, v)};"
 
+    def pick(a: str, val: str) -> str:
+        if kind in ("max", "min"):
+            cmp = ">" if kind == "max" else "<"
+            return f"{a} = {val} {cmp} {a} ? {val} : {a};"
+        return combine(a, val)
+
     def finish(a: str) -> str:
         if kind == "mean":
-            return (f"({CTYPE[out.dtype]})({a} / (double)(rn - {op.ddof} > 0 ? "
-                    f"rn - {op.ddof} : 0))")
-        return f"({CTYPE[out.dtype]})({a})"
+            return f"({oct_})({a} / (double)(rn - {op.ddof} > 0 ? rn - {op.ddof} : 0))"
+        return f"({oct_})({a})"
 
-    params, args, decls, loads = _kernel_params(node, comp)
+    pro, loads = _loads(node, comp)
     K: list[str] = []
-    L = _prologue(node, ctx, nd)
-    kept = [d for d in range(nd) if d not in axes]
-    L.append(f"npy_intp oshape[{max(ond, 1)}];")
-    L += [f"oshape[{i}] = shape[{d}];" for i, d in enumerate(kept)]
-    L.append("npy_intp rn = 1;")
-    L += [f"rn *= shape[{d}];" for d in axes]
-    if kind in ("max", "min"):
-        L.append(f"if (rn == 0) {{ PyErr_SetString(PyExc_ValueError, \"{op}: zero-size array "
-                 f"to reduction operation {kind}imum which has no identity\"); goto fail; }}")
-    L.append(f"PyArrayObject *o0 = fc_alloc({ond}, oshape, {TYPENUM[out.dtype]}, "
-             f"{ctx.keeps[0]});")
-    L.append("if (!o0) goto fail;")
-    L.append(f"{ctx.outs[0]} = o0;")
-    L.append(f"{CTYPE[out.dtype]} *po0 = ({CTYPE[out.dtype]} *)PyArray_DATA(o0);")
-    L += decls
+    kernels = ["", ""]
     if ond == 0:
-        # Full reduction over flat inputs: a vectorized kernel per thread, partials combined.
-        flat_loads = [ld or f"p{i}[i]" for i, ld in enumerate(loads)]
-        body_f, names = composite_lines(comp, flat_loads)
+        # Full reduction over flat inputs: one vectorized kernel per thread, then the partials
+        # (FC_PART bytes apart) are combined and finished.
+        body_f, names = composite_lines(comp, [ld or f"p{i}[i]" for i, ld in enumerate(loads)])
         val = names[0]
         red = {"add": "+", "mean": "+", "mul": "*", "and": "&&", "or": "||"}.get(kind, kind)
         clause = f"reduction({red}:acc)" + (" reduction(|:nan_)" if nan_track else "")
-        K += [f"static {acc} k{k}_red(npy_intp lo, npy_intp hi, {', '.join(params)}, "
-              "int *hasnan)", "{",
-              f"  {acc} acc = {ident}; int nan_ = 0;",
-              f"  #pragma omp simd {clause}",
-              "  for (npy_intp i = lo; i < hi; i++) {"]
-        K += ["    " + ln for ln in body_f]
-        if kind in ("max", "min"):
-            cmp = ">" if kind == "max" else "<"
-            K.append(f"    acc = {val} {cmp} acc ? {val} : acc;")
-            if nan_track:
-                K.append(f"    nan_ |= {val} != {val};")
-        else:
-            K.append("    " + combine("acc", val))
-        K += ["  }", "  *hasnan = nan_;", "  return acc;", "}"]
-        call = f"k{k}_red(lo, hi, {', '.join(args)}, &hn)"
-        L.append(f"if ({_flat_test(node)}) {{")
-        L.append(f"  {acc} acc = {ident}; int hasnan = 0;")
-        L.append(f"  if (n >= {PAR_MIN} && self->nthreads > 1) {{")
-        L.append(f"    {acc} part[64]; int pn[64]; int used = 1;")
-        L.append("    #pragma omp parallel num_threads(self->nthreads < 64 ? self->nthreads : 64)")
-        L.append("    { npy_intp T = omp_get_num_threads(), t = omp_get_thread_num();")
-        L.append("      npy_intp lo = n * t / T, hi = n * (t + 1) / T; int hn = 0;")
-        L.append(f"      part[t] = {call}; pn[t] = hn;")
-        L.append("      if (t == 0) used = (int)T; }")
-        L.append("    for (int t = 0; t < used; t++) {")
-        L.append("      hasnan |= pn[t];")
-        if kind in ("max", "min"):
-            cmp = ">" if kind == "max" else "<"
-            L.append(f"      acc = part[t] {cmp} acc ? part[t] : acc;")
-        else:
-            L.append("      " + combine("acc", "part[t]"))
-        L.append("    }")
-        L.append(f"  }} else {{ npy_intp lo = 0, hi = n; int hn = 0; acc = {call}; hasnan = hn; }}")
-        if nan_track:
-            L.append("  if (hasnan) acc = NAN;")
-        L.append(f"  po0[0] = {finish('acc')};")
-        L.append("} else {")
-    else:
-        L.append("{")
-    # General path: accumulate into a temporary of the output's size.
+        loop = (["for (npy_intp i = lo; i < hi; i++) {"] + ["  " + ln for ln in body_f]
+                + ["  " + pick("acc", val)]
+                + ([f"  nan_ |= {val} != {val};"] if nan_track else []) + ["}"])
+        K += _fn(f"void fc_k{k}_red(npy_intp lo, npy_intp hi, char *const *p_, void *part, "
+                 "int *hasnan)",
+                 pro + [f"{acc} acc = {ident}; int nan_ = 0;", f"#pragma omp simd {clause}"]
+                 + loop + [f"*({acc} *)part = acc;", "*hasnan = nan_;"])
+        K += _fn(f"void fc_k{k}_fin(const char *parts, int used, int hasnan, npy_intp rn, "
+                 "char *out_)",
+                 [f"{acc} acc = {ident};",
+                  f"for (int t = 0; t < used; t++) {{ {acc} v_ = *(const {acc} *)"
+                  f"(parts + t * FC_PART); {pick('acc', 'v_')} }}"]
+                 + (["if (hasnan) acc = NAN;"] if nan_track else [])
+                 + [f"*({oct_} *)out_ = {finish('acc')};"])
+        kernels = [f"fc_k{k}_red", f"fc_k{k}_fin"]
+    # General path: accumulate into a temporary of the output's size (ost: the output's
+    # element strides, 0 along reduced axes).
     ni = len(node.inputs)
-    L.append("  npy_intp on = PyArray_SIZE(o0);")
-    L.append(f"  {acc} *acc = ({acc} *)PyMem_Malloc(sizeof({acc}) * (on ? on : 1));")
-    L.append("  if (!acc) { PyErr_NoMemory(); goto fail; }")
-    L.append(f"  for (npy_intp m = 0; m < on; m++) acc[m] = {ident};")
-    L.append(f"  npy_intp ost[{max(nd, 1)}];")
-    L.append("  { npy_intp s = 1;")
-    for i, d in reversed(list(enumerate(kept))):
-        L.append(f"    ost[{d}] = s; s *= oshape[{i}];")
-    for d in axes:
-        L.append(f"    ost[{d}] = 0;")
-    L.append("  }")
-    L += [f"  const {CTYPE[comp.in_dtypes[i]]} c{i} = p{i}[0];"
-          for i, ld in enumerate(loads) if ld]
+    G = pro + [f"{oct_} *po0 = ({oct_} *)out_;",
+               f"{acc} *acc = ({acc} *)malloc(sizeof({acc}) * (on ? on : 1));",
+               "if (!acc) return -1;",
+               f"for (npy_intp m = 0; m < on; m++) acc[m] = {ident};"]
     if nd:
         str_loads = [ld or f"p{i}[b{i} + j * st[{i * nd + nd - 1}]]"
                      for i, ld in enumerate(loads)]
         body_s, names_s = composite_lines(comp, str_loads)
-        L.append(f"  npy_intp inner = shape[{nd - 1}], outer = inner ? n / inner : 0;")
-        L.append("  for (npy_intp o = 0; o < outer; o++) {")
-        L += ["    " + ln for ln in _unravel(ni, nd, extra_out="ost")]
-        L.append("    for (npy_intp j = 0; j < inner; j++) {")
-        L += ["      " + ln for ln in body_s]
-        L.append("      " + combine(f"acc[ob + j * ost[{nd - 1}]]", names_s[0]))
-        L.append("    }")
-        L.append("  }")
+        G += [f"npy_intp inner = shape[{nd - 1}], outer = inner ? n / inner : 0;",
+              "for (npy_intp o = 0; o < outer; o++) {"]
+        G += ["  " + ln for ln in _unravel(ni, nd, extra_out="ost")]
+        G += ["  for (npy_intp j = 0; j < inner; j++) {"]
+        G += ["    " + ln for ln in body_s]
+        G += ["    " + combine(f"acc[ob + j * ost[{nd - 1}]]", names_s[0]), "  }", "}"]
     else:
         body_s, names_s = composite_lines(comp, [ld or f"p{i}[0]" for i, ld in enumerate(loads)])
-        L.append("  {")
-        L += ["    " + ln for ln in body_s]
-        L.append("    " + combine("acc[0]", names_s[0]))
-        L.append("  }")
-    L.append(f"  for (npy_intp m = 0; m < on; m++) po0[m] = {finish('acc[m]')};")
-    L.append("  PyMem_Free(acc);")
-    L.append("}")
-    if has_int_pow(comp):
-        L.append("if (fc_errflag & FC_ERR_NEGPOW) { PyErr_SetString(PyExc_ValueError, "
-                 "\"Integers to negative integer powers are not allowed.\"); goto fail; }")
-    return "\n".join(K), "\n".join(L)
+        G += ["{"] + ["  " + ln for ln in body_s] + ["  " + combine("acc[0]", names_s[0]), "}"]
+    G += [f"for (npy_intp m = 0; m < on; m++) po0[m] = {finish('acc[m]')};", "free(acc);",
+          "return 0;"]
+    K += _fn(f"int fc_k{k}_gen(const npy_intp *shape, const npy_intp *st, const npy_intp *ost, "
+             "npy_intp n, npy_intp on, npy_intp rn, char *const *p_, char *out_)", G)
+    kernels.append(f"fc_k{k}_gen")
+    ints = [int(_static_scalar(v.type.shape)) for v in node.inputs]
+    ints += [len(axes), *axes, typenum(out.dtype), ctx.keeps[0], int(kind in ("max", "min"))]
+    msg = (f"{op}: zero-size array to reduction operation {kind}imum which has no identity"
+           if kind in ("max", "min") else "")
+    step = _step(ST_REDUCE, node, ctx, ints, kernels, msg=msg, nd=nd,
+                 errcheck=has_int_pow(comp))
+    return "\n".join(K), step
 
 
-def render_dot(node: Apply, ctx: NodeCtx) -> str:
-    dt = node.outputs[0].dtype
-    # A 1-D . 1-D product comes back as a numpy scalar, not an array: PyArray_FROM_OTF makes
-    # it a 0-d array (and casts to the output dtype when numpy's differs).
-    return "\n".join([
-        f"PyObject *p = PyArray_MatrixProduct2((PyObject *){ctx.ins[0]}, "
-        f"(PyObject *){ctx.ins[1]}, NULL);",
-        "if (!p) goto fail;",
-        f"PyObject *r = PyArray_FROM_OTF(p, {TYPENUM[dt]}, NPY_ARRAY_FORCECAST);",
-        "Py_DECREF(p);",
-        "if (!r) goto fail;",
-        f"{ctx.outs[0]} = (PyArrayObject *)r;",
-    ])
+def render_dot(node: Apply, ctx: NodeCtx) -> tuple:
+    return _step(ST_DOT, node, ctx, [typenum(node.outputs[0].dtype)])
 
 
-def render_argreduce(node: Apply, ctx: NodeCtx) -> str:
+def render_argreduce(node: Apply, ctx: NodeCtx) -> tuple:
     op: ArgReduce = node.op
-    fn = "PyArray_ArgMax" if op.kind == "argmax" else "PyArray_ArgMin"
-    axis = "FC_RAVEL_AXIS" if op.axis is None else str(op.axis)
-    # As numpy: only an empty reduced axis is an error ((3, 0) along axis 0 gives []).
-    empty = (f"PyArray_SIZE({ctx.ins[0]}) == 0" if op.axis is None
-             else f"PyArray_DIM({ctx.ins[0]}, {op.axis}) == 0")
-    return "\n".join([
-        f"if ({empty}) {{ PyErr_SetString(PyExc_ValueError, "
-        f"\"{op.kind}: attempt to get {op.kind} of an empty sequence\"); goto fail; }}",
-        f"PyObject *r = {fn}({ctx.ins[0]}, {axis}, NULL);",
-        "if (!r) goto fail;",
-        "if (PyArray_TYPE((PyArrayObject *)r) != NPY_INT64) {",
-        "  PyObject *c = PyArray_CastToType((PyArrayObject *)r, "
-        "PyArray_DescrFromType(NPY_INT64), 0);",
-        "  Py_DECREF(r); r = c; if (!r) goto fail;",
-        "}",
-        f"{ctx.outs[0]} = (PyArrayObject *)r;",
-    ])
+    axis = op.axis
+    if axis is not None and axis < 0:
+        axis += node.inputs[0].ndim
+    return _step(ST_ARGREDUCE, node, ctx,
+                 [int(op.kind == "argmax"), int(axis is not None), axis or 0],
+                 msg=f"{op.kind}: attempt to get {op.kind} of an empty sequence")
 
 
-def render_dimshuffle(node: Apply, ctx: NodeCtx) -> str:
+def render_dimshuffle(node: Apply, ctx: NodeCtx) -> tuple:
     op: DimShuffle = node.op
     pat = [-1 if p == "x" else p for p in op.pattern]
-    checks = [f"if (PyArray_DIM({ctx.ins[0]}, {d}) != 1) {{ PyErr_Format(PyExc_ValueError, "
-              f"\"{op}: dim {d} has size %zd at run time but was declared broadcastable "
-              f"(size 1)\", (Py_ssize_t)PyArray_DIM({ctx.ins[0]}, {d})); goto fail; }}"
-              for d in op.dropped]
-    return "\n".join(checks + [
-        f"static const int pat[{max(len(pat), 1)}] = {{{', '.join(map(str, pat)) or '0'}}};",
-        f"{ctx.outs[0]} = fc_dimshuffle({ctx.ins[0]}, {len(pat)}, pat);",
-        f"if (!{ctx.outs[0]}) goto fail;",
-    ])
+    return _step(ST_DIMSHUFFLE, node, ctx, [len(pat), *pat, len(op.dropped), *op.dropped])
 
 
-def render_fallback(node: Apply, ctx: NodeCtx) -> str:
+def render_fallback(node: Apply, ctx: NodeCtx) -> tuple:
     """Call ``op.perform`` (through a Python callable) and take its outputs."""
-    args = ", ".join(f"(PyObject *){s}" for s in ctx.ins)
-    L = [f"PyObject *r = PyObject_CallFunctionObjArgs(PyTuple_GET_ITEM(self->performs, "
-         f"{ctx.perform}), {args + ', ' if args else ''}NULL);",
-         "if (!r) goto fail;"]
-    for m, o in enumerate(node.outputs):
-        L.append(f"{ctx.outs[m]} = (PyArrayObject *)PyArray_FROM_OTF(PyList_GET_ITEM(r, {m}), "
-                 f"{TYPENUM[o.dtype]}, NPY_ARRAY_ALIGNED | NPY_ARRAY_NOTSWAPPED);")
-    L.append("Py_DECREF(r);")
-    L += [f"if (!{ctx.outs[m]}) goto fail;" for m in range(len(node.outputs))]
-    return "\n".join(L)
+    return _step(ST_PERFORM, node, ctx, [ctx.perform, *(typenum(o.dtype) for o in node.outputs)])
 
 
 def has_native(node: Apply) -> bool:
     return isinstance(node.op, (Elemwise, Reduce, Dot, ArgReduce, DimShuffle))
 
 
-def render_node(node: Apply, ctx: NodeCtx) -> tuple[str, str]:
-    """(file-scope support code, statements inside run()) for one node."""
+def render_node(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
+    """(kernel C code, possibly empty; the node's step) for one node."""
     if isinstance(node.op, Elemwise):
         return render_elemwise(node, ctx)
     if isinstance(node.op, Reduce):

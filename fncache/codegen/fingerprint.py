@@ -15,7 +15,7 @@ import os
 __all__ = ["compiler_fingerprint"]
 
 _PARTS = ("graph", "tensor", "rewrite", "codegen", "runtime", "mode.py", "config.py")
-_SUFFIXES = (".py", ".h", ".cuh")
+_SUFFIXES = (".py", ".c", ".h", ".cuh")
 _fp: str | None = None
 
 

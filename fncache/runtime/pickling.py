@@ -31,7 +31,6 @@ import pickle
 import struct
 import tempfile
 from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING, Any, Callable
 
 from ..config import CODE_FLAGS, config
@@ -61,7 +60,7 @@ _TOOLCHAIN_COMPONENTS = frozenset({"compiler", "compiler_target", "flags", "marc
 _FIELDS = frozenset({"name", "graphs", "n_inputs", "n_outputs", "single", "shared", "updated",
                      "mode", "flags", "allow_input_downcast", "trust_input", "key", "native"})
 
-_embedded_modules: dict[str, ModuleType] = {}
+_embedded_libraries: dict[str, Any] = {}
 
 
 # -- sending -------------------------------------------------------------------------------------
@@ -117,6 +116,8 @@ def _native_of(f: Function) -> dict[str, Any] | None:
     with config.change_flags(**f.code_flags):  # the flags f was compiled under: its module
         mod = render_module(f.optimized_graph, n_explicit=len(f.inputs),
                             single=f._single and not f._shared)
+        if not mod.source:
+            return None  # no kernels: a worker runs it without compiling anything
         key = module_key_for(mod.source)
         entry = cache.get(key)
         if entry is None:
@@ -238,22 +239,23 @@ def _embedded_builder(native: dict[str, Any]) -> Callable[..., Any]:
 
 def _embedded_runner(native: dict[str, Any], optimized: FunctionGraph, *, n_explicit: int,
                      single: bool, converter: Any, on_error: Any, on_kwargs: Any) -> Any:
-    from ..codegen.c_linker import module_key_for, runner_from_module
+    from ..codegen.c_linker import module_key_for, runner_for
     from ..codegen.c_module import render_module
     mod = render_module(optimized, n_explicit=n_explicit, single=single)
+    if not mod.source:
+        return None  # nothing native to use: the usual path compiles nothing either
     refusal = _refusal(native, module_key_for(mod.source).components)
     if refusal is not None:
         log.info("fncache: not using the embedded native module (%s); using the compiledir",
                  refusal)
         return None
     try:
-        module = _load_embedded(native)
-    except (ImportError, OSError) as e:  # e.g. a noexec temp dir, a missing libgomp
+        lib = _load_embedded(native)
+    except OSError as e:  # e.g. a noexec temp dir
         log.warning("fncache: the embedded native module cannot be loaded (%s); using the "
                     "compiledir", e)
         return None
-    return runner_from_module(module, mod, converter=converter, on_error=on_error,
-                              on_kwargs=on_kwargs)
+    return runner_for(lib, mod, converter=converter, on_error=on_error, on_kwargs=on_kwargs)
 
 
 def _refusal(native: dict[str, Any], mine: Any) -> str | None:
@@ -291,15 +293,14 @@ def _short(flags: str) -> str:
     return flags if len(flags) <= 40 else f"{flags[:40]}..."
 
 
-def _load_embedded(native: dict[str, Any]) -> ModuleType:
-    """Import the embedded library from a private temporary file (once per process)."""
-    from ..build.compiler import ext_suffix
-    from ..codegen.c_linker import load_module
-    module = _embedded_modules.get(native["sha256"])
-    if module is None:
+def _load_embedded(native: dict[str, Any]) -> Any:
+    """Load the embedded kernel library from a private temporary file (once per process)."""
+    from ..codegen.c_linker import load_library
+    lib = _embedded_libraries.get(native["sha256"])
+    if lib is None:
         with tempfile.TemporaryDirectory(prefix="fncache-native-") as d:
-            path = Path(d) / f"{native['module']}{ext_suffix()}"
+            path = Path(d) / f"{native['module']}.so"
             path.write_bytes(native["library"])
-            module = load_module(path, native["module"])  # mapped: the file may go now
-        _embedded_modules[native["sha256"]] = module
-    return module
+            lib = load_library(path)  # mapped: the file may go now
+        _embedded_libraries[native["sha256"]] = lib
+    return lib

@@ -1,0 +1,883 @@
+/* fncache._c_runtime: the per-call machinery of every compiled CPU function.
+ *
+ * Built once, when fncache is installed, so a new function costs one gcc call on its kernels
+ * only: plain C loops without Python.h, which compile in a fraction of the time of a whole
+ * extension module. A Runner executes a *program* (built in Python by codegen/c_module.py
+ * from the optimized graph): input checks, then one step per node (fused elementwise loops and
+ * reductions call the generated kernels; dot, argmax, dimshuffle and Python ops run here),
+ * intermediates released after their last use or kept for reuse when allow_gc is off.
+ *
+ * The Runner is called with vectorcall, so a Function without shared variables costs one C
+ * call on top of its kernels.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#define NPY_NO_DEPRECATED_API NPY_1_7_API_VERSION
+#include <numpy/arrayobject.h>
+#include <dlfcn.h>
+#include <stddef.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#ifdef NPY_RAVEL_AXIS
+#define FC_RAVEL_AXIS NPY_RAVEL_AXIS
+#else
+#define FC_RAVEL_AXIS NPY_MAXDIMS
+#endif
+
+/* Loops shorter than this run on one thread (thread start-up costs more than it saves). */
+#define FC_PAR_MIN 32768
+/* Bytes per per-thread partial result of a full reduction (kernels use the same stride). */
+#define FC_PART 16
+#define FC_MAX_THREADS 64
+
+enum { ST_ELEMWISE = 0, ST_REDUCE = 1, ST_DOT = 2, ST_ARGREDUCE = 3, ST_DIMSHUFFLE = 4,
+       ST_PERFORM = 5 };
+
+/* Kernel signatures (see c_nodes.py): `p` holds the data pointers of the inputs, then of the
+ * outputs. */
+typedef void (*flat_fn)(npy_intp lo, npy_intp hi, char *const *p);
+typedef void (*rows_fn)(npy_intp lo, npy_intp hi, const npy_intp *shape, const npy_intp *st,
+                        char *const *p);
+typedef void (*red_fn)(npy_intp lo, npy_intp hi, char *const *p, void *part, int *hasnan);
+typedef void (*fin_fn)(const char *parts, int used, int hasnan, npy_intp rn, char *out);
+typedef int (*gen_fn)(const npy_intp *shape, const npy_intp *st, const npy_intp *ost,
+                      npy_intp n, npy_intp on, npy_intp rn, char *const *p, char *out);
+
+typedef struct {
+    int kind, nin, nout, nd, nints, ndying, errcheck;
+    int *in, *out, *dying, *ints;
+    void *fn[3];
+    const char *name, *msg;   /* borrowed from the program tuple, which the Runner holds */
+} Step;
+
+typedef struct {
+    int typenum, ndim, nstatic;
+    int *dims;                /* nstatic (dim, size) pairs */
+} InputSpec;
+
+typedef struct {
+    PyObject_HEAD
+    vectorcallfunc vectorcall;
+    PyObject *program;     /* the tuple the steps below were parsed from */
+    PyObject *lib;         /* the kernel library (keeps it loaded) or None */
+    PyObject *converter;   /* converter(i, value) -> ndarray, or raises TypeError */
+    PyObject *performs;    /* tuple: Python implementations of nodes without C code */
+    PyObject *consts;      /* tuple of constant arrays */
+    PyObject *on_error;    /* on_error(exc) -> exception to raise (adds the failing node) */
+    PyObject *on_kwargs;   /* on_kwargs(*args, **kwargs): binds inputs given by name */
+    PyObject **last;       /* the last call's inputs, for repeat() (f.fn) */
+    PyArrayObject **keep;  /* kept intermediate buffers (allow_gc off) */
+    PyArrayObject **slots; /* scratch: one per variable of the graph */
+    InputSpec *inputs;
+    int *const_slots;
+    Step *steps;
+    int *out_slots, *out_copy;
+    int *errflag;          /* the kernels' error flags (integer power), or NULL */
+    int n_args, n_consts, n_slots, n_keep, n_steps, n_outs, single;
+    int trust, allow_gc, nthreads, failed_node, has_last, running;
+} Runner;
+
+/* ---- kernel libraries --------------------------------------------------------------- */
+
+typedef struct {
+    PyObject_HEAD
+    void *handle;
+    PyObject *path;
+} Library;
+
+static void Library_dealloc(PyObject *op)
+{
+    /* Never dlclose: a Runner built from the library may outlive every reference we see. */
+    Py_XDECREF(((Library *)op)->path);
+    Py_TYPE(op)->tp_free(op);
+}
+
+static PyObject *Library_repr(PyObject *op)
+{
+    return PyUnicode_FromFormat("<fncache kernel library %R>", ((Library *)op)->path);
+}
+
+static PyTypeObject LibraryType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "fncache.codegen._c_runtime.Library",
+    .tp_basicsize = sizeof(Library),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_dealloc = Library_dealloc,
+    .tp_repr = Library_repr,
+};
+
+static PyObject *rt_load(PyObject *mod, PyObject *arg)
+{
+    /* load(path) -> Library: dlopen a kernel library (RTLD_LOCAL: every library has its own
+     * kernel names). Raises OSError with dlerror()'s reason. */
+    PyObject *bytes;
+    void *h;
+    Library *lib;
+    if (!PyUnicode_FSConverter(arg, &bytes)) return NULL;
+    Py_BEGIN_ALLOW_THREADS
+    h = dlopen(PyBytes_AS_STRING(bytes), RTLD_NOW | RTLD_LOCAL);
+    Py_END_ALLOW_THREADS
+    Py_DECREF(bytes);
+    if (!h) {
+        const char *why = dlerror();
+        PyErr_Format(PyExc_OSError, "cannot load kernel library %R: %s", arg,
+                     why ? why : "unknown error");
+        return NULL;
+    }
+    lib = PyObject_New(Library, &LibraryType);
+    if (!lib) return NULL;
+    lib->handle = h;
+    Py_INCREF(arg);
+    lib->path = arg;
+    return (PyObject *)lib;
+}
+
+/* ---- per-node helpers ------------------------------------------------------------------ */
+
+/* numpy broadcasting of `n` arrays into `shape` (ndim `nd`); element strides per input
+ * (0 where broadcast) go to `strides[i*nd + d]`. */
+static int fc_broadcast(int nd, int n, PyArrayObject **a, npy_intp *shape, npy_intp *strides,
+                        const char *what)
+{
+    int i, d;
+    for (d = 0; d < nd; d++) shape[d] = 1;
+    for (i = 0; i < n; i++) {
+        int off = nd - PyArray_NDIM(a[i]);
+        for (d = 0; d < PyArray_NDIM(a[i]); d++) {
+            npy_intp s = PyArray_DIM(a[i], d);
+            if (s != 1) {
+                if (shape[off + d] != 1 && shape[off + d] != s) goto bad;
+                shape[off + d] = s;
+            }
+        }
+    }
+    for (i = 0; i < n; i++) {
+        int off = nd - PyArray_NDIM(a[i]);
+        npy_intp isz = PyArray_ITEMSIZE(a[i]);
+        for (d = 0; d < nd; d++) {
+            if (d < off || PyArray_DIM(a[i], d - off) == 1) strides[i * nd + d] = 0;
+            else strides[i * nd + d] = PyArray_STRIDE(a[i], d - off) / isz;
+        }
+    }
+    return 0;
+bad:
+    {
+        PyObject *shapes = PyList_New(0);
+        for (i = 0; i < n && shapes; i++) {
+            PyObject *t = PyTuple_New(PyArray_NDIM(a[i]));
+            for (d = 0; d < PyArray_NDIM(a[i]); d++)
+                PyTuple_SET_ITEM(t, d, PyLong_FromSsize_t(PyArray_DIM(a[i], d)));
+            PyList_Append(shapes, t);
+            Py_DECREF(t);
+        }
+        PyErr_Format(PyExc_ValueError,
+                     "%s: input shapes %R cannot be broadcast together (numpy broadcasting rules)",
+                     what, shapes);
+        Py_XDECREF(shapes);
+        return -1;
+    }
+}
+
+/* A fresh output, or the buffer kept from the previous call when allow_gc is off and nothing
+ * else holds it (a refcount of 1 means only this runner does). */
+static PyArrayObject *fc_alloc(int nd, npy_intp *shape, int typenum, PyArrayObject **keep)
+{
+    PyArrayObject *r;
+    if (keep && *keep && Py_REFCNT(*keep) == 1 && PyArray_NDIM(*keep) == nd
+        && PyArray_CompareLists(PyArray_DIMS(*keep), shape, nd)) {
+        Py_INCREF(*keep);
+        return *keep;
+    }
+    r = (PyArrayObject *)PyArray_EMPTY(nd, shape, typenum, 0);
+    if (r && keep) { Py_XDECREF(*keep); Py_INCREF(r); *keep = r; }
+    return r;
+}
+
+/* The dying input `a` can hold the output: same shape, contiguous, writeable, not shared. */
+static int fc_reusable(PyArrayObject *a, int nd, npy_intp *shape, int typenum)
+{
+    return a && Py_REFCNT(a) == 1 && PyArray_TYPE(a) == typenum && PyArray_NDIM(a) == nd
+        && PyArray_IS_C_CONTIGUOUS(a) && PyArray_ISWRITEABLE(a)
+        && PyArray_CHKFLAGS(a, NPY_ARRAY_OWNDATA)
+        && PyArray_CompareLists(PyArray_DIMS(a), shape, nd);
+}
+
+/* Inputs that are not declared single elements are C-contiguous with `n` elements: the
+ * loop can then run flat. `scalar[i]` marks inputs read as one value. */
+static int fc_flat_ok(int nin, PyArrayObject **a, const int *scalar, npy_intp n)
+{
+    for (int i = 0; i < nin; i++)
+        if (!scalar[i] && !(PyArray_IS_C_CONTIGUOUS(a[i]) && PyArray_SIZE(a[i]) == n)) return 0;
+    return 1;
+}
+
+static PyArrayObject **keep_for(Runner *self, int k)
+{
+    return (k >= 0 && !self->allow_gc) ? &self->keep[k] : NULL;
+}
+
+static int run_elemwise(Runner *self, const Step *s, PyArrayObject **v)
+{
+    const int nin = s->nin, nout = s->nout, nd = s->nd;
+    const int *scalar = s->ints, *outs = s->ints + nin;   /* per output: typenum, keep, ip, guard */
+    PyArrayObject *in_[nin > 0 ? nin : 1];
+    npy_intp shape[nd > 0 ? nd : 1], st[nin * nd > 0 ? nin * nd : 1];
+    char *p[nin + nout];
+    npy_intp n = 1;
+    for (int i = 0; i < nin; i++) in_[i] = v[s->in[i]];
+    if (fc_broadcast(nd, nin, in_, shape, st, s->name) < 0) return -1;
+    for (int d = 0; d < nd; d++) n *= shape[d];
+    for (int m = 0; m < nout; m++) {
+        const int *o = outs + 4 * m;
+        PyArrayObject *r = NULL;
+        if (o[2] >= 0 && (!o[3] || self->allow_gc) && fc_reusable(in_[o[2]], nd, shape, o[0])) {
+            r = in_[o[2]];
+            Py_INCREF(r);
+        }
+        if (!r) r = fc_alloc(nd, shape, o[0], keep_for(self, o[1]));
+        if (!r) return -1;
+        v[s->out[m]] = r;
+        p[nin + m] = PyArray_DATA(r);
+    }
+    for (int i = 0; i < nin; i++) p[i] = PyArray_DATA(in_[i]);
+    int threads = n >= FC_PAR_MIN && self->nthreads > 1;
+    if (fc_flat_ok(nin, in_, scalar, n)) {
+        flat_fn f = (flat_fn)s->fn[0];
+        if (threads) {
+            #pragma omp parallel num_threads(self->nthreads)
+            { npy_intp T = omp_get_num_threads(), t = omp_get_thread_num();
+              f(n * t / T, n * (t + 1) / T, p); }
+        } else f(0, n, p);
+    } else if (n && nd) {
+        rows_fn f = (rows_fn)s->fn[1];
+        npy_intp rows = n / shape[nd - 1];
+        if (threads && rows > 1) {
+            #pragma omp parallel num_threads(self->nthreads)
+            { npy_intp T = omp_get_num_threads(), t = omp_get_thread_num();
+              f(rows * t / T, rows * (t + 1) / T, shape, st, p); }
+        } else f(0, rows, shape, st, p);
+    }
+    return 0;
+}
+
+static int run_reduce(Runner *self, const Step *s, PyArrayObject **v)
+{
+    /* ints: scalar flags per input, naxes, axes..., typenum, keep, minmax */
+    const int nin = s->nin, nd = s->nd;
+    const int *scalar = s->ints, naxes = s->ints[nin], *axes = s->ints + nin + 1;
+    const int typenum = axes[naxes], keep = axes[naxes + 1], minmax = axes[naxes + 2];
+    PyArrayObject *in_[nin > 0 ? nin : 1];
+    npy_intp shape[nd > 0 ? nd : 1], st[nin * nd > 0 ? nin * nd : 1];
+    npy_intp oshape[nd > 0 ? nd : 1], ost[nd > 0 ? nd : 1];
+    char *p[nin > 0 ? nin : 1];
+    npy_intp n = 1, rn = 1, on = 1, stride = 1;
+    int ond = 0;
+    for (int i = 0; i < nin; i++) in_[i] = v[s->in[i]];
+    if (fc_broadcast(nd, nin, in_, shape, st, s->name) < 0) return -1;
+    for (int d = 0; d < nd; d++) {
+        int reduced = 0;
+        for (int a = 0; a < naxes; a++) reduced |= axes[a] == d;
+        n *= shape[d];
+        if (reduced) rn *= shape[d];
+        else { oshape[ond++] = shape[d]; on *= shape[d]; }
+    }
+    for (int d = nd - 1; d >= 0; d--) {
+        int reduced = 0;
+        for (int a = 0; a < naxes; a++) reduced |= axes[a] == d;
+        if (reduced) ost[d] = 0;
+        else { ost[d] = stride; stride *= shape[d]; }
+    }
+    if (minmax && rn == 0) {
+        PyErr_SetString(PyExc_ValueError, s->msg);
+        return -1;
+    }
+    PyArrayObject *o = fc_alloc(ond, oshape, typenum, keep_for(self, keep));
+    if (!o) return -1;
+    v[s->out[0]] = o;
+    char *out = PyArray_DATA(o);
+    for (int i = 0; i < nin; i++) p[i] = PyArray_DATA(in_[i]);
+    if (ond == 0 && s->fn[0] && fc_flat_ok(nin, in_, scalar, n)) {
+        /* Full reduction over flat inputs: a vectorized kernel per thread, partials combined. */
+        red_fn red = (red_fn)s->fn[0];
+        double parts[FC_MAX_THREADS * FC_PART / sizeof(double)];
+        int pn[FC_MAX_THREADS], used = 1, hasnan = 0;
+        if (n >= FC_PAR_MIN && self->nthreads > 1) {
+            int nt = self->nthreads < FC_MAX_THREADS ? self->nthreads : FC_MAX_THREADS;
+            #pragma omp parallel num_threads(nt)
+            { npy_intp T = omp_get_num_threads(), t = omp_get_thread_num();
+              red(n * t / T, n * (t + 1) / T, p, (char *)parts + t * FC_PART, &pn[t]);
+              if (t == 0) used = (int)T; }
+        } else red(0, n, p, parts, &pn[0]);
+        for (int t = 0; t < used; t++) hasnan |= pn[t];
+        ((fin_fn)s->fn[1])((const char *)parts, used, hasnan, rn, out);
+    } else if (((gen_fn)s->fn[2])(shape, st, ost, n, on, rn, p, out) < 0) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    return 0;
+}
+
+static int run_dot(const Step *s, PyArrayObject **v)
+{
+    /* A 1-D . 1-D product comes back as a numpy scalar, not an array: PyArray_FROM_OTF makes
+     * it a 0-d array (and casts to the output dtype when numpy's differs). */
+    PyObject *prod = PyArray_MatrixProduct2((PyObject *)v[s->in[0]], (PyObject *)v[s->in[1]],
+                                            NULL);
+    if (!prod) return -1;
+    PyObject *r = PyArray_FROM_OTF(prod, s->ints[0], NPY_ARRAY_FORCECAST);
+    Py_DECREF(prod);
+    if (!r) return -1;
+    v[s->out[0]] = (PyArrayObject *)r;
+    return 0;
+}
+
+static int run_argreduce(const Step *s, PyArrayObject **v)
+{
+    /* ints: is_argmax, has_axis, axis. As numpy: only an empty reduced axis is an error. */
+    PyArrayObject *a = v[s->in[0]];
+    int has_axis = s->ints[1], axis = s->ints[2];
+    if (has_axis ? PyArray_DIM(a, axis) == 0 : PyArray_SIZE(a) == 0) {
+        PyErr_SetString(PyExc_ValueError, s->msg);
+        return -1;
+    }
+    int ax = has_axis ? axis : FC_RAVEL_AXIS;
+    PyObject *r = s->ints[0] ? PyArray_ArgMax(a, ax, NULL) : PyArray_ArgMin(a, ax, NULL);
+    if (!r) return -1;
+    if (PyArray_TYPE((PyArrayObject *)r) != NPY_INT64) {
+        PyObject *c = PyArray_CastToType((PyArrayObject *)r, PyArray_DescrFromType(NPY_INT64), 0);
+        Py_DECREF(r);
+        if (!c) return -1;
+        r = c;
+    }
+    v[s->out[0]] = (PyArrayObject *)r;
+    return 0;
+}
+
+static int run_dimshuffle(const Step *s, PyArrayObject **v)
+{
+    /* ints: ndout, pattern[ndout] ('x' = -1), ndropped, dropped[ndropped]. A view of the
+     * input with dims reordered, broadcastable dims added or dropped. */
+    PyArrayObject *a = v[s->in[0]], *r;
+    int nd = s->ints[0];
+    const int *pat = s->ints + 1, ndrop = s->ints[1 + nd], *drop = s->ints + 2 + nd;
+    npy_intp dims[NPY_MAXDIMS], strides[NPY_MAXDIMS];
+    for (int k = 0; k < ndrop; k++) {
+        if (PyArray_DIM(a, drop[k]) != 1) {
+            PyErr_Format(PyExc_ValueError, "%s: dim %d has size %zd at run time but was "
+                         "declared broadcastable (size 1)", s->name, drop[k],
+                         (Py_ssize_t)PyArray_DIM(a, drop[k]));
+            return -1;
+        }
+    }
+    for (int d = 0; d < nd; d++) {
+        if (pat[d] < 0) { dims[d] = 1; strides[d] = 0; }
+        else { dims[d] = PyArray_DIM(a, pat[d]); strides[d] = PyArray_STRIDE(a, pat[d]); }
+    }
+    Py_INCREF(PyArray_DESCR(a));
+    r = (PyArrayObject *)PyArray_NewFromDescr(&PyArray_Type, PyArray_DESCR(a), nd, dims, strides,
+                                              PyArray_DATA(a),
+                                              PyArray_FLAGS(a) & NPY_ARRAY_WRITEABLE, NULL);
+    if (!r) return -1;
+    Py_INCREF(a);
+    if (PyArray_SetBaseObject(r, (PyObject *)a) < 0) { Py_DECREF(r); return -1; }
+    v[s->out[0]] = r;
+    return 0;
+}
+
+static int run_perform(Runner *self, const Step *s, PyArrayObject **v)
+{
+    /* ints: index into performs, then the output typenums. Calls op.perform from C. */
+    PyObject *args[s->nin > 0 ? s->nin : 1];
+    for (int i = 0; i < s->nin; i++) args[i] = (PyObject *)v[s->in[i]];
+    PyObject *r = PyObject_Vectorcall(PyTuple_GET_ITEM(self->performs, s->ints[0]), args,
+                                      s->nin, NULL);
+    if (!r) return -1;
+    if (!PyList_Check(r) || PyList_GET_SIZE(r) != s->nout) {
+        PyErr_Format(PyExc_TypeError, "%s: perform returned %R, expected a list of %d outputs",
+                     s->name, r, s->nout);
+        Py_DECREF(r);
+        return -1;
+    }
+    int rc = 0;
+    for (int m = 0; m < s->nout; m++) {
+        v[s->out[m]] = (PyArrayObject *)PyArray_FROM_OTF(
+            PyList_GET_ITEM(r, m), s->ints[1 + m], NPY_ARRAY_ALIGNED | NPY_ARRAY_NOTSWAPPED);
+        if (!v[s->out[m]]) rc = -1;
+    }
+    Py_DECREF(r);
+    return rc;
+}
+
+/* ---- the runner ---------------------------------------------------------------------------- */
+
+static PyObject *fc_convert(Runner *self, int i, PyObject *a)
+{
+    PyObject *idx = PyLong_FromLong(i);
+    PyObject *r;
+    if (!idx) return NULL;
+    r = PyObject_CallFunctionObjArgs(self->converter, idx, a, NULL);
+    Py_DECREF(idx);
+    if (r && !PyArray_Check(r)) {
+        Py_DECREF(r);
+        PyErr_SetString(PyExc_TypeError, "fncache: input converter did not return an ndarray");
+        return NULL;
+    }
+    return r;
+}
+
+static int input_ok(const Runner *self, const InputSpec *sp, PyObject *a)
+{
+    if (!PyArray_CheckExact(a)) return 0;
+    if (self->trust) return 1;
+    PyArrayObject *arr = (PyArrayObject *)a;
+    if (PyArray_TYPE(arr) != sp->typenum || PyArray_NDIM(arr) != sp->ndim
+        || !PyArray_ISBEHAVED_RO(arr)) return 0;
+    /* Declared (static) sizes are checked too: kernels read a size-1 input as one value. */
+    for (int k = 0; k < sp->nstatic; k++)
+        if (PyArray_DIM(arr, sp->dims[2 * k]) != sp->dims[2 * k + 1]) return 0;
+    return 1;
+}
+
+static PyObject *run(Runner *self, PyObject *const *args)
+{
+    PyArrayObject **v = self->slots;
+    PyObject *result = NULL;
+    int cur = -1;
+    if (self->running) {
+        /* A Python op of this graph called the same function again: use fresh scratch. */
+        v = PyMem_Calloc(self->n_slots, sizeof(*v));
+        if (!v) return PyErr_NoMemory();
+    }
+    self->running++;
+    for (int i = 0; i < self->n_args; i++) {
+        PyObject *a = args[i];
+        if (input_ok(self, &self->inputs[i], a)) Py_INCREF(a);
+        else if (!(a = fc_convert(self, i, a))) goto fail;
+        v[i] = (PyArrayObject *)a;
+    }
+    for (int j = 0; j < self->n_consts; j++) {
+        PyObject *c = PyTuple_GET_ITEM(self->consts, j);
+        Py_INCREF(c);
+        v[self->const_slots[j]] = (PyArrayObject *)c;
+    }
+    for (int k = 0; k < self->n_steps; k++) {
+        const Step *s = &self->steps[k];
+        int rc;
+        cur = k;
+        if (s->errcheck && self->errflag) *self->errflag = 0;
+        switch (s->kind) {
+        case ST_ELEMWISE: rc = run_elemwise(self, s, v); break;
+        case ST_REDUCE: rc = run_reduce(self, s, v); break;
+        case ST_DOT: rc = run_dot(s, v); break;
+        case ST_ARGREDUCE: rc = run_argreduce(s, v); break;
+        case ST_DIMSHUFFLE: rc = run_dimshuffle(s, v); break;
+        default: rc = run_perform(self, s, v); break;
+        }
+        if (rc < 0) goto fail;
+        if (s->errcheck && self->errflag && *self->errflag) {
+            PyErr_SetString(PyExc_ValueError, "Integers to negative integer powers are not allowed.");
+            goto fail;
+        }
+        for (int d = 0; d < s->ndying; d++) Py_CLEAR(v[s->dying[d]]);
+    }
+    cur = -1;
+    if (self->single) {
+        int o = self->out_slots[0];
+        result = self->out_copy[0] ? PyArray_NewCopy(v[o], NPY_CORDER)
+                                   : (Py_INCREF(v[o]), (PyObject *)v[o]);
+    } else {
+        result = PyList_New(self->n_outs);
+        if (!result) goto fail;
+        for (int m = 0; m < self->n_outs; m++) {
+            int o = self->out_slots[m];
+            PyObject *r = self->out_copy[m] ? PyArray_NewCopy(v[o], NPY_CORDER)
+                                            : (Py_INCREF(v[o]), (PyObject *)v[o]);
+            if (!r) goto fail;
+            PyList_SET_ITEM(result, m, r);
+        }
+    }
+    goto done;
+fail:
+    self->failed_node = cur;
+    Py_CLEAR(result);
+done:
+    for (int s = 0; s < self->n_slots; s++) Py_CLEAR(v[s]);
+    self->running--;
+    if (v != self->slots) PyMem_Free(v);
+    return result;
+}
+
+static PyObject *fc_on_error(Runner *self)
+{
+    /* Replace the raised exception by on_error(exc), which adds the failing node. */
+    PyObject *t, *val, *tb, *repl;
+    if (self->on_error == Py_None) return NULL;
+    PyErr_Fetch(&t, &val, &tb);
+    PyErr_NormalizeException(&t, &val, &tb);
+    if (tb && val) PyException_SetTraceback(val, tb);
+    repl = PyObject_CallOneArg(self->on_error, val ? val : Py_None);
+    if (repl) { PyErr_SetObject((PyObject *)Py_TYPE(repl), repl); Py_DECREF(repl); }
+    Py_XDECREF(t); Py_XDECREF(val); Py_XDECREF(tb);
+    return NULL;
+}
+
+static PyObject *Runner_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf,
+                                   PyObject *kwnames)
+{
+    Runner *self = (Runner *)op;
+    Py_ssize_t n = PyVectorcall_NARGS(nargsf);
+    PyObject *res;
+    if (kwnames && PyTuple_GET_SIZE(kwnames))
+        return PyObject_Vectorcall(self->on_kwargs, args, nargsf, kwnames);
+    if (n != self->n_args) {
+        PyErr_Format(PyExc_TypeError, "this function takes %d inputs, got %zd", self->n_args, n);
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_INCREF(args[i]);
+        if (self->has_last) Py_DECREF(self->last[i]);
+        self->last[i] = args[i];
+    }
+    self->has_last = 1;
+    self->failed_node = -1;
+    res = run(self, args);
+    return res ? res : fc_on_error(self);
+}
+
+static PyObject *Runner_repeat(PyObject *op, PyObject *const *args, Py_ssize_t nargs,
+                               PyObject *kwnames)
+{
+    /* repeat(n_calls=1): run again on the last call's inputs (f.fn), the lowest-overhead way
+     * to call many times; Function makes it the instance's `fn`. */
+    Runner *self = (Runner *)op;
+    PyObject *res = NULL, *narg = NULL;
+    Py_ssize_t n = 1, k, nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+    if (nargs + nkw > 1 || (nkw && PyUnicode_CompareWithASCIIString(
+                                       PyTuple_GET_ITEM(kwnames, 0), "n_calls") != 0)) {
+        PyErr_SetString(PyExc_TypeError, "fn(n_calls=1) takes one argument, n_calls");
+        return NULL;
+    }
+    if (nargs + nkw == 1) narg = args[0];
+    if (!self->has_last && self->n_args) {
+        PyErr_SetString(PyExc_RuntimeError, "f.fn() repeats the last call: call f(...) once first");
+        return NULL;
+    }
+    if (narg) {
+        n = PyLong_AsSsize_t(narg);
+        if (n == -1 && PyErr_Occurred()) return NULL;
+    }
+    if (n < 1) n = 1;
+    for (k = 0; k < n; k++) {
+        Py_XDECREF(res);
+        self->failed_node = -1;
+        res = run(self, (PyObject *const *)self->last);
+        if (!res) return fc_on_error(self);
+    }
+    return res;
+}
+
+static PyObject *Runner_free(PyObject *op, PyObject *unused)
+{
+    Runner *self = (Runner *)op;
+    for (int i = 0; i < self->n_keep; i++) Py_CLEAR(self->keep[i]);
+    Py_RETURN_NONE;
+}
+
+static PyObject *Runner_set_trust(PyObject *op, PyObject *arg)
+{
+    int t = PyObject_IsTrue(arg);
+    if (t < 0) return NULL;
+    ((Runner *)op)->trust = t;
+    Py_RETURN_NONE;
+}
+
+static PyObject *Runner_failed(PyObject *op, void *closure)
+{
+    return PyLong_FromLong(((Runner *)op)->failed_node);
+}
+
+/* ---- building a runner from its program --------------------------------------------------- */
+
+/* A malloc'd copy of a tuple of ints (at least one element, so never NULL on success). */
+static int *int_array(PyObject *t, int *len, const char *what)
+{
+    if (!PyTuple_Check(t)) {
+        PyErr_Format(PyExc_TypeError, "fncache runtime: %s must be a tuple of ints", what);
+        return NULL;
+    }
+    Py_ssize_t n = PyTuple_GET_SIZE(t);
+    int *r = PyMem_Malloc(sizeof(int) * (n ? n : 1));
+    if (!r) { PyErr_NoMemory(); return NULL; }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        long x = PyLong_AsLong(PyTuple_GET_ITEM(t, i));
+        if (x == -1 && PyErr_Occurred()) { PyMem_Free(r); return NULL; }
+        r[i] = (int)x;
+    }
+    if (len) *len = (int)n;
+    return r;
+}
+
+static void *kernel(PyObject *lib, PyObject *name)
+{
+    const char *sym = PyUnicode_AsUTF8(name);
+    void *f;
+    if (!sym) return NULL;
+    if (!*sym) return NULL;   /* "": this step has no such kernel */
+    if (lib == Py_None) {
+        PyErr_Format(PyExc_ValueError, "fncache runtime: kernel %s needs a library", sym);
+        return NULL;
+    }
+    f = dlsym(((Library *)lib)->handle, sym);
+    if (!f) PyErr_Format(PyExc_ValueError, "fncache runtime: kernel %s is not in %R", sym,
+                         ((Library *)lib)->path);
+    return f;
+}
+
+static int parse_step(Step *s, PyObject *t, PyObject *lib, int n_slots)
+{
+    PyObject *ins, *outs, *dying, *ints, *kernels;
+    if (!PyArg_ParseTuple(t, "iO!O!O!O!O!ssii;fncache runtime: bad step", &s->kind,
+                          &PyTuple_Type, &ins, &PyTuple_Type, &outs, &PyTuple_Type, &dying,
+                          &PyTuple_Type, &ints, &PyTuple_Type, &kernels, &s->name, &s->msg,
+                          &s->nd, &s->errcheck))
+        return -1;
+    if (!(s->in = int_array(ins, &s->nin, "step inputs"))) return -1;
+    if (!(s->out = int_array(outs, &s->nout, "step outputs"))) return -1;
+    if (!(s->dying = int_array(dying, &s->ndying, "dying slots"))) return -1;
+    if (!(s->ints = int_array(ints, &s->nints, "step parameters"))) return -1;
+    for (int i = 0; i < s->nin; i++)
+        if (s->in[i] < 0 || s->in[i] >= n_slots) goto bad_slot;
+    for (int i = 0; i < s->nout; i++)
+        if (s->out[i] < 0 || s->out[i] >= n_slots) goto bad_slot;
+    for (int i = 0; i < s->ndying; i++)
+        if (s->dying[i] < 0 || s->dying[i] >= n_slots) goto bad_slot;
+    if (s->nd < 0 || s->nd > NPY_MAXDIMS || PyTuple_GET_SIZE(kernels) > 3) {
+        PyErr_SetString(PyExc_ValueError, "fncache runtime: bad step dimensions or kernels");
+        return -1;
+    }
+    for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(kernels); k++) {
+        s->fn[k] = kernel(lib, PyTuple_GET_ITEM(kernels, k));
+        if (!s->fn[k] && PyErr_Occurred()) return -1;
+    }
+    if ((s->kind == ST_ELEMWISE && !s->fn[0]) || (s->kind == ST_REDUCE && !s->fn[2])) {
+        PyErr_Format(PyExc_ValueError, "fncache runtime: step %s has no kernel", s->name);
+        return -1;
+    }
+    return 0;
+bad_slot:
+    PyErr_SetString(PyExc_ValueError, "fncache runtime: step refers to a slot out of range");
+    return -1;
+}
+
+static int parse_program(Runner *self, PyObject *prog, PyObject *lib)
+{
+    PyObject *inputs, *consts, *steps, *outs, *copies;
+    if (!PyArg_ParseTuple(prog, "iiO!O!O!O!O!p;fncache runtime: bad program", &self->n_slots,
+                          &self->n_keep, &PyTuple_Type, &inputs, &PyTuple_Type, &consts,
+                          &PyTuple_Type, &steps, &PyTuple_Type, &outs, &PyTuple_Type, &copies,
+                          &self->single))
+        return -1;
+    self->n_args = (int)PyTuple_GET_SIZE(inputs);
+    self->n_steps = (int)PyTuple_GET_SIZE(steps);
+    if (self->n_slots < self->n_args || self->n_keep < 0) {
+        PyErr_SetString(PyExc_ValueError, "fncache runtime: bad slot counts");
+        return -1;
+    }
+    if (!(self->slots = PyMem_Calloc(self->n_slots ? self->n_slots : 1, sizeof(PyArrayObject *))))
+        goto nomem;
+    if (!(self->keep = PyMem_Calloc(self->n_keep ? self->n_keep : 1, sizeof(PyArrayObject *))))
+        goto nomem;
+    if (!(self->last = PyMem_Calloc(self->n_args ? self->n_args : 1, sizeof(PyObject *))))
+        goto nomem;
+    if (!(self->inputs = PyMem_Calloc(self->n_args ? self->n_args : 1, sizeof(InputSpec))))
+        goto nomem;
+    for (int i = 0; i < self->n_args; i++) {
+        int n, *a = int_array(PyTuple_GET_ITEM(inputs, i), &n, "input spec");
+        if (!a) return -1;
+        self->inputs[i].dims = a + 3;   /* freed as dims - 3 */
+        if (n < 3 || n != 3 + 2 * a[2]) {
+            PyErr_SetString(PyExc_ValueError, "fncache runtime: bad input spec");
+            return -1;
+        }
+        self->inputs[i].typenum = a[0];
+        self->inputs[i].ndim = a[1];
+        self->inputs[i].nstatic = a[2];
+    }
+    if (!(self->const_slots = int_array(consts, &self->n_consts, "constant slots"))) return -1;
+    if (self->n_consts != PyTuple_GET_SIZE(self->consts)) {
+        PyErr_SetString(PyExc_ValueError, "fncache runtime: constants and their slots differ");
+        return -1;
+    }
+    for (int j = 0; j < self->n_consts; j++) {
+        if (self->const_slots[j] < self->n_args || self->const_slots[j] >= self->n_slots
+            || !PyArray_Check(PyTuple_GET_ITEM(self->consts, j))) {
+            PyErr_SetString(PyExc_ValueError, "fncache runtime: bad constant (slot out of range "
+                            "or not an array)");
+            return -1;
+        }
+    }
+    if (!(self->steps = PyMem_Calloc(self->n_steps ? self->n_steps : 1, sizeof(Step))))
+        goto nomem;
+    for (int k = 0; k < self->n_steps; k++) {
+        if (parse_step(&self->steps[k], PyTuple_GET_ITEM(steps, k), lib, self->n_slots) < 0)
+            return -1;
+    }
+    if (!(self->out_slots = int_array(outs, &self->n_outs, "output slots"))) return -1;
+    if (!(self->out_copy = int_array(copies, NULL, "output copies"))) return -1;
+    if (PyTuple_GET_SIZE(copies) != self->n_outs || (self->single && self->n_outs != 1)) {
+        PyErr_SetString(PyExc_ValueError, "fncache runtime: bad outputs");
+        return -1;
+    }
+    for (int m = 0; m < self->n_outs; m++) {
+        if (self->out_slots[m] < 0 || self->out_slots[m] >= self->n_slots) {
+            PyErr_SetString(PyExc_ValueError, "fncache runtime: output slot out of range");
+            return -1;
+        }
+    }
+    if (lib != Py_None)
+        self->errflag = (int *)dlsym(((Library *)lib)->handle, "fc_errflag");
+    return 0;
+nomem:
+    PyErr_NoMemory();
+    return -1;
+}
+
+static void Runner_dealloc(PyObject *op)
+{
+    Runner *self = (Runner *)op;
+    Py_XDECREF(self->program);
+    Py_XDECREF(self->lib);
+    Py_XDECREF(self->converter);
+    Py_XDECREF(self->performs);
+    Py_XDECREF(self->consts);
+    Py_XDECREF(self->on_error);
+    Py_XDECREF(self->on_kwargs);
+    if (self->last) {
+        if (self->has_last) for (int i = 0; i < self->n_args; i++) Py_XDECREF(self->last[i]);
+        PyMem_Free(self->last);
+    }
+    if (self->keep) {
+        for (int i = 0; i < self->n_keep; i++) Py_XDECREF(self->keep[i]);
+        PyMem_Free(self->keep);
+    }
+    PyMem_Free(self->slots);
+    if (self->inputs) {
+        for (int i = 0; i < self->n_args; i++)
+            if (self->inputs[i].dims) PyMem_Free(self->inputs[i].dims - 3);
+        PyMem_Free(self->inputs);
+    }
+    if (self->steps) {
+        for (int k = 0; k < self->n_steps; k++) {
+            PyMem_Free(self->steps[k].in);
+            PyMem_Free(self->steps[k].out);
+            PyMem_Free(self->steps[k].dying);
+            PyMem_Free(self->steps[k].ints);
+        }
+        PyMem_Free(self->steps);
+    }
+    PyMem_Free(self->const_slots);
+    PyMem_Free(self->out_slots);
+    PyMem_Free(self->out_copy);
+    Py_TYPE(op)->tp_free(op);
+}
+
+static PyObject *Runner_new(PyTypeObject *type, PyObject *args, PyObject *kw)
+{
+    /* Runner(lib, program, converter, performs, consts, allow_gc, nthreads, on_error,
+     *        on_kwargs) */
+    PyObject *lib, *prog, *conv, *perf, *consts, *on_error, *on_kwargs;
+    int allow_gc, nthreads;
+    Runner *self;
+    if (!PyArg_ParseTuple(args, "OO!OO!O!piOO", &lib, &PyTuple_Type, &prog, &conv,
+                          &PyTuple_Type, &perf, &PyTuple_Type, &consts, &allow_gc, &nthreads,
+                          &on_error, &on_kwargs))
+        return NULL;
+    if (lib != Py_None && !PyObject_TypeCheck(lib, &LibraryType)) {
+        PyErr_SetString(PyExc_TypeError, "Runner: lib must be a Library from load() or None");
+        return NULL;
+    }
+    self = (Runner *)type->tp_alloc(type, 0);
+    if (!self) return NULL;
+    self->vectorcall = Runner_vectorcall;
+    Py_INCREF(prog); self->program = prog;
+    Py_INCREF(lib); self->lib = lib;
+    Py_INCREF(conv); self->converter = conv;
+    Py_INCREF(perf); self->performs = perf;
+    Py_INCREF(consts); self->consts = consts;
+    Py_INCREF(on_error); self->on_error = on_error;
+    Py_INCREF(on_kwargs); self->on_kwargs = on_kwargs;
+    self->allow_gc = allow_gc;
+#ifdef _OPENMP
+    self->nthreads = nthreads > 0 ? nthreads : omp_get_num_procs();
+#else
+    self->nthreads = 1;
+#endif
+    self->failed_node = -1;
+    if (parse_program(self, prog, lib) < 0) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    return (PyObject *)self;
+}
+
+static PyMethodDef Runner_methods[] = {
+    {"repeat", (PyCFunction)(void (*)(void))Runner_repeat, METH_FASTCALL | METH_KEYWORDS,
+     "repeat(n_calls=1)"},
+    {"free", Runner_free, METH_NOARGS, "drop kept intermediate buffers"},
+    {"set_trust", Runner_set_trust, METH_O, "skip input checks"},
+    {NULL, NULL, 0, NULL}
+};
+
+static PyGetSetDef Runner_getset[] = {
+    {"failed_node", Runner_failed, NULL, "index of the node that raised, or -1", NULL},
+    {NULL, NULL, NULL, NULL, NULL}
+};
+
+static PyTypeObject RunnerType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "fncache.codegen._c_runtime.Runner",
+    .tp_basicsize = sizeof(Runner),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_vectorcall_offset = offsetof(Runner, vectorcall),
+    .tp_call = PyVectorcall_Call,
+    .tp_new = Runner_new,
+    .tp_dealloc = Runner_dealloc,
+    .tp_methods = Runner_methods,
+    .tp_getset = Runner_getset,
+};
+
+static PyMethodDef module_methods[] = {
+    {"load", rt_load, METH_O, "load(path) -> Library: dlopen a generated kernel library"},
+    {NULL, NULL, 0, NULL}
+};
+
+static struct PyModuleDef moddef = {
+    PyModuleDef_HEAD_INIT, "fncache.codegen._c_runtime",
+    "The per-call machinery of compiled CPU functions (see c_runtime.c).", -1, module_methods
+};
+
+PyMODINIT_FUNC PyInit__c_runtime(void)
+{
+    PyObject *m;
+    import_array();
+    if (PyType_Ready(&RunnerType) < 0 || PyType_Ready(&LibraryType) < 0) return NULL;
+    m = PyModule_Create(&moddef);
+    if (!m) return NULL;
+    if (PyModule_AddIntConstant(m, "PART_BYTES", FC_PART) < 0
+        || PyModule_AddIntConstant(m, "ABI", 1) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    Py_INCREF(&RunnerType);
+    if (PyModule_AddObject(m, "Runner", (PyObject *)&RunnerType) < 0) {
+        Py_DECREF(&RunnerType); Py_DECREF(m); return NULL;
+    }
+    Py_INCREF(&LibraryType);
+    if (PyModule_AddObject(m, "Library", (PyObject *)&LibraryType) < 0) {
+        Py_DECREF(&LibraryType); Py_DECREF(m); return NULL;
+    }
+    return m;
+}

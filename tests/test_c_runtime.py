@@ -1,0 +1,128 @@
+"""The C backend's split: plain-C kernel libraries run by fncache's installed run-time.
+
+A graph's kernels are compiled without Python or numpy headers (that is what makes a cold
+compile one short gcc call); everything else (checks, allocation, threads, BLAS, views, Python
+ops) is the run-time's, so a graph without loops needs no compiler at all. The run-time must
+refuse a malformed program with an error, never crash.
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import fncache as fc
+from fncache import tensor as ft
+from fncache.codegen import c_linker
+from fncache.codegen.c_module import render_module
+
+
+def _libraries(compiledir: Path) -> list[Path]:
+    return sorted(compiledir.rglob("fc_*.so"))
+
+
+def test_kernel_library_is_plain_c(tmp_path: Path) -> None:
+    x, y, z = (ft.vector(n) for n in "xyz")
+    with fc.config.change_flags(compiledir=str(tmp_path / "cd")):
+        f = fc.function([x, y, z], ft.exp(x) * y + ft.sin(z) / (1 + x * x))
+        a = np.random.default_rng(0).random((3, 1000))
+        np.testing.assert_allclose(f(*a), np.exp(a[0]) * a[1] + np.sin(a[2]) / (1 + a[0] ** 2),
+                                   rtol=1e-12)
+    libs = _libraries(tmp_path / "cd")
+    assert len(libs) == 1, libs
+    source = libs[0].with_suffix(".c").read_text()
+    assert "#include <Python.h>" not in source and "#include <numpy/" not in source
+    nm = shutil.which("nm")
+    if nm is None:
+        pytest.skip("binutils' nm is not installed")
+    undefined = subprocess.run([nm, "-D", "--undefined-only", str(libs[0])], capture_output=True,
+                               text=True, check=True).stdout.split()
+    assert not [s for s in undefined if s.startswith(("Py", "_Py"))], undefined
+    exported = subprocess.run([nm, "-D", "--defined-only", str(libs[0])], capture_output=True,
+                              text=True, check=True).stdout
+    assert "fc_k0_flat" in exported and "fc_k0_rows" in exported
+    assert "fc_floordiv_int8" not in exported  # helpers stay hidden
+
+
+def test_graph_without_kernels_needs_no_compiler(tmp_path: Path) -> None:
+    X, w = ft.matrix("X"), ft.vector("w")
+    with fc.config.change_flags(compiledir=str(tmp_path / "cd"), cxx="/nonexistent/gcc"):
+        f = fc.function([X, w], [ft.dot(X, w).dimshuffle("x", 0), ft.argmax(X, axis=1)])
+        Xv = np.arange(6.0).reshape(3, 2)
+        got, idx = f(Xv, np.array([1.0, -1.0]))
+    np.testing.assert_array_equal(got, (Xv @ np.array([1.0, -1.0]))[None, :])
+    np.testing.assert_array_equal(idx, np.argmax(Xv, axis=1))
+    assert _libraries(tmp_path / "cd") == []
+
+
+def _kernel_module(tmp_path: Path):
+    x = ft.vector("x")
+    fg = fc.function([x], ft.exp(x) + 1).optimized_graph
+    mod = render_module(fg, n_explicit=1, single=True)
+    with fc.config.change_flags(compiledir=str(tmp_path / "cd")):
+        lib = c_linker.load_library(c_linker.compile_module(mod, c_linker.module_key_for(mod.source)))
+    return mod, lib
+
+
+def _runner(lib, program, consts=()):
+    return c_linker.runtime().Runner(lib, program, lambda i, v: np.asarray(v), (), tuple(consts),
+                                     True, 1, None, None)
+
+
+def test_runner_runs_a_program(tmp_path: Path) -> None:
+    mod, lib = _kernel_module(tmp_path)
+    r = _runner(lib, mod.program, mod.constants)
+    v = np.linspace(-1, 1, 7)
+    np.testing.assert_allclose(r(v), np.exp(v) + 1, rtol=1e-12)
+
+
+@pytest.mark.parametrize("damage, error, words", [
+    (lambda p: (p[0], p[1], p[2], p[3], ((p[4][0][0], (999,)) + p[4][0][2:],), *p[5:]),
+     ValueError, "slot out of range"),
+    (lambda p: (p[0], p[1], p[2], p[3],
+                (p[4][0][:5] + (("fc_no_such_kernel",),) + p[4][0][6:],), *p[5:]),
+     ValueError, "fc_no_such_kernel"),
+    (lambda p: (p[0], p[1], p[2], p[3], ((0,),), *p[5:]), TypeError, "bad step"),
+    (lambda p: (p[0], p[1], p[2], (*p[3], 1), *p[4:]), ValueError, "constants"),
+    (lambda p: (p[0], p[1], p[2], p[3], p[4], (999,), *p[6:]), ValueError, "output slot"),
+])
+def test_malformed_program_is_an_error(tmp_path: Path, damage, error, words) -> None:
+    mod, lib = _kernel_module(tmp_path)
+    with pytest.raises(error, match=words):
+        _runner(lib, damage(mod.program), mod.constants)
+
+
+def test_kernels_need_their_library(tmp_path: Path) -> None:
+    mod, lib = _kernel_module(tmp_path)
+    with pytest.raises(ValueError, match="needs a library"):
+        _runner(None, mod.program, mod.constants)
+    with pytest.raises(TypeError, match="Library"):
+        _runner("not a library", mod.program, mod.constants)
+
+
+def test_unloadable_library_is_an_oserror(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.so"
+    bad.write_bytes(b"not an ELF file")
+    with pytest.raises(OSError, match="bad.so"):
+        c_linker.runtime().load(str(bad))
+
+
+def test_python_op_may_call_its_own_function_again() -> None:
+    """A Python op of a graph that calls the same compiled function (re-entrance) gets its own
+    scratch space: the outer call's intermediates are not overwritten."""
+    x = ft.dvector("x")
+    holder: dict = {}
+
+    def inner(a: np.ndarray) -> np.ndarray:
+        if a[0] > 0:
+            return holder["f"](a - 10.0) * 0 + a  # the nested call must not disturb this one
+        return a
+
+    op = ft.as_op([ft.dvector().type], [ft.dvector().type])(inner)
+    f = fc.function([x], op(ft.exp(x) - 1) * 2 + x)
+    holder["f"] = f
+    v = np.array([0.5, 1.0, 2.0])
+    np.testing.assert_allclose(f(v), (np.exp(v) - 1) * 2 + v, rtol=1e-12)
