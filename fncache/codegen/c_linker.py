@@ -26,6 +26,11 @@ EXTRA_FLAGS = ["-pipe", "-fopenmp-simd", "-fwrapv", "-fno-math-errno", "-fvisibi
 LIBS = ["-lmvec", "-lm"] if platform.system() == "Linux" and platform.machine() == "x86_64" \
     else ["-lm"]
 
+#: The program and kernel conventions this Python code speaks; c_runtime.c exports its own.
+RUNTIME_ABI = 1
+_REINSTALL = ("it is compiled when fncache is installed; reinstall with `pip install .` (or "
+              "`pip install -e .` in a source checkout), with a C compiler available")
+
 _loaded: dict[str, Any] = {}
 
 
@@ -34,10 +39,12 @@ def runtime() -> Any:
     try:
         from . import _c_runtime
     except ImportError as e:
-        raise ImportError(
-            f"fncache's compiled run-time (fncache.codegen._c_runtime) is not built: {e}. It is "
-            "compiled when fncache is installed; reinstall with `pip install .` (or "
-            "`pip install -e .` in a source checkout), with a C compiler available") from e
+        raise ImportError(f"fncache's compiled run-time (fncache.codegen._c_runtime) is not "
+                          f"built: {e}; {_REINSTALL}") from e
+    if getattr(_c_runtime, "ABI", None) != RUNTIME_ABI:
+        raise ImportError(f"fncache's compiled run-time at {_c_runtime.__file__} is from another "
+                          f"version (ABI {getattr(_c_runtime, 'ABI', None)}, this code needs "
+                          f"{RUNTIME_ABI}); {_REINSTALL}")
     return _c_runtime
 
 

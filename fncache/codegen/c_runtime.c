@@ -32,6 +32,8 @@
 /* Bytes per per-thread partial result of a full reduction (kernels use the same stride). */
 #define FC_PART 16
 #define FC_MAX_THREADS 64
+/* The program and kernel conventions; RUNTIME_ABI in c_linker.py must be the same. */
+#define FC_RUNTIME_ABI 1
 
 enum { ST_ELEMWISE = 0, ST_REDUCE = 1, ST_DOT = 2, ST_ARGREDUCE = 3, ST_DIMSHUFFLE = 4,
        ST_PERFORM = 5 };
@@ -866,8 +868,7 @@ PyMODINIT_FUNC PyInit__c_runtime(void)
     if (PyType_Ready(&RunnerType) < 0 || PyType_Ready(&LibraryType) < 0) return NULL;
     m = PyModule_Create(&moddef);
     if (!m) return NULL;
-    if (PyModule_AddIntConstant(m, "PART_BYTES", FC_PART) < 0
-        || PyModule_AddIntConstant(m, "ABI", 1) < 0) {
+    if (PyModule_AddIntConstant(m, "ABI", FC_RUNTIME_ABI) < 0) {
         Py_DECREF(m);
         return NULL;
     }
