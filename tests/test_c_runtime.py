@@ -126,3 +126,29 @@ def test_python_op_may_call_its_own_function_again() -> None:
     holder["f"] = f
     v = np.array([0.5, 1.0, 2.0])
     np.testing.assert_allclose(f(v), (np.exp(v) - 1) * 2 + v, rtol=1e-12)
+
+
+def test_threads_share_one_function() -> None:
+    """numpy's BLAS releases the GIL inside the runner: other Python threads then enter the same
+    runner, and every call must still get its own intermediates."""
+    import threading
+    X, w, b = ft.matrix("X"), ft.vector("w"), ft.scalar("b")
+    f = fc.function([X, w, b], ft.sum(ft.tanh(ft.dot(X, w) + b) ** 2))
+    rng = np.random.default_rng(1)
+    cases = [(rng.random((200, 50)), rng.random(50), float(k)) for k in range(4)]
+    want = [np.sum(np.tanh(Xv @ wv + bv) ** 2) for Xv, wv, bv in cases]
+    errors: list[str] = []
+
+    def worker(k: int) -> None:
+        for _ in range(300):
+            got = f(*cases[k])
+            if not np.isclose(got, want[k], rtol=1e-12):
+                errors.append(f"thread {k}: {got} != {want[k]}")
+                return
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors[:3]
