@@ -40,8 +40,11 @@ REPO = Path(__file__).resolve().parent.parent
 class RedisServer:
     """``redis-server`` on a free 127.0.0.1 port, data in a temp dir, no persistence."""
 
-    def __init__(self, workdir: Path, *args: str):
+    def __init__(self, workdir: Path, *args: str, password: str | None = None):
         workdir.mkdir(parents=True, exist_ok=True)
+        self.password = password
+        if password is not None:
+            args = (*args, "--requirepass", password)
         for _ in range(5):  # the free port may be taken between probing and binding it: try another
             with socket.socket() as s:
                 s.bind(("127.0.0.1", 0))
@@ -71,7 +74,8 @@ class RedisServer:
     def client(self, db: int = 0) -> redis.Redis:
         from redis.backoff import NoBackoff
         from redis.retry import Retry
-        return redis.Redis(host="127.0.0.1", port=self.port, db=db, socket_timeout=5, retry=Retry(NoBackoff(), 0))
+        return redis.Redis(host="127.0.0.1", port=self.port, db=db, socket_timeout=5, retry=Retry(NoBackoff(), 0),
+                           password=self.password)
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -570,3 +574,89 @@ def test_cli_remote_errors_are_messages(capsys):
     with config.change_flags(remote_cache=None):
         rc, _, err = run_cli(capsys, "info", "--remote")
     assert rc == 1 and "no remote cache" in err
+
+
+# -- the RESP client (fncache/cache/resp.py) --------------------------------------------------------
+
+def test_resp_url_parsing() -> None:
+    from fncache.cache.resp import parse_url
+    got = parse_url("redis://alice:p%40ss@cache.internal:6380/4")
+    assert (got["host"], got["port"], got["db"], got["username"], got["password"], got["tls"]) == \
+        ("cache.internal", 6380, 4, "alice", "p@ss", False)
+    assert parse_url("rediss://h?db=2&ssl_cert_reqs=none")["db"] == 2
+    assert parse_url("rediss://h")["tls"] and parse_url("rediss://h")["verify"]
+    assert not parse_url("rediss://h?ssl_cert_reqs=none")["verify"]
+    assert parse_url("unix:///run/redis.sock?db=3")["unix"] == "/run/redis.sock"
+    for bad, words in [("http://h", "scheme"), ("redis://", "no host"), ("redis://h/x", "not a number"),
+                       ("redis://h:99999", "port"), ("unix://", "socket path")]:
+        with pytest.raises(ValueError, match=words):
+            parse_url(bad)
+
+
+def test_resp_password_database_and_unix_socket(tmp_path: Path) -> None:
+    from fncache.cache.resp import RespClient, RespError
+    sock = tmp_path / "r.sock"
+    srv = RedisServer(tmp_path / "redis", "--unixsocket", str(sock), "--unixsocketperm", "700",
+                      password="s3cret")
+    try:
+        c = RespClient(f"redis://:s3cret@127.0.0.1:{srv.port}/3", 2.0)
+        assert c.execute("SET", "k", b"\x00bytes\r\n") == b"OK"
+        assert srv.client(db=3).get("k") == b"\x00bytes\r\n"  # binary-safe, in database 3
+        u = RespClient(f"unix://:s3cret@{sock}?db=3", 2.0)
+        assert u.execute("GET", "k") == b"\x00bytes\r\n"
+        with pytest.raises(RespError, match="WRONGPASS|invalid password"):
+            RespClient(f"redis://:wrong@127.0.0.1:{srv.port}/0", 2.0).execute("PING")
+        with pytest.raises(RespError, match="NOAUTH"):
+            RespClient(f"redis://127.0.0.1:{srv.port}/0", 2.0).execute("GET", "k")
+    finally:
+        srv.stop()
+
+
+def test_resp_pipelines_and_transactions(server: RedisServer) -> None:
+    from fncache.cache.resp import RespClient, RespError
+    server.client().flushall()
+    c = RespClient(server.url(), 2.0)
+    ok, err, n = c.pipeline([("SET", "k", "v"), ("INCR", "k"), ("STRLEN", "k")])
+    assert ok == b"OK" and isinstance(err, RespError) and n == 1  # errors are values, in order
+    assert c.pipeline([("SET", "a", 1), ("INCRBY", "a", 41)], transaction=True) == [b"OK", 42]
+    with pytest.raises(RespError, match="EXECABORT|unknown command"):
+        c.pipeline([("SET", "b", 1), ("NO-SUCH-COMMAND",)], transaction=True)
+    assert c.execute("EXISTS", "b") == 0  # all or nothing
+    assert c.script("return redis.call('get', KEYS[1])", ["a"], []) == b"42"  # EVAL, then EVALSHA
+    assert c.script("return redis.call('get', KEYS[1])", ["a"], []) == b"42"
+    c.pipeline([("SET", f"many:{i}", i) for i in range(2500)])
+    assert len(set(c.scan_iter("many:*", count=100))) == 2500
+    assert c.hgetall("nothing") == {}
+    assert isinstance(c.info()["used_memory"], int)
+
+
+def test_resp_garbage_and_dropped_replies_close_the_connection() -> None:
+    """A server that answers nonsense, or hangs up halfway, is a ProtocolError; the client never
+    reuses that connection, and the next command connects again."""
+    import threading
+    from fncache.cache.resp import ProtocolError, RespClient
+    answers = [b"HTTP/1.1 400 Bad Request\r\n\r\n", b"$10\r\nhalf", b"+PONG\r\n"]
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    accepted: list[int] = []
+
+    def serve() -> None:
+        for answer in answers:
+            conn, _ = listener.accept()
+            accepted.append(1)
+            conn.recv(1024)
+            conn.sendall(answer)
+            conn.close()
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    c = RespClient(f"redis://127.0.0.1:{listener.getsockname()[1]}", 2.0)
+    with pytest.raises(ProtocolError, match="unknown reply type"):
+        c.execute("PING")
+    with pytest.raises(ProtocolError, match="closed in the middle"):
+        c.execute("PING")
+    assert c.execute("PING") == b"PONG"
+    t.join(5)
+    listener.close()
+    assert len(accepted) == 3  # one fresh connection per command after each failure

@@ -17,8 +17,8 @@ compiledir asks the tier for three things, in one place each (see compiledir.py)
 ``Tier`` itself is the tier of a compiledir without ``config.remote_cache``: it does nothing, so
 the compiledir needs no branches.  :class:`RemoteTier` adds a store behind one small interface,
 :class:`RemoteBackend` (as Triton's runtime/cache.py has one interface for file and remote
-backends); the Redis backend lives in remote_redis.py and is imported only when a URL names it,
-so ``import fncache`` and local hits never import redis.
+backends); the Redis backend lives in remote_redis.py (with its small RESP client, resp.py) and
+is imported only when a URL names it, so ``import fncache`` and local hits never import it.
 
 A store that is unreachable, slow or full must never fail or stall a compile: every store
 operation runs on a worker thread and the caller stops waiting after ``config.remote_timeout``;
@@ -62,7 +62,8 @@ _POLL_FIRST, _POLL_MAX, _POLL_GROWTH = 0.02, 0.5, 1.5
 _MAGIC = b"fncache-entry 1\n"
 _MAX_HEADER = 1 << 16
 _BACKENDS = {"redis": ("fncache.cache.remote_redis", "RedisBackend"),
-             "rediss": ("fncache.cache.remote_redis", "RedisBackend")}
+             "rediss": ("fncache.cache.remote_redis", "RedisBackend"),
+             "unix": ("fncache.cache.remote_redis", "RedisBackend")}
 
 T = TypeVar("T")
 
@@ -186,7 +187,7 @@ class RemoteBackend(abc.ABC):
 
 
 def backend_for(url: str, timeout: float) -> RemoteBackend:
-    """The backend named by ``url``'s scheme, its module imported now (redis-py for ``redis://``)."""
+    """The backend named by ``url``'s scheme, its module imported now (remote_redis for ``redis://``)."""
     scheme = urlsplit(url).scheme
     if scheme not in _BACKENDS:
         raise ValueError(f"remote_cache: unsupported URL scheme {scheme!r} in {redact(url)!r}; "
@@ -456,9 +457,8 @@ def remote_tier() -> Tier:
         if tier is None:
             try:
                 tier = RemoteTier(backend_for(url, memo[1]))
-            except (ImportError, ValueError) as e:  # redis-py missing, bad URL: local alone, for good
-                hint = " (pip install 'fncache[redis]')" if isinstance(e, ImportError) else ""
-                _warn_once(url, f"fncache: remote cache {redact(url)} cannot be used: {e}{hint}; using the "
+            except ValueError as e:  # a bad URL: local alone, for good
+                _warn_once(url, f"fncache: remote cache {redact(url)} cannot be used: {e}; using the "
                                 f"local compiledir alone")
                 tier = _LOCAL_ONLY
             with _tiers_lock:

@@ -1,7 +1,7 @@
 """The Redis store of the remote tier (``remote_cache = "redis://host:port/db"`` or ``rediss://``).
 
-Imported only when a URL names Redis, so ``import fncache`` never imports redis-py.  Keys, all
-under ``fncache:1:`` (the 1 is the layout version: a new layout never misreads an old one)::
+It speaks to Redis through :mod:`fncache.cache.resp` (a small RESP client: importing redis-py
+would cost ~160 ms, more than a small compile).  Keys, all under ``fncache:1:`` (the 1 is the layout version: a new layout never misreads an old one)::
 
     entry:<digest>   one blob per entry: meta.json and every file (remote.pack_entry)
     claim:<digest>   the build claim: "<host>:<pid>:<rand>", PX-expiring, renewed by its builder
@@ -14,7 +14,7 @@ Redis is the cache's size cap here: give it ``maxmemory`` and ``maxmemory-policy
 Redis leaves a dangling index line, which ``entries()`` drops.
 
 The client never retries and never waits longer than ``remote_timeout`` on a socket: the tier
-(remote.py) owns timing and failure policy, and every redis-py error leaves here as
+(remote.py) owns timing and failure policy, and every client error leaves here as
 :class:`~fncache.cache.remote.RemoteError` (:class:`~fncache.cache.remote.RemoteFull` for OOM).
 """
 from __future__ import annotations
@@ -24,11 +24,8 @@ import json
 import time
 from typing import Any, Iterator, Mapping
 
-import redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
-
 from .remote import RemoteBackend, RemoteError, RemoteFull
+from .resp import RespClient, RespError
 
 __all__ = ["RedisBackend"]
 
@@ -43,83 +40,85 @@ _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del
 
 
 def _is_oom(e: BaseException) -> bool:
-    oom = getattr(redis.exceptions, "OutOfMemoryError", None)  # redis-py >= 4.4; older: a ResponseError
-    return (oom is not None and isinstance(e, oom)) or "maxmemory" in str(e) or str(e).startswith("OOM")
+    return "maxmemory" in str(e) or str(e).startswith("OOM")
 
 
 @contextlib.contextmanager
 def _translated() -> Iterator[None]:
-    """redis-py's errors (and socket errors it lets through) as the tier's two exception types."""
+    """The client's errors (server replies, sockets, protocol) as the tier's two exception types."""
     try:
         yield
-    except (redis.RedisError, OSError) as e:
+    except (RespError, OSError) as e:
         if _is_oom(e):
             raise RemoteFull(str(e)) from None
         raise RemoteError(f"{type(e).__name__}: {e}") from None
 
 
+def _raised(reply: Any) -> Any:
+    """A pipelined reply, or its error raised."""
+    if isinstance(reply, RespError):
+        raise reply
+    return reply
+
+
+def _hash(flat: list[bytes]) -> dict[str, bytes]:
+    return {k.decode(): v for k, v in zip(flat[::2], flat[1::2])}
+
+
 class RedisBackend(RemoteBackend):
-    """One redis-py client (a thread-safe connection pool) for one URL."""
+    """One RESP client (one connection, thread-safe) for one URL."""
 
     def __init__(self, url: str, timeout: float):
         self.url = url
-        self._r = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout,
-                                       retry=Retry(NoBackoff(), 0), retry_on_timeout=False,
-                                       health_check_interval=0)
-        self._renew = self._r.register_script(_RENEW)
-        self._release = self._r.register_script(_RELEASE)
+        self._r = RespClient(url, timeout)  # ValueError for a malformed URL
 
     def lookup(self, digest: str, host: str) -> bytes | None:
         with _translated():
-            blob: bytes | None = self._r.get(ENTRY + digest)  # type: ignore[assignment]  # no decode_responses
+            blob: bytes | None = self._r.execute("GET", ENTRY + digest)
         event = "hits" if blob is not None else "misses"
-        pipe = self._r.pipeline(transaction=False)
-        if blob is not None:
-            pipe.hset(USED, digest, f"{time.time():.3f}")
-            pipe.hincrby(HITS, digest, 1)
-        pipe.hincrby(STATS, event, 1)
-        pipe.hincrby(STATS, f"{event}@{host}", 1)
+        counters = [("HSET", USED, digest, f"{time.time():.3f}"), ("HINCRBY", HITS, digest, 1)] \
+            if blob is not None else []
+        counters += [("HINCRBY", STATS, event, 1), ("HINCRBY", STATS, f"{event}@{host}", 1)]
         try:
             with _translated():
-                pipe.execute()
+                for reply in self._r.pipeline(counters):
+                    _raised(reply)
         except RemoteFull:
             pass  # counters are not worth failing a read for: a full Redis still serves entries
         return blob
 
     def try_claim(self, digest: str, token: str, ttl: float) -> tuple[bytes | None, bool, str | None]:
-        pipe = self._r.pipeline(transaction=False)
-        pipe.get(ENTRY + digest)
-        pipe.set(CLAIM + digest, token, nx=True, px=int(ttl * 1000))
-        pipe.get(CLAIM + digest)
         with _translated():
-            blob, won, holder = pipe.execute(raise_on_error=False)
-        if isinstance(blob, Exception):
-            with _translated():
-                raise blob
-        if isinstance(won, Exception):  # a full Redis refuses the claim but still serves the entry
-            if blob is not None:
-                return blob, False, None
-            with _translated():
+            blob, won, holder = self._r.pipeline([
+                ("GET", ENTRY + digest),
+                ("SET", CLAIM + digest, token, "NX", "PX", int(ttl * 1000)),
+                ("GET", CLAIM + digest)])
+            _raised(blob)
+            if isinstance(won, RespError):  # a full Redis refuses the claim but still serves the entry
+                if blob is not None:
+                    return blob, False, None
                 raise won
-        return blob, bool(won), holder.decode(errors="replace") if isinstance(holder, bytes) else None
+            _raised(holder)
+        return blob, won == b"OK", holder.decode(errors="replace") if isinstance(holder, bytes) else None
 
     def renew(self, digest: str, token: str, ttl: float) -> bool:
         with _translated():
-            return bool(self._renew(keys=[CLAIM + digest], args=[token, int(ttl * 1000)]))
+            return bool(self._r.script(_RENEW, [CLAIM + digest], [token, int(ttl * 1000)]))
 
     def release(self, digest: str, token: str) -> None:
         with _translated():
-            self._release(keys=[CLAIM + digest], args=[token])
+            self._r.script(_RELEASE, [CLAIM + digest], [token])
 
     def store(self, digest: str, blob: bytes, summary: Mapping[str, Any], host: str) -> None:
-        pipe = self._r.pipeline(transaction=True)
-        pipe.set(ENTRY + digest, blob)
-        pipe.hset(INDEX, digest, json.dumps(dict(summary), sort_keys=True, default=str))
-        pipe.hset(USED, digest, f"{time.time():.3f}")
-        pipe.hincrby(STATS, "uploads", 1)
-        pipe.hincrby(STATS, f"uploads@{host}", 1)
         with _translated():
-            pipe.execute()
+            replies = self._r.pipeline([
+                ("SET", ENTRY + digest, blob),
+                ("HSET", INDEX, digest, json.dumps(dict(summary), sort_keys=True, default=str)),
+                ("HSET", USED, digest, f"{time.time():.3f}"),
+                ("HINCRBY", STATS, "uploads", 1),
+                ("HINCRBY", STATS, f"uploads@{host}", 1)], transaction=True)
+            for reply in replies:
+                _raised(reply)
 
     def _digests(self) -> list[str]:
         n = len(ENTRY)
@@ -128,19 +127,14 @@ class RedisBackend(RemoteBackend):
     def entries(self) -> list[dict[str, Any]]:
         with _translated():
             digests = self._digests()
-            pipe = self._r.pipeline(transaction=False)
-            pipe.hgetall(INDEX)
-            pipe.hgetall(USED)
-            pipe.hgetall(HITS)
-            index, used, hits = ({k.decode(): v for k, v in h.items()} for h in pipe.execute())
+            index, used, hits = (_hash(_raised(r)) for r in self._r.pipeline(
+                [("HGETALL", INDEX), ("HGETALL", USED), ("HGETALL", HITS)]))
             unindexed = [d for d in digests if d not in index]
-            pipe = self._r.pipeline(transaction=False)
-            for d in unindexed:
-                pipe.strlen(ENTRY + d)
-            sizes = dict(zip(unindexed, pipe.execute()))
+            sizes = dict(zip(unindexed, (_raised(r) for r in self._r.pipeline(
+                [("STRLEN", ENTRY + d) for d in unindexed]))))
             dangling = set(index) - set(digests)  # evicted by Redis (allkeys-lru): forget their lines
             if dangling:
-                self._r.hdel(INDEX, *dangling)
+                self._r.execute("HDEL", INDEX, *dangling)
         out = []
         for d in digests:
             try:
@@ -157,12 +151,11 @@ class RedisBackend(RemoteBackend):
     def delete(self, digests: list[str]) -> int:
         if not digests:
             return 0
-        pipe = self._r.pipeline(transaction=True)
-        pipe.delete(*(ENTRY + d for d in digests))
-        for h in (INDEX, USED, HITS):
-            pipe.hdel(h, *digests)
         with _translated():
-            return int(pipe.execute()[0])
+            replies = self._r.pipeline([("DEL", *(ENTRY + d for d in digests)),
+                                        *(("HDEL", h, *digests) for h in (INDEX, USED, HITS))],
+                                       transaction=True)
+            return int(_raised(replies[0]))
 
     def info(self) -> dict[str, Any]:
         with _translated():
@@ -176,7 +169,7 @@ class RedisBackend(RemoteBackend):
 
     def stats(self) -> dict[str, Any]:
         with _translated():
-            raw = {k.decode(): int(v) for k, v in self._r.hgetall(STATS).items()}  # type: ignore[union-attr]
+            raw = {k.decode(): int(v) for k, v in self._r.hgetall(STATS).items()}
         totals = {c: raw.get(c, 0) for c in _COUNTERS}
         per_host: dict[str, dict[str, int]] = {}
         for name, n in raw.items():
