@@ -152,3 +152,39 @@ def test_threads_share_one_function() -> None:
     for t in threads:
         t.join()
     assert not errors, errors[:3]
+
+
+def test_large_loops_release_the_gil() -> None:
+    """While a large kernel runs, other Python threads run too (as during numpy's loops).
+
+    The switch interval is raised so the calling thread never gives up the GIL on its own: the
+    watcher can only see the caller inside a call if the runner released it."""
+    import sys
+    import threading
+    x = ft.dvector("x")
+    f = fc.function([x], ft.sum(ft.exp(x) * ft.sin(x)))
+    v = np.random.default_rng(2).random(2_000_000)
+    f(v)
+    state = {"in_call": False, "seen": 0, "done": False}
+    wake = threading.Event()
+
+    def watcher() -> None:
+        while not state["done"]:
+            wake.wait(0.0005)
+            if state["in_call"]:
+                state["seen"] += 1
+
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(5.0)
+    t = threading.Thread(target=watcher)
+    t.start()
+    try:
+        for _ in range(20):
+            state["in_call"] = True
+            f(v)
+            state["in_call"] = False
+    finally:
+        state["done"] = True
+        sys.setswitchinterval(old)
+        t.join()
+    assert state["seen"] > 0

@@ -221,6 +221,14 @@ static PyArrayObject **keep_for(Runner *self, int k)
     return (k >= 0 && !self->allow_gc) ? &self->keep[k] : NULL;
 }
 
+/* Large loops run without the GIL, so other Python threads (numpy, other functions, this one)
+ * go on meanwhile, as numpy's own loops allow. Not for steps that report errors through the
+ * library's shared flag: another thread's kernel could set or clear it. */
+static PyThreadState *release_gil(const Step *s, npy_intp n)
+{
+    return (n >= FC_PAR_MIN && !s->errcheck) ? PyEval_SaveThread() : NULL;
+}
+
 static int run_elemwise(Runner *self, const Step *s, PyArrayObject **v)
 {
     const int nin = s->nin, nout = s->nout, nd = s->nd;
@@ -246,6 +254,7 @@ static int run_elemwise(Runner *self, const Step *s, PyArrayObject **v)
     }
     for (int i = 0; i < nin; i++) p[i] = PyArray_DATA(in_[i]);
     int threads = n >= FC_PAR_MIN && self->nthreads > 1;
+    PyThreadState *ts = release_gil(s, n);
     if (fc_flat_ok(nin, in_, scalar, n)) {
         flat_fn f = (flat_fn)s->fn[0];
         if (threads) {
@@ -262,6 +271,7 @@ static int run_elemwise(Runner *self, const Step *s, PyArrayObject **v)
               f(rows * t / T, rows * (t + 1) / T, shape, st, p); }
         } else f(0, rows, shape, st, p);
     }
+    if (ts) PyEval_RestoreThread(ts);
     return 0;
 }
 
@@ -301,7 +311,9 @@ static int run_reduce(Runner *self, const Step *s, PyArrayObject **v)
     v[s->out[0]] = o;
     char *out = PyArray_DATA(o);
     for (int i = 0; i < nin; i++) p[i] = PyArray_DATA(in_[i]);
-    if (ond == 0 && s->fn[0] && fc_flat_ok(nin, in_, scalar, n)) {
+    int rc = 0, flat = ond == 0 && s->fn[0] && fc_flat_ok(nin, in_, scalar, n);
+    PyThreadState *ts = release_gil(s, n);
+    if (flat) {
         /* Full reduction over flat inputs: a vectorized kernel per thread, partials combined. */
         red_fn red = (red_fn)s->fn[0];
         double parts[FC_MAX_THREADS * FC_PART / sizeof(double)];
@@ -315,7 +327,9 @@ static int run_reduce(Runner *self, const Step *s, PyArrayObject **v)
         } else red(0, n, p, parts, &pn[0]);
         for (int t = 0; t < used; t++) hasnan |= pn[t];
         ((fin_fn)s->fn[1])((const char *)parts, used, hasnan, rn, out);
-    } else if (((gen_fn)s->fn[2])(shape, st, ost, n, on, rn, p, out) < 0) {
+    } else rc = ((gen_fn)s->fn[2])(shape, st, ost, n, on, rn, p, out);
+    if (ts) PyEval_RestoreThread(ts);
+    if (rc < 0) {
         PyErr_NoMemory();
         return -1;
     }
