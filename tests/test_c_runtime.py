@@ -188,3 +188,24 @@ def test_large_loops_release_the_gil() -> None:
         sys.setswitchinterval(old)
         t.join()
     assert state["seen"] > 0
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_large_arrays_split_over_threads_match_numpy(threads: int) -> None:
+    """Above the threading threshold (32768 elements) loops and full reductions are split over
+    threads: flat, strided and broadcast inputs, partial results combined (NaN kept by max)."""
+    rng = np.random.default_rng(3)
+    X, y = ft.matrix("X"), ft.vector("y")
+    with fc.config.change_flags(threads=threads):
+        f = fc.function([X, y], [ft.exp(X) * y + 1, ft.sum(ft.sin(X) * y), ft.max(X * y),
+                                 ft.mean(X ** 2), ft.sum(X * y, axis=0), ft.min(X, axis=1)])
+    Xv = rng.standard_normal((400, 300))
+    yv = rng.standard_normal(300)
+    for Xi, yi in [(Xv, yv), (Xv[:, ::-1], yv), (np.asfortranarray(Xv), yv[::-1].copy()),
+                   (Xv[::2, :], yv)]:
+        Xn = np.where(np.arange(Xi.shape[1]) == 7, np.nan, Xi) if Xi is Xv else Xi
+        got = f(Xn, yi)
+        want = [np.exp(Xn) * yi + 1, np.sum(np.sin(Xn) * yi), np.max(Xn * yi), np.mean(Xn ** 2),
+                np.sum(Xn * yi, axis=0), np.min(Xn, axis=1)]
+        for g, w in zip(got, want):
+            np.testing.assert_allclose(g, w, rtol=1e-9, atol=1e-9)
