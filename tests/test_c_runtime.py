@@ -209,3 +209,33 @@ def test_large_arrays_split_over_threads_match_numpy(threads: int) -> None:
                 np.sum(Xn * yi, axis=0), np.min(Xn, axis=1)]
         for g, w in zip(got, want):
             np.testing.assert_allclose(g, w, rtol=1e-9, atol=1e-9)
+
+
+_FORK_CHILD = """
+import multiprocessing, numpy as np, fncache as fc
+from fncache import tensor as ft
+x = ft.dvector("x")
+f = fc.function([x], ft.sum(ft.exp(x)))
+v = np.random.default_rng(4).random(1_000_000)
+want = f(v)                      # the parent starts its loop threads
+def work(k):
+    return float(f(v + k))
+with multiprocessing.get_context("fork").Pool(2) as pool:
+    got = pool.map(work, [0, 1, 2])
+assert np.allclose(got, [want, np.sum(np.exp(v + 1)), np.sum(np.exp(v + 2))], rtol=1e-12), got
+print("ok", flush=True)
+"""
+
+
+def test_fork_after_threaded_loops_does_not_hang(tmp_path: Path) -> None:
+    """multiprocessing's fork start method after the parent ran threaded loops: the children run
+    their loops (on one thread) instead of waiting forever for the parent's threads."""
+    import os
+    import sys
+    env = {**os.environ, "FNCACHE_FLAGS": f"compiledir={tmp_path / 'cd'},threads=2"}
+    try:
+        done = subprocess.run([sys.executable, "-c", _FORK_CHILD], env=env, capture_output=True,
+                              text=True, timeout=120)
+    except subprocess.TimeoutExpired:
+        pytest.fail("a forked child hung in a threaded loop")
+    assert done.returncode == 0 and "ok" in done.stdout, done.stderr[-2000:]

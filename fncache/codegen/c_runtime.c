@@ -15,6 +15,7 @@
 #define NPY_NO_DEPRECATED_API NPY_1_7_API_VERSION
 #include <numpy/arrayobject.h>
 #include <dlfcn.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <string.h>
 #ifdef _OPENMP
@@ -221,6 +222,24 @@ static PyArrayObject **keep_for(Runner *self, int k)
     return (k >= 0 && !self->allow_gc) ? &self->keep[k] : NULL;
 }
 
+/* libgomp's thread pool does not survive fork(): a child that enters a parallel region after
+ * its parent did waits forever for threads that no longer exist. A process forked after this
+ * run-time started threads (multiprocessing's default on Linux) therefore runs its loops on one
+ * thread, which is also what a pool of worker processes wants. */
+static int fc_parallel_used, fc_parallel_broken;
+
+static void fc_atfork_child(void)
+{
+    if (fc_parallel_used) fc_parallel_broken = 1;
+}
+
+static int use_threads(const Runner *self, npy_intp n)
+{
+    if (n < FC_PAR_MIN || self->nthreads < 2 || fc_parallel_broken) return 0;
+    fc_parallel_used = 1;
+    return 1;
+}
+
 /* Large loops run without the GIL, so other Python threads (numpy, other functions, this one)
  * go on meanwhile, as numpy's own loops allow. Not for steps that report errors through the
  * library's shared flag: another thread's kernel could set or clear it. */
@@ -253,7 +272,7 @@ static int run_elemwise(Runner *self, const Step *s, PyArrayObject **v)
         p[nin + m] = PyArray_DATA(r);
     }
     for (int i = 0; i < nin; i++) p[i] = PyArray_DATA(in_[i]);
-    int threads = n >= FC_PAR_MIN && self->nthreads > 1;
+    int threads = use_threads(self, n);
     PyThreadState *ts = release_gil(s, n);
     if (fc_flat_ok(nin, in_, scalar, n)) {
         flat_fn f = (flat_fn)s->fn[0];
@@ -318,7 +337,7 @@ static int run_reduce(Runner *self, const Step *s, PyArrayObject **v)
         red_fn red = (red_fn)s->fn[0];
         double parts[FC_MAX_THREADS * FC_PART / sizeof(double)];
         int pn[FC_MAX_THREADS], used = 1, hasnan = 0;
-        if (n >= FC_PAR_MIN && self->nthreads > 1) {
+        if (use_threads(self, n)) {
             int nt = self->nthreads < FC_MAX_THREADS ? self->nthreads : FC_MAX_THREADS;
             #pragma omp parallel num_threads(nt)
             { npy_intp T = omp_get_num_threads(), t = omp_get_thread_num();
@@ -879,6 +898,10 @@ PyMODINIT_FUNC PyInit__c_runtime(void)
 {
     PyObject *m;
     import_array();
+    if (pthread_atfork(NULL, NULL, fc_atfork_child) != 0) {
+        PyErr_SetString(PyExc_RuntimeError, "fncache runtime: pthread_atfork failed");
+        return NULL;
+    }
     if (PyType_Ready(&RunnerType) < 0 || PyType_Ready(&LibraryType) < 0) return NULL;
     m = PyModule_Create(&moddef);
     if (!m) return NULL;
