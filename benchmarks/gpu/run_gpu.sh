@@ -56,6 +56,21 @@ install_pycuda() {
   "$PY" -c "import pycuda.driver as d; d.init(); print('[run_gpu] pycuda', __import__('pycuda').VERSION_TEXT, 'sees', d.Device.count(), 'device(s)')" >&2
 }
 
+build_runtime() {
+  # fncache runs from this checkout (PYTHONPATH), not from an install, so its one C extension
+  # (the CPU run-time, fncache/codegen/c_runtime.c) is compiled here for this Python.
+  if "$PY" -c "import fncache.codegen._c_runtime" 2>/dev/null; then
+    return
+  fi
+  log "compiling fncache's C run-time for $("$PY" -V 2>&1)"
+  local inc np suffix
+  inc="$("$PY" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')"
+  np="$("$PY" -c 'import numpy; print(numpy.get_include())')"
+  suffix="$("$PY" -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))')"
+  gcc -O2 -fopenmp -std=c11 -shared -fPIC -DNPY_NO_DEPRECATED_API=NPY_1_7_API_VERSION \
+    -I"$inc" -I"$np" fncache/codegen/c_runtime.c -o "fncache/codegen/_c_runtime$suffix" -ldl
+}
+
 run_tests() {
   log "GPU tests"
   "$PY" -m pytest -q -p no:cacheprovider -m gpu -rs tests/test_cuda_gpu.py 2>&1 | tee "$OUT_DIR/gpu_tests.log"
@@ -70,6 +85,7 @@ run_bench() {
 
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader >&2 || true
 nvcc --version | tail -n2 >&2 || { log "nvcc not found under $CUDA_HOME"; exit 2; }
+build_runtime
 case "$STEP" in
   build) install_pycuda ;;
   test) install_pycuda; run_tests ;;
