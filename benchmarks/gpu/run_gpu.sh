@@ -58,7 +58,7 @@ install_pycuda() {
 
 build_runtime() {
   # fncache runs from this checkout (PYTHONPATH), not from an install, so its one C extension
-  # (the CPU run-time, fncache/codegen/c_runtime.c) is compiled here for this Python.
+  # (the CPU run-time, fncache/codegen/c_runtime.c and c_steps.c) is compiled here for this Python.
   if "$PY" -c "import fncache.codegen._c_runtime" 2>/dev/null; then
     return
   fi
@@ -68,7 +68,7 @@ build_runtime() {
   np="$("$PY" -c 'import numpy; print(numpy.get_include())')"
   suffix="$("$PY" -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))')"
   gcc -O2 -fopenmp -std=c11 -shared -fPIC -DNPY_NO_DEPRECATED_API=NPY_1_7_API_VERSION \
-    -I"$inc" -I"$np" fncache/codegen/c_runtime.c -o "fncache/codegen/_c_runtime$suffix" -ldl
+    -I"$inc" -I"$np" fncache/codegen/c_runtime.c fncache/codegen/c_steps.c -o "fncache/codegen/_c_runtime$suffix" -ldl
 }
 
 run_tests() {

@@ -1,0 +1,86 @@
+/* fncache's C run-time: what c_runtime.c (the runner, the module) and c_steps.c (one
+ * function per kind of step) share: the program's structures and the kernels' signatures. */
+#ifndef FNCACHE_C_RUNTIME_H
+#define FNCACHE_C_RUNTIME_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#define NPY_NO_DEPRECATED_API NPY_1_7_API_VERSION
+/* One numpy C-API table for the extension's files; c_runtime.c fills it (import_array). */
+#define PY_ARRAY_UNIQUE_SYMBOL fncache_runtime_ARRAY_API
+#ifndef FC_RUNTIME_MAIN
+#define NO_IMPORT_ARRAY
+#endif
+#include <numpy/arrayobject.h>
+#include <stddef.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#ifdef NPY_RAVEL_AXIS
+#define FC_RAVEL_AXIS NPY_RAVEL_AXIS
+#else
+#define FC_RAVEL_AXIS NPY_MAXDIMS
+#endif
+
+/* Loops shorter than this run on one thread (thread start-up costs more than it saves). */
+#define FC_PAR_MIN 32768
+/* Bytes per per-thread partial result of a full reduction (kernels use the same stride). */
+#define FC_PART 16
+#define FC_MAX_THREADS 64
+/* The program and kernel conventions; RUNTIME_ABI in c_linker.py must be the same. */
+#define FC_RUNTIME_ABI 1
+
+enum { ST_ELEMWISE = 0, ST_REDUCE = 1, ST_DOT = 2, ST_ARGREDUCE = 3, ST_DIMSHUFFLE = 4,
+       ST_PERFORM = 5 };
+
+/* Kernel signatures (see c_nodes.py): `p` holds the data pointers of the inputs, then of the
+ * outputs. */
+typedef void (*flat_fn)(npy_intp lo, npy_intp hi, char *const *p);
+typedef void (*rows_fn)(npy_intp lo, npy_intp hi, const npy_intp *shape, const npy_intp *st,
+                        char *const *p);
+typedef void (*red_fn)(npy_intp lo, npy_intp hi, char *const *p, void *part, int *hasnan);
+typedef void (*fin_fn)(const char *parts, int used, int hasnan, npy_intp rn, char *out);
+typedef int (*gen_fn)(const npy_intp *shape, const npy_intp *st, const npy_intp *ost,
+                      npy_intp n, npy_intp on, npy_intp rn, char *const *p, char *out);
+
+typedef struct {
+    int kind, nin, nout, nd, nints, ndying, errcheck;
+    int *in, *out, *dying, *ints;
+    void *fn[3];
+    const char *name, *msg;   /* borrowed from the program tuple, which the Runner holds */
+} Step;
+
+typedef struct {
+    int typenum, ndim, nstatic;
+    int *dims;                /* nstatic (dim, size) pairs */
+} InputSpec;
+
+typedef struct {
+    PyObject_HEAD
+    vectorcallfunc vectorcall;
+    PyObject *program;     /* the tuple the steps below were parsed from */
+    PyObject *lib;         /* the kernel library (keeps it loaded) or None */
+    PyObject *converter;   /* converter(i, value) -> ndarray, or raises TypeError */
+    PyObject *performs;    /* tuple: Python implementations of nodes without C code */
+    PyObject *consts;      /* tuple of constant arrays */
+    PyObject *on_error;    /* on_error(exc) -> exception to raise (adds the failing node) */
+    PyObject *on_kwargs;   /* on_kwargs(*args, **kwargs): binds inputs given by name */
+    PyObject **last;       /* the last call's inputs, for repeat() (f.fn) */
+    PyArrayObject **keep;  /* kept intermediate buffers (allow_gc off) */
+    PyArrayObject **slots; /* scratch: one per variable of the graph */
+    InputSpec *inputs;
+    int *const_slots;
+    Step *steps;
+    int *out_slots, *out_copy;
+    int *errflag;          /* the kernels' error flags (integer power), or NULL */
+    int n_args, n_consts, n_slots, n_keep, n_steps, n_outs, single;
+    int trust, allow_gc, nthreads, failed_node, has_last, running;
+} Runner;
+
+/* c_steps.c */
+int fc_run_step(Runner *self, const Step *s, PyArrayObject **v);
+void fc_atfork_child(void);
+
+#endif

@@ -1,0 +1,324 @@
+/* The steps of a run-time program, one function per kind of node (see c_runtime.h): numpy
+ * broadcasting, output allocation and reuse, threads and the GIL around the generated kernels;
+ * dot, argmax/argmin, dimshuffle and Python ops carried out here with numpy's C API. */
+#include "c_runtime.h"
+
+/* ---- per-node helpers ------------------------------------------------------------------ */
+
+/* numpy broadcasting of `n` arrays into `shape` (ndim `nd`); element strides per input
+ * (0 where broadcast) go to `strides[i*nd + d]`. */
+static int fc_broadcast(int nd, int n, PyArrayObject **a, npy_intp *shape, npy_intp *strides,
+                        const char *what)
+{
+    int i, d;
+    for (d = 0; d < nd; d++) shape[d] = 1;
+    for (i = 0; i < n; i++) {
+        int off = nd - PyArray_NDIM(a[i]);
+        for (d = 0; d < PyArray_NDIM(a[i]); d++) {
+            npy_intp s = PyArray_DIM(a[i], d);
+            if (s != 1) {
+                if (shape[off + d] != 1 && shape[off + d] != s) goto bad;
+                shape[off + d] = s;
+            }
+        }
+    }
+    for (i = 0; i < n; i++) {
+        int off = nd - PyArray_NDIM(a[i]);
+        npy_intp isz = PyArray_ITEMSIZE(a[i]);
+        for (d = 0; d < nd; d++) {
+            if (d < off || PyArray_DIM(a[i], d - off) == 1) strides[i * nd + d] = 0;
+            else strides[i * nd + d] = PyArray_STRIDE(a[i], d - off) / isz;
+        }
+    }
+    return 0;
+bad:
+    {
+        PyObject *shapes = PyList_New(0);
+        for (i = 0; i < n && shapes; i++) {
+            PyObject *t = PyTuple_New(PyArray_NDIM(a[i]));
+            for (d = 0; d < PyArray_NDIM(a[i]); d++)
+                PyTuple_SET_ITEM(t, d, PyLong_FromSsize_t(PyArray_DIM(a[i], d)));
+            PyList_Append(shapes, t);
+            Py_DECREF(t);
+        }
+        PyErr_Format(PyExc_ValueError,
+                     "%s: input shapes %R cannot be broadcast together (numpy broadcasting rules)",
+                     what, shapes);
+        Py_XDECREF(shapes);
+        return -1;
+    }
+}
+
+/* A fresh output, or the buffer kept from the previous call when allow_gc is off and nothing
+ * else holds it (a refcount of 1 means only this runner does). */
+static PyArrayObject *fc_alloc(int nd, npy_intp *shape, int typenum, PyArrayObject **keep)
+{
+    PyArrayObject *r;
+    if (keep && *keep && Py_REFCNT(*keep) == 1 && PyArray_NDIM(*keep) == nd
+        && PyArray_CompareLists(PyArray_DIMS(*keep), shape, nd)) {
+        Py_INCREF(*keep);
+        return *keep;
+    }
+    r = (PyArrayObject *)PyArray_EMPTY(nd, shape, typenum, 0);
+    if (r && keep) { Py_XDECREF(*keep); Py_INCREF(r); *keep = r; }
+    return r;
+}
+
+/* The dying input `a` can hold the output: same shape, contiguous, writeable, not shared. */
+static int fc_reusable(PyArrayObject *a, int nd, npy_intp *shape, int typenum)
+{
+    return a && Py_REFCNT(a) == 1 && PyArray_TYPE(a) == typenum && PyArray_NDIM(a) == nd
+        && PyArray_IS_C_CONTIGUOUS(a) && PyArray_ISWRITEABLE(a)
+        && PyArray_CHKFLAGS(a, NPY_ARRAY_OWNDATA)
+        && PyArray_CompareLists(PyArray_DIMS(a), shape, nd);
+}
+
+/* Inputs that are not declared single elements are C-contiguous with `n` elements: the
+ * loop can then run flat. `scalar[i]` marks inputs read as one value. */
+static int fc_flat_ok(int nin, PyArrayObject **a, const int *scalar, npy_intp n)
+{
+    for (int i = 0; i < nin; i++)
+        if (!scalar[i] && !(PyArray_IS_C_CONTIGUOUS(a[i]) && PyArray_SIZE(a[i]) == n)) return 0;
+    return 1;
+}
+
+static PyArrayObject **keep_for(Runner *self, int k)
+{
+    return (k >= 0 && !self->allow_gc) ? &self->keep[k] : NULL;
+}
+
+/* libgomp's thread pool does not survive fork(): a child that enters a parallel region after
+ * its parent did waits forever for threads that no longer exist. A process forked after this
+ * run-time started threads (multiprocessing's default on Linux) therefore runs its loops on one
+ * thread, which is also what a pool of worker processes wants. */
+static int fc_parallel_used, fc_parallel_broken;
+
+void fc_atfork_child(void)
+{
+    if (fc_parallel_used) fc_parallel_broken = 1;
+}
+
+static int use_threads(const Runner *self, npy_intp n)
+{
+    if (n < FC_PAR_MIN || self->nthreads < 2 || fc_parallel_broken) return 0;
+    fc_parallel_used = 1;
+    return 1;
+}
+
+/* Large loops run without the GIL, so other Python threads (numpy, other functions, this one)
+ * go on meanwhile, as numpy's own loops allow. Not for steps that report errors through the
+ * library's shared flag: another thread's kernel could set or clear it. */
+static PyThreadState *release_gil(const Step *s, npy_intp n)
+{
+    return (n >= FC_PAR_MIN && !s->errcheck) ? PyEval_SaveThread() : NULL;
+}
+
+static int run_elemwise(Runner *self, const Step *s, PyArrayObject **v)
+{
+    const int nin = s->nin, nout = s->nout, nd = s->nd;
+    const int *scalar = s->ints, *outs = s->ints + nin;   /* per output: typenum, keep, ip, guard */
+    PyArrayObject *in_[nin > 0 ? nin : 1];
+    npy_intp shape[nd > 0 ? nd : 1], st[nin * nd > 0 ? nin * nd : 1];
+    char *p[nin + nout];
+    npy_intp n = 1;
+    for (int i = 0; i < nin; i++) in_[i] = v[s->in[i]];
+    if (fc_broadcast(nd, nin, in_, shape, st, s->name) < 0) return -1;
+    for (int d = 0; d < nd; d++) n *= shape[d];
+    for (int m = 0; m < nout; m++) {
+        const int *o = outs + 4 * m;
+        PyArrayObject *r = NULL;
+        if (o[2] >= 0 && (!o[3] || self->allow_gc) && fc_reusable(in_[o[2]], nd, shape, o[0])) {
+            r = in_[o[2]];
+            Py_INCREF(r);
+        }
+        if (!r) r = fc_alloc(nd, shape, o[0], keep_for(self, o[1]));
+        if (!r) return -1;
+        v[s->out[m]] = r;
+        p[nin + m] = PyArray_DATA(r);
+    }
+    for (int i = 0; i < nin; i++) p[i] = PyArray_DATA(in_[i]);
+    int threads = use_threads(self, n);
+    PyThreadState *ts = release_gil(s, n);
+    if (fc_flat_ok(nin, in_, scalar, n)) {
+        flat_fn f = (flat_fn)s->fn[0];
+        if (threads) {
+            #pragma omp parallel num_threads(self->nthreads)
+            { npy_intp T = omp_get_num_threads(), t = omp_get_thread_num();
+              f(n * t / T, n * (t + 1) / T, p); }
+        } else f(0, n, p);
+    } else if (n && nd) {
+        rows_fn f = (rows_fn)s->fn[1];
+        npy_intp rows = n / shape[nd - 1];
+        if (threads && rows > 1) {
+            #pragma omp parallel num_threads(self->nthreads)
+            { npy_intp T = omp_get_num_threads(), t = omp_get_thread_num();
+              f(rows * t / T, rows * (t + 1) / T, shape, st, p); }
+        } else f(0, rows, shape, st, p);
+    }
+    if (ts) PyEval_RestoreThread(ts);
+    return 0;
+}
+
+static int run_reduce(Runner *self, const Step *s, PyArrayObject **v)
+{
+    /* ints: scalar flags per input, naxes, axes..., typenum, keep, minmax */
+    const int nin = s->nin, nd = s->nd;
+    const int *scalar = s->ints, naxes = s->ints[nin], *axes = s->ints + nin + 1;
+    const int typenum = axes[naxes], keep = axes[naxes + 1], minmax = axes[naxes + 2];
+    PyArrayObject *in_[nin > 0 ? nin : 1];
+    npy_intp shape[nd > 0 ? nd : 1], st[nin * nd > 0 ? nin * nd : 1];
+    npy_intp oshape[nd > 0 ? nd : 1], ost[nd > 0 ? nd : 1];
+    char *p[nin > 0 ? nin : 1];
+    npy_intp n = 1, rn = 1, on = 1, stride = 1;
+    int ond = 0;
+    for (int i = 0; i < nin; i++) in_[i] = v[s->in[i]];
+    if (fc_broadcast(nd, nin, in_, shape, st, s->name) < 0) return -1;
+    for (int d = 0; d < nd; d++) {
+        int reduced = 0;
+        for (int a = 0; a < naxes; a++) reduced |= axes[a] == d;
+        n *= shape[d];
+        if (reduced) rn *= shape[d];
+        else { oshape[ond++] = shape[d]; on *= shape[d]; }
+    }
+    for (int d = nd - 1; d >= 0; d--) {
+        int reduced = 0;
+        for (int a = 0; a < naxes; a++) reduced |= axes[a] == d;
+        if (reduced) ost[d] = 0;
+        else { ost[d] = stride; stride *= shape[d]; }
+    }
+    if (minmax && rn == 0) {
+        PyErr_SetString(PyExc_ValueError, s->msg);
+        return -1;
+    }
+    PyArrayObject *o = fc_alloc(ond, oshape, typenum, keep_for(self, keep));
+    if (!o) return -1;
+    v[s->out[0]] = o;
+    char *out = PyArray_DATA(o);
+    for (int i = 0; i < nin; i++) p[i] = PyArray_DATA(in_[i]);
+    int rc = 0, flat = ond == 0 && s->fn[0] && fc_flat_ok(nin, in_, scalar, n);
+    PyThreadState *ts = release_gil(s, n);
+    if (flat) {
+        /* Full reduction over flat inputs: a vectorized kernel per thread, partials combined. */
+        red_fn red = (red_fn)s->fn[0];
+        double parts[FC_MAX_THREADS * FC_PART / sizeof(double)];
+        int pn[FC_MAX_THREADS], used = 1, hasnan = 0;
+        if (use_threads(self, n)) {
+            int nt = self->nthreads < FC_MAX_THREADS ? self->nthreads : FC_MAX_THREADS;
+            #pragma omp parallel num_threads(nt)
+            { npy_intp T = omp_get_num_threads(), t = omp_get_thread_num();
+              red(n * t / T, n * (t + 1) / T, p, (char *)parts + t * FC_PART, &pn[t]);
+              if (t == 0) used = (int)T; }
+        } else red(0, n, p, parts, &pn[0]);
+        for (int t = 0; t < used; t++) hasnan |= pn[t];
+        ((fin_fn)s->fn[1])((const char *)parts, used, hasnan, rn, out);
+    } else rc = ((gen_fn)s->fn[2])(shape, st, ost, n, on, rn, p, out);
+    if (ts) PyEval_RestoreThread(ts);
+    if (rc < 0) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    return 0;
+}
+
+static int run_dot(const Step *s, PyArrayObject **v)
+{
+    /* A 1-D . 1-D product comes back as a numpy scalar, not an array: PyArray_FROM_OTF makes
+     * it a 0-d array (and casts to the output dtype when numpy's differs). */
+    PyObject *prod = PyArray_MatrixProduct2((PyObject *)v[s->in[0]], (PyObject *)v[s->in[1]],
+                                            NULL);
+    if (!prod) return -1;
+    PyObject *r = PyArray_FROM_OTF(prod, s->ints[0], NPY_ARRAY_FORCECAST);
+    Py_DECREF(prod);
+    if (!r) return -1;
+    v[s->out[0]] = (PyArrayObject *)r;
+    return 0;
+}
+
+static int run_argreduce(const Step *s, PyArrayObject **v)
+{
+    /* ints: is_argmax, has_axis, axis. As numpy: only an empty reduced axis is an error. */
+    PyArrayObject *a = v[s->in[0]];
+    int has_axis = s->ints[1], axis = s->ints[2];
+    if (has_axis ? PyArray_DIM(a, axis) == 0 : PyArray_SIZE(a) == 0) {
+        PyErr_SetString(PyExc_ValueError, s->msg);
+        return -1;
+    }
+    int ax = has_axis ? axis : FC_RAVEL_AXIS;
+    PyObject *r = s->ints[0] ? PyArray_ArgMax(a, ax, NULL) : PyArray_ArgMin(a, ax, NULL);
+    if (!r) return -1;
+    if (PyArray_TYPE((PyArrayObject *)r) != NPY_INT64) {
+        PyObject *c = PyArray_CastToType((PyArrayObject *)r, PyArray_DescrFromType(NPY_INT64), 0);
+        Py_DECREF(r);
+        if (!c) return -1;
+        r = c;
+    }
+    v[s->out[0]] = (PyArrayObject *)r;
+    return 0;
+}
+
+static int run_dimshuffle(const Step *s, PyArrayObject **v)
+{
+    /* ints: ndout, pattern[ndout] ('x' = -1), ndropped, dropped[ndropped]. A view of the
+     * input with dims reordered, broadcastable dims added or dropped. */
+    PyArrayObject *a = v[s->in[0]], *r;
+    int nd = s->ints[0];
+    const int *pat = s->ints + 1, ndrop = s->ints[1 + nd], *drop = s->ints + 2 + nd;
+    npy_intp dims[NPY_MAXDIMS], strides[NPY_MAXDIMS];
+    for (int k = 0; k < ndrop; k++) {
+        if (PyArray_DIM(a, drop[k]) != 1) {
+            PyErr_Format(PyExc_ValueError, "%s: dim %d has size %zd at run time but was "
+                         "declared broadcastable (size 1)", s->name, drop[k],
+                         (Py_ssize_t)PyArray_DIM(a, drop[k]));
+            return -1;
+        }
+    }
+    for (int d = 0; d < nd; d++) {
+        if (pat[d] < 0) { dims[d] = 1; strides[d] = 0; }
+        else { dims[d] = PyArray_DIM(a, pat[d]); strides[d] = PyArray_STRIDE(a, pat[d]); }
+    }
+    Py_INCREF(PyArray_DESCR(a));
+    r = (PyArrayObject *)PyArray_NewFromDescr(&PyArray_Type, PyArray_DESCR(a), nd, dims, strides,
+                                              PyArray_DATA(a),
+                                              PyArray_FLAGS(a) & NPY_ARRAY_WRITEABLE, NULL);
+    if (!r) return -1;
+    Py_INCREF(a);
+    if (PyArray_SetBaseObject(r, (PyObject *)a) < 0) { Py_DECREF(r); return -1; }
+    v[s->out[0]] = r;
+    return 0;
+}
+
+static int run_perform(Runner *self, const Step *s, PyArrayObject **v)
+{
+    /* ints: index into performs, then the output typenums. Calls op.perform from C. */
+    PyObject *args[s->nin > 0 ? s->nin : 1];
+    for (int i = 0; i < s->nin; i++) args[i] = (PyObject *)v[s->in[i]];
+    PyObject *r = PyObject_Vectorcall(PyTuple_GET_ITEM(self->performs, s->ints[0]), args,
+                                      s->nin, NULL);
+    if (!r) return -1;
+    if (!PyList_Check(r) || PyList_GET_SIZE(r) != s->nout) {
+        PyErr_Format(PyExc_TypeError, "%s: perform returned %R, expected a list of %d outputs",
+                     s->name, r, s->nout);
+        Py_DECREF(r);
+        return -1;
+    }
+    int rc = 0;
+    for (int m = 0; m < s->nout; m++) {
+        v[s->out[m]] = (PyArrayObject *)PyArray_FROM_OTF(
+            PyList_GET_ITEM(r, m), s->ints[1 + m], NPY_ARRAY_ALIGNED | NPY_ARRAY_NOTSWAPPED);
+        if (!v[s->out[m]]) rc = -1;
+    }
+    Py_DECREF(r);
+    return rc;
+}
+
+int fc_run_step(Runner *self, const Step *s, PyArrayObject **v)
+{
+    switch (s->kind) {
+    case ST_ELEMWISE: return run_elemwise(self, s, v);
+    case ST_REDUCE: return run_reduce(self, s, v);
+    case ST_DOT: return run_dot(s, v);
+    case ST_ARGREDUCE: return run_argreduce(s, v);
+    case ST_DIMSHUFFLE: return run_dimshuffle(s, v);
+    default: return run_perform(self, s, v);
+    }
+}
