@@ -3,14 +3,24 @@
 Everything else is in pyproject.toml. The run-time is compiled once, here, so that a new
 function costs one compiler call on its own kernels only (see fncache/codegen/c_runtime.h).
 """
+import hashlib
+from pathlib import Path
+
 import numpy
 from setuptools import Extension, setup
+
+HERE = Path(__file__).parent / "fncache" / "codegen"
+# The same sum as fncache.codegen.c_linker.runtime_source_hash: the run-time records what it
+# was built from, so a checkout edited but not rebuilt is refused with a clear message.
+SOURCE = hashlib.sha256(b"".join((HERE / n).read_bytes()
+                                 for n in ("c_runtime.h", "c_runtime.c", "c_steps.c")))
 
 setup(ext_modules=[Extension(
     "fncache.codegen._c_runtime",
     sources=["fncache/codegen/c_runtime.c", "fncache/codegen/c_steps.c"],
     include_dirs=[numpy.get_include()],
-    define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+    define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION"),
+                   ("FC_RUNTIME_SOURCE", f'"{SOURCE.hexdigest()[:16]}"')],
     extra_compile_args=["-O2", "-fopenmp", "-std=c11"],
     extra_link_args=["-fopenmp", "-ldl"],
 )])

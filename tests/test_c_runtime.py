@@ -239,3 +239,14 @@ def test_fork_after_threaded_loops_does_not_hang(tmp_path: Path) -> None:
     except subprocess.TimeoutExpired:
         pytest.fail("a forked child hung in a threaded loop")
     assert done.returncode == 0 and "ok" in done.stdout, done.stderr[-2000:]
+
+
+def test_a_runtime_built_from_other_sources_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A checkout whose run-time sources changed after the build (pull without reinstall) gets
+    an ImportError naming the reinstall command, not kernels run by an older run-time."""
+    rt = c_linker.runtime()
+    assert rt.SOURCE == c_linker.runtime_source_hash(Path(c_linker.__file__).parent)
+    monkeypatch.setattr(c_linker, "_runtime", None)
+    monkeypatch.setattr(rt, "SOURCE", "0" * 16)
+    with pytest.raises(ImportError, match="other sources.*pip install"):
+        c_linker.runtime()

@@ -67,7 +67,9 @@ build_runtime() {
   inc="$("$PY" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')"
   np="$("$PY" -c 'import numpy; print(numpy.get_include())')"
   suffix="$("$PY" -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))')"
+  src="$("$PY" -c 'from pathlib import Path; from fncache.codegen.c_linker import runtime_source_hash as h; print(h(Path("fncache/codegen")))')"
   gcc -O2 -fopenmp -std=c11 -shared -fPIC -DNPY_NO_DEPRECATED_API=NPY_1_7_API_VERSION \
+    -DFC_RUNTIME_SOURCE="\"$src\"" \
     -I"$inc" -I"$np" fncache/codegen/c_runtime.c fncache/codegen/c_steps.c -o "fncache/codegen/_c_runtime$suffix" -ldl
 }
 

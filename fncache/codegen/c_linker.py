@@ -2,6 +2,7 @@
 the compiledir or compile it (one gcc call), load it and build the run-time's runner."""
 from __future__ import annotations
 
+import hashlib
 import logging
 import platform
 import time
@@ -26,26 +27,46 @@ EXTRA_FLAGS = ["-pipe", "-fopenmp-simd", "-fwrapv", "-fno-math-errno", "-fvisibi
 LIBS = ["-lmvec", "-lm"] if platform.system() == "Linux" and platform.machine() == "x86_64" \
     else ["-lm"]
 
-#: The program and kernel conventions this Python code speaks; c_runtime.c exports its own.
-RUNTIME_ABI = 1
+#: The run-time's C sources; the build records their hash (setup.py does the same sum).
+RUNTIME_SOURCES = ("c_runtime.h", "c_runtime.c", "c_steps.c")
 _REINSTALL = ("it is compiled when fncache is installed; reinstall with `pip install .` (or "
               "`pip install -e .` in a source checkout), with a C compiler available")
 
 _loaded: dict[str, Any] = {}
 
 
+def runtime_source_hash(folder: Path) -> str | None:
+    """sha256 (16 hex digits) of the run-time's sources in ``folder``; None if any is missing."""
+    h = hashlib.sha256()
+    try:
+        for name in RUNTIME_SOURCES:
+            h.update((folder / name).read_bytes())
+    except OSError:
+        return None
+    return h.hexdigest()[:16]
+
+
 def runtime() -> Any:
-    """fncache's compiled run-time (built when fncache is installed)."""
+    """fncache's compiled run-time (built when fncache is installed), checked against its
+    sources: a checkout edited but not rebuilt would otherwise run kernels the old way."""
+    global _runtime
+    if _runtime is not None:
+        return _runtime
     try:
         from . import _c_runtime
     except ImportError as e:
         raise ImportError(f"fncache's compiled run-time (fncache.codegen._c_runtime) is not "
                           f"built: {e}; {_REINSTALL}") from e
-    if getattr(_c_runtime, "ABI", None) != RUNTIME_ABI:
-        raise ImportError(f"fncache's compiled run-time at {_c_runtime.__file__} is from another "
-                          f"version (ABI {getattr(_c_runtime, 'ABI', None)}, this code needs "
-                          f"{RUNTIME_ABI}); {_REINSTALL}")
-    return _c_runtime
+    want = runtime_source_hash(Path(__file__).parent)
+    if want is not None and getattr(_c_runtime, "SOURCE", None) != want:
+        raise ImportError(f"fncache's compiled run-time at {_c_runtime.__file__} was built from "
+                          f"other sources (source {getattr(_c_runtime, 'SOURCE', None)}, the "
+                          f"sources here are {want}); {_REINSTALL}")
+    _runtime = _c_runtime
+    return _runtime
+
+
+_runtime: Any = None
 
 
 def module_key_for(source: str) -> Any:

@@ -521,7 +521,7 @@ PyMODINIT_FUNC PyInit__c_runtime(void)
     if (PyType_Ready(&RunnerType) < 0 || PyType_Ready(&LibraryType) < 0) return NULL;
     m = PyModule_Create(&moddef);
     if (!m) return NULL;
-    if (PyModule_AddIntConstant(m, "ABI", FC_RUNTIME_ABI) < 0) {
+    if (PyModule_AddStringConstant(m, "SOURCE", FC_RUNTIME_SOURCE) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -29,8 +29,11 @@
 /* Bytes per per-thread partial result of a full reduction (kernels use the same stride). */
 #define FC_PART 16
 #define FC_MAX_THREADS 64
-/* The program and kernel conventions; RUNTIME_ABI in c_linker.py must be the same. */
-#define FC_RUNTIME_ABI 1
+/* sha256 (16 hex digits) of the run-time's sources, given by the build (setup.py): the
+ * Python side refuses a build that does not match the sources next to it. */
+#ifndef FC_RUNTIME_SOURCE
+#define FC_RUNTIME_SOURCE "unknown"
+#endif
 
 enum { ST_ELEMWISE = 0, ST_REDUCE = 1, ST_DOT = 2, ST_ARGREDUCE = 3, ST_DIMSHUFFLE = 4,
        ST_PERFORM = 5 };
