@@ -660,3 +660,46 @@ def test_resp_garbage_and_dropped_replies_close_the_connection() -> None:
     t.join(5)
     listener.close()
     assert len(accepted) == 3  # one fresh connection per command after each failure
+
+
+def test_resp_tls_verifies_the_server_and_presents_a_client_certificate(tmp_path: Path) -> None:
+    """rediss://: the server's certificate is checked against the given CA (a self-signed one is
+    refused without it), and a server that demands client certificates gets ours."""
+    from fncache.cache.resp import ProtocolError, RespClient
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("openssl is not installed (needed to make test certificates)")
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key),
+                    "-out", str(cert), "-days", "2", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+                   check=True, capture_output=True)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([REDIS_SERVER, "--port", "0", "--tls-port", str(port), "--bind", "127.0.0.1",
+                             "--tls-cert-file", str(cert), "--tls-key-file", str(key),
+                             "--tls-ca-cert-file", str(cert), "--tls-auth-clients", "yes",
+                             "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"rediss://localhost:{port}/0?ssl_ca_certs={cert}&ssl_certfile={cert}&ssl_keyfile={key}"
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                assert RespClient(url, 2.0).execute("PING") == b"PONG"
+                break
+            except ConnectionRefusedError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    pytest.fail("redis-server with TLS did not start (built without TLS?)")
+                time.sleep(0.05)
+        c = RespClient(url, 2.0)
+        assert c.execute("SET", "k", "v") == b"OK" and c.execute("GET", "k") == b"v"
+        with pytest.raises(OSError, match="CERTIFICATE_VERIFY_FAILED|certificate verify failed"):
+            RespClient(f"rediss://localhost:{port}/0?ssl_certfile={cert}&ssl_keyfile={key}",
+                       2.0).execute("PING")  # the system CAs do not know this server
+        with pytest.raises((OSError, ProtocolError)):  # no client certificate: refused
+            RespClient(f"rediss://localhost:{port}/0?ssl_ca_certs={cert}", 2.0).execute("PING")
+    finally:
+        proc.kill()
+        proc.wait()
