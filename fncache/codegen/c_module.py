@@ -92,14 +92,15 @@ def render_module(fgraph: FunctionGraph, *, n_explicit: int, single: bool) -> CM
                 n_keep += 1
         ctx = NodeCtx(k=step, ins=[slot[id(v)] for v in node.inputs],
                       outs=[slot[id(o)] for o in node.outputs], keeps=keeps,
-                      is_output=[id(o) in out_ids for o in node.outputs])
+                      is_output=[id(o) in out_ids for o in node.outputs],
+                      dying=sorted(dying.get(step, ())))
         if not has_native(node):
             ctx.perform = len(fallbacks)
             fallbacks.append(node)
         code, st = render_node(node, ctx)
         if code:
             kernels.append(f"/* node {step}: {str(node.op)[:80].replace('*/', '')} */\n{code}")
-        steps.append(st[:3] + (tuple(sorted(dying.get(step, ()))),) + st[4:])
+        steps.append(st)
 
     inputs = []
     for v in fgraph.inputs:

@@ -38,6 +38,7 @@ class NodeCtx:
     outs: list[int]             # slots of the outputs
     keeps: list[int]            # per output: index of its kept buffer, or -1
     is_output: list[bool]       # per output: returned to the caller
+    dying: list[int]            # slots released after this node (their last use)
     perform: int = -1           # index into the runner's performs for Python fallbacks
 
 
@@ -59,7 +60,7 @@ def _label(node: Apply) -> str:
 
 def _step(kind: int, node: Apply, ctx: NodeCtx, ints: Sequence[int], kernels: Sequence[str] = (),
           msg: str = "", nd: int = 0, errcheck: bool = False) -> tuple:
-    return (kind, tuple(ctx.ins), tuple(ctx.outs), (), tuple(int(i) for i in ints),
+    return (kind, tuple(ctx.ins), tuple(ctx.outs), tuple(ctx.dying), tuple(int(i) for i in ints),
             tuple(kernels), _label(node), msg, nd, int(errcheck))
 
 
