@@ -54,14 +54,15 @@ def has_int_pow(comp: Composite) -> bool:
     return any(name == "pow" and is_int(dt) for name, _, dt in comp.steps)
 
 
-def _label(node: Apply) -> str:
-    return str(node.op).replace("\0", "")
+def _c_text(text: str) -> str:
+    """A message the run-time holds as a C string (which cannot contain NUL)."""
+    return text.replace("\0", "")
 
 
 def _step(kind: int, node: Apply, ctx: NodeCtx, ints: Sequence[int], kernels: Sequence[str] = (),
           msg: str = "", nd: int = 0, errcheck: bool = False) -> tuple:
     return (kind, tuple(ctx.ins), tuple(ctx.outs), tuple(ctx.dying), tuple(int(i) for i in ints),
-            tuple(kernels), _label(node), msg, nd, int(errcheck))
+            tuple(kernels), _c_text(str(node.op)), _c_text(msg), nd, int(errcheck))
 
 
 def _loads(node: Apply, comp: Composite) -> tuple[list[str], list[str]]:
