@@ -20,9 +20,10 @@ the compiledir needs no branches.  :class:`RemoteTier` adds a store behind one s
 backends); the Redis backend lives in remote_redis.py (with its small RESP client, resp.py) and
 is imported only when a URL names it, so ``import fncache`` and local hits never import it.
 
-A store that is unreachable, slow or full must never fail or stall a compile: every store
-operation runs on a worker thread and the caller stops waiting after ``config.remote_timeout``;
-a failed or abandoned operation logs ONE warning per process and URL and opens a circuit
+A store that is unreachable, slow, full or hostile must never fail or stall a compile, nor keep
+the process from exiting: every store operation runs on a daemon thread and the caller stops
+waiting after ``config.remote_timeout``; any exception of an operation is a store failure; a
+failed or abandoned operation logs ONE warning per process and URL and opens a circuit
 breaker, so for ``RETRY_AFTER`` seconds every call uses the local tier alone without touching
 the store.  A full store (out of memory) only stops writes; reads go on.
 """
@@ -273,12 +274,8 @@ class RemoteTier(Tier):
     """A store behind the compiledir, with deadlines, a circuit breaker and one warning."""
 
     def __init__(self, backend: RemoteBackend):
-        from concurrent.futures import ThreadPoolExecutor
         self.backend = backend
         self.url = redact(backend.url)
-        # Workers, not the caller, block on sockets: the caller leaves at its deadline whatever
-        # the socket does.  A few, so an abandoned operation does not hold up the heartbeat.
-        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="fncache-remote")
         self._down_until = 0.0
         self._full_until = 0.0
         self._failing = False
@@ -286,32 +283,38 @@ class RemoteTier(Tier):
 
     def call(self, fn: Callable[..., T], *args: Any, write: bool = False) -> T:
         """``fn(*args)`` on a worker, waiting at most ``remote_timeout``; :class:`_Unavailable`
-        when the breaker is open (for writes: also while the store is full) or the call fails."""
-        from concurrent.futures import TimeoutError as FutureTimeout
+        when the breaker is open (for writes: also while the store is full) or the call fails.
+
+        Any exception of the operation counts as a failure of the store (a hostile or broken
+        server can make a backend raise anything), never as the caller's."""
         now = time.monotonic()
         if now < self._down_until or (write and now < self._full_until):
             raise _Unavailable
         timeout = config.remote_timeout
         try:
-            future = self._pool.submit(fn, *args)
+            done, outcome = _on_daemon_thread(fn, args)
         except RuntimeError as e:  # the interpreter is shutting down (a compile in an atexit hook)
             log.debug("fncache: remote cache %s not used: %s", self.url, e)
             raise _Unavailable from None
-        try:
-            result = future.result(timeout=timeout)
-        except FutureTimeout:
+        if not done.wait(timeout):
             self._trip(f"no answer within remote_timeout={timeout:g}s", full=False)
-            raise _Unavailable from None
-        except RemoteFull as e:
-            self._trip(f"out of memory: {e}", full=True)
-            raise _Unavailable from None
-        except RemoteError as e:
-            self._trip(str(e), full=False)
-            raise _Unavailable from None
+            raise _Unavailable
+        result, error = outcome
+        if isinstance(error, RemoteFull):
+            self._trip(f"out of memory: {error}", full=True)
+            raise _Unavailable
+        if isinstance(error, RemoteError):
+            self._trip(str(error), full=False)
+            raise _Unavailable
+        if error is not None:
+            log.debug("fncache: remote cache %s operation %s failed", self.url, getattr(fn, "__name__", fn),
+                      exc_info=error)
+            self._trip(f"{type(error).__name__}: {error}", full=False)
+            raise _Unavailable
         if self._failing and now >= max(self._down_until, self._full_until):
             self._failing = False
             log.info("fncache: remote cache %s answers again", self.url)
-        return result
+        return result  # type: ignore[return-value]
 
     def _trip(self, reason: str, *, full: bool) -> None:
         until = time.monotonic() + RETRY_AFTER
@@ -406,6 +409,27 @@ class RemoteTier(Tier):
         finally:
             if staging.exists():
                 remove_dir(staging, layout)
+
+
+def _on_daemon_thread(fn: Callable[..., T], args: tuple) -> tuple[threading.Event, list[Any]]:
+    """Start ``fn(*args)`` on a daemon thread: an event set when it ends, and ``[result, exception]``.
+
+    Daemon threads, not an executor's workers: the interpreter joins those at exit, so a socket
+    that a server keeps alive by dripping bytes would keep the process from exiting.  An
+    abandoned operation ends by itself at the client's own deadline (``remote_timeout``)."""
+    done = threading.Event()
+    outcome: list[Any] = [None, None]
+
+    def run() -> None:
+        try:
+            outcome[0] = fn(*args)
+        except BaseException as e:  # reported to the caller, who counts it as a store failure
+            outcome[1] = e
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="fncache-remote", daemon=True).start()
+    return done, outcome
 
 
 def _write_synced(path: Path, data: bytes, layout: Layout) -> None:

@@ -45,13 +45,23 @@ def _is_oom(e: BaseException) -> bool:
 
 @contextlib.contextmanager
 def _translated() -> Iterator[None]:
-    """The client's errors (server replies, sockets, protocol) as the tier's two exception types."""
+    """The client's errors (server replies, sockets, protocol) as the tier's two exception types;
+    a reply of the wrong shape (a hostile or broken server) is a RemoteError too."""
     try:
         yield
     except (RespError, OSError) as e:
         if _is_oom(e):
             raise RemoteFull(str(e)) from None
         raise RemoteError(f"{type(e).__name__}: {e}") from None
+    except (ValueError, TypeError, AttributeError, IndexError, KeyError) as e:
+        raise RemoteError(f"unexpected reply from the server ({type(e).__name__}: {e})") from None
+
+
+def _blob(reply: Any) -> bytes | None:
+    """A GET reply: bytes or None, or the error it is raised."""
+    if reply is None or isinstance(_raised(reply), bytes):
+        return reply
+    raise RemoteError(f"GET answered {type(reply).__name__}, not a string")
 
 
 def _raised(reply: Any) -> Any:
@@ -74,7 +84,7 @@ class RedisBackend(RemoteBackend):
 
     def lookup(self, digest: str, host: str) -> bytes | None:
         with _translated():
-            blob: bytes | None = self._r.execute("GET", ENTRY + digest)
+            blob = _blob(self._r.execute("GET", ENTRY + digest))
         event = "hits" if blob is not None else "misses"
         counters = [("HSET", USED, digest, f"{time.time():.3f}"), ("HINCRBY", HITS, digest, 1)] \
             if blob is not None else []
@@ -93,7 +103,7 @@ class RedisBackend(RemoteBackend):
                 ("GET", ENTRY + digest),
                 ("SET", CLAIM + digest, token, "NX", "PX", int(ttl * 1000)),
                 ("GET", CLAIM + digest)])
-            _raised(blob)
+            blob = _blob(blob)
             if isinstance(won, RespError):  # a full Redis refuses the claim but still serves the entry
                 if blob is not None:
                     return blob, False, None
