@@ -529,13 +529,16 @@ def test_a_lock_holder_record_with_a_bad_pid_is_an_unknown_holder(scratch: Path)
     shard = scratch / "locks" / "ab"
     shard.mkdir(parents=True, exist_ok=True)
     digest = "ab" + "0" * 62
-    (shard / f"{digest}.flock").write_bytes(b"")
-    for record in ({"host": os.uname().nodename, "pid": "12x"}, {"host": os.uname().nodename, "pid": [1]},
-                   {"host": 3, "pid": 1.5}, ["x"]):
-        (shard / f"{digest}.holder").write_text(json.dumps(record))
-        run_cli("unlock", "--compiledir", scratch)
-        run_cli("unlock", "--json", "--compiledir", scratch)
-        (shard / f"{digest}.flock").write_bytes(b"")
+    for mode in ("flock", "lease"):
+        for record in ({"host": os.uname().nodename, "pid": "12x"}, {"host": os.uname().nodename, "pid": [1]},
+                       {"host": 3, "pid": 1.5}, ["x"]):
+            (shard / f"{digest}.{mode}").write_bytes(b"")
+            (shard / f"{digest}.holder").write_text(json.dumps(record))
+            run_cli("unlock", "--compiledir", scratch)
+            (shard / f"{digest}.{mode}").write_bytes(b"")
+            run_cli("unlock", "--json", "--compiledir", scratch)
+        for p in shard.iterdir():
+            p.unlink()
 
 
 def test_a_truncated_archive_is_one_line(populated: dict[str, Any], tmp_path: Path) -> None:
