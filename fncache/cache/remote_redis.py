@@ -13,9 +13,10 @@ Redis is the cache's size cap here: give it ``maxmemory`` and ``maxmemory-policy
 (docs/remote.md).  An entry is written with its index line in one MULTI; an entry evicted by
 Redis leaves a dangling index line, which ``entries()`` drops.
 
-The client never retries and never waits longer than ``remote_timeout`` on a socket: the tier
-(remote.py) owns timing and failure policy, and every client error leaves here as
-:class:`~fncache.cache.remote.RemoteError` (:class:`~fncache.cache.remote.RemoteFull` for OOM).
+The client never retries and gives each command one deadline of ``remote_timeout``: the tier
+(remote.py) owns timing and failure policy, and every client error, like every reply of the
+wrong shape, leaves here as :class:`~fncache.cache.remote.RemoteError`
+(:class:`~fncache.cache.remote.RemoteFull` for OOM).
 """
 from __future__ import annotations
 
