@@ -233,6 +233,23 @@ def test_waiting_is_bounded_by_lock_timeout(tmp_path, url, server, caplog):
     assert any("pid 7 on host stuckhost" in r.getMessage() for r in caplog.records)
 
 
+def test_claims_that_never_deliver_cost_one_lock_timeout_not_one_per_key(tmp_path, url, server, caplog):
+    """A store whose every key is claimed by a builder that never delivers (a stuck host, or a
+    store that lies about claims): one wait of lock_timeout, then this host stops waiting on claims."""
+    keys = [new_key(f"stuck{i}") for i in range(5)]
+    for key in keys:
+        server.client().set(CLAIM + key.digest, "stuckhost:7:00", px=60_000)
+    cd = host(tmp_path, "b")
+    times = []
+    with config.change_flags(lock_timeout=0.5), caplog.at_level(logging.WARNING, logger="fncache.cache"):
+        for i, key in enumerate(keys):
+            t0 = time.monotonic()
+            assert cd.get_or_build(key, writer(f"mine{i}".encode(), [])).read_bytes("lib.bin") == f"mine{i}".encode()
+            times.append(time.monotonic() - t0)
+    assert 0.45 < times[0] < 3, times
+    assert max(times[1:]) < 0.3, times
+
+
 # -- bad remote entries ----------------------------------------------------------------------------
 
 def _flip_last_byte(blob: bytes) -> bytes:

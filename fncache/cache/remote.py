@@ -51,7 +51,7 @@ from .perms import Layout, chmod_file
 
 __all__ = ["Tier", "RemoteTier", "RemoteBackend", "RemoteError", "RemoteFull", "Claim", "remote_tier", "backend_for",
            "pack_entry", "unpack_entry", "redact", "remote_info", "remote_stats", "remote_list",
-           "remote_purge", "CLAIM_TTL", "RETRY_AFTER"]
+           "remote_purge", "CLAIM_TTL", "RETRY_AFTER", "ADMIN_TIMEOUT"]
 
 log = logging.getLogger("fncache.cache")
 
@@ -59,6 +59,8 @@ log = logging.getLogger("fncache.cache")
 CLAIM_TTL = 15.0
 #: After a failure the store is left alone this long; then one call tries it again.
 RETRY_AFTER = 30.0
+#: The most an administrative command (``fncache list|info|stats|purge --remote``) waits in all.
+ADMIN_TIMEOUT = 300.0
 _POLL_FIRST, _POLL_MAX, _POLL_GROWTH = 0.02, 0.5, 1.5
 _MAGIC = b"fncache-entry 1\n"
 _MAX_HEADER = 1 << 16
@@ -279,6 +281,7 @@ class RemoteTier(Tier):
         self._down_until = 0.0
         self._full_until = 0.0
         self._failing = False
+        self._waits_off_until = 0.0
         self._bad_blobs: set[int] = set()
 
     def call(self, fn: Callable[..., T], *args: Any, write: bool = False) -> T:
@@ -355,10 +358,16 @@ class RemoteTier(Tier):
             if won:
                 return _HeldClaim(self, host, key, token)
             now = time.monotonic()
+            if now < self._waits_off_until:
+                return Claim(self, host)  # a claim lately outlived lock_timeout: the store's claims are not waited on
             if now >= deadline:
+                # A holder that never delivers (its host is stuck, or the store lies about claims):
+                # build here, and wait on no claim of this store for a while, so that such a store
+                # costs one lock_timeout per RETRY_AFTER, not one per key.
+                self._waits_off_until = now + RETRY_AFTER
                 log.warning("fncache: waited %gs (config.lock_timeout) for %s to build %s (%s) in the remote cache "
-                            "%s; building it here", config.lock_timeout, _who(holder), key.digest[:16], key.kind,
-                            self.url)
+                            "%s; building it here, and not waiting on its build claims for %gs",
+                            config.lock_timeout, _who(holder), key.digest[:16], key.kind, self.url, RETRY_AFTER)
                 return Claim(self, host)
             if not announced:
                 announced = True
@@ -515,10 +524,20 @@ class _Admin:
             raise CacheError(f"remote cache {redact(url)}: {e}") from None
 
     def __call__(self, fn: Callable[..., T], *args: Any) -> T:
-        try:
-            return fn(*args)
-        except RemoteError as e:
-            raise CacheError(f"remote cache {redact(self.url)}: {e}") from None
+        """``fn(*args)``, bounded by :data:`ADMIN_TIMEOUT` in all (each command by ``remote_timeout``):
+        a store that keeps answering (an endless SCAN) cannot hold a command for ever either."""
+        done, outcome = _on_daemon_thread(fn, args)
+        if not done.wait(ADMIN_TIMEOUT):
+            raise CacheError(f"remote cache {redact(self.url)}: no complete answer within {ADMIN_TIMEOUT:g}s")
+        result, error = outcome
+        if isinstance(error, RemoteError):
+            raise CacheError(f"remote cache {redact(self.url)}: {error}") from None
+        if isinstance(error, Exception):  # a reply of the wrong shape, met past the backend's checks
+            raise CacheError(f"remote cache {redact(self.url)}: unexpected reply "
+                             f"({type(error).__name__}: {error})") from None
+        if error is not None:
+            raise error
+        return result  # type: ignore[return-value]
 
 
 def remote_info(url: str | None = None) -> dict[str, Any]:
