@@ -14,8 +14,8 @@ name both versions when it refuses a payload.  The SHA-256 checksum covers the p
 key and the body, so any damage is refused before anything is unpickled, signed or not; the
 HMAC-SHA256 (``m`` = 0 when unsigned) covers the same bytes, so a signature binds the body to the
 function key in the clear header, which :func:`loads` can compare with the key it expects.
-Format 1 (no key, no checksum) is still read.  The body is a cloudpickle of a dict holding the original and the
-optimized graph (flat encodings, so a 10,000-node chain needs no recursion), shared variables'
+Format 1 (no key, no checksum) is still read.  The body is a cloudpickle of a dict holding the
+original and the optimized graph (flat encodings, so a 10,000-node chain needs no recursion), shared variables'
 names and values, the mode, the code-changing flags and the call options.  cloudpickle, not
 pickle, because it stores lambdas, closures and anything defined in ``__main__`` by value: those
 exist only in the sender, and a pickle that names them by reference fails in a worker.
