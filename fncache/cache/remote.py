@@ -406,6 +406,10 @@ class RemoteTier(Tier):
                 log.warning("fncache: ignoring the remote copy of cache entry %s (%s) from %s: %s; it will be "
                             "built here and overwritten", key.digest[:16], key.kind, self.url, e)
                 return None
+            except OSError as e:  # e.g. a blob larger than the free space: the store must not fail the call
+                log.warning("fncache: cannot stage the remote copy of cache entry %s (%s) from %s: %s; building "
+                            "it here", key.digest[:16], key.kind, self.url, e)
+                return None
             final = layout.entry_dir(key.digest)
             if publish(staging, final, layout):
                 evict.note_added(layout, sum(map(len, files.values())), config.cache_max_size)
