@@ -414,11 +414,19 @@ def test_threads_of_one_process_build_a_key_once(cd, lock_mode):
     assert {e.read_bytes("a.bin") for e in results} == {b"built"}
 
 
-def test_lock_mode_auto_picks_by_filesystem(tmp_path):
+def test_lock_mode_auto_picks_by_what_the_filesystem_does(tmp_path):
+    from fncache.cache.fsprobe import LOCAL_FS
     from fncache.cache.locks import filesystem_type, lock_mode_for
+    from fncache.cache.perms import layout_for
     assert filesystem_type("/proc/self") == "proc"
+    fs = Compiledir(tmp_path).filesystem()
+    assert fs["fstype"] == filesystem_type(tmp_path)
+    assert fs["flock_works"] is True  # this machine's own disk: flock excludes a second open file
+    assert fs["flock_across_clients"] is (fs["fstype"] in LOCAL_FS)
+    assert fs["exists_errno"] in ("ENOTEMPTY", "EEXIST")
+    assert not list((tmp_path / "tmp").iterdir())  # the probe cleans up after itself
     with config.change_flags(lock_mode="auto"):
-        expected = "lease" if filesystem_type(tmp_path) in ("nfs", "nfs4", "cifs", "lustre") else "flock"
-        assert lock_mode_for(tmp_path) == expected
+        assert lock_mode_for(layout_for(tmp_path)) == fs["lock_mode"] == (
+            "flock" if fs["fstype"] in LOCAL_FS else "lease")
     with config.change_flags(lock_mode="lease"):
         assert lock_mode_for(tmp_path) == "lease"

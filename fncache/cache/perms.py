@@ -80,14 +80,18 @@ def make_dir(path: Path, mode: int | None) -> None:
     under a running process comes back private."""
     try:
         os.mkdir(path, 0o700)
-    except FileExistsError:
-        return
     except FileNotFoundError:
         make_dir(path.parent, mode)
         try:
             os.mkdir(path, 0o700)
-        except FileExistsError:
+        except OSError:
+            if path.is_dir():  # made by another process meanwhile
+                return
+            raise
+    except OSError:
+        if path.is_dir():  # sshfs answers a lost mkdir race with EPERM, not EEXIST
             return
+        raise
     if mode is not None:
         os.chmod(path, mode)
 
