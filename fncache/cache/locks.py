@@ -144,6 +144,11 @@ class KeyLock:
                 return
             except filelock.Timeout:
                 refused_since = None
+            except FileNotFoundError:
+                # The lock file was unlinked in the middle of the attempt (a builder discards its
+                # flock file after publishing): filelock checks for that with fstat's st_nlink,
+                # but on sshfs fstat of an unlinked file fails with ENOENT.  Try a fresh file.
+                refused_since = None
             except filelock.LeaseSettingsMismatch as e:
                 raise CacheError(f"{e}. Set the same config.lease_seconds in every process that shares the "
                                  f"compiledir {self.layout.root}") from None
@@ -208,9 +213,11 @@ def _read_marker(path: Path) -> tuple[bytes, int] | None:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except (FileNotFoundError, NotADirectoryError):
         return None
-    try:
+    try:  # sshfs: fstat of a file unlinked since it was opened fails with ENOENT
         st = os.fstat(fd)
         return os.read(fd, 4096), st.st_mtime_ns
+    except FileNotFoundError:
+        return None
     finally:
         os.close(fd)
 
