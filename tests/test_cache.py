@@ -430,3 +430,25 @@ def test_lock_mode_auto_picks_by_what_the_filesystem_does(tmp_path):
             "flock" if fs["fstype"] in LOCAL_FS else "lease")
     with config.change_flags(lock_mode="lease"):
         assert lock_mode_for(tmp_path) == "lease"
+
+
+def test_publish_reports_a_failed_rename_that_no_entry_explains(tmp_path):
+    from fncache.cache.entry import publish
+    from fncache.cache.perms import layout_for
+    layout = layout_for(tmp_path / "cd")
+    staging = tmp_path / "cd" / "staging"
+    staging.mkdir()
+    (staging / "f").write_bytes(b"x")
+    shard = tmp_path / "cd" / "entries" / "ab"
+    shard.parent.mkdir(exist_ok=True)
+    shard.write_bytes(b"")  # a file where the shard directory belongs
+    final = shard / ("ab" * 32)
+    with pytest.raises(CacheError) as info:
+        publish(staging, final, layout)
+    assert str(staging) in str(info.value) and str(final) in str(info.value)
+    # An entry already in place explains any failure: the caller then verifies and uses it.
+    shard.unlink()
+    final.mkdir(parents=True)
+    (final / "other").write_bytes(b"y")
+    assert publish(staging, final, layout) is False
+    assert (staging / "f").exists() and not (final / "f").exists()

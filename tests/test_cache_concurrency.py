@@ -23,7 +23,7 @@ import pytest
 from fncache.build import compile_shared_object, ext_suffix
 from fncache.cache import Compiledir, module_key
 from fncache.config import config
-from fncache.errors import LockTimeout
+from fncache.errors import CacheError, LockTimeout
 
 REPO = Path(__file__).resolve().parent.parent
 ENV = {**os.environ, "PYTHONPATH": str(REPO)}
@@ -257,6 +257,23 @@ def test_unlock_force_breaks_a_live_lease(tmp_path):
             t0 = time.monotonic()
             entry = cd.get_or_build(module_key("cmodule", source("lf", 4)), builder("lf", 4))
             assert load_value(entry) == 4 and time.monotonic() - t0 < 15
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_a_waiter_with_another_lease_seconds_is_told_to_agree(tmp_path):
+    compiledir = tmp_path / "cd"
+    announce = tmp_path / "holding"
+    proc = start(compiledir, [("ls", 5)], flags={"lock_mode": "lease", "lease_seconds": 30}, announce=announce,
+                 build_sleep=120)
+    try:
+        wait_for(announce, proc)
+        with pytest.raises(ValueError, match="lease_seconds"):
+            config.lease_seconds = 0
+        with config.change_flags(compiledir=str(compiledir), lock_mode="lease", lease_seconds=5, lock_timeout=10):
+            with pytest.raises(CacheError, match="same config.lease_seconds"):
+                Compiledir(compiledir).get_or_build(module_key("cmodule", source("ls", 5)), builder("ls", 5))
     finally:
         proc.kill()
         proc.wait()
