@@ -29,7 +29,7 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
 #: Short leases keep the group to about a minute; every process of a test uses the same value.
-LEASE = 4.0
+LEASE = 6.0
 
 RACE_WORKER = r"""
 import json, os, socket, sys, time

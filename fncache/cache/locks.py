@@ -28,6 +28,7 @@ import json
 import logging
 import os
 import secrets
+import socket
 import threading
 import time
 from pathlib import Path
@@ -222,6 +223,23 @@ def _read_marker(path: Path) -> tuple[bytes, int] | None:
         os.close(fd)
 
 
+#: The inode of the initial pid namespace (PROC_PID_INIT_INO in linux/proc_ns.h).
+_INITIAL_PID_NS = 0xEFFFFFFC
+
+
+def _lease_host() -> str:
+    """This host as filelock names it in lease markers: the host name, plus the pid namespace when
+    it is not the initial one (a pid of another namespace cannot be checked from here).  Should a
+    filelock release spell it otherwise, no marker matches and a dead holder's lease on this host
+    is broken at expiry, like another host's: later, never wrongly."""
+    name = socket.gethostname()
+    try:
+        ns = os.stat("/proc/self/ns/pid").st_ino
+    except OSError:
+        return name
+    return name if ns == _INITIAL_PID_NS else f"{name}?pidns-{ns:x}"
+
+
 def _start_time(pid: int) -> int | None:
     """The start time of ``pid`` in clock ticks since boot (as filelock records it), if readable."""
     try:
@@ -270,7 +288,7 @@ class _StaleLeaseBreaker:
         """Why the marker in ``state`` is stale (for the log), or None while it may be live."""
         owner = self.lock.owner
         if owner is not None and _read_marker(self.path) == state:  # the owner read is of this marker
-            if owner.hostname == _host():
+            if owner.hostname == _lease_host():
                 if not pid_alive(owner.pid):
                     return f"its holder, pid {owner.pid} on this host, is gone"
                 started = _start_time(owner.pid)  # the pid may have been reused by another process
