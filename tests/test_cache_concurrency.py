@@ -277,3 +277,18 @@ def test_a_waiter_with_another_lease_seconds_is_told_to_agree(tmp_path):
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_this_hosts_lease_holders_are_recognised_as_filelock_names_them(tmp_path):
+    """A dead holder's lease is broken at once only when its marker names this host exactly as
+    filelock writes it (host name, and the pid namespace outside the initial one)."""
+    code = ("import filelock, sys; from fncache.cache.locks import _lease_host; "
+            "lease = filelock.SoftFileLease(sys.argv[1]); lease.acquire(); "
+            "print(lease.owner.hostname == _lease_host()); lease.release()")
+    runs = [[sys.executable, "-c", code, str(tmp_path / "a.lease")]]
+    if os.geteuid() == 0:  # and in a pid namespace of its own
+        runs.append(["unshare", "--pid", "--fork", "--mount-proc", sys.executable, "-c", code,
+                     str(tmp_path / "b.lease")])
+    for cmd in runs:
+        out = subprocess.run(cmd, capture_output=True, text=True, env=ENV, timeout=60)
+        assert out.stdout.strip() == "True", (cmd[0], out.stdout, out.stderr)
