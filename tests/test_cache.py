@@ -430,6 +430,11 @@ def test_lock_mode_auto_picks_by_what_the_filesystem_does(tmp_path):
             "flock" if fs["fstype"] in LOCAL_FS else "lease")
     with config.change_flags(lock_mode="lease"):
         assert lock_mode_for(tmp_path) == "lease"
+    blocked = tmp_path / "blocked"  # a compiledir this process cannot write into: lease, and info says why
+    blocked.mkdir(mode=0o700)
+    (blocked / "tmp").write_bytes(b"")
+    fs = Compiledir(blocked).filesystem()
+    assert fs["exists_errno"].startswith("not probed") and fs["lock_mode"] == "lease"
 
 
 def test_publish_reports_a_failed_rename_that_no_entry_explains(tmp_path):

@@ -115,9 +115,13 @@ def fs_behaviour(layout: Layout, host: str) -> FsBehaviour:
 
 def _probe(layout: Layout, host: str) -> FsBehaviour:
     fstype = filesystem_type(layout.root)
-    make_dir(layout.tmp, layout.dir_mode)
     work = layout.tmp / f"{host}.{os.getpid()}.{secrets.token_hex(6)}"
-    os.mkdir(work)
+    try:
+        make_dir(layout.tmp, layout.dir_mode)
+        os.mkdir(work)
+    except OSError as e:  # a read-only compiledir: lookups work, nothing is built, lease is the safe answer
+        return FsBehaviour(fstype=fstype, flock_across_clients=fstype in LOCAL_FS, flock_works=False,
+                           exchange_rename=False, exists_errno=f"not probed ({e.strerror or e})")
     try:
         return FsBehaviour(fstype=fstype, flock_across_clients=fstype in LOCAL_FS,
                            flock_works=_flock_works(work), exchange_rename=_exchange_works(work),
