@@ -414,11 +414,46 @@ def test_threads_of_one_process_build_a_key_once(cd, lock_mode):
     assert {e.read_bytes("a.bin") for e in results} == {b"built"}
 
 
-def test_lock_mode_auto_picks_by_filesystem(tmp_path):
+def test_lock_mode_auto_picks_by_what_the_filesystem_does(tmp_path):
+    from fncache.cache.fsprobe import LOCAL_FS
     from fncache.cache.locks import filesystem_type, lock_mode_for
+    from fncache.cache.perms import layout_for
     assert filesystem_type("/proc/self") == "proc"
+    fs = Compiledir(tmp_path).filesystem()
+    assert fs["fstype"] == filesystem_type(tmp_path)
+    assert fs["flock_works"] is True  # this machine's own disk: flock excludes a second open file
+    assert fs["flock_across_clients"] is (fs["fstype"] in LOCAL_FS)
+    assert fs["exists_errno"] in ("ENOTEMPTY", "EEXIST")
+    assert not list((tmp_path / "tmp").iterdir())  # the probe cleans up after itself
     with config.change_flags(lock_mode="auto"):
-        expected = "lease" if filesystem_type(tmp_path) in ("nfs", "nfs4", "cifs", "lustre") else "flock"
-        assert lock_mode_for(tmp_path) == expected
+        assert lock_mode_for(layout_for(tmp_path)) == fs["lock_mode"] == (
+            "flock" if fs["fstype"] in LOCAL_FS else "lease")
     with config.change_flags(lock_mode="lease"):
         assert lock_mode_for(tmp_path) == "lease"
+    blocked = tmp_path / "blocked"  # a compiledir this process cannot write into: lease, and info says why
+    blocked.mkdir(mode=0o700)
+    (blocked / "tmp").write_bytes(b"")
+    fs = Compiledir(blocked).filesystem()
+    assert fs["exists_errno"].startswith("not probed") and fs["lock_mode"] == "lease"
+
+
+def test_publish_reports_a_failed_rename_that_no_entry_explains(tmp_path):
+    from fncache.cache.entry import publish
+    from fncache.cache.perms import layout_for
+    layout = layout_for(tmp_path / "cd")
+    staging = tmp_path / "cd" / "staging"
+    staging.mkdir()
+    (staging / "f").write_bytes(b"x")
+    shard = tmp_path / "cd" / "entries" / "ab"
+    shard.parent.mkdir(exist_ok=True)
+    shard.write_bytes(b"")  # a file where the shard directory belongs
+    final = shard / ("ab" * 32)
+    with pytest.raises(CacheError) as info:
+        publish(staging, final, layout)
+    assert str(staging) in str(info.value) and str(final) in str(info.value)
+    # An entry already in place explains any failure: the caller then verifies and uses it.
+    shard.unlink()
+    final.mkdir(parents=True)
+    (final / "other").write_bytes(b"y")
+    assert publish(staging, final, layout) is False
+    assert (staging / "f").exists() and not (final / "f").exists()

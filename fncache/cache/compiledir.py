@@ -27,6 +27,7 @@ from ..errors import CacheError
 from . import evict
 from .entry import Damaged, Entry, is_digest, publish, quarantine, read_entry, remove_dir, seal, stage, \
     valid_file_name
+from .fsprobe import fs_behaviour
 from .janitor import Janitor
 from .keys import CacheKey
 from .locks import KeyLock, lock_mode_for, unlock_all
@@ -227,8 +228,15 @@ class Compiledir:
                 "compile_seconds": totals.total("compile_seconds"),
                 "saved_seconds": totals.total("saved_seconds"),
                 "host": root.host, "platform": host_platform_tag(), "march": march,
-                "max_size": config.cache_max_size, "lock_mode": lock_mode_for(root.layout.root),
-                "signed": bool(config.signing_key)}
+                "max_size": config.cache_max_size, "lock_mode": lock_mode_for(root.layout),
+                "filesystem": self.filesystem(), "signed": bool(config.signing_key)}
+
+    def filesystem(self) -> dict[str, Any]:
+        """What the compiledir's filesystem was found to do (probed once per process): its type,
+        whether flock works and reaches other clients, whether exchange renames work, the errno
+        of a rename onto an existing entry, and the lock mode ``auto`` picks there."""
+        root = self._root()
+        return fs_behaviour(root.layout, root.host).as_dict()
 
     def entries(self) -> list[dict[str, Any]]:
         """One dict per entry: key, kind, size, created, last_used, hits, host, march, compile_seconds, ..."""

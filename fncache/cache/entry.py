@@ -13,7 +13,6 @@ never mistaken for damage.
 """
 from __future__ import annotations
 
-import errno
 import hashlib
 import hmac
 import json
@@ -294,7 +293,8 @@ def seal(staging: Path, key: CacheKey, extra: Mapping[str, Any], layout: Layout,
 
 
 def publish(staging: Path, final: Path, layout: Layout) -> bool:
-    """Rename the sealed staging dir into place; False when another writer published the key first."""
+    """Rename the sealed staging dir into place; False when an entry of that key is there already
+    (another writer published it first: the caller verifies theirs)."""
     try:
         try:
             os.rename(staging, final)
@@ -304,9 +304,12 @@ def publish(staging: Path, final: Path, layout: Layout) -> bool:
             make_dir(final.parent, layout.dir_mode)
             os.rename(staging, final)
     except OSError as e:
-        if e.errno in (errno.EEXIST, errno.ENOTEMPTY):
+        # Not by errno: renaming onto a non-empty directory fails with ENOTEMPTY or EEXIST on local
+        # filesystems but with EPERM on sshfs (SFTP has one generic failure code).
+        if os.path.lexists(final):
             return False
-        raise
+        raise CacheError(f"cannot publish cache entry {final.name[:16]}: rename {staging} -> {final} "
+                         f"failed: {e.strerror or e}") from None
     try:
         _fsync_path(final.parent)
     except OSError as e:  # durability only; the entry is published either way

@@ -79,17 +79,25 @@ def make_dir(path: Path, mode: int | None) -> None:
     """Create ``path`` and missing parents (0o700, or the shared mode): even a compiledir deleted
     under a running process comes back private."""
     try:
-        os.mkdir(path, 0o700)
-    except FileExistsError:
-        return
+        created = _mkdir_new(path)
     except FileNotFoundError:
         make_dir(path.parent, mode)
-        try:
-            os.mkdir(path, 0o700)
-        except FileExistsError:
-            return
-    if mode is not None:
+        created = _mkdir_new(path)
+    if created and mode is not None:
         os.chmod(path, mode)
+
+
+def _mkdir_new(path: Path) -> bool:
+    """``mkdir``; False when the name exists already (sshfs answers a lost race with EPERM, not EEXIST)."""
+    try:
+        os.mkdir(path, 0o700)
+    except FileExistsError:
+        return False
+    except PermissionError:
+        if path.is_dir():
+            return False
+        raise
+    return True
 
 
 def chmod_file(fd: int, mode: int | None) -> None:
