@@ -164,9 +164,20 @@ static PyObject *read_cpu(void)
         if (!n || PyList_Append(names, n) < 0) { Py_XDECREF(n); Py_DECREF(names); return NULL; }
         Py_DECREF(n);
     }
-    r = Py_BuildValue("{s:s#,s:I,s:K,s:N}", "vendor", (const char *)vendor, (Py_ssize_t)12,
-                      "signature", sig, "xcr0", xcr0, "features", PyFrozenSet_New(names));
+    PyObject *known = PyList_New(0);
+    if (!known) { Py_DECREF(names); return NULL; }
+    for (size_t i = 0; i < sizeof(cpu_bits) / sizeof(cpu_bits[0]); i++) {
+        PyObject *n = PyUnicode_FromString(cpu_bits[i].name);
+        if (!n || PyList_Append(known, n) < 0) {
+            Py_XDECREF(n); Py_DECREF(names); Py_DECREF(known); return NULL;
+        }
+        Py_DECREF(n);
+    }
+    r = Py_BuildValue("{s:s#,s:I,s:K,s:N,s:N}", "vendor", (const char *)vendor, (Py_ssize_t)12,
+                      "signature", sig, "xcr0", xcr0, "features", PyFrozenSet_New(names),
+                      "known", PyFrozenSet_New(known));
     Py_DECREF(names);
+    Py_DECREF(known);
     return r;
 }
 #else
@@ -175,15 +186,16 @@ static PyObject *cpu_info_memo;
 static PyObject *read_cpu(void)
 {
     /* No cpuid here: no features are claimed, so only generic code is known to be runnable. */
-    return Py_BuildValue("{s:s,s:I,s:K,s:N}", "vendor", "", "signature", 0u, "xcr0", 0ull,
-                         "features", PyFrozenSet_New(NULL));
+    return Py_BuildValue("{s:s,s:I,s:K,s:N,s:N}", "vendor", "", "signature", 0u, "xcr0", 0ull,
+                         "features", PyFrozenSet_New(NULL), "known", PyFrozenSet_New(NULL));
 }
 #endif
 
 static PyObject *rt_cpu_info(PyObject *mod, PyObject *unused)
 {
     /* cpu_info() -> {"vendor", "signature" (cpuid leaf 1 eax), "xcr0", "features" (frozenset
-     * of gcc -m option names this CPU and OS can run)}: read once, then the same dict. */
+     * of gcc -m option names this CPU and OS can run), "known" (every name asked about)}: read
+     * once, then the same dict. */
     if (!cpu_info_memo && !(cpu_info_memo = read_cpu())) return NULL;
     Py_INCREF(cpu_info_memo);
     return cpu_info_memo;
