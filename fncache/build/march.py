@@ -28,8 +28,10 @@ from typing import Callable
 
 from ..config import config
 from .cpu import check_features, cpu_features, cpu_fingerprint, cpu_flags, flag_features, isa_of
+from .tuning import WIDTHS, choose_vector_width, width_flags
 
-__all__ = ["host_march_flags", "host_platform_tag", "host_name", "cxx_command", "host_memo"]
+__all__ = ["host_march_flags", "host_vector_width", "host_platform_tag", "host_name", "cxx_command",
+           "host_memo"]
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +43,7 @@ _MAC_DOMAIN = b"fncache host record v1\0"  # a host record's MAC never passes fo
 
 _lock = threading.RLock()
 _march_by_cxx: dict[str, dict] = {}
-_fast: tuple[int, list[str]] | None = None
+_fast: tuple[int, list[str], str] | None = None
 _platform_tag: str | None = None
 
 
@@ -279,13 +281,15 @@ def _detect(cxx: list[str]) -> dict:
         log.warning("march detection: a test compile with %s failed; building generic code",
                     shlex.join(flags))
         flags, isa = [], frozenset()
-    return {"flags": flags, "isa": sorted(isa)}
+    return {"flags": flags, "isa": sorted(isa), **choose_vector_width(cxx, flags, isa)}
 
 
 def _valid_march(rec: dict) -> bool:
     """A march record may be used on this CPU: safe tokens, and neither its recorded features
     nor its ``-m<feature>`` flags name a feature this CPU lacks."""
     flags, isa = rec.get("flags"), rec.get("isa")
+    if rec.get("vector_width") not in WIDTHS or not isinstance(rec.get("ns_per_element"), dict):
+        return False
     if not (isinstance(flags, list) and isinstance(isa, list)
             and all(isinstance(t, str) and _SAFE_TOKEN.fullmatch(t) for t in flags)
             and all(isinstance(f, str) for f in isa)):
@@ -329,21 +333,39 @@ def _explicit_flags(value: str) -> list[str]:
 
 def host_march_flags() -> list[str]:
     """This host's target flags per ``config.march``: ``auto`` (detected), ``none`` ([]), or a
-    flags string; never flags selecting CPU features this process's CPU lacks.
+    flags string, then the vector width's flag; never flags selecting CPU features this
+    process's CPU lacks.
 
     Memoised per process (re-evaluated when any flag changes) and, for ``auto``, per host on disk.
     """
+    return list(_target()[0])
+
+
+def host_vector_width() -> str:
+    """The vector width code is built for: ``config.vector_width``, or with ``auto`` what was
+    measured fastest on this CPU when it was detected (``default`` unless ``march=auto``)."""
+    return _target()[1]
+
+
+def _target() -> tuple[list[str], str]:
     global _fast
     fast = _fast
     if fast is not None and fast[0] == config.version:
-        return list(fast[1])
+        return fast[1], fast[2]
     with _lock:
         value = config.march.strip()
+        width = config.vector_width
         if value == "auto":
-            flags = list(_auto_record()["flags"])
+            rec = _auto_record()
+            flags = list(rec["flags"])
+            if width == "auto":
+                width = rec["vector_width"]
         elif value == "none":
             flags = []
         else:
             flags = _explicit_flags(value)
-        _fast = (config.version, flags)
-        return list(flags)
+        if width == "auto":
+            width = "default"
+        flags += width_flags(width)
+        _fast = (config.version, flags, width)
+        return flags, width

@@ -52,10 +52,10 @@ MAGIC = b"\x00fncache-function\x00"
 _MAC_DOMAIN = b"fncache function payload v1\x00"  # a payload MAC can never pass for an entry MAC
 #: Code flags that describe the receiving host, not the function: the receiver keeps its own, so
 #: it builds for its own CPU, with its own compiler, for its own GPU.
-HOST_FLAGS = frozenset({"march", "cxx", "cuda_arch"})
+HOST_FLAGS = frozenset({"march", "cxx", "cuda_arch", "vector_width"})
 #: Module-key components that say how the sender's toolchain built an embedded module rather than
 #: what the binary needs at run time; ``march`` is judged by :func:`_march_refusal` instead.
-_TOOLCHAIN_COMPONENTS = frozenset({"compiler", "compiler_target", "flags", "march"})
+_TOOLCHAIN_COMPONENTS = frozenset({"compiler", "compiler_target", "flags", "march", "vector_width"})
 
 _FIELDS = frozenset({"name", "graphs", "n_inputs", "n_outputs", "single", "shared", "updated",
                      "mode", "flags", "allow_input_downcast", "trust_input", "key", "native"})
