@@ -220,3 +220,29 @@ def test_host_records_are_signed_when_a_key_is_set(tmp_path):
     for path in _host_files(cd, xdg):
         _edit_march_records(path, forge)
     assert _probe(cd, xdg, signing_key=str(key)) == flags  # the forged records were ignored
+
+
+# -- the vector width, measured once per host --------------------------------------------------
+
+def test_vector_width_is_measured_once_remembered_and_a_key_component(tmp_path):
+    from fncache.build import host_march_flags, host_vector_width
+    from fncache.build.tuning import WIDTHS
+    from fncache.cache.keys import module_key
+    cd, xdg = tmp_path / "cd", tmp_path / "xdg"
+    _probe(cd, xdg)
+    records = [r for p in _host_files(cd, xdg) for m, r in json.loads(p.read_text()).items()
+               if m.startswith("march|")]
+    assert records and all(r["vector_width"] in WIDTHS for r in records)
+    if "avx2" in cpu_features():  # there was a choice: every candidate was timed
+        assert {"default", "256"} <= set(records[0]["ns_per_element"])
+    with config.change_flags(compiledir=str(cd)):
+        auto = module_key("cmodule", "int f;")
+        assert auto.components["vector_width"] == host_vector_width()
+        with config.change_flags(vector_width="256"):
+            pinned = module_key("cmodule", "int f;")
+            assert "-mprefer-vector-width=256" in host_march_flags()
+        assert pinned.components["vector_width"] == "256"
+        if host_vector_width() != "256":
+            assert [d[0] for d in auto.explain(pinned)] == ["flags", "march", "vector_width"]
+    with pytest.raises(ValueError, match="vector_width|expected one of"):
+        config.vector_width = "1024"
