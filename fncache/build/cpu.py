@@ -38,8 +38,12 @@ _MACRO_ALIASES = {"LAHF_SAHF": "sahf", "GCC_HAVE_SYNC_COMPARE_AND_SWAP_16": "cx1
 def _cpu() -> dict[str, Any]:
     global _info
     if _info is None:
-        from ..codegen.c_linker import runtime
-        _info = dict(runtime().cpu_info())
+        try:  # the extension alone: no numpy, no compiler modules (the CLI's `info` reads this)
+            from ..codegen import _c_runtime
+            _info = dict(_c_runtime.cpu_info())
+        except (ImportError, AttributeError):  # not built, or built from older sources
+            from ..codegen.c_linker import runtime
+            _info = dict(runtime().cpu_info())  # raises the reinstall instructions
     return _info
 
 

@@ -277,11 +277,14 @@ def _detect(cxx: list[str]) -> dict:
             log.warning("march detection: %s cannot target this CPU exactly; building generic "
                         "code", cxx[0])
             flags, isa = [], frozenset()
-    if flags and not _test_compile(cxx, flags):
+    tuned = choose_vector_width(cxx, flags, isa) if flags else None
+    # The tuning kernel was compiled and run with these flags: that is the test compile.
+    if flags and tuned is None and not _test_compile(cxx, flags):
         log.warning("march detection: a test compile with %s failed; building generic code",
                     shlex.join(flags))
         flags, isa = [], frozenset()
-    return {"flags": flags, "isa": sorted(isa), **choose_vector_width(cxx, flags, isa)}
+    return {"flags": flags, "isa": sorted(isa),
+            **(tuned or {"vector_width": "default", "ns_per_element": {}})}
 
 
 def _valid_march(rec: dict) -> bool:

@@ -67,13 +67,13 @@ def _render(widths: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def choose_vector_width(cxx: list[str], flags: list[str], isa: frozenset[str]) -> dict:
+def choose_vector_width(cxx: list[str], flags: list[str], isa: frozenset[str]) -> dict | None:
     """``{"vector_width": choice, "ns_per_element": {width: ns}}`` for code built with ``flags``
-    (features ``isa``, which this CPU has: the caller checked); ``default`` when there is nothing
-    to choose from or the measurement cannot be made."""
+    (features ``isa``, which this CPU has: the caller checked); None when there is nothing to
+    choose from or the kernel cannot be built (the caller then uses the compiler's default)."""
     widths = candidates(isa)
     if len(widths) < 2:
-        return {"vector_width": "default", "ns_per_element": {}}
+        return None
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="fncache-tune-") as d:
         lib_path = Path(d) / "tune.so"
@@ -84,11 +84,11 @@ def choose_vector_width(cxx: list[str], flags: list[str], isa: frozenset[str]) -
                                   timeout=60)
         except (OSError, subprocess.SubprocessError) as e:
             log.info("vector width tuning: cannot run the compiler (%s); using the default", e)
-            return {"vector_width": "default", "ns_per_element": {}}
+            return None
         if proc.returncode != 0:
             log.info("vector width tuning: the test kernel did not compile; using the default: %s",
                      proc.stderr.strip()[-500:])
-            return {"vector_width": "default", "ns_per_element": {}}
+            return None
         lib = ctypes.CDLL(str(lib_path))
         best = _time(lib, widths, deadline=t0 + BUDGET)
     default = best["default"]

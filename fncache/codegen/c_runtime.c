@@ -572,6 +572,9 @@ static PyObject *Runner_new(PyTypeObject *type, PyObject *args, PyObject *kw)
     PyObject *lib, *prog, *conv, *perf, *consts, *on_error, *on_kwargs;
     int allow_gc, nthreads;
     Runner *self;
+    /* numpy's C API is loaded with the first runner, not at import: cpu_info() and load() do
+     * not need it, and `fncache info` must not pay for importing numpy. */
+    if (!fncache_runtime_ARRAY_API && _import_array() < 0) return NULL;
     if (!PyArg_ParseTuple(args, "OO!OO!O!piOO", &lib, &PyTuple_Type, &prog, &conv,
                           &PyTuple_Type, &perf, &PyTuple_Type, &consts, &allow_gc, &nthreads,
                           &on_error, &on_kwargs))
@@ -644,7 +647,6 @@ static struct PyModuleDef moddef = {
 PyMODINIT_FUNC PyInit__c_runtime(void)
 {
     PyObject *m;
-    import_array();
     if (pthread_atfork(NULL, NULL, fc_atfork_child) != 0) {
         PyErr_SetString(PyExc_RuntimeError, "fncache runtime: pthread_atfork failed");
         return NULL;
