@@ -89,12 +89,19 @@ def compile_module(mod: CModule, key: Any) -> Path:
 
     def build(staging: Path) -> dict:
         t0 = time.perf_counter()
-        isa = library_isa()
-        # Flags this CPU cannot run (e.g. -mavx512f in config.cxxflags) make a library that
-        # would end the process with SIGILL: refuse before compiling.
-        check_features(isa, f"a kernel library built with {' '.join(compile_flags())!r}")
+        try:
+            isa: frozenset[str] | None = library_isa()
+        except CompileError:
+            isa = None  # flags the compiler rejects: its own run below reports them in full
+        if isa is not None:
+            # Flags this CPU cannot run (e.g. -mavx512f in config.cxxflags) make a library
+            # that would end the process with SIGILL: refuse before compiling.
+            check_features(isa, f"a kernel library built with {' '.join(compile_flags())!r}")
         so = compile_shared_object(mod.source, staging, name, extra_flags=EXTRA_FLAGS,
                                    libs=LIBS, python_ext=False)
+        if isa is None:
+            isa = library_isa()
+            check_features(isa, f"a kernel library built with {' '.join(compile_flags())!r}")
         return {"compile_seconds": time.perf_counter() - t0, "module": name,
                 "library": so.name, "source": f"{name}.c", "isa": sorted(isa)}
 
