@@ -30,7 +30,7 @@ from ..config import config
 from .cpu import check_features, cpu_features, cpu_fingerprint, cpu_flags, flag_features, isa_of
 from .tuning import WIDTHS, choose_vector_width, width_flags
 
-__all__ = ["host_march_flags", "host_vector_width", "host_platform_tag", "host_name", "cxx_command",
+__all__ = ["host_march_flags", "host_vector_width", "host_isa", "host_platform_tag", "host_name", "cxx_command",
            "host_memo"]
 
 log = logging.getLogger(__name__)
@@ -342,6 +342,12 @@ def host_march_flags() -> list[str]:
     Memoised per process (re-evaluated when any flag changes) and, for ``auto``, per host on disk.
     """
     return list(_target()[0])
+
+
+def host_isa() -> frozenset[str]:
+    """The CPU features this host's detected flags select, as the compiler reported them at
+    detection (``march=auto``)."""
+    return frozenset(_auto_record()["isa"])
 
 
 def host_vector_width() -> str:

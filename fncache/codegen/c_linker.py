@@ -114,9 +114,14 @@ def compile_module(mod: CModule, key: Any) -> Path:
 
 
 def library_isa() -> frozenset[str]:
-    """The CPU features a kernel library built now may use (what the compiler's flags select)."""
+    """The CPU features a kernel library built now may use (what the compiler's flags select).
+
+    With detected flags and no target flag in ``config.cxxflags`` that is what the host's
+    detection recorded (the compiler was asked then): no compiler run on the compile path."""
     from ..build.cpu import isa_of
-    from ..build.march import cxx_command
+    from ..build.march import cxx_command, host_isa
+    if config.march.strip() == "auto" and not any(t.startswith("-m") for t in config.cxxflags.split()):
+        return host_isa()
     return isa_of(cxx_command(), compile_flags())
 
 
