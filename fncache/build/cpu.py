@@ -16,8 +16,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import platform
-import subprocess
 from typing import Any, Iterable
 
 from ..errors import CompileError
@@ -48,7 +46,7 @@ def _cpu() -> dict[str, Any]:
 
 
 def is_x86() -> bool:
-    return platform.machine().lower() in ("x86_64", "amd64", "i386", "i686")
+    return os.uname().machine.lower() in ("x86_64", "amd64", "i386", "i686")
 
 
 def cpu_features() -> frozenset[str]:
@@ -66,7 +64,7 @@ def cpu_fingerprint() -> str:
     features from ``cpuid`` (on other platforms: ``/proc/cpuinfo``'s model and flags)."""
     global _fingerprint
     if _fingerprint is None:
-        h = hashlib.sha256(platform.machine().encode())
+        h = hashlib.sha256(os.uname().machine.encode())
         if is_x86():
             info = _cpu()
             h.update(f"|{info['vendor']}|{info['signature']:#x}|".encode())
@@ -89,26 +87,20 @@ def _proc_cpuinfo() -> bytes:
 
 def isa_of(cxx: list[str], flags: list[str]) -> frozenset[str]:
     """The features code built by ``cxx`` with ``flags`` may use: the compiler's own ISA macros
-    for those flags (one preprocessor run, memoised per process), minus the platform baseline.
+    for those flags (one preprocessor run, memoised per process).
 
     Asking the compiler covers every way flags select a CPU (``-march=haswell``, ``-mavx2``,
-    ``-mno-avx``, clang's ``-mcpu``) without a table of CPUs here.  Raises CompileError when the
-    compiler cannot be run with those flags.
+    ``-mno-avx``, clang's ``-mcpu``) and a compiler whose default target is above the platform
+    baseline (``--with-arch=x86-64-v3``) without a table of CPUs here.  Raises CompileError when
+    the compiler cannot be run with those flags.
     """
     if not is_x86():
         return frozenset()
     memo = (*cxx, "\0", *flags)
     found = _isa_memo.get(memo)
-    if found is None:
-        found = _isa_memo[memo] = _macro_isa(cxx, flags) - _macro_isa(cxx, [])
-    return found
-
-
-def _macro_isa(cxx: list[str], flags: list[str]) -> frozenset[str]:
-    memo = (*cxx, "\0", *flags, "\0raw")
-    found = _isa_memo.get(memo)
     if found is not None:
         return found
+    import subprocess  # only when flags are new to this process: not on the import path
     argv = [*cxx, *flags, "-dM", "-E", "-x", "c", "-"]
     try:
         proc = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True,

@@ -13,12 +13,10 @@ bounded by :data:`BUDGET` seconds, once per host and compiler; ``config.vector_w
 """
 from __future__ import annotations
 
-import ctypes
 import logging
-import subprocess
-import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 __all__ = ["WIDTHS", "candidates", "choose_vector_width", "width_flags", "BUDGET"]
 
@@ -71,6 +69,9 @@ def choose_vector_width(cxx: list[str], flags: list[str], isa: frozenset[str]) -
     """``{"vector_width": choice, "ns_per_element": {width: ns}}`` for code built with ``flags``
     (features ``isa``, which this CPU has: the caller checked); None when there is nothing to
     choose from or the kernel cannot be built (the caller then uses the compiler's default)."""
+    import ctypes  # only when a host is detected: not on the import path
+    import subprocess
+    import tempfile
     widths = candidates(isa)
     if len(widths) < 2:
         return None
@@ -100,9 +101,11 @@ def choose_vector_width(cxx: list[str], flags: list[str], isa: frozenset[str]) -
     return {"vector_width": choice, "ns_per_element": {w: round(v, 3) for w, v in best.items()}}
 
 
-def _time(lib: ctypes.CDLL, widths: list[str], deadline: float) -> dict[str, float]:
+def _time(lib: Any, widths: list[str], deadline: float) -> dict[str, float]:
     """Best ns per element of each width's kernel, interleaved rounds until the deadline
     (at least three rounds, at most twenty)."""
+    import ctypes
+
     import numpy as np
     rng = np.random.default_rng(0)
     x, y, z = (rng.uniform(-3, 3, _N) for _ in range(3))
