@@ -10,6 +10,7 @@ import os
 
 import numpy as np
 
+import handc
 import workloads as W
 from backends import fncache_flags, get_fncache, get_numba, get_numexpr, get_pytensor
 from timing import Cell, Row, measure
@@ -33,11 +34,11 @@ def _timed_cell(setup, ref, dtype, cfg, *, number=None, min_repeat_time=None, sc
 
 # ---- setups per implementation -----------------------------------------------------------
 
-def _fncache(graph, args, threads=None, trust=False, stmt=None):
+def _fncache(graph, args, threads=None, trust=False, stmt=None, **more_flags):
     """threads=None: leave config.threads at its default (what a user gets)."""
     def setup():
         fc, ft = get_fncache()
-        flags = {} if threads is None else {"threads": threads}
+        flags = {**more_flags, **({} if threads is None else {"threads": threads})}
         with fncache_flags(fc, **flags):
             ins, out = graph(ft)
             f = fc.function(ins, out)
@@ -80,6 +81,35 @@ def _numexpr(expr, names, args):
     return setup
 
 
+def _handc(make, args):
+    def setup():
+        g = make()
+        return "g(" + ", ".join(f"a{i}" for i in range(len(args))) + ")", \
+            {"g": g, **{f"a{i}": a for i, a in enumerate(args)}}
+    return setup
+
+
+def _chosen_width():
+    fc, _ = get_fncache()
+    from fncache.build import host_vector_width
+    return host_vector_width()
+
+
+def _width_rows(group, key, label, tc, graph, args, make_handc):
+    """One row per vector width this CPU has: fncache pinned to it beside the hand-written C
+    loop of the same width; the fastest hand-written copy goes into the main row."""
+    rows, best = [], None
+    for w in handc.runnable_widths():
+        r = Row(group, f"{key}_vw{w}", f"  {label}, vector_width={w}")
+        r.cells["fncache"] = tc(_fncache(graph, args, threads=1, vector_width=w))
+        if make_handc is not None:
+            r.cells["handc"] = tc(_handc(lambda w=w: make_handc(w), args))
+            if r.value("handc") and (best is None or r.value("handc") < best.value("handc")):
+                best = r
+        rows.append(r)
+    return rows, (best.cells["handc"] if best is not None else None)
+
+
 def _numpy(stmt, names, args):
     def setup():
         return stmt, {"np": np, "W": W, **dict(zip(names, args))}
@@ -114,7 +144,13 @@ def run_w1(cfg):
         r.cells["numexpr"] = tc(_numexpr(W.NE_W1, "xyz", args))
         r.cells["numba"] = tc(_numba(W.make_numba_w1, args))
         r.cells["pytensor"] = tc(_pytensor(graph, args))
+        width_rows, best_c = _width_rows("W1", f"W1_{short}", f"W1 {short} 1 thread", tc, graph,
+                                         args, lambda w, d=dtype: handc.w1(w, d))
+        if best_c is not None:
+            r.cells["handc"] = best_c
+        r.note = f"fncache chose vector_width={_chosen_width()} on this CPU; hand C: its fastest width"
         rows.append(r)
+        rows += width_rows
 
         t1, ta = r.value("fncache"), ra.value("fncache")
         if t1 and ta:
@@ -136,7 +172,14 @@ def run_w2(cfg):
     r.cells["numexpr"] = _timed_cell(_numexpr(W.NE_W2, "xy", args), ref, "float64", cfg)
     r.cells["numba"] = _timed_cell(_numba(W.make_numba_w2, args), ref, "float64", cfg)
     r.cells["pytensor"] = _timed_cell(_pytensor(graph, args), ref, "float64", cfg)
-    return [r]
+
+    def tc(setup):
+        return _timed_cell(setup, ref, "float64", cfg)
+    width_rows, best_c = _width_rows("W2", "W2_f64", "W2 f64 1 thread", tc, graph, args, handc.w2)
+    if best_c is not None:
+        r.cells["handc"] = best_c
+    r.note = f"fncache chose vector_width={_chosen_width()} on this CPU; hand C: its fastest width"
+    return [r, *width_rows]
 
 
 def run_w3(cfg):
@@ -157,7 +200,11 @@ def run_w3(cfg):
     r.cells["numba"] = _timed_cell(_numba(W.make_numba_w3, args), ref, "float64", cfg)
     r.cells["pytensor"] = _timed_cell(_pytensor(graph, args), ref, "float64", cfg)
     r.note = "numexpr column: numpy X@w, numexpr for the rest; BLAS threads left at default"
-    return [r]
+
+    def tc(setup):
+        return _timed_cell(setup, ref, "float64", cfg)
+    width_rows, _ = _width_rows("W3", "W3_f64", "W3 1 thread", tc, graph, args, None)
+    return [r, *width_rows]
 
 
 def run_overhead(cfg):

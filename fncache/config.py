@@ -117,6 +117,9 @@ _FLAGS: dict[str, _Flag] = {
     "cxx": _Flag("gcc", str, "C compiler", True),
     "cxxflags": _Flag("-O3", str, "extra compiler flags", True),
     "march": _Flag("auto", str, "auto (detected), a flags string, or none", True),
+    "vector_width": _Flag("auto", _choice("auto", "default", "128", "256", "512"),
+                          "preferred SIMD width: auto (measured per host), default (the "
+                          "compiler's), or 128/256/512 bits", True),
     "threads": _Flag(0, _nonneg_int, "threads for large arrays; 0 = all cores", False),
     "warn_float64": _Flag("ignore", _choice("ignore", "warn", "raise"),
                           "what to do when a float64 is created from non-float64 inputs"),

@@ -196,6 +196,7 @@ def _read_open_entry(dfd: int, entry_dir: Path, digest: str, key: CacheKey | Non
     if key is not None:
         if meta.get("kind") != key.kind or meta.get("components") != dict(key.components):
             raise Damaged(f"{META} kind/components do not match the key")
+        _check_runnable(meta)  # a lookup by this host's key: the code is about to be loaded
     else:
         try:
             key = CacheKey(meta["kind"], meta["components"])
@@ -216,6 +217,16 @@ def _read_open_entry(dfd: int, entry_dir: Path, digest: str, key: CacheKey | Non
         if blob is not None:
             blobs[name] = blob
     return Entry(key, entry_dir, meta, blobs), last_used
+
+
+def _check_runnable(meta: dict) -> None:
+    """A library that needs CPU features this CPU lacks would end the process with SIGILL: an
+    entry found under this host's key that records such features is damaged (its key names
+    this host's march), never loaded."""
+    from ..build.cpu import entry_missing_features
+    missing = entry_missing_features(meta)
+    if missing:
+        raise Damaged(f"{META} says its code needs CPU features this CPU lacks: {', '.join(missing)}")
 
 
 def stage(layout: Layout, host: str) -> Path:

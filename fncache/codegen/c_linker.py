@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+from ..build.compiler import compile_flags
 from ..config import config
 from ..graph.basic import Apply
 from ..graph.fgraph import FunctionGraph
@@ -81,18 +82,47 @@ def compile_module(mod: CModule, key: Any) -> Path:
     """The path of the verified kernel library for ``mod``: from the cache, or compiled once
     (other processes wanting the same key wait for this one)."""
     from ..build.compiler import compile_shared_object
+    from ..build.cpu import check_features, entry_missing_features
     from ..cache import cache
+    from ..errors import CompileError
     name = "fc_" + key.digest[:24]
 
     def build(staging: Path) -> dict:
         t0 = time.perf_counter()
+        try:
+            isa: frozenset[str] | None = library_isa()
+        except CompileError:
+            isa = None  # flags the compiler rejects: its own run below reports them in full
+        if isa is not None:
+            # Flags this CPU cannot run (e.g. -mavx512f in config.cxxflags) make a library
+            # that would end the process with SIGILL: refuse before compiling.
+            check_features(isa, f"a kernel library built with {' '.join(compile_flags())!r}")
         so = compile_shared_object(mod.source, staging, name, extra_flags=EXTRA_FLAGS,
                                    libs=LIBS, python_ext=False)
+        if isa is None:
+            isa = library_isa()
+            check_features(isa, f"a kernel library built with {' '.join(compile_flags())!r}")
         return {"compile_seconds": time.perf_counter() - t0, "module": name,
-                "library": so.name, "source": f"{name}.c"}
+                "library": so.name, "source": f"{name}.c", "isa": sorted(isa)}
 
     entry = cache.get_or_build(key, build)
+    missing = entry_missing_features(entry.meta)
+    if missing:  # lookups refuse such entries; this guards the one just built or fetched
+        raise CompileError(f"kernel library {entry.path} needs CPU features this CPU lacks "
+                           f"({', '.join(missing)}); it is not loaded")
     return entry.file(entry.meta["library"])
+
+
+def library_isa() -> frozenset[str]:
+    """The CPU features a kernel library built now may use (what the compiler's flags select).
+
+    With detected flags and no target flag in ``config.cxxflags`` that is what the host's
+    detection recorded (the compiler was asked then): no compiler run on the compile path."""
+    from ..build.cpu import isa_of
+    from ..build.march import cxx_command, host_isa
+    if config.march.strip() == "auto" and not any(t.startswith("-m") for t in config.cxxflags.split()):
+        return host_isa()
+    return isa_of(cxx_command(), compile_flags())
 
 
 def load_library(path: Path) -> Any:

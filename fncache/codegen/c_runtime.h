@@ -29,6 +29,8 @@
 /* Bytes per per-thread partial result of a full reduction (kernels use the same stride). */
 #define FC_PART 16
 #define FC_MAX_THREADS 64
+/* Chunks of a threaded loop per thread (see c_steps.c: a delayed thread delays nobody). */
+#define FC_CHUNKS_PER_THREAD 8
 /* sha256 (16 hex digits) of the run-time's sources, given by the build (setup.py): the
  * Python side refuses a build that does not match the sources next to it. */
 #ifndef FC_RUNTIME_SOURCE

@@ -19,7 +19,7 @@ Unpickling decodes the optimized graph and links it: the native module comes fro
 for *this* host's march flags, or is compiled once from the optimized graph; the optimizer does not
 run unless ``config.reoptimize_unpickled_function`` is set.  No native binary travels unless the
 sender asks for it with ``dumps(f, embed_native=True)``; the receiver then checks the platform, the
-ABI components of the module key, the CPU and the checksum before loading it, and otherwise falls
+ABI components of the module key, the CPU features it needs (against ``cpuid``) and the checksum before loading it, and otherwise falls
 back to the compiledir (see ``docs/trust.md``).
 """
 from __future__ import annotations
@@ -52,10 +52,10 @@ MAGIC = b"\x00fncache-function\x00"
 _MAC_DOMAIN = b"fncache function payload v1\x00"  # a payload MAC can never pass for an entry MAC
 #: Code flags that describe the receiving host, not the function: the receiver keeps its own, so
 #: it builds for its own CPU, with its own compiler, for its own GPU.
-HOST_FLAGS = frozenset({"march", "cxx", "cuda_arch"})
+HOST_FLAGS = frozenset({"march", "cxx", "cuda_arch", "vector_width"})
 #: Module-key components that say how the sender's toolchain built an embedded module rather than
 #: what the binary needs at run time; ``march`` is judged by :func:`_march_refusal` instead.
-_TOOLCHAIN_COMPONENTS = frozenset({"compiler", "compiler_target", "flags", "march"})
+_TOOLCHAIN_COMPONENTS = frozenset({"compiler", "compiler_target", "flags", "march", "vector_width"})
 
 _FIELDS = frozenset({"name", "graphs", "n_inputs", "n_outputs", "single", "shared", "updated",
                      "mode", "flags", "allow_input_downcast", "trust_input", "key", "native"})
@@ -106,7 +106,6 @@ def dumps(f: Function, *, embed_native: bool = False) -> bytes:
 
 def _native_of(f: Function) -> dict[str, Any] | None:
     """This host's native module of ``f`` (from the compiledir, built if it was evicted)."""
-    from ..build.march import _cpu_fingerprint
     from ..cache import cache
     from ..codegen.c_linker import compile_module, module_key_for
     from ..codegen.c_module import render_module
@@ -128,11 +127,9 @@ def _native_of(f: Function) -> dict[str, Any] | None:
                     f.name)
         return None
     lib = entry.meta["library"]
-    # The CPU vouches for the code only when it was built for this CPU (march=auto).
-    native_cpu = f.code_flags.get("march", "auto").strip() == "auto"
     return {"module": entry.meta["module"], "components": dict(key.components),
             "library": entry.read_bytes(lib), "sha256": entry.meta["files"][lib]["sha256"],
-            "cpu": _cpu_fingerprint() if native_cpu else None}
+            "isa": list(entry.meta.get("isa", []))}
 
 
 # -- receiving -----------------------------------------------------------------------------------
@@ -269,7 +266,7 @@ def _refusal(native: dict[str, Any], mine: Any) -> str | None:
     for name in sorted(set(theirs) | set(mine)):
         if name not in _TOOLCHAIN_COMPONENTS and theirs.get(name) != mine.get(name):
             return f"{name} differs: built for {theirs.get(name)!r}, this host has {mine.get(name)!r}"
-    refusal = _march_refusal(theirs.get("march", ""), mine.get("march", ""), native["cpu"])
+    refusal = _march_refusal(theirs.get("march", ""), mine.get("march", ""), native.get("isa"))
     if refusal is not None:
         return refusal
     if hashlib.sha256(native["library"]).hexdigest() != native["sha256"]:
@@ -277,14 +274,19 @@ def _refusal(native: dict[str, Any], mine: Any) -> str | None:
     return None
 
 
-def _march_refusal(built: str, host: str, cpu: str | None) -> str | None:
-    """Generic code runs on any CPU of the platform; otherwise the flags must be this host's,
-    or (both sides ``march=auto``) the CPU must be the sender's, whose ``-march=native`` expands
-    alike even when this host has no compiler to expand it."""
-    from ..build.march import _cpu_fingerprint
+def _march_refusal(built: str, host: str, isa: Any) -> str | None:
+    """The library must need no CPU feature this CPU lacks (else it would end the process with
+    SIGILL): its recorded features and its ``-m<feature>`` flags are checked against ``cpuid``.
+    Then generic code runs on any CPU of the platform; other code only where the flags are this
+    host's, or where this host detects its CPU (``march=auto``) and the library needs only
+    features it has."""
+    from ..build.cpu import entry_missing_features
+    missing = entry_missing_features({"isa": isa if isa is not None else [], "march": built})
+    if missing:
+        return f"it needs CPU features this CPU lacks ({', '.join(missing)})"
     if not built or built == host:
         return None
-    if cpu is not None and config.march.strip() == "auto" and cpu == _cpu_fingerprint():
+    if isa and config.march.strip() == "auto":
         return None
     return f"built for march flags {_short(built)}, this host uses {_short(host) or 'generic'}"
 
