@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ..config import config
 from ..errors import CacheError
+from .safedir import Foreign, describe
 
 __all__ = ["Layout", "layout_for", "make_dir", "chmod_file"]
 
@@ -112,11 +113,54 @@ def _problems(path: Path, st: os.stat_result) -> list[str]:
     return out
 
 
+def _refusal(problems: list[str]) -> str:
+    return ("refusing to use a compiledir that another account can write: "
+            + "; ".join(problems)
+            + ". Whoever can write it can run code in your processes. Use a private directory "
+              "(fc.config.compiledir = ... or FNCACHE_FLAGS=compiledir=...), or, to share it on "
+              "purpose with a group: `chgrp GROUP DIR && chmod 2770 DIR` and set "
+              "fc.config.allow_shared_compiledir = True (ideally with signing_key, a key file "
+              "only the group can read). See docs/cache.md.")
+
+
+def _subdir_problems(path: Path, mode: int | None) -> list[str]:
+    """Create one of the compiledir's directories, or check the one there: it must be a real
+    directory (a link would redirect every write and deletion, so it is refused even in a shared
+    compiledir) that no other account can write."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        make_dir(path, mode)
+        return []
+    if not stat.S_ISDIR(st.st_mode):
+        raise Foreign(f"refusing to use compiledir {path.parent}: {describe(path)}")
+    return _problems(path, st)
+
+
+def _shard_problems(path: Path) -> list[str]:
+    """The fan-out directories (``entries/<d[:2]>``, ``locks/<d[:2]>``) must not be writable by others either."""
+    out = []
+    try:
+        items = list(os.scandir(path))
+    except OSError:
+        return out
+    for item in items:
+        try:
+            st = item.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        if stat.S_ISDIR(st.st_mode):
+            out += _problems(Path(item.path), st)
+    return out
+
+
 def layout_for(root: str | os.PathLike[str]) -> Layout:
     """Create (0o700) or check the compiledir at ``root`` and return its layout.
 
-    Checked once per process and path (two ``stat`` calls); raises :class:`CacheError` when the
-    directory could be written by someone else and ``config.allow_shared_compiledir`` is off.
+    Checked once per process and path: the root, each of its directories and their fan-out
+    directories (one ``stat`` each).  Raises :class:`CacheError` when any could be written by
+    someone else and ``config.allow_shared_compiledir`` is off, and :class:`~.safedir.Foreign`
+    when one of the cache's directories is a symbolic link or no directory.
     """
     root = Path(os.path.abspath(os.fspath(root)))
     allow = bool(config.allow_shared_compiledir)
@@ -138,25 +182,17 @@ def layout_for(root: str | os.PathLike[str]) -> Layout:
         if not stat.S_ISDIR(st.st_mode):
             raise CacheError(f"compiledir {root} exists and is not a directory")
         problems = _problems(root, st)
-        entries = root / "entries"
-        try:
-            problems += _problems(entries, os.stat(entries))
-        except FileNotFoundError:
-            pass
         if problems and not allow:
-            raise CacheError(
-                "refusing to use a compiledir that another account can write: "
-                + "; ".join(problems)
-                + ". Whoever can write it can run code in your processes. Use a private directory "
-                  "(fc.config.compiledir = ... or FNCACHE_FLAGS=compiledir=...), or, to share it on "
-                  "purpose with a group: `chgrp GROUP DIR && chmod 2770 DIR` and set "
-                  "fc.config.allow_shared_compiledir = True (ideally with signing_key, a key file "
-                  "only the group can read). See docs/cache.md.")
+            raise CacheError(_refusal(problems))
         shared = bool(st.st_mode & (stat.S_IWGRP | stat.S_IWOTH))
         dir_mode = (0o2770 if not st.st_mode & stat.S_IWOTH else 0o2777) if shared else None
         file_mode = (0o660 if not st.st_mode & stat.S_IWOTH else 0o666) if shared else None
         layout = Layout(root, dir_mode, file_mode)
         for name in _SUBDIRS:
-            make_dir(root / name, dir_mode)
+            problems += _subdir_problems(root / name, dir_mode)
+        for name in ("entries", "locks"):
+            problems += _shard_problems(root / name)
+        if problems and not allow:
+            raise CacheError(_refusal(problems))
         _layouts[memo_key] = layout
         return layout
