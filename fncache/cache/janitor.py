@@ -87,10 +87,10 @@ class Janitor:
                      ("quarantine", lambda n, st: clear_aside or _age(st, now) > KEEP_ASIDE),
                      ("failed", lambda n, st: clear_aside or _age(st, now) > KEEP_ASIDE))
             for where, stale in rules:
-                self._clean(where, _SHAPES[where], stale, removed, seen)
+                self._clean(where, _SHAPES[where], stale, removed, seen, report_names=True)
             for where in ("", "hosts", "stats"):
                 self._clean(where, _LEFTOVER, lambda n, st: not stat.S_ISDIR(st.st_mode)
-                            and _age(st, now) > TRASH_MAX_AGE, removed, None)
+                            and _age(st, now) > TRASH_MAX_AGE, removed, seen, report_names=False)
         if removed:
             log.info("fncache: cleaned %d leftovers (%s)", len(removed), ", ".join(removed[:5]))
         if foreign is None:
@@ -99,22 +99,21 @@ class Janitor:
         return removed
 
     def _clean(self, where: str, shape: re.Pattern[str], stale: Callable[[str, os.stat_result], bool],
-               removed: list[str], foreign: list[str] | None) -> None:
-        """Delete the stale items of ``where`` whose names have ``shape``; report foreign names
-        in ``foreign`` (None: skip them silently)."""
+               removed: list[str], foreign: list[str], *, report_names: bool) -> None:
+        """Delete the stale items of ``where`` whose names have ``shape``; a link in place of
+        ``where`` goes to ``foreign``, and so do other names with ``report_names``."""
         base = self.layout.root / where
         try:
             dfd = open_dir(self.layout.root, (where,) if where else ())
         except Foreign as e:
-            if foreign is not None:
-                foreign.append(str(e))
+            foreign.append(str(e))
             return
         except OSError:
             return
         try:
             for name in names(dfd):
                 if not shape.fullmatch(name):
-                    if foreign is not None:
+                    if report_names:
                         foreign.append(describe(base / name))
                     continue
                 try:

@@ -1,0 +1,139 @@
+"""The compiledir under attack and faults: planted links, FIFOs and directories, metadata damage.
+
+Every attack uses the real thing (real symbolic links, real FIFOs, real racing processes); the
+full-disk cases are in test_cache_full_disk.py.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from fncache.cache import Compiledir, function_key
+from fncache.cache.entry import META
+from fncache.config import config
+from fncache.errors import CacheError
+
+HEX = "0123456789abcdef"
+
+
+def fkey(i: int | str):
+    return function_key(f"attack-{i}", "FAST_RUN", {"floatX": "float64"})
+
+
+@pytest.fixture
+def cd(tmp_path):
+    with config.change_flags(compiledir=str(tmp_path / "cd"), lock_timeout=60):
+        yield Compiledir()
+
+
+def _old(path: Path) -> None:
+    t = time.time() - 30 * 86400
+    os.utime(path, (t, t), follow_symlinks=False)
+
+
+def _victim(base: Path, shard: str) -> list[Path]:
+    """A directory outside the compiledir whose names look like the cache's own, all stale."""
+    base.mkdir(parents=True)
+    files = []
+    digest = shard + HEX[:14] * 4 + "ab"[:2]
+    names = [digest, f"{digest}.1700000000.abcdef", f"host.1.{HEX[:12]}", f"x.{HEX[:8]}", "precious.txt",
+             shard]
+    for name in names:
+        d = base / name
+        d.mkdir()
+        (d / META).write_text(json.dumps({"size": 1, "files": {}}))
+        (d / "data").write_text("keep me")
+        files += [d / META, d / "data"]
+        _old(d)
+    (base / ".a.json.1").write_text("keep me")
+    _old(base / ".a.json.1")
+    files.append(base / ".a.json.1")
+    return files
+
+
+PLACES = ["entries/<shard>", "entries", "trash", "tmp", "quarantine", "failed", "hosts", "stats"]
+
+
+@pytest.mark.parametrize("place", PLACES)
+def test_a_planted_link_never_makes_maintenance_delete_outside(cd, tmp_path, place, caplog):
+    entry = cd.put_bytes(fkey(0), {"a.bin": b"x" * 10}, {})
+    shard = entry.key.digest[:2]
+    rel = place.replace("<shard>", shard)
+    victim = tmp_path / "victim"
+    files = _victim(victim, shard)
+    if rel == "entries":
+        (victim / shard / entry.key.digest).mkdir()
+        (victim / shard / entry.key.digest / "data").write_text("keep me")
+        files.append(victim / shard / entry.key.digest / "data")
+    target = tmp_path / "cd" / rel
+    os.rename(target, tmp_path / "moved-away")  # the attacker may write the compiledir
+    os.symlink(victim, target)
+    # an ordinary compiling process: its janitor cleans trash/ tmp/ ... on a miss
+    cd._root().janitor._last = -1e9
+    built = cd.get_or_build(fkey(1), lambda d: (d / "b.bin").write_bytes(b"y") and None)
+    assert built.read_bytes("b.bin") == b"y"
+    report = cd.verify(repair=True)
+    assert any(str(target) in why for why in report["foreign"]), report["foreign"]
+    cd.purge(all=True)
+    cd._root().janitor.run(clear_aside=True)
+    cd.get(fkey(0))
+    assert [f for f in files if not f.exists()] == []
+    assert os.path.islink(target), "a link is reported, never removed or followed"
+
+
+def test_a_link_in_place_of_an_entry_is_damage_and_moved_aside_not_followed(cd, tmp_path):
+    entry = cd.put_bytes(fkey(0), {"a.bin": b"x" * 10}, {})
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "a.bin").write_bytes(b"x" * 10)
+    os.rename(entry.path, tmp_path / "old")
+    os.rename(tmp_path / "old" / META, victim / META)
+    os.symlink(victim, entry.path)
+    assert cd.get(fkey(0)) is None
+    assert not os.path.lexists(entry.path)
+    cd.verify(repair=True)
+    assert (victim / META).exists() and (victim / "a.bin").exists()
+    assert cd.get_or_build(fkey(0), lambda d: (d / "a.bin").write_bytes(b"x" * 10) and None) is not None
+
+
+@pytest.mark.parametrize("sub", ["trash", "hosts", "tmp"])
+def test_a_new_process_refuses_a_compiledir_with_a_link_for_a_directory(tmp_path, sub):
+    root = tmp_path / "cd"
+    Compiledir(root).put_bytes(fkey(0), {"a": b"1"}, {})
+    (tmp_path / "elsewhere").mkdir()
+    os.rename(root / sub, tmp_path / "gone")
+    os.symlink(tmp_path / "elsewhere", root / sub)
+    code = f"from fncache.cache import Compiledir; Compiledir({str(root)!r}).info()"
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert p.returncode != 0 and f"{root / sub} is a symbolic link" in p.stderr, p.stderr[-2000:]
+
+
+@pytest.mark.parametrize("where", ["hosts", "stats", "tmp", "entries/<shard>", "locks/<shard>"])
+def test_permission_check_covers_every_directory_the_cache_writes(tmp_path, where):
+    root = tmp_path / "cd"
+    entry = Compiledir(root).put_bytes(fkey(0), {"a": b"1"}, {})
+    path = root / where.replace("<shard>", entry.key.digest[:2])
+    path.mkdir(exist_ok=True)
+    os.chmod(path, 0o777)
+    code = f"from fncache.cache import Compiledir; Compiledir({str(root)!r}).info()"
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert p.returncode != 0 and f"{path} is writable by every user" in p.stderr, p.stderr[-2000:]
+
+
+def test_cli_verify_reports_a_link_and_exits_1(cd, tmp_path):
+    entry = cd.put_bytes(fkey(0), {"a": b"1"}, {})
+    shard = tmp_path / "cd" / "entries" / entry.key.digest[:2]
+    victim = tmp_path / "victim"
+    os.rename(shard, victim)
+    os.symlink(victim, shard)
+    env = {**os.environ, "FNCACHE_FLAGS": f"compiledir={tmp_path / 'cd'}"}
+    p = subprocess.run([sys.executable, "-m", "cli.main", "verify", "--repair"], capture_output=True,
+                       text=True, timeout=120, env=env, cwd=Path(__file__).parent.parent)
+    assert p.returncode == 1 and "symbolic link" in p.stdout + p.stderr, p.stdout + p.stderr
+    assert (victim / entry.key.digest / META).exists()
