@@ -131,6 +131,13 @@ class Compiledir:
             return None
         return found[0] if found is not None else None
 
+    def set_aside(self, entry: Entry, reason: str) -> None:
+        """Quarantine a published entry that verified but proved unusable (e.g. its library does
+        not load), so the next lookup rebuilds it; an unpublished entry is simply dropped."""
+        root = self._root()
+        if entry.path.parent.parent == root.layout.entries:
+            quarantine(entry.path, reason, root.layout)
+
     def get(self, key: CacheKey) -> Entry | None:
         """The verified entry of ``key`` or None; damaged entries are logged and moved aside. O(1).
 
