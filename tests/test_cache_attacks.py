@@ -137,3 +137,68 @@ def test_cli_verify_reports_a_link_and_exits_1(cd, tmp_path):
                        text=True, timeout=120, env=env, cwd=Path(__file__).parent.parent)
     assert p.returncode == 1 and "symbolic link" in p.stdout + p.stderr, p.stdout + p.stderr
     assert (victim / entry.key.digest / META).exists()
+
+
+# -- load exactly the verified bytes ------------------------------------------------------------
+
+VICTIM = """
+import sys, numpy as np, fncache as fc, fncache.tensor as ft
+fc.config.compiledir, fc.config.signing_key = sys.argv[1], sys.argv[2]
+x = ft.vector("x")
+f = fc.function([x], ft.exp(x) * 2 + 1)
+v = np.arange(4.0)
+assert np.allclose(f(v), np.exp(v) * 2 + 1)
+"""
+
+ATTACKER = """
+import os, sys, time
+lib, evil, stop = sys.argv[1], open(sys.argv[2], "rb").read(), sys.argv[3]
+good = open(lib, "rb").read()
+tmp = lib + ".swap"
+while not os.path.exists(stop):
+    for data in (evil, good):
+        try:
+            with open(tmp, "wb") as f:
+                f.write(data)
+            os.replace(tmp, lib)
+        except OSError:  # the entry was set aside: wait for the rebuilt one
+            time.sleep(0.01)
+        time.sleep(0.0005)
+"""
+
+
+def _signed_kernel_entry(tmp_path: Path) -> tuple[Path, Path]:
+    """A compiledir holding one signed kernel library entry; returns (compiledir, key file)."""
+    cdir, keyfile = tmp_path / "cd", tmp_path / "key"
+    keyfile.write_bytes(b"team secret")
+    subprocess.run([sys.executable, "-c", VICTIM, str(cdir), str(keyfile)], check=True, timeout=300)
+    return cdir, keyfile
+
+
+def test_a_library_swapped_after_verification_never_runs(tmp_path):
+    from fncache.build import compile_shared_object
+    cdir, keyfile = _signed_kernel_entry(tmp_path)
+    [meta_path] = [p for p in (cdir / "entries").glob("*/*/meta.json")
+                   if json.loads(p.read_text()).get("kind") == "cmodule"]
+    lib = meta_path.parent / json.loads(meta_path.read_text())["library"]
+    marker = tmp_path / "PWNED"
+    evil = compile_shared_object(
+        '#include <stdio.h>\n__attribute__((constructor)) static void own(void) '
+        f'{{ FILE *f = fopen("{marker}", "a"); if (f) {{ fputs("x", f); fclose(f); }} }}\n'
+        'int fc_errflag;\n', tmp_path, "evil", python_ext=False)
+    stop = tmp_path / "stop"
+    attacker = subprocess.Popen([sys.executable, "-c", ATTACKER, str(lib), str(evil), str(stop)])
+    try:
+        failures = []
+        for _ in range(6):  # 12 victims, two at a time
+            pair = [subprocess.Popen([sys.executable, "-c", VICTIM, str(cdir), str(keyfile)],
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+            for v in pair:
+                err = v.communicate(timeout=300)[1]
+                if v.returncode:
+                    failures.append(err[-1500:])
+    finally:
+        stop.touch()
+        attacker.wait(timeout=60)
+    assert not marker.exists(), f"a swapped library ran its constructor {len(marker.read_text())} time(s)"
+    assert failures == []
