@@ -202,3 +202,114 @@ def test_a_library_swapped_after_verification_never_runs(tmp_path):
         attacker.wait(timeout=60)
     assert not marker.exists(), f"a swapped library ran its constructor {len(marker.read_text())} time(s)"
     assert failures == []
+
+
+# -- a FIFO or a directory where an entry file belongs ----------------------------------------
+
+LOOKUP = """
+import sys
+from fncache.cache import Compiledir, function_key
+c = Compiledir(sys.argv[1])
+k = function_key("attack-0", "FAST_RUN", {"floatX": "float64"})
+print("found" if c.get(k) is not None else "missing")
+r = c.verify(repair=True)
+print(len(r["bad"]), len(r["repaired"]), r["checked"])
+print("rebuilt" if c.put_bytes(k, {"a.bin": b"x" * 10}, {}).read_bytes("a.bin") == b"x" * 10 else "?")
+"""
+
+
+@pytest.mark.parametrize("name", ["a.bin", META])
+@pytest.mark.parametrize("kind", ["fifo", "directory"])
+def test_a_fifo_or_directory_in_place_of_a_file_is_damage_never_a_hang(cd, tmp_path, name, kind):
+    entry = cd.put_bytes(fkey(0), {"a.bin": b"x" * 10}, {})
+    others = [cd.put_bytes(fkey(i), {"a.bin": b"y" * 10}, {}) for i in (1, 2)]
+    (entry.path / name).unlink()
+    if kind == "fifo":
+        os.mkfifo(entry.path / name)
+    else:
+        (entry.path / name).mkdir()
+    p = subprocess.run([sys.executable, "-c", LOOKUP, str(tmp_path / "cd")], capture_output=True, text=True,
+                       timeout=120)
+    assert p.returncode == 0, p.stderr[-2000:]
+    found, counts, rebuilt = p.stdout.split("\n")[:3]
+    assert found == "missing" and rebuilt == "rebuilt"
+    assert counts == "0 0 2", "the damaged entry was set aside at lookup; verify checks the other two"
+    assert all(cd.get(o.key) is not None for o in others)
+
+
+def test_verify_repair_goes_on_past_a_fifo_and_a_directory(cd, tmp_path):
+    entries = [cd.put_bytes(fkey(i), {"a.bin": bytes([i]) * 10}, {}) for i in range(4)]
+    (entries[0].path / "a.bin").unlink()
+    os.mkfifo(entries[0].path / "a.bin")
+    (entries[1].path / META).unlink()
+    (entries[1].path / META).mkdir()
+    report = cd.verify(repair=True)
+    assert sorted(report["repaired"]) == sorted([entries[0].key.digest, entries[1].key.digest])
+    assert "not a regular file" in report["reasons"][entries[0].key.digest]
+    assert cd.verify()["checked"] == 2 and cd.info()["entries"] == 2
+
+
+# -- metadata damage ---------------------------------------------------------------------------
+
+def _flips(raw: bytes):
+    """One bit flipped in every byte (the bit cycles), and every bit of the library and module names."""
+    for i in range(len(raw)):
+        yield i, 1 << (i % 8)
+    meta = json.loads(raw)
+    for field in ("library", "module"):
+        start = raw.index(json.dumps(meta[field]).encode())
+        for i in range(start + 1, start + len(json.dumps(meta[field])) - 1):
+            for bit in range(8):
+                yield i, 1 << bit
+
+
+def test_every_bit_flip_in_meta_json_is_detected(tmp_path):
+    from fncache.cache.entry import Damaged, read_entry
+    cdir, keyfile = _signed_kernel_entry(tmp_path)
+    [meta_path] = [p for p in (cdir / "entries").glob("*/*/meta.json")
+                   if json.loads(p.read_text()).get("kind") == "cmodule"]
+    raw = meta_path.read_bytes()
+    meta = json.loads(raw)
+    undetected = []
+    for signed in (False, True):  # without a key the signature is not read: it is the one field left out
+        with config.change_flags(signing_key=str(keyfile) if signed else ""):
+            for i, bit in _flips(raw):
+                flipped = bytearray(raw)
+                flipped[i] ^= bit
+                meta_path.write_bytes(bytes(flipped))
+                try:
+                    found = read_entry(meta_path.parent, meta_path.parent.name, None, touch=False)
+                except Damaged:
+                    continue
+                if found is None or {k: v for k, v in found[0].meta.items() if signed or k != "hmac"} != \
+                        {k: v for k, v in meta.items() if signed or k != "hmac"}:
+                    undetected.append((signed, i, bit, bytes(flipped[max(0, i - 20):i + 20])))
+    assert undetected == []
+
+
+def test_a_library_that_verifies_but_does_not_load_is_set_aside_and_rebuilt(tmp_path, caplog):
+    import hashlib
+    import logging
+    import numpy as np
+    import fncache as fc
+    import fncache.tensor as ft
+    from fncache.cache.entry import _meta_sha256
+    cdir = tmp_path / "cd"
+    with config.change_flags(compiledir=str(cdir)):
+        x = ft.vector("x")
+        fc.function([x], ft.exp(x) * 3)
+    [meta_path] = [p for p in (cdir / "entries").glob("*/*/meta.json")
+                   if json.loads(p.read_text()).get("kind") == "cmodule"]
+    meta = json.loads(meta_path.read_text())
+    junk = b"\x7fELF not really a library"
+    (meta_path.parent / meta["library"]).write_bytes(junk)
+    meta["files"][meta["library"]] = {"sha256": hashlib.sha256(junk).hexdigest(), "size": len(junk)}
+    meta["meta_sha256"] = _meta_sha256(meta)  # consistent: only the load can tell
+    meta_path.write_text(json.dumps(meta))
+    code = ("import sys, numpy as np, fncache as fc, fncache.tensor as ft\n"
+            "fc.config.compiledir = sys.argv[1]\nx = ft.vector('x')\n"
+            "print(fc.function([x], ft.exp(x) * 3)(np.arange(3.0)).tolist())\n")
+    p = subprocess.run([sys.executable, "-c", code, str(cdir)], capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert json.loads(p.stdout) == pytest.approx((np.exp(np.arange(3.0)) * 3).tolist())
+    assert "does not load" in p.stderr and len(list((cdir / "quarantine").iterdir())) == 1
