@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
 from ..config import config, parse_size
-from ..errors import CacheError
+from ..errors import CacheError, CompileError
 from . import evict
 from .entry import UNWRITABLE, Damaged, Entry, Unwritable, is_digest, publish, quarantine, read_entry, \
     remove_dir, seal, stage, unpublished_entry, valid_file_name, write_all, write_error
@@ -53,6 +53,24 @@ def parse_age(value: float | int | str) -> float:
     if not m:
         raise ValueError(f"expected an age such as '30d', '12h' or a number of seconds, got {value!r}")
     return float(m.group(1)) * _AGE_UNITS.get(m.group(2) or "s", 1)
+
+
+#: A compile that fails with less free space than this in the compiledir is retried elsewhere.
+LOW_SPACE = 64 << 20
+
+
+def _disk_trouble(root: Path) -> Unwritable | None:
+    """Why the filesystem of ``root`` cannot take a build (read-only, nearly full), or None."""
+    try:
+        st = os.statvfs(root)
+    except OSError as e:
+        return Unwritable(f"cannot inspect the filesystem of {root}: {e.strerror}")
+    if st.f_flag & os.ST_RDONLY:
+        return Unwritable(f"the compiledir {root} is on a read-only filesystem")
+    free = st.f_bavail * st.f_frsize
+    if free < LOW_SPACE:
+        return Unwritable(f"the filesystem of the compiledir {root} is nearly full ({free:,} bytes free)")
+    return None
 
 
 def _host() -> str:
@@ -177,6 +195,11 @@ class Compiledir:
             if e.errno not in UNWRITABLE:
                 raise
             return self._build_private(root, key, build, write_error(e, root.layout.root))
+        except CompileError:  # the compiler may have failed for want of space: then try privately
+            trouble = _disk_trouble(root.layout.root)
+            if trouble is None:
+                raise
+            return self._build_private(root, key, build, trouble)
 
     def _build_shared(self, root: _Root, key: CacheKey, build: Callable[[Path], Mapping[str, Any] | None]) -> Entry:
         root.janitor.maybe_run()
