@@ -92,7 +92,7 @@ class _Root:
         if not self._warned:
             self._warned = True
             log.warning("fncache: %s; compiling in a private temporary directory instead, uncached "
-                        "(free space or fix the permissions of %s to cache again)", why, self.layout.root)
+                        "(free space in %s or make it writable to cache again)", why, self.layout.root)
 
 
 _roots: dict[tuple[str, bool], _Root] = {}
