@@ -121,7 +121,8 @@ def test_permission_check_covers_every_directory_the_cache_writes(tmp_path, wher
     path = root / where.replace("<shard>", entry.key.digest[:2])
     path.mkdir(exist_ok=True)
     os.chmod(path, 0o777)
-    code = f"from fncache.cache import Compiledir; Compiledir({str(root)!r}).info()"
+    code = (f"from fncache.cache import Compiledir, function_key; c = Compiledir({str(root)!r}); c.info(); "
+            f"c.get(function_key('attack-0', 'FAST_RUN', {{'floatX': 'float64'}}))")
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert p.returncode != 0 and f"{path} is writable by every user" in p.stderr, p.stderr[-2000:]
 

@@ -32,7 +32,7 @@ from .entry import UNWRITABLE, Damaged, Entry, Unwritable, is_digest, publish, q
 from .janitor import Janitor
 from .keys import CacheKey
 from .locks import KeyLock, lock_mode_for, unlock_all
-from .perms import Layout, layout_for
+from .perms import Layout, check_dirs, layout_for
 from .remote import remote_tier
 from .stats import StatsLog, read_totals
 
@@ -86,6 +86,14 @@ class _Root:
         self.stats = StatsLog(layout, self.host)
         self.janitor = Janitor(layout, self.host)
         self._warned = False
+        self._shards_ok: set[str] = set()
+
+    def check_shard(self, digest: str) -> None:
+        """The permission check of the key's fan-out directories, once per process and shard."""
+        shard = digest[:2]
+        if shard not in self._shards_ok:
+            check_dirs([self.layout.entries / shard, self.layout.locks / shard])
+            self._shards_ok.add(shard)
 
     def warn_unwritable(self, why: CacheError) -> None:
         """One warning per process and compiledir that results are computed but not cached."""
@@ -141,6 +149,7 @@ class Compiledir:
     # -- lookup and build ---------------------------------------------------------------------
 
     def _lookup(self, root: _Root, key: CacheKey) -> Entry | None:
+        root.check_shard(key.digest)
         path = root.layout.entry_dir(key.digest)
         try:
             found = read_entry(path, key.digest, key, touch=True)

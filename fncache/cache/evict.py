@@ -9,8 +9,8 @@ time (a non-blocking lock: others skip, they do not wait).
 
 Eviction renames an entry into ``trash/`` before deleting it, so a reader holding it open keeps
 reading consistent files; entries used in the last ``RECENT_GRACE`` seconds are never evicted,
-so a process that has just verified an entry can still ``dlopen`` it by path.  Entries being
-written are in ``tmp/`` and cannot be evicted.
+so a process that has just verified an entry can still read its larger files again.  Entries
+being written are in ``tmp/`` and cannot be evicted.
 """
 from __future__ import annotations
 

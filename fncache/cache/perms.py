@@ -18,7 +18,7 @@ from ..config import config
 from ..errors import CacheError
 from .safedir import Foreign, describe
 
-__all__ = ["Layout", "layout_for", "make_dir", "chmod_file"]
+__all__ = ["Layout", "layout_for", "make_dir", "chmod_file", "check_dirs"]
 
 _SUBDIRS = ("entries", "tmp", "locks", "quarantine", "trash", "stats", "hosts", "failed")
 
@@ -137,28 +137,27 @@ def _subdir_problems(path: Path, mode: int | None) -> list[str]:
     return _problems(path, st)
 
 
-def _shard_problems(path: Path) -> list[str]:
-    """The fan-out directories (``entries/<d[:2]>``, ``locks/<d[:2]>``) must not be writable by others either."""
-    out = []
-    try:
-        items = list(os.scandir(path))
-    except OSError:
-        return out
-    for item in items:
+def check_dirs(paths: list[Path]) -> None:
+    """Refuse fan-out directories (``entries/<d[:2]>``, ``locks/<d[:2]>``) that another account can
+    write, as :func:`layout_for` refuses the root; one ``lstat`` each, done once per process and
+    shard by the caller.  Missing ones are fine: the cache creates them with the right mode."""
+    problems = []
+    for path in paths:
         try:
-            st = item.stat(follow_symlinks=False)
-        except OSError:
+            st = os.lstat(path)
+        except FileNotFoundError:
             continue
-        if stat.S_ISDIR(st.st_mode):
-            out += _problems(Path(item.path), st)
-    return out
+        if stat.S_ISDIR(st.st_mode):  # a link is reported by the walks, never followed
+            problems += _problems(path, st)
+    if problems and not config.allow_shared_compiledir:
+        raise CacheError(_refusal(problems))
 
 
 def layout_for(root: str | os.PathLike[str]) -> Layout:
     """Create (0o700) or check the compiledir at ``root`` and return its layout.
 
-    Checked once per process and path: the root, each of its directories and their fan-out
-    directories (one ``stat`` each).  Raises :class:`CacheError` when any could be written by
+    Checked once per process and path: the root and each of its directories (one ``stat``
+    each); the fan-out directories are checked on first use (:func:`check_dirs`).  Raises :class:`CacheError` when any could be written by
     someone else and ``config.allow_shared_compiledir`` is off, and :class:`~.safedir.Foreign`
     when one of the cache's directories is a symbolic link or no directory.
     """
@@ -190,8 +189,6 @@ def layout_for(root: str | os.PathLike[str]) -> Layout:
         layout = Layout(root, dir_mode, file_mode)
         for name in _SUBDIRS:
             problems += _subdir_problems(root / name, dir_mode)
-        for name in ("entries", "locks"):
-            problems += _shard_problems(root / name)
         if problems and not allow:
             raise CacheError(_refusal(problems))
         _layouts[memo_key] = layout
