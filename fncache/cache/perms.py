@@ -130,7 +130,10 @@ def _subdir_problems(path: Path, mode: int | None) -> list[str]:
     try:
         st = os.lstat(path)
     except FileNotFoundError:
-        make_dir(path, mode)
+        try:
+            make_dir(path, mode)
+        except OSError:  # a read-only or full compiledir: its writes fail later, with the path
+            pass
         return []
     if not stat.S_ISDIR(st.st_mode):
         raise Foreign(f"refusing to use compiledir {path.parent}: {describe(path)}")
