@@ -314,3 +314,26 @@ def test_a_library_that_verifies_but_does_not_load_is_set_aside_and_rebuilt(tmp_
     assert p.returncode == 0, p.stderr[-2000:]
     assert json.loads(p.stdout) == pytest.approx((np.exp(np.arange(3.0)) * 3).tolist())
     assert "does not load" in p.stderr and len(list((cdir / "quarantine").iterdir())) == 1
+
+
+def test_links_planted_under_the_names_of_logs_and_size_files_are_never_written_through(cd, tmp_path):
+    import threading
+    from fncache.cache.stats import _day
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me\n")
+    cd.put_bytes(fkey(0), {"a": b"1"}, {})
+    root = tmp_path / "cd"
+    log_name = root / "stats" / f"{os.uname().nodename}.{_day(time.time())}.log"
+    log_name.unlink(missing_ok=True)
+    os.symlink(victim, log_name)
+    for name in (f".size.json.{os.getpid()}", f".size.json.{os.getpid()}.{threading.get_ident()}"):
+        os.symlink(victim, root / name)
+    os.mkfifo(root / "stats" / "otherhost.20200101.log")
+    fresh = Compiledir(root)
+    from fncache.cache import compiledir as compiledir_module
+    compiledir_module._roots.clear()  # a new appender opens the day's log again
+    fresh.put_bytes(fkey(1), {"a": b"2"}, {})
+    fresh.get(fkey(1))
+    fresh.purge(max_size="1GB")
+    assert fresh.stats()["hits"] >= 0  # reading the logs does not block on the FIFO
+    assert victim.read_text() == "keep me\n"

@@ -34,7 +34,7 @@ from ..config import config
 from ..errors import CacheError
 from .keys import CacheKey
 from .perms import Layout, chmod_file, make_dir
-from .safedir import DIR_FLAGS, lstat_at, open_dir, read_file, remove
+from .safedir import DIR_FLAGS, lstat_at, open_dir, read_file, remove, write_all
 
 __all__ = ["Entry", "Damaged", "Unwritable", "UNWRITABLE", "write_error", "write_all", "unpublished_entry",
            "META", "read_entry", "stage", "seal", "publish", "quarantine", "remove_dir", "valid_file_name",
@@ -327,17 +327,6 @@ def _hash_file(path: Path) -> tuple[str, int]:
             size += len(chunk)
         os.fsync(f.fileno())
     return h.hexdigest(), size
-
-
-def write_all(fd: int, data: bytes) -> None:
-    """Write every byte of ``data`` or raise: a short write (a nearly full disk) is retried, and
-    one that writes nothing is ENOSPC."""
-    view = memoryview(data)
-    while view:
-        n = os.write(fd, view)
-        if n <= 0:
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        view = view[n:]
 
 
 def seal(staging: Path, key: CacheKey, extra: Mapping[str, Any], layout: Layout, *, host: str,

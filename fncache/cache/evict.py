@@ -18,7 +18,6 @@ import json
 import logging
 import os
 import re
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +25,7 @@ from typing import Any
 
 from .entry import META, is_digest, remove_dir
 from .perms import Layout
-from .safedir import Foreign, describe, names, open_dir, open_sub, read_file
+from .safedir import Foreign, describe, names, open_dir, open_sub, read_file, replace_file
 
 __all__ = ["EntryStat", "scan", "note_added", "evict_to", "write_size", "RECENT_GRACE"]
 
@@ -149,7 +148,7 @@ def _dir_size(dfd: int) -> int:
 
 def _read_size(layout: Layout) -> dict[str, Any] | None:
     try:
-        data = json.loads((layout.root / _SIZE_FILE).read_bytes())
+        data = json.loads(read_file(layout.root / _SIZE_FILE, limit=_META_LIMIT)[0])
         if isinstance(data, dict) and isinstance(data.get("bytes"), int):
             return data
     except (OSError, ValueError):
@@ -159,15 +158,11 @@ def _read_size(layout: Layout) -> dict[str, Any] | None:
 
 def write_size(layout: Layout, total: int, count: int, scanned: float) -> None:
     path = layout.root / _SIZE_FILE
-    tmp = path.with_name(f".{_SIZE_FILE}.{os.getpid()}.{threading.get_ident()}")
+    data = json.dumps({"bytes": max(0, total), "entries": max(0, count), "scanned": scanned}).encode()
     try:
-        tmp.write_text(json.dumps({"bytes": max(0, total), "entries": max(0, count), "scanned": scanned}))
-        if layout.file_mode is not None:
-            os.chmod(tmp, layout.file_mode)
-        os.replace(tmp, path)
+        replace_file(path, data, layout.file_mode)
     except OSError as e:
         log.debug("cannot write %s: %s", path, e)
-        tmp.unlink(missing_ok=True)
 
 
 def _rescan(layout: Layout) -> list[EntryStat]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import errno
 import os
+import secrets
 import shutil
 import stat
 from contextlib import contextmanager
@@ -24,7 +25,8 @@ from typing import Iterator, Sequence
 
 from ..errors import CacheError
 
-__all__ = ["Foreign", "DIR_FLAGS", "open_dir", "opened", "names", "remove", "read_file", "describe"]
+__all__ = ["Foreign", "DIR_FLAGS", "open_dir", "opened", "names", "remove", "read_file", "describe",
+           "write_all", "replace_file"]
 
 DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
@@ -151,3 +153,33 @@ def read_file(name: str, dfd: int | None = None, *, limit: int | None = None) ->
         return b"".join(chunks), st
     finally:
         os.close(fd)
+
+
+def write_all(fd: int, data: bytes) -> None:
+    """Write every byte of ``data`` or raise: a short write (a nearly full disk) is retried, and
+    one that writes nothing is ENOSPC."""
+    view = memoryview(data)
+    while view:
+        n = os.write(fd, view)
+        if n <= 0:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        view = view[n:]
+
+
+def replace_file(path: Path, data: bytes, mode: int | None) -> None:
+    """Give ``path`` the content ``data`` atomically: a new file of a random name is written next to
+    it (created exclusively, so never through a planted link), then renamed over it.  OSError
+    when that fails; the temporary file is removed."""
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    try:
+        try:
+            if mode is not None:
+                os.fchmod(fd, mode)
+            write_all(fd, data)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
