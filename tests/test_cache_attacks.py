@@ -337,3 +337,24 @@ def test_links_planted_under_the_names_of_logs_and_size_files_are_never_written_
     fresh.purge(max_size="1GB")
     assert fresh.stats()["hits"] >= 0  # reading the logs does not block on the FIFO
     assert victim.read_text() == "keep me\n"
+
+
+def test_unlock_never_deletes_through_a_linked_lock_shard(cd, tmp_path):
+    cd.put_bytes(fkey(0), {"a": b"1"}, {})
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    digest = "ab" * 32
+    files = [victim / f"{digest}.flock", victim / f"{digest}.lease", victim / f"{digest}.holder",
+             victim / "other.holder"]
+    for f in files:
+        f.write_text('{"host": "gone", "pid": 1}')
+        _old(f)
+    os.mkfifo(victim / f"{'cd' * 32}.holder")
+    (tmp_path / "cd" / "locks" / "ab").mkdir(exist_ok=True)
+    os.rmdir(tmp_path / "cd" / "locks" / "ab")
+    os.symlink(victim, tmp_path / "cd" / "locks" / "ab")
+    real = tmp_path / "cd" / "locks" / "cd"
+    real.mkdir(exist_ok=True)
+    os.mkfifo(real / f"{'cd' * 32}.holder")
+    cd.unlock(force=True)  # neither deletes through the link nor blocks on the FIFO
+    assert all(f.exists() for f in files)
