@@ -191,6 +191,8 @@ class Compiledir:
         extra metadata (``compile_seconds`` is measured when it does not say).  Only the process
         holding the key's lock builds; the others wait, then load its entry.  With a remote tier,
         that process also claims the key there: other hosts wait for its entry instead of building.
+        When the compiledir is full or read-only the build runs in a private temporary directory
+        and the entry is returned unpublished, its files held in memory (one warning per process).
         """
         entry = self.get(key)
         if entry is not None:
