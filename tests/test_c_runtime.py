@@ -63,7 +63,7 @@ def _kernel_module(tmp_path: Path):
     fg = fc.function([x], ft.exp(x) + 1).optimized_graph
     mod = render_module(fg, n_explicit=1, single=True)
     with fc.config.change_flags(compiledir=str(tmp_path / "cd")):
-        lib = c_linker.load_library(c_linker.compile_module(mod, c_linker.module_key_for(mod.source)))
+        lib = c_linker.load_module(mod, c_linker.module_key_for(mod.source))
     return mod, lib
 
 

@@ -193,7 +193,7 @@ def test_damaged_entry_is_detected_moved_aside_and_rebuilt(cd, tmp_path, caplog,
     assert len(list((tmp_path / "cd" / "quarantine").iterdir())) == 1
     rebuilt = cd.get_or_build(key, builder(name, 5))
     assert load(rebuilt).value() == 5
-    assert cd.verify() == {"checked": 1, "bad": [], "repaired": [], "reasons": {}}
+    assert cd.verify() == {"checked": 1, "bad": [], "repaired": [], "reasons": {}, "foreign": []}
 
 
 def test_verify_repair_leaves_a_clean_cache(cd, tmp_path):
@@ -206,12 +206,16 @@ def test_verify_repair_leaves_a_clean_cache(cd, tmp_path):
     stale.mkdir()
     (stale / "half.so").write_bytes(b"x")
     report = cd.verify(repair=False)
-    assert report["checked"] == 5 and sorted(report["bad"]) == sorted([good[0].key.digest, good[1].key.digest,
-                                                                       "not-a-digest"])
+    assert report["checked"] == 4 and sorted(report["bad"]) == sorted([good[0].key.digest, good[1].key.digest])
+    assert len(report["foreign"]) == 1 and "entries/zz" in report["foreign"][0]
     assert report["repaired"] == [] and good[0].path.exists()
     report = cd.verify(repair=True)
-    assert sorted(report["repaired"]) == sorted(report["bad"]) and len(report["bad"]) == 3
-    assert cd.verify() == {"checked": 2, "bad": [], "repaired": [], "reasons": {}}
+    assert sorted(report["repaired"]) == sorted(report["bad"]) and len(report["bad"]) == 2
+    # what the cache did not make is reported, never deleted
+    assert (tmp_path / "cd" / "entries" / "zz" / "not-a-digest").is_dir()
+    (tmp_path / "cd" / "entries" / "zz" / "not-a-digest").rmdir()
+    (tmp_path / "cd" / "entries" / "zz").rmdir()
+    assert cd.verify() == {"checked": 2, "bad": [], "repaired": [], "reasons": {}, "foreign": []}
     assert not stale.exists()
     assert cd.info()["entries"] == 2 and cd.get(fkey(2)) is not None
 
@@ -430,10 +434,13 @@ def test_lock_mode_auto_picks_by_what_the_filesystem_does(tmp_path):
             "flock" if fs["fstype"] in LOCAL_FS else "lease")
     with config.change_flags(lock_mode="lease"):
         assert lock_mode_for(tmp_path) == "lease"
-    blocked = tmp_path / "blocked"  # a compiledir this process cannot write into: lease, and info says why
-    blocked.mkdir(mode=0o700)
-    (blocked / "tmp").write_bytes(b"")
-    fs = Compiledir(blocked).filesystem()
+    # A compiledir the probe cannot write into (here its staging dir turned into a file after
+    # the cache checked its layout; such a file is refused by the next process): lease, and why.
+    from fncache.cache.fsprobe import fs_behaviour
+    blocked = layout_for(tmp_path / "blocked")
+    blocked.tmp.rmdir()
+    blocked.tmp.write_bytes(b"")
+    fs = fs_behaviour(blocked, "hostA").as_dict()
     assert fs["exists_errno"].startswith("not probed") and fs["lock_mode"] == "lease"
 
 

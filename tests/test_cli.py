@@ -320,7 +320,7 @@ def test_purge_by_age_and_all(scratch: Path) -> None:
 def test_verify_reports_and_repairs_damage(scratch: Path) -> None:
     n = run_json("list", "--compiledir", scratch)["total"]
     clean = run_json("verify", "--compiledir", scratch)
-    assert clean == {"repair": False, "checked": n, "bad": [], "repaired": 0, "ok": True}
+    assert clean == {"repair": False, "checked": n, "bad": [], "repaired": 0, "foreign": [], "ok": True}
     proc = run_cli("verify", "--compiledir", scratch)
     assert proc.stdout.strip() == f"checked {n} entries: all good" and proc.stderr == ""  # no progress when piped
 

@@ -39,6 +39,7 @@ from ..config import config
 from ..errors import CacheError, LockTimeout
 from .fsprobe import filesystem_type, fs_behaviour
 from .perms import Layout, layout_for, make_dir
+from .safedir import read_file
 
 __all__ = ["KeyLock", "lock_mode_for", "filesystem_type", "unlock_all", "pid_alive"]
 
@@ -84,7 +85,7 @@ def _host() -> str:
 
 def _read_holder(path: Path) -> dict[str, Any] | None:
     try:
-        data = json.loads(path.read_bytes())
+        data = json.loads(read_file(path, limit=1 << 16)[0])  # a FIFO or link here is no record
         return data if isinstance(data, dict) else None
     except (OSError, ValueError):
         return None
@@ -400,10 +401,10 @@ def _holder_of(lock_path: Path, mode: str) -> tuple[dict[str, Any] | None, str]:
 def unlock_all(layout: Layout, force: bool = False) -> list[dict[str, Any]]:
     """Remove stale locks (dead or silent holders); live ones too with ``force``. Reports each lock seen."""
     report = []
-    if not layout.locks.is_dir():
+    if layout.locks.is_symlink() or not layout.locks.is_dir():
         return report
     for shard in sorted(layout.locks.iterdir()):
-        if not shard.is_dir():
+        if shard.is_symlink() or not shard.is_dir():  # never delete through a planted link
             continue
         for path in sorted(shard.iterdir()):
             digest, _, suffix = path.name.partition(".")

@@ -29,8 +29,6 @@ import hmac
 import logging
 import pickle
 import struct
-import tempfile
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from ..config import CODE_FLAGS, config
@@ -59,8 +57,6 @@ _TOOLCHAIN_COMPONENTS = frozenset({"compiler", "compiler_target", "flags", "marc
 
 _FIELDS = frozenset({"name", "graphs", "n_inputs", "n_outputs", "single", "shared", "updated",
                      "mode", "flags", "allow_input_downcast", "trust_input", "key", "native"})
-
-_embedded_libraries: dict[str, Any] = {}
 
 
 # -- sending -------------------------------------------------------------------------------------
@@ -106,7 +102,6 @@ def dumps(f: Function, *, embed_native: bool = False) -> bytes:
 
 def _native_of(f: Function) -> dict[str, Any] | None:
     """This host's native module of ``f`` (from the compiledir, built if it was evicted)."""
-    from ..cache import cache
     from ..codegen.c_linker import compile_module, module_key_for
     from ..codegen.c_module import render_module
     if f.mode.linker != "c" or f.mode.device == "cuda":
@@ -118,14 +113,7 @@ def _native_of(f: Function) -> dict[str, Any] | None:
         if not mod.source:
             return None  # no kernels: a worker runs it without compiling anything
         key = module_key_for(mod.source)
-        entry = cache.get(key)
-        if entry is None:
-            compile_module(mod, key)
-            entry = cache.get(key)
-    if entry is None:
-        log.warning("fncache: the native module of %r vanished from the cache; not embedding it",
-                    f.name)
-        return None
+        entry = compile_module(mod, key)
     lib = entry.meta["library"]
     return {"module": entry.meta["module"], "components": dict(key.components),
             "library": entry.read_bytes(lib), "sha256": entry.meta["files"][lib]["sha256"],
@@ -296,13 +284,6 @@ def _short(flags: str) -> str:
 
 
 def _load_embedded(native: dict[str, Any]) -> Any:
-    """Load the embedded kernel library from a private temporary file (once per process)."""
+    """Load the embedded kernel library from its checked bytes, in memory (once per process)."""
     from ..codegen.c_linker import load_library
-    lib = _embedded_libraries.get(native["sha256"])
-    if lib is None:
-        with tempfile.TemporaryDirectory(prefix="fncache-native-") as d:
-            path = Path(d) / f"{native['module']}.so"
-            path.write_bytes(native["library"])
-            lib = load_library(path)  # mapped: the file may go now
-        _embedded_libraries[native["sha256"]] = lib
-    return lib
+    return load_library(native["library"], f"{native['module']}.so", native["sha256"])
