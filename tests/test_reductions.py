@@ -29,14 +29,10 @@ ARG = {"argmax": (lambda x, **k: ft.argmax(x, **k), np.argmax),
 
 
 def _np_reduce(npf, v: np.ndarray, **kw) -> np.ndarray:
-    """numpy's answer, with fncache's documented difference: uint8 sums/products are int64
-    (there is no uint64 dtype in fncache)."""
+    """numpy's answer (uint8 sums and products are uint64, as in numpy)."""
     with numpy_errstate(), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        res = np.asarray(npf(v, **kw))
-    if res.dtype == np.uint64:
-        res = res.astype("int64")
-    return res
+        return np.asarray(npf(v, **kw))
 
 
 def _cases(table: dict, axes: list) -> list[tuple[str, dict]]:

@@ -21,7 +21,7 @@ def tensor(name: str | None = None, dtype: Any = None, ndim: int | None = None,
     ``shape`` may give static sizes (``None`` for unknown); a static 1 marks a broadcastable dim.
     """
     if isinstance(name, (np.dtype, type)) or name in ("bool", "int8", "int16", "int32", "int64",
-                                                      "uint8", "float32", "float64"):
+                                                      "uint8", "uint64", "float32", "float64"):
         raise TypeError(f"tensor(): the first argument is the name; did you mean "
                         f"tensor(dtype={name!r})?")
     if shape is None:

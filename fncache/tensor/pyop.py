@@ -70,6 +70,10 @@ class PythonOp(Op):
             a = np.asarray(r)
             if a.ndim != t.ndim:
                 raise TypeError(f"{self}: output {k} has ndim {a.ndim}, otypes declares {t}")
+            if any(s is not None and s != n for s, n in zip(t.shape, a.shape)):
+                # Static sizes (a 1 marks a broadcastable dim) are relied on downstream.
+                raise ValueError(f"{self}: output {k} has shape {a.shape}, otypes declares {t}; "
+                                 "return that shape or declare None for sizes that vary")
             if a.dtype.name != t.dtype:
                 if not np.can_cast(a.dtype, t.dtype, "same_kind"):
                     raise TypeError(f"{self}: output {k} has dtype {a.dtype}, otypes declares "
