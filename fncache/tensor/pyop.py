@@ -21,7 +21,7 @@ def _as_types(types: Any, what: str) -> tuple[TensorType, ...]:
         if isinstance(t, Variable):
             t = t.type
         if not isinstance(t, TensorType):
-            raise TypeError(f"as_op: {what} must be types such as ft.dvector().type or "
+            raise TypeError(f"as_op: {what} must be types such as ft.dvector or "
                             f"fc.TensorType('float64', (None,)), got {t!r}")
         out.append(t)
     return tuple(out)
