@@ -223,4 +223,4 @@ def test_bad_axes_rejected() -> None:
     with pytest.raises(TypeError):
         x.sum(axis=1.5)
     with pytest.raises(TypeError):
-        ft.argmax(x, axis=(0, 1))
+        ft.argmax(x, axis=(0, 1.5))
