@@ -18,7 +18,10 @@ import numpy as np
 from ..graph.basic import Apply, Variable, ancestors, toposort
 from ..graph.types import is_float
 from .basic import as_tensor_variable, constant
+from .blas import Dot
 from .elemwise import Elemwise, cast, elemwise
+from .reduction import Reduce
+from .shape_ops import DimShuffle
 
 __all__ = ["grad", "jacobian", "hessian", "register_grad", "GradRule", "broadcast_like",
            "zeros_like", "backprop"]
@@ -62,7 +65,50 @@ def zeros_like(x: Variable, dtype: str | None = None) -> Variable:
     return broadcast_like(constant(np.zeros((), dtype=dtype or x.dtype)), x)
 
 
-def _sum_to(g: Variable, x: Variable, node: Apply, i: int) -> Variable:
+def _dim_ids(order: Sequence[Apply]) -> dict[int, tuple]:
+    """For each variable (by ``id``), one token per dim: equal tokens are sizes known to be
+    equal at run time (a static size, or the same root dim carried through elementwise ops,
+    reductions, dimshuffles and products). It lets gradients skip `SumToShape` where an input
+    cannot have been broadcast, so the gradient's elementwise ops fuse into one loop."""
+    ids: dict[int, tuple] = {}
+
+    def of(v: Variable) -> tuple:
+        got = ids.get(id(v))
+        if got is None:
+            got = tuple(("n", s) if s is not None else ("v", id(v), d)
+                        for d, s in enumerate(v.type.shape))
+            ids[id(v)] = got
+        return got
+
+    for node in order:
+        out = node.outputs[0]
+        op = node.op
+        res: list[tuple] | None = None
+        if isinstance(op, Elemwise) or isinstance(op, Reduce) and op.pre is not None:
+            nd = max(v.ndim for v in node.inputs)
+            res = []
+            for d in range(nd):
+                toks = {of(v)[d - nd + v.ndim] for v in node.inputs
+                        if d - nd + v.ndim >= 0 and v.type.shape[d - nd + v.ndim] != 1}
+                res.append(toks.pop() if len(toks) == 1 else ("n", 1) if not toks
+                           else ("v", id(out), d))
+            if isinstance(op, Reduce):
+                res = [t for d, t in enumerate(res) if d not in op.axes]
+        elif isinstance(op, Reduce):
+            res = [t for d, t in enumerate(of(node.inputs[0])) if d not in op.axes]
+        elif isinstance(op, DimShuffle):
+            src = of(node.inputs[0])
+            res = [("n", 1) if p == "x" else src[p] for p in op.pattern]
+        elif isinstance(op, Dot):
+            a, b = of(node.inputs[0]), of(node.inputs[1])
+            res = list(a[:-1] + b[1:])
+        if res is not None:
+            mine = of(out)
+            ids[id(out)] = tuple(m if m[0] == "n" else r for m, r in zip(mine, res))
+    return ids
+
+
+def _sum_to(g: Variable, x: Variable, node: Apply, i: int, dims: dict[int, tuple]) -> Variable:
     """Sum ``g`` (the gradient of ``node``'s input ``i``, ``x``) over the dims broadcasting
     expanded: statically known ones with a `sum`, and, for elementwise nodes, dims of unknown
     size that another input could have broadcast at run time with `SumToShape`."""
@@ -73,19 +119,22 @@ def _sum_to(g: Variable, x: Variable, node: Apply, i: int) -> Variable:
     if static:
         g = sum_(g, axis=static, keepdims=True)
     if isinstance(node.op, Elemwise):
-        others = [v.type.shape for k, v in enumerate(node.inputs) if k != i]
+        others = [v for k, v in enumerate(node.inputs) if k != i]
         dynamic = tuple(d for d in range(x.ndim) if x.type.shape[d] is None
-                        and g.type.shape[d] != 1 and _may_broadcast(others, d - x.ndim))
+                        and g.type.shape[d] != 1
+                        and _may_broadcast(others, dims, dims[id(x)][d], d - x.ndim))
         if dynamic:
             from .grad_ops import SumToShape
             g = SumToShape(dynamic)(g, x)
     return g
 
 
-def _may_broadcast(shapes: list[tuple], d: int) -> bool:
-    """Whether another input (``shapes``, right-aligned dim ``d`` < 0) may be larger than 1
-    there, so that an input of unknown size 1 would have been broadcast."""
-    return any(len(s) >= -d and s[d] != 1 for s in shapes)
+def _may_broadcast(others: list[Variable], dims: dict[int, tuple], token: tuple,
+                   d: int) -> bool:
+    """Whether another input (right-aligned dim ``d`` < 0) may be larger than 1 there while
+    the input of dim ``token`` is 1, i.e. whether that input may have been broadcast."""
+    return any(v.ndim >= -d and v.type.shape[d] != 1 and dims[id(v)][d] != token
+               for v in others)
 
 
 # -- the reverse walk ---------------------------------------------------------------------------
@@ -100,6 +149,10 @@ def backprop(outputs: Sequence[Variable], output_grads: Sequence[Variable | None
     for node in order:
         if any(id(v) in dep for v in node.inputs):
             dep.update(id(o) for o in node.outputs)
+    dims = _dim_ids(order)
+    for v in ancestors(outputs, blockers):
+        dims.setdefault(id(v), tuple(("n", s) if s is not None else ("v", id(v), d)
+                                     for d, s in enumerate(v.type.shape)))
     grads: dict[int, Variable] = {}
 
     def add(v: Variable, g: Variable) -> None:
@@ -122,7 +175,7 @@ def backprop(outputs: Sequence[Variable], output_grads: Sequence[Variable | None
                              f"gradients for {len(node.inputs)} inputs")
         for i, (v, g) in enumerate(zip(node.inputs, in_grads)):
             if need[i] and g is not None:
-                g = _sum_to(as_tensor_variable(g), v, node, i)
+                g = _sum_to(as_tensor_variable(g), v, node, i, dims)
                 if g.ndim != v.ndim:
                     raise ValueError(f"grad: the gradient rule of {node.op} returned a "
                                      f"gradient of ndim {g.ndim} for input {i} ({v.type})")
