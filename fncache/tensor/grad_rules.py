@@ -18,6 +18,7 @@ from ..graph.types import is_float
 from .blas import Dot, dot
 from .elemwise import Elemwise, cast, elemwise
 from .grad_ops import SubtensorGrad, SumToShape
+from .basic import constant
 from .gradient import backprop, broadcast_like, register_grad, zeros_like
 from .pyop import Assert, PythonOp
 from .reduction import ArgReduce, Reduce, _keep
@@ -134,15 +135,14 @@ def _elemwise(node: Apply, out_grads: list) -> list:
 
 
 # -- reductions ---------------------------------------------------------------------------------
-def _reduced_size(x: Variable, axes: tuple[int, ...]) -> Any:
-    """The number of elements each output of a reduction of ``x`` over ``axes`` combines."""
+def _reduced_size(x: Variable, axes: tuple[int, ...], dtype: str) -> Any:
+    """The number of elements each output of a reduction of ``x`` over ``axes`` combines: an
+    int when the sizes are static, else counted (shaped like the reduction's output) by a sum
+    of ones over ``x``, which fuses into one native loop (reading the sizes with `shape` and
+    indexing them would run two Python steps)."""
     if all(x.type.shape[a] is not None for a in axes):
         return int(np.prod([x.type.shape[a] for a in axes]))
-    s = shape(x)
-    n: Any = 1
-    for a in axes:
-        n = n * s[a]
-    return n
+    return sum_(broadcast_like(constant(np.ones((), dtype=dtype)), x), axis=axes)
 
 
 def _prod_grad(x: Variable, z_k: Variable, g_k: Variable, axes: tuple[int, ...]) -> Variable:
@@ -167,14 +167,12 @@ def _reduce(node: Apply, out_grads: list) -> list:
     x, z, g = node.inputs[0], node.outputs[0], out_grads[0]
     if not is_float(z.dtype) or op.kind in ("and", "or"):
         return [None]
-    g_k = _keep(g, op.axes, x.ndim, True)
-    if op.kind == "add":
-        return [broadcast_like(g_k, x)]
     if op.kind == "mean":
-        n = _reduced_size(x, op.axes)
-        denom = (max(n - op.ddof, 0) if isinstance(n, int)
-                 else cast(_e("maximum", n - op.ddof, 0), g.dtype))
-        return [broadcast_like(g_k / denom, x)]
+        n = _reduced_size(x, op.axes, g.dtype)
+        g = g / (max(n - op.ddof, 0) if isinstance(n, int) else _e("maximum", n - op.ddof, 0))
+    g_k = _keep(g, op.axes, x.ndim, True)
+    if op.kind in ("add", "mean"):
+        return [broadcast_like(g_k, x)]
     z_k = _keep(z, op.axes, x.ndim, True)
     if op.kind == "mul":
         return [_prod_grad(x, z_k, g_k, op.axes)]
