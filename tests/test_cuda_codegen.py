@@ -582,3 +582,28 @@ def test_emulated_repeat_trust_and_buffer_reuse(emulated):
     np.testing.assert_allclose(float(f(v).get()), want, rtol=1e-5)
     f.free()
     np.testing.assert_allclose(float(f(x=v).get()), want, rtol=1e-5)
+
+
+@needs_emulator
+def test_emulated_gradient_training_step(emulated):
+    """A gradient graph (fc.grad, with run-time broadcast sums and a slice's gradient) runs
+    through the CUDA renderer and updates shared values on the device, as numpy computes."""
+    rng = np.random.default_rng(7)
+    xv, yv = rng.standard_normal((16, 5)), rng.integers(0, 2, 16).astype("float64")
+    x, y = ft.dmatrix("x"), ft.dvector("y")
+    w, b = fc.shared(np.zeros(5), name="w"), fc.shared(0.0, name="b")
+    p = 1 / (1 + ft.exp(-ft.dot(x, w) - b))
+    cost = ft.mean(-y * ft.log(p) - (1 - y) * ft.log(1 - p)) + 0.01 * (w[1:] ** 2).sum()
+    gw, gb = fc.grad(cost, [w, b])
+    step = fc.function([x, y], cost, updates=[(w, w - 0.5 * gw), (b, b - 0.5 * gb)], mode=CUDA)
+    wv, bv = np.zeros(5), 0.0
+    for _ in range(5):
+        step(xv, yv)
+        pv = 1 / (1 + np.exp(-xv @ wv - bv))
+        gz = (pv - yv) / 16
+        wv, bv = wv - 0.5 * (xv.T @ gz + 0.02 * np.r_[0.0, wv[1:]]), bv - 0.5 * gz.sum()
+    np.testing.assert_allclose(w.get_value(), wv, rtol=1e-10)
+    np.testing.assert_allclose(b.get_value(), bv, rtol=1e-10)
+    with pytest.raises(ValueError, match="reshape: ndim=2 was declared"):
+        s = ft.lvector("s")
+        fc.function([x, s], x.reshape(s, ndim=2) * 2, mode=CUDA)(xv, np.array([2, 8, 5]))

@@ -136,12 +136,15 @@ class Reshape(Op):
             static = tuple(None if s < 0 else int(s) for s in shp.data)
         return Apply(self, [x, shp], [TensorType(x.dtype, static)])
 
+    def check_length(self, shp: np.ndarray) -> None:
+        """The output type promises ``self.ndim`` dims: a run-time shape of another length
+        would return an array whose ndim contradicts it (every linker calls this)."""
+        if len(shp) != self.ndim:
+            raise ValueError(_ndim_mismatch(self.ndim, tuple(int(s) for s in shp)))
+
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         x, shp = inputs
-        if len(shp) != self.ndim:
-            # The output type promises self.ndim dims: a shape of another length would return
-            # an array whose ndim contradicts it.
-            raise ValueError(_ndim_mismatch(self.ndim, tuple(int(s) for s in shp)))
+        self.check_length(shp)
         try:
             return [np.reshape(x, tuple(int(s) for s in shp))]
         except ValueError as e:
