@@ -13,27 +13,32 @@ __all__ = ["SumToShape", "SubtensorGrad"]
 
 
 class SumToShape(Op):
-    """``g`` summed (keeping dims) over those of ``axes`` where ``like`` has size 1 and ``g``
-    does not: the gradient of an input whose size-1 dims numpy broadcast at run time. Only
-    ``like``'s shape is read. Where nothing was broadcast the result is ``g`` itself."""
+    """``g`` summed (keeping dims) over the dims that numpy broadcast at run time: the gradient
+    of an input whose size-1 dims were broadcast. ``spec`` lists ``(axis, refs)``: ``g`` is
+    summed over ``axis`` when it is not 1 there and every ``(k, dim)`` of ``refs`` (input
+    ``k``, 1 = the first after ``g``, of which only the shape is read) has size 1 at ``dim``:
+    those are the dims whose broadcast the input's was. Where nothing was broadcast the result
+    is ``g`` itself (the C run-time does that without calling Python)."""
 
-    __props__ = ("axes",)
+    __props__ = ("spec",)
     view_map = {0: [0]}
 
-    def __init__(self, axes: tuple[int, ...]) -> None:
-        self.axes = tuple(axes)
+    def __init__(self, spec: tuple) -> None:
+        self.spec = tuple((int(a), tuple((int(k), int(d)) for k, d in refs))
+                          for a, refs in spec)
 
-    def make_node(self, g: Variable, like: Variable) -> Apply:
-        if g.ndim != like.ndim:
-            raise ValueError(f"{self}: gradient ndim {g.ndim} differs from the input's "
-                             f"{like.ndim}")
-        shape = tuple(like.type.shape[d] if d in self.axes else s
-                      for d, s in enumerate(g.type.shape))
-        return Apply(self, [g, like], [TensorType(g.dtype, shape)])
+    def make_node(self, g: Variable, *likes: Variable) -> Apply:
+        for a, refs in self.spec:
+            if not (0 <= a < g.ndim and refs and all(1 <= k <= len(likes)
+                                                     and 0 <= d < likes[k - 1].ndim
+                                                     for k, d in refs)):
+                raise ValueError(f"{self}: entry {(a, refs)} does not match the inputs")
+        return Apply(self, [g, *likes], [g.type])
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
-        g, like = inputs
-        axes = tuple(a for a in self.axes if like.shape[a] == 1 and g.shape[a] != 1)
+        g = inputs[0]
+        axes = tuple(a for a, refs in self.spec
+                     if g.shape[a] != 1 and all(inputs[k].shape[d] == 1 for k, d in refs))
         if not axes:
             return [g]
         return [np.add.reduce(g, axis=axes, keepdims=True, dtype=g.dtype)]

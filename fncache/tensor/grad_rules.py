@@ -233,7 +233,7 @@ def _subtensor_grad(node: Apply, out_grads: list) -> list:
 
 @register_grad(SumToShape)
 def _sum_to_shape(node: Apply, out_grads: list) -> list:
-    return [broadcast_like(out_grads[0], node.inputs[0]), None]
+    return [broadcast_like(out_grads[0], node.inputs[0])] + [None] * (len(node.inputs) - 1)
 
 
 @register_grad(Concatenate)

@@ -65,50 +65,62 @@ def zeros_like(x: Variable, dtype: str | None = None) -> Variable:
     return broadcast_like(constant(np.zeros((), dtype=dtype or x.dtype)), x)
 
 
-def _dim_ids(order: Sequence[Apply]) -> dict[int, tuple]:
-    """For each variable (by ``id``), one token per dim: equal tokens are sizes known to be
-    equal at run time (a static size, or the same root dim carried through elementwise ops,
-    reductions, dimshuffles and products). It lets gradients skip `SumToShape` where an input
-    cannot have been broadcast, so the gradient's elementwise ops fuse into one loop."""
-    ids: dict[int, tuple] = {}
+class _DimTokens:
+    """One token per dim of each variable, telling which run-time sizes are known equal: a
+    static size ``("n", s)``, or the set of input dims ``(id(var), dim)`` whose broadcast it
+    is (carried through elementwise ops, reductions, dimshuffles and products). A dim whose set
+    contains another's cannot be 1 unless that one is: so gradients skip `SumToShape` where an
+    input cannot have been broadcast (their elementwise ops then fuse into one loop), and read
+    the sizes it needs from variables that hold them anyway."""
 
-    def of(v: Variable) -> tuple:
-        got = ids.get(id(v))
+    def __init__(self, order: Sequence[Apply]) -> None:
+        self.tokens: dict[int, tuple] = {}
+        self.holders: dict[int, Variable] = {}
+        for node in order:
+            self._infer(node)
+
+    def of(self, v: Variable) -> tuple:
+        got = self.tokens.get(id(v))
         if got is None:
-            got = tuple(("n", s) if s is not None else ("v", id(v), d)
+            got = tuple(("n", s) if s is not None else frozenset([(id(v), d)])
                         for d, s in enumerate(v.type.shape))
-            ids[id(v)] = got
+            self.tokens[id(v)] = got
+            self.holders[id(v)] = v
         return got
 
-    for node in order:
-        out = node.outputs[0]
-        op = node.op
-        res: list[tuple] | None = None
+    def holders_of(self, token: frozenset) -> list[tuple[Variable, int]]:
+        """Variables and dims whose sizes broadcast to a dim of token ``token``."""
+        return [(self.holders[i], d) for i, d in sorted(token)]
+
+    def _infer(self, node: Apply) -> None:
+        out, op = node.outputs[0], node.op
+        res: list | None = None
         if isinstance(op, Elemwise) or isinstance(op, Reduce) and op.pre is not None:
             nd = max(v.ndim for v in node.inputs)
             res = []
             for d in range(nd):
-                toks = {of(v)[d - nd + v.ndim] for v in node.inputs
-                        if d - nd + v.ndim >= 0 and v.type.shape[d - nd + v.ndim] != 1}
-                res.append(toks.pop() if len(toks) == 1 else ("n", 1) if not toks
-                           else ("v", id(out), d))
+                toks = [self.of(v)[d - nd + v.ndim] for v in node.inputs
+                        if d - nd + v.ndim >= 0 and v.type.shape[d - nd + v.ndim] != 1]
+                dyn = [t for t in toks if isinstance(t, frozenset)]
+                res.append(frozenset().union(*dyn) if dyn and len(dyn) == len(toks)
+                           else ("n", 1) if not toks else None)
             if isinstance(op, Reduce):
                 res = [t for d, t in enumerate(res) if d not in op.axes]
         elif isinstance(op, Reduce):
-            res = [t for d, t in enumerate(of(node.inputs[0])) if d not in op.axes]
+            res = [t for d, t in enumerate(self.of(node.inputs[0])) if d not in op.axes]
         elif isinstance(op, DimShuffle):
-            src = of(node.inputs[0])
+            src = self.of(node.inputs[0])
             res = [("n", 1) if p == "x" else src[p] for p in op.pattern]
         elif isinstance(op, Dot):
-            a, b = of(node.inputs[0]), of(node.inputs[1])
+            a, b = self.of(node.inputs[0]), self.of(node.inputs[1])
             res = list(a[:-1] + b[1:])
+        mine = self.of(out)
         if res is not None:
-            mine = of(out)
-            ids[id(out)] = tuple(m if m[0] == "n" else r for m, r in zip(mine, res))
-    return ids
+            self.tokens[id(out)] = tuple(r if isinstance(m, frozenset) and r is not None else m
+                                         for m, r in zip(mine, res))
 
 
-def _sum_to(g: Variable, x: Variable, node: Apply, i: int, dims: dict[int, tuple]) -> Variable:
+def _sum_to(g: Variable, x: Variable, node: Apply, i: int, dims: _DimTokens) -> Variable:
     """Sum ``g`` (the gradient of ``node``'s input ``i``, ``x``) over the dims broadcasting
     expanded: statically known ones with a `sum`, and, for elementwise nodes, dims of unknown
     size that another input could have broadcast at run time with `SumToShape`."""
@@ -120,21 +132,34 @@ def _sum_to(g: Variable, x: Variable, node: Apply, i: int, dims: dict[int, tuple
         g = sum_(g, axis=static, keepdims=True)
     if isinstance(node.op, Elemwise):
         others = [v for k, v in enumerate(node.inputs) if k != i]
-        dynamic = tuple(d for d in range(x.ndim) if x.type.shape[d] is None
-                        and g.type.shape[d] != 1
-                        and _may_broadcast(others, dims, dims[id(x)][d], d - x.ndim))
+        mine = dims.of(x)
+        dynamic = [d for d in range(x.ndim)
+                   if x.type.shape[d] is None and g.type.shape[d] != 1
+                   and _may_broadcast(others, dims, mine[d], d - x.ndim)]
         if dynamic:
             from .grad_ops import SumToShape
-            g = SumToShape(dynamic)(g, x)
+            likes: list[Variable] = []
+            spec = []
+            for d in dynamic:
+                refs = []
+                for v, vd in dims.holders_of(mine[d]):
+                    if v not in likes:
+                        likes.append(v)
+                    refs.append((likes.index(v) + 1, vd))
+                spec.append((d, tuple(refs)))
+            g = SumToShape(tuple(spec))(g, *likes)
     return g
 
 
-def _may_broadcast(others: list[Variable], dims: dict[int, tuple], token: tuple,
-                   d: int) -> bool:
+def _may_broadcast(others: list[Variable], dims: _DimTokens, token: frozenset, d: int) -> bool:
     """Whether another input (right-aligned dim ``d`` < 0) may be larger than 1 there while
     the input of dim ``token`` is 1, i.e. whether that input may have been broadcast."""
-    return any(v.ndim >= -d and v.type.shape[d] != 1 and dims[id(v)][d] != token
-               for v in others)
+    for v in others:
+        if v.ndim >= -d and v.type.shape[d] != 1:
+            t = dims.of(v)[d]
+            if not isinstance(t, frozenset) or not t <= token:
+                return True
+    return False
 
 
 # -- the reverse walk ---------------------------------------------------------------------------
@@ -149,10 +174,7 @@ def backprop(outputs: Sequence[Variable], output_grads: Sequence[Variable | None
     for node in order:
         if any(id(v) in dep for v in node.inputs):
             dep.update(id(o) for o in node.outputs)
-    dims = _dim_ids(order)
-    for v in ancestors(outputs, blockers):
-        dims.setdefault(id(v), tuple(("n", s) if s is not None else ("v", id(v), d)
-                                     for d, s in enumerate(v.type.shape)))
+    dims = _DimTokens(order)
     grads: dict[int, Variable] = {}
 
     def add(v: Variable, g: Variable) -> None:
