@@ -112,7 +112,7 @@ def main(argv=None):
     import steady
 
     runners = {"W1": steady.run_w1, "W2": steady.run_w2, "W3": steady.run_w3,
-               "train": steady.run_train,
+               "train": lambda c: steady.run_train(c) + fresh.run_train_fresh(c),
                "overhead": steady.run_overhead, "cold": fresh.run_cold,
                "import": fresh.run_import, "warm": fresh.run_warm, "pickle": fresh.run_pickle}
 

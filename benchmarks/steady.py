@@ -173,12 +173,14 @@ def run_train(cfg):
     def fncache_setup():
         fc, ft = get_fncache()
         with fncache_flags(fc, threads=1):
-            f = W.w4_train(ft, fc.shared, ft.grad, fc.function, w0)
+            ins, outs, updates = W.w4_graph(ft, fc, w0)
+            f = fc.function(ins, outs, updates=updates)
         return stmt, {**env, "f": f}, lambda: fncache_flags(fc, threads=1)
 
     def pytensor_setup():
         pytensor, pt, mode = get_pytensor()
-        f = W.w4_train(pt, pytensor.shared, pytensor.grad, pytensor.function, w0, mode=mode)
+        ins, outs, updates = W.w4_graph(pt, pytensor, w0)
+        f = pytensor.function(ins, outs, mode=mode, updates=updates)
         return stmt, {**env, "f": f}
 
     def numpy_setup():

@@ -238,17 +238,16 @@ def w3_graph(T):
     return [X, w, b, t], T.mean(-t * T.log(p) - (1 - t) * T.log(1 - p))
 
 
-def w4_train(T, shared, grad, function, w0, **kw):
-    """The tutorial's ``train`` function, for fncache (T=ft) or PyTensor (T=pt): outputs
-    [prediction, xent], updates w and b with their gradients."""
+def w4_graph(T, lib, w0):
+    """The tutorial's ``train`` graph for fncache (T=ft, lib=fc) or PyTensor (T=pt,
+    lib=pytensor): (inputs, [prediction, xent], updates of w and b with their gradients)."""
     x, y = T.dmatrix("x"), T.dvector("y")
-    w, b = shared(w0.copy(), name="w"), shared(0.0, name="b")
+    w, b = lib.shared(w0.copy(), name="w"), lib.shared(0.0, name="b")
     p_1 = 1 / (1 + T.exp(-T.dot(x, w) - b))
     xent = -y * T.log(p_1) - (1 - y) * T.log(1 - p_1)
     cost = xent.mean() + 0.01 * (w ** 2).sum()
-    gw, gb = grad(cost, [w, b])
-    return function([x, y], [p_1 > 0.5, xent],
-                    updates=[(w, w - W4_LR * gw), (b, b - W4_LR * gb)], **kw)
+    gw, gb = lib.grad(cost, [w, b])
+    return [x, y], [p_1 > 0.5, xent], [(w, w - W4_LR * gw), (b, b - W4_LR * gb)]
 
 
 def filler_graph(T, i):
