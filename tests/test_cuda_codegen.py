@@ -607,3 +607,19 @@ def test_emulated_gradient_training_step(emulated):
     with pytest.raises(ValueError, match="reshape: ndim=2 was declared"):
         s = ft.lvector("s")
         fc.function([x, s], x.reshape(s, ndim=2) * 2, mode=CUDA)(xv, np.array([2, 8, 5]))
+
+
+@needs_emulator
+def test_emulated_uint64(emulated):
+    """uint64 (unsigned sums, and its own division helpers and limits) renders for CUDA."""
+    x = ft.tensor("x", "uint8", 2)
+    a, b = ft.tensor("a", "uint64", 1), ft.tensor("b", "uint64", 1)
+    f = fc.function([x, a, b], [x.sum(axis=0), a // b, a % b, a.min(), ft.maximum(a, b)],
+                    mode=CUDA)
+    xv = np.arange(24, dtype="uint8").reshape(4, 6) * 11
+    av = np.array([0, 5, 2**63 + 7, 2**64 - 1], dtype="uint64")
+    bv = np.array([3, 0, 2**64 - 1, 2], dtype="uint64")
+    with np.errstate(all="ignore"):
+        want = [xv.sum(axis=0), av // bv, av % bv, av.min(), np.maximum(av, bv)]
+    for k, (got, w) in enumerate(zip(f(xv, av, bv), want)):
+        assert_same(got.get() if hasattr(got, "get") else got, w, f"output {k}")
