@@ -38,7 +38,6 @@ def _fd_check(inputs: list, cases: dict[str, tuple[Callable[..., Any], list[int]
     f_grad = fc.function(inputs, grads, **kw)
     for vals in value_sets:
         got = f_grad(*vals)
-        fd = [np.zeros(v.shape) for v in vals]
         fds = {}
         for j, v in enumerate(vals):
             if not np.issubdtype(v.dtype, np.floating):
@@ -51,7 +50,6 @@ def _fd_check(inputs: list, cases: dict[str, tuple[Callable[..., Any], list[int]
                 diffs[(slice(None),) + idx] = (np.array(f_cost(*up)) -
                                                np.array(f_cost(*down))) / (2 * EPS)
             fds[j] = diffs
-        del fd
         shapes = [v.shape for v in vals]
         for g, (name, k, j) in zip(got, where):
             assert g.shape == vals[j].shape, f"{name}: gradient shape {g.shape}, input {j} {shapes}"
