@@ -309,8 +309,10 @@ def test_jacobian_and_hessian() -> None:
     want_h = np.diag(6 * v)
     want_h[0, 1] = want_h[1, 0] = 1.0
     np.testing.assert_allclose(got[3], want_h, rtol=1e-12)
-    with pytest.raises(ValueError, match="must be known"):
+    with pytest.raises(ValueError, match="jacobian: the shape of .* must be known"):
         ft.jacobian(ft.dvector("z") * 2, x)
+    with pytest.raises(ValueError, match="hessian: the shape of z .* must be known"):
+        ft.hessian(ft.sum(ft.dvector("z") ** 3), ft.dvector("z"))
 
 
 # -- the Theano tutorial: logistic regression ------------------------------------------------------
@@ -375,3 +377,16 @@ def test_gradient_function_is_cached_and_pickles(tmp_path) -> None:
     x, y, w = args
     np.testing.assert_allclose(
         want[1], -(x.T @ (y / (1 + np.exp(y * (x @ w))))) / 6 + 0.2 * w, rtol=1e-12)
+
+
+def test_broadcast_against_a_static_size() -> None:
+    """An operand of unknown size broadcast against one of static size 5: its gradient is
+    summed to size 1 at run time, and its type does not claim size 5."""
+    a = ft.dvector("a")
+    s = ft.TensorType("float64", (5,))("s")
+    ga = fc.grad((a * s).sum(), a)
+    assert ga.type.shape == (None,)
+    f = fc.function([a, s], ga)
+    sv = np.arange(5.0)
+    np.testing.assert_allclose(f(np.array([2.0]), sv), [sv.sum()])
+    np.testing.assert_allclose(f(np.ones(5), sv), sv)

@@ -33,7 +33,10 @@ class SumToShape(Op):
                                                      and 0 <= d < likes[k - 1].ndim
                                                      for k, d in refs)):
                 raise ValueError(f"{self}: entry {(a, refs)} does not match the inputs")
-        return Apply(self, [g, *likes], [g.type])
+        # A summed axis may become 1: its size is unknown, whatever g's static size.
+        axes = {a for a, _ in self.spec}
+        shape = tuple(None if d in axes else s for d, s in enumerate(g.type.shape))
+        return Apply(self, [g, *likes], [TensorType(g.dtype, shape)])
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         g = inputs[0]

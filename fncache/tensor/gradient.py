@@ -300,8 +300,12 @@ def hessian(cost: Any, wrt: Any, consider_constant: Sequence[Variable] | None = 
     items, single = _as_list(wrt, "hessian")
     out = []
     for w in items:
+        if None in w.type.shape:
+            raise ValueError(f"hessian: the shape of {w!r} ({w.type}) must be known when the "
+                             "graph is built (one gradient is built per element); declare it, "
+                             "e.g. ft.tensor('x', 'float64', shape=(5,))")
         g = grad(cost, w, consider_constant, disconnected_inputs)
-        if None not in w.type.shape and g.type.shape != w.type.shape:
+        if g.type.shape != w.type.shape:
             g = reshape(g, w.type.shape)  # the gradient has w's shape: make it static
         out.append(jacobian(g, w, consider_constant, disconnected_inputs))
     return out[0] if single else out
