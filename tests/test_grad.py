@@ -390,3 +390,25 @@ def test_broadcast_against_a_static_size() -> None:
     sv = np.arange(5.0)
     np.testing.assert_allclose(f(np.array([2.0]), sv), [sv.sum()])
     np.testing.assert_allclose(f(np.ones(5), sv), sv)
+
+
+KEY_CODE = """
+import fncache as fc
+from fncache import tensor as ft
+vs = [ft.dvector(n) for n in "abcdef"]
+e = (vs[0] * vs[1]) * (vs[2] * vs[3]) * (vs[4] * vs[5])
+g = fc.grad(ft.sum(ft.sin(e)), vs)
+print(fc.function(vs, g).cache_key)
+"""
+
+
+def test_gradient_cache_key_is_the_same_in_every_process(tmp_path) -> None:
+    """Gradients that sum over a dim broadcast from several operands build the same graph (and
+    cache key) in every process, whatever the variables' ids."""
+    import os
+    import subprocess
+    import sys
+    env = dict(os.environ, FNCACHE_FLAGS=f"compiledir={tmp_path}")
+    keys = {subprocess.run([sys.executable, "-c", KEY_CODE], env=env, check=True,
+                           capture_output=True, text=True, timeout=300).stdout for _ in range(3)}
+    assert len(keys) == 1, keys

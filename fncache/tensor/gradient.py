@@ -75,7 +75,9 @@ class _DimTokens:
 
     def __init__(self, order: Sequence[Apply]) -> None:
         self.tokens: dict[int, tuple] = {}
-        self.holders: dict[int, Variable] = {}
+        #: id -> (variable, the order it was first met in), for a deterministic graph: ids
+        #: differ between processes, and so would a cache key built from their order.
+        self.holders: dict[int, tuple[Variable, int]] = {}
         for node in order:
             self._infer(node)
 
@@ -85,12 +87,13 @@ class _DimTokens:
             got = tuple(("n", s) if s is not None else frozenset([(id(v), d)])
                         for d, s in enumerate(v.type.shape))
             self.tokens[id(v)] = got
-            self.holders[id(v)] = v
+            self.holders[id(v)] = (v, len(self.holders))
         return got
 
     def holders_of(self, token: frozenset) -> list[tuple[Variable, int]]:
         """Variables and dims whose sizes broadcast to a dim of token ``token``."""
-        return [(self.holders[i], d) for i, d in sorted(token)]
+        return [(self.holders[i][0], d)
+                for i, d in sorted(token, key=lambda t: (self.holders[t[0]][1], t[1]))]
 
     def _infer(self, node: Apply) -> None:
         out, op = node.outputs[0], node.op
