@@ -207,6 +207,41 @@ def run_w3(cfg):
     return [r, *width_rows]
 
 
+def run_train(cfg):
+    """W4: one training step (forward, gradients, updates of shared w and b) per call. Each
+    implementation is checked on its first step's xent, then timed on the steps after it."""
+    X, y, w0 = W.w4_inputs()
+    ref = W.w4_ref(X, y, w0)
+    n, feats = W.W4_SHAPE
+    r = Row("train", "W4_train", f"W4 logreg training step X {n}x{feats}, 1 thread")
+    env = {"X": X, "y": y}
+    stmt = "f(X, y)[1]"
+
+    def fncache_setup():
+        fc, ft = get_fncache()
+        with fncache_flags(fc, threads=1):
+            ins, outs, updates = W.w4_graph(ft, fc, w0)
+            f = fc.function(ins, outs, updates=updates)
+        return stmt, {**env, "f": f}, lambda: fncache_flags(fc, threads=1)
+
+    def pytensor_setup():
+        pytensor, pt, mode = get_pytensor()
+        ins, outs, updates = W.w4_graph(pt, pytensor, w0)
+        f = pytensor.function(ins, outs, mode=mode, updates=updates)
+        return stmt, {**env, "f": f}
+
+    def numpy_setup():
+        return stmt, {**env, "f": W.W4NumpyStep(w0)}
+
+    r.cells["fncache"] = _timed_cell(fncache_setup, ref, "float64", cfg)
+    r.cells["numpy"] = _timed_cell(numpy_setup, ref, "float64", cfg)
+    r.cells["pytensor"] = _timed_cell(pytensor_setup, ref, "float64", cfg)
+    r.cells["numexpr"] = r.cells["numba"] = Cell("-")
+    r.note = ("W4: numpy column = the step written by hand; fncache threads=1; BLAS threads "
+              "left at default")
+    return [r]
+
+
 def run_overhead(cfg):
     """µs per call of W1 on 1-element float64 arrays (min over repeats of many calls)."""
     args = W.w1_inputs(1, "float64")

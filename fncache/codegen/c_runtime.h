@@ -38,7 +38,7 @@
 #endif
 
 enum { ST_ELEMWISE = 0, ST_REDUCE = 1, ST_DOT = 2, ST_ARGREDUCE = 3, ST_DIMSHUFFLE = 4,
-       ST_PERFORM = 5 };
+       ST_PERFORM = 5, ST_SUM_TO_SHAPE = 6 };
 
 /* Kernel signatures (see c_nodes.py): `p` holds the data pointers of the inputs, then of the
  * outputs. */

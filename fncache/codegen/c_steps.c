@@ -335,6 +335,35 @@ static int run_perform(Runner *self, const Step *s, PyArrayObject **v)
     return rc;
 }
 
+static int run_sum_to_shape(Runner *self, const Step *s, PyArrayObject **v)
+{
+    /* ints: index into performs, the output typenum, n, then n entries (axis, m, m pairs
+     * (input, dim)): the gradient (input 0) is to be summed over `axis` where every listed
+     * input has size 1 at its dim. Where nothing was broadcast (the usual case) the result is
+     * the gradient itself, with no call into Python; otherwise (or for anything unexpected)
+     * the op's perform runs. */
+    PyArrayObject *g = v[s->in[0]];
+    if (s->nints < 3 || PyArray_TYPE(g) != s->ints[1]) return run_perform(self, s, v);
+    int pos = 3;
+    for (int e = 0; e < s->ints[2]; e++) {
+        if (pos + 2 > s->nints) return run_perform(self, s, v);
+        int axis = s->ints[pos], m = s->ints[pos + 1], all_one = 1;
+        pos += 2;
+        if (axis < 0 || axis >= PyArray_NDIM(g) || m < 0 || pos + 2 * m > s->nints)
+            return run_perform(self, s, v);
+        for (int r = 0; r < m; r++, pos += 2) {
+            int k = s->ints[pos], d = s->ints[pos + 1];
+            if (k < 1 || k >= s->nin || d < 0 || d >= PyArray_NDIM(v[s->in[k]]))
+                return run_perform(self, s, v);
+            all_one &= PyArray_DIM(v[s->in[k]], d) == 1;
+        }
+        if (all_one && PyArray_DIM(g, axis) != 1) return run_perform(self, s, v);
+    }
+    Py_INCREF(g);
+    v[s->out[0]] = g;
+    return 0;
+}
+
 int fc_run_step(Runner *self, const Step *s, PyArrayObject **v)
 {
     switch (s->kind) {
@@ -343,6 +372,7 @@ int fc_run_step(Runner *self, const Step *s, PyArrayObject **v)
     case ST_DOT: return run_dot(s, v);
     case ST_ARGREDUCE: return run_argreduce(s, v);
     case ST_DIMSHUFFLE: return run_dimshuffle(s, v);
+    case ST_SUM_TO_SHAPE: return run_sum_to_shape(self, s, v);
     default: return run_perform(self, s, v);
     }
 }

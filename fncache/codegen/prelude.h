@@ -35,6 +35,7 @@ typedef double npy_float64;
 #define NPY_MIN_INT64 INT64_MIN
 #define NPY_MAX_INT64 INT64_MAX
 #define NPY_MAX_UINT8 UINT8_MAX
+#define NPY_MAX_UINT64 UINT64_MAX
 
 /* Bytes per per-thread partial result of a full reduction (FC_PART in c_runtime.c). */
 #define FC_PART 16
@@ -186,6 +187,12 @@ FC_INT_HELPERS(npy_int16, int16, npy_uint16, NPY_MIN_INT16)
 FC_INT_HELPERS(npy_int32, int32, npy_uint32, NPY_MIN_INT32)
 FC_INT_HELPERS(npy_int64, int64, npy_uint64, NPY_MIN_INT64)
 FC_INT_HELPERS(npy_uint8, uint8, npy_uint8, 0)
+
+/* uint64 is written out: in the signed helpers' tests `b == -1` would match UINT64_MAX. */
+FC_INLINE npy_uint64 fc_floordiv_uint64(npy_uint64 a, npy_uint64 b) { return b ? a / b : 0; }
+FC_INLINE npy_uint64 fc_mod_uint64(npy_uint64 a, npy_uint64 b) { return b ? a % b : 0; }
+FC_INLINE npy_uint64 fc_pow_uint64(npy_uint64 a, npy_uint64 b) {
+    npy_uint64 r = 1; while (b) { if (b & 1) r *= a; a *= a; b >>= 1; } return r; }
 
 FC_INLINE npy_bool fc_pow_bool(npy_bool a, npy_bool b) { return b ? a : 1; }
 /* @fc-scalar-helpers-end */

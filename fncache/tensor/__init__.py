@@ -9,6 +9,7 @@ from .basic import __all__ as _basic_all
 from .basic import as_tensor_variable, constant, matrix, scalar, tensor, vector
 from .blas import dot
 from .elemwise import cast, elemwise
+from .gradient import grad, hessian, jacobian
 from .pyop import as_op, assert_op
 from .reduction import all, any, argmax, argmin, max, mean, min, prod, std, sum, var
 from .shape_ops import concatenate, flatten, reshape, stack, transpose, dimshuffle, shape
@@ -85,4 +86,5 @@ __all__ = list(_basic_all) + [
     "reshape", "stack", "transpose", "dimshuffle", "shape", "exp", "log", "log1p", "expm1",
     "log2", "log10", "sqrt", "sqr", "sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh",
     "cosh", "tanh", "sigmoid", "softplus", "erf", "abs", "sign", "floor", "ceil", "round",
-    "isnan", "isinf", "eq", "neq", "maximum", "minimum", "pow", "switch", "where", "clip"]
+    "isnan", "isinf", "eq", "neq", "maximum", "minimum", "pow", "switch", "where", "clip",
+    "grad", "jacobian", "hessian"]

@@ -10,7 +10,7 @@ from ..graph.types import TensorType, normalize_dtype
 from .basic import as_tensor_variable
 from .elemwise import check_float64
 
-__all__ = ["Dot", "dot"]
+__all__ = ["Dot", "dot", "matmul"]
 
 
 class Dot(Op):
@@ -42,3 +42,13 @@ class Dot(Op):
 
 def dot(a: Any, b: Any) -> Variable:
     return Dot()(as_tensor_variable(a), as_tensor_variable(b))
+
+
+def matmul(a: Any, b: Any) -> Variable:
+    """``a @ b``: as numpy, a 0-d operand is an error (``dot`` multiplies by it instead)."""
+    va, vb = as_tensor_variable(a), as_tensor_variable(b)
+    for k, v in enumerate((va, vb)):
+        if v.ndim == 0:
+            raise ValueError(f"matmul: input operand {k} ({v!r}) has ndim 0, and @ needs at "
+                             "least 1 dim; multiply by a scalar with * instead")
+    return dot(va, vb)

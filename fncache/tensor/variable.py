@@ -50,12 +50,12 @@ class _TensorOps:
     def __invert__(self): return _ew("invert", self)
 
     def __matmul__(self, o):
-        from .blas import dot
-        return dot(self, o)
+        from .blas import matmul
+        return matmul(self, o)
 
     def __rmatmul__(self, o):
-        from .blas import dot
-        return dot(o, self)
+        from .blas import matmul
+        return matmul(o, self)
 
     # Variables hash by identity, so == cannot build a graph node: use ft.eq / ft.neq.
     __hash__ = Variable.__hash__
