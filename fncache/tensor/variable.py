@@ -48,6 +48,10 @@ class _TensorOps:
     def __xor__(self, o): return _ew("xor", self, o)
     def __rxor__(self, o): return _ew("xor", o, self)
     def __invert__(self): return _ew("invert", self)
+    def __lshift__(self, o): return _ew("lshift", self, o)
+    def __rlshift__(self, o): return _ew("lshift", o, self)
+    def __rshift__(self, o): return _ew("rshift", self, o)
+    def __rrshift__(self, o): return _ew("rshift", o, self)
 
     def __matmul__(self, o):
         from .blas import dot

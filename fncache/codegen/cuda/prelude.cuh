@@ -31,6 +31,11 @@ typedef double npy_float64;
 
 #define FC_INLINE static __device__ __forceinline__
 
+/* The C prelude's reentrant lgamma wrappers (the scalar helpers' gammaln calls them): the
+ * device lgamma keeps no global sign. */
+FC_INLINE double fc_lgamma_float64(double x) { return lgamma(x); }
+FC_INLINE float fc_lgamma_float32(float x) { return lgammaf(x); }
+
 /* Set by helpers that cannot raise (integer power with a negative exponent); the runner reads
  * and clears it after the kernels of a graph that can set it. Concurrent writers all store the
  * same bit, so the race is benign. */
