@@ -157,7 +157,22 @@ def out_dtype(name: str, dtypes: Sequence[str]) -> str:
     try:
         return _probe(name, tuple(dtypes))
     except TypeError as e:
-        raise TypeError(f"{name} is not defined for dtypes {', '.join(dtypes)}: {e}") from None
+        raise TypeError(f"{name} is not defined for dtypes {', '.join(dtypes)}; it accepts "
+                        f"{_accepted(name)}: {e}") from None
+
+
+@functools.lru_cache(maxsize=None)
+def _accepted(name: str) -> str:
+    """The dtypes op ``name`` accepts (each given for all its inputs), for error messages."""
+    from ..graph.types import DTYPES
+    ok = []
+    for d in DTYPES:
+        try:
+            _probe(name, (d,) * SCALAR_OPS[name].nin)
+        except TypeError:
+            continue
+        ok.append(d)
+    return ", ".join(ok) if ok else "no dtype"
 
 
 def compute_dtype(op: ScalarOp, in_dtypes: Sequence[str], out: str) -> str:
