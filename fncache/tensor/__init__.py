@@ -12,6 +12,10 @@ from .elemwise import cast, elemwise
 from .pyop import as_op, assert_op
 from .reduction import all, any, argmax, argmin, max, mean, min, prod, std, sum, var
 from .softmax import log_softmax, logsumexp, softmax
+from .array_ops import (argsort, cumprod, cumsum, expand_dims, matmul, outer, repeat, sort,
+                        specify_shape, squeeze, tensordot, tile)
+from .creation import (alloc, arange, eye, full, full_like, ones, ones_like, zeros,
+                       zeros_like)
 from .shape_ops import concatenate, flatten, reshape, stack, transpose, dimshuffle, shape
 from .variable import TensorConstant, TensorVariable
 
@@ -134,4 +138,7 @@ __all__ += [
     "right_shift", "arcsinh", "arccosh", "arctanh", "exp2", "deg2rad", "rad2deg", "erfc",
     "erfinv", "gammaln", "trunc", "square", "reciprocal", "isfinite", "signbit", "add", "sub",
     "mul", "true_div", "int_div", "mod", "neg", "lt", "gt", "le", "ge", "and_", "or_", "xor",
-    "invert", "softmax", "log_softmax", "logsumexp"]
+    "invert", "softmax", "log_softmax", "logsumexp", "argsort", "cumprod", "cumsum",
+    "expand_dims", "matmul", "outer", "repeat", "sort", "specify_shape", "squeeze", "tensordot",
+    "tile", "alloc", "arange", "eye", "full", "full_like", "ones", "ones_like", "zeros",
+    "zeros_like"]
