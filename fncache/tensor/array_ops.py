@@ -209,7 +209,8 @@ class TensorDot(Op):
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         a, b = inputs
         try:
-            res = np.tensordot(a, b, axes=(self.a_axes, self.b_axes))
+            with np.errstate(all="ignore"):     # as the C kernels: IEEE results, no warnings
+                res = np.tensordot(a, b, axes=(self.a_axes, self.b_axes))
         except ValueError as e:
             raise ValueError(f"tensordot: shapes {a.shape} and {b.shape} along axes "
                              f"{self.a_axes} and {self.b_axes}: {e}") from None
@@ -260,7 +261,9 @@ class CumOp(Op):
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         fn = np.cumsum if self.kind == "add" else np.cumprod
-        return [np.asarray(fn(inputs[0], axis=self.axis), dtype=node.outputs[0].dtype)]
+        with np.errstate(all="ignore"):
+            res = fn(inputs[0], axis=self.axis)
+        return [np.asarray(res, dtype=node.outputs[0].dtype)]
 
 
 def _axis_or_none(x: Variable, axis: Any, what: str) -> int | None:
@@ -336,7 +339,8 @@ class MatMul(Op):
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         a, b = inputs
         try:
-            res = np.matmul(a, b)
+            with np.errstate(all="ignore"):
+                res = np.matmul(a, b)
         except ValueError as e:
             raise ValueError(f"matmul: shapes {a.shape} and {b.shape}: {e}") from None
         return [np.asarray(res, dtype=node.outputs[0].dtype)]
