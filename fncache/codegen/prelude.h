@@ -35,6 +35,7 @@ typedef double npy_float64;
 #define NPY_MIN_INT64 INT64_MIN
 #define NPY_MAX_INT64 INT64_MAX
 #define NPY_MAX_UINT8 UINT8_MAX
+#define NPY_MAX_UINT64 UINT64_MAX
 
 /* Bytes per per-thread partial result of a full reduction (FC_PART in c_runtime.c). */
 #define FC_PART 16
@@ -222,6 +223,12 @@ FC_INT_HELPERS(npy_int32, int32, npy_uint32, NPY_MIN_INT32)
 FC_INT_HELPERS(npy_int64, int64, npy_uint64, NPY_MIN_INT64)
 FC_INT_HELPERS(npy_uint8, uint8, npy_uint8, 0)
 
+/* uint64 is written out: in the signed helpers' tests `b == -1` would match UINT64_MAX. */
+FC_INLINE npy_uint64 fc_floordiv_uint64(npy_uint64 a, npy_uint64 b) { return b ? a / b : 0; }
+FC_INLINE npy_uint64 fc_mod_uint64(npy_uint64 a, npy_uint64 b) { return b ? a % b : 0; }
+FC_INLINE npy_uint64 fc_pow_uint64(npy_uint64 a, npy_uint64 b) {
+    npy_uint64 r = 1; while (b) { if (b & 1) r *= a; a *= a; b >>= 1; } return r; }
+
 FC_INLINE npy_bool fc_pow_bool(npy_bool a, npy_bool b) { return b ? a : 1; }
 
 /* The numpy ufuncs beyond the core set (fncache/tensor/scalar_math.py). Each follows numpy's
@@ -302,4 +309,20 @@ FC_INT_MATH_HELPERS(npy_int16, int16, npy_uint16)
 FC_INT_MATH_HELPERS(npy_int32, int32, npy_uint32)
 FC_INT_MATH_HELPERS(npy_int64, int64, npy_uint64)
 FC_INT_MATH_HELPERS(npy_uint8, uint8, npy_uint8)
+FC_INT_MATH_HELPERS(npy_uint16, uint16, npy_uint16)
+FC_INT_MATH_HELPERS(npy_uint32, uint32, npy_uint32)
+FC_INT_MATH_HELPERS(npy_uint64, uint64, npy_uint64)
+
+/* uint16 and uint32: uint16 promotes to int, so the signed helpers' `b == -1` tests never
+ * match and they serve; uint32 is written out like uint64. (The CUDA prelude has its own
+ * limits.) */
+#ifndef NPY_MAX_UINT16
+#define NPY_MAX_UINT16 65535
+#define NPY_MAX_UINT32 4294967295U
+#endif
+FC_INT_HELPERS(npy_uint16, uint16, npy_uint16, 0)
+FC_INLINE npy_uint32 fc_floordiv_uint32(npy_uint32 a, npy_uint32 b) { return b ? a / b : 0; }
+FC_INLINE npy_uint32 fc_mod_uint32(npy_uint32 a, npy_uint32 b) { return b ? a % b : 0; }
+FC_INLINE npy_uint32 fc_pow_uint32(npy_uint32 a, npy_uint32 b) {
+    npy_uint32 r = 1; while (b) { if (b & 1) r *= a; a *= a; b >>= 1; } return r; }
 /* @fc-scalar-helpers-end */

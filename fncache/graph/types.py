@@ -14,7 +14,8 @@ __all__ = ["DTYPES", "TensorType", "normalize_dtype", "is_float", "is_int", "upc
 #: The dtypes fncache supports (SPEC §1), with their C type names.
 DTYPES: dict[str, str] = {
     "bool": "npy_bool", "int8": "npy_int8", "int16": "npy_int16", "int32": "npy_int32",
-    "int64": "npy_int64", "uint8": "npy_uint8", "float32": "npy_float32", "float64": "npy_float64",
+    "int64": "npy_int64", "uint8": "npy_uint8", "uint16": "npy_uint16", "uint32": "npy_uint32",
+    "uint64": "npy_uint64", "float32": "npy_float32", "float64": "npy_float64",
 }
 
 
@@ -40,7 +41,7 @@ def is_float(dtype: str) -> bool:
 
 
 def is_int(dtype: str) -> bool:
-    return dtype in ("int8", "int16", "int32", "int64", "uint8")
+    return dtype in ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
 
 
 def upcast_float(dtype: str) -> str:

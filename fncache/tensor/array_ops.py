@@ -350,8 +350,10 @@ def matmul(a: Any, b: Any) -> Variable:
     """numpy.matmul (``a @ b``): 1-D and 2-D operands as ``dot`` (BLAS in C), stacks of
     matrices (3 or more dims) batched, the batch dims broadcast."""
     va, vb = as_tensor_variable(a), as_tensor_variable(b)
-    if va.ndim == 0 or vb.ndim == 0:
-        raise ValueError("matmul: operands must have at least 1 dimension (use * for scalars)")
+    for k, v in enumerate((va, vb)):
+        if v.ndim == 0:
+            raise ValueError(f"matmul: input operand {k} ({v!r}) has ndim 0, and @ needs at "
+                             "least 1 dim; multiply by a scalar with * instead")
     if va.ndim <= 2 and vb.ndim <= 2:
         return Dot()(va, vb)
     return MatMul()(va, vb)

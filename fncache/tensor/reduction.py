@@ -129,8 +129,10 @@ def _keep(res: Variable, axes: tuple[int, ...], ndim: int, keepdims: bool) -> Va
 
 
 def _sum_dtype(dt: str) -> str:
-    if dt in ("bool", "int8", "int16", "int32", "uint8"):
+    if dt in ("bool", "int8", "int16", "int32"):
         return "int64"
+    if dt in ("uint8", "uint16", "uint32"):
+        return "uint64"  # as numpy: unsigned sums stay unsigned
     return dt
 
 

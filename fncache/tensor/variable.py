@@ -54,11 +54,11 @@ class _TensorOps:
     def __rrshift__(self, o): return _ew("rshift", o, self)
 
     def __matmul__(self, o):
-        from .array_ops import matmul
+        from .blas import matmul
         return matmul(self, o)
 
     def __rmatmul__(self, o):
-        from .array_ops import matmul
+        from .blas import matmul
         return matmul(o, self)
 
     # Variables hash by identity, so == cannot build a graph node: use ft.eq / ft.neq.

@@ -28,6 +28,9 @@ typedef double npy_float64;
 #define NPY_MIN_INT64 (-9223372036854775807LL - 1)
 #define NPY_MAX_INT64 9223372036854775807LL
 #define NPY_MAX_UINT8 255
+#define NPY_MAX_UINT16 65535
+#define NPY_MAX_UINT32 4294967295U
+#define NPY_MAX_UINT64 18446744073709551615ULL
 
 #define FC_INLINE static __device__ __forceinline__
 
