@@ -60,7 +60,10 @@ def composite_lines(comp: Composite, loads: Sequence[str], prefix: str = "s",
                 args.append(f"{prefix}{k}")
                 adts.append(dts[k])
         expr = scalar_expr(name, args, adts, dt, ctype)
-        lines.append(f"const {ctype[dt]} {prefix}{j} = ({ctype[dt]})({expr});")
+        # bool steps hold 0 or 1 in an int: an unsigned char among doubles keeps gcc from
+        # vectorizing the loop (with AVX-512 it finds no vector mode for both)
+        decl = "int" if dt == "bool" else ctype[dt]
+        lines.append(f"const {decl} {prefix}{j} = ({decl})({expr});")
         dts.append(dt)
     return lines, [f"{prefix}{j}" for j in comp.outputs]
 

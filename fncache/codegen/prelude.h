@@ -244,12 +244,19 @@ FC_INLINE T fc_nextafter_##S(T a, T b) { return nextafter##SUF(a, b); }         
 FC_INLINE T fc_asinh_##S(T x) { return asinh##SUF(x); }                                    \
 FC_INLINE T fc_acosh_##S(T x) { return acosh##SUF(x); }                                    \
 FC_INLINE T fc_atanh_##S(T x) { return atanh##SUF(x); }                                    \
-FC_INLINE T fc_trunc_##S(T x) { return trunc##SUF(x); }                                    \
+FC_INLINE T fc_trunc_##S(T x) {                                                            \
+    /* trunc() does not vectorize without -fno-trapping-math: round |x| to nearest by adding  \
+     * and subtracting 2^52 (2^23), step back where that rounded up; at or above it, and for   \
+     * inf and NaN, |x| is already integral */                                             \
+    const T big = (T)(sizeof(T) == 8 ? 4503599627370496.0 : 8388608.0), a = fabs##SUF(x);  \
+    T r = (a + big) - big;                                                                 \
+    r = r > a ? r - (T)1 : r;                                                              \
+    return copysign##SUF(a < big ? r : a, x); }                                            \
 FC_INLINE T fc_exp2_##S(T x) { return exp2##SUF(x); }                                      \
 FC_INLINE T fc_erfc_##S(T x) { return erfc##SUF(x); }                                      \
 FC_INLINE T fc_gammaln_##S(T x) { return fc_lgamma_##S(x); }                               \
 FC_INLINE npy_bool fc_isfinite_##S(T x) { return x - x == x - x; }                         \
-FC_INLINE npy_bool fc_signbit_##S(T x) { return signbit(x) != 0; }                         \
+FC_INLINE npy_bool fc_signbit_##S(T x) { return copysign##SUF((T)1, x) < (T)0; }           \
 FC_INLINE T fc_deg2rad_##S(T x) { return x * (T)(3.141592653589793238462643383279502884 / 180.0); } \
 FC_INLINE T fc_rad2deg_##S(T x) { return x * (T)(180.0 / 3.141592653589793238462643383279502884); } \
 FC_INLINE T fc_logaddexp_##S(T a, T b) {                                                   \
