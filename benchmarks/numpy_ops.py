@@ -72,8 +72,8 @@ def main(argv: list[str] | None = None) -> int:
 
     data = _inputs(a.n)
     names = [s for s in a.only.split(",") if s] or list(OPS)
-    log.info("n = %d float64 (int64 for the shifts); minimum of %d repeats; ratio = fncache "
-             "1 thread / numpy", a.n, a.repeats)
+    log.info("n = %d float64 (int64 for the shifts); minimum of %d repeats; ratio = the op's "
+             "cost in the fused loop (1 thread) / numpy's op alone", a.n, a.repeats)
     log.info("%-12s %11s %11s %11s %11s %8s %12s", "op", "with op", "without", "op cost",
              "numpy op", "ratio", "all threads")
     misses = []

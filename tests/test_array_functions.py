@@ -75,7 +75,7 @@ def test_creation_static_shapes_and_errors() -> None:
     with pytest.raises(ValueError, match="negative dimensions"):
         f(-2)
     with pytest.raises(TypeError, match="unsupported dtype"):
-        ft.zeros(3, "complex64")
+        ft.zeros(3, "float128")
 
 
 # -- shape functions ------------------------------------------------------------------------

@@ -93,6 +93,11 @@ reciprocal = _unary("reciprocal", "Elementwise 1 / x (integer division for integ
 isfinite = _unary("isfinite", "Elementwise test for a finite value (not NaN, not inf).")
 signbit = _unary("signbit", "Elementwise test of the sign bit (True for -0.0 and negatives).")
 
+real = _unary("real", "Elementwise real part (x itself for real dtypes).")
+imag = _unary("imag", "Elementwise imaginary part (zeros for real dtypes).")
+conj = _unary("conj", "Elementwise complex conjugate (x itself for real dtypes).")
+angle = _unary("angle", "Elementwise argument of a complex number, in radians (numpy.angle).")
+
 # The named operator functions (PyTensor's spellings of the Python operators).
 add = _binary("add", "Elementwise a + b.")
 sub = _binary("sub", "Elementwise a - b.")
@@ -138,7 +143,7 @@ __all__ += [
     "right_shift", "arcsinh", "arccosh", "arctanh", "exp2", "deg2rad", "rad2deg", "erfc",
     "erfinv", "gammaln", "trunc", "square", "reciprocal", "isfinite", "signbit", "add", "sub",
     "mul", "true_div", "int_div", "mod", "neg", "lt", "gt", "le", "ge", "and_", "or_", "xor",
-    "invert", "softmax", "log_softmax", "logsumexp", "argsort", "cumprod", "cumsum",
+    "invert", "real", "imag", "conj", "angle", "softmax", "log_softmax", "logsumexp", "argsort", "cumprod", "cumsum",
     "expand_dims", "matmul", "outer", "repeat", "sort", "specify_shape", "squeeze", "tensordot",
     "tile", "alloc", "arange", "eye", "full", "full_like", "ones", "ones_like", "zeros",
     "zeros_like"]

@@ -108,6 +108,11 @@ MATH_OPS: list[ScalarOp] = [
     ScalarOp("trunc", 1, np.trunc, "fc_trunc_$T($0)", c_int="$0", c_bool="$0"),
     ScalarOp("square", 1, np.square, "($0 * $0)", c_bool="$0"),
     ScalarOp("reciprocal", 1, _reciprocal, "(1 / $0)", c_int="fc_reciprocal_$T($0)"),
+    # complex parts: the C expressions serve real inputs (complex values are computed by numpy)
+    ScalarOp("real", 1, np.real, "$0"),
+    ScalarOp("imag", 1, np.imag, "0"),
+    ScalarOp("conj", 1, np.conjugate, "$0"),
+    ScalarOp("angle", 1, np.angle, "fc_atan2_$T(0, $0)", compute="float"),
     ScalarOp("isfinite", 1, np.isfinite, "fc_isfinite_$T($0)", c_int="1", c_bool="1",
              compute="common"),
     ScalarOp("signbit", 1, np.signbit, "fc_signbit_$T($0)", c_int="(($0) < 0)", c_bool="0",

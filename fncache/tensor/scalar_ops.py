@@ -13,7 +13,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..graph.types import is_float, normalize_dtype
+from ..graph.types import is_complex, is_float, normalize_dtype
 
 __all__ = ["ScalarOp", "SCALAR_OPS", "get", "out_dtype", "Composite"]
 
@@ -180,7 +180,10 @@ def compute_dtype(op: ScalarOp, in_dtypes: Sequence[str], out: str) -> str:
     if op.name == "switch":
         return out
     if op.compute == "float":
-        return out if is_float(out) else "float64"
+        if any(is_complex(d) for d in in_dtypes):
+            # complex inputs keep their imaginary parts (angle gives a real result)
+            return normalize_dtype(np.result_type(*[np.dtype(d) for d in in_dtypes]))
+        return out if is_float(out) or is_complex(out) else "float64"
     if op.compute == "common":
         return normalize_dtype(np.result_type(*[np.dtype(d) for d in in_dtypes]))
     return out

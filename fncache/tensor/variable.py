@@ -162,6 +162,17 @@ class _TensorOps:
         from .blas import dot
         return dot(self, o)
 
+    @property
+    def real(self):
+        return _ew("real", self)
+
+    @property
+    def imag(self):
+        return _ew("imag", self)
+
+    def conj(self):
+        return _ew("conj", self)
+
     def eval(self, inputs: dict | None = None) -> Any:
         """The value of this variable: compiles a function of the keys of ``inputs`` (once per
         set of keys, kept on the variable) and calls it with their values."""

@@ -30,7 +30,7 @@ from ...tensor.elemwise import Elemwise
 from ...tensor.reduction import Reduce
 from ...tensor.scalar_ops import Composite
 from ...tensor.shape_ops import Concatenate, Reshape
-from ..c_nodes import has_int_pow
+from ..c_nodes import has_int_pow, has_native
 from ..c_types import CTYPE, composite_lines, reduce_accumulator, reduce_combine
 
 __all__ = ["BLOCK", "Kernel", "ElemwiseSpec", "ReduceSpec", "CudaSource", "render_graph",
@@ -312,6 +312,11 @@ def render_graph(fgraph: FunctionGraph) -> CudaSource:
     wanted: set[tuple[str, str, int]] = set()
     for i, node in enumerate(fgraph.toposort()):
         op = node.op
+        if isinstance(op, (Elemwise, Reduce)) and not has_native(node):
+            dts = sorted({v.dtype for v in (*node.inputs, *node.outputs)})
+            raise TypeError(f"the CUDA backend has no complex arithmetic: {str(op)[:80]} works "
+                            f"on {', '.join(dts)}. Compile this function for the CPU "
+                            "(mode='FAST_RUN'), where numpy computes complex values.")
         scal = [_is_scalar(v.type.shape) for v in node.inputs]
         if isinstance(op, Elemwise):
             code, specs[i] = render_elemwise(f"k{i}", op.composite, node.outputs[0].ndim, scal)
