@@ -60,6 +60,20 @@ def _fused(fc, ft, name: str | None, domain: str):
     return fc.function([v[c] for c in used], out), list(used)
 
 
+def _random_normal(fc, n: int, repeats: int) -> None:
+    """RandomStream.normal of n float64 against numpy's Generator.normal (default PCG64, and
+    the Philox generator fncache draws from)."""
+    rs = fc.RandomStream(0)
+    env = {"f": fc.function([], rs.normal(size=n)), "pcg": np.random.default_rng(0),
+           "philox": np.random.Generator(np.random.Philox(0)), "n": n}
+    tf = measure("f()", env, repeats=repeats).min
+    tp = measure("pcg.normal(size=n)", env, repeats=repeats).min
+    tx = measure("philox.normal(size=n)", env, repeats=repeats).min
+    log.info("RandomStream.normal(size=%d): %.1fms; numpy Generator.normal: %.1fms (PCG64), "
+             "%.1fms (Philox); fncache / PCG64 = %.2fx", n, tf * 1e3, tp * 1e3, tx * 1e3,
+             tf / tp)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--n", type=int, default=10_000_000)
@@ -104,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
                  t0 * 1e3, cost * 1e3, tn * 1e3, ratio, ta * 1e3)
     log.info("target (ratio <= 1): %s", "met for every op" if not misses
              else "missed for " + ", ".join(misses))
+    _random_normal(fc, a.n, a.repeats)
     return 0
 
 
