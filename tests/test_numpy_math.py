@@ -364,6 +364,9 @@ def test_new_ops_on_the_emulated_cuda_device(emulated) -> None:
             ft.isfinite(x) & ft.signbit(y), ft.nextafter(x, y), ft.reciprocal(x),
             (i << (j % 70)) + (i >> (j % 70)) + ft.fmod(i, j), ft.rad2deg(ft.deg2rad(d)),
             ft.square(x) + ft.arccosh(ft.abs(y) + 1) + ft.arctanh(ft.tanh(y))]
+    # ops computed by numpy run on the host between the kernels
+    outs += [ft.sort(x) * 2, ft.cumsum(d) + ft.arange(301), ft.tensordot(d[:20], e[:20], 1),
+             ft.softmax(d) + 1, ft.logsumexp(e)]
     rng = np.random.default_rng(3)
     vals = [rng.standard_normal(301).astype("float32"), rng.standard_normal(301).astype("float32"),
             rng.standard_normal(301), rng.standard_normal(301), rng.integers(-50, 50, 301),

@@ -240,7 +240,6 @@ FC_INLINE T fc_atan2_##S(T a, T b) { return atan2##SUF(a, b); }                 
 FC_INLINE T fc_hypot_##S(T a, T b) { return hypot##SUF(a, b); }                            \
 FC_INLINE T fc_fmod_##S(T a, T b) { return fmod##SUF(a, b); }                              \
 FC_INLINE T fc_copysign_##S(T a, T b) { return copysign##SUF(a, b); }                      \
-FC_INLINE T fc_nextafter_##S(T a, T b) { return nextafter##SUF(a, b); }                    \
 FC_INLINE T fc_asinh_##S(T x) { return asinh##SUF(x); }                                    \
 FC_INLINE T fc_acosh_##S(T x) { return acosh##SUF(x); }                                    \
 FC_INLINE T fc_atanh_##S(T x) { return atanh##SUF(x); }                                    \
@@ -297,6 +296,21 @@ FC_INLINE T fc_erfinv_##S(T y) {                                                
 
 FC_MATH_HELPERS(double, float64, )
 FC_MATH_HELPERS(float, float32, f)
+
+/* nextafter on the bits (libm's does not vectorize): one step of the sign-magnitude integer
+ * away from or towards zero; from zero the smallest subnormal with b's sign; a == b gives b
+ * (so signed zeros follow b) and NaN propagates. */
+#define FC_NEXTAFTER(T, S, IT, TINY)                                                       \
+FC_INLINE T fc_nextafter_##S(T a, T b) {                                                   \
+    union { T f; IT i; } u;                                                                \
+    T out;                                                                                 \
+    u.f = a; u.i += ((a < b) == (a > (T)0)) ? 1 : -1; out = u.f;                           \
+    out = a == (T)0 ? copysign((T)(TINY), b) : out;                                        \
+    out = a == b ? b : out;                                                                \
+    return (a != a || b != b) ? a + b : out; }
+
+FC_NEXTAFTER(double, float64, npy_int64, 4.9406564584124654e-324)
+FC_NEXTAFTER(float, float32, npy_int32, 1.40129846e-45f)
 
 /* numpy's integer loops: fmod truncates (and gives 0 for a zero divisor), shifts past the
  * width give 0 (or -1 for a negative value shifted right), and reciprocal is 1 / x in

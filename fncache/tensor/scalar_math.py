@@ -1,7 +1,8 @@
 """Scalar ops for the numpy ufuncs beyond the core table of :mod:`scalar_ops`: inverse
 hyperbolics, ``arctan2 hypot fmod copysign nextafter``, ``trunc isfinite signbit exp2 deg2rad
-rad2deg reciprocal square``, the shifts, ``logaddexp`` and the special functions numpy lacks
-(``erfc erfinv gammaln``, whose reference values come from Python's ``math`` module).
+rad2deg reciprocal square``, the shifts, ``logaddexp``, the complex parts ``real imag conj
+angle`` and the special functions numpy lacks (``erfc erfinv gammaln``: the Python linker
+computes them with Python's ``math`` module, erfinv by the C helper's algorithm).
 
 Importing this module registers the ops in ``scalar_ops.SCALAR_OPS`` (``scalar_ops`` imports it
 last), so they fuse, key, pickle and render in C and CUDA exactly like the core ones. Their C
