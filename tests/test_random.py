@@ -133,3 +133,18 @@ def test_explicit_updates_win_and_bad_arguments_are_refused() -> None:
         rs.integers(5, dtype="float64")
     with pytest.raises(ValueError, match="choice"):
         fc.function([], rs.choice(3, size=5, replace=False))()
+
+
+from test_cuda_codegen import CUDA, emulated, needs_emulator  # noqa: E402,F401
+
+
+@needs_emulator
+def test_same_numbers_on_the_emulated_cuda_device(emulated) -> None:
+    x = ft.dvector("x")
+    got, want = [], []
+    for mode, out in ((CUDA, got), ("FAST_RUN", want)):
+        rs = fc.RandomStream(SEED)
+        f = fc.function([x], [rs.normal(size=4) * x, rs.uniform(size=(2,))], mode=mode)
+        for _ in range(2):
+            out += [np.asarray(v.get() if hasattr(v, "get") else v) for v in f(np.ones(4))]
+    _same(got, want, "CUDA")
