@@ -41,8 +41,7 @@ BLOCK = 256
 
 #: numpy dtype of each C type an accumulator can have (partial results live in device buffers).
 NUMPY_OF = {"npy_float64": "float64", "npy_float32": "float32", "npy_int64": "int64",
-            "npy_int32": "int32", "int": "int32", "npy_uint64": "uint64", "npy_uint32": "uint32",
-            "npy_uint16": "uint16"}
+            "npy_uint64": "uint64", "npy_uint32": "uint32", "npy_int32": "int32", "int": "int32"}
 
 _HELPERS_BEGIN = "/* @fc-scalar-helpers-begin"
 _HELPERS_END = "/* @fc-scalar-helpers-end */"
