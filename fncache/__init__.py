@@ -31,12 +31,13 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "grad": ("fncache.tensor.gradient", "grad"),
     "dumps": ("fncache.runtime.pickling", "dumps"),
     "loads": ("fncache.runtime.pickling", "loads"),
+    "RandomStream": ("fncache.tensor.random", "RandomStream"),
 }
 
 __all__ = ["tensor", "config", "function", "Function", "shared", "SharedVariable", "Mode",
            "debugprint", "cache", "TensorType", "FncacheError", "CompileError", "LockTimeout",
            "PickleError", "Float64Error", "GpuError", "GpuMemoryError", "CacheError",
-           "dumps", "loads", "grad", "__version__"]
+           "dumps", "loads", "grad", "RandomStream", "__version__"]
 
 
 def __getattr__(name: str) -> Any:

@@ -19,7 +19,7 @@ from typing import Sequence
 import numpy as np
 
 from ..graph.basic import Apply
-from ..graph.types import is_float, is_int
+from ..graph.types import is_complex, is_float, is_int
 from ..tensor.blas import Dot
 from ..tensor.elemwise import Elemwise
 from ..tensor.grad_ops import SumToShape
@@ -263,11 +263,21 @@ def render_fallback(node: Apply, ctx: NodeCtx) -> tuple:
 
 
 def has_native(node: Apply) -> bool:
+    """Whether the node runs as generated C or a run-time step; complex values are computed
+    by numpy (the node's ``perform``): the kernels are written for real types."""
+    if isinstance(node.op, (Elemwise, Reduce)) and any(
+            is_complex(v.dtype) for v in (*node.inputs, *node.outputs)):
+        return False
+    if isinstance(node.op, Elemwise) and any(is_complex(dt) for _, _, dt in
+                                             node.op.composite.steps):
+        return False
     return isinstance(node.op, (Elemwise, Reduce, Dot, ArgReduce, DimShuffle))
 
 
 def render_node(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
     """(kernel C code, possibly empty; the node's step) for one node."""
+    if not has_native(node):
+        return "", render_fallback(node, ctx)
     if isinstance(node.op, Elemwise):
         return render_elemwise(node, ctx)
     if isinstance(node.op, Reduce):

@@ -9,13 +9,15 @@ from typing import Any, Sequence
 
 import numpy as np
 
-__all__ = ["DTYPES", "TensorType", "normalize_dtype", "is_float", "is_int", "upcast_float"]
+__all__ = ["DTYPES", "TensorType", "normalize_dtype", "is_float", "is_int", "is_complex",
+           "upcast_float"]
 
 #: The dtypes fncache supports (SPEC §1), with their C type names.
 DTYPES: dict[str, str] = {
     "bool": "npy_bool", "int8": "npy_int8", "int16": "npy_int16", "int32": "npy_int32",
-    "int64": "npy_int64", "uint8": "npy_uint8", "uint64": "npy_uint64", "float32": "npy_float32",
-    "float64": "npy_float64",
+    "int64": "npy_int64", "uint8": "npy_uint8", "uint16": "npy_uint16", "uint32": "npy_uint32",
+    "uint64": "npy_uint64", "float32": "npy_float32", "float64": "npy_float64",
+    "complex64": "npy_complex64", "complex128": "npy_complex128",
 }
 
 
@@ -40,8 +42,12 @@ def is_float(dtype: str) -> bool:
     return dtype in ("float32", "float64")
 
 
+def is_complex(dtype: str) -> bool:
+    return dtype in ("complex64", "complex128")
+
+
 def is_int(dtype: str) -> bool:
-    return dtype in ("int8", "int16", "int32", "int64", "uint8", "uint64")
+    return dtype in ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
 
 
 def upcast_float(dtype: str) -> str:

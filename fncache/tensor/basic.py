@@ -7,7 +7,7 @@ import numpy as np
 
 from ..config import config
 from ..graph.basic import Variable
-from ..graph.types import TensorType, normalize_dtype
+from ..graph.types import DTYPES, TensorType, normalize_dtype
 from .variable import TensorConstant, TensorVariable
 
 __all__ = ["tensor", "scalar", "vector", "matrix", "constant", "as_tensor_variable",
@@ -20,8 +20,7 @@ def tensor(name: str | None = None, dtype: Any = None, ndim: int | None = None,
 
     ``shape`` may give static sizes (``None`` for unknown); a static 1 marks a broadcastable dim.
     """
-    if isinstance(name, (np.dtype, type)) or name in ("bool", "int8", "int16", "int32", "int64",
-                                                      "uint8", "uint64", "float32", "float64"):
+    if isinstance(name, (np.dtype, type)) or name in DTYPES:
         raise TypeError(f"tensor(): the first argument is the name; did you mean "
                         f"tensor(dtype={name!r})?")
     if shape is None:

@@ -45,10 +45,7 @@ def dot(a: Any, b: Any) -> Variable:
 
 
 def matmul(a: Any, b: Any) -> Variable:
-    """``a @ b``: as numpy, a 0-d operand is an error (``dot`` multiplies by it instead)."""
-    va, vb = as_tensor_variable(a), as_tensor_variable(b)
-    for k, v in enumerate((va, vb)):
-        if v.ndim == 0:
-            raise ValueError(f"matmul: input operand {k} ({v!r}) has ndim 0, and @ needs at "
-                             "least 1 dim; multiply by a scalar with * instead")
-    return dot(va, vb)
+    """``a @ b`` (numpy.matmul): 1-D and 2-D operands are a :class:`Dot`, stacks of matrices a
+    batched product (``array_ops.MatMul``); a 0-d operand is an error, as in numpy."""
+    from .array_ops import matmul as batched
+    return batched(a, b)

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..graph.basic import Apply, Op, Variable
-from ..graph.types import TensorType, is_float, normalize_dtype
+from ..graph.types import TensorType, is_complex, is_float, normalize_dtype
 from . import scalar_ops as S
 from .basic import as_tensor_variable
 from .elemwise import cast, check_float64, elemwise, runtime_broadcast_shape
@@ -88,7 +88,8 @@ class Reduce(Op):
         with np.errstate(all="ignore"):
             if self.kind == "mean":
                 n = int(np.prod([x.shape[a] for a in self.axes]))
-                acc = "float64" if not is_float(x.dtype.name) else x.dtype.name
+                acc = x.dtype.name if is_float(x.dtype.name) or is_complex(x.dtype.name) \
+                    else "float64"
                 s = np.add.reduce(x, axis=self.axes, dtype=acc)
                 res = np.true_divide(s, builtins.max(n - self.ddof, 0))
             elif self.kind in ("max", "min"):
@@ -145,7 +146,7 @@ def _keep(res: Variable, axes: tuple[int, ...], ndim: int, keepdims: bool) -> Va
 def _sum_dtype(dt: str) -> str:
     if dt in ("bool", "int8", "int16", "int32"):
         return "int64"
-    if dt == "uint8":
+    if dt in ("uint8", "uint16", "uint32"):
         return "uint64"  # as numpy: unsigned sums stay unsigned
     return dt
 
@@ -163,7 +164,7 @@ def _reduce(kind: str, x: Any, axis: Any, keepdims: bool, dtype: Any = None,
     elif kind in ("and", "or"):
         out = "bool"
     elif kind == "mean":
-        out = v.dtype if is_float(v.dtype) else "float64"
+        out = v.dtype if is_float(v.dtype) or is_complex(v.dtype) else "float64"
         check_float64(kind, [v.dtype], out)
     else:
         out = v.dtype
@@ -201,9 +202,11 @@ def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:
 
 def var(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Variable:
     v = as_tensor_variable(x)
-    if not is_float(v.dtype):
+    if not is_float(v.dtype) and not is_complex(v.dtype):
         v = cast(v, "float64")
     d = v - mean(v, axis=axis, keepdims=True)
+    if is_complex(v.dtype):
+        d = elemwise("abs", d)        # numpy: the mean of |x - mean|**2, a real number
     return _reduce("mean", elemwise("sqr", d), axis, keepdims, ddof=ddof)
 
 
