@@ -30,6 +30,10 @@ REPO = Path(__file__).resolve().parent.parent
 SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
 #: Short leases keep the group to about a minute; every process of a test uses the same value.
 LEASE = 6.0
+# Both "hosts" are one CPU: pin the vector width, which each host otherwise measures for itself
+# (on a loaded machine the two measurements may pick different widths, hence different kernel
+# keys; these tests count entries and waits of one shared key).
+SAME_CODE = {"vector_width": "default"}
 
 RACE_WORKER = r"""
 import json, os, socket, sys, time
@@ -234,7 +238,7 @@ def test_eight_processes_on_two_hosts_race_on_three_functions(sshfs_pair: SshfsP
         host = ("hostA", "hostB")[i % 2]
         spec = {"compiledir": sshfs_pair.mounts[host] / name, "ready": tmp_path / f"ready{i}",
                 "go": tmp_path / "go", "flags": {"lock_mode": lock_mode, "lease_seconds": LEASE,
-                                                 "lock_timeout": 120}}
+                                                 "lock_timeout": 120, **SAME_CODE}}
         procs.append(start_on(host, RACE_WORKER, spec))
     for i in range(8):
         wait_for(tmp_path / f"ready{i}", procs)
@@ -264,7 +268,7 @@ def _kill_holder_and_time_the_waiters(pair: SshfsPair, tmp_path: Path, waiter_ho
                                       ) -> tuple[float, list[dict]]:
     """A holder on hostA SIGKILLed in the middle of its build; seconds until a waiter started
     building in its place, and the waiters' reports."""
-    flags = {"lock_mode": "auto", "lease_seconds": LEASE, "lock_timeout": 120}
+    flags = {"lock_mode": "auto", "lease_seconds": LEASE, "lock_timeout": 120, **SAME_CODE}
     announce = tmp_path / "holder-building"
 
     def spec(host: str, i: int, **extra) -> dict:
