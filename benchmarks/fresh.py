@@ -73,8 +73,13 @@ DATA = {
     "W1": ("args = W.w1_inputs({n}, 'float64'); ref = W.w1_ref(*args)\n"
            "scale = W.w1_scale(*args)\n"),
     "W3": "args = W.w3_inputs(); ref = W.w3_ref(*args); scale = None\n",
+    "W4": ("X, y, w0 = W.w4_inputs(); args = (X, y); ref = W.w4_ref(X, y, w0)\n"
+           "scale = None\n"),
 }
-GRAPH = {"W1": "W.w1_graph({T})", "W3": "W.w3_graph({T})"}
+#: (inputs, outputs) or (inputs, outputs, updates); {T}: ft or pt, {lib}: fc or pytensor
+GRAPH = {"W1": "W.w1_graph({T})", "W3": "W.w3_graph({T})", "W4": "W.w4_graph({T}, {lib}, w0)"}
+#: the output checked against the reference, where a workload has several
+RESULT = {"W4": "r = r[1]\n"}
 NUMBA_MAKER = {"W1": "W.make_numba_w1()", "W3": "W.make_numba_w3()"}
 
 
@@ -85,16 +90,16 @@ def compile_and_call_code(impl, workload, n=1000, extra_after=""):
         body += f"g = {NUMBA_MAKER[workload]}\n"
         timed = "r = g(*args)\n"
     else:
-        T = "ft" if impl == "fncache" else "pt"
-        body += f"ins, out = {GRAPH[workload].format(T=T)}\n"
+        T, lib = ("ft", "fc") if impl == "fncache" else ("pt", "pytensor")
+        body += (f"ins, out, upd = ({GRAPH[workload].format(T=T, lib=lib)} + (None,))[:3]\n")
         if impl == "fncache":
-            timed = "f = fc.function(ins, out)\nr = f(*args)\n"
+            timed = "f = fc.function(ins, out, updates=upd)\nr = f(*args)\n"
         else:
-            timed = "f = pytensor.function(ins, out, mode=MODE)\nr = f(*args)\n"
+            timed = "f = pytensor.function(ins, out, mode=MODE, updates=upd)\nr = f(*args)\n"
     body += (
         "info0 = _info()\n"
         "t0 = _time.perf_counter()\n" + timed +
-        "t1 = _time.perf_counter()\n"
+        "t1 = _time.perf_counter()\n" + RESULT.get(workload, "") +
         "err = W.check(r, ref, 'float64', scale)\n"
         "info1 = _info()\n" + extra_after +
         "_report(seconds=t1 - t0, max_rel_err=err, info_before=info0, info_after=info1)\n"
@@ -167,6 +172,34 @@ def run_cold(cfg):
         r.note = "empty compiledir per trial; numba: first call incl. JIT (imports excluded)"
         rows += [r, rw]
     return rows
+
+
+def run_train_fresh(cfg):
+    """W4's training function in fresh processes: cold (an empty compiledir per trial) and a
+    warm hit (the compiledir filled by one earlier process), fncache vs PyTensor."""
+    cold = Row("train", "cold_W4", "cold compile W4 train step, compile->1st result")
+    warm = Row("train", "warm_W4", "warm hit W4 train step, fresh process: function()+1st call")
+    for impl in ("fncache", "pytensor"):
+        make_env = fncache_env if impl == "fncache" else pytensor_env
+        code = compile_and_call_code(impl, "W4")
+        _progress(f"cold W4 {impl} x{cfg.cold_trials}")
+        cells = []
+        for trial in range(cfg.cold_trials):
+            env = make_env(cfg.newdir(f"cold-{impl}-W4-{trial}"))
+            cells.append(_repeat_fresh(code, env, 1, cfg.child_timeout)[0])
+        bad = [c for c in cells if c.status != "ok"]
+        secs = [c.value for c in cells if c.status == "ok"]
+        cold.cells[impl] = bad[0] if bad else Cell.ok(min(secs), statistics.median(secs),
+                                                       trials=len(secs), all=secs)
+        env = make_env(cfg.newdir(f"warm-{impl}-W4"))
+        _progress(f"warm W4 {impl} x{cfg.warm_trials}")
+        filled = _repeat_fresh(code, env, 1, cfg.child_timeout)[0]
+        warm.cells[impl] = (filled if filled.status != "ok" else
+                            _repeat_fresh(code, env, cfg.warm_trials, cfg.child_timeout)[0])
+    for r in (cold, warm):
+        r.cells["numpy"] = r.cells["numexpr"] = r.cells["numba"] = Cell("-")
+    _note_compiles(warm)
+    return [cold, warm]
 
 
 # ---- import time ----------------------------------------------------------------------------

@@ -5,7 +5,7 @@
     python benchmarks/run.py --quick          # small sizes, few repeats (a smoke run)
     python benchmarks/run.py --only W1,W2 --json out.json
 
-Workloads (--only): W1 W2 W3 overhead cold import warm pickle.
+Workloads (--only): W1 W2 W3 train overhead cold import warm pickle.
 See benchmarks/README.md for what each figure is.
 """
 from __future__ import annotations
@@ -24,7 +24,7 @@ REPO_ROOT = os.path.dirname(BENCH_DIR)
 sys.path.insert(0, BENCH_DIR)
 sys.path.insert(1, REPO_ROOT)          # time the working tree's fncache
 
-GROUPS = ("W1", "W2", "W3", "overhead", "cold", "import", "warm", "pickle")
+GROUPS = ("W1", "W2", "W3", "train", "overhead", "cold", "import", "warm", "pickle")
 
 
 @dataclasses.dataclass
@@ -112,6 +112,7 @@ def main(argv=None):
     import steady
 
     runners = {"W1": steady.run_w1, "W2": steady.run_w2, "W3": steady.run_w3,
+               "train": lambda c: steady.run_train(c) + fresh.run_train_fresh(c),
                "overhead": steady.run_overhead, "cold": fresh.run_cold,
                "import": fresh.run_import, "warm": fresh.run_warm, "pickle": fresh.run_pickle}
 

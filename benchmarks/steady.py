@@ -10,6 +10,7 @@ import os
 
 import numpy as np
 
+import handc
 import workloads as W
 from backends import fncache_flags, get_fncache, get_numba, get_numexpr, get_pytensor
 from timing import Cell, Row, measure
@@ -33,11 +34,11 @@ def _timed_cell(setup, ref, dtype, cfg, *, number=None, min_repeat_time=None, sc
 
 # ---- setups per implementation -----------------------------------------------------------
 
-def _fncache(graph, args, threads=None, trust=False, stmt=None):
+def _fncache(graph, args, threads=None, trust=False, stmt=None, **more_flags):
     """threads=None: leave config.threads at its default (what a user gets)."""
     def setup():
         fc, ft = get_fncache()
-        flags = {} if threads is None else {"threads": threads}
+        flags = {**more_flags, **({} if threads is None else {"threads": threads})}
         with fncache_flags(fc, **flags):
             ins, out = graph(ft)
             f = fc.function(ins, out)
@@ -80,6 +81,35 @@ def _numexpr(expr, names, args):
     return setup
 
 
+def _handc(make, args):
+    def setup():
+        g = make()
+        return "g(" + ", ".join(f"a{i}" for i in range(len(args))) + ")", \
+            {"g": g, **{f"a{i}": a for i, a in enumerate(args)}}
+    return setup
+
+
+def _chosen_width():
+    fc, _ = get_fncache()
+    from fncache.build import host_vector_width
+    return host_vector_width()
+
+
+def _width_rows(group, key, label, tc, graph, args, make_handc):
+    """One row per vector width this CPU has: fncache pinned to it beside the hand-written C
+    loop of the same width; the fastest hand-written copy goes into the main row."""
+    rows, best = [], None
+    for w in handc.runnable_widths():
+        r = Row(group, f"{key}_vw{w}", f"  {label}, vector_width={w}")
+        r.cells["fncache"] = tc(_fncache(graph, args, threads=1, vector_width=w))
+        if make_handc is not None:
+            r.cells["handc"] = tc(_handc(lambda w=w: make_handc(w), args))
+            if r.value("handc") and (best is None or r.value("handc") < best.value("handc")):
+                best = r
+        rows.append(r)
+    return rows, (best.cells["handc"] if best is not None else None)
+
+
 def _numpy(stmt, names, args):
     def setup():
         return stmt, {"np": np, "W": W, **dict(zip(names, args))}
@@ -114,7 +144,13 @@ def run_w1(cfg):
         r.cells["numexpr"] = tc(_numexpr(W.NE_W1, "xyz", args))
         r.cells["numba"] = tc(_numba(W.make_numba_w1, args))
         r.cells["pytensor"] = tc(_pytensor(graph, args))
+        width_rows, best_c = _width_rows("W1", f"W1_{short}", f"W1 {short} 1 thread", tc, graph,
+                                         args, lambda w, d=dtype: handc.w1(w, d))
+        if best_c is not None:
+            r.cells["handc"] = best_c
+        r.note = f"fncache chose vector_width={_chosen_width()} on this CPU; hand C: its fastest width"
         rows.append(r)
+        rows += width_rows
 
         t1, ta = r.value("fncache"), ra.value("fncache")
         if t1 and ta:
@@ -136,7 +172,14 @@ def run_w2(cfg):
     r.cells["numexpr"] = _timed_cell(_numexpr(W.NE_W2, "xy", args), ref, "float64", cfg)
     r.cells["numba"] = _timed_cell(_numba(W.make_numba_w2, args), ref, "float64", cfg)
     r.cells["pytensor"] = _timed_cell(_pytensor(graph, args), ref, "float64", cfg)
-    return [r]
+
+    def tc(setup):
+        return _timed_cell(setup, ref, "float64", cfg)
+    width_rows, best_c = _width_rows("W2", "W2_f64", "W2 f64 1 thread", tc, graph, args, handc.w2)
+    if best_c is not None:
+        r.cells["handc"] = best_c
+    r.note = f"fncache chose vector_width={_chosen_width()} on this CPU; hand C: its fastest width"
+    return [r, *width_rows]
 
 
 def run_w3(cfg):
@@ -157,6 +200,45 @@ def run_w3(cfg):
     r.cells["numba"] = _timed_cell(_numba(W.make_numba_w3, args), ref, "float64", cfg)
     r.cells["pytensor"] = _timed_cell(_pytensor(graph, args), ref, "float64", cfg)
     r.note = "numexpr column: numpy X@w, numexpr for the rest; BLAS threads left at default"
+
+    def tc(setup):
+        return _timed_cell(setup, ref, "float64", cfg)
+    width_rows, _ = _width_rows("W3", "W3_f64", "W3 1 thread", tc, graph, args, None)
+    return [r, *width_rows]
+
+
+def run_train(cfg):
+    """W4: one training step (forward, gradients, updates of shared w and b) per call. Each
+    implementation is checked on its first step's xent, then timed on the steps after it."""
+    X, y, w0 = W.w4_inputs()
+    ref = W.w4_ref(X, y, w0)
+    n, feats = W.W4_SHAPE
+    r = Row("train", "W4_train", f"W4 logreg training step X {n}x{feats}, 1 thread")
+    env = {"X": X, "y": y}
+    stmt = "f(X, y)[1]"
+
+    def fncache_setup():
+        fc, ft = get_fncache()
+        with fncache_flags(fc, threads=1):
+            ins, outs, updates = W.w4_graph(ft, fc, w0)
+            f = fc.function(ins, outs, updates=updates)
+        return stmt, {**env, "f": f}, lambda: fncache_flags(fc, threads=1)
+
+    def pytensor_setup():
+        pytensor, pt, mode = get_pytensor()
+        ins, outs, updates = W.w4_graph(pt, pytensor, w0)
+        f = pytensor.function(ins, outs, mode=mode, updates=updates)
+        return stmt, {**env, "f": f}
+
+    def numpy_setup():
+        return stmt, {**env, "f": W.W4NumpyStep(w0)}
+
+    r.cells["fncache"] = _timed_cell(fncache_setup, ref, "float64", cfg)
+    r.cells["numpy"] = _timed_cell(numpy_setup, ref, "float64", cfg)
+    r.cells["pytensor"] = _timed_cell(pytensor_setup, ref, "float64", cfg)
+    r.cells["numexpr"] = r.cells["numba"] = Cell("-")
+    r.note = ("W4: numpy column = the step written by hand; fncache threads=1; BLAS threads "
+              "left at default")
     return [r]
 
 

@@ -20,13 +20,14 @@ BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 REPO_ROOT = os.path.dirname(BENCH_DIR)
 
 # Columns of the table, in order.  Every row fills some of them.
-COLUMNS = ("fncache", "numpy", "numexpr", "numba", "pytensor")
+COLUMNS = ("fncache", "numpy", "numexpr", "numba", "pytensor", "handc")
 COLUMN_TITLES = {
     "fncache": "fncache",
     "numpy": "numpy",
     "numexpr": "numexpr(1t)",
     "numba": "numba",
     "pytensor": "pytensor-C",
+    "handc": "hand C (libmvec)",
 }
 
 

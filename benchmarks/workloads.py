@@ -6,6 +6,7 @@ skewing their timings; each implementation's builder imports its library itself.
 W1  exp(x)*y + sin(z)/(1+x*x)                    elementwise, float64 and float32
 W2  sum((x-y)**2)                                 fused reduction
 W3  mean(-t*log(p)-(1-t)*log(1-p)), p=sigmoid(X@w+b)   logistic-regression loss
+W4  one training step of the Theano tutorial's logistic regression (gradients and updates)
 """
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ W1_TEXT = "exp(x)*y + sin(z)/(1+x*x)"
 W2_TEXT = "sum((x-y)**2)"
 W3_TEXT = "mean(-t*log(p)-(1-t)*log(1-p)), p=sigmoid(X@w+b)"
 W3_SHAPE = (1000, 100)
+W4_TEXT = "logreg training step: grad(xent.mean() + 0.01*sum(w**2), [w, b]), updates"
+W4_SHAPE = (400, 784)
+W4_LR = 0.1
 
 # ----------------------------------------------------------------------------------------
 # data
@@ -40,6 +44,18 @@ def w3_inputs(shape=W3_SHAPE, seed=2):
     return X, w, b, t
 
 
+def w4_inputs(shape=W4_SHAPE, seed=4):
+    """The tutorial's data (400x784 float64, 0/1 labels) and initial weights. The tutorial's
+    w ~ N(0, 1) makes p exactly 0 or 1 (log(0): NaN from the first step, in every
+    implementation); scaled by 0.01 the steps stay finite."""
+    rng = np.random.default_rng(seed)
+    n, feats = shape
+    X = rng.standard_normal((n, feats))
+    y = rng.integers(0, 2, n).astype(np.float64)
+    w0 = rng.standard_normal(feats) * 0.01
+    return X, y, w0
+
+
 # ----------------------------------------------------------------------------------------
 # numpy: the reference and a competitor
 
@@ -55,6 +71,26 @@ def w2_numpy(x, y):
 def w3_numpy(X, w, b, t):
     p = 1.0 / (1.0 + np.exp(-(X @ w + b)))
     return np.mean(-t * np.log(p) - (1 - t) * np.log(1 - p))
+
+
+class W4NumpyStep:
+    """The training step written by hand in numpy (the gradients derived on paper)."""
+
+    def __init__(self, w0):
+        self.w, self.b = w0.copy(), 0.0
+
+    def __call__(self, X, y):
+        p = 1.0 / (1.0 + np.exp(-X.dot(self.w) - self.b))
+        xent = -y * np.log(p) - (1 - y) * np.log(1 - p)
+        gz = (p - y) / y.shape[0]           # d mean(xent) / d (X.w + b)
+        self.w = self.w - W4_LR * (X.T.dot(gz) + 0.02 * self.w)
+        self.b = self.b - W4_LR * gz.sum()
+        return p > 0.5, xent
+
+
+def w4_ref(X, y, w0):
+    """xent of the first step."""
+    return W4NumpyStep(w0)(X, y)[1]
 
 
 def w1_ref(x, y, z):
@@ -200,6 +236,18 @@ def w3_graph(T):
     t = T.vector("t", dtype="float64")
     p = T.sigmoid(X @ w + b)
     return [X, w, b, t], T.mean(-t * T.log(p) - (1 - t) * T.log(1 - p))
+
+
+def w4_graph(T, lib, w0):
+    """The tutorial's ``train`` graph for fncache (T=ft, lib=fc) or PyTensor (T=pt,
+    lib=pytensor): (inputs, [prediction, xent], updates of w and b with their gradients)."""
+    x, y = T.dmatrix("x"), T.dvector("y")
+    w, b = lib.shared(w0.copy(), name="w"), lib.shared(0.0, name="b")
+    p_1 = 1 / (1 + T.exp(-T.dot(x, w) - b))
+    xent = -y * T.log(p_1) - (1 - y) * T.log(1 - p_1)
+    cost = xent.mean() + 0.01 * (w ** 2).sum()
+    gw, gb = lib.grad(cost, [w, b])
+    return [x, y], [p_1 > 0.5, xent], [(w, w - W4_LR * gw), (b, b - W4_LR * gb)]
 
 
 def filler_graph(T, i):

@@ -28,14 +28,16 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "Mode": ("fncache.mode", "Mode"),
     "debugprint": ("fncache.runtime.debugprint", "debugprint"),
     "TensorType": ("fncache.graph.types", "TensorType"),
+    "grad": ("fncache.tensor.gradient", "grad"),
     "dumps": ("fncache.runtime.pickling", "dumps"),
     "loads": ("fncache.runtime.pickling", "loads"),
+    "RandomStream": ("fncache.tensor.random", "RandomStream"),
 }
 
 __all__ = ["tensor", "config", "function", "Function", "shared", "SharedVariable", "Mode",
            "debugprint", "cache", "TensorType", "FncacheError", "CompileError", "LockTimeout",
            "PickleError", "Float64Error", "GpuError", "GpuMemoryError", "CacheError",
-           "dumps", "loads", "__version__"]
+           "dumps", "loads", "grad", "RandomStream", "__version__"]
 
 
 def __getattr__(name: str) -> Any:

@@ -65,6 +65,13 @@ def _nonneg_float(v: Any) -> float:
     return f
 
 
+def _positive_float(v: Any) -> float:
+    f = float(v)
+    if not f > 0 or f == float("inf"):
+        raise ValueError(f"expected a finite number > 0, got {v!r}")
+    return f
+
+
 def _optional_str(v: Any) -> str | None:
     if v is None or str(v) in ("", "None", "none"):
         return None
@@ -110,6 +117,9 @@ _FLAGS: dict[str, _Flag] = {
     "cxx": _Flag("gcc", str, "C compiler", True),
     "cxxflags": _Flag("-O3", str, "extra compiler flags", True),
     "march": _Flag("auto", str, "auto (detected), a flags string, or none", True),
+    "vector_width": _Flag("auto", _choice("auto", "default", "128", "256", "512"),
+                          "preferred SIMD width: auto (measured per host), default (the "
+                          "compiler's), or 128/256/512 bits", True),
     "threads": _Flag(0, _nonneg_int, "threads for large arrays; 0 = all cores", False),
     "warn_float64": _Flag("ignore", _choice("ignore", "warn", "raise"),
                           "what to do when a float64 is created from non-float64 inputs"),
@@ -120,6 +130,9 @@ _FLAGS: dict[str, _Flag] = {
                                            "re-run the optimizer on the original graph when unpickling"),
     "lock_mode": _Flag("auto", _choice("auto", "flock", "lease"), "cache lock protocol"),
     "lock_timeout": _Flag(600.0, _nonneg_float, "seconds to wait for a lock"),
+    "lease_seconds": _Flag(30.0, _positive_float,
+                           "seconds without a refresh after which another host may break a lease; "
+                           "every process sharing a compiledir must use the same value"),
     "cache_max_size": _Flag(10 * 10**9, parse_size, "size cap of the compiledir (0 = none)"),
     "signing_key": _Flag(None, _optional_str, "path of an HMAC key file"),
     "remote_cache": _Flag(None, _optional_str, "redis://host:port/db remote tier"),

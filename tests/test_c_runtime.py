@@ -63,7 +63,7 @@ def _kernel_module(tmp_path: Path):
     fg = fc.function([x], ft.exp(x) + 1).optimized_graph
     mod = render_module(fg, n_explicit=1, single=True)
     with fc.config.change_flags(compiledir=str(tmp_path / "cd")):
-        lib = c_linker.load_library(c_linker.compile_module(mod, c_linker.module_key_for(mod.source)))
+        lib = c_linker.load_module(mod, c_linker.module_key_for(mod.source))
     return mod, lib
 
 
@@ -250,3 +250,16 @@ def test_a_runtime_built_from_other_sources_is_refused(monkeypatch: pytest.Monke
     monkeypatch.setattr(rt, "SOURCE", "0" * 16)
     with pytest.raises(ImportError, match="other sources.*pip install"):
         c_linker.runtime()
+
+
+@pytest.mark.parametrize("n", [32768, 32768 * 3 + 17, 1_000_003])
+def test_threaded_chunks_cover_every_element_once(n: int) -> None:
+    """Threaded loops and full reductions are cut into chunks taken from a shared counter
+    (boundaries on 64-element multiples): every element is computed once, whatever the length."""
+    x = ft.dvector("x")
+    with fc.config.change_flags(threads=2):
+        f = fc.function([x], [x * 2 + 1, ft.sum(x), ft.max(x)])
+    v = np.arange(n, dtype=np.float64)
+    doubled, total, top = f(v)
+    np.testing.assert_array_equal(doubled, v * 2 + 1)
+    assert total == n * (n - 1) / 2 and top == n - 1

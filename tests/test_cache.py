@@ -193,7 +193,7 @@ def test_damaged_entry_is_detected_moved_aside_and_rebuilt(cd, tmp_path, caplog,
     assert len(list((tmp_path / "cd" / "quarantine").iterdir())) == 1
     rebuilt = cd.get_or_build(key, builder(name, 5))
     assert load(rebuilt).value() == 5
-    assert cd.verify() == {"checked": 1, "bad": [], "repaired": [], "reasons": {}}
+    assert cd.verify() == {"checked": 1, "bad": [], "repaired": [], "reasons": {}, "foreign": []}
 
 
 def test_verify_repair_leaves_a_clean_cache(cd, tmp_path):
@@ -206,12 +206,16 @@ def test_verify_repair_leaves_a_clean_cache(cd, tmp_path):
     stale.mkdir()
     (stale / "half.so").write_bytes(b"x")
     report = cd.verify(repair=False)
-    assert report["checked"] == 5 and sorted(report["bad"]) == sorted([good[0].key.digest, good[1].key.digest,
-                                                                       "not-a-digest"])
+    assert report["checked"] == 4 and sorted(report["bad"]) == sorted([good[0].key.digest, good[1].key.digest])
+    assert len(report["foreign"]) == 1 and "entries/zz" in report["foreign"][0]
     assert report["repaired"] == [] and good[0].path.exists()
     report = cd.verify(repair=True)
-    assert sorted(report["repaired"]) == sorted(report["bad"]) and len(report["bad"]) == 3
-    assert cd.verify() == {"checked": 2, "bad": [], "repaired": [], "reasons": {}}
+    assert sorted(report["repaired"]) == sorted(report["bad"]) and len(report["bad"]) == 2
+    # what the cache did not make is reported, never deleted
+    assert (tmp_path / "cd" / "entries" / "zz" / "not-a-digest").is_dir()
+    (tmp_path / "cd" / "entries" / "zz" / "not-a-digest").rmdir()
+    (tmp_path / "cd" / "entries" / "zz").rmdir()
+    assert cd.verify() == {"checked": 2, "bad": [], "repaired": [], "reasons": {}, "foreign": []}
     assert not stale.exists()
     assert cd.info()["entries"] == 2 and cd.get(fkey(2)) is not None
 
@@ -414,11 +418,49 @@ def test_threads_of_one_process_build_a_key_once(cd, lock_mode):
     assert {e.read_bytes("a.bin") for e in results} == {b"built"}
 
 
-def test_lock_mode_auto_picks_by_filesystem(tmp_path):
+def test_lock_mode_auto_picks_by_what_the_filesystem_does(tmp_path):
+    from fncache.cache.fsprobe import LOCAL_FS
     from fncache.cache.locks import filesystem_type, lock_mode_for
+    from fncache.cache.perms import layout_for
     assert filesystem_type("/proc/self") == "proc"
+    fs = Compiledir(tmp_path).filesystem()
+    assert fs["fstype"] == filesystem_type(tmp_path)
+    assert fs["flock_works"] is True  # this machine's own disk: flock excludes a second open file
+    assert fs["flock_across_clients"] is (fs["fstype"] in LOCAL_FS)
+    assert fs["exists_errno"] in ("ENOTEMPTY", "EEXIST")
+    assert not list((tmp_path / "tmp").iterdir())  # the probe cleans up after itself
     with config.change_flags(lock_mode="auto"):
-        expected = "lease" if filesystem_type(tmp_path) in ("nfs", "nfs4", "cifs", "lustre") else "flock"
-        assert lock_mode_for(tmp_path) == expected
+        assert lock_mode_for(layout_for(tmp_path)) == fs["lock_mode"] == (
+            "flock" if fs["fstype"] in LOCAL_FS else "lease")
     with config.change_flags(lock_mode="lease"):
         assert lock_mode_for(tmp_path) == "lease"
+    # A compiledir the probe cannot write into (here its staging dir turned into a file after
+    # the cache checked its layout; such a file is refused by the next process): lease, and why.
+    from fncache.cache.fsprobe import fs_behaviour
+    blocked = layout_for(tmp_path / "blocked")
+    blocked.tmp.rmdir()
+    blocked.tmp.write_bytes(b"")
+    fs = fs_behaviour(blocked, "hostA").as_dict()
+    assert fs["exists_errno"].startswith("not probed") and fs["lock_mode"] == "lease"
+
+
+def test_publish_reports_a_failed_rename_that_no_entry_explains(tmp_path):
+    from fncache.cache.entry import publish
+    from fncache.cache.perms import layout_for
+    layout = layout_for(tmp_path / "cd")
+    staging = tmp_path / "cd" / "staging"
+    staging.mkdir()
+    (staging / "f").write_bytes(b"x")
+    shard = tmp_path / "cd" / "entries" / "ab"
+    shard.parent.mkdir(exist_ok=True)
+    shard.write_bytes(b"")  # a file where the shard directory belongs
+    final = shard / ("ab" * 32)
+    with pytest.raises(CacheError) as info:
+        publish(staging, final, layout)
+    assert str(staging) in str(info.value) and str(final) in str(info.value)
+    # An entry already in place explains any failure: the caller then verifies and uses it.
+    shard.unlink()
+    final.mkdir(parents=True)
+    (final / "other").write_bytes(b"y")
+    assert publish(staging, final, layout) is False
+    assert (staging / "f").exists() and not (final / "f").exists()

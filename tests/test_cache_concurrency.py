@@ -23,7 +23,7 @@ import pytest
 from fncache.build import compile_shared_object, ext_suffix
 from fncache.cache import Compiledir, module_key
 from fncache.config import config
-from fncache.errors import LockTimeout
+from fncache.errors import CacheError, LockTimeout
 
 REPO = Path(__file__).resolve().parent.parent
 ENV = {**os.environ, "PYTHONPATH": str(REPO)}
@@ -260,3 +260,35 @@ def test_unlock_force_breaks_a_live_lease(tmp_path):
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_a_waiter_with_another_lease_seconds_is_told_to_agree(tmp_path):
+    compiledir = tmp_path / "cd"
+    announce = tmp_path / "holding"
+    proc = start(compiledir, [("ls", 5)], flags={"lock_mode": "lease", "lease_seconds": 30}, announce=announce,
+                 build_sleep=120)
+    try:
+        wait_for(announce, proc)
+        with pytest.raises(ValueError, match="lease_seconds"):
+            config.lease_seconds = 0
+        with config.change_flags(compiledir=str(compiledir), lock_mode="lease", lease_seconds=5, lock_timeout=10):
+            with pytest.raises(CacheError, match="same config.lease_seconds"):
+                Compiledir(compiledir).get_or_build(module_key("cmodule", source("ls", 5)), builder("ls", 5))
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_this_hosts_lease_holders_are_recognised_as_filelock_names_them(tmp_path):
+    """A dead holder's lease is broken at once only when its marker names this host exactly as
+    filelock writes it (host name, and the pid namespace outside the initial one)."""
+    code = ("import filelock, sys; from fncache.cache.locks import _lease_host; "
+            "lease = filelock.SoftFileLease(sys.argv[1]); lease.acquire(); "
+            "print(lease.owner.hostname == _lease_host()); lease.release()")
+    runs = [[sys.executable, "-c", code, str(tmp_path / "a.lease")]]
+    if os.geteuid() == 0:  # and in a pid namespace of its own
+        runs.append(["unshare", "--pid", "--fork", "--mount-proc", sys.executable, "-c", code,
+                     str(tmp_path / "b.lease")])
+    for cmd in runs:
+        out = subprocess.run(cmd, capture_output=True, text=True, env=ENV, timeout=60)
+        assert out.stdout.strip() == "True", (cmd[0], out.stdout, out.stderr)

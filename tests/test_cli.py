@@ -114,19 +114,21 @@ def shared_prefix(keys: list[str]) -> str:
 def test_info_human_and_json(populated: dict[str, Any]) -> None:
     cd = populated["dir"]
     doc = run_json("info", "--compiledir", cd)
-    assert set(doc) == {"path", "host", "platform", "march", "lock_mode", "signed", "entries", "size", "size_exact",
-                        "max_size", "hits", "misses", "compiles", "hit_rate", "compile_seconds", "saved_seconds"}
+    assert set(doc) == {"path", "host", "platform", "march", "lock_mode", "filesystem", "signed", "entries", "size",
+                        "size_exact", "max_size", "hits", "misses", "compiles", "hit_rate", "compile_seconds", "saved_seconds"}
     assert doc["path"] == str(cd)
     assert doc["entries"] == len(populated["keys"]) and doc["size"] > 0 and doc["size_exact"] is False
     assert doc["hits"] >= 2 and doc["compiles"] >= 4 + N_SYNTHETIC and doc["misses"] >= 4
     assert doc["platform"].startswith(sys.platform) and doc["lock_mode"] in ("flock", "lease")
+    assert set(doc["filesystem"]) == {"fstype", "flock_across_clients", "flock_works", "exchange_rename",
+                                      "exists_errno", "lock_mode"}
     assert doc["hit_rate"] == pytest.approx(doc["hits"] / (doc["hits"] + doc["misses"]))
     exact = run_json("info", "--exact", "--compiledir", cd)
     assert exact["size_exact"] is True and exact["entries"] == doc["entries"]
     assert exact["size"] == sum(e["size"] for e in populated["entries"])
 
     text = run_cli("info", env=clean_env(compiledir=str(cd))).stdout  # FNCACHE_FLAGS names it too
-    for label in ("compiledir", "host", "march", "lock mode", "entries", "lookups", "compiling"):
+    for label in ("compiledir", "host", "march", "lock mode", "filesystem", "entries", "lookups", "compiling"):
         assert any(line.startswith(label) for line in text.splitlines()), (label, text)
     assert str(cd) in text and f"{doc['entries']}  (about " in text and "hit rate" in text
 
@@ -318,7 +320,7 @@ def test_purge_by_age_and_all(scratch: Path) -> None:
 def test_verify_reports_and_repairs_damage(scratch: Path) -> None:
     n = run_json("list", "--compiledir", scratch)["total"]
     clean = run_json("verify", "--compiledir", scratch)
-    assert clean == {"repair": False, "checked": n, "bad": [], "repaired": 0, "ok": True}
+    assert clean == {"repair": False, "checked": n, "bad": [], "repaired": 0, "foreign": [], "ok": True}
     proc = run_cli("verify", "--compiledir", scratch)
     assert proc.stdout.strip() == f"checked {n} entries: all good" and proc.stderr == ""  # no progress when piped
 

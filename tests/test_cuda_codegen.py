@@ -582,3 +582,44 @@ def test_emulated_repeat_trust_and_buffer_reuse(emulated):
     np.testing.assert_allclose(float(f(v).get()), want, rtol=1e-5)
     f.free()
     np.testing.assert_allclose(float(f(x=v).get()), want, rtol=1e-5)
+
+
+@needs_emulator
+def test_emulated_gradient_training_step(emulated):
+    """A gradient graph (fc.grad, with run-time broadcast sums and a slice's gradient) runs
+    through the CUDA renderer and updates shared values on the device, as numpy computes."""
+    rng = np.random.default_rng(7)
+    xv, yv = rng.standard_normal((16, 5)), rng.integers(0, 2, 16).astype("float64")
+    x, y = ft.dmatrix("x"), ft.dvector("y")
+    w, b = fc.shared(np.zeros(5), name="w"), fc.shared(0.0, name="b")
+    p = 1 / (1 + ft.exp(-ft.dot(x, w) - b))
+    cost = ft.mean(-y * ft.log(p) - (1 - y) * ft.log(1 - p)) + 0.01 * (w[1:] ** 2).sum()
+    gw, gb = fc.grad(cost, [w, b])
+    step = fc.function([x, y], cost, updates=[(w, w - 0.5 * gw), (b, b - 0.5 * gb)], mode=CUDA)
+    wv, bv = np.zeros(5), 0.0
+    for _ in range(5):
+        step(xv, yv)
+        pv = 1 / (1 + np.exp(-xv @ wv - bv))
+        gz = (pv - yv) / 16
+        wv, bv = wv - 0.5 * (xv.T @ gz + 0.02 * np.r_[0.0, wv[1:]]), bv - 0.5 * gz.sum()
+    np.testing.assert_allclose(w.get_value(), wv, rtol=1e-10)
+    np.testing.assert_allclose(b.get_value(), bv, rtol=1e-10)
+    with pytest.raises(ValueError, match="reshape: ndim=2 was declared"):
+        s = ft.lvector("s")
+        fc.function([x, s], x.reshape(s, ndim=2) * 2, mode=CUDA)(xv, np.array([2, 8, 5]))
+
+
+@needs_emulator
+def test_emulated_uint64(emulated):
+    """uint64 (unsigned sums, and its own division helpers and limits) renders for CUDA."""
+    x = ft.tensor("x", "uint8", 2)
+    a, b = ft.tensor("a", "uint64", 1), ft.tensor("b", "uint64", 1)
+    f = fc.function([x, a, b], [x.sum(axis=0), a // b, a % b, a.min(), ft.maximum(a, b)],
+                    mode=CUDA)
+    xv = np.arange(24, dtype="uint8").reshape(4, 6) * 11
+    av = np.array([0, 5, 2**63 + 7, 2**64 - 1], dtype="uint64")
+    bv = np.array([3, 0, 2**64 - 1, 2], dtype="uint64")
+    with np.errstate(all="ignore"):
+        want = [xv.sum(axis=0), av // bv, av % bv, av.min(), np.maximum(av, bv)]
+    for k, (got, w) in enumerate(zip(f(xv, av, bv), want)):
+        assert_same(got.get() if hasattr(got, "get") else got, w, f"output {k}")

@@ -214,6 +214,6 @@ def test_build_time_errors() -> None:
     with pytest.raises(ValueError):
         fc.Mode(linker="vm")
     with pytest.raises(TypeError, match="unsupported dtype"):
-        ft.vector("c", dtype="complex64")
+        ft.vector("c", dtype="datetime64[s]")
     with pytest.raises(TypeError):
         ft.tensor("float32")  # a dtype given as the name

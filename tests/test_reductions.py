@@ -29,14 +29,10 @@ ARG = {"argmax": (lambda x, **k: ft.argmax(x, **k), np.argmax),
 
 
 def _np_reduce(npf, v: np.ndarray, **kw) -> np.ndarray:
-    """numpy's answer, with fncache's documented difference: uint8 sums/products are int64
-    (there is no uint64 dtype in fncache)."""
+    """numpy's answer (uint8 sums and products are uint64, as in numpy)."""
     with numpy_errstate(), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        res = np.asarray(npf(v, **kw))
-    if res.dtype == np.uint64:
-        res = res.astype("int64")
-    return res
+        return np.asarray(npf(v, **kw))
 
 
 def _cases(table: dict, axes: list) -> list[tuple[str, dict]]:
@@ -159,11 +155,11 @@ def test_empty_reductions(mode: str) -> None:
 
 
 def test_reduction_dtypes() -> None:
-    """numpy's promotion: sums of small ints are int64, means of ints float64, all/any bool."""
+    """numpy's promotion: sums of small ints are int64 (uint64 for unsigned), means of ints
+    float64, all/any bool."""
     for dt in DTYPES:
         v = ft.vector("v", dt)
-        want_sum = np.sum(np.ones(1, dt)).dtype
-        want_sum = "int64" if want_sum == np.uint64 else want_sum.name
+        want_sum = np.sum(np.ones(1, dt)).dtype.name
         assert v.sum().dtype == want_sum, dt
         assert ft.prod(v).dtype == want_sum, dt
         assert v.mean().dtype == ("float32" if dt == "float32" else "float64"), dt
@@ -227,4 +223,4 @@ def test_bad_axes_rejected() -> None:
     with pytest.raises(TypeError):
         x.sum(axis=1.5)
     with pytest.raises(TypeError):
-        ft.argmax(x, axis=(0, 1))
+        ft.argmax(x, axis=(0, 1.5))

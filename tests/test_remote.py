@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import platform
 import os
 import shutil
 import signal
@@ -744,3 +745,25 @@ def test_resp_tls_verifies_the_server_and_presents_a_client_certificate(tmp_path
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_a_remote_entry_needing_cpu_features_this_cpu_lacks_is_never_installed(tmp_path, url, caplog):
+    """An entry published by a host with a richer CPU (its metadata records what the code
+    needs): this host refuses the remote copy before anything could load it, and builds its own."""
+    from fncache.build.cpu import cpu_features, known_features
+    missing = sorted(known_features() - cpu_features())
+    if platform.machine() != "x86_64" or not missing:
+        pytest.skip("needs an x86-64 CPU lacking some feature the run-time knows")
+    a, b = host(tmp_path, "a"), host(tmp_path, "b")
+    key = new_key()
+    built: list[str] = []
+
+    def richer(staging: Path) -> dict:
+        (staging / "lib.bin").write_bytes(b"code for a richer CPU")
+        return {"library": "lib.bin", "isa": [missing[0]]}
+    a.get_or_build(key, richer)
+    with caplog.at_level(logging.WARNING, logger="fncache.cache"):
+        entry = b.get_or_build(key, writer(b"built here", built))
+    assert built == ["built here"] and entry.read_bytes("lib.bin") == b"built here"
+    assert any("ignoring the remote copy" in r.getMessage() and "lacks" in r.getMessage()
+               for r in caplog.records)

@@ -86,17 +86,22 @@ def run_verify(args: argparse.Namespace, out: Output) -> int:
     repaired = set(report.get("repaired", []))
     reasons = report.get("reasons", {})
     bad = [{"key": k, "reason": reasons.get(k, "damaged"), "repaired": k in repaired} for k in report["bad"]]
+    foreign = list(report.get("foreign", []))
     doc = {"repair": bool(args.repair), "checked": report["checked"], "bad": bad, "repaired": len(repaired),
-           "ok": all(b["repaired"] for b in bad)}
+           "foreign": foreign, "ok": all(b["repaired"] for b in bad) and not foreign}
     if out.json_mode:
         out.emit_json(doc)
         return 0 if doc["ok"] else 1
     if bad:
         out.table(["KEY", "STATUS", "REASON"],
                   [[fmt.short_key(b["key"]), "removed" if b["repaired"] else "bad", b["reason"]] for b in bad])
+    for why in foreign:
+        out.line(f"not touched: {why}")
     checked = fmt.count(doc["checked"], "entry", "entries")
-    if not bad:
+    if not bad and not foreign:
         out.line(f"checked {checked}: all good")
+    elif not bad:
+        out.line(f"checked {checked}: all good; {len(foreign):,} thing(s) the cache did not make (above)")
     elif doc["ok"]:
         out.line(f"checked {checked}: {len(bad):,} bad, all removed (processes rebuild them on next use)")
     else:

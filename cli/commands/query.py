@@ -3,13 +3,16 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import format as fmt
 from ..api import resolve_key
 from ..output import Output
 from .common import add_command, compiledir_for, entry_json
 from .listing import SORTS, entries_table, select_entries
+
+if TYPE_CHECKING:
+    from fncache.cache import Compiledir
 
 __all__ = ["register"]
 
@@ -36,7 +39,7 @@ def _positive_int(text: str) -> int:
 
 
 # -- info --------------------------------------------------------------------------------------
-def _host_facts(path: Path) -> dict[str, Any]:
+def _host_facts(cache: Compiledir) -> dict[str, Any]:
     """What `info` says about this host and configuration (the fields of ``Compiledir.info()``)."""
     from fncache.build.march import host_march_flags, host_name, host_platform_tag
     from fncache.cache.locks import lock_mode_for
@@ -46,7 +49,15 @@ def _host_facts(path: Path) -> dict[str, Any]:
     except Exception as e:  # noqa: BLE001  (info must work even when the compiler is broken)
         march = f"unknown ({e})"
     return {"host": host_name(), "platform": host_platform_tag(), "march": march,
-            "lock_mode": lock_mode_for(path), "signed": bool(config.signing_key), "max_size": config.cache_max_size}
+            "lock_mode": lock_mode_for(cache.path), "filesystem": cache.filesystem(),
+            "signed": bool(config.signing_key), "max_size": config.cache_max_size}
+
+
+def _filesystem_line(fs: dict[str, Any]) -> str:
+    flock = ("flock reaches every client" if fs["flock_across_clients"] else "flock stays on each client") \
+        if fs["flock_works"] else "flock does not work"
+    exchange = "exchange rename works" if fs["exchange_rename"] else "no exchange rename"
+    return f"{fs['fstype']}: {flock}, {exchange}, an existing entry answers {fs['exists_errno']}"
 
 
 def run_info(args: argparse.Namespace, out: Output) -> int:
@@ -54,7 +65,7 @@ def run_info(args: argparse.Namespace, out: Output) -> int:
     # usage() lists shard directories only; info() reads every entry (0.6 s per 10,000 here).
     counts = cache.info() if args.exact else cache.usage()
     stats = cache.stats()
-    doc = {"path": str(cache.path), **_host_facts(cache.path), "entries": counts["entries"], "size": counts["size"],
+    doc = {"path": str(cache.path), **_host_facts(cache), "entries": counts["entries"], "size": counts["size"],
            "size_exact": bool(args.exact)}
     doc.update({name: stats[name] for name in ("hits", "misses", "compiles")})
     doc["hit_rate"] = _hit_rate(doc["hits"], doc["misses"])
@@ -69,6 +80,7 @@ def run_info(args: argparse.Namespace, out: Output) -> int:
         ("host", f"{doc['host']}  ({doc['platform']})"),
         ("march", doc["march"] or "(generic: no -march flags)"),
         ("lock mode", doc["lock_mode"] + ("; entries signed (signing_key)" if doc["signed"] else "")),
+        ("filesystem", _filesystem_line(doc["filesystem"])),
         ("entries", f"{fmt.count(doc['entries'])}  ({size}; {cap})"),
         ("lookups", (f"{fmt.count(doc['hits'], 'hit')}, {fmt.count(doc['misses'], 'miss', 'misses')} "
                      f"({fmt.percent(doc['hit_rate'])} hit rate), {fmt.count(doc['compiles'], 'compile')}")),

@@ -11,6 +11,7 @@ import hashlib
 import logging
 import os
 import shlex
+import stat
 import tempfile
 import time
 from pathlib import Path
@@ -108,22 +109,54 @@ def _lib_flag(lib: str) -> str:
 
 
 def keep_failed_source(source: str, name: str, command: list[str], stderr: str,
-                        suffix: str = ".c") -> Path:
+                       suffix: str = ".c") -> str:
     """Copy the source and the compiler log where a user can find them after the staging dir is gone.
 
-    ``suffix`` names the language (the CUDA backend keeps ``.cu`` files here too)."""
+    ``suffix`` names the language (the CUDA backend keeps ``.cu`` files here too).  Returns where
+    the source is kept; never raises (a full or read-only disk must not hide the compiler's error).
+    """
     from ..cache.perms import layout_for
     tag = hashlib.sha256(source.encode()).hexdigest()[:16]
+    kept = f"{name}-{tag}{suffix}"
+    texts = {kept: source, f"{name}-{tag}.log": f"$ {shlex.join(command)}\n{stderr}"}
     try:
-        where = layout_for(config.compiledir).failed
+        layout = layout_for(config.compiledir)
+        _write_files(layout.root, ("failed",), texts)
+        return str(layout.failed / kept)
     except Exception as e:  # the compiledir itself may be the problem; the source must survive anyway
         log.debug("keeping failed source in the temp dir: %s", e)
-        where = Path(tempfile.gettempdir()) / f"fncache-failed-{os.getuid()}"
-        where.mkdir(mode=0o700, exist_ok=True)
-    kept = where / f"{name}-{tag}{suffix}"
-    kept.write_text(source)
-    kept.with_suffix(".log").write_text(f"$ {shlex.join(command)}\n{stderr}")
-    return kept
+    try:
+        where = _private_temp_dir()
+        _write_files(where, (), texts)
+        return str(where / kept)
+    except OSError as e:
+        return f"nowhere ({e.strerror or e}: the disk is full or read-only)"
+
+
+def _write_files(root: Path, parts: tuple[str, ...], texts: dict[str, str]) -> None:
+    """Write each text as a file in ``root/parts``, never through a symbolic link planted there."""
+    from ..cache.entry import write_all
+    from ..cache.safedir import opened
+    with opened(root, *parts) as dfd:
+        for file_name, text in texts.items():
+            fd = os.open(file_name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC,
+                         0o644, dir_fd=dfd)
+            try:
+                write_all(fd, text.encode())
+            finally:
+                os.close(fd)
+
+
+def _private_temp_dir() -> Path:
+    """``$TMPDIR/fncache-failed-<uid>``, if it is this user's own directory; else a new one."""
+    where = Path(tempfile.gettempdir()) / f"fncache-failed-{os.getuid()}"
+    try:
+        where.mkdir(mode=0o700)
+    except FileExistsError:
+        st = os.lstat(where)
+        if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o022:
+            return Path(tempfile.mkdtemp(prefix="fncache-failed-"))
+    return where
 
 
 def compile_shared_object(source: str, out_dir: Path, name: str, *, extra_flags: Sequence[str] = (),

@@ -5,13 +5,16 @@ every host, so a mixed cluster would load code built for a richer CPU and die wi
 (sccache #2140, Theano #4783).  The expanded flags name exactly what the code may use, so hosts
 with identical CPUs share entries and others never load them.
 
-Detection costs a few compiler runs (~30 ms), so its result is kept in
-``<compiledir>/hosts/<hostname>.json`` keyed by the compiler binary (path, size, mtime) and the
-CPU (``/proc/cpuinfo`` model and flags): a later process on this host pays one small file read.
+Detection costs a few compiler runs (~30 ms), so its result is kept in the user's private
+``~/.cache/fncache-hosts/<hostname>.json`` (and shown in ``<compiledir>/hosts/<hostname>.json``)
+keyed by the compiler binary (path, size, mtime) and the CPU as ``cpuid`` reports it: a later
+process on this host pays one small file read.  A record is a hint: one naming a CPU feature
+this process's CPU lacks is discarded and the host detected again (see build/cpu.py).
 """
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import logging
 import os
@@ -24,8 +27,11 @@ from pathlib import Path
 from typing import Callable
 
 from ..config import config
+from .cpu import check_features, cpu_features, cpu_fingerprint, cpu_flags, flag_features, isa_of
+from .tuning import WIDTHS, choose_vector_width, width_flags
 
-__all__ = ["host_march_flags", "host_platform_tag", "host_name", "cxx_command", "host_memo"]
+__all__ = ["host_march_flags", "host_vector_width", "host_isa", "host_platform_tag", "host_name", "cxx_command",
+           "host_memo"]
 
 log = logging.getLogger(__name__)
 
@@ -33,9 +39,11 @@ log = logging.getLogger(__name__)
 #: so a tampered host file cannot smuggle e.g. ``-fplugin=`` into every compile.
 _SAFE_TOKEN = re.compile(r"-m[A-Za-z0-9][A-Za-z0-9_.=+,-]*|--param=[A-Za-z0-9_-]+=[0-9]+")
 
+_MAC_DOMAIN = b"fncache host record v1\0"  # a host record's MAC never passes for an entry's
+
 _lock = threading.RLock()
-_march_by_cxx: dict[str, list[str]] = {}
-_fast: tuple[int, list[str]] | None = None
+_march_by_cxx: dict[str, dict] = {}
+_fast: tuple[int, list[str], str] | None = None
 _platform_tag: str | None = None
 
 
@@ -62,19 +70,6 @@ def host_platform_tag() -> str:
     return _platform_tag
 
 
-def _cpu_fingerprint() -> str:
-    """Model and feature flags of the first CPU: distinguishes hosts that share a hostname (containers)."""
-    try:
-        with open("/proc/cpuinfo", "rb") as f:
-            block = f.read(16384).split(b"\n\n", 1)[0]
-    except OSError:
-        return os.uname().machine
-    keep = [ln for ln in block.splitlines()
-            if ln.split(b":", 1)[0].strip() in (b"vendor_id", b"model name", b"flags", b"Features",
-                                                   b"CPU part", b"cpu family", b"model")]
-    return hashlib.sha256(b"\n".join(keep)).hexdigest()[:16]
-
-
 def _compiler_fingerprint(program: str) -> str:
     """Identify the compiler binary without running it: resolved path, size and mtime."""
     path = shutil.which(program) or program
@@ -86,22 +81,16 @@ def _compiler_fingerprint(program: str) -> str:
         return real
 
 
-def _host_files() -> list[tuple[Path, int | None]]:
-    """Where host data is remembered, most specific first: ``<compiledir>/hosts/<host>.json``
-    (what the cache's tools show), then a private per-user file, so that a new or emptied
-    compiledir on a known host does not detect the CPU and compiler again."""
+def _shared_host_file() -> tuple[Path, int | None] | None:
+    """``<compiledir>/hosts/<host>.json``: what the cache's tools show about each host."""
     from ..cache.perms import layout_for
     from ..errors import CacheError
-    out: list[tuple[Path, int | None]] = []
     try:
         layout = layout_for(config.compiledir)
-        out.append((layout.hosts / f"{host_name()}.json", layout.file_mode))
+        return layout.hosts / f"{host_name()}.json", layout.file_mode
     except (CacheError, OSError) as e:
         log.debug("not remembering host data in the compiledir: %s", e)
-    user_dir = user_host_dir()
-    if user_dir is not None:
-        out.append((user_dir / f"{host_name()}.json", 0o600))
-    return out
+        return None
 
 
 def user_host_dir() -> Path | None:
@@ -120,41 +109,92 @@ def user_host_dir() -> Path | None:
     return None
 
 
-def host_memo(what: str, compute: Callable[[], dict], valid: Callable[[dict], bool]) -> dict:
+def _record_mac(key: bytes, memo_key: str, rec: dict) -> str:
+    body = json.dumps({k: v for k, v in rec.items() if k != "hmac"}, sort_keys=True,
+                      separators=(",", ":"))
+    return hmac.new(key, _MAC_DOMAIN + memo_key.encode() + b"\0" + body.encode(),
+                    hashlib.sha256).hexdigest()
+
+
+def _read_records(path: Path) -> dict:
+    try:
+        loaded = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def _write_record(path: Path, mode: int | None, memo_key: str, rec: dict) -> None:
+    """Add ``rec`` to the host file at ``path`` (atomic replace; a lost race costs a recompute)."""
+    records = _read_records(path)
+    if records.get(memo_key) == rec:
+        return
+    records[memo_key] = rec
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+    try:
+        tmp.write_text(json.dumps(records, indent=1, sort_keys=True))
+        if mode is not None:
+            os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except OSError as e:
+        log.debug("could not write %s: %s", path, e)
+        tmp.unlink(missing_ok=True)
+
+
+def _checked(rec: object, what: str, path: Path, memo_key: str, key: bytes | None,
+             trusted: bool, valid: Callable[[dict], bool],
+             verify: Callable[[dict], bool] | None) -> dict | None:
+    """``rec`` without its signature when it may be used, else None (and why, in the log)."""
+    if not isinstance(rec, dict):
+        return None
+    if key is not None:
+        mac = rec.get("hmac")
+        if not isinstance(mac, str) or not hmac.compare_digest(mac, _record_mac(key, memo_key, rec)):
+            log.warning("fncache: ignoring the %s record in %s: it is not signed with "
+                        "config.signing_key; detecting again", what, path)
+            return None
+        trusted = True
+    plain = {k: v for k, v in rec.items() if k != "hmac"}
+    if valid(plain) and (trusted or verify is None or verify(plain)):
+        return plain
+    log.warning("fncache: ignoring the %s record in %s: it does not fit this CPU or compiler; "
+                "detecting again", what, path)
+    return None
+
+
+def host_memo(what: str, compute: Callable[[], dict], valid: Callable[[dict], bool], *,
+              verify: Callable[[dict], bool] | None = None) -> dict:
     """Return ``compute()`` for this host, compiler and CPU, remembered in the host files.
 
-    ``valid`` checks a remembered record before it is trusted; a bad or missing record is
-    recomputed and written back (atomic replace; a lost race only costs a recomputation).
+    Records are hints, never trusted blindly.  The user's private file (``~/.cache/fncache-hosts``)
+    is read; the compiledir's ``hosts/<host>.json`` only when there is no private one, since
+    anyone who can write the compiledir can write it.  ``valid`` checks every record read back
+    (e.g. that its CPU features are this CPU's); ``verify``, when given, additionally checks a
+    record from the compiledir that no ``signing_key`` vouches for (it may run the compiler).
+    With ``config.signing_key`` set, records carry an HMAC and one without a good one is ignored.
+    A bad or missing record is recomputed and written to both files; a record is never copied
+    from the compiledir into the private file.
     """
+    from ..cache.entry import signing_key
     cxx = cxx_command()
-    memo_key = f"{what}|{' '.join(cxx)}|{_compiler_fingerprint(cxx[0])}|{_cpu_fingerprint()}"
-    places = _host_files()
-    found: dict | None = None
-    stale: list[tuple[Path, int | None, dict]] = []
-    for path, mode in places:
-        records: dict = {}
-        try:
-            loaded = json.loads(path.read_bytes())
-            records = loaded if isinstance(loaded, dict) else {}
-        except (OSError, ValueError):
-            pass
-        rec = records.get(memo_key)
-        if found is None and isinstance(rec, dict) and valid(rec):
-            found = rec
-        elif rec != found or found is None:
-            stale.append((path, mode, records))
-    rec = found if found is not None else compute()
-    for path, mode, records in stale:
-        records[memo_key] = rec
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
-        try:
-            tmp.write_text(json.dumps(records, indent=1, sort_keys=True))
-            if mode is not None:
-                os.chmod(tmp, mode)
-            os.replace(tmp, path)
-        except OSError as e:
-            log.debug("could not write %s: %s", path, e)
-            tmp.unlink(missing_ok=True)
+    memo_key = f"{what}|{' '.join(cxx)}|{_compiler_fingerprint(cxx[0])}|{cpu_fingerprint()}"
+    key = signing_key()
+    user_dir = user_host_dir()
+    private = (user_dir / f"{host_name()}.json", 0o600) if user_dir is not None else None
+    shared = _shared_host_file()
+    place, trusted = (private, True) if private is not None else (shared, False)
+    if place is not None:
+        rec = _read_records(place[0]).get(memo_key)
+        found = _checked(rec, what, place[0], memo_key, key, trusted, valid, verify)
+        if found is not None:
+            if place is private and shared is not None:  # show it in the compiledir too
+                _write_record(shared[0], shared[1], memo_key, rec)
+            return found
+    rec = compute()
+    stored = {**rec, "hmac": _record_mac(key, memo_key, rec)} if key is not None else rec
+    for place in (private, shared):
+        if place is not None:
+            _write_record(place[0], place[1], memo_key, stored)
     return rec
 
 
@@ -201,8 +241,8 @@ def _test_compile(cxx: list[str], flags: list[str]) -> bool:
     return proc.returncode == 0
 
 
-def _detect(cxx: list[str]) -> list[str]:
-    """Expand ``-march=native`` as FIELD.md describes; [] (generic code) when anything fails."""
+def _native_flags(cxx: list[str]) -> list[str]:
+    """``-march=native`` expanded by the compiler; [] (generic code) when anything fails."""
     native = _cc1_line([*cxx, "-march=native", "-E", "-v", "-"])
     plain = _cc1_line([*cxx, "-E", "-v", "-"])
     if native is None or plain is None:
@@ -217,41 +257,124 @@ def _detect(cxx: list[str]) -> list[str]:
     if not any(f.startswith("-march=") for f in flags):
         log.warning("march detection: no -march= in %s's native flags; building generic code", cxx[0])
         return []
-    if not _test_compile(cxx, flags):
-        log.warning("march detection: a test compile with %s failed; building generic code",
-                    shlex.join(flags))
-        return []
     return flags
 
 
-def _auto_flags() -> list[str]:
+def _detect(cxx: list[str]) -> dict:
+    """This CPU's flags and the features they select: the compiler's ``-march=native`` when it
+    describes this CPU, else flags made from ``cpuid`` (the compiler runs on another CPU than
+    this process, e.g. natively while Python runs under an emulator), else generic code."""
+    flags = _native_flags(cxx)
+    isa = isa_of(cxx, flags) if flags else frozenset()
+    missing = sorted(isa - cpu_features())
+    if missing:
+        log.warning("march detection: %s's -march=native selects CPU features this process's CPU "
+                    "lacks (%s): the compiler runs on another CPU. Building for this CPU's own "
+                    "features (cpuid) instead", cxx[0], ", ".join(missing))
+        flags = cpu_flags()
+        isa = isa_of(cxx, flags) if flags else frozenset()
+        if not isa <= cpu_features():
+            log.warning("march detection: %s cannot target this CPU exactly; building generic "
+                        "code", cxx[0])
+            flags, isa = [], frozenset()
+    tuned = choose_vector_width(cxx, flags, isa) if flags else None
+    # The tuning kernel was compiled and run with these flags: that is the test compile.
+    if flags and tuned is None and not _test_compile(cxx, flags):
+        log.warning("march detection: a test compile with %s failed; building generic code",
+                    shlex.join(flags))
+        flags, isa = [], frozenset()
+    return {"flags": flags, "isa": sorted(isa),
+            **(tuned or {"vector_width": "default", "ns_per_element": {}})}
+
+
+def _valid_march(rec: dict) -> bool:
+    """A march record may be used on this CPU: safe tokens, and neither its recorded features
+    nor its ``-m<feature>`` flags name a feature this CPU lacks."""
+    flags, isa = rec.get("flags"), rec.get("isa")
+    if rec.get("vector_width") not in WIDTHS or not isinstance(rec.get("ns_per_element"), dict):
+        return False
+    if not (isinstance(flags, list) and isinstance(isa, list)
+            and all(isinstance(t, str) and _SAFE_TOKEN.fullmatch(t) for t in flags)
+            and all(isinstance(f, str) for f in isa)):
+        return False
+    return (set(isa) | flag_features(flags)) <= cpu_features()
+
+
+def _verified_march(cxx: list[str]) -> Callable[[dict], bool]:
+    """For a record nobody vouches for: the compiler itself says what its flags select."""
+    def verify(rec: dict) -> bool:
+        from ..errors import CompileError
+        try:
+            return isa_of(cxx, rec["flags"]) == frozenset(rec["isa"])
+        except CompileError:
+            return False
+    return verify
+
+
+def _auto_record() -> dict:
     cxx = cxx_command()
     key = " ".join(cxx)
     found = _march_by_cxx.get(key)
     if found is None:
-        rec = host_memo("march", lambda: {"flags": _detect(cxx)},
-                        lambda r: isinstance(r.get("flags"), list)
-                        and all(isinstance(t, str) and _SAFE_TOKEN.fullmatch(t) for t in r["flags"]))
-        found = _march_by_cxx[key] = list(rec["flags"])
+        found = _march_by_cxx[key] = host_memo("march", lambda: _detect(cxx), _valid_march,
+                                                verify=_verified_march(cxx))
     return found
 
 
+def _explicit_flags(value: str) -> list[str]:
+    """``config.march`` given as flags: used when this CPU can run what they select, else this
+    CPU's detected flags (code it cannot run would end the process with SIGILL)."""
+    from ..errors import CompileError
+    flags = shlex.split(value)
+    try:
+        check_features(isa_of(cxx_command(), flags), f"code built with config.march={value!r}")
+    except CompileError as e:
+        log.warning("fncache: %s; building for this CPU (march=auto) instead", e)
+        return list(_auto_record()["flags"])
+    return flags
+
+
 def host_march_flags() -> list[str]:
-    """This host's target flags per ``config.march``: ``auto`` (detected), ``none`` ([]), or a flags string.
+    """This host's target flags per ``config.march``: ``auto`` (detected), ``none`` ([]), or a
+    flags string, then the vector width's flag; never flags selecting CPU features this
+    process's CPU lacks.
 
     Memoised per process (re-evaluated when any flag changes) and, for ``auto``, per host on disk.
     """
+    return list(_target()[0])
+
+
+def host_isa() -> frozenset[str]:
+    """The CPU features this host's detected flags select, as the compiler reported them at
+    detection (``march=auto``)."""
+    return frozenset(_auto_record()["isa"])
+
+
+def host_vector_width() -> str:
+    """The vector width code is built for: ``config.vector_width``, or with ``auto`` what was
+    measured fastest on this CPU when it was detected (``default`` unless ``march=auto``)."""
+    return _target()[1]
+
+
+def _target() -> tuple[list[str], str]:
     global _fast
     fast = _fast
     if fast is not None and fast[0] == config.version:
-        return list(fast[1])
+        return fast[1], fast[2]
     with _lock:
         value = config.march.strip()
+        width = config.vector_width
         if value == "auto":
-            flags = _auto_flags()
+            rec = _auto_record()
+            flags = list(rec["flags"])
+            if width == "auto":
+                width = rec["vector_width"]
         elif value == "none":
             flags = []
         else:
-            flags = shlex.split(value)
-        _fast = (config.version, flags)
-        return list(flags)
+            flags = _explicit_flags(value)
+        if width == "auto":
+            width = "default"
+        flags += width_flags(width)
+        _fast = (config.version, flags, width)
+        return flags, width

@@ -18,8 +18,10 @@ import zlib
 from pathlib import Path
 from typing import Any, Iterable
 
-from .entry import META, Damaged, is_digest, publish, read_entry, stage, valid_file_name
+from ..errors import CacheError
+from .entry import META, Damaged, is_digest, publish, read_entry, remove_dir, stage, valid_file_name, write_error
 from .perms import Layout
+from .safedir import read_file
 
 __all__ = ["export_entries", "import_entries"]
 
@@ -36,9 +38,16 @@ def _tar_mode(path: Path, write: bool) -> str:
     return ("w:" if write else "r:") + (comp or ("" if write else "*"))
 
 
+def _add(tar: Any, name: str, data: bytes) -> None:
+    import io
+    import tarfile
+    info = tarfile.TarInfo(name)
+    info.size, info.mtime, info.mode = len(data), int(time.time()), 0o644
+    tar.addfile(info, io.BytesIO(data))
+
+
 def export_entries(layout: Layout, path: Path, digests: Iterable[str], host: str) -> dict[str, Any]:
     """Write the verified entries among ``digests`` into one archive (atomically); damaged ones are skipped."""
-    import io
     import tarfile
     tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
     exported, skipped, size = [], [], 0
@@ -54,17 +63,22 @@ def export_entries(layout: Layout, path: Path, digests: Iterable[str], host: str
                     skipped.append({"key": digest, "reason": "no such entry"})
                     continue
                 entry = found[0]
-                for name in [*entry.files, META]:
-                    src = entry.path / name
-                    tar.add(str(src), arcname=f"entries/{digest}/{name}", recursive=False)
-                    size += src.stat().st_size
+                try:  # the bytes that were verified, not whatever the path holds a moment later
+                    datas = {name: entry.read_bytes(name) for name in entry.files}
+                    datas[META] = read_file(entry.path / META)[0]
+                except (OSError, CacheError) as e:
+                    skipped.append({"key": digest, "reason": str(e)})
+                    continue
+                for name, data in datas.items():
+                    _add(tar, f"entries/{digest}/{name}", data)
+                    size += len(data)
                 exported.append(digest)
             manifest = json.dumps({"format": FORMAT, "host": host, "created": time.time(),
                                    "entries": exported}, indent=1).encode()
-            info = tarfile.TarInfo(MANIFEST)
-            info.size, info.mtime, info.mode = len(manifest), int(time.time()), 0o644
-            tar.addfile(info, io.BytesIO(manifest))
+            _add(tar, MANIFEST, manifest)
         os.replace(tmp, path)
+    except OSError as e:
+        raise CacheError(f"cannot write cache archive {path}: {e.strerror or e}") from None
     finally:
         tmp.unlink(missing_ok=True)
     return {"path": str(path), "exported": exported, "skipped": skipped, "size": size}
@@ -73,7 +87,6 @@ def export_entries(layout: Layout, path: Path, digests: Iterable[str], host: str
 def import_entries(layout: Layout, path: Path, host: str) -> dict[str, Any]:
     """Import every entry of an archive made by :func:`export_entries` that verifies; report the rest."""
     import tarfile
-    from ..errors import CacheError
     staged: dict[str, Path] = {}
     bad: list[dict[str, str]] = []
     work = stage(layout, host)
@@ -107,7 +120,7 @@ def import_entries(layout: Layout, path: Path, host: str) -> dict[str, Any]:
         return {"path": str(path), "imported": imported, "skipped": skipped, "bad": bad,
                 "origin": manifest.get("host"), "bytes": nbytes}
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        remove_dir(work, layout)
 
 
 def _stage_members(path: Path, layout: Layout, work: Path, staged: dict[str, Path],
@@ -115,7 +128,6 @@ def _stage_members(path: Path, layout: Layout, work: Path, staged: dict[str, Pat
     """Stream the archive's entry members into ``work/<digest>/`` (``staged[digest]``) and return
     its manifest; odd members are reported in ``bad``.  Reading errors propagate."""
     import tarfile
-    from ..errors import CacheError
     manifest = None
     with tarfile.open(path, _tar_mode(Path(path), write=False)) as tar:
         for member in tar:
@@ -137,8 +149,11 @@ def _stage_members(path: Path, layout: Layout, work: Path, staged: dict[str, Pat
                 if layout.dir_mode is not None:
                     os.chmod(d, layout.dir_mode)
             src = tar.extractfile(member)
-            with open(d / parts[2], "wb") as out:
-                shutil.copyfileobj(src, out)  # type: ignore[misc]
-                if layout.file_mode is not None:
-                    os.fchmod(out.fileno(), layout.file_mode)
+            try:
+                with open(d / parts[2], "wb") as out:
+                    shutil.copyfileobj(src, out)  # type: ignore[misc]
+                    if layout.file_mode is not None:
+                        os.fchmod(out.fileno(), layout.file_mode)
+            except OSError as e:
+                raise write_error(e, d / parts[2]) from None
     return manifest

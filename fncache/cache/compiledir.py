@@ -15,26 +15,31 @@ is listed and no lock is taken.  Only a miss takes the key's lock.
 """
 from __future__ import annotations
 
+import logging
 import os
 import re
+import tempfile
 import threading
 import time
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
 from ..config import config, parse_size
-from ..errors import CacheError
+from ..errors import CacheError, CompileError
 from . import evict
-from .entry import Damaged, Entry, is_digest, publish, quarantine, read_entry, remove_dir, seal, stage, \
-    valid_file_name
+from .entry import UNWRITABLE, Damaged, Entry, Unwritable, is_digest, publish, quarantine, read_entry, \
+    remove_dir, seal, stage, unpublished_entry, valid_file_name, write_all, write_error
+from .fsprobe import fs_behaviour
 from .janitor import Janitor
 from .keys import CacheKey
 from .locks import KeyLock, lock_mode_for, unlock_all
-from .perms import Layout, layout_for
+from .perms import Layout, check_dirs, layout_for
 from .remote import remote_tier
 from .stats import StatsLog, read_totals
 
 __all__ = ["Compiledir", "Entry", "parse_age"]
+
+log = logging.getLogger("fncache.cache")
 
 _AGE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
@@ -51,6 +56,24 @@ def parse_age(value: float | int | str) -> float:
     return float(m.group(1)) * _AGE_UNITS.get(m.group(2) or "s", 1)
 
 
+#: A compile that fails with less free space than this in the compiledir is retried elsewhere.
+LOW_SPACE = 64 << 20
+
+
+def _disk_trouble(root: Path) -> Unwritable | None:
+    """Why the filesystem of ``root`` cannot take a build (read-only, nearly full), or None."""
+    try:
+        st = os.statvfs(root)
+    except OSError as e:
+        return Unwritable(f"cannot inspect the filesystem of {root}: {e.strerror}")
+    if st.f_flag & os.ST_RDONLY:
+        return Unwritable(f"the compiledir {root} is on a read-only filesystem")
+    free = st.f_bavail * st.f_frsize
+    if free < LOW_SPACE:
+        return Unwritable(f"the filesystem of the compiledir {root} is nearly full ({free:,} bytes free)")
+    return None
+
+
 def _host() -> str:
     return os.uname().nodename or "localhost"
 
@@ -63,6 +86,22 @@ class _Root:
         self.host = _host()
         self.stats = StatsLog(layout, self.host)
         self.janitor = Janitor(layout, self.host)
+        self._warned = False
+        self._shards_ok: set[str] = set()
+
+    def check_shard(self, digest: str) -> None:
+        """The permission check of the key's fan-out directories, once per process and shard."""
+        shard = digest[:2]
+        if shard not in self._shards_ok:
+            check_dirs([self.layout.entries / shard, self.layout.locks / shard])
+            self._shards_ok.add(shard)
+
+    def warn_unwritable(self, why: CacheError) -> None:
+        """One warning per process and compiledir that results are computed but not cached."""
+        if not self._warned:
+            self._warned = True
+            log.warning("fncache: %s; compiling in a private temporary directory instead, uncached "
+                        "(free space in %s or make it writable to cache again)", why, self.layout.root)
 
 
 _roots: dict[tuple[str, bool], _Root] = {}
@@ -111,6 +150,7 @@ class Compiledir:
     # -- lookup and build ---------------------------------------------------------------------
 
     def _lookup(self, root: _Root, key: CacheKey) -> Entry | None:
+        root.check_shard(key.digest)
         path = root.layout.entry_dir(key.digest)
         try:
             found = read_entry(path, key.digest, key, touch=True)
@@ -119,13 +159,25 @@ class Compiledir:
             return None
         return found[0] if found is not None else None
 
+    def set_aside(self, entry: Entry, reason: str) -> None:
+        """Quarantine a published entry that verified but proved unusable (e.g. its library does
+        not load), so the next lookup rebuilds it; an unpublished entry is simply dropped."""
+        root = self._root()
+        if entry.path.parent.parent == root.layout.entries:
+            quarantine(entry.path, reason, root.layout)
+
     def get(self, key: CacheKey) -> Entry | None:
         """The verified entry of ``key`` or None; damaged entries are logged and moved aside. O(1).
 
         A local miss asks the remote tier (``config.remote_cache``), which publishes what it finds here.
         """
         root = self._root()
-        entry = self._lookup(root, key) or remote_tier().fetch(key, root.layout, root.host)
+        entry = self._lookup(root, key)
+        if entry is None:
+            try:
+                entry = remote_tier().fetch(key, root.layout, root.host)
+            except Unwritable as e:  # found remotely but cannot be kept here: build it privately
+                root.warn_unwritable(e)
         if entry is None:
             root.stats.record("miss", key.kind, key.digest)
         else:
@@ -140,11 +192,28 @@ class Compiledir:
         extra metadata (``compile_seconds`` is measured when it does not say).  Only the process
         holding the key's lock builds; the others wait, then load its entry.  With a remote tier,
         that process also claims the key there: other hosts wait for its entry instead of building.
+        When the compiledir is full or read-only the build runs in a private temporary directory
+        and the entry is returned unpublished, its files held in memory (one warning per process).
         """
         entry = self.get(key)
         if entry is not None:
             return entry
         root = self._root()
+        try:
+            return self._build_shared(root, key, build)
+        except Unwritable as e:
+            return self._build_private(root, key, build, e)
+        except OSError as e:  # the lock file or staging directory could not be created
+            if e.errno not in UNWRITABLE:
+                raise
+            return self._build_private(root, key, build, write_error(e, root.layout.root))
+        except CompileError:  # the compiler may have failed for want of space: then try privately
+            trouble = _disk_trouble(root.layout.root)
+            if trouble is None:
+                raise
+            return self._build_private(root, key, build, trouble)
+
+    def _build_shared(self, root: _Root, key: CacheKey, build: Callable[[Path], Mapping[str, Any] | None]) -> Entry:
         root.janitor.maybe_run()
         with KeyLock(root.layout, key.digest, key.kind) as lock:
             entry = self._lookup(root, key)
@@ -162,20 +231,36 @@ class Compiledir:
                     extra.setdefault("compile_seconds", time.perf_counter() - t0)
                     entry, nbytes = self._publish(root, key, staging, extra)
                 finally:
-                    if staging.exists():
-                        remove_dir(staging, root.layout)
+                    remove_dir(staging, root.layout)  # never raises: a build's own error stays the one seen
                 claim.push(entry)
             lock.discard()
         root.stats.record("compile", key.kind, key.digest, float(extra["compile_seconds"]))
         evict.note_added(root.layout, nbytes, config.cache_max_size)
         return entry
 
+    def _build_private(self, root: _Root, key: CacheKey, build: Callable[[Path], Mapping[str, Any] | None],
+                       why: CacheError) -> Entry:
+        """Build in a private temporary directory and keep the result in memory, unpublished: a
+        full or read-only compiledir costs the cache, never the user's result."""
+        root.warn_unwritable(why)
+        with tempfile.TemporaryDirectory(prefix="fncache-build-") as d:
+            extra = dict(build(Path(d)) or {})
+            files = {}
+            for item in os.scandir(d):
+                if item.is_file(follow_symlinks=False) and valid_file_name(item.name):
+                    files[item.name] = Path(item.path).read_bytes()
+            return unpublished_entry(key, Path(d), files, extra)
+
     def _publish(self, root: _Root, key: CacheKey, staging: Path, extra: dict[str, Any]) -> tuple[Entry, int]:
         from ..build.march import host_platform_tag
         meta, nbytes = seal(staging, key, extra, root.layout, host=root.host, platform=host_platform_tag())
         final = root.layout.entry_dir(key.digest)
         for _ in range(2):
-            if publish(staging, final, root.layout):
+            try:
+                done = publish(staging, final, root.layout)
+            except OSError as e:
+                raise write_error(e, final) from None
+            if done:
                 return Entry(key, final, meta), nbytes
             found = self._lookup(root, key)  # another writer published first (lease overlap, put_bytes)
             if found is not None:
@@ -192,16 +277,27 @@ class Compiledir:
         existing = self._lookup(root, key)
         if existing is not None:
             return existing
-        staging = stage(root.layout, root.host)
+        extra = dict(meta)
         try:
-            for name, data in files.items():
-                with open(staging / name, "wb") as f:
-                    f.write(data)
-            extra = dict(meta)
-            entry, nbytes = self._publish(root, key, staging, extra)
-        finally:
-            if staging.exists():
+            staging = stage(root.layout, root.host)
+            try:
+                for name, data in files.items():
+                    fd = os.open(staging / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+                    try:
+                        write_all(fd, data)
+                    finally:
+                        os.close(fd)
+                entry, nbytes = self._publish(root, key, staging, extra)
+            finally:
                 remove_dir(staging, root.layout)
+        except OSError as e:
+            if e.errno not in UNWRITABLE:
+                raise
+            root.warn_unwritable(write_error(e, root.layout.tmp))
+            return unpublished_entry(key, root.layout.tmp, dict(files), extra)
+        except Unwritable as e:
+            root.warn_unwritable(e)
+            return unpublished_entry(key, root.layout.tmp, dict(files), extra)
         if nbytes:
             remote_tier().push(entry, root.host)
             secs = extra.get("compile_seconds", 0.0)
@@ -227,8 +323,15 @@ class Compiledir:
                 "compile_seconds": totals.total("compile_seconds"),
                 "saved_seconds": totals.total("saved_seconds"),
                 "host": root.host, "platform": host_platform_tag(), "march": march,
-                "max_size": config.cache_max_size, "lock_mode": lock_mode_for(root.layout.root),
-                "signed": bool(config.signing_key)}
+                "max_size": config.cache_max_size, "lock_mode": lock_mode_for(root.layout),
+                "filesystem": self.filesystem(), "signed": bool(config.signing_key)}
+
+    def filesystem(self) -> dict[str, Any]:
+        """What the compiledir's filesystem was found to do (probed once per process): its type,
+        whether flock works and reaches other clients, whether exchange renames work, the errno
+        of a rename onto an existing entry, and the lock mode ``auto`` picks there."""
+        root = self._root()
+        return fs_behaviour(root.layout, root.host).as_dict()
 
     def entries(self) -> list[dict[str, Any]]:
         """One dict per entry: key, kind, size, created, last_used, hits, host, march, compile_seconds, ..."""
@@ -312,20 +415,21 @@ class Compiledir:
         return report
 
     def verify(self, repair: bool = True) -> dict[str, Any]:
-        """Check every entry (checksums, key, HMAC); with ``repair`` remove bad ones and leftovers."""
+        """Check every entry (checksums, metadata, key, HMAC); with ``repair`` remove bad ones and leftovers.
+
+        ``foreign`` lists what the cache did not make (links, unexpected names) with what to do
+        about it; it is never followed, deleted or repaired.
+        """
         root = self._root()
         checked, bad, repaired, reasons = 0, [], [], {}
+        foreign: list[str] = []
         kept: list[evict.EntryStat] = []
-        for s in evict.scan(root.layout):
+        for s in evict.scan(root.layout, foreign=foreign):
             checked += 1
             try:
-                if not is_digest(s.digest):
-                    raise Damaged("not an entry name")
                 if read_entry(s.path, s.digest, None, touch=False) is None:
-                    if not s.path.exists():
-                        checked -= 1  # removed meanwhile by a purge or eviction: not damage
-                        continue
-                    raise Damaged("not an entry directory")
+                    checked -= 1  # removed meanwhile by a purge or eviction: not damage
+                    continue
                 kept.append(s)
                 continue
             except Damaged as e:
@@ -338,8 +442,8 @@ class Compiledir:
                 kept.append(s)
         if repair:
             evict.write_size(root.layout, sum(s.size for s in kept), len(kept), time.time())
-            root.janitor.run(clear_aside=True)
-        return {"checked": checked, "bad": bad, "repaired": repaired, "reasons": reasons}
+            root.janitor.run(clear_aside=True, foreign=foreign)
+        return {"checked": checked, "bad": bad, "repaired": repaired, "reasons": reasons, "foreign": foreign}
 
     def unlock(self, force: bool = False) -> list[dict[str, Any]]:
         """Remove stale locks (holder dead, or a lease nobody refreshed); live ones only with ``force``."""

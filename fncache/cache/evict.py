@@ -9,15 +9,15 @@ time (a non-blocking lock: others skip, they do not wait).
 
 Eviction renames an entry into ``trash/`` before deleting it, so a reader holding it open keeps
 reading consistent files; entries used in the last ``RECENT_GRACE`` seconds are never evicted,
-so a process that has just verified an entry can still ``dlopen`` it by path.  Entries being
-written are in ``tmp/`` and cannot be evicted.
+so a process that has just verified an entry can still read its larger files again.  Entries
+being written are in ``tmp/`` and cannot be evicted.
 """
 from __future__ import annotations
 
 import json
 import logging
 import os
-import threading
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +25,7 @@ from typing import Any
 
 from .entry import META, is_digest, remove_dir
 from .perms import Layout
+from .safedir import Foreign, describe, names, open_dir, open_sub, read_file, replace_file
 
 __all__ = ["EntryStat", "scan", "note_added", "evict_to", "write_size", "RECENT_GRACE"]
 
@@ -34,6 +35,9 @@ RECENT_GRACE = 10.0
 RESCAN_SECONDS = 86400.0
 LOW_WATER = 0.9
 _SIZE_FILE = "size.json"
+_SHARD = re.compile(r"[0-9a-f]{2}")
+#: A meta.json is a few KiB; one larger than this is damage, not something to read into memory.
+_META_LIMIT = 1 << 24
 
 
 @dataclass
@@ -47,48 +51,92 @@ class EntryStat:
     meta: dict[str, Any] | None
 
 
-def scan(layout: Layout, shards: list[str] | None = None) -> list[EntryStat]:
+def scan(layout: Layout, shards: list[str] | None = None, *,
+         foreign: list[str] | None = None) -> list[EntryStat]:
     """Every published entry (or those of the given two-hex-digit shards), with size and last use.
 
     An entry whose ``meta.json`` is missing or unreadable is listed with ``meta=None`` and the
-    size of its directory, so it can be evicted or reported by verify.
+    size of its directory, so it can be evicted or reported by verify.  The walk never follows
+    a link: links and names the cache never gives (anything but ``<2 hex>/<digest>`` directories)
+    are not listed but appended to ``foreign`` (logged as warnings when it is None).
     """
-    out = []
+    out: list[EntryStat] = []
+    seen: list[str] = [] if foreign is None else foreign
     try:
-        names = shards if shards is not None else sorted(os.listdir(layout.entries))
+        efd = open_dir(layout.root, ("entries",))
     except FileNotFoundError:
         return out
-    for shard in names:
-        base = layout.entries / shard
+    except Foreign as e:
+        seen.append(str(e))
+        efd = None
+    if efd is not None:
         try:
-            digests = sorted(os.listdir(base))
-        except (FileNotFoundError, NotADirectoryError):
-            continue
-        for digest in digests:
-            path = base / digest
-            try:
-                st = os.stat(path / META)
-                meta = json.loads((path / META).read_bytes())
-                size = int(meta["size"]) + st.st_size
-                last = st.st_mtime
-            except (OSError, ValueError, KeyError, TypeError):
-                meta, last = None, _mtime(path)
-                size = _dir_size(path)
-            out.append(EntryStat(digest, path, size, last, meta if isinstance(meta, dict) else None))
+            _scan_entries(layout, efd, shards, out, seen)
+        finally:
+            os.close(efd)
+    if foreign is None:
+        for why in seen:
+            log.warning("fncache: %s", why)
     return out
 
 
-def _mtime(path: Path) -> float:
+def _scan_entries(layout: Layout, efd: int, shards: list[str] | None, out: list[EntryStat],
+                  foreign: list[str]) -> None:
+    for shard in shards if shards is not None else names(efd):
+        base = layout.entries / shard
+        if not _SHARD.fullmatch(shard):
+            foreign.append(describe(base))
+            continue
+        try:
+            sfd = open_sub(efd, shard, base)
+        except Foreign as e:
+            foreign.append(str(e))
+            continue
+        if sfd is None:
+            continue
+        try:
+            for digest in names(sfd):
+                path = base / digest
+                if not (is_digest(digest) and digest.startswith(shard)):
+                    foreign.append(describe(path))
+                    continue
+                try:
+                    dfd = open_sub(sfd, digest, path)
+                except Foreign:
+                    foreign.append(describe(path))
+                    continue
+                if dfd is not None:
+                    try:
+                        out.append(_entry_stat(digest, path, dfd))
+                    finally:
+                        os.close(dfd)
+        finally:
+            os.close(sfd)
+
+
+def _entry_stat(digest: str, path: Path, dfd: int) -> EntryStat:
     try:
-        return os.stat(path).st_mtime
+        raw, st = read_file(META, dfd, limit=_META_LIMIT)
+        meta = json.loads(raw)
+        size = int(meta["size"]) + st.st_size
+        last = st.st_mtime
+    except (OSError, ValueError, KeyError, TypeError):
+        meta, last = None, _mtime(dfd)
+        size = _dir_size(dfd)
+    return EntryStat(digest, path, size, last, meta if isinstance(meta, dict) else None)
+
+
+def _mtime(dfd: int) -> float:
+    try:
+        return os.fstat(dfd).st_mtime
     except OSError:
         return 0.0
 
 
-def _dir_size(path: Path) -> int:
+def _dir_size(dfd: int) -> int:
     total = 0
     try:
-        for item in os.scandir(path):
+        for item in os.scandir(dfd):
             try:
                 total += item.stat(follow_symlinks=False).st_size
             except OSError:
@@ -100,7 +148,7 @@ def _dir_size(path: Path) -> int:
 
 def _read_size(layout: Layout) -> dict[str, Any] | None:
     try:
-        data = json.loads((layout.root / _SIZE_FILE).read_bytes())
+        data = json.loads(read_file(layout.root / _SIZE_FILE, limit=_META_LIMIT)[0])
         if isinstance(data, dict) and isinstance(data.get("bytes"), int):
             return data
     except (OSError, ValueError):
@@ -110,15 +158,11 @@ def _read_size(layout: Layout) -> dict[str, Any] | None:
 
 def write_size(layout: Layout, total: int, count: int, scanned: float) -> None:
     path = layout.root / _SIZE_FILE
-    tmp = path.with_name(f".{_SIZE_FILE}.{os.getpid()}.{threading.get_ident()}")
+    data = json.dumps({"bytes": max(0, total), "entries": max(0, count), "scanned": scanned}).encode()
     try:
-        tmp.write_text(json.dumps({"bytes": max(0, total), "entries": max(0, count), "scanned": scanned}))
-        if layout.file_mode is not None:
-            os.chmod(tmp, layout.file_mode)
-        os.replace(tmp, path)
+        replace_file(path, data, layout.file_mode)
     except OSError as e:
         log.debug("cannot write %s: %s", path, e)
-        tmp.unlink(missing_ok=True)
 
 
 def _rescan(layout: Layout) -> list[EntryStat]:

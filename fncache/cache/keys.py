@@ -127,7 +127,8 @@ def module_key(kind: str, source: str, **extra: str) -> CacheKey:
     ``extra`` adds kind-specific components (e.g. ``cuda_arch="sm_90"``, a codegen version);
     they override nothing silently: a name that clashes with a built-in component is an error.
     """
-    from ..build import compile_flags, compiler_id, host_march_flags, host_platform_tag, python_abi_tag
+    from ..build import (compile_flags, compiler_id, host_march_flags, host_platform_tag,
+                         host_vector_width, python_abi_tag)
     cid = compiler_id()
     components = {
         "schema": KEY_SCHEMA,
@@ -137,6 +138,7 @@ def module_key(kind: str, source: str, **extra: str) -> CacheKey:
         "compiler_target": cid["target"],
         "flags": " ".join(compile_flags()),
         "march": " ".join(host_march_flags()),
+        "vector_width": host_vector_width(),
         "numpy_abi": numpy_abi(),
         "python_abi": python_abi_tag(),
         "platform": host_platform_tag(),

@@ -23,10 +23,14 @@ from pathlib import Path
 from typing import Any
 
 from .perms import Layout, chmod_file
+from .safedir import Foreign, opened, read_file, replace_file
 
 __all__ = ["StatsLog", "Totals", "read_totals"]
 
 log = logging.getLogger("fncache.cache")
+
+#: The day's log is appended to; never through a link planted under its name.
+_APPEND = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
 
 EVENTS = ("hit", "miss", "compile")
 _COUNTERS = ("hits", "misses", "compiles", "compile_seconds", "saved_seconds")
@@ -108,9 +112,9 @@ def _parse_log_name(name: str) -> tuple[str, str] | None:
 
 
 def _read_log(path: Path, host: str, totals: Totals) -> None:
-    try:
-        text = path.read_text(errors="replace")
-    except FileNotFoundError:
+    try:  # never through a link, never blocking on a FIFO planted under a log's name
+        text = read_file(path)[0].decode(errors="replace")
+    except OSError:
         return
     for line in text.splitlines():
         totals.add_line(host, line)
@@ -124,7 +128,7 @@ def _load_summary(path: Path) -> dict[str, Any]:
     """A host's summary with only the well-typed parts kept: the file is written by any process
     of any host, so a damaged or foreign one must not make ``stats`` fail (it is reported)."""
     try:
-        data = json.loads(path.read_bytes())
+        data = json.loads(read_file(path)[0])
     except FileNotFoundError:
         return {}
     except (OSError, ValueError) as e:
@@ -218,10 +222,10 @@ class StatsLog:
             path = self.layout.stats / f"{self.host}.{day}.log"
             mode = self.layout.file_mode or 0o644
             try:
-                fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, mode)
+                fd = os.open(path, _APPEND, mode)
             except FileNotFoundError:
                 os.makedirs(self.layout.stats, exist_ok=True)
-                fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, mode)
+                fd = os.open(path, _APPEND, mode)
             chmod_file(fd, self.layout.file_mode)
             self._fd, self._fd_day, self._fd_pid = fd, day, os.getpid()
             self.fold(older_than_day=_day(now - 86400))
@@ -248,6 +252,8 @@ class StatsLog:
             return
         try:
             self._fold_locked(old)
+        except (OSError, Foreign) as e:  # statistics must not break a lookup; next day tries again
+            log.debug("fncache stats: cannot fold %s: %s", self.layout.stats, e)
         finally:
             guard.release()
 
@@ -264,8 +270,10 @@ class StatsLog:
         hits = {d: n for d, n in totals.hits_by_entry.items() if (entries_dir / d[:2] / d).exists()}
         new = {"by_host_kind": totals.by_host_kind, "hits_by_entry": hits, "folded": sorted(fresh),
                "updated": time.time()}
-        tmp = path.with_name(f".{path.name}.{os.getpid()}")
-        tmp.write_text(json.dumps(new, sort_keys=True))
-        os.replace(tmp, path)
-        for name in old:
-            (self.layout.stats / name).unlink(missing_ok=True)
+        replace_file(path, json.dumps(new, sort_keys=True).encode(), self.layout.file_mode)
+        with opened(self.layout.root, "stats") as dfd:  # never deletes through a planted link
+            for name in old:
+                try:
+                    os.unlink(name, dir_fd=dfd)
+                except FileNotFoundError:
+                    pass

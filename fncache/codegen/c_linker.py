@@ -2,20 +2,26 @@
 the compiledir or compile it (one gcc call), load it and build the run-time's runner."""
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import logging
+import os
 import platform
+import tempfile
 import time
 from pathlib import Path
 from typing import Any, Callable
 
+from ..build.compiler import compile_flags
+from ..cache.entry import Entry, write_all
 from ..config import config
+from ..errors import CacheError
 from ..graph.basic import Apply
 from ..graph.fgraph import FunctionGraph
 from .c_module import CModule, render_module
 
-__all__ = ["build_c_runner", "load_library", "EXTRA_FLAGS", "module_key_for", "compile_module",
-           "runner_for"]
+__all__ = ["build_c_runner", "load_library", "load_module", "EXTRA_FLAGS", "module_key_for",
+           "compile_module", "runner_for"]
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +39,7 @@ _REINSTALL = ("it is compiled when fncache is installed; reinstall with `pip ins
               "`pip install -e .` in a source checkout), with a C compiler available")
 
 _loaded: dict[str, Any] = {}
+_library_fds: list[int] = []
 
 
 def runtime_source_hash(folder: Path) -> str | None:
@@ -77,31 +84,107 @@ def module_key_for(source: str) -> Any:
                       extra_flags=" ".join(EXTRA_FLAGS + LIBS))
 
 
-def compile_module(mod: CModule, key: Any) -> Path:
-    """The path of the verified kernel library for ``mod``: from the cache, or compiled once
+def compile_module(mod: CModule, key: Any) -> Entry:
+    """The verified cache entry of ``mod``'s kernel library: from the cache, or compiled once
     (other processes wanting the same key wait for this one)."""
     from ..build.compiler import compile_shared_object
+    from ..build.cpu import check_features, entry_missing_features
     from ..cache import cache
+    from ..errors import CompileError
     name = "fc_" + key.digest[:24]
 
     def build(staging: Path) -> dict:
         t0 = time.perf_counter()
+        try:
+            isa: frozenset[str] | None = library_isa()
+        except CompileError:
+            isa = None  # flags the compiler rejects: its own run below reports them in full
+        if isa is not None:
+            # Flags this CPU cannot run (e.g. -mavx512f in config.cxxflags) make a library
+            # that would end the process with SIGILL: refuse before compiling.
+            check_features(isa, f"a kernel library built with {' '.join(compile_flags())!r}")
         so = compile_shared_object(mod.source, staging, name, extra_flags=EXTRA_FLAGS,
                                    libs=LIBS, python_ext=False)
+        if isa is None:
+            isa = library_isa()
+            check_features(isa, f"a kernel library built with {' '.join(compile_flags())!r}")
         return {"compile_seconds": time.perf_counter() - t0, "module": name,
-                "library": so.name, "source": f"{name}.c"}
+                "library": so.name, "source": f"{name}.c", "isa": sorted(isa)}
 
     entry = cache.get_or_build(key, build)
-    return entry.file(entry.meta["library"])
+    missing = entry_missing_features(entry.meta)
+    if missing:  # lookups refuse such entries; this guards the one just built or fetched
+        raise CompileError(f"kernel library {entry.path} needs CPU features this CPU lacks "
+                           f"({', '.join(missing)}); it is not loaded")
+    return entry
 
 
-def load_library(path: Path) -> Any:
-    """dlopen the kernel library at ``path`` (once per process); OSError if it cannot be."""
-    lib = _loaded.get(str(path))
+def library_isa() -> frozenset[str]:
+    """The CPU features a kernel library built now may use (what the compiler's flags select).
+
+    With detected flags and no target flag in ``config.cxxflags`` that is what the host's
+    detection recorded (the compiler was asked then): no compiler run on the compile path."""
+    from ..build.cpu import isa_of
+    from ..build.march import cxx_command, host_isa
+    if config.march.strip() == "auto" and not any(t.startswith("-m") for t in config.cxxflags.split()):
+        return host_isa()
+    return isa_of(cxx_command(), compile_flags())
+
+
+def load_library(data: bytes, name: str, sha256: str) -> Any:
+    """dlopen a kernel library from ``data``, bytes already checked against ``sha256`` (once per
+    process and content).
+
+    The bytes are copied into a private, sealed memory file and loaded from there, so what runs
+    is exactly what was verified: nobody can swap a file between the check and the load.
+    OSError (naming ``name``) if it cannot be loaded.
+    """
+    lib = _loaded.get(sha256)
     if lib is None:
-        lib = runtime().load(str(path))
-        _loaded[str(path)] = lib
+        lib = _loaded[sha256] = _load_bytes(data, name)
     return lib
+
+
+def _load_bytes(data: bytes, name: str) -> Any:
+    if not hasattr(os, "memfd_create"):  # no memory files here: a file in a private directory
+        with tempfile.TemporaryDirectory(prefix="fncache-lib-") as d:
+            path = Path(d) / name
+            path.write_bytes(data)
+            return runtime().load(str(path))
+    fd = os.memfd_create(name, os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
+    try:
+        write_all(fd, data)
+        fcntl.fcntl(fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_WRITE | fcntl.F_SEAL_GROW | fcntl.F_SEAL_SHRINK
+                    | fcntl.F_SEAL_SEAL)
+        lib = runtime().load(f"/proc/self/fd/{fd}")
+    except OSError as e:
+        os.close(fd)
+        raise OSError(e.errno, f"cannot load kernel library {name}: {e}") from None
+    # The descriptor stays open as long as the library (never unloaded): the dynamic loader
+    # knows a library by the name it was opened with, and would take a later library opened
+    # through a reused descriptor number for this one.
+    _library_fds.append(fd)
+    return lib
+
+
+def load_module(mod: CModule, key: Any) -> Any:
+    """The loaded kernel library of ``mod``, from the verified bytes of its cache entry.
+
+    A library that verifies but does not load is damage like any other: its entry is set aside
+    and rebuilt once; :class:`CacheError` names the entry if the rebuilt one fails too.
+    """
+    from ..cache import cache
+    for attempt in (1, 2):
+        entry = compile_module(mod, key)
+        try:
+            name = entry.meta["library"]
+            return load_library(entry.read_bytes(name), name, entry.meta["files"][name]["sha256"])
+        except (OSError, KeyError, TypeError, CacheError) as e:
+            why = f"its kernel library does not load: {e}"
+            if attempt == 2:
+                raise CacheError(f"cache entry {entry.path}: {why}") from None
+            cache.set_aside(entry, why)
+    raise AssertionError("unreachable")
 
 
 def _performer(node: Apply) -> Callable[..., Any]:
@@ -134,19 +217,7 @@ def build_c_runner(fgraph: FunctionGraph, name: str, *, n_explicit: int, single:
     mod = render_module(fgraph, n_explicit=n_explicit, single=single)
     lib = None
     if mod.source:
-        key = module_key_for(mod.source)
-        for attempt in (1, 2):
-            path = compile_module(mod, key)
-            try:
-                lib = load_library(path)
-                break
-            except OSError:
-                # A concurrent `fncache purge` may remove the entry between its verification
-                # and dlopen: fetch (or rebuild) it once more rather than fail the user's call.
-                if attempt == 2 or path.exists():
-                    raise
-                log.info("fncache: kernel library %s was removed before it was loaded; "
-                         "fetching it again", path.name)
+        lib = load_module(mod, module_key_for(mod.source))
     return runner_for(lib, mod, converter=converter, on_error=on_error, on_kwargs=on_kwargs)
 
 

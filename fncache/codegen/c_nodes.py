@@ -4,8 +4,9 @@ Elementwise loops and reductions are generated here (they are where the time goe
 functions with one signature per role, which fncache's installed run-time
 (``c_runtime.c``) calls: the run-time checks shapes, allocates outputs and splits work across
 threads, the kernels only loop. Matrix products (numpy's BLAS-backed product), argmax/argmin,
-dimshuffles and ops without a native version (their numpy ``perform``) are steps the run-time
-carries out itself, with no generated code at all.
+dimshuffles, the gradients' `SumToShape` (where nothing was broadcast) and ops without a native
+version (their numpy ``perform``) are steps the run-time carries out itself, with no generated
+code at all.
 
 A step is the tuple ``c_runtime.c:parse_step`` reads:
 ``(kind, in_slots, out_slots, dying_slots, ints, kernels, name, msg, nd, errcheck)``.
@@ -18,9 +19,10 @@ from typing import Sequence
 import numpy as np
 
 from ..graph.basic import Apply
-from ..graph.types import is_float, is_int
+from ..graph.types import is_complex, is_float, is_int
 from ..tensor.blas import Dot
 from ..tensor.elemwise import Elemwise
+from ..tensor.grad_ops import SumToShape
 from ..tensor.reduction import ArgReduce, Reduce
 from ..tensor.scalar_ops import Composite
 from ..tensor.shape_ops import DimShuffle
@@ -28,7 +30,7 @@ from .c_types import CTYPE, composite_lines, reduce_accumulator, reduce_combine
 
 __all__ = ["NodeCtx", "render_node", "has_native", "has_int_pow"]
 
-ST_ELEMWISE, ST_REDUCE, ST_DOT, ST_ARGREDUCE, ST_DIMSHUFFLE, ST_PERFORM = range(6)
+ST_ELEMWISE, ST_REDUCE, ST_DOT, ST_ARGREDUCE, ST_DIMSHUFFLE, ST_PERFORM, ST_SUM_TO_SHAPE = range(7)
 
 
 @dataclass
@@ -246,17 +248,36 @@ def render_dimshuffle(node: Apply, ctx: NodeCtx) -> tuple:
     return _step(ST_DIMSHUFFLE, node, ctx, [len(pat), *pat, len(op.dropped), *op.dropped])
 
 
+def render_sum_to_shape(node: Apply, ctx: NodeCtx) -> tuple:
+    """A perform step with a native fast path: the gradient itself where nothing was
+    broadcast (the op's perform still runs, from C, where something was)."""
+    ints = [ctx.perform, typenum(node.outputs[0].dtype), len(node.op.spec)]
+    for axis, refs in node.op.spec:
+        ints += [axis, len(refs), *(i for ref in refs for i in ref)]
+    return _step(ST_SUM_TO_SHAPE, node, ctx, ints)
+
+
 def render_fallback(node: Apply, ctx: NodeCtx) -> tuple:
     """Call ``op.perform`` (through a Python callable) and take its outputs."""
     return _step(ST_PERFORM, node, ctx, [ctx.perform, *(typenum(o.dtype) for o in node.outputs)])
 
 
 def has_native(node: Apply) -> bool:
+    """Whether the node runs as generated C or a run-time step; complex values are computed
+    by numpy (the node's ``perform``): the kernels are written for real types."""
+    if isinstance(node.op, (Elemwise, Reduce)) and any(
+            is_complex(v.dtype) for v in (*node.inputs, *node.outputs)):
+        return False
+    if isinstance(node.op, Elemwise) and any(is_complex(dt) for _, _, dt in
+                                             node.op.composite.steps):
+        return False
     return isinstance(node.op, (Elemwise, Reduce, Dot, ArgReduce, DimShuffle))
 
 
 def render_node(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
     """(kernel C code, possibly empty; the node's step) for one node."""
+    if not has_native(node):
+        return "", render_fallback(node, ctx)
     if isinstance(node.op, Elemwise):
         return render_elemwise(node, ctx)
     if isinstance(node.op, Reduce):
@@ -267,4 +288,6 @@ def render_node(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
         return "", render_argreduce(node, ctx)
     if isinstance(node.op, DimShuffle):
         return "", render_dimshuffle(node, ctx)
+    if isinstance(node.op, SumToShape):
+        return "", render_sum_to_shape(node, ctx)
     return "", render_fallback(node, ctx)

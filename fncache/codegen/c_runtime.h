@@ -29,6 +29,8 @@
 /* Bytes per per-thread partial result of a full reduction (kernels use the same stride). */
 #define FC_PART 16
 #define FC_MAX_THREADS 64
+/* Chunks of a threaded loop per thread (see c_steps.c: a delayed thread delays nobody). */
+#define FC_CHUNKS_PER_THREAD 8
 /* sha256 (16 hex digits) of the run-time's sources, given by the build (setup.py): the
  * Python side refuses a build that does not match the sources next to it. */
 #ifndef FC_RUNTIME_SOURCE
@@ -36,7 +38,7 @@
 #endif
 
 enum { ST_ELEMWISE = 0, ST_REDUCE = 1, ST_DOT = 2, ST_ARGREDUCE = 3, ST_DIMSHUFFLE = 4,
-       ST_PERFORM = 5 };
+       ST_PERFORM = 5, ST_SUM_TO_SHAPE = 6 };
 
 /* Kernel signatures (see c_nodes.py): `p` holds the data pointers of the inputs, then of the
  * outputs. */

@@ -105,6 +105,24 @@ static int use_threads(const Runner *self, npy_intp n)
     return 1;
 }
 
+/* Threads take chunks of a loop from a shared counter (dynamic schedule), FC_CHUNKS_PER_THREAD
+ * per thread, not one equal slice each: on a machine shared with other work a thread that is
+ * descheduled for a while would otherwise keep every other thread waiting at the end of the
+ * loop. Chunk boundaries fall on multiples of 64 elements, so threads do not write the same
+ * cache line; the chunks are the same whatever thread runs them, so results are too. */
+static int fc_nchunks(npy_intp n, int nthreads)
+{
+    npy_intp k = (npy_intp)nthreads * FC_CHUNKS_PER_THREAD;
+    if (k > FC_MAX_THREADS) k = FC_MAX_THREADS;
+    if (k > n / (FC_PAR_MIN / 4)) k = n / (FC_PAR_MIN / 4);
+    return k < 1 ? 1 : (int)k;
+}
+
+static npy_intp fc_chunk_at(npy_intp n, int k, int nchunks)
+{
+    return k >= nchunks ? n : (n * k / nchunks) & ~(npy_intp)63;
+}
+
 /* Large loops run without the GIL, so other Python threads (numpy, other functions, this one)
  * go on meanwhile, as numpy's own loops allow. Not for steps that report errors through the
  * library's shared flag: another thread's kernel could set or clear it. */
@@ -142,17 +160,20 @@ static int run_elemwise(Runner *self, const Step *s, PyArrayObject **v)
     if (fc_flat_ok(nin, in_, scalar, n)) {
         flat_fn f = (flat_fn)s->fn[0];
         if (threads) {
-            #pragma omp parallel num_threads(self->nthreads)
-            { npy_intp T = omp_get_num_threads(), t = omp_get_thread_num();
-              f(n * t / T, n * (t + 1) / T, p); }
+            const int K = fc_nchunks(n, self->nthreads);
+            #pragma omp parallel for schedule(dynamic, 1) num_threads(self->nthreads)
+            for (int k = 0; k < K; k++) f(fc_chunk_at(n, k, K), fc_chunk_at(n, k + 1, K), p);
         } else f(0, n, p);
     } else if (n && nd) {
         rows_fn f = (rows_fn)s->fn[1];
         npy_intp rows = n / shape[nd - 1];
         if (threads && rows > 1) {
-            #pragma omp parallel num_threads(self->nthreads)
-            { npy_intp T = omp_get_num_threads(), t = omp_get_thread_num();
-              f(rows * t / T, rows * (t + 1) / T, shape, st, p); }
+            /* Whole rows per chunk: at most one chunk per row. */
+            const int K = rows < fc_nchunks(n, self->nthreads) ? (int)rows
+                                                                : fc_nchunks(n, self->nthreads);
+            #pragma omp parallel for schedule(dynamic, 1) num_threads(self->nthreads)
+            for (int k = 0; k < K; k++)
+                f(rows * k / K, rows * (k + 1) / K, shape, st, p);
         } else f(0, rows, shape, st, p);
     }
     if (ts) PyEval_RestoreThread(ts);
@@ -203,11 +224,14 @@ static int run_reduce(Runner *self, const Step *s, PyArrayObject **v)
         double parts[FC_MAX_THREADS * FC_PART / sizeof(double)];
         int pn[FC_MAX_THREADS], used = 1, hasnan = 0;
         if (use_threads(self, n)) {
+            /* One partial per chunk (at most FC_MAX_THREADS), combined in chunk order. */
+            const int K = fc_nchunks(n, self->nthreads);
             int nt = self->nthreads < FC_MAX_THREADS ? self->nthreads : FC_MAX_THREADS;
-            #pragma omp parallel num_threads(nt)
-            { npy_intp T = omp_get_num_threads(), t = omp_get_thread_num();
-              red(n * t / T, n * (t + 1) / T, p, (char *)parts + t * FC_PART, &pn[t]);
-              if (t == 0) used = (int)T; }
+            #pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
+            for (int k = 0; k < K; k++)
+                red(fc_chunk_at(n, k, K), fc_chunk_at(n, k + 1, K), p,
+                    (char *)parts + k * FC_PART, &pn[k]);
+            used = K;
         } else red(0, n, p, parts, &pn[0]);
         for (int t = 0; t < used; t++) hasnan |= pn[t];
         ((fin_fn)s->fn[1])((const char *)parts, used, hasnan, rn, out);
@@ -311,6 +335,35 @@ static int run_perform(Runner *self, const Step *s, PyArrayObject **v)
     return rc;
 }
 
+static int run_sum_to_shape(Runner *self, const Step *s, PyArrayObject **v)
+{
+    /* ints: index into performs, the output typenum, n, then n entries (axis, m, m pairs
+     * (input, dim)): the gradient (input 0) is to be summed over `axis` where every listed
+     * input has size 1 at its dim. Where nothing was broadcast (the usual case) the result is
+     * the gradient itself, with no call into Python; otherwise (or for anything unexpected)
+     * the op's perform runs. */
+    PyArrayObject *g = v[s->in[0]];
+    if (s->nints < 3 || PyArray_TYPE(g) != s->ints[1]) return run_perform(self, s, v);
+    int pos = 3;
+    for (int e = 0; e < s->ints[2]; e++) {
+        if (pos + 2 > s->nints) return run_perform(self, s, v);
+        int axis = s->ints[pos], m = s->ints[pos + 1], all_one = 1;
+        pos += 2;
+        if (axis < 0 || axis >= PyArray_NDIM(g) || m < 0 || pos + 2 * m > s->nints)
+            return run_perform(self, s, v);
+        for (int r = 0; r < m; r++, pos += 2) {
+            int k = s->ints[pos], d = s->ints[pos + 1];
+            if (k < 1 || k >= s->nin || d < 0 || d >= PyArray_NDIM(v[s->in[k]]))
+                return run_perform(self, s, v);
+            all_one &= PyArray_DIM(v[s->in[k]], d) == 1;
+        }
+        if (all_one && PyArray_DIM(g, axis) != 1) return run_perform(self, s, v);
+    }
+    Py_INCREF(g);
+    v[s->out[0]] = g;
+    return 0;
+}
+
 int fc_run_step(Runner *self, const Step *s, PyArrayObject **v)
 {
     switch (s->kind) {
@@ -319,6 +372,7 @@ int fc_run_step(Runner *self, const Step *s, PyArrayObject **v)
     case ST_DOT: return run_dot(s, v);
     case ST_ARGREDUCE: return run_argreduce(s, v);
     case ST_DIMSHUFFLE: return run_dimshuffle(s, v);
+    case ST_SUM_TO_SHAPE: return run_sum_to_shape(self, s, v);
     default: return run_perform(self, s, v);
     }
 }

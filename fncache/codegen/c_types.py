@@ -10,10 +10,12 @@ __all__ = ["CTYPE", "TYPENUM", "scalar_expr", "composite_lines", "reduce_accumul
            "reduce_combine", "minmax_identity"]
 
 CTYPE = {"bool": "npy_bool", "int8": "npy_int8", "int16": "npy_int16", "int32": "npy_int32",
-         "int64": "npy_int64", "uint8": "npy_uint8", "float32": "npy_float32",
+         "int64": "npy_int64", "uint8": "npy_uint8", "uint16": "npy_uint16",
+         "uint32": "npy_uint32", "uint64": "npy_uint64", "float32": "npy_float32",
          "float64": "npy_float64"}
 TYPENUM = {"bool": "NPY_BOOL", "int8": "NPY_INT8", "int16": "NPY_INT16", "int32": "NPY_INT32",
-           "int64": "NPY_INT64", "uint8": "NPY_UINT8", "float32": "NPY_FLOAT32",
+           "int64": "NPY_INT64", "uint8": "NPY_UINT8", "uint16": "NPY_UINT16",
+           "uint32": "NPY_UINT32", "uint64": "NPY_UINT64", "float32": "NPY_FLOAT32",
            "float64": "NPY_FLOAT64"}
 
 
@@ -58,7 +60,10 @@ def composite_lines(comp: Composite, loads: Sequence[str], prefix: str = "s",
                 args.append(f"{prefix}{k}")
                 adts.append(dts[k])
         expr = scalar_expr(name, args, adts, dt, ctype)
-        lines.append(f"const {ctype[dt]} {prefix}{j} = ({ctype[dt]})({expr});")
+        # bool steps hold 0 or 1 in an int: an unsigned char among doubles keeps gcc from
+        # vectorizing the loop (with AVX-512 it finds no vector mode for both)
+        decl = "int" if dt == "bool" else ctype[dt]
+        lines.append(f"const {decl} {prefix}{j} = ({decl})({expr});")
         dts.append(dt)
     return lines, [f"{prefix}{j}" for j in comp.outputs]
 
@@ -73,9 +78,9 @@ def minmax_identity(kind: str, dt: str) -> str:
     if dt == "bool":
         return "0" if kind == "max" else "1"
     lim = {"int8": "INT8", "int16": "INT16", "int32": "INT32", "int64": "INT64",
-           "uint8": "UINT8"}[dt]
+           "uint8": "UINT8", "uint16": "UINT16", "uint32": "UINT32", "uint64": "UINT64"}[dt]
     if kind == "max":
-        return "0" if dt == "uint8" else f"NPY_MIN_{lim}"
+        return "0" if dt.startswith("uint") else f"NPY_MIN_{lim}"
     return f"NPY_MAX_{lim}"
 
 

@@ -3,14 +3,19 @@
 It is a named key component of every function and module entry, so upgrading or editing
 fncache can never serve an entry built by different compiler code (a stale cache is the
 classic reason users delete ~/.theano). It hashes file *contents* (a reinstall of the same
-version keeps every entry valid) and remembers the result next to the package, keyed by the
-files' sizes and mtimes, so a process normally pays one ``stat`` per file.
+version keeps every entry valid) and remembers the result in the user's cache directory
+(``platformdirs``: ``~/.cache/fncache-fingerprint/``), keyed by the install's path and its
+files' sizes and mtimes, so a process normally pays one ``stat`` per file.  Nothing is ever
+written into the installed package: pip does not remove such files, and a leftover
+``fncache/`` directory in site-packages shadows a later editable install.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+
+import platformdirs
 
 __all__ = ["compiler_fingerprint"]
 
@@ -44,7 +49,8 @@ def compiler_fingerprint() -> str:
     for f in files:
         st = os.stat(os.path.join(root, f))
         stamp.update(f"{f}:{st.st_size}:{st.st_mtime_ns}\n".encode())
-    memo = os.path.join(root, "__pycache__", "fncache-fingerprint.json")
+    memo = os.path.join(platformdirs.user_cache_dir("fncache-fingerprint", appauthor=False),
+                        hashlib.sha256(root.encode()).hexdigest()[:16] + ".json")
     try:
         with open(memo) as fh:
             saved = json.load(fh)
@@ -66,5 +72,5 @@ def compiler_fingerprint() -> str:
             json.dump({"stamp": stamp.hexdigest(), "fingerprint": _fp}, fh)
         os.replace(tmp, memo)
     except OSError:
-        pass  # a read-only install recomputes it each process (a few ms)
+        pass  # no writable cache directory: each process recomputes it (a few ms)
     return _fp

@@ -35,6 +35,7 @@ typedef double npy_float64;
 #define NPY_MIN_INT64 INT64_MIN
 #define NPY_MAX_INT64 INT64_MAX
 #define NPY_MAX_UINT8 UINT8_MAX
+#define NPY_MAX_UINT64 UINT64_MAX
 
 /* Bytes per per-thread partial result of a full reduction (FC_PART in c_runtime.c). */
 #define FC_PART 16
@@ -111,11 +112,46 @@ float erff(float);
 double pow(double, double);
 #pragma omp declare simd notinbranch
 float powf(float, float);
+#pragma omp declare simd notinbranch
+double atan2(double, double);
+#pragma omp declare simd notinbranch
+float atan2f(float, float);
+#pragma omp declare simd notinbranch
+double hypot(double, double);
+#pragma omp declare simd notinbranch
+float hypotf(float, float);
+#pragma omp declare simd notinbranch
+double asinh(double);
+#pragma omp declare simd notinbranch
+float asinhf(float);
+#pragma omp declare simd notinbranch
+double acosh(double);
+#pragma omp declare simd notinbranch
+float acoshf(float);
+#pragma omp declare simd notinbranch
+double atanh(double);
+#pragma omp declare simd notinbranch
+float atanhf(float);
+#pragma omp declare simd notinbranch
+double exp2(double);
+#pragma omp declare simd notinbranch
+float exp2f(float);
+#pragma omp declare simd notinbranch
+double erfc(double);
+#pragma omp declare simd notinbranch
+float erfcf(float);
 #endif
 
 /* Set by helpers that must raise after the loop; the run-time reads and clears it. */
 FC_EXPORT int fc_errflag;
 #define FC_ERR_NEGPOW 1
+
+/* lgamma() writes the global `signgam`, a data race between the run-time's threads: the
+ * reentrant lgamma_r keeps the sign in a local. The CUDA prelude defines these for the device. */
+double lgamma_r(double, int *);
+float lgammaf_r(float, int *);
+static inline double fc_lgamma_float64(double x) { int s_; return lgamma_r(x, &s_); }
+static inline float fc_lgamma_float32(float x) { int s_; return lgammaf_r(x, &s_); }
 
 /* @fc-scalar-helpers-begin: shared with the CUDA backend (fncache/codegen/cuda/render.py),
  * which defines FC_INLINE as a device function qualifier and the npy_* types first. */
@@ -187,5 +223,127 @@ FC_INT_HELPERS(npy_int32, int32, npy_uint32, NPY_MIN_INT32)
 FC_INT_HELPERS(npy_int64, int64, npy_uint64, NPY_MIN_INT64)
 FC_INT_HELPERS(npy_uint8, uint8, npy_uint8, 0)
 
+/* uint64 is written out: in the signed helpers' tests `b == -1` would match UINT64_MAX. */
+FC_INLINE npy_uint64 fc_floordiv_uint64(npy_uint64 a, npy_uint64 b) { return b ? a / b : 0; }
+FC_INLINE npy_uint64 fc_mod_uint64(npy_uint64 a, npy_uint64 b) { return b ? a % b : 0; }
+FC_INLINE npy_uint64 fc_pow_uint64(npy_uint64 a, npy_uint64 b) {
+    npy_uint64 r = 1; while (b) { if (b & 1) r *= a; a *= a; b >>= 1; } return r; }
+
 FC_INLINE npy_bool fc_pow_bool(npy_bool a, npy_bool b) { return b ? a : 1; }
+
+/* The numpy ufuncs beyond the core set (fncache/tensor/scalar_math.py). Each follows numpy's
+ * C loop for the special values: logaddexp is numpy's npy_logaddexp written without branches
+ * (so the loop still vectorizes through libmvec), erfinv has no libm function and is a
+ * single-precision rational start (Giles) refined by Halley / Newton steps. */
+#define FC_MATH_HELPERS(T, S, SUF)                                                         \
+FC_INLINE T fc_atan2_##S(T a, T b) { return atan2##SUF(a, b); }                            \
+FC_INLINE T fc_hypot_##S(T a, T b) { return hypot##SUF(a, b); }                            \
+FC_INLINE T fc_fmod_##S(T a, T b) { return fmod##SUF(a, b); }                              \
+FC_INLINE T fc_copysign_##S(T a, T b) { return copysign##SUF(a, b); }                      \
+FC_INLINE T fc_asinh_##S(T x) { return asinh##SUF(x); }                                    \
+FC_INLINE T fc_acosh_##S(T x) { return acosh##SUF(x); }                                    \
+FC_INLINE T fc_atanh_##S(T x) { return atanh##SUF(x); }                                    \
+FC_INLINE T fc_trunc_##S(T x) {                                                            \
+    /* trunc() does not vectorize without -fno-trapping-math: round |x| to nearest by adding  \
+     * and subtracting 2^52 (2^23), step back where that rounded up; at or above it, and for   \
+     * inf and NaN, |x| is already integral */                                             \
+    const T big = (T)(sizeof(T) == 8 ? 4503599627370496.0 : 8388608.0), a = fabs##SUF(x);  \
+    T r = (a + big) - big;                                                                 \
+    r = r > a ? r - (T)1 : r;                                                              \
+    return copysign##SUF(a < big ? r : a, x); }                                            \
+FC_INLINE T fc_exp2_##S(T x) { return exp2##SUF(x); }                                      \
+FC_INLINE T fc_erfc_##S(T x) { return erfc##SUF(x); }                                      \
+FC_INLINE T fc_gammaln_##S(T x) { return fc_lgamma_##S(x); }                               \
+FC_INLINE npy_bool fc_isfinite_##S(T x) { return x - x == x - x; }                         \
+FC_INLINE npy_bool fc_signbit_##S(T x) { return copysign##SUF((T)1, x) < (T)0; }           \
+FC_INLINE T fc_deg2rad_##S(T x) { return x * (T)(3.141592653589793238462643383279502884 / 180.0); } \
+FC_INLINE T fc_rad2deg_##S(T x) { return x * (T)(180.0 / 3.141592653589793238462643383279502884); } \
+FC_INLINE T fc_logaddexp_##S(T a, T b) {                                                   \
+    const T d = a - b, m = d > (T)0 ? a : b;                                               \
+    T r = m + log1p##SUF(exp##SUF(-fabs##SUF(d)));                                         \
+    r = d != d ? d : r;                                                                    \
+    return a == b ? a + (T)0.693147180559945309417232121458176568 : r; }                  \
+FC_INLINE T fc_erfinv_##S(T y) {                                                           \
+    const T a = fabs##SUF(y);                                                              \
+    T w = -log##SUF(((T)1 - a) * ((T)1 + a)), p, x, u;                                     \
+    int k;                                                                                 \
+    if (w < (T)5) {                                                                        \
+        w -= (T)2.5;                                                                       \
+        p = (T)2.81022636e-08; p = (T)3.43273939e-07 + p * w;                              \
+        p = (T)-3.5233877e-06 + p * w; p = (T)-4.39150654e-06 + p * w;                    \
+        p = (T)0.00021858087 + p * w; p = (T)-0.00125372503 + p * w;                       \
+        p = (T)-0.00417768164 + p * w; p = (T)0.246640727 + p * w;                         \
+        p = (T)1.50140941 + p * w;                                                         \
+    } else {                                                                               \
+        w = sqrt##SUF(w) - (T)3;                                                           \
+        p = (T)-0.000200214257; p = (T)0.000100950558 + p * w;                             \
+        p = (T)0.00134934322 + p * w; p = (T)-0.00367342844 + p * w;                       \
+        p = (T)0.00573950773 + p * w; p = (T)-0.0076224613 + p * w;                        \
+        p = (T)0.00943887047 + p * w; p = (T)1.00167406 + p * w;                           \
+        p = (T)2.83297682 + p * w;                                                         \
+    }                                                                                      \
+    x = p * a;                                                                             \
+    for (k = 0; k < (int)sizeof(T) / 2; k++) {  /* 4 steps for double, 2 for float */     \
+        /* below 0.5 Halley on erf(x) = a; above, Newton on log erfc(x) = log(1 - a),      \
+         * which is nearly quadratic in x, with 1 - a exact */                             \
+        const T d = (T)1.1283791670955126 * exp##SUF(-x * x), c = erfc##SUF(x);            \
+        u = (erf##SUF(x) - a) / d;                                                         \
+        x = a < (T)0.5 ? x - u / ((T)1 + x * u)                                            \
+                       : x + (log##SUF(c) - log##SUF((T)1 - a)) * c / d;                   \
+    }                                                                                      \
+    x = a < (T)1 ? x : (a == (T)1 ? (T)INFINITY : (T)NAN);                                 \
+    return copysign##SUF(x, y); }
+
+FC_MATH_HELPERS(double, float64, )
+FC_MATH_HELPERS(float, float32, f)
+
+/* nextafter on the bits (libm's does not vectorize): one step of the sign-magnitude integer
+ * away from or towards zero; from zero the smallest subnormal with b's sign; a == b gives b
+ * (so signed zeros follow b) and NaN propagates. */
+#define FC_NEXTAFTER(T, S, IT, TINY)                                                       \
+FC_INLINE T fc_nextafter_##S(T a, T b) {                                                   \
+    union { T f; IT i; } u;                                                                \
+    T out;                                                                                 \
+    u.f = a; u.i += ((a < b) == (a > (T)0)) ? 1 : -1; out = u.f;                           \
+    out = a == (T)0 ? copysign((T)(TINY), b) : out;                                        \
+    out = a == b ? b : out;                                                                \
+    return (a != a || b != b) ? a + b : out; }
+
+FC_NEXTAFTER(double, float64, npy_int64, 4.9406564584124654e-324)
+FC_NEXTAFTER(float, float32, npy_int32, 1.40129846e-45f)
+
+/* numpy's integer loops: fmod truncates (and gives 0 for a zero divisor), shifts past the
+ * width give 0 (or -1 for a negative value shifted right), and reciprocal is 1 / x in
+ * integers (0 for |x| > 1; numpy's value for x = 0 depends on the platform, fncache gives 0). */
+#define FC_INT_MATH_HELPERS(T, S, UT)                                                      \
+FC_INLINE T fc_fmod_##S(T a, T b) {                                                        \
+    return (b == 0 || (b == (T)-1 && (T)-1 < 0)) ? 0 : a % b; }                            \
+FC_INLINE T fc_lshift_##S(T a, T b) {                                                      \
+    return (b >= 0 && (npy_uint64)b < sizeof(T) * 8) ? (T)((UT)a << b) : 0; }              \
+FC_INLINE T fc_rshift_##S(T a, T b) {                                                      \
+    return (b >= 0 && (npy_uint64)b < sizeof(T) * 8) ? (T)(a >> b) : (a < 0 ? (T)-1 : 0); } \
+FC_INLINE T fc_reciprocal_##S(T a) {                                                       \
+    return a == 1 ? 1 : ((T)-1 < 0 && a == (T)-1) ? (T)-1 : 0; }
+
+FC_INT_MATH_HELPERS(npy_int8, int8, npy_uint8)
+FC_INT_MATH_HELPERS(npy_int16, int16, npy_uint16)
+FC_INT_MATH_HELPERS(npy_int32, int32, npy_uint32)
+FC_INT_MATH_HELPERS(npy_int64, int64, npy_uint64)
+FC_INT_MATH_HELPERS(npy_uint8, uint8, npy_uint8)
+FC_INT_MATH_HELPERS(npy_uint16, uint16, npy_uint16)
+FC_INT_MATH_HELPERS(npy_uint32, uint32, npy_uint32)
+FC_INT_MATH_HELPERS(npy_uint64, uint64, npy_uint64)
+
+/* uint16 and uint32: uint16 promotes to int, so the signed helpers' `b == -1` tests never
+ * match and they serve; uint32 is written out like uint64. (The CUDA prelude has its own
+ * limits.) */
+#ifndef NPY_MAX_UINT16
+#define NPY_MAX_UINT16 65535
+#define NPY_MAX_UINT32 4294967295U
+#endif
+FC_INT_HELPERS(npy_uint16, uint16, npy_uint16, 0)
+FC_INLINE npy_uint32 fc_floordiv_uint32(npy_uint32 a, npy_uint32 b) { return b ? a / b : 0; }
+FC_INLINE npy_uint32 fc_mod_uint32(npy_uint32 a, npy_uint32 b) { return b ? a % b : 0; }
+FC_INLINE npy_uint32 fc_pow_uint32(npy_uint32 a, npy_uint32 b) {
+    npy_uint32 r = 1; while (b) { if (b & 1) r *= a; a *= a; b >>= 1; } return r; }
 /* @fc-scalar-helpers-end */

@@ -9,12 +9,15 @@ from typing import Any, Sequence
 
 import numpy as np
 
-__all__ = ["DTYPES", "TensorType", "normalize_dtype", "is_float", "is_int", "upcast_float"]
+__all__ = ["DTYPES", "TensorType", "normalize_dtype", "is_float", "is_int", "is_complex",
+           "upcast_float"]
 
 #: The dtypes fncache supports (SPEC §1), with their C type names.
 DTYPES: dict[str, str] = {
     "bool": "npy_bool", "int8": "npy_int8", "int16": "npy_int16", "int32": "npy_int32",
-    "int64": "npy_int64", "uint8": "npy_uint8", "float32": "npy_float32", "float64": "npy_float64",
+    "int64": "npy_int64", "uint8": "npy_uint8", "uint16": "npy_uint16", "uint32": "npy_uint32",
+    "uint64": "npy_uint64", "float32": "npy_float32", "float64": "npy_float64",
+    "complex64": "npy_complex64", "complex128": "npy_complex128",
 }
 
 
@@ -39,8 +42,12 @@ def is_float(dtype: str) -> bool:
     return dtype in ("float32", "float64")
 
 
+def is_complex(dtype: str) -> bool:
+    return dtype in ("complex64", "complex128")
+
+
 def is_int(dtype: str) -> bool:
-    return dtype in ("int8", "int16", "int32", "int64", "uint8")
+    return dtype in ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
 
 
 def upcast_float(dtype: str) -> str:
@@ -50,14 +57,30 @@ def upcast_float(dtype: str) -> str:
 
 
 class TensorType:
-    """The type of a tensor variable: ``dtype`` and static ``shape`` (``None`` = unknown)."""
+    """The type of a tensor variable: ``dtype`` and static ``shape`` (``None`` = unknown).
+
+    As in Theano and PyTensor, calling a type makes a variable of it (``ft.dvector("x")``,
+    ``TensorType("float64", (None, 3))("m")``); Theano's ``broadcastable=(False, True)`` is
+    accepted instead of a shape (True is a static 1, False an unknown size).
+    """
 
     __slots__ = ("dtype", "shape", "_hash")
 
-    def __init__(self, dtype: Any, shape: Sequence[int | None] = ()) -> None:
+    def __init__(self, dtype: Any, shape: Sequence[int | None] | None = None,
+                 broadcastable: Sequence[bool] | None = None) -> None:
+        if broadcastable is not None:
+            if shape is not None:
+                raise TypeError("TensorType: give shape or broadcastable, not both")
+            shape = tuple(1 if b else None for b in broadcastable)
         self.dtype = normalize_dtype(dtype)
-        self.shape = tuple(None if s is None else int(s) for s in shape)
+        self.shape = tuple(None if s is None else int(s) for s in (shape or ()))
         self._hash = hash((self.dtype, self.shape))
+
+    def __call__(self, name: str | None = None):
+        """A new symbolic input of this type."""
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"{self!r}(name): the name must be a str, got {name!r}")
+        return self.make_variable(name)
 
     @property
     def ndim(self) -> int:

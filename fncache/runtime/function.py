@@ -262,6 +262,14 @@ def function(inputs: Sequence[Variable], outputs: Any, updates: Any = None, mode
         raise ValueError("on_unused_input must be 'raise', 'warn' or 'ignore'")
     all_outs = outs + [e for _, e in upd]
     used = ancestors(all_outs)
+    # A shared variable with a default update (a random stream's counter) gets it unless the
+    # caller updates it: every call then draws new numbers.
+    defaults = [(v, v.default_update) for v in used if isinstance(v, SharedVariable)
+                and v.default_update is not None and not any(v is s for s, _ in upd)]
+    if defaults:
+        upd += defaults
+        all_outs = outs + [e for _, e in upd]
+        used = ancestors(all_outs)
     used_ids = {id(v) for v in used}
     for k, v in enumerate(ins):
         if id(v) not in used_ids:

@@ -24,7 +24,7 @@ Unpickling decodes the optimized graph and links it: the native module comes fro
 for *this* host's march flags, or is compiled once from the optimized graph; the optimizer does not
 run unless ``config.reoptimize_unpickled_function`` is set.  No native binary travels unless the
 sender asks for it with ``dumps(f, embed_native=True)``; the receiver then checks the platform, the
-ABI components of the module key, the CPU and the checksum before loading it, and otherwise falls
+ABI components of the module key, the CPU features it needs (against ``cpuid``) and the checksum before loading it, and otherwise falls
 back to the compiledir (see ``docs/trust.md``).
 """
 from __future__ import annotations
@@ -35,8 +35,6 @@ import hmac
 import logging
 import pickle
 import struct
-import tempfile
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import numpy as np
@@ -62,15 +60,13 @@ MAGIC = b"\x00fncache-function\x00"
 _MAC_DOMAIN = b"fncache function payload v1\x00"  # a payload MAC can never pass for an entry MAC
 #: Code flags that describe the receiving host, not the function: the receiver keeps its own, so
 #: it builds for its own CPU, with its own compiler, for its own GPU.
-HOST_FLAGS = frozenset({"march", "cxx", "cuda_arch"})
+HOST_FLAGS = frozenset({"march", "cxx", "cuda_arch", "vector_width"})
 #: Module-key components that say how the sender's toolchain built an embedded module rather than
 #: what the binary needs at run time; ``march`` is judged by :func:`_march_refusal` instead.
-_TOOLCHAIN_COMPONENTS = frozenset({"compiler", "compiler_target", "flags", "march"})
+_TOOLCHAIN_COMPONENTS = frozenset({"compiler", "compiler_target", "flags", "march", "vector_width"})
 
 _FIELDS = frozenset({"name", "graphs", "n_inputs", "n_outputs", "single", "shared", "updated",
                      "mode", "flags", "allow_input_downcast", "trust_input", "key", "native"})
-
-_embedded_libraries: dict[str, Any] = {}
 
 
 # -- sending -------------------------------------------------------------------------------------
@@ -117,8 +113,6 @@ def dumps(f: Function, *, embed_native: bool = False) -> bytes:
 
 def _native_of(f: Function) -> dict[str, Any] | None:
     """This host's native module of ``f`` (from the compiledir, built if it was evicted)."""
-    from ..build.march import _cpu_fingerprint
-    from ..cache import cache
     from ..codegen.c_linker import compile_module, module_key_for
     from ..codegen.c_module import render_module
     if f.mode.linker != "c" or f.mode.device == "cuda":
@@ -130,20 +124,11 @@ def _native_of(f: Function) -> dict[str, Any] | None:
         if not mod.source:
             return None  # no kernels: a worker runs it without compiling anything
         key = module_key_for(mod.source)
-        entry = cache.get(key)
-        if entry is None:
-            compile_module(mod, key)
-            entry = cache.get(key)
-    if entry is None:
-        log.warning("fncache: the native module of %r vanished from the cache; not embedding it",
-                    f.name)
-        return None
+        entry = compile_module(mod, key)
     lib = entry.meta["library"]
-    # The CPU vouches for the code only when it was built for this CPU (march=auto).
-    native_cpu = f.code_flags.get("march", "auto").strip() == "auto"
     return {"module": entry.meta["module"], "components": dict(key.components),
             "library": entry.read_bytes(lib), "sha256": entry.meta["files"][lib]["sha256"],
-            "cpu": _cpu_fingerprint() if native_cpu else None}
+            "isa": list(entry.meta.get("isa", []))}
 
 
 # -- receiving -----------------------------------------------------------------------------------
@@ -203,7 +188,7 @@ def _check_fields(p: dict[str, Any]) -> None:
     need(native is None or (isinstance(native, dict) and isinstance(native.get("library"), bytes)
                             and isinstance(native.get("sha256"), str)
                             and isinstance(native.get("components"), dict)
-                            and isinstance(native.get("cpu"), (str, type(None)))
+                            and isinstance(native.get("isa", []), list)
                             and "module" in native), "native", "None or an embedded module")
 
 
@@ -356,7 +341,7 @@ def _refusal(native: dict[str, Any], mine: Any) -> str | None:
     for name in sorted(set(theirs) | set(mine)):
         if name not in _TOOLCHAIN_COMPONENTS and theirs.get(name) != mine.get(name):
             return f"{name} differs: built for {theirs.get(name)!r}, this host has {mine.get(name)!r}"
-    refusal = _march_refusal(theirs.get("march", ""), mine.get("march", ""), native["cpu"])
+    refusal = _march_refusal(theirs.get("march", ""), mine.get("march", ""), native.get("isa"))
     if refusal is not None:
         return refusal
     if hashlib.sha256(native["library"]).hexdigest() != native["sha256"]:
@@ -364,14 +349,19 @@ def _refusal(native: dict[str, Any], mine: Any) -> str | None:
     return None
 
 
-def _march_refusal(built: str, host: str, cpu: str | None) -> str | None:
-    """Generic code runs on any CPU of the platform; otherwise the flags must be this host's,
-    or (both sides ``march=auto``) the CPU must be the sender's, whose ``-march=native`` expands
-    alike even when this host has no compiler to expand it."""
-    from ..build.march import _cpu_fingerprint
+def _march_refusal(built: str, host: str, isa: Any) -> str | None:
+    """The library must need no CPU feature this CPU lacks (else it would end the process with
+    SIGILL): its recorded features and its ``-m<feature>`` flags are checked against ``cpuid``.
+    Then generic code runs on any CPU of the platform; other code only where the flags are this
+    host's, or where this host detects its CPU (``march=auto``) and the library needs only
+    features it has."""
+    from ..build.cpu import entry_missing_features
+    missing = entry_missing_features({"isa": isa if isa is not None else [], "march": built})
+    if missing:
+        return f"it needs CPU features this CPU lacks ({', '.join(missing)})"
     if not built or built == host:
         return None
-    if cpu is not None and config.march.strip() == "auto" and cpu == _cpu_fingerprint():
+    if isa and config.march.strip() == "auto":
         return None
     return f"built for march flags {_short(built)}, this host uses {_short(host) or 'generic'}"
 
@@ -381,13 +371,6 @@ def _short(flags: str) -> str:
 
 
 def _load_embedded(native: dict[str, Any]) -> Any:
-    """Load the embedded kernel library from a private temporary file (once per process)."""
+    """Load the embedded kernel library from its checked bytes, in memory (once per process)."""
     from ..codegen.c_linker import load_library
-    lib = _embedded_libraries.get(native["sha256"])
-    if lib is None:
-        with tempfile.TemporaryDirectory(prefix="fncache-native-") as d:
-            path = Path(d) / f"{native['module']}.so"
-            path.write_bytes(native["library"])
-            lib = load_library(path)  # mapped: the file may go now
-        _embedded_libraries[native["sha256"]] = lib
-    return lib
+    return load_library(native["library"], f"{native['module']}.so", native["sha256"])

@@ -27,6 +27,9 @@ class SharedVariable(TensorVariable):
         #: returns a new host array when the device copy is newer (a GPU function updated it),
         #: else None. Reading the value pulls first; setting a value drops the device copy.
         self._device: Any = None
+        #: An expression every function using this variable updates it with, unless the
+        #: function's ``updates`` say otherwise (random streams advance their counters so).
+        self.default_update: TensorVariable | None = None
 
     def _host_value(self) -> np.ndarray:
         dev = self._device

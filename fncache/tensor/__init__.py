@@ -9,8 +9,14 @@ from .basic import __all__ as _basic_all
 from .basic import as_tensor_variable, constant, matrix, scalar, tensor, vector
 from .blas import dot
 from .elemwise import cast, elemwise
+from .gradient import grad, hessian, jacobian
 from .pyop import as_op, assert_op
 from .reduction import all, any, argmax, argmin, max, mean, min, prod, std, sum, var
+from .softmax import log_softmax, logsumexp, softmax
+from .array_ops import (argsort, cumprod, cumsum, expand_dims, matmul, outer, repeat, sort,
+                        specify_shape, squeeze, tensordot, tile)
+from .creation import (alloc, arange, eye, full, full_like, ones, ones_like, zeros,
+                       zeros_like)
 from .shape_ops import concatenate, flatten, reshape, stack, transpose, dimshuffle, shape
 from .variable import TensorConstant, TensorVariable
 
@@ -64,6 +70,52 @@ maximum = _binary("maximum", "Elementwise maximum (NaN propagates, as numpy.maxi
 minimum = _binary("minimum", "Elementwise minimum (NaN propagates, as numpy.minimum).")
 pow = _binary("pow", "Elementwise a ** b.")
 
+# numpy ufuncs beyond the core set (fncache/tensor/scalar_math.py)
+arctan2 = _binary("arctan2", "Elementwise angle of the point (b, a) (numpy.arctan2).")
+hypot = _binary("hypot", "Elementwise sqrt(a**2 + b**2) without overflow (numpy.hypot).")
+fmod = _binary("fmod", "Elementwise C remainder, with the sign of a (numpy.fmod).")
+copysign = _binary("copysign", "Elementwise |a| with the sign of b (numpy.copysign).")
+nextafter = _binary("nextafter", "Elementwise next float after a towards b (numpy.nextafter).")
+logaddexp = _binary("logaddexp", "Elementwise log(exp(a) + exp(b)) without overflow.")
+left_shift = _binary("lshift", "Elementwise a << b for integers (numpy.left_shift).")
+right_shift = _binary("rshift", "Elementwise a >> b for integers (numpy.right_shift).")
+arcsinh = _unary("arcsinh", "Elementwise inverse hyperbolic sine.")
+arccosh = _unary("arccosh", "Elementwise inverse hyperbolic cosine.")
+arctanh = _unary("arctanh", "Elementwise inverse hyperbolic tangent.")
+exp2 = _unary("exp2", "Elementwise 2**x.")
+deg2rad = _unary("deg2rad", "Elementwise degrees to radians.")
+rad2deg = _unary("rad2deg", "Elementwise radians to degrees.")
+erfc = _unary("erfc", "Elementwise 1 - erf(x), accurate for large x.")
+erfinv = _unary("erfinv", "Elementwise inverse error function (+-inf at +-1, NaN outside).")
+gammaln = _unary("gammaln", "Elementwise log|gamma(x)| (+inf at 0 and the negative integers).")
+trunc = _unary("trunc", "Elementwise rounding towards zero (integers stay integers).")
+square = _unary("square", "Elementwise x * x (numpy.square).")
+reciprocal = _unary("reciprocal", "Elementwise 1 / x (integer division for integers).")
+isfinite = _unary("isfinite", "Elementwise test for a finite value (not NaN, not inf).")
+signbit = _unary("signbit", "Elementwise test of the sign bit (True for -0.0 and negatives).")
+
+real = _unary("real", "Elementwise real part (x itself for real dtypes).")
+imag = _unary("imag", "Elementwise imaginary part (zeros for real dtypes).")
+conj = _unary("conj", "Elementwise complex conjugate (x itself for real dtypes).")
+angle = _unary("angle", "Elementwise argument of a complex number, in radians (numpy.angle).")
+
+# The named operator functions (PyTensor's spellings of the Python operators).
+add = _binary("add", "Elementwise a + b.")
+sub = _binary("sub", "Elementwise a - b.")
+mul = _binary("mul", "Elementwise a * b.")
+true_div = _binary("true_div", "Elementwise a / b (true division).")
+int_div = _binary("floor_div", "Elementwise a // b (floor division, as Python and numpy).")
+mod = _binary("mod", "Elementwise a % b (Python's sign convention, as numpy.remainder).")
+neg = _unary("neg", "Elementwise -x.")
+lt = _binary("lt", "Elementwise a < b.")
+gt = _binary("gt", "Elementwise a > b.")
+le = _binary("le", "Elementwise a <= b.")
+ge = _binary("ge", "Elementwise a >= b.")
+and_ = _binary("and_", "Elementwise a & b (logical for bool, bitwise for integers).")
+or_ = _binary("or_", "Elementwise a | b (logical for bool, bitwise for integers).")
+xor = _binary("xor", "Elementwise a ^ b (logical for bool, bitwise for integers).")
+invert = _unary("invert", "Elementwise ~x (logical not for bool, bitwise for integers).")
+
 
 def switch(cond: Any, a: Any, b: Any) -> TensorVariable:
     """Elementwise ``a`` where ``cond`` else ``b`` (numpy.where)."""
@@ -85,4 +137,15 @@ __all__ = list(_basic_all) + [
     "reshape", "stack", "transpose", "dimshuffle", "shape", "exp", "log", "log1p", "expm1",
     "log2", "log10", "sqrt", "sqr", "sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh",
     "cosh", "tanh", "sigmoid", "softplus", "erf", "abs", "sign", "floor", "ceil", "round",
-    "isnan", "isinf", "eq", "neq", "maximum", "minimum", "pow", "switch", "where", "clip"]
+    "isnan", "isinf", "eq", "neq", "maximum", "minimum", "pow", "switch", "where", "clip",
+    "grad", "jacobian", "hessian"]
+
+__all__ += [
+    "arctan2", "hypot", "fmod", "copysign", "nextafter", "logaddexp", "left_shift",
+    "right_shift", "arcsinh", "arccosh", "arctanh", "exp2", "deg2rad", "rad2deg", "erfc",
+    "erfinv", "gammaln", "trunc", "square", "reciprocal", "isfinite", "signbit", "add", "sub",
+    "mul", "true_div", "int_div", "mod", "neg", "lt", "gt", "le", "ge", "and_", "or_", "xor",
+    "invert", "real", "imag", "conj", "angle", "softmax", "log_softmax", "logsumexp", "argsort", "cumprod", "cumsum",
+    "expand_dims", "matmul", "outer", "repeat", "sort", "specify_shape", "squeeze", "tensordot",
+    "tile", "alloc", "arange", "eye", "full", "full_like", "ones", "ones_like", "zeros",
+    "zeros_like"]

@@ -7,7 +7,7 @@ import numpy as np
 
 from ..config import config
 from ..graph.basic import Variable
-from ..graph.types import TensorType, normalize_dtype
+from ..graph.types import DTYPES, TensorType, normalize_dtype
 from .variable import TensorConstant, TensorVariable
 
 __all__ = ["tensor", "scalar", "vector", "matrix", "constant", "as_tensor_variable",
@@ -20,8 +20,7 @@ def tensor(name: str | None = None, dtype: Any = None, ndim: int | None = None,
 
     ``shape`` may give static sizes (``None`` for unknown); a static 1 marks a broadcastable dim.
     """
-    if isinstance(name, (np.dtype, type)) or name in ("bool", "int8", "int16", "int32", "int64",
-                                                      "uint8", "float32", "float64"):
+    if isinstance(name, (np.dtype, type)) or name in DTYPES:
         raise TypeError(f"tensor(): the first argument is the name; did you mean "
                         f"tensor(dtype={name!r})?")
     if shape is None:
@@ -76,17 +75,14 @@ def as_tensor_variable(x: Any, name: str | None = None) -> Variable:
     return constant(x, name=name)
 
 
-def _shorthands() -> dict[str, Any]:
-    out: dict[str, Any] = {}
+def _shorthands() -> dict[str, TensorType]:
+    """``dvector``, ``fmatrix``...: types, as in Theano; calling one makes a variable."""
+    out: dict[str, TensorType] = {}
     for prefix, dt in (("f", "float32"), ("d", "float64"), ("i", "int32"), ("l", "int64"),
                        ("b", "bool")):
         for kind, nd in (("scalar", 0), ("vector", 1), ("matrix", 2), ("tensor3", 3),
                          ("tensor4", 4)):
-            def make(name: str | None = None, _dt: str = dt, _nd: int = nd) -> TensorVariable:
-                return tensor(name, _dt, _nd)
-            make.__name__ = prefix + kind
-            make.__doc__ = f"A symbolic {dt} input with {nd} dims."
-            out[prefix + kind] = make
+            out[prefix + kind] = TensorType(dt, (None,) * nd)
     return out
 
 

@@ -10,7 +10,7 @@ from ..graph.types import TensorType, normalize_dtype
 from .basic import as_tensor_variable
 from .elemwise import check_float64
 
-__all__ = ["Dot", "dot"]
+__all__ = ["Dot", "dot", "matmul"]
 
 
 class Dot(Op):
@@ -42,3 +42,10 @@ class Dot(Op):
 
 def dot(a: Any, b: Any) -> Variable:
     return Dot()(as_tensor_variable(a), as_tensor_variable(b))
+
+
+def matmul(a: Any, b: Any) -> Variable:
+    """``a @ b`` (numpy.matmul): 1-D and 2-D operands are a :class:`Dot`, stacks of matrices a
+    batched product (``array_ops.MatMul``); a 0-d operand is an error, as in numpy."""
+    from .array_ops import matmul as batched
+    return batched(a, b)

@@ -92,7 +92,7 @@ def check_float64(name: str, in_dtypes: Sequence[str], out: str) -> None:
 
 
 def _is_python_number(a: Any) -> bool:
-    return isinstance(a, (bool, int, float)) and not isinstance(a, np.generic)
+    return isinstance(a, (bool, int, float, complex)) and not isinstance(a, np.generic)
 
 
 def _as_strong(args: Sequence[Any], weak_from: Sequence[int]) -> list[Variable]:

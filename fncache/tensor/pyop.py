@@ -21,23 +21,30 @@ def _as_types(types: Any, what: str) -> tuple[TensorType, ...]:
         if isinstance(t, Variable):
             t = t.type
         if not isinstance(t, TensorType):
-            raise TypeError(f"as_op: {what} must be types such as ft.dvector().type or "
+            raise TypeError(f"as_op: {what} must be types such as ft.dvector or "
                             f"fc.TensorType('float64', (None,)), got {t!r}")
         out.append(t)
     return tuple(out)
 
 
 class PythonOp(Op):
-    """Calls ``fn`` (numpy in, numpy out). Lambdas and closures pickle through cloudpickle."""
+    """Calls ``fn`` (numpy in, numpy out). Lambdas and closures pickle through cloudpickle.
+
+    ``grad_fn(inputs, output_grads)``, if given, returns one symbolic gradient (or None for
+    zero) per input. It is used only while building gradient graphs, so it is not a prop: it
+    changes neither what the op computes nor its cache key.
+    """
 
     __props__ = ("fn", "itypes", "otypes")
     may_return_input = True
 
     def __init__(self, fn: Callable[..., Any], itypes: Sequence[TensorType],
-                 otypes: Sequence[TensorType]) -> None:
+                 otypes: Sequence[TensorType],
+                 grad_fn: Callable[[list, list], Sequence[Any]] | None = None) -> None:
         self.fn = fn
         self.itypes = tuple(itypes)
         self.otypes = tuple(otypes)
+        self.grad_fn = grad_fn
 
     def __str__(self) -> str:
         return f"PythonOp{{{getattr(self.fn, '__name__', 'fn')}}}"
@@ -70,6 +77,10 @@ class PythonOp(Op):
             a = np.asarray(r)
             if a.ndim != t.ndim:
                 raise TypeError(f"{self}: output {k} has ndim {a.ndim}, otypes declares {t}")
+            if any(s is not None and s != n for s, n in zip(t.shape, a.shape)):
+                # Static sizes (a 1 marks a broadcastable dim) are relied on downstream.
+                raise ValueError(f"{self}: output {k} has shape {a.shape}, otypes declares {t}; "
+                                 "return that shape or declare None for sizes that vary")
             if a.dtype.name != t.dtype:
                 if not np.can_cast(a.dtype, t.dtype, "same_kind"):
                     raise TypeError(f"{self}: output {k} has dtype {a.dtype}, otypes declares "
@@ -79,12 +90,21 @@ class PythonOp(Op):
         return outs
 
 
-def as_op(itypes: Any, otypes: Any) -> Callable[[Callable[..., Any]], PythonOp]:
-    """Decorator: a Python function (numpy in, numpy out) becomes an op usable in graphs."""
+def as_op(itypes: Any, otypes: Any, grad: Callable[[list, list], Sequence[Any]] | None = None
+          ) -> Callable[[Callable[..., Any]], PythonOp]:
+    """Decorator: a Python function (numpy in, numpy out) becomes an op usable in graphs.
+
+    ``grad(inputs, output_grads)`` makes it differentiable: given the op's symbolic inputs and
+    the gradients of its outputs, it returns one symbolic gradient per input (build it from
+    ft.* operations or another as_op), as Theano's ``Op.grad``.
+    """
     it, ot = _as_types(itypes, "itypes"), _as_types(otypes, "otypes")
+    if grad is not None and not callable(grad):
+        raise TypeError(f"as_op: grad must be a function (inputs, output_grads) -> gradients, "
+                        f"got {grad!r}")
 
     def wrap(fn: Callable[..., Any]) -> PythonOp:
-        op = PythonOp(fn, it, ot)
+        op = PythonOp(fn, it, ot, grad)
         functools.update_wrapper(op, fn, updated=())  # type: ignore[arg-type]
         return op
     return wrap

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..graph.basic import Apply, Op, Variable
-from ..graph.types import TensorType, is_float, normalize_dtype
+from ..graph.types import TensorType, is_complex, is_float, normalize_dtype
 from . import scalar_ops as S
 from .basic import as_tensor_variable
 from .elemwise import cast, check_float64, elemwise, runtime_broadcast_shape
@@ -19,18 +19,32 @@ _NP_REDUCE = {"add": np.add, "mul": np.multiply, "max": np.maximum, "min": np.mi
               "and": np.logical_and, "or": np.logical_or}
 
 
+def axis_index(a: Any, what: str, axis: Any = None) -> int:
+    """An axis as numpy takes one: an int, a numpy integer or a 0-d integer array."""
+    if isinstance(a, np.ndarray) and a.ndim == 0 and a.dtype.kind in "iu":
+        return int(a)
+    if isinstance(a, (int, np.integer)) and not isinstance(a, (bool, np.bool_)):
+        return int(a)
+    raise TypeError(f"{what}: axis must be None, an int or a tuple of ints, got "
+                    f"{a if axis is None else axis!r}")
+
+
 def normalize_axes(axis: Any, ndim: int, what: str) -> tuple[int, ...]:
     """``None`` -> all axes; ints and tuples checked against ``ndim`` and made non-negative."""
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    if isinstance(axis, np.ndarray) and axis.ndim == 0:
+        axes: tuple = (axis,)
+    elif isinstance(axis, (tuple, list, np.ndarray)):
+        axes = tuple(axis)
+    else:
+        axes = (axis,)
     out = []
     for a in axes:
-        if not isinstance(a, (int, np.integer)):
-            raise TypeError(f"{what}: axis must be None, an int or a tuple of ints, got {axis!r}")
+        a = axis_index(a, what, axis)
         if not -ndim <= a < ndim:
             raise ValueError(f"{what}: axis {a} is out of bounds for a tensor of ndim {ndim}")
-        a = int(a) % ndim
+        a = a % ndim
         if a in out:
             raise ValueError(f"{what}: axis {a} is repeated in {axis!r}")
         out.append(a)
@@ -74,7 +88,8 @@ class Reduce(Op):
         with np.errstate(all="ignore"):
             if self.kind == "mean":
                 n = int(np.prod([x.shape[a] for a in self.axes]))
-                acc = "float64" if not is_float(x.dtype.name) else x.dtype.name
+                acc = x.dtype.name if is_float(x.dtype.name) or is_complex(x.dtype.name) \
+                    else "float64"
                 s = np.add.reduce(x, axis=self.axes, dtype=acc)
                 res = np.true_divide(s, builtins.max(n - self.ddof, 0))
             elif self.kind in ("max", "min"):
@@ -129,21 +144,27 @@ def _keep(res: Variable, axes: tuple[int, ...], ndim: int, keepdims: bool) -> Va
 
 
 def _sum_dtype(dt: str) -> str:
-    if dt in ("bool", "int8", "int16", "int32", "uint8"):
+    if dt in ("bool", "int8", "int16", "int32"):
         return "int64"
+    if dt in ("uint8", "uint16", "uint32"):
+        return "uint64"  # as numpy: unsigned sums stay unsigned
     return dt
+
+
+#: The front-end function of each reduction kind, for error messages.
+_FRONT_NAME = {"add": "sum", "mul": "prod", "and": "all", "or": "any"}
 
 
 def _reduce(kind: str, x: Any, axis: Any, keepdims: bool, dtype: Any = None,
             ddof: int = 0) -> Variable:
     v = as_tensor_variable(x)
-    axes = normalize_axes(axis, v.ndim, kind)
+    axes = normalize_axes(axis, v.ndim, _FRONT_NAME.get(kind, kind))
     if kind in ("add", "mul"):
         out = normalize_dtype(dtype) if dtype is not None else _sum_dtype(v.dtype)
     elif kind in ("and", "or"):
         out = "bool"
     elif kind == "mean":
-        out = v.dtype if is_float(v.dtype) else "float64"
+        out = v.dtype if is_float(v.dtype) or is_complex(v.dtype) else "float64"
         check_float64(kind, [v.dtype], out)
     else:
         out = v.dtype
@@ -181,9 +202,11 @@ def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:
 
 def var(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Variable:
     v = as_tensor_variable(x)
-    if not is_float(v.dtype):
+    if not is_float(v.dtype) and not is_complex(v.dtype):
         v = cast(v, "float64")
     d = v - mean(v, axis=axis, keepdims=True)
+    if is_complex(v.dtype):
+        d = elemwise("abs", d)        # numpy: the mean of |x - mean|**2, a real number
     return _reduce("mean", elemwise("sqr", d), axis, keepdims, ddof=ddof)
 
 
@@ -193,14 +216,29 @@ def std(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Vari
 
 def _arg(kind: str, x: Any, axis: Any, keepdims: bool) -> Variable:
     v = as_tensor_variable(x)
-    if axis is not None and not isinstance(axis, (int, np.integer)):
-        raise TypeError(f"{kind}: axis must be None or an int, got {axis!r}")
-    ax = None if axis is None else normalize_axes(axis, v.ndim, kind)
-    a = None if ax is None else (ax[0] if ax else None)
-    res = ArgReduce(kind, a)(v)
-    if not keepdims:
-        return res
-    return _keep(res, tuple(range(v.ndim)) if a is None else (a,), v.ndim, True)
+    multi = axis is not None and not (isinstance(axis, (int, np.integer))
+                                      or isinstance(axis, np.ndarray) and axis.ndim == 0)
+    axes = normalize_axes(axis, v.ndim, kind)
+    if axis is None or axes == tuple(range(v.ndim)) and v.ndim:
+        res = ArgReduce(kind, None)(v)
+    elif not multi or len(axes) == 1:
+        res = ArgReduce(kind, axes[0])(v)
+    else:
+        res = ArgReduce(kind, v.ndim - len(axes))(_merge_axes_last(v, axes))
+    return _keep(res, axes, v.ndim, keepdims)
+
+
+def _merge_axes_last(v: Variable, axes: tuple[int, ...]) -> Variable:
+    """``v`` with ``axes`` moved last and merged into one (size 1 for no axes): the flat index
+    over several axes is an argmax over that one, as in PyTensor."""
+    from .shape_ops import dimshuffle, reshape, shape
+    keep = [d for d in range(v.ndim) if d not in axes]
+    moved = dimshuffle(v, keep + list(axes))
+    s = shape(v)
+    size: Any = 1
+    for a in axes:
+        size = size * s[a]
+    return reshape(moved, [s[d] for d in keep] + [size], ndim=len(keep) + 1)
 
 
 def argmax(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:

@@ -13,7 +13,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..graph.types import is_float, normalize_dtype
+from ..graph.types import is_complex, is_float, normalize_dtype
 
 __all__ = ["ScalarOp", "SCALAR_OPS", "get", "out_dtype", "Composite"]
 
@@ -157,7 +157,22 @@ def out_dtype(name: str, dtypes: Sequence[str]) -> str:
     try:
         return _probe(name, tuple(dtypes))
     except TypeError as e:
-        raise TypeError(f"{name} is not defined for dtypes {', '.join(dtypes)}: {e}") from None
+        raise TypeError(f"{name} is not defined for dtypes {', '.join(dtypes)}; it accepts "
+                        f"{_accepted(name)}: {e}") from None
+
+
+@functools.lru_cache(maxsize=None)
+def _accepted(name: str) -> str:
+    """The dtypes op ``name`` accepts (each given for all its inputs), for error messages."""
+    from ..graph.types import DTYPES
+    ok = []
+    for d in DTYPES:
+        try:
+            _probe(name, (d,) * SCALAR_OPS[name].nin)
+        except TypeError:
+            continue
+        ok.append(d)
+    return ", ".join(ok) if ok else "no dtype"
 
 
 def compute_dtype(op: ScalarOp, in_dtypes: Sequence[str], out: str) -> str:
@@ -165,7 +180,10 @@ def compute_dtype(op: ScalarOp, in_dtypes: Sequence[str], out: str) -> str:
     if op.name == "switch":
         return out
     if op.compute == "float":
-        return out if is_float(out) else "float64"
+        if any(is_complex(d) for d in in_dtypes):
+            # complex inputs keep their imaginary parts (angle gives a real result)
+            return normalize_dtype(np.result_type(*[np.dtype(d) for d in in_dtypes]))
+        return out if is_float(out) or is_complex(out) else "float64"
     if op.compute == "common":
         return normalize_dtype(np.result_type(*[np.dtype(d) for d in in_dtypes]))
     return out
@@ -231,3 +249,8 @@ def apply_scalar(name: str, args: Sequence[Any], dtype: str) -> np.ndarray:
             if res.dtype.name != dtype:
                 res = res.astype(dtype)
     return res
+
+
+# The ops beyond the core table register themselves in SCALAR_OPS (after everything they use
+# from this module exists).
+from . import scalar_math  # noqa: E402,F401

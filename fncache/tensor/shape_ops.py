@@ -101,10 +101,14 @@ class MakeVector(Op):
 def as_shape_vector(shp: Any) -> Variable:
     """A shape given as ints and/or symbolic int scalars (or a symbolic int vector)."""
     if isinstance(shp, Variable):
+        if shp.ndim == 0 and is_int(shp.dtype):
+            return MakeVector()(shp)  # a symbolic length: reshape(x, n)
         if shp.ndim != 1 or not is_int(shp.dtype):
-            raise TypeError(f"shape must be an int vector, got {shp.type}")
+            raise TypeError(f"shape must be an int vector or an int scalar, got {shp.type}")
         return shp
-    items = list(shp) if isinstance(shp, (list, tuple)) else [shp]
+    if isinstance(shp, np.ndarray) and shp.ndim == 0:
+        shp = shp.item()
+    items = list(shp) if isinstance(shp, (list, tuple, np.ndarray)) else [shp]
     if all(isinstance(i, (int, np.integer)) for i in items):
         return constant(np.asarray(items, dtype="int64"))
     vs = [as_tensor_variable(i) for i in items]
@@ -125,17 +129,33 @@ class Reshape(Op):
 
     def make_node(self, x: Variable, shp: Variable) -> Apply:
         static: tuple = (None,) * self.ndim
+        if shp.ndim != 1 or shp.type.shape[0] not in (None, self.ndim):
+            raise ValueError(_ndim_mismatch(self.ndim, tuple(int(v) for v in shp.data)
+                                            if isinstance(shp, Constant) else shp.type))
         if isinstance(shp, Constant):
             static = tuple(None if s < 0 else int(s) for s in shp.data)
         return Apply(self, [x, shp], [TensorType(x.dtype, static)])
 
+    def check_length(self, shp: np.ndarray) -> None:
+        """The output type promises ``self.ndim`` dims: a run-time shape of another length
+        would return an array whose ndim contradicts it (every linker calls this)."""
+        if len(shp) != self.ndim:
+            raise ValueError(_ndim_mismatch(self.ndim, tuple(int(s) for s in shp)))
+
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         x, shp = inputs
+        self.check_length(shp)
         try:
             return [np.reshape(x, tuple(int(s) for s in shp))]
         except ValueError as e:
             raise ValueError(f"reshape: cannot reshape an array of shape {x.shape} into "
                              f"{tuple(int(s) for s in shp)}: {e}") from None
+
+
+def _ndim_mismatch(ndim: int, given: Any) -> str:
+    return (f"reshape: ndim={ndim} was declared but the shape given is {given} (length "
+            f"{given.shape[0] if isinstance(given, TensorType) else len(given)}); give a shape "
+            f"of length {ndim} or declare ndim equal to the shape's length")
 
 
 def reshape(x: Any, shp: Any, ndim: int | None = None) -> Variable:
@@ -209,6 +229,8 @@ def concatenate(seq: Sequence[Any], axis: int = 0) -> Variable:
     if nd == 0:
         raise ValueError("concatenate: zero-dimensional tensors cannot be concatenated; "
                          "use ft.stack")
+    from .reduction import axis_index
+    axis = axis_index(axis, "concatenate")
     if not -nd <= axis < nd:
         raise ValueError(f"concatenate: axis {axis} is out of bounds for ndim {nd}")
     return Concatenate(axis % nd)(*vs)
@@ -219,6 +241,8 @@ def stack(seq: Sequence[Any], axis: int = 0) -> Variable:
     if not vs:
         raise ValueError("stack: need at least one tensor")
     nd = vs[0].ndim
+    from .reduction import axis_index
+    axis = axis_index(axis, "stack")
     if not -(nd + 1) <= axis <= nd:
         raise ValueError(f"stack: axis {axis} is out of bounds for ndim {nd + 1}")
     axis = axis % (nd + 1)

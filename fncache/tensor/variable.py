@@ -48,14 +48,18 @@ class _TensorOps:
     def __xor__(self, o): return _ew("xor", self, o)
     def __rxor__(self, o): return _ew("xor", o, self)
     def __invert__(self): return _ew("invert", self)
+    def __lshift__(self, o): return _ew("lshift", self, o)
+    def __rlshift__(self, o): return _ew("lshift", o, self)
+    def __rshift__(self, o): return _ew("rshift", self, o)
+    def __rrshift__(self, o): return _ew("rshift", o, self)
 
     def __matmul__(self, o):
-        from .blas import dot
-        return dot(self, o)
+        from .blas import matmul
+        return matmul(self, o)
 
     def __rmatmul__(self, o):
-        from .blas import dot
-        return dot(o, self)
+        from .blas import matmul
+        return matmul(o, self)
 
     # Variables hash by identity, so == cannot build a graph node: use ft.eq / ft.neq.
     __hash__ = Variable.__hash__
@@ -157,6 +161,28 @@ class _TensorOps:
     def dot(self, o):
         from .blas import dot
         return dot(self, o)
+
+    @property
+    def real(self):
+        return _ew("real", self)
+
+    @property
+    def imag(self):
+        return _ew("imag", self)
+
+    def conj(self):
+        return _ew("conj", self)
+
+    def eval(self, inputs: dict | None = None) -> Any:
+        """The value of this variable: compiles a function of the keys of ``inputs`` (once per
+        set of keys, kept on the variable) and calls it with their values."""
+        from ..runtime.function import function
+        given = dict(inputs or {})
+        keys = tuple(given)
+        fns = self.__dict__.setdefault("_eval_fns", {})
+        if keys not in fns:
+            fns[keys] = function(list(keys), self)
+        return fns[keys](*[given[k] for k in keys])
 
 
 class TensorVariable(_TensorOps, Variable):

@@ -19,6 +19,8 @@ typedef unsigned long long npy_uint64;
 typedef float npy_float32;
 typedef double npy_float64;
 
+#define NPY_MAX_UINT16 65535
+#define NPY_MAX_UINT32 4294967295U
 #define NPY_MIN_INT8 (-128)
 #define NPY_MAX_INT8 127
 #define NPY_MIN_INT16 (-32768)
@@ -28,8 +30,14 @@ typedef double npy_float64;
 #define NPY_MIN_INT64 (-9223372036854775807LL - 1)
 #define NPY_MAX_INT64 9223372036854775807LL
 #define NPY_MAX_UINT8 255
+#define NPY_MAX_UINT64 18446744073709551615ULL
 
 #define FC_INLINE static __device__ __forceinline__
+
+/* The C prelude's reentrant lgamma wrappers (the scalar helpers' gammaln calls them): the
+ * device lgamma keeps no global sign. */
+FC_INLINE double fc_lgamma_float64(double x) { return lgamma(x); }
+FC_INLINE float fc_lgamma_float32(float x) { return lgammaf(x); }
 
 /* Set by helpers that cannot raise (integer power with a negative exponent); the runner reads
  * and clears it after the kernels of a graph that can set it. Concurrent writers all store the

@@ -30,7 +30,7 @@ from ...tensor.elemwise import Elemwise
 from ...tensor.reduction import Reduce
 from ...tensor.scalar_ops import Composite
 from ...tensor.shape_ops import Concatenate, Reshape
-from ..c_nodes import has_int_pow
+from ..c_nodes import has_int_pow, has_native
 from ..c_types import CTYPE, composite_lines, reduce_accumulator, reduce_combine
 
 __all__ = ["BLOCK", "Kernel", "ElemwiseSpec", "ReduceSpec", "CudaSource", "render_graph",
@@ -41,7 +41,7 @@ BLOCK = 256
 
 #: numpy dtype of each C type an accumulator can have (partial results live in device buffers).
 NUMPY_OF = {"npy_float64": "float64", "npy_float32": "float32", "npy_int64": "int64",
-            "npy_int32": "int32", "int": "int32"}
+            "npy_uint64": "uint64", "npy_uint32": "uint32", "npy_int32": "int32", "int": "int32"}
 
 _HELPERS_BEGIN = "/* @fc-scalar-helpers-begin"
 _HELPERS_END = "/* @fc-scalar-helpers-end */"
@@ -311,6 +311,11 @@ def render_graph(fgraph: FunctionGraph) -> CudaSource:
     wanted: set[tuple[str, str, int]] = set()
     for i, node in enumerate(fgraph.toposort()):
         op = node.op
+        if isinstance(op, (Elemwise, Reduce)) and not has_native(node):
+            dts = sorted({v.dtype for v in (*node.inputs, *node.outputs)})
+            raise TypeError(f"the CUDA backend has no complex arithmetic: {str(op)[:80]} works "
+                            f"on {', '.join(dts)}. Compile this function for the CPU "
+                            "(mode='FAST_RUN'), where numpy computes complex values.")
         scal = [_is_scalar(v.type.shape) for v in node.inputs]
         if isinstance(op, Elemwise):
             code, specs[i] = render_elemwise(f"k{i}", op.composite, node.outputs[0].ndim, scal)

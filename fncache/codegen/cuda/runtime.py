@@ -450,6 +450,7 @@ class CudaRunner:
         shp = self._hostval(store, ins[1])
         if not isinstance(x, DevArray):
             return node.op.perform(node, [x, shp])
+        node.op.check_length(shp)
         try:
             new = arrays.reshape_shape(x.shape, x.dtype, shp)
         except ValueError as e:

@@ -1,0 +1,126 @@
+"""Each elementwise function beyond the core set inside a fused W1-like expression, against
+numpy's ufunc for that function alone, side by side in one run.
+
+    python benchmarks/numpy_ops.py [--n 10000000] [--repeats 5] [--only arctan2,hypot]
+
+For each function OP, fncache times ``exp(x)*y + OP(z...)/(1+x*x)`` compiled as one fused loop
+on 1 thread ("with op") and the same loop with OP's first operand in its place ("without");
+their difference is what OP costs inside the fused loop. numpy times ``np.OP(z...)`` alone on
+the same float64 arrays (int64 for the shifts: ``(OP(i, j) ^ (3*i + 1)) + j``). ``ratio`` is
+OP's cost in the loop / numpy's OP alone: the target is <= 1. "all threads" is the whole
+expression with the default thread count. erfc, erfinv and gammaln have no numpy ufunc.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from timing import measure  # noqa: E402
+
+log = logging.getLogger("numpy_ops")
+
+#: name -> (numpy ufunc or None, arity, input domain); the domain names the arrays OP reads
+OPS = {
+    "arctan2": (np.arctan2, "zy"), "hypot": (np.hypot, "zy"), "fmod": (np.fmod, "zy"),
+    "copysign": (np.copysign, "zy"), "nextafter": (np.nextafter, "zy"),
+    "logaddexp": (np.logaddexp, "zy"), "arcsinh": (np.arcsinh, "z"),
+    "arccosh": (np.arccosh, "w"), "arctanh": (np.arctanh, "t"), "exp2": (np.exp2, "z"),
+    "deg2rad": (np.deg2rad, "z"), "rad2deg": (np.rad2deg, "z"), "trunc": (np.trunc, "z"),
+    "square": (np.square, "z"), "reciprocal": (np.reciprocal, "z"),
+    "isfinite": (np.isfinite, "z"), "signbit": (np.signbit, "z"), "erfc": (None, "z"),
+    "erfinv": (None, "t"), "gammaln": (None, "w"), "left_shift": (np.left_shift, "ij"),
+    "right_shift": (np.right_shift, "ij"),
+}
+
+
+def _inputs(n: int) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(0)
+    x, y, z = (rng.standard_normal(n) for _ in range(3))
+    return {"x": x, "y": y, "z": z, "w": 1 + np.abs(z), "t": np.tanh(z),
+            "i": rng.integers(-1000, 1000, n), "j": rng.integers(0, 70, n)}
+
+
+def _fused(fc, ft, name: str | None, domain: str):
+    """The compiled expression around OP (``name=None``: OP's first operand in its place) and
+    the names of its inputs, in order."""
+    used = domain if domain == "ij" else "xy" + "".join(c for c in domain if c not in "xy")
+    v = {c: ft.lvector(c) if c in "ij" else ft.dvector(c) for c in used}
+    op = v[domain[0]] if name is None else getattr(ft, name)(*[v[c] for c in domain])
+    if domain == "ij":
+        out = (op ^ (v["i"] * 3 + 1)) + v["j"]
+    else:
+        out = ft.exp(v["x"]) * v["y"] + ft.cast(op, "float64") / (1 + v["x"] * v["x"])
+    return fc.function([v[c] for c in used], out), list(used)
+
+
+def _random_normal(fc, n: int, repeats: int) -> None:
+    """RandomStream.normal of n float64 against numpy's Generator.normal (default PCG64, and
+    the Philox generator fncache draws from)."""
+    rs = fc.RandomStream(0)
+    env = {"f": fc.function([], rs.normal(size=n)), "pcg": np.random.default_rng(0),
+           "philox": np.random.Generator(np.random.Philox(0)), "n": n}
+    tf = measure("f()", env, repeats=repeats).min
+    tp = measure("pcg.normal(size=n)", env, repeats=repeats).min
+    tx = measure("philox.normal(size=n)", env, repeats=repeats).min
+    log.info("RandomStream.normal(size=%d): %.1fms; numpy Generator.normal: %.1fms (PCG64), "
+             "%.1fms (Philox); fncache / PCG64 = %.2fx", n, tf * 1e3, tp * 1e3, tx * 1e3,
+             tf / tp)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--n", type=int, default=10_000_000)
+    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--only", default="")
+    a = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    import fncache as fc
+    from fncache import tensor as ft
+
+    data = _inputs(a.n)
+    names = [s for s in a.only.split(",") if s] or list(OPS)
+    log.info("n = %d float64 (int64 for the shifts); minimum of %d repeats; ratio = the op's "
+             "cost in the fused loop (1 thread) / numpy's op alone", a.n, a.repeats)
+    log.info("%-12s %11s %11s %11s %11s %8s %12s", "op", "with op", "without", "op cost",
+             "numpy op", "ratio", "all threads")
+    misses = []
+    for name in names:
+        ufunc, domain = OPS[name]
+        with fc.config.change_flags(threads=1):      # the run-time's threads: set at compile
+            f1, arg_names = _fused(fc, ft, name, domain)
+            f0, _ = _fused(fc, ft, None, domain)
+        fa, _ = _fused(fc, ft, name, domain)
+        env = {"f1": f1, "f0": f0, "fa": fa,
+               **{k: data[k] for k in set(arg_names) | set(domain)}}
+        call = "(" + ", ".join(arg_names) + ")"
+        t1 = measure("f1" + call, env, repeats=a.repeats).min
+        t0 = measure("f0" + call, env, repeats=a.repeats).min
+        ta = measure("fa" + call, env, repeats=a.repeats).min
+        cost = max(t1 - t0, 0.0)
+        if ufunc is None:
+            log.info("%-12s %9.1fms %9.1fms %9.1fms %11s %8s %10.1fms", name, t1 * 1e3,
+                     t0 * 1e3, cost * 1e3, "n/a", "-", ta * 1e3)
+            continue
+        env["op"] = ufunc
+        with np.errstate(all="ignore"):
+            tn = measure("op(" + ", ".join(domain) + ")", env, repeats=a.repeats).min
+        ratio = cost / tn
+        if ratio > 1:
+            misses.append(name)
+        log.info("%-12s %9.1fms %9.1fms %9.1fms %9.1fms %7.2fx %10.1fms", name, t1 * 1e3,
+                 t0 * 1e3, cost * 1e3, tn * 1e3, ratio, ta * 1e3)
+    log.info("target (ratio <= 1): %s", "met for every op" if not misses
+             else "missed for " + ", ".join(misses))
+    _random_normal(fc, a.n, a.repeats)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,359 @@
+"""numpy array functions: ``expand_dims squeeze specify_shape repeat tile outer tensordot cumsum
+cumprod sort argsort`` and ``matmul`` on stacks of matrices.
+
+``expand_dims``, ``squeeze`` and ``outer`` are built from dimshuffles and elementwise ops, so they
+compile to C and fuse. The others run numpy's own function in both linkers: sorting, scans,
+repetition and numpy's BLAS-backed tensordot / matmul are already C loops, and a generated
+kernel would buy nothing (2-D and 1-D ``matmul`` goes to :class:`Dot`, like ``dot``).
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..graph.basic import Apply, Constant, Op, Variable
+from ..graph.types import TensorType, is_int, normalize_dtype
+from .basic import as_tensor_variable
+from .blas import Dot
+from .elemwise import check_float64, elemwise
+from .reduction import normalize_axes
+from .shape_ops import dimshuffle, flatten
+
+__all__ = ["SpecifyShape", "Repeat", "Tile", "TensorDot", "CumOp", "Sort", "MatMul",
+           "specify_shape", "expand_dims", "squeeze", "repeat", "tile", "outer", "tensordot",
+           "cumsum", "cumprod", "sort", "argsort", "matmul"]
+
+
+class SpecifyShape(Op):
+    """Returns ``x``, declaring its static shape (``None`` = any size); checked at run time."""
+
+    __props__ = ("shape",)
+    view_map = {0: [0]}
+
+    def __init__(self, shape: Sequence[int | None]) -> None:
+        self.shape = tuple(None if s is None else int(s) for s in shape)
+
+    def make_node(self, x: Variable) -> Apply:
+        if x.ndim != len(self.shape):
+            raise ValueError(f"specify_shape: {x!r} has {x.ndim} dims, the shape {self.shape} "
+                             f"has {len(self.shape)}")
+        out = []
+        for d, (have, want) in enumerate(zip(x.type.shape, self.shape)):
+            if have is not None and want is not None and have != want:
+                raise ValueError(f"specify_shape: dim {d} of {x!r} is {have}, not {want}")
+            out.append(want if want is not None else have)
+        return Apply(self, [x], [TensorType(x.dtype, tuple(out))])
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        x = inputs[0]
+        if any(w is not None and w != s for s, w in zip(x.shape, self.shape)):
+            raise ValueError(f"specify_shape: the value has shape {x.shape}, the graph "
+                             f"declares {self.shape} (None = any size)")
+        return [x]
+
+
+def specify_shape(x: Any, shape: Sequence[int | None]) -> Variable:
+    """``x`` with its shape declared (``None`` for a dim of any size): later ops see the static
+    sizes, and a value of another shape raises ValueError when the function runs."""
+    v = as_tensor_variable(x)
+    shape = (shape,) if isinstance(shape, (int, np.integer)) or shape is None else tuple(shape)
+    if tuple(shape) == v.type.shape:
+        return v
+    return SpecifyShape(shape)(v)
+
+
+def expand_dims(x: Any, axis: int | Sequence[int]) -> Variable:
+    """numpy.expand_dims: size-1 dims inserted at ``axis`` (positions in the result)."""
+    v = as_tensor_variable(x)
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    axes = normalize_axes(axes, v.ndim + len(axes), "expand_dims")
+    pattern: list[Any] = []
+    k = 0
+    for d in range(v.ndim + len(axes)):
+        if d in axes:
+            pattern.append("x")
+        else:
+            pattern.append(k)
+            k += 1
+    return dimshuffle(v, pattern)
+
+
+def squeeze(x: Any, axis: int | Sequence[int] | None = None) -> Variable:
+    """numpy.squeeze. Without ``axis`` the dims known to be 1 when the graph is built go
+    (run-time sizes are not known then); a given ``axis`` of unknown size is checked to be 1
+    when the function runs."""
+    v = as_tensor_variable(x)
+    if axis is None:
+        axes = tuple(d for d, s in enumerate(v.type.shape) if s == 1)
+    else:
+        axes = normalize_axes(axis, v.ndim, "squeeze")
+        for d in axes:
+            if v.type.shape[d] not in (None, 1):
+                raise ValueError(f"squeeze: cannot select an axis to squeeze out which has size "
+                                 f"not equal to one (dim {d} of {v!r} has size {v.type.shape[d]})")
+        v = specify_shape(v, [1 if d in axes else s for d, s in enumerate(v.type.shape)])
+    return dimshuffle(v, [d for d in range(v.ndim) if d not in axes])
+
+
+def outer(a: Any, b: Any) -> Variable:
+    """numpy.outer: the flattened ``a`` times the flattened ``b`` (an elementwise product of a
+    column and a row, so it fuses with what follows)."""
+    fa, fb = flatten(as_tensor_variable(a)), flatten(as_tensor_variable(b))
+    return elemwise("mul", dimshuffle(fa, (0, "x")), dimshuffle(fb, ("x", 0)))
+
+
+def _result_dtype(name: str, *vs: Variable) -> str:
+    if all(v.dtype == "bool" for v in vs):
+        return "bool"
+    dt = normalize_dtype(np.result_type(*[np.dtype(v.dtype) for v in vs]), name)
+    check_float64(name, [v.dtype for v in vs], dt)
+    return dt
+
+
+class Repeat(Op):
+    """numpy.repeat(x, repeats, axis) (``axis=None``: of the flattened ``x``)."""
+
+    __props__ = ("axis",)
+
+    def __init__(self, axis: int | None) -> None:
+        self.axis = axis
+
+    def make_node(self, x: Variable, repeats: Variable) -> Apply:
+        if self.axis is None:
+            shape: tuple = (None,)
+        else:
+            shape = tuple(None if d == self.axis else s for d, s in enumerate(x.type.shape))
+        if isinstance(repeats, Constant):
+            r = repeats.data
+            src = x.type.shape if self.axis is None else (x.type.shape[self.axis],)
+            n = None if None in src else int(np.prod(src))
+            if r.ndim == 0:
+                total = None if n is None else n * int(r)
+            else:
+                if n is not None and len(r) != n:
+                    raise ValueError(f"repeat: {len(r)} repeats for {n} elements")
+                total = int(r.sum())
+            shape = (total,) if self.axis is None else (
+                x.type.shape[:self.axis] + (total,) + x.type.shape[self.axis + 1:])
+        return Apply(self, [x, repeats], [TensorType(x.dtype, shape)])
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        x, r = inputs
+        try:
+            return [np.repeat(x, r, axis=self.axis)]
+        except ValueError as e:
+            raise ValueError(f"repeat: {x.shape} with repeats of shape {r.shape} along axis "
+                             f"{self.axis}: {e}") from None
+
+
+def repeat(x: Any, repeats: Any, axis: int | None = None) -> Variable:
+    """numpy.repeat: ``repeats`` an int, an int vector (one per element along ``axis``) or a
+    symbolic int scalar or vector."""
+    v = as_tensor_variable(x)
+    r = as_tensor_variable(repeats)
+    if not is_int(r.dtype) or r.ndim > 1:
+        raise TypeError(f"repeat: repeats must be an int or an int vector, got {r.type}")
+    if isinstance(r, Constant) and (r.data < 0).any():
+        raise ValueError(f"repeat: repeats must not be negative, got {r.data}")
+    ax = None if axis is None else normalize_axes(axis, v.ndim, "repeat")[0]
+    return Repeat(ax)(v, r)
+
+
+class Tile(Op):
+    """numpy.tile(x, reps) for a tuple of ints."""
+
+    __props__ = ("reps",)
+
+    def __init__(self, reps: tuple[int, ...]) -> None:
+        self.reps = tuple(reps)
+
+    def make_node(self, x: Variable) -> Apply:
+        nd = max(x.ndim, len(self.reps))
+        xs = (1,) * (nd - x.ndim) + x.type.shape
+        reps = (1,) * (nd - len(self.reps)) + self.reps
+        shape = tuple(None if s is None else s * r for s, r in zip(xs, reps))
+        return Apply(self, [x], [TensorType(x.dtype, shape)])
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        return [np.tile(inputs[0], self.reps)]
+
+
+def tile(x: Any, reps: int | Sequence[int]) -> Variable:
+    """numpy.tile with ``reps`` given as Python ints."""
+    reps = (reps,) if isinstance(reps, (int, np.integer)) else tuple(reps)
+    if any(not isinstance(r, (int, np.integer)) or r < 0 for r in reps):
+        raise TypeError(f"tile: reps must be non-negative Python ints, got {reps!r}")
+    return Tile(tuple(int(r) for r in reps))(as_tensor_variable(x))
+
+
+class TensorDot(Op):
+    """numpy.tensordot(a, b, axes=(a_axes, b_axes)) (numpy's BLAS-backed product)."""
+
+    __props__ = ("a_axes", "b_axes")
+
+    def __init__(self, a_axes: tuple[int, ...], b_axes: tuple[int, ...]) -> None:
+        self.a_axes = tuple(a_axes)
+        self.b_axes = tuple(b_axes)
+
+    def make_node(self, a: Variable, b: Variable) -> Apply:
+        for da, db in zip(self.a_axes, self.b_axes):
+            sa, sb = a.type.shape[da], b.type.shape[db]
+            if sa is not None and sb is not None and sa != sb:
+                raise ValueError(f"tensordot: shape mismatch for sum: dim {da} of a is {sa}, "
+                                 f"dim {db} of b is {sb}")
+        shape = tuple(s for d, s in enumerate(a.type.shape) if d not in self.a_axes) + tuple(
+            s for d, s in enumerate(b.type.shape) if d not in self.b_axes)
+        return Apply(self, [a, b], [TensorType(_result_dtype("tensordot", a, b), shape)])
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        a, b = inputs
+        try:
+            with np.errstate(all="ignore"):     # as the C kernels: IEEE results, no warnings
+                res = np.tensordot(a, b, axes=(self.a_axes, self.b_axes))
+        except ValueError as e:
+            raise ValueError(f"tensordot: shapes {a.shape} and {b.shape} along axes "
+                             f"{self.a_axes} and {self.b_axes}: {e}") from None
+        return [np.asarray(res, dtype=node.outputs[0].dtype)]
+
+
+def tensordot(a: Any, b: Any, axes: int | Sequence[Any] = 2) -> Variable:
+    """numpy.tensordot: ``axes`` an int (the last n of a with the first n of b) or a pair of
+    axis lists."""
+    va, vb = as_tensor_variable(a), as_tensor_variable(b)
+    if isinstance(axes, (int, np.integer)):
+        n = int(axes)
+        if n < 0 or n > min(va.ndim, vb.ndim):
+            raise ValueError(f"tensordot: axes={n} is out of range for ndims {va.ndim} and "
+                             f"{vb.ndim}")
+        aa, ba = tuple(range(va.ndim - n, va.ndim)), tuple(range(n))
+    else:
+        aa_, ba_ = axes
+        aa_ = (aa_,) if isinstance(aa_, (int, np.integer)) else tuple(aa_)
+        ba_ = (ba_,) if isinstance(ba_, (int, np.integer)) else tuple(ba_)
+        if len(aa_) != len(ba_):
+            raise ValueError(f"tensordot: axes {aa_} and {ba_} differ in length")
+        aa = tuple(int(d) % max(va.ndim, 1) for d in aa_)
+        ba = tuple(int(d) % max(vb.ndim, 1) for d in ba_)
+        normalize_axes(aa, va.ndim, "tensordot")
+        normalize_axes(ba, vb.ndim, "tensordot")
+    return TensorDot(aa, ba)(va, vb)
+
+
+class CumOp(Op):
+    """numpy.cumsum / cumprod along ``axis`` (``None``: of the flattened input)."""
+
+    __props__ = ("kind", "axis")
+
+    def __init__(self, kind: str, axis: int | None) -> None:
+        self.kind = kind
+        self.axis = axis
+
+    def make_node(self, x: Variable) -> Apply:
+        fn = np.cumsum if self.kind == "add" else np.cumprod
+        dt = normalize_dtype(fn(np.ones(1, x.dtype)).dtype, self.kind)
+        if self.axis is None:
+            n = None if None in x.type.shape else int(np.prod(x.type.shape))
+            shape: tuple = (n,)
+        else:
+            shape = x.type.shape
+        return Apply(self, [x], [TensorType(dt, shape)])
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        fn = np.cumsum if self.kind == "add" else np.cumprod
+        with np.errstate(all="ignore"):
+            res = fn(inputs[0], axis=self.axis)
+        return [np.asarray(res, dtype=node.outputs[0].dtype)]
+
+
+def _axis_or_none(x: Variable, axis: Any, what: str) -> int | None:
+    return None if axis is None else normalize_axes(axis, x.ndim, what)[0]
+
+
+def cumsum(x: Any, axis: int | None = None) -> Variable:
+    """numpy.cumsum (small integers and bool accumulate in int64, as numpy)."""
+    v = as_tensor_variable(x)
+    return CumOp("add", _axis_or_none(v, axis, "cumsum"))(v)
+
+
+def cumprod(x: Any, axis: int | None = None) -> Variable:
+    """numpy.cumprod (small integers and bool accumulate in int64, as numpy)."""
+    v = as_tensor_variable(x)
+    return CumOp("mul", _axis_or_none(v, axis, "cumprod"))(v)
+
+
+class Sort(Op):
+    """numpy.sort / argsort along ``axis`` (``None``: of the flattened input); NaN sorts last."""
+
+    __props__ = ("kind", "axis")
+
+    def __init__(self, kind: str, axis: int | None) -> None:
+        self.kind = kind
+        self.axis = axis
+
+    def make_node(self, x: Variable) -> Apply:
+        if self.axis is None:
+            shape: tuple = (None if None in x.type.shape else int(np.prod(x.type.shape)),)
+        else:
+            shape = x.type.shape
+        dt = "int64" if self.kind == "argsort" else x.dtype
+        return Apply(self, [x], [TensorType(dt, shape)])
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        fn = np.argsort if self.kind == "argsort" else np.sort
+        return [np.asarray(fn(inputs[0], axis=self.axis), dtype=node.outputs[0].dtype)]
+
+
+def sort(x: Any, axis: int | None = -1) -> Variable:
+    """numpy.sort (ascending; NaN last)."""
+    v = as_tensor_variable(x)
+    if v.ndim == 0 and axis is not None:
+        raise ValueError("sort: a 0-d tensor has no axis to sort along; give axis=None")
+    return Sort("sort", _axis_or_none(v, axis, "sort"))(v)
+
+
+def argsort(x: Any, axis: int | None = -1) -> Variable:
+    """numpy.argsort (int64 indices; numpy's default algorithm, so ties come out as numpy's)."""
+    v = as_tensor_variable(x)
+    if v.ndim == 0 and axis is not None:
+        raise ValueError("argsort: a 0-d tensor has no axis to sort along; give axis=None")
+    return Sort("argsort", _axis_or_none(v, axis, "argsort"))(v)
+
+
+class MatMul(Op):
+    """numpy.matmul for operands with more than 2 dims: stacks of matrices, with the leading
+    (batch) dims broadcast."""
+
+    def make_node(self, a: Variable, b: Variable) -> Apply:
+        ka = a.type.shape[-1]
+        kb = b.type.shape[-2] if b.ndim > 1 else b.type.shape[0]
+        if ka is not None and kb is not None and ka != kb:
+            raise ValueError(f"matmul: shapes {a.type.shape} and {b.type.shape} are not "
+                             f"aligned: {ka} != {kb}")
+        from .elemwise import broadcast_static_shape
+        batch = broadcast_static_shape([a.type.shape[:-2], b.type.shape[:-2]], "matmul")
+        shape = batch + (a.type.shape[-2:-1] if a.ndim > 1 else ()) + (
+            b.type.shape[-1:] if b.ndim > 1 else ())
+        return Apply(self, [a, b], [TensorType(_result_dtype("matmul", a, b), shape)])
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        a, b = inputs
+        try:
+            with np.errstate(all="ignore"):
+                res = np.matmul(a, b)
+        except ValueError as e:
+            raise ValueError(f"matmul: shapes {a.shape} and {b.shape}: {e}") from None
+        return [np.asarray(res, dtype=node.outputs[0].dtype)]
+
+
+def matmul(a: Any, b: Any) -> Variable:
+    """numpy.matmul (``a @ b``): 1-D and 2-D operands as ``dot`` (BLAS in C), stacks of
+    matrices (3 or more dims) batched, the batch dims broadcast."""
+    va, vb = as_tensor_variable(a), as_tensor_variable(b)
+    for k, v in enumerate((va, vb)):
+        if v.ndim == 0:
+            raise ValueError(f"matmul: input operand {k} ({v!r}) has ndim 0, and @ needs at "
+                             "least 1 dim; multiply by a scalar with * instead")
+    if va.ndim <= 2 and vb.ndim <= 2:
+        return Dot()(va, vb)
+    return MatMul()(va, vb)

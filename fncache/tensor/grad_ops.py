@@ -1,0 +1,70 @@
+"""Ops that gradient graphs need and forward graphs do not: summing a gradient back to the
+shape of an input that was broadcast at run time, and placing a slice's gradient into zeros of
+the sliced tensor's shape."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..graph.basic import Apply, Op, Variable
+from ..graph.types import TensorType
+from .subtensor import Subtensor
+
+__all__ = ["SumToShape", "SubtensorGrad"]
+
+
+class SumToShape(Op):
+    """``g`` summed (keeping dims) over the dims that numpy broadcast at run time: the gradient
+    of an input whose size-1 dims were broadcast. ``spec`` lists ``(axis, refs)``: ``g`` is
+    summed over ``axis`` when it is not 1 there and every ``(k, dim)`` of ``refs`` (input
+    ``k``, 1 = the first after ``g``, of which only the shape is read) has size 1 at ``dim``:
+    those are the dims whose broadcast the input's was. Where nothing was broadcast the result
+    is ``g`` itself (the C run-time does that without calling Python)."""
+
+    __props__ = ("spec",)
+    view_map = {0: [0]}
+
+    def __init__(self, spec: tuple) -> None:
+        self.spec = tuple((int(a), tuple((int(k), int(d)) for k, d in refs))
+                          for a, refs in spec)
+
+    def make_node(self, g: Variable, *likes: Variable) -> Apply:
+        for a, refs in self.spec:
+            if not (0 <= a < g.ndim and refs and all(1 <= k <= len(likes)
+                                                     and 0 <= d < likes[k - 1].ndim
+                                                     for k, d in refs)):
+                raise ValueError(f"{self}: entry {(a, refs)} does not match the inputs")
+        # A summed axis may become 1: its size is unknown, whatever g's static size.
+        axes = {a for a, _ in self.spec}
+        shape = tuple(None if d in axes else s for d, s in enumerate(g.type.shape))
+        return Apply(self, [g, *likes], [TensorType(g.dtype, shape)])
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        g = inputs[0]
+        axes = tuple(a for a, refs in self.spec
+                     if g.shape[a] != 1 and all(inputs[k].shape[d] == 1 for k, d in refs))
+        if not axes:
+            return [g]
+        return [np.add.reduce(g, axis=axes, keepdims=True, dtype=g.dtype)]
+
+
+class SubtensorGrad(Op):
+    """Zeros of ``x``'s shape (and ``g``'s dtype) with ``g`` written at ``x[idx]``: the
+    gradient of basic indexing. ``idx`` is a :class:`Subtensor` index structure."""
+
+    __props__ = ("idx",)
+
+    def __init__(self, idx: tuple) -> None:
+        self.idx = tuple(idx)
+
+    def __str__(self) -> str:
+        return "Grad" + str(Subtensor(self.idx))
+
+    def make_node(self, x: Variable, g: Variable, *bounds: Variable) -> Apply:
+        return Apply(self, [x, g, *bounds], [TensorType(g.dtype, x.type.shape)])
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        x, g, bounds = inputs[0], inputs[1], inputs[2:]
+        out = np.zeros(x.shape, dtype=node.outputs[0].dtype)
+        out[Subtensor(self.idx).python_index(list(bounds))] = g
+        return [out]
+

@@ -1,0 +1,270 @@
+"""The gradient rules of fncache's ops (registered with `gradient.register_grad`).
+
+A rule returns gradients shaped like the op's (broadcast) output where that is simplest; the
+reverse walk sums them back to each input's shape and casts them to its dtype. ``None`` is a
+zero gradient: comparisons, rounding, integer results and index inputs have none.
+Subgradients follow Theano/PyTensor: ``abs`` uses ``sign`` (0 at 0), ``maximum``/``minimum``
+and ``max``/``min`` give the gradient to every input equal to the result.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+import numpy as np
+
+from ..graph.basic import Apply, Variable
+from ..graph.types import is_float
+from .blas import Dot, dot
+from .elemwise import Elemwise, cast, elemwise
+from .grad_ops import SubtensorGrad, SumToShape
+from .basic import constant
+from .gradient import backprop, broadcast_like, register_grad, zeros_like
+from .pyop import Assert, PythonOp
+from .reduction import ArgReduce, Reduce, _keep
+from .reduction import prod as prod_
+from .reduction import sum as sum_
+from .scalar_ops import Composite
+from .shape_ops import (Concatenate, DimShuffle, MakeVector, Reshape, Shape, dimshuffle,
+                        reshape, shape)
+from .subtensor import Subtensor
+
+__all__: list[str] = []
+
+
+def _e(name: str, *args: Any) -> Variable:
+    return elemwise(name, *args)
+
+
+# -- elementwise: d out / d in for each scalar op ---------------------------------------------
+# Each entry: (inputs, output, output gradient) -> one gradient (or None) per input.
+ScalarRule = Callable[[list, Variable, Variable], list]
+_NONE1: ScalarRule = lambda a, z, g: [None]  # noqa: E731
+_NONE2: ScalarRule = lambda a, z, g: [None, None]  # noqa: E731
+
+
+def _pow(a: list, z: Variable, g: Variable) -> list:
+    x, y = a
+    gx = g * y * _e("pow", x, y - 1)
+    # log(x) * x**y is 0 * -inf at x == 0, where the derivative (of a limit) is taken as 0.
+    gy = _e("switch", _e("eq", x, 0), 0, g * _e("log", x) * z)
+    return [gx, gy]
+
+
+def _max_min(a: list, z: Variable, g: Variable) -> list:
+    return [g * _e("eq", z, a[0]), g * _e("eq", z, a[1])]
+
+
+SCALAR_GRADS: dict[str, ScalarRule] = {
+    "add": lambda a, z, g: [g, g],
+    "sub": lambda a, z, g: [g, -g],
+    "mul": lambda a, z, g: [g * a[1], g * a[0]],
+    "true_div": lambda a, z, g: [g / a[1], -g * a[0] / _e("sqr", a[1])],
+    "floor_div": _NONE2,
+    "mod": lambda a, z, g: [g, -g * _e("floor_div", a[0], a[1])],
+    "pow": _pow,
+    "neg": lambda a, z, g: [-g],
+    "abs": lambda a, z, g: [g * _e("sign", a[0])],
+    "exp": lambda a, z, g: [g * z],
+    "log": lambda a, z, g: [g / a[0]],
+    "log1p": lambda a, z, g: [g / (1 + a[0])],
+    "expm1": lambda a, z, g: [g * (z + 1)],
+    "log2": lambda a, z, g: [g / (a[0] * math.log(2.0))],
+    "log10": lambda a, z, g: [g / (a[0] * math.log(10.0))],
+    "sqrt": lambda a, z, g: [g / (2 * z)],
+    "sqr": lambda a, z, g: [g * 2 * a[0]],
+    "sin": lambda a, z, g: [g * _e("cos", a[0])],
+    "cos": lambda a, z, g: [-g * _e("sin", a[0])],
+    "tan": lambda a, z, g: [g * (1 + _e("sqr", z))],
+    "arcsin": lambda a, z, g: [g / _e("sqrt", 1 - _e("sqr", a[0]))],
+    "arccos": lambda a, z, g: [-g / _e("sqrt", 1 - _e("sqr", a[0]))],
+    "arctan": lambda a, z, g: [g / (1 + _e("sqr", a[0]))],
+    "sinh": lambda a, z, g: [g * _e("cosh", a[0])],
+    "cosh": lambda a, z, g: [g * _e("sinh", a[0])],
+    "tanh": lambda a, z, g: [g * (1 - _e("sqr", z))],
+    "sigmoid": lambda a, z, g: [g * z * (1 - z)],
+    "softplus": lambda a, z, g: [g * _e("sigmoid", a[0])],
+    "erf": lambda a, z, g: [g * (2 / math.sqrt(math.pi)) * _e("exp", -_e("sqr", a[0]))],
+    "maximum": _max_min,
+    "minimum": _max_min,
+    "switch": lambda a, z, g: [None, _e("switch", a[0], g, 0), _e("switch", a[0], 0, g)],
+    "identity": lambda a, z, g: [g],
+}
+for _name in ("lt", "le", "gt", "ge", "eq", "neq", "and_", "or_", "xor"):
+    SCALAR_GRADS[_name] = _NONE2
+for _name in ("invert", "sign", "floor", "ceil", "round", "isnan", "isinf"):
+    SCALAR_GRADS[_name] = _NONE1
+
+
+def _scalar_grad(name: str, args: list, z: Variable, g: Variable) -> list:
+    if name.startswith("cast:"):
+        return [g if is_float(args[0].dtype) and is_float(z.dtype) else None]
+    if not is_float(z.dtype):
+        return [None] * len(args)  # integer or boolean results are piecewise constant
+    try:
+        rule = SCALAR_GRADS[name]
+    except KeyError:
+        raise NotImplementedError(f"grad: the elementwise op {name} has no gradient rule; add "
+                                  "one to fncache.tensor.grad_rules.SCALAR_GRADS") from None
+    return rule(args, z, g)
+
+
+def _expand_composite(comp: Composite, inputs: list[Variable]) -> list[Variable]:
+    """A fused elementwise body rebuilt as one unfused node per step, on the same inputs."""
+    vals: list[Variable] = []
+    for name, refs, dt in comp.steps:
+        args = [inputs[k] if kind == "in" else vals[k] for kind, k in refs]
+        vals.append(cast(args[0], dt) if name.startswith("cast:") else _e(name, *args))
+    return [vals[j] for j in comp.outputs]
+
+
+@register_grad(Elemwise)
+def _elemwise(node: Apply, out_grads: list) -> list:
+    comp = node.op.composite
+    if len(comp.steps) == 1 and comp.outputs == (0,):
+        name, refs, _ = comp.steps[0]
+        args = [node.inputs[k] for _, k in refs]
+        grads: list = [None] * len(node.inputs)
+        for (_, k), g in zip(refs, _scalar_grad(name, args, node.outputs[0], out_grads[0])):
+            if g is not None:
+                grads[k] = g if grads[k] is None else grads[k] + g
+        return grads
+    outs = _expand_composite(comp, node.inputs)
+    found = backprop(outs, out_grads, node.inputs)
+    return [found.get(id(v)) for v in node.inputs]
+
+
+# -- reductions ---------------------------------------------------------------------------------
+def _reduced_size(x: Variable, axes: tuple[int, ...], dtype: str) -> Any:
+    """The number of elements each output of a reduction of ``x`` over ``axes`` combines: an
+    int when the sizes are static, else counted (shaped like the reduction's output) by a sum
+    of ones over ``x``, which fuses into one native loop (reading the sizes with `shape` and
+    indexing them would run two Python steps)."""
+    if all(x.type.shape[a] is not None for a in axes):
+        return int(np.prod([x.type.shape[a] for a in axes]))
+    return sum_(broadcast_like(constant(np.ones((), dtype=dtype)), x), axis=axes)
+
+
+def _prod_grad(x: Variable, z_k: Variable, g_k: Variable, axes: tuple[int, ...]) -> Variable:
+    """d prod / d x_i is the product of the others; with zeros present it is not z / x_i:
+    one zero in a group gives the product of the rest at the zero, more give 0 (Theano's)."""
+    zero = _e("eq", x, 0)
+    n_zeros = _keep(sum_(zero, axis=axes), axes, x.ndim, True)
+    others = _keep(prod_(_e("switch", zero, 1, x), axis=axes), axes, x.ndim, True)
+    one_zero = _e("and_", _e("eq", n_zeros, 1), zero)
+    return _e("switch", _e("eq", n_zeros, 0), g_k * z_k / x,
+              _e("switch", one_zero, g_k * others, 0))
+
+
+@register_grad(Reduce)
+def _reduce(node: Apply, out_grads: list) -> list:
+    op: Reduce = node.op
+    if op.pre is not None:  # a fused body: differentiate the unfused pair
+        body = _expand_composite(op.pre, node.inputs)
+        out = Reduce(op.kind, op.axes, op.out_dtype, ddof=op.ddof)(body[0])
+        found = backprop([out], out_grads, node.inputs)
+        return [found.get(id(v)) for v in node.inputs]
+    x, z, g = node.inputs[0], node.outputs[0], out_grads[0]
+    if not is_float(z.dtype) or op.kind in ("and", "or"):
+        return [None]
+    if op.kind == "mean":
+        n = _reduced_size(x, op.axes, g.dtype)
+        g = g / (max(n - op.ddof, 0) if isinstance(n, int) else _e("maximum", n - op.ddof, 0))
+    g_k = _keep(g, op.axes, x.ndim, True)
+    if op.kind in ("add", "mean"):
+        return [broadcast_like(g_k, x)]
+    z_k = _keep(z, op.axes, x.ndim, True)
+    if op.kind == "mul":
+        return [_prod_grad(x, z_k, g_k, op.axes)]
+    return [g_k * _e("eq", z_k, x)]  # max / min
+
+
+@register_grad(ArgReduce, Shape, MakeVector)
+def _no_grad(node: Apply, out_grads: list) -> list:
+    return [None] * len(node.inputs)
+
+
+# -- products and shapes ----------------------------------------------------------------------
+@register_grad(Dot)
+def _dot(node: Apply, out_grads: list) -> list:
+    a, b = node.inputs
+    g = out_grads[0]
+    if a.ndim == 1 and b.ndim == 1:
+        return [g * b, g * a]
+    if a.ndim == 2 and b.ndim == 2:
+        return [dot(g, b.T), dot(a.T, g)]
+    if a.ndim == 1:  # (k,) @ (k, n) -> (n,)
+        return [dot(b, g), dot(a.dimshuffle(0, "x"), g.dimshuffle("x", 0))]
+    return [dot(g.dimshuffle(0, "x"), b.dimshuffle("x", 0)), dot(a.T, g)]  # (m, k) @ (k,)
+
+
+@register_grad(DimShuffle)
+def _dimshuffle(node: Apply, out_grads: list) -> list:
+    op: DimShuffle = node.op
+    g = out_grads[0]
+    added = [k for k, p in enumerate(op.pattern) if p == "x"]
+    kept = [p for p in op.pattern if p != "x"]
+    if added:
+        if all(g.type.shape[k] == 1 for k in added):
+            g = dimshuffle(g, [k for k, p in enumerate(op.pattern) if p != "x"])
+        else:  # size 1 at run time: summing drops the dim
+            g = sum_(g, axis=tuple(added))
+    return [dimshuffle(g, ["x" if d in op.dropped else kept.index(d)
+                           for d in range(op.in_ndim)])]
+
+
+@register_grad(Reshape)
+def _reshape(node: Apply, out_grads: list) -> list:
+    x = node.inputs[0]
+    return [reshape(out_grads[0], shape(x), ndim=x.ndim), None]
+
+
+@register_grad(Subtensor)
+def _subtensor(node: Apply, out_grads: list) -> list:
+    x, bounds = node.inputs[0], node.inputs[1:]
+    return [SubtensorGrad(node.op.idx)(x, out_grads[0], *bounds)] + [None] * len(bounds)
+
+
+@register_grad(SubtensorGrad)
+def _subtensor_grad(node: Apply, out_grads: list) -> list:
+    bounds = node.inputs[2:]
+    return [None, Subtensor(node.op.idx)(out_grads[0], *bounds)] + [None] * len(bounds)
+
+
+@register_grad(SumToShape)
+def _sum_to_shape(node: Apply, out_grads: list) -> list:
+    return [broadcast_like(out_grads[0], node.inputs[0])] + [None] * (len(node.inputs) - 1)
+
+
+@register_grad(Concatenate)
+def _concatenate(node: Apply, out_grads: list) -> list:
+    axis, g = node.op.axis, out_grads[0]
+    grads: list = []
+    start: Any = 0
+    for x in node.inputs:
+        n = x.type.shape[axis]
+        size = n if n is not None else shape(x)[axis]
+        stop = start + size
+        grads.append(g[(slice(None),) * axis + (slice(start, stop),)])
+        start = stop
+    return grads
+
+
+@register_grad(Assert)
+def _assert(node: Apply, out_grads: list) -> list:
+    return [out_grads[0]] + [None] * (len(node.inputs) - 1)
+
+
+@register_grad(PythonOp)
+def _python_op(node: Apply, out_grads: list) -> list:
+    op: PythonOp = node.op
+    if getattr(op, "grad_fn", None) is None:  # ops pickled before grad_fn existed
+        raise NotImplementedError(
+            f"grad: {op} has no gradient; give one with ft.as_op(itypes, otypes, grad=fn), "
+            "where fn(inputs, output_grads) returns one symbolic gradient per input")
+    gs = [g if g is not None else zeros_like(o) for g, o in zip(out_grads, node.outputs)]
+    res = list(op.grad_fn(list(node.inputs), gs))
+    if len(res) != len(node.inputs):
+        raise ValueError(f"grad: the grad function of {op} returned {len(res)} gradients for "
+                         f"{len(node.inputs)} inputs")
+    return res

@@ -1,0 +1,314 @@
+"""Symbolic reverse-mode differentiation: ``grad``, ``jacobian`` and ``hessian``.
+
+The result is an ordinary graph built from the same ops as any other (elementwise ops,
+reductions, dot, shape ops), so it is optimized, fused, keyed, cached and pickled like one.
+Each op's gradient rule is registered by op class (`register_grad`; the rules of fncache's ops
+are in ``grad_rules.py``); a rule gets the node and the gradients of its outputs and returns one
+gradient (or ``None`` for zero) per input. This module walks the graph backwards, sums the
+gradients a variable receives from its users, and sums a gradient back over the dims that
+broadcasting expanded.
+"""
+from __future__ import annotations
+
+import warnings
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from ..graph.basic import Apply, Variable, ancestors, toposort
+from ..graph.types import is_float
+from .basic import as_tensor_variable, constant
+from .blas import Dot
+from .elemwise import Elemwise, cast, elemwise
+from .reduction import Reduce
+from .shape_ops import DimShuffle
+
+__all__ = ["grad", "jacobian", "hessian", "register_grad", "GradRule", "broadcast_like",
+           "zeros_like", "backprop"]
+
+#: A rule: (node, gradients of its outputs, None for zero) -> one gradient (or None) per input.
+GradRule = Callable[[Apply, list], list]
+_RULES: dict[type, GradRule] = {}
+
+
+def register_grad(*op_classes: type) -> Callable[[GradRule], GradRule]:
+    """Decorator: ``fn(node, output_grads)`` is the gradient rule of ``op_classes``."""
+    def deco(fn: GradRule) -> GradRule:
+        for c in op_classes:
+            _RULES[c] = fn
+        return fn
+    return deco
+
+
+def _rule(node: Apply) -> GradRule:
+    from . import grad_rules  # noqa: F401  (registers the rules of fncache's own ops)
+    for cls in type(node.op).__mro__:
+        if cls in _RULES:
+            return _RULES[cls]
+    raise NotImplementedError(
+        f"grad: {node.op} has no gradient rule; register one with "
+        f"fncache.tensor.gradient.register_grad({type(node.op).__name__}), or wrap the "
+        "computation in ft.as_op(..., grad=fn)")
+
+
+# -- small graph helpers the rules share ------------------------------------------------------
+def broadcast_like(g: Variable, x: Variable) -> Variable:
+    """``g`` broadcast to ``x``'s shape, keeping ``g``'s dtype (only ``x``'s shape is used)."""
+    if g.type.shape == x.type.shape and None not in g.type.shape:
+        return g
+    out = elemwise("switch", constant(True), g, x)
+    return out if out.dtype == g.dtype else cast(out, g.dtype)
+
+
+def zeros_like(x: Variable, dtype: str | None = None) -> Variable:
+    """Zeros of ``x``'s shape and ``dtype`` (default ``x``'s)."""
+    return broadcast_like(constant(np.zeros((), dtype=dtype or x.dtype)), x)
+
+
+class _DimTokens:
+    """One token per dim of each variable, telling which run-time sizes are known equal: a
+    static size ``("n", s)``, or the set of input dims ``(id(var), dim)`` whose broadcast it
+    is (carried through elementwise ops, reductions, dimshuffles and products). A dim whose set
+    contains another's cannot be 1 unless that one is: so gradients skip `SumToShape` where an
+    input cannot have been broadcast (their elementwise ops then fuse into one loop), and read
+    the sizes it needs from variables that hold them anyway."""
+
+    def __init__(self, order: Sequence[Apply]) -> None:
+        self.tokens: dict[int, tuple] = {}
+        #: id -> (variable, the order it was first met in), for a deterministic graph: ids
+        #: differ between processes, and so would a cache key built from their order.
+        self.holders: dict[int, tuple[Variable, int]] = {}
+        for node in order:
+            self._infer(node)
+
+    def of(self, v: Variable) -> tuple:
+        got = self.tokens.get(id(v))
+        if got is None:
+            got = tuple(("n", s) if s is not None else frozenset([(id(v), d)])
+                        for d, s in enumerate(v.type.shape))
+            self.tokens[id(v)] = got
+            self.holders[id(v)] = (v, len(self.holders))
+        return got
+
+    def holders_of(self, token: frozenset) -> list[tuple[Variable, int]]:
+        """Variables and dims whose sizes broadcast to a dim of token ``token``."""
+        return [(self.holders[i][0], d)
+                for i, d in sorted(token, key=lambda t: (self.holders[t[0]][1], t[1]))]
+
+    def _infer(self, node: Apply) -> None:
+        out, op = node.outputs[0], node.op
+        res: list | None = None
+        if isinstance(op, Elemwise) or isinstance(op, Reduce) and op.pre is not None:
+            nd = max(v.ndim for v in node.inputs)
+            res = []
+            for d in range(nd):
+                toks = [self.of(v)[d - nd + v.ndim] for v in node.inputs
+                        if d - nd + v.ndim >= 0 and v.type.shape[d - nd + v.ndim] != 1]
+                dyn = [t for t in toks if isinstance(t, frozenset)]
+                res.append(frozenset().union(*dyn) if dyn and len(dyn) == len(toks)
+                           else ("n", 1) if not toks else None)
+            if isinstance(op, Reduce):
+                res = [t for d, t in enumerate(res) if d not in op.axes]
+        elif isinstance(op, Reduce):
+            res = [t for d, t in enumerate(self.of(node.inputs[0])) if d not in op.axes]
+        elif isinstance(op, DimShuffle):
+            src = self.of(node.inputs[0])
+            res = [("n", 1) if p == "x" else src[p] for p in op.pattern]
+        elif isinstance(op, Dot):
+            a, b = self.of(node.inputs[0]), self.of(node.inputs[1])
+            res = list(a[:-1] + b[1:])
+        mine = self.of(out)
+        if res is not None:
+            self.tokens[id(out)] = tuple(r if isinstance(m, frozenset) and r is not None else m
+                                         for m, r in zip(mine, res))
+
+
+def _sum_to(g: Variable, x: Variable, node: Apply, i: int, dims: _DimTokens) -> Variable:
+    """Sum ``g`` (the gradient of ``node``'s input ``i``, ``x``) over the dims broadcasting
+    expanded: statically known ones with a `sum`, and, for elementwise nodes, dims of unknown
+    size that another input could have broadcast at run time with `SumToShape`."""
+    from .reduction import sum as sum_
+    if g.ndim > x.ndim:
+        g = sum_(g, axis=tuple(range(g.ndim - x.ndim)))
+    static = tuple(d for d in range(x.ndim) if x.type.shape[d] == 1 and g.type.shape[d] != 1)
+    if static:
+        g = sum_(g, axis=static, keepdims=True)
+    if isinstance(node.op, Elemwise):
+        others = [v for k, v in enumerate(node.inputs) if k != i]
+        mine = dims.of(x)
+        dynamic = [d for d in range(x.ndim)
+                   if x.type.shape[d] is None and g.type.shape[d] != 1
+                   and _may_broadcast(others, dims, mine[d], d - x.ndim)]
+        if dynamic:
+            from .grad_ops import SumToShape
+            likes: list[Variable] = []
+            spec = []
+            for d in dynamic:
+                refs = []
+                for v, vd in dims.holders_of(mine[d]):
+                    if v not in likes:
+                        likes.append(v)
+                    refs.append((likes.index(v) + 1, vd))
+                spec.append((d, tuple(refs)))
+            g = SumToShape(tuple(spec))(g, *likes)
+    return g
+
+
+def _may_broadcast(others: list[Variable], dims: _DimTokens, token: frozenset, d: int) -> bool:
+    """Whether another input (right-aligned dim ``d`` < 0) may be larger than 1 there while
+    the input of dim ``token`` is 1, i.e. whether that input may have been broadcast."""
+    for v in others:
+        if v.ndim >= -d and v.type.shape[d] != 1:
+            t = dims.of(v)[d]
+            if not isinstance(t, frozenset) or not t <= token:
+                return True
+    return False
+
+
+# -- the reverse walk ---------------------------------------------------------------------------
+def backprop(outputs: Sequence[Variable], output_grads: Sequence[Variable | None],
+             wrt: Sequence[Variable], blockers: Sequence[Variable] = ()) -> dict[int, Variable]:
+    """Gradients reaching ``wrt`` (by ``id``) from ``output_grads`` at ``outputs``; no
+    gradient flows into or past ``blockers``. A missing key means a zero gradient."""
+    block = {id(b) for b in blockers}
+    order = toposort(outputs, blockers=blockers)
+    # Only variables that depend on a wrt variable need a gradient.
+    dep = {id(w) for w in wrt if id(w) not in block}
+    for node in order:
+        if any(id(v) in dep for v in node.inputs):
+            dep.update(id(o) for o in node.outputs)
+    dims = _DimTokens(order)
+    grads: dict[int, Variable] = {}
+
+    def add(v: Variable, g: Variable) -> None:
+        prev = grads.get(id(v))
+        grads[id(v)] = g if prev is None else prev + g
+
+    for v, g in zip(outputs, output_grads):
+        if g is not None and id(v) in dep:
+            add(v, g)
+    for node in reversed(order):
+        out_grads = [grads.get(id(o)) for o in node.outputs]
+        if all(g is None for g in out_grads):
+            continue
+        need = [id(v) in dep and is_float(v.dtype) for v in node.inputs]
+        if not any(need):
+            continue
+        in_grads = _rule(node)(node, out_grads)
+        if len(in_grads) != len(node.inputs):
+            raise ValueError(f"grad: the gradient rule of {node.op} returned {len(in_grads)} "
+                             f"gradients for {len(node.inputs)} inputs")
+        for i, (v, g) in enumerate(zip(node.inputs, in_grads)):
+            if need[i] and g is not None:
+                g = _sum_to(as_tensor_variable(g), v, node, i, dims)
+                if g.ndim != v.ndim:
+                    raise ValueError(f"grad: the gradient rule of {node.op} returned a "
+                                     f"gradient of ndim {g.ndim} for input {i} ({v.type})")
+                add(v, g if g.dtype == v.dtype else cast(g, v.dtype))
+    return grads
+
+
+def _as_list(wrt: Any, what: str) -> tuple[list[Variable], bool]:
+    single = isinstance(wrt, Variable)
+    items = [wrt] if single else list(wrt)
+    for w in items:
+        if not isinstance(w, Variable):
+            raise TypeError(f"{what}: wrt must be symbolic variables, got {w!r}")
+        if not is_float(w.dtype):
+            raise TypeError(f"{what}: cannot differentiate with respect to {w!r} of dtype "
+                            f"{w.dtype}; gradients are defined for float variables (cast it "
+                            "with ft.cast(x, 'float64') and differentiate the cast)")
+    return items, single
+
+
+def grad(cost: Any, wrt: Any, consider_constant: Sequence[Variable] | None = None,
+         disconnected_inputs: str = "raise") -> Any:
+    """The gradient of scalar ``cost`` with respect to ``wrt`` (a variable, or a list of them:
+    a list of gradients is returned), as symbolic variables of ``wrt``'s types.
+
+    ``consider_constant``: variables treated as constants (no gradient flows through them).
+    ``disconnected_inputs``: what to do for a ``wrt`` variable the cost does not depend on:
+    ``"raise"`` (ValueError), ``"warn"`` or ``"ignore"`` (both return zeros).
+    """
+    if disconnected_inputs not in ("raise", "warn", "ignore"):
+        raise ValueError(f"grad: disconnected_inputs must be 'raise', 'warn' or 'ignore', got "
+                         f"{disconnected_inputs!r}")
+    cost = as_tensor_variable(cost)
+    if cost.ndim != 0:
+        raise TypeError(f"grad: cost must be a scalar (ndim 0), got {cost!r} of type "
+                        f"{cost.type}; reduce it first (e.g. cost.sum()), or use ft.jacobian")
+    if not is_float(cost.dtype):
+        raise TypeError(f"grad: cost must be a float scalar, got dtype {cost.dtype}; cast it "
+                        "with ft.cast(cost, 'float64')")
+    items, single = _as_list(wrt, "grad")
+    blockers = list(consider_constant or ())
+    for b in blockers:
+        if not isinstance(b, Variable):
+            raise TypeError(f"grad: consider_constant must list symbolic variables, got {b!r}")
+    seed = constant(np.ones((), dtype=cost.dtype))
+    grads = backprop([cost], [seed], items, blockers)
+    reachable = {id(v) for v in ancestors([cost], blockers)}
+    out = []
+    for w in items:
+        g = grads.get(id(w))
+        if g is None:
+            if id(w) not in reachable:
+                msg = (f"grad: the cost does not depend on {w!r} (it is not part of the cost's "
+                       "graph, or only through consider_constant); pass "
+                       "disconnected_inputs='ignore' or 'warn' to get zeros")
+                if disconnected_inputs == "raise":
+                    raise ValueError(msg)
+                if disconnected_inputs == "warn":
+                    warnings.warn(msg, stacklevel=2)
+            g = zeros_like(w)
+        out.append(g)
+    return out[0] if single else out
+
+
+def jacobian(expression: Any, wrt: Any, consider_constant: Sequence[Variable] | None = None,
+             disconnected_inputs: str = "raise") -> Any:
+    """d expression / d wrt, of shape ``expression.shape + wrt.shape`` (one per wrt when
+    ``wrt`` is a list). fncache has no symbolic loop, so the size of ``expression`` must be
+    known when the graph is built (give static shapes: ``ft.tensor(shape=(3,))``)."""
+    expr = as_tensor_variable(expression)
+    items, single = _as_list(wrt, "jacobian")
+    if expr.ndim == 0:
+        return grad(expr, wrt, consider_constant, disconnected_inputs)
+    if None in expr.type.shape:
+        raise ValueError(f"jacobian: the shape of {expr!r} ({expr.type}) must be known when "
+                         "the graph is built (one gradient is built per element); declare the "
+                         "inputs' static shapes, e.g. ft.tensor('x', 'float64', shape=(5,))")
+    from .shape_ops import reshape, shape, stack
+    n = int(np.prod(expr.type.shape))
+    if n == 0:
+        raise ValueError(f"jacobian: {expr!r} has no elements ({expr.type})")
+    flat = reshape(expr, (n,))
+    rows = [grad(flat[k], items, consider_constant, disconnected_inputs) for k in range(n)]
+    out = []
+    for j, w in enumerate(items):
+        jac = stack([r[j] for r in rows])
+        if expr.ndim != 1:
+            s = shape(w)
+            jac = reshape(jac, list(expr.type.shape) + [s[d] for d in range(w.ndim)],
+                          ndim=expr.ndim + w.ndim)
+        out.append(jac)
+    return out[0] if single else out
+
+
+def hessian(cost: Any, wrt: Any, consider_constant: Sequence[Variable] | None = None,
+            disconnected_inputs: str = "raise") -> Any:
+    """The matrix of second derivatives of scalar ``cost`` with respect to each ``wrt``
+    variable (``jacobian(grad(cost, w), w)``; ``w``'s size must be known statically)."""
+    from .shape_ops import reshape
+    items, single = _as_list(wrt, "hessian")
+    out = []
+    for w in items:
+        if None in w.type.shape:
+            raise ValueError(f"hessian: the shape of {w!r} ({w.type}) must be known when the "
+                             "graph is built (one gradient is built per element); declare it, "
+                             "e.g. ft.tensor('x', 'float64', shape=(5,))")
+        g = grad(cost, w, consider_constant, disconnected_inputs)
+        if g.type.shape != w.type.shape:
+            g = reshape(g, w.type.shape)  # the gradient has w's shape: make it static
+        out.append(jacobian(g, w, consider_constant, disconnected_inputs))
+    return out[0] if single else out

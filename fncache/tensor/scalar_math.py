@@ -1,0 +1,125 @@
+"""Scalar ops for the numpy ufuncs beyond the core table of :mod:`scalar_ops`: inverse
+hyperbolics, ``arctan2 hypot fmod copysign nextafter``, ``trunc isfinite signbit exp2 deg2rad
+rad2deg reciprocal square``, the shifts, ``logaddexp``, the complex parts ``real imag conj
+angle`` and the special functions numpy lacks (``erfc erfinv gammaln``: the Python linker
+computes them with Python's ``math`` module, erfinv by the C helper's algorithm).
+
+Importing this module registers the ops in ``scalar_ops.SCALAR_OPS`` (``scalar_ops`` imports it
+last), so they fuse, key, pickle and render in C and CUDA exactly like the core ones. Their C
+helpers are ``FC_MATH_HELPERS`` / ``FC_INT_MATH_HELPERS`` in ``fncache/codegen/prelude.h``.
+"""
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import numpy as np
+
+from .scalar_ops import SCALAR_OPS, ScalarOp
+
+__all__ = ["MATH_OPS", "erfinv_reference"]
+
+
+def _float_result(x: np.ndarray) -> np.dtype:
+    """The float dtype a transcendental gives for ``x`` (float16 made float32, as fncache does)."""
+    dt = np.result_type(np.asarray(x), np.float16)
+    return np.dtype(np.float32) if dt == np.float16 else dt
+
+
+def _from_math(fn: Callable[[float], float]) -> Callable[[np.ndarray], np.ndarray]:
+    """A numpy function applying ``fn`` from Python's math module elementwise (float64 inside)."""
+    vec = np.frompyfunc(fn, 1, 1)
+
+    def f(x: np.ndarray) -> np.ndarray:
+        dt = _float_result(x)
+        out = np.asarray(vec(np.asarray(x).astype(np.float64)), dtype=np.float64)
+        return out.astype(dt)
+    f.__name__ = fn.__name__
+    return f
+
+
+def _lgamma(x: float) -> float:
+    # math.lgamma raises at the poles (0, -1, -2, ...) where C's lgamma gives +inf.
+    try:
+        return math.lgamma(x)
+    except ValueError:
+        return math.inf
+
+
+def _reciprocal(x: np.ndarray) -> np.ndarray:
+    # numpy's integer reciprocal of 0 is whatever converting inf to an integer gives on the
+    # platform (INT_MIN on x86-64 for 32/64-bit ints, 0 for smaller ones); fncache gives 0.
+    x = np.asarray(x)
+    with np.errstate(all="ignore"):
+        r = np.reciprocal(x)
+    if x.dtype.kind in "biu":
+        r = np.where(x == 0, np.zeros((), r.dtype), r)
+    return r
+
+
+_erf64 = np.frompyfunc(math.erf, 1, 1)
+_erfc64 = np.frompyfunc(math.erfc, 1, 1)
+
+
+def erfinv_reference(y: np.ndarray) -> np.ndarray:
+    """The inverse error function, by the algorithm of the C helper ``fc_erfinv``: Giles's
+    single-precision rational start, then Halley steps on erf (below 0.5) or Newton
+    steps on log erfc (above)."""
+    dt = _float_result(y)
+    y = np.asarray(y).astype(np.float64)
+    a = np.abs(y)
+    with np.errstate(all="ignore"):
+        w = -np.log((1 - a) * (1 + a))
+        lo, hi = w - 2.5, np.sqrt(w) - 3
+        p_lo = np.polyval([2.81022636e-08, 3.43273939e-07, -3.5233877e-06, -4.39150654e-06,
+                           0.00021858087, -0.00125372503, -0.00417768164, 0.246640727,
+                           1.50140941], lo)
+        p_hi = np.polyval([-0.000200214257, 0.000100950558, 0.00134934322, -0.00367342844,
+                           0.00573950773, -0.0076224613, 0.00943887047, 1.00167406,
+                           2.83297682], hi)
+        x = np.where(w < 5, p_lo, p_hi) * a
+        for _ in range(dt.itemsize // 2):  # as the C helper: 4 steps for double, 2 for float
+            xs = np.nan_to_num(x)
+            d = 1.1283791670955126 * np.exp(-x * x)
+            c = np.asarray(_erfc64(xs), dtype=np.float64)
+            u = (np.asarray(_erf64(xs), dtype=np.float64) - a) / d
+            x = np.where(a < 0.5, x - u / (1 + x * u), x + (np.log(c) - np.log(1 - a)) * c / d)
+        x = np.where(a < 1, x, np.where(a == 1, np.inf, np.nan))
+        return np.copysign(x, y).astype(dt)
+
+
+MATH_OPS: list[ScalarOp] = [
+    ScalarOp("arctan2", 2, np.arctan2, "fc_atan2_$T($0, $1)", compute="float"),
+    ScalarOp("hypot", 2, np.hypot, "fc_hypot_$T($0, $1)", compute="float"),
+    ScalarOp("fmod", 2, np.fmod, "fc_fmod_$T($0, $1)"),
+    ScalarOp("copysign", 2, np.copysign, "fc_copysign_$T($0, $1)", compute="float"),
+    ScalarOp("nextafter", 2, np.nextafter, "fc_nextafter_$T($0, $1)", compute="float"),
+    ScalarOp("logaddexp", 2, np.logaddexp, "fc_logaddexp_$T($0, $1)", compute="float"),
+    ScalarOp("lshift", 2, np.left_shift, "fc_lshift_$T($0, $1)"),
+    ScalarOp("rshift", 2, np.right_shift, "fc_rshift_$T($0, $1)"),
+    ScalarOp("arcsinh", 1, np.arcsinh, "fc_asinh_$T($0)", compute="float"),
+    ScalarOp("arccosh", 1, np.arccosh, "fc_acosh_$T($0)", compute="float"),
+    ScalarOp("arctanh", 1, np.arctanh, "fc_atanh_$T($0)", compute="float"),
+    ScalarOp("exp2", 1, np.exp2, "fc_exp2_$T($0)", compute="float"),
+    ScalarOp("deg2rad", 1, np.deg2rad, "fc_deg2rad_$T($0)", compute="float"),
+    ScalarOp("rad2deg", 1, np.rad2deg, "fc_rad2deg_$T($0)", compute="float"),
+    ScalarOp("erfc", 1, _from_math(math.erfc), "fc_erfc_$T($0)", compute="float"),
+    ScalarOp("erfinv", 1, erfinv_reference, "fc_erfinv_$T($0)", compute="float"),
+    ScalarOp("gammaln", 1, _from_math(_lgamma), "fc_gammaln_$T($0)", compute="float"),
+    ScalarOp("trunc", 1, np.trunc, "fc_trunc_$T($0)", c_int="$0", c_bool="$0"),
+    ScalarOp("square", 1, np.square, "($0 * $0)", c_bool="$0"),
+    ScalarOp("reciprocal", 1, _reciprocal, "(1 / $0)", c_int="fc_reciprocal_$T($0)"),
+    # complex parts: the C expressions serve real inputs (complex values are computed by numpy)
+    ScalarOp("real", 1, np.real, "$0"),
+    ScalarOp("imag", 1, np.imag, "0"),
+    ScalarOp("conj", 1, np.conjugate, "$0"),
+    ScalarOp("angle", 1, np.angle, "fc_atan2_$T(0, $0)", compute="float"),
+    ScalarOp("isfinite", 1, np.isfinite, "fc_isfinite_$T($0)", c_int="1", c_bool="1",
+             compute="common"),
+    ScalarOp("signbit", 1, np.signbit, "fc_signbit_$T($0)", c_int="(($0) < 0)", c_bool="0",
+             compute="common"),
+]
+
+for _op in MATH_OPS:
+    assert _op.name not in SCALAR_OPS, _op.name
+    SCALAR_OPS[_op.name] = _op

@@ -1,0 +1,64 @@
+"""``softmax``, ``log_softmax`` and ``logsumexp``, built from max, exp, sum and log so the
+optimizer fuses them (the subtraction and exponential become the body of the sum: one pass,
+no temporary). Each subtracts the maximum along ``axis`` first, so large inputs do not
+overflow; an all ``-inf`` slice gives ``-inf`` from ``logsumexp`` (as scipy does) instead of NaN.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from ..graph.basic import Variable
+from ..graph.types import is_float, upcast_float
+from .basic import as_tensor_variable
+from .elemwise import cast, elemwise
+from .reduction import max as max_, normalize_axes, sum as sum_
+
+__all__ = ["softmax", "log_softmax", "logsumexp"]
+
+
+def _float_input(x: Any, what: str) -> Variable:
+    v = as_tensor_variable(x)
+    if not is_float(v.dtype):
+        # as numpy's exp: float64 for wide integers, float32 for bool and 8/16-bit ones
+        v = cast(v, upcast_float(v.dtype))
+    if v.ndim == 0:
+        raise ValueError(f"{what}: needs at least one dimension, got a 0-d tensor")
+    return v
+
+
+def _shifted(v: Variable, axis: Any, what: str) -> tuple[Variable, Variable]:
+    """(x - m, m) where m is the max over ``axis`` (kept as size-1 dims), with non-finite
+    maxima replaced by 0 so an all -inf or +inf slice does not turn into NaN here."""
+    axes = normalize_axes(axis, v.ndim, what)
+    m = max_(v, axis=axes, keepdims=True)
+    m = elemwise("switch", elemwise("isfinite", m), m, 0)
+    return elemwise("sub", v, m), m
+
+
+def softmax(x: Any, axis: Any = -1) -> Variable:
+    """exp(x) / sum(exp(x), axis), computed as exp(x - max) / sum(exp(x - max))."""
+    v = _float_input(x, "softmax")
+    d, _ = _shifted(v, axis, "softmax")
+    e = elemwise("exp", d)
+    return elemwise("true_div", e, sum_(e, axis=axis, keepdims=True))
+
+
+def log_softmax(x: Any, axis: Any = -1) -> Variable:
+    """x - logsumexp(x, axis), computed as (x - max) - log(sum(exp(x - max)))."""
+    v = _float_input(x, "log_softmax")
+    d, _ = _shifted(v, axis, "log_softmax")
+    return elemwise("sub", d, elemwise("log", sum_(elemwise("exp", d), axis=axis,
+                                                   keepdims=True)))
+
+
+def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:
+    """log(sum(exp(x), axis)), computed as max + log(sum(exp(x - max)))."""
+    v = _float_input(x, "logsumexp")
+    d, m = _shifted(v, axis, "logsumexp")
+    s = elemwise("log", sum_(elemwise("exp", d), axis=axis, keepdims=True))
+    out = elemwise("add", s, m)
+    if keepdims:
+        return out
+    from .shape_ops import dimshuffle
+    axes = normalize_axes(axis, v.ndim, "logsumexp")
+    return dimshuffle(out, [d for d in range(v.ndim) if d not in axes])

@@ -1,0 +1,251 @@
+"""No code for another CPU is ever loaded: cpuid-read features, libraries that record what they
+need, host records that are hints (checked against this CPU, signed with ``signing_key``, never
+copied from the compiledir into the user's private file).
+
+The same Python under a real emulated older CPU (``qemu-x86_64 -cpu Nehalem``) is in
+test_qemu.py.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import pickle
+import platform
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import cloudpickle
+import numpy as np
+import pytest
+
+import fncache as fc
+from fncache import tensor as ft
+from fncache.build.cpu import cpu_features, cpu_fingerprint, isa_of, known_features
+from fncache.cache.compiledir import Compiledir
+from fncache.cache.keys import CacheKey
+from fncache.config import config
+from fncache.runtime import pickling
+
+REPO = Path(fc.__file__).resolve().parent.parent
+pytestmark = pytest.mark.skipif(platform.machine() != "x86_64" or shutil.which("gcc") is None,
+                                reason="cpuid features are read on x86-64, with gcc")
+
+
+def lacking() -> str:
+    """A feature the run-time knows and this CPU lacks (every x86 CPU lacks some)."""
+    missing = sorted(known_features() - cpu_features())
+    if not missing:
+        pytest.skip("this CPU has every feature the run-time knows")
+    return missing[0]
+
+
+def test_cpuid_features_are_what_gcc_native_selects():
+    have = cpu_features()
+    assert {"sse", "sse2"} <= have <= known_features()
+    # gcc's -march=native reads cpuid too: it selects exactly features this CPU has
+    native = isa_of(["gcc"], ["-march=native"])
+    assert native and native <= have
+    assert {"sse", "sse2"} <= isa_of(["gcc"], []) <= have  # the compiler's default target
+    assert "avx512f" in isa_of(["gcc"], ["-march=x86-64", "-mavx512f"])
+    assert "avx2" not in isa_of(["gcc"], ["-march=haswell", "-mno-avx2"])
+    assert len(cpu_fingerprint()) == 16 and cpu_fingerprint() == cpu_fingerprint()
+
+
+def test_explicit_march_this_cpu_cannot_run_builds_for_this_cpu(tmp_path, caplog):
+    feature = lacking()
+    x = ft.dvector("x")
+    with config.change_flags(compiledir=str(tmp_path), march=f"-march=x86-64 -m{feature}"):
+        f = fc.function([x], ft.exp(x) + 1)
+        np.testing.assert_allclose(f(np.zeros(3)), 2.0)
+        from fncache.build import host_march_flags
+        assert f"-m{feature}" not in host_march_flags()
+    assert "lacks" in caplog.text and feature in caplog.text
+
+
+def test_cxxflags_this_cpu_cannot_run_are_a_clear_compile_error(tmp_path):
+    feature = lacking()
+    x = ft.dvector("x")
+    with config.change_flags(compiledir=str(tmp_path), march="none", cxxflags=f"-O2 -m{feature}"):
+        with pytest.raises(fc.CompileError, match=f"lacks.*{feature}"):
+            fc.function([x], ft.exp(x) + 2)
+
+
+# -- libraries that record features this CPU lacks ------------------------------------------------
+
+def _library_build(isa: list[str]):
+    def build(staging: Path) -> dict:
+        (staging / "lib.so").write_bytes(b"\x7fELF not for this CPU")
+        return {"library": "lib.so", "isa": isa}
+    return build
+
+
+def _key(label: str) -> CacheKey:
+    return CacheKey("cmodule", {"name": label, "pid": str(os.getpid())})
+
+
+def test_local_entry_needing_a_missing_feature_is_never_returned(tmp_path, caplog):
+    cd = Compiledir(tmp_path / "cd")
+    key = _key("local")
+    cd.get_or_build(key, _library_build([lacking()]))  # as a host with that feature publishes it
+    with caplog.at_level(logging.WARNING, logger="fncache.cache"):
+        assert cd.get(key) is None
+    assert list((tmp_path / "cd" / "quarantine").iterdir()) and "lacks" in caplog.text
+    assert cd.get_or_build(key, _library_build([])).meta["isa"] == []  # built again, for this CPU
+
+
+def test_bundle_entry_needing_a_missing_feature_is_imported_but_never_returned(tmp_path):
+    a, b = Compiledir(tmp_path / "a"), Compiledir(tmp_path / "b")
+    key = _key("bundle")
+    a.get_or_build(key, _library_build([lacking()]))
+    a.export(tmp_path / "x.tar.gz", [key])
+    assert b.import_(tmp_path / "x.tar.gz")["imported"] == [key.digest]  # other hosts may use it
+    assert b.get(key) is None
+    assert b.get_or_build(key, _library_build([])).meta["isa"] == []
+
+
+def test_kernel_library_with_a_planted_feature_is_rebuilt_not_loaded(tmp_path):
+    """A real kernel library whose metadata says it needs a feature this CPU lacks: a fresh
+    process never maps it, computes the right result from a library built for this CPU."""
+    feature = lacking()
+    cd = tmp_path / "cd"
+    code = ("import json, numpy as np, fncache as fc; from fncache import tensor as ft\n"
+            "x = ft.dvector('x'); f = fc.function([x], ft.sin(x) * 2, name='planted')\n"
+            "r = f(np.arange(4.0)); maps = open('/proc/self/maps').read()\n"
+            "print(json.dumps({'r': r.tolist(), 'quarantined_mapped': 'quarantine' in maps}))\n")
+    env = {**os.environ, "PYTHONPATH": str(REPO), "FNCACHE_FLAGS": f"compiledir={cd}"}
+    run = lambda: json.loads(subprocess.run([sys.executable, "-c", code], env=env, check=True,  # noqa: E731
+                                            capture_output=True, text=True, timeout=120
+                                            ).stdout.splitlines()[-1])
+    run()
+    metas = [m for m in cd.glob("entries/*/*/meta.json") if json.loads(m.read_text())["kind"] == "cmodule"]
+    assert len(metas) == 1
+    meta = json.loads(metas[0].read_text())
+    meta["isa"] = [*meta["isa"], feature]
+    metas[0].write_text(json.dumps(meta))
+    out = run()
+    np.testing.assert_allclose(out["r"], np.sin(np.arange(4.0)) * 2, rtol=1e-13)
+    assert out["quarantined_mapped"] is False
+    assert len(list((cd / "quarantine").iterdir())) == 1
+    assert feature not in json.loads(metas[0].read_text())["isa"]  # rebuilt in place
+
+
+def test_embedded_library_needing_a_missing_feature_is_not_loaded(tmp_path, caplog):
+    x = ft.dvector("x")
+    f = fc.function([x], ft.cos(x) * 3, name="embedded")
+    payload = fc.dumps(f, embed_native=True)
+    body = pickling._verified_body(payload)
+    p = pickle.loads(body)
+    p["native"]["isa"] = [*p["native"]["isa"], lacking()]
+    planted = payload[: len(payload) - len(body)] + cloudpickle.dumps(p)
+    caplog.set_level(logging.INFO, logger="fncache")
+    with config.change_flags(compiledir=str(tmp_path)):
+        g = fc.loads(planted)
+        np.testing.assert_allclose(g(np.arange(3.0)), np.cos(np.arange(3.0)) * 3)
+        assert fc.cache.info()["compiles"] == 1  # built for this CPU instead
+    assert "needs CPU features this CPU lacks" in caplog.text
+
+
+# -- host records -------------------------------------------------------------------------------
+
+def _probe(compiledir: Path, xdg: Path, **extra: str) -> list[str]:
+    """The host's march flags as a fresh process sees them, without the vector width's flag
+    (a detection measures the width again, and timings on a shared machine may differ)."""
+    flags = ",".join([f"compiledir={compiledir}", *(f"{k}={v}" for k, v in extra.items())])
+    code = ("import json; from fncache.build import host_march_flags;"
+            "print(json.dumps(host_march_flags()))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": str(REPO), "XDG_CACHE_HOME": str(xdg),
+                              "FNCACHE_FLAGS": flags}, timeout=120)
+    return [f for f in json.loads(out.stdout.strip().splitlines()[-1])
+            if not f.startswith("-mprefer-vector-width=")]
+
+
+def _host_files(cd: Path, xdg: Path) -> list[Path]:
+    return [*cd.glob("hosts/*.json"), *xdg.glob("fncache-hosts/*.json")]
+
+
+def _edit_march_records(path: Path, edit) -> None:
+    records = json.loads(path.read_text())
+    for memo, rec in records.items():
+        if memo.startswith("march|"):
+            edit(rec)
+    path.write_text(json.dumps(records))
+
+
+def test_planted_host_records_in_both_places_are_discarded(tmp_path):
+    feature = lacking()
+    cd, xdg = tmp_path / "cd", tmp_path / "xdg"
+    flags = _probe(cd, xdg)
+    files = _host_files(cd, xdg)
+    assert len(files) == 2
+
+    def plant(rec: dict) -> None:  # the reproduction: flags this CPU lacks added to the record
+        rec["flags"] += [f"-m{feature}", "-mprefer-vector-width=512"]
+    for path in files:
+        _edit_march_records(path, plant)
+    assert _probe(cd, xdg) == flags
+    for path in files:  # detected again and written back
+        assert f"-m{feature}" not in path.read_text()
+
+
+def test_a_compiledir_record_is_never_copied_into_the_private_file(tmp_path):
+    cd, xdg = tmp_path / "cd", tmp_path / "xdg"
+    flags = _probe(cd, xdg)
+    shared = next(cd.glob("hosts/*.json"))
+    for private in xdg.glob("fncache-hosts/*.json"):
+        private.unlink()
+
+    def generic(rec: dict) -> None:  # valid for this CPU, but not what this host detects
+        rec["flags"], rec["isa"] = ["-march=x86-64"], sorted(isa_of(["gcc"], ["-march=x86-64"]))
+    _edit_march_records(shared, generic)
+    assert _probe(cd, xdg) == flags  # detected, not taken from the compiledir
+    private = next(xdg.glob("fncache-hosts/*.json"))
+    assert '"-march=x86-64"' not in private.read_text()
+    # without a private directory, the compiledir's record is used once the compiler confirms it
+    _edit_march_records(shared, generic)
+    os.chmod(xdg / "fncache-hosts", 0o777)
+    assert _probe(cd, xdg) == ["-march=x86-64"]
+
+
+def test_host_records_are_signed_when_a_key_is_set(tmp_path):
+    cd, xdg, key = tmp_path / "cd", tmp_path / "xdg", tmp_path / "key"
+    key.write_bytes(os.urandom(32))
+    flags = _probe(cd, xdg, signing_key=str(key))
+    for path in _host_files(cd, xdg):
+        assert all("hmac" in rec for rec in json.loads(path.read_text()).values())
+
+    def forge(rec: dict) -> None:
+        rec["flags"] = ["-march=x86-64"]
+        rec["isa"] = []
+    for path in _host_files(cd, xdg):
+        _edit_march_records(path, forge)
+    assert _probe(cd, xdg, signing_key=str(key)) == flags  # the forged records were ignored
+
+
+# -- the vector width, measured once per host --------------------------------------------------
+
+def test_vector_width_is_measured_once_remembered_and_a_key_component(tmp_path):
+    from fncache.build import host_march_flags, host_vector_width
+    from fncache.build.tuning import WIDTHS
+    from fncache.cache.keys import module_key
+    cd, xdg = tmp_path / "cd", tmp_path / "xdg"
+    _probe(cd, xdg)
+    records = [r for p in _host_files(cd, xdg) for m, r in json.loads(p.read_text()).items()
+               if m.startswith("march|")]
+    assert records and all(r["vector_width"] in WIDTHS for r in records)
+    if "avx2" in cpu_features():  # there was a choice: every candidate was timed
+        assert {"default", "256"} <= set(records[0]["ns_per_element"])
+    with config.change_flags(compiledir=str(cd)):
+        auto = module_key("cmodule", "int f;")
+        assert auto.components["vector_width"] == host_vector_width()
+        with config.change_flags(vector_width="256"):
+            pinned = module_key("cmodule", "int f;")
+            assert "-mprefer-vector-width=256" in host_march_flags()
+        assert pinned.components["vector_width"] == "256"
+        if host_vector_width() != "256":
+            assert [d[0] for d in auto.explain(pinned)] == ["flags", "march", "vector_width"]
+    with pytest.raises(ValueError, match="vector_width|expected one of"):
+        config.vector_width = "1024"
