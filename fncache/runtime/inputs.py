@@ -8,7 +8,17 @@ import numpy as np
 
 from ..graph.types import TensorType
 
-__all__ = ["convert_input", "describe_value"]
+__all__ = ["convert_input", "describe_value", "native_array"]
+
+
+def native_array(arr: np.ndarray) -> np.ndarray:
+    """``arr`` itself when it is aligned and in native byte order, else such a copy of it.
+
+    The C kernels read an array's memory as native numbers: a big-endian or misaligned array
+    must be converted (by value, keeping its shape, 0-d included) before any kernel sees it."""
+    if arr.flags.aligned and arr.dtype.isnative:
+        return arr
+    return np.array(arr, dtype=arr.dtype.newbyteorder("="), order="C", copy=True)
 
 
 def describe_value(value: Any) -> str:
@@ -63,6 +73,4 @@ def convert_input(fname: str, index: int, name: str | None, t: TensorType, value
                 f"(np.asarray(x, dtype='{t.dtype}')), or compile with "
                 "allow_input_downcast=True.")
         arr = arr.astype(target)
-    if not (arr.flags.aligned and arr.dtype.isnative):
-        arr = np.ascontiguousarray(arr, dtype=arr.dtype.newbyteorder("="))
-    return arr
+    return native_array(arr)
