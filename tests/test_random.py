@@ -1,5 +1,5 @@
-"""fc.RandomStream: numpy's Philox with key (seed, variable number) and a counter carried in a
-shared variable. The same seed gives the same numbers in both modes, with 1 or 2 threads, on a
+"""fc.RandomStream: numpy's SFC64 seeded by (seed, variable number, call number), the call
+counter carried in a shared variable. The same seed gives the same numbers in both modes, with 1 or 2 threads, on a
 cache hit in another process and after a pickle round trip; the distributions match numpy's."""
 from __future__ import annotations
 
@@ -29,25 +29,17 @@ def _graph(rs: "fc.RandomStream"):
 
 
 def _expected(n: int) -> list[list[np.ndarray]]:
-    """Two calls' worth of numbers from numpy's Philox with the documented keys: each call
-    starts a generator at the counter the previous call left (its unused buffered words are
-    dropped, so a call's numbers depend only on the seed and the calls before it)."""
+    """Two calls' worth of numbers from numpy's SFC64 with the documented seeds: call c of
+    variable k draws from a generator seeded by SeedSequence((seed, k, c)), so a call's numbers
+    depend only on the seed and the number of calls before it."""
     draws = [lambda g: g.uniform(-1, 2, size=(n, 3)), lambda g: g.normal(1.5, 2.0, size=(n,)),
              lambda g: g.integers(-5, 5, size=(2, n), dtype="int16"),
              lambda g: g.choice(10, size=4, replace=False), lambda g: g.permutation(7),
              lambda g: g.standard_normal((n,), dtype=np.float32),
              lambda g: g.choice(np.array([1.5, 2.5, 3.5]), size=(n,),
                                 p=np.array([0.2, 0.3, 0.5]))]
-    counters = [np.zeros(4, np.uint64) for _ in draws]
-    calls = []
-    for _ in range(2):
-        out = []
-        for k, draw in enumerate(draws):
-            bits = np.random.Philox(key=np.array([SEED, k], np.uint64), counter=counters[k])
-            out.append(draw(np.random.Generator(bits)))
-            counters[k] = bits.state["state"]["counter"]
-        calls.append(out)
-    return calls
+    return [[draw(np.random.Generator(np.random.SFC64(np.random.SeedSequence((SEED, k, c)))))
+             for k, draw in enumerate(draws)] for c in range(2)]
 
 
 def _same(got: list, want: list, what: str) -> None:
@@ -57,13 +49,15 @@ def _same(got: list, want: list, what: str) -> None:
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_numbers_are_numpys_philox_with_the_documented_keys(mode: str) -> None:
+def test_numbers_are_numpys_sfc64_with_the_documented_seeds(mode: str) -> None:
     ins, outs = _graph(fc.RandomStream(SEED))
     f = fc.function(ins, outs, mode=mode)
     want = _expected(5)
     _same(f(5), want[0], "call 1")
     _same(f(5), want[1], "call 2")        # the counter advanced: new numbers
     assert not np.array_equal(want[0][0], want[1][0])
+    counters = [o.owner.inputs[0].get_value() for o in outs]
+    assert [(c.dtype, c.shape, int(c)) for c in counters] == [(np.uint64, (), 2)] * len(outs)
 
 
 def test_one_or_two_threads_and_both_modes_agree() -> None:

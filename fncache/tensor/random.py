@@ -1,12 +1,14 @@
 """Reproducible random numbers: ``fc.RandomStream(seed)``.
 
-Each random variable a stream makes draws from its own Philox-4x64 counter-based generator
-(numpy's ``np.random.Philox``, C code): the key is (seed, the variable's number in its stream)
-and the 256-bit counter lives in a shared variable that the compiled function advances on every
-call (a *default update*: ``fc.function`` adds it without being told). The numbers are therefore
-a function of the seed and of how many calls came before, only: the same on every host and
-platform numpy supports, with 1 or many threads (the draw itself is one numpy call), on a cache
-hit in another process, and after a pickle round trip (pickles carry the counter's value).
+Each call of a random variable draws from a fresh numpy ``SFC64`` generator (C code) seeded by
+``SeedSequence((seed, the variable's number in its stream, the call's number))``: a
+counter-based scheme whose counter, the number of calls so far, lives in a shared variable that
+the compiled function advances on every call (a *default update*: ``fc.function`` adds it
+without being told). The numbers are therefore a function of the seed and of how many calls came
+before, only: the same on every host and platform numpy supports, with 1 or many threads (the
+draw itself is one numpy call), on a cache hit in another process, and after a pickle round trip
+(pickles carry the counter's value). SFC64 rather than Philox: numpy's ziggurat normal over
+SFC64 is faster than over its default PCG64, while Philox-4x64 is slower than both.
 """
 from __future__ import annotations
 
@@ -28,9 +30,9 @@ _PARAMS = {"uniform": ("low", "high"), "normal": ("loc", "scale"), "integers": (
 
 
 class RandomVariable(Op):
-    """One draw of ``dist`` from the Philox generator with ``key``.
+    """One draw of ``dist`` from the SFC64 generator seeded by (``key``, the counter).
 
-    Inputs: the counter (uint64, 4 words), the requested size (an int64 vector; ``has_size``
+    Inputs: the counter (a uint64 scalar: the calls so far), the requested size (an int64 vector; ``has_size``
     false: numpy's ``size=None``) and the distribution's parameters. Outputs: the advanced
     counter and the sample.
     """
@@ -56,19 +58,18 @@ class RandomVariable(Op):
         elif self.dist == "permutation" and params[0].ndim:
             static = params[0].type.shape
         return Apply(self, [counter, size, *params],
-                     [TensorType("uint64", (4,)), TensorType(self.dtype, static)])
+                     [TensorType("uint64", ()), TensorType(self.dtype, static)])
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         counter, size, *params = inputs
-        bits = np.random.Philox(key=np.array(self.key, dtype=np.uint64),
-                                counter=np.array(counter, dtype=np.uint64))
-        gen = np.random.Generator(bits)
+        call = int(counter)
+        gen = np.random.Generator(np.random.SFC64(np.random.SeedSequence((*self.key, call))))
         shape = tuple(int(s) for s in size) if self.has_size else None
         try:
             sample = self._draw(gen, shape, [p[()] if p.ndim == 0 else p for p in params])
         except ValueError as e:
             raise ValueError(f"{self}: {e}") from None
-        new = np.array(bits.state["state"]["counter"], dtype=np.uint64)
+        new = np.array((call + 1) % (1 << 64), dtype=np.uint64)
         return [new, np.asarray(sample, dtype=self.dtype)]
 
     def _draw(self, gen: np.random.Generator, shape: tuple | None, p: list) -> Any:
@@ -119,7 +120,7 @@ class RandomStream:
                 raise TypeError(f"{dist}: give size as ints or int scalars (its length must be "
                                 "known)")
         k = len(self.state_updates)
-        counter = shared(np.zeros(4, dtype=np.uint64), name=f"rng_{self.seed}_{k}")
+        counter = shared(np.array(0, dtype=np.uint64), name=f"rng_{self.seed}_{k}")
         op = RandomVariable(dist, dtype, (self.seed, k), ndim, size is not None, replace)
         new_counter, sample = op(counter, size_v, *params)
         counter.default_update = new_counter
