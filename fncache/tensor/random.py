@@ -1,18 +1,22 @@
 """Reproducible random numbers: ``fc.RandomStream(seed)``.
 
-Each call of a random variable draws from a fresh numpy ``SFC64`` generator (C code) seeded by
-``SeedSequence((seed, the variable's number in its stream, the call's number))``: a
-counter-based scheme whose counter, the number of calls so far, lives in a shared variable that
-the compiled function advances on every call (a *default update*: ``fc.function`` adds it
-without being told). The numbers are therefore a function of the seed and of how many calls came
-before, only: the same on every host and platform numpy supports, with 1 or many threads (the
-draw itself is one numpy call), on a cache hit in another process, and after a pickle round trip
-(pickles carry the counter's value). SFC64 rather than Philox: numpy's ziggurat normal over
-SFC64 is faster than over its default PCG64, while Philox-4x64 is slower than both.
+Each call of a random variable draws from fresh numpy ``SFC64`` generators (C code) seeded by
+``SeedSequence((seed, the variable's number in its stream, the call's number))``, and a normal
+draw by blocks of NORMAL_BLOCK elements, block j from the seed with j appended: a counter-based
+scheme whose counter, the number of calls so far, lives in a shared variable that the compiled
+function advances on every call (a *default update*: ``fc.function`` adds it without being
+told). The numbers are therefore a function of the seed and of how many calls came before,
+only: the same on every host and platform numpy supports, with 1 or many threads (a large
+normal draw fills its blocks in parallel, each from its own seed), on a cache hit in another
+process, and after a pickle round trip (pickles carry the counter's value). SFC64 rather than
+Philox: numpy's ziggurat normal over SFC64 is faster than over its default PCG64, while
+Philox-4x64 is slower than both.
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+import os
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -23,6 +27,30 @@ from .basic import as_tensor_variable, constant
 from .shape_ops import as_shape_vector
 
 __all__ = ["RandomStream", "RandomVariable"]
+
+#: Elements per independently seeded block of a normal draw: large enough that seeding one
+#: (about 10 us) is noise next to drawing it, small enough to stay in cache and to spread a
+#: large draw over the threads. Part of the stream's definition: changing it changes numbers.
+NORMAL_BLOCK = 1 << 16
+
+#: threads -> the pool that fills a large draw's blocks (emptied in a forked child, whose copy
+#: of a pool has no threads)
+_POOLS: dict[int, ThreadPoolExecutor] = {}
+os.register_at_fork(after_in_child=_POOLS.clear)
+
+
+def _each_block(fill: Callable[[int], None], blocks: int) -> None:
+    """``fill(j)`` for every block j, on up to ``config.threads`` threads (0: every core)."""
+    threads = min(blocks, int(config.threads) or os.cpu_count() or 1)
+    if threads <= 1:
+        for j in range(blocks):
+            fill(j)
+        return
+    pool = _POOLS.get(threads)
+    if pool is None:
+        pool = _POOLS.setdefault(threads, ThreadPoolExecutor(threads, "fncache-random"))
+    list(pool.map(fill, range(blocks)))
+
 
 #: distribution -> names of its parameters, in input order
 _PARAMS = {"uniform": ("low", "high"), "normal": ("loc", "scale"), "integers": ("low", "high"),
@@ -63,24 +91,54 @@ class RandomVariable(Op):
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         counter, size, *params = inputs
         call = int(counter)
-        gen = np.random.Generator(np.random.SFC64(np.random.SeedSequence((*self.key, call))))
         shape = tuple(int(s) for s in size) if self.has_size else None
+        p = [q[()] if q.ndim == 0 else q for q in params]
         try:
-            sample = self._draw(gen, shape, [p[()] if p.ndim == 0 else p for p in params])
+            if self.dist == "normal":
+                sample = self._normal((*self.key, call), shape, p[0], p[1])
+            else:
+                seed = np.random.SeedSequence((*self.key, call))
+                sample = self._draw(np.random.Generator(np.random.SFC64(seed)), shape, p)
         except ValueError as e:
             raise ValueError(f"{self}: {e}") from None
         new = np.array((call + 1) % (1 << 64), dtype=np.uint64)
         return [new, np.asarray(sample, dtype=self.dtype)]
 
+    def _normal(self, seed: tuple[int, ...], shape: tuple | None, loc: Any,
+                scale: Any) -> np.ndarray:
+        """loc + scale * z, z numpy's ziggurat standard normals in the output dtype, block j
+        of NORMAL_BLOCK elements (C order) drawn from SFC64 seeded by (*seed, j): blocks fill
+        in parallel and the numbers do not depend on the thread count."""
+        loc, scale = np.asarray(loc), np.asarray(scale)
+        if np.any(scale < 0):
+            raise ValueError("scale < 0")
+        try:
+            full = np.broadcast_shapes(loc.shape, scale.shape, () if shape is None else shape)
+        except ValueError:
+            full = None
+        if full is None or (shape is not None and full != shape):
+            where = "together" if shape is None else f"to size {shape}"
+            raise ValueError(f"loc and scale of shapes {loc.shape} and {scale.shape} do not "
+                             f"broadcast {where}")
+        shape = full
+        out = np.empty(shape, self.dtype)
+        flat, kind = out.reshape(-1), out.dtype.type
+        scalar = loc.ndim == 0 and scale.ndim == 0
+
+        def fill(j: int) -> None:
+            block = flat[j * NORMAL_BLOCK:(j + 1) * NORMAL_BLOCK]
+            gen = np.random.Generator(np.random.SFC64(np.random.SeedSequence((*seed, j))))
+            gen.standard_normal(out=block, dtype=out.dtype)
+            if scalar:          # numpy's normal: loc + scale * z, in the output dtype
+                np.multiply(block, kind(scale), out=block)
+                np.add(block, kind(loc), out=block)
+
+        _each_block(fill, -(-flat.size // NORMAL_BLOCK))
+        return out if scalar else loc + scale * out
+
     def _draw(self, gen: np.random.Generator, shape: tuple | None, p: list) -> Any:
         if self.dist == "uniform":
             return gen.uniform(p[0], p[1], size=shape)
-        if self.dist == "normal":
-            if self.dtype == "float32" and np.ndim(p[0]) == 0 and np.ndim(p[1]) == 0:
-                # numpy's float32 ziggurat: half the bits and time of a float64 draw
-                return gen.standard_normal(shape, dtype=np.float32) * np.float32(p[1]) + \
-                    np.float32(p[0])
-            return gen.normal(p[0], p[1], size=shape)
         if self.dist == "integers":
             return gen.integers(p[0], p[1], size=shape, dtype=self.dtype)
         if self.dist == "choice":
