@@ -8,8 +8,9 @@ on 1 thread ("with op") and the same loop with OP's first operand in its place (
 their difference is what OP costs inside the fused loop. numpy times ``np.OP(z...)`` alone on
 the same float64 arrays (int64 for the shifts: ``(OP(i, j) ^ (3*i + 1)) + j``). ``ratio`` is
 OP's cost in the loop / numpy's OP alone: the target is <= 1. "all threads" is the whole
-expression with the default thread count. The timings of one row are interleaved (one repeat of
-each per round, minimum over the rounds), so a burst of load on a shared machine hits them all. erfc, erfinv and gammaln have no numpy ufunc.
+expression with the default thread count. erfc, erfinv and gammaln have no numpy ufunc. The
+timings of one row are interleaved (one repeat of each per round, minimum over the rounds), so a
+burst of load on a shared machine hits them all.
 """
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """fc.RandomStream: numpy's SFC64 seeded by (seed, variable number, call number), the call
-counter carried in a shared variable. The same seed gives the same numbers in both modes, with 1 or 2 threads, on a
-cache hit in another process and after a pickle round trip; the distributions match numpy's."""
+counter carried in a shared variable. The same seed gives the same numbers in both modes, with
+1, 2 or 3 threads, on a cache hit in another process and after a pickle round trip; the
+distributions match numpy's."""
 from __future__ import annotations
 
 import os

@@ -15,8 +15,7 @@ Philox-4x64 is slower than both.
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
@@ -25,6 +24,9 @@ from ..graph.basic import Apply, Constant, Op, Variable
 from ..graph.types import TensorType, is_float, is_int, normalize_dtype
 from .basic import as_tensor_variable, constant
 from .shape_ops import as_shape_vector
+
+if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
 
 __all__ = ["RandomStream", "RandomVariable"]
 
@@ -36,7 +38,8 @@ NORMAL_BLOCK = 1 << 16
 #: threads -> the pool that fills a large draw's blocks (emptied in a forked child, whose copy
 #: of a pool has no threads)
 _POOLS: dict[int, ThreadPoolExecutor] = {}
-os.register_at_fork(after_in_child=_POOLS.clear)
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_POOLS.clear)
 
 
 def _each_block(fill: Callable[[int], None], blocks: int) -> None:
@@ -48,6 +51,7 @@ def _each_block(fill: Callable[[int], None], blocks: int) -> None:
         return
     pool = _POOLS.get(threads)
     if pool is None:
+        from concurrent.futures import ThreadPoolExecutor  # not on a cache hit's import path
         pool = _POOLS.setdefault(threads, ThreadPoolExecutor(threads, "fncache-random"))
     list(pool.map(fill, range(blocks)))
 
@@ -60,9 +64,9 @@ _PARAMS = {"uniform": ("low", "high"), "normal": ("loc", "scale"), "integers": (
 class RandomVariable(Op):
     """One draw of ``dist`` from the SFC64 generator seeded by (``key``, the counter).
 
-    Inputs: the counter (a uint64 scalar: the calls so far), the requested size (an int64 vector; ``has_size``
-    false: numpy's ``size=None``) and the distribution's parameters. Outputs: the advanced
-    counter and the sample.
+    Inputs: the counter (a uint64 scalar: the calls so far), the requested size (an int64
+    vector; ``has_size`` false: numpy's ``size=None``) and the distribution's parameters.
+    Outputs: the advanced counter and the sample.
     """
 
     __props__ = ("dist", "dtype", "key", "ndim", "has_size", "replace")
