@@ -240,6 +240,54 @@ def test_binary_special_values_and_signed_zeros(mode: str) -> None:
     assert np.signbit(got["arctan2"][0, 0]) and np.signbit(got["fmod"][0, 0])
 
 
+def _fmod_cases(dtype: str) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs that reach every path of the C fmod: random bit patterns (subnormals, NaNs with
+    either sign, infinities, ratios up to 2^2000 and down to 2^-2000), every pair of special
+    values, quotients within an ulp of an integer (where |x|/|y| rounds up), quotients on
+    either side of 2^52 (2^23), exact multiples (signed zeros) and subnormal divisors."""
+    ft_, it = np.dtype(dtype), np.dtype(f"uint{8 * np.dtype(dtype).itemsize}")
+    rng = np.random.default_rng(11)
+    n = 20_000
+    rand_x = rng.integers(0, np.iinfo(it).max, n, dtype=it, endpoint=True).view(ft_)
+    rand_y = rng.integers(0, np.iinfo(it).max, n, dtype=it, endpoint=True).view(ft_)
+    info = np.finfo(ft_)
+    special = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, -np.nan, info.smallest_subnormal,
+                        -info.smallest_subnormal, info.tiny, info.max, -info.max, 1.0, -1.0,
+                        3.0, 0.1, -7.5, 2.0 ** (info.nmant + 1), 2.0 ** info.nmant + 1], ft_)
+    sx, sy = (v.ravel() for v in np.meshgrid(special, special))
+    y = rng.uniform(0.1, 10, n).astype(ft_) * rng.choice(np.array([-1, 1], ft_), n)
+    k = rng.integers(-10 ** 6, 10 ** 6, n).astype(ft_)
+    near = np.nextafter(k * y, k * y + rng.choice(np.array([-1, 1], ft_), n) * np.abs(y))
+    big = rng.integers(1, 8, n).astype(ft_) * ft_.type(2.0 ** info.nmant)
+    big = np.nextafter(big, rng.choice(np.array([0, np.inf], ft_), n))
+    tiny_y = rng.integers(1, 1000, n).astype(it).view(ft_)     # subnormal divisors
+    xs = [rand_x, sx, near, k * y, big * np.abs(y), rand_x]
+    ys = [rand_y, sy, y, y, y, tiny_y]
+    return np.concatenate(xs).astype(ft_), np.concatenate(ys).astype(ft_)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+def test_fmod_is_bit_exact_on_every_path(mode: str, dtype: str) -> None:
+    """fncache's fmod vectorizes through its own exact remainder, with libm for the lanes it
+    does not cover: every bit (signs of zeros, which NaN stays NaN) must match numpy's, alone
+    and inside a fused loop."""
+    a, b = ft.vector("a", dtype), ft.vector("b", dtype)
+    f = fc.function([a, b], [ft.fmod(a, b), ft.fmod(a, b) * 1 + ft.exp(a * 0)], mode=mode)
+    x, y = _fmod_cases(dtype)
+    got, fused = f(x, y)
+    with numpy_errstate():
+        want = np.fmod(x, y)
+        want_fused = want * 1 + np.exp(x * 0)
+    for g, w, what in ((got, want, "fmod"), (fused, want_fused, "fused fmod")):
+        assert g.dtype == w.dtype, what
+        nan = np.isnan(w)
+        assert np.array_equal(np.isnan(g), nan), what
+        bad = np.flatnonzero((g.view(f"u{g.itemsize}") != w.view(f"u{w.itemsize}")) & ~nan)
+        assert bad.size == 0, f"{what}: fmod({x[bad[:5]]}, {y[bad[:5]]}) = {g[bad[:5]]}, " \
+            f"numpy gives {w[bad[:5]]}"
+
+
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("dtype", ("bool",) + INT_DTYPES)
 def test_shifts_including_out_of_range_amounts(mode: str, dtype: str) -> None:

@@ -1,6 +1,7 @@
-"""fc.RandomStream: numpy's Philox with key (seed, variable number) and a counter carried in a
-shared variable. The same seed gives the same numbers in both modes, with 1 or 2 threads, on a
-cache hit in another process and after a pickle round trip; the distributions match numpy's."""
+"""fc.RandomStream: numpy's SFC64 seeded by (seed, variable number, call number), the call
+counter carried in a shared variable. The same seed gives the same numbers in both modes, with
+1, 2 or 3 threads, on a cache hit in another process and after a pickle round trip; the
+distributions match numpy's."""
 from __future__ import annotations
 
 import os
@@ -29,25 +30,20 @@ def _graph(rs: "fc.RandomStream"):
 
 
 def _expected(n: int) -> list[list[np.ndarray]]:
-    """Two calls' worth of numbers from numpy's Philox with the documented keys: each call
-    starts a generator at the counter the previous call left (its unused buffered words are
-    dropped, so a call's numbers depend only on the seed and the calls before it)."""
-    draws = [lambda g: g.uniform(-1, 2, size=(n, 3)), lambda g: g.normal(1.5, 2.0, size=(n,)),
+    """Two calls' worth of numbers from numpy's SFC64 with the documented seeds: call c of
+    variable k draws from a generator seeded by SeedSequence((seed, k, c)) (a normal's block j:
+    (seed, k, c, j)), so a call's numbers depend only on the seed and the calls before it."""
+    draws = [lambda g: g.uniform(-1, 2, size=(n, 3)),
+             lambda g: 1.5 + 2.0 * g.standard_normal((n,)),
              lambda g: g.integers(-5, 5, size=(2, n), dtype="int16"),
              lambda g: g.choice(10, size=4, replace=False), lambda g: g.permutation(7),
-             lambda g: g.standard_normal((n,), dtype=np.float32),
+             lambda g: g.standard_normal((n,), dtype=np.float32) * np.float32(1) + np.float32(0),
              lambda g: g.choice(np.array([1.5, 2.5, 3.5]), size=(n,),
                                 p=np.array([0.2, 0.3, 0.5]))]
-    counters = [np.zeros(4, np.uint64) for _ in draws]
-    calls = []
-    for _ in range(2):
-        out = []
-        for k, draw in enumerate(draws):
-            bits = np.random.Philox(key=np.array([SEED, k], np.uint64), counter=counters[k])
-            out.append(draw(np.random.Generator(bits)))
-            counters[k] = bits.state["state"]["counter"]
-        calls.append(out)
-    return calls
+    normals = (1, 5)                    # one block (n is small): its seed ends with 0
+    return [[draw(np.random.Generator(np.random.SFC64(np.random.SeedSequence(
+        (SEED, k, c, 0) if k in normals else (SEED, k, c))))) for k, draw in enumerate(draws)]
+        for c in range(2)]
 
 
 def _same(got: list, want: list, what: str) -> None:
@@ -57,13 +53,15 @@ def _same(got: list, want: list, what: str) -> None:
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_numbers_are_numpys_philox_with_the_documented_keys(mode: str) -> None:
+def test_numbers_are_numpys_sfc64_with_the_documented_seeds(mode: str) -> None:
     ins, outs = _graph(fc.RandomStream(SEED))
     f = fc.function(ins, outs, mode=mode)
     want = _expected(5)
     _same(f(5), want[0], "call 1")
     _same(f(5), want[1], "call 2")        # the counter advanced: new numbers
     assert not np.array_equal(want[0][0], want[1][0])
+    counters = [o.owner.inputs[0].get_value() for o in outs]
+    assert [(c.dtype, c.shape, int(c)) for c in counters] == [(np.uint64, (), 2)] * len(outs)
 
 
 def test_one_or_two_threads_and_both_modes_agree() -> None:
@@ -76,6 +74,43 @@ def test_one_or_two_threads_and_both_modes_agree() -> None:
     for r in results[1:]:
         for c in range(2):
             _same(r[c], results[0][c], "threads/modes")
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_a_large_normal_draw_is_the_same_blocks_with_any_thread_count(dtype: str) -> None:
+    """A normal draw of several blocks (the last one partial) fills them on the threads; block
+    j of call c comes from the seed (seed, k, c, j) whatever the thread count."""
+    from fncache.tensor.random import NORMAL_BLOCK
+    n = 3 * NORMAL_BLOCK + 123
+    got = []
+    for threads in (1, 2, 3):
+        with fc.config.change_flags(threads=threads):
+            rs = fc.RandomStream(SEED)
+            rs.uniform()                                        # variable 0
+            f = fc.function([], [rs.normal(-2.0, 3.0, size=(n,), dtype=dtype),
+                                 rs.normal(np.array([[0.0], [10.0]]), 0.5, size=(2, n // 2),
+                                           dtype=dtype)])
+            got.append([f(), f()])
+    for c in range(2):
+        blocks = [np.random.Generator(np.random.SFC64(np.random.SeedSequence((SEED, 1, c, j))))
+                  .standard_normal(min(NORMAL_BLOCK, n - j * NORMAL_BLOCK), dtype=dtype)
+                  for j in range(4)]
+        want = np.concatenate(blocks) * np.dtype(dtype).type(3.0) + np.dtype(dtype).type(-2.0)
+        blocks = [np.random.Generator(np.random.SFC64(np.random.SeedSequence((SEED, 2, c, j))))
+                  .standard_normal(min(NORMAL_BLOCK, 2 * (n // 2) - j * NORMAL_BLOCK),
+                                   dtype=dtype) for j in range(4)]
+        want2 = (np.array([[0.0], [10.0]]) + 0.5 * np.concatenate(blocks).reshape(2, n // 2))
+        for r in got:
+            _same(r[c], [want, want2.astype(dtype)], f"call {c + 1}")
+    assert abs(got[0][0][0].mean() + 2) < 0.05 and abs(got[0][0][0].std() - 3) < 0.05
+
+
+def test_normal_refuses_a_negative_scale_and_unbroadcastable_parameters() -> None:
+    rs = fc.RandomStream(SEED)
+    with pytest.raises(ValueError, match="scale < 0"):
+        fc.function([], rs.normal(0.0, -1.0, size=3))()
+    with pytest.raises(ValueError, match="broadcast to size"):
+        fc.function([], rs.normal(np.zeros(4), 1.0, size=(3,)))()
 
 
 def test_pickle_carries_the_counter() -> None:

@@ -153,6 +153,39 @@ float lgammaf_r(float, int *);
 static inline double fc_lgamma_float64(double x) { int s_; return lgamma_r(x, &s_); }
 static inline float fc_lgamma_float32(float x) { int s_; return lgammaf_r(x, &s_); }
 
+/* fmod that vectorizes (libm's fmod has no vector version, and one scalar call takes the whole
+ * fused loop out of SIMD). fmod is exact, so for q = |x|/|y| below 2^52 (2^23 for float) it is
+ * |x| - n|y| with n the quotient rounded to an integer: q's rounding errs by at most one upward,
+ * fma gives the difference exactly (it is representable) and a negative one takes |y| back;
+ * then x's sign. Every other lane (huge ratios, y = 0 or +-inf, x = +-inf, NaN) is marked NaN
+ * with integer operations (no branch for gcc to keep) and redone by libm's fmod in
+ * fc_fmod_lanes_*, whose simd clone loops over the lanes: one predicted test per lane when
+ * none is marked. Needs a hardware fma (without one, fma is a slow libm call): else libm. The
+ * `optimize` attribute keeps gcc from inlining the lane test and losing the clone. */
+#if defined(__GNUC__) && !defined(__clang__) && (defined(__FMA__) || defined(__ARM_FEATURE_FMA))
+#define FC_VECTOR_FMOD
+#define FC_FMOD_HELPERS(T, S, SUF, IT, UT, QMAX, QNAN, BIG)                                \
+_Pragma("omp declare simd notinbranch")                                                    \
+__attribute__((noinline, optimize("no-partial-inlining")))                                 \
+static T fc_fmod_lanes_##S(T x, T y, T r) { return r == r ? r : fmod##SUF(x, y); }        \
+static inline T fc_fmod_##S(T x, T y) {                                                    \
+    const T ay = fabs##SUF(y), q = fabs##SUF(x) / ay;                                      \
+    T r = fma##SUF(-((q + (T)(BIG)) - (T)(BIG)), ay, fabs##SUF(x)), add;                   \
+    IT qb, rb, ab;                                                                         \
+    __builtin_memcpy(&rb, &r, sizeof r); __builtin_memcpy(&ab, &ay, sizeof ay);            \
+    ab &= rb >> (sizeof(T) * 8 - 1);            /* |y| where r < 0, else +0 */             \
+    __builtin_memcpy(&add, &ab, sizeof add);                                               \
+    r += add;                                                                              \
+    __builtin_memcpy(&qb, &q, sizeof q); __builtin_memcpy(&rb, &r, sizeof r);              \
+    rb |= (IT)((UT)(QMAX) - (UT)qb) >> (sizeof(T) * 8 - 1) & (IT)(QNAN); /* q >= BIG */   \
+    __builtin_memcpy(&r, &rb, sizeof r);                                                   \
+    return fc_fmod_lanes_##S(x, y, copysign##SUF(r, x)); }
+
+FC_FMOD_HELPERS(double, float64, , npy_int64, npy_uint64, 0x432fffffffffffffULL,
+                0x7ff8000000000000LL, 4503599627370496.0)
+FC_FMOD_HELPERS(float, float32, f, npy_int32, npy_uint32, 0x4affffffU, 0x7fc00000, 8388608.0f)
+#endif
+
 /* @fc-scalar-helpers-begin: shared with the CUDA backend (fncache/codegen/cuda/render.py),
  * which defines FC_INLINE as a device function qualifier and the npy_* types first. */
 #ifndef FC_INLINE
@@ -238,7 +271,6 @@ FC_INLINE npy_bool fc_pow_bool(npy_bool a, npy_bool b) { return b ? a : 1; }
 #define FC_MATH_HELPERS(T, S, SUF)                                                         \
 FC_INLINE T fc_atan2_##S(T a, T b) { return atan2##SUF(a, b); }                            \
 FC_INLINE T fc_hypot_##S(T a, T b) { return hypot##SUF(a, b); }                            \
-FC_INLINE T fc_fmod_##S(T a, T b) { return fmod##SUF(a, b); }                              \
 FC_INLINE T fc_copysign_##S(T a, T b) { return copysign##SUF(a, b); }                      \
 FC_INLINE T fc_asinh_##S(T x) { return asinh##SUF(x); }                                    \
 FC_INLINE T fc_acosh_##S(T x) { return acosh##SUF(x); }                                    \
@@ -296,6 +328,10 @@ FC_INLINE T fc_erfinv_##S(T y) {                                                
 
 FC_MATH_HELPERS(double, float64, )
 FC_MATH_HELPERS(float, float32, f)
+#ifndef FC_VECTOR_FMOD
+FC_INLINE npy_float64 fc_fmod_float64(npy_float64 a, npy_float64 b) { return fmod(a, b); }
+FC_INLINE npy_float32 fc_fmod_float32(npy_float32 a, npy_float32 b) { return fmodf(a, b); }
+#endif
 
 /* nextafter on the bits (libm's does not vectorize): one step of the sign-magnitude integer
  * away from or towards zero; from zero the smallest subnormal with b's sign; a == b gives b
