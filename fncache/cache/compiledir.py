@@ -253,7 +253,7 @@ class Compiledir:
 
     def _publish(self, root: _Root, key: CacheKey, staging: Path, extra: dict[str, Any]) -> tuple[Entry, int]:
         from ..build.march import host_platform_tag
-        meta, nbytes = seal(staging, key, extra, root.layout, host=root.host, platform=host_platform_tag())
+        meta, nbytes, blobs = seal(staging, key, extra, root.layout, host=root.host, platform=host_platform_tag())
         final = root.layout.entry_dir(key.digest)
         for _ in range(2):
             try:
@@ -261,7 +261,7 @@ class Compiledir:
             except OSError as e:
                 raise write_error(e, final) from None
             if done:
-                return Entry(key, final, meta), nbytes
+                return Entry(key, final, meta, blobs), nbytes
             found = self._lookup(root, key)  # another writer published first (lease overlap, put_bytes)
             if found is not None:
                 return found, 0

@@ -329,28 +329,35 @@ def _fsync_path(path: Path, flags: int = os.O_RDONLY) -> None:
         os.close(fd)
 
 
-def _hash_file(path: Path) -> tuple[str, int]:
+def _hash_file(path: Path) -> tuple[str, int, bytes | None]:
+    """sha256 and size of a staged file, synced to disk, and its bytes when small (kept like a
+    lookup keeps them: the published entry then hands out what was hashed, never a re-read)."""
     h = hashlib.sha256()
     size = 0
+    keep = []
     with open(path, "rb", buffering=0) as f:
         while chunk := f.read(_CHUNK):
             h.update(chunk)
             size += len(chunk)
+            if size <= _KEEP_BYTES:
+                keep.append(chunk)
         os.fsync(f.fileno())
-    return h.hexdigest(), size
+    return h.hexdigest(), size, b"".join(keep) if size <= _KEEP_BYTES else None
 
 
 def seal(staging: Path, key: CacheKey, extra: Mapping[str, Any], layout: Layout, *, host: str,
-         platform: str) -> tuple[dict, int]:
+         platform: str) -> tuple[dict, int, dict[str, bytes]]:
     """Checksum every staged file, write ``meta.json`` last (signed when a key is set), fsync all.
 
-    Returns the metadata and the entry's bytes on disk (files plus ``meta.json``).  Every byte
+    Returns the metadata, the entry's bytes on disk (files plus ``meta.json``) and the content
+    of its small files as hashed (for :class:`Entry`'s ``blobs``).  Every byte
     is written and synced, or :class:`Unwritable`/:class:`CacheError` names the path that failed.
     """
     clash = sorted(_RESERVED & set(extra))
     if clash:
         raise ValueError(f"entry metadata may not set reserved fields {clash}")
     files = {}
+    blobs: dict[str, bytes] = {}
     total = 0
     where: Path = staging
     try:
@@ -361,8 +368,10 @@ def seal(staging: Path, key: CacheKey, extra: Mapping[str, Any], layout: Layout,
             where = Path(item.path)
             if layout.file_mode is not None:
                 os.chmod(item.path, layout.file_mode)
-            sha, size = _hash_file(where)
+            sha, size, blob = _hash_file(where)
             files[item.name] = {"sha256": sha, "size": size}
+            if blob is not None:
+                blobs[item.name] = blob
             total += size
         if not files:
             raise CacheError(f"the build for {key!r} wrote no files into {staging}")
@@ -389,7 +398,7 @@ def seal(staging: Path, key: CacheKey, extra: Mapping[str, Any], layout: Layout,
         _fsync_path(staging)
     except OSError as e:
         raise write_error(e, where) from None
-    return meta, total + len(body)
+    return meta, total + len(body), blobs
 
 
 def publish(staging: Path, final: Path, layout: Layout) -> bool:
