@@ -71,11 +71,10 @@ _runtime: Any = None
 
 
 def module_key_for(source: str) -> Any:
-    from ..cache.keys import module_key
-    libc = "-".join(platform.libc_ver())
+    """The key of the kernel library rendered as ``source`` on this host."""
+    from ..cache.keys import cmodule_key
     from .fingerprint import compiler_fingerprint
-    return module_key("cmodule", source, compiler_source=compiler_fingerprint(), libc=libc,
-                      extra_flags=" ".join(EXTRA_FLAGS + LIBS))
+    return cmodule_key(source, compiler_source=compiler_fingerprint(), extra_flags=EXTRA_FLAGS + LIBS)
 
 
 def compile_module(mod: CModule, key: Any) -> Path:
