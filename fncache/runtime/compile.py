@@ -59,14 +59,22 @@ def optimize_or_load(original: FunctionGraph, mode: Mode, shared: Sequence[Any]
     from ..cache import cache
     key = function_key(original, mode)
     entry = cache.get(key)
+    loaded = None
     if entry is not None:
         try:
             enc = pickle.loads(entry.read_bytes(GRAPH_FILE))
-            return attach_traces(decode_graph(enc, shared), original), key.digest
+            loaded = attach_traces(decode_graph(enc, shared), original)
         except Exception as e:  # a bad entry must never stop the user: rebuild it
             log.warning("fncache: function entry %s could not be loaded (%s); rebuilding",
                         key.digest[:16], e)
+    if loaded is not None and not config.cache_verify_hits:
+        return loaded, key.digest
     optimized = optimize_graph(original, mode)
+    if loaded is not None:
+        from ..cache.verify import check_hit
+        check_hit(key, entry.meta, {"optimized graph": (graph_signature(loaded),
+                                                         graph_signature(optimized))})
+        return loaded, key.digest
     try:
         payload = dumps(encode_graph(optimized, shared))
     except Exception as e:  # graphs with unpicklable user objects still run, uncached
