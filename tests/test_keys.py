@@ -29,11 +29,18 @@ from fncache.tensor import scalar_ops as S
 from fncache.tensor.elemwise import Elemwise
 
 
+pytestmark = pytest.mark.verify_hits
+
+
 @pytest.fixture(autouse=True)
-def verify_hits(tmp_path):
-    """Every test here runs with hits verified, in its own compiledir."""
-    with config.change_flags(cache_verify_hits=True, compiledir=str(tmp_path / "cd")):
+def own_compiledir(tmp_path):
+    """Each test has its own compiledir: some store entries that do not match their keys."""
+    with config.change_flags(compiledir=str(tmp_path / "cd")):
         yield
+
+
+def test_hits_are_verified_in_this_module():
+    assert config.cache_verify_hits
 
 
 # -- op identity ----------------------------------------------------------------------------------
