@@ -82,6 +82,8 @@ def test_canonical_text_ignores_what_does_not_change_a_value():
     assert canonical({"a": 1, "b": (2, None)}) == canonical({"b": (2, None), "a": 1})
     assert canonical(frozenset({3, 1, 2})) == canonical(frozenset({2, 3, 1}))
     assert canonical(np.arange(4)) == canonical(np.arange(4).copy())
+    assert canonical(np.add) == canonical(np.add) != canonical(np.subtract)
+    assert canonical(len) != canonical(abs) and canonical(int) != canonical(float)
     assert canonical(fc.TensorType("float32", (None, 3))) == canonical(fc.TensorType("float32", (None, 3)))
     assert canonical(fc.TensorType("float32", (None, 3))) != canonical(fc.TensorType("float32", (None, 4)))
 

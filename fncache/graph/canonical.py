@@ -7,7 +7,7 @@ does. The text is built from the values themselves, never from ``repr`` or ``str
 text may print two different values alike), so a new op gets a sound identity from its
 ``__props__`` alone:
 
-* numbers keep their type (``1``, ``1.0`` and ``True`` differ), floats are written exactly;
+* numbers and strings by their exact repr (``1``, ``1.0``, ``True`` and ``'1'`` differ);
 * containers are written element by element, dicts and sets in sorted order;
 * numpy arrays by a hash of dtype, shape and bytes;
 * objects by what pickling them records (``__reduce__``: a constructor and its arguments, or a
@@ -17,10 +17,10 @@ text may print two different values alike), so a new op gets a sound identity fr
 """
 from __future__ import annotations
 
+import copyreg
 import hashlib
-import json
+import os
 import types
-import uuid
 from typing import Any
 
 import numpy as np
@@ -39,31 +39,37 @@ def _callable(fn: Any) -> str:
     try:
         data = cloudpickle.dumps(fn)
     except Exception:  # a closure over a lock or a socket: identity only within this process
-        return f"fn:{_name(fn)}:unpicklable:{uuid.uuid4().hex}"
+        return f"fn:{_name(fn)}:unpicklable:{os.urandom(16).hex()}"
     return f"fn:{_name(fn)}:{hashlib.sha256(data).hexdigest()[:32]}"
+
+
+#: Types whose repr is exact and tells every two unequal values apart (and values of two of
+#: these types apart: ``1``, ``1.0``, ``True`` and ``'1'`` print differently).
+_PLAIN = frozenset({str, int, float, bool, type(None)})
 
 
 def canonical(value: Any) -> str:
     """The canonical text of ``value`` (see the module docstring); TypeError if it has none."""
     t = type(value)
-    if value is None or t is bool:
+    if t in _PLAIN:
         return repr(value)
-    if t is int:
-        return f"i{value}"
-    if t is float:
-        return f"f{value.hex()}"
-    if t is str:
-        return json.dumps(value, ensure_ascii=True)
-    if t is bytes:
-        return f"b{value.hex()}"
     if t is tuple:
-        return "(" + ",".join(canonical(v) for v in value) + ")"
+        for v in value:
+            if type(v) not in _PLAIN:
+                return "(" + ",".join([canonical(v) for v in value]) + ",)"
+        return repr(value)  # the common leaf, e.g. ("in", 0): one C call
     if t is list:
-        return "[" + ",".join(canonical(v) for v in value) + "]"
+        return "[" + ",".join([canonical(v) for v in value]) + "]"
+    if t is bytes:
+        return f"bytes:{value.hex()}"
     if t is dict:
-        return "{" + ",".join(sorted(f"{canonical(k)}:{canonical(v)}" for k, v in value.items())) + "}"
+        return "{" + ",".join(sorted([f"{canonical(k)}:{canonical(v)}" for k, v in value.items()])) + "}"
     if t in (set, frozenset):
-        return "set{" + ",".join(sorted(canonical(v) for v in value)) + "}"
+        return "set{" + ",".join(sorted([canonical(v) for v in value])) + "}"
+    return _canonical_object(value, t)
+
+
+def _canonical_object(value: Any, t: type) -> str:
     if isinstance(value, np.ndarray):
         h = hashlib.sha256(f"{value.dtype.str}{value.shape}".encode())
         h.update(np.ascontiguousarray(value).tobytes())
@@ -72,15 +78,23 @@ def canonical(value: Any) -> str:
         return f"np.{value.dtype.str}:{canonical(value.item())}"
     if isinstance(value, np.dtype):
         return f"dtype:{value.str}"
+    if t.__reduce__ is not object.__reduce__ and not isinstance(value, type):
+        # a value type that says how it is built (Composite, TensorType): the common case
+        return _reduced(value, value.__reduce__(), t)
     if isinstance(value, type):
         return f"type:{_name(value)}"
     if isinstance(value, _CALLABLES):
         return _callable(value)
     try:
-        reduced = value.__reduce_ex__(4)
+        reducer = copyreg.dispatch_table.get(t)  # e.g. numpy's ufuncs, pickled by name
+        reduced = reducer(value) if reducer is not None else value.__reduce_ex__(4)
     except Exception as e:
         raise TypeError(f"op property {value!r} of type {_name(t)} has no canonical form ({e}); "
                         "give its class a __reduce__ returning (constructor, arguments)") from None
+    return _reduced(value, reduced, t)
+
+
+def _reduced(value: Any, reduced: Any, t: type) -> str:
     if isinstance(reduced, str):  # a module-level singleton, pickled by name
         return f"global:{_name(t)}.{reduced}"
     ctor, args, *rest = reduced
