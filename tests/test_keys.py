@@ -359,3 +359,21 @@ def test_a_kernel_library_that_does_not_match_its_rebuild_raises_naming_key_and_
     with pytest.raises(fc.CacheError, match=rf"{key.digest}.*cmodule key.*source differs"):
         compile_module(mods[0], key)
     assert compile_module(mods[1], module_key_for(mods[1].source)).exists()
+
+
+def test_a_cuda_entry_whose_source_does_not_match_its_rebuild_raises_naming_key_and_part():
+    from fncache.codegen.cuda.linker import CUBIN, SOURCE
+    from fncache.codegen.cuda.nvcc import NVCC_FLAGS, find_nvcc
+    from fncache.codegen.cuda.render import render_graph
+    from fncache.runtime.compile import optimize_graph
+    nvcc = find_nvcc()
+    if nvcc is None:
+        pytest.skip("nvcc (CUDA toolkit) not installed")
+    mode = fc.Mode(device="cuda")
+    x, y = ft.fvector("x"), ft.fvector("y")
+    with config.change_flags(cuda_arch="sm_90"):
+        source = render_graph(optimize_graph(FunctionGraph([x, y], [ft.exp(x) * y]), mode)).source
+        key = cuda_module_key(source, cuda_arch="sm_90", nvcc_version=nvcc.version, nvcc_flags=NVCC_FLAGS)
+        fc.cache.put_bytes(key, {CUBIN: b"never loaded", SOURCE: source.replace("exp", "sin").encode()}, {})
+        with pytest.raises(fc.CacheError, match=rf"{key.digest}.*cuda key.*source differs"):
+            fc.function([x, y], ft.exp(x) * y, mode=mode)
