@@ -1,8 +1,9 @@
 """Configuration flags (SPEC §5): ``fc.config.NAME``, ``change_flags`` and ``FNCACHE_FLAGS``.
 
 Each flag is declared once with its default, a parser that validates a value (strings from the
-environment included) and whether it changes generated code; the cache key reads that last list,
-so a flag that changes code can never be forgotten in the key.
+environment included) and, when it changes generated code, the kind of cache key that reads it
+(``fncache.cache.keys`` reads this declaration), so a flag that changes code can never be
+forgotten in the key.
 """
 from __future__ import annotations
 

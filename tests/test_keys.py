@@ -105,6 +105,37 @@ def test_python_ops_are_identified_by_their_function_and_an_unpicklable_one_runs
     assert triple != quad and triple.signature() != quad.signature()
 
 
+KEY_SCRIPT = """
+import numpy as np, fncache as fc
+from fncache import tensor as ft
+from fncache.graph.fgraph import FunctionGraph
+from fncache.mode import get_mode
+from fncache.runtime.compile import function_key
+x, m = ft.dvector("x"), ft.dmatrix("m")
+scale = ft.as_op(ft.dvector().type, ft.dvector().type)(lambda a: a * 3)
+out = ft.sum(ft.exp(m[1:, ::2]), axis=0) + scale(x) * np.arange(3.0) + ft.max(x)
+f = fc.function([x, m], out)
+print(function_key(FunctionGraph([x, m], [out]), get_mode(None)).digest,
+      function_key(f.optimized_graph, f.mode).digest)
+"""
+
+
+def test_keys_are_the_same_in_every_process(tmp_path):
+    """No component depends on object ids, hash seeds or set order: two processes with other
+    hash seeds compute the same keys for an original and an optimized graph."""
+    import os
+    import subprocess
+    import sys
+    outs = []
+    for seed in ("1", "2"):
+        proc = subprocess.run([sys.executable, "-c", KEY_SCRIPT], capture_output=True, text=True,
+                              timeout=300, env={**os.environ, "PYTHONHASHSEED": seed,
+                                   "FNCACHE_FLAGS": f"compiledir={tmp_path / 'cd'}"})
+        assert proc.returncode == 0, proc.stderr
+        outs.append(proc.stdout.split()[-2:])
+    assert outs[0] == outs[1] and len(outs[0]) == 2
+
+
 # -- flags and components -------------------------------------------------------------------------
 
 def test_every_code_flag_is_read_by_the_key_config_names():

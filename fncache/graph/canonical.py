@@ -3,9 +3,9 @@
 Two ops are equal exactly when the canonical texts of their type and ``__props__`` are equal;
 `merge` (through ``Op.__eq__``/``__hash__``) and the cache keys (through ``Op.signature``) both
 read it, so an op that merges with another always shares its keys and one that does not never
-does. The text is built from the values themselves, never from ``repr`` or ``str`` (display
-text may print two different values alike), so a new op gets a sound identity from its
-``__props__`` alone:
+does. The text is built from the values themselves, never from an object's display text (its
+``repr`` or ``str`` may print two different values alike), so a new op gets a sound identity
+from its ``__props__`` alone:
 
 * numbers and strings by their exact repr (``1``, ``1.0``, ``True`` and ``'1'`` differ);
 * containers are written element by element, dicts and sets in sorted order;
@@ -80,7 +80,7 @@ def _canonical_object(value: Any, t: type) -> str:
         return f"dtype:{value.str}"
     if t.__reduce__ is not object.__reduce__ and not isinstance(value, type):
         # a value type that says how it is built (Composite, TensorType): the common case
-        return _reduced(value, value.__reduce__(), t)
+        return _reduced(value.__reduce__(), t)
     if isinstance(value, type):
         return f"type:{_name(value)}"
     if isinstance(value, _CALLABLES):
@@ -91,12 +91,13 @@ def _canonical_object(value: Any, t: type) -> str:
     except Exception as e:
         raise TypeError(f"op property {value!r} of type {_name(t)} has no canonical form ({e}); "
                         "give its class a __reduce__ returning (constructor, arguments)") from None
-    return _reduced(value, reduced, t)
+    return _reduced(reduced, t)
 
 
-def _reduced(value: Any, reduced: Any, t: type) -> str:
-    if isinstance(reduced, str):  # a module-level singleton, pickled by name
-        return f"global:{_name(t)}.{reduced}"
+def _reduced(reduced: Any, t: type) -> str:
+    """The text of what ``__reduce__`` returned for a value of type ``t``."""
+    if isinstance(reduced, str):  # a module-level object, pickled by its name
+        return f"global:{getattr(t, '__module__', '?')}.{reduced}"
     ctor, args, *rest = reduced
     state = rest[0] if rest else None
     return f"obj:{_name(ctor)}{canonical(args)}" + ("" if state is None else canonical(state))
