@@ -408,3 +408,27 @@ def test_a_cuda_entry_whose_source_does_not_match_its_rebuild_raises_naming_key_
         fc.cache.put_bytes(key, {CUBIN: b"never loaded", SOURCE: source.replace("exp", "sin").encode()}, {})
         with pytest.raises(fc.CacheError, match=rf"{key.digest}.*cuda key.*source differs"):
             fc.function([x, y], ft.exp(x) * y, mode=mode)
+
+
+def test_explain_says_what_each_differing_component_is(tmp_path):
+    import json
+    import os
+    import shutil
+    import subprocess
+    import sys
+    x = ft.dvector("x")
+    keys = []
+    for floatx in ("float64", "float32"):
+        with config.change_flags(floatX=floatx):
+            key = graph_function_key(FunctionGraph([x], [x * 2]), get_mode(None))
+            fc.cache.put_bytes(key, {"graph.pkl": b"-"}, {})
+            keys.append(key.digest)
+    command = [shutil.which("fncache")] if shutil.which("fncache") else [sys.executable, "-m", "cli.main"]
+    env = {k: v for k, v in os.environ.items() if k != "FNCACHE_FLAGS"}
+    run = [*command, "explain", *keys, "--compiledir", config.compiledir]
+    doc = json.loads(subprocess.run([*run, "--json"], capture_output=True, text=True, check=True,
+                                    env=env, timeout=300).stdout)
+    assert [(d["component"], d["meaning"]) for d in doc["differences"]] == \
+        [("flag.floatX", describe("flag.floatX"))]
+    text = subprocess.run(run, capture_output=True, text=True, check=True, env=env, timeout=300).stdout
+    assert f"  ({describe('flag.floatX')})" in text.splitlines()
