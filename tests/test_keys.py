@@ -1,4 +1,4 @@
-"""Soundness of the cache keys, without compiling.
+"""Soundness of the cache keys (the random-graph tests compute keys without compiling).
 
 * op identity is the canonical text of class and props: ops that print alike but differ never
   share it, and it is what equality (hence `merge`) reads;
@@ -18,7 +18,7 @@ import pytest
 
 import fncache as fc
 from fncache import tensor as ft
-from fncache.cache.keys import COMPONENTS, cmodule_key, cuda_module_key, describe, function_key
+from fncache.cache.keys import COMPONENTS, cmodule_key, cuda_module_key, describe
 from fncache.config import CODE_FLAG_KEYS, config
 from fncache.graph.basic import Constant, toposort
 from fncache.graph.canonical import canonical
