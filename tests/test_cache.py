@@ -60,7 +60,7 @@ def cd(tmp_path):
 
 
 def fkey(i: int | str) -> CacheKey:
-    return function_key(f"graph-{i}", "FAST_RUN", {"floatX": "float64"}, compiler_source="t")
+    return function_key(f"graph-{i}", "FAST_RUN", {"floatX": "float64"})
 
 
 def age(entry_path: Path, seconds_ago: float) -> None:
@@ -93,17 +93,17 @@ def test_module_key_names_every_component_and_depends_on_march(cd):
         assert generic.components["march"] == "-march=x86-64"
         assert "-march=x86-64" in generic.components["flags"]
     assert generic != k, "a host with other march flags must get other module keys"
-    assert module_key("cmodule", "int x;", extra_flags="-fwrapv").components["extra_flags"] == "-fwrapv"
+    assert module_key("cuda", "int x;", cuda_arch="sm_90").components["cuda_arch"] == "sm_90"
     with pytest.raises(ValueError):
         module_key("cmodule", "int x;", march="-march=evil")
 
 
 def test_function_key_is_host_independent(cd):
-    k = function_key("g", "FAST_RUN", {"floatX": "float32", "march": "auto"}, compiler_source="t")
+    k = function_key("g", "FAST_RUN", {"floatX": "float32", "march": "auto"})
     assert "march" not in k.components and "compiler" not in k.components
     with config.change_flags(march="-march=x86-64", cxx="clang"):
-        assert function_key("g", "FAST_RUN", {"floatX": "float32", "march": "auto"}, compiler_source="t") == k
-    assert function_key("g", "FAST_RUN", {"floatX": "float64", "march": "auto"}, compiler_source="t") != k
+        assert function_key("g", "FAST_RUN", {"floatX": "float32", "march": "auto"}) == k
+    assert function_key("g", "FAST_RUN", {"floatX": "float64", "march": "auto"}) != k
 
 
 # -- build, hit, load -----------------------------------------------------------------------------
@@ -348,7 +348,7 @@ def test_usage_logs_of_earlier_days_are_folded_exactly(cd, tmp_path):
     assert fresh.stats()["hits"] == 5
     # a new process folds old logs on its first event
     code = ("from fncache.cache import Compiledir, function_key;"
-            f"Compiledir({str(tmp_path / 'cd')!r}).get(function_key('graph-s', 'FAST_RUN', {{'floatX': 'float64'}}, compiler_source='t'))")
+            f"Compiledir({str(tmp_path / 'cd')!r}).get(function_key('graph-s', 'FAST_RUN', {{'floatX': 'float64'}}))")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120,
                    env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
     assert not old.exists() and (tmp_path / "cd" / "stats" / f"{host}.summary.json").exists()
@@ -386,8 +386,8 @@ def test_export_import_roundtrip_verifies(cd, tmp_path):
 
 
 def test_explain_names_the_components_that_differ(cd):
-    cd.put_bytes(function_key("g", "FAST_RUN", {"floatX": "float64"}, compiler_source="t"), {"a": b"1"}, {})
-    why = cd.explain(function_key("g", "FAST_RUN", {"floatX": "float32"}, compiler_source="t"))
+    cd.put_bytes(function_key("g", "FAST_RUN", {"floatX": "float64"}), {"a": b"1"}, {})
+    why = cd.explain(function_key("g", "FAST_RUN", {"floatX": "float32"}))
     assert not why["found"] and [d[0] for d in why["differences"]] == ["flag.floatX"]
 
 

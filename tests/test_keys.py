@@ -149,7 +149,7 @@ def test_every_code_flag_is_read_by_the_key_config_names():
     def keys():
         from fncache.codegen.cuda.device import resolve_arch
         return {"function": graph_function_key(fg, get_mode("FAST_RUN")),
-                "cmodule": cmodule_key("int x;", compiler_source="t", extra_flags=[]),
+                "cmodule": cmodule_key("int x;", extra_flags=[]),
                 "cuda": cuda_module_key("src", cuda_arch=resolve_arch(), nvcc_version="13.0",
                                         nvcc_flags=[])}
     with config.change_flags(cuda_arch="sm_90", march="-march=x86-64", vector_width="256"):
@@ -162,13 +162,13 @@ def test_every_code_flag_is_read_by_the_key_config_names():
             assert now[kind] != base[kind], f"flag {name} does not change the {kind} key"
             for other in set(now) - {kind, "function"}:
                 assert now[other] == base[other], f"flag {name} changes the {other} key"
-    assert cmodule_key("int x;", compiler_source="t", extra_flags=[]).components["compiler"]
+    assert cmodule_key("int x;", extra_flags=[]).components["compiler"]
 
 
 def test_every_component_is_described():
     x = ft.dvector("x")
     names = set(graph_function_key(FunctionGraph([x], [x * 2]), get_mode(None)).components)
-    names |= set(cmodule_key("int x;", compiler_source="t", extra_flags=[]).components)
+    names |= set(cmodule_key("int x;", extra_flags=[]).components)
     names |= set(cuda_module_key("s", cuda_arch="sm_90", nvcc_version="1", nvcc_flags=[]).components)
     for name in sorted(names):
         assert name in COMPONENTS or name.startswith("flag."), name

@@ -4,7 +4,9 @@ A key is a kind plus a flat mapping of named string components; its digest is th
 their canonical JSON.  Keeping the components named (not pre-hashed together) is what lets
 :meth:`CacheKey.explain` say *why* a lookup missed, and having one module build them means a
 component cannot be forgotten on one path and present on another.  Callers hand in plain
-values (a graph's canonical text, generated source, a toolkit version); the list of components
+values (a graph's canonical text, generated source, a toolkit version), and the facts of this
+host and install (compiler, march, ABI tags, a hash of fncache's compiler code) are read here
+from the toolchain layer; the list of components
 of each kind of key, and their names, live only here.
 
 Two levels: a *function* key is host-independent (graph, mode, code-changing flags), so its
@@ -202,10 +204,15 @@ def module_key(kind: str, source: str, **extra: str) -> CacheKey:
     return CacheKey(kind, components)
 
 
-def cmodule_key(source: str, *, compiler_source: str, extra_flags: Sequence[str]) -> CacheKey:
+def _compiler_source() -> str:
+    from ..codegen.fingerprint import compiler_fingerprint  # a hash of files: no graph code runs
+    return compiler_fingerprint()
+
+
+def cmodule_key(source: str, *, extra_flags: Sequence[str]) -> CacheKey:
     """Key of a C kernel library: :func:`module_key` plus the compiler code that rendered it and
     the flags every kernel library is built with."""
-    return module_key("cmodule", source, compiler_source=compiler_source,
+    return module_key("cmodule", source, compiler_source=_compiler_source(),
                       extra_flags=" ".join(extra_flags))
 
 
@@ -230,8 +237,7 @@ def cuda_module_key(source: str, *, cuda_arch: str, nvcc_version: str,
     })
 
 
-def function_key(graph_signature: str, mode_signature: str, code_flags: Mapping[str, object], *,
-                 compiler_source: str) -> CacheKey:
+def function_key(graph_signature: str, mode_signature: str, code_flags: Mapping[str, object]) -> CacheKey:
     """Host-independent key of a compiled function: fncache version and compiler code, graph
     hash, mode, and the flags ``config`` declares as read by function keys.
 
@@ -243,7 +249,7 @@ def function_key(graph_signature: str, mode_signature: str, code_flags: Mapping[
     components = {
         "schema": KEY_SCHEMA,
         "fncache": fncache_version(),
-        "compiler_source": compiler_source,
+        "compiler_source": _compiler_source(),
         "graph_sha256": _sha256(graph_signature),
         "mode": mode_signature,
     }

@@ -73,8 +73,7 @@ _runtime: Any = None
 def module_key_for(source: str) -> Any:
     """The key of the kernel library rendered as ``source`` on this host."""
     from ..cache.keys import cmodule_key
-    from .fingerprint import compiler_fingerprint
-    return cmodule_key(source, compiler_source=compiler_fingerprint(), extra_flags=EXTRA_FLAGS + LIBS)
+    return cmodule_key(source, extra_flags=EXTRA_FLAGS + LIBS)
 
 
 def compile_module(mod: CModule, key: Any) -> Path:

@@ -48,9 +48,7 @@ def attach_traces(optimized: FunctionGraph, original: FunctionGraph) -> Function
 def function_key(original: FunctionGraph, mode: Mode) -> Any:
     """The function key of ``original`` under ``mode`` and the current flags."""
     from ..cache.keys import function_key as fkey
-    from ..codegen.fingerprint import compiler_fingerprint
-    return fkey(graph_signature(original), mode.signature(), config.code_flags(),
-                compiler_source=compiler_fingerprint())
+    return fkey(graph_signature(original), mode.signature(), config.code_flags())
 
 
 def optimize_or_load(original: FunctionGraph, mode: Mode, shared: Sequence[Any]
