@@ -1,8 +1,9 @@
 """Configuration flags (SPEC §5): ``fc.config.NAME``, ``change_flags`` and ``FNCACHE_FLAGS``.
 
 Each flag is declared once with its default, a parser that validates a value (strings from the
-environment included) and whether it changes generated code; the cache key reads that last list,
-so a flag that changes code can never be forgotten in the key.
+environment included) and, when it changes generated code, the kind of cache key that reads it
+(``fncache.cache.keys`` reads this declaration), so a flag that changes code can never be
+forgotten in the key.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
-__all__ = ["config", "Config", "parse_size", "CODE_FLAGS"]
+__all__ = ["config", "Config", "parse_size", "CODE_FLAGS", "CODE_FLAG_KEYS"]
 
 _SIZE_UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
                "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40, "K": 10**3, "M": 10**6,
@@ -103,7 +104,9 @@ class _Flag:
     default: Any
     parse: Callable[[Any], Any]
     doc: str
-    changes_code: bool = False
+    #: The kind of cache key that reads this flag ("function", "cmodule" or "cuda"), or None
+    #: when the flag changes no generated code (fncache.cache.keys composes every key).
+    changes_code: str | None = None
 
 
 _FLAGS: dict[str, _Flag] = {
@@ -111,16 +114,16 @@ _FLAGS: dict[str, _Flag] = {
                         "root of the cache; may be on a shared filesystem"),
     "mode": _Flag("FAST_RUN", _mode, "default compilation mode"),
     "floatX": _Flag("float64", _choice("float32", "float64"),
-                    "dtype for Python floats and ft.scalar() without dtype", True),
-    "device": _Flag("cpu", _choice("cpu", "cuda"), "cpu or cuda", True),
-    "cuda_arch": _Flag("auto", _cuda_arch, "GPU architecture to build for", True),
-    "cxx": _Flag("gcc", str, "C compiler", True),
-    "cxxflags": _Flag("-O3", str, "extra compiler flags", True),
-    "march": _Flag("auto", str, "auto (detected), a flags string, or none", True),
+                    "dtype for Python floats and ft.scalar() without dtype", "function"),
+    "device": _Flag("cpu", _choice("cpu", "cuda"), "cpu or cuda", "function"),
+    "cuda_arch": _Flag("auto", _cuda_arch, "GPU architecture to build for", "cuda"),
+    "cxx": _Flag("gcc", str, "C compiler", "cmodule"),
+    "cxxflags": _Flag("-O3", str, "extra compiler flags", "cmodule"),
+    "march": _Flag("auto", str, "auto (detected), a flags string, or none", "cmodule"),
     "vector_width": _Flag("auto", _choice("auto", "default", "128", "256", "512"),
                           "preferred SIMD width: auto (measured per host), default (the "
-                          "compiler's), or 128/256/512 bits", True),
-    "threads": _Flag(0, _nonneg_int, "threads for large arrays; 0 = all cores", False),
+                          "compiler's), or 128/256/512 bits", "cmodule"),
+    "threads": _Flag(0, _nonneg_int, "threads for large arrays; 0 = all cores"),
     "warn_float64": _Flag("ignore", _choice("ignore", "warn", "raise"),
                           "what to do when a float64 is created from non-float64 inputs"),
     "exception_verbosity": _Flag("low", _choice("low", "high"),
@@ -137,12 +140,17 @@ _FLAGS: dict[str, _Flag] = {
     "signing_key": _Flag(None, _optional_str, "path of an HMAC key file"),
     "remote_cache": _Flag(None, _optional_str, "redis://host:port/db remote tier"),
     "remote_timeout": _Flag(2.0, _nonneg_float, "seconds any remote-tier call may wait"),
+    "cache_verify_hits": _Flag(False, _bool,
+                               "on a cache hit, rebuild the entry and compare it with the stored "
+                               "one (slow: for tests of the keys)"),
     "allow_shared_compiledir": _Flag(False, _bool,
                                      "accept a compiledir that other users can write"),
 }
 
-#: Flags whose value changes generated code: they are part of every cache key.
-CODE_FLAGS: tuple[str, ...] = tuple(sorted(n for n, f in _FLAGS.items() if f.changes_code))
+#: Flags whose value changes generated code, and the kind of key that reads each.
+CODE_FLAG_KEYS: dict[str, str] = {n: f.changes_code for n, f in sorted(_FLAGS.items())
+                                  if f.changes_code}
+CODE_FLAGS: tuple[str, ...] = tuple(CODE_FLAG_KEYS)
 
 
 class Config:

@@ -19,3 +19,15 @@ def _private_compiledir(tmp_path_factory: pytest.TempPathFactory):
     path = os.environ.get("FNCACHE_TEST_COMPILEDIR") or str(tmp_path_factory.mktemp("compiledir"))
     with fc.config.change_flags(compiledir=path):
         yield path
+
+
+# -- verified cache hits (tests marked verify_hits) ---------------------------------------------
+@pytest.fixture(autouse=True)
+def _verify_hits(request: pytest.FixtureRequest):
+    """Tests marked ``verify_hits`` run with ``cache_verify_hits``: every cache hit is rebuilt
+    and compared with the stored entry, so an unsound key fails the test that hit it."""
+    if request.node.get_closest_marker("verify_hits") is None:
+        yield
+        return
+    with fc.config.change_flags(cache_verify_hits=True):
+        yield

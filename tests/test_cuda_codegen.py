@@ -337,16 +337,18 @@ def test_render_shares_the_c_scalar_code():
 
 def test_cuda_key_names_arch_and_toolkit_not_the_host(monkeypatch):
     from fncache.codegen.cuda import nvcc as nvcc_mod
-    from fncache.codegen.cuda.linker import cuda_module_key
-    tk = nvcc_mod.Nvcc("/opt/cuda/bin/nvcc", "13.0.88")
+    from fncache.cache.keys import cuda_module_key
+
+    def key(arch: str, version: str = "13.0.88"):
+        return cuda_module_key("src", cuda_arch=arch, nvcc_version=version,
+                               nvcc_flags=nvcc_mod.NVCC_FLAGS)
     with fc.config.change_flags(cuda_arch="auto"):
-        k_auto = cuda_module_key("src", "sm_90", tk)
+        k_auto = key("sm_90")
     with fc.config.change_flags(cuda_arch="sm_90", march="none"):
-        k_explicit = cuda_module_key("src", "sm_90", tk)
+        k_explicit = key("sm_90")
     assert k_auto == k_explicit          # a GPU host on auto finds what a login node built
-    assert k_auto != cuda_module_key("src", "sm_80", tk)
-    assert [d[0] for d in k_auto.explain(cuda_module_key("src", "sm_90", nvcc_mod.Nvcc(
-        "/x/nvcc", "12.4.131")))] == ["nvcc"]
+    assert k_auto != key("sm_80")
+    assert [d[0] for d in k_auto.explain(key("sm_90", "12.4.131"))] == ["nvcc"]
     monkeypatch.setattr(nvcc_mod, "_candidates", lambda: [])
     with pytest.raises(fc.GpuError, match="nvcc.*CUDA_HOME"):
         nvcc_mod.require_nvcc()

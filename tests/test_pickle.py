@@ -22,6 +22,9 @@ from fncache.graph.fgraph import FunctionGraph
 from fncache.runtime import compile as fc_compile
 from fncache.runtime import pickling
 
+# Pickles load through cache hits at both levels: each one is rebuilt and compared.
+pytestmark = pytest.mark.verify_hits
+
 
 def _w3() -> tuple[fc.Function, tuple]:
     """The W3 workload: logistic-regression loss."""

@@ -19,6 +19,7 @@ def _side(entry: dict[str, Any]) -> dict[str, Any]:
 
 def _explain_keys(args: argparse.Namespace) -> dict[str, Any]:
     from fncache.cache import CacheKey
+    from fncache.cache.keys import describe
     cache = compiledir_for(args)
     a, b = (resolve_key(cache, k) for k in args.keys)
     try:
@@ -27,7 +28,7 @@ def _explain_keys(args: argparse.Namespace) -> dict[str, Any]:
         raise CliError(f"an entry's metadata has no usable key ({e}); run `fncache verify`") from None
     diffs = ka.explain(kb)
     return {"a": _side(a), "b": _side(b), "same": not diffs,
-            "differences": [{"component": n, "a": va, "b": vb} for n, va, vb in diffs]}
+            "differences": [{"component": n, "meaning": describe(n), "a": va, "b": vb} for n, va, vb in diffs]}
 
 
 def _run_function(args: argparse.Namespace, out: Output) -> int:
@@ -59,6 +60,7 @@ def run_explain(args: argparse.Namespace, out: Output) -> int:
     for d in diffs:
         out.line(d["component"])
         out.lines([f"  {text}" for text in fmt.value_difference(d["a"], d["b"])])
+        out.line(f"  ({d['meaning']})")
     if doc["same"]:
         out.line("same key: both are the same entry")
     else:

@@ -27,7 +27,9 @@ __all__ = ["explain_function", "render_function"]
 
 def _differences(mine: Any, kind: str, components: dict[str, str]) -> list[dict[str, Any]]:
     from fncache.cache import CacheKey
-    return [{"component": n, "a": a, "b": b} for n, a, b in mine.explain(CacheKey(kind, components))]
+    from fncache.cache.keys import describe
+    return [{"component": n, "meaning": describe(n), "a": a, "b": b}
+            for n, a, b in mine.explain(CacheKey(kind, components))]
 
 
 def _function_level(cache: Any, f: Any) -> dict[str, Any]:
@@ -111,6 +113,7 @@ def render_function(doc: dict[str, Any], out: Output) -> None:
             for d in other["differences"]:
                 out.line(f"    {d['component']}")
                 out.lines([f"      {t}" for t in fmt.value_difference(d["a"], d["b"], ("this host", "other"))])
+                out.line(f"      ({d['meaning']})")
     if differing:
         verb = "differs" if differing == 1 else "differ"
         out.line(f"{fmt.count(differing, 'other entry', 'other entries')} {verb} from this host's keys "

@@ -3,12 +3,17 @@
 A key is a kind plus a flat mapping of named string components; its digest is the sha256 of
 their canonical JSON.  Keeping the components named (not pre-hashed together) is what lets
 :meth:`CacheKey.explain` say *why* a lookup missed, and having one module build them means a
-component cannot be forgotten on one path and present on another.
+component cannot be forgotten on one path and present on another.  Callers hand in plain
+values (a graph's canonical text, generated source, a toolkit version), and the facts of this
+host and install (compiler, march, ABI tags, a hash of fncache's compiler code) are read here
+from the toolchain layer; the list of components
+of each kind of key, and their names, live only here.
 
-Two levels (issue 3): a *function* key is host-independent (graph, mode, code-changing flags),
-so its hit skips the optimizer on any host; a *module* key names everything the native binary
-depends on, including this host's expanded march flags, so a host never loads code built for a
-CPU it is not.
+Two levels: a *function* key is host-independent (graph, mode, code-changing flags), so its
+hit skips the optimizer on any host; a *module* key (``cmodule`` for the C kernel library,
+``cuda`` for a cubin) names everything the native binary depends on, including this host's
+expanded march flags for ``cmodule``, so a host never loads code built for a CPU it is not.
+Which flags a key reads is declared once, in ``fncache.config`` (``changes_code``).
 """
 from __future__ import annotations
 
@@ -18,12 +23,13 @@ import re
 import sys
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
-__all__ = ["CacheKey", "module_key", "function_key", "KEY_SCHEMA"]
+__all__ = ["CacheKey", "module_key", "cmodule_key", "cuda_module_key", "function_key", "KEY_SCHEMA",
+           "COMPONENTS", "describe"]
 
 #: Bump when the meaning of a component or the entry layout changes: old entries then simply miss.
-KEY_SCHEMA = "1"
+KEY_SCHEMA = "2"
 
 _KIND = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 _numpy_abi: str | None = None
@@ -121,11 +127,58 @@ def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def module_key(kind: str, source: str, **extra: str) -> CacheKey:
-    """Key of a native module: everything the binary depends on, this host's march included.
+#: What each component is: ``fncache explain`` prints it next to a component that differs.
+COMPONENTS: dict[str, str] = {
+    "kind": "what the entry holds: function (optimized graph), cmodule (kernel library), cuda (cubin)",
+    "schema": "layout version of keys and entries",
+    "fncache": "fncache's version",
+    "compiler_source": "hash of fncache's own compiler code (front end, rewrites, code generators)",
+    "graph_sha256": "hash of the graph's canonical text: ops by identity (class and props), "
+                    "constants by value, inputs by position and type; names are left out",
+    "mode": "linker, optimizer, included and excluded rewrite tags, device",
+    "source_sha256": "hash of the generated source (C kernels or CUDA)",
+    "compiler": "the C compiler's version (flag cxx)",
+    "compiler_target": "the target the C compiler builds for",
+    "flags": "the compiler's optimization flags (flag cxxflags)",
+    "march": "this host's expanded target flags (flag march)",
+    "vector_width": "preferred SIMD width, measured per host (flag vector_width)",
+    "numpy_abi": "numpy's C-API version",
+    "python_abi": "the Python ABI tag",
+    "platform": "operating system and machine",
+    "libc": "the C library the binary links against",
+    "extra_flags": "the flags and libraries every kernel library is built with",
+    "cuda_arch": "the GPU architecture the cubin is built for (flag cuda_arch)",
+    "nvcc": "the CUDA toolkit's version",
+    "nvcc_flags": "the flags every cubin is built with",
+}
 
-    ``extra`` adds kind-specific components (e.g. ``cuda_arch="sm_90"``, a codegen version);
-    they override nothing silently: a name that clashes with a built-in component is an error.
+
+def describe(component: str) -> str:
+    """What key component ``component`` is (``flag.NAME`` components: the flag's own doc)."""
+    if component.startswith("flag."):
+        from ..config import config
+        doc = config.describe().get(component[5:])
+        return f"flag {component[5:]}: {doc}" if doc else "a configuration flag"
+    return COMPONENTS.get(component, "a component of another kind of key")
+
+
+def _libc() -> str:
+    global _libc_tag
+    if _libc_tag is None:
+        import platform
+        _libc_tag = "-".join(platform.libc_ver())
+    return _libc_tag
+
+
+_libc_tag: str | None = None
+
+
+def module_key(kind: str, source: str, **extra: str) -> CacheKey:
+    """Key of a native module built on this host: everything the binary depends on, this host's
+    CPU, compiler, Python and numpy ABI included.
+
+    ``extra`` adds kind-specific components (e.g. ``compiler_source``, ``extra_flags``); they
+    override nothing silently: a name that clashes with a built-in component is an error.
     """
     from ..build import (compile_flags, compiler_id, host_march_flags, host_platform_tag,
                          host_vector_width, python_abi_tag)
@@ -142,6 +195,7 @@ def module_key(kind: str, source: str, **extra: str) -> CacheKey:
         "numpy_abi": numpy_abi(),
         "python_abi": python_abi_tag(),
         "platform": host_platform_tag(),
+        "libc": _libc(),
     }
     clash = sorted(set(extra) & set(components))
     if clash:
@@ -150,18 +204,56 @@ def module_key(kind: str, source: str, **extra: str) -> CacheKey:
     return CacheKey(kind, components)
 
 
-def function_key(graph_signature: str, mode_signature: str, code_flags: Mapping[str, object]) -> CacheKey:
-    """Host-independent key of a compiled function: fncache version, graph hash, mode and code flags.
+def _compiler_source() -> str:
+    from ..codegen.fingerprint import compiler_fingerprint  # a hash of files: no graph code runs
+    return compiler_fingerprint()
 
-    No march or compiler here on purpose: the function entry is the same on every host, and the
-    native modules it needs are looked up by their own (host-specific) module keys.
+
+def cmodule_key(source: str, *, extra_flags: Sequence[str]) -> CacheKey:
+    """Key of a C kernel library: :func:`module_key` plus the compiler code that rendered it and
+    the flags every kernel library is built with."""
+    return module_key("cmodule", source, compiler_source=_compiler_source(),
+                      extra_flags=" ".join(extra_flags))
+
+
+def cuda_module_key(source: str, *, cuda_arch: str, nvcc_version: str,
+                    nvcc_flags: Sequence[str]) -> CacheKey:
+    """Key of a cubin: everything it depends on, and nothing of the host that builds it.
+
+    Not :func:`module_key`: that one names this host's CPU flags, Python and numpy ABI, which a
+    cubin does not depend on, and a login node filling the cache for GPU hosts usually has
+    another CPU. The toolkit version also fixes the oldest driver that can load the cubin; the
+    driver itself is checked when the kernels are loaded (a login node has none to name here).
+    The compiler's own fingerprint is not needed either: the cubin is a function of its
+    source, which the runner renders anew and whose hash is here.
     """
+    return CacheKey("cuda", {
+        "schema": KEY_SCHEMA,
+        "fncache": fncache_version(),
+        "source_sha256": _sha256(source),
+        "cuda_arch": cuda_arch,
+        "nvcc": nvcc_version,
+        "nvcc_flags": " ".join(nvcc_flags),
+    })
+
+
+def function_key(graph_signature: str, mode_signature: str, code_flags: Mapping[str, object]) -> CacheKey:
+    """Host-independent key of a compiled function: fncache version and compiler code, graph
+    hash, mode, and the flags ``config`` declares as read by function keys.
+
+    ``code_flags`` may hold every code flag (``config.code_flags()``): the ones module keys
+    read (compiler flags, march) are left out on purpose, so the function entry is the same on
+    every host and the native modules it needs are looked up by their own module keys.
+    """
+    from ..config import CODE_FLAG_KEYS
     components = {
         "schema": KEY_SCHEMA,
         "fncache": fncache_version(),
+        "compiler_source": _compiler_source(),
         "graph_sha256": _sha256(graph_signature),
         "mode": mode_signature,
     }
     for name, value in sorted(code_flags.items()):
-        components[f"flag.{name}"] = json.dumps(value, sort_keys=True, default=str)
+        if CODE_FLAG_KEYS.get(name) == "function":
+            components[f"flag.{name}"] = json.dumps(value, sort_keys=True, default=str)
     return CacheKey("function", components)

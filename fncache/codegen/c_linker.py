@@ -77,11 +77,9 @@ _runtime: Any = None
 
 
 def module_key_for(source: str) -> Any:
-    from ..cache.keys import module_key
-    libc = "-".join(platform.libc_ver())
-    from .fingerprint import compiler_fingerprint
-    return module_key("cmodule", source, compiler_source=compiler_fingerprint(), libc=libc,
-                      extra_flags=" ".join(EXTRA_FLAGS + LIBS))
+    """The key of the kernel library rendered as ``source`` on this host."""
+    from ..cache.keys import cmodule_key
+    return cmodule_key(source, extra_flags=EXTRA_FLAGS + LIBS)
 
 
 def compile_module(mod: CModule, key: Any) -> Entry:
@@ -116,7 +114,21 @@ def compile_module(mod: CModule, key: Any) -> Entry:
     if missing:  # lookups refuse such entries; this guards the one just built or fetched
         raise CompileError(f"kernel library {entry.path} needs CPU features this CPU lacks "
                            f"({', '.join(missing)}); it is not loaded")
+    if config.cache_verify_hits:
+        _verify(entry, mod, build)
     return entry
+
+
+def _verify(entry: Any, mod: CModule, build: Callable[[Path], dict]) -> None:
+    """``cache_verify_hits``: the entry's source and library must be what building anew gives
+    (gcc without debug information writes the same bytes for the same source and flags)."""
+    import tempfile
+    from ..cache.verify import check_hit
+    with tempfile.TemporaryDirectory(prefix="fncache-verify-") as tmp:
+        rebuilt = build(Path(tmp))
+        library = (Path(tmp) / rebuilt["library"]).read_bytes()
+    check_hit(entry.key, entry.meta, {"source": (entry.read_bytes(entry.meta["source"]), mod.source),
+                                      "library": (entry.read_bytes(entry.meta["library"]), library)})
 
 
 def library_isa() -> frozenset[str]:

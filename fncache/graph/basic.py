@@ -130,9 +130,10 @@ class Apply:
 class Op:
     """Base class of operations.
 
-    Subclasses list their parameters in ``__props__``; two ops with equal props are equal, which
-    is what `merge` and the cache keys rely on. ``view_map``/``destroy_map`` map an output index
-    to the input indices it views or overwrites.
+    Subclasses list their parameters in ``__props__``. An op's identity is the canonical text
+    of its class and props (:mod:`fncache.graph.canonical`): equality, hashing (what `merge`
+    relies on) and the cache keys all read that one text. ``view_map``/``destroy_map`` map an
+    output index to the input indices it views or overwrites.
     """
 
     __props__: tuple[str, ...] = ()
@@ -145,10 +146,11 @@ class Op:
         return tuple(getattr(self, p) for p in self.__props__)
 
     def __eq__(self, other: object) -> bool:
-        return type(self) is type(other) and self._props() == other._props()  # type: ignore
+        return self is other or (type(self) is type(other)
+                                 and self.signature() == other.signature())  # type: ignore
 
     def __hash__(self) -> int:
-        return hash((type(self).__name__, self._props()))
+        return hash(self.signature())
 
     def __str__(self) -> str:
         props = self._props()
@@ -157,8 +159,18 @@ class Op:
         return f"{type(self).__name__}{{{', '.join(map(str, props))}}}"
 
     def signature(self) -> str:
-        """A stable text identifying the op and its props (for cache keys)."""
-        return f"{type(self).__module__}.{type(self).__qualname__}{self._props()!r}"
+        """The op's identity: canonical text of its class and props (computed once; props do
+        not change after construction)."""
+        sig = self.__dict__.get("_signature")
+        if sig is None:
+            from .canonical import canonical
+            sig = f"{type(self).__module__}.{type(self).__qualname__}{canonical(self._props())}"
+            self.__dict__["_signature"] = sig
+        return sig
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The memoized identity is recomputed where the op is loaded, never trusted from a pickle.
+        return {k: v for k, v in self.__dict__.items() if k != "_signature"}
 
     # -- graph construction -------------------------------------------------------------
     def make_node(self, *inputs: Variable) -> Apply:

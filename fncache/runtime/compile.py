@@ -46,13 +46,9 @@ def attach_traces(optimized: FunctionGraph, original: FunctionGraph) -> Function
 
 
 def function_key(original: FunctionGraph, mode: Mode) -> Any:
+    """The function key of ``original`` under ``mode`` and the current flags."""
     from ..cache.keys import function_key as fkey
-    from ..codegen.fingerprint import compiler_fingerprint
-    # Only flags that change the optimized graph: compiler flags and march belong to module
-    # keys, so hosts with different CPUs share one function entry.
-    flags = {"floatX": config.floatX, "device": mode.device or config.device,
-             "compiler_source": compiler_fingerprint()}
-    return fkey(graph_signature(original), mode.signature(), flags)
+    return fkey(graph_signature(original), mode.signature(), config.code_flags())
 
 
 def optimize_or_load(original: FunctionGraph, mode: Mode, shared: Sequence[Any]
@@ -61,14 +57,22 @@ def optimize_or_load(original: FunctionGraph, mode: Mode, shared: Sequence[Any]
     from ..cache import cache
     key = function_key(original, mode)
     entry = cache.get(key)
+    loaded = None
     if entry is not None:
         try:
             enc = pickle.loads(entry.read_bytes(GRAPH_FILE))
-            return attach_traces(decode_graph(enc, shared), original), key.digest
+            loaded = attach_traces(decode_graph(enc, shared), original)
         except Exception as e:  # a bad entry must never stop the user: rebuild it
             log.warning("fncache: function entry %s could not be loaded (%s); rebuilding",
                         key.digest[:16], e)
+    if loaded is not None and not config.cache_verify_hits:
+        return loaded, key.digest
     optimized = optimize_graph(original, mode)
+    if loaded is not None:
+        from ..cache.verify import check_hit
+        check_hit(key, entry.meta, {"optimized graph": (graph_signature(loaded),
+                                                         graph_signature(optimized))})
+        return loaded, key.digest
     try:
         payload = dumps(encode_graph(optimized, shared))
     except Exception as e:  # graphs with unpicklable user objects still run, uncached

@@ -49,12 +49,6 @@ class PythonOp(Op):
     def __str__(self) -> str:
         return f"PythonOp{{{getattr(self.fn, '__name__', 'fn')}}}"
 
-    def signature(self) -> str:
-        import cloudpickle
-        import hashlib
-        h = hashlib.sha256(cloudpickle.dumps(self.fn)).hexdigest()[:24]
-        return f"PythonOp({getattr(self.fn, '__qualname__', '?')},{h},{self.itypes},{self.otypes})"
-
     def make_node(self, *inputs: Any) -> Apply:
         vs = [as_tensor_variable(i) for i in inputs]
         if len(vs) != len(self.itypes):

@@ -7,49 +7,28 @@ raises :class:`fncache.GpuError` only when called.
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 import warnings
 from pathlib import Path
 from typing import Any, Callable
 
-from ...cache.keys import KEY_SCHEMA, CacheKey, fncache_version
+from ...cache.keys import cuda_module_key
 from ...config import config
 from ...errors import Float64Error
 from ...graph.fgraph import FunctionGraph
 from ...mode import Mode
 from . import device
-from .nvcc import NVCC_FLAGS, Nvcc, compile_cubin, require_nvcc
+from .nvcc import NVCC_FLAGS, compile_cubin, require_nvcc
 from .render import render_graph
 from .runtime import CudaRunner
 
-__all__ = ["build_cuda_runner", "cuda_module_key", "check_gpu_float64"]
+__all__ = ["build_cuda_runner", "check_gpu_float64"]
 
 log = logging.getLogger(__name__)
 
 CUBIN = "kernels.cubin"
 SOURCE = "kernels.cu"
-
-
-def cuda_module_key(source: str, arch: str, nvcc: Nvcc) -> CacheKey:
-    """Key of a cubin: everything it depends on, and nothing of the host that builds it.
-
-    Not :func:`fncache.cache.keys.module_key`: that one names this host's CPU flags, Python and
-    numpy ABI, which a cubin does not depend on, and a login node filling the cache for GPU
-    hosts usually has another CPU. The toolkit version also fixes the oldest driver that can
-    load the cubin; the driver itself is checked when the kernels are loaded (a login node has
-    none to name here). The compiler's own fingerprint is not needed either: the cubin is a
-    function of its source, which the runner renders anew and whose hash is here.
-    """
-    return CacheKey("cuda", {
-        "schema": KEY_SCHEMA,
-        "fncache": fncache_version(),
-        "source_sha256": hashlib.sha256(source.encode()).hexdigest(),
-        "cuda_arch": arch,
-        "nvcc": nvcc.version,
-        "nvcc_flags": " ".join(NVCC_FLAGS),
-    })
 
 
 def check_gpu_float64(fgraph: FunctionGraph, name: str) -> None:
@@ -80,7 +59,8 @@ def build_cuda_runner(fgraph: FunctionGraph, mode: Mode, name: str, *, n_explici
     csrc = render_graph(fgraph)
     arch = device.resolve_arch()
     nvcc = require_nvcc()
-    key = cuda_module_key(csrc.source, arch, nvcc)
+    key = cuda_module_key(csrc.source, cuda_arch=arch, nvcc_version=nvcc.version,
+                          nvcc_flags=NVCC_FLAGS)
     from ...cache import cache
     module = "fc_cuda_" + key.digest[:24]
 
@@ -94,6 +74,9 @@ def build_cuda_runner(fgraph: FunctionGraph, mode: Mode, name: str, *, n_explici
                 "kernels": len(csrc.kernel_names)}
 
     entry = cache.get_or_build(key, build)
+    if config.cache_verify_hits:  # the cubin is left out: nvcc output is not compared byte for byte
+        from ...cache.verify import check_hit
+        check_hit(key, entry.meta, {"source": (entry.read_bytes(SOURCE), csrc.source)})
     runner = CudaRunner(fgraph, csrc, entry.read_bytes(CUBIN), key.digest, arch, nvcc.version,
                         name=name, n_explicit=n_explicit, single=single,
                         allow_gc=bool(config.allow_gc), converter=converter or _no_converter,

@@ -1,0 +1,103 @@
+"""Canonical text of op properties: the one notion of op identity.
+
+Two ops are equal exactly when the canonical texts of their type and ``__props__`` are equal;
+`merge` (through ``Op.__eq__``/``__hash__``) and the cache keys (through ``Op.signature``) both
+read it, so an op that merges with another always shares its keys and one that does not never
+does. The text is built from the values themselves, never from an object's display text (its
+``repr`` or ``str`` may print two different values alike), so a new op gets a sound identity
+from its ``__props__`` alone:
+
+* numbers and strings by their exact repr (``1``, ``1.0``, ``True`` and ``'1'`` differ);
+* containers are written element by element, dicts and sets in sorted order;
+* numpy arrays by a hash of dtype, shape and bytes;
+* objects by what pickling them records (``__reduce__``: a constructor and its arguments, or a
+  class and its state), so value types such as ``Composite`` and ``TensorType`` need nothing;
+* callables (user functions of ``as_op``) by a hash of their cloudpickle; one that cannot be
+  pickled gets a token unique to this process, so it never shares a key with anything.
+"""
+from __future__ import annotations
+
+import copyreg
+import hashlib
+import os
+import types
+from typing import Any
+
+import numpy as np
+
+__all__ = ["canonical"]
+
+_CALLABLES = (types.FunctionType, types.BuiltinFunctionType, types.MethodType)
+
+
+def _name(obj: Any) -> str:
+    return f"{getattr(obj, '__module__', '?')}.{getattr(obj, '__qualname__', type(obj).__qualname__)}"
+
+
+def _callable(fn: Any) -> str:
+    import cloudpickle  # only ops holding user functions need it
+    try:
+        data = cloudpickle.dumps(fn)
+    except Exception:  # a closure over a lock or a socket: identity only within this process
+        return f"fn:{_name(fn)}:unpicklable:{os.urandom(16).hex()}"
+    return f"fn:{_name(fn)}:{hashlib.sha256(data).hexdigest()[:32]}"
+
+
+#: Types whose repr is exact and tells every two unequal values apart (and values of two of
+#: these types apart: ``1``, ``1.0``, ``True`` and ``'1'`` print differently).
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
+def canonical(value: Any) -> str:
+    """The canonical text of ``value`` (see the module docstring); TypeError if it has none."""
+    t = type(value)
+    if t in _PLAIN:
+        return repr(value)
+    if t is tuple:
+        for v in value:
+            if type(v) not in _PLAIN:
+                return "(" + ",".join([canonical(v) for v in value]) + ",)"
+        return repr(value)  # the common leaf, e.g. ("in", 0): one C call
+    if t is list:
+        return "[" + ",".join([canonical(v) for v in value]) + "]"
+    if t is bytes:
+        return f"bytes:{value.hex()}"
+    if t is dict:
+        return "{" + ",".join(sorted([f"{canonical(k)}:{canonical(v)}" for k, v in value.items()])) + "}"
+    if t in (set, frozenset):
+        return "set{" + ",".join(sorted([canonical(v) for v in value])) + "}"
+    return _canonical_object(value, t)
+
+
+def _canonical_object(value: Any, t: type) -> str:
+    if isinstance(value, np.ndarray):
+        h = hashlib.sha256(f"{value.dtype.str}{value.shape}".encode())
+        h.update(np.ascontiguousarray(value).tobytes())
+        return f"array:{h.hexdigest()[:32]}"
+    if isinstance(value, np.generic):
+        return f"np.{value.dtype.str}:{canonical(value.item())}"
+    if isinstance(value, np.dtype):
+        return f"dtype:{value.str}"
+    if t.__reduce__ is not object.__reduce__ and not isinstance(value, type):
+        # a value type that says how it is built (Composite, TensorType): the common case
+        return _reduced(value.__reduce__(), t)
+    if isinstance(value, type):
+        return f"type:{_name(value)}"
+    if isinstance(value, _CALLABLES):
+        return _callable(value)
+    try:
+        reducer = copyreg.dispatch_table.get(t)  # e.g. numpy's ufuncs, pickled by name
+        reduced = reducer(value) if reducer is not None else value.__reduce_ex__(4)
+    except Exception as e:
+        raise TypeError(f"op property {value!r} of type {_name(t)} has no canonical form ({e}); "
+                        "give its class a __reduce__ returning (constructor, arguments)") from None
+    return _reduced(reduced, t)
+
+
+def _reduced(reduced: Any, t: type) -> str:
+    """The text of what ``__reduce__`` returned for a value of type ``t``."""
+    if isinstance(reduced, str):  # a module-level object, pickled by its name
+        return f"global:{getattr(t, '__module__', '?')}.{reduced}"
+    ctor, args, *rest = reduced
+    state = rest[0] if rest else None
+    return f"obj:{_name(ctor)}{canonical(args)}" + ("" if state is None else canonical(state))
