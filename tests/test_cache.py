@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from fncache.build import compile_shared_object, ext_suffix
+from fncache.toolchain import compile_shared_object, ext_suffix
 from fncache.cache import CacheKey, Compiledir, Entry, function_key, module_key
 from fncache.cache import cache as default_cache
 from fncache.config import config

@@ -296,7 +296,7 @@ def _check_runnable(meta: dict) -> None:
     """A library that needs CPU features this CPU lacks would end the process with SIGILL: an
     entry found under this host's key that records such features is damaged (its key names
     this host's march), never loaded."""
-    from ..build.cpu import entry_missing_features
+    from ..toolchain.cpu import entry_missing_features
     missing = entry_missing_features(meta)
     if missing:
         raise Damaged(f"{META} says its code needs CPU features this CPU lacks: {', '.join(missing)}")

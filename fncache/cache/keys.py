@@ -127,7 +127,7 @@ def module_key(kind: str, source: str, **extra: str) -> CacheKey:
     ``extra`` adds kind-specific components (e.g. ``cuda_arch="sm_90"``, a codegen version);
     they override nothing silently: a name that clashes with a built-in component is an error.
     """
-    from ..build import (compile_flags, compiler_id, host_march_flags, host_platform_tag,
+    from ..toolchain import (compile_flags, compiler_id, host_march_flags, host_platform_tag,
                          host_vector_width, python_abi_tag)
     cid = compiler_id()
     components = {

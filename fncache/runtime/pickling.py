@@ -268,7 +268,7 @@ def _march_refusal(built: str, host: str, isa: Any) -> str | None:
     Then generic code runs on any CPU of the platform; other code only where the flags are this
     host's, or where this host detects its CPU (``march=auto``) and the library needs only
     features it has."""
-    from ..build.cpu import entry_missing_features
+    from ..toolchain.cpu import entry_missing_features
     missing = entry_missing_features({"isa": isa if isa is not None else [], "march": built})
     if missing:
         return f"it needs CPU features this CPU lacks ({', '.join(missing)})"

@@ -9,7 +9,7 @@ Detection costs a few compiler runs (~30 ms), so its result is kept in the user'
 ``~/.cache/fncache-hosts/<hostname>.json`` (and shown in ``<compiledir>/hosts/<hostname>.json``)
 keyed by the compiler binary (path, size, mtime) and the CPU as ``cpuid`` reports it: a later
 process on this host pays one small file read.  A record is a hint: one naming a CPU feature
-this process's CPU lacks is discarded and the host detected again (see build/cpu.py).
+this process's CPU lacks is discarded and the host detected again (see toolchain/cpu.py).
 """
 from __future__ import annotations
 
