@@ -27,11 +27,11 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "SharedVariable": ("fncache.runtime.shared", "SharedVariable"),
     "Mode": ("fncache.mode", "Mode"),
     "debugprint": ("fncache.runtime.debugprint", "debugprint"),
-    "TensorType": ("fncache.graph.types", "TensorType"),
+    "TensorType": ("fncache.tensor", "TensorType"),  # the front end: its variables carry operators
     "grad": ("fncache.tensor.gradient", "grad"),
     "dumps": ("fncache.runtime.pickling", "dumps"),
     "loads": ("fncache.runtime.pickling", "loads"),
-    "RandomStream": ("fncache.tensor.random", "RandomStream"),
+    "RandomStream": ("fncache.runtime.random_stream", "RandomStream"),
 }
 
 __all__ = ["tensor", "config", "function", "Function", "shared", "SharedVariable", "Mode",

@@ -33,7 +33,7 @@ from .fsprobe import fs_behaviour
 from .janitor import Janitor
 from .keys import CacheKey
 from .locks import KeyLock, lock_mode_for, unlock_all
-from .perms import Layout, check_dirs, layout_for
+from ..fs.perms import Layout, check_dirs, layout_for
 from .remote import remote_tier
 from .counters import StatsLog, read_totals
 

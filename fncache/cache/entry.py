@@ -33,8 +33,9 @@ from typing import Any, Mapping
 from ..config import config
 from ..errors import CacheError
 from .keys import CacheKey
-from .perms import Layout, chmod_file, make_dir
-from .safedir import DIR_FLAGS, lstat_at, open_dir, read_file, remove, write_all
+from ..fs.perms import Layout, chmod_file, make_dir
+from ..fs.safedir import DIR_FLAGS, lstat_at, open_dir, read_file, remove, write_all
+from ..fs.signing import signing_key
 
 __all__ = ["Entry", "Damaged", "Unwritable", "UNWRITABLE", "write_error", "write_all", "unpublished_entry",
            "META", "read_entry", "stage", "seal", "publish", "quarantine", "remove_dir", "valid_file_name",
@@ -55,8 +56,6 @@ _RESERVED = frozenset({"schema", "key", "kind", "components", "files", "size", "
 _O_READ = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 #: What a full, read-only or foreign-owned filesystem answers to a write.
 UNWRITABLE = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EFBIG})
-
-_key_memo: tuple[str, int, bytes] | None = None
 
 
 class Unwritable(CacheError):
@@ -84,25 +83,6 @@ class Damaged(Exception):
 def valid_file_name(name: str) -> bool:
     """A plain file name inside an entry: no separators, no dot-files, not meta.json."""
     return isinstance(name, str) and bool(_FILE_NAME.fullmatch(name)) and name != META
-
-
-def signing_key() -> bytes | None:
-    """The HMAC key named by ``config.signing_key`` (re-read when the file changes), or None."""
-    global _key_memo
-    path = config.signing_key
-    if not path:
-        return None
-    try:
-        st = os.stat(path)
-        if _key_memo is not None and _key_memo[:2] == (path, st.st_mtime_ns):
-            return _key_memo[2]
-        data = Path(path).read_bytes()
-    except OSError as e:
-        raise CacheError(f"cannot read signing_key file {path}: {e}") from None
-    if not data.strip():
-        raise CacheError(f"signing_key file {path} is empty")
-    _key_memo = (path, st.st_mtime_ns, data)
-    return data
 
 
 def _mac(meta: Mapping[str, Any], key: bytes) -> str:

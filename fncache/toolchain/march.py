@@ -83,7 +83,7 @@ def _compiler_fingerprint(program: str) -> str:
 
 def _shared_host_file() -> tuple[Path, int | None] | None:
     """``<compiledir>/hosts/<host>.json``: what the cache's tools show about each host."""
-    from ..cache.perms import layout_for
+    from ..fs.perms import layout_for
     from ..errors import CacheError
     try:
         layout = layout_for(config.compiledir)
@@ -175,7 +175,7 @@ def host_memo(what: str, compute: Callable[[], dict], valid: Callable[[dict], bo
     A bad or missing record is recomputed and written to both files; a record is never copied
     from the compiledir into the private file.
     """
-    from ..cache.entry import signing_key
+    from ..fs.signing import signing_key
     cxx = cxx_command()
     memo_key = f"{what}|{' '.join(cxx)}|{_compiler_fingerprint(cxx[0])}|{cpu_fingerprint()}"
     key = signing_key()
