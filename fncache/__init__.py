@@ -23,15 +23,15 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "tensor": ("fncache.tensor", None),
     "function": ("fncache.runtime.function", "function"),
     "Function": ("fncache.runtime.function", "Function"),
-    "shared": ("fncache.runtime.shared", "shared"),
-    "SharedVariable": ("fncache.runtime.shared", "SharedVariable"),
+    "shared": ("fncache.tensor.shared", "shared"),
+    "SharedVariable": ("fncache.tensor.shared", "SharedVariable"),
     "Mode": ("fncache.mode", "Mode"),
     "debugprint": ("fncache.runtime.debugprint", "debugprint"),
     "TensorType": ("fncache.tensor", "TensorType"),  # the front end: its variables carry operators
     "grad": ("fncache.tensor.gradient", "grad"),
     "dumps": ("fncache.runtime.pickling", "dumps"),
     "loads": ("fncache.runtime.pickling", "loads"),
-    "RandomStream": ("fncache.runtime.random_stream", "RandomStream"),
+    "RandomStream": ("fncache.tensor.random", "RandomStream"),
 }
 
 __all__ = ["tensor", "config", "function", "Function", "shared", "SharedVariable", "Mode",

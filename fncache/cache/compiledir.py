@@ -468,10 +468,10 @@ class Compiledir:
                 count += sum(1 for name in os.listdir(root.layout.entries / shard) if is_digest(name))
             except (FileNotFoundError, NotADirectoryError):
                 pass
-        data = evict._read_size(root.layout)
+        data = evict.read_size(root.layout)
         if data is None:
-            evict._rescan(root.layout)
-            data = evict._read_size(root.layout) or {"bytes": 0}
+            evict.rescan(root.layout)
+            data = evict.read_size(root.layout) or {"bytes": 0}
         scanned = data.get("scanned")
         return {"entries": count, "size": int(data["bytes"]),
                 "scanned": float(scanned) if isinstance(scanned, (int, float)) else None}

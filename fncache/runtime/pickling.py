@@ -185,8 +185,8 @@ def _verified_body(data: Any) -> bytes:
 
 def _rebuild(p: dict[str, Any]) -> Function:
     from .compile import function_key, optimize_graph
-    from .function import _assemble
-    from .shared import SharedVariable
+    from .function import assemble
+    from ..tensor.shared import SharedVariable
     shared = [SharedVariable(value, name=name) for name, value in p["shared"]]
     mode = Mode(*p["mode"])
     flags = {k: v for k, v in p["flags"].items() if k in CODE_FLAGS and k not in HOST_FLAGS}
@@ -199,7 +199,7 @@ def _rebuild(p: dict[str, Any]) -> Function:
             optimized = decode_graph(p["graphs"]["optimized"], shared)
             key = p["key"]
         native = p["native"]
-        return _assemble(
+        return assemble(
             inputs=original.inputs[:p["n_inputs"]], outputs=original.outputs[:p["n_outputs"]],
             single=p["single"], shared=shared, updated=p["updated"], mode=mode, name=p["name"],
             allow_input_downcast=p["allow_input_downcast"], original=original,

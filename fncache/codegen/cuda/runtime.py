@@ -105,7 +105,7 @@ class CudaRunner:
                  allow_gc: bool, converter: Callable[[int, Any], Any],
                  on_error: Callable[[BaseException], BaseException] | None,
                  on_kwargs: Callable[..., Any] | None) -> None:
-        from ...runtime.shared import SharedVariable
+        from ...tensor.shared import SharedVariable
         self.native = self
         self._name = name
         self._csrc = csrc

@@ -6,7 +6,7 @@ from typing import Any
 import numpy as np
 
 from ..graph.types import TensorType, normalize_dtype
-from ..tensor.variable import TensorVariable
+from .variable import TensorVariable
 
 __all__ = ["SharedVariable", "shared"]
 
