@@ -15,6 +15,7 @@ from typing import Any
 
 from ..graph.basic import Apply, Constant, Variable, aliases_storage
 from ..graph.fgraph import FunctionGraph
+from . import c_program
 from .c_nodes import NodeCtx, has_native, render_node, typenum
 
 __all__ = ["CModule", "render_module", "prelude_text"]
@@ -108,8 +109,7 @@ def render_module(fgraph: FunctionGraph, *, n_explicit: int, single: bool) -> CM
         inputs.append((typenum(v.dtype), v.ndim, len(static), *(x for ds in static for x in ds)))
     outs = tuple(slot[id(v)] for v in fgraph.outputs)
     copies = tuple(int(aliases_storage(v)) for v in fgraph.outputs)
-    program = (len(slot), n_keep, tuple(inputs), tuple(const_slots), tuple(steps), outs, copies,
-               bool(single))
+    program = c_program.program(len(slot), n_keep, inputs, const_slots, steps, outs, copies, single)
     source = (prelude_text() + "\n\n" + "\n\n".join(kernels) + "\n") if kernels else ""
     return CModule(source=source, program=program, n_args=n_args, constants=constants,
                    fallbacks=fallbacks, node_of=nodes)
