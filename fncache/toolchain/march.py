@@ -70,7 +70,7 @@ def host_platform_tag() -> str:
     return _platform_tag
 
 
-def _compiler_fingerprint(program: str) -> str:
+def _compiler_file_stamp(program: str) -> str:
     """Identify the compiler binary without running it: resolved path, size and mtime."""
     path = shutil.which(program) or program
     real = os.path.realpath(path)
@@ -177,7 +177,7 @@ def host_memo(what: str, compute: Callable[[], dict], valid: Callable[[dict], bo
     """
     from ..fs.signing import signing_key
     cxx = cxx_command()
-    memo_key = f"{what}|{' '.join(cxx)}|{_compiler_fingerprint(cxx[0])}|{cpu_fingerprint()}"
+    memo_key = f"{what}|{' '.join(cxx)}|{_compiler_file_stamp(cxx[0])}|{cpu_fingerprint()}"
     key = signing_key()
     user_dir = user_host_dir()
     private = (user_dir / f"{host_name()}.json", 0o600) if user_dir is not None else None
