@@ -61,6 +61,13 @@ def test_the_package_forwards_exactly_the_compiledir_api_and_no_submodule_takes_
     assert callable(fc.cache.info) and callable(fc.cache.purge)
 
 
+def test_the_remote_tier_is_reached_as_the_docs_write_it(tmp_path):
+    code = "import fncache; print(callable(fncache.cache.remote.remote_info), callable(fncache.cache.info))"
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["True", "True"]
+
+
 def test_no_top_level_cli_package_is_importable_outside_the_checkout(tmp_path):
     code = ("import importlib.util, json; "
             "print(json.dumps([importlib.util.find_spec(n) is not None for n in ('cli', 'fncache_cli')]))")
