@@ -85,10 +85,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:  # `fncache list | head`: the reader left; say nothing more
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    except Exception as e:  # fncache's own errors and OS errors are messages; bugs keep their traceback
-        if not (is_fncache_error(e) or isinstance(e, OSError)):
+    except Exception as e:  # fncache's own errors and OS errors are messages
+        if is_fncache_error(e) or isinstance(e, OSError):
+            _report(out, str(e))
+        elif os.environ.get("FNCACHE_CLI_TRACEBACK"):
             raise
-        _report(out, str(e))
+        else:  # anything else is a bug, still one line (the traceback on request)
+            _report(out, f"unexpected {type(e).__name__}: {e} (a bug in fncache: please report it; "
+                         f"FNCACHE_CLI_TRACEBACK=1 shows where it happened)")
     return EXIT_FAILURE
 
 

@@ -75,3 +75,15 @@ def sample(dtype: str, shape: tuple[int, ...], seed: int = 0, special: bool = Tr
 
 def numpy_errstate() -> Any:
     return np.errstate(all="ignore")
+
+
+def reseal(payload: bytes) -> bytes:
+    """A function payload with its checksum recomputed, as a forger would do after changing it
+    (the checksum catches damage, only the signature catches a deliberate change)."""
+    import hashlib
+
+    from fncache.runtime import pickling
+    end = len(pickling.MAGIC) + 3 + payload[len(pickling.MAGIC) + 2]
+    end += 1 + payload[end]  # the function key
+    body = payload[end + 33 + payload[end + 32]:]
+    return payload[:end] + hashlib.sha256(payload[:end] + body).digest() + payload[end + 32:]

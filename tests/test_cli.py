@@ -507,3 +507,67 @@ def test_usage_errors_exit_2() -> None:
     assert "unrecognized arguments" in run_cli("info", "--colour", expect=2).stderr
     assert run_cli("--help").stdout.startswith("usage: fncache")
     assert run_cli("--version").stdout.startswith("fncache ")
+
+
+# -- damaged records on disk: one line, never a traceback ------------------------------------------
+def test_malformed_stats_summaries_are_ignored_not_fatal(scratch: Path) -> None:
+    before = run_json("stats", "--compiledir", scratch)
+    stats_dir = scratch / "stats"
+    stats_dir.mkdir(exist_ok=True)
+    for i, doc in enumerate([{"by_host_kind": {"h": {"cmodule": {"hits": "many", "misses": None}}},
+                              "hits_by_entry": [1], "folded": 3},
+                             {"by_host_kind": 5, "hits_by_entry": {"ab": "x"}},
+                             {"by_host_kind": {"h": ["cmodule"]}},
+                             ["not", "a", "summary"], "just text"]):
+        (stats_dir / f"bad{i}.summary.json").write_text(json.dumps(doc))
+    (stats_dir / "torn.summary.json").write_bytes(b'{"by_host_kind": {"h"')
+    for command in ("stats", "info"):
+        run_cli(command, "--compiledir", scratch)  # exit 0, no traceback
+    after = run_json("stats", "--compiledir", scratch)
+    assert after["hits"] == before["hits"] and after["compiles"] == before["compiles"]
+
+
+def test_a_lock_holder_record_with_a_bad_pid_is_an_unknown_holder(scratch: Path) -> None:
+    shard = scratch / "locks" / "ab"
+    shard.mkdir(parents=True, exist_ok=True)
+    digest = "ab" + "0" * 62
+    for mode in ("flock", "lease"):
+        for record in ({"host": os.uname().nodename, "pid": "12x"}, {"host": os.uname().nodename, "pid": [1]},
+                       {"host": 3, "pid": 1.5}, ["x"]):
+            (shard / f"{digest}.{mode}").write_bytes(b"")
+            (shard / f"{digest}.holder").write_text(json.dumps(record))
+            run_cli("unlock", "--compiledir", scratch)
+            (shard / f"{digest}.{mode}").write_bytes(b"")
+            run_cli("unlock", "--json", "--compiledir", scratch)
+        for p in shard.iterdir():
+            p.unlink()
+
+
+def test_a_truncated_archive_is_one_line(populated: dict[str, Any], tmp_path: Path) -> None:
+    archive = tmp_path / "all.tar.gz"
+    run_cli("export", archive, "--compiledir", populated["dir"])
+    data = archive.read_bytes()
+    for cut in (len(data) // 2, len(data) * 3 // 4, 200):
+        cut_path = tmp_path / f"cut{cut}.tar.gz"
+        cut_path.write_bytes(data[:cut])
+        err = run_cli("import", cut_path, "--compiledir", tmp_path / f"new{cut}", expect=1).stderr
+        assert len(err.strip().splitlines()) == 1 and str(cut_path) in err, err
+
+
+def test_import_refuses_files_the_metadata_does_not_list(populated: dict[str, Any], tmp_path: Path) -> None:
+    import io
+    import tarfile
+    archive, planted = tmp_path / "all.tar", tmp_path / "planted.tar"
+    run_cli("export", archive, "--compiledir", populated["dir"])
+    with tarfile.open(archive) as src, tarfile.open(planted, "w") as dst:
+        members = src.getmembers()
+        victim = next(m.name.split("/")[1] for m in members if m.name.startswith("entries/"))
+        for m in members:
+            dst.addfile(m, src.extractfile(m))
+        extra = tarfile.TarInfo(f"entries/{victim}/extra.so")
+        extra.size = 4
+        dst.addfile(extra, io.BytesIO(b"\x7fELF"))
+    doc = json.loads(run_cli("import", planted, "--json", "--compiledir", tmp_path / "new", expect=1).stdout)
+    assert victim not in doc["imported"]
+    assert any(b["key"] == victim and "does not list" in b["reason"] for b in doc["rejected"])
+    assert not list((tmp_path / "new").rglob("extra.so"))

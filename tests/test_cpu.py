@@ -28,6 +28,7 @@ from fncache.cache.compiledir import Compiledir
 from fncache.cache.keys import CacheKey
 from fncache.config import config
 from fncache.runtime import pickling
+from fcutil import reseal
 
 REPO = Path(fc.__file__).resolve().parent.parent
 pytestmark = pytest.mark.skipif(platform.machine() != "x86_64" or shutil.which("gcc") is None,
@@ -136,10 +137,10 @@ def test_embedded_library_needing_a_missing_feature_is_not_loaded(tmp_path, capl
     x = ft.dvector("x")
     f = fc.function([x], ft.cos(x) * 3, name="embedded")
     payload = fc.dumps(f, embed_native=True)
-    body = pickling._verified_body(payload)
+    body, _ = pickling._verified_body(payload)
     p = pickle.loads(body)
     p["native"]["isa"] = [*p["native"]["isa"], lacking()]
-    planted = payload[: len(payload) - len(body)] + cloudpickle.dumps(p)
+    planted = reseal(payload[: len(payload) - len(body)] + cloudpickle.dumps(p))
     caplog.set_level(logging.INFO, logger="fncache")
     with config.change_flags(compiledir=str(tmp_path)):
         g = fc.loads(planted)

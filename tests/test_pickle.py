@@ -10,6 +10,7 @@ import pickle
 import pickletools
 import struct
 import sys
+import time
 
 import cloudpickle
 import numpy as np
@@ -227,3 +228,73 @@ def test_fast_compile_functions_round_trip():
     g = pickle.loads(pickle.dumps(f))
     assert g.mode == f.mode
     np.testing.assert_array_equal(g(np.ones((2, 3))), np.ones(3))
+
+
+def _as_format_1(payload: bytes) -> bytes:
+    """The payload as fncache wrote it before function keys and checksums (format 1), unsigned."""
+    at = len(pickling.MAGIC)
+    fmt, n = struct.unpack_from(">HB", payload, at)
+    end = at + 3 + n
+    if fmt == 1:
+        return payload
+    key_end = end + 1 + payload[end]
+    body = payload[key_end + 33 + payload[key_end + 32]:]
+    return payload[:at] + struct.pack(">H", 1) + payload[at + 2:end] + b"\x00" + body
+
+
+@pytest.fixture(scope="module")
+def small_payload() -> bytes:
+    x = ft.dvector("x")
+    w = fc.shared(np.arange(3.0), name="w")
+    f = fc.function([x], [x * w + 1.0, ft.exp(x).sum()], updates={w: w * 2.0}, mode="FAST_COMPILE",
+                    name="fuzzed")
+    return fc.dumps(f)
+
+
+def test_every_bit_flip_or_truncation_is_a_pickle_error(small_payload):
+    """Damage anywhere in a payload (thousands of random flips and cuts) is refused by its
+    checksum before anything is unpickled, always as PickleError."""
+    rng = np.random.default_rng(12)
+    data = small_payload
+    t0 = time.perf_counter()
+    for _ in range(3000):
+        at = int(rng.integers(len(data)))
+        flipped = data[:at] + bytes([data[at] ^ (1 << int(rng.integers(8)))]) + data[at + 1:]
+        with pytest.raises(fc.PickleError):
+            fc.loads(flipped)
+    for cut in rng.integers(0, len(data), 500):
+        with pytest.raises(fc.PickleError):
+            fc.loads(data[:int(cut)])
+    assert time.perf_counter() - t0 < 30
+
+
+def test_damaged_format_1_payloads_fail_only_as_pickle_error(small_payload):
+    """Format 1 has no checksum: a damaged body may still unpickle into a malformed payload. It
+    must load (the damage was harmless) or fail as PickleError, never with another error."""
+    rng = np.random.default_rng(10)
+    data = _as_format_1(small_payload)
+    body_at = len(pickling.MAGIC) + 3 + data[len(pickling.MAGIC) + 2] + 1
+    outcomes: dict[str, int] = {}
+    for _ in range(400):
+        at = int(rng.integers(body_at, len(data)))
+        flipped = data[:at] + bytes([data[at] ^ (1 << int(rng.integers(8)))]) + data[at + 1:]
+        try:
+            g = fc.loads(flipped)
+        except fc.PickleError:
+            outcomes["refused"] = outcomes.get("refused", 0) + 1
+        else:
+            assert isinstance(g, fc.Function)
+            outcomes["loaded"] = outcomes.get("loaded", 0) + 1
+    assert outcomes.get("refused", 0) > 0
+
+
+def test_a_payload_is_bound_to_its_function_key(small_payload, w3):
+    """``fc.loads(data, key=...)`` refuses the payload of another function before unpickling it."""
+    f, _ = w3
+    other = fc.dumps(f)
+    g = fc.loads(small_payload)
+    assert fc.loads(small_payload, key=g.cache_key).cache_key == g.cache_key
+    with pytest.raises(fc.PickleError, match=f"not the expected {g.cache_key}"):
+        fc.loads(other, key=g.cache_key)
+    with pytest.raises(fc.PickleError, match="not the expected"):  # format 1 names no key
+        fc.loads(_as_format_1(small_payload), key=g.cache_key)

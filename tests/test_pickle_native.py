@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import fncache as fc
+from fcutil import reseal
 from fncache import tensor as ft
 
 ELF = b"\x7fELF"
@@ -64,7 +65,7 @@ def test_damaged_embedded_module_is_not_loaded(w3, caplog):
     f, args = w3
     payload = fc.dumps(f, embed_native=True)
     at = payload.index(ELF) + 2000
-    damaged = payload[:at] + bytes([payload[at] ^ 0xFF]) + payload[at + 1:]
+    damaged = reseal(payload[:at] + bytes([payload[at] ^ 0xFF]) + payload[at + 1:])
     caplog.set_level(logging.INFO, logger="fncache")
     g = fc.loads(damaged)  # the suite's compiledir has the module: the fallback finds it
     assert g(*args).tobytes() == f(*args).tobytes()

@@ -3,6 +3,7 @@ HMAC-SHA256 that is checked before any of it is unpickled; tampered, unsigned or
 payloads are refused with ``fc.PickleError``."""
 from __future__ import annotations
 
+import hashlib
 import os
 import pickle
 import struct
@@ -14,6 +15,7 @@ import pytest
 import fncache as fc
 from fncache import tensor as ft
 from fncache.runtime import pickling
+from fcutil import reseal
 
 
 @pytest.fixture(scope="module")
@@ -58,18 +60,24 @@ def test_signed_payloads_load(signed, keys):
             np.testing.assert_array_equal(g(np.arange(3.0)), f(np.arange(3.0)))
 
 
-@pytest.mark.parametrize("where", ["version", "mac", "body"])
+@pytest.mark.parametrize("where", ["version", "key", "mac", "body"])
 def test_tampering_anywhere_is_refused(signed, keys, where):
     _, raw, outer = signed
     n = raw[len(pickling.MAGIC) + 2]
-    mac_at = len(pickling.MAGIC) + 3 + n + 1
-    at = {"version": len(pickling.MAGIC) + 3, "mac": mac_at + 5, "body": len(raw) - 100}[where]
+    key_at = len(pickling.MAGIC) + 3 + n + 1
+    mac_at = key_at + raw[key_at - 1] + 32 + 1
+    at = {"version": len(pickling.MAGIC) + 3, "key": key_at + 3, "mac": mac_at + 5,
+          "body": len(raw) - 100}[where]
     with fc.config.change_flags(signing_key=keys[0]):
+        if where != "mac":  # damage, caught by the checksum
+            with pytest.raises(fc.PickleError, match="checksum does not match"):
+                fc.loads(_flip(raw, at))
+        # a deliberate change (checksum recomputed): only the signature catches it
         with pytest.raises(fc.PickleError, match="signature does not verify"):
-            fc.loads(_flip(raw, at))
+            fc.loads(reseal(_flip(raw, at)))
         start = outer.index(pickling.MAGIC)  # the same through pickle.loads
         with pytest.raises(fc.PickleError, match="signature does not verify"):
-            pickle.loads(_flip(outer, start + at))
+            pickle.loads(outer[:start] + reseal(_flip(raw, at)) + outer[start + len(raw):])
 
 
 def test_unsigned_payload_refused_when_a_key_is_set(signed, keys):
@@ -101,8 +109,8 @@ class _Plant:
 
 def _forged(body: bytes, mac: bytes) -> bytes:
     version = fc.__version__.encode()
-    return (pickling.MAGIC + struct.pack(">HB", pickling.FORMAT, len(version)) + version
-            + struct.pack(">B", len(mac)) + mac + body)
+    head = pickling.MAGIC + struct.pack(">HB", pickling.FORMAT, len(version)) + version + b"\x00"
+    return head + hashlib.sha256(head + body).digest() + struct.pack(">B", len(mac)) + mac + body
 
 
 def test_nothing_is_unpickled_before_verification(keys, tmp_path):

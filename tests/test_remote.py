@@ -234,7 +234,48 @@ def test_waiting_is_bounded_by_lock_timeout(tmp_path, url, server, caplog):
     assert any("pid 7 on host stuckhost" in r.getMessage() for r in caplog.records)
 
 
+def test_claims_that_never_deliver_cost_one_lock_timeout_not_one_per_key(tmp_path, url, server, caplog):
+    """A store whose every key is claimed by a builder that never delivers (a stuck host, or a
+    store that lies about claims): one wait of lock_timeout, then this host stops waiting on claims."""
+    keys = [new_key(f"stuck{i}") for i in range(5)]
+    for key in keys:
+        server.client().set(CLAIM + key.digest, "stuckhost:7:00", px=60_000)
+    cd = host(tmp_path, "b")
+    times = []
+    with config.change_flags(lock_timeout=0.5), caplog.at_level(logging.WARNING, logger="fncache.cache"):
+        for i, key in enumerate(keys):
+            t0 = time.monotonic()
+            assert cd.get_or_build(key, writer(f"mine{i}".encode(), [])).read_bytes("lib.bin") == f"mine{i}".encode()
+            times.append(time.monotonic() - t0)
+    assert 0.45 < times[0] < 3, times
+    assert max(times[1:]) < 0.3, times
+
+
 # -- bad remote entries ----------------------------------------------------------------------------
+
+@pytest.fixture
+def small_fs(tmp_path: Path) -> Iterator[Path]:
+    """A real 2 MiB tmpfs (needs root, as CI runs)."""
+    mnt = tmp_path / "small"
+    mnt.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mnt)],
+                                           capture_output=True).returncode != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    yield mnt
+    subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+def test_a_remote_entry_larger_than_the_free_space_is_built_here(small_fs, url, server, caplog):
+    """A (hostile or simply huge) remote copy that does not fit the compiledir's disk must not
+    fail the call: it is dropped with a warning and the entry is built here."""
+    key = new_key()
+    files = {"meta.json": b"{}", "lib.bin": b"x" * (3 << 20)}
+    header = json.dumps([[n, len(d)] for n, d in files.items()], separators=(",", ":")).encode()
+    server.client().set(ENTRY + key.digest, b"fncache-entry 1\n" + header + b"\n" + b"".join(files.values()))
+    with caplog.at_level(logging.WARNING, logger="fncache.cache"):
+        entry = Compiledir(small_fs / "cd").get_or_build(key, writer(b"small", []))
+    assert entry.read_bytes("lib.bin") == b"small"
+    assert any("cannot stage the remote copy" in r.getMessage() for r in caplog.records)
 
 def _flip_last_byte(blob: bytes) -> bytes:
     return blob[:-1] + bytes([blob[-1] ^ 0xFF])

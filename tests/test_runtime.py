@@ -193,3 +193,47 @@ def test_constant_output_and_input_output(mode: str) -> None:
         assert not np.shares_memory(o, v)
     c[0] = 99.0
     assert f(v)[1][0] == 0.0  # the constant itself is not modified
+
+
+def _foreign_layouts(values: np.ndarray) -> dict[str, np.ndarray]:
+    """``values`` as big-endian, as misaligned (one byte into a buffer) and as a strided view."""
+    raw = np.zeros(values.nbytes + 1, dtype=np.uint8)
+    misaligned = raw[1:].view(values.dtype).reshape(values.shape)
+    misaligned[...] = values
+    strided = np.repeat(values, 2)[::2].reshape(values.shape)
+    return {"big_endian": values.astype(values.dtype.newbyteorder(">")), "misaligned": misaligned,
+            "strided": strided}
+
+
+@pytest.mark.parametrize("layout", ["big_endian", "misaligned", "strided"])
+@pytest.mark.parametrize("mode", MODES)
+def test_shared_values_of_any_layout_compute_with_their_numbers(mode: str, layout: str) -> None:
+    """A big-endian or misaligned shared value is converted by value on every way in (shared(),
+    set_value with and without borrow, an unpickled function), never read as raw bytes."""
+    import pickle
+    values = np.array([0.5, 1.0, 2.0, 3.0])
+    foreign = _foreign_layouts(values)
+    x = ft.dvector("x")
+    w = fc.shared(foreign[layout], name="w")
+    f = fc.function([x], x * w, mode=mode)
+    assert_same(f(np.ones(4)), values)
+    for borrow in (False, True):
+        w.set_value(_foreign_layouts(values * 2)[layout], borrow=borrow)
+        assert_same(f(np.ones(4)), values * 2)
+        stored = w.get_value(borrow=True)
+        assert stored.dtype.isnative and stored.flags.aligned
+    wb = fc.shared(foreign[layout], name="wb", borrow=True)
+    assert_same(fc.function([x], x + wb, mode=mode)(np.zeros(4)), values)
+    w.set_value(foreign[layout])
+    g = pickle.loads(pickle.dumps(f))
+    assert_same(g(np.ones(4)), values)
+    s = fc.shared(np.array(2.5, dtype=">f8"), name="s")  # 0-d stays 0-d
+    assert s.get_value().shape == ()
+    assert_same(fc.function([x], x * s, mode=mode)(np.ones(2)), np.full(2, 2.5))
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_big_endian_scalar_input_stays_a_scalar(mode: str) -> None:
+    s = ft.dscalar("s")
+    out = fc.function([s], s * 2.0, mode=mode)(np.array(1.5, dtype=">f8"))
+    assert out.shape == () and float(out) == 3.0

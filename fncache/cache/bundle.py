@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import json
 import logging
+import lzma
 import os
 import shutil
 import time
+import zlib
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -87,40 +89,13 @@ def import_entries(layout: Layout, path: Path, host: str) -> dict[str, Any]:
     import tarfile
     staged: dict[str, Path] = {}
     bad: list[dict[str, str]] = []
-    manifest: dict[str, Any] | None = None
     work = stage(layout, host)
     try:
         try:
-            tar = tarfile.open(path, _tar_mode(Path(path), write=False))
-        except (OSError, tarfile.TarError) as e:
-            raise CacheError(f"cannot read cache archive {path}: {e}") from None
-        with tar:
-            for member in tar:
-                if member.name == MANIFEST and member.isfile() and member.size < 1 << 24:
-                    try:
-                        manifest = json.loads(tar.extractfile(member).read())  # type: ignore[union-attr]
-                    except ValueError:
-                        raise CacheError(f"{path}: unreadable {MANIFEST}") from None
-                    continue
-                parts = member.name.split("/")
-                if (len(parts) != 3 or parts[0] != "entries" or not is_digest(parts[1])
-                        or not (valid_file_name(parts[2]) or parts[2] == META) or not member.isfile()):
-                    bad.append({"key": member.name, "reason": "unexpected archive member (skipped)"})
-                    continue
-                d = staged.get(parts[1])
-                if d is None:
-                    d = staged[parts[1]] = work / parts[1]
-                    d.mkdir()
-                    if layout.dir_mode is not None:
-                        os.chmod(d, layout.dir_mode)
-                src = tar.extractfile(member)
-                try:
-                    with open(d / parts[2], "wb") as out:
-                        shutil.copyfileobj(src, out)  # type: ignore[misc]
-                        if layout.file_mode is not None:
-                            os.fchmod(out.fileno(), layout.file_mode)
-                except OSError as e:
-                    raise write_error(e, d / parts[2]) from None
+            manifest = _stage_members(path, layout, work, staged, bad)
+        except (OSError, EOFError, tarfile.TarError, zlib.error, lzma.LZMAError) as e:
+            # A truncated or damaged archive (compressed streams fail with their own errors).
+            raise CacheError(f"cannot read cache archive {path}: {type(e).__name__}: {e}") from None
         if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
             raise CacheError(f"{path} is not an fncache cache archive (format {FORMAT})")
         imported, skipped, nbytes = [], [], 0
@@ -129,6 +104,9 @@ def import_entries(layout: Layout, path: Path, host: str) -> dict[str, Any]:
                 found = read_entry(d, digest, None, touch=False)
                 if found is None:
                     raise Damaged("entry directory vanished")
+                unlisted = sorted(set(os.listdir(d)) - {META} - set(found[0].files))
+                if unlisted:
+                    raise Damaged(f"the archive holds files its {META} does not list: {', '.join(unlisted)}")
             except Damaged as e:
                 bad.append({"key": digest, "reason": str(e)})
                 continue
@@ -143,3 +121,39 @@ def import_entries(layout: Layout, path: Path, host: str) -> dict[str, Any]:
                 "origin": manifest.get("host"), "bytes": nbytes}
     finally:
         remove_dir(work, layout)
+
+
+def _stage_members(path: Path, layout: Layout, work: Path, staged: dict[str, Path],
+                   bad: list[dict[str, str]]) -> Any:
+    """Stream the archive's entry members into ``work/<digest>/`` (``staged[digest]``) and return
+    its manifest; odd members are reported in ``bad``.  Reading errors propagate."""
+    import tarfile
+    manifest = None
+    with tarfile.open(path, _tar_mode(Path(path), write=False)) as tar:
+        for member in tar:
+            if member.name == MANIFEST and member.isfile() and member.size < 1 << 24:
+                try:
+                    manifest = json.loads(tar.extractfile(member).read())  # type: ignore[union-attr]
+                except ValueError:
+                    raise CacheError(f"{path}: unreadable {MANIFEST}") from None
+                continue
+            parts = member.name.split("/")
+            if (len(parts) != 3 or parts[0] != "entries" or not is_digest(parts[1])
+                    or not (valid_file_name(parts[2]) or parts[2] == META) or not member.isfile()):
+                bad.append({"key": member.name, "reason": "unexpected archive member (skipped)"})
+                continue
+            d = staged.get(parts[1])
+            if d is None:
+                d = staged[parts[1]] = work / parts[1]
+                d.mkdir()
+                if layout.dir_mode is not None:
+                    os.chmod(d, layout.dir_mode)
+            src = tar.extractfile(member)
+            try:
+                with open(d / parts[2], "wb") as out:
+                    shutil.copyfileobj(src, out)  # type: ignore[misc]
+                    if layout.file_mode is not None:
+                        os.fchmod(out.fileno(), layout.file_mode)
+            except OSError as e:
+                raise write_error(e, d / parts[2]) from None
+    return manifest

@@ -125,11 +125,49 @@ def _summary_path(layout: Layout, host: str) -> Path:
 
 
 def _load_summary(path: Path) -> dict[str, Any]:
+    """A host's summary with only the well-typed parts kept: the file is written by any process
+    of any host, so a damaged or foreign one must not make ``stats`` fail (it is reported)."""
     try:
         data = json.loads(read_file(path)[0])
-        return data if isinstance(data, dict) else {}
-    except (OSError, ValueError):
+    except FileNotFoundError:
         return {}
+    except (OSError, ValueError) as e:
+        log.warning("fncache: ignoring the unreadable stats summary %s: %s", path, e)
+        return {}
+    if not isinstance(data, dict):
+        data = {"by_host_kind": data}
+    dropped: list[str] = []
+
+    def mapping(value: Any, what: str) -> dict[str, Any]:
+        if isinstance(value, dict):
+            return value
+        dropped.append(what)
+        return {}
+
+    by_host_kind: dict[str, dict[str, dict[str, float]]] = {}
+    for host, kinds in mapping(data.get("by_host_kind", {}), "by_host_kind").items():
+        for kind, counters in mapping(kinds, f"host {host!r}").items():
+            counters = mapping(counters, f"kind {kind!r}")
+            good = {name: n for name, n in counters.items() if name in _COUNTERS and _is_count(n)}
+            if len(good) != len(counters):
+                dropped.append(f"counters of {host!r}/{kind!r}")
+            by_host_kind.setdefault(host, {})[kind] = good
+    hits = mapping(data.get("hits_by_entry", {}), "hits_by_entry")
+    hits_by_entry = {d: n for d, n in hits.items() if _is_count(n) and isinstance(n, int)}
+    if len(hits_by_entry) != len(hits):
+        dropped.append("hits_by_entry")
+    folded = data.get("folded", [])
+    if not (isinstance(folded, list) and all(isinstance(n, str) for n in folded)):
+        dropped.append("folded")
+        folded = []
+    if dropped:
+        log.warning("fncache: stats summary %s has malformed parts (%s); ignoring them", path,
+                    ", ".join(dropped))
+    return {"by_host_kind": by_host_kind, "hits_by_entry": hits_by_entry, "folded": folded}
+
+
+def _is_count(n: Any) -> bool:
+    return isinstance(n, (int, float)) and not isinstance(n, bool) and n >= 0 and n == n and n != float("inf")
 
 
 def read_totals(layout: Layout) -> Totals:

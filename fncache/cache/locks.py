@@ -84,11 +84,19 @@ def _host() -> str:
 
 
 def _read_holder(path: Path) -> dict[str, Any] | None:
+    """The holder record, or None when it is missing or malformed: any process that can write
+    the lock directory can write it, so each field is checked (a str host, a positive int pid,
+    a numeric since) before anything relies on it."""
     try:
         data = json.loads(read_file(path, limit=1 << 16)[0])  # a FIFO or link here is no record
-        return data if isinstance(data, dict) else None
     except (OSError, ValueError):
         return None
+    if not (isinstance(data, dict) and isinstance(data.get("host"), str)
+            and type(data.get("pid")) is int and data["pid"] > 0
+            and (data.get("since") is None or type(data["since"]) in (int, float))):
+        log.debug("ignoring the malformed lock holder record %s", path)
+        return None
+    return data
 
 
 def _lock_paths(layout: Layout, digest: str, mode: str) -> tuple[Path, Path]:

@@ -20,9 +20,10 @@ the compiledir needs no branches.  :class:`RemoteTier` adds a store behind one s
 backends); the Redis backend lives in remote_redis.py (with its small RESP client, resp.py) and
 is imported only when a URL names it, so ``import fncache`` and local hits never import it.
 
-A store that is unreachable, slow or full must never fail or stall a compile: every store
-operation runs on a worker thread and the caller stops waiting after ``config.remote_timeout``;
-a failed or abandoned operation logs ONE warning per process and URL and opens a circuit
+A store that is unreachable, slow, full or hostile must never fail or stall a compile, nor keep
+the process from exiting: every store operation runs on a daemon thread and the caller stops
+waiting after ``config.remote_timeout``; any exception of an operation is a store failure; a
+failed or abandoned operation logs ONE warning per process and URL and opens a circuit
 breaker, so for ``RETRY_AFTER`` seconds every call uses the local tier alone without touching
 the store.  A full store (out of memory) only stops writes; reads go on.
 """
@@ -50,7 +51,7 @@ from ..fs.perms import Layout, chmod_file
 
 __all__ = ["Tier", "RemoteTier", "RemoteBackend", "RemoteError", "RemoteFull", "Claim", "remote_tier", "backend_for",
            "pack_entry", "unpack_entry", "redact", "remote_info", "remote_stats", "remote_list",
-           "remote_purge", "CLAIM_TTL", "RETRY_AFTER"]
+           "remote_purge", "CLAIM_TTL", "RETRY_AFTER", "ADMIN_TIMEOUT"]
 
 log = logging.getLogger("fncache.cache")
 
@@ -58,6 +59,8 @@ log = logging.getLogger("fncache.cache")
 CLAIM_TTL = 15.0
 #: After a failure the store is left alone this long; then one call tries it again.
 RETRY_AFTER = 30.0
+#: The most an administrative command (``fncache list|info|stats|purge --remote``) waits in all.
+ADMIN_TIMEOUT = 300.0
 _POLL_FIRST, _POLL_MAX, _POLL_GROWTH = 0.02, 0.5, 1.5
 _MAGIC = b"fncache-entry 1\n"
 _MAX_HEADER = 1 << 16
@@ -273,45 +276,48 @@ class RemoteTier(Tier):
     """A store behind the compiledir, with deadlines, a circuit breaker and one warning."""
 
     def __init__(self, backend: RemoteBackend):
-        from concurrent.futures import ThreadPoolExecutor
         self.backend = backend
         self.url = redact(backend.url)
-        # Workers, not the caller, block on sockets: the caller leaves at its deadline whatever
-        # the socket does.  A few, so an abandoned operation does not hold up the heartbeat.
-        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="fncache-remote")
         self._down_until = 0.0
         self._full_until = 0.0
         self._failing = False
+        self._waits_off_until = 0.0
         self._bad_blobs: set[int] = set()
 
     def call(self, fn: Callable[..., T], *args: Any, write: bool = False) -> T:
         """``fn(*args)`` on a worker, waiting at most ``remote_timeout``; :class:`_Unavailable`
-        when the breaker is open (for writes: also while the store is full) or the call fails."""
-        from concurrent.futures import TimeoutError as FutureTimeout
+        when the breaker is open (for writes: also while the store is full) or the call fails.
+
+        Any exception of the operation counts as a failure of the store (a hostile or broken
+        server can make a backend raise anything), never as the caller's."""
         now = time.monotonic()
         if now < self._down_until or (write and now < self._full_until):
             raise _Unavailable
         timeout = config.remote_timeout
         try:
-            future = self._pool.submit(fn, *args)
+            done, outcome = _on_daemon_thread(fn, args)
         except RuntimeError as e:  # the interpreter is shutting down (a compile in an atexit hook)
             log.debug("fncache: remote cache %s not used: %s", self.url, e)
             raise _Unavailable from None
-        try:
-            result = future.result(timeout=timeout)
-        except FutureTimeout:
+        if not done.wait(timeout):
             self._trip(f"no answer within remote_timeout={timeout:g}s", full=False)
-            raise _Unavailable from None
-        except RemoteFull as e:
-            self._trip(f"out of memory: {e}", full=True)
-            raise _Unavailable from None
-        except RemoteError as e:
-            self._trip(str(e), full=False)
-            raise _Unavailable from None
+            raise _Unavailable
+        result, error = outcome
+        if isinstance(error, RemoteFull):
+            self._trip(f"out of memory: {error}", full=True)
+            raise _Unavailable
+        if isinstance(error, RemoteError):
+            self._trip(str(error), full=False)
+            raise _Unavailable
+        if error is not None:
+            log.debug("fncache: remote cache %s operation %s failed", self.url, getattr(fn, "__name__", fn),
+                      exc_info=error)
+            self._trip(f"{type(error).__name__}: {error}", full=False)
+            raise _Unavailable
         if self._failing and now >= max(self._down_until, self._full_until):
             self._failing = False
             log.info("fncache: remote cache %s answers again", self.url)
-        return result
+        return result  # type: ignore[return-value]
 
     def _trip(self, reason: str, *, full: bool) -> None:
         until = time.monotonic() + RETRY_AFTER
@@ -352,10 +358,16 @@ class RemoteTier(Tier):
             if won:
                 return _HeldClaim(self, host, key, token)
             now = time.monotonic()
+            if now < self._waits_off_until:
+                return Claim(self, host)  # a claim lately outlived lock_timeout: the store's claims are not waited on
             if now >= deadline:
+                # A holder that never delivers (its host is stuck, or the store lies about claims):
+                # build here, and wait on no claim of this store for a while, so that such a store
+                # costs one lock_timeout per RETRY_AFTER, not one per key.
+                self._waits_off_until = now + RETRY_AFTER
                 log.warning("fncache: waited %gs (config.lock_timeout) for %s to build %s (%s) in the remote cache "
-                            "%s; building it here", config.lock_timeout, _who(holder), key.digest[:16], key.kind,
-                            self.url)
+                            "%s; building it here, and not waiting on its build claims for %gs",
+                            config.lock_timeout, _who(holder), key.digest[:16], key.kind, self.url, RETRY_AFTER)
                 return Claim(self, host)
             if not announced:
                 announced = True
@@ -394,6 +406,10 @@ class RemoteTier(Tier):
                 log.warning("fncache: ignoring the remote copy of cache entry %s (%s) from %s: %s; it will be "
                             "built here and overwritten", key.digest[:16], key.kind, self.url, e)
                 return None
+            except OSError as e:  # e.g. a blob larger than the free space: the store must not fail the call
+                log.warning("fncache: cannot stage the remote copy of cache entry %s (%s) from %s: %s; building "
+                            "it here", key.digest[:16], key.kind, self.url, e)
+                return None
             final = layout.entry_dir(key.digest)
             if publish(staging, final, layout):
                 evict.note_added(layout, sum(map(len, files.values())), config.cache_max_size)
@@ -406,6 +422,27 @@ class RemoteTier(Tier):
         finally:
             if staging.exists():
                 remove_dir(staging, layout)
+
+
+def _on_daemon_thread(fn: Callable[..., T], args: tuple) -> tuple[threading.Event, list[Any]]:
+    """Start ``fn(*args)`` on a daemon thread: an event set when it ends, and ``[result, exception]``.
+
+    Daemon threads, not an executor's workers: the interpreter joins those at exit, so a socket
+    that a server keeps alive by dripping bytes would keep the process from exiting.  An
+    abandoned operation ends by itself at the client's own deadline (``remote_timeout``)."""
+    done = threading.Event()
+    outcome: list[Any] = [None, None]
+
+    def run() -> None:
+        try:
+            outcome[0] = fn(*args)
+        except BaseException as e:  # reported to the caller, who counts it as a store failure
+            outcome[1] = e
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="fncache-remote", daemon=True).start()
+    return done, outcome
 
 
 def _write_synced(path: Path, data: bytes, layout: Layout) -> None:
@@ -491,10 +528,20 @@ class _Admin:
             raise CacheError(f"remote cache {redact(url)}: {e}") from None
 
     def __call__(self, fn: Callable[..., T], *args: Any) -> T:
-        try:
-            return fn(*args)
-        except RemoteError as e:
-            raise CacheError(f"remote cache {redact(self.url)}: {e}") from None
+        """``fn(*args)``, bounded by :data:`ADMIN_TIMEOUT` in all (each command by ``remote_timeout``):
+        a store that keeps answering (an endless SCAN) cannot hold a command for ever either."""
+        done, outcome = _on_daemon_thread(fn, args)
+        if not done.wait(ADMIN_TIMEOUT):
+            raise CacheError(f"remote cache {redact(self.url)}: no complete answer within {ADMIN_TIMEOUT:g}s")
+        result, error = outcome
+        if isinstance(error, RemoteError):
+            raise CacheError(f"remote cache {redact(self.url)}: {error}") from None
+        if isinstance(error, Exception):  # a reply of the wrong shape, met past the backend's checks
+            raise CacheError(f"remote cache {redact(self.url)}: unexpected reply "
+                             f"({type(error).__name__}: {error})") from None
+        if error is not None:
+            raise error
+        return result  # type: ignore[return-value]
 
 
 def remote_info(url: str | None = None) -> dict[str, Any]:

@@ -13,9 +13,10 @@ Redis is the cache's size cap here: give it ``maxmemory`` and ``maxmemory-policy
 (docs/remote.md).  An entry is written with its index line in one MULTI; an entry evicted by
 Redis leaves a dangling index line, which ``entries()`` drops.
 
-The client never retries and never waits longer than ``remote_timeout`` on a socket: the tier
-(remote.py) owns timing and failure policy, and every client error leaves here as
-:class:`~fncache.cache.remote.RemoteError` (:class:`~fncache.cache.remote.RemoteFull` for OOM).
+The client never retries and gives each command one deadline of ``remote_timeout``: the tier
+(remote.py) owns timing and failure policy, and every client error, like every reply of the
+wrong shape, leaves here as :class:`~fncache.cache.remote.RemoteError`
+(:class:`~fncache.cache.remote.RemoteFull` for OOM).
 """
 from __future__ import annotations
 
@@ -45,13 +46,23 @@ def _is_oom(e: BaseException) -> bool:
 
 @contextlib.contextmanager
 def _translated() -> Iterator[None]:
-    """The client's errors (server replies, sockets, protocol) as the tier's two exception types."""
+    """The client's errors (server replies, sockets, protocol) as the tier's two exception types;
+    a reply of the wrong shape (a hostile or broken server) is a RemoteError too."""
     try:
         yield
     except (RespError, OSError) as e:
         if _is_oom(e):
             raise RemoteFull(str(e)) from None
         raise RemoteError(f"{type(e).__name__}: {e}") from None
+    except (ValueError, TypeError, AttributeError, IndexError, KeyError) as e:
+        raise RemoteError(f"unexpected reply from the server ({type(e).__name__}: {e})") from None
+
+
+def _blob(reply: Any) -> bytes | None:
+    """A GET reply: bytes or None, or the error it is raised."""
+    if reply is None or isinstance(_raised(reply), bytes):
+        return reply
+    raise RemoteError(f"GET answered {type(reply).__name__}, not a string")
 
 
 def _raised(reply: Any) -> Any:
@@ -74,7 +85,7 @@ class RedisBackend(RemoteBackend):
 
     def lookup(self, digest: str, host: str) -> bytes | None:
         with _translated():
-            blob: bytes | None = self._r.execute("GET", ENTRY + digest)
+            blob = _blob(self._r.execute("GET", ENTRY + digest))
         event = "hits" if blob is not None else "misses"
         counters = [("HSET", USED, digest, f"{time.time():.3f}"), ("HINCRBY", HITS, digest, 1)] \
             if blob is not None else []
@@ -93,7 +104,7 @@ class RedisBackend(RemoteBackend):
                 ("GET", ENTRY + digest),
                 ("SET", CLAIM + digest, token, "NX", "PX", int(ttl * 1000)),
                 ("GET", CLAIM + digest)])
-            _raised(blob)
+            blob = _blob(blob)
             if isinstance(won, RespError):  # a full Redis refuses the claim but still serves the entry
                 if blob is not None:
                     return blob, False, None

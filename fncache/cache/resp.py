@@ -8,8 +8,13 @@ imports in about a millisecond. It does only what the tier needs, the way the ti
 * one connection per client, used under a lock (the tier's calls are short); any socket or
   protocol error closes it, so a half-read reply can never answer the next command, and the
   next call reconnects;
-* no retries and no waiting beyond ``timeout`` on any socket operation (the tier owns retry
-  and failure policy);
+* no retries, and one deadline per command (or pipeline): connecting, sending and reading the
+  whole reply take at most ``timeout`` seconds together, however slowly the server drips bytes
+  (the tier owns retry and failure policy);
+* a reply is parsed without recursion and within bounds (a bulk string of at most
+  :data:`MAX_BULK` bytes, arrays of at most :data:`MAX_ARRAY` items nested at most
+  :data:`MAX_DEPTH` deep, lines of at most :data:`MAX_LINE` bytes), and memory grows only with
+  bytes actually received, so a hostile server can neither exhaust memory nor the stack;
 * server error replies are :class:`RespError` (the connection stays usable); socket trouble
   is ``OSError``; a reply that is not RESP is :class:`ProtocolError`.
 
@@ -24,13 +29,24 @@ from __future__ import annotations
 import hashlib
 import socket
 import threading
+import time
 from typing import Any, Iterator, Sequence
 from urllib.parse import parse_qs, unquote, urlsplit
 
-__all__ = ["RespClient", "RespError", "ProtocolError", "parse_url"]
+__all__ = ["RespClient", "RespError", "ProtocolError", "parse_url", "MAX_BULK", "MAX_ARRAY", "MAX_DEPTH",
+           "MAX_LINE"]
 
 Reply = Any  # bytes | int | None | list[Reply] | RespError
 _CRLF = b"\r\n"
+#: Largest bulk string accepted: Redis's own default ``proto-max-bulk-len``.
+MAX_BULK = 512 << 20
+#: Most items in one array reply (HGETALL of an index of millions of entries still fits).
+MAX_ARRAY = 1 << 24
+#: Deepest nesting of arrays: the tier's replies nest two deep (EXEC of SCAN-like replies).
+MAX_DEPTH = 8
+#: Longest status, error or length line.
+MAX_LINE = 64 << 10
+_RECV = 1 << 16
 
 
 class RespError(Exception):
@@ -93,6 +109,22 @@ def _encode(args: Sequence[Any]) -> bytes:
     return b"".join(out)
 
 
+def _number(digits: bytes, line: bytes) -> int:
+    """An integer reply; only an optional sign and at most 20 digits (a 64-bit number)."""
+    body = digits[1:] if digits[:1] in (b"-", b"+") else digits
+    if not body.isdigit() or len(body) > 20:
+        raise ProtocolError(f"not an integer in reply line {line[:60]!r}")
+    return int(digits)
+
+
+def _length(digits: bytes, line: bytes, limit: int, what: str) -> int:
+    """A bulk or array length: -1 (null) up to ``limit``."""
+    n = _number(digits, line)
+    if n < -1 or n > limit:
+        raise ProtocolError(f"{what} length {n} is out of bounds (-1 to {limit})")
+    return n
+
+
 class RespClient:
     """A Redis client for one URL; thread-safe (one connection, used under a lock)."""
 
@@ -102,23 +134,32 @@ class RespClient:
         self._cfg = parse_url(url)
         self._lock = threading.Lock()
         self._sock: socket.socket | None = None
-        self._file: Any = None
+        self._buf = bytearray()
+        self._pos = 0
+        self._deadline = 0.0
         self._scripts: dict[str, bytes] = {}
 
     # -- connection ----------------------------------------------------------------------------
+
+    def _remaining(self) -> float:
+        """Seconds left before this command's deadline; TimeoutError once it has passed."""
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError(f"no complete reply within {self.timeout:g}s")
+        return left
 
     def _connect(self) -> None:
         cfg = self._cfg
         if cfg["unix"]:
             sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            sock.settimeout(self.timeout)
+            sock.settimeout(self._remaining())
             try:
                 sock.connect(cfg["unix"])
             except OSError:
                 sock.close()
                 raise
         else:
-            sock = socket.create_connection((cfg["host"], cfg["port"]), timeout=self.timeout)
+            sock = socket.create_connection((cfg["host"], cfg["port"]), timeout=self._remaining())
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if cfg["tls"]:
                 import ssl  # only for rediss:// (ssl costs ~10 ms to import)
@@ -129,11 +170,14 @@ class RespClient:
                     ctx.check_hostname = False
                     ctx.verify_mode = ssl.CERT_NONE
                 try:
+                    sock.settimeout(self._remaining())
                     sock = ctx.wrap_socket(sock, server_hostname=cfg["host"])
                 except OSError:
                     sock.close()
                     raise
-        self._sock, self._file = sock, sock.makefile("rb")
+        self._sock = sock
+        self._buf.clear()
+        self._pos = 0
         try:
             hello = []
             if cfg["password"] is not None:
@@ -150,60 +194,117 @@ class RespClient:
 
     def close(self) -> None:
         """Drop the connection (the next command opens a new one)."""
-        f, s = self._file, self._sock
-        self._file = self._sock = None
-        for x in (f, s):
-            if x is not None:
-                try:
-                    x.close()
-                except OSError:
-                    pass
+        s, self._sock = self._sock, None
+        self._buf.clear()
+        self._pos = 0
+        if s is not None:
+            try:
+                s.close()
+            except OSError:
+                pass
 
     def _roundtrip(self, commands: Sequence[Sequence[Any]]) -> list[Reply]:
         if not commands:
             return []
         assert self._sock is not None
+        self._sock.settimeout(self._remaining())
         self._sock.sendall(b"".join(_encode(cmd) for cmd in commands))
         return [self._read() for _ in commands]
 
+    # -- reading, within the deadline and the bounds ---------------------------------------------
+
+    def _fill(self, want: int) -> None:
+        """Receive until at least ``want`` unread bytes are buffered (only what arrives is stored)."""
+        assert self._sock is not None
+        if self._pos and self._pos >= len(self._buf) // 2:  # drop what was read, now and then
+            del self._buf[:self._pos]
+            self._pos = 0
+        while len(self._buf) - self._pos < want:
+            self._sock.settimeout(self._remaining())
+            chunk = self._sock.recv(max(_RECV, min(want - (len(self._buf) - self._pos), 1 << 22)))
+            if not chunk:
+                raise ProtocolError("the connection closed in the middle of a reply")
+            self._buf += chunk
+
+    def _line(self) -> bytes:
+        """The next line, without its CRLF."""
+        scanned = 0  # bytes after the read position known to hold no CRLF
+        while True:
+            end = self._buf.find(_CRLF, self._pos + scanned, self._pos + MAX_LINE + 2)
+            if end >= 0:
+                line = bytes(self._buf[self._pos:end])
+                self._pos = end + 2
+                return line
+            buffered = len(self._buf) - self._pos
+            if buffered > MAX_LINE:
+                raise ProtocolError(f"reply line longer than {MAX_LINE} bytes: "
+                                    f"{bytes(self._buf[self._pos:self._pos + 60])!r}")
+            scanned = max(buffered - 1, 0)  # a CR at the end may be followed by its LF
+            self._fill(buffered + 1)
+
     def _read(self) -> Reply:
-        line = self._file.readline()
-        if not line.endswith(_CRLF):
-            raise ProtocolError("the connection closed in the middle of a reply" if not line
-                                else f"reply line not terminated: {line[:60]!r}")
-        kind, rest = line[:1], line[1:-2]
-        if kind == b"+":
-            return rest
-        if kind == b"-":
-            return RespError(rest.decode(errors="replace"))
-        if kind == b":":
-            return int(rest)
-        if kind == b"$":
-            n = int(rest)
-            if n < 0:
-                return None
-            data = self._file.read(n + 2)
-            if len(data) != n + 2:
-                raise ProtocolError("the connection closed in the middle of a bulk reply")
-            return data[:-2]
-        if kind == b"*":
-            n = int(rest)
-            return None if n < 0 else [self._read() for _ in range(n)]
-        raise ProtocolError(f"unknown reply type {line[:60]!r}")
+        """One reply, parsed with an explicit stack (no recursion however deep the server nests)."""
+        stack: list[tuple[list[Reply], int]] = []  # arrays being filled, and their lengths
+        while True:
+            line = self._line()
+            kind, rest = line[:1], line[1:]
+            value: Reply
+            if kind == b"+":
+                value = rest
+            elif kind == b"-":
+                value = RespError(rest.decode(errors="replace"))
+            elif kind == b":":
+                value = _number(rest, line)
+            elif kind == b"$":
+                n = _length(rest, line, MAX_BULK, "bulk string")
+                if n < 0:
+                    value = None
+                else:
+                    self._fill(n + 2)
+                    end = self._pos + n
+                    if self._buf[end:end + 2] != _CRLF:
+                        raise ProtocolError(f"bulk string of {n} bytes not followed by CRLF")
+                    value = bytes(self._buf[self._pos:end])
+                    self._pos = end + 2
+            elif kind == b"*":
+                n = _length(rest, line, MAX_ARRAY, "array")
+                if n > 0:
+                    if len(stack) >= MAX_DEPTH:
+                        raise ProtocolError(f"arrays nested deeper than {MAX_DEPTH}")
+                    stack.append(([], n))
+                    continue
+                value = None if n < 0 else []
+            else:
+                raise ProtocolError(f"unknown reply type {line[:60]!r}")
+            while stack:  # hand the value to its array; a full array is itself a value
+                items, n = stack[-1]
+                items.append(value)
+                if len(items) < n:
+                    break
+                stack.pop()
+                value = items
+            else:
+                return value
 
     def _call(self, commands: Sequence[Sequence[Any]]) -> list[Reply]:
-        """Send ``commands`` in one write and read their replies (errors as values)."""
-        with self._lock:
-            try:
-                if self._sock is None:
-                    self._connect()
-                return self._roundtrip(commands)
-            except (OSError, ProtocolError):
-                self.close()  # never reuse a connection whose state is unknown
-                raise
-            except ValueError as e:  # a length or integer that is not a number
-                self.close()
-                raise ProtocolError(f"malformed reply: {e}") from None
+        """Send ``commands`` in one write and read their replies (errors as values), all within
+        ``timeout`` seconds: waiting for the lock, connecting, sending and reading."""
+        deadline = time.monotonic() + self.timeout
+        if not self._lock.acquire(timeout=max(self.timeout, 0.0)):
+            raise TimeoutError(f"the connection stayed busy for {self.timeout:g}s")
+        try:
+            self._deadline = deadline
+            if self._sock is None:
+                self._connect()
+            return self._roundtrip(commands)
+        except (OSError, ProtocolError):
+            self.close()  # never reuse a connection whose state is unknown
+            raise
+        except ValueError as e:
+            self.close()
+            raise ProtocolError(f"malformed reply: {e}") from None
+        finally:
+            self._lock.release()
 
     # -- commands -----------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from typing import Any, ClassVar, Sequence
 import numpy as np
 
 __all__ = ["DTYPES", "TensorType", "normalize_dtype", "is_float", "is_int", "is_complex",
-           "upcast_float", "use_variable_classes"]
+           "upcast_float", "native_array", "use_variable_classes"]
 
 #: The dtypes fncache supports (SPEC §1), with their C type names.
 DTYPES: dict[str, str] = {
@@ -54,6 +54,16 @@ def upcast_float(dtype: str) -> str:
     """The float dtype numpy's transcendental ufuncs give for ``dtype`` (float16 made float32)."""
     return normalize_dtype(np.result_type(np.dtype(dtype), np.float16) if dtype != "bool"
                            else np.float16)
+
+
+def native_array(arr: np.ndarray) -> np.ndarray:
+    """``arr`` itself when it is aligned and in native byte order, else such a copy of it.
+
+    The C kernels read an array's memory as native numbers: a big-endian or misaligned array
+    must be converted (by value, keeping its shape, 0-d included) before any kernel sees it."""
+    if arr.flags.aligned and arr.dtype.isnative:
+        return arr
+    return np.array(arr, dtype=arr.dtype.newbyteorder("="), order="C", copy=True)
 
 
 class TensorType:

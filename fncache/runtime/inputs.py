@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ..graph.types import TensorType
+from ..graph.types import TensorType, native_array
 
 __all__ = ["convert_input", "describe_value"]
 
@@ -63,6 +63,4 @@ def convert_input(fname: str, index: int, name: str | None, t: TensorType, value
                 f"(np.asarray(x, dtype='{t.dtype}')), or compile with "
                 "allow_input_downcast=True.")
         arr = arr.astype(target)
-    if not (arr.flags.aligned and arr.dtype.isnative):
-        arr = np.ascontiguousarray(arr, dtype=arr.dtype.newbyteorder("="))
-    return arr
+    return native_array(arr)

@@ -5,12 +5,17 @@ fncache function and holds bytes, so unpickling it runs nothing of the sender's 
 :func:`loads` has checked the format version and, with ``config.signing_key``, the HMAC.  The
 payload is::
 
-    MAGIC | u16 format | u8 n | sender's fncache version (n ASCII bytes) | u8 m | HMAC (m bytes) | body
+    MAGIC | u16 format | u8 n | sender's fncache version (n ASCII bytes)
+          | u8 k | the function's cache key (k ASCII bytes) | SHA-256 (32 bytes)
+          | u8 m | HMAC (m bytes) | body
 
 The prefix up to the version string is the same in every format, so a reader of any version can
-name both versions when it refuses a payload.  The HMAC-SHA256 (``m`` = 0 when unsigned) covers
-the prefix and the body.  The body is a cloudpickle of a dict holding the original and the
-optimized graph (flat encodings, so a 10,000-node chain needs no recursion), shared variables'
+name both versions when it refuses a payload.  The SHA-256 checksum covers the prefix up to the
+key and the body, so any damage is refused before anything is unpickled, signed or not; the
+HMAC-SHA256 (``m`` = 0 when unsigned) covers the same bytes, so a signature binds the body to the
+function key in the clear header, which :func:`loads` can compare with the key it expects.
+Format 1 (no key, no checksum) is still read.  The body is a cloudpickle of a dict holding the
+original and the optimized graph (flat encodings, so a 10,000-node chain needs no recursion), shared variables'
 names and values, the mode, the code-changing flags and the call options.  cloudpickle, not
 pickle, because it stores lambdas, closures and anything defined in ``__main__`` by value: those
 exist only in the sender, and a pickle that names them by reference fails in a worker.
@@ -24,15 +29,18 @@ back to the compiledir (see ``docs/trust.md``).
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import logging
 import pickle
 import struct
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterator
+
+import numpy as np
 
 from ..config import CODE_FLAGS, config
-from ..errors import PickleError
+from ..errors import FncacheError, PickleError
 from ..graph.serialize import decode_graph, encode_graph
 from ..mode import Mode
 
@@ -44,8 +52,10 @@ __all__ = ["FORMAT", "dumps", "loads", "load_function", "reduce_function"]
 
 log = logging.getLogger(__name__)
 
-#: Payload format this fncache writes and reads.  Bump it when the body's layout changes.
-FORMAT = 1
+#: Payload format this fncache writes.  Bump it when the layout changes.
+FORMAT = 2
+#: Formats it reads (1: no function key and no checksum in the header).
+READ_FORMATS = (1, 2)
 MAGIC = b"\x00fncache-function\x00"
 _MAC_DOMAIN = b"fncache function payload v1\x00"  # a payload MAC can never pass for an entry MAC
 #: Code flags that describe the receiving host, not the function: the receiver keeps its own, so
@@ -94,10 +104,11 @@ def dumps(f: Function, *, embed_native: bool = False) -> bytes:
     }
     body = cloudpickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
     version = __version__.encode("ascii", "replace")[:255]
-    head = MAGIC + struct.pack(">HB", FORMAT, len(version)) + version
+    fkey = f.cache_key.encode("ascii", "replace")[:255]
+    head = MAGIC + struct.pack(">HB", FORMAT, len(version)) + version + struct.pack(">B", len(fkey)) + fkey
     key = _signing_key()
     mac = hmac.new(key, _MAC_DOMAIN + head + body, hashlib.sha256).digest() if key else b""
-    return head + struct.pack(">B", len(mac)) + mac + body
+    return head + hashlib.sha256(head + body).digest() + struct.pack(">B", len(mac)) + mac + body
 
 
 def _native_of(f: Function) -> dict[str, Any] | None:
@@ -127,9 +138,15 @@ def load_function(payload: bytes) -> Function:
     return loads(payload)
 
 
-def loads(data: bytes) -> Function:
-    """Rebuild a function from :func:`dumps` bytes: check format and signature, then unpickle."""
-    body = _verified_body(data)
+def loads(data: bytes, key: str | None = None) -> Function:
+    """Rebuild a function from :func:`dumps` bytes: check format, checksum and signature, then
+    unpickle.  ``key``: the cache key (``f.cache_key``) of the function expected; a payload of
+    any other function is refused before anything is unpickled.  Every malformed payload is a
+    :class:`~fncache.errors.PickleError`."""
+    body, fkey = _verified_body(data)
+    if key is not None and fkey != key:
+        raise PickleError(f"the function payload holds function {fkey or '(unknown: format 1)'}, "
+                          f"not the expected {key}")
     try:
         payload = pickle.loads(body)
     except Exception as e:
@@ -137,16 +154,52 @@ def loads(data: bytes) -> Function:
                           ) from e
     if not isinstance(payload, dict) or not _FIELDS <= payload.keys():
         raise PickleError("the function payload does not hold a function (fields missing)")
+    if fkey is not None and payload["key"] != fkey:
+        raise PickleError(f"the function payload's body is of function {payload['key']!r}, its "
+                          f"header says {fkey}")
+    _check_fields(payload)
     return _rebuild(payload)
 
 
+def _check_fields(p: dict[str, Any]) -> None:
+    """Every field of an unpickled payload has the type and range :func:`_rebuild` relies on."""
+    def need(ok: bool, field: str, expected: str) -> None:
+        if not ok:
+            raise PickleError(f"the function payload is malformed: field {field!r} is not {expected} "
+                              f"(got {type(p.get(field)).__name__})")
+    need(isinstance(p["name"], str), "name", "a str")
+    need(isinstance(p["key"], str), "key", "a str")
+    for field in ("single", "allow_input_downcast", "trust_input"):
+        need(isinstance(p[field], bool), field, "a bool")
+    need(isinstance(p["shared"], list) and all(
+        isinstance(i, tuple) and len(i) == 2 and isinstance(i[0], (str, type(None)))
+        and isinstance(i[1], np.ndarray) for i in p["shared"]), "shared", "a list of (name, array)")
+    n_shared = len(p["shared"])
+    need(isinstance(p["updated"], list) and all(type(i) is int and 0 <= i < n_shared for i in p["updated"]),
+         "updated", "a list of shared-variable positions")
+    need(isinstance(p["mode"], tuple) and len(p["mode"]) == 5, "mode", "a 5-tuple")
+    need(isinstance(p["flags"], dict) and all(isinstance(k, str) for k in p["flags"]), "flags", "a dict")
+    graphs = p["graphs"]
+    need(isinstance(graphs, dict) and all(isinstance(graphs.get(g), dict) for g in ("original", "optimized")),
+         "graphs", "a dict of two encoded graphs")
+    for field in ("n_inputs", "n_outputs"):
+        need(type(p[field]) is int and p[field] >= 0, field, "a count")
+    native = p["native"]
+    need(native is None or (isinstance(native, dict) and isinstance(native.get("library"), bytes)
+                            and isinstance(native.get("sha256"), str)
+                            and isinstance(native.get("components"), dict)
+                            and isinstance(native.get("isa", []), list)
+                            and "module" in native), "native", "None or an embedded module")
+
+
 def _signing_key() -> bytes | None:
-    from ..cache.entry import signing_key
+    from ..fs.signing import signing_key
     return signing_key()
 
 
-def _verified_body(data: Any) -> bytes:
-    """The body of ``data`` once its format and (with a signing key) its HMAC are checked."""
+def _verified_body(data: Any) -> tuple[bytes, str | None]:
+    """The body of ``data`` and the function key its header names (None in format 1), once its
+    format, checksum and (with a signing key) its HMAC are checked."""
     from .. import __version__
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise PickleError(f"an fncache function payload is bytes, got {type(data).__name__}")
@@ -157,22 +210,34 @@ def _verified_body(data: Any) -> bytes:
         fmt, n = struct.unpack_from(">HB", data, len(MAGIC))
         end = len(MAGIC) + 3 + n
         sender = data[len(MAGIC) + 3:end].decode("ascii", "replace")
-        if fmt != FORMAT:
+        if fmt not in READ_FORMATS:
             raise PickleError(
                 f"this function was pickled by fncache {sender} in payload format {fmt}; fncache "
-                f"{__version__} reads format {FORMAT} only. Load it with fncache {sender}, or "
-                f"compile and pickle it again with fncache {__version__}")
-        (m,) = struct.unpack_from(">B", data, end)
-        if len(data) < end + 1 + m:
+                f"{__version__} reads format {FORMAT} (and the older format 1) only. Load it "
+                f"with fncache {sender}, or compile and pickle it again with fncache {__version__}")
+        fkey = checksum = None
+        if fmt >= 2:
+            (k,) = struct.unpack_from(">B", data, end)
+            fkey, end = data[end + 1:end + 1 + k], end + 1 + k
+            checksum = data[end:end + 32]
+        (m,) = struct.unpack_from(">B", data, end + (32 if fmt >= 2 else 0))
+        start = end + (32 if fmt >= 2 else 0) + 1
+        if len(data) < start + m:
             raise struct.error("truncated signature")
     except struct.error:
         raise PickleError("the fncache function payload is truncated") from None
-    head, mac, body = data[:end], data[end + 1:end + 1 + m], data[end + 1 + m:]
+    head, mac, body = data[:end], data[start:start + m], data[start + m:]
+    if checksum is not None and not hmac.compare_digest(checksum, hashlib.sha256(head + body).digest()):
+        raise PickleError("the fncache function payload is damaged or truncated (its checksum does not match)")
+    try:
+        key_text = fkey.decode("ascii") if fkey is not None else None
+    except UnicodeDecodeError:
+        raise PickleError("the fncache function payload's function key is not ASCII") from None
     key = _signing_key()
     if key is None:
         if mac:
             log.debug("fncache: payload is signed but config.signing_key is unset; not verified")
-        return body
+        return body, key_text
     if not mac:
         raise PickleError("refusing an unsigned function payload: config.signing_key is set, so "
                           "only payloads signed with that key are loaded")
@@ -180,23 +245,20 @@ def _verified_body(data: Any) -> bytes:
                                              hashlib.sha256).digest()):
         raise PickleError("the function payload's signature does not verify: it was modified "
                           "after signing, or signed with another key than config.signing_key")
-    return body
+    return body, key_text
 
 
 def _rebuild(p: dict[str, Any]) -> Function:
     from .compile import function_key, optimize_graph
     from .function import assemble
-    from ..tensor.shared import SharedVariable
-    shared = [SharedVariable(value, name=name) for name, value in p["shared"]]
-    mode = Mode(*p["mode"])
     flags = {k: v for k, v in p["flags"].items() if k in CODE_FLAGS and k not in HOST_FLAGS}
-    with config.change_flags(**flags):
-        original = decode_graph(p["graphs"]["original"], shared)
+    # A damaged payload that still unpickles may fail anywhere in decoding or linking.
+    with _malformed_is_pickle_error(), config.change_flags(**flags):
+        mode, shared, original, optimized = _decode(p)
         if config.reoptimize_unpickled_function:
             optimized = optimize_graph(original, mode)
             key = function_key(original, mode).digest
         else:
-            optimized = decode_graph(p["graphs"]["optimized"], shared)
             key = p["key"]
         native = p["native"]
         return assemble(
@@ -205,6 +267,31 @@ def _rebuild(p: dict[str, Any]) -> Function:
             allow_input_downcast=p["allow_input_downcast"], original=original,
             optimized=optimized, cache_key=key, trust_input=p["trust_input"],
             build=_embedded_builder(native) if native is not None else None)
+
+
+@contextlib.contextmanager
+def _malformed_is_pickle_error() -> Iterator[None]:
+    """Decoding or linking a damaged (but unpickled) payload may fail anywhere: always as
+    PickleError (fncache's own errors, e.g. a CompileError, pass as they are)."""
+    try:
+        yield
+    except FncacheError:
+        raise
+    except Exception as e:
+        raise PickleError(f"the function payload is malformed: {type(e).__name__}: {e}") from e
+
+
+def _decode(p: dict[str, Any]) -> tuple[Mode, list[Any], FunctionGraph, FunctionGraph | None]:
+    """The mode, shared variables and graphs of a payload (the optimized one unless it will be
+    reoptimized); checked, since a damaged graph may still unpickle."""
+    from ..tensor.shared import SharedVariable
+    mode = Mode(*p["mode"])
+    shared = [SharedVariable(value, name=name) for name, value in p["shared"]]
+    original = decode_graph(p["graphs"]["original"], shared)
+    optimized = None if config.reoptimize_unpickled_function else decode_graph(p["graphs"]["optimized"], shared)
+    if p["n_inputs"] > len(original.inputs) or p["n_outputs"] > len(original.outputs):
+        raise PickleError("the function payload is malformed: it counts more inputs or outputs than its graph has")
+    return mode, shared, original, optimized
 
 
 # -- an embedded native module -------------------------------------------------------------------

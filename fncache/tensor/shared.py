@@ -5,16 +5,21 @@ from typing import Any
 
 import numpy as np
 
-from ..graph.types import TensorType, normalize_dtype
+from ..graph.types import TensorType, native_array, normalize_dtype
 from .variable import TensorVariable
 
 __all__ = ["SharedVariable", "shared"]
 
 
 class SharedVariable(TensorVariable):
-    """A graph input whose value is stored here, not passed at call time."""
+    """A graph input whose value is stored here, not passed at call time.
+
+    Its value is always an aligned array in native byte order (as every explicit input is made
+    before a kernel sees it), whichever way it came in: ``shared()``, ``set_value`` (with
+    ``borrow=True`` too: such an array is copied, not borrowed) or an unpickled function."""
 
     def __init__(self, value: np.ndarray, name: str | None = None) -> None:
+        value = native_array(value)
         super().__init__(TensorType(value.dtype, (None,) * value.ndim), name=name)
         self._value = value
         #: The device copy kept by a GPU backend (fncache.codegen.cuda), or None. Its ``pull()``
@@ -51,7 +56,8 @@ class SharedVariable(TensorVariable):
                     f"shared variable {self.name or '<unnamed>'!r} holds {self.dtype} with "
                     f"{self.ndim} dims; cannot set a value of dtype {arr.dtype} with {arr.ndim} "
                     f"dims (old value kept). Cast it first: value.astype('{self.dtype}').")
-        self._value = arr if borrow and arr is value else np.array(arr, copy=True)
+        kept = arr if borrow and arr is value else np.array(arr, copy=True)
+        self._value = native_array(kept)
         self._device = None
 
     def clone(self) -> "SharedVariable":
@@ -66,7 +72,8 @@ class SharedVariable(TensorVariable):
 
 
 def shared(value: Any, name: str | None = None, borrow: bool = False) -> SharedVariable:
-    """A shared variable holding ``value`` (copied unless ``borrow=True``)."""
+    """A shared variable holding ``value`` (copied unless ``borrow=True`` and it is already an
+    aligned native-order array)."""
     arr = np.asarray(value)
     if isinstance(value, float) and not isinstance(value, np.generic):
         from ..config import config
