@@ -69,6 +69,10 @@ def test_no_module_of_the_library_imports_another_modules_private_names():
     assert [(f.split(":")[0], f.split(": ", 1)[1]) for f in found] == [CPU_PROBE], found
 
 
+def test_the_command_line_tool_imports_no_private_names_of_its_modules():
+    assert _private_reaches("fncache_cli", PACKAGES["fncache_cli"]) == []
+
+
 def test_the_private_name_check_sees_a_reach_into_another_module(tmp_path):
     pkg = tmp_path / "fncache"
     (pkg / "a").mkdir(parents=True)
