@@ -13,7 +13,7 @@ HERE = Path(__file__).parent / "fncache" / "codegen"
 # The same sum as fncache.codegen.c_linker.runtime_source_hash: the run-time records what it
 # was built from, so a checkout edited but not rebuilt is refused with a clear message.
 SOURCE = hashlib.sha256(b"".join((HERE / n).read_bytes()
-                                 for n in ("c_runtime.h", "c_runtime.c", "c_steps.c")))
+                                 for n in ("c_runtime.h", "c_runtime.c", "c_steps.c", "c_program.py")))
 
 setup(ext_modules=[Extension(
     "fncache.codegen._c_runtime",

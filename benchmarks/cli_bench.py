@@ -59,7 +59,7 @@ def fncache_command() -> list[str]:
     if beside.exists():
         return [str(beside)]
     found = shutil.which("fncache")
-    return [found] if found else [sys.executable, "-m", "cli.main"]
+    return [found] if found else [sys.executable, "-m", "fncache_cli.main"]
 
 
 def time_command(argv: list[str], repeats: int, env: dict[str, str]) -> list[float]:

@@ -91,7 +91,7 @@ def _handc(make, args):
 
 def _chosen_width():
     fc, _ = get_fncache()
-    from fncache.build import host_vector_width
+    from fncache.toolchain import host_vector_width
     return host_vector_width()
 
 

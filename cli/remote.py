@@ -13,7 +13,7 @@ from typing import Any
 
 from . import format as fmt
 from .commands.common import Handler
-from .commands.maintain import _criteria
+from .commands.maintain import purge_criteria
 from .commands.listing import entries_table, purge_doc, purge_report, select_entries
 from .output import Output
 
@@ -93,7 +93,7 @@ def run_list(args: argparse.Namespace, out: Output) -> int:
 
 
 def run_purge(args: argparse.Namespace, out: Output) -> int:
-    criteria = _criteria(args)
+    criteria = purge_criteria(args)
     api = _api()
     with out.activity("checking what to purge remotely" if args.dry_run else "purging the remote cache"):
         removed = api.remote_purge(_url(args), older_than=criteria["older_than_seconds"],

@@ -1,6 +1,6 @@
 """fncache: symbolic array expressions compiled to native code, cached safely everywhere.
 
-``import fncache as fc; from fncache import tensor as ft`` — see README.md and SPEC.
+``import fncache as fc; from fncache import tensor as ft`` — see README.md.
 
 The compiler (and numpy) are imported on first use of a name that needs them, so tools that
 only read the cache (the ``fncache`` command) start fast.
@@ -12,9 +12,9 @@ from typing import Any
 
 __version__ = "0.1.0"  # before the cache import: cache keys read it
 
-# fc.cache, the Compiledir of config.compiledir (no disk is touched until it is used), is bound
-# eagerly: the first `import fncache.cache` would otherwise leave the subpackage in its place.
-from .cache import cache  # noqa: E402
+# fc.cache is the subpackage fncache.cache, which also answers as the compiledir of
+# config.compiledir (fc.cache.info(), fc.cache.path); no disk is touched until it is used.
+from . import cache  # noqa: E402
 from .config import config  # noqa: E402
 from .errors import (CacheError, CompileError, Float64Error, FncacheError, GpuError,  # noqa: E402
                      GpuMemoryError, LockTimeout, PickleError)
@@ -23,11 +23,11 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "tensor": ("fncache.tensor", None),
     "function": ("fncache.runtime.function", "function"),
     "Function": ("fncache.runtime.function", "Function"),
-    "shared": ("fncache.runtime.shared", "shared"),
-    "SharedVariable": ("fncache.runtime.shared", "SharedVariable"),
+    "shared": ("fncache.tensor.shared", "shared"),
+    "SharedVariable": ("fncache.tensor.shared", "SharedVariable"),
     "Mode": ("fncache.mode", "Mode"),
     "debugprint": ("fncache.runtime.debugprint", "debugprint"),
-    "TensorType": ("fncache.graph.types", "TensorType"),
+    "TensorType": ("fncache.tensor", "TensorType"),  # the front end: its variables carry operators
     "grad": ("fncache.tensor.gradient", "grad"),
     "dumps": ("fncache.runtime.pickling", "dumps"),
     "loads": ("fncache.runtime.pickling", "loads"),

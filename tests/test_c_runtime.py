@@ -7,6 +7,8 @@ refuse a malformed program with an error, never crash.
 """
 from __future__ import annotations
 
+import ast
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -16,7 +18,7 @@ import pytest
 
 import fncache as fc
 from fncache import tensor as ft
-from fncache.codegen import c_linker
+from fncache.codegen import c_linker, c_program
 from fncache.codegen.c_module import render_module
 
 
@@ -263,3 +265,35 @@ def test_threaded_chunks_cover_every_element_once(n: int) -> None:
     doubled, total, top = f(v)
     np.testing.assert_array_equal(doubled, v * 2 + 1)
     assert total == n * (n - 1) / 2 and top == n - 1
+
+
+def _c_function_body(source: str, name: str) -> str:
+    start = source.index(f"static int {name}(")
+    return source[start:source.index("\n}\n", start)]
+
+
+def test_the_program_layout_is_the_same_in_python_and_in_c() -> None:
+    """c_program.py builds what c_runtime.c parses: the same step kinds, the same tuple formats,
+    and the Python half is one of the sources whose hash the built run-time records."""
+    folder = Path(c_linker.__file__).parent
+    header = (folder / "c_runtime.h").read_text()
+    enum = re.search(r"enum \{ (ST_ELEMWISE[^}]*)\}", header).group(1)
+    kinds = {name: int(num) for name, num in re.findall(r"(ST_\w+) = (\d+)", enum)}
+    assert kinds == c_program.STEP_KINDS
+    runtime_c = (folder / "c_runtime.c").read_text()
+    formats = {}
+    for fn in ("parse_step", "parse_program"):
+        formats[fn] = re.search(r'PyArg_ParseTuple\(\w+, "([^;"]*);', _c_function_body(runtime_c, fn)).group(1)
+    assert formats == {"parse_step": c_program.STEP_FORMAT, "parse_program": c_program.PROGRAM_FORMAT}
+    types = {"i": int, "p": bool, "s": str, "O!": tuple}
+
+    def units(fmt: str) -> list[type]:
+        return [types[u] for u in re.findall(r"O!|[ips]", fmt)]
+
+    step = c_program.step(c_program.ST_DOT, [0, 1], [2], [0], [12], ["k"], "dot", "", 2, False)
+    assert [type(x) for x in step] == units(c_program.STEP_FORMAT)
+    prog = c_program.program(3, 0, [(12, 2, 0)], [], [step], [2], [0], True)
+    assert [type(x) for x in prog] == units(c_program.PROGRAM_FORMAT)
+    assert "c_program.py" in c_linker.RUNTIME_SOURCES
+    setup_py = (folder.parent.parent / "setup.py").read_text()
+    assert ast.literal_eval(re.search(r'for n in (\([^)]*\))', setup_py).group(1)) == c_linker.RUNTIME_SOURCES

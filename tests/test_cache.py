@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from fncache.build import compile_shared_object, ext_suffix
+from fncache.toolchain import compile_shared_object, ext_suffix
 from fncache.cache import CacheKey, Compiledir, Entry, function_key, module_key
 from fncache.cache import cache as default_cache
 from fncache.config import config
@@ -421,7 +421,7 @@ def test_threads_of_one_process_build_a_key_once(cd, lock_mode):
 def test_lock_mode_auto_picks_by_what_the_filesystem_does(tmp_path):
     from fncache.cache.fsprobe import LOCAL_FS
     from fncache.cache.locks import filesystem_type, lock_mode_for
-    from fncache.cache.perms import layout_for
+    from fncache.fs.perms import layout_for
     assert filesystem_type("/proc/self") == "proc"
     fs = Compiledir(tmp_path).filesystem()
     assert fs["fstype"] == filesystem_type(tmp_path)
@@ -446,7 +446,7 @@ def test_lock_mode_auto_picks_by_what_the_filesystem_does(tmp_path):
 
 def test_publish_reports_a_failed_rename_that_no_entry_explains(tmp_path):
     from fncache.cache.entry import publish
-    from fncache.cache.perms import layout_for
+    from fncache.fs.perms import layout_for
     layout = layout_for(tmp_path / "cd")
     staging = tmp_path / "cd" / "staging"
     staging.mkdir()

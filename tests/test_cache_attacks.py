@@ -133,7 +133,7 @@ def test_cli_verify_reports_a_link_and_exits_1(cd, tmp_path):
     os.rename(shard, victim)
     os.symlink(victim, shard)
     env = {**os.environ, "FNCACHE_FLAGS": f"compiledir={tmp_path / 'cd'}"}
-    p = subprocess.run([sys.executable, "-m", "cli.main", "verify", "--repair"], capture_output=True,
+    p = subprocess.run([sys.executable, "-m", "fncache_cli.main", "verify", "--repair"], capture_output=True,
                        text=True, timeout=120, env=env, cwd=Path(__file__).parent.parent)
     assert p.returncode == 1 and "symbolic link" in p.stdout + p.stderr, p.stdout + p.stderr
     assert (victim / entry.key.digest / META).exists()
@@ -176,7 +176,7 @@ def _signed_kernel_entry(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def test_a_library_swapped_after_verification_never_runs(tmp_path):
-    from fncache.build import compile_shared_object
+    from fncache.toolchain import compile_shared_object
     cdir, keyfile = _signed_kernel_entry(tmp_path)
     [meta_path] = [p for p in (cdir / "entries").glob("*/*/meta.json")
                    if json.loads(p.read_text()).get("kind") == "cmodule"]
@@ -316,7 +316,7 @@ def test_a_library_that_verifies_but_does_not_load_is_set_aside_and_rebuilt(tmp_
 
 def test_links_planted_under_the_names_of_logs_and_size_files_are_never_written_through(cd, tmp_path):
     import threading
-    from fncache.cache.stats import _day
+    from fncache.cache.counters import _day
     victim = tmp_path / "victim.txt"
     victim.write_text("keep me\n")
     cd.put_bytes(fkey(0), {"a": b"1"}, {})

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from fncache.build import compile_shared_object, ext_suffix
+from fncache.toolchain import compile_shared_object, ext_suffix
 from fncache.cache import Compiledir, module_key
 from fncache.config import config
 from fncache.errors import CacheError, LockTimeout
@@ -43,7 +43,7 @@ from fncache.config import config
 config.compiledir = spec["compiledir"]
 for k, v in spec.get("flags", {}).items():
     setattr(config, k, v)
-from fncache.build import compile_shared_object, ext_suffix
+from fncache.toolchain import compile_shared_object, ext_suffix
 from fncache.cache import Compiledir, module_key
 cd = Compiledir()
 built = []

@@ -15,7 +15,7 @@ import pytest
 
 import fncache as fc
 import fncache.tensor as ft
-from fncache.build import compile_shared_object
+from fncache.toolchain import compile_shared_object
 from fncache.cache import Compiledir, function_key
 from fncache.config import config
 from fncache.errors import CompileError

@@ -63,7 +63,7 @@ from fncache.config import config
 config.compiledir = spec["compiledir"]
 for k, v in spec["flags"].items():
     setattr(config, k, v)
-from fncache.build import compile_shared_object
+from fncache.toolchain import compile_shared_object
 from fncache.cache import cache, module_key
 SOURCE = "int answer(void) { return 42; }\n"
 started = []
@@ -199,7 +199,7 @@ def collect(procs: list[subprocess.Popen], timeout: float = 180) -> tuple[list[d
 
 
 def verify_cli(compiledir: Path) -> dict:
-    proc = subprocess.run([sys.executable, "-m", "cli.main", "verify", "--json", "--compiledir", str(compiledir)],
+    proc = subprocess.run([sys.executable, "-m", "fncache_cli.main", "verify", "--json", "--compiledir", str(compiledir)],
                           capture_output=True, text=True, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return json.loads(proc.stdout)
@@ -222,7 +222,7 @@ def test_the_pair_behaves_like_two_clients_without_shared_locks(sshfs_pair: Sshf
     fs = Compiledir(sshfs_pair.mounts["hostA"] / "probe-cd").filesystem()
     assert fs == {"fstype": "fuse.sshfs", "flock_across_clients": False, "flock_works": True,
                   "exchange_rename": False, "exists_errno": "EPERM", "lock_mode": "lease"}
-    out = subprocess.run([sys.executable, "-m", "cli.main", "info", "--compiledir",
+    out = subprocess.run([sys.executable, "-m", "fncache_cli.main", "info", "--compiledir",
                           str(sshfs_pair.mounts["hostB"] / "probe-cd")], capture_output=True, text=True,
                          cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
     assert "fuse.sshfs: flock stays on each client, no exchange rename" in out.stdout, out.stdout + out.stderr

@@ -52,7 +52,7 @@ for i in range(int(sys.argv[2])):
 def fncache_command() -> list[str]:
     """The installed console script, else the module (``pip install -e .`` provides the script)."""
     found = shutil.which("fncache")
-    return [found] if found else [sys.executable, "-m", "cli.main"]
+    return [found] if found else [sys.executable, "-m", "fncache_cli.main"]
 
 
 def clean_env(**flags: str) -> dict[str, str]:
@@ -136,12 +136,12 @@ def test_info_human_and_json(populated: dict[str, Any]) -> None:
 def test_options_before_the_command_and_module_entry_point(populated: dict[str, Any]) -> None:
     cd = populated["dir"]
     assert run_json("--compiledir", cd, "info")["entries"] == len(populated["keys"])
-    proc = run_cli("list", "--json", "--compiledir", cd, command=[sys.executable, "-m", "cli.main"])
+    proc = run_cli("list", "--json", "--compiledir", cd, command=[sys.executable, "-m", "fncache_cli.main"])
     assert json.loads(proc.stdout)["total"] == len(populated["keys"])
 
 
 def test_cli_does_not_import_the_compiler_for_info(populated: dict[str, Any]) -> None:
-    code = ("import sys; from cli.main import main; rc = main(['info', '--json', '--compiledir', sys.argv[1]]); "
+    code = ("import sys; from fncache_cli.main import main; rc = main(['info', '--json', '--compiledir', sys.argv[1]]); "
             "sys.stderr.write(repr(sorted(m for m in ('numpy', 'fncache.tensor') if m in sys.modules)))")
     proc = subprocess.run([sys.executable, "-c", code, str(populated["dir"])], capture_output=True, text=True,
                           env=clean_env(), timeout=60, check=True)

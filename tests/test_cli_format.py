@@ -4,8 +4,8 @@ from __future__ import annotations
 import io
 import time
 
-from cli import format as fmt
-from cli.output import Output
+from fncache_cli import format as fmt
+from fncache_cli.output import Output
 
 
 def test_sizes_use_units_that_max_size_accepts() -> None:

@@ -23,7 +23,7 @@ import pytest
 
 import fncache as fc
 from fncache import tensor as ft
-from fncache.build.cpu import cpu_features, cpu_fingerprint, isa_of, known_features
+from fncache.toolchain.cpu import cpu_features, cpu_fingerprint, isa_of, known_features
 from fncache.cache.compiledir import Compiledir
 from fncache.cache.keys import CacheKey
 from fncache.config import config
@@ -61,7 +61,7 @@ def test_explicit_march_this_cpu_cannot_run_builds_for_this_cpu(tmp_path, caplog
     with config.change_flags(compiledir=str(tmp_path), march=f"-march=x86-64 -m{feature}"):
         f = fc.function([x], ft.exp(x) + 1)
         np.testing.assert_allclose(f(np.zeros(3)), 2.0)
-        from fncache.build import host_march_flags
+        from fncache.toolchain import host_march_flags
         assert f"-m{feature}" not in host_march_flags()
     assert "lacks" in caplog.text and feature in caplog.text
 
@@ -155,7 +155,7 @@ def _probe(compiledir: Path, xdg: Path, **extra: str) -> list[str]:
     """The host's march flags as a fresh process sees them, without the vector width's flag
     (a detection measures the width again, and timings on a shared machine may differ)."""
     flags = ",".join([f"compiledir={compiledir}", *(f"{k}={v}" for k, v in extra.items())])
-    code = ("import json; from fncache.build import host_march_flags;"
+    code = ("import json; from fncache.toolchain import host_march_flags;"
             "print(json.dumps(host_march_flags()))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={**os.environ, "PYTHONPATH": str(REPO), "XDG_CACHE_HOME": str(xdg),
@@ -229,8 +229,8 @@ def test_host_records_are_signed_when_a_key_is_set(tmp_path):
 # -- the vector width, measured once per host --------------------------------------------------
 
 def test_vector_width_is_measured_once_remembered_and_a_key_component(tmp_path):
-    from fncache.build import host_march_flags, host_vector_width
-    from fncache.build.tuning import WIDTHS
+    from fncache.toolchain import host_march_flags, host_vector_width
+    from fncache.toolchain.tuning import WIDTHS
     from fncache.cache.keys import module_key
     cd, xdg = tmp_path / "cd", tmp_path / "xdg"
     _probe(cd, xdg)

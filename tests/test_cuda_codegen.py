@@ -32,7 +32,7 @@ from fncache import tensor as ft
 from fncache.codegen.cuda import arrays, device, geometry
 from fncache.codegen.cuda.blas import OP_N, as_matrix, gemm_args, matrix_layout
 from fncache.codegen.cuda.memory import DeviceMemory, oom_message
-from fncache.codegen.cuda.nvcc import compile_cubin, cubin_sm, find_nvcc
+from fncache.toolchain.nvcc import compile_cubin, cubin_sm, find_nvcc
 from fncache.codegen.cuda.render import render_graph
 from fncache.graph.fgraph import FunctionGraph
 from fncache.runtime.compile import optimize_graph
@@ -336,7 +336,7 @@ def test_render_shares_the_c_scalar_code():
 
 
 def test_cuda_key_names_arch_and_toolkit_not_the_host(monkeypatch):
-    from fncache.codegen.cuda import nvcc as nvcc_mod
+    from fncache.toolchain import nvcc as nvcc_mod
     from fncache.cache.keys import cuda_module_key
 
     def key(arch: str, version: str = "13.0.88"):

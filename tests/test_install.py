@@ -55,6 +55,8 @@ def test_readme_install_commands_in_sequence(tmp_path):
     purelib = _sh([str(bindir / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                   outside, env).strip()
     installed = Path(purelib) / "fncache"
+    # The command-line tool is installed under a name of its own, never as a package "cli".
+    assert (Path(purelib) / "fncache_cli" / "main.py").is_file() and not (Path(purelib) / "cli").exists()
     written = [p for p in installed.rglob("*") if p.is_file() and p.suffix != ".pyc"
                and "__pycache__" in p.parts]
     assert not written, f"fncache wrote into its installed package: {written}"

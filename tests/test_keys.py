@@ -394,7 +394,7 @@ def test_a_kernel_library_that_does_not_match_its_rebuild_raises_naming_key_and_
 
 def test_a_cuda_entry_whose_source_does_not_match_its_rebuild_raises_naming_key_and_part():
     from fncache.codegen.cuda.linker import CUBIN, SOURCE
-    from fncache.codegen.cuda.nvcc import NVCC_FLAGS, find_nvcc
+    from fncache.toolchain.nvcc import NVCC_FLAGS, find_nvcc
     from fncache.codegen.cuda.render import render_graph
     from fncache.runtime.compile import optimize_graph
     nvcc = find_nvcc()

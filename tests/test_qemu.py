@@ -27,8 +27,8 @@ pytestmark = pytest.mark.skipif(QEMU is None or GCC is None,
 PROBE = """
 import json, numpy as np, fncache as fc
 from fncache import tensor as ft
-from fncache.build import host_march_flags
-from fncache.build.cpu import cpu_features
+from fncache.toolchain import host_march_flags
+from fncache.toolchain.cpu import cpu_features
 x, y = ft.dvector("x"), ft.dvector("y")
 f = fc.function([x, y], ft.exp(x) * y + ft.sin(y), name="mixed")
 a = np.linspace(-2, 2, 9)

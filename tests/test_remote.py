@@ -567,7 +567,7 @@ def test_redis_killed_while_processes_run(tmp_path, own_server):
 # -- the command line: fncache info|stats|list|purge --remote ------------------------------------
 
 def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    from cli.main import main
+    from fncache_cli.main import main
     try:
         rc = main(list(args))
     except SystemExit as e:  # usage errors exit through argparse
@@ -750,7 +750,7 @@ def test_resp_tls_verifies_the_server_and_presents_a_client_certificate(tmp_path
 def test_a_remote_entry_needing_cpu_features_this_cpu_lacks_is_never_installed(tmp_path, url, caplog):
     """An entry published by a host with a richer CPU (its metadata records what the code
     needs): this host refuses the remote copy before anything could load it, and builds its own."""
-    from fncache.build.cpu import cpu_features, known_features
+    from fncache.toolchain.cpu import cpu_features, known_features
     missing = sorted(known_features() - cpu_features())
     if platform.machine() != "x86_64" or not missing:
         pytest.skip("needs an x86-64 CPU lacking some feature the run-time knows")

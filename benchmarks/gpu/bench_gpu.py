@@ -102,7 +102,7 @@ def main() -> int:
     import pycuda.driver as drv
     from pycuda import gpuarray
     from fncache.codegen.cuda import device
-    from fncache.codegen.cuda.nvcc import find_nvcc
+    from fncache.toolchain.nvcc import find_nvcc
     be = device.backend()            # the primary context, shared with CuPy
     info = be.info
     try:
@@ -261,7 +261,7 @@ def _fresh(code: str, env: dict, *argv: str) -> dict:
 
 def warm_start(rep: Report, trials: int = 5) -> None:
     """fc.function to first result in a fresh process (cache warm) vs context + one launch."""
-    from fncache.codegen.cuda.nvcc import compile_cubin
+    from fncache.toolchain.nvcc import compile_cubin
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "PYTHONPATH": str(ROOT), "FNCACHE_FLAGS": f"compiledir={tmp}/cd"}
         try:

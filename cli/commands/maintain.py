@@ -18,7 +18,7 @@ __all__ = ["register"]
 
 
 # -- purge -------------------------------------------------------------------------------------
-def _criteria(args: argparse.Namespace) -> dict[str, Any]:
+def purge_criteria(args: argparse.Namespace) -> dict[str, Any]:
     """Validate purge's options into seconds and bytes; bad values are usage errors (exit 2)."""
     from fncache.cache.compiledir import parse_age
     from fncache.config import parse_size
@@ -39,7 +39,7 @@ def _criteria(args: argparse.Namespace) -> dict[str, Any]:
 
 def run_purge(args: argparse.Namespace, out: Output) -> int:
     cache = compiledir_for(args)
-    criteria = _criteria(args)
+    criteria = purge_criteria(args)
     verb = "checking what to purge" if args.dry_run else "purging"
     with out.activity(f"{verb} {cache.path}"):
         removed = cache.purge(older_than=criteria["older_than_seconds"], max_size=criteria["max_size_bytes"],

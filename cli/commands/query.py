@@ -41,7 +41,7 @@ def _positive_int(text: str) -> int:
 # -- info --------------------------------------------------------------------------------------
 def _host_facts(cache: Compiledir) -> dict[str, Any]:
     """What `info` says about this host and configuration (the fields of ``Compiledir.info()``)."""
-    from fncache.build.march import host_march_flags, host_name, host_platform_tag
+    from fncache.toolchain.march import host_march_flags, host_name, host_platform_tag
     from fncache.cache.locks import lock_mode_for
     from fncache.config import config
     try:

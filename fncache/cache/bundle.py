@@ -20,8 +20,8 @@ from typing import Any, Iterable
 
 from ..errors import CacheError
 from .entry import META, Damaged, is_digest, publish, read_entry, remove_dir, stage, valid_file_name, write_error
-from .perms import Layout
-from .safedir import read_file
+from ..fs.perms import Layout
+from ..fs.safedir import read_file
 
 __all__ = ["export_entries", "import_entries"]
 

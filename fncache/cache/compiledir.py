@@ -5,10 +5,10 @@ Layout under the root (see the modules named for each part)::
     entries/<d[:2]>/<digest>/   published entries: files + meta.json        (entry.py)
     tmp/<host>.<pid>.<rand>/    private staging of in-flight builds          (entry.py, janitor.py)
     locks/<d[:2]>/<digest>.*    per-key build locks and holder records       (locks.py)
-    stats/<host>.<day>.log      append-only usage events, folded daily       (stats.py)
+    stats/<host>.<day>.log      append-only usage events, folded daily       (counters.py)
     size.json                   running total for the size cap               (evict.py)
     quarantine/ trash/ failed/  set aside, being deleted, failed compiles     (janitor.py)
-    hosts/<host>.json           this host's detected march and compiler      (build/march.py)
+    hosts/<host>.json           this host's detected march and compiler      (toolchain/march.py)
 
 A lookup is O(1): it opens the entry's directory by its digest and verifies the entry; nothing
 is listed and no lock is taken.  Only a miss takes the key's lock.
@@ -33,9 +33,9 @@ from .fsprobe import fs_behaviour
 from .janitor import Janitor
 from .keys import CacheKey
 from .locks import KeyLock, lock_mode_for, unlock_all
-from .perms import Layout, check_dirs, layout_for
+from ..fs.perms import Layout, check_dirs, layout_for
 from .remote import remote_tier
-from .stats import StatsLog, read_totals
+from .counters import StatsLog, read_totals
 
 __all__ = ["Compiledir", "Entry", "parse_age"]
 
@@ -252,7 +252,7 @@ class Compiledir:
             return unpublished_entry(key, Path(d), files, extra)
 
     def _publish(self, root: _Root, key: CacheKey, staging: Path, extra: dict[str, Any]) -> tuple[Entry, int]:
-        from ..build.march import host_platform_tag
+        from ..toolchain.march import host_platform_tag
         meta, nbytes, blobs = seal(staging, key, extra, root.layout, host=root.host, platform=host_platform_tag())
         final = root.layout.entry_dir(key.digest)
         for _ in range(2):
@@ -309,7 +309,7 @@ class Compiledir:
 
     def info(self) -> dict[str, Any]:
         """Path, host, platform, march, entry count, size and counters summed over every process."""
-        from ..build.march import host_march_flags, host_platform_tag
+        from ..toolchain.march import host_march_flags, host_platform_tag
         root = self._root()
         scanned = [s for s in evict.scan(root.layout) if is_digest(s.digest)]
         totals = read_totals(root.layout)
@@ -468,10 +468,10 @@ class Compiledir:
                 count += sum(1 for name in os.listdir(root.layout.entries / shard) if is_digest(name))
             except (FileNotFoundError, NotADirectoryError):
                 pass
-        data = evict._read_size(root.layout)
+        data = evict.read_size(root.layout)
         if data is None:
-            evict._rescan(root.layout)
-            data = evict._read_size(root.layout) or {"bytes": 0}
+            evict.rescan(root.layout)
+            data = evict.read_size(root.layout) or {"bytes": 0}
         scanned = data.get("scanned")
         return {"entries": count, "size": int(data["bytes"]),
                 "scanned": float(scanned) if isinstance(scanned, (int, float)) else None}

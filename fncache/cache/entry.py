@@ -30,11 +30,11 @@ import time
 from pathlib import Path
 from typing import Any, Mapping
 
-from ..config import config
 from ..errors import CacheError
 from .keys import CacheKey
-from .perms import Layout, chmod_file, make_dir
-from .safedir import DIR_FLAGS, lstat_at, open_dir, read_file, remove, write_all
+from ..fs.perms import Layout, chmod_file, make_dir
+from ..fs.safedir import DIR_FLAGS, lstat_at, open_dir, read_file, remove, write_all
+from ..fs.signing import signing_key
 
 __all__ = ["Entry", "Damaged", "Unwritable", "UNWRITABLE", "write_error", "write_all", "unpublished_entry",
            "META", "read_entry", "stage", "seal", "publish", "quarantine", "remove_dir", "valid_file_name",
@@ -55,8 +55,6 @@ _RESERVED = frozenset({"schema", "key", "kind", "components", "files", "size", "
 _O_READ = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 #: What a full, read-only or foreign-owned filesystem answers to a write.
 UNWRITABLE = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EFBIG})
-
-_key_memo: tuple[str, int, bytes] | None = None
 
 
 class Unwritable(CacheError):
@@ -84,25 +82,6 @@ class Damaged(Exception):
 def valid_file_name(name: str) -> bool:
     """A plain file name inside an entry: no separators, no dot-files, not meta.json."""
     return isinstance(name, str) and bool(_FILE_NAME.fullmatch(name)) and name != META
-
-
-def signing_key() -> bytes | None:
-    """The HMAC key named by ``config.signing_key`` (re-read when the file changes), or None."""
-    global _key_memo
-    path = config.signing_key
-    if not path:
-        return None
-    try:
-        st = os.stat(path)
-        if _key_memo is not None and _key_memo[:2] == (path, st.st_mtime_ns):
-            return _key_memo[2]
-        data = Path(path).read_bytes()
-    except OSError as e:
-        raise CacheError(f"cannot read signing_key file {path}: {e}") from None
-    if not data.strip():
-        raise CacheError(f"signing_key file {path} is empty")
-    _key_memo = (path, st.st_mtime_ns, data)
-    return data
 
 
 def _mac(meta: Mapping[str, Any], key: bytes) -> str:
@@ -296,7 +275,7 @@ def _check_runnable(meta: dict) -> None:
     """A library that needs CPU features this CPU lacks would end the process with SIGILL: an
     entry found under this host's key that records such features is damaged (its key names
     this host's march), never loaded."""
-    from ..build.cpu import entry_missing_features
+    from ..toolchain.cpu import entry_missing_features
     missing = entry_missing_features(meta)
     if missing:
         raise Damaged(f"{META} says its code needs CPU features this CPU lacks: {', '.join(missing)}")

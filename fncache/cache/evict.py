@@ -24,10 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from .entry import META, is_digest, remove_dir
-from .perms import Layout
-from .safedir import Foreign, describe, names, open_dir, open_sub, read_file, replace_file
+from ..fs.perms import Layout
+from ..fs.safedir import Foreign, describe, names, open_dir, open_sub, read_file, replace_file
 
-__all__ = ["EntryStat", "scan", "note_added", "evict_to", "write_size", "RECENT_GRACE"]
+__all__ = ["EntryStat", "scan", "note_added", "evict_to", "write_size", "read_size", "rescan", "RECENT_GRACE"]
 
 log = logging.getLogger("fncache.cache")
 
@@ -146,7 +146,7 @@ def _dir_size(dfd: int) -> int:
     return total
 
 
-def _read_size(layout: Layout) -> dict[str, Any] | None:
+def read_size(layout: Layout) -> dict[str, Any] | None:
     try:
         data = json.loads(read_file(layout.root / _SIZE_FILE, limit=_META_LIMIT)[0])
         if isinstance(data, dict) and isinstance(data.get("bytes"), int):
@@ -165,7 +165,7 @@ def write_size(layout: Layout, total: int, count: int, scanned: float) -> None:
         log.debug("cannot write %s: %s", path, e)
 
 
-def _rescan(layout: Layout) -> list[EntryStat]:
+def rescan(layout: Layout) -> list[EntryStat]:
     stats = [s for s in scan(layout) if s.digest and is_digest(s.digest)]
     write_size(layout, sum(s.size for s in stats), len(stats), time.time())
     return stats
@@ -173,9 +173,9 @@ def _rescan(layout: Layout) -> list[EntryStat]:
 
 def note_added(layout: Layout, nbytes: int, cap: int) -> list[EntryStat]:
     """Account for a newly published entry; evict if that takes the cache over ``cap`` (0 = no cap)."""
-    data = _read_size(layout)
+    data = read_size(layout)
     if data is None or time.time() - float(data.get("scanned", 0)) > RESCAN_SECONDS:
-        stats = _rescan(layout)
+        stats = rescan(layout)
         total = sum(s.size for s in stats)
     else:
         total = data["bytes"] + nbytes

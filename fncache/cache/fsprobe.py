@@ -35,7 +35,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from .perms import Layout, make_dir
+from ..fs.perms import Layout, make_dir
 
 __all__ = ["FsBehaviour", "fs_behaviour", "filesystem_type", "LOCAL_FS"]
 

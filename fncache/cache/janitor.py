@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Callable
 
 from .locks import pid_alive
-from .perms import Layout
-from .safedir import Foreign, describe, lstat_at, names, open_dir, remove
+from ..fs.perms import Layout
+from ..fs.safedir import Foreign, describe, lstat_at, names, open_dir, remove
 
 __all__ = ["Janitor"]
 

@@ -180,7 +180,7 @@ def module_key(kind: str, source: str, **extra: str) -> CacheKey:
     ``extra`` adds kind-specific components (e.g. ``compiler_source``, ``extra_flags``); they
     override nothing silently: a name that clashes with a built-in component is an error.
     """
-    from ..build import (compile_flags, compiler_id, host_march_flags, host_platform_tag,
+    from ..toolchain import (compile_flags, compiler_id, host_march_flags, host_platform_tag,
                          host_vector_width, python_abi_tag)
     cid = compiler_id()
     components = {
@@ -205,7 +205,7 @@ def module_key(kind: str, source: str, **extra: str) -> CacheKey:
 
 
 def _compiler_source() -> str:
-    from ..codegen.fingerprint import compiler_fingerprint  # a hash of files: no graph code runs
+    from ..toolchain.fingerprint import compiler_fingerprint  # a hash of files: no graph code runs
     return compiler_fingerprint()
 
 

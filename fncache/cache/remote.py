@@ -47,7 +47,7 @@ from ..errors import CacheError
 from . import evict
 from .entry import META, Damaged, Entry, publish, read_entry, remove_dir, stage, valid_file_name
 from .keys import CacheKey
-from .perms import Layout, chmod_file
+from ..fs.perms import Layout, chmod_file
 
 __all__ = ["Tier", "RemoteTier", "RemoteBackend", "RemoteError", "RemoteFull", "Claim", "remote_tier", "backend_for",
            "pack_entry", "unpack_entry", "redact", "remote_info", "remote_stats", "remote_list",

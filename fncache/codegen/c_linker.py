@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from ..build.compiler import compile_flags
+from ..toolchain.compiler import compile_flags
 from ..cache.entry import Entry, write_all
 from ..config import config
 from ..errors import CacheError
@@ -33,8 +33,9 @@ EXTRA_FLAGS = ["-pipe", "-fopenmp-simd", "-fwrapv", "-fno-math-errno", "-fvisibi
 LIBS = ["-lmvec", "-lm"] if platform.system() == "Linux" and platform.machine() == "x86_64" \
     else ["-lm"]
 
-#: The run-time's C sources; the build records their hash (setup.py does the same sum).
-RUNTIME_SOURCES = ("c_runtime.h", "c_runtime.c", "c_steps.c")
+#: The run-time's sources, its program layout's Python half included; the build records their
+#: hash (setup.py does the same sum).
+RUNTIME_SOURCES = ("c_runtime.h", "c_runtime.c", "c_steps.c", "c_program.py")
 _REINSTALL = ("it is compiled when fncache is installed; reinstall with `pip install .` (or "
               "`pip install -e .` in a source checkout), with a C compiler available")
 
@@ -85,8 +86,8 @@ def module_key_for(source: str) -> Any:
 def compile_module(mod: CModule, key: Any) -> Entry:
     """The verified cache entry of ``mod``'s kernel library: from the cache, or compiled once
     (other processes wanting the same key wait for this one)."""
-    from ..build.compiler import compile_shared_object
-    from ..build.cpu import check_features, entry_missing_features
+    from ..toolchain.compiler import compile_shared_object
+    from ..toolchain.cpu import check_features, entry_missing_features
     from ..cache import cache
     from ..errors import CompileError
     name = "fc_" + key.digest[:24]
@@ -136,8 +137,8 @@ def library_isa() -> frozenset[str]:
 
     With detected flags and no target flag in ``config.cxxflags`` that is what the host's
     detection recorded (the compiler was asked then): no compiler run on the compile path."""
-    from ..build.cpu import isa_of
-    from ..build.march import cxx_command, host_isa
+    from ..toolchain.cpu import isa_of
+    from ..toolchain.march import cxx_command, host_isa
     if config.march.strip() == "auto" and not any(t.startswith("-m") for t in config.cxxflags.split()):
         return host_isa()
     return isa_of(cxx_command(), compile_flags())

@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
-from ..graph.basic import Apply, Constant, Variable, aliases_storage
+from ..graph.basic import Apply, aliases_storage
 from ..graph.fgraph import FunctionGraph
+from ..graph.slots import plan_slots
+from . import c_program
 from .c_nodes import NodeCtx, has_native, render_node, typenum
 
 __all__ = ["CModule", "render_module", "prelude_text"]
@@ -42,41 +44,12 @@ _prelude_cache: str | None = None
 
 
 def render_module(fgraph: FunctionGraph, *, n_explicit: int, single: bool) -> CModule:
-    nodes = fgraph.toposort()
-    slot: dict[int, int] = {}
-    for v in fgraph.inputs:
-        slot[id(v)] = len(slot)
-    n_args = len(fgraph.inputs)
-    constants: list[Any] = []
-    const_slots: list[int] = []
-
-    def ensure(v: Variable) -> int:
-        if id(v) not in slot:
-            slot[id(v)] = len(slot)
-            if isinstance(v, Constant):
-                constants.append(v.data)
-                const_slots.append(slot[id(v)])
-            else:
-                raise ValueError(f"variable {v!r} is not computed by the graph")
-        return slot[id(v)]
-
-    for node in nodes:
-        for v in node.inputs:
-            ensure(v)
-        for o in node.outputs:
-            slot[id(o)] = len(slot)
-    for v in fgraph.outputs:
-        ensure(v)
+    plan = plan_slots(fgraph)
+    nodes, slot = plan.nodes, plan.slot
+    n_args = plan.n_inputs
+    constants = [value for _, value in plan.consts]
+    const_slots = [s for s, _ in plan.consts]
     out_ids = {id(v) for v in fgraph.outputs}
-    last: dict[int, int] = {}
-    for step, node in enumerate(nodes):
-        for v in node.inputs:
-            last[slot[id(v)]] = step
-    out_slots = {slot[id(v)] for v in fgraph.outputs}
-    dying: dict[int, list[int]] = {}
-    for s, st in last.items():
-        if s not in out_slots:
-            dying.setdefault(st, []).append(s)
 
     kernels: list[str] = []
     steps: list[tuple] = []
@@ -93,7 +66,7 @@ def render_module(fgraph: FunctionGraph, *, n_explicit: int, single: bool) -> CM
         ctx = NodeCtx(k=step, ins=[slot[id(v)] for v in node.inputs],
                       outs=[slot[id(o)] for o in node.outputs], keeps=keeps,
                       is_output=[id(o) in out_ids for o in node.outputs],
-                      dying=sorted(dying.get(step, ())))
+                      dying=plan.dying[step])
         if not has_native(node):
             ctx.perform = len(fallbacks)
             fallbacks.append(node)
@@ -108,8 +81,7 @@ def render_module(fgraph: FunctionGraph, *, n_explicit: int, single: bool) -> CM
         inputs.append((typenum(v.dtype), v.ndim, len(static), *(x for ds in static for x in ds)))
     outs = tuple(slot[id(v)] for v in fgraph.outputs)
     copies = tuple(int(aliases_storage(v)) for v in fgraph.outputs)
-    program = (len(slot), n_keep, tuple(inputs), tuple(const_slots), tuple(steps), outs, copies,
-               bool(single))
+    program = c_program.program(len(slot), n_keep, inputs, const_slots, steps, outs, copies, single)
     source = (prelude_text() + "\n\n" + "\n\n".join(kernels) + "\n") if kernels else ""
     return CModule(source=source, program=program, n_args=n_args, constants=constants,
                    fallbacks=fallbacks, node_of=nodes)

@@ -8,8 +8,7 @@ dimshuffles, the gradients' `SumToShape` (where nothing was broadcast) and ops w
 version (their numpy ``perform``) are steps the run-time carries out itself, with no generated
 code at all.
 
-A step is the tuple ``c_runtime.c:parse_step`` reads:
-``(kind, in_slots, out_slots, dying_slots, ints, kernels, name, msg, nd, errcheck)``.
+A step is the tuple ``c_runtime.c:parse_step`` reads, built by :func:`.c_program.step`.
 """
 from __future__ import annotations
 
@@ -26,11 +25,13 @@ from ..tensor.grad_ops import SumToShape
 from ..tensor.reduction import ArgReduce, Reduce
 from ..tensor.scalar_ops import Composite
 from ..tensor.shape_ops import DimShuffle
+from . import c_program
+from .c_program import (ST_ARGREDUCE, ST_DIMSHUFFLE, ST_DOT, ST_ELEMWISE, ST_PERFORM, ST_REDUCE,
+                        ST_SUM_TO_SHAPE)
 from .c_types import CTYPE, composite_lines, reduce_accumulator, reduce_combine
 
 __all__ = ["NodeCtx", "render_node", "has_native", "has_int_pow"]
 
-ST_ELEMWISE, ST_REDUCE, ST_DOT, ST_ARGREDUCE, ST_DIMSHUFFLE, ST_PERFORM, ST_SUM_TO_SHAPE = range(7)
 
 
 @dataclass
@@ -56,15 +57,10 @@ def has_int_pow(comp: Composite) -> bool:
     return any(name == "pow" and is_int(dt) for name, _, dt in comp.steps)
 
 
-def _c_text(text: str) -> str:
-    """A message the run-time holds as a C string (which cannot contain NUL)."""
-    return text.replace("\0", "")
-
-
 def _step(kind: int, node: Apply, ctx: NodeCtx, ints: Sequence[int], kernels: Sequence[str] = (),
           msg: str = "", nd: int = 0, errcheck: bool = False) -> tuple:
-    return (kind, tuple(ctx.ins), tuple(ctx.outs), tuple(ctx.dying), tuple(int(i) for i in ints),
-            tuple(kernels), _c_text(str(node.op)), _c_text(msg), nd, int(errcheck))
+    return c_program.step(kind, ctx.ins, ctx.outs, ctx.dying, ints, kernels, str(node.op), msg, nd,
+                          errcheck)
 
 
 def _loads(node: Apply, comp: Composite) -> tuple[list[str], list[str]]:

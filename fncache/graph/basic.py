@@ -12,7 +12,7 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from .types import TensorType
+from .types import TensorType, use_variable_classes
 
 __all__ = ["Variable", "Constant", "Apply", "Op", "toposort", "ancestors", "clone_graph",
            "is_constant", "format_trace", "aliases_storage"]
@@ -102,6 +102,9 @@ class Constant(Variable):
 
 def is_constant(v: Variable) -> bool:
     return isinstance(v, Constant)
+
+
+use_variable_classes(Variable, Constant)
 
 
 class Apply:

@@ -77,11 +77,10 @@ def encode_graph(fgraph: FunctionGraph, shared: Sequence[Variable] = ()) -> dict
 
 
 def decode_graph(enc: dict[str, Any], shared: Sequence[Variable] = ()) -> FunctionGraph:
-    from ..tensor.variable import TensorConstant
     vars_: list[Variable] = []
     for r in enc["roots"]:
         if r[0] == "const":
-            vars_.append(TensorConstant(r[1], r[2], name=r[3]))
+            vars_.append(r[1].make_constant(r[2], name=r[3]))
         elif r[0] == "shared":
             vars_.append(shared[r[1]])
         else:

@@ -5,12 +5,12 @@ time any size-1 dim broadcasts, as in numpy.
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, ClassVar, Sequence
 
 import numpy as np
 
 __all__ = ["DTYPES", "TensorType", "normalize_dtype", "is_float", "is_int", "is_complex",
-           "upcast_float"]
+           "upcast_float", "native_array", "use_variable_classes"]
 
 #: The dtypes fncache supports (SPEC §1), with their C type names.
 DTYPES: dict[str, str] = {
@@ -56,6 +56,16 @@ def upcast_float(dtype: str) -> str:
                            else np.float16)
 
 
+def native_array(arr: np.ndarray) -> np.ndarray:
+    """``arr`` itself when it is aligned and in native byte order, else such a copy of it.
+
+    The C kernels read an array's memory as native numbers: a big-endian or misaligned array
+    must be converted (by value, keeping its shape, 0-d included) before any kernel sees it."""
+    if arr.flags.aligned and arr.dtype.isnative:
+        return arr
+    return np.array(arr, dtype=arr.dtype.newbyteorder("="), order="C", copy=True)
+
+
 class TensorType:
     """The type of a tensor variable: ``dtype`` and static ``shape`` (``None`` = unknown).
 
@@ -65,6 +75,9 @@ class TensorType:
     """
 
     __slots__ = ("dtype", "shape", "_hash")
+    #: What ``make_variable`` / ``make_constant`` build (see :func:`use_variable_classes`).
+    variable_class: ClassVar[type]
+    constant_class: ClassVar[type]
 
     def __init__(self, dtype: Any, shape: Sequence[int | None] | None = None,
                  broadcastable: Sequence[bool] | None = None) -> None:
@@ -109,5 +122,18 @@ class TensorType:
             s is None or s == v for s, v in zip(self.shape, value.shape)))
 
     def make_variable(self, name: str | None = None):
-        from ..tensor.variable import TensorVariable
-        return TensorVariable(self, name=name)
+        return self.variable_class(self, name=name)
+
+    def make_constant(self, data: np.ndarray, name: str | None = None):
+        return self.constant_class(self, data, name=name)
+
+
+def use_variable_classes(variable: type, constant: type) -> None:
+    """Make every ``TensorType`` build ``variable`` / ``constant`` instances from now on.
+
+    The graph's own ``Variable`` and ``Constant`` are the default; the front end
+    (``fncache.tensor``) installs its subclasses, which carry numpy's operators, when it is
+    imported.  The graph layer so never imports the layer above it.
+    """
+    TensorType.variable_class = variable
+    TensorType.constant_class = constant

@@ -12,9 +12,9 @@ from ..graph.basic import Constant, Variable, ancestors
 from ..graph.fgraph import FunctionGraph
 from ..mode import Mode, get_mode
 from .inputs import convert_input
-from .shared import SharedVariable
+from ..tensor.shared import SharedVariable
 
-__all__ = ["function", "Function"]
+__all__ = ["function", "Function", "assemble"]
 
 
 def _as_list(x: Any) -> tuple[list[Any], bool]:
@@ -291,16 +291,16 @@ def function(inputs: Sequence[Variable], outputs: Any, updates: Any = None, mode
     original = FunctionGraph(ins + shared, all_outs, clone=True)
     fname = name or "f"
     optimized, key = optimize_or_load(original, m, shared)
-    return _assemble(inputs=ins, outputs=outs, single=single, shared=shared, updated=updated,
-                     mode=m, name=fname, allow_input_downcast=allow_input_downcast,
-                     original=original, optimized=optimized, cache_key=key,
-                     trust_input=trust_input)
+    return assemble(inputs=ins, outputs=outs, single=single, shared=shared, updated=updated,
+                    mode=m, name=fname, allow_input_downcast=allow_input_downcast,
+                    original=original, optimized=optimized, cache_key=key,
+                    trust_input=trust_input)
 
 
-def _assemble(*, inputs: list[Variable], outputs: list[Variable], single: bool,
-              shared: list[SharedVariable], updated: list[int], mode: Mode, name: str,
-              allow_input_downcast: bool, original: FunctionGraph, optimized: FunctionGraph,
-              cache_key: str, trust_input: bool, build: Any = None) -> Function:
+def assemble(*, inputs: list[Variable], outputs: list[Variable], single: bool,
+             shared: list[SharedVariable], updated: list[int], mode: Mode, name: str,
+             allow_input_downcast: bool, original: FunctionGraph, optimized: FunctionGraph,
+             cache_key: str, trust_input: bool, build: Any = None) -> Function:
     """Link an already optimized graph into a Function: the one assembly path, shared by
     :func:`function` and unpickling (which brings its optimized graph along). ``build``
     replaces ``build_runner`` (same signature), e.g. to use a native module shipped in a pickle."""

@@ -6,19 +6,9 @@ from typing import Any
 
 import numpy as np
 
-from ..graph.types import TensorType
+from ..graph.types import TensorType, native_array
 
-__all__ = ["convert_input", "describe_value", "native_array"]
-
-
-def native_array(arr: np.ndarray) -> np.ndarray:
-    """``arr`` itself when it is aligned and in native byte order, else such a copy of it.
-
-    The C kernels read an array's memory as native numbers: a big-endian or misaligned array
-    must be converted (by value, keeping its shape, 0-d included) before any kernel sees it."""
-    if arr.flags.aligned and arr.dtype.isnative:
-        return arr
-    return np.array(arr, dtype=arr.dtype.newbyteorder("="), order="C", copy=True)
+__all__ = ["convert_input", "describe_value"]
 
 
 def describe_value(value: Any) -> str:

@@ -5,8 +5,9 @@ from typing import Any
 
 import numpy as np
 
-from ..graph.basic import Constant, aliases_storage
+from ..graph.basic import aliases_storage
 from ..graph.fgraph import FunctionGraph
+from ..graph.slots import plan_slots
 from .errors import annotate_runtime_error
 
 __all__ = ["PyRunner"]
@@ -18,41 +19,18 @@ class PyRunner:
 
     def __init__(self, fgraph: FunctionGraph, allow_gc: bool = True) -> None:
         self.fgraph = fgraph
-        self.nodes = fgraph.toposort()
+        plan = plan_slots(fgraph)
+        self.nodes = plan.nodes
         self.allow_gc = allow_gc
-        slot: dict[int, int] = {}
-        for v in fgraph.inputs:
-            slot.setdefault(id(v), len(slot))
-        self.n_inputs = len(fgraph.inputs)
-        consts: list[tuple[int, np.ndarray]] = []
-        for node in self.nodes:
-            for v in node.inputs:
-                if id(v) not in slot:
-                    slot[id(v)] = len(slot)
-                    if isinstance(v, Constant):
-                        consts.append((slot[id(v)], v.data))
-            for o in node.outputs:
-                slot[id(o)] = len(slot)
-        for v in fgraph.outputs:
-            if id(v) not in slot:
-                slot[id(v)] = len(slot)
-                if isinstance(v, Constant):
-                    consts.append((slot[id(v)], v.data))
-        self.n_slots = len(slot)
-        self.consts = consts
-        self.plan = [(node, [slot[id(v)] for v in node.inputs],
-                      [slot[id(o)] for o in node.outputs]) for node in self.nodes]
-        self.out_slots = [slot[id(v)] for v in fgraph.outputs]
+        self.n_inputs = plan.n_inputs
+        self.n_slots = plan.n_slots
+        self.consts = plan.consts
+        self.plan = list(zip(plan.nodes, plan.ins, plan.outs))
+        self.out_slots = plan.out_slots
         # Outputs that may view an input, a constant or a shared value are copied on return.
         self.copy_outs = [aliases_storage(v) for v in fgraph.outputs]
-        # Free a slot after its last use (allow_gc): the index of the step after which it dies.
-        last: dict[int, int] = {}
-        for step, (_, ins, _) in enumerate(self.plan):
-            for s in ins:
-                last[s] = step
-        keep = set(self.out_slots)
-        self.dies = [[s for s in set(ins) if last.get(s) == step and s not in keep
-                      and s >= self.n_inputs] for step, (_, ins, _) in enumerate(self.plan)]
+        # Free a slot after its last use (allow_gc); the caller's inputs are the caller's.
+        self.dies = [[s for s in dying if s >= self.n_inputs] for dying in plan.dying]
 
     def __call__(self, *inputs: Any) -> list[np.ndarray]:
         store: list[Any] = [None] * self.n_slots

@@ -193,7 +193,7 @@ def _check_fields(p: dict[str, Any]) -> None:
 
 
 def _signing_key() -> bytes | None:
-    from ..cache.entry import signing_key
+    from ..fs.signing import signing_key
     return signing_key()
 
 
@@ -250,7 +250,7 @@ def _verified_body(data: Any) -> tuple[bytes, str | None]:
 
 def _rebuild(p: dict[str, Any]) -> Function:
     from .compile import function_key, optimize_graph
-    from .function import _assemble
+    from .function import assemble
     flags = {k: v for k, v in p["flags"].items() if k in CODE_FLAGS and k not in HOST_FLAGS}
     # A damaged payload that still unpickles may fail anywhere in decoding or linking.
     with _malformed_is_pickle_error(), config.change_flags(**flags):
@@ -261,7 +261,7 @@ def _rebuild(p: dict[str, Any]) -> Function:
         else:
             key = p["key"]
         native = p["native"]
-        return _assemble(
+        return assemble(
             inputs=original.inputs[:p["n_inputs"]], outputs=original.outputs[:p["n_outputs"]],
             single=p["single"], shared=shared, updated=p["updated"], mode=mode, name=p["name"],
             allow_input_downcast=p["allow_input_downcast"], original=original,
@@ -284,7 +284,7 @@ def _malformed_is_pickle_error() -> Iterator[None]:
 def _decode(p: dict[str, Any]) -> tuple[Mode, list[Any], FunctionGraph, FunctionGraph | None]:
     """The mode, shared variables and graphs of a payload (the optimized one unless it will be
     reoptimized); checked, since a damaged graph may still unpickle."""
-    from .shared import SharedVariable
+    from ..tensor.shared import SharedVariable
     mode = Mode(*p["mode"])
     shared = [SharedVariable(value, name=name) for name, value in p["shared"]]
     original = decode_graph(p["graphs"]["original"], shared)
@@ -355,7 +355,7 @@ def _march_refusal(built: str, host: str, isa: Any) -> str | None:
     Then generic code runs on any CPU of the platform; other code only where the flags are this
     host's, or where this host detects its CPU (``march=auto``) and the library needs only
     features it has."""
-    from ..build.cpu import entry_missing_features
+    from ..toolchain.cpu import entry_missing_features
     missing = entry_missing_features({"isa": isa if isa is not None else [], "march": built})
     if missing:
         return f"it needs CPU features this CPU lacks ({', '.join(missing)})"

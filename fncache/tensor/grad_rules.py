@@ -21,7 +21,7 @@ from .grad_ops import SubtensorGrad, SumToShape
 from .basic import constant
 from .gradient import backprop, broadcast_like, register_grad, zeros_like
 from .pyop import Assert, PythonOp
-from .reduction import ArgReduce, Reduce, _keep
+from .reduction import ArgReduce, Reduce, keep_reduced_dims
 from .reduction import prod as prod_
 from .reduction import sum as sum_
 from .scalar_ops import Composite
@@ -149,8 +149,8 @@ def _prod_grad(x: Variable, z_k: Variable, g_k: Variable, axes: tuple[int, ...])
     """d prod / d x_i is the product of the others; with zeros present it is not z / x_i:
     one zero in a group gives the product of the rest at the zero, more give 0 (Theano's)."""
     zero = _e("eq", x, 0)
-    n_zeros = _keep(sum_(zero, axis=axes), axes, x.ndim, True)
-    others = _keep(prod_(_e("switch", zero, 1, x), axis=axes), axes, x.ndim, True)
+    n_zeros = keep_reduced_dims(sum_(zero, axis=axes), axes, x.ndim, True)
+    others = keep_reduced_dims(prod_(_e("switch", zero, 1, x), axis=axes), axes, x.ndim, True)
     one_zero = _e("and_", _e("eq", n_zeros, 1), zero)
     return _e("switch", _e("eq", n_zeros, 0), g_k * z_k / x,
               _e("switch", one_zero, g_k * others, 0))
@@ -170,10 +170,10 @@ def _reduce(node: Apply, out_grads: list) -> list:
     if op.kind == "mean":
         n = _reduced_size(x, op.axes, g.dtype)
         g = g / (max(n - op.ddof, 0) if isinstance(n, int) else _e("maximum", n - op.ddof, 0))
-    g_k = _keep(g, op.axes, x.ndim, True)
+    g_k = keep_reduced_dims(g, op.axes, x.ndim, True)
     if op.kind in ("add", "mean"):
         return [broadcast_like(g_k, x)]
-    z_k = _keep(z, op.axes, x.ndim, True)
+    z_k = keep_reduced_dims(z, op.axes, x.ndim, True)
     if op.kind == "mul":
         return [_prod_grad(x, z_k, g_k, op.axes)]
     return [g_k * _e("eq", z_k, x)]  # max / min

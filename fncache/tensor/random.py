@@ -169,7 +169,7 @@ class RandomStream:
 
     def _make(self, dist: str, dtype: str, size: Any, params: Sequence[Variable],
               replace: bool = True) -> Variable:
-        from ..runtime.shared import shared
+        from .shared import shared
         if size is None:
             ndim = max((p.ndim for p in params), default=0) if dist != "choice" else 0
             if dist == "permutation":

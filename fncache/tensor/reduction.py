@@ -128,7 +128,8 @@ class ArgReduce(Op):
         return [np.asarray(f(x, axis=self.axis), dtype="int64")]
 
 
-def _keep(res: Variable, axes: tuple[int, ...], ndim: int, keepdims: bool) -> Variable:
+def keep_reduced_dims(res: Variable, axes: tuple[int, ...], ndim: int, keepdims: bool) -> Variable:
+    """``res`` with the reduced ``axes`` of an ``ndim``-d input put back as size-1 dims, if ``keepdims``."""
     if not keepdims:
         return res
     from .shape_ops import dimshuffle
@@ -169,7 +170,7 @@ def _reduce(kind: str, x: Any, axis: Any, keepdims: bool, dtype: Any = None,
     else:
         out = v.dtype
     res = Reduce(kind, axes, out, ddof=ddof)(v)
-    return _keep(res, axes, v.ndim, keepdims)
+    return keep_reduced_dims(res, axes, v.ndim, keepdims)
 
 
 def sum(x: Any, axis: Any = None, keepdims: bool = False, dtype: Any = None) -> Variable:
@@ -225,7 +226,7 @@ def _arg(kind: str, x: Any, axis: Any, keepdims: bool) -> Variable:
         res = ArgReduce(kind, axes[0])(v)
     else:
         res = ArgReduce(kind, v.ndim - len(axes))(_merge_axes_last(v, axes))
-    return _keep(res, axes, v.ndim, keepdims)
+    return keep_reduced_dims(res, axes, v.ndim, keepdims)
 
 
 def _merge_axes_last(v: Variable, axes: tuple[int, ...]) -> Variable:

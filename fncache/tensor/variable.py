@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..graph.basic import Constant, Variable
+from ..graph.types import use_variable_classes
 
 __all__ = ["TensorVariable", "TensorConstant"]
 
@@ -191,3 +192,6 @@ class TensorVariable(_TensorOps, Variable):
 
 class TensorConstant(_TensorOps, Constant):
     """A constant tensor (its value is in ``.data``)."""
+
+
+use_variable_classes(TensorVariable, TensorConstant)

@@ -1,8 +1,7 @@
 """The CUDA backend (``device="cuda"``, issue 6): the optimized graph rendered to one CUDA module,
-compiled by nvcc to a cubin per GPU architecture, cached in the compiledir, run through pycuda.
+compiled by nvcc (``fncache.toolchain.nvcc``) to a cubin per GPU architecture, cached in the compiledir, run through pycuda.
 
 ``render``   graph -> .cu source and launch specs (reuses the C backend's scalar code)
-``nvcc``     find nvcc, compile to a cubin for an arch, CompileError / toolkit errors
 ``device``   pycuda, the device, the context, arch / driver checks (GpuError)
 ``memory``   pooled allocation and GpuMemoryError with the fragmentation hint
 ``geometry`` per-call launch geometry (broadcasting, dim collapsing, reduction splits)

@@ -22,7 +22,7 @@ from .arrays import DevArray
 from .memory import DeviceMemory
 
 __all__ = ["DeviceInfo", "PycudaBackend", "backend", "set_backend", "import_pycuda",
-           "resolve_arch", "check_arch", "arch_runs_on", "INSTALL_HINT"]
+           "resolve_arch", "check_arch", "arch_runs_on", "parse_arch", "INSTALL_HINT"]
 
 log = logging.getLogger(__name__)
 
@@ -216,7 +216,7 @@ def resolve_arch() -> str:
     return backend().info.arch
 
 
-def _parse_arch(arch: str) -> tuple[int, int, str]:
+def parse_arch(arch: str) -> tuple[int, int, str]:
     m = re.fullmatch(r"sm_(\d+)(\d)([a-z]?)", arch)
     if not m:
         raise ValueError(f"not a CUDA architecture: {arch!r}")
@@ -227,7 +227,7 @@ def arch_runs_on(arch: str, cc: tuple[int, int]) -> bool:
     """Whether a cubin for ``arch`` runs on a device of compute capability ``cc``: same major
     version and a minor at least the cubin's; ``a`` (architecture-specific) cubins only on
     exactly their device."""
-    major, minor, suffix = _parse_arch(arch)
+    major, minor, suffix = parse_arch(arch)
     if suffix == "a":
         return cc == (major, minor)
     return cc[0] == major and cc[1] >= minor

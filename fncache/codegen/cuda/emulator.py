@@ -111,8 +111,8 @@ class EmulatorBackend:
 
     def __init__(self, arch: str = "sm_90", sm_count: int = 2, memory_limit: int = 1 << 34,
                  driver: str = "13.0") -> None:
-        from .device import _parse_arch
-        major, minor, _ = _parse_arch(arch)
+        from .device import parse_arch
+        major, minor, _ = parse_arch(arch)
         self.info = DeviceInfo(name="fncache CPU emulator", ordinal=0, cc=(major, minor),
                                sm_count=sm_count, total_memory=memory_limit, driver=driver,
                                pycuda="none (emulated)")

@@ -19,7 +19,7 @@ from ...errors import Float64Error
 from ...graph.fgraph import FunctionGraph
 from ...mode import Mode
 from . import device
-from .nvcc import NVCC_FLAGS, compile_cubin, require_nvcc
+from ...toolchain.nvcc import NVCC_FLAGS, compile_cubin, require_nvcc
 from .render import render_graph
 from .runtime import CudaRunner
 

@@ -22,8 +22,9 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ...errors import GpuError
-from ...graph.basic import Apply, Constant
+from ...graph.basic import Apply
 from ...graph.fgraph import FunctionGraph
+from ...graph.slots import plan_slots
 from ...tensor.blas import Dot
 from ...tensor.elemwise import Elemwise
 from ...tensor.pyop import Assert
@@ -105,7 +106,7 @@ class CudaRunner:
                  allow_gc: bool, converter: Callable[[int, Any], Any],
                  on_error: Callable[[BaseException], BaseException] | None,
                  on_kwargs: Callable[..., Any] | None) -> None:
-        from ...runtime.shared import SharedVariable
+        from ...tensor.shared import SharedVariable
         self.native = self
         self._name = name
         self._csrc = csrc
@@ -141,40 +142,20 @@ class CudaRunner:
 
     # -- plan --------------------------------------------------------------------------
     def _build_plan(self, fgraph: FunctionGraph) -> None:
-        slot: dict[int, int] = {}
-        for v in fgraph.inputs:
-            slot.setdefault(id(v), len(slot))
-        consts: list[tuple[int, np.ndarray]] = []
-
-        def ensure(v: Any) -> int:
-            if id(v) not in slot:
-                slot[id(v)] = len(slot)
-                if isinstance(v, Constant):
-                    consts.append((slot[id(v)], v.data))
-            return slot[id(v)]
-
-        self._plan: list[tuple[Apply, Executor, Any, list[int], list[int]]] = []
-        for i, node in enumerate(self._nodes):
-            ins = [ensure(v) for v in node.inputs]
-            outs = []
-            for o in node.outputs:
-                slot[id(o)] = len(slot)
-                outs.append(slot[id(o)])
-            self._plan.append((node, self._executor(node), self._csrc.specs.get(i), ins, outs))
-        self._out_slots = [ensure(v) for v in fgraph.outputs]
+        plan = plan_slots(fgraph)
+        self._plan: list[tuple[Apply, Executor, Any, list[int], list[int]]] = [
+            (node, self._executor(node), self._csrc.specs.get(i), ins, outs)
+            for i, (node, ins, outs) in enumerate(zip(plan.nodes, plan.ins, plan.outs))]
+        self._out_slots = plan.out_slots
         self._n_out = len(fgraph.outputs)
-        self._consts = consts
-        self._const_slots = {s for s, _ in consts}
+        self._consts = plan.consts
+        self._const_slots = {s for s, _ in plan.consts}
         self._array_inputs = {i for i, v in enumerate(fgraph.inputs) if v.ndim > 0}
-        self._n_slots = len(slot)
-        last: dict[int, int] = {}
-        for step, (_, _, _, ins, _) in enumerate(self._plan):
-            for s in ins:
-                last[s] = step
+        self._n_slots = plan.n_slots
+        # The caller's inputs and the constants are not the runner's to free.
+        self._dies = [[s for s in dying if s >= plan.n_inputs and s not in self._const_slots]
+                      for dying in plan.dying]
         keep = set(self._out_slots)
-        self._dies = [[s for s in set(ins) if last.get(s) == step and s not in keep
-                       and s >= len(fgraph.inputs) and s not in self._const_slots]
-                      for step, (_, _, _, ins, _) in enumerate(self._plan)]
         self._keepable = {s for (_, _, _, _, outs) in self._plan for s in outs} - keep
 
     def _kernels(self) -> list[Kernel]:

@@ -5,9 +5,8 @@ from typing import Any
 
 import numpy as np
 
-from ..graph.types import TensorType, normalize_dtype
-from ..tensor.variable import TensorVariable
-from .inputs import native_array
+from ..graph.types import TensorType, native_array, normalize_dtype
+from .variable import TensorVariable
 
 __all__ = ["SharedVariable", "shared"]
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 import fncache
-from fncache.build import (compile_flags, compile_shared_object, compiler_id, ext_suffix, host_march_flags,
+from fncache.toolchain import (compile_flags, compile_shared_object, compiler_id, ext_suffix, host_march_flags,
                            host_platform_tag)
 from fncache.config import config
 from fncache.errors import CompileError
@@ -89,7 +89,7 @@ def test_march_override_and_none(compiledir):
 
 
 def _probe(compiledir: Path, cxx: Path | str) -> dict:
-    code = ("import json; from fncache.config import config; from fncache.build import *;"
+    code = ("import json; from fncache.config import config; from fncache.toolchain import *;"
             f"config.compiledir = {str(compiledir)!r}; config.cxx = {str(cxx)!r};"
             "print(json.dumps({'march': host_march_flags(), 'id': compiler_id()}))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
@@ -119,7 +119,7 @@ def test_tampered_host_file_is_not_trusted(compiledir):
         if "flags" in rec:
             rec["flags"] = ["-fplugin=/tmp/evil.so"]
     path.write_text(json.dumps(records))
-    code = ("import json; from fncache.config import config; from fncache.build import host_march_flags;"
+    code = ("import json; from fncache.config import config; from fncache.toolchain import host_march_flags;"
             f"config.compiledir = {str(compiledir)!r}; print(json.dumps(host_march_flags()))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=120)

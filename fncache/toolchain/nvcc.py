@@ -15,8 +15,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ...build.compiler import compile_error, run_compiler
-from ...errors import GpuError
+from .compiler import compile_error, run_compiler
+from ..errors import GpuError
 
 __all__ = ["Nvcc", "find_nvcc", "require_nvcc", "compile_cubin", "cubin_sm", "NVCC_FLAGS",
            "arch_number"]

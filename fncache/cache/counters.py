@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .perms import Layout, chmod_file
-from .safedir import Foreign, opened, read_file, replace_file
+from ..fs.perms import Layout, chmod_file
+from ..fs.safedir import Foreign, opened, read_file, replace_file
 
 __all__ = ["StatsLog", "Totals", "read_totals"]
 

@@ -1,4 +1,5 @@
-"""The build layer: this host's target flags and one-call compilation of C into shared objects."""
+"""The toolchain: this host's target flags (CPU detection), the gcc call that builds C into shared
+objects and the nvcc call that builds CUDA into cubins."""
 from .compiler import compile_flags, compile_shared_object, compiler_id, ext_suffix, python_abi_tag
 from .march import host_march_flags, host_platform_tag, host_vector_width
 

@@ -9,7 +9,7 @@ Detection costs a few compiler runs (~30 ms), so its result is kept in the user'
 ``~/.cache/fncache-hosts/<hostname>.json`` (and shown in ``<compiledir>/hosts/<hostname>.json``)
 keyed by the compiler binary (path, size, mtime) and the CPU as ``cpuid`` reports it: a later
 process on this host pays one small file read.  A record is a hint: one naming a CPU feature
-this process's CPU lacks is discarded and the host detected again (see build/cpu.py).
+this process's CPU lacks is discarded and the host detected again (see toolchain/cpu.py).
 """
 from __future__ import annotations
 
@@ -70,7 +70,7 @@ def host_platform_tag() -> str:
     return _platform_tag
 
 
-def _compiler_fingerprint(program: str) -> str:
+def _compiler_file_stamp(program: str) -> str:
     """Identify the compiler binary without running it: resolved path, size and mtime."""
     path = shutil.which(program) or program
     real = os.path.realpath(path)
@@ -83,7 +83,7 @@ def _compiler_fingerprint(program: str) -> str:
 
 def _shared_host_file() -> tuple[Path, int | None] | None:
     """``<compiledir>/hosts/<host>.json``: what the cache's tools show about each host."""
-    from ..cache.perms import layout_for
+    from ..fs.perms import layout_for
     from ..errors import CacheError
     try:
         layout = layout_for(config.compiledir)
@@ -175,9 +175,9 @@ def host_memo(what: str, compute: Callable[[], dict], valid: Callable[[dict], bo
     A bad or missing record is recomputed and written to both files; a record is never copied
     from the compiledir into the private file.
     """
-    from ..cache.entry import signing_key
+    from ..fs.signing import signing_key
     cxx = cxx_command()
-    memo_key = f"{what}|{' '.join(cxx)}|{_compiler_fingerprint(cxx[0])}|{cpu_fingerprint()}"
+    memo_key = f"{what}|{' '.join(cxx)}|{_compiler_file_stamp(cxx[0])}|{cpu_fingerprint()}"
     key = signing_key()
     user_dir = user_host_dir()
     private = (user_dir / f"{host_name()}.json", 0o600) if user_dir is not None else None

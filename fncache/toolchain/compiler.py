@@ -115,7 +115,7 @@ def keep_failed_source(source: str, name: str, command: list[str], stderr: str,
     ``suffix`` names the language (the CUDA backend keeps ``.cu`` files here too).  Returns where
     the source is kept; never raises (a full or read-only disk must not hide the compiler's error).
     """
-    from ..cache.perms import layout_for
+    from ..fs.perms import layout_for
     tag = hashlib.sha256(source.encode()).hexdigest()[:16]
     kept = f"{name}-{tag}{suffix}"
     texts = {kept: source, f"{name}-{tag}.log": f"$ {shlex.join(command)}\n{stderr}"}
@@ -135,8 +135,8 @@ def keep_failed_source(source: str, name: str, command: list[str], stderr: str,
 
 def _write_files(root: Path, parts: tuple[str, ...], texts: dict[str, str]) -> None:
     """Write each text as a file in ``root/parts``, never through a symbolic link planted there."""
-    from ..cache.entry import write_all
-    from ..cache.safedir import opened
+    from ..fs.safedir import write_all
+    from ..fs.safedir import opened
     with opened(root, *parts) as dfd:
         for file_name, text in texts.items():
             fd = os.open(file_name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC,

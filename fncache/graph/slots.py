@@ -1,0 +1,69 @@
+"""Where each value of a function graph lives while it runs, and when it may be dropped.
+
+Every runner (the C run-time's program, the Python linker, the CUDA runner) holds values in a
+flat list of *slots*: the graph's inputs first, then each node's inputs and outputs in
+topological order (a constant gets a slot where it is first used), then any graph output not yet
+placed.  A slot *dies* after the last step that reads it, unless it holds a graph output.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .basic import Apply, Constant
+from .fgraph import FunctionGraph
+
+__all__ = ["SlotPlan", "plan_slots"]
+
+
+@dataclass(frozen=True)
+class SlotPlan:
+    nodes: list[Apply]                      # in the order they run
+    slot: dict[int, int]                    # id(variable) -> its slot
+    n_inputs: int                           # the graph's inputs hold slots 0 .. n_inputs - 1
+    consts: list[tuple[int, np.ndarray]]    # (slot, value) of each constant, in order of use
+    ins: list[list[int]]                    # per step: the slots it reads
+    outs: list[list[int]]                   # per step: the slots it writes
+    out_slots: list[int]                    # the graph outputs' slots
+    dying: list[list[int]]                  # per step: the slots read last there (not outputs), sorted
+
+    @property
+    def n_slots(self) -> int:
+        return len(self.slot)
+
+
+def plan_slots(fgraph: FunctionGraph) -> SlotPlan:
+    """The slots of ``fgraph``'s values; ValueError names a variable that nothing computes."""
+    nodes = fgraph.toposort()
+    slot: dict[int, int] = {}
+    for v in fgraph.inputs:
+        slot.setdefault(id(v), len(slot))
+    consts: list[tuple[int, np.ndarray]] = []
+
+    def ensure(v) -> int:
+        if id(v) not in slot:
+            slot[id(v)] = len(slot)
+            if not isinstance(v, Constant):
+                raise ValueError(f"variable {v!r} is not computed by the graph")
+            consts.append((slot[id(v)], v.data))
+        return slot[id(v)]
+
+    ins, outs = [], []
+    for node in nodes:
+        ins.append([ensure(v) for v in node.inputs])
+        for o in node.outputs:
+            slot[id(o)] = len(slot)
+        outs.append([slot[id(o)] for o in node.outputs])
+    out_slots = [ensure(v) for v in fgraph.outputs]
+    last: dict[int, int] = {}
+    for step, read in enumerate(ins):
+        for s in read:
+            last[s] = step
+    keep = set(out_slots)
+    dying: list[list[int]] = [[] for _ in nodes]
+    for s, step in last.items():
+        if s not in keep:
+            dying[step].append(s)
+    return SlotPlan(nodes=nodes, slot=slot, n_inputs=len(fgraph.inputs), consts=consts, ins=ins,
+                    outs=outs, out_slots=out_slots, dying=[sorted(d) for d in dying])
