@@ -1,4 +1,4 @@
-"""Differential tests of every elementwise op of SPEC §1 against numpy, in both modes.
+"""Differential tests of every elementwise op fncache supports against numpy, in both modes.
 
 One function per (op group, dtypes, ndims, mode) holds every op of the group as an output; it is
 compiled once and fed many input shapes: equal shapes, run-time size-1 dims, 0-size arrays,
