@@ -1,4 +1,4 @@
-"""How long `fncache list` and `fncache info` take on a compiledir of 10,000 entries (issue 5).
+"""How long `fncache list` and `fncache info` take on a compiledir of 10,000 entries.
 
 Targets: `list` under 2 s and `info` under 0.5 s, each as a fresh process (what an operator
 waits for).  Entries are synthetic but real: published through the cache API (`put_bytes`), with

@@ -1,5 +1,4 @@
-"""Fresh-process figures: cold compile, import time, warm cache hits (issue 3), unpickling
-(issue 4).
+"""Fresh-process figures: cold compile, import time, warm cache hits, unpickling.
 
 Each measurement is a new interpreter (``subprocess.run([sys.executable, "-c", code])``).
 The child times the interesting part itself with ``time.perf_counter`` (imports and input
@@ -251,7 +250,7 @@ def run_import(cfg):
     return [r, rw]
 
 
-# ---- warm hits (issue 3) ---------------------------------------------------------------------
+# ---- warm hits -------------------------------------------------------------------------------
 
 PICKLE_DUMP = (
     "import pickle\n"
@@ -372,7 +371,7 @@ def _note_compiles(row):
             f"WARNING: fncache compiled during the 'hit' ({comp})"
 
 
-# ---- unpickling (issue 4) ------------------------------------------------------------------
+# ---- unpickling ----------------------------------------------------------------------------
 
 UNPICKLE_CODE = {
     impl: IMPORTS[impl] + (

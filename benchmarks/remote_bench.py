@@ -1,4 +1,4 @@
-"""The Redis remote tier (issue 7): a warm hit through the remote tier versus a local hit versus a
+"""The Redis remote tier: a warm hit through the remote tier versus a local hit versus a
 compile, in one run.
 
     python benchmarks/remote_bench.py [--repeats 5] [--json FILE]

@@ -1,4 +1,4 @@
-"""The printed table, the targets of issues 2/3/4, and the JSON record."""
+"""The printed table, the targets (compiler speed, cache, pickles), and the JSON record."""
 from __future__ import annotations
 
 import json
@@ -68,7 +68,7 @@ def format_notes(rows):
     return "\n".join(out)
 
 
-# ---- targets (issues 2, 3, 4) -------------------------------------------------------------
+# ---- targets --------------------------------------------------------------------------------
 
 def _targets():
     def ratio(key, col, ref="fncache"):
@@ -99,38 +99,38 @@ def _targets():
     def scaling(rows):
         return value_ratio("W1_f64_1t", "W1_f64_all")(rows) if "W1_f64_all" in rows else None
 
-    # (issue, text, compute, ">=" | "<=" | ">", threshold, fmt)
+    # (area, text, compute, ">=" | "<=" | ">", threshold, fmt)
     return [
-        (2, "W1 f64 1 thread: pytensor/fncache", ratio("W1_f64_1t", "pytensor"), ">=", 3.5, "x"),
-        (2, "W1 f64: fncache max relative error vs numpy", max_err("W1_f64_1t"),
+        ("speed", "W1 f64 1 thread: pytensor/fncache", ratio("W1_f64_1t", "pytensor"), ">=", 3.5, "x"),
+        ("speed", "W1 f64: fncache max relative error vs numpy", max_err("W1_f64_1t"),
          "<=", 1e-12, "e"),
-        (2, "W1 f64 all cores: fncache scaling", scaling, ">=", 1.7, "x"),
-        (2, "W2 f64: pytensor/fncache", ratio("W2_f64", "pytensor"), ">=", 2.5, "x"),
-        (2, "W3: numpy/fncache", ratio("W3_f64", "numpy"), ">=", 1.0, "x"),
-        (2, "call overhead default: numba/fncache", ratio("overhead_default", "numba"),
+        ("speed", "W1 f64 all cores: fncache scaling", scaling, ">=", 1.7, "x"),
+        ("speed", "W2 f64: pytensor/fncache", ratio("W2_f64", "pytensor"), ">=", 2.5, "x"),
+        ("speed", "W3: numpy/fncache", ratio("W3_f64", "numpy"), ">=", 1.0, "x"),
+        ("speed", "call overhead default: numba/fncache", ratio("overhead_default", "numba"),
          ">=", 1.0, "x"),
-        (2, "call overhead trust_input: numba/fncache", ratio("overhead_trust", "numba"),
+        ("speed", "call overhead trust_input: numba/fncache", ratio("overhead_trust", "numba"),
          ">=", 2.0, "x"),
-        (2, "call overhead: fncache trust_input / f.fn()",
+        ("speed", "call overhead: fncache trust_input / f.fn()",
          value_ratio("overhead_trust", "overhead_fn"), ">", 1.0, "x"),
-        (2, "cold compile W1: pytensor/fncache", ratio("cold_W1", "pytensor"), ">=", 8.0, "x"),
-        (2, "cold compile W3: pytensor/fncache", ratio("cold_W3", "pytensor"), ">=", 8.0, "x"),
-        (2, "import fncache+tensor - import numpy", diff("import", "fncache", "numpy"),
+        ("speed", "cold compile W1: pytensor/fncache", ratio("cold_W1", "pytensor"), ">=", 8.0, "x"),
+        ("speed", "cold compile W3: pytensor/fncache", ratio("cold_W3", "pytensor"), ">=", 8.0, "x"),
+        ("speed", "import fncache+tensor - import numpy", diff("import", "fncache", "numpy"),
          "<=", 0.05, "s"),
-        (3, "warm hit W3: pytensor warm path/fncache", ratio("warm_hit", "pytensor"),
+        ("cache", "warm hit W3: pytensor warm path/fncache", ratio("warm_hit", "pytensor"),
          ">=", 50.0, "x"),
-        (3, "warm hit after +N functions / warm hit", value_ratio("warm_more", "warm_hit"),
+        ("cache", "warm hit after +N functions / warm hit", value_ratio("warm_more", "warm_hit"),
          "<=", 1.3, "x"),
-        (3, "warm hit, big cache / 10-function cache", value_ratio("warm_big", "warm_10"),
+        ("cache", "warm hit, big cache / 10-function cache", value_ratio("warm_big", "warm_10"),
          "<=", 1.3, "x"),
-        (4, "unpickle W3: pytensor/fncache", ratio("unpickle", "pytensor"), ">=", 20.0, "x"),
+        ("pickle", "unpickle W3: pytensor/fncache", ratio("unpickle", "pytensor"), ">=", 20.0, "x"),
     ]
 
 
 def evaluate_targets(rows):
     by_key = {r.key: r for r in rows}
     out = []
-    for issue, text, fn, op, thr, unit in _targets():
+    for area, text, fn, op, thr, unit in _targets():
         v = fn(by_key)
         if v is None:
             verdict = "n/a"
@@ -140,7 +140,7 @@ def evaluate_targets(rows):
             verdict = "PASS" if v > thr else "MISS"
         else:
             verdict = "PASS" if v <= thr else "MISS"
-        out.append({"issue": issue, "figure": text, "value": v, "op": op,
+        out.append({"area": area, "figure": text, "value": v, "op": op,
                     "threshold": thr, "unit": unit, "verdict": verdict})
     return out
 
@@ -157,7 +157,7 @@ def format_targets(targets):
         else:
             val = "n/a" if t["value"] is None else f"{t['value']:.3g}x"
             thr = f"{t['threshold']:g}x"
-        lines.append(f"  [{t['verdict']:<4}] #{t['issue']} {t['figure']} = {val}"
+        lines.append(f"  [{t['verdict']:<4}] {t['area']}: {t['figure']} = {val}"
                      f"   (target {t['op']} {thr})")
     return "\n".join(lines)
 

@@ -40,8 +40,8 @@ class Config:
     cold_trials: int = 3
     import_trials: int = 5
     warm_trials: int = 5
-    fill_more: int = 300             # issue 3: "+300 functions"
-    fill_big: int = 1000             # issue 3: "10 vs 1,000 entries"
+    fill_more: int = 300             # the warm hit after 300 more functions
+    fill_big: int = 1000             # the warm hit in a cache of 10 vs 1,000 entries
     child_timeout: float = 900
     memo: dict = dataclasses.field(default_factory=dict)
 
@@ -161,7 +161,7 @@ def main(argv=None):
         print("\nNotes:")
         print(notes)
     groups_run = {r.group for r in rows}
-    print("\nTargets (issues 2, 3, 4):")
+    print("\nTargets:")
     print(report.format_targets(targets))
     print(f"\ntotal {time.perf_counter() - t_start:.0f}s; groups: {', '.join(args.groups)}")
     if args.json:

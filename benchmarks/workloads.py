@@ -1,4 +1,4 @@
-"""The workloads of issues 2/3/4, written once for every implementation.
+"""The workloads (compiler speed, cache, pickles), written once for every implementation.
 
 This module imports only numpy at the top, so fresh child processes can import it without
 skewing their timings; each implementation's builder imports its library itself.
@@ -251,6 +251,6 @@ def w4_graph(T, lib, w0):
 
 
 def filler_graph(T, i):
-    """The i-th of many small distinct functions used to grow a cache (issue 3)."""
+    """The i-th of many small distinct functions used to grow a cache."""
     x = T.vector("x", dtype="float64")
     return [x], T.sin(x) * (1000.5 + i) + x

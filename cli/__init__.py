@@ -1,4 +1,4 @@
-"""The ``fncache`` command: inspect, explain, verify and purge a compiledir (SPEC §6, issue 5).
+"""The ``fncache`` command: inspect, explain, verify and purge a compiledir (docs/cli.md).
 
 ``cli.main`` parses arguments and dispatches; ``cli.commands`` holds one module per group of
 subcommands; ``cli.format`` turns numbers into text and ``cli.output`` is the only place that

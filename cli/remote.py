@@ -1,5 +1,5 @@
-"""``--remote`` for ``fncache info|stats|list|purge``: the same views of the remote tier (issue 7,
-docs/remote.md) instead of the compiledir.
+"""``--remote`` for ``fncache info|stats|list|purge``: the same views of the remote tier
+(docs/remote.md) instead of the compiledir.
 
 :func:`install` adds the option to those subcommands once they exist (one call in cli/main.py)
 and routes a command given ``--remote`` to the handler here, so the command modules need not know

@@ -1,4 +1,4 @@
-"""Configuration flags (SPEC §5): ``fc.config.NAME``, ``change_flags`` and ``FNCACHE_FLAGS``.
+"""Configuration flags (README "Configuration"): ``fc.config.NAME``, ``change_flags`` and ``FNCACHE_FLAGS``.
 
 Each flag is declared once with its default, a parser that validates a value (strings from the
 environment included) and, when it changes generated code, the kind of cache key that reads it

@@ -1,4 +1,4 @@
-"""Every error class of the public contract (SPEC §4) in one place."""
+"""Every error class fncache raises (README "Errors") in one place."""
 from __future__ import annotations
 
 

@@ -1,10 +1,10 @@
-"""The CUDA backend without a GPU (issue 6): what runs in CI.
+"""The CUDA backend without a GPU (docs/cuda.md): what runs in CI.
 
 * pure host logic: launch geometry, reduction plans, cuBLAS argument mapping, views, arch
   checks, out-of-memory messages;
 * rendering, and nvcc compiling the kernels to cubins for sm_90 and sm_80;
 * the compiledir: a machine without a GPU fills it (``cuda_arch='sm_90'``) and a second
-  process with the same flags compiles nothing; the errors of SPEC §4;
+  process with the same flags compiles nothing; the GpuError / CompileError messages;
 * the numpy differential suite, run with the real runner and the real generated kernels in the
   CPU emulator of the CUDA execution model (``fncache.codegen.cuda.emulator``). It checks the
   kernels' logic, not GPU speed or GPU math-library ulps: tests/test_cuda_gpu.py runs the same

@@ -1,4 +1,4 @@
-"""The CUDA backend on a real GPU (issue 6). Marked ``gpu``; skipped when pycuda or a device
+"""The CUDA backend on a real GPU (docs/cuda.md). Marked ``gpu``; skipped when pycuda or a device
 is missing. ``benchmarks/gpu/run_gpu.sh`` runs it on a bare GPU machine.
 
 The numpy differential suite (the same graph as the emulated one in test_cuda_codegen.py) with

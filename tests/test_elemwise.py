@@ -1,4 +1,4 @@
-"""Differential tests of every elementwise op of SPEC §1 against numpy, in both modes.
+"""Differential tests of every elementwise op fncache supports against numpy, in both modes.
 
 One function per (op group, dtypes, ndims, mode) holds every op of the group as an output; it is
 compiled once and fed many input shapes: equal shapes, run-time size-1 dims, 0-size arrays,
@@ -174,7 +174,7 @@ def test_unary_large_threaded(mode: str, dtype: str) -> None:
 def test_unary_rejected_like_numpy(dtype: str) -> None:
     """Ops numpy has no loop for (e.g. -bool, ~float) are rejected when the graph is built."""
     x = ft.vector("x", dtype)
-    for name, (sym, npf) in UNARY.items():
+    for sym, npf in UNARY.values():
         if _np_dtype(npf, np.ones(1, dtype)) is None:
             with pytest.raises(TypeError):
                 sym(x)

@@ -1,4 +1,4 @@
-"""The errors of SPEC §4 that the compiler core raises: input dtype / ndim (with the input's
+"""The errors (fncache.errors and ValueError/TypeError) that the compiler core raises: input dtype / ndim (with the input's
 position and name, what was expected and given, and the fix), allow_input_downcast, run-time
 shape errors, CompileError, exception_verbosity='high', and malformed inputs that must never
 crash the interpreter."""

@@ -1,4 +1,4 @@
-"""The Theano FAQ behaviours (seeds/004): trust_input, f.fn(n_calls=N), Mode(linker='c'),
+"""The behaviours the Theano FAQ documents: trust_input, f.fn(n_calls=N), Mode(linker='c'),
 FAST_COMPILE, optimizer_excluding=inplace, optimizer_including=local_remove_all_assert,
 float32 + int64 -> float64 with warn_float64, allow_gc=False with f.free(), as_op, assert_op."""
 from __future__ import annotations

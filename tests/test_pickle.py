@@ -1,4 +1,4 @@
-"""Pickling compiled functions in one process (SPEC §7, issue 4): what the payload holds, what
+"""Pickling compiled functions in one process: what the payload holds, what
 unpickling does and does not do, shared variables, Python ops, deep graphs, versions and flags.
 
 Cross-process shipping is in test_ship.py, signing in test_pickle_signing.py, embedded native

@@ -1,4 +1,4 @@
-"""Shipping native code (issue 4): ``fc.dumps(f, embed_native=True)`` carries this host's module,
+"""Shipping native code: ``fc.dumps(f, embed_native=True)`` carries this host's module,
 used by a receiver only when platform, ABI, CPU and checksum fit; ``fc.cache.export`` /
 ``import_`` move entries between compiledirs so a receiver compiles nothing.
 

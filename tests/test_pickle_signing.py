@@ -1,4 +1,4 @@
-"""Signed pickles (issue 4): with ``config.signing_key`` set, a function payload carries an
+"""Signed pickles (docs/trust.md): with ``config.signing_key`` set, a function payload carries an
 HMAC-SHA256 that is checked before any of it is unpickled; tampered, unsigned or foreign-key
 payloads are refused with ``fc.PickleError``."""
 from __future__ import annotations

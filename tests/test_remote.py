@@ -1,4 +1,4 @@
-"""The Redis remote tier (issue 7) against a real ``redis-server`` on a free loopback port.
+"""The Redis remote tier (docs/remote.md) against a real ``redis-server`` on a free loopback port.
 
 Hosts are simulated by compiledirs that share no files; the only thing they share is Redis.
 In-process tests use trivial builds (one file, no compiler) so that timings measure the tier;

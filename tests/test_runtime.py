@@ -1,4 +1,4 @@
-"""Run-time behaviour of compiled functions: shared variables and updates (SPEC §2), outputs
+"""Run-time behaviour of compiled functions: shared variables and updates, outputs
 (single array / list, 0-d for scalars, never aliasing inputs or shared storage), keyword
 inputs and repeated calls with changing shapes."""
 from __future__ import annotations

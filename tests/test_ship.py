@@ -1,4 +1,4 @@
-"""Shipping compiled functions to other processes (issue 4, SPEC §7), with real processes: fresh
+"""Shipping compiled functions to other processes (README "Pickling and shipping"), with real processes: fresh
 interpreters, a spawn ``ProcessPoolExecutor`` and a Dask ``LocalCluster``, sharing a compiledir.
 
 Compiles are counted from ``fc.cache.info()["compiles"]`` / ``fc.cache.stats()["per_kind"]``,

@@ -1,5 +1,5 @@
-"""The GPU benchmark of issue 6: fncache's CUDA backend side by side with CuPy, in one run on
-one device, against the targets of the issue.
+"""The GPU benchmark: fncache's CUDA backend side by side with CuPy, in one run on
+one device, against the targets in benchmarks/gpu/README.md.
 
     python benchmarks/gpu/bench_gpu.py [--n 100000000] [--json results.json] [--quick]
 

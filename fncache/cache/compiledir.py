@@ -1,4 +1,4 @@
-"""The compiledir: one cache shared by every process and host (SPEC §6, §8; issue 3).
+"""The compiledir: one cache shared by every process and host (docs/cache.md).
 
 Layout under the root (see the modules named for each part)::
 
@@ -305,7 +305,7 @@ class Compiledir:
             evict.note_added(root.layout, nbytes, config.cache_max_size)
         return entry
 
-    # -- maintenance (SPEC §6) ---------------------------------------------------------------
+    # -- maintenance (docs/cli.md) ----------------------------------------------------------
 
     def info(self) -> dict[str, Any]:
         """Path, host, platform, march, entry count, size and counters summed over every process."""

@@ -1,4 +1,4 @@
-"""The remote tier (issue 7): compiledir entries shared through a store such as Redis, for hosts
+"""The remote tier (docs/remote.md): compiledir entries shared through a store such as Redis, for hosts
 that share no filesystem (Kubernetes pods, cloud batch jobs, CI runners).
 
 The local compiledir stays the first tier and the only place code is ever loaded from.  The

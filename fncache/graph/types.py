@@ -12,7 +12,7 @@ import numpy as np
 __all__ = ["DTYPES", "TensorType", "normalize_dtype", "is_float", "is_int", "is_complex",
            "upcast_float", "native_array", "use_variable_classes"]
 
-#: The dtypes fncache supports (SPEC §1), with their C type names.
+#: The dtypes fncache supports, with their C type names.
 DTYPES: dict[str, str] = {
     "bool": "npy_bool", "int8": "npy_int8", "int16": "npy_int16", "int32": "npy_int32",
     "int64": "npy_int64", "uint8": "npy_uint8", "uint16": "npy_uint16", "uint32": "npy_uint32",

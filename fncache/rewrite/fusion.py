@@ -98,12 +98,14 @@ def fusion(fgraph: FunctionGraph) -> bool:
         counts = client_counts(fgraph)
         out_ids = {id(v) for v in fgraph.outputs}
 
+        # fusable and fuse read this iteration's counts and out_ids: local_pass below calls
+        # them before the next iteration rebinds either.
         def fusable(v: Variable, ndim: int) -> bool:
             p = v.owner
             if p is None or not isinstance(p.op, Elemwise) or len(p.outputs) != 1 \
                     or p.op.inplace or v.ndim != ndim:
                 return False
-            return counts.get(id(v), 0) == 1 or (id(v) not in out_ids
+            return counts.get(id(v), 0) == 1 or (id(v) not in out_ids  # noqa: B023
                                                  and _cheap(p.op.composite))
 
         def fuse(node: Apply) -> list[Variable] | None:

@@ -249,7 +249,7 @@ def _direct_class(native: Any) -> type:
 def function(inputs: Sequence[Variable], outputs: Any, updates: Any = None, mode: Any = None,
              name: str | None = None, allow_input_downcast: bool = False,
              on_unused_input: str = "raise", trust_input: bool = False) -> Function:
-    """Compile ``outputs`` as a function of ``inputs`` (SPEC §3)."""
+    """Compile ``outputs`` as a function of ``inputs`` (README "Compiling")."""
     from ..tensor.basic import as_tensor_variable
     from .compile import optimize_or_load
     if not isinstance(inputs, (list, tuple)):

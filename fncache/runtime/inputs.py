@@ -1,4 +1,4 @@
-"""Input checking and conversion (SPEC §4 messages). The C runner checks the exact-type case
+"""Input checking and conversion (errors that name the input, what was expected and the fix). The C runner checks the exact-type case
 itself and calls :func:`convert_input` only for everything else."""
 from __future__ import annotations
 

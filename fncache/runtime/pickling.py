@@ -1,4 +1,4 @@
-"""Pickling compiled functions (SPEC §7, issue 4): a small, versioned, optionally signed payload.
+"""Pickling compiled functions (README "Pickling and shipping"): a small, versioned, optionally signed payload.
 
 ``pickle.dumps(f)`` stores only ``(load_function, (payload,))``: the outer pickle references one
 fncache function and holds bytes, so unpickling it runs nothing of the sender's before

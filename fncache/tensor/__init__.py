@@ -1,4 +1,4 @@
-"""The symbolic front end (``from fncache import tensor as ft``): SPEC §1."""
+"""The symbolic front end (``from fncache import tensor as ft``): README "Compiling"."""
 from __future__ import annotations
 
 from typing import Any

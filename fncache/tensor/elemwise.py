@@ -80,7 +80,7 @@ class Elemwise(Op):
 
 
 def check_float64(name: str, in_dtypes: Sequence[str], out: str) -> None:
-    """SPEC §1: ``warn_float64`` flags float64 results created from non-float64 inputs."""
+    """``warn_float64`` flags float64 results created from non-float64 inputs."""
     if out != "float64" or config.warn_float64 == "ignore" or "float64" in in_dtypes:
         return
     msg = (f"{name}: creates a float64 result from inputs of dtype {', '.join(in_dtypes)}. "

@@ -1,4 +1,4 @@
-"""Shared variables (SPEC §2): values that live between calls and are updated by functions."""
+"""Shared variables: values that live between calls and are updated by functions."""
 from __future__ import annotations
 
 from typing import Any

@@ -204,7 +204,7 @@ def run_compiler(command: list[str], target: Path, hint: str) -> tuple[str, str]
 
 def compile_error(what: str, failure: tuple[str, str], command: list[str], source: str,
                   name: str, suffix: str = ".c") -> CompileError:
-    """The CompileError of SPEC §4: the command, the output's tail and the kept source."""
+    """The CompileError users see: the command, the output's tail and the kept source."""
     reason, output = failure
     kept = keep_failed_source(source, name, command, output, suffix=suffix)
     tail = "\n".join(output.splitlines()[-_STDERR_TAIL_LINES:])

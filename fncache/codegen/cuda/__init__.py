@@ -1,4 +1,4 @@
-"""The CUDA backend (``device="cuda"``, issue 6): the optimized graph rendered to one CUDA module,
+"""The CUDA backend (``device="cuda"``, docs/cuda.md): the optimized graph rendered to one CUDA module,
 compiled by nvcc (``fncache.toolchain.nvcc``) to a cubin per GPU architecture, cached in the compiledir, run through pycuda.
 
 ``render``   graph -> .cu source and launch specs (reuses the C backend's scalar code)

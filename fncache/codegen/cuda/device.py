@@ -1,5 +1,5 @@
 """The GPU as the runner uses it: pycuda import, device query, context, memory, kernel loading,
-and the SPEC §4 errors when any of it is missing or does not match.
+and the clear errors (GpuError) when any of it is missing or does not match.
 
 The runner talks to a *backend* (the methods of :class:`PycudaBackend`), created on first use.
 :func:`set_backend` installs another implementation; the test-suite uses it to run the same
@@ -234,7 +234,7 @@ def arch_runs_on(arch: str, cc: tuple[int, int]) -> bool:
 
 
 def check_arch(arch: str, info: DeviceInfo, nvcc_version: str) -> None:
-    """Raise the SPEC §4 GpuError when kernels built for ``arch`` by ``nvcc_version`` cannot
+    """Raise a GpuError when kernels built for ``arch`` by ``nvcc_version`` cannot
     run on the device: it names the device, its compute capability, the arch and versions."""
     versions = f"nvcc {nvcc_version}, driver CUDA {info.driver}, pycuda {info.pycuda}"
     if not arch_runs_on(arch, info.cc):

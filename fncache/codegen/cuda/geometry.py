@@ -21,7 +21,7 @@ MIN_PER_BLOCK = BLOCK * 8
 
 
 def broadcast_shape(shapes: Sequence[tuple[int, ...]], what: str) -> tuple[int, ...]:
-    """numpy broadcasting; the ValueError names the operation and the shapes (SPEC §4)."""
+    """numpy broadcasting; the ValueError names the operation and the shapes."""
     nd = max((len(s) for s in shapes), default=0)
     out = [1] * nd
     for s in shapes:
