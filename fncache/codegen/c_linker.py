@@ -124,7 +124,7 @@ def _verify(entry: Any, mod: CModule, build: Callable[[Path], dict]) -> None:
     """``cache_verify_hits``: the entry's source and library must be what building anew gives
     (gcc without debug information writes the same bytes for the same source and flags)."""
     import tempfile
-    from ..cache.verify import check_hit
+    from ..cache.hitcheck import check_hit
     with tempfile.TemporaryDirectory(prefix="fncache-verify-") as tmp:
         rebuilt = build(Path(tmp))
         library = (Path(tmp) / rebuilt["library"]).read_bytes()

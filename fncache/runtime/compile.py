@@ -69,7 +69,7 @@ def optimize_or_load(original: FunctionGraph, mode: Mode, shared: Sequence[Any]
         return loaded, key.digest
     optimized = optimize_graph(original, mode)
     if loaded is not None:
-        from ..cache.verify import check_hit
+        from ..cache.hitcheck import check_hit
         check_hit(key, entry.meta, {"optimized graph": (graph_signature(loaded),
                                                          graph_signature(optimized))})
         return loaded, key.digest

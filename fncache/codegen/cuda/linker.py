@@ -75,7 +75,7 @@ def build_cuda_runner(fgraph: FunctionGraph, mode: Mode, name: str, *, n_explici
 
     entry = cache.get_or_build(key, build)
     if config.cache_verify_hits:  # the cubin is left out: nvcc output is not compared byte for byte
-        from ...cache.verify import check_hit
+        from ...cache.hitcheck import check_hit
         check_hit(key, entry.meta, {"source": (entry.read_bytes(SOURCE), csrc.source)})
     runner = CudaRunner(fgraph, csrc, entry.read_bytes(CUBIN), key.digest, arch, nvcc.version,
                         name=name, n_explicit=n_explicit, single=single,
