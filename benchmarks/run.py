@@ -94,6 +94,11 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    # Fresh-process figures are taken as in a normal installation, bytecode cached: with
+    # PYTHONDONTWRITEBYTECODE set, each fresh process would compile fncache's sources again (an
+    # editable checkout has no .pyc from pip) while the pip-installed rivals load theirs.
+    if os.environ.pop("PYTHONDONTWRITEBYTECODE", None):
+        print("# PYTHONDONTWRITEBYTECODE was set: unset for the benchmark's processes")
     workdir = args.workdir or tempfile.mkdtemp(prefix="fncache-bench-")
     os.makedirs(workdir, exist_ok=True)
     cfg = Config.make(args.quick, workdir)

@@ -4,7 +4,7 @@ It is a named key component of every function and module entry, so upgrading or 
 fncache can never serve an entry built by different compiler code (a stale cache is the
 classic reason users delete ~/.theano). It hashes file *contents* (a reinstall of the same
 version keeps every entry valid) and remembers the result in the user's cache directory
-(``platformdirs``: ``~/.cache/fncache-fingerprint/``), keyed by the install's path and its
+(``~/.cache/fncache-fingerprint/``, or under ``$XDG_CACHE_HOME``), keyed by the install's path and its
 files' sizes and mtimes, so a process normally pays one ``stat`` per file.  Nothing is ever
 written into the installed package: pip does not remove such files, and a leftover
 ``fncache/`` directory in site-packages shadows a later editable install.
@@ -15,7 +15,7 @@ import hashlib
 import json
 import os
 
-import platformdirs
+from ..config import user_cache_dir
 
 __all__ = ["compiler_fingerprint"]
 
@@ -49,7 +49,7 @@ def compiler_fingerprint() -> str:
     for f in files:
         st = os.stat(os.path.join(root, f))
         stamp.update(f"{f}:{st.st_size}:{st.st_mtime_ns}\n".encode())
-    memo = os.path.join(platformdirs.user_cache_dir("fncache-fingerprint", appauthor=False),
+    memo = os.path.join(user_cache_dir("fncache-fingerprint"),
                         hashlib.sha256(root.encode()).hexdigest()[:16] + ".json")
     try:
         with open(memo) as fh:

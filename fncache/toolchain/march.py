@@ -26,7 +26,7 @@ import threading
 from pathlib import Path
 from typing import Callable
 
-from ..config import config
+from ..config import config, user_cache_dir
 from .cpu import check_features, cpu_features, cpu_fingerprint, cpu_flags, flag_features, isa_of
 from .tuning import WIDTHS, choose_vector_width, width_flags
 
@@ -96,8 +96,7 @@ def _shared_host_file() -> tuple[Path, int | None] | None:
 def user_host_dir() -> Path | None:
     """This user's private directory for per-host data (0700, refused if others can write it),
     or None when there is none."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    user_dir = Path(base, "fncache-hosts")
+    user_dir = Path(user_cache_dir("fncache-hosts"))
     try:
         user_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         st = user_dir.stat()
