@@ -88,3 +88,14 @@ def reseal(payload: bytes) -> bytes:
     end += 1 + payload[end]  # the function key
     body = payload[end + 33 + payload[end + 32]:]
     return payload[:end] + hashlib.sha256(payload[:end] + body).digest() + payload[end + 32:]
+
+
+def ext_source(name: str, value: int) -> str:
+    """The C source of a tiny extension module ``name`` whose ``value()`` returns ``value``."""
+    return f"""#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+static PyObject *value(PyObject *self, PyObject *args) {{ return PyLong_FromLong({value}); }}
+static PyMethodDef methods[] = {{{{"value", value, METH_NOARGS, ""}}, {{NULL, NULL, 0, NULL}}}};
+static struct PyModuleDef def = {{PyModuleDef_HEAD_INIT, "{name}", NULL, -1, methods}};
+PyMODINIT_FUNC PyInit_{name}(void) {{ return PyModule_Create(&def); }}
+"""

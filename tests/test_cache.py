@@ -24,16 +24,7 @@ from fncache.cache import CacheKey, Compiledir, Entry, function_key, module_key
 from fncache.cache import cache as default_cache
 from fncache.config import config
 from fncache.errors import CacheError
-
-
-def ext_source(name: str, value: int) -> str:
-    return f"""#define PY_SSIZE_T_CLEAN
-#include <Python.h>
-static PyObject *value(PyObject *self, PyObject *args) {{ return PyLong_FromLong({value}); }}
-static PyMethodDef methods[] = {{{{"value", value, METH_NOARGS, ""}}, {{NULL, NULL, 0, NULL}}}};
-static struct PyModuleDef def = {{PyModuleDef_HEAD_INIT, "{name}", NULL, -1, methods}};
-PyMODINIT_FUNC PyInit_{name}(void) {{ return PyModule_Create(&def); }}
-"""
+from fcutil import ext_source
 
 
 def builder(name: str, value: int):

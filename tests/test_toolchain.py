@@ -22,19 +22,10 @@ from fncache.toolchain import (compile_flags, compile_shared_object, compiler_id
                            host_platform_tag)
 from fncache.config import config
 from fncache.errors import CompileError
+from fcutil import ext_source
 
 REPO = Path(fncache.__file__).resolve().parent.parent
 pytestmark = pytest.mark.skipif(shutil.which("gcc") is None, reason="needs gcc")
-
-
-def ext_source(name: str, value: int) -> str:
-    return f"""#define PY_SSIZE_T_CLEAN
-#include <Python.h>
-static PyObject *value(PyObject *self, PyObject *args) {{ return PyLong_FromLong({value}); }}
-static PyMethodDef methods[] = {{{{"value", value, METH_NOARGS, ""}}, {{NULL, NULL, 0, NULL}}}};
-static struct PyModuleDef def = {{PyModuleDef_HEAD_INIT, "{name}", NULL, -1, methods}};
-PyMODINIT_FUNC PyInit_{name}(void) {{ return PyModule_Create(&def); }}
-"""
 
 
 def load_ext(name: str, path: Path):
