@@ -240,6 +240,14 @@ def tensordot(a: Any, b: Any, axes: int | Sequence[Any] = 2) -> Variable:
     return TensorDot(aa, ba)(va, vb)
 
 
+def _along_shape(x: Variable, axis: int | None) -> tuple:
+    """Static shape of an op that runs along ``axis`` and keeps its input's shape, or along the
+    flattened input when ``axis`` is None (numpy's cumsum, sort, argsort)."""
+    if axis is not None:
+        return x.type.shape
+    return (None if None in x.type.shape else int(np.prod(x.type.shape)),)
+
+
 class CumOp(Op):
     """numpy.cumsum / cumprod along ``axis`` (``None``: of the flattened input)."""
 
@@ -252,12 +260,7 @@ class CumOp(Op):
     def make_node(self, x: Variable) -> Apply:
         fn = np.cumsum if self.kind == "add" else np.cumprod
         dt = normalize_dtype(fn(np.ones(1, x.dtype)).dtype, self.kind)
-        if self.axis is None:
-            n = None if None in x.type.shape else int(np.prod(x.type.shape))
-            shape: tuple = (n,)
-        else:
-            shape = x.type.shape
-        return Apply(self, [x], [TensorType(dt, shape)])
+        return Apply(self, [x], [TensorType(dt, _along_shape(x, self.axis))])
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         fn = np.cumsum if self.kind == "add" else np.cumprod
@@ -292,12 +295,8 @@ class Sort(Op):
         self.axis = axis
 
     def make_node(self, x: Variable) -> Apply:
-        if self.axis is None:
-            shape: tuple = (None if None in x.type.shape else int(np.prod(x.type.shape)),)
-        else:
-            shape = x.type.shape
         dt = "int64" if self.kind == "argsort" else x.dtype
-        return Apply(self, [x], [TensorType(dt, shape)])
+        return Apply(self, [x], [TensorType(dt, _along_shape(x, self.axis))])
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         fn = np.argsort if self.kind == "argsort" else np.sort
