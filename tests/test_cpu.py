@@ -250,3 +250,91 @@ def test_vector_width_is_measured_once_remembered_and_a_key_component(tmp_path):
             assert [d[0] for d in auto.explain(pinned)] == ["flags", "march", "vector_width"]
     with pytest.raises(ValueError, match="vector_width|expected one of"):
         config.vector_width = "1024"
+
+
+def test_detection_cost_is_measured_and_kept_in_the_host_record(tmp_path):
+    cd, xdg = tmp_path / "cd", tmp_path / "xdg"
+    _probe(cd, xdg)
+    records = [r for p in _host_files(cd, xdg) for m, r in json.loads(p.read_text()).items()
+               if m.startswith("march|")]
+    assert len(records) == 2 and records[0] == records[1]
+    seconds = records[0]["detect_seconds"]
+    assert isinstance(seconds, float) and 0 < seconds < 60
+    # read back, not measured again: the second process pays nothing and keeps the figure
+    _probe(cd, xdg)
+    again = [r for p in _host_files(cd, xdg) for m, r in json.loads(p.read_text()).items()
+             if m.startswith("march|")]
+    assert again == records
+
+
+def test_detection_logs_what_it_cost(tmp_path, monkeypatch, caplog):
+    from fncache.toolchain import march
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setattr(march, "_march_by_cxx", {})
+    monkeypatch.setattr(march, "_fast", None)
+    with caplog.at_level(logging.INFO, logger="fncache.toolchain"), \
+            config.change_flags(compiledir=str(tmp_path / "cd"), cxx="gcc"):
+        march.host_march_flags()
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("march detection for gcc")]
+    assert len(lines) == 1 and lines[0].endswith("ms (once per host and compiler)")
+    assert "vector width" in lines[0]
+
+
+def test_native_detection_reads_the_features_of_its_expanded_flags():
+    """One preprocessor run gives the expanded -march=native and the ISA macros: they must be
+    the macros a compile with the expanded flags sees (the compiler is asked again here)."""
+    from fncache.toolchain import cpu
+    from fncache.toolchain.march import _native_flags
+    flags, macros = _native_flags(["gcc"])
+    if not flags:
+        pytest.skip("this gcc/CPU gives no -march=native expansion")
+    assert macros is not None
+    cpu._isa_memo.pop(("gcc", "\0", *flags), None)
+    assert cpu.isa_of_macros(macros) == isa_of(["gcc"], flags)
+    assert "sse2" in cpu.isa_of_macros(macros)
+
+
+# -- the choice rule: a clear winner only ------------------------------------------------------
+
+def _rounds(default: list[float], **others: list[float]) -> list[dict[str, float]]:
+    return [{"default": d, **{w[1:]: v[i] for w, v in others.items()}} for i, d in enumerate(default)]
+
+
+def test_a_wider_width_is_chosen_only_when_it_wins_clearly():
+    from fncache.toolchain.tuning import MARGIN, decide
+    assert MARGIN >= 0.08
+    # the reported host: 128-bit default 145 ms, 256-bit 89 ms
+    assert decide(_rounds([1.45, 1.47, 1.46], w256=[0.89, 0.90, 0.95])) == "256"
+    # 5 % faster is noise between two hosts, not a reason to differ
+    assert decide(_rounds([2.6, 2.6, 2.7], w512=[2.47, 2.47, 2.56])) == "default"
+    # one lucky round: the best time is 10 % better but the typical round is not
+    assert decide(_rounds([2.6, 2.6, 2.6, 2.6, 2.6], w256=[2.3, 2.6, 2.65, 2.6, 2.7])) == "default"
+    # several clear winners: the fastest
+    assert decide(_rounds([3.0, 3.0, 3.1], w256=[2.0, 2.1, 2.0], w512=[1.6, 1.7, 1.65])) == "512"
+    assert decide(_rounds([1.0, 1.0], w256=[2.0, 2.0])) == "default"
+
+
+def test_the_choice_does_not_change_under_load(tmp_path):
+    """The same CPU, quiet and with every core busy, picks the same width (unless the measured
+    difference sits right at the margin, where either answer is fair)."""
+    from fncache.toolchain.march import host_isa, host_march_flags
+    from fncache.toolchain.tuning import MARGIN, candidates, choose_vector_width
+    with config.change_flags(compiledir=str(tmp_path / "cd"), vector_width="default"):
+        flags, isa = host_march_flags(), host_isa()
+    if len(candidates(isa)) < 2:
+        pytest.skip("this CPU has one vector width only")
+    quiet = choose_vector_width(["gcc"], flags, isa)
+    burners = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
+               for _ in range(os.cpu_count() or 1)]
+    try:
+        busy = choose_vector_width(["gcc"], flags, isa)
+    finally:
+        for p in burners:
+            p.kill()
+            p.wait()
+    assert quiet is not None and busy is not None
+    if quiet["vector_width"] != busy["vector_width"]:
+        for run in (quiet, busy):
+            ns = run["ns_per_element"]
+            ratio = min(v for w, v in ns.items() if w != "default") / ns["default"]
+            assert abs(ratio * (1 + MARGIN) - 1) < 0.04, (quiet, busy)

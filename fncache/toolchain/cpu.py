@@ -20,7 +20,7 @@ from typing import Any, Iterable
 
 from ..errors import CompileError
 
-__all__ = ["cpu_features", "cpu_fingerprint", "isa_of", "missing_features", "check_features",
+__all__ = ["cpu_features", "cpu_fingerprint", "isa_of", "isa_of_macros", "remember_isa", "missing_features", "check_features",
            "known_features", "cpu_flags", "flag_features", "entry_missing_features"]
 
 log = logging.getLogger(__name__)
@@ -112,9 +112,15 @@ def isa_of(cxx: list[str], flags: list[str]) -> frozenset[str]:
         raise CompileError(f"the compiler {' '.join(cxx)!r} rejects the flags "
                            f"{' '.join(flags)!r}: {proc.stderr.strip()[-2000:]}; fix config.march "
                            f"or config.cxxflags")
+    found = _isa_memo[memo] = isa_of_macros(proc.stdout)
+    return found
+
+
+def isa_of_macros(macros: str) -> frozenset[str]:
+    """The features named by a compiler's ``-dM -E`` output (``#define __AVX2__ 1`` -> ``avx2``)."""
     known = known_features()
     out = set()
-    for line in proc.stdout.splitlines():
+    for line in macros.splitlines():
         parts = line.split()
         if len(parts) < 2 or parts[0] != "#define" or not parts[1].startswith("__"):
             continue
@@ -123,8 +129,14 @@ def isa_of(cxx: list[str], flags: list[str]) -> frozenset[str]:
         for candidate in (feature, feature.replace(".", "-")):
             if candidate in known:
                 out.add(candidate)
-    found = _isa_memo[memo] = frozenset(out)
-    return found
+    return frozenset(out)
+
+
+def remember_isa(cxx: list[str], flags: list[str], isa: frozenset[str]) -> None:
+    """Record what :func:`isa_of` would answer for ``flags``, read from a preprocessor run
+    that gave the compiler the same options (detection's ``-march=native -dM -E``)."""
+    if is_x86():
+        _isa_memo[(*cxx, "\0", *flags)] = isa
 
 
 def missing_features(required: Iterable[str]) -> list[str]:

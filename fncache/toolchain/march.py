@@ -5,7 +5,8 @@ every host, so a mixed cluster would load code built for a richer CPU and die wi
 (sccache #2140, Theano #4783).  The expanded flags name exactly what the code may use, so hosts
 with identical CPUs share entries and others never load them.
 
-Detection costs a few compiler runs (~30 ms), so its result is kept in the user's private
+Detection costs three compiler runs and the vector width's timing (0.1-0.2 s, see
+toolchain/tuning.py), so its result is kept in the user's private
 ``~/.cache/fncache-hosts/<hostname>.json`` (and shown in ``<compiledir>/hosts/<hostname>.json``)
 keyed by the compiler binary (path, size, mtime) and the CPU as ``cpuid`` reports it: a later
 process on this host pays one small file read.  A record is a hint: one naming a CPU feature
@@ -23,11 +24,13 @@ import shlex
 import shutil
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Callable
 
 from ..config import config, user_cache_dir
-from .cpu import check_features, cpu_features, cpu_fingerprint, cpu_flags, flag_features, isa_of
+from .cpu import (check_features, cpu_features, cpu_fingerprint, cpu_flags, flag_features, isa_of,
+                  isa_of_macros, remember_isa)
 from .tuning import WIDTHS, choose_vector_width, width_flags
 
 __all__ = ["host_march_flags", "host_vector_width", "host_isa", "host_platform_tag", "host_name", "cxx_command",
@@ -197,16 +200,38 @@ def host_memo(what: str, compute: Callable[[], dict], valid: Callable[[dict], bo
     return rec
 
 
-def _cc1_line(argv: list[str]) -> list[str] | None:
-    """Run ``argv`` (a ``-E -v -`` call) and return the tokens of its cc1 line (gcc) or -cc1 line (clang)."""
+def _run_side_by_side(argvs: list[list[str]]) -> list[tuple[str, str] | None]:
+    """Run compiler driver calls reading nothing from stdin, all at once (they are independent
+    and each mostly waits on its own process start): ``(stdout, stderr)`` of each, None for one
+    that could not be run."""
     import subprocess
-    try:
-        proc = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                              timeout=60, env={**os.environ, "LC_ALL": "C"})
-    except (OSError, subprocess.SubprocessError) as e:
-        log.warning("march detection: cannot run %s: %s", shlex.join(argv), e)
-        return None
-    for line in proc.stderr.splitlines():
+    env = {**os.environ, "LC_ALL": "C"}
+    procs: list[subprocess.Popen | None] = []
+    for argv in argvs:
+        try:
+            procs.append(subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                          stderr=subprocess.PIPE, text=True, env=env))
+        except OSError as e:
+            log.warning("march detection: cannot run %s: %s", shlex.join(argv), e)
+            procs.append(None)
+    results: list[tuple[str, str] | None] = []
+    for argv, proc in zip(argvs, procs):
+        if proc is None:
+            results.append(None)
+            continue
+        try:
+            results.append(proc.communicate(timeout=60))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            log.warning("march detection: %s did not finish in 60 s", shlex.join(argv))
+            results.append(None)
+    return results
+
+
+def _cc1_line(stderr: str) -> list[str] | None:
+    """The tokens of the cc1 line (gcc) or -cc1 line (clang) a ``-v`` driver call printed."""
+    for line in stderr.splitlines():
         tokens = shlex.split(line) if line.startswith(" ") else []
         if tokens and (os.path.basename(tokens[0]) in ("cc1", "cc1plus") or "-cc1" in tokens[1:2]):
             return tokens
@@ -240,30 +265,42 @@ def _test_compile(cxx: list[str], flags: list[str]) -> bool:
     return proc.returncode == 0
 
 
-def _native_flags(cxx: list[str]) -> list[str]:
-    """``-march=native`` expanded by the compiler; [] (generic code) when anything fails."""
-    native = _cc1_line([*cxx, "-march=native", "-E", "-v", "-"])
-    plain = _cc1_line([*cxx, "-E", "-v", "-"])
+def _native_flags(cxx: list[str]) -> tuple[list[str], str | None]:
+    """``-march=native`` expanded by the compiler ([]: generic code, when anything fails), and
+    the ISA macros the compiler defines for it when they are those of the expanded flags too
+    (gcc: its driver hands cc1 exactly the expanded options), else None.
+
+    One run asks for both (``-dM -E -v``); the run without ``-march`` that names the driver's
+    own defaults goes alongside it."""
+    runs = _run_side_by_side([[*cxx, "-march=native", "-dM", "-E", "-v", "-"],
+                              [*cxx, "-E", "-v", "-"]])
+    native, plain = (_cc1_line(r[1]) if r is not None else None for r in runs)
     if native is None or plain is None:
         log.warning("march detection: %s printed no cc1 line; building generic code", cxx[0])
-        return []
+        return [], None
+    macros: str | None = None
     if "-cc1" in native[1:2]:  # clang: only the CPU name maps cleanly onto a driver flag
         cpu = native[native.index("-target-cpu") + 1] if "-target-cpu" in native else None
         flags = [f"-march={cpu}"] if cpu else []
     else:
         base = set(_arch_units(plain))
         flags = [u for u in _arch_units(native) if u not in base]
+        macros = runs[0][0] if runs[0] is not None else None
     if not any(f.startswith("-march=") for f in flags):
         log.warning("march detection: no -march= in %s's native flags; building generic code", cxx[0])
-        return []
-    return flags
+        return [], None
+    return flags, macros
 
 
 def _detect(cxx: list[str]) -> dict:
     """This CPU's flags and the features they select: the compiler's ``-march=native`` when it
     describes this CPU, else flags made from ``cpuid`` (the compiler runs on another CPU than
-    this process, e.g. natively while Python runs under an emulator), else generic code."""
-    flags = _native_flags(cxx)
+    this process, e.g. natively while Python runs under an emulator), else generic code.
+    ``detect_seconds`` says what detecting and tuning cost (also logged)."""
+    t0 = time.perf_counter()
+    flags, native_macros = _native_flags(cxx)
+    if flags and native_macros is not None:
+        remember_isa(cxx, flags, isa_of_macros(native_macros))
     isa = isa_of(cxx, flags) if flags else frozenset()
     missing = sorted(isa - cpu_features())
     if missing:
@@ -282,8 +319,13 @@ def _detect(cxx: list[str]) -> dict:
         log.warning("march detection: a test compile with %s failed; building generic code",
                     shlex.join(flags))
         flags, isa = [], frozenset()
+    seconds = time.perf_counter() - t0
+    log.info("march detection for %s: %s, vector width %s, %.0f ms (once per host and compiler)",
+             cxx[0], next((f for f in flags if f.startswith("-march=")), "generic code"),
+             (tuned or {}).get("vector_width", "default"), 1e3 * seconds)
     return {"flags": flags, "isa": sorted(isa),
-            **(tuned or {"vector_width": "default", "ns_per_element": {}})}
+            **(tuned or {"vector_width": "default", "ns_per_element": {}}),
+            "detect_seconds": round(seconds, 3)}
 
 
 def _valid_march(rec: dict) -> bool:

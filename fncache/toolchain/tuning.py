@@ -5,11 +5,12 @@ prefers 128-bit vectors, so a loop of ``exp``/``sin`` calls glibc's SSE vector m
 (``_ZGVbN2v_exp``) on a CPU whose AVX2 or AVX-512 variants are much faster, and on others the
 wider variants are slower.  When a host's flags are first detected, one small library holding
 a W1-like kernel (``exp(x)*y + sin(z)/(1+x*x)`` over 4096 float64) is compiled once, with one
-copy of the kernel per candidate vector width (``target("prefer-vector-width=N")``), and each
-copy is timed, interleaved, best of several runs.  The winner (``default`` unless a wider width
-is at least 5% faster) is remembered in the host record and becomes the ``vector_width``
-component of every module key.  Cost: one compiler run and a few milliseconds of timing,
-bounded by :data:`BUDGET` seconds, once per host and compiler; ``config.vector_width`` pins it.
+copy of the kernel per candidate vector width (``target("prefer-vector-width=N")``), and the
+copies are timed in interleaved rounds.  A width other than the compiler's default is chosen
+only when it wins clearly (:func:`decide`): two hosts with the same CPU under different load
+then make the same choice.  The choice is remembered in the host record and becomes the
+``vector_width`` component of every module key.  Cost: one compiler run and about a
+millisecond of timing, once per host and compiler; ``config.vector_width`` pins it.
 """
 from __future__ import annotations
 
@@ -18,16 +19,19 @@ import time
 from pathlib import Path
 from typing import Any
 
-__all__ = ["WIDTHS", "candidates", "choose_vector_width", "width_flags", "BUDGET"]
+__all__ = ["WIDTHS", "candidates", "choose_vector_width", "decide", "width_flags", "BUDGET", "MARGIN"]
 
 log = logging.getLogger(__name__)
 
 #: Vector widths fncache knows: gcc's default for the -mtune, or a preference for N bits.
 WIDTHS = ("default", "128", "256", "512")
-#: Most seconds tuning may take (compiling included) on a host's first detection.
-BUDGET = 0.5
-#: A wider width must beat the default by this factor to be chosen (timing noise is not a reason).
-MARGIN = 0.95
+#: Most seconds the timing rounds may take (they normally take about a millisecond).
+BUDGET = 0.1
+#: How much faster than the default another width must be to be chosen: 8 %, both in its best
+#: time and in the median of its per-round ratios (timing noise is not a reason to differ).
+MARGIN = 0.08
+#: Interleaved timing rounds (each times every candidate once); at least 5 even past BUDGET.
+ROUNDS = 30
 
 _N = 4096
 _SOURCE = """
@@ -78,8 +82,8 @@ def choose_vector_width(cxx: list[str], flags: list[str], isa: frozenset[str]) -
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="fncache-tune-") as d:
         lib_path = Path(d) / "tune.so"
-        argv = [*cxx, *flags, "-O3", "-fopenmp-simd", "-fno-math-errno", "-shared", "-fPIC",
-                "-x", "c", "-", "-o", str(lib_path), "-lmvec", "-lm"]
+        argv = [*cxx, *flags, "-O3", "-pipe", "-fopenmp-simd", "-fno-math-errno", "-shared",
+                "-fPIC", "-x", "c", "-", "-o", str(lib_path), "-lmvec", "-lm"]
         try:
             proc = subprocess.run(argv, input=_render(widths), capture_output=True, text=True,
                                   timeout=60)
@@ -90,20 +94,42 @@ def choose_vector_width(cxx: list[str], flags: list[str], isa: frozenset[str]) -
             log.info("vector width tuning: the test kernel did not compile; using the default: %s",
                      proc.stderr.strip()[-500:])
             return None
+        t1 = time.perf_counter()
         lib = ctypes.CDLL(str(lib_path))
-        best = _time(lib, widths, deadline=t0 + BUDGET)
-    default = best["default"]
-    choice = min(widths, key=lambda w: best[w])
-    if choice != "default" and best[choice] > MARGIN * default:
-        choice = "default"
-    log.info("vector width tuning: %s ns/element -> %s (%.0f ms)",
-             {w: round(v, 2) for w, v in best.items()}, choice, 1e3 * (time.perf_counter() - t0))
+        rounds = _time(lib, widths, deadline=time.perf_counter() + BUDGET)
+    best = {w: min(r[w] for r in rounds) for w in widths}
+    choice = decide(rounds)
+    log.info("vector width tuning: %s ns/element -> %s (compile %.0f ms, timing %.1f ms, "
+             "%d rounds)", {w: round(v, 2) for w, v in best.items()}, choice, 1e3 * (t1 - t0),
+             1e3 * (time.perf_counter() - t1), len(rounds))
     return {"vector_width": choice, "ns_per_element": {w: round(v, 3) for w, v in best.items()}}
 
 
-def _time(lib: Any, widths: list[str], deadline: float) -> dict[str, float]:
-    """Best ns per element of each width's kernel, interleaved rounds until the deadline
-    (at least three rounds, at most twenty)."""
+def decide(rounds: list[dict[str, float]]) -> str:
+    """The width to build for, from interleaved timing rounds (each: width -> ns per element).
+
+    ``default`` unless another width is at least :data:`MARGIN` faster both in its best time and
+    in the median of its ratio to the default within the same round; among several such, the
+    one with the best time.  The best time alone would follow one lucky round; the paired
+    median follows what is typical even while the machine's load drifts between rounds.
+    """
+    widths = list(rounds[0])
+    best = {w: min(r[w] for r in rounds) for w in widths}
+    clear = []
+    for w in widths:
+        if w == "default":
+            continue
+        ratios = sorted(r[w] / r["default"] for r in rounds)
+        median = ratios[len(ratios) // 2] if len(ratios) % 2 else \
+            (ratios[len(ratios) // 2 - 1] + ratios[len(ratios) // 2]) / 2
+        if best[w] * (1 + MARGIN) <= best["default"] and median * (1 + MARGIN) <= 1:
+            clear.append(w)
+    return min(clear, key=lambda w: best[w]) if clear else "default"
+
+
+def _time(lib: Any, widths: list[str], deadline: float) -> list[dict[str, float]]:
+    """Interleaved rounds of ns per element of each width's kernel (the order rotates, so no
+    width always runs first): :data:`ROUNDS` rounds, or fewer (at least five) past the deadline."""
     import ctypes
 
     import numpy as np
@@ -111,18 +137,20 @@ def _time(lib: Any, widths: list[str], deadline: float) -> dict[str, float]:
     x, y, z = (rng.uniform(-3, 3, _N) for _ in range(3))
     out = np.empty(_N)
     args = [ctypes.c_long(_N), *(ctypes.c_void_p(a.ctypes.data) for a in (x, y, z, out))]
-    kernels = {}
+    kernels = []
     for w in widths:
         fn = getattr(lib, f"fc_tune_{w}")
         fn.restype = None
         fn(*args)  # warm: page in the code and glibc's vector math
-        kernels[w] = fn
-    best = {w: float("inf") for w in widths}
-    for rounds in range(20):
-        for w, fn in kernels.items():
+        kernels.append((w, fn))
+    rounds = []
+    for k in range(ROUNDS):
+        times = {}
+        for w, fn in kernels[k % len(kernels):] + kernels[:k % len(kernels)]:
             t = time.perf_counter_ns()
             fn(*args)
-            best[w] = min(best[w], (time.perf_counter_ns() - t) / _N)
-        if rounds >= 2 and time.perf_counter() > deadline:
+            times[w] = (time.perf_counter_ns() - t) / _N
+        rounds.append(times)
+        if k >= 4 and time.perf_counter() > deadline:
             break
-    return best
+    return rounds
