@@ -651,7 +651,8 @@ PyMODINIT_FUNC PyInit__c_runtime(void)
         PyErr_SetString(PyExc_RuntimeError, "fncache runtime: pthread_atfork failed");
         return NULL;
     }
-    if (PyType_Ready(&RunnerType) < 0 || PyType_Ready(&LibraryType) < 0) return NULL;
+    if (PyType_Ready(&RunnerType) < 0 || PyType_Ready(&LibraryType) < 0 || fc_alloc_init() < 0)
+        return NULL;
     m = PyModule_Create(&moddef);
     if (!m) return NULL;
     if (PyModule_AddStringConstant(m, "SOURCE", FC_RUNTIME_SOURCE) < 0) {

@@ -87,5 +87,6 @@ typedef struct {
 /* c_steps.c */
 int fc_run_step(Runner *self, const Step *s, PyArrayObject **v);
 void fc_atfork_child(void);
+int fc_alloc_init(void);
 
 #endif

@@ -2,6 +2,14 @@
  * broadcasting, output allocation and reuse, threads and the GIL around the generated kernels;
  * dot, argmax/argmin, dimshuffle and Python ops carried out here with numpy's C API. */
 #include "c_runtime.h"
+#include <pthread.h>
+#include <stdint.h>
+#include <unistd.h>
+#if defined(__linux__) && defined(__GLIBC__)
+#include <malloc.h>
+#include <sys/mman.h>
+#define FC_OUTPUT_POOL 1
+#endif
 
 /* ---- per-node helpers ------------------------------------------------------------------ */
 
@@ -49,6 +57,141 @@ bad:
     }
 }
 
+/* ---- large outputs: recycled memory --------------------------------------------------------
+ *
+ * A fresh large output costs more than its loop's arithmetic suggests: the kernel zeroes every
+ * page on first touch (80 MB: ~8 ms on one core here, a quarter of W1's 10^7-element call), and
+ * glibc returns any block above 32 MB to the kernel when it is freed, so the next call faults
+ * it in again. Outputs of at least FC_BIG_BYTES are therefore allocated through a numpy memory
+ * handler of their own (the array keeps it, so numpy frees them through it too): 2 MiB-aligned
+ * and madvise(MADV_HUGEPAGE)d, so the kernel maps them with huge pages, and, when freed, kept
+ * in a small pool (FC_POOL_BLOCKS blocks, 1/FC_POOL_SHARE of the machine's memory at most) from
+ * which the next output of about the same size is taken with its pages already mapped. While
+ * pooled a block is madvise(MADV_FREE)d: the kernel may take its pages back under memory
+ * pressure (a later write then faults in fresh ones), and otherwise a write finds them mapped.
+ * Smaller outputs, realloc and calloc go to the C library unchanged. Linux with glibc only
+ * (malloc_usable_size, MADV_FREE); elsewhere numpy allocates every output. */
+#define FC_BIG_BYTES ((size_t)4 << 20)
+#define FC_HUGE_PAGE ((size_t)2 << 20)
+#define FC_POOL_BLOCKS 4
+#define FC_POOL_SHARE 16
+
+#ifdef FC_OUTPUT_POOL
+static struct { void *p; size_t cap; } fc_pool[FC_POOL_BLOCKS];
+static int fc_pool_n;
+static size_t fc_pool_bytes, fc_pool_max;
+static pthread_mutex_t fc_pool_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The whole pages inside [p, p + n): never the C library's chunk header just before p. */
+static void fc_advise(void *p, size_t n, int advice)
+{
+    const uintptr_t pg = 4096, lo = ((uintptr_t)p + pg - 1) & ~(pg - 1);
+    const uintptr_t hi = ((uintptr_t)p + n) & ~(pg - 1);
+    if (hi > lo) madvise((void *)lo, hi - lo, advice);
+}
+
+static void *fc_big_malloc(void *ctx, size_t size)
+{
+    (void)ctx;
+    if (size < FC_BIG_BYTES) return malloc(size);
+    pthread_mutex_lock(&fc_pool_lock);
+    for (int i = 0; i < fc_pool_n; i++) {
+        /* About the same size: a pooled block much larger than asked for stays for its kind. */
+        if (fc_pool[i].cap >= size && fc_pool[i].cap - size <= size / 8 + FC_HUGE_PAGE) {
+            void *p = fc_pool[i].p;
+            fc_pool_bytes -= fc_pool[i].cap;
+            fc_pool[i] = fc_pool[--fc_pool_n];
+            pthread_mutex_unlock(&fc_pool_lock);
+            return p;
+        }
+    }
+    pthread_mutex_unlock(&fc_pool_lock);
+    void *p;
+    if (posix_memalign(&p, FC_HUGE_PAGE, size) != 0) return NULL;
+    fc_advise(p, size, MADV_HUGEPAGE);
+    return p;
+}
+
+static void *fc_big_calloc(void *ctx, size_t n, size_t size)
+{
+    (void)ctx;
+    return calloc(n, size);
+}
+
+static void *fc_big_realloc(void *ctx, void *p, size_t size)
+{
+    (void)ctx;
+    return realloc(p, size);
+}
+
+static void fc_big_free(void *ctx, void *p, size_t size)
+{
+    (void)ctx;
+    void *evict[FC_POOL_BLOCKS + 1];
+    int ne = 0;
+    size_t cap = p ? malloc_usable_size(p) : 0;
+    if (!p || size < FC_BIG_BYTES || cap > fc_pool_max) {
+        free(p);
+        return;
+    }
+    fc_advise(p, cap, MADV_FREE);
+    pthread_mutex_lock(&fc_pool_lock);
+    while (fc_pool_n && (fc_pool_n == FC_POOL_BLOCKS || fc_pool_bytes + cap > fc_pool_max)) {
+        evict[ne++] = fc_pool[0].p;            /* the oldest goes first */
+        fc_pool_bytes -= fc_pool[0].cap;
+        memmove(fc_pool, fc_pool + 1, --fc_pool_n * sizeof(fc_pool[0]));
+    }
+    fc_pool[fc_pool_n].p = p;
+    fc_pool[fc_pool_n++].cap = cap;
+    fc_pool_bytes += cap;
+    pthread_mutex_unlock(&fc_pool_lock);
+    for (int i = 0; i < ne; i++) free(evict[i]);
+}
+
+static PyDataMem_Handler fc_big_handler = {
+    "fncache_large_outputs", 1,
+    {NULL, fc_big_malloc, fc_big_calloc, fc_big_realloc, fc_big_free}
+};
+static PyObject *fc_big_capsule;
+
+int fc_alloc_init(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    fc_pool_max = pages > 0 && page > 0 ? (size_t)pages * (size_t)page / FC_POOL_SHARE
+                                        : (size_t)256 << 20;
+    fc_big_capsule = PyCapsule_New(&fc_big_handler, "mem_handler", NULL);
+    return fc_big_capsule ? 0 : -1;
+}
+
+static PyArrayObject *fc_empty(int nd, npy_intp *shape, int typenum)
+{
+    /* No item is larger than 16 bytes (complex128): most outputs need no dtype lookup. */
+    npy_intp n = PyArray_MultiplyList(shape, nd);
+    if (n < (npy_intp)(FC_BIG_BYTES / 16)) return (PyArrayObject *)PyArray_EMPTY(nd, shape, typenum, 0);
+    PyArray_Descr *d = PyArray_DescrFromType(typenum);
+    if (!d) return NULL;
+    npy_intp bytes = n * (npy_intp)PyDataType_ELSIZE(d);
+    Py_DECREF(d);
+    if (bytes < (npy_intp)FC_BIG_BYTES) return (PyArrayObject *)PyArray_EMPTY(nd, shape, typenum, 0);
+    PyObject *old = PyDataMem_SetHandler(fc_big_capsule);
+    if (!old) return NULL;
+    PyArrayObject *r = (PyArrayObject *)PyArray_EMPTY(nd, shape, typenum, 0);
+    PyObject *back = PyDataMem_SetHandler(old);
+    Py_DECREF(old);
+    if (!back) { Py_XDECREF(r); return NULL; }
+    Py_DECREF(back);
+    return r;
+}
+
+#else
+int fc_alloc_init(void) { return 0; }
+
+static PyArrayObject *fc_empty(int nd, npy_intp *shape, int typenum)
+{
+    return (PyArrayObject *)PyArray_EMPTY(nd, shape, typenum, 0);
+}
+#endif
+
 /* A fresh output, or the buffer kept from the previous call when allow_gc is off and nothing
  * else holds it (a refcount of 1 means only this runner does). */
 static PyArrayObject *fc_alloc(int nd, npy_intp *shape, int typenum, PyArrayObject **keep)
@@ -59,7 +202,7 @@ static PyArrayObject *fc_alloc(int nd, npy_intp *shape, int typenum, PyArrayObje
         Py_INCREF(*keep);
         return *keep;
     }
-    r = (PyArrayObject *)PyArray_EMPTY(nd, shape, typenum, 0);
+    r = fc_empty(nd, shape, typenum);
     if (r && keep) { Py_XDECREF(*keep); Py_INCREF(r); *keep = r; }
     return r;
 }
@@ -96,6 +239,10 @@ static int fc_parallel_used, fc_parallel_broken;
 void fc_atfork_child(void)
 {
     if (fc_parallel_used) fc_parallel_broken = 1;
+#ifdef FC_OUTPUT_POOL
+    /* The child is single-threaded: a lock another thread of the parent held stays held. */
+    pthread_mutex_init(&fc_pool_lock, NULL);
+#endif
 }
 
 static int use_threads(const Runner *self, npy_intp n)
