@@ -297,3 +297,75 @@ def test_the_program_layout_is_the_same_in_python_and_in_c() -> None:
     assert "c_program.py" in c_linker.RUNTIME_SOURCES
     setup_py = (folder.parent.parent / "setup.py").read_text()
     assert ast.literal_eval(re.search(r'for n in (\([^)]*\))', setup_py).group(1)) == c_linker.RUNTIME_SOURCES
+
+
+# -- large outputs: recycled, huge-page memory ------------------------------------------------
+
+def _handler_name(a: np.ndarray) -> str:
+    from numpy._core.multiarray import get_handler_name
+    return get_handler_name(a)
+
+
+def _minor_faults() -> int:
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
+@pytest.mark.skipif(not Path("/proc/self/smaps").exists(), reason="the output pool is Linux/glibc's")
+def test_large_outputs_reuse_freed_memory_and_never_alias_live_ones() -> None:
+    """An output of 4 MiB or more comes from the run-time's allocator: freed, its pages are kept
+    mapped for the next output of that size (a fresh 80 MB output used to fault in ~600 pages,
+    each zeroed by the kernel); an output still alive is never handed out again."""
+    x = ft.dvector("x")
+    f = fc.function([x], ft.exp(x) * 2 + 1)
+    v = np.linspace(-1, 1, 5_000_000)  # 40 MB outputs: glibc maps (and unmaps) each one anew
+    first = f(v)
+    np.testing.assert_allclose(first, np.exp(v) * 2 + 1, rtol=1e-14)
+    want = first.copy()
+    assert _handler_name(first) == "fncache_large_outputs"
+    assert _handler_name(f(v[:1000])) != "fncache_large_outputs"   # small: numpy's own
+    second = f(v * 0.5)
+    assert not np.shares_memory(first, second)
+    np.testing.assert_array_equal(first, want)
+    del first, second
+    f(v)                                       # warm: the pool holds blocks of this size
+    faults = 0
+    for _ in range(6):
+        before = _minor_faults()
+        out = f(v)
+        faults += _minor_faults() - before
+        np.testing.assert_array_equal(out, want)
+        del out
+    assert faults < 100  # 6 fresh outputs: ~330 faults each with huge pages, ~9,800 without
+
+
+def test_large_outputs_behave_as_numpy_arrays() -> None:
+    """Owned, writeable, resizable, picklable, freed by the allocator that made them."""
+    import pickle
+    x = ft.fvector("x")
+    f = fc.function([x], x * 2)
+    v = np.arange(3_000_000, dtype=np.float32)
+    out = f(v)
+    assert out.flags.owndata and out.flags.writeable and out.base is None
+    out.resize(4_000_000, refcheck=False)       # realloc through the array's allocator
+    np.testing.assert_array_equal(out[:3_000_000], v * 2)
+    assert (out[3_000_000:] == 0).all()
+    back = pickle.loads(pickle.dumps(out))
+    np.testing.assert_array_equal(back, out)
+    out.resize(10, refcheck=False)
+    np.testing.assert_array_equal(out, v[:10] * 2)
+
+
+@pytest.mark.parametrize("n", [1000, 32767, 32768, 65536 + 3, 1_000_003, 10_000_000])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_one_and_two_threads_give_the_same_bits(n: int, dtype: str) -> None:
+    """Threads compute whole chunks on 64-element boundaries, so the vector and scalar parts of
+    the loop fall on the same elements as on one thread: the results are bit-identical."""
+    x, y, z = (ft.vector(c, dtype=dtype) for c in "xyz")
+    fs = {}
+    for t in (1, 2):
+        with fc.config.change_flags(threads=t):
+            fs[t] = fc.function([x, y, z], ft.exp(x) * y + ft.sin(z) / (1 + x * x))
+    a = [np.random.default_rng(k).standard_normal(n).astype(dtype) for k in range(3)]
+    np.testing.assert_array_equal(fs[1](*a), fs[2](*a))
+    np.testing.assert_array_equal(fs[2](*a), fs[2](*a))
