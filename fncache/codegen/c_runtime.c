@@ -254,7 +254,7 @@ static PyObject *run(Runner *self, PyObject *const *args)
         v[self->const_slots[j]] = (PyArrayObject *)c;
     }
     for (int k = 0; k < self->n_steps; k++) {
-        const Step *s = &self->steps[k];
+        Step *s = &self->steps[k];
         cur = k;
         if (s->errcheck && self->errflag) *self->errflag = 0;
         if (fc_run_step(self, s, v) < 0) goto fail;

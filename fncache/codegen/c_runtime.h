@@ -26,11 +26,18 @@
 
 /* Loops shorter than this run on one thread (thread start-up costs more than it saves). */
 #define FC_PAR_MIN 32768
+/* Elementwise loops between FC_PAR_MIN and FC_PAR_BIG elements use threads only when one
+ * thread took at least FC_PAR_MIN_NS for them (measured on the step's single-threaded calls):
+ * a worker asleep since the last call takes tens of microseconds to wake (~30 us on a VM), more
+ * than a cheap loop of that size lasts, while an exp/sin loop gains already at FC_PAR_MIN. */
+#define FC_PAR_BIG 524288
+#define FC_PAR_MIN_NS 50000
 /* Bytes per per-thread partial result of a full reduction (kernels use the same stride). */
 #define FC_PART 16
 #define FC_MAX_THREADS 64
-/* Chunks of a threaded loop per thread (see c_steps.c: a delayed thread delays nobody). */
-#define FC_CHUNKS_PER_THREAD 8
+/* Chunks of a threaded loop per thread (see c_steps.c: a delayed thread delays nobody, and the
+ * last chunk, which one thread finishes while the others wait, is short). */
+#define FC_CHUNKS_PER_THREAD 32
 /* sha256 (16 hex digits) of the run-time's sources, given by the build (setup.py): the
  * Python side refuses a build that does not match the sources next to it. */
 #ifndef FC_RUNTIME_SOURCE
@@ -52,6 +59,7 @@ typedef int (*gen_fn)(const npy_intp *shape, const npy_intp *st, const npy_intp 
 
 typedef struct {
     int kind, nin, nout, nd, nints, ndying, errcheck;
+    long long ps_per_item;    /* elementwise: picoseconds per element on one thread, 0: unknown */
     int *in, *out, *dying, *ints;
     void *fn[3];
     const char *name, *msg;   /* borrowed from the program tuple, which the Runner holds */
@@ -85,7 +93,7 @@ typedef struct {
 } Runner;
 
 /* c_steps.c */
-int fc_run_step(Runner *self, const Step *s, PyArrayObject **v);
+int fc_run_step(Runner *self, Step *s, PyArrayObject **v);
 void fc_atfork_child(void);
 int fc_alloc_init(void);
 

@@ -4,6 +4,7 @@
 #include "c_runtime.h"
 #include <pthread.h>
 #include <stdint.h>
+#include <time.h>
 #include <unistd.h>
 #if defined(__linux__) && defined(__GLIBC__)
 #include <malloc.h>
@@ -252,6 +253,42 @@ static int use_threads(const Runner *self, npy_intp n)
     return 1;
 }
 
+/* An elementwise loop of n elements: threads when it is long, or when one thread took long
+ * enough for it (see FC_PAR_BIG). Which way it runs never changes its result: the kernel
+ * computes every element the same way on any chunk. */
+static int elemwise_threads(const Runner *self, const Step *s, npy_intp n)
+{
+    if (n < FC_PAR_MIN || self->nthreads < 2 || fc_parallel_broken) return 0;
+    if (n < FC_PAR_BIG) {
+        long long ps = __atomic_load_n(&s->ps_per_item, __ATOMIC_RELAXED);
+        if (ps * (long long)n < FC_PAR_MIN_NS * 1000LL) return 0;
+    }
+    return use_threads(self, n);
+}
+
+/* Single-threaded calls of a loop that threads may run measure it (two clock reads on a loop of
+ * at least FC_PAR_MIN / 2 elements; none at all with threads=1). */
+static int elemwise_timed(const Runner *self, npy_intp n, int threads)
+{
+    return !threads && self->nthreads >= 2 && n >= FC_PAR_MIN / 2 && n < FC_PAR_BIG;
+}
+
+static int fc_thread_num(void)
+{
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
+
+static long long fc_now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
 /* Threads take chunks of a loop from a shared counter (dynamic schedule), FC_CHUNKS_PER_THREAD
  * per thread, not one equal slice each: on a machine shared with other work a thread that is
  * descheduled for a while would otherwise keep every other thread waiting at the end of the
@@ -278,7 +315,7 @@ static PyThreadState *release_gil(const Step *s, npy_intp n)
     return (n >= FC_PAR_MIN && !s->errcheck) ? PyEval_SaveThread() : NULL;
 }
 
-static int run_elemwise(Runner *self, const Step *s, PyArrayObject **v)
+static int run_elemwise(Runner *self, Step *s, PyArrayObject **v)
 {
     const int nin = s->nin, nout = s->nout, nd = s->nd;
     const int *scalar = s->ints, *outs = s->ints + nin;   /* per output: typenum, keep, ip, guard */
@@ -302,14 +339,31 @@ static int run_elemwise(Runner *self, const Step *s, PyArrayObject **v)
         p[nin + m] = PyArray_DATA(r);
     }
     for (int i = 0; i < nin; i++) p[i] = PyArray_DATA(in_[i]);
-    int threads = use_threads(self, n);
+    int threads = elemwise_threads(self, s, n);
+    long long t0 = elemwise_timed(self, n, threads) ? fc_now_ns() : 0;
     PyThreadState *ts = release_gil(s, n);
     if (fc_flat_ok(nin, in_, scalar, n)) {
         flat_fn f = (flat_fn)s->fn[0];
         if (threads) {
-            const int K = fc_nchunks(n, self->nthreads);
+            const int K = fc_nchunks(n, self->nthreads), timed = n < FC_PAR_BIG;
+            long long busy = 0;
+            npy_intp items = 0;
             #pragma omp parallel for schedule(dynamic, 1) num_threads(self->nthreads)
-            for (int k = 0; k < K; k++) f(fc_chunk_at(n, k, K), fc_chunk_at(n, k + 1, K), p);
+            for (int k = 0; k < K; k++) {
+                const npy_intp lo = fc_chunk_at(n, k, K), hi = fc_chunk_at(n, k + 1, K);
+                /* Below FC_PAR_BIG the calling thread times its own chunks: one thread's cost
+                 * per element, without the other threads' wake-up, keeps the choice current. */
+                if (timed && fc_thread_num() == 0) {
+                    long long t = fc_now_ns();
+                    f(lo, hi, p);
+                    busy += fc_now_ns() - t;
+                    items += hi - lo;
+                } else f(lo, hi, p);
+            }
+            if (items) {
+                long long ps = busy * 1000LL / items;
+                __atomic_store_n(&s->ps_per_item, ps > 0 ? ps : 1, __ATOMIC_RELAXED);
+            }
         } else f(0, n, p);
     } else if (n && nd) {
         rows_fn f = (rows_fn)s->fn[1];
@@ -324,6 +378,10 @@ static int run_elemwise(Runner *self, const Step *s, PyArrayObject **v)
         } else f(0, rows, shape, st, p);
     }
     if (ts) PyEval_RestoreThread(ts);
+    if (t0) {
+        long long ps = (fc_now_ns() - t0) * 1000LL / n;
+        __atomic_store_n(&s->ps_per_item, ps > 0 ? ps : 1, __ATOMIC_RELAXED);
+    }
     return 0;
 }
 
@@ -511,7 +569,7 @@ static int run_sum_to_shape(Runner *self, const Step *s, PyArrayObject **v)
     return 0;
 }
 
-int fc_run_step(Runner *self, const Step *s, PyArrayObject **v)
+int fc_run_step(Runner *self, Step *s, PyArrayObject **v)
 {
     switch (s->kind) {
     case ST_ELEMWISE: return run_elemwise(self, s, v);
