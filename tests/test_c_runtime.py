@@ -369,3 +369,33 @@ def test_one_and_two_threads_give_the_same_bits(n: int, dtype: str) -> None:
     a = [np.random.default_rng(k).standard_normal(n).astype(dtype) for k in range(3)]
     np.testing.assert_array_equal(fs[1](*a), fs[2](*a))
     np.testing.assert_array_equal(fs[2](*a), fs[2](*a))
+
+
+_THREAD_COUNT_CHILD = """
+import os, numpy as np, fncache as fc
+from fncache import tensor as ft
+def tasks():
+    return len(os.listdir("/proc/self/task"))
+x = ft.dvector("x")
+f = fc.function([x], x + 1)
+start = tasks()
+f(np.zeros(200_000))         # mid-size, not measured yet: one thread, which measures it
+mid = tasks()
+f(np.zeros(600_000))         # long: threads whatever it costs
+print(start, mid, tasks())
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="counts threads in /proc")
+def test_mid_size_loops_run_on_one_thread_until_measured(tmp_path: Path) -> None:
+    """Between 32768 and 524288 elements an elementwise loop uses threads only once one thread
+    was measured taking >= 50 us for it (a sleeping worker takes tens of us to wake): its first
+    call runs on the calling thread alone. A longer loop always uses the threads."""
+    import os
+    import sys
+    env = {**os.environ, "FNCACHE_FLAGS": f"compiledir={tmp_path / 'cd'},threads=2"}
+    done = subprocess.run([sys.executable, "-c", _THREAD_COUNT_CHILD], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    start, mid, end = map(int, done.stdout.split())
+    assert mid == start and end == start + 1
