@@ -285,7 +285,7 @@ def test_native_detection_reads_the_features_of_its_expanded_flags():
     the macros a compile with the expanded flags sees (the compiler is asked again here)."""
     from fncache.toolchain import cpu
     from fncache.toolchain.march import _native_flags
-    flags, macros = _native_flags(["gcc"])
+    flags, macros, _ = _native_flags(["gcc"])
     if not flags:
         pytest.skip("this gcc/CPU gives no -march=native expansion")
     assert macros is not None

@@ -102,6 +102,21 @@ def test_detection_runs_once_per_host_and_compiler(compiledir, logging_gcc):
     assert len(log.read_text().splitlines()) > len(runs)
 
 
+def test_detection_is_three_compiler_runs(compiledir, logging_gcc):
+    """Detecting a host and tuning its vector width costs three compiler runs, started together:
+    -march=native's cc1 line and ISA macros, the driver's defaults, and the timing library
+    (built with -march=native: for gcc the same code as with the expanded flags)."""
+    from fncache.toolchain.cpu import cpu_features
+    from fncache.toolchain.tuning import candidates
+    script, log = logging_gcc
+    flags = _probe(compiledir, script)["march"]
+    if not flags or len(candidates(cpu_features())) < 2:
+        pytest.skip("no -march=native expansion or a single vector width on this CPU")
+    runs = [r for r in log.read_text().splitlines() if "--version" not in r and "-dump" not in r]
+    assert sorted(runs) == sorted(["-march=native -dM -E -v -", "-E -v -", next(
+        r for r in runs if r.startswith("-march=native -O3") and "tune.c" in r)]), runs
+
+
 def test_tampered_host_file_is_not_trusted(compiledir):
     flags = _probe(compiledir, "gcc")["march"]
     path = next((compiledir / "hosts").glob("*.json"))

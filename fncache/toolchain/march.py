@@ -31,7 +31,7 @@ from typing import Callable
 from ..config import config, user_cache_dir
 from .cpu import (check_features, cpu_features, cpu_fingerprint, cpu_flags, flag_features, isa_of,
                   isa_of_macros, remember_isa)
-from .tuning import WIDTHS, choose_vector_width, width_flags
+from .tuning import WIDTHS, build_argv, candidates, choose_vector_width, width_flags
 
 __all__ = ["host_march_flags", "host_vector_width", "host_isa", "host_platform_tag", "host_name", "cxx_command",
            "host_memo"]
@@ -200,10 +200,10 @@ def host_memo(what: str, compute: Callable[[], dict], valid: Callable[[dict], bo
     return rec
 
 
-def _run_side_by_side(argvs: list[list[str]]) -> list[tuple[str, str] | None]:
+def _run_side_by_side(argvs: list[list[str]]) -> list[tuple[int, str, str] | None]:
     """Run compiler driver calls reading nothing from stdin, all at once (they are independent
-    and each mostly waits on its own process start): ``(stdout, stderr)`` of each, None for one
-    that could not be run."""
+    and each mostly waits on its own process start): ``(returncode, stdout, stderr)`` of each,
+    None for one that could not be run."""
     import subprocess
     env = {**os.environ, "LC_ALL": "C"}
     procs: list[subprocess.Popen | None] = []
@@ -214,13 +214,14 @@ def _run_side_by_side(argvs: list[list[str]]) -> list[tuple[str, str] | None]:
         except OSError as e:
             log.warning("march detection: cannot run %s: %s", shlex.join(argv), e)
             procs.append(None)
-    results: list[tuple[str, str] | None] = []
+    results: list[tuple[int, str, str] | None] = []
     for argv, proc in zip(argvs, procs):
         if proc is None:
             results.append(None)
             continue
         try:
-            results.append(proc.communicate(timeout=60))
+            out, err = proc.communicate(timeout=60)
+            results.append((proc.returncode, out, err))
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.communicate()
@@ -265,19 +266,22 @@ def _test_compile(cxx: list[str], flags: list[str]) -> bool:
     return proc.returncode == 0
 
 
-def _native_flags(cxx: list[str]) -> tuple[list[str], str | None]:
-    """``-march=native`` expanded by the compiler ([]: generic code, when anything fails), and
-    the ISA macros the compiler defines for it when they are those of the expanded flags too
-    (gcc: its driver hands cc1 exactly the expanded options), else None.
+def _native_flags(cxx: list[str], alongside: list[str] | None = None
+                  ) -> tuple[list[str], str | None, bool]:
+    """``-march=native`` expanded by the compiler ([]: generic code, when anything fails), the
+    ISA macros the compiler defines for it when they are those of the expanded flags too (gcc:
+    its driver hands cc1 exactly the expanded options), else None, and whether the compiler call
+    ``alongside`` (run at the same time) succeeded.
 
     One run asks for both (``-dM -E -v``); the run without ``-march`` that names the driver's
     own defaults goes alongside it."""
     runs = _run_side_by_side([[*cxx, "-march=native", "-dM", "-E", "-v", "-"],
-                              [*cxx, "-E", "-v", "-"]])
-    native, plain = (_cc1_line(r[1]) if r is not None else None for r in runs)
+                              [*cxx, "-E", "-v", "-"], *([alongside] if alongside else [])])
+    other_ok = alongside is not None and runs[2] is not None and runs[2][0] == 0
+    native, plain = (_cc1_line(r[2]) if r is not None else None for r in runs[:2])
     if native is None or plain is None:
         log.warning("march detection: %s printed no cc1 line; building generic code", cxx[0])
-        return [], None
+        return [], None, other_ok
     macros: str | None = None
     if "-cc1" in native[1:2]:  # clang: only the CPU name maps cleanly onto a driver flag
         cpu = native[native.index("-target-cpu") + 1] if "-target-cpu" in native else None
@@ -285,35 +289,46 @@ def _native_flags(cxx: list[str]) -> tuple[list[str], str | None]:
     else:
         base = set(_arch_units(plain))
         flags = [u for u in _arch_units(native) if u not in base]
-        macros = runs[0][0] if runs[0] is not None else None
+        macros = runs[0][1] if runs[0] is not None else None
     if not any(f.startswith("-march=") for f in flags):
         log.warning("march detection: no -march= in %s's native flags; building generic code", cxx[0])
-        return [], None
-    return flags, macros
+        return [], None, other_ok
+    return flags, macros, other_ok
 
 
 def _detect(cxx: list[str]) -> dict:
     """This CPU's flags and the features they select: the compiler's ``-march=native`` when it
     describes this CPU, else flags made from ``cpuid`` (the compiler runs on another CPU than
     this process, e.g. natively while Python runs under an emulator), else generic code.
-    ``detect_seconds`` says what detecting and tuning cost (also logged)."""
+    ``detect_seconds`` says what detecting and tuning cost (also logged).
+
+    The vector width's timing library is compiled with ``-march=native`` at the same time as
+    the detection runs: with gcc that is the same code as with the expanded flags (its driver
+    expands them for cc1), so it is used when the expanded flags turn out to be gcc's own for
+    this CPU, and built again with the final flags otherwise."""
+    import tempfile
     t0 = time.perf_counter()
-    flags, native_macros = _native_flags(cxx)
-    if flags and native_macros is not None:
-        remember_isa(cxx, flags, isa_of_macros(native_macros))
-    isa = isa_of(cxx, flags) if flags else frozenset()
-    missing = sorted(isa - cpu_features())
-    if missing:
-        log.warning("march detection: %s's -march=native selects CPU features this process's CPU "
-                    "lacks (%s): the compiler runs on another CPU. Building for this CPU's own "
-                    "features (cpuid) instead", cxx[0], ", ".join(missing))
-        flags = cpu_flags()
+    with tempfile.TemporaryDirectory(prefix="fncache-detect-") as d:
+        guess = candidates(cpu_features())
+        early = build_argv(cxx, ["-march=native"], guess, Path(d)) if len(guess) > 1 else None
+        flags, native_macros, early_ok = _native_flags(cxx, alongside=early)
+        if flags and native_macros is not None:
+            remember_isa(cxx, flags, isa_of_macros(native_macros))
         isa = isa_of(cxx, flags) if flags else frozenset()
-        if not isa <= cpu_features():
-            log.warning("march detection: %s cannot target this CPU exactly; building generic "
-                        "code", cxx[0])
-            flags, isa = [], frozenset()
-    tuned = choose_vector_width(cxx, flags, isa) if flags else None
+        missing = sorted(isa - cpu_features())
+        built = Path(d) / "tune.so" if (early_ok and native_macros is not None and not missing
+                                         and candidates(isa) == guess) else None
+        if missing:
+            log.warning("march detection: %s's -march=native selects CPU features this process's "
+                        "CPU lacks (%s): the compiler runs on another CPU. Building for this "
+                        "CPU's own features (cpuid) instead", cxx[0], ", ".join(missing))
+            flags = cpu_flags()
+            isa = isa_of(cxx, flags) if flags else frozenset()
+            if not isa <= cpu_features():
+                log.warning("march detection: %s cannot target this CPU exactly; building "
+                            "generic code", cxx[0])
+                flags, isa = [], frozenset()
+        tuned = choose_vector_width(cxx, flags, isa, built=built) if flags else None
     # The tuning kernel was compiled and run with these flags: that is the test compile.
     if flags and tuned is None and not _test_compile(cxx, flags):
         log.warning("march detection: a test compile with %s failed; building generic code",

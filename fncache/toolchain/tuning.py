@@ -19,7 +19,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-__all__ = ["WIDTHS", "candidates", "choose_vector_width", "decide", "width_flags", "BUDGET", "MARGIN"]
+__all__ = ["WIDTHS", "candidates", "build_argv", "choose_vector_width", "decide", "width_flags", "BUDGET",
+           "MARGIN"]
 
 log = logging.getLogger(__name__)
 
@@ -69,10 +70,22 @@ def _render(widths: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def choose_vector_width(cxx: list[str], flags: list[str], isa: frozenset[str]) -> dict | None:
+def build_argv(cxx: list[str], flags: list[str], widths: list[str], directory: Path) -> list[str]:
+    """The compiler call that builds the timing library for ``widths`` with ``flags`` as
+    ``directory/tune.so`` (its source is written to ``directory`` now)."""
+    source = directory / "tune.c"
+    source.write_text(_render(widths))
+    return [*cxx, *flags, "-O3", "-pipe", "-fopenmp-simd", "-fno-math-errno", "-shared", "-fPIC",
+            str(source), "-o", str(directory / "tune.so"), "-lmvec", "-lm"]
+
+
+def choose_vector_width(cxx: list[str], flags: list[str], isa: frozenset[str],
+                        built: Path | None = None) -> dict | None:
     """``{"vector_width": choice, "ns_per_element": {width: ns}}`` for code built with ``flags``
     (features ``isa``, which this CPU has: the caller checked); None when there is nothing to
-    choose from or the kernel cannot be built (the caller then uses the compiler's default)."""
+    choose from or the kernel cannot be built (the caller then uses the compiler's default).
+    ``built``: the library :func:`build_argv` made for ``candidates(isa)`` with flags that
+    compile the same code (detection builds it alongside its own compiler runs)."""
     import ctypes  # only when a host is detected: not on the import path
     import subprocess
     import tempfile
@@ -81,21 +94,20 @@ def choose_vector_width(cxx: list[str], flags: list[str], isa: frozenset[str]) -
         return None
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="fncache-tune-") as d:
-        lib_path = Path(d) / "tune.so"
-        argv = [*cxx, *flags, "-O3", "-pipe", "-fopenmp-simd", "-fno-math-errno", "-shared",
-                "-fPIC", "-x", "c", "-", "-o", str(lib_path), "-lmvec", "-lm"]
-        try:
-            proc = subprocess.run(argv, input=_render(widths), capture_output=True, text=True,
-                                  timeout=60)
-        except (OSError, subprocess.SubprocessError) as e:
-            log.info("vector width tuning: cannot run the compiler (%s); using the default", e)
-            return None
-        if proc.returncode != 0:
-            log.info("vector width tuning: the test kernel did not compile; using the default: %s",
-                     proc.stderr.strip()[-500:])
-            return None
+        if built is None:
+            argv = build_argv(cxx, flags, widths, Path(d))
+            try:
+                proc = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+            except (OSError, subprocess.SubprocessError) as e:
+                log.info("vector width tuning: cannot run the compiler (%s); using the default", e)
+                return None
+            if proc.returncode != 0:
+                log.info("vector width tuning: the test kernel did not compile; using the "
+                         "default: %s", proc.stderr.strip()[-500:])
+                return None
+            built = Path(d) / "tune.so"
         t1 = time.perf_counter()
-        lib = ctypes.CDLL(str(lib_path))
+        lib = ctypes.CDLL(str(built))
         rounds = _time(lib, widths, deadline=time.perf_counter() + BUDGET)
     best = {w: min(r[w] for r in rounds) for w in widths}
     choice = decide(rounds)
