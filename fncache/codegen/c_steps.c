@@ -168,7 +168,8 @@ static PyArrayObject *fc_empty(int nd, npy_intp *shape, int typenum)
 {
     /* No item is larger than 16 bytes (complex128): most outputs need no dtype lookup. */
     npy_intp n = PyArray_MultiplyList(shape, nd);
-    if (n < (npy_intp)(FC_BIG_BYTES / 16)) return (PyArrayObject *)PyArray_EMPTY(nd, shape, typenum, 0);
+    if (n < (npy_intp)(FC_BIG_BYTES / 16))
+        return (PyArrayObject *)PyArray_EMPTY(nd, shape, typenum, 0);
     PyArray_Descr *d = PyArray_DescrFromType(typenum);
     if (!d) return NULL;
     npy_intp bytes = n * (npy_intp)PyDataType_ELSIZE(d);
