@@ -123,6 +123,28 @@ def measure(stmt: str, env: dict, *, repeats: int = 5, warmup: int = 1,
     return Timing(min(times), statistics.median(times), number, repeats)
 
 
+def measure_pair(a: tuple, b: tuple, *, repeats: int = 5, warmup: int = 1,
+                 min_repeat_time: float = 0.2) -> tuple[Timing, Timing]:
+    """Time two statements in alternation, seconds per execution of each: ``a`` and ``b`` are
+    ``(stmt, env, ctx_factory)``. Each repeat times ``a`` then ``b`` (the same number of
+    executions per repeat, sized on the slower one), so load that comes and goes on a shared
+    machine falls on both alike and their ratio (1 thread vs all cores, say) stays fair."""
+    timers = [(timeit.Timer(stmt, globals=env), ctx) for stmt, env, ctx in (a, b)]
+    number = 1
+    for timer, ctx in timers:
+        with ctx():
+            if warmup:
+                timer.timeit(number=warmup)
+            while timer.timeit(number=number) < min_repeat_time and number < 10_000_000:
+                number *= 2
+    times: list[list[float]] = [[], []]
+    for _ in range(repeats):
+        for k, (timer, ctx) in enumerate(timers):
+            with ctx():
+                times[k].append(timer.timeit(number=number) / number)
+    return tuple(Timing(min(t), statistics.median(t), number, repeats) for t in times)
+
+
 # ----------------------------------------------------------------------------------------
 # fresh processes
 
