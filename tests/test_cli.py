@@ -114,8 +114,15 @@ def shared_prefix(keys: list[str]) -> str:
 def test_info_human_and_json(populated: dict[str, Any]) -> None:
     cd = populated["dir"]
     doc = run_json("info", "--compiledir", cd)
-    assert set(doc) == {"path", "host", "platform", "march", "lock_mode", "filesystem", "signed", "entries", "size",
-                        "size_exact", "max_size", "hits", "misses", "compiles", "hit_rate", "compile_seconds", "saved_seconds"}
+    assert set(doc) == {"path", "host", "platform", "march", "vector_width", "tuning", "lock_mode", "filesystem",
+                        "signed", "entries", "size", "size_exact", "max_size", "hits", "misses", "compiles", "hit_rate",
+                        "compile_seconds", "saved_seconds"}
+    assert doc["vector_width"] in ("default", "128", "256", "512")
+    # what this host's detection measured, and what detecting it cost (kept in the host record)
+    assert doc["tuning"]["vector_width"] == doc["vector_width"]
+    took = doc["tuning"]["detect_seconds"]   # None only in a record older than the figure
+    assert took is None or (isinstance(took, float) and took > 0)
+    assert "default" in doc["tuning"]["ns_per_element"] or not doc["tuning"]["ns_per_element"]
     assert doc["path"] == str(cd)
     assert doc["entries"] == len(populated["keys"]) and doc["size"] > 0 and doc["size_exact"] is False
     assert doc["hits"] >= 2 and doc["compiles"] >= 4 + N_SYNTHETIC and doc["misses"] >= 4
@@ -128,7 +135,8 @@ def test_info_human_and_json(populated: dict[str, Any]) -> None:
     assert exact["size"] == sum(e["size"] for e in populated["entries"])
 
     text = run_cli("info", env=clean_env(compiledir=str(cd))).stdout  # FNCACHE_FLAGS names it too
-    for label in ("compiledir", "host", "march", "lock mode", "filesystem", "entries", "lookups", "compiling"):
+    for label in ("compiledir", "host", "march", "vector width", "lock mode", "filesystem", "entries", "lookups",
+                  "compiling"):
         assert any(line.startswith(label) for line in text.splitlines()), (label, text)
     assert str(cd) in text and f"{doc['entries']}  (about " in text and "hit rate" in text
 

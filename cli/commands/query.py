@@ -41,14 +41,18 @@ def _positive_int(text: str) -> int:
 # -- info --------------------------------------------------------------------------------------
 def _host_facts(cache: Compiledir) -> dict[str, Any]:
     """What `info` says about this host and configuration (the fields of ``Compiledir.info()``)."""
-    from fncache.toolchain.march import host_march_flags, host_name, host_platform_tag
+    from fncache.toolchain.march import (host_march_flags, host_name, host_platform_tag, host_tuning,
+                                         host_vector_width)
     from fncache.cache.locks import lock_mode_for
     from fncache.config import config
     try:
         march = " ".join(host_march_flags())
+        width = host_vector_width()
+        tuning = host_tuning() if config.march.strip() == "auto" else None
     except Exception as e:  # noqa: BLE001  (info must work even when the compiler is broken)
-        march = f"unknown ({e})"
+        march, width, tuning = f"unknown ({e})", "unknown", None
     return {"host": host_name(), "platform": host_platform_tag(), "march": march,
+            "vector_width": width, "tuning": tuning,
             "lock_mode": lock_mode_for(cache.path), "filesystem": cache.filesystem(),
             "signed": bool(config.signing_key), "max_size": config.cache_max_size}
 
@@ -58,6 +62,18 @@ def _filesystem_line(fs: dict[str, Any]) -> str:
         if fs["flock_works"] else "flock does not work"
     exchange = "exchange rename works" if fs["exchange_rename"] else "no exchange rename"
     return f"{fs['fstype']}: {flock}, {exchange}, an existing entry answers {fs['exists_errno']}"
+
+
+def _width_line(width: str, tuning: dict[str, Any] | None) -> str:
+    """The vector width built for, and what this host's detection measured to choose it."""
+    if not tuning or not tuning["ns_per_element"]:
+        return width
+    order = ("default", "128", "256", "512")
+    timed = ", ".join(f"{w} {ns:.2f}" for w, ns in sorted(
+        tuning["ns_per_element"].items(), key=lambda item: order.index(item[0]) if item[0] in order else 9))
+    took = tuning["detect_seconds"]
+    return (f"{width}  (ns per element: {timed}"
+            + (f"; host detected and tuned in {took * 1e3:.0f} ms, once" if took is not None else "") + ")")
 
 
 def run_info(args: argparse.Namespace, out: Output) -> int:
@@ -79,6 +95,7 @@ def run_info(args: argparse.Namespace, out: Output) -> int:
         ("compiledir", doc["path"]),
         ("host", f"{doc['host']}  ({doc['platform']})"),
         ("march", doc["march"] or "(generic: no -march flags)"),
+        ("vector width", _width_line(doc["vector_width"], doc["tuning"])),
         ("lock mode", doc["lock_mode"] + ("; entries signed (signing_key)" if doc["signed"] else "")),
         ("filesystem", _filesystem_line(doc["filesystem"])),
         ("entries", f"{fmt.count(doc['entries'])}  ({size}; {cap})"),

@@ -33,7 +33,7 @@ from .cpu import (check_features, cpu_features, cpu_fingerprint, cpu_flags, flag
                   isa_of_macros, remember_isa)
 from .tuning import WIDTHS, build_argv, candidates, choose_vector_width, width_flags
 
-__all__ = ["host_march_flags", "host_vector_width", "host_isa", "host_platform_tag", "host_name", "cxx_command",
+__all__ = ["host_march_flags", "host_vector_width", "host_tuning", "host_isa", "host_platform_tag", "host_name", "cxx_command",
            "host_memo"]
 
 log = logging.getLogger(__name__)
@@ -404,6 +404,15 @@ def host_isa() -> frozenset[str]:
     """The CPU features this host's detected flags select, as the compiler reported them at
     detection (``march=auto``)."""
     return frozenset(_auto_record()["isa"])
+
+
+def host_tuning() -> dict:
+    """What this host's detection measured (``march=auto``): ``ns_per_element`` per vector
+    width timed, the width it chose, and ``detect_seconds`` (None in a record written before
+    that was kept)."""
+    rec = _auto_record()
+    return {"vector_width": rec["vector_width"], "ns_per_element": dict(rec["ns_per_element"]),
+            "detect_seconds": rec.get("detect_seconds")}
 
 
 def host_vector_width() -> str:
