@@ -35,7 +35,7 @@ LIBS = ["-lmvec", "-lm"] if platform.system() == "Linux" and platform.machine() 
 
 #: The run-time's sources, its program layout's Python half included; the build records their
 #: hash (setup.py does the same sum).
-RUNTIME_SOURCES = ("c_runtime.h", "c_runtime.c", "c_steps.c", "c_program.py")
+RUNTIME_SOURCES = ("c_runtime.h", "c_runtime.c", "c_steps.c", "c_random.c", "c_program.py")
 _REINSTALL = ("it is compiled when fncache is installed; reinstall with `pip install .` (or "
               "`pip install -e .` in a source checkout), with a C compiler available")
 

@@ -7,7 +7,8 @@
  * reductions call the generated kernels; dot, argmax, dimshuffle and Python ops run here),
  * intermediates released after their last use or kept for reuse when allow_gc is off.
  *
- * This file: kernel libraries, the Runner type and its program; c_steps.c runs the steps.
+ * This file: kernel libraries, the Runner type and its program; c_steps.c runs the steps;
+ * c_random.c draws fc.RandomStream's numbers.
  * The Runner is called with vectorcall, so a Function without shared variables costs one C
  * call on top of its kernels.
  */
@@ -574,7 +575,7 @@ static PyObject *Runner_new(PyTypeObject *type, PyObject *args, PyObject *kw)
     Runner *self;
     /* numpy's C API is loaded with the first runner, not at import: cpu_info() and load() do
      * not need it, and `fncache info` must not pay for importing numpy. */
-    if (!fncache_runtime_ARRAY_API && _import_array() < 0) return NULL;
+    if (fc_numpy_ready() < 0) return NULL;
     if (!PyArg_ParseTuple(args, "OO!OO!O!piOO", &lib, &PyTuple_Type, &prog, &conv,
                           &PyTuple_Type, &perf, &PyTuple_Type, &consts, &allow_gc, &nthreads,
                           &on_error, &on_kwargs))
@@ -607,6 +608,12 @@ static PyObject *Runner_new(PyTypeObject *type, PyObject *args, PyObject *kw)
     return (PyObject *)self;
 }
 
+/* numpy's C-API table, imported on first use (a Runner, a random draw), not at module import. */
+int fc_numpy_ready(void)
+{
+    return fncache_runtime_ARRAY_API || _import_array() >= 0 ? 0 : -1;
+}
+
 static PyMethodDef Runner_methods[] = {
     {"repeat", (PyCFunction)(void (*)(void))Runner_repeat, METH_FASTCALL | METH_KEYWORDS,
      "repeat(n_calls=1)"},
@@ -636,6 +643,11 @@ static PyTypeObject RunnerType = {
 static PyMethodDef module_methods[] = {
     {"load", rt_load, METH_O, "load(path) -> Library: dlopen a generated kernel library"},
     {"cpu_info", rt_cpu_info, METH_NOARGS, "cpu_info() -> dict: this process's CPU, via cpuid"},
+    {"philox", fc_random_philox, METH_VARARGS, "philox(counter4, key2) -> 4 words (c_random.c)"},
+    {"random_fill", fc_random_fill, METH_VARARGS,
+     "random_fill(kind, out, key, call, nthreads, a, b): draw into out (c_random.c)"},
+    {"random_shuffle", fc_random_shuffle, METH_VARARGS,
+     "random_shuffle(out, n, key, call): the first len(out) of a shuffle of range(n)"},
     {NULL, NULL, 0, NULL}
 };
 

@@ -84,8 +84,22 @@ typedef struct {
     int trust, allow_gc, nthreads, failed_node, has_last, running;
 } Runner;
 
+/* c_runtime.c: 0 once numpy's C-API is imported, -1 with an exception set */
+int fc_numpy_ready(void);
+
 /* c_steps.c */
 int fc_run_step(Runner *self, const Step *s, PyArrayObject **v);
 void fc_atfork_child(void);
+/* Whether a loop of n elements may run on nthreads threads (not in a child forked after
+ * threads started), and its chunks: chunk k is [fc_chunk_at(n, k, K), fc_chunk_at(n, k+1, K)),
+ * boundaries on multiples of 64 elements. */
+int fc_parallel_ok(npy_intp n, int nthreads);
+int fc_nchunks(npy_intp n, int nthreads);
+npy_intp fc_chunk_at(npy_intp n, int k, int nchunks);
+
+/* c_random.c: counter-based random numbers, as module functions */
+PyObject *fc_random_philox(PyObject *mod, PyObject *args);
+PyObject *fc_random_fill(PyObject *mod, PyObject *args);
+PyObject *fc_random_shuffle(PyObject *mod, PyObject *args);
 
 #endif

@@ -98,11 +98,16 @@ void fc_atfork_child(void)
     if (fc_parallel_used) fc_parallel_broken = 1;
 }
 
-static int use_threads(const Runner *self, npy_intp n)
+int fc_parallel_ok(npy_intp n, int nthreads)
 {
-    if (n < FC_PAR_MIN || self->nthreads < 2 || fc_parallel_broken) return 0;
+    if (n < FC_PAR_MIN || nthreads < 2 || fc_parallel_broken) return 0;
     fc_parallel_used = 1;
     return 1;
+}
+
+static int use_threads(const Runner *self, npy_intp n)
+{
+    return fc_parallel_ok(n, self->nthreads);
 }
 
 /* Threads take chunks of a loop from a shared counter (dynamic schedule), FC_CHUNKS_PER_THREAD
@@ -110,7 +115,7 @@ static int use_threads(const Runner *self, npy_intp n)
  * descheduled for a while would otherwise keep every other thread waiting at the end of the
  * loop. Chunk boundaries fall on multiples of 64 elements, so threads do not write the same
  * cache line; the chunks are the same whatever thread runs them, so results are too. */
-static int fc_nchunks(npy_intp n, int nthreads)
+int fc_nchunks(npy_intp n, int nthreads)
 {
     npy_intp k = (npy_intp)nthreads * FC_CHUNKS_PER_THREAD;
     if (k > FC_MAX_THREADS) k = FC_MAX_THREADS;
@@ -118,7 +123,7 @@ static int fc_nchunks(npy_intp n, int nthreads)
     return k < 1 ? 1 : (int)k;
 }
 
-static npy_intp fc_chunk_at(npy_intp n, int k, int nchunks)
+npy_intp fc_chunk_at(npy_intp n, int k, int nchunks)
 {
     return k >= nchunks ? n : (n * k / nchunks) & ~(npy_intp)63;
 }
