@@ -47,9 +47,7 @@ static inline void philox(uint64_t c0, uint64_t c1, uint64_t c2, uint64_t c3, ui
 /* The words of PHILOX_RUN consecutive blocks at counters (blk + j, call, 0, 0), computed
  * side by side: one block's rounds are a chain of dependent multiplies, several keep the
  * multiplier busy. */
-#ifndef PHILOX_RUN
 #define PHILOX_RUN 2
-#endif
 static inline void philox_run(const Stream *s, uint64_t blk, uint64_t w[4 * PHILOX_RUN])
 {
     uint64_t c0[PHILOX_RUN], c1[PHILOX_RUN], c2[PHILOX_RUN], c3[PHILOX_RUN];
