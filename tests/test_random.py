@@ -29,6 +29,8 @@ M64 = (1 << 64) - 1
 #: change of the generator, the counter layout or a transform changes it, and must come with a
 #: new STREAM_FORMAT.
 REGRESSION = "ae1e52625886d46e"
+#: the same for one call of _large(RandomStream(SEED)) after _graph
+REGRESSION_LARGE = "50d3a6d16cc49489"
 
 
 def _graph(rs: "fc.RandomStream"):
@@ -41,6 +43,14 @@ def _graph(rs: "fc.RandomStream"):
                  rs.integers(0, 2**64, size=(n,), dtype="uint64"),
                  rs.uniform(np.array([0.0, 10.0]), 11.0, size=(n, 2), dtype="float32"),
                  rs.choice(6, size=3, replace=False, p=np.array([0.1, 0.2, 0.3, 0.4, 0, 0]))]
+
+
+def _large(rs: "fc.RandomStream"):
+    """Draws large enough to take the ziggurat's wedges and tail (fncache's exp and log) and to
+    be split over threads."""
+    return [rs.normal(size=200_001), rs.normal(3.0, 2.0, size=100_003, dtype="float32"),
+            rs.choice(20_000, size=5_000, replace=False, p=np.full(20_000, 1 / 20_000)),
+            rs.uniform(size=70_001), rs.integers(-10**15, 3 * 2**61, size=50_001)]
 
 
 def _digest(calls: list[list[np.ndarray]]) -> str:
@@ -102,7 +112,32 @@ def test_uniform_and_integers_are_the_documented_function_of_the_counter() -> No
             w = _word((SEED, 0), call, j)
             assert got_u[j] == -1.0 + 4.0 * ((w >> 11) * 2.0**-53)
             w = _word((SEED, 1), call, j)
-            assert (w * 7) % 2**64 >= 7 and got_i[j] == 10 + (w * 7 >> 64)
+            assert (w * 7) % 2**64 >= 2**64 % 7 and got_i[j] == 10 + (w * 7 >> 64)
+
+
+def test_normal_is_the_documented_ziggurat() -> None:
+    """The fast path in a Python model: strip = w & 255, sign = bit 8, magnitude = bits 9-60,
+    z = +-magnitude * width[strip] when magnitude < k[strip], the tables of Marsaglia and
+    Tsang's recurrence for 256 strips (here with Python's exp and log, equal to fncache's own
+    to a few ulps)."""
+    r, v, m = 3.6541528853610088, 0.004928673233974658, 2.0**52
+    dn = tn = r
+    k, width = [0] * 256, [0.0] * 256
+    k[0], width[0], width[255] = int(r / (v / math.exp(-0.5 * r * r)) * m), \
+        v / math.exp(-0.5 * r * r) / m, r / m
+    for i in range(254, 0, -1):
+        dn = math.sqrt(-2 * math.log(v / dn + math.exp(-0.5 * dn * dn)))
+        k[i + 1], tn, width[i] = int(dn / tn * m), dn, dn / m
+    z = fc.function([], fc.RandomStream(SEED).normal(size=3000))()
+    fast = 0
+    for j in range(3000):
+        w = _word((SEED, 0), 0, j)
+        strip, mag = w & 255, (w >> 9) & (2**52 - 1)
+        if mag < k[strip] - 4096:                  # clear of the table's last bits
+            fast += 1
+            want = -mag * width[strip] if w >> 8 & 1 else mag * width[strip]
+            assert z[j] == pytest.approx(want, rel=1e-13, abs=0)
+    assert fast > 2900
 
 
 # -- reproducibility --------------------------------------------------------------------------
@@ -117,6 +152,14 @@ def test_numbers_are_the_committed_regression_vector(mode: str) -> None:
         f"the numbers changed ({_digest(calls)}): a new stream format (STREAM_FORMAT)?"
     counters = [o.owner.inputs[0].get_value() for o in outs]
     assert [(c.dtype, c.shape, int(c)) for c in counters] == [(np.uint64, (), 2)] * len(outs)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_large_draws_are_the_committed_regression_vector(threads: int) -> None:
+    with fc.config.change_flags(threads=threads):
+        rs = fc.RandomStream(SEED)
+        _graph(rs)
+        assert _digest([fc.function([], _large(rs))()]) == REGRESSION_LARGE
 
 
 def test_one_two_or_three_threads_and_both_modes_agree() -> None:
@@ -169,9 +212,12 @@ def _numbers_code() -> str:
         import hashlib, sys, numpy as np, fncache as fc
         sys.path.insert(0, {os.path.dirname(__file__)!r})
         from test_random import _digest, _graph
-        ins, outs = _graph(fc.RandomStream({SEED}))
+        from test_random import _large
+        rs = fc.RandomStream({SEED})
+        ins, outs = _graph(rs)
         f = fc.function(ins, outs, mode=sys.argv[1])
         print(_digest([f(5), f(5)]))
+        print(_digest([fc.function([], _large(rs), mode=sys.argv[1])()]))
     """)
 
 
@@ -180,7 +226,7 @@ def test_same_numbers_on_a_cache_hit_in_other_processes(tmp_path) -> None:
     for _ in range(2):                  # the second process finds the first one's entry
         out = subprocess.run([sys.executable, "-c", _numbers_code(), "FAST_RUN"], env=env,
                              check=True, timeout=300, capture_output=True, text=True)
-        assert out.stdout.split()[-1] == REGRESSION
+        assert out.stdout.split()[-2:] == [REGRESSION, REGRESSION_LARGE]
     assert any((tmp_path / "cache").rglob("*"))
 
 
@@ -195,7 +241,7 @@ def test_same_numbers_in_a_process_run_as_an_older_cpu(tmp_path) -> None:
     out = subprocess.run([QEMU, "-cpu", "Nehalem", sys.executable, "-c", _numbers_code(),
                           "FAST_COMPILE"], env=env, timeout=240, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr[-3000:]
-    assert out.stdout.split()[-1] == REGRESSION
+    assert out.stdout.split()[-2:] == [REGRESSION, REGRESSION_LARGE]
 
 
 def test_an_op_from_an_older_stream_format_refuses_to_draw() -> None:
@@ -300,7 +346,8 @@ def test_choice_and_permutation_are_permutations_and_follow_p() -> None:
     assert scalar.shape == () and 0 <= scalar < 7
     assert p0.shape == (0,) and p1.tolist() == [0]
     # weighted without replacement: the heavier item comes first more often
-    first = [f()[6].ravel()[0] for _ in range(300)]
+    g = fc.function([], outs[6])
+    first = [g().ravel()[0] for _ in range(300)]
     assert np.mean(np.array(first) == 3) > np.mean(np.array(first) == 0)
 
 
