@@ -304,6 +304,36 @@ def test_a_bad_remote_entry_is_ignored_and_overwritten(tmp_path, url, server, ca
     assert built == ["good", "rebuilt"]
 
 
+@pytest.mark.parametrize("damage", [
+    _flip_last_byte,
+    lambda blob: blob[: len(blob) // 2],
+    lambda blob: blob.replace(b'"size"', b'"sizf"', 1),
+    lambda blob: blob.replace(b"good", b"evil", 1),  # same size, other content
+])
+def test_a_fetch_installs_verified_bytes_durably_and_never_a_bad_copy(tmp_path, url, server, monkeypatch, damage):
+    """A fetch goes through the one install path (cache/install.py): every file and the staging
+    directory fsynced before the rename, verified; a damaged copy leaves nothing published."""
+    from fncache.cache import install
+    staged: list[list[str]] = []
+    real = install._sync_staged
+
+    def spy(staging: Path) -> int:
+        staged.append(sorted(os.listdir(staging)))
+        return real(staging)
+
+    a, b, c = host(tmp_path, "a"), host(tmp_path, "b"), host(tmp_path, "c")
+    key = new_key()
+    a.get_or_build(key, writer(b"good", []))
+    monkeypatch.setattr(install, "_sync_staged", spy)
+    assert b.get(key).read_bytes("lib.bin") == b"good"
+    assert staged == [["lib.bin", "meta.json"]]
+    r = server.client()
+    r.set(ENTRY + key.digest, damage(r.get(ENTRY + key.digest)))
+    assert c.get(key) is None
+    assert not (c.path / "entries" / key.digest[:2] / key.digest).exists()
+    assert not any((c.path / "tmp").iterdir())
+
+
 def test_signed_remote_entries_from_another_key_are_refused(tmp_path, url, caplog):
     key_a, key_b = tmp_path / "a.key", tmp_path / "b.key"
     key_a.write_bytes(b"secret of a")

@@ -27,8 +27,9 @@ from typing import Any, Callable, Iterable, Mapping
 from ..config import config, parse_size
 from ..errors import CacheError, CompileError
 from . import evict
-from .entry import UNWRITABLE, Damaged, Entry, Unwritable, is_digest, publish, quarantine, read_entry, \
-    remove_dir, seal, stage, unpublished_entry, valid_file_name, write_all, write_error
+from .entry import UNWRITABLE, Damaged, Entry, Unwritable, is_digest, quarantine, read_entry, remove_dir, \
+    seal, stage, unpublished_entry, valid_file_name, write_error
+from .install import install_staged, write_files
 from .fsprobe import fs_behaviour
 from .janitor import Janitor
 from .keys import CacheKey
@@ -252,21 +253,16 @@ class Compiledir:
             return unpublished_entry(key, Path(d), files, extra)
 
     def _publish(self, root: _Root, key: CacheKey, staging: Path, extra: dict[str, Any]) -> tuple[Entry, int]:
+        """Seal a build's staging directory and install it; the entry and the bytes it added
+        (0 when another writer's entry of the key won the race and is handed out instead)."""
         from ..toolchain.march import host_platform_tag
-        meta, nbytes, blobs = seal(staging, key, extra, root.layout, host=root.host, platform=host_platform_tag())
-        final = root.layout.entry_dir(key.digest)
-        for _ in range(2):
-            try:
-                done = publish(staging, final, root.layout)
-            except OSError as e:
-                raise write_error(e, final) from None
-            if done:
-                return Entry(key, final, meta, blobs), nbytes
-            found = self._lookup(root, key)  # another writer published first (lease overlap, put_bytes)
-            if found is not None:
-                return found, 0
-            # theirs was damaged and is now in quarantine: the place is free again
-        raise CacheError(f"cannot publish entry {key.digest[:16]}: {final} keeps being replaced")
+        seal(staging, key, extra, root.layout, host=root.host, platform=host_platform_tag())
+        try:
+            done = install_staged(root.layout, staging, key.digest, key, built_here=True)
+        except Damaged as e:  # changed between sealing and publishing (a failing disk, a stray writer)
+            raise CacheError(f"the entry built for key {key.digest[:16]} ({key.kind}) did not verify before "
+                             f"publishing: {e}; nothing was published") from None
+        return done.entry, done.size
 
     def put_bytes(self, key: CacheKey, files: Mapping[str, bytes], meta: Mapping[str, Any]) -> Entry:
         """Publish a small entry from bytes (function entries, imports); no lock: equal keys mean equal content."""
@@ -281,12 +277,7 @@ class Compiledir:
         try:
             staging = stage(root.layout, root.host)
             try:
-                for name, data in files.items():
-                    fd = os.open(staging / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
-                    try:
-                        write_all(fd, data)
-                    finally:
-                        os.close(fd)
+                write_files(staging, files)
                 entry, nbytes = self._publish(root, key, staging, extra)
             finally:
                 remove_dir(staging, root.layout)

@@ -37,7 +37,6 @@ import os
 import secrets
 import threading
 import time
-from pathlib import Path
 from types import TracebackType
 from typing import Any, Callable, Mapping, TypeVar
 from urllib.parse import urlsplit, urlunsplit
@@ -45,9 +44,10 @@ from urllib.parse import urlsplit, urlunsplit
 from ..config import config
 from ..errors import CacheError
 from . import evict
-from .entry import META, Damaged, Entry, publish, read_entry, remove_dir, stage, valid_file_name
+from .entry import META, Damaged, Entry, Unwritable, valid_file_name
+from .install import install_bytes
 from .keys import CacheKey
-from ..fs.perms import Layout, chmod_file
+from ..fs.perms import Layout
 
 __all__ = ["Tier", "RemoteTier", "RemoteBackend", "RemoteError", "RemoteFull", "Claim", "remote_tier", "backend_for",
            "pack_entry", "unpack_entry", "redact", "remote_info", "remote_stats", "remote_list",
@@ -388,40 +388,25 @@ class RemoteTier(Tier):
             pass
 
     def _install(self, key: CacheKey, blob: bytes, layout: Layout, host: str) -> Entry | None:
-        """Stage the blob's files, verify them as a local lookup would, publish with one rename."""
+        """Install the blob's entry as a local lookup would find it (:func:`.install.install_bytes`)."""
         if hash(blob) in self._bad_blobs:  # seen and reported already (e.g. while polling)
             return None
-        staging = stage(layout, host)
         try:
-            try:
-                files = unpack_entry(blob)
-                for name, data in files.items():
-                    _write_synced(staging / name, data, layout)
-                _fsync_dir(staging)
-                found = read_entry(staging, key.digest, key, touch=False)
-                if found is None or set(found[0].files) != set(files) - {META}:
-                    raise Damaged("its files do not match its meta.json")
-            except Damaged as e:
-                self._bad_blobs.add(hash(blob))
-                log.warning("fncache: ignoring the remote copy of cache entry %s (%s) from %s: %s; it will be "
-                            "built here and overwritten", key.digest[:16], key.kind, self.url, e)
-                return None
-            except OSError as e:  # e.g. a blob larger than the free space: the store must not fail the call
-                log.warning("fncache: cannot stage the remote copy of cache entry %s (%s) from %s: %s; building "
-                            "it here", key.digest[:16], key.kind, self.url, e)
-                return None
-            final = layout.entry_dir(key.digest)
-            if publish(staging, final, layout):
-                evict.note_added(layout, sum(map(len, files.values())), config.cache_max_size)
-                return Entry(key, final, found[0].meta)
-            try:  # another process published it first: use theirs
-                mine = read_entry(final, key.digest, key, touch=True)
-            except Damaged:  # theirs is damaged: the build that follows sets it aside and replaces it
-                return None
-            return mine[0] if mine is not None else None
-        finally:
-            if staging.exists():
-                remove_dir(staging, layout)
+            done = install_bytes(layout, host, key, unpack_entry(blob))
+        except Damaged as e:
+            self._bad_blobs.add(hash(blob))
+            log.warning("fncache: ignoring the remote copy of cache entry %s (%s) from %s: %s; it will be "
+                        "built here and overwritten", key.digest[:16], key.kind, self.url, e)
+            return None
+        except Unwritable:  # the compiledir takes nothing now: the caller builds privately
+            raise
+        except (OSError, CacheError) as e:  # e.g. a blob larger than the free space: the store must not fail the call
+            log.warning("fncache: cannot stage the remote copy of cache entry %s (%s) from %s: %s; building "
+                        "it here", key.digest[:16], key.kind, self.url, e)
+            return None
+        if done.published:
+            evict.note_added(layout, done.size, config.cache_max_size)
+        return done.entry
 
 
 def _on_daemon_thread(fn: Callable[..., T], args: tuple) -> tuple[threading.Event, list[Any]]:
@@ -443,22 +428,6 @@ def _on_daemon_thread(fn: Callable[..., T], args: tuple) -> tuple[threading.Even
 
     threading.Thread(target=run, name="fncache-remote", daemon=True).start()
     return done, outcome
-
-
-def _write_synced(path: Path, data: bytes, layout: Layout) -> None:
-    with open(path, "xb") as f:
-        chmod_file(f.fileno(), layout.file_mode)
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _who(token: str | None) -> str:
