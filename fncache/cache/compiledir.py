@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
-from ..config import config, parse_size
+from ..config import config
 from ..errors import CacheError, CompileError
 from . import evict
 from .entry import UNWRITABLE, Damaged, Entry, Unwritable, is_digest, quarantine, read_entry, remove_dir, \
@@ -33,6 +33,7 @@ from .install import install_staged, write_files
 from .fsprobe import fs_behaviour
 from .janitor import Janitor
 from .keys import CacheKey
+from .purge_policy import PurgePolicy, parse_age
 from .locks import KeyLock, lock_mode_for, unlock_all
 from ..fs.perms import Layout, check_dirs, layout_for
 from .remote import remote_tier
@@ -41,21 +42,6 @@ from .counters import StatsLog, read_totals
 __all__ = ["Compiledir", "Entry", "parse_age"]
 
 log = logging.getLogger("fncache.cache")
-
-_AGE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-
-
-def parse_age(value: float | int | str) -> float:
-    """Seconds from a number or ``"30d"``, ``"12h"``, ``"15m"``, ``"45s"``, ``"2w"``."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if value < 0:
-            raise ValueError(f"an age must be >= 0, got {value!r}")
-        return float(value)
-    m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([smhdw]?)\s*", str(value).lower())
-    if not m:
-        raise ValueError(f"expected an age such as '30d', '12h' or a number of seconds, got {value!r}")
-    return float(m.group(1)) * _AGE_UNITS.get(m.group(2) or "s", 1)
-
 
 #: A compile that fails with less free space than this in the compiledir is retried elsewhere.
 LOW_SPACE = 64 << 20
@@ -373,32 +359,16 @@ class Compiledir:
         """Remove entries: every one (``all``), those unused for ``older_than`` (seconds or ``"30d"``),
         then least recently used ones until the cache fits ``max_size`` (bytes or ``"2GB"``).
         Returns the removed (with ``dry_run``: the would-be removed) entries."""
-        if not all and older_than is None and max_size is None:
-            raise ValueError("purge: say what to remove: all=True, older_than=... and/or max_size=...")
+        policy = PurgePolicy.of(older_than, max_size, all)
         root = self._root()
         hits = read_totals(root.layout).hits_by_entry
-        scanned = sorted(evict.scan(root.layout), key=lambda s: s.last_used)
-        chosen: list[evict.EntryStat] = []
-        if all:
-            chosen = list(scanned)
-        else:
-            if older_than is not None:
-                cutoff = time.time() - parse_age(older_than)
-                chosen = [s for s in scanned if s.last_used < cutoff]
-            if max_size is not None:
-                limit = parse_size(max_size)
-                total = sum(s.size for s in scanned) - sum(s.size for s in chosen)
-                taken = {s.digest for s in chosen}
-                for s in scanned:
-                    if total <= limit:
-                        break
-                    if s.digest not in taken:
-                        chosen.append(s)
-                        total -= s.size
+        scanned = evict.scan(root.layout)
+        chosen = policy.select(scanned, size=lambda s: s.size, last_used=lambda s: s.last_used)
         report = [_entry_dict(s, hits) for s in chosen]
         if not dry_run:
             removed = [s for s in chosen if remove_dir(s.path, root.layout)]
-            kept = [s for s in scanned if s not in chosen]
+            chosen_keys = {s.digest for s in chosen}
+            kept = [s for s in scanned if s.digest not in chosen_keys]
             evict.write_size(root.layout, sum(s.size for s in kept), len(kept), time.time())
             root.janitor.run()
             gone = {s.digest for s in removed}

@@ -47,6 +47,7 @@ from . import evict
 from .entry import META, Damaged, Entry, Unwritable, valid_file_name
 from .install import install_bytes
 from .keys import CacheKey
+from .purge_policy import PurgePolicy
 from ..fs.perms import Layout
 
 __all__ = ["Tier", "RemoteTier", "RemoteBackend", "RemoteError", "RemoteFull", "Claim", "remote_tier", "backend_for",
@@ -536,29 +537,11 @@ def remote_purge(url: str | None = None, older_than: float | str | None = None, 
     """Remove stored entries as ``Compiledir.purge`` removes local ones: every one (``all``), those
     unused for ``older_than``, then least recently used ones until the store holds ``max_size``.
     Returns the removed (with ``dry_run``: the would-be removed) entries."""
-    from ..config import parse_size
-    from .compiledir import parse_age
-    if not all and older_than is None and max_size is None:
-        raise ValueError("purge: say what to remove: all=True, older_than=... and/or max_size=...")
+    policy = PurgePolicy.of(older_than, max_size, all)
     admin = _Admin(url)
     stored = admin(admin.backend.entries)
-    if all:
-        chosen = list(stored)
-    else:
-        chosen = []
-        if older_than is not None:
-            cutoff = time.time() - parse_age(older_than)
-            chosen = [e for e in stored if (e.get("last_used") or e.get("created") or 0.0) < cutoff]
-        if max_size is not None:
-            limit = parse_size(max_size)
-            total = sum(e["size"] for e in stored) - sum(e["size"] for e in chosen)
-            taken = {e["key"] for e in chosen}
-            for e in sorted(stored, key=lambda e: e.get("last_used") or e.get("created") or 0.0):
-                if total <= limit:
-                    break
-                if e["key"] not in taken:
-                    chosen.append(e)
-                    total -= e["size"]
+    chosen = policy.select(stored, size=lambda e: e["size"],
+                           last_used=lambda e: e.get("last_used") or e.get("created") or 0.0)
     if not dry_run and chosen:
         admin(admin.backend.delete, [e["key"] for e in chosen])
     return chosen
