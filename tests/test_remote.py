@@ -28,7 +28,8 @@ redis = pytest.importorskip("redis", reason="redis-py is not installed (pip inst
 REDIS_SERVER = shutil.which("redis-server")
 pytestmark = pytest.mark.skipif(REDIS_SERVER is None, reason="redis-server is not installed (see .ci/run)")
 
-from fncache.cache import Compiledir, remote  # noqa: E402
+from fncache.cache import Compiledir, remote, tiers  # noqa: E402
+from fncache.cache.entry_blob import MAGIC  # noqa: E402
 from fncache.cache.keys import CacheKey  # noqa: E402
 from fncache.cache.remote_redis import CLAIM, ENTRY  # noqa: E402
 from fncache.config import config  # noqa: E402
@@ -149,7 +150,7 @@ def test_unpack_rejects_anything_but_a_whole_blob(tmp_path):
     files = remote.unpack_entry(blob)
     assert files["lib.bin"] == b"payload" and list(files)[0] == "meta.json"
     for bad in (b"", b"garbage", blob[:-1], blob + b"x", blob.replace(b"lib.bin", b"../x.b"),
-                remote._MAGIC + b"{}\n", remote._MAGIC + b"[[\"lib.bin\",1]]\nx"):
+                MAGIC + b"{}\n", MAGIC + b"[[\"lib.bin\",1]]\nx"):
         with pytest.raises(remote.Damaged):
             remote.unpack_entry(bad)
 
@@ -209,7 +210,7 @@ def test_an_expired_claim_is_taken_over(tmp_path, url, server):
 
 
 def test_the_heartbeat_keeps_a_long_build_claimed(tmp_path, url, server, monkeypatch):
-    monkeypatch.setattr(remote, "CLAIM_TTL", 0.6)
+    monkeypatch.setattr(tiers, "CLAIM_TTL", 0.6)  # where the heartbeat reads it
     a, b = host(tmp_path, "a"), host(tmp_path, "b")
     key = new_key()
     built: list[str] = []
