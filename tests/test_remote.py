@@ -119,7 +119,7 @@ def host(tmp_path: Path, name: str) -> Compiledir:
 
 
 def new_key(label: str = "k") -> CacheKey:
-    return CacheKey("cmodule", {"name": label, "nonce": uuid.uuid4().hex})
+    return CacheKey("kernel_library", {"name": label, "nonce": uuid.uuid4().hex})
 
 
 def writer(content: bytes, built: list[str], *, sleep: float = 0.0,
@@ -446,7 +446,7 @@ def test_info_list_stats_and_purge(tmp_path, url, server):
     server.client().hset("fncache:1:used", keys[0].digest, f"{time.time() - 7200:.3f}")  # unused for 2 h
     rows = {e["key"]: e for e in remote.remote_list()}
     assert set(rows) == {k.digest for k in keys}
-    assert all(e["kind"] == "cmodule" and e["host"] and e["size"] > 0 for e in rows.values())
+    assert all(e["kind"] == "kernel_library" and e["host"] and e["size"] > 0 for e in rows.values())
     info = remote.remote_info()
     assert (info["entries"], info["uploads"], info["claims"]) == (4, 4, 0)
     assert info["url"] == url and info["server_version"]
@@ -514,10 +514,10 @@ for i, n in enumerate(spec["funcs"]):
     times.append(time.perf_counter() - t0)
     results.append(bool(np.allclose(out, reference(data), rtol=1e-12)))
 after = fc.cache.stats()  # counters of every process that used this compiledir: take the difference
-def cmodule(stats):
-    return stats["per_kind"].get("cmodule", {}).get("compiles", 0)
+def kernel_library(stats):
+    return stats["per_kind"].get("kernel_library", {}).get("compiles", 0)
 print(json.dumps({"results": results, "times": times, "compiles": after["compiles"] - before["compiles"],
-                  "cmodule_compiles": cmodule(after) - cmodule(before), "redis_imported": "redis" in sys.modules}))
+                  "library_compiles": kernel_library(after) - kernel_library(before), "redis_imported": "redis" in sys.modules}))
 """
 
 
@@ -552,7 +552,7 @@ def wait_for_file(path: Path, proc: subprocess.Popen, timeout: float = 120) -> N
 
 def test_second_host_runs_a_function_without_compiling(tmp_path, url):
     first = finish_worker(start_worker(tmp_path / "host-a", url, [0]))
-    assert first["results"] == [True] and first["cmodule_compiles"] == 1
+    assert first["results"] == [True] and first["library_compiles"] == 1
     second = finish_worker(start_worker(tmp_path / "host-b", url, [0]))
     assert second["results"] == [True] and second["compiles"] == 0, second["log"]
     again = finish_worker(start_worker(tmp_path / "host-a", url, [0]))  # a pure local hit
@@ -572,10 +572,10 @@ def test_eight_processes_on_two_hosts_compile_each_module_once(tmp_path, url):
     go.touch()
     reports = [finish_worker(p) for p in procs]
     assert all(r["results"] == [True] * 3 for r in reports)
-    modules = [e for e in remote.remote_list() if e["kind"] == "cmodule"]
+    modules = [e for e in remote.remote_list() if e["kind"] == "kernel_library"]
     assert len(modules) == 3
     # counters of the whole compiledir (a process's own delta would include its neighbours' work)
-    assert sum(Compiledir(tmp_path / f"host-{h}").stats()["per_kind"]["cmodule"]["compiles"] for h in (0, 1)) == 3
+    assert sum(Compiledir(tmp_path / f"host-{h}").stats()["per_kind"]["kernel_library"]["compiles"] for h in (0, 1)) == 3
     assert [line for r in reports for line in r["log"] if "WARNING" in line] == []
 
 
@@ -590,7 +590,7 @@ def test_redis_killed_while_processes_run(tmp_path, own_server):
     resume.touch()
     report = finish_worker(proc)
     assert report["results"] == [True] * 4
-    assert report["cmodule_compiles"] == 3  # the first came from Redis; after the kill: local alone
+    assert report["library_compiles"] == 3  # the first came from Redis; after the kill: local alone
     warnings = [line for line in report["log"] if "remote cache" in line]
     assert len(warnings) == 1 and warnings[0].startswith("LOG WARNING"), report["log"]
 

@@ -142,7 +142,7 @@ for i in range(6):
         (staging / "lib.bin").write_bytes(b"value%d" % i)
         return {"library": "lib.bin"}
     t0 = time.monotonic()
-    entry = cd.get_or_build(CacheKey("cmodule", {"n": str(i), "nonce": uuid.uuid4().hex}), build)
+    entry = cd.get_or_build(CacheKey("kernel_library", {"n": str(i), "nonce": uuid.uuid4().hex}), build)
     times.append(time.monotonic() - t0)
     got.append(entry.read_bytes("lib.bin").decode())
 print(json.dumps({"times": times, "got": got, "at": time.time()}), flush=True)
