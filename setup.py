@@ -1,4 +1,5 @@
-"""Build fncache's one C extension, the run-time every compiled CPU function runs on.
+"""Build fncache's two C extensions: the run-time every compiled CPU function runs on, and the
+toolchain's cpuid probe.
 
 Everything else is in pyproject.toml. The run-time is compiled once, here, so that a new
 function costs one compiler call on its own kernels only (see fncache/codegen/c_runtime.h).
@@ -15,7 +16,8 @@ HERE = Path(__file__).parent / "fncache" / "codegen"
 SOURCE = hashlib.sha256(b"".join((HERE / n).read_bytes()
                                  for n in ("c_runtime.h", "c_runtime.c", "c_steps.c", "c_program.py")))
 
-setup(ext_modules=[Extension(
+setup(ext_modules=[
+  Extension(
     "fncache.codegen._c_runtime",
     sources=["fncache/codegen/c_runtime.c", "fncache/codegen/c_steps.c"],
     include_dirs=[numpy.get_include()],
@@ -23,4 +25,7 @@ setup(ext_modules=[Extension(
                    ("FC_RUNTIME_SOURCE", f'"{SOURCE.hexdigest()[:16]}"')],
     extra_compile_args=["-O2", "-fopenmp", "-std=c11"],
     extra_link_args=["-fopenmp", "-ldl"],
-)])
+  ),
+  # What this process's CPU can run (fncache/toolchain/cpu.py): the toolchain's own, no numpy.
+  Extension("fncache.toolchain._cpuid", sources=["fncache/toolchain/cpuid.c"], extra_compile_args=["-O2"]),
+])
