@@ -25,19 +25,18 @@ from typing import Any, Callable, Iterable, Mapping
 
 from ..config import config
 from ..errors import CacheError, CompileError
-from . import evict, reports
+from . import evict
 from .entry import UNWRITABLE, Damaged, Entry, Unwritable, is_digest, quarantine, read_entry, remove_dir, \
     seal, stage, unpublished_entry, valid_file_name, write_error
 from .install import install_staged, write_files
 from .janitor import Janitor
 from .keys import CacheKey
-from .purge_policy import PurgePolicy, parse_age
 from .locks import KeyLock, unlock_all
 from ..fs.perms import Layout, check_dirs, layout_for
 from .remote import remote_tier
 from .counters import StatsLog, read_totals
 
-__all__ = ["Compiledir", "Entry", "parse_age"]
+__all__ = ["Compiledir", "Entry"]
 
 log = logging.getLogger("fncache.cache")
 
@@ -268,10 +267,11 @@ class Compiledir:
             evict.note_added(root.layout, nbytes, config.cache_max_size)
         return entry
 
-    # -- reports (reports.py) ---------------------------------------------------------------
+    # -- reports (reports.py, imported when asked for: a lookup needs none of it) ------------
 
     def info(self) -> dict[str, Any]:
         """Path, host, platform, march, entry count, size and counters summed over every process."""
+        from . import reports
         root = self._root()
         return reports.info(root.layout, root.host)
 
@@ -279,29 +279,35 @@ class Compiledir:
         """What the compiledir's filesystem was found to do (probed once per process): its type,
         whether flock works and reaches other clients, whether exchange renames work, the errno
         of a rename onto an existing entry, and the lock mode ``auto`` picks there."""
+        from . import reports
         root = self._root()
         return reports.filesystem(root.layout, root.host)
 
     def entries(self) -> list[dict[str, Any]]:
         """One dict per entry: key, kind, size, created, last_used, hits, host, march, compile_seconds, ..."""
+        from . import reports
         return reports.entries(self._root().layout)
 
     def find(self, prefix: str) -> list[dict[str, Any]]:
         """Entries whose key starts with ``prefix`` (with their full metadata), for ``fncache show``."""
+        from . import reports
         return reports.find(self._root().layout, prefix)
 
     def explain(self, key: CacheKey) -> dict[str, Any]:
         """Why ``key`` misses: the stored entry of the same kind with the fewest differing components.
         A diagnostic (it reads every entry's metadata), not for hot paths."""
+        from . import reports
         return reports.explain(self._root().layout, key)
 
     def usage(self) -> dict[str, Any]:
         """Entry count and size without reading any entry, for ``fncache info`` on big caches
         (the size is the running total kept for the size cap; see :func:`.reports.usage`)."""
+        from . import reports
         return reports.usage(self._root().layout)
 
     def stats(self) -> dict[str, Any]:
         """Hits, misses, compiles, compile seconds spent and saved: in total, per host and per kind."""
+        from . import reports
         return reports.stats(self._root().layout)
 
     # -- maintenance (docs/cli.md) ----------------------------------------------------------
@@ -311,6 +317,8 @@ class Compiledir:
         """Remove entries: every one (``all``), those unused for ``older_than`` (seconds or ``"30d"``),
         then least recently used ones until the cache fits ``max_size`` (bytes or ``"2GB"``).
         Returns the removed (with ``dry_run``: the would-be removed) entries."""
+        from . import reports
+        from .purge_policy import PurgePolicy
         policy = PurgePolicy.of(older_than, max_size, all)
         root = self._root()
         hits = read_totals(root.layout).hits_by_entry

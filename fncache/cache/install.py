@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
@@ -39,14 +38,16 @@ _O_SYNC_READ = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC
 _ATTEMPTS = 2
 
 
-@dataclass(frozen=True)
 class Installed:
     """The outcome of an install: the verified entry now in ``entries/`` and whether it is the one
     installed here (``published``, with its ``size`` on disk) or another writer's that won the race."""
 
-    entry: Entry
-    published: bool
-    size: int
+    __slots__ = ("entry", "published", "size")
+
+    def __init__(self, entry: Entry, published: bool, size: int):
+        self.entry = entry
+        self.published = published
+        self.size = size
 
 
 def _sync_staged(staging: Path) -> int:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass
 from typing import Callable, Sequence, TypeVar
 
 from ..config import parse_size
@@ -33,14 +32,19 @@ def parse_age(value: float | int | str) -> float:
     return float(m.group(1)) * _AGE_UNITS.get(m.group(2) or "s", 1)
 
 
-@dataclass(frozen=True)
 class PurgePolicy:
     """What a purge removes: every entry, or those unused for ``older_than`` seconds and then the
     least recently used until ``max_size`` bytes are left (either or both)."""
 
-    every: bool = False
-    older_than: float | None = None
-    max_size: int | None = None
+    __slots__ = ("every", "older_than", "max_size")
+
+    def __init__(self, every: bool = False, older_than: float | None = None, max_size: int | None = None):
+        self.every = every
+        self.older_than = older_than
+        self.max_size = max_size
+
+    def __repr__(self) -> str:
+        return f"PurgePolicy(every={self.every}, older_than={self.older_than}, max_size={self.max_size})"
 
     @classmethod
     def of(cls, older_than: float | str | None = None, max_size: int | str | None = None,

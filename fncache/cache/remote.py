@@ -15,20 +15,23 @@ parts, one job each:
 """
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import threading
+from typing import Any
 
 from ..config import config
 from .entry import Damaged
 from .entry_blob import pack_entry, unpack_entry
-from .remote_admin import ADMIN_TIMEOUT, remote_info, remote_list, remote_purge, remote_stats
 from .remote_backend import RemoteBackend, RemoteError, RemoteFull, backend_for, redact
 from .tiers import CLAIM_TTL, RETRY_AFTER, Claim, RemoteTier, Tier
 
+#: The administrative commands, imported on first use (a compile or a lookup needs none of them).
+_ADMIN = ("remote_info", "remote_stats", "remote_list", "remote_purge", "ADMIN_TIMEOUT")
+
 __all__ = ["Tier", "RemoteTier", "RemoteBackend", "RemoteError", "RemoteFull", "Claim", "remote_tier", "backend_for",
-           "pack_entry", "unpack_entry", "redact", "remote_info", "remote_stats", "remote_list",
-           "remote_purge", "CLAIM_TTL", "RETRY_AFTER", "ADMIN_TIMEOUT", "Damaged"]
+           "pack_entry", "unpack_entry", "redact", "CLAIM_TTL", "RETRY_AFTER", "Damaged", *_ADMIN]
 
 log = logging.getLogger("fncache.cache")
 
@@ -74,3 +77,14 @@ def _forget_tiers() -> None:
 
 
 os.register_at_fork(after_in_child=_forget_tiers)
+
+
+
+def __getattr__(name: str) -> Any:
+    if name in _ADMIN:
+        return getattr(importlib.import_module("fncache.cache.remote_admin"), name)
+    raise AttributeError(f"module 'fncache.cache.remote' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_ADMIN))

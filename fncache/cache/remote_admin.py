@@ -9,7 +9,6 @@ from typing import Any, Callable, TypeVar
 
 from ..config import config
 from ..errors import CacheError
-from .purge_policy import PurgePolicy
 from .remote_backend import RemoteError, backend_for, on_daemon_thread, redact
 
 __all__ = ["remote_info", "remote_stats", "remote_list", "remote_purge", "ADMIN_TIMEOUT"]
@@ -74,6 +73,7 @@ def remote_purge(url: str | None = None, older_than: float | str | None = None, 
     """Remove stored entries as ``Compiledir.purge`` removes local ones: every one (``all``), those
     unused for ``older_than``, then least recently used ones until the store holds ``max_size``.
     Returns the removed (with ``dry_run``: the would-be removed) entries."""
+    from .purge_policy import PurgePolicy
     policy = PurgePolicy.of(older_than, max_size, all)
     admin = _Admin(url)
     stored = admin(admin.backend.entries)
