@@ -33,6 +33,7 @@ from fncache.cache.entry_blob import MAGIC  # noqa: E402
 from fncache.cache.keys import CacheKey  # noqa: E402
 from fncache.cache.remote_redis import CLAIM, ENTRY  # noqa: E402
 from fncache.config import config  # noqa: E402
+from test_cache_install import assert_durable, installs, synced  # noqa: E402,F401  (fixtures)
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -311,23 +312,19 @@ def test_a_bad_remote_entry_is_ignored_and_overwritten(tmp_path, url, server, ca
     lambda blob: blob.replace(b'"size"', b'"sizf"', 1),
     lambda blob: blob.replace(b"good", b"evil", 1),  # same size, other content
 ])
-def test_a_fetch_installs_verified_bytes_durably_and_never_a_bad_copy(tmp_path, url, server, monkeypatch, damage):
+def test_a_fetch_installs_verified_bytes_durably_and_never_a_bad_copy(tmp_path, url, server, damage, installs,
+                                                                     synced):
     """A fetch goes through the one install path (cache/install.py): every file and the staging
     directory fsynced before the rename, verified; a damaged copy leaves nothing published."""
-    from fncache.cache import install
-    staged: list[list[str]] = []
-    real = install._sync_staged
-
-    def spy(staging: Path) -> int:
-        staged.append(sorted(os.listdir(staging)))
-        return real(staging)
-
     a, b, c = host(tmp_path, "a"), host(tmp_path, "b"), host(tmp_path, "c")
     key = new_key()
     a.get_or_build(key, writer(b"good", []))
-    monkeypatch.setattr(install, "_sync_staged", spy)
-    assert b.get(key).read_bytes("lib.bin") == b"good"
-    assert staged == [["lib.bin", "meta.json"]]
+    installs.clear()
+    synced.paths.clear()
+    entry = b.get(key)
+    assert entry.read_bytes("lib.bin") == b"good"
+    assert installs == [["lib.bin", "meta.json"]]
+    assert_durable(entry.path, entry.files, synced)
     r = server.client()
     r.set(ENTRY + key.digest, damage(r.get(ENTRY + key.digest)))
     assert c.get(key) is None
