@@ -117,9 +117,12 @@ def test_kernel_library_with_a_planted_feature_is_rebuilt_not_loaded(tmp_path):
             "r = f(np.arange(4.0)); maps = open('/proc/self/maps').read()\n"
             "print(json.dumps({'r': r.tolist(), 'quarantined_mapped': 'quarantine' in maps}))\n")
     env = {**os.environ, "PYTHONPATH": str(REPO), "FNCACHE_FLAGS": f"compiledir={cd}"}
-    run = lambda: json.loads(subprocess.run([sys.executable, "-c", code], env=env, check=True,  # noqa: E731
-                                            capture_output=True, text=True, timeout=120
-                                            ).stdout.splitlines()[-1])
+
+    def run() -> dict:
+        proc = subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True,
+                              timeout=120)
+        return json.loads(proc.stdout.splitlines()[-1])
+
     run()
     metas = [m for m in cd.glob("entries/*/*/meta.json") if json.loads(m.read_text())["kind"] == "kernel_library"]
     assert len(metas) == 1
