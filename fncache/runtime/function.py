@@ -13,6 +13,8 @@ from ..graph.fgraph import FunctionGraph
 from ..mode import Mode, get_mode
 from .inputs import convert_input
 from ..tensor.shared import SharedVariable
+from ..tensor.random import set_random_runtime
+from ..tensor.variable import set_eval_compiler
 
 __all__ = ["function", "Function", "assemble"]
 
@@ -197,7 +199,22 @@ class Function:
                                         and val.flags.owndata):
                 val = np.array(val, copy=True)
             taken.add(id(val))
-            sv._value = val
+            sv.store_update(val)
+
+    @property
+    def shared_variables(self) -> list[SharedVariable]:
+        """The shared variables the function reads, in the order its graphs number them."""
+        return self._shared
+
+    @property
+    def updated_indices(self) -> list[int]:
+        """For each update the function makes, the index of its variable in :attr:`shared_variables`."""
+        return self._updated
+
+    @property
+    def single_output(self) -> bool:
+        """Whether a call returns one value (the function was given one output, not a list)."""
+        return self._single
 
     @property
     def trust_input(self) -> bool:
@@ -337,3 +354,14 @@ def assemble(*, inputs: list[Variable], outputs: list[Variable], single: bool,
     if trust_input:
         f.trust_input = True
     return f
+
+
+set_eval_compiler(function)  # x.eval() compiles through fc.function
+
+
+def _c_runtime() -> Any:
+    from ..codegen.c_linker import runtime
+    return runtime()
+
+
+set_random_runtime(_c_runtime)  # random streams draw with the compiled C run-time, in every mode

@@ -13,7 +13,7 @@ counter's value).
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -33,14 +33,29 @@ STREAM_FORMAT = 2
 #: the run-time's fill kinds (c_random.c)
 _UNIFORM, _NORMAL, _EXPONENTIAL, _BOUNDED = range(4)
 
+#: How the compiled C run-time (codegen/c_random.c draws the numbers) is obtained: installed by
+#: the run-time when it is imported (:func:`set_random_runtime`), so the front end imports nothing
+#: from the layers above it.
+_get_runtime: Callable[[], Any] | None = None
 _rt: Any = None
+
+
+def set_random_runtime(get_runtime: Callable[[], Any]) -> None:
+    """Install the function that returns the compiled C run-time random streams draw with."""
+    global _get_runtime
+    _get_runtime = get_runtime
 
 
 def _runtime() -> Any:
     global _rt
     if _rt is None:
-        from ..codegen.c_linker import runtime   # the C run-time draws the numbers
-        _rt = runtime()
+        if _get_runtime is None:
+            # Nothing compiled yet in this process (e.g. a random op unpickled and run by the py
+            # linker): the package's public ``fc.function`` imports the run-time, which installs it.
+            import fncache
+            fncache.function  # noqa: B018
+        assert _get_runtime is not None
+        _rt = _get_runtime()
     return _rt
 
 
