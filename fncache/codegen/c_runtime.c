@@ -443,7 +443,8 @@ static int parse_step(Step *s, PyObject *t, PyObject *lib, int n_slots)
         s->fn[k] = kernel(lib, PyTuple_GET_ITEM(kernels, k));
         if (!s->fn[k] && PyErr_Occurred()) return -1;
     }
-    if ((s->kind == ST_ELEMWISE && !s->fn[0]) || (s->kind == ST_REDUCE && !s->fn[2])) {
+    if ((s->kind == ST_ELEMWISE && !s->fn[0]) || (s->kind == ST_REDUCE && !s->fn[2])
+        || (s->kind == ST_ROWPASS && !s->fn[0])) {
         PyErr_Format(PyExc_ValueError, "fncache runtime: step %s has no kernel", s->name);
         return -1;
     }
