@@ -283,7 +283,8 @@ ROWPASS_ROWS = 16
 
 def render_rowpass(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
     """One pass over the rows of X by blocks: z = X_blk @ w (four rows at a time, so four sums
-    run side by side), the region's fused loop on those rows, then gw += X_blk.T @ g_blk."""
+    run side by side), the region's fused loop on those rows, then gw += X_blk.T @ g_blk. An X
+    stored by columns (a transpose) is swept by columns instead, twice, each sweep contiguous."""
     op: RowPass = node.op
     k = ctx.k
     comp = op.composite([v.dtype for v in node.inputs])
@@ -297,6 +298,23 @@ def render_rowpass(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
         f"const {t} *X = (const {t} *)p_[0], *w = (const {t} *)p_[1];",
         f"{t} *z = ({t} *)p_[2], *gw = ({t} *)gw_;",
         f"const {t} *g = (const {t} *)p_[{2 + ni}];",
+        "if (rs == 1 && cs != 1) {  /* X stored by columns: column sweeps, each contiguous */",
+        "  for (npy_intp r = lo; r < hi; r++) z[r] = 0;",
+        "  for (npy_intp j = 0; j < n; j++) {",
+        f"    const {t} *c = X + j * cs, wj = w[j];",
+        "    #pragma omp simd",
+        "    for (npy_intp r = lo; r < hi; r++) z[r] += c[r] * wj;",
+        "  }",
+        f"  fc_k{k}_rows(lo, hi, p_ + 2);",
+        "  for (npy_intp j = 0; j < n; j++) {",
+        f"    const {t} *c = X + j * cs;",
+        f"    {t} a = 0;",
+        "    #pragma omp simd reduction(+:a)",
+        "    for (npy_intp r = lo; r < hi; r++) a += c[r] * g[r];",
+        "    gw[j] = a;",
+        "  }",
+        "  return;",
+        "}",
         "for (npy_intp j = 0; j < n; j++) gw[j] = 0;",
         f"for (npy_intp r0 = lo; r0 < hi; r0 += {ROWPASS_ROWS}) {{",
         f"  const npy_intp r1 = r0 + {ROWPASS_ROWS} < hi ? r0 + {ROWPASS_ROWS} : hi;",
