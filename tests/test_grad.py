@@ -346,6 +346,8 @@ def _numpy_step(wv, bv, dx, dy):
 
 def test_logistic_regression_tutorial_matches_numpy_step_by_step() -> None:
     train, w, b, dx, dy, w0 = _logistic_regression()
+    # forward product, row-wise loss and gradient, X.T @ g: one pass over X (rowpass)
+    assert [type(n.op).__name__ for n in train.optimized_graph.toposort()].count("RowPass") == 1
     wv, bv = w0.copy(), 0.0
     for step in range(25):
         pred, xent = train(dx, dy)

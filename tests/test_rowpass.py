@@ -187,6 +187,13 @@ def test_training_loop_with_shared_weights_matches_the_unfused_loop() -> None:
         np.testing.assert_allclose(wf.get_value(), wu.get_value(), rtol=1e-10, atol=1e-14)
 
 
+def test_cuda_modes_skip_cpu_only_rewrites() -> None:
+    from fncache.rewrite import selected
+    assert "rowpass" in {r.name for r in selected(fc.Mode(device="cpu"))}
+    cuda = {r.name for r in selected(fc.Mode(device="cuda"))}
+    assert "rowpass" not in cuda and {"fusion", "sizes"} <= cuda
+
+
 # -- the element count of a mean's gradient ---------------------------------------------------------
 def test_mean_gradient_counts_from_shapes() -> None:
     """The count is read from the shapes the mean's input is broadcast from (not from the
