@@ -187,6 +187,20 @@ def test_training_loop_with_shared_weights_matches_the_unfused_loop() -> None:
         np.testing.assert_allclose(wf.get_value(), wu.get_value(), rtol=1e-10, atol=1e-14)
 
 
+def test_gradient_programs_have_no_python_steps() -> None:
+    """Fused or not, the logistic gradient runs natively: RowPass, ReducedSize and SumToShape
+    are run-time steps (each calls its perform only off its fast path)."""
+    from fncache.codegen import c_program
+    from fncache.codegen.c_module import render_module
+    ins, outs = _logreg()
+    for mode, kind in ((None, c_program.ST_ROWPASS), (UNFUSED, c_program.ST_SUM_TO_SHAPE)):
+        f = fc.function(ins, outs, mode=mode)
+        kinds = [st[0] for st in render_module(f.optimized_graph, n_explicit=4,
+                                               single=False).program[4]]
+        assert kind in kinds and c_program.ST_REDUCED_SIZE in kinds, fc.debugprint(f)
+        assert c_program.ST_PERFORM not in kinds, fc.debugprint(f)
+
+
 def test_cuda_modes_skip_cpu_only_rewrites() -> None:
     from fncache.rewrite import selected
     assert "rowpass" in {r.name for r in selected(fc.Mode(device="cpu"))}
