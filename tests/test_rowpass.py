@@ -154,20 +154,23 @@ def test_rewrite_does_not_apply_where_it_cannot_fuse() -> None:
     # another matrix, a second product with X, X read as a row value
     assert not _fuses(ins, ft.dot(x2.T, ft.tanh(z)))
     assert not _fuses(ins, ft.dot(x.T, ft.tanh(z) * ft.dot(x, w2)))
+    # w read along the rows (a square X)
+    assert not _fuses(ins, ft.dot(x.T, ft.tanh(z) * w))
     # mixed dtypes, a matrix gradient
     xf = ft.fmatrix("xf")
     assert not _fuses([xf, w], ft.dot(xf.T, ft.tanh(ft.dot(xf, w))))
     wm = ft.dmatrix("wm")
     assert not _fuses([x, wm], ft.dot(x.T, ft.tanh(ft.dot(x, wm))))
     # the results of the ones that do not fuse are still right
-    f = fc.function(ins, [ft.dot(x.T, z - z.mean()), ft.dot(x.T, ft.tanh(z) * ft.dot(x, w2))],
-                    on_unused_input="ignore")
+    f = fc.function(ins, [ft.dot(x.T, z - z.mean()), ft.dot(x.T, ft.tanh(z) * ft.dot(x, w2)),
+                          ft.dot(x.T, ft.tanh(z) * w)], on_unused_input="ignore")
     rng = np.random.default_rng(4)
-    xv, wv, w2v = rng.standard_normal((5, 3)), rng.standard_normal(3), rng.standard_normal(3)
+    xv, wv, w2v = rng.standard_normal((3, 3)), rng.standard_normal(3), rng.standard_normal(3)
     zv = xv @ wv
-    got = f(xv, xv, wv, w2v, np.ones(5))
+    got = f(xv, xv, wv, w2v, np.ones(3))
     np.testing.assert_allclose(got[0], xv.T @ (zv - zv.mean()), rtol=1e-12)
     np.testing.assert_allclose(got[1], xv.T @ (np.tanh(zv) * (xv @ w2v)), rtol=1e-12)
+    np.testing.assert_allclose(got[2], xv.T @ (np.tanh(zv) * wv), rtol=1e-12)
 
 
 def test_training_loop_with_shared_weights_matches_the_unfused_loop() -> None:

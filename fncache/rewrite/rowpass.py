@@ -109,14 +109,14 @@ def _match(node: Apply, order: list[Apply], users: dict[int, list[Apply]],
     index: dict[int, int] = {id(x): 0, id(w): 1}
     for n in region:  # the leaves: inputs not computed from z, each read as a row or a value
         for v in n.inputs:
+            if v is w:
+                return None  # w read along X's rows (or its size compared with theirs)
+            if v is x and isinstance(n.op, SumToShape):
+                continue  # X's row count, which the loop has
             if id(v) in index or id(v) == id(z) or v.owner is not None and id(v.owner) in inside:
                 continue
-            if isinstance(n.op, Elemwise) and (v is x or v is w):
-                return None  # X as a row-wise value; w read along X's rows
             if v.ndim > 1:
-                if not (isinstance(n.op, SumToShape) and v is x):
-                    return None
-                continue
+                return None
             index[id(v)] = len(values)
             values.append(v)
     n_in = len(values)
