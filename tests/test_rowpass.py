@@ -90,6 +90,8 @@ def test_rows_that_broadcast_run_the_unfused_semantics() -> None:
     p = 1 / (1 + np.exp(-(x @ w + b)))
     np.testing.assert_allclose(f(x, y, w, b)[1], x[0] * ((p - y) / 5).sum() + 0.02 * w,
                                rtol=1e-12)
+    x5, _, w5, b5 = _data(5, 4)  # one label for five rows
+    _close(f(x5, y[:1], w5, b5), u(x5, y[:1], w5, b5), "float64", "one label")
     with pytest.raises(ValueError, match="broadcast"):
         f(*_data(4, 3)[:1], y, *_data(4, 3)[2:])
 
@@ -148,6 +150,7 @@ def test_rewrite_does_not_apply_where_it_cannot_fuse() -> None:
     z = ft.dot(x, w)
     ins = [x, x2, w, w2, y]
     assert _fuses(ins, ft.dot(x.T, ft.tanh(z) * y))
+    assert _fuses(ins, ft.dot(x.T, z))  # the normal equations' X.T @ (X @ w)
     # g depends on a reduction over the rows of z
     assert not _fuses(ins, ft.dot(x.T, z - z.mean()))
     assert not _fuses(ins, fc.grad(ft.sum(ft.exp(z)) / ft.sum(z), w))
@@ -163,7 +166,7 @@ def test_rewrite_does_not_apply_where_it_cannot_fuse() -> None:
     assert not _fuses([x, wm], ft.dot(x.T, ft.tanh(ft.dot(x, wm))))
     # the results of the ones that do not fuse are still right
     f = fc.function(ins, [ft.dot(x.T, z - z.mean()), ft.dot(x.T, ft.tanh(z) * ft.dot(x, w2)),
-                          ft.dot(x.T, ft.tanh(z) * w)], on_unused_input="ignore")
+                          ft.dot(x.T, ft.tanh(z) * w), ft.dot(x.T, z)], on_unused_input="ignore")
     rng = np.random.default_rng(4)
     xv, wv, w2v = rng.standard_normal((3, 3)), rng.standard_normal(3), rng.standard_normal(3)
     zv = xv @ wv
@@ -171,6 +174,7 @@ def test_rewrite_does_not_apply_where_it_cannot_fuse() -> None:
     np.testing.assert_allclose(got[0], xv.T @ (zv - zv.mean()), rtol=1e-12)
     np.testing.assert_allclose(got[1], xv.T @ (np.tanh(zv) * (xv @ w2v)), rtol=1e-12)
     np.testing.assert_allclose(got[2], xv.T @ (np.tanh(zv) * wv), rtol=1e-12)
+    np.testing.assert_allclose(got[3], xv.T @ zv, rtol=1e-12)
 
 
 def test_training_loop_with_shared_weights_matches_the_unfused_loop() -> None:
