@@ -108,6 +108,17 @@ def test_threads_give_the_same_result() -> None:
     _close(first, _logreg_ref(*args), "float64", "2 threads")
 
 
+def test_pickled_function_keeps_the_pass() -> None:
+    import pickle
+    ins, outs = _logreg()
+    f = fc.function(ins, outs)
+    g = pickle.loads(pickle.dumps(f))
+    assert RowPass in _kinds(g) and g.cache_key == f.cache_key
+    args = _data(20, 7)
+    for a, b_ in zip(g(*args), f(*args)):
+        np.testing.assert_array_equal(a, b_)
+
+
 def test_python_linker_runs_the_node_perform() -> None:
     ins, outs = _logreg()
     f = fc.function(ins, outs, mode=fc.Mode(linker="py"))
