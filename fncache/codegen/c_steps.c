@@ -399,8 +399,9 @@ static int run_reduced_size(Runner *self, const Step *s, PyArrayObject **v)
     return 0;
 }
 
-/* Rows per chunk of a threaded row pass: each chunk sums its own X.T @ g, combined in order. */
-#define FC_ROWPASS_CHUNK 256
+/* Fewest rows per chunk of a threaded row pass: each chunk sums its own X.T @ g (one vector
+ * of X's column count), the chunks' sums are added in order after the loop. */
+#define FC_ROWPASS_MIN_ROWS 64
 
 static int run_rowpass(Runner *self, const Step *s, PyArrayObject **v)
 {
@@ -446,13 +447,14 @@ static int run_rowpass(Runner *self, const Step *s, PyArrayObject **v)
     pass_fn f = (pass_fn)s->fn[0];
     const npy_intp rs = PyArray_STRIDE(X, 0) / isz, cs = PyArray_STRIDE(X, 1) / isz;
     char *gw = PyArray_DATA(v[s->out[0]]);
-    const int K = m / FC_ROWPASS_CHUNK < FC_MAX_THREADS ? (int)(m / FC_ROWPASS_CHUNK)
-                                                        : FC_MAX_THREADS;
+    npy_intp K = (npy_intp)self->nthreads * FC_CHUNKS_PER_THREAD;
+    if (K > FC_MAX_THREADS) K = FC_MAX_THREADS;
+    if (K > m / FC_ROWPASS_MIN_ROWS) K = m / FC_ROWPASS_MIN_ROWS;
     char *parts = NULL;
     if (K > 1 && use_threads(self, m * n) && (parts = PyMem_Malloc(K * (n ? n : 1) * isz))) {
         PyThreadState *ts = release_gil(s, m * n);
         #pragma omp parallel for schedule(dynamic, 1) num_threads(self->nthreads)
-        for (int k = 0; k < K; k++)
+        for (int k = 0; k < (int)K; k++)
             f(m * k / K, m * (k + 1) / K, n, rs, cs, p, parts + k * n * isz);
         /* Partial sums added in chunk order: the same result whatever thread ran a chunk. */
         if (isz == 8) {
