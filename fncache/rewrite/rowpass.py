@@ -6,8 +6,10 @@ model has this shape (logistic or linear regression, GLMs, a hinge loss...).
 
 The match is by structure. It does not apply (the graph stays as it is) where ``g`` depends on
 anything else computed from z: a reduction over the rows (a softmax's normalizer, a mean of z),
-an index, another matrix's product, a second ``X @ w2``; where the product is with another
-matrix than the one of ``z``; where the dtypes differ or are not float32/float64.
+an index, another matrix's product, a second ``X @ w2``; where ``w`` is read along the rows;
+where the product is with another matrix than the one of ``z``; where the dtypes differ or are
+not float32/float64. A second gradient of the same ``z`` stays a product (it reads ``z`` from
+the first pass).
 Runs after `fusion` (phase ``fused``), so the region is a few fused loops.
 """
 from __future__ import annotations
