@@ -176,6 +176,104 @@ static PyObject *fc_on_error(Runner *self)
     return NULL;
 }
 
+/* ---- shared variables (bind_shared) -------------------------------------------------------- */
+
+static PyObject *str_value, *str_device, *str_host_value;
+
+/* A shared variable's current value: its `_value`, or, when a GPU function holds a copy that may
+ * be newer, what its `_host_value()` returns. New reference. */
+static PyObject *shared_value(PyObject *sv)
+{
+    PyObject *dev = PyObject_GetAttr(sv, str_device);
+    if (!dev) return NULL;
+    int on_device = dev != Py_None;
+    Py_DECREF(dev);
+    return on_device ? PyObject_CallMethodNoArgs(sv, str_host_value)
+                     : PyObject_GetAttr(sv, str_value);
+}
+
+/* Store the update outputs (after the user's outputs in `res`) as their variables' values. A
+ * value that is also returned, set twice, or not a writeable array owning its data is copied
+ * first, so no shared value is ever an array the caller or another variable holds. */
+static int apply_updates(Runner *self, PyObject *res)
+{
+    for (int i = 0; i < self->n_updated; i++) {
+        int at = self->n_user_out + i, copy = 0;
+        PyObject *val = PyList_GET_ITEM(res, at);
+        for (int j = 0; j < at && !copy; j++) copy = PyList_GET_ITEM(res, j) == val;
+        if (copy || !PyArray_Check(val) || !PyArray_ISWRITEABLE((PyArrayObject *)val)
+            || !PyArray_CHKFLAGS((PyArrayObject *)val, NPY_ARRAY_OWNDATA))
+            val = PyArray_FROM_OF(val, NPY_ARRAY_ENSURECOPY | NPY_ARRAY_DEFAULT);
+        else
+            Py_INCREF(val);
+        if (!val) return -1;
+        int rc = PyObject_SetAttr(PyTuple_GET_ITEM(self->shared, self->updated[i]), str_value, val);
+        Py_DECREF(val);
+        if (rc < 0) return -1;
+    }
+    return 0;
+}
+
+/* One call on the given inputs: with bound shared variables, their values are read and passed
+ * after the inputs, the updates are stored and only the user's outputs are returned. */
+static PyObject *call(Runner *self, PyObject *const *args)
+{
+    if (!self->shared) return run(self, args);
+    const int n_expl = self->n_given;
+    PyObject *full[self->n_args > 0 ? self->n_args : 1], *res = NULL;
+    int got = 0;
+    for (int i = 0; i < n_expl; i++) full[i] = args[i];
+    for (; got < self->n_shared; got++)
+        if (!(full[n_expl + got] = shared_value(PyTuple_GET_ITEM(self->shared, got)))) goto done;
+    res = run(self, full);
+    if (res && apply_updates(self, res) < 0) Py_CLEAR(res);
+    if (res) {
+        PyObject *outs = self->user_single ? Py_NewRef(PyList_GET_ITEM(res, 0))
+                                           : PyList_GetSlice(res, 0, self->n_user_out);
+        Py_DECREF(res);
+        res = outs;
+    }
+done:
+    for (int k = 0; k < got; k++) Py_DECREF(full[n_expl + k]);
+    return res;
+}
+
+static int *int_array(PyObject *t, int *len, const char *what);
+
+static PyObject *Runner_bind_shared(PyObject *op, PyObject *args)
+{
+    /* bind_shared(shared, updated, n_out, single): the last len(shared) inputs are these shared
+     * variables' values, read at each call; the first n_out outputs are the user's (one bare
+     * when single), the others the new values of shared[updated[i]]. */
+    Runner *self = (Runner *)op;
+    PyObject *shared, *updated;
+    int n_out, single, n_upd;
+    if (!PyArg_ParseTuple(args, "O!O!ip", &PyTuple_Type, &shared, &PyTuple_Type, &updated,
+                          &n_out, &single))
+        return NULL;
+    int n_shared = (int)PyTuple_GET_SIZE(shared);
+    int *upd = int_array(updated, &n_upd, "updated");
+    if (!upd) return NULL;
+    int ok = !self->shared && !self->has_last && !self->single && n_shared <= self->n_args
+             && n_out >= 0 && n_out + n_upd == self->n_outs && (!single || n_out == 1);
+    for (int i = 0; ok && i < n_upd; i++) ok = upd[i] >= 0 && upd[i] < n_shared;
+    if (!ok) {
+        PyMem_Free(upd);
+        PyErr_SetString(PyExc_ValueError, "bind_shared: does not match the program, or already "
+                        "bound or called");
+        return NULL;
+    }
+    Py_INCREF(shared);
+    self->shared = shared;
+    self->updated = upd;
+    self->n_shared = n_shared;
+    self->n_updated = n_upd;
+    self->n_given = self->n_args - n_shared;
+    self->n_user_out = n_out;
+    self->user_single = single;
+    Py_RETURN_NONE;
+}
+
 static PyObject *Runner_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf,
                                    PyObject *kwnames)
 {
@@ -184,8 +282,8 @@ static PyObject *Runner_vectorcall(PyObject *op, PyObject *const *args, size_t n
     PyObject *res;
     if (kwnames && PyTuple_GET_SIZE(kwnames))
         return PyObject_Vectorcall(self->on_kwargs, args, nargsf, kwnames);
-    if (n != self->n_args) {
-        PyErr_Format(PyExc_TypeError, "this function takes %d inputs, got %zd", self->n_args, n);
+    if (n != self->n_given) {
+        PyErr_Format(PyExc_TypeError, "this function takes %d inputs, got %zd", self->n_given, n);
         return NULL;
     }
     for (Py_ssize_t i = 0; i < n; i++) {
@@ -195,7 +293,7 @@ static PyObject *Runner_vectorcall(PyObject *op, PyObject *const *args, size_t n
     }
     self->has_last = 1;
     self->failed_node = -1;
-    res = run(self, args);
+    res = call(self, args);
     return res ? res : fc_on_error(self);
 }
 
@@ -213,7 +311,7 @@ static PyObject *Runner_repeat(PyObject *op, PyObject *const *args, Py_ssize_t n
         return NULL;
     }
     if (nargs + nkw == 1) narg = args[0];
-    if (!self->has_last && self->n_args) {
+    if (!self->has_last && self->n_given) {
         PyErr_SetString(PyExc_RuntimeError, "f.fn() repeats the last call: call f(...) once first");
         return NULL;
     }
@@ -225,7 +323,7 @@ static PyObject *Runner_repeat(PyObject *op, PyObject *const *args, Py_ssize_t n
     for (k = 0; k < n; k++) {
         Py_XDECREF(res);
         self->failed_node = -1;
-        res = run(self, (PyObject *const *)self->last);
+        res = call(self, (PyObject *const *)self->last);
         if (!res) return fc_on_error(self);
     }
     return res;
@@ -314,7 +412,8 @@ static int parse_step(Step *s, PyObject *t, PyObject *lib, int n_slots)
         s->fn[k] = kernel(lib, PyTuple_GET_ITEM(kernels, k));
         if (!s->fn[k] && PyErr_Occurred()) return -1;
     }
-    if ((s->kind == ST_ELEMWISE && !s->fn[0]) || (s->kind == ST_REDUCE && !s->fn[2])) {
+    if ((s->kind == ST_ELEMWISE && !s->fn[0]) || (s->kind == ST_REDUCE && !s->fn[2])
+        || (s->kind == ST_ROWPASS && !s->fn[0])) {
         PyErr_Format(PyExc_ValueError, "fncache runtime: step %s has no kernel", s->name);
         return -1;
     }
@@ -332,7 +431,7 @@ static int parse_program(Runner *self, PyObject *prog, PyObject *lib)
                           &PyTuple_Type, &steps, &PyTuple_Type, &outs, &PyTuple_Type, &copies,
                           &self->single))
         return -1;
-    self->n_args = (int)PyTuple_GET_SIZE(inputs);
+    self->n_args = self->n_given = (int)PyTuple_GET_SIZE(inputs);
     self->n_steps = (int)PyTuple_GET_SIZE(steps);
     if (self->n_slots < self->n_args || self->n_keep < 0) {
         PyErr_SetString(PyExc_ValueError, "fncache runtime: bad slot counts");
@@ -408,7 +507,7 @@ static void Runner_dealloc(PyObject *op)
     Py_XDECREF(self->on_error);
     Py_XDECREF(self->on_kwargs);
     if (self->last) {
-        if (self->has_last) for (int i = 0; i < self->n_args; i++) Py_XDECREF(self->last[i]);
+        if (self->has_last) for (int i = 0; i < self->n_given; i++) Py_XDECREF(self->last[i]);
         PyMem_Free(self->last);
     }
     if (self->keep) {
@@ -430,6 +529,8 @@ static void Runner_dealloc(PyObject *op)
         }
         PyMem_Free(self->steps);
     }
+    Py_XDECREF(self->shared);
+    PyMem_Free(self->updated);
     PyMem_Free(self->const_slots);
     PyMem_Free(self->out_slots);
     PyMem_Free(self->out_copy);
@@ -487,6 +588,8 @@ static PyMethodDef Runner_methods[] = {
     {"repeat", (PyCFunction)(void (*)(void))Runner_repeat, METH_FASTCALL | METH_KEYWORDS,
      "repeat(n_calls=1)"},
     {"free", Runner_free, METH_NOARGS, "drop kept intermediate buffers"},
+    {"bind_shared", Runner_bind_shared, METH_VARARGS,
+     "bind_shared(shared, updated, n_out, single): read and update shared variables in C"},
     {"set_trust", Runner_set_trust, METH_O, "skip input checks"},
     {NULL, NULL, 0, NULL}
 };
@@ -532,6 +635,10 @@ PyMODINIT_FUNC PyInit__c_runtime(void)
         return NULL;
     }
     if (PyType_Ready(&RunnerType) < 0 || PyType_Ready(&LibraryType) < 0) return NULL;
+    if (!(str_value = PyUnicode_InternFromString("_value"))
+        || !(str_device = PyUnicode_InternFromString("_device"))
+        || !(str_host_value = PyUnicode_InternFromString("_host_value")))
+        return NULL;
     m = PyModule_Create(&moddef);
     if (!m) return NULL;
     if (PyModule_AddStringConstant(m, "SOURCE", FC_RUNTIME_SOURCE) < 0) {

@@ -38,7 +38,7 @@
 #endif
 
 enum { ST_ELEMWISE = 0, ST_REDUCE = 1, ST_DOT = 2, ST_ARGREDUCE = 3, ST_DIMSHUFFLE = 4,
-       ST_PERFORM = 5, ST_SUM_TO_SHAPE = 6 };
+       ST_PERFORM = 5, ST_SUM_TO_SHAPE = 6, ST_REDUCED_SIZE = 7, ST_ROWPASS = 8 };
 
 /* Kernel signatures (see c_nodes.py): `p` holds the data pointers of the inputs, then of the
  * outputs. */
@@ -47,6 +47,10 @@ typedef void (*rows_fn)(npy_intp lo, npy_intp hi, const npy_intp *shape, const n
                         char *const *p);
 typedef void (*red_fn)(npy_intp lo, npy_intp hi, char *const *p, void *part, int *hasnan);
 typedef void (*fin_fn)(const char *parts, int used, int hasnan, npy_intp rn, char *out);
+/* A row pass (ST_ROWPASS): rows lo..hi of X (element strides rs, cs; n columns); `p` holds
+ * X, w, z, the other inputs, g, the row outputs; X.T @ g over those rows goes to `gw`. */
+typedef void (*pass_fn)(npy_intp lo, npy_intp hi, npy_intp n, npy_intp rs, npy_intp cs,
+                        char *const *p, char *gw);
 typedef int (*gen_fn)(const npy_intp *shape, const npy_intp *st, const npy_intp *ost,
                       npy_intp n, npy_intp on, npy_intp rn, char *const *p, char *out);
 
@@ -80,6 +84,9 @@ typedef struct {
     Step *steps;
     int *out_slots, *out_copy;
     int *errflag;          /* the kernels' error flags (integer power), or NULL */
+    PyObject *shared;      /* bind_shared: tuple of shared variables (the last inputs), or NULL */
+    int *updated;          /* per update output: index in `shared` of the variable it sets */
+    int n_given, n_shared, n_updated, n_user_out, user_single;
     int n_args, n_consts, n_slots, n_keep, n_steps, n_outs, single;
     int trust, allow_gc, nthreads, failed_node, has_last, running;
 } Runner;

@@ -76,9 +76,10 @@ def _check_updates(updates: Any) -> list[tuple[SharedVariable, Variable]]:
 class Function:
     """A compiled function. Call it with the inputs' values (positionally or by name).
 
-    A native function without shared variables is called straight through its C runner: the
-    instance's class gets the runner as ``__call__``, so a call costs one C vectorcall with no
-    Python frame in between (input checks run in C; unusual inputs go to ``_convert_one``).
+    A native (C) function is called straight through its C runner: the instance's class gets
+    the runner as ``__call__``, so a call costs one C vectorcall with no Python frame in between
+    (input checks run in C; unusual inputs go to ``_convert_one``). The runner also reads the
+    shared variables' values and stores their updates (``bind_shared``).
     """
 
     def __init__(self, *, inputs: list[Variable], outputs: list[Variable], single: bool,
@@ -110,7 +111,9 @@ class Function:
         self._names = [v.name for v in inputs]
         self._last: tuple | None = None
         self._trust = False
-        if self._native is not None and not shared:
+        if self._native is not None and not (shared and self._owns_shared):
+            if shared:  # the C runner reads the shared values and stores the updates itself
+                self._native.bind_shared(tuple(shared), tuple(updated), len(outputs), single)
             self.__class__ = _direct_class(self._native)
             self.fn = self._native.repeat  # f.fn(n_calls=N) in C, no Python frame
 
@@ -151,7 +154,7 @@ class Function:
             raise TypeError(f"function {self.name!r}: missing inputs {missing}")
         return tuple(vals)
 
-    # -- calling (Python path: the numpy linker, or functions with shared variables) --------
+    # -- calling (Python path: the numpy linker and the CUDA runner) ---------------------------
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if kwargs:
             args = self._bind_kwargs(args, kwargs)

@@ -27,6 +27,7 @@ from ...graph.fgraph import FunctionGraph
 from ...graph.slots import plan_slots
 from ...tensor.blas import Dot
 from ...tensor.elemwise import Elemwise
+from ...tensor.grad_ops import ReducedSize
 from ...tensor.pyop import Assert
 from ...tensor.reduction import Reduce
 from ...tensor.shape_ops import Concatenate, DimShuffle, MakeVector, Reshape, Shape
@@ -172,7 +173,8 @@ class CudaRunner:
         table: list[tuple[type, Executor]] = [
             (Elemwise, self._elemwise), (Reduce, self._reduce), (Dot, self._dot),
             (DimShuffle, self._dimshuffle), (Subtensor, self._subtensor),
-            (Reshape, self._reshape), (Shape, self._shape), (MakeVector, self._host),
+            (Reshape, self._reshape), (Shape, self._shape), (ReducedSize, self._sizes),
+            (MakeVector, self._host),
             (Assert, self._assert), (Concatenate, self._concatenate)]
         for cls, ex in table:
             if isinstance(op, cls):
@@ -443,6 +445,10 @@ class CudaRunner:
 
     def _shape(self, node: Apply, spec: Any, store: list, ins: list, outs: list) -> list:
         return [np.asarray(store[ins[0]].shape, dtype="int64")]
+
+    def _sizes(self, node: Apply, spec: Any, store: list, ins: list, outs: list) -> list:
+        # Only the inputs' shapes are read: device arrays stay where they are.
+        return node.op.perform(node, [store[s] for s in ins])
 
     def _assert(self, node: Apply, spec: Any, store: list, ins: list, outs: list) -> list:
         for s in ins[1:]:
