@@ -31,7 +31,7 @@ def _populate(args: tuple[str, int, int]) -> int:
     path, start, stop = args
     from fncache.cache import CacheKey, Compiledir
     cache = Compiledir(path)
-    kinds = ("cmodule", "function")
+    kinds = ("kernel_library", "function")
     for i in range(start, stop):
         key = CacheKey(kinds[i % 2], {"schema": "1", "bench": "cli", "index": str(i)})
         body = (f"synthetic entry {i}\n" * (1 + i % 50)).encode()

@@ -1,7 +1,7 @@
 """Each elementwise function beyond the core set inside a fused W1-like expression, against
 numpy's ufunc for that function alone, side by side in one run.
 
-    python benchmarks/numpy_ops.py [--n 10000000] [--repeats 5] [--only arctan2,hypot]
+    python benchmarks/numpy_ops.py [--n 10000000] [--repeats 5] [--only arctan2,hypot,random]
 
 For each function OP, fncache times ``exp(x)*y + OP(z...)/(1+x*x)`` compiled as one fused loop
 on 1 thread ("with op") and the same loop with OP's first operand in its place ("without");
@@ -11,6 +11,9 @@ OP's cost in the loop / numpy's OP alone: the target is <= 1. "all threads" is t
 expression with the default thread count. erfc, erfinv and gammaln have no numpy ufunc. The
 timings of one row are interleaved (one repeat of each per round, minimum over the rounds), so a
 burst of load on a shared machine hits them all.
+
+The last row (``--only random`` alone) is ``RandomStream.normal`` of n float64 on one thread and
+on the default threads against numpy's ``Generator.normal``.
 """
 from __future__ import annotations
 
@@ -73,32 +76,32 @@ def _interleaved(stmts: dict[str, str], env: dict, repeats: int) -> dict[str, fl
 
 
 def _random_normal(fc, n: int, repeats: int) -> None:
-    """RandomStream.normal of n float64 against numpy's Generator.normal (default PCG64, and
-    SFC64, the generator fncache draws from)."""
+    """RandomStream.normal of n float64 (Philox4x64-10 and fncache's ziggurat, in C), on one
+    thread and on the default threads, against numpy's Generator.normal (default PCG64, and
+    SFC64, numpy's fastest bit generator)."""
     rs = fc.RandomStream(0)
-    env = {"f": fc.function([], rs.normal(size=n)), "pcg": np.random.default_rng(0),
+    f = fc.function([], rs.normal(size=n))
+
+    def one_thread() -> None:
+        with fc.config.change_flags(threads=1):       # read when the draw runs
+            f()
+
+    env = {"f": f, "f1": one_thread, "pcg": np.random.default_rng(0),
            "sfc": np.random.Generator(np.random.SFC64(0)), "n": n}
-    t = _interleaved({"f": "f()", "pcg": "pcg.normal(size=n)", "sfc": "sfc.normal(size=n)"},
-                     env, repeats)
-    log.info("RandomStream.normal(size=%d): %.1fms; numpy Generator.normal: %.1fms (PCG64), "
-             "%.1fms (SFC64); fncache / PCG64 = %.2fx (target <= 1)", n, t["f"] * 1e3,
-             t["pcg"] * 1e3, t["sfc"] * 1e3, t["f"] / t["pcg"])
+    t = _interleaved({"f": "f()", "f1": "f1()", "pcg": "pcg.normal(size=n)",
+                      "sfc": "sfc.normal(size=n)"}, env, repeats)
+    threads = fc.config.threads or os.cpu_count()
+    log.info("RandomStream.normal(size=%d): %.1fms (%d threads), %.1fms (1 thread); numpy "
+             "Generator.normal: %.1fms (PCG64), %.1fms (SFC64); fncache / PCG64 = %.2fx, "
+             "%.2fx on 1 thread (target <= 1)", n, t["f"] * 1e3, threads, t["f1"] * 1e3,
+             t["pcg"] * 1e3, t["sfc"] * 1e3, t["f"] / t["pcg"], t["f1"] / t["pcg"])
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--n", type=int, default=10_000_000)
-    p.add_argument("--repeats", type=int, default=5)
-    p.add_argument("--only", default="")
-    a = p.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    import fncache as fc
-    from fncache import tensor as ft
-
-    data = _inputs(a.n)
-    names = [s for s in a.only.split(",") if s] or list(OPS)
+def _op_rows(fc, ft, names: list[str], n: int, repeats: int) -> None:
+    """One row per op: its cost in the fused loop against numpy's op alone."""
+    data = _inputs(n)
     log.info("n = %d float64 (int64 for the shifts); minimum of %d repeats; ratio = the op's "
-             "cost in the fused loop (1 thread) / numpy's op alone", a.n, a.repeats)
+             "cost in the fused loop (1 thread) / numpy's op alone", n, repeats)
     log.info("%-12s %11s %11s %11s %11s %8s %12s", "op", "with op", "without", "op cost",
              "numpy op", "ratio", "all threads")
     misses = []
@@ -116,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
             env["op"] = ufunc
             stmts["op"] = "op(" + ", ".join(domain) + ")"
         with np.errstate(all="ignore"):
-            t = _interleaved(stmts, env, a.repeats)
+            t = _interleaved(stmts, env, repeats)
         t1, t0, ta = t["f1"], t["f0"], t["fa"]
         cost = max(t1 - t0, 0.0)
         if ufunc is None:
@@ -131,7 +134,28 @@ def main(argv: list[str] | None = None) -> int:
                  t0 * 1e3, cost * 1e3, tn * 1e3, ratio, ta * 1e3)
     log.info("target (ratio <= 1): %s", "met for every op" if not misses
              else "missed for " + ", ".join(misses))
-    _random_normal(fc, a.n, a.repeats)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--n", type=int, default=10_000_000)
+    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--only", default="")
+    a = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    import fncache as fc
+    from fncache import tensor as ft
+
+    only = [s for s in a.only.split(",") if s]
+    unknown = set(only) - set(OPS) - {"random"}
+    if unknown:
+        p.error(f"--only: no op {', '.join(sorted(unknown))}; give names of {', '.join(OPS)} "
+                "or random")
+    names = [s for s in only if s != "random"] if only else list(OPS)
+    if names:
+        _op_rows(fc, ft, names, a.n, a.repeats)
+    if not only or "random" in only:
+        _random_normal(fc, a.n, a.repeats)
     return 0
 
 

@@ -133,8 +133,8 @@ def in_process_figures(work: Path, url: str, repeats: int) -> tuple[dict[str, li
     with fc.config.change_flags(compiledir=str(work / "inproc-seed"), remote_cache=url):
         inputs, output = W.w3_graph(ft)
         fc.function(inputs, output)(*W.w3_inputs())  # compiled here, uploaded to Redis
-        module = next(e for e in fc.cache.entries() if e["kind"] == "cmodule")
-        key = CacheKey("cmodule", module["components"])
+        module = next(e for e in fc.cache.entries() if e["kind"] == "kernel_library")
+        key = CacheKey("kernel_library", module["components"])
         seed = Compiledir(work / "inproc-seed")
         seed.get(key)  # warm the client and the page cache
         for _ in range(repeats * 10):

@@ -112,7 +112,7 @@ class _Flag:
     default: Any
     parse: Callable[[Any], Any]
     doc: str
-    #: The kind of cache key that reads this flag ("function", "cmodule" or "cuda"), or None
+    #: The kind of cache key that reads this flag ("function", "kernel_library" or "cuda"), or None
     #: when the flag changes no generated code (fncache.cache.keys composes every key).
     changes_code: str | None = None
 
@@ -125,12 +125,12 @@ _FLAGS: dict[str, _Flag] = {
                     "dtype for Python floats and ft.scalar() without dtype", "function"),
     "device": _Flag("cpu", _choice("cpu", "cuda"), "cpu or cuda", "function"),
     "cuda_arch": _Flag("auto", _cuda_arch, "GPU architecture to build for", "cuda"),
-    "cxx": _Flag("gcc", str, "C compiler", "cmodule"),
-    "cxxflags": _Flag("-O3", str, "extra compiler flags", "cmodule"),
-    "march": _Flag("auto", str, "auto (detected), a flags string, or none", "cmodule"),
+    "cxx": _Flag("gcc", str, "C compiler", "kernel_library"),
+    "cxxflags": _Flag("-O3", str, "extra compiler flags", "kernel_library"),
+    "march": _Flag("auto", str, "auto (detected), a flags string, or none", "kernel_library"),
     "vector_width": _Flag("auto", _choice("auto", "default", "128", "256", "512"),
                           "preferred SIMD width: auto (measured per host), default (the "
-                          "compiler's), or 128/256/512 bits", "cmodule"),
+                          "compiler's), or 128/256/512 bits", "kernel_library"),
     "threads": _Flag(0, _nonneg_int, "threads for large arrays; 0 = all cores"),
     "warn_float64": _Flag("ignore", _choice("ignore", "warn", "raise"),
                           "what to do when a float64 is created from non-float64 inputs"),

@@ -51,7 +51,7 @@ def main(request_path: str, result_path: str) -> None:
     per_kind = fc.cache.stats()["per_kind"]
     result = {"out": out, "shared": {s.name: s.get_value() for s in f._shared},
               "compiles": after["compiles"] - before["compiles"],
-              "cmodule_compiles": per_kind.get("cmodule", {}).get("compiles", 0),
+              "library_compiles": per_kind.get("kernel_library", {}).get("compiles", 0),
               "march": after["march"], "seconds_import": t_import, "seconds_load_call": t_load,
               "cache_key": f.cache_key, "code_flags": f.code_flags}
     if options.get("call_again"):

@@ -63,30 +63,30 @@ def age(entry_path: Path, seconds_ago: float) -> None:
 # -- keys -----------------------------------------------------------------------------------------
 
 def test_key_digest_is_canonical_and_explains_differences():
-    a = CacheKey("cmodule", {"x": "1", "y": "2"})
-    b = CacheKey("cmodule", {"y": "2", "x": "1"})
-    c = CacheKey("cmodule", {"x": "1", "y": "3", "z": "0"})
+    a = CacheKey("kernel_library", {"x": "1", "y": "2"})
+    b = CacheKey("kernel_library", {"y": "2", "x": "1"})
+    c = CacheKey("kernel_library", {"x": "1", "y": "3", "z": "0"})
     assert a == b and a.digest == b.digest and hash(a) == hash(b) and len(a.digest) == 64
     assert a.explain(c) == [("y", "2", "3"), ("z", None, "0")]
-    assert CacheKey("function", {"x": "1", "y": "2"}).explain(a)[0] == ("kind", "function", "cmodule")
+    assert CacheKey("function", {"x": "1", "y": "2"}).explain(a)[0] == ("kind", "function", "kernel_library")
     import pickle
     assert pickle.loads(pickle.dumps(a)) == a
     with pytest.raises(TypeError):
-        CacheKey("cmodule", {"x": 1})
+        CacheKey("kernel_library", {"x": 1})
 
 
 def test_module_key_names_every_component_and_depends_on_march(cd):
-    k = module_key("cmodule", "int x;")
+    k = module_key("kernel_library", "int x;")
     for name in ("fncache", "source_sha256", "compiler", "flags", "march", "numpy_abi", "python_abi", "platform"):
         assert k.components[name], name
     with config.change_flags(march="-march=x86-64"):
-        generic = module_key("cmodule", "int x;")
+        generic = module_key("kernel_library", "int x;")
         assert generic.components["march"] == "-march=x86-64"
         assert "-march=x86-64" in generic.components["flags"]
     assert generic != k, "a host with other march flags must get other module keys"
     assert module_key("cuda", "int x;", cuda_arch="sm_90").components["cuda_arch"] == "sm_90"
     with pytest.raises(ValueError):
-        module_key("cmodule", "int x;", march="-march=evil")
+        module_key("kernel_library", "int x;", march="-march=evil")
 
 
 def test_function_key_is_host_independent(cd):
@@ -101,7 +101,7 @@ def test_function_key_is_host_independent(cd):
 
 def test_build_once_then_hit_and_load(cd, tmp_path):
     assert not (tmp_path / "cd").exists(), "constructing a Compiledir must not touch the disk"
-    key = module_key("cmodule", ext_source("c_one", 11))
+    key = module_key("kernel_library", ext_source("c_one", 11))
     calls = []
 
     def build(staging):
@@ -115,7 +115,7 @@ def test_build_once_then_hit_and_load(cd, tmp_path):
     assert os.stat(tmp_path / "cd").st_mode & 0o777 == 0o700
     assert not list((tmp_path / "cd" / "tmp").iterdir()), "staging dir left behind"
     meta = entry.meta
-    assert meta["kind"] == "cmodule" and meta["compile_seconds"] > 0 and meta["host"] == os.uname().nodename
+    assert meta["kind"] == "kernel_library" and meta["compile_seconds"] > 0 and meta["host"] == os.uname().nodename
     assert meta["march"] == key.components["march"] and meta["source"] == "c_one.c"
     assert set(meta["files"]) == {"c_one.c", f"c_one{ext_suffix()}"}
     assert entry.read_bytes("c_one.c") == ext_source("c_one", 11).encode()
@@ -129,7 +129,7 @@ def test_build_once_then_hit_and_load(cd, tmp_path):
     (shown,) = cd.find(key.digest[:6])
     assert shown["meta"]["source"] == "c_one.c"
     stats = cd.stats()
-    assert stats["per_kind"]["cmodule"]["compiles"] == 1 and stats["saved_seconds"] > 0
+    assert stats["per_kind"]["kernel_library"]["compiles"] == 1 and stats["saved_seconds"] > 0
 
 
 def test_default_cache_follows_config(tmp_path):
@@ -175,7 +175,7 @@ def _damage_delete(entry: Entry) -> None:
 @pytest.mark.parametrize("damage", [_damage_truncate, _damage_garble_meta, _damage_delete])
 def test_damaged_entry_is_detected_moved_aside_and_rebuilt(cd, tmp_path, caplog, damage):
     name = f"dmg_{damage.__name__.strip('_')}"
-    key = module_key("cmodule", ext_source(name, 5))
+    key = module_key("kernel_library", ext_source(name, 5))
     entry = cd.get_or_build(key, builder(name, 5))
     damage(entry)
     with caplog.at_level(logging.WARNING, logger="fncache.cache"):
@@ -354,7 +354,7 @@ def test_usage_logs_of_earlier_days_are_folded_exactly(cd, tmp_path):
 
 
 def test_export_import_roundtrip_verifies(cd, tmp_path):
-    key = module_key("cmodule", ext_source("exp_mod", 3))
+    key = module_key("kernel_library", ext_source("exp_mod", 3))
     cd.get_or_build(key, builder("exp_mod", 3))
     cd.put_bytes(fkey("e"), {"a": b"1"}, {})
     archive = tmp_path / "bundle.tar.gz"

@@ -179,7 +179,7 @@ def test_a_library_swapped_after_verification_never_runs(tmp_path):
     from fncache.toolchain import compile_shared_object
     cdir, keyfile = _signed_kernel_entry(tmp_path)
     [meta_path] = [p for p in (cdir / "entries").glob("*/*/meta.json")
-                   if json.loads(p.read_text()).get("kind") == "cmodule"]
+                   if json.loads(p.read_text()).get("kind") == "kernel_library"]
     lib = meta_path.parent / json.loads(meta_path.read_text())["library"]
     marker = tmp_path / "PWNED"
     evil = compile_shared_object(
@@ -267,7 +267,7 @@ def test_every_bit_flip_in_meta_json_is_detected(tmp_path):
     from fncache.cache.entry import Damaged, read_entry
     cdir, keyfile = _signed_kernel_entry(tmp_path)
     [meta_path] = [p for p in (cdir / "entries").glob("*/*/meta.json")
-                   if json.loads(p.read_text()).get("kind") == "cmodule"]
+                   if json.loads(p.read_text()).get("kind") == "kernel_library"]
     raw = meta_path.read_bytes()
     meta = json.loads(raw)
     undetected = []
@@ -298,7 +298,7 @@ def test_a_library_that_verifies_but_does_not_load_is_set_aside_and_rebuilt(tmp_
         x = ft.vector("x")
         fc.function([x], ft.exp(x) * 3)
     [meta_path] = [p for p in (cdir / "entries").glob("*/*/meta.json")
-                   if json.loads(p.read_text()).get("kind") == "cmodule"]
+                   if json.loads(p.read_text()).get("kind") == "kernel_library"]
     meta = json.loads(meta_path.read_text())
     junk = b"\x7fELF not really a library"
     (meta_path.parent / meta["library"]).write_bytes(junk)

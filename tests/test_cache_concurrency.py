@@ -66,7 +66,7 @@ if spec.get("go"):
         time.sleep(0.005)
 results, keys = {}, {}
 for name, value in spec["jobs"]:
-    key = module_key("cmodule", source(name, value))
+    key = module_key("kernel_library", source(name, value))
     entry = cd.get_or_build(key, builder(name, value))
     lib = str(entry.file(entry.meta["library"]))
     loader = importlib.machinery.ExtensionFileLoader(name, lib)
@@ -199,7 +199,7 @@ def test_sigkill_at_random_moments_of_a_build(tmp_path):
         proc.wait()
         assert_clean(compiledir)
         with config.change_flags(compiledir=str(compiledir), lock_mode=mode, lock_timeout=60):
-            key = module_key("cmodule", source(name, value))
+            key = module_key("kernel_library", source(name, value))
             published = (compiledir / "entries" / key.digest[:2] / key.digest).exists()
             moments[("after publish" if published else "mid-build") if announce.exists() else "before build"] += 1
             t0 = time.monotonic()
@@ -222,7 +222,7 @@ def test_lock_timeout_names_the_holder_and_unlock_clears_a_dead_one(tmp_path, lo
     try:
         wait_for(announce, proc)
         cd = Compiledir(compiledir)
-        key = module_key("cmodule", source("lt", 9))
+        key = module_key("kernel_library", source("lt", 9))
         with config.change_flags(compiledir=str(compiledir), lock_mode=lock_mode, lock_timeout=0.5):
             with pytest.raises(LockTimeout) as info:
                 cd.get_or_build(key, builder("lt", 9))
@@ -255,7 +255,7 @@ def test_unlock_force_breaks_a_live_lease(tmp_path):
             (broken,) = cd.unlock(force=True)
             assert (broken["state"], broken["action"]) == ("live", "broken")
             t0 = time.monotonic()
-            entry = cd.get_or_build(module_key("cmodule", source("lf", 4)), builder("lf", 4))
+            entry = cd.get_or_build(module_key("kernel_library", source("lf", 4)), builder("lf", 4))
             assert load_value(entry) == 4 and time.monotonic() - t0 < 15
     finally:
         proc.kill()
@@ -273,7 +273,7 @@ def test_a_waiter_with_another_lease_seconds_is_told_to_agree(tmp_path):
             config.lease_seconds = 0
         with config.change_flags(compiledir=str(compiledir), lock_mode="lease", lease_seconds=5, lock_timeout=10):
             with pytest.raises(CacheError, match="same config.lease_seconds"):
-                Compiledir(compiledir).get_or_build(module_key("cmodule", source("ls", 5)), builder("ls", 5))
+                Compiledir(compiledir).get_or_build(module_key("kernel_library", source("ls", 5)), builder("ls", 5))
     finally:
         proc.kill()
         proc.wait()

@@ -74,7 +74,7 @@ def build(staging):
     so = compile_shared_object(SOURCE, staging, "answer", python_ext=False)
     return {"library": so.name}
 open(spec["ready"], "w").close()
-entry = cache.get_or_build(module_key("cmodule", SOURCE), build)
+entry = cache.get_or_build(module_key("kernel_library", SOURCE), build)
 print(json.dumps({"host": socket.gethostname(), "started": started, "done": time.time(),
                   "files": entry.files}))
 """

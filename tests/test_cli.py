@@ -164,7 +164,7 @@ def test_list_human_and_json(populated: dict[str, Any]) -> None:
     assert doc["total"] == doc["matched"] == doc["shown"] == len(doc["entries"]) == len(populated["keys"])
     assert all(set(e) == ENTRY_FIELDS for e in doc["entries"])
     found = kinds(doc["entries"])
-    assert found["cmodule"] == 4 and found["synthetic"] == N_SYNTHETIC and found["function"] >= 3
+    assert found["kernel_library"] == 4 and found["synthetic"] == N_SYNTHETIC and found["function"] >= 3
     used = [e["last_used"] for e in doc["entries"]]
     assert used == sorted(used, reverse=True)  # default: most recently used first
 
@@ -181,9 +181,9 @@ def test_list_human_and_json(populated: dict[str, Any]) -> None:
 
 def test_list_filters_sort_and_limit(populated: dict[str, Any]) -> None:
     cd = populated["dir"]
-    doc = run_json("list", "--kind", "cmodule", "--compiledir", cd)
-    assert doc["matched"] == 4 and {e["kind"] for e in doc["entries"]} == {"cmodule"}
-    assert run_json("list", "--kind", "c*", "--compiledir", cd)["matched"] == 4
+    doc = run_json("list", "--kind", "kernel_library", "--compiledir", cd)
+    assert doc["matched"] == 4 and {e["kind"] for e in doc["entries"]} == {"kernel_library"}
+    assert run_json("list", "--kind", "k*", "--compiledir", cd)["matched"] == 4
     host = doc["entries"][0]["host"]
     assert run_json("list", "--host", host, "--compiledir", cd)["matched"] == doc["total"]
     nobody = run_json("list", "--host", "no-such-host", "--compiledir", cd)
@@ -212,19 +212,19 @@ def test_list_filters_sort_and_limit(populated: dict[str, Any]) -> None:
 # -- show ---------------------------------------------------------------------------------------
 def test_show_entry_by_unique_prefix(populated: dict[str, Any]) -> None:
     cd = populated["dir"]
-    module = next(e for e in populated["entries"] if e["kind"] == "cmodule")
+    module = next(e for e in populated["entries"] if e["kind"] == "kernel_library")
     prefix = next(module["key"][:n] for n in range(4, 64)
                   if sum(k.startswith(module["key"][:n]) for k in populated["keys"]) == 1)
     doc = run_json("show", prefix, "--compiledir", cd)
     assert ENTRY_FIELDS <= set(doc) and {"platform", "components", "meta", "source"} <= set(doc)
-    assert doc["key"] == module["key"] and doc["kind"] == "cmodule"
+    assert doc["key"] == module["key"] and doc["kind"] == "kernel_library"
     assert {"march", "flags", "compiler", "source_sha256"} <= set(doc["components"])
     assert {f["name"] for f in doc["files"]} == set(module["files"])
     assert all(len(f["sha256"]) == 64 and f["size"] > 0 for f in doc["files"])
     assert doc["source"]["name"].endswith(".c") and "FC_EXPORT void fc_k" in doc["source"]["text"]
 
     text = run_cli("show", prefix, "--compiledir", cd).stdout
-    assert text.startswith(f"key        {module['key']}\nkind       cmodule\n")
+    assert text.startswith(f"key        {module['key']}\nkind       kernel_library\n")
     for section in ("\nfiles\n", "\nkey components", "\nmetadata\n", f"\nsource ({doc['source']['name']}, "):
         assert section in text
     assert "  march  " in text or "  march " in text
@@ -261,7 +261,7 @@ def test_stats_human_and_json(populated: dict[str, Any]) -> None:
     doc = run_json("stats", "--compiledir", cd)
     counters = {"hits", "misses", "compiles", "hit_rate", "compile_seconds", "saved_seconds"}
     assert set(doc) == counters | {"per_host", "per_kind"}
-    assert set(doc["per_kind"]) == {"cmodule", "function", "synthetic"}
+    assert set(doc["per_kind"]) == {"kernel_library", "function", "synthetic"}
     assert all(set(c) == counters for c in [*doc["per_host"].values(), *doc["per_kind"].values()])
     assert doc["per_kind"]["synthetic"]["compiles"] == N_SYNTHETIC
     assert doc["per_kind"]["synthetic"]["compile_seconds"] == pytest.approx(0.25 * N_SYNTHETIC)
@@ -272,7 +272,7 @@ def test_stats_human_and_json(populated: dict[str, Any]) -> None:
     lines = run_cli("stats", "--compiledir", cd).stdout.splitlines()
     assert lines[0].split() == ["SCOPE", "HITS", "MISSES", "COMPILES", "HIT", "RATE", "COMPILE", "TIME", "SAVED"]
     scopes = [line.split("  ")[0].strip() for line in lines[1:-1]]
-    assert scopes[0] == "total" and "kind cmodule" in scopes and any(s.startswith("host ") for s in scopes)
+    assert scopes[0] == "total" and "kind kernel_library" in scopes and any(s.startswith("host ") for s in scopes)
     assert lines[-1].startswith(f"{doc['hit_rate'] * 100:.1f}% of {doc['hits'] + doc['misses']} lookups hit")
 
 
@@ -332,7 +332,7 @@ def test_verify_reports_and_repairs_damage(scratch: Path) -> None:
     proc = run_cli("verify", "--compiledir", scratch)
     assert proc.stdout.strip() == f"checked {n} entries: all good" and proc.stderr == ""  # no progress when piped
 
-    module = next(e for e in run_json("list", "--kind", "cmodule", "--compiledir", scratch)["entries"])
+    module = next(e for e in run_json("list", "--kind", "kernel_library", "--compiledir", scratch)["entries"])
     library = next(Path(module["path"]) / f for f in module["files"] if f.endswith(".so"))
     library.write_bytes(library.read_bytes()[:100])  # truncated, as by a full disk
     found = run_json("verify", "--compiledir", scratch, expect=1)
@@ -359,7 +359,7 @@ def test_unlock_with_no_locks(populated: dict[str, Any]) -> None:
 # -- explain ------------------------------------------------------------------------------------
 def test_explain_two_keys(populated: dict[str, Any]) -> None:
     cd = populated["dir"]
-    modules = [e for e in populated["entries"] if e["kind"] == "cmodule"]
+    modules = [e for e in populated["entries"] if e["kind"] == "kernel_library"]
     by_march: dict[str, dict[str, Any]] = {}
     for e in modules:
         by_march.setdefault(e["march"], e)
@@ -371,7 +371,7 @@ def test_explain_two_keys(populated: dict[str, Any]) -> None:
     assert {"march", "flags"} <= set(diffs) and diffs["march"]["b"] == "-march=x86-64"
 
     lines = run_cli("explain", native["key"], generic["key"], "--compiledir", cd).stdout.splitlines()
-    assert lines[0].startswith(f"a  {native['key']}  cmodule") and lines[1].startswith(f"b  {generic['key']}")
+    assert lines[0].startswith(f"a  {native['key']}  kernel_library") and lines[1].startswith(f"b  {generic['key']}")
     march = lines.index("march")
     assert lines[march + 1].startswith("  only in a: -march=") and lines[march + 2] == "  only in b: -march=x86-64"
     assert lines[-1].startswith(f"{len(diffs)} components differ: ") and "march" in lines[-1]
@@ -485,7 +485,7 @@ def test_demo_cold_then_warm(tmp_path: Path) -> None:
     assert "matches numpy" in lines[-2] and lines[-1].endswith("results match numpy")
     second = run_json("demo", "--compiledir", cd)  # a used compiledir: still a real cold build
     assert second["temporary"] is False and second["cold"]["compiles"] >= 1 and second["warm"]["compiles"] == 0
-    assert run_json("list", "--kind", "cmodule", "--compiledir", cd)["matched"] == 2
+    assert run_json("list", "--kind", "kernel_library", "--compiledir", cd)["matched"] == 2
 
 
 # -- errors -------------------------------------------------------------------------------------
@@ -522,10 +522,10 @@ def test_malformed_stats_summaries_are_ignored_not_fatal(scratch: Path) -> None:
     before = run_json("stats", "--compiledir", scratch)
     stats_dir = scratch / "stats"
     stats_dir.mkdir(exist_ok=True)
-    for i, doc in enumerate([{"by_host_kind": {"h": {"cmodule": {"hits": "many", "misses": None}}},
+    for i, doc in enumerate([{"by_host_kind": {"h": {"kernel_library": {"hits": "many", "misses": None}}},
                               "hits_by_entry": [1], "folded": 3},
                              {"by_host_kind": 5, "hits_by_entry": {"ab": "x"}},
-                             {"by_host_kind": {"h": ["cmodule"]}},
+                             {"by_host_kind": {"h": ["kernel_library"]}},
                              ["not", "a", "summary"], "just text"]):
         (stats_dir / f"bad{i}.summary.json").write_text(json.dumps(doc))
     (stats_dir / "torn.summary.json").write_bytes(b'{"by_host_kind": {"h"')

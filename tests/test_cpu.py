@@ -84,7 +84,7 @@ def _library_build(isa: list[str]):
 
 
 def _key(label: str) -> CacheKey:
-    return CacheKey("cmodule", {"name": label, "pid": str(os.getpid())})
+    return CacheKey("kernel_library", {"name": label, "pid": str(os.getpid())})
 
 
 def test_local_entry_needing_a_missing_feature_is_never_returned(tmp_path, caplog):
@@ -117,11 +117,14 @@ def test_kernel_library_with_a_planted_feature_is_rebuilt_not_loaded(tmp_path):
             "r = f(np.arange(4.0)); maps = open('/proc/self/maps').read()\n"
             "print(json.dumps({'r': r.tolist(), 'quarantined_mapped': 'quarantine' in maps}))\n")
     env = {**os.environ, "PYTHONPATH": str(REPO), "FNCACHE_FLAGS": f"compiledir={cd}"}
-    run = lambda: json.loads(subprocess.run([sys.executable, "-c", code], env=env, check=True,  # noqa: E731
-                                            capture_output=True, text=True, timeout=120
-                                            ).stdout.splitlines()[-1])
+
+    def run() -> dict:
+        proc = subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True,
+                              timeout=120)
+        return json.loads(proc.stdout.splitlines()[-1])
+
     run()
-    metas = [m for m in cd.glob("entries/*/*/meta.json") if json.loads(m.read_text())["kind"] == "cmodule"]
+    metas = [m for m in cd.glob("entries/*/*/meta.json") if json.loads(m.read_text())["kind"] == "kernel_library"]
     assert len(metas) == 1
     meta = json.loads(metas[0].read_text())
     meta["isa"] = [*meta["isa"], feature]
@@ -240,10 +243,10 @@ def test_vector_width_is_measured_once_remembered_and_a_key_component(tmp_path):
     if "avx2" in cpu_features():  # there was a choice: every candidate was timed
         assert {"default", "256"} <= set(records[0]["ns_per_element"])
     with config.change_flags(compiledir=str(cd)):
-        auto = module_key("cmodule", "int f;")
+        auto = module_key("kernel_library", "int f;")
         assert auto.components["vector_width"] == host_vector_width()
         with config.change_flags(vector_width="256"):
-            pinned = module_key("cmodule", "int f;")
+            pinned = module_key("kernel_library", "int f;")
             assert "-mprefer-vector-width=256" in host_march_flags()
         assert pinned.components["vector_width"] == "256"
         if host_vector_width() != "256":

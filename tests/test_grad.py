@@ -346,6 +346,13 @@ def _numpy_step(wv, bv, dx, dy):
 
 def test_logistic_regression_tutorial_matches_numpy_step_by_step() -> None:
     train, w, b, dx, dy, w0 = _logistic_regression()
+    # forward product, row-wise loss and gradient, X.T @ g: one pass over X (rowpass); every
+    # step of its program is native (no call into Python)
+    assert [type(n.op).__name__ for n in train.optimized_graph.toposort()].count("RowPass") == 1
+    from fncache.codegen import c_program
+    from fncache.codegen.c_module import render_module
+    program = render_module(train.optimized_graph, n_explicit=2, single=False).program
+    assert c_program.ST_PERFORM not in [st[0] for st in program[4]]
     wv, bv = w0.copy(), 0.0
     for step in range(25):
         pred, xent = train(dx, dy)

@@ -18,7 +18,7 @@ import pytest
 
 import fncache as fc
 from fncache import tensor as ft
-from fncache.cache.keys import COMPONENTS, cmodule_key, cuda_module_key, describe
+from fncache.cache.keys import COMPONENTS, kernel_library_key, cuda_module_key, describe
 from fncache.config import CODE_FLAG_KEYS, config
 from fncache.graph.basic import Constant, toposort
 from fncache.graph.canonical import canonical
@@ -139,7 +139,7 @@ def test_keys_are_the_same_in_every_process(tmp_path):
 # -- flags and components -------------------------------------------------------------------------
 
 def test_every_code_flag_is_read_by_the_key_config_names():
-    assert set(CODE_FLAG_KEYS.values()) <= {"function", "cmodule", "cuda"}
+    assert set(CODE_FLAG_KEYS.values()) <= {"function", "kernel_library", "cuda"}
     x = ft.dvector("x")
     fg = FunctionGraph([x], [ft.exp(x)])
     changed = {"floatX": "float32", "device": "cuda", "cxxflags": "-O1", "march": "none",
@@ -149,7 +149,7 @@ def test_every_code_flag_is_read_by_the_key_config_names():
     def keys():
         from fncache.codegen.cuda.device import resolve_arch
         return {"function": graph_function_key(fg, get_mode("FAST_RUN")),
-                "cmodule": cmodule_key("int x;", extra_flags=[]),
+                "kernel_library": kernel_library_key("int x;", extra_flags=[]),
                 "cuda": cuda_module_key("src", cuda_arch=resolve_arch(), nvcc_version="13.0",
                                         nvcc_flags=[])}
     with config.change_flags(cuda_arch="sm_90", march="-march=x86-64", vector_width="256"):
@@ -162,13 +162,13 @@ def test_every_code_flag_is_read_by_the_key_config_names():
             assert now[kind] != base[kind], f"flag {name} does not change the {kind} key"
             for other in set(now) - {kind, "function"}:
                 assert now[other] == base[other], f"flag {name} changes the {other} key"
-    assert cmodule_key("int x;", extra_flags=[]).components["compiler"]
+    assert kernel_library_key("int x;", extra_flags=[]).components["compiler"]
 
 
 def test_every_component_is_described():
     x = ft.dvector("x")
     names = set(graph_function_key(FunctionGraph([x], [x * 2]), get_mode(None)).components)
-    names |= set(cmodule_key("int x;", extra_flags=[]).components)
+    names |= set(kernel_library_key("int x;", extra_flags=[]).components)
     names |= set(cuda_module_key("s", cuda_arch="sm_90", nvcc_version="1", nvcc_flags=[]).components)
     for name in sorted(names):
         assert name in COMPONENTS or name.startswith("flag."), name
@@ -387,7 +387,7 @@ def test_a_kernel_library_that_does_not_match_its_rebuild_raises_naming_key_and_
     key = module_key_for(mods[0].source)
     with config.change_flags(cache_verify_hits=False):
         compile_module(mods[1], key)  # stored under the first module's key
-    with pytest.raises(fc.CacheError, match=rf"{key.digest}.*cmodule key.*source differs"):
+    with pytest.raises(fc.CacheError, match=rf"{key.digest}.*kernel_library key.*source differs"):
         compile_module(mods[0], key)
     compile_module(mods[1], module_key_for(mods[1].source))  # its own key: built, then verified
 

@@ -59,14 +59,51 @@ def _private_reaches(top: str, folder: Path) -> list[str]:
     return found
 
 
-#: The one exception, the same as in the layer contracts: cpuid is read through the compiled C
-#: run-time, an extension module that only its own package and the CPU probe load.
-CPU_PROBE = ("fncache/toolchain/cpu.py", "from fncache.codegen import _c_runtime")
-
-
 def test_no_module_of_the_library_imports_another_modules_private_names():
-    found = _private_reaches("fncache", PACKAGES["fncache"])
-    assert [(f.split(":")[0], f.split(": ", 1)[1]) for f in found] == [CPU_PROBE], found
+    assert _private_reaches("fncache", PACKAGES["fncache"]) == []
+
+
+def _private_attribute_reaches(*folders: Path) -> list[str]:
+    """``x._name`` (read or written) where ``_name`` is a private attribute or method of one of the
+    project's classes defined in another module (``self._name = ...``, ``def _name``)."""
+    trees = {path: ast.parse(path.read_text(), str(path)) for folder in folders for path in sorted(folder.rglob("*.py"))}
+    owners: dict[str, set[Path]] = {}
+    for path, tree in trees.items():
+        for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)):
+            for node in ast.walk(cls):
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    names = [node.name]
+                elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+                    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                    names = [t.attr for t in targets if isinstance(t, ast.Attribute)
+                             and isinstance(t.value, ast.Name) and t.value.id in ("self", "cls")]
+                else:
+                    continue
+                for name in names:
+                    if name.startswith("_") and not name.startswith("__"):
+                        owners.setdefault(name, set()).add(path)
+    found = []
+    for path, tree in trees.items():
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Attribute) and node.attr in owners and path not in owners[node.attr]
+                    and not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"))):
+                found.append(f"{path}:{node.lineno}: {ast.unparse(node)}")
+    return found
+
+
+def test_no_module_reads_or_writes_another_modules_private_attributes():
+    """Objects are used through their public methods and properties: e.g. the runners store a
+    shared variable's update with ``store_update``, pickling reads ``shared_variables``."""
+    assert _private_attribute_reaches(PACKAGES["fncache"], PACKAGES["fncache_cli"]) == []
+
+
+def test_the_private_attribute_check_sees_a_reach(tmp_path):
+    pkg = tmp_path / "fncache"
+    pkg.mkdir()
+    (pkg / "a.py").write_text("class A:\n    def __init__(self):\n        self._x = 1\n    def _m(self):\n"
+                              "        return self._x\n")
+    (pkg / "b.py").write_text("def f(a):\n    a._x = 2\n    return a._m()\n")
+    assert sorted(f.split(": ", 1)[1] for f in _private_attribute_reaches(pkg)) == ["a._m", "a._x"]
 
 
 def test_the_command_line_tool_imports_no_private_names_of_its_modules():
@@ -81,3 +118,28 @@ def test_the_private_name_check_sees_a_reach_into_another_module(tmp_path):
     (pkg / "a" / "m.py").write_text("from ..b import _hidden\nfrom .. import b\nb._field\n")
     found = _private_reaches("fncache", pkg)
     assert [f.split(": ", 1)[1] for f in found] == ["from fncache.b import _hidden", "b._field"]
+
+
+def _fresh(code: str) -> str:
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc.stdout.strip()
+
+
+def test_eval_compiles_through_the_run_time_it_never_imports():
+    """The front end reaches fc.function through the hook the run-time installs: in a process that
+    imported the front end alone, ``eval`` still compiles, and the run-time is loaded only then."""
+    out = _fresh("import sys\n"
+                 "import fncache.tensor as ft\n"
+                 "loaded = 'fncache.runtime.function' in sys.modules\n"
+                 "x = ft.dscalar('x')\n"
+                 "print(loaded, (x * 2 + 1).eval({x: 3.0}), 'fncache.runtime.function' in sys.modules)")
+    assert out == "False 7.0 True"
+
+
+def test_the_cpu_probe_loads_nothing_of_the_code_generator():
+    out = _fresh("import sys\n"
+                 "from fncache.toolchain.cpu import cpu_features, known_features\n"
+                 "assert cpu_features() <= known_features()\n"
+                 "print(sorted(m for m in sys.modules if m.startswith(('fncache.codegen', 'numpy'))))")
+    assert out == "[]"

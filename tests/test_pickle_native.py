@@ -56,7 +56,7 @@ def test_embedded_module_refused_for_another_cpu(w3, tmp_path, caplog):
     caplog.set_level(logging.INFO, logger="fncache")
     with fc.config.change_flags(compiledir=str(tmp_path), march="-march=x86-64"):
         g = fc.loads(payload)
-        assert _compiles() == {"cmodule": 1}  # compiled for this "CPU" from the optimized graph
+        assert _compiles() == {"kernel_library": 1}  # compiled for this "CPU" from the optimized graph
     np.testing.assert_allclose(g(*args), f(*args), rtol=1e-13)
     assert "not using the embedded native module" in caplog.text and "march" in caplog.text
 

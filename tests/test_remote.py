@@ -28,10 +28,12 @@ redis = pytest.importorskip("redis", reason="redis-py is not installed (pip inst
 REDIS_SERVER = shutil.which("redis-server")
 pytestmark = pytest.mark.skipif(REDIS_SERVER is None, reason="redis-server is not installed (see .ci/run)")
 
-from fncache.cache import Compiledir, remote  # noqa: E402
+from fncache.cache import Compiledir, remote, tiers  # noqa: E402
+from fncache.cache.entry_blob import MAGIC  # noqa: E402
 from fncache.cache.keys import CacheKey  # noqa: E402
 from fncache.cache.remote_redis import CLAIM, ENTRY  # noqa: E402
 from fncache.config import config  # noqa: E402
+from test_cache_install import assert_durable, installs, synced  # noqa: E402,F401  (fixtures)
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -118,7 +120,7 @@ def host(tmp_path: Path, name: str) -> Compiledir:
 
 
 def new_key(label: str = "k") -> CacheKey:
-    return CacheKey("cmodule", {"name": label, "nonce": uuid.uuid4().hex})
+    return CacheKey("kernel_library", {"name": label, "nonce": uuid.uuid4().hex})
 
 
 def writer(content: bytes, built: list[str], *, sleep: float = 0.0,
@@ -149,7 +151,7 @@ def test_unpack_rejects_anything_but_a_whole_blob(tmp_path):
     files = remote.unpack_entry(blob)
     assert files["lib.bin"] == b"payload" and list(files)[0] == "meta.json"
     for bad in (b"", b"garbage", blob[:-1], blob + b"x", blob.replace(b"lib.bin", b"../x.b"),
-                remote._MAGIC + b"{}\n", remote._MAGIC + b"[[\"lib.bin\",1]]\nx"):
+                MAGIC + b"{}\n", MAGIC + b"[[\"lib.bin\",1]]\nx"):
         with pytest.raises(remote.Damaged):
             remote.unpack_entry(bad)
 
@@ -209,7 +211,7 @@ def test_an_expired_claim_is_taken_over(tmp_path, url, server):
 
 
 def test_the_heartbeat_keeps_a_long_build_claimed(tmp_path, url, server, monkeypatch):
-    monkeypatch.setattr(remote, "CLAIM_TTL", 0.6)
+    monkeypatch.setattr(tiers, "CLAIM_TTL", 0.6)  # where the heartbeat reads it
     a, b = host(tmp_path, "a"), host(tmp_path, "b")
     key = new_key()
     built: list[str] = []
@@ -302,6 +304,32 @@ def test_a_bad_remote_entry_is_ignored_and_overwritten(tmp_path, url, server, ca
     assert not list((b.path / "entries").glob("*/*/QUARANTINED")) and b.verify(repair=False)["bad"] == []
     assert c.get_or_build(key, writer(b"never", built)).read_bytes("lib.bin") == b"rebuilt"  # overwritten
     assert built == ["good", "rebuilt"]
+
+
+@pytest.mark.parametrize("damage", [
+    _flip_last_byte,
+    lambda blob: blob[: len(blob) // 2],
+    lambda blob: blob.replace(b'"size"', b'"sizf"', 1),
+    lambda blob: blob.replace(b"good", b"evil", 1),  # same size, other content
+])
+def test_a_fetch_installs_verified_bytes_durably_and_never_a_bad_copy(tmp_path, url, server, damage, installs,
+                                                                     synced):
+    """A fetch goes through the one install path (cache/install.py): every file and the staging
+    directory fsynced before the rename, verified; a damaged copy leaves nothing published."""
+    a, b, c = host(tmp_path, "a"), host(tmp_path, "b"), host(tmp_path, "c")
+    key = new_key()
+    a.get_or_build(key, writer(b"good", []))
+    installs.clear()
+    synced.paths.clear()
+    entry = b.get(key)
+    assert entry.read_bytes("lib.bin") == b"good"
+    assert installs == [["lib.bin", "meta.json"]]
+    assert_durable(entry.path, entry.files, synced)
+    r = server.client()
+    r.set(ENTRY + key.digest, damage(r.get(ENTRY + key.digest)))
+    assert c.get(key) is None
+    assert not (c.path / "entries" / key.digest[:2] / key.digest).exists()
+    assert not any((c.path / "tmp").iterdir())
 
 
 def test_signed_remote_entries_from_another_key_are_refused(tmp_path, url, caplog):
@@ -415,7 +443,7 @@ def test_info_list_stats_and_purge(tmp_path, url, server):
     server.client().hset("fncache:1:used", keys[0].digest, f"{time.time() - 7200:.3f}")  # unused for 2 h
     rows = {e["key"]: e for e in remote.remote_list()}
     assert set(rows) == {k.digest for k in keys}
-    assert all(e["kind"] == "cmodule" and e["host"] and e["size"] > 0 for e in rows.values())
+    assert all(e["kind"] == "kernel_library" and e["host"] and e["size"] > 0 for e in rows.values())
     info = remote.remote_info()
     assert (info["entries"], info["uploads"], info["claims"]) == (4, 4, 0)
     assert info["url"] == url and info["server_version"]
@@ -483,10 +511,10 @@ for i, n in enumerate(spec["funcs"]):
     times.append(time.perf_counter() - t0)
     results.append(bool(np.allclose(out, reference(data), rtol=1e-12)))
 after = fc.cache.stats()  # counters of every process that used this compiledir: take the difference
-def cmodule(stats):
-    return stats["per_kind"].get("cmodule", {}).get("compiles", 0)
+def kernel_library(stats):
+    return stats["per_kind"].get("kernel_library", {}).get("compiles", 0)
 print(json.dumps({"results": results, "times": times, "compiles": after["compiles"] - before["compiles"],
-                  "cmodule_compiles": cmodule(after) - cmodule(before), "redis_imported": "redis" in sys.modules}))
+                  "library_compiles": kernel_library(after) - kernel_library(before), "redis_imported": "redis" in sys.modules}))
 """
 
 
@@ -521,7 +549,7 @@ def wait_for_file(path: Path, proc: subprocess.Popen, timeout: float = 120) -> N
 
 def test_second_host_runs_a_function_without_compiling(tmp_path, url):
     first = finish_worker(start_worker(tmp_path / "host-a", url, [0]))
-    assert first["results"] == [True] and first["cmodule_compiles"] == 1
+    assert first["results"] == [True] and first["library_compiles"] == 1
     second = finish_worker(start_worker(tmp_path / "host-b", url, [0]))
     assert second["results"] == [True] and second["compiles"] == 0, second["log"]
     again = finish_worker(start_worker(tmp_path / "host-a", url, [0]))  # a pure local hit
@@ -541,10 +569,10 @@ def test_eight_processes_on_two_hosts_compile_each_module_once(tmp_path, url):
     go.touch()
     reports = [finish_worker(p) for p in procs]
     assert all(r["results"] == [True] * 3 for r in reports)
-    modules = [e for e in remote.remote_list() if e["kind"] == "cmodule"]
+    modules = [e for e in remote.remote_list() if e["kind"] == "kernel_library"]
     assert len(modules) == 3
     # counters of the whole compiledir (a process's own delta would include its neighbours' work)
-    assert sum(Compiledir(tmp_path / f"host-{h}").stats()["per_kind"]["cmodule"]["compiles"] for h in (0, 1)) == 3
+    assert sum(Compiledir(tmp_path / f"host-{h}").stats()["per_kind"]["kernel_library"]["compiles"] for h in (0, 1)) == 3
     assert [line for r in reports for line in r["log"] if "WARNING" in line] == []
 
 
@@ -559,7 +587,7 @@ def test_redis_killed_while_processes_run(tmp_path, own_server):
     resume.touch()
     report = finish_worker(proc)
     assert report["results"] == [True] * 4
-    assert report["cmodule_compiles"] == 3  # the first came from Redis; after the kill: local alone
+    assert report["library_compiles"] == 3  # the first came from Redis; after the kill: local alone
     warnings = [line for line in report["log"] if "remote cache" in line]
     assert len(warnings) == 1 and warnings[0].startswith("LOG WARNING"), report["log"]
 

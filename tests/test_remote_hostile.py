@@ -142,7 +142,7 @@ for i in range(6):
         (staging / "lib.bin").write_bytes(b"value%d" % i)
         return {"library": "lib.bin"}
     t0 = time.monotonic()
-    entry = cd.get_or_build(CacheKey("cmodule", {"n": str(i), "nonce": uuid.uuid4().hex}), build)
+    entry = cd.get_or_build(CacheKey("kernel_library", {"n": str(i), "nonce": uuid.uuid4().hex}), build)
     times.append(time.monotonic() - t0)
     got.append(entry.read_bytes("lib.bin").decode())
 print(json.dumps({"times": times, "got": got, "at": time.time()}), flush=True)
@@ -215,8 +215,8 @@ def test_a_dead_endpoint_costs_nothing_and_the_process_exits(tmp_path: Path) -> 
 def test_administrative_commands_end_with_one_error(hostile: HostileServer, monkeypatch: pytest.MonkeyPatch) -> None:
     """``fncache list|info --remote`` against such an endpoint: a CacheError naming it, in bounded time."""
     import fncache as fc
-    from fncache.cache import remote
-    monkeypatch.setattr(remote, "ADMIN_TIMEOUT", 2.0)
+    from fncache.cache import remote, remote_admin
+    monkeypatch.setattr(remote_admin, "ADMIN_TIMEOUT", 2.0)
     for command in (remote.remote_list, remote.remote_info):
         t0 = time.monotonic()
         with fc.config.change_flags(remote_timeout=1.0), pytest.raises(fc.CacheError, match="remote cache redis://"):

@@ -104,6 +104,28 @@ def test_shared_storage_never_aliased(mode: str) -> None:
     assert_same(w.get_value(), np.arange(3.0) * 2 + 1, "equal output and update are two arrays")
 
 
+def test_shared_variables_run_in_the_c_runner() -> None:
+    """A native function with shared variables is called straight through its C runner, which
+    reads their current values and stores the updates: f.fn() repeats on the updated values,
+    keyword calls and set_value between calls are seen, two updates with one value get two
+    arrays, and a failing call changes nothing."""
+    x = ft.dvector("x")
+    w, v = fc.shared(np.zeros(2), name="w"), fc.shared(np.zeros(2), name="v")
+    f = fc.function([x], (w * x).sum(), updates=[(w, w + x), (v, w + x)])
+    assert type(f).__call__ is f._native and f.fn == f._native.repeat
+    assert f(np.ones(2)) == 0.0 and f.fn(n_calls=3) == 6.0  # w: 1, then 2, 3 before the 3rd
+    assert_same(w.get_value(), np.full(2, 4.0), "after f and 3 repeats")
+    assert not np.shares_memory(w.get_value(borrow=True), v.get_value(borrow=True))
+    w.set_value(np.array([1.0, -1.0]))
+    assert f(x=np.array([2.0, 3.0])) == -1.0
+    assert_same(v.get_value(), np.array([3.0, 2.0]), "keyword call")
+    with pytest.raises(ValueError):
+        f(np.ones(5))
+    assert_same(w.get_value(), np.array([3.0, 2.0]), "a failed call updates nothing")
+    with pytest.raises(TypeError, match="takes 1 inputs"):
+        f(np.ones(2), np.ones(2))
+
+
 def test_update_type_checks() -> None:
     w = fc.shared(np.zeros(2), name="w")
     i = fc.shared(np.zeros(2, "int32"), name="i")

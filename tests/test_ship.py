@@ -3,7 +3,7 @@ interpreters, a spawn ``ProcessPoolExecutor`` and a Dask ``LocalCluster``, shari
 
 Compiles are counted from ``fc.cache.info()["compiles"]`` / ``fc.cache.stats()["per_kind"]``,
 which sum the events of every process that used the compiledir.  A function entry (the
-optimized graph) and a ``cmodule`` entry (the native code) each count as one compile when
+optimized graph) and a ``kernel_library`` entry (the native code) each count as one compile when
 created; unpickling never creates a function entry, so a receiver's only possible compile is
 its native module.
 """
@@ -99,7 +99,7 @@ def test_fresh_process_other_cpu_compiles_once_for_itself(cdir, tmp_path):
     _steps(f).set_value(np.int64(0))
     r = _fresh(tmp_path, pickle.dumps(f), args, cdir, flags=f"march={OTHER_CPU}")
     assert r["march"] == OTHER_CPU
-    assert r["compiles"] == 1 and r["cmodule_compiles"] == 2  # its own module, nothing else
+    assert r["compiles"] == 1 and r["library_compiles"] == 2  # its own module, nothing else
     assert r["code_flags"]["march"] == OTHER_CPU
     # Not bit-identical: code for another instruction set may round the last bit differently
     # (measured: 1 ulp on W3, from FMA contraction and vector width).
@@ -142,7 +142,7 @@ def test_spawn_pool_of_4_shares_one_compile(make, cdir, monkeypatch):
     for r in results:
         assert r["out"].tobytes() == want.tobytes()
     assert fc.cache.info()["compiles"] == compiles  # none in any worker
-    assert fc.cache.stats()["per_kind"]["cmodule"]["compiles"] == 1
+    assert fc.cache.stats()["per_kind"]["kernel_library"]["compiles"] == 1
 
 
 def test_spawn_pool_with_a_cold_compiledir_compiles_once_in_total(tmp_path, monkeypatch):
@@ -162,7 +162,7 @@ def test_spawn_pool_with_a_cold_compiledir_compiles_once_in_total(tmp_path, monk
     with fc.config.change_flags(compiledir=str(cold)):
         info = fc.cache.info()
         assert info["compiles"] == 1 and info["entries"] == 1
-        assert fc.cache.stats()["per_kind"]["cmodule"]["compiles"] == 1
+        assert fc.cache.stats()["per_kind"]["kernel_library"]["compiles"] == 1
 
 
 def test_dask_local_cluster(cdir, monkeypatch):
@@ -186,4 +186,4 @@ def test_dask_local_cluster(cdir, monkeypatch):
     for r, want in zip(results, [want_f, want_g] * 2):
         assert r["out"].tobytes() == want.tobytes()
     assert fc.cache.info()["compiles"] == compiles
-    assert fc.cache.stats()["per_kind"]["cmodule"]["compiles"] == 2  # f's and g's, once each
+    assert fc.cache.stats()["per_kind"]["kernel_library"]["compiles"] == 2  # f's and g's, once each

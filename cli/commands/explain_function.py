@@ -55,7 +55,7 @@ def _module_level(cache: Any, f: Any) -> dict[str, Any]:
     from fncache.codegen.c_module import render_module
     from fncache.config import config
     with config.change_flags(**f.code_flags):
-        mod = render_module(f.optimized_graph, n_explicit=len(f.inputs), single=f._single and not f._shared)
+        mod = render_module(f.optimized_graph, n_explicit=len(f.inputs), single=f.single_output and not f.shared_variables)
         if not mod.source:
             return {"level": "module", "key": None, "in_cache": None, "compared_with": [],
                     "note": "no kernels to compile (BLAS products, views and Python ops only)"}

@@ -20,7 +20,7 @@ __all__ = ["register"]
 # -- purge -------------------------------------------------------------------------------------
 def purge_criteria(args: argparse.Namespace) -> dict[str, Any]:
     """Validate purge's options into seconds and bytes; bad values are usage errors (exit 2)."""
-    from fncache.cache.compiledir import parse_age
+    from fncache.cache.purge_policy import parse_age
     from fncache.config import parse_size
     if not (args.all or args.older_than is not None or args.max_size is not None):
         raise UsageError("say what to remove: --all, --older-than AGE and/or --max-size SIZE")

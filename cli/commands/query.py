@@ -232,7 +232,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--exact", action="store_true",
                    help="measure the size by reading every entry (default: the cache's running total, instant)")
     p = add_command(sub, common, "list", run_list, "one row per entry: key, kind, size, age, last use, hits, host")
-    p.add_argument("--kind", metavar="PATTERN", help="only entries of this kind (glob, e.g. cmodule)")
+    p.add_argument("--kind", metavar="PATTERN", help="only entries of this kind (glob, e.g. kernel_library)")
     p.add_argument("--host", metavar="PATTERN", help="only entries built on this host (glob, e.g. 'node*')")
     p.add_argument("--sort", choices=sorted(SORTS), default="used",
                    help="used: most recently used first (default); age: oldest first; size: largest first; "

@@ -2,9 +2,10 @@
 
 The archive holds ``fncache-bundle.json`` (format, origin, the list of entries) and
 ``entries/<digest>/<file>`` members.  Import never trusts the archive: members are streamed (no
-``extractall``, so no path traversal or links), each entry is staged, checked against its own
-``meta.json`` exactly as a lookup would (checksums, the digest recomputed from its components,
-the HMAC when a signing key is set) and only then published with the usual atomic rename.
+``extractall``, so no path traversal or links), each entry is staged and installed as every
+entry is (:func:`.install.install_staged`: fsynced, checked against its own ``meta.json`` exactly
+as a lookup would — checksums, the digest recomputed from its components, the HMAC when a
+signing key is set — and only then published with the usual atomic rename).
 """
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from ..errors import CacheError
-from .entry import META, Damaged, is_digest, publish, read_entry, remove_dir, stage, valid_file_name, write_error
+from .entry import META, Damaged, is_digest, read_entry, remove_dir, stage, valid_file_name, write_error
+from .install import install_staged
 from ..fs.perms import Layout
 from ..fs.safedir import read_file
 
@@ -101,22 +103,15 @@ def import_entries(layout: Layout, path: Path, host: str) -> dict[str, Any]:
         imported, skipped, nbytes = [], [], 0
         for digest, d in staged.items():
             try:
-                found = read_entry(d, digest, None, touch=False)
-                if found is None:
-                    raise Damaged("entry directory vanished")
-                unlisted = sorted(set(os.listdir(d)) - {META} - set(found[0].files))
-                if unlisted:
-                    raise Damaged(f"the archive holds files its {META} does not list: {', '.join(unlisted)}")
+                done = install_staged(layout, d, digest, None)
             except Damaged as e:
                 bad.append({"key": digest, "reason": str(e)})
                 continue
-            final = layout.entry_dir(digest)
-            size = sum(f.stat().st_size for f in d.iterdir())
-            if final.exists() or not publish(d, final, layout):
-                skipped.append(digest)
-            else:
+            if done.published:
                 imported.append(digest)
-                nbytes += size
+                nbytes += done.size
+            else:
+                skipped.append(digest)
         return {"path": str(path), "imported": imported, "skipped": skipped, "bad": bad,
                 "origin": manifest.get("host"), "bytes": nbytes}
     finally:

@@ -17,44 +17,28 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import tempfile
 import threading
 import time
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
-from ..config import config, parse_size
+from ..config import config
 from ..errors import CacheError, CompileError
 from . import evict
-from .entry import UNWRITABLE, Damaged, Entry, Unwritable, is_digest, publish, quarantine, read_entry, \
-    remove_dir, seal, stage, unpublished_entry, valid_file_name, write_all, write_error
-from .fsprobe import fs_behaviour
+from .entry import UNWRITABLE, Damaged, Entry, Unwritable, is_digest, quarantine, read_entry, remove_dir, \
+    seal, stage, unpublished_entry, valid_file_name, write_error
+from .install import install_staged, write_files
 from .janitor import Janitor
 from .keys import CacheKey
-from .locks import KeyLock, lock_mode_for, unlock_all
+from .locks import KeyLock, unlock_all
 from ..fs.perms import Layout, check_dirs, layout_for
 from .remote import remote_tier
 from .counters import StatsLog, read_totals
 
-__all__ = ["Compiledir", "Entry", "parse_age"]
+__all__ = ["Compiledir", "Entry"]
 
 log = logging.getLogger("fncache.cache")
-
-_AGE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-
-
-def parse_age(value: float | int | str) -> float:
-    """Seconds from a number or ``"30d"``, ``"12h"``, ``"15m"``, ``"45s"``, ``"2w"``."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if value < 0:
-            raise ValueError(f"an age must be >= 0, got {value!r}")
-        return float(value)
-    m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([smhdw]?)\s*", str(value).lower())
-    if not m:
-        raise ValueError(f"expected an age such as '30d', '12h' or a number of seconds, got {value!r}")
-    return float(m.group(1)) * _AGE_UNITS.get(m.group(2) or "s", 1)
-
 
 #: A compile that fails with less free space than this in the compiledir is retried elsewhere.
 LOW_SPACE = 64 << 20
@@ -106,18 +90,6 @@ class _Root:
 
 _roots: dict[tuple[str, bool], _Root] = {}
 _roots_lock = threading.Lock()
-
-
-def _entry_dict(s: evict.EntryStat, hits: Mapping[str, int], *, full: bool = False) -> dict[str, Any]:
-    meta = s.meta or {}
-    out = {"key": s.digest, "kind": meta.get("kind"), "size": s.size, "created": meta.get("created"),
-           "last_used": s.last_used, "hits": hits.get(s.digest, 0), "host": meta.get("host"),
-           "march": meta.get("march"), "compile_seconds": meta.get("compile_seconds"),
-           "components": meta.get("components", {}), "files": sorted(meta.get("files", {})),
-           "path": str(s.path)}
-    if full:
-        out["meta"] = meta
-    return out
 
 
 class Compiledir:
@@ -252,21 +224,16 @@ class Compiledir:
             return unpublished_entry(key, Path(d), files, extra)
 
     def _publish(self, root: _Root, key: CacheKey, staging: Path, extra: dict[str, Any]) -> tuple[Entry, int]:
+        """Seal a build's staging directory and install it; the entry and the bytes it added
+        (0 when another writer's entry of the key won the race and is handed out instead)."""
         from ..toolchain.march import host_platform_tag
-        meta, nbytes, blobs = seal(staging, key, extra, root.layout, host=root.host, platform=host_platform_tag())
-        final = root.layout.entry_dir(key.digest)
-        for _ in range(2):
-            try:
-                done = publish(staging, final, root.layout)
-            except OSError as e:
-                raise write_error(e, final) from None
-            if done:
-                return Entry(key, final, meta, blobs), nbytes
-            found = self._lookup(root, key)  # another writer published first (lease overlap, put_bytes)
-            if found is not None:
-                return found, 0
-            # theirs was damaged and is now in quarantine: the place is free again
-        raise CacheError(f"cannot publish entry {key.digest[:16]}: {final} keeps being replaced")
+        seal(staging, key, extra, root.layout, host=root.host, platform=host_platform_tag())
+        try:
+            done = install_staged(root.layout, staging, key.digest, key, built_here=True)
+        except Damaged as e:  # changed between sealing and publishing (a failing disk, a stray writer)
+            raise CacheError(f"the entry built for key {key.digest[:16]} ({key.kind}) did not verify before "
+                             f"publishing: {e}; nothing was published") from None
+        return done.entry, done.size
 
     def put_bytes(self, key: CacheKey, files: Mapping[str, bytes], meta: Mapping[str, Any]) -> Entry:
         """Publish a small entry from bytes (function entries, imports); no lock: equal keys mean equal content."""
@@ -281,12 +248,7 @@ class Compiledir:
         try:
             staging = stage(root.layout, root.host)
             try:
-                for name, data in files.items():
-                    fd = os.open(staging / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
-                    try:
-                        write_all(fd, data)
-                    finally:
-                        os.close(fd)
+                write_files(staging, files)
                 entry, nbytes = self._publish(root, key, staging, extra)
             finally:
                 remove_dir(staging, root.layout)
@@ -305,109 +267,68 @@ class Compiledir:
             evict.note_added(root.layout, nbytes, config.cache_max_size)
         return entry
 
-    # -- maintenance (docs/cli.md) ----------------------------------------------------------
+    # -- reports (reports.py, imported when asked for: a lookup needs none of it) ------------
 
     def info(self) -> dict[str, Any]:
         """Path, host, platform, march, entry count, size and counters summed over every process."""
-        from ..toolchain.march import host_march_flags, host_platform_tag
+        from . import reports
         root = self._root()
-        scanned = [s for s in evict.scan(root.layout) if is_digest(s.digest)]
-        totals = read_totals(root.layout)
-        try:
-            march = " ".join(host_march_flags())
-        except Exception as e:  # info must work even when the compiler is broken
-            march = f"unknown ({e})"
-        return {"path": str(root.layout.root), "entries": len(scanned), "size": sum(s.size for s in scanned),
-                "hits": int(totals.total("hits")), "misses": int(totals.total("misses")),
-                "compiles": int(totals.total("compiles")),
-                "compile_seconds": totals.total("compile_seconds"),
-                "saved_seconds": totals.total("saved_seconds"),
-                "host": root.host, "platform": host_platform_tag(), "march": march,
-                "max_size": config.cache_max_size, "lock_mode": lock_mode_for(root.layout),
-                "filesystem": self.filesystem(), "signed": bool(config.signing_key)}
+        return reports.info(root.layout, root.host)
 
     def filesystem(self) -> dict[str, Any]:
         """What the compiledir's filesystem was found to do (probed once per process): its type,
         whether flock works and reaches other clients, whether exchange renames work, the errno
         of a rename onto an existing entry, and the lock mode ``auto`` picks there."""
+        from . import reports
         root = self._root()
-        return fs_behaviour(root.layout, root.host).as_dict()
+        return reports.filesystem(root.layout, root.host)
 
     def entries(self) -> list[dict[str, Any]]:
         """One dict per entry: key, kind, size, created, last_used, hits, host, march, compile_seconds, ..."""
-        root = self._root()
-        hits = read_totals(root.layout).hits_by_entry
-        return [_entry_dict(s, hits) for s in evict.scan(root.layout) if is_digest(s.digest)]
+        from . import reports
+        return reports.entries(self._root().layout)
 
     def find(self, prefix: str) -> list[dict[str, Any]]:
         """Entries whose key starts with ``prefix`` (with their full metadata), for ``fncache show``."""
-        prefix = prefix.strip().lower()
-        if not re.fullmatch(r"[0-9a-f]+", prefix):
-            raise ValueError(f"a cache key is hexadecimal; got {prefix!r}")
-        root = self._root()
-        if len(prefix) >= 2:
-            shards = [prefix[:2]]
-        else:
-            try:
-                shards = [n for n in os.listdir(root.layout.entries) if n.startswith(prefix)]
-            except FileNotFoundError:
-                shards = []
-        hits = read_totals(root.layout).hits_by_entry
-        return [_entry_dict(s, hits, full=True) for s in evict.scan(root.layout, shards)
-                if s.digest.startswith(prefix) and is_digest(s.digest)]
+        from . import reports
+        return reports.find(self._root().layout, prefix)
 
     def explain(self, key: CacheKey) -> dict[str, Any]:
         """Why ``key`` misses: the stored entry of the same kind with the fewest differing components.
+        A diagnostic (it reads every entry's metadata), not for hot paths."""
+        from . import reports
+        return reports.explain(self._root().layout, key)
 
-        A diagnostic (it reads every entry's metadata), not for hot paths.
-        """
-        root = self._root()
-        if root.layout.entry_dir(key.digest).is_dir():
-            return {"key": key.digest, "found": True, "closest": key.digest, "differences": []}
-        best: tuple[int, str, list] | None = None
-        for s in evict.scan(root.layout):
-            if not s.meta or s.meta.get("kind") != key.kind or not isinstance(s.meta.get("components"), dict):
-                continue
-            try:
-                diffs = key.explain(CacheKey(key.kind, s.meta["components"]))
-            except (TypeError, ValueError):
-                continue
-            if best is None or len(diffs) < best[0]:
-                best = (len(diffs), s.digest, diffs)
-        return {"key": key.digest, "found": False, "closest": best[1] if best else None,
-                "differences": best[2] if best else []}
+    def usage(self) -> dict[str, Any]:
+        """Entry count and size without reading any entry, for ``fncache info`` on big caches
+        (the size is the running total kept for the size cap; see :func:`.reports.usage`)."""
+        from . import reports
+        return reports.usage(self._root().layout)
+
+    def stats(self) -> dict[str, Any]:
+        """Hits, misses, compiles, compile seconds spent and saved: in total, per host and per kind."""
+        from . import reports
+        return reports.stats(self._root().layout)
+
+    # -- maintenance (docs/cli.md) ----------------------------------------------------------
 
     def purge(self, older_than: float | str | None = None, max_size: int | str | None = None,
               all: bool = False, dry_run: bool = False) -> list[dict[str, Any]]:
         """Remove entries: every one (``all``), those unused for ``older_than`` (seconds or ``"30d"``),
         then least recently used ones until the cache fits ``max_size`` (bytes or ``"2GB"``).
         Returns the removed (with ``dry_run``: the would-be removed) entries."""
-        if not all and older_than is None and max_size is None:
-            raise ValueError("purge: say what to remove: all=True, older_than=... and/or max_size=...")
+        from . import reports
+        from .purge_policy import PurgePolicy
+        policy = PurgePolicy.of(older_than, max_size, all)
         root = self._root()
         hits = read_totals(root.layout).hits_by_entry
-        scanned = sorted(evict.scan(root.layout), key=lambda s: s.last_used)
-        chosen: list[evict.EntryStat] = []
-        if all:
-            chosen = list(scanned)
-        else:
-            if older_than is not None:
-                cutoff = time.time() - parse_age(older_than)
-                chosen = [s for s in scanned if s.last_used < cutoff]
-            if max_size is not None:
-                limit = parse_size(max_size)
-                total = sum(s.size for s in scanned) - sum(s.size for s in chosen)
-                taken = {s.digest for s in chosen}
-                for s in scanned:
-                    if total <= limit:
-                        break
-                    if s.digest not in taken:
-                        chosen.append(s)
-                        total -= s.size
-        report = [_entry_dict(s, hits) for s in chosen]
+        scanned = evict.scan(root.layout)
+        chosen = policy.select(scanned, size=lambda s: s.size, last_used=lambda s: s.last_used)
+        report = [reports.entry_dict(s, hits) for s in chosen]
         if not dry_run:
             removed = [s for s in chosen if remove_dir(s.path, root.layout)]
-            kept = [s for s in scanned if s not in chosen]
+            chosen_keys = {s.digest for s in chosen}
+            kept = [s for s in scanned if s.digest not in chosen_keys]
             evict.write_size(root.layout, sum(s.size for s in kept), len(kept), time.time())
             root.janitor.run()
             gone = {s.digest for s in removed}
@@ -448,43 +369,6 @@ class Compiledir:
     def unlock(self, force: bool = False) -> list[dict[str, Any]]:
         """Remove stale locks (holder dead, or a lease nobody refreshed); live ones only with ``force``."""
         return unlock_all(self._root().layout, force=force)
-
-    def usage(self) -> dict[str, Any]:
-        """Entry count and size without reading any entry, for ``fncache info`` on big caches.
-
-        ``entries`` is exact (one listing per shard directory).  ``size`` is the running total kept
-        for the size cap (``size.json``): concurrent publishes can undercount it until the next
-        scan (purge, verify, eviction or the daily rescan) corrects it; ``scanned`` says when that
-        was.  :meth:`info` scans every entry instead.  Without a running total yet, this scans once.
-        """
-        root = self._root()
-        count = 0
-        try:
-            shards = os.listdir(root.layout.entries)
-        except FileNotFoundError:
-            shards = []
-        for shard in shards:
-            try:
-                count += sum(1 for name in os.listdir(root.layout.entries / shard) if is_digest(name))
-            except (FileNotFoundError, NotADirectoryError):
-                pass
-        data = evict.read_size(root.layout)
-        if data is None:
-            evict.rescan(root.layout)
-            data = evict.read_size(root.layout) or {"bytes": 0}
-        scanned = data.get("scanned")
-        return {"entries": count, "size": int(data["bytes"]),
-                "scanned": float(scanned) if isinstance(scanned, (int, float)) else None}
-
-    def stats(self) -> dict[str, Any]:
-        """Hits, misses, compiles, compile seconds spent and saved: in total, per host and per kind."""
-        totals = read_totals(self._root().layout)
-        lookups = totals.total("hits") + totals.total("misses")
-        return {"hits": int(totals.total("hits")), "misses": int(totals.total("misses")),
-                "compiles": int(totals.total("compiles")), "compile_seconds": totals.total("compile_seconds"),
-                "saved_seconds": totals.total("saved_seconds"),
-                "hit_rate": totals.total("hits") / lookups if lookups else None,
-                "per_host": totals.per_host(), "per_kind": totals.per_kind()}
 
     def _resolve(self, keys: Iterable[CacheKey | str] | None) -> list[str]:
         root = self._root()

@@ -133,6 +133,10 @@ class Entry:
     def files(self) -> list[str]:
         return sorted(self.meta["files"])
 
+    def moved_to(self, path: Path) -> Entry:
+        """The same verified entry after its directory was renamed to ``path`` (published)."""
+        return Entry(self.key, path, self.meta, self._blobs)
+
     def __repr__(self) -> str:
         return f"Entry({self.key.kind!r}, {self.key.digest[:16]}…, files={self.files})"
 
@@ -182,11 +186,13 @@ def _read_checked(dfd: int, name: str, want: Mapping[str, Any]) -> bytes | None:
     return b"".join(keep) if size <= _KEEP_BYTES else None
 
 
-def read_entry(entry_dir: Path, digest: str, key: CacheKey | None, *, touch: bool) -> tuple[Entry, float] | None:
+def read_entry(entry_dir: Path, digest: str, key: CacheKey | None, *, touch: bool,
+               check_runnable: bool = True) -> tuple[Entry, float] | None:
     """Load and fully verify the entry at ``entry_dir``; None if there is none, :class:`Damaged` if bad.
 
-    With ``key`` the metadata must name exactly that key; without (verify, import) the digest is
-    recomputed from the stored components.  Returns the entry and its last-use time.
+    With ``key`` the metadata must name exactly that key and (unless ``check_runnable`` is false)
+    its code must run on this CPU; without (verify, import) the digest is recomputed from the
+    stored components.  Returns the entry and its last-use time.
     """
     try:
         dfd = os.open(entry_dir, DIR_FLAGS)
@@ -202,7 +208,7 @@ def read_entry(entry_dir: Path, digest: str, key: CacheKey | None, *, touch: boo
         damaged.ino = st.st_ino
         raise damaged from None
     try:
-        return _read_open_entry(dfd, entry_dir, digest, key, touch)
+        return _read_open_entry(dfd, entry_dir, digest, key, touch, check_runnable)
     except Damaged as e:
         e.ino = os.fstat(dfd).st_ino
         raise
@@ -218,7 +224,7 @@ def _lstat(path: Path) -> os.stat_result | None:
 
 
 def _read_open_entry(dfd: int, entry_dir: Path, digest: str, key: CacheKey | None,
-                     touch: bool) -> tuple[Entry, float]:
+                     touch: bool, check_runnable: bool) -> tuple[Entry, float]:
     mfd = _open_regular(dfd, META)
     try:
         st = os.fstat(mfd)
@@ -248,7 +254,8 @@ def _read_open_entry(dfd: int, entry_dir: Path, digest: str, key: CacheKey | Non
     if key is not None:
         if meta.get("kind") != key.kind or meta.get("components") != dict(key.components):
             raise Damaged(f"{META} kind/components do not match the key")
-        _check_runnable(meta)  # a lookup by this host's key: the code is about to be loaded
+        if check_runnable:  # a lookup by this host's key: the code is about to be loaded
+            _check_runnable(meta)
     else:
         try:
             key = CacheKey(meta["kind"], meta["components"])
@@ -308,35 +315,29 @@ def _fsync_path(path: Path, flags: int = os.O_RDONLY) -> None:
         os.close(fd)
 
 
-def _hash_file(path: Path) -> tuple[str, int, bytes | None]:
-    """sha256 and size of a staged file, synced to disk, and its bytes when small (kept like a
-    lookup keeps them: the published entry then hands out what was hashed, never a re-read)."""
+def _hash_file(path: Path) -> tuple[str, int]:
+    """sha256 and size of a staged file."""
     h = hashlib.sha256()
     size = 0
-    keep = []
     with open(path, "rb", buffering=0) as f:
         while chunk := f.read(_CHUNK):
             h.update(chunk)
             size += len(chunk)
-            if size <= _KEEP_BYTES:
-                keep.append(chunk)
-        os.fsync(f.fileno())
-    return h.hexdigest(), size, b"".join(keep) if size <= _KEEP_BYTES else None
+    return h.hexdigest(), size
 
 
 def seal(staging: Path, key: CacheKey, extra: Mapping[str, Any], layout: Layout, *, host: str,
-         platform: str) -> tuple[dict, int, dict[str, bytes]]:
-    """Checksum every staged file, write ``meta.json`` last (signed when a key is set), fsync all.
+         platform: str) -> dict:
+    """Checksum every staged file and write ``meta.json`` last (signed when a key is set).
 
-    Returns the metadata, the entry's bytes on disk (files plus ``meta.json``) and the content
-    of its small files as hashed (for :class:`Entry`'s ``blobs``).  Every byte
-    is written and synced, or :class:`Unwritable`/:class:`CacheError` names the path that failed.
+    Returns the metadata.  Making the entry durable, verifying and publishing it is
+    :func:`.install.install_staged`'s job.  Every byte is written, or
+    :class:`Unwritable`/:class:`CacheError` names the path that failed.
     """
     clash = sorted(_RESERVED & set(extra))
     if clash:
         raise ValueError(f"entry metadata may not set reserved fields {clash}")
     files = {}
-    blobs: dict[str, bytes] = {}
     total = 0
     where: Path = staging
     try:
@@ -347,10 +348,8 @@ def seal(staging: Path, key: CacheKey, extra: Mapping[str, Any], layout: Layout,
             where = Path(item.path)
             if layout.file_mode is not None:
                 os.chmod(item.path, layout.file_mode)
-            sha, size, blob = _hash_file(where)
+            sha, size = _hash_file(where)
             files[item.name] = {"sha256": sha, "size": size}
-            if blob is not None:
-                blobs[item.name] = blob
             total += size
         if not files:
             raise CacheError(f"the build for {key!r} wrote no files into {staging}")
@@ -370,14 +369,11 @@ def seal(staging: Path, key: CacheKey, extra: Mapping[str, Any], layout: Layout,
         try:
             chmod_file(fd, layout.file_mode)
             write_all(fd, body)
-            os.fsync(fd)
         finally:
             os.close(fd)
-        where = staging
-        _fsync_path(staging)
     except OSError as e:
         raise write_error(e, where) from None
-    return meta, total + len(body), blobs
+    return meta
 
 
 def publish(staging: Path, final: Path, layout: Layout) -> bool:

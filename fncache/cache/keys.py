@@ -10,9 +10,9 @@ from the toolchain layer; the list of components
 of each kind of key, and their names, live only here.
 
 Two levels: a *function* key is host-independent (graph, mode, code-changing flags), so its
-hit skips the optimizer on any host; a *module* key (``cmodule`` for the C kernel library,
+hit skips the optimizer on any host; a *module* key (``kernel_library`` for the C kernel library,
 ``cuda`` for a cubin) names everything the native binary depends on, including this host's
-expanded march flags for ``cmodule``, so a host never loads code built for a CPU it is not.
+expanded march flags for ``kernel_library``, so a host never loads code built for a CPU it is not.
 Which flags a key reads is declared once, in ``fncache.config`` (``changes_code``).
 """
 from __future__ import annotations
@@ -25,11 +25,11 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Mapping, Sequence
 
-__all__ = ["CacheKey", "module_key", "cmodule_key", "cuda_module_key", "function_key", "KEY_SCHEMA",
+__all__ = ["CacheKey", "module_key", "kernel_library_key", "cuda_module_key", "function_key", "KEY_SCHEMA",
            "COMPONENTS", "describe"]
 
 #: Bump when the meaning of a component or the entry layout changes: old entries then simply miss.
-KEY_SCHEMA = "2"
+KEY_SCHEMA = "3"
 
 _KIND = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 _numpy_abi: str | None = None
@@ -50,7 +50,7 @@ class CacheKey:
 
     def __post_init__(self) -> None:
         if not isinstance(self.kind, str) or not _KIND.fullmatch(self.kind):
-            raise ValueError(f"CacheKey kind must be a word such as 'function' or 'cmodule', got {self.kind!r}")
+            raise ValueError(f"CacheKey kind must be a word such as 'function' or 'kernel_library', got {self.kind!r}")
         comps = dict(self.components)
         bad = {k: v for k, v in comps.items() if not isinstance(k, str) or not isinstance(v, str)}
         if bad:
@@ -129,7 +129,7 @@ def _sha256(text: str) -> str:
 
 #: What each component is: ``fncache explain`` prints it next to a component that differs.
 COMPONENTS: dict[str, str] = {
-    "kind": "what the entry holds: function (optimized graph), cmodule (kernel library), cuda (cubin)",
+    "kind": "what the entry holds: function (optimized graph), kernel_library (kernel library), cuda (cubin)",
     "schema": "layout version of keys and entries",
     "fncache": "fncache's version",
     "compiler_source": "hash of fncache's own compiler code (front end, rewrites, code generators)",
@@ -209,10 +209,10 @@ def _compiler_source() -> str:
     return compiler_fingerprint()
 
 
-def cmodule_key(source: str, *, extra_flags: Sequence[str]) -> CacheKey:
+def kernel_library_key(source: str, *, extra_flags: Sequence[str]) -> CacheKey:
     """Key of a C kernel library: :func:`module_key` plus the compiler code that rendered it and
     the flags every kernel library is built with."""
-    return module_key("cmodule", source, compiler_source=_compiler_source(),
+    return module_key("kernel_library", source, compiler_source=_compiler_source(),
                       extra_flags=" ".join(extra_flags))
 
 

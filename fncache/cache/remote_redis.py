@@ -3,7 +3,7 @@
 It speaks to Redis through :mod:`fncache.cache.resp` (a small RESP client: importing redis-py
 would cost ~160 ms, more than a small compile).  Keys, all under ``fncache:1:`` (the 1 is the layout version: a new layout never misreads an old one)::
 
-    entry:<digest>   one blob per entry: meta.json and every file (remote.pack_entry)
+    entry:<digest>   one blob per entry: meta.json and every file (entry_blob.pack_entry)
     claim:<digest>   the build claim: "<host>:<pid>:<rand>", PX-expiring, renewed by its builder
     index            hash digest -> JSON summary (kind, size, created, host, march, compile_seconds)
     used, hits       hashes digest -> last use (epoch seconds), hit count
@@ -14,7 +14,7 @@ Redis is the cache's size cap here: give it ``maxmemory`` and ``maxmemory-policy
 Redis leaves a dangling index line, which ``entries()`` drops.
 
 The client never retries and gives each command one deadline of ``remote_timeout``: the tier
-(remote.py) owns timing and failure policy, and every client error, like every reply of the
+(tiers.py) owns timing and failure policy, and every client error, like every reply of the
 wrong shape, leaves here as :class:`~fncache.cache.remote.RemoteError`
 (:class:`~fncache.cache.remote.RemoteFull` for OOM).
 """
@@ -25,7 +25,7 @@ import json
 import time
 from typing import Any, Iterator, Mapping
 
-from .remote import RemoteBackend, RemoteError, RemoteFull
+from .remote_backend import RemoteBackend, RemoteError, RemoteFull
 from .resp import RespClient, RespError
 
 __all__ = ["RedisBackend"]

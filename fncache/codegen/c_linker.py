@@ -18,7 +18,7 @@ from ..config import config
 from ..errors import CacheError
 from ..graph.basic import Apply
 from ..graph.fgraph import FunctionGraph
-from .c_module import CModule, render_module
+from .c_module import KernelLibrary, render_module
 
 __all__ = ["build_c_runner", "load_library", "load_module", "EXTRA_FLAGS", "module_key_for",
            "compile_module", "runner_for"]
@@ -35,7 +35,7 @@ LIBS = ["-lmvec", "-lm"] if platform.system() == "Linux" and platform.machine() 
 
 #: The run-time's sources, its program layout's Python half included; the build records their
 #: hash (setup.py does the same sum).
-RUNTIME_SOURCES = ("c_runtime.h", "c_runtime.c", "c_steps.c", "c_program.py")
+RUNTIME_SOURCES = ("c_runtime.h", "c_runtime.c", "c_steps.c", "c_random.c", "c_program.py")
 _REINSTALL = ("it is compiled when fncache is installed; reinstall with `pip install .` (or "
               "`pip install -e .` in a source checkout), with a C compiler available")
 
@@ -79,11 +79,11 @@ _runtime: Any = None
 
 def module_key_for(source: str) -> Any:
     """The key of the kernel library rendered as ``source`` on this host."""
-    from ..cache.keys import cmodule_key
-    return cmodule_key(source, extra_flags=EXTRA_FLAGS + LIBS)
+    from ..cache.keys import kernel_library_key
+    return kernel_library_key(source, extra_flags=EXTRA_FLAGS + LIBS)
 
 
-def compile_module(mod: CModule, key: Any) -> Entry:
+def compile_module(mod: KernelLibrary, key: Any) -> Entry:
     """The verified cache entry of ``mod``'s kernel library: from the cache, or compiled once
     (other processes wanting the same key wait for this one)."""
     from ..toolchain.compiler import compile_shared_object
@@ -120,7 +120,7 @@ def compile_module(mod: CModule, key: Any) -> Entry:
     return entry
 
 
-def _verify(entry: Any, mod: CModule, build: Callable[[Path], dict]) -> None:
+def _verify(entry: Any, mod: KernelLibrary, build: Callable[[Path], dict]) -> None:
     """``cache_verify_hits``: the entry's source and library must be what building anew gives
     (gcc without debug information writes the same bytes for the same source and flags)."""
     import tempfile
@@ -180,7 +180,7 @@ def _load_bytes(data: bytes, name: str) -> Any:
     return lib
 
 
-def load_module(mod: CModule, key: Any) -> Any:
+def load_module(mod: KernelLibrary, key: Any) -> Any:
     """The loaded kernel library of ``mod``, from the verified bytes of its cache entry.
 
     A library that verifies but does not load is damage like any other: its entry is set aside
@@ -234,7 +234,7 @@ def build_c_runner(fgraph: FunctionGraph, name: str, *, n_explicit: int, single:
     return runner_for(lib, mod, converter=converter, on_error=on_error, on_kwargs=on_kwargs)
 
 
-def runner_for(lib: Any, mod: CModule, *, converter: Callable[[int, Any], Any],
+def runner_for(lib: Any, mod: KernelLibrary, *, converter: Callable[[int, Any], Any],
                on_error: Callable[[Any], Any], on_kwargs: Callable[..., Any]) -> CRunner:
     """A runner of ``mod``'s program on kernel library ``lib`` (None when it has no kernels),
     loaded from the compiledir or embedded in a pickle."""

@@ -19,11 +19,11 @@ from ..graph.slots import plan_slots
 from . import c_program
 from .c_nodes import NodeCtx, has_native, render_node, typenum
 
-__all__ = ["CModule", "render_module", "prelude_text"]
+__all__ = ["KernelLibrary", "render_module", "prelude_text"]
 
 
 @dataclass
-class CModule:
+class KernelLibrary:
     source: str                     # the kernel library's C source ("" when it has no kernels)
     program: tuple                  # what the run-time executes (see c_runtime.c)
     n_args: int                     # explicit inputs + shared values
@@ -43,7 +43,7 @@ def prelude_text() -> str:
 _prelude_cache: str | None = None
 
 
-def render_module(fgraph: FunctionGraph, *, n_explicit: int, single: bool) -> CModule:
+def render_module(fgraph: FunctionGraph, *, n_explicit: int, single: bool) -> KernelLibrary:
     plan = plan_slots(fgraph)
     nodes, slot = plan.nodes, plan.slot
     n_args = plan.n_inputs
@@ -83,5 +83,5 @@ def render_module(fgraph: FunctionGraph, *, n_explicit: int, single: bool) -> CM
     copies = tuple(int(aliases_storage(v)) for v in fgraph.outputs)
     program = c_program.program(len(slot), n_keep, inputs, const_slots, steps, outs, copies, single)
     source = (prelude_text() + "\n\n" + "\n\n".join(kernels) + "\n") if kernels else ""
-    return CModule(source=source, program=program, n_args=n_args, constants=constants,
+    return KernelLibrary(source=source, program=program, n_args=n_args, constants=constants,
                    fallbacks=fallbacks, node_of=nodes)

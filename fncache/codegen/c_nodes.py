@@ -1,12 +1,13 @@
 """What each kind of node becomes: generated C kernels plus one *step* of the run-time program.
 
-Elementwise loops and reductions are generated here (they are where the time goes) as plain C
+Elementwise loops, reductions and row passes (`RowPass`: ``X @ w``, a fused loop over its rows
+and ``X.T @ g`` in one pass over X) are generated here (they are where the time goes) as plain C
 functions with one signature per role, which fncache's installed run-time
 (``c_runtime.c``) calls: the run-time checks shapes, allocates outputs and splits work across
 threads, the kernels only loop. Matrix products (numpy's BLAS-backed product), argmax/argmin,
-dimshuffles, the gradients' `SumToShape` (where nothing was broadcast) and ops without a native
-version (their numpy ``perform``) are steps the run-time carries out itself, with no generated
-code at all.
+dimshuffles, the gradients' `SumToShape` (where nothing was broadcast) and `ReducedSize`, and ops
+without a native version (their numpy ``perform``) are steps the run-time carries out itself,
+with no generated code at all.
 
 A step is the tuple ``c_runtime.c:parse_step`` reads, built by :func:`.c_program.step`.
 """
@@ -19,15 +20,15 @@ import numpy as np
 
 from ..graph.basic import Apply
 from ..graph.types import is_complex, is_float, is_int
-from ..tensor.blas import Dot
+from ..tensor.blas import Dot, RowPass
 from ..tensor.elemwise import Elemwise
-from ..tensor.grad_ops import SumToShape
+from ..tensor.grad_ops import ReducedSize, SumToShape
 from ..tensor.reduction import ArgReduce, Reduce
 from ..tensor.scalar_ops import Composite
 from ..tensor.shape_ops import DimShuffle
 from . import c_program
 from .c_program import (ST_ARGREDUCE, ST_DIMSHUFFLE, ST_DOT, ST_ELEMWISE, ST_PERFORM, ST_REDUCE,
-                        ST_SUM_TO_SHAPE)
+                        ST_REDUCED_SIZE, ST_ROWPASS, ST_SUM_TO_SHAPE)
 from .c_types import CTYPE, composite_lines, reduce_accumulator, reduce_combine
 
 __all__ = ["NodeCtx", "render_node", "has_native", "has_int_pow"]
@@ -63,19 +64,34 @@ def _step(kind: int, node: Apply, ctx: NodeCtx, ints: Sequence[int], kernels: Se
                           errcheck)
 
 
-def _loads(node: Apply, comp: Composite) -> tuple[list[str], list[str]]:
+def _loads(shapes: Sequence[Sequence[int | None]], comp: Composite
+           ) -> tuple[list[str], list[str]]:
     """Kernel prologue (typed pointers from ``p_``; single elements read once, before the
-    loop) and the per-input load expressions ('' for pointers, filled in per loop)."""
+    loop) and the per-input load expressions ('' for pointers, filled in per loop), given the
+    inputs' static shapes."""
     pro, loads = [], []
-    for k, v in enumerate(node.inputs):
+    for k, shape in enumerate(shapes):
         ct = CTYPE[comp.in_dtypes[k]]
-        if _static_scalar(v.type.shape):
+        if _static_scalar(shape):
             pro.append(f"const {ct} c{k} = *(const {ct} *)p_[{k}];")
             loads.append(f"c{k}")
         else:
             pro.append(f"const {ct} *p{k} = (const {ct} *)p_[{k}];")
             loads.append("")
     return pro, loads
+
+
+def _flat_loop(comp: Composite, shapes: Sequence[Sequence[int | None]],
+               out_dtypes: Sequence[str]) -> list[str]:
+    """The body of a flat kernel: ``comp`` over elements lo..hi of contiguous inputs (those
+    of static size 1 read once), its outputs written after the inputs' pointers in ``p_``."""
+    pro, loads = _loads(shapes, comp)
+    ni = len(shapes)
+    pro += [f"{CTYPE[dt]} *po{m} = ({CTYPE[dt]} *)p_[{ni + m}];" for m, dt in enumerate(out_dtypes)]
+    body, names = composite_lines(comp, [ld or f"p{i}[i]" for i, ld in enumerate(loads)])
+    return (pro + ["#pragma omp simd", "for (npy_intp i = lo; i < hi; i++) {"]
+            + ["  " + ln for ln in body]
+            + [f"  po{m}[i] = {nm};" for m, nm in enumerate(names)] + ["}"])
 
 
 def _unravel(ni: int, nd: int, extra_out: str = "") -> list[str]:
@@ -99,14 +115,12 @@ def render_elemwise(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
     nd = node.outputs[0].ndim
     k = ctx.k
     ni = len(node.inputs)
-    pro, loads = _loads(node, comp)
+    shapes = [v.type.shape for v in node.inputs]
+    pro, loads = _loads(shapes, comp)
     pro += [f"{CTYPE[o.dtype]} *po{m} = ({CTYPE[o.dtype]} *)p_[{ni + m}];"
             for m, o in enumerate(node.outputs)]
-    body_f, names = composite_lines(comp, [ld or f"p{i}[i]" for i, ld in enumerate(loads)])
     K = _fn(f"void fc_k{k}_flat(npy_intp lo, npy_intp hi, char *const *p_)",
-            pro + ["#pragma omp simd", "for (npy_intp i = lo; i < hi; i++) {"]
-            + ["  " + ln for ln in body_f]
-            + [f"  po{m}[i] = {nm};" for m, nm in enumerate(names)] + ["}"])
+            _flat_loop(comp, shapes, [o.dtype for o in node.outputs]))
     kernels = [f"fc_k{k}_flat"]
     if nd:
         str_loads = [ld or f"p{i}[b{i} + j * st[{i * nd + nd - 1}]]"
@@ -165,7 +179,7 @@ def render_reduce(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
             return f"({oct_})({a} / (double)(rn - {op.ddof} > 0 ? rn - {op.ddof} : 0))"
         return f"({oct_})({a})"
 
-    pro, loads = _loads(node, comp)
+    pro, loads = _loads([v.type.shape for v in node.inputs], comp)
     K: list[str] = []
     kernels = ["", ""]
     if ond == 0:
@@ -253,6 +267,103 @@ def render_sum_to_shape(node: Apply, ctx: NodeCtx) -> tuple:
     return _step(ST_SUM_TO_SHAPE, node, ctx, ints)
 
 
+def render_reduced_size(node: Apply, ctx: NodeCtx) -> tuple:
+    """The product of broadcast sizes, read by the run-time from the inputs' shapes (its
+    perform reports sizes that do not broadcast)."""
+    ints = [ctx.perform, typenum(node.outputs[0].dtype), len(node.op.spec)]
+    for refs in node.op.spec:
+        ints += [len(refs), *(i for ref in refs for i in ref)]
+    return _step(ST_REDUCED_SIZE, node, ctx, ints)
+
+
+#: Rows of X per block of a row pass: z, the row values and X.T @ g for a block are computed
+#: while its rows are still in the L1/L2 cache.
+ROWPASS_ROWS = 16
+
+
+def render_rowpass(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
+    """One pass over the rows of X by blocks: z = X_blk @ w (four rows at a time, so four sums
+    run side by side), the region's fused loop on those rows, then gw += X_blk.T @ g_blk. An X
+    stored by columns (a transpose) is swept by columns instead, twice, each sweep contiguous."""
+    op: RowPass = node.op
+    k = ctx.k
+    comp = op.composite([v.dtype for v in node.inputs])
+    t = CTYPE[node.inputs[0].dtype]
+    shapes = [(None,)] + [v.type.shape for v in node.inputs[2:]]
+    ni = len(shapes)
+    rows = [f"static void fc_k{k}_rows(npy_intp lo, npy_intp hi, char *const *p_)", "{"]
+    rows += ["  " + ln for ln in _flat_loop(comp, shapes, comp.out_dtypes)] + ["}"]
+    x4 = f"const {t} *x0 = X + r * rs, *x1 = x0 + rs, *x2 = x1 + rs, *x3 = x2 + rs;"
+    body = [
+        f"const {t} *X = (const {t} *)p_[0], *w = (const {t} *)p_[1];",
+        f"{t} *z = ({t} *)p_[2], *gw = ({t} *)gw_;",
+        f"const {t} *g = (const {t} *)p_[{2 + ni}];",
+        "if (rs == 1 && cs != 1) {  /* X stored by columns: column sweeps, each contiguous */",
+        "  for (npy_intp r = lo; r < hi; r++) z[r] = 0;",
+        "  for (npy_intp j = 0; j < n; j++) {",
+        f"    const {t} *c = X + j * cs, wj = w[j];",
+        "    #pragma omp simd",
+        "    for (npy_intp r = lo; r < hi; r++) z[r] += c[r] * wj;",
+        "  }",
+        f"  fc_k{k}_rows(lo, hi, p_ + 2);",
+        "  for (npy_intp j = 0; j < n; j++) {",
+        f"    const {t} *c = X + j * cs;",
+        f"    {t} a = 0;",
+        "    #pragma omp simd reduction(+:a)",
+        "    for (npy_intp r = lo; r < hi; r++) a += c[r] * g[r];",
+        "    gw[j] = a;",
+        "  }",
+        "  return;",
+        "}",
+        "for (npy_intp j = 0; j < n; j++) gw[j] = 0;",
+        f"for (npy_intp r0 = lo; r0 < hi; r0 += {ROWPASS_ROWS}) {{",
+        f"  const npy_intp r1 = r0 + {ROWPASS_ROWS} < hi ? r0 + {ROWPASS_ROWS} : hi;",
+        "  npy_intp r = r0;",
+        "  if (cs == 1) {",
+        "    for (; r + 4 <= r1; r += 4) {",
+        f"      {x4}",
+        f"      {t} a0 = 0, a1 = 0, a2 = 0, a3 = 0;",
+        "      #pragma omp simd reduction(+:a0,a1,a2,a3)",
+        "      for (npy_intp j = 0; j < n; j++) {",
+        f"        const {t} wj = w[j];",
+        "        a0 += x0[j] * wj; a1 += x1[j] * wj; a2 += x2[j] * wj; a3 += x3[j] * wj;",
+        "      }",
+        "      z[r] = a0; z[r + 1] = a1; z[r + 2] = a2; z[r + 3] = a3;",
+        "    }",
+        "  }",
+        "  for (; r < r1; r++) {",
+        f"    const {t} *x0 = X + r * rs;",
+        f"    {t} a0 = 0;",
+        "    #pragma omp simd reduction(+:a0)",
+        "    for (npy_intp j = 0; j < n; j++) a0 += x0[j * cs] * w[j];",
+        "    z[r] = a0;",
+        "  }",
+        f"  fc_k{k}_rows(r0, r1, p_ + 2);",
+        "  r = r0;",
+        "  if (cs == 1) {",
+        "    for (; r + 4 <= r1; r += 4) {",
+        f"      {x4}",
+        f"      const {t} g0 = g[r], g1 = g[r + 1], g2 = g[r + 2], g3 = g[r + 3];",
+        "      #pragma omp simd",
+        "      for (npy_intp j = 0; j < n; j++)",
+        "        gw[j] += (g0 * x0[j] + g1 * x1[j]) + (g2 * x2[j] + g3 * x3[j]);",
+        "    }",
+        "  }",
+        "  for (; r < r1; r++) {",
+        f"    const {t} *x0 = X + r * rs, g0 = g[r];",
+        "    #pragma omp simd",
+        "    for (npy_intp j = 0; j < n; j++) gw[j] += g0 * x0[j * cs];",
+        "  }",
+        "}",
+    ]
+    K = rows + _fn(f"void fc_k{k}_pass(npy_intp lo, npy_intp hi, npy_intp n, npy_intp rs, "
+                   "npy_intp cs, char *const *p_, char *gw_)", body)
+    ints = [ctx.perform, *(typenum(o.dtype) for o in node.outputs), *ctx.keeps,
+            *(int(_static_scalar(v.type.shape)) for v in node.inputs[2:])]
+    step = _step(ST_ROWPASS, node, ctx, ints, [f"fc_k{k}_pass"], errcheck=has_int_pow(comp))
+    return "\n".join(K), step
+
+
 def render_fallback(node: Apply, ctx: NodeCtx) -> tuple:
     """Call ``op.perform`` (through a Python callable) and take its outputs."""
     return _step(ST_PERFORM, node, ctx, [ctx.perform, *(typenum(o.dtype) for o in node.outputs)])
@@ -271,7 +382,15 @@ def has_native(node: Apply) -> bool:
 
 
 def render_node(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
-    """(kernel C code, possibly empty; the node's step) for one node."""
+    """(kernel C code, possibly empty; the node's step) for one node. `SumToShape`,
+    `ReducedSize` and `RowPass` steps call the node's perform where their fast path does not
+    apply (c_module gives them one, as to nodes without native code)."""
+    if isinstance(node.op, SumToShape):
+        return "", render_sum_to_shape(node, ctx)
+    if isinstance(node.op, ReducedSize):
+        return "", render_reduced_size(node, ctx)
+    if isinstance(node.op, RowPass):
+        return render_rowpass(node, ctx)
     if not has_native(node):
         return "", render_fallback(node, ctx)
     if isinstance(node.op, Elemwise):
@@ -284,6 +403,4 @@ def render_node(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
         return "", render_argreduce(node, ctx)
     if isinstance(node.op, DimShuffle):
         return "", render_dimshuffle(node, ctx)
-    if isinstance(node.op, SumToShape):
-        return "", render_sum_to_shape(node, ctx)
     return "", render_fallback(node, ctx)

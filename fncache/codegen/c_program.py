@@ -13,14 +13,16 @@ from typing import Sequence
 
 __all__ = ["STEP_KINDS", "STEP_FORMAT", "PROGRAM_FORMAT", "step", "program", "c_text",
            "ST_ELEMWISE", "ST_REDUCE", "ST_DOT", "ST_ARGREDUCE", "ST_DIMSHUFFLE", "ST_PERFORM",
-           "ST_SUM_TO_SHAPE"]
+           "ST_SUM_TO_SHAPE", "ST_REDUCED_SIZE", "ST_ROWPASS"]
 
-ST_ELEMWISE, ST_REDUCE, ST_DOT, ST_ARGREDUCE, ST_DIMSHUFFLE, ST_PERFORM, ST_SUM_TO_SHAPE = range(7)
+(ST_ELEMWISE, ST_REDUCE, ST_DOT, ST_ARGREDUCE, ST_DIMSHUFFLE, ST_PERFORM, ST_SUM_TO_SHAPE,
+ ST_REDUCED_SIZE, ST_ROWPASS) = range(9)
 
 #: ``c_runtime.h``'s step kinds, by their C names.
 STEP_KINDS = {"ST_ELEMWISE": ST_ELEMWISE, "ST_REDUCE": ST_REDUCE, "ST_DOT": ST_DOT,
               "ST_ARGREDUCE": ST_ARGREDUCE, "ST_DIMSHUFFLE": ST_DIMSHUFFLE,
-              "ST_PERFORM": ST_PERFORM, "ST_SUM_TO_SHAPE": ST_SUM_TO_SHAPE}
+              "ST_PERFORM": ST_PERFORM, "ST_SUM_TO_SHAPE": ST_SUM_TO_SHAPE,
+              "ST_REDUCED_SIZE": ST_REDUCED_SIZE, "ST_ROWPASS": ST_ROWPASS}
 
 #: (kind, in_slots, out_slots, dying_slots, ints, kernels, name, msg, nd, errcheck)
 STEP_FORMAT = "iO!O!O!O!O!ssii"

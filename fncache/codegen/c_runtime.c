@@ -7,7 +7,8 @@
  * reductions call the generated kernels; dot, argmax, dimshuffle and Python ops run here),
  * intermediates released after their last use or kept for reuse when allow_gc is off.
  *
- * This file: kernel libraries, the Runner type and its program; c_steps.c runs the steps.
+ * This file: kernel libraries, the Runner type and its program; c_steps.c runs the steps;
+ * c_random.c draws fc.RandomStream's numbers.
  * The Runner is called with vectorcall, so a Function without shared variables costs one C
  * call on top of its kernels.
  */
@@ -69,136 +70,6 @@ static PyObject *rt_load(PyObject *mod, PyObject *arg)
     Py_INCREF(arg);
     lib->path = arg;
     return (PyObject *)lib;
-}
-
-/* ---- this process's CPU ----------------------------------------------------------------- */
-
-/* What the CPU executing this process can run, read with cpuid (the source gcc's -march=native
- * reads too; /proc/cpuinfo describes the host, not an emulator or a migrated VM) and xgetbv
- * (the OS must save the AVX / AVX-512 registers, or those instructions fault). Feature names are
- * gcc's -m<name> option names, so a kernel library's -march flags map onto them directly.
- * Read once per process: a few cpuid instructions. */
-
-#if defined(__x86_64__) || defined(__i386__)
-#include <cpuid.h>
-
-typedef struct { const char *name; unsigned leaf, sub; char reg; unsigned char bit, os; } CpuBit;
-/* os: 0 = no register state needed, 1 = AVX (XMM+YMM) state, 2 = AVX-512 state as well. */
-static const CpuBit cpu_bits[] = {
-    {"sse3", 1, 0, 'c', 0, 0}, {"pclmul", 1, 0, 'c', 1, 0}, {"ssse3", 1, 0, 'c', 9, 0},
-    {"fma", 1, 0, 'c', 12, 1}, {"cx16", 1, 0, 'c', 13, 0}, {"sse4.1", 1, 0, 'c', 19, 0},
-    {"sse4.2", 1, 0, 'c', 20, 0}, {"movbe", 1, 0, 'c', 22, 0}, {"popcnt", 1, 0, 'c', 23, 0},
-    {"aes", 1, 0, 'c', 25, 0}, {"xsave", 1, 0, 'c', 26, 0}, {"avx", 1, 0, 'c', 28, 1},
-    {"f16c", 1, 0, 'c', 29, 1}, {"rdrnd", 1, 0, 'c', 30, 0},
-    {"mmx", 1, 0, 'd', 23, 0}, {"fxsr", 1, 0, 'd', 24, 0}, {"sse", 1, 0, 'd', 25, 0},
-    {"sse2", 1, 0, 'd', 26, 0},
-    {"fsgsbase", 7, 0, 'b', 0, 0}, {"sgx", 7, 0, 'b', 2, 0}, {"bmi", 7, 0, 'b', 3, 0},
-    {"hle", 7, 0, 'b', 4, 0}, {"avx2", 7, 0, 'b', 5, 1}, {"bmi2", 7, 0, 'b', 8, 0},
-    {"rtm", 7, 0, 'b', 11, 0}, {"avx512f", 7, 0, 'b', 16, 2}, {"avx512dq", 7, 0, 'b', 17, 2},
-    {"rdseed", 7, 0, 'b', 18, 0}, {"adx", 7, 0, 'b', 19, 0}, {"avx512ifma", 7, 0, 'b', 21, 2},
-    {"clflushopt", 7, 0, 'b', 23, 0}, {"clwb", 7, 0, 'b', 24, 0}, {"avx512pf", 7, 0, 'b', 26, 2},
-    {"avx512er", 7, 0, 'b', 27, 2}, {"avx512cd", 7, 0, 'b', 28, 2}, {"sha", 7, 0, 'b', 29, 0},
-    {"avx512bw", 7, 0, 'b', 30, 2}, {"avx512vl", 7, 0, 'b', 31, 2},
-    {"prefetchwt1", 7, 0, 'c', 0, 0}, {"avx512vbmi", 7, 0, 'c', 1, 2}, {"pku", 7, 0, 'c', 3, 0},
-    {"waitpkg", 7, 0, 'c', 5, 0}, {"avx512vbmi2", 7, 0, 'c', 6, 2}, {"shstk", 7, 0, 'c', 7, 0},
-    {"gfni", 7, 0, 'c', 8, 0}, {"vaes", 7, 0, 'c', 9, 1}, {"vpclmulqdq", 7, 0, 'c', 10, 1},
-    {"avx512vnni", 7, 0, 'c', 11, 2}, {"avx512bitalg", 7, 0, 'c', 12, 2},
-    {"avx512vpopcntdq", 7, 0, 'c', 14, 2}, {"rdpid", 7, 0, 'c', 22, 0}, {"kl", 7, 0, 'c', 23, 0},
-    {"cldemote", 7, 0, 'c', 25, 0}, {"movdiri", 7, 0, 'c', 27, 0},
-    {"movdir64b", 7, 0, 'c', 28, 0}, {"enqcmd", 7, 0, 'c', 29, 0},
-    {"avx5124vnniw", 7, 0, 'd', 2, 2}, {"avx5124fmaps", 7, 0, 'd', 3, 2},
-    {"uintr", 7, 0, 'd', 5, 0}, {"avx512vp2intersect", 7, 0, 'd', 8, 2},
-    {"serialize", 7, 0, 'd', 14, 0}, {"tsxldtrk", 7, 0, 'd', 16, 0}, {"pconfig", 7, 0, 'd', 18, 0},
-    {"amx-bf16", 7, 0, 'd', 22, 0}, {"avx512fp16", 7, 0, 'd', 23, 2},
-    {"amx-tile", 7, 0, 'd', 24, 0}, {"amx-int8", 7, 0, 'd', 25, 0},
-    {"avxvnni", 7, 1, 'a', 4, 1}, {"avx512bf16", 7, 1, 'a', 5, 2}, {"hreset", 7, 1, 'a', 22, 0},
-    {"xsaveopt", 0xd, 1, 'a', 0, 0}, {"xsavec", 0xd, 1, 'a', 1, 0}, {"xsaves", 0xd, 1, 'a', 3, 0},
-    {"ptwrite", 0x14, 0, 'b', 4, 0}, {"widekl", 0x19, 0, 'b', 2, 0},
-    {"sahf", 0x80000001u, 0, 'c', 0, 0}, {"abm", 0x80000001u, 0, 'c', 5, 0},
-    {"lzcnt", 0x80000001u, 0, 'c', 5, 0}, {"sse4a", 0x80000001u, 0, 'c', 6, 0},
-    {"prfchw", 0x80000001u, 0, 'c', 8, 0}, {"xop", 0x80000001u, 0, 'c', 11, 1},
-    {"lwp", 0x80000001u, 0, 'c', 15, 0}, {"fma4", 0x80000001u, 0, 'c', 16, 1},
-    {"tbm", 0x80000001u, 0, 'c', 21, 0}, {"mwaitx", 0x80000001u, 0, 'c', 29, 0},
-    {"3dnow", 0x80000001u, 0, 'd', 31, 0},
-    {"clzero", 0x80000008u, 0, 'b', 0, 0}, {"wbnoinvd", 0x80000008u, 0, 'b', 9, 0},
-};
-
-static PyObject *cpu_info_memo;
-
-static PyObject *read_cpu(void)
-{
-    unsigned a, b, c, d, max_basic, max_ext, sig = 0;
-    unsigned vendor[4] = {0, 0, 0, 0};
-    unsigned long long xcr0 = 0;
-    int avx_os = 0, avx512_os = 0;
-    PyObject *names, *r;
-    max_basic = __get_cpuid_max(0, &vendor[0]);
-    __cpuid(0, a, vendor[0], vendor[2], vendor[1]);
-    max_ext = __get_cpuid_max(0x80000000u, NULL);
-    if (max_basic >= 1) {
-        __cpuid(1, sig, b, c, d);
-        /* xgetbv only where the OS enabled it (OSXSAVE): on an older CPU it would fault. */
-        if (c & (1u << 27)) {
-            unsigned lo, hi;
-            __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-            xcr0 = ((unsigned long long)hi << 32) | lo;
-            avx_os = (xcr0 & 0x6) == 0x6;
-            avx512_os = avx_os && (xcr0 & 0xe0) == 0xe0;
-        }
-    }
-    names = PyList_New(0);
-    if (!names) return NULL;
-    unsigned regs[4] = {0, 0, 0, 0}, leaf = 0, sub = 0;
-    int have = 0;
-    for (size_t i = 0; i < sizeof(cpu_bits) / sizeof(cpu_bits[0]); i++) {
-        const CpuBit *f = &cpu_bits[i];
-        if (f->leaf < 0x80000000u ? f->leaf > max_basic : f->leaf > max_ext) continue;
-        if (!have || f->leaf != leaf || f->sub != sub) {   /* the table is sorted by leaf */
-            __cpuid_count(f->leaf, f->sub, regs[0], regs[1], regs[2], regs[3]);
-            leaf = f->leaf; sub = f->sub; have = 1;
-        }
-        unsigned v = regs[f->reg == 'a' ? 0 : f->reg == 'b' ? 1 : f->reg == 'c' ? 2 : 3];
-        if (!(v >> f->bit & 1)) continue;
-        if ((f->os == 1 && !avx_os) || (f->os == 2 && !avx512_os)) continue;
-        PyObject *n = PyUnicode_FromString(f->name);
-        if (!n || PyList_Append(names, n) < 0) { Py_XDECREF(n); Py_DECREF(names); return NULL; }
-        Py_DECREF(n);
-    }
-    PyObject *known = PyList_New(0);
-    if (!known) { Py_DECREF(names); return NULL; }
-    for (size_t i = 0; i < sizeof(cpu_bits) / sizeof(cpu_bits[0]); i++) {
-        PyObject *n = PyUnicode_FromString(cpu_bits[i].name);
-        if (!n || PyList_Append(known, n) < 0) {
-            Py_XDECREF(n); Py_DECREF(names); Py_DECREF(known); return NULL;
-        }
-        Py_DECREF(n);
-    }
-    r = Py_BuildValue("{s:s#,s:I,s:K,s:N,s:N}", "vendor", (const char *)vendor, (Py_ssize_t)12,
-                      "signature", sig, "xcr0", xcr0, "features", PyFrozenSet_New(names),
-                      "known", PyFrozenSet_New(known));
-    Py_DECREF(names);
-    Py_DECREF(known);
-    return r;
-}
-#else
-static PyObject *cpu_info_memo;
-
-static PyObject *read_cpu(void)
-{
-    /* No cpuid here: no features are claimed, so only generic code is known to be runnable. */
-    return Py_BuildValue("{s:s,s:I,s:K,s:N,s:N}", "vendor", "", "signature", 0u, "xcr0", 0ull,
-                         "features", PyFrozenSet_New(NULL), "known", PyFrozenSet_New(NULL));
-}
-#endif
-
-static PyObject *rt_cpu_info(PyObject *mod, PyObject *unused)
-{
-    /* cpu_info() -> {"vendor", "signature" (cpuid leaf 1 eax), "xcr0", "features" (frozenset
-     * of gcc -m option names this CPU and OS can run), "known" (every name asked about)}: read
-     * once, then the same dict. */
-    if (!cpu_info_memo && !(cpu_info_memo = read_cpu())) return NULL;
-    Py_INCREF(cpu_info_memo);
-    return cpu_info_memo;
 }
 
 /* ---- the runner ---------------------------------------------------------------------------- */
@@ -305,6 +176,104 @@ static PyObject *fc_on_error(Runner *self)
     return NULL;
 }
 
+/* ---- shared variables (bind_shared) -------------------------------------------------------- */
+
+static PyObject *str_value, *str_device, *str_host_value;
+
+/* A shared variable's current value: its `_value`, or, when a GPU function holds a copy that may
+ * be newer, what its `_host_value()` returns. New reference. */
+static PyObject *shared_value(PyObject *sv)
+{
+    PyObject *dev = PyObject_GetAttr(sv, str_device);
+    if (!dev) return NULL;
+    int on_device = dev != Py_None;
+    Py_DECREF(dev);
+    return on_device ? PyObject_CallMethodNoArgs(sv, str_host_value)
+                     : PyObject_GetAttr(sv, str_value);
+}
+
+/* Store the update outputs (after the user's outputs in `res`) as their variables' values. A
+ * value that is also returned, set twice, or not a writeable array owning its data is copied
+ * first, so no shared value is ever an array the caller or another variable holds. */
+static int apply_updates(Runner *self, PyObject *res)
+{
+    for (int i = 0; i < self->n_updated; i++) {
+        int at = self->n_user_out + i, copy = 0;
+        PyObject *val = PyList_GET_ITEM(res, at);
+        for (int j = 0; j < at && !copy; j++) copy = PyList_GET_ITEM(res, j) == val;
+        if (copy || !PyArray_Check(val) || !PyArray_ISWRITEABLE((PyArrayObject *)val)
+            || !PyArray_CHKFLAGS((PyArrayObject *)val, NPY_ARRAY_OWNDATA))
+            val = PyArray_FROM_OF(val, NPY_ARRAY_ENSURECOPY | NPY_ARRAY_DEFAULT);
+        else
+            Py_INCREF(val);
+        if (!val) return -1;
+        int rc = PyObject_SetAttr(PyTuple_GET_ITEM(self->shared, self->updated[i]), str_value, val);
+        Py_DECREF(val);
+        if (rc < 0) return -1;
+    }
+    return 0;
+}
+
+/* One call on the given inputs: with bound shared variables, their values are read and passed
+ * after the inputs, the updates are stored and only the user's outputs are returned. */
+static PyObject *call(Runner *self, PyObject *const *args)
+{
+    if (!self->shared) return run(self, args);
+    const int n_expl = self->n_given;
+    PyObject *full[self->n_args > 0 ? self->n_args : 1], *res = NULL;
+    int got = 0;
+    for (int i = 0; i < n_expl; i++) full[i] = args[i];
+    for (; got < self->n_shared; got++)
+        if (!(full[n_expl + got] = shared_value(PyTuple_GET_ITEM(self->shared, got)))) goto done;
+    res = run(self, full);
+    if (res && apply_updates(self, res) < 0) Py_CLEAR(res);
+    if (res) {
+        PyObject *outs = self->user_single ? Py_NewRef(PyList_GET_ITEM(res, 0))
+                                           : PyList_GetSlice(res, 0, self->n_user_out);
+        Py_DECREF(res);
+        res = outs;
+    }
+done:
+    for (int k = 0; k < got; k++) Py_DECREF(full[n_expl + k]);
+    return res;
+}
+
+static int *int_array(PyObject *t, int *len, const char *what);
+
+static PyObject *Runner_bind_shared(PyObject *op, PyObject *args)
+{
+    /* bind_shared(shared, updated, n_out, single): the last len(shared) inputs are these shared
+     * variables' values, read at each call; the first n_out outputs are the user's (one bare
+     * when single), the others the new values of shared[updated[i]]. */
+    Runner *self = (Runner *)op;
+    PyObject *shared, *updated;
+    int n_out, single, n_upd;
+    if (!PyArg_ParseTuple(args, "O!O!ip", &PyTuple_Type, &shared, &PyTuple_Type, &updated,
+                          &n_out, &single))
+        return NULL;
+    int n_shared = (int)PyTuple_GET_SIZE(shared);
+    int *upd = int_array(updated, &n_upd, "updated");
+    if (!upd) return NULL;
+    int ok = !self->shared && !self->has_last && !self->single && n_shared <= self->n_args
+             && n_out >= 0 && n_out + n_upd == self->n_outs && (!single || n_out == 1);
+    for (int i = 0; ok && i < n_upd; i++) ok = upd[i] >= 0 && upd[i] < n_shared;
+    if (!ok) {
+        PyMem_Free(upd);
+        PyErr_SetString(PyExc_ValueError, "bind_shared: does not match the program, or already "
+                        "bound or called");
+        return NULL;
+    }
+    Py_INCREF(shared);
+    self->shared = shared;
+    self->updated = upd;
+    self->n_shared = n_shared;
+    self->n_updated = n_upd;
+    self->n_given = self->n_args - n_shared;
+    self->n_user_out = n_out;
+    self->user_single = single;
+    Py_RETURN_NONE;
+}
+
 static PyObject *Runner_vectorcall(PyObject *op, PyObject *const *args, size_t nargsf,
                                    PyObject *kwnames)
 {
@@ -313,8 +282,8 @@ static PyObject *Runner_vectorcall(PyObject *op, PyObject *const *args, size_t n
     PyObject *res;
     if (kwnames && PyTuple_GET_SIZE(kwnames))
         return PyObject_Vectorcall(self->on_kwargs, args, nargsf, kwnames);
-    if (n != self->n_args) {
-        PyErr_Format(PyExc_TypeError, "this function takes %d inputs, got %zd", self->n_args, n);
+    if (n != self->n_given) {
+        PyErr_Format(PyExc_TypeError, "this function takes %d inputs, got %zd", self->n_given, n);
         return NULL;
     }
     for (Py_ssize_t i = 0; i < n; i++) {
@@ -324,7 +293,7 @@ static PyObject *Runner_vectorcall(PyObject *op, PyObject *const *args, size_t n
     }
     self->has_last = 1;
     self->failed_node = -1;
-    res = run(self, args);
+    res = call(self, args);
     return res ? res : fc_on_error(self);
 }
 
@@ -342,7 +311,7 @@ static PyObject *Runner_repeat(PyObject *op, PyObject *const *args, Py_ssize_t n
         return NULL;
     }
     if (nargs + nkw == 1) narg = args[0];
-    if (!self->has_last && self->n_args) {
+    if (!self->has_last && self->n_given) {
         PyErr_SetString(PyExc_RuntimeError, "f.fn() repeats the last call: call f(...) once first");
         return NULL;
     }
@@ -354,7 +323,7 @@ static PyObject *Runner_repeat(PyObject *op, PyObject *const *args, Py_ssize_t n
     for (k = 0; k < n; k++) {
         Py_XDECREF(res);
         self->failed_node = -1;
-        res = run(self, (PyObject *const *)self->last);
+        res = call(self, (PyObject *const *)self->last);
         if (!res) return fc_on_error(self);
     }
     return res;
@@ -443,7 +412,8 @@ static int parse_step(Step *s, PyObject *t, PyObject *lib, int n_slots)
         s->fn[k] = kernel(lib, PyTuple_GET_ITEM(kernels, k));
         if (!s->fn[k] && PyErr_Occurred()) return -1;
     }
-    if ((s->kind == ST_ELEMWISE && !s->fn[0]) || (s->kind == ST_REDUCE && !s->fn[2])) {
+    if ((s->kind == ST_ELEMWISE && !s->fn[0]) || (s->kind == ST_REDUCE && !s->fn[2])
+        || (s->kind == ST_ROWPASS && !s->fn[0])) {
         PyErr_Format(PyExc_ValueError, "fncache runtime: step %s has no kernel", s->name);
         return -1;
     }
@@ -461,7 +431,7 @@ static int parse_program(Runner *self, PyObject *prog, PyObject *lib)
                           &PyTuple_Type, &steps, &PyTuple_Type, &outs, &PyTuple_Type, &copies,
                           &self->single))
         return -1;
-    self->n_args = (int)PyTuple_GET_SIZE(inputs);
+    self->n_args = self->n_given = (int)PyTuple_GET_SIZE(inputs);
     self->n_steps = (int)PyTuple_GET_SIZE(steps);
     if (self->n_slots < self->n_args || self->n_keep < 0) {
         PyErr_SetString(PyExc_ValueError, "fncache runtime: bad slot counts");
@@ -537,7 +507,7 @@ static void Runner_dealloc(PyObject *op)
     Py_XDECREF(self->on_error);
     Py_XDECREF(self->on_kwargs);
     if (self->last) {
-        if (self->has_last) for (int i = 0; i < self->n_args; i++) Py_XDECREF(self->last[i]);
+        if (self->has_last) for (int i = 0; i < self->n_given; i++) Py_XDECREF(self->last[i]);
         PyMem_Free(self->last);
     }
     if (self->keep) {
@@ -559,6 +529,8 @@ static void Runner_dealloc(PyObject *op)
         }
         PyMem_Free(self->steps);
     }
+    Py_XDECREF(self->shared);
+    PyMem_Free(self->updated);
     PyMem_Free(self->const_slots);
     PyMem_Free(self->out_slots);
     PyMem_Free(self->out_copy);
@@ -572,9 +544,8 @@ static PyObject *Runner_new(PyTypeObject *type, PyObject *args, PyObject *kw)
     PyObject *lib, *prog, *conv, *perf, *consts, *on_error, *on_kwargs;
     int allow_gc, nthreads;
     Runner *self;
-    /* numpy's C API is loaded with the first runner, not at import: cpu_info() and load() do
-     * not need it, and `fncache info` must not pay for importing numpy. */
-    if (!fncache_runtime_ARRAY_API && _import_array() < 0) return NULL;
+    /* numpy's C API is loaded with the first runner, not at import: load() does not need it. */
+    if (fc_numpy_ready() < 0) return NULL;
     if (!PyArg_ParseTuple(args, "OO!OO!O!piOO", &lib, &PyTuple_Type, &prog, &conv,
                           &PyTuple_Type, &perf, &PyTuple_Type, &consts, &allow_gc, &nthreads,
                           &on_error, &on_kwargs))
@@ -607,10 +578,18 @@ static PyObject *Runner_new(PyTypeObject *type, PyObject *args, PyObject *kw)
     return (PyObject *)self;
 }
 
+/* numpy's C-API table, imported on first use (a Runner, a random draw), not at module import. */
+int fc_numpy_ready(void)
+{
+    return fncache_runtime_ARRAY_API || _import_array() >= 0 ? 0 : -1;
+}
+
 static PyMethodDef Runner_methods[] = {
     {"repeat", (PyCFunction)(void (*)(void))Runner_repeat, METH_FASTCALL | METH_KEYWORDS,
      "repeat(n_calls=1)"},
     {"free", Runner_free, METH_NOARGS, "drop kept intermediate buffers"},
+    {"bind_shared", Runner_bind_shared, METH_VARARGS,
+     "bind_shared(shared, updated, n_out, single): read and update shared variables in C"},
     {"set_trust", Runner_set_trust, METH_O, "skip input checks"},
     {NULL, NULL, 0, NULL}
 };
@@ -635,7 +614,11 @@ static PyTypeObject RunnerType = {
 
 static PyMethodDef module_methods[] = {
     {"load", rt_load, METH_O, "load(path) -> Library: dlopen a generated kernel library"},
-    {"cpu_info", rt_cpu_info, METH_NOARGS, "cpu_info() -> dict: this process's CPU, via cpuid"},
+    {"philox", fc_random_philox, METH_VARARGS, "philox(counter4, key2) -> 4 words (c_random.c)"},
+    {"random_fill", fc_random_fill, METH_VARARGS,
+     "random_fill(kind, out, key, call, nthreads, a, b): draw into out (c_random.c)"},
+    {"random_shuffle", fc_random_shuffle, METH_VARARGS,
+     "random_shuffle(out, n, key, call): the first len(out) of a shuffle of range(n)"},
     {NULL, NULL, 0, NULL}
 };
 
@@ -652,6 +635,10 @@ PyMODINIT_FUNC PyInit__c_runtime(void)
         return NULL;
     }
     if (PyType_Ready(&RunnerType) < 0 || PyType_Ready(&LibraryType) < 0 || fc_alloc_init() < 0)
+        return NULL;
+    if (!(str_value = PyUnicode_InternFromString("_value"))
+        || !(str_device = PyUnicode_InternFromString("_device"))
+        || !(str_host_value = PyUnicode_InternFromString("_host_value")))
         return NULL;
     m = PyModule_Create(&moddef);
     if (!m) return NULL;

@@ -45,7 +45,7 @@
 #endif
 
 enum { ST_ELEMWISE = 0, ST_REDUCE = 1, ST_DOT = 2, ST_ARGREDUCE = 3, ST_DIMSHUFFLE = 4,
-       ST_PERFORM = 5, ST_SUM_TO_SHAPE = 6 };
+       ST_PERFORM = 5, ST_SUM_TO_SHAPE = 6, ST_REDUCED_SIZE = 7, ST_ROWPASS = 8 };
 
 /* Kernel signatures (see c_nodes.py): `p` holds the data pointers of the inputs, then of the
  * outputs. */
@@ -54,6 +54,10 @@ typedef void (*rows_fn)(npy_intp lo, npy_intp hi, const npy_intp *shape, const n
                         char *const *p);
 typedef void (*red_fn)(npy_intp lo, npy_intp hi, char *const *p, void *part, int *hasnan);
 typedef void (*fin_fn)(const char *parts, int used, int hasnan, npy_intp rn, char *out);
+/* A row pass (ST_ROWPASS): rows lo..hi of X (element strides rs, cs; n columns); `p` holds
+ * X, w, z, the other inputs, g, the row outputs; X.T @ g over those rows goes to `gw`. */
+typedef void (*pass_fn)(npy_intp lo, npy_intp hi, npy_intp n, npy_intp rs, npy_intp cs,
+                        char *const *p, char *gw);
 typedef int (*gen_fn)(const npy_intp *shape, const npy_intp *st, const npy_intp *ost,
                       npy_intp n, npy_intp on, npy_intp rn, char *const *p, char *out);
 
@@ -88,13 +92,30 @@ typedef struct {
     Step *steps;
     int *out_slots, *out_copy;
     int *errflag;          /* the kernels' error flags (integer power), or NULL */
+    PyObject *shared;      /* bind_shared: tuple of shared variables (the last inputs), or NULL */
+    int *updated;          /* per update output: index in `shared` of the variable it sets */
+    int n_given, n_shared, n_updated, n_user_out, user_single;
     int n_args, n_consts, n_slots, n_keep, n_steps, n_outs, single;
     int trust, allow_gc, nthreads, failed_node, has_last, running;
 } Runner;
+
+/* c_runtime.c: 0 once numpy's C-API is imported, -1 with an exception set */
+int fc_numpy_ready(void);
 
 /* c_steps.c */
 int fc_run_step(Runner *self, Step *s, PyArrayObject **v);
 void fc_atfork_child(void);
 int fc_alloc_init(void);
+/* Whether a loop of n elements may run on nthreads threads (not in a child forked after
+ * threads started), and its chunks: chunk k is [fc_chunk_at(n, k, K), fc_chunk_at(n, k+1, K)),
+ * boundaries on multiples of 64 elements. */
+int fc_parallel_ok(npy_intp n, int nthreads);
+int fc_nchunks(npy_intp n, int nthreads);
+npy_intp fc_chunk_at(npy_intp n, int k, int nchunks);
+
+/* c_random.c: counter-based random numbers, as module functions */
+PyObject *fc_random_philox(PyObject *mod, PyObject *args);
+PyObject *fc_random_fill(PyObject *mod, PyObject *args);
+PyObject *fc_random_shuffle(PyObject *mod, PyObject *args);
 
 #endif

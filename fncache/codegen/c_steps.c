@@ -1,6 +1,7 @@
 /* The steps of a run-time program, one function per kind of node (see c_runtime.h): numpy
  * broadcasting, output allocation and reuse, threads and the GIL around the generated kernels;
- * dot, argmax/argmin, dimshuffle and Python ops carried out here with numpy's C API. */
+ * dot, argmax/argmin, dimshuffle, a reduction's element count and Python ops carried out here
+ * with numpy's C API. */
 #include "c_runtime.h"
 #include <pthread.h>
 #include <stdint.h>
@@ -247,11 +248,16 @@ void fc_atfork_child(void)
 #endif
 }
 
-static int use_threads(const Runner *self, npy_intp n)
+int fc_parallel_ok(npy_intp n, int nthreads)
 {
-    if (n < FC_PAR_MIN || self->nthreads < 2 || fc_parallel_broken) return 0;
+    if (n < FC_PAR_MIN || nthreads < 2 || fc_parallel_broken) return 0;
     fc_parallel_used = 1;
     return 1;
+}
+
+static int use_threads(const Runner *self, npy_intp n)
+{
+    return fc_parallel_ok(n, self->nthreads);
 }
 
 /* An elementwise loop of n elements: threads when it is long, or when one thread took long
@@ -295,7 +301,7 @@ static long long fc_now_ns(void)
  * descheduled for a while would otherwise keep every other thread waiting at the end of the
  * loop. Chunk boundaries fall on multiples of 64 elements, so threads do not write the same
  * cache line; the chunks are the same whatever thread runs them, so results are too. */
-static int fc_nchunks(npy_intp n, int nthreads)
+int fc_nchunks(npy_intp n, int nthreads)
 {
     npy_intp k = (npy_intp)nthreads * FC_CHUNKS_PER_THREAD;
     if (k > FC_MAX_THREADS) k = FC_MAX_THREADS;
@@ -303,7 +309,7 @@ static int fc_nchunks(npy_intp n, int nthreads)
     return k < 1 ? 1 : (int)k;
 }
 
-static npy_intp fc_chunk_at(npy_intp n, int k, int nchunks)
+npy_intp fc_chunk_at(npy_intp n, int k, int nchunks)
 {
     return k >= nchunks ? n : (n * k / nchunks) & ~(npy_intp)63;
 }
@@ -570,6 +576,124 @@ static int run_sum_to_shape(Runner *self, const Step *s, PyArrayObject **v)
     return 0;
 }
 
+static int run_reduced_size(Runner *self, const Step *s, PyArrayObject **v)
+{
+    /* ints: index into performs, the output typenum, n, then n entries (m, m pairs (input,
+     * dim)): the product over the entries of the broadcast of the listed sizes. Sizes that do
+     * not broadcast (or anything unexpected) go to the op's perform, which reports them. */
+    npy_intp total = 1;
+    int pos = 3;
+    if (s->nints < 3) return run_perform(self, s, v);
+    for (int e = 0; e < s->ints[2]; e++) {
+        if (pos + 1 > s->nints) return run_perform(self, s, v);
+        int m = s->ints[pos++];
+        npy_intp size = 1;
+        if (m < 0 || pos + 2 * m > s->nints) return run_perform(self, s, v);
+        for (int r = 0; r < m; r++, pos += 2) {
+            int k = s->ints[pos], d = s->ints[pos + 1];
+            if (k < 0 || k >= s->nin || d < 0 || d >= PyArray_NDIM(v[s->in[k]]))
+                return run_perform(self, s, v);
+            npy_intp here = PyArray_DIM(v[s->in[k]], d);
+            if (here == 1) continue;
+            if (size != 1 && size != here) return run_perform(self, s, v);
+            size = here;
+        }
+        total *= size;
+    }
+    PyObject *n = PyLong_FromSsize_t(total);
+    if (!n) return -1;
+    PyObject *r = PyArray_FromAny(n, PyArray_DescrFromType(s->ints[1]), 0, 0,
+                                  NPY_ARRAY_FORCECAST, NULL);
+    Py_DECREF(n);
+    if (!r) return -1;
+    v[s->out[0]] = (PyArrayObject *)r;
+    return 0;
+}
+
+/* Fewest rows per chunk of a threaded row pass: each chunk sums its own X.T @ g (one vector
+ * of X's column count), the chunks' sums are added in order after the loop. */
+#define FC_ROWPASS_MIN_ROWS 64
+
+static int run_rowpass(Runner *self, const Step *s, PyArrayObject **v)
+{
+    /* ints: index into performs, the outputs' typenums, the outputs' keeps, then per input
+     * after X and w: 1 if read as one value. The kernel runs when X is 2-D, w is contiguous
+     * with X's column count and every row input is contiguous with X's row count; anything
+     * else (rows numpy would broadcast, sizes to report) runs the op's perform, which computes
+     * the region node by node as the unfused graph does. */
+    const int nout = s->nout, nrest = s->nin - 2;
+    const int *typenums = s->ints + 1, *keeps = s->ints + 1 + nout, *scalar = keeps + nout;
+    PyArrayObject *X = v[s->in[0]], *w = v[s->in[1]];
+    if (s->nints != 1 + 2 * nout + nrest || PyArray_NDIM(X) != 2 || PyArray_NDIM(w) != 1
+        || PyArray_TYPE(X) != typenums[0] || PyArray_TYPE(w) != typenums[0]
+        || !PyArray_ISALIGNED(X))
+        return run_perform(self, s, v);
+    const npy_intp m = PyArray_DIM(X, 0), n = PyArray_DIM(X, 1), isz = PyArray_ITEMSIZE(X);
+    if (PyArray_DIM(w, 0) != n || !PyArray_IS_C_CONTIGUOUS(w)
+        || PyArray_STRIDE(X, 0) % isz || PyArray_STRIDE(X, 1) % isz)
+        return run_perform(self, s, v);
+    for (int i = 0; i < nrest; i++) {
+        PyArrayObject *a = v[s->in[2 + i]];
+        if (scalar[i] ? PyArray_SIZE(a) != 1
+                      : PyArray_NDIM(a) != 1 || PyArray_DIM(a, 0) != m
+                        || !PyArray_IS_C_CONTIGUOUS(a))
+            return run_perform(self, s, v);
+    }
+    /* p: X, w, z, the other inputs, g, the row outputs (the kernel's layout). */
+    char *p[3 + nrest + nout];
+    char *scratch = PyMem_Malloc(2 * (m ? m : 1) * isz);
+    if (!scratch) { PyErr_NoMemory(); return -1; }
+    p[0] = PyArray_DATA(X);
+    p[1] = PyArray_DATA(w);
+    p[2] = scratch;
+    p[3 + nrest] = scratch + m * isz;
+    for (int i = 0; i < nrest; i++) p[3 + i] = PyArray_DATA(v[s->in[2 + i]]);
+    for (int o = 0; o < nout; o++) {
+        npy_intp len = o ? m : n;
+        PyArrayObject *r = fc_alloc(1, &len, typenums[o], keep_for(self, keeps[o]));
+        if (!r) { PyMem_Free(scratch); return -1; }
+        v[s->out[o]] = r;
+        if (o) p[3 + nrest + o] = PyArray_DATA(r);
+    }
+    pass_fn f = (pass_fn)s->fn[0];
+    const npy_intp rs = PyArray_STRIDE(X, 0) / isz, cs = PyArray_STRIDE(X, 1) / isz;
+    char *gw = PyArray_DATA(v[s->out[0]]);
+    npy_intp K = (npy_intp)self->nthreads * FC_CHUNKS_PER_THREAD;
+    if (K > FC_MAX_THREADS) K = FC_MAX_THREADS;
+    if (K > m / FC_ROWPASS_MIN_ROWS) K = m / FC_ROWPASS_MIN_ROWS;
+    char *parts = NULL;
+    if (K > 1 && use_threads(self, m * n) && (parts = PyMem_Malloc(K * (n ? n : 1) * isz))) {
+        PyThreadState *ts = release_gil(s, m * n);
+        #pragma omp parallel for schedule(dynamic, 1) num_threads(self->nthreads)
+        for (int k = 0; k < (int)K; k++)
+            f(m * k / K, m * (k + 1) / K, n, rs, cs, p, parts + k * n * isz);
+        /* Partial sums added in chunk order: the same result whatever thread ran a chunk. */
+        if (isz == 8) {
+            double *o = (double *)gw, *q = (double *)parts;
+            for (npy_intp j = 0; j < n; j++) {
+                double a = q[j];
+                for (int k = 1; k < K; k++) a += q[k * n + j];
+                o[j] = a;
+            }
+        } else {
+            float *o = (float *)gw, *q = (float *)parts;
+            for (npy_intp j = 0; j < n; j++) {
+                float a = q[j];
+                for (int k = 1; k < K; k++) a += q[k * n + j];
+                o[j] = a;
+            }
+        }
+        if (ts) PyEval_RestoreThread(ts);
+        PyMem_Free(parts);
+    } else {
+        PyThreadState *ts = release_gil(s, m * n);
+        f(0, m, n, rs, cs, p, gw);
+        if (ts) PyEval_RestoreThread(ts);
+    }
+    PyMem_Free(scratch);
+    return 0;
+}
+
 int fc_run_step(Runner *self, Step *s, PyArrayObject **v)
 {
     switch (s->kind) {
@@ -579,6 +703,8 @@ int fc_run_step(Runner *self, Step *s, PyArrayObject **v)
     case ST_ARGREDUCE: return run_argreduce(s, v);
     case ST_DIMSHUFFLE: return run_dimshuffle(s, v);
     case ST_SUM_TO_SHAPE: return run_sum_to_shape(self, s, v);
+    case ST_REDUCED_SIZE: return run_reduced_size(self, s, v);
+    case ST_ROWPASS: return run_rowpass(self, s, v);
     default: return run_perform(self, s, v);
     }
 }

@@ -105,8 +105,9 @@ def fusion(fgraph: FunctionGraph) -> bool:
             if p is None or not isinstance(p.op, Elemwise) or len(p.outputs) != 1 \
                     or p.op.inplace or v.ndim != ndim:
                 return False
-            return counts.get(id(v), 0) == 1 or (id(v) not in out_ids  # noqa: B023
-                                                 and _cheap(p.op.composite))
+            if counts.get(id(v), 0) == 1:  # noqa: B023
+                return True
+            return id(v) not in out_ids and _cheap(p.op.composite)  # noqa: B023
 
         def fuse(node: Apply) -> list[Variable] | None:
             body = _body(node)

@@ -1,7 +1,9 @@
 """The rewrite registry: named global passes with tags, selected by a Mode.
 
 A pass takes a FunctionGraph, edits it in place and returns whether it changed anything. The
-phases run in order; passes of the ``canonical`` phase repeat until nothing changes.
+phases run in order; passes of the ``canonical`` phase repeat until nothing changes. ``fused``
+passes see the graph after `fusion` (whole fused loops). Passes tagged ``cpu`` make nodes only
+the C backend runs natively: a mode for the ``cuda`` device skips them.
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ __all__ = ["Rewrite", "register", "optimize", "selected", "REWRITES"]
 
 log = logging.getLogger(__name__)
 
-PHASES = ("canonical", "fusion", "late")
+PHASES = ("canonical", "fusion", "fused", "late")
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,8 @@ def selected(mode: Mode) -> list[Rewrite]:
     if mode.optimizer is not None:
         want.add(mode.optimizer)
     drop = set(mode.excluded_tags)
+    if mode.device == "cuda":
+        drop.add("cpu")
     return [r for r in REWRITES if r.tags & want and not r.tags & drop]
 
 
@@ -69,4 +73,5 @@ def optimize(fgraph: FunctionGraph, mode: Mode, max_rounds: int = 8) -> Function
 
 
 def _load_all() -> None:
-    from . import asserts, canonicalize, constant_folding, fusion, inplace, merge  # noqa: F401
+    from . import (asserts, canonicalize, constant_folding, fusion, inplace, merge,  # noqa: F401
+                   rowpass, sizes)

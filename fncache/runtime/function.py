@@ -13,6 +13,8 @@ from ..graph.fgraph import FunctionGraph
 from ..mode import Mode, get_mode
 from .inputs import convert_input
 from ..tensor.shared import SharedVariable
+from ..tensor.random import set_random_runtime
+from ..tensor.variable import set_eval_compiler
 
 __all__ = ["function", "Function", "assemble"]
 
@@ -74,9 +76,10 @@ def _check_updates(updates: Any) -> list[tuple[SharedVariable, Variable]]:
 class Function:
     """A compiled function. Call it with the inputs' values (positionally or by name).
 
-    A native function without shared variables is called straight through its C runner: the
-    instance's class gets the runner as ``__call__``, so a call costs one C vectorcall with no
-    Python frame in between (input checks run in C; unusual inputs go to ``_convert_one``).
+    A native (C) function is called straight through its C runner: the instance's class gets
+    the runner as ``__call__``, so a call costs one C vectorcall with no Python frame in between
+    (input checks run in C; unusual inputs go to ``_convert_one``). The runner also reads the
+    shared variables' values and stores their updates (``bind_shared``).
     """
 
     def __init__(self, *, inputs: list[Variable], outputs: list[Variable], single: bool,
@@ -108,7 +111,9 @@ class Function:
         self._names = [v.name for v in inputs]
         self._last: tuple | None = None
         self._trust = False
-        if self._native is not None and not shared:
+        if self._native is not None and not (shared and self._owns_shared):
+            if shared:  # the C runner reads the shared values and stores the updates itself
+                self._native.bind_shared(tuple(shared), tuple(updated), len(outputs), single)
             self.__class__ = _direct_class(self._native)
             self.fn = self._native.repeat  # f.fn(n_calls=N) in C, no Python frame
 
@@ -149,7 +154,7 @@ class Function:
             raise TypeError(f"function {self.name!r}: missing inputs {missing}")
         return tuple(vals)
 
-    # -- calling (Python path: the numpy linker, or functions with shared variables) --------
+    # -- calling (Python path: the numpy linker and the CUDA runner) ---------------------------
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if kwargs:
             args = self._bind_kwargs(args, kwargs)
@@ -197,7 +202,22 @@ class Function:
                                         and val.flags.owndata):
                 val = np.array(val, copy=True)
             taken.add(id(val))
-            sv._value = val
+            sv.store_update(val)
+
+    @property
+    def shared_variables(self) -> list[SharedVariable]:
+        """The shared variables the function reads, in the order its graphs number them."""
+        return self._shared
+
+    @property
+    def updated_indices(self) -> list[int]:
+        """For each update the function makes, the index of its variable in :attr:`shared_variables`."""
+        return self._updated
+
+    @property
+    def single_output(self) -> bool:
+        """Whether a call returns one value (the function was given one output, not a list)."""
+        return self._single
 
     @property
     def trust_input(self) -> bool:
@@ -337,3 +357,14 @@ def assemble(*, inputs: list[Variable], outputs: list[Variable], single: bool,
     if trust_input:
         f.trust_input = True
     return f
+
+
+set_eval_compiler(function)  # x.eval() compiles through fc.function
+
+
+def _c_runtime() -> Any:
+    from ..codegen.c_linker import runtime
+    return runtime()
+
+
+set_random_runtime(_c_runtime)  # random streams draw with the compiled C run-time, in every mode

@@ -87,13 +87,13 @@ def dumps(f: Function, *, embed_native: bool = False) -> bytes:
     from .. import __version__
     payload = {
         "name": f.name,
-        "graphs": {"original": encode_graph(f.original_graph, f._shared),
-                   "optimized": encode_graph(f.optimized_graph, f._shared)},
+        "graphs": {"original": encode_graph(f.original_graph, f.shared_variables),
+                   "optimized": encode_graph(f.optimized_graph, f.shared_variables)},
         "n_inputs": len(f.inputs),
         "n_outputs": len(f.outputs),
-        "single": f._single,
-        "shared": [(sv.name, sv.get_value(borrow=True)) for sv in f._shared],
-        "updated": list(f._updated),
+        "single": f.single_output,
+        "shared": [(sv.name, sv.get_value(borrow=True)) for sv in f.shared_variables],
+        "updated": list(f.updated_indices),
         "mode": (f.mode.linker, f.mode.optimizer, f.mode.included_tags, f.mode.excluded_tags,
                  f.mode.device),
         "flags": dict(f.code_flags),
@@ -120,7 +120,7 @@ def _native_of(f: Function) -> dict[str, Any] | None:
         return None
     with config.change_flags(**f.code_flags):  # the flags f was compiled under: its module
         mod = render_module(f.optimized_graph, n_explicit=len(f.inputs),
-                            single=f._single and not f._shared)
+                            single=f.single_output and not f.shared_variables)
         if not mod.source:
             return None  # no kernels: a worker runs it without compiling anything
         key = module_key_for(mod.source)

@@ -1,16 +1,17 @@
 """Matrix products for 1-D and 2-D operands (numpy ``dot`` semantics, BLAS speed in C)."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
 from ..graph.basic import Apply, Op, Variable
 from ..graph.types import TensorType, normalize_dtype
 from .basic import as_tensor_variable
-from .elemwise import check_float64
+from . import scalar_ops as S
+from .elemwise import Elemwise, check_float64
 
-__all__ = ["Dot", "dot", "matmul"]
+__all__ = ["Dot", "dot", "matmul", "RowPass"]
 
 
 class Dot(Op):
@@ -49,3 +50,87 @@ def matmul(a: Any, b: Any) -> Variable:
     batched product (``array_ops.MatMul``); a 0-d operand is an error, as in numpy."""
     from .array_ops import matmul as batched
     return batched(a, b)
+
+
+class RowPass(Op):
+    """``X.T @ g`` where ``g`` is computed row by row from ``z = X @ w`` (and from vectors
+    aligned with X's rows, and single values), with the row values the rest of the graph
+    reads: the gradient of a linear model. Made by the `rowpass` rewrite, which matches it
+    by structure; the C backend runs it as one pass over X by blocks of rows (z, then the
+    row values, then ``X.T @ g`` accumulated while the block is still in cache), so X is read
+    from memory once instead of twice.
+
+    Inputs: X (m, n), w (n,), then the region's other inputs. ``nodes`` is the region in
+    order, each ``(op, refs)`` (an elementwise op or a `SumToShape`) with ``refs`` indexing
+    the values ``[inputs..., z, node results...]``; ``outs`` indexes ``g``, then the row
+    values returned after ``X.T @ g``. ``perform`` runs the region's own ops, so numpy's
+    broadcasting and errors are those of the unfused graph; the C step does the same where
+    a row input does not have X's row count.
+    """
+
+    __props__ = ("nodes", "outs")
+
+    def __init__(self, nodes: tuple, outs: tuple[int, ...]) -> None:
+        self.nodes = tuple((op, tuple(int(r) for r in refs)) for op, refs in nodes)
+        self.outs = tuple(int(r) for r in outs)
+
+    def __str__(self) -> str:
+        return "RowPass{" + ",".join(str(op)[:40] for op, _ in self.nodes) + "}"
+
+    def _types(self, in_types: list[TensorType]) -> list[TensorType]:
+        """The type of every value (inputs, z, node results), from the inputs' types."""
+        x = in_types[0]
+        types = list(in_types) + [TensorType(x.dtype, (x.shape[0],))]
+        for op, refs in self.nodes:
+            types.append(op.make_node(*[types[r]() for r in refs]).outputs[0].type)
+        return types
+
+    def make_node(self, x: Variable, w: Variable, *rest: Variable) -> Apply:
+        if x.ndim != 2 or w.ndim != 1 or x.dtype != w.dtype:
+            raise TypeError(f"{self}: expects a matrix and a vector of one dtype, got "
+                            f"{x.type} and {w.type}")
+        types = self._types([v.type for v in (x, w, *rest)])
+        g = types[self.outs[0]]
+        out = [TensorType(g.dtype, (x.type.shape[1],))] + [types[r] for r in self.outs[1:]]
+        return Apply(self, [x, w, *rest], out)
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        inner = node.tag.get("rowpass_inner")
+        if inner is None:  # the product and the region's nodes on placeholders, built once
+            types = self._types([v.type for v in node.inputs])
+            inner = node.tag["rowpass_inner"] = (
+                Dot().make_node(types[0](), types[1]()),
+                [op.make_node(*[types[r]() for r in refs]) for op, refs in self.nodes])
+        x, w = inputs[0], inputs[1]
+        vals = list(inputs) + Dot().perform(inner[0], [x, w])
+        for (op, refs), n in zip(self.nodes, inner[1]):
+            vals += op.perform(n, [vals[r] for r in refs])
+        return Dot().perform(node, [x.T, vals[self.outs[0]]]) + [vals[r] for r in self.outs[1:]]
+
+    def composite(self, dtypes: Sequence[str]) -> S.Composite:
+        """The region as one loop body over the rows, given the dtypes of the op's inputs: its
+        inputs are z, then the op's inputs after w (read as rows or single values); its
+        outputs ``g``, then the returned row values. A `SumToShape` is the identity there: in
+        that loop every row input has X's row count, so nothing was broadcast."""
+        n_in = len(dtypes)
+        loop_dtypes = [dtypes[0], *dtypes[2:]]
+        steps: list[tuple] = []
+        ref: dict[int, tuple[str, int]] = {n_in: ("in", 0)}
+        ref.update({i: ("in", i - 1) for i in range(2, n_in)})
+        for j, (op, refs) in enumerate(self.nodes):
+            if not isinstance(op, Elemwise):  # SumToShape: its gradient input, unchanged
+                ref[n_in + 1 + j] = ref[refs[0]]
+                continue
+            base = len(steps)
+            for name, srefs, dt in op.composite.steps:
+                steps.append((name, tuple(ref[refs[k]] if kind == "in" else ("s", base + k)
+                                          for kind, k in srefs), dt))
+            ref[n_in + 1 + j] = ("s", base + op.composite.outputs[0])
+        outputs = []
+        for r in self.outs:
+            kind, k = ref[r]
+            if kind == "in":  # a loop input returned as it is
+                steps.append(("identity", (("in", k),), loop_dtypes[k]))
+                k = len(steps) - 1
+            outputs.append(k)
+        return S.Composite(loop_dtypes, steps, outputs)

@@ -1,6 +1,7 @@
 """Ops that gradient graphs need and forward graphs do not: summing a gradient back to the
-shape of an input that was broadcast at run time, and placing a slice's gradient into zeros of
-the sliced tensor's shape."""
+shape of an input that was broadcast at run time, placing a slice's gradient into zeros of
+the sliced tensor's shape, and the number of elements a reduction combined (a mean's
+gradient divides by it)."""
 from __future__ import annotations
 
 import numpy as np
@@ -9,7 +10,7 @@ from ..graph.basic import Apply, Op, Variable
 from ..graph.types import TensorType
 from .subtensor import Subtensor
 
-__all__ = ["SumToShape", "SubtensorGrad"]
+__all__ = ["SumToShape", "SubtensorGrad", "ReducedSize"]
 
 
 class SumToShape(Op):
@@ -68,3 +69,36 @@ class SubtensorGrad(Op):
         out[Subtensor(self.idx).python_index(list(bounds))] = g
         return [out]
 
+
+
+class ReducedSize(Op):
+    """The number of elements a reduction combines, read from shapes only (no data): the
+    product, over ``spec``'s entries (one per reduced axis), of the size numpy's broadcasting
+    gives the sizes of the listed ``(k, dim)`` pairs (input ``k``'s size at ``dim``), as a 0-d
+    ``dtype``. An entry lists several pairs when the reduced axis is the broadcast of several
+    inputs' axes (rewrites read it from the variables that hold it, not from the reduced value:
+    `rewrite.sizes`). Sizes that cannot be broadcast together raise ``ValueError``."""
+
+    __props__ = ("spec", "dtype")
+
+    def __init__(self, spec: tuple, dtype: str) -> None:
+        self.spec = tuple(tuple((int(k), int(d)) for k, d in refs) for refs in spec)
+        self.dtype = str(dtype)
+
+    def make_node(self, *likes: Variable) -> Apply:
+        for refs in self.spec:
+            if not all(0 <= k < len(likes) and 0 <= d < likes[k].ndim for k, d in refs):
+                raise ValueError(f"{self}: entry {refs} does not match the inputs "
+                                 f"{[v.type for v in likes]}")
+        return Apply(self, list(likes), [TensorType(self.dtype, ())])
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        n = 1
+        for refs in self.spec:
+            sizes = [inputs[k].shape[d] for k, d in refs]
+            big = {s for s in sizes if s != 1}
+            if len(big) > 1:
+                raise ValueError(f"{self}: sizes {sizes} cannot be broadcast together (numpy "
+                                 "broadcasting rules)")
+            n *= big.pop() if big else 1
+        return [np.asarray(n, dtype=self.dtype)]

@@ -17,8 +17,7 @@ from ..graph.basic import Apply, Variable
 from ..graph.types import is_float
 from .blas import Dot, dot
 from .elemwise import Elemwise, cast, elemwise
-from .grad_ops import SubtensorGrad, SumToShape
-from .basic import constant
+from .grad_ops import ReducedSize, SubtensorGrad, SumToShape
 from .gradient import backprop, broadcast_like, register_grad, zeros_like
 from .pyop import Assert, PythonOp
 from .reduction import ArgReduce, Reduce, keep_reduced_dims
@@ -137,12 +136,12 @@ def _elemwise(node: Apply, out_grads: list) -> list:
 # -- reductions ---------------------------------------------------------------------------------
 def _reduced_size(x: Variable, axes: tuple[int, ...], dtype: str) -> Any:
     """The number of elements each output of a reduction of ``x`` over ``axes`` combines: an
-    int when the sizes are static, else counted (shaped like the reduction's output) by a sum
-    of ones over ``x``, which fuses into one native loop (reading the sizes with `shape` and
-    indexing them would run two Python steps)."""
+    int when the sizes are static, else read from the shapes by one native step (`ReducedSize`;
+    the `sizes` rewrite then reads them from the variables ``x``'s sizes come from, so the
+    count does not wait for ``x`` itself)."""
     if all(x.type.shape[a] is not None for a in axes):
         return int(np.prod([x.type.shape[a] for a in axes]))
-    return sum_(broadcast_like(constant(np.ones((), dtype=dtype)), x), axis=axes)
+    return ReducedSize(tuple(((0, a),) for a in axes), dtype)(x)
 
 
 def _prod_grad(x: Variable, z_k: Variable, g_k: Variable, axes: tuple[int, ...]) -> Variable:
@@ -179,7 +178,7 @@ def _reduce(node: Apply, out_grads: list) -> list:
     return [g_k * _e("eq", z_k, x)]  # max / min
 
 
-@register_grad(ArgReduce, Shape, MakeVector)
+@register_grad(ArgReduce, Shape, MakeVector, ReducedSize)
 def _no_grad(node: Apply, out_grads: list) -> list:
     return [None] * len(node.inputs)
 

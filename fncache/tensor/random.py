@@ -1,21 +1,19 @@
 """Reproducible random numbers: ``fc.RandomStream(seed)``.
 
-Each call of a random variable draws from fresh numpy ``SFC64`` generators (C code) seeded by
-``SeedSequence((seed, the variable's number in its stream, the call's number))``, and a normal
-draw by blocks of NORMAL_BLOCK elements, block j from the seed with j appended: a counter-based
-scheme whose counter, the number of calls so far, lives in a shared variable that the compiled
-function advances on every call (a *default update*: ``fc.function`` adds it without being
-told). The numbers are therefore a function of the seed and of how many calls came before,
-only: the same on every host and platform numpy supports, with 1 or many threads (a large
-normal draw fills its blocks in parallel, each from its own seed), on a cache hit in another
-process, and after a pickle round trip (pickles carry the counter's value). SFC64 rather than
-Philox: numpy's ziggurat normal over SFC64 is faster than over its default PCG64, while
-Philox-4x64 is slower than both.
+The numbers come from Philox4x64-10 (a counter-based generator: a block of four 64-bit words
+is a pure function of a 256-bit counter and a 128-bit key) in fncache's C run-time
+(codegen/c_random.c), with transforms of fncache's own: element i of call c of a stream's
+variable k is a function of (seed, k), c and i only. The call number is a counter that lives in
+a shared variable the compiled function advances by one on every call (a *default update*:
+``fc.function`` adds it without being told). So the numbers are the same bits on every x86-64
+host, with any number of threads (a draw is split into chunks by element index), with any numpy
+version, on a cache hit in another process and after a pickle round trip (pickles carry the
+counter's value).
 """
 from __future__ import annotations
 
-import os
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+import math
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -25,60 +23,95 @@ from ..graph.types import TensorType, is_float, is_int, normalize_dtype
 from .basic import as_tensor_variable, constant
 from .shape_ops import as_shape_vector
 
-if TYPE_CHECKING:
-    from concurrent.futures import ThreadPoolExecutor
+__all__ = ["RandomStream", "RandomVariable", "STREAM_FORMAT"]
 
-__all__ = ["RandomStream", "RandomVariable"]
+#: The version of the stream's definition (generator, counter layout, transforms): the same
+#: seed gives the same numbers for the same version. 1: numpy's SFC64 and Generator (fncache
+#: before this version); 2: Philox4x64-10 and fncache's transforms.
+STREAM_FORMAT = 2
 
-#: Elements per independently seeded block of a normal draw: large enough that seeding one
-#: (about 10 us) is noise next to drawing it, small enough to stay in cache and to spread a
-#: large draw over the threads. Part of the stream's definition: changing it changes numbers.
-NORMAL_BLOCK = 1 << 16
+#: the run-time's fill kinds (c_random.c)
+_UNIFORM, _NORMAL, _EXPONENTIAL, _BOUNDED = range(4)
 
-#: threads -> the pool that fills a large draw's blocks (emptied in a forked child, whose copy
-#: of a pool has no threads)
-_POOLS: dict[int, ThreadPoolExecutor] = {}
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_POOLS.clear)
-
-
-def _each_block(fill: Callable[[int], None], blocks: int) -> None:
-    """``fill(j)`` for every block j, on up to ``config.threads`` threads (0: every core)."""
-    threads = min(blocks, int(config.threads) or os.cpu_count() or 1)
-    if threads <= 1:
-        for j in range(blocks):
-            fill(j)
-        return
-    pool = _POOLS.get(threads)
-    if pool is None:
-        from concurrent.futures import ThreadPoolExecutor  # not on a cache hit's import path
-        pool = _POOLS.setdefault(threads, ThreadPoolExecutor(threads, "fncache-random"))
-    list(pool.map(fill, range(blocks)))
+#: How the compiled C run-time (codegen/c_random.c draws the numbers) is obtained: installed by
+#: the run-time when it is imported (:func:`set_random_runtime`), so the front end imports nothing
+#: from the layers above it.
+_get_runtime: Callable[[], Any] | None = None
+_rt: Any = None
 
 
-#: distribution -> names of its parameters, in input order
-_PARAMS = {"uniform": ("low", "high"), "normal": ("loc", "scale"), "integers": ("low", "high"),
-           "choice": ("a", "p"), "permutation": ("x",)}
+def set_random_runtime(get_runtime: Callable[[], Any]) -> None:
+    """Install the function that returns the compiled C run-time random streams draw with."""
+    global _get_runtime
+    _get_runtime = get_runtime
+
+
+def _runtime() -> Any:
+    global _rt
+    if _rt is None:
+        if _get_runtime is None:
+            # Nothing compiled yet in this process (e.g. a random op unpickled and run by the py
+            # linker): the package's public ``fc.function`` imports the run-time, which installs it.
+            import fncache
+            fncache.function  # noqa: B018
+        assert _get_runtime is not None
+        _rt = _get_runtime()
+    return _rt
+
+
+def _fill(kind: int, out: np.ndarray, key: tuple[int, int], call: int, a: float = 0.0,
+          b: Any = 1.0) -> np.ndarray:
+    """Draw every element of ``out`` (C-contiguous) by its index, on ``config.threads``."""
+    _runtime().random_fill(kind, out, key, call, int(config.threads), a, b)
+    return out
+
+
+def _shuffled(n: int, k: int, key: tuple[int, int], call: int) -> np.ndarray:
+    """The first k of a Fisher-Yates shuffle of range(n) (int64)."""
+    out = np.empty(k, np.int64)
+    _runtime().random_shuffle(out, n, key, call)
+    return out
+
+
+def _sample_shape(shape: tuple | None, **params: np.ndarray) -> tuple:
+    """``size``, or the parameters' broadcast shape without one; parameters must broadcast to
+    ``size`` (numpy's rule)."""
+    shapes = [np.shape(p) for p in params.values()]
+    try:
+        full = np.broadcast_shapes(*shapes, () if shape is None else shape)
+    except ValueError:
+        full = None
+    if full is None or (shape is not None and full != shape):
+        where = "together" if shape is None else f"to size {shape}"
+        names = " and ".join(params)
+        raise ValueError(f"{names} of shapes {' and '.join(map(str, shapes))} do not "
+                         f"broadcast {where}")
+    return full
 
 
 class RandomVariable(Op):
-    """One draw of ``dist`` from the SFC64 generator seeded by (``key``, the counter).
+    """One draw of ``dist`` from Philox keyed by ``key`` (seed, variable number) at the counter.
 
     Inputs: the counter (a uint64 scalar: the calls so far), the requested size (an int64
     vector; ``has_size`` false: numpy's ``size=None``) and the distribution's parameters.
-    Outputs: the advanced counter and the sample.
+    Outputs: the advanced counter and the sample. ``stream``: the STREAM_FORMAT the op draws.
     """
 
-    __props__ = ("dist", "dtype", "key", "ndim", "has_size", "replace")
+    __props__ = ("dist", "dtype", "key", "ndim", "has_size", "replace", "endpoint", "stream")
+    #: ops unpickled from an fncache that predates these fields: exclusive high, format 1
+    endpoint = False
+    stream = 1
 
     def __init__(self, dist: str, dtype: str, key: tuple[int, int], ndim: int,
-                 has_size: bool, replace: bool = True) -> None:
+                 has_size: bool, replace: bool = True, endpoint: bool = False) -> None:
         self.dist = dist
         self.dtype = dtype
         self.key = tuple(int(k) for k in key)
         self.ndim = ndim
         self.has_size = has_size
         self.replace = bool(replace)
+        self.endpoint = bool(endpoint)
+        self.stream = STREAM_FORMAT
 
     def __str__(self) -> str:
         return f"Random{{{self.dist}, {self.dtype}}}"
@@ -93,62 +126,120 @@ class RandomVariable(Op):
                      [TensorType("uint64", ()), TensorType(self.dtype, static)])
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        if self.stream != STREAM_FORMAT:
+            raise ValueError(f"{self}: this random variable was made by an fncache whose random "
+                             f"streams are format {self.stream}; this one draws format "
+                             f"{STREAM_FORMAT}, other numbers for the same seed. Build the "
+                             "function again from its graph to draw the new numbers, or load "
+                             "the pickle with the fncache that made it")
         counter, size, *params = inputs
         call = int(counter)
         shape = tuple(int(s) for s in size) if self.has_size else None
-        p = [q[()] if q.ndim == 0 else q for q in params]
+        draw = getattr(self, f"_{self.dist}")
         try:
-            if self.dist == "normal":
-                sample = self._normal((*self.key, call), shape, p[0], p[1])
-            else:
-                seed = np.random.SeedSequence((*self.key, call))
-                sample = self._draw(np.random.Generator(np.random.SFC64(seed)), shape, p)
+            sample = draw(call, shape, *params)
         except ValueError as e:
             raise ValueError(f"{self}: {e}") from None
         new = np.array((call + 1) % (1 << 64), dtype=np.uint64)
         return [new, np.asarray(sample, dtype=self.dtype)]
 
-    def _normal(self, seed: tuple[int, ...], shape: tuple | None, loc: Any,
-                scale: Any) -> np.ndarray:
-        """loc + scale * z, z numpy's ziggurat standard normals in the output dtype, block j
-        of NORMAL_BLOCK elements (C order) drawn from SFC64 seeded by (*seed, j): blocks fill
-        in parallel and the numbers do not depend on the thread count."""
-        loc, scale = np.asarray(loc), np.asarray(scale)
+    def _affine(self, kind: int, call: int, shape: tuple, a: np.ndarray,
+                b: np.ndarray) -> np.ndarray:
+        """uniform: a + (b - a) * u; normal: a + b * z -- in the output dtype, the scalar case
+        in C and the broadcast case as the same operations in numpy (the same bits)."""
+        out = np.empty(shape, self.dtype)
+        if a.ndim == 0 and b.ndim == 0:
+            return _fill(kind, out, self.key, call, float(a), float(b))
+        x = _fill(kind, out, self.key, call)
+        a, b = a.astype(self.dtype), b.astype(self.dtype)
+        return a + (b - a) * x if kind == _UNIFORM else a + b * x
+
+    def _uniform(self, call: int, shape: tuple | None, low: np.ndarray,
+                 high: np.ndarray) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            width = high.astype(self.dtype) - low.astype(self.dtype)
+        if not np.all(np.isfinite(width)):
+            raise ValueError(f"high - low must be finite in {self.dtype}")
+        return self._affine(_UNIFORM, call, _sample_shape(shape, low=low, high=high), low, high)
+
+    def _normal(self, call: int, shape: tuple | None, loc: np.ndarray,
+                scale: np.ndarray) -> np.ndarray:
         if np.any(scale < 0):
             raise ValueError("scale < 0")
-        try:
-            full = np.broadcast_shapes(loc.shape, scale.shape, () if shape is None else shape)
-        except ValueError:
-            full = None
-        if full is None or (shape is not None and full != shape):
-            where = "together" if shape is None else f"to size {shape}"
-            raise ValueError(f"loc and scale of shapes {loc.shape} and {scale.shape} do not "
-                             f"broadcast {where}")
-        shape = full
-        out = np.empty(shape, self.dtype)
-        flat, kind = out.reshape(-1), out.dtype.type
-        scalar = loc.ndim == 0 and scale.ndim == 0
+        return self._affine(_NORMAL, call, _sample_shape(shape, loc=loc, scale=scale), loc,
+                            scale)
 
-        def fill(j: int) -> None:
-            block = flat[j * NORMAL_BLOCK:(j + 1) * NORMAL_BLOCK]
-            gen = np.random.Generator(np.random.SFC64(np.random.SeedSequence((*seed, j))))
-            gen.standard_normal(out=block, dtype=out.dtype)
-            if scalar:          # numpy's normal: loc + scale * z, in the output dtype
-                np.multiply(block, kind(scale), out=block)
-                np.add(block, kind(loc), out=block)
+    def _integers(self, call: int, shape: tuple | None, low: np.ndarray,
+                  high: np.ndarray) -> np.ndarray:
+        full = _sample_shape(shape, low=low, high=high)
+        lo, top = low.astype(object), high.astype(object)   # exact: any int64 or uint64 range
+        if not self.endpoint:
+            top = top - 1
+        if np.any(lo > top):
+            raise ValueError("the range is empty: low must be below high (at most high with "
+                             "endpoint=True)")
+        info = np.iinfo(self.dtype)
+        if np.any(lo < info.min) or np.any(lo > info.max):
+            raise ValueError(f"low is out of bounds for {self.dtype}")
+        if np.any(top > info.max) or np.any(top < info.min):
+            raise ValueError(f"high is out of bounds for {self.dtype}")
+        span = np.asarray(top - lo).astype(np.uint64)     # the largest offset, < 2**64
+        base = np.asarray(lo % (1 << 64)).astype(np.uint64)
+        out = np.empty(full, np.uint64)
+        if span.ndim == 0:
+            _fill(_BOUNDED, out, self.key, call, 0.0, int(span))
+        else:
+            _fill(_BOUNDED, out, self.key, call, 0.0,
+                  np.ascontiguousarray(np.broadcast_to(span, full)))
+        out += base                                        # modulo 2**64: low + offset
+        return (out.view(np.int64) if info.min < 0 else out).astype(self.dtype)
 
-        _each_block(fill, -(-flat.size // NORMAL_BLOCK))
-        return out if scalar else loc + scale * out
+    def _choice(self, call: int, shape: tuple | None, a: np.ndarray, p: np.ndarray) -> Any:
+        k = math.prod(shape) if shape is not None else 1
+        n = int(a) if a.ndim == 0 else len(a)
+        probs = None if p.size == 0 else p
+        if n <= 0 and k:
+            raise ValueError("a must be a positive integer unless no samples are taken"
+                             if a.ndim == 0 else "a cannot be empty unless no samples are taken")
+        if probs is not None:
+            probs = np.asarray(probs, dtype=np.float64)
+            if probs.shape != (n,):
+                raise ValueError(f"a and p must have same size (p has shape {probs.shape}, "
+                                 f"a has {n} elements)")
+            if not np.all(probs >= 0) or not np.all(np.isfinite(probs)):
+                raise ValueError("probabilities are not non-negative")
+            if abs(math.fsum(probs) - 1.0) > np.sqrt(np.finfo(np.float64).eps):
+                raise ValueError("probabilities do not sum to 1")
+        if self.replace:
+            if probs is None:
+                idx = _fill(_BOUNDED, np.empty(k, np.uint64), self.key, call, 0.0, max(n - 1, 0))
+            else:           # the inverse of the cumulative distribution at uniforms
+                cdf = np.cumsum(probs)
+                cdf /= cdf[-1]
+                u = _fill(_UNIFORM, np.empty(k), self.key, call)
+                idx = np.searchsorted(cdf, u, side="right")
+        else:
+            if k > n:
+                raise ValueError("Cannot take a larger sample than population when replace is "
+                                 "False")
+            if probs is None:
+                idx = _shuffled(n, k, self.key, call)
+            else:           # successive draws proportional to p: the k first of exponential
+                #             clocks E_j / p_j to ring (Efraimidis and Spirakis)
+                if np.count_nonzero(probs) < k:
+                    raise ValueError("Fewer non-zero entries in p than size")
+                e = _fill(_EXPONENTIAL, np.empty(n), self.key, call)
+                with np.errstate(divide="ignore"):
+                    idx = np.argsort(e / probs, kind="stable")[:k]
+        idx = np.asarray(idx, dtype=np.intp).reshape(() if shape is None else shape)
+        return idx if a.ndim == 0 else a[idx]
 
-    def _draw(self, gen: np.random.Generator, shape: tuple | None, p: list) -> Any:
-        if self.dist == "uniform":
-            return gen.uniform(p[0], p[1], size=shape)
-        if self.dist == "integers":
-            return gen.integers(p[0], p[1], size=shape, dtype=self.dtype)
-        if self.dist == "choice":
-            prob = None if np.size(p[1]) == 0 else p[1]
-            return gen.choice(p[0], size=shape, replace=self.replace, p=prob)
-        return gen.permutation(p[0])
+    def _permutation(self, call: int, shape: tuple | None, x: np.ndarray) -> np.ndarray:
+        if x.ndim == 0:
+            if int(x) < 0:
+                raise ValueError(f"x must be a non-negative integer or an array, got {int(x)}")
+            return _shuffled(int(x), int(x), self.key, call)
+        return x[_shuffled(len(x), len(x), self.key, call)]
 
 
 class RandomStream:
@@ -168,7 +259,7 @@ class RandomStream:
         self.state_updates: list[tuple[Any, Variable]] = []
 
     def _make(self, dist: str, dtype: str, size: Any, params: Sequence[Variable],
-              replace: bool = True) -> Variable:
+              replace: bool = True, endpoint: bool = False) -> Variable:
         from .shared import shared
         if size is None:
             ndim = max((p.ndim for p in params), default=0) if dist != "choice" else 0
@@ -183,7 +274,8 @@ class RandomStream:
                                 "known)")
         k = len(self.state_updates)
         counter = shared(np.array(0, dtype=np.uint64), name=f"rng_{self.seed}_{k}")
-        op = RandomVariable(dist, dtype, (self.seed, k), ndim, size is not None, replace)
+        op = RandomVariable(dist, dtype, (self.seed, k), ndim, size is not None, replace,
+                            endpoint)
         new_counter, sample = op(counter, size_v, *params)
         counter.default_update = new_counter
         self.state_updates.append((counter, new_counter))
@@ -210,16 +302,25 @@ class RandomStream:
         return self._make("normal", dt, size, [as_tensor_variable(loc),
                                                as_tensor_variable(scale)])
 
-    def integers(self, low: Any, high: Any = None, size: Any = None,
-                 dtype: Any = "int64") -> Variable:
-        """Integers in [low, high) (``Generator.integers``; one argument: [0, low))."""
+    def integers(self, low: Any, high: Any = None, size: Any = None, dtype: Any = "int64",
+                 endpoint: bool = False) -> Variable:
+        """Integers in [low, high) (``Generator.integers``; one argument: [0, low));
+        ``endpoint=True``: in [low, high]. Every range of the dtype can be drawn, the whole of
+        uint64 as ``integers(0, 2**64)`` or ``integers(0, 2**64 - 1, endpoint=True)``."""
         if high is None:
             low, high = 0, low
         dt = normalize_dtype(dtype, "integers")
         if not is_int(dt):
             raise TypeError(f"integers: dtype must be an integer dtype, got {dt}")
-        return self._make("integers", dt, size, [as_tensor_variable(low),
-                                                 as_tensor_variable(high)])
+        if not endpoint and isinstance(high, (int, np.integer)) and not isinstance(high, bool):
+            # a constant high is kept inclusive, so 2**64 (no uint64) needs no constant
+            high, endpoint = int(high) - 1, True
+        lv, hv = as_tensor_variable(low), as_tensor_variable(high)
+        for name, v in (("low", lv), ("high", hv)):
+            if not is_int(v.dtype):
+                raise TypeError(f"integers: {name} must be an integer, got {v.type}; give "
+                                "ints (round a float bound first)")
+        return self._make("integers", dt, size, [lv, hv], endpoint=endpoint)
 
     def choice(self, a: Any, size: Any = None, replace: bool = True, p: Any = None) -> Variable:
         """Elements of the 1-D ``a`` (or of ``arange(a)`` for an int), with probabilities

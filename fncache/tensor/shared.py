@@ -60,6 +60,27 @@ class SharedVariable(TensorVariable):
         self._value = native_array(kept)
         self._device = None
 
+    @property
+    def stored_value(self) -> np.ndarray:
+        """The host array as stored, without pulling a newer device copy (a runner compares and
+        uploads it); :meth:`get_value` is the value."""
+        return self._value
+
+    def store_update(self, value: np.ndarray) -> None:
+        """Keep ``value``, an array a function computed as this variable's update (already of its
+        dtype and ndim, native and aligned, and owned by this variable from now on)."""
+        self._value = value
+
+    @property
+    def device_copy(self) -> Any:
+        """The device copy kept by a GPU backend (fncache.codegen.cuda), or None; setting a value
+        drops it, reading the value pulls it first when it is newer."""
+        return self._device
+
+    @device_copy.setter
+    def device_copy(self, mirror: Any) -> None:
+        self._device = mirror
+
     def clone(self) -> "SharedVariable":
         return self  # a shared variable is one container: graph copies refer to it
 

@@ -1,7 +1,7 @@
 """TensorVariable: operators and methods that build graph nodes."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from ..graph.basic import Constant, Variable
 from ..graph.types import use_variable_classes
@@ -177,13 +177,33 @@ class _TensorOps:
     def eval(self, inputs: dict | None = None) -> Any:
         """The value of this variable: compiles a function of the keys of ``inputs`` (once per
         set of keys, kept on the variable) and calls it with their values."""
-        from ..runtime.function import function
         given = dict(inputs or {})
         keys = tuple(given)
         fns = self.__dict__.setdefault("_eval_fns", {})
         if keys not in fns:
-            fns[keys] = function(list(keys), self)
+            fns[keys] = _eval_compiler()(list(keys), self)
         return fns[keys](*[given[k] for k in keys])
+
+
+#: What ``eval`` compiles with (``fc.function``), installed by the run-time when it is imported
+#: (:func:`set_eval_compiler`): the front end imports nothing from the layers above it.
+_compile: Callable[..., Any] | None = None
+
+
+def set_eval_compiler(compile_function: Callable[..., Any]) -> None:
+    """Install the function ``Variable.eval`` compiles with: ``fc.function``'s signature
+    (``compile_function(inputs, output)`` returns a callable)."""
+    global _compile
+    _compile = compile_function
+
+
+def _eval_compiler() -> Callable[..., Any]:
+    if _compile is None:
+        # The run-time is not imported yet: the package's public ``fc.function`` imports it
+        # (fncache/__init__.py loads it on first use), and importing it installs the hook.
+        import fncache
+        return fncache.function
+    return _compile
 
 
 class TensorVariable(_TensorOps, Variable):

@@ -36,12 +36,13 @@ _MACRO_ALIASES = {"LAHF_SAHF": "sahf", "GCC_HAVE_SYNC_COMPARE_AND_SWAP_16": "cx1
 def _cpu() -> dict[str, Any]:
     global _info
     if _info is None:
-        try:  # the extension alone: no numpy, no compiler modules (the CLI's `info` reads this)
-            from ..codegen import _c_runtime
-            _info = dict(_c_runtime.cpu_info())
-        except (ImportError, AttributeError):  # not built, or built from older sources
-            from ..codegen.c_linker import runtime
-            _info = dict(runtime().cpu_info())  # raises the reinstall instructions
+        try:  # the toolchain's own extension: no numpy, no code generator (`fncache info` reads this)
+            from . import _cpuid
+        except ImportError as e:
+            raise ImportError(f"fncache's cpuid probe (fncache.toolchain._cpuid) is not built: {e}; "
+                              f"it is compiled when fncache is installed; reinstall with `pip install .` (or "
+                              f"`pip install -e .` in a source checkout), with a C compiler available") from e
+        _info = dict(_cpuid.cpu_info())
     return _info
 
 

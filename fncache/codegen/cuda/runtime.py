@@ -9,7 +9,7 @@ and a copy back would cost more. Matrix products go to cuBLAS; shape ops are vie
 user Python ops, ...) run on the host, logged once per function.
 
 Shared variables stay on the device between calls: each keeps a :class:`Mirror` in
-``SharedVariable._device``; updates replace the mirror's array without any host copy, and the
+``SharedVariable.device_copy``; updates replace the mirror's array without any host copy, and the
 host value is fetched only when someone reads it (``get_value()``, a CPU function).
 """
 from __future__ import annotations
@@ -27,6 +27,7 @@ from ...graph.fgraph import FunctionGraph
 from ...graph.slots import plan_slots
 from ...tensor.blas import Dot
 from ...tensor.elemwise import Elemwise
+from ...tensor.grad_ops import ReducedSize
 from ...tensor.pyop import Assert
 from ...tensor.reduction import Reduce
 from ...tensor.shape_ops import Concatenate, DimShuffle, MakeVector, Reshape, Shape
@@ -70,7 +71,7 @@ def download(be: Any, a: DevArray) -> np.ndarray:
 
 
 class Mirror:
-    """The device copy of a shared variable's value (``SharedVariable._device``)."""
+    """The device copy of a shared variable's value (``SharedVariable.device_copy``)."""
 
     __slots__ = ("backend", "dev", "host_ref", "newer")
 
@@ -172,7 +173,8 @@ class CudaRunner:
         table: list[tuple[type, Executor]] = [
             (Elemwise, self._elemwise), (Reduce, self._reduce), (Dot, self._dot),
             (DimShuffle, self._dimshuffle), (Subtensor, self._subtensor),
-            (Reshape, self._reshape), (Shape, self._shape), (MakeVector, self._host),
+            (Reshape, self._reshape), (Shape, self._shape), (ReducedSize, self._sizes),
+            (MakeVector, self._host),
             (Assert, self._assert), (Concatenate, self._concatenate)]
         for cls, ex in table:
             if isinstance(op, cls):
@@ -444,6 +446,10 @@ class CudaRunner:
     def _shape(self, node: Apply, spec: Any, store: list, ins: list, outs: list) -> list:
         return [np.asarray(store[ins[0]].shape, dtype="int64")]
 
+    def _sizes(self, node: Apply, spec: Any, store: list, ins: list, outs: list) -> list:
+        # Only the inputs' shapes are read: device arrays stay where they are.
+        return node.op.perform(node, [store[s] for s in ins])
+
     def _assert(self, node: Apply, spec: Any, store: list, ins: list, outs: list) -> list:
         for s in ins[1:]:
             if not np.all(self._hostval(store, s)):
@@ -490,14 +496,15 @@ class CudaRunner:
         return self._converter(i, a)
 
     def _shared_dev(self, be: Any, sv: Any) -> DevArray:
-        m = sv._device
+        m = sv.device_copy
         if isinstance(m, Mirror) and m.backend is not be:
             sv.get_value(borrow=True)      # fetch updates made through another backend
-            m = sv._device = None
-        if not (isinstance(m, Mirror) and (m.newer or m.host_ref is sv._value)):
-            m = Mirror(be, upload(be, sv._value, f"shared variable {sv.name!r}"), sv._value)
+            m = sv.device_copy = None
+        host = sv.stored_value
+        if not (isinstance(m, Mirror) and (m.newer or m.host_ref is host)):
+            m = Mirror(be, upload(be, host, f"shared variable {sv.name!r}"), host)
             m.dev.fresh = False
-            sv._device = m
+            sv.device_copy = m
         return m.dev
 
     def _owned(self, v: Any, handed: set[int], what: str) -> DevArray:
@@ -534,5 +541,5 @@ class CudaRunner:
             sv = self._shared[k]
             d = self._owned(store[s], handed, f"the update of {sv.name!r}")
             d.fresh = False         # from now on it belongs to the shared variable
-            sv._device = Mirror(be, d, None, newer=True)
+            sv.device_copy = Mirror(be, d, None, newer=True)
         return results[0] if self._single else results

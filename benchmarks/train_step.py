@@ -1,0 +1,70 @@
+"""W4's training step, interleaved: fncache, fncache without the one-pass gradient (`rowpass`
+excluded), the step written by hand in numpy, and PyTensor C, side by side in one process.
+
+    python benchmarks/train_step.py [--rounds 15]
+
+Each round times every implementation once (min of 3 repeats of 100 calls); the figure is the
+minimum over the rounds, so a burst of load on a shared machine hits all of them alike. Every
+implementation is checked on its first step's xent first. fncache runs on 1 thread; BLAS
+threads are left at their default. The load average before and after is printed: figures taken
+on a loaded machine say so.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import timeit
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import workloads as W  # noqa: E402
+from backends import Unavailable, get_fncache, get_pytensor  # noqa: E402
+
+
+def _steps() -> dict:
+    X, y, w0 = W.w4_inputs()
+    fc, ft = get_fncache()
+    fc.config.threads = 1
+    steps = {}
+    for name, mode in (("fncache", None), ("fncache, rowpass excluded",
+                                            fc.Mode().excluding("rowpass"))):
+        ins, outs, upd = W.w4_graph(ft, fc, w0)
+        steps[name] = fc.function(ins, outs, updates=upd, mode=mode)
+    steps["numpy (by hand)"] = W.W4NumpyStep(w0)
+    try:
+        pytensor, pt, mode = get_pytensor()
+        ins, outs, upd = W.w4_graph(pt, pytensor, w0)
+        steps["pytensor-C"] = pytensor.function(ins, outs, mode=mode, updates=upd)
+    except Unavailable as e:
+        print(f"pytensor-C: n/a ({e})")
+    ref = W.w4_ref(X, y, w0)
+    for name, f in steps.items():
+        np.testing.assert_allclose(f(X, y)[1], ref, rtol=1e-9, err_msg=name)
+    return {name: (lambda f=f: f(X, y)) for name, f in steps.items()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--rounds", type=int, default=15)
+    args = p.parse_args(argv)
+    load0 = os.getloadavg()[0]
+    calls = _steps()
+    best = dict.fromkeys(calls, float("inf"))
+    for _ in range(args.rounds):
+        for name, call in calls.items():
+            best[name] = min(best[name], min(timeit.repeat(call, number=100, repeat=3)) / 100)
+    print(f"W4 training step, X {W.W4_SHAPE[0]}x{W.W4_SHAPE[1]} float64, min over {args.rounds} "
+          f"interleaved rounds; load average {load0:.2f} before, {os.getloadavg()[0]:.2f} after")
+    ref = best.get("pytensor-C")
+    for name, t in best.items():
+        ratio = f"   pytensor-C / this = {ref / t:.2f}x" if ref else ""
+        print(f"  {name:28s} {t * 1e6:7.1f} µs{ratio}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
