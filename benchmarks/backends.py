@@ -3,6 +3,7 @@
 Each ``get_*`` returns the module (configured) or raises :class:`timing.Unavailable`
 with the reason, so a missing competitor only empties its own column.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -81,6 +82,7 @@ def get_pytensor():
     its default linker became numba in 3.x, so the mode is given explicitly.
     """
     import warnings
+
     # pip-installed PyTensor links no BLAS for its C code (its Gemv/Gemm then call scipy's
     # BLAS from Python); the warning is expected here and documented in the README.
     warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS")
@@ -96,8 +98,7 @@ def get_pytensor():
     return pytensor, pt, mode
 
 
-PYTENSOR_MODE_SRC = ('from pytensor.compile.mode import Mode; '
-                     'MODE = Mode(linker="cvm", optimizer="fast_run")')
+PYTENSOR_MODE_SRC = 'from pytensor.compile.mode import Mode; MODE = Mode(linker="cvm", optimizer="fast_run")'
 
 
 def versions() -> dict:
@@ -105,6 +106,7 @@ def versions() -> dict:
     import platform
 
     import numpy
+
     out["python"] = platform.python_version()
     out["numpy"] = numpy.__version__
     for name in ("numexpr", "numba", "llvmlite", "pytensor", "scipy"):
@@ -123,6 +125,7 @@ def versions() -> dict:
 
 def machine() -> dict:
     import platform
+
     info = {"cpus": os.cpu_count(), "platform": platform.platform()}
     try:
         with open("/proc/cpuinfo") as f:
@@ -134,6 +137,7 @@ def machine() -> dict:
         pass
     try:
         import subprocess
+
         cc = subprocess.run(["gcc", "--version"], capture_output=True, text=True, timeout=10)
         info["gcc"] = cc.stdout.splitlines()[0] if cc.stdout else None
     except Exception:  # noqa: BLE001

@@ -7,6 +7,7 @@ a benchmark, not a timed test.
 
     python benchmarks/cli_bench.py [--entries 10000] [--repeats 5] [--compiledir DIR]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,6 +31,7 @@ def _populate(args: tuple[str, int, int]) -> int:
     """Publish entries ``start..stop`` of a synthetic population (run in a worker process)."""
     path, start, stop = args
     from fncache.cache import CacheKey, Compiledir
+
     cache = Compiledir(path)
     kinds = ("kernel_library", "function")
     for i in range(start, stop):
@@ -88,17 +90,24 @@ def main() -> None:
         cmd = fncache_command()
         print(f"command: {' '.join(cmd)}")
         baseline = time_command([sys.executable, "-c", "pass"], opts.repeats, env)
-        print(f"{'python -c pass':<22} min {min(baseline):6.3f} s   median {statistics.median(baseline):6.3f} s"
-              "   (interpreter start-up, for scale)")
+        print(
+            f"{'python -c pass':<22} min {min(baseline):6.3f} s   median {statistics.median(baseline):6.3f} s"
+            "   (interpreter start-up, for scale)"
+        )
         time_command([*cmd, "info"], 1, env)  # first run: march detection for this compiledir's host file
-        for name, argv in (("fncache info", [*cmd, "info"]), ("fncache list", [*cmd, "list"]),
-                           ("fncache info --json", [*cmd, "info", "--json"]),
-                           ("fncache list --json", [*cmd, "list", "--json"])):
+        for name, argv in (
+            ("fncache info", [*cmd, "info"]),
+            ("fncache list", [*cmd, "list"]),
+            ("fncache info --json", [*cmd, "info", "--json"]),
+            ("fncache list --json", [*cmd, "list", "--json"]),
+        ):
             times = time_command(argv, opts.repeats, env)
             target = TARGETS[argv[1]]
             verdict = "ok" if statistics.median(times) < target else "OVER TARGET"
-            print(f"{name:<22} min {min(times):6.3f} s   median {statistics.median(times):6.3f} s"
-                  f"   target < {target} s: {verdict}")
+            print(
+                f"{name:<22} min {min(times):6.3f} s   median {statistics.median(times):6.3f} s"
+                f"   target < {target} s: {verdict}"
+            )
     finally:
         if opts.compiledir is None:
             shutil.rmtree(path, ignore_errors=True)

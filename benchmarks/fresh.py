@@ -7,6 +7,7 @@ Compiled-code caches are pointed at directories under the run's work directory:
 ``FNCACHE_FLAGS=compiledir=...`` and ``PYTENSOR_FLAGS=compiledir=...`` (numba is not
 cached: every process is cold for it).
 """
+
 from __future__ import annotations
 
 import os
@@ -59,21 +60,14 @@ IMPORTS = {
         "def _info():\n"
         "    return {}\n"
     ),
-    "numba": (
-        "import numpy as np, workloads as W\n"
-        "import numba\n"
-        "def _info():\n"
-        "    return {}\n"
-    ),
+    "numba": ("import numpy as np, workloads as W\nimport numba\ndef _info():\n    return {}\n"),
 }
 
 # inputs, reference and the symbolic graph are made before the clock starts
 DATA = {
-    "W1": ("args = W.w1_inputs({n}, 'float64'); ref = W.w1_ref(*args)\n"
-           "scale = W.w1_scale(*args)\n"),
+    "W1": ("args = W.w1_inputs({n}, 'float64'); ref = W.w1_ref(*args)\nscale = W.w1_scale(*args)\n"),
     "W3": "args = W.w3_inputs(); ref = W.w3_ref(*args); scale = None\n",
-    "W4": ("X, y, w0 = W.w4_inputs(); args = (X, y); ref = W.w4_ref(X, y, w0)\n"
-           "scale = None\n"),
+    "W4": ("X, y, w0 = W.w4_inputs(); args = (X, y); ref = W.w4_ref(X, y, w0)\nscale = None\n"),
 }
 #: (inputs, outputs) or (inputs, outputs, updates); {T}: ft or pt, {lib}: fc or pytensor
 GRAPH = {"W1": "W.w1_graph({T})", "W3": "W.w3_graph({T})", "W4": "W.w4_graph({T}, {lib}, w0)"}
@@ -90,18 +84,21 @@ def compile_and_call_code(impl, workload, n=1000, extra_after=""):
         timed = "r = g(*args)\n"
     else:
         T, lib = ("ft", "fc") if impl == "fncache" else ("pt", "pytensor")
-        body += (f"ins, out, upd = ({GRAPH[workload].format(T=T, lib=lib)} + (None,))[:3]\n")
+        body += f"ins, out, upd = ({GRAPH[workload].format(T=T, lib=lib)} + (None,))[:3]\n"
         if impl == "fncache":
             timed = "f = fc.function(ins, out, updates=upd)\nr = f(*args)\n"
         else:
             timed = "f = pytensor.function(ins, out, mode=MODE, updates=upd)\nr = f(*args)\n"
     body += (
         "info0 = _info()\n"
-        "t0 = _time.perf_counter()\n" + timed +
-        "t1 = _time.perf_counter()\n" + RESULT.get(workload, "") +
-        "err = W.check(r, ref, 'float64', scale)\n"
-        "info1 = _info()\n" + extra_after +
-        "_report(seconds=t1 - t0, max_rel_err=err, info_before=info0, info_after=info1)\n"
+        "t0 = _time.perf_counter()\n"
+        + timed
+        + "t1 = _time.perf_counter()\n"
+        + RESULT.get(workload, "")
+        + "err = W.check(r, ref, 'float64', scale)\n"
+        "info1 = _info()\n"
+        + extra_after
+        + "_report(seconds=t1 - t0, max_rel_err=err, info_before=info0, info_after=info1)\n"
     )
     return child_code(body)
 
@@ -124,14 +121,15 @@ def _repeat_fresh(code, env, trials, timeout=900):
         secs.append(res.data["seconds"])
         walls.append(res.wall)
         datas.append(res.data)
-    extra = {"trials": trials, "all": secs, "walls": walls,
-             "max_rel_err": datas[-1].get("max_rel_err")}
+    extra = {"trials": trials, "all": secs, "walls": walls, "max_rel_err": datas[-1].get("max_rel_err")}
     comp = [_compiles_during(d) for d in datas]
     if any(c is not None for c in comp):
         extra["compiles_during"] = comp
-    return (Cell.ok(min(secs), statistics.median(secs), **extra),
-            Cell.ok(min(walls), statistics.median(walls), trials=trials, all=walls),
-            datas)
+    return (
+        Cell.ok(min(secs), statistics.median(secs), **extra),
+        Cell.ok(min(walls), statistics.median(walls), trials=trials, all=walls),
+        datas,
+    )
 
 
 def _progress(msg):
@@ -139,6 +137,7 @@ def _progress(msg):
 
 
 # ---- cold compile ---------------------------------------------------------------------------
+
 
 def run_cold(cfg):
     rows = []
@@ -151,10 +150,8 @@ def run_cold(cfg):
             secs, walls, bad = [], [], None
             for trial in range(cfg.cold_trials):
                 d = cfg.newdir(f"cold-{impl}-{wl}-{trial}")
-                env = fncache_env(d) if impl == "fncache" else (
-                    pytensor_env(d) if impl == "pytensor" else {})
-                res = run_fresh(compile_and_call_code(impl, wl, n=cfg.cold_n), env,
-                                timeout=cfg.child_timeout)
+                env = fncache_env(d) if impl == "fncache" else (pytensor_env(d) if impl == "pytensor" else {})
+                res = run_fresh(compile_and_call_code(impl, wl, n=cfg.cold_n), env, timeout=cfg.child_timeout)
                 bad = res.cell_or_none()
                 if bad is not None:
                     break
@@ -163,10 +160,8 @@ def run_cold(cfg):
             if bad is not None:
                 r.cells[impl] = rw.cells[impl] = bad
                 continue
-            r.cells[impl] = Cell.ok(min(secs), statistics.median(secs), trials=len(secs),
-                                    all=secs)
-            rw.cells[impl] = Cell.ok(min(walls), statistics.median(walls), trials=len(walls),
-                                     all=walls)
+            r.cells[impl] = Cell.ok(min(secs), statistics.median(secs), trials=len(secs), all=secs)
+            rw.cells[impl] = Cell.ok(min(walls), statistics.median(walls), trials=len(walls), all=walls)
         r.cells["numpy"] = r.cells["numexpr"] = Cell("-")
         r.note = "empty compiledir per trial; numba: first call incl. JIT (imports excluded)"
         rows += [r, rw]
@@ -188,13 +183,17 @@ def run_train_fresh(cfg):
             cells.append(_repeat_fresh(code, env, 1, cfg.child_timeout)[0])
         bad = [c for c in cells if c.status != "ok"]
         secs = [c.value for c in cells if c.status == "ok"]
-        cold.cells[impl] = bad[0] if bad else Cell.ok(min(secs), statistics.median(secs),
-                                                       trials=len(secs), all=secs)
+        cold.cells[impl] = (
+            bad[0] if bad else Cell.ok(min(secs), statistics.median(secs), trials=len(secs), all=secs)
+        )
         env = make_env(cfg.newdir(f"warm-{impl}-W4"))
         _progress(f"warm W4 {impl} x{cfg.warm_trials}")
         filled = _repeat_fresh(code, env, 1, cfg.child_timeout)[0]
-        warm.cells[impl] = (filled if filled.status != "ok" else
-                            _repeat_fresh(code, env, cfg.warm_trials, cfg.child_timeout)[0])
+        warm.cells[impl] = (
+            filled
+            if filled.status != "ok"
+            else _repeat_fresh(code, env, cfg.warm_trials, cfg.child_timeout)[0]
+        )
     for r in (cold, warm):
         r.cells["numpy"] = r.cells["numexpr"] = r.cells["numba"] = Cell("-")
     _note_compiles(warm)
@@ -218,16 +217,23 @@ def run_import(cfg):
     rw = Row("import", "import_wall", "python -c 'import X', wall")
     # `import fncache` alone loads neither numpy nor the compiler (they load on first use), so
     # the fncache figure is what building a graph needs: the package plus its front end.
-    for col, mod in (("fncache", "fncache, fncache.tensor"), ("numpy", "numpy"), ("numexpr", "numexpr"),
-                     ("numba", "numba"), ("pytensor", "pytensor")):
+    for col, mod in (
+        ("fncache", "fncache, fncache.tensor"),
+        ("numpy", "numpy"),
+        ("numexpr", "numexpr"),
+        ("numba", "numba"),
+        ("pytensor", "pytensor"),
+    ):
         check = ""
         if mod == "fncache":
-            check = ("if not hasattr(fncache, 'function'):\n"
-                     "    raise SystemExit('fncache.function missing (core not landed yet)')\n")
+            check = (
+                "if not hasattr(fncache, 'function'):\n"
+                "    raise SystemExit('fncache.function missing (core not landed yet)')\n"
+            )
         code = IMPORT_CODE.format(mod=mod, check=check)
         env = pytensor_env(cfg.path("pt-import")) if mod == "pytensor" else {}
         _progress(f"import {mod} x{cfg.import_trials}")
-        run_fresh(code, env, timeout=cfg.child_timeout)          # warm the OS file cache
+        run_fresh(code, env, timeout=cfg.child_timeout)  # warm the OS file cache
         secs, walls, bad = [], [], None
         for _ in range(cfg.import_trials):
             res = run_fresh(code, env, timeout=cfg.child_timeout)
@@ -245,18 +251,15 @@ def run_import(cfg):
     rw.note = f"python -c pass: {min(base) * 1e3:.0f} ms"
     tf, tn = r.value("fncache"), r.value("numpy")
     if tf is not None and tn is not None:
-        r.note = (f"fncache (import fncache, fncache.tensor: numpy included) - numpy = "
-                  f"{(tf - tn) * 1e3:.1f} ms")
+        r.note = (
+            f"fncache (import fncache, fncache.tensor: numpy included) - numpy = {(tf - tn) * 1e3:.1f} ms"
+        )
     return [r, rw]
 
 
 # ---- warm hits -------------------------------------------------------------------------------
 
-PICKLE_DUMP = (
-    "import pickle\n"
-    "with open(@PATH@, 'wb') as fh:\n"
-    "    fh.write(pickle.dumps(f))\n"
-)
+PICKLE_DUMP = "import pickle\nwith open(@PATH@, 'wb') as fh:\n    fh.write(pickle.dumps(f))\n"
 
 
 def _prepare(cfg, impl):
@@ -268,8 +271,7 @@ def _prepare(cfg, impl):
     pkl = cfg.path(f"{impl}-w3.pkl")
     env = fncache_env(d) if impl == "fncache" else pytensor_env(d)
     _progress(f"populating {impl} cache with W3")
-    code = compile_and_call_code(impl, "W3",
-                                 extra_after=PICKLE_DUMP.replace("@PATH@", repr(pkl)))
+    code = compile_and_call_code(impl, "W3", extra_after=PICKLE_DUMP.replace("@PATH@", repr(pkl)))
     res = run_fresh(code, env, timeout=cfg.child_timeout)
     out = (d, pkl, env, res.cell_or_none())
     cfg.memo[key] = out
@@ -301,8 +303,7 @@ def run_warm(cfg):
     d, _, env, bad = _prepare(cfg, "pytensor")
     if bad is None:
         _progress(f"pytensor warm path x{trials}")
-        r.cells["pytensor"], rw.cells["pytensor"], _ = _repeat_fresh(code_pt, env, trials,
-                                                                     cfg.child_timeout)
+        r.cells["pytensor"], rw.cells["pytensor"], _ = _repeat_fresh(code_pt, env, trials, cfg.child_timeout)
     else:
         r.cells["pytensor"] = rw.cells["pytensor"] = bad
     rows += [r, rw]
@@ -310,11 +311,9 @@ def run_warm(cfg):
     # then grow the cache with distinct small functions and measure again
     levels = [(10, "warm_10", "warm hit W3, cache holding 10 functions")]
     if cfg.fill_more + 1 > 10:
-        levels.append((cfg.fill_more + 1, "warm_more",
-                       f"warm hit W3, after +{cfg.fill_more} functions"))
+        levels.append((cfg.fill_more + 1, "warm_more", f"warm hit W3, after +{cfg.fill_more} functions"))
     if cfg.fill_big > cfg.fill_more + 1:
-        levels.append((cfg.fill_big, "warm_big",
-                       f"warm hit W3, cache holding {cfg.fill_big} functions"))
+        levels.append((cfg.fill_big, "warm_big", f"warm hit W3, cache holding {cfg.fill_big} functions"))
 
     d, _, env, bad = _prepare(cfg, "fncache")
     if bad is not None:
@@ -323,8 +322,7 @@ def run_warm(cfg):
             rows.append(Row("warm", key, label, cells={"fncache": bad}))
         return rows
     _progress(f"fncache warm hit x{trials} (1 function cached)")
-    r.cells["fncache"], rw.cells["fncache"], _ = _repeat_fresh(code_fc, env, trials,
-                                                               cfg.child_timeout)
+    r.cells["fncache"], rw.cells["fncache"], _ = _repeat_fresh(code_fc, env, trials, cfg.child_timeout)
     _note_compiles(r)
 
     have = 1
@@ -333,8 +331,7 @@ def run_warm(cfg):
         rows.append(row)
         _progress(f"filling fncache cache to {total} functions")
         code = FILL_CODE.replace("@A@", str(have - 1)).replace("@B@", str(total - 1))
-        res = run_fresh(child_code(code), env,
-                        timeout=max(cfg.child_timeout, 10 * (total - have)))
+        res = run_fresh(child_code(code), env, timeout=max(cfg.child_timeout, 10 * (total - have)))
         bad = res.cell_or_none()
         if bad is not None:
             row.cells["fncache"] = bad
@@ -350,8 +347,10 @@ def run_warm(cfg):
             row.note = (row.note + "; " if row.note else "") + f"cache entries={info['entries']}"
     by_key = {x.key: x for x in rows}
     base = r.value("fncache")
-    for key, ref_key, what in (("warm_more", "warm_hit", "1 function cached"),
-                               ("warm_big", "warm_10", "10 functions cached")):
+    for key, ref_key, what in (
+        ("warm_more", "warm_hit", "1 function cached"),
+        ("warm_big", "warm_10", "10 functions cached"),
+    ):
         a, b = by_key.get(key), by_key.get(ref_key)
         if a and b and a.value("fncache") and b.value("fncache"):
             ratio = a.value("fncache") / b.value("fncache")
@@ -367,14 +366,16 @@ def _note_compiles(row):
         return
     comp = c.extra.get("compiles_during")
     if comp and any(x for x in comp if x):
-        row.note = (row.note + "; " if row.note else "") + \
-            f"WARNING: fncache compiled during the 'hit' ({comp})"
+        row.note = (
+            row.note + "; " if row.note else ""
+        ) + f"WARNING: fncache compiled during the 'hit' ({comp})"
 
 
 # ---- unpickling ----------------------------------------------------------------------------
 
 UNPICKLE_CODE = {
-    impl: IMPORTS[impl] + (
+    impl: IMPORTS[impl]
+    + (
         "import pickle\n"
         "args = W.w3_inputs(); ref = W.w3_ref(*args)\n"
         "with open(@PATH@, 'rb') as fh:\n"

@@ -6,6 +6,7 @@ and infinities are kept (no ``-ffast-math``), as fncache keeps them.  One copy p
 (the compiler's default, 256 and 512 bits); the column shows a width's copy, and the main rows
 the fastest copy.  Each call allocates its output, as every other column does.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -46,16 +47,36 @@ def library() -> ctypes.CDLL:
     """Compile (once per process) and load the hand-written loops."""
     src = [_SOURCE]
     for w in WIDTHS:
-        src += [f"W1(w1_f64_{w}, double, exp, sin, {_attr(w)})",
-                f"W1(w1_f32_{w}, float, expf, sinf, {_attr(w)})",
-                f"W2(w2_{w}, {_attr(w)})"]
+        src += [
+            f"W1(w1_f64_{w}, double, exp, sin, {_attr(w)})",
+            f"W1(w1_f32_{w}, float, expf, sinf, {_attr(w)})",
+            f"W2(w2_{w}, {_attr(w)})",
+        ]
     d = tempfile.mkdtemp(prefix="fncache-bench-handc-")
     so = os.path.join(d, "handc.so")
     try:
-        proc = subprocess.run(["gcc", "-O3", "-march=native", "-fopenmp-simd", "-fno-math-errno",
-                               "-shared", "-fPIC", "-x", "c", "-", "-o", so, "-lmvec", "-lm"],
-                              input="\n".join(src) + "\n", capture_output=True, text=True,
-                              timeout=120)
+        proc = subprocess.run(
+            [
+                "gcc",
+                "-O3",
+                "-march=native",
+                "-fopenmp-simd",
+                "-fno-math-errno",
+                "-shared",
+                "-fPIC",
+                "-x",
+                "c",
+                "-",
+                "-o",
+                so,
+                "-lmvec",
+                "-lm",
+            ],
+            input="\n".join(src) + "\n",
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     except (OSError, subprocess.SubprocessError) as e:
         raise Unavailable(f"gcc: {e}") from None
     if proc.returncode != 0:
@@ -71,9 +92,15 @@ def w1(width: str, dtype: str):
 
     def call(x, y, z):
         o = np.empty_like(x)
-        fn(ctypes.c_long(x.shape[0]), ptr(x.ctypes.data), ptr(y.ctypes.data),
-           ptr(z.ctypes.data), ptr(o.ctypes.data))
+        fn(
+            ctypes.c_long(x.shape[0]),
+            ptr(x.ctypes.data),
+            ptr(y.ctypes.data),
+            ptr(z.ctypes.data),
+            ptr(o.ctypes.data),
+        )
         return o
+
     return call
 
 
@@ -85,6 +112,7 @@ def w2(width: str):
 
     def call(x, y):
         return fn(ctypes.c_long(x.shape[0]), ptr(x.ctypes.data), ptr(y.ctypes.data))
+
     return call
 
 
@@ -96,5 +124,8 @@ def runnable_widths() -> list[str]:
             flags = next((ln for ln in f if ln.startswith("flags")), "")
     except OSError:
         pass
-    return [w for w in WIDTHS if w == "default" or (w == "256" and " avx" in flags)
-            or (w == "512" and " avx512f" in flags)]
+    return [
+        w
+        for w in WIDTHS
+        if w == "default" or (w == "256" and " avx" in flags) or (w == "512" and " avx512f" in flags)
+    ]

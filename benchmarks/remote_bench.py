@@ -19,6 +19,7 @@ and measures, for the W3 workload (logistic-regression loss, see workloads.py):
 
 Figures are min and median over the repeats.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -60,8 +61,10 @@ print(json.dumps({"seconds": seconds, "compiles": after["compiles"] - before["co
                   "redis_imported": "redis" in sys.modules}))
 """
 
-IMPORT_BACKEND = ("import time, fncache; t = time.perf_counter(); import fncache.cache.remote_redis; "
-                  "print(time.perf_counter() - t)")
+IMPORT_BACKEND = (
+    "import time, fncache; t = time.perf_counter(); import fncache.cache.remote_redis; "
+    "print(time.perf_counter() - t)"
+)
 
 
 def free_port() -> int:
@@ -78,10 +81,26 @@ def start_redis(workdir: Path) -> tuple[subprocess.Popen, int]:
     import redis
     from redis.backoff import NoBackoff
     from redis.retry import Retry
+
     workdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    proc = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                             "--dir", str(workdir)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            server,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(workdir),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     client = redis.Redis(host="127.0.0.1", port=port, retry=Retry(NoBackoff(), 0))
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and proc.poll() is None:
@@ -96,8 +115,11 @@ def start_redis(workdir: Path) -> tuple[subprocess.Popen, int]:
 
 
 def run_child(compiledir: Path, url: str) -> dict:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(HERE)]),
-           "FNCACHE_FLAGS": f"compiledir={compiledir},remote_cache={url}"}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(REPO), str(HERE)]),
+        "FNCACHE_FLAGS": f"compiledir={compiledir},remote_cache={url}",
+    }
     done = subprocess.run([sys.executable, "-c", CHILD], env=env, capture_output=True, text=True, timeout=600)
     if done.returncode != 0:
         raise RuntimeError(f"child failed: {done.stderr[-2000:]}")
@@ -129,6 +151,7 @@ def in_process_figures(work: Path, url: str, repeats: int) -> tuple[dict[str, li
     import fncache as fc
     from fncache import tensor as ft
     from fncache.cache import CacheKey, Compiledir
+
     out: dict[str, list[float]] = {"local_hit": [], "remote_hit": []}
     with fc.config.change_flags(compiledir=str(work / "inproc-seed"), remote_cache=url):
         inputs, output = W.w3_graph(ft)
@@ -165,15 +188,27 @@ def main() -> None:
     url = f"redis://127.0.0.1:{port}/0"
     try:
         import redis
+
         client = redis.Redis(host="127.0.0.1", port=port)
         log.info("redis-server %s on 127.0.0.1:%d; work dir %s", client.info()["redis_version"], port, work)
         fresh = fresh_figures(work, url, client.flushall, args.repeats)
         assert all(r["compiles"] == 0 for r in fresh["local_hit"] + fresh["remote_hit"]), fresh
-        assert not any(r["redis_imported"] for r in fresh["local_hit"] + fresh["remote_hit"]), \
+        assert not any(r["redis_imported"] for r in fresh["local_hit"] + fresh["remote_hit"]), (
             "a child imported redis-py"
+        )
         env = {**os.environ, "PYTHONPATH": str(REPO)}
-        imports = [float(subprocess.run([sys.executable, "-c", IMPORT_BACKEND], capture_output=True, text=True,
-                                        check=True, env=env).stdout) for _ in range(args.repeats)]
+        imports = [
+            float(
+                subprocess.run(
+                    [sys.executable, "-c", IMPORT_BACKEND],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                    env=env,
+                ).stdout
+            )
+            for _ in range(args.repeats)
+        ]
         client.flushall()
         inproc, module_bytes = in_process_figures(work, url, args.repeats)
     finally:
@@ -207,7 +242,9 @@ def main() -> None:
         s = figures[name]
         print(f"{label:52s}{s['min'] * 1e3:>8.2f}ms{s['median'] * 1e3:>8.2f}ms{s['n']:>5d}")
     c, lh, rh = (figures[n]["median"] for n in ("fresh_compile", "fresh_local_hit", "fresh_remote_hit"))
-    print(f"\nfresh process, medians: compile / remote hit = {c / rh:.1f}x; remote hit / local hit = {rh / lh:.1f}x")
+    print(
+        f"\nfresh process, medians: compile / remote hit = {c / rh:.1f}x; remote hit / local hit = {rh / lh:.1f}x"
+    )
     g_l, g_r = figures["get_local_hit"]["median"], figures["get_remote_hit"]["median"]
     print(f"in process, medians: remote get / local get = {g_r / g_l:.1f}x (+{(g_r - g_l) * 1e3:.2f} ms)")
     if args.json:

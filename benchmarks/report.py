@@ -1,4 +1,5 @@
 """The printed table, the targets (compiler speed, cache, pickles), and the JSON record."""
+
 from __future__ import annotations
 
 import json
@@ -23,7 +24,7 @@ def cell_text(row, col):
         return "-"
     if c.status != "ok":
         text = f"{c.status} ({c.reason})"
-        return text if len(text) <= CELL_MAX else text[:CELL_MAX - 2] + "…)"
+        return text if len(text) <= CELL_MAX else text[: CELL_MAX - 2] + "…)"
     text = fmt_value(c.value, row.unit)
     if col != "fncache":
         r = _ratio(row, col)
@@ -70,6 +71,7 @@ def format_notes(rows):
 
 # ---- targets --------------------------------------------------------------------------------
 
+
 def _targets():
     def ratio(key, col, ref="fncache"):
         return lambda rows: _ratio(rows[key], col, ref) if key in rows else None
@@ -80,6 +82,7 @@ def _targets():
                 return None
             a, b = rows[key_a].value(col), rows[key_b].value(col)
             return a / b if a is not None and b else None
+
         return f
 
     def diff(key, col_a, col_b):
@@ -88,12 +91,14 @@ def _targets():
                 return None
             a, b = rows[key].value(col_a), rows[key].value(col_b)
             return a - b if a is not None and b is not None else None
+
         return f
 
     def max_err(key, col="fncache"):
         def f(rows):
             c = rows[key].cells.get(col) if key in rows else None
             return c.extra.get("max_rel_err") if c is not None and c.status == "ok" else None
+
         return f
 
     def scaling(rows):
@@ -102,27 +107,54 @@ def _targets():
     # (area, text, compute, ">=" | "<=" | ">", threshold, fmt)
     return [
         ("speed", "W1 f64 1 thread: pytensor/fncache", ratio("W1_f64_1t", "pytensor"), ">=", 3.5, "x"),
-        ("speed", "W1 f64: fncache max relative error vs numpy", max_err("W1_f64_1t"),
-         "<=", 1e-12, "e"),
+        ("speed", "W1 f64: fncache max relative error vs numpy", max_err("W1_f64_1t"), "<=", 1e-12, "e"),
         ("speed", "W1 f64 all cores: fncache scaling", scaling, ">=", 1.7, "x"),
         ("speed", "W2 f64: pytensor/fncache", ratio("W2_f64", "pytensor"), ">=", 2.5, "x"),
         ("speed", "W3: numpy/fncache", ratio("W3_f64", "numpy"), ">=", 1.0, "x"),
-        ("speed", "call overhead default: numba/fncache", ratio("overhead_default", "numba"),
-         ">=", 1.0, "x"),
-        ("speed", "call overhead trust_input: numba/fncache", ratio("overhead_trust", "numba"),
-         ">=", 2.0, "x"),
-        ("speed", "call overhead: fncache trust_input / f.fn()",
-         value_ratio("overhead_trust", "overhead_fn"), ">", 1.0, "x"),
+        ("speed", "call overhead default: numba/fncache", ratio("overhead_default", "numba"), ">=", 1.0, "x"),
+        (
+            "speed",
+            "call overhead trust_input: numba/fncache",
+            ratio("overhead_trust", "numba"),
+            ">=",
+            2.0,
+            "x",
+        ),
+        (
+            "speed",
+            "call overhead: fncache trust_input / f.fn()",
+            value_ratio("overhead_trust", "overhead_fn"),
+            ">",
+            1.0,
+            "x",
+        ),
         ("speed", "cold compile W1: pytensor/fncache", ratio("cold_W1", "pytensor"), ">=", 8.0, "x"),
         ("speed", "cold compile W3: pytensor/fncache", ratio("cold_W3", "pytensor"), ">=", 8.0, "x"),
-        ("speed", "import fncache+tensor - import numpy", diff("import", "fncache", "numpy"),
-         "<=", 0.05, "s"),
-        ("cache", "warm hit W3: pytensor warm path/fncache", ratio("warm_hit", "pytensor"),
-         ">=", 50.0, "x"),
-        ("cache", "warm hit after +N functions / warm hit", value_ratio("warm_more", "warm_hit"),
-         "<=", 1.3, "x"),
-        ("cache", "warm hit, big cache / 10-function cache", value_ratio("warm_big", "warm_10"),
-         "<=", 1.3, "x"),
+        (
+            "speed",
+            "import fncache+tensor - import numpy",
+            diff("import", "fncache", "numpy"),
+            "<=",
+            0.05,
+            "s",
+        ),
+        ("cache", "warm hit W3: pytensor warm path/fncache", ratio("warm_hit", "pytensor"), ">=", 50.0, "x"),
+        (
+            "cache",
+            "warm hit after +N functions / warm hit",
+            value_ratio("warm_more", "warm_hit"),
+            "<=",
+            1.3,
+            "x",
+        ),
+        (
+            "cache",
+            "warm hit, big cache / 10-function cache",
+            value_ratio("warm_big", "warm_10"),
+            "<=",
+            1.3,
+            "x",
+        ),
         ("pickle", "unpickle W3: pytensor/fncache", ratio("unpickle", "pytensor"), ">=", 20.0, "x"),
     ]
 
@@ -140,8 +172,17 @@ def evaluate_targets(rows):
             verdict = "PASS" if v > thr else "MISS"
         else:
             verdict = "PASS" if v <= thr else "MISS"
-        out.append({"area": area, "figure": text, "value": v, "op": op,
-                    "threshold": thr, "unit": unit, "verdict": verdict})
+        out.append(
+            {
+                "area": area,
+                "figure": text,
+                "value": v,
+                "op": op,
+                "threshold": thr,
+                "unit": unit,
+                "verdict": verdict,
+            }
+        )
     return out
 
 
@@ -157,11 +198,11 @@ def format_targets(targets):
         else:
             val = "n/a" if t["value"] is None else f"{t['value']:.3g}x"
             thr = f"{t['threshold']:g}x"
-        lines.append(f"  [{t['verdict']:<4}] {t['area']}: {t['figure']} = {val}"
-                     f"   (target {t['op']} {thr})")
+        lines.append(f"  [{t['verdict']:<4}] {t['area']}: {t['figure']} = {val}   (target {t['op']} {thr})")
     return "\n".join(lines)
 
 
 def to_json(meta, rows, targets):
-    return json.dumps({"meta": meta, "rows": [r.to_json() for r in rows], "targets": targets},
-                      indent=1, default=str)
+    return json.dumps(
+        {"meta": meta, "rows": [r.to_json() for r in rows], "targets": targets}, indent=1, default=str
+    )

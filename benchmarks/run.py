@@ -8,6 +8,7 @@
 Workloads (--only): W1 W2 W3 train overhead cold import warm pickle.
 See benchmarks/README.md for what each figure is.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,7 +23,7 @@ import time
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 REPO_ROOT = os.path.dirname(BENCH_DIR)
 sys.path.insert(0, BENCH_DIR)
-sys.path.insert(1, REPO_ROOT)          # time the working tree's fncache
+sys.path.insert(1, REPO_ROOT)  # time the working tree's fncache
 
 GROUPS = ("W1", "W2", "W3", "train", "overhead", "cold", "import", "warm", "pickle")
 
@@ -31,31 +32,43 @@ GROUPS = ("W1", "W2", "W3", "train", "overhead", "cold", "import", "warm", "pick
 class Config:
     quick: bool
     workdir: str
-    n: int = 10_000_000              # W1 / W2 array length
+    n: int = 10_000_000  # W1 / W2 array length
     repeats: int = 7
     min_repeat_time: float = 0.2
     overhead_repeats: int = 7
     overhead_min_time: float = 0.2
-    cold_n: int = 1000               # W1 length for cold compile (compile dominates)
+    cold_n: int = 1000  # W1 length for cold compile (compile dominates)
     cold_trials: int = 3
     import_trials: int = 5
     warm_trials: int = 5
-    fill_more: int = 300             # the warm hit after 300 more functions
-    fill_big: int = 1000             # the warm hit in a cache of 10 vs 1,000 entries
+    fill_more: int = 300  # the warm hit after 300 more functions
+    fill_big: int = 1000  # the warm hit in a cache of 10 vs 1,000 entries
     child_timeout: float = 900
     memo: dict = dataclasses.field(default_factory=dict)
 
     @classmethod
     def make(cls, quick, workdir):
         if quick:
-            return cls(quick, workdir, n=1_000_000, repeats=3, min_repeat_time=0.05,
-                       overhead_repeats=3, overhead_min_time=0.05, cold_trials=1,
-                       import_trials=3, warm_trials=3, fill_more=30, fill_big=100)
+            return cls(
+                quick,
+                workdir,
+                n=1_000_000,
+                repeats=3,
+                min_repeat_time=0.05,
+                overhead_repeats=3,
+                overhead_min_time=0.05,
+                cold_trials=1,
+                import_trials=3,
+                warm_trials=3,
+                fill_more=30,
+                fill_big=100,
+            )
         return cls(quick, workdir)
 
     def overhead(self):
-        return dataclasses.replace(self, repeats=self.overhead_repeats,
-                                   min_repeat_time=self.overhead_min_time)
+        return dataclasses.replace(
+            self, repeats=self.overhead_repeats, min_repeat_time=self.overhead_min_time
+        )
 
     def path(self, name):
         return os.path.join(self.workdir, name)
@@ -69,18 +82,23 @@ class Config:
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--only", default="",
-                   help="comma-separated workloads: " + ",".join(GROUPS))
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--only", default="", help="comma-separated workloads: " + ",".join(GROUPS))
     p.add_argument("--quick", action="store_true", help="small sizes, few repeats")
     p.add_argument("--json", metavar="FILE", help="also write every figure as JSON")
     p.add_argument("--n", type=int, help="W1/W2 array length (default 10^7, --quick 10^6)")
-    p.add_argument("--fill", type=int, nargs=2, metavar=("MORE", "BIG"),
-                   help="warm: functions added for the '+N' figure, and the big cache size "
-                        "(default 300 1000, --quick 30 100)")
-    p.add_argument("--workdir", help="where compiledirs and pickles go (default: a new temp "
-                                     "dir, removed at the end unless --keep)")
+    p.add_argument(
+        "--fill",
+        type=int,
+        nargs=2,
+        metavar=("MORE", "BIG"),
+        help="warm: functions added for the '+N' figure, and the big cache size "
+        "(default 300 1000, --quick 30 100)",
+    )
+    p.add_argument(
+        "--workdir",
+        help="where compiledirs and pickles go (default: a new temp dir, removed at the end unless --keep)",
+    )
     p.add_argument("--keep", action="store_true", help="keep the work directory")
     a = p.parse_args(argv)
     groups = [g.strip() for g in a.only.split(",") if g.strip()] or list(GROUPS)
@@ -109,6 +127,7 @@ def main(argv=None):
 
     # The in-process fncache gets its own fresh compiledir (before fncache is imported).
     from fresh import fncache_env
+
     os.environ.update(fncache_env(cfg.newdir("fncache-inproc")))
 
     import backends
@@ -116,14 +135,20 @@ def main(argv=None):
     import report
     import steady
 
-    runners = {"W1": steady.run_w1, "W2": steady.run_w2, "W3": steady.run_w3,
-               "train": lambda c: steady.run_train(c) + fresh.run_train_fresh(c),
-               "overhead": steady.run_overhead, "cold": fresh.run_cold,
-               "import": fresh.run_import, "warm": fresh.run_warm, "pickle": fresh.run_pickle}
+    runners = {
+        "W1": steady.run_w1,
+        "W2": steady.run_w2,
+        "W3": steady.run_w3,
+        "train": lambda c: steady.run_train(c) + fresh.run_train_fresh(c),
+        "overhead": steady.run_overhead,
+        "cold": fresh.run_cold,
+        "import": fresh.run_import,
+        "warm": fresh.run_warm,
+        "pickle": fresh.run_pickle,
+    }
 
     meta = {
-        "command": " ".join(["python", "benchmarks/run.py"] + (argv if argv is not None
-                                                               else sys.argv[1:])),
+        "command": " ".join(["python", "benchmarks/run.py"] + (argv if argv is not None else sys.argv[1:])),
         "date": datetime.datetime.now().isoformat(timespec="seconds"),
         "versions": backends.versions(),
         "machine": backends.machine(),
@@ -148,8 +173,8 @@ def main(argv=None):
                 raise
             except Exception as e:  # noqa: BLE001 - a broken group must not stop the others
                 from timing import Row
-                rows.append(Row(g, f"{g}_error", f"{g}: harness error",
-                                note=f"{type(e).__name__}: {e}"))
+
+                rows.append(Row(g, f"{g}_error", f"{g}: harness error", note=f"{type(e).__name__}: {e}"))
             print(f"  {g} done in {time.perf_counter() - t0:.1f}s", file=sys.stderr, flush=True)
     finally:
         if not args.keep and not args.workdir:
@@ -157,8 +182,10 @@ def main(argv=None):
 
     targets = report.evaluate_targets(rows)
     print()
-    print("Time per implementation (min of repeats); (Nx) = that column's time / fncache's "
-          "time: > 1 means fncache is faster.")
+    print(
+        "Time per implementation (min of repeats); (Nx) = that column's time / fncache's "
+        "time: > 1 means fncache is faster."
+    )
     print()
     print(report.format_table(rows))
     notes = report.format_notes(rows)

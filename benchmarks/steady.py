@@ -3,6 +3,7 @@
 Every implementation is compiled (and warmed up) first, its result checked against numpy's
 float64 reference, and only then timed; compile time is never part of these figures.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -23,11 +24,16 @@ def _timed_cell(setup, ref, dtype, cfg, *, number=None, min_repeat_time=None, sc
         stmt, env = got[0], got[1]
         ctx = got[2] if len(got) > 2 else contextlib.nullcontext
         with ctx():
-            err = W.check(eval(stmt, env), ref, dtype, scale)   # noqa: S307 - our own statement
-            t = measure(stmt, env, repeats=cfg.repeats, warmup=1, number=number,
-                        min_repeat_time=min_repeat_time or cfg.min_repeat_time)
-        return Cell.ok(t.min, t.median, number=t.number, repeats=t.repeats,
-                       max_rel_err=err, stmt=stmt)
+            err = W.check(eval(stmt, env), ref, dtype, scale)  # noqa: S307 - our own statement
+            t = measure(
+                stmt,
+                env,
+                repeats=cfg.repeats,
+                warmup=1,
+                number=number,
+                min_repeat_time=min_repeat_time or cfg.min_repeat_time,
+            )
+        return Cell.ok(t.min, t.median, number=t.number, repeats=t.repeats, max_rel_err=err, stmt=stmt)
     except Exception as e:  # noqa: BLE001 - a failing implementation empties its cell only
         return Cell.from_exception(e)
 
@@ -41,23 +47,35 @@ def _timed_pair(setup_a, setup_b, ref, dtype, cfg, scale=None):
             stmt, env = got[0], got[1]
             ctx = got[2] if len(got) > 2 else contextlib.nullcontext
             with ctx():
-                err = W.check(eval(stmt, env), ref, dtype, scale)   # noqa: S307 - our own statement
+                err = W.check(eval(stmt, env), ref, dtype, scale)  # noqa: S307 - our own statement
             sides.append(((stmt, env, ctx), err))
         # Short repeats, ten times as many: on a shared machine a quiet moment is short, and
         # each side's best repeat should fit in one.
-        ta, tb = measure_pair(sides[0][0], sides[1][0], repeats=10 * cfg.repeats,
-                              min_repeat_time=cfg.min_repeat_time / 10)
-        return tuple(Cell.ok(t.min, t.median, number=t.number, repeats=t.repeats,
-                             max_rel_err=err, stmt=side[0], alternated=True)
-                     for t, (side, err) in zip((ta, tb), sides))
+        ta, tb = measure_pair(
+            sides[0][0], sides[1][0], repeats=10 * cfg.repeats, min_repeat_time=cfg.min_repeat_time / 10
+        )
+        return tuple(
+            Cell.ok(
+                t.min,
+                t.median,
+                number=t.number,
+                repeats=t.repeats,
+                max_rel_err=err,
+                stmt=side[0],
+                alternated=True,
+            )
+            for t, (side, err) in zip((ta, tb), sides)
+        )
     except Exception as e:  # noqa: BLE001 - a failing implementation empties its cells only
         return Cell.from_exception(e), Cell.from_exception(e)
 
 
 # ---- setups per implementation -----------------------------------------------------------
 
+
 def _fncache(graph, args, threads=None, trust=False, stmt=None, **more_flags):
     """threads=None: leave config.threads at its default (what a user gets)."""
+
     def setup():
         fc, ft = get_fncache()
         flags = {**more_flags, **({} if threads is None else {"threads": threads})}
@@ -65,11 +83,12 @@ def _fncache(graph, args, threads=None, trust=False, stmt=None, **more_flags):
             ins, out = graph(ft)
             f = fc.function(ins, out)
         if trust:
-            f(*args)                      # exact dtypes: the caller's promise holds
+            f(*args)  # exact dtypes: the caller's promise holds
             f.trust_input = True
         env = {"f": f, **{f"a{i}": a for i, a in enumerate(args)}}
         call = stmt or "f(" + ", ".join(f"a{i}" for i in range(len(args))) + ")"
         return call, env, lambda: fncache_flags(fc, **flags)
+
     return setup
 
 
@@ -82,6 +101,7 @@ def _pytensor(graph, args, trust=False):
             f.trust_input = True
         env = {"f": f, **{f"a{i}": a for i, a in enumerate(args)}}
         return "f(" + ", ".join(f"a{i}" for i in range(len(args))) + ")", env
+
     return setup
 
 
@@ -89,9 +109,10 @@ def _numba(maker, args):
     def setup():
         get_numba()
         g = maker()
-        g(*args)                          # JIT compile outside the timings
+        g(*args)  # JIT compile outside the timings
         env = {"g": g, **{f"a{i}": a for i, a in enumerate(args)}}
         return "g(" + ", ".join(f"a{i}" for i in range(len(args))) + ")", env
+
     return setup
 
 
@@ -100,20 +121,25 @@ def _numexpr(expr, names, args):
         ne = get_numexpr()
         env = {"ne": ne, **dict(zip(names, args))}
         return f"ne.evaluate({expr!r})", env
+
     return setup
 
 
 def _handc(make, args):
     def setup():
         g = make()
-        return "g(" + ", ".join(f"a{i}" for i in range(len(args))) + ")", \
-            {"g": g, **{f"a{i}": a for i, a in enumerate(args)}}
+        return "g(" + ", ".join(f"a{i}" for i in range(len(args))) + ")", {
+            "g": g,
+            **{f"a{i}": a for i, a in enumerate(args)},
+        }
+
     return setup
 
 
 def _chosen_width():
     fc, _ = get_fncache()
     from fncache.toolchain import host_vector_width
+
     return host_vector_width()
 
 
@@ -135,14 +161,16 @@ def _width_rows(group, key, label, tc, graph, args, make_handc):
 def _numpy(stmt, names, args):
     def setup():
         return stmt, {"np": np, "W": W, **dict(zip(names, args))}
+
     return setup
 
 
 # ---- workloads -----------------------------------------------------------------------------
 
+
 def _nlabel(n):
     e = int(round(np.log10(n))) if n > 0 else 0
-    return f"10^{e}" if 10 ** e == n else str(n)
+    return f"10^{e}" if 10**e == n else str(n)
 
 
 def run_w1(cfg):
@@ -154,6 +182,7 @@ def run_w1(cfg):
 
         def tc(setup, dtype=dtype, ref=ref, scale=scale):
             return _timed_cell(setup, ref, dtype, cfg, scale=scale)
+
         short = "f64" if dtype == "float64" else "f32"
         graph = lambda T, d=dtype: W.w1_graph(T, d)  # noqa: E731
         r = Row("W1", f"W1_{short}_1t", f"W1 {short} {_nlabel(cfg.n)}, 1 thread")
@@ -161,14 +190,15 @@ def run_w1(cfg):
         # The two fncache rows are measured in alternation: on a shared machine the second
         # core's availability drifts, within seconds as over the minutes the other columns take.
         r.cells["fncache"], ra.cells["fncache"] = _timed_pair(
-            _fncache(graph, args, threads=1), _fncache(graph, args, threads=0), ref, dtype, cfg,
-            scale)
+            _fncache(graph, args, threads=1), _fncache(graph, args, threads=0), ref, dtype, cfg, scale
+        )
         r.cells["numpy"] = tc(_numpy("np.exp(x) * y + np.sin(z) / (1 + x * x)", "xyz", args))
         r.cells["numexpr"] = tc(_numexpr(W.NE_W1, "xyz", args))
         r.cells["numba"] = tc(_numba(W.make_numba_w1, args))
         r.cells["pytensor"] = tc(_pytensor(graph, args))
-        width_rows, best_c = _width_rows("W1", f"W1_{short}", f"W1 {short} 1 thread", tc, graph,
-                                         args, lambda w, d=dtype: handc.w1(w, d))
+        width_rows, best_c = _width_rows(
+            "W1", f"W1_{short}", f"W1 {short} 1 thread", tc, graph, args, lambda w, d=dtype: handc.w1(w, d)
+        )
         if best_c is not None:
             r.cells["handc"] = best_c
         r.note = f"fncache chose vector_width={_chosen_width()} on this CPU; hand C: its fastest width"
@@ -190,14 +220,14 @@ def run_w2(cfg):
     graph = W.w2_graph
     r = Row("W2", "W2_f64", f"W2 f64 {_nlabel(cfg.n)}, 1 thread")
     r.cells["fncache"] = _timed_cell(_fncache(graph, args, threads=1), ref, "float64", cfg)
-    r.cells["numpy"] = _timed_cell(_numpy("np.sum((x - y) ** 2)", "xy", args), ref,
-                                   "float64", cfg)
+    r.cells["numpy"] = _timed_cell(_numpy("np.sum((x - y) ** 2)", "xy", args), ref, "float64", cfg)
     r.cells["numexpr"] = _timed_cell(_numexpr(W.NE_W2, "xy", args), ref, "float64", cfg)
     r.cells["numba"] = _timed_cell(_numba(W.make_numba_w2, args), ref, "float64", cfg)
     r.cells["pytensor"] = _timed_cell(_pytensor(graph, args), ref, "float64", cfg)
 
     def tc(setup):
         return _timed_cell(setup, ref, "float64", cfg)
+
     width_rows, best_c = _width_rows("W2", "W2_f64", "W2 f64 1 thread", tc, graph, args, handc.w2)
     if best_c is not None:
         r.cells["handc"] = best_c
@@ -213,12 +243,12 @@ def run_w3(cfg):
     m, k = W.W3_SHAPE
     r = Row("W3", "W3_f64", f"W3 logreg loss X {m}x{k}, 1 thread")
     r.cells["fncache"] = _timed_cell(_fncache(graph, args, threads=1), ref, "float64", cfg)
-    r.cells["numpy"] = _timed_cell(_numpy("W.w3_numpy(X, w, b, t)", names, args), ref,
-                                   "float64", cfg)
+    r.cells["numpy"] = _timed_cell(_numpy("W.w3_numpy(X, w, b, t)", names, args), ref, "float64", cfg)
 
     def ne_setup():
         ne = get_numexpr()
         return "W.w3_numexpr(ne, X, w, b, t)", {"W": W, "ne": ne, **dict(zip(names, args))}
+
     r.cells["numexpr"] = _timed_cell(ne_setup, ref, "float64", cfg)
     r.cells["numba"] = _timed_cell(_numba(W.make_numba_w3, args), ref, "float64", cfg)
     r.cells["pytensor"] = _timed_cell(_pytensor(graph, args), ref, "float64", cfg)
@@ -226,6 +256,7 @@ def run_w3(cfg):
 
     def tc(setup):
         return _timed_cell(setup, ref, "float64", cfg)
+
     width_rows, _ = _width_rows("W3", "W3_f64", "W3 1 thread", tc, graph, args, None)
     return [r, *width_rows]
 
@@ -260,8 +291,7 @@ def run_train(cfg):
     r.cells["numpy"] = _timed_cell(numpy_setup, ref, "float64", cfg)
     r.cells["pytensor"] = _timed_cell(pytensor_setup, ref, "float64", cfg)
     r.cells["numexpr"] = r.cells["numba"] = Cell("-")
-    r.note = ("W4: numpy column = the step written by hand; fncache threads=1; BLAS threads "
-              "left at default")
+    r.note = "W4: numpy column = the step written by hand; fncache threads=1; BLAS threads left at default"
     return [r]
 
 
@@ -274,14 +304,14 @@ def run_overhead(cfg):
 
     def tc(setup, **kw):
         return _timed_cell(setup, ref, "float64", cfg_o, scale=scale, **kw)
+
     rows = []
 
     numba_cell = tc(_numba(W.make_numba_w1, args))
 
     r = Row("overhead", "overhead_default", "call overhead W1 1 elem, default call")
     r.cells["fncache"] = tc(_fncache(graph, args))
-    r.cells["numpy"] = tc(
-        _numpy("np.exp(x) * y + np.sin(z) / (1 + x * x)", "xyz", args))
+    r.cells["numpy"] = tc(_numpy("np.exp(x) * y + np.sin(z) / (1 + x * x)", "xyz", args))
     r.cells["numexpr"] = tc(_numexpr(W.NE_W1, "xyz", args))
     r.cells["numba"] = numba_cell
     r.cells["pytensor"] = tc(_pytensor(graph, args))
@@ -306,13 +336,13 @@ def run_overhead(cfg):
         for container, a in zip(f.input_storage, args):
             container.storage[0] = a
         return "f.vm()", {"f": f}
+
     r.cells["pytensor"] = tc(pt_vm_setup)
     rows.append(r)
 
     n_calls = 10_000
     r = Row("overhead", "overhead_fn_ncalls", f"per call inside f.fn(n_calls={n_calls})")
-    r.cells["fncache"] = tc(
-        _fncache(graph, args, trust=True, stmt=f"f.fn(n_calls={n_calls})"), number=1)
+    r.cells["fncache"] = tc(_fncache(graph, args, trust=True, stmt=f"f.fn(n_calls={n_calls})"), number=1)
     c = r.cells["fncache"]
     if c.status == "ok":
         c.value /= n_calls

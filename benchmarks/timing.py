@@ -5,6 +5,7 @@ lambda or wrapper call is timed; warm-up first; min and median over repeats).
 Fresh-process figures use :func:`run_fresh`: the child prints one ``BENCH_RESULT {json}``
 line with its own internal timing, and the parent measures the child's wall time.
 """
+
 from __future__ import annotations
 
 import json
@@ -41,8 +42,8 @@ class WrongResult(Exception):
 
 @dataclass
 class Cell:
-    status: str                      # "ok" | "n/a" | "FAIL" | "-" (not applicable)
-    value: float | None = None       # primary figure: min seconds (or bytes for sizes)
+    status: str  # "ok" | "n/a" | "FAIL" | "-" (not applicable)
+    value: float | None = None  # primary figure: min seconds (or bytes for sizes)
     median: float | None = None
     reason: str = ""
     extra: dict = field(default_factory=dict)
@@ -70,11 +71,11 @@ class Cell:
 
 @dataclass
 class Row:
-    group: str                       # W1, W2, W3, overhead, cold, import, warm, pickle
-    key: str                         # stable id, used in JSON and targets
-    label: str                       # what the figure is, shown in the table
-    cells: dict = field(default_factory=dict)   # column -> Cell
-    unit: str = "s"                  # "s" or "bytes"
+    group: str  # W1, W2, W3, overhead, cold, import, warm, pickle
+    key: str  # stable id, used in JSON and targets
+    label: str  # what the figure is, shown in the table
+    cells: dict = field(default_factory=dict)  # column -> Cell
+    unit: str = "s"  # "s" or "bytes"
     note: str = ""
 
     def cell(self, col):
@@ -92,6 +93,7 @@ class Row:
 # ----------------------------------------------------------------------------------------
 # steady-state timing
 
+
 @dataclass
 class Timing:
     min: float
@@ -100,8 +102,15 @@ class Timing:
     repeats: int
 
 
-def measure(stmt: str, env: dict, *, repeats: int = 5, warmup: int = 1,
-            min_repeat_time: float = 0.2, number: int | None = None) -> Timing:
+def measure(
+    stmt: str,
+    env: dict,
+    *,
+    repeats: int = 5,
+    warmup: int = 1,
+    min_repeat_time: float = 0.2,
+    number: int | None = None,
+) -> Timing:
     """Time ``stmt`` (evaluated with ``env`` as globals), seconds per execution.
 
     ``warmup`` executions first (JIT, caches, page faults); then ``number`` executions per
@@ -123,8 +132,9 @@ def measure(stmt: str, env: dict, *, repeats: int = 5, warmup: int = 1,
     return Timing(min(times), statistics.median(times), number, repeats)
 
 
-def measure_pair(a: tuple, b: tuple, *, repeats: int = 5, warmup: int = 1,
-                 min_repeat_time: float = 0.2) -> tuple[Timing, Timing]:
+def measure_pair(
+    a: tuple, b: tuple, *, repeats: int = 5, warmup: int = 1, min_repeat_time: float = 0.2
+) -> tuple[Timing, Timing]:
     """Time two statements in alternation, seconds per execution of each: ``a`` and ``b`` are
     ``(stmt, env, ctx_factory)``. Each repeat times ``a`` then ``b`` (the same number of
     executions per repeat, sized on the slower one), so load that comes and goes on a shared
@@ -171,7 +181,7 @@ class FreshResult:
     wall: float
     data: dict | None
     error: str = ""
-    wrong: bool = False       # the child computed a wrong answer (FAIL, not n/a)
+    wrong: bool = False  # the child computed a wrong answer (FAIL, not n/a)
 
     def cell_or_none(self):
         """The n/a or FAIL cell when the child did not succeed, else None."""
@@ -185,15 +195,21 @@ def run_fresh(code: str, env_extra: dict | None = None, timeout: float = 900) ->
     env = child_env(env_extra)
     t0 = time.perf_counter()
     try:
-        p = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                           text=True, timeout=timeout, cwd=REPO_ROOT)
+        p = subprocess.run(
+            [sys.executable, "-c", code],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=REPO_ROOT,
+        )
     except subprocess.TimeoutExpired:
         return FreshResult(time.perf_counter() - t0, None, f"timed out after {timeout:.0f}s")
     wall = time.perf_counter() - t0
     data = None
     for line in p.stdout.splitlines():
         if line.startswith(RESULT_TAG):
-            data = json.loads(line[len(RESULT_TAG):])
+            data = json.loads(line[len(RESULT_TAG) :])
     if data is None:
         tail = (p.stderr or p.stdout).strip().splitlines()
         msg = tail[-1] if tail else f"exit {p.returncode}, no output"
@@ -204,27 +220,30 @@ def run_fresh(code: str, env_extra: dict | None = None, timeout: float = 900) ->
 
 
 # Prelude every child runs first: prints the result line, reports errors as data.
-CHILD_PRELUDE = r'''
+CHILD_PRELUDE = r"""
 import json as _json, sys as _sys, time as _time
 class Unavailable(Exception):
     pass
 def _report(**kw):
     print("BENCH_RESULT " + _json.dumps(kw), flush=True)
-'''
+"""
 
 
 def child_code(body: str) -> str:
     """Wrap a child body so that any exception is reported as {"error": ...}."""
     indented = "\n".join("    " + line for line in body.strip("\n").splitlines())
-    return (CHILD_PRELUDE + "try:\n" + indented + "\nexcept BaseException as _e:\n"
-            "    _msg = str(_e) if type(_e).__name__ == 'Unavailable' else "
-            "f'{type(_e).__name__}: {_e}'\n"
-            "    _report(error=_msg[:300],\n"
-            "            wrong=type(_e).__name__ == 'WrongResult')\n")
+    return (
+        CHILD_PRELUDE + "try:\n" + indented + "\nexcept BaseException as _e:\n"
+        "    _msg = str(_e) if type(_e).__name__ == 'Unavailable' else "
+        "f'{type(_e).__name__}: {_e}'\n"
+        "    _report(error=_msg[:300],\n"
+        "            wrong=type(_e).__name__ == 'WrongResult')\n"
+    )
 
 
 # ----------------------------------------------------------------------------------------
 # formatting
+
 
 def fmt_seconds(s: float) -> str:
     if s is None:
@@ -244,9 +263,9 @@ def fmt_bytes(b: float) -> str:
         return "?"
     if b < 1024:
         return f"{b:.0f} B"
-    if b < 1024 ** 2:
+    if b < 1024**2:
         return f"{b / 1024:.3g} KiB"
-    return f"{b / 1024 ** 2:.3g} MiB"
+    return f"{b / 1024**2:.3g} MiB"
 
 
 def fmt_value(v: float, unit: str) -> str:

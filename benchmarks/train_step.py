@@ -9,6 +9,7 @@ implementation is checked on its first step's xent first. fncache runs on 1 thre
 threads are left at their default. The load average before and after is printed: figures taken
 on a loaded machine say so.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,8 +31,7 @@ def _steps() -> dict:
     fc, ft = get_fncache()
     fc.config.threads = 1
     steps = {}
-    for name, mode in (("fncache", None), ("fncache, rowpass excluded",
-                                            fc.Mode().excluding("rowpass"))):
+    for name, mode in (("fncache", None), ("fncache, rowpass excluded", fc.Mode().excluding("rowpass"))):
         ins, outs, upd = W.w4_graph(ft, fc, w0)
         steps[name] = fc.function(ins, outs, updates=upd, mode=mode)
     steps["numpy (by hand)"] = W.W4NumpyStep(w0)
@@ -57,8 +57,10 @@ def main(argv: list[str] | None = None) -> int:
     for _ in range(args.rounds):
         for name, call in calls.items():
             best[name] = min(best[name], min(timeit.repeat(call, number=100, repeat=3)) / 100)
-    print(f"W4 training step, X {W.W4_SHAPE[0]}x{W.W4_SHAPE[1]} float64, min over {args.rounds} "
-          f"interleaved rounds; load average {load0:.2f} before, {os.getloadavg()[0]:.2f} after")
+    print(
+        f"W4 training step, X {W.W4_SHAPE[0]}x{W.W4_SHAPE[1]} float64, min over {args.rounds} "
+        f"interleaved rounds; load average {load0:.2f} before, {os.getloadavg()[0]:.2f} after"
+    )
     ref = best.get("pytensor-C")
     for name, t in best.items():
         ratio = f"   pytensor-C / this = {ref / t:.2f}x" if ref else ""

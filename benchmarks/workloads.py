@@ -8,6 +8,7 @@ W2  sum((x-y)**2)                                 fused reduction
 W3  mean(-t*log(p)-(1-t)*log(1-p)), p=sigmoid(X@w+b)   logistic-regression loss
 W4  one training step of the Theano tutorial's logistic regression (gradients and updates)
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -82,7 +83,7 @@ class W4NumpyStep:
     def __call__(self, X, y):
         p = 1.0 / (1.0 + np.exp(-X.dot(self.w) - self.b))
         xent = -y * np.log(p) - (1 - y) * np.log(1 - p)
-        gz = (p - y) / y.shape[0]           # d mean(xent) / d (X.w + b)
+        gz = (p - y) / y.shape[0]  # d mean(xent) / d (X.w + b)
         self.w = self.w - W4_LR * (X.T.dot(gz) + 0.02 * self.w)
         self.b = self.b - W4_LR * gz.sum()
         return p > 0.5, xent
@@ -151,8 +152,9 @@ def check(result, ref, dtype="float64", scale=None):
     bad &= ~(np.isnan(res) & np.isnan(ref))
     if bad.any():
         i = int(np.argmax(bad.ravel()))
-        raise WrongResult(f"wrong: {int(bad.sum())} elements off, e.g. "
-                          f"{res.ravel()[i]!r} vs {ref.ravel()[i]!r}")
+        raise WrongResult(
+            f"wrong: {int(bad.sum())} elements off, e.g. {res.ravel()[i]!r} vs {ref.ravel()[i]!r}"
+        )
     with np.errstate(divide="ignore", invalid="ignore"):
         rel = diff / np.maximum(mag, np.finfo(np.float64).tiny)
     return float(np.nanmax(rel)) if rel.size else 0.0
@@ -167,7 +169,7 @@ NE_W2 = "sum((x-y)**2)"
 
 def w3_numexpr(ne, X, w, b, t):
     """numexpr has no matmul: numpy's X@w (BLAS), then numexpr for the rest."""
-    z = X @ w + b   # noqa: F841 - used by name inside the expressions
+    z = X @ w + b  # noqa: F841 - used by name inside the expressions
     p = ne.evaluate("1/(1+exp(-z))")  # noqa: F841
     return ne.evaluate("sum(-t*log(p)-(1-t)*log(1-p))") / t.shape[0]
 
@@ -185,6 +187,7 @@ def make_numba_w1():
         for i in range(x.shape[0]):
             out[i] = np.exp(x[i]) * y[i] + np.sin(z[i]) / (1 + x[i] * x[i])
         return out
+
     return w1
 
 
@@ -198,6 +201,7 @@ def make_numba_w2():
             d = x[i] - y[i]
             acc += d * d
         return acc
+
     return w2
 
 
@@ -212,6 +216,7 @@ def make_numba_w3():
             p = 1.0 / (1.0 + np.exp(-(z[i] + b)))
             acc += -t[i] * np.log(p) - (1.0 - t[i]) * np.log(1.0 - p)
         return acc / z.shape[0]
+
     return w3
 
 
@@ -245,7 +250,7 @@ def w4_graph(T, lib, w0):
     w, b = lib.shared(w0.copy(), name="w"), lib.shared(0.0, name="b")
     p_1 = 1 / (1 + T.exp(-T.dot(x, w) - b))
     xent = -y * T.log(p_1) - (1 - y) * T.log(1 - p_1)
-    cost = xent.mean() + 0.01 * (w ** 2).sum()
+    cost = xent.mean() + 0.01 * (w**2).sum()
     gw, gb = lib.grad(cost, [w, b])
     return [x, y], [p_1 > 0.5, xent], [(w, w - W4_LR * gw), (b, b - W4_LR * gb)]
 

@@ -3,6 +3,7 @@
 ``import fncache`` is light (the compiler and numpy load on first use), so read-only commands
 such as ``fncache info`` start fast.
 """
+
 from __future__ import annotations
 
 import os
@@ -62,13 +63,17 @@ def open_compiledir(path: str | None, *, create: bool = False) -> Compiledir:
     root = Path(config.compiledir)
     if not create:
         if not root.exists():
-            raise CliError(f"compiledir {root} does not exist (nothing has been cached there yet)",
-                           hint="pass --compiledir PATH, or set FNCACHE_FLAGS=compiledir=PATH")
+            raise CliError(
+                f"compiledir {root} does not exist (nothing has been cached there yet)",
+                hint="pass --compiledir PATH, or set FNCACHE_FLAGS=compiledir=PATH",
+            )
         if not root.is_dir():
             raise CliError(f"compiledir {root} is not a directory")
         if not (root / "entries").is_dir() and any(os.scandir(root)):
-            raise CliError(f"{root} does not look like an fncache compiledir (it has no entries/ directory)",
-                           hint="pass the directory that fncache compiles into (config.compiledir)")
+            raise CliError(
+                f"{root} does not look like an fncache compiledir (it has no entries/ directory)",
+                hint="pass the directory that fncache compiles into (config.compiledir)",
+            )
     return cache
 
 
@@ -88,8 +93,11 @@ def resolve_key(cache: Compiledir, prefix: str) -> dict[str, Any]:
         return found[0]
     if found:
         found.sort(key=lambda e: e["key"])
-        raise CliError(f"key prefix {prefix!r} is ambiguous: it matches {len(found)} entries",
-                       [candidate(e) for e in found[:_MAX_CANDIDATES]], hint="give more characters of the key")
+        raise CliError(
+            f"key prefix {prefix!r} is ambiguous: it matches {len(found)} entries",
+            [candidate(e) for e in found[:_MAX_CANDIDATES]],
+            hint="give more characters of the key",
+        )
     near: list[dict[str, Any]] = []
     for n in range(len(prefix) - 1, 0, -1):  # the longest shared prefix is the likeliest typo
         near = cache.find(prefix[:n])
@@ -97,5 +105,8 @@ def resolve_key(cache: Compiledir, prefix: str) -> dict[str, Any]:
             break
     near.sort(key=lambda e: e["key"])
     hint = "closest keys are listed; see `fncache list`" if near else "see `fncache list`"
-    raise CliError(f"no entry has a key starting with {prefix!r}", [candidate(e) for e in near[:_MAX_CANDIDATES]],
-                   hint=hint)
+    raise CliError(
+        f"no entry has a key starting with {prefix!r}",
+        [candidate(e) for e in near[:_MAX_CANDIDATES]],
+        hint=hint,
+    )

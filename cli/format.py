@@ -4,12 +4,23 @@ Pure functions (no I/O) so every command renders the same way and tests can chec
 Sizes use the decimal units that ``--max-size`` and ``cache_max_size`` accept, so a printed
 size can be pasted back into a command.
 """
+
 from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Sequence
 
-__all__ = ["age", "count", "duration", "percent", "short_key", "size", "table", "timestamp", "value_difference"]
+__all__ = [
+    "age",
+    "count",
+    "duration",
+    "percent",
+    "short_key",
+    "size",
+    "table",
+    "timestamp",
+    "value_difference",
+]
 
 _SIZE_UNITS = ("KB", "MB", "GB", "TB", "PB")
 KEY_CHARS = 16  # as many hex digits of a key as the cache's own log and error messages show
@@ -134,6 +145,11 @@ def value_difference(a: str | None, b: str | None, labels: tuple[str, str] = ("a
     if a is not None and b is not None and max(len(ta), len(tb)) >= _TOKEN_DIFF_MIN:
         if set(ta) == set(tb):
             return ["same flags in another order"]
-        return [f"only in {labels[0]}: {_tokens_only_in(ta, tb)}", f"only in {labels[1]}: {_tokens_only_in(tb, ta)}"]
-    return [f"{labels[0]}: {a if a is not None else '(absent)'}",
-            f"{labels[1]}: {b if b is not None else '(absent)'}"]
+        return [
+            f"only in {labels[0]}: {_tokens_only_in(ta, tb)}",
+            f"only in {labels[1]}: {_tokens_only_in(tb, ta)}",
+        ]
+    return [
+        f"{labels[0]}: {a if a is not None else '(absent)'}",
+        f"{labels[1]}: {b if b is not None else '(absent)'}",
+    ]

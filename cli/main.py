@@ -4,6 +4,7 @@ Kept light on purpose: this module and the command modules import only the stand
 load time; the cache API is imported when a command runs, and the compiler only by the commands
 that compile (see cli/api.py).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,20 +29,30 @@ def _common_options() -> argparse.ArgumentParser:
     SUPPRESS defaults keep a subcommand's parser from overwriting a value given before it.
     """
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
-                        help="print one JSON document on stdout (schemas in docs/cli.md)")
-    common.add_argument("--compiledir", metavar="PATH", default=argparse.SUPPRESS,
-                        help="the compiledir to work on (default: config.compiledir, "
-                             "i.e. FNCACHE_FLAGS=compiledir=... or ~/.cache/fncache)")
+    common.add_argument(
+        "--json",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="print one JSON document on stdout (schemas in docs/cli.md)",
+    )
+    common.add_argument(
+        "--compiledir",
+        metavar="PATH",
+        default=argparse.SUPPRESS,
+        help="the compiledir to work on (default: config.compiledir, "
+        "i.e. FNCACHE_FLAGS=compiledir=... or ~/.cache/fncache)",
+    )
     return common
 
 
 def build_parser() -> argparse.ArgumentParser:
     common = _common_options()
     parser = argparse.ArgumentParser(
-        prog="fncache", parents=[common],
+        prog="fncache",
+        parents=[common],
         description="Inspect, explain, verify and purge the fncache compiledir.",
-        epilog="Run `fncache COMMAND --help` for a command's options. Exit status: 0 ok, 1 failure, 2 usage.")
+        epilog="Run `fncache COMMAND --help` for a command's options. Exit status: 0 ok, 1 failure, 2 usage.",
+    )
     parser.add_argument("--version", action="store_true", help="print fncache's version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in COMMAND_MODULES:
@@ -55,9 +66,24 @@ def _report(out: Output, message: str, err: CliError | None = None) -> None:
     hint = err.hint if err else None
     if out.json_mode:
         out.emit_json({"error": {"message": message, "candidates": candidates, "hint": hint}})
-    detail = fmt.table(["KEY", "KIND", "SIZE", "HOST", "LAST USED"],
-                       [[c["key"], c.get("kind") or "-", fmt.size(c.get("size")), c.get("host") or "-",
-                         fmt.age(c.get("last_used"))] for c in candidates], right=[2]) if candidates else []
+    detail = (
+        fmt.table(
+            ["KEY", "KIND", "SIZE", "HOST", "LAST USED"],
+            [
+                [
+                    c["key"],
+                    c.get("kind") or "-",
+                    fmt.size(c.get("size")),
+                    c.get("host") or "-",
+                    fmt.age(c.get("last_used")),
+                ]
+                for c in candidates
+            ],
+            right=[2],
+        )
+        if candidates
+        else []
+    )
     out.error(message, [*detail, *([hint] if hint else [])])
 
 
@@ -67,6 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.version:
         from importlib import metadata
+
         sys.stdout.write(f"fncache {metadata.version('fncache')}\n")
         return EXIT_OK
     if args.command is None:
@@ -91,8 +118,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif os.environ.get("FNCACHE_CLI_TRACEBACK"):
             raise
         else:  # anything else is a bug, still one line (the traceback on request)
-            _report(out, f"unexpected {type(e).__name__}: {e} (a bug in fncache: please report it; "
-                         f"FNCACHE_CLI_TRACEBACK=1 shows where it happened)")
+            _report(
+                out,
+                f"unexpected {type(e).__name__}: {e} (a bug in fncache: please report it; "
+                f"FNCACHE_CLI_TRACEBACK=1 shows where it happened)",
+            )
     return EXIT_FAILURE
 
 

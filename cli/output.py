@@ -4,6 +4,7 @@ Data goes to stdout, as JSON (``--json``) or as text for people; warnings, error
 go to stderr, so ``fncache list --json | jq`` and ``fncache purge ... > log`` get clean data.
 Progress is drawn only when stderr is a terminal: piped or redirected runs stay quiet.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -44,7 +45,9 @@ class Output:
     def lines(self, texts: Sequence[str]) -> None:
         self.stdout.write("".join(t + "\n" for t in texts))
 
-    def table(self, headers: Sequence[str], rows: Sequence[Sequence[object]], right: Sequence[int] = ()) -> None:
+    def table(
+        self, headers: Sequence[str], rows: Sequence[Sequence[object]], right: Sequence[int] = ()
+    ) -> None:
         self.lines(fmt.table(headers, rows, right))
 
     def fields(self, pairs: Sequence[tuple[str, object]], indent: int = 0) -> None:
@@ -60,8 +63,9 @@ class Output:
             head = f"{pad}{label.ljust(width)}  "
             text = str(value)
             if wrap_at and len(head) + len(text) > wrap_at and wrap_at - len(head) > 20:
-                wrapped = textwrap.wrap(text, wrap_at - len(head), break_long_words=False,
-                                        break_on_hyphens=False) or [""]
+                wrapped = textwrap.wrap(
+                    text, wrap_at - len(head), break_long_words=False, break_on_hyphens=False
+                ) or [""]
                 out.append(head + wrapped[0])
                 out.extend(" " * len(head) + w for w in wrapped[1:])
             else:
@@ -92,8 +96,10 @@ class Output:
             tick = 0
             while not done.wait(_TICK):
                 tick += 1
-                self.stderr.write(f"\r{label} {_SPINNER[tick % len(_SPINNER)]} "
-                                  f"{fmt.duration(time.monotonic() - start)}\x1b[K")
+                self.stderr.write(
+                    f"\r{label} {_SPINNER[tick % len(_SPINNER)]} "
+                    f"{fmt.duration(time.monotonic() - start)}\x1b[K"
+                )
                 self.stderr.flush()
 
         painter = threading.Thread(target=draw, name="fncache-progress", daemon=True)

@@ -6,6 +6,7 @@ for its own CPU, if it has other march flags).  Needs ``pip install distributed`
 
     python examples/ship_dask.py [--workers 2] [--compiledir DIR]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,6 +41,7 @@ def evaluate(f: fc.Function, seed: int) -> tuple[int, int, float]:
 
 def main() -> None:
     from distributed import Client, LocalCluster
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--compiledir", default=None)
@@ -51,19 +53,26 @@ def main() -> None:
 
     f = build()
     before = fc.cache.info()["compiles"]
-    with LocalCluster(n_workers=opts.workers, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster, Client(cluster) as client:
+    with (
+        LocalCluster(
+            n_workers=opts.workers, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         shipped = client.scatter(f, broadcast=True)  # pickled once, unpickled once per worker
-        futures = [client.submit(evaluate, shipped, seed, pure=False)
-                   for seed in range(4 * opts.workers)]
+        futures = [client.submit(evaluate, shipped, seed, pure=False) for seed in range(4 * opts.workers)]
         results = client.gather(futures)
     for pid, seed, loss in results:
         assert loss == evaluate(f, seed)[2], "a worker computed something else"
         log.info("worker pid %d: batch %d loss %.12f", pid, seed, loss)
     info = fc.cache.info()
-    log.info("%d worker processes used, compiles in workers: %d (total in %s: %d)",
-             len({r[0] for r in results}), info["compiles"] - before, compiledir,
-             info["compiles"])
+    log.info(
+        "%d worker processes used, compiles in workers: %d (total in %s: %d)",
+        len({r[0] for r in results}),
+        info["compiles"] - before,
+        compiledir,
+        info["compiles"],
+    )
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ native module from the compiledir: no optimizer run and no compile in any worker
 
 Without ``--compiledir`` a fresh temporary compiledir is used, so the counts shown are exact.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -54,8 +55,7 @@ def main() -> None:
 
     t0 = time.perf_counter()
     f = build()
-    log.info("compiled %s in %.2f s; pickle: %d bytes", f, time.perf_counter() - t0,
-             len(fc.dumps(f)))
+    log.info("compiled %s in %.2f s; pickle: %d bytes", f, time.perf_counter() - t0, len(fc.dumps(f)))
     before = fc.cache.info()["compiles"]
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(opts.workers, mp_context=ctx) as pool:
@@ -65,9 +65,14 @@ def main() -> None:
         assert loss == evaluate(f, seed)[2], "a worker computed something else"
         log.info("worker %d: batch %d loss %.12f", pid, seed, loss)
     info = fc.cache.info()
-    log.info("%d workers, %d distinct processes, compiles in workers: %d (total in %s: %d)",
-             opts.workers, len({r[0] for r in results}), info["compiles"] - before, compiledir,
-             info["compiles"])
+    log.info(
+        "%d workers, %d distinct processes, compiles in workers: %d (total in %s: %d)",
+        opts.workers,
+        len({r[0] for r in results}),
+        info["compiles"] - before,
+        compiledir,
+        info["compiles"],
+    )
 
 
 if __name__ == "__main__":

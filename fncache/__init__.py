@@ -5,6 +5,7 @@
 The compiler (and numpy) are imported on first use of a name that needs them, so tools that
 only read the cache (the ``fncache`` command) start fast.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -16,8 +17,16 @@ __version__ = "0.1.0"  # before the cache import: cache keys read it
 # config.compiledir (fc.cache.info(), fc.cache.path); no disk is touched until it is used.
 from . import cache  # noqa: E402
 from .config import config  # noqa: E402
-from .errors import (CacheError, CompileError, Float64Error, FncacheError, GpuError,  # noqa: E402
-                     GpuMemoryError, LockTimeout, PickleError)
+from .errors import (
+    CacheError,
+    CompileError,
+    Float64Error,
+    FncacheError,
+    GpuError,  # noqa: E402
+    GpuMemoryError,
+    LockTimeout,
+    PickleError,
+)
 
 _LAZY: dict[str, tuple[str, str | None]] = {
     "tensor": ("fncache.tensor", None),
@@ -34,10 +43,31 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "RandomStream": ("fncache.tensor.random", "RandomStream"),
 }
 
-__all__ = ["tensor", "config", "function", "Function", "shared", "SharedVariable", "Mode",
-           "debugprint", "cache", "TensorType", "FncacheError", "CompileError", "LockTimeout",
-           "PickleError", "Float64Error", "GpuError", "GpuMemoryError", "CacheError",
-           "dumps", "loads", "grad", "RandomStream", "__version__"]
+__all__ = [
+    "tensor",
+    "config",
+    "function",
+    "Function",
+    "shared",
+    "SharedVariable",
+    "Mode",
+    "debugprint",
+    "cache",
+    "TensorType",
+    "FncacheError",
+    "CompileError",
+    "LockTimeout",
+    "PickleError",
+    "Float64Error",
+    "GpuError",
+    "GpuMemoryError",
+    "CacheError",
+    "dumps",
+    "loads",
+    "grad",
+    "RandomStream",
+    "__version__",
+]
 
 
 def __getattr__(name: str) -> Any:

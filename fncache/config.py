@@ -5,6 +5,7 @@ environment included) and, when it changes generated code, the kind of cache key
 (``fncache.cache.keys`` reads this declaration), so a flag that changes code can never be
 forgotten in the key.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -15,9 +16,22 @@ from typing import Any, Callable, Iterator
 
 __all__ = ["config", "Config", "parse_size", "CODE_FLAGS", "CODE_FLAG_KEYS"]
 
-_SIZE_UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
-               "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40, "K": 10**3, "M": 10**6,
-               "G": 10**9, "T": 10**12}
+_SIZE_UNITS = {
+    "": 1,
+    "B": 1,
+    "KB": 10**3,
+    "MB": 10**6,
+    "GB": 10**9,
+    "TB": 10**12,
+    "KIB": 2**10,
+    "MIB": 2**20,
+    "GIB": 2**30,
+    "TIB": 2**40,
+    "K": 10**3,
+    "M": 10**6,
+    "G": 10**9,
+    "T": 10**12,
+}
 
 
 def parse_size(value: Any) -> int:
@@ -38,6 +52,7 @@ def _choice(*choices: str) -> Callable[[Any], str]:
         if s not in choices:
             raise ValueError(f"expected one of {', '.join(choices)}, got {v!r}")
         return s
+
     return parse
 
 
@@ -118,46 +133,64 @@ class _Flag:
 
 
 _FLAGS: dict[str, _Flag] = {
-    "compiledir": _Flag(None, lambda v: os.path.abspath(os.path.expanduser(str(v))),
-                        "root of the cache; may be on a shared filesystem"),
+    "compiledir": _Flag(
+        None,
+        lambda v: os.path.abspath(os.path.expanduser(str(v))),
+        "root of the cache; may be on a shared filesystem",
+    ),
     "mode": _Flag("FAST_RUN", _mode, "default compilation mode"),
-    "floatX": _Flag("float64", _choice("float32", "float64"),
-                    "dtype for Python floats and ft.scalar() without dtype", "function"),
+    "floatX": _Flag(
+        "float64",
+        _choice("float32", "float64"),
+        "dtype for Python floats and ft.scalar() without dtype",
+        "function",
+    ),
     "device": _Flag("cpu", _choice("cpu", "cuda"), "cpu or cuda", "function"),
     "cuda_arch": _Flag("auto", _cuda_arch, "GPU architecture to build for", "cuda"),
     "cxx": _Flag("gcc", str, "C compiler", "kernel_library"),
     "cxxflags": _Flag("-O3", str, "extra compiler flags", "kernel_library"),
     "march": _Flag("auto", str, "auto (detected), a flags string, or none", "kernel_library"),
-    "vector_width": _Flag("auto", _choice("auto", "default", "128", "256", "512"),
-                          "preferred SIMD width: auto (measured per host), default (the "
-                          "compiler's), or 128/256/512 bits", "kernel_library"),
+    "vector_width": _Flag(
+        "auto",
+        _choice("auto", "default", "128", "256", "512"),
+        "preferred SIMD width: auto (measured per host), default (the compiler's), or 128/256/512 bits",
+        "kernel_library",
+    ),
     "threads": _Flag(0, _nonneg_int, "threads for large arrays; 0 = all cores"),
-    "warn_float64": _Flag("ignore", _choice("ignore", "warn", "raise"),
-                          "what to do when a float64 is created from non-float64 inputs"),
-    "exception_verbosity": _Flag("low", _choice("low", "high"),
-                                 "high: run-time errors show the graph node and source line"),
+    "warn_float64": _Flag(
+        "ignore",
+        _choice("ignore", "warn", "raise"),
+        "what to do when a float64 is created from non-float64 inputs",
+    ),
+    "exception_verbosity": _Flag(
+        "low", _choice("low", "high"), "high: run-time errors show the graph node and source line"
+    ),
     "allow_gc": _Flag(True, _bool, "free intermediates after each call"),
-    "reoptimize_unpickled_function": _Flag(False, _bool,
-                                           "re-run the optimizer on the original graph when unpickling"),
+    "reoptimize_unpickled_function": _Flag(
+        False, _bool, "re-run the optimizer on the original graph when unpickling"
+    ),
     "lock_mode": _Flag("auto", _choice("auto", "flock", "lease"), "cache lock protocol"),
     "lock_timeout": _Flag(600.0, _nonneg_float, "seconds to wait for a lock"),
-    "lease_seconds": _Flag(30.0, _positive_float,
-                           "seconds without a refresh after which another host may break a lease; "
-                           "every process sharing a compiledir must use the same value"),
+    "lease_seconds": _Flag(
+        30.0,
+        _positive_float,
+        "seconds without a refresh after which another host may break a lease; "
+        "every process sharing a compiledir must use the same value",
+    ),
     "cache_max_size": _Flag(10 * 10**9, parse_size, "size cap of the compiledir (0 = none)"),
     "signing_key": _Flag(None, _optional_str, "path of an HMAC key file"),
     "remote_cache": _Flag(None, _optional_str, "redis://host:port/db remote tier"),
     "remote_timeout": _Flag(2.0, _nonneg_float, "seconds any remote-tier call may wait"),
-    "cache_verify_hits": _Flag(False, _bool,
-                               "on a cache hit, rebuild the entry and compare it with the stored "
-                               "one (slow: for tests of the keys)"),
-    "allow_shared_compiledir": _Flag(False, _bool,
-                                     "accept a compiledir that other users can write"),
+    "cache_verify_hits": _Flag(
+        False,
+        _bool,
+        "on a cache hit, rebuild the entry and compare it with the stored one (slow: for tests of the keys)",
+    ),
+    "allow_shared_compiledir": _Flag(False, _bool, "accept a compiledir that other users can write"),
 }
 
 #: Flags whose value changes generated code, and the kind of key that reads each.
-CODE_FLAG_KEYS: dict[str, str] = {n: f.changes_code for n, f in sorted(_FLAGS.items())
-                                  if f.changes_code}
+CODE_FLAG_KEYS: dict[str, str] = {n: f.changes_code for n, f in sorted(_FLAGS.items()) if f.changes_code}
 CODE_FLAGS: tuple[str, ...] = tuple(CODE_FLAG_KEYS)
 
 
@@ -179,8 +212,7 @@ class Config:
 
     def _set(self, name: str, value: Any, source: str = "config") -> None:
         if name not in _FLAGS:
-            raise AttributeError(
-                f"{source}: unknown flag {name!r}; known flags: {', '.join(sorted(_FLAGS))}")
+            raise AttributeError(f"{source}: unknown flag {name!r}; known flags: {', '.join(sorted(_FLAGS))}")
         try:
             parsed = _FLAGS[name].parse(value)
         except (TypeError, ValueError) as e:
@@ -192,8 +224,7 @@ class Config:
         try:
             return self._values[name]
         except KeyError:
-            raise AttributeError(
-                f"unknown flag {name!r}; known flags: {', '.join(sorted(_FLAGS))}") from None
+            raise AttributeError(f"unknown flag {name!r}; known flags: {', '.join(sorted(_FLAGS))}") from None
 
     def __setattr__(self, name: str, value: Any) -> None:
         self._set(name, value)

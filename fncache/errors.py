@@ -1,4 +1,5 @@
 """Every error class fncache raises (README "Errors") in one place."""
+
 from __future__ import annotations
 
 

@@ -1,4 +1,5 @@
 """Compilation modes: which linker runs the graph and which rewrites optimize it."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -16,9 +17,14 @@ class Mode:
 
     __slots__ = ("linker", "optimizer", "_including", "_excluding", "device")
 
-    def __init__(self, linker: str = "c", optimizer: str | None = "fast_run",
-                 including: tuple[str, ...] | list[str] = (),
-                 excluding: tuple[str, ...] | list[str] = (), device: str | None = None) -> None:
+    def __init__(
+        self,
+        linker: str = "c",
+        optimizer: str | None = "fast_run",
+        including: tuple[str, ...] | list[str] = (),
+        excluding: tuple[str, ...] | list[str] = (),
+        device: str | None = None,
+    ) -> None:
         if linker == "cvm":
             linker = "c"
         if linker not in LINKERS:
@@ -28,8 +34,7 @@ class Mode:
         if optimizer == "none":
             optimizer = None
         if optimizer not in OPTIMIZERS:
-            raise ValueError(f"Mode: unknown optimizer {optimizer!r}; expected one of "
-                             f"{OPTIMIZERS}")
+            raise ValueError(f"Mode: unknown optimizer {optimizer!r}; expected one of {OPTIMIZERS}")
         if device not in (None, "cpu", "cuda"):
             raise ValueError(f"Mode: unknown device {device!r}; expected 'cpu' or 'cuda'")
         self.linker = linker
@@ -40,14 +45,23 @@ class Mode:
 
     def including(self, *tags: str) -> "Mode":
         """A new mode that also runs the rewrites with these tags."""
-        return Mode(self.linker, self.optimizer, self._including + tags,
-                    tuple(t for t in self._excluding if t not in tags), self.device)
+        return Mode(
+            self.linker,
+            self.optimizer,
+            self._including + tags,
+            tuple(t for t in self._excluding if t not in tags),
+            self.device,
+        )
 
     def excluding(self, *tags: str) -> "Mode":
         """A new mode that skips the rewrites with these tags."""
-        return Mode(self.linker, self.optimizer,
-                    tuple(t for t in self._including if t not in tags),
-                    self._excluding + tags, self.device)
+        return Mode(
+            self.linker,
+            self.optimizer,
+            tuple(t for t in self._including if t not in tags),
+            self._excluding + tags,
+            self.device,
+        )
 
     @property
     def included_tags(self) -> tuple[str, ...]:
@@ -58,9 +72,11 @@ class Mode:
         return self._excluding
 
     def signature(self) -> str:
-        return (f"linker={self.linker};optimizer={self.optimizer};"
-                f"including={','.join(self._including)};excluding={','.join(self._excluding)};"
-                f"device={self.device}")
+        return (
+            f"linker={self.linker};optimizer={self.optimizer};"
+            f"including={','.join(self._including)};excluding={','.join(self._excluding)};"
+            f"device={self.device}"
+        )
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Mode) and self.signature() == other.signature()
@@ -69,12 +85,13 @@ class Mode:
         return hash(self.signature())
 
     def __repr__(self) -> str:
-        return (f"Mode(linker={self.linker!r}, optimizer={self.optimizer!r}, including="
-                f"{self._including}, excluding={self._excluding}, device={self.device!r})")
+        return (
+            f"Mode(linker={self.linker!r}, optimizer={self.optimizer!r}, including="
+            f"{self._including}, excluding={self._excluding}, device={self.device!r})"
+        )
 
     def __reduce__(self):
-        return (Mode, (self.linker, self.optimizer, self._including, self._excluding,
-                       self.device))
+        return (Mode, (self.linker, self.optimizer, self._including, self._excluding, self.device))
 
 
 FAST_RUN = Mode("c", "fast_run")
@@ -84,6 +101,7 @@ FAST_COMPILE = Mode("py", "fast_compile")
 def get_mode(mode: Any) -> Mode:
     """``None`` -> ``config.mode``; a name (``"FAST_RUN"``...) or a Mode."""
     from .config import config
+
     if mode is None:
         mode = config.mode
     if isinstance(mode, Mode):

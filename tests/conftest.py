@@ -1,4 +1,5 @@
 """Shared pytest fixtures. Keep each fixture in its own clearly marked section."""
+
 from __future__ import annotations
 
 import os

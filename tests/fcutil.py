@@ -4,6 +4,7 @@ Each distinct graph costs one gcc call in FAST_RUN, so the differential tests bu
 function per (op group, dtype, mode) with many outputs, compile it once (``compiled``) and feed it
 many input shapes.
 """
+
 from __future__ import annotations
 
 import functools
@@ -27,8 +28,14 @@ def compiled(builder: Callable[..., Any]) -> Callable[..., Any]:
     return functools.lru_cache(maxsize=None)(builder)
 
 
-def assert_same(got: Any, want: Any, what: str = "", rtol: float | None = None,
-                atol: float | None = None, check_dtype: bool = True) -> None:
+def assert_same(
+    got: Any,
+    want: Any,
+    what: str = "",
+    rtol: float | None = None,
+    atol: float | None = None,
+    check_dtype: bool = True,
+) -> None:
     """``got`` equals numpy's ``want``: same dtype and shape, ints and bools exactly, floats
     within the dtype's tolerance, NaN where numpy has NaN and infinities of the same sign."""
     want = np.asarray(want)
@@ -39,8 +46,13 @@ def assert_same(got: Any, want: Any, what: str = "", rtol: float | None = None,
     if want.dtype.kind in "fc" or got.dtype.kind in "fc":
         dt = got.dtype.name if got.dtype.name in RTOL else "float64"
         np.testing.assert_allclose(
-            got, want, rtol=RTOL[dt] if rtol is None else rtol,
-            atol=ATOL[dt] if atol is None else atol, equal_nan=True, err_msg=what)
+            got,
+            want,
+            rtol=RTOL[dt] if rtol is None else rtol,
+            atol=ATOL[dt] if atol is None else atol,
+            equal_nan=True,
+            err_msg=what,
+        )
         # assert_allclose treats inf == inf but not their signs' placement of NaN/inf: check.
         assert np.array_equal(np.isnan(got), np.isnan(want)), f"{what}: NaN positions differ"
         assert np.array_equal(np.isposinf(got), np.isposinf(want)), f"{what}: +inf differs"
@@ -48,8 +60,14 @@ def assert_same(got: Any, want: Any, what: str = "", rtol: float | None = None,
         np.testing.assert_array_equal(got, want, err_msg=what)
 
 
-def sample(dtype: str, shape: tuple[int, ...], seed: int = 0, special: bool = True,
-           low: float | None = None, high: float | None = None) -> np.ndarray:
+def sample(
+    dtype: str,
+    shape: tuple[int, ...],
+    seed: int = 0,
+    special: bool = True,
+    low: float | None = None,
+    high: float | None = None,
+) -> np.ndarray:
     """Values of ``dtype`` covering signs, zero and (``special``) the extremes: NaN, +-inf,
     -0.0 for floats, min/max for ints."""
     rng = np.random.default_rng(seed)
@@ -84,10 +102,11 @@ def reseal(payload: bytes) -> bytes:
     import hashlib
 
     from fncache.runtime import pickling
+
     end = len(pickling.MAGIC) + 3 + payload[len(pickling.MAGIC) + 2]
     end += 1 + payload[end]  # the function key
-    body = payload[end + 33 + payload[end + 32]:]
-    return payload[:end] + hashlib.sha256(payload[:end] + body).digest() + payload[end + 32:]
+    body = payload[end + 33 + payload[end + 32] :]
+    return payload[:end] + hashlib.sha256(payload[:end] + body).digest() + payload[end + 32 :]
 
 
 def ext_source(name: str, value: int) -> str:

@@ -5,6 +5,7 @@ Run as a script, it is the "fresh process": ``python ship_worker.py REQUEST RESU
 pickled ``(payload, args, options)`` request, unpickles the function from ``payload`` (or loads it
 with ``fc.loads`` when ``options["fc_loads"]``), calls it and pickles back what the test checks.
 """
+
 from __future__ import annotations
 
 import os
@@ -31,9 +32,14 @@ def call(f: Any, args: tuple) -> dict[str, Any]:
         _waited.done = True
         _barrier.wait(timeout=300)
     import fncache as fc
+
     out = f(*args)
-    return {"out": out, "pid": os.getpid(), "shared": {s.name: s.get_value() for s in f._shared},
-            "compiledir": fc.config.compiledir}
+    return {
+        "out": out,
+        "pid": os.getpid(),
+        "shared": {s.name: s.get_value() for s in f._shared},
+        "compiledir": fc.config.compiledir,
+    }
 
 
 def main(request_path: str, result_path: str) -> None:
@@ -41,6 +47,7 @@ def main(request_path: str, result_path: str) -> None:
         payload, args, options = pickle.load(fh)
     t0 = time.perf_counter()
     import fncache as fc
+
     t_import = time.perf_counter() - t0
     before = fc.cache.info()
     t1 = time.perf_counter()
@@ -49,11 +56,17 @@ def main(request_path: str, result_path: str) -> None:
     t_load = time.perf_counter() - t1
     after = fc.cache.info()
     per_kind = fc.cache.stats()["per_kind"]
-    result = {"out": out, "shared": {s.name: s.get_value() for s in f._shared},
-              "compiles": after["compiles"] - before["compiles"],
-              "library_compiles": per_kind.get("kernel_library", {}).get("compiles", 0),
-              "march": after["march"], "seconds_import": t_import, "seconds_load_call": t_load,
-              "cache_key": f.cache_key, "code_flags": f.code_flags}
+    result = {
+        "out": out,
+        "shared": {s.name: s.get_value() for s in f._shared},
+        "compiles": after["compiles"] - before["compiles"],
+        "library_compiles": per_kind.get("kernel_library", {}).get("compiles", 0),
+        "march": after["march"],
+        "seconds_import": t_import,
+        "seconds_load_call": t_load,
+        "cache_key": f.cache_key,
+        "code_flags": f.code_flags,
+    }
     if options.get("call_again"):
         result["out2"] = f(*args)
         result["shared2"] = {s.name: s.get_value() for s in f._shared}

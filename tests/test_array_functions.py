@@ -1,6 +1,7 @@
 """The numpy array functions (creation, expand_dims/squeeze/specify_shape, repeat, tile, outer,
 tensordot, cumsum/cumprod, sort/argsort, batched matmul, Variable.eval) against numpy in both
 modes: values, dtypes and shapes on contiguous, strided and 0-size inputs; errors; pickles."""
+
 from __future__ import annotations
 
 import pickle
@@ -29,19 +30,19 @@ def creation_fn(mode: str):
         "zeros_like": (ft.zeros_like(x), lambda n, m, x, v: np.zeros_like(x)),
         "ones_like": (ft.ones_like(x, "int64"), lambda n, m, x, v: np.ones_like(x, "int64")),
         "full_like": (ft.full_like(x, 2), lambda n, m, x, v: np.full_like(x, 2)),
-        "alloc": (ft.alloc(x[0], n, x.shape[1]),
-                  lambda n, m, x, v: np.broadcast_to(x[0], (n, x.shape[1]))),
+        "alloc": (ft.alloc(x[0], n, x.shape[1]), lambda n, m, x, v: np.broadcast_to(x[0], (n, x.shape[1]))),
         "arange": (ft.arange(n), lambda n, m, x, v: np.arange(n)),
         "arange3": (ft.arange(1, n, 0.5), lambda n, m, x, v: np.arange(1, n, 0.5)),
         "arange_neg": (ft.arange(n, -3, -2), lambda n, m, x, v: np.arange(n, -3, -2)),
-        "arange_f32": (ft.arange(0, m, dtype="float32"),
-                       lambda n, m, x, v: np.arange(0, m, dtype="float32")),
+        "arange_f32": (ft.arange(0, m, dtype="float32"), lambda n, m, x, v: np.arange(0, m, dtype="float32")),
         "eye": (ft.eye(n), lambda n, m, x, v: np.eye(n)),
         "eye_k": (ft.eye(n, m, -1, "int8"), lambda n, m, x, v: np.eye(n, m, -1, "int8")),
         "eye_const": (ft.eye(3, 4, 2), lambda n, m, x, v: np.eye(3, 4, 2)),
         # created arrays broadcast and fuse like any tensor
-        "fused": (ft.zeros_like(x) + ft.ones((1, x.shape[1]), "float32") * x,
-                  lambda n, m, x, v: np.zeros_like(x) + np.ones((1, x.shape[1]), "float32") * x),
+        "fused": (
+            ft.zeros_like(x) + ft.ones((1, x.shape[1]), "float32") * x,
+            lambda n, m, x, v: np.zeros_like(x) + np.ones((1, x.shape[1]), "float32") * x,
+        ),
     }
     names = list(outs)
     f = fc.function([n, m, x, v], [outs[k][0] for k in names], mode=mode)
@@ -103,10 +104,13 @@ def shape_fn(dtype: str, mode: str):
         "outer": (ft.outer(x, c), lambda x, c: np.outer(x, c)),
     }
     if dtype == "bool":
-        outs.pop("outer")     # bool * bool is and: numpy.outer agrees, but keep one spelling
+        outs.pop("outer")  # bool * bool is and: numpy.outer agrees, but keep one spelling
     names = list(outs)
-    return (fc.function([x, c], [outs[k][0] for k in names], mode=mode), names,
-            {k: outs[k][1] for k in names})
+    return (
+        fc.function([x, c], [outs[k][0] for k in names], mode=mode),
+        names,
+        {k: outs[k][1] for k in names},
+    )
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -114,9 +118,11 @@ def shape_fn(dtype: str, mode: str):
 def test_shape_functions(mode: str, dtype: str) -> None:
     f, names, refs = shape_fn(dtype, mode)
     big = sample(dtype, (6, 4, 10), seed=3)
-    cases = {"contiguous": (sample(dtype, (2, 1, 5), 1), sample(dtype, (3, 1, 2), 2)),
-             "strided": (big[::3, 1:2, ::-2], sample(dtype, (4, 1, 6), 4)[:, :, ::2]),
-             "0-size": (np.zeros((0, 1, 3), dtype), np.zeros((2, 1, 0), dtype))}
+    cases = {
+        "contiguous": (sample(dtype, (2, 1, 5), 1), sample(dtype, (3, 1, 2), 2)),
+        "strided": (big[::3, 1:2, ::-2], sample(dtype, (4, 1, 6), 4)[:, :, ::2]),
+        "0-size": (np.zeros((0, 1, 3), dtype), np.zeros((2, 1, 0), dtype)),
+    }
     for label, (xv, cv) in cases.items():
         got = f(xv, cv)
         for name, g in zip(names, got):
@@ -125,10 +131,11 @@ def test_shape_functions(mode: str, dtype: str) -> None:
             if name.startswith("argsort"):
                 # ties (NaN and equal values) may order differently between numpy's kinds:
                 # the sorted values are what must agree
-                np.testing.assert_array_equal(np.take_along_axis(
-                    xv.ravel() if name.endswith("flat") else xv, g, axis=-1),
-                    np.take_along_axis(xv.ravel() if name.endswith("flat") else xv, want,
-                                       axis=-1), err_msg=f"{label} {name}")
+                np.testing.assert_array_equal(
+                    np.take_along_axis(xv.ravel() if name.endswith("flat") else xv, g, axis=-1),
+                    np.take_along_axis(xv.ravel() if name.endswith("flat") else xv, want, axis=-1),
+                    err_msg=f"{label} {name}",
+                )
                 assert g.dtype == want.dtype
                 continue
             assert_same(g, want, f"{label} {name}")
@@ -155,19 +162,35 @@ def test_specify_shape_and_squeeze_check_at_run_time() -> None:
 def test_tensordot_and_batched_matmul(mode: str, dtype: str) -> None:
     A, B = ft.tensor("A", dtype, 3), ft.tensor("B", dtype, 3)
     M, v = ft.tensor("M", dtype, 2), ft.tensor("v", dtype, 1)
-    outs = [ft.tensordot(A, B, axes=([1, 2], [0, 1])), ft.tensordot(A, M, axes=1),
-            ft.tensordot(M, M, axes=0), A @ M, M @ B, A @ v, v @ B, ft.matmul(M, M)]
-    refs = [lambda a, b, m, w: np.tensordot(a, b, axes=([1, 2], [0, 1])),
-            lambda a, b, m, w: np.tensordot(a, m, axes=1),
-            lambda a, b, m, w: np.tensordot(m, m, axes=0),
-            lambda a, b, m, w: a @ m, lambda a, b, m, w: m @ b, lambda a, b, m, w: a @ w,
-            lambda a, b, m, w: w @ b, lambda a, b, m, w: m @ m]
+    outs = [
+        ft.tensordot(A, B, axes=([1, 2], [0, 1])),
+        ft.tensordot(A, M, axes=1),
+        ft.tensordot(M, M, axes=0),
+        A @ M,
+        M @ B,
+        A @ v,
+        v @ B,
+        ft.matmul(M, M),
+    ]
+    refs = [
+        lambda a, b, m, w: np.tensordot(a, b, axes=([1, 2], [0, 1])),
+        lambda a, b, m, w: np.tensordot(a, m, axes=1),
+        lambda a, b, m, w: np.tensordot(m, m, axes=0),
+        lambda a, b, m, w: a @ m,
+        lambda a, b, m, w: m @ b,
+        lambda a, b, m, w: a @ w,
+        lambda a, b, m, w: w @ b,
+        lambda a, b, m, w: m @ m,
+    ]
     f = fc.function([A, B, M, v], outs, mode=mode)
-    for k, (sa, sb, sm) in enumerate([((2, 3, 4), (3, 4, 5), (4, 4)),
-                                      ((0, 3, 4), (3, 4, 0), (4, 4)),
-                                      ((5, 2, 2), (2, 2, 3), (2, 2))]):
-        a, b, m = sample(dtype, sa, k, special=False), sample(dtype, sb, k + 1, special=False), \
-            sample(dtype, sm, k + 2, special=False)
+    for k, (sa, sb, sm) in enumerate(
+        [((2, 3, 4), (3, 4, 5), (4, 4)), ((0, 3, 4), (3, 4, 0), (4, 4)), ((5, 2, 2), (2, 2, 3), (2, 2))]
+    ):
+        a, b, m = (
+            sample(dtype, sa, k, special=False),
+            sample(dtype, sb, k + 1, special=False),
+            sample(dtype, sm, k + 2, special=False),
+        )
         w = sample(dtype, (sm[0],), k + 3, special=False)
         a_strided = np.ascontiguousarray(np.swapaxes(a, 1, 2)).swapaxes(1, 2)
         for got, ref in zip(f(a_strided, b, m, w), refs):
@@ -205,10 +228,21 @@ def test_eval_compiles_once_per_input_set() -> None:
 
 def test_array_functions_pickle_and_key_by_their_parameters() -> None:
     x = ft.dmatrix("x")
-    fs = [fc.function([x], e) for e in (ft.sort(x, 0), ft.sort(x, 1), ft.argsort(x, 0),
-                                        ft.cumsum(x, 0), ft.cumprod(x, 0), ft.tile(x, (2, 1)),
-                                        ft.tile(x, (1, 2)), ft.repeat(x, 2, 0),
-                                        ft.tensordot(x, x, 1), x @ ft.expand_dims(x, 0))]
+    fs = [
+        fc.function([x], e)
+        for e in (
+            ft.sort(x, 0),
+            ft.sort(x, 1),
+            ft.argsort(x, 0),
+            ft.cumsum(x, 0),
+            ft.cumprod(x, 0),
+            ft.tile(x, (2, 1)),
+            ft.tile(x, (1, 2)),
+            ft.repeat(x, 2, 0),
+            ft.tensordot(x, x, 1),
+            x @ ft.expand_dims(x, 0),
+        )
+    ]
     assert len({f.cache_key for f in fs}) == len(fs)
     v = sample("float64", (3, 3), 5)
     for f in fs:

@@ -5,6 +5,7 @@ compile one short gcc call); everything else (checks, allocation, threads, BLAS,
 ops) is the run-time's, so a graph without loops needs no compiler at all. The run-time must
 refuse a malformed program with an error, never crash.
 """
+
 from __future__ import annotations
 
 import ast
@@ -31,8 +32,7 @@ def test_kernel_library_is_plain_c(tmp_path: Path) -> None:
     with fc.config.change_flags(compiledir=str(tmp_path / "cd")):
         f = fc.function([x, y, z], ft.exp(x) * y + ft.sin(z) / (1 + x * x))
         a = np.random.default_rng(0).random((3, 1000))
-        np.testing.assert_allclose(f(*a), np.exp(a[0]) * a[1] + np.sin(a[2]) / (1 + a[0] ** 2),
-                                   rtol=1e-12)
+        np.testing.assert_allclose(f(*a), np.exp(a[0]) * a[1] + np.sin(a[2]) / (1 + a[0] ** 2), rtol=1e-12)
     libs = _libraries(tmp_path / "cd")
     assert len(libs) == 1, libs
     source = libs[0].with_suffix(".c").read_text()
@@ -40,11 +40,13 @@ def test_kernel_library_is_plain_c(tmp_path: Path) -> None:
     nm = shutil.which("nm")
     if nm is None:
         pytest.skip("binutils' nm is not installed")
-    undefined = subprocess.run([nm, "-D", "--undefined-only", str(libs[0])], capture_output=True,
-                               text=True, check=True).stdout.split()
+    undefined = subprocess.run(
+        [nm, "-D", "--undefined-only", str(libs[0])], capture_output=True, text=True, check=True
+    ).stdout.split()
     assert not [s for s in undefined if s.startswith(("Py", "_Py"))], undefined
-    exported = subprocess.run([nm, "-D", "--defined-only", str(libs[0])], capture_output=True,
-                              text=True, check=True).stdout
+    exported = subprocess.run(
+        [nm, "-D", "--defined-only", str(libs[0])], capture_output=True, text=True, check=True
+    ).stdout
     assert "fc_k0_flat" in exported and "fc_k0_rows" in exported
     assert "fc_floordiv_int8" not in exported  # helpers stay hidden
 
@@ -70,8 +72,9 @@ def _kernel_module(tmp_path: Path):
 
 
 def _runner(lib, program, consts=()):
-    return c_linker.runtime().Runner(lib, program, lambda i, v: np.asarray(v), (), tuple(consts),
-                                     True, 1, None, None)
+    return c_linker.runtime().Runner(
+        lib, program, lambda i, v: np.asarray(v), (), tuple(consts), True, 1, None, None
+    )
 
 
 def test_runner_runs_a_program(tmp_path: Path) -> None:
@@ -81,16 +84,31 @@ def test_runner_runs_a_program(tmp_path: Path) -> None:
     np.testing.assert_allclose(r(v), np.exp(v) + 1, rtol=1e-12)
 
 
-@pytest.mark.parametrize("damage, error, words", [
-    (lambda p: (p[0], p[1], p[2], p[3], ((p[4][0][0], (999,)) + p[4][0][2:],), *p[5:]),
-     ValueError, "slot out of range"),
-    (lambda p: (p[0], p[1], p[2], p[3],
-                (p[4][0][:5] + (("fc_no_such_kernel",),) + p[4][0][6:],), *p[5:]),
-     ValueError, "fc_no_such_kernel"),
-    (lambda p: (p[0], p[1], p[2], p[3], ((0,),), *p[5:]), TypeError, "bad step"),
-    (lambda p: (p[0], p[1], p[2], (*p[3], 1), *p[4:]), ValueError, "constants"),
-    (lambda p: (p[0], p[1], p[2], p[3], p[4], (999,), *p[6:]), ValueError, "output slot"),
-])
+@pytest.mark.parametrize(
+    "damage, error, words",
+    [
+        (
+            lambda p: (p[0], p[1], p[2], p[3], ((p[4][0][0], (999,)) + p[4][0][2:],), *p[5:]),
+            ValueError,
+            "slot out of range",
+        ),
+        (
+            lambda p: (
+                p[0],
+                p[1],
+                p[2],
+                p[3],
+                (p[4][0][:5] + (("fc_no_such_kernel",),) + p[4][0][6:],),
+                *p[5:],
+            ),
+            ValueError,
+            "fc_no_such_kernel",
+        ),
+        (lambda p: (p[0], p[1], p[2], p[3], ((0,),), *p[5:]), TypeError, "bad step"),
+        (lambda p: (p[0], p[1], p[2], (*p[3], 1), *p[4:]), ValueError, "constants"),
+        (lambda p: (p[0], p[1], p[2], p[3], p[4], (999,), *p[6:]), ValueError, "output slot"),
+    ],
+)
 def test_malformed_program_is_an_error(tmp_path: Path, damage, error, words) -> None:
     mod, lib = _kernel_module(tmp_path)
     with pytest.raises(error, match=words):
@@ -134,6 +152,7 @@ def test_threads_share_one_function() -> None:
     """numpy's BLAS releases the GIL inside the runner: other Python threads then enter the same
     runner, and every call must still get its own intermediates."""
     import threading
+
     X, w, b = ft.matrix("X"), ft.vector("w"), ft.scalar("b")
     f = fc.function([X, w, b], ft.sum(ft.tanh(ft.dot(X, w) + b) ** 2))
     rng = np.random.default_rng(1)
@@ -163,6 +182,7 @@ def test_large_loops_release_the_gil() -> None:
     watcher can only see the caller inside a call if the runner released it."""
     import sys
     import threading
+
     x = ft.dvector("x")
     f = fc.function([x], ft.sum(ft.exp(x) * ft.sin(x)))
     v = np.random.default_rng(2).random(2_000_000)
@@ -199,16 +219,30 @@ def test_large_arrays_split_over_threads_match_numpy(threads: int) -> None:
     rng = np.random.default_rng(3)
     X, y = ft.matrix("X"), ft.vector("y")
     with fc.config.change_flags(threads=threads):
-        f = fc.function([X, y], [ft.exp(X) * y + 1, ft.sum(ft.sin(X) * y), ft.max(X * y),
-                                 ft.mean(X ** 2), ft.sum(X * y, axis=0), ft.min(X, axis=1)])
+        f = fc.function(
+            [X, y],
+            [
+                ft.exp(X) * y + 1,
+                ft.sum(ft.sin(X) * y),
+                ft.max(X * y),
+                ft.mean(X**2),
+                ft.sum(X * y, axis=0),
+                ft.min(X, axis=1),
+            ],
+        )
     Xv = rng.standard_normal((400, 300))
     yv = rng.standard_normal(300)
-    for Xi, yi in [(Xv, yv), (Xv[:, ::-1], yv), (np.asfortranarray(Xv), yv[::-1].copy()),
-                   (Xv[::2, :], yv)]:
+    for Xi, yi in [(Xv, yv), (Xv[:, ::-1], yv), (np.asfortranarray(Xv), yv[::-1].copy()), (Xv[::2, :], yv)]:
         Xn = np.where(np.arange(Xi.shape[1]) == 7, np.nan, Xi) if Xi is Xv else Xi
         got = f(Xn, yi)
-        want = [np.exp(Xn) * yi + 1, np.sum(np.sin(Xn) * yi), np.max(Xn * yi), np.mean(Xn ** 2),
-                np.sum(Xn * yi, axis=0), np.min(Xn, axis=1)]
+        want = [
+            np.exp(Xn) * yi + 1,
+            np.sum(np.sin(Xn) * yi),
+            np.max(Xn * yi),
+            np.mean(Xn**2),
+            np.sum(Xn * yi, axis=0),
+            np.min(Xn, axis=1),
+        ]
         for g, w in zip(got, want):
             np.testing.assert_allclose(g, w, rtol=1e-9, atol=1e-9)
 
@@ -234,10 +268,12 @@ def test_fork_after_threaded_loops_does_not_hang(tmp_path: Path) -> None:
     their loops (on one thread) instead of waiting forever for the parent's threads."""
     import os
     import sys
+
     env = {**os.environ, "FNCACHE_FLAGS": f"compiledir={tmp_path / 'cd'},threads=2"}
     try:
-        done = subprocess.run([sys.executable, "-c", _FORK_CHILD], env=env, capture_output=True,
-                              text=True, timeout=120)
+        done = subprocess.run(
+            [sys.executable, "-c", _FORK_CHILD], env=env, capture_output=True, text=True, timeout=120
+        )
     except subprocess.TimeoutExpired:
         pytest.fail("a forked child hung in a threaded loop")
     assert done.returncode == 0 and "ok" in done.stdout, done.stderr[-2000:]
@@ -269,7 +305,7 @@ def test_threaded_chunks_cover_every_element_once(n: int) -> None:
 
 def _c_function_body(source: str, name: str) -> str:
     start = source.index(f"static int {name}(")
-    return source[start:source.index("\n}\n", start)]
+    return source[start : source.index("\n}\n", start)]
 
 
 def test_the_program_layout_is_the_same_in_python_and_in_c() -> None:
@@ -283,7 +319,9 @@ def test_the_program_layout_is_the_same_in_python_and_in_c() -> None:
     runtime_c = (folder / "c_runtime.c").read_text()
     formats = {}
     for fn in ("parse_step", "parse_program"):
-        formats[fn] = re.search(r'PyArg_ParseTuple\(\w+, "([^;"]*);', _c_function_body(runtime_c, fn)).group(1)
+        formats[fn] = re.search(r'PyArg_ParseTuple\(\w+, "([^;"]*);', _c_function_body(runtime_c, fn)).group(
+            1
+        )
     assert formats == {"parse_step": c_program.STEP_FORMAT, "parse_program": c_program.PROGRAM_FORMAT}
     types = {"i": int, "p": bool, "s": str, "O!": tuple}
 
@@ -296,18 +334,21 @@ def test_the_program_layout_is_the_same_in_python_and_in_c() -> None:
     assert [type(x) for x in prog] == units(c_program.PROGRAM_FORMAT)
     assert "c_program.py" in c_linker.RUNTIME_SOURCES
     setup_py = (folder.parent.parent / "setup.py").read_text()
-    assert ast.literal_eval(re.search(r'for n in (\([^)]*\))', setup_py).group(1)) == c_linker.RUNTIME_SOURCES
+    assert ast.literal_eval(re.search(r"for n in (\([^)]*\))", setup_py).group(1)) == c_linker.RUNTIME_SOURCES
 
 
 # -- large outputs: recycled, huge-page memory ------------------------------------------------
 
+
 def _handler_name(a: np.ndarray) -> str:
     from numpy._core.multiarray import get_handler_name
+
     return get_handler_name(a)
 
 
 def _minor_faults() -> int:
     import resource
+
     return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
 
@@ -323,12 +364,12 @@ def test_large_outputs_reuse_freed_memory_and_never_alias_live_ones() -> None:
     np.testing.assert_allclose(first, np.exp(v) * 2 + 1, rtol=1e-14)
     want = first.copy()
     assert _handler_name(first) == "fncache_large_outputs"
-    assert _handler_name(f(v[:1000])) != "fncache_large_outputs"   # small: numpy's own
+    assert _handler_name(f(v[:1000])) != "fncache_large_outputs"  # small: numpy's own
     second = f(v * 0.5)
     assert not np.shares_memory(first, second)
     np.testing.assert_array_equal(first, want)
     del first, second
-    f(v)                                       # warm: the pool holds blocks of this size
+    f(v)  # warm: the pool holds blocks of this size
     faults = 0
     for _ in range(6):
         before = _minor_faults()
@@ -342,12 +383,13 @@ def test_large_outputs_reuse_freed_memory_and_never_alias_live_ones() -> None:
 def test_large_outputs_behave_as_numpy_arrays() -> None:
     """Owned, writeable, resizable, picklable, freed by the allocator that made them."""
     import pickle
+
     x = ft.fvector("x")
     f = fc.function([x], x * 2)
     v = np.arange(3_000_000, dtype=np.float32)
     out = f(v)
     assert out.flags.owndata and out.flags.writeable and out.base is None
-    out.resize(4_000_000, refcheck=False)       # realloc through the array's allocator
+    out.resize(4_000_000, refcheck=False)  # realloc through the array's allocator
     np.testing.assert_array_equal(out[:3_000_000], v * 2)
     assert (out[3_000_000:] == 0).all()
     back = pickle.loads(pickle.dumps(out))
@@ -393,9 +435,11 @@ def test_mid_size_loops_run_on_one_thread_until_measured(tmp_path: Path) -> None
     call runs on the calling thread alone. A longer loop always uses the threads."""
     import os
     import sys
+
     env = {**os.environ, "FNCACHE_FLAGS": f"compiledir={tmp_path / 'cd'},threads=2"}
-    done = subprocess.run([sys.executable, "-c", _THREAD_COUNT_CHILD], env=env,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", _THREAD_COUNT_CHILD], env=env, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     start, mid, end = map(int, done.stdout.split())
     assert mid == start and end == start + 1

@@ -2,6 +2,7 @@
 
 Multi-process behaviour (compile-once, kills, lock timeouts) is in test_cache_concurrency.py.
 """
+
 from __future__ import annotations
 
 import importlib.machinery
@@ -29,9 +30,11 @@ from fcutil import ext_source
 
 def builder(name: str, value: int):
     """A build callback as the compiler core writes one: compile into the staging dir, say what it made."""
+
     def build(staging: Path) -> dict:
         compile_shared_object(ext_source(name, value), staging, name)
         return {"library": f"{name}{ext_suffix()}", "source": f"{name}.c"}
+
     return build
 
 
@@ -39,7 +42,9 @@ def load(entry: Entry):
     name = entry.meta["library"].split(".")[0]
     path = str(entry.file(entry.meta["library"]))
     loader = importlib.machinery.ExtensionFileLoader(name, path)
-    module = importlib.util.module_from_spec(importlib.util.spec_from_file_location(name, path, loader=loader))
+    module = importlib.util.module_from_spec(
+        importlib.util.spec_from_file_location(name, path, loader=loader)
+    )
     loader.exec_module(module)
     return module
 
@@ -62,6 +67,7 @@ def age(entry_path: Path, seconds_ago: float) -> None:
 
 # -- keys -----------------------------------------------------------------------------------------
 
+
 def test_key_digest_is_canonical_and_explains_differences():
     a = CacheKey("kernel_library", {"x": "1", "y": "2"})
     b = CacheKey("kernel_library", {"y": "2", "x": "1"})
@@ -70,6 +76,7 @@ def test_key_digest_is_canonical_and_explains_differences():
     assert a.explain(c) == [("y", "2", "3"), ("z", None, "0")]
     assert CacheKey("function", {"x": "1", "y": "2"}).explain(a)[0] == ("kind", "function", "kernel_library")
     import pickle
+
     assert pickle.loads(pickle.dumps(a)) == a
     with pytest.raises(TypeError):
         CacheKey("kernel_library", {"x": 1})
@@ -77,7 +84,16 @@ def test_key_digest_is_canonical_and_explains_differences():
 
 def test_module_key_names_every_component_and_depends_on_march(cd):
     k = module_key("kernel_library", "int x;")
-    for name in ("fncache", "source_sha256", "compiler", "flags", "march", "numpy_abi", "python_abi", "platform"):
+    for name in (
+        "fncache",
+        "source_sha256",
+        "compiler",
+        "flags",
+        "march",
+        "numpy_abi",
+        "python_abi",
+        "platform",
+    ):
         assert k.components[name], name
     with config.change_flags(march="-march=x86-64"):
         generic = module_key("kernel_library", "int x;")
@@ -99,6 +115,7 @@ def test_function_key_is_host_independent(cd):
 
 # -- build, hit, load -----------------------------------------------------------------------------
 
+
 def test_build_once_then_hit_and_load(cd, tmp_path):
     assert not (tmp_path / "cd").exists(), "constructing a Compiledir must not touch the disk"
     key = module_key("kernel_library", ext_source("c_one", 11))
@@ -115,7 +132,11 @@ def test_build_once_then_hit_and_load(cd, tmp_path):
     assert os.stat(tmp_path / "cd").st_mode & 0o777 == 0o700
     assert not list((tmp_path / "cd" / "tmp").iterdir()), "staging dir left behind"
     meta = entry.meta
-    assert meta["kind"] == "kernel_library" and meta["compile_seconds"] > 0 and meta["host"] == os.uname().nodename
+    assert (
+        meta["kind"] == "kernel_library"
+        and meta["compile_seconds"] > 0
+        and meta["host"] == os.uname().nodename
+    )
     assert meta["march"] == key.components["march"] and meta["source"] == "c_one.c"
     assert set(meta["files"]) == {"c_one.c", f"c_one{ext_suffix()}"}
     assert entry.read_bytes("c_one.c") == ext_source("c_one", 11).encode()
@@ -150,6 +171,7 @@ def test_put_bytes_and_build_failures_leave_nothing(cd, tmp_path):
     def failing(staging):
         (staging / "half.so").write_bytes(b"\x7fELF")
         raise RuntimeError("compiler exploded")
+
     with pytest.raises(RuntimeError):
         cd.get_or_build(fkey(3), failing)
     assert cd.get(fkey(3)) is None
@@ -158,6 +180,7 @@ def test_put_bytes_and_build_failures_leave_nothing(cd, tmp_path):
 
 
 # -- damage -----------------------------------------------------------------------------------
+
 
 def _damage_truncate(entry: Entry) -> None:
     lib = entry.file(entry.meta["library"])
@@ -197,7 +220,9 @@ def test_verify_repair_leaves_a_clean_cache(cd, tmp_path):
     stale.mkdir()
     (stale / "half.so").write_bytes(b"x")
     report = cd.verify(repair=False)
-    assert report["checked"] == 4 and sorted(report["bad"]) == sorted([good[0].key.digest, good[1].key.digest])
+    assert report["checked"] == 4 and sorted(report["bad"]) == sorted(
+        [good[0].key.digest, good[1].key.digest]
+    )
     assert len(report["foreign"]) == 1 and "entries/zz" in report["foreign"][0]
     assert report["repaired"] == [] and good[0].path.exists()
     report = cd.verify(repair=True)
@@ -212,6 +237,7 @@ def test_verify_repair_leaves_a_clean_cache(cd, tmp_path):
 
 
 # -- signing ----------------------------------------------------------------------------------
+
 
 def test_signed_entries(cd, tmp_path, caplog):
     keyfile = tmp_path / "key"
@@ -237,6 +263,7 @@ def test_signed_entries(cd, tmp_path, caplog):
 
 
 # -- permissions ------------------------------------------------------------------------------
+
 
 def test_writable_by_others_is_refused_unless_opted_in(tmp_path):
     root = tmp_path / "shared"
@@ -269,6 +296,7 @@ def test_compiledir_owned_by_someone_else_is_refused(tmp_path):
 
 
 # -- purge, eviction, O(1) lookup ------------------------------------------------------------
+
 
 def test_purge_by_age_size_all_and_dry_run(cd):
     entries = [cd.put_bytes(fkey(i), {"a.bin": b"x" * 1000}, {}) for i in range(6)]
@@ -323,6 +351,7 @@ def test_lookup_cost_does_not_grow_with_entries(cd):
         cd.put_bytes(fkey(i), {"a.bin": b"x"}, {})
     small_hit, small_miss = timing()
     from concurrent.futures import ThreadPoolExecutor
+
     with ThreadPoolExecutor(8) as pool:  # publishing waits on fsync; threads overlap those waits
         list(pool.map(lambda i: cd.put_bytes(fkey(i), {"a.bin": b"x"}, {}), range(9, 1000)))
     assert cd.info()["entries"] == 1001
@@ -334,6 +363,7 @@ def test_lookup_cost_does_not_grow_with_entries(cd):
 
 # -- statistics, export / import, explain ----------------------------------------------------
 
+
 def test_usage_logs_of_earlier_days_are_folded_exactly(cd, tmp_path):
     e = cd.put_bytes(fkey("s"), {"a": b"1"}, {"compile_seconds": 2.0})
     host = os.uname().nodename
@@ -342,10 +372,16 @@ def test_usage_logs_of_earlier_days_are_folded_exactly(cd, tmp_path):
     fresh = Compiledir(tmp_path / "cd")  # same dir, through a path-bound instance
     assert fresh.stats()["hits"] == 5
     # a new process folds old logs on its first event
-    code = ("from fncache.cache import Compiledir, function_key;"
-            f"Compiledir({str(tmp_path / 'cd')!r}).get(function_key('graph-s', 'FAST_RUN', {{'floatX': 'float64'}}))")
-    subprocess.run([sys.executable, "-c", code], check=True, timeout=120,
-                   env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
+    code = (
+        "from fncache.cache import Compiledir, function_key;"
+        f"Compiledir({str(tmp_path / 'cd')!r}).get(function_key('graph-s', 'FAST_RUN', {{'floatX': 'float64'}}))"
+    )
+    subprocess.run(
+        [sys.executable, "-c", code],
+        check=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+    )
     assert not old.exists() and (tmp_path / "cd" / "stats" / f"{host}.summary.json").exists()
     stats = fresh.stats()
     assert stats["hits"] == 6 and stats["misses"] == 1 and stats["compiles"] == 1
@@ -389,6 +425,7 @@ def test_explain_names_the_components_that_differ(cd):
 @pytest.mark.parametrize("lock_mode", ["flock", "lease"])
 def test_threads_of_one_process_build_a_key_once(cd, lock_mode):
     import threading
+
     calls = []
 
     def build(staging):
@@ -399,8 +436,10 @@ def test_threads_of_one_process_build_a_key_once(cd, lock_mode):
 
     results = []
     with config.change_flags(lock_mode=lock_mode):
-        threads = [threading.Thread(target=lambda: results.append(cd.get_or_build(fkey("thr"), build)))
-                   for _ in range(4)]
+        threads = [
+            threading.Thread(target=lambda: results.append(cd.get_or_build(fkey("thr"), build)))
+            for _ in range(4)
+        ]
         for t in threads:
             t.start()
         for t in threads:
@@ -413,6 +452,7 @@ def test_lock_mode_auto_picks_by_what_the_filesystem_does(tmp_path):
     from fncache.cache.fsprobe import LOCAL_FS
     from fncache.cache.locks import filesystem_type, lock_mode_for
     from fncache.fs.perms import layout_for
+
     assert filesystem_type("/proc/self") == "proc"
     fs = Compiledir(tmp_path).filesystem()
     assert fs["fstype"] == filesystem_type(tmp_path)
@@ -421,13 +461,17 @@ def test_lock_mode_auto_picks_by_what_the_filesystem_does(tmp_path):
     assert fs["exists_errno"] in ("ENOTEMPTY", "EEXIST")
     assert not list((tmp_path / "tmp").iterdir())  # the probe cleans up after itself
     with config.change_flags(lock_mode="auto"):
-        assert lock_mode_for(layout_for(tmp_path)) == fs["lock_mode"] == (
-            "flock" if fs["fstype"] in LOCAL_FS else "lease")
+        assert (
+            lock_mode_for(layout_for(tmp_path))
+            == fs["lock_mode"]
+            == ("flock" if fs["fstype"] in LOCAL_FS else "lease")
+        )
     with config.change_flags(lock_mode="lease"):
         assert lock_mode_for(tmp_path) == "lease"
     # A compiledir the probe cannot write into (here its staging dir turned into a file after
     # the cache checked its layout; such a file is refused by the next process): lease, and why.
     from fncache.cache.fsprobe import fs_behaviour
+
     blocked = layout_for(tmp_path / "blocked")
     blocked.tmp.rmdir()
     blocked.tmp.write_bytes(b"")
@@ -438,6 +482,7 @@ def test_lock_mode_auto_picks_by_what_the_filesystem_does(tmp_path):
 def test_publish_reports_a_failed_rename_that_no_entry_explains(tmp_path):
     from fncache.cache.entry import publish
     from fncache.fs.perms import layout_for
+
     layout = layout_for(tmp_path / "cd")
     staging = tmp_path / "cd" / "staging"
     staging.mkdir()

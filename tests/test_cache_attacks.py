@@ -3,6 +3,7 @@
 Every attack uses the real thing (real symbolic links, real FIFOs, real racing processes); the
 full-disk cases are in test_cache_full_disk.py.
 """
+
 from __future__ import annotations
 
 import json
@@ -41,8 +42,14 @@ def _victim(base: Path, shard: str) -> list[Path]:
     base.mkdir(parents=True)
     files = []
     digest = shard + HEX[:14] * 4 + "ab"[:2]
-    names = [digest, f"{digest}.1700000000.abcdef", f"host.1.{HEX[:12]}", f"x.{HEX[:8]}", "precious.txt",
-             shard]
+    names = [
+        digest,
+        f"{digest}.1700000000.abcdef",
+        f"host.1.{HEX[:12]}",
+        f"x.{HEX[:8]}",
+        "precious.txt",
+        shard,
+    ]
     for name in names:
         d = base / name
         d.mkdir()
@@ -120,8 +127,10 @@ def test_permission_check_covers_every_directory_the_cache_writes(tmp_path, wher
     path = root / where.replace("<shard>", entry.key.digest[:2])
     path.mkdir(exist_ok=True)
     os.chmod(path, 0o777)
-    code = (f"from fncache.cache import Compiledir, function_key; c = Compiledir({str(root)!r}); c.info(); "
-            f"c.get(function_key('attack-0', 'FAST_RUN', {{'floatX': 'float64'}}))")
+    code = (
+        f"from fncache.cache import Compiledir, function_key; c = Compiledir({str(root)!r}); c.info(); "
+        f"c.get(function_key('attack-0', 'FAST_RUN', {{'floatX': 'float64'}}))"
+    )
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert p.returncode != 0 and f"{path} is writable by every user" in p.stderr, p.stderr[-2000:]
 
@@ -133,8 +142,14 @@ def test_cli_verify_reports_a_link_and_exits_1(cd, tmp_path):
     os.rename(shard, victim)
     os.symlink(victim, shard)
     env = {**os.environ, "FNCACHE_FLAGS": f"compiledir={tmp_path / 'cd'}"}
-    p = subprocess.run([sys.executable, "-m", "fncache_cli.main", "verify", "--repair"], capture_output=True,
-                       text=True, timeout=120, env=env, cwd=Path(__file__).parent.parent)
+    p = subprocess.run(
+        [sys.executable, "-m", "fncache_cli.main", "verify", "--repair"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        cwd=Path(__file__).parent.parent,
+    )
     assert p.returncode == 1 and "symbolic link" in p.stdout + p.stderr, p.stdout + p.stderr
     assert (victim / entry.key.digest / META).exists()
 
@@ -177,22 +192,37 @@ def _signed_kernel_entry(tmp_path: Path) -> tuple[Path, Path]:
 
 def test_a_library_swapped_after_verification_never_runs(tmp_path):
     from fncache.toolchain import compile_shared_object
+
     cdir, keyfile = _signed_kernel_entry(tmp_path)
-    [meta_path] = [p for p in (cdir / "entries").glob("*/*/meta.json")
-                   if json.loads(p.read_text()).get("kind") == "kernel_library"]
+    [meta_path] = [
+        p
+        for p in (cdir / "entries").glob("*/*/meta.json")
+        if json.loads(p.read_text()).get("kind") == "kernel_library"
+    ]
     lib = meta_path.parent / json.loads(meta_path.read_text())["library"]
     marker = tmp_path / "PWNED"
     evil = compile_shared_object(
-        '#include <stdio.h>\n__attribute__((constructor)) static void own(void) '
+        "#include <stdio.h>\n__attribute__((constructor)) static void own(void) "
         f'{{ FILE *f = fopen("{marker}", "a"); if (f) {{ fputs("x", f); fclose(f); }} }}\n'
-        'int fc_errflag;\n', tmp_path, "evil", python_ext=False)
+        "int fc_errflag;\n",
+        tmp_path,
+        "evil",
+        python_ext=False,
+    )
     stop = tmp_path / "stop"
     attacker = subprocess.Popen([sys.executable, "-c", ATTACKER, str(lib), str(evil), str(stop)])
     try:
         failures = []
         for _ in range(6):  # 12 victims, two at a time
-            pair = [subprocess.Popen([sys.executable, "-c", VICTIM, str(cdir), str(keyfile)],
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+            pair = [
+                subprocess.Popen(
+                    [sys.executable, "-c", VICTIM, str(cdir), str(keyfile)],
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                )
+                for _ in range(2)
+            ]
             for v in pair:
                 err = v.communicate(timeout=300)[1]
                 if v.returncode:
@@ -228,8 +258,9 @@ def test_a_fifo_or_directory_in_place_of_a_file_is_damage_never_a_hang(cd, tmp_p
         os.mkfifo(entry.path / name)
     else:
         (entry.path / name).mkdir()
-    p = subprocess.run([sys.executable, "-c", LOOKUP, str(tmp_path / "cd")], capture_output=True, text=True,
-                       timeout=120)
+    p = subprocess.run(
+        [sys.executable, "-c", LOOKUP, str(tmp_path / "cd")], capture_output=True, text=True, timeout=120
+    )
     assert p.returncode == 0, p.stderr[-2000:]
     found, counts, rebuilt = p.stdout.split("\n")[:3]
     assert found == "missing" and rebuilt == "rebuilt"
@@ -251,6 +282,7 @@ def test_verify_repair_goes_on_past_a_fifo_and_a_directory(cd, tmp_path):
 
 # -- metadata damage ---------------------------------------------------------------------------
 
+
 def _flips(raw: bytes):
     """One bit flipped in every byte (the bit cycles), and every bit of the library and module names."""
     for i in range(len(raw)):
@@ -265,9 +297,13 @@ def _flips(raw: bytes):
 
 def test_every_bit_flip_in_meta_json_is_detected(tmp_path):
     from fncache.cache.entry import Damaged, read_entry
+
     cdir, keyfile = _signed_kernel_entry(tmp_path)
-    [meta_path] = [p for p in (cdir / "entries").glob("*/*/meta.json")
-                   if json.loads(p.read_text()).get("kind") == "kernel_library"]
+    [meta_path] = [
+        p
+        for p in (cdir / "entries").glob("*/*/meta.json")
+        if json.loads(p.read_text()).get("kind") == "kernel_library"
+    ]
     raw = meta_path.read_bytes()
     meta = json.loads(raw)
     undetected = []
@@ -281,9 +317,10 @@ def test_every_bit_flip_in_meta_json_is_detected(tmp_path):
                     found = read_entry(meta_path.parent, meta_path.parent.name, None, touch=False)
                 except Damaged:
                     continue
-                if found is None or {k: v for k, v in found[0].meta.items() if signed or k != "hmac"} != \
-                        {k: v for k, v in meta.items() if signed or k != "hmac"}:
-                    undetected.append((signed, i, bit, bytes(flipped[max(0, i - 20):i + 20])))
+                if found is None or {k: v for k, v in found[0].meta.items() if signed or k != "hmac"} != {
+                    k: v for k, v in meta.items() if signed or k != "hmac"
+                }:
+                    undetected.append((signed, i, bit, bytes(flipped[max(0, i - 20) : i + 20])))
     assert undetected == []
 
 
@@ -293,21 +330,27 @@ def test_a_library_that_verifies_but_does_not_load_is_set_aside_and_rebuilt(tmp_
     import fncache as fc
     import fncache.tensor as ft
     from fncache.cache.entry import _meta_sha256
+
     cdir = tmp_path / "cd"
     with config.change_flags(compiledir=str(cdir)):
         x = ft.vector("x")
         fc.function([x], ft.exp(x) * 3)
-    [meta_path] = [p for p in (cdir / "entries").glob("*/*/meta.json")
-                   if json.loads(p.read_text()).get("kind") == "kernel_library"]
+    [meta_path] = [
+        p
+        for p in (cdir / "entries").glob("*/*/meta.json")
+        if json.loads(p.read_text()).get("kind") == "kernel_library"
+    ]
     meta = json.loads(meta_path.read_text())
     junk = b"\x7fELF not really a library"
     (meta_path.parent / meta["library"]).write_bytes(junk)
     meta["files"][meta["library"]] = {"sha256": hashlib.sha256(junk).hexdigest(), "size": len(junk)}
     meta["meta_sha256"] = _meta_sha256(meta)  # consistent: only the load can tell
     meta_path.write_text(json.dumps(meta))
-    code = ("import sys, numpy as np, fncache as fc, fncache.tensor as ft\n"
-            "fc.config.compiledir = sys.argv[1]\nx = ft.vector('x')\n"
-            "print(fc.function([x], ft.exp(x) * 3)(np.arange(3.0)).tolist())\n")
+    code = (
+        "import sys, numpy as np, fncache as fc, fncache.tensor as ft\n"
+        "fc.config.compiledir = sys.argv[1]\nx = ft.vector('x')\n"
+        "print(fc.function([x], ft.exp(x) * 3)(np.arange(3.0)).tolist())\n"
+    )
     p = subprocess.run([sys.executable, "-c", code, str(cdir)], capture_output=True, text=True, timeout=300)
     assert p.returncode == 0, p.stderr[-2000:]
     assert json.loads(p.stdout) == pytest.approx((np.exp(np.arange(3.0)) * 3).tolist())
@@ -317,6 +360,7 @@ def test_a_library_that_verifies_but_does_not_load_is_set_aside_and_rebuilt(tmp_
 def test_links_planted_under_the_names_of_logs_and_size_files_are_never_written_through(cd, tmp_path):
     import threading
     from fncache.cache.counters import _day
+
     victim = tmp_path / "victim.txt"
     victim.write_text("keep me\n")
     cd.put_bytes(fkey(0), {"a": b"1"}, {})
@@ -329,6 +373,7 @@ def test_links_planted_under_the_names_of_logs_and_size_files_are_never_written_
     os.mkfifo(root / "stats" / "otherhost.20200101.log")
     fresh = Compiledir(root)
     from fncache.cache import compiledir as compiledir_module
+
     compiledir_module._roots.clear()  # a new appender opens the day's log again
     fresh.put_bytes(fkey(1), {"a": b"2"}, {})
     fresh.get(fkey(1))
@@ -342,8 +387,12 @@ def test_unlock_never_deletes_through_a_linked_lock_shard(cd, tmp_path):
     victim = tmp_path / "victim"
     victim.mkdir()
     digest = "ab" * 32
-    files = [victim / f"{digest}.flock", victim / f"{digest}.lease", victim / f"{digest}.holder",
-             victim / "other.holder"]
+    files = [
+        victim / f"{digest}.flock",
+        victim / f"{digest}.lease",
+        victim / f"{digest}.holder",
+        victim / "other.holder",
+    ]
     for f in files:
         f.write_text('{"host": "gone", "pid": 1}')
         _old(f)

@@ -3,6 +3,7 @@
 Every worker is a separate Python process compiling real C extensions with gcc through
 ``Compiledir.get_or_build`` and loading them; nothing is mocked.
 """
+
 from __future__ import annotations
 
 import collections
@@ -86,6 +87,7 @@ def builder(name: str, value: int):
     def build(staging: Path) -> dict:
         compile_shared_object(source(name, value), staging, name)
         return {"library": f"{name}{ext_suffix()}"}
+
     return build
 
 
@@ -93,7 +95,9 @@ def load_value(entry) -> int:
     name = entry.meta["library"].split(".")[0]
     path = str(entry.file(entry.meta["library"]))
     loader = importlib.machinery.ExtensionFileLoader(name, path)
-    module = importlib.util.module_from_spec(importlib.util.spec_from_file_location(name, path, loader=loader))
+    module = importlib.util.module_from_spec(
+        importlib.util.spec_from_file_location(name, path, loader=loader)
+    )
     loader.exec_module(module)
     return module.value()
 
@@ -101,8 +105,13 @@ def load_value(entry) -> int:
 def start(compiledir: Path, jobs: list[tuple[str, int]], **spec) -> subprocess.Popen:
     spec = {"compiledir": str(compiledir), "jobs": jobs, "template": EXT_TEMPLATE, **spec}
     spec = {k: (str(v) if isinstance(v, Path) else v) for k, v in spec.items()}
-    return subprocess.Popen([sys.executable, "-c", WORKER, json.dumps(spec)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=ENV)
+    return subprocess.Popen(
+        [sys.executable, "-c", WORKER, json.dumps(spec)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=ENV,
+    )
 
 
 def finish(proc: subprocess.Popen, timeout: float = 180) -> dict:
@@ -120,12 +129,15 @@ def wait_for(path: Path, proc: subprocess.Popen, timeout: float = 120) -> None:
         time.sleep(0.005)
 
 
-def start_together(tmp_path: Path, compiledir: Path, job_lists: list[list[tuple[str, int]]],
-                   flag_sets: list[dict]) -> list[dict]:
+def start_together(
+    tmp_path: Path, compiledir: Path, job_lists: list[list[tuple[str, int]]], flag_sets: list[dict]
+) -> list[dict]:
     """Start one worker per job list, release them at the same instant, collect their reports."""
     go = tmp_path / "go"
-    procs = [start(compiledir, jobs, flags=flags, ready=tmp_path / f"ready{i}", go=go)
-             for i, (jobs, flags) in enumerate(zip(job_lists, flag_sets))]
+    procs = [
+        start(compiledir, jobs, flags=flags, ready=tmp_path / f"ready{i}", go=go)
+        for i, (jobs, flags) in enumerate(zip(job_lists, flag_sets))
+    ]
     for i, p in enumerate(procs):
         wait_for(tmp_path / f"ready{i}", p)
     go.touch()
@@ -167,8 +179,9 @@ def test_eight_processes_compile_each_key_exactly_once(tmp_path, lock_mode):
 def test_two_hosts_compile_their_own_code_and_a_third_compiles_nothing(tmp_path):
     compiledir = tmp_path / "cd"
     jobs = [("h0", 1), ("h1", 2), ("h2", 3)]
-    native, generic = start_together(tmp_path, compiledir, [jobs, jobs],
-                                     [{"march": "auto"}, {"march": "-march=x86-64"}])
+    native, generic = start_together(
+        tmp_path, compiledir, [jobs, jobs], [{"march": "auto"}, {"march": "-march=x86-64"}]
+    )
     assert native["built"] == generic["built"] == ["h0", "h1", "h2"]
     assert set(native["keys"].values()).isdisjoint(generic["keys"].values())
     assert native["results"] == generic["results"] == dict(jobs)
@@ -201,7 +214,9 @@ def test_sigkill_at_random_moments_of_a_build(tmp_path):
         with config.change_flags(compiledir=str(compiledir), lock_mode=mode, lock_timeout=60):
             key = module_key("kernel_library", source(name, value))
             published = (compiledir / "entries" / key.digest[:2] / key.digest).exists()
-            moments[("after publish" if published else "mid-build") if announce.exists() else "before build"] += 1
+            moments[
+                ("after publish" if published else "mid-build") if announce.exists() else "before build"
+            ] += 1
             t0 = time.monotonic()
             entry = cd.get_or_build(key, builder(name, value))
             elapsed = time.monotonic() - t0
@@ -265,15 +280,24 @@ def test_unlock_force_breaks_a_live_lease(tmp_path):
 def test_a_waiter_with_another_lease_seconds_is_told_to_agree(tmp_path):
     compiledir = tmp_path / "cd"
     announce = tmp_path / "holding"
-    proc = start(compiledir, [("ls", 5)], flags={"lock_mode": "lease", "lease_seconds": 30}, announce=announce,
-                 build_sleep=120)
+    proc = start(
+        compiledir,
+        [("ls", 5)],
+        flags={"lock_mode": "lease", "lease_seconds": 30},
+        announce=announce,
+        build_sleep=120,
+    )
     try:
         wait_for(announce, proc)
         with pytest.raises(ValueError, match="lease_seconds"):
             config.lease_seconds = 0
-        with config.change_flags(compiledir=str(compiledir), lock_mode="lease", lease_seconds=5, lock_timeout=10):
+        with config.change_flags(
+            compiledir=str(compiledir), lock_mode="lease", lease_seconds=5, lock_timeout=10
+        ):
             with pytest.raises(CacheError, match="same config.lease_seconds"):
-                Compiledir(compiledir).get_or_build(module_key("kernel_library", source("ls", 5)), builder("ls", 5))
+                Compiledir(compiledir).get_or_build(
+                    module_key("kernel_library", source("ls", 5)), builder("ls", 5)
+                )
     finally:
         proc.kill()
         proc.wait()
@@ -282,13 +306,25 @@ def test_a_waiter_with_another_lease_seconds_is_told_to_agree(tmp_path):
 def test_this_hosts_lease_holders_are_recognised_as_filelock_names_them(tmp_path):
     """A dead holder's lease is broken at once only when its marker names this host exactly as
     filelock writes it (host name, and the pid namespace outside the initial one)."""
-    code = ("import filelock, sys; from fncache.cache.locks import _lease_host; "
-            "lease = filelock.SoftFileLease(sys.argv[1]); lease.acquire(); "
-            "print(lease.owner.hostname == _lease_host()); lease.release()")
+    code = (
+        "import filelock, sys; from fncache.cache.locks import _lease_host; "
+        "lease = filelock.SoftFileLease(sys.argv[1]); lease.acquire(); "
+        "print(lease.owner.hostname == _lease_host()); lease.release()"
+    )
     runs = [[sys.executable, "-c", code, str(tmp_path / "a.lease")]]
     if os.geteuid() == 0:  # and in a pid namespace of its own
-        runs.append(["unshare", "--pid", "--fork", "--mount-proc", sys.executable, "-c", code,
-                     str(tmp_path / "b.lease")])
+        runs.append(
+            [
+                "unshare",
+                "--pid",
+                "--fork",
+                "--mount-proc",
+                sys.executable,
+                "-c",
+                code,
+                str(tmp_path / "b.lease"),
+            ]
+        )
     for cmd in runs:
         out = subprocess.run(cmd, capture_output=True, text=True, env=ENV, timeout=60)
         assert out.stdout.strip() == "True", (cmd[0], out.stdout, out.stderr)

@@ -2,6 +2,7 @@
 
 Mounting needs root (CI runs as root); elsewhere these tests are skipped, saying why.
 """
+
 from __future__ import annotations
 
 import errno
@@ -28,8 +29,11 @@ def small(tmp_path):
     """A fresh tmpfs of SIZE bytes, unmounted afterwards."""
     where = tmp_path / "small"
     where.mkdir()
-    p = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={SIZE},mode=0700", "tmpfs", str(where)],
-                       capture_output=True, text=True)
+    p = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={SIZE},mode=0700", "tmpfs", str(where)],
+        capture_output=True,
+        text=True,
+    )
     if p.returncode != 0:
         pytest.skip(f"cannot mount a small tmpfs to fill up (needs root): {p.stderr.strip()}")
     try:

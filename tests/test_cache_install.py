@@ -4,6 +4,7 @@ build, ``put_bytes`` and a bundle import here; the remote tier's fetch in test_r
 Each route must fsync every file of the entry and the staging directory before the publishing
 rename and the shard directory after it, and a corrupted input must never leave a published entry.
 """
+
 from __future__ import annotations
 
 import io
@@ -68,6 +69,7 @@ def one_file(content: bytes):
     def build(staging: Path) -> dict:
         (staging / "lib.bin").write_bytes(content)
         return {"library": "lib.bin"}
+
     return build
 
 
@@ -81,6 +83,7 @@ def assert_durable(entry_path: Path, files: list[str], synced: Synced) -> None:
 
 
 # -- a fresh build and put_bytes ---------------------------------------------------------------------
+
 
 def test_a_fresh_build_is_installed_durably(tmp_path, synced, installs):
     cd = Compiledir(tmp_path / "cd")
@@ -120,6 +123,7 @@ def test_a_build_changed_after_sealing_is_never_published(tmp_path, monkeypatch)
 
 
 # -- bundle import -------------------------------------------------------------------------------------
+
 
 def _archive(tmp_path: Path, content: bytes = b"exported") -> tuple[Path, CacheKey]:
     src = Compiledir(tmp_path / "src")

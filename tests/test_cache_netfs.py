@@ -10,6 +10,7 @@ gcc, real SIGKILL.
 ``.ci/run`` installs sshfs and openssh-server; without them, or without FUSE, these tests are
 skipped and say why.
 """
+
 from __future__ import annotations
 
 import collections
@@ -95,8 +96,8 @@ def _why_not() -> str | None:
 
 @dataclass(frozen=True)
 class SshfsPair:
-    share: Path   # the served directory, as the server sees it
-    mounts: dict[str, Path]   # host name -> that host's sshfs mount of ``share``
+    share: Path  # the served directory, as the server sees it
+    mounts: dict[str, Path]  # host name -> that host's sshfs mount of ``share``
 
 
 def _free_port() -> int:
@@ -132,26 +133,33 @@ def sshfs_pair(tmp_path_factory: pytest.TempPathFactory):
         f"Port {port}\nListenAddress 127.0.0.1\nHostKey {base / 'host_key'}\n"
         f"AuthorizedKeysFile {base / 'authorized_keys'}\nPermitRootLogin prohibit-password\n"
         "PasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\nStrictModes no\n"
-        f"PidFile {base / 'sshd.pid'}\nSubsystem sftp internal-sftp\n")
+        f"PidFile {base / 'sshd.pid'}\nSubsystem sftp internal-sftp\n"
+    )
     os.makedirs("/run/sshd", exist_ok=True)  # sshd's privilege-separation directory
     log = base / "sshd.log"
     with open(log, "wb") as log_file:
-        sshd = subprocess.Popen([SSHD, "-D", "-e", "-f", str(base / "sshd_config")], stdout=log_file,
-                                stderr=subprocess.STDOUT)
+        sshd = subprocess.Popen(
+            [SSHD, "-D", "-e", "-f", str(base / "sshd_config")], stdout=log_file, stderr=subprocess.STDOUT
+        )
     mounted: list[Path] = []
     try:
         _wait_for_port(port, sshd, log)
         share = base / "share"
         share.mkdir(mode=0o700)
-        options = (f"StrictHostKeyChecking=no,UserKnownHostsFile=/dev/null,LogLevel=ERROR,"
-                   f"IdentityFile={base / 'user_key'},dir_cache=no,entry_timeout=0,attr_timeout=0,"
-                   f"negative_timeout=0")
+        options = (
+            f"StrictHostKeyChecking=no,UserKnownHostsFile=/dev/null,LogLevel=ERROR,"
+            f"IdentityFile={base / 'user_key'},dir_cache=no,entry_timeout=0,attr_timeout=0,"
+            f"negative_timeout=0"
+        )
         mounts = {}
         for host in ("hostA", "hostB"):
             mnt = base / f"mnt-{host}"
             mnt.mkdir()
-            subprocess.run(["sshfs", "-p", str(port), "-o", options, f"root@127.0.0.1:{share}", str(mnt)],
-                           check=True, timeout=30)
+            subprocess.run(
+                ["sshfs", "-p", str(port), "-o", options, f"root@127.0.0.1:{share}", str(mnt)],
+                check=True,
+                timeout=30,
+            )
             mounted.append(mnt)
             mounts[host] = mnt
         yield SshfsPair(share, mounts)
@@ -169,11 +177,25 @@ def sshfs_pair(tmp_path_factory: pytest.TempPathFactory):
 
 def start_on(host: str, worker: str, spec: dict) -> subprocess.Popen:
     """A worker process on "host": its own UTS namespace, whose host name is ``host``."""
-    cmd = ["unshare", "--uts", "sh", "-c", 'hostname "$0" && exec "$@"', host,
-           sys.executable, "-c", worker, json.dumps({k: str(v) if isinstance(v, Path) else v
-                                                     for k, v in spec.items()})]
-    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONPATH": str(REPO)})
+    cmd = [
+        "unshare",
+        "--uts",
+        "sh",
+        "-c",
+        'hostname "$0" && exec "$@"',
+        host,
+        sys.executable,
+        "-c",
+        worker,
+        json.dumps({k: str(v) if isinstance(v, Path) else v for k, v in spec.items()}),
+    ]
+    return subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
 
 
 def wait_for(path: Path, procs: list[subprocess.Popen], timeout: float = 120) -> None:
@@ -199,8 +221,13 @@ def collect(procs: list[subprocess.Popen], timeout: float = 180) -> tuple[list[d
 
 
 def verify_cli(compiledir: Path) -> dict:
-    proc = subprocess.run([sys.executable, "-m", "fncache_cli.main", "verify", "--json", "--compiledir", str(compiledir)],
-                          capture_output=True, text=True, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
+    proc = subprocess.run(
+        [sys.executable, "-m", "fncache_cli.main", "verify", "--json", "--compiledir", str(compiledir)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return json.loads(proc.stdout)
 
@@ -209,6 +236,7 @@ def test_the_pair_behaves_like_two_clients_without_shared_locks(sshfs_pair: Sshf
     """What the other tests rely on: one directory, two clients, flock not shared between them."""
     import fcntl
     from fncache.cache import Compiledir
+
     a, b = sshfs_pair.mounts["hostA"] / "probe", sshfs_pair.mounts["hostB"] / "probe"
     a.write_text("x")
     fa, fb = os.open(a, os.O_RDWR), os.open(b, os.O_RDWR)
@@ -220,11 +248,28 @@ def test_the_pair_behaves_like_two_clients_without_shared_locks(sshfs_pair: Sshf
         os.close(fb)
         a.unlink()
     fs = Compiledir(sshfs_pair.mounts["hostA"] / "probe-cd").filesystem()
-    assert fs == {"fstype": "fuse.sshfs", "flock_across_clients": False, "flock_works": True,
-                  "exchange_rename": False, "exists_errno": "EPERM", "lock_mode": "lease"}
-    out = subprocess.run([sys.executable, "-m", "fncache_cli.main", "info", "--compiledir",
-                          str(sshfs_pair.mounts["hostB"] / "probe-cd")], capture_output=True, text=True,
-                         cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert fs == {
+        "fstype": "fuse.sshfs",
+        "flock_across_clients": False,
+        "flock_works": True,
+        "exchange_rename": False,
+        "exists_errno": "EPERM",
+        "lock_mode": "lease",
+    }
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "fncache_cli.main",
+            "info",
+            "--compiledir",
+            str(sshfs_pair.mounts["hostB"] / "probe-cd"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
     assert "fuse.sshfs: flock stays on each client, no exchange rename" in out.stdout, out.stdout + out.stderr
     shutil.rmtree(sshfs_pair.share / "probe-cd")
 
@@ -232,13 +277,17 @@ def test_the_pair_behaves_like_two_clients_without_shared_locks(sshfs_pair: Sshf
 @pytest.mark.parametrize("lock_mode", ["auto", "lease", "flock"])
 def test_eight_processes_on_two_hosts_race_on_three_functions(sshfs_pair: SshfsPair, tmp_path, lock_mode):
     from fncache.cache import Compiledir
+
     name = f"race-{lock_mode}"
     procs = []
     for i in range(8):
         host = ("hostA", "hostB")[i % 2]
-        spec = {"compiledir": sshfs_pair.mounts[host] / name, "ready": tmp_path / f"ready{i}",
-                "go": tmp_path / "go", "flags": {"lock_mode": lock_mode, "lease_seconds": LEASE,
-                                                 "lock_timeout": 120, **SAME_CODE}}
+        spec = {
+            "compiledir": sshfs_pair.mounts[host] / name,
+            "ready": tmp_path / f"ready{i}",
+            "go": tmp_path / "go",
+            "flags": {"lock_mode": lock_mode, "lease_seconds": LEASE, "lock_timeout": 120, **SAME_CODE},
+        }
         procs.append(start_on(host, RACE_WORKER, spec))
     for i in range(8):
         wait_for(tmp_path / f"ready{i}", procs)
@@ -259,21 +308,29 @@ def test_eight_processes_on_two_hosts_race_on_three_functions(sshfs_pair: SshfsP
     report = verify_cli(cd)
     assert report["bad"] == [] and report["checked"] == 6 and report["ok"]
     assert not list((sshfs_pair.share / name / "tmp").iterdir())
-    leftovers = [p.name for p in (sshfs_pair.share / name / "locks").rglob("*")
-                 if p.is_file() and p.suffix != ".flock"]
+    leftovers = [
+        p.name for p in (sshfs_pair.share / name / "locks").rglob("*") if p.is_file() and p.suffix != ".flock"
+    ]
     assert leftovers == []
 
 
-def _kill_holder_and_time_the_waiters(pair: SshfsPair, tmp_path: Path, waiter_hosts: list[str]
-                                      ) -> tuple[float, list[dict]]:
+def _kill_holder_and_time_the_waiters(
+    pair: SshfsPair, tmp_path: Path, waiter_hosts: list[str]
+) -> tuple[float, list[dict]]:
     """A holder on hostA SIGKILLed in the middle of its build; seconds until a waiter started
     building in its place, and the waiters' reports."""
     flags = {"lock_mode": "auto", "lease_seconds": LEASE, "lock_timeout": 120, **SAME_CODE}
     announce = tmp_path / "holder-building"
 
     def spec(host: str, i: int, **extra) -> dict:
-        return {"compiledir": pair.mounts[host] / "kill", "flags": flags, "ready": tmp_path / f"ready{i}",
-                "announce": tmp_path / f"announce{i}", "build_sleep": 0, **extra}
+        return {
+            "compiledir": pair.mounts[host] / "kill",
+            "flags": flags,
+            "ready": tmp_path / f"ready{i}",
+            "announce": tmp_path / f"announce{i}",
+            "build_sleep": 0,
+            **extra,
+        }
 
     holder = start_on("hostA", KILL_WORKER, spec("hostA", 99, announce=announce, build_sleep=300))
     waiters: list[subprocess.Popen] = []
@@ -304,14 +361,18 @@ def _kill_holder_and_time_the_waiters(pair: SshfsPair, tmp_path: Path, waiter_ho
 
 
 def test_a_sigkilled_holder_is_replaced_at_once_by_a_waiter_on_its_own_host(sshfs_pair: SshfsPair, tmp_path):
-    waited, reports = _kill_holder_and_time_the_waiters(sshfs_pair, tmp_path, ["hostA", "hostA", "hostB", "hostB"])
+    waited, reports = _kill_holder_and_time_the_waiters(
+        sshfs_pair, tmp_path, ["hostA", "hostA", "hostB", "hostB"]
+    )
     print(f"a waiter on the dead holder's host went on {waited:.2f}s after the SIGKILL")
     # Only a waiter on hostA can tell the holder is dead; once it has broken the lease, a waiter
     # on either host may be the one whose exclusive create comes first.
     assert waited <= 2.0 < LEASE * 2 / 3
 
 
-def test_a_sigkilled_holder_on_another_host_is_replaced_after_its_lease_expires(sshfs_pair: SshfsPair, tmp_path):
+def test_a_sigkilled_holder_on_another_host_is_replaced_after_its_lease_expires(
+    sshfs_pair: SshfsPair, tmp_path
+):
     waited, _ = _kill_holder_and_time_the_waiters(sshfs_pair, tmp_path, ["hostB", "hostB", "hostB"])
     print(f"waiters on the other host went on {waited:.2f}s after the SIGKILL (lease {LEASE:g}s)")
     # The holder refreshed its lease every LEASE/3 s until it died: no waiter may break it sooner

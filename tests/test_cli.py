@@ -4,6 +4,7 @@ A compiledir is populated once per module by compiling real functions (and a few
 entries, so that some one-digit key prefix is surely ambiguous); tests that change it work on a
 copy.  Every subcommand is checked in its human and its JSON form, with its exit status.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,8 +19,19 @@ from typing import Any
 import pytest
 
 #: Fields docs/cli.md promises for each entry in JSON listings.
-ENTRY_FIELDS = {"key", "kind", "size", "created", "last_used", "hits", "host", "march", "compile_seconds",
-                "files", "path"}
+ENTRY_FIELDS = {
+    "key",
+    "kind",
+    "size",
+    "created",
+    "last_used",
+    "hits",
+    "host",
+    "march",
+    "compile_seconds",
+    "files",
+    "path",
+}
 N_SYNTHETIC = 20  # > 16, so two synthetic keys share their first hex digit
 
 POPULATE = r"""
@@ -63,13 +75,26 @@ def clean_env(**flags: str) -> dict[str, str]:
     return env
 
 
-def run_cli(*args: str | Path, env: dict[str, str] | None = None, expect: int | None = 0,
-            command: list[str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
-    proc = subprocess.run([*(command or fncache_command()), *map(str, args)], capture_output=True, text=True,
-                          env=env if env is not None else clean_env(), timeout=timeout, check=False)
+def run_cli(
+    *args: str | Path,
+    env: dict[str, str] | None = None,
+    expect: int | None = 0,
+    command: list[str] | None = None,
+    timeout: float = 300,
+) -> subprocess.CompletedProcess:
+    proc = subprocess.run(
+        [*(command or fncache_command()), *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=env if env is not None else clean_env(),
+        timeout=timeout,
+        check=False,
+    )
     if expect is not None:
-        assert proc.returncode == expect, (f"fncache {' '.join(map(str, args))}: exit {proc.returncode}, "
-                                           f"expected {expect}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
+        assert proc.returncode == expect, (
+            f"fncache {' '.join(map(str, args))}: exit {proc.returncode}, "
+            f"expected {expect}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
+        )
     assert "Traceback" not in proc.stderr, proc.stderr
     return proc
 
@@ -83,8 +108,12 @@ def run_json(*args: str | Path, **kw: Any) -> Any:
 def populated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     base = tmp_path_factory.mktemp("cli")
     cd = base / "compiledir"
-    subprocess.run([sys.executable, "-c", POPULATE, str(base), str(N_SYNTHETIC)], check=True,
-                   env=clean_env(compiledir=str(cd)), timeout=600)
+    subprocess.run(
+        [sys.executable, "-c", POPULATE, str(base), str(N_SYNTHETIC)],
+        check=True,
+        env=clean_env(compiledir=str(cd)),
+        timeout=600,
+    )
     entries = run_json("list", "--compiledir", cd)["entries"]
     return {"dir": cd, "pickle": base / "expxy.pkl", "entries": entries, "keys": [e["key"] for e in entries]}
 
@@ -114,29 +143,62 @@ def shared_prefix(keys: list[str]) -> str:
 def test_info_human_and_json(populated: dict[str, Any]) -> None:
     cd = populated["dir"]
     doc = run_json("info", "--compiledir", cd)
-    assert set(doc) == {"path", "host", "platform", "march", "vector_width", "tuning", "lock_mode", "filesystem",
-                        "signed", "entries", "size", "size_exact", "max_size", "hits", "misses", "compiles", "hit_rate",
-                        "compile_seconds", "saved_seconds"}
+    assert set(doc) == {
+        "path",
+        "host",
+        "platform",
+        "march",
+        "vector_width",
+        "tuning",
+        "lock_mode",
+        "filesystem",
+        "signed",
+        "entries",
+        "size",
+        "size_exact",
+        "max_size",
+        "hits",
+        "misses",
+        "compiles",
+        "hit_rate",
+        "compile_seconds",
+        "saved_seconds",
+    }
     assert doc["vector_width"] in ("default", "128", "256", "512")
     # what this host's detection measured, and what detecting it cost (kept in the host record)
     assert doc["tuning"]["vector_width"] == doc["vector_width"]
-    took = doc["tuning"]["detect_seconds"]   # None only in a record older than the figure
+    took = doc["tuning"]["detect_seconds"]  # None only in a record older than the figure
     assert took is None or (isinstance(took, float) and took > 0)
     assert "default" in doc["tuning"]["ns_per_element"] or not doc["tuning"]["ns_per_element"]
     assert doc["path"] == str(cd)
     assert doc["entries"] == len(populated["keys"]) and doc["size"] > 0 and doc["size_exact"] is False
     assert doc["hits"] >= 2 and doc["compiles"] >= 4 + N_SYNTHETIC and doc["misses"] >= 4
     assert doc["platform"].startswith(sys.platform) and doc["lock_mode"] in ("flock", "lease")
-    assert set(doc["filesystem"]) == {"fstype", "flock_across_clients", "flock_works", "exchange_rename",
-                                      "exists_errno", "lock_mode"}
+    assert set(doc["filesystem"]) == {
+        "fstype",
+        "flock_across_clients",
+        "flock_works",
+        "exchange_rename",
+        "exists_errno",
+        "lock_mode",
+    }
     assert doc["hit_rate"] == pytest.approx(doc["hits"] / (doc["hits"] + doc["misses"]))
     exact = run_json("info", "--exact", "--compiledir", cd)
     assert exact["size_exact"] is True and exact["entries"] == doc["entries"]
     assert exact["size"] == sum(e["size"] for e in populated["entries"])
 
     text = run_cli("info", env=clean_env(compiledir=str(cd))).stdout  # FNCACHE_FLAGS names it too
-    for label in ("compiledir", "host", "march", "vector width", "lock mode", "filesystem", "entries", "lookups",
-                  "compiling"):
+    for label in (
+        "compiledir",
+        "host",
+        "march",
+        "vector width",
+        "lock mode",
+        "filesystem",
+        "entries",
+        "lookups",
+        "compiling",
+    ):
         assert any(line.startswith(label) for line in text.splitlines()), (label, text)
     assert str(cd) in text and f"{doc['entries']}  (about " in text and "hit rate" in text
 
@@ -149,10 +211,18 @@ def test_options_before_the_command_and_module_entry_point(populated: dict[str, 
 
 
 def test_cli_does_not_import_the_compiler_for_info(populated: dict[str, Any]) -> None:
-    code = ("import sys; from fncache_cli.main import main; rc = main(['info', '--json', '--compiledir', sys.argv[1]]); "
-            "sys.stderr.write(repr(sorted(m for m in ('numpy', 'fncache.tensor') if m in sys.modules)))")
-    proc = subprocess.run([sys.executable, "-c", code, str(populated["dir"])], capture_output=True, text=True,
-                          env=clean_env(), timeout=60, check=True)
+    code = (
+        "import sys; from fncache_cli.main import main; rc = main(['info', '--json', '--compiledir', sys.argv[1]]); "
+        "sys.stderr.write(repr(sorted(m for m in ('numpy', 'fncache.tensor') if m in sys.modules)))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(populated["dir"])],
+        capture_output=True,
+        text=True,
+        env=clean_env(),
+        timeout=60,
+        check=True,
+    )
     assert proc.stderr.strip() == "[]"
 
 
@@ -193,8 +263,9 @@ def test_list_filters_sort_and_limit(populated: dict[str, Any]) -> None:
 
     sizes = [e["size"] for e in run_json("list", "--sort", "size", "--compiledir", cd)["entries"]]
     assert sizes == sorted(sizes, reverse=True)
-    assert [e["size"] for e in run_json("list", "--sort", "size", "--reverse", "--compiledir", cd)["entries"]] \
-        == sorted(sizes)
+    assert [
+        e["size"] for e in run_json("list", "--sort", "size", "--reverse", "--compiledir", cd)["entries"]
+    ] == sorted(sizes)
     created = [e["created"] for e in run_json("list", "--sort", "age", "--compiledir", cd)["entries"]]
     assert created == sorted(created)  # oldest first
     hits = [e["hits"] for e in run_json("list", "--sort", "hits", "--compiledir", cd)["entries"]]
@@ -213,8 +284,11 @@ def test_list_filters_sort_and_limit(populated: dict[str, Any]) -> None:
 def test_show_entry_by_unique_prefix(populated: dict[str, Any]) -> None:
     cd = populated["dir"]
     module = next(e for e in populated["entries"] if e["kind"] == "kernel_library")
-    prefix = next(module["key"][:n] for n in range(4, 64)
-                  if sum(k.startswith(module["key"][:n]) for k in populated["keys"]) == 1)
+    prefix = next(
+        module["key"][:n]
+        for n in range(4, 64)
+        if sum(k.startswith(module["key"][:n]) for k in populated["keys"]) == 1
+    )
     doc = run_json("show", prefix, "--compiledir", cd)
     assert ENTRY_FIELDS <= set(doc) and {"platform", "components", "meta", "source"} <= set(doc)
     assert doc["key"] == module["key"] and doc["kind"] == "kernel_library"
@@ -244,11 +318,16 @@ def test_show_ambiguous_unknown_and_bad_keys(populated: dict[str, Any]) -> None:
     assert sorted(c["key"] for c in err["candidates"]) == matching and "ambiguous" in err["message"]
 
     first = populated["keys"][0]  # a prefix that matches nothing but shares 5 digits with a key
-    unknown = next(first[:5] + c for c in "0123456789abcdef" if not any(k.startswith(first[:5] + c)
-                                                                      for k in populated["keys"]))
+    unknown = next(
+        first[:5] + c
+        for c in "0123456789abcdef"
+        if not any(k.startswith(first[:5] + c) for k in populated["keys"])
+    )
     proc = run_cli("show", unknown, "--compiledir", cd, expect=1)
     assert f"no entry has a key starting with '{unknown}'" in proc.stderr
-    near = next(m for n in range(5, 0, -1) if (m := sorted(k for k in populated["keys"] if k.startswith(unknown[:n]))))
+    near = next(
+        m for n in range(5, 0, -1) if (m := sorted(k for k in populated["keys"] if k.startswith(unknown[:n])))
+    )
     assert first in near and all(k in proc.stderr for k in near[:20])  # keys sharing the longest prefix
     proc = run_cli("show", "not-hex", "--compiledir", cd, expect=2)
     assert "usage: fncache show" in proc.stderr and "hexadecimal" in proc.stderr
@@ -270,19 +349,35 @@ def test_stats_human_and_json(populated: dict[str, Any]) -> None:
     assert doc["saved_seconds"] > 0 and 0 < doc["hit_rate"] < 1
 
     lines = run_cli("stats", "--compiledir", cd).stdout.splitlines()
-    assert lines[0].split() == ["SCOPE", "HITS", "MISSES", "COMPILES", "HIT", "RATE", "COMPILE", "TIME", "SAVED"]
+    assert lines[0].split() == [
+        "SCOPE",
+        "HITS",
+        "MISSES",
+        "COMPILES",
+        "HIT",
+        "RATE",
+        "COMPILE",
+        "TIME",
+        "SAVED",
+    ]
     scopes = [line.split("  ")[0].strip() for line in lines[1:-1]]
-    assert scopes[0] == "total" and "kind kernel_library" in scopes and any(s.startswith("host ") for s in scopes)
+    assert (
+        scopes[0] == "total"
+        and "kind kernel_library" in scopes
+        and any(s.startswith("host ") for s in scopes)
+    )
     assert lines[-1].startswith(f"{doc['hit_rate'] * 100:.1f}% of {doc['hits'] + doc['misses']} lookups hit")
 
 
 # -- purge --------------------------------------------------------------------------------------
 def test_purge_usage_errors(populated: dict[str, Any]) -> None:
     cd = populated["dir"]
-    for args, message in ((["purge"], "say what to remove"),
-                          (["purge", "--older-than", "3 fortnights"], "--older-than"),
-                          (["purge", "--max-size", "big"], "--max-size"),
-                          (["purge", "--all", "--older-than", "1d"], "cannot be combined")):
+    for args, message in (
+        (["purge"], "say what to remove"),
+        (["purge", "--older-than", "3 fortnights"], "--older-than"),
+        (["purge", "--max-size", "big"], "--max-size"),
+        (["purge", "--all", "--older-than", "1d"], "cannot be combined"),
+    ):
         proc = run_cli(*args, "--compiledir", cd, expect=2)
         assert "usage: fncache purge" in proc.stderr and message in proc.stderr
     assert run_json("list", "--compiledir", cd)["total"] == len(populated["keys"])  # nothing touched
@@ -294,16 +389,26 @@ def test_purge_dry_run_shows_exactly_what_goes(scratch: Path) -> None:
     limit = total // 2
     dry = run_json("purge", "--max-size", str(limit), "--dry-run", "--compiledir", scratch)
     assert set(dry) == {"dry_run", "criteria", "removed", "count", "bytes", "remaining"}
-    assert dry["dry_run"] is True and dry["criteria"] == {"all": False, "older_than_seconds": None,
-                                                          "max_size_bytes": limit}
+    assert dry["dry_run"] is True and dry["criteria"] == {
+        "all": False,
+        "older_than_seconds": None,
+        "max_size_bytes": limit,
+    }
     assert all(set(e) == ENTRY_FIELDS for e in dry["removed"])
     assert dry["remaining"]["size"] <= limit < dry["remaining"]["size"] + dry["removed"][-1]["size"]
     assert dry["bytes"] + dry["remaining"]["size"] == total
     assert run_json("list", "--compiledir", scratch)["total"] == len(before)  # a dry run removes nothing
 
-    text = run_cli("purge", "--max-size", str(limit), "--dry-run", "--compiledir", scratch).stdout.splitlines()
-    assert text[0].split() == ["KEY", "KIND", "SIZE", "LAST", "USED", "HOST"] and len(text) == dry["count"] + 2
-    assert text[-1].startswith(f"would remove {dry['count']} entries (") and "dry run: nothing was removed" in text[-1]
+    text = run_cli(
+        "purge", "--max-size", str(limit), "--dry-run", "--compiledir", scratch
+    ).stdout.splitlines()
+    assert (
+        text[0].split() == ["KEY", "KIND", "SIZE", "LAST", "USED", "HOST"] and len(text) == dry["count"] + 2
+    )
+    assert (
+        text[-1].startswith(f"would remove {dry['count']} entries (")
+        and "dry run: nothing was removed" in text[-1]
+    )
     real = run_json("purge", "--max-size", str(limit), "--compiledir", scratch)
     assert real["dry_run"] is False
     assert sorted(e["key"] for e in real["removed"]) == sorted(e["key"] for e in dry["removed"])
@@ -316,10 +421,14 @@ def test_purge_by_age_and_all(scratch: Path) -> None:
     old = run_json("purge", "--older-than", "30d", "--compiledir", scratch)
     assert old["count"] == 0 and old["remaining"]["entries"] == n
     assert run_cli("purge", "--older-than", "30d", "--compiledir", scratch).stdout.startswith(
-        f"nothing to remove; {n} entries (")
+        f"nothing to remove; {n} entries ("
+    )
     text = run_cli("purge", "--all", "--compiledir", scratch).stdout.splitlines()
-    assert len(text) == n + 2 and text[-1].startswith(f"removed {n} entries (") and text[-1].endswith(
-        "0 entries (0 B) remain")
+    assert (
+        len(text) == n + 2
+        and text[-1].startswith(f"removed {n} entries (")
+        and text[-1].endswith("0 entries (0 B) remain")
+    )
     assert run_json("list", "--compiledir", scratch)["total"] == 0
     assert run_json("purge", "--older-than", "0s", "--compiledir", scratch)["count"] == 0
 
@@ -330,7 +439,9 @@ def test_verify_reports_and_repairs_damage(scratch: Path) -> None:
     clean = run_json("verify", "--compiledir", scratch)
     assert clean == {"repair": False, "checked": n, "bad": [], "repaired": 0, "foreign": [], "ok": True}
     proc = run_cli("verify", "--compiledir", scratch)
-    assert proc.stdout.strip() == f"checked {n} entries: all good" and proc.stderr == ""  # no progress when piped
+    assert (
+        proc.stdout.strip() == f"checked {n} entries: all good" and proc.stderr == ""
+    )  # no progress when piped
 
     module = next(e for e in run_json("list", "--kind", "kernel_library", "--compiledir", scratch)["entries"])
     library = next(Path(module["path"]) / f for f in module["files"] if f.endswith(".so"))
@@ -371,17 +482,29 @@ def test_explain_two_keys(populated: dict[str, Any]) -> None:
     assert {"march", "flags"} <= set(diffs) and diffs["march"]["b"] == "-march=x86-64"
 
     lines = run_cli("explain", native["key"], generic["key"], "--compiledir", cd).stdout.splitlines()
-    assert lines[0].startswith(f"a  {native['key']}  kernel_library") and lines[1].startswith(f"b  {generic['key']}")
+    assert lines[0].startswith(f"a  {native['key']}  kernel_library") and lines[1].startswith(
+        f"b  {generic['key']}"
+    )
     march = lines.index("march")
-    assert lines[march + 1].startswith("  only in a: -march=") and lines[march + 2] == "  only in b: -march=x86-64"
+    assert (
+        lines[march + 1].startswith("  only in a: -march=")
+        and lines[march + 2] == "  only in b: -march=x86-64"
+    )
     assert lines[-1].startswith(f"{len(diffs)} components differ: ") and "march" in lines[-1]
 
     same = run_json("explain", native["key"], native["key"], "--compiledir", cd)
     assert same["same"] is True and same["differences"] == []
-    assert run_cli("explain", native["key"], native["key"], "--compiledir", cd).stdout.splitlines()[-1] == \
-        "same key: both are the same entry"
-    kinds_differ = run_json("explain", native["key"], next(e["key"] for e in populated["entries"]
-                                                          if e["kind"] == "function"), "--compiledir", cd)
+    assert (
+        run_cli("explain", native["key"], native["key"], "--compiledir", cd).stdout.splitlines()[-1]
+        == "same key: both are the same entry"
+    )
+    kinds_differ = run_json(
+        "explain",
+        native["key"],
+        next(e["key"] for e in populated["entries"] if e["kind"] == "function"),
+        "--compiledir",
+        cd,
+    )
     assert kinds_differ["differences"][0]["component"] == "kind"
 
 
@@ -390,18 +513,26 @@ def test_explain_errors(populated: dict[str, Any]) -> None:
     key = populated["keys"][0]
     assert "usage: fncache explain" in run_cli("explain", key, "--compiledir", cd, expect=2).stderr
     assert "usage: fncache explain" in run_cli("explain", "--compiledir", cd, expect=2).stderr
-    assert "not both" in run_cli("explain", key, "--function", populated["pickle"], "--compiledir", cd,
-                                 expect=2).stderr
-    assert "ambiguous" in run_cli("explain", key, shared_prefix(populated["keys"]), "--compiledir", cd,
-                                  expect=1).stderr
+    assert (
+        "not both"
+        in run_cli("explain", key, "--function", populated["pickle"], "--compiledir", cd, expect=2).stderr
+    )
+    assert (
+        "ambiguous"
+        in run_cli("explain", key, shared_prefix(populated["keys"]), "--compiledir", cd, expect=1).stderr
+    )
 
 
 def test_explain_pickled_function_on_another_cpu(tmp_path: Path) -> None:
     # Its own compiledir and pickle, made just before: the key's compiler_source component hashes
     # fncache's code, so a pickle made earlier in a tree being edited would (rightly) miss.
     scratch, pickled = tmp_path / "compiledir", tmp_path / "expxy.pkl"
-    subprocess.run([sys.executable, "-c", POPULATE, str(tmp_path), "0"], check=True,
-                   env=clean_env(compiledir=str(scratch)), timeout=600)
+    subprocess.run(
+        [sys.executable, "-c", POPULATE, str(tmp_path), "0"],
+        check=True,
+        env=clean_env(compiledir=str(scratch)),
+        timeout=600,
+    )
     env = clean_env(compiledir=str(scratch), march="-march=x86-64")
     same_cpu = run_json("explain", "--function", pickled, env=clean_env(compiledir=str(scratch)))
     assert set(same_cpu) == {"file", "function", "load", "keys"} and same_cpu["function"] == "expxy"
@@ -411,7 +542,9 @@ def test_explain_pickled_function_on_another_cpu(tmp_path: Path) -> None:
     assert function_level["compared_with"] == []  # this host computes the key the pickle carries
     assert module_level["level"] == "module" and module_level["in_cache"] is True
     other = {c["key"]: c for c in module_level["compared_with"]}
-    assert len(other) == 1 and {d["component"] for d in next(iter(other.values()))["differences"]} >= {"march"}
+    assert len(other) == 1 and {d["component"] for d in next(iter(other.values()))["differences"]} >= {
+        "march"
+    }
 
     text = run_cli("explain", "--function", pickled, env=env).stdout
     assert text.startswith(f"{pickled}: function 'expxy' loaded on this host with")
@@ -420,10 +553,16 @@ def test_explain_pickled_function_on_another_cpu(tmp_path: Path) -> None:
 
     not_pickle = tmp_path / "f.pkl"
     not_pickle.write_bytes(b"not a pickle")
-    assert "could not be unpickled" in run_cli("explain", "--function", not_pickle, "--compiledir", scratch,
-                                               expect=1).stderr
-    assert "cannot read" in run_cli("explain", "--function", tmp_path / "missing.pkl", "--compiledir", scratch,
-                                    expect=1).stderr
+    assert (
+        "could not be unpickled"
+        in run_cli("explain", "--function", not_pickle, "--compiledir", scratch, expect=1).stderr
+    )
+    assert (
+        "cannot read"
+        in run_cli(
+            "explain", "--function", tmp_path / "missing.pkl", "--compiledir", scratch, expect=1
+        ).stderr
+    )
 
 
 # -- export / import ----------------------------------------------------------------------------
@@ -436,11 +575,15 @@ def test_export_and_import(populated: dict[str, Any], tmp_path: Path) -> None:
     with tarfile.open(bundle) as tar:
         assert "fncache-bundle.json" in tar.getnames()
 
-    fresh = tmp_path / "node2" / "compiledir"  # import may create the compiledir: that is how a node is seeded
+    fresh = (
+        tmp_path / "node2" / "compiledir"
+    )  # import may create the compiledir: that is how a node is seeded
     imported = run_json("import", bundle, "--compiledir", fresh)
     assert set(imported) == {"path", "origin", "imported", "already_present", "rejected", "bytes"}
     assert sorted(imported["imported"]) == sorted(populated["keys"]) and imported["rejected"] == []
-    assert sorted(e["key"] for e in run_json("list", "--compiledir", fresh)["entries"]) == sorted(populated["keys"])
+    assert sorted(e["key"] for e in run_json("list", "--compiledir", fresh)["entries"]) == sorted(
+        populated["keys"]
+    )
     again = run_cli("import", bundle, "--compiledir", fresh).stdout.strip()
     assert again.endswith(f"; {len(populated['keys'])} already present, 0 rejected")
     assert again.startswith("imported 0 entries (0 B) from ")
@@ -457,15 +600,23 @@ def test_export_import_errors(populated: dict[str, Any], tmp_path: Path) -> None
     cd = populated["dir"]
     proc = run_cli("export", tmp_path / "x.tar", "f" * 64, "--compiledir", cd, expect=1)
     assert "no entry has a key starting with" in proc.stderr and not (tmp_path / "x.tar").exists()
-    assert "ambiguous" in run_cli("export", tmp_path / "x.tar", shared_prefix(populated["keys"]),
-                                  "--compiledir", cd, expect=1).stderr
-    assert "no such archive" in run_cli("import", tmp_path / "missing.tar", "--compiledir", tmp_path / "new",
-                                        expect=1).stderr
+    assert (
+        "ambiguous"
+        in run_cli(
+            "export", tmp_path / "x.tar", shared_prefix(populated["keys"]), "--compiledir", cd, expect=1
+        ).stderr
+    )
+    assert (
+        "no such archive"
+        in run_cli("import", tmp_path / "missing.tar", "--compiledir", tmp_path / "new", expect=1).stderr
+    )
     assert not (tmp_path / "new").exists()
     garbage = tmp_path / "garbage.tar"
     garbage.write_text("this is not a tar archive\n" * 40)
-    assert "cannot read cache archive" in run_cli("import", garbage, "--compiledir", tmp_path / "new2",
-                                                  expect=1).stderr
+    assert (
+        "cannot read cache archive"
+        in run_cli("import", garbage, "--compiledir", tmp_path / "new2", expect=1).stderr
+    )
     assert "usage: fncache export" in run_cli("export", "--compiledir", cd, expect=2).stderr
 
 
@@ -474,7 +625,11 @@ def test_demo_cold_then_warm(tmp_path: Path) -> None:
     doc = run_json("demo", env=clean_env(compiledir=str(tmp_path / "unused")))
     assert doc["temporary"] is True and not Path(doc["compiledir"]).exists()  # cleaned up
     assert not (tmp_path / "unused").exists()  # without --compiledir, the user's cache is not touched
-    assert doc["n"] == 10**6 and doc["expression"] == "exp(x)*y + sin(z)/(1+x*x)" and doc["matches_numpy"] is True
+    assert (
+        doc["n"] == 10**6
+        and doc["expression"] == "exp(x)*y + sin(z)/(1+x*x)"
+        and doc["matches_numpy"] is True
+    )
     assert doc["cold"]["compiles"] >= 2 and doc["warm"] == {"hits": 2, "misses": 0, "compiles": 0}
     assert doc["warm_seconds"] < doc["cold_seconds"] and doc["max_error"] <= 1e-10
 
@@ -484,15 +639,26 @@ def test_demo_cold_then_warm(tmp_path: Path) -> None:
     assert [line.split()[0] for line in lines[1:-1]] == ["compiledir", "run", "cold", "warm", "per", "result"]
     assert "matches numpy" in lines[-2] and lines[-1].endswith("results match numpy")
     second = run_json("demo", "--compiledir", cd)  # a used compiledir: still a real cold build
-    assert second["temporary"] is False and second["cold"]["compiles"] >= 1 and second["warm"]["compiles"] == 0
+    assert (
+        second["temporary"] is False and second["cold"]["compiles"] >= 1 and second["warm"]["compiles"] == 0
+    )
     assert run_json("list", "--kind", "kernel_library", "--compiledir", cd)["matched"] == 2
 
 
 # -- errors -------------------------------------------------------------------------------------
 def test_missing_or_foreign_compiledir_is_a_message(tmp_path: Path) -> None:
     missing = tmp_path / "nope"
-    for command in (["info"], ["list"], ["show", "ab"], ["stats"], ["purge", "--all"], ["unlock"], ["verify"],
-                    ["explain", "ab", "cd"], ["export", str(tmp_path / "x.tar")]):
+    for command in (
+        ["info"],
+        ["list"],
+        ["show", "ab"],
+        ["stats"],
+        ["purge", "--all"],
+        ["unlock"],
+        ["verify"],
+        ["explain", "ab", "cd"],
+        ["export", str(tmp_path / "x.tar")],
+    ):
         proc = run_cli(*command, "--compiledir", missing, expect=1)
         assert proc.stderr.startswith(f"fncache: error: compiledir {missing} does not exist"), proc.stderr
     assert not missing.exists()  # looking must not create a cache
@@ -522,11 +688,19 @@ def test_malformed_stats_summaries_are_ignored_not_fatal(scratch: Path) -> None:
     before = run_json("stats", "--compiledir", scratch)
     stats_dir = scratch / "stats"
     stats_dir.mkdir(exist_ok=True)
-    for i, doc in enumerate([{"by_host_kind": {"h": {"kernel_library": {"hits": "many", "misses": None}}},
-                              "hits_by_entry": [1], "folded": 3},
-                             {"by_host_kind": 5, "hits_by_entry": {"ab": "x"}},
-                             {"by_host_kind": {"h": ["kernel_library"]}},
-                             ["not", "a", "summary"], "just text"]):
+    for i, doc in enumerate(
+        [
+            {
+                "by_host_kind": {"h": {"kernel_library": {"hits": "many", "misses": None}}},
+                "hits_by_entry": [1],
+                "folded": 3,
+            },
+            {"by_host_kind": 5, "hits_by_entry": {"ab": "x"}},
+            {"by_host_kind": {"h": ["kernel_library"]}},
+            ["not", "a", "summary"],
+            "just text",
+        ]
+    ):
         (stats_dir / f"bad{i}.summary.json").write_text(json.dumps(doc))
     (stats_dir / "torn.summary.json").write_bytes(b'{"by_host_kind": {"h"')
     for command in ("stats", "info"):
@@ -540,8 +714,12 @@ def test_a_lock_holder_record_with_a_bad_pid_is_an_unknown_holder(scratch: Path)
     shard.mkdir(parents=True, exist_ok=True)
     digest = "ab" + "0" * 62
     for mode in ("flock", "lease"):
-        for record in ({"host": os.uname().nodename, "pid": "12x"}, {"host": os.uname().nodename, "pid": [1]},
-                       {"host": 3, "pid": 1.5}, ["x"]):
+        for record in (
+            {"host": os.uname().nodename, "pid": "12x"},
+            {"host": os.uname().nodename, "pid": [1]},
+            {"host": 3, "pid": 1.5},
+            ["x"],
+        ):
             (shard / f"{digest}.{mode}").write_bytes(b"")
             (shard / f"{digest}.holder").write_text(json.dumps(record))
             run_cli("unlock", "--compiledir", scratch)
@@ -565,6 +743,7 @@ def test_a_truncated_archive_is_one_line(populated: dict[str, Any], tmp_path: Pa
 def test_import_refuses_files_the_metadata_does_not_list(populated: dict[str, Any], tmp_path: Path) -> None:
     import io
     import tarfile
+
     archive, planted = tmp_path / "all.tar", tmp_path / "planted.tar"
     run_cli("export", archive, "--compiledir", populated["dir"])
     with tarfile.open(archive) as src, tarfile.open(planted, "w") as dst:

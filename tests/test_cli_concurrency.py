@@ -1,5 +1,6 @@
 """``fncache`` while other processes use the compiledir: purging and verifying under a compiling
 process, and unlocking the locks of live and of killed builders."""
+
 from __future__ import annotations
 
 import os
@@ -48,8 +49,13 @@ Compiledir(sys.argv[1]).get_or_build(CacheKey("locktest", {"holder": sys.argv[3]
 
 def test_purge_and_verify_while_another_process_compiles(tmp_path: Path) -> None:
     cd = tmp_path / "compiledir"
-    compiler = subprocess.Popen([sys.executable, "-c", COMPILER, "12"], env=clean_env(compiledir=str(cd)),
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    compiler = subprocess.Popen(
+        [sys.executable, "-c", COMPILER, "12"],
+        env=clean_env(compiledir=str(cd)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     purged = 0
     rounds = 0
     try:
@@ -71,9 +77,13 @@ def test_purge_and_verify_while_another_process_compiles(tmp_path: Path) -> None
 
 
 def _start_holder(cd: Path, marker: Path, name: str, lock_mode: str) -> subprocess.Popen:
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(cd), str(marker), name],
-                              env=clean_env(compiledir=str(cd), lock_mode=lock_mode),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(cd), str(marker), name],
+        env=clean_env(compiledir=str(cd), lock_mode=lock_mode),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 120
     while not marker.exists():
         assert holder.poll() is None, holder.stderr.read() if holder.stderr else ""

@@ -1,6 +1,7 @@
 """complex64 and complex128 against numpy in both modes: the elementwise ops numpy defines for
 them, real/imag/conj/abs/angle, promotion with real dtypes and Python complex numbers (weak, as
 NEP 50 says), reductions, dot, pickles; the CUDA backend refuses them clearly."""
+
 from __future__ import annotations
 
 import pickle
@@ -50,16 +51,49 @@ def _check(got: list, want: list, names: list[str], dtype: str) -> None:
 
 
 #: the unary ops of test_elemwise numpy defines for complex values
-UNARY = [n for n in E.UNARY if n in ("neg", "abs_op", "abs", "exp", "log", "log1p", "expm1",
-                                     "log2", "log10", "sqrt", "sqr", "sin", "cos", "tan",
-                                     "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh",
-                                     "sign", "isnan", "isinf")]
-BINARY = [n for n in E.BINARY if n in ("add", "sub", "mul", "true_div", "eq", "neq", "lt",
-                                       "maximum", "minimum")]
-PARTS = {"real": (lambda z: z.real, np.real), "imag": (lambda z: z.imag, np.imag),
-         "conj": (lambda z: z.conj(), np.conjugate), "angle": (ft.angle, np.angle),
-         "abs": (abs, np.abs), "ft_real": (ft.real, np.real), "ft_imag": (ft.imag, np.imag),
-         "ft_conj": (ft.conj, np.conjugate)}
+UNARY = [
+    n
+    for n in E.UNARY
+    if n
+    in (
+        "neg",
+        "abs_op",
+        "abs",
+        "exp",
+        "log",
+        "log1p",
+        "expm1",
+        "log2",
+        "log10",
+        "sqrt",
+        "sqr",
+        "sin",
+        "cos",
+        "tan",
+        "arcsin",
+        "arccos",
+        "arctan",
+        "sinh",
+        "cosh",
+        "tanh",
+        "sign",
+        "isnan",
+        "isinf",
+    )
+]
+BINARY = [
+    n for n in E.BINARY if n in ("add", "sub", "mul", "true_div", "eq", "neq", "lt", "maximum", "minimum")
+]
+PARTS = {
+    "real": (lambda z: z.real, np.real),
+    "imag": (lambda z: z.imag, np.imag),
+    "conj": (lambda z: z.conj(), np.conjugate),
+    "angle": (ft.angle, np.angle),
+    "abs": (abs, np.abs),
+    "ft_real": (ft.real, np.real),
+    "ft_imag": (ft.imag, np.imag),
+    "ft_conj": (ft.conj, np.conjugate),
+}
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -82,13 +116,13 @@ def test_elementwise_ops(mode: str, dtype: str) -> None:
 def test_promotion_and_weak_python_complex(mode: str) -> None:
     x, c = ft.fvector("x"), ft.vector("c", "complex64")
     d, i = ft.dvector("d"), ft.lvector("i")
-    outs = [x * 1j, c * 2.5, c + 1j, c * d, i + c, x + c, c ** 2, ft.exp(x * 1j)]
+    outs = [x * 1j, c * 2.5, c + 1j, c * d, i + c, x + c, c**2, ft.exp(x * 1j)]
     f = fc.function([x, c, d, i], outs, mode=mode)
     xv = np.array([1.5, -2, 0], "float32")
     cv = np.array([1 + 1j, -2j, 3], "complex64")
     dv, iv = np.array([0.5, 2, -1.0]), np.array([1, 2, 3])
     with numpy_errstate():
-        want = [xv * 1j, cv * 2.5, cv + 1j, cv * dv, iv + cv, xv + cv, cv ** 2, np.exp(xv * 1j)]
+        want = [xv * 1j, cv * 2.5, cv + 1j, cv * dv, iv + cv, xv + cv, cv**2, np.exp(xv * 1j)]
     for k, (g, w) in enumerate(zip(f(xv, cv, dv, iv), want)):
         assert_same_c(g, w, f"output {k}", rtol=1e-5)
 
@@ -98,12 +132,30 @@ def test_promotion_and_weak_python_complex(mode: str) -> None:
 def test_reductions_and_dot(mode: str, dtype: str) -> None:
     z = ft.matrix("z", dtype)
     v = ft.vector("v", dtype)
-    outs = [z.sum(), z.sum(axis=0), ft.prod(z, axis=1), z.mean(axis=1), ft.var(z), ft.std(z),
-            z.max(axis=0), ft.dot(z, v), ft.dot(v, v), ft.sum(z.real * z.imag)]
-    refs = [lambda a, b: a.sum(), lambda a, b: a.sum(axis=0), lambda a, b: np.prod(a, axis=1),
-            lambda a, b: a.mean(axis=1), lambda a, b: np.var(a), lambda a, b: np.std(a),
-            lambda a, b: a.max(axis=0), np.dot, lambda a, b: np.dot(b, b),
-            lambda a, b: np.sum(a.real * a.imag)]
+    outs = [
+        z.sum(),
+        z.sum(axis=0),
+        ft.prod(z, axis=1),
+        z.mean(axis=1),
+        ft.var(z),
+        ft.std(z),
+        z.max(axis=0),
+        ft.dot(z, v),
+        ft.dot(v, v),
+        ft.sum(z.real * z.imag),
+    ]
+    refs = [
+        lambda a, b: a.sum(),
+        lambda a, b: a.sum(axis=0),
+        lambda a, b: np.prod(a, axis=1),
+        lambda a, b: a.mean(axis=1),
+        lambda a, b: np.var(a),
+        lambda a, b: np.std(a),
+        lambda a, b: a.max(axis=0),
+        np.dot,
+        lambda a, b: np.dot(b, b),
+        lambda a, b: np.sum(a.real * a.imag),
+    ]
     f = fc.function([z, v], outs, mode=mode)
     a, b = csample(dtype, (5, 4), 1, special=False), csample(dtype, (4,), 2, special=False)
     for k, (g, r) in enumerate(zip(f(a, b), refs)):
@@ -132,6 +184,7 @@ def test_real_dtypes_keep_their_dtype_through_the_parts() -> None:
 def test_cuda_backend_refuses_complex_clearly() -> None:
     from fncache.codegen.cuda.render import render_graph
     from fncache.graph.fgraph import FunctionGraph
+
     z = ft.vector("z", "complex64")
     with pytest.raises(TypeError, match="CUDA backend has no complex arithmetic.*complex64"):
         render_graph(FunctionGraph([z], [ft.exp(z) * 2], clone=True))

@@ -5,6 +5,7 @@ copied from the compiledir into the user's private file).
 The same Python under a real emulated older CPU (``qemu-x86_64 -cpu Nehalem``) is in
 test_qemu.py.
 """
+
 from __future__ import annotations
 
 import json
@@ -31,8 +32,10 @@ from fncache.runtime import pickling
 from fcutil import reseal
 
 REPO = Path(fc.__file__).resolve().parent.parent
-pytestmark = pytest.mark.skipif(platform.machine() != "x86_64" or shutil.which("gcc") is None,
-                                reason="cpuid features are read on x86-64, with gcc")
+pytestmark = pytest.mark.skipif(
+    platform.machine() != "x86_64" or shutil.which("gcc") is None,
+    reason="cpuid features are read on x86-64, with gcc",
+)
 
 
 def lacking() -> str:
@@ -62,6 +65,7 @@ def test_explicit_march_this_cpu_cannot_run_builds_for_this_cpu(tmp_path, caplog
         f = fc.function([x], ft.exp(x) + 1)
         np.testing.assert_allclose(f(np.zeros(3)), 2.0)
         from fncache.toolchain import host_march_flags
+
         assert f"-m{feature}" not in host_march_flags()
     assert "lacks" in caplog.text and feature in caplog.text
 
@@ -76,10 +80,12 @@ def test_cxxflags_this_cpu_cannot_run_are_a_clear_compile_error(tmp_path):
 
 # -- libraries that record features this CPU lacks ------------------------------------------------
 
+
 def _library_build(isa: list[str]):
     def build(staging: Path) -> dict:
         (staging / "lib.so").write_bytes(b"\x7fELF not for this CPU")
         return {"library": "lib.so", "isa": isa}
+
     return build
 
 
@@ -112,19 +118,24 @@ def test_kernel_library_with_a_planted_feature_is_rebuilt_not_loaded(tmp_path):
     process never maps it, computes the right result from a library built for this CPU."""
     feature = lacking()
     cd = tmp_path / "cd"
-    code = ("import json, numpy as np, fncache as fc; from fncache import tensor as ft\n"
-            "x = ft.dvector('x'); f = fc.function([x], ft.sin(x) * 2, name='planted')\n"
-            "r = f(np.arange(4.0)); maps = open('/proc/self/maps').read()\n"
-            "print(json.dumps({'r': r.tolist(), 'quarantined_mapped': 'quarantine' in maps}))\n")
+    code = (
+        "import json, numpy as np, fncache as fc; from fncache import tensor as ft\n"
+        "x = ft.dvector('x'); f = fc.function([x], ft.sin(x) * 2, name='planted')\n"
+        "r = f(np.arange(4.0)); maps = open('/proc/self/maps').read()\n"
+        "print(json.dumps({'r': r.tolist(), 'quarantined_mapped': 'quarantine' in maps}))\n"
+    )
     env = {**os.environ, "PYTHONPATH": str(REPO), "FNCACHE_FLAGS": f"compiledir={cd}"}
 
     def run() -> dict:
-        proc = subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True,
-                              timeout=120)
+        proc = subprocess.run(
+            [sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True, timeout=120
+        )
         return json.loads(proc.stdout.splitlines()[-1])
 
     run()
-    metas = [m for m in cd.glob("entries/*/*/meta.json") if json.loads(m.read_text())["kind"] == "kernel_library"]
+    metas = [
+        m for m in cd.glob("entries/*/*/meta.json") if json.loads(m.read_text())["kind"] == "kernel_library"
+    ]
     assert len(metas) == 1
     meta = json.loads(metas[0].read_text())
     meta["isa"] = [*meta["isa"], feature]
@@ -154,17 +165,25 @@ def test_embedded_library_needing_a_missing_feature_is_not_loaded(tmp_path, capl
 
 # -- host records -------------------------------------------------------------------------------
 
+
 def _probe(compiledir: Path, xdg: Path, **extra: str) -> list[str]:
     """The host's march flags as a fresh process sees them, without the vector width's flag
     (a detection measures the width again, and timings on a shared machine may differ)."""
     flags = ",".join([f"compiledir={compiledir}", *(f"{k}={v}" for k, v in extra.items())])
-    code = ("import json; from fncache.toolchain import host_march_flags;"
-            "print(json.dumps(host_march_flags()))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env={**os.environ, "PYTHONPATH": str(REPO), "XDG_CACHE_HOME": str(xdg),
-                              "FNCACHE_FLAGS": flags}, timeout=120)
-    return [f for f in json.loads(out.stdout.strip().splitlines()[-1])
-            if not f.startswith("-mprefer-vector-width=")]
+    code = "import json; from fncache.toolchain import host_march_flags;print(json.dumps(host_march_flags()))"
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(REPO), "XDG_CACHE_HOME": str(xdg), "FNCACHE_FLAGS": flags},
+        timeout=120,
+    )
+    return [
+        f
+        for f in json.loads(out.stdout.strip().splitlines()[-1])
+        if not f.startswith("-mprefer-vector-width=")
+    ]
 
 
 def _host_files(cd: Path, xdg: Path) -> list[Path]:
@@ -188,6 +207,7 @@ def test_planted_host_records_in_both_places_are_discarded(tmp_path):
 
     def plant(rec: dict) -> None:  # the reproduction: flags this CPU lacks added to the record
         rec["flags"] += [f"-m{feature}", "-mprefer-vector-width=512"]
+
     for path in files:
         _edit_march_records(path, plant)
     assert _probe(cd, xdg) == flags
@@ -204,6 +224,7 @@ def test_a_compiledir_record_is_never_copied_into_the_private_file(tmp_path):
 
     def generic(rec: dict) -> None:  # valid for this CPU, but not what this host detects
         rec["flags"], rec["isa"] = ["-march=x86-64"], sorted(isa_of(["gcc"], ["-march=x86-64"]))
+
     _edit_march_records(shared, generic)
     assert _probe(cd, xdg) == flags  # detected, not taken from the compiledir
     private = next(xdg.glob("fncache-hosts/*.json"))
@@ -224,6 +245,7 @@ def test_host_records_are_signed_when_a_key_is_set(tmp_path):
     def forge(rec: dict) -> None:
         rec["flags"] = ["-march=x86-64"]
         rec["isa"] = []
+
     for path in _host_files(cd, xdg):
         _edit_march_records(path, forge)
     assert _probe(cd, xdg, signing_key=str(key)) == flags  # the forged records were ignored
@@ -231,14 +253,20 @@ def test_host_records_are_signed_when_a_key_is_set(tmp_path):
 
 # -- the vector width, measured once per host --------------------------------------------------
 
+
 def test_vector_width_is_measured_once_remembered_and_a_key_component(tmp_path):
     from fncache.toolchain import host_march_flags, host_vector_width
     from fncache.toolchain.tuning import WIDTHS
     from fncache.cache.keys import module_key
+
     cd, xdg = tmp_path / "cd", tmp_path / "xdg"
     _probe(cd, xdg)
-    records = [r for p in _host_files(cd, xdg) for m, r in json.loads(p.read_text()).items()
-               if m.startswith("march|")]
+    records = [
+        r
+        for p in _host_files(cd, xdg)
+        for m, r in json.loads(p.read_text()).items()
+        if m.startswith("march|")
+    ]
     assert records and all(r["vector_width"] in WIDTHS for r in records)
     if "avx2" in cpu_features():  # there was a choice: every candidate was timed
         assert {"default", "256"} <= set(records[0]["ns_per_element"])
@@ -258,25 +286,36 @@ def test_vector_width_is_measured_once_remembered_and_a_key_component(tmp_path):
 def test_detection_cost_is_measured_and_kept_in_the_host_record(tmp_path):
     cd, xdg = tmp_path / "cd", tmp_path / "xdg"
     _probe(cd, xdg)
-    records = [r for p in _host_files(cd, xdg) for m, r in json.loads(p.read_text()).items()
-               if m.startswith("march|")]
+    records = [
+        r
+        for p in _host_files(cd, xdg)
+        for m, r in json.loads(p.read_text()).items()
+        if m.startswith("march|")
+    ]
     assert len(records) == 2 and records[0] == records[1]
     seconds = records[0]["detect_seconds"]
     assert isinstance(seconds, float) and 0 < seconds < 60
     # read back, not measured again: the second process pays nothing and keeps the figure
     _probe(cd, xdg)
-    again = [r for p in _host_files(cd, xdg) for m, r in json.loads(p.read_text()).items()
-             if m.startswith("march|")]
+    again = [
+        r
+        for p in _host_files(cd, xdg)
+        for m, r in json.loads(p.read_text()).items()
+        if m.startswith("march|")
+    ]
     assert again == records
 
 
 def test_detection_logs_what_it_cost(tmp_path, monkeypatch, caplog):
     from fncache.toolchain import march
+
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     monkeypatch.setattr(march, "_march_by_cxx", {})
     monkeypatch.setattr(march, "_fast", None)
-    with caplog.at_level(logging.INFO, logger="fncache.toolchain"), \
-            config.change_flags(compiledir=str(tmp_path / "cd"), cxx="gcc"):
+    with (
+        caplog.at_level(logging.INFO, logger="fncache.toolchain"),
+        config.change_flags(compiledir=str(tmp_path / "cd"), cxx="gcc"),
+    ):
         march.host_march_flags()
     lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("march detection for gcc")]
     assert len(lines) == 1 and lines[0].endswith("ms (once per host and compiler)")
@@ -288,6 +327,7 @@ def test_native_detection_reads_the_features_of_its_expanded_flags():
     the macros a compile with the expanded flags sees (the compiler is asked again here)."""
     from fncache.toolchain import cpu
     from fncache.toolchain.march import _native_flags
+
     flags, macros, _ = _native_flags(["gcc"])
     if not flags:
         pytest.skip("this gcc/CPU gives no -march=native expansion")
@@ -299,12 +339,14 @@ def test_native_detection_reads_the_features_of_its_expanded_flags():
 
 # -- the choice rule: a clear winner only ------------------------------------------------------
 
+
 def _rounds(default: list[float], **others: list[float]) -> list[dict[str, float]]:
     return [{"default": d, **{w[1:]: v[i] for w, v in others.items()}} for i, d in enumerate(default)]
 
 
 def test_a_wider_width_is_chosen_only_when_it_wins_clearly():
     from fncache.toolchain.tuning import MARGIN, decide
+
     assert MARGIN >= 0.08
     # the reported host: 128-bit default 145 ms, 256-bit 89 ms
     assert decide(_rounds([1.45, 1.47, 1.46], w256=[0.89, 0.90, 0.95])) == "256"
@@ -322,13 +364,15 @@ def test_the_choice_does_not_change_under_load(tmp_path):
     difference sits right at the margin, where either answer is fair)."""
     from fncache.toolchain.march import host_isa, host_march_flags
     from fncache.toolchain.tuning import MARGIN, candidates, choose_vector_width
+
     with config.change_flags(compiledir=str(tmp_path / "cd"), vector_width="default"):
         flags, isa = host_march_flags(), host_isa()
     if len(candidates(isa)) < 2:
         pytest.skip("this CPU has one vector width only")
     quiet = choose_vector_width(["gcc"], flags, isa)
-    burners = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
-               for _ in range(os.cpu_count() or 1)]
+    burners = [
+        subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(os.cpu_count() or 1)
+    ]
     try:
         busy = choose_vector_width(["gcc"], flags, isa)
     finally:

@@ -12,6 +12,7 @@
 
 nvcc-dependent tests skip only when nvcc is absent; the emulator also needs g++.
 """
+
 from __future__ import annotations
 
 import json
@@ -40,8 +41,9 @@ from fcutil import assert_same
 
 NVCC = find_nvcc()
 needs_nvcc = pytest.mark.skipif(NVCC is None, reason="nvcc (CUDA toolkit) not installed")
-needs_emulator = pytest.mark.skipif(NVCC is None or shutil.which("g++") is None,
-                                    reason="the emulated suite needs nvcc and g++")
+needs_emulator = pytest.mark.skipif(
+    NVCC is None or shutil.which("g++") is None, reason="the emulated suite needs nvcc and g++"
+)
 CUDA = fc.Mode(device="cuda")
 
 
@@ -56,6 +58,7 @@ def _pycuda_importable() -> bool:
 # ---------------------------------------------------------------------------------------
 # The differential suite (shared with test_cuda_gpu.py): one function, many outputs, so the
 # whole suite costs one nvcc compile. Reference: the same graph through the numpy linker.
+
 
 def differential_case() -> tuple[list, dict[str, Any], list[np.ndarray]]:
     """(inputs, {name: output}, input values) covering fused elementwise kernels in both float
@@ -78,7 +81,7 @@ def differential_case() -> tuple[list, dict[str, Any], list[np.ndarray]]:
         "bcast_outer": x[:37].dimshuffle(0, "x") * y[:53].dimshuffle("x", 0),
         "transposed": X.T * 2 + 1,
         "neg_stride": x[::-3] * 2,
-        "sym_slice": x[k:k + 10] + 1,
+        "sym_slice": x[k : k + 10] + 1,
         "unary": ft.sigmoid(x) + ft.softplus(y) + ft.tanh(z) + ft.erf(x),
         "switch": ft.switch(x > 0, x, 0.1 * x),
         "sum_all": T.sum(),
@@ -90,15 +93,15 @@ def differential_case() -> tuple[list, dict[str, Any], list[np.ndarray]]:
         "max_nan": Xn.max(axis=1),
         "min_ax0_nan": ft.min(Xn, axis=0),
         "min_all": ft.min(T),
-        "sum_cols_split": Z.sum(axis=0),            # 3 outputs: reduced range split, 2 passes
-        "max_rows_split": ft.max(W * 2, axis=1),    # 4 long rows: each split over blocks
+        "sum_cols_split": Z.sum(axis=0),  # 3 outputs: reduced range split, 2 passes
+        "max_rows_split": ft.max(W * 2, axis=1),  # 4 long rows: each split over blocks
         "prod_int": ft.prod(i.reshape((8, 5)), axis=0),
         "sum_int_ax1": i.reshape((8, 5)).sum(axis=1),
         "all_b": ft.all(b),
         "any_b": ft.any(b.reshape((8, 5)), axis=1),
         "argmax": ft.argmax(X, axis=1),
         "centered": X - X.mean(axis=1, keepdims=True),
-        "intops": i // (j - 3) + i % (j - 3) + i ** 2,
+        "intops": i // (j - 3) + i % (j - 3) + i**2,
         "cast": ft.cast(x * 10, "int32") + 1,
         "concat": ft.concatenate([X, ft.cast(X * 2, "float64")], axis=1),
         "reshape_t": X.T.reshape((-1,)),
@@ -152,6 +155,7 @@ def check_differential(results: list, reference: list, names: list[str]) -> None
 # ---------------------------------------------------------------------------------------
 # host logic (no compiler)
 
+
 def test_broadcast_and_collapse():
     assert geometry.broadcast_shape([(3, 1), (4,)], "op") == (3, 4)
     with pytest.raises(ValueError, match=r"Composite.*\(3, 2\).*\(4,\)"):
@@ -162,8 +166,7 @@ def test_broadcast_and_collapse():
     dims, sts = geometry.collapse((5, 6), [(6, 1), (0, 1)])
     assert dims == [5, 6] and sts == [[6, 1], [0, 1]]
     # size-1 dims vanish; the geometry is left-padded to the kernel's dims
-    assert geometry.elemwise_geometry((1, 7, 1), [(7, 1, 1), (7, 1, 1)], 3) == \
-        [1, 1, 7, 0, 0, 1, 0, 0, 1]
+    assert geometry.elemwise_geometry((1, 7, 1), [(7, 1, 1), (7, 1, 1)], 3) == [1, 1, 7, 0, 0, 1, 0, 0, 1]
     assert geometry.broadcast_strides((3, 1), (1, 1), (2, 3, 4)) == (0, 1, 0)
 
 
@@ -178,9 +181,9 @@ def test_reduce_plans():
     outer = geometry.reduce_plan((4096, 4096), (0,), [(4096, 1)], 1, 1, sm)
     assert outer.layout == "cols" and outer.grid[1] == outer.G
     few = geometry.reduce_plan((10**7, 3), (0,), [(3, 1)], 1, 1, sm)
-    assert few.layout == "cols" and few.G > 1       # 3 outputs: the reduced range is split
+    assert few.layout == "cols" and few.G > 1  # 3 outputs: the reduced range is split
     tiny = geometry.reduce_plan((1000, 4), (1,), [(4, 1)], 1, 1, sm)
-    assert tiny.layout == "cols"                   # 4 elements per output: a thread each
+    assert tiny.layout == "cols"  # 4 elements per output: a thread each
     mixed = geometry.reduce_plan((5, 7, 11), (0, 2), [(77, 11, 1)], 1, 2, sm)
     assert mixed.rflat == 0 and mixed.R == 55 and mixed.M == 7
     empty = geometry.reduce_plan((0, 5), (0,), [(5, 1)], 1, 1, sm)
@@ -189,17 +192,21 @@ def test_reduce_plans():
 
 def _colmajor_gemm(g, xbuf, ybuf, dt):
     """cuBLAS's semantics on flat buffers, with numpy."""
+
     def mat(buf, rows, cols, ld):
         return np.lib.stride_tricks.as_strided(buf, (rows, cols), (dt.itemsize, ld * dt.itemsize))
+
     X = mat(xbuf, g.m, g.k, g.ld_x) if g.op_x == OP_N else mat(xbuf, g.k, g.m, g.ld_x).T
     Y = mat(ybuf, g.k, g.n, g.ld_y) if g.op_y == OP_N else mat(ybuf, g.n, g.k, g.ld_y).T
     C = np.zeros(g.n * g.ld_c, dtype=dt)
     mat(C, g.m, g.n, g.ld_c)[...] = X @ Y
-    return C[: g.m * g.n].reshape(g.n, g.m)   # row-major (m_rows, n_cols) of the caller's C
+    return C[: g.m * g.n].reshape(g.n, g.m)  # row-major (m_rows, n_cols) of the caller's C
 
 
-@pytest.mark.parametrize("case", ["cc", "tc", "ct", "tt", "sliced", "vec_left", "vec_right",
-                                  "vec_strided", "broadcast", "no_unit_stride"])
+@pytest.mark.parametrize(
+    "case",
+    ["cc", "tc", "ct", "tt", "sliced", "vec_left", "vec_right", "vec_strided", "broadcast", "no_unit_stride"],
+)
 def test_gemm_args_against_numpy(case):
     rng = np.random.default_rng(1)
     base_a = rng.standard_normal((9, 12))
@@ -232,6 +239,7 @@ def test_gemm_args_against_numpy(case):
         base = arr.base if arr.base is not None else arr
         start = (arr.__array_interface__["data"][0] - base.__array_interface__["data"][0]) // itemsize
         return np.ascontiguousarray(base).reshape(-1)[start:]
+
     got = _colmajor_gemm(g, flat(b), flat(a), np.dtype("float64"))
     want = np.atleast_2d(a @ b) if a.ndim == 2 or b.ndim == 2 else np.array([[a @ b]])
     np.testing.assert_allclose(got.reshape(-1), want.reshape(-1), rtol=1e-12)
@@ -241,8 +249,12 @@ def test_gemm_args_against_numpy(case):
 def test_device_views_match_numpy():
     host = np.arange(5 * 6 * 7, dtype="float32").reshape(5, 6, 7)
     dev = arrays.DevArray(4096, host.shape, [s // 4 for s in host.strides], "float32", None)
-    for key in [(1,), (slice(None, None, -2), 3), (slice(1, 4), slice(None), slice(6, 0, -3)),
-                (-1, slice(2, None), 4)]:
+    for key in [
+        (1,),
+        (slice(None, None, -2), 3),
+        (slice(1, 4), slice(None), slice(6, 0, -3)),
+        (-1, slice(2, None), 4),
+    ]:
         v = arrays.index(dev, key)
         h = host[key]
         assert v.shape == h.shape
@@ -276,11 +288,16 @@ def test_oom_message_and_retry():
         return 12345
 
     freed = []
-    mem = DeviceMemory(allocate, lambda: freed.append(1), lambda: (10, 100),
-                       lambda e: isinstance(e, MemoryError))
-    assert mem.alloc(64) == 12345 and freed == [1]       # released pooled blocks, retried
-    mem = DeviceMemory(lambda n: (_ for _ in ()).throw(MemoryError("oom")), lambda: None,
-                       lambda: (1000, 4000), lambda e: True)
+    mem = DeviceMemory(
+        allocate, lambda: freed.append(1), lambda: (10, 100), lambda e: isinstance(e, MemoryError)
+    )
+    assert mem.alloc(64) == 12345 and freed == [1]  # released pooled blocks, retried
+    mem = DeviceMemory(
+        lambda n: (_ for _ in ()).throw(MemoryError("oom")),
+        lambda: None,
+        lambda: (1000, 4000),
+        lambda e: True,
+    )
     with pytest.raises(fc.GpuMemoryError) as info:
         mem.alloc(512, "x")
     assert isinstance(info.value, MemoryError)
@@ -292,12 +309,20 @@ def test_arch_compatibility_and_mismatch_message():
     assert device.arch_runs_on("sm_80", (8, 6)) and device.arch_runs_on("sm_90", (9, 0))
     assert not device.arch_runs_on("sm_90", (8, 0)) and not device.arch_runs_on("sm_80", (9, 0))
     assert not device.arch_runs_on("sm_90a", (9, 1)) and device.arch_runs_on("sm_90a", (9, 0))
-    info = device.DeviceInfo("NVIDIA A100-SXM4-80GB", 0, (8, 0), 108, 80 * 2**30, "12.4",
-                             "2024.1.2 (built for CUDA 12.4)")
+    info = device.DeviceInfo(
+        "NVIDIA A100-SXM4-80GB", 0, (8, 0), 108, 80 * 2**30, "12.4", "2024.1.2 (built for CUDA 12.4)"
+    )
     with pytest.raises(fc.GpuError) as e:
         device.check_arch("sm_90", info, "12.4.131")
-    for part in ("sm_90", "A100", "compute capability 8.0", "12.4.131", "driver CUDA 12.4",
-                 "2024.1.2", "cuda_arch"):
+    for part in (
+        "sm_90",
+        "A100",
+        "compute capability 8.0",
+        "12.4.131",
+        "driver CUDA 12.4",
+        "2024.1.2",
+        "cuda_arch",
+    ):
         assert part in str(e.value)
     with pytest.raises(fc.GpuError, match="newer than the NVIDIA driver"):
         device.check_arch("sm_80", info, "13.0.88")
@@ -324,15 +349,17 @@ def test_render_shares_the_c_scalar_code():
     src = render_graph(optimize_graph(g, CUDA))
     s = src.source
     assert "FC_INLINE T fc_floordiv_##S" in s and "#define FC_INLINE static __device__" in s
-    assert "fc_floordiv_float32(" in s                       # the C backend's helper, reused
-    assert "blockDim.x * gridDim.x" in s                     # grid-stride loops
+    assert "fc_floordiv_float32(" in s  # the C backend's helper, reused
+    assert "blockDim.x * gridDim.x" in s  # grid-stride loops
     assert "fc_block_reduce(" in s and "__shfl_down_sync" in s
     kinds = sorted(type(v).__name__ for v in src.specs.values())
     assert kinds == ["ElemwiseSpec", "ReduceSpec", "ReduceSpec"]
     assert ("float32", "float32", 1) in src.copies
-    assert all(k.name in s for spec in src.specs.values()
-               for k in ((spec.flat, spec.nd) if hasattr(spec, "flat") else
-                         (spec.rows, spec.cols, spec.final)))
+    assert all(
+        k.name in s
+        for spec in src.specs.values()
+        for k in ((spec.flat, spec.nd) if hasattr(spec, "flat") else (spec.rows, spec.cols, spec.final))
+    )
 
 
 def test_cuda_key_names_arch_and_toolkit_not_the_host(monkeypatch):
@@ -340,13 +367,13 @@ def test_cuda_key_names_arch_and_toolkit_not_the_host(monkeypatch):
     from fncache.cache.keys import cuda_module_key
 
     def key(arch: str, version: str = "13.0.88"):
-        return cuda_module_key("src", cuda_arch=arch, nvcc_version=version,
-                               nvcc_flags=nvcc_mod.NVCC_FLAGS)
+        return cuda_module_key("src", cuda_arch=arch, nvcc_version=version, nvcc_flags=nvcc_mod.NVCC_FLAGS)
+
     with fc.config.change_flags(cuda_arch="auto"):
         k_auto = key("sm_90")
     with fc.config.change_flags(cuda_arch="sm_90", march="none"):
         k_explicit = key("sm_90")
-    assert k_auto == k_explicit          # a GPU host on auto finds what a login node built
+    assert k_auto == k_explicit  # a GPU host on auto finds what a login node built
     assert k_auto != key("sm_80")
     assert [d[0] for d in k_auto.explain(key("sm_90", "12.4.131"))] == ["nvcc"]
     monkeypatch.setattr(nvcc_mod, "_candidates", lambda: [])
@@ -356,6 +383,7 @@ def test_cuda_key_names_arch_and_toolkit_not_the_host(monkeypatch):
 
 # ---------------------------------------------------------------------------------------
 # nvcc
+
 
 @needs_nvcc
 def test_nvcc_compiles_the_suite_for_sm80(tmp_path):
@@ -381,7 +409,7 @@ def test_nvcc_failure_is_a_compile_error(tmp_path):
 @needs_nvcc
 def test_unsupported_arch_names_the_toolkit(tmp_path):
     with pytest.raises(fc.GpuError) as e:
-        compile_cubin("extern \"C\" __global__ void k() {}\n", "sm_35", tmp_path, "old")
+        compile_cubin('extern "C" __global__ void k() {}\n', "sm_35", tmp_path, "old")
     assert "sm_35" in str(e.value) and NVCC.version in str(e.value)
 
 
@@ -405,7 +433,7 @@ def test_login_node_fills_the_cache(tmp_path):
             assert meta["cuda_arch"] == "sm_90" and meta["nvcc"] == NVCC.version
             comps = cuda_entries[0]["components"]
             assert comps["cuda_arch"] == "sm_90" and comps["nvcc"] == NVCC.version
-            assert "march" not in comps          # a cubin does not depend on the host CPU
+            assert "march" not in comps  # a cubin does not depend on the host CPU
             before = fc.cache.info()
             if not _pycuda_importable():
                 with pytest.raises(fc.GpuError, match=r"pip install 'fncache\[cuda\]'"):
@@ -430,12 +458,17 @@ def test_login_node_fills_the_cache(tmp_path):
             hosts.append(("emulated-gpu-host", "auto"))
         for host, arch in hosts:
             env = {**os.environ, "FNCACHE_FLAGS": f"compiledir={compiledir},cuda_arch={arch}"}
-            proc = subprocess.run([sys.executable, "-c", script, host], capture_output=True,
-                                  text=True, env=env, cwd=Path(__file__).resolve().parents[1],
-                                  timeout=300)
+            proc = subprocess.run(
+                [sys.executable, "-c", script, host],
+                capture_output=True,
+                text=True,
+                env=env,
+                cwd=Path(__file__).resolve().parents[1],
+                timeout=300,
+            )
             assert proc.returncode == 0, proc.stderr
             after = json.loads(proc.stdout.strip().splitlines()[-1])
-            assert after["compiles"] == before["compiles"], host      # nothing compiled
+            assert after["compiles"] == before["compiles"], host  # nothing compiled
             assert after["entries"] == before["entries"], host
             assert after["hits"] > before["hits"], host
             if host == "emulated-gpu-host":
@@ -460,9 +493,11 @@ def test_auto_arch_without_pycuda_says_what_is_missing():
 # ---------------------------------------------------------------------------------------
 # the emulated device: real runner, real kernels, CPU execution
 
+
 @pytest.fixture
 def emulated():
     from fncache.codegen.cuda.emulator import EmulatorBackend
+
     be = EmulatorBackend("sm_90")
     old = device.set_backend(be)
     try:
@@ -477,24 +512,27 @@ def test_emulated_differential_suite(emulated):
     inputs, outs, values, want = differential_reference()
     names = list(outs)
     f = fc.function(inputs, list(outs.values()), mode=CUDA)
-    assert cubin_sm(f._runner._image) == 90          # nvcc built the kernels for sm_90
+    assert cubin_sm(f._runner._image) == 90  # nvcc built the kernels for sm_90
     got = f(*values)
     check_differential(got, want, names)
     # again, with device-resident inputs (used in place) and a transposed (strided) one
     from fncache.codegen.cuda.emulator import EmuArray
-    dev_values = [EmuArray.from_numpy(emulated, v) if isinstance(v, np.ndarray) and v.ndim else v
-                  for v in values]
+
+    dev_values = [
+        EmuArray.from_numpy(emulated, v) if isinstance(v, np.ndarray) and v.ndim else v for v in values
+    ]
     check_differential(f(*dev_values), want, names)
 
 
 @needs_emulator
 def test_emulated_inputs_layouts_and_errors(emulated):
     from fncache.codegen.cuda.emulator import EmuArray
+
     X = ft.fmatrix("X")
     f = fc.function([X], [X * 2 + 1, X.sum(axis=0)], mode=CUDA)
     a = np.arange(12, dtype="float32").reshape(3, 4)
     at = EmuArray.from_numpy(emulated, a.T.copy())
-    strided = arrays.dimshuffle(at._a, (1, 0), (), "T")      # a transposed view of device memory
+    strided = arrays.dimshuffle(at._a, (1, 0), (), "T")  # a transposed view of device memory
     view = EmuArray(strided, emulated)
     r = f(view)
     assert_same(r[0].get(), a * 2 + 1, "strided input")
@@ -530,7 +568,7 @@ def test_emulated_shared_updates_stay_on_device(emulated):
     t = ft.fvector("t")
     err = ft.dot(x, w) - t
     grad = ft.dot(x.T, err) / 8
-    step = fc.function([x, t], ft.sum(err ** 2), updates=[(w, w - 0.5 * grad)], mode=CUDA)
+    step = fc.function([x, t], ft.sum(err**2), updates=[(w, w - 0.5 * grad)], mode=CUDA)
     rng = np.random.default_rng(3)
     xv = rng.standard_normal((8, 4)).astype("float32")
     tv = xv @ np.array([1, -2, 3, 0.5], dtype="float32")
@@ -544,10 +582,10 @@ def test_emulated_shared_updates_stay_on_device(emulated):
         wv = wv - 0.5 * (xv.T @ ev) / 8
     emulated.htod = real_htod
     np.testing.assert_allclose(w.get_value(), wv, rtol=1e-4, atol=1e-6)
-    np.testing.assert_allclose(float(loss.get()), np.sum(ev ** 2), rtol=1e-3)
+    np.testing.assert_allclose(float(loss.get()), np.sum(ev**2), rtol=1e-3)
     # the inputs are uploaded every call, w only once (then updated on the device)
     assert uploads.count(xv.nbytes) == 20 and uploads.count(wv.nbytes) == 1
-    w.set_value(np.ones(4, dtype="float32"))       # a new host value reaches the device
+    w.set_value(np.ones(4, dtype="float32"))  # a new host value reaches the device
     step(xv, tv)
     e1 = xv @ np.ones(4) - tv
     np.testing.assert_allclose(w.get_value(), 1 - 0.5 * (xv.T @ e1) / 8, rtol=1e-4)
@@ -559,12 +597,13 @@ def test_emulated_shared_updates_stay_on_device(emulated):
 @needs_emulator
 def test_emulated_out_of_memory(emulated):
     from fncache.codegen.cuda.emulator import EmulatorBackend
+
     small = EmulatorBackend("sm_90", memory_limit=10_000)
     device.set_backend(small)
     x = ft.fvector("x")
     f = fc.function([x], ft.exp(x) + x, mode=CUDA)
     with pytest.raises(fc.GpuMemoryError) as e:
-        f(np.ones(2000, "float32"))       # 8000 bytes in, 8000 out: over 10 000
+        f(np.ones(2000, "float32"))  # 8000 bytes in, 8000 out: over 10 000
     msg = str(e.value)
     assert "8,000 bytes" in msg and "10,000 bytes" in msg and "total" in msg
 
@@ -616,8 +655,7 @@ def test_emulated_uint64(emulated):
     """uint64 (unsigned sums, and its own division helpers and limits) renders for CUDA."""
     x = ft.tensor("x", "uint8", 2)
     a, b = ft.tensor("a", "uint64", 1), ft.tensor("b", "uint64", 1)
-    f = fc.function([x, a, b], [x.sum(axis=0), a // b, a % b, a.min(), ft.maximum(a, b)],
-                    mode=CUDA)
+    f = fc.function([x, a, b], [x.sum(axis=0), a // b, a % b, a.min(), ft.maximum(a, b)], mode=CUDA)
     xv = np.arange(24, dtype="uint8").reshape(4, 6) * 11
     av = np.array([0, 5, 2**63 + 7, 2**64 - 1], dtype="uint64")
     bv = np.array([3, 0, 2**64 - 1, 2], dtype="uint64")

@@ -5,6 +5,7 @@ The numpy differential suite (the same graph as the emulated one in test_cuda_co
 numpy and GPUArray inputs, shared variables kept on the device, pickling a GPU function, the
 out-of-memory error, an arch mismatch, and a warm start from the cache in a fresh process.
 """
+
 from __future__ import annotations
 
 import json
@@ -58,6 +59,7 @@ def gpu():
 
 def test_differential_suite_on_device(gpu):
     from pycuda import gpuarray
+
     inputs, outs, values, want = differential_reference()
     names = list(outs)
     f = fc.function(inputs, list(outs.values()), mode=CUDA)
@@ -70,10 +72,11 @@ def test_differential_suite_on_device(gpu):
 
 def test_gpuarray_inputs_in_place_and_strided(gpu):
     from pycuda import gpuarray
+
     X = ft.fmatrix("X")
     f = fc.function([X], [X * 2 + 1, X.sum(axis=0), X.sum(axis=1)], mode=CUDA)
     a = np.random.default_rng(0).standard_normal((300, 200)).astype("float32")
-    t = gpuarray.to_gpu(np.ascontiguousarray(a.T)).transpose()     # a strided view
+    t = gpuarray.to_gpu(np.ascontiguousarray(a.T)).transpose()  # a strided view
     r = f(t)
     assert_same(r[0].get(), a * 2 + 1, "strided elementwise")
     np.testing.assert_allclose(r[1].get(), a.sum(axis=0), rtol=1e-5, atol=1e-4)
@@ -85,8 +88,7 @@ def test_gpuarray_inputs_in_place_and_strided(gpu):
 def test_large_reductions_split_across_blocks(gpu):
     x = ft.fvector("x")
     X = ft.fmatrix("X")
-    f = fc.function([x, X], [ft.sum((x - 0.5) ** 2), ft.max(x), X.sum(axis=0), X.mean(axis=1)],
-                    mode=CUDA)
+    f = fc.function([x, X], [ft.sum((x - 0.5) ** 2), ft.max(x), X.sum(axis=0), X.mean(axis=1)], mode=CUDA)
     rng = np.random.default_rng(1)
     xv = rng.random(10**7).astype("float32")
     Xv = rng.random((100_000, 3)).astype("float32")
@@ -99,8 +101,7 @@ def test_large_reductions_split_across_blocks(gpu):
 
 def test_dot_against_numpy(gpu):
     A, B = ft.fmatrix("A"), ft.fmatrix("B")
-    f = fc.function([A, B], [ft.dot(A, B), ft.dot(A.T, A), ft.dot(A[:, ::2], B[::2, :])],
-                    mode=CUDA)
+    f = fc.function([A, B], [ft.dot(A, B), ft.dot(A.T, A), ft.dot(A[:, ::2], B[::2, :])], mode=CUDA)
     rng = np.random.default_rng(2)
     a = rng.standard_normal((512, 384)).astype("float32")
     b = rng.standard_normal((384, 256)).astype("float32")
@@ -114,8 +115,7 @@ def test_shared_updates_stay_on_device(gpu):
     x = ft.fmatrix("x")
     t = ft.fvector("t")
     err = ft.dot(x, w) - t
-    step = fc.function([x, t], ft.sum(err ** 2), updates=[(w, w - 0.1 * ft.dot(x.T, err) / 256)],
-                       mode=CUDA)
+    step = fc.function([x, t], ft.sum(err**2), updates=[(w, w - 0.1 * ft.dot(x.T, err) / 256)], mode=CUDA)
     rng = np.random.default_rng(3)
     xv = rng.standard_normal((256, 64)).astype("float32")
     tv = xv @ rng.standard_normal(64).astype("float32")
@@ -130,7 +130,7 @@ def test_shared_updates_stay_on_device(gpu):
     finally:
         gpu.htod = real
     np.testing.assert_allclose(w.get_value(), wv, rtol=1e-3, atol=1e-4)
-    assert uploads.count(w.get_value().nbytes) == 1     # once, then updated on the device
+    assert uploads.count(w.get_value().nbytes) == 1  # once, then updated on the device
 
 
 def test_pickled_gpu_function(gpu):
@@ -182,10 +182,11 @@ def test_warm_start_from_cache(tmp_path):
     env = {**os.environ, "FNCACHE_FLAGS": f"compiledir={tmp_path / 'cd'}"}
     runs = []
     for _ in range(2):
-        p = subprocess.run([sys.executable, "-c", script], env=env, cwd=ROOT, capture_output=True,
-                           text=True, timeout=300)
+        p = subprocess.run(
+            [sys.executable, "-c", script], env=env, cwd=ROOT, capture_output=True, text=True, timeout=300
+        )
         assert p.returncode == 0, p.stderr
         runs.append(json.loads(p.stdout.strip().splitlines()[-1]))
     assert runs[0]["result"] == runs[1]["result"] == 1000.0
-    assert runs[1]["compiles"] == runs[0]["compiles"]        # the warm process compiled nothing
+    assert runs[1]["compiles"] == runs[0]["compiles"]  # the warm process compiled nothing
     print(f"cold {runs[0]['seconds']:.3f}s, warm {runs[1]['seconds']:.3f}s")

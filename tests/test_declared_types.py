@@ -1,6 +1,7 @@
 """Ops whose output type is declared from their arguments return exactly that type, or refuse
 with an error naming the op; numpy's axis spellings, unsigned sums, argmax over several axes,
 symbolic reshape lengths and ``@`` with a 0-d operand behave as in numpy (differentially)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -48,6 +49,7 @@ def test_python_op_static_shape_is_checked() -> None:
     @ft.as_op(itypes=[ft.dvector().type], otypes=[fc.TensorType("float64", (1,))])
     def head(v):
         return v[:2]
+
     x = ft.dvector("x")
     f = fc.function([x], head(x) + 1.0)
     with pytest.raises(ValueError, match=r"output 0 has shape \(2,\), otypes declares"):
@@ -71,10 +73,17 @@ def _np_arg(kind: str, v: np.ndarray, axes: tuple, keepdims: bool) -> np.ndarray
 @pytest.mark.parametrize("kind", ["argmax", "argmin"])
 def test_argreduce_tuple_axes(mode: str, kind: str) -> None:
     x = ft.tensor("x", "float64", 3)
-    cases = [((0, 2), False), ([2, 0], True), ((1,), False), ((), False), ((), True),
-             ((0, 1, 2), False), ((-1, 1), True), ([np.array(1), np.int64(2)], False)]
-    outs = [getattr(ft, kind)(x, axis=list(a) if isinstance(a, list) else a, keepdims=k)
-            for a, k in cases]
+    cases = [
+        ((0, 2), False),
+        ([2, 0], True),
+        ((1,), False),
+        ((), False),
+        ((), True),
+        ((0, 1, 2), False),
+        ((-1, 1), True),
+        ([np.array(1), np.int64(2)], False),
+    ]
+    outs = [getattr(ft, kind)(x, axis=list(a) if isinstance(a, list) else a, keepdims=k) for a, k in cases]
     f = fc.function([x], outs, mode=mode)
     for shape in [(3, 4, 5), (2, 1, 3)]:
         v = sample("float64", shape, seed=sum(shape), special=False)
@@ -98,8 +107,9 @@ def test_unsigned_sum_prod_are_uint64(mode: str) -> None:
     assert [o.dtype for o in outs] == ["uint64"] * 5
     f = fc.function([x], outs, mode=mode)
     v = np.arange(1, 13, dtype="uint8").reshape(3, 4) * 20
-    for got, want in zip(f(v), [v.sum(), v.sum(axis=0), v.prod(axis=1), np.prod(v),
-                                v.sum(axis=1, keepdims=True)]):
+    for got, want in zip(
+        f(v), [v.sum(), v.sum(axis=0), v.prod(axis=1), np.prod(v), v.sum(axis=1, keepdims=True)]
+    ):
         assert_same(got, want)
 
 
@@ -111,8 +121,7 @@ def test_uint64_values_in_and_out(mode: str) -> None:
     av = np.array([0, 5, 2**63 + 7, 2**64 - 1], dtype="uint64")
     bv = np.array([3, 0, 2**64 - 1, 2], dtype="uint64")
     with np.errstate(all="ignore"):
-        want = [av + bv, av // bv, av % bv, av * bv, np.maximum(av, bv), av.max(), av.min(),
-                av > bv]
+        want = [av + bv, av // bv, av % bv, av * bv, np.maximum(av, bv), av.max(), av.min(), av > bv]
     for got, w in zip(f(av, bv), want):
         assert_same(got, w)
 
@@ -121,14 +130,24 @@ def test_uint64_values_in_and_out(mode: str) -> None:
 def test_axis_as_numpy_integer_array(mode: str) -> None:
     x = ft.tensor("x", "float64", 3)
     ax = np.array(1)
-    outs = [x.sum(axis=ax), ft.max(x, axis=[np.array(0), np.array(-1)]), ft.argmax(x, axis=ax),
-            ft.mean(x, axis=np.array([0, 2])), ft.concatenate([x, x], axis=np.array(2)),
-            ft.stack([x, x], axis=np.array(-1))]
+    outs = [
+        x.sum(axis=ax),
+        ft.max(x, axis=[np.array(0), np.array(-1)]),
+        ft.argmax(x, axis=ax),
+        ft.mean(x, axis=np.array([0, 2])),
+        ft.concatenate([x, x], axis=np.array(2)),
+        ft.stack([x, x], axis=np.array(-1)),
+    ]
     f = fc.function([x], outs, mode=mode)
     v = sample("float64", (2, 3, 4), special=False)
-    want = [v.sum(axis=ax), np.max(v, axis=(0, -1)), np.argmax(v, axis=ax),
-            np.mean(v, axis=(0, 2)), np.concatenate([v, v], axis=np.array(2)),
-            np.stack([v, v], axis=np.array(-1))]
+    want = [
+        v.sum(axis=ax),
+        np.max(v, axis=(0, -1)),
+        np.argmax(v, axis=ax),
+        np.mean(v, axis=(0, 2)),
+        np.concatenate([v, v], axis=np.array(2)),
+        np.stack([v, v], axis=np.array(-1)),
+    ]
     for got, w in zip(f(v), want):
         assert_same(got, w)
 

@@ -1,4 +1,5 @@
 """Matrix products (ft.dot and @) for 1-D/2-D operands and every dtype, against numpy."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -22,11 +23,19 @@ def dot_fn(da: str, db: str, mode: str):
 
 def _values(da: str, db: str, m: int, k: int, n: int, seed: int) -> list[np.ndarray]:
     def kw(dt: str) -> dict:  # small integers, so products compare exactly
-        return dict(special=False) if dt in ("float32", "float64", "bool") else \
-            dict(special=False, low=-3, high=3)
+        return (
+            dict(special=False)
+            if dt in ("float32", "float64", "bool")
+            else dict(special=False, low=-3, high=3)
+        )
+
     kw_a, kw_b = kw(da), kw(db)
-    return [sample(da, (k,), seed, **kw_a), sample(da, (m, k), seed + 1, **kw_a),
-            sample(db, (k,), seed + 2, **kw_b), sample(db, (k, n), seed + 3, **kw_b)]
+    return [
+        sample(da, (k,), seed, **kw_a),
+        sample(da, (m, k), seed + 1, **kw_a),
+        sample(db, (k,), seed + 2, **kw_b),
+        sample(db, (k, n), seed + 3, **kw_b),
+    ]
 
 
 def _check(f, vals: list[np.ndarray], what: str, rtol: float | None = None) -> None:
@@ -48,9 +57,17 @@ def test_dot_same_dtype(mode: str, dtype: str) -> None:
 
 
 @pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("da,db", [("float32", "float64"), ("int32", "float32"),
-                                   ("int64", "float32"), ("int8", "uint8"), ("bool", "float64"),
-                                   ("float32", "int16")])
+@pytest.mark.parametrize(
+    "da,db",
+    [
+        ("float32", "float64"),
+        ("int32", "float32"),
+        ("int64", "float32"),
+        ("int8", "uint8"),
+        ("bool", "float64"),
+        ("float32", "int16"),
+    ],
+)
 def test_dot_mixed_dtypes(mode: str, da: str, db: str) -> None:
     f = dot_fn(da, db, mode)
     _check(f, _values(da, db, 3, 4, 5, seed=1), f"{da}.{db}")

@@ -4,6 +4,7 @@ One function per (op group, dtypes, ndims, mode) holds every op of the group as 
 compiled once and fed many input shapes: equal shapes, run-time size-1 dims, 0-size arrays,
 transposed, stepped and reversed views, and arrays large enough for the threaded loops.
 """
+
 from __future__ import annotations
 
 import math
@@ -14,8 +15,7 @@ import pytest
 
 import fncache as fc
 from fncache import tensor as ft
-from fcutil import (DTYPES, FLOAT_DTYPES, INT_DTYPES, MODES, assert_same, compiled,
-                    numpy_errstate, sample)
+from fcutil import DTYPES, FLOAT_DTYPES, INT_DTYPES, MODES, assert_same, compiled, numpy_errstate, sample
 
 _erf = np.vectorize(math.erf, otypes=[np.float64])
 
@@ -25,34 +25,55 @@ UNARY = {
     "invert": (lambda x: ~x, np.invert),
     "abs_op": (lambda x: abs(x), np.abs),
     "abs": (ft.abs, np.abs),
-    "exp": (ft.exp, np.exp), "log": (ft.log, np.log), "log1p": (ft.log1p, np.log1p),
-    "expm1": (ft.expm1, np.expm1), "log2": (ft.log2, np.log2), "log10": (ft.log10, np.log10),
-    "sqrt": (ft.sqrt, np.sqrt), "sqr": (ft.sqr, lambda a: np.multiply(a, a)),
-    "sin": (ft.sin, np.sin), "cos": (ft.cos, np.cos), "tan": (ft.tan, np.tan),
-    "arcsin": (ft.arcsin, np.arcsin), "arccos": (ft.arccos, np.arccos),
-    "arctan": (ft.arctan, np.arctan), "sinh": (ft.sinh, np.sinh), "cosh": (ft.cosh, np.cosh),
+    "exp": (ft.exp, np.exp),
+    "log": (ft.log, np.log),
+    "log1p": (ft.log1p, np.log1p),
+    "expm1": (ft.expm1, np.expm1),
+    "log2": (ft.log2, np.log2),
+    "log10": (ft.log10, np.log10),
+    "sqrt": (ft.sqrt, np.sqrt),
+    "sqr": (ft.sqr, lambda a: np.multiply(a, a)),
+    "sin": (ft.sin, np.sin),
+    "cos": (ft.cos, np.cos),
+    "tan": (ft.tan, np.tan),
+    "arcsin": (ft.arcsin, np.arcsin),
+    "arccos": (ft.arccos, np.arccos),
+    "arctan": (ft.arctan, np.arctan),
+    "sinh": (ft.sinh, np.sinh),
+    "cosh": (ft.cosh, np.cosh),
     "tanh": (ft.tanh, np.tanh),
     "sigmoid": (ft.sigmoid, lambda a: 1 / (1 + np.exp(-a))),
     "softplus": (ft.softplus, lambda a: np.logaddexp(np.zeros((), a.dtype), a)),
     "erf": (ft.erf, lambda a: _erf(a).astype(np.result_type(a.dtype, np.float16))),
-    "sign": (ft.sign, np.sign), "floor": (ft.floor, np.floor), "ceil": (ft.ceil, np.ceil),
-    "round": (ft.round, np.round), "isnan": (ft.isnan, np.isnan), "isinf": (ft.isinf, np.isinf),
+    "sign": (ft.sign, np.sign),
+    "floor": (ft.floor, np.floor),
+    "ceil": (ft.ceil, np.ceil),
+    "round": (ft.round, np.round),
+    "isnan": (ft.isnan, np.isnan),
+    "isinf": (ft.isinf, np.isinf),
 }
 
 BINARY = {
-    "add": (lambda a, b: a + b, np.add), "sub": (lambda a, b: a - b, np.subtract),
-    "mul": (lambda a, b: a * b, np.multiply), "true_div": (lambda a, b: a / b, np.true_divide),
+    "add": (lambda a, b: a + b, np.add),
+    "sub": (lambda a, b: a - b, np.subtract),
+    "mul": (lambda a, b: a * b, np.multiply),
+    "true_div": (lambda a, b: a / b, np.true_divide),
     "floor_div": (lambda a, b: a // b, np.floor_divide),
     "mod": (lambda a, b: a % b, np.remainder),
-    "lt": (lambda a, b: a < b, np.less), "le": (lambda a, b: a <= b, np.less_equal),
-    "gt": (lambda a, b: a > b, np.greater), "ge": (lambda a, b: a >= b, np.greater_equal),
-    "eq": (ft.eq, np.equal), "neq": (ft.neq, np.not_equal),
-    "and": (lambda a, b: a & b, np.bitwise_and), "or": (lambda a, b: a | b, np.bitwise_or),
+    "lt": (lambda a, b: a < b, np.less),
+    "le": (lambda a, b: a <= b, np.less_equal),
+    "gt": (lambda a, b: a > b, np.greater),
+    "ge": (lambda a, b: a >= b, np.greater_equal),
+    "eq": (ft.eq, np.equal),
+    "neq": (ft.neq, np.not_equal),
+    "and": (lambda a, b: a & b, np.bitwise_and),
+    "or": (lambda a, b: a | b, np.bitwise_or),
     "xor": (lambda a, b: a ^ b, np.bitwise_xor),
-    "maximum": (ft.maximum, np.maximum), "minimum": (ft.minimum, np.minimum),
+    "maximum": (ft.maximum, np.maximum),
+    "minimum": (ft.minimum, np.minimum),
 }
 #: pow gets its own exponent input: integer bases to negative integer powers raise.
-POW = {"pow_op": (lambda a, e: a ** e, np.power), "pow": (ft.pow, np.power)}
+POW = {"pow_op": (lambda a, e: a**e, np.power), "pow": (ft.pow, np.power)}
 
 
 def _np_dtype(fn, *args: np.ndarray) -> np.dtype | None:
@@ -77,8 +98,7 @@ def _reference(fn, *args: np.ndarray) -> np.ndarray | None:
         return np.asarray(fn(*args))
 
 
-def _build(table: dict, variables: list, only: tuple[str, ...] | None = None
-           ) -> tuple[list[str], list]:
+def _build(table: dict, variables: list, only: tuple[str, ...] | None = None) -> tuple[list[str], list]:
     names, outs = [], []
     for name, (sym, npf) in table.items():
         if only is not None and name not in only:
@@ -106,8 +126,25 @@ def _check_group(f, names: list[str], table: dict, args: list[np.ndarray], what:
 #: float-computing ops (exp, log, ...) only add a conversion in front of the float code that the
 #: float dtypes test fully, so those dtypes test the ops with integer-specific C code plus a few
 #: float-computing ones. FAST_COMPILE tests every op on every dtype.
-INT_UNARY_FAST_RUN = ("neg", "invert", "abs", "abs_op", "sqr", "sign", "floor", "ceil", "round",
-                      "isnan", "isinf", "exp", "log1p", "sqrt", "sigmoid", "erf", "arctan")
+INT_UNARY_FAST_RUN = (
+    "neg",
+    "invert",
+    "abs",
+    "abs_op",
+    "sqr",
+    "sign",
+    "floor",
+    "ceil",
+    "round",
+    "isnan",
+    "isinf",
+    "exp",
+    "log1p",
+    "sqrt",
+    "sigmoid",
+    "erf",
+    "arctan",
+)
 #: The ops whose C code depends on how mixed dtypes convert (and broadcasting patterns).
 MIXED_OPS = ("add", "sub", "true_div", "floor_div", "mod", "lt", "eq", "maximum", "and")
 PATTERN_OPS = ("add", "floor_div", "maximum", "lt")
@@ -122,8 +159,7 @@ def unary_fn(dtype: str, ndim: int, mode: str):
 
 
 @compiled
-def binary_fn(da: str, db: str, nda: int, ndb: int, mode: str,
-              only: tuple[str, ...] | None = None):
+def binary_fn(da: str, db: str, nda: int, ndb: int, mode: str, only: tuple[str, ...] | None = None):
     a, b = ft.tensor("a", da, nda), ft.tensor("b", db, ndb)
     names, outs = _build(BINARY, [a, b], only)
     return fc.function([a, b], outs, mode=mode), names
@@ -144,8 +180,16 @@ def _exponent(dtype: str, shape: tuple, seed: int) -> np.ndarray:
     return sample(dtype, shape, seed, special=False, low=0, high=9)
 
 
-SHAPES_2D = [((3, 4), (3, 4)), ((1, 4), (3, 1)), ((3, 1), (1, 4)), ((3, 4), (1, 1)),
-             ((0, 4), (1, 4)), ((3, 0), (3, 1)), ((1, 1), (1, 1)), ((2, 3), (2, 3))]
+SHAPES_2D = [
+    ((3, 4), (3, 4)),
+    ((1, 4), (3, 1)),
+    ((3, 1), (1, 4)),
+    ((3, 4), (1, 1)),
+    ((0, 4), (1, 4)),
+    ((3, 0), (3, 1)),
+    ((1, 1), (1, 1)),
+    ((2, 3), (2, 3)),
+]
 
 
 # -- unary --------------------------------------------------------------------------------
@@ -156,8 +200,12 @@ def test_unary_all_ops(mode: str, dtype: str) -> None:
     for shape in [(3, 4), (0, 4), (1, 1), (5, 7)]:
         _check_group(f, names, UNARY, [sample(dtype, shape, seed=1)], f"{dtype}{shape}")
     big = sample(dtype, (12, 16), seed=2)
-    for label, v in {"stepped": big[::2, ::3], "reversed": big[::-3, ::-2],
-                     "transposed": big.T, "fortran": np.asfortranarray(big)}.items():
+    for label, v in {
+        "stepped": big[::2, ::3],
+        "reversed": big[::-3, ::-2],
+        "transposed": big.T,
+        "fortran": np.asfortranarray(big),
+    }.items():
         _check_group(f, names, UNARY, [v], f"{dtype} {label}")
 
 
@@ -197,9 +245,11 @@ def test_binary_all_ops(mode: str, dtype: str) -> None:
         args = [sample(dtype, sa, seed=10 + k), sample(dtype, sb, seed=20 + k)]
         _check_group(f, names, BINARY, args, f"{dtype} {sa}x{sb}")
     big_a, big_b = sample(dtype, (6, 8), 4), sample(dtype, (8, 6), 5)
-    for label, (va, vb) in {"stepped": (big_a[::2, ::2], big_b[::2, ::2][:, :3].T),
-                            "reversed": (big_a[::-2, ::-2], big_b[:4, :3].T[::-1]),
-                            "mixed": (big_a[1:4, 2:6], big_b.T[1:4, 2:6])}.items():
+    for label, (va, vb) in {
+        "stepped": (big_a[::2, ::2], big_b[::2, ::2][:, :3].T),
+        "reversed": (big_a[::-2, ::-2], big_b[:4, :3].T[::-1]),
+        "mixed": (big_a[1:4, 2:6], big_b.T[1:4, 2:6]),
+    }.items():
         assert va.shape == vb.shape == (3, 4), label
         _check_group(f, names, BINARY, [va, vb], f"{dtype} {label}")
 
@@ -248,9 +298,16 @@ def test_float_nan_semantics(mode: str) -> None:
     _check_group(f, names, BINARY, [a, b], "nan semantics")
 
 
-MIXED_PAIRS = [("int8", "uint8"), ("int32", "float32"), ("int64", "float32"),
-               ("bool", "int8"), ("uint8", "int64"), ("float32", "float64"), ("int16", "bool"),
-               ("uint8", "float32")]
+MIXED_PAIRS = [
+    ("int8", "uint8"),
+    ("int32", "float32"),
+    ("int64", "float32"),
+    ("bool", "int8"),
+    ("uint8", "int64"),
+    ("float32", "float64"),
+    ("int16", "bool"),
+    ("uint8", "float32"),
+]
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -292,8 +349,9 @@ def test_broadcasting_large_threaded(mode: str) -> None:
     _check_group(f, names, BINARY, [a, b], "large broadcast")
     a2 = sample("float64", (40, 50, 60), 3)
     _check_group(f, names, BINARY, [a2, sample("float64", (50, 60), 4)], "large same")
-    _check_group(f, names, BINARY, [a2.transpose(2, 1, 0), sample("float64", (50, 40), 5)[:, ::-1]],
-                 "large strided")
+    _check_group(
+        f, names, BINARY, [a2.transpose(2, 1, 0), sample("float64", (50, 40), 5)[:, ::-1]], "large strided"
+    )
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -325,17 +383,27 @@ def test_incompatible_shapes_raise(mode: str) -> None:
 @compiled
 def scalar_mix_fn(dtype: str, mode: str):
     x = ft.vector("x", dtype)
-    exprs = {"x+1": (x + 1, lambda v: v + 1), "2*x": (2 * x, lambda v: 2 * v),
-             "x-3": (x - 3, lambda v: v - 3), "5-x": (5 - x, lambda v: 5 - v),
-             "x/2": (x / 2, lambda v: v / 2), "x*0.5": (x * 0.5, lambda v: v * 0.5),
-             "x**2": (x ** 2, lambda v: v ** 2), "x//3": (x // 3, lambda v: v // 3),
-             "x%3": (x % 3, lambda v: v % 3), "x>1": (x > 1, lambda v: v > 1),
-             "max(x,0)": (ft.maximum(x, 0), lambda v: np.maximum(v, 0))}
+    exprs = {
+        "x+1": (x + 1, lambda v: v + 1),
+        "2*x": (2 * x, lambda v: 2 * v),
+        "x-3": (x - 3, lambda v: v - 3),
+        "5-x": (5 - x, lambda v: 5 - v),
+        "x/2": (x / 2, lambda v: v / 2),
+        "x*0.5": (x * 0.5, lambda v: v * 0.5),
+        "x**2": (x**2, lambda v: v**2),
+        "x//3": (x // 3, lambda v: v // 3),
+        "x%3": (x % 3, lambda v: v % 3),
+        "x>1": (x > 1, lambda v: v > 1),
+        "max(x,0)": (ft.maximum(x, 0), lambda v: np.maximum(v, 0)),
+    }
     if dtype == "bool":
         # numpy has no bool loop for power and picks int8 for bool ** <Python int>; fncache
         # promotes the number as for every other op (int64): a known, documented difference.
-        exprs = {k: e for k, e in exprs.items() if k in ("x+1", "2*x", "x/2", "x*0.5", "x>1",
-                                                         "max(x,0)", "x//3", "x%3")}
+        exprs = {
+            k: e
+            for k, e in exprs.items()
+            if k in ("x+1", "2*x", "x/2", "x*0.5", "x>1", "max(x,0)", "x//3", "x%3")
+        }
     names = list(exprs)
     return fc.function([x], [exprs[n][0] for n in names], mode=mode), names, exprs
 
@@ -364,14 +432,24 @@ def test_python_numbers_are_weak(mode: str, dtype: str) -> None:
 def test_numpy_values_as_constants(mode: str) -> None:
     """numpy arrays and numpy scalars mix in as (strongly typed) constants of any shape."""
     x = ft.matrix("x", "float32")
-    consts = [np.arange(4.0), np.arange(3, dtype="int8").reshape(3, 1), np.full((1, 1), 2.5),
-              np.float64(2.0), np.float32(0.5), np.int16(3), np.array(7, "uint8")]
+    consts = [
+        np.arange(4.0),
+        np.arange(3, dtype="int8").reshape(3, 1),
+        np.full((1, 1), 2.5),
+        np.float64(2.0),
+        np.float32(0.5),
+        np.int16(3),
+        np.array(7, "uint8"),
+    ]
     extra = [consts[0] > x, np.ones((2, 3), "float32") @ x, np.float32(2) ** x]
     f = fc.function([x], [x * c for c in consts] + [c - x for c in consts] + extra, mode=mode)
     v = sample("float32", (3, 4), 1)
     with numpy_errstate():
-        want = [v * c for c in consts] + [c - v for c in consts] + [
-            consts[0] > v, np.ones((2, 3), "float32") @ v, np.float32(2) ** v]
+        want = (
+            [v * c for c in consts]
+            + [c - v for c in consts]
+            + [consts[0] > v, np.ones((2, 3), "float32") @ v, np.float32(2) ** v]
+        )
     for k, (g, w) in enumerate(zip(f(v), want)):
         assert_same(g, np.asarray(w), f"constant {k}")
 
@@ -388,15 +466,18 @@ def test_switch_where_clip(mode: str, dtype: str) -> None:
     a, b = ft.matrix("a", dtype), ft.vector("b", dtype)
     ci = ft.vector("ci", "int32")
     outs = [ft.switch(c, a, b), ft.where(ci, a, b), ft.where(c, a, 0)]
-    refs = [lambda cv, av, bv, civ: np.where(cv, av, bv),
-            lambda cv, av, bv, civ: np.where(civ, av, bv),
-            lambda cv, av, bv, civ: np.where(cv, av, 0)]
+    refs = [
+        lambda cv, av, bv, civ: np.where(cv, av, bv),
+        lambda cv, av, bv, civ: np.where(civ, av, bv),
+        lambda cv, av, bv, civ: np.where(cv, av, 0),
+    ]
     if dtype != "bool":
         outs.append(ft.clip(a, b, 3))
         refs.append(lambda cv, av, bv, civ: np.minimum(np.maximum(av, bv), np.asarray(3, dtype)))
     f = fc.function([c, a, b, ci], outs, mode=mode)
-    for k, (sc, sa, sb) in enumerate([((3, 4), (3, 4), (4,)), ((1, 4), (3, 1), (1,)),
-                                      ((0, 4), (1, 4), (4,))]):
+    for k, (sc, sa, sb) in enumerate(
+        [((3, 4), (3, 4), (4,)), ((1, 4), (3, 1), (1,)), ((0, 4), (1, 4), (4,))]
+    ):
         cv, av, bv = sample("bool", sc, k), sample(dtype, sa, k + 1), sample(dtype, sb, k + 2)
         civ = sample("int32", sb, k + 3)
         for i, (got, ref) in enumerate(zip(f(cv, av, bv, civ), refs)):
@@ -472,10 +553,9 @@ def test_fused_expression_matches_numpy(mode: str) -> None:
     f = fc.function([x, y, z], e, mode=mode)
 
     def ref(xv, yv, zv):
-        return (np.exp(-xv * xv) * yv + np.sin(zv) / (1 + xv * xv) - np.maximum(yv, 0.5) ** 2
-                + np.tanh(zv))
-    xv, yv, zv = sample("float64", (50, 40), 1), sample("float64", (40, 50), 2), \
-        sample("float64", (40,), 3)
+        return np.exp(-xv * xv) * yv + np.sin(zv) / (1 + xv * xv) - np.maximum(yv, 0.5) ** 2 + np.tanh(zv)
+
+    xv, yv, zv = sample("float64", (50, 40), 1), sample("float64", (40, 50), 2), sample("float64", (40,), 3)
     with numpy_errstate():
         assert_same(f(xv, yv.T, zv), ref(xv, yv.T, zv), "transposed y")
         assert_same(f(xv[::-1], yv.T[::-1], zv[::-1]), ref(xv[::-1], yv.T[::-1], zv[::-1]), "rev")

@@ -2,6 +2,7 @@
 position and name, what was expected and given, and the fix), allow_input_downcast, run-time
 shape errors, CompileError, exception_verbosity='high', and malformed inputs that must never
 crash the interpreter."""
+
 from __future__ import annotations
 
 import os
@@ -21,8 +22,7 @@ THIS_FILE = os.path.basename(__file__)
 def typed_fn(mode: str, downcast: bool = False):
     x = ft.vector("x", dtype="float32")
     m = ft.matrix("m", dtype="int32")
-    return fc.function([x, m], [x * 2, m + 1], mode=mode, name="typed",
-                       allow_input_downcast=downcast)
+    return fc.function([x, m], [x * 2, m + 1], mode=mode, name="typed", allow_input_downcast=downcast)
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -97,9 +97,17 @@ def test_malformed_inputs_never_crash(mode: str) -> None:
     """Every kind of odd value gives a TypeError (or works), never a crash."""
     f = typed_fn(mode)
     good_m = np.ones((2, 2), "int32")
-    bad = [None, "abc", object(), [[1.0], [2.0, 3.0]], np.array(["a", "b"]),
-           np.array([1, None], dtype=object), np.ones(3, "complex64"), {"a": 1},
-           np.ones((1,) * 32, "float32")]
+    bad = [
+        None,
+        "abc",
+        object(),
+        [[1.0], [2.0, 3.0]],
+        np.array(["a", "b"]),
+        np.array([1, None], dtype=object),
+        np.ones(3, "complex64"),
+        {"a": 1},
+        np.ones((1,) * 32, "float32"),
+    ]
     for value in bad:
         with pytest.raises(TypeError):
             f(value, good_m)
@@ -151,7 +159,7 @@ def test_compile_error_names_command_stderr_and_source() -> None:
         with pytest.raises(fc.CompileError) as ei:
             fc.function([x], ft.sinh(x) * 5.5)
     msg = str(ei.value)
-    assert "-fno-such-flag-for-fncache" in msg          # the command and the stderr tail
+    assert "-fno-such-flag-for-fncache" in msg  # the command and the stderr tail
     kept = re.findall(r"(/\S+\.c)\b", msg)
     assert kept and any(os.path.exists(k) for k in kept), msg  # the kept source
 
@@ -160,8 +168,7 @@ def test_compile_error_names_command_stderr_and_source() -> None:
 def test_exception_verbosity_high(mode: str) -> None:
     x, y = ft.vector("x"), ft.vector("y")
     z = x * 2 + ft.exp(y)  # THE LINE
-    line = next(i for i, ln in enumerate(open(__file__), 1) if "# THE LINE" in ln
-                and "next(" not in ln)
+    line = next(i for i, ln in enumerate(open(__file__), 1) if "# THE LINE" in ln and "next(" not in ln)
     f = fc.function([x, y], z, mode=mode)
     with fc.config.change_flags(exception_verbosity="high"):
         with pytest.raises(ValueError) as ei:
@@ -181,8 +188,7 @@ def test_exception_verbosity_high_on_cached_function(mode: str) -> None:
     first = fc.function([a, b], ft.tanh(a) - b * 3, mode=mode)
     p, q = ft.vector("p"), ft.vector("q")
     expr = ft.tanh(p) - q * 3  # SECOND LINE
-    line = next(i for i, ln in enumerate(open(__file__), 1) if "# SECOND LINE" in ln
-                and "next(" not in ln)
+    line = next(i for i, ln in enumerate(open(__file__), 1) if "# SECOND LINE" in ln and "next(" not in ln)
     second = fc.function([p, q], expr, mode=mode)
     assert second.cache_key == first.cache_key
     with fc.config.change_flags(exception_verbosity="high"):

@@ -1,6 +1,7 @@
 """The behaviours the Theano FAQ documents: trust_input, f.fn(n_calls=N), Mode(linker='c'),
 FAST_COMPILE, optimizer_excluding=inplace, optimizer_including=local_remove_all_assert,
 float32 + int64 -> float64 with warn_float64, allow_gc=False with f.free(), as_op, assert_op."""
+
 from __future__ import annotations
 
 import warnings
@@ -194,7 +195,9 @@ def test_as_op_lambda_and_closure(mode: str) -> None:
         @ft.as_op(itypes=[dv, dv], otypes=[dv, ft.dscalar().type])
         def combine(a: np.ndarray, b: np.ndarray):
             return a * k + b * scale, np.float64(a.sum())
+
         return combine
+
     combine = make(0.5)
     x, y = ft.dvector("x"), ft.dvector("y")
     c, s = combine(double(x), y)

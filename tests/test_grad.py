@@ -2,6 +2,7 @@
 values and shapes, static and run-time broadcasting), jacobian/hessian, as_op gradients, the
 Theano tutorial's logistic regression trained step by step against numpy, and gradient
 functions that are cached and pickled like any other."""
+
 from __future__ import annotations
 
 import pickle
@@ -19,8 +20,12 @@ RTOL = 1e-6
 ATOL = 1e-7
 
 
-def _fd_check(inputs: list, cases: dict[str, tuple[Callable[..., Any], list[int]]],
-              value_sets: list[list[np.ndarray]], mode: Any = None) -> None:
+def _fd_check(
+    inputs: list,
+    cases: dict[str, tuple[Callable[..., Any], list[int]]],
+    value_sets: list[list[np.ndarray]],
+    mode: Any = None,
+) -> None:
     """For each case (expression builder, indices of the inputs it uses), the gradient of
     ``sum(e**2 + e)`` (non-uniform output gradients) equals central finite differences."""
     costs, grads, where = [], [], []
@@ -47,14 +52,14 @@ def _fd_check(inputs: list, cases: dict[str, tuple[Callable[..., Any], list[int]
                 up, down = [x.copy() for x in vals], [x.copy() for x in vals]
                 up[j][idx] += EPS
                 down[j][idx] -= EPS
-                diffs[(slice(None),) + idx] = (np.array(f_cost(*up)) -
-                                               np.array(f_cost(*down))) / (2 * EPS)
+                diffs[(slice(None),) + idx] = (np.array(f_cost(*up)) - np.array(f_cost(*down))) / (2 * EPS)
             fds[j] = diffs
         shapes = [v.shape for v in vals]
         for g, (name, k, j) in zip(got, where):
             assert g.shape == vals[j].shape, f"{name}: gradient shape {g.shape}, input {j} {shapes}"
-            np.testing.assert_allclose(g, fds[j][k], rtol=RTOL, atol=ATOL,
-                                       err_msg=f"{name} d/d input {j}, shapes {shapes}")
+            np.testing.assert_allclose(
+                g, fds[j][k], rtol=RTOL, atol=ATOL, err_msg=f"{name} d/d input {j}, shapes {shapes}"
+            )
 
 
 def _rand(rng: np.random.Generator, shape: tuple, lo: float = -2.0, hi: float = 2.0):
@@ -64,50 +69,75 @@ def _rand(rng: np.random.Generator, shape: tuple, lo: float = -2.0, hi: float = 
 # -- elementwise math, comparisons, switch/clip/maximum with broadcasting -------------------------
 ELEMWISE = {
     "add_mul_sub_div": (lambda a, b, p, s, r: (a + b) * a - b / (p + 1) + s * r, [0, 1, 2, 3, 4]),
-    "neg_pow_scalar": (lambda a, b, p, s, r: -(a ** 3) + p ** 2.5 + 2.0 ** b, [0, 1, 2]),
+    "neg_pow_scalar": (lambda a, b, p, s, r: -(a**3) + p**2.5 + 2.0**b, [0, 1, 2]),
     "pow_both": (lambda a, b, p, s, r: p ** (b * 0.5), [1, 2]),
-    "exp_log": (lambda a, b, p, s, r: ft.exp(a * 0.5) * ft.log(p) + ft.log1p(p) - ft.expm1(b),
-                [0, 1, 2]),
+    "exp_log": (lambda a, b, p, s, r: ft.exp(a * 0.5) * ft.log(p) + ft.log1p(p) - ft.expm1(b), [0, 1, 2]),
     "log2_log10_sqrt": (lambda a, b, p, s, r: ft.log2(p) + ft.log10(p * 3) * ft.sqrt(p), [2]),
     "sqr_abs_sign": (lambda a, b, p, s, r: ft.sqr(a) * ft.abs(b) + ft.sign(a) * b, [0, 1]),
-    "trig": (lambda a, b, p, s, r: ft.sin(a) * ft.cos(b) + ft.tan(p) + ft.arcsin(p) -
-             ft.arccos(p * 0.9) + ft.arctan(a), [0, 1, 2]),
+    "trig": (
+        lambda a, b, p, s, r: (
+            ft.sin(a) * ft.cos(b) + ft.tan(p) + ft.arcsin(p) - ft.arccos(p * 0.9) + ft.arctan(a)
+        ),
+        [0, 1, 2],
+    ),
     "hyperbolic": (lambda a, b, p, s, r: ft.sinh(a * 0.5) + ft.cosh(b * 0.5) * ft.tanh(a), [0, 1]),
-    "sigmoid_softplus_erf": (lambda a, b, p, s, r: ft.sigmoid(a) * ft.softplus(b) + ft.erf(a),
-                             [0, 1]),
+    "sigmoid_softplus_erf": (lambda a, b, p, s, r: ft.sigmoid(a) * ft.softplus(b) + ft.erf(a), [0, 1]),
     "maximum_minimum": (lambda a, b, p, s, r: ft.maximum(a, b) * 2 + ft.minimum(a, r), [0, 1, 4]),
     "clip": (lambda a, b, p, s, r: ft.clip(a, -0.5, 0.7) * b, [0, 1]),
-    "switch_where": (lambda a, b, p, s, r: ft.switch(a > b, a * 2, ft.sin(b)) +
-                     ft.where(ft.eq(a, b) | (a < 0), s, r), [0, 1, 3, 4]),
-    "piecewise_constant": (lambda a, b, p, s, r: ft.floor(a) * b + ft.round(b) + ft.ceil(a) +
-                           a // 1.5 + (a % 1.5) * b, [0, 1]),
-    "casts": (lambda a, b, p, s, r: a * ft.cast(b > 0, "float64") + ft.cast(ft.cast(a, "int64"),
-                                                                             "float64"), [0, 1]),
+    "switch_where": (
+        lambda a, b, p, s, r: ft.switch(a > b, a * 2, ft.sin(b)) + ft.where(ft.eq(a, b) | (a < 0), s, r),
+        [0, 1, 3, 4],
+    ),
+    "piecewise_constant": (
+        lambda a, b, p, s, r: ft.floor(a) * b + ft.round(b) + ft.ceil(a) + a // 1.5 + (a % 1.5) * b,
+        [0, 1],
+    ),
+    "casts": (
+        lambda a, b, p, s, r: a * ft.cast(b > 0, "float64") + ft.cast(ft.cast(a, "int64"), "float64"),
+        [0, 1],
+    ),
     "scalar_and_row_broadcast": (lambda a, b, p, s, r: ft.exp(s) * a + r * b * s, [0, 1, 3, 4]),
 }
 
 
 def _elemwise_inputs() -> list:
-    return [ft.dmatrix("a"), ft.dmatrix("b"), ft.dmatrix("p"), ft.dscalar("s"),
-            ft.TensorType("float64", (1, None))("r")]
+    return [
+        ft.dmatrix("a"),
+        ft.dmatrix("b"),
+        ft.dmatrix("p"),
+        ft.dscalar("s"),
+        ft.TensorType("float64", (1, None))("r"),
+    ]
 
 
 def test_elemwise_gradients_match_finite_differences() -> None:
     rng = np.random.default_rng(0)
     sets = []
     # run-time broadcasting of dims declared of unknown size, both ways
-    for sa, sb, sp in [((3, 4), (3, 4), (3, 4)), ((3, 4), (1, 4), (3, 1)),
-                       ((2, 1), (1, 3), (1, 1)), ((1, 5), (4, 1), (4, 5))]:
+    for sa, sb, sp in [
+        ((3, 4), (3, 4), (3, 4)),
+        ((3, 4), (1, 4), (3, 1)),
+        ((2, 1), (1, 3), (1, 1)),
+        ((1, 5), (4, 1), (4, 5)),
+    ]:
         n = max(sa[1], sb[1], sp[1])
-        sets.append([_rand(rng, sa), _rand(rng, sb), _rand(rng, sp, 0.2, 0.9),
-                     _rand(rng, ()), _rand(rng, (1, n))])
+        sets.append(
+            [_rand(rng, sa), _rand(rng, sb), _rand(rng, sp, 0.2, 0.9), _rand(rng, ()), _rand(rng, (1, n))]
+        )
     _fd_check(_elemwise_inputs(), ELEMWISE, sets)
 
 
 def test_elemwise_gradients_python_linker() -> None:
     rng = np.random.default_rng(1)
-    sets = [[_rand(rng, (3, 4)), _rand(rng, (1, 4)), _rand(rng, (3, 1), 0.2, 0.9),
-             _rand(rng, ()), _rand(rng, (1, 4))]]
+    sets = [
+        [
+            _rand(rng, (3, 4)),
+            _rand(rng, (1, 4)),
+            _rand(rng, (3, 1), 0.2, 0.9),
+            _rand(rng, ()),
+            _rand(rng, (1, 4)),
+        ]
+    ]
     _fd_check(_elemwise_inputs(), ELEMWISE, sets, mode=fc.Mode(linker="py"))
 
 
@@ -123,12 +153,9 @@ def _reduction_cases() -> dict:
             cases[f"min {k}"] = (lambda x, ax=ax, kd=kd: x.min(axis=ax, keepdims=kd), [0])
             cases[f"mean {k}"] = (lambda x, ax=ax, kd=kd: ft.mean(x, axis=ax, keepdims=kd), [0])
             cases[f"var {k}"] = (lambda x, ax=ax, kd=kd: ft.var(x, axis=ax, keepdims=kd), [0])
-            cases[f"std {k}"] = (lambda x, ax=ax, kd=kd: x.std(axis=ax, keepdims=kd, ddof=1),
-                                 [0])
-    cases["argmax_times_x"] = (lambda x: ft.cast(ft.argmax(x, axis=1), "float64") * x.sum(1),
-                               [0])
-    cases["all_any"] = (lambda x: x.sum() * ft.cast(ft.all(x > -9) & ft.any(x > 0), "float64"),
-                        [0])
+            cases[f"std {k}"] = (lambda x, ax=ax, kd=kd: x.std(axis=ax, keepdims=kd, ddof=1), [0])
+    cases["argmax_times_x"] = (lambda x: ft.cast(ft.argmax(x, axis=1), "float64") * x.sum(1), [0])
+    cases["all_any"] = (lambda x: x.sum() * ft.cast(ft.all(x > -9) & ft.any(x > 0), "float64"), [0])
     return cases
 
 
@@ -159,19 +186,23 @@ STRUCTURAL = {
     "matmul_vm": (lambda m, n, u, w, i: w @ n, [1, 3]),
     "dot_mv": (lambda m, n, u, w, i: ft.dot(m, u), [0, 2]),
     "dot_vv": (lambda m, n, u, w, i: ft.dot(u, u * 2), [2]),
-    "transpose_dimshuffle": (lambda m, n, u, w, i: m.T.dimshuffle("x", 1, 0, "x") *
-                             u[None, None, :, None], [0, 2]),
-    "reshape_flatten": (lambda m, n, u, w, i: m.reshape((4, 3)).flatten() *
-                        ft.reshape(n, (-1,))[:12], [0, 1]),
+    "transpose_dimshuffle": (
+        lambda m, n, u, w, i: m.T.dimshuffle("x", 1, 0, "x") * u[None, None, :, None],
+        [0, 2],
+    ),
+    "reshape_flatten": (
+        lambda m, n, u, w, i: m.reshape((4, 3)).flatten() * ft.reshape(n, (-1,))[:12],
+        [0, 1],
+    ),
     "reshape_symbolic": (lambda m, n, u, w, i: m.reshape(m.shape[0] * m.shape[1]), [0]),
-    "index_int_slice": (lambda m, n, u, w, i: m[1] * 2 + m[:, 1:3].sum() + m[::-1, ::2].sum(0)[0],
-                        [0]),
-    "index_symbolic": (lambda m, n, u, w, i: m[i, 1:] * u[i:i + 2].sum() + n[:i + 1, -1].sum(),
-                       [0, 1, 2]),
+    "index_int_slice": (lambda m, n, u, w, i: m[1] * 2 + m[:, 1:3].sum() + m[::-1, ::2].sum(0)[0], [0]),
+    "index_symbolic": (lambda m, n, u, w, i: m[i, 1:] * u[i : i + 2].sum() + n[: i + 1, -1].sum(), [0, 1, 2]),
     "index_negative_newaxis": (lambda m, n, u, w, i: m[-1, None, ...] * u[None, -4:], [0, 2]),
     "concatenate": (lambda m, n, u, w, i: ft.concatenate([m, n.T[:3]], axis=0) * 1.5, [0, 1]),
-    "concatenate_axis1": (lambda m, n, u, w, i: ft.concatenate([m, w[:3].dimshuffle(0, "x")],
-                                                               axis=1) ** 2, [0, 3]),
+    "concatenate_axis1": (
+        lambda m, n, u, w, i: ft.concatenate([m, w[:3].dimshuffle(0, "x")], axis=1) ** 2,
+        [0, 3],
+    ),
     "stack": (lambda m, n, u, w, i: ft.stack([u, w, u * w[::-1]], axis=1), [2, 3]),
     "assert": (lambda m, n, u, w, i: ft.assert_op(m, ft.all(m > -10)) * 2, [0]),
 }
@@ -179,12 +210,11 @@ STRUCTURAL = {
 
 def test_structural_gradients_match_finite_differences() -> None:
     rng = np.random.default_rng(3)
-    inputs = [ft.dmatrix("m"), ft.dmatrix("n"), ft.dvector("u"), ft.dvector("w"),
-              ft.lscalar("i")]
-    sets = [[_rand(rng, (3, 4)), _rand(rng, (4, 3)), _rand(rng, (4,)), _rand(rng, (4,)),
-             np.array(1)],
-            [_rand(rng, (3, 4)), _rand(rng, (4, 3)), _rand(rng, (4,)), _rand(rng, (4,)),
-             np.array(0)]]
+    inputs = [ft.dmatrix("m"), ft.dmatrix("n"), ft.dvector("u"), ft.dvector("w"), ft.lscalar("i")]
+    sets = [
+        [_rand(rng, (3, 4)), _rand(rng, (4, 3)), _rand(rng, (4,)), _rand(rng, (4,)), np.array(1)],
+        [_rand(rng, (3, 4)), _rand(rng, (4, 3)), _rand(rng, (4,)), _rand(rng, (4,)), np.array(0)],
+    ]
     _fd_check(inputs, STRUCTURAL, sets)
 
 
@@ -210,8 +240,7 @@ def test_gradient_graph_is_optimized_and_fused() -> None:
     f = fc.function([x], g)
     assert len(f.optimized_graph.toposort()) == 1, fc.debugprint(f)
     v = np.linspace(-1, 1, 7)
-    np.testing.assert_allclose(f(v), np.exp(np.sin(v) * 2) * 2 * np.cos(v) + 2 * v / (1 + v * v),
-                               rtol=1e-12)
+    np.testing.assert_allclose(f(v), np.exp(np.sin(v) * 2) * 2 * np.cos(v) + 2 * v / (1 + v * v), rtol=1e-12)
 
 
 def test_multiple_wrt_chains_and_consider_constant() -> None:
@@ -262,6 +291,7 @@ def test_grad_refusals() -> None:
     @ft.as_op(itypes=[ft.dvector], otypes=[ft.dscalar])
     def opaque(v):
         return np.sum(v)
+
     with pytest.raises(NotImplementedError, match="grad=fn"):
         fc.grad(opaque(x), x)
 
@@ -269,23 +299,24 @@ def test_grad_refusals() -> None:
 # -- as_op(grad=...), jacobian, hessian ---------------------------------------------------------
 def test_as_op_grad() -> None:
     """The black-box likelihood idiom: the gradient is itself a Python op."""
+
     @ft.as_op(itypes=[ft.dvector], otypes=[ft.dvector])
     def loglike_grad(theta):
-        return -theta * np.exp(-theta ** 2)
+        return -theta * np.exp(-(theta**2))
 
     def grad_fn(inputs, output_grads):
         return [output_grads[0] * loglike_grad(inputs[0])]
 
     @ft.as_op(itypes=[ft.dvector], otypes=[ft.dscalar], grad=grad_fn)
     def loglike(theta):
-        return np.asarray(0.5 * np.sum(np.exp(-theta ** 2)))
+        return np.asarray(0.5 * np.sum(np.exp(-(theta**2))))
 
     theta = ft.dvector("theta")
     cost = loglike(theta) * 3.0 + ft.sum(theta)
     f = fc.function([theta], [cost, fc.grad(cost, theta)])
     v = np.array([0.3, -1.0, 2.0])
     c, g = f(v)
-    np.testing.assert_allclose(g, -3 * v * np.exp(-v ** 2) + 1, rtol=1e-12)
+    np.testing.assert_allclose(g, -3 * v * np.exp(-(v**2)) + 1, rtol=1e-12)
     fd = [(f(v + EPS * e)[0] - f(v - EPS * e)[0]) / (2 * EPS) for e in np.eye(3)]
     np.testing.assert_allclose(g, fd, rtol=RTOL)
 
@@ -296,7 +327,7 @@ def test_jacobian_and_hessian() -> None:
     y = ft.exp(x) * x[::-1]
     jx = ft.jacobian(y, x)
     jm = ft.jacobian(ft.dot(m, x), [m, x])
-    hx = ft.hessian(ft.sum(x ** 3) + x[0] * x[1], x)
+    hx = ft.hessian(ft.sum(x**3) + x[0] * x[1], x)
     f = fc.function([x, m], [jx, *jm, hx])
     v, mv = np.array([0.5, -1.0, 2.0]), np.arange(6.0).reshape(2, 3)
     got = f(v, mv)
@@ -328,10 +359,9 @@ def _logistic_regression(n: int = 400, feats: int = 784, seed: int = 0):
     p_1 = 1 / (1 + ft.exp(-ft.dot(x, w) - b))
     prediction = p_1 > 0.5
     xent = -y * ft.log(p_1) - (1 - y) * ft.log(1 - p_1)
-    cost = xent.mean() + 0.01 * (w ** 2).sum()
+    cost = xent.mean() + 0.01 * (w**2).sum()
     gw, gb = ft.grad(cost, [w, b])
-    train = fc.function([x, y], [prediction, xent], updates=[(w, w - 0.1 * gw),
-                                                             (b, b - 0.1 * gb)])
+    train = fc.function([x, y], [prediction, xent], updates=[(w, w - 0.1 * gw), (b, b - 0.1 * gb)])
     return train, w, b, data_x, data_y, w0
 
 
@@ -351,6 +381,7 @@ def test_logistic_regression_tutorial_matches_numpy_step_by_step() -> None:
     assert [type(n.op).__name__ for n in train.optimized_graph.toposort()].count("RowPass") == 1
     from fncache.codegen import c_program
     from fncache.codegen.c_module import render_module
+
     program = render_module(train.optimized_graph, n_explicit=2, single=False).program
     assert c_program.ST_PERFORM not in [st[0] for st in program[4]]
     wv, bv = w0.copy(), 0.0
@@ -360,10 +391,8 @@ def test_logistic_regression_tutorial_matches_numpy_step_by_step() -> None:
         assert np.isfinite(want_xent).all() and np.isfinite(wv).all()
         np.testing.assert_array_equal(pred, want_pred, err_msg=f"step {step}")
         np.testing.assert_allclose(xent, want_xent, rtol=1e-9, atol=1e-12, err_msg=f"step {step}")
-        np.testing.assert_allclose(w.get_value(), wv, rtol=1e-9, atol=1e-12,
-                                   err_msg=f"step {step}")
-        np.testing.assert_allclose(b.get_value(), bv, rtol=1e-9, atol=1e-12,
-                                   err_msg=f"step {step}")
+        np.testing.assert_allclose(w.get_value(), wv, rtol=1e-9, atol=1e-12, err_msg=f"step {step}")
+        np.testing.assert_allclose(b.get_value(), bv, rtol=1e-9, atol=1e-12, err_msg=f"step {step}")
     assert not np.allclose(wv, w0) and 0 < pred.sum() < len(pred)
 
 
@@ -371,8 +400,9 @@ def test_gradient_function_is_cached_and_pickles(tmp_path) -> None:
     def build():
         x, y = ft.dmatrix("x"), ft.dvector("y")
         w = ft.dvector("w")
-        cost = ft.mean(ft.softplus(-y * ft.dot(x, w))) + 0.1 * ft.sum(w ** 2)
+        cost = ft.mean(ft.softplus(-y * ft.dot(x, w))) + 0.1 * ft.sum(w**2)
         return fc.function([x, y, w], [cost, fc.grad(cost, w)])
+
     f1, f2 = build(), build()
     assert f1.cache_key == f2.cache_key
     rng = np.random.default_rng(5)
@@ -382,8 +412,7 @@ def test_gradient_function_is_cached_and_pickles(tmp_path) -> None:
     for got, w in zip(g(*args), want):
         np.testing.assert_array_equal(got, w)
     x, y, w = args
-    np.testing.assert_allclose(
-        want[1], -(x.T @ (y / (1 + np.exp(y * (x @ w))))) / 6 + 0.2 * w, rtol=1e-12)
+    np.testing.assert_allclose(want[1], -(x.T @ (y / (1 + np.exp(y * (x @ w))))) / 6 + 0.2 * w, rtol=1e-12)
 
 
 def test_broadcast_against_a_static_size() -> None:
@@ -415,7 +444,12 @@ def test_gradient_cache_key_is_the_same_in_every_process(tmp_path) -> None:
     import os
     import subprocess
     import sys
+
     env = dict(os.environ, FNCACHE_FLAGS=f"compiledir={tmp_path}")
-    keys = {subprocess.run([sys.executable, "-c", KEY_CODE], env=env, check=True,
-                           capture_output=True, text=True, timeout=300).stdout for _ in range(3)}
+    keys = {
+        subprocess.run(
+            [sys.executable, "-c", KEY_CODE], env=env, check=True, capture_output=True, text=True, timeout=300
+        ).stdout
+        for _ in range(3)
+    }
     assert len(keys) == 1, keys

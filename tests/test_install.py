@@ -6,6 +6,7 @@ install's removal, leave a ``fncache/`` directory in site-packages that Python i
 namespace package, and break every ``fncache`` started outside the checkout.  Slow (two real
 pip installs, from pip's cache), so it is one test.
 """
+
 from __future__ import annotations
 
 import os
@@ -52,17 +53,24 @@ def test_readme_install_commands_in_sequence(tmp_path):
     pip = [str(bindir / "python"), "-m", "pip", "install", "-q"]
     _sh([*pip, "."], src, env)
     _sh([str(bindir / "fncache"), "demo"], outside, env)  # the first README command, whole
-    purelib = _sh([str(bindir / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                  outside, env).strip()
+    purelib = _sh(
+        [str(bindir / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        outside,
+        env,
+    ).strip()
     installed = Path(purelib) / "fncache"
     # The command-line tool is installed under a name of its own, never as a package "cli".
     assert (Path(purelib) / "fncache_cli" / "main.py").is_file() and not (Path(purelib) / "cli").exists()
-    written = [p for p in installed.rglob("*") if p.is_file() and p.suffix != ".pyc"
-               and "__pycache__" in p.parts]
+    written = [
+        p for p in installed.rglob("*") if p.is_file() and p.suffix != ".pyc" and "__pycache__" in p.parts
+    ]
     assert not written, f"fncache wrote into its installed package: {written}"
     _sh([*pip, "-e", ".[test]"], src, env)
     assert not installed.exists(), f"{installed} was left behind by the first install"
-    out = _sh([str(bindir / "python"), "-c", "import fncache; print(fncache.__version__, fncache.__file__)"],
-              outside, env)
+    out = _sh(
+        [str(bindir / "python"), "-c", "import fncache; print(fncache.__version__, fncache.__file__)"],
+        outside,
+        env,
+    )
     assert out.split()[1].startswith(str(src)), out
     _sh([str(bindir / "fncache"), "demo"], outside, env)

@@ -9,6 +9,7 @@
 * ``cache_verify_hits`` (on for this whole module) rebuilds every hit and names the key and what
   differs when an entry does not match.
 """
+
 from __future__ import annotations
 
 from typing import Iterator
@@ -45,11 +46,16 @@ def test_hits_are_verified_in_this_module():
 
 # -- op identity ----------------------------------------------------------------------------------
 
+
 def _fused(second: int) -> Elemwise:
     """(in0 - in1) * in<second>: one fused loop whose display text does not show ``second``."""
-    return Elemwise(S.Composite(("float64", "float64"),
-                                [("sub", (("in", 0), ("in", 1)), "float64"),
-                                 ("mul", (("s", 0), ("in", second)), "float64")], [1]))
+    return Elemwise(
+        S.Composite(
+            ("float64", "float64"),
+            [("sub", (("in", 0), ("in", 1)), "float64"), ("mul", (("s", 0), ("in", second)), "float64")],
+            [1],
+        )
+    )
 
 
 def test_fused_ops_that_print_alike_have_different_identities():
@@ -71,9 +77,20 @@ def test_graphs_holding_optimized_fused_ops_get_their_own_keys():
     assert not np.allclose(f(*v), g(*v))
 
 
-@pytest.mark.parametrize("a, b", [(1, 1.0), (1, True), (0, False), ((1, 2), [1, 2]), ("1", 1),
-                                  (np.float32(1), np.float64(1)), (0.1, 0.1 + 1e-17 * 3),
-                                  (np.zeros(3), np.zeros(3, "float32")), ({"a": 1}, {"a": 2})])
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        (1, 1.0),
+        (1, True),
+        (0, False),
+        ((1, 2), [1, 2]),
+        ("1", 1),
+        (np.float32(1), np.float64(1)),
+        (0.1, 0.1 + 1e-17 * 3),
+        (np.zeros(3), np.zeros(3, "float32")),
+        ({"a": 1}, {"a": 2}),
+    ],
+)
 def test_canonical_text_tells_apart_values_python_calls_equal_or_prints_alike(a, b):
     assert canonical(a) != canonical(b)
 
@@ -90,6 +107,7 @@ def test_canonical_text_ignores_what_does_not_change_a_value():
 
 def test_python_ops_are_identified_by_their_function_and_an_unpicklable_one_runs_uncached():
     import threading
+
     lock = threading.Lock()
 
     def double(a):
@@ -126,11 +144,16 @@ def test_keys_are_the_same_in_every_process(tmp_path):
     import os
     import subprocess
     import sys
+
     outs = []
     for seed in ("1", "2"):
-        proc = subprocess.run([sys.executable, "-c", KEY_SCRIPT], capture_output=True, text=True,
-                              timeout=300, env={**os.environ, "PYTHONHASHSEED": seed,
-                                   "FNCACHE_FLAGS": f"compiledir={tmp_path / 'cd'}"})
+        proc = subprocess.run(
+            [sys.executable, "-c", KEY_SCRIPT],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={**os.environ, "PYTHONHASHSEED": seed, "FNCACHE_FLAGS": f"compiledir={tmp_path / 'cd'}"},
+        )
         assert proc.returncode == 0, proc.stderr
         outs.append(proc.stdout.split()[-2:])
     assert outs[0] == outs[1] and len(outs[0]) == 2
@@ -138,20 +161,31 @@ def test_keys_are_the_same_in_every_process(tmp_path):
 
 # -- flags and components -------------------------------------------------------------------------
 
+
 def test_every_code_flag_is_read_by_the_key_config_names():
     assert set(CODE_FLAG_KEYS.values()) <= {"function", "kernel_library", "cuda"}
     x = ft.dvector("x")
     fg = FunctionGraph([x], [ft.exp(x)])
-    changed = {"floatX": "float32", "device": "cuda", "cxxflags": "-O1", "march": "none",
-               "vector_width": "128", "cxx": "cc", "cuda_arch": "sm_80"}
+    changed = {
+        "floatX": "float32",
+        "device": "cuda",
+        "cxxflags": "-O1",
+        "march": "none",
+        "vector_width": "128",
+        "cxx": "cc",
+        "cuda_arch": "sm_80",
+    }
     assert set(changed) == set(CODE_FLAG_KEYS), "give each code flag another value to try"
 
     def keys():
         from fncache.codegen.cuda.device import resolve_arch
-        return {"function": graph_function_key(fg, get_mode("FAST_RUN")),
-                "kernel_library": kernel_library_key("int x;", extra_flags=[]),
-                "cuda": cuda_module_key("src", cuda_arch=resolve_arch(), nvcc_version="13.0",
-                                        nvcc_flags=[])}
+
+        return {
+            "function": graph_function_key(fg, get_mode("FAST_RUN")),
+            "kernel_library": kernel_library_key("int x;", extra_flags=[]),
+            "cuda": cuda_module_key("src", cuda_arch=resolve_arch(), nvcc_version="13.0", nvcc_flags=[]),
+        }
+
     with config.change_flags(cuda_arch="sm_90", march="-march=x86-64", vector_width="256"):
         base = keys()
         for name, kind in CODE_FLAG_KEYS.items():
@@ -181,26 +215,47 @@ def test_every_component_is_described():
 UNARY = {"float": ("neg", "abs", "exp", "sin", "sqr", "tanh"), "int": ("neg", "abs", "sqr")}
 BINARY = ("add", "sub", "mul", "maximum", "minimum")
 DTYPES = ("float64", "float32", "int64")
-_SYM = {"neg": lambda a: -a, "abs": ft.abs, "exp": ft.exp, "sin": ft.sin, "sqr": ft.sqr,
-        "tanh": ft.tanh, "add": lambda a, b: a + b, "sub": lambda a, b: a - b,
-        "mul": lambda a, b: a * b, "maximum": ft.maximum, "minimum": ft.minimum}
+_SYM = {
+    "neg": lambda a: -a,
+    "abs": ft.abs,
+    "exp": ft.exp,
+    "sin": ft.sin,
+    "sqr": ft.sqr,
+    "tanh": ft.tanh,
+    "add": lambda a, b: a + b,
+    "sub": lambda a, b: a - b,
+    "mul": lambda a, b: a * b,
+    "maximum": ft.maximum,
+    "minimum": ft.minimum,
+}
 
 
 def random_expr(rng: np.random.Generator, n_in: int, depth: int) -> tuple:
     """("in", k) | ("const", v) | ("un", op, e) | ("bin", op, a, b) | ("red", kind, axis, e)
     | ("where", a, b, c, d): where(a > b, c, d)."""
     if depth == 0 or rng.random() < 0.2:
-        return ("in", int(rng.integers(n_in))) if rng.random() < 0.85 else \
-            ("const", [0.5, 2.0, -1.0, 3][int(rng.integers(4))])
+        return (
+            ("in", int(rng.integers(n_in)))
+            if rng.random() < 0.85
+            else ("const", [0.5, 2.0, -1.0, 3][int(rng.integers(4))])
+        )
     r = rng.random()
     if r < 0.3:
         return ("un", UNARY["float"][int(rng.integers(6))], random_expr(rng, n_in, depth - 1))
     if r < 0.75:
-        return ("bin", BINARY[int(rng.integers(5))], random_expr(rng, n_in, depth - 1),
-                random_expr(rng, n_in, depth - 1))
+        return (
+            "bin",
+            BINARY[int(rng.integers(5))],
+            random_expr(rng, n_in, depth - 1),
+            random_expr(rng, n_in, depth - 1),
+        )
     if r < 0.9:
-        return ("red", ("sum", "max")[int(rng.integers(2))], (None, 0)[int(rng.integers(2))],
-                random_expr(rng, n_in, depth - 1))
+        return (
+            "red",
+            ("sum", "max")[int(rng.integers(2))],
+            (None, 0)[int(rng.integers(2))],
+            random_expr(rng, n_in, depth - 1),
+        )
     return ("where",) + tuple(random_expr(rng, n_in, depth - 1) for _ in range(4))
 
 
@@ -210,14 +265,21 @@ def mutate(rng: np.random.Generator, e: tuple, n_in: int) -> tuple:
     kids = {"un": [2], "bin": [2, 3], "red": [3], "where": [1, 2, 3, 4]}.get(tag, [])
     if kids and rng.random() < 0.6:
         i = kids[int(rng.integers(len(kids)))]
-        return e[:i] + (mutate(rng, e[i], n_in),) + e[i + 1:]
+        return e[:i] + (mutate(rng, e[i], n_in),) + e[i + 1 :]
     if tag == "un":
         return ("un", UNARY["float"][int(rng.integers(6))], e[2])
     if tag == "bin":
-        return ("bin", e[1], e[3], e[2]) if rng.random() < 0.5 else ("bin", BINARY[int(rng.integers(5))], e[2], e[3])
+        return (
+            ("bin", e[1], e[3], e[2])
+            if rng.random() < 0.5
+            else ("bin", BINARY[int(rng.integers(5))], e[2], e[3])
+        )
     if tag == "red":
-        return ("red", e[1], None if e[2] == 0 else 0, e[3]) if rng.random() < 0.5 else \
-            ("red", "max" if e[1] == "sum" else "sum", e[2], e[3])
+        return (
+            ("red", e[1], None if e[2] == 0 else 0, e[3])
+            if rng.random() < 0.5
+            else ("red", "max" if e[1] == "sum" else "sum", e[2], e[3])
+        )
     if tag == "const":
         return ("const", e[1] + 1)
     if tag == "in":
@@ -324,14 +386,20 @@ def test_random_optimized_graph_pairs_keys_follow_what_they_compute():
     from fncache.codegen.c_linker import module_key_for
     from fncache.codegen.c_module import render_module
     from fncache.runtime.compile import optimize_graph
+
     mode = get_mode("FAST_RUN")
     different = distinct_modules = 0
     for k, (dtypes, ndims, e, m) in enumerate(_cases(99, 3000)):
         if different >= 1000:
             break
-        opt = [optimize_graph(_graph(case, reverse), mode)
-               for case, reverse in (((dtypes, ndims, e), False), ((dtypes, ndims, e), True),
-                                     ((dtypes, ndims, m), False))]
+        opt = [
+            optimize_graph(_graph(case, reverse), mode)
+            for case, reverse in (
+                ((dtypes, ndims, e), False),
+                ((dtypes, ndims, e), True),
+                ((dtypes, ndims, m), False),
+            )
+        ]
         fkeys = [graph_function_key(g, mode) for g in opt]
         mods = [render_module(g, n_explicit=len(dtypes), single=True) for g in opt]
         mkeys = [module_key_for(mod.source) for mod in mods]
@@ -348,6 +416,7 @@ def test_random_optimized_graph_pairs_keys_follow_what_they_compute():
 
 # -- verification mode ----------------------------------------------------------------------------
 
+
 def test_verified_hits_pass_for_a_sound_entry():
     x = ft.dvector("x")
     f = fc.function([x], ft.exp(x) * 2 + x)
@@ -361,6 +430,7 @@ def test_a_function_entry_that_does_not_match_its_rebuild_raises_naming_key_and_
     import pickle
     from fncache.graph.serialize import dumps, encode_graph
     from fncache.runtime.compile import GRAPH_FILE, optimize_graph
+
     x, y = ft.dvector("x"), ft.dvector("y")
     fg = FunctionGraph([x, y], [(x - y) * x])
     other = FunctionGraph([x, y], [(x - y) * y])
@@ -380,10 +450,13 @@ def test_a_kernel_library_that_does_not_match_its_rebuild_raises_naming_key_and_
     from fncache.codegen.c_linker import compile_module, module_key_for
     from fncache.codegen.c_module import render_module
     from fncache.runtime.compile import optimize_graph
+
     x = ft.dvector("x")
     mode = get_mode("FAST_RUN")
-    mods = [render_module(optimize_graph(FunctionGraph([x], [out]), mode), n_explicit=1, single=True)
-            for out in (ft.exp(x) + 1, ft.sin(x) + 1)]
+    mods = [
+        render_module(optimize_graph(FunctionGraph([x], [out]), mode), n_explicit=1, single=True)
+        for out in (ft.exp(x) + 1, ft.sin(x) + 1)
+    ]
     key = module_key_for(mods[0].source)
     with config.change_flags(cache_verify_hits=False):
         compile_module(mods[1], key)  # stored under the first module's key
@@ -397,6 +470,7 @@ def test_a_cuda_entry_whose_source_does_not_match_its_rebuild_raises_naming_key_
     from fncache.toolchain.nvcc import NVCC_FLAGS, find_nvcc
     from fncache.codegen.cuda.render import render_graph
     from fncache.runtime.compile import optimize_graph
+
     nvcc = find_nvcc()
     if nvcc is None:
         pytest.skip("nvcc (CUDA toolkit) not installed")
@@ -416,6 +490,7 @@ def test_explain_says_what_each_differing_component_is(tmp_path):
     import shutil
     import subprocess
     import sys
+
     x = ft.dvector("x")
     keys = []
     for floatx in ("float64", "float32"):
@@ -426,9 +501,13 @@ def test_explain_says_what_each_differing_component_is(tmp_path):
     command = [shutil.which("fncache")] if shutil.which("fncache") else [sys.executable, "-m", "cli.main"]
     env = {k: v for k, v in os.environ.items() if k != "FNCACHE_FLAGS"}
     run = [*command, "explain", *keys, "--compiledir", config.compiledir]
-    doc = json.loads(subprocess.run([*run, "--json"], capture_output=True, text=True, check=True,
-                                    env=env, timeout=300).stdout)
-    assert [(d["component"], d["meaning"]) for d in doc["differences"]] == \
-        [("flag.floatX", describe("flag.floatX"))]
+    doc = json.loads(
+        subprocess.run(
+            [*run, "--json"], capture_output=True, text=True, check=True, env=env, timeout=300
+        ).stdout
+    )
+    assert [(d["component"], d["meaning"]) for d in doc["differences"]] == [
+        ("flag.floatX", describe("flag.floatX"))
+    ]
     text = subprocess.run(run, capture_output=True, text=True, check=True, env=env, timeout=300).stdout
     assert f"  ({describe('flag.floatX')})" in text.splitlines()

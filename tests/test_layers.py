@@ -1,5 +1,6 @@
 """The one-way layers of docs/architecture.md: import-linter's contracts (pyproject.toml) hold,
 and no module reaches into another module's private names."""
+
 from __future__ import annotations
 
 import ast
@@ -42,19 +43,28 @@ def _private_reaches(top: str, folder: Path) -> list[str]:
             if not isinstance(node, ast.ImportFrom) or node.module == "__future__":
                 continue
             base = package.split(".")
-            source = ".".join(base[:len(base) - node.level + 1] + ([node.module] if node.module else [])) \
-                if node.level else (node.module or "")
+            source = (
+                ".".join(base[: len(base) - node.level + 1] + ([node.module] if node.module else []))
+                if node.level
+                else (node.module or "")
+            )
             if source.split(".")[0] not in PACKAGES:
                 continue
             for alias in node.names:
                 if not alias.name.startswith("_") or alias.name.startswith("__"):
                     project_modules.add(alias.asname or alias.name)
                 elif not (source == package and node.level):  # a package's own private modules
-                    found.append(f"{path.relative_to(folder.parent)}:{node.lineno}: from {source} import {alias.name}")
+                    found.append(
+                        f"{path.relative_to(folder.parent)}:{node.lineno}: from {source} import {alias.name}"
+                    )
         for node in ast.walk(tree):
-            if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
-                    and node.value.id in project_modules and node.attr.startswith("_")
-                    and not node.attr.startswith("__")):
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id in project_modules
+                and node.attr.startswith("_")
+                and not node.attr.startswith("__")
+            ):
                 found.append(f"{path.relative_to(folder.parent)}:{node.lineno}: {node.value.id}.{node.attr}")
     return found
 
@@ -66,7 +76,11 @@ def test_no_module_of_the_library_imports_another_modules_private_names():
 def _private_attribute_reaches(*folders: Path) -> list[str]:
     """``x._name`` (read or written) where ``_name`` is a private attribute or method of one of the
     project's classes defined in another module (``self._name = ...``, ``def _name``)."""
-    trees = {path: ast.parse(path.read_text(), str(path)) for folder in folders for path in sorted(folder.rglob("*.py"))}
+    trees = {
+        path: ast.parse(path.read_text(), str(path))
+        for folder in folders
+        for path in sorted(folder.rglob("*.py"))
+    }
     owners: dict[str, set[Path]] = {}
     for path, tree in trees.items():
         for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)):
@@ -75,8 +89,13 @@ def _private_attribute_reaches(*folders: Path) -> list[str]:
                     names = [node.name]
                 elif isinstance(node, (ast.Assign, ast.AnnAssign)):
                     targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                    names = [t.attr for t in targets if isinstance(t, ast.Attribute)
-                             and isinstance(t.value, ast.Name) and t.value.id in ("self", "cls")]
+                    names = [
+                        t.attr
+                        for t in targets
+                        if isinstance(t, ast.Attribute)
+                        and isinstance(t.value, ast.Name)
+                        and t.value.id in ("self", "cls")
+                    ]
                 else:
                     continue
                 for name in names:
@@ -85,8 +104,12 @@ def _private_attribute_reaches(*folders: Path) -> list[str]:
     found = []
     for path, tree in trees.items():
         for node in ast.walk(tree):
-            if (isinstance(node, ast.Attribute) and node.attr in owners and path not in owners[node.attr]
-                    and not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"))):
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr in owners
+                and path not in owners[node.attr]
+                and not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"))
+            ):
                 found.append(f"{path}:{node.lineno}: {ast.unparse(node)}")
     return found
 
@@ -100,8 +123,9 @@ def test_no_module_reads_or_writes_another_modules_private_attributes():
 def test_the_private_attribute_check_sees_a_reach(tmp_path):
     pkg = tmp_path / "fncache"
     pkg.mkdir()
-    (pkg / "a.py").write_text("class A:\n    def __init__(self):\n        self._x = 1\n    def _m(self):\n"
-                              "        return self._x\n")
+    (pkg / "a.py").write_text(
+        "class A:\n    def __init__(self):\n        self._x = 1\n    def _m(self):\n        return self._x\n"
+    )
     (pkg / "b.py").write_text("def f(a):\n    a._x = 2\n    return a._m()\n")
     assert sorted(f.split(": ", 1)[1] for f in _private_attribute_reaches(pkg)) == ["a._m", "a._x"]
 
@@ -129,17 +153,21 @@ def _fresh(code: str) -> str:
 def test_eval_compiles_through_the_run_time_it_never_imports():
     """The front end reaches fc.function through the hook the run-time installs: in a process that
     imported the front end alone, ``eval`` still compiles, and the run-time is loaded only then."""
-    out = _fresh("import sys\n"
-                 "import fncache.tensor as ft\n"
-                 "loaded = 'fncache.runtime.function' in sys.modules\n"
-                 "x = ft.dscalar('x')\n"
-                 "print(loaded, (x * 2 + 1).eval({x: 3.0}), 'fncache.runtime.function' in sys.modules)")
+    out = _fresh(
+        "import sys\n"
+        "import fncache.tensor as ft\n"
+        "loaded = 'fncache.runtime.function' in sys.modules\n"
+        "x = ft.dscalar('x')\n"
+        "print(loaded, (x * 2 + 1).eval({x: 3.0}), 'fncache.runtime.function' in sys.modules)"
+    )
     assert out == "False 7.0 True"
 
 
 def test_the_cpu_probe_loads_nothing_of_the_code_generator():
-    out = _fresh("import sys\n"
-                 "from fncache.toolchain.cpu import cpu_features, known_features\n"
-                 "assert cpu_features() <= known_features()\n"
-                 "print(sorted(m for m in sys.modules if m.startswith(('fncache.codegen', 'numpy'))))")
+    out = _fresh(
+        "import sys\n"
+        "from fncache.toolchain.cpu import cpu_features, known_features\n"
+        "assert cpu_features() <= known_features()\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('fncache.codegen', 'numpy'))))"
+    )
     assert out == "[]"

@@ -6,6 +6,7 @@ fused loops, through pickles and on the emulated CUDA device.
 numpy has no erfc / erfinv / gammaln: their references are Python's ``math.erfc`` and
 ``math.lgamma`` and, for erfinv, bisection on ``math.erfc`` (independent of the C algorithm).
 """
+
 from __future__ import annotations
 
 import math
@@ -16,8 +17,7 @@ import pytest
 
 import fncache as fc
 from fncache import tensor as ft
-from fcutil import (DTYPES, FLOAT_DTYPES, INT_DTYPES, MODES, assert_same, compiled,
-                    numpy_errstate, sample)
+from fcutil import DTYPES, FLOAT_DTYPES, INT_DTYPES, MODES, assert_same, compiled, numpy_errstate, sample
 from test_elemwise import _build, _np_dtype, _reference
 
 _erf = np.vectorize(math.erf, otypes=[np.float64])
@@ -27,7 +27,7 @@ _erfc = np.vectorize(math.erfc, otypes=[np.float64])
 def _lgamma(v: float) -> float:
     try:
         return math.lgamma(v)
-    except ValueError:        # the poles: C's lgamma (and scipy's gammaln) give +inf
+    except ValueError:  # the poles: C's lgamma (and scipy's gammaln) give +inf
         return math.inf
 
 
@@ -46,47 +46,83 @@ def _erfinv_bisect(y: np.ndarray) -> np.ndarray:
     lo, hi = np.zeros_like(a), np.full_like(a, 30.0)
     for _ in range(200):
         mid = (lo + hi) / 2
-        below = np.where(a < 0.5, _erf(mid) < a, _erfc(mid) > 1 - a)   # the root is above mid
+        below = np.where(a < 0.5, _erf(mid) < a, _erfc(mid) > 1 - a)  # the root is above mid
         lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
     with numpy_errstate():
         x = np.where(a < 1, (lo + hi) / 2, np.where(a == 1, np.inf, np.nan))
-        x = np.where(a < 1e-4, math.sqrt(math.pi) / 2 * (a + math.pi / 12 * a ** 3), x)
+        x = np.where(a < 1e-4, math.sqrt(math.pi) / 2 * (a + math.pi / 12 * a**3), x)
     return np.copysign(x, y).astype(_float_like(y))
 
 
 #: name -> (symbolic builder, numpy reference)
 UNARY = {
-    "arcsinh": (ft.arcsinh, np.arcsinh), "arccosh": (ft.arccosh, np.arccosh),
-    "arctanh": (ft.arctanh, np.arctanh), "exp2": (ft.exp2, np.exp2),
-    "deg2rad": (ft.deg2rad, np.deg2rad), "rad2deg": (ft.rad2deg, np.rad2deg),
-    "trunc": (ft.trunc, np.trunc), "square": (ft.square, np.square),
-    "isfinite": (ft.isfinite, np.isfinite), "signbit": (ft.signbit, np.signbit),
+    "arcsinh": (ft.arcsinh, np.arcsinh),
+    "arccosh": (ft.arccosh, np.arccosh),
+    "arctanh": (ft.arctanh, np.arctanh),
+    "exp2": (ft.exp2, np.exp2),
+    "deg2rad": (ft.deg2rad, np.deg2rad),
+    "rad2deg": (ft.rad2deg, np.rad2deg),
+    "trunc": (ft.trunc, np.trunc),
+    "square": (ft.square, np.square),
+    "isfinite": (ft.isfinite, np.isfinite),
+    "signbit": (ft.signbit, np.signbit),
     "erfc": (ft.erfc, lambda a: _erfc(a).astype(_float_like(a))),
     "gammaln": (ft.gammaln, lambda a: _lgamma_vec(a).astype(_float_like(a))),
-    "neg_fn": (ft.neg, np.negative), "invert_fn": (ft.invert, np.invert),
+    "neg_fn": (ft.neg, np.negative),
+    "invert_fn": (ft.invert, np.invert),
 }
 #: reciprocal is tested apart: numpy's integer reciprocal of 0 depends on the platform.
 RECIPROCAL = {"reciprocal": (ft.reciprocal, np.reciprocal)}
 
 BINARY = {
-    "arctan2": (ft.arctan2, np.arctan2), "hypot": (ft.hypot, np.hypot),
-    "fmod": (ft.fmod, np.fmod), "copysign": (ft.copysign, np.copysign),
-    "nextafter": (ft.nextafter, np.nextafter), "logaddexp": (ft.logaddexp, np.logaddexp),
-    "add_fn": (ft.add, np.add), "sub_fn": (ft.sub, np.subtract), "mul_fn": (ft.mul, np.multiply),
-    "true_div_fn": (ft.true_div, np.true_divide), "int_div_fn": (ft.int_div, np.floor_divide),
-    "mod_fn": (ft.mod, np.remainder), "lt_fn": (ft.lt, np.less), "gt_fn": (ft.gt, np.greater),
-    "le_fn": (ft.le, np.less_equal), "ge_fn": (ft.ge, np.greater_equal),
-    "and_fn": (ft.and_, np.bitwise_and), "or_fn": (ft.or_, np.bitwise_or),
+    "arctan2": (ft.arctan2, np.arctan2),
+    "hypot": (ft.hypot, np.hypot),
+    "fmod": (ft.fmod, np.fmod),
+    "copysign": (ft.copysign, np.copysign),
+    "nextafter": (ft.nextafter, np.nextafter),
+    "logaddexp": (ft.logaddexp, np.logaddexp),
+    "add_fn": (ft.add, np.add),
+    "sub_fn": (ft.sub, np.subtract),
+    "mul_fn": (ft.mul, np.multiply),
+    "true_div_fn": (ft.true_div, np.true_divide),
+    "int_div_fn": (ft.int_div, np.floor_divide),
+    "mod_fn": (ft.mod, np.remainder),
+    "lt_fn": (ft.lt, np.less),
+    "gt_fn": (ft.gt, np.greater),
+    "le_fn": (ft.le, np.less_equal),
+    "ge_fn": (ft.ge, np.greater_equal),
+    "and_fn": (ft.and_, np.bitwise_and),
+    "or_fn": (ft.or_, np.bitwise_or),
     "xor_fn": (ft.xor, np.bitwise_xor),
 }
-SHIFTS = {"lshift": (lambda a, b: a << b, np.left_shift),
-          "rshift": (lambda a, b: a >> b, np.right_shift),
-          "left_shift": (ft.left_shift, np.left_shift),
-          "right_shift": (ft.right_shift, np.right_shift)}
+SHIFTS = {
+    "lshift": (lambda a, b: a << b, np.left_shift),
+    "rshift": (lambda a, b: a >> b, np.right_shift),
+    "left_shift": (ft.left_shift, np.left_shift),
+    "right_shift": (ft.right_shift, np.right_shift),
+}
 
 #: float64 values where numpy defines the sign of a zero result, or a special value
-SPECIAL = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 1e-300, -1e-300,
-                    2.0, 1e300, -7.25, 0.999999, -3.0])
+SPECIAL = np.array(
+    [
+        np.nan,
+        np.inf,
+        -np.inf,
+        0.0,
+        -0.0,
+        1.0,
+        -1.0,
+        0.5,
+        -0.5,
+        1e-300,
+        -1e-300,
+        2.0,
+        1e300,
+        -7.25,
+        0.999999,
+        -3.0,
+    ]
+)
 
 
 def assert_signed_zeros(got: np.ndarray, want: np.ndarray, what: str) -> None:
@@ -94,8 +130,9 @@ def assert_signed_zeros(got: np.ndarray, want: np.ndarray, what: str) -> None:
     if want.dtype.kind != "f":
         return
     zero = want == 0
-    assert np.array_equal(np.signbit(got[zero]), np.signbit(want[zero])), \
+    assert np.array_equal(np.signbit(got[zero]), np.signbit(want[zero])), (
         f"{what}: signs of zeros differ: got {got[zero]}, numpy {want[zero]}"
+    )
 
 
 #: absolute tolerances where the result crosses zero away from x = 0: gammaln at x = 1 and 2
@@ -141,8 +178,7 @@ def test_unary(mode: str, dtype: str) -> None:
     for shape in [(3, 4), (0, 4), (1, 1), (5, 7)]:
         _check_all(f, names, UNARY, [sample(dtype, shape, seed=1)], f"{dtype}{shape}")
     big = sample(dtype, (12, 16), seed=2)
-    for label, v in {"stepped": big[::2, ::3], "reversed": big[::-3, ::-2],
-                     "transposed": big.T}.items():
+    for label, v in {"stepped": big[::2, ::3], "reversed": big[::-3, ::-2], "transposed": big.T}.items():
         _check_all(f, names, UNARY, [v], f"{dtype} {label}")
     _check_all(f, names, UNARY, [sample(dtype, (300, 200), seed=3)], f"{dtype} threaded")
 
@@ -184,8 +220,14 @@ def test_erfinv_against_bisection(mode: str, dtype: str) -> None:
     x = ft.vector("x", dtype)
     f = fc.function([x], [ft.erfinv(x)], mode=mode)
     tiny = 1e-300 if dtype == "float64" else 1e-37
-    y = np.concatenate([np.linspace(-1, 1, 201), 1 - np.logspace(-15, -1, 30),
-                        -np.logspace(np.log10(tiny), -1, 30), [-0.0, np.nan, 1.5, -1.0]])
+    y = np.concatenate(
+        [
+            np.linspace(-1, 1, 201),
+            1 - np.logspace(-15, -1, 30),
+            -np.logspace(np.log10(tiny), -1, 30),
+            [-0.0, np.nan, 1.5, -1.0],
+        ]
+    )
     y = y.astype(dtype)
     (got,) = f(y)
     want = _erfinv_bisect(y)
@@ -206,8 +248,7 @@ def test_refused_dtypes_name_the_op_and_what_it_accepts(dtype: str) -> None:
 
 
 # -- binary -------------------------------------------------------------------------------
-SHAPES = [((3, 4), (3, 4)), ((1, 4), (3, 1)), ((3, 4), (1, 1)), ((0, 4), (1, 4)),
-          ((3, 0), (3, 1))]
+SHAPES = [((3, 4), (3, 4)), ((1, 4), (3, 1)), ((3, 4), (1, 1)), ((0, 4), (1, 4)), ((3, 0), (3, 1))]
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -222,8 +263,16 @@ def test_binary(mode: str, dtype: str) -> None:
 
 
 @pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("da,db", [("int8", "float32"), ("uint8", "int16"), ("bool", "int32"),
-                                   ("float32", "float64"), ("int64", "float32")])
+@pytest.mark.parametrize(
+    "da,db",
+    [
+        ("int8", "float32"),
+        ("uint8", "int16"),
+        ("bool", "int32"),
+        ("float32", "float64"),
+        ("int64", "float32"),
+    ],
+)
 def test_binary_mixed_dtypes_and_broadcasting(mode: str, da: str, db: str) -> None:
     f, names = binary_fn("binary", da, db, 3, 1, mode)
     args = [sample(da, (2, 3, 5), seed=1), sample(db, (5,), seed=2)]
@@ -251,16 +300,36 @@ def _fmod_cases(dtype: str) -> tuple[np.ndarray, np.ndarray]:
     rand_x = rng.integers(0, np.iinfo(it).max, n, dtype=it, endpoint=True).view(ft_)
     rand_y = rng.integers(0, np.iinfo(it).max, n, dtype=it, endpoint=True).view(ft_)
     info = np.finfo(ft_)
-    special = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, -np.nan, info.smallest_subnormal,
-                        -info.smallest_subnormal, info.tiny, info.max, -info.max, 1.0, -1.0,
-                        3.0, 0.1, -7.5, 2.0 ** (info.nmant + 1), 2.0 ** info.nmant + 1], ft_)
+    special = np.array(
+        [
+            0.0,
+            -0.0,
+            np.inf,
+            -np.inf,
+            np.nan,
+            -np.nan,
+            info.smallest_subnormal,
+            -info.smallest_subnormal,
+            info.tiny,
+            info.max,
+            -info.max,
+            1.0,
+            -1.0,
+            3.0,
+            0.1,
+            -7.5,
+            2.0 ** (info.nmant + 1),
+            2.0**info.nmant + 1,
+        ],
+        ft_,
+    )
     sx, sy = (v.ravel() for v in np.meshgrid(special, special))
     y = rng.uniform(0.1, 10, n).astype(ft_) * rng.choice(np.array([-1, 1], ft_), n)
-    k = rng.integers(-10 ** 6, 10 ** 6, n).astype(ft_)
+    k = rng.integers(-(10**6), 10**6, n).astype(ft_)
     near = np.nextafter(k * y, k * y + rng.choice(np.array([-1, 1], ft_), n) * np.abs(y))
-    big = rng.integers(1, 8, n).astype(ft_) * ft_.type(2.0 ** info.nmant)
+    big = rng.integers(1, 8, n).astype(ft_) * ft_.type(2.0**info.nmant)
     big = np.nextafter(big, rng.choice(np.array([0, np.inf], ft_), n))
-    tiny_y = rng.integers(1, 1000, n).astype(it).view(ft_)     # subnormal divisors
+    tiny_y = rng.integers(1, 1000, n).astype(it).view(ft_)  # subnormal divisors
     xs = [rand_x, sx, near, k * y, big * np.abs(y), rand_x]
     ys = [rand_y, sy, y, y, y, tiny_y]
     return np.concatenate(xs).astype(ft_), np.concatenate(ys).astype(ft_)
@@ -284,8 +353,9 @@ def test_fmod_is_bit_exact_on_every_path(mode: str, dtype: str) -> None:
         nan = np.isnan(w)
         assert np.array_equal(np.isnan(g), nan), what
         bad = np.flatnonzero((g.view(f"u{g.itemsize}") != w.view(f"u{w.itemsize}")) & ~nan)
-        assert bad.size == 0, f"{what}: fmod({x[bad[:5]]}, {y[bad[:5]]}) = {g[bad[:5]]}, " \
-            f"numpy gives {w[bad[:5]]}"
+        assert bad.size == 0, (
+            f"{what}: fmod({x[bad[:5]]}, {y[bad[:5]]}) = {g[bad[:5]]}, numpy gives {w[bad[:5]]}"
+        )
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -298,21 +368,34 @@ def test_shifts_including_out_of_range_amounts(mode: str, dtype: str) -> None:
         b = sample(dtype, (64,), seed=6)
     else:
         info = np.iinfo(dtype)
-        b = np.resize(np.array([0, 1, 3, bits - 1, bits, bits + 1, min(info.max, 200),
-                                max(info.min, -1)], dtype), 64)
+        b = np.resize(
+            np.array([0, 1, 3, bits - 1, bits, bits + 1, min(info.max, 200), max(info.min, -1)], dtype), 64
+        )
     _check_all(f, names, SHIFTS, [a, b], f"{dtype} shifts")
     _check_all(f, names, SHIFTS, [a[::-3], b[:22]], f"{dtype} strided shifts")
 
 
 # -- fusion, keys, pickles ------------------------------------------------------------------
 def _w1_like(x, y, z):
-    return (ft.exp(x) * y + ft.arctan2(z, x) / (1 + ft.hypot(x, y)) + ft.logaddexp(x, z)
-            - ft.erfc(y) * ft.arcsinh(z) + ft.fmod(x, 0.7) + ft.copysign(ft.exp2(y), x))
+    return (
+        ft.exp(x) * y
+        + ft.arctan2(z, x) / (1 + ft.hypot(x, y))
+        + ft.logaddexp(x, z)
+        - ft.erfc(y) * ft.arcsinh(z)
+        + ft.fmod(x, 0.7)
+        + ft.copysign(ft.exp2(y), x)
+    )
 
 
 def _w1_like_numpy(x, y, z):
-    return (np.exp(x) * y + np.arctan2(z, x) / (1 + np.hypot(x, y)) + np.logaddexp(x, z)
-            - _erfc(y) * np.arcsinh(z) + np.fmod(x, 0.7) + np.copysign(np.exp2(y), x))
+    return (
+        np.exp(x) * y
+        + np.arctan2(z, x) / (1 + np.hypot(x, y))
+        + np.logaddexp(x, z)
+        - _erfc(y) * np.arcsinh(z)
+        + np.fmod(x, 0.7)
+        + np.copysign(np.exp2(y), x)
+    )
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -369,16 +452,32 @@ def _np_log_softmax(a: np.ndarray, axis) -> np.ndarray:
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES)
 def test_softmax_family_is_stable(mode: str, dtype: str) -> None:
     x = ft.matrix("x", dtype)
-    f = fc.function([x], [ft.softmax(x), ft.softmax(x, axis=0), ft.log_softmax(x),
-                          ft.logsumexp(x, axis=1), ft.logsumexp(x),
-                          ft.logsumexp(x, axis=0, keepdims=True)], mode=mode)
-    a = np.array([[1000.0, 1001.0, -np.inf], [-np.inf, -np.inf, -np.inf], [1, 2, 3],
-                  [-1000.0, -1000.0, -1000.0]], dtype)
+    f = fc.function(
+        [x],
+        [
+            ft.softmax(x),
+            ft.softmax(x, axis=0),
+            ft.log_softmax(x),
+            ft.logsumexp(x, axis=1),
+            ft.logsumexp(x),
+            ft.logsumexp(x, axis=0, keepdims=True),
+        ],
+        mode=mode,
+    )
+    a = np.array(
+        [[1000.0, 1001.0, -np.inf], [-np.inf, -np.inf, -np.inf], [1, 2, 3], [-1000.0, -1000.0, -1000.0]],
+        dtype,
+    )
     for v in (a, sample(dtype, (5, 7), seed=9, special=False), a.T.copy().T):
         with numpy_errstate():
-            want = [_np_softmax(v, -1), _np_softmax(v, 0),
-                    _np_log_softmax(v, -1), _np_logsumexp(v, 1),
-                    _np_logsumexp(v, None), _np_logsumexp(v, 0, True)]
+            want = [
+                _np_softmax(v, -1),
+                _np_softmax(v, 0),
+                _np_log_softmax(v, -1),
+                _np_logsumexp(v, 1),
+                _np_logsumexp(v, None),
+                _np_logsumexp(v, 0, True),
+            ]
         for k, (g, w) in enumerate(zip(f(v), want)):
             assert_same(g, np.asarray(w, dtype), f"output {k} of {v.shape}")
     # large values: exp(x) alone overflows, the shifted form does not
@@ -408,17 +507,35 @@ def test_new_ops_on_the_emulated_cuda_device(emulated) -> None:
     x, y = ft.fvector("x"), ft.fvector("y")
     d, e = ft.dvector("d"), ft.dvector("e")
     i, j = ft.lvector("i"), ft.lvector("j")
-    outs = [_w1_like(d, e, d[::-1]), ft.erfinv(ft.tanh(x)), ft.gammaln(y), ft.trunc(x),
-            ft.isfinite(x) & ft.signbit(y), ft.nextafter(x, y), ft.reciprocal(x),
-            (i << (j % 70)) + (i >> (j % 70)) + ft.fmod(i, j), ft.rad2deg(ft.deg2rad(d)),
-            ft.square(x) + ft.arccosh(ft.abs(y) + 1) + ft.arctanh(ft.tanh(y))]
+    outs = [
+        _w1_like(d, e, d[::-1]),
+        ft.erfinv(ft.tanh(x)),
+        ft.gammaln(y),
+        ft.trunc(x),
+        ft.isfinite(x) & ft.signbit(y),
+        ft.nextafter(x, y),
+        ft.reciprocal(x),
+        (i << (j % 70)) + (i >> (j % 70)) + ft.fmod(i, j),
+        ft.rad2deg(ft.deg2rad(d)),
+        ft.square(x) + ft.arccosh(ft.abs(y) + 1) + ft.arctanh(ft.tanh(y)),
+    ]
     # ops computed by numpy run on the host between the kernels
-    outs += [ft.sort(x) * 2, ft.cumsum(d) + ft.arange(301), ft.tensordot(d[:20], e[:20], 1),
-             ft.softmax(d) + 1, ft.logsumexp(e)]
+    outs += [
+        ft.sort(x) * 2,
+        ft.cumsum(d) + ft.arange(301),
+        ft.tensordot(d[:20], e[:20], 1),
+        ft.softmax(d) + 1,
+        ft.logsumexp(e),
+    ]
     rng = np.random.default_rng(3)
-    vals = [rng.standard_normal(301).astype("float32"), rng.standard_normal(301).astype("float32"),
-            rng.standard_normal(301), rng.standard_normal(301), rng.integers(-50, 50, 301),
-            rng.integers(-80, 80, 301)]
+    vals = [
+        rng.standard_normal(301).astype("float32"),
+        rng.standard_normal(301).astype("float32"),
+        rng.standard_normal(301),
+        rng.standard_normal(301),
+        rng.integers(-50, 50, 301),
+        rng.integers(-80, 80, 301),
+    ]
     vals[0][:4] = [np.nan, np.inf, -0.0, 0.0]
     want = fc.function([x, y, d, e, i, j], outs, mode="FAST_COMPILE")(*vals)
     got = fc.function([x, y, d, e, i, j], outs, mode=CUDA)(*vals)

@@ -1,4 +1,5 @@
 """Names and packaging: what is installed under which name, and no attribute hiding a subpackage."""
+
 from __future__ import annotations
 
 import importlib
@@ -37,14 +38,17 @@ def test_the_version_is_written_once():
     assert "version" not in project and project["dynamic"] == ["version"]
     assert _pyproject()["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "fncache.__version__"}
     from importlib import metadata
+
     assert metadata.version("fncache") == fc.__version__
 
 
 def test_fc_cache_is_the_subpackage_and_answers_as_the_default_compiledir(tmp_path):
     import fncache.cache.remote
+
     assert fc.cache is sys.modules["fncache.cache"]
     assert fncache.cache.remote.remote_info is sys.modules["fncache.cache.remote"].remote_info
     from fncache.config import config
+
     with config.change_flags(compiledir=str(tmp_path / "cd")):
         assert fc.cache.path == tmp_path / "cd"
         assert fc.cache.info()["entries"] == 0
@@ -63,14 +67,20 @@ def test_the_package_forwards_exactly_the_compiledir_api_and_no_submodule_takes_
 
 def test_the_remote_tier_is_reached_as_the_docs_write_it(tmp_path):
     code = "import fncache; print(callable(fncache.cache.remote.remote_info), callable(fncache.cache.info))"
-    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["True", "True"]
 
 
 def test_no_top_level_cli_package_is_importable_outside_the_checkout(tmp_path):
-    code = ("import importlib.util, json; "
-            "print(json.dumps([importlib.util.find_spec(n) is not None for n in ('cli', 'fncache_cli')]))")
-    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    code = (
+        "import importlib.util, json; "
+        "print(json.dumps([importlib.util.find_spec(n) is not None for n in ('cli', 'fncache_cli')]))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[false, true]"

@@ -4,6 +4,7 @@ unpickling does and does not do, shared variables, Python ops, deep graphs, vers
 Cross-process shipping is in test_ship.py, signing in test_pickle_signing.py, embedded native
 modules and cache export/import in test_pickle_native.py.
 """
+
 from __future__ import annotations
 
 import pickle
@@ -32,8 +33,7 @@ def _w3() -> tuple[fc.Function, tuple]:
     p = ft.sigmoid(X @ w + b)
     loss = ft.mean(-t * ft.log(p) - (1 - t) * ft.log(1 - p))
     rng = np.random.default_rng(0)
-    args = (rng.normal(size=(50, 4)), rng.normal(size=4), 0.3,
-            (rng.random(50) > 0.5).astype("float64"))
+    args = (rng.normal(size=(50, 4)), rng.normal(size=4), 0.3, (rng.random(50) > 0.5).astype("float64"))
     return fc.function([X, w, b, t], loss, name="w3"), args
 
 
@@ -45,6 +45,7 @@ def w3() -> tuple[fc.Function, tuple]:
 def _no_optimizer(monkeypatch: pytest.MonkeyPatch) -> None:
     def forbidden(*a: object, **k: object) -> None:
         raise AssertionError("the optimizer ran while unpickling")
+
     monkeypatch.setattr("fncache.rewrite.optimize", forbidden)
 
 
@@ -53,8 +54,7 @@ def test_round_trip_is_exact_and_skips_optimizer_and_compiler(w3, monkeypatch):
     want = f(*args)
     before = fc.cache.info()["compiles"]
     _no_optimizer(monkeypatch)
-    for g in (pickle.loads(pickle.dumps(f)), cloudpickle.loads(cloudpickle.dumps(f)),
-              fc.loads(fc.dumps(f))):
+    for g in (pickle.loads(pickle.dumps(f)), cloudpickle.loads(cloudpickle.dumps(f)), fc.loads(fc.dumps(f))):
         got = g(*args)
         assert got.tobytes() == want.tobytes()
         assert g.cache_key == f.cache_key and g.name == "w3"
@@ -119,6 +119,7 @@ def test_python_ops_with_lambdas_and_closures_travel_in_a_plain_pickle():
 
     def shifted(a: np.ndarray) -> np.ndarray:
         return a + offset  # a closure over a local array
+
     shift = ft.as_op([vec], [vec])(shifted)
     x = ft.dvector("x")
     f = fc.function([x], shift(cum(x)) * 2, name="pyop")
@@ -149,7 +150,7 @@ def test_a_10000_node_chain_needs_no_recursion():
 
 def _with_format(data: bytes, fmt: int) -> bytes:
     at = len(pickling.MAGIC)
-    return data[:at] + struct.pack(">H", fmt) + data[at + 2:]
+    return data[:at] + struct.pack(">H", fmt) + data[at + 2 :]
 
 
 def test_unknown_format_version_names_both_versions(w3):
@@ -202,8 +203,12 @@ def test_code_flags_travel_and_are_applied_but_not_host_flags():
 
 def test_reoptimize_unpickled_function_really_reoptimizes(monkeypatch):
     x = ft.dvector("x")
-    f = fc.function([x], ft.exp(x) * ft.exp(x) + (x + 0) * 1,
-                    mode=fc.Mode(linker="py", optimizer="fast_run"), name="reopt")
+    f = fc.function(
+        [x],
+        ft.exp(x) * ft.exp(x) + (x + 0) * 1,
+        mode=fc.Mode(linker="py", optimizer="fast_run"),
+        name="reopt",
+    )
     n_opt = len(f.optimized_graph.toposort())
     n_orig = len(f.original_graph.toposort())
     assert n_opt < n_orig
@@ -217,6 +222,7 @@ def test_reoptimize_unpickled_function_really_reoptimizes(monkeypatch):
     def spy(*a: object, **k: object) -> FunctionGraph:
         calls.append(1)
         return real(*a, **k)
+
     monkeypatch.setattr(fc_compile, "optimize_graph", spy)
     with fc.config.change_flags(reoptimize_unpickled_function=True):
         g = pickle.loads(data)
@@ -241,16 +247,17 @@ def _as_format_1(payload: bytes) -> bytes:
     if fmt == 1:
         return payload
     key_end = end + 1 + payload[end]
-    body = payload[key_end + 33 + payload[key_end + 32]:]
-    return payload[:at] + struct.pack(">H", 1) + payload[at + 2:end] + b"\x00" + body
+    body = payload[key_end + 33 + payload[key_end + 32] :]
+    return payload[:at] + struct.pack(">H", 1) + payload[at + 2 : end] + b"\x00" + body
 
 
 @pytest.fixture(scope="module")
 def small_payload() -> bytes:
     x = ft.dvector("x")
     w = fc.shared(np.arange(3.0), name="w")
-    f = fc.function([x], [x * w + 1.0, ft.exp(x).sum()], updates={w: w * 2.0}, mode="FAST_COMPILE",
-                    name="fuzzed")
+    f = fc.function(
+        [x], [x * w + 1.0, ft.exp(x).sum()], updates={w: w * 2.0}, mode="FAST_COMPILE", name="fuzzed"
+    )
     return fc.dumps(f)
 
 
@@ -262,12 +269,12 @@ def test_every_bit_flip_or_truncation_is_a_pickle_error(small_payload):
     t0 = time.perf_counter()
     for _ in range(3000):
         at = int(rng.integers(len(data)))
-        flipped = data[:at] + bytes([data[at] ^ (1 << int(rng.integers(8)))]) + data[at + 1:]
+        flipped = data[:at] + bytes([data[at] ^ (1 << int(rng.integers(8)))]) + data[at + 1 :]
         with pytest.raises(fc.PickleError):
             fc.loads(flipped)
     for cut in rng.integers(0, len(data), 500):
         with pytest.raises(fc.PickleError):
-            fc.loads(data[:int(cut)])
+            fc.loads(data[: int(cut)])
     assert time.perf_counter() - t0 < 30
 
 
@@ -280,7 +287,7 @@ def test_damaged_format_1_payloads_fail_only_as_pickle_error(small_payload):
     outcomes: dict[str, int] = {}
     for _ in range(400):
         at = int(rng.integers(body_at, len(data)))
-        flipped = data[:at] + bytes([data[at] ^ (1 << int(rng.integers(8)))]) + data[at + 1:]
+        flipped = data[:at] + bytes([data[at] ^ (1 << int(rng.integers(8)))]) + data[at + 1 :]
         try:
             g = fc.loads(flipped)
         except fc.PickleError:

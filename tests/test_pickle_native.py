@@ -4,6 +4,7 @@ used by a receiver only when platform, ABI, CPU and checksum fit; ``fc.cache.exp
 
 The no-compiler receiver runs in a fresh process in test_ship.py.
 """
+
 from __future__ import annotations
 
 import logging
@@ -65,7 +66,7 @@ def test_damaged_embedded_module_is_not_loaded(w3, caplog):
     f, args = w3
     payload = fc.dumps(f, embed_native=True)
     at = payload.index(ELF) + 2000
-    damaged = reseal(payload[:at] + bytes([payload[at] ^ 0xFF]) + payload[at + 1:])
+    damaged = reseal(payload[:at] + bytes([payload[at] ^ 0xFF]) + payload[at + 1 :])
     caplog.set_level(logging.INFO, logger="fncache")
     g = fc.loads(damaged)  # the suite's compiledir has the module: the fallback finds it
     assert g(*args).tobytes() == f(*args).tobytes()

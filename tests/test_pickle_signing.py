@@ -1,6 +1,7 @@
 """Signed pickles (docs/trust.md): with ``config.signing_key`` set, a function payload carries an
 HMAC-SHA256 that is checked before any of it is unpickled; tampered, unsigned or foreign-key
 payloads are refused with ``fc.PickleError``."""
+
 from __future__ import annotations
 
 import hashlib
@@ -50,7 +51,7 @@ def signed(keys, signing_dir):
 
 
 def _flip(data: bytes, at: int) -> bytes:
-    return data[:at] + bytes([data[at] ^ 0x01]) + data[at + 1:]
+    return data[:at] + bytes([data[at] ^ 0x01]) + data[at + 1 :]
 
 
 def test_signed_payloads_load(signed, keys):
@@ -66,8 +67,9 @@ def test_tampering_anywhere_is_refused(signed, keys, where):
     n = raw[len(pickling.MAGIC) + 2]
     key_at = len(pickling.MAGIC) + 3 + n + 1
     mac_at = key_at + raw[key_at - 1] + 32 + 1
-    at = {"version": len(pickling.MAGIC) + 3, "key": key_at + 3, "mac": mac_at + 5,
-          "body": len(raw) - 100}[where]
+    at = {"version": len(pickling.MAGIC) + 3, "key": key_at + 3, "mac": mac_at + 5, "body": len(raw) - 100}[
+        where
+    ]
     with fc.config.change_flags(signing_key=keys[0]):
         if where != "mac":  # damage, caught by the checksum
             with pytest.raises(fc.PickleError, match="checksum does not match"):
@@ -77,7 +79,7 @@ def test_tampering_anywhere_is_refused(signed, keys, where):
             fc.loads(reseal(_flip(raw, at)))
         start = outer.index(pickling.MAGIC)  # the same through pickle.loads
         with pytest.raises(fc.PickleError, match="signature does not verify"):
-            pickle.loads(outer[:start] + reseal(_flip(raw, at)) + outer[start + len(raw):])
+            pickle.loads(outer[:start] + reseal(_flip(raw, at)) + outer[start + len(raw) :])
 
 
 def test_unsigned_payload_refused_when_a_key_is_set(signed, keys):

@@ -1,5 +1,6 @@
 """The one purge policy (cache/purge_policy.py) that the compiledir and the remote tier both use;
 the purge commands themselves are tested in test_cli.py and test_remote.py."""
+
 from __future__ import annotations
 
 import random
@@ -17,8 +18,10 @@ def entries(*spec: tuple[str, int, float]) -> list[dict]:
 
 
 def chosen(policy: PurgePolicy, items: list[dict]) -> list[str]:
-    return [e["key"] for e in policy.select(items, size=lambda e: e["size"],
-                                            last_used=lambda e: e["last_used"], now=NOW)]
+    return [
+        e["key"]
+        for e in policy.select(items, size=lambda e: e["size"], last_used=lambda e: e["last_used"], now=NOW)
+    ]
 
 
 ITEMS = entries(("new", 10, 60), ("old", 20, 40 * 86400), ("mid", 30, 5 * 86400), ("older", 40, 90 * 86400))
@@ -51,7 +54,12 @@ def test_age_then_size():
 def test_random_policies_keep_their_promises():
     rng = random.Random(7)
     for _ in range(300):
-        items = entries(*((f"k{i}", rng.randrange(0, 100), rng.uniform(0, 100 * 86400)) for i in range(rng.randrange(0, 12))))
+        items = entries(
+            *(
+                (f"k{i}", rng.randrange(0, 100), rng.uniform(0, 100 * 86400))
+                for i in range(rng.randrange(0, 12))
+            )
+        )
         older = rng.choice([None, rng.uniform(0, 100 * 86400)])
         cap = rng.choice([None, rng.randrange(0, 600)])
         if older is None and cap is None:
@@ -72,17 +80,27 @@ def test_random_policies_keep_their_promises():
             assert max(e["last_used"] for e in by_size) <= min(e["last_used"] for e in rest)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({}, "say what to remove"),
-    ({"older_than": "soon"}, "expected an age such as '30d'"),
-    ({"older_than": -1}, "an age must be >= 0"),
-    ({"max_size": "lots"}, "lots"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({}, "say what to remove"),
+        ({"older_than": "soon"}, "expected an age such as '30d'"),
+        ({"older_than": -1}, "an age must be >= 0"),
+        ({"max_size": "lots"}, "lots"),
+    ],
+)
 def test_bad_arguments_say_what_is_wrong(kwargs, message):
     with pytest.raises(ValueError, match=message):
         PurgePolicy.of(**kwargs)
 
 
 def test_parse_age_units():
-    assert [parse_age(v) for v in ("45s", "15m", "12h", "30d", "2w", "1.5", 7)] == \
-        [45, 900, 43200, 30 * 86400, 14 * 86400, 1.5, 7.0]
+    assert [parse_age(v) for v in ("45s", "15m", "12h", "30d", "2w", "1.5", 7)] == [
+        45,
+        900,
+        43200,
+        30 * 86400,
+        14 * 86400,
+        1.5,
+        7.0,
+    ]

@@ -4,6 +4,7 @@ under ``qemu-x86_64 -cpu Nehalem`` (SSE4.2, no AVX), which is what ``cpuid`` rep
 
 qemu is slow (~3 s a process here): one small function per process, a handful of processes.
 """
+
 from __future__ import annotations
 
 import json
@@ -21,8 +22,9 @@ import fncache as fc
 REPO = Path(fc.__file__).resolve().parent.parent
 QEMU = shutil.which("qemu-x86_64")
 GCC = shutil.which("gcc")
-pytestmark = pytest.mark.skipif(QEMU is None or GCC is None,
-                                reason="needs qemu-x86_64 (apt-get install qemu-user) and gcc")
+pytestmark = pytest.mark.skipif(
+    QEMU is None or GCC is None, reason="needs qemu-x86_64 (apt-get install qemu-user) and gcc"
+)
 
 PROBE = """
 import json, numpy as np, fncache as fc
@@ -40,11 +42,21 @@ print(json.dumps({"err": err, "march": host_march_flags(), "compiles": fc.cache.
 
 def _run(cd: Path, xdg: Path, *, emulated: bool, cxx: str = "gcc") -> dict:
     argv = [QEMU, "-cpu", "Nehalem", sys.executable] if emulated else [sys.executable]
-    proc = subprocess.run([*argv, "-c", PROBE], capture_output=True, text=True, timeout=240,
-                          env={**os.environ, "PYTHONPATH": str(REPO), "XDG_CACHE_HOME": str(xdg),
-                               "FNCACHE_FLAGS": f"compiledir={cd},cxx={cxx}"})
-    assert proc.returncode not in (-signal.SIGILL, 128 + signal.SIGILL), \
+    proc = subprocess.run(
+        [*argv, "-c", PROBE],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env={
+            **os.environ,
+            "PYTHONPATH": str(REPO),
+            "XDG_CACHE_HOME": str(xdg),
+            "FNCACHE_FLAGS": f"compiledir={cd},cxx={cxx}",
+        },
+    )
+    assert proc.returncode not in (-signal.SIGILL, 128 + signal.SIGILL), (
         f"killed by SIGILL (emulated={emulated}, cxx={cxx}):\n{proc.stderr[-3000:]}"
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     assert out["err"] < 1e-12

@@ -9,6 +9,7 @@ cancellation. Discontinuous float ops (floor, //, comparisons) only see input va
 both modes read exactly. The run is deterministic; set FNCACHE_HYPOTHESIS_RANDOM=1 (and raise
 FNCACHE_HYPOTHESIS_EXAMPLES) to explore new examples.
 """
+
 from __future__ import annotations
 
 import math
@@ -29,28 +30,58 @@ from fncache import tensor as ft  # noqa: E402
 
 LEAF_DTYPES = ("float64", "float32", "int64", "int32", "int8", "uint8")
 #: smooth ops with derivative <= ~1.2: the error bound grows by at most the input's bound
-SMOOTH = {"sin": (ft.sin, np.sin), "cos": (ft.cos, np.cos), "tanh": (ft.tanh, np.tanh),
-          "arctan": (ft.arctan, np.arctan),
-          "sigmoid": (ft.sigmoid, lambda a: 1 / (1 + np.exp(-a))),
-          "softplus": (ft.softplus, lambda a: np.logaddexp(np.zeros((), a.dtype), a)),
-          "erf": (ft.erf, np.vectorize(math.erf, otypes=[np.float64])),
-          "abs": (ft.abs, np.abs), "neg": (lambda a: -a, np.negative)}
+SMOOTH = {
+    "sin": (ft.sin, np.sin),
+    "cos": (ft.cos, np.cos),
+    "tanh": (ft.tanh, np.tanh),
+    "arctan": (ft.arctan, np.arctan),
+    "sigmoid": (ft.sigmoid, lambda a: 1 / (1 + np.exp(-a))),
+    "softplus": (ft.softplus, lambda a: np.logaddexp(np.zeros((), a.dtype), a)),
+    "erf": (ft.erf, np.vectorize(math.erf, otypes=[np.float64])),
+    "abs": (ft.abs, np.abs),
+    "neg": (lambda a: -a, np.negative),
+}
 #: ops applied to inputs only (exact operands: discontinuities and growth are harmless)
-LEAF_FLOAT = {"exp": (ft.exp, np.exp), "floor": (ft.floor, np.floor), "ceil": (ft.ceil, np.ceil),
-              "round": (ft.round, np.round), "sign": (ft.sign, np.sign),
-              "log1p_abs": (lambda a: ft.log1p(abs(a)), lambda a: np.log1p(np.abs(a)))}
-INT_UNARY = {"neg": (lambda a: -a, np.negative), "abs": (ft.abs, np.abs),
-             "sqr": (ft.sqr, lambda a: a * a), "sign": (ft.sign, np.sign),
-             "invert": (lambda a: ~a, np.invert)}
-INT_BINARY = {"add": np.add, "sub": np.subtract, "mul": np.multiply,
-              "floor_div": np.floor_divide, "mod": np.remainder, "maximum": np.maximum,
-              "minimum": np.minimum, "and": np.bitwise_and, "or": np.bitwise_or,
-              "xor": np.bitwise_xor}
-SYM_BINARY = {"add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
-              "floor_div": lambda a, b: a // b, "mod": lambda a, b: a % b,
-              "maximum": ft.maximum, "minimum": ft.minimum, "and": lambda a, b: a & b,
-              "or": lambda a, b: a | b, "xor": lambda a, b: a ^ b,
-              "div": lambda a, b: a / (1 + b * b)}
+LEAF_FLOAT = {
+    "exp": (ft.exp, np.exp),
+    "floor": (ft.floor, np.floor),
+    "ceil": (ft.ceil, np.ceil),
+    "round": (ft.round, np.round),
+    "sign": (ft.sign, np.sign),
+    "log1p_abs": (lambda a: ft.log1p(abs(a)), lambda a: np.log1p(np.abs(a))),
+}
+INT_UNARY = {
+    "neg": (lambda a: -a, np.negative),
+    "abs": (ft.abs, np.abs),
+    "sqr": (ft.sqr, lambda a: a * a),
+    "sign": (ft.sign, np.sign),
+    "invert": (lambda a: ~a, np.invert),
+}
+INT_BINARY = {
+    "add": np.add,
+    "sub": np.subtract,
+    "mul": np.multiply,
+    "floor_div": np.floor_divide,
+    "mod": np.remainder,
+    "maximum": np.maximum,
+    "minimum": np.minimum,
+    "and": np.bitwise_and,
+    "or": np.bitwise_or,
+    "xor": np.bitwise_xor,
+}
+SYM_BINARY = {
+    "add": lambda a, b: a + b,
+    "sub": lambda a, b: a - b,
+    "mul": lambda a, b: a * b,
+    "floor_div": lambda a, b: a // b,
+    "mod": lambda a, b: a % b,
+    "maximum": ft.maximum,
+    "minimum": ft.minimum,
+    "and": lambda a, b: a & b,
+    "or": lambda a, b: a | b,
+    "xor": lambda a, b: a ^ b,
+    "div": lambda a, b: a / (1 + b * b),
+}
 FLOAT_BINARY = ("add", "sub", "mul", "maximum", "minimum", "div")
 REDUCTIONS = ("sum", "mean", "max", "min")
 
@@ -72,8 +103,10 @@ def _kind(dtype: str) -> str:
 
 @st.composite
 def programs(draw: Any) -> tuple[list[Input], Expr]:
-    inputs = [Input(draw(st.sampled_from(LEAF_DTYPES)), draw(st.integers(0, 2)))
-              for _ in range(draw(st.integers(1, 3)))]
+    inputs = [
+        Input(draw(st.sampled_from(LEAF_DTYPES)), draw(st.integers(0, 2)))
+        for _ in range(draw(st.integers(1, 3)))
+    ]
 
     vs = [ft.tensor(f"i{k}", i.dtype, i.ndim) for k, i in enumerate(inputs)]
 
@@ -112,14 +145,23 @@ def programs(draw: Any) -> tuple[list[Input], Expr]:
             names = sorted(SMOOTH) + (sorted(INT_UNARY) if ka == "int" else [])
             return ("un", draw(st.sampled_from(names)), a)
         if choice in ("bin", "const"):
-            b = expr(depth - 1) if choice == "bin" else (
-                "const", draw(st.sampled_from((0, 1, 2, 3, 0.5, -1.5, 2.25))))
+            b = (
+                expr(depth - 1)
+                if choice == "bin"
+                else ("const", draw(st.sampled_from((0, 1, 2, 3, 0.5, -1.5, 2.25))))
+            )
             kb, _ = meta(b)
             exact = a[0] == "in" and b[0] in ("in", "const")
-            names = sorted(INT_BINARY) if ka == kb == "int" and not isinstance(b[1], float) \
+            names = (
+                sorted(INT_BINARY)
+                if ka == kb == "int" and not isinstance(b[1], float)
                 else list(FLOAT_BINARY) + (["floor_div", "mod"] if exact else [])
-            return ("bin", draw(st.sampled_from(names)), a, b) if draw(st.booleans()) or \
-                b[0] == "const" else ("bin", draw(st.sampled_from(names)), b, a)
+            )
+            return (
+                ("bin", draw(st.sampled_from(names)), a, b)
+                if draw(st.booleans()) or b[0] == "const"
+                else ("bin", draw(st.sampled_from(names)), b, a)
+            )
         if choice == "red":
             kinds = REDUCTIONS + (("prod",) if ka == "int" else ())
             axis = draw(st.sampled_from([None] + list(range(-nda, nda))))
@@ -148,8 +190,12 @@ def build(inputs: list[Input], e: Expr, vs: list) -> Any:
 
 
 def _children(e: Expr) -> list[Expr]:
-    return {"un": lambda: [e[2]], "bin": lambda: [e[2], e[3]], "red": lambda: [e[4]],
-            "where": lambda: [e[3], e[4]]}[e[0]]()
+    return {
+        "un": lambda: [e[2]],
+        "bin": lambda: [e[2], e[3]],
+        "red": lambda: [e[4]],
+        "where": lambda: [e[3], e[4]],
+    }[e[0]]()
 
 
 def _mag(v: Any) -> float:
@@ -166,8 +212,7 @@ def _is_float(v: Any) -> bool:
     return np.asarray(v).dtype.kind == "f"
 
 
-def evaluate(inputs: list[Input], e: Expr, vals: list[np.ndarray]
-             ) -> tuple[np.ndarray, float, str]:
+def evaluate(inputs: list[Input], e: Expr, vals: list[np.ndarray]) -> tuple[np.ndarray, float, str]:
     """numpy's value of ``e``, the magnitude its rounding errors scale with, and the least
     precise float dtype computed along the way (its tolerance applies).
 
@@ -190,7 +235,7 @@ def evaluate(inputs: list[Input], e: Expr, vals: list[np.ndarray]
         sub = [rec(k) for k in _children(e)]
         out_dt = np.dtype(sym.dtype)
         if tag == "un":
-            (a, sa, _), = sub
+            ((a, sa, _),) = sub
             if e[1] in INT_UNARY and _is_int(a):
                 return np.asarray(INT_UNARY[e[1]][1](a)), 0.0, sym
             fn = {**SMOOTH, **LEAF_FLOAT}[e[1]][1]
@@ -208,10 +253,9 @@ def evaluate(inputs: list[Input], e: Expr, vals: list[np.ndarray]
                 return r, _mag(a) * sb + _mag(b) * sa + _mag(r), sym
             return r, sa + sb + _mag(r), sym
         if tag == "red":
-            (a, sa, _), = sub
+            ((a, sa, _),) = sub
             a = np.asarray(a)
-            npf = {"sum": np.sum, "mean": np.mean, "max": np.max, "min": np.min,
-                   "prod": np.prod}[e[1]]
+            npf = {"sum": np.sum, "mean": np.mean, "max": np.max, "min": np.min, "prod": np.prod}[e[1]]
             r = np.asarray(npf(a, axis=e[2], keepdims=e[3]))
             if r.dtype == np.uint64:
                 r = r.astype("int64")
@@ -224,8 +268,7 @@ def evaluate(inputs: list[Input], e: Expr, vals: list[np.ndarray]
         warnings.simplefilter("ignore", RuntimeWarning)
         value, scale, sym = rec(e)
     value = np.asarray(value)
-    assert value.dtype == np.dtype(sym.dtype), (
-        f"dtype: fncache {sym.dtype}, numpy {value.dtype} for {e}")
+    assert value.dtype == np.dtype(sym.dtype), f"dtype: fncache {sym.dtype}, numpy {value.dtype} for {e}"
     return value, scale, "float32" if "float32" in dtypes else "float64"
 
 
@@ -235,21 +278,21 @@ def layouts(draw: Any, inputs: list[Input]) -> list[list[np.ndarray]]:
     non-contiguous layouts (stepped, reversed, transposed)."""
     out = []
     for s in range(3):
-        base = [draw(st.sampled_from((1, 2, 3, 5, 0) if s == 2 else (1, 2, 3, 4, 7)))
-                for _ in range(2)]
+        base = [draw(st.sampled_from((1, 2, 3, 5, 0) if s == 2 else (1, 2, 3, 4, 7))) for _ in range(2)]
         seed = draw(st.integers(0, 2**16))
         rng = np.random.default_rng(seed)
         vals = []
         for inp in inputs:
-            shape = [1 if draw(st.integers(0, 4)) == 0 else n for n in base[2 - inp.ndim:]]
+            shape = [1 if draw(st.integers(0, 4)) == 0 else n for n in base[2 - inp.ndim :]]
             layout = draw(st.sampled_from(("c", "step", "rev", "T")))
             big = [n * 2 if layout == "step" else n for n in shape]
             if inp.dtype.startswith("float"):
                 a = np.asarray(rng.uniform(-3, 3, size=big)).astype(inp.dtype)
             else:
                 info = np.iinfo(inp.dtype)
-                a = np.asarray(rng.integers(max(info.min, -20), min(info.max, 20), size=big,
-                                            endpoint=True)).astype(inp.dtype)
+                a = np.asarray(
+                    rng.integers(max(info.min, -20), min(info.max, 20), size=big, endpoint=True)
+                ).astype(inp.dtype)
             if layout == "step":
                 a = a[tuple(slice(None, None, 2) for _ in shape)]
             elif layout == "rev":
@@ -265,10 +308,12 @@ TOL = {"float64": 1e-11, "float32": 2e-5}
 EXAMPLES = int(os.environ.get("FNCACHE_HYPOTHESIS_EXAMPLES", "60"))
 
 
-@settings(max_examples=EXAMPLES, deadline=None,
-          derandomize=not os.environ.get("FNCACHE_HYPOTHESIS_RANDOM"),
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                 HealthCheck.filter_too_much])
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=not os.environ.get("FNCACHE_HYPOTHESIS_RANDOM"),
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+)
 @given(data=st.data())
 def test_random_graphs(data: Any) -> None:
     inputs, e = data.draw(programs(), label="program")
@@ -288,11 +333,11 @@ def test_random_graphs(data: Any) -> None:
             continue
         got_c, got_py = fast_run(*vals), fast_compile(*vals)
         for label, got in (("FAST_RUN", got_c), ("FAST_COMPILE", got_py)):
-            assert got.dtype == want.dtype and got.shape == want.shape, (label, got.dtype,
-                                                                        want.dtype)
+            assert got.dtype == want.dtype and got.shape == want.shape, (label, got.dtype, want.dtype)
             if want.dtype.kind in "iub":
                 np.testing.assert_array_equal(got, want, err_msg=f"{label}: {e}")
             else:
                 tol = TOL[precision] * max(scale, 1.0)
-                np.testing.assert_allclose(got, want, rtol=0, atol=tol, equal_nan=True,
-                                           err_msg=f"{label}: {e}")
+                np.testing.assert_allclose(
+                    got, want, rtol=0, atol=tol, equal_nan=True, err_msg=f"{label}: {e}"
+                )

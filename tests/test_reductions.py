@@ -1,6 +1,7 @@
 """Reductions against numpy: sum prod max min mean var std argmax argmin all any, with axis
 None / int / negative / tuple, keepdims, numpy's dtype promotion and empty inputs, in both modes.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -18,14 +19,19 @@ AXES = [None, 1, -1, (2, 0)]
 
 #: reductions with an identity (defined on empty inputs): name -> (method name, numpy)
 SAFE = {
-    "sum": (lambda x, **k: x.sum(**k), np.sum), "prod": (lambda x, **k: ft.prod(x, **k), np.prod),
-    "mean": (lambda x, **k: ft.mean(x, **k), np.mean), "var": (lambda x, **k: x.var(**k), np.var),
-    "std": (lambda x, **k: ft.std(x, **k), np.std), "all": (lambda x, **k: ft.all(x, **k), np.all),
+    "sum": (lambda x, **k: x.sum(**k), np.sum),
+    "prod": (lambda x, **k: ft.prod(x, **k), np.prod),
+    "mean": (lambda x, **k: ft.mean(x, **k), np.mean),
+    "var": (lambda x, **k: x.var(**k), np.var),
+    "std": (lambda x, **k: ft.std(x, **k), np.std),
+    "all": (lambda x, **k: ft.all(x, **k), np.all),
     "any": (lambda x, **k: x.any(**k), np.any),
 }
 NOIDENT = {"max": (lambda x, **k: x.max(**k), np.max), "min": (lambda x, **k: ft.min(x, **k), np.min)}
-ARG = {"argmax": (lambda x, **k: ft.argmax(x, **k), np.argmax),
-       "argmin": (lambda x, **k: x.argmin(**k), np.argmin)}
+ARG = {
+    "argmax": (lambda x, **k: ft.argmax(x, **k), np.argmax),
+    "argmin": (lambda x, **k: x.argmin(**k), np.argmin),
+}
 
 
 def _np_reduce(npf, v: np.ndarray, **kw) -> np.ndarray:
@@ -52,8 +58,12 @@ VAR_INT_DTYPES_FAST_RUN = ("int32", "bool")
 @compiled
 def reduce_fn(dtype: str, kind: str, mode: str):
     table = {"safe": SAFE, "noident": NOIDENT, "arg": ARG}[kind]
-    if (kind == "safe" and mode == "FAST_RUN" and dtype not in ("float32", "float64")
-            and dtype not in VAR_INT_DTYPES_FAST_RUN):
+    if (
+        kind == "safe"
+        and mode == "FAST_RUN"
+        and dtype not in ("float32", "float64")
+        and dtype not in VAR_INT_DTYPES_FAST_RUN
+    ):
         table = {k: v for k, v in table.items() if k not in ("var", "std")}
     axes = [None, 0, 1, -1, -3] if kind == "arg" else AXES
     x = ft.tensor("x", dtype, 3)
@@ -78,10 +88,13 @@ def _check(kind: str, dtype: str, mode: str, values: dict[str, np.ndarray]) -> N
 
 def _values(dtype: str, special: bool) -> dict[str, np.ndarray]:
     big = sample(dtype, (4, 6, 8), seed=7, special=special)
-    return {"(2,3,4)": sample(dtype, (2, 3, 4), seed=1, special=special),
-            "(1,3,1)": sample(dtype, (1, 3, 1), seed=2, special=special),
-            "stepped": big[::2, ::2, ::2], "reversed": big[::-2, ::-2, ::-2],
-            "transposed": big.transpose(2, 0, 1)[::3]}
+    return {
+        "(2,3,4)": sample(dtype, (2, 3, 4), seed=1, special=special),
+        "(1,3,1)": sample(dtype, (1, 3, 1), seed=2, special=special),
+        "stepped": big[::2, ::2, ::2],
+        "reversed": big[::-2, ::-2, ::-2],
+        "transposed": big.transpose(2, 0, 1)[::3],
+    }
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -121,8 +134,12 @@ def test_argmax_argmin(mode: str, dtype: str) -> None:
 @pytest.mark.parametrize("dtype", ["float64", "int32"])
 def test_more_axes(mode: str, dtype: str) -> None:
     x = ft.tensor("x", dtype, 3)
-    cases = [(red, ax, keep) for red in ("sum", "max", "mean", "prod") for ax in (0, (0, 1, 2), ())
-             for keep in (False, True)]
+    cases = [
+        (red, ax, keep)
+        for red in ("sum", "max", "mean", "prod")
+        for ax in (0, (0, 1, 2), ())
+        for keep in (False, True)
+    ]
     f = fc.function([x], [getattr(ft, r)(x, axis=a, keepdims=k) for r, a, k in cases], mode=mode)
     big = sample(dtype, (4, 6, 8), 5, special=False)
     for v in (sample(dtype, (2, 3, 4), 4, special=False), big[::-2, 1::2, ::3]):
@@ -176,23 +193,20 @@ def test_reduction_dtypes() -> None:
 @pytest.mark.parametrize("mode", MODES)
 def test_sum_explicit_dtype(mode: str) -> None:
     x = ft.vector("x", "int8")
-    f = fc.function([x], [x.sum(dtype="int8"), x.sum(dtype="float64"), x.prod(dtype="int16")],
-                    mode=mode)
+    f = fc.function([x], [x.sum(dtype="int8"), x.sum(dtype="float64"), x.prod(dtype="int16")], mode=mode)
     v = np.array([100, 100, 7, -3], "int8")
-    for got, want in zip(f(v), [v.sum(dtype="int8"), v.sum(dtype="float64"),
-                                v.prod(dtype="int16")]):
+    for got, want in zip(f(v), [v.sum(dtype="int8"), v.sum(dtype="float64"), v.prod(dtype="int16")]):
         assert_same(got, want, "explicit dtype")
 
 
 @pytest.mark.parametrize("mode", MODES)
 def test_var_std_ddof(mode: str) -> None:
     x = ft.matrix("x")
-    f = fc.function([x], [x.var(ddof=1), ft.std(x, axis=0, ddof=1), x.var(axis=1, ddof=1,
-                                                                          keepdims=True)],
-                    mode=mode)
+    f = fc.function(
+        [x], [x.var(ddof=1), ft.std(x, axis=0, ddof=1), x.var(axis=1, ddof=1, keepdims=True)], mode=mode
+    )
     v = sample("float64", (5, 4), 1, special=False)
-    for got, want in zip(f(v), [v.var(ddof=1), v.std(axis=0, ddof=1),
-                                v.var(axis=1, ddof=1, keepdims=True)]):
+    for got, want in zip(f(v), [v.var(ddof=1), v.std(axis=0, ddof=1), v.var(axis=1, ddof=1, keepdims=True)]):
         assert_same(got, want, "ddof")
 
 
@@ -200,13 +214,33 @@ def test_var_std_ddof(mode: str) -> None:
 def test_large_reductions_threaded(mode: str) -> None:
     """Past the threading threshold: full reductions and axis reductions of strided input."""
     x = ft.matrix("x")
-    f = fc.function([x], [x.sum(), x.max(), x.min(axis=1), x.mean(axis=0), x.prod(axis=-1),
-                          ft.any(x > 3.9), ft.argmax(x, axis=0), x.std()], mode=mode)
+    f = fc.function(
+        [x],
+        [
+            x.sum(),
+            x.max(),
+            x.min(axis=1),
+            x.mean(axis=0),
+            x.prod(axis=-1),
+            ft.any(x > 3.9),
+            ft.argmax(x, axis=0),
+            x.std(),
+        ],
+        mode=mode,
+    )
     v = sample("float64", (600, 300), 1, special=False)
     for val in (v, v.T, v[::-1, ::2]):
         got = f(val)
-        want = [val.sum(), val.max(), val.min(axis=1), val.mean(axis=0), val.prod(axis=-1),
-                np.any(val > 3.9), np.argmax(val, axis=0), val.std()]
+        want = [
+            val.sum(),
+            val.max(),
+            val.min(axis=1),
+            val.mean(axis=0),
+            val.prod(axis=-1),
+            np.any(val > 3.9),
+            np.argmax(val, axis=0),
+            val.std(),
+        ]
         for k, (g, w) in enumerate(zip(got, want)):
             assert_same(g, np.asarray(w), f"output {k}", rtol=1e-10)
     vn = v.copy()

@@ -5,6 +5,7 @@ In-process tests use trivial builds (one file, no compiler) so that timings meas
 the acceptance tests run real processes compiling real functions with gcc.  Nothing is mocked:
 Redis is killed (SIGKILL), frozen (SIGSTOP) and filled to its maxmemory for real.
 """
+
 from __future__ import annotations
 
 import json
@@ -40,6 +41,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 # -- a real redis-server ---------------------------------------------------------------------------
 
+
 class RedisServer:
     """``redis-server`` on a free 127.0.0.1 port, data in a temp dir, no persistence."""
 
@@ -53,9 +55,25 @@ class RedisServer:
                 s.bind(("127.0.0.1", 0))
                 self.port = s.getsockname()[1]
             self.proc = subprocess.Popen(
-                [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                 "--dir", str(workdir), "--protected-mode", "yes", *args],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                [
+                    REDIS_SERVER,
+                    "--port",
+                    str(self.port),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--dir",
+                    str(workdir),
+                    "--protected-mode",
+                    "yes",
+                    *args,
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             if self._wait_ready():
                 return
             self.stop()
@@ -77,8 +95,15 @@ class RedisServer:
     def client(self, db: int = 0) -> redis.Redis:
         from redis.backoff import NoBackoff
         from redis.retry import Retry
-        return redis.Redis(host="127.0.0.1", port=self.port, db=db, socket_timeout=5, retry=Retry(NoBackoff(), 0),
-                           password=self.password)
+
+        return redis.Redis(
+            host="127.0.0.1",
+            port=self.port,
+            db=db,
+            socket_timeout=5,
+            retry=Retry(NoBackoff(), 0),
+            password=self.password,
+        )
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -123,9 +148,11 @@ def new_key(label: str = "k") -> CacheKey:
     return CacheKey("kernel_library", {"name": label, "nonce": uuid.uuid4().hex})
 
 
-def writer(content: bytes, built: list[str], *, sleep: float = 0.0,
-           started: threading.Event | None = None) -> Callable[[Path], dict]:
+def writer(
+    content: bytes, built: list[str], *, sleep: float = 0.0, started: threading.Event | None = None
+) -> Callable[[Path], dict]:
     """A build that writes one file (and records that it ran)."""
+
     def build(staging: Path) -> dict:
         built.append(content.decode())
         if started is not None:
@@ -133,15 +160,20 @@ def writer(content: bytes, built: list[str], *, sleep: float = 0.0,
         time.sleep(sleep)
         (staging / "lib.bin").write_bytes(content)
         return {"library": "lib.bin"}
+
     return build
 
 
 def remote_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
-    return [r.getMessage() for r in caplog.records
-            if r.levelno >= logging.WARNING and r.getMessage().startswith("fncache: remote cache")]
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.levelno >= logging.WARNING and r.getMessage().startswith("fncache: remote cache")
+    ]
 
 
 # -- the blob format -------------------------------------------------------------------------------
+
 
 def test_unpack_rejects_anything_but_a_whole_blob(tmp_path):
     cd = host(tmp_path, "a")
@@ -150,13 +182,21 @@ def test_unpack_rejects_anything_but_a_whole_blob(tmp_path):
     blob = remote.pack_entry(entry)
     files = remote.unpack_entry(blob)
     assert files["lib.bin"] == b"payload" and list(files)[0] == "meta.json"
-    for bad in (b"", b"garbage", blob[:-1], blob + b"x", blob.replace(b"lib.bin", b"../x.b"),
-                MAGIC + b"{}\n", MAGIC + b"[[\"lib.bin\",1]]\nx"):
+    for bad in (
+        b"",
+        b"garbage",
+        blob[:-1],
+        blob + b"x",
+        blob.replace(b"lib.bin", b"../x.b"),
+        MAGIC + b"{}\n",
+        MAGIC + b'[["lib.bin",1]]\nx',
+    ):
         with pytest.raises(remote.Damaged):
             remote.unpack_entry(bad)
 
 
 # -- two hosts, one Redis --------------------------------------------------------------------------
+
 
 def test_second_host_loads_what_the_first_built(tmp_path, url, server):
     a, b = host(tmp_path, "a"), host(tmp_path, "b")
@@ -187,7 +227,9 @@ def test_a_host_waits_for_the_claim_holder_and_builds_nothing(tmp_path, url, ser
     key = new_key()
     built: list[str] = []
     started = threading.Event()
-    builder = threading.Thread(target=a.get_or_build, args=(key, writer(b"slow", built, sleep=1.0, started=started)))
+    builder = threading.Thread(
+        target=a.get_or_build, args=(key, writer(b"slow", built, sleep=1.0, started=started))
+    )
     builder.start()
     assert started.wait(30)
     t0 = time.monotonic()
@@ -216,7 +258,9 @@ def test_the_heartbeat_keeps_a_long_build_claimed(tmp_path, url, server, monkeyp
     key = new_key()
     built: list[str] = []
     started = threading.Event()
-    builder = threading.Thread(target=a.get_or_build, args=(key, writer(b"long", built, sleep=2.0, started=started)))
+    builder = threading.Thread(
+        target=a.get_or_build, args=(key, writer(b"long", built, sleep=2.0, started=started))
+    )
     builder.start()
     assert started.wait(30)
     entry = b.get_or_build(key, writer(b"other", built))  # the claim outlives 3 TTLs: b waits
@@ -247,7 +291,10 @@ def test_claims_that_never_deliver_cost_one_lock_timeout_not_one_per_key(tmp_pat
     with config.change_flags(lock_timeout=0.5), caplog.at_level(logging.WARNING, logger="fncache.cache"):
         for i, key in enumerate(keys):
             t0 = time.monotonic()
-            assert cd.get_or_build(key, writer(f"mine{i}".encode(), [])).read_bytes("lib.bin") == f"mine{i}".encode()
+            assert (
+                cd.get_or_build(key, writer(f"mine{i}".encode(), [])).read_bytes("lib.bin")
+                == f"mine{i}".encode()
+            )
             times.append(time.monotonic() - t0)
     assert 0.45 < times[0] < 3, times
     assert max(times[1:]) < 0.3, times
@@ -255,13 +302,19 @@ def test_claims_that_never_deliver_cost_one_lock_timeout_not_one_per_key(tmp_pat
 
 # -- bad remote entries ----------------------------------------------------------------------------
 
+
 @pytest.fixture
 def small_fs(tmp_path: Path) -> Iterator[Path]:
     """A real 2 MiB tmpfs (needs root, as CI runs)."""
     mnt = tmp_path / "small"
     mnt.mkdir()
-    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mnt)],
-                                           capture_output=True).returncode != 0:
+    if (
+        os.geteuid() != 0
+        or subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mnt)], capture_output=True
+        ).returncode
+        != 0
+    ):
         pytest.skip("mounting a tmpfs needs root")
     yield mnt
     subprocess.run(["umount", "-l", str(mnt)], check=False)
@@ -279,16 +332,20 @@ def test_a_remote_entry_larger_than_the_free_space_is_built_here(small_fs, url, 
     assert entry.read_bytes("lib.bin") == b"small"
     assert any("cannot stage the remote copy" in r.getMessage() for r in caplog.records)
 
+
 def _flip_last_byte(blob: bytes) -> bytes:
     return blob[:-1] + bytes([blob[-1] ^ 0xFF])
 
 
-@pytest.mark.parametrize("damage", [
-    _flip_last_byte,  # a file's content no longer matches its checksum
-    lambda blob: blob[: len(blob) // 2],  # truncated
-    lambda blob: blob.replace(b'"size"', b'"sizf"', 1),  # garbled meta.json
-    lambda blob: b"not an entry at all",
-])
+@pytest.mark.parametrize(
+    "damage",
+    [
+        _flip_last_byte,  # a file's content no longer matches its checksum
+        lambda blob: blob[: len(blob) // 2],  # truncated
+        lambda blob: blob.replace(b'"size"', b'"sizf"', 1),  # garbled meta.json
+        lambda blob: b"not an entry at all",
+    ],
+)
 def test_a_bad_remote_entry_is_ignored_and_overwritten(tmp_path, url, server, caplog, damage):
     a, b, c = host(tmp_path, "a"), host(tmp_path, "b"), host(tmp_path, "c")
     key = new_key()
@@ -306,14 +363,18 @@ def test_a_bad_remote_entry_is_ignored_and_overwritten(tmp_path, url, server, ca
     assert built == ["good", "rebuilt"]
 
 
-@pytest.mark.parametrize("damage", [
-    _flip_last_byte,
-    lambda blob: blob[: len(blob) // 2],
-    lambda blob: blob.replace(b'"size"', b'"sizf"', 1),
-    lambda blob: blob.replace(b"good", b"evil", 1),  # same size, other content
-])
-def test_a_fetch_installs_verified_bytes_durably_and_never_a_bad_copy(tmp_path, url, server, damage, installs,
-                                                                     synced):
+@pytest.mark.parametrize(
+    "damage",
+    [
+        _flip_last_byte,
+        lambda blob: blob[: len(blob) // 2],
+        lambda blob: blob.replace(b'"size"', b'"sizf"', 1),
+        lambda blob: blob.replace(b"good", b"evil", 1),  # same size, other content
+    ],
+)
+def test_a_fetch_installs_verified_bytes_durably_and_never_a_bad_copy(
+    tmp_path, url, server, damage, installs, synced
+):
     """A fetch goes through the one install path (cache/install.py): every file and the staging
     directory fsynced before the rename, verified; a damaged copy leaves nothing published."""
     a, b, c = host(tmp_path, "a"), host(tmp_path, "b"), host(tmp_path, "c")
@@ -340,16 +401,22 @@ def test_signed_remote_entries_from_another_key_are_refused(tmp_path, url, caplo
     built: list[str] = []
     with config.change_flags(signing_key=str(key_a)):
         host(tmp_path, "a").get_or_build(key, writer(b"signed by a", built))
-    with config.change_flags(signing_key=str(key_b)), caplog.at_level(logging.WARNING, logger="fncache.cache"):
+    with (
+        config.change_flags(signing_key=str(key_b)),
+        caplog.at_level(logging.WARNING, logger="fncache.cache"),
+    ):
         entry = host(tmp_path, "b").get_or_build(key, writer(b"signed by b", built))
         assert entry.read_bytes("lib.bin") == b"signed by b"
     assert any("HMAC" in r.getMessage() for r in caplog.records)
     with config.change_flags(signing_key=str(key_b)):
-        assert host(tmp_path, "c").get_or_build(key, writer(b"x", built)).read_bytes("lib.bin") == b"signed by b"
+        assert (
+            host(tmp_path, "c").get_or_build(key, writer(b"x", built)).read_bytes("lib.bin") == b"signed by b"
+        )
     assert built == ["signed by a", "signed by b"]
 
 
 # -- Redis down, frozen, full: the local tier alone, one warning, bounded waits --------------------
+
 
 def _run_keys(cd: Compiledir, n: int, label: str) -> tuple[list[float], list[str]]:
     """Build ``n`` new keys; the time of each call and what each returned."""
@@ -370,8 +437,10 @@ def test_unreachable_redis_one_warning_no_waiting(tmp_path, monkeypatch, caplog)
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     cd = host(tmp_path, "a")
-    with config.change_flags(remote_cache=f"redis://127.0.0.1:{port}/0", remote_timeout=1.0), \
-            caplog.at_level(logging.DEBUG, logger="fncache.cache"):
+    with (
+        config.change_flags(remote_cache=f"redis://127.0.0.1:{port}/0", remote_timeout=1.0),
+        caplog.at_level(logging.DEBUG, logger="fncache.cache"),
+    ):
         times, got = _run_keys(cd, 10, "u")
     assert got == [f"u{i}" for i in range(10)]
     assert max(times) < 1.0
@@ -380,8 +449,10 @@ def test_unreachable_redis_one_warning_no_waiting(tmp_path, monkeypatch, caplog)
 
 def test_redis_killed_during_a_run(tmp_path, own_server, caplog):
     cd = host(tmp_path, "a")
-    with config.change_flags(remote_cache=own_server.url(), remote_timeout=1.0), \
-            caplog.at_level(logging.WARNING, logger="fncache.cache"):
+    with (
+        config.change_flags(remote_cache=own_server.url(), remote_timeout=1.0),
+        caplog.at_level(logging.WARNING, logger="fncache.cache"),
+    ):
         before, got_before = _run_keys(cd, 5, "alive")
         assert own_server.client().dbsize() >= 5  # they went to Redis
         assert remote_warnings(caplog) == []
@@ -399,8 +470,10 @@ def test_frozen_redis_costs_one_timeout_then_nothing(tmp_path, own_server, caplo
     than remote_timeout (the socket is abandoned by the caller, not waited out)."""
     cd = host(tmp_path, "a")
     timeout = 0.5
-    with config.change_flags(remote_cache=own_server.url(), remote_timeout=timeout), \
-            caplog.at_level(logging.WARNING, logger="fncache.cache"):
+    with (
+        config.change_flags(remote_cache=own_server.url(), remote_timeout=timeout),
+        caplog.at_level(logging.WARNING, logger="fncache.cache"),
+    ):
         _run_keys(cd, 2, "warm")  # connections are open
         own_server.proc.send_signal(signal.SIGSTOP)
         try:
@@ -418,8 +491,10 @@ def test_full_redis_stops_uploads_but_still_serves_entries(tmp_path, own_server,
     a, b = host(tmp_path, "a"), host(tmp_path, "b")
     early = new_key("early")
     built: list[str] = []
-    with config.change_flags(remote_cache=own_server.url(), remote_timeout=1.0), \
-            caplog.at_level(logging.WARNING, logger="fncache.cache"):
+    with (
+        config.change_flags(remote_cache=own_server.url(), remote_timeout=1.0),
+        caplog.at_level(logging.WARNING, logger="fncache.cache"),
+    ):
         a.get_or_build(early, writer(b"early", built))  # stored while there was room
         r.config_set("maxmemory-policy", "noeviction")
         r.config_set("maxmemory", str(int(r.info("memory")["used_memory"]) // 2))  # now it is full
@@ -434,6 +509,7 @@ def test_full_redis_stops_uploads_but_still_serves_entries(tmp_path, own_server,
 
 
 # -- administration --------------------------------------------------------------------------------
+
 
 def test_info_list_stats_and_purge(tmp_path, url, server):
     cd = host(tmp_path, "a")
@@ -460,6 +536,7 @@ def test_info_list_stats_and_purge(tmp_path, url, server):
 
 def test_admin_reports_an_unreachable_store_as_an_error(monkeypatch):
     from fncache.errors import CacheError
+
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -527,8 +604,13 @@ def start_worker(compiledir: Path, redis_url: str, funcs: list[int], **spec) -> 
     flags = f"compiledir={compiledir},remote_cache={redis_url},remote_timeout=15"
     env = {**os.environ, "PYTHONPATH": str(REPO), "FNCACHE_FLAGS": flags}
     spec = {k: str(v) if isinstance(v, Path) else v for k, v in {"funcs": funcs, **spec}.items()}
-    return subprocess.Popen([sys.executable, "-c", WORKER, json.dumps(spec)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env)
+    return subprocess.Popen(
+        [sys.executable, "-c", WORKER, json.dumps(spec)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
 
 
 def finish_worker(proc: subprocess.Popen, timeout: float = 300) -> dict:
@@ -562,8 +644,10 @@ def test_eight_processes_on_two_hosts_compile_each_module_once(tmp_path, url):
     go = tmp_path / "go"
     procs = []
     for i in range(8):
-        order = funcs[i % 3:] + funcs[:i % 3]  # different orders: they collide on different keys
-        procs.append(start_worker(tmp_path / f"host-{i % 2}", url, order, ready=tmp_path / f"ready{i}", go=go))
+        order = funcs[i % 3 :] + funcs[: i % 3]  # different orders: they collide on different keys
+        procs.append(
+            start_worker(tmp_path / f"host-{i % 2}", url, order, ready=tmp_path / f"ready{i}", go=go)
+        )
     for i, p in enumerate(procs):
         wait_for_file(tmp_path / f"ready{i}", p)
     go.touch()
@@ -572,7 +656,13 @@ def test_eight_processes_on_two_hosts_compile_each_module_once(tmp_path, url):
     modules = [e for e in remote.remote_list() if e["kind"] == "kernel_library"]
     assert len(modules) == 3
     # counters of the whole compiledir (a process's own delta would include its neighbours' work)
-    assert sum(Compiledir(tmp_path / f"host-{h}").stats()["per_kind"]["kernel_library"]["compiles"] for h in (0, 1)) == 3
+    assert (
+        sum(
+            Compiledir(tmp_path / f"host-{h}").stats()["per_kind"]["kernel_library"]["compiles"]
+            for h in (0, 1)
+        )
+        == 3
+    )
     assert [line for r in reports for line in r["log"] if "WARNING" in line] == []
 
 
@@ -594,8 +684,10 @@ def test_redis_killed_while_processes_run(tmp_path, own_server):
 
 # -- the command line: fncache info|stats|list|purge --remote ------------------------------------
 
+
 def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     from fncache_cli.main import main
+
     try:
         rc = main(list(args))
     except SystemExit as e:  # usage errors exit through argparse
@@ -648,26 +740,41 @@ def test_cli_remote_errors_are_messages(capsys):
 
 # -- the RESP client (fncache/cache/resp.py) --------------------------------------------------------
 
+
 def test_resp_url_parsing() -> None:
     from fncache.cache.resp import parse_url
+
     got = parse_url("redis://alice:p%40ss@cache.internal:6380/4")
-    assert (got["host"], got["port"], got["db"], got["username"], got["password"], got["tls"]) == \
-        ("cache.internal", 6380, 4, "alice", "p@ss", False)
+    assert (got["host"], got["port"], got["db"], got["username"], got["password"], got["tls"]) == (
+        "cache.internal",
+        6380,
+        4,
+        "alice",
+        "p@ss",
+        False,
+    )
     assert parse_url("rediss://h?db=2&ssl_cert_reqs=none")["db"] == 2
     assert parse_url("rediss://h")["tls"] and parse_url("rediss://h")["verify"]
     assert not parse_url("rediss://h?ssl_cert_reqs=none")["verify"]
     assert parse_url("unix:///run/redis.sock?db=3")["unix"] == "/run/redis.sock"
-    for bad, words in [("http://h", "scheme"), ("redis://", "no host"), ("redis://h/x", "not a number"),
-                       ("redis://h:99999", "port"), ("unix://", "socket path")]:
+    for bad, words in [
+        ("http://h", "scheme"),
+        ("redis://", "no host"),
+        ("redis://h/x", "not a number"),
+        ("redis://h:99999", "port"),
+        ("unix://", "socket path"),
+    ]:
         with pytest.raises(ValueError, match=words):
             parse_url(bad)
 
 
 def test_resp_password_database_and_unix_socket(tmp_path: Path) -> None:
     from fncache.cache.resp import RespClient, RespError
+
     sock = tmp_path / "r.sock"
-    srv = RedisServer(tmp_path / "redis", "--unixsocket", str(sock), "--unixsocketperm", "700",
-                      password="s3cret")
+    srv = RedisServer(
+        tmp_path / "redis", "--unixsocket", str(sock), "--unixsocketperm", "700", password="s3cret"
+    )
     try:
         c = RespClient(f"redis://:s3cret@127.0.0.1:{srv.port}/3", 2.0)
         assert c.execute("SET", "k", b"\x00bytes\r\n") == b"OK"
@@ -684,6 +791,7 @@ def test_resp_password_database_and_unix_socket(tmp_path: Path) -> None:
 
 def test_resp_pipelines_and_transactions(server: RedisServer) -> None:
     from fncache.cache.resp import RespClient, RespError
+
     server.client().flushall()
     c = RespClient(server.url(), 2.0)
     ok, err, n = c.pipeline([("SET", "k", "v"), ("INCR", "k"), ("STRLEN", "k")])
@@ -705,6 +813,7 @@ def test_resp_garbage_and_dropped_replies_close_the_connection() -> None:
     reuses that connection, and the next command connects again."""
     import threading
     from fncache.cache.resp import ProtocolError, RespClient
+
     answers = [b"HTTP/1.1 400 Bad Request\r\n\r\n", b"$10\r\nhalf", b"+PONG\r\n"]
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
@@ -736,22 +845,63 @@ def test_resp_tls_verifies_the_server_and_presents_a_client_certificate(tmp_path
     """rediss://: the server's certificate is checked against the given CA (a self-signed one is
     refused without it), and a server that demands client certificates gets ours."""
     from fncache.cache.resp import ProtocolError, RespClient
+
     openssl = shutil.which("openssl")
     if openssl is None:
         pytest.skip("openssl is not installed (needed to make test certificates)")
     key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
-    subprocess.run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key),
-                    "-out", str(cert), "-days", "2", "-subj", "/CN=localhost",
-                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            openssl,
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "2",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost,IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([REDIS_SERVER, "--port", "0", "--tls-port", str(port), "--bind", "127.0.0.1",
-                             "--tls-cert-file", str(cert), "--tls-key-file", str(key),
-                             "--tls-ca-cert-file", str(cert), "--tls-auth-clients", "yes",
-                             "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            REDIS_SERVER,
+            "--port",
+            "0",
+            "--tls-port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--tls-cert-file",
+            str(cert),
+            "--tls-key-file",
+            str(key),
+            "--tls-ca-cert-file",
+            str(cert),
+            "--tls-auth-clients",
+            "yes",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         url = f"rediss://localhost:{port}/0?ssl_ca_certs={cert}&ssl_certfile={cert}&ssl_keyfile={key}"
         deadline = time.monotonic() + 10
@@ -766,8 +916,9 @@ def test_resp_tls_verifies_the_server_and_presents_a_client_certificate(tmp_path
         c = RespClient(url, 2.0)
         assert c.execute("SET", "k", "v") == b"OK" and c.execute("GET", "k") == b"v"
         with pytest.raises(OSError, match="CERTIFICATE_VERIFY_FAILED|certificate verify failed"):
-            RespClient(f"rediss://localhost:{port}/0?ssl_certfile={cert}&ssl_keyfile={key}",
-                       2.0).execute("PING")  # the system CAs do not know this server
+            RespClient(f"rediss://localhost:{port}/0?ssl_certfile={cert}&ssl_keyfile={key}", 2.0).execute(
+                "PING"
+            )  # the system CAs do not know this server
         with pytest.raises((OSError, ProtocolError)):  # no client certificate: refused
             RespClient(f"rediss://localhost:{port}/0?ssl_ca_certs={cert}", 2.0).execute("PING")
     finally:
@@ -779,6 +930,7 @@ def test_a_remote_entry_needing_cpu_features_this_cpu_lacks_is_never_installed(t
     """An entry published by a host with a richer CPU (its metadata records what the code
     needs): this host refuses the remote copy before anything could load it, and builds its own."""
     from fncache.toolchain.cpu import cpu_features, known_features
+
     missing = sorted(known_features() - cpu_features())
     if platform.machine() != "x86_64" or not missing:
         pytest.skip("needs an x86-64 CPU lacking some feature the run-time knows")
@@ -789,9 +941,11 @@ def test_a_remote_entry_needing_cpu_features_this_cpu_lacks_is_never_installed(t
     def richer(staging: Path) -> dict:
         (staging / "lib.bin").write_bytes(b"code for a richer CPU")
         return {"library": "lib.bin", "isa": [missing[0]]}
+
     a.get_or_build(key, richer)
     with caplog.at_level(logging.WARNING, logger="fncache.cache"):
         entry = b.get_or_build(key, writer(b"built here", built))
     assert built == ["built here"] and entry.read_bytes("lib.bin") == b"built here"
-    assert any("ignoring the remote copy" in r.getMessage() and "lacks" in r.getMessage()
-               for r in caplog.records)
+    assert any(
+        "ignoring the remote copy" in r.getMessage() and "lacks" in r.getMessage() for r in caplog.records
+    )

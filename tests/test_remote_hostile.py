@@ -5,6 +5,7 @@ The promise under test: no call fails because of the endpoint, each process pays
 ``remote_timeout`` for it, and the process exits normally.  The client side runs as a real
 subprocess (the exit is part of the promise) under a timeout; the server runs here, on threads.
 """
+
 from __future__ import annotations
 
 import json
@@ -21,6 +22,7 @@ from typing import Iterator
 import pytest
 
 from fncache.cache.resp import ProtocolError, RespClient
+
 MAX_BULK, MAX_DEPTH = 512 << 20, 8
 
 REPO = Path(__file__).resolve().parent.parent
@@ -28,7 +30,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 def _drip(conn: socket.socket, data: bytes) -> None:
     for i in range(len(data)):
-        conn.sendall(data[i:i + 1])
+        conn.sendall(data[i : i + 1])
         time.sleep(0.5)
 
 
@@ -101,13 +103,18 @@ def hostile(request: pytest.FixtureRequest) -> Iterator[HostileServer]:
 
 # -- the client alone: bounded, without recursion, within one deadline -------------------------------
 
-@pytest.mark.parametrize("hostile, error", [
-    ("huge_bulk", "bulk string length .* out of bounds"),
-    ("nested_arrays", f"nested deeper than {MAX_DEPTH}"),
-    ("huge_array", "array length .* out of bounds"),
-    ("garbage", "unknown reply type|not an integer|out of bounds"),
-    ("long_line", "longer than"),
-], indirect=["hostile"])
+
+@pytest.mark.parametrize(
+    "hostile, error",
+    [
+        ("huge_bulk", "bulk string length .* out of bounds"),
+        ("nested_arrays", f"nested deeper than {MAX_DEPTH}"),
+        ("huge_array", "array length .* out of bounds"),
+        ("garbage", "unknown reply type|not an integer|out of bounds"),
+        ("long_line", "longer than"),
+    ],
+    indirect=["hostile"],
+)
 def test_client_refuses_replies_out_of_bounds_at_once(hostile: HostileServer, error: str) -> None:
     c = RespClient(hostile.url, 5.0)
     t0 = time.monotonic()
@@ -164,10 +171,19 @@ print(json.dumps({"ok": bool(np.allclose(out, np.exp(np.arange(3.0)) * 2.0 + 1.0
 def run_client(script: str, url: str, tmp_path: Path, timeout: float = 1.0) -> tuple[dict, str, float]:
     """Run ``script`` in a fresh process; its report, its stderr and the seconds from its report
     (its last act) to its exit (the exit must not wait on the endpoint)."""
-    env = {**os.environ, "PYTHONPATH": str(REPO), "XDG_CACHE_HOME": str(tmp_path / "xdg"),
-           "FNCACHE_FLAGS": f"compiledir={tmp_path / 'cd'},remote_cache={url},remote_timeout={timeout}"}
-    proc = subprocess.Popen([sys.executable, "-c", script, str(tmp_path / "cd")], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "XDG_CACHE_HOME": str(tmp_path / "xdg"),
+        "FNCACHE_FLAGS": f"compiledir={tmp_path / 'cd'},remote_cache={url},remote_timeout={timeout}",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script, str(tmp_path / "cd")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     try:
         out, err = proc.communicate(timeout=60)
     except subprocess.TimeoutExpired:
@@ -183,7 +199,8 @@ def run_client(script: str, url: str, tmp_path: Path, timeout: float = 1.0) -> t
 
 @pytest.mark.parametrize("hostile", sorted(set(BEHAVIOURS) - {"endless_scan"}), indirect=True)
 def test_a_hostile_endpoint_costs_one_timeout_and_never_keeps_the_process(
-        hostile: HostileServer, tmp_path: Path) -> None:
+    hostile: HostileServer, tmp_path: Path
+) -> None:
     report, err, exit_seconds = run_client(CLIENT, hostile.url, tmp_path, timeout=1.0)
     assert report["got"] == [f"value{i}" for i in range(6)]
     times = report["times"]
@@ -195,7 +212,9 @@ def test_a_hostile_endpoint_costs_one_timeout_and_never_keeps_the_process(
 
 
 @pytest.mark.parametrize("hostile", ["drip", "nested_arrays"], indirect=True)
-def test_a_function_compiles_and_runs_beside_a_hostile_endpoint(hostile: HostileServer, tmp_path: Path) -> None:
+def test_a_function_compiles_and_runs_beside_a_hostile_endpoint(
+    hostile: HostileServer, tmp_path: Path
+) -> None:
     report, _, exit_seconds = run_client(FUNCTION_CLIENT, hostile.url, tmp_path, timeout=1.0)
     assert report["ok"]
     assert exit_seconds < 5.0, exit_seconds
@@ -212,13 +231,19 @@ def test_a_dead_endpoint_costs_nothing_and_the_process_exits(tmp_path: Path) -> 
 
 
 @pytest.mark.parametrize("hostile", ["endless_scan", "wrong_types", "nested_arrays"], indirect=True)
-def test_administrative_commands_end_with_one_error(hostile: HostileServer, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_administrative_commands_end_with_one_error(
+    hostile: HostileServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """``fncache list|info --remote`` against such an endpoint: a CacheError naming it, in bounded time."""
     import fncache as fc
     from fncache.cache import remote, remote_admin
+
     monkeypatch.setattr(remote_admin, "ADMIN_TIMEOUT", 2.0)
     for command in (remote.remote_list, remote.remote_info):
         t0 = time.monotonic()
-        with fc.config.change_flags(remote_timeout=1.0), pytest.raises(fc.CacheError, match="remote cache redis://"):
+        with (
+            fc.config.change_flags(remote_timeout=1.0),
+            pytest.raises(fc.CacheError, match="remote cache redis://"),
+        ):
             command(hostile.url)
         assert time.monotonic() - t0 < 3.5

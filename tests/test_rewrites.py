@@ -1,6 +1,7 @@
 """The optimizer does real work: fusion (W1 is one loop, W2 one fused reduction), merge,
 constant folding, canonicalization (x*1, log(exp(x)), ...), and the tags that switch them off.
 Every graph is also checked against numpy, so a rewrite can never change a result."""
+
 from __future__ import annotations
 
 import re
@@ -65,8 +66,7 @@ def test_w2_is_one_fused_reduction() -> None:
     nodes = _nodes(f)
     assert len(nodes) == 1, fc.debugprint(f)
     assert isinstance(nodes[0].op, Reduce) and nodes[0].op.pre is not None
-    xv, yv = sample("float64", (100_000,), 1, special=False), sample("float64", (100_000,), 2,
-                                                                     special=False)
+    xv, yv = sample("float64", (100_000,), 1, special=False), sample("float64", (100_000,), 2, special=False)
     assert_same(f(xv, yv), np.sum((xv - yv) ** 2), "W2", rtol=1e-10)
     assert_same(f(xv[::2], yv[::-2]), np.sum((xv[::2] - yv[::-2]) ** 2), "W2 strided", rtol=1e-10)
     m = ft.matrix("m")
@@ -99,7 +99,8 @@ def test_constant_folding(mode: str) -> None:
     for n in _nodes(f):
         assert not all(isinstance(v, Constant) for v in n.inputs), fc.debugprint(f)
     assert "Sum" not in " ".join(map(str, _nodes(f))) and "sqrt" not in " ".join(
-        str(n.op) for n in _nodes(f)), fc.debugprint(f)
+        str(n.op) for n in _nodes(f)
+    ), fc.debugprint(f)
     v = np.array([1.0, -2.0])
     assert_same(f(v), v * np.exp(2.0) + 6.0 + np.sqrt(2.0), "folded")
     s = ft.matrix("s")
@@ -117,12 +118,20 @@ def test_constant_folding_excluded() -> None:
     assert_same(f(np.zeros(1)), g(np.zeros(1)), "same result")
 
 
-@pytest.mark.parametrize("expr,ref", [
-    (lambda x: x * 1, lambda v: v), (lambda x: 1 * x, lambda v: v), (lambda x: x + 0, lambda v: v),
-    (lambda x: x - 0, lambda v: v), (lambda x: x / 1, lambda v: v), (lambda x: x ** 1, lambda v: v),
-    (lambda x: -(-x), lambda v: v),  # noqa: B002
-    (lambda x: ft.log(ft.exp(x)), lambda v: v),
-], ids=["x*1", "1*x", "x+0", "x-0", "x/1", "x**1", "--x", "log(exp(x))"])
+@pytest.mark.parametrize(
+    "expr,ref",
+    [
+        (lambda x: x * 1, lambda v: v),
+        (lambda x: 1 * x, lambda v: v),
+        (lambda x: x + 0, lambda v: v),
+        (lambda x: x - 0, lambda v: v),
+        (lambda x: x / 1, lambda v: v),
+        (lambda x: x**1, lambda v: v),
+        (lambda x: -(-x), lambda v: v),  # noqa: B002
+        (lambda x: ft.log(ft.exp(x)), lambda v: v),
+    ],
+    ids=["x*1", "1*x", "x+0", "x-0", "x/1", "x**1", "--x", "log(exp(x))"],
+)
 def test_canonicalize_removes(expr, ref) -> None:
     x = ft.vector("x")
     f = fc.function([x], expr(x))
@@ -139,10 +148,16 @@ def test_canonicalize_keeps_what_changes_results() -> None:
     """Rewrites that would change NaN/inf results, dtypes or shapes are not applied."""
     x = ft.vector("x")
     i8 = ft.vector("i", "int8")
-    cases = [(x * 0, lambda v, w: v * 0), (x - x, lambda v, w: v - v), (x / x, lambda v, w: v / v),
-             (x * np.ones((3, 1)), lambda v, w: v * np.ones((3, 1))),
-             (i8 * 1.0, lambda v, w: w * 1.0), (i8 + 0, lambda v, w: w + np.int8(0)),
-             (x ** 2, lambda v, w: v ** 2), (x ** 0.5, lambda v, w: v ** 0.5)]
+    cases = [
+        (x * 0, lambda v, w: v * 0),
+        (x - x, lambda v, w: v - v),
+        (x / x, lambda v, w: v / v),
+        (x * np.ones((3, 1)), lambda v, w: v * np.ones((3, 1))),
+        (i8 * 1.0, lambda v, w: w * 1.0),
+        (i8 + 0, lambda v, w: w + np.int8(0)),
+        (x**2, lambda v, w: v**2),
+        (x**0.5, lambda v, w: v**0.5),
+    ]
     f = fc.function([x, i8], [c for c, _ in cases], on_unused_input="ignore")
     v = np.array([0.5, np.nan, np.inf, -4.0])
     w = np.array([1, -128, 127, 0], "int8")
@@ -173,8 +188,7 @@ def test_fusion_with_shared_intermediate_and_broadcast() -> None:
     outs = [t * 2, t + m, (m * t).sum(axis=0), ft.tanh(m.T) + x.dimshuffle(0, "x")]
     f = fc.function([x, m], outs)
     xv, mv = sample("float64", (4,), 1), sample("float64", (3, 4), 2)
-    want = [np.exp(xv) * 2, np.exp(xv) + mv, (mv * np.exp(xv)).sum(axis=0),
-            np.tanh(mv.T) + xv[:, None]]
+    want = [np.exp(xv) * 2, np.exp(xv) + mv, (mv * np.exp(xv)).sum(axis=0), np.tanh(mv.T) + xv[:, None]]
     for k, (g, w) in enumerate(zip(f(xv, mv), want)):
         assert_same(g, w, f"output {k}")
 

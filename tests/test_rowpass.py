@@ -3,6 +3,7 @@ applies by structure, keeps results within rounding of the unfused graph and of 
 that are not a multiple of the block, 0 and 1 rows, strided and transposed X, float32,
 threads), falls back to the unfused semantics where rows broadcast, and leaves alone the
 graphs it cannot fuse. Also the count a mean's gradient divides by (`ReducedSize`)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -23,7 +24,7 @@ def _logreg(dtype: str = "float64"):
     w, b = ft.vector("w", dtype), ft.scalar("b", dtype)
     p = ft.sigmoid(ft.dot(x, w) + b)
     xent = -y * ft.log(p) - (1 - y) * ft.log(1 - p)
-    gw, gb = fc.grad(xent.mean() + 0.01 * (w ** 2).sum(), [w, b])
+    gw, gb = fc.grad(xent.mean() + 0.01 * (w**2).sum(), [w, b])
     return [x, y, w, b], [xent, gw, gb]
 
 
@@ -36,8 +37,12 @@ def _logreg_ref(x, y, w, b):
 
 def _data(m: int, n: int, dtype: str = "float64", seed: int = 0):
     rng = np.random.default_rng(seed)
-    return (rng.standard_normal((m, n)).astype(dtype), rng.integers(0, 2, m).astype(dtype),
-            (rng.standard_normal(n) * 0.1).astype(dtype), np.asarray(0.3, dtype=dtype))
+    return (
+        rng.standard_normal((m, n)).astype(dtype),
+        rng.integers(0, 2, m).astype(dtype),
+        (rng.standard_normal(n) * 0.1).astype(dtype),
+        np.asarray(0.3, dtype=dtype),
+    )
 
 
 def _kinds(f) -> list[type]:
@@ -51,8 +56,7 @@ def _close(got, want, dtype: str, what: str) -> None:
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-@pytest.mark.parametrize("m,n", [(0, 5), (1, 5), (1, 1), (7, 3), (17, 33), (401, 65),
-                                 (16, 784), (33, 0)])
+@pytest.mark.parametrize("m,n", [(0, 5), (1, 5), (1, 1), (7, 3), (17, 33), (401, 65), (16, 784), (33, 0)])
 def test_logistic_gradient_is_one_pass_and_matches(dtype: str, m: int, n: int) -> None:
     ins, outs = _logreg(dtype)
     f, u = fc.function(ins, outs), fc.function(ins, outs, mode=UNFUSED)
@@ -73,8 +77,11 @@ def test_strided_and_transposed_x(layout: str) -> None:
     f = fc.function(ins, outs)
     x, y, w, b = _data(37, 21)
     big = np.random.default_rng(1).standard_normal((80, 70))
-    x = {"strided": big[::2, 1::3][:37, :21], "transposed": np.asfortranarray(x),
-         "negative": big[::-2, ::-3][:37, :21]}[layout]
+    x = {
+        "strided": big[::2, 1::3][:37, :21],
+        "transposed": np.asfortranarray(x),
+        "negative": big[::-2, ::-3][:37, :21],
+    }[layout]
     assert not x.flags.c_contiguous
     _close(f(x, y, w, b), _logreg_ref(x, y, w, b), "float64", layout)
 
@@ -88,8 +95,7 @@ def test_rows_that_broadcast_run_the_unfused_semantics() -> None:
     y = np.array([0.0, 1.0, 1.0, 0.0, 1.0])
     _close(f(x, y, w, b), u(x, y, w, b), "float64", "broadcast rows")
     p = 1 / (1 + np.exp(-(x @ w + b)))
-    np.testing.assert_allclose(f(x, y, w, b)[1], x[0] * ((p - y) / 5).sum() + 0.02 * w,
-                               rtol=1e-12)
+    np.testing.assert_allclose(f(x, y, w, b)[1], x[0] * ((p - y) / 5).sum() + 0.02 * w, rtol=1e-12)
     x5, _, w5, b5 = _data(5, 4)  # one label for five rows
     _close(f(x5, y[:1], w5, b5), u(x5, y[:1], w5, b5), "float64", "one label")
     with pytest.raises(ValueError, match="broadcast"):
@@ -110,6 +116,7 @@ def test_threads_give_the_same_result() -> None:
 
 def test_pickled_function_keeps_the_pass() -> None:
     import pickle
+
     ins, outs = _logreg()
     f = fc.function(ins, outs)
     g = pickle.loads(pickle.dumps(f))
@@ -130,16 +137,19 @@ def test_python_linker_runs_the_node_perform() -> None:
 def test_other_linear_models_fuse_too() -> None:
     """Least squares with a sample weight, a hinge loss: the same one pass. (Two gradients of
     one ``z``: the second stays a product, reading z from the first pass.)"""
-    x, y, s, w, v = (ft.dmatrix("x"), ft.dvector("y"), ft.dvector("s"), ft.dvector("w"),
-                     ft.dvector("v"))
+    x, y, s, w, v = (ft.dmatrix("x"), ft.dvector("y"), ft.dvector("s"), ft.dvector("w"), ft.dvector("v"))
     r = ft.dot(x, w) - y
-    g_ls = fc.grad(ft.sum(s * r ** 2), w)
+    g_ls = fc.grad(ft.sum(s * r**2), w)
     g_hinge = fc.grad(ft.sum(ft.maximum(0, 1 - y * ft.dot(x, v))), v)
     f = fc.function([x, y, s, w, v], [g_ls, g_hinge])
     assert _kinds(f).count(RowPass) == 2 and Dot not in _kinds(f), fc.debugprint(f)
     rng = np.random.default_rng(3)
-    xv, yv, sv, wv = (rng.standard_normal((23, 6)), rng.choice([-1.0, 1.0], 23),
-                      rng.random(23), rng.standard_normal(6))
+    xv, yv, sv, wv = (
+        rng.standard_normal((23, 6)),
+        rng.choice([-1.0, 1.0], 23),
+        rng.random(23),
+        rng.standard_normal(6),
+    )
     got = f(xv, yv, sv, wv, wv)
     np.testing.assert_allclose(got[0], xv.T @ (2 * sv * (xv @ wv - yv)), rtol=1e-10)
     np.testing.assert_allclose(got[1], -xv.T @ (yv * (1 - yv * (xv @ wv) > 0)), rtol=1e-10)
@@ -147,8 +157,7 @@ def test_other_linear_models_fuse_too() -> None:
     assert _kinds(shared_z).count(RowPass) == 1
     got2 = shared_z(xv, yv, sv, wv)
     np.testing.assert_allclose(got2[0], got[0], rtol=1e-12)
-    np.testing.assert_allclose(got2[1], -xv.T @ (yv * (1 - yv * (xv @ wv - yv) > 0)),
-                               rtol=1e-10)
+    np.testing.assert_allclose(got2[1], -xv.T @ (yv * (1 - yv * (xv @ wv - yv) > 0)), rtol=1e-10)
 
 
 def _fuses(ins, g) -> bool:
@@ -176,8 +185,16 @@ def test_rewrite_does_not_apply_where_it_cannot_fuse() -> None:
     wm = ft.dmatrix("wm")
     assert not _fuses([x, wm], ft.dot(x.T, ft.tanh(ft.dot(x, wm))))
     # the results of the ones that do not fuse are still right
-    f = fc.function(ins, [ft.dot(x.T, z - z.mean()), ft.dot(x.T, ft.tanh(z) * ft.dot(x, w2)),
-                          ft.dot(x.T, ft.tanh(z) * w), ft.dot(x.T, z)], on_unused_input="ignore")
+    f = fc.function(
+        ins,
+        [
+            ft.dot(x.T, z - z.mean()),
+            ft.dot(x.T, ft.tanh(z) * ft.dot(x, w2)),
+            ft.dot(x.T, ft.tanh(z) * w),
+            ft.dot(x.T, z),
+        ],
+        on_unused_input="ignore",
+    )
     rng = np.random.default_rng(4)
     xv, wv, w2v = rng.standard_normal((3, 3)), rng.standard_normal(3), rng.standard_normal(3)
     zv = xv @ wv
@@ -190,14 +207,15 @@ def test_rewrite_does_not_apply_where_it_cannot_fuse() -> None:
 
 def test_training_loop_with_shared_weights_matches_the_unfused_loop() -> None:
     """The tutorial's loop with updates: 20 steps, fused and unfused, within rounding."""
+
     def build(mode):
         x, y = ft.dmatrix("x"), ft.dvector("y")
         w, b = fc.shared(np.zeros(30), name="w"), fc.shared(0.0, name="b")
         p = 1 / (1 + ft.exp(-ft.dot(x, w) - b))
         xent = -y * ft.log(p) - (1 - y) * ft.log(1 - p)
-        gw, gb = fc.grad(xent.mean() + 0.01 * (w ** 2).sum(), [w, b])
-        return fc.function([x, y], xent, updates=[(w, w - 0.1 * gw), (b, b - 0.1 * gb)],
-                           mode=mode), w
+        gw, gb = fc.grad(xent.mean() + 0.01 * (w**2).sum(), [w, b])
+        return fc.function([x, y], xent, updates=[(w, w - 0.1 * gw), (b, b - 0.1 * gb)], mode=mode), w
+
     (f, wf), (u, wu) = build(None), build(UNFUSED)
     x, y, _, _ = _data(50, 30)
     for step in range(20):
@@ -210,17 +228,18 @@ def test_gradient_programs_have_no_python_steps() -> None:
     are run-time steps (each calls its perform only off its fast path)."""
     from fncache.codegen import c_program
     from fncache.codegen.c_module import render_module
+
     ins, outs = _logreg()
     for mode, kind in ((None, c_program.ST_ROWPASS), (UNFUSED, c_program.ST_SUM_TO_SHAPE)):
         f = fc.function(ins, outs, mode=mode)
-        kinds = [st[0] for st in render_module(f.optimized_graph, n_explicit=4,
-                                               single=False).program[4]]
+        kinds = [st[0] for st in render_module(f.optimized_graph, n_explicit=4, single=False).program[4]]
         assert kind in kinds and c_program.ST_REDUCED_SIZE in kinds, fc.debugprint(f)
         assert c_program.ST_PERFORM not in kinds, fc.debugprint(f)
 
 
 def test_cuda_modes_skip_cpu_only_rewrites() -> None:
     from fncache.rewrite import selected
+
     assert "rowpass" in {r.name for r in selected(fc.Mode(device="cpu"))}
     cuda = {r.name for r in selected(fc.Mode(device="cuda"))}
     assert "rowpass" not in cuda and {"fusion", "sizes"} <= cuda
@@ -236,8 +255,7 @@ def test_mean_gradient_counts_from_shapes() -> None:
     for mode in (None, fc.Mode(linker="py")):
         f = fc.function([a, c], g, mode=mode)
         sizes = [n for n in f.optimized_graph.toposort() if isinstance(n.op, ReducedSize)]
-        assert sizes and all(v.owner is None for n in sizes for v in n.inputs), \
-            fc.debugprint(f)
+        assert sizes and all(v.owner is None for n in sizes for v in n.inputs), fc.debugprint(f)
         av = np.array([0.5, -1.0, 2.0])
         np.testing.assert_allclose(f(av, np.array([2.0])), np.exp(av) * 2 / 3, rtol=1e-12)
         np.testing.assert_allclose(f(np.array([0.5]), np.ones(4)), [np.exp(0.5)], rtol=1e-12)

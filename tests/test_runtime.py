@@ -1,6 +1,7 @@
 """Run-time behaviour of compiled functions: shared variables and updates, outputs
 (single array / list, 0-d for scalars, never aliasing inputs or shared storage), keyword
 inputs and repeated calls with changing shapes."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -33,8 +34,13 @@ def test_shared_value_semantics() -> None:
 
 def test_set_value_type_errors_keep_old_value() -> None:
     w = fc.shared(np.zeros(3), name="w")
-    for bad in (np.zeros(3, "float32"), np.zeros((3, 1)), np.zeros(3, "int64"), "abc",
-                np.zeros((), "float64")):
+    for bad in (
+        np.zeros(3, "float32"),
+        np.zeros((3, 1)),
+        np.zeros(3, "int64"),
+        "abc",
+        np.zeros((), "float64"),
+    ):
         with pytest.raises(TypeError) as ei:
             w.set_value(bad)
         assert "'w'" in str(ei.value)
@@ -223,8 +229,11 @@ def _foreign_layouts(values: np.ndarray) -> dict[str, np.ndarray]:
     misaligned = raw[1:].view(values.dtype).reshape(values.shape)
     misaligned[...] = values
     strided = np.repeat(values, 2)[::2].reshape(values.shape)
-    return {"big_endian": values.astype(values.dtype.newbyteorder(">")), "misaligned": misaligned,
-            "strided": strided}
+    return {
+        "big_endian": values.astype(values.dtype.newbyteorder(">")),
+        "misaligned": misaligned,
+        "strided": strided,
+    }
 
 
 @pytest.mark.parametrize("layout", ["big_endian", "misaligned", "strided"])
@@ -233,6 +242,7 @@ def test_shared_values_of_any_layout_compute_with_their_numbers(mode: str, layou
     """A big-endian or misaligned shared value is converted by value on every way in (shared(),
     set_value with and without borrow, an unpickled function), never read as raw bytes."""
     import pickle
+
     values = np.array([0.5, 1.0, 2.0, 3.0])
     foreign = _foreign_layouts(values)
     x = ft.dvector("x")

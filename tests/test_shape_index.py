@@ -1,6 +1,7 @@
 """Shape ops and indexing against numpy: .T, transpose, dimshuffle, reshape (-1, symbolic
 shapes), flatten, shape, basic indexing (ints, slices, symbolic bounds, negative steps, None,
 ...), concatenate and stack; and the len() message."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -15,15 +16,33 @@ from fcutil import MODES, assert_same, sample
 def test_transpose_dimshuffle(mode: str) -> None:
     x = ft.tensor3("x")
     r = ft.tensor("r", "float64", shape=(None, 1, None))
-    outs = [x.T, x.transpose(1, 0, 2), x.transpose((2, 0, 1)), ft.transpose(x, (-1, 0, 1)),
-            x.dimshuffle(2, "x", 0, 1), x.dimshuffle("x", 0, 1, 2, "x"), r.dimshuffle(0, 2),
-            r.dimshuffle(2, "x", 0), x.T + 1.0, (x.dimshuffle(0, "x", 1, 2) * 2).sum(axis=1)]
+    outs = [
+        x.T,
+        x.transpose(1, 0, 2),
+        x.transpose((2, 0, 1)),
+        ft.transpose(x, (-1, 0, 1)),
+        x.dimshuffle(2, "x", 0, 1),
+        x.dimshuffle("x", 0, 1, 2, "x"),
+        r.dimshuffle(0, 2),
+        r.dimshuffle(2, "x", 0),
+        x.T + 1.0,
+        (x.dimshuffle(0, "x", 1, 2) * 2).sum(axis=1),
+    ]
     f = fc.function([x, r], outs, mode=mode)
     xv = sample("float64", (2, 3, 4), 1)
     rv = sample("float64", (2, 1, 5), 2)
-    want = [xv.T, xv.transpose(1, 0, 2), xv.transpose(2, 0, 1), xv.transpose(2, 0, 1),
-            xv.transpose(2, 0, 1)[:, None], xv[None, ..., None], rv[:, 0, :], rv[:, 0, :].T[:, None],
-            xv.T + 1.0, (xv[:, None] * 2).sum(axis=1)]
+    want = [
+        xv.T,
+        xv.transpose(1, 0, 2),
+        xv.transpose(2, 0, 1),
+        xv.transpose(2, 0, 1),
+        xv.transpose(2, 0, 1)[:, None],
+        xv[None, ..., None],
+        rv[:, 0, :],
+        rv[:, 0, :].T[:, None],
+        xv.T + 1.0,
+        (xv[:, None] * 2).sum(axis=1),
+    ]
     for k, (g, w) in enumerate(zip(f(xv, rv), want)):
         assert_same(g, w, f"output {k}")
     # non-contiguous input
@@ -51,14 +70,32 @@ def test_dimshuffle_errors() -> None:
 def test_reshape_flatten(mode: str) -> None:
     x = ft.tensor3("x")
     k = ft.lscalar("k")
-    outs = [x.reshape((-1,)), x.reshape((2, -1)), x.reshape((x.shape[0], -1)),
-            x.reshape((k, x.shape[1], -1)), x.reshape([4, 3, 2]), x.flatten(), x.flatten(2),
-            ft.reshape(x, (x.shape[2], x.shape[0] * x.shape[1])), x.T.flatten(),
-            x.reshape((-1, 1)).sum(axis=1)]
+    outs = [
+        x.reshape((-1,)),
+        x.reshape((2, -1)),
+        x.reshape((x.shape[0], -1)),
+        x.reshape((k, x.shape[1], -1)),
+        x.reshape([4, 3, 2]),
+        x.flatten(),
+        x.flatten(2),
+        ft.reshape(x, (x.shape[2], x.shape[0] * x.shape[1])),
+        x.T.flatten(),
+        x.reshape((-1, 1)).sum(axis=1),
+    ]
     f = fc.function([x, k], outs, mode=mode)
     xv = sample("float64", (2, 3, 4), 1)
-    want = [xv.reshape(-1), xv.reshape(2, -1), xv.reshape(2, -1), xv.reshape(2, 3, -1), xv.reshape(4, 3, 2), xv.flatten(),
-            xv.reshape(2, -1), xv.reshape(4, 6), xv.T.flatten(), xv.reshape(-1, 1).sum(axis=1)]
+    want = [
+        xv.reshape(-1),
+        xv.reshape(2, -1),
+        xv.reshape(2, -1),
+        xv.reshape(2, 3, -1),
+        xv.reshape(4, 3, 2),
+        xv.flatten(),
+        xv.reshape(2, -1),
+        xv.reshape(4, 6),
+        xv.T.flatten(),
+        xv.reshape(-1, 1).sum(axis=1),
+    ]
     for i, (g, w) in enumerate(zip(f(xv, 2), want)):
         assert_same(g, w, f"output {i}")
     with pytest.raises(ValueError) as ei:
@@ -79,8 +116,11 @@ def test_reshape_static_errors() -> None:
         x.reshape(ft.lvector("s"))  # a symbolic vector needs ndim=
     v = ft.lvector("s")
     f = fc.function([x, v], x.reshape(v, ndim=2))
-    assert_same(f(np.arange(6.0).reshape(2, 3), np.array([3, 2])),
-                np.arange(6.0).reshape(3, 2), "reshape(vector, ndim)")
+    assert_same(
+        f(np.arange(6.0).reshape(2, 3), np.array([3, 2])),
+        np.arange(6.0).reshape(3, 2),
+        "reshape(vector, ndim)",
+    )
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -111,17 +151,61 @@ def test_basic_indexing(mode: str) -> None:
     x = ft.tensor3("x")
     i = ft.iscalar("i")
     j = ft.lscalar("j")
-    outs = [x[0], x[-1], x[1, 2], x[1, -1, 3], x[:, 1], x[..., 2], x[..., ::-1], x[None],
-            x[:, None, 1], x[0, ..., None], x[1:], x[:-1, ::2], x[::-1], x[::-2, 1:, ::-3],
-            x[i], x[:, i:], x[j:i, ::-1], x[:, :, j::i], x[-i], x[i, j], x[:, i:-1:j],
-            x[1:2, 0:0], x[5:], x[::-1][0] * 2.0]
+    outs = [
+        x[0],
+        x[-1],
+        x[1, 2],
+        x[1, -1, 3],
+        x[:, 1],
+        x[..., 2],
+        x[..., ::-1],
+        x[None],
+        x[:, None, 1],
+        x[0, ..., None],
+        x[1:],
+        x[:-1, ::2],
+        x[::-1],
+        x[::-2, 1:, ::-3],
+        x[i],
+        x[:, i:],
+        x[j:i, ::-1],
+        x[:, :, j::i],
+        x[-i],
+        x[i, j],
+        x[:, i:-1:j],
+        x[1:2, 0:0],
+        x[5:],
+        x[::-1][0] * 2.0,
+    ]
     f = fc.function([x, i, j], outs, mode=mode)
     xv = sample("float64", (3, 4, 5), 1)
     iv, jv = 2, 1
-    want = [xv[0], xv[-1], xv[1, 2], xv[1, -1, 3], xv[:, 1], xv[..., 2], xv[..., ::-1], xv[None],
-            xv[:, None, 1], xv[0, ..., None], xv[1:], xv[:-1, ::2], xv[::-1], xv[::-2, 1:, ::-3],
-            xv[iv], xv[:, iv:], xv[jv:iv, ::-1], xv[:, :, jv::iv], xv[-iv], xv[iv, jv],
-            xv[:, iv:-1:jv], xv[1:2, 0:0], xv[5:], xv[::-1][0] * 2.0]
+    want = [
+        xv[0],
+        xv[-1],
+        xv[1, 2],
+        xv[1, -1, 3],
+        xv[:, 1],
+        xv[..., 2],
+        xv[..., ::-1],
+        xv[None],
+        xv[:, None, 1],
+        xv[0, ..., None],
+        xv[1:],
+        xv[:-1, ::2],
+        xv[::-1],
+        xv[::-2, 1:, ::-3],
+        xv[iv],
+        xv[:, iv:],
+        xv[jv:iv, ::-1],
+        xv[:, :, jv::iv],
+        xv[-iv],
+        xv[iv, jv],
+        xv[:, iv:-1:jv],
+        xv[1:2, 0:0],
+        xv[5:],
+        xv[::-1][0] * 2.0,
+    ]
     for k, (g, w) in enumerate(zip(f(xv, iv, jv), want)):
         assert_same(g, w, f"index {k}")
     # on a non-contiguous input and other symbolic values
@@ -169,17 +253,30 @@ def test_concatenate_stack(mode: str) -> None:
     a, b = ft.matrix("a"), ft.matrix("b", dtype="float32")
     c = ft.matrix("c", dtype="int32")
     v, w = ft.vector("v"), ft.vector("w")
-    outs = [ft.concatenate([a, b]), ft.concatenate([a, c], axis=1), ft.concatenate([a, a, b], -1),
-            ft.stack([v, w]), ft.stack([v, w], axis=1), ft.stack([a, a], axis=-1),
-            ft.stack([a[0], v]), ft.concatenate([v, w * 2, v[::-1]])]
+    outs = [
+        ft.concatenate([a, b]),
+        ft.concatenate([a, c], axis=1),
+        ft.concatenate([a, a, b], -1),
+        ft.stack([v, w]),
+        ft.stack([v, w], axis=1),
+        ft.stack([a, a], axis=-1),
+        ft.stack([a[0], v]),
+        ft.concatenate([v, w * 2, v[::-1]]),
+    ]
     f = fc.function([a, b, c, v, w], outs, mode=mode)
     av, bv = sample("float64", (2, 3), 1), sample("float32", (2, 3), 2)
     cv = sample("int32", (2, 3), 3)
     vv, wv = sample("float64", (3,), 4), sample("float64", (3,), 5)
-    want = [np.concatenate([av, bv]), np.concatenate([av, cv], axis=1),
-            np.concatenate([av, av, bv], -1), np.stack([vv, wv]), np.stack([vv, wv], axis=1),
-            np.stack([av, av], axis=-1), np.stack([av[0], vv]),
-            np.concatenate([vv, wv * 2, vv[::-1]])]
+    want = [
+        np.concatenate([av, bv]),
+        np.concatenate([av, cv], axis=1),
+        np.concatenate([av, av, bv], -1),
+        np.stack([vv, wv]),
+        np.stack([vv, wv], axis=1),
+        np.stack([av, av], axis=-1),
+        np.stack([av[0], vv]),
+        np.concatenate([vv, wv * 2, vv[::-1]]),
+    ]
     for k, (g, x) in enumerate(zip(f(av, bv, cv, vv, wv), want)):
         assert_same(g, x, f"output {k}")
     with pytest.raises(ValueError) as ei:

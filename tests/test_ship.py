@@ -7,6 +7,7 @@ optimized graph) and a ``kernel_library`` entry (the native code) each count as 
 created; unpickling never creates a function entry, so a receiver's only possible compile is
 its native module.
 """
+
 from __future__ import annotations
 
 import multiprocessing
@@ -57,15 +58,21 @@ def _pyop() -> tuple[fc.Function, tuple]:
     return fc.function([x], op(ft.exp(x)) + 1.0, name="pyop"), (np.linspace(0, 1, 7),)
 
 
-def _fresh(tmp_path: Path, payload: bytes, args: tuple, compiledir: Path, *, flags: str = "",
-           **options: Any) -> dict[str, Any]:
+def _fresh(
+    tmp_path: Path, payload: bytes, args: tuple, compiledir: Path, *, flags: str = "", **options: Any
+) -> dict[str, Any]:
     """Run ship_worker.py in a fresh interpreter on ``compiledir`` (plus FNCACHE_FLAGS ``flags``)."""
     req, res = tmp_path / "request.pkl", tmp_path / "result.pkl"
     req.write_bytes(pickle.dumps((payload, args, options)))
-    env = {**os.environ,
-           "FNCACHE_FLAGS": ",".join(filter(None, [f"compiledir={compiledir}", flags]))}
-    proc = subprocess.run([sys.executable, str(HERE / "ship_worker.py"), str(req), str(res)],
-                          check=False, env=env, capture_output=True, text=True, timeout=300)
+    env = {**os.environ, "FNCACHE_FLAGS": ",".join(filter(None, [f"compiledir={compiledir}", flags]))}
+    proc = subprocess.run(
+        [sys.executable, str(HERE / "ship_worker.py"), str(req), str(res)],
+        check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return pickle.loads(res.read_bytes())
 
@@ -123,8 +130,7 @@ def test_embedded_native_module_runs_where_there_is_no_compiler(tmp_path):
 def _pool(n: int) -> tuple[ProcessPoolExecutor, Any]:
     ctx = multiprocessing.get_context("spawn")
     barrier = ctx.Barrier(n)
-    return ProcessPoolExecutor(n, mp_context=ctx, initializer=ship_worker.init,
-                               initargs=(barrier,)), barrier
+    return ProcessPoolExecutor(n, mp_context=ctx, initializer=ship_worker.init, initargs=(barrier,)), barrier
 
 
 @pytest.mark.parametrize("make", [_w3_shared, _pyop], ids=["w3", "python-op"])
@@ -134,8 +140,7 @@ def test_spawn_pool_of_4_shares_one_compile(make, cdir, monkeypatch):
     compiles = fc.cache.info()["compiles"]
     pool, _ = _pool(4)
     with pool:
-        results = [r.result(timeout=300) for r in [pool.submit(ship_worker.call, f, args)
-                                                    for _ in range(4)]]
+        results = [r.result(timeout=300) for r in [pool.submit(ship_worker.call, f, args) for _ in range(4)]]
     assert len({r["pid"] for r in results}) == 4
     assert all(r["compiledir"] == str(cdir) for r in results)
     want = f(*args)
@@ -154,8 +159,7 @@ def test_spawn_pool_with_a_cold_compiledir_compiles_once_in_total(tmp_path, monk
     monkeypatch.setenv("FNCACHE_FLAGS", f"compiledir={cold}")
     pool, _ = _pool(4)
     with pool:
-        results = [r.result(timeout=300) for r in [pool.submit(ship_worker.call, f, args)
-                                                    for _ in range(4)]]
+        results = [r.result(timeout=300) for r in [pool.submit(ship_worker.call, f, args) for _ in range(4)]]
     assert len({r["pid"] for r in results}) == 4
     for r in results:
         assert r["out"].tobytes() == want.tobytes() and r["shared"]["steps"] == 1
@@ -167,18 +171,25 @@ def test_spawn_pool_with_a_cold_compiledir_compiles_once_in_total(tmp_path, monk
 
 def test_dask_local_cluster(cdir, monkeypatch):
     distributed = pytest.importorskip(
-        "distributed", reason="Dask distributed is not installed (pip install distributed)")
+        "distributed", reason="Dask distributed is not installed (pip install distributed)"
+    )
     monkeypatch.setenv("FNCACHE_FLAGS", f"compiledir={cdir}")
     f, args = _w3_shared()
     g, gargs = _pyop()
     compiles = fc.cache.info()["compiles"]
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as client:
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
         workers = list(client.scheduler_info()["workers"])
         assert len(workers) == 2
-        futures = [client.submit(ship_worker.call, fn, a, workers=[w], pure=False)
-                   for w in workers for fn, a in ((f, args), (g, gargs))]
+        futures = [
+            client.submit(ship_worker.call, fn, a, workers=[w], pure=False)
+            for w in workers
+            for fn, a in ((f, args), (g, gargs))
+        ]
         results = client.gather(futures)
     assert len({r["pid"] for r in results}) == 2
     assert all(r["compiledir"] == str(cdir) for r in results)

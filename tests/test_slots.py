@@ -1,4 +1,5 @@
 """The slot plan every runner (C program, Python linker, CUDA runner) holds values by."""
+
 from __future__ import annotations
 
 import numpy as np

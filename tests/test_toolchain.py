@@ -3,6 +3,7 @@
 Real gcc, real processes; a wrapper script around gcc records every compiler invocation so we
 can see what a later process did *not* run.
 """
+
 from __future__ import annotations
 
 import importlib.machinery
@@ -18,8 +19,14 @@ from pathlib import Path
 import pytest
 
 import fncache
-from fncache.toolchain import (compile_flags, compile_shared_object, compiler_id, ext_suffix, host_march_flags,
-                           host_platform_tag)
+from fncache.toolchain import (
+    compile_flags,
+    compile_shared_object,
+    compiler_id,
+    ext_suffix,
+    host_march_flags,
+    host_platform_tag,
+)
 from fncache.config import config
 from fncache.errors import CompileError
 from fcutil import ext_source
@@ -80,11 +87,19 @@ def test_march_override_and_none(compiledir):
 
 
 def _probe(compiledir: Path, cxx: Path | str) -> dict:
-    code = ("import json; from fncache.config import config; from fncache.toolchain import *;"
-            f"config.compiledir = {str(compiledir)!r}; config.cxx = {str(cxx)!r};"
-            "print(json.dumps({'march': host_march_flags(), 'id': compiler_id()}))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=120)
+    code = (
+        "import json; from fncache.config import config; from fncache.toolchain import *;"
+        f"config.compiledir = {str(compiledir)!r}; config.cxx = {str(cxx)!r};"
+        "print(json.dumps({'march': host_march_flags(), 'id': compiler_id()}))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        timeout=120,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -108,13 +123,19 @@ def test_detection_is_three_compiler_runs(compiledir, logging_gcc):
     (built with -march=native: for gcc the same code as with the expanded flags)."""
     from fncache.toolchain.cpu import cpu_features
     from fncache.toolchain.tuning import candidates
+
     script, log = logging_gcc
     flags = _probe(compiledir, script)["march"]
     if not flags or len(candidates(cpu_features())) < 2:
         pytest.skip("no -march=native expansion or a single vector width on this CPU")
     runs = [r for r in log.read_text().splitlines() if "--version" not in r and "-dump" not in r]
-    assert sorted(runs) == sorted(["-march=native -dM -E -v -", "-E -v -", next(
-        r for r in runs if r.startswith("-march=native -O3") and "tune.c" in r)]), runs
+    assert sorted(runs) == sorted(
+        [
+            "-march=native -dM -E -v -",
+            "-E -v -",
+            next(r for r in runs if r.startswith("-march=native -O3") and "tune.c" in r),
+        ]
+    ), runs
 
 
 def test_tampered_host_file_is_not_trusted(compiledir):
@@ -125,10 +146,18 @@ def test_tampered_host_file_is_not_trusted(compiledir):
         if "flags" in rec:
             rec["flags"] = ["-fplugin=/tmp/evil.so"]
     path.write_text(json.dumps(records))
-    code = ("import json; from fncache.config import config; from fncache.toolchain import host_march_flags;"
-            f"config.compiledir = {str(compiledir)!r}; print(json.dumps(host_march_flags()))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=120)
+    code = (
+        "import json; from fncache.config import config; from fncache.toolchain import host_march_flags;"
+        f"config.compiledir = {str(compiledir)!r}; print(json.dumps(host_march_flags()))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        timeout=120,
+    )
     assert json.loads(out.stdout.strip().splitlines()[-1]) == flags
 
 
@@ -152,6 +181,7 @@ def test_compile_and_load_extension(compiledir, tmp_path):
 def test_plain_shared_object(compiledir, tmp_path):
     lib = compile_shared_object("int answer(void) { return 41 + 1; }\n", tmp_path, "plain", python_ext=False)
     import ctypes
+
     assert lib.suffix == ".so" and ctypes.CDLL(str(lib)).answer() == 42
 
 
@@ -172,4 +202,3 @@ def test_missing_compiler_is_a_compile_error(compiledir, tmp_path):
     with config.change_flags(cxx="/nonexistent/cc", march="none"):
         with pytest.raises(CompileError, match="could not start the compiler"):
             compile_shared_object("int x;\n", tmp_path, "x", python_ext=False)
-

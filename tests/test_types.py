@@ -1,5 +1,6 @@
 """Theano-style type objects: ``ft.dvector`` & co. are types (as_op itypes/otypes take them)
 and calling a type makes a variable."""
+
 from __future__ import annotations
 
 import pickle
@@ -11,9 +12,16 @@ import fncache as fc
 from fncache import tensor as ft
 
 
-@pytest.mark.parametrize("name,dtype,ndim", [("dscalar", "float64", 0), ("fvector", "float32", 1),
-                                             ("imatrix", "int32", 2), ("ltensor3", "int64", 3),
-                                             ("btensor4", "bool", 4)])
+@pytest.mark.parametrize(
+    "name,dtype,ndim",
+    [
+        ("dscalar", "float64", 0),
+        ("fvector", "float32", 1),
+        ("imatrix", "int32", 2),
+        ("ltensor3", "int64", 3),
+        ("btensor4", "bool", 4),
+    ],
+)
 def test_shorthands_are_types_and_make_variables(name: str, dtype: str, ndim: int) -> None:
     t = getattr(ft, name)
     assert isinstance(t, ft.TensorType)
@@ -27,14 +35,15 @@ def test_shorthands_are_types_and_make_variables(name: str, dtype: str, ndim: in
 
 def test_as_op_with_type_objects_black_box_likelihood() -> None:
     """PyMC's black-box likelihood idiom: itypes/otypes are the type objects themselves."""
+
     @ft.as_op(itypes=[ft.dvector], otypes=[ft.dscalar])
     def loglike(theta):
-        return np.asarray(-0.5 * np.sum(theta ** 2))
+        return np.asarray(-0.5 * np.sum(theta**2))
 
     theta = ft.dvector("theta")
     f = fc.function([theta], loglike(theta) * 2.0)
     v = np.array([1.0, 2.0, -3.0])
-    np.testing.assert_allclose(f(v), -np.sum(v ** 2))
+    np.testing.assert_allclose(f(v), -np.sum(v**2))
     with pytest.raises(TypeError, match="input 0 must be"):
         loglike(ft.fvector("t32"))
 

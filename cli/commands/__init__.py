@@ -2,6 +2,7 @@
 
 The order here is the order of ``fncache --help``.
 """
+
 from __future__ import annotations
 
 from . import demo, explain, maintain, query, transfer

@@ -1,4 +1,5 @@
 """What every subcommand shares: its parser's construction and its compiledir."""
+
 from __future__ import annotations
 
 import argparse
@@ -16,12 +17,29 @@ __all__ = ["ENTRY_FIELDS", "Handler", "add_command", "compiledir_for", "entry_js
 Handler = Callable[[argparse.Namespace, Output], int]
 
 #: The documented fields of an entry in every JSON output that lists entries (docs/cli.md).
-ENTRY_FIELDS = ("key", "kind", "size", "created", "last_used", "hits", "host", "march",
-                "compile_seconds", "files", "path")
+ENTRY_FIELDS = (
+    "key",
+    "kind",
+    "size",
+    "created",
+    "last_used",
+    "hits",
+    "host",
+    "march",
+    "compile_seconds",
+    "files",
+    "path",
+)
 
 
-def add_command(sub: argparse._SubParsersAction, common: argparse.ArgumentParser, name: str,
-                handler: Handler, summary: str, description: str | None = None) -> argparse.ArgumentParser:
+def add_command(
+    sub: argparse._SubParsersAction,
+    common: argparse.ArgumentParser,
+    name: str,
+    handler: Handler,
+    summary: str,
+    description: str | None = None,
+) -> argparse.ArgumentParser:
     """A subcommand parser that takes the common options and knows its handler (and itself, so
     a handler's usage error can print this subcommand's usage)."""
     parser = sub.add_parser(name, parents=[common], help=summary, description=description or summary)

@@ -6,6 +6,7 @@ the first build cold however often the demo ran there before, every run compiles
 of its own (``-DFNCACHE_DEMO_RUN=<random>`` added to ``cxxflags``): that changes the native
 module's key, not its code or its results.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -63,9 +64,17 @@ def _run(cache: Any, out: Output) -> dict[str, Any]:
     reference = np.exp(a) * b + np.sin(c) / (1 + a * a)
     scale = np.abs(np.exp(a) * b) + np.abs(np.sin(c) / (1 + a * a))
     error = float(max(np.max(np.abs(r - reference) / scale) for r in (first, second)))
-    return {"cold_seconds": cold, "warm_seconds": warm, "speedup": cold / warm if warm else None,
-            "cold": cold_events, "warm": warm_events, "call_seconds": call, "numpy_seconds": numpy_call,
-            "max_error": error, "matches_numpy": error <= TOLERANCE}
+    return {
+        "cold_seconds": cold,
+        "warm_seconds": warm,
+        "speedup": cold / warm if warm else None,
+        "cold": cold_events,
+        "warm": warm_events,
+        "call_seconds": call,
+        "numpy_seconds": numpy_call,
+        "max_error": error,
+        "matches_numpy": error <= TOLERANCE,
+    }
 
 
 def _timed(fn: Any) -> float:
@@ -80,22 +89,36 @@ def run_demo(args: argparse.Namespace, out: Output) -> int:
     try:
         cache = compiledir_for(argparse.Namespace(compiledir=path), create=True)
         from fncache.config import config
+
         define = f"-DFNCACHE_DEMO_RUN={secrets.randbelow(2**62)}"
         with config.change_flags(cxxflags=f"{config.cxxflags} {define}"):
             results = _run(cache, out)
     finally:
         if given is None:
             shutil.rmtree(path, ignore_errors=True)
-    doc = {"compiledir": str(path), "temporary": given is None, "expression": EXPRESSION, "define": define,
-           "n": N, "dtype": "float64", **results}
+    doc = {
+        "compiledir": str(path),
+        "temporary": given is None,
+        "expression": EXPRESSION,
+        "define": define,
+        "n": N,
+        "dtype": "float64",
+        **results,
+    }
     ok = doc["matches_numpy"] and doc["warm"]["compiles"] == 0
     if out.json_mode:
         out.emit_json(doc)
     else:
         _render(doc, out)
     if not ok:
-        raise CliError("the demo failed: " + ("compiled results differ from numpy" if not doc["matches_numpy"]
-                                              else "the second build was not served by the cache"))
+        raise CliError(
+            "the demo failed: "
+            + (
+                "compiled results differ from numpy"
+                if not doc["matches_numpy"]
+                else "the second build was not served by the cache"
+            )
+        )
     return 0
 
 
@@ -106,25 +129,49 @@ def _render(doc: dict[str, Any], out: Output) -> None:
 
     def timing(key: str) -> str:
         return fmt.duration(doc[key]).rjust(width)
+
     speed = f"{doc['speedup']:.0f}x faster" if doc["speedup"] else ""
     out.line(f"f(x, y, z) = {EXPRESSION}   on 3 x {doc['n']:,} {doc['dtype']}")
-    out.fields([
-        ("compiledir", where),
-        ("run key", f"cxxflags += {doc['define']}  (so that this run compiles cold)"),
-        ("cold", (f"{timing('cold_seconds')}  fc.function + first call with nothing cached: "
-                  f"{fmt.count(cold['compiles'], 'entry', 'entries')} built (optimizer + C compiler)")),
-        ("warm", (f"{timing('warm_seconds')}  the same graph again: {fmt.count(warm['hits'], 'cache hit')}, "
-                  f"{fmt.count(warm['compiles'], 'compile')} ({speed})")),
-        ("per call", f"{timing('call_seconds')}  (numpy: {fmt.duration(doc['numpy_seconds'])})"),
-        ("result", ("matches" if doc["matches_numpy"] else "DIFFERS FROM") +
-                   f" numpy (max error {doc['max_error']:.1e} relative to the terms)"),
-    ])
-    out.line(f"warm start {speed} than cold; " +
-             ("results match numpy" if doc["matches_numpy"] else "results differ from numpy"))
+    out.fields(
+        [
+            ("compiledir", where),
+            ("run key", f"cxxflags += {doc['define']}  (so that this run compiles cold)"),
+            (
+                "cold",
+                (
+                    f"{timing('cold_seconds')}  fc.function + first call with nothing cached: "
+                    f"{fmt.count(cold['compiles'], 'entry', 'entries')} built (optimizer + C compiler)"
+                ),
+            ),
+            (
+                "warm",
+                (
+                    f"{timing('warm_seconds')}  the same graph again: {fmt.count(warm['hits'], 'cache hit')}, "
+                    f"{fmt.count(warm['compiles'], 'compile')} ({speed})"
+                ),
+            ),
+            ("per call", f"{timing('call_seconds')}  (numpy: {fmt.duration(doc['numpy_seconds'])})"),
+            (
+                "result",
+                ("matches" if doc["matches_numpy"] else "DIFFERS FROM")
+                + f" numpy (max error {doc['max_error']:.1e} relative to the terms)",
+            ),
+        ]
+    )
+    out.line(
+        f"warm start {speed} than cold; "
+        + ("results match numpy" if doc["matches_numpy"] else "results differ from numpy")
+    )
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    add_command(sub, common, "demo", run_demo, "compile and run a sample function twice: cold, then warm (cached)",
-                f"Compile f(x, y, z) = {EXPRESSION} on {N:,} float64 values and run it, then build it again "
-                "from the cache, printing both timings and checking the results against numpy. Uses a "
-                "temporary compiledir unless --compiledir is given.")
+    add_command(
+        sub,
+        common,
+        "demo",
+        run_demo,
+        "compile and run a sample function twice: cold, then warm (cached)",
+        f"Compile f(x, y, z) = {EXPRESSION} on {N:,} float64 values and run it, then build it again "
+        "from the cache, printing both timings and checking the results against numpy. Uses a "
+        "temporary compiledir unless --compiledir is given.",
+    )

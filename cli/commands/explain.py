@@ -1,4 +1,5 @@
 """``explain``: which key components differ, i.e. why two runs did not share an entry."""
+
 from __future__ import annotations
 
 import argparse
@@ -13,13 +14,18 @@ __all__ = ["register"]
 
 
 def _side(entry: dict[str, Any]) -> dict[str, Any]:
-    return {"key": entry["key"], "kind": entry.get("kind"), "host": entry.get("host"),
-            "created": entry.get("created")}
+    return {
+        "key": entry["key"],
+        "kind": entry.get("kind"),
+        "host": entry.get("host"),
+        "created": entry.get("created"),
+    }
 
 
 def _explain_keys(args: argparse.Namespace) -> dict[str, Any]:
     from fncache.cache import CacheKey
     from fncache.cache.keys import describe
+
     cache = compiledir_for(args)
     a, b = (resolve_key(cache, k) for k in args.keys)
     try:
@@ -27,12 +33,17 @@ def _explain_keys(args: argparse.Namespace) -> dict[str, Any]:
     except (KeyError, TypeError, ValueError) as e:
         raise CliError(f"an entry's metadata has no usable key ({e}); run `fncache verify`") from None
     diffs = ka.explain(kb)
-    return {"a": _side(a), "b": _side(b), "same": not diffs,
-            "differences": [{"component": n, "meaning": describe(n), "a": va, "b": vb} for n, va, vb in diffs]}
+    return {
+        "a": _side(a),
+        "b": _side(b),
+        "same": not diffs,
+        "differences": [{"component": n, "meaning": describe(n), "a": va, "b": vb} for n, va, vb in diffs],
+    }
 
 
 def _run_function(args: argparse.Namespace, out: Output) -> int:
     from .explain_function import explain_function, render_function
+
     doc = explain_function(compiledir_for(args), args.function)
     if out.json_mode:
         out.emit_json(doc)
@@ -54,8 +65,10 @@ def run_explain(args: argparse.Namespace, out: Output) -> int:
         return 0
     for label in ("a", "b"):
         side = doc[label]
-        out.line(f"{label}  {side['key']}  {side.get('kind') or '?'}"
-                 + (f"  built on {side['host']} {fmt.age(side.get('created'))}" if side.get("host") else ""))
+        out.line(
+            f"{label}  {side['key']}  {side.get('kind') or '?'}"
+            + (f"  built on {side['host']} {fmt.age(side.get('created'))}" if side.get("host") else "")
+        )
     diffs = doc["differences"]
     for d in diffs:
         out.line(d["component"])
@@ -70,8 +83,14 @@ def run_explain(args: argparse.Namespace, out: Output) -> int:
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    p = add_command(sub, common, "explain", run_explain, "which key components differ between two entries",
-                    "Say which key components (march flags, compiler version, a flag, the graph...) differ "
-                    "between two entries, or between a pickled function's keys and what this host computes.")
+    p = add_command(
+        sub,
+        common,
+        "explain",
+        run_explain,
+        "which key components differ between two entries",
+        "Say which key components (march flags, compiler version, a flag, the graph...) differ "
+        "between two entries, or between a pickled function's keys and what this host computes.",
+    )
     p.add_argument("keys", metavar="KEY", nargs="*", help="two entries' keys (unique prefixes)")
     p.add_argument("--function", metavar="FILE", help="a pickled fncache function (pickle.dump(f, file))")

@@ -14,6 +14,7 @@ host's two keys are set against the cache:
 Module keys come from the compiler's own ``render_module`` and ``module_key_for``, as the
 pickling code computes them for embedded modules.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -28,51 +29,91 @@ __all__ = ["explain_function", "render_function"]
 def _differences(mine: Any, kind: str, components: dict[str, str]) -> list[dict[str, Any]]:
     from fncache.cache import CacheKey
     from fncache.cache.keys import describe
-    return [{"component": n, "meaning": describe(n), "a": a, "b": b}
-            for n, a, b in mine.explain(CacheKey(kind, components))]
+
+    return [
+        {"component": n, "meaning": describe(n), "a": a, "b": b}
+        for n, a, b in mine.explain(CacheKey(kind, components))
+    ]
 
 
 def _function_level(cache: Any, f: Any) -> dict[str, Any]:
     from fncache.config import config
     from fncache.runtime.compile import function_key
+
     with config.change_flags(**f.code_flags):
         mine = function_key(f.original_graph, f.mode)
-    level = {"level": "function", "key": mine.digest, "in_cache": bool(cache.find(mine.digest)), "compared_with": []}
+    level = {
+        "level": "function",
+        "key": mine.digest,
+        "in_cache": bool(cache.find(mine.digest)),
+        "compared_with": [],
+    }
     if f.cache_key != mine.digest:
         found = cache.find(f.cache_key)
-        other = {"key": f.cache_key, "host": found[0].get("host") if found else None,
-                 "relation": "the key the pickle carries",
-                 "differences": _differences(mine, found[0]["kind"], found[0]["components"]) if found else None}
+        other = {
+            "key": f.cache_key,
+            "host": found[0].get("host") if found else None,
+            "relation": "the key the pickle carries",
+            "differences": _differences(mine, found[0]["kind"], found[0]["components"]) if found else None,
+        }
         level["compared_with"].append(other)
     return level
 
 
 def _module_level(cache: Any, f: Any) -> dict[str, Any]:
     if f.mode.linker != "c" or f.mode.device == "cuda":
-        return {"level": "module", "key": None, "in_cache": None, "compared_with": [],
-                "note": f"no CPU native module (linker={f.mode.linker}, device={f.mode.device})"}
+        return {
+            "level": "module",
+            "key": None,
+            "in_cache": None,
+            "compared_with": [],
+            "note": f"no CPU native module (linker={f.mode.linker}, device={f.mode.device})",
+        }
     from fncache.codegen.c_linker import module_key_for
     from fncache.codegen.c_module import render_module
     from fncache.config import config
+
     with config.change_flags(**f.code_flags):
-        mod = render_module(f.optimized_graph, n_explicit=len(f.inputs), single=f.single_output and not f.shared_variables)
+        mod = render_module(
+            f.optimized_graph, n_explicit=len(f.inputs), single=f.single_output and not f.shared_variables
+        )
         if not mod.source:
-            return {"level": "module", "key": None, "in_cache": None, "compared_with": [],
-                    "note": "no kernels to compile (BLAS products, views and Python ops only)"}
+            return {
+                "level": "module",
+                "key": None,
+                "in_cache": None,
+                "compared_with": [],
+                "note": "no kernels to compile (BLAS products, views and Python ops only)",
+            }
         mine = module_key_for(mod.source)
     source = mine.components.get("source_sha256")
-    same_source = [e for e in cache.entries()
-                   if e.get("kind") == mine.kind and (e.get("components") or {}).get("source_sha256") == source]
-    return {"level": "module", "key": mine.digest, "in_cache": any(e["key"] == mine.digest for e in same_source),
-            "compared_with": [{"key": e["key"], "host": e.get("host"), "relation": "built from the same source",
-                               "differences": _differences(mine, e["kind"], e["components"])}
-                              for e in sorted(same_source, key=lambda e: e["key"]) if e["key"] != mine.digest]}
+    same_source = [
+        e
+        for e in cache.entries()
+        if e.get("kind") == mine.kind and (e.get("components") or {}).get("source_sha256") == source
+    ]
+    return {
+        "level": "module",
+        "key": mine.digest,
+        "in_cache": any(e["key"] == mine.digest for e in same_source),
+        "compared_with": [
+            {
+                "key": e["key"],
+                "host": e.get("host"),
+                "relation": "built from the same source",
+                "differences": _differences(mine, e["kind"], e["components"]),
+            }
+            for e in sorted(same_source, key=lambda e: e["key"])
+            if e["key"] != mine.digest
+        ],
+    }
 
 
 def explain_function(cache: Any, path: str) -> dict[str, Any]:
     """Load the pickled function at ``path`` as a worker would and explain its keys (module doc)."""
     import pickle
     import fncache as fc
+
     before = cache.stats()
     try:
         with open(path, "rb") as fh:
@@ -86,16 +127,21 @@ def explain_function(cache: Any, path: str) -> dict[str, Any]:
     if not isinstance(f, fc.Function):
         raise CliError(f"{path} holds a {type(f).__name__}, not a pickled fncache function")
     after = cache.stats()
-    return {"file": str(path), "function": f.name,
-            "load": {k: int(after[k] - before[k]) for k in ("hits", "misses", "compiles")},
-            "keys": [_function_level(cache, f), _module_level(cache, f)]}
+    return {
+        "file": str(path),
+        "function": f.name,
+        "load": {k: int(after[k] - before[k]) for k in ("hits", "misses", "compiles")},
+        "keys": [_function_level(cache, f), _module_level(cache, f)],
+    }
 
 
 def render_function(doc: dict[str, Any], out: Output) -> None:
     load = doc["load"]
-    out.line(f"{doc['file']}: function {doc['function']!r} loaded on this host with "
-             f"{fmt.count(load['hits'], 'hit')}, {fmt.count(load['misses'], 'miss', 'misses')}, "
-             f"{fmt.count(load['compiles'], 'compile')}")
+    out.line(
+        f"{doc['file']}: function {doc['function']!r} loaded on this host with "
+        f"{fmt.count(load['hits'], 'hit')}, {fmt.count(load['misses'], 'miss', 'misses')}, "
+        f"{fmt.count(load['compiles'], 'compile')}"
+    )
     differing = 0
     for level in doc["keys"]:
         if level["key"] is None:
@@ -112,11 +158,15 @@ def render_function(doc: dict[str, Any], out: Output) -> None:
             differing += 1
             for d in other["differences"]:
                 out.line(f"    {d['component']}")
-                out.lines([f"      {t}" for t in fmt.value_difference(d["a"], d["b"], ("this host", "other"))])
+                out.lines(
+                    [f"      {t}" for t in fmt.value_difference(d["a"], d["b"], ("this host", "other"))]
+                )
                 out.line(f"      ({d['meaning']})")
     if differing:
         verb = "differs" if differing == 1 else "differ"
-        out.line(f"{fmt.count(differing, 'other entry', 'other entries')} {verb} from this host's keys "
-                 "in the components listed")
+        out.line(
+            f"{fmt.count(differing, 'other entry', 'other entries')} {verb} from this host's keys "
+            "in the components listed"
+        )
     else:
         out.line("no entry built elsewhere differs from this host's keys")

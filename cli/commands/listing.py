@@ -1,4 +1,5 @@
 """What `list` and `purge` show, for the local compiledir and the remote tier alike."""
+
 from __future__ import annotations
 
 import argparse
@@ -12,48 +13,96 @@ __all__ = ["SORTS", "select_entries", "entries_table", "purge_doc", "purge_repor
 
 #: --sort choices: the entry field and whether larger comes first.
 SORTS: dict[str, tuple[str, bool]] = {
-    "used": ("last_used", True), "age": ("created", False), "size": ("size", True),
-    "hits": ("hits", True), "key": ("key", False)}
+    "used": ("last_used", True),
+    "age": ("created", False),
+    "size": ("size", True),
+    "hits": ("hits", True),
+    "key": ("key", False),
+}
 
 
-def select_entries(every: list[dict[str, Any]], args: argparse.Namespace
-                   ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def select_entries(
+    every: list[dict[str, Any]], args: argparse.Namespace
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The entries matching --kind/--host sorted by --sort/--reverse, and the first --limit."""
-    chosen = [e for e in every
-              if (args.kind is None or fnmatch.fnmatchcase(str(e.get("kind")), args.kind))
-              and (args.host is None or fnmatch.fnmatchcase(str(e.get("host")), args.host))]
+    chosen = [
+        e
+        for e in every
+        if (args.kind is None or fnmatch.fnmatchcase(str(e.get("kind")), args.kind))
+        and (args.host is None or fnmatch.fnmatchcase(str(e.get("host")), args.host))
+    ]
     field, descending = SORTS[args.sort]
-    chosen.sort(key=lambda e: e.get(field) or 0, reverse=descending != args.reverse)  # None (unreadable meta) as 0
-    return chosen, (chosen[:args.limit] if args.limit else chosen)
+    chosen.sort(
+        key=lambda e: e.get(field) or 0, reverse=descending != args.reverse
+    )  # None (unreadable meta) as 0
+    return chosen, (chosen[: args.limit] if args.limit else chosen)
 
 
 def entries_table(out: Output, shown: list[dict[str, Any]]) -> None:
     if shown:
-        out.table(["KEY", "KIND", "SIZE", "CREATED", "LAST USED", "HITS", "HOST"],
-                  [[fmt.short_key(e["key"]), e.get("kind") or "?", fmt.size(e["size"]), fmt.age(e.get("created")),
-                    fmt.age(e.get("last_used")), fmt.count(e.get("hits") or 0), e.get("host") or "?"]
-                   for e in shown], right=[2, 5])
+        out.table(
+            ["KEY", "KIND", "SIZE", "CREATED", "LAST USED", "HITS", "HOST"],
+            [
+                [
+                    fmt.short_key(e["key"]),
+                    e.get("kind") or "?",
+                    fmt.size(e["size"]),
+                    fmt.age(e.get("created")),
+                    fmt.age(e.get("last_used")),
+                    fmt.count(e.get("hits") or 0),
+                    e.get("host") or "?",
+                ]
+                for e in shown
+            ],
+            right=[2, 5],
+        )
 
 
-def purge_doc(removed: list[dict[str, Any]], after: list[dict[str, Any]],
-              to_json: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, Any]:
+def purge_doc(
+    removed: list[dict[str, Any]],
+    after: list[dict[str, Any]],
+    to_json: Callable[[dict[str, Any]], dict[str, Any]],
+) -> dict[str, Any]:
     """The `purge` JSON fields shared by both tiers (a dry run removed nothing yet)."""
     gone = {e["key"] for e in removed}
     left = [e for e in after if e["key"] not in gone]
-    return {"removed": [to_json(e) for e in removed], "count": len(removed),
-            "bytes": sum(e["size"] for e in removed),
-            "remaining": {"entries": len(left), "size": sum(e["size"] for e in left)}}
+    return {
+        "removed": [to_json(e) for e in removed],
+        "count": len(removed),
+        "bytes": sum(e["size"] for e in removed),
+        "remaining": {"entries": len(left), "size": sum(e["size"] for e in left)},
+    }
 
 
-def purge_report(out: Output, doc: dict[str, Any], removed: list[dict[str, Any]], *, noun: tuple[str, str],
-                 where: str, dry_run: bool) -> None:
+def purge_report(
+    out: Output,
+    doc: dict[str, Any],
+    removed: list[dict[str, Any]],
+    *,
+    noun: tuple[str, str],
+    where: str,
+    dry_run: bool,
+) -> None:
     """The human output of `purge`: the removed entries and a one-line summary."""
     if removed:
-        out.table(["KEY", "KIND", "SIZE", "LAST USED", "HOST"],
-                  [[fmt.short_key(e["key"]), e.get("kind") or "?", fmt.size(e["size"]), fmt.age(e.get("last_used")),
-                    e.get("host") or "?"] for e in removed], right=[2])
+        out.table(
+            ["KEY", "KIND", "SIZE", "LAST USED", "HOST"],
+            [
+                [
+                    fmt.short_key(e["key"]),
+                    e.get("kind") or "?",
+                    fmt.size(e["size"]),
+                    fmt.age(e.get("last_used")),
+                    e.get("host") or "?",
+                ]
+                for e in removed
+            ],
+            right=[2],
+        )
     what = f"{fmt.count(doc['count'], *noun)} ({fmt.size(doc['bytes'])})"
-    rest = f"{fmt.count(doc['remaining']['entries'], 'entry', 'entries')} ({fmt.size(doc['remaining']['size'])})"
+    rest = (
+        f"{fmt.count(doc['remaining']['entries'], 'entry', 'entries')} ({fmt.size(doc['remaining']['size'])})"
+    )
     if not removed:
         out.line(f"nothing to remove; {rest} in {where}")
     elif dry_run:

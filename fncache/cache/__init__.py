@@ -5,6 +5,7 @@ until first used).  Its operations are also this package's own attributes, so th
 is both the compiledir (``fc.cache.info()``, ``fc.cache.path``) and this package
 (``fc.cache.remote.remote_info()``): no attribute of ``fncache`` hides a subpackage.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -18,9 +19,27 @@ cache = Compiledir()
 
 # The default compiledir's public API, read on each access so that it follows ``cache``.
 # No submodule of this package may take one of these names.
-_COMPILEDIR_API = frozenset({"path", "get", "get_or_build", "put_bytes", "set_aside", "info", "filesystem",
-                             "entries", "find", "explain", "purge", "verify", "unlock", "usage", "stats",
-                             "export", "import_"})
+_COMPILEDIR_API = frozenset(
+    {
+        "path",
+        "get",
+        "get_or_build",
+        "put_bytes",
+        "set_aside",
+        "info",
+        "filesystem",
+        "entries",
+        "find",
+        "explain",
+        "purge",
+        "verify",
+        "unlock",
+        "usage",
+        "stats",
+        "export",
+        "import_",
+    }
+)
 
 
 def __getattr__(name: str) -> Any:

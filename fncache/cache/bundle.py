@@ -7,6 +7,7 @@ entry is (:func:`.install.install_staged`: fsynced, checked against its own ``me
 as a lookup would — checksums, the digest recomputed from its components, the HMAC when a
 signing key is set — and only then published with the usual atomic rename).
 """
+
 from __future__ import annotations
 
 import json
@@ -35,14 +36,22 @@ FORMAT = 1
 
 def _tar_mode(path: Path, write: bool) -> str:
     name = path.name
-    comp = "gz" if name.endswith((".tar.gz", ".tgz")) else "xz" if name.endswith(".tar.xz") else \
-        "bz2" if name.endswith(".tar.bz2") else ""
+    comp = (
+        "gz"
+        if name.endswith((".tar.gz", ".tgz"))
+        else "xz"
+        if name.endswith(".tar.xz")
+        else "bz2"
+        if name.endswith(".tar.bz2")
+        else ""
+    )
     return ("w:" if write else "r:") + (comp or ("" if write else "*"))
 
 
 def _add(tar: Any, name: str, data: bytes) -> None:
     import io
     import tarfile
+
     info = tarfile.TarInfo(name)
     info.size, info.mtime, info.mode = len(data), int(time.time()), 0o644
     tar.addfile(info, io.BytesIO(data))
@@ -51,6 +60,7 @@ def _add(tar: Any, name: str, data: bytes) -> None:
 def export_entries(layout: Layout, path: Path, digests: Iterable[str], host: str) -> dict[str, Any]:
     """Write the verified entries among ``digests`` into one archive (atomically); damaged ones are skipped."""
     import tarfile
+
     tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
     exported, skipped, size = [], [], 0
     try:
@@ -75,8 +85,9 @@ def export_entries(layout: Layout, path: Path, digests: Iterable[str], host: str
                     _add(tar, f"entries/{digest}/{name}", data)
                     size += len(data)
                 exported.append(digest)
-            manifest = json.dumps({"format": FORMAT, "host": host, "created": time.time(),
-                                   "entries": exported}, indent=1).encode()
+            manifest = json.dumps(
+                {"format": FORMAT, "host": host, "created": time.time(), "entries": exported}, indent=1
+            ).encode()
             _add(tar, MANIFEST, manifest)
         os.replace(tmp, path)
     except OSError as e:
@@ -89,6 +100,7 @@ def export_entries(layout: Layout, path: Path, digests: Iterable[str], host: str
 def import_entries(layout: Layout, path: Path, host: str) -> dict[str, Any]:
     """Import every entry of an archive made by :func:`export_entries` that verifies; report the rest."""
     import tarfile
+
     staged: dict[str, Path] = {}
     bad: list[dict[str, str]] = []
     work = stage(layout, host)
@@ -112,17 +124,25 @@ def import_entries(layout: Layout, path: Path, host: str) -> dict[str, Any]:
                 nbytes += done.size
             else:
                 skipped.append(digest)
-        return {"path": str(path), "imported": imported, "skipped": skipped, "bad": bad,
-                "origin": manifest.get("host"), "bytes": nbytes}
+        return {
+            "path": str(path),
+            "imported": imported,
+            "skipped": skipped,
+            "bad": bad,
+            "origin": manifest.get("host"),
+            "bytes": nbytes,
+        }
     finally:
         remove_dir(work, layout)
 
 
-def _stage_members(path: Path, layout: Layout, work: Path, staged: dict[str, Path],
-                   bad: list[dict[str, str]]) -> Any:
+def _stage_members(
+    path: Path, layout: Layout, work: Path, staged: dict[str, Path], bad: list[dict[str, str]]
+) -> Any:
     """Stream the archive's entry members into ``work/<digest>/`` (``staged[digest]``) and return
     its manifest; odd members are reported in ``bad``.  Reading errors propagate."""
     import tarfile
+
     manifest = None
     with tarfile.open(path, _tar_mode(Path(path), write=False)) as tar:
         for member in tar:
@@ -133,8 +153,13 @@ def _stage_members(path: Path, layout: Layout, work: Path, staged: dict[str, Pat
                     raise CacheError(f"{path}: unreadable {MANIFEST}") from None
                 continue
             parts = member.name.split("/")
-            if (len(parts) != 3 or parts[0] != "entries" or not is_digest(parts[1])
-                    or not (valid_file_name(parts[2]) or parts[2] == META) or not member.isfile()):
+            if (
+                len(parts) != 3
+                or parts[0] != "entries"
+                or not is_digest(parts[1])
+                or not (valid_file_name(parts[2]) or parts[2] == META)
+                or not member.isfile()
+            ):
                 bad.append({"key": member.name, "reason": "unexpected archive member (skipped)"})
                 continue
             d = staged.get(parts[1])

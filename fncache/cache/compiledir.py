@@ -13,6 +13,7 @@ Layout under the root (see the modules named for each part)::
 A lookup is O(1): it opens the entry's directory by its digest and verifies the entry; nothing
 is listed and no lock is taken.  Only a miss takes the key's lock.
 """
+
 from __future__ import annotations
 
 import logging
@@ -26,8 +27,21 @@ from typing import Any, Callable, Iterable, Mapping
 from ..config import config
 from ..errors import CacheError, CompileError
 from . import evict
-from .entry import UNWRITABLE, Damaged, Entry, Unwritable, is_digest, quarantine, read_entry, remove_dir, \
-    seal, stage, unpublished_entry, valid_file_name, write_error
+from .entry import (
+    UNWRITABLE,
+    Damaged,
+    Entry,
+    Unwritable,
+    is_digest,
+    quarantine,
+    read_entry,
+    remove_dir,
+    seal,
+    stage,
+    unpublished_entry,
+    valid_file_name,
+    write_error,
+)
 from .install import install_staged, write_files
 from .janitor import Janitor
 from .keys import CacheKey
@@ -84,8 +98,12 @@ class _Root:
         """One warning per process and compiledir that results are computed but not cached."""
         if not self._warned:
             self._warned = True
-            log.warning("fncache: %s; compiling in a private temporary directory instead, uncached "
-                        "(free space in %s or make it writable to cache again)", why, self.layout.root)
+            log.warning(
+                "fncache: %s; compiling in a private temporary directory instead, uncached "
+                "(free space in %s or make it writable to cache again)",
+                why,
+                self.layout.root,
+            )
 
 
 _roots: dict[tuple[str, bool], _Root] = {}
@@ -185,7 +203,9 @@ class Compiledir:
                 raise
             return self._build_private(root, key, build, trouble)
 
-    def _build_shared(self, root: _Root, key: CacheKey, build: Callable[[Path], Mapping[str, Any] | None]) -> Entry:
+    def _build_shared(
+        self, root: _Root, key: CacheKey, build: Callable[[Path], Mapping[str, Any] | None]
+    ) -> Entry:
         root.janitor.maybe_run()
         with KeyLock(root.layout, key.digest, key.kind) as lock:
             entry = self._lookup(root, key)
@@ -210,8 +230,9 @@ class Compiledir:
         evict.note_added(root.layout, nbytes, config.cache_max_size)
         return entry
 
-    def _build_private(self, root: _Root, key: CacheKey, build: Callable[[Path], Mapping[str, Any] | None],
-                       why: CacheError) -> Entry:
+    def _build_private(
+        self, root: _Root, key: CacheKey, build: Callable[[Path], Mapping[str, Any] | None], why: CacheError
+    ) -> Entry:
         """Build in a private temporary directory and keep the result in memory, unpublished: a
         full or read-only compiledir costs the cache, never the user's result."""
         root.warn_unwritable(why)
@@ -227,12 +248,15 @@ class Compiledir:
         """Seal a build's staging directory and install it; the entry and the bytes it added
         (0 when another writer's entry of the key won the race and is handed out instead)."""
         from ..toolchain.march import host_platform_tag
+
         seal(staging, key, extra, root.layout, host=root.host, platform=host_platform_tag())
         try:
             done = install_staged(root.layout, staging, key.digest, key, built_here=True)
         except Damaged as e:  # changed between sealing and publishing (a failing disk, a stray writer)
-            raise CacheError(f"the entry built for key {key.digest[:16]} ({key.kind}) did not verify before "
-                             f"publishing: {e}; nothing was published") from None
+            raise CacheError(
+                f"the entry built for key {key.digest[:16]} ({key.kind}) did not verify before "
+                f"publishing: {e}; nothing was published"
+            ) from None
         return done.entry, done.size
 
     def put_bytes(self, key: CacheKey, files: Mapping[str, bytes], meta: Mapping[str, Any]) -> Entry:
@@ -263,7 +287,9 @@ class Compiledir:
         if nbytes:
             remote_tier().push(entry, root.host)
             secs = extra.get("compile_seconds", 0.0)
-            root.stats.record("compile", key.kind, key.digest, secs if isinstance(secs, (int, float)) else 0.0)
+            root.stats.record(
+                "compile", key.kind, key.digest, secs if isinstance(secs, (int, float)) else 0.0
+            )
             evict.note_added(root.layout, nbytes, config.cache_max_size)
         return entry
 
@@ -272,6 +298,7 @@ class Compiledir:
     def info(self) -> dict[str, Any]:
         """Path, host, platform, march, entry count, size and counters summed over every process."""
         from . import reports
+
         root = self._root()
         return reports.info(root.layout, root.host)
 
@@ -280,45 +307,57 @@ class Compiledir:
         whether flock works and reaches other clients, whether exchange renames work, the errno
         of a rename onto an existing entry, and the lock mode ``auto`` picks there."""
         from . import reports
+
         root = self._root()
         return reports.filesystem(root.layout, root.host)
 
     def entries(self) -> list[dict[str, Any]]:
         """One dict per entry: key, kind, size, created, last_used, hits, host, march, compile_seconds, ..."""
         from . import reports
+
         return reports.entries(self._root().layout)
 
     def find(self, prefix: str) -> list[dict[str, Any]]:
         """Entries whose key starts with ``prefix`` (with their full metadata), for ``fncache show``."""
         from . import reports
+
         return reports.find(self._root().layout, prefix)
 
     def explain(self, key: CacheKey) -> dict[str, Any]:
         """Why ``key`` misses: the stored entry of the same kind with the fewest differing components.
         A diagnostic (it reads every entry's metadata), not for hot paths."""
         from . import reports
+
         return reports.explain(self._root().layout, key)
 
     def usage(self) -> dict[str, Any]:
         """Entry count and size without reading any entry, for ``fncache info`` on big caches
         (the size is the running total kept for the size cap; see :func:`.reports.usage`)."""
         from . import reports
+
         return reports.usage(self._root().layout)
 
     def stats(self) -> dict[str, Any]:
         """Hits, misses, compiles, compile seconds spent and saved: in total, per host and per kind."""
         from . import reports
+
         return reports.stats(self._root().layout)
 
     # -- maintenance (docs/cli.md) ----------------------------------------------------------
 
-    def purge(self, older_than: float | str | None = None, max_size: int | str | None = None,
-              all: bool = False, dry_run: bool = False) -> list[dict[str, Any]]:
+    def purge(
+        self,
+        older_than: float | str | None = None,
+        max_size: int | str | None = None,
+        all: bool = False,
+        dry_run: bool = False,
+    ) -> list[dict[str, Any]]:
         """Remove entries: every one (``all``), those unused for ``older_than`` (seconds or ``"30d"``),
         then least recently used ones until the cache fits ``max_size`` (bytes or ``"2GB"``).
         Returns the removed (with ``dry_run``: the would-be removed) entries."""
         from . import reports
         from .purge_policy import PurgePolicy
+
         policy = PurgePolicy.of(older_than, max_size, all)
         root = self._root()
         hits = read_totals(root.layout).hits_by_entry
@@ -381,15 +420,19 @@ class Compiledir:
             out.extend(d for d in every if d.startswith(prefix) and d not in out)
         return out
 
-    def export(self, path: str | os.PathLike[str], keys: Iterable[CacheKey | str] | None = None) -> dict[str, Any]:
+    def export(
+        self, path: str | os.PathLike[str], keys: Iterable[CacheKey | str] | None = None
+    ) -> dict[str, Any]:
         """Write the given entries (keys, digests or prefixes; all when None) into one tar archive."""
         from .bundle import export_entries
+
         root = self._root()
         return export_entries(root.layout, Path(path), self._resolve(keys), root.host)
 
     def import_(self, path: str | os.PathLike[str]) -> dict[str, Any]:
         """Import an archive made by :meth:`export`; every entry is verified before it is published."""
         from .bundle import import_entries
+
         root = self._root()
         report = import_entries(root.layout, Path(path), root.host)
         if report["bytes"]:

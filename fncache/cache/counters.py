@@ -11,6 +11,7 @@ writing the summary and deleting the logs cannot count them twice.
 
 Last use of an entry is not logged: it is the mtime of its ``meta.json`` (see entry.py).
 """
+
 from __future__ import annotations
 
 import json
@@ -161,8 +162,9 @@ def _load_summary(path: Path) -> dict[str, Any]:
         dropped.append("folded")
         folded = []
     if dropped:
-        log.warning("fncache: stats summary %s has malformed parts (%s); ignoring them", path,
-                    ", ".join(dropped))
+        log.warning(
+            "fncache: stats summary %s has malformed parts (%s); ignoring them", path, ", ".join(dropped)
+        )
     return {"by_host_kind": by_host_kind, "hits_by_entry": hits_by_entry, "folded": folded}
 
 
@@ -244,6 +246,7 @@ class StatsLog:
         if not old:
             return
         import filelock
+
         mode = {"mode": self.layout.file_mode} if self.layout.file_mode is not None else {}
         guard = filelock.FileLock(str(self.layout.stats / f"{self.host}.fold.lock"), timeout=0, **mode)
         try:
@@ -268,8 +271,12 @@ class StatsLog:
             _read_log(self.layout.stats / name, self.host, totals)
         entries_dir = self.layout.entries
         hits = {d: n for d, n in totals.hits_by_entry.items() if (entries_dir / d[:2] / d).exists()}
-        new = {"by_host_kind": totals.by_host_kind, "hits_by_entry": hits, "folded": sorted(fresh),
-               "updated": time.time()}
+        new = {
+            "by_host_kind": totals.by_host_kind,
+            "hits_by_entry": hits,
+            "folded": sorted(fresh),
+            "updated": time.time(),
+        }
         replace_file(path, json.dumps(new, sort_keys=True).encode(), self.layout.file_mode)
         with opened(self.layout.root, "stats") as dfd:  # never deletes through a planted link
             for name in old:

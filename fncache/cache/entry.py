@@ -15,6 +15,7 @@ entry or one of its files belongs is damage (opened non-blocking, so it cannot h
 covered, not only the files it lists.  Moving an entry aside goes through directory file
 descriptors (:mod:`.safedir`), so a planted link never redirects a rename or a deletion.
 """
+
 from __future__ import annotations
 
 import errno
@@ -36,9 +37,25 @@ from ..fs.perms import Layout, chmod_file, make_dir
 from ..fs.safedir import DIR_FLAGS, lstat_at, open_dir, read_file, remove, write_all
 from ..fs.signing import signing_key
 
-__all__ = ["Entry", "Damaged", "Unwritable", "UNWRITABLE", "write_error", "write_all", "unpublished_entry",
-           "META", "read_entry", "stage", "seal", "publish", "quarantine", "remove_dir", "valid_file_name",
-           "signing_key", "is_digest"]
+__all__ = [
+    "Entry",
+    "Damaged",
+    "Unwritable",
+    "UNWRITABLE",
+    "write_error",
+    "write_all",
+    "unpublished_entry",
+    "META",
+    "read_entry",
+    "stage",
+    "seal",
+    "publish",
+    "quarantine",
+    "remove_dir",
+    "valid_file_name",
+    "signing_key",
+    "is_digest",
+]
 
 log = logging.getLogger("fncache.cache")
 
@@ -50,8 +67,23 @@ _KEEP_BYTES = 1 << 20
 _CHUNK = 1 << 20
 #: meta.json's mtime is the entry's last use; refreshing it more often than this buys nothing.
 TOUCH_EVERY = 1.0
-_RESERVED = frozenset({"schema", "key", "kind", "components", "files", "size", "created", "host",
-                       "pid", "platform", "march", "hmac", "meta_sha256"})
+_RESERVED = frozenset(
+    {
+        "schema",
+        "key",
+        "kind",
+        "components",
+        "files",
+        "size",
+        "created",
+        "host",
+        "pid",
+        "platform",
+        "march",
+        "hmac",
+        "meta_sha256",
+    }
+)
 _O_READ = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 #: What a full, read-only or foreign-owned filesystem answers to a write.
 UNWRITABLE = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EFBIG})
@@ -85,15 +117,19 @@ def valid_file_name(name: str) -> bool:
 
 
 def _mac(meta: Mapping[str, Any], key: bytes) -> str:
-    body = json.dumps({k: v for k, v in meta.items() if k != "hmac"}, sort_keys=True,
-                      separators=(",", ":")).encode()
+    body = json.dumps(
+        {k: v for k, v in meta.items() if k != "hmac"}, sort_keys=True, separators=(",", ":")
+    ).encode()
     return hmac.new(key, body, hashlib.sha256).hexdigest()
 
 
 def _meta_sha256(meta: Mapping[str, Any]) -> str:
     """sha256 of every field but itself and the signature, canonically encoded."""
-    body = json.dumps({k: v for k, v in meta.items() if k not in ("hmac", "meta_sha256")},
-                      sort_keys=True, separators=(",", ":")).encode()
+    body = json.dumps(
+        {k: v for k, v in meta.items() if k not in ("hmac", "meta_sha256")},
+        sort_keys=True,
+        separators=(",", ":"),
+    ).encode()
     return hashlib.sha256(body).hexdigest()
 
 
@@ -111,7 +147,9 @@ class Entry:
     def file(self, name: str) -> Path:
         """Path of one of the entry's files (e.g. the library to ``dlopen``)."""
         if name not in self.meta["files"]:
-            raise KeyError(f"entry {self.key.digest[:16]} has no file {name!r}; it has {sorted(self.meta['files'])}")
+            raise KeyError(
+                f"entry {self.key.digest[:16]} has no file {name!r}; it has {sorted(self.meta['files'])}"
+            )
         return self.path / name
 
     def read_bytes(self, name: str) -> bytes:
@@ -160,8 +198,13 @@ def _open_regular(dfd: int, name: str) -> int:
 
 def unpublished_entry(key: CacheKey, where: Path, files: dict[str, bytes], extra: Mapping[str, Any]) -> Entry:
     """An entry held only in memory (the compiledir could not take it): its files are the bytes given."""
-    meta = {**extra, "key": key.digest, "kind": key.kind, "components": dict(key.components),
-            "files": {n: {"sha256": hashlib.sha256(b).hexdigest(), "size": len(b)} for n, b in files.items()}}
+    meta = {
+        **extra,
+        "key": key.digest,
+        "kind": key.kind,
+        "components": dict(key.components),
+        "files": {n: {"sha256": hashlib.sha256(b).hexdigest(), "size": len(b)} for n, b in files.items()},
+    }
     return Entry(key, where, meta, files)
 
 
@@ -186,8 +229,9 @@ def _read_checked(dfd: int, name: str, want: Mapping[str, Any]) -> bytes | None:
     return b"".join(keep) if size <= _KEEP_BYTES else None
 
 
-def read_entry(entry_dir: Path, digest: str, key: CacheKey | None, *, touch: bool,
-               check_runnable: bool = True) -> tuple[Entry, float] | None:
+def read_entry(
+    entry_dir: Path, digest: str, key: CacheKey | None, *, touch: bool, check_runnable: bool = True
+) -> tuple[Entry, float] | None:
     """Load and fully verify the entry at ``entry_dir``; None if there is none, :class:`Damaged` if bad.
 
     With ``key`` the metadata must name exactly that key and (unless ``check_runnable`` is false)
@@ -223,8 +267,9 @@ def _lstat(path: Path) -> os.stat_result | None:
         return None
 
 
-def _read_open_entry(dfd: int, entry_dir: Path, digest: str, key: CacheKey | None,
-                     touch: bool, check_runnable: bool) -> tuple[Entry, float]:
+def _read_open_entry(
+    dfd: int, entry_dir: Path, digest: str, key: CacheKey | None, touch: bool, check_runnable: bool
+) -> tuple[Entry, float]:
     mfd = _open_regular(dfd, META)
     try:
         st = os.fstat(mfd)
@@ -247,8 +292,11 @@ def _read_open_entry(dfd: int, entry_dir: Path, digest: str, key: CacheKey | Non
     if not isinstance(meta, dict) or not isinstance(meta.get("files"), dict):
         raise Damaged(f"{META} lacks the file list")
     if meta.get("meta_sha256") != _meta_sha256(meta):
-        raise Damaged(f"{META}'s own checksum (meta_sha256) does not match its fields"
-                      if "meta_sha256" in meta else f"{META} has no checksum of its own (an older fncache wrote it)")
+        raise Damaged(
+            f"{META}'s own checksum (meta_sha256) does not match its fields"
+            if "meta_sha256" in meta
+            else f"{META} has no checksum of its own (an older fncache wrote it)"
+        )
     if meta.get("key") != digest:
         raise Damaged(f"{META} names key {str(meta.get('key'))[:16]}, not {digest[:16]}")
     if key is not None:
@@ -283,6 +331,7 @@ def _check_runnable(meta: dict) -> None:
     entry found under this host's key that records such features is damaged (its key names
     this host's march), never loaded."""
     from ..toolchain.cpu import entry_missing_features
+
     missing = entry_missing_features(meta)
     if missing:
         raise Damaged(f"{META} says its code needs CPU features this CPU lacks: {', '.join(missing)}")
@@ -326,8 +375,9 @@ def _hash_file(path: Path) -> tuple[str, int]:
     return h.hexdigest(), size
 
 
-def seal(staging: Path, key: CacheKey, extra: Mapping[str, Any], layout: Layout, *, host: str,
-         platform: str) -> dict:
+def seal(
+    staging: Path, key: CacheKey, extra: Mapping[str, Any], layout: Layout, *, host: str, platform: str
+) -> dict:
     """Checksum every staged file and write ``meta.json`` last (signed when a key is set).
 
     Returns the metadata.  Making the entry durable, verifying and publishing it is
@@ -343,8 +393,10 @@ def seal(staging: Path, key: CacheKey, extra: Mapping[str, Any], layout: Layout,
     try:
         for item in sorted(os.scandir(staging), key=lambda e: e.name):
             if not item.is_file(follow_symlinks=False) or not valid_file_name(item.name):
-                raise CacheError(f"a cache build may only write plain files with simple names into its "
-                                 f"staging directory; found {item.name!r} in {staging}")
+                raise CacheError(
+                    f"a cache build may only write plain files with simple names into its "
+                    f"staging directory; found {item.name!r} in {staging}"
+                )
             where = Path(item.path)
             if layout.file_mode is not None:
                 os.chmod(item.path, layout.file_mode)
@@ -353,10 +405,20 @@ def seal(staging: Path, key: CacheKey, extra: Mapping[str, Any], layout: Layout,
             total += size
         if not files:
             raise CacheError(f"the build for {key!r} wrote no files into {staging}")
-        meta = {**extra, "schema": 1, "key": key.digest, "kind": key.kind,
-                "components": dict(key.components), "files": files, "size": total,
-                "created": time.time(), "host": host, "pid": os.getpid(), "platform": platform,
-                "march": key.components.get("march", "")}
+        meta = {
+            **extra,
+            "schema": 1,
+            "key": key.digest,
+            "kind": key.kind,
+            "components": dict(key.components),
+            "files": files,
+            "size": total,
+            "created": time.time(),
+            "host": host,
+            "pid": os.getpid(),
+            "platform": platform,
+            "march": key.components.get("march", ""),
+        }
         # Sums are taken over the metadata as it will read back (values JSON cannot hold become strings).
         meta = json.loads(json.dumps(meta, default=str))
         meta["meta_sha256"] = _meta_sha256(meta)
@@ -392,8 +454,10 @@ def publish(staging: Path, final: Path, layout: Layout) -> bool:
         # filesystems but with EPERM on sshfs (SFTP has one generic failure code).
         if os.path.lexists(final):
             return False
-        raise CacheError(f"cannot publish cache entry {final.name[:16]}: rename {staging} -> {final} "
-                         f"failed: {e.strerror or e}") from None
+        raise CacheError(
+            f"cannot publish cache entry {final.name[:16]}: rename {staging} -> {final} "
+            f"failed: {e.strerror or e}"
+        ) from None
     try:
         _fsync_path(final.parent)
     except OSError as e:  # durability only; the entry is published either way
@@ -458,7 +522,9 @@ def remove_dir(path: Path, layout: Layout) -> bool:
     return True
 
 
-def quarantine(entry_dir: Path, reason: str, layout: Layout, *, expected_ino: int | None = None) -> Path | None:
+def quarantine(
+    entry_dir: Path, reason: str, layout: Layout, *, expected_ino: int | None = None
+) -> Path | None:
     """Move a damaged entry aside (``quarantine/<digest>.<time>.<rand>``) and say why in the log.
 
     ``expected_ino`` guards against moving a fresh, good entry that replaced the damaged one
@@ -476,8 +542,12 @@ def quarantine(entry_dir: Path, reason: str, layout: Layout, *, expected_ino: in
     try:
         dfd = os.open(name, DIR_FLAGS, dir_fd=qfd)  # not if what was moved is a link or a file
         try:
-            fd = os.open("QUARANTINED", os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
-                         0o644, dir_fd=dfd)
+            fd = os.open(
+                "QUARANTINED",
+                os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
+                0o644,
+                dir_fd=dfd,
+            )
             try:
                 write_all(fd, f"{time.ctime()}: {reason}\n".encode())
             finally:
@@ -488,8 +558,12 @@ def quarantine(entry_dir: Path, reason: str, layout: Layout, *, expected_ino: in
         pass
     finally:
         os.close(qfd)
-    log.warning("fncache: damaged cache entry %s (%s); moved to %s, it will be rebuilt", entry_dir.name[:16],
-                reason, dest)
+    log.warning(
+        "fncache: damaged cache entry %s (%s); moved to %s, it will be rebuilt",
+        entry_dir.name[:16],
+        reason,
+        dest,
+    )
     return dest
 
 

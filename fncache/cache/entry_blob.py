@@ -5,6 +5,7 @@ contents back to back.  One value per entry means a reader gets all files or non
 blob trusts nothing: :func:`unpack_entry` checks its shape, and the files it returns are
 installed only after they verify (:mod:`.install`).
 """
+
 from __future__ import annotations
 
 import json
@@ -35,12 +36,13 @@ def unpack_entry(blob: bytes) -> dict[str, bytes]:
     if end < 0:
         raise Damaged("blob header is missing or too long")
     try:
-        listing = json.loads(blob[len(MAGIC):end])
+        listing = json.loads(blob[len(MAGIC) : end])
     except ValueError:
         raise Damaged("blob header is not JSON") from None
     if not isinstance(listing, list) or not all(
-            isinstance(i, list) and len(i) == 2 and isinstance(i[0], str) and isinstance(i[1], int)
-            and i[1] >= 0 for i in listing):
+        isinstance(i, list) and len(i) == 2 and isinstance(i[0], str) and isinstance(i[1], int) and i[1] >= 0
+        for i in listing
+    ):
         raise Damaged("blob header is not a file list")
     names = [n for n, _ in listing]
     if names[:1] != [META] or len(set(names)) != len(names) or not all(valid_file_name(n) for n in names[1:]):
@@ -49,7 +51,7 @@ def unpack_entry(blob: bytes) -> dict[str, bytes]:
         raise Damaged("blob is truncated or has trailing bytes")
     files, pos = {}, end + 1
     for name, size in listing:
-        files[name] = blob[pos:pos + size]
+        files[name] = blob[pos : pos + size]
         pos += size
     return files
 
@@ -57,5 +59,11 @@ def unpack_entry(blob: bytes) -> dict[str, bytes]:
 def entry_summary(entry: Entry, blob_size: int) -> dict[str, Any]:
     """What ``fncache list --remote`` shows of an entry without downloading it."""
     meta = entry.meta
-    return {"kind": entry.key.kind, "size": blob_size, "created": meta.get("created"), "host": meta.get("host"),
-            "march": meta.get("march"), "compile_seconds": meta.get("compile_seconds")}
+    return {
+        "kind": entry.key.kind,
+        "size": blob_size,
+        "created": meta.get("created"),
+        "host": meta.get("host"),
+        "march": meta.get("march"),
+        "compile_seconds": meta.get("compile_seconds"),
+    }

@@ -12,6 +12,7 @@ reading consistent files; entries used in the last ``RECENT_GRACE`` seconds are 
 so a process that has just verified an entry can still read its larger files again.  Entries
 being written are in ``tmp/`` and cannot be evicted.
 """
+
 from __future__ import annotations
 
 import json
@@ -51,8 +52,9 @@ class EntryStat:
     meta: dict[str, Any] | None
 
 
-def scan(layout: Layout, shards: list[str] | None = None, *,
-         foreign: list[str] | None = None) -> list[EntryStat]:
+def scan(
+    layout: Layout, shards: list[str] | None = None, *, foreign: list[str] | None = None
+) -> list[EntryStat]:
     """Every published entry (or those of the given two-hex-digit shards), with size and last use.
 
     An entry whose ``meta.json`` is missing or unreadable is listed with ``meta=None`` and the
@@ -80,8 +82,9 @@ def scan(layout: Layout, shards: list[str] | None = None, *,
     return out
 
 
-def _scan_entries(layout: Layout, efd: int, shards: list[str] | None, out: list[EntryStat],
-                  foreign: list[str]) -> None:
+def _scan_entries(
+    layout: Layout, efd: int, shards: list[str] | None, out: list[EntryStat], foreign: list[str]
+) -> None:
     for shard in shards if shards is not None else names(efd):
         base = layout.entries / shard
         if not _SHARD.fullmatch(shard):
@@ -188,6 +191,7 @@ def note_added(layout: Layout, nbytes: int, cap: int) -> list[EntryStat]:
 def evict_to(layout: Layout, target: int) -> list[EntryStat]:
     """Remove least recently used entries until the cache holds at most ``target`` bytes."""
     import filelock
+
     mode = {"mode": layout.file_mode} if layout.file_mode is not None else {}
     guard = filelock.FileLock(str(layout.root / "evict.lock"), timeout=0, **mode)
     try:
@@ -209,8 +213,11 @@ def evict_to(layout: Layout, target: int) -> list[EntryStat]:
                 removed.append(s)
         write_size(layout, total, len(stats) - len(removed), time.time())
         if removed:
-            log.info("fncache: evicted %d least recently used entries (%d bytes) to stay under the cap",
-                     len(removed), sum(s.size for s in removed))
+            log.info(
+                "fncache: evicted %d least recently used entries (%d bytes) to stay under the cap",
+                len(removed),
+                sum(s.size for s in removed),
+            )
         return removed
     finally:
         guard.release()

@@ -20,6 +20,7 @@ one client.  It is judged from the filesystem type: a filesystem of this kernel 
 btrfs, tmpfs, overlay, ...) has no other client; any other type (network, cluster, FUSE, or one
 not known here) is taken to have clients whose flocks this host cannot see.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -42,9 +43,30 @@ __all__ = ["FsBehaviour", "fs_behaviour", "filesystem_type", "LOCAL_FS"]
 log = logging.getLogger("fncache.cache")
 
 #: Filesystems whose only client is this kernel: flock excludes every process that can open a file there.
-LOCAL_FS = frozenset({
-    "ext2", "ext3", "ext4", "xfs", "btrfs", "tmpfs", "ramfs", "overlay", "zfs", "f2fs", "bcachefs",
-    "jfs", "reiserfs", "nilfs2", "hfsplus", "apfs", "vfat", "exfat", "ntfs3", "hugetlbfs"})
+LOCAL_FS = frozenset(
+    {
+        "ext2",
+        "ext3",
+        "ext4",
+        "xfs",
+        "btrfs",
+        "tmpfs",
+        "ramfs",
+        "overlay",
+        "zfs",
+        "f2fs",
+        "bcachefs",
+        "jfs",
+        "reiserfs",
+        "nilfs2",
+        "hfsplus",
+        "apfs",
+        "vfat",
+        "exfat",
+        "ntfs3",
+        "hugetlbfs",
+    }
+)
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
 
@@ -120,12 +142,21 @@ def _probe(layout: Layout, host: str) -> FsBehaviour:
         make_dir(layout.tmp, layout.dir_mode)
         os.mkdir(work)
     except OSError as e:  # a read-only compiledir: lookups work, nothing is built, lease is the safe answer
-        return FsBehaviour(fstype=fstype, flock_across_clients=fstype in LOCAL_FS, flock_works=False,
-                           exchange_rename=False, exists_errno=f"not probed ({e.strerror or e})")
+        return FsBehaviour(
+            fstype=fstype,
+            flock_across_clients=fstype in LOCAL_FS,
+            flock_works=False,
+            exchange_rename=False,
+            exists_errno=f"not probed ({e.strerror or e})",
+        )
     try:
-        return FsBehaviour(fstype=fstype, flock_across_clients=fstype in LOCAL_FS,
-                           flock_works=_flock_works(work), exchange_rename=_exchange_works(work),
-                           exists_errno=_exists_errno(work))
+        return FsBehaviour(
+            fstype=fstype,
+            flock_across_clients=fstype in LOCAL_FS,
+            flock_works=_flock_works(work),
+            exchange_rename=_exchange_works(work),
+            exists_errno=_exists_errno(work),
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -6,6 +6,7 @@ source, the compiled library) and hand both to :func:`check_hit`, which raises
 :class:`~fncache.errors.CacheError` naming the key and what differs. Off by default: a rebuild
 costs what the cache saves. The test suite turns it on for its key tests.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -21,8 +22,9 @@ def _sha256(data: bytes | str) -> str:
     return hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()
 
 
-def check_hit(key: CacheKey, stored_meta: Mapping[str, object],
-              parts: Mapping[str, tuple[bytes | str, bytes | str]]) -> None:
+def check_hit(
+    key: CacheKey, stored_meta: Mapping[str, object], parts: Mapping[str, tuple[bytes | str, bytes | str]]
+) -> None:
     """Raise CacheError unless the entry found for ``key`` matches a rebuild.
 
     ``stored_meta`` is the entry's metadata: the key components it records must be the ones
@@ -31,16 +33,19 @@ def check_hit(key: CacheKey, stored_meta: Mapping[str, object],
     """
     recorded = stored_meta.get("components")
     if isinstance(recorded, Mapping):
-        for name, mine, theirs in key.explain(CacheKey(str(stored_meta.get("kind", key.kind)),
-                                                       {str(k): str(v) for k, v in recorded.items()})):
+        for name, mine, theirs in key.explain(
+            CacheKey(str(stored_meta.get("kind", key.kind)), {str(k): str(v) for k, v in recorded.items()})
+        ):
             raise CacheError(
                 f"cache entry {key.digest} ({key.kind} key) records key component {name!r} as "
                 f"{theirs!r}, but this lookup computes {mine!r}: the entry was stored under another "
-                "key's digest (damaged or forged metadata)")
+                "key's digest (damaged or forged metadata)"
+            )
     for name, (stored, rebuilt) in parts.items():
         if _sha256(stored) != _sha256(rebuilt):
             raise CacheError(
                 f"cache entry {key.digest} ({key.kind} key) does not match a rebuild: its {name} "
                 f"differs (stored sha256 {_sha256(stored)[:16]}, rebuilt {_sha256(rebuilt)[:16]}). "
                 f"Something that changes the {name} is not a component of the key; the key's "
-                f"components are {', '.join(sorted(key.components))}")
+                f"components are {', '.join(sorted(key.components))}"
+            )

@@ -16,6 +16,7 @@ A rename that loses the race to another writer of the same key (the rename fails
 filesystem says so: ENOTEMPTY, EEXIST, or EPERM on sshfs; docs/cache.md) verifies the winner's
 entry and hands that out; a damaged winner is moved aside and the place taken again.
 """
+
 from __future__ import annotations
 
 import logging
@@ -77,8 +78,9 @@ def _sync_staged(staging: Path) -> int:
     return total
 
 
-def install_staged(layout: Layout, staging: Path, digest: str, key: CacheKey | None, *,
-                   built_here: bool = False) -> Installed:
+def install_staged(
+    layout: Layout, staging: Path, digest: str, key: CacheKey | None, *, built_here: bool = False
+) -> Installed:
     """Make the entry staged (files and ``meta.json``) at ``staging`` durable, verify it and publish
     it as ``entries/<digest>``.
 
@@ -134,7 +136,9 @@ def write_files(staging: Path, files: Mapping[str, bytes], mode: int | None = No
     """Write each file whole into a staging directory (new names only; ``mode`` when the
     compiledir sets one).  OSError when one cannot be written."""
     for name, data in files.items():
-        fd = os.open(staging / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+        fd = os.open(
+            staging / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644
+        )
         try:
             chmod_file(fd, mode)
             write_all(fd, data)

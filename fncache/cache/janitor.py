@@ -7,6 +7,7 @@ set aside.  A process runs this at most once
 every ``INTERVAL`` seconds and only on a miss (never on the hit path); ``verify`` and ``purge``
 run it unconditionally.
 """
+
 from __future__ import annotations
 
 import logging
@@ -37,10 +38,12 @@ KEEP_ASIDE = 7 * 86400.0
 
 #: The names the cache gives in each place (tmp: ``<host>.<pid>.<rand>``; trash: ``<name>.<rand>``;
 #: quarantine: ``<digest>.<time>.<rand>``; failed: a plain file name); nothing else is touched.
-_SHAPES = {"tmp": re.compile(r"[^/]+\.[0-9]+\.[0-9a-f]+"),
-           "trash": re.compile(r"[^/]+\.[0-9a-f]+"),
-           "quarantine": re.compile(r"[0-9a-f]{64}\.[0-9]+\.[0-9a-f]+"),
-           "failed": re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]*")}
+_SHAPES = {
+    "tmp": re.compile(r"[^/]+\.[0-9]+\.[0-9a-f]+"),
+    "trash": re.compile(r"[^/]+\.[0-9a-f]+"),
+    "quarantine": re.compile(r"[0-9a-f]{64}\.[0-9]+\.[0-9a-f]+"),
+    "failed": re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]*"),
+}
 #: Interrupted atomic replaces of ``.<name>.json.<...>`` files (host records, stats, size.json).
 _LEFTOVER = re.compile(r"\.[^/]*\.json\..+")
 
@@ -82,15 +85,23 @@ class Janitor:
         with self._lock:
             self._last = time.monotonic()
             now = time.time()
-            rules = (("tmp", lambda n, st: _staging_is_stale(n, st, self.host, now)),
-                     ("trash", lambda n, st: _age(st, now) > TRASH_MAX_AGE),
-                     ("quarantine", lambda n, st: clear_aside or _age(st, now) > KEEP_ASIDE),
-                     ("failed", lambda n, st: clear_aside or _age(st, now) > KEEP_ASIDE))
+            rules = (
+                ("tmp", lambda n, st: _staging_is_stale(n, st, self.host, now)),
+                ("trash", lambda n, st: _age(st, now) > TRASH_MAX_AGE),
+                ("quarantine", lambda n, st: clear_aside or _age(st, now) > KEEP_ASIDE),
+                ("failed", lambda n, st: clear_aside or _age(st, now) > KEEP_ASIDE),
+            )
             for where, stale in rules:
                 self._clean(where, _SHAPES[where], stale, removed, seen, report_names=True)
             for where in ("", "hosts", "stats"):
-                self._clean(where, _LEFTOVER, lambda n, st: not stat.S_ISDIR(st.st_mode)
-                            and _age(st, now) > TRASH_MAX_AGE, removed, seen, report_names=False)
+                self._clean(
+                    where,
+                    _LEFTOVER,
+                    lambda n, st: not stat.S_ISDIR(st.st_mode) and _age(st, now) > TRASH_MAX_AGE,
+                    removed,
+                    seen,
+                    report_names=False,
+                )
         if removed:
             log.info("fncache: cleaned %d leftovers (%s)", len(removed), ", ".join(removed[:5]))
         if foreign is None:
@@ -98,8 +109,16 @@ class Janitor:
                 log.warning("fncache: %s", why)
         return removed
 
-    def _clean(self, where: str, shape: re.Pattern[str], stale: Callable[[str, os.stat_result], bool],
-               removed: list[str], foreign: list[str], *, report_names: bool) -> None:
+    def _clean(
+        self,
+        where: str,
+        shape: re.Pattern[str],
+        stale: Callable[[str, os.stat_result], bool],
+        removed: list[str],
+        foreign: list[str],
+        *,
+        report_names: bool,
+    ) -> None:
         """Delete the stale items of ``where`` whose names have ``shape``; a link in place of
         ``where`` goes to ``foreign``, and so do other names with ``report_names``."""
         base = self.layout.root / where

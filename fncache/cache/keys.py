@@ -15,6 +15,7 @@ hit skips the optimizer on any host; a *module* key (``kernel_library`` for the 
 expanded march flags for ``kernel_library``, so a host never loads code built for a CPU it is not.
 Which flags a key reads is declared once, in ``fncache.config`` (``changes_code``).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -25,8 +26,16 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Mapping, Sequence
 
-__all__ = ["CacheKey", "module_key", "kernel_library_key", "cuda_module_key", "function_key", "KEY_SCHEMA",
-           "COMPONENTS", "describe"]
+__all__ = [
+    "CacheKey",
+    "module_key",
+    "kernel_library_key",
+    "cuda_module_key",
+    "function_key",
+    "KEY_SCHEMA",
+    "COMPONENTS",
+    "describe",
+]
 
 #: Bump when the meaning of a component or the entry layout changes: old entries then simply miss.
 KEY_SCHEMA = "3"
@@ -37,8 +46,12 @@ _version: str | None = None
 
 
 def _canonical(kind: str, components: Mapping[str, str]) -> bytes:
-    return json.dumps({"kind": kind, "components": dict(components)}, sort_keys=True,
-                      separators=(",", ":"), ensure_ascii=True).encode()
+    return json.dumps(
+        {"kind": kind, "components": dict(components)},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=True,
+    ).encode()
 
 
 @dataclass(frozen=True)
@@ -50,7 +63,9 @@ class CacheKey:
 
     def __post_init__(self) -> None:
         if not isinstance(self.kind, str) or not _KIND.fullmatch(self.kind):
-            raise ValueError(f"CacheKey kind must be a word such as 'function' or 'kernel_library', got {self.kind!r}")
+            raise ValueError(
+                f"CacheKey kind must be a word such as 'function' or 'kernel_library', got {self.kind!r}"
+            )
         comps = dict(self.components)
         bad = {k: v for k, v in comps.items() if not isinstance(k, str) or not isinstance(v, str)}
         if bad:
@@ -101,6 +116,7 @@ def fncache_version() -> str:
         found = getattr(pkg, "__version__", None)
         if not isinstance(found, str):
             from importlib import metadata
+
             try:
                 found = metadata.version("fncache")
             except metadata.PackageNotFoundError:
@@ -114,6 +130,7 @@ def numpy_abi() -> str:
     global _numpy_abi
     if _numpy_abi is None:
         import numpy
+
         try:
             from numpy._core._multiarray_umath import _get_ndarray_c_version
         except ImportError:  # numpy < 2
@@ -134,7 +151,7 @@ COMPONENTS: dict[str, str] = {
     "fncache": "fncache's version",
     "compiler_source": "hash of fncache's own compiler code (front end, rewrites, code generators)",
     "graph_sha256": "hash of the graph's canonical text: ops by identity (class and props), "
-                    "constants by value, inputs by position and type; names are left out",
+    "constants by value, inputs by position and type; names are left out",
     "mode": "linker, optimizer, included and excluded rewrite tags, device",
     "source_sha256": "hash of the generated source (C kernels or CUDA)",
     "compiler": "the C compiler's version (flag cxx)",
@@ -157,6 +174,7 @@ def describe(component: str) -> str:
     """What key component ``component`` is (``flag.NAME`` components: the flag's own doc)."""
     if component.startswith("flag."):
         from ..config import config
+
         doc = config.describe().get(component[5:])
         return f"flag {component[5:]}: {doc}" if doc else "a configuration flag"
     return COMPONENTS.get(component, "a component of another kind of key")
@@ -166,6 +184,7 @@ def _libc() -> str:
     global _libc_tag
     if _libc_tag is None:
         import platform
+
         _libc_tag = "-".join(platform.libc_ver())
     return _libc_tag
 
@@ -180,8 +199,15 @@ def module_key(kind: str, source: str, **extra: str) -> CacheKey:
     ``extra`` adds kind-specific components (e.g. ``compiler_source``, ``extra_flags``); they
     override nothing silently: a name that clashes with a built-in component is an error.
     """
-    from ..toolchain import (compile_flags, compiler_id, host_march_flags, host_platform_tag,
-                         host_vector_width, python_abi_tag)
+    from ..toolchain import (
+        compile_flags,
+        compiler_id,
+        host_march_flags,
+        host_platform_tag,
+        host_vector_width,
+        python_abi_tag,
+    )
+
     cid = compiler_id()
     components = {
         "schema": KEY_SCHEMA,
@@ -206,18 +232,19 @@ def module_key(kind: str, source: str, **extra: str) -> CacheKey:
 
 def _compiler_source() -> str:
     from ..toolchain.fingerprint import compiler_fingerprint  # a hash of files: no graph code runs
+
     return compiler_fingerprint()
 
 
 def kernel_library_key(source: str, *, extra_flags: Sequence[str]) -> CacheKey:
     """Key of a C kernel library: :func:`module_key` plus the compiler code that rendered it and
     the flags every kernel library is built with."""
-    return module_key("kernel_library", source, compiler_source=_compiler_source(),
-                      extra_flags=" ".join(extra_flags))
+    return module_key(
+        "kernel_library", source, compiler_source=_compiler_source(), extra_flags=" ".join(extra_flags)
+    )
 
 
-def cuda_module_key(source: str, *, cuda_arch: str, nvcc_version: str,
-                    nvcc_flags: Sequence[str]) -> CacheKey:
+def cuda_module_key(source: str, *, cuda_arch: str, nvcc_version: str, nvcc_flags: Sequence[str]) -> CacheKey:
     """Key of a cubin: everything it depends on, and nothing of the host that builds it.
 
     Not :func:`module_key`: that one names this host's CPU flags, Python and numpy ABI, which a
@@ -227,14 +254,17 @@ def cuda_module_key(source: str, *, cuda_arch: str, nvcc_version: str,
     The compiler's own fingerprint is not needed either: the cubin is a function of its
     source, which the runner renders anew and whose hash is here.
     """
-    return CacheKey("cuda", {
-        "schema": KEY_SCHEMA,
-        "fncache": fncache_version(),
-        "source_sha256": _sha256(source),
-        "cuda_arch": cuda_arch,
-        "nvcc": nvcc_version,
-        "nvcc_flags": " ".join(nvcc_flags),
-    })
+    return CacheKey(
+        "cuda",
+        {
+            "schema": KEY_SCHEMA,
+            "fncache": fncache_version(),
+            "source_sha256": _sha256(source),
+            "cuda_arch": cuda_arch,
+            "nvcc": nvcc_version,
+            "nvcc_flags": " ".join(nvcc_flags),
+        },
+    )
 
 
 def function_key(graph_signature: str, mode_signature: str, code_flags: Mapping[str, object]) -> CacheKey:
@@ -246,6 +276,7 @@ def function_key(graph_signature: str, mode_signature: str, code_flags: Mapping[
     every host and the native modules it needs are looked up by their own module keys.
     """
     from ..config import CODE_FLAG_KEYS
+
     components = {
         "schema": KEY_SCHEMA,
         "fncache": fncache_version(),

@@ -21,6 +21,7 @@ A small ``<digest>.holder`` sidecar names the holder (host, pid, since) so :clas
 and ``fncache unlock`` can say who it is.  Lock files live in ``locks/<d[:2]>/``; a builder
 removes its flock file after publishing (waiters then find the entry), so they do not pile up.
 """
+
 from __future__ import annotations
 
 import errno
@@ -91,9 +92,13 @@ def _read_holder(path: Path) -> dict[str, Any] | None:
         data = json.loads(read_file(path, limit=1 << 16)[0])  # a FIFO or link here is no record
     except (OSError, ValueError):
         return None
-    if not (isinstance(data, dict) and isinstance(data.get("host"), str)
-            and type(data.get("pid")) is int and data["pid"] > 0
-            and (data.get("since") is None or type(data["since"]) in (int, float))):
+    if not (
+        isinstance(data, dict)
+        and isinstance(data.get("host"), str)
+        and type(data.get("pid")) is int
+        and data["pid"] > 0
+        and (data.get("since") is None or type(data["since"]) in (int, float))
+    ):
         log.debug("ignoring the malformed lock holder record %s", path)
         return None
     return data
@@ -119,6 +124,7 @@ class KeyLock:
 
     def _make(self) -> Any:
         import filelock
+
         kw: dict[str, Any] = {"timeout": self.timeout, "poll_interval": _POLL}
         if self.layout.file_mode is not None:
             kw["mode"] = self.layout.file_mode
@@ -130,8 +136,13 @@ class KeyLock:
         make_dir(self.path.parent, self.layout.dir_mode)
         self._lock = self._make()
         self._acquire()
-        record = {"host": _host(), "pid": os.getpid(), "since": time.time(), "mode": self.mode,
-                  "what": self.label}
+        record = {
+            "host": _host(),
+            "pid": os.getpid(),
+            "since": time.time(),
+            "mode": self.mode,
+            "what": self.label,
+        }
         tmp = self.holder_path.with_name(f".{self.holder_path.name}.{os.getpid()}.{threading.get_ident()}")
         try:
             tmp.write_text(json.dumps(record))
@@ -143,6 +154,7 @@ class KeyLock:
     def _acquire(self) -> None:
         """filelock's attempts, one per poll, with what some filesystems need in between."""
         import filelock
+
         breaker = None
         if self.mode == "lease" and not fs_behaviour(self.layout, _host()).exchange_rename:
             breaker = _StaleLeaseBreaker(self._lock, self.path, self.lease_seconds, self.layout.file_mode)
@@ -160,8 +172,10 @@ class KeyLock:
                 # but on sshfs fstat of an unlinked file fails with ENOENT.  Try a fresh file.
                 refused_since = None
             except filelock.LeaseSettingsMismatch as e:
-                raise CacheError(f"{e}. Set the same config.lease_seconds in every process that shares the "
-                                 f"compiledir {self.layout.root}") from None
+                raise CacheError(
+                    f"{e}. Set the same config.lease_seconds in every process that shares the "
+                    f"compiledir {self.layout.root}"
+                ) from None
             except PermissionError as e:
                 # sshfs answers an exclusive create that lost a race with EPERM, not EEXIST: a
                 # marker in place means the lock is held; none there for long is a real refusal.
@@ -172,8 +186,10 @@ class KeyLock:
                 elif refused_since is None:
                     refused_since = time.monotonic()
                 elif time.monotonic() - refused_since > _REFUSED_GRACE:
-                    raise CacheError(f"cannot create the lock file {self.path}: {e.strerror}; check that "
-                                     f"this user may write {self.path.parent}") from None
+                    raise CacheError(
+                        f"cannot create the lock file {self.path}: {e.strerror}; check that "
+                        f"this user may write {self.path.parent}"
+                    ) from None
             if breaker is not None:
                 breaker.poll()
             if time.monotonic() >= deadline:
@@ -192,10 +208,12 @@ class KeyLock:
             since = holder.get("since")
             age = f", holding it for {time.time() - since:.0f}s" if isinstance(since, (int, float)) else ""
             who = f"pid {holder.get('pid')} on host {holder.get('host')}{age}"
-        return (f"waited {self.timeout:g}s (config.lock_timeout) for the {self.mode} lock of cache key "
-                f"{self.digest[:16]} ({self.label}), held by {who}. If that process is gone or stuck, run "
-                f"`fncache unlock` (stale locks only) or `fncache unlock --force` "
-                f"(fc.cache.unlock(force=True)); lock file: {self.path}")
+        return (
+            f"waited {self.timeout:g}s (config.lock_timeout) for the {self.mode} lock of cache key "
+            f"{self.digest[:16]} ({self.label}), held by {who}. If that process is gone or stuck, run "
+            f"`fncache unlock` (stale locks only) or `fncache unlock --force` "
+            f"(fc.cache.unlock(force=True)); lock file: {self.path}"
+        )
 
     def discard(self) -> None:
         """Remove the flock file while holding it: the key is published, so a waiter that then
@@ -206,8 +224,9 @@ class KeyLock:
             except OSError:
                 pass
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         holder = _read_holder(self.holder_path)
         if holder is not None and holder.get("pid") == os.getpid() and holder.get("host") == _host():
             try:
@@ -322,7 +341,9 @@ class _StaleLeaseBreaker:
         try:
             if _read_marker(self.path) != state:  # refreshed or replaced while we took the guard
                 return
-            aside = self.path.with_name(f"{self.path.name}.stale.{_host()}.{os.getpid()}.{secrets.token_hex(4)}")
+            aside = self.path.with_name(
+                f"{self.path.name}.stale.{_host()}.{os.getpid()}.{secrets.token_hex(4)}"
+            )
             try:
                 os.rename(self.path, aside)
             except FileNotFoundError:
@@ -334,8 +355,12 @@ class _StaleLeaseBreaker:
             try:  # a newer holder's marker: put it back, unless yet another one is there already
                 os.link(aside, self.path)
             except OSError as e:
-                log.warning("fncache: could not put back the lease %s moved aside by mistake (%s); its "
-                            "holder and the next one may build the same key at once (harmless)", self.path, e)
+                log.warning(
+                    "fncache: could not put back the lease %s moved aside by mistake (%s); its "
+                    "holder and the next one may build the same key at once (harmless)",
+                    self.path,
+                    e,
+                )
             os.unlink(aside)
         finally:
             try:
@@ -372,6 +397,7 @@ class _StaleLeaseBreaker:
 def _holder_of(lock_path: Path, mode: str) -> tuple[dict[str, Any] | None, str]:
     """Who holds ``lock_path`` and whether it is ``free``, ``stale`` or ``live``."""
     import filelock
+
     holder = _read_holder(lock_path.with_suffix(".holder"))
     if mode == "flock":
         probe = filelock.FileLock(str(lock_path), timeout=0)
@@ -427,14 +453,27 @@ def unlock_all(layout: Layout, force: bool = False) -> list[dict[str, Any]]:
                     except FileNotFoundError:
                         pass
                 action = "removed" if state == "stale" else "broken"
-                log.warning("fncache unlock: %s %s lock of %s held by %s", action, suffix, digest[:16],
-                            f"pid {holder.get('pid')} on {holder.get('host')}" if holder else "unknown")
+                log.warning(
+                    "fncache unlock: %s %s lock of %s held by %s",
+                    action,
+                    suffix,
+                    digest[:16],
+                    f"pid {holder.get('pid')} on {holder.get('host')}" if holder else "unknown",
+                )
             elif state == "free":
                 (path.with_suffix(".holder")).unlink(missing_ok=True)
             if state != "free" or holder:
-                report.append({"key": digest, "mode": suffix, "state": state, "action": action,
-                               "host": (holder or {}).get("host"), "pid": (holder or {}).get("pid"),
-                               "what": (holder or {}).get("what")})
+                report.append(
+                    {
+                        "key": digest,
+                        "mode": suffix,
+                        "state": state,
+                        "action": action,
+                        "host": (holder or {}).get("host"),
+                        "pid": (holder or {}).get("pid"),
+                        "what": (holder or {}).get("what"),
+                    }
+                )
         for path in shard.glob("*.holder"):  # a holder record whose lock file is gone
             stem = path.name[: -len(".holder")]
             if not any((shard / f"{stem}.{m}").exists() for m in ("flock", "lease")):

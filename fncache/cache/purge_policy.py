@@ -5,6 +5,7 @@ A purge names what to remove: every entry (``all``), the entries unused for ``ol
 (bytes or ``"2GB"``).  The tiers differ only in how they list their entries and remove them;
 the choice is made here, once.
 """
+
 from __future__ import annotations
 
 import re
@@ -47,18 +48,27 @@ class PurgePolicy:
         return f"PurgePolicy(every={self.every}, older_than={self.older_than}, max_size={self.max_size})"
 
     @classmethod
-    def of(cls, older_than: float | str | None = None, max_size: int | str | None = None,
-           all: bool = False) -> PurgePolicy:
+    def of(
+        cls, older_than: float | str | None = None, max_size: int | str | None = None, all: bool = False
+    ) -> PurgePolicy:
         """The policy of a purge call's arguments; ValueError when they name nothing to remove or
         an age or size is malformed."""
         if not all and older_than is None and max_size is None:
             raise ValueError("purge: say what to remove: all=True, older_than=... and/or max_size=...")
-        return cls(every=bool(all),
-                   older_than=parse_age(older_than) if older_than is not None else None,
-                   max_size=parse_size(max_size) if max_size is not None else None)
+        return cls(
+            every=bool(all),
+            older_than=parse_age(older_than) if older_than is not None else None,
+            max_size=parse_size(max_size) if max_size is not None else None,
+        )
 
-    def select(self, entries: Sequence[T], *, size: Callable[[T], int], last_used: Callable[[T], float],
-               now: float | None = None) -> list[T]:
+    def select(
+        self,
+        entries: Sequence[T],
+        *,
+        size: Callable[[T], int],
+        last_used: Callable[[T], float],
+        now: float | None = None,
+    ) -> list[T]:
         """The entries to remove, least recently used first: every one, else the ones last used
         before ``now - older_than``, then more in LRU order until the rest fits ``max_size``."""
         by_use = sorted(entries, key=last_used)

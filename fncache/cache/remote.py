@@ -13,6 +13,7 @@ parts, one job each:
 * this module — the tier of ``config.remote_cache`` for this process (one per URL, one warning
   per URL), and the public names of all of the above.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -30,8 +31,23 @@ from .tiers import CLAIM_TTL, RETRY_AFTER, Claim, RemoteTier, Tier
 #: The administrative commands, imported on first use (a compile or a lookup needs none of them).
 _ADMIN = ("remote_info", "remote_stats", "remote_list", "remote_purge", "ADMIN_TIMEOUT")
 
-__all__ = ["Tier", "RemoteTier", "RemoteBackend", "RemoteError", "RemoteFull", "Claim", "remote_tier", "backend_for",
-           "pack_entry", "unpack_entry", "redact", "CLAIM_TTL", "RETRY_AFTER", "Damaged", *_ADMIN]
+__all__ = [
+    "Tier",
+    "RemoteTier",
+    "RemoteBackend",
+    "RemoteError",
+    "RemoteFull",
+    "Claim",
+    "remote_tier",
+    "backend_for",
+    "pack_entry",
+    "unpack_entry",
+    "redact",
+    "CLAIM_TTL",
+    "RETRY_AFTER",
+    "Damaged",
+    *_ADMIN,
+]
 
 log = logging.getLogger("fncache.cache")
 
@@ -63,8 +79,11 @@ def remote_tier() -> Tier:
             try:
                 tier = RemoteTier(backend_for(url, memo[1]), _warn_once)
             except ValueError as e:  # a bad URL: local alone, for good
-                _warn_once(url, f"fncache: remote cache {redact(url)} cannot be used: {e}; using the "
-                                f"local compiledir alone")
+                _warn_once(
+                    url,
+                    f"fncache: remote cache {redact(url)} cannot be used: {e}; using the "
+                    f"local compiledir alone",
+                )
                 tier = _LOCAL_ONLY
             with _tiers_lock:
                 tier = _tiers.setdefault(memo, tier)
@@ -77,7 +96,6 @@ def _forget_tiers() -> None:
 
 
 os.register_at_fork(after_in_child=_forget_tiers)
-
 
 
 def __getattr__(name: str) -> Any:

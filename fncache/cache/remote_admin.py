@@ -3,6 +3,7 @@
 Unlike the tier behind the compiledir, a command reports a failing store as a
 :class:`~fncache.errors.CacheError` naming it, and waits at most :data:`ADMIN_TIMEOUT` in all.
 """
+
 from __future__ import annotations
 
 from typing import Any, Callable, TypeVar
@@ -25,8 +26,9 @@ class _Admin:
     def __init__(self, url: str | None):
         url = url or config.remote_cache
         if not url:
-            raise CacheError("no remote cache: set config.remote_cache "
-                             "(FNCACHE_FLAGS=remote_cache=redis://HOST:PORT/DB)")
+            raise CacheError(
+                "no remote cache: set config.remote_cache (FNCACHE_FLAGS=remote_cache=redis://HOST:PORT/DB)"
+            )
         self.url = url
         try:
             self.backend = backend_for(url, config.remote_timeout)
@@ -43,8 +45,9 @@ class _Admin:
         if isinstance(error, RemoteError):
             raise CacheError(f"remote cache {redact(self.url)}: {error}") from None
         if isinstance(error, Exception):  # a reply of the wrong shape, met past the backend's checks
-            raise CacheError(f"remote cache {redact(self.url)}: unexpected reply "
-                             f"({type(error).__name__}: {error})") from None
+            raise CacheError(
+                f"remote cache {redact(self.url)}: unexpected reply ({type(error).__name__}: {error})"
+            ) from None
         if error is not None:
             raise error
         return result  # type: ignore[return-value]
@@ -68,17 +71,24 @@ def remote_list(url: str | None = None) -> list[dict[str, Any]]:
     return admin(admin.backend.entries)
 
 
-def remote_purge(url: str | None = None, older_than: float | str | None = None, max_size: int | str | None = None,
-                 all: bool = False, dry_run: bool = False) -> list[dict[str, Any]]:
+def remote_purge(
+    url: str | None = None,
+    older_than: float | str | None = None,
+    max_size: int | str | None = None,
+    all: bool = False,
+    dry_run: bool = False,
+) -> list[dict[str, Any]]:
     """Remove stored entries as ``Compiledir.purge`` removes local ones: every one (``all``), those
     unused for ``older_than``, then least recently used ones until the store holds ``max_size``.
     Returns the removed (with ``dry_run``: the would-be removed) entries."""
     from .purge_policy import PurgePolicy
+
     policy = PurgePolicy.of(older_than, max_size, all)
     admin = _Admin(url)
     stored = admin(admin.backend.entries)
-    chosen = policy.select(stored, size=lambda e: e["size"],
-                           last_used=lambda e: e.get("last_used") or e.get("created") or 0.0)
+    chosen = policy.select(
+        stored, size=lambda e: e["size"], last_used=lambda e: e.get("last_used") or e.get("created") or 0.0
+    )
     if not dry_run and chosen:
         admin(admin.backend.delete, [e["key"] for e in chosen])
     return chosen

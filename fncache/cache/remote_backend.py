@@ -5,6 +5,7 @@ A backend only stores and returns blobs and claims; timing and failure policy ar
 (:mod:`.tiers`).  The Redis backend is :mod:`.remote_redis`, imported only when a URL names it,
 so ``import fncache`` and local hits never import it.
 """
+
 from __future__ import annotations
 
 import abc
@@ -13,14 +14,24 @@ import threading
 from typing import Any, Callable, Mapping, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-__all__ = ["RemoteBackend", "RemoteError", "RemoteFull", "backend_for", "redact", "on_daemon_thread", "BACKENDS"]
+__all__ = [
+    "RemoteBackend",
+    "RemoteError",
+    "RemoteFull",
+    "backend_for",
+    "redact",
+    "on_daemon_thread",
+    "BACKENDS",
+]
 
 T = TypeVar("T")
 
 #: URL scheme -> (module, class) of the backend that serves it.
-BACKENDS = {"redis": ("fncache.cache.remote_redis", "RedisBackend"),
-            "rediss": ("fncache.cache.remote_redis", "RedisBackend"),
-            "unix": ("fncache.cache.remote_redis", "RedisBackend")}
+BACKENDS = {
+    "redis": ("fncache.cache.remote_redis", "RedisBackend"),
+    "rediss": ("fncache.cache.remote_redis", "RedisBackend"),
+    "unix": ("fncache.cache.remote_redis", "RedisBackend"),
+}
 
 
 class RemoteError(Exception):
@@ -91,8 +102,10 @@ def backend_for(url: str, timeout: float) -> RemoteBackend:
     """The backend named by ``url``'s scheme, its module imported now (remote_redis for ``redis://``)."""
     scheme = urlsplit(url).scheme
     if scheme not in BACKENDS:
-        raise ValueError(f"remote_cache: unsupported URL scheme {scheme!r} in {redact(url)!r}; "
-                         f"expected one of {', '.join(sorted(BACKENDS))}")
+        raise ValueError(
+            f"remote_cache: unsupported URL scheme {scheme!r} in {redact(url)!r}; "
+            f"expected one of {', '.join(sorted(BACKENDS))}"
+        )
     module, cls = BACKENDS[scheme]
     return getattr(importlib.import_module(module), cls)(url, timeout)
 

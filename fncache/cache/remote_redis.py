@@ -18,6 +18,7 @@ The client never retries and gives each command one deadline of ``remote_timeout
 wrong shape, leaves here as :class:`~fncache.cache.remote.RemoteError`
 (:class:`~fncache.cache.remote.RemoteFull` for OOM).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -87,8 +88,11 @@ class RedisBackend(RemoteBackend):
         with _translated():
             blob = _blob(self._r.execute("GET", ENTRY + digest))
         event = "hits" if blob is not None else "misses"
-        counters = [("HSET", USED, digest, f"{time.time():.3f}"), ("HINCRBY", HITS, digest, 1)] \
-            if blob is not None else []
+        counters = (
+            [("HSET", USED, digest, f"{time.time():.3f}"), ("HINCRBY", HITS, digest, 1)]
+            if blob is not None
+            else []
+        )
         counters += [("HINCRBY", STATS, event, 1), ("HINCRBY", STATS, f"{event}@{host}", 1)]
         try:
             with _translated():
@@ -100,10 +104,13 @@ class RedisBackend(RemoteBackend):
 
     def try_claim(self, digest: str, token: str, ttl: float) -> tuple[bytes | None, bool, str | None]:
         with _translated():
-            blob, won, holder = self._r.pipeline([
-                ("GET", ENTRY + digest),
-                ("SET", CLAIM + digest, token, "NX", "PX", int(ttl * 1000)),
-                ("GET", CLAIM + digest)])
+            blob, won, holder = self._r.pipeline(
+                [
+                    ("GET", ENTRY + digest),
+                    ("SET", CLAIM + digest, token, "NX", "PX", int(ttl * 1000)),
+                    ("GET", CLAIM + digest),
+                ]
+            )
             blob = _blob(blob)
             if isinstance(won, RespError):  # a full Redis refuses the claim but still serves the entry
                 if blob is not None:
@@ -122,12 +129,16 @@ class RedisBackend(RemoteBackend):
 
     def store(self, digest: str, blob: bytes, summary: Mapping[str, Any], host: str) -> None:
         with _translated():
-            replies = self._r.pipeline([
-                ("SET", ENTRY + digest, blob),
-                ("HSET", INDEX, digest, json.dumps(dict(summary), sort_keys=True, default=str)),
-                ("HSET", USED, digest, f"{time.time():.3f}"),
-                ("HINCRBY", STATS, "uploads", 1),
-                ("HINCRBY", STATS, f"uploads@{host}", 1)], transaction=True)
+            replies = self._r.pipeline(
+                [
+                    ("SET", ENTRY + digest, blob),
+                    ("HSET", INDEX, digest, json.dumps(dict(summary), sort_keys=True, default=str)),
+                    ("HSET", USED, digest, f"{time.time():.3f}"),
+                    ("HINCRBY", STATS, "uploads", 1),
+                    ("HINCRBY", STATS, f"uploads@{host}", 1),
+                ],
+                transaction=True,
+            )
             for reply in replies:
                 _raised(reply)
 
@@ -138,11 +149,17 @@ class RedisBackend(RemoteBackend):
     def entries(self) -> list[dict[str, Any]]:
         with _translated():
             digests = self._digests()
-            index, used, hits = (_hash(_raised(r)) for r in self._r.pipeline(
-                [("HGETALL", INDEX), ("HGETALL", USED), ("HGETALL", HITS)]))
+            index, used, hits = (
+                _hash(_raised(r))
+                for r in self._r.pipeline([("HGETALL", INDEX), ("HGETALL", USED), ("HGETALL", HITS)])
+            )
             unindexed = [d for d in digests if d not in index]
-            sizes = dict(zip(unindexed, (_raised(r) for r in self._r.pipeline(
-                [("STRLEN", ENTRY + d) for d in unindexed]))))
+            sizes = dict(
+                zip(
+                    unindexed,
+                    (_raised(r) for r in self._r.pipeline([("STRLEN", ENTRY + d) for d in unindexed])),
+                )
+            )
             dangling = set(index) - set(digests)  # evicted by Redis (allkeys-lru): forget their lines
             if dangling:
                 self._r.execute("HDEL", INDEX, *dangling)
@@ -152,20 +169,32 @@ class RedisBackend(RemoteBackend):
                 summary = json.loads(index[d]) if d in index else {"size": sizes[d]}
             except ValueError:
                 summary = {"size": sizes.get(d, 0)}
-            out.append({"key": d, "kind": summary.get("kind"), "size": int(summary.get("size") or 0),
-                        "created": summary.get("created"),
-                        "last_used": float(used[d]) if d in used else summary.get("created"),
-                        "hits": int(hits.get(d, 0)), "host": summary.get("host"), "march": summary.get("march"),
-                        "compile_seconds": summary.get("compile_seconds")})
+            out.append(
+                {
+                    "key": d,
+                    "kind": summary.get("kind"),
+                    "size": int(summary.get("size") or 0),
+                    "created": summary.get("created"),
+                    "last_used": float(used[d]) if d in used else summary.get("created"),
+                    "hits": int(hits.get(d, 0)),
+                    "host": summary.get("host"),
+                    "march": summary.get("march"),
+                    "compile_seconds": summary.get("compile_seconds"),
+                }
+            )
         return out
 
     def delete(self, digests: list[str]) -> int:
         if not digests:
             return 0
         with _translated():
-            replies = self._r.pipeline([("DEL", *(ENTRY + d for d in digests)),
-                                        *(("HDEL", h, *digests) for h in (INDEX, USED, HITS))],
-                                       transaction=True)
+            replies = self._r.pipeline(
+                [
+                    ("DEL", *(ENTRY + d for d in digests)),
+                    *(("HDEL", h, *digests) for h in (INDEX, USED, HITS)),
+                ],
+                transaction=True,
+            )
             return int(_raised(replies[0]))
 
     def info(self) -> dict[str, Any]:
@@ -173,10 +202,16 @@ class RedisBackend(RemoteBackend):
             server = self._r.info()
             entries = self.entries()
             claims = sum(1 for _ in self._r.scan_iter(match=CLAIM + "*", count=1000))
-        return {"backend": "redis", "server_version": server.get("redis_version"),
-                "used_memory": server.get("used_memory"), "maxmemory": server.get("maxmemory"),
-                "maxmemory_policy": server.get("maxmemory_policy"), "entries": len(entries),
-                "size": sum(e["size"] for e in entries), "claims": claims}
+        return {
+            "backend": "redis",
+            "server_version": server.get("redis_version"),
+            "used_memory": server.get("used_memory"),
+            "maxmemory": server.get("maxmemory"),
+            "maxmemory_policy": server.get("maxmemory_policy"),
+            "entries": len(entries),
+            "size": sum(e["size"] for e in entries),
+            "claims": claims,
+        }
 
     def stats(self) -> dict[str, Any]:
         with _translated():

@@ -3,6 +3,7 @@ the dicts the ``fncache`` command prints, read from the layout without changing 
 
 The compiledir's core (lookup, build, publish) is compiledir.py; these are its reports.
 """
+
 from __future__ import annotations
 
 import os
@@ -24,11 +25,20 @@ __all__ = ["entry_dict", "info", "filesystem", "entries", "find", "explain", "us
 def entry_dict(s: evict.EntryStat, hits: Mapping[str, int], *, full: bool = False) -> dict[str, Any]:
     """The dict of one entry that listings and reports show (``full``: with its metadata)."""
     meta = s.meta or {}
-    out = {"key": s.digest, "kind": meta.get("kind"), "size": s.size, "created": meta.get("created"),
-           "last_used": s.last_used, "hits": hits.get(s.digest, 0), "host": meta.get("host"),
-           "march": meta.get("march"), "compile_seconds": meta.get("compile_seconds"),
-           "components": meta.get("components", {}), "files": sorted(meta.get("files", {})),
-           "path": str(s.path)}
+    out = {
+        "key": s.digest,
+        "kind": meta.get("kind"),
+        "size": s.size,
+        "created": meta.get("created"),
+        "last_used": s.last_used,
+        "hits": hits.get(s.digest, 0),
+        "host": meta.get("host"),
+        "march": meta.get("march"),
+        "compile_seconds": meta.get("compile_seconds"),
+        "components": meta.get("components", {}),
+        "files": sorted(meta.get("files", {})),
+        "path": str(s.path),
+    }
     if full:
         out["meta"] = meta
     return out
@@ -37,20 +47,30 @@ def entry_dict(s: evict.EntryStat, hits: Mapping[str, int], *, full: bool = Fals
 def info(layout: Layout, host: str) -> dict[str, Any]:
     """Path, host, platform, march, entry count, size and counters summed over every process."""
     from ..toolchain.march import host_march_flags, host_platform_tag
+
     scanned = [s for s in evict.scan(layout) if is_digest(s.digest)]
     totals = read_totals(layout)
     try:
         march = " ".join(host_march_flags())
     except Exception as e:  # info must work even when the compiler is broken
         march = f"unknown ({e})"
-    return {"path": str(layout.root), "entries": len(scanned), "size": sum(s.size for s in scanned),
-            "hits": int(totals.total("hits")), "misses": int(totals.total("misses")),
-            "compiles": int(totals.total("compiles")),
-            "compile_seconds": totals.total("compile_seconds"),
-            "saved_seconds": totals.total("saved_seconds"),
-            "host": host, "platform": host_platform_tag(), "march": march,
-            "max_size": config.cache_max_size, "lock_mode": lock_mode_for(layout),
-            "filesystem": filesystem(layout, host), "signed": bool(config.signing_key)}
+    return {
+        "path": str(layout.root),
+        "entries": len(scanned),
+        "size": sum(s.size for s in scanned),
+        "hits": int(totals.total("hits")),
+        "misses": int(totals.total("misses")),
+        "compiles": int(totals.total("compiles")),
+        "compile_seconds": totals.total("compile_seconds"),
+        "saved_seconds": totals.total("saved_seconds"),
+        "host": host,
+        "platform": host_platform_tag(),
+        "march": march,
+        "max_size": config.cache_max_size,
+        "lock_mode": lock_mode_for(layout),
+        "filesystem": filesystem(layout, host),
+        "signed": bool(config.signing_key),
+    }
 
 
 def filesystem(layout: Layout, host: str) -> dict[str, Any]:
@@ -79,8 +99,11 @@ def find(layout: Layout, prefix: str) -> list[dict[str, Any]]:
         except FileNotFoundError:
             shards = []
     hits = read_totals(layout).hits_by_entry
-    return [entry_dict(s, hits, full=True) for s in evict.scan(layout, shards)
-            if s.digest.startswith(prefix) and is_digest(s.digest)]
+    return [
+        entry_dict(s, hits, full=True)
+        for s in evict.scan(layout, shards)
+        if s.digest.startswith(prefix) and is_digest(s.digest)
+    ]
 
 
 def explain(layout: Layout, key: CacheKey) -> dict[str, Any]:
@@ -100,8 +123,12 @@ def explain(layout: Layout, key: CacheKey) -> dict[str, Any]:
             continue
         if best is None or len(diffs) < best[0]:
             best = (len(diffs), s.digest, diffs)
-    return {"key": key.digest, "found": False, "closest": best[1] if best else None,
-            "differences": best[2] if best else []}
+    return {
+        "key": key.digest,
+        "found": False,
+        "closest": best[1] if best else None,
+        "differences": best[2] if best else [],
+    }
 
 
 def usage(layout: Layout) -> dict[str, Any]:
@@ -127,16 +154,24 @@ def usage(layout: Layout) -> dict[str, Any]:
         evict.rescan(layout)
         data = evict.read_size(layout) or {"bytes": 0}
     scanned = data.get("scanned")
-    return {"entries": count, "size": int(data["bytes"]),
-            "scanned": float(scanned) if isinstance(scanned, (int, float)) else None}
+    return {
+        "entries": count,
+        "size": int(data["bytes"]),
+        "scanned": float(scanned) if isinstance(scanned, (int, float)) else None,
+    }
 
 
 def stats(layout: Layout) -> dict[str, Any]:
     """Hits, misses, compiles, compile seconds spent and saved: in total, per host and per kind."""
     totals = read_totals(layout)
     lookups = totals.total("hits") + totals.total("misses")
-    return {"hits": int(totals.total("hits")), "misses": int(totals.total("misses")),
-            "compiles": int(totals.total("compiles")), "compile_seconds": totals.total("compile_seconds"),
-            "saved_seconds": totals.total("saved_seconds"),
-            "hit_rate": totals.total("hits") / lookups if lookups else None,
-            "per_host": totals.per_host(), "per_kind": totals.per_kind()}
+    return {
+        "hits": int(totals.total("hits")),
+        "misses": int(totals.total("misses")),
+        "compiles": int(totals.total("compiles")),
+        "compile_seconds": totals.total("compile_seconds"),
+        "saved_seconds": totals.total("saved_seconds"),
+        "hit_rate": totals.total("hits") / lookups if lookups else None,
+        "per_host": totals.per_host(),
+        "per_kind": totals.per_kind(),
+    }

@@ -24,6 +24,7 @@ certificate with ``ssl_certfile=`` and ``ssl_keyfile=``; ``ssl_cert_reqs=none`` 
 verification off for self-signed test servers), ``unix:///path/to/socket[?db=N]``, and
 ``?db=N`` anywhere.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -33,8 +34,16 @@ import time
 from typing import Any, Iterator, Sequence
 from urllib.parse import parse_qs, unquote, urlsplit
 
-__all__ = ["RespClient", "RespError", "ProtocolError", "parse_url", "MAX_BULK", "MAX_ARRAY", "MAX_DEPTH",
-           "MAX_LINE"]
+__all__ = [
+    "RespClient",
+    "RespError",
+    "ProtocolError",
+    "parse_url",
+    "MAX_BULK",
+    "MAX_ARRAY",
+    "MAX_DEPTH",
+    "MAX_LINE",
+]
 
 Reply = Any  # bytes | int | None | list[Reply] | RespError
 _CRLF = b"\r\n"
@@ -64,12 +73,19 @@ def parse_url(url: str) -> dict[str, Any]:
     scheme = parts.scheme.lower()
     if scheme not in ("redis", "rediss", "unix"):
         raise ValueError(f"remote_cache URL {url!r}: scheme must be redis://, rediss:// or unix://")
-    out: dict[str, Any] = {"tls": scheme == "rediss", "unix": None, "host": None, "port": 6379,
-                           "username": unquote(parts.username) if parts.username else None,
-                           "password": unquote(parts.password) if parts.password else None,
-                           "db": 0, "verify": query.get("ssl_cert_reqs", "required") != "none",
-                           "ca": query.get("ssl_ca_certs"), "cert": query.get("ssl_certfile"),
-                           "key": query.get("ssl_keyfile")}
+    out: dict[str, Any] = {
+        "tls": scheme == "rediss",
+        "unix": None,
+        "host": None,
+        "port": 6379,
+        "username": unquote(parts.username) if parts.username else None,
+        "password": unquote(parts.password) if parts.password else None,
+        "db": 0,
+        "verify": query.get("ssl_cert_reqs", "required") != "none",
+        "ca": query.get("ssl_ca_certs"),
+        "cert": query.get("ssl_certfile"),
+        "key": query.get("ssl_keyfile"),
+    }
     db = query.get("db")
     if scheme == "unix":
         if not parts.path:
@@ -163,6 +179,7 @@ class RespClient:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if cfg["tls"]:
                 import ssl  # only for rediss:// (ssl costs ~10 ms to import)
+
                 ctx = ssl.create_default_context(cafile=cfg["ca"])
                 if cfg["cert"]:
                     ctx.load_cert_chain(cfg["cert"], cfg["key"])
@@ -181,8 +198,11 @@ class RespClient:
         try:
             hello = []
             if cfg["password"] is not None:
-                hello.append(("AUTH", cfg["username"], cfg["password"]) if cfg["username"]
-                             else ("AUTH", cfg["password"]))
+                hello.append(
+                    ("AUTH", cfg["username"], cfg["password"])
+                    if cfg["username"]
+                    else ("AUTH", cfg["password"])
+                )
             if cfg["db"]:
                 hello.append(("SELECT", cfg["db"]))
             for reply in self._roundtrip(hello):
@@ -217,7 +237,7 @@ class RespClient:
         """Receive until at least ``want`` unread bytes are buffered (only what arrives is stored)."""
         assert self._sock is not None
         if self._pos and self._pos >= len(self._buf) // 2:  # drop what was read, now and then
-            del self._buf[:self._pos]
+            del self._buf[: self._pos]
             self._pos = 0
         while len(self._buf) - self._pos < want:
             self._sock.settimeout(self._remaining())
@@ -232,13 +252,15 @@ class RespClient:
         while True:
             end = self._buf.find(_CRLF, self._pos + scanned, self._pos + MAX_LINE + 2)
             if end >= 0:
-                line = bytes(self._buf[self._pos:end])
+                line = bytes(self._buf[self._pos : end])
                 self._pos = end + 2
                 return line
             buffered = len(self._buf) - self._pos
             if buffered > MAX_LINE:
-                raise ProtocolError(f"reply line longer than {MAX_LINE} bytes: "
-                                    f"{bytes(self._buf[self._pos:self._pos + 60])!r}")
+                raise ProtocolError(
+                    f"reply line longer than {MAX_LINE} bytes: "
+                    f"{bytes(self._buf[self._pos : self._pos + 60])!r}"
+                )
             scanned = max(buffered - 1, 0)  # a CR at the end may be followed by its LF
             self._fill(buffered + 1)
 
@@ -262,9 +284,9 @@ class RespClient:
                 else:
                     self._fill(n + 2)
                     end = self._pos + n
-                    if self._buf[end:end + 2] != _CRLF:
+                    if self._buf[end : end + 2] != _CRLF:
                         raise ProtocolError(f"bulk string of {n} bytes not followed by CRLF")
-                    value = bytes(self._buf[self._pos:end])
+                    value = bytes(self._buf[self._pos : end])
                     self._pos = end + 2
             elif kind == b"*":
                 n = _length(rest, line, MAX_ARRAY, "array")

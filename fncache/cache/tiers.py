@@ -24,6 +24,7 @@ and URL: :mod:`.remote`) and opens a circuit breaker, so for ``RETRY_AFTER`` sec
 uses the local tier alone without touching the store.  A full store (out of memory) only stops
 writes; reads go on.
 """
+
 from __future__ import annotations
 
 import logging
@@ -79,8 +80,9 @@ class Claim:
     def __enter__(self) -> Claim:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         pass
 
 
@@ -100,16 +102,20 @@ class _HeldClaim(Claim):
         """Renew the claim every third of its lifetime, so it expires only when this host dies."""
         while not self._stop.wait(CLAIM_TTL / 3):
             try:
-                if not self._remote.call(self._remote.backend.renew, self._digest, self._token, CLAIM_TTL,
-                                         write=True):
-                    log.info("fncache: lost the remote build claim of %s (it expired); building anyway",
-                             self._digest[:16])
+                if not self._remote.call(
+                    self._remote.backend.renew, self._digest, self._token, CLAIM_TTL, write=True
+                ):
+                    log.info(
+                        "fncache: lost the remote build claim of %s (it expired); building anyway",
+                        self._digest[:16],
+                    )
                     return
             except _Unavailable:
                 return
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self._stop.set()
         try:
             self._remote.call(self._remote.backend.release, self._digest, self._token, write=True)
@@ -171,8 +177,12 @@ class RemoteTier(Tier):
             self._trip(str(error), full=False)
             raise _Unavailable
         if error is not None:
-            log.debug("fncache: remote cache %s operation %s failed", self.url, getattr(fn, "__name__", fn),
-                      exc_info=error)
+            log.debug(
+                "fncache: remote cache %s operation %s failed",
+                self.url,
+                getattr(fn, "__name__", fn),
+                exc_info=error,
+            )
             self._trip(f"{type(error).__name__}: {error}", full=False)
             raise _Unavailable
         if self._failing and now >= max(self._down_until, self._full_until):
@@ -187,9 +197,16 @@ class RemoteTier(Tier):
         else:
             self._down_until = until
         self._failing = True
-        what = "is full; storing entries locally only" if full else "is unavailable; using the local compiledir alone"
-        self._warn(self.backend.url, f"fncache: remote cache {self.url} {what} ({reason}); trying it again in "
-                                     f"{RETRY_AFTER:g}s. Further remote cache failures are logged at debug level.")
+        what = (
+            "is full; storing entries locally only"
+            if full
+            else "is unavailable; using the local compiledir alone"
+        )
+        self._warn(
+            self.backend.url,
+            f"fncache: remote cache {self.url} {what} ({reason}); trying it again in "
+            f"{RETRY_AFTER:g}s. Further remote cache failures are logged at debug level.",
+        )
 
     def fetch(self, key: CacheKey, layout: Layout, host: str) -> Entry | None:
         try:
@@ -205,7 +222,9 @@ class RemoteTier(Tier):
         announced = False
         while True:
             try:
-                blob, won, holder = self.call(self.backend.try_claim, key.digest, token, CLAIM_TTL, write=True)
+                blob, won, holder = self.call(
+                    self.backend.try_claim, key.digest, token, CLAIM_TTL, write=True
+                )
             except _Unavailable:
                 return Claim(self, host)  # build here, unclaimed: at worst a key is built twice
             entry = self._install(key, blob, layout, host) if blob is not None else None
@@ -220,20 +239,34 @@ class RemoteTier(Tier):
                 return _HeldClaim(self, host, key, token)
             now = time.monotonic()
             if now < self._waits_off_until:
-                return Claim(self, host)  # a claim lately outlived lock_timeout: the store's claims are not waited on
+                return Claim(
+                    self, host
+                )  # a claim lately outlived lock_timeout: the store's claims are not waited on
             if now >= deadline:
                 # A holder that never delivers (its host is stuck, or the store lies about claims):
                 # build here, and wait on no claim of this store for a while, so that such a store
                 # costs one lock_timeout per RETRY_AFTER, not one per key.
                 self._waits_off_until = now + RETRY_AFTER
-                log.warning("fncache: waited %gs (config.lock_timeout) for %s to build %s (%s) in the remote cache "
-                            "%s; building it here, and not waiting on its build claims for %gs",
-                            config.lock_timeout, _who(holder), key.digest[:16], key.kind, self.url, RETRY_AFTER)
+                log.warning(
+                    "fncache: waited %gs (config.lock_timeout) for %s to build %s (%s) in the remote cache "
+                    "%s; building it here, and not waiting on its build claims for %gs",
+                    config.lock_timeout,
+                    _who(holder),
+                    key.digest[:16],
+                    key.kind,
+                    self.url,
+                    RETRY_AFTER,
+                )
                 return Claim(self, host)
             if not announced:
                 announced = True
-                log.info("fncache: %s is building %s (%s); waiting for it in the remote cache %s", _who(holder),
-                         key.digest[:16], key.kind, self.url)
+                log.info(
+                    "fncache: %s is building %s (%s); waiting for it in the remote cache %s",
+                    _who(holder),
+                    key.digest[:16],
+                    key.kind,
+                    self.url,
+                )
             time.sleep(min(delay, deadline - now))
             delay = min(delay * _POLL_GROWTH, _POLL_MAX)
 
@@ -244,7 +277,9 @@ class RemoteTier(Tier):
             log.debug("fncache: not uploading %s: %s", entry.key.digest[:16], e)
             return
         try:
-            self.call(self.backend.store, entry.key.digest, blob, entry_summary(entry, len(blob)), host, write=True)
+            self.call(
+                self.backend.store, entry.key.digest, blob, entry_summary(entry, len(blob)), host, write=True
+            )
         except _Unavailable:
             pass
 
@@ -256,14 +291,28 @@ class RemoteTier(Tier):
             done = install_bytes(layout, host, key, unpack_entry(blob))
         except Damaged as e:
             self._bad_blobs.add(hash(blob))
-            log.warning("fncache: ignoring the remote copy of cache entry %s (%s) from %s: %s; it will be "
-                        "built here and overwritten", key.digest[:16], key.kind, self.url, e)
+            log.warning(
+                "fncache: ignoring the remote copy of cache entry %s (%s) from %s: %s; it will be "
+                "built here and overwritten",
+                key.digest[:16],
+                key.kind,
+                self.url,
+                e,
+            )
             return None
         except Unwritable:  # the compiledir takes nothing now: the caller builds privately
             raise
-        except (OSError, CacheError) as e:  # e.g. a blob larger than the free space: the store must not fail the call
-            log.warning("fncache: cannot stage the remote copy of cache entry %s (%s) from %s: %s; building "
-                        "it here", key.digest[:16], key.kind, self.url, e)
+        except (
+            OSError,
+            CacheError,
+        ) as e:  # e.g. a blob larger than the free space: the store must not fail the call
+            log.warning(
+                "fncache: cannot stage the remote copy of cache entry %s (%s) from %s: %s; building it here",
+                key.digest[:16],
+                key.kind,
+                self.url,
+                e,
+            )
             return None
         if done.published:
             evict.note_added(layout, done.size, config.cache_max_size)

@@ -1,5 +1,6 @@
 """Linker ``"c"``: render the optimized graph (kernels + program), get the kernel library from
 the compiledir or compile it (one gcc call), load it and build the run-time's runner."""
+
 from __future__ import annotations
 
 import fcntl
@@ -20,24 +21,40 @@ from ..graph.basic import Apply
 from ..graph.fgraph import FunctionGraph
 from .c_module import KernelLibrary, render_module
 
-__all__ = ["build_c_runner", "load_library", "load_module", "EXTRA_FLAGS", "module_key_for",
-           "compile_module", "runner_for"]
+__all__ = [
+    "build_c_runner",
+    "load_library",
+    "load_module",
+    "EXTRA_FLAGS",
+    "module_key_for",
+    "compile_module",
+    "runner_for",
+]
 
 log = logging.getLogger(__name__)
 
 #: Flags every kernel library needs: `omp simd` loops and simd math declarations (no OpenMP
 #: run-time: threads are started by the installed run-time), defined integer overflow, and
 #: hidden symbols except the kernels (FC_EXPORT).
-EXTRA_FLAGS = ["-pipe", "-fopenmp-simd", "-fwrapv", "-fno-math-errno", "-fvisibility=hidden",
-               "-Wno-unused-variable", "-Wno-unused-label", "-Wno-unused-function"]
-LIBS = ["-lmvec", "-lm"] if platform.system() == "Linux" and platform.machine() == "x86_64" \
-    else ["-lm"]
+EXTRA_FLAGS = [
+    "-pipe",
+    "-fopenmp-simd",
+    "-fwrapv",
+    "-fno-math-errno",
+    "-fvisibility=hidden",
+    "-Wno-unused-variable",
+    "-Wno-unused-label",
+    "-Wno-unused-function",
+]
+LIBS = ["-lmvec", "-lm"] if platform.system() == "Linux" and platform.machine() == "x86_64" else ["-lm"]
 
 #: The run-time's sources, its program layout's Python half included; the build records their
 #: hash (setup.py does the same sum).
 RUNTIME_SOURCES = ("c_runtime.h", "c_runtime.c", "c_steps.c", "c_random.c", "c_program.py")
-_REINSTALL = ("it is compiled when fncache is installed; reinstall with `pip install .` (or "
-              "`pip install -e .` in a source checkout), with a C compiler available")
+_REINSTALL = (
+    "it is compiled when fncache is installed; reinstall with `pip install .` (or "
+    "`pip install -e .` in a source checkout), with a C compiler available"
+)
 
 _loaded: dict[str, Any] = {}
 _library_fds: list[int] = []
@@ -63,13 +80,16 @@ def runtime() -> Any:
     try:
         from . import _c_runtime
     except ImportError as e:
-        raise ImportError(f"fncache's compiled run-time (fncache.codegen._c_runtime) is not "
-                          f"built: {e}; {_REINSTALL}") from e
+        raise ImportError(
+            f"fncache's compiled run-time (fncache.codegen._c_runtime) is not built: {e}; {_REINSTALL}"
+        ) from e
     want = runtime_source_hash(Path(__file__).parent)
     if want is not None and getattr(_c_runtime, "SOURCE", None) != want:
-        raise ImportError(f"fncache's compiled run-time at {_c_runtime.__file__} was built from "
-                          f"other sources (source {getattr(_c_runtime, 'SOURCE', None)}, the "
-                          f"sources here are {want}); {_REINSTALL}")
+        raise ImportError(
+            f"fncache's compiled run-time at {_c_runtime.__file__} was built from "
+            f"other sources (source {getattr(_c_runtime, 'SOURCE', None)}, the "
+            f"sources here are {want}); {_REINSTALL}"
+        )
     _runtime = _c_runtime
     return _runtime
 
@@ -80,6 +100,7 @@ _runtime: Any = None
 def module_key_for(source: str) -> Any:
     """The key of the kernel library rendered as ``source`` on this host."""
     from ..cache.keys import kernel_library_key
+
     return kernel_library_key(source, extra_flags=EXTRA_FLAGS + LIBS)
 
 
@@ -90,6 +111,7 @@ def compile_module(mod: KernelLibrary, key: Any) -> Entry:
     from ..toolchain.cpu import check_features, entry_missing_features
     from ..cache import cache
     from ..errors import CompileError
+
     name = "fc_" + key.digest[:24]
 
     def build(staging: Path) -> dict:
@@ -102,19 +124,27 @@ def compile_module(mod: KernelLibrary, key: Any) -> Entry:
             # Flags this CPU cannot run (e.g. -mavx512f in config.cxxflags) make a library
             # that would end the process with SIGILL: refuse before compiling.
             check_features(isa, f"a kernel library built with {' '.join(compile_flags())!r}")
-        so = compile_shared_object(mod.source, staging, name, extra_flags=EXTRA_FLAGS,
-                                   libs=LIBS, python_ext=False)
+        so = compile_shared_object(
+            mod.source, staging, name, extra_flags=EXTRA_FLAGS, libs=LIBS, python_ext=False
+        )
         if isa is None:
             isa = library_isa()
             check_features(isa, f"a kernel library built with {' '.join(compile_flags())!r}")
-        return {"compile_seconds": time.perf_counter() - t0, "module": name,
-                "library": so.name, "source": f"{name}.c", "isa": sorted(isa)}
+        return {
+            "compile_seconds": time.perf_counter() - t0,
+            "module": name,
+            "library": so.name,
+            "source": f"{name}.c",
+            "isa": sorted(isa),
+        }
 
     entry = cache.get_or_build(key, build)
     missing = entry_missing_features(entry.meta)
     if missing:  # lookups refuse such entries; this guards the one just built or fetched
-        raise CompileError(f"kernel library {entry.path} needs CPU features this CPU lacks "
-                           f"({', '.join(missing)}); it is not loaded")
+        raise CompileError(
+            f"kernel library {entry.path} needs CPU features this CPU lacks "
+            f"({', '.join(missing)}); it is not loaded"
+        )
     if config.cache_verify_hits:
         _verify(entry, mod, build)
     return entry
@@ -125,11 +155,18 @@ def _verify(entry: Any, mod: KernelLibrary, build: Callable[[Path], dict]) -> No
     (gcc without debug information writes the same bytes for the same source and flags)."""
     import tempfile
     from ..cache.hitcheck import check_hit
+
     with tempfile.TemporaryDirectory(prefix="fncache-verify-") as tmp:
         rebuilt = build(Path(tmp))
         library = (Path(tmp) / rebuilt["library"]).read_bytes()
-    check_hit(entry.key, entry.meta, {"source": (entry.read_bytes(entry.meta["source"]), mod.source),
-                                      "library": (entry.read_bytes(entry.meta["library"]), library)})
+    check_hit(
+        entry.key,
+        entry.meta,
+        {
+            "source": (entry.read_bytes(entry.meta["source"]), mod.source),
+            "library": (entry.read_bytes(entry.meta["library"]), library),
+        },
+    )
 
 
 def library_isa() -> frozenset[str]:
@@ -139,6 +176,7 @@ def library_isa() -> frozenset[str]:
     detection recorded (the compiler was asked then): no compiler run on the compile path."""
     from ..toolchain.cpu import isa_of
     from ..toolchain.march import cxx_command, host_isa
+
     if config.march.strip() == "auto" and not any(t.startswith("-m") for t in config.cxxflags.split()):
         return host_isa()
     return isa_of(cxx_command(), compile_flags())
@@ -167,8 +205,11 @@ def _load_bytes(data: bytes, name: str) -> Any:
     fd = os.memfd_create(name, os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
     try:
         write_all(fd, data)
-        fcntl.fcntl(fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_WRITE | fcntl.F_SEAL_GROW | fcntl.F_SEAL_SHRINK
-                    | fcntl.F_SEAL_SEAL)
+        fcntl.fcntl(
+            fd,
+            fcntl.F_ADD_SEALS,
+            fcntl.F_SEAL_WRITE | fcntl.F_SEAL_GROW | fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_SEAL,
+        )
         lib = runtime().load(f"/proc/self/fd/{fd}")
     except OSError as e:
         os.close(fd)
@@ -187,6 +228,7 @@ def load_module(mod: KernelLibrary, key: Any) -> Any:
     and rebuilt once; :class:`CacheError` names the entry if the rebuilt one fails too.
     """
     from ..cache import cache
+
     for attempt in (1, 2):
         entry = compile_module(mod, key)
         try:
@@ -205,6 +247,7 @@ def _performer(node: Apply) -> Callable[..., Any]:
 
     def perform(*inputs: Any) -> list:
         return op.perform(node, list(inputs))
+
     return perform
 
 
@@ -222,9 +265,16 @@ class CRunner:
         return self.nodes[k] if 0 <= k < len(self.nodes) else None
 
 
-def build_c_runner(fgraph: FunctionGraph, name: str, *, n_explicit: int, single: bool,
-                   converter: Callable[[int, Any], Any], on_error: Callable[[Any], Any],
-                   on_kwargs: Callable[..., Any]) -> CRunner:
+def build_c_runner(
+    fgraph: FunctionGraph,
+    name: str,
+    *,
+    n_explicit: int,
+    single: bool,
+    converter: Callable[[int, Any], Any],
+    on_error: Callable[[Any], Any],
+    on_kwargs: Callable[..., Any],
+) -> CRunner:
     """The native runner; ``on_error(exc)`` returns the exception to raise (it adds the failing
     node), ``on_kwargs(*args, **kw)`` handles calls that name their inputs."""
     mod = render_module(fgraph, n_explicit=n_explicit, single=single)
@@ -234,11 +284,25 @@ def build_c_runner(fgraph: FunctionGraph, name: str, *, n_explicit: int, single:
     return runner_for(lib, mod, converter=converter, on_error=on_error, on_kwargs=on_kwargs)
 
 
-def runner_for(lib: Any, mod: KernelLibrary, *, converter: Callable[[int, Any], Any],
-               on_error: Callable[[Any], Any], on_kwargs: Callable[..., Any]) -> CRunner:
+def runner_for(
+    lib: Any,
+    mod: KernelLibrary,
+    *,
+    converter: Callable[[int, Any], Any],
+    on_error: Callable[[Any], Any],
+    on_kwargs: Callable[..., Any],
+) -> CRunner:
     """A runner of ``mod``'s program on kernel library ``lib`` (None when it has no kernels),
     loaded from the compiledir or embedded in a pickle."""
-    native = runtime().Runner(lib, mod.program, converter,
-                              tuple(_performer(n) for n in mod.fallbacks), tuple(mod.constants),
-                              bool(config.allow_gc), int(config.threads), on_error, on_kwargs)
+    native = runtime().Runner(
+        lib,
+        mod.program,
+        converter,
+        tuple(_performer(n) for n in mod.fallbacks),
+        tuple(mod.constants),
+        bool(config.allow_gc),
+        int(config.threads),
+        on_error,
+        on_kwargs,
+    )
     return CRunner(native, mod.node_of)

@@ -7,6 +7,7 @@ nodes in order, release intermediates right after their last use (or keep them f
 ``allow_gc`` is off) and return the outputs as one array or a list. It is rebuilt from the
 optimized graph in every process (it is small), so only the kernels are cached.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -24,11 +25,11 @@ __all__ = ["KernelLibrary", "render_module", "prelude_text"]
 
 @dataclass
 class KernelLibrary:
-    source: str                     # the kernel library's C source ("" when it has no kernels)
-    program: tuple                  # what the run-time executes (see c_runtime.c)
-    n_args: int                     # explicit inputs + shared values
-    constants: list[Any]            # arrays handed to the runner at construction
-    fallbacks: list[Apply]          # nodes run through op.perform
+    source: str  # the kernel library's C source ("" when it has no kernels)
+    program: tuple  # what the run-time executes (see c_runtime.c)
+    n_args: int  # explicit inputs + shared values
+    constants: list[Any]  # arrays handed to the runner at construction
+    fallbacks: list[Apply]  # nodes run through op.perform
     node_of: list[Apply] = field(default_factory=list)
 
 
@@ -63,10 +64,14 @@ def render_module(fgraph: FunctionGraph, *, n_explicit: int, single: bool) -> Ke
             else:
                 keeps.append(n_keep)
                 n_keep += 1
-        ctx = NodeCtx(k=step, ins=[slot[id(v)] for v in node.inputs],
-                      outs=[slot[id(o)] for o in node.outputs], keeps=keeps,
-                      is_output=[id(o) in out_ids for o in node.outputs],
-                      dying=plan.dying[step])
+        ctx = NodeCtx(
+            k=step,
+            ins=[slot[id(v)] for v in node.inputs],
+            outs=[slot[id(o)] for o in node.outputs],
+            keeps=keeps,
+            is_output=[id(o) in out_ids for o in node.outputs],
+            dying=plan.dying[step],
+        )
         if not has_native(node):
             ctx.perform = len(fallbacks)
             fallbacks.append(node)
@@ -83,5 +88,6 @@ def render_module(fgraph: FunctionGraph, *, n_explicit: int, single: bool) -> Ke
     copies = tuple(int(aliases_storage(v)) for v in fgraph.outputs)
     program = c_program.program(len(slot), n_keep, inputs, const_slots, steps, outs, copies, single)
     source = (prelude_text() + "\n\n" + "\n\n".join(kernels) + "\n") if kernels else ""
-    return KernelLibrary(source=source, program=program, n_args=n_args, constants=constants,
-                   fallbacks=fallbacks, node_of=nodes)
+    return KernelLibrary(
+        source=source, program=program, n_args=n_args, constants=constants, fallbacks=fallbacks, node_of=nodes
+    )

@@ -11,6 +11,7 @@ with no generated code at all.
 
 A step is the tuple ``c_runtime.c:parse_step`` reads, built by :func:`.c_program.step`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -27,23 +28,31 @@ from ..tensor.reduction import ArgReduce, Reduce
 from ..tensor.scalar_ops import Composite
 from ..tensor.shape_ops import DimShuffle
 from . import c_program
-from .c_program import (ST_ARGREDUCE, ST_DIMSHUFFLE, ST_DOT, ST_ELEMWISE, ST_PERFORM, ST_REDUCE,
-                        ST_REDUCED_SIZE, ST_ROWPASS, ST_SUM_TO_SHAPE)
+from .c_program import (
+    ST_ARGREDUCE,
+    ST_DIMSHUFFLE,
+    ST_DOT,
+    ST_ELEMWISE,
+    ST_PERFORM,
+    ST_REDUCE,
+    ST_REDUCED_SIZE,
+    ST_ROWPASS,
+    ST_SUM_TO_SHAPE,
+)
 from .c_types import CTYPE, composite_lines, reduce_accumulator, reduce_combine
 
 __all__ = ["NodeCtx", "render_node", "has_native", "has_int_pow"]
 
 
-
 @dataclass
 class NodeCtx:
-    k: int                      # node number (kernel names, error reports)
-    ins: list[int]              # slots of the inputs
-    outs: list[int]             # slots of the outputs
-    keeps: list[int]            # per output: index of its kept buffer, or -1
-    is_output: list[bool]       # per output: returned to the caller
-    dying: list[int]            # slots released after this node (their last use)
-    perform: int = -1           # index into the runner's performs for Python fallbacks
+    k: int  # node number (kernel names, error reports)
+    ins: list[int]  # slots of the inputs
+    outs: list[int]  # slots of the outputs
+    keeps: list[int]  # per output: index of its kept buffer, or -1
+    is_output: list[bool]  # per output: returned to the caller
+    dying: list[int]  # slots released after this node (their last use)
+    perform: int = -1  # index into the runner's performs for Python fallbacks
 
 
 def typenum(dtype: str) -> int:
@@ -58,14 +67,20 @@ def has_int_pow(comp: Composite) -> bool:
     return any(name == "pow" and is_int(dt) for name, _, dt in comp.steps)
 
 
-def _step(kind: int, node: Apply, ctx: NodeCtx, ints: Sequence[int], kernels: Sequence[str] = (),
-          msg: str = "", nd: int = 0, errcheck: bool = False) -> tuple:
-    return c_program.step(kind, ctx.ins, ctx.outs, ctx.dying, ints, kernels, str(node.op), msg, nd,
-                          errcheck)
+def _step(
+    kind: int,
+    node: Apply,
+    ctx: NodeCtx,
+    ints: Sequence[int],
+    kernels: Sequence[str] = (),
+    msg: str = "",
+    nd: int = 0,
+    errcheck: bool = False,
+) -> tuple:
+    return c_program.step(kind, ctx.ins, ctx.outs, ctx.dying, ints, kernels, str(node.op), msg, nd, errcheck)
 
 
-def _loads(shapes: Sequence[Sequence[int | None]], comp: Composite
-           ) -> tuple[list[str], list[str]]:
+def _loads(shapes: Sequence[Sequence[int | None]], comp: Composite) -> tuple[list[str], list[str]]:
     """Kernel prologue (typed pointers from ``p_``; single elements read once, before the
     loop) and the per-input load expressions ('' for pointers, filled in per loop), given the
     inputs' static shapes."""
@@ -81,27 +96,38 @@ def _loads(shapes: Sequence[Sequence[int | None]], comp: Composite
     return pro, loads
 
 
-def _flat_loop(comp: Composite, shapes: Sequence[Sequence[int | None]],
-               out_dtypes: Sequence[str]) -> list[str]:
+def _flat_loop(
+    comp: Composite, shapes: Sequence[Sequence[int | None]], out_dtypes: Sequence[str]
+) -> list[str]:
     """The body of a flat kernel: ``comp`` over elements lo..hi of contiguous inputs (those
     of static size 1 read once), its outputs written after the inputs' pointers in ``p_``."""
     pro, loads = _loads(shapes, comp)
     ni = len(shapes)
     pro += [f"{CTYPE[dt]} *po{m} = ({CTYPE[dt]} *)p_[{ni + m}];" for m, dt in enumerate(out_dtypes)]
     body, names = composite_lines(comp, [ld or f"p{i}[i]" for i, ld in enumerate(loads)])
-    return (pro + ["#pragma omp simd", "for (npy_intp i = lo; i < hi; i++) {"]
-            + ["  " + ln for ln in body]
-            + [f"  po{m}[i] = {nm};" for m, nm in enumerate(names)] + ["}"])
+    return (
+        pro
+        + ["#pragma omp simd", "for (npy_intp i = lo; i < hi; i++) {"]
+        + ["  " + ln for ln in body]
+        + [f"  po{m}[i] = {nm};" for m, nm in enumerate(names)]
+        + ["}"]
+    )
 
 
 def _unravel(ni: int, nd: int, extra_out: str = "") -> list[str]:
     """Offsets of row ``o`` (all dims but the last) for each input (b<k>) and the output."""
-    lines = ["npy_intp rem = o; " + " ".join(f"npy_intp b{k} = 0;" for k in range(ni))
-             + (" npy_intp ob = 0;" if extra_out else "")]
-    lines.append(f"for (int d = {nd - 2}; d >= 0; d--) {{ npy_intp c = rem % shape[d]; "
-                 f"rem /= shape[d]; " + " ".join(f"b{k} += c * st[{k * nd} + d];"
-                                                  for k in range(ni))
-                 + (f" ob += c * {extra_out}[d];" if extra_out else "") + " }")
+    lines = [
+        "npy_intp rem = o; "
+        + " ".join(f"npy_intp b{k} = 0;" for k in range(ni))
+        + (" npy_intp ob = 0;" if extra_out else "")
+    ]
+    lines.append(
+        f"for (int d = {nd - 2}; d >= 0; d--) {{ npy_intp c = rem % shape[d]; "
+        f"rem /= shape[d]; "
+        + " ".join(f"b{k} += c * st[{k * nd} + d];" for k in range(ni))
+        + (f" ob += c * {extra_out}[d];" if extra_out else "")
+        + " }"
+    )
     return lines
 
 
@@ -117,24 +143,28 @@ def render_elemwise(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
     ni = len(node.inputs)
     shapes = [v.type.shape for v in node.inputs]
     pro, loads = _loads(shapes, comp)
-    pro += [f"{CTYPE[o.dtype]} *po{m} = ({CTYPE[o.dtype]} *)p_[{ni + m}];"
-            for m, o in enumerate(node.outputs)]
-    K = _fn(f"void fc_k{k}_flat(npy_intp lo, npy_intp hi, char *const *p_)",
-            _flat_loop(comp, shapes, [o.dtype for o in node.outputs]))
+    pro += [
+        f"{CTYPE[o.dtype]} *po{m} = ({CTYPE[o.dtype]} *)p_[{ni + m}];" for m, o in enumerate(node.outputs)
+    ]
+    K = _fn(
+        f"void fc_k{k}_flat(npy_intp lo, npy_intp hi, char *const *p_)",
+        _flat_loop(comp, shapes, [o.dtype for o in node.outputs]),
+    )
     kernels = [f"fc_k{k}_flat"]
     if nd:
-        str_loads = [ld or f"p{i}[b{i} + j * st[{i * nd + nd - 1}]]"
-                     for i, ld in enumerate(loads)]
+        str_loads = [ld or f"p{i}[b{i} + j * st[{i * nd + nd - 1}]]" for i, ld in enumerate(loads)]
         body_s, names_s = composite_lines(comp, str_loads)
-        K += _fn(f"void fc_k{k}_rows(npy_intp lo, npy_intp hi, const npy_intp *shape, "
-                 "const npy_intp *st, char *const *p_)",
-                 pro + [f"npy_intp inner = shape[{nd - 1}];",
-                        "for (npy_intp o = lo; o < hi; o++) {"]
-                 + ["  " + ln for ln in _unravel(ni, nd)]
-                 + ["  for (npy_intp j = 0; j < inner; j++) {"]
-                 + ["    " + ln for ln in body_s]
-                 + [f"    po{m}[o * inner + j] = {nm};" for m, nm in enumerate(names_s)]
-                 + ["  }", "}"])
+        K += _fn(
+            f"void fc_k{k}_rows(npy_intp lo, npy_intp hi, const npy_intp *shape, "
+            "const npy_intp *st, char *const *p_)",
+            pro
+            + [f"npy_intp inner = shape[{nd - 1}];", "for (npy_intp o = lo; o < hi; o++) {"]
+            + ["  " + ln for ln in _unravel(ni, nd)]
+            + ["  for (npy_intp j = 0; j < inner; j++) {"]
+            + ["    " + ln for ln in body_s]
+            + [f"    po{m}[o * inner + j] = {nm};" for m, nm in enumerate(names_s)]
+            + ["  }", "}"],
+        )
         kernels.append(f"fc_k{k}_rows")
     inplace = dict(op.inplace)
     ints = [int(_static_scalar(v.type.shape)) for v in node.inputs]
@@ -189,34 +219,47 @@ def render_reduce(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
         val = names[0]
         red = {"add": "+", "mean": "+", "mul": "*", "and": "&&", "or": "||"}.get(kind, kind)
         clause = f"reduction({red}:acc)" + (" reduction(|:nan_)" if nan_track else "")
-        loop = (["for (npy_intp i = lo; i < hi; i++) {"] + ["  " + ln for ln in body_f]
-                + ["  " + pick("acc", val)]
-                + ([f"  nan_ |= {val} != {val};"] if nan_track else []) + ["}"])
-        K += _fn(f"void fc_k{k}_red(npy_intp lo, npy_intp hi, char *const *p_, void *part, "
-                 "int *hasnan)",
-                 pro + [f"{acc} acc = {ident}; int nan_ = 0;", f"#pragma omp simd {clause}"]
-                 + loop + [f"*({acc} *)part = acc;", "*hasnan = nan_;"])
-        K += _fn(f"void fc_k{k}_fin(const char *parts, int used, int hasnan, npy_intp rn, "
-                 "char *out_)",
-                 [f"{acc} acc = {ident};",
-                  f"for (int t = 0; t < used; t++) {{ {acc} v_ = *(const {acc} *)"
-                  f"(parts + t * FC_PART); {pick('acc', 'v_')} }}"]
-                 + (["if (hasnan) acc = NAN;"] if nan_track else [])
-                 + [f"*({oct_} *)out_ = {finish('acc')};"])
+        loop = (
+            ["for (npy_intp i = lo; i < hi; i++) {"]
+            + ["  " + ln for ln in body_f]
+            + ["  " + pick("acc", val)]
+            + ([f"  nan_ |= {val} != {val};"] if nan_track else [])
+            + ["}"]
+        )
+        K += _fn(
+            f"void fc_k{k}_red(npy_intp lo, npy_intp hi, char *const *p_, void *part, int *hasnan)",
+            pro
+            + [f"{acc} acc = {ident}; int nan_ = 0;", f"#pragma omp simd {clause}"]
+            + loop
+            + [f"*({acc} *)part = acc;", "*hasnan = nan_;"],
+        )
+        K += _fn(
+            f"void fc_k{k}_fin(const char *parts, int used, int hasnan, npy_intp rn, char *out_)",
+            [
+                f"{acc} acc = {ident};",
+                f"for (int t = 0; t < used; t++) {{ {acc} v_ = *(const {acc} *)"
+                f"(parts + t * FC_PART); {pick('acc', 'v_')} }}",
+            ]
+            + (["if (hasnan) acc = NAN;"] if nan_track else [])
+            + [f"*({oct_} *)out_ = {finish('acc')};"],
+        )
         kernels = [f"fc_k{k}_red", f"fc_k{k}_fin"]
     # General path: accumulate into a temporary of the output's size (ost: the output's
     # element strides, 0 along reduced axes).
     ni = len(node.inputs)
-    G = pro + [f"{oct_} *po0 = ({oct_} *)out_;",
-               f"{acc} *acc = ({acc} *)malloc(sizeof({acc}) * (on ? on : 1));",
-               "if (!acc) return -1;",
-               f"for (npy_intp m = 0; m < on; m++) acc[m] = {ident};"]
+    G = pro + [
+        f"{oct_} *po0 = ({oct_} *)out_;",
+        f"{acc} *acc = ({acc} *)malloc(sizeof({acc}) * (on ? on : 1));",
+        "if (!acc) return -1;",
+        f"for (npy_intp m = 0; m < on; m++) acc[m] = {ident};",
+    ]
     if nd:
-        str_loads = [ld or f"p{i}[b{i} + j * st[{i * nd + nd - 1}]]"
-                     for i, ld in enumerate(loads)]
+        str_loads = [ld or f"p{i}[b{i} + j * st[{i * nd + nd - 1}]]" for i, ld in enumerate(loads)]
         body_s, names_s = composite_lines(comp, str_loads)
-        G += [f"npy_intp inner = shape[{nd - 1}], outer = inner ? n / inner : 0;",
-              "for (npy_intp o = 0; o < outer; o++) {"]
+        G += [
+            f"npy_intp inner = shape[{nd - 1}], outer = inner ? n / inner : 0;",
+            "for (npy_intp o = 0; o < outer; o++) {",
+        ]
         G += ["  " + ln for ln in _unravel(ni, nd, extra_out="ost")]
         G += ["  for (npy_intp j = 0; j < inner; j++) {"]
         G += ["    " + ln for ln in body_s]
@@ -224,17 +267,21 @@ def render_reduce(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
     else:
         body_s, names_s = composite_lines(comp, [ld or f"p{i}[0]" for i, ld in enumerate(loads)])
         G += ["{"] + ["  " + ln for ln in body_s] + ["  " + combine("acc[0]", names_s[0]), "}"]
-    G += [f"for (npy_intp m = 0; m < on; m++) po0[m] = {finish('acc[m]')};", "free(acc);",
-          "return 0;"]
-    K += _fn(f"int fc_k{k}_gen(const npy_intp *shape, const npy_intp *st, const npy_intp *ost, "
-             "npy_intp n, npy_intp on, npy_intp rn, char *const *p_, char *out_)", G)
+    G += [f"for (npy_intp m = 0; m < on; m++) po0[m] = {finish('acc[m]')};", "free(acc);", "return 0;"]
+    K += _fn(
+        f"int fc_k{k}_gen(const npy_intp *shape, const npy_intp *st, const npy_intp *ost, "
+        "npy_intp n, npy_intp on, npy_intp rn, char *const *p_, char *out_)",
+        G,
+    )
     kernels.append(f"fc_k{k}_gen")
     ints = [int(_static_scalar(v.type.shape)) for v in node.inputs]
     ints += [len(axes), *axes, typenum(out.dtype), ctx.keeps[0], int(kind in ("max", "min"))]
-    msg = (f"{op}: zero-size array to reduction operation {kind}imum which has no identity"
-           if kind in ("max", "min") else "")
-    step = _step(ST_REDUCE, node, ctx, ints, kernels, msg=msg, nd=nd,
-                 errcheck=has_int_pow(comp))
+    msg = (
+        f"{op}: zero-size array to reduction operation {kind}imum which has no identity"
+        if kind in ("max", "min")
+        else ""
+    )
+    step = _step(ST_REDUCE, node, ctx, ints, kernels, msg=msg, nd=nd, errcheck=has_int_pow(comp))
     return "\n".join(K), step
 
 
@@ -247,9 +294,13 @@ def render_argreduce(node: Apply, ctx: NodeCtx) -> tuple:
     axis = op.axis
     if axis is not None and axis < 0:
         axis += node.inputs[0].ndim
-    return _step(ST_ARGREDUCE, node, ctx,
-                 [int(op.kind == "argmax"), int(axis is not None), axis or 0],
-                 msg=f"{op.kind}: attempt to get {op.kind} of an empty sequence")
+    return _step(
+        ST_ARGREDUCE,
+        node,
+        ctx,
+        [int(op.kind == "argmax"), int(axis is not None), axis or 0],
+        msg=f"{op.kind}: attempt to get {op.kind} of an empty sequence",
+    )
 
 
 def render_dimshuffle(node: Apply, ctx: NodeCtx) -> tuple:
@@ -356,10 +407,17 @@ def render_rowpass(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
         "  }",
         "}",
     ]
-    K = rows + _fn(f"void fc_k{k}_pass(npy_intp lo, npy_intp hi, npy_intp n, npy_intp rs, "
-                   "npy_intp cs, char *const *p_, char *gw_)", body)
-    ints = [ctx.perform, *(typenum(o.dtype) for o in node.outputs), *ctx.keeps,
-            *(int(_static_scalar(v.type.shape)) for v in node.inputs[2:])]
+    K = rows + _fn(
+        f"void fc_k{k}_pass(npy_intp lo, npy_intp hi, npy_intp n, npy_intp rs, "
+        "npy_intp cs, char *const *p_, char *gw_)",
+        body,
+    )
+    ints = [
+        ctx.perform,
+        *(typenum(o.dtype) for o in node.outputs),
+        *ctx.keeps,
+        *(int(_static_scalar(v.type.shape)) for v in node.inputs[2:]),
+    ]
     step = _step(ST_ROWPASS, node, ctx, ints, [f"fc_k{k}_pass"], errcheck=has_int_pow(comp))
     return "\n".join(K), step
 
@@ -373,10 +431,10 @@ def has_native(node: Apply) -> bool:
     """Whether the node runs as generated C or a run-time step; complex values are computed
     by numpy (the node's ``perform``): the kernels are written for real types."""
     if isinstance(node.op, (Elemwise, Reduce)) and any(
-            is_complex(v.dtype) for v in (*node.inputs, *node.outputs)):
+        is_complex(v.dtype) for v in (*node.inputs, *node.outputs)
+    ):
         return False
-    if isinstance(node.op, Elemwise) and any(is_complex(dt) for _, _, dt in
-                                             node.op.composite.steps):
+    if isinstance(node.op, Elemwise) and any(is_complex(dt) for _, _, dt in node.op.composite.steps):
         return False
     return isinstance(node.op, (Elemwise, Reduce, Dot, ArgReduce, DimShuffle))
 

@@ -7,22 +7,53 @@ kinds; ``tests/test_c_runtime.py`` checks that the two sides agree.  This file i
 run-time's sources (``c_linker.RUNTIME_SOURCES``, ``setup.py``): a layout changed here without
 rebuilding the run-time is refused when the run-time is loaded, as a change to the C side is.
 """
+
 from __future__ import annotations
 
 from typing import Sequence
 
-__all__ = ["STEP_KINDS", "STEP_FORMAT", "PROGRAM_FORMAT", "step", "program", "c_text",
-           "ST_ELEMWISE", "ST_REDUCE", "ST_DOT", "ST_ARGREDUCE", "ST_DIMSHUFFLE", "ST_PERFORM",
-           "ST_SUM_TO_SHAPE", "ST_REDUCED_SIZE", "ST_ROWPASS"]
+__all__ = [
+    "STEP_KINDS",
+    "STEP_FORMAT",
+    "PROGRAM_FORMAT",
+    "step",
+    "program",
+    "c_text",
+    "ST_ELEMWISE",
+    "ST_REDUCE",
+    "ST_DOT",
+    "ST_ARGREDUCE",
+    "ST_DIMSHUFFLE",
+    "ST_PERFORM",
+    "ST_SUM_TO_SHAPE",
+    "ST_REDUCED_SIZE",
+    "ST_ROWPASS",
+]
 
-(ST_ELEMWISE, ST_REDUCE, ST_DOT, ST_ARGREDUCE, ST_DIMSHUFFLE, ST_PERFORM, ST_SUM_TO_SHAPE,
- ST_REDUCED_SIZE, ST_ROWPASS) = range(9)
+(
+    ST_ELEMWISE,
+    ST_REDUCE,
+    ST_DOT,
+    ST_ARGREDUCE,
+    ST_DIMSHUFFLE,
+    ST_PERFORM,
+    ST_SUM_TO_SHAPE,
+    ST_REDUCED_SIZE,
+    ST_ROWPASS,
+) = range(9)
 
 #: ``c_runtime.h``'s step kinds, by their C names.
-STEP_KINDS = {"ST_ELEMWISE": ST_ELEMWISE, "ST_REDUCE": ST_REDUCE, "ST_DOT": ST_DOT,
-              "ST_ARGREDUCE": ST_ARGREDUCE, "ST_DIMSHUFFLE": ST_DIMSHUFFLE,
-              "ST_PERFORM": ST_PERFORM, "ST_SUM_TO_SHAPE": ST_SUM_TO_SHAPE,
-              "ST_REDUCED_SIZE": ST_REDUCED_SIZE, "ST_ROWPASS": ST_ROWPASS}
+STEP_KINDS = {
+    "ST_ELEMWISE": ST_ELEMWISE,
+    "ST_REDUCE": ST_REDUCE,
+    "ST_DOT": ST_DOT,
+    "ST_ARGREDUCE": ST_ARGREDUCE,
+    "ST_DIMSHUFFLE": ST_DIMSHUFFLE,
+    "ST_PERFORM": ST_PERFORM,
+    "ST_SUM_TO_SHAPE": ST_SUM_TO_SHAPE,
+    "ST_REDUCED_SIZE": ST_REDUCED_SIZE,
+    "ST_ROWPASS": ST_ROWPASS,
+}
 
 #: (kind, in_slots, out_slots, dying_slots, ints, kernels, name, msg, nd, errcheck)
 STEP_FORMAT = "iO!O!O!O!O!ssii"
@@ -35,18 +66,53 @@ def c_text(text: str) -> str:
     return text.replace("\0", "")
 
 
-def step(kind: int, ins: Sequence[int], outs: Sequence[int], dying: Sequence[int],
-         ints: Sequence[int], kernels: Sequence[str], name: str, msg: str, nd: int,
-         errcheck: bool) -> tuple:
+def step(
+    kind: int,
+    ins: Sequence[int],
+    outs: Sequence[int],
+    dying: Sequence[int],
+    ints: Sequence[int],
+    kernels: Sequence[str],
+    name: str,
+    msg: str,
+    nd: int,
+    errcheck: bool,
+) -> tuple:
     """One step: a node's kind, its slots, the slots released after it, its kind's integer
     parameters, its kernels' symbols, its name and error message, its loop rank."""
-    return (int(kind), tuple(ins), tuple(outs), tuple(dying), tuple(int(i) for i in ints),
-            tuple(kernels), c_text(name), c_text(msg), int(nd), int(errcheck))
+    return (
+        int(kind),
+        tuple(ins),
+        tuple(outs),
+        tuple(dying),
+        tuple(int(i) for i in ints),
+        tuple(kernels),
+        c_text(name),
+        c_text(msg),
+        int(nd),
+        int(errcheck),
+    )
 
 
-def program(n_slots: int, n_keep: int, inputs: Sequence[tuple], const_slots: Sequence[int],
-            steps: Sequence[tuple], outs: Sequence[int], copies: Sequence[int], single: bool) -> tuple:
+def program(
+    n_slots: int,
+    n_keep: int,
+    inputs: Sequence[tuple],
+    const_slots: Sequence[int],
+    steps: Sequence[tuple],
+    outs: Sequence[int],
+    copies: Sequence[int],
+    single: bool,
+) -> tuple:
     """A whole program: slot counts, the inputs' checks, where the constants go, the steps,
     where the outputs are and which must be copied, and whether one output is returned bare."""
-    return (int(n_slots), int(n_keep), tuple(inputs), tuple(const_slots), tuple(steps),
-            tuple(outs), tuple(copies), bool(single))
+    return (
+        int(n_slots),
+        int(n_keep),
+        tuple(inputs),
+        tuple(const_slots),
+        tuple(steps),
+        tuple(outs),
+        tuple(copies),
+        bool(single),
+    )

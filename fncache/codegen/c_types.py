@@ -1,4 +1,5 @@
 """C spellings of dtypes and of scalar expressions (shared by the C and CUDA renderers)."""
+
 from __future__ import annotations
 
 from typing import Sequence
@@ -6,21 +7,47 @@ from typing import Sequence
 from ..graph.types import is_float, is_int
 from ..tensor.scalar_ops import SCALAR_OPS, Composite, compute_dtype
 
-__all__ = ["CTYPE", "TYPENUM", "scalar_expr", "composite_lines", "reduce_accumulator",
-           "reduce_combine", "minmax_identity"]
+__all__ = [
+    "CTYPE",
+    "TYPENUM",
+    "scalar_expr",
+    "composite_lines",
+    "reduce_accumulator",
+    "reduce_combine",
+    "minmax_identity",
+]
 
-CTYPE = {"bool": "npy_bool", "int8": "npy_int8", "int16": "npy_int16", "int32": "npy_int32",
-         "int64": "npy_int64", "uint8": "npy_uint8", "uint16": "npy_uint16",
-         "uint32": "npy_uint32", "uint64": "npy_uint64", "float32": "npy_float32",
-         "float64": "npy_float64"}
-TYPENUM = {"bool": "NPY_BOOL", "int8": "NPY_INT8", "int16": "NPY_INT16", "int32": "NPY_INT32",
-           "int64": "NPY_INT64", "uint8": "NPY_UINT8", "uint16": "NPY_UINT16",
-           "uint32": "NPY_UINT32", "uint64": "NPY_UINT64", "float32": "NPY_FLOAT32",
-           "float64": "NPY_FLOAT64"}
+CTYPE = {
+    "bool": "npy_bool",
+    "int8": "npy_int8",
+    "int16": "npy_int16",
+    "int32": "npy_int32",
+    "int64": "npy_int64",
+    "uint8": "npy_uint8",
+    "uint16": "npy_uint16",
+    "uint32": "npy_uint32",
+    "uint64": "npy_uint64",
+    "float32": "npy_float32",
+    "float64": "npy_float64",
+}
+TYPENUM = {
+    "bool": "NPY_BOOL",
+    "int8": "NPY_INT8",
+    "int16": "NPY_INT16",
+    "int32": "NPY_INT32",
+    "int64": "NPY_INT64",
+    "uint8": "NPY_UINT8",
+    "uint16": "NPY_UINT16",
+    "uint32": "NPY_UINT32",
+    "uint64": "NPY_UINT64",
+    "float32": "NPY_FLOAT32",
+    "float64": "NPY_FLOAT64",
+}
 
 
-def scalar_expr(name: str, args: Sequence[str], arg_dtypes: Sequence[str], out: str,
-                ctype: dict[str, str] = CTYPE) -> str:
+def scalar_expr(
+    name: str, args: Sequence[str], arg_dtypes: Sequence[str], out: str, ctype: dict[str, str] = CTYPE
+) -> str:
     """C expression computing scalar op ``name`` on C expressions ``args``."""
     if name.startswith("cast:"):
         return f"({args[0]} != 0)" if out == "bool" else f"({ctype[out]})({args[0]})"
@@ -44,8 +71,9 @@ def scalar_expr(name: str, args: Sequence[str], arg_dtypes: Sequence[str], out: 
     return expr
 
 
-def composite_lines(comp: Composite, loads: Sequence[str], prefix: str = "s",
-                    ctype: dict[str, str] = CTYPE) -> tuple[list[str], list[str]]:
+def composite_lines(
+    comp: Composite, loads: Sequence[str], prefix: str = "s", ctype: dict[str, str] = CTYPE
+) -> tuple[list[str], list[str]]:
     """Statements computing ``comp`` from input expressions ``loads``; returns the lines and
     the C names of the composite's outputs."""
     lines: list[str] = []
@@ -77,8 +105,16 @@ def minmax_identity(kind: str, dt: str) -> str:
         return "-INFINITY" if kind == "max" else "INFINITY"
     if dt == "bool":
         return "0" if kind == "max" else "1"
-    lim = {"int8": "INT8", "int16": "INT16", "int32": "INT32", "int64": "INT64",
-           "uint8": "UINT8", "uint16": "UINT16", "uint32": "UINT32", "uint64": "UINT64"}[dt]
+    lim = {
+        "int8": "INT8",
+        "int16": "INT16",
+        "int32": "INT32",
+        "int64": "INT64",
+        "uint8": "UINT8",
+        "uint16": "UINT16",
+        "uint32": "UINT32",
+        "uint64": "UINT64",
+    }[dt]
     if kind == "max":
         return "0" if dt.startswith("uint") else f"NPY_MIN_{lim}"
     return f"NPY_MAX_{lim}"

@@ -6,6 +6,7 @@ refused unless the user opted in with ``config.allow_shared_compiledir``.  When 
 enabled on a group-writable root, new directories are made ``g+rwxs`` and files ``g+rw`` so the
 group keeps working in it whatever each member's umask is.
 """
+
 from __future__ import annotations
 
 import os
@@ -122,13 +123,15 @@ def _problems(path: Path, st: os.stat_result) -> list[str]:
 
 
 def _refusal(problems: list[str]) -> str:
-    return ("refusing to use a compiledir that another account can write: "
-            + "; ".join(problems)
-            + ". Whoever can write it can run code in your processes. Use a private directory "
-              "(fc.config.compiledir = ... or FNCACHE_FLAGS=compiledir=...), or, to share it on "
-              "purpose with a group: `chgrp GROUP DIR && chmod 2770 DIR` and set "
-              "fc.config.allow_shared_compiledir = True (ideally with signing_key, a key file "
-              "only the group can read). See docs/cache.md.")
+    return (
+        "refusing to use a compiledir that another account can write: "
+        + "; ".join(problems)
+        + ". Whoever can write it can run code in your processes. Use a private directory "
+        "(fc.config.compiledir = ... or FNCACHE_FLAGS=compiledir=...), or, to share it on "
+        "purpose with a group: `chgrp GROUP DIR && chmod 2770 DIR` and set "
+        "fc.config.allow_shared_compiledir = True (ideally with signing_key, a key file "
+        "only the group can read). See docs/cache.md."
+    )
 
 
 def _subdir_problems(path: Path, mode: int | None) -> list[str]:

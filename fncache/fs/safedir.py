@@ -12,6 +12,7 @@ Unlinking a symbolic link removes the link, never what it points to.
 Files are opened the same way, non-blocking and checked to be regular files (:func:`read_file`):
 a FIFO or a directory in place of a file is damage, not a reason to hang.
 """
+
 from __future__ import annotations
 
 import errno
@@ -25,8 +26,18 @@ from typing import Iterator, Sequence
 
 from ..errors import CacheError
 
-__all__ = ["Foreign", "DIR_FLAGS", "open_dir", "opened", "names", "remove", "read_file", "describe",
-           "write_all", "replace_file"]
+__all__ = [
+    "Foreign",
+    "DIR_FLAGS",
+    "open_dir",
+    "opened",
+    "names",
+    "remove",
+    "read_file",
+    "describe",
+    "write_all",
+    "replace_file",
+]
 
 DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
@@ -54,8 +65,10 @@ def describe(path: Path) -> str:
             what = "is a directory with a name the cache never gives"
         else:
             what = f"is not a directory the cache made (mode {stat.filemode(st.st_mode)})"
-    return (f"{path} {what}; fncache never follows, deletes or writes through it. Check who put it "
-            f"there, then remove it by hand (`rm {path}`: removes the link itself, not its target)")
+    return (
+        f"{path} {what}; fncache never follows, deletes or writes through it. Check who put it "
+        f"there, then remove it by hand (`rm {path}`: removes the link itself, not its target)"
+    )
 
 
 def open_dir(root: Path, parts: Sequence[str]) -> int:
@@ -72,7 +85,7 @@ def open_dir(root: Path, parts: Sequence[str]) -> int:
                 sub = os.open(part, DIR_FLAGS, dir_fd=fd)
             except OSError as e:
                 if e.errno in (errno.ELOOP, errno.ENOTDIR):
-                    raise Foreign(describe(root.joinpath(*parts[:i + 1]))) from None
+                    raise Foreign(describe(root.joinpath(*parts[: i + 1]))) from None
                 raise
             os.close(fd)
             fd = sub

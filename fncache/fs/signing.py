@@ -1,4 +1,5 @@
 """The key that signs cache entries, host records and pickles (HMAC), named by ``config.signing_key``."""
+
 from __future__ import annotations
 
 import os

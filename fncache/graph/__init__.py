@@ -1,7 +1,17 @@
 """The typed graph: types, variables, apply nodes, ops and function graphs."""
+
 from .basic import Apply, Constant, Op, Variable, ancestors, clone_graph, toposort
 from .fgraph import FunctionGraph
 from .types import TensorType
 
-__all__ = ["Apply", "Constant", "Op", "Variable", "ancestors", "clone_graph", "toposort",
-           "FunctionGraph", "TensorType"]
+__all__ = [
+    "Apply",
+    "Constant",
+    "Op",
+    "Variable",
+    "ancestors",
+    "clone_graph",
+    "toposort",
+    "FunctionGraph",
+    "TensorType",
+]

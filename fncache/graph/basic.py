@@ -4,6 +4,7 @@ Every op has a numpy ``perform`` (so any graph runs in the Python linker and con
 can evaluate it); ops with a native implementation add ``c_code`` for the C backend. All graph
 walks are iterative so that 10,000-node chains need no recursion.
 """
+
 from __future__ import annotations
 
 import os
@@ -14,8 +15,18 @@ import numpy as np
 
 from .types import TensorType, use_variable_classes
 
-__all__ = ["Variable", "Constant", "Apply", "Op", "toposort", "ancestors", "clone_graph",
-           "is_constant", "format_trace", "aliases_storage"]
+__all__ = [
+    "Variable",
+    "Constant",
+    "Apply",
+    "Op",
+    "toposort",
+    "ancestors",
+    "clone_graph",
+    "is_constant",
+    "format_trace",
+    "aliases_storage",
+]
 
 _FNCACHE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
@@ -24,8 +35,13 @@ class Variable:
     """A symbolic value: an input (no owner) or the ``index``-th output of ``owner``."""
 
     # Note: equality is identity; operators for tensors live in TensorVariable.
-    def __init__(self, type: TensorType, owner: "Apply | None" = None, index: int | None = None,
-                 name: str | None = None) -> None:
+    def __init__(
+        self,
+        type: TensorType,
+        owner: "Apply | None" = None,
+        index: int | None = None,
+        name: str | None = None,
+    ) -> None:
         self.type = type
         self.owner = owner
         self.index = index
@@ -65,7 +81,8 @@ class Variable:
     def __bool__(self) -> bool:
         raise TypeError(
             f"the truth value of symbolic variable {self!r} is unknown until the function runs; "
-            "use ft.switch/ft.where for conditionals, or compare values after calling the function")
+            "use ft.switch/ft.where for conditionals, or compare values after calling the function"
+        )
 
 
 class Constant(Variable):
@@ -82,6 +99,7 @@ class Constant(Variable):
         """Content hash of the value: equal constants merge and key the cache identically."""
         if self._signature is None:
             import hashlib  # imported here: `import fncache` stays light
+
             h = hashlib.sha256()
             h.update(f"{self.data.dtype.name}{self.data.shape}".encode())
             h.update(np.ascontiguousarray(self.data).tobytes())
@@ -95,8 +113,9 @@ class Constant(Variable):
 
     def __repr__(self) -> str:
         if self.data.size <= 4:
-            return (repr(self.data.item()) if self.data.ndim == 0
-                    else np.array2string(self.data, separator=","))
+            return (
+                repr(self.data.item()) if self.data.ndim == 0 else np.array2string(self.data, separator=",")
+            )
         return f"Constant{{{self.data.dtype.name}{list(self.data.shape)}}}"
 
 
@@ -112,8 +131,13 @@ class Apply:
 
     __slots__ = ("op", "inputs", "outputs", "tag")
 
-    def __init__(self, op: "Op", inputs: Sequence[Variable], output_types: Sequence[TensorType],
-                 tag: dict | None = None) -> None:
+    def __init__(
+        self,
+        op: "Op",
+        inputs: Sequence[Variable],
+        output_types: Sequence[TensorType],
+        tag: dict | None = None,
+    ) -> None:
         self.op = op
         self.inputs = list(inputs)
         self.outputs = [t.make_variable() for t in output_types]
@@ -149,8 +173,7 @@ class Op:
         return tuple(getattr(self, p) for p in self.__props__)
 
     def __eq__(self, other: object) -> bool:
-        return self is other or (type(self) is type(other)
-                                 and self.signature() == other.signature())  # type: ignore
+        return self is other or (type(self) is type(other) and self.signature() == other.signature())  # type: ignore
 
     def __hash__(self) -> int:
         return hash(self.signature())
@@ -167,6 +190,7 @@ class Op:
         sig = self.__dict__.get("_signature")
         if sig is None:
             from .canonical import canonical
+
             sig = f"{type(self).__module__}.{type(self).__qualname__}{canonical(self._props())}"
             self.__dict__["_signature"] = sig
         return sig
@@ -206,6 +230,7 @@ def format_trace(trace: Any) -> str | None:
     if not trace:
         return None
     import linecache
+
     filename, lineno, name = trace
     line = linecache.getline(filename, lineno).strip()
     return f'File "{filename}", line {lineno}, in {name}\n    {line}'
@@ -274,9 +299,9 @@ def toposort(outputs: Sequence[Variable], blockers: Iterable[Variable] = ()) -> 
     return order
 
 
-def clone_graph(inputs: Sequence[Variable], outputs: Sequence[Variable],
-                replace: dict[Variable, Variable] | None = None
-                ) -> tuple[list[Variable], list[Variable], dict[Variable, Variable]]:
+def clone_graph(
+    inputs: Sequence[Variable], outputs: Sequence[Variable], replace: dict[Variable, Variable] | None = None
+) -> tuple[list[Variable], list[Variable], dict[Variable, Variable]]:
     """Copy the graph between ``inputs`` and ``outputs``; returns new inputs, outputs and the map.
 
     Constants are shared (they are immutable); other root variables (e.g. shared variables that

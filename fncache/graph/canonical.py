@@ -15,6 +15,7 @@ from its ``__props__`` alone:
 * callables (user functions of ``as_op``) by a hash of their cloudpickle; one that cannot be
   pickled gets a token unique to this process, so it never shares a key with anything.
 """
+
 from __future__ import annotations
 
 import copyreg
@@ -36,6 +37,7 @@ def _name(obj: Any) -> str:
 
 def _callable(fn: Any) -> str:
     import cloudpickle  # only ops holding user functions need it
+
     try:
         data = cloudpickle.dumps(fn)
     except Exception:  # a closure over a lock or a socket: identity only within this process
@@ -89,8 +91,10 @@ def _canonical_object(value: Any, t: type) -> str:
         reducer = copyreg.dispatch_table.get(t)  # e.g. numpy's ufuncs, pickled by name
         reduced = reducer(value) if reducer is not None else value.__reduce_ex__(4)
     except Exception as e:
-        raise TypeError(f"op property {value!r} of type {_name(t)} has no canonical form ({e}); "
-                        "give its class a __reduce__ returning (constructor, arguments)") from None
+        raise TypeError(
+            f"op property {value!r} of type {_name(t)} has no canonical form ({e}); "
+            "give its class a __reduce__ returning (constructor, arguments)"
+        ) from None
     return _reduced(reduced, t)
 
 

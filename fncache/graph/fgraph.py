@@ -1,4 +1,5 @@
 """FunctionGraph: a graph with fixed inputs and outputs that rewrites edit in place."""
+
 from __future__ import annotations
 
 from typing import Sequence
@@ -12,20 +13,22 @@ class FunctionGraph:
     """Owns a cloned graph. ``inputs`` are the explicit inputs followed by shared variables'
     placeholders; ``outputs`` the outputs followed by update expressions."""
 
-    def __init__(self, inputs: Sequence[Variable], outputs: Sequence[Variable],
-                 clone: bool = True) -> None:
+    def __init__(self, inputs: Sequence[Variable], outputs: Sequence[Variable], clone: bool = True) -> None:
         if clone:
             inputs, outputs, _ = clone_graph(inputs, outputs)
         self.inputs: list[Variable] = list(inputs)
         self.outputs: list[Variable] = list(outputs)
-        missing = [v for v in ancestors(self.outputs, self.inputs)
-                   if v.owner is None and not isinstance(v, Constant)
-                   and not any(v is i for i in self.inputs)]
+        missing = [
+            v
+            for v in ancestors(self.outputs, self.inputs)
+            if v.owner is None and not isinstance(v, Constant) and not any(v is i for i in self.inputs)
+        ]
         if missing:
             names = ", ".join(repr(m) for m in missing[:5])
             raise ValueError(
                 f"the outputs depend on variables that are not inputs of the function: {names}. "
-                "Add them to the inputs list (or make them shared variables / constants).")
+                "Add them to the inputs list (or make them shared variables / constants)."
+            )
 
     def toposort(self) -> list[Apply]:
         return toposort(self.outputs, blockers=self.inputs)

@@ -4,6 +4,7 @@ A graph is stored as a list of root variables and a list of nodes in dependency 
 inputs refer to earlier variables by index, so a 10,000-node chain pickles and hashes without
 deep recursion. Ops holding user callables are encoded with cloudpickle.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -16,8 +17,9 @@ from .fgraph import FunctionGraph
 __all__ = ["graph_signature", "encode_graph", "decode_graph"]
 
 
-def _index_graph(inputs: Sequence[Variable], outputs: Sequence[Variable]
-                 ) -> tuple[list[Variable], list[Apply], dict[int, int]]:
+def _index_graph(
+    inputs: Sequence[Variable], outputs: Sequence[Variable]
+) -> tuple[list[Variable], list[Apply], dict[int, int]]:
     """Roots (the inputs first, then constants and other roots in order of first use) get
     indices 0..R-1, then each node's outputs in dependency order."""
     nodes = toposort(outputs, blockers=inputs)
@@ -69,11 +71,22 @@ def encode_graph(fgraph: FunctionGraph, shared: Sequence[Variable] = ()) -> dict
             enc_roots.append(("input", v.type, v.name))
     # Node provenance (the creation trace and the original node's position) is kept so that
     # run-time errors of a loaded graph still name the user's source line.
-    enc_nodes = [(node.op, [index[id(v)] for v in node.inputs], [o.name for o in node.outputs],
-                  {k: node.tag[k] for k in ("trace", "origin") if k in node.tag})
-                 for node in nodes]
-    return {"version": 1, "roots": enc_roots, "n_inputs": len(fgraph.inputs),
-            "nodes": enc_nodes, "outputs": [index[id(v)] for v in fgraph.outputs]}
+    enc_nodes = [
+        (
+            node.op,
+            [index[id(v)] for v in node.inputs],
+            [o.name for o in node.outputs],
+            {k: node.tag[k] for k in ("trace", "origin") if k in node.tag},
+        )
+        for node in nodes
+    ]
+    return {
+        "version": 1,
+        "roots": enc_roots,
+        "n_inputs": len(fgraph.inputs),
+        "nodes": enc_nodes,
+        "outputs": [index[id(v)] for v in fgraph.outputs],
+    }
 
 
 def decode_graph(enc: dict[str, Any], shared: Sequence[Variable] = ()) -> FunctionGraph:
@@ -91,8 +104,7 @@ def decode_graph(enc: dict[str, Any], shared: Sequence[Variable] = ()) -> Functi
         for o, n in zip(node.outputs, names):
             o.name = n
         vars_.extend(node.outputs)
-    return FunctionGraph(vars_[:enc["n_inputs"]], [vars_[i] for i in enc["outputs"]],
-                         clone=False)
+    return FunctionGraph(vars_[: enc["n_inputs"]], [vars_[i] for i in enc["outputs"]], clone=False)
 
 
 def dumps(obj: Any) -> bytes:
@@ -101,4 +113,5 @@ def dumps(obj: Any) -> bytes:
         return pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
     except (pickle.PicklingError, AttributeError, TypeError):
         import cloudpickle
+
         return cloudpickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)

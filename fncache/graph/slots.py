@@ -5,6 +5,7 @@ flat list of *slots*: the graph's inputs first, then each node's inputs and outp
 topological order (a constant gets a slot where it is first used), then any graph output not yet
 placed.  A slot *dies* after the last step that reads it, unless it holds a graph output.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -19,14 +20,14 @@ __all__ = ["SlotPlan", "plan_slots"]
 
 @dataclass(frozen=True)
 class SlotPlan:
-    nodes: list[Apply]                      # in the order they run
-    slot: dict[int, int]                    # id(variable) -> its slot
-    n_inputs: int                           # the graph's inputs hold slots 0 .. n_inputs - 1
-    consts: list[tuple[int, np.ndarray]]    # (slot, value) of each constant, in order of use
-    ins: list[list[int]]                    # per step: the slots it reads
-    outs: list[list[int]]                   # per step: the slots it writes
-    out_slots: list[int]                    # the graph outputs' slots
-    dying: list[list[int]]                  # per step: the slots read last there (not outputs), sorted
+    nodes: list[Apply]  # in the order they run
+    slot: dict[int, int]  # id(variable) -> its slot
+    n_inputs: int  # the graph's inputs hold slots 0 .. n_inputs - 1
+    consts: list[tuple[int, np.ndarray]]  # (slot, value) of each constant, in order of use
+    ins: list[list[int]]  # per step: the slots it reads
+    outs: list[list[int]]  # per step: the slots it writes
+    out_slots: list[int]  # the graph outputs' slots
+    dying: list[list[int]]  # per step: the slots read last there (not outputs), sorted
 
     @property
     def n_slots(self) -> int:
@@ -65,5 +66,13 @@ def plan_slots(fgraph: FunctionGraph) -> SlotPlan:
     for s, step in last.items():
         if s not in keep:
             dying[step].append(s)
-    return SlotPlan(nodes=nodes, slot=slot, n_inputs=len(fgraph.inputs), consts=consts, ins=ins,
-                    outs=outs, out_slots=out_slots, dying=[sorted(d) for d in dying])
+    return SlotPlan(
+        nodes=nodes,
+        slot=slot,
+        n_inputs=len(fgraph.inputs),
+        consts=consts,
+        ins=ins,
+        outs=outs,
+        out_slots=out_slots,
+        dying=[sorted(d) for d in dying],
+    )

@@ -3,21 +3,40 @@
 A dim known to be 1 is *broadcastable*: `dimshuffle` and fusion rely on that static fact. At run
 time any size-1 dim broadcasts, as in numpy.
 """
+
 from __future__ import annotations
 
 from typing import Any, ClassVar, Sequence
 
 import numpy as np
 
-__all__ = ["DTYPES", "TensorType", "normalize_dtype", "is_float", "is_int", "is_complex",
-           "upcast_float", "native_array", "use_variable_classes"]
+__all__ = [
+    "DTYPES",
+    "TensorType",
+    "normalize_dtype",
+    "is_float",
+    "is_int",
+    "is_complex",
+    "upcast_float",
+    "native_array",
+    "use_variable_classes",
+]
 
 #: The dtypes fncache supports, with their C type names.
 DTYPES: dict[str, str] = {
-    "bool": "npy_bool", "int8": "npy_int8", "int16": "npy_int16", "int32": "npy_int32",
-    "int64": "npy_int64", "uint8": "npy_uint8", "uint16": "npy_uint16", "uint32": "npy_uint32",
-    "uint64": "npy_uint64", "float32": "npy_float32", "float64": "npy_float64",
-    "complex64": "npy_complex64", "complex128": "npy_complex128",
+    "bool": "npy_bool",
+    "int8": "npy_int8",
+    "int16": "npy_int16",
+    "int32": "npy_int32",
+    "int64": "npy_int64",
+    "uint8": "npy_uint8",
+    "uint16": "npy_uint16",
+    "uint32": "npy_uint32",
+    "uint64": "npy_uint64",
+    "float32": "npy_float32",
+    "float64": "npy_float64",
+    "complex64": "npy_complex64",
+    "complex128": "npy_complex128",
 }
 
 
@@ -25,6 +44,7 @@ def normalize_dtype(dtype: Any, what: str = "dtype") -> str:
     """Return the canonical name of a supported dtype or raise a TypeError that lists them."""
     if dtype is None:
         from ..config import config
+
         return config.floatX
     try:
         name = np.dtype(dtype).name
@@ -33,8 +53,10 @@ def normalize_dtype(dtype: Any, what: str = "dtype") -> str:
     if name == "float16":
         name = "float32"  # float16 is not supported: promote (documented in the README)
     if name not in DTYPES:
-        raise TypeError(f"{what}: unsupported dtype {dtype!r}; fncache supports "
-                        f"{', '.join(DTYPES)}. Cast the data first (e.g. arr.astype('float64')).")
+        raise TypeError(
+            f"{what}: unsupported dtype {dtype!r}; fncache supports "
+            f"{', '.join(DTYPES)}. Cast the data first (e.g. arr.astype('float64'))."
+        )
     return name
 
 
@@ -52,8 +74,7 @@ def is_int(dtype: str) -> bool:
 
 def upcast_float(dtype: str) -> str:
     """The float dtype numpy's transcendental ufuncs give for ``dtype`` (float16 made float32)."""
-    return normalize_dtype(np.result_type(np.dtype(dtype), np.float16) if dtype != "bool"
-                           else np.float16)
+    return normalize_dtype(np.result_type(np.dtype(dtype), np.float16) if dtype != "bool" else np.float16)
 
 
 def native_array(arr: np.ndarray) -> np.ndarray:
@@ -79,8 +100,12 @@ class TensorType:
     variable_class: ClassVar[type]
     constant_class: ClassVar[type]
 
-    def __init__(self, dtype: Any, shape: Sequence[int | None] | None = None,
-                 broadcastable: Sequence[bool] | None = None) -> None:
+    def __init__(
+        self,
+        dtype: Any,
+        shape: Sequence[int | None] | None = None,
+        broadcastable: Sequence[bool] | None = None,
+    ) -> None:
         if broadcastable is not None:
             if shape is not None:
                 raise TypeError("TensorType: give shape or broadcastable, not both")
@@ -104,8 +129,7 @@ class TensorType:
         return tuple(s == 1 for s in self.shape)
 
     def __eq__(self, other: object) -> bool:
-        return (isinstance(other, TensorType) and self.dtype == other.dtype
-                and self.shape == other.shape)
+        return isinstance(other, TensorType) and self.dtype == other.dtype and self.shape == other.shape
 
     def __hash__(self) -> int:
         return self._hash
@@ -118,8 +142,11 @@ class TensorType:
         return (TensorType, (self.dtype, self.shape))
 
     def is_compatible(self, value: np.ndarray) -> bool:
-        return (value.dtype.name == self.dtype and value.ndim == self.ndim and all(
-            s is None or s == v for s, v in zip(self.shape, value.shape)))
+        return (
+            value.dtype.name == self.dtype
+            and value.ndim == self.ndim
+            and all(s is None or s == v for s, v in zip(self.shape, value.shape))
+        )
 
     def make_variable(self, name: str | None = None):
         return self.variable_class(self, name=name)

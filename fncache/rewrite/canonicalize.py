@@ -1,6 +1,7 @@
 """`canonicalize`: algebraic simplifications that are exact in floating point (NaN and inf
 included) or strictly more accurate: x*1, x+0, x-0, x/1, x**1, --x, log(exp(x)), x**2 -> sqr,
 log(sigmoid(x)) -> -softplus(-x), nested dimshuffles."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -33,9 +34,11 @@ def _const_value(v: Variable) -> Any:
 
 def _same(out: Variable, x: Variable) -> bool:
     """``x`` can stand for ``out``: same dtype and ndim, and ``x`` is not broadcast by it."""
-    return (x.dtype == out.dtype and x.ndim == out.ndim
-            and all(a == b or b is None or a is None and b != 1
-                    for a, b in zip(x.type.shape, out.type.shape)))
+    return (
+        x.dtype == out.dtype
+        and x.ndim == out.ndim
+        and all(a == b or b is None or a is None and b != 1 for a, b in zip(x.type.shape, out.type.shape))
+    )
 
 
 def _producer(v: Variable) -> tuple[str, list[Variable]] | None:
@@ -81,8 +84,14 @@ def _rewrite(node: Apply) -> list[Variable] | None:
         # log(1 - sigmoid(z)) == -softplus(z)
         one, s_ = p[1]
         q = _producer(s_)
-        if _const_value(one) == 1 and one.ndim <= out.ndim and q and q[0] == "sigmoid" \
-                and q[1][0].dtype == out.dtype and _same(out, q[1][0]):
+        if (
+            _const_value(one) == 1
+            and one.ndim <= out.ndim
+            and q
+            and q[0] == "sigmoid"
+            and q[1][0].dtype == out.dtype
+            and _same(out, q[1][0])
+        ):
             return [-elemwise("softplus", q[1][0])]
     return None
 
@@ -90,4 +99,3 @@ def _rewrite(node: Apply) -> list[Variable] | None:
 @register("canonicalize", "fast_run")
 def canonicalize(fgraph: FunctionGraph) -> bool:
     return local_pass(fgraph, _rewrite)
-

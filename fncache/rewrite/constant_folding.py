@@ -1,5 +1,6 @@
 """`constant_folding`: evaluate nodes whose inputs are all constants (small results only, so
 the graph and its cache key stay small), and shapes that are statically known."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,5 +1,6 @@
 """`fusion`: chains of elementwise ops become one loop, and an elementwise producer feeding a
 reduction becomes the reduction's loop body (``sum((x-y)**2)``: one pass, no temporary)."""
+
 from __future__ import annotations
 
 from ..graph.basic import Apply, Variable
@@ -15,8 +16,9 @@ MAX_INPUTS = 24
 MAX_STEPS = 256
 
 
-def _inline(outer: Composite, outer_inputs: list[Variable], slot: int, inner: Composite,
-            inner_inputs: list[Variable]) -> tuple[Composite, list[Variable]]:
+def _inline(
+    outer: Composite, outer_inputs: list[Variable], slot: int, inner: Composite, inner_inputs: list[Variable]
+) -> tuple[Composite, list[Variable]]:
     """``outer`` with its input ``slot`` replaced by ``inner``'s single output."""
     inputs: list[Variable] = []
     pos: dict[int, int] = {}
@@ -32,8 +34,9 @@ def _inline(outer: Composite, outer_inputs: list[Variable], slot: int, inner: Co
             at(v)
     steps = []
     for name, refs, dt in inner.steps:
-        steps.append((name, tuple(("in", at(inner_inputs[k])) if kind == "in" else (kind, k)
-                                  for kind, k in refs), dt))
+        steps.append(
+            (name, tuple(("in", at(inner_inputs[k])) if kind == "in" else (kind, k) for kind, k in refs), dt)
+        )
     shift = len(inner.steps)
     inner_out = inner.outputs[0]
     for name, refs, dt in outer.steps:
@@ -88,7 +91,8 @@ def _cheap(comp: Composite) -> bool:
     ``X@w + b`` still fuses into each user)."""
     return len(comp.steps) <= 2 and all(
         name in ("add", "sub", "mul", "neg", "identity") or name.startswith("cast:")
-        for name, _, _ in comp.steps)
+        for name, _, _ in comp.steps
+    )
 
 
 @register("fusion", "fast_run", phase="fusion")
@@ -102,8 +106,13 @@ def fusion(fgraph: FunctionGraph) -> bool:
         # them before the next iteration rebinds either.
         def fusable(v: Variable, ndim: int) -> bool:
             p = v.owner
-            if p is None or not isinstance(p.op, Elemwise) or len(p.outputs) != 1 \
-                    or p.op.inplace or v.ndim != ndim:
+            if (
+                p is None
+                or not isinstance(p.op, Elemwise)
+                or len(p.outputs) != 1
+                or p.op.inplace
+                or v.ndim != ndim
+            ):
                 return False
             if counts.get(id(v), 0) == 1:  # noqa: B023
                 return True

@@ -4,6 +4,7 @@ Only intermediates qualify: never a function input, a constant, a shared value, 
 anything, or a variable used elsewhere. The C backend still checks at run time that the buffer
 has the output's shape and is contiguous before reusing it.
 """
+
 from __future__ import annotations
 
 from ..graph.basic import Apply, Variable
@@ -27,8 +28,13 @@ def inplace(fgraph: FunctionGraph) -> bool:
             return None
         out = node.outputs[0]
         for k, v in enumerate(node.inputs):
-            if (_owns_buffer(v) and counts.get(id(v), 0) == 1 and v.dtype == out.dtype
-                    and v.ndim == out.ndim and node.inputs.count(v) == 1):
+            if (
+                _owns_buffer(v)
+                and counts.get(id(v), 0) == 1
+                and v.dtype == out.dtype
+                and v.ndim == out.ndim
+                and node.inputs.count(v) == 1
+            ):
                 return Elemwise(node.op.composite, ((0, k),)).make_node(*node.inputs).outputs
         return None
 

@@ -3,6 +3,7 @@
 Nodes are visited in dependency order; each node's inputs are first redirected to the
 replacements made earlier in the pass, so a pass costs O(nodes) however many nodes it changes.
 """
+
 from __future__ import annotations
 
 from typing import Callable, Sequence

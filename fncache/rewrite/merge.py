@@ -1,4 +1,5 @@
 """`merge`: common-subexpression elimination (equal constants, equal ops on equal inputs)."""
+
 from __future__ import annotations
 
 from ..graph.basic import Constant, Variable

@@ -5,6 +5,7 @@ phases run in order; passes of the ``canonical`` phase repeat until nothing chan
 passes see the graph after `fusion` (whole fused loops). Passes tagged ``cpu`` make nodes only
 the C backend runs natively: a mode for the ``cuda`` device skips them.
 """
+
 from __future__ import annotations
 
 import logging
@@ -32,8 +33,9 @@ class Rewrite:
 REWRITES: list[Rewrite] = []
 
 
-def register(name: str, *tags: str, phase: str = "canonical"
-             ) -> Callable[[Callable[[FunctionGraph], bool]], Callable[[FunctionGraph], bool]]:
+def register(
+    name: str, *tags: str, phase: str = "canonical"
+) -> Callable[[Callable[[FunctionGraph], bool]], Callable[[FunctionGraph], bool]]:
     """Register a pass under ``name`` (itself a tag) with extra ``tags``."""
     if phase not in PHASES:
         raise ValueError(f"unknown phase {phase!r}")
@@ -41,6 +43,7 @@ def register(name: str, *tags: str, phase: str = "canonical"
     def deco(fn: Callable[[FunctionGraph], bool]) -> Callable[[FunctionGraph], bool]:
         REWRITES.append(Rewrite(name, frozenset((name,) + tags), phase, fn))
         return fn
+
     return deco
 
 
@@ -73,5 +76,6 @@ def optimize(fgraph: FunctionGraph, mode: Mode, max_rounds: int = 8) -> Function
 
 
 def _load_all() -> None:
-    from . import (asserts, canonicalize, constant_folding, fusion, inplace, merge,  # noqa: F401
-                   rowpass, sizes)
+    # Importing a rewrite module registers its rewrites.
+    from . import asserts, canonicalize, constant_folding, fusion, inplace  # noqa: F401
+    from . import merge, rowpass, sizes  # noqa: F401

@@ -12,6 +12,7 @@ not float32/float64. A second gradient of the same ``z`` stays a product (it rea
 the first pass).
 Runs after `fusion` (phase ``fused``), so the region is a few fused loops.
 """
+
 from __future__ import annotations
 
 from ..graph.basic import Apply, Variable
@@ -33,16 +34,26 @@ MAX_MATCHES = 64
 def _transposed(v: Variable) -> Variable | None:
     """The matrix ``v`` is the transpose of, if it is one."""
     p = v.owner
-    if p is not None and isinstance(p.op, DimShuffle) and p.op.pattern == (1, 0) \
-            and not p.op.dropped and p.inputs[0].ndim == 2:
+    if (
+        p is not None
+        and isinstance(p.op, DimShuffle)
+        and p.op.pattern == (1, 0)
+        and not p.op.dropped
+        and p.inputs[0].ndim == 2
+    ):
         return p.inputs[0]
     return None
 
 
 def _is_z(v: Variable, x: Variable) -> bool:
     p = v.owner
-    return (p is not None and isinstance(p.op, Dot) and p.inputs[0] is x
-            and p.inputs[1].ndim == 1 and p.inputs[1].dtype == x.dtype == v.dtype)
+    return (
+        p is not None
+        and isinstance(p.op, Dot)
+        and p.inputs[0] is x
+        and p.inputs[1].ndim == 1
+        and p.inputs[1].dtype == x.dtype == v.dtype
+    )
 
 
 def _region(g: Variable, x: Variable, order: list[Apply]) -> tuple[Variable, list[Apply]] | None:
@@ -63,8 +74,7 @@ def _region(g: Variable, x: Variable, order: list[Apply]) -> tuple[Variable, lis
     on_z = {id(z)}  # values computed from z
     region = []
     for node in order:
-        if not any(id(o) in wanted for o in node.outputs) \
-                or not any(id(v) in on_z for v in node.inputs):
+        if not any(id(o) in wanted for o in node.outputs) or not any(id(v) in on_z for v in node.inputs):
             continue
         if not _row_wise(node, x, z, on_z):
             return None
@@ -79,21 +89,26 @@ def _row_wise(node: Apply, x: Variable, z: Variable, on_z: set[int]) -> bool:
     if len(node.outputs) != 1 or out.ndim != 1 or is_complex(out.dtype):
         return False
     if isinstance(node.op, Elemwise):
-        return (not node.op.inplace and all(v.ndim <= 1 and not is_complex(v.dtype)
-                                            for v in node.inputs)
-                and not any(is_complex(dt) for _, _, dt in node.op.composite.steps))
+        return (
+            not node.op.inplace
+            and all(v.ndim <= 1 and not is_complex(v.dtype) for v in node.inputs)
+            and not any(is_complex(dt) for _, _, dt in node.op.composite.steps)
+        )
     if isinstance(node.op, SumToShape):
         # The identity where every size it compares is X's row count (each is, in the loop).
         likes = node.inputs
         return all(a == 0 for a, _ in node.op.spec) and all(
-            d == 0 and (likes[k] is x or id(likes[k]) in on_z
-                        or likes[k].ndim == 1 and likes[k].type.shape[0] != 1)
-            for _, refs in node.op.spec for k, d in refs)
+            d == 0
+            and (likes[k] is x or id(likes[k]) in on_z or likes[k].ndim == 1 and likes[k].type.shape[0] != 1)
+            for _, refs in node.op.spec
+            for k, d in refs
+        )
     return False
 
 
-def _match(node: Apply, order: list[Apply], users: dict[int, list[Apply]],
-           out_ids: set[int]) -> tuple[Apply, dict[int, Variable]] | None:
+def _match(
+    node: Apply, order: list[Apply], users: dict[int, list[Apply]], out_ids: set[int]
+) -> tuple[Apply, dict[int, Variable]] | None:
     if not isinstance(node.op, Dot) or len(node.inputs) != 2:
         return None
     xt, g = node.inputs
@@ -128,9 +143,11 @@ def _match(node: Apply, order: list[Apply], users: dict[int, list[Apply]],
         spec.append((n.op, tuple(index[id(v)] for v in n.inputs)))
         index[id(n.outputs[0])] = n_in + 1 + j
     # Row values read outside the region (or returned) become outputs too.
-    kept = [v for v in [z, *(n.outputs[0] for n in region)]
-            if id(v) in out_ids or any(id(u) not in inside and u is not node
-                                       for u in users.get(id(v), []))]
+    kept = [
+        v
+        for v in [z, *(n.outputs[0] for n in region)]
+        if id(v) in out_ids or any(id(u) not in inside and u is not node for u in users.get(id(v), []))
+    ]
     op = RowPass(tuple(spec), (index[id(g)], *(index[id(v)] for v in kept)))
     new = op.make_node(*values)
     if "origin" in node.tag:

@@ -3,6 +3,7 @@ gradient divides by) reads its sizes from the variables they come from, not from
 value: through elementwise ops (the broadcast of their inputs' sizes), products, dimshuffles,
 reductions and `SumToShape`. The count then no longer waits for the value it counts, so a
 gradient whose only link to a row-wise value was its count fuses with it (`rowpass`)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -66,8 +67,7 @@ def _lift(node: Apply) -> list[Variable] | None:
         k = 0
         while k < len(refs):
             v, d = refs[k]
-            src = _sources(v, d) if v.type.shape[d] is None else ([] if v.type.shape[d] == 1
-                                                                   else None)
+            src = _sources(v, d) if v.type.shape[d] is None else ([] if v.type.shape[d] == 1 else None)
             if src is None:
                 k += 1
                 continue
@@ -75,7 +75,7 @@ def _lift(node: Apply) -> list[Variable] | None:
             for r in src:
                 if not any(r[0] is u and r[1] == e for u, e in refs + new):
                     new.append(r)
-            refs[k:k + 1] = new
+            refs[k : k + 1] = new
             changed = True
     if not changed:
         return None

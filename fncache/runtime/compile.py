@@ -1,5 +1,6 @@
 """The compile pipeline: function-level cache lookup (a hit skips the optimizer and code
 generation), optimization, and linking the optimized graph into a runner."""
+
 from __future__ import annotations
 
 import logging
@@ -28,6 +29,7 @@ def optimize_graph(original: FunctionGraph, mode: Mode) -> FunctionGraph:
     source lines of *this* function (:func:`attach_traces`).
     """
     from ..rewrite import optimize  # not imported on a cache hit, which never optimizes
+
     ins, outs, _ = clone_graph(original.inputs, original.outputs)
     fg = FunctionGraph(ins, outs, clone=False)
     for i, node in enumerate(fg.toposort()):
@@ -48,13 +50,14 @@ def attach_traces(optimized: FunctionGraph, original: FunctionGraph) -> Function
 def function_key(original: FunctionGraph, mode: Mode) -> Any:
     """The function key of ``original`` under ``mode`` and the current flags."""
     from ..cache.keys import function_key as fkey
+
     return fkey(graph_signature(original), mode.signature(), config.code_flags())
 
 
-def optimize_or_load(original: FunctionGraph, mode: Mode, shared: Sequence[Any]
-                     ) -> tuple[FunctionGraph, str]:
+def optimize_or_load(original: FunctionGraph, mode: Mode, shared: Sequence[Any]) -> tuple[FunctionGraph, str]:
     """The optimized graph for ``original`` under ``mode``, from the compiledir when present."""
     from ..cache import cache
+
     key = function_key(original, mode)
     entry = cache.get(key)
     loaded = None
@@ -63,37 +66,62 @@ def optimize_or_load(original: FunctionGraph, mode: Mode, shared: Sequence[Any]
             enc = pickle.loads(entry.read_bytes(GRAPH_FILE))
             loaded = attach_traces(decode_graph(enc, shared), original)
         except Exception as e:  # a bad entry must never stop the user: rebuild it
-            log.warning("fncache: function entry %s could not be loaded (%s); rebuilding",
-                        key.digest[:16], e)
+            log.warning("fncache: function entry %s could not be loaded (%s); rebuilding", key.digest[:16], e)
     if loaded is not None and not config.cache_verify_hits:
         return loaded, key.digest
     optimized = optimize_graph(original, mode)
     if loaded is not None:
         from ..cache.hitcheck import check_hit
-        check_hit(key, entry.meta, {"optimized graph": (graph_signature(loaded),
-                                                         graph_signature(optimized))})
+
+        check_hit(key, entry.meta, {"optimized graph": (graph_signature(loaded), graph_signature(optimized))})
         return loaded, key.digest
     try:
         payload = dumps(encode_graph(optimized, shared))
     except Exception as e:  # graphs with unpicklable user objects still run, uncached
-        log.info("fncache: not caching function %s: its graph cannot be pickled (%s)",
-                 key.digest[:16], e)
+        log.info("fncache: not caching function %s: its graph cannot be pickled (%s)", key.digest[:16], e)
         return optimized, key.digest
     cache.put_bytes(key, {GRAPH_FILE: payload}, {"nodes": len(optimized.toposort())})
     return optimized, key.digest
 
 
-def build_runner(optimized: FunctionGraph, mode: Mode, name: str, *, n_explicit: int,
-                 single: bool, converter: Any, on_error: Any, on_kwargs: Any) -> Any:
+def build_runner(
+    optimized: FunctionGraph,
+    mode: Mode,
+    name: str,
+    *,
+    n_explicit: int,
+    single: bool,
+    converter: Any,
+    on_error: Any,
+    on_kwargs: Any,
+) -> Any:
     """A callable running ``optimized``: numpy for ``linker='py'``, native code for ``'c'``,
     CUDA kernels for ``device='cuda'``."""
     if mode.device == "cuda":
         from ..codegen.cuda.linker import build_cuda_runner
-        return build_cuda_runner(optimized, mode, name, n_explicit=n_explicit, single=single,
-                                 converter=converter, on_error=on_error, on_kwargs=on_kwargs)
+
+        return build_cuda_runner(
+            optimized,
+            mode,
+            name,
+            n_explicit=n_explicit,
+            single=single,
+            converter=converter,
+            on_error=on_error,
+            on_kwargs=on_kwargs,
+        )
     if mode.linker == "py":
         from .linker_py import PyRunner
+
         return PyRunner(optimized, allow_gc=config.allow_gc)
     from ..codegen.c_linker import build_c_runner
-    return build_c_runner(optimized, name, n_explicit=n_explicit, single=single,
-                          converter=converter, on_error=on_error, on_kwargs=on_kwargs)
+
+    return build_c_runner(
+        optimized,
+        name,
+        n_explicit=n_explicit,
+        single=single,
+        converter=converter,
+        on_error=on_error,
+        on_kwargs=on_kwargs,
+    )

@@ -1,4 +1,5 @@
 """``fc.debugprint``: a readable text of a graph or of a compiled function's optimized graph."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -42,6 +43,7 @@ def debugprint(obj: Any, file: Any = None) -> str:
         if not all(isinstance(v, Variable) for v in outs):
             raise TypeError(f"debugprint: expected a Function, a graph or variables, got {obj!r}")
         from ..graph.basic import ancestors
+
         roots = [v for v in ancestors(outs) if v.owner is None and not isinstance(v, Constant)]
         fg, head = FunctionGraph(roots, outs, clone=False), "Graph:"
     text = "\n".join([head] + ["  " + ln for ln in _lines(fg)])

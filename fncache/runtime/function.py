@@ -1,4 +1,5 @@
 """``fc.function``: validate, look up or optimize, link, and the callable users get."""
+
 from __future__ import annotations
 
 import warnings
@@ -29,16 +30,21 @@ def _check_inputs(inputs: Sequence[Any]) -> list[Variable]:
     out = []
     for k, v in enumerate(inputs):
         if isinstance(v, SharedVariable):
-            raise TypeError(f"input {k} ({v!r}) is a shared variable: shared variables are used "
-                            "implicitly and must not be listed as inputs")
+            raise TypeError(
+                f"input {k} ({v!r}) is a shared variable: shared variables are used "
+                "implicitly and must not be listed as inputs"
+            )
         if not isinstance(v, Variable):
-            raise TypeError(f"input {k} must be a symbolic variable (e.g. ft.vector('x')), got "
-                            f"{type(v).__name__} {v!r}")
+            raise TypeError(
+                f"input {k} must be a symbolic variable (e.g. ft.vector('x')), got {type(v).__name__} {v!r}"
+            )
         if isinstance(v, Constant):
             raise TypeError(f"input {k} ({v!r}) is a constant; inputs must be symbolic variables")
         if v.owner is not None:
-            raise TypeError(f"input {k} ({v!r}) is computed from other variables; inputs must "
-                            "be root variables made with ft.vector(), ft.matrix(), ...")
+            raise TypeError(
+                f"input {k} ({v!r}) is computed from other variables; inputs must "
+                "be root variables made with ft.vector(), ft.matrix(), ..."
+            )
         if any(v is u for u in out):
             raise ValueError(f"input {k} ({v!r}) is listed twice")
         out.append(v)
@@ -47,6 +53,7 @@ def _check_inputs(inputs: Sequence[Any]) -> list[Variable]:
 
 def _check_updates(updates: Any) -> list[tuple[SharedVariable, Variable]]:
     from ..tensor.basic import as_tensor_variable
+
     if updates is None:
         return []
     items = list(updates.items()) if isinstance(updates, dict) else list(updates)
@@ -61,13 +68,15 @@ def _check_updates(updates: Any) -> list[tuple[SharedVariable, Variable]]:
             raise ValueError(f"updates: shared variable {sv!r} is updated twice")
         expr = as_tensor_variable(expr)
         if expr.ndim != sv.ndim:
-            raise TypeError(f"updates: {sv!r} has {sv.ndim} dims but its update expression has "
-                            f"{expr.ndim}")
+            raise TypeError(f"updates: {sv!r} has {sv.ndim} dims but its update expression has {expr.ndim}")
         if expr.dtype != sv.dtype:
             if not np.can_cast(expr.dtype, sv.dtype, "same_kind"):
-                raise TypeError(f"updates: {sv!r} is {sv.dtype} but its update is {expr.dtype}; "
-                                f"cast the expression with ft.cast(expr, '{sv.dtype}')")
+                raise TypeError(
+                    f"updates: {sv!r} is {sv.dtype} but its update is {expr.dtype}; "
+                    f"cast the expression with ft.cast(expr, '{sv.dtype}')"
+                )
             from ..tensor.elemwise import cast
+
             expr = cast(expr, sv.dtype)
         out.append((sv, expr))
     return out
@@ -82,23 +91,35 @@ class Function:
     shared variables' values and stores their updates (``bind_shared``).
     """
 
-    def __init__(self, *, inputs: list[Variable], outputs: list[Variable], single: bool,
-                 shared: list[SharedVariable], updated: list[int], mode: Mode, name: str,
-                 allow_input_downcast: bool, original: FunctionGraph,
-                 optimized: FunctionGraph, cache_key: str, runner: Any,
-                 code_flags: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        *,
+        inputs: list[Variable],
+        outputs: list[Variable],
+        single: bool,
+        shared: list[SharedVariable],
+        updated: list[int],
+        mode: Mode,
+        name: str,
+        allow_input_downcast: bool,
+        original: FunctionGraph,
+        optimized: FunctionGraph,
+        cache_key: str,
+        runner: Any,
+        code_flags: dict[str, Any],
+    ) -> None:
         self.inputs = inputs
         self.outputs = outputs
         self._single = single
         self._shared = shared
-        self._updated = updated            # index in shared of each update output
+        self._updated = updated  # index in shared of each update output
         self.mode = mode
         self.name = name
         self.allow_input_downcast = allow_input_downcast
         self.original_graph = original
         self.optimized_graph = optimized
         self.cache_key = cache_key
-        self.code_flags = code_flags       # config.code_flags() when compiled: pickles carry it
+        self.code_flags = code_flags  # config.code_flags() when compiled: pickles carry it
         self._runner = runner
         self._native = getattr(runner, "native", None)
         # A runner that keeps shared values itself (the CUDA one: on the device) is called with
@@ -119,16 +140,14 @@ class Function:
 
     # -- input conversion -------------------------------------------------------------------
     def _convert_one(self, i: int, value: Any) -> np.ndarray:
-        return convert_input(self.name, i, self._names[i], self._types[i], value,
-                             self.allow_input_downcast)
+        return convert_input(self.name, i, self._names[i], self._types[i], value, self.allow_input_downcast)
 
     def _convert(self, args: tuple) -> tuple:
         if len(args) != len(self._types):
             self._wrong_count(len(args))
         out = []
         for i, (a, t) in enumerate(zip(args, self._types)):
-            if (type(a) is np.ndarray and t.is_compatible(a) and a.flags.aligned
-                    and a.dtype.isnative):
+            if type(a) is np.ndarray and t.is_compatible(a) and a.flags.aligned and a.dtype.isnative:
                 out.append(a)
             else:
                 out.append(self._convert_one(i, a))
@@ -136,15 +155,13 @@ class Function:
 
     def _wrong_count(self, n: int) -> None:
         names = ", ".join(n or f"<input {i}>" for i, n in enumerate(self._names))
-        raise TypeError(f"function {self.name!r} takes {len(self._types)} inputs ({names}), "
-                        f"got {n}")
+        raise TypeError(f"function {self.name!r} takes {len(self._types)} inputs ({names}), got {n}")
 
     def _bind_kwargs(self, args: tuple, kwargs: dict[str, Any]) -> tuple:
         vals = list(args) + [None] * (len(self._names) - len(args))
         for k, v in kwargs.items():
             if k not in self._names:
-                raise TypeError(f"function {self.name!r} has no input named {k!r}; inputs: "
-                                f"{self._names}")
+                raise TypeError(f"function {self.name!r} has no input named {k!r}; inputs: {self._names}")
             i = self._names.index(k)
             if i < len(args):
                 raise TypeError(f"input {k!r} given both by position and by name")
@@ -172,19 +189,18 @@ class Function:
             res = call(*vals) if self._owns_shared else call(*vals, *[s.value for s in self._shared])
         except Exception as e:
             raise self._explain(e) from None
-        outs = res[:self._n_out]
+        outs = res[: self._n_out]
         if self._updated:
-            self._apply_updates(res[self._n_out:], outs)
+            self._apply_updates(res[self._n_out :], outs)
         if self._native is None:
-            outs = [o if isinstance(o, np.ndarray) and o.flags.writeable else np.array(o)
-                    for o in outs]
+            outs = [o if isinstance(o, np.ndarray) and o.flags.writeable else np.array(o) for o in outs]
         return outs[0] if self._single else outs
 
     def _explain(self, e: BaseException) -> BaseException:
         """Add the failing node (``exception_verbosity='high'``) to a run-time error."""
         from .errors import annotate_runtime_error
-        node = (self._runner.failed_node() if self._native is not None
-                else getattr(e, "_fncache_node", None))
+
+        node = self._runner.failed_node() if self._native is not None else getattr(e, "_fncache_node", None)
         if node is None or getattr(e, "_fncache_annotated", False):
             return e
         new = annotate_runtime_error(e, node)
@@ -198,8 +214,9 @@ class Function:
         taken = {id(o) for o in outs}
         for k, val in zip(self._updated, values):
             sv = self._shared[k]
-            if id(val) in taken or not (isinstance(val, np.ndarray) and val.flags.writeable
-                                        and val.flags.owndata):
+            if id(val) in taken or not (
+                isinstance(val, np.ndarray) and val.flags.writeable and val.flags.owndata
+            ):
                 val = np.array(val, copy=True)
             taken.add(id(val))
             sv.store_update(val)
@@ -238,8 +255,9 @@ class Function:
         n = max(int(n_calls), 1)
         if self._last is None:
             if self._types:
-                raise RuntimeError(f"function {self.name!r}: f.fn() repeats the last call; call "
-                                   "f(...) once first")
+                raise RuntimeError(
+                    f"function {self.name!r}: f.fn() repeats the last call; call f(...) once first"
+                )
             self._last = ()
         res = None
         for _ in range(n):
@@ -251,27 +269,41 @@ class Function:
         (self._native if self._native is not None else self._runner).free()
 
     def __repr__(self) -> str:
-        return (f"<fncache.Function {self.name!r} inputs={[str(v) for v in self.inputs]} "
-                f"key={self.cache_key[:12]}>")
+        return (
+            f"<fncache.Function {self.name!r} inputs={[str(v) for v in self.inputs]} "
+            f"key={self.cache_key[:12]}>"
+        )
 
     def __reduce__(self):
         from .pickling import reduce_function
+
         return reduce_function(self)
 
 
 def _direct_class(native: Any) -> type:
     """A subclass of Function whose ``__call__`` is the native runner itself. The runner is
     not a descriptor, so ``f(*args)`` calls ``native(*args)`` without binding ``f``."""
-    return type("Function", (Function,), {"__call__": native, "__module__": Function.__module__,
-                                          "__qualname__": "Function"})
+    return type(
+        "Function",
+        (Function,),
+        {"__call__": native, "__module__": Function.__module__, "__qualname__": "Function"},
+    )
 
 
-def function(inputs: Sequence[Variable], outputs: Any, updates: Any = None, mode: Any = None,
-             name: str | None = None, allow_input_downcast: bool = False,
-             on_unused_input: str = "raise", trust_input: bool = False) -> Function:
+def function(
+    inputs: Sequence[Variable],
+    outputs: Any,
+    updates: Any = None,
+    mode: Any = None,
+    name: str | None = None,
+    allow_input_downcast: bool = False,
+    on_unused_input: str = "raise",
+    trust_input: bool = False,
+) -> Function:
     """Compile ``outputs`` as a function of ``inputs`` (README "Compiling")."""
     from ..tensor.basic import as_tensor_variable
     from .compile import optimize_or_load
+
     if not isinstance(inputs, (list, tuple)):
         raise TypeError("inputs must be a list of symbolic variables, e.g. [x, y]")
     ins = _check_inputs(inputs)
@@ -284,8 +316,11 @@ def function(inputs: Sequence[Variable], outputs: Any, updates: Any = None, mode
     used = ancestors(all_outs)
     # A shared variable with a default update (a random stream's counter) gets it unless the
     # caller updates it: every call then draws new numbers.
-    defaults = [(v, v.default_update) for v in used if isinstance(v, SharedVariable)
-                and v.default_update is not None and not any(v is s for s, _ in upd)]
+    defaults = [
+        (v, v.default_update)
+        for v in used
+        if isinstance(v, SharedVariable) and v.default_update is not None and not any(v is s for s, _ in upd)
+    ]
     if defaults:
         upd += defaults
         all_outs = outs + [e for _, e in upd]
@@ -293,8 +328,10 @@ def function(inputs: Sequence[Variable], outputs: Any, updates: Any = None, mode
     used_ids = {id(v) for v in used}
     for k, v in enumerate(ins):
         if id(v) not in used_ids:
-            msg = (f"input {k} ({v!r}) is not used to compute the outputs; remove it, or pass "
-                   "on_unused_input='warn' or 'ignore'")
+            msg = (
+                f"input {k} ({v!r}) is not used to compute the outputs; remove it, or pass "
+                "on_unused_input='warn' or 'ignore'"
+            )
             if on_unused_input == "raise":
                 raise ValueError(msg)
             if on_unused_input == "warn":
@@ -311,20 +348,43 @@ def function(inputs: Sequence[Variable], outputs: Any, updates: Any = None, mode
     original = FunctionGraph(ins + shared, all_outs, clone=True)
     fname = name or "f"
     optimized, key = optimize_or_load(original, m, shared)
-    return assemble(inputs=ins, outputs=outs, single=single, shared=shared, updated=updated,
-                    mode=m, name=fname, allow_input_downcast=allow_input_downcast,
-                    original=original, optimized=optimized, cache_key=key,
-                    trust_input=trust_input)
+    return assemble(
+        inputs=ins,
+        outputs=outs,
+        single=single,
+        shared=shared,
+        updated=updated,
+        mode=m,
+        name=fname,
+        allow_input_downcast=allow_input_downcast,
+        original=original,
+        optimized=optimized,
+        cache_key=key,
+        trust_input=trust_input,
+    )
 
 
-def assemble(*, inputs: list[Variable], outputs: list[Variable], single: bool,
-             shared: list[SharedVariable], updated: list[int], mode: Mode, name: str,
-             allow_input_downcast: bool, original: FunctionGraph, optimized: FunctionGraph,
-             cache_key: str, trust_input: bool, build: Any = None) -> Function:
+def assemble(
+    *,
+    inputs: list[Variable],
+    outputs: list[Variable],
+    single: bool,
+    shared: list[SharedVariable],
+    updated: list[int],
+    mode: Mode,
+    name: str,
+    allow_input_downcast: bool,
+    original: FunctionGraph,
+    optimized: FunctionGraph,
+    cache_key: str,
+    trust_input: bool,
+    build: Any = None,
+) -> Function:
     """Link an already optimized graph into a Function: the one assembly path, shared by
     :func:`function` and unpickling (which brings its optimized graph along). ``build``
     replaces ``build_runner`` (same signature), e.g. to use a native module shipped in a pickle."""
     from .compile import build_runner
+
     # The runner calls back into its Function through a weak reference: the native runner is
     # not tracked by Python's cycle collector, so a strong reference back would leak both.
     holder: list[weakref.ref] = []
@@ -346,13 +406,31 @@ def assemble(*, inputs: list[Variable], outputs: list[Variable], single: bool,
     def on_kwargs(*args: Any, **kwargs: Any) -> Any:
         return owner()._call_kwargs(*args, **kwargs)
 
-    runner = (build or build_runner)(optimized, mode, name, n_explicit=len(inputs),
-                                     single=single and not shared, converter=converter,
-                                     on_error=on_error, on_kwargs=on_kwargs)
-    f = Function(inputs=inputs, outputs=outputs, single=single, shared=shared, updated=updated,
-                 mode=mode, name=name, allow_input_downcast=allow_input_downcast,
-                 original=original, optimized=optimized, cache_key=cache_key, runner=runner,
-                 code_flags=config.code_flags())
+    runner = (build or build_runner)(
+        optimized,
+        mode,
+        name,
+        n_explicit=len(inputs),
+        single=single and not shared,
+        converter=converter,
+        on_error=on_error,
+        on_kwargs=on_kwargs,
+    )
+    f = Function(
+        inputs=inputs,
+        outputs=outputs,
+        single=single,
+        shared=shared,
+        updated=updated,
+        mode=mode,
+        name=name,
+        allow_input_downcast=allow_input_downcast,
+        original=original,
+        optimized=optimized,
+        cache_key=cache_key,
+        runner=runner,
+        code_flags=config.code_flags(),
+    )
     holder.append(weakref.ref(f))
     if trust_input:
         f.trust_input = True
@@ -364,6 +442,7 @@ set_eval_compiler(function)  # x.eval() compiles through fc.function
 
 def _c_runtime() -> Any:
     from ..codegen.c_linker import runtime
+
     return runtime()
 
 

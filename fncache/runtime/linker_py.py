@@ -1,4 +1,5 @@
 """The Python linker: runs the optimized graph node by node with numpy (``linker="py"``)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -34,7 +35,7 @@ class PyRunner:
 
     def __call__(self, *inputs: Any) -> list[np.ndarray]:
         store: list[Any] = [None] * self.n_slots
-        store[:self.n_inputs] = inputs
+        store[: self.n_inputs] = inputs
         for s, data in self.consts:
             store[s] = data
         for step, (node, ins, outs) in enumerate(self.plan):
@@ -47,8 +48,7 @@ class PyRunner:
             if self.allow_gc:
                 for s in self.dies[step]:
                     store[s] = None
-        return [np.array(store[s]) if copy else store[s]
-                for s, copy in zip(self.out_slots, self.copy_outs)]
+        return [np.array(store[s]) if copy else store[s] for s, copy in zip(self.out_slots, self.copy_outs)]
 
     def free(self) -> None:
         """Nothing is kept between calls by this linker."""

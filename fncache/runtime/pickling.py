@@ -27,6 +27,7 @@ sender asks for it with ``dumps(f, embed_native=True)``; the receiver then check
 ABI components of the module key, the CPU features it needs (against ``cpuid``) and the checksum before loading it, and otherwise falls
 back to the compiledir (see ``docs/trust.md``).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -65,11 +66,27 @@ HOST_FLAGS = frozenset({"march", "cxx", "cuda_arch", "vector_width"})
 #: what the binary needs at run time; ``march`` is judged by :func:`_march_refusal` instead.
 _TOOLCHAIN_COMPONENTS = frozenset({"compiler", "compiler_target", "flags", "march", "vector_width"})
 
-_FIELDS = frozenset({"name", "graphs", "n_inputs", "n_outputs", "single", "shared", "updated",
-                     "mode", "flags", "allow_input_downcast", "trust_input", "key", "native"})
+_FIELDS = frozenset(
+    {
+        "name",
+        "graphs",
+        "n_inputs",
+        "n_outputs",
+        "single",
+        "shared",
+        "updated",
+        "mode",
+        "flags",
+        "allow_input_downcast",
+        "trust_input",
+        "key",
+        "native",
+    }
+)
 
 
 # -- sending -------------------------------------------------------------------------------------
+
 
 def reduce_function(f: Function) -> tuple[Callable[[bytes], Function], tuple[bytes]]:
     """``Function.__reduce__``: the outer pickle holds only the payload bytes."""
@@ -85,17 +102,19 @@ def dumps(f: Function, *, embed_native: bool = False) -> bytes:
     import cloudpickle
 
     from .. import __version__
+
     payload = {
         "name": f.name,
-        "graphs": {"original": encode_graph(f.original_graph, f.shared_variables),
-                   "optimized": encode_graph(f.optimized_graph, f.shared_variables)},
+        "graphs": {
+            "original": encode_graph(f.original_graph, f.shared_variables),
+            "optimized": encode_graph(f.optimized_graph, f.shared_variables),
+        },
         "n_inputs": len(f.inputs),
         "n_outputs": len(f.outputs),
         "single": f.single_output,
         "shared": [(sv.name, sv.get_value(borrow=True)) for sv in f.shared_variables],
         "updated": list(f.updated_indices),
-        "mode": (f.mode.linker, f.mode.optimizer, f.mode.included_tags, f.mode.excluded_tags,
-                 f.mode.device),
+        "mode": (f.mode.linker, f.mode.optimizer, f.mode.included_tags, f.mode.excluded_tags, f.mode.device),
         "flags": dict(f.code_flags),
         "allow_input_downcast": f.allow_input_downcast,
         "trust_input": f.trust_input,
@@ -115,23 +134,30 @@ def _native_of(f: Function) -> dict[str, Any] | None:
     """This host's native module of ``f`` (from the compiledir, built if it was evicted)."""
     from ..codegen.c_linker import compile_module, module_key_for
     from ..codegen.c_module import render_module
+
     if f.mode.linker != "c" or f.mode.device == "cuda":
         log.info("fncache: %r has no CPU native module to embed (mode %r)", f.name, f.mode)
         return None
     with config.change_flags(**f.code_flags):  # the flags f was compiled under: its module
-        mod = render_module(f.optimized_graph, n_explicit=len(f.inputs),
-                            single=f.single_output and not f.shared_variables)
+        mod = render_module(
+            f.optimized_graph, n_explicit=len(f.inputs), single=f.single_output and not f.shared_variables
+        )
         if not mod.source:
             return None  # no kernels: a worker runs it without compiling anything
         key = module_key_for(mod.source)
         entry = compile_module(mod, key)
     lib = entry.meta["library"]
-    return {"module": entry.meta["module"], "components": dict(key.components),
-            "library": entry.read_bytes(lib), "sha256": entry.meta["files"][lib]["sha256"],
-            "isa": list(entry.meta.get("isa", []))}
+    return {
+        "module": entry.meta["module"],
+        "components": dict(key.components),
+        "library": entry.read_bytes(lib),
+        "sha256": entry.meta["files"][lib]["sha256"],
+        "isa": list(entry.meta.get("isa", [])),
+    }
 
 
 # -- receiving -----------------------------------------------------------------------------------
+
 
 def load_function(payload: bytes) -> Function:
     """What ``pickle.loads`` calls; the name is in every pickle made so far and must stay."""
@@ -145,55 +171,84 @@ def loads(data: bytes, key: str | None = None) -> Function:
     :class:`~fncache.errors.PickleError`."""
     body, fkey = _verified_body(data)
     if key is not None and fkey != key:
-        raise PickleError(f"the function payload holds function {fkey or '(unknown: format 1)'}, "
-                          f"not the expected {key}")
+        raise PickleError(
+            f"the function payload holds function {fkey or '(unknown: format 1)'}, not the expected {key}"
+        )
     try:
         payload = pickle.loads(body)
     except Exception as e:
-        raise PickleError(f"the function payload could not be unpickled: {type(e).__name__}: {e}"
-                          ) from e
+        raise PickleError(f"the function payload could not be unpickled: {type(e).__name__}: {e}") from e
     if not isinstance(payload, dict) or not _FIELDS <= payload.keys():
         raise PickleError("the function payload does not hold a function (fields missing)")
     if fkey is not None and payload["key"] != fkey:
-        raise PickleError(f"the function payload's body is of function {payload['key']!r}, its "
-                          f"header says {fkey}")
+        raise PickleError(
+            f"the function payload's body is of function {payload['key']!r}, its header says {fkey}"
+        )
     _check_fields(payload)
     return _rebuild(payload)
 
 
 def _check_fields(p: dict[str, Any]) -> None:
     """Every field of an unpickled payload has the type and range :func:`_rebuild` relies on."""
+
     def need(ok: bool, field: str, expected: str) -> None:
         if not ok:
-            raise PickleError(f"the function payload is malformed: field {field!r} is not {expected} "
-                              f"(got {type(p.get(field)).__name__})")
+            raise PickleError(
+                f"the function payload is malformed: field {field!r} is not {expected} "
+                f"(got {type(p.get(field)).__name__})"
+            )
+
     need(isinstance(p["name"], str), "name", "a str")
     need(isinstance(p["key"], str), "key", "a str")
     for field in ("single", "allow_input_downcast", "trust_input"):
         need(isinstance(p[field], bool), field, "a bool")
-    need(isinstance(p["shared"], list) and all(
-        isinstance(i, tuple) and len(i) == 2 and isinstance(i[0], (str, type(None)))
-        and isinstance(i[1], np.ndarray) for i in p["shared"]), "shared", "a list of (name, array)")
+    need(
+        isinstance(p["shared"], list)
+        and all(
+            isinstance(i, tuple)
+            and len(i) == 2
+            and isinstance(i[0], (str, type(None)))
+            and isinstance(i[1], np.ndarray)
+            for i in p["shared"]
+        ),
+        "shared",
+        "a list of (name, array)",
+    )
     n_shared = len(p["shared"])
-    need(isinstance(p["updated"], list) and all(type(i) is int and 0 <= i < n_shared for i in p["updated"]),
-         "updated", "a list of shared-variable positions")
+    need(
+        isinstance(p["updated"], list) and all(type(i) is int and 0 <= i < n_shared for i in p["updated"]),
+        "updated",
+        "a list of shared-variable positions",
+    )
     need(isinstance(p["mode"], tuple) and len(p["mode"]) == 5, "mode", "a 5-tuple")
     need(isinstance(p["flags"], dict) and all(isinstance(k, str) for k in p["flags"]), "flags", "a dict")
     graphs = p["graphs"]
-    need(isinstance(graphs, dict) and all(isinstance(graphs.get(g), dict) for g in ("original", "optimized")),
-         "graphs", "a dict of two encoded graphs")
+    need(
+        isinstance(graphs, dict) and all(isinstance(graphs.get(g), dict) for g in ("original", "optimized")),
+        "graphs",
+        "a dict of two encoded graphs",
+    )
     for field in ("n_inputs", "n_outputs"):
         need(type(p[field]) is int and p[field] >= 0, field, "a count")
     native = p["native"]
-    need(native is None or (isinstance(native, dict) and isinstance(native.get("library"), bytes)
-                            and isinstance(native.get("sha256"), str)
-                            and isinstance(native.get("components"), dict)
-                            and isinstance(native.get("isa", []), list)
-                            and "module" in native), "native", "None or an embedded module")
+    need(
+        native is None
+        or (
+            isinstance(native, dict)
+            and isinstance(native.get("library"), bytes)
+            and isinstance(native.get("sha256"), str)
+            and isinstance(native.get("components"), dict)
+            and isinstance(native.get("isa", []), list)
+            and "module" in native
+        ),
+        "native",
+        "None or an embedded module",
+    )
 
 
 def _signing_key() -> bytes | None:
     from ..fs.signing import signing_key
+
     return signing_key()
 
 
@@ -201,6 +256,7 @@ def _verified_body(data: Any) -> tuple[bytes, str | None]:
     """The body of ``data`` and the function key its header names (None in format 1), once its
     format, checksum and (with a signing key) its HMAC are checked."""
     from .. import __version__
+
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise PickleError(f"an fncache function payload is bytes, got {type(data).__name__}")
     data = bytes(data)
@@ -209,26 +265,29 @@ def _verified_body(data: Any) -> tuple[bytes, str | None]:
     try:
         fmt, n = struct.unpack_from(">HB", data, len(MAGIC))
         end = len(MAGIC) + 3 + n
-        sender = data[len(MAGIC) + 3:end].decode("ascii", "replace")
+        sender = data[len(MAGIC) + 3 : end].decode("ascii", "replace")
         if fmt not in READ_FORMATS:
             raise PickleError(
                 f"this function was pickled by fncache {sender} in payload format {fmt}; fncache "
                 f"{__version__} reads format {FORMAT} (and the older format 1) only. Load it "
-                f"with fncache {sender}, or compile and pickle it again with fncache {__version__}")
+                f"with fncache {sender}, or compile and pickle it again with fncache {__version__}"
+            )
         fkey = checksum = None
         if fmt >= 2:
             (k,) = struct.unpack_from(">B", data, end)
-            fkey, end = data[end + 1:end + 1 + k], end + 1 + k
-            checksum = data[end:end + 32]
+            fkey, end = data[end + 1 : end + 1 + k], end + 1 + k
+            checksum = data[end : end + 32]
         (m,) = struct.unpack_from(">B", data, end + (32 if fmt >= 2 else 0))
         start = end + (32 if fmt >= 2 else 0) + 1
         if len(data) < start + m:
             raise struct.error("truncated signature")
     except struct.error:
         raise PickleError("the fncache function payload is truncated") from None
-    head, mac, body = data[:end], data[start:start + m], data[start + m:]
+    head, mac, body = data[:end], data[start : start + m], data[start + m :]
     if checksum is not None and not hmac.compare_digest(checksum, hashlib.sha256(head + body).digest()):
-        raise PickleError("the fncache function payload is damaged or truncated (its checksum does not match)")
+        raise PickleError(
+            "the fncache function payload is damaged or truncated (its checksum does not match)"
+        )
     try:
         key_text = fkey.decode("ascii") if fkey is not None else None
     except UnicodeDecodeError:
@@ -239,18 +298,22 @@ def _verified_body(data: Any) -> tuple[bytes, str | None]:
             log.debug("fncache: payload is signed but config.signing_key is unset; not verified")
         return body, key_text
     if not mac:
-        raise PickleError("refusing an unsigned function payload: config.signing_key is set, so "
-                          "only payloads signed with that key are loaded")
-    if not hmac.compare_digest(mac, hmac.new(key, _MAC_DOMAIN + head + body,
-                                             hashlib.sha256).digest()):
-        raise PickleError("the function payload's signature does not verify: it was modified "
-                          "after signing, or signed with another key than config.signing_key")
+        raise PickleError(
+            "refusing an unsigned function payload: config.signing_key is set, so "
+            "only payloads signed with that key are loaded"
+        )
+    if not hmac.compare_digest(mac, hmac.new(key, _MAC_DOMAIN + head + body, hashlib.sha256).digest()):
+        raise PickleError(
+            "the function payload's signature does not verify: it was modified "
+            "after signing, or signed with another key than config.signing_key"
+        )
     return body, key_text
 
 
 def _rebuild(p: dict[str, Any]) -> Function:
     from .compile import function_key, optimize_graph
     from .function import assemble
+
     flags = {k: v for k, v in p["flags"].items() if k in CODE_FLAGS and k not in HOST_FLAGS}
     # A damaged payload that still unpickles may fail anywhere in decoding or linking.
     with _malformed_is_pickle_error(), config.change_flags(**flags):
@@ -262,11 +325,20 @@ def _rebuild(p: dict[str, Any]) -> Function:
             key = p["key"]
         native = p["native"]
         return assemble(
-            inputs=original.inputs[:p["n_inputs"]], outputs=original.outputs[:p["n_outputs"]],
-            single=p["single"], shared=shared, updated=p["updated"], mode=mode, name=p["name"],
-            allow_input_downcast=p["allow_input_downcast"], original=original,
-            optimized=optimized, cache_key=key, trust_input=p["trust_input"],
-            build=_embedded_builder(native) if native is not None else None)
+            inputs=original.inputs[: p["n_inputs"]],
+            outputs=original.outputs[: p["n_outputs"]],
+            single=p["single"],
+            shared=shared,
+            updated=p["updated"],
+            mode=mode,
+            name=p["name"],
+            allow_input_downcast=p["allow_input_downcast"],
+            original=original,
+            optimized=optimized,
+            cache_key=key,
+            trust_input=p["trust_input"],
+            build=_embedded_builder(native) if native is not None else None,
+        )
 
 
 @contextlib.contextmanager
@@ -285,16 +357,22 @@ def _decode(p: dict[str, Any]) -> tuple[Mode, list[Any], FunctionGraph, Function
     """The mode, shared variables and graphs of a payload (the optimized one unless it will be
     reoptimized); checked, since a damaged graph may still unpickle."""
     from ..tensor.shared import SharedVariable
+
     mode = Mode(*p["mode"])
     shared = [SharedVariable(value, name=name) for name, value in p["shared"]]
     original = decode_graph(p["graphs"]["original"], shared)
-    optimized = None if config.reoptimize_unpickled_function else decode_graph(p["graphs"]["optimized"], shared)
+    optimized = (
+        None if config.reoptimize_unpickled_function else decode_graph(p["graphs"]["optimized"], shared)
+    )
     if p["n_inputs"] > len(original.inputs) or p["n_outputs"] > len(original.outputs):
-        raise PickleError("the function payload is malformed: it counts more inputs or outputs than its graph has")
+        raise PickleError(
+            "the function payload is malformed: it counts more inputs or outputs than its graph has"
+        )
     return mode, shared, original, optimized
 
 
 # -- an embedded native module -------------------------------------------------------------------
+
 
 def _embedded_builder(native: dict[str, Any]) -> Callable[..., Any]:
     """A ``build_runner`` that runs the embedded module when it fits this host, else the usual."""
@@ -306,26 +384,34 @@ def _embedded_builder(native: dict[str, Any]) -> Callable[..., Any]:
             if runner is not None:
                 return runner
         return build_runner(optimized, mode, name, **kw)
+
     return build
 
 
-def _embedded_runner(native: dict[str, Any], optimized: FunctionGraph, *, n_explicit: int,
-                     single: bool, converter: Any, on_error: Any, on_kwargs: Any) -> Any:
+def _embedded_runner(
+    native: dict[str, Any],
+    optimized: FunctionGraph,
+    *,
+    n_explicit: int,
+    single: bool,
+    converter: Any,
+    on_error: Any,
+    on_kwargs: Any,
+) -> Any:
     from ..codegen.c_linker import module_key_for, runner_for
     from ..codegen.c_module import render_module
+
     mod = render_module(optimized, n_explicit=n_explicit, single=single)
     if not mod.source:
         return None  # nothing native to use: the usual path compiles nothing either
     refusal = _refusal(native, module_key_for(mod.source).components)
     if refusal is not None:
-        log.info("fncache: not using the embedded native module (%s); using the compiledir",
-                 refusal)
+        log.info("fncache: not using the embedded native module (%s); using the compiledir", refusal)
         return None
     try:
         lib = _load_embedded(native)
     except OSError as e:  # e.g. a noexec temp dir
-        log.warning("fncache: the embedded native module cannot be loaded (%s); using the "
-                    "compiledir", e)
+        log.warning("fncache: the embedded native module cannot be loaded (%s); using the compiledir", e)
         return None
     return runner_for(lib, mod, converter=converter, on_error=on_error, on_kwargs=on_kwargs)
 
@@ -356,6 +442,7 @@ def _march_refusal(built: str, host: str, isa: Any) -> str | None:
     host's, or where this host detects its CPU (``march=auto``) and the library needs only
     features it has."""
     from ..toolchain.cpu import entry_missing_features
+
     missing = entry_missing_features({"isa": isa if isa is not None else [], "march": built})
     if missing:
         return f"it needs CPU features this CPU lacks ({', '.join(missing)})"
@@ -373,4 +460,5 @@ def _short(flags: str) -> str:
 def _load_embedded(native: dict[str, Any]) -> Any:
     """Load the embedded kernel library from its checked bytes, in memory (once per process)."""
     from ..codegen.c_linker import load_library
+
     return load_library(native["library"], f"{native['module']}.so", native["sha256"])

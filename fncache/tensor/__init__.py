@@ -1,4 +1,5 @@
 """The symbolic front end (``from fncache import tensor as ft``): README "Compiling"."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -13,10 +14,21 @@ from .gradient import grad, hessian, jacobian
 from .pyop import as_op, assert_op
 from .reduction import all, any, argmax, argmin, max, mean, min, prod, std, sum, var
 from .softmax import log_softmax, logsumexp, softmax
-from .array_ops import (argsort, cumprod, cumsum, expand_dims, matmul, outer, repeat, sort,
-                        specify_shape, squeeze, tensordot, tile)
-from .creation import (alloc, arange, eye, full, full_like, ones, ones_like, zeros,
-                       zeros_like)
+from .array_ops import (
+    argsort,
+    cumprod,
+    cumsum,
+    expand_dims,
+    matmul,
+    outer,
+    repeat,
+    sort,
+    specify_shape,
+    squeeze,
+    tensordot,
+    tile,
+)
+from .creation import alloc, arange, eye, full, full_like, ones, ones_like, zeros, zeros_like
 from .shape_ops import concatenate, flatten, reshape, stack, transpose, dimshuffle, shape
 from .variable import TensorConstant, TensorVariable
 
@@ -24,6 +36,7 @@ from .variable import TensorConstant, TensorVariable
 def _unary(name: str, doc: str):
     def f(x: Any) -> TensorVariable:
         return elemwise(name, x)
+
     f.__name__ = name
     f.__doc__ = doc
     return f
@@ -32,6 +45,7 @@ def _unary(name: str, doc: str):
 def _binary(name: str, doc: str):
     def f(a: Any, b: Any) -> TensorVariable:
         return elemwise(name, a, b)
+
     f.__name__ = name
     f.__doc__ = doc
     return f
@@ -131,21 +145,141 @@ def clip(x: Any, lo: Any, hi: Any) -> TensorVariable:
 
 
 __all__ = list(_basic_all) + [
-    "TensorType", "TensorVariable", "TensorConstant", "as_tensor_variable", "constant", "tensor",
-    "scalar", "vector", "matrix", "dot", "cast", "as_op", "assert_op", "all", "any", "argmax",
-    "argmin", "max", "mean", "min", "prod", "std", "sum", "var", "concatenate", "flatten",
-    "reshape", "stack", "transpose", "dimshuffle", "shape", "exp", "log", "log1p", "expm1",
-    "log2", "log10", "sqrt", "sqr", "sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh",
-    "cosh", "tanh", "sigmoid", "softplus", "erf", "abs", "sign", "floor", "ceil", "round",
-    "isnan", "isinf", "eq", "neq", "maximum", "minimum", "pow", "switch", "where", "clip",
-    "grad", "jacobian", "hessian"]
+    "TensorType",
+    "TensorVariable",
+    "TensorConstant",
+    "as_tensor_variable",
+    "constant",
+    "tensor",
+    "scalar",
+    "vector",
+    "matrix",
+    "dot",
+    "cast",
+    "as_op",
+    "assert_op",
+    "all",
+    "any",
+    "argmax",
+    "argmin",
+    "max",
+    "mean",
+    "min",
+    "prod",
+    "std",
+    "sum",
+    "var",
+    "concatenate",
+    "flatten",
+    "reshape",
+    "stack",
+    "transpose",
+    "dimshuffle",
+    "shape",
+    "exp",
+    "log",
+    "log1p",
+    "expm1",
+    "log2",
+    "log10",
+    "sqrt",
+    "sqr",
+    "sin",
+    "cos",
+    "tan",
+    "arcsin",
+    "arccos",
+    "arctan",
+    "sinh",
+    "cosh",
+    "tanh",
+    "sigmoid",
+    "softplus",
+    "erf",
+    "abs",
+    "sign",
+    "floor",
+    "ceil",
+    "round",
+    "isnan",
+    "isinf",
+    "eq",
+    "neq",
+    "maximum",
+    "minimum",
+    "pow",
+    "switch",
+    "where",
+    "clip",
+    "grad",
+    "jacobian",
+    "hessian",
+]
 
 __all__ += [
-    "arctan2", "hypot", "fmod", "copysign", "nextafter", "logaddexp", "left_shift",
-    "right_shift", "arcsinh", "arccosh", "arctanh", "exp2", "deg2rad", "rad2deg", "erfc",
-    "erfinv", "gammaln", "trunc", "square", "reciprocal", "isfinite", "signbit", "add", "sub",
-    "mul", "true_div", "int_div", "mod", "neg", "lt", "gt", "le", "ge", "and_", "or_", "xor",
-    "invert", "real", "imag", "conj", "angle", "softmax", "log_softmax", "logsumexp", "argsort", "cumprod", "cumsum",
-    "expand_dims", "matmul", "outer", "repeat", "sort", "specify_shape", "squeeze", "tensordot",
-    "tile", "alloc", "arange", "eye", "full", "full_like", "ones", "ones_like", "zeros",
-    "zeros_like"]
+    "arctan2",
+    "hypot",
+    "fmod",
+    "copysign",
+    "nextafter",
+    "logaddexp",
+    "left_shift",
+    "right_shift",
+    "arcsinh",
+    "arccosh",
+    "arctanh",
+    "exp2",
+    "deg2rad",
+    "rad2deg",
+    "erfc",
+    "erfinv",
+    "gammaln",
+    "trunc",
+    "square",
+    "reciprocal",
+    "isfinite",
+    "signbit",
+    "add",
+    "sub",
+    "mul",
+    "true_div",
+    "int_div",
+    "mod",
+    "neg",
+    "lt",
+    "gt",
+    "le",
+    "ge",
+    "and_",
+    "or_",
+    "xor",
+    "invert",
+    "real",
+    "imag",
+    "conj",
+    "angle",
+    "softmax",
+    "log_softmax",
+    "logsumexp",
+    "argsort",
+    "cumprod",
+    "cumsum",
+    "expand_dims",
+    "matmul",
+    "outer",
+    "repeat",
+    "sort",
+    "specify_shape",
+    "squeeze",
+    "tensordot",
+    "tile",
+    "alloc",
+    "arange",
+    "eye",
+    "full",
+    "full_like",
+    "ones",
+    "ones_like",
+    "zeros",
+    "zeros_like",
+]

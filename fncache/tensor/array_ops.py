@@ -6,6 +6,7 @@ compile to C and fuse. The others run numpy's own function in both linkers: sort
 repetition and numpy's BLAS-backed tensordot / matmul are already C loops, and a generated
 kernel would buy nothing (2-D and 1-D ``matmul`` goes to :class:`Dot`, like ``dot``).
 """
+
 from __future__ import annotations
 
 from typing import Any, Sequence
@@ -20,9 +21,27 @@ from .elemwise import check_float64, elemwise
 from .reduction import normalize_axes
 from .shape_ops import dimshuffle, flatten
 
-__all__ = ["SpecifyShape", "Repeat", "Tile", "TensorDot", "CumOp", "Sort", "MatMul",
-           "specify_shape", "expand_dims", "squeeze", "repeat", "tile", "outer", "tensordot",
-           "cumsum", "cumprod", "sort", "argsort", "matmul"]
+__all__ = [
+    "SpecifyShape",
+    "Repeat",
+    "Tile",
+    "TensorDot",
+    "CumOp",
+    "Sort",
+    "MatMul",
+    "specify_shape",
+    "expand_dims",
+    "squeeze",
+    "repeat",
+    "tile",
+    "outer",
+    "tensordot",
+    "cumsum",
+    "cumprod",
+    "sort",
+    "argsort",
+    "matmul",
+]
 
 
 class SpecifyShape(Op):
@@ -36,8 +55,9 @@ class SpecifyShape(Op):
 
     def make_node(self, x: Variable) -> Apply:
         if x.ndim != len(self.shape):
-            raise ValueError(f"specify_shape: {x!r} has {x.ndim} dims, the shape {self.shape} "
-                             f"has {len(self.shape)}")
+            raise ValueError(
+                f"specify_shape: {x!r} has {x.ndim} dims, the shape {self.shape} has {len(self.shape)}"
+            )
         out = []
         for d, (have, want) in enumerate(zip(x.type.shape, self.shape)):
             if have is not None and want is not None and have != want:
@@ -48,8 +68,10 @@ class SpecifyShape(Op):
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         x = inputs[0]
         if any(w is not None and w != s for s, w in zip(x.shape, self.shape)):
-            raise ValueError(f"specify_shape: the value has shape {x.shape}, the graph "
-                             f"declares {self.shape} (None = any size)")
+            raise ValueError(
+                f"specify_shape: the value has shape {x.shape}, the graph "
+                f"declares {self.shape} (None = any size)"
+            )
         return [x]
 
 
@@ -90,8 +112,10 @@ def squeeze(x: Any, axis: int | Sequence[int] | None = None) -> Variable:
         axes = normalize_axes(axis, v.ndim, "squeeze")
         for d in axes:
             if v.type.shape[d] not in (None, 1):
-                raise ValueError(f"squeeze: cannot select an axis to squeeze out which has size "
-                                 f"not equal to one (dim {d} of {v!r} has size {v.type.shape[d]})")
+                raise ValueError(
+                    f"squeeze: cannot select an axis to squeeze out which has size "
+                    f"not equal to one (dim {d} of {v!r} has size {v.type.shape[d]})"
+                )
         v = specify_shape(v, [1 if d in axes else s for d, s in enumerate(v.type.shape)])
     return dimshuffle(v, [d for d in range(v.ndim) if d not in axes])
 
@@ -134,8 +158,11 @@ class Repeat(Op):
                 if n is not None and len(r) != n:
                     raise ValueError(f"repeat: {len(r)} repeats for {n} elements")
                 total = int(r.sum())
-            shape = (total,) if self.axis is None else (
-                x.type.shape[:self.axis] + (total,) + x.type.shape[self.axis + 1:])
+            shape = (
+                (total,)
+                if self.axis is None
+                else (x.type.shape[: self.axis] + (total,) + x.type.shape[self.axis + 1 :])
+            )
         return Apply(self, [x, repeats], [TensorType(x.dtype, shape)])
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
@@ -143,8 +170,9 @@ class Repeat(Op):
         try:
             return [np.repeat(x, r, axis=self.axis)]
         except ValueError as e:
-            raise ValueError(f"repeat: {x.shape} with repeats of shape {r.shape} along axis "
-                             f"{self.axis}: {e}") from None
+            raise ValueError(
+                f"repeat: {x.shape} with repeats of shape {r.shape} along axis {self.axis}: {e}"
+            ) from None
 
 
 def repeat(x: Any, repeats: Any, axis: int | None = None) -> Variable:
@@ -200,20 +228,23 @@ class TensorDot(Op):
         for da, db in zip(self.a_axes, self.b_axes):
             sa, sb = a.type.shape[da], b.type.shape[db]
             if sa is not None and sb is not None and sa != sb:
-                raise ValueError(f"tensordot: shape mismatch for sum: dim {da} of a is {sa}, "
-                                 f"dim {db} of b is {sb}")
+                raise ValueError(
+                    f"tensordot: shape mismatch for sum: dim {da} of a is {sa}, dim {db} of b is {sb}"
+                )
         shape = tuple(s for d, s in enumerate(a.type.shape) if d not in self.a_axes) + tuple(
-            s for d, s in enumerate(b.type.shape) if d not in self.b_axes)
+            s for d, s in enumerate(b.type.shape) if d not in self.b_axes
+        )
         return Apply(self, [a, b], [TensorType(_result_dtype("tensordot", a, b), shape)])
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         a, b = inputs
         try:
-            with np.errstate(all="ignore"):     # as the C kernels: IEEE results, no warnings
+            with np.errstate(all="ignore"):  # as the C kernels: IEEE results, no warnings
                 res = np.tensordot(a, b, axes=(self.a_axes, self.b_axes))
         except ValueError as e:
-            raise ValueError(f"tensordot: shapes {a.shape} and {b.shape} along axes "
-                             f"{self.a_axes} and {self.b_axes}: {e}") from None
+            raise ValueError(
+                f"tensordot: shapes {a.shape} and {b.shape} along axes {self.a_axes} and {self.b_axes}: {e}"
+            ) from None
         return [np.asarray(res, dtype=node.outputs[0].dtype)]
 
 
@@ -224,8 +255,7 @@ def tensordot(a: Any, b: Any, axes: int | Sequence[Any] = 2) -> Variable:
     if isinstance(axes, (int, np.integer)):
         n = int(axes)
         if n < 0 or n > min(va.ndim, vb.ndim):
-            raise ValueError(f"tensordot: axes={n} is out of range for ndims {va.ndim} and "
-                             f"{vb.ndim}")
+            raise ValueError(f"tensordot: axes={n} is out of range for ndims {va.ndim} and {vb.ndim}")
         aa, ba = tuple(range(va.ndim - n, va.ndim)), tuple(range(n))
     else:
         aa_, ba_ = axes
@@ -327,12 +357,15 @@ class MatMul(Op):
         ka = a.type.shape[-1]
         kb = b.type.shape[-2] if b.ndim > 1 else b.type.shape[0]
         if ka is not None and kb is not None and ka != kb:
-            raise ValueError(f"matmul: shapes {a.type.shape} and {b.type.shape} are not "
-                             f"aligned: {ka} != {kb}")
+            raise ValueError(
+                f"matmul: shapes {a.type.shape} and {b.type.shape} are not aligned: {ka} != {kb}"
+            )
         from .elemwise import broadcast_static_shape
+
         batch = broadcast_static_shape([a.type.shape[:-2], b.type.shape[:-2]], "matmul")
-        shape = batch + (a.type.shape[-2:-1] if a.ndim > 1 else ()) + (
-            b.type.shape[-1:] if b.ndim > 1 else ())
+        shape = (
+            batch + (a.type.shape[-2:-1] if a.ndim > 1 else ()) + (b.type.shape[-1:] if b.ndim > 1 else ())
+        )
         return Apply(self, [a, b], [TensorType(_result_dtype("matmul", a, b), shape)])
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
@@ -351,8 +384,10 @@ def matmul(a: Any, b: Any) -> Variable:
     va, vb = as_tensor_variable(a), as_tensor_variable(b)
     for k, v in enumerate((va, vb)):
         if v.ndim == 0:
-            raise ValueError(f"matmul: input operand {k} ({v!r}) has ndim 0, and @ needs at "
-                             "least 1 dim; multiply by a scalar with * instead")
+            raise ValueError(
+                f"matmul: input operand {k} ({v!r}) has ndim 0, and @ needs at "
+                "least 1 dim; multiply by a scalar with * instead"
+            )
     if va.ndim <= 2 and vb.ndim <= 2:
         return Dot()(va, vb)
     return MatMul()(va, vb)

@@ -1,4 +1,5 @@
 """Variable constructors: ``ft.vector``, ``ft.matrix``..., constants and conversions."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -10,19 +11,18 @@ from ..graph.basic import Variable
 from ..graph.types import DTYPES, TensorType, normalize_dtype
 from .variable import TensorConstant, TensorVariable
 
-__all__ = ["tensor", "scalar", "vector", "matrix", "constant", "as_tensor_variable",
-           "tensor3", "tensor4"]
+__all__ = ["tensor", "scalar", "vector", "matrix", "constant", "as_tensor_variable", "tensor3", "tensor4"]
 
 
-def tensor(name: str | None = None, dtype: Any = None, ndim: int | None = None,
-           shape: tuple | None = None) -> TensorVariable:
+def tensor(
+    name: str | None = None, dtype: Any = None, ndim: int | None = None, shape: tuple | None = None
+) -> TensorVariable:
     """A symbolic input of ``dtype`` (default ``config.floatX``) with ``ndim`` dims.
 
     ``shape`` may give static sizes (``None`` for unknown); a static 1 marks a broadcastable dim.
     """
     if isinstance(name, (np.dtype, type)) or name in DTYPES:
-        raise TypeError(f"tensor(): the first argument is the name; did you mean "
-                        f"tensor(dtype={name!r})?")
+        raise TypeError(f"tensor(): the first argument is the name; did you mean tensor(dtype={name!r})?")
     if shape is None:
         if ndim is None:
             raise TypeError("tensor(): give ndim (or shape)")
@@ -60,12 +60,12 @@ def constant(value: Any, name: str | None = None, dtype: Any = None) -> TensorCo
         dtype = config.floatX
     arr = np.asarray(value) if dtype is None else np.asarray(value, dtype=np.dtype(dtype))
     if arr.dtype.kind in "OUSV":
-        raise TypeError(f"constant(): cannot make a numeric constant from {value!r} "
-                        f"(numpy dtype {arr.dtype})")
+        raise TypeError(
+            f"constant(): cannot make a numeric constant from {value!r} (numpy dtype {arr.dtype})"
+        )
     dt = normalize_dtype(arr.dtype, "constant")
     arr = arr.astype(dt, copy=False)
-    return TensorConstant(TensorType(dt, arr.shape), arr,
-                          name=name)
+    return TensorConstant(TensorType(dt, arr.shape), arr, name=name)
 
 
 def as_tensor_variable(x: Any, name: str | None = None) -> Variable:
@@ -78,10 +78,8 @@ def as_tensor_variable(x: Any, name: str | None = None) -> Variable:
 def _shorthands() -> dict[str, TensorType]:
     """``dvector``, ``fmatrix``...: types, as in Theano; calling one makes a variable."""
     out: dict[str, TensorType] = {}
-    for prefix, dt in (("f", "float32"), ("d", "float64"), ("i", "int32"), ("l", "int64"),
-                       ("b", "bool")):
-        for kind, nd in (("scalar", 0), ("vector", 1), ("matrix", 2), ("tensor3", 3),
-                         ("tensor4", 4)):
+    for prefix, dt in (("f", "float32"), ("d", "float64"), ("i", "int32"), ("l", "int64"), ("b", "bool")):
+        for kind, nd in (("scalar", 0), ("vector", 1), ("matrix", 2), ("tensor3", 3), ("tensor4", 4)):
             out[prefix + kind] = TensorType(dt, (None,) * nd)
     return out
 

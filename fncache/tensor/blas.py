@@ -1,4 +1,5 @@
 """Matrix products for 1-D and 2-D operands (numpy ``dot`` semantics, BLAS speed in C)."""
+
 from __future__ import annotations
 
 from typing import Any, Sequence
@@ -28,16 +29,20 @@ class Dot(Op):
         ka = a.type.shape[-1]
         kb = b.type.shape[0]
         if ka is not None and kb is not None and ka != kb:
-            raise ValueError(f"dot: shapes {a.type.shape} and {b.type.shape} are not aligned: "
-                             f"{ka} (dim {a.ndim - 1}) != {kb} (dim 0)")
+            raise ValueError(
+                f"dot: shapes {a.type.shape} and {b.type.shape} are not aligned: "
+                f"{ka} (dim {a.ndim - 1}) != {kb} (dim 0)"
+            )
         shape = a.type.shape[:-1] + b.type.shape[1:]
         return Apply(self, [a, b], [TensorType(dt, shape)])
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         a, b = inputs
         if a.shape[-1] != b.shape[0]:
-            raise ValueError(f"dot: shapes {a.shape} and {b.shape} are not aligned: "
-                             f"{a.shape[-1]} (dim {a.ndim - 1}) != {b.shape[0]} (dim 0)")
+            raise ValueError(
+                f"dot: shapes {a.shape} and {b.shape} are not aligned: "
+                f"{a.shape[-1]} (dim {a.ndim - 1}) != {b.shape[0]} (dim 0)"
+            )
         return [np.asarray(np.dot(a, b), dtype=node.outputs[0].dtype)]
 
 
@@ -49,6 +54,7 @@ def matmul(a: Any, b: Any) -> Variable:
     """``a @ b`` (numpy.matmul): 1-D and 2-D operands are a :class:`Dot`, stacks of matrices a
     batched product (``array_ops.MatMul``); a 0-d operand is an error, as in numpy."""
     from .array_ops import matmul as batched
+
     return batched(a, b)
 
 
@@ -87,8 +93,7 @@ class RowPass(Op):
 
     def make_node(self, x: Variable, w: Variable, *rest: Variable) -> Apply:
         if x.ndim != 2 or w.ndim != 1 or x.dtype != w.dtype:
-            raise TypeError(f"{self}: expects a matrix and a vector of one dtype, got "
-                            f"{x.type} and {w.type}")
+            raise TypeError(f"{self}: expects a matrix and a vector of one dtype, got {x.type} and {w.type}")
         types = self._types([v.type for v in (x, w, *rest)])
         g = types[self.outs[0]]
         out = [TensorType(g.dtype, (x.type.shape[1],))] + [types[r] for r in self.outs[1:]]
@@ -100,7 +105,8 @@ class RowPass(Op):
             types = self._types([v.type for v in node.inputs])
             inner = node.tag["rowpass_inner"] = (
                 Dot().make_node(types[0](), types[1]()),
-                [op.make_node(*[types[r]() for r in refs]) for op, refs in self.nodes])
+                [op.make_node(*[types[r]() for r in refs]) for op, refs in self.nodes],
+            )
         x, w = inputs[0], inputs[1]
         vals = list(inputs) + Dot().perform(inner[0], [x, w])
         for (op, refs), n in zip(self.nodes, inner[1]):
@@ -123,8 +129,9 @@ class RowPass(Op):
                 continue
             base = len(steps)
             for name, srefs, dt in op.composite.steps:
-                steps.append((name, tuple(ref[refs[k]] if kind == "in" else ("s", base + k)
-                                          for kind, k in srefs), dt))
+                steps.append(
+                    (name, tuple(ref[refs[k]] if kind == "in" else ("s", base + k) for kind, k in srefs), dt)
+                )
             ref[n_in + 1 + j] = ("s", base + op.composite.outputs[0])
         outputs = []
         for r in self.outs:

@@ -5,6 +5,7 @@ all they do, numpy's loops are C already, and a generated kernel would buy nothi
 Python ints or symbolic int scalars; constant sizes give static shapes, so the ops' outputs
 broadcast and fuse like any other tensor.
 """
+
 from __future__ import annotations
 
 import operator
@@ -19,8 +20,20 @@ from .basic import as_tensor_variable, constant
 from .elemwise import cast
 from .shape_ops import as_shape_vector, shape
 
-__all__ = ["Alloc", "ARange", "Eye", "alloc", "zeros", "ones", "full", "zeros_like", "ones_like",
-           "full_like", "arange", "eye"]
+__all__ = [
+    "Alloc",
+    "ARange",
+    "Eye",
+    "alloc",
+    "zeros",
+    "ones",
+    "full",
+    "zeros_like",
+    "ones_like",
+    "full_like",
+    "arange",
+    "eye",
+]
 
 
 def _int_scalar(x: Any, what: str) -> Variable:
@@ -48,15 +61,18 @@ class Alloc(Op):
 
     def make_node(self, value: Variable, shp: Variable) -> Apply:
         if value.ndim > self.ndim:
-            raise ValueError(f"alloc: the value has {value.ndim} dims, more than the "
-                             f"{self.ndim} of the shape")
+            raise ValueError(
+                f"alloc: the value has {value.ndim} dims, more than the {self.ndim} of the shape"
+            )
         static: tuple = (None,) * self.ndim
         if isinstance(shp, Constant):
             if (shp.data < 0).any():
-                raise ValueError(f"alloc: negative dimensions are not allowed: "
-                                 f"{tuple(int(s) for s in shp.data)}")
+                raise ValueError(
+                    f"alloc: negative dimensions are not allowed: {tuple(int(s) for s in shp.data)}"
+                )
             static = tuple(int(s) for s in shp.data)
             from .elemwise import broadcast_static_shape
+
             broadcast_static_shape([value.type.shape, static], "alloc")
         return Apply(self, [value, shp], [TensorType(value.dtype, static)])
 
@@ -67,8 +83,9 @@ class Alloc(Op):
         try:
             np.copyto(out, value)
         except ValueError:
-            raise ValueError(f"alloc: a value of shape {np.shape(value)} cannot be broadcast "
-                             f"to the shape {dims}") from None
+            raise ValueError(
+                f"alloc: a value of shape {np.shape(value)} cannot be broadcast to the shape {dims}"
+            ) from None
         return [out]
 
 
@@ -80,8 +97,9 @@ def alloc(value: Any, *shape: Any) -> Variable:
     vec = as_shape_vector(list(shape) if isinstance(shape, tuple) else shape)
     n = vec.type.shape[0]
     if n is None:
-        raise TypeError("alloc: the shape vector's length must be known; give the sizes as a "
-                        "list of ints or int scalars")
+        raise TypeError(
+            "alloc: the shape vector's length must be known; give the sizes as a list of ints or int scalars"
+        )
     return Alloc(n)(v, vec)
 
 
@@ -93,8 +111,11 @@ def full(shape: Any, fill_value: Any, dtype: Any = None) -> Variable:
         v = constant(fill_value, dtype=None if dtype is None else normalize_dtype(dtype))
     if v.ndim:
         raise ValueError(f"full: fill_value must be a scalar, got {v.type}")
-    shp = [shape] if isinstance(shape, (int, np.integer)) or (
-        isinstance(shape, Variable) and shape.ndim == 0) else shape
+    shp = (
+        [shape]
+        if isinstance(shape, (int, np.integer)) or (isinstance(shape, Variable) and shape.ndim == 0)
+        else shape
+    )
     return alloc(v, shp)
 
 
@@ -162,8 +183,11 @@ def arange(start: Any, stop: Any = None, step: Any = 1, dtype: Any = None) -> Va
         dtype = normalize_dtype(dtype, "arange")
     vs = []
     for a, what in zip(args, ("start", "stop", "step")):
-        v = as_tensor_variable(a) if isinstance(a, Variable) else constant(
-            np.asarray(a, dtype=np.result_type(a, np.dtype(dtype))))
+        v = (
+            as_tensor_variable(a)
+            if isinstance(a, Variable)
+            else constant(np.asarray(a, dtype=np.result_type(a, np.dtype(dtype))))
+        )
         if v.ndim:
             raise ValueError(f"arange: {what} must be a scalar, got {v.type}")
         if v.dtype == "bool":

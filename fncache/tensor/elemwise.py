@@ -1,5 +1,6 @@
 """Elementwise ops. Every elementwise op is a :class:`Composite` loop body, so a single op and
 a fused chain are the same thing to the optimizer and to the code generators."""
+
 from __future__ import annotations
 
 import warnings
@@ -13,8 +14,14 @@ from ..graph.basic import Apply, Op, Variable
 from ..graph.types import TensorType, normalize_dtype
 from . import scalar_ops as S
 
-__all__ = ["Elemwise", "elemwise", "cast", "broadcast_static_shape", "check_float64",
-           "runtime_broadcast_shape"]
+__all__ = [
+    "Elemwise",
+    "elemwise",
+    "cast",
+    "broadcast_static_shape",
+    "check_float64",
+    "runtime_broadcast_shape",
+]
 
 
 def broadcast_static_shape(shapes: Sequence[tuple[int | None, ...]], what: str) -> tuple:
@@ -25,8 +32,10 @@ def broadcast_static_shape(shapes: Sequence[tuple[int | None, ...]], what: str) 
         dims = [s[d - nd + len(s)] for s in shapes if d - nd + len(s) >= 0]
         known = {x for x in dims if x is not None and x != 1}
         if len(known) > 1:
-            raise ValueError(f"{what}: shapes {', '.join(map(str, shapes))} cannot be broadcast "
-                             f"together (dimension {d} has sizes {sorted(known)})")
+            raise ValueError(
+                f"{what}: shapes {', '.join(map(str, shapes))} cannot be broadcast "
+                f"together (dimension {d} has sizes {sorted(known)})"
+            )
         if known:
             out.append(known.pop())
         elif dims and all(x == 1 for x in dims):
@@ -43,8 +52,9 @@ def runtime_broadcast_shape(inputs: Sequence[np.ndarray], what: str) -> tuple[in
     try:
         return np.broadcast_shapes(*shapes)
     except ValueError:
-        raise ValueError(f"{what}: input shapes {shapes} cannot be broadcast together (numpy "
-                         "broadcasting rules)") from None
+        raise ValueError(
+            f"{what}: input shapes {shapes} cannot be broadcast together (numpy broadcasting rules)"
+        ) from None
 
 
 class Elemwise(Op):
@@ -83,9 +93,11 @@ def check_float64(name: str, in_dtypes: Sequence[str], out: str) -> None:
     """``warn_float64`` flags float64 results created from non-float64 inputs."""
     if out != "float64" or config.warn_float64 == "ignore" or "float64" in in_dtypes:
         return
-    msg = (f"{name}: creates a float64 result from inputs of dtype {', '.join(in_dtypes)}. "
-           "Cast an input to float32 (ft.cast(x, 'float32')) or use float32 constants, or set "
-           "fc.config.warn_float64='ignore'.")
+    msg = (
+        f"{name}: creates a float64 result from inputs of dtype {', '.join(in_dtypes)}. "
+        "Cast an input to float32 (ft.cast(x, 'float32')) or use float32 constants, or set "
+        "fc.config.warn_float64='ignore'."
+    )
     if config.warn_float64 == "raise":
         raise Float64Error(msg)
     warnings.warn(msg, stacklevel=4)
@@ -99,8 +111,12 @@ def _as_strong(args: Sequence[Any], weak_from: Sequence[int]) -> list[Variable]:
     """Turn Python numbers into constants of numpy's weak-promotion dtype (NEP 50): they take
     the dtype of the typed operands they meet (``float32_vector * 2.0`` stays float32)."""
     from .basic import as_tensor_variable, constant
-    strong_dt = [np.dtype(a.dtype if isinstance(a, Variable) else np.asarray(a).dtype)
-                 for i, a in enumerate(args) if i in weak_from and not _is_python_number(a)]
+
+    strong_dt = [
+        np.dtype(a.dtype if isinstance(a, Variable) else np.asarray(a).dtype)
+        for i, a in enumerate(args)
+        if i in weak_from and not _is_python_number(a)
+    ]
     out: list[Variable] = []
     for a in args:
         if not _is_python_number(a):
@@ -110,8 +126,7 @@ def _as_strong(args: Sequence[Any], weak_from: Sequence[int]) -> list[Variable]:
         try:
             out.append(constant(a, dtype=dt))
         except OverflowError as e:
-            raise OverflowError(f"constant {a!r} does not fit dtype {dt} of the other operand: "
-                                f"{e}") from None
+            raise OverflowError(f"constant {a!r} does not fit dtype {dt} of the other operand: {e}") from None
     return out
 
 
@@ -132,6 +147,7 @@ def elemwise(name: str, *args: Any) -> Variable:
 def cast(x: Any, dtype: Any) -> Variable:
     """``x`` converted to ``dtype`` (numpy's ``astype`` semantics)."""
     from .basic import as_tensor_variable
+
     v = as_tensor_variable(x)
     dt = normalize_dtype(dtype, "cast")
     if v.dtype == dt:

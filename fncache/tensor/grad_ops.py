@@ -2,6 +2,7 @@
 shape of an input that was broadcast at run time, placing a slice's gradient into zeros of
 the sliced tensor's shape, and the number of elements a reduction combined (a mean's
 gradient divides by it)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -25,14 +26,15 @@ class SumToShape(Op):
     view_map = {0: [0]}
 
     def __init__(self, spec: tuple) -> None:
-        self.spec = tuple((int(a), tuple((int(k), int(d)) for k, d in refs))
-                          for a, refs in spec)
+        self.spec = tuple((int(a), tuple((int(k), int(d)) for k, d in refs)) for a, refs in spec)
 
     def make_node(self, g: Variable, *likes: Variable) -> Apply:
         for a, refs in self.spec:
-            if not (0 <= a < g.ndim and refs and all(1 <= k <= len(likes)
-                                                     and 0 <= d < likes[k - 1].ndim
-                                                     for k, d in refs)):
+            if not (
+                0 <= a < g.ndim
+                and refs
+                and all(1 <= k <= len(likes) and 0 <= d < likes[k - 1].ndim for k, d in refs)
+            ):
                 raise ValueError(f"{self}: entry {(a, refs)} does not match the inputs")
         # A summed axis may become 1: its size is unknown, whatever g's static size.
         axes = {a for a, _ in self.spec}
@@ -41,8 +43,9 @@ class SumToShape(Op):
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         g = inputs[0]
-        axes = tuple(a for a, refs in self.spec
-                     if g.shape[a] != 1 and all(inputs[k].shape[d] == 1 for k, d in refs))
+        axes = tuple(
+            a for a, refs in self.spec if g.shape[a] != 1 and all(inputs[k].shape[d] == 1 for k, d in refs)
+        )
         if not axes:
             return [g]
         return [np.add.reduce(g, axis=axes, keepdims=True, dtype=g.dtype)]
@@ -70,7 +73,6 @@ class SubtensorGrad(Op):
         return [out]
 
 
-
 class ReducedSize(Op):
     """The number of elements a reduction combines, read from shapes only (no data): the
     product, over ``spec``'s entries (one per reduced axis), of the size numpy's broadcasting
@@ -88,8 +90,7 @@ class ReducedSize(Op):
     def make_node(self, *likes: Variable) -> Apply:
         for refs in self.spec:
             if not all(0 <= k < len(likes) and 0 <= d < likes[k].ndim for k, d in refs):
-                raise ValueError(f"{self}: entry {refs} does not match the inputs "
-                                 f"{[v.type for v in likes]}")
+                raise ValueError(f"{self}: entry {refs} does not match the inputs {[v.type for v in likes]}")
         return Apply(self, list(likes), [TensorType(self.dtype, ())])
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
@@ -98,7 +99,8 @@ class ReducedSize(Op):
             sizes = [inputs[k].shape[d] for k, d in refs]
             big = {s for s in sizes if s != 1}
             if len(big) > 1:
-                raise ValueError(f"{self}: sizes {sizes} cannot be broadcast together (numpy "
-                                 "broadcasting rules)")
+                raise ValueError(
+                    f"{self}: sizes {sizes} cannot be broadcast together (numpy broadcasting rules)"
+                )
             n *= big.pop() if big else 1
         return [np.asarray(n, dtype=self.dtype)]

@@ -6,6 +6,7 @@ zero gradient: comparisons, rounding, integer results and index inputs have none
 Subgradients follow Theano/PyTensor: ``abs`` uses ``sign`` (0 at 0), ``maximum``/``minimum``
 and ``max``/``min`` give the gradient to every input equal to the result.
 """
+
 from __future__ import annotations
 
 import math
@@ -24,8 +25,7 @@ from .reduction import ArgReduce, Reduce, keep_reduced_dims
 from .reduction import prod as prod_
 from .reduction import sum as sum_
 from .scalar_ops import Composite
-from .shape_ops import (Concatenate, DimShuffle, MakeVector, Reshape, Shape, dimshuffle,
-                        reshape, shape)
+from .shape_ops import Concatenate, DimShuffle, MakeVector, Reshape, Shape, dimshuffle, reshape, shape
 from .subtensor import Subtensor
 
 __all__: list[str] = []
@@ -103,8 +103,10 @@ def _scalar_grad(name: str, args: list, z: Variable, g: Variable) -> list:
     try:
         rule = SCALAR_GRADS[name]
     except KeyError:
-        raise NotImplementedError(f"grad: the elementwise op {name} has no gradient rule; add "
-                                  "one to fncache.tensor.grad_rules.SCALAR_GRADS") from None
+        raise NotImplementedError(
+            f"grad: the elementwise op {name} has no gradient rule; add "
+            "one to fncache.tensor.grad_rules.SCALAR_GRADS"
+        ) from None
     return rule(args, z, g)
 
 
@@ -151,8 +153,7 @@ def _prod_grad(x: Variable, z_k: Variable, g_k: Variable, axes: tuple[int, ...])
     n_zeros = keep_reduced_dims(sum_(zero, axis=axes), axes, x.ndim, True)
     others = keep_reduced_dims(prod_(_e("switch", zero, 1, x), axis=axes), axes, x.ndim, True)
     one_zero = _e("and_", _e("eq", n_zeros, 1), zero)
-    return _e("switch", _e("eq", n_zeros, 0), g_k * z_k / x,
-              _e("switch", one_zero, g_k * others, 0))
+    return _e("switch", _e("eq", n_zeros, 0), g_k * z_k / x, _e("switch", one_zero, g_k * others, 0))
 
 
 @register_grad(Reduce)
@@ -208,8 +209,7 @@ def _dimshuffle(node: Apply, out_grads: list) -> list:
             g = dimshuffle(g, [k for k, p in enumerate(op.pattern) if p != "x"])
         else:  # size 1 at run time: summing drops the dim
             g = sum_(g, axis=tuple(added))
-    return [dimshuffle(g, ["x" if d in op.dropped else kept.index(d)
-                           for d in range(op.in_ndim)])]
+    return [dimshuffle(g, ["x" if d in op.dropped else kept.index(d) for d in range(op.in_ndim)])]
 
 
 @register_grad(Reshape)
@@ -260,10 +260,12 @@ def _python_op(node: Apply, out_grads: list) -> list:
     if getattr(op, "grad_fn", None) is None:  # ops pickled before grad_fn existed
         raise NotImplementedError(
             f"grad: {op} has no gradient; give one with ft.as_op(itypes, otypes, grad=fn), "
-            "where fn(inputs, output_grads) returns one symbolic gradient per input")
+            "where fn(inputs, output_grads) returns one symbolic gradient per input"
+        )
     gs = [g if g is not None else zeros_like(o) for g, o in zip(out_grads, node.outputs)]
     res = list(op.grad_fn(list(node.inputs), gs))
     if len(res) != len(node.inputs):
-        raise ValueError(f"grad: the grad function of {op} returned {len(res)} gradients for "
-                         f"{len(node.inputs)} inputs")
+        raise ValueError(
+            f"grad: the grad function of {op} returned {len(res)} gradients for {len(node.inputs)} inputs"
+        )
     return res

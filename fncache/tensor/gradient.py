@@ -8,6 +8,7 @@ gradient (or ``None`` for zero) per input. This module walks the graph backwards
 gradients a variable receives from its users, and sums a gradient back over the dims that
 broadcasting expanded.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -23,8 +24,16 @@ from .elemwise import Elemwise, cast, elemwise
 from .reduction import Reduce
 from .shape_ops import DimShuffle
 
-__all__ = ["grad", "jacobian", "hessian", "register_grad", "GradRule", "broadcast_like",
-           "zeros_like", "backprop"]
+__all__ = [
+    "grad",
+    "jacobian",
+    "hessian",
+    "register_grad",
+    "GradRule",
+    "broadcast_like",
+    "zeros_like",
+    "backprop",
+]
 
 #: A rule: (node, gradients of its outputs, None for zero) -> one gradient (or None) per input.
 GradRule = Callable[[Apply, list], list]
@@ -33,22 +42,26 @@ _RULES: dict[type, GradRule] = {}
 
 def register_grad(*op_classes: type) -> Callable[[GradRule], GradRule]:
     """Decorator: ``fn(node, output_grads)`` is the gradient rule of ``op_classes``."""
+
     def deco(fn: GradRule) -> GradRule:
         for c in op_classes:
             _RULES[c] = fn
         return fn
+
     return deco
 
 
 def _rule(node: Apply) -> GradRule:
     from . import grad_rules  # noqa: F401  (registers the rules of fncache's own ops)
+
     for cls in type(node.op).__mro__:
         if cls in _RULES:
             return _RULES[cls]
     raise NotImplementedError(
         f"grad: {node.op} has no gradient rule; register one with "
         f"fncache.tensor.gradient.register_grad({type(node.op).__name__}), or wrap the "
-        "computation in ft.as_op(..., grad=fn)")
+        "computation in ft.as_op(..., grad=fn)"
+    )
 
 
 # -- small graph helpers the rules share ------------------------------------------------------
@@ -84,16 +97,18 @@ class _DimTokens:
     def of(self, v: Variable) -> tuple:
         got = self.tokens.get(id(v))
         if got is None:
-            got = tuple(("n", s) if s is not None else frozenset([(id(v), d)])
-                        for d, s in enumerate(v.type.shape))
+            got = tuple(
+                ("n", s) if s is not None else frozenset([(id(v), d)]) for d, s in enumerate(v.type.shape)
+            )
             self.tokens[id(v)] = got
             self.holders[id(v)] = (v, len(self.holders))
         return got
 
     def holders_of(self, token: frozenset) -> list[tuple[Variable, int]]:
         """Variables and dims whose sizes broadcast to a dim of token ``token``."""
-        return [(self.holders[i][0], d)
-                for i, d in sorted(token, key=lambda t: (self.holders[t[0]][1], t[1]))]
+        return [
+            (self.holders[i][0], d) for i, d in sorted(token, key=lambda t: (self.holders[t[0]][1], t[1]))
+        ]
 
     def _infer(self, node: Apply) -> None:
         out, op = node.outputs[0], node.op
@@ -102,11 +117,19 @@ class _DimTokens:
             nd = max(v.ndim for v in node.inputs)
             res = []
             for d in range(nd):
-                toks = [self.of(v)[d - nd + v.ndim] for v in node.inputs
-                        if d - nd + v.ndim >= 0 and v.type.shape[d - nd + v.ndim] != 1]
+                toks = [
+                    self.of(v)[d - nd + v.ndim]
+                    for v in node.inputs
+                    if d - nd + v.ndim >= 0 and v.type.shape[d - nd + v.ndim] != 1
+                ]
                 dyn = [t for t in toks if isinstance(t, frozenset)]
-                res.append(frozenset().union(*dyn) if dyn and len(dyn) == len(toks)
-                           else ("n", 1) if not toks else None)
+                res.append(
+                    frozenset().union(*dyn)
+                    if dyn and len(dyn) == len(toks)
+                    else ("n", 1)
+                    if not toks
+                    else None
+                )
             if isinstance(op, Reduce):
                 res = [t for d, t in enumerate(res) if d not in op.axes]
         elif isinstance(op, Reduce):
@@ -119,8 +142,9 @@ class _DimTokens:
             res = list(a[:-1] + b[1:])
         mine = self.of(out)
         if res is not None:
-            self.tokens[id(out)] = tuple(r if isinstance(m, frozenset) and r is not None else m
-                                         for m, r in zip(mine, res))
+            self.tokens[id(out)] = tuple(
+                r if isinstance(m, frozenset) and r is not None else m for m, r in zip(mine, res)
+            )
 
 
 def _sum_to(g: Variable, x: Variable, node: Apply, i: int, dims: _DimTokens) -> Variable:
@@ -128,6 +152,7 @@ def _sum_to(g: Variable, x: Variable, node: Apply, i: int, dims: _DimTokens) -> 
     expanded: statically known ones with a `sum`, and, for elementwise nodes, dims of unknown
     size that another input could have broadcast at run time with `SumToShape`."""
     from .reduction import sum as sum_
+
     if g.ndim > x.ndim:
         g = sum_(g, axis=tuple(range(g.ndim - x.ndim)))
     static = tuple(d for d in range(x.ndim) if x.type.shape[d] == 1 and g.type.shape[d] != 1)
@@ -136,11 +161,16 @@ def _sum_to(g: Variable, x: Variable, node: Apply, i: int, dims: _DimTokens) -> 
     if isinstance(node.op, Elemwise):
         others = [v for k, v in enumerate(node.inputs) if k != i]
         mine = dims.of(x)
-        dynamic = [d for d in range(x.ndim)
-                   if x.type.shape[d] is None and g.type.shape[d] != 1
-                   and _may_broadcast(others, dims, mine[d], d - x.ndim)]
+        dynamic = [
+            d
+            for d in range(x.ndim)
+            if x.type.shape[d] is None
+            and g.type.shape[d] != 1
+            and _may_broadcast(others, dims, mine[d], d - x.ndim)
+        ]
         if dynamic:
             from .grad_ops import SumToShape
+
             likes: list[Variable] = []
             spec = []
             for d in dynamic:
@@ -166,8 +196,12 @@ def _may_broadcast(others: list[Variable], dims: _DimTokens, token: frozenset, d
 
 
 # -- the reverse walk ---------------------------------------------------------------------------
-def backprop(outputs: Sequence[Variable], output_grads: Sequence[Variable | None],
-             wrt: Sequence[Variable], blockers: Sequence[Variable] = ()) -> dict[int, Variable]:
+def backprop(
+    outputs: Sequence[Variable],
+    output_grads: Sequence[Variable | None],
+    wrt: Sequence[Variable],
+    blockers: Sequence[Variable] = (),
+) -> dict[int, Variable]:
     """Gradients reaching ``wrt`` (by ``id``) from ``output_grads`` at ``outputs``; no
     gradient flows into or past ``blockers``. A missing key means a zero gradient."""
     block = {id(b) for b in blockers}
@@ -196,14 +230,18 @@ def backprop(outputs: Sequence[Variable], output_grads: Sequence[Variable | None
             continue
         in_grads = _rule(node)(node, out_grads)
         if len(in_grads) != len(node.inputs):
-            raise ValueError(f"grad: the gradient rule of {node.op} returned {len(in_grads)} "
-                             f"gradients for {len(node.inputs)} inputs")
+            raise ValueError(
+                f"grad: the gradient rule of {node.op} returned {len(in_grads)} "
+                f"gradients for {len(node.inputs)} inputs"
+            )
         for i, (v, g) in enumerate(zip(node.inputs, in_grads)):
             if need[i] and g is not None:
                 g = _sum_to(as_tensor_variable(g), v, node, i, dims)
                 if g.ndim != v.ndim:
-                    raise ValueError(f"grad: the gradient rule of {node.op} returned a "
-                                     f"gradient of ndim {g.ndim} for input {i} ({v.type})")
+                    raise ValueError(
+                        f"grad: the gradient rule of {node.op} returned a "
+                        f"gradient of ndim {g.ndim} for input {i} ({v.type})"
+                    )
                 add(v, g if g.dtype == v.dtype else cast(g, v.dtype))
     return grads
 
@@ -215,14 +253,20 @@ def _as_list(wrt: Any, what: str) -> tuple[list[Variable], bool]:
         if not isinstance(w, Variable):
             raise TypeError(f"{what}: wrt must be symbolic variables, got {w!r}")
         if not is_float(w.dtype):
-            raise TypeError(f"{what}: cannot differentiate with respect to {w!r} of dtype "
-                            f"{w.dtype}; gradients are defined for float variables (cast it "
-                            "with ft.cast(x, 'float64') and differentiate the cast)")
+            raise TypeError(
+                f"{what}: cannot differentiate with respect to {w!r} of dtype "
+                f"{w.dtype}; gradients are defined for float variables (cast it "
+                "with ft.cast(x, 'float64') and differentiate the cast)"
+            )
     return items, single
 
 
-def grad(cost: Any, wrt: Any, consider_constant: Sequence[Variable] | None = None,
-         disconnected_inputs: str = "raise") -> Any:
+def grad(
+    cost: Any,
+    wrt: Any,
+    consider_constant: Sequence[Variable] | None = None,
+    disconnected_inputs: str = "raise",
+) -> Any:
     """The gradient of scalar ``cost`` with respect to ``wrt`` (a variable, or a list of them:
     a list of gradients is returned), as symbolic variables of ``wrt``'s types.
 
@@ -231,15 +275,20 @@ def grad(cost: Any, wrt: Any, consider_constant: Sequence[Variable] | None = Non
     ``"raise"`` (ValueError), ``"warn"`` or ``"ignore"`` (both return zeros).
     """
     if disconnected_inputs not in ("raise", "warn", "ignore"):
-        raise ValueError(f"grad: disconnected_inputs must be 'raise', 'warn' or 'ignore', got "
-                         f"{disconnected_inputs!r}")
+        raise ValueError(
+            f"grad: disconnected_inputs must be 'raise', 'warn' or 'ignore', got {disconnected_inputs!r}"
+        )
     cost = as_tensor_variable(cost)
     if cost.ndim != 0:
-        raise TypeError(f"grad: cost must be a scalar (ndim 0), got {cost!r} of type "
-                        f"{cost.type}; reduce it first (e.g. cost.sum()), or use ft.jacobian")
+        raise TypeError(
+            f"grad: cost must be a scalar (ndim 0), got {cost!r} of type "
+            f"{cost.type}; reduce it first (e.g. cost.sum()), or use ft.jacobian"
+        )
     if not is_float(cost.dtype):
-        raise TypeError(f"grad: cost must be a float scalar, got dtype {cost.dtype}; cast it "
-                        "with ft.cast(cost, 'float64')")
+        raise TypeError(
+            f"grad: cost must be a float scalar, got dtype {cost.dtype}; cast it "
+            "with ft.cast(cost, 'float64')"
+        )
     items, single = _as_list(wrt, "grad")
     blockers = list(consider_constant or ())
     for b in blockers:
@@ -253,9 +302,11 @@ def grad(cost: Any, wrt: Any, consider_constant: Sequence[Variable] | None = Non
         g = grads.get(id(w))
         if g is None:
             if id(w) not in reachable:
-                msg = (f"grad: the cost does not depend on {w!r} (it is not part of the cost's "
-                       "graph, or only through consider_constant); pass "
-                       "disconnected_inputs='ignore' or 'warn' to get zeros")
+                msg = (
+                    f"grad: the cost does not depend on {w!r} (it is not part of the cost's "
+                    "graph, or only through consider_constant); pass "
+                    "disconnected_inputs='ignore' or 'warn' to get zeros"
+                )
                 if disconnected_inputs == "raise":
                     raise ValueError(msg)
                 if disconnected_inputs == "warn":
@@ -265,8 +316,12 @@ def grad(cost: Any, wrt: Any, consider_constant: Sequence[Variable] | None = Non
     return out[0] if single else out
 
 
-def jacobian(expression: Any, wrt: Any, consider_constant: Sequence[Variable] | None = None,
-             disconnected_inputs: str = "raise") -> Any:
+def jacobian(
+    expression: Any,
+    wrt: Any,
+    consider_constant: Sequence[Variable] | None = None,
+    disconnected_inputs: str = "raise",
+) -> Any:
     """d expression / d wrt, of shape ``expression.shape + wrt.shape`` (one per wrt when
     ``wrt`` is a list). fncache has no symbolic loop, so the size of ``expression`` must be
     known when the graph is built (give static shapes: ``ft.tensor(shape=(3,))``)."""
@@ -275,10 +330,13 @@ def jacobian(expression: Any, wrt: Any, consider_constant: Sequence[Variable] | 
     if expr.ndim == 0:
         return grad(expr, wrt, consider_constant, disconnected_inputs)
     if None in expr.type.shape:
-        raise ValueError(f"jacobian: the shape of {expr!r} ({expr.type}) must be known when "
-                         "the graph is built (one gradient is built per element); declare the "
-                         "inputs' static shapes, e.g. ft.tensor('x', 'float64', shape=(5,))")
+        raise ValueError(
+            f"jacobian: the shape of {expr!r} ({expr.type}) must be known when "
+            "the graph is built (one gradient is built per element); declare the "
+            "inputs' static shapes, e.g. ft.tensor('x', 'float64', shape=(5,))"
+        )
     from .shape_ops import reshape, shape, stack
+
     n = int(np.prod(expr.type.shape))
     if n == 0:
         raise ValueError(f"jacobian: {expr!r} has no elements ({expr.type})")
@@ -289,24 +347,30 @@ def jacobian(expression: Any, wrt: Any, consider_constant: Sequence[Variable] | 
         jac = stack([r[j] for r in rows])
         if expr.ndim != 1:
             s = shape(w)
-            jac = reshape(jac, list(expr.type.shape) + [s[d] for d in range(w.ndim)],
-                          ndim=expr.ndim + w.ndim)
+            jac = reshape(jac, list(expr.type.shape) + [s[d] for d in range(w.ndim)], ndim=expr.ndim + w.ndim)
         out.append(jac)
     return out[0] if single else out
 
 
-def hessian(cost: Any, wrt: Any, consider_constant: Sequence[Variable] | None = None,
-            disconnected_inputs: str = "raise") -> Any:
+def hessian(
+    cost: Any,
+    wrt: Any,
+    consider_constant: Sequence[Variable] | None = None,
+    disconnected_inputs: str = "raise",
+) -> Any:
     """The matrix of second derivatives of scalar ``cost`` with respect to each ``wrt``
     variable (``jacobian(grad(cost, w), w)``; ``w``'s size must be known statically)."""
     from .shape_ops import reshape
+
     items, single = _as_list(wrt, "hessian")
     out = []
     for w in items:
         if None in w.type.shape:
-            raise ValueError(f"hessian: the shape of {w!r} ({w.type}) must be known when the "
-                             "graph is built (one gradient is built per element); declare it, "
-                             "e.g. ft.tensor('x', 'float64', shape=(5,))")
+            raise ValueError(
+                f"hessian: the shape of {w!r} ({w.type}) must be known when the "
+                "graph is built (one gradient is built per element); declare it, "
+                "e.g. ft.tensor('x', 'float64', shape=(5,))"
+            )
         g = grad(cost, w, consider_constant, disconnected_inputs)
         if g.type.shape != w.type.shape:
             g = reshape(g, w.type.shape)  # the gradient has w's shape: make it static

@@ -1,4 +1,5 @@
 """Ops that run Python inside compiled functions: ``as_op`` and ``assert_op``."""
+
 from __future__ import annotations
 
 import functools
@@ -21,8 +22,10 @@ def _as_types(types: Any, what: str) -> tuple[TensorType, ...]:
         if isinstance(t, Variable):
             t = t.type
         if not isinstance(t, TensorType):
-            raise TypeError(f"as_op: {what} must be types such as ft.dvector or "
-                            f"fc.TensorType('float64', (None,)), got {t!r}")
+            raise TypeError(
+                f"as_op: {what} must be types such as ft.dvector or "
+                f"fc.TensorType('float64', (None,)), got {t!r}"
+            )
         out.append(t)
     return tuple(out)
 
@@ -38,9 +41,13 @@ class PythonOp(Op):
     __props__ = ("fn", "itypes", "otypes")
     may_return_input = True
 
-    def __init__(self, fn: Callable[..., Any], itypes: Sequence[TensorType],
-                 otypes: Sequence[TensorType],
-                 grad_fn: Callable[[list, list], Sequence[Any]] | None = None) -> None:
+    def __init__(
+        self,
+        fn: Callable[..., Any],
+        itypes: Sequence[TensorType],
+        otypes: Sequence[TensorType],
+        grad_fn: Callable[[list, list], Sequence[Any]] | None = None,
+    ) -> None:
         self.fn = fn
         self.itypes = tuple(itypes)
         self.otypes = tuple(otypes)
@@ -55,8 +62,9 @@ class PythonOp(Op):
             raise TypeError(f"{self}: expected {len(self.itypes)} inputs, got {len(vs)}")
         for k, (v, t) in enumerate(zip(vs, self.itypes)):
             if v.dtype != t.dtype or v.ndim != t.ndim:
-                raise TypeError(f"{self}: input {k} must be {t}, got {v.type}; cast it with "
-                                "ft.cast or change itypes")
+                raise TypeError(
+                    f"{self}: input {k} must be {t}, got {v.type}; cast it with ft.cast or change itypes"
+                )
         return Apply(self, vs, self.otypes)
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
@@ -64,8 +72,9 @@ class PythonOp(Op):
         if len(self.otypes) == 1:
             res = [res]
         if len(res) != len(self.otypes):
-            raise ValueError(f"{self}: the function returned {len(res)} outputs, "
-                             f"otypes declares {len(self.otypes)}")
+            raise ValueError(
+                f"{self}: the function returned {len(res)} outputs, otypes declares {len(self.otypes)}"
+            )
         outs = []
         for k, (r, t) in enumerate(zip(res, self.otypes)):
             a = np.asarray(r)
@@ -73,19 +82,21 @@ class PythonOp(Op):
                 raise TypeError(f"{self}: output {k} has ndim {a.ndim}, otypes declares {t}")
             if any(s is not None and s != n for s, n in zip(t.shape, a.shape)):
                 # Static sizes (a 1 marks a broadcastable dim) are relied on downstream.
-                raise ValueError(f"{self}: output {k} has shape {a.shape}, otypes declares {t}; "
-                                 "return that shape or declare None for sizes that vary")
+                raise ValueError(
+                    f"{self}: output {k} has shape {a.shape}, otypes declares {t}; "
+                    "return that shape or declare None for sizes that vary"
+                )
             if a.dtype.name != t.dtype:
                 if not np.can_cast(a.dtype, t.dtype, "same_kind"):
-                    raise TypeError(f"{self}: output {k} has dtype {a.dtype}, otypes declares "
-                                    f"{t.dtype}")
+                    raise TypeError(f"{self}: output {k} has dtype {a.dtype}, otypes declares {t.dtype}")
                 a = a.astype(t.dtype)
             outs.append(a)
         return outs
 
 
-def as_op(itypes: Any, otypes: Any, grad: Callable[[list, list], Sequence[Any]] | None = None
-          ) -> Callable[[Callable[..., Any]], PythonOp]:
+def as_op(
+    itypes: Any, otypes: Any, grad: Callable[[list, list], Sequence[Any]] | None = None
+) -> Callable[[Callable[..., Any]], PythonOp]:
     """Decorator: a Python function (numpy in, numpy out) becomes an op usable in graphs.
 
     ``grad(inputs, output_grads)`` makes it differentiable: given the op's symbolic inputs and
@@ -94,13 +105,13 @@ def as_op(itypes: Any, otypes: Any, grad: Callable[[list, list], Sequence[Any]] 
     """
     it, ot = _as_types(itypes, "itypes"), _as_types(otypes, "otypes")
     if grad is not None and not callable(grad):
-        raise TypeError(f"as_op: grad must be a function (inputs, output_grads) -> gradients, "
-                        f"got {grad!r}")
+        raise TypeError(f"as_op: grad must be a function (inputs, output_grads) -> gradients, got {grad!r}")
 
     def wrap(fn: Callable[..., Any]) -> PythonOp:
         op = PythonOp(fn, it, ot, grad)
         functools.update_wrapper(op, fn, updated=())  # type: ignore[arg-type]
         return op
+
     return wrap
 
 

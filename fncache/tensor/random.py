@@ -10,6 +10,7 @@ host, with any number of threads (a draw is split into chunks by element index),
 version, on a cache hit in another process and after a pickle round trip (pickles carry the
 counter's value).
 """
+
 from __future__ import annotations
 
 import math
@@ -53,14 +54,16 @@ def _runtime() -> Any:
             # Nothing compiled yet in this process (e.g. a random op unpickled and run by the py
             # linker): the package's public ``fc.function`` imports the run-time, which installs it.
             import fncache
+
             fncache.function  # noqa: B018
         assert _get_runtime is not None
         _rt = _get_runtime()
     return _rt
 
 
-def _fill(kind: int, out: np.ndarray, key: tuple[int, int], call: int, a: float = 0.0,
-          b: Any = 1.0) -> np.ndarray:
+def _fill(
+    kind: int, out: np.ndarray, key: tuple[int, int], call: int, a: float = 0.0, b: Any = 1.0
+) -> np.ndarray:
     """Draw every element of ``out`` (C-contiguous) by its index, on ``config.threads``."""
     _runtime().random_fill(kind, out, key, call, int(config.threads), a, b)
     return out
@@ -84,8 +87,7 @@ def _sample_shape(shape: tuple | None, **params: np.ndarray) -> tuple:
     if full is None or (shape is not None and full != shape):
         where = "together" if shape is None else f"to size {shape}"
         names = " and ".join(params)
-        raise ValueError(f"{names} of shapes {' and '.join(map(str, shapes))} do not "
-                         f"broadcast {where}")
+        raise ValueError(f"{names} of shapes {' and '.join(map(str, shapes))} do not broadcast {where}")
     return full
 
 
@@ -102,8 +104,16 @@ class RandomVariable(Op):
     endpoint = False
     stream = 1
 
-    def __init__(self, dist: str, dtype: str, key: tuple[int, int], ndim: int,
-                 has_size: bool, replace: bool = True, endpoint: bool = False) -> None:
+    def __init__(
+        self,
+        dist: str,
+        dtype: str,
+        key: tuple[int, int],
+        ndim: int,
+        has_size: bool,
+        replace: bool = True,
+        endpoint: bool = False,
+    ) -> None:
         self.dist = dist
         self.dtype = dtype
         self.key = tuple(int(k) for k in key)
@@ -122,16 +132,19 @@ class RandomVariable(Op):
             static = tuple(int(s) for s in size.data)
         elif self.dist == "permutation" and params[0].ndim:
             static = params[0].type.shape
-        return Apply(self, [counter, size, *params],
-                     [TensorType("uint64", ()), TensorType(self.dtype, static)])
+        return Apply(
+            self, [counter, size, *params], [TensorType("uint64", ()), TensorType(self.dtype, static)]
+        )
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         if self.stream != STREAM_FORMAT:
-            raise ValueError(f"{self}: this random variable was made by an fncache whose random "
-                             f"streams are format {self.stream}; this one draws format "
-                             f"{STREAM_FORMAT}, other numbers for the same seed. Build the "
-                             "function again from its graph to draw the new numbers, or load "
-                             "the pickle with the fncache that made it")
+            raise ValueError(
+                f"{self}: this random variable was made by an fncache whose random "
+                f"streams are format {self.stream}; this one draws format "
+                f"{STREAM_FORMAT}, other numbers for the same seed. Build the "
+                "function again from its graph to draw the new numbers, or load "
+                "the pickle with the fncache that made it"
+            )
         counter, size, *params = inputs
         call = int(counter)
         shape = tuple(int(s) for s in size) if self.has_size else None
@@ -143,8 +156,7 @@ class RandomVariable(Op):
         new = np.array((call + 1) % (1 << 64), dtype=np.uint64)
         return [new, np.asarray(sample, dtype=self.dtype)]
 
-    def _affine(self, kind: int, call: int, shape: tuple, a: np.ndarray,
-                b: np.ndarray) -> np.ndarray:
+    def _affine(self, kind: int, call: int, shape: tuple, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """uniform: a + (b - a) * u; normal: a + b * z -- in the output dtype, the scalar case
         in C and the broadcast case as the same operations in numpy (the same bits)."""
         out = np.empty(shape, self.dtype)
@@ -154,44 +166,38 @@ class RandomVariable(Op):
         a, b = a.astype(self.dtype), b.astype(self.dtype)
         return a + (b - a) * x if kind == _UNIFORM else a + b * x
 
-    def _uniform(self, call: int, shape: tuple | None, low: np.ndarray,
-                 high: np.ndarray) -> np.ndarray:
+    def _uniform(self, call: int, shape: tuple | None, low: np.ndarray, high: np.ndarray) -> np.ndarray:
         with np.errstate(all="ignore"):
             width = high.astype(self.dtype) - low.astype(self.dtype)
         if not np.all(np.isfinite(width)):
             raise ValueError(f"high - low must be finite in {self.dtype}")
         return self._affine(_UNIFORM, call, _sample_shape(shape, low=low, high=high), low, high)
 
-    def _normal(self, call: int, shape: tuple | None, loc: np.ndarray,
-                scale: np.ndarray) -> np.ndarray:
+    def _normal(self, call: int, shape: tuple | None, loc: np.ndarray, scale: np.ndarray) -> np.ndarray:
         if np.any(scale < 0):
             raise ValueError("scale < 0")
-        return self._affine(_NORMAL, call, _sample_shape(shape, loc=loc, scale=scale), loc,
-                            scale)
+        return self._affine(_NORMAL, call, _sample_shape(shape, loc=loc, scale=scale), loc, scale)
 
-    def _integers(self, call: int, shape: tuple | None, low: np.ndarray,
-                  high: np.ndarray) -> np.ndarray:
+    def _integers(self, call: int, shape: tuple | None, low: np.ndarray, high: np.ndarray) -> np.ndarray:
         full = _sample_shape(shape, low=low, high=high)
-        lo, top = low.astype(object), high.astype(object)   # exact: any int64 or uint64 range
+        lo, top = low.astype(object), high.astype(object)  # exact: any int64 or uint64 range
         if not self.endpoint:
             top = top - 1
         if np.any(lo > top):
-            raise ValueError("the range is empty: low must be below high (at most high with "
-                             "endpoint=True)")
+            raise ValueError("the range is empty: low must be below high (at most high with endpoint=True)")
         info = np.iinfo(self.dtype)
         if np.any(lo < info.min) or np.any(lo > info.max):
             raise ValueError(f"low is out of bounds for {self.dtype}")
         if np.any(top > info.max) or np.any(top < info.min):
             raise ValueError(f"high is out of bounds for {self.dtype}")
-        span = np.asarray(top - lo).astype(np.uint64)     # the largest offset, < 2**64
+        span = np.asarray(top - lo).astype(np.uint64)  # the largest offset, < 2**64
         base = np.asarray(lo % (1 << 64)).astype(np.uint64)
         out = np.empty(full, np.uint64)
         if span.ndim == 0:
             _fill(_BOUNDED, out, self.key, call, 0.0, int(span))
         else:
-            _fill(_BOUNDED, out, self.key, call, 0.0,
-                  np.ascontiguousarray(np.broadcast_to(span, full)))
-        out += base                                        # modulo 2**64: low + offset
+            _fill(_BOUNDED, out, self.key, call, 0.0, np.ascontiguousarray(np.broadcast_to(span, full)))
+        out += base  # modulo 2**64: low + offset
         return (out.view(np.int64) if info.min < 0 else out).astype(self.dtype)
 
     def _choice(self, call: int, shape: tuple | None, a: np.ndarray, p: np.ndarray) -> Any:
@@ -199,13 +205,17 @@ class RandomVariable(Op):
         n = int(a) if a.ndim == 0 else len(a)
         probs = None if p.size == 0 else p
         if n <= 0 and k:
-            raise ValueError("a must be a positive integer unless no samples are taken"
-                             if a.ndim == 0 else "a cannot be empty unless no samples are taken")
+            raise ValueError(
+                "a must be a positive integer unless no samples are taken"
+                if a.ndim == 0
+                else "a cannot be empty unless no samples are taken"
+            )
         if probs is not None:
             probs = np.asarray(probs, dtype=np.float64)
             if probs.shape != (n,):
-                raise ValueError(f"a and p must have same size (p has shape {probs.shape}, "
-                                 f"a has {n} elements)")
+                raise ValueError(
+                    f"a and p must have same size (p has shape {probs.shape}, a has {n} elements)"
+                )
             if not np.all(probs >= 0) or not np.all(np.isfinite(probs)):
                 raise ValueError("probabilities are not non-negative")
             if abs(math.fsum(probs) - 1.0) > np.sqrt(np.finfo(np.float64).eps):
@@ -213,18 +223,17 @@ class RandomVariable(Op):
         if self.replace:
             if probs is None:
                 idx = _fill(_BOUNDED, np.empty(k, np.uint64), self.key, call, 0.0, max(n - 1, 0))
-            else:           # the inverse of the cumulative distribution at uniforms
+            else:  # the inverse of the cumulative distribution at uniforms
                 cdf = np.cumsum(probs)
                 cdf /= cdf[-1]
                 u = _fill(_UNIFORM, np.empty(k), self.key, call)
                 idx = np.searchsorted(cdf, u, side="right")
         else:
             if k > n:
-                raise ValueError("Cannot take a larger sample than population when replace is "
-                                 "False")
+                raise ValueError("Cannot take a larger sample than population when replace is False")
             if probs is None:
                 idx = _shuffled(n, k, self.key, call)
-            else:           # successive draws proportional to p: the k first of exponential
+            else:  # successive draws proportional to p: the k first of exponential
                 #             clocks E_j / p_j to ring (Efraimidis and Spirakis)
                 if np.count_nonzero(probs) < k:
                     raise ValueError("Fewer non-zero entries in p than size")
@@ -258,9 +267,17 @@ class RandomStream:
         self.seed = int(seed) % (1 << 64)
         self.state_updates: list[tuple[Any, Variable]] = []
 
-    def _make(self, dist: str, dtype: str, size: Any, params: Sequence[Variable],
-              replace: bool = True, endpoint: bool = False) -> Variable:
+    def _make(
+        self,
+        dist: str,
+        dtype: str,
+        size: Any,
+        params: Sequence[Variable],
+        replace: bool = True,
+        endpoint: bool = False,
+    ) -> Variable:
         from .shared import shared
+
         if size is None:
             ndim = max((p.ndim for p in params), default=0) if dist != "choice" else 0
             if dist == "permutation":
@@ -270,12 +287,10 @@ class RandomStream:
             size_v = as_shape_vector(size)
             ndim = size_v.type.shape[0]
             if ndim is None:
-                raise TypeError(f"{dist}: give size as ints or int scalars (its length must be "
-                                "known)")
+                raise TypeError(f"{dist}: give size as ints or int scalars (its length must be known)")
         k = len(self.state_updates)
         counter = shared(np.array(0, dtype=np.uint64), name=f"rng_{self.seed}_{k}")
-        op = RandomVariable(dist, dtype, (self.seed, k), ndim, size is not None, replace,
-                            endpoint)
+        op = RandomVariable(dist, dtype, (self.seed, k), ndim, size is not None, replace, endpoint)
         new_counter, sample = op(counter, size_v, *params)
         counter.default_update = new_counter
         self.state_updates.append((counter, new_counter))
@@ -288,22 +303,19 @@ class RandomStream:
             raise TypeError(f"{what}: dtype must be float32 or float64, got {dt}")
         return dt
 
-    def uniform(self, low: Any = 0.0, high: Any = 1.0, size: Any = None,
-                dtype: Any = None) -> Variable:
+    def uniform(self, low: Any = 0.0, high: Any = 1.0, size: Any = None, dtype: Any = None) -> Variable:
         """Uniform on [low, high) (numpy ``Generator.uniform``)."""
         dt = self._float_dtype(dtype, "uniform")
-        return self._make("uniform", dt, size, [as_tensor_variable(low),
-                                                as_tensor_variable(high)])
+        return self._make("uniform", dt, size, [as_tensor_variable(low), as_tensor_variable(high)])
 
-    def normal(self, loc: Any = 0.0, scale: Any = 1.0, size: Any = None,
-               dtype: Any = None) -> Variable:
+    def normal(self, loc: Any = 0.0, scale: Any = 1.0, size: Any = None, dtype: Any = None) -> Variable:
         """Normal with mean ``loc`` and standard deviation ``scale`` (``Generator.normal``)."""
         dt = self._float_dtype(dtype, "normal")
-        return self._make("normal", dt, size, [as_tensor_variable(loc),
-                                               as_tensor_variable(scale)])
+        return self._make("normal", dt, size, [as_tensor_variable(loc), as_tensor_variable(scale)])
 
-    def integers(self, low: Any, high: Any = None, size: Any = None, dtype: Any = "int64",
-                 endpoint: bool = False) -> Variable:
+    def integers(
+        self, low: Any, high: Any = None, size: Any = None, dtype: Any = "int64", endpoint: bool = False
+    ) -> Variable:
         """Integers in [low, high) (``Generator.integers``; one argument: [0, low));
         ``endpoint=True``: in [low, high]. Every range of the dtype can be drawn, the whole of
         uint64 as ``integers(0, 2**64)`` or ``integers(0, 2**64 - 1, endpoint=True)``."""
@@ -318,8 +330,10 @@ class RandomStream:
         lv, hv = as_tensor_variable(low), as_tensor_variable(high)
         for name, v in (("low", lv), ("high", hv)):
             if not is_int(v.dtype):
-                raise TypeError(f"integers: {name} must be an integer, got {v.type}; give "
-                                "ints (round a float bound first)")
+                raise TypeError(
+                    f"integers: {name} must be an integer, got {v.type}; give "
+                    "ints (round a float bound first)"
+                )
         return self._make("integers", dt, size, [lv, hv], endpoint=endpoint)
 
     def choice(self, a: Any, size: Any = None, replace: bool = True, p: Any = None) -> Variable:

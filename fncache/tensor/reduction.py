@@ -1,4 +1,5 @@
 """Reductions: sum prod max min mean var std all any (one :class:`Reduce` op) and argmax/argmin."""
+
 from __future__ import annotations
 
 import builtins
@@ -12,11 +13,31 @@ from . import scalar_ops as S
 from .basic import as_tensor_variable
 from .elemwise import cast, check_float64, elemwise, runtime_broadcast_shape
 
-__all__ = ["Reduce", "ArgReduce", "sum", "prod", "max", "min", "mean", "var", "std", "argmax",
-           "argmin", "all", "any", "normalize_axes"]
+__all__ = [
+    "Reduce",
+    "ArgReduce",
+    "sum",
+    "prod",
+    "max",
+    "min",
+    "mean",
+    "var",
+    "std",
+    "argmax",
+    "argmin",
+    "all",
+    "any",
+    "normalize_axes",
+]
 
-_NP_REDUCE = {"add": np.add, "mul": np.multiply, "max": np.maximum, "min": np.minimum,
-              "and": np.logical_and, "or": np.logical_or}
+_NP_REDUCE = {
+    "add": np.add,
+    "mul": np.multiply,
+    "max": np.maximum,
+    "min": np.minimum,
+    "and": np.logical_and,
+    "or": np.logical_or,
+}
 
 
 def axis_index(a: Any, what: str, axis: Any = None) -> int:
@@ -25,8 +46,9 @@ def axis_index(a: Any, what: str, axis: Any = None) -> int:
         return int(a)
     if isinstance(a, (int, np.integer)) and not isinstance(a, (bool, np.bool_)):
         return int(a)
-    raise TypeError(f"{what}: axis must be None, an int or a tuple of ints, got "
-                    f"{a if axis is None else axis!r}")
+    raise TypeError(
+        f"{what}: axis must be None, an int or a tuple of ints, got {a if axis is None else axis!r}"
+    )
 
 
 def normalize_axes(axis: Any, ndim: int, what: str) -> tuple[int, ...]:
@@ -60,8 +82,9 @@ class Reduce(Op):
 
     __props__ = ("kind", "axes", "out_dtype", "pre", "ddof")
 
-    def __init__(self, kind: str, axes: tuple[int, ...], out_dtype: str,
-                 pre: S.Composite | None = None, ddof: int = 0) -> None:
+    def __init__(
+        self, kind: str, axes: tuple[int, ...], out_dtype: str, pre: S.Composite | None = None, ddof: int = 0
+    ) -> None:
         self.kind = kind
         self.axes = tuple(axes)
         self.out_dtype = out_dtype
@@ -69,13 +92,21 @@ class Reduce(Op):
         self.ddof = int(ddof)
 
     def __str__(self) -> str:
-        name = {"add": "Sum", "mul": "Prod", "max": "Max", "min": "Min", "and": "All",
-                "or": "Any", "mean": "Mean"}[self.kind]
+        name = {
+            "add": "Sum",
+            "mul": "Prod",
+            "max": "Max",
+            "min": "Min",
+            "and": "All",
+            "or": "Any",
+            "mean": "Mean",
+        }[self.kind]
         pre = f"{{{self.pre!r}}}" if self.pre is not None else ""
         return f"{name}{pre}{{axes={list(self.axes)}}}"
 
     def make_node(self, *inputs: Variable) -> Apply:
         from .elemwise import broadcast_static_shape
+
         shape = broadcast_static_shape([i.type.shape for i in inputs], str(self))
         out_shape = tuple(s for d, s in enumerate(shape) if d not in self.axes)
         return Apply(self, inputs, [TensorType(self.out_dtype, out_shape)])
@@ -88,14 +119,15 @@ class Reduce(Op):
         with np.errstate(all="ignore"):
             if self.kind == "mean":
                 n = int(np.prod([x.shape[a] for a in self.axes]))
-                acc = x.dtype.name if is_float(x.dtype.name) or is_complex(x.dtype.name) \
-                    else "float64"
+                acc = x.dtype.name if is_float(x.dtype.name) or is_complex(x.dtype.name) else "float64"
                 s = np.add.reduce(x, axis=self.axes, dtype=acc)
                 res = np.true_divide(s, builtins.max(n - self.ddof, 0))
             elif self.kind in ("max", "min"):
                 if builtins.any(x.shape[a] == 0 for a in self.axes):
-                    raise ValueError(f"{self}: zero-size array to reduction operation "
-                                     f"{self.kind}imum which has no identity (shape {x.shape})")
+                    raise ValueError(
+                        f"{self}: zero-size array to reduction operation "
+                        f"{self.kind}imum which has no identity (shape {x.shape})"
+                    )
                 res = _NP_REDUCE[self.kind].reduce(x, axis=self.axes)
             elif self.kind in ("and", "or"):
                 res = _NP_REDUCE[self.kind].reduce(x.astype(bool), axis=self.axes)
@@ -114,16 +146,16 @@ class ArgReduce(Op):
         self.axis = axis
 
     def make_node(self, x: Variable) -> Apply:
-        shape = () if self.axis is None else tuple(
-            s for d, s in enumerate(x.type.shape) if d != self.axis)
+        shape = () if self.axis is None else tuple(s for d, s in enumerate(x.type.shape) if d != self.axis)
         return Apply(self, [x], [TensorType("int64", shape)])
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         x = inputs[0]
         # As numpy: only an empty reduced axis is an error ((3, 0) along axis 0 gives []).
-        if (x.size == 0 if self.axis is None else x.shape[self.axis] == 0):
-            raise ValueError(f"{self.kind}: attempt to get {self.kind} of an empty sequence "
-                             f"(shape {x.shape})")
+        if x.size == 0 if self.axis is None else x.shape[self.axis] == 0:
+            raise ValueError(
+                f"{self.kind}: attempt to get {self.kind} of an empty sequence (shape {x.shape})"
+            )
         f = np.argmax if self.kind == "argmax" else np.argmin
         return [np.asarray(f(x, axis=self.axis), dtype="int64")]
 
@@ -133,6 +165,7 @@ def keep_reduced_dims(res: Variable, axes: tuple[int, ...], ndim: int, keepdims:
     if not keepdims:
         return res
     from .shape_ops import dimshuffle
+
     pattern: list[Any] = []
     k = 0
     for d in range(ndim):
@@ -156,8 +189,7 @@ def _sum_dtype(dt: str) -> str:
 _FRONT_NAME = {"add": "sum", "mul": "prod", "and": "all", "or": "any"}
 
 
-def _reduce(kind: str, x: Any, axis: Any, keepdims: bool, dtype: Any = None,
-            ddof: int = 0) -> Variable:
+def _reduce(kind: str, x: Any, axis: Any, keepdims: bool, dtype: Any = None, ddof: int = 0) -> Variable:
     v = as_tensor_variable(x)
     axes = normalize_axes(axis, v.ndim, _FRONT_NAME.get(kind, kind))
     if kind in ("add", "mul"):
@@ -207,7 +239,7 @@ def var(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Vari
         v = cast(v, "float64")
     d = v - mean(v, axis=axis, keepdims=True)
     if is_complex(v.dtype):
-        d = elemwise("abs", d)        # numpy: the mean of |x - mean|**2, a real number
+        d = elemwise("abs", d)  # numpy: the mean of |x - mean|**2, a real number
     return _reduce("mean", elemwise("sqr", d), axis, keepdims, ddof=ddof)
 
 
@@ -217,8 +249,9 @@ def std(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Vari
 
 def _arg(kind: str, x: Any, axis: Any, keepdims: bool) -> Variable:
     v = as_tensor_variable(x)
-    multi = axis is not None and not (isinstance(axis, (int, np.integer))
-                                      or isinstance(axis, np.ndarray) and axis.ndim == 0)
+    multi = axis is not None and not (
+        isinstance(axis, (int, np.integer)) or isinstance(axis, np.ndarray) and axis.ndim == 0
+    )
     axes = normalize_axes(axis, v.ndim, kind)
     if axis is None or axes == tuple(range(v.ndim)) and v.ndim:
         res = ArgReduce(kind, None)(v)
@@ -233,6 +266,7 @@ def _merge_axes_last(v: Variable, axes: tuple[int, ...]) -> Variable:
     """``v`` with ``axes`` moved last and merged into one (size 1 for no axes): the flat index
     over several axes is an argmax over that one, as in PyTensor."""
     from .shape_ops import dimshuffle, reshape, shape
+
     keep = [d for d in range(v.ndim) if d not in axes]
     moved = dimshuffle(v, keep + list(axes))
     s = shape(v)

@@ -8,6 +8,7 @@ Importing this module registers the ops in ``scalar_ops.SCALAR_OPS`` (``scalar_o
 last), so they fuse, key, pickle and render in C and CUDA exactly like the core ones. Their C
 helpers are ``FC_MATH_HELPERS`` / ``FC_INT_MATH_HELPERS`` in ``fncache/codegen/prelude.h``.
 """
+
 from __future__ import annotations
 
 import math
@@ -34,6 +35,7 @@ def _from_math(fn: Callable[[float], float]) -> Callable[[np.ndarray], np.ndarra
         dt = _float_result(x)
         out = np.asarray(vec(np.asarray(x).astype(np.float64)), dtype=np.float64)
         return out.astype(dt)
+
     f.__name__ = fn.__name__
     return f
 
@@ -71,12 +73,34 @@ def erfinv_reference(y: np.ndarray) -> np.ndarray:
     with np.errstate(all="ignore"):
         w = -np.log((1 - a) * (1 + a))
         lo, hi = w - 2.5, np.sqrt(w) - 3
-        p_lo = np.polyval([2.81022636e-08, 3.43273939e-07, -3.5233877e-06, -4.39150654e-06,
-                           0.00021858087, -0.00125372503, -0.00417768164, 0.246640727,
-                           1.50140941], lo)
-        p_hi = np.polyval([-0.000200214257, 0.000100950558, 0.00134934322, -0.00367342844,
-                           0.00573950773, -0.0076224613, 0.00943887047, 1.00167406,
-                           2.83297682], hi)
+        p_lo = np.polyval(
+            [
+                2.81022636e-08,
+                3.43273939e-07,
+                -3.5233877e-06,
+                -4.39150654e-06,
+                0.00021858087,
+                -0.00125372503,
+                -0.00417768164,
+                0.246640727,
+                1.50140941,
+            ],
+            lo,
+        )
+        p_hi = np.polyval(
+            [
+                -0.000200214257,
+                0.000100950558,
+                0.00134934322,
+                -0.00367342844,
+                0.00573950773,
+                -0.0076224613,
+                0.00943887047,
+                1.00167406,
+                2.83297682,
+            ],
+            hi,
+        )
         x = np.where(w < 5, p_lo, p_hi) * a
         for _ in range(dt.itemsize // 2):  # as the C helper: 4 steps for double, 2 for float
             xs = np.nan_to_num(x)
@@ -114,10 +138,8 @@ MATH_OPS: list[ScalarOp] = [
     ScalarOp("imag", 1, np.imag, "0"),
     ScalarOp("conj", 1, np.conjugate, "$0"),
     ScalarOp("angle", 1, np.angle, "fc_atan2_$T(0, $0)", compute="float"),
-    ScalarOp("isfinite", 1, np.isfinite, "fc_isfinite_$T($0)", c_int="1", c_bool="1",
-             compute="common"),
-    ScalarOp("signbit", 1, np.signbit, "fc_signbit_$T($0)", c_int="(($0) < 0)", c_bool="0",
-             compute="common"),
+    ScalarOp("isfinite", 1, np.isfinite, "fc_isfinite_$T($0)", c_int="1", c_bool="1", compute="common"),
+    ScalarOp("signbit", 1, np.signbit, "fc_signbit_$T($0)", c_int="(($0) < 0)", c_bool="0", compute="common"),
 ]
 
 for _op in MATH_OPS:

@@ -4,6 +4,7 @@ Each scalar op has a numpy implementation (the reference: output dtypes are what
 found by probing it once) and a C expression. C helpers that need branches (integer division by
 zero, Python-style modulo, NaN-propagating max) live in ``fncache/codegen/prelude.h``.
 """
+
 from __future__ import annotations
 
 import functools
@@ -58,8 +59,8 @@ class ScalarOp:
     nin: int
     impl: Callable[..., Any]
     c: str
-    c_int: str | None = None       # alternative C expression when the compute type is integral
-    c_bool: str | None = None      # alternative when it is bool
+    c_int: str | None = None  # alternative C expression when the compute type is integral
+    c_bool: str | None = None  # alternative when it is bool
     #: "float": inputs are converted to the output float type before the expression runs;
     #: "common": to numpy's common type of the inputs; "out": to the output type.
     compute: str = "out"
@@ -94,8 +95,7 @@ _OPS: list[ScalarOp] = [
     _f("or_", 2, np.bitwise_or, "($0 | $1)", c_bool="($0 || $1)"),
     _f("xor", 2, np.bitwise_xor, "($0 ^ $1)", c_bool="($0 != $1)"),
     _f("invert", 1, np.invert, "(~$0)", c_bool="(!$0)"),
-    _f("abs", 1, np.abs, "fc_fabs_$T($0)", c_int="(($0) < 0 ? -($0) : ($0))",
-       c_bool="$0"),
+    _f("abs", 1, np.abs, "fc_fabs_$T($0)", c_int="(($0) < 0 ? -($0) : ($0))", c_bool="$0"),
     _f("exp", 1, np.exp, "fc_exp_$T($0)", compute="float"),
     _f("log", 1, np.log, "fc_log_$T($0)", compute="float"),
     _f("log1p", 1, np.log1p, "fc_log1p_$T($0)", compute="float"),
@@ -120,10 +120,22 @@ _OPS: list[ScalarOp] = [
     _f("floor", 1, np.floor, "fc_floor_$T($0)", c_int="$0", c_bool="$0"),
     _f("ceil", 1, np.ceil, "fc_ceil_$T($0)", c_int="$0", c_bool="$0"),
     _f("round", 1, np.round, "fc_rint_$T($0)", c_int="$0", c_bool="$0"),
-    _f("maximum", 2, np.maximum, "fc_max_$T($0, $1)", c_int="(($0) > ($1) ? ($0) : ($1))",
-       c_bool="($0 || $1)"),
-    _f("minimum", 2, np.minimum, "fc_min_$T($0, $1)", c_int="(($0) < ($1) ? ($0) : ($1))",
-       c_bool="($0 && $1)"),
+    _f(
+        "maximum",
+        2,
+        np.maximum,
+        "fc_max_$T($0, $1)",
+        c_int="(($0) > ($1) ? ($0) : ($1))",
+        c_bool="($0 || $1)",
+    ),
+    _f(
+        "minimum",
+        2,
+        np.minimum,
+        "fc_min_$T($0, $1)",
+        c_int="(($0) < ($1) ? ($0) : ($1))",
+        c_bool="($0 && $1)",
+    ),
     _f("isnan", 1, np.isnan, "fc_isnan_$T($0)", c_int="0", c_bool="0", compute="common"),
     _f("isinf", 1, np.isinf, "fc_isinf_$T($0)", c_int="0", c_bool="0", compute="common"),
     _f("switch", 3, _where, "($0 ? $1 : $2)", compute="out"),
@@ -157,14 +169,16 @@ def out_dtype(name: str, dtypes: Sequence[str]) -> str:
     try:
         return _probe(name, tuple(dtypes))
     except TypeError as e:
-        raise TypeError(f"{name} is not defined for dtypes {', '.join(dtypes)}; it accepts "
-                        f"{_accepted(name)}: {e}") from None
+        raise TypeError(
+            f"{name} is not defined for dtypes {', '.join(dtypes)}; it accepts {_accepted(name)}: {e}"
+        ) from None
 
 
 @functools.lru_cache(maxsize=None)
 def _accepted(name: str) -> str:
     """The dtypes op ``name`` accepts (each given for all its inputs), for error messages."""
     from ..graph.types import DTYPES
+
     ok = []
     for d in DTYPES:
         try:
@@ -199,16 +213,21 @@ class Composite:
 
     __slots__ = ("in_dtypes", "steps", "outputs", "_hash")
 
-    def __init__(self, in_dtypes: Sequence[str], steps: Sequence[tuple[str, tuple, str]],
-                 outputs: Sequence[int]) -> None:
+    def __init__(
+        self, in_dtypes: Sequence[str], steps: Sequence[tuple[str, tuple, str]], outputs: Sequence[int]
+    ) -> None:
         self.in_dtypes = tuple(in_dtypes)
         self.steps = tuple((s[0], tuple(tuple(r) for r in s[1]), s[2]) for s in steps)
         self.outputs = tuple(outputs)
         self._hash = hash((self.in_dtypes, self.steps, self.outputs))
 
     def __eq__(self, other: object) -> bool:
-        return (isinstance(other, Composite) and self.in_dtypes == other.in_dtypes
-                and self.steps == other.steps and self.outputs == other.outputs)
+        return (
+            isinstance(other, Composite)
+            and self.in_dtypes == other.in_dtypes
+            and self.steps == other.steps
+            and self.outputs == other.outputs
+        )
 
     def __hash__(self) -> int:
         return self._hash
@@ -243,8 +262,7 @@ def apply_scalar(name: str, args: Sequence[Any], dtype: str) -> np.ndarray:
                 # numpy would compute small ints in float16 and lose precision; compute in the
                 # output's float type, as the C code does.
                 ct = np.dtype(compute_dtype(op, [np.asarray(a).dtype.name for a in args], dtype))
-                args = [a if np.asarray(a).dtype == ct else np.asarray(a).astype(ct)
-                        for a in args]
+                args = [a if np.asarray(a).dtype == ct else np.asarray(a).astype(ct) for a in args]
             res = np.asarray(op.impl(*args))
             if res.dtype.name != dtype:
                 res = res.astype(dtype)

@@ -1,5 +1,6 @@
 """Shape ops: DimShuffle (transpose / add or drop broadcastable axes), Shape, Reshape,
 MakeVector, Concatenate; and the front-end helpers built on them."""
+
 from __future__ import annotations
 
 from typing import Any, Sequence
@@ -10,8 +11,21 @@ from ..graph.basic import Apply, Constant, Op, Variable
 from ..graph.types import TensorType, is_int
 from .basic import as_tensor_variable, constant
 
-__all__ = ["DimShuffle", "Shape", "Reshape", "MakeVector", "Concatenate", "dimshuffle",
-           "transpose", "shape", "reshape", "flatten", "concatenate", "stack", "as_shape_vector"]
+__all__ = [
+    "DimShuffle",
+    "Shape",
+    "Reshape",
+    "MakeVector",
+    "Concatenate",
+    "dimshuffle",
+    "transpose",
+    "shape",
+    "reshape",
+    "flatten",
+    "concatenate",
+    "stack",
+    "as_shape_vector",
+]
 
 
 class DimShuffle(Op):
@@ -34,7 +48,8 @@ class DimShuffle(Op):
             if x.type.shape[d] != 1:
                 raise ValueError(
                     f"dimshuffle{self.pattern}: input dim {d} of {x!r} (type {x.type}) is not "
-                    "broadcastable, so it cannot be dropped; keep it in the pattern")
+                    "broadcastable, so it cannot be dropped; keep it in the pattern"
+                )
         shape = tuple(1 if p == "x" else x.type.shape[p] for p in self.pattern)
         return Apply(self, [x], [TensorType(x.dtype, shape)])
 
@@ -42,8 +57,10 @@ class DimShuffle(Op):
         x = inputs[0]
         for d in self.dropped:
             if x.shape[d] != 1:
-                raise ValueError(f"{self}: dim {d} has size {x.shape[d]} at run time but was "
-                                 "declared broadcastable (size 1)")
+                raise ValueError(
+                    f"{self}: dim {d} has size {x.shape[d]} at run time but was "
+                    "declared broadcastable (size 1)"
+                )
         y = np.transpose(x, self.perm)
         shape = [1 if p == "x" else x.shape[p] for p in self.pattern]
         return [y.reshape(shape)]
@@ -54,8 +71,10 @@ def dimshuffle(x: Any, pattern: Sequence[Any]) -> Variable:
     pat = tuple("x" if p == "x" else int(p) for p in pattern)
     kept = [p for p in pat if p != "x"]
     if len(set(kept)) != len(kept) or any(not 0 <= p < v.ndim for p in kept):
-        raise ValueError(f"dimshuffle{pattern}: invalid pattern for a tensor of ndim {v.ndim}; "
-                         "each input dim may appear at most once, 'x' adds a dim")
+        raise ValueError(
+            f"dimshuffle{pattern}: invalid pattern for a tensor of ndim {v.ndim}; "
+            "each input dim may appear at most once, 'x' adds a dim"
+        )
     if pat == tuple(range(v.ndim)):
         return v
     return DimShuffle(v.ndim, pat)(v)
@@ -130,8 +149,11 @@ class Reshape(Op):
     def make_node(self, x: Variable, shp: Variable) -> Apply:
         static: tuple = (None,) * self.ndim
         if shp.ndim != 1 or shp.type.shape[0] not in (None, self.ndim):
-            raise ValueError(_ndim_mismatch(self.ndim, tuple(int(v) for v in shp.data)
-                                            if isinstance(shp, Constant) else shp.type))
+            raise ValueError(
+                _ndim_mismatch(
+                    self.ndim, tuple(int(v) for v in shp.data) if isinstance(shp, Constant) else shp.type
+                )
+            )
         if isinstance(shp, Constant):
             static = tuple(None if s < 0 else int(s) for s in shp.data)
         return Apply(self, [x, shp], [TensorType(x.dtype, static)])
@@ -148,14 +170,17 @@ class Reshape(Op):
         try:
             return [np.reshape(x, tuple(int(s) for s in shp))]
         except ValueError as e:
-            raise ValueError(f"reshape: cannot reshape an array of shape {x.shape} into "
-                             f"{tuple(int(s) for s in shp)}: {e}") from None
+            raise ValueError(
+                f"reshape: cannot reshape an array of shape {x.shape} into {tuple(int(s) for s in shp)}: {e}"
+            ) from None
 
 
 def _ndim_mismatch(ndim: int, given: Any) -> str:
-    return (f"reshape: ndim={ndim} was declared but the shape given is {given} (length "
-            f"{given.shape[0] if isinstance(given, TensorType) else len(given)}); give a shape "
-            f"of length {ndim} or declare ndim equal to the shape's length")
+    return (
+        f"reshape: ndim={ndim} was declared but the shape given is {given} (length "
+        f"{given.shape[0] if isinstance(given, TensorType) else len(given)}); give a shape "
+        f"of length {ndim} or declare ndim equal to the shape's length"
+    )
 
 
 def reshape(x: Any, shp: Any, ndim: int | None = None) -> Variable:
@@ -170,8 +195,9 @@ def reshape(x: Any, shp: Any, ndim: int | None = None) -> Variable:
             raise ValueError(f"reshape: invalid shape {tuple(data)}")
         known = int(np.prod(data[data >= 0]))
         size = None if None in v.type.shape else int(np.prod(v.type.shape))
-        if size is not None and ((-1 not in data and known != size)
-                                 or (-1 in data and (known == 0 or size % known))):
+        if size is not None and (
+            (-1 not in data and known != size) or (-1 in data and (known == 0 or size % known))
+        ):
             raise ValueError(f"reshape: cannot reshape shape {v.type.shape} into {tuple(data)}")
     return Reshape(n)(v, vec)
 
@@ -194,11 +220,13 @@ class Concatenate(Op):
 
     def make_node(self, *xs: Variable) -> Apply:
         from ..graph.types import normalize_dtype
+
         nd = xs[0].ndim
         for x in xs:
             if x.ndim != nd:
-                raise ValueError(f"concatenate: all inputs must have the same ndim; got "
-                                 f"{[x.ndim for x in xs]}")
+                raise ValueError(
+                    f"concatenate: all inputs must have the same ndim; got {[x.ndim for x in xs]}"
+                )
         dt = normalize_dtype(np.result_type(*[np.dtype(x.dtype) for x in xs]))
         shape = []
         for d in range(nd):
@@ -214,11 +242,11 @@ class Concatenate(Op):
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         try:
-            return [np.concatenate(inputs, axis=self.axis).astype(node.outputs[0].dtype,
-                                                                   copy=False)]
+            return [np.concatenate(inputs, axis=self.axis).astype(node.outputs[0].dtype, copy=False)]
         except ValueError as e:
-            raise ValueError(f"concatenate(axis={self.axis}): shapes "
-                             f"{[i.shape for i in inputs]}: {e}") from None
+            raise ValueError(
+                f"concatenate(axis={self.axis}): shapes {[i.shape for i in inputs]}: {e}"
+            ) from None
 
 
 def concatenate(seq: Sequence[Any], axis: int = 0) -> Variable:
@@ -227,9 +255,9 @@ def concatenate(seq: Sequence[Any], axis: int = 0) -> Variable:
         raise ValueError("concatenate: need at least one tensor")
     nd = vs[0].ndim
     if nd == 0:
-        raise ValueError("concatenate: zero-dimensional tensors cannot be concatenated; "
-                         "use ft.stack")
+        raise ValueError("concatenate: zero-dimensional tensors cannot be concatenated; use ft.stack")
     from .reduction import axis_index
+
     axis = axis_index(axis, "concatenate")
     if not -nd <= axis < nd:
         raise ValueError(f"concatenate: axis {axis} is out of bounds for ndim {nd}")
@@ -242,6 +270,7 @@ def stack(seq: Sequence[Any], axis: int = 0) -> Variable:
         raise ValueError("stack: need at least one tensor")
     nd = vs[0].ndim
     from .reduction import axis_index
+
     axis = axis_index(axis, "stack")
     if not -(nd + 1) <= axis <= nd:
         raise ValueError(f"stack: axis {axis} is out of bounds for ndim {nd + 1}")

@@ -1,4 +1,5 @@
 """Shared variables: values that live between calls and are updated by functions."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -47,15 +48,19 @@ class SharedVariable(TensorVariable):
         """Replace the value. Another dtype or ndim raises TypeError and keeps the old value."""
         arr = np.asarray(value)
         if arr.dtype.name != self.dtype or arr.ndim != self.ndim:
-            if (arr.ndim == self.ndim and arr.dtype.kind in "biuf"
-                    and np.can_cast(arr.dtype, self.dtype, "safe")
-                    and not isinstance(value, np.ndarray)):
+            if (
+                arr.ndim == self.ndim
+                and arr.dtype.kind in "biuf"
+                and np.can_cast(arr.dtype, self.dtype, "safe")
+                and not isinstance(value, np.ndarray)
+            ):
                 arr = arr.astype(self.dtype)
             else:
                 raise TypeError(
                     f"shared variable {self.name or '<unnamed>'!r} holds {self.dtype} with "
                     f"{self.ndim} dims; cannot set a value of dtype {arr.dtype} with {arr.ndim} "
-                    f"dims (old value kept). Cast it first: value.astype('{self.dtype}').")
+                    f"dims (old value kept). Cast it first: value.astype('{self.dtype}')."
+                )
         kept = arr if borrow and arr is value else np.array(arr, copy=True)
         self._value = native_array(kept)
         self._device = None
@@ -98,6 +103,7 @@ def shared(value: Any, name: str | None = None, borrow: bool = False) -> SharedV
     arr = np.asarray(value)
     if isinstance(value, float) and not isinstance(value, np.generic):
         from ..config import config
+
         arr = arr.astype(config.floatX)
     normalize_dtype(arr.dtype, f"shared({name!r})")
     if arr.dtype.name == "float16":

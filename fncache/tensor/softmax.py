@@ -3,6 +3,7 @@ optimizer fuses them (the subtraction and exponential become the body of the sum
 no temporary). Each subtracts the maximum along ``axis`` first, so large inputs do not
 overflow; an all ``-inf`` slice gives ``-inf`` from ``logsumexp`` (as scipy does) instead of NaN.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -47,8 +48,7 @@ def log_softmax(x: Any, axis: Any = -1) -> Variable:
     """x - logsumexp(x, axis), computed as (x - max) - log(sum(exp(x - max)))."""
     v = _float_input(x, "log_softmax")
     d, _ = _shifted(v, axis, "log_softmax")
-    return elemwise("sub", d, elemwise("log", sum_(elemwise("exp", d), axis=axis,
-                                                   keepdims=True)))
+    return elemwise("sub", d, elemwise("log", sum_(elemwise("exp", d), axis=axis, keepdims=True)))
 
 
 def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:
@@ -60,5 +60,6 @@ def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:
     if keepdims:
         return out
     from .shape_ops import dimshuffle
+
     axes = normalize_axes(axis, v.ndim, "logsumexp")
     return dimshuffle(out, [d for d in range(v.ndim) if d not in axes])

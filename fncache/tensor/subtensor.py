@@ -3,6 +3,7 @@
 The op keeps the index structure in its props; symbolic bounds are extra inputs, referenced by
 position. The result is a view of the input, as in numpy.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -29,10 +30,15 @@ class Subtensor(Op):
     def __str__(self) -> str:
         parts = []
         for e in self.idx:
+
             def r(ref: Any) -> str:
                 return "" if ref is None else (str(ref[1]) if ref[0] == "c" else f"${ref[1]}")
-            parts.append(r(e[1]) if e[0] == "i" else
-                         ":".join([r(e[1]), r(e[2])] + ([r(e[3])] if e[3] is not None else [])))
+
+            parts.append(
+                r(e[1])
+                if e[0] == "i"
+                else ":".join([r(e[1]), r(e[2])] + ([r(e[3])] if e[3] is not None else []))
+            )
         return f"Subtensor[{', '.join(parts)}]"
 
     def make_node(self, x: Variable, *bounds: Variable) -> Apply:
@@ -45,7 +51,7 @@ class Subtensor(Op):
                     shape.append(len(rng))
                 else:
                     shape.append(None)
-        shape.extend(x.type.shape[len(self.idx):])
+        shape.extend(x.type.shape[len(self.idx) :])
         return Apply(self, [x, *bounds], [TensorType(x.dtype, tuple(shape))])
 
     def python_index(self, bounds: list[Any]) -> tuple:
@@ -53,8 +59,8 @@ class Subtensor(Op):
             if ref is None:
                 return None
             return ref[1] if ref[0] == "c" else int(bounds[ref[1]])
-        return tuple(val(e[1]) if e[0] == "i" else slice(val(e[1]), val(e[2]), val(e[3]))
-                     for e in self.idx)
+
+        return tuple(val(e[1]) if e[0] == "i" else slice(val(e[1]), val(e[2]), val(e[3])) for e in self.idx)
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         x, bounds = inputs[0], inputs[1:]
@@ -71,6 +77,7 @@ class Subtensor(Op):
 def getitem(x: Variable, key: Any) -> Variable:
     """``x[key]`` for ints, slices, ``None`` (new axis) and ``...``."""
     from .shape_ops import dimshuffle
+
     if not isinstance(key, tuple):
         key = (key,)
     if sum(k is Ellipsis for k in key) > 1:
@@ -80,7 +87,7 @@ def getitem(x: Variable, key: Any) -> Variable:
         raise IndexError(f"too many indices for a tensor of ndim {x.ndim}: {key!r}")
     if Ellipsis in [k for k in key if not isinstance(k, Variable)]:
         i = next(i for i, k in enumerate(key) if k is Ellipsis)
-        key = key[:i] + (slice(None),) * (x.ndim - n_real) + key[i + 1:]
+        key = key[:i] + (slice(None),) * (x.ndim - n_real) + key[i + 1 :]
     # Output positions of the new axes: ints remove a dim, slices keep one, None adds one.
     new_axes, pos = [], 0
     for k in key:
@@ -101,8 +108,10 @@ def getitem(x: Variable, key: Any) -> Variable:
         if isinstance(sv, Constant) and sv.ndim == 0 and is_int(sv.dtype):
             return ("c", int(sv.data))
         if sv.ndim != 0 or not is_int(sv.dtype):
-            raise TypeError(f"index {what} must be an int or a symbolic int scalar, got {sv.type}"
-                            "; advanced (array) indexing is not supported")
+            raise TypeError(
+                f"index {what} must be an int or a symbolic int scalar, got {sv.type}"
+                "; advanced (array) indexing is not supported"
+            )
         bounds.append(sv)
         return ("v", len(bounds) - 1)
 

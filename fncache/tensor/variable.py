@@ -1,4 +1,5 @@
 """TensorVariable: operators and methods that build graph nodes."""
+
 from __future__ import annotations
 
 from typing import Any, Callable
@@ -11,6 +12,7 @@ __all__ = ["TensorVariable", "TensorConstant"]
 
 def _ew(name: str, *args: Any) -> Variable:
     from .elemwise import elemwise
+
     return elemwise(name, *args)
 
 
@@ -21,45 +23,110 @@ class _TensorOps:
     # operators instead of broadcasting over the variable as an object.
     __array_ufunc__ = None
 
-    def __add__(self, o): return _ew("add", self, o)
-    def __radd__(self, o): return _ew("add", o, self)
-    def __sub__(self, o): return _ew("sub", self, o)
-    def __rsub__(self, o): return _ew("sub", o, self)
-    def __mul__(self, o): return _ew("mul", self, o)
-    def __rmul__(self, o): return _ew("mul", o, self)
-    def __truediv__(self, o): return _ew("true_div", self, o)
-    def __rtruediv__(self, o): return _ew("true_div", o, self)
-    def __floordiv__(self, o): return _ew("floor_div", self, o)
-    def __rfloordiv__(self, o): return _ew("floor_div", o, self)
-    def __mod__(self, o): return _ew("mod", self, o)
-    def __rmod__(self, o): return _ew("mod", o, self)
-    def __pow__(self, o): return _ew("pow", self, o)
-    def __rpow__(self, o): return _ew("pow", o, self)
-    def __neg__(self): return _ew("neg", self)
-    def __pos__(self): return self
-    def __abs__(self): return _ew("abs", self)
-    def __lt__(self, o): return _ew("lt", self, o)
-    def __le__(self, o): return _ew("le", self, o)
-    def __gt__(self, o): return _ew("gt", self, o)
-    def __ge__(self, o): return _ew("ge", self, o)
-    def __and__(self, o): return _ew("and_", self, o)
-    def __rand__(self, o): return _ew("and_", o, self)
-    def __or__(self, o): return _ew("or_", self, o)
-    def __ror__(self, o): return _ew("or_", o, self)
-    def __xor__(self, o): return _ew("xor", self, o)
-    def __rxor__(self, o): return _ew("xor", o, self)
-    def __invert__(self): return _ew("invert", self)
-    def __lshift__(self, o): return _ew("lshift", self, o)
-    def __rlshift__(self, o): return _ew("lshift", o, self)
-    def __rshift__(self, o): return _ew("rshift", self, o)
-    def __rrshift__(self, o): return _ew("rshift", o, self)
+    def __add__(self, o):
+        return _ew("add", self, o)
+
+    def __radd__(self, o):
+        return _ew("add", o, self)
+
+    def __sub__(self, o):
+        return _ew("sub", self, o)
+
+    def __rsub__(self, o):
+        return _ew("sub", o, self)
+
+    def __mul__(self, o):
+        return _ew("mul", self, o)
+
+    def __rmul__(self, o):
+        return _ew("mul", o, self)
+
+    def __truediv__(self, o):
+        return _ew("true_div", self, o)
+
+    def __rtruediv__(self, o):
+        return _ew("true_div", o, self)
+
+    def __floordiv__(self, o):
+        return _ew("floor_div", self, o)
+
+    def __rfloordiv__(self, o):
+        return _ew("floor_div", o, self)
+
+    def __mod__(self, o):
+        return _ew("mod", self, o)
+
+    def __rmod__(self, o):
+        return _ew("mod", o, self)
+
+    def __pow__(self, o):
+        return _ew("pow", self, o)
+
+    def __rpow__(self, o):
+        return _ew("pow", o, self)
+
+    def __neg__(self):
+        return _ew("neg", self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _ew("abs", self)
+
+    def __lt__(self, o):
+        return _ew("lt", self, o)
+
+    def __le__(self, o):
+        return _ew("le", self, o)
+
+    def __gt__(self, o):
+        return _ew("gt", self, o)
+
+    def __ge__(self, o):
+        return _ew("ge", self, o)
+
+    def __and__(self, o):
+        return _ew("and_", self, o)
+
+    def __rand__(self, o):
+        return _ew("and_", o, self)
+
+    def __or__(self, o):
+        return _ew("or_", self, o)
+
+    def __ror__(self, o):
+        return _ew("or_", o, self)
+
+    def __xor__(self, o):
+        return _ew("xor", self, o)
+
+    def __rxor__(self, o):
+        return _ew("xor", o, self)
+
+    def __invert__(self):
+        return _ew("invert", self)
+
+    def __lshift__(self, o):
+        return _ew("lshift", self, o)
+
+    def __rlshift__(self, o):
+        return _ew("lshift", o, self)
+
+    def __rshift__(self, o):
+        return _ew("rshift", self, o)
+
+    def __rrshift__(self, o):
+        return _ew("rshift", o, self)
 
     def __matmul__(self, o):
         from .blas import matmul
+
         return matmul(self, o)
 
     def __rmatmul__(self, o):
         from .blas import matmul
+
         return matmul(o, self)
 
     # Variables hash by identity, so == cannot build a graph node: use ft.eq / ft.neq.
@@ -68,20 +135,24 @@ class _TensorOps:
     def __len__(self):
         raise TypeError(
             f"object of type '{type(self).__name__}' has no len(): a symbolic variable's length "
-            "is only known when the function runs. Use var.shape[0] instead.")
+            "is only known when the function runs. Use var.shape[0] instead."
+        )
 
     def __iter__(self):
-        raise TypeError(f"symbolic variable {self!r} cannot be iterated; index it (x[i]) or use "
-                        "ft.stack/ft.concatenate")
+        raise TypeError(
+            f"symbolic variable {self!r} cannot be iterated; index it (x[i]) or use ft.stack/ft.concatenate"
+        )
 
     def __getitem__(self, idx):
         from .subtensor import getitem
+
         return getitem(self, idx)
 
     # -- shape ----------------------------------------------------------------------------
     @property
     def shape(self):
         from .shape_ops import shape
+
         return shape(self)
 
     @property
@@ -90,77 +161,94 @@ class _TensorOps:
 
     def transpose(self, *axes):
         from .shape_ops import transpose
+
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
         return transpose(self, axes or None)
 
     def dimshuffle(self, *pattern):
         from .shape_ops import dimshuffle
+
         if len(pattern) == 1 and isinstance(pattern[0], (tuple, list)):
             pattern = tuple(pattern[0])
         return dimshuffle(self, pattern)
 
     def reshape(self, *shape, ndim=None):
         from .shape_ops import reshape
+
         if len(shape) == 1 and not isinstance(shape[0], int):
             shape = shape[0]
         return reshape(self, shape, ndim=ndim)
 
     def flatten(self, ndim=1):
         from .shape_ops import flatten
+
         return flatten(self, ndim)
 
     def astype(self, dtype):
         from .elemwise import cast
+
         return cast(self, dtype)
 
     # -- reductions -----------------------------------------------------------------------
     def sum(self, axis=None, keepdims=False, dtype=None):
         from . import reduction
+
         return reduction.sum(self, axis=axis, keepdims=keepdims, dtype=dtype)
 
     def prod(self, axis=None, keepdims=False, dtype=None):
         from . import reduction
+
         return reduction.prod(self, axis=axis, keepdims=keepdims, dtype=dtype)
 
     def max(self, axis=None, keepdims=False):
         from . import reduction
+
         return reduction.max(self, axis=axis, keepdims=keepdims)
 
     def min(self, axis=None, keepdims=False):
         from . import reduction
+
         return reduction.min(self, axis=axis, keepdims=keepdims)
 
     def mean(self, axis=None, keepdims=False):
         from . import reduction
+
         return reduction.mean(self, axis=axis, keepdims=keepdims)
 
     def var(self, axis=None, keepdims=False, ddof=0):
         from . import reduction
+
         return reduction.var(self, axis=axis, keepdims=keepdims, ddof=ddof)
 
     def std(self, axis=None, keepdims=False, ddof=0):
         from . import reduction
+
         return reduction.std(self, axis=axis, keepdims=keepdims, ddof=ddof)
 
     def argmax(self, axis=None, keepdims=False):
         from . import reduction
+
         return reduction.argmax(self, axis=axis, keepdims=keepdims)
 
     def argmin(self, axis=None, keepdims=False):
         from . import reduction
+
         return reduction.argmin(self, axis=axis, keepdims=keepdims)
 
     def all(self, axis=None, keepdims=False):
         from . import reduction
+
         return reduction.all(self, axis=axis, keepdims=keepdims)
 
     def any(self, axis=None, keepdims=False):
         from . import reduction
+
         return reduction.any(self, axis=axis, keepdims=keepdims)
 
     def dot(self, o):
         from .blas import dot
+
         return dot(self, o)
 
     @property
@@ -202,6 +290,7 @@ def _eval_compiler() -> Callable[..., Any]:
         # The run-time is not imported yet: the package's public ``fc.function`` imports it
         # (fncache/__init__.py loads it on first use), and importing it installs the hook.
         import fncache
+
         return fncache.function
     return _compile
 

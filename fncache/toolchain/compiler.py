@@ -5,6 +5,7 @@ setuptools/distutils cost ~100 ms of imports and several compiler calls per modu
 exactly what :func:`compile_flags` returns, which the module cache key hashes, so the key and
 the binary can never disagree about how it was built.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -34,12 +35,19 @@ _python_includes: list[str] | None = None
 def _probe_compiler(cxx: list[str]) -> dict[str, str]:
     import shutil
     import subprocess
+
     path = shutil.which(cxx[0]) or cxx[0]
     out = {"cxx": path, "version": "unknown", "target": "unknown"}
     for field, arg in (("version", "--version"), ("target", "-dumpmachine")):
         try:
-            proc = subprocess.run([*cxx, arg], capture_output=True, text=True, timeout=60,
-                                  stdin=subprocess.DEVNULL, env={**os.environ, "LC_ALL": "C"})
+            proc = subprocess.run(
+                [*cxx, arg],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                stdin=subprocess.DEVNULL,
+                env={**os.environ, "LC_ALL": "C"},
+            )
         except (OSError, subprocess.SubprocessError) as e:
             log.warning("cannot run %s %s: %s", cxx[0], arg, e)
             continue
@@ -59,8 +67,11 @@ def compiler_id() -> dict[str, str]:
     found = _ids.get(key)
     if found is None:
         cxx = cxx_command()
-        found = host_memo("compiler", lambda: _probe_compiler(cxx),
-                          lambda r: all(isinstance(r.get(k), str) for k in ("cxx", "version", "target")))
+        found = host_memo(
+            "compiler",
+            lambda: _probe_compiler(cxx),
+            lambda r: all(isinstance(r.get(k), str) for k in ("cxx", "version", "target")),
+        )
         _ids[key] = found
     return dict(found)
 
@@ -83,12 +94,14 @@ def compile_flags() -> list[str]:
 def ext_suffix() -> str:
     """The file suffix CPython imports extensions with, e.g. ``.cpython-311-x86_64-linux-gnu.so``."""
     from importlib.machinery import EXTENSION_SUFFIXES  # no sysconfig import on the hit path
+
     return EXTENSION_SUFFIXES[0]
 
 
 def python_abi_tag() -> str:
     """What an extension's binary compatibility with this interpreter depends on."""
     import sys
+
     return f"{sys.implementation.cache_tag}{getattr(sys, 'abiflags', '')}{ext_suffix()}"
 
 
@@ -98,6 +111,7 @@ def _python_include_flags() -> list[str]:
         import sysconfig
 
         import numpy
+
         paths = sysconfig.get_paths()
         dirs = [paths["include"], paths.get("platinclude", paths["include"]), numpy.get_include()]
         _python_includes = [f"-I{d}" for d in dict.fromkeys(dirs)]
@@ -108,14 +122,14 @@ def _lib_flag(lib: str) -> str:
     return lib if lib.startswith("-") or "/" in lib else f"-l{lib}"
 
 
-def keep_failed_source(source: str, name: str, command: list[str], stderr: str,
-                       suffix: str = ".c") -> str:
+def keep_failed_source(source: str, name: str, command: list[str], stderr: str, suffix: str = ".c") -> str:
     """Copy the source and the compiler log where a user can find them after the staging dir is gone.
 
     ``suffix`` names the language (the CUDA backend keeps ``.cu`` files here too).  Returns where
     the source is kept; never raises (a full or read-only disk must not hide the compiler's error).
     """
     from ..fs.perms import layout_for
+
     tag = hashlib.sha256(source.encode()).hexdigest()[:16]
     kept = f"{name}-{tag}{suffix}"
     texts = {kept: source, f"{name}-{tag}.log": f"$ {shlex.join(command)}\n{stderr}"}
@@ -137,10 +151,15 @@ def _write_files(root: Path, parts: tuple[str, ...], texts: dict[str, str]) -> N
     """Write each text as a file in ``root/parts``, never through a symbolic link planted there."""
     from ..fs.safedir import write_all
     from ..fs.safedir import opened
+
     with opened(root, *parts) as dfd:
         for file_name, text in texts.items():
-            fd = os.open(file_name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC,
-                         0o644, dir_fd=dfd)
+            fd = os.open(
+                file_name,
+                os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC,
+                0o644,
+                dir_fd=dfd,
+            )
             try:
                 write_all(fd, text.encode())
             finally:
@@ -159,9 +178,16 @@ def _private_temp_dir() -> Path:
     return where
 
 
-def compile_shared_object(source: str, out_dir: Path, name: str, *, extra_flags: Sequence[str] = (),
-                          libs: Sequence[str] = (), include_dirs: Sequence[str] = (),
-                          python_ext: bool = True) -> Path:
+def compile_shared_object(
+    source: str,
+    out_dir: Path,
+    name: str,
+    *,
+    extra_flags: Sequence[str] = (),
+    libs: Sequence[str] = (),
+    include_dirs: Sequence[str] = (),
+    python_ext: bool = True,
+) -> Path:
     """Write ``out_dir/<name>.c`` and build ``out_dir/<name><EXT_SUFFIX>`` with one compiler call.
 
     ``libs`` are names (``m``) or ready flags (``-lm``, ``/path/libx.a``).  With ``python_ext``
@@ -174,10 +200,13 @@ def compile_shared_object(source: str, out_dir: Path, name: str, *, extra_flags:
     src = out_dir / f"{name}.c"
     src.write_text(source)
     target = out_dir / f"{name}{ext_suffix() if python_ext else '.so'}"
-    flags = [*compile_flags(), *(_python_include_flags() if python_ext else []),
-             *(f"-I{d}" for d in include_dirs), *extra_flags]
-    command = [*cxx_command(), *flags, "-o", str(target), str(src),
-               *(_lib_flag(lib) for lib in libs)]
+    flags = [
+        *compile_flags(),
+        *(_python_include_flags() if python_ext else []),
+        *(f"-I{d}" for d in include_dirs),
+        *extra_flags,
+    ]
+    command = [*cxx_command(), *flags, "-o", str(target), str(src), *(_lib_flag(lib) for lib in libs)]
     t0 = time.perf_counter()
     failure = run_compiler(command, target, hint="set fc.config.cxx")
     if failure is not None:
@@ -189,9 +218,15 @@ def compile_shared_object(source: str, out_dir: Path, name: str, *, extra_flags:
 def run_compiler(command: list[str], target: Path, hint: str) -> tuple[str, str] | None:
     """Run one compiler command; None when it wrote ``target``, else (reason, its output)."""
     import subprocess
+
     try:
-        proc = subprocess.run(command, capture_output=True, text=True, stdin=subprocess.DEVNULL,
-                              env={**os.environ, "LC_ALL": "C"})
+        proc = subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, "LC_ALL": "C"},
+        )
     except OSError as e:
         return (f"could not start the compiler ({e}); {hint}", "")
     output = proc.stderr + proc.stdout
@@ -202,13 +237,16 @@ def run_compiler(command: list[str], target: Path, hint: str) -> tuple[str, str]
     return None
 
 
-def compile_error(what: str, failure: tuple[str, str], command: list[str], source: str,
-                  name: str, suffix: str = ".c") -> CompileError:
+def compile_error(
+    what: str, failure: tuple[str, str], command: list[str], source: str, name: str, suffix: str = ".c"
+) -> CompileError:
     """The CompileError users see: the command, the output's tail and the kept source."""
     reason, output = failure
     kept = keep_failed_source(source, name, command, output, suffix=suffix)
     tail = "\n".join(output.splitlines()[-_STDERR_TAIL_LINES:])
-    return CompileError(f"{what} failed: {reason}\n"
-                        f"command: {shlex.join(command)}\n"
-                        f"compiler output (last {_STDERR_TAIL_LINES} lines):\n{tail}\n"
-                        f"source kept at: {kept} (compiler log next to it)")
+    return CompileError(
+        f"{what} failed: {reason}\n"
+        f"command: {shlex.join(command)}\n"
+        f"compiler output (last {_STDERR_TAIL_LINES} lines):\n{tail}\n"
+        f"source kept at: {kept} (compiler log next to it)"
+    )

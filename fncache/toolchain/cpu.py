@@ -11,6 +11,7 @@ features a kernel library needs are the ISA macros its compiler defines for its 
 C run-time reads the CPU once per process (microseconds, xgetbv included: AVX and AVX-512 need
 the OS to save their registers, or their instructions fault).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -20,8 +21,19 @@ from typing import Any, Iterable
 
 from ..errors import CompileError
 
-__all__ = ["cpu_features", "cpu_fingerprint", "isa_of", "isa_of_macros", "remember_isa", "missing_features", "check_features",
-           "known_features", "cpu_flags", "flag_features", "entry_missing_features"]
+__all__ = [
+    "cpu_features",
+    "cpu_fingerprint",
+    "isa_of",
+    "isa_of_macros",
+    "remember_isa",
+    "missing_features",
+    "check_features",
+    "known_features",
+    "cpu_flags",
+    "flag_features",
+    "entry_missing_features",
+]
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +51,11 @@ def _cpu() -> dict[str, Any]:
         try:  # the toolchain's own extension: no numpy, no code generator (`fncache info` reads this)
             from . import _cpuid
         except ImportError as e:
-            raise ImportError(f"fncache's cpuid probe (fncache.toolchain._cpuid) is not built: {e}; "
-                              f"it is compiled when fncache is installed; reinstall with `pip install .` (or "
-                              f"`pip install -e .` in a source checkout), with a C compiler available") from e
+            raise ImportError(
+                f"fncache's cpuid probe (fncache.toolchain._cpuid) is not built: {e}; "
+                f"it is compiled when fncache is installed; reinstall with `pip install .` (or "
+                f"`pip install -e .` in a source checkout), with a C compiler available"
+            ) from e
         _info = dict(_cpuid.cpu_info())
     return _info
 
@@ -82,8 +96,11 @@ def _proc_cpuinfo() -> bytes:
             block = f.read(16384).split(b"\n\n", 1)[0]
     except OSError:
         return b""
-    return b"\n".join(ln for ln in block.splitlines()
-                      if ln.split(b":", 1)[0].strip() in (b"model name", b"Features", b"CPU part"))
+    return b"\n".join(
+        ln
+        for ln in block.splitlines()
+        if ln.split(b":", 1)[0].strip() in (b"model name", b"Features", b"CPU part")
+    )
 
 
 def isa_of(cxx: list[str], flags: list[str]) -> frozenset[str]:
@@ -102,17 +119,28 @@ def isa_of(cxx: list[str], flags: list[str]) -> frozenset[str]:
     if found is not None:
         return found
     import subprocess  # only when flags are new to this process: not on the import path
+
     argv = [*cxx, *flags, "-dM", "-E", "-x", "c", "-"]
     try:
-        proc = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                              timeout=60, env={**os.environ, "LC_ALL": "C"})
+        proc = subprocess.run(
+            argv,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "LC_ALL": "C"},
+        )
     except (OSError, subprocess.SubprocessError) as e:
-        raise CompileError(f"cannot run the compiler {cxx[0]!r} to read which CPU features "
-                           f"flags {' '.join(flags) or '(none)'} select: {e}") from None
+        raise CompileError(
+            f"cannot run the compiler {cxx[0]!r} to read which CPU features "
+            f"flags {' '.join(flags) or '(none)'} select: {e}"
+        ) from None
     if proc.returncode != 0:
-        raise CompileError(f"the compiler {' '.join(cxx)!r} rejects the flags "
-                           f"{' '.join(flags)!r}: {proc.stderr.strip()[-2000:]}; fix config.march "
-                           f"or config.cxxflags")
+        raise CompileError(
+            f"the compiler {' '.join(cxx)!r} rejects the flags "
+            f"{' '.join(flags)!r}: {proc.stderr.strip()[-2000:]}; fix config.march "
+            f"or config.cxxflags"
+        )
     found = _isa_memo[memo] = isa_of_macros(proc.stdout)
     return found
 
@@ -173,8 +201,9 @@ def check_features(required: Iterable[str], what: str) -> None:
     running it would end the process with SIGILL."""
     missing = missing_features(required)
     if missing:
-        raise CompileError(f"{what} needs CPU features this CPU lacks ({', '.join(missing)}); "
-                           f"it is not loaded")
+        raise CompileError(
+            f"{what} needs CPU features this CPU lacks ({', '.join(missing)}); it is not loaded"
+        )
 
 
 def cpu_flags() -> list[str]:
@@ -183,5 +212,8 @@ def cpu_flags() -> list[str]:
     runs under an emulator, say)."""
     if not is_x86():
         return []
-    return ["-march=x86-64", "-mtune=generic",
-            *(f"-m{f}" for f in sorted(cpu_features()) if f not in ("mmx", "sse", "sse2", "fxsr"))]
+    return [
+        "-march=x86-64",
+        "-mtune=generic",
+        *(f"-m{f}" for f in sorted(cpu_features()) if f not in ("mmx", "sse", "sse2", "fxsr")),
+    ]

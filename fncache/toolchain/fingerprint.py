@@ -9,6 +9,7 @@ files' sizes and mtimes, so a process normally pays one ``stat`` per file.  Noth
 written into the installed package: pip does not remove such files, and a leftover
 ``fncache/`` directory in site-packages shadows a later editable install.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -49,8 +50,9 @@ def compiler_fingerprint() -> str:
     for f in files:
         st = os.stat(os.path.join(root, f))
         stamp.update(f"{f}:{st.st_size}:{st.st_mtime_ns}\n".encode())
-    memo = os.path.join(user_cache_dir("fncache-fingerprint"),
-                        hashlib.sha256(root.encode()).hexdigest()[:16] + ".json")
+    memo = os.path.join(
+        user_cache_dir("fncache-fingerprint"), hashlib.sha256(root.encode()).hexdigest()[:16] + ".json"
+    )
     try:
         with open(memo) as fh:
             saved = json.load(fh)

@@ -12,6 +12,7 @@ keyed by the compiler binary (path, size, mtime) and the CPU as ``cpuid`` report
 process on this host pays one small file read.  A record is a hint: one naming a CPU feature
 this process's CPU lacks is discarded and the host detected again (see toolchain/cpu.py).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -29,12 +30,28 @@ from pathlib import Path
 from typing import Callable
 
 from ..config import config, user_cache_dir
-from .cpu import (check_features, cpu_features, cpu_fingerprint, cpu_flags, flag_features, isa_of,
-                  isa_of_macros, remember_isa)
+from .cpu import (
+    check_features,
+    cpu_features,
+    cpu_fingerprint,
+    cpu_flags,
+    flag_features,
+    isa_of,
+    isa_of_macros,
+    remember_isa,
+)
 from .tuning import WIDTHS, build_argv, candidates, choose_vector_width, width_flags
 
-__all__ = ["host_march_flags", "host_vector_width", "host_tuning", "host_isa", "host_platform_tag", "host_name", "cxx_command",
-           "host_memo"]
+__all__ = [
+    "host_march_flags",
+    "host_vector_width",
+    "host_tuning",
+    "host_isa",
+    "host_platform_tag",
+    "host_name",
+    "cxx_command",
+    "host_memo",
+]
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +85,9 @@ def host_platform_tag() -> str:
     global _platform_tag
     if _platform_tag is None:
         impl = {"cpython": "cp", "pypy": "pp"}.get(sys.implementation.name, sys.implementation.name)
-        _platform_tag = (f"{sys.platform}-{os.uname().machine}-"
-                         f"{impl}{sys.version_info.major}{sys.version_info.minor}")
+        _platform_tag = (
+            f"{sys.platform}-{os.uname().machine}-{impl}{sys.version_info.major}{sys.version_info.minor}"
+        )
     return _platform_tag
 
 
@@ -88,6 +106,7 @@ def _shared_host_file() -> tuple[Path, int | None] | None:
     """``<compiledir>/hosts/<host>.json``: what the cache's tools show about each host."""
     from ..fs.perms import layout_for
     from ..errors import CacheError
+
     try:
         layout = layout_for(config.compiledir)
         return layout.hosts / f"{host_name()}.json", layout.file_mode
@@ -112,10 +131,8 @@ def user_host_dir() -> Path | None:
 
 
 def _record_mac(key: bytes, memo_key: str, rec: dict) -> str:
-    body = json.dumps({k: v for k, v in rec.items() if k != "hmac"}, sort_keys=True,
-                      separators=(",", ":"))
-    return hmac.new(key, _MAC_DOMAIN + memo_key.encode() + b"\0" + body.encode(),
-                    hashlib.sha256).hexdigest()
+    body = json.dumps({k: v for k, v in rec.items() if k != "hmac"}, sort_keys=True, separators=(",", ":"))
+    return hmac.new(key, _MAC_DOMAIN + memo_key.encode() + b"\0" + body.encode(), hashlib.sha256).hexdigest()
 
 
 def _read_records(path: Path) -> dict:
@@ -143,29 +160,48 @@ def _write_record(path: Path, mode: int | None, memo_key: str, rec: dict) -> Non
         tmp.unlink(missing_ok=True)
 
 
-def _checked(rec: object, what: str, path: Path, memo_key: str, key: bytes | None,
-             trusted: bool, valid: Callable[[dict], bool],
-             verify: Callable[[dict], bool] | None) -> dict | None:
+def _checked(
+    rec: object,
+    what: str,
+    path: Path,
+    memo_key: str,
+    key: bytes | None,
+    trusted: bool,
+    valid: Callable[[dict], bool],
+    verify: Callable[[dict], bool] | None,
+) -> dict | None:
     """``rec`` without its signature when it may be used, else None (and why, in the log)."""
     if not isinstance(rec, dict):
         return None
     if key is not None:
         mac = rec.get("hmac")
         if not isinstance(mac, str) or not hmac.compare_digest(mac, _record_mac(key, memo_key, rec)):
-            log.warning("fncache: ignoring the %s record in %s: it is not signed with "
-                        "config.signing_key; detecting again", what, path)
+            log.warning(
+                "fncache: ignoring the %s record in %s: it is not signed with "
+                "config.signing_key; detecting again",
+                what,
+                path,
+            )
             return None
         trusted = True
     plain = {k: v for k, v in rec.items() if k != "hmac"}
     if valid(plain) and (trusted or verify is None or verify(plain)):
         return plain
-    log.warning("fncache: ignoring the %s record in %s: it does not fit this CPU or compiler; "
-                "detecting again", what, path)
+    log.warning(
+        "fncache: ignoring the %s record in %s: it does not fit this CPU or compiler; detecting again",
+        what,
+        path,
+    )
     return None
 
 
-def host_memo(what: str, compute: Callable[[], dict], valid: Callable[[dict], bool], *,
-              verify: Callable[[dict], bool] | None = None) -> dict:
+def host_memo(
+    what: str,
+    compute: Callable[[], dict],
+    valid: Callable[[dict], bool],
+    *,
+    verify: Callable[[dict], bool] | None = None,
+) -> dict:
     """Return ``compute()`` for this host, compiler and CPU, remembered in the host files.
 
     Records are hints, never trusted blindly.  The user's private file (``~/.cache/fncache-hosts``)
@@ -178,6 +214,7 @@ def host_memo(what: str, compute: Callable[[], dict], valid: Callable[[dict], bo
     from the compiledir into the private file.
     """
     from ..fs.signing import signing_key
+
     cxx = cxx_command()
     memo_key = f"{what}|{' '.join(cxx)}|{_compiler_file_stamp(cxx[0])}|{cpu_fingerprint()}"
     key = signing_key()
@@ -205,12 +242,21 @@ def _run_side_by_side(argvs: list[list[str]]) -> list[tuple[int, str, str] | Non
     and each mostly waits on its own process start): ``(returncode, stdout, stderr)`` of each,
     None for one that could not be run."""
     import subprocess
+
     env = {**os.environ, "LC_ALL": "C"}
     procs: list[subprocess.Popen | None] = []
     for argv in argvs:
         try:
-            procs.append(subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                          stderr=subprocess.PIPE, text=True, env=env))
+            procs.append(
+                subprocess.Popen(
+                    argv,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                    env=env,
+                )
+            )
         except OSError as e:
             log.warning("march detection: cannot run %s: %s", shlex.join(argv), e)
             procs.append(None)
@@ -256,18 +302,25 @@ def _arch_units(tokens: list[str]) -> list[str]:
 def _test_compile(cxx: list[str], flags: list[str]) -> bool:
     """Compile a small vectorisable loop with ``flags``: catches an assembler too old for the CPU."""
     import subprocess
-    program = ("double f(const double *a, const double *b, int n)"
-               "{double s = 0; for (int i = 0; i < n; ++i) s += a[i] * b[i]; return s;}\n")
+
+    program = (
+        "double f(const double *a, const double *b, int n)"
+        "{double s = 0; for (int i = 0; i < n; ++i) s += a[i] * b[i]; return s;}\n"
+    )
     try:
-        proc = subprocess.run([*cxx, *flags, "-O2", "-x", "c", "-c", "-", "-o", os.devnull],
-                              input=program, capture_output=True, text=True, timeout=60)
+        proc = subprocess.run(
+            [*cxx, *flags, "-O2", "-x", "c", "-c", "-", "-o", os.devnull],
+            input=program,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
     except (OSError, subprocess.SubprocessError):
         return False
     return proc.returncode == 0
 
 
-def _native_flags(cxx: list[str], alongside: list[str] | None = None
-                  ) -> tuple[list[str], str | None, bool]:
+def _native_flags(cxx: list[str], alongside: list[str] | None = None) -> tuple[list[str], str | None, bool]:
     """``-march=native`` expanded by the compiler ([]: generic code, when anything fails), the
     ISA macros the compiler defines for it when they are those of the expanded flags too (gcc:
     its driver hands cc1 exactly the expanded options), else None, and whether the compiler call
@@ -275,8 +328,13 @@ def _native_flags(cxx: list[str], alongside: list[str] | None = None
 
     One run asks for both (``-dM -E -v``); the run without ``-march`` that names the driver's
     own defaults goes alongside it."""
-    runs = _run_side_by_side([[*cxx, "-march=native", "-dM", "-E", "-v", "-"],
-                              [*cxx, "-E", "-v", "-"], *([alongside] if alongside else [])])
+    runs = _run_side_by_side(
+        [
+            [*cxx, "-march=native", "-dM", "-E", "-v", "-"],
+            [*cxx, "-E", "-v", "-"],
+            *([alongside] if alongside else []),
+        ]
+    )
     other_ok = alongside is not None and runs[2] is not None and runs[2][0] == 0
     native, plain = (_cc1_line(r[2]) if r is not None else None for r in runs[:2])
     if native is None or plain is None:
@@ -307,6 +365,7 @@ def _detect(cxx: list[str]) -> dict:
     expands them for cc1), so it is used when the expanded flags turn out to be gcc's own for
     this CPU, and built again with the final flags otherwise."""
     import tempfile
+
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="fncache-detect-") as d:
         guess = candidates(cpu_features())
@@ -316,31 +375,47 @@ def _detect(cxx: list[str]) -> dict:
             remember_isa(cxx, flags, isa_of_macros(native_macros))
         isa = isa_of(cxx, flags) if flags else frozenset()
         missing = sorted(isa - cpu_features())
-        built = Path(d) / "tune.so" if (early_ok and native_macros is not None and not missing
-                                         and candidates(isa) == guess) else None
+        built = (
+            Path(d) / "tune.so"
+            if (early_ok and native_macros is not None and not missing and candidates(isa) == guess)
+            else None
+        )
         if missing:
-            log.warning("march detection: %s's -march=native selects CPU features this process's "
-                        "CPU lacks (%s): the compiler runs on another CPU. Building for this "
-                        "CPU's own features (cpuid) instead", cxx[0], ", ".join(missing))
+            log.warning(
+                "march detection: %s's -march=native selects CPU features this process's "
+                "CPU lacks (%s): the compiler runs on another CPU. Building for this "
+                "CPU's own features (cpuid) instead",
+                cxx[0],
+                ", ".join(missing),
+            )
             flags = cpu_flags()
             isa = isa_of(cxx, flags) if flags else frozenset()
             if not isa <= cpu_features():
-                log.warning("march detection: %s cannot target this CPU exactly; building "
-                            "generic code", cxx[0])
+                log.warning(
+                    "march detection: %s cannot target this CPU exactly; building generic code", cxx[0]
+                )
                 flags, isa = [], frozenset()
         tuned = choose_vector_width(cxx, flags, isa, built=built) if flags else None
     # The tuning kernel was compiled and run with these flags: that is the test compile.
     if flags and tuned is None and not _test_compile(cxx, flags):
-        log.warning("march detection: a test compile with %s failed; building generic code",
-                    shlex.join(flags))
+        log.warning(
+            "march detection: a test compile with %s failed; building generic code", shlex.join(flags)
+        )
         flags, isa = [], frozenset()
     seconds = time.perf_counter() - t0
-    log.info("march detection for %s: %s, vector width %s, %.0f ms (once per host and compiler)",
-             cxx[0], next((f for f in flags if f.startswith("-march=")), "generic code"),
-             (tuned or {}).get("vector_width", "default"), 1e3 * seconds)
-    return {"flags": flags, "isa": sorted(isa),
-            **(tuned or {"vector_width": "default", "ns_per_element": {}}),
-            "detect_seconds": round(seconds, 3)}
+    log.info(
+        "march detection for %s: %s, vector width %s, %.0f ms (once per host and compiler)",
+        cxx[0],
+        next((f for f in flags if f.startswith("-march=")), "generic code"),
+        (tuned or {}).get("vector_width", "default"),
+        1e3 * seconds,
+    )
+    return {
+        "flags": flags,
+        "isa": sorted(isa),
+        **(tuned or {"vector_width": "default", "ns_per_element": {}}),
+        "detect_seconds": round(seconds, 3),
+    }
 
 
 def _valid_march(rec: dict) -> bool:
@@ -349,21 +424,27 @@ def _valid_march(rec: dict) -> bool:
     flags, isa = rec.get("flags"), rec.get("isa")
     if rec.get("vector_width") not in WIDTHS or not isinstance(rec.get("ns_per_element"), dict):
         return False
-    if not (isinstance(flags, list) and isinstance(isa, list)
-            and all(isinstance(t, str) and _SAFE_TOKEN.fullmatch(t) for t in flags)
-            and all(isinstance(f, str) for f in isa)):
+    if not (
+        isinstance(flags, list)
+        and isinstance(isa, list)
+        and all(isinstance(t, str) and _SAFE_TOKEN.fullmatch(t) for t in flags)
+        and all(isinstance(f, str) for f in isa)
+    ):
         return False
     return (set(isa) | flag_features(flags)) <= cpu_features()
 
 
 def _verified_march(cxx: list[str]) -> Callable[[dict], bool]:
     """For a record nobody vouches for: the compiler itself says what its flags select."""
+
     def verify(rec: dict) -> bool:
         from ..errors import CompileError
+
         try:
             return isa_of(cxx, rec["flags"]) == frozenset(rec["isa"])
         except CompileError:
             return False
+
     return verify
 
 
@@ -372,8 +453,9 @@ def _auto_record() -> dict:
     key = " ".join(cxx)
     found = _march_by_cxx.get(key)
     if found is None:
-        found = _march_by_cxx[key] = host_memo("march", lambda: _detect(cxx), _valid_march,
-                                                verify=_verified_march(cxx))
+        found = _march_by_cxx[key] = host_memo(
+            "march", lambda: _detect(cxx), _valid_march, verify=_verified_march(cxx)
+        )
     return found
 
 
@@ -381,6 +463,7 @@ def _explicit_flags(value: str) -> list[str]:
     """``config.march`` given as flags: used when this CPU can run what they select, else this
     CPU's detected flags (code it cannot run would end the process with SIGILL)."""
     from ..errors import CompileError
+
     flags = shlex.split(value)
     try:
         check_features(isa_of(cxx_command(), flags), f"code built with config.march={value!r}")
@@ -411,8 +494,11 @@ def host_tuning() -> dict:
     width timed, the width it chose, and ``detect_seconds`` (None in a record written before
     that was kept)."""
     rec = _auto_record()
-    return {"vector_width": rec["vector_width"], "ns_per_element": dict(rec["ns_per_element"]),
-            "detect_seconds": rec.get("detect_seconds")}
+    return {
+        "vector_width": rec["vector_width"],
+        "ns_per_element": dict(rec["ns_per_element"]),
+        "detect_seconds": rec.get("detect_seconds"),
+    }
 
 
 def host_vector_width() -> str:

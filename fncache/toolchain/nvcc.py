@@ -3,6 +3,7 @@
 Only ``nvcc`` is needed here, never a GPU or the driver, which is what lets a login node fill
 the compiledir for GPU hosts (``config.cuda_arch = "sm_90"``).
 """
+
 from __future__ import annotations
 
 import logging
@@ -18,8 +19,7 @@ from pathlib import Path
 from .compiler import compile_error, run_compiler
 from ..errors import GpuError
 
-__all__ = ["Nvcc", "find_nvcc", "require_nvcc", "compile_cubin", "cubin_sm", "NVCC_FLAGS",
-           "arch_number"]
+__all__ = ["Nvcc", "find_nvcc", "require_nvcc", "compile_cubin", "cubin_sm", "NVCC_FLAGS", "arch_number"]
 
 log = logging.getLogger(__name__)
 
@@ -27,9 +27,17 @@ log = logging.getLogger(__name__)
 #: match numpy's NaN/inf behaviour, as the C backend's do. The suppressed front-end diagnostics
 #: (spelled the way every CUDA 11+ nvcc accepts) are about scalar helpers a module does not use
 #: and unsigned comparisons in the shared helper macros.
-NVCC_FLAGS = ("-cubin", "-O3", "-std=c++17",
-              "-Xcudafe", "--diag_suppress=177", "-Xcudafe", "--diag_suppress=186",
-              "-Xcudafe", "--diag_suppress=514")
+NVCC_FLAGS = (
+    "-cubin",
+    "-O3",
+    "-std=c++17",
+    "-Xcudafe",
+    "--diag_suppress=177",
+    "-Xcudafe",
+    "--diag_suppress=186",
+    "-Xcudafe",
+    "--diag_suppress=514",
+)
 
 _found: dict[tuple[str, int, int], "Nvcc"] = {}
 
@@ -37,7 +45,7 @@ _found: dict[tuple[str, int, int], "Nvcc"] = {}
 @dataclass(frozen=True)
 class Nvcc:
     path: str
-    version: str        # e.g. "13.0.88"
+    version: str  # e.g. "13.0.88"
 
     @property
     def release(self) -> tuple[int, int]:
@@ -71,13 +79,18 @@ def find_nvcc() -> Nvcc | None:
         if memo in _found:
             return _found[memo]
         try:
-            proc = subprocess.run([cand, "--version"], capture_output=True, text=True, timeout=60,
-                                  stdin=subprocess.DEVNULL, env={**os.environ, "LC_ALL": "C"})
+            proc = subprocess.run(
+                [cand, "--version"],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                stdin=subprocess.DEVNULL,
+                env={**os.environ, "LC_ALL": "C"},
+            )
         except (OSError, subprocess.SubprocessError) as e:
             log.debug("cannot run %s --version: %s", cand, e)
             continue
-        m = re.search(r"\bV(\d+\.\d+\.\d+)", proc.stdout) or re.search(
-            r"release (\d+\.\d+)", proc.stdout)
+        m = re.search(r"\bV(\d+\.\d+\.\d+)", proc.stdout) or re.search(r"release (\d+\.\d+)", proc.stdout)
         if proc.returncode != 0 or not m:
             log.debug("%s --version gave no version: %s", cand, proc.stdout[-200:])
             continue
@@ -94,7 +107,8 @@ def require_nvcc() -> Nvcc:
             "found (looked at $FNCACHE_NVCC, $CUDA_HOME/bin, $CUDA_PATH/bin, PATH, "
             "/usr/local/cuda/bin). Install the toolkit or point CUDA_HOME at it. nvcc is also "
             "needed on GPU hosts whose kernels are already cached: its version is part of the "
-            "cache key.")
+            "cache key."
+        )
     return nvcc
 
 
@@ -113,8 +127,7 @@ def cubin_sm(image: bytes) -> int | None:
     return (struct.unpack_from("<I", image, 48)[0] >> 8) & 0xFF
 
 
-def compile_cubin(source: str, arch: str, out_dir: Path, name: str,
-                  nvcc: Nvcc | None = None) -> Path:
+def compile_cubin(source: str, arch: str, out_dir: Path, name: str, nvcc: Nvcc | None = None) -> Path:
     """Write ``out_dir/<name>.cu`` and compile it to ``out_dir/<name>.cubin`` for ``arch``.
 
     Raises :class:`GpuError` when this toolkit cannot target ``arch`` (an arch / toolkit
@@ -136,8 +149,8 @@ def compile_cubin(source: str, arch: str, out_dir: Path, name: str,
                 f"the CUDA toolkit at {nvcc.path} (nvcc {nvcc.version}) cannot compile for "
                 f"{arch}: {stderr.strip().splitlines()[-1] if stderr.strip() else reason}. "
                 "Use a toolkit that supports this architecture (see `nvcc --list-gpu-arch`), "
-                "or set fc.config.cuda_arch to an architecture it supports.")
-        raise compile_error(f"compiling CUDA module {name}", failure, command, source, name,
-                            suffix=".cu")
+                "or set fc.config.cuda_arch to an architecture it supports."
+            )
+        raise compile_error(f"compiling CUDA module {name}", failure, command, source, name, suffix=".cu")
     log.debug("nvcc compiled %s for %s in %.3fs", name, arch, time.perf_counter() - t0)
     return target

@@ -12,6 +12,7 @@ then make the same choice.  The choice is remembered in the host record and beco
 ``vector_width`` component of every module key.  Cost: one compiler run and about a
 millisecond of timing, once per host and compiler; ``config.vector_width`` pins it.
 """
+
 from __future__ import annotations
 
 import logging
@@ -19,8 +20,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-__all__ = ["WIDTHS", "candidates", "build_argv", "choose_vector_width", "decide", "width_flags", "BUDGET",
-           "MARGIN"]
+__all__ = [
+    "WIDTHS",
+    "candidates",
+    "build_argv",
+    "choose_vector_width",
+    "decide",
+    "width_flags",
+    "BUDGET",
+    "MARGIN",
+]
 
 log = logging.getLogger(__name__)
 
@@ -75,12 +84,26 @@ def build_argv(cxx: list[str], flags: list[str], widths: list[str], directory: P
     ``directory/tune.so`` (its source is written to ``directory`` now)."""
     source = directory / "tune.c"
     source.write_text(_render(widths))
-    return [*cxx, *flags, "-O3", "-pipe", "-fopenmp-simd", "-fno-math-errno", "-shared", "-fPIC",
-            str(source), "-o", str(directory / "tune.so"), "-lmvec", "-lm"]
+    return [
+        *cxx,
+        *flags,
+        "-O3",
+        "-pipe",
+        "-fopenmp-simd",
+        "-fno-math-errno",
+        "-shared",
+        "-fPIC",
+        str(source),
+        "-o",
+        str(directory / "tune.so"),
+        "-lmvec",
+        "-lm",
+    ]
 
 
-def choose_vector_width(cxx: list[str], flags: list[str], isa: frozenset[str],
-                        built: Path | None = None) -> dict | None:
+def choose_vector_width(
+    cxx: list[str], flags: list[str], isa: frozenset[str], built: Path | None = None
+) -> dict | None:
     """``{"vector_width": choice, "ns_per_element": {width: ns}}`` for code built with ``flags``
     (features ``isa``, which this CPU has: the caller checked); None when there is nothing to
     choose from or the kernel cannot be built (the caller then uses the compiler's default).
@@ -89,6 +112,7 @@ def choose_vector_width(cxx: list[str], flags: list[str], isa: frozenset[str],
     import ctypes  # only when a host is detected: not on the import path
     import subprocess
     import tempfile
+
     widths = candidates(isa)
     if len(widths) < 2:
         return None
@@ -102,8 +126,10 @@ def choose_vector_width(cxx: list[str], flags: list[str], isa: frozenset[str],
                 log.info("vector width tuning: cannot run the compiler (%s); using the default", e)
                 return None
             if proc.returncode != 0:
-                log.info("vector width tuning: the test kernel did not compile; using the "
-                         "default: %s", proc.stderr.strip()[-500:])
+                log.info(
+                    "vector width tuning: the test kernel did not compile; using the default: %s",
+                    proc.stderr.strip()[-500:],
+                )
                 return None
             built = Path(d) / "tune.so"
         t1 = time.perf_counter()
@@ -111,9 +137,14 @@ def choose_vector_width(cxx: list[str], flags: list[str], isa: frozenset[str],
         rounds = _time(lib, widths, deadline=time.perf_counter() + BUDGET)
     best = {w: min(r[w] for r in rounds) for w in widths}
     choice = decide(rounds)
-    log.info("vector width tuning: %s ns/element -> %s (compile %.0f ms, timing %.1f ms, "
-             "%d rounds)", {w: round(v, 2) for w, v in best.items()}, choice, 1e3 * (t1 - t0),
-             1e3 * (time.perf_counter() - t1), len(rounds))
+    log.info(
+        "vector width tuning: %s ns/element -> %s (compile %.0f ms, timing %.1f ms, %d rounds)",
+        {w: round(v, 2) for w, v in best.items()},
+        choice,
+        1e3 * (t1 - t0),
+        1e3 * (time.perf_counter() - t1),
+        len(rounds),
+    )
     return {"vector_width": choice, "ns_per_element": {w: round(v, 3) for w, v in best.items()}}
 
 
@@ -132,8 +163,11 @@ def decide(rounds: list[dict[str, float]]) -> str:
         if w == "default":
             continue
         ratios = sorted(r[w] / r["default"] for r in rounds)
-        median = ratios[len(ratios) // 2] if len(ratios) % 2 else \
-            (ratios[len(ratios) // 2 - 1] + ratios[len(ratios) // 2]) / 2
+        median = (
+            ratios[len(ratios) // 2]
+            if len(ratios) % 2
+            else (ratios[len(ratios) // 2 - 1] + ratios[len(ratios) // 2]) / 2
+        )
         if best[w] * (1 + MARGIN) <= best["default"] and median * (1 + MARGIN) <= 1:
             clear.append(w)
     return min(clear, key=lambda w: best[w]) if clear else "default"
@@ -145,6 +179,7 @@ def _time(lib: Any, widths: list[str], deadline: float) -> list[dict[str, float]
     import ctypes
 
     import numpy as np
+
     rng = np.random.default_rng(0)
     x, y, z = (rng.uniform(-3, 3, _N) for _ in range(3))
     out = np.empty(_N)
@@ -158,7 +193,7 @@ def _time(lib: Any, widths: list[str], deadline: float) -> list[dict[str, float]
     rounds = []
     for k in range(ROUNDS):
         times = {}
-        for w, fn in kernels[k % len(kernels):] + kernels[:k % len(kernels)]:
+        for w, fn in kernels[k % len(kernels) :] + kernels[: k % len(kernels)]:
             t = time.perf_counter_ns()
             fn(*args)
             times[w] = (time.perf_counter_ns() - t) / _N

@@ -6,6 +6,7 @@ Kept independent of pycuda (pointers are plain ints) so the view arithmetic is t
 a GPU. Index arithmetic is numpy's own: it is applied to a *proxy*, a numpy array with the same
 shape and strides over a one-element dummy buffer, which is never read.
 """
+
 from __future__ import annotations
 
 from typing import Any, Sequence
@@ -31,8 +32,15 @@ class DevArray:
 
     __slots__ = ("ptr", "shape", "strides", "dtype", "base", "fresh")
 
-    def __init__(self, ptr: int, shape: Sequence[int], strides: Sequence[int], dtype: Any,
-                 base: Any, fresh: bool = False) -> None:
+    def __init__(
+        self,
+        ptr: int,
+        shape: Sequence[int],
+        strides: Sequence[int],
+        dtype: Any,
+        base: Any,
+        fresh: bool = False,
+    ) -> None:
         self.ptr = int(ptr)
         self.shape = tuple(int(s) for s in shape)
         self.strides = tuple(int(s) for s in strides)
@@ -59,8 +67,7 @@ class DevArray:
     def c_contiguous(self) -> bool:
         if self.size == 0:
             return True
-        return all(n == 1 or s == c for n, s, c in zip(self.shape, self.strides,
-                                                       c_strides(self.shape)))
+        return all(n == 1 or s == c for n, s, c in zip(self.shape, self.strides, c_strides(self.shape)))
 
     def view(self, shape: Sequence[int], strides: Sequence[int], offset: int = 0) -> "DevArray":
         """A view ``offset`` elements in, sharing the memory (never fresh)."""
@@ -80,7 +87,8 @@ class DevArray:
         numpy's indexing applied to it gives the view's shape, strides and offset."""
         dummy = np.zeros(1, dtype=self.dtype)
         return np.lib.stride_tricks.as_strided(
-            dummy, self.shape, tuple(s * self.itemsize for s in self.strides), writeable=False)
+            dummy, self.shape, tuple(s * self.itemsize for s in self.strides), writeable=False
+        )
 
     def __repr__(self) -> str:
         return f"DevArray({self.dtype}{list(self.shape)}, strides={list(self.strides)})"
@@ -96,8 +104,10 @@ def from_cuda_array(obj: Any) -> DevArray:
         strides = c_strides(shape)
     else:
         if any(s % dtype.itemsize for s in cai["strides"]):
-            raise TypeError(f"GPU array with strides {cai['strides']} that are not multiples of "
-                            f"its item size {dtype.itemsize}: copy it (x.copy()) first")
+            raise TypeError(
+                f"GPU array with strides {cai['strides']} that are not multiples of "
+                f"its item size {dtype.itemsize}: copy it (x.copy()) first"
+            )
         strides = tuple(s // dtype.itemsize for s in cai["strides"])
     return DevArray(cai["data"][0] or 0, shape, strides, dtype, obj)
 
@@ -107,8 +117,9 @@ def dimshuffle(a: DevArray, pattern: Sequence[Any], dropped: Sequence[int], what
     must have size 1 (checked, with the C backend's message)."""
     for d in dropped:
         if a.shape[d] != 1:
-            raise ValueError(f"{what}: dim {d} has size {a.shape[d]} at run time but was declared "
-                             "broadcastable (size 1)")
+            raise ValueError(
+                f"{what}: dim {d} has size {a.shape[d]} at run time but was declared broadcastable (size 1)"
+            )
     shape = [1 if p == "x" else a.shape[p] for p in pattern]
     strides = [0 if p == "x" else a.strides[p] for p in pattern]
     return a.view(shape, strides)

@@ -7,6 +7,7 @@ transposed and sliced operands need no copy. Only operands with no unit stride (
 ones) are copied to contiguous memory first. :func:`gemm_args` is that mapping, pure Python
 and tested against numpy without a GPU.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -61,8 +62,9 @@ class GemmArgs:
     ld_c: int
 
 
-def gemm_args(a: tuple[int, int, int, int], b: tuple[int, int, int, int]
-              ) -> tuple[GemmArgs | None, bool, bool]:
+def gemm_args(
+    a: tuple[int, int, int, int], b: tuple[int, int, int, int]
+) -> tuple[GemmArgs | None, bool, bool]:
     """The gemm for ``A @ B`` given (rows, cols, s0, s1) of A (m x k) and B (k x n), and which
     operands must be copied to contiguous memory first (then call again with C strides)."""
     la = matrix_layout(*a)
@@ -71,8 +73,9 @@ def gemm_args(a: tuple[int, int, int, int], b: tuple[int, int, int, int]
         return None, la is None, lb is None
     m, k, n = a[0], a[1], b[1]
     if max(m, n, k, la[1], lb[1]) > _INT_MAX:
-        raise ValueError(f"dot: operands of shapes ({m}, {k}) and ({k}, {n}) exceed cuBLAS's "
-                         "32-bit dimensions")
+        raise ValueError(
+            f"dot: operands of shapes ({m}, {k}) and ({k}, {n}) exceed cuBLAS's 32-bit dimensions"
+        )
     # X must read as B^T (n x k): B^T column-major is B stored "MT" (no transpose), else B
     # column-major (k x n) transposed. Likewise Y as A^T (k x m).
     op_x = OP_N if lb[0] == "MT" else OP_T
@@ -80,9 +83,17 @@ def gemm_args(a: tuple[int, int, int, int], b: tuple[int, int, int, int]
     return GemmArgs(op_x, op_y, n, m, k, lb[1], la[1], max(n, 1)), False, False
 
 
-_STATUS = {1: "NOT_INITIALIZED", 3: "ALLOC_FAILED", 7: "INVALID_VALUE", 8: "ARCH_MISMATCH",
-           11: "MAPPING_ERROR", 13: "EXECUTION_FAILED", 14: "INTERNAL_ERROR",
-           15: "NOT_SUPPORTED", 16: "LICENSE_ERROR"}
+_STATUS = {
+    1: "NOT_INITIALIZED",
+    3: "ALLOC_FAILED",
+    7: "INVALID_VALUE",
+    8: "ARCH_MISMATCH",
+    11: "MAPPING_ERROR",
+    13: "EXECUTION_FAILED",
+    14: "INTERNAL_ERROR",
+    15: "NOT_SUPPORTED",
+    16: "LICENSE_ERROR",
+}
 
 
 def _library_candidates() -> list[str]:
@@ -94,6 +105,7 @@ def _library_candidates() -> list[str]:
     dirs.append(Path("/usr/local/cuda/lib64"))
     try:  # the pip wheels: nvidia/cublas/lib (CUDA 12), nvidia/cu13/lib (CUDA 13)
         import nvidia  # type: ignore[import-not-found]
+
         dirs += [d for root in nvidia.__path__ for d in sorted(Path(root).glob("*/lib"))]
     except ImportError:
         pass
@@ -115,13 +127,28 @@ class Cublas:
             except OSError as e:
                 tried.append(f"{cand} ({e})")
         if lib is None:
-            raise GpuError("dot/matmul on the GPU uses cuBLAS, and libcublas could not be "
-                           f"loaded (tried: {'; '.join(tried[:6])}). Install the CUDA toolkit's "
-                           "libraries or `pip install nvidia-cublas-cu12`, or set CUDA_HOME.")
+            raise GpuError(
+                "dot/matmul on the GPU uses cuBLAS, and libcublas could not be "
+                f"loaded (tried: {'; '.join(tried[:6])}). Install the CUDA toolkit's "
+                "libraries or `pip install nvidia-cublas-cu12`, or set CUDA_HOME."
+            )
         self._lib = lib
-        ptr = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_int,
-               ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p,
-               ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int]
+        ptr = [
+            ctypes.c_void_p,
+            ctypes.c_int,
+            ctypes.c_int,
+            ctypes.c_int,
+            ctypes.c_int,
+            ctypes.c_int,
+            ctypes.c_void_p,
+            ctypes.c_void_p,
+            ctypes.c_int,
+            ctypes.c_void_p,
+            ctypes.c_int,
+            ctypes.c_void_p,
+            ctypes.c_void_p,
+            ctypes.c_int,
+        ]
         for name in ("cublasSgemm_v2", "cublasDgemm_v2"):
             fn = getattr(lib, name)
             fn.argtypes = ptr
@@ -142,5 +169,22 @@ class Cublas:
         else:
             fn, ct = self._lib.cublasDgemm_v2, ctypes.c_double
         one, zero = ct(1.0), ct(0.0)
-        self._check(fn(self._handle, g.op_x, g.op_y, g.m, g.n, g.k, ctypes.byref(one), x, g.ld_x,
-                       y, g.ld_y, ctypes.byref(zero), c, g.ld_c), f"{dtype} gemm")
+        self._check(
+            fn(
+                self._handle,
+                g.op_x,
+                g.op_y,
+                g.m,
+                g.n,
+                g.k,
+                ctypes.byref(one),
+                x,
+                g.ld_x,
+                y,
+                g.ld_y,
+                ctypes.byref(zero),
+                c,
+                g.ld_c,
+            ),
+            f"{dtype} gemm",
+        )

@@ -5,6 +5,7 @@ The runner talks to a *backend* (the methods of :class:`PycudaBackend`), created
 :func:`set_backend` installs another implementation; the test-suite uses it to run the same
 runner and kernels in a CPU emulation of the CUDA execution model.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -21,13 +22,25 @@ from ...errors import GpuError
 from .arrays import DevArray
 from .memory import DeviceMemory
 
-__all__ = ["DeviceInfo", "PycudaBackend", "backend", "set_backend", "import_pycuda",
-           "resolve_arch", "check_arch", "arch_runs_on", "parse_arch", "INSTALL_HINT"]
+__all__ = [
+    "DeviceInfo",
+    "PycudaBackend",
+    "backend",
+    "set_backend",
+    "import_pycuda",
+    "resolve_arch",
+    "check_arch",
+    "arch_runs_on",
+    "parse_arch",
+    "INSTALL_HINT",
+]
 
 log = logging.getLogger(__name__)
 
-INSTALL_HINT = ("Install it with: pip install 'fncache[cuda]' (pycuda builds against the CUDA "
-                "toolkit and needs the NVIDIA driver's libcuda).")
+INSTALL_HINT = (
+    "Install it with: pip install 'fncache[cuda]' (pycuda builds against the CUDA "
+    "toolkit and needs the NVIDIA driver's libcuda)."
+)
 
 _backend: Any = None
 
@@ -36,19 +49,21 @@ _backend: Any = None
 class DeviceInfo:
     name: str
     ordinal: int
-    cc: tuple[int, int]             # compute capability
+    cc: tuple[int, int]  # compute capability
     sm_count: int
     total_memory: int
-    driver: str                     # highest CUDA version the driver supports, e.g. "12.4"
-    pycuda: str                     # pycuda version and the CUDA it was built for
+    driver: str  # highest CUDA version the driver supports, e.g. "12.4"
+    pycuda: str  # pycuda version and the CUDA it was built for
 
     @property
     def arch(self) -> str:
         return f"sm_{self.cc[0]}{self.cc[1]}"
 
     def describe(self) -> str:
-        return (f"{self.name} (device {self.ordinal}, compute capability "
-                f"{self.cc[0]}.{self.cc[1]}, driver supporting CUDA {self.driver})")
+        return (
+            f"{self.name} (device {self.ordinal}, compute capability "
+            f"{self.cc[0]}.{self.cc[1]}, driver supporting CUDA {self.driver})"
+        )
 
 
 def import_pycuda() -> Any:
@@ -57,13 +72,17 @@ def import_pycuda() -> Any:
         import pycuda.driver as drv
     except ImportError as e:
         if "libcuda" in str(e):
-            raise GpuError(f"device='cuda': pycuda is installed but cannot load the NVIDIA driver "
-                           f"library ({e}); this machine has no usable NVIDIA driver/GPU. Run on "
-                           "a GPU host, or set fc.config.cuda_arch (e.g. 'sm_90') to only build "
-                           "the kernels here.") from None
-        raise GpuError(f"device='cuda' needs pycuda, which cannot be imported ({e}). "
-                       f"{INSTALL_HINT} To only build the kernels on a machine without a GPU, "
-                       "set fc.config.cuda_arch to the GPU hosts' architecture (e.g. 'sm_90').") from None
+            raise GpuError(
+                f"device='cuda': pycuda is installed but cannot load the NVIDIA driver "
+                f"library ({e}); this machine has no usable NVIDIA driver/GPU. Run on "
+                "a GPU host, or set fc.config.cuda_arch (e.g. 'sm_90') to only build "
+                "the kernels here."
+            ) from None
+        raise GpuError(
+            f"device='cuda' needs pycuda, which cannot be imported ({e}). "
+            f"{INSTALL_HINT} To only build the kernels on a machine without a GPU, "
+            "set fc.config.cuda_arch to the GPU hosts' architecture (e.g. 'sm_90')."
+        ) from None
     return drv
 
 
@@ -83,12 +102,15 @@ class PycudaBackend:
             drv.init()
             count = drv.Device.count()
         except Exception as e:
-            raise GpuError(f"device='cuda': the CUDA driver could not be initialised ({e}): no "
-                           "NVIDIA GPU is visible, or the driver is older than the CUDA version "
-                           f"pycuda was built for ({'.'.join(map(str, drv.get_version()))}).") from None
+            raise GpuError(
+                f"device='cuda': the CUDA driver could not be initialised ({e}): no "
+                "NVIDIA GPU is visible, or the driver is older than the CUDA version "
+                f"pycuda was built for ({'.'.join(map(str, drv.get_version()))})."
+            ) from None
         if count == 0:
-            raise GpuError("device='cuda': the CUDA driver sees no device (check "
-                           "CUDA_VISIBLE_DEVICES and nvidia-smi).")
+            raise GpuError(
+                "device='cuda': the CUDA driver sees no device (check CUDA_VISIBLE_DEVICES and nvidia-smi)."
+            )
         ctx = drv.Context.get_current()
         if ctx is None:
             ordinal = int(os.environ.get("CUDA_DEVICE", "0"))
@@ -105,16 +127,19 @@ class PycudaBackend:
         from pycuda import gpuarray
         from pycuda.tools import DeviceMemoryPool
         import pycuda
+
         self._gpuarray = gpuarray
         self._pool = DeviceMemoryPool()
-        self.memory = DeviceMemory(self._pool.allocate, self._pool.free_held, drv.mem_get_info,
-                                   self._is_oom)
+        self.memory = DeviceMemory(self._pool.allocate, self._pool.free_held, drv.mem_get_info, self._is_oom)
         self.info = DeviceInfo(
-            name=dev.name(), ordinal=ordinal, cc=tuple(dev.compute_capability()),
+            name=dev.name(),
+            ordinal=ordinal,
+            cc=tuple(dev.compute_capability()),
             sm_count=dev.get_attribute(drv.device_attribute.MULTIPROCESSOR_COUNT),
-            total_memory=dev.total_memory(), driver=_version(drv.get_driver_version()),
-            pycuda=f"{pycuda.VERSION_TEXT} (built for CUDA "
-                   f"{'.'.join(map(str, drv.get_version()))})")
+            total_memory=dev.total_memory(),
+            driver=_version(drv.get_driver_version()),
+            pycuda=f"{pycuda.VERSION_TEXT} (built for CUDA {'.'.join(map(str, drv.get_version()))})",
+        )
         self._blas: Any = None
         log.info("fncache: using %s", self.info.describe())
 
@@ -122,7 +147,7 @@ class PycudaBackend:
         """At exit: return the pool's blocks while the context is current, then pop it
         (pycuda aborts the process if its context stack is not empty at exit)."""
         try:
-            pool = getattr(self, "_pool", None)     # absent if __init__ failed after the push
+            pool = getattr(self, "_pool", None)  # absent if __init__ failed after the push
             if pool is not None:
                 pool.free_held()
             self._pushed.pop()
@@ -154,20 +179,26 @@ class PycudaBackend:
 
     def wrap(self, a: DevArray) -> Any:
         """The caller's handle of a fresh result: a pycuda GPUArray owning the allocation."""
-        return self._gpuarray.GPUArray(a.shape, a.dtype, gpudata=a.base if a.size else None,
-                                       strides=tuple(s * a.itemsize for s in a.strides))
+        return self._gpuarray.GPUArray(
+            a.shape,
+            a.dtype,
+            gpudata=a.base if a.size else None,
+            strides=tuple(s * a.itemsize for s in a.strides),
+        )
 
     # -- kernels -------------------------------------------------------------------------
     def load_module(self, image: bytes, source: str, formats: dict[str, str]) -> "PycudaModule":
         return PycudaModule(self.drv, self.drv.module_from_buffer(image), formats)
 
-    def launch(self, fn: Any, grid: tuple[int, int], block: tuple[int, int, int],
-               args: Sequence[int]) -> None:
+    def launch(
+        self, fn: Any, grid: tuple[int, int], block: tuple[int, int, int], args: Sequence[int]
+    ) -> None:
         fn.prepared_call(grid, block, *args)
 
     def blas(self) -> Any:
         if self._blas is None:
             from .blas import Cublas
+
             self._blas = Cublas()
         return self._blas
 
@@ -180,8 +211,7 @@ class PycudaModule:
     def __init__(self, drv: Any, module: Any, formats: dict[str, str]) -> None:
         self._drv = drv
         self._module = module
-        self.functions = {name: module.get_function(name).prepare(fmt)
-                          for name, fmt in formats.items()}
+        self.functions = {name: module.get_function(name).prepare(fmt) for name, fmt in formats.items()}
 
     def take_errflag(self) -> int:
         """Read and clear the module's ``fc_errflag`` (waits for the queued kernels)."""
@@ -241,11 +271,13 @@ def check_arch(arch: str, info: DeviceInfo, nvcc_version: str) -> None:
         raise GpuError(
             f"the kernels were compiled for {arch}, which {info.describe()} cannot run "
             f"(it needs {info.arch}). Set fc.config.cuda_arch='auto' (or '{info.arch}') on this "
-            f"host, or fill the cache for {info.arch} from the login node. Versions: {versions}.")
+            f"host, or fill the cache for {info.arch} from the login node. Versions: {versions}."
+        )
     toolkit_major = int(nvcc_version.split(".")[0])
     driver_major = int(info.driver.split(".")[0])
     if driver_major < toolkit_major:
         raise GpuError(
             f"the kernels for {arch} were compiled by CUDA {nvcc_version}, newer than the NVIDIA "
             f"driver of {info.describe()} supports (CUDA {info.driver}): update the driver, or "
-            f"compile with a CUDA {driver_major}.x toolkit (set CUDA_HOME). Versions: {versions}.")
+            f"compile with a CUDA {driver_major}.x toolkit (set CUDA_HOME). Versions: {versions}."
+        )

@@ -8,6 +8,7 @@ replaced by a numpy reading of the same column-major arguments. Everything else 
 geometry, views, shared variables, errors) is the real code. It checks logic, not speed or
 the GPU's floating-point details (fused multiply-add, math library ulps).
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -56,25 +57,34 @@ class EmuArray:
     @property
     def __cuda_array_interface__(self) -> dict:
         a = self._a
-        return {"shape": a.shape, "strides": tuple(s * a.itemsize for s in a.strides),
-                "data": (a.ptr, False), "typestr": a.dtype.str, "version": 3}
+        return {
+            "shape": a.shape,
+            "strides": tuple(s * a.itemsize for s in a.strides),
+            "data": (a.ptr, False),
+            "typestr": a.dtype.str,
+            "version": 3,
+        }
 
     def get(self) -> np.ndarray:
         from .runtime import download
+
         return download(self._backend, self._a)
 
     @classmethod
     def from_numpy(cls, backend: "EmulatorBackend", host: np.ndarray) -> "EmuArray":
         """An emulated device array holding a copy of ``host`` (as ``gpuarray.to_gpu``)."""
         from .runtime import upload
+
         return cls(upload(backend, host, "test data"), backend)
 
 
 class _Module:
     def __init__(self, lib: ctypes.CDLL, formats: dict[str, str]) -> None:
         self._lib = lib
-        self.functions = {name: (lib, ctypes.cast(getattr(lib, f"fc_emu_{name}"), ctypes.c_void_p),
-                                 fmt) for name, fmt in formats.items()}
+        self.functions = {
+            name: (lib, ctypes.cast(getattr(lib, f"fc_emu_{name}"), ctypes.c_void_p), fmt)
+            for name, fmt in formats.items()
+        }
 
     def take_errflag(self) -> int:
         flag = ctypes.c_int.in_dll(self._lib, "fc_errflag")
@@ -90,15 +100,12 @@ class _Blas:
         n = (cols - 1) * ld + rows if rows and cols else 0
         raw = (ctypes.c_char * max(n * dtype.itemsize, 1)).from_address(ptr)
         flat = np.frombuffer(raw, dtype=dtype, count=n)
-        return np.lib.stride_tricks.as_strided(flat, (rows, cols),
-                                               (dtype.itemsize, ld * dtype.itemsize))
+        return np.lib.stride_tricks.as_strided(flat, (rows, cols), (dtype.itemsize, ld * dtype.itemsize))
 
     def gemm(self, dtype: str, g: GemmArgs, x: int, y: int, c: int) -> None:
         dt = np.dtype(dtype)
-        X = (self._view(x, g.m, g.k, g.ld_x, dt) if g.op_x == OP_N
-             else self._view(x, g.k, g.m, g.ld_x, dt).T)
-        Y = (self._view(y, g.k, g.n, g.ld_y, dt) if g.op_y == OP_N
-             else self._view(y, g.n, g.k, g.ld_y, dt).T)
+        X = self._view(x, g.m, g.k, g.ld_x, dt) if g.op_x == OP_N else self._view(x, g.k, g.m, g.ld_x, dt).T
+        Y = self._view(y, g.k, g.n, g.ld_y, dt) if g.op_y == OP_N else self._view(y, g.n, g.k, g.ld_y, dt).T
         C = self._view(c, g.m, g.n, g.ld_c, dt)
         C[...] = X @ Y
 
@@ -109,19 +116,28 @@ class EmulatorBackend:
     ``memory_limit`` caps the emulated device memory (to exercise out-of-memory handling).
     """
 
-    def __init__(self, arch: str = "sm_90", sm_count: int = 2, memory_limit: int = 1 << 34,
-                 driver: str = "13.0") -> None:
+    def __init__(
+        self, arch: str = "sm_90", sm_count: int = 2, memory_limit: int = 1 << 34, driver: str = "13.0"
+    ) -> None:
         from .device import parse_arch
+
         major, minor, _ = parse_arch(arch)
-        self.info = DeviceInfo(name="fncache CPU emulator", ordinal=0, cc=(major, minor),
-                               sm_count=sm_count, total_memory=memory_limit, driver=driver,
-                               pycuda="none (emulated)")
+        self.info = DeviceInfo(
+            name="fncache CPU emulator",
+            ordinal=0,
+            cc=(major, minor),
+            sm_count=sm_count,
+            total_memory=memory_limit,
+            driver=driver,
+            pycuda="none (emulated)",
+        )
         self._limit = memory_limit
         self._used = 0
         self._blas = _Blas()
         self.launches = 0
-        self.memory = DeviceMemory(self._allocate, lambda: None, self._mem_info,
-                                   lambda e: isinstance(e, MemoryError))
+        self.memory = DeviceMemory(
+            self._allocate, lambda: None, self._mem_info, lambda e: isinstance(e, MemoryError)
+        )
         self._lib: ctypes.CDLL | None = None
 
     # -- memory --------------------------------------------------------------------------
@@ -161,8 +177,13 @@ class EmulatorBackend:
     def load_module(self, image: bytes, source: str, formats: dict[str, str]) -> _Module:
         return _Module(_compile(source), formats)
 
-    def launch(self, fn: tuple[ctypes.CDLL, ctypes.c_void_p, str], grid: tuple[int, int],
-               block: tuple[int, int, int], args: Sequence[int]) -> None:
+    def launch(
+        self,
+        fn: tuple[ctypes.CDLL, ctypes.c_void_p, str],
+        grid: tuple[int, int],
+        block: tuple[int, int, int],
+        args: Sequence[int],
+    ) -> None:
         lib, thunk, fmt = fn
         buf = ctypes.create_string_buffer(struct.pack(fmt, *args), struct.calcsize(fmt) or 1)
         if lib.fc_emu_launch(thunk, buf, grid[0], grid[1], block[0]) != 0:
@@ -194,17 +215,38 @@ def _compile(source: str) -> ctypes.CDLL:
         src = where / f"emu_{digest}.{os.getpid()}.cu"
         src.write_text(source)
         tmp = so.with_suffix(f".{os.getpid()}.tmp")
-        command = ["g++", "-x", "c++", "-std=c++17", "-O1", "-shared", "-fPIC", "-DFC_EMULATE",
-                   "-w", "-include", str(header), "-o", str(tmp), str(src)]
+        command = [
+            "g++",
+            "-x",
+            "c++",
+            "-std=c++17",
+            "-O1",
+            "-shared",
+            "-fPIC",
+            "-DFC_EMULATE",
+            "-w",
+            "-include",
+            str(header),
+            "-o",
+            str(tmp),
+            str(src),
+        ]
         proc = subprocess.run(command, capture_output=True, text=True, stdin=subprocess.DEVNULL)
         src.unlink(missing_ok=True)
         if proc.returncode != 0:
-            raise CompileError(f"emulator: g++ failed on the generated CUDA source: "
-                               f"{' '.join(command)}\n{proc.stderr[-4000:]}")
+            raise CompileError(
+                f"emulator: g++ failed on the generated CUDA source: "
+                f"{' '.join(command)}\n{proc.stderr[-4000:]}"
+            )
         os.replace(tmp, so)
     lib = ctypes.CDLL(str(so))
-    lib.fc_emu_launch.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_uint,
-                                  ctypes.c_uint, ctypes.c_uint]
+    lib.fc_emu_launch.argtypes = [
+        ctypes.c_void_p,
+        ctypes.c_char_p,
+        ctypes.c_uint,
+        ctypes.c_uint,
+        ctypes.c_uint,
+    ]
     lib.fc_emu_launch.restype = ctypes.c_int
     _BUILT[digest] = lib
     return lib

@@ -3,6 +3,7 @@ sizes, and how a reduction is split across blocks.
 
 Pure Python on shapes and element strides (no device), so it is unit-tested without a GPU.
 """
+
 from __future__ import annotations
 
 import math
@@ -11,8 +12,15 @@ from typing import Sequence
 
 from .render import BLOCK
 
-__all__ = ["broadcast_shape", "broadcast_strides", "collapse", "elemwise_geometry", "grid_1d",
-           "ReducePlan", "reduce_plan"]
+__all__ = [
+    "broadcast_shape",
+    "broadcast_strides",
+    "collapse",
+    "elemwise_geometry",
+    "grid_1d",
+    "ReducePlan",
+    "reduce_plan",
+]
 
 #: Resident blocks per SM the grid sizes aim for (BLOCK threads each: 2048 threads per SM).
 BLOCKS_PER_SM = 8
@@ -29,22 +37,23 @@ def broadcast_shape(shapes: Sequence[tuple[int, ...]], what: str) -> tuple[int, 
         for d, n in enumerate(s):
             if n != 1:
                 if out[off + d] not in (1, n):
-                    raise ValueError(f"{what}: input shapes {[tuple(x) for x in shapes]} cannot be "
-                                     "broadcast together (numpy broadcasting rules)")
+                    raise ValueError(
+                        f"{what}: input shapes {[tuple(x) for x in shapes]} cannot be "
+                        "broadcast together (numpy broadcasting rules)"
+                    )
                 out[off + d] = n
     return tuple(out)
 
 
-def broadcast_strides(shape: Sequence[int], strides: Sequence[int],
-                      out_shape: Sequence[int]) -> tuple[int, ...]:
+def broadcast_strides(
+    shape: Sequence[int], strides: Sequence[int], out_shape: Sequence[int]
+) -> tuple[int, ...]:
     """Element strides of an array of ``shape`` read as ``out_shape`` (0 where broadcast)."""
     off = len(out_shape) - len(shape)
-    return tuple(0 if d < off or shape[d - off] == 1 else strides[d - off]
-                 for d in range(len(out_shape)))
+    return tuple(0 if d < off or shape[d - off] == 1 else strides[d - off] for d in range(len(out_shape)))
 
 
-def collapse(shape: Sequence[int], strides: Sequence[Sequence[int]]
-             ) -> tuple[list[int], list[list[int]]]:
+def collapse(shape: Sequence[int], strides: Sequence[Sequence[int]]) -> tuple[list[int], list[list[int]]]:
     """Merge adjacent dims that every operand walks as one (outer stride = inner stride times
     inner size) and drop size-1 dims, keeping C order: a contiguous 3-D add becomes 1-D and
     ``X + row`` stays 2-D. Fewer dims mean fewer divisions per element in the kernels."""
@@ -91,29 +100,34 @@ def _pow2_block(n: int) -> int:
 
 @dataclass(frozen=True)
 class ReducePlan:
-    layout: str                 # "rows": a block per (output, chunk); "cols": a thread per output
-    M: int                      # outputs
-    R: int                      # elements reduced into each output
-    G: int                      # chunks each output's reduction is split into (G > 1: 2 passes)
-    chunk: int                  # reduced elements per chunk
-    rflat: int                  # 1 when the reduced dims collapsed to one (no division per element)
+    layout: str  # "rows": a block per (output, chunk); "cols": a thread per output
+    M: int  # outputs
+    R: int  # elements reduced into each output
+    G: int  # chunks each output's reduction is split into (G > 1: 2 passes)
+    chunk: int  # reduced elements per chunk
+    rflat: int  # 1 when the reduced dims collapsed to one (no division per element)
     grid: tuple[int, int]
     block: tuple[int, int, int]
-    geom: list[int]             # ksh[kd], rsh[rd], kst[n][kd], rst[n][rd]
+    geom: list[int]  # ksh[kd], rsh[rd], kst[n][kd], rst[n][rd]
     final_grid: tuple[int, int]
     final_block: tuple[int, int, int]
 
 
-def _inner_is_reduced(shape: Sequence[int], axes: Sequence[int],
-                      strides: Sequence[Sequence[int]]) -> bool:
+def _inner_is_reduced(shape: Sequence[int], axes: Sequence[int], strides: Sequence[Sequence[int]]) -> bool:
     """Whether the fastest-varying dim of the operand that moves most is a reduced one."""
     main = max(strides, key=lambda st: sum(1 for d, s in enumerate(st) if s and shape[d] > 1))
     live = [(abs(s), d) for d, s in enumerate(main) if s and shape[d] > 1]
     return bool(live) and min(live)[1] in axes
 
 
-def reduce_plan(shape: Sequence[int], axes: Sequence[int], strides: Sequence[Sequence[int]],
-                kd: int, rd: int, sm_count: int) -> ReducePlan:
+def reduce_plan(
+    shape: Sequence[int],
+    axes: Sequence[int],
+    strides: Sequence[Sequence[int]],
+    kd: int,
+    rd: int,
+    sm_count: int,
+) -> ReducePlan:
     """How to run one reduction of an operand set of broadcast ``shape`` over ``axes``.
 
     Reduced axes innermost (``sum(x)``, ``sum(X, axis=1)``): ``rows``, a block cooperates on
@@ -149,5 +163,16 @@ def reduce_plan(shape: Sequence[int], axes: Sequence[int], strides: Sequence[Seq
         G = max(1, -(-R // chunk)) if R else 1
         grid = (gx, G)
     fb = _pow2_block(G)
-    return ReducePlan("rows" if rows else "cols", M, R, G, chunk, rflat, grid, (block, 1, 1),
-                      geom, (max(1, min(M, target * 4)), 1), (fb, 1, 1))
+    return ReducePlan(
+        "rows" if rows else "cols",
+        M,
+        R,
+        G,
+        chunk,
+        rflat,
+        grid,
+        (block, 1, 1),
+        geom,
+        (max(1, min(M, target * 4)), 1),
+        (fb, 1, 1),
+    )

@@ -6,6 +6,7 @@ requested and the driver's free and total figures. When less was requested than 
 message explains fragmentation, which is what Theano users hit as "out of memory... but not
 really" (a GPU has no virtual memory: one allocation needs one contiguous free block).
 """
+
 from __future__ import annotations
 
 import logging
@@ -39,21 +40,27 @@ def format_bytes(n: int) -> str:
 
 
 def oom_message(requested: int, free: int | None, total: int | None, what: str) -> str:
-    msg = (f"Error allocating {format_bytes(requested)} of device memory"
-           f"{f' for {what}' if what else ''} (out of memory).")
+    msg = (
+        f"Error allocating {format_bytes(requested)} of device memory"
+        f"{f' for {what}' if what else ''} (out of memory)."
+    )
     if free is None or total is None:
         return msg + " The driver did not report its free memory."
     msg += f" The driver reports {format_bytes(free)} free and {format_bytes(total)} total."
     if requested < free:
-        msg += (" Less was requested than is free: the free memory is fragmented. A GPU has no "
-                "virtual memory, so one allocation needs one contiguous free block, and many "
-                "allocations of changing sizes (e.g. set_value() on shared variables with new "
-                "shapes, or other libraries in this process) leave only smaller holes. Allocate "
-                "large long-lived arrays first and keep their shapes fixed, call f.free() on "
-                "functions you no longer use, or release other libraries' cached memory.")
+        msg += (
+            " Less was requested than is free: the free memory is fragmented. A GPU has no "
+            "virtual memory, so one allocation needs one contiguous free block, and many "
+            "allocations of changing sizes (e.g. set_value() on shared variables with new "
+            "shapes, or other libraries in this process) leave only smaller holes. Allocate "
+            "large long-lived arrays first and keep their shapes fixed, call f.free() on "
+            "functions you no longer use, or release other libraries' cached memory."
+        )
     else:
-        msg += (" Use smaller inputs or batches, float32 instead of float64, or free device "
-                "memory held elsewhere (other processes are listed by nvidia-smi).")
+        msg += (
+            " Use smaller inputs or batches, float32 instead of float64, or free device "
+            "memory held elsewhere (other processes are listed by nvidia-smi)."
+        )
     return msg
 
 
@@ -66,9 +73,13 @@ class DeviceMemory:
     driver's out-of-memory error.
     """
 
-    def __init__(self, allocate: Callable[[int], Any], free_held: Callable[[], None],
-                 mem_info: Callable[[], tuple[int, int]],
-                 is_oom: Callable[[BaseException], bool]) -> None:
+    def __init__(
+        self,
+        allocate: Callable[[int], Any],
+        free_held: Callable[[], None],
+        mem_info: Callable[[], tuple[int, int]],
+        is_oom: Callable[[BaseException], bool],
+    ) -> None:
         self._allocate = allocate
         self._free_held = free_held
         self._mem_info = mem_info
@@ -82,8 +93,7 @@ class DeviceMemory:
         except Exception as e:
             if not self._is_oom(e):
                 raise
-            log.info("device allocation of %d bytes failed; releasing pooled blocks and retrying",
-                     nbytes)
+            log.info("device allocation of %d bytes failed; releasing pooled blocks and retrying", nbytes)
         self._free_held()
         try:
             return self._allocate(nbytes)

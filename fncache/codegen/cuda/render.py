@@ -17,6 +17,7 @@ Every kernel also gets a host-callable thunk under ``#ifdef FC_EMULATE`` (compil
 the test-suite builds the very same source with g++ against a CPU emulation of the CUDA
 execution model, so the kernels and the runner are exercised on machines without a GPU.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -33,15 +34,33 @@ from ...tensor.shape_ops import Concatenate, Reshape
 from ..c_nodes import has_int_pow, has_native
 from ..c_types import CTYPE, composite_lines, reduce_accumulator, reduce_combine
 
-__all__ = ["BLOCK", "Kernel", "ElemwiseSpec", "ReduceSpec", "CudaSource", "render_graph",
-           "render_elemwise", "render_reduce", "copy_composite", "blas_dtype", "NUMPY_OF"]
+__all__ = [
+    "BLOCK",
+    "Kernel",
+    "ElemwiseSpec",
+    "ReduceSpec",
+    "CudaSource",
+    "render_graph",
+    "render_elemwise",
+    "render_reduce",
+    "copy_composite",
+    "blas_dtype",
+    "NUMPY_OF",
+]
 
 #: Threads per block of every kernel (``__launch_bounds__``); the runner never launches more.
 BLOCK = 256
 
 #: numpy dtype of each C type an accumulator can have (partial results live in device buffers).
-NUMPY_OF = {"npy_float64": "float64", "npy_float32": "float32", "npy_int64": "int64",
-            "npy_uint64": "uint64", "npy_uint32": "uint32", "npy_int32": "int32", "int": "int32"}
+NUMPY_OF = {
+    "npy_float64": "float64",
+    "npy_float32": "float32",
+    "npy_int64": "int64",
+    "npy_uint64": "uint64",
+    "npy_uint32": "uint32",
+    "npy_int32": "int32",
+    "int": "int32",
+}
 
 _HELPERS_BEGIN = "/* @fc-scalar-helpers-begin"
 _HELPERS_END = "/* @fc-scalar-helpers-end */"
@@ -58,9 +77,9 @@ class Kernel:
 
 @dataclass(frozen=True)
 class ElemwiseSpec:
-    flat: Kernel            # contiguous operands: out[i] = f(in[i])
-    nd: Kernel              # any strides (broadcasting, views, strided outputs)
-    ndim: int               # dims of the strided kernel's geometry (>= 1)
+    flat: Kernel  # contiguous operands: out[i] = f(in[i])
+    nd: Kernel  # any strides (broadcasting, views, strided outputs)
+    ndim: int  # dims of the strided kernel's geometry (>= 1)
     scalar_in: tuple[bool, ...]  # statically one element: loaded once, never indexed
     in_dtypes: tuple[str, ...]
     out_dtypes: tuple[str, ...]
@@ -68,12 +87,12 @@ class ElemwiseSpec:
 
 @dataclass(frozen=True)
 class ReduceSpec:
-    rows: Kernel            # a block cooperates on each output (reduced axes innermost)
-    cols: Kernel            # a thread per output (reduced axes outer: coalesced over outputs)
-    final: Kernel           # combines the per-block partials of a split reduction
-    kd: int                 # kept dims of the geometry (>= 1)
-    rd: int                 # reduced dims of the geometry (>= 1)
-    acc_dtype: str          # numpy dtype of the partial results
+    rows: Kernel  # a block cooperates on each output (reduced axes innermost)
+    cols: Kernel  # a thread per output (reduced axes outer: coalesced over outputs)
+    final: Kernel  # combines the per-block partials of a split reduction
+    kd: int  # kept dims of the geometry (>= 1)
+    rd: int  # reduced dims of the geometry (>= 1)
+    acc_dtype: str  # numpy dtype of the partial results
     out_dtype: str
 
 
@@ -83,9 +102,9 @@ Spec = Union[ElemwiseSpec, ReduceSpec]
 @dataclass
 class CudaSource:
     source: str
-    specs: dict[int, Spec]                              # by position in fgraph.toposort()
-    copies: dict[tuple[str, str, int], ElemwiseSpec]    # (src dtype, dst dtype, ndim)
-    uses_errflag: bool                                  # some kernel can set fc_errflag
+    specs: dict[int, Spec]  # by position in fgraph.toposort()
+    copies: dict[tuple[str, str, int], ElemwiseSpec]  # (src dtype, dst dtype, ndim)
+    uses_errflag: bool  # some kernel can set fc_errflag
     kernel_names: list[str] = field(default_factory=list)
 
 
@@ -93,7 +112,7 @@ class CudaSource:
 class _Param:
     ctype: str
     name: str
-    words: int = 1          # 8-byte words it occupies in the argument buffer
+    words: int = 1  # 8-byte words it occupies in the argument buffer
 
     @property
     def pointer(self) -> bool:
@@ -125,34 +144,44 @@ def _kernel(name: str, params: Sequence[_Param], body: Sequence[str]) -> tuple[l
     for p in params:
         args.append(f"*({p.ctype}*)(a + {off})")
         off += 8 * p.words
-    lines += ["#ifdef FC_EMULATE",
-              f'extern "C" void fc_emu_{name}(const char *a) {{ {name}({", ".join(args)}); }}',
-              "#endif"]
+    lines += [
+        "#ifdef FC_EMULATE",
+        f'extern "C" void fc_emu_{name}(const char *a) {{ {name}({", ".join(args)}); }}',
+        "#endif",
+    ]
     return lines, Kernel(name, "".join(p.fmt for p in params))
 
 
 def _grid_stride(idx: str, var: str, count: str, body: Sequence[str]) -> list[str]:
-    return [f"for ({idx} {var} = ({idx})blockIdx.x * blockDim.x + threadIdx.x; {var} < ({idx}){count}; "
-            f"{var} += ({idx})blockDim.x * gridDim.x) {{", *_indent(body), "}"]
+    return [
+        f"for ({idx} {var} = ({idx})blockIdx.x * blockDim.x + threadIdx.x; {var} < ({idx}){count}; "
+        f"{var} += ({idx})blockDim.x * gridDim.x) {{",
+        *_indent(body),
+        "}",
+    ]
 
 
-def _unravel(index: str, idx: str, dims: int, shape: str, strides: Sequence[str],
-             offsets: Sequence[str]) -> list[str]:
+def _unravel(
+    index: str, idx: str, dims: int, shape: str, strides: Sequence[str], offsets: Sequence[str]
+) -> list[str]:
     """Offsets ``offsets[k]`` of the element with C-order index ``index`` over ``dims`` dims;
     the loop stops when the remaining index is 0 (collapsed geometries pad with leading
     size-1 dims, which then cost nothing)."""
-    lines = [f"{idx} rem = {index};",
-             "long long " + ", ".join(f"{o} = 0" for o in offsets) + ";",
-             f"for (int d = {dims - 1}; d >= 0 && rem; d--) {{",
-             f"  const {idx} s_ = ({idx}){shape}[d], c_ = rem % s_;",
-             "  rem /= s_;"]
+    lines = [
+        f"{idx} rem = {index};",
+        "long long " + ", ".join(f"{o} = 0" for o in offsets) + ";",
+        f"for (int d = {dims - 1}; d >= 0 && rem; d--) {{",
+        f"  const {idx} s_ = ({idx}){shape}[d], c_ = rem % s_;",
+        "  rem /= s_;",
+    ]
     lines += [f"  {o} += (long long)c_ * {st}[d];" for o, st in zip(offsets, strides)]
     lines.append("}")
     return lines
 
 
-def render_elemwise(name: str, comp: Composite, ndim: int,
-                    scalar_in: Sequence[bool]) -> tuple[list[str], ElemwiseSpec]:
+def render_elemwise(
+    name: str, comp: Composite, ndim: int, scalar_in: Sequence[bool]
+) -> tuple[list[str], ElemwiseSpec]:
     """The flat and the strided kernel of one elementwise body."""
     K = max(ndim, 1)
     ni, no = len(comp.in_dtypes), len(comp.outputs)
@@ -161,17 +190,17 @@ def render_elemwise(name: str, comp: Composite, ndim: int,
     n = _Param("long long", "n")
     pre = [f"const {CTYPE[comp.in_dtypes[k]]} c{k} = p{k}[0];" for k in range(ni) if scalar_in[k]]
 
-    body, names = composite_lines(comp, [f"c{k}" if scalar_in[k] else f"p{k}[i]"
-                                         for k in range(ni)])
-    flat_code, flat = _kernel(f"{name}_flat", [n, *ins, *outs],
-                              pre + _grid_stride("long long", "i", "n", body + [
-                                  f"po{m}[i] = {nm};" for m, nm in enumerate(names)]))
+    body, names = composite_lines(comp, [f"c{k}" if scalar_in[k] else f"p{k}[i]" for k in range(ni)])
+    flat_code, flat = _kernel(
+        f"{name}_flat",
+        [n, *ins, *outs],
+        pre + _grid_stride("long long", "i", "n", body + [f"po{m}[i] = {nm};" for m, nm in enumerate(names)]),
+    )
 
     geom = f"{name}_g"
     struct = [f"struct {geom} {{ long long sh[{K}]; long long st[{ni + no}][{K}]; }};"]
     offs = [f"b{k}" for k in range(ni + no)]
-    body_nd, names_nd = composite_lines(comp, [f"c{k}" if scalar_in[k] else f"p{k}[b{k}]"
-                                               for k in range(ni)])
+    body_nd, names_nd = composite_lines(comp, [f"c{k}" if scalar_in[k] else f"p{k}[b{k}]" for k in range(ni)])
     stores = [f"po{m}[b{ni + m}] = {nm};" for m, nm in enumerate(names_nd)]
 
     def loop(idx: str) -> list[str]:
@@ -179,11 +208,19 @@ def render_elemwise(name: str, comp: Composite, ndim: int,
         return _grid_stride(idx, "i", "n", inner + body_nd + stores)
 
     # 32-bit index arithmetic when it fits: 64-bit division costs several times more.
-    nd_code, nd = _kernel(f"{name}_nd", [n, _Param(geom, "g", K * (1 + ni + no)), *ins, *outs],
-                          pre + ["if (n <= 2147483647LL) {", *_indent(loop("unsigned")),
-                                 "} else {", *_indent(loop("long long")), "}"])
-    spec = ElemwiseSpec(flat, nd, K, tuple(bool(s) for s in scalar_in), comp.in_dtypes,
-                        comp.out_dtypes)
+    nd_code, nd = _kernel(
+        f"{name}_nd",
+        [n, _Param(geom, "g", K * (1 + ni + no)), *ins, *outs],
+        pre
+        + [
+            "if (n <= 2147483647LL) {",
+            *_indent(loop("unsigned")),
+            "} else {",
+            *_indent(loop("long long")),
+            "}",
+        ],
+    )
+    spec = ElemwiseSpec(flat, nd, K, tuple(bool(s) for s in scalar_in), comp.in_dtypes, comp.out_dtypes)
     return flat_code + struct + nd_code, spec
 
 
@@ -197,11 +234,15 @@ def _accumulator(kind: str, vdt: str, out: str) -> tuple[str, str]:
     return acc, ident
 
 
-def render_reduce(name: str, op: Reduce, in_dtypes: Sequence[str], ndim: int,
-                  scalar_in: Sequence[bool]) -> tuple[list[str], ReduceSpec]:
+def render_reduce(
+    name: str, op: Reduce, in_dtypes: Sequence[str], ndim: int, scalar_in: Sequence[bool]
+) -> tuple[list[str], ReduceSpec]:
     """The three kernels of one reduction (``pre`` fused in); ``ndim`` is the broadcast ndim."""
-    comp = op.pre if op.pre is not None else Composite(
-        [in_dtypes[0]], [("identity", (("in", 0),), in_dtypes[0])], [0])
+    comp = (
+        op.pre
+        if op.pre is not None
+        else Composite([in_dtypes[0]], [("identity", (("in", 0),), in_dtypes[0])], [0])
+    )
     vdt, out, kind = comp.out_dtypes[0], op.out_dtype, op.kind
     acc, ident = _accumulator(kind, vdt, out)
     ni = len(comp.in_dtypes)
@@ -223,55 +264,92 @@ def render_reduce(name: str, op: Reduce, in_dtypes: Sequence[str], ndim: int,
     pre = [f"const {CTYPE[comp.in_dtypes[k]]} c{k} = p{k}[0];" for k in range(ni) if scalar_in[k]]
 
     def accumulate(loads: list[str]) -> list[str]:
-        body, names = composite_lines(comp, [f"c{k}" if scalar_in[k] else ld
-                                             for k, ld in enumerate(loads)])
+        body, names = composite_lines(comp, [f"c{k}" if scalar_in[k] else ld for k, ld in enumerate(loads)])
         conv = f"({names[0]} != 0)" if kind in ("and", "or") else names[0]
         return body + [f"acc = op(acc, ({acc})({conv}));"]
 
     def loops(start: str, step: str) -> list[str]:
         flat = accumulate([f"p{k}[b{k} + r * g.rst[{k}][{RD - 1}]]" for k in range(ni)])
-        strided = (_unravel("r", "long long", RD, "g.rsh", [f"g.rst[{k}]" for k in range(ni)],
-                            [f"o{k}" for k in range(ni)])
-                   + [f"o{k} += b{k};" for k in range(ni)]
-                   + accumulate([f"p{k}[o{k}]" for k in range(ni)]))
+        strided = (
+            _unravel(
+                "r",
+                "long long",
+                RD,
+                "g.rsh",
+                [f"g.rst[{k}]" for k in range(ni)],
+                [f"o{k}" for k in range(ni)],
+            )
+            + [f"o{k} += b{k};" for k in range(ni)]
+            + accumulate([f"p{k}[o{k}]" for k in range(ni)])
+        )
         head = f"for (long long r = {start}; r < r1; r += {step}) {{"
-        return [f"{acc} acc = {ident};",
-                "const long long r0 = gi * chunk, r1 = R < r0 + chunk ? R : r0 + chunk;",
-                "if (rflat) {", f"  {head}", *_indent(flat, 4), "  }",
-                "} else {", f"  {head}", *_indent(strided, 4), "  }", "}"]
+        return [
+            f"{acc} acc = {ident};",
+            "const long long r0 = gi * chunk, r1 = R < r0 + chunk ? R : r0 + chunk;",
+            "if (rflat) {",
+            f"  {head}",
+            *_indent(flat, 4),
+            "  }",
+            "} else {",
+            f"  {head}",
+            *_indent(strided, 4),
+            "  }",
+            "}",
+        ]
 
-    kept = _unravel("m", "long long", KD, "g.ksh", [f"g.kst[{k}]" for k in range(ni)],
-                    [f"b{k}" for k in range(ni)])
+    kept = _unravel(
+        "m", "long long", KD, "g.ksh", [f"g.kst[{k}]" for k in range(ni)], [f"b{k}" for k in range(ni)]
+    )
     scalars = [_Param("long long", nm) for nm in ("M", "R", "G", "chunk", "rflat")]
     tail = [_Param(f"{acc} *", "part"), _Param(f"{CTYPE[out]} *", "out")]
     params = [*scalars, _Param(geom, "g", (KD + RD) * (1 + ni)), *ins, *tail]
-    rows_body = [f"__shared__ {acc} sh[32];", f"const {opname} op;", *pre,
-                 "for (long long p = blockIdx.x; p < M * G; p += gridDim.x) {",
-                 "  const long long m = p / G, gi = p - m * G;",
-                 *_indent(kept),
-                 *_indent(loops("r0 + threadIdx.x", "blockDim.x")),
-                 f"  acc = fc_block_reduce(acc, ({acc})({ident}), sh, op);",
-                 f"  if (threadIdx.x == 0) {{ if (G == 1) out[m] = {finish}; else part[p] = acc; }}",
-                 "}"]
+    rows_body = [
+        f"__shared__ {acc} sh[32];",
+        f"const {opname} op;",
+        *pre,
+        "for (long long p = blockIdx.x; p < M * G; p += gridDim.x) {",
+        "  const long long m = p / G, gi = p - m * G;",
+        *_indent(kept),
+        *_indent(loops("r0 + threadIdx.x", "blockDim.x")),
+        f"  acc = fc_block_reduce(acc, ({acc})({ident}), sh, op);",
+        f"  if (threadIdx.x == 0) {{ if (G == 1) out[m] = {finish}; else part[p] = acc; }}",
+        "}",
+    ]
     rows_code, rows = _kernel(f"{name}_rows", params, rows_body)
-    cols_body = [f"const {opname} op;", *pre,
-                 *_grid_stride("long long", "m", "M", [
-                     *kept,
-                     "for (long long gi = blockIdx.y; gi < G; gi += gridDim.y) {",
-                     *_indent(loops("r0", "1")),
-                     f"  if (G == 1) out[m] = {finish}; else part[m * G + gi] = acc;",
-                     "}"])]
+    cols_body = [
+        f"const {opname} op;",
+        *pre,
+        *_grid_stride(
+            "long long",
+            "m",
+            "M",
+            [
+                *kept,
+                "for (long long gi = blockIdx.y; gi < G; gi += gridDim.y) {",
+                *_indent(loops("r0", "1")),
+                f"  if (G == 1) out[m] = {finish}; else part[m * G + gi] = acc;",
+                "}",
+            ],
+        ),
+    ]
     cols_code, cols = _kernel(f"{name}_cols", params, cols_body)
-    fin_params = [_Param("long long", "M"), _Param("long long", "G"), _Param("long long", "R"),
-                  _Param(f"const {acc} *", "part"), _Param(f"{CTYPE[out]} *", "out")]
-    fin_body = [f"__shared__ {acc} sh[32];", f"const {opname} op;",
-                "for (long long m = blockIdx.x; m < M; m += gridDim.x) {",
-                f"  {acc} acc = {ident};",
-                "  for (long long q = threadIdx.x; q < G; q += blockDim.x) "
-                "acc = op(acc, part[m * G + q]);",
-                f"  acc = fc_block_reduce(acc, ({acc})({ident}), sh, op);",
-                f"  if (threadIdx.x == 0) out[m] = {finish};",
-                "}"]
+    fin_params = [
+        _Param("long long", "M"),
+        _Param("long long", "G"),
+        _Param("long long", "R"),
+        _Param(f"const {acc} *", "part"),
+        _Param(f"{CTYPE[out]} *", "out"),
+    ]
+    fin_body = [
+        f"__shared__ {acc} sh[32];",
+        f"const {opname} op;",
+        "for (long long m = blockIdx.x; m < M; m += gridDim.x) {",
+        f"  {acc} acc = {ident};",
+        "  for (long long q = threadIdx.x; q < G; q += blockDim.x) acc = op(acc, part[m * G + q]);",
+        f"  acc = fc_block_reduce(acc, ({acc})({ident}), sh, op);",
+        f"  if (threadIdx.x == 0) out[m] = {finish};",
+        "}",
+    ]
     fin_code, final = _kernel(f"{name}_fin", fin_params, fin_body)
     spec = ReduceSpec(rows, cols, final, KD, RD, NUMPY_OF[acc], out)
     return support + rows_code + cols_code + fin_code, spec
@@ -313,9 +391,11 @@ def render_graph(fgraph: FunctionGraph) -> CudaSource:
         op = node.op
         if isinstance(op, (Elemwise, Reduce)) and not has_native(node):
             dts = sorted({v.dtype for v in (*node.inputs, *node.outputs)})
-            raise TypeError(f"the CUDA backend has no complex arithmetic: {str(op)[:80]} works "
-                            f"on {', '.join(dts)}. Compile this function for the CPU "
-                            "(mode='FAST_RUN'), where numpy computes complex values.")
+            raise TypeError(
+                f"the CUDA backend has no complex arithmetic: {str(op)[:80]} works "
+                f"on {', '.join(dts)}. Compile this function for the CPU "
+                "(mode='FAST_RUN'), where numpy computes complex values."
+            )
         scal = [_is_scalar(v.type.shape) for v in node.inputs]
         if isinstance(op, Elemwise):
             code, specs[i] = render_elemwise(f"k{i}", op.composite, node.outputs[0].ndim, scal)
@@ -338,12 +418,16 @@ def render_graph(fgraph: FunctionGraph) -> CudaSource:
         wanted.add((v.dtype, v.dtype, v.ndim))
     copies: dict[tuple[str, str, int], ElemwiseSpec] = {}
     for src, dst, nd in sorted(wanted):
-        code, copies[(src, dst, nd)] = render_elemwise(f"fc_copy_{src}_{dst}_{nd}",
-                                                       copy_composite(src, dst), nd, [False])
+        code, copies[(src, dst, nd)] = render_elemwise(
+            f"fc_copy_{src}_{dst}_{nd}", copy_composite(src, dst), nd, [False]
+        )
         parts += code
     uses_errflag = any(has_int_pow(c) for c in _composites(fgraph))
-    names = [k.name for s in [*specs.values(), *copies.values()]
-             for k in ((s.flat, s.nd) if isinstance(s, ElemwiseSpec) else (s.rows, s.cols, s.final))]
+    names = [
+        k.name
+        for s in [*specs.values(), *copies.values()]
+        for k in ((s.flat, s.nd) if isinstance(s, ElemwiseSpec) else (s.rows, s.cols, s.final))
+    ]
     source = "/* fncache generated CUDA module */\n" + _prelude() + "\n".join(parts) + "\n"
     return CudaSource(source, specs, copies, uses_errflag, names)
 

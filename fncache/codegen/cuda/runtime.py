@@ -12,6 +12,7 @@ Shared variables stay on the device between calls: each keeps a :class:`Mirror` 
 ``SharedVariable.device_copy``; updates replace the mirror's array without any host copy, and the
 host value is fetched only when someone reads it (``get_value()``, a CPU function).
 """
+
 from __future__ import annotations
 
 import logging
@@ -65,8 +66,9 @@ def download(be: Any, a: DevArray) -> np.ndarray:
     lo, hi = a.span()
     flat = np.empty(hi - lo, dtype=a.dtype)
     be.dtoh(flat, a.ptr + lo * a.itemsize)
-    view = np.ndarray(a.shape, a.dtype, buffer=flat, offset=-lo * a.itemsize,
-                      strides=[s * a.itemsize for s in a.strides])
+    view = np.ndarray(
+        a.shape, a.dtype, buffer=flat, offset=-lo * a.itemsize, strides=[s * a.itemsize for s in a.strides]
+    )
     return np.array(view)
 
 
@@ -75,18 +77,17 @@ class Mirror:
 
     __slots__ = ("backend", "dev", "host_ref", "newer")
 
-    def __init__(self, backend: Any, dev: DevArray, host_ref: np.ndarray | None,
-                 newer: bool = False) -> None:
+    def __init__(self, backend: Any, dev: DevArray, host_ref: np.ndarray | None, newer: bool = False) -> None:
         self.backend = backend
         self.dev = dev
-        self.host_ref = host_ref     # the host array ``dev`` was copied from / to
-        self.newer = newer           # the device copy holds updates the host has not seen
+        self.host_ref = host_ref  # the host array ``dev`` was copied from / to
+        self.newer = newer  # the device copy holds updates the host has not seen
 
     def pull(self) -> np.ndarray | None:
         """The device value as a new host array when it is newer than the host's, else None."""
         if not self.newer:
             return None
-        self.backend.ensure_current()      # get_value() may come from another thread
+        self.backend.ensure_current()  # get_value() may come from another thread
         arr = download(self.backend, self.dev)
         self.newer, self.host_ref = False, arr
         return arr
@@ -102,12 +103,25 @@ class CudaRunner:
 
     owns_shared = True
 
-    def __init__(self, fgraph: FunctionGraph, csrc: CudaSource, image: bytes, digest: str,
-                 arch: str, nvcc_version: str, *, name: str, n_explicit: int, single: bool,
-                 allow_gc: bool, converter: Callable[[int, Any], Any],
-                 on_error: Callable[[BaseException], BaseException] | None,
-                 on_kwargs: Callable[..., Any] | None) -> None:
+    def __init__(
+        self,
+        fgraph: FunctionGraph,
+        csrc: CudaSource,
+        image: bytes,
+        digest: str,
+        arch: str,
+        nvcc_version: str,
+        *,
+        name: str,
+        n_explicit: int,
+        single: bool,
+        allow_gc: bool,
+        converter: Callable[[int, Any], Any],
+        on_error: Callable[[BaseException], BaseException] | None,
+        on_kwargs: Callable[..., Any] | None,
+    ) -> None:
         from ...tensor.shared import SharedVariable
+
         self.native = self
         self._name = name
         self._csrc = csrc
@@ -126,8 +140,9 @@ class CudaRunner:
         self._names = [v.name for v in fgraph.inputs[:n_explicit]]
         self._shared = list(fgraph.inputs[n_explicit:])
         if not all(isinstance(s, SharedVariable) for s in self._shared):
-            raise TypeError("CudaRunner: the graph inputs after the explicit ones must be the "
-                            "function's shared variables")
+            raise TypeError(
+                "CudaRunner: the graph inputs after the explicit ones must be the function's shared variables"
+            )
         self._nodes = fgraph.toposort()
         self._build_plan(fgraph)
         self._formats = {k.name: k.arg_format for k in self._kernels()}
@@ -146,7 +161,8 @@ class CudaRunner:
         plan = plan_slots(fgraph)
         self._plan: list[tuple[Apply, Executor, Any, list[int], list[int]]] = [
             (node, self._executor(node), self._csrc.specs.get(i), ins, outs)
-            for i, (node, ins, outs) in enumerate(zip(plan.nodes, plan.ins, plan.outs))]
+            for i, (node, ins, outs) in enumerate(zip(plan.nodes, plan.ins, plan.outs))
+        ]
         self._out_slots = plan.out_slots
         self._n_out = len(fgraph.outputs)
         self._consts = plan.consts
@@ -154,8 +170,9 @@ class CudaRunner:
         self._array_inputs = {i for i, v in enumerate(fgraph.inputs) if v.ndim > 0}
         self._n_slots = plan.n_slots
         # The caller's inputs and the constants are not the runner's to free.
-        self._dies = [[s for s in dying if s >= plan.n_inputs and s not in self._const_slots]
-                      for dying in plan.dying]
+        self._dies = [
+            [s for s in dying if s >= plan.n_inputs and s not in self._const_slots] for dying in plan.dying
+        ]
         keep = set(self._out_slots)
         self._keepable = {s for (_, _, _, _, outs) in self._plan for s in outs} - keep
 
@@ -171,11 +188,18 @@ class CudaRunner:
     def _executor(self, node: Apply) -> Executor:
         op = node.op
         table: list[tuple[type, Executor]] = [
-            (Elemwise, self._elemwise), (Reduce, self._reduce), (Dot, self._dot),
-            (DimShuffle, self._dimshuffle), (Subtensor, self._subtensor),
-            (Reshape, self._reshape), (Shape, self._shape), (ReducedSize, self._sizes),
+            (Elemwise, self._elemwise),
+            (Reduce, self._reduce),
+            (Dot, self._dot),
+            (DimShuffle, self._dimshuffle),
+            (Subtensor, self._subtensor),
+            (Reshape, self._reshape),
+            (Shape, self._shape),
+            (ReducedSize, self._sizes),
             (MakeVector, self._host),
-            (Assert, self._assert), (Concatenate, self._concatenate)]
+            (Assert, self._assert),
+            (Concatenate, self._concatenate),
+        ]
         for cls, ex in table:
             if isinstance(op, cls):
                 return ex
@@ -195,8 +219,7 @@ class CudaRunner:
                 raise TypeError(f"function {self._name!r} takes its inputs by position")
             return self._on_kwargs(*args, **kwargs)
         if len(args) != self._n_explicit:
-            raise TypeError(f"function {self._name!r} takes {self._n_explicit} inputs, got "
-                            f"{len(args)}")
+            raise TypeError(f"function {self._name!r} takes {self._n_explicit} inputs, got {len(args)}")
         self._last = args
         return self._call(args)
 
@@ -214,8 +237,9 @@ class CudaRunner:
     def repeat(self, n_calls: int) -> Any:
         if self._last is None:
             if self._n_explicit:
-                raise RuntimeError(f"function {self._name!r}: f.fn() repeats the last call; "
-                                   "call f(...) once first")
+                raise RuntimeError(
+                    f"function {self._name!r}: f.fn() repeats the last call; call f(...) once first"
+                )
             self._last = ()
         res = None
         for _ in range(max(int(n_calls), 1)):
@@ -255,15 +279,15 @@ class CudaRunner:
                     f"{be.info.describe()} failed: {e}. Versions: nvcc {self._nvcc}, driver "
                     f"CUDA {be.info.driver}, pycuda {be.info.pycuda}. A driver older than the "
                     "toolkit or a cubin for another architecture causes this; "
-                    "fc.config.cuda_arch='auto' builds for this device.") from e
+                    "fc.config.cuda_arch='auto' builds for this device."
+                ) from e
             loaded[self._digest] = mod
         self._be, self._module, self._sm = be, mod, be.info.sm_count
         self._const_dev.clear()
         self._keep.clear()
         return be
 
-    def _launch(self, k: Kernel, grid: tuple[int, int], block: tuple[int, int, int],
-                args: list[int]) -> None:
+    def _launch(self, k: Kernel, grid: tuple[int, int], block: tuple[int, int, int], args: list[int]) -> None:
         self._be.launch(self._module.functions[k.name], grid, block, args)
 
     def _new(self, shape: Sequence[int], dtype: Any, slot: int, what: str) -> DevArray:
@@ -298,16 +322,17 @@ class CudaRunner:
         return download(self._be, v) if isinstance(v, DevArray) else v
 
     def _small_host(self, store: list, ins: list[int]) -> bool:
-        return all(isinstance(store[s], np.ndarray) and store[s].size <= HOST_MAX
-                   and s not in self._array_inputs for s in ins)
+        return all(
+            isinstance(store[s], np.ndarray) and store[s].size <= HOST_MAX and s not in self._array_inputs
+            for s in ins
+        )
 
     def _copy(self, src: DevArray, dst: DevArray) -> None:
         """``dst[...] = src`` (broadcast and cast as needed)."""
         n = dst.size
         if n == 0:
             return
-        if (src.dtype == dst.dtype and src.size == n and src.c_contiguous()
-                and dst.c_contiguous()):
+        if src.dtype == dst.dtype and src.size == n and src.c_contiguous() and dst.c_contiguous():
             self._be.dtod(dst.ptr, src.ptr, dst.nbytes)
             return
         key = (src.dtype.name, dst.dtype.name, dst.ndim)
@@ -315,8 +340,12 @@ class CudaRunner:
         if spec is None:
             raise AssertionError(f"no copy kernel {key} was rendered for this function")
         st = [broadcast_strides(src.shape, src.strides, dst.shape), dst.strides]
-        self._launch(spec.nd, (grid_1d(n, self._sm), 1), (BLOCK, 1, 1),
-                     [n, *elemwise_geometry(dst.shape, st, spec.ndim), src.ptr, dst.ptr])
+        self._launch(
+            spec.nd,
+            (grid_1d(n, self._sm), 1),
+            (BLOCK, 1, 1),
+            [n, *elemwise_geometry(dst.shape, st, spec.ndim), src.ptr, dst.ptr],
+        )
 
     def _fresh_copy(self, a: DevArray, what: str) -> DevArray:
         d = self._new(a.shape, a.dtype, -1, what)
@@ -326,19 +355,19 @@ class CudaRunner:
     # -- executors: (node, spec, store, input slots, output slots) -> results ---------------
     def _host(self, node: Apply, spec: Any, store: list, ins: list, outs: list) -> list:
         if not self._host_logged and not isinstance(node.op, MakeVector):
-            log.info("fncache: %s in function %r runs on the host (no GPU version)", node.op,
-                     self._name)
+            log.info("fncache: %s in function %r runs on the host (no GPU version)", node.op, self._name)
             self._host_logged = True
         return node.op.perform(node, [self._hostval(store, s) for s in ins])
 
-    def _elemwise(self, node: Apply, spec: ElemwiseSpec, store: list, ins: list,
-                  outs: list) -> list:
+    def _elemwise(self, node: Apply, spec: ElemwiseSpec, store: list, ins: list, outs: list) -> list:
         if self._small_host(store, ins):
             return node.op.perform(node, [store[s] for s in ins])
         xs = [self._dev(store, s) for s in ins]
         shape = broadcast_shape([x.shape for x in xs], str(node.op))
-        res = [self._new(shape, dt, s, f"output {m} of {node.op}")
-               for m, (dt, s) in enumerate(zip(spec.out_dtypes, outs))]
+        res = [
+            self._new(shape, dt, s, f"output {m} of {node.op}")
+            for m, (dt, s) in enumerate(zip(spec.out_dtypes, outs))
+        ]
         n = math.prod(shape)
         if n == 0:
             return res
@@ -360,24 +389,47 @@ class CudaRunner:
         oshape = tuple(n for d, n in enumerate(shape) if d not in op.axes)
         R = math.prod(shape[d] for d in op.axes)
         if op.kind in ("max", "min") and R == 0:
-            raise ValueError(f"{op}: zero-size array to reduction operation {op.kind}imum which "
-                             f"has no identity (shape {shape})")
+            raise ValueError(
+                f"{op}: zero-size array to reduction operation {op.kind}imum which "
+                f"has no identity (shape {shape})"
+            )
         out = self._new(oshape, op.out_dtype, outs[0], f"the result of {op}")
         if out.size == 0:
             return [out]
-        plan = reduce_plan(shape, op.axes, [broadcast_strides(x.shape, x.strides, shape)
-                                            for x in xs], spec.kd, spec.rd, self._sm)
+        plan = reduce_plan(
+            shape,
+            op.axes,
+            [broadcast_strides(x.shape, x.strides, shape) for x in xs],
+            spec.kd,
+            spec.rd,
+            self._sm,
+        )
         part = None
         if plan.G > 1:
-            part = self._be.alloc(plan.M * plan.G * np.dtype(spec.acc_dtype).itemsize,
-                                  f"partial results of {op}")
+            part = self._be.alloc(
+                plan.M * plan.G * np.dtype(spec.acc_dtype).itemsize, f"partial results of {op}"
+            )
         kern = spec.rows if plan.layout == "rows" else spec.cols
-        self._launch(kern, plan.grid, plan.block,
-                     [plan.M, plan.R, plan.G, plan.chunk, plan.rflat, *plan.geom,
-                      *[x.ptr for x in xs], int(part) if part is not None else 0, out.ptr])
+        self._launch(
+            kern,
+            plan.grid,
+            plan.block,
+            [
+                plan.M,
+                plan.R,
+                plan.G,
+                plan.chunk,
+                plan.rflat,
+                *plan.geom,
+                *[x.ptr for x in xs],
+                int(part) if part is not None else 0,
+                out.ptr,
+            ],
+        )
         if part is not None:
-            self._launch(spec.final, plan.final_grid, plan.final_block,
-                         [plan.M, plan.G, plan.R, int(part), out.ptr])
+            self._launch(
+                spec.final, plan.final_grid, plan.final_block, [plan.M, plan.G, plan.R, int(part), out.ptr]
+            )
         return [out]
 
     def _dot(self, node: Apply, spec: Any, store: list, ins: list, outs: list) -> list:
@@ -386,8 +438,10 @@ class CudaRunner:
             return self._host(node, spec, store, ins, outs)
         a, b = (self._dev(store, s) for s in ins)
         if a.shape[-1] != b.shape[0]:
-            raise ValueError(f"dot: shapes {a.shape} and {b.shape} are not aligned: "
-                             f"{a.shape[-1]} (dim {a.ndim - 1}) != {b.shape[0]} (dim 0)")
+            raise ValueError(
+                f"dot: shapes {a.shape} and {b.shape} are not aligned: "
+                f"{a.shape[-1]} (dim {a.ndim - 1}) != {b.shape[0]} (dim 0)"
+            )
         out = self._new(a.shape[:-1] + b.shape[1:], dt, outs[0], "the result of dot")
         am, bm = as_matrix(a.shape, a.strides, True), as_matrix(b.shape, b.strides, False)
         if am[0] * bm[1] == 0:
@@ -437,8 +491,9 @@ class CudaRunner:
         try:
             new = arrays.reshape_shape(x.shape, x.dtype, shp)
         except ValueError as e:
-            raise ValueError(f"reshape: cannot reshape an array of shape {x.shape} into "
-                             f"{tuple(int(s) for s in shp)}: {e}") from None
+            raise ValueError(
+                f"reshape: cannot reshape an array of shape {x.shape} into {tuple(int(s) for s in shp)}: {e}"
+            ) from None
         if not x.c_contiguous():
             x = self._fresh_copy(x, "a contiguous copy for reshape")
         return [x.view(new, c_strides(new))]
@@ -462,9 +517,11 @@ class CudaRunner:
         axis = node.op.axis
         xs = [self._dev(store, s) for s in ins]
         shapes = [x.shape for x in xs]
-        if any(s[:axis] + s[axis + 1:] != shapes[0][:axis] + shapes[0][axis + 1:] for s in shapes):
-            raise ValueError(f"concatenate(axis={axis}): shapes {shapes}: all the input array "
-                             "dimensions except for the concatenation axis must match exactly")
+        if any(s[:axis] + s[axis + 1 :] != shapes[0][:axis] + shapes[0][axis + 1 :] for s in shapes):
+            raise ValueError(
+                f"concatenate(axis={axis}): shapes {shapes}: all the input array "
+                "dimensions except for the concatenation axis must match exactly"
+            )
         oshape = list(shapes[0])
         oshape[axis] = sum(s[axis] for s in shapes)
         out = self._new(oshape, node.outputs[0].dtype, outs[0], "the result of concatenate")
@@ -479,26 +536,31 @@ class CudaRunner:
         t = self._types[i]
         if hasattr(a, "__cuda_array_interface__"):
             d = arrays.from_cuda_array(a)
-            if not self._trust and (d.dtype.name != t.dtype or d.ndim != t.ndim or any(
-                    s is not None and s != n for s, n in zip(t.shape, d.shape))):
+            if not self._trust and (
+                d.dtype.name != t.dtype
+                or d.ndim != t.ndim
+                or any(s is not None and s != n for s, n in zip(t.shape, d.shape))
+            ):
                 name = f" ('{self._names[i]}')" if self._names[i] else ""
                 raise TypeError(
                     f"input {i}{name} of function {self._name!r}: expected a {t.dtype} array "
                     f"with {t.ndim} dim(s) (static shape {t.shape}), got a GPU array of dtype "
                     f"{d.dtype} with {d.ndim} dim(s) (shape {d.shape}). GPU inputs are used in "
                     f"place, never converted: convert it on the device first (e.g. "
-                    f"x.astype('{t.dtype}')), or pass a numpy array.")
+                    f"x.astype('{t.dtype}')), or pass a numpy array."
+                )
             return d
-        if type(a) is np.ndarray and (self._trust or (
-                a.dtype.name == t.dtype and a.ndim == t.ndim and a.flags.aligned
-                and a.dtype.isnative)):
+        if type(a) is np.ndarray and (
+            self._trust
+            or (a.dtype.name == t.dtype and a.ndim == t.ndim and a.flags.aligned and a.dtype.isnative)
+        ):
             return a
         return self._converter(i, a)
 
     def _shared_dev(self, be: Any, sv: Any) -> DevArray:
         m = sv.device_copy
         if isinstance(m, Mirror) and m.backend is not be:
-            sv.get_value(borrow=True)      # fetch updates made through another backend
+            sv.get_value(borrow=True)  # fetch updates made through another backend
             m = sv.device_copy = None
         host = sv.stored_value
         if not (isinstance(m, Mirror) and (m.newer or m.host_ref is host)):
@@ -535,11 +597,13 @@ class CudaRunner:
         if self._csrc.uses_errflag and self._module.take_errflag():
             raise ValueError("Integers to negative integer powers are not allowed.")
         handed: set[int] = set()
-        results = [be.wrap(self._owned(store[s], handed, f"output {j}"))
-                   for j, s in enumerate(self._out_slots[:self._n_out])]
-        for k, s in zip(self._updated, self._out_slots[self._n_out:]):
+        results = [
+            be.wrap(self._owned(store[s], handed, f"output {j}"))
+            for j, s in enumerate(self._out_slots[: self._n_out])
+        ]
+        for k, s in zip(self._updated, self._out_slots[self._n_out :]):
             sv = self._shared[k]
             d = self._owned(store[s], handed, f"the update of {sv.name!r}")
-            d.fresh = False         # from now on it belongs to the shared variable
+            d.fresh = False  # from now on it belongs to the shared variable
             sv.device_copy = Mirror(be, d, None, newer=True)
         return results[0] if self._single else results
