@@ -6,8 +6,8 @@ prefers 128-bit vectors, so a loop of ``exp``/``sin`` calls glibc's SSE vector m
 wider variants are slower.  When a host's flags are first detected, one small library holding
 a W1-like kernel (``exp(x)*y + sin(z)/(1+x*x)`` over 4096 float64) is compiled once, with one
 copy of the kernel per candidate vector width (``target("prefer-vector-width=N")``), and the
-copies are timed in interleaved rounds.  A width other than the compiler's default is chosen
-only when it wins clearly (:func:`decide`): two hosts with the same CPU under different load
+copies are timed in interleaved rounds, in three batches.  A width other than the compiler's
+default is chosen only when it wins clearly (:func:`decide`) in every batch: two hosts with the same CPU under different load
 then make the same choice.  The choice is remembered in the host record and becomes the
 ``vector_width`` component of every module key.  Cost: one compiler run and about a
 millisecond of timing, once per host and compiler; ``config.vector_width`` pins it.
@@ -42,6 +42,10 @@ BUDGET = 0.1
 MARGIN = 0.08
 #: Interleaved timing rounds (each times every candidate once); at least 5 even past BUDGET.
 ROUNDS = 30
+#: Separate batches of rounds, each decided on its own: a width other than the default is chosen
+#: only when every batch chooses it, so a passing phase of the machine (another process's burst,
+#: a frequency change) that favours one width during one batch does not become the host's choice.
+BATCHES = 3
 
 _N = 4096
 _SOURCE = """
@@ -134,9 +138,12 @@ def choose_vector_width(
             built = Path(d) / "tune.so"
         t1 = time.perf_counter()
         lib = ctypes.CDLL(str(built))
-        rounds = _time(lib, widths, deadline=time.perf_counter() + BUDGET)
+        deadline = time.perf_counter() + BUDGET
+        batches = [_time(lib, widths, deadline=deadline) for _ in range(BATCHES)]
+    rounds = [r for batch in batches for r in batch]
     best = {w: min(r[w] for r in rounds) for w in widths}
-    choice = decide(rounds)
+    choices = {decide(batch) for batch in batches}
+    choice = choices.pop() if len(choices) == 1 else "default"
     log.info(
         "vector width tuning: %s ns/element -> %s (compile %.0f ms, timing %.1f ms, %d rounds)",
         {w: round(v, 2) for w, v in best.items()},
