@@ -23,7 +23,7 @@ from typing import Any, Iterable
 from ..errors import CacheError
 from .entry import META, Damaged, is_digest, read_entry, remove_dir, stage, valid_file_name, write_error
 from .install import install_staged
-from ..fs.perms import Layout
+from ..fs.layout import Layout
 from ..fs.safedir import read_file
 
 __all__ = ["export_entries", "import_entries"]

@@ -46,7 +46,8 @@ from .install import install_staged, write_files
 from .janitor import Janitor
 from .keys import CacheKey
 from .locks import KeyLock, unlock_all
-from ..fs.perms import Layout, check_dirs, layout_for
+from ..fs.layout import Layout
+from ..fs.perms import check_dirs, layout_for
 from .remote import remote_tier
 from .counters import StatsLog, read_totals
 

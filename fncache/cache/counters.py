@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..fs.perms import Layout, chmod_file
+from ..fs.layout import Layout
+from ..fs.perms import chmod_file
 from ..fs.safedir import Foreign, opened, read_file, replace_file
 
 __all__ = ["StatsLog", "Totals", "read_totals"]

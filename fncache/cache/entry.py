@@ -33,7 +33,8 @@ from typing import Any, Mapping
 
 from ..errors import CacheError
 from .keys import CacheKey
-from ..fs.perms import Layout, chmod_file, make_dir
+from ..fs.layout import Layout
+from ..fs.perms import chmod_file, make_dir
 from ..fs.safedir import DIR_FLAGS, lstat_at, open_dir, read_file, remove, write_all
 from ..fs.signing import signing_key
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from .entry import META, is_digest, remove_dir
-from ..fs.perms import Layout
+from ..fs.layout import Layout
 from ..fs.safedir import Foreign, describe, names, open_dir, open_sub, read_file, replace_file
 
 __all__ = ["EntryStat", "scan", "note_added", "evict_to", "write_size", "read_size", "rescan", "RECENT_GRACE"]

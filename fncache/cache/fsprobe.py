@@ -36,7 +36,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from ..fs.perms import Layout, make_dir
+from ..fs.layout import Layout
+from ..fs.perms import make_dir
 
 __all__ = ["FsBehaviour", "fs_behaviour", "filesystem_type", "LOCAL_FS"]
 

@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Mapping
 
 from ..errors import CacheError
-from ..fs.perms import Layout, chmod_file
+from ..fs.layout import Layout
+from ..fs.perms import chmod_file
 from ..fs.safedir import write_all
 from .entry import META, Damaged, Entry, publish, quarantine, read_entry, remove_dir, stage, write_error
 from .keys import CacheKey

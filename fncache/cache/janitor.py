@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Callable
 
 from .locks import pid_alive
-from ..fs.perms import Layout
+from ..fs.layout import Layout
 from ..fs.safedir import Foreign, describe, lstat_at, names, open_dir, remove
 
 __all__ = ["Janitor"]

@@ -39,7 +39,8 @@ from typing import Any
 from ..config import config
 from ..errors import CacheError, LockTimeout
 from .fsprobe import filesystem_type, fs_behaviour
-from ..fs.perms import Layout, layout_for, make_dir
+from ..fs.layout import Layout
+from ..fs.perms import layout_for, make_dir
 from ..fs.safedir import read_file
 
 __all__ = ["KeyLock", "lock_mode_for", "filesystem_type", "unlock_all", "pid_alive"]

@@ -11,7 +11,7 @@ import re
 from typing import Any, Mapping
 
 from ..config import config
-from ..fs.perms import Layout
+from ..fs.layout import Layout
 from . import evict
 from .counters import read_totals
 from .entry import is_digest

@@ -37,7 +37,7 @@ from typing import Any, Callable, TypeVar
 
 from ..config import config
 from ..errors import CacheError
-from ..fs.perms import Layout
+from ..fs.layout import Layout
 from . import evict
 from .entry import Damaged, Entry, Unwritable
 from .entry_blob import entry_summary, pack_entry, unpack_entry

@@ -1,4 +1,5 @@
-"""Who may write the compiledir, and the directory layout every other cache module uses.
+"""Who may write the compiledir: its creation, the modes of what is made in it, and the check
+that no other account can write it.
 
 Anyone who can write a compiledir runs native code in every process that reads it, so a new
 compiledir is created private (0o700) and an existing one that another account could write is
@@ -12,66 +13,14 @@ from __future__ import annotations
 import os
 import stat
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import config
 from ..errors import CacheError
+from .layout import SUBDIRS, Layout
 from .safedir import Foreign, describe
 
-__all__ = ["Layout", "layout_for", "make_dir", "chmod_file", "check_dirs"]
-
-_SUBDIRS = ("entries", "tmp", "locks", "quarantine", "trash", "stats", "hosts", "failed")
-
-
-@dataclass(frozen=True)
-class Layout:
-    """The paths of one compiledir, and the modes new files and directories get there.
-
-    ``dir_mode``/``file_mode`` are ``None`` for a private compiledir: inside a 0o700 root the
-    umask's modes are harmless, and not calling chmod saves a syscall per file.
-    """
-
-    root: Path
-    dir_mode: int | None
-    file_mode: int | None
-
-    @property
-    def entries(self) -> Path:
-        return self.root / "entries"
-
-    @property
-    def tmp(self) -> Path:
-        return self.root / "tmp"
-
-    @property
-    def locks(self) -> Path:
-        return self.root / "locks"
-
-    @property
-    def quarantine(self) -> Path:
-        return self.root / "quarantine"
-
-    @property
-    def trash(self) -> Path:
-        return self.root / "trash"
-
-    @property
-    def stats(self) -> Path:
-        return self.root / "stats"
-
-    @property
-    def hosts(self) -> Path:
-        return self.root / "hosts"
-
-    @property
-    def failed(self) -> Path:
-        return self.root / "failed"
-
-    def entry_dir(self, digest: str) -> Path:
-        """Where the entry of ``digest`` lives once published: two-level fan-out keeps directories small."""
-        return self.root / "entries" / digest[:2] / digest
-
+__all__ = ["layout_for", "make_dir", "chmod_file", "check_dirs"]
 
 _layouts: dict[tuple[str, bool], Layout] = {}
 _layouts_lock = threading.Lock()
@@ -201,7 +150,7 @@ def layout_for(root: str | os.PathLike[str]) -> Layout:
         dir_mode = (0o2770 if not st.st_mode & stat.S_IWOTH else 0o2777) if shared else None
         file_mode = (0o660 if not st.st_mode & stat.S_IWOTH else 0o666) if shared else None
         layout = Layout(root, dir_mode, file_mode)
-        for name in _SUBDIRS:
+        for name in SUBDIRS:
             problems += _subdir_problems(root / name, dir_mode)
         if problems and not allow:
             raise CacheError(_refusal(problems))
