@@ -11,7 +11,7 @@ optimized graph in every process (it is small), so only the kernels are cached.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from ..graph.basic import Apply, aliases_storage
@@ -37,7 +37,9 @@ def prelude_text() -> str:
     """The C prelude every kernel library starts with (types and scalar helpers)."""
     global _prelude_cache
     if _prelude_cache is None:
-        _prelude_cache = resources.files("fncache.codegen").joinpath("prelude.h").read_text()
+        # A plain read beside this module: importlib.resources costs milliseconds on its first
+        # use, and a warm hit renders the library (its source is part of the key).
+        _prelude_cache = Path(__file__).with_name("prelude.h").read_text()
     return _prelude_cache
 
 
