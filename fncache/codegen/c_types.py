@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from ..graph.types import is_float, is_int
+from ..graph.types import DTYPES, is_complex, is_float, is_int
 from ..tensor.scalar_ops import SCALAR_OPS, Composite, compute_dtype
 
 __all__ = [
     "CTYPE",
-    "TYPENUM",
     "scalar_expr",
     "composite_lines",
     "reduce_accumulator",
@@ -17,32 +16,9 @@ __all__ = [
     "minmax_identity",
 ]
 
-CTYPE = {
-    "bool": "npy_bool",
-    "int8": "npy_int8",
-    "int16": "npy_int16",
-    "int32": "npy_int32",
-    "int64": "npy_int64",
-    "uint8": "npy_uint8",
-    "uint16": "npy_uint16",
-    "uint32": "npy_uint32",
-    "uint64": "npy_uint64",
-    "float32": "npy_float32",
-    "float64": "npy_float64",
-}
-TYPENUM = {
-    "bool": "NPY_BOOL",
-    "int8": "NPY_INT8",
-    "int16": "NPY_INT16",
-    "int32": "NPY_INT32",
-    "int64": "NPY_INT64",
-    "uint8": "NPY_UINT8",
-    "uint16": "NPY_UINT16",
-    "uint32": "NPY_UINT32",
-    "uint64": "NPY_UINT64",
-    "float32": "NPY_FLOAT32",
-    "float64": "NPY_FLOAT64",
-}
+#: The C type of each real dtype: the kernels are written for real types (complex values are
+#: computed by numpy, see ``c_nodes.has_native``).
+CTYPE = {dt: c for dt, c in DTYPES.items() if not is_complex(dt)}
 
 
 def scalar_expr(
