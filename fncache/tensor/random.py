@@ -38,7 +38,6 @@ _UNIFORM, _NORMAL, _EXPONENTIAL, _BOUNDED = range(4)
 #: the run-time when it is imported (:func:`set_random_runtime`), so the front end imports nothing
 #: from the layers above it.
 _get_runtime: Callable[[], Any] | None = None
-_rt: Any = None
 
 
 def set_random_runtime(get_runtime: Callable[[], Any]) -> None:
@@ -48,17 +47,14 @@ def set_random_runtime(get_runtime: Callable[[], Any]) -> None:
 
 
 def _runtime() -> Any:
-    global _rt
-    if _rt is None:
-        if _get_runtime is None:
-            # Nothing compiled yet in this process (e.g. a random op unpickled and run by the py
-            # linker): the package's public ``fc.function`` imports the run-time, which installs it.
-            import fncache
+    if _get_runtime is None:
+        # Nothing compiled yet in this process (e.g. a random op unpickled and run by the py
+        # linker): the package's public ``fc.function`` imports the run-time, which installs it.
+        import fncache
 
-            fncache.function  # noqa: B018
-        assert _get_runtime is not None
-        _rt = _get_runtime()
-    return _rt
+        fncache.function  # noqa: B018
+    assert _get_runtime is not None
+    return _get_runtime()  # the C linker memoizes the loaded run-time
 
 
 def _fill(
