@@ -17,7 +17,6 @@ if TYPE_CHECKING:
 
 __all__ = ["register"]
 
-#: ``--sort`` orders: (field, largest/newest first?)
 _SOURCE_SUFFIXES = (".c", ".cc", ".cpp", ".cu", ".h", ".cuh")
 _MAX_SOURCE_BYTES = 1 << 20
 #: Entry metadata shown in its own section of ``show`` rather than under "metadata".
