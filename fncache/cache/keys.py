@@ -24,7 +24,7 @@ import re
 import sys
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Mapping, Sequence
+from typing import Mapping, Sequence
 
 __all__ = [
     "CacheKey",
@@ -96,13 +96,6 @@ class CacheKey:
 
     def __reduce__(self) -> tuple[type[CacheKey], tuple[str, dict[str, str]]]:
         return CacheKey, (self.kind, dict(self.components))
-
-    def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "components": dict(self.components)}
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> CacheKey:
-        return cls(data["kind"], data["components"])
 
     def __repr__(self) -> str:
         return f"CacheKey({self.kind!r}, {self.digest[:16]}…)"
