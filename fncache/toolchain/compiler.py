@@ -21,6 +21,7 @@ from typing import Sequence
 from ..config import config
 from ..errors import CompileError
 from .march import cxx_command, host_march_flags, host_memo
+from .process import run_tool
 
 __all__ = ["compiler_id", "compile_flags", "compile_shared_object", "ext_suffix", "python_abi_tag"]
 
@@ -40,14 +41,7 @@ def _probe_compiler(cxx: list[str]) -> dict[str, str]:
     out = {"cxx": path, "version": "unknown", "target": "unknown"}
     for field, arg in (("version", "--version"), ("target", "-dumpmachine")):
         try:
-            proc = subprocess.run(
-                [*cxx, arg],
-                capture_output=True,
-                text=True,
-                timeout=60,
-                stdin=subprocess.DEVNULL,
-                env={**os.environ, "LC_ALL": "C"},
-            )
+            proc = run_tool([*cxx, arg])
         except (OSError, subprocess.SubprocessError) as e:
             log.warning("cannot run %s %s: %s", cxx[0], arg, e)
             continue
@@ -217,16 +211,8 @@ def compile_shared_object(
 
 def run_compiler(command: list[str], target: Path, hint: str) -> tuple[str, str] | None:
     """Run one compiler command; None when it wrote ``target``, else (reason, its output)."""
-    import subprocess
-
     try:
-        proc = subprocess.run(
-            command,
-            capture_output=True,
-            text=True,
-            stdin=subprocess.DEVNULL,
-            env={**os.environ, "LC_ALL": "C"},
-        )
+        proc = run_tool(command, timeout=None)
     except OSError as e:
         return (f"could not start the compiler ({e}); {hint}", "")
     output = proc.stderr + proc.stdout

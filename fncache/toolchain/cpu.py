@@ -120,16 +120,11 @@ def isa_of(cxx: list[str], flags: list[str]) -> frozenset[str]:
         return found
     import subprocess  # only when flags are new to this process: not on the import path
 
+    from .process import run_tool
+
     argv = [*cxx, *flags, "-dM", "-E", "-x", "c", "-"]
     try:
-        proc = subprocess.run(
-            argv,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            env={**os.environ, "LC_ALL": "C"},
-        )
+        proc = run_tool(argv)
     except (OSError, subprocess.SubprocessError) as e:
         raise CompileError(
             f"cannot run the compiler {cxx[0]!r} to read which CPU features "

@@ -303,18 +303,14 @@ def _test_compile(cxx: list[str], flags: list[str]) -> bool:
     """Compile a small vectorisable loop with ``flags``: catches an assembler too old for the CPU."""
     import subprocess
 
+    from .process import run_tool
+
     program = (
         "double f(const double *a, const double *b, int n)"
         "{double s = 0; for (int i = 0; i < n; ++i) s += a[i] * b[i]; return s;}\n"
     )
     try:
-        proc = subprocess.run(
-            [*cxx, *flags, "-O2", "-x", "c", "-c", "-", "-o", os.devnull],
-            input=program,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        proc = run_tool([*cxx, *flags, "-O2", "-x", "c", "-c", "-", "-o", os.devnull], input=program)
     except (OSError, subprocess.SubprocessError):
         return False
     return proc.returncode == 0

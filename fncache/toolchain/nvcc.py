@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .compiler import compile_error, run_compiler
+from .process import run_tool
 from ..errors import GpuError
 
 __all__ = ["Nvcc", "find_nvcc", "require_nvcc", "compile_cubin", "cubin_sm", "NVCC_FLAGS", "arch_number"]
@@ -79,14 +80,7 @@ def find_nvcc() -> Nvcc | None:
         if memo in _found:
             return _found[memo]
         try:
-            proc = subprocess.run(
-                [cand, "--version"],
-                capture_output=True,
-                text=True,
-                timeout=60,
-                stdin=subprocess.DEVNULL,
-                env={**os.environ, "LC_ALL": "C"},
-            )
+            proc = run_tool([cand, "--version"])
         except (OSError, subprocess.SubprocessError) as e:
             log.debug("cannot run %s --version: %s", cand, e)
             continue

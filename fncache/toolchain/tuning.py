@@ -117,6 +117,8 @@ def choose_vector_width(
     import subprocess
     import tempfile
 
+    from .process import run_tool
+
     widths = candidates(isa)
     if len(widths) < 2:
         return None
@@ -125,7 +127,7 @@ def choose_vector_width(
         if built is None:
             argv = build_argv(cxx, flags, widths, Path(d))
             try:
-                proc = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+                proc = run_tool(argv)
             except (OSError, subprocess.SubprocessError) as e:
                 log.info("vector width tuning: cannot run the compiler (%s); using the default", e)
                 return None
