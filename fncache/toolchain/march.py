@@ -41,6 +41,7 @@ from .cpu import (
     remember_isa,
 )
 from .tuning import WIDTHS, build_argv, candidates, choose_vector_width, width_flags
+from .process import run_side_by_side
 
 __all__ = [
     "host_march_flags",
@@ -237,45 +238,6 @@ def host_memo(
     return rec
 
 
-def _run_side_by_side(argvs: list[list[str]]) -> list[tuple[int, str, str] | None]:
-    """Run compiler driver calls reading nothing from stdin, all at once (they are independent
-    and each mostly waits on its own process start): ``(returncode, stdout, stderr)`` of each,
-    None for one that could not be run."""
-    import subprocess
-
-    env = {**os.environ, "LC_ALL": "C"}
-    procs: list[subprocess.Popen | None] = []
-    for argv in argvs:
-        try:
-            procs.append(
-                subprocess.Popen(
-                    argv,
-                    stdin=subprocess.DEVNULL,
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.PIPE,
-                    text=True,
-                    env=env,
-                )
-            )
-        except OSError as e:
-            log.warning("march detection: cannot run %s: %s", shlex.join(argv), e)
-            procs.append(None)
-    results: list[tuple[int, str, str] | None] = []
-    for argv, proc in zip(argvs, procs):
-        if proc is None:
-            results.append(None)
-            continue
-        try:
-            out, err = proc.communicate(timeout=60)
-            results.append((proc.returncode, out, err))
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.communicate()
-            log.warning("march detection: %s did not finish in 60 s", shlex.join(argv))
-            results.append(None)
-    return results
-
-
 def _cc1_line(stderr: str) -> list[str] | None:
     """The tokens of the cc1 line (gcc) or -cc1 line (clang) a ``-v`` driver call printed."""
     for line in stderr.splitlines():
@@ -324,7 +286,7 @@ def _native_flags(cxx: list[str], alongside: list[str] | None = None) -> tuple[l
 
     One run asks for both (``-dM -E -v``); the run without ``-march`` that names the driver's
     own defaults goes alongside it."""
-    runs = _run_side_by_side(
+    runs = run_side_by_side(
         [
             [*cxx, "-march=native", "-dM", "-E", "-v", "-"],
             [*cxx, "-E", "-v", "-"],

@@ -3,13 +3,21 @@ parsed), with no standard input, and with their output captured as text."""
 
 from __future__ import annotations
 
+import logging
 import os
+import shlex
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import subprocess
 
-__all__ = ["run_tool"]
+__all__ = ["run_tool", "run_side_by_side"]
+
+log = logging.getLogger(__name__)
+
+
+def _c_locale() -> dict[str, str]:
+    return {**os.environ, "LC_ALL": "C"}
 
 
 def run_tool(
@@ -26,5 +34,44 @@ def run_tool(
         capture_output=True,
         text=True,
         timeout=timeout,
-        env={**os.environ, "LC_ALL": "C"},
+        env=_c_locale(),
     )
+
+
+def run_side_by_side(argvs: list[list[str]]) -> list[tuple[int, str, str] | None]:
+    """Run compiler driver calls reading nothing from stdin, all at once (they are independent
+    and each mostly waits on its own process start): ``(returncode, stdout, stderr)`` of each,
+    None for one that could not be run."""
+    import subprocess
+
+    env = _c_locale()
+    procs: list[subprocess.Popen | None] = []
+    for argv in argvs:
+        try:
+            procs.append(
+                subprocess.Popen(
+                    argv,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                    env=env,
+                )
+            )
+        except OSError as e:
+            log.warning("cannot run %s: %s", shlex.join(argv), e)
+            procs.append(None)
+    results: list[tuple[int, str, str] | None] = []
+    for argv, proc in zip(argvs, procs):
+        if proc is None:
+            results.append(None)
+            continue
+        try:
+            out, err = proc.communicate(timeout=60)
+            results.append((proc.returncode, out, err))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            log.warning("%s did not finish in 60 s", shlex.join(argv))
+            results.append(None)
+    return results
