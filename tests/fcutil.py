@@ -118,3 +118,19 @@ static PyMethodDef methods[] = {{{{"value", value, METH_NOARGS, ""}}, {{NULL, NU
 static struct PyModuleDef def = {{PyModuleDef_HEAD_INIT, "{name}", NULL, -1, methods}};
 PyMODINIT_FUNC PyInit_{name}(void) {{ return PyModule_Create(&def); }}
 """
+
+
+def keys_in_fresh_processes(code: str, compiledir: Any, runs: int) -> set[str]:
+    """The distinct outputs of ``code`` (which prints a cache key) run in ``runs`` fresh Python
+    processes sharing ``compiledir``: one key when it does not depend on object ids."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, FNCACHE_FLAGS=f"compiledir={compiledir}")
+    return {
+        subprocess.run(
+            [sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True, timeout=300
+        ).stdout
+        for _ in range(runs)
+    }

@@ -13,7 +13,7 @@ from ..graph.fgraph import FunctionGraph
 from ..graph.serialize import decode_graph, dumps, encode_graph, graph_signature
 from ..mode import Mode
 
-__all__ = ["optimize_or_load", "build_runner", "optimize_graph", "attach_traces"]
+__all__ = ["optimize_or_load", "build_runner", "link_inner_functions", "optimize_graph", "attach_traces"]
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +84,18 @@ def optimize_or_load(original: FunctionGraph, mode: Mode, shared: Sequence[Any])
     return optimized, key.digest
 
 
+def link_inner_functions(optimized: FunctionGraph, mode: Mode) -> None:
+    """Compile the inner graph of each `JacobianRows` node under ``mode`` (on the host: the op
+    runs its inner function from numpy values) and hand it to the node, so the compile happens
+    with the outer function's, not on its first call."""
+    from ..tensor.jacobian_rows import JacobianRows
+
+    inner_mode = Mode(mode.linker, mode.optimizer, mode.included_tags, mode.excluded_tags, "cpu")
+    for node in optimized.toposort():
+        if isinstance(node.op, JacobianRows):
+            node.tag["inner_function"] = node.op.function(inner_mode)
+
+
 def build_runner(
     optimized: FunctionGraph,
     mode: Mode,
@@ -97,6 +109,7 @@ def build_runner(
 ) -> Any:
     """A callable running ``optimized``: numpy for ``linker='py'``, native code for ``'c'``,
     CUDA kernels for ``device='cuda'``."""
+    link_inner_functions(optimized, mode)
     if mode.device == "cuda":
         from ..codegen.cuda.linker import build_cuda_runner
 

@@ -20,6 +20,7 @@ from .blas import Dot, dot
 from .elemwise import Elemwise, cast, elemwise
 from .grad_ops import ReducedSize, SubtensorGrad, SumToShape
 from .gradient import backprop, broadcast_like, register_grad, zeros_like
+from .jacobian_rows import JacobianRows
 from .pyop import Assert, PythonOp
 from .reduction import ArgReduce, Reduce, keep_reduced_dims
 from .reduction import prod as prod_
@@ -269,3 +270,12 @@ def _python_op(node: Apply, out_grads: list) -> list:
             f"grad: the grad function of {op} returned {len(res)} gradients for {len(node.inputs)} inputs"
         )
     return res
+
+
+@register_grad(JacobianRows)
+def _jacobian_rows(node: Apply, out_grads: list) -> list:
+    raise NotImplementedError(
+        "grad: differentiating the result of ft.jacobian or ft.hessian again is not "
+        "supported; differentiate one element of a gradient instead: ft.grad(g[i], x) "
+        "for g = ft.grad(cost, x)"
+    )

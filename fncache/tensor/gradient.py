@@ -17,7 +17,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..graph.basic import Apply, Variable, ancestors, toposort
-from ..graph.types import is_float
+from ..graph.types import TensorType, is_float
 from .basic import as_tensor_variable, constant
 from .blas import Dot
 from .elemwise import Elemwise, cast, elemwise
@@ -37,6 +37,7 @@ __all__ = [
 
 #: A rule: (node, gradients of its outputs, None for zero) -> one gradient (or None) per input.
 GradRule = Callable[[Apply, list], list]
+
 _RULES: dict[type, GradRule] = {}
 
 
@@ -323,33 +324,34 @@ def jacobian(
     disconnected_inputs: str = "raise",
 ) -> Any:
     """d expression / d wrt, of shape ``expression.shape + wrt.shape`` (one per wrt when
-    ``wrt`` is a list). fncache has no symbolic loop, so the size of ``expression`` must be
-    known when the graph is built (give static shapes: ``ft.tensor(shape=(3,))``)."""
+    ``wrt`` is a list). Sizes may be unknown until the function runs (``ft.dvector``): the
+    gradient of one element, ``grad(flat[k], wrt)``, is built once and evaluated for every
+    ``k`` at run time (`JacobianRows`), whether the size is static or not (one graph per
+    element, unrolled, compiles slower and runs no faster); an expression with no elements
+    gives an empty Jacobian."""
+    from .jacobian_rows import jacobian_rows
+    from .shape_ops import reshape, shape
+
     expr = as_tensor_variable(expression)
     items, single = _as_list(wrt, "jacobian")
     if expr.ndim == 0:
         return grad(expr, wrt, consider_constant, disconnected_inputs)
-    if None in expr.type.shape:
-        raise ValueError(
-            f"jacobian: the shape of {expr!r} ({expr.type}) must be known when "
-            "the graph is built (one gradient is built per element); declare the "
-            "inputs' static shapes, e.g. ft.tensor('x', 'float64', shape=(5,))"
+    if not is_float(expr.dtype):
+        raise TypeError(
+            f"jacobian: the expression must be of a float dtype, got {expr!r} of type "
+            f"{expr.type}; cast it with ft.cast(expression, 'float64')"
         )
-    from .shape_ops import reshape, shape, stack
-
-    n = int(np.prod(expr.type.shape))
-    if n == 0:
-        raise ValueError(f"jacobian: {expr!r} has no elements ({expr.type})")
-    flat = reshape(expr, (n,))
-    rows = [grad(flat[k], items, consider_constant, disconnected_inputs) for k in range(n)]
-    out = []
-    for j, w in enumerate(items):
-        jac = stack([r[j] for r in rows])
-        if expr.ndim != 1:
-            s = shape(w)
-            jac = reshape(jac, list(expr.type.shape) + [s[d] for d in range(w.ndim)], ndim=expr.ndim + w.ndim)
-        out.append(jac)
-    return out[0] if single else out
+    flat = reshape(expr, (-1,) if None in expr.type.shape else (int(np.prod(expr.type.shape)),))
+    k = TensorType("int64", ())("k")
+    jacs = jacobian_rows(flat, k, grad(flat[k], items, consider_constant, disconnected_inputs), items)
+    if expr.ndim != 1:
+        es = shape(expr)
+        expr_shape = [s if s is not None else es[d] for d, s in enumerate(expr.type.shape)]
+        for j, w in enumerate(items):
+            ws = shape(w)
+            w_shape = [s if s is not None else ws[d] for d, s in enumerate(w.type.shape)]
+            jacs[j] = reshape(jacs[j], expr_shape + w_shape, ndim=expr.ndim + w.ndim)
+    return jacs[0] if single else jacs
 
 
 def hessian(
@@ -359,20 +361,21 @@ def hessian(
     disconnected_inputs: str = "raise",
 ) -> Any:
     """The matrix of second derivatives of scalar ``cost`` with respect to each ``wrt``
-    variable (``jacobian(grad(cost, w), w)``; ``w``'s size must be known statically)."""
+    variable: ``jacobian(grad(cost, w), w)``, of shape ``w.shape + w.shape``; ``w``'s size
+    may be unknown until the function runs."""
     from .shape_ops import reshape
 
+    cost = as_tensor_variable(cost)
+    if cost.ndim != 0:
+        raise TypeError(
+            f"hessian: cost must be a scalar (ndim 0), got {cost!r} of type {cost.type}; "
+            "reduce it first (e.g. cost.sum())"
+        )
     items, single = _as_list(wrt, "hessian")
     out = []
     for w in items:
-        if None in w.type.shape:
-            raise ValueError(
-                f"hessian: the shape of {w!r} ({w.type}) must be known when the "
-                "graph is built (one gradient is built per element); declare it, "
-                "e.g. ft.tensor('x', 'float64', shape=(5,))"
-            )
         g = grad(cost, w, consider_constant, disconnected_inputs)
-        if g.type.shape != w.type.shape:
+        if g.type.shape != w.type.shape and None not in w.type.shape:
             g = reshape(g, w.type.shape)  # the gradient has w's shape: make it static
         out.append(jacobian(g, w, consider_constant, disconnected_inputs))
     return out[0] if single else out

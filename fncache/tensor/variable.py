@@ -269,7 +269,7 @@ class _TensorOps:
         keys = tuple(given)
         fns = self.__dict__.setdefault("_eval_fns", {})
         if keys not in fns:
-            fns[keys] = _eval_compiler()(list(keys), self)
+            fns[keys] = function_compiler()(list(keys), self)
         return fns[keys](*[given[k] for k in keys])
 
 
@@ -285,7 +285,9 @@ def set_eval_compiler(compile_function: Callable[..., Any]) -> None:
     _compile = compile_function
 
 
-def _eval_compiler() -> Callable[..., Any]:
+def function_compiler() -> Callable[..., Any]:
+    """``fc.function``, for the front end: what ``eval`` and ops that run a graph of their own
+    (`JacobianRows`) compile with."""
     if _compile is None:
         # The run-time is not imported yet: the package's public ``fc.function`` imports it
         # (fncache/__init__.py loads it on first use), and importing it installs the hook.

@@ -1,0 +1,148 @@
+"""The rows of a Jacobian whose number is known only at run time.
+
+fncache has no symbolic loop, so ``jacobian`` cannot build one gradient graph per element of an
+expression whose size is unknown when the graph is built. `JacobianRows` is that loop as one op:
+its inner graph is ``grad(flat[k], wrt)`` for a scalar int64 ``k``, and at run time it evaluates
+the inner graph, compiled by fncache like any function (optimized, cached, keyed), for
+k = 0..n-1 and stacks the rows. Everything the inner graph reads that does not depend on ``k``
+(the forward values, shapes, shared variables) is computed once, outside, and passed in.
+
+The op's identity (its one prop) is the inner graph's signature, the same canonical hash a
+function key is built from, so equal inner graphs merge and key alike. A pickle carries the
+inner graph's flat encoding, and the signature is recomputed from it where it is loaded.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..graph.basic import Apply, Constant, Op, Variable, clone_graph, toposort
+from ..graph.fgraph import FunctionGraph
+from ..graph.serialize import decode_graph, encode_graph, graph_signature
+from ..graph.types import TensorType
+from .variable import function_compiler
+
+__all__ = ["JacobianRows", "jacobian_rows"]
+
+
+class JacobianRows(Op):
+    """Inputs: ``rows`` (a vector: its length n is the number of rows), one variable per output
+    whose shape is the shape of a row (the ``wrt`` of each gradient; only its shape is read),
+    then the values the inner graph reads (its inputs after ``k``). Output ``j`` stacks, for
+    k = 0..n-1, the inner graph's output ``j`` at ``k``: shape ``(n,) + wrt_j.shape``."""
+
+    __props__ = ("inner_key",)
+
+    def __init__(self, inner: FunctionGraph) -> None:
+        self._use(inner)
+
+    def _use(self, inner: FunctionGraph) -> None:
+        self.inner = inner
+        self.inner_key = graph_signature(inner)
+        #: compiled inner functions by mode signature (None: the default mode); never pickled
+        self.functions: dict[Any, Any] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"inner": encode_graph(self.inner)}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # The identity is recomputed from the graph itself, never trusted from the pickle.
+        self._use(decode_graph(state["inner"]))
+
+    def __str__(self) -> str:
+        return f"JacobianRows{{{self.inner_key[:12]}}}"
+
+    @property
+    def n_outputs(self) -> int:
+        return len(self.inner.outputs)
+
+    def make_node(self, rows: Variable, *args: Variable) -> Apply:
+        n_out, params = self.n_outputs, self.inner.inputs[1:]
+        if rows.ndim != 1 or len(args) != n_out + len(params):
+            raise ValueError(
+                f"{self}: expected a vector of rows, {n_out} row-shape variables and "
+                f"{len(params)} values, got {rows.type} and {len(args)} variables"
+            )
+        likes, values = args[:n_out], args[n_out:]
+        for k, (v, p) in enumerate(zip(values, params)):
+            if v.dtype != p.dtype or v.ndim != p.ndim:
+                raise TypeError(f"{self}: value {k} must be {p.type}, got {v.type}")
+        out_types = []
+        for like, o in zip(likes, self.inner.outputs):
+            if like.ndim != o.ndim:
+                raise TypeError(f"{self}: a row is {o.type}, its shape variable is {like.type}")
+            out_types.append(TensorType(o.dtype, (rows.type.shape[0],) + like.type.shape))
+        return Apply(self, [rows, *args], out_types)
+
+    def function(self, mode: Any = None) -> Any:
+        """The inner graph compiled under ``mode`` (None: the default mode), once per mode."""
+        key = None if mode is None else mode.signature()
+        fn = self.functions.get(key)
+        if fn is None:
+            fn = function_compiler()(
+                list(self.inner.inputs),
+                list(self.inner.outputs),
+                mode=mode,
+                name="jacobian_rows",
+                on_unused_input="ignore",
+                trust_input=True,  # the values come from the outer function, exactly typed
+            )
+            self.functions[key] = fn
+        return fn
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        n_out = self.n_outputs
+        n, likes, values = inputs[0].shape[0], inputs[1 : 1 + n_out], inputs[1 + n_out :]
+        outs = [np.empty((n,) + w.shape, dtype=o.dtype) for w, o in zip(likes, node.outputs)]
+        if n == 0:
+            return outs
+        # The run-time compiles the inner graph under the outer function's mode when it links
+        # the outer one; a node evaluated elsewhere (constant folding) uses the default mode.
+        fn = node.tag.get("inner_function") or self.function()
+        for k in range(n):
+            rows = fn(np.array(k, dtype=np.int64), *values)
+            for j, r in enumerate(rows):
+                if r.shape != likes[j].shape:
+                    raise ValueError(
+                        f"{self}: row {k} of output {j} has shape {r.shape}, expected {likes[j].shape}"
+                    )
+                outs[j][k] = r
+        return outs
+
+
+def _outer_values(k: Variable, outputs: Sequence[Variable]) -> list[Variable]:
+    """The variables the part of the graph that depends on ``k`` reads without depending on
+    ``k`` (constants excepted: they stay in the inner graph), in a deterministic order."""
+    order = toposort(outputs)
+    dep = {id(k)}
+    for node in order:
+        if any(id(v) in dep for v in node.inputs):
+            dep.update(id(o) for o in node.outputs)
+    found: list[Variable] = []
+    seen: set[int] = set()
+
+    def take(v: Variable) -> None:
+        if id(v) not in dep and id(v) not in seen and not isinstance(v, Constant):
+            seen.add(id(v))
+            found.append(v)
+
+    for node in order:
+        if id(node.outputs[0]) in dep:
+            for v in node.inputs:
+                take(v)
+    for o in outputs:
+        take(o)
+    return found
+
+
+def jacobian_rows(rows: Variable, k: Variable, outputs: Sequence[Variable], wrt: Sequence[Variable]) -> list:
+    """For each of ``outputs`` (functions of the int64 scalar input ``k``, of ``wrt``'s shapes),
+    its values at k = 0..len(rows)-1, stacked: one ``(len(rows),) + wrt_j.shape`` variable each."""
+    values = _outer_values(k, outputs)
+    fresh = {v: v.type.make_variable(v.name) for v in [k, *values]}
+    ins, outs, _ = clone_graph([k, *values], list(outputs), replace=fresh)
+    op = JacobianRows(FunctionGraph(ins, outs, clone=False))
+    res = op(rows, *wrt, *values)
+    return list(res) if isinstance(res, list) else [res]  # a copy: never the node's own list

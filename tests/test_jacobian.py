@@ -1,0 +1,205 @@
+"""``ft.jacobian`` and ``ft.hessian`` of expressions whose sizes are known only at run time
+(``ft.dvector``): one compiled function for every length (0 included), checked against central
+finite differences and analytic derivatives in float64, under the C runner and the Python
+linker, pickled, and keyed the same in every process."""
+
+from __future__ import annotations
+
+import pickle
+import warnings
+from typing import Callable
+
+import numpy as np
+import pytest
+
+import fncache as fc
+from fncache import tensor as ft
+from fncache.tensor.jacobian_rows import JacobianRows
+
+from fcutil import keys_in_fresh_processes
+
+EPS = 1e-6
+
+
+def _fd_jacobian(fn: Callable[..., np.ndarray], args: list[np.ndarray], j: int) -> np.ndarray:
+    """Central differences of ``fn(*args)`` with respect to ``args[j]``: shape
+    ``out.shape + args[j].shape``."""
+    out = np.asarray(fn(*args))
+    jac = np.zeros(out.shape + args[j].shape)
+    for idx in np.ndindex(args[j].shape):
+        up, down = [a.copy() for a in args], [a.copy() for a in args]
+        up[j][idx] += EPS
+        down[j][idx] -= EPS
+        jac[(Ellipsis,) + idx] = (np.asarray(fn(*up)) - np.asarray(fn(*down))) / (2 * EPS)
+    return jac
+
+
+def _compiles() -> int:
+    return int(fc.cache.stats()["compiles"])
+
+
+def _rows_nodes(f) -> list:
+    return [n for n in f.optimized_graph.toposort() if isinstance(n.op, JacobianRows)]
+
+
+@pytest.mark.parametrize("linker", ["c", "py"])
+def test_vector_to_vector_every_length_from_one_function(linker: str) -> None:
+    x = ft.dvector("x")
+    y = ft.exp(x) * x[::-1] + ft.sin(x).sum() * x
+    mode = fc.Mode(linker)
+    f = fc.function([x], ft.jacobian(y, x), mode=mode)
+    fwd = fc.function([x], y, mode=mode)
+    (node,) = _rows_nodes(f)
+    inner = node.tag["inner_function"]
+    assert inner.mode.linker == linker
+    before = _compiles()
+    rng = np.random.default_rng(1)
+    for n in (0, 1, 7, 3):
+        v = rng.uniform(-1, 1, n)
+        got = f(v)
+        assert got.shape == (n, n) and got.dtype == np.float64
+        want = np.diag(np.exp(v) * v[::-1]) + np.exp(v)[:, None] * np.eye(n)[::-1]
+        want += np.diag(np.full(n, np.sin(v).sum())) + np.outer(v, np.cos(v))
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(got, _fd_jacobian(fwd, [v], 0), rtol=1e-6, atol=1e-8)
+    # different sizes at run time, nothing compiled again: one inner function, no new entry
+    assert _compiles() == before
+    assert node.tag["inner_function"] is inner
+
+
+def test_matrix_and_several_wrt() -> None:
+    m, x, s = ft.dmatrix("m"), ft.dvector("x"), ft.dscalar("s")
+    vec_of_matrix = ft.tanh(ft.dot(m, x)) * s  # matrix -> vector
+    mat_of_vector = ft.outer(ft.sin(x), x) + s**2  # vector -> matrix
+    jm = ft.jacobian(vec_of_matrix, [m, x, s])
+    jv = ft.jacobian(mat_of_vector, [x, s])
+    f = fc.function([m, x, s], [*jm, *jv])
+    fwd_vm = fc.function([m, x, s], vec_of_matrix)
+    fwd_mv = fc.function([m, x, s], mat_of_vector, on_unused_input="ignore")
+    rng = np.random.default_rng(2)
+    for rows, cols in ((3, 4), (1, 1), (0, 2), (2, 0)):
+        args = [rng.uniform(-1, 1, (rows, cols)), rng.uniform(-1, 1, cols), np.asarray(0.7)]
+        got = f(*args)
+        shapes = [(rows, rows, cols), (rows, cols), (rows,), (cols, cols, cols), (cols, cols)]
+        assert [g.shape for g in got] == shapes
+        for g, j in zip(got[:3], (0, 1, 2)):
+            np.testing.assert_allclose(g, _fd_jacobian(fwd_vm, args, j), rtol=1e-6, atol=1e-8)
+        for g, j in zip(got[3:], (1, 2)):
+            np.testing.assert_allclose(g, _fd_jacobian(fwd_mv, args, j), rtol=1e-6, atol=1e-8)
+
+
+def test_static_shapes_keep_their_types_and_float32() -> None:
+    x = ft.tensor("x", "float64", shape=(20,))
+    j = ft.jacobian(x**2, x)
+    assert j.type.shape == (20, 20)
+    v = np.linspace(-1, 1, 20)
+    np.testing.assert_allclose(fc.function([x], j)(v), np.diag(2 * v), rtol=1e-12)
+    xf = ft.fvector("xf")
+    jf = ft.jacobian(xf * xf, xf)
+    assert jf.dtype == "float32"
+    got = fc.function([xf], jf)(np.arange(3, dtype="float32"))
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got, np.diag([0.0, 2.0, 4.0]).astype("float32"))
+
+
+@pytest.mark.parametrize("linker", ["c", "py"])
+def test_hessian_of_a_dvector_cost(linker: str) -> None:
+    x = ft.dvector("x")
+    cost = ft.sum(ft.exp(x) * x) + ft.sum(x) ** 2
+    h = ft.hessian(cost, x)
+    f = fc.function([x], h, mode=fc.Mode(linker))
+    g = fc.function([x], ft.grad(cost, x))
+    for n in (0, 1, 5):
+        v = np.linspace(-1, 1.5, n)
+        got = f(v)
+        want = np.diag(np.exp(v) * (2 + v)) + 2.0
+        assert got.shape == (n, n)
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+        np.testing.assert_allclose(got, _fd_jacobian(g, [v], 0), rtol=1e-6, atol=1e-8)
+
+
+def test_shared_variables_and_an_intermediate_wrt() -> None:
+    w = fc.shared(np.array([0.5, -1.0, 2.0]), name="w")
+    x = ft.dvector("x")
+    h = ft.sin(x)
+    y = w * h * ft.sum(h)
+    jw, jh = ft.jacobian(y, [w, h])
+    f = fc.function([x], [jw, jh])
+    v = np.array([0.1, 0.4, -0.3])
+    hv, wv = np.sin(v), w.get_value()
+    got = f(v)
+    np.testing.assert_allclose(got[0], np.diag(hv * hv.sum()), rtol=1e-12)
+    np.testing.assert_allclose(got[1], np.diag(wv * hv.sum()) + np.outer(wv * hv, np.ones(3)), rtol=1e-12)
+    w.set_value(np.array([1.0, 1.0, 1.0]))
+    np.testing.assert_allclose(f(v)[0], np.diag(hv * hv.sum()), rtol=1e-12)
+
+
+def test_pickle_round_trip_and_the_same_key(tmp_path) -> None:
+    def build():
+        x, m = ft.dvector("x"), ft.dmatrix("m")
+        return fc.function([x, m], [ft.jacobian(ft.dot(m, ft.tanh(x)), x), ft.hessian(ft.sum(x**4), x)])
+
+    f1, f2 = build(), build()
+    assert f1.cache_key == f2.cache_key
+    g = pickle.loads(pickle.dumps(f1))
+    assert g.cache_key == f1.cache_key
+    for n in (0, 4):
+        args = (np.linspace(-1, 1, n), np.arange(2.0 * n).reshape(2, n))
+        for got, want in zip(g(*args), f1(*args)):
+            np.testing.assert_array_equal(got, want)
+    # the op's identity is recomputed from its inner graph where it is loaded
+    (node,) = _rows_nodes(g)[:1]
+    op = pickle.loads(pickle.dumps(node.op))
+    assert op == node.op and op.inner_key == node.op.inner_key and "functions" not in op.__getstate__()
+
+
+KEY_CODE = """
+import fncache as fc
+from fncache import tensor as ft
+x, m = ft.dvector("x"), ft.dmatrix("m")
+c = ft.sum(ft.exp(ft.dot(m, x)))
+print(fc.function([x, m], [*ft.jacobian(ft.dot(m, x) * x.sum(), [x, m]), ft.hessian(c, x)]).cache_key)
+"""
+
+
+def test_cache_key_is_the_same_in_every_process(tmp_path) -> None:
+    keys = keys_in_fresh_processes(KEY_CODE, tmp_path, 2)
+    assert len(keys) == 1 and len(keys.pop().strip()) > 10
+
+
+def test_consider_constant_and_disconnected_inputs() -> None:
+    x, y = ft.dvector("x"), ft.dvector("y")
+    h = ft.sin(x)
+    e = h * x
+    j_const = ft.jacobian(e, x, consider_constant=[h])
+    f = fc.function([x], [ft.jacobian(e, x), j_const])
+    v = np.array([0.3, -0.8])
+    full, const = f(v)
+    np.testing.assert_allclose(full, np.diag(np.cos(v) * v + np.sin(v)), rtol=1e-12)
+    np.testing.assert_allclose(const, np.diag(np.sin(v)), rtol=1e-12)
+    with pytest.raises(ValueError, match="does not depend on y"):
+        ft.jacobian(x * 2, [x, y])
+    with pytest.raises(ValueError, match="does not depend on y"):
+        ft.hessian(ft.sum(x**2), y)
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        jy_warn = ft.jacobian(x * 2, y, disconnected_inputs="warn")
+    assert any("does not depend on y" in str(m.message) for m in w)
+    jx, jy = ft.jacobian(x * 2, [x, y], disconnected_inputs="ignore")
+    g = fc.function([x, y], [jx, jy, jy_warn])
+    got = g(np.ones(2), np.ones(3))
+    np.testing.assert_array_equal(got[0], 2 * np.eye(2))
+    np.testing.assert_array_equal(got[1], np.zeros((2, 3)))
+    np.testing.assert_array_equal(got[2], np.zeros((2, 3)))
+
+
+def test_refusals_name_the_input() -> None:
+    x = ft.dvector("x")
+    with pytest.raises(TypeError, match="hessian: cost must be a scalar"):
+        ft.hessian(x**2, x)
+    with pytest.raises(TypeError, match="jacobian: the expression must be of a float dtype"):
+        ft.jacobian(ft.argmax(ft.dmatrix("m"), axis=1), x)
+    with pytest.raises(TypeError, match="dtype int64"):
+        ft.jacobian(x * 2, ft.lvector("i"))
+    with pytest.raises(NotImplementedError, match="ft.jacobian or ft.hessian again"):
+        ft.grad(ft.sum(ft.jacobian(x**3, x)), x)
