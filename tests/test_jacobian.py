@@ -134,6 +134,7 @@ def test_shared_variables_and_an_intermediate_wrt() -> None:
     np.testing.assert_allclose(f(v)[0], np.diag(hv * hv.sum()), rtol=1e-12)
 
 
+@pytest.mark.verify_hits
 def test_pickle_round_trip_and_the_same_key(tmp_path) -> None:
     def build():
         x, m = ft.dvector("x"), ft.dmatrix("m")

@@ -341,7 +341,10 @@ def jacobian(
             f"jacobian: the expression must be of a float dtype, got {expr!r} of type "
             f"{expr.type}; cast it with ft.cast(expression, 'float64')"
         )
-    flat = reshape(expr, (-1,) if None in expr.type.shape else (int(np.prod(expr.type.shape)),))
+    if expr.ndim == 1:
+        flat = expr
+    else:
+        flat = reshape(expr, (-1,) if None in expr.type.shape else (int(np.prod(expr.type.shape)),))
     k = TensorType("int64", ())("k")
     jacs = jacobian_rows(flat, k, grad(flat[k], items, consider_constant, disconnected_inputs), items)
     if expr.ndim != 1:
