@@ -5,7 +5,8 @@ and ``X.T @ g`` in one pass over X) are generated here (they are where the time 
 functions with one signature per role, which fncache's installed run-time
 (``c_runtime.c``) calls: the run-time checks shapes, allocates outputs and splits work across
 threads, the kernels only loop. Matrix products (numpy's BLAS-backed product), argmax/argmin,
-dimshuffles, the gradients' `SumToShape` (where nothing was broadcast) and `ReducedSize`, and ops
+dimshuffles, shapes and reshapes, the gradients' `SumToShape` (where nothing was broadcast),
+`ReducedSize` and `SubtensorGrad` (zeros with the gradient written at a basic index), and ops
 without a native version (their numpy ``perform``) are steps the run-time carries out itself,
 with no generated code at all.
 
@@ -23,10 +24,10 @@ from ..graph.basic import Apply
 from ..graph.types import is_complex, is_float, is_int
 from ..tensor.blas import Dot, RowPass
 from ..tensor.elemwise import Elemwise
-from ..tensor.grad_ops import ReducedSize, SumToShape
+from ..tensor.grad_ops import ReducedSize, SubtensorGrad, SumToShape
 from ..tensor.reduction import ArgReduce, Reduce
 from ..tensor.scalar_ops import Composite
-from ..tensor.shape_ops import DimShuffle
+from ..tensor.shape_ops import DimShuffle, Reshape, Shape
 from . import c_program
 from .c_program import (
     ST_ARGREDUCE,
@@ -36,7 +37,10 @@ from .c_program import (
     ST_PERFORM,
     ST_REDUCE,
     ST_REDUCED_SIZE,
+    ST_RESHAPE,
     ST_ROWPASS,
+    ST_SHAPE,
+    ST_SUBTENSOR_GRAD,
     ST_SUM_TO_SHAPE,
 )
 from .c_types import CTYPE, composite_lines, reduce_accumulator, reduce_combine
@@ -327,6 +331,30 @@ def render_reduced_size(node: Apply, ctx: NodeCtx) -> tuple:
     return _step(ST_REDUCED_SIZE, node, ctx, ints)
 
 
+def render_reshape(node: Apply, ctx: NodeCtx) -> tuple:
+    """numpy's reshape, run by the run-time (the op's perform reports a shape that does not fit)."""
+    return _step(ST_RESHAPE, node, ctx, [ctx.perform, typenum(node.outputs[0].dtype), node.op.ndim])
+
+
+#: Index bounds the run-time reads (``run_subtensor_grad``): none, a constant, a symbolic input.
+_BOUND_TAGS = {None: 0, "c": 1, "v": 2}
+_INT_MAX = 2**31 - 1
+
+
+def render_subtensor_grad(node: Apply, ctx: NodeCtx) -> tuple:
+    """Zeros with the gradient written at a basic index, by the run-time; a constant bound
+    beyond a C int's range leaves the whole node to the op's perform."""
+    ints = [ctx.perform, typenum(node.outputs[0].dtype), len(node.op.idx)]
+    for entry in node.op.idx:
+        refs = entry[1:]
+        ints.append(0 if entry[0] == "i" else 1)
+        for ref in refs:
+            ints += [_BOUND_TAGS[None], 0] if ref is None else [_BOUND_TAGS[ref[0]], ref[1]]
+    if any(abs(i) > _INT_MAX for i in ints):
+        return render_fallback(node, ctx)
+    return _step(ST_SUBTENSOR_GRAD, node, ctx, ints)
+
+
 #: Rows of X per block of a row pass: z, the row values and X.T @ g for a block are computed
 #: while its rows are still in the L1/L2 cache.
 ROWPASS_ROWS = 16
@@ -441,14 +469,21 @@ def has_native(node: Apply) -> bool:
 
 def render_node(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
     """(kernel C code, possibly empty; the node's step) for one node. `SumToShape`,
-    `ReducedSize` and `RowPass` steps call the node's perform where their fast path does not
-    apply (c_module gives them one, as to nodes without native code)."""
+    `ReducedSize`, `RowPass`, `Reshape` and `SubtensorGrad` steps call the node's perform
+    where their fast path does not apply (c_module gives them one, as to nodes without native
+    code)."""
     if isinstance(node.op, SumToShape):
         return "", render_sum_to_shape(node, ctx)
     if isinstance(node.op, ReducedSize):
         return "", render_reduced_size(node, ctx)
     if isinstance(node.op, RowPass):
         return render_rowpass(node, ctx)
+    if isinstance(node.op, Shape):
+        return "", _step(ST_SHAPE, node, ctx, [ctx.perform, typenum(node.outputs[0].dtype)])
+    if isinstance(node.op, Reshape):
+        return "", render_reshape(node, ctx)
+    if isinstance(node.op, SubtensorGrad):
+        return "", render_subtensor_grad(node, ctx)
     if not has_native(node):
         return "", render_fallback(node, ctx)
     if isinstance(node.op, Elemwise):

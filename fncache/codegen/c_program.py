@@ -28,6 +28,9 @@ __all__ = [
     "ST_SUM_TO_SHAPE",
     "ST_REDUCED_SIZE",
     "ST_ROWPASS",
+    "ST_SHAPE",
+    "ST_RESHAPE",
+    "ST_SUBTENSOR_GRAD",
 ]
 
 (
@@ -40,7 +43,10 @@ __all__ = [
     ST_SUM_TO_SHAPE,
     ST_REDUCED_SIZE,
     ST_ROWPASS,
-) = range(9)
+    ST_SHAPE,
+    ST_RESHAPE,
+    ST_SUBTENSOR_GRAD,
+) = range(12)
 
 #: ``c_runtime.h``'s step kinds, by their C names.
 STEP_KINDS = {
@@ -53,6 +59,9 @@ STEP_KINDS = {
     "ST_SUM_TO_SHAPE": ST_SUM_TO_SHAPE,
     "ST_REDUCED_SIZE": ST_REDUCED_SIZE,
     "ST_ROWPASS": ST_ROWPASS,
+    "ST_SHAPE": ST_SHAPE,
+    "ST_RESHAPE": ST_RESHAPE,
+    "ST_SUBTENSOR_GRAD": ST_SUBTENSOR_GRAD,
 }
 
 #: (kind, in_slots, out_slots, dying_slots, ints, kernels, name, msg, nd, errcheck)

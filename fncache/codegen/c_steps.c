@@ -694,6 +694,155 @@ static int run_rowpass(Runner *self, const Step *s, PyArrayObject **v)
     return 0;
 }
 
+static int run_shape(const Step *s, PyArrayObject **v)
+{
+    /* ints: index into performs, the output typenum (always int64). The input's dims. */
+    PyArrayObject *a = v[s->in[0]];
+    npy_intp nd = PyArray_NDIM(a);
+    PyArrayObject *r = (PyArrayObject *)PyArray_EMPTY(1, &nd, NPY_INT64, 0);
+    if (!r) return -1;
+    npy_int64 *o = (npy_int64 *)PyArray_DATA(r);
+    for (npy_intp d = 0; d < nd; d++) o[d] = PyArray_DIM(a, d);
+    v[s->out[0]] = r;
+    return 0;
+}
+
+static int run_reshape(Runner *self, const Step *s, PyArrayObject **v)
+{
+    /* ints: index into performs, the output typenum, ndim. numpy's reshape (a view where the
+     * layout allows) of input 0 to the int64 or int32 vector input 1, of length ndim, one -1
+     * inferred. A shape that does not fit (or anything unexpected) runs the op's perform,
+     * which reports it. */
+    PyArrayObject *a = v[s->in[0]], *shp = v[s->in[1]];
+    const int nd = s->nints >= 3 ? s->ints[2] : -1, wide = PyArray_TYPE(shp) == NPY_INT64;
+    if (nd < 0 || nd > NPY_MAXDIMS || PyArray_NDIM(shp) != 1 || PyArray_DIM(shp, 0) != nd
+        || !(wide || PyArray_TYPE(shp) == NPY_INT32))
+        return run_perform(self, s, v);
+    npy_intp dims[NPY_MAXDIMS], known = 1;
+    int infer = -1;
+    const char *p = PyArray_DATA(shp);
+    for (int d = 0; d < nd; d++) {
+        npy_int64 x;
+        if (wide) {
+            memcpy(&x, p + d * PyArray_STRIDE(shp, 0), sizeof x);
+        } else {
+            npy_int32 x32;
+            memcpy(&x32, p + d * PyArray_STRIDE(shp, 0), sizeof x32);
+            x = x32;
+        }
+        if (x == -1 && infer < 0) infer = d;
+        else if (x < 0 || (x > 0 && known > NPY_MAX_INTP / x)) return run_perform(self, s, v);
+        else known *= (npy_intp)x;
+        dims[d] = (npy_intp)x;
+    }
+    const npy_intp size = PyArray_SIZE(a);
+    if (infer >= 0) {
+        if (known == 0 || size % known) return run_perform(self, s, v);
+        dims[infer] = size / known;
+    } else if (known != size) {
+        return run_perform(self, s, v);
+    }
+    PyArray_Dims to = {dims, nd};
+    PyObject *r = PyArray_Newshape(a, &to, NPY_CORDER);
+    if (!r) return -1;
+    v[s->out[0]] = (PyArrayObject *)r;
+    return 0;
+}
+
+/* One bound of a basic index (ints: tag, value; tag 0: none, 1: the value itself, 2: input
+ * 2 + value, a 0-d integer array): 1 with *out set, 0 for none, -1 when it cannot be read
+ * here (the op's perform then runs). */
+static int index_bound(const Step *s, PyArrayObject **v, const int *ref, npy_intp *out)
+{
+    if (ref[0] == 0) return 0;
+    if (ref[0] == 1) { *out = ref[1]; return 1; }
+    if (ref[0] != 2 || ref[1] < 0 || 2 + ref[1] >= s->nin) return -1;
+    PyArrayObject *b = v[s->in[2 + ref[1]]];
+    if (PyArray_NDIM(b) != 0) return -1;
+    const char *p = PyArray_DATA(b);
+#define FC_BOUND(T) { T x; memcpy(&x, p, sizeof x); *out = (npy_intp)x; return 1; }
+    switch (PyArray_TYPE(b)) {
+    case NPY_INT8: FC_BOUND(npy_int8)
+    case NPY_INT16: FC_BOUND(npy_int16)
+    case NPY_INT32: FC_BOUND(npy_int32)
+    case NPY_INT64: FC_BOUND(npy_int64)
+    case NPY_UINT8: FC_BOUND(npy_uint8)
+    case NPY_UINT16: FC_BOUND(npy_uint16)
+    case NPY_UINT32: FC_BOUND(npy_uint32)
+    default: return -1;
+    }
+#undef FC_BOUND
+}
+
+static int run_subtensor_grad(Runner *self, const Step *s, PyArrayObject **v)
+{
+    /* ints: index into performs, the output typenum, n, then n index entries: (0, bound) for
+     * an int, (1, start, stop, step) for a slice, each bound two ints (see index_bound).
+     * Zeros of input 0's shape with input 1 written at that index (broadcast as numpy's
+     * assignment does). An index out of range, a zero step, a value that does not fit, or
+     * anything unexpected runs the op's perform, which reports it. */
+    PyArrayObject *x = v[s->in[0]], *g = v[s->in[1]];
+    if (s->nints < 3) return run_perform(self, s, v);
+    const int ne = s->ints[2], nd = PyArray_NDIM(x), typenum = s->ints[1];
+    if (ne < 0 || ne > nd) return run_perform(self, s, v);
+    npy_intp dims[NPY_MAXDIMS], strides[NPY_MAXDIMS], offset = 0;
+    int vd = 0, pos = 3;
+    PyArrayObject *out = (PyArrayObject *)PyArray_ZEROS(nd, PyArray_DIMS(x), typenum, 0);
+    if (!out) return -1;
+    for (int d = 0; d < ne; d++) {
+        const npy_intp n = PyArray_DIM(out, d), st = PyArray_STRIDE(out, d);
+        const int kind = pos < s->nints ? s->ints[pos++] : -1;
+        if (kind == 0 && pos + 2 <= s->nints) {
+            npy_intp i;
+            if (index_bound(s, v, s->ints + pos, &i) != 1) goto perform;
+            pos += 2;
+            if (i < 0) i += n;
+            if (i < 0 || i >= n) goto perform;
+            offset += i * st;
+        } else if (kind == 1 && pos + 6 <= s->nints) {
+            npy_intp start, stop, step = 1;
+            const int hs = index_bound(s, v, s->ints + pos, &start),
+                      he = index_bound(s, v, s->ints + pos + 2, &stop),
+                      hp = index_bound(s, v, s->ints + pos + 4, &step);
+            pos += 6;
+            if (hs < 0 || he < 0 || hp < 0 || step == 0) goto perform;
+            if (!hs) start = step < 0 ? PY_SSIZE_T_MAX : 0;
+            if (!he) stop = step < 0 ? PY_SSIZE_T_MIN : PY_SSIZE_T_MAX;
+            const npy_intp len = PySlice_AdjustIndices(n, &start, &stop, step);
+            dims[vd] = len;
+            strides[vd++] = st * step;
+            if (len > 0) offset += start * st;
+        } else {
+            goto perform;
+        }
+    }
+    for (int d = ne; d < nd; d++) {
+        dims[vd] = PyArray_DIM(out, d);
+        strides[vd++] = PyArray_STRIDE(out, d);
+    }
+    PyArrayObject *view = (PyArrayObject *)PyArray_NewFromDescr(
+        &PyArray_Type, PyArray_DescrFromType(typenum), vd, dims, strides,
+        (char *)PyArray_DATA(out) + offset, NPY_ARRAY_WRITEABLE, NULL);
+    if (!view) { Py_DECREF(out); return -1; }
+    Py_INCREF(out);
+    if (PyArray_SetBaseObject(view, (PyObject *)out) < 0) {
+        Py_DECREF(view);
+        Py_DECREF(out);
+        return -1;
+    }
+    const int rc = PyArray_CopyInto(view, g);
+    Py_DECREF(view);
+    if (rc < 0) {  /* shapes that do not broadcast: the perform's error names them */
+        PyErr_Clear();
+        goto perform;
+    }
+    v[s->out[0]] = out;
+    return 0;
+perform:
+    Py_DECREF(out);
+    return run_perform(self, s, v);
+}
+
 int fc_run_step(Runner *self, Step *s, PyArrayObject **v)
 {
     switch (s->kind) {
@@ -705,6 +854,9 @@ int fc_run_step(Runner *self, Step *s, PyArrayObject **v)
     case ST_SUM_TO_SHAPE: return run_sum_to_shape(self, s, v);
     case ST_REDUCED_SIZE: return run_reduced_size(self, s, v);
     case ST_ROWPASS: return run_rowpass(self, s, v);
+    case ST_SHAPE: return run_shape(s, v);
+    case ST_RESHAPE: return run_reshape(self, s, v);
+    case ST_SUBTENSOR_GRAD: return run_subtensor_grad(self, s, v);
     default: return run_perform(self, s, v);
     }
 }

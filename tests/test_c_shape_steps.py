@@ -1,0 +1,130 @@
+"""`Shape`, `Reshape` and `SubtensorGrad` (the gradient of basic indexing) run as steps of the
+C run-time, not as calls into Python: checked against numpy and the Python linker for views,
+copies, ``-1``, empty arrays, symbolic bounds of several int dtypes, negative steps and
+broadcast gradients; what the fast path does not handle (a shape that does not fit, an index out
+of range, a zero step) reaches the op's perform, which raises the same error as in Python."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import fncache as fc
+from fncache import tensor as ft
+from fncache.codegen import c_program
+from fncache.codegen.c_module import render_module
+from fncache.tensor.grad_ops import SubtensorGrad
+
+
+def _steps(f) -> list[tuple[int, str]]:
+    """(kind, op name) of each step of ``f``'s C program."""
+    program = render_module(f.optimized_graph, n_explicit=len(f.inputs), single=False).program
+    return [(st[0], st[6]) for st in program[4]]
+
+
+def _kinds(f) -> list[int]:
+    return [kind for kind, _ in _steps(f)]
+
+
+def _both(inputs: list, outputs: list) -> tuple:
+    return (
+        fc.function(inputs, outputs, on_unused_input="ignore"),
+        fc.function(inputs, outputs, mode="FAST_COMPILE", on_unused_input="ignore"),
+    )
+
+
+def test_shape_and_reshape_are_native_and_match_numpy() -> None:
+    x, i = ft.dmatrix("x"), ft.iscalar("i")
+    outs = [ft.shape(x), ft.reshape(x, (-1,)), ft.reshape(x, ft.stack([i, ft.cast(-1, "int32")]), ndim=2)]
+    outs.append(ft.reshape(x, (x.shape[1], x.shape[0])))
+    c, py = _both([x, i], outs)
+    kinds = _kinds(c)
+    assert c_program.ST_SHAPE in kinds and kinds.count(c_program.ST_RESHAPE) == 3
+    # (the shape's entries and the stacked vector are still built in Python)
+    assert not [name for kind, name in _steps(c) if kind == c_program.ST_PERFORM and "hape" in name]
+    for xv, iv in (
+        (np.arange(12.0).reshape(3, 4), 2),
+        (np.arange(12.0).reshape(4, 3).T, 6),  # not contiguous: numpy copies
+        (np.zeros((0, 5)), 3),
+        (np.ones((1, 1)), 1),
+    ):
+        want = [
+            np.asarray(xv.shape),
+            xv.reshape(-1),
+            xv.reshape(iv, -1),
+            xv.reshape(xv.shape[1], xv.shape[0]),
+        ]
+        for got in (c(xv, np.int32(iv)), py(xv, np.int32(iv))):
+            for g, w in zip(got, want):
+                assert g.dtype == w.dtype and g.shape == w.shape
+                np.testing.assert_array_equal(g, w)
+    xv = np.arange(12.0).reshape(3, 4)
+    # a shape that does not fit: the perform's error, from both linkers
+    for f in (c, py):
+        with pytest.raises(
+            ValueError, match=r"reshape: cannot reshape an array of shape \(3, 4\) into \(5, -1\)"
+        ):
+            f(xv, np.int32(5))
+        with pytest.raises(ValueError, match=r"cannot reshape .* into \(0, -1\)"):
+            f(xv, np.int32(0))
+    # the result of a native reshape is the caller's: writing it leaves the input alone
+    r = c(xv, np.int32(2))[1]
+    r[:] = -1
+    assert xv[0, 0] == 0.0
+
+
+CASES = [
+    # (index structure, x shape, g shape, bounds, numpy index)
+    ((("i", ("v", 0)),), (5,), (), [np.int64(3)], (3,)),
+    ((("i", ("v", 0)),), (5,), (), [np.int32(-5)], (-5,)),
+    (
+        (("s", ("v", 0), None, ("c", -1)), ("i", ("c", 1))),
+        (4, 3),
+        (3,),
+        [np.int16(2)],
+        (slice(2, None, -1), 1),
+    ),
+    ((("s", None, None, ("c", 2)),), (7, 2), (4, 2), [], (slice(None, None, 2),)),
+    ((("s", ("c", 1), ("v", 0), None),), (6,), (1,), [np.uint8(4)], (slice(1, 4),)),  # g broadcast
+    ((("s", ("c", 10), None, None),), (3, 2), (0, 2), [], (slice(10, None),)),  # empty slice
+    ((("i", ("c", 0)),), (2, 0, 3), (0, 3), [], (0,)),
+]
+
+
+@pytest.mark.parametrize("idx, xshape, gshape, bounds, index", CASES)
+def test_subtensor_grad_is_native_and_matches_numpy(idx, xshape, gshape, bounds, index) -> None:
+    x = ft.TensorType("float64", (None,) * len(xshape))("x")
+    g = ft.TensorType("float64", (None,) * len(gshape))("g")
+    bs = [ft.TensorType(np.asarray(b).dtype.name, ())(f"b{k}") for k, b in enumerate(bounds)]
+    out = SubtensorGrad(idx)(x, g, *bs)
+    c, py = _both([x, g, *bs], [out])
+    assert _kinds(c) == [c_program.ST_SUBTENSOR_GRAD]
+    rng = np.random.default_rng(0)
+    xv, gv = rng.standard_normal(xshape), rng.standard_normal(gshape)
+    want = np.zeros(xshape)
+    want[index] = gv
+    for f in (c, py):
+        (got,) = f(xv, gv, *bounds)
+        assert got.shape == want.shape and got.flags.c_contiguous
+        np.testing.assert_array_equal(got, want)
+
+
+def test_subtensor_grad_refusals_come_from_the_perform() -> None:
+    x, g, k, s = ft.dvector("x"), ft.dvector("g"), ft.lscalar("k"), ft.lscalar("s")
+    at_k = SubtensorGrad((("i", ("v", 0)),))(x, ft.sum(g), k)
+    stepped = SubtensorGrad((("s", None, None, ("v", 0)),))(x, g, s)
+    c, py = _both([x, g, k, s], [at_k, stepped])
+    assert c_program.ST_PERFORM not in _kinds(c)
+    xv = np.zeros(4)
+    for f in (c, py):
+        with pytest.raises(IndexError):
+            f(xv, np.ones(2), 4, 1)
+        with pytest.raises(ValueError, match="step cannot be zero"):
+            f(xv, np.ones(4), 0, 0)
+        with pytest.raises(ValueError, match="broadcast"):
+            f(xv, np.ones(3), 0, 1)
+    big = SubtensorGrad((("i", ("c", 2**40)),))(ft.dvector("y"), ft.dscalar("h"))
+    f = fc.function([big.owner.inputs[0], big.owner.inputs[1]], big)
+    assert _kinds(f) == [c_program.ST_PERFORM]  # a bound beyond a C int stays with the perform
+    with pytest.raises(IndexError):
+        f(np.zeros(3), 1.0)
