@@ -820,6 +820,12 @@ static int run_subtensor_grad(Runner *self, const Step *s, PyArrayObject **v)
         dims[vd] = PyArray_DIM(out, d);
         strides[vd++] = PyArray_STRIDE(out, d);
     }
+    if (vd == 0 && PyArray_NDIM(g) == 0 && PyArray_TYPE(g) == typenum) {
+        /* one element (a Jacobian's row seed): no view, no assignment machinery */
+        memcpy((char *)PyArray_DATA(out) + offset, PyArray_DATA(g), PyArray_ITEMSIZE(out));
+        v[s->out[0]] = out;
+        return 0;
+    }
     PyArrayObject *view = (PyArrayObject *)PyArray_NewFromDescr(
         &PyArray_Type, PyArray_DescrFromType(typenum), vd, dims, strides,
         (char *)PyArray_DATA(out) + offset, NPY_ARRAY_WRITEABLE, NULL);

@@ -101,12 +101,18 @@ class JacobianRows(Op):
         # The run-time compiles the inner graph under the outer function's mode when it links
         # the outer one; a node evaluated elsewhere (constant folding) uses the default mode.
         fn = node.tag.get("inner_function") or self.function()
+        shapes = [w.shape for w in likes]
+        # One 0-d index array, rewritten for each row: the inner function only reads it, and
+        # none of its outputs (float gradients) can be a view of it.
+        index = np.zeros((), dtype=np.int64)
         for k in range(n):
-            rows = fn(np.array(k, dtype=np.int64), *values)
-            for j, r in enumerate(rows):
-                if r.shape != likes[j].shape:
+            index[()] = k
+            rows = fn(index, *values)
+            for j in range(n_out):
+                r = rows[j]
+                if r.shape != shapes[j]:
                     raise ValueError(
-                        f"{self}: row {k} of output {j} has shape {r.shape}, expected {likes[j].shape}"
+                        f"{self}: row {k} of output {j} has shape {r.shape}, expected {shapes[j]}"
                     )
                 outs[j][k] = r
         return outs
