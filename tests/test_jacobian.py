@@ -204,3 +204,41 @@ def test_refusals_name_the_input() -> None:
         ft.jacobian(x * 2, ft.lvector("i"))
     with pytest.raises(NotImplementedError, match="ft.jacobian or ft.hessian again"):
         ft.grad(ft.sum(ft.jacobian(x**3, x)), x)
+
+
+def test_a_row_of_the_wrong_shape_is_an_error_naming_it() -> None:
+    """The op promises rows of its row-shape inputs' shapes; the run-time's loop checks each."""
+    from fncache.graph.fgraph import FunctionGraph
+
+    k, v = ft.lscalar("k"), ft.dvector("v")
+    op = JacobianRows(FunctionGraph([k, v], [v * ft.cast(k, "float64")]))
+    rows, like, val = ft.dvector("rows"), ft.dvector("like"), ft.dvector("val")
+    for mode in ("FAST_RUN", "FAST_COMPILE"):
+        f = fc.function([rows, like, val], op(rows, like, val), mode=mode)
+        np.testing.assert_array_equal(f(np.zeros(3), np.zeros(2), np.ones(2)), [[0, 0], [1, 1], [2, 2]])
+        with pytest.raises(ValueError, match=r"row 0 of output 0 is float64\[2\], expected float64\[3\]"):
+            f(np.zeros(3), np.zeros(3), np.ones(2))
+
+
+def test_the_run_time_row_loop() -> None:
+    from fncache.codegen.c_linker import runtime
+
+    rt = runtime()
+    index = np.zeros((), np.int64)
+    out = np.empty((4, 2))
+    assert rt.fill_rows(lambda k, a: [a[:2] * k], index, (np.arange(4.0),), (out,)) is None
+    np.testing.assert_array_equal(out, [[0, 0], [0, 1], [0, 2], [0, 3]])
+    assert rt.fill_rows(lambda k, a: [a[::2] + k], index, (np.arange(4.0),), (out,)) is None
+    np.testing.assert_array_equal(out, [[0, 2], [1, 3], [2, 4], [3, 5]])
+    assert rt.fill_rows(lambda k, a: [a[k % 2 :: 2]], index, (np.arange(4.0),), (out,)) is None
+    np.testing.assert_array_equal(out, [[0, 2], [1, 3], [0, 2], [1, 3]])  # strided rows
+    assert rt.fill_rows(lambda k, a: [a[: 2 + int(k)]], index, (np.arange(4.0),), (out,)) == (1, 0)
+    assert rt.fill_rows(lambda k: [np.zeros(2, np.float32)], index, (), (out,)) == (0, 0)
+    with pytest.raises(TypeError, match="expected a list of 1 arrays"):
+        rt.fill_rows(lambda k: np.zeros(2), index, (), (out,))
+    with pytest.raises(ZeroDivisionError):
+        rt.fill_rows(lambda k: [np.zeros(2) / 0 if k else 1 // 0], index, (), (out,))
+    with pytest.raises(ValueError, match="writeable 0-d int64"):
+        rt.fill_rows(lambda k: [np.zeros(2)], np.zeros((), np.int32), (), (out,))
+    with pytest.raises(ValueError, match="same length"):
+        rt.fill_rows(lambda k: [np.zeros(2)], index, (), (out, np.empty((3, 2))))

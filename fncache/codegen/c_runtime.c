@@ -612,8 +612,84 @@ static PyTypeObject RunnerType = {
     .tp_getset = Runner_getset,
 };
 
+/* fill_rows(fn, index, values, outs): for k = 0..n-1 (n: the outputs' first dim), index[()] = k,
+ * rows = fn(index, *values) (a list, one array per output) and outs[j][k] = rows[j]: the loop
+ * of a Jacobian's rows (JacobianRows), without a Python frame per row. Returns None, or (k, j)
+ * for a row whose shape or dtype is not its output's (the caller reports it). */
+static PyObject *rt_fill_rows(PyObject *mod, PyObject *args)
+{
+    PyObject *fn, *values, *outs;
+    PyArrayObject *index;
+    if (fc_numpy_ready() < 0) return NULL;
+    if (!PyArg_ParseTuple(args, "OO!O!O!", &fn, &PyArray_Type, &index, &PyTuple_Type, &values,
+                          &PyTuple_Type, &outs))
+        return NULL;
+    const Py_ssize_t nv = PyTuple_GET_SIZE(values), nout = PyTuple_GET_SIZE(outs);
+    if (PyArray_NDIM(index) != 0 || PyArray_TYPE(index) != NPY_INT64 || !PyArray_ISWRITEABLE(index)
+        || nout < 1) {
+        PyErr_SetString(PyExc_ValueError,
+                        "fill_rows: index must be a writeable 0-d int64 array, outs not empty");
+        return NULL;
+    }
+    npy_intp n = -1;
+    for (Py_ssize_t j = 0; j < nout; j++) {
+        PyObject *o = PyTuple_GET_ITEM(outs, j);
+        if (!PyArray_Check(o) || PyArray_NDIM((PyArrayObject *)o) < 1
+            || !PyArray_IS_C_CONTIGUOUS((PyArrayObject *)o)
+            || (n >= 0 && PyArray_DIM((PyArrayObject *)o, 0) != n)) {
+            PyErr_SetString(PyExc_ValueError,
+                            "fill_rows: outs must be C-contiguous arrays of the same length");
+            return NULL;
+        }
+        n = PyArray_DIM((PyArrayObject *)o, 0);
+    }
+    PyObject **argv = PyMem_Malloc((size_t)(1 + nv) * sizeof(PyObject *));
+    if (!argv) return PyErr_NoMemory();
+    argv[0] = (PyObject *)index;
+    for (Py_ssize_t i = 0; i < nv; i++) argv[1 + i] = PyTuple_GET_ITEM(values, i);
+    PyObject *result = NULL;
+    for (npy_intp k = 0; k < n; k++) {
+        *(npy_int64 *)PyArray_DATA(index) = (npy_int64)k;
+        PyObject *rows = PyObject_Vectorcall(fn, argv, (size_t)(1 + nv), NULL);
+        if (!rows) goto done;
+        if (!PyList_Check(rows) || PyList_GET_SIZE(rows) != nout) {
+            PyErr_Format(PyExc_TypeError, "fill_rows: fn returned %R, expected a list of %zd arrays",
+                         rows, nout);
+            Py_DECREF(rows);
+            goto done;
+        }
+        for (Py_ssize_t j = 0; j < nout; j++) {
+            PyArrayObject *out = (PyArrayObject *)PyTuple_GET_ITEM(outs, j);
+            PyObject *r = PyList_GET_ITEM(rows, j);
+            PyArrayObject *row = (PyArrayObject *)r;
+            const int nd = PyArray_NDIM(out) - 1;
+            if (!PyArray_Check(r) || PyArray_NDIM(row) != nd || PyArray_TYPE(row) != PyArray_TYPE(out)
+                || !PyArray_CompareLists(PyArray_DIMS(row), PyArray_DIMS(out) + 1, nd)) {
+                Py_DECREF(rows);
+                result = Py_BuildValue("(nn)", (Py_ssize_t)k, j);
+                goto done;
+            }
+            const npy_intp bytes = PyArray_NBYTES(row);
+            if (PyArray_IS_C_CONTIGUOUS(row)) {
+                if (bytes) memcpy((char *)PyArray_DATA(out) + k * bytes, PyArray_DATA(row), bytes);
+            } else if (PySequence_SetItem((PyObject *)out, (Py_ssize_t)k, r) < 0) {
+                Py_DECREF(rows);
+                goto done;
+            }
+        }
+        Py_DECREF(rows);
+    }
+    Py_INCREF(Py_None);
+    result = Py_None;
+done:
+    PyMem_Free(argv);
+    return result;
+}
+
 static PyMethodDef module_methods[] = {
     {"load", rt_load, METH_O, "load(path) -> Library: dlopen a generated kernel library"},
+    {"fill_rows", rt_fill_rows, METH_VARARGS,
+     "fill_rows(fn, index, values, outs): outs[j][k] = fn(index=k, *values)[j] for every row k"},
     {"philox", fc_random_philox, METH_VARARGS, "philox(counter4, key2) -> 4 words (c_random.c)"},
     {"random_fill", fc_random_fill, METH_VARARGS,
      "random_fill(kind, out, key, call, nthreads, a, b): draw into out (c_random.c)"},

@@ -22,6 +22,7 @@ from ..graph.basic import Apply, Constant, Op, Variable, clone_graph, toposort
 from ..graph.fgraph import FunctionGraph
 from ..graph.serialize import decode_graph, encode_graph, graph_signature
 from ..graph.types import TensorType
+from .random import c_runtime
 from .variable import function_compiler
 
 __all__ = ["JacobianRows", "jacobian_rows"]
@@ -101,20 +102,17 @@ class JacobianRows(Op):
         # The run-time compiles the inner graph under the outer function's mode when it links
         # the outer one; a node evaluated elsewhere (constant folding) uses the default mode.
         fn = node.tag.get("inner_function") or self.function()
-        shapes = [w.shape for w in likes]
-        # One 0-d index array, rewritten for each row: the inner function only reads it, and
-        # none of its outputs (float gradients) can be a view of it.
+        # One 0-d index array, rewritten for each row by the run-time's loop: the inner
+        # function only reads it, and none of its outputs (float gradients) can view it.
         index = np.zeros((), dtype=np.int64)
-        for k in range(n):
-            index[()] = k
-            rows = fn(index, *values)
-            for j in range(n_out):
-                r = rows[j]
-                if r.shape != shapes[j]:
-                    raise ValueError(
-                        f"{self}: row {k} of output {j} has shape {r.shape}, expected {shapes[j]}"
-                    )
-                outs[j][k] = r
+        bad = c_runtime().fill_rows(fn, index, tuple(values), tuple(outs))
+        if bad is not None:
+            k, j = bad
+            row = fn(np.asarray(k, dtype=np.int64), *values)[j]
+            raise ValueError(
+                f"{self}: row {k} of output {j} is {row.dtype}{list(row.shape)}, expected "
+                f"{outs[j].dtype}{list(likes[j].shape)}"
+            )
         return outs
 
 

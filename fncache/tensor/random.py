@@ -46,7 +46,8 @@ def set_random_runtime(get_runtime: Callable[[], Any]) -> None:
     _get_runtime = get_runtime
 
 
-def _runtime() -> Any:
+def c_runtime() -> Any:
+    """The compiled C run-time (random draws; the rows of `JacobianRows`)."""
     if _get_runtime is None:
         # Nothing compiled yet in this process (e.g. a random op unpickled and run by the py
         # linker): the package's public ``fc.function`` imports the run-time, which installs it.
@@ -61,14 +62,14 @@ def _fill(
     kind: int, out: np.ndarray, key: tuple[int, int], call: int, a: float = 0.0, b: Any = 1.0
 ) -> np.ndarray:
     """Draw every element of ``out`` (C-contiguous) by its index, on ``config.threads``."""
-    _runtime().random_fill(kind, out, key, call, int(config.threads), a, b)
+    c_runtime().random_fill(kind, out, key, call, int(config.threads), a, b)
     return out
 
 
 def _shuffled(n: int, k: int, key: tuple[int, int], call: int) -> np.ndarray:
     """The first k of a Fisher-Yates shuffle of range(n) (int64)."""
     out = np.empty(k, np.int64)
-    _runtime().random_shuffle(out, n, key, call)
+    c_runtime().random_shuffle(out, n, key, call)
     return out
 
 
