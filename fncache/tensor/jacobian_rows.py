@@ -18,6 +18,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..config import config
 from ..graph.basic import Apply, Constant, Op, Variable, clone_graph, toposort
 from ..graph.fgraph import FunctionGraph
 from ..graph.serialize import decode_graph, encode_graph, graph_signature
@@ -82,14 +83,17 @@ class JacobianRows(Op):
         key = None if mode is None else mode.signature()
         fn = self.functions.get(key)
         if fn is None:
-            fn = function_compiler()(
-                list(self.inner.inputs),
-                list(self.inner.outputs),
-                mode=mode,
-                name="jacobian_rows",
-                on_unused_input="ignore",
-                trust_input=True,  # the values come from the outer function, exactly typed
-            )
+            # It runs once per row on same-sized values: its intermediates are kept and reused
+            # from row to row (allow_gc off) rather than allocated for each.
+            with config.change_flags(allow_gc=False):
+                fn = function_compiler()(
+                    list(self.inner.inputs),
+                    list(self.inner.outputs),
+                    mode=mode,
+                    name="jacobian_rows",
+                    on_unused_input="ignore",
+                    trust_input=True,  # the values come from the outer function, exactly typed
+                )
             self.functions[key] = fn
         return fn
 
@@ -105,7 +109,8 @@ class JacobianRows(Op):
         # One 0-d index array, rewritten for each row by the run-time's loop: the inner
         # function only reads it, and none of its outputs (float gradients) can view it.
         index = np.zeros((), dtype=np.int64)
-        bad = c_runtime().fill_rows(fn, index, tuple(values), tuple(outs))
+        # fn.__call__: the native runner itself for a C function, no slot lookup per row
+        bad = c_runtime().fill_rows(fn.__call__, index, tuple(values), tuple(outs))
         if bad is not None:
             k, j = bad
             row = fn(np.asarray(k, dtype=np.int64), *values)[j]
