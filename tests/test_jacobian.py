@@ -202,8 +202,6 @@ def test_refusals_name_the_input() -> None:
         ft.jacobian(ft.argmax(ft.dmatrix("m"), axis=1), x)
     with pytest.raises(TypeError, match="dtype int64"):
         ft.jacobian(x * 2, ft.lvector("i"))
-    with pytest.raises(NotImplementedError, match="ft.jacobian or ft.hessian again"):
-        ft.grad(ft.sum(ft.jacobian(x**3, x)), x)
 
 
 def test_a_row_of_the_wrong_shape_is_an_error_naming_it() -> None:
@@ -242,3 +240,24 @@ def test_the_run_time_row_loop() -> None:
         rt.fill_rows(lambda k: [np.zeros(2)], np.zeros((), np.int32), (), (out,))
     with pytest.raises(ValueError, match="same length"):
         rt.fill_rows(lambda k: [np.zeros(2)], index, (), (out, np.empty((3, 2))))
+
+
+@pytest.mark.parametrize("linker", ["c", "py"])
+def test_jacobians_and_hessians_differentiate_again(linker: str) -> None:
+    """The gradient of a `JacobianRows` node sums, row by row, the gradient of its rows
+    against the fixed output gradients: third derivatives and gradients of Hessians."""
+    x, w = ft.dvector("x"), ft.dmatrix("w")
+    mode = fc.Mode(linker)
+    j = ft.jacobian(ft.sin(x) * x.sum(), x)
+    cost = ft.sum(ft.exp(x) * x) + ft.sum(x) ** 2
+    h_cost = ft.sum(ft.hessian(cost, x) ** 2) + ft.sum(j * w)
+    f = fc.function([x, w], [ft.jacobian(j, x), ft.grad(h_cost, x)], mode=mode)
+    fj = fc.function([x], j, mode=mode)
+    fh = fc.function([x, w], h_cost, mode=mode)
+    rng = np.random.default_rng(3)
+    for n in (0, 1, 4):
+        v, wv = rng.uniform(-1, 1, n), rng.uniform(-1, 1, (n, n))
+        third, g = f(v, wv)
+        assert third.shape == (n, n, n) and g.shape == (n,)
+        np.testing.assert_allclose(third, _fd_jacobian(fj, [v], 0), rtol=1e-6, atol=1e-7)
+        np.testing.assert_allclose(g, _fd_jacobian(fh, [v, wv], 0), rtol=1e-6, atol=1e-6)

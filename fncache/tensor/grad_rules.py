@@ -15,12 +15,12 @@ from typing import Any, Callable
 import numpy as np
 
 from ..graph.basic import Apply, Variable
-from ..graph.types import is_float
+from ..graph.types import TensorType, is_float
 from .blas import Dot, dot
 from .elemwise import Elemwise, cast, elemwise
 from .grad_ops import ReducedSize, SubtensorGrad, SumToShape
-from .gradient import backprop, broadcast_like, register_grad, zeros_like
-from .jacobian_rows import JacobianRows
+from .gradient import backprop, broadcast_like, grad, register_grad, zeros_like
+from .jacobian_rows import JacobianRows, jacobian_rows, substitute
 from .pyop import Assert, PythonOp
 from .reduction import ArgReduce, Reduce, keep_reduced_dims
 from .reduction import prod as prod_
@@ -274,8 +274,38 @@ def _python_op(node: Apply, out_grads: list) -> list:
 
 @register_grad(JacobianRows)
 def _jacobian_rows(node: Apply, out_grads: list) -> list:
-    raise NotImplementedError(
-        "grad: differentiating the result of ft.jacobian or ft.hessian again is not "
-        "supported; differentiate one element of a gradient instead: ft.grad(g[i], x) "
-        "for g = ft.grad(cost, x)"
+    """Row k of output j is ``row_j(k, values)``: the values' gradient is the sum over the rows
+    of ``grad(sum_j <g_j[k], row_j(k, values)>, values)``, itself evaluated row by row (so a
+    Jacobian or Hessian can be differentiated again). The row count and the row shapes carry
+    no gradient."""
+    op: JacobianRows = node.op
+    n_head = 1 + op.n_outputs
+    values = node.inputs[n_head:]
+    res: list = [None] * len(node.inputs)
+    wrt: list[Variable] = []
+    for v in values:
+        if is_float(v.dtype) and not any(v is w for w in wrt):
+            wrt.append(v)
+    if all(g is None for g in out_grads) or not wrt:
+        return res
+    # The rows as a function of stand-ins for the values: the values also depend on each
+    # other in the outer graph, and only the rows' own dependence on each is wanted here.
+    stand_in = {id(w): w.type.make_variable(w.name) for w in wrt}
+    k = TensorType("int64", ())("k")
+    rows = op.rows_of(k, [stand_in.get(id(v), v) for v in values])
+    terms = [sum_(g[k] * r) for g, r in zip(out_grads, rows) if g is not None]
+    cost = terms[0]
+    for t in terms[1:]:
+        cost = cost + t
+    # The output gradients are the fixed cotangents of this product (they may be built from
+    # the outputs themselves, or read their shapes): nothing flows back through them.
+    fixed = [g for g in out_grads if g is not None]
+    per_row = grad(
+        cost, [stand_in[id(w)] for w in wrt], consider_constant=fixed, disconnected_inputs="ignore"
     )
+    per_row = substitute(per_row, {stand_in[id(w)]: w for w in wrt})
+    totals = [sum_(s, axis=0) for s in jacobian_rows(node.inputs[0], k, per_row, wrt)]
+    for w, total in zip(wrt, totals):
+        # a value listed twice gets its gradient once: the reverse walk adds per position
+        res[n_head + next(i for i, v in enumerate(values) if v is w)] = total
+    return res

@@ -5,7 +5,9 @@ expression whose size is unknown when the graph is built. `JacobianRows` is that
 its inner graph is ``grad(flat[k], wrt)`` for a scalar int64 ``k``, and at run time it evaluates
 the inner graph, compiled by fncache like any function (optimized, cached, keyed), for
 k = 0..n-1 and stacks the rows. Everything the inner graph reads that does not depend on ``k``
-(the forward values, shapes, shared variables) is computed once, outside, and passed in.
+(the forward values, shapes, shared variables) is computed once, outside, and passed in. Its
+gradient (``grad_rules.py``) is another `JacobianRows` over the rows' own gradients, summed, so
+Jacobians and Hessians can be differentiated again.
 
 The op's identity (its one prop) is the inner graph's signature, the same canonical hash a
 function key is built from, so equal inner graphs merge and key alike. A pickle carries the
@@ -26,7 +28,7 @@ from ..graph.types import TensorType
 from .random import c_runtime
 from .variable import function_compiler
 
-__all__ = ["JacobianRows", "jacobian_rows"]
+__all__ = ["JacobianRows", "jacobian_rows", "substitute"]
 
 
 class JacobianRows(Op):
@@ -77,6 +79,13 @@ class JacobianRows(Op):
                 raise TypeError(f"{self}: a row is {o.type}, its shape variable is {like.type}")
             out_types.append(TensorType(o.dtype, (rows.type.shape[0],) + like.type.shape))
         return Apply(self, [rows, *args], out_types)
+
+    def rows_of(self, k: Variable, values: Sequence[Variable]) -> list[Variable]:
+        """The inner graph's outputs as a graph of ``k`` and ``values`` (in place of its
+        inputs): one row of each output, for building graphs over it (its gradient)."""
+        inputs = self.inner.inputs
+        replace = {inputs[0]: k, **{p: v for p, v in zip(inputs[1:], values)}}
+        return clone_graph(inputs, self.inner.outputs, replace=replace)[1]
 
     def function(self, mode: Any = None) -> Any:
         """The inner graph compiled under ``mode`` (None: the default mode), once per mode."""
@@ -155,3 +164,21 @@ def jacobian_rows(rows: Variable, k: Variable, outputs: Sequence[Variable], wrt:
     op = JacobianRows(FunctionGraph(ins, outs, clone=False))
     res = op(rows, *wrt, *values)
     return list(res) if isinstance(res, list) else [res]  # a copy: never the node's own list
+
+
+def substitute(outputs: Sequence[Variable], mapping: dict[Variable, Variable]) -> list[Variable]:
+    """``outputs`` with the variables of ``mapping`` replaced: only the nodes that depend on
+    them are rebuilt; the rest of the graph is shared."""
+    memo: dict[int, Variable] = {id(a): b for a, b in mapping.items()}
+    for node in toposort(outputs):
+        if any(id(v) in memo for v in node.inputs):
+            new = Apply(
+                node.op,
+                [memo.get(id(v), v) for v in node.inputs],
+                [o.type for o in node.outputs],
+                tag=dict(node.tag),
+            )
+            for old, fresh in zip(node.outputs, new.outputs):
+                fresh.name = old.name
+                memo[id(old)] = fresh
+    return [memo.get(id(o), o) for o in outputs]
