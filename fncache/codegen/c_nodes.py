@@ -327,15 +327,25 @@ def render_reduced_size(node: Apply, ctx: NodeCtx) -> tuple:
     return _step(ST_REDUCED_SIZE, node, ctx, ints)
 
 
-#: Rows of X per block of a row pass: z, the row values and X.T @ g for a block are computed
-#: while its rows are still in the L1/L2 cache.
-ROWPASS_ROWS = 16
+#: Bytes of X per block of a row pass: z, the row values and X.T @ g for a block are computed
+#: while its rows are still in the L1 cache (32 KiB or more on every x86-64 of the last decade;
+#: w and gw share it). A block holds at least 4 rows (the width of the product loops) and at
+#: most 64 (the row values are computed a block at a time, and a short block costs a call).
+ROWPASS_BLOCK_BYTES = 24576
 
 
 def render_rowpass(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
     """One pass over the rows of X by blocks: z = X_blk @ w (four rows at a time, so four sums
     run side by side), the region's fused loop on those rows, then gw += X_blk.T @ g_blk. An X
-    stored by columns (a transpose) is swept by columns instead, twice, each sweep contiguous."""
+    stored by columns (a transpose) is swept by columns instead, twice, each sweep contiguous.
+
+    The four-row products are small functions of their own: inlined into the pass, gcc runs out
+    of registers and reloads the loop bound from the stack in the inner loop, a sixth load per
+    five that the loop needs (the loops are bound by loads). They start with a few scalar
+    columns so that the vector loads of the first row fall on 64-byte boundaries (numpy aligns a
+    large array to 16 bytes only, and a 64-byte load across two cache lines costs two); rows
+    whose stride is a multiple of 64 bytes are then all aligned, so the sums' rounding may
+    differ in the last bits between copies of X at different addresses, as BLAS's does."""
     op: RowPass = node.op
     k = ctx.k
     comp = op.composite([v.dtype for v in node.inputs])
@@ -344,7 +354,38 @@ def render_rowpass(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
     ni = len(shapes)
     rows = [f"static void fc_k{k}_rows(npy_intp lo, npy_intp hi, char *const *p_)", "{"]
     rows += ["  " + ln for ln in _flat_loop(comp, shapes, comp.out_dtypes)] + ["}"]
-    x4 = f"const {t} *x0 = X + r * rs, *x1 = x0 + rs, *x2 = x1 + rs, *x3 = x2 + rs;"
+    four = f"const {t} *x1 = x0 + rs, *x2 = x1 + rs, *x3 = x2 + rs;"
+    dot4 = [
+        f"__attribute__((noinline)) static void fc_k{k}_dot4(const {t} *x0, npy_intp rs, "
+        f"const {t} *w, npy_intp n, npy_intp pre, {t} *z)",
+        "{",
+        f"  {four}",
+        f"  {t} a0 = 0, a1 = 0, a2 = 0, a3 = 0;",
+        "  for (npy_intp j = 0; j < pre; j++) {",
+        f"    const {t} wj = w[j];",
+        "    a0 += x0[j] * wj; a1 += x1[j] * wj; a2 += x2[j] * wj; a3 += x3[j] * wj;",
+        "  }",
+        "  #pragma omp simd reduction(+:a0,a1,a2,a3)",
+        "  for (npy_intp j = pre; j < n; j++) {",
+        f"    const {t} wj = w[j];",
+        "    a0 += x0[j] * wj; a1 += x1[j] * wj; a2 += x2[j] * wj; a3 += x3[j] * wj;",
+        "  }",
+        "  z[0] = a0; z[1] = a1; z[2] = a2; z[3] = a3;",
+        "}",
+    ]
+    axpy4 = [
+        f"__attribute__((noinline)) static void fc_k{k}_axpy4(const {t} *x0, npy_intp rs, "
+        f"const {t} *g, {t} *gw, npy_intp n, npy_intp pre)",
+        "{",
+        f"  {four}",
+        f"  const {t} g0 = g[0], g1 = g[1], g2 = g[2], g3 = g[3];",
+        "  for (npy_intp j = 0; j < pre; j++)",
+        "    gw[j] += (g0 * x0[j] + g1 * x1[j]) + (g2 * x2[j] + g3 * x3[j]);",
+        "  #pragma omp simd",
+        "  for (npy_intp j = pre; j < n; j++)",
+        "    gw[j] += (g0 * x0[j] + g1 * x1[j]) + (g2 * x2[j] + g3 * x3[j]);",
+        "}",
+    ]
     body = [
         f"const {t} *X = (const {t} *)p_[0], *w = (const {t} *)p_[1];",
         f"{t} *z = ({t} *)p_[2], *gw = ({t} *)gw_;",
@@ -367,21 +408,17 @@ def render_rowpass(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
         "  return;",
         "}",
         "for (npy_intp j = 0; j < n; j++) gw[j] = 0;",
-        f"for (npy_intp r0 = lo; r0 < hi; r0 += {ROWPASS_ROWS}) {{",
-        f"  const npy_intp r1 = r0 + {ROWPASS_ROWS} < hi ? r0 + {ROWPASS_ROWS} : hi;",
+        f"npy_intp blk = ({ROWPASS_BLOCK_BYTES} / ((n ? n : 1) * (npy_intp)sizeof({t}))) & ~(npy_intp)3;",
+        "blk = blk < 4 ? 4 : (blk > 64 ? 64 : blk);",
+        "/* scalar columns before the first 64-byte boundary of a row (none where rows are not",
+        " * contiguous or X is not aligned to its element size) */",
+        "npy_intp pre = (npy_intp)(((uintptr_t)0 - (uintptr_t)X) & 63);",
+        f"pre = (cs != 1 || pre % sizeof({t})) ? 0 : pre / (npy_intp)sizeof({t});",
+        "pre = pre < n ? pre : n;",
+        "for (npy_intp r0 = lo; r0 < hi; r0 += blk) {",
+        "  const npy_intp r1 = r0 + blk < hi ? r0 + blk : hi;",
         "  npy_intp r = r0;",
-        "  if (cs == 1) {",
-        "    for (; r + 4 <= r1; r += 4) {",
-        f"      {x4}",
-        f"      {t} a0 = 0, a1 = 0, a2 = 0, a3 = 0;",
-        "      #pragma omp simd reduction(+:a0,a1,a2,a3)",
-        "      for (npy_intp j = 0; j < n; j++) {",
-        f"        const {t} wj = w[j];",
-        "        a0 += x0[j] * wj; a1 += x1[j] * wj; a2 += x2[j] * wj; a3 += x3[j] * wj;",
-        "      }",
-        "      z[r] = a0; z[r + 1] = a1; z[r + 2] = a2; z[r + 3] = a3;",
-        "    }",
-        "  }",
+        f"  if (cs == 1) for (; r + 4 <= r1; r += 4) fc_k{k}_dot4(X + r * rs, rs, w, n, pre, z + r);",
         "  for (; r < r1; r++) {",
         f"    const {t} *x0 = X + r * rs;",
         f"    {t} a0 = 0;",
@@ -391,15 +428,7 @@ def render_rowpass(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
         "  }",
         f"  fc_k{k}_rows(r0, r1, p_ + 2);",
         "  r = r0;",
-        "  if (cs == 1) {",
-        "    for (; r + 4 <= r1; r += 4) {",
-        f"      {x4}",
-        f"      const {t} g0 = g[r], g1 = g[r + 1], g2 = g[r + 2], g3 = g[r + 3];",
-        "      #pragma omp simd",
-        "      for (npy_intp j = 0; j < n; j++)",
-        "        gw[j] += (g0 * x0[j] + g1 * x1[j]) + (g2 * x2[j] + g3 * x3[j]);",
-        "    }",
-        "  }",
+        f"  if (cs == 1) for (; r + 4 <= r1; r += 4) fc_k{k}_axpy4(X + r * rs, rs, g + r, gw, n, pre);",
         "  for (; r < r1; r++) {",
         f"    const {t} *x0 = X + r * rs, g0 = g[r];",
         "    #pragma omp simd",
@@ -407,10 +436,15 @@ def render_rowpass(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
         "  }",
         "}",
     ]
-    K = rows + _fn(
-        f"void fc_k{k}_pass(npy_intp lo, npy_intp hi, npy_intp n, npy_intp rs, "
-        "npy_intp cs, char *const *p_, char *gw_)",
-        body,
+    K = (
+        rows
+        + dot4
+        + axpy4
+        + _fn(
+            f"void fc_k{k}_pass(npy_intp lo, npy_intp hi, npy_intp n, npy_intp rs, "
+            "npy_intp cs, char *const *p_, char *gw_)",
+            body,
+        )
     )
     ints = [
         ctx.perform,
