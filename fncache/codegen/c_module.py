@@ -10,9 +10,8 @@ optimized graph in every process (it is small), so only the kernels are cached.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..graph.basic import Apply, aliases_storage
 from ..graph.fgraph import FunctionGraph
@@ -23,14 +22,16 @@ from .c_nodes import NodeCtx, has_native, render_node, typenum
 __all__ = ["KernelLibrary", "render_module", "prelude_text"]
 
 
-@dataclass
-class KernelLibrary:
+class KernelLibrary(NamedTuple):
+    """A rendered graph. A named tuple, not a dataclass: this module is imported by every warm
+    cache hit, and making a dataclass costs about a millisecond there."""
+
     source: str  # the kernel library's C source ("" when it has no kernels)
     program: tuple  # what the run-time executes (see c_runtime.c)
     n_args: int  # explicit inputs + shared values
     constants: list[Any]  # arrays handed to the runner at construction
     fallbacks: list[Apply]  # nodes run through op.perform
-    node_of: list[Apply] = field(default_factory=list)
+    node_of: list[Apply]  # the nodes, in the order the program runs them
 
 
 def prelude_text() -> str:

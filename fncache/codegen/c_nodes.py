@@ -14,7 +14,6 @@ A step is the tuple ``c_runtime.c:parse_step`` reads, built by :func:`.c_program
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
@@ -44,15 +43,29 @@ from .c_types import CTYPE, composite_lines, reduce_accumulator, reduce_combine
 __all__ = ["NodeCtx", "render_node", "has_native", "has_int_pow"]
 
 
-@dataclass
 class NodeCtx:
-    k: int  # node number (kernel names, error reports)
-    ins: list[int]  # slots of the inputs
-    outs: list[int]  # slots of the outputs
-    keeps: list[int]  # per output: index of its kept buffer, or -1
-    is_output: list[bool]  # per output: returned to the caller
-    dying: list[int]  # slots released after this node (their last use)
-    perform: int = -1  # index into the runner's performs for Python fallbacks
+    """Where one node's values live in the program. A plain class, not a dataclass: this
+    module is imported by every warm cache hit, and making a dataclass costs about a millisecond."""
+
+    __slots__ = ("k", "ins", "outs", "keeps", "is_output", "dying", "perform")
+
+    def __init__(
+        self,
+        k: int,
+        ins: list[int],
+        outs: list[int],
+        keeps: list[int],
+        is_output: list[bool],
+        dying: list[int],
+        perform: int = -1,
+    ) -> None:
+        self.k = k  # node number (kernel names, error reports)
+        self.ins = ins  # slots of the inputs
+        self.outs = outs  # slots of the outputs
+        self.keeps = keeps  # per output: index of its kept buffer, or -1
+        self.is_output = is_output  # per output: returned to the caller
+        self.dying = dying  # slots released after this node (their last use)
+        self.perform = perform  # index into the runner's performs for Python fallbacks
 
 
 def typenum(dtype: str) -> int:

@@ -8,7 +8,7 @@ placed.  A slot *dies* after the last step that reads it, unless it holds a grap
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -18,8 +18,10 @@ from .fgraph import FunctionGraph
 __all__ = ["SlotPlan", "plan_slots"]
 
 
-@dataclass(frozen=True)
-class SlotPlan:
+class SlotPlan(NamedTuple):
+    """The plan, immutable. A named tuple, not a dataclass: making a dataclass costs about a
+    millisecond of import, and this module is imported by a warm cache hit."""
+
     nodes: list[Apply]  # in the order they run
     slot: dict[int, int]  # id(variable) -> its slot
     n_inputs: int  # the graph's inputs hold slots 0 .. n_inputs - 1
