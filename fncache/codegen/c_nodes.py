@@ -47,7 +47,7 @@ class NodeCtx:
     """Where one node's values live in the program. A plain class, not a dataclass: this
     module is imported by every warm cache hit, and making a dataclass costs about a millisecond."""
 
-    __slots__ = ("k", "ins", "outs", "keeps", "is_output", "dying", "perform")
+    __slots__ = ("k", "ins", "outs", "keeps", "is_output", "dying", "perform", "source")
 
     def __init__(
         self,
@@ -58,6 +58,7 @@ class NodeCtx:
         is_output: list[bool],
         dying: list[int],
         perform: int = -1,
+        source: bool = True,
     ) -> None:
         self.k = k  # node number (kernel names, error reports)
         self.ins = ins  # slots of the inputs
@@ -66,6 +67,8 @@ class NodeCtx:
         self.is_output = is_output  # per output: returned to the caller
         self.dying = dying  # slots released after this node (their last use)
         self.perform = perform  # index into the runner's performs for Python fallbacks
+        # False: the step only, no kernel text (a warm hit whose library's key is recorded)
+        self.source = source
 
 
 def typenum(dtype: str) -> int:
@@ -153,6 +156,14 @@ def render_elemwise(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
     comp = op.composite
     nd = node.outputs[0].ndim
     k = ctx.k
+    kernels = [f"fc_k{k}_flat"] + ([f"fc_k{k}_rows"] if nd else [])
+    inplace = dict(op.inplace)
+    ints = [int(_static_scalar(v.type.shape)) for v in node.inputs]
+    for m, o in enumerate(node.outputs):
+        ints += [typenum(o.dtype), ctx.keeps[m], inplace.get(m, -1), int(ctx.is_output[m])]
+    step = _step(ST_ELEMWISE, node, ctx, ints, kernels, nd=nd, errcheck=has_int_pow(comp))
+    if not ctx.source:
+        return "", step
     ni = len(node.inputs)
     shapes = [v.type.shape for v in node.inputs]
     pro, loads = _loads(shapes, comp)
@@ -160,15 +171,14 @@ def render_elemwise(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
         f"{CTYPE[o.dtype]} *po{m} = ({CTYPE[o.dtype]} *)p_[{ni + m}];" for m, o in enumerate(node.outputs)
     ]
     K = _fn(
-        f"void fc_k{k}_flat(npy_intp lo, npy_intp hi, char *const *p_)",
+        f"void {kernels[0]}(npy_intp lo, npy_intp hi, char *const *p_)",
         _flat_loop(comp, shapes, [o.dtype for o in node.outputs]),
     )
-    kernels = [f"fc_k{k}_flat"]
     if nd:
         str_loads = [ld or f"p{i}[b{i} + j * st[{i * nd + nd - 1}]]" for i, ld in enumerate(loads)]
         body_s, names_s = composite_lines(comp, str_loads)
         K += _fn(
-            f"void fc_k{k}_rows(npy_intp lo, npy_intp hi, const npy_intp *shape, "
+            f"void {kernels[1]}(npy_intp lo, npy_intp hi, const npy_intp *shape, "
             "const npy_intp *st, char *const *p_)",
             pro
             + [f"npy_intp inner = shape[{nd - 1}];", "for (npy_intp o = lo; o < hi; o++) {"]
@@ -178,12 +188,6 @@ def render_elemwise(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
             + [f"    po{m}[o * inner + j] = {nm};" for m, nm in enumerate(names_s)]
             + ["  }", "}"],
         )
-        kernels.append(f"fc_k{k}_rows")
-    inplace = dict(op.inplace)
-    ints = [int(_static_scalar(v.type.shape)) for v in node.inputs]
-    for m, o in enumerate(node.outputs):
-        ints += [typenum(o.dtype), ctx.keeps[m], inplace.get(m, -1), int(ctx.is_output[m])]
-    step = _step(ST_ELEMWISE, node, ctx, ints, kernels, nd=nd, errcheck=has_int_pow(comp))
     return "\n".join(K), step
 
 
@@ -199,8 +203,21 @@ def render_reduce(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
     else:
         dt = node.inputs[0].dtype
         comp = Composite([dt], [("identity", (("in", 0),), dt)], [0])
-    vdt = comp.out_dtypes[0]
     kind = op.kind
+    # a full reduction (ond == 0) gets a vectorized kernel and its finish besides the general one
+    kernels = [f"fc_k{k}_red", f"fc_k{k}_fin"] if ond == 0 else ["", ""]
+    kernels.append(f"fc_k{k}_gen")
+    ints = [int(_static_scalar(v.type.shape)) for v in node.inputs]
+    ints += [len(axes), *axes, typenum(out.dtype), ctx.keeps[0], int(kind in ("max", "min"))]
+    msg = (
+        f"{op}: zero-size array to reduction operation {kind}imum which has no identity"
+        if kind in ("max", "min")
+        else ""
+    )
+    step = _step(ST_REDUCE, node, ctx, ints, kernels, msg=msg, nd=nd, errcheck=has_int_pow(comp))
+    if not ctx.source:
+        return "", step
+    vdt = comp.out_dtypes[0]
     acc, ident = reduce_accumulator(kind, out.dtype, vdt)
     nan_track = kind in ("max", "min") and is_float(vdt)
     oct_ = CTYPE[out.dtype]
@@ -224,7 +241,6 @@ def render_reduce(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
 
     pro, loads = _loads([v.type.shape for v in node.inputs], comp)
     K: list[str] = []
-    kernels = ["", ""]
     if ond == 0:
         # Full reduction over flat inputs: one vectorized kernel per thread, then the partials
         # (FC_PART bytes apart) are combined and finished.
@@ -256,7 +272,6 @@ def render_reduce(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
             + (["if (hasnan) acc = NAN;"] if nan_track else [])
             + [f"*({oct_} *)out_ = {finish('acc')};"],
         )
-        kernels = [f"fc_k{k}_red", f"fc_k{k}_fin"]
     # General path: accumulate into a temporary of the output's size (ost: the output's
     # element strides, 0 along reduced axes).
     ni = len(node.inputs)
@@ -286,15 +301,6 @@ def render_reduce(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
         "npy_intp n, npy_intp on, npy_intp rn, char *const *p_, char *out_)",
         G,
     )
-    kernels.append(f"fc_k{k}_gen")
-    ints = [int(_static_scalar(v.type.shape)) for v in node.inputs]
-    ints += [len(axes), *axes, typenum(out.dtype), ctx.keeps[0], int(kind in ("max", "min"))]
-    msg = (
-        f"{op}: zero-size array to reduction operation {kind}imum which has no identity"
-        if kind in ("max", "min")
-        else ""
-    )
-    step = _step(ST_REDUCE, node, ctx, ints, kernels, msg=msg, nd=nd, errcheck=has_int_pow(comp))
     return "\n".join(K), step
 
 
@@ -362,6 +368,15 @@ def render_rowpass(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
     op: RowPass = node.op
     k = ctx.k
     comp = op.composite([v.dtype for v in node.inputs])
+    ints = [
+        ctx.perform,
+        *(typenum(o.dtype) for o in node.outputs),
+        *ctx.keeps,
+        *(int(_static_scalar(v.type.shape)) for v in node.inputs[2:]),
+    ]
+    step = _step(ST_ROWPASS, node, ctx, ints, [f"fc_k{k}_pass"], errcheck=has_int_pow(comp))
+    if not ctx.source:
+        return "", step
     t = CTYPE[node.inputs[0].dtype]
     shapes = [(None,)] + [v.type.shape for v in node.inputs[2:]]
     ni = len(shapes)
@@ -459,13 +474,6 @@ def render_rowpass(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
             body,
         )
     )
-    ints = [
-        ctx.perform,
-        *(typenum(o.dtype) for o in node.outputs),
-        *ctx.keeps,
-        *(int(_static_scalar(v.type.shape)) for v in node.inputs[2:]),
-    ]
-    step = _step(ST_ROWPASS, node, ctx, ints, [f"fc_k{k}_pass"], errcheck=has_int_pow(comp))
     return "\n".join(K), step
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import pickle
-from typing import Any, Sequence
+from typing import Any, NamedTuple, Sequence
 
 from ..config import config
 from ..graph.basic import clone_graph
@@ -13,7 +13,15 @@ from ..graph.fgraph import FunctionGraph
 from ..graph.serialize import decode_graph, dumps, encode_graph, graph_signature
 from ..mode import Mode
 
-__all__ = ["optimize_or_load", "build_runner", "optimize_graph", "attach_traces"]
+__all__ = [
+    "optimize_or_load",
+    "Optimized",
+    "kernel_source_record",
+    "KERNEL_SOURCE_FIELD",
+    "build_runner",
+    "optimize_graph",
+    "attach_traces",
+]
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +62,40 @@ def function_key(original: FunctionGraph, mode: Mode) -> Any:
     return fkey(graph_signature(original), mode.signature(), config.code_flags())
 
 
-def optimize_or_load(original: FunctionGraph, mode: Mode, shared: Sequence[Any]) -> tuple[FunctionGraph, str]:
+class Optimized(NamedTuple):
+    """What :func:`optimize_or_load` gives: the optimized graph, its function key's digest,
+    and the ``keys.source_sha256`` of its C kernel library when the entry records one."""
+
+    graph: FunctionGraph
+    key: str
+    kernel_source_sha256: str | None
+
+
+#: The function entry's record of its graph's C kernel library (meta.json).
+KERNEL_SOURCE_FIELD = "kernel_source_sha256"
+
+
+def kernel_source_record(optimized: FunctionGraph, mode: Mode) -> dict[str, str]:
+    """What a function entry records of ``optimized``'s C kernel library: the hash of its
+    source (which depends on the graph alone), so that a warm hit keys the library without
+    rendering it. Nothing for other linkers, or a graph without kernels."""
+    if mode.linker != "c" or mode.device == "cuda":
+        return {}
+    from ..cache.keys import source_sha256
+    from ..codegen.c_module import render_module
+
+    source = render_module(optimized, n_explicit=0, single=False).source
+    return {KERNEL_SOURCE_FIELD: source_sha256(source)} if source else {}
+
+
+def _recorded_kernel_source(meta: Any) -> str | None:
+    from ..cache.keys import is_source_sha256
+
+    value = meta.get(KERNEL_SOURCE_FIELD)
+    return value if is_source_sha256(value) else None  # anything else: render as before
+
+
+def optimize_or_load(original: FunctionGraph, mode: Mode, shared: Sequence[Any]) -> Optimized:
     """The optimized graph for ``original`` under ``mode``, from the compiledir when present."""
     from ..cache import cache
 
@@ -68,20 +109,21 @@ def optimize_or_load(original: FunctionGraph, mode: Mode, shared: Sequence[Any])
         except Exception as e:  # a bad entry must never stop the user: rebuild it
             log.warning("fncache: function entry %s could not be loaded (%s); rebuilding", key.digest[:16], e)
     if loaded is not None and not config.cache_verify_hits:
-        return loaded, key.digest
+        return Optimized(loaded, key.digest, _recorded_kernel_source(entry.meta))
     optimized = optimize_graph(original, mode)
     if loaded is not None:
         from ..cache.hitcheck import check_hit
 
         check_hit(key, entry.meta, {"optimized graph": (graph_signature(loaded), graph_signature(optimized))})
-        return loaded, key.digest
+        return Optimized(loaded, key.digest, None)  # verified hits render the library in full
     try:
         payload = dumps(encode_graph(optimized, shared))
     except Exception as e:  # graphs with unpicklable user objects still run, uncached
         log.info("fncache: not caching function %s: its graph cannot be pickled (%s)", key.digest[:16], e)
-        return optimized, key.digest
-    cache.put_bytes(key, {GRAPH_FILE: payload}, {"nodes": len(optimized.toposort())})
-    return optimized, key.digest
+        return Optimized(optimized, key.digest, None)
+    meta = {"nodes": len(optimized.toposort()), **kernel_source_record(optimized, mode)}
+    cache.put_bytes(key, {GRAPH_FILE: payload}, meta)
+    return Optimized(optimized, key.digest, None)
 
 
 def build_runner(
@@ -94,9 +136,11 @@ def build_runner(
     converter: Any,
     on_error: Any,
     on_kwargs: Any,
+    source_sha256: str | None = None,
 ) -> Any:
     """A callable running ``optimized``: numpy for ``linker='py'``, native code for ``'c'``,
-    CUDA kernels for ``device='cuda'``."""
+    CUDA kernels for ``device='cuda'``. ``source_sha256``: the function entry's record of the
+    C kernel library (:func:`kernel_source_record`)."""
     if mode.device == "cuda":
         from ..codegen.cuda.linker import build_cuda_runner
 
@@ -124,4 +168,5 @@ def build_runner(
         converter=converter,
         on_error=on_error,
         on_kwargs=on_kwargs,
+        source_sha256=source_sha256,
     )
