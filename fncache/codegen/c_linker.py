@@ -8,7 +8,6 @@ import hashlib
 import logging
 import os
 import platform
-import tempfile
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -216,6 +215,8 @@ def load_library(data: bytes, name: str, sha256: str) -> Any:
 
 def _load_bytes(data: bytes, name: str) -> Any:
     if not hasattr(os, "memfd_create"):  # no memory files here: a file in a private directory
+        import tempfile
+
         with tempfile.TemporaryDirectory(prefix="fncache-lib-") as d:
             path = Path(d) / name
             path.write_bytes(data)
