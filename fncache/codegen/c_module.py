@@ -11,7 +11,7 @@ optimized graph in every process (it is small), so only the kernels are cached.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from ..graph.basic import Apply, aliases_storage
 from ..graph.fgraph import FunctionGraph
@@ -22,17 +22,31 @@ from .c_nodes import NodeCtx, has_native, render_node, typenum
 __all__ = ["KernelLibrary", "render_module", "prelude_text"]
 
 
-class KernelLibrary(NamedTuple):
-    """A rendered graph. A named tuple, not a dataclass: this module is imported by every warm
-    cache hit, and making a dataclass costs about a millisecond there."""
+class KernelLibrary:
+    """A rendered graph. A plain class, not a dataclass or a named tuple: making one of those
+    costs a quarter to a whole millisecond, and a warm cache hit in a fresh process imports this
+    module."""
 
-    source: str | None  # the kernel library's C source ("" when it has no kernels; None: not rendered)
-    program: tuple  # what the run-time executes (see c_runtime.c)
-    n_args: int  # explicit inputs + shared values
-    constants: list[Any]  # arrays handed to the runner at construction
-    fallbacks: list[Apply]  # nodes run through op.perform
-    node_of: list[Apply]  # the nodes, in the order the program runs them
-    has_kernels: bool  # whether the program calls a kernel library
+    __slots__ = ("source", "program", "n_args", "constants", "fallbacks", "node_of", "has_kernels")
+
+    def __init__(
+        self,
+        *,
+        source: str | None,
+        program: tuple,
+        n_args: int,
+        constants: list[Any],
+        fallbacks: list[Apply],
+        node_of: list[Apply],
+        has_kernels: bool,
+    ) -> None:
+        self.source = source  # the C source ("" when it has no kernels; None: not rendered)
+        self.program = program  # what the run-time executes (see c_runtime.c)
+        self.n_args = n_args  # explicit inputs + shared values
+        self.constants = constants  # arrays handed to the runner at construction
+        self.fallbacks = fallbacks  # nodes run through op.perform
+        self.node_of = node_of  # the nodes, in the order the program runs them
+        self.has_kernels = has_kernels  # whether the program calls a kernel library
 
 
 def prelude_text() -> str:

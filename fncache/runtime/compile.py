@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import pickle
-from typing import Any, NamedTuple, Sequence
+from typing import Any, Sequence
 
 from ..config import config
 from ..graph.basic import clone_graph
@@ -15,7 +15,6 @@ from ..mode import Mode
 
 __all__ = [
     "optimize_or_load",
-    "Optimized",
     "kernel_source_record",
     "KERNEL_SOURCE_FIELD",
     "build_runner",
@@ -62,15 +61,6 @@ def function_key(original: FunctionGraph, mode: Mode) -> Any:
     return fkey(graph_signature(original), mode.signature(), config.code_flags())
 
 
-class Optimized(NamedTuple):
-    """What :func:`optimize_or_load` gives: the optimized graph, its function key's digest,
-    and the ``keys.source_sha256`` of its C kernel library when the entry records one."""
-
-    graph: FunctionGraph
-    key: str
-    kernel_source_sha256: str | None
-
-
 #: The function entry's record of its graph's C kernel library (meta.json).
 KERNEL_SOURCE_FIELD = "kernel_source_sha256"
 
@@ -95,8 +85,12 @@ def _recorded_kernel_source(meta: Any) -> str | None:
     return value if is_source_sha256(value) else None  # anything else: render as before
 
 
-def optimize_or_load(original: FunctionGraph, mode: Mode, shared: Sequence[Any]) -> Optimized:
-    """The optimized graph for ``original`` under ``mode``, from the compiledir when present."""
+def optimize_or_load(
+    original: FunctionGraph, mode: Mode, shared: Sequence[Any]
+) -> tuple[FunctionGraph, str, str | None]:
+    """The optimized graph for ``original`` under ``mode``, from the compiledir when present;
+    its function key's digest; and the ``keys.source_sha256`` of its C kernel library when a
+    loaded entry records one (:func:`kernel_source_record`)."""
     from ..cache import cache
 
     key = function_key(original, mode)
@@ -109,21 +103,21 @@ def optimize_or_load(original: FunctionGraph, mode: Mode, shared: Sequence[Any])
         except Exception as e:  # a bad entry must never stop the user: rebuild it
             log.warning("fncache: function entry %s could not be loaded (%s); rebuilding", key.digest[:16], e)
     if loaded is not None and not config.cache_verify_hits:
-        return Optimized(loaded, key.digest, _recorded_kernel_source(entry.meta))
+        return loaded, key.digest, _recorded_kernel_source(entry.meta)
     optimized = optimize_graph(original, mode)
     if loaded is not None:
         from ..cache.hitcheck import check_hit
 
         check_hit(key, entry.meta, {"optimized graph": (graph_signature(loaded), graph_signature(optimized))})
-        return Optimized(loaded, key.digest, None)  # verified hits render the library in full
+        return loaded, key.digest, None  # verified hits render the library in full
     try:
         payload = dumps(encode_graph(optimized, shared))
     except Exception as e:  # graphs with unpicklable user objects still run, uncached
         log.info("fncache: not caching function %s: its graph cannot be pickled (%s)", key.digest[:16], e)
-        return Optimized(optimized, key.digest, None)
+        return optimized, key.digest, None
     meta = {"nodes": len(optimized.toposort()), **kernel_source_record(optimized, mode)}
     cache.put_bytes(key, {GRAPH_FILE: payload}, meta)
-    return Optimized(optimized, key.digest, None)
+    return optimized, key.digest, None
 
 
 def build_runner(
