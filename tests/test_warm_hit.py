@@ -128,11 +128,12 @@ def test_the_function_entry_records_the_hash_of_the_source_its_graph_renders_to(
     g = fc.function([x], ft.sin(x) * 2 + x)
     records = []
     for fn in (f, g):
-        meta = _function_meta(fn)
-        record = meta[KERNEL_SOURCE_FIELD]
-        source = render_module(fn.optimized_graph, n_explicit=1, single=True).source
-        assert record == source_sha256(source)
-        assert module_key_for(sha256=record) == module_key_for(source)
+        hit = fc.function(fn.inputs, fn.outputs[0])  # its graph decoded from the entry
+        record = _function_meta(fn)[KERNEL_SOURCE_FIELD]
+        for graph in (fn.optimized_graph, hit.optimized_graph):
+            source = render_module(graph, n_explicit=1, single=True).source
+            assert record == source_sha256(source)
+            assert module_key_for(sha256=record) == module_key_for(source)
         records.append(record)
     assert records[0] != records[1]  # another graph, another source: another library key
     # a graph without kernels records nothing (nothing to key)
@@ -247,3 +248,14 @@ def test_verified_hits_still_render_and_compare_the_source(monkeypatch):
         g = fc.function([x], ft.exp(x) * 2 + x)
     assert calls
     np.testing.assert_allclose(g(np.arange(3.0)), np.exp(np.arange(3.0)) * 2 + np.arange(3.0))
+
+
+def test_the_renderer_reads_no_flags_so_the_source_depends_on_the_graph_alone():
+    """The record is keyed by the function key, which holds only function-level flags: a
+    renderer that read a flag (or the environment) would make the record stale under another
+    value. Give such a flag to the module key instead, and stop recording (compile.py)."""
+    import importlib
+
+    for name in ("c_module", "c_nodes", "c_types", "c_program"):
+        module = importlib.import_module(f"fncache.codegen.{name}")
+        assert "config" not in vars(module) and "os" not in vars(module), name

@@ -65,16 +65,17 @@ def function_key(original: FunctionGraph, mode: Mode) -> Any:
 KERNEL_SOURCE_FIELD = "kernel_source_sha256"
 
 
-def kernel_source_record(optimized: FunctionGraph, mode: Mode) -> dict[str, str]:
-    """What a function entry records of ``optimized``'s C kernel library: the hash of its
-    source (which depends on the graph alone), so that a warm hit keys the library without
-    rendering it. Nothing for other linkers, or a graph without kernels."""
+def kernel_source_record(loaded: FunctionGraph, mode: Mode) -> dict[str, str]:
+    """What a function entry records of its C kernel library: the hash of the source that
+    ``loaded``, the graph as a hit decodes it from the entry, renders to (the source depends on
+    the graph alone), so that a hit keys the library without rendering it. Nothing for other
+    linkers, or a graph without kernels."""
     if mode.linker != "c" or mode.device == "cuda":
         return {}
     from ..cache.keys import source_sha256
     from ..codegen.c_module import render_module
 
-    source = render_module(optimized, n_explicit=0, single=False).source
+    source = render_module(loaded, n_explicit=0, single=False).source
     return {KERNEL_SOURCE_FIELD: source_sha256(source)} if source else {}
 
 
@@ -115,7 +116,10 @@ def optimize_or_load(
     except Exception as e:  # graphs with unpicklable user objects still run, uncached
         log.info("fncache: not caching function %s: its graph cannot be pickled (%s)", key.digest[:16], e)
         return optimized, key.digest, None
-    meta = {"nodes": len(optimized.toposort()), **kernel_source_record(optimized, mode)}
+    # recorded from the graph as a hit will decode it: the library a hit finds under the
+    # record is then the one its own graph renders to, whatever a pickle round trip changes
+    record = kernel_source_record(decode_graph(pickle.loads(payload), shared), mode)
+    meta = {"nodes": len(optimized.toposort()), **record}
     cache.put_bytes(key, {GRAPH_FILE: payload}, meta)
     return optimized, key.digest, None
 
