@@ -261,3 +261,31 @@ def test_jacobians_and_hessians_differentiate_again(linker: str) -> None:
         assert third.shape == (n, n, n) and g.shape == (n,)
         np.testing.assert_allclose(third, _fd_jacobian(fj, [v], 0), rtol=1e-6, atol=1e-7)
         np.testing.assert_allclose(g, _fd_jacobian(fh, [v, wv], 0), rtol=1e-6, atol=1e-6)
+
+
+LOAD_CODE = """
+import pickle, sys
+import numpy as np
+f = pickle.loads(open(sys.argv[1], "rb").read())
+np.save(sys.argv[2], f(np.linspace(-1, 1, 5)))
+"""
+
+
+def test_a_pickled_hessian_runs_in_a_fresh_process(tmp_path) -> None:
+    """The receiving process builds no gradient: unpickling brings the op and its inner graph."""
+    import os
+    import subprocess
+    import sys
+
+    x = ft.dvector("x")
+    f = fc.function([x], ft.hessian(ft.sum(ft.exp(x) * x) + ft.sum(x) ** 2, x))
+    (tmp_path / "f.pkl").write_bytes(pickle.dumps(f))
+    env = dict(os.environ, FNCACHE_FLAGS=f"compiledir={tmp_path / 'other'}")
+    subprocess.run(
+        [sys.executable, "-c", LOAD_CODE, str(tmp_path / "f.pkl"), str(tmp_path / "h.npy")],
+        env=env,
+        check=True,
+        timeout=300,
+    )
+    v = np.linspace(-1, 1, 5)
+    np.testing.assert_array_equal(np.load(tmp_path / "h.npy"), f(v))

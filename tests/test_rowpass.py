@@ -86,6 +86,25 @@ def test_strided_and_transposed_x(layout: str) -> None:
     _close(f(x, y, w, b), _logreg_ref(x, y, w, b), "float64", layout)
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("n", [3, 5, 16, 40, 784])
+def test_x_at_every_offset_from_a_cache_line(dtype: str, n: int) -> None:
+    """The products start with scalar columns up to X's first 64-byte boundary: X at each
+    element offset from a line (rows of 64-byte multiples or not, fewer columns than the
+    offset) gives numpy's result."""
+    ins, outs = _logreg(dtype)
+    f = fc.function(ins, outs)
+    x, y, w, b = _data(9, n, dtype)
+    size = np.dtype(dtype).itemsize
+    buf = np.empty(x.size + 64 // size + 16, dtype)
+    base = (-buf.ctypes.data % 64) // size  # buf[base] starts a cache line
+    for off in range(64 // size):
+        xo = buf[base + off : base + off + x.size].reshape(x.shape)
+        xo[...] = x
+        assert xo.ctypes.data % 64 == off * size
+        _close(f(xo, y, w, b), _logreg_ref(x, y, w, b), dtype, f"X {off * size} bytes off a line")
+
+
 def test_rows_that_broadcast_run_the_unfused_semantics() -> None:
     """One row of X against five labels: numpy broadcasts z over the labels and the gradient
     sums them back (SumToShape); the fused step takes the node's own perform for it."""

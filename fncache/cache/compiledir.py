@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -236,6 +235,8 @@ class Compiledir:
     ) -> Entry:
         """Build in a private temporary directory and keep the result in memory, unpublished: a
         full or read-only compiledir costs the cache, never the user's result."""
+        import tempfile  # here: a warm hit should not pay this import
+
         root.warn_unwritable(why)
         with tempfile.TemporaryDirectory(prefix="fncache-build-") as d:
             extra = dict(build(Path(d)) or {})

@@ -28,7 +28,6 @@ import errno
 import fcntl
 import logging
 import os
-import secrets
 import shutil
 import sys
 import threading
@@ -138,7 +137,7 @@ def fs_behaviour(layout: Layout, host: str) -> FsBehaviour:
 
 def _probe(layout: Layout, host: str) -> FsBehaviour:
     fstype = filesystem_type(layout.root)
-    work = layout.tmp / f"{host}.{os.getpid()}.{secrets.token_hex(6)}"
+    work = layout.tmp / f"{host}.{os.getpid()}.{os.urandom(6).hex()}"
     try:
         make_dir(layout.tmp, layout.dir_mode)
         os.mkdir(work)

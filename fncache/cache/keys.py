@@ -28,6 +28,8 @@ from typing import Mapping, Sequence
 
 __all__ = [
     "CacheKey",
+    "source_sha256",
+    "is_source_sha256",
     "module_key",
     "kernel_library_key",
     "cuda_module_key",
@@ -137,6 +139,34 @@ def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+
+
+def source_sha256(source: str) -> str:
+    """The ``source_sha256`` component of generated source: what a module key holds of it.
+
+    A function entry records this hash of its graph's kernel library, so that a warm hit can
+    ask for the library's key without rendering the source again (see ``module_key``)."""
+    return _sha256(source)
+
+
+def is_source_sha256(value: object) -> bool:
+    """Whether ``value`` has the form of a :func:`source_sha256` (a record read back from disk)."""
+    return isinstance(value, str) and _HEX64.fullmatch(value) is not None
+
+
+def _source_component(source: str | None, sha256: str | None) -> str:
+    if (source is None) == (sha256 is None):
+        raise TypeError("a module key needs exactly one of the source and its source_sha256")
+    if sha256 is None:
+        return _sha256(source)  # type: ignore[arg-type]
+    if not is_source_sha256(sha256):
+        raise ValueError(
+            f"source_sha256 must be 64 lowercase hex digits (keys.source_sha256 of the source), got {sha256!r}"
+        )
+    return sha256
+
+
 #: What each component is: ``fncache explain`` prints it next to a component that differs.
 COMPONENTS: dict[str, str] = {
     "kind": "what the entry holds: function (optimized graph), kernel_library (kernel library), cuda (cubin)",
@@ -185,11 +215,13 @@ def _libc() -> str:
 _libc_tag: str | None = None
 
 
-def module_key(kind: str, source: str, **extra: str) -> CacheKey:
+def module_key(kind: str, source: str | None = None, *, sha256: str | None = None, **extra: str) -> CacheKey:
     """Key of a native module built on this host: everything the binary depends on, this host's
     CPU, compiler, Python and numpy ABI included.
 
-    ``extra`` adds kind-specific components (e.g. ``compiler_source``, ``extra_flags``); they
+    The generated code enters as ``source``, or as ``sha256``, its :func:`source_sha256`
+    recorded earlier: the two give the same key, so a caller that knows the hash need not
+    render the source.  ``extra`` adds kind-specific components (e.g. ``compiler_source``, ``extra_flags``); they
     override nothing silently: a name that clashes with a built-in component is an error.
     """
     from ..toolchain import (
@@ -205,7 +237,7 @@ def module_key(kind: str, source: str, **extra: str) -> CacheKey:
     components = {
         "schema": KEY_SCHEMA,
         "fncache": fncache_version(),
-        "source_sha256": _sha256(source),
+        "source_sha256": _source_component(source, sha256),
         "compiler": cid["version"],
         "compiler_target": cid["target"],
         "flags": " ".join(compile_flags()),
@@ -229,11 +261,18 @@ def _compiler_source() -> str:
     return compiler_fingerprint()
 
 
-def kernel_library_key(source: str, *, extra_flags: Sequence[str]) -> CacheKey:
-    """Key of a C kernel library: :func:`module_key` plus the compiler code that rendered it and
-    the flags every kernel library is built with."""
+def kernel_library_key(
+    source: str | None = None, *, extra_flags: Sequence[str], sha256: str | None = None
+) -> CacheKey:
+    """Key of a C kernel library: :func:`module_key` (of ``source``, or of its recorded
+    ``sha256``) plus the compiler code that rendered it and the flags every kernel library is
+    built with."""
     return module_key(
-        "kernel_library", source, compiler_source=_compiler_source(), extra_flags=" ".join(extra_flags)
+        "kernel_library",
+        source,
+        sha256=sha256,
+        compiler_source=_compiler_source(),
+        extra_flags=" ".join(extra_flags),
     )
 
 

@@ -28,8 +28,6 @@ import errno
 import json
 import logging
 import os
-import secrets
-import socket
 import threading
 import time
 from pathlib import Path
@@ -261,6 +259,8 @@ def _lease_host() -> str:
     it is not the initial one (a pid of another namespace cannot be checked from here).  Should a
     filelock release spell it otherwise, no marker matches and a dead holder's lease on this host
     is broken at expiry, like another host's: later, never wrongly."""
+    import socket  # here: only a build takes a lease, and a warm hit should not pay this import
+
     name = socket.gethostname()
     try:
         ns = os.stat("/proc/self/ns/pid").st_ino
@@ -343,7 +343,7 @@ class _StaleLeaseBreaker:
             if _read_marker(self.path) != state:  # refreshed or replaced while we took the guard
                 return
             aside = self.path.with_name(
-                f"{self.path.name}.stale.{_host()}.{os.getpid()}.{secrets.token_hex(4)}"
+                f"{self.path.name}.stale.{_host()}.{os.getpid()}.{os.urandom(4).hex()}"
             )
             try:
                 os.rename(self.path, aside)

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import logging
 import os
-import secrets
 import threading
 import time
 from types import TracebackType
@@ -216,7 +215,7 @@ class RemoteTier(Tier):
         return self._install(key, blob, layout, host) if blob is not None else None
 
     def claim(self, key: CacheKey, layout: Layout, host: str) -> Claim:
-        token = f"{host}:{os.getpid()}:{secrets.token_hex(4)}"
+        token = f"{host}:{os.getpid()}:{os.urandom(4).hex()}"
         deadline = time.monotonic() + config.lock_timeout
         delay = _POLL_FIRST
         announced = False

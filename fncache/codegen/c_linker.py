@@ -8,7 +8,6 @@ import hashlib
 import logging
 import os
 import platform
-import tempfile
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -16,7 +15,7 @@ from typing import Any, Callable
 from ..toolchain.compiler import compile_flags
 from ..cache.entry import Entry, write_all
 from ..config import config
-from ..errors import CacheError
+from ..errors import CacheError, CompileError
 from ..graph.basic import Apply
 from ..graph.fgraph import FunctionGraph
 from .c_module import KernelLibrary, render_module
@@ -97,24 +96,37 @@ def runtime() -> Any:
 _runtime: Any = None
 
 
-def module_key_for(source: str) -> Any:
-    """The key of the kernel library rendered as ``source`` on this host."""
+def module_key_for(source: str | None = None, *, sha256: str | None = None) -> Any:
+    """The key of the kernel library rendered as ``source`` on this host, or of the source whose
+    ``keys.source_sha256`` is ``sha256`` (the same key)."""
     from ..cache.keys import kernel_library_key
 
-    return kernel_library_key(source, extra_flags=EXTRA_FLAGS + LIBS)
+    return kernel_library_key(source, sha256=sha256, extra_flags=EXTRA_FLAGS + LIBS)
 
 
-def compile_module(mod: KernelLibrary, key: Any) -> Entry:
+def compile_module(mod: KernelLibrary, key: Any, render: Callable[[], str] | None = None) -> Entry:
     """The verified cache entry of ``mod``'s kernel library: from the cache, or compiled once
-    (other processes wanting the same key wait for this one)."""
+    (other processes wanting the same key wait for this one).
+
+    A ``mod`` rendered without its source (a key from a recorded hash) comes with ``render``,
+    which gives the source only if the library has to be built; a source whose hash is not the
+    key's is refused (:class:`RecordMismatch`), never built under that key."""
     from ..toolchain.compiler import compile_shared_object
     from ..toolchain.cpu import check_features, entry_missing_features
     from ..cache import cache
-    from ..errors import CompileError
+    from ..cache.keys import source_sha256
 
     name = "fc_" + key.digest[:24]
 
     def build(staging: Path) -> dict:
+        source = mod.source
+        if source is None:  # keyed by a recorded hash: the source must be the one recorded
+            source = render()  # type: ignore[misc]
+            if source_sha256(source) != key.components["source_sha256"]:
+                raise RecordMismatch(
+                    f"kernel library {key.digest[:16]}: the source rendered now is not the one its "
+                    "function entry records; not building it under that key"
+                )
         t0 = time.perf_counter()
         try:
             isa: frozenset[str] | None = library_isa()
@@ -125,7 +137,7 @@ def compile_module(mod: KernelLibrary, key: Any) -> Entry:
             # that would end the process with SIGILL: refuse before compiling.
             check_features(isa, f"a kernel library built with {' '.join(compile_flags())!r}")
         so = compile_shared_object(
-            mod.source, staging, name, extra_flags=EXTRA_FLAGS, libs=LIBS, python_ext=False
+            source, staging, name, extra_flags=EXTRA_FLAGS, libs=LIBS, python_ext=False
         )
         if isa is None:
             isa = library_isa()
@@ -148,6 +160,11 @@ def compile_module(mod: KernelLibrary, key: Any) -> Entry:
     if config.cache_verify_hits:
         _verify(entry, mod, build)
     return entry
+
+
+class RecordMismatch(CompileError):
+    """A function entry's recorded kernel-source hash is not the hash of the source rendered
+    now: the library is looked up by the source itself instead."""
 
 
 def _verify(entry: Any, mod: KernelLibrary, build: Callable[[Path], dict]) -> None:
@@ -198,6 +215,8 @@ def load_library(data: bytes, name: str, sha256: str) -> Any:
 
 def _load_bytes(data: bytes, name: str) -> Any:
     if not hasattr(os, "memfd_create"):  # no memory files here: a file in a private directory
+        import tempfile
+
         with tempfile.TemporaryDirectory(prefix="fncache-lib-") as d:
             path = Path(d) / name
             path.write_bytes(data)
@@ -221,7 +240,7 @@ def _load_bytes(data: bytes, name: str) -> Any:
     return lib
 
 
-def load_module(mod: KernelLibrary, key: Any) -> Any:
+def load_module(mod: KernelLibrary, key: Any, render: Callable[[], str] | None = None) -> Any:
     """The loaded kernel library of ``mod``, from the verified bytes of its cache entry.
 
     A library that verifies but does not load is damage like any other: its entry is set aside
@@ -230,7 +249,7 @@ def load_module(mod: KernelLibrary, key: Any) -> Any:
     from ..cache import cache
 
     for attempt in (1, 2):
-        entry = compile_module(mod, key)
+        entry = compile_module(mod, key, render)
         try:
             name = entry.meta["library"]
             return load_library(entry.read_bytes(name), name, entry.meta["files"][name]["sha256"])
@@ -274,9 +293,26 @@ def build_c_runner(
     converter: Callable[[int, Any], Any],
     on_error: Callable[[Any], Any],
     on_kwargs: Callable[..., Any],
+    source_sha256: str | None = None,
 ) -> CRunner:
     """The native runner; ``on_error(exc)`` returns the exception to raise (it adds the failing
-    node), ``on_kwargs(*args, **kw)`` handles calls that name their inputs."""
+    node), ``on_kwargs(*args, **kw)`` handles calls that name their inputs.
+
+    ``source_sha256``, what the function entry records of the graph's kernel library, spares a
+    warm hit rendering the library's source: the program alone is rendered, and the library's
+    key made from the hash (the same key). The source is rendered only if the library must be
+    built, and built only if its hash is the recorded one. ``cache_verify_hits`` ignores it."""
+
+    def render() -> str:
+        return render_module(fgraph, n_explicit=n_explicit, single=single).source or ""
+
+    if source_sha256 is not None and not config.cache_verify_hits:
+        mod = render_module(fgraph, n_explicit=n_explicit, single=single, source=False)
+        try:
+            lib = load_module(mod, module_key_for(sha256=source_sha256), render) if mod.has_kernels else None
+            return runner_for(lib, mod, converter=converter, on_error=on_error, on_kwargs=on_kwargs)
+        except RecordMismatch as e:
+            log.warning("fncache: %s; rendering it", e)
     mod = render_module(fgraph, n_explicit=n_explicit, single=single)
     lib = None
     if mod.source:

@@ -10,7 +10,6 @@ optimized graph in every process (it is small), so only the kernels are cached.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,14 +22,31 @@ from .c_nodes import NodeCtx, has_native, render_node, typenum
 __all__ = ["KernelLibrary", "render_module", "prelude_text"]
 
 
-@dataclass
 class KernelLibrary:
-    source: str  # the kernel library's C source ("" when it has no kernels)
-    program: tuple  # what the run-time executes (see c_runtime.c)
-    n_args: int  # explicit inputs + shared values
-    constants: list[Any]  # arrays handed to the runner at construction
-    fallbacks: list[Apply]  # nodes run through op.perform
-    node_of: list[Apply] = field(default_factory=list)
+    """A rendered graph. A plain class, not a dataclass or a named tuple: making one of those
+    costs a quarter to a whole millisecond, and a warm cache hit in a fresh process imports this
+    module."""
+
+    __slots__ = ("source", "program", "n_args", "constants", "fallbacks", "node_of", "has_kernels")
+
+    def __init__(
+        self,
+        *,
+        source: str | None,
+        program: tuple,
+        n_args: int,
+        constants: list[Any],
+        fallbacks: list[Apply],
+        node_of: list[Apply],
+        has_kernels: bool,
+    ) -> None:
+        self.source = source  # the C source ("" when it has no kernels; None: not rendered)
+        self.program = program  # what the run-time executes (see c_runtime.c)
+        self.n_args = n_args  # explicit inputs + shared values
+        self.constants = constants  # arrays handed to the runner at construction
+        self.fallbacks = fallbacks  # nodes run through op.perform
+        self.node_of = node_of  # the nodes, in the order the program runs them
+        self.has_kernels = has_kernels  # whether the program calls a kernel library
 
 
 def prelude_text() -> str:
@@ -38,15 +54,23 @@ def prelude_text() -> str:
     global _prelude_cache
     if _prelude_cache is None:
         # A plain read beside this module: importlib.resources costs milliseconds on its first
-        # use, and a warm hit renders the library (its source is part of the key).
+        # use, paid by any process that renders a library.
         _prelude_cache = Path(__file__).with_name("prelude.h").read_text()
     return _prelude_cache
 
 
 _prelude_cache: str | None = None
 
+#: Where a step holds its kernels' names (``c_program.STEP_FORMAT``).
+_STEP_KERNELS = 5
 
-def render_module(fgraph: FunctionGraph, *, n_explicit: int, single: bool) -> KernelLibrary:
+
+def render_module(
+    fgraph: FunctionGraph, *, n_explicit: int, single: bool, source: bool = True
+) -> KernelLibrary:
+    """The kernel library and program of ``fgraph``. ``source=False`` renders the program only
+    (``source`` is None): for a warm hit, whose function entry records the hash of the library's
+    source, so its key needs no source text. The source depends on the graph alone."""
     plan = plan_slots(fgraph)
     nodes, slot = plan.nodes, plan.slot
     n_args = plan.n_inputs
@@ -55,6 +79,7 @@ def render_module(fgraph: FunctionGraph, *, n_explicit: int, single: bool) -> Ke
     out_ids = {id(v) for v in fgraph.outputs}
 
     kernels: list[str] = []
+    has_kernels = False
     steps: list[tuple] = []
     fallbacks: list[Apply] = []
     n_keep = 0
@@ -73,6 +98,7 @@ def render_module(fgraph: FunctionGraph, *, n_explicit: int, single: bool) -> Ke
             keeps=keeps,
             is_output=[id(o) in out_ids for o in node.outputs],
             dying=plan.dying[step],
+            source=source,
         )
         if not has_native(node):
             ctx.perform = len(fallbacks)
@@ -80,6 +106,7 @@ def render_module(fgraph: FunctionGraph, *, n_explicit: int, single: bool) -> Ke
         code, st = render_node(node, ctx)
         if code:
             kernels.append(f"/* node {step}: {str(node.op)[:80].replace('*/', '')} */\n{code}")
+        has_kernels = has_kernels or any(st[_STEP_KERNELS])
         steps.append(st)
 
     inputs = []
@@ -89,7 +116,13 @@ def render_module(fgraph: FunctionGraph, *, n_explicit: int, single: bool) -> Ke
     outs = tuple(slot[id(v)] for v in fgraph.outputs)
     copies = tuple(int(aliases_storage(v)) for v in fgraph.outputs)
     program = c_program.program(len(slot), n_keep, inputs, const_slots, steps, outs, copies, single)
-    source = (prelude_text() + "\n\n" + "\n\n".join(kernels) + "\n") if kernels else ""
+    text = (prelude_text() + "\n\n" + "\n\n".join(kernels) + "\n") if kernels else ""
     return KernelLibrary(
-        source=source, program=program, n_args=n_args, constants=constants, fallbacks=fallbacks, node_of=nodes
+        source=text if source else None,
+        program=program,
+        n_args=n_args,
+        constants=constants,
+        fallbacks=fallbacks,
+        node_of=nodes,
+        has_kernels=has_kernels,
     )

@@ -15,7 +15,6 @@ A step is the tuple ``c_runtime.c:parse_step`` reads, built by :func:`.c_program
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
@@ -48,15 +47,32 @@ from .c_types import CTYPE, composite_lines, reduce_accumulator, reduce_combine
 __all__ = ["NodeCtx", "render_node", "has_native", "has_int_pow"]
 
 
-@dataclass
 class NodeCtx:
-    k: int  # node number (kernel names, error reports)
-    ins: list[int]  # slots of the inputs
-    outs: list[int]  # slots of the outputs
-    keeps: list[int]  # per output: index of its kept buffer, or -1
-    is_output: list[bool]  # per output: returned to the caller
-    dying: list[int]  # slots released after this node (their last use)
-    perform: int = -1  # index into the runner's performs for Python fallbacks
+    """Where one node's values live in the program. A plain class, not a dataclass: this
+    module is imported by every warm cache hit, and making a dataclass costs about a millisecond."""
+
+    __slots__ = ("k", "ins", "outs", "keeps", "is_output", "dying", "perform", "source")
+
+    def __init__(
+        self,
+        k: int,
+        ins: list[int],
+        outs: list[int],
+        keeps: list[int],
+        is_output: list[bool],
+        dying: list[int],
+        perform: int = -1,
+        source: bool = True,
+    ) -> None:
+        self.k = k  # node number (kernel names, error reports)
+        self.ins = ins  # slots of the inputs
+        self.outs = outs  # slots of the outputs
+        self.keeps = keeps  # per output: index of its kept buffer, or -1
+        self.is_output = is_output  # per output: returned to the caller
+        self.dying = dying  # slots released after this node (their last use)
+        self.perform = perform  # index into the runner's performs for Python fallbacks
+        # False: the step only, no kernel text (a warm hit whose library's key is recorded)
+        self.source = source
 
 
 def typenum(dtype: str) -> int:
@@ -144,6 +160,14 @@ def render_elemwise(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
     comp = op.composite
     nd = node.outputs[0].ndim
     k = ctx.k
+    kernels = [f"fc_k{k}_flat"] + ([f"fc_k{k}_rows"] if nd else [])
+    inplace = dict(op.inplace)
+    ints = [int(_static_scalar(v.type.shape)) for v in node.inputs]
+    for m, o in enumerate(node.outputs):
+        ints += [typenum(o.dtype), ctx.keeps[m], inplace.get(m, -1), int(ctx.is_output[m])]
+    step = _step(ST_ELEMWISE, node, ctx, ints, kernels, nd=nd, errcheck=has_int_pow(comp))
+    if not ctx.source:
+        return "", step
     ni = len(node.inputs)
     shapes = [v.type.shape for v in node.inputs]
     pro, loads = _loads(shapes, comp)
@@ -151,15 +175,14 @@ def render_elemwise(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
         f"{CTYPE[o.dtype]} *po{m} = ({CTYPE[o.dtype]} *)p_[{ni + m}];" for m, o in enumerate(node.outputs)
     ]
     K = _fn(
-        f"void fc_k{k}_flat(npy_intp lo, npy_intp hi, char *const *p_)",
+        f"void {kernels[0]}(npy_intp lo, npy_intp hi, char *const *p_)",
         _flat_loop(comp, shapes, [o.dtype for o in node.outputs]),
     )
-    kernels = [f"fc_k{k}_flat"]
     if nd:
         str_loads = [ld or f"p{i}[b{i} + j * st[{i * nd + nd - 1}]]" for i, ld in enumerate(loads)]
         body_s, names_s = composite_lines(comp, str_loads)
         K += _fn(
-            f"void fc_k{k}_rows(npy_intp lo, npy_intp hi, const npy_intp *shape, "
+            f"void {kernels[1]}(npy_intp lo, npy_intp hi, const npy_intp *shape, "
             "const npy_intp *st, char *const *p_)",
             pro
             + [f"npy_intp inner = shape[{nd - 1}];", "for (npy_intp o = lo; o < hi; o++) {"]
@@ -169,12 +192,6 @@ def render_elemwise(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
             + [f"    po{m}[o * inner + j] = {nm};" for m, nm in enumerate(names_s)]
             + ["  }", "}"],
         )
-        kernels.append(f"fc_k{k}_rows")
-    inplace = dict(op.inplace)
-    ints = [int(_static_scalar(v.type.shape)) for v in node.inputs]
-    for m, o in enumerate(node.outputs):
-        ints += [typenum(o.dtype), ctx.keeps[m], inplace.get(m, -1), int(ctx.is_output[m])]
-    step = _step(ST_ELEMWISE, node, ctx, ints, kernels, nd=nd, errcheck=has_int_pow(comp))
     return "\n".join(K), step
 
 
@@ -190,8 +207,21 @@ def render_reduce(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
     else:
         dt = node.inputs[0].dtype
         comp = Composite([dt], [("identity", (("in", 0),), dt)], [0])
-    vdt = comp.out_dtypes[0]
     kind = op.kind
+    # a full reduction (ond == 0) gets a vectorized kernel and its finish besides the general one
+    kernels = [f"fc_k{k}_red", f"fc_k{k}_fin"] if ond == 0 else ["", ""]
+    kernels.append(f"fc_k{k}_gen")
+    ints = [int(_static_scalar(v.type.shape)) for v in node.inputs]
+    ints += [len(axes), *axes, typenum(out.dtype), ctx.keeps[0], int(kind in ("max", "min"))]
+    msg = (
+        f"{op}: zero-size array to reduction operation {kind}imum which has no identity"
+        if kind in ("max", "min")
+        else ""
+    )
+    step = _step(ST_REDUCE, node, ctx, ints, kernels, msg=msg, nd=nd, errcheck=has_int_pow(comp))
+    if not ctx.source:
+        return "", step
+    vdt = comp.out_dtypes[0]
     acc, ident = reduce_accumulator(kind, out.dtype, vdt)
     nan_track = kind in ("max", "min") and is_float(vdt)
     oct_ = CTYPE[out.dtype]
@@ -215,7 +245,6 @@ def render_reduce(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
 
     pro, loads = _loads([v.type.shape for v in node.inputs], comp)
     K: list[str] = []
-    kernels = ["", ""]
     if ond == 0:
         # Full reduction over flat inputs: one vectorized kernel per thread, then the partials
         # (FC_PART bytes apart) are combined and finished.
@@ -247,7 +276,6 @@ def render_reduce(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
             + (["if (hasnan) acc = NAN;"] if nan_track else [])
             + [f"*({oct_} *)out_ = {finish('acc')};"],
         )
-        kernels = [f"fc_k{k}_red", f"fc_k{k}_fin"]
     # General path: accumulate into a temporary of the output's size (ost: the output's
     # element strides, 0 along reduced axes).
     ni = len(node.inputs)
@@ -277,15 +305,6 @@ def render_reduce(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
         "npy_intp n, npy_intp on, npy_intp rn, char *const *p_, char *out_)",
         G,
     )
-    kernels.append(f"fc_k{k}_gen")
-    ints = [int(_static_scalar(v.type.shape)) for v in node.inputs]
-    ints += [len(axes), *axes, typenum(out.dtype), ctx.keeps[0], int(kind in ("max", "min"))]
-    msg = (
-        f"{op}: zero-size array to reduction operation {kind}imum which has no identity"
-        if kind in ("max", "min")
-        else ""
-    )
-    step = _step(ST_REDUCE, node, ctx, ints, kernels, msg=msg, nd=nd, errcheck=has_int_pow(comp))
     return "\n".join(K), step
 
 
@@ -355,24 +374,74 @@ def render_subtensor_grad(node: Apply, ctx: NodeCtx) -> tuple:
     return _step(ST_SUBTENSOR_GRAD, node, ctx, ints)
 
 
-#: Rows of X per block of a row pass: z, the row values and X.T @ g for a block are computed
-#: while its rows are still in the L1/L2 cache.
-ROWPASS_ROWS = 16
+#: Bytes of X per block of a row pass: z, the row values and X.T @ g for a block are computed
+#: while its rows are still in the L1 cache (32 KiB or more on every x86-64 of the last decade;
+#: w and gw share it). A block holds at least 4 rows (the width of the product loops) and at
+#: most 64 (the row values are computed a block at a time, and a short block costs a call).
+ROWPASS_BLOCK_BYTES = 24576
 
 
 def render_rowpass(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
     """One pass over the rows of X by blocks: z = X_blk @ w (four rows at a time, so four sums
     run side by side), the region's fused loop on those rows, then gw += X_blk.T @ g_blk. An X
-    stored by columns (a transpose) is swept by columns instead, twice, each sweep contiguous."""
+    stored by columns (a transpose) is swept by columns instead, twice, each sweep contiguous.
+
+    The four-row products are small functions of their own: inlined into the pass, gcc runs out
+    of registers and reloads the loop bound from the stack in the inner loop, a sixth load per
+    five that the loop needs (the loops are bound by loads). They start with a few scalar
+    columns so that the vector loads of the first row fall on 64-byte boundaries (numpy aligns a
+    large array to 16 bytes only, and a 64-byte load across two cache lines costs two); rows
+    whose stride is a multiple of 64 bytes are then all aligned, so the sums' rounding may
+    differ in the last bits between copies of X at different addresses, as BLAS's does."""
     op: RowPass = node.op
     k = ctx.k
     comp = op.composite([v.dtype for v in node.inputs])
+    ints = [
+        ctx.perform,
+        *(typenum(o.dtype) for o in node.outputs),
+        *ctx.keeps,
+        *(int(_static_scalar(v.type.shape)) for v in node.inputs[2:]),
+    ]
+    step = _step(ST_ROWPASS, node, ctx, ints, [f"fc_k{k}_pass"], errcheck=has_int_pow(comp))
+    if not ctx.source:
+        return "", step
     t = CTYPE[node.inputs[0].dtype]
     shapes = [(None,)] + [v.type.shape for v in node.inputs[2:]]
     ni = len(shapes)
     rows = [f"static void fc_k{k}_rows(npy_intp lo, npy_intp hi, char *const *p_)", "{"]
     rows += ["  " + ln for ln in _flat_loop(comp, shapes, comp.out_dtypes)] + ["}"]
-    x4 = f"const {t} *x0 = X + r * rs, *x1 = x0 + rs, *x2 = x1 + rs, *x3 = x2 + rs;"
+    four = f"const {t} *x1 = x0 + rs, *x2 = x1 + rs, *x3 = x2 + rs;"
+    dot4 = [
+        f"__attribute__((noinline)) static void fc_k{k}_dot4(const {t} *x0, npy_intp rs, "
+        f"const {t} *w, npy_intp n, npy_intp pre, {t} *z)",
+        "{",
+        f"  {four}",
+        f"  {t} a0 = 0, a1 = 0, a2 = 0, a3 = 0;",
+        "  for (npy_intp j = 0; j < pre; j++) {",
+        f"    const {t} wj = w[j];",
+        "    a0 += x0[j] * wj; a1 += x1[j] * wj; a2 += x2[j] * wj; a3 += x3[j] * wj;",
+        "  }",
+        "  #pragma omp simd reduction(+:a0,a1,a2,a3)",
+        "  for (npy_intp j = pre; j < n; j++) {",
+        f"    const {t} wj = w[j];",
+        "    a0 += x0[j] * wj; a1 += x1[j] * wj; a2 += x2[j] * wj; a3 += x3[j] * wj;",
+        "  }",
+        "  z[0] = a0; z[1] = a1; z[2] = a2; z[3] = a3;",
+        "}",
+    ]
+    axpy4 = [
+        f"__attribute__((noinline)) static void fc_k{k}_axpy4(const {t} *x0, npy_intp rs, "
+        f"const {t} *g, {t} *gw, npy_intp n, npy_intp pre)",
+        "{",
+        f"  {four}",
+        f"  const {t} g0 = g[0], g1 = g[1], g2 = g[2], g3 = g[3];",
+        "  for (npy_intp j = 0; j < pre; j++)",
+        "    gw[j] += (g0 * x0[j] + g1 * x1[j]) + (g2 * x2[j] + g3 * x3[j]);",
+        "  #pragma omp simd",
+        "  for (npy_intp j = pre; j < n; j++)",
+        "    gw[j] += (g0 * x0[j] + g1 * x1[j]) + (g2 * x2[j] + g3 * x3[j]);",
+        "}",
+    ]
     body = [
         f"const {t} *X = (const {t} *)p_[0], *w = (const {t} *)p_[1];",
         f"{t} *z = ({t} *)p_[2], *gw = ({t} *)gw_;",
@@ -395,21 +464,17 @@ def render_rowpass(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
         "  return;",
         "}",
         "for (npy_intp j = 0; j < n; j++) gw[j] = 0;",
-        f"for (npy_intp r0 = lo; r0 < hi; r0 += {ROWPASS_ROWS}) {{",
-        f"  const npy_intp r1 = r0 + {ROWPASS_ROWS} < hi ? r0 + {ROWPASS_ROWS} : hi;",
+        f"npy_intp blk = ({ROWPASS_BLOCK_BYTES} / ((n ? n : 1) * (npy_intp)sizeof({t}))) & ~(npy_intp)3;",
+        "blk = blk < 4 ? 4 : (blk > 64 ? 64 : blk);",
+        "/* scalar columns before the first 64-byte boundary of a row (none where rows are not",
+        " * contiguous or X is not aligned to its element size) */",
+        "npy_intp pre = (npy_intp)(((uintptr_t)0 - (uintptr_t)X) & 63);",
+        f"pre = (cs != 1 || pre % sizeof({t})) ? 0 : pre / (npy_intp)sizeof({t});",
+        "pre = pre < n ? pre : n;",
+        "for (npy_intp r0 = lo; r0 < hi; r0 += blk) {",
+        "  const npy_intp r1 = r0 + blk < hi ? r0 + blk : hi;",
         "  npy_intp r = r0;",
-        "  if (cs == 1) {",
-        "    for (; r + 4 <= r1; r += 4) {",
-        f"      {x4}",
-        f"      {t} a0 = 0, a1 = 0, a2 = 0, a3 = 0;",
-        "      #pragma omp simd reduction(+:a0,a1,a2,a3)",
-        "      for (npy_intp j = 0; j < n; j++) {",
-        f"        const {t} wj = w[j];",
-        "        a0 += x0[j] * wj; a1 += x1[j] * wj; a2 += x2[j] * wj; a3 += x3[j] * wj;",
-        "      }",
-        "      z[r] = a0; z[r + 1] = a1; z[r + 2] = a2; z[r + 3] = a3;",
-        "    }",
-        "  }",
+        f"  if (cs == 1) for (; r + 4 <= r1; r += 4) fc_k{k}_dot4(X + r * rs, rs, w, n, pre, z + r);",
         "  for (; r < r1; r++) {",
         f"    const {t} *x0 = X + r * rs;",
         f"    {t} a0 = 0;",
@@ -419,15 +484,7 @@ def render_rowpass(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
         "  }",
         f"  fc_k{k}_rows(r0, r1, p_ + 2);",
         "  r = r0;",
-        "  if (cs == 1) {",
-        "    for (; r + 4 <= r1; r += 4) {",
-        f"      {x4}",
-        f"      const {t} g0 = g[r], g1 = g[r + 1], g2 = g[r + 2], g3 = g[r + 3];",
-        "      #pragma omp simd",
-        "      for (npy_intp j = 0; j < n; j++)",
-        "        gw[j] += (g0 * x0[j] + g1 * x1[j]) + (g2 * x2[j] + g3 * x3[j]);",
-        "    }",
-        "  }",
+        f"  if (cs == 1) for (; r + 4 <= r1; r += 4) fc_k{k}_axpy4(X + r * rs, rs, g + r, gw, n, pre);",
         "  for (; r < r1; r++) {",
         f"    const {t} *x0 = X + r * rs, g0 = g[r];",
         "    #pragma omp simd",
@@ -435,18 +492,16 @@ def render_rowpass(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
         "  }",
         "}",
     ]
-    K = rows + _fn(
-        f"void fc_k{k}_pass(npy_intp lo, npy_intp hi, npy_intp n, npy_intp rs, "
-        "npy_intp cs, char *const *p_, char *gw_)",
-        body,
+    K = (
+        rows
+        + dot4
+        + axpy4
+        + _fn(
+            f"void fc_k{k}_pass(npy_intp lo, npy_intp hi, npy_intp n, npy_intp rs, "
+            "npy_intp cs, char *const *p_, char *gw_)",
+            body,
+        )
     )
-    ints = [
-        ctx.perform,
-        *(typenum(o.dtype) for o in node.outputs),
-        *ctx.keeps,
-        *(int(_static_scalar(v.type.shape)) for v in node.inputs[2:]),
-    ]
-    step = _step(ST_ROWPASS, node, ctx, ints, [f"fc_k{k}_pass"], errcheck=has_int_pow(comp))
     return "\n".join(K), step
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import errno
 import os
-import secrets
 import shutil
 import stat
 from contextlib import contextmanager
@@ -183,7 +182,7 @@ def replace_file(path: Path, data: bytes, mode: int | None) -> None:
     """Give ``path`` the content ``data`` atomically: a new file of a random name is written next to
     it (created exclusively, so never through a planted link), then renamed over it.  OSError
     when that fails; the temporary file is removed."""
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}")
+    tmp = path.with_name(f".{path.name}.{os.urandom(6).hex()}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
     try:
         try:

@@ -8,8 +8,6 @@ placed.  A slot *dies* after the last step that reads it, unless it holds a grap
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from .basic import Apply, Constant
@@ -18,16 +16,32 @@ from .fgraph import FunctionGraph
 __all__ = ["SlotPlan", "plan_slots"]
 
 
-@dataclass(frozen=True)
 class SlotPlan:
-    nodes: list[Apply]  # in the order they run
-    slot: dict[int, int]  # id(variable) -> its slot
-    n_inputs: int  # the graph's inputs hold slots 0 .. n_inputs - 1
-    consts: list[tuple[int, np.ndarray]]  # (slot, value) of each constant, in order of use
-    ins: list[list[int]]  # per step: the slots it reads
-    outs: list[list[int]]  # per step: the slots it writes
-    out_slots: list[int]  # the graph outputs' slots
-    dying: list[list[int]]  # per step: the slots read last there (not outputs), sorted
+    """The plan. A plain class, not a dataclass or a named tuple: making one of those costs a
+    quarter to a whole millisecond, and a warm cache hit in a fresh process imports this module."""
+
+    __slots__ = ("nodes", "slot", "n_inputs", "consts", "ins", "outs", "out_slots", "dying")
+
+    def __init__(
+        self,
+        *,
+        nodes: list[Apply],
+        slot: dict[int, int],
+        n_inputs: int,
+        consts: list[tuple[int, np.ndarray]],
+        ins: list[list[int]],
+        outs: list[list[int]],
+        out_slots: list[int],
+        dying: list[list[int]],
+    ) -> None:
+        self.nodes = nodes  # in the order they run
+        self.slot = slot  # id(variable) -> its slot
+        self.n_inputs = n_inputs  # the graph's inputs hold slots 0 .. n_inputs - 1
+        self.consts = consts  # (slot, value) of each constant, in order of use
+        self.ins = ins  # per step: the slots it reads
+        self.outs = outs  # per step: the slots it writes
+        self.out_slots = out_slots  # the graph outputs' slots
+        self.dying = dying  # per step: the slots read last there (not outputs), sorted
 
     @property
     def n_slots(self) -> int:

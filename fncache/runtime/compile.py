@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import pickle
+import sys
 from typing import Any, Sequence
 
 from ..config import config
@@ -13,7 +14,15 @@ from ..graph.fgraph import FunctionGraph
 from ..graph.serialize import decode_graph, dumps, encode_graph, graph_signature
 from ..mode import Mode
 
-__all__ = ["optimize_or_load", "build_runner", "link_inner_functions", "optimize_graph", "attach_traces"]
+__all__ = [
+    "optimize_or_load",
+    "kernel_source_record",
+    "KERNEL_SOURCE_FIELD",
+    "build_runner",
+    "link_inner_functions",
+    "optimize_graph",
+    "attach_traces",
+]
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +63,37 @@ def function_key(original: FunctionGraph, mode: Mode) -> Any:
     return fkey(graph_signature(original), mode.signature(), config.code_flags())
 
 
-def optimize_or_load(original: FunctionGraph, mode: Mode, shared: Sequence[Any]) -> tuple[FunctionGraph, str]:
-    """The optimized graph for ``original`` under ``mode``, from the compiledir when present."""
+#: The function entry's record of its graph's C kernel library (meta.json).
+KERNEL_SOURCE_FIELD = "kernel_source_sha256"
+
+
+def kernel_source_record(loaded: FunctionGraph, mode: Mode) -> dict[str, str]:
+    """What a function entry records of its C kernel library: the hash of the source that
+    ``loaded``, the graph as a hit decodes it from the entry, renders to (the source depends on
+    the graph alone), so that a hit keys the library without rendering it. Nothing for other
+    linkers, or a graph without kernels."""
+    if mode.linker != "c" or mode.device == "cuda":
+        return {}
+    from ..cache.keys import source_sha256
+    from ..codegen.c_module import render_module
+
+    source = render_module(loaded, n_explicit=0, single=False).source
+    return {KERNEL_SOURCE_FIELD: source_sha256(source)} if source else {}
+
+
+def _recorded_kernel_source(meta: Any) -> str | None:
+    from ..cache.keys import is_source_sha256
+
+    value = meta.get(KERNEL_SOURCE_FIELD)
+    return value if is_source_sha256(value) else None  # anything else: render as before
+
+
+def optimize_or_load(
+    original: FunctionGraph, mode: Mode, shared: Sequence[Any]
+) -> tuple[FunctionGraph, str, str | None]:
+    """The optimized graph for ``original`` under ``mode``, from the compiledir when present;
+    its function key's digest; and the ``keys.source_sha256`` of its C kernel library when a
+    loaded entry records one (:func:`kernel_source_record`)."""
     from ..cache import cache
 
     key = function_key(original, mode)
@@ -68,31 +106,38 @@ def optimize_or_load(original: FunctionGraph, mode: Mode, shared: Sequence[Any])
         except Exception as e:  # a bad entry must never stop the user: rebuild it
             log.warning("fncache: function entry %s could not be loaded (%s); rebuilding", key.digest[:16], e)
     if loaded is not None and not config.cache_verify_hits:
-        return loaded, key.digest
+        return loaded, key.digest, _recorded_kernel_source(entry.meta)
     optimized = optimize_graph(original, mode)
     if loaded is not None:
         from ..cache.hitcheck import check_hit
 
         check_hit(key, entry.meta, {"optimized graph": (graph_signature(loaded), graph_signature(optimized))})
-        return loaded, key.digest
+        return loaded, key.digest, None  # verified hits render the library in full
     try:
         payload = dumps(encode_graph(optimized, shared))
     except Exception as e:  # graphs with unpicklable user objects still run, uncached
         log.info("fncache: not caching function %s: its graph cannot be pickled (%s)", key.digest[:16], e)
-        return optimized, key.digest
-    cache.put_bytes(key, {GRAPH_FILE: payload}, {"nodes": len(optimized.toposort())})
-    return optimized, key.digest
+        return optimized, key.digest, None
+    # recorded from the graph as a hit will decode it: the library a hit finds under the
+    # record is then the one its own graph renders to, whatever a pickle round trip changes
+    record = kernel_source_record(decode_graph(pickle.loads(payload), shared), mode)
+    meta = {"nodes": len(optimized.toposort()), **record}
+    cache.put_bytes(key, {GRAPH_FILE: payload}, meta)
+    return optimized, key.digest, None
 
 
 def link_inner_functions(optimized: FunctionGraph, mode: Mode) -> None:
     """Compile the inner graph of each `JacobianRows` node under ``mode`` (on the host: the op
     runs its inner function from numpy values) and hand it to the node, so the compile happens
     with the outer function's, not on its first call."""
-    from ..tensor.jacobian_rows import JacobianRows
-
+    # A graph holds the op only once its module is loaded (building or unpickling one imports
+    # it): a warm hit of any other graph neither imports it nor walks the graph here.
+    rows = sys.modules.get("fncache.tensor.jacobian_rows")
+    if rows is None:
+        return
     inner_mode = Mode(mode.linker, mode.optimizer, mode.included_tags, mode.excluded_tags, "cpu")
     for node in optimized.toposort():
-        if isinstance(node.op, JacobianRows):
+        if isinstance(node.op, rows.JacobianRows):
             node.tag["inner_function"] = node.op.function(inner_mode)
 
 
@@ -106,9 +151,11 @@ def build_runner(
     converter: Any,
     on_error: Any,
     on_kwargs: Any,
+    source_sha256: str | None = None,
 ) -> Any:
     """A callable running ``optimized``: numpy for ``linker='py'``, native code for ``'c'``,
-    CUDA kernels for ``device='cuda'``."""
+    CUDA kernels for ``device='cuda'``. ``source_sha256``: the function entry's record of the
+    C kernel library (:func:`kernel_source_record`)."""
     link_inner_functions(optimized, mode)
     if mode.device == "cuda":
         from ..codegen.cuda.linker import build_cuda_runner
@@ -137,4 +184,5 @@ def build_runner(
         converter=converter,
         on_error=on_error,
         on_kwargs=on_kwargs,
+        source_sha256=source_sha256,
     )

@@ -347,7 +347,7 @@ def function(
     m = get_mode(mode)
     original = FunctionGraph(ins + shared, all_outs, clone=True)
     fname = name or "f"
-    optimized, key = optimize_or_load(original, m, shared)
+    optimized, key, kernel_source = optimize_or_load(original, m, shared)
     return assemble(
         inputs=ins,
         outputs=outs,
@@ -361,6 +361,7 @@ def function(
         optimized=optimized,
         cache_key=key,
         trust_input=trust_input,
+        kernel_source_sha256=kernel_source,
     )
 
 
@@ -379,10 +380,12 @@ def assemble(
     cache_key: str,
     trust_input: bool,
     build: Any = None,
+    kernel_source_sha256: str | None = None,
 ) -> Function:
     """Link an already optimized graph into a Function: the one assembly path, shared by
     :func:`function` and unpickling (which brings its optimized graph along). ``build``
-    replaces ``build_runner`` (same signature), e.g. to use a native module shipped in a pickle."""
+    replaces ``build_runner`` (same signature), e.g. to use a native module shipped in a pickle;
+    ``kernel_source_sha256`` is the function entry's record of the C kernel library."""
     from .compile import build_runner
 
     # The runner calls back into its Function through a weak reference: the native runner is
@@ -415,6 +418,7 @@ def assemble(
         converter=converter,
         on_error=on_error,
         on_kwargs=on_kwargs,
+        source_sha256=kernel_source_sha256,
     )
     f = Function(
         inputs=inputs,

@@ -378,12 +378,14 @@ def _embedded_builder(native: dict[str, Any]) -> Callable[..., Any]:
     """A ``build_runner`` that runs the embedded module when it fits this host, else the usual."""
     from .compile import build_runner
 
-    def build(optimized: FunctionGraph, mode: Mode, name: str, **kw: Any) -> Any:
+    def build(
+        optimized: FunctionGraph, mode: Mode, name: str, *, source_sha256: str | None = None, **kw: Any
+    ) -> Any:
         if mode.linker == "c" and mode.device != "cuda":
-            runner = _embedded_runner(native, optimized, **kw)
+            runner = _embedded_runner(native, optimized, **kw)  # keyed by its own source
             if runner is not None:
                 return runner
-        return build_runner(optimized, mode, name, **kw)
+        return build_runner(optimized, mode, name, source_sha256=source_sha256, **kw)
 
     return build
 

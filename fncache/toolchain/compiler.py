@@ -13,7 +13,6 @@ import logging
 import os
 import shlex
 import stat
-import tempfile
 import time
 from pathlib import Path
 from typing import Sequence
@@ -162,6 +161,8 @@ def _write_files(root: Path, parts: tuple[str, ...], texts: dict[str, str]) -> N
 
 def _private_temp_dir() -> Path:
     """``$TMPDIR/fncache-failed-<uid>``, if it is this user's own directory; else a new one."""
+    import tempfile  # here: only a failed compile needs it, and a warm hit imports this module
+
     where = Path(tempfile.gettempdir()) / f"fncache-failed-{os.getuid()}"
     try:
         where.mkdir(mode=0o700)

@@ -25,18 +25,33 @@ _SUFFIXES = (".py", ".c", ".h", ".cuh")
 _fp: str | None = None
 
 
-def _files(root: str) -> list[str]:
-    """The compiler's source files, relative to the package root, in a stable order."""
-    out: list[str] = []
+def _stat_dir(root: str, rel: str, out: list[tuple[str, os.stat_result]]) -> None:
+    """Append ``(path relative to root, stat)`` of the source files under ``rel``: this
+    directory's files by name, then its subdirectories by name (``__pycache__`` left out).
+    One ``scandir`` per directory: a warm cache hit in a fresh process pays this walk."""
+    with os.scandir(os.path.join(root, rel)) as it:
+        entries = sorted(it, key=lambda e: e.name)
+    subdirs = []
+    for e in entries:
+        if e.is_dir():
+            if e.name != "__pycache__" and not e.is_symlink():  # as os.walk: links not followed
+                subdirs.append(e.name)
+        elif e.name.endswith(_SUFFIXES):
+            out.append((os.path.join(rel, e.name), e.stat()))
+    for d in subdirs:
+        _stat_dir(root, os.path.join(rel, d), out)
+
+
+def _files(root: str) -> list[tuple[str, os.stat_result]]:
+    """The compiler's source files, relative to the package root, in a stable order, with
+    their ``stat``."""
+    out: list[tuple[str, os.stat_result]] = []
     for part in _PARTS:
         p = os.path.join(root, part)
         if os.path.isdir(p):
-            for dirpath, dirnames, filenames in os.walk(p):
-                dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
-                rel = os.path.relpath(dirpath, root)
-                out += [os.path.join(rel, f) for f in sorted(filenames) if f.endswith(_SUFFIXES)]
+            _stat_dir(root, part, out)
         elif os.path.isfile(p):
-            out.append(part)
+            out.append((part, os.stat(p)))
     return out
 
 
@@ -47,8 +62,7 @@ def compiler_fingerprint() -> str:
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     files = _files(root)
     stamp = hashlib.sha256()
-    for f in files:
-        st = os.stat(os.path.join(root, f))
+    for f, st in files:
         stamp.update(f"{f}:{st.st_size}:{st.st_mtime_ns}\n".encode())
     memo = os.path.join(
         user_cache_dir("fncache-fingerprint"), hashlib.sha256(root.encode()).hexdigest()[:16] + ".json"
@@ -62,7 +76,7 @@ def compiler_fingerprint() -> str:
     except (OSError, ValueError, KeyError):
         pass
     h = hashlib.sha256()
-    for f in files:
+    for f, _ in files:
         h.update(f.encode())
         with open(os.path.join(root, f), "rb") as fh:
             h.update(fh.read())
