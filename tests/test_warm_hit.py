@@ -164,7 +164,8 @@ def test_a_warm_hit_renders_no_kernel_source_and_computes_what_numpy_does(monkey
 
 #: Modules a warm hit has no use for: the optimizer, and what only a build, a lease, the
 #: maintenance, the remote tier or a failed compile needs (each costs a fresh process a
-#: millisecond or more to import).
+#: millisecond or more to import); and ``dataclasses``: the classes a hit makes are plain
+#: classes or named tuples (a dataclass costs about a millisecond to make).
 NOT_ON_A_HIT = (
     "fncache.rewrite",
     "fncache.cache.locks",
@@ -174,6 +175,7 @@ NOT_ON_A_HIT = (
     "fncache.cache.install",
     "fncache.cache.remote",
     "fncache.cache.tiers",
+    "dataclasses",
     "socket",
     "tempfile",
     "secrets",
