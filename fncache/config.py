@@ -11,8 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, NamedTuple
 
 __all__ = ["config", "Config", "parse_size", "CODE_FLAGS", "CODE_FLAG_KEYS"]
 
@@ -122,8 +121,9 @@ def _default_compiledir() -> str:
     return user_cache_dir("fncache")
 
 
-@dataclass(frozen=True)
-class _Flag:
+class _Flag(NamedTuple):
+    # A named tuple, not a dataclass: every process imports this module, and making a named
+    # tuple costs about a tenth of a dataclass (nor is ``dataclasses`` imported then).
     default: Any
     parse: Callable[[Any], Any]
     doc: str

@@ -159,6 +159,32 @@ def test_keys_are_the_same_in_every_process(tmp_path):
     assert outs[0] == outs[1] and len(outs[0]) == 2
 
 
+def test_a_key_is_a_value_that_cannot_change():
+    import copy
+    import pickle
+
+    from fncache.cache.keys import CacheKey
+
+    key = CacheKey("function", {"graph": "g", "mode": "m"})
+    same = CacheKey("function", {"mode": "m", "graph": "g"})
+    assert key == same and hash(key) == hash(same) and len({key, same}) == 1
+    assert key != CacheKey("function", {"graph": "g", "mode": "other"}) and key != key.digest
+    assert pickle.loads(pickle.dumps(key)) == key == copy.deepcopy(key)
+    assert CacheKey("function").components == {}
+    for change in (
+        lambda: setattr(key, "kind", "cuda"),
+        lambda: delattr(key, "components"),
+        lambda: key.components.__setitem__("graph", "h"),
+    ):
+        with pytest.raises((AttributeError, TypeError)):
+            change()
+    assert key == same
+    with pytest.raises(ValueError, match="kind must be a word"):
+        CacheKey("no spaces allowed")
+    with pytest.raises(TypeError, match="must map str to str"):
+        CacheKey("function", {"graph": 1})
+
+
 # -- flags and components -------------------------------------------------------------------------
 
 

@@ -162,9 +162,27 @@ def test_a_warm_hit_renders_no_kernel_source_and_computes_what_numpy_does(monkey
     np.testing.assert_allclose(hit.shared_variables[0].get_value(), w0 - 0.1 * gw, rtol=1e-12)
 
 
-#: Modules a warm hit has no use for: the optimizer, and what only a build, a lease or a failed
-#: compile needs (each costs a fresh process a millisecond or more to import).
-NOT_ON_A_HIT = ("fncache.rewrite", "socket", "tempfile", "secrets", "random", "subprocess", "filelock")
+#: Modules a warm hit has no use for: the optimizer, and what only a build, a lease, the
+#: maintenance, the remote tier or a failed compile needs (each costs a fresh process a
+#: millisecond or more to import); and ``dataclasses``: the classes a hit makes are plain
+#: classes or named tuples (a dataclass costs about a millisecond to make).
+NOT_ON_A_HIT = (
+    "fncache.rewrite",
+    "fncache.cache.locks",
+    "fncache.cache.janitor",
+    "fncache.cache.evict",
+    "fncache.cache.fsprobe",
+    "fncache.cache.install",
+    "fncache.cache.remote",
+    "fncache.cache.tiers",
+    "dataclasses",
+    "socket",
+    "tempfile",
+    "secrets",
+    "random",
+    "subprocess",
+    "filelock",
+)
 
 
 def test_a_warm_hit_in_a_fresh_process_renders_no_kernel_source_and_imports_only_what_it_needs(tmp_path):

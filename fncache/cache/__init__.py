@@ -8,6 +8,7 @@ is both the compiledir (``fc.cache.info()``, ``fc.cache.path``) and this package
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 from .compiledir import Compiledir, Entry
@@ -45,6 +46,12 @@ _COMPILEDIR_API = frozenset(
 def __getattr__(name: str) -> Any:
     if name in _COMPILEDIR_API:
         return getattr(cache, name)
+    if not name.startswith("_"):  # a submodule not imported yet (a lookup imports few of them)
+        try:
+            return importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as e:
+            if e.name != f"{__name__}.{name}":
+                raise
     raise AttributeError(f"module 'fncache.cache' has no attribute {name!r}")
 
 

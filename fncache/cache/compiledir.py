@@ -11,7 +11,9 @@ Layout under the root (see the modules named for each part)::
     hosts/<host>.json           this host's detected march and compiler      (toolchain/march.py)
 
 A lookup is O(1): it opens the entry's directory by its digest and verifies the entry; nothing
-is listed and no lock is taken.  Only a miss takes the key's lock.
+is listed and no lock is taken.  Only a miss takes the key's lock.  What only a miss or the
+maintenance needs (locks, the janitor, the size cap, installing, the remote tier) is imported
+where it is used: a warm hit in a fresh process does not pay those imports.
 """
 
 from __future__ import annotations
@@ -21,11 +23,10 @@ import os
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 from ..config import config
 from ..errors import CacheError, CompileError
-from . import evict
 from .entry import (
     UNWRITABLE,
     Damaged,
@@ -41,14 +42,13 @@ from .entry import (
     valid_file_name,
     write_error,
 )
-from .install import install_staged, write_files
-from .janitor import Janitor
 from .keys import CacheKey
-from .locks import KeyLock, unlock_all
 from ..fs.layout import Layout
 from ..fs.perms import check_dirs, layout_for
-from .remote import remote_tier
-from .counters import StatsLog, read_totals
+from .counters import StatsLog
+
+if TYPE_CHECKING:
+    from .janitor import Janitor
 
 __all__ = ["Compiledir", "Entry"]
 
@@ -83,9 +83,18 @@ class _Root:
         self.layout = layout
         self.host = _host()
         self.stats = StatsLog(layout, self.host)
-        self.janitor = Janitor(layout, self.host)
+        self._janitor: Janitor | None = None
         self._warned = False
         self._shards_ok: set[str] = set()
+
+    @property
+    def janitor(self) -> Janitor:
+        """Made on first use: only a build and the maintenance need one."""
+        if self._janitor is None:
+            from .janitor import Janitor
+
+            self._janitor = Janitor(self.layout, self.host)
+        return self._janitor
 
     def check_shard(self, digest: str) -> None:
         """The permission check of the key's fan-out directories, once per process and shard."""
@@ -164,6 +173,8 @@ class Compiledir:
         root = self._root()
         entry = self._lookup(root, key)
         if entry is None:
+            from .remote import remote_tier
+
             try:
                 entry = remote_tier().fetch(key, root.layout, root.host)
             except Unwritable as e:  # found remotely but cannot be kept here: build it privately
@@ -206,6 +217,10 @@ class Compiledir:
     def _build_shared(
         self, root: _Root, key: CacheKey, build: Callable[[Path], Mapping[str, Any] | None]
     ) -> Entry:
+        from . import evict
+        from .locks import KeyLock
+        from .remote import remote_tier
+
         root.janitor.maybe_run()
         with KeyLock(root.layout, key.digest, key.kind) as lock:
             entry = self._lookup(root, key)
@@ -250,6 +265,7 @@ class Compiledir:
         """Seal a build's staging directory and install it; the entry and the bytes it added
         (0 when another writer's entry of the key won the race and is handed out instead)."""
         from ..toolchain.march import host_platform_tag
+        from .install import install_staged
 
         seal(staging, key, extra, root.layout, host=root.host, platform=host_platform_tag())
         try:
@@ -270,6 +286,10 @@ class Compiledir:
         existing = self._lookup(root, key)
         if existing is not None:
             return existing
+        from . import evict
+        from .install import write_files
+        from .remote import remote_tier
+
         extra = dict(meta)
         try:
             staging = stage(root.layout, root.host)
@@ -357,7 +377,8 @@ class Compiledir:
         """Remove entries: every one (``all``), those unused for ``older_than`` (seconds or ``"30d"``),
         then least recently used ones until the cache fits ``max_size`` (bytes or ``"2GB"``).
         Returns the removed (with ``dry_run``: the would-be removed) entries."""
-        from . import reports
+        from . import evict, reports
+        from .counters import read_totals
         from .purge_policy import PurgePolicy
 
         policy = PurgePolicy.of(older_than, max_size, all)
@@ -382,6 +403,8 @@ class Compiledir:
         ``foreign`` lists what the cache did not make (links, unexpected names) with what to do
         about it; it is never followed, deleted or repaired.
         """
+        from . import evict
+
         root = self._root()
         checked, bad, repaired, reasons = 0, [], [], {}
         foreign: list[str] = []
@@ -409,9 +432,13 @@ class Compiledir:
 
     def unlock(self, force: bool = False) -> list[dict[str, Any]]:
         """Remove stale locks (holder dead, or a lease nobody refreshed); live ones only with ``force``."""
+        from .locks import unlock_all
+
         return unlock_all(self._root().layout, force=force)
 
     def _resolve(self, keys: Iterable[CacheKey | str] | None) -> list[str]:
+        from . import evict
+
         root = self._root()
         every = [s.digest for s in evict.scan(root.layout) if is_digest(s.digest)]
         if keys is None:
@@ -433,6 +460,7 @@ class Compiledir:
 
     def import_(self, path: str | os.PathLike[str]) -> dict[str, Any]:
         """Import an archive made by :meth:`export`; every entry is verified before it is published."""
+        from . import evict
         from .bundle import import_entries
 
         root = self._root()

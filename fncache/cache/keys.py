@@ -22,7 +22,6 @@ import hashlib
 import json
 import re
 import sys
-from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Mapping, Sequence
 
@@ -56,33 +55,42 @@ def _canonical(kind: str, components: Mapping[str, str]) -> bytes:
     ).encode()
 
 
-@dataclass(frozen=True)
 class CacheKey:
-    """A named, hashable cache key. ``digest`` is what the compiledir stores it under."""
+    """A named, hashable, immutable cache key. ``digest`` is what the compiledir stores it under.
 
+    A plain class, not a dataclass: a warm cache hit in a fresh process imports this module, and
+    making a dataclass costs about a millisecond."""
+
+    __slots__ = ("kind", "components", "_digest")
     kind: str
-    components: Mapping[str, str] = field(default_factory=dict)
+    components: Mapping[str, str]
 
-    def __post_init__(self) -> None:
-        if not isinstance(self.kind, str) or not _KIND.fullmatch(self.kind):
+    def __init__(self, kind: str, components: Mapping[str, str] | None = None) -> None:
+        if not isinstance(kind, str) or not _KIND.fullmatch(kind):
             raise ValueError(
-                f"CacheKey kind must be a word such as 'function' or 'kernel_library', got {self.kind!r}"
+                f"CacheKey kind must be a word such as 'function' or 'kernel_library', got {kind!r}"
             )
-        comps = dict(self.components)
+        comps = dict(components or {})
         bad = {k: v for k, v in comps.items() if not isinstance(k, str) or not isinstance(v, str)}
         if bad:
             raise TypeError(f"CacheKey components must map str to str; bad items: {bad!r}")
+        object.__setattr__(self, "kind", kind)
         object.__setattr__(self, "components", MappingProxyType(comps))
-        digest = hashlib.sha256(_canonical(self.kind, comps)).hexdigest()
-        object.__setattr__(self, "_digest", digest)
+        object.__setattr__(self, "_digest", hashlib.sha256(_canonical(kind, comps)).hexdigest())
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"a CacheKey cannot be changed (setting {name!r}); make a new one")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"a CacheKey cannot be changed (deleting {name!r}); make a new one")
 
     @property
     def digest(self) -> str:
         """sha256 hex of the canonical JSON of kind and components."""
-        return self._digest  # type: ignore[attr-defined]
+        return self._digest
 
     def __hash__(self) -> int:
-        return hash(self._digest)  # type: ignore[attr-defined]
+        return hash(self._digest)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, CacheKey) and other.digest == self.digest

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, NamedTuple, Sequence
 
 import numpy as np
 
@@ -51,9 +50,12 @@ def _identity(x: np.ndarray) -> np.ndarray:
     return np.array(x, copy=True)
 
 
-@dataclass(frozen=True)
-class ScalarOp:
-    """``c`` is a C expression over ``$0, $1, ...`` (already converted to the compute type ``$T``)."""
+class ScalarOp(NamedTuple):
+    """``c`` is a C expression over ``$0, $1, ...`` (already converted to the compute type ``$T``).
+
+    A named tuple, not a dataclass: a warm cache hit in a fresh process imports this module, and
+    making a named tuple costs about a tenth of a dataclass (nor is ``dataclasses`` imported then).
+    """
 
     name: str
     nin: int

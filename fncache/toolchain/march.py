@@ -64,6 +64,7 @@ _MAC_DOMAIN = b"fncache host record v1\0"  # a host record's MAC never passes fo
 
 _lock = threading.RLock()
 _march_by_cxx: dict[str, dict] = {}
+_records_read: dict[Path, tuple[tuple[int, int, int], dict]] = {}  # path -> (its stat, its records)
 _fast: tuple[int, list[str], str] | None = None
 _platform_tag: str | None = None
 
@@ -137,18 +138,55 @@ def _record_mac(key: bytes, memo_key: str, rec: dict) -> str:
 
 
 def _read_records(path: Path) -> dict:
+    """The records in the host file at ``path`` ({} when there is none), read once per process
+    while the file stays the same: a later call costs one ``stat``, and a file another process
+    has replaced since (a writer always replaces it whole) is read again. The dict returned is
+    shared: copy it before changing it."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return {}
+    stamp = (st.st_ino, st.st_size, st.st_mtime_ns)
+    seen = _records_read.get(path)
+    if seen is not None and seen[0] == stamp:
+        return seen[1]
     try:
         loaded = json.loads(path.read_bytes())
     except (OSError, ValueError):
         return {}
-    return loaded if isinstance(loaded, dict) else {}
+    records = loaded if isinstance(loaded, dict) else {}
+    _records_read[path] = (stamp, records)
+    return records
+
+
+def _compiler_unchanged(memo_key: str) -> bool:
+    """Whether the compiler binary a record's key names is still there as it was (same path,
+    size and mtime): a record whose binary is gone or changed can never be read again. A key
+    this cannot take apart is kept."""
+    parts = memo_key.split("|")
+    if len(parts) != 4:
+        return True
+    path, size, mtime = (["", "", ""] + parts[2].rsplit(":", 2))[-3:]
+    if not (size.isdigit() and mtime.isdigit()):
+        return False  # no size and mtime: the binary was missing when the record was made
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True  # e.g. another user's directory: not ours to judge
+    return (st.st_size, st.st_mtime_ns) == (int(size), int(mtime))
 
 
 def _write_record(path: Path, mode: int | None, memo_key: str, rec: dict) -> None:
-    """Add ``rec`` to the host file at ``path`` (atomic replace; a lost race costs a recompute)."""
+    """Add ``rec`` to the host file at ``path`` (atomic replace; a lost race costs a recompute),
+    dropping the records of compiler binaries that are gone or have changed since: without
+    that, every compiler upgrade, deleted environment or temporary toolchain would leave its
+    records behind for good, and every process reads the whole file."""
     records = _read_records(path)
     if records.get(memo_key) == rec:
         return
+    records = {k: v for k, v in records.items() if _compiler_unchanged(k)}
     records[memo_key] = rec
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
     try:
@@ -232,9 +270,10 @@ def host_memo(
             return found
     rec = compute()
     stored = {**rec, "hmac": _record_mac(key, memo_key, rec)} if key is not None else rec
-    for place in (private, shared):
-        if place is not None:
-            _write_record(place[0], place[1], memo_key, stored)
+    if _compiler_unchanged(memo_key):  # nothing is kept about a compiler that is not there
+        for place in (private, shared):
+            if place is not None:
+                _write_record(place[0], place[1], memo_key, stored)
     return rec
 
 
