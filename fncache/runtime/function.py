@@ -14,8 +14,7 @@ from ..graph.fgraph import FunctionGraph
 from ..mode import Mode, get_mode
 from .inputs import convert_input
 from ..tensor.shared import SharedVariable
-from ..tensor.random import set_random_runtime
-from ..tensor.variable import set_eval_compiler
+from ..tensor.hooks import set_c_runtime, set_function_compiler
 
 __all__ = ["function", "Function", "assemble"]
 
@@ -441,7 +440,7 @@ def assemble(
     return f
 
 
-set_eval_compiler(function)  # x.eval() compiles through fc.function
+set_function_compiler(function)  # x.eval() and JacobianRows compile through fc.function
 
 
 def _c_runtime() -> Any:
@@ -450,4 +449,4 @@ def _c_runtime() -> Any:
     return runtime()
 
 
-set_random_runtime(_c_runtime)  # random streams draw with the compiled C run-time, in every mode
+set_c_runtime(_c_runtime)  # random streams and JacobianRows run the C run-time, in every mode

@@ -25,8 +25,7 @@ from ..graph.basic import Apply, Constant, Op, Variable, clone_graph, toposort
 from ..graph.fgraph import FunctionGraph
 from ..graph.serialize import decode_graph, encode_graph, graph_signature
 from ..graph.types import TensorType
-from .random import c_runtime
-from .variable import function_compiler
+from .hooks import c_runtime, function_compiler
 
 __all__ = ["JacobianRows", "jacobian_rows", "substitute"]
 

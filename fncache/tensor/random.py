@@ -14,7 +14,7 @@ counter's value).
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -23,6 +23,7 @@ from ..graph.basic import Apply, Constant, Op, Variable
 from ..graph.types import TensorType, is_float, is_int, normalize_dtype
 from .basic import as_tensor_variable, constant
 from .shape_ops import as_shape_vector
+from .hooks import c_runtime
 
 __all__ = ["RandomStream", "RandomVariable", "STREAM_FORMAT"]
 
@@ -33,29 +34,6 @@ STREAM_FORMAT = 2
 
 #: the run-time's fill kinds (c_random.c)
 _UNIFORM, _NORMAL, _EXPONENTIAL, _BOUNDED = range(4)
-
-#: How the compiled C run-time (codegen/c_random.c draws the numbers) is obtained: installed by
-#: the run-time when it is imported (:func:`set_random_runtime`), so the front end imports nothing
-#: from the layers above it.
-_get_runtime: Callable[[], Any] | None = None
-
-
-def set_random_runtime(get_runtime: Callable[[], Any]) -> None:
-    """Install the function that returns the compiled C run-time random streams draw with."""
-    global _get_runtime
-    _get_runtime = get_runtime
-
-
-def c_runtime() -> Any:
-    """The compiled C run-time (random draws; the rows of `JacobianRows`)."""
-    if _get_runtime is None:
-        # Nothing compiled yet in this process (e.g. a random op unpickled and run by the py
-        # linker): the package's public ``fc.function`` imports the run-time, which installs it.
-        import fncache
-
-        fncache.function  # noqa: B018
-    assert _get_runtime is not None
-    return _get_runtime()  # the C linker memoizes the loaded run-time
 
 
 def _fill(

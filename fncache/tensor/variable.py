@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 from ..graph.basic import Constant, Variable
 from ..graph.types import use_variable_classes
+from .hooks import function_compiler
 
 __all__ = ["TensorVariable", "TensorConstant"]
 
@@ -271,30 +272,6 @@ class _TensorOps:
         if keys not in fns:
             fns[keys] = function_compiler()(list(keys), self)
         return fns[keys](*[given[k] for k in keys])
-
-
-#: What ``eval`` compiles with (``fc.function``), installed by the run-time when it is imported
-#: (:func:`set_eval_compiler`): the front end imports nothing from the layers above it.
-_compile: Callable[..., Any] | None = None
-
-
-def set_eval_compiler(compile_function: Callable[..., Any]) -> None:
-    """Install the function ``Variable.eval`` compiles with: ``fc.function``'s signature
-    (``compile_function(inputs, output)`` returns a callable)."""
-    global _compile
-    _compile = compile_function
-
-
-def function_compiler() -> Callable[..., Any]:
-    """``fc.function``, for the front end: what ``eval`` and ops that run a graph of their own
-    (`JacobianRows`) compile with."""
-    if _compile is None:
-        # The run-time is not imported yet: the package's public ``fc.function`` imports it
-        # (fncache/__init__.py loads it on first use), and importing it installs the hook.
-        import fncache
-
-        return fncache.function
-    return _compile
 
 
 class TensorVariable(_TensorOps, Variable):
