@@ -166,6 +166,34 @@ def test_canonicalize_keeps_what_changes_results() -> None:
             assert_same(got, ref(v, w), f"case {k}")
 
 
+def test_switch_on_a_constant_condition_picks_its_branch() -> None:
+    """switch(True, a, b) is a and switch(False, b, a) is a (NaN and inf included) where b
+    cannot broadcast a; a branch the switch may broadcast (a scalar, a length-1 axis, an axis
+    of unknown length against another) keeps the node and its result."""
+    x, y = ft.vector("x"), ft.vector("y")
+    v = np.array([0.5, np.nan, np.inf, -0.0])
+    w = np.array([-1.0, 2.0, np.nan, 3.0])
+    x4 = ft.tensor("x4", "float64", shape=(4,))
+    for ins, expr in (
+        ([x], ft.switch(True, x, 1.5)),
+        ([x], ft.switch(False, 1.5, x)),
+        ([x4], ft.switch(np.array([True, True, True, True]), x4, np.ones(4))),
+    ):
+        f = fc.function(ins, expr)
+        assert _nodes(f) == [], fc.debugprint(f)
+        assert_same(f(v), v, str(expr))
+    f = fc.function([x], ft.switch(True, 0.0, x))
+    assert _nodes(f), "a scalar branch is broadcast: the switch stays"
+    assert_same(f(v), np.zeros(4), "switch(True, 0.0, x)")
+    f = fc.function([x, y], ft.switch(True, x, y))
+    assert_same(f(np.array([7.0]), w), np.full(4, 7.0), "a branch of run-time length 1 is broadcast")
+    g = ft.tensor("g", "float64", shape=(1,))
+    f = fc.function([g, y], ft.switch(True, g, y))
+    assert_same(f(np.array([7.0]), w), np.full(4, 7.0), "a branch of static length 1 is broadcast")
+    f = fc.function([x], ft.switch(np.array([True, False, True, True]), x, 2 * x))
+    assert_same(f(v), np.where([True, False, True, True], v, 2 * v), "a mixed condition")
+
+
 @pytest.mark.parametrize("mode", MODES)
 def test_log_sigmoid_is_stable(mode: str) -> None:
     x = ft.vector("x")
