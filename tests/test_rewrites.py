@@ -194,6 +194,24 @@ def test_switch_on_a_constant_condition_picks_its_branch() -> None:
     assert_same(f(v), np.where([True, False, True, True], v, 2 * v), "a mixed condition")
 
 
+def test_elementwise_inputs_lose_dimshuffles_that_only_prepend_broadcast_dims() -> None:
+    """x * s[None] and m + v[None, :] read s and v directly (elementwise broadcasting does the
+    same); a dimshuffle that transposes, or that gives the output its rank, stays."""
+    s, x, m, v = ft.scalar("s"), ft.vector("x"), ft.matrix("m"), ft.vector("v")
+    sv, xv = np.float64(-1.5), np.array([0.5, np.nan, np.inf, -0.0])
+    mv, vv = np.arange(12.0).reshape(3, 4), np.array([1.0, -2.0, 0.25, 8.0])
+    f = fc.function([s, x, m, v], [x * s.dimshuffle("x"), m + v.dimshuffle("x", 0)])
+    assert "DimShuffle" not in _kinds(f), fc.debugprint(f)
+    got = f(sv, xv, mv, vv)
+    assert_same(got[0], xv * sv, "x * s[None]")
+    assert_same(got[1], mv + vv[None, :], "m + v[None, :]")
+    g = fc.function([s, m], [s.dimshuffle("x") * 2.0, m * m.dimshuffle(1, 0)[:, :3]])
+    assert _kinds(g).count("DimShuffle") == 2, fc.debugprint(g)
+    got = g(sv, mv[:3, :3])
+    assert_same(got[0], np.array([sv * 2.0]), "s[None] * 2 keeps its rank")
+    assert_same(got[1], mv[:3, :3] * mv[:3, :3].T, "a transpose stays")
+
+
 @pytest.mark.parametrize("mode", MODES)
 def test_log_sigmoid_is_stable(mode: str) -> None:
     x = ft.vector("x")
