@@ -443,3 +443,23 @@ def test_mid_size_loops_run_on_one_thread_until_measured(tmp_path: Path) -> None
     assert done.returncode == 0, done.stderr[-2000:]
     start, mid, end = map(int, done.stdout.split())
     assert mid == start and end == start + 1
+
+
+def test_dropped_outputs_are_refilled_when_allow_gc_is_off() -> None:
+    """With allow_gc off, an output the caller has dropped by the next call is refilled in
+    place (the rows of a Jacobian reuse one buffer); one the caller still holds never is."""
+    x = ft.dvector("x")
+    with fc.config.change_flags(allow_gc=False):
+        f = fc.function([x], ft.exp(x) * 2)
+    v = np.arange(5.0)
+    held = f(v)
+    kept = held.copy()
+    again = f(v + 1)
+    assert not np.shares_memory(held, again)
+    np.testing.assert_array_equal(held, kept)
+    np.testing.assert_allclose(again, np.exp(v + 1) * 2)
+    address = again.ctypes.data
+    del again
+    refilled = f(v)
+    assert refilled.ctypes.data == address
+    np.testing.assert_allclose(refilled, np.exp(v) * 2)

@@ -242,6 +242,35 @@ def test_the_run_time_row_loop() -> None:
         rt.fill_rows(lambda k: [np.zeros(2)], index, (), (out, np.empty((3, 2))))
 
 
+@pytest.mark.parametrize("repeat", [False, True], ids=["distinct", "an-output-twice"])
+def test_compiled_rows_are_written_in_place_and_only_during_the_loop(repeat: bool) -> None:
+    """A compiled row function computes its elementwise and reduced outputs straight into the
+    rows (outputs that are inputs, views or repeated are copied): every kind gives numpy's
+    rows, and once the loop is over the function never writes into those arrays again."""
+    from fncache.codegen.c_linker import runtime
+
+    k, a = ft.lscalar("k"), ft.dvector("a")
+    y = ft.exp(a) * k + 1
+    outs = [y, ft.sum(a * k), a, a[::-1], y * 2] + ([y] if repeat else [])
+    with fc.config.change_flags(allow_gc=False):
+        fn = fc.function([k, a], outs, trust_input=True)
+    v = np.linspace(-1.0, 1.0, 5)
+    ys = np.stack([np.exp(v) * i + 1 for i in range(3)])
+    ref = [ys, np.array([np.sum(v * i) for i in range(3)]), np.stack([v] * 3)]
+    ref += [np.stack([v[::-1]] * 3), ys * 2] + ([ys] if repeat else [])
+    rows = tuple(np.empty_like(r) for r in ref)
+    assert runtime().fill_rows(fn.__call__, np.zeros((), np.int64), (v,), rows) is None
+    for j, (got, want) in enumerate(zip(rows, ref)):
+        np.testing.assert_allclose(got, want, rtol=1e-15, err_msg=f"output {j}")
+    kept = [r.copy() for r in rows]
+    for i in range(3):
+        again = fn(np.int64(7), v + i)
+        assert not any(np.shares_memory(x, r) for x in again for r in rows)
+        del again
+    for j, (got, want) in enumerate(zip(rows, kept)):
+        np.testing.assert_array_equal(got, want, err_msg=f"output {j} changed after the loop")
+
+
 @pytest.mark.parametrize("linker", ["c", "py"])
 def test_jacobians_and_hessians_differentiate_again(linker: str) -> None:
     """The gradient of a `JacobianRows` node sums, row by row, the gradient of its rows

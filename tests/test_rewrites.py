@@ -166,6 +166,52 @@ def test_canonicalize_keeps_what_changes_results() -> None:
             assert_same(got, ref(v, w), f"case {k}")
 
 
+def test_switch_on_a_constant_condition_picks_its_branch() -> None:
+    """switch(True, a, b) is a and switch(False, b, a) is a (NaN and inf included) where b
+    cannot broadcast a; a branch the switch may broadcast (a scalar, a length-1 axis, an axis
+    of unknown length against another) keeps the node and its result."""
+    x, y = ft.vector("x"), ft.vector("y")
+    v = np.array([0.5, np.nan, np.inf, -0.0])
+    w = np.array([-1.0, 2.0, np.nan, 3.0])
+    x4 = ft.tensor("x4", "float64", shape=(4,))
+    for ins, expr in (
+        ([x], ft.switch(True, x, 1.5)),
+        ([x], ft.switch(False, 1.5, x)),
+        ([x4], ft.switch(np.array([True, True, True, True]), x4, np.ones(4))),
+    ):
+        f = fc.function(ins, expr)
+        assert _nodes(f) == [], fc.debugprint(f)
+        assert_same(f(v), v, str(expr))
+    f = fc.function([x], ft.switch(True, 0.0, x))
+    assert _nodes(f), "a scalar branch is broadcast: the switch stays"
+    assert_same(f(v), np.zeros(4), "switch(True, 0.0, x)")
+    f = fc.function([x, y], ft.switch(True, x, y))
+    assert_same(f(np.array([7.0]), w), np.full(4, 7.0), "a branch of run-time length 1 is broadcast")
+    g = ft.tensor("g", "float64", shape=(1,))
+    f = fc.function([g, y], ft.switch(True, g, y))
+    assert_same(f(np.array([7.0]), w), np.full(4, 7.0), "a branch of static length 1 is broadcast")
+    f = fc.function([x], ft.switch(np.array([True, False, True, True]), x, 2 * x))
+    assert_same(f(v), np.where([True, False, True, True], v, 2 * v), "a mixed condition")
+
+
+def test_elementwise_inputs_lose_dimshuffles_that_only_prepend_broadcast_dims() -> None:
+    """x * s[None] and m + v[None, :] read s and v directly (elementwise broadcasting does the
+    same); a dimshuffle that transposes, or that gives the output its rank, stays."""
+    s, x, m, v = ft.scalar("s"), ft.vector("x"), ft.matrix("m"), ft.vector("v")
+    sv, xv = np.float64(-1.5), np.array([0.5, np.nan, np.inf, -0.0])
+    mv, vv = np.arange(12.0).reshape(3, 4), np.array([1.0, -2.0, 0.25, 8.0])
+    f = fc.function([s, x, m, v], [x * s.dimshuffle("x"), m + v.dimshuffle("x", 0)])
+    assert "DimShuffle" not in _kinds(f), fc.debugprint(f)
+    got = f(sv, xv, mv, vv)
+    assert_same(got[0], xv * sv, "x * s[None]")
+    assert_same(got[1], mv + vv[None, :], "m + v[None, :]")
+    g = fc.function([s, m], [s.dimshuffle("x") * 2.0, m * m.dimshuffle(1, 0)[:, :3]])
+    assert _kinds(g).count("DimShuffle") == 2, fc.debugprint(g)
+    got = g(sv, mv[:3, :3])
+    assert_same(got[0], np.array([sv * 2.0]), "s[None] * 2 keeps its rank")
+    assert_same(got[1], mv[:3, :3] * mv[:3, :3].T, "a transpose stays")
+
+
 @pytest.mark.parametrize("mode", MODES)
 def test_log_sigmoid_is_stable(mode: str) -> None:
     x = ft.vector("x")

@@ -84,13 +84,12 @@ def render_module(
     fallbacks: list[Apply] = []
     n_keep = 0
     for step, node in enumerate(nodes):
-        keeps = []
-        for o in node.outputs:
-            if id(o) in out_ids or not has_native(node):
-                keeps.append(-1)
-            else:
-                keeps.append(n_keep)
-                n_keep += 1
+        # Outputs are kept too: with allow_gc off, a returned buffer the caller has dropped by
+        # the next call (a JacobianRows row, copied out at once) is refilled, not remade.
+        keeps = [-1] * len(node.outputs)
+        if has_native(node):
+            keeps = list(range(n_keep, n_keep + len(node.outputs)))
+            n_keep += len(node.outputs)
         ctx = NodeCtx(
             k=step,
             ins=[slot[id(v)] for v in node.inputs],

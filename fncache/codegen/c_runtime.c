@@ -441,6 +441,8 @@ static int parse_program(Runner *self, PyObject *prog, PyObject *lib)
         goto nomem;
     if (!(self->keep = PyMem_Calloc(self->n_keep ? self->n_keep : 1, sizeof(PyArrayObject *))))
         goto nomem;
+    if (!(self->sinks = PyMem_Calloc(self->n_slots ? self->n_slots : 1, sizeof(PyArrayObject *))))
+        goto nomem;
     if (!(self->last = PyMem_Calloc(self->n_args ? self->n_args : 1, sizeof(PyObject *))))
         goto nomem;
     if (!(self->inputs = PyMem_Calloc(self->n_args ? self->n_args : 1, sizeof(InputSpec))))
@@ -515,6 +517,7 @@ static void Runner_dealloc(PyObject *op)
         PyMem_Free(self->keep);
     }
     PyMem_Free(self->slots);
+    PyMem_Free(self->sinks);
     if (self->inputs) {
         for (int i = 0; i < self->n_args; i++)
             if (self->inputs[i].dims) PyMem_Free(self->inputs[i].dims - 3);
@@ -612,6 +615,39 @@ static PyTypeObject RunnerType = {
     .tp_getset = Runner_getset,
 };
 
+/* Point each output's sink at row k of its `outs` array: the view from the previous row is
+ * moved when only this loop holds it (nothing can see it change), else a new one is made.
+ * Every output must be a distinct slot; returns -1 (no sinks) otherwise or on failure. */
+static int aim_sinks(Runner *r, PyObject *outs, PyArrayObject **sink, npy_intp k)
+{
+    const Py_ssize_t nout = PyTuple_GET_SIZE(outs);
+    if (nout != r->n_outs) return -1;
+    for (Py_ssize_t j = 0; j < nout; j++)
+        for (Py_ssize_t i = 0; i < j; i++)
+            if (r->out_slots[i] == r->out_slots[j]) return -1;
+    for (Py_ssize_t j = 0; j < nout; j++) {
+        PyArrayObject *out = (PyArrayObject *)PyTuple_GET_ITEM(outs, j);
+        char *at = PyArray_BYTES(out) + k * PyArray_STRIDE(out, 0);
+        if (sink[j] && Py_REFCNT(sink[j]) == 1) {
+            ((PyArrayObject_fields *)sink[j])->data = at;
+        } else {
+            Py_CLEAR(sink[j]);
+            PyArray_Descr *d = PyArray_DESCR(out);
+            Py_INCREF(d);
+            sink[j] = (PyArrayObject *)PyArray_NewFromDescr(
+                &PyArray_Type, d, PyArray_NDIM(out) - 1, PyArray_DIMS(out) + 1, NULL, at,
+                NPY_ARRAY_CARRAY, NULL);
+            if (!sink[j]) { PyErr_Clear(); return -1; }
+            Py_INCREF(out);
+            if (PyArray_SetBaseObject(sink[j], (PyObject *)out) < 0) {
+                Py_CLEAR(sink[j]); PyErr_Clear(); return -1;
+            }
+        }
+    }
+    for (Py_ssize_t j = 0; j < nout; j++) r->sinks[r->out_slots[j]] = sink[j];
+    return 0;
+}
+
 /* fill_rows(fn, index, values, outs): for k = 0..n-1 (n: the outputs' first dim), index[()] = k,
  * rows = fn(index, *values) (a list, one array per output) and outs[j][k] = rows[j]: the loop
  * of a Jacobian's rows (JacobianRows), without a Python frame per row. Returns None, or (k, j)
@@ -648,9 +684,19 @@ static PyObject *rt_fill_rows(PyObject *mod, PyObject *args)
     argv[0] = (PyObject *)index;
     for (Py_ssize_t i = 0; i < nv; i++) argv[1 + i] = PyTuple_GET_ITEM(values, i);
     PyObject *result = NULL;
+    /* A compiled function computes each row's outputs straight into outs[j][k] (its `sinks`:
+     * one view per output, moved from row to row) instead of a buffer copied out afterwards. */
+    Runner *runner = PyObject_TypeCheck(fn, &RunnerType) ? (Runner *)fn : NULL;
+    PyArrayObject **sink = PyMem_Calloc((size_t)nout, sizeof(PyArrayObject *));
+    if (!sink) { PyMem_Free(argv); return PyErr_NoMemory(); }
     for (npy_intp k = 0; k < n; k++) {
         *(npy_int64 *)PyArray_DATA(index) = (npy_int64)k;
+        /* Only a call that starts the runner uses its own scratch (and so its sinks): while
+         * another call is inside it, this one runs on fresh scratch and copies its rows. */
+        const int sinking = runner && !runner->running && aim_sinks(runner, outs, sink, k) == 0;
         PyObject *rows = PyObject_Vectorcall(fn, argv, (size_t)(1 + nv), NULL);
+        if (sinking)
+            for (Py_ssize_t j = 0; j < nout; j++) runner->sinks[runner->out_slots[j]] = NULL;
         if (!rows) goto done;
         if (!PyList_Check(rows) || PyList_GET_SIZE(rows) != nout) {
             PyErr_Format(PyExc_TypeError, "fill_rows: fn returned %R, expected a list of %zd arrays",
@@ -670,7 +716,9 @@ static PyObject *rt_fill_rows(PyObject *mod, PyObject *args)
                 goto done;
             }
             const npy_intp bytes = PyArray_NBYTES(row);
-            if (PyArray_IS_C_CONTIGUOUS(row)) {
+            if (r == (PyObject *)sink[j] && PyArray_BYTES(row) == PyArray_BYTES(out) + k * bytes) {
+                /* computed in place */
+            } else if (PyArray_IS_C_CONTIGUOUS(row)) {
                 if (bytes) memcpy((char *)PyArray_DATA(out) + k * bytes, PyArray_DATA(row), bytes);
             } else if (PySequence_SetItem((PyObject *)out, (Py_ssize_t)k, r) < 0) {
                 Py_DECREF(rows);
@@ -682,6 +730,8 @@ static PyObject *rt_fill_rows(PyObject *mod, PyObject *args)
     Py_INCREF(Py_None);
     result = Py_None;
 done:
+    for (Py_ssize_t j = 0; j < nout; j++) Py_XDECREF(sink[j]);
+    PyMem_Free(sink);
     PyMem_Free(argv);
     return result;
 }

@@ -210,6 +210,26 @@ static PyArrayObject *fc_alloc(int nd, npy_intp *shape, int typenum, PyArrayObje
     return r;
 }
 
+static PyArrayObject **keep_for(Runner *self, int k)
+{
+    return (k >= 0 && !self->allow_gc) ? &self->keep[k] : NULL;
+}
+
+/* Where a step's output `slot` goes: the caller's sink for it when it fits (fill_rows writes
+ * a row in place; only the call running on the runner's own scratch has sinks), else a fresh
+ * or kept buffer. */
+static PyArrayObject *fc_out(Runner *self, PyArrayObject **v, int slot, int nd, npy_intp *shape,
+                             int typenum, int keep)
+{
+    PyArrayObject *sk = v == self->slots ? self->sinks[slot] : NULL;
+    if (sk && PyArray_TYPE(sk) == typenum && PyArray_NDIM(sk) == nd
+        && PyArray_CompareLists(PyArray_DIMS(sk), shape, nd)) {
+        Py_INCREF(sk);
+        return sk;
+    }
+    return fc_alloc(nd, shape, typenum, keep_for(self, keep));
+}
+
 /* The dying input `a` can hold the output: same shape, contiguous, writeable, not shared. */
 static int fc_reusable(PyArrayObject *a, int nd, npy_intp *shape, int typenum)
 {
@@ -228,10 +248,6 @@ static int fc_flat_ok(int nin, PyArrayObject **a, const int *scalar, npy_intp n)
     return 1;
 }
 
-static PyArrayObject **keep_for(Runner *self, int k)
-{
-    return (k >= 0 && !self->allow_gc) ? &self->keep[k] : NULL;
-}
 
 /* libgomp's thread pool does not survive fork(): a child that enters a parallel region after
  * its parent did waits forever for threads that no longer exist. A process forked after this
@@ -340,7 +356,7 @@ static int run_elemwise(Runner *self, Step *s, PyArrayObject **v)
             r = in_[o[2]];
             Py_INCREF(r);
         }
-        if (!r) r = fc_alloc(nd, shape, o[0], keep_for(self, o[1]));
+        if (!r) r = fc_out(self, v, s->out[m], nd, shape, o[0], o[1]);
         if (!r) return -1;
         v[s->out[m]] = r;
         p[nin + m] = PyArray_DATA(r);
@@ -423,7 +439,7 @@ static int run_reduce(Runner *self, const Step *s, PyArrayObject **v)
         PyErr_SetString(PyExc_ValueError, s->msg);
         return -1;
     }
-    PyArrayObject *o = fc_alloc(ond, oshape, typenum, keep_for(self, keep));
+    PyArrayObject *o = fc_out(self, v, s->out[0], ond, oshape, typenum, keep);
     if (!o) return -1;
     v[s->out[0]] = o;
     char *out = PyArray_DATA(o);

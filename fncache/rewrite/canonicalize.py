@@ -1,6 +1,7 @@
 """`canonicalize`: algebraic simplifications that are exact in floating point (NaN and inf
 included) or strictly more accurate: x*1, x+0, x-0, x/1, x**1, --x, log(exp(x)), x**2 -> sqr,
-log(sigmoid(x)) -> -softplus(-x), nested dimshuffles."""
+log(sigmoid(x)) -> -softplus(-x), switch on a constant condition, nested dimshuffles, and
+dimshuffles that only prepend broadcast dims to an elementwise input."""
 
 from __future__ import annotations
 
@@ -41,6 +42,33 @@ def _same(out: Variable, x: Variable) -> bool:
     )
 
 
+def _cannot_grow(x: Variable, other: Variable) -> bool:
+    """Broadcasting ``other`` against ``x`` leaves ``x``'s shape: each of ``other``'s axes is 1
+    or the same known size (an unknown size may be larger at run time)."""
+    return other.ndim <= x.ndim and all(
+        b == 1 or (b is not None and a == b) for a, b in zip(x.type.shape[::-1], other.type.shape[::-1])
+    )
+
+
+def _without_leading_broadcasts(node: Apply) -> list[Variable] | None:
+    """The elementwise ``node`` reading, in place of a dimshuffle that only prepends broadcast
+    dims (``x[None]``), its input directly: elementwise ops broadcast a lower-rank input the
+    same way, so the outputs' types are unchanged and a step (a view made on every call) goes."""
+    ins, changed = list(node.inputs), False
+    for k, v in enumerate(ins):
+        op = v.owner.op if v.owner is not None else None
+        if isinstance(op, DimShuffle):
+            lead = len(op.pattern) - op.in_ndim
+            if lead > 0 and op.pattern == ("x",) * lead + tuple(range(op.in_ndim)):
+                ins[k], changed = v.owner.inputs[0], True
+    if not changed:
+        return None
+    outs = node.op.make_node(*ins).outputs
+    if [o.type for o in outs] != [o.type for o in node.outputs]:
+        return None
+    return outs
+
+
 def _producer(v: Variable) -> tuple[str, list[Variable]] | None:
     return _single(v.owner) if v.owner is not None else None
 
@@ -53,6 +81,10 @@ def _rewrite(node: Apply) -> list[Variable] | None:
             pat = tuple("x" if p == "x" else inner[p] for p in node.op.pattern)
             return [dimshuffle(x.owner.inputs[0], pat)]
         return None
+    if isinstance(node.op, Elemwise):
+        lifted = _without_leading_broadcasts(node)
+        if lifted is not None:
+            return lifted
     s = _single(node)
     if s is None:
         return None
@@ -73,6 +105,14 @@ def _rewrite(node: Apply) -> list[Variable] | None:
             return [elemwise("sqr", ins[0])]
         if c == 0.5 and ins[1].ndim <= out.ndim:
             return [elemwise("sqrt", ins[0])]
+    if name == "switch" and len(ins) == 3:
+        # A constant condition picks one branch everywhere (gradients build switch(True, g, 0)),
+        # where neither the condition nor the other branch can broadcast it to a larger shape.
+        c = _const_value(ins[0])
+        if c is not None:
+            pick, other = (ins[1], ins[2]) if c else (ins[2], ins[1])
+            if _same(out, pick) and _cannot_grow(pick, ins[0]) and _cannot_grow(pick, other):
+                return [pick]
     p = _producer(ins[0]) if len(ins) == 1 else None
     if name == "neg" and p and p[0] == "neg" and _same(out, p[1][0]):
         return [p[1][0]]
