@@ -61,9 +61,6 @@ def prelude_text() -> str:
 
 _prelude_cache: str | None = None
 
-#: Where a step holds its kernels' names (``c_program.STEP_FORMAT``).
-_STEP_KERNELS = 5
-
 
 def render_module(
     fgraph: FunctionGraph, *, n_explicit: int, single: bool, source: bool = True
@@ -105,7 +102,7 @@ def render_module(
         code, st = render_node(node, ctx)
         if code:
             kernels.append(f"/* node {step}: {str(node.op)[:80].replace('*/', '')} */\n{code}")
-        has_kernels = has_kernels or any(st[_STEP_KERNELS])
+        has_kernels = has_kernels or any(st[c_program.STEP_KERNELS])
         steps.append(st)
 
     inputs = []

@@ -15,6 +15,7 @@ from typing import Sequence
 __all__ = [
     "STEP_KINDS",
     "STEP_FORMAT",
+    "STEP_KERNELS",
     "PROGRAM_FORMAT",
     "step",
     "program",
@@ -66,6 +67,8 @@ STEP_KINDS = {
 
 #: (kind, in_slots, out_slots, dying_slots, ints, kernels, name, msg, nd, errcheck)
 STEP_FORMAT = "iO!O!O!O!O!ssii"
+#: Where a step holds its kernels' symbols.
+STEP_KERNELS = 5
 #: (n_slots, n_keep, inputs, const_slots, steps, out_slots, copies, single)
 PROGRAM_FORMAT = "iiO!O!O!O!O!p"
 
