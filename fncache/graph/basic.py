@@ -23,6 +23,7 @@ __all__ = [
     "toposort",
     "ancestors",
     "clone_graph",
+    "substitute",
     "is_constant",
     "format_trace",
     "aliases_storage",
@@ -312,10 +313,27 @@ def clone_graph(
         if i not in memo:
             memo[i] = i.clone()
     for node in toposort(outputs, blockers=inputs):
-        new_inputs = [memo.get(v, v) for v in node.inputs]
-        new = Apply(node.op, new_inputs, [o.type for o in node.outputs], tag=dict(node.tag))
-        for old_o, new_o in zip(node.outputs, new.outputs):
-            new_o.name = old_o.name
-            new_o.tag = dict(old_o.tag)
-            memo[old_o] = new_o
+        _copy_node(node, memo)
     return [memo[i] for i in inputs], [memo.get(o, o) for o in outputs], memo
+
+
+def substitute(outputs: Sequence[Variable], mapping: dict[Variable, Variable]) -> list[Variable]:
+    """``outputs`` with the variables of ``mapping`` replaced: only the nodes that depend on
+    them are rebuilt (as :func:`clone_graph` copies them); the rest of the graph is shared."""
+    memo: dict[Variable, Variable] = dict(mapping)
+    for node in toposort(outputs):
+        if any(v in memo for v in node.inputs):
+            _copy_node(node, memo)
+    return [memo.get(o, o) for o in outputs]
+
+
+def _copy_node(node: Apply, memo: dict[Variable, Variable]) -> None:
+    """A copy of ``node`` reading ``memo``'s replacements of its inputs; its outputs (names and
+    tags kept) are added to ``memo``."""
+    new = Apply(
+        node.op, [memo.get(v, v) for v in node.inputs], [o.type for o in node.outputs], tag=dict(node.tag)
+    )
+    for old_o, new_o in zip(node.outputs, new.outputs):
+        new_o.name = old_o.name
+        new_o.tag = dict(old_o.tag)
+        memo[old_o] = new_o

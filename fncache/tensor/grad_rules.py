@@ -14,13 +14,13 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..graph.basic import Apply, Variable
+from ..graph.basic import Apply, Variable, substitute
 from ..graph.types import TensorType, is_float
 from .blas import Dot, dot
 from .elemwise import Elemwise, cast, elemwise
 from .grad_ops import ReducedSize, SubtensorGrad, SumToShape
 from .gradient import backprop, broadcast_like, grad, register_grad, zeros_like
-from .jacobian_rows import JacobianRows, jacobian_rows, substitute
+from .jacobian_rows import JacobianRows, jacobian_rows
 from .pyop import Assert, PythonOp
 from .reduction import ArgReduce, Reduce, keep_reduced_dims
 from .reduction import prod as prod_

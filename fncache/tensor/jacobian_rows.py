@@ -27,7 +27,7 @@ from ..graph.serialize import decode_graph, encode_graph, graph_signature
 from ..graph.types import TensorType
 from .hooks import c_runtime, function_compiler
 
-__all__ = ["JacobianRows", "jacobian_rows", "substitute"]
+__all__ = ["JacobianRows", "jacobian_rows"]
 
 
 class JacobianRows(Op):
@@ -163,21 +163,3 @@ def jacobian_rows(rows: Variable, k: Variable, outputs: Sequence[Variable], wrt:
     op = JacobianRows(FunctionGraph(ins, outs, clone=False))
     res = op(rows, *wrt, *values)
     return list(res) if isinstance(res, list) else [res]  # a copy: never the node's own list
-
-
-def substitute(outputs: Sequence[Variable], mapping: dict[Variable, Variable]) -> list[Variable]:
-    """``outputs`` with the variables of ``mapping`` replaced: only the nodes that depend on
-    them are rebuilt; the rest of the graph is shared."""
-    memo: dict[int, Variable] = {id(a): b for a, b in mapping.items()}
-    for node in toposort(outputs):
-        if any(id(v) in memo for v in node.inputs):
-            new = Apply(
-                node.op,
-                [memo.get(id(v), v) for v in node.inputs],
-                [o.type for o in node.outputs],
-                tag=dict(node.tag),
-            )
-            for old, fresh in zip(node.outputs, new.outputs):
-                fresh.name = old.name
-                memo[id(old)] = fresh
-    return [memo.get(id(o), o) for o in outputs]
