@@ -615,16 +615,23 @@ static PyTypeObject RunnerType = {
     .tp_getset = Runner_getset,
 };
 
-/* Point each output's sink at row k of its `outs` array: the view from the previous row is
- * moved when only this loop holds it (nothing can see it change), else a new one is made.
- * Every output must be a distinct slot; returns -1 (no sinks) otherwise or on failure. */
+/* Whether `r` can write `nout` outputs straight into rows: one output per `outs` array, each
+ * its own slot (an output listed twice is copied). */
+static int can_sink(const Runner *r, Py_ssize_t nout)
+{
+    if (nout != r->n_outs) return 0;
+    for (Py_ssize_t j = 0; j < nout; j++)
+        for (Py_ssize_t i = 0; i < j; i++)
+            if (r->out_slots[i] == r->out_slots[j]) return 0;
+    return 1;
+}
+
+/* Point each output's sink at row k of its `outs` array (`can_sink` holds): the view from the
+ * previous row is moved when only this loop holds it (nothing can see it change), else a new
+ * one is made. Returns -1 (no sinks) on failure. */
 static int aim_sinks(Runner *r, PyObject *outs, PyArrayObject **sink, npy_intp k)
 {
     const Py_ssize_t nout = PyTuple_GET_SIZE(outs);
-    if (nout != r->n_outs) return -1;
-    for (Py_ssize_t j = 0; j < nout; j++)
-        for (Py_ssize_t i = 0; i < j; i++)
-            if (r->out_slots[i] == r->out_slots[j]) return -1;
     for (Py_ssize_t j = 0; j < nout; j++) {
         PyArrayObject *out = (PyArrayObject *)PyTuple_GET_ITEM(outs, j);
         char *at = PyArray_BYTES(out) + k * PyArray_STRIDE(out, 0);
@@ -686,7 +693,7 @@ static PyObject *rt_fill_rows(PyObject *mod, PyObject *args)
     PyObject *result = NULL;
     /* A compiled function computes each row's outputs straight into outs[j][k] (its `sinks`:
      * one view per output, moved from row to row) instead of a buffer copied out afterwards. */
-    Runner *runner = PyObject_TypeCheck(fn, &RunnerType) ? (Runner *)fn : NULL;
+    Runner *runner = PyObject_TypeCheck(fn, &RunnerType) && can_sink((Runner *)fn, nout) ? (Runner *)fn : NULL;
     PyArrayObject **sink = PyMem_Calloc((size_t)nout, sizeof(PyArrayObject *));
     if (!sink) { PyMem_Free(argv); return PyErr_NoMemory(); }
     for (npy_intp k = 0; k < n; k++) {
