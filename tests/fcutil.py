@@ -134,3 +134,52 @@ def keys_in_fresh_processes(code: str, compiledir: Any, runs: int) -> set[str]:
         ).stdout
         for _ in range(runs)
     }
+
+
+def damaged(payload: bytes, at: int) -> bytes:
+    """``payload`` with the byte at ``at`` changed and its checksum recomputed (:func:`reseal`)."""
+    return reseal(payload[:at] + bytes([payload[at] ^ 0xFF]) + payload[at + 1 :])
+
+
+def embedded_inner_library(payload: bytes) -> bytes:
+    """The bytes of an inner function's module embedded in ``payload`` (a run-time-size
+    Jacobian's), for a test that changes them as a forger would."""
+    import pickle
+
+    from fncache.runtime import pickling
+
+    inner = pickle.loads(pickling._verified_body(payload)[0])["inner"]
+    return next(p["native"]["library"] for p in inner.values() if p["native"] is not None)
+
+
+def rows_functions() -> dict[str, tuple[Any, tuple, list[np.ndarray]]]:
+    """Functions holding run-time-size Jacobians (`JacobianRows` nodes), their arguments and
+    numpy's values. ``jacobian``: J of ``exp(x) * x[::-1]`` and the Jacobian of J (a JacobianRows
+    inside another's inner graph); ``hessian``: H of ``sum(sin(x) * x)`` and the gradient of
+    ``sum(H)``."""
+    import fncache as fc
+    from fncache import tensor as ft
+
+    v = np.linspace(-0.5, 0.7, 5)
+    n, e, eye = len(v), np.exp(v), np.eye(len(v))
+    anti = eye[::-1]
+    x = ft.dvector("x")
+    jac = ft.jacobian(ft.exp(x) * x[::-1], x)
+    # d J_ij / d x_k for J_ij = [i == j] e_i x_(n-1-i) + e_i [j == n-1-i]
+    djac = eye[:, :, None] * (
+        eye[:, None, :] * (e * v[::-1])[:, None, None] + e[:, None, None] * anti[:, None, :]
+    )
+    djac += anti[:, :, None] * e[:, None, None] * eye[:, None, :]
+    hess = ft.hessian(ft.sum(ft.sin(x) * x), x)
+    return {
+        "jacobian": (
+            fc.function([x], [jac, ft.jacobian(jac.flatten(), x)], name="jacobians"),
+            (v,),
+            [np.diag(e * v[::-1]) + e[:, None] * anti, djac.reshape(n * n, n)],
+        ),
+        "hessian": (
+            fc.function([x], [hess, ft.grad(ft.sum(hess), x)], name="hessian"),
+            (v,),
+            [np.diag(2 * np.cos(v) - v * np.sin(v)), -3 * np.sin(v) - v * np.cos(v)],
+        ),
+    }

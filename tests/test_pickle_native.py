@@ -14,8 +14,9 @@ import numpy as np
 import pytest
 
 import fncache as fc
-from fcutil import reseal
+from fcutil import damaged, embedded_inner_library, reseal, rows_functions
 from fncache import tensor as ft
+from fncache.runtime import pickling
 
 ELF = b"\x7fELF"
 
@@ -65,12 +66,72 @@ def test_embedded_module_refused_for_another_cpu(w3, tmp_path, caplog):
 def test_damaged_embedded_module_is_not_loaded(w3, caplog):
     f, args = w3
     payload = fc.dumps(f, embed_native=True)
-    at = payload.index(ELF) + 2000
-    damaged = reseal(payload[:at] + bytes([payload[at] ^ 0xFF]) + payload[at + 1 :])
     caplog.set_level(logging.INFO, logger="fncache")
-    g = fc.loads(damaged)  # the suite's compiledir has the module: the fallback finds it
+    g = fc.loads(
+        damaged(payload, payload.index(ELF) + 2000)
+    )  # the suite's compiledir has the module: the fallback finds it
     assert g(*args).tobytes() == f(*args).tobytes()
     assert "checksum" in caplog.text
+
+
+@pytest.fixture(scope="module")
+def jacobians():
+    return rows_functions()["jacobian"]
+
+
+def test_inner_modules_are_embedded_and_used(jacobians, tmp_path, caplog):
+    f, args, _ = jacobians
+    plain, embedded = fc.dumps(f), fc.dumps(f, embed_native=True)
+    assert ELF not in plain
+    # the outer module and one per inner function: J's, J of J's and the one inside J of J's
+    assert embedded.count(ELF) == 4
+    caplog.set_level(logging.INFO, logger="fncache")
+    with fc.config.change_flags(compiledir=str(tmp_path)):  # empty: only the payload can help
+        g = fc.loads(embedded)
+        for got, want in zip(g(*args), f(*args)):
+            assert got.tobytes() == want.tobytes()
+        assert fc.cache.info()["compiles"] == 0
+    assert "not using the embedded" not in caplog.text
+
+
+def test_damaged_inner_module_is_not_loaded(jacobians, caplog):
+    f, args, _ = jacobians
+    payload = fc.dumps(f, embed_native=True)
+    caplog.set_level(logging.INFO, logger="fncache")
+    g = fc.loads(damaged(payload, payload.index(embedded_inner_library(payload)) + 2000))
+    for got, want in zip(g(*args), f(*args)):  # the suite's compiledir has the module
+        assert got.tobytes() == want.tobytes()
+    assert "not using the embedded native module of 'jacobian_rows'" in caplog.text
+    assert "checksum" in caplog.text
+
+
+def test_signature_covers_inner_modules(jacobians, tmp_path):
+    f, _, _ = jacobians
+    key = tmp_path / "key"
+    key.write_bytes(b"k" * 32)
+    with fc.config.change_flags(signing_key=str(key)):
+        payload = fc.dumps(f, embed_native=True)
+        forged = damaged(payload, payload.index(embedded_inner_library(payload)) + 2000)
+        with pytest.raises(fc.PickleError, match="signature does not verify"):
+            fc.loads(forged)
+
+
+def test_inner_function_of_another_graph_is_refused(jacobians):
+    """A payload whose inner functions are swapped between two ops (resealed): each carried
+    function must compute its op's inner graph."""
+    import cloudpickle
+
+    f, _, _ = jacobians
+    payload = fc.dumps(f, embed_native=True)
+    body, _ = pickling._verified_body(payload)
+    p = pickle.loads(body)
+    a, b = p["inner"]
+    p["inner"] = {a: p["inner"][b], b: p["inner"][a]}
+    forged = reseal(payload[: len(payload) - len(body)] + cloudpickle.dumps(p))
+    with pytest.raises(
+        fc.PickleError, match="inner function it carries for JacobianRows.* computes another graph"
+    ):
+        fc.loads(forged)
 
 
 def test_export_import_between_compiledirs(tmp_path):

@@ -23,6 +23,7 @@ import numpy as np
 import pytest
 
 import fncache as fc
+from fcutil import damaged, embedded_inner_library, rows_functions
 from fncache import tensor as ft
 
 HERE = Path(__file__).parent
@@ -30,6 +31,7 @@ sys.path.insert(0, str(HERE))
 import ship_worker  # noqa: E402  (the far side of every test here)
 
 OTHER_CPU = "-march=x86-64"
+NO_COMPILER = "cxx=/nonexistent/cc"
 
 
 def _w3_shared() -> tuple[fc.Function, tuple]:
@@ -120,11 +122,39 @@ def test_embedded_native_module_runs_where_there_is_no_compiler(tmp_path):
     want = f(*args)
     payload = fc.dumps(f, embed_native=True)
     empty = tmp_path / "empty-compiledir"
-    r = _fresh(tmp_path, payload, args, empty, flags="cxx=/nonexistent/cc", fc_loads=True)
+    r = _fresh(tmp_path, payload, args, empty, flags=NO_COMPILER, fc_loads=True)
     assert r["compiles"] == 0
     assert r["out"].tobytes() == want.tobytes()
     with pytest.raises(AssertionError, match="CompileError"):  # the control: nothing embedded
-        _fresh(tmp_path, fc.dumps(f), args, empty, flags="cxx=/nonexistent/cc", fc_loads=True)
+        _fresh(tmp_path, fc.dumps(f), args, empty, flags=NO_COMPILER, fc_loads=True)
+
+
+@pytest.mark.parametrize("which", ["jacobian", "hessian"])
+def test_embedded_inner_functions_run_where_there_is_no_compiler(which, tmp_path):
+    """The inner functions of run-time-size Jacobians travel with the outer module: the worker
+    compiles nothing and writes nothing to its compiledir."""
+    f, args, want = rows_functions()[which]
+    mine = f(*args)
+    payload = fc.dumps(f, embed_native=True)
+    empty = tmp_path / "empty-compiledir"
+    r = _fresh(tmp_path, payload, args, empty, flags=NO_COMPILER, fc_loads=True)
+    assert r["compiles"] == 0
+    for got, ours, numpy_value in zip(r["out"], mine, want):
+        assert got.tobytes() == ours.tobytes()
+        np.testing.assert_allclose(got, numpy_value, rtol=1e-12, atol=1e-15)
+    assert [p for p in empty.rglob("*") if p.is_file()] == []
+    # A changed byte in an inner module (the payload resealed): refused, so this worker would
+    # have to compile it, and has no compiler.
+    lib = embedded_inner_library(payload)
+    with pytest.raises(AssertionError, match="CompileError"):
+        _fresh(
+            tmp_path,
+            damaged(payload, payload.index(lib) + 2000),
+            args,
+            empty,
+            flags=NO_COMPILER,
+            fc_loads=True,
+        )
 
 
 def _pool(n: int) -> tuple[ProcessPoolExecutor, Any]:

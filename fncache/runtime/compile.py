@@ -20,6 +20,8 @@ __all__ = [
     "KERNEL_SOURCE_FIELD",
     "build_runner",
     "link_inner_functions",
+    "jacobian_rows_nodes",
+    "inner_function_mode",
     "optimize_graph",
     "attach_traces",
 ]
@@ -126,19 +128,29 @@ def optimize_or_load(
     return optimized, key.digest, None
 
 
-def link_inner_functions(optimized: FunctionGraph, mode: Mode) -> None:
-    """Compile the inner graph of each `JacobianRows` node under ``mode`` (on the host: the op
-    runs its inner function from numpy values) and hand it to the node, so the compile happens
-    with the outer function's, not on its first call."""
+def jacobian_rows_nodes(graph: FunctionGraph) -> list[Any]:
+    """The `JacobianRows` nodes of ``graph``, each of which runs an inner function."""
     # A graph holds the op only once its module is loaded (building or unpickling one imports
     # it): a warm hit of any other graph neither imports it nor walks the graph here.
     rows = sys.modules.get("fncache.tensor.jacobian_rows")
     if rows is None:
-        return
-    inner_mode = Mode(mode.linker, mode.optimizer, mode.included_tags, mode.excluded_tags, "cpu")
-    for node in optimized.toposort():
-        if isinstance(node.op, rows.JacobianRows):
-            node.tag["inner_function"] = node.op.function(inner_mode)
+        return []
+    return [node for node in graph.toposort() if isinstance(node.op, rows.JacobianRows)]
+
+
+def inner_function_mode(mode: Mode) -> Mode:
+    """The mode of the inner functions of a function compiled under ``mode``: the same, on the
+    host (the op runs its inner function from numpy values)."""
+    return Mode(mode.linker, mode.optimizer, mode.included_tags, mode.excluded_tags, "cpu")
+
+
+def link_inner_functions(optimized: FunctionGraph, mode: Mode) -> None:
+    """Compile the inner graph of each `JacobianRows` node under :func:`inner_function_mode`
+    and hand it to the node, so the compile happens with the outer function's, not on its
+    first call."""
+    inner_mode = inner_function_mode(mode)
+    for node in jacobian_rows_nodes(optimized):
+        node.tag["inner_function"] = node.op.function(inner_mode)
 
 
 def build_runner(

@@ -25,12 +25,16 @@ for *this* host's march flags, or is compiled once from the optimized graph; the
 run unless ``config.reoptimize_unpickled_function`` is set.  No native binary travels unless the
 sender asks for it with ``dumps(f, embed_native=True)``; the receiver then checks the platform, the
 ABI components of the module key, the CPU features it needs (against ``cpuid``) and the checksum before loading it, and otherwise falls
-back to the compiledir (see ``docs/trust.md``).
+back to the compiledir (see ``docs/trust.md``).  Such a payload also carries, under ``inner``, the
+inner function of each run-time-size Jacobian (`JacobianRows` node) as a payload body of its own
+(its graphs, its module, its own inner functions), covered by the outer checksum and signature and
+rebuilt the same way, so the receiver neither optimizes nor compiles those either.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import hmac
 import logging
@@ -103,7 +107,18 @@ def dumps(f: Function, *, embed_native: bool = False) -> bytes:
 
     from .. import __version__
 
-    payload = {
+    body = cloudpickle.dumps(_payload(f, embed_native), protocol=pickle.HIGHEST_PROTOCOL)
+    version = __version__.encode("ascii", "replace")[:255]
+    fkey = f.cache_key.encode("ascii", "replace")[:255]
+    head = MAGIC + struct.pack(">HB", FORMAT, len(version)) + version + struct.pack(">B", len(fkey)) + fkey
+    key = _signing_key()
+    mac = hmac.new(key, _MAC_DOMAIN + head + body, hashlib.sha256).digest() if key else b""
+    return head + hashlib.sha256(head + body).digest() + struct.pack(">B", len(mac)) + mac + body
+
+
+def _payload(f: Function, embed_native: bool) -> dict[str, Any]:
+    """The body of ``f``'s payload, before pickling."""
+    return {
         "name": f.name,
         "graphs": {
             "original": encode_graph(f.original_graph, f.shared_variables),
@@ -120,14 +135,21 @@ def dumps(f: Function, *, embed_native: bool = False) -> bytes:
         "trust_input": f.trust_input,
         "key": f.cache_key,
         "native": _native_of(f) if embed_native else None,
+        "inner": _inner_of(f) if embed_native else {},
     }
-    body = cloudpickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
-    version = __version__.encode("ascii", "replace")[:255]
-    fkey = f.cache_key.encode("ascii", "replace")[:255]
-    head = MAGIC + struct.pack(">HB", FORMAT, len(version)) + version + struct.pack(">B", len(fkey)) + fkey
-    key = _signing_key()
-    mac = hmac.new(key, _MAC_DOMAIN + head + body, hashlib.sha256).digest() if key else b""
-    return head + hashlib.sha256(head + body).digest() + struct.pack(">B", len(mac)) + mac + body
+
+
+def _inner_of(f: Function) -> dict[str, dict[str, Any]]:
+    """The inner function of each `JacobianRows` node of ``f`` by the op's identity (its inner
+    graph's signature), each as a payload body with its own module and inner functions: a
+    receiver then neither optimizes nor compiles them."""
+    from .compile import inner_function_mode, jacobian_rows_nodes
+
+    mode = inner_function_mode(f.mode)
+    return {
+        node.op.inner_key: _payload(node.op.function(mode), embed_native=True)
+        for node in jacobian_rows_nodes(f.optimized_graph)
+    }
 
 
 def _native_of(f: Function) -> dict[str, Any] | None:
@@ -178,14 +200,19 @@ def loads(data: bytes, key: str | None = None) -> Function:
         payload = pickle.loads(body)
     except Exception as e:
         raise PickleError(f"the function payload could not be unpickled: {type(e).__name__}: {e}") from e
-    if not isinstance(payload, dict) or not _FIELDS <= payload.keys():
-        raise PickleError("the function payload does not hold a function (fields missing)")
+    _check_payload(payload)
     if fkey is not None and payload["key"] != fkey:
         raise PickleError(
             f"the function payload's body is of function {payload['key']!r}, its header says {fkey}"
         )
-    _check_fields(payload)
     return _rebuild(payload)
+
+
+def _check_payload(p: Any) -> None:
+    """``p`` is a payload body :func:`_rebuild` can rely on, and so are its inner functions'."""
+    if not isinstance(p, dict) or not _FIELDS <= p.keys():
+        raise PickleError("the function payload does not hold a function (fields missing)")
+    _check_fields(p)
 
 
 def _check_fields(p: dict[str, Any]) -> None:
@@ -244,6 +271,14 @@ def _check_fields(p: dict[str, Any]) -> None:
         "native",
         "None or an embedded module",
     )
+    inner = p.get("inner", {})  # absent from payloads written before inner functions travelled
+    need(
+        isinstance(inner, dict) and all(isinstance(k, str) for k in inner),
+        "inner",
+        "a dict of inner functions",
+    )
+    for sub in inner.values():
+        _check_payload(sub)
 
 
 def _signing_key() -> bytes | None:
@@ -323,7 +358,7 @@ def _rebuild(p: dict[str, Any]) -> Function:
             key = function_key(original, mode).digest
         else:
             key = p["key"]
-        native = p["native"]
+        native, inner = p["native"], p.get("inner", {})
         return assemble(
             inputs=original.inputs[: p["n_inputs"]],
             outputs=original.outputs[: p["n_outputs"]],
@@ -337,7 +372,7 @@ def _rebuild(p: dict[str, Any]) -> Function:
             optimized=optimized,
             cache_key=key,
             trust_input=p["trust_input"],
-            build=_embedded_builder(native) if native is not None else None,
+            build=_embedded_builder(native, inner) if native is not None or inner else None,
         )
 
 
@@ -374,25 +409,56 @@ def _decode(p: dict[str, Any]) -> tuple[Mode, list[Any], FunctionGraph, Function
 # -- an embedded native module -------------------------------------------------------------------
 
 
-def _embedded_builder(native: dict[str, Any]) -> Callable[..., Any]:
-    """A ``build_runner`` that runs the embedded module when it fits this host, else the usual."""
-    from .compile import build_runner
+def _embedded_builder(native: dict[str, Any] | None, inner: dict[str, dict[str, Any]]) -> Callable[..., Any]:
+    """A ``build_runner`` that runs the embedded module when it fits this host, else the usual,
+    and hands the `JacobianRows` nodes the inner functions the payload carries."""
+    from .compile import build_runner, link_inner_functions
 
     def build(
         optimized: FunctionGraph, mode: Mode, name: str, *, source_sha256: str | None = None, **kw: Any
     ) -> Any:
-        if mode.linker == "c" and mode.device != "cuda":
-            runner = _embedded_runner(native, optimized, **kw)  # keyed by its own source
+        _adopt_inner_functions(inner, optimized)
+        if native is not None and mode.linker == "c" and mode.device != "cuda":
+            runner = _embedded_runner(native, optimized, name, **kw)  # keyed by its own source
             if runner is not None:
+                link_inner_functions(optimized, mode)  # as build_runner does
                 return runner
         return build_runner(optimized, mode, name, source_sha256=source_sha256, **kw)
 
     return build
 
 
+def _adopt_inner_functions(inner: dict[str, dict[str, Any]], optimized: FunctionGraph) -> None:
+    """Give each `JacobianRows` op of ``optimized`` the inner function the payload carries for
+    it, rebuilt as the outer one is (its own embedded module under the same checks), so that
+    linking finds it instead of compiling the op's inner graph.  An op the payload carries
+    nothing for compiles its own, as without ``embed_native``."""
+    from .compile import jacobian_rows_nodes
+
+    for node in jacobian_rows_nodes(optimized):
+        sub = inner.get(node.op.inner_key)
+        if sub is not None:
+            node.op.function(Mode(*sub["mode"]), build=functools.partial(_rebuild_inner, sub, node.op))
+
+
+def _rebuild_inner(p: dict[str, Any], op: Any) -> Function:
+    """The inner function of ``op`` from its payload body ``p``."""
+    from ..graph.serialize import graph_signature
+
+    fn = _rebuild(p)
+    # The op's identity is its inner graph's signature, recomputed where it was decoded: the
+    # function carried for it must compute that graph, not another.
+    if graph_signature(fn.original_graph) != op.inner_key:
+        raise PickleError(
+            f"the function payload is malformed: the inner function it carries for {op} computes another graph"
+        )
+    return fn
+
+
 def _embedded_runner(
     native: dict[str, Any],
     optimized: FunctionGraph,
+    name: str,
     *,
     n_explicit: int,
     single: bool,
@@ -408,12 +474,16 @@ def _embedded_runner(
         return None  # nothing native to use: the usual path compiles nothing either
     refusal = _refusal(native, module_key_for(mod.source).components)
     if refusal is not None:
-        log.info("fncache: not using the embedded native module (%s); using the compiledir", refusal)
+        log.info(
+            "fncache: not using the embedded native module of %r (%s); using the compiledir", name, refusal
+        )
         return None
     try:
         lib = _load_embedded(native)
     except OSError as e:  # e.g. a noexec temp dir
-        log.warning("fncache: the embedded native module cannot be loaded (%s); using the compiledir", e)
+        log.warning(
+            "fncache: the embedded native module of %r cannot be loaded (%s); using the compiledir", name, e
+        )
         return None
     return runner_for(lib, mod, converter=converter, on_error=on_error, on_kwargs=on_kwargs)
 

@@ -16,7 +16,7 @@ inner graph's flat encoding, and the signature is recomputed from it where it is
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -86,24 +86,29 @@ class JacobianRows(Op):
         replace = {inputs[0]: k, **{p: v for p, v in zip(inputs[1:], values)}}
         return clone_graph(inputs, self.inner.outputs, replace=replace)[1]
 
-    def function(self, mode: Any = None) -> Any:
-        """The inner graph compiled under ``mode`` (None: the default mode), once per mode."""
+    def function(self, mode: Any = None, build: Callable[[], Any] | None = None) -> Any:
+        """The inner graph compiled under ``mode`` (None: the default mode), once per mode.
+        ``build``: makes that function instead of compiling the inner graph (an unpickled
+        function brings its inner functions along), under the same flags."""
         key = None if mode is None else mode.signature()
         fn = self.functions.get(key)
         if fn is None:
             # It runs once per row on same-sized values: its intermediates are kept and reused
             # from row to row (allow_gc off) rather than allocated for each.
             with config.change_flags(allow_gc=False):
-                fn = function_compiler()(
-                    list(self.inner.inputs),
-                    list(self.inner.outputs),
-                    mode=mode,
-                    name="jacobian_rows",
-                    on_unused_input="ignore",
-                    trust_input=True,  # the values come from the outer function, exactly typed
-                )
+                fn = build() if build is not None else self._compile(mode)
             self.functions[key] = fn
         return fn
+
+    def _compile(self, mode: Any) -> Any:
+        return function_compiler()(
+            list(self.inner.inputs),
+            list(self.inner.outputs),
+            mode=mode,
+            name="jacobian_rows",
+            on_unused_input="ignore",
+            trust_input=True,  # the values come from the outer function, exactly typed
+        )
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         n_out = self.n_outputs
