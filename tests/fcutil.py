@@ -152,11 +152,11 @@ def embedded_inner_library(payload: bytes) -> bytes:
     return next(p["native"]["library"] for p in inner.values() if p["native"] is not None)
 
 
-def rows_functions() -> dict[str, tuple[Any, tuple, list[np.ndarray]]]:
-    """Functions holding run-time-size Jacobians (`JacobianRows` nodes), their arguments and
-    numpy's values. ``jacobian``: J of ``exp(x) * x[::-1]`` and the Jacobian of J (a JacobianRows
-    inside another's inner graph); ``hessian``: H of ``sum(sin(x) * x)`` and the gradient of
-    ``sum(H)``."""
+def rows_functions(mode: Any = None) -> dict[str, tuple[Any, tuple, list[np.ndarray]]]:
+    """Functions holding run-time-size Jacobians (`JacobianRows` nodes), compiled under ``mode``,
+    their arguments and numpy's values. ``jacobian``: J of ``exp(x) * x[::-1]`` and the Jacobian
+    of J (a JacobianRows inside another's inner graph); ``hessian``: H of ``sum(sin(x) * x)`` and
+    the gradient of ``sum(H)``."""
     import fncache as fc
     from fncache import tensor as ft
 
@@ -173,12 +173,12 @@ def rows_functions() -> dict[str, tuple[Any, tuple, list[np.ndarray]]]:
     hess = ft.hessian(ft.sum(ft.sin(x) * x), x)
     return {
         "jacobian": (
-            fc.function([x], [jac, ft.jacobian(jac.flatten(), x)], name="jacobians"),
+            fc.function([x], [jac, ft.jacobian(jac.flatten(), x)], name="jacobians", mode=mode),
             (v,),
             [np.diag(e * v[::-1]) + e[:, None] * anti, djac.reshape(n * n, n)],
         ),
         "hessian": (
-            fc.function([x], [hess, ft.grad(ft.sum(hess), x)], name="hessian"),
+            fc.function([x], [hess, ft.grad(ft.sum(hess), x)], name="hessian", mode=mode),
             (v,),
             [np.diag(2 * np.cos(v) - v * np.sin(v)), -3 * np.sin(v) - v * np.cos(v)],
         ),

@@ -37,7 +37,7 @@ from fncache.toolchain.nvcc import compile_cubin, cubin_sm, find_nvcc
 from fncache.codegen.cuda.render import render_graph
 from fncache.graph.fgraph import FunctionGraph
 from fncache.runtime.compile import optimize_graph
-from fcutil import assert_same
+from fcutil import assert_same, rows_functions
 
 NVCC = find_nvcc()
 needs_nvcc = pytest.mark.skipif(NVCC is None, reason="nvcc (CUDA toolkit) not installed")
@@ -150,6 +150,33 @@ def check_differential(results: list, reference: list, names: list[str]) -> None
             assert_same(got, want, name, rtol=1e-10, atol=1e-12)
         else:
             assert_same(got, want, name)
+
+
+def check_jacobians(upload: Any) -> None:
+    """Run-time-size Jacobians and Hessians (`JacobianRows` nodes) in CUDA functions, against
+    numpy, with host inputs and device inputs (``upload`` makes one from a numpy array): the
+    node runs on the host, its inner function compiled for the CPU, once per row; a kernel
+    reading its result gets it uploaded. A payload with ``embed_native`` carries the inner
+    functions' CPU modules."""
+    from fncache.tensor.jacobian_rows import JacobianRows
+
+    for name, (f, args, want) in rows_functions(CUDA).items():
+        for node in f.optimized_graph.toposort():
+            if isinstance(node.op, JacobianRows):
+                assert node.tag["inner_function"].mode.device == "cpu"
+        payload = fc.dumps(f, embed_native=True)
+        assert b"\x7fELF" in payload
+        for fn, values in ((f, args), (f, [upload(a) for a in args]), (fc.loads(payload), args)):
+            for k, (got, w) in enumerate(zip(fn(*values), want)):
+                assert_same(got.get(), w, f"{name}, output {k}")
+        empty = [np.zeros((0,) * w.ndim) for w in want]  # no rows: no call of the inner function
+        check_differential(f(np.zeros(0)), empty, [name] * len(want))
+    x = ft.fvector("x")
+    jac = ft.jacobian(ft.exp(x) * x, x)
+    f = fc.function([x], [jac.sum(axis=0) * 2 + x, jac], mode=CUDA)
+    v = np.linspace(-1, 1, 7).astype("float32")
+    want = np.diag(np.exp(v) * (1 + v))
+    check_differential(f(v), [want.sum(axis=0) * 2 + v, want], ["sum of the rows", "float32 rows"])
 
 
 # ---------------------------------------------------------------------------------------
@@ -648,6 +675,13 @@ def test_emulated_gradient_training_step(emulated):
     with pytest.raises(ValueError, match="reshape: ndim=2 was declared"):
         s = ft.lvector("s")
         fc.function([x, s], x.reshape(s, ndim=2) * 2, mode=CUDA)(xv, np.array([2, 8, 5]))
+
+
+@needs_emulator
+def test_emulated_jacobians_and_hessians(emulated):
+    from fncache.codegen.cuda.emulator import EmuArray
+
+    check_jacobians(lambda a: EmuArray.from_numpy(emulated, a))
 
 
 @needs_emulator

@@ -2,8 +2,9 @@
 is missing. ``benchmarks/gpu/run_gpu.sh`` runs it on a bare GPU machine.
 
 The numpy differential suite (the same graph as the emulated one in test_cuda_codegen.py) with
-numpy and GPUArray inputs, shared variables kept on the device, pickling a GPU function, the
-out-of-memory error, an arch mismatch, and a warm start from the cache in a fresh process.
+numpy and GPUArray inputs, run-time-size Jacobians and Hessians, shared variables kept on the
+device, pickling a GPU function, the out-of-memory error, an arch mismatch, and a warm start from
+the cache in a fresh process.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import fncache as fc
 from fncache import tensor as ft
 from fncache.codegen.cuda import device
 from fcutil import assert_same
-from test_cuda_codegen import check_differential, differential_reference
+from test_cuda_codegen import check_differential, check_jacobians, differential_reference
 
 
 def _why_no_gpu() -> str | None:
@@ -83,6 +84,12 @@ def test_gpuarray_inputs_in_place_and_strided(gpu):
     np.testing.assert_allclose(r[2].get(), a.sum(axis=1), rtol=1e-5, atol=1e-4)
     with pytest.raises(TypeError, match="GPU array of dtype float64"):
         f(gpuarray.to_gpu(a.astype("float64")))
+
+
+def test_jacobians_and_hessians(gpu):
+    from pycuda import gpuarray
+
+    check_jacobians(gpuarray.to_gpu)
 
 
 def test_large_reductions_split_across_blocks(gpu):
