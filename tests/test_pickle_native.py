@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import pickle
+import sys
 
 import numpy as np
 import pytest
@@ -131,6 +132,28 @@ def test_inner_function_of_another_graph_is_refused(jacobians):
     with pytest.raises(
         fc.PickleError, match="inner function it carries for JacobianRows.* computes another graph"
     ):
+        fc.loads(forged)
+
+
+def test_inner_functions_nested_without_end_are_refused(w3):
+    """A forged payload nesting inner functions far deeper than any derivative does: refused
+    before anything is rebuilt, never a RecursionError."""
+    import cloudpickle
+
+    f, _ = w3
+    payload = fc.dumps(f)
+    body, _ = pickling._verified_body(payload)
+    p = q = pickle.loads(body)
+    for _ in range(5000):  # deeper than the interpreter's recursion limit
+        q["inner"] = {"k": dict(q, inner={})}
+        q = q["inner"]["k"]
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(100_000)  # to write it; a forger writes the opcodes directly
+    try:
+        forged = reseal(payload[: len(payload) - len(body)] + cloudpickle.dumps(p))
+    finally:
+        sys.setrecursionlimit(limit)
+    with pytest.raises(fc.PickleError, match="inner functions nested more than 32 deep"):
         fc.loads(forged)
 
 

@@ -69,6 +69,10 @@ HOST_FLAGS = frozenset({"march", "cxx", "cuda_arch", "vector_width"})
 #: Module-key components that say how the sender's toolchain built an embedded module rather than
 #: what the binary needs at run time; ``march`` is judged by :func:`_march_refusal` instead.
 _TOOLCHAIN_COMPONENTS = frozenset({"compiler", "compiler_target", "flags", "march", "vector_width"})
+#: How deep inner functions may nest (a derivative of a derivative ... of a run-time-size
+#: Jacobian nests one level each): a payload's structure is checked recursively, and a forged one
+#: must fail as a malformed payload, not by exhausting the interpreter's stack.
+MAX_INNER_DEPTH = 32
 
 _FIELDS = frozenset(
     {
@@ -208,14 +212,19 @@ def loads(data: bytes, key: str | None = None) -> Function:
     return _rebuild(payload)
 
 
-def _check_payload(p: Any) -> None:
-    """``p`` is a payload body :func:`_rebuild` can rely on, and so are its inner functions'."""
+def _check_payload(p: Any, depth: int = 0) -> None:
+    """``p`` is a payload body :func:`_rebuild` can rely on, and so are its inner functions'
+    (``depth``: how deep ``p`` is among them)."""
+    if depth > MAX_INNER_DEPTH:
+        raise PickleError(
+            f"the function payload is malformed: its inner functions nested more than {MAX_INNER_DEPTH} deep"
+        )
     if not isinstance(p, dict) or not _FIELDS <= p.keys():
         raise PickleError("the function payload does not hold a function (fields missing)")
-    _check_fields(p)
+    _check_fields(p, depth)
 
 
-def _check_fields(p: dict[str, Any]) -> None:
+def _check_fields(p: dict[str, Any], depth: int) -> None:
     """Every field of an unpickled payload has the type and range :func:`_rebuild` relies on."""
 
     def need(ok: bool, field: str, expected: str) -> None:
@@ -278,7 +287,7 @@ def _check_fields(p: dict[str, Any]) -> None:
         "a dict of inner functions",
     )
     for sub in inner.values():
-        _check_payload(sub)
+        _check_payload(sub, depth + 1)
 
 
 def _signing_key() -> bytes | None:
