@@ -86,6 +86,16 @@ class JacobianRows(Op):
         replace = {inputs[0]: k, **{p: v for p, v in zip(inputs[1:], values)}}
         return clone_graph(inputs, self.inner.outputs, replace=replace)[1]
 
+    def _compile(self, mode: Any) -> Any:
+        return function_compiler()(
+            list(self.inner.inputs),
+            list(self.inner.outputs),
+            mode=mode,
+            name="jacobian_rows",
+            on_unused_input="ignore",
+            trust_input=True,  # the values come from the outer function, exactly typed
+        )
+
     def function(self, mode: Any = None, build: Callable[[], Any] | None = None) -> Any:
         """The inner graph compiled under ``mode`` (None: the default mode), once per mode.
         ``build``: makes that function instead of compiling the inner graph (an unpickled
@@ -99,16 +109,6 @@ class JacobianRows(Op):
                 fn = build() if build is not None else self._compile(mode)
             self.functions[key] = fn
         return fn
-
-    def _compile(self, mode: Any) -> Any:
-        return function_compiler()(
-            list(self.inner.inputs),
-            list(self.inner.outputs),
-            mode=mode,
-            name="jacobian_rows",
-            on_unused_input="ignore",
-            trust_input=True,  # the values come from the outer function, exactly typed
-        )
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         n_out = self.n_outputs
