@@ -428,9 +428,9 @@ def _embedded_builder(native: dict[str, Any] | None, inner: dict[str, dict[str, 
     ) -> Any:
         _adopt_inner_functions(inner, optimized)
         if native is not None and mode.linker == "c" and mode.device != "cuda":
+            link_inner_functions(optimized, mode)  # before a runner is made, as build_runner does
             runner = _embedded_runner(native, optimized, name, **kw)  # keyed by its own source
             if runner is not None:
-                link_inner_functions(optimized, mode)  # as build_runner does
                 return runner
         return build_runner(optimized, mode, name, source_sha256=source_sha256, **kw)
 
