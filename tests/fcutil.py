@@ -141,15 +141,31 @@ def damaged(payload: bytes, at: int) -> bytes:
     return reseal(payload[:at] + bytes([payload[at] ^ 0xFF]) + payload[at + 1 :])
 
 
-def embedded_inner_library(payload: bytes) -> bytes:
-    """The bytes of an inner function's module embedded in ``payload`` (a run-time-size
-    Jacobian's), for a test that changes them as a forger would."""
+def payload_body(payload: bytes) -> dict[str, Any]:
+    """The unpickled body of a function payload."""
     import pickle
 
     from fncache.runtime import pickling
 
-    inner = pickle.loads(pickling._verified_body(payload)[0])["inner"]
-    return next(p["native"]["library"] for p in inner.values() if p["native"] is not None)
+    return pickle.loads(pickling._verified_body(payload)[0])
+
+
+def with_body(payload: bytes, body: dict[str, Any]) -> bytes:
+    """``payload`` with ``body`` in place of its own (unsigned), resealed: a forger's payload."""
+    import cloudpickle
+
+    from fncache.runtime import pickling
+
+    old = pickling._verified_body(payload)[0]
+    return reseal(payload[: len(payload) - len(old)] + cloudpickle.dumps(body))
+
+
+def damaged_inner_module(payload: bytes) -> bytes:
+    """``payload`` (:func:`damaged`) with a byte changed in the module of an inner function (a
+    run-time-size Jacobian's) it embeds."""
+    inner = payload_body(payload)["inner"]
+    library = next(p["native"]["library"] for p in inner.values() if p["native"] is not None)
+    return damaged(payload, payload.index(library) + 2000)
 
 
 def rows_functions(mode: Any = None) -> dict[str, tuple[Any, tuple, list[np.ndarray]]]:

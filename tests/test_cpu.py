@@ -11,14 +11,12 @@ from __future__ import annotations
 import json
 import logging
 import os
-import pickle
 import platform
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import cloudpickle
 import numpy as np
 import pytest
 
@@ -28,8 +26,7 @@ from fncache.toolchain.cpu import cpu_features, cpu_fingerprint, isa_of, known_f
 from fncache.cache.compiledir import Compiledir
 from fncache.cache.keys import CacheKey
 from fncache.config import config
-from fncache.runtime import pickling
-from fcutil import reseal
+from fcutil import payload_body, with_body
 
 REPO = Path(fc.__file__).resolve().parent.parent
 pytestmark = pytest.mark.skipif(
@@ -147,20 +144,26 @@ def test_kernel_library_with_a_planted_feature_is_rebuilt_not_loaded(tmp_path):
     assert feature not in json.loads(metas[0].read_text())["isa"]  # rebuilt in place
 
 
-def test_embedded_library_needing_a_missing_feature_is_not_loaded(tmp_path, caplog):
+@pytest.mark.parametrize("where", ["outer", "inner"])
+def test_embedded_library_needing_a_missing_feature_is_not_loaded(where, tmp_path, caplog):
+    """The function's own module, or the one of its Jacobian's inner function."""
     x = ft.dvector("x")
-    f = fc.function([x], ft.cos(x) * 3, name="embedded")
+    f = fc.function([x], [ft.cos(x) * 3, ft.jacobian(ft.cos(x) * 3, x)], name="embedded")
     payload = fc.dumps(f, embed_native=True)
-    body, _ = pickling._verified_body(payload)
-    p = pickle.loads(body)
-    p["native"]["isa"] = [*p["native"]["isa"], lacking()]
-    planted = reseal(payload[: len(payload) - len(body)] + cloudpickle.dumps(p))
+    p = payload_body(payload)
+    module = p["native"] if where == "outer" else next(iter(p["inner"].values()))["native"]
+    module["isa"] = [*module["isa"], lacking()]
     caplog.set_level(logging.INFO, logger="fncache")
     with config.change_flags(compiledir=str(tmp_path)):
-        g = fc.loads(planted)
-        np.testing.assert_allclose(g(np.arange(3.0)), np.cos(np.arange(3.0)) * 3)
-        assert fc.cache.info()["compiles"] == 1  # built for this CPU instead
-    assert "needs CPU features this CPU lacks" in caplog.text
+        out, jac = fc.loads(with_body(payload, p))(np.arange(3.0))
+        np.testing.assert_allclose(out, np.cos(np.arange(3.0)) * 3)
+        np.testing.assert_allclose(jac, np.diag(-3 * np.sin(np.arange(3.0))))
+        assert fc.cache.info()["compiles"] == 1  # that module built for this CPU instead
+    name = "embedded" if where == "outer" else "jacobian_rows"
+    assert (
+        f"not using the embedded native module of {name!r} (it needs CPU features this CPU lacks"
+        in caplog.text
+    )
 
 
 # -- host records -------------------------------------------------------------------------------

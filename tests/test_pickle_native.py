@@ -15,9 +15,8 @@ import numpy as np
 import pytest
 
 import fncache as fc
-from fcutil import damaged, embedded_inner_library, reseal, rows_functions
+from fcutil import damaged, damaged_inner_module, payload_body, rows_functions, with_body
 from fncache import tensor as ft
-from fncache.runtime import pickling
 
 ELF = b"\x7fELF"
 
@@ -68,9 +67,8 @@ def test_damaged_embedded_module_is_not_loaded(w3, caplog):
     f, args = w3
     payload = fc.dumps(f, embed_native=True)
     caplog.set_level(logging.INFO, logger="fncache")
-    g = fc.loads(
-        damaged(payload, payload.index(ELF) + 2000)
-    )  # the suite's compiledir has the module: the fallback finds it
+    # the suite's compiledir has the module: the fallback finds it
+    g = fc.loads(damaged(payload, payload.index(ELF) + 2000))
     assert g(*args).tobytes() == f(*args).tobytes()
     assert "checksum" in caplog.text
 
@@ -99,7 +97,7 @@ def test_damaged_inner_module_is_not_loaded(jacobians, caplog):
     f, args, _ = jacobians
     payload = fc.dumps(f, embed_native=True)
     caplog.set_level(logging.INFO, logger="fncache")
-    g = fc.loads(damaged(payload, payload.index(embedded_inner_library(payload)) + 2000))
+    g = fc.loads(damaged_inner_module(payload))
     for got, want in zip(g(*args), f(*args)):  # the suite's compiledir has the module
         assert got.tobytes() == want.tobytes()
     assert "not using the embedded native module of 'jacobian_rows'" in caplog.text
@@ -112,45 +110,37 @@ def test_signature_covers_inner_modules(jacobians, tmp_path):
     key.write_bytes(b"k" * 32)
     with fc.config.change_flags(signing_key=str(key)):
         payload = fc.dumps(f, embed_native=True)
-        forged = damaged(payload, payload.index(embedded_inner_library(payload)) + 2000)
         with pytest.raises(fc.PickleError, match="signature does not verify"):
-            fc.loads(forged)
+            fc.loads(damaged_inner_module(payload))
 
 
 def test_inner_function_of_another_graph_is_refused(jacobians):
     """A payload whose inner functions are swapped between two ops (resealed): each carried
     function must compute its op's inner graph."""
-    import cloudpickle
-
     f, _, _ = jacobians
     payload = fc.dumps(f, embed_native=True)
-    body, _ = pickling._verified_body(payload)
-    p = pickle.loads(body)
+    p = payload_body(payload)
     a, b = p["inner"]
     p["inner"] = {a: p["inner"][b], b: p["inner"][a]}
-    forged = reseal(payload[: len(payload) - len(body)] + cloudpickle.dumps(p))
     with pytest.raises(
         fc.PickleError, match="inner function it carries for JacobianRows.* computes another graph"
     ):
-        fc.loads(forged)
+        fc.loads(with_body(payload, p))
 
 
 def test_inner_functions_nested_without_end_are_refused(w3):
     """A forged payload nesting inner functions far deeper than any derivative does: refused
     before anything is rebuilt, never a RecursionError."""
-    import cloudpickle
-
     f, _ = w3
     payload = fc.dumps(f)
-    body, _ = pickling._verified_body(payload)
-    p = q = pickle.loads(body)
+    p = q = payload_body(payload)
     for _ in range(5000):  # deeper than the interpreter's recursion limit
         q["inner"] = {"k": dict(q, inner={})}
         q = q["inner"]["k"]
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(100_000)  # to write it; a forger writes the opcodes directly
     try:
-        forged = reseal(payload[: len(payload) - len(body)] + cloudpickle.dumps(p))
+        forged = with_body(payload, p)
     finally:
         sys.setrecursionlimit(limit)
     with pytest.raises(fc.PickleError, match="inner functions nested more than 32 deep"):

@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 
 import fncache as fc
-from fcutil import damaged, embedded_inner_library, rows_functions
+from fcutil import damaged_inner_module, rows_functions
 from fncache import tensor as ft
 
 HERE = Path(__file__).parent
@@ -145,16 +145,8 @@ def test_embedded_inner_functions_run_where_there_is_no_compiler(which, tmp_path
     assert [p for p in empty.rglob("*") if p.is_file()] == []
     # A changed byte in an inner module (the payload resealed): refused, so this worker would
     # have to compile it, and has no compiler.
-    lib = embedded_inner_library(payload)
     with pytest.raises(AssertionError, match="CompileError"):
-        _fresh(
-            tmp_path,
-            damaged(payload, payload.index(lib) + 2000),
-            args,
-            empty,
-            flags=NO_COMPILER,
-            fc_loads=True,
-        )
+        _fresh(tmp_path, damaged_inner_module(payload), args, empty, flags=NO_COMPILER, fc_loads=True)
 
 
 def _pool(n: int) -> tuple[ProcessPoolExecutor, Any]:
