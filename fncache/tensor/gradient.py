@@ -22,7 +22,9 @@ from .basic import as_tensor_variable, constant
 from .blas import Dot
 from .elemwise import Elemwise, cast, elemwise
 from .reduction import Reduce
+from .grad_ops import SubtensorGrad
 from .shape_ops import DimShuffle
+from .subtensor import Subtensor
 
 __all__ = [
     "grad",
@@ -141,11 +143,26 @@ class _DimTokens:
         elif isinstance(op, Dot):
             a, b = self.of(node.inputs[0]), self.of(node.inputs[1])
             res = list(a[:-1] + b[1:])
+        elif isinstance(op, Subtensor):
+            res = _sliced_tokens(op, self.of(node.inputs[0]))
+        elif isinstance(op, SubtensorGrad):
+            res = list(self.of(node.inputs[0]))
         mine = self.of(out)
         if res is not None:
             self.tokens[id(out)] = tuple(
                 r if isinstance(m, frozenset) and r is not None else m for m, r in zip(mine, res)
             )
+
+
+def _sliced_tokens(op: Subtensor, src: tuple) -> list:
+    """The dims of ``x[idx]``: an int drops its dim, a slice over the whole dim with step 1
+    or -1 (``x[:]``, ``x[::-1]``) keeps its size, any other slice's size is its own."""
+    res: list = []
+    for d, e in enumerate(op.idx):
+        if e[0] == "s":
+            whole = e[1] is None and e[2] is None and e[3] in (None, ("c", 1), ("c", -1))
+            res.append(src[d] if whole else None)
+    return res + list(src[len(op.idx) :])
 
 
 def _sum_to(g: Variable, x: Variable, node: Apply, i: int, dims: _DimTokens) -> Variable:
