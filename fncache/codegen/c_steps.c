@@ -792,19 +792,21 @@ static int index_bound(const Step *s, PyArrayObject **v, const int *ref, npy_int
 
 static int run_subtensor_grad(Runner *self, const Step *s, PyArrayObject **v)
 {
-    /* ints: index into performs, the output typenum, n, then n index entries: (0, bound) for
-     * an int, (1, start, stop, step) for a slice, each bound two ints (see index_bound).
-     * Zeros of input 0's shape with input 1 written at that index (broadcast as numpy's
-     * assignment does). An index out of range, a zero step, a value that does not fit, or
-     * anything unexpected runs the op's perform, which reports it. */
+    /* ints: index into performs, the output typenum, its keep, n, then n index entries: (0,
+     * bound) for an int, (1, start, stop, step) for a slice, each bound two ints (see
+     * index_bound). Zeros of input 0's shape with input 1 written at that index (broadcast as
+     * numpy's assignment does), in a kept buffer zeroed again where allow_gc is off (a
+     * Jacobian's row seed, made once per row). An index out of range, a zero step, a value
+     * that does not fit, or anything unexpected runs the op's perform, which reports it. */
     PyArrayObject *x = v[s->in[0]], *g = v[s->in[1]];
-    if (s->nints < 3) return run_perform(self, s, v);
-    const int ne = s->ints[2], nd = PyArray_NDIM(x), typenum = s->ints[1];
+    if (s->nints < 4) return run_perform(self, s, v);
+    const int ne = s->ints[3], nd = PyArray_NDIM(x), typenum = s->ints[1];
     if (ne < 0 || ne > nd) return run_perform(self, s, v);
     npy_intp dims[NPY_MAXDIMS], strides[NPY_MAXDIMS], offset = 0;
-    int vd = 0, pos = 3;
-    PyArrayObject *out = (PyArrayObject *)PyArray_ZEROS(nd, PyArray_DIMS(x), typenum, 0);
+    int vd = 0, pos = 4;
+    PyArrayObject *out = fc_out(self, v, s->out[0], nd, PyArray_DIMS(x), typenum, s->ints[2]);
     if (!out) return -1;
+    memset(PyArray_DATA(out), 0, PyArray_NBYTES(out));
     for (int d = 0; d < ne; d++) {
         const npy_intp n = PyArray_DIM(out, d), st = PyArray_STRIDE(out, d);
         const int kind = pos < s->nints ? s->ints[pos++] : -1;
@@ -839,6 +841,17 @@ static int run_subtensor_grad(Runner *self, const Step *s, PyArrayObject **v)
     if (vd == 0 && PyArray_NDIM(g) == 0 && PyArray_TYPE(g) == typenum) {
         /* one element (a Jacobian's row seed): no view, no assignment machinery */
         memcpy((char *)PyArray_DATA(out) + offset, PyArray_DATA(g), PyArray_ITEMSIZE(out));
+        v[s->out[0]] = out;
+        return 0;
+    }
+    if (vd == 1 && PyArray_NDIM(g) == 1 && PyArray_TYPE(g) == typenum && PyArray_DIM(g, 0) == dims[0]
+        && PyArray_ITEMSIZE(out) == 8 && PyArray_ISALIGNED(g)) {
+        /* a 1-D slice of a 1-D gradient (x[::-1], x[a:b]): copied here, element by element */
+        char *dst = (char *)PyArray_DATA(out) + offset;
+        const char *src = PyArray_DATA(g);
+        const npy_intp gs = PyArray_STRIDE(g, 0);
+        for (npy_intp i = 0; i < dims[0]; i++)
+            *(npy_int64 *)(dst + i * strides[0]) = *(const npy_int64 *)(src + i * gs);
         v[s->out[0]] = out;
         return 0;
     }
