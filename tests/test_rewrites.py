@@ -254,3 +254,68 @@ def test_inspection() -> None:
     assert k.cache_key != f.cache_key
     assert len(f.original_graph.toposort()) > len(f.optimized_graph.toposort())
     assert "Graph" in fc.debugprint(w1) and "exp" in fc.debugprint([w1])
+
+
+def _body_ops(f) -> list[str]:
+    return [name for n in _nodes(f) if isinstance(n.op, Elemwise) for name, _, _ in n.op.composite.steps]
+
+
+def test_a_fused_loop_drops_steps_its_constant_inputs_decide() -> None:
+    """Inside a fused loop a switch on a constant condition is its branch, and x + 0, x - 0,
+    x * 1, x / 1 are x, even where the node-level rewrite must keep them (the other operand
+    broadcasts them): the loop keeps every input, so its shape is still numpy's. Results
+    match numpy for NaN, inf, -0.0, empty and length-1 inputs, broadcast both ways."""
+    x, y = ft.vector("x"), ft.vector("y")
+    zero, one = ft.constant(0.0), ft.constant(1.0)
+    expr = (
+        ft.exp(x) * ft.switch(True, 1.0, y)
+        + ft.switch(False, y, x * 2.0) * ft.switch(True, zero, y) ** 2
+        - ft.sin(y) / ft.switch(True, one, x)
+        + ft.switch(True, x, y) * ft.switch(np.array(True), one, x)
+    )
+
+    def ref(a, b):
+        bb = np.broadcast_to(b, np.broadcast(a, b).shape)
+        return (
+            np.exp(a) * np.ones_like(bb)
+            + (a * 2.0) * np.zeros_like(bb) ** 2
+            - np.sin(b) / np.ones_like(a)
+            + np.broadcast_to(a, bb.shape) * 1.0
+        )
+
+    f = fc.function([x, y], expr)
+    assert len(_nodes(f)) == 1, fc.debugprint(f)
+    assert "switch" not in _body_ops(f), fc.debugprint(f)
+    unsimplified = fc.function([x, y], expr, mode=fc.Mode().excluding("composite_constants"))
+    assert _body_ops(unsimplified).count("switch") >= 4
+    assert len(_body_ops(f)) < len(_body_ops(unsimplified))
+    special = np.array([0.5, np.nan, np.inf, -0.0, -np.inf, 3.0])
+    with np.errstate(all="ignore"):
+        for a, b in (
+            (special, special[::-1].copy()),
+            (np.array([2.0]), special),
+            (special, np.array([-1.5])),
+            (np.zeros(0), np.zeros(0)),
+            (np.array([-0.0]), np.array([0.0])),
+        ):
+            assert_same(f(a, b), ref(a, b), f"{a.shape} {b.shape}")
+            assert_same(f(a, b), unsimplified(a, b), f"{a.shape} {b.shape}: as before")
+    m = ft.matrix("m")
+    g = fc.function([m, x], ft.switch(True, 1.0, m) * ft.exp(x))
+    mv, xv = sample("float64", (3, 4), 2), sample("float64", (4,), 3)
+    with np.errstate(all="ignore"):
+        assert_same(g(mv, xv), np.ones((3, 4)) * np.exp(xv), "a matrix broadcasts the vector")
+    assert "switch" not in _body_ops(g), fc.debugprint(g)
+
+
+def test_a_fused_loop_keeps_steps_that_change_results() -> None:
+    """0 * x is NaN where x is inf or NaN, a switch on a condition that varies picks per
+    element, and a unit of another dtype would change the step's type: all stay."""
+    x = ft.vector("x")
+    mask = np.array([True, False, True])
+    f = fc.function([x], ft.switch(True, 0.0, x) * ft.exp(x) + ft.switch(mask, x, 2.0 * x))
+    ops = _body_ops(f)
+    assert "switch" in ops and "mul" in ops, fc.debugprint(f)
+    v = np.array([np.inf, 1.0, np.nan])
+    with np.errstate(all="ignore"):
+        assert_same(f(v), np.zeros(3) * np.exp(v) + np.where(mask, v, 2.0 * v), "kept")
