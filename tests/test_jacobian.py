@@ -218,6 +218,25 @@ def test_a_row_of_the_wrong_shape_is_an_error_naming_it() -> None:
             f(np.zeros(3), np.zeros(3), np.ones(2))
 
 
+def test_an_error_in_a_row_is_the_row_function_s_own() -> None:
+    """The run-time runs a compiled row function's program itself, row by row: an error in a
+    row is the one a call of that function raises, naming the same node."""
+    from fncache.graph.fgraph import FunctionGraph
+
+    k, v = ft.lscalar("k"), ft.dvector("v")
+    op = JacobianRows(FunctionGraph([k, v], [v * v[k + 1]]))
+    rows, like, val = ft.dvector("rows"), ft.dvector("like"), ft.dvector("val")
+    with fc.config.change_flags(exception_verbosity="high"):
+        f = fc.function([rows, like, val], op(rows, like, val))
+        np.testing.assert_array_equal(f(np.zeros(2), np.zeros(3), np.arange(3.0)), [[0, 1, 2], [0, 2, 4]])
+        with pytest.raises(IndexError) as direct:
+            _rows_nodes(f)[0].tag["inner_function"](np.int64(2), np.arange(3.0))
+        with pytest.raises(IndexError) as in_rows:
+            f(np.zeros(3), np.zeros(3), np.arange(3.0))
+    assert "index 3 is out of bounds" in str(direct.value) and "Subtensor" in str(direct.value)
+    assert str(in_rows.value) == str(direct.value)
+
+
 def test_the_run_time_row_loop() -> None:
     from fncache.codegen.c_linker import runtime
 
