@@ -742,42 +742,17 @@ static Py_ssize_t called_row(PyObject *fn, Runner *runner, PyObject *const *argv
     return rc;
 }
 
-/* fill_rows(fn, index, values, outs): for k = 0..n-1 (n: the outputs' first dim), index[()] = k,
- * rows = fn(index, *values) (a list, one array per output) and outs[j][k] = rows[j]: the loop
- * of a Jacobian's rows (JacobianRows), without a Python frame per row. A compiled function
- * (a Runner) is run row by row from here (runner_row), not called. Returns None, or (k, j)
- * for a row whose shape or dtype is not its output's (the caller reports it). */
-static PyObject *rt_fill_rows(PyObject *mod, PyObject *args)
+/* outs[j][k] = fn(index=k, *values)[j] for k = 0..n-1 (`outs`: a tuple of C-contiguous
+ * arrays of n rows). A compiled function (a Runner) is run row by row from here (runner_row),
+ * not called. None, (k, j) for a row whose shape or dtype is not its output's, or NULL. */
+static PyObject *fill_loop(PyObject *fn, PyArrayObject *index, PyObject *const *values,
+                           Py_ssize_t nv, PyObject *outs, npy_intp n)
 {
-    PyObject *fn, *values, *outs;
-    PyArrayObject *index;
-    if (fc_numpy_ready() < 0) return NULL;
-    if (!PyArg_ParseTuple(args, "OO!O!O!", &fn, &PyArray_Type, &index, &PyTuple_Type, &values,
-                          &PyTuple_Type, &outs))
-        return NULL;
-    const Py_ssize_t nv = PyTuple_GET_SIZE(values), nout = PyTuple_GET_SIZE(outs);
-    if (PyArray_NDIM(index) != 0 || PyArray_TYPE(index) != NPY_INT64 || !PyArray_ISWRITEABLE(index)
-        || nout < 1) {
-        PyErr_SetString(PyExc_ValueError,
-                        "fill_rows: index must be a writeable 0-d int64 array, outs not empty");
-        return NULL;
-    }
-    npy_intp n = -1;
-    for (Py_ssize_t j = 0; j < nout; j++) {
-        PyObject *o = PyTuple_GET_ITEM(outs, j);
-        if (!PyArray_Check(o) || PyArray_NDIM((PyArrayObject *)o) < 1
-            || !PyArray_IS_C_CONTIGUOUS((PyArrayObject *)o)
-            || (n >= 0 && PyArray_DIM((PyArrayObject *)o, 0) != n)) {
-            PyErr_SetString(PyExc_ValueError,
-                            "fill_rows: outs must be C-contiguous arrays of the same length");
-            return NULL;
-        }
-        n = PyArray_DIM((PyArrayObject *)o, 0);
-    }
+    const Py_ssize_t nout = PyTuple_GET_SIZE(outs);
     PyObject **argv = PyMem_Malloc((size_t)(1 + nv) * sizeof(PyObject *));
     if (!argv) return PyErr_NoMemory();
     argv[0] = (PyObject *)index;
-    for (Py_ssize_t i = 0; i < nv; i++) argv[1 + i] = PyTuple_GET_ITEM(values, i);
+    for (Py_ssize_t i = 0; i < nv; i++) argv[1 + i] = values[i];
     /* A compiled function computes each row's outputs straight into outs[j][k] (its `sinks`:
      * one view per output, moved from row to row) instead of a buffer copied out afterwards. */
     Runner *runner = PyObject_TypeCheck(fn, &RunnerType) && can_sink((Runner *)fn, nout) ? (Runner *)fn : NULL;
@@ -803,10 +778,109 @@ static PyObject *rt_fill_rows(PyObject *mod, PyObject *args)
     return result;
 }
 
+/* fill_rows(fn, index, values, outs): for k = 0..n-1 (n: the outputs' first dim), index[()] = k,
+ * rows = fn(index, *values) (a list, one array per output) and outs[j][k] = rows[j]: the loop
+ * of a Jacobian's rows, without a Python frame per row. Returns None, or (k, j) for a row
+ * whose shape or dtype is not its output's (the caller reports it). */
+static PyObject *rt_fill_rows(PyObject *mod, PyObject *args)
+{
+    PyObject *fn, *values, *outs;
+    PyArrayObject *index;
+    if (fc_numpy_ready() < 0) return NULL;
+    if (!PyArg_ParseTuple(args, "OO!O!O!", &fn, &PyArray_Type, &index, &PyTuple_Type, &values,
+                          &PyTuple_Type, &outs))
+        return NULL;
+    const Py_ssize_t nout = PyTuple_GET_SIZE(outs);
+    if (PyArray_NDIM(index) != 0 || PyArray_TYPE(index) != NPY_INT64 || !PyArray_ISWRITEABLE(index)
+        || nout < 1) {
+        PyErr_SetString(PyExc_ValueError,
+                        "fill_rows: index must be a writeable 0-d int64 array, outs not empty");
+        return NULL;
+    }
+    npy_intp n = -1;
+    for (Py_ssize_t j = 0; j < nout; j++) {
+        PyObject *o = PyTuple_GET_ITEM(outs, j);
+        if (!PyArray_Check(o) || PyArray_NDIM((PyArrayObject *)o) < 1
+            || !PyArray_IS_C_CONTIGUOUS((PyArrayObject *)o)
+            || (n >= 0 && PyArray_DIM((PyArrayObject *)o, 0) != n)) {
+            PyErr_SetString(PyExc_ValueError,
+                            "fill_rows: outs must be C-contiguous arrays of the same length");
+            return NULL;
+        }
+        n = PyArray_DIM((PyArrayObject *)o, 0);
+    }
+    return fill_loop(fn, index, &PyTuple_GET_ITEM(values, 0), PyTuple_GET_SIZE(values), outs, n);
+}
+
+/* rows(fn, typenums, on_bad, rows, *likes, *values): a JacobianRows node's outputs, one per
+ * typenum: output j has shape (len(rows),) + likes[j].shape, and row k is fn(k, *values)[j]
+ * (fill_loop). A row of the wrong shape or dtype calls on_bad(k, j, rows, *likes, *values),
+ * which raises the op's error. The op's perform, and what the C run-time calls for the node
+ * (bound to its inner function), so a call costs no Python frame. */
+static PyObject *rt_rows(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (fc_numpy_ready() < 0) return NULL;
+    const Py_ssize_t nout = nargs >= 2 && PyTuple_Check(args[1]) ? PyTuple_GET_SIZE(args[1]) : -1;
+    if (nout < 1 || nargs < 4 + nout || !PyArray_Check(args[3])
+        || PyArray_NDIM((PyArrayObject *)args[3]) < 1) {
+        PyErr_SetString(PyExc_TypeError, "rows(fn, typenums, on_bad, rows, *likes, *values): "
+                        "expected a tuple of typenums, a callable, an array of rows and an "
+                        "array per typenum");
+        return NULL;
+    }
+    const npy_intp n = PyArray_DIM((PyArrayObject *)args[3], 0);
+    PyObject *outs = PyTuple_New(nout), *res = NULL;
+    if (!outs) return NULL;
+    for (Py_ssize_t j = 0; j < nout; j++) {
+        PyObject *like = args[4 + j];
+        const int typenum = (int)PyLong_AsLong(PyTuple_GET_ITEM(args[1], j));
+        if (typenum == -1 && PyErr_Occurred()) goto done;
+        if (!PyArray_Check(like) || PyArray_NDIM((PyArrayObject *)like) >= NPY_MAXDIMS) {
+            PyErr_Format(PyExc_TypeError, "rows: the shape of output %zd's rows must be an "
+                         "array of fewer than %d dims", j, NPY_MAXDIMS);
+            goto done;
+        }
+        const int nd = PyArray_NDIM((PyArrayObject *)like);
+        npy_intp dims[NPY_MAXDIMS];
+        dims[0] = n;
+        for (int d = 0; d < nd; d++) dims[1 + d] = PyArray_DIM((PyArrayObject *)like, d);
+        PyArrayObject *o = fc_empty(nd + 1, dims, typenum);
+        if (!o) goto done;
+        PyTuple_SET_ITEM(outs, j, (PyObject *)o);
+    }
+    if (n > 0) {
+        PyArrayObject *index = (PyArrayObject *)PyArray_ZEROS(0, NULL, NPY_INT64, 0);
+        if (!index) goto done;
+        PyObject *bad = fill_loop(args[0], index, args + 4 + nout, nargs - 4 - nout, outs, n);
+        Py_DECREF(index);
+        if (!bad) goto done;
+        if (bad != Py_None) {
+            PyObject *report[3 + nargs - 3];
+            report[0] = PyTuple_GET_ITEM(bad, 0);
+            report[1] = PyTuple_GET_ITEM(bad, 1);
+            for (Py_ssize_t i = 3; i < nargs; i++) report[i - 1] = args[i];
+            PyObject *r = PyObject_Vectorcall(args[2], report, (size_t)(nargs - 1), NULL);
+            Py_DECREF(bad);
+            if (r) {
+                Py_DECREF(r);
+                PyErr_SetString(PyExc_ValueError, "rows: a row is not its output's shape or dtype");
+            }
+            goto done;
+        }
+        Py_DECREF(bad);
+    }
+    res = PySequence_List(outs);
+done:
+    Py_DECREF(outs);
+    return res;
+}
+
 static PyMethodDef module_methods[] = {
     {"load", rt_load, METH_O, "load(path) -> Library: dlopen a generated kernel library"},
     {"fill_rows", rt_fill_rows, METH_VARARGS,
      "fill_rows(fn, index, values, outs): outs[j][k] = fn(index=k, *values)[j] for every row k"},
+    {"rows", (PyCFunction)(void (*)(void))rt_rows, METH_FASTCALL,
+     "rows(fn, typenums, on_bad, rows, *likes, *values) -> a JacobianRows node's outputs"},
     {"philox", fc_random_philox, METH_VARARGS, "philox(counter4, key2) -> 4 words (c_random.c)"},
     {"random_fill", fc_random_fill, METH_VARARGS,
      "random_fill(kind, out, key, call, nthreads, a, b): draw into out (c_random.c)"},
