@@ -15,10 +15,22 @@
 
 /* ---- per-node helpers ------------------------------------------------------------------ */
 
-/* numpy broadcasting of `n` arrays into `shape` (ndim `nd`); element strides per input
- * (0 where broadcast) go to `strides[i*nd + d]`. */
-static int fc_broadcast(int nd, int n, PyArrayObject **a, npy_intp *shape, npy_intp *strides,
-                        const char *what)
+/* The element strides of `n` arrays broadcast into a shape of ndim `nd` (0 where broadcast),
+ * at `strides[i*nd + d]`: only loops over strided inputs read them (a flat loop does not). */
+static void fc_strides(int nd, int n, PyArrayObject **a, npy_intp *strides)
+{
+    for (int i = 0; i < n; i++) {
+        int off = nd - PyArray_NDIM(a[i]);
+        npy_intp isz = PyArray_ITEMSIZE(a[i]);
+        for (int d = 0; d < nd; d++) {
+            if (d < off || PyArray_DIM(a[i], d - off) == 1) strides[i * nd + d] = 0;
+            else strides[i * nd + d] = PyArray_STRIDE(a[i], d - off) / isz;
+        }
+    }
+}
+
+/* numpy broadcasting of `n` arrays into `shape` (ndim `nd`). */
+static int fc_broadcast(int nd, int n, PyArrayObject **a, npy_intp *shape, const char *what)
 {
     int i, d;
     for (d = 0; d < nd; d++) shape[d] = 1;
@@ -30,14 +42,6 @@ static int fc_broadcast(int nd, int n, PyArrayObject **a, npy_intp *shape, npy_i
                 if (shape[off + d] != 1 && shape[off + d] != s) goto bad;
                 shape[off + d] = s;
             }
-        }
-    }
-    for (i = 0; i < n; i++) {
-        int off = nd - PyArray_NDIM(a[i]);
-        npy_intp isz = PyArray_ITEMSIZE(a[i]);
-        for (d = 0; d < nd; d++) {
-            if (d < off || PyArray_DIM(a[i], d - off) == 1) strides[i * nd + d] = 0;
-            else strides[i * nd + d] = PyArray_STRIDE(a[i], d - off) / isz;
         }
     }
     return 0;
@@ -347,7 +351,7 @@ static int run_elemwise(Runner *self, Step *s, PyArrayObject **v)
     char *p[nin + nout];
     npy_intp n = 1;
     for (int i = 0; i < nin; i++) in_[i] = v[s->in[i]];
-    if (fc_broadcast(nd, nin, in_, shape, st, s->name) < 0) return -1;
+    if (fc_broadcast(nd, nin, in_, shape, s->name) < 0) return -1;
     for (int d = 0; d < nd; d++) n *= shape[d];
     for (int m = 0; m < nout; m++) {
         const int *o = outs + 4 * m;
@@ -390,6 +394,7 @@ static int run_elemwise(Runner *self, Step *s, PyArrayObject **v)
         } else f(0, n, p);
     } else if (n && nd) {
         rows_fn f = (rows_fn)s->fn[1];
+        fc_strides(nd, nin, in_, st);
         npy_intp rows = n / shape[nd - 1];
         if (threads && rows > 1) {
             /* Whole rows per chunk: at most one chunk per row. */
@@ -421,7 +426,7 @@ static int run_reduce(Runner *self, const Step *s, PyArrayObject **v)
     npy_intp n = 1, rn = 1, on = 1, stride = 1;
     int ond = 0;
     for (int i = 0; i < nin; i++) in_[i] = v[s->in[i]];
-    if (fc_broadcast(nd, nin, in_, shape, st, s->name) < 0) return -1;
+    if (fc_broadcast(nd, nin, in_, shape, s->name) < 0) return -1;
     for (int d = 0; d < nd; d++) {
         int reduced = 0;
         for (int a = 0; a < naxes; a++) reduced |= axes[a] == d;
@@ -463,7 +468,10 @@ static int run_reduce(Runner *self, const Step *s, PyArrayObject **v)
         } else red(0, n, p, parts, &pn[0]);
         for (int t = 0; t < used; t++) hasnan |= pn[t];
         ((fin_fn)s->fn[1])((const char *)parts, used, hasnan, rn, out);
-    } else rc = ((gen_fn)s->fn[2])(shape, st, ost, n, on, rn, p, out);
+    } else {
+        fc_strides(nd, nin, in_, st);
+        rc = ((gen_fn)s->fn[2])(shape, st, ost, n, on, rn, p, out);
+    }
     if (ts) PyEval_RestoreThread(ts);
     if (rc < 0) {
         PyErr_NoMemory();
