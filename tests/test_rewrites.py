@@ -319,3 +319,37 @@ def test_a_fused_loop_keeps_steps_that_change_results() -> None:
     v = np.array([np.inf, 1.0, np.nan])
     with np.errstate(all="ignore"):
         assert_same(f(v), np.zeros(3) * np.exp(v) + np.where(mask, v, 2.0 * v), "kept")
+
+
+def test_the_sum_of_a_jacobian_row_seed_is_its_one() -> None:
+    """A Hessian's rows sum their one-hot seed (the gradient of sum(x)**2): that sum is the
+    seed's one, as the seed's index is in range for every row, so no row reduces anything.
+    The gradient of x[k] for any k is not such a seed: its sum stays, and checks k."""
+    from fncache.tensor.grad_ops import SubtensorGrad
+    from fncache.tensor.jacobian_rows import JacobianRows
+
+    x, k = ft.dvector("x"), ft.lscalar("k")
+    h = fc.function([x], ft.hessian(ft.sum(ft.exp(x) * x) + ft.sum(x) ** 2, x))
+    (rows,) = [n for n in _nodes(h) if isinstance(n.op, JacobianRows)]
+    inner = rows.tag["inner_function"]
+    assert not any(isinstance(n.op, Reduce) for n in _nodes(inner)), fc.debugprint(inner)
+    for n in (0, 1, 2, 7):
+        v = np.linspace(-1.0, 1.5, n)
+        np.testing.assert_allclose(h(v), np.diag(np.exp(v) * (2 + v)) + 2.0, rtol=1e-14)
+    f = fc.function([x, k], ft.sum(fc.grad(x[k] * 3.0, x)))
+    assert any(isinstance(n.op, Reduce) for n in _nodes(f)), fc.debugprint(f)
+    assert_same(f(np.ones(4), 2), np.float64(3.0), "x[k]'s gradient summed")
+    with pytest.raises(IndexError):
+        f(np.ones(4), 4)
+    g = ft.fscalar("g")
+    seed = SubtensorGrad((("i", ("v", 0)),), in_range=True)(x, g, k)
+    f = fc.function([x, g, k], [ft.sum(seed, dtype="float64"), ft.sum(seed)])
+    assert not any(isinstance(n.op, Reduce) for n in _nodes(f)), fc.debugprint(f)
+    got = f(np.zeros(3), np.float32(1.25), 1)
+    assert_same(got[0], np.float64(1.25), "summed in float64")
+    assert_same(got[1], np.float32(1.25), "summed in float32")
+    m = ft.dmatrix("m")
+    row_seed = SubtensorGrad((("i", ("v", 0)),), in_range=True)(m, ft.dvector("r"), k)
+    f = fc.function([m, row_seed.owner.inputs[1], k], ft.sum(row_seed))
+    assert any(isinstance(n.op, Reduce) for n in _nodes(f)), "a row written, not one value: summed"
+    assert_same(f(np.zeros((3, 2)), np.array([1.5, 2.0]), 2), np.float64(3.5), "row seed")
