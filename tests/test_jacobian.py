@@ -261,6 +261,53 @@ def test_the_run_time_row_loop() -> None:
         rt.fill_rows(lambda k: [np.zeros(2)], index, (), (out, np.empty((3, 2))))
 
 
+def test_the_run_time_rows_of_a_node() -> None:
+    """rows(): a JacobianRows node's outputs, allocated and filled by the run-time (what the C
+    linker calls for the node): shapes from the row-shape inputs, no rows, several outputs, a
+    row of the wrong kind reported through on_bad, and arguments that do not fit refused."""
+    from fncache.codegen.c_linker import runtime
+
+    rt = runtime()
+    f64, f32 = np.dtype("float64").num, np.dtype("float32").num
+
+    def never(*args):
+        raise AssertionError(f"on_bad{args}")
+
+    got = rt.rows(
+        lambda k, a: [a * k, np.float32(k) + np.zeros((2, 1), np.float32)],
+        (f64, f32),
+        never,
+        np.zeros(3),
+        np.zeros(4),
+        np.zeros((2, 1)),
+        np.arange(4.0),
+    )
+    assert [g.dtype for g in got] == [np.float64, np.float32]
+    np.testing.assert_array_equal(got[0], np.outer(np.arange(3.0), np.arange(4.0)))
+    np.testing.assert_array_equal(
+        got[1], np.arange(3.0, dtype=np.float32)[:, None, None] + np.zeros((3, 2, 1))
+    )
+    empty = rt.rows(never, (f64,), never, np.zeros(0), np.zeros((5, 2)))
+    assert empty[0].shape == (0, 5, 2)
+    seen = []
+
+    def report(k, j, rows, like, a):
+        seen.append((k, j, rows.shape, like.shape, a.shape))
+        raise ValueError(f"row {k} of output {j}")
+
+    with pytest.raises(ValueError, match="row 1 of output 0"):
+        rt.rows(lambda k, a: [a[: 2 + int(k)]], (f64,), report, np.zeros(3), np.zeros(2), np.arange(4.0))
+    assert seen == [(1, 0, (3,), (2,), (4,))]
+    with pytest.raises(ValueError, match="not its output's shape"):
+        rt.rows(lambda k: [np.zeros(3)], (f64,), lambda *a: None, np.zeros(2), np.zeros(2))
+    with pytest.raises(TypeError, match="expected a tuple of typenums"):
+        rt.rows(never, [f64], never, np.zeros(2), np.zeros(2))
+    with pytest.raises(TypeError, match="expected a tuple of typenums"):
+        rt.rows(never, (f64, f64), never, np.zeros(2), np.zeros(2))
+    with pytest.raises(TypeError, match="must be an array"):
+        rt.rows(never, (f64,), never, np.zeros(2), [1.0, 2.0])
+
+
 @pytest.mark.parametrize("repeat", [False, True], ids=["distinct", "an-output-twice"])
 def test_compiled_rows_are_written_in_place_and_only_during_the_loop(repeat: bool) -> None:
     """A compiled row function computes its elementwise and reduced outputs straight into the
