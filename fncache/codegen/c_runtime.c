@@ -844,7 +844,7 @@ static PyObject *rt_rows(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
         npy_intp dims[NPY_MAXDIMS];
         dims[0] = n;
         for (int d = 0; d < nd; d++) dims[1 + d] = PyArray_DIM((PyArrayObject *)like, d);
-        PyArrayObject *o = fc_empty(nd + 1, dims, typenum);
+        PyArrayObject *o = (PyArrayObject *)PyArray_EMPTY(nd + 1, dims, typenum, 0);
         if (!o) goto done;
         PyTuple_SET_ITEM(outs, j, (PyObject *)o);
     }

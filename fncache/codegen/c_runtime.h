@@ -108,8 +108,6 @@ int fc_numpy_ready(void);
 int fc_run_step(Runner *self, Step *s, PyArrayObject **v);
 void fc_atfork_child(void);
 int fc_alloc_init(void);
-/* A new C-ordered array, a large one from the recycled pool of outputs (see c_steps.c). */
-PyArrayObject *fc_empty(int nd, npy_intp *shape, int typenum);
 /* Whether a loop of n elements may run on nthreads threads (not in a child forked after
  * threads started), and its chunks: chunk k is [fc_chunk_at(n, k, K), fc_chunk_at(n, k+1, K)),
  * boundaries on multiples of 64 elements. */

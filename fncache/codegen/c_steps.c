@@ -169,7 +169,7 @@ int fc_alloc_init(void)
     return fc_big_capsule ? 0 : -1;
 }
 
-PyArrayObject *fc_empty(int nd, npy_intp *shape, int typenum)
+static PyArrayObject *fc_empty(int nd, npy_intp *shape, int typenum)
 {
     /* No item is larger than 16 bytes (complex128): most outputs need no dtype lookup. */
     npy_intp n = PyArray_MultiplyList(shape, nd);
@@ -193,7 +193,7 @@ PyArrayObject *fc_empty(int nd, npy_intp *shape, int typenum)
 #else
 int fc_alloc_init(void) { return 0; }
 
-PyArrayObject *fc_empty(int nd, npy_intp *shape, int typenum)
+static PyArrayObject *fc_empty(int nd, npy_intp *shape, int typenum)
 {
     return (PyArrayObject *)PyArray_EMPTY(nd, shape, typenum, 0);
 }
