@@ -88,6 +88,10 @@ CASES = [
     ((("s", ("c", 1), ("v", 0), None),), (6,), (1,), [np.uint8(4)], (slice(1, 4),)),  # g broadcast
     ((("s", ("c", 10), None, None),), (3, 2), (0, 2), [], (slice(10, None),)),  # empty slice
     ((("i", ("c", 0)),), (2, 0, 3), (0, 3), [], (0,)),
+    # every element written: no zeros needed
+    ((("s", None, None, ("c", -1)),), (5,), (5,), [], (slice(None, None, -1),)),
+    ((("s", None, None, None),), (3, 2), (2,), [], (slice(None),)),  # g broadcast over rows
+    ((), (), (), [], ()),
 ]
 
 

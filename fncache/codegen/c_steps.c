@@ -814,7 +814,6 @@ static int run_subtensor_grad(Runner *self, const Step *s, PyArrayObject **v)
     int vd = 0, pos = 4;
     PyArrayObject *out = fc_out(self, v, s->out[0], nd, PyArray_DIMS(x), typenum, s->ints[2]);
     if (!out) return -1;
-    memset(PyArray_DATA(out), 0, PyArray_NBYTES(out));
     for (int d = 0; d < ne; d++) {
         const npy_intp n = PyArray_DIM(out, d), st = PyArray_STRIDE(out, d);
         const int kind = pos < s->nints ? s->ints[pos++] : -1;
@@ -846,6 +845,9 @@ static int run_subtensor_grad(Runner *self, const Step *s, PyArrayObject **v)
         dims[vd] = PyArray_DIM(out, d);
         strides[vd++] = PyArray_STRIDE(out, d);
     }
+    /* Zeros, but where the index covers every element (x[::-1], x[:]): all are written. */
+    if (vd < nd || PyArray_MultiplyList(dims, vd) != PyArray_SIZE(out))
+        memset(PyArray_DATA(out), 0, PyArray_NBYTES(out));
     if (vd == 0 && PyArray_NDIM(g) == 0 && PyArray_TYPE(g) == typenum) {
         /* one element (a Jacobian's row seed): no view, no assignment machinery */
         memcpy((char *)PyArray_DATA(out) + offset, PyArray_DATA(g), PyArray_ITEMSIZE(out));
