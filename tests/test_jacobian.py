@@ -287,6 +287,9 @@ def test_the_run_time_rows_of_a_node() -> None:
     np.testing.assert_array_equal(
         got[1], np.arange(3.0, dtype=np.float32)[:, None, None] + np.zeros((3, 2, 1))
     )
+    strided = np.arange(8.0)[::-2]  # read by every row: made contiguous once, same rows
+    got = rt.rows(lambda k, a: [a * k], (f64,), never, np.zeros(3), np.zeros(4), strided)
+    np.testing.assert_array_equal(got[0], np.outer(np.arange(3.0), strided))
     empty = rt.rows(never, (f64,), never, np.zeros(0), np.zeros((5, 2)))
     assert empty[0].shape == (0, 5, 2)
     seen = []

@@ -849,10 +849,22 @@ static PyObject *rt_rows(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
         PyTuple_SET_ITEM(outs, j, (PyObject *)o);
     }
     if (n > 0) {
-        PyArrayObject *index = (PyArrayObject *)PyArray_ZEROS(0, NULL, NPY_INT64, 0);
-        if (!index) goto done;
-        PyObject *bad = fill_loop(args[0], index, args + 4 + nout, nargs - 4 - nout, outs, n);
-        Py_DECREF(index);
+        /* Values read by every row are made contiguous once (a view such as x[::-1] would
+         * send each row's loops that read it down their strided path). */
+        const Py_ssize_t nv = nargs - 4 - nout;
+        PyObject *vals[nv > 0 ? nv : 1];
+        Py_ssize_t made = 0;
+        for (; made < nv; made++) {
+            PyObject *a = args[4 + nout + made];
+            vals[made] = PyArray_Check(a) && !PyArray_ISCARRAY_RO((PyArrayObject *)a)
+                             ? PyArray_NewCopy((PyArrayObject *)a, NPY_CORDER)
+                             : Py_NewRef(a);
+            if (!vals[made]) break;
+        }
+        PyArrayObject *index = made == nv ? (PyArrayObject *)PyArray_ZEROS(0, NULL, NPY_INT64, 0) : NULL;
+        PyObject *bad = index ? fill_loop(args[0], index, vals, nv, outs, n) : NULL;
+        Py_XDECREF(index);
+        for (Py_ssize_t i = 0; i < made; i++) Py_DECREF(vals[i]);
         if (!bad) goto done;
         if (bad != Py_None) {
             PyObject *report[3 + nargs - 3];
