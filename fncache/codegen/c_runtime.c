@@ -727,7 +727,7 @@ static Py_ssize_t called_row(PyObject *fn, Runner *runner, PyObject *const *argv
         for (Py_ssize_t j = 0; j < nout; j++) runner->sinks[runner->out_slots[j]] = NULL;
     if (!rows) return -1;
     if (!PyList_Check(rows) || PyList_GET_SIZE(rows) != nout) {
-        PyErr_Format(PyExc_TypeError, "fill_rows: fn returned %R, expected a list of %zd arrays",
+        PyErr_Format(PyExc_TypeError, "rows: fn returned %R, expected a list of %zd arrays",
                      rows, nout);
         Py_DECREF(rows);
         return -1;
@@ -776,40 +776,6 @@ static PyObject *fill_loop(PyObject *fn, PyArrayObject *index, PyObject *const *
     PyMem_Free(sink);
     PyMem_Free(argv);
     return result;
-}
-
-/* fill_rows(fn, index, values, outs): for k = 0..n-1 (n: the outputs' first dim), index[()] = k,
- * rows = fn(index, *values) (a list, one array per output) and outs[j][k] = rows[j]: the loop
- * of a Jacobian's rows, without a Python frame per row. Returns None, or (k, j) for a row
- * whose shape or dtype is not its output's (the caller reports it). */
-static PyObject *rt_fill_rows(PyObject *mod, PyObject *args)
-{
-    PyObject *fn, *values, *outs;
-    PyArrayObject *index;
-    if (fc_numpy_ready() < 0) return NULL;
-    if (!PyArg_ParseTuple(args, "OO!O!O!", &fn, &PyArray_Type, &index, &PyTuple_Type, &values,
-                          &PyTuple_Type, &outs))
-        return NULL;
-    const Py_ssize_t nout = PyTuple_GET_SIZE(outs);
-    if (PyArray_NDIM(index) != 0 || PyArray_TYPE(index) != NPY_INT64 || !PyArray_ISWRITEABLE(index)
-        || nout < 1) {
-        PyErr_SetString(PyExc_ValueError,
-                        "fill_rows: index must be a writeable 0-d int64 array, outs not empty");
-        return NULL;
-    }
-    npy_intp n = -1;
-    for (Py_ssize_t j = 0; j < nout; j++) {
-        PyObject *o = PyTuple_GET_ITEM(outs, j);
-        if (!PyArray_Check(o) || PyArray_NDIM((PyArrayObject *)o) < 1
-            || !PyArray_IS_C_CONTIGUOUS((PyArrayObject *)o)
-            || (n >= 0 && PyArray_DIM((PyArrayObject *)o, 0) != n)) {
-            PyErr_SetString(PyExc_ValueError,
-                            "fill_rows: outs must be C-contiguous arrays of the same length");
-            return NULL;
-        }
-        n = PyArray_DIM((PyArrayObject *)o, 0);
-    }
-    return fill_loop(fn, index, &PyTuple_GET_ITEM(values, 0), PyTuple_GET_SIZE(values), outs, n);
 }
 
 /* rows(fn, typenums, on_bad, rows, *likes, *values): a JacobianRows node's outputs, one per
@@ -861,6 +827,8 @@ static PyObject *rt_rows(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
                              : Py_NewRef(a);
             if (!vals[made]) break;
         }
+        /* One 0-d index array, rewritten for each row: the inner function only reads it, and
+         * none of its outputs (float gradients) can view it. */
         PyArrayObject *index = made == nv ? (PyArrayObject *)PyArray_ZEROS(0, NULL, NPY_INT64, 0) : NULL;
         PyObject *bad = index ? fill_loop(args[0], index, vals, nv, outs, n) : NULL;
         Py_XDECREF(index);
@@ -889,8 +857,6 @@ done:
 
 static PyMethodDef module_methods[] = {
     {"load", rt_load, METH_O, "load(path) -> Library: dlopen a generated kernel library"},
-    {"fill_rows", rt_fill_rows, METH_VARARGS,
-     "fill_rows(fn, index, values, outs): outs[j][k] = fn(index=k, *values)[j] for every row k"},
     {"rows", (PyCFunction)(void (*)(void))rt_rows, METH_FASTCALL,
      "rows(fn, typenums, on_bad, rows, *likes, *values) -> a JacobianRows node's outputs"},
     {"philox", fc_random_philox, METH_VARARGS, "philox(counter4, key2) -> 4 words (c_random.c)"},

@@ -219,7 +219,7 @@ static PyArrayObject **keep_for(Runner *self, int k)
     return (k >= 0 && !self->allow_gc) ? &self->keep[k] : NULL;
 }
 
-/* Where a step's output `slot` goes: the caller's sink for it when it fits (fill_rows writes
+/* Where a step's output `slot` goes: the caller's sink for it when it fits (the row loop writes
  * a row in place; only the call running on the runner's own scratch has sinks), else a fresh
  * or kept buffer. */
 static PyArrayObject *fc_out(Runner *self, PyArrayObject **v, int slot, int nd, npy_intp *shape,
@@ -860,8 +860,14 @@ static int run_subtensor_grad(Runner *self, const Step *s, PyArrayObject **v)
         char *dst = (char *)PyArray_DATA(out) + offset;
         const char *src = PyArray_DATA(g);
         const npy_intp gs = PyArray_STRIDE(g, 0);
-        for (npy_intp i = 0; i < dims[0]; i++)
-            *(npy_int64 *)(dst + i * strides[0]) = *(const npy_int64 *)(src + i * gs);
+        if (strides[0] == -8 && gs == 8) {   /* x[::-1] of a contiguous gradient */
+            npy_int64 *d = (npy_int64 *)dst;
+            const npy_int64 *from = (const npy_int64 *)src;
+            for (npy_intp i = 0; i < dims[0]; i++) d[-i] = from[i];
+        } else {
+            for (npy_intp i = 0; i < dims[0]; i++)
+                *(npy_int64 *)(dst + i * strides[0]) = *(const npy_int64 *)(src + i * gs);
+        }
         v[s->out[0]] = out;
         return 0;
     }
