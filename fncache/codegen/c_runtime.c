@@ -126,7 +126,10 @@ static int run_steps(Runner *self, PyObject *const *args, PyArrayObject **v)
             PyErr_SetString(PyExc_ValueError, "Integers to negative integer powers are not allowed.");
             return -1;
         }
-        for (int d = 0; d < s->ndying; d++) Py_CLEAR(v[s->dying[d]]);
+        /* Intermediates go after their last use when allow_gc is on; when it is off they
+         * are kept anyway, and the slots are all cleared once the call is over. */
+        if (self->allow_gc)
+            for (int d = 0; d < s->ndying; d++) Py_CLEAR(v[s->dying[d]]);
     }
     self->failed_node = -1;
     return 0;
