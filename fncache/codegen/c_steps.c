@@ -63,6 +63,22 @@ bad:
     }
 }
 
+/* Inline forms of numpy's PyArray_CompareLists and PyArray_MultiplyList (calls through its
+ * API table): a step compares and multiplies a few dims several times on every call. */
+static inline int fc_same_dims(const npy_intp *a, const npy_intp *b, int nd)
+{
+    for (int d = 0; d < nd; d++)
+        if (a[d] != b[d]) return 0;
+    return 1;
+}
+
+static inline npy_intp fc_size(const npy_intp *dims, int nd)
+{
+    npy_intp n = 1;
+    for (int d = 0; d < nd; d++) n *= dims[d];
+    return n;
+}
+
 /* ---- large outputs: recycled memory --------------------------------------------------------
  *
  * A fresh large output costs more than its loop's arithmetic suggests: the kernel zeroes every
@@ -172,7 +188,7 @@ int fc_alloc_init(void)
 static PyArrayObject *fc_empty(int nd, npy_intp *shape, int typenum)
 {
     /* No item is larger than 16 bytes (complex128): most outputs need no dtype lookup. */
-    npy_intp n = PyArray_MultiplyList(shape, nd);
+    npy_intp n = fc_size(shape, nd);
     if (n < (npy_intp)(FC_BIG_BYTES / 16))
         return (PyArrayObject *)PyArray_EMPTY(nd, shape, typenum, 0);
     PyArray_Descr *d = PyArray_DescrFromType(typenum);
@@ -205,7 +221,7 @@ static PyArrayObject *fc_alloc(int nd, npy_intp *shape, int typenum, PyArrayObje
 {
     PyArrayObject *r;
     if (keep && *keep && Py_REFCNT(*keep) == 1 && PyArray_NDIM(*keep) == nd
-        && PyArray_CompareLists(PyArray_DIMS(*keep), shape, nd)) {
+        && fc_same_dims(PyArray_DIMS(*keep), shape, nd)) {
         Py_INCREF(*keep);
         return *keep;
     }
@@ -227,7 +243,7 @@ static PyArrayObject *fc_out(Runner *self, PyArrayObject **v, int slot, int nd, 
 {
     PyArrayObject *sk = v == self->slots ? self->sinks[slot] : NULL;
     if (sk && PyArray_TYPE(sk) == typenum && PyArray_NDIM(sk) == nd
-        && PyArray_CompareLists(PyArray_DIMS(sk), shape, nd)) {
+        && fc_same_dims(PyArray_DIMS(sk), shape, nd)) {
         Py_INCREF(sk);
         return sk;
     }
@@ -240,7 +256,7 @@ static int fc_reusable(PyArrayObject *a, int nd, npy_intp *shape, int typenum)
     return a && Py_REFCNT(a) == 1 && PyArray_TYPE(a) == typenum && PyArray_NDIM(a) == nd
         && PyArray_IS_C_CONTIGUOUS(a) && PyArray_ISWRITEABLE(a)
         && PyArray_CHKFLAGS(a, NPY_ARRAY_OWNDATA)
-        && PyArray_CompareLists(PyArray_DIMS(a), shape, nd);
+        && fc_same_dims(PyArray_DIMS(a), shape, nd);
 }
 
 /* Inputs that are not declared single elements are C-contiguous with `n` elements: the
@@ -248,7 +264,9 @@ static int fc_reusable(PyArrayObject *a, int nd, npy_intp *shape, int typenum)
 static int fc_flat_ok(int nin, PyArrayObject **a, const int *scalar, npy_intp n)
 {
     for (int i = 0; i < nin; i++)
-        if (!scalar[i] && !(PyArray_IS_C_CONTIGUOUS(a[i]) && PyArray_SIZE(a[i]) == n)) return 0;
+        if (!scalar[i] && !(PyArray_IS_C_CONTIGUOUS(a[i])
+                            && fc_size(PyArray_DIMS(a[i]), PyArray_NDIM(a[i])) == n))
+            return 0;
     return 1;
 }
 
@@ -846,7 +864,7 @@ static int run_subtensor_grad(Runner *self, const Step *s, PyArrayObject **v)
         strides[vd++] = PyArray_STRIDE(out, d);
     }
     /* Zeros, but where the index covers every element (x[::-1], x[:]): all are written. */
-    if (vd < nd || PyArray_MultiplyList(dims, vd) != PyArray_SIZE(out))
+    if (vd < nd || fc_size(dims, vd) != fc_size(PyArray_DIMS(out), nd))
         memset(PyArray_DATA(out), 0, PyArray_NBYTES(out));
     if (vd == 0 && PyArray_NDIM(g) == 0 && PyArray_TYPE(g) == typenum) {
         /* one element (a Jacobian's row seed): no view, no assignment machinery */
