@@ -88,6 +88,10 @@ CASES = [
     ((("s", ("c", 1), ("v", 0), None),), (6,), (1,), [np.uint8(4)], (slice(1, 4),)),  # g broadcast
     ((("s", ("c", 10), None, None),), (3, 2), (0, 2), [], (slice(10, None),)),  # empty slice
     ((("i", ("c", 0)),), (2, 0, 3), (0, 3), [], (0,)),
+    # every element written: no zeros needed
+    ((("s", None, None, ("c", -1)),), (5,), (5,), [], (slice(None, None, -1),)),
+    ((("s", None, None, None),), (3, 2), (2,), [], (slice(None),)),  # g broadcast over rows
+    ((), (), (), [], ()),
 ]
 
 
@@ -128,3 +132,43 @@ def test_subtensor_grad_refusals_come_from_the_perform() -> None:
     assert _kinds(f) == [c_program.ST_PERFORM]  # a bound beyond a C int stays with the perform
     with pytest.raises(IndexError):
         f(np.zeros(3), 1.0)
+
+
+@pytest.mark.parametrize("idx, xshape, gshape, bounds, index", CASES)
+def test_subtensor_grad_refills_its_kept_buffer(idx, xshape, gshape, bounds, index) -> None:
+    """With allow_gc off the step zeroes and refills one buffer from call to call (a Jacobian's
+    row seed): every call gives numpy's result whatever the previous one wrote, and a result
+    the caller still holds is never written again."""
+    x = ft.TensorType("float64", (None,) * len(xshape))("x")
+    g = ft.TensorType("float64", (None,) * len(gshape))("g")
+    bs = [ft.TensorType(np.asarray(b).dtype.name, ())(f"b{k}") for k, b in enumerate(bounds)]
+    with fc.config.change_flags(allow_gc=False):
+        f = fc.function([x, g, *bs], SubtensorGrad(idx)(x, g, *bs))
+    rng = np.random.default_rng(1)
+    xv = rng.standard_normal(xshape)
+    held = []
+    for call in range(4):
+        gv = rng.standard_normal(gshape)
+        want = np.zeros(xshape)
+        want[index] = gv
+        got = f(xv, gv, *bounds)
+        np.testing.assert_array_equal(got, want, err_msg=f"call {call}")
+        if call % 2:
+            held.append((got, want))  # kept by the caller: the next call needs another buffer
+    for got, want in held:
+        np.testing.assert_array_equal(got, want)
+
+
+def test_a_one_hot_moves_from_call_to_call() -> None:
+    """The seed of a Jacobian's rows, one position after another on one kept buffer: exactly
+    one nonzero each time (the previous call's is cleared), empty and one-element vectors."""
+    x, k = ft.dvector("x"), ft.lscalar("k")
+    with fc.config.change_flags(allow_gc=False):
+        f = fc.function([x, k], SubtensorGrad((("i", ("v", 0)),))(x, ft.constant(2.5), k) * 1.0)
+    for n in (1, 2, 7):
+        for i in [*range(n), *range(-n, 0)]:
+            want = np.zeros(n)
+            want[i] = 2.5
+            np.testing.assert_array_equal(f(np.ones(n), i), want)
+    with pytest.raises(IndexError):
+        f(np.zeros(0), 0)

@@ -425,6 +425,31 @@ def test_gradient_function_is_cached_and_pickles(tmp_path) -> None:
     np.testing.assert_allclose(want[1], -(x.T @ (y / (1 + np.exp(y * (x @ w))))) / 6 + 0.2 * w, rtol=1e-12)
 
 
+def test_whole_slices_keep_their_input_size_so_no_sum_back() -> None:
+    """x[::-1] and x[:] have x's length, so x * x[::-1] cannot broadcast either operand and
+    its gradient needs no run-time sum (SumToShape); a partial slice x[1:] may have length 1
+    against y, and y's gradient is still summed where it was broadcast."""
+    from fncache.tensor.grad_ops import SumToShape
+
+    x, y = ft.dvector("x"), ft.dvector("y")
+    whole = fc.grad(ft.sum(ft.exp(x) * x[::-1] + x[:] * x), x)
+    f = fc.function([x], whole)
+    assert not any(isinstance(n.op, SumToShape) for n in f.optimized_graph.toposort()), fc.debugprint(f)
+    for n in (0, 1, 2, 5):
+        v = np.linspace(-1.0, 2.0, n)
+        np.testing.assert_allclose(f(v), np.exp(v) * v[::-1] + np.exp(v[::-1]) + 2 * v, rtol=1e-14)
+    part = fc.grad(ft.sum(x[1:] * y), [x, y])
+    g = fc.function([x, y], part)
+    assert any(isinstance(n.op, SumToShape) for n in g.optimized_graph.toposort()), fc.debugprint(g)
+    xv, yv = np.array([3.0, -1.0, 2.0, 5.0]), np.array([0.5])
+    gx, gy = g(xv, yv)
+    np.testing.assert_allclose(gx, [0.0, 0.5, 0.5, 0.5])
+    np.testing.assert_allclose(gy, [xv[1:].sum()])
+    gx, gy = g(xv, np.arange(3.0))
+    np.testing.assert_allclose(gx, [0.0, 0.0, 1.0, 2.0])
+    np.testing.assert_allclose(gy, xv[1:])
+
+
 def test_broadcast_against_a_static_size() -> None:
     """An operand of unknown size broadcast against one of static size 5: its gradient is
     summed to size 1 at run time, and its type does not claim size 5."""

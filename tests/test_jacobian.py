@@ -218,28 +218,104 @@ def test_a_row_of_the_wrong_shape_is_an_error_naming_it() -> None:
             f(np.zeros(3), np.zeros(3), np.ones(2))
 
 
+def test_an_error_in_a_row_is_the_row_function_s_own() -> None:
+    """The run-time runs a compiled row function's program itself, row by row: an error in a
+    row is the one a call of that function raises, naming the same node."""
+    from fncache.graph.fgraph import FunctionGraph
+
+    k, v = ft.lscalar("k"), ft.dvector("v")
+    op = JacobianRows(FunctionGraph([k, v], [v * v[k + 1]]))
+    rows, like, val = ft.dvector("rows"), ft.dvector("like"), ft.dvector("val")
+    with fc.config.change_flags(exception_verbosity="high"):
+        f = fc.function([rows, like, val], op(rows, like, val))
+        np.testing.assert_array_equal(f(np.zeros(2), np.zeros(3), np.arange(3.0)), [[0, 1, 2], [0, 2, 4]])
+        with pytest.raises(IndexError) as direct:
+            _rows_nodes(f)[0].tag["inner_function"](np.int64(2), np.arange(3.0))
+        with pytest.raises(IndexError) as in_rows:
+            f(np.zeros(3), np.zeros(3), np.arange(3.0))
+    assert "index 3 is out of bounds" in str(direct.value) and "Subtensor" in str(direct.value)
+    assert str(in_rows.value) == str(direct.value)
+
+
 def test_the_run_time_row_loop() -> None:
+    """rows() calls any callable once per row: rows it returns contiguous or strided are
+    stored, a row of the wrong shape or dtype goes to on_bad, anything else is an error."""
     from fncache.codegen.c_linker import runtime
 
     rt = runtime()
-    index = np.zeros((), np.int64)
-    out = np.empty((4, 2))
-    assert rt.fill_rows(lambda k, a: [a[:2] * k], index, (np.arange(4.0),), (out,)) is None
+    f64 = (np.dtype("float64").num,)
+    like, a = np.zeros(2), np.arange(4.0)
+
+    def never(*args):
+        raise AssertionError(f"on_bad{args}")
+
+    def bad(k, j, *args):
+        raise ValueError(f"bad row {k} of output {j}")
+
+    (out,) = rt.rows(lambda k, a: [a[:2] * k], f64, never, np.zeros(4), like, a)
     np.testing.assert_array_equal(out, [[0, 0], [0, 1], [0, 2], [0, 3]])
-    assert rt.fill_rows(lambda k, a: [a[::2] + k], index, (np.arange(4.0),), (out,)) is None
+    (out,) = rt.rows(lambda k, a: [a[::2] + k], f64, never, np.zeros(4), like, a)
     np.testing.assert_array_equal(out, [[0, 2], [1, 3], [2, 4], [3, 5]])
-    assert rt.fill_rows(lambda k, a: [a[k % 2 :: 2]], index, (np.arange(4.0),), (out,)) is None
+    (out,) = rt.rows(lambda k, a: [a[k % 2 :: 2]], f64, never, np.zeros(4), like, a)
     np.testing.assert_array_equal(out, [[0, 2], [1, 3], [0, 2], [1, 3]])  # strided rows
-    assert rt.fill_rows(lambda k, a: [a[: 2 + int(k)]], index, (np.arange(4.0),), (out,)) == (1, 0)
-    assert rt.fill_rows(lambda k: [np.zeros(2, np.float32)], index, (), (out,)) == (0, 0)
+    with pytest.raises(ValueError, match="bad row 1 of output 0"):
+        rt.rows(lambda k, a: [a[: 2 + int(k)]], f64, bad, np.zeros(4), like, a)
+    with pytest.raises(ValueError, match="bad row 0 of output 0"):
+        rt.rows(lambda k: [np.zeros(2, np.float32)], f64, bad, np.zeros(4), like)
     with pytest.raises(TypeError, match="expected a list of 1 arrays"):
-        rt.fill_rows(lambda k: np.zeros(2), index, (), (out,))
+        rt.rows(lambda k: np.zeros(2), f64, never, np.zeros(4), like)
     with pytest.raises(ZeroDivisionError):
-        rt.fill_rows(lambda k: [np.zeros(2) / 0 if k else 1 // 0], index, (), (out,))
-    with pytest.raises(ValueError, match="writeable 0-d int64"):
-        rt.fill_rows(lambda k: [np.zeros(2)], np.zeros((), np.int32), (), (out,))
-    with pytest.raises(ValueError, match="same length"):
-        rt.fill_rows(lambda k: [np.zeros(2)], index, (), (out, np.empty((3, 2))))
+        rt.rows(lambda k: [np.zeros(2) / 0 if k else 1 // 0], f64, never, np.zeros(4), like)
+
+
+def test_the_run_time_rows_of_a_node() -> None:
+    """rows(): a JacobianRows node's outputs, allocated and filled by the run-time (what the C
+    linker calls for the node): shapes from the row-shape inputs, no rows, several outputs, a
+    row of the wrong kind reported through on_bad, and arguments that do not fit refused."""
+    from fncache.codegen.c_linker import runtime
+
+    rt = runtime()
+    f64, f32 = np.dtype("float64").num, np.dtype("float32").num
+
+    def never(*args):
+        raise AssertionError(f"on_bad{args}")
+
+    got = rt.rows(
+        lambda k, a: [a * k, np.float32(k) + np.zeros((2, 1), np.float32)],
+        (f64, f32),
+        never,
+        np.zeros(3),
+        np.zeros(4),
+        np.zeros((2, 1)),
+        np.arange(4.0),
+    )
+    assert [g.dtype for g in got] == [np.float64, np.float32]
+    np.testing.assert_array_equal(got[0], np.outer(np.arange(3.0), np.arange(4.0)))
+    np.testing.assert_array_equal(
+        got[1], np.arange(3.0, dtype=np.float32)[:, None, None] + np.zeros((3, 2, 1))
+    )
+    strided = np.arange(8.0)[::-2]  # read by every row: made contiguous once, same rows
+    got = rt.rows(lambda k, a: [a * k], (f64,), never, np.zeros(3), np.zeros(4), strided)
+    np.testing.assert_array_equal(got[0], np.outer(np.arange(3.0), strided))
+    empty = rt.rows(never, (f64,), never, np.zeros(0), np.zeros((5, 2)))
+    assert empty[0].shape == (0, 5, 2)
+    seen = []
+
+    def report(k, j, rows, like, a):
+        seen.append((k, j, rows.shape, like.shape, a.shape))
+        raise ValueError(f"row {k} of output {j}")
+
+    with pytest.raises(ValueError, match="row 1 of output 0"):
+        rt.rows(lambda k, a: [a[: 2 + int(k)]], (f64,), report, np.zeros(3), np.zeros(2), np.arange(4.0))
+    assert seen == [(1, 0, (3,), (2,), (4,))]
+    with pytest.raises(ValueError, match="not its output's shape"):
+        rt.rows(lambda k: [np.zeros(3)], (f64,), lambda *a: None, np.zeros(2), np.zeros(2))
+    with pytest.raises(TypeError, match="expected a tuple of typenums"):
+        rt.rows(never, [f64], never, np.zeros(2), np.zeros(2))
+    with pytest.raises(TypeError, match="expected a tuple of typenums"):
+        rt.rows(never, (f64, f64), never, np.zeros(2), np.zeros(2))
+    with pytest.raises(TypeError, match="must be an array"):
+        rt.rows(never, (f64,), never, np.zeros(2), [1.0, 2.0])
 
 
 @pytest.mark.parametrize("repeat", [False, True], ids=["distinct", "an-output-twice"])
@@ -258,8 +334,8 @@ def test_compiled_rows_are_written_in_place_and_only_during_the_loop(repeat: boo
     ys = np.stack([np.exp(v) * i + 1 for i in range(3)])
     ref = [ys, np.array([np.sum(v * i) for i in range(3)]), np.stack([v] * 3)]
     ref += [np.stack([v[::-1]] * 3), ys * 2] + ([ys] if repeat else [])
-    rows = tuple(np.empty_like(r) for r in ref)
-    assert runtime().fill_rows(fn.__call__, np.zeros((), np.int64), (v,), rows) is None
+    typenums = tuple(np.dtype(r.dtype).num for r in ref)
+    rows = runtime().rows(fn.__call__, typenums, None, np.zeros(3), *(np.asarray(r[0]) for r in ref), v)
     for j, (got, want) in enumerate(zip(rows, ref)):
         np.testing.assert_allclose(got, want, rtol=1e-15, err_msg=f"output {j}")
     kept = [r.copy() for r in rows]

@@ -254,3 +254,102 @@ def test_inspection() -> None:
     assert k.cache_key != f.cache_key
     assert len(f.original_graph.toposort()) > len(f.optimized_graph.toposort())
     assert "Graph" in fc.debugprint(w1) and "exp" in fc.debugprint([w1])
+
+
+def _body_ops(f) -> list[str]:
+    return [name for n in _nodes(f) if isinstance(n.op, Elemwise) for name, _, _ in n.op.composite.steps]
+
+
+def test_a_fused_loop_drops_steps_its_constant_inputs_decide() -> None:
+    """Inside a fused loop a switch on a constant condition is its branch, and x + 0, x - 0,
+    x * 1, x / 1 are x, even where the node-level rewrite must keep them (the other operand
+    broadcasts them): the loop keeps every input, so its shape is still numpy's. Results
+    match numpy for NaN, inf, -0.0, empty and length-1 inputs, broadcast both ways."""
+    x, y = ft.vector("x"), ft.vector("y")
+    zero, one = ft.constant(0.0), ft.constant(1.0)
+    expr = (
+        ft.exp(x) * ft.switch(True, 1.0, y)
+        + ft.switch(False, y, x * 2.0) * ft.switch(True, zero, y) ** 2
+        - ft.sin(y) / ft.switch(True, one, x)
+        + ft.switch(True, x, y) * ft.switch(np.array(True), one, x)
+    )
+
+    def ref(a, b):
+        bb = np.broadcast_to(b, np.broadcast(a, b).shape)
+        return (
+            np.exp(a) * np.ones_like(bb)
+            + (a * 2.0) * np.zeros_like(bb) ** 2
+            - np.sin(b) / np.ones_like(a)
+            + np.broadcast_to(a, bb.shape) * 1.0
+        )
+
+    f = fc.function([x, y], expr)
+    assert len(_nodes(f)) == 1, fc.debugprint(f)
+    assert "switch" not in _body_ops(f), fc.debugprint(f)
+    unsimplified = fc.function([x, y], expr, mode=fc.Mode().excluding("composite_constants"))
+    assert _body_ops(unsimplified).count("switch") >= 4
+    assert len(_body_ops(f)) < len(_body_ops(unsimplified))
+    special = np.array([0.5, np.nan, np.inf, -0.0, -np.inf, 3.0])
+    with np.errstate(all="ignore"):
+        for a, b in (
+            (special, special[::-1].copy()),
+            (np.array([2.0]), special),
+            (special, np.array([-1.5])),
+            (np.zeros(0), np.zeros(0)),
+            (np.array([-0.0]), np.array([0.0])),
+        ):
+            assert_same(f(a, b), ref(a, b), f"{a.shape} {b.shape}")
+            assert_same(f(a, b), unsimplified(a, b), f"{a.shape} {b.shape}: as before")
+    m = ft.matrix("m")
+    g = fc.function([m, x], ft.switch(True, 1.0, m) * ft.exp(x))
+    mv, xv = sample("float64", (3, 4), 2), sample("float64", (4,), 3)
+    with np.errstate(all="ignore"):
+        assert_same(g(mv, xv), np.ones((3, 4)) * np.exp(xv), "a matrix broadcasts the vector")
+    assert "switch" not in _body_ops(g), fc.debugprint(g)
+
+
+def test_a_fused_loop_keeps_steps_that_change_results() -> None:
+    """0 * x is NaN where x is inf or NaN, a switch on a condition that varies picks per
+    element, and a unit of another dtype would change the step's type: all stay."""
+    x = ft.vector("x")
+    mask = np.array([True, False, True])
+    f = fc.function([x], ft.switch(True, 0.0, x) * ft.exp(x) + ft.switch(mask, x, 2.0 * x))
+    ops = _body_ops(f)
+    assert "switch" in ops and "mul" in ops, fc.debugprint(f)
+    v = np.array([np.inf, 1.0, np.nan])
+    with np.errstate(all="ignore"):
+        assert_same(f(v), np.zeros(3) * np.exp(v) + np.where(mask, v, 2.0 * v), "kept")
+
+
+def test_the_sum_of_a_jacobian_row_seed_is_its_one() -> None:
+    """A Hessian's rows sum their one-hot seed (the gradient of sum(x)**2): that sum is the
+    seed's one, as the seed's index is in range for every row, so no row reduces anything.
+    The gradient of x[k] for any k is not such a seed: its sum stays, and checks k."""
+    from fncache.tensor.grad_ops import SubtensorGrad
+    from fncache.tensor.jacobian_rows import JacobianRows
+
+    x, k = ft.dvector("x"), ft.lscalar("k")
+    h = fc.function([x], ft.hessian(ft.sum(ft.exp(x) * x) + ft.sum(x) ** 2, x))
+    (rows,) = [n for n in _nodes(h) if isinstance(n.op, JacobianRows)]
+    inner = rows.tag["inner_function"]
+    assert not any(isinstance(n.op, Reduce) for n in _nodes(inner)), fc.debugprint(inner)
+    for n in (0, 1, 2, 7):
+        v = np.linspace(-1.0, 1.5, n)
+        np.testing.assert_allclose(h(v), np.diag(np.exp(v) * (2 + v)) + 2.0, rtol=1e-14)
+    f = fc.function([x, k], ft.sum(fc.grad(x[k] * 3.0, x)))
+    assert any(isinstance(n.op, Reduce) for n in _nodes(f)), fc.debugprint(f)
+    assert_same(f(np.ones(4), 2), np.float64(3.0), "x[k]'s gradient summed")
+    with pytest.raises(IndexError):
+        f(np.ones(4), 4)
+    g = ft.fscalar("g")
+    seed = SubtensorGrad((("i", ("v", 0)),), in_range=True)(x, g, k)
+    f = fc.function([x, g, k], [ft.sum(seed, dtype="float64"), ft.sum(seed)])
+    assert not any(isinstance(n.op, Reduce) for n in _nodes(f)), fc.debugprint(f)
+    got = f(np.zeros(3), np.float32(1.25), 1)
+    assert_same(got[0], np.float64(1.25), "summed in float64")
+    assert_same(got[1], np.float32(1.25), "summed in float32")
+    m = ft.dmatrix("m")
+    row_seed = SubtensorGrad((("i", ("v", 0)),), in_range=True)(m, ft.dvector("r"), k)
+    f = fc.function([m, row_seed.owner.inputs[1], k], ft.sum(row_seed))
+    assert any(isinstance(n.op, Reduce) for n in _nodes(f)), "a row written, not one value: summed"
+    assert_same(f(np.zeros((3, 2)), np.array([1.5, 2.0]), 2), np.float64(3.5), "row seed")

@@ -263,6 +263,11 @@ def load_module(mod: KernelLibrary, key: Any, render: Callable[[], str] | None =
 
 def _performer(node: Apply) -> Callable[..., Any]:
     op = node.op
+    # An op may give its node a callable of the inputs itself (JacobianRows: the run-time's
+    # row loop), which the run-time then calls with no Python frame in between.
+    own = getattr(op, "performer", None)
+    if own is not None:
+        return own(node)
 
     def perform(*inputs: Any) -> list:
         return op.perform(node, list(inputs))

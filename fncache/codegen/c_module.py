@@ -17,7 +17,7 @@ from ..graph.basic import Apply, aliases_storage
 from ..graph.fgraph import FunctionGraph
 from ..graph.slots import plan_slots
 from . import c_program
-from .c_nodes import NodeCtx, has_native, render_node, typenum
+from .c_nodes import NodeCtx, has_native, keeps_buffers, render_node, typenum
 
 __all__ = ["KernelLibrary", "render_module", "prelude_text"]
 
@@ -84,7 +84,7 @@ def render_module(
         # Outputs are kept too: with allow_gc off, a returned buffer the caller has dropped by
         # the next call (a JacobianRows row, copied out at once) is refilled, not remade.
         keeps = [-1] * len(node.outputs)
-        if has_native(node):
+        if keeps_buffers(node):
             keeps = list(range(n_keep, n_keep + len(node.outputs)))
             n_keep += len(node.outputs)
         ctx = NodeCtx(

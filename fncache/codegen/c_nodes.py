@@ -44,7 +44,7 @@ from .c_program import (
 )
 from .c_types import CTYPE, composite_lines, reduce_accumulator, reduce_combine
 
-__all__ = ["NodeCtx", "render_node", "has_native", "has_int_pow"]
+__all__ = ["NodeCtx", "render_node", "has_native", "has_int_pow", "keeps_buffers"]
 
 
 class NodeCtx:
@@ -363,7 +363,7 @@ _INT_MAX = 2**31 - 1
 def render_subtensor_grad(node: Apply, ctx: NodeCtx) -> tuple:
     """Zeros with the gradient written at a basic index, by the run-time; a constant bound
     beyond a C int's range leaves the whole node to the op's perform."""
-    ints = [ctx.perform, typenum(node.outputs[0].dtype), len(node.op.idx)]
+    ints = [ctx.perform, typenum(node.outputs[0].dtype), ctx.keeps[0], len(node.op.idx)]
     for entry in node.op.idx:
         refs = entry[1:]
         ints.append(0 if entry[0] == "i" else 1)
@@ -520,6 +520,12 @@ def has_native(node: Apply) -> bool:
     if isinstance(node.op, Elemwise) and any(is_complex(dt) for _, _, dt in node.op.composite.steps):
         return False
     return isinstance(node.op, (Elemwise, Reduce, Dot, ArgReduce, DimShuffle))
+
+
+def keeps_buffers(node: Apply) -> bool:
+    """Whether the node's step can refill its outputs' kept buffers (allow_gc off) rather
+    than allocate them: generated loops, and `SubtensorGrad` (zeroed again each call)."""
+    return has_native(node) or isinstance(node.op, SubtensorGrad)
 
 
 def render_node(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:

@@ -102,21 +102,14 @@ static int input_ok(const Runner *self, const InputSpec *sp, PyObject *a)
     return 1;
 }
 
-static PyObject *run(Runner *self, PyObject *const *args)
+/* The program on `args` into the slots `v`: inputs, constants, every step. 0, or -1 with an
+ * exception set and failed_node naming the step; either way the caller clears `v`. */
+static int run_steps(Runner *self, PyObject *const *args, PyArrayObject **v)
 {
-    PyArrayObject **v = self->slots;
-    PyObject *result = NULL;
-    int cur = -1;
-    if (self->running) {
-        /* A Python op of this graph called the same function again: use fresh scratch. */
-        v = PyMem_Calloc(self->n_slots, sizeof(*v));
-        if (!v) return PyErr_NoMemory();
-    }
-    self->running++;
     for (int i = 0; i < self->n_args; i++) {
         PyObject *a = args[i];
         if (input_ok(self, &self->inputs[i], a)) Py_INCREF(a);
-        else if (!(a = fc_convert(self, i, a))) goto fail;
+        else if (!(a = fc_convert(self, i, a))) return -1;
         v[i] = (PyArrayObject *)a;
     }
     for (int j = 0; j < self->n_consts; j++) {
@@ -126,37 +119,56 @@ static PyObject *run(Runner *self, PyObject *const *args)
     }
     for (int k = 0; k < self->n_steps; k++) {
         Step *s = &self->steps[k];
-        cur = k;
+        self->failed_node = k;
         if (s->errcheck && self->errflag) *self->errflag = 0;
-        if (fc_run_step(self, s, v) < 0) goto fail;
+        if (fc_run_step(self, s, v) < 0) return -1;
         if (s->errcheck && self->errflag && *self->errflag) {
             PyErr_SetString(PyExc_ValueError, "Integers to negative integer powers are not allowed.");
-            goto fail;
+            return -1;
         }
-        for (int d = 0; d < s->ndying; d++) Py_CLEAR(v[s->dying[d]]);
+        /* Intermediates go after their last use when allow_gc is on; when it is off they
+         * are kept anyway, and the slots are all cleared once the call is over. */
+        if (self->allow_gc)
+            for (int d = 0; d < s->ndying; d++) Py_CLEAR(v[s->dying[d]]);
     }
-    cur = -1;
+    self->failed_node = -1;
+    return 0;
+}
+
+static void clear_slots(const Runner *self, PyArrayObject **v)
+{
+    for (int s = 0; s < self->n_slots; s++) Py_CLEAR(v[s]);
+}
+
+/* Output m of a finished run: the slot's array, or a copy where the program says so. */
+static PyObject *output_of(const Runner *self, PyArrayObject **v, int m)
+{
+    PyArrayObject *o = v[self->out_slots[m]];
+    return self->out_copy[m] ? PyArray_NewCopy(o, NPY_CORDER) : Py_NewRef((PyObject *)o);
+}
+
+static PyObject *run(Runner *self, PyObject *const *args)
+{
+    PyArrayObject **v = self->slots;
+    PyObject *result = NULL;
+    if (self->running) {
+        /* A Python op of this graph called the same function again: use fresh scratch. */
+        v = PyMem_Calloc(self->n_slots, sizeof(*v));
+        if (!v) return PyErr_NoMemory();
+    }
+    self->running++;
+    if (run_steps(self, args, v) < 0) goto done;
     if (self->single) {
-        int o = self->out_slots[0];
-        result = self->out_copy[0] ? PyArray_NewCopy(v[o], NPY_CORDER)
-                                   : (Py_INCREF(v[o]), (PyObject *)v[o]);
-    } else {
-        result = PyList_New(self->n_outs);
-        if (!result) goto fail;
+        result = output_of(self, v, 0);
+    } else if ((result = PyList_New(self->n_outs))) {
         for (int m = 0; m < self->n_outs; m++) {
-            int o = self->out_slots[m];
-            PyObject *r = self->out_copy[m] ? PyArray_NewCopy(v[o], NPY_CORDER)
-                                            : (Py_INCREF(v[o]), (PyObject *)v[o]);
-            if (!r) goto fail;
+            PyObject *r = output_of(self, v, m);
+            if (!r) { Py_CLEAR(result); break; }
             PyList_SET_ITEM(result, m, r);
         }
     }
-    goto done;
-fail:
-    self->failed_node = cur;
-    Py_CLEAR(result);
 done:
-    for (int s = 0; s < self->n_slots; s++) Py_CLEAR(v[s]);
+    clear_slots(self, v);
     self->running--;
     if (v != self->slots) PyMem_Free(v);
     return result;
@@ -655,98 +667,201 @@ static int aim_sinks(Runner *r, PyObject *outs, PyArrayObject **sink, npy_intp k
     return 0;
 }
 
-/* fill_rows(fn, index, values, outs): for k = 0..n-1 (n: the outputs' first dim), index[()] = k,
- * rows = fn(index, *values) (a list, one array per output) and outs[j][k] = rows[j]: the loop
- * of a Jacobian's rows (JacobianRows), without a Python frame per row. Returns None, or (k, j)
- * for a row whose shape or dtype is not its output's (the caller reports it). */
-static PyObject *rt_fill_rows(PyObject *mod, PyObject *args)
+/* Row k of `out` := `r`, which must be an array of the row's dtype and shape (else 1: the
+ * caller reports it). Nothing to do when `r` is the sink aimed at that row. -1: error set. */
+static int store_row(PyArrayObject *out, PyObject *r, npy_intp k, PyArrayObject *sink)
 {
-    PyObject *fn, *values, *outs;
-    PyArrayObject *index;
-    if (fc_numpy_ready() < 0) return NULL;
-    if (!PyArg_ParseTuple(args, "OO!O!O!", &fn, &PyArray_Type, &index, &PyTuple_Type, &values,
-                          &PyTuple_Type, &outs))
-        return NULL;
-    const Py_ssize_t nv = PyTuple_GET_SIZE(values), nout = PyTuple_GET_SIZE(outs);
-    if (PyArray_NDIM(index) != 0 || PyArray_TYPE(index) != NPY_INT64 || !PyArray_ISWRITEABLE(index)
-        || nout < 1) {
-        PyErr_SetString(PyExc_ValueError,
-                        "fill_rows: index must be a writeable 0-d int64 array, outs not empty");
-        return NULL;
+    PyArrayObject *row = (PyArrayObject *)r;
+    const int nd = PyArray_NDIM(out) - 1;
+    if (!PyArray_Check(r) || PyArray_NDIM(row) != nd || PyArray_TYPE(row) != PyArray_TYPE(out)
+        || !PyArray_CompareLists(PyArray_DIMS(row), PyArray_DIMS(out) + 1, nd))
+        return 1;
+    const npy_intp bytes = PyArray_NBYTES(row);
+    char *at = PyArray_BYTES(out) + k * bytes;
+    if (row == sink && PyArray_BYTES(row) == at) return 0;   /* computed in place */
+    if (PyArray_IS_C_CONTIGUOUS(row)) {
+        if (bytes) memcpy(at, PyArray_DATA(row), bytes);
+        return 0;
     }
-    npy_intp n = -1;
-    for (Py_ssize_t j = 0; j < nout; j++) {
-        PyObject *o = PyTuple_GET_ITEM(outs, j);
-        if (!PyArray_Check(o) || PyArray_NDIM((PyArrayObject *)o) < 1
-            || !PyArray_IS_C_CONTIGUOUS((PyArrayObject *)o)
-            || (n >= 0 && PyArray_DIM((PyArrayObject *)o, 0) != n)) {
-            PyErr_SetString(PyExc_ValueError,
-                            "fill_rows: outs must be C-contiguous arrays of the same length");
-            return NULL;
-        }
-        n = PyArray_DIM((PyArrayObject *)o, 0);
+    return PySequence_SetItem((PyObject *)out, (Py_ssize_t)k, r) < 0 ? -1 : 0;
+}
+
+/* Row k run on the runner itself, the way a call of it would run, less what only a call
+ * from Python needs: no argument tuple or list of results, no inputs kept for f.fn. The
+ * program runs on the runner's own scratch, its outputs computed into the rows (sinks)
+ * and stored from their slots. 0; 1 + j when output j's row is not its row's dtype or
+ * shape; -1 with an exception set (naming the failing node, as a call's would). */
+static Py_ssize_t runner_row(Runner *r, PyObject *const *argv, PyObject *outs,
+                             PyArrayObject **sink, npy_intp k)
+{
+    const Py_ssize_t nout = PyTuple_GET_SIZE(outs);
+    Py_ssize_t rc = 0;
+    const int sinking = aim_sinks(r, outs, sink, k) == 0;
+    r->running++;
+    r->failed_node = -1;
+    const int failed = run_steps(r, argv, r->slots) < 0;
+    if (sinking)
+        for (Py_ssize_t j = 0; j < nout; j++) r->sinks[r->out_slots[j]] = NULL;
+    for (Py_ssize_t j = 0; !failed && !rc && j < nout; j++) {
+        const int st = store_row((PyArrayObject *)PyTuple_GET_ITEM(outs, j),
+                                 (PyObject *)r->slots[r->out_slots[j]], k, sink[j]);
+        rc = st < 0 ? -1 : st ? 1 + j : 0;
     }
+    clear_slots(r, r->slots);
+    r->running--;
+    if (failed) {
+        fc_on_error(r);
+        return -1;
+    }
+    return rc;
+}
+
+/* Row k by a call of `fn` (any callable returning a list of one array per output); a runner
+ * not already running computes the rows in place (its sinks). Same results as runner_row. */
+static Py_ssize_t called_row(PyObject *fn, Runner *runner, PyObject *const *argv, size_t nargs,
+                             PyObject *outs, PyArrayObject **sink, npy_intp k)
+{
+    const Py_ssize_t nout = PyTuple_GET_SIZE(outs);
+    /* Only a call that starts the runner uses its own scratch (and so its sinks): while
+     * another call is inside it, this one runs on fresh scratch and copies its rows. */
+    const int sinking = runner && !runner->running && aim_sinks(runner, outs, sink, k) == 0;
+    PyObject *rows = PyObject_Vectorcall(fn, argv, nargs, NULL);
+    if (sinking)
+        for (Py_ssize_t j = 0; j < nout; j++) runner->sinks[runner->out_slots[j]] = NULL;
+    if (!rows) return -1;
+    if (!PyList_Check(rows) || PyList_GET_SIZE(rows) != nout) {
+        PyErr_Format(PyExc_TypeError, "rows: fn returned %R, expected a list of %zd arrays",
+                     rows, nout);
+        Py_DECREF(rows);
+        return -1;
+    }
+    Py_ssize_t rc = 0;
+    for (Py_ssize_t j = 0; !rc && j < nout; j++) {
+        const int st = store_row((PyArrayObject *)PyTuple_GET_ITEM(outs, j),
+                                 PyList_GET_ITEM(rows, j), k, sinking ? sink[j] : NULL);
+        rc = st < 0 ? -1 : st ? 1 + j : 0;
+    }
+    Py_DECREF(rows);
+    return rc;
+}
+
+/* outs[j][k] = fn(index=k, *values)[j] for k = 0..n-1 (`outs`: a tuple of C-contiguous
+ * arrays of n rows). A compiled function (a Runner) is run row by row from here (runner_row),
+ * not called. None, (k, j) for a row whose shape or dtype is not its output's, or NULL. */
+static PyObject *fill_loop(PyObject *fn, PyArrayObject *index, PyObject *const *values,
+                           Py_ssize_t nv, PyObject *outs, npy_intp n)
+{
+    const Py_ssize_t nout = PyTuple_GET_SIZE(outs);
     PyObject **argv = PyMem_Malloc((size_t)(1 + nv) * sizeof(PyObject *));
     if (!argv) return PyErr_NoMemory();
     argv[0] = (PyObject *)index;
-    for (Py_ssize_t i = 0; i < nv; i++) argv[1 + i] = PyTuple_GET_ITEM(values, i);
-    PyObject *result = NULL;
+    for (Py_ssize_t i = 0; i < nv; i++) argv[1 + i] = values[i];
     /* A compiled function computes each row's outputs straight into outs[j][k] (its `sinks`:
      * one view per output, moved from row to row) instead of a buffer copied out afterwards. */
     Runner *runner = PyObject_TypeCheck(fn, &RunnerType) && can_sink((Runner *)fn, nout) ? (Runner *)fn : NULL;
+    /* Run here only what a call would run the same way: no shared variables to read or
+     * update, the inputs it takes (a call reports a wrong count). */
+    const int direct = runner && !runner->shared && runner->n_args == 1 + nv;
     PyArrayObject **sink = PyMem_Calloc((size_t)nout, sizeof(PyArrayObject *));
     if (!sink) { PyMem_Free(argv); return PyErr_NoMemory(); }
-    for (npy_intp k = 0; k < n; k++) {
+    PyObject *result = NULL;
+    Py_ssize_t rc = 0;
+    for (npy_intp k = 0; k < n && !rc; k++) {
         *(npy_int64 *)PyArray_DATA(index) = (npy_int64)k;
-        /* Only a call that starts the runner uses its own scratch (and so its sinks): while
-         * another call is inside it, this one runs on fresh scratch and copies its rows. */
-        const int sinking = runner && !runner->running && aim_sinks(runner, outs, sink, k) == 0;
-        PyObject *rows = PyObject_Vectorcall(fn, argv, (size_t)(1 + nv), NULL);
-        if (sinking)
-            for (Py_ssize_t j = 0; j < nout; j++) runner->sinks[runner->out_slots[j]] = NULL;
-        if (!rows) goto done;
-        if (!PyList_Check(rows) || PyList_GET_SIZE(rows) != nout) {
-            PyErr_Format(PyExc_TypeError, "fill_rows: fn returned %R, expected a list of %zd arrays",
-                         rows, nout);
-            Py_DECREF(rows);
-            goto done;
-        }
-        for (Py_ssize_t j = 0; j < nout; j++) {
-            PyArrayObject *out = (PyArrayObject *)PyTuple_GET_ITEM(outs, j);
-            PyObject *r = PyList_GET_ITEM(rows, j);
-            PyArrayObject *row = (PyArrayObject *)r;
-            const int nd = PyArray_NDIM(out) - 1;
-            if (!PyArray_Check(r) || PyArray_NDIM(row) != nd || PyArray_TYPE(row) != PyArray_TYPE(out)
-                || !PyArray_CompareLists(PyArray_DIMS(row), PyArray_DIMS(out) + 1, nd)) {
-                Py_DECREF(rows);
-                result = Py_BuildValue("(nn)", (Py_ssize_t)k, j);
-                goto done;
-            }
-            const npy_intp bytes = PyArray_NBYTES(row);
-            if (r == (PyObject *)sink[j] && PyArray_BYTES(row) == PyArray_BYTES(out) + k * bytes) {
-                /* computed in place */
-            } else if (PyArray_IS_C_CONTIGUOUS(row)) {
-                if (bytes) memcpy((char *)PyArray_DATA(out) + k * bytes, PyArray_DATA(row), bytes);
-            } else if (PySequence_SetItem((PyObject *)out, (Py_ssize_t)k, r) < 0) {
-                Py_DECREF(rows);
-                goto done;
-            }
-        }
-        Py_DECREF(rows);
+        /* A runner already running (a Python op of its own graph got here) is called. */
+        rc = direct && !runner->running
+                 ? runner_row(runner, argv, outs, sink, k)
+                 : called_row(fn, runner, argv, (size_t)(1 + nv), outs, sink, k);
+        if (rc > 0) result = Py_BuildValue("(nn)", (Py_ssize_t)k, rc - 1);
     }
-    Py_INCREF(Py_None);
-    result = Py_None;
-done:
+    if (!rc) result = Py_NewRef(Py_None);
     for (Py_ssize_t j = 0; j < nout; j++) Py_XDECREF(sink[j]);
     PyMem_Free(sink);
     PyMem_Free(argv);
     return result;
 }
 
+/* rows(fn, typenums, on_bad, rows, *likes, *values): a JacobianRows node's outputs, one per
+ * typenum: output j has shape (len(rows),) + likes[j].shape, and row k is fn(k, *values)[j]
+ * (fill_loop). A row of the wrong shape or dtype calls on_bad(k, j, rows, *likes, *values),
+ * which raises the op's error. The op's perform, and what the C run-time calls for the node
+ * (bound to its inner function), so a call costs no Python frame. */
+static PyObject *rt_rows(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (fc_numpy_ready() < 0) return NULL;
+    const Py_ssize_t nout = nargs >= 2 && PyTuple_Check(args[1]) ? PyTuple_GET_SIZE(args[1]) : -1;
+    if (nout < 1 || nargs < 4 + nout || !PyArray_Check(args[3])
+        || PyArray_NDIM((PyArrayObject *)args[3]) < 1) {
+        PyErr_SetString(PyExc_TypeError, "rows(fn, typenums, on_bad, rows, *likes, *values): "
+                        "expected a tuple of typenums, a callable, an array of rows and an "
+                        "array per typenum");
+        return NULL;
+    }
+    const npy_intp n = PyArray_DIM((PyArrayObject *)args[3], 0);
+    PyObject *outs = PyTuple_New(nout), *res = NULL;
+    if (!outs) return NULL;
+    for (Py_ssize_t j = 0; j < nout; j++) {
+        PyObject *like = args[4 + j];
+        const int typenum = (int)PyLong_AsLong(PyTuple_GET_ITEM(args[1], j));
+        if (typenum == -1 && PyErr_Occurred()) goto done;
+        if (!PyArray_Check(like) || PyArray_NDIM((PyArrayObject *)like) >= NPY_MAXDIMS) {
+            PyErr_Format(PyExc_TypeError, "rows: the shape of output %zd's rows must be an "
+                         "array of fewer than %d dims", j, NPY_MAXDIMS);
+            goto done;
+        }
+        const int nd = PyArray_NDIM((PyArrayObject *)like);
+        npy_intp dims[NPY_MAXDIMS];
+        dims[0] = n;
+        for (int d = 0; d < nd; d++) dims[1 + d] = PyArray_DIM((PyArrayObject *)like, d);
+        PyArrayObject *o = (PyArrayObject *)PyArray_EMPTY(nd + 1, dims, typenum, 0);
+        if (!o) goto done;
+        PyTuple_SET_ITEM(outs, j, (PyObject *)o);
+    }
+    if (n > 0) {
+        /* Values read by every row are made contiguous once (a view such as x[::-1] would
+         * send each row's loops that read it down their strided path). */
+        const Py_ssize_t nv = nargs - 4 - nout;
+        PyObject *vals[nv > 0 ? nv : 1];
+        Py_ssize_t made = 0;
+        for (; made < nv; made++) {
+            PyObject *a = args[4 + nout + made];
+            vals[made] = PyArray_Check(a) && !PyArray_ISCARRAY_RO((PyArrayObject *)a)
+                             ? PyArray_NewCopy((PyArrayObject *)a, NPY_CORDER)
+                             : Py_NewRef(a);
+            if (!vals[made]) break;
+        }
+        /* One 0-d index array, rewritten for each row: the inner function only reads it, and
+         * none of its outputs (float gradients) can view it. */
+        PyArrayObject *index = made == nv ? (PyArrayObject *)PyArray_ZEROS(0, NULL, NPY_INT64, 0) : NULL;
+        PyObject *bad = index ? fill_loop(args[0], index, vals, nv, outs, n) : NULL;
+        Py_XDECREF(index);
+        for (Py_ssize_t i = 0; i < made; i++) Py_DECREF(vals[i]);
+        if (!bad) goto done;
+        if (bad != Py_None) {
+            PyObject *report[3 + nargs - 3];
+            report[0] = PyTuple_GET_ITEM(bad, 0);
+            report[1] = PyTuple_GET_ITEM(bad, 1);
+            for (Py_ssize_t i = 3; i < nargs; i++) report[i - 1] = args[i];
+            PyObject *r = PyObject_Vectorcall(args[2], report, (size_t)(nargs - 1), NULL);
+            Py_DECREF(bad);
+            if (r) {
+                Py_DECREF(r);
+                PyErr_SetString(PyExc_ValueError, "rows: a row is not its output's shape or dtype");
+            }
+            goto done;
+        }
+        Py_DECREF(bad);
+    }
+    res = PySequence_List(outs);
+done:
+    Py_DECREF(outs);
+    return res;
+}
+
 static PyMethodDef module_methods[] = {
     {"load", rt_load, METH_O, "load(path) -> Library: dlopen a generated kernel library"},
-    {"fill_rows", rt_fill_rows, METH_VARARGS,
-     "fill_rows(fn, index, values, outs): outs[j][k] = fn(index=k, *values)[j] for every row k"},
+    {"rows", (PyCFunction)(void (*)(void))rt_rows, METH_FASTCALL,
+     "rows(fn, typenums, on_bad, rows, *likes, *values) -> a JacobianRows node's outputs"},
     {"philox", fc_random_philox, METH_VARARGS, "philox(counter4, key2) -> 4 words (c_random.c)"},
     {"random_fill", fc_random_fill, METH_VARARGS,
      "random_fill(kind, out, key, call, nthreads, a, b): draw into out (c_random.c)"},

@@ -88,7 +88,7 @@ typedef struct {
     PyObject **last;       /* the last call's inputs, for repeat() (f.fn) */
     PyArrayObject **keep;  /* kept intermediate buffers (allow_gc off) */
     PyArrayObject **slots; /* scratch: one per variable of the graph */
-    PyArrayObject **sinks; /* per slot: where fill_rows wants that output written, or NULL */
+    PyArrayObject **sinks; /* per slot: where the row loop wants that output written, or NULL */
     InputSpec *inputs;
     int *const_slots;
     Step *steps;

@@ -15,10 +15,22 @@
 
 /* ---- per-node helpers ------------------------------------------------------------------ */
 
-/* numpy broadcasting of `n` arrays into `shape` (ndim `nd`); element strides per input
- * (0 where broadcast) go to `strides[i*nd + d]`. */
-static int fc_broadcast(int nd, int n, PyArrayObject **a, npy_intp *shape, npy_intp *strides,
-                        const char *what)
+/* The element strides of `n` arrays broadcast into a shape of ndim `nd` (0 where broadcast),
+ * at `strides[i*nd + d]`: only loops over strided inputs read them (a flat loop does not). */
+static void fc_strides(int nd, int n, PyArrayObject **a, npy_intp *strides)
+{
+    for (int i = 0; i < n; i++) {
+        int off = nd - PyArray_NDIM(a[i]);
+        npy_intp isz = PyArray_ITEMSIZE(a[i]);
+        for (int d = 0; d < nd; d++) {
+            if (d < off || PyArray_DIM(a[i], d - off) == 1) strides[i * nd + d] = 0;
+            else strides[i * nd + d] = PyArray_STRIDE(a[i], d - off) / isz;
+        }
+    }
+}
+
+/* numpy broadcasting of `n` arrays into `shape` (ndim `nd`). */
+static int fc_broadcast(int nd, int n, PyArrayObject **a, npy_intp *shape, const char *what)
 {
     int i, d;
     for (d = 0; d < nd; d++) shape[d] = 1;
@@ -30,14 +42,6 @@ static int fc_broadcast(int nd, int n, PyArrayObject **a, npy_intp *shape, npy_i
                 if (shape[off + d] != 1 && shape[off + d] != s) goto bad;
                 shape[off + d] = s;
             }
-        }
-    }
-    for (i = 0; i < n; i++) {
-        int off = nd - PyArray_NDIM(a[i]);
-        npy_intp isz = PyArray_ITEMSIZE(a[i]);
-        for (d = 0; d < nd; d++) {
-            if (d < off || PyArray_DIM(a[i], d - off) == 1) strides[i * nd + d] = 0;
-            else strides[i * nd + d] = PyArray_STRIDE(a[i], d - off) / isz;
         }
     }
     return 0;
@@ -57,6 +61,22 @@ bad:
         Py_XDECREF(shapes);
         return -1;
     }
+}
+
+/* Inline forms of numpy's PyArray_CompareLists and PyArray_MultiplyList (calls through its
+ * API table): a step compares and multiplies a few dims several times on every call. */
+static inline int fc_same_dims(const npy_intp *a, const npy_intp *b, int nd)
+{
+    for (int d = 0; d < nd; d++)
+        if (a[d] != b[d]) return 0;
+    return 1;
+}
+
+static inline npy_intp fc_size(const npy_intp *dims, int nd)
+{
+    npy_intp n = 1;
+    for (int d = 0; d < nd; d++) n *= dims[d];
+    return n;
 }
 
 /* ---- large outputs: recycled memory --------------------------------------------------------
@@ -168,7 +188,7 @@ int fc_alloc_init(void)
 static PyArrayObject *fc_empty(int nd, npy_intp *shape, int typenum)
 {
     /* No item is larger than 16 bytes (complex128): most outputs need no dtype lookup. */
-    npy_intp n = PyArray_MultiplyList(shape, nd);
+    npy_intp n = fc_size(shape, nd);
     if (n < (npy_intp)(FC_BIG_BYTES / 16))
         return (PyArrayObject *)PyArray_EMPTY(nd, shape, typenum, 0);
     PyArray_Descr *d = PyArray_DescrFromType(typenum);
@@ -201,7 +221,7 @@ static PyArrayObject *fc_alloc(int nd, npy_intp *shape, int typenum, PyArrayObje
 {
     PyArrayObject *r;
     if (keep && *keep && Py_REFCNT(*keep) == 1 && PyArray_NDIM(*keep) == nd
-        && PyArray_CompareLists(PyArray_DIMS(*keep), shape, nd)) {
+        && fc_same_dims(PyArray_DIMS(*keep), shape, nd)) {
         Py_INCREF(*keep);
         return *keep;
     }
@@ -215,7 +235,7 @@ static PyArrayObject **keep_for(Runner *self, int k)
     return (k >= 0 && !self->allow_gc) ? &self->keep[k] : NULL;
 }
 
-/* Where a step's output `slot` goes: the caller's sink for it when it fits (fill_rows writes
+/* Where a step's output `slot` goes: the caller's sink for it when it fits (the row loop writes
  * a row in place; only the call running on the runner's own scratch has sinks), else a fresh
  * or kept buffer. */
 static PyArrayObject *fc_out(Runner *self, PyArrayObject **v, int slot, int nd, npy_intp *shape,
@@ -223,7 +243,7 @@ static PyArrayObject *fc_out(Runner *self, PyArrayObject **v, int slot, int nd, 
 {
     PyArrayObject *sk = v == self->slots ? self->sinks[slot] : NULL;
     if (sk && PyArray_TYPE(sk) == typenum && PyArray_NDIM(sk) == nd
-        && PyArray_CompareLists(PyArray_DIMS(sk), shape, nd)) {
+        && fc_same_dims(PyArray_DIMS(sk), shape, nd)) {
         Py_INCREF(sk);
         return sk;
     }
@@ -236,7 +256,7 @@ static int fc_reusable(PyArrayObject *a, int nd, npy_intp *shape, int typenum)
     return a && Py_REFCNT(a) == 1 && PyArray_TYPE(a) == typenum && PyArray_NDIM(a) == nd
         && PyArray_IS_C_CONTIGUOUS(a) && PyArray_ISWRITEABLE(a)
         && PyArray_CHKFLAGS(a, NPY_ARRAY_OWNDATA)
-        && PyArray_CompareLists(PyArray_DIMS(a), shape, nd);
+        && fc_same_dims(PyArray_DIMS(a), shape, nd);
 }
 
 /* Inputs that are not declared single elements are C-contiguous with `n` elements: the
@@ -244,7 +264,9 @@ static int fc_reusable(PyArrayObject *a, int nd, npy_intp *shape, int typenum)
 static int fc_flat_ok(int nin, PyArrayObject **a, const int *scalar, npy_intp n)
 {
     for (int i = 0; i < nin; i++)
-        if (!scalar[i] && !(PyArray_IS_C_CONTIGUOUS(a[i]) && PyArray_SIZE(a[i]) == n)) return 0;
+        if (!scalar[i] && !(PyArray_IS_C_CONTIGUOUS(a[i])
+                            && fc_size(PyArray_DIMS(a[i]), PyArray_NDIM(a[i])) == n))
+            return 0;
     return 1;
 }
 
@@ -347,7 +369,7 @@ static int run_elemwise(Runner *self, Step *s, PyArrayObject **v)
     char *p[nin + nout];
     npy_intp n = 1;
     for (int i = 0; i < nin; i++) in_[i] = v[s->in[i]];
-    if (fc_broadcast(nd, nin, in_, shape, st, s->name) < 0) return -1;
+    if (fc_broadcast(nd, nin, in_, shape, s->name) < 0) return -1;
     for (int d = 0; d < nd; d++) n *= shape[d];
     for (int m = 0; m < nout; m++) {
         const int *o = outs + 4 * m;
@@ -390,6 +412,7 @@ static int run_elemwise(Runner *self, Step *s, PyArrayObject **v)
         } else f(0, n, p);
     } else if (n && nd) {
         rows_fn f = (rows_fn)s->fn[1];
+        fc_strides(nd, nin, in_, st);
         npy_intp rows = n / shape[nd - 1];
         if (threads && rows > 1) {
             /* Whole rows per chunk: at most one chunk per row. */
@@ -421,7 +444,7 @@ static int run_reduce(Runner *self, const Step *s, PyArrayObject **v)
     npy_intp n = 1, rn = 1, on = 1, stride = 1;
     int ond = 0;
     for (int i = 0; i < nin; i++) in_[i] = v[s->in[i]];
-    if (fc_broadcast(nd, nin, in_, shape, st, s->name) < 0) return -1;
+    if (fc_broadcast(nd, nin, in_, shape, s->name) < 0) return -1;
     for (int d = 0; d < nd; d++) {
         int reduced = 0;
         for (int a = 0; a < naxes; a++) reduced |= axes[a] == d;
@@ -463,7 +486,10 @@ static int run_reduce(Runner *self, const Step *s, PyArrayObject **v)
         } else red(0, n, p, parts, &pn[0]);
         for (int t = 0; t < used; t++) hasnan |= pn[t];
         ((fin_fn)s->fn[1])((const char *)parts, used, hasnan, rn, out);
-    } else rc = ((gen_fn)s->fn[2])(shape, st, ost, n, on, rn, p, out);
+    } else {
+        fc_strides(nd, nin, in_, st);
+        rc = ((gen_fn)s->fn[2])(shape, st, ost, n, on, rn, p, out);
+    }
     if (ts) PyEval_RestoreThread(ts);
     if (rc < 0) {
         PyErr_NoMemory();
@@ -792,18 +818,19 @@ static int index_bound(const Step *s, PyArrayObject **v, const int *ref, npy_int
 
 static int run_subtensor_grad(Runner *self, const Step *s, PyArrayObject **v)
 {
-    /* ints: index into performs, the output typenum, n, then n index entries: (0, bound) for
-     * an int, (1, start, stop, step) for a slice, each bound two ints (see index_bound).
-     * Zeros of input 0's shape with input 1 written at that index (broadcast as numpy's
-     * assignment does). An index out of range, a zero step, a value that does not fit, or
-     * anything unexpected runs the op's perform, which reports it. */
+    /* ints: index into performs, the output typenum, its keep, n, then n index entries: (0,
+     * bound) for an int, (1, start, stop, step) for a slice, each bound two ints (see
+     * index_bound). Zeros of input 0's shape with input 1 written at that index (broadcast as
+     * numpy's assignment does), in a kept buffer zeroed again where allow_gc is off (a
+     * Jacobian's row seed, made once per row). An index out of range, a zero step, a value
+     * that does not fit, or anything unexpected runs the op's perform, which reports it. */
     PyArrayObject *x = v[s->in[0]], *g = v[s->in[1]];
-    if (s->nints < 3) return run_perform(self, s, v);
-    const int ne = s->ints[2], nd = PyArray_NDIM(x), typenum = s->ints[1];
+    if (s->nints < 4) return run_perform(self, s, v);
+    const int ne = s->ints[3], nd = PyArray_NDIM(x), typenum = s->ints[1];
     if (ne < 0 || ne > nd) return run_perform(self, s, v);
     npy_intp dims[NPY_MAXDIMS], strides[NPY_MAXDIMS], offset = 0;
-    int vd = 0, pos = 3;
-    PyArrayObject *out = (PyArrayObject *)PyArray_ZEROS(nd, PyArray_DIMS(x), typenum, 0);
+    int vd = 0, pos = 4;
+    PyArrayObject *out = fc_out(self, v, s->out[0], nd, PyArray_DIMS(x), typenum, s->ints[2]);
     if (!out) return -1;
     for (int d = 0; d < ne; d++) {
         const npy_intp n = PyArray_DIM(out, d), st = PyArray_STRIDE(out, d);
@@ -836,9 +863,29 @@ static int run_subtensor_grad(Runner *self, const Step *s, PyArrayObject **v)
         dims[vd] = PyArray_DIM(out, d);
         strides[vd++] = PyArray_STRIDE(out, d);
     }
+    /* Zeros, but where the index covers every element (x[::-1], x[:]): all are written. */
+    if (vd < nd || fc_size(dims, vd) != fc_size(PyArray_DIMS(out), nd))
+        memset(PyArray_DATA(out), 0, PyArray_NBYTES(out));
     if (vd == 0 && PyArray_NDIM(g) == 0 && PyArray_TYPE(g) == typenum) {
         /* one element (a Jacobian's row seed): no view, no assignment machinery */
         memcpy((char *)PyArray_DATA(out) + offset, PyArray_DATA(g), PyArray_ITEMSIZE(out));
+        v[s->out[0]] = out;
+        return 0;
+    }
+    if (vd == 1 && PyArray_NDIM(g) == 1 && PyArray_TYPE(g) == typenum && PyArray_DIM(g, 0) == dims[0]
+        && PyArray_ITEMSIZE(out) == 8 && PyArray_ISALIGNED(g)) {
+        /* a 1-D slice of a 1-D gradient (x[::-1], x[a:b]): copied here, element by element */
+        char *dst = (char *)PyArray_DATA(out) + offset;
+        const char *src = PyArray_DATA(g);
+        const npy_intp gs = PyArray_STRIDE(g, 0);
+        if (strides[0] == -8 && gs == 8) {   /* x[::-1] of a contiguous gradient */
+            npy_int64 *d = (npy_int64 *)dst;
+            const npy_int64 *from = (const npy_int64 *)src;
+            for (npy_intp i = 0; i < dims[0]; i++) d[-i] = from[i];
+        } else {
+            for (npy_intp i = 0; i < dims[0]; i++)
+                *(npy_int64 *)(dst + i * strides[0]) = *(const npy_int64 *)(src + i * gs);
+        }
         v[s->out[0]] = out;
         return 0;
     }

@@ -24,7 +24,7 @@ def _single(node: Apply) -> tuple[str, list[Variable]] | None:
     return name, [node.inputs[k] for _, k in refs]
 
 
-def _const_value(v: Variable) -> Any:
+def const_value(v: Variable) -> Any:
     """The value of a constant whose elements are all equal, else None."""
     if isinstance(v, Constant) and v.data.size >= 1:
         flat = v.data.reshape(-1)
@@ -93,14 +93,14 @@ def _rewrite(node: Apply) -> list[Variable] | None:
     if name in ("mul", "add") and len(ins) == 2:
         unit = 1 if name == "mul" else 0
         for a, b in ((ins[0], ins[1]), (ins[1], ins[0])):
-            if _const_value(b) == unit and _same(out, a) and b.ndim <= out.ndim:
+            if const_value(b) == unit and _same(out, a) and b.ndim <= out.ndim:
                 return [a]
     if name in ("sub", "true_div", "pow") and len(ins) == 2:
         unit = 0 if name == "sub" else 1
-        if _const_value(ins[1]) == unit and _same(out, ins[0]) and ins[1].ndim <= out.ndim:
+        if const_value(ins[1]) == unit and _same(out, ins[0]) and ins[1].ndim <= out.ndim:
             return [ins[0]]
     if name == "pow" and is_float(out.dtype) and _same(out, ins[0]):
-        c = _const_value(ins[1])
+        c = const_value(ins[1])
         if c == 2 and ins[1].ndim <= out.ndim:
             return [elemwise("sqr", ins[0])]
         if c == 0.5 and ins[1].ndim <= out.ndim:
@@ -108,7 +108,7 @@ def _rewrite(node: Apply) -> list[Variable] | None:
     if name == "switch" and len(ins) == 3:
         # A constant condition picks one branch everywhere (gradients build switch(True, g, 0)),
         # where neither the condition nor the other branch can broadcast it to a larger shape.
-        c = _const_value(ins[0])
+        c = const_value(ins[0])
         if c is not None:
             pick, other = (ins[1], ins[2]) if c else (ins[2], ins[1])
             if _same(out, pick) and _cannot_grow(pick, ins[0]) and _cannot_grow(pick, other):
@@ -125,7 +125,7 @@ def _rewrite(node: Apply) -> list[Variable] | None:
         one, s_ = p[1]
         q = _producer(s_)
         if (
-            _const_value(one) == 1
+            const_value(one) == 1
             and one.ndim <= out.ndim
             and q
             and q[0] == "sigmoid"

@@ -53,12 +53,17 @@ class SumToShape(Op):
 
 class SubtensorGrad(Op):
     """Zeros of ``x``'s shape (and ``g``'s dtype) with ``g`` written at ``x[idx]``: the
-    gradient of basic indexing. ``idx`` is a :class:`Subtensor` index structure."""
+    gradient of basic indexing. ``idx`` is a :class:`Subtensor` index structure.
+    ``in_range``: whoever built the node guarantees the index is in range whenever it runs (a
+    Jacobian's row seed: row k of k < len(x)), so rewrites may take the result's sum to be
+    ``g`` without the check; the op itself still checks the index wherever it runs."""
 
-    __props__ = ("idx",)
+    __props__ = ("idx", "in_range")
+    in_range = False  # for ops pickled before the prop existed
 
-    def __init__(self, idx: tuple) -> None:
+    def __init__(self, idx: tuple, in_range: bool = False) -> None:
         self.idx = tuple(idx)
+        self.in_range = bool(in_range)
 
     def __str__(self) -> str:
         return "Grad" + str(Subtensor(self.idx))

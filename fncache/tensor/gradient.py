@@ -21,8 +21,10 @@ from ..graph.types import TensorType, is_float
 from .basic import as_tensor_variable, constant
 from .blas import Dot
 from .elemwise import Elemwise, cast, elemwise
+from .grad_ops import SubtensorGrad
 from .reduction import Reduce
 from .shape_ops import DimShuffle
+from .subtensor import Subtensor
 
 __all__ = [
     "grad",
@@ -141,11 +143,26 @@ class _DimTokens:
         elif isinstance(op, Dot):
             a, b = self.of(node.inputs[0]), self.of(node.inputs[1])
             res = list(a[:-1] + b[1:])
+        elif isinstance(op, Subtensor):
+            res = _sliced_tokens(op, self.of(node.inputs[0]))
+        elif isinstance(op, SubtensorGrad):
+            res = list(self.of(node.inputs[0]))
         mine = self.of(out)
         if res is not None:
             self.tokens[id(out)] = tuple(
                 r if isinstance(m, frozenset) and r is not None else m for m, r in zip(mine, res)
             )
+
+
+def _sliced_tokens(op: Subtensor, src: tuple) -> list:
+    """The dims of ``x[idx]``: an int drops its dim, a slice over the whole dim with step 1
+    or -1 (``x[:]``, ``x[::-1]``) keeps its size, any other slice's size is its own."""
+    res: list = []
+    for d, e in enumerate(op.idx):
+        if e[0] == "s":
+            whole = e[1] is None and e[2] is None and e[3] in (None, ("c", 1), ("c", -1))
+            res.append(src[d] if whole else None)
+    return res + list(src[len(op.idx) :])
 
 
 def _sum_to(g: Variable, x: Variable, node: Apply, i: int, dims: _DimTokens) -> Variable:
@@ -291,11 +308,25 @@ def grad(
             "with ft.cast(cost, 'float64')"
         )
     items, single = _as_list(wrt, "grad")
+    out = _seeded(
+        cost, constant(np.ones((), dtype=cost.dtype)), items, consider_constant, disconnected_inputs
+    )
+    return out[0] if single else out
+
+
+def _seeded(
+    cost: Variable,
+    seed: Variable,
+    items: list[Variable],
+    consider_constant: Sequence[Variable] | None,
+    disconnected_inputs: str,
+) -> list[Variable]:
+    """The gradients reaching ``items`` from ``seed`` at ``cost``, zeros (or the error
+    ``disconnected_inputs`` asks for) where none does."""
     blockers = list(consider_constant or ())
     for b in blockers:
         if not isinstance(b, Variable):
             raise TypeError(f"grad: consider_constant must list symbolic variables, got {b!r}")
-    seed = constant(np.ones((), dtype=cost.dtype))
     grads = backprop([cost], [seed], items, blockers)
     reachable = {id(v) for v in ancestors([cost], blockers)}
     out = []
@@ -314,7 +345,7 @@ def grad(
                     warnings.warn(msg, stacklevel=2)
             g = zeros_like(w)
         out.append(g)
-    return out[0] if single else out
+    return out
 
 
 def jacobian(
@@ -345,8 +376,16 @@ def jacobian(
         flat = expr
     else:
         flat = reshape(expr, (-1,) if None in expr.type.shape else (int(np.prod(expr.type.shape)),))
+    if disconnected_inputs not in ("raise", "warn", "ignore"):
+        raise ValueError(
+            f"jacobian: disconnected_inputs must be 'raise', 'warn' or 'ignore', got {disconnected_inputs!r}"
+        )
     k = TensorType("int64", ())("k")
-    jacs = jacobian_rows(flat, k, grad(flat[k], items, consider_constant, disconnected_inputs), items)
+    # Row k is the gradient of flat[k]: the gradient reaching flat is one at k, zeros elsewhere,
+    # and k < len(flat) for every row the loop runs (what lets a sum of it be that one).
+    seed = SubtensorGrad((("i", ("v", 0)),), in_range=True)(flat, constant(np.ones((), flat.dtype)), k)
+    rows = _seeded(flat, seed, items, consider_constant, disconnected_inputs)
+    jacs = jacobian_rows(flat, k, rows, items)
     if expr.ndim != 1:
         es = shape(expr)
         expr_shape = [s if s is not None else es[d] for d, s in enumerate(expr.type.shape)]

@@ -16,6 +16,7 @@ inner graph's flat encoding, and the signature is recomputed from it where it is
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -110,28 +111,32 @@ class JacobianRows(Op):
             self.functions[key] = fn
         return fn
 
-    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
-        n_out = self.n_outputs
-        n, likes, values = inputs[0].shape[0], inputs[1 : 1 + n_out], inputs[1 + n_out :]
-        outs = [np.empty((n,) + w.shape, dtype=o.dtype) for w, o in zip(likes, node.outputs)]
-        if n == 0:
-            return outs
+    def performer(self, node: Apply) -> Callable[..., list[np.ndarray]]:
+        """The node's outputs as a function of its inputs: the C run-time's row loop bound to
+        the inner function. The C run-time calls it for the node with no Python frame."""
         # The run-time compiles the inner graph under the outer function's mode when it links
         # the outer one; a node evaluated elsewhere (constant folding) uses the default mode.
         fn = node.tag.get("inner_function") or self.function()
-        # One 0-d index array, rewritten for each row by the run-time's loop: the inner
-        # function only reads it, and none of its outputs (float gradients) can view it.
-        index = np.zeros((), dtype=np.int64)
-        # fn.__call__: the native runner itself for a C function, no slot lookup per row
-        bad = c_runtime().fill_rows(fn.__call__, index, tuple(values), tuple(outs))
-        if bad is not None:
-            k, j = bad
-            row = fn(np.asarray(k, dtype=np.int64), *values)[j]
-            raise ValueError(
-                f"{self}: row {k} of output {j} is {row.dtype}{list(row.shape)}, expected "
-                f"{outs[j].dtype}{list(likes[j].shape)}"
-            )
-        return outs
+        typenums = tuple(np.dtype(o.dtype).num for o in node.outputs)
+        # fn.__call__: the native runner itself for a C function, which the run-time's loop
+        # runs row by row without calling it
+        return functools.partial(
+            c_runtime().rows, fn.__call__, typenums, functools.partial(self._bad_row, fn)
+        )
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        return self.performer(node)(*inputs)
+
+    def _bad_row(self, fn: Any, k: int, j: int, rows: np.ndarray, *args: np.ndarray) -> None:
+        """Raise the error for row ``k`` of output ``j``, not of its row-shape input's shape
+        or of its dtype (the run-time's loop found it)."""
+        likes, values = args[: self.n_outputs], args[self.n_outputs :]
+        row = fn(np.asarray(k, dtype=np.int64), *values)[j]
+        want = np.dtype(self.inner.outputs[j].dtype)
+        raise ValueError(
+            f"{self}: row {k} of output {j} is {row.dtype}{list(row.shape)}, expected "
+            f"{want}{list(likes[j].shape)}"
+        )
 
 
 def _outer_values(k: Variable, outputs: Sequence[Variable]) -> list[Variable]:
