@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import pickle
 import sys
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from ..config import config
 from ..graph.basic import clone_graph
@@ -19,7 +19,7 @@ __all__ = [
     "kernel_source_record",
     "KERNEL_SOURCE_FIELD",
     "build_runner",
-    "link_inner_functions",
+    "inner_functions",
     "optimize_graph",
     "attach_traces",
 ]
@@ -71,14 +71,15 @@ def kernel_source_record(loaded: FunctionGraph, mode: Mode) -> dict[str, str]:
     """What a function entry records of its C kernel library: the hash of the source that
     ``loaded``, the graph as a hit decodes it from the entry, renders to (the source depends on
     the graph alone), so that a hit keys the library without rendering it. Nothing for other
-    linkers, or a graph without kernels."""
+    linkers, or a graph without kernels. The source is kept for building the library next
+    (``c_linker.remember_source``): a cold compile renders it once."""
     if mode.linker != "c" or mode.device == "cuda":
         return {}
-    from ..cache.keys import source_sha256
+    from ..codegen.c_linker import remember_source
     from ..codegen.c_module import render_module
 
     source = render_module(loaded, n_explicit=0, single=False).source
-    return {KERNEL_SOURCE_FIELD: source_sha256(source)} if source else {}
+    return {KERNEL_SOURCE_FIELD: remember_source(source)} if source else {}
 
 
 def _recorded_kernel_source(meta: Any) -> str | None:
@@ -118,27 +119,36 @@ def optimize_or_load(
     except Exception as e:  # graphs with unpicklable user objects still run, uncached
         log.info("fncache: not caching function %s: its graph cannot be pickled (%s)", key.digest[:16], e)
         return optimized, key.digest, None
-    # recorded from the graph as a hit will decode it: the library a hit finds under the
-    # record is then the one its own graph renders to, whatever a pickle round trip changes
-    record = kernel_source_record(decode_graph(pickle.loads(payload), shared), mode)
+    # The graph as a hit will decode it is recorded, and linked here too: a miss then runs
+    # exactly what later hits run, and the library a hit finds under the record is the one its
+    # own graph renders to, whatever a pickle round trip changes.
+    decoded = attach_traces(decode_graph(pickle.loads(payload), shared), original)
+    record = kernel_source_record(decoded, mode)
     meta = {"nodes": len(optimized.toposort()), **record}
     cache.put_bytes(key, {GRAPH_FILE: payload}, meta)
-    return optimized, key.digest, None
+    return decoded, key.digest, record.get(KERNEL_SOURCE_FIELD)
 
 
-def link_inner_functions(optimized: FunctionGraph, mode: Mode) -> None:
-    """Compile the inner graph of each `JacobianRows` node under ``mode`` (on the host: the op
-    runs its inner function from numpy values) and hand it to the node, so the compile happens
-    with the outer function's, not on its first call."""
+def inner_functions(optimized: FunctionGraph, mode: Mode) -> Callable[[], None] | None:
+    """What links the inner functions of ``optimized``'s `JacobianRows` nodes: it compiles
+    each inner graph under ``mode`` (on the host: the op runs its inner function from numpy
+    values) and hands it to its node, so the compile happens with the outer function's, not on
+    its first call. None when the graph has no such node."""
     # A graph holds the op only once its module is loaded (building or unpickling one imports
     # it): a warm hit of any other graph neither imports it nor walks the graph here.
     rows = sys.modules.get("fncache.tensor.jacobian_rows")
     if rows is None:
-        return
+        return None
+    nodes = [node for node in optimized.toposort() if isinstance(node.op, rows.JacobianRows)]
+    if not nodes:
+        return None
     inner_mode = Mode(mode.linker, mode.optimizer, mode.included_tags, mode.excluded_tags, "cpu")
-    for node in optimized.toposort():
-        if isinstance(node.op, rows.JacobianRows):
+
+    def link() -> None:
+        for node in nodes:
             node.tag["inner_function"] = node.op.function(inner_mode)
+
+    return link
 
 
 def build_runner(
@@ -155,8 +165,14 @@ def build_runner(
 ) -> Any:
     """A callable running ``optimized``: numpy for ``linker='py'``, native code for ``'c'``,
     CUDA kernels for ``device='cuda'``. ``source_sha256``: the function entry's record of the
-    C kernel library (:func:`kernel_source_record`)."""
-    link_inner_functions(optimized, mode)
+    C kernel library (:func:`kernel_source_record`).
+
+    The inner functions of the graph's `JacobianRows` nodes are compiled with it; on the C
+    backend while the compiler builds this graph's kernel library (their own compiler calls
+    run beside it)."""
+    link_inner = inner_functions(optimized, mode)
+    if link_inner is not None and (mode.device == "cuda" or mode.linker == "py"):
+        link_inner()
     if mode.device == "cuda":
         from ..codegen.cuda.linker import build_cuda_runner
 
@@ -185,4 +201,5 @@ def build_runner(
         on_error=on_error,
         on_kwargs=on_kwargs,
         source_sha256=source_sha256,
+        meanwhile=link_inner,
     )
