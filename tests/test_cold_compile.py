@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -170,3 +171,23 @@ def test_an_early_compile_that_fails_is_compiled_again_where_the_entry_is_built(
         entry.meta["files"][entry.meta["library"]]["sha256"],
     )
     assert lib is not None
+
+
+def test_nodes_with_the_same_kernels_share_one_body_and_compute_what_numpy_does():
+    x, y = ft.dvector("x"), ft.dvector("y")
+    a, b, c, d = ft.exp(x), ft.sin(y), ft.cos(x), ft.tanh(y)
+    f = fc.function([x, y], [a, b, c, d, a * b, c * d])  # two muls of the same types
+    source = c_module.render_module(f.optimized_graph, n_explicit=2, single=False).source
+    kernels = source[source.index("/* node ") :]
+    aliases = [ln for ln in kernels.splitlines() if "__attribute__((alias(" in ln]
+    assert len(aliases) == 2, kernels  # the second mul's flat and row kernels
+    # one body per distinct kernel: no two bodies are the same code under other names
+    bodies = [b.split("\n/* node")[0] for b in kernels.split("FC_EXPORT ")[1:] if "alias(" not in b]
+    neutral = [re.sub(r"fc_k\d+_", "fc_k#_", b) for b in bodies]
+    assert len(bodies) == 2 * 5 and len(set(neutral)) == len(neutral)
+    for strided in (False, True):  # contiguous inputs run the flat kernels, strided ones the rows
+        v, w = np.linspace(-1, 1, 22), np.linspace(0.5, 2, 22)
+        v, w = (v[::2], w[1::2]) if strided else (v[:11], w[:11])
+        want = [np.exp(v), np.sin(w), np.cos(v), np.tanh(w), np.exp(v) * np.sin(w), np.cos(v) * np.tanh(w)]
+        for got, expected in zip(f(v, w), want):
+            np.testing.assert_allclose(got, expected, rtol=1e-13)

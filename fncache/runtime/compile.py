@@ -119,14 +119,29 @@ def optimize_or_load(
     except Exception as e:  # graphs with unpicklable user objects still run, uncached
         log.info("fncache: not caching function %s: its graph cannot be pickled (%s)", key.digest[:16], e)
         return optimized, key.digest, None
-    # The graph as a hit will decode it is recorded, and linked here too: a miss then runs
-    # exactly what later hits run, and the library a hit finds under the record is the one its
-    # own graph renders to, whatever a pickle round trip changes.
+    # Recorded from the graph as a hit will decode it: the library a hit finds under the
+    # record is then the one its own graph renders to, whatever a pickle round trip changes.
     decoded = attach_traces(decode_graph(pickle.loads(payload), shared), original)
     record = kernel_source_record(decoded, mode)
     meta = {"nodes": len(optimized.toposort()), **record}
     cache.put_bytes(key, {GRAPH_FILE: payload}, meta)
-    return decoded, key.digest, record.get(KERNEL_SOURCE_FIELD)
+    if _only_fncache_ops(decoded):
+        # nothing of the user's in it: the miss runs what later hits run, the graph decoded,
+        # and builds its library from the source just rendered for the record
+        return decoded, key.digest, record.get(KERNEL_SOURCE_FIELD)
+    return optimized, key.digest, None
+
+
+def _only_fncache_ops(graph: FunctionGraph) -> bool:
+    """Whether every op of ``graph`` is one of fncache's own, with nothing of the user's in it.
+    A `PythonOp` holds the user's function, which a pickle round trip copies (with its
+    closure); a graph with one runs the user's own objects, not the decoded copies."""
+    from ..tensor.pyop import PythonOp
+
+    return all(
+        type(node.op).__module__.startswith("fncache.") and not isinstance(node.op, PythonOp)
+        for node in graph.toposort()
+    )
 
 
 def inner_functions(optimized: FunctionGraph, mode: Mode) -> Callable[[], None] | None:
