@@ -191,3 +191,22 @@ def test_nodes_with_the_same_kernels_share_one_body_and_compute_what_numpy_does(
         want = [np.exp(v), np.sin(w), np.cos(v), np.tanh(w), np.exp(v) * np.sin(w), np.cos(v) * np.tanh(w)]
         for got, expected in zip(f(v, w), want):
             np.testing.assert_allclose(got, expected, rtol=1e-13)
+
+
+def test_a_cold_miss_starts_its_compiler_before_publishing_its_function_entry(compiler_calls, monkeypatch):
+    from fncache.cache.compiledir import Compiledir
+
+    put = Compiledir.put_bytes
+
+    def noted(self, key, files, meta):
+        compiler_calls.append(("publish", key.kind, 0))
+        return put(self, key, files, meta)
+
+    monkeypatch.setattr(Compiledir, "put_bytes", noted)
+    x = ft.dvector("x")
+    f = fc.function([x], ft.exp(x) * 2 + x)
+    assert [e[0] for e in compiler_calls] == ["start", "publish", "taken"], compiler_calls
+    report = fc.cache.verify(repair=False)
+    assert report["bad"] == [] and report["checked"] == 2, report
+    v = np.linspace(-1, 1, 7)
+    np.testing.assert_allclose(f(v), np.exp(v) * 2 + v)

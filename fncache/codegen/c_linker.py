@@ -30,6 +30,7 @@ __all__ = [
     "compile_module",
     "runner_for",
     "EarlyLibrary",
+    "early_library",
     "remember_source",
 ]
 
@@ -243,6 +244,22 @@ _remembered: dict[str, str] = {}
 _REMEMBERED_MAX = 8
 
 
+def early_library(sha256: str) -> EarlyLibrary | None:
+    """The compiler started on the kernel library of the source :func:`remember_source` keeps
+    under ``sha256`` (handed over: no longer kept), so that it runs while the function entry is
+    published and the program rendered; None when no such source is kept or the compiledir has
+    the library. The caller closes it."""
+    from ..cache import cache
+
+    source = _remembered.get(sha256)
+    key = module_key_for(sha256=sha256)
+    if source is None or cache.has(key):
+        return None
+    early = EarlyLibrary(source, library_name(key))
+    del _remembered[sha256]
+    return early
+
+
 def remember_source(source: str) -> str:
     """``keys.source_sha256`` of ``source``, whose text the next build of that hash's library
     in this process takes instead of rendering the graph again."""
@@ -390,6 +407,7 @@ def build_c_runner(
     on_kwargs: Callable[..., Any],
     source_sha256: str | None = None,
     meanwhile: Callable[[], None] | None = None,
+    early: EarlyLibrary | None = None,
 ) -> CRunner:
     """The native runner; ``on_error(exc)`` returns the exception to raise (it adds the failing
     node), ``on_kwargs(*args, **kw)`` handles calls that name their inputs.
@@ -401,7 +419,8 @@ def build_c_runner(
     built only if its hash is the recorded one. ``cache_verify_hits`` ignores it.
 
     ``meanwhile``, other work the function needs (compiling its inner functions), is done once,
-    while the compiler builds the library if the compiledir lacks it."""
+    while the compiler builds the library if the compiledir lacks it. ``early``: the library's
+    compiler call already started (:func:`early_library`; the caller closes it)."""
 
     def render() -> str:
         known = _remembered.pop(source_sha256, None) if source_sha256 is not None else None
@@ -415,32 +434,42 @@ def build_c_runner(
         mod = render_module(fgraph, n_explicit=n_explicit, single=single, source=False)
         try:
             key = module_key_for(sha256=source_sha256) if mod.has_kernels else None
-            lib = _load_alongside(mod, key, render, meanwhile)
+            lib = _load_alongside(mod, key, render, meanwhile, early)
             return runner_for(lib, mod, converter=converter, on_error=on_error, on_kwargs=on_kwargs)
         except RecordMismatch as e:
             log.warning("fncache: %s; rendering it", e)
             meanwhile = None  # done: a mismatch is found when the library is built, after it
     mod = render_module(fgraph, n_explicit=n_explicit, single=single)
     key = module_key_for(mod.source) if mod.source else None
-    lib = _load_alongside(mod, key, render, meanwhile)
+    lib = _load_alongside(mod, key, render, meanwhile, early)
     return runner_for(lib, mod, converter=converter, on_error=on_error, on_kwargs=on_kwargs)
 
 
 def _load_alongside(
-    mod: KernelLibrary, key: Any, render: Callable[[], str], meanwhile: Callable[[], None] | None
+    mod: KernelLibrary,
+    key: Any,
+    render: Callable[[], str],
+    meanwhile: Callable[[], None] | None,
+    early: EarlyLibrary | None,
 ) -> Any:
     """:func:`load_module` of ``mod`` under ``key`` (None: no kernels, no library), with
-    ``meanwhile()`` done first: while the library's compiler runs if it has to be built."""
-    if meanwhile is None:
-        return None if key is None else load_module(mod, key, render)
-    from ..cache import cache
+    ``meanwhile()`` done first: while the library's compiler runs if it has to be built.
+    ``early``: that compiler call, started by the caller (who closes it)."""
+    if key is None:
+        if meanwhile is not None:
+            meanwhile()
+        return None
+    if early is None and meanwhile is not None:
+        from ..cache import cache
 
-    if key is None or cache.has(key):
+        if not cache.has(key):
+            source = mod.source if mod.source is not None else render()
+            with EarlyLibrary(source, library_name(key)) as own:
+                meanwhile()
+                return load_module(mod, key, render, own)
+    if meanwhile is not None:
         meanwhile()
-        return None if key is None else load_module(mod, key, render)
-    with EarlyLibrary(mod.source if mod.source is not None else render(), library_name(key)) as early:
-        meanwhile()
-        return load_module(mod, key, render, early)
+    return load_module(mod, key, render, early)
 
 
 def runner_for(

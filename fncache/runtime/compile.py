@@ -91,10 +91,12 @@ def _recorded_kernel_source(meta: Any) -> str | None:
 
 def optimize_or_load(
     original: FunctionGraph, mode: Mode, shared: Sequence[Any]
-) -> tuple[FunctionGraph, str, str | None]:
+) -> tuple[FunctionGraph, str, str | None, Any]:
     """The optimized graph for ``original`` under ``mode``, from the compiledir when present;
-    its function key's digest; and the ``keys.source_sha256`` of its C kernel library when a
-    loaded entry records one (:func:`kernel_source_record`)."""
+    its function key's digest; the ``keys.source_sha256`` of its C kernel library when a
+    loaded entry records one (:func:`kernel_source_record`); and, on a miss, the compiler call
+    already started on that library (``c_linker.EarlyLibrary``, None if none: the caller
+    hands it to :func:`build_runner` and closes it)."""
     from ..cache import cache
 
     key = function_key(original, mode)
@@ -107,29 +109,40 @@ def optimize_or_load(
         except Exception as e:  # a bad entry must never stop the user: rebuild it
             log.warning("fncache: function entry %s could not be loaded (%s); rebuilding", key.digest[:16], e)
     if loaded is not None and not config.cache_verify_hits:
-        return loaded, key.digest, _recorded_kernel_source(entry.meta)
+        return loaded, key.digest, _recorded_kernel_source(entry.meta), None
     optimized = optimize_graph(original, mode)
     if loaded is not None:
         from ..cache.hitcheck import check_hit
 
         check_hit(key, entry.meta, {"optimized graph": (graph_signature(loaded), graph_signature(optimized))})
-        return loaded, key.digest, None  # verified hits render the library in full
+        return loaded, key.digest, None, None  # verified hits render the library in full
     try:
         payload = dumps(encode_graph(optimized, shared))
     except Exception as e:  # graphs with unpicklable user objects still run, uncached
         log.info("fncache: not caching function %s: its graph cannot be pickled (%s)", key.digest[:16], e)
-        return optimized, key.digest, None
+        return optimized, key.digest, None, None
     # Recorded from the graph as a hit will decode it: the library a hit finds under the
     # record is then the one its own graph renders to, whatever a pickle round trip changes.
     decoded = attach_traces(decode_graph(pickle.loads(payload), shared), original)
     record = kernel_source_record(decoded, mode)
     meta = {"nodes": len(optimized.toposort()), **record}
-    cache.put_bytes(key, {GRAPH_FILE: payload}, meta)
-    if _only_fncache_ops(decoded):
-        # nothing of the user's in it: the miss runs what later hits run, the graph decoded,
-        # and builds its library from the source just rendered for the record
-        return decoded, key.digest, record.get(KERNEL_SOURCE_FIELD)
-    return optimized, key.digest, None
+    sha = record.get(KERNEL_SOURCE_FIELD)
+    if sha is None or not _only_fncache_ops(decoded):
+        cache.put_bytes(key, {GRAPH_FILE: payload}, meta)
+        return optimized, key.digest, None, None
+    # Nothing of the user's in the graph: the miss runs what later hits run, the graph decoded,
+    # and builds its library from the source just rendered for the record; the compiler starts
+    # on it now, and runs while the entry is published and the program rendered.
+    from ..codegen.c_linker import early_library
+
+    early = early_library(sha)
+    try:
+        cache.put_bytes(key, {GRAPH_FILE: payload}, meta)
+    except BaseException:
+        if early is not None:
+            early.close()
+        raise
+    return decoded, key.digest, sha, early
 
 
 def _only_fncache_ops(graph: FunctionGraph) -> bool:
@@ -177,10 +190,12 @@ def build_runner(
     on_error: Any,
     on_kwargs: Any,
     source_sha256: str | None = None,
+    early: Any = None,
 ) -> Any:
     """A callable running ``optimized``: numpy for ``linker='py'``, native code for ``'c'``,
     CUDA kernels for ``device='cuda'``. ``source_sha256``: the function entry's record of the
-    C kernel library (:func:`kernel_source_record`).
+    C kernel library (:func:`kernel_source_record`); ``early``: the compiler call already
+    started on it (:func:`optimize_or_load`).
 
     The inner functions of the graph's `JacobianRows` nodes are compiled with it; on the C
     backend while the compiler builds this graph's kernel library (their own compiler calls
@@ -217,4 +232,5 @@ def build_runner(
         on_kwargs=on_kwargs,
         source_sha256=source_sha256,
         meanwhile=link_inner,
+        early=early,
     )
