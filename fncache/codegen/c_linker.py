@@ -9,6 +9,7 @@ import logging
 import os
 import platform
 import shutil
+import threading
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -241,6 +242,7 @@ class EarlyLibrary:
 #: (``keys.source_sha256``), so that building the library right after renders nothing again.
 #: Content-addressed (a hash names one text), consumed by the build, a few at most.
 _remembered: dict[str, str] = {}
+_remembered_lock = threading.Lock()  # functions may be compiled from several threads at once
 _REMEMBERED_MAX = 8
 
 
@@ -251,13 +253,12 @@ def early_library(sha256: str) -> EarlyLibrary | None:
     the library. The caller closes it."""
     from ..cache import cache
 
-    source = _remembered.get(sha256)
+    with _remembered_lock:
+        source = _remembered.pop(sha256, None)
     key = module_key_for(sha256=sha256)
     if source is None or cache.has(key):
         return None
-    early = EarlyLibrary(source, library_name(key))
-    del _remembered[sha256]
-    return early
+    return EarlyLibrary(source, library_name(key))
 
 
 def remember_source(source: str) -> str:
@@ -266,9 +267,10 @@ def remember_source(source: str) -> str:
     from ..cache.keys import source_sha256
 
     sha = source_sha256(source)
-    _remembered[sha] = source
-    while len(_remembered) > _REMEMBERED_MAX:
-        del _remembered[next(iter(_remembered))]
+    with _remembered_lock:
+        _remembered[sha] = source
+        while len(_remembered) > _REMEMBERED_MAX:
+            del _remembered[next(iter(_remembered))]
     return sha
 
 
@@ -423,7 +425,10 @@ def build_c_runner(
     compiler call already started (:func:`early_library`; the caller closes it)."""
 
     def render() -> str:
-        known = _remembered.pop(source_sha256, None) if source_sha256 is not None else None
+        known = None
+        if source_sha256 is not None:
+            with _remembered_lock:
+                known = _remembered.pop(source_sha256, None)
         return (
             known
             if known is not None
