@@ -3,17 +3,24 @@ fncache (`ft.jacobian`/`ft.hessian` over ``ft.dvector``: one `JacobianRows` node
 backend (its `jacobian`/`hessian`, a `Scan` over the rows) and the analytic result written by
 hand in numpy.
 
-    python benchmarks/jacobian.py [--sizes 10,100,1000] [--repeats 5]
+    python benchmarks/jacobian.py [--sizes 10,100,1000] [--repeats 5] [--cold 10]
 
 Both libraries compile into fresh compiledirs under a temporary directory, so the first figure
 is a cold compile (in this process, after imports); the call figures are the minimum over
-``--repeats`` rounds of the mean of a timed loop. PyTensor runs on one thread.
+``--repeats`` rounds of the mean of a timed loop. PyTensor runs on one thread. ``--cold N``
+also times the cold compile of both functions in N fresh processes per library, each with fresh
+compiledirs, alternating the libraries (minimum and median: one process's figure is noisy on
+a shared machine).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
+import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from typing import Any, Callable
@@ -74,11 +81,43 @@ def per_call(fn: Callable, v: np.ndarray, repeats: int) -> float:
     return best
 
 
+BUILDERS = {"fncache": build_fncache, "pytensor": build_pytensor}
+
+
+def cold_in_fresh_processes(trials: int) -> None:
+    """The cold compile of both functions, each library in ``trials`` fresh processes."""
+    seconds: dict[str, list[float]] = {name: [] for name in BUILDERS}
+    for _ in range(trials):
+        for name in BUILDERS:
+            env = dict(os.environ, PYTENSOR_FLAGS=f"compiledir={tempfile.mkdtemp(prefix='pt-')}")
+            child = subprocess.run(
+                [sys.executable, __file__, "--cold-child", name], env=env, capture_output=True, text=True
+            )
+            shutil.rmtree(env["PYTENSOR_FLAGS"].split("=", 1)[1], ignore_errors=True)
+            if child.returncode != 0:
+                print(f"{name}: cold compile in a fresh process failed: {child.stderr.strip()[-300:]}")
+                return
+            seconds[name].append(float(child.stdout.split()[-1]))
+    for name, secs in seconds.items():
+        print(
+            f"{name}: cold compile of both functions, {trials} fresh processes: "
+            f"min {min(secs) * 1e3:.0f} ms, median {statistics.median(secs) * 1e3:.0f} ms"
+        )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="10,100,1000")
     ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--cold", type=int, default=0, metavar="N", help="cold compiles in N fresh processes")
+    ap.add_argument("--cold-child", choices=list(BUILDERS), help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.cold_child:  # one fresh process: compile both functions, print the seconds
+        try:
+            print(BUILDERS[args.cold_child]()[2])
+        finally:
+            shutil.rmtree(WORK, ignore_errors=True)
+        return
     sizes = [int(s) for s in args.sizes.split(",")]
     impls: dict[str, Any] = {"fncache": build_fncache()}
     try:
@@ -87,6 +126,8 @@ def main() -> None:
         print(f"pytensor: n/a ({e})")
     for name, (_, _, cold) in impls.items():
         print(f"{name}: cold compile of both functions {cold * 1e3:.0f} ms")
+    if args.cold:
+        cold_in_fresh_processes(args.cold)
     print(f"{'':10s} {'n':>6s} " + " ".join(f"{name:>14s}" for name in [*impls, "numpy"]))
     for what, k, ref in (("jacobian", 0, jac_numpy), ("hessian", 1, hess_numpy)):
         for n in sizes:

@@ -24,6 +24,7 @@ _COMPILEDIR_API = frozenset(
     {
         "path",
         "get",
+        "has",
         "get_or_build",
         "put_bytes",
         "set_aside",

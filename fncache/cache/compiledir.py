@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 from ..config import config
 from ..errors import CacheError, CompileError
 from .entry import (
+    META,
     UNWRITABLE,
     Damaged,
     Entry,
@@ -185,6 +186,11 @@ class Compiledir:
             saved = entry.meta.get("compile_seconds", 0.0)
             root.stats.record("hit", key.kind, key.digest, saved if isinstance(saved, (int, float)) else 0.0)
         return entry
+
+    def has(self, key: CacheKey) -> bool:
+        """Whether an entry of ``key`` is published here: a glance (no verification, no counters,
+        no remote tier) for deciding whether to start building ahead; :meth:`get` decides."""
+        return (self._root().layout.entry_dir(key.digest) / META).is_file()
 
     def get_or_build(self, key: CacheKey, build: Callable[[Path], Mapping[str, Any] | None]) -> Entry:
         """The entry of ``key``, built once across all processes if missing.

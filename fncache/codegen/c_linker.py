@@ -8,6 +8,8 @@ import hashlib
 import logging
 import os
 import platform
+import shutil
+import threading
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -28,6 +30,9 @@ __all__ = [
     "module_key_for",
     "compile_module",
     "runner_for",
+    "EarlyLibrary",
+    "early_library",
+    "remember_source",
 ]
 
 log = logging.getLogger(__name__)
@@ -104,28 +109,34 @@ def module_key_for(source: str | None = None, *, sha256: str | None = None) -> A
     return kernel_library_key(source, sha256=sha256, extra_flags=EXTRA_FLAGS + LIBS)
 
 
-def compile_module(mod: KernelLibrary, key: Any, render: Callable[[], str] | None = None) -> Entry:
+def compile_module(
+    mod: KernelLibrary,
+    key: Any,
+    render: Callable[[], str] | None = None,
+    early: EarlyLibrary | None = None,
+) -> Entry:
     """The verified cache entry of ``mod``'s kernel library: from the cache, or compiled once
     (other processes wanting the same key wait for this one).
 
     A ``mod`` rendered without its source (a key from a recorded hash) comes with ``render``,
     which gives the source only if the library has to be built; a source whose hash is not the
-    key's is refused (:class:`RecordMismatch`), never built under that key."""
-    from ..toolchain.compiler import compile_shared_object
+    key's is refused (:class:`RecordMismatch`), never built under that key. ``early``: the
+    compiler already running on the source (:class:`EarlyLibrary`), whose output a build takes
+    instead of compiling again."""
     from ..toolchain.cpu import check_features, entry_missing_features
     from ..cache import cache
     from ..cache.keys import source_sha256
 
-    name = "fc_" + key.digest[:24]
+    name = library_name(key)
 
     def build(staging: Path) -> dict:
         source = mod.source
         if source is None:  # keyed by a recorded hash: the source must be the one recorded
-            source = render()  # type: ignore[misc]
+            source = early.source if early is not None else render()  # type: ignore[misc]
             if source_sha256(source) != key.components["source_sha256"]:
                 raise RecordMismatch(
-                    f"kernel library {key.digest[:16]}: the source rendered now is not the one its "
-                    "function entry records; not building it under that key"
+                    f"kernel library {key.digest[:16]} ({name}): the source rendered now is not the "
+                    "one its function entry records; not building it under that key"
                 )
         t0 = time.perf_counter()
         try:
@@ -134,11 +145,16 @@ def compile_module(mod: KernelLibrary, key: Any, render: Callable[[], str] | Non
             isa = None  # flags the compiler rejects: its own run below reports them in full
         if isa is not None:
             # Flags this CPU cannot run (e.g. -mavx512f in config.cxxflags) make a library
-            # that would end the process with SIGILL: refuse before compiling.
+            # that would end the process with SIGILL: refuse before compiling (or loading).
             check_features(isa, f"a kernel library built with {' '.join(compile_flags())!r}")
-        so = compile_shared_object(
-            source, staging, name, extra_flags=EXTRA_FLAGS, libs=LIBS, python_ext=False
-        )
+        so = None
+        if early is not None and early.serves(source, name):
+            try:
+                t0, so = early.started, early.into(staging)
+            except CompileError as e:  # e.g. a full temp dir: the call in staging says for sure
+                log.debug("fncache: the early compile of %s failed (%s); compiling again", name, e)
+        if so is None:
+            so = _compile_library(source, staging, name).wait()
         if isa is None:
             isa = library_isa()
             check_features(isa, f"a kernel library built with {' '.join(compile_flags())!r}")
@@ -160,6 +176,102 @@ def compile_module(mod: KernelLibrary, key: Any, render: Callable[[], str] | Non
     if config.cache_verify_hits:
         _verify(entry, mod, build)
     return entry
+
+
+def library_name(key: Any) -> str:
+    """The name of the kernel library of ``key`` (its files, its entry's ``module``)."""
+    return "fc_" + key.digest[:24]
+
+
+def _compile_library(source: str, out_dir: Path, name: str) -> Any:
+    """The compiler call building a kernel library from ``source`` in ``out_dir``, started."""
+    from ..toolchain.compiler import start_shared_object
+
+    return start_shared_object(source, out_dir, name, extra_flags=EXTRA_FLAGS, libs=LIBS, python_ext=False)
+
+
+class EarlyLibrary:
+    """A kernel library's compiler call started before the library is asked for, in a private
+    temporary directory: it runs while this process does other work (a `JacobianRows` node's
+    inner function is compiled meanwhile, its own compiler call running beside this one on the
+    other core). The build of the library's cache entry, under its lock, takes the output
+    (:meth:`into`) if the source is the one the entry is keyed by; whatever is not taken
+    (another process published the library meanwhile, an error) :meth:`close` stops and removes."""
+
+    def __init__(self, source: str, name: str) -> None:
+        import tempfile
+
+        self.source = source
+        self.name = name
+        self._dir = Path(tempfile.mkdtemp(prefix="fncache-early-"))
+        self._job: Any = None
+        try:
+            self._job = _compile_library(source, self._dir, name)
+        except BaseException:
+            self.close()
+            raise
+        self.started: float = self._job.started
+
+    def serves(self, source: str, name: str) -> bool:
+        """Whether this call compiles ``source`` as ``name`` and its output is still to take."""
+        return self._job is not None and name == self.name and source == self.source
+
+    def into(self, staging: Path) -> Path:
+        """Wait for the compiler (:class:`CompileError` if it failed) and copy what it wrote,
+        the source and the library, into ``staging``; the library's path there. Once."""
+        job, self._job = self._job, None
+        built = job.wait()
+        for path in (self._dir / f"{self.name}.c", built):
+            shutil.copyfile(path, staging / path.name)
+        return staging / built.name
+
+    def close(self) -> None:
+        if self._job is not None:
+            self._job.cancel()
+            self._job = None
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+    def __enter__(self) -> "EarlyLibrary":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+#: Kernel sources this process rendered to record their hash in a function entry, by that hash
+#: (``keys.source_sha256``), so that building the library right after renders nothing again.
+#: Content-addressed (a hash names one text), consumed by the build, a few at most.
+_remembered: dict[str, str] = {}
+_remembered_lock = threading.Lock()  # functions may be compiled from several threads at once
+_REMEMBERED_MAX = 8
+
+
+def early_library(sha256: str) -> EarlyLibrary | None:
+    """The compiler started on the kernel library of the source :func:`remember_source` keeps
+    under ``sha256`` (handed over: no longer kept), so that it runs while the function entry is
+    published and the program rendered; None when no such source is kept or the compiledir has
+    the library. The caller closes it."""
+    from ..cache import cache
+
+    with _remembered_lock:
+        source = _remembered.pop(sha256, None)
+    key = module_key_for(sha256=sha256)
+    if source is None or cache.has(key):
+        return None
+    return EarlyLibrary(source, library_name(key))
+
+
+def remember_source(source: str) -> str:
+    """``keys.source_sha256`` of ``source``, whose text the next build of that hash's library
+    in this process takes instead of rendering the graph again."""
+    from ..cache.keys import source_sha256
+
+    sha = source_sha256(source)
+    with _remembered_lock:
+        _remembered[sha] = source
+        while len(_remembered) > _REMEMBERED_MAX:
+            del _remembered[next(iter(_remembered))]
+    return sha
 
 
 class RecordMismatch(CompileError):
@@ -240,7 +352,9 @@ def _load_bytes(data: bytes, name: str) -> Any:
     return lib
 
 
-def load_module(mod: KernelLibrary, key: Any, render: Callable[[], str] | None = None) -> Any:
+def load_module(
+    mod: KernelLibrary, key: Any, render: Callable[[], str] | None = None, early: EarlyLibrary | None = None
+) -> Any:
     """The loaded kernel library of ``mod``, from the verified bytes of its cache entry.
 
     A library that verifies but does not load is damage like any other: its entry is set aside
@@ -249,7 +363,7 @@ def load_module(mod: KernelLibrary, key: Any, render: Callable[[], str] | None =
     from ..cache import cache
 
     for attempt in (1, 2):
-        entry = compile_module(mod, key, render)
+        entry = compile_module(mod, key, render, early)
         try:
             name = entry.meta["library"]
             return load_library(entry.read_bytes(name), name, entry.meta["files"][name]["sha256"])
@@ -299,6 +413,8 @@ def build_c_runner(
     on_error: Callable[[Any], Any],
     on_kwargs: Callable[..., Any],
     source_sha256: str | None = None,
+    meanwhile: Callable[[], None] | None = None,
+    early: EarlyLibrary | None = None,
 ) -> CRunner:
     """The native runner; ``on_error(exc)`` returns the exception to raise (it adds the failing
     node), ``on_kwargs(*args, **kw)`` handles calls that name their inputs.
@@ -306,23 +422,64 @@ def build_c_runner(
     ``source_sha256``, what the function entry records of the graph's kernel library, spares a
     warm hit rendering the library's source: the program alone is rendered, and the library's
     key made from the hash (the same key). The source is rendered only if the library must be
-    built, and built only if its hash is the recorded one. ``cache_verify_hits`` ignores it."""
+    built (or taken as this process rendered it for the record: :func:`remember_source`), and
+    built only if its hash is the recorded one. ``cache_verify_hits`` ignores it.
+
+    ``meanwhile``, other work the function needs (compiling its inner functions), is done once,
+    while the compiler builds the library if the compiledir lacks it. ``early``: the library's
+    compiler call already started (:func:`early_library`; the caller closes it)."""
 
     def render() -> str:
-        return render_module(fgraph, n_explicit=n_explicit, single=single).source or ""
+        known = None
+        if source_sha256 is not None:
+            with _remembered_lock:
+                known = _remembered.pop(source_sha256, None)
+        return (
+            known
+            if known is not None
+            else render_module(fgraph, n_explicit=n_explicit, single=single).source or ""
+        )
 
     if source_sha256 is not None and not config.cache_verify_hits:
         mod = render_module(fgraph, n_explicit=n_explicit, single=single, source=False)
         try:
-            lib = load_module(mod, module_key_for(sha256=source_sha256), render) if mod.has_kernels else None
+            key = module_key_for(sha256=source_sha256) if mod.has_kernels else None
+            lib = _load_alongside(mod, key, render, meanwhile, early)
             return runner_for(lib, mod, converter=converter, on_error=on_error, on_kwargs=on_kwargs)
         except RecordMismatch as e:
             log.warning("fncache: %s; rendering it", e)
+            meanwhile = None  # done: a mismatch is found when the library is built, after it
     mod = render_module(fgraph, n_explicit=n_explicit, single=single)
-    lib = None
-    if mod.source:
-        lib = load_module(mod, module_key_for(mod.source))
+    key = module_key_for(mod.source) if mod.source else None
+    lib = _load_alongside(mod, key, render, meanwhile, early)
     return runner_for(lib, mod, converter=converter, on_error=on_error, on_kwargs=on_kwargs)
+
+
+def _load_alongside(
+    mod: KernelLibrary,
+    key: Any,
+    render: Callable[[], str],
+    meanwhile: Callable[[], None] | None,
+    early: EarlyLibrary | None,
+) -> Any:
+    """:func:`load_module` of ``mod`` under ``key`` (None: no kernels, no library), with
+    ``meanwhile()`` done first: while the library's compiler runs if it has to be built.
+    ``early``: that compiler call, started by the caller (who closes it)."""
+    if key is None:
+        if meanwhile is not None:
+            meanwhile()
+        return None
+    if early is None and meanwhile is not None:
+        from ..cache import cache
+
+        if not cache.has(key):
+            source = mod.source if mod.source is not None else render()
+            with EarlyLibrary(source, library_name(key)) as own:
+                meanwhile()
+                return load_module(mod, key, render, own)
+    if meanwhile is not None:
+        meanwhile()
+    return load_module(mod, key, render, early)
 
 
 def runner_for(

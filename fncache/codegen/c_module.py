@@ -62,6 +62,26 @@ def prelude_text() -> str:
 _prelude_cache: str | None = None
 
 
+def _kernels_or_aliases(step: int, node: Apply, code: str, first_of: dict[str, int]) -> str:
+    """Node ``step``'s kernels (``code``) under a comment naming it; or, when an earlier node's
+    are the same code but for their names (the same op on the same types: a gradient graph's
+    ``mul`` twice), aliases of that node's: the compiler optimizes each body once (most of a
+    library's compile time), and the program calls every node's kernels by their own names.
+    ``first_of`` maps code with neutral names to the node that has it."""
+    own = f"fc_k{step}_"
+    first = first_of.setdefault(code.replace(own, "fc_k#_"), step)
+    title = f"/* node {step}: {str(node.op)[:80].replace('*/', '')} */"
+    if first == step:
+        return f"{title}\n{code}"
+    theirs = f"fc_k{first}_"
+    aliases = [
+        f'{line} __attribute__((alias("{line.split("(", 1)[0].split()[-1].replace(own, theirs)}")));'
+        for line in code.splitlines()
+        if line.startswith("FC_EXPORT ")  # every exported kernel's head is one such line
+    ]
+    return "\n".join([f"{title[:-3]}: the kernels of node {first} */", *aliases])
+
+
 def render_module(
     fgraph: FunctionGraph, *, n_explicit: int, single: bool, source: bool = True
 ) -> KernelLibrary:
@@ -76,6 +96,7 @@ def render_module(
     out_ids = {id(v) for v in fgraph.outputs}
 
     kernels: list[str] = []
+    first_of: dict[str, int] = {}
     has_kernels = False
     steps: list[tuple] = []
     fallbacks: list[Apply] = []
@@ -101,7 +122,7 @@ def render_module(
             fallbacks.append(node)
         code, st = render_node(node, ctx)
         if code:
-            kernels.append(f"/* node {step}: {str(node.op)[:80].replace('*/', '')} */\n{code}")
+            kernels.append(_kernels_or_aliases(step, node, code, first_of))
         has_kernels = has_kernels or any(st[c_program.STEP_KERNELS])
         steps.append(st)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import pickle
 import sys
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from ..config import config
 from ..graph.basic import clone_graph
@@ -19,6 +19,7 @@ __all__ = [
     "kernel_source_record",
     "KERNEL_SOURCE_FIELD",
     "build_runner",
+    "inner_functions",
     "link_inner_functions",
     "jacobian_rows_nodes",
     "inner_function_mode",
@@ -73,14 +74,15 @@ def kernel_source_record(loaded: FunctionGraph, mode: Mode) -> dict[str, str]:
     """What a function entry records of its C kernel library: the hash of the source that
     ``loaded``, the graph as a hit decodes it from the entry, renders to (the source depends on
     the graph alone), so that a hit keys the library without rendering it. Nothing for other
-    linkers, or a graph without kernels."""
+    linkers, or a graph without kernels. The source is kept for building the library next
+    (``c_linker.remember_source``): a cold compile renders it once."""
     if mode.linker != "c" or mode.device == "cuda":
         return {}
-    from ..cache.keys import source_sha256
+    from ..codegen.c_linker import remember_source
     from ..codegen.c_module import render_module
 
     source = render_module(loaded, n_explicit=0, single=False).source
-    return {KERNEL_SOURCE_FIELD: source_sha256(source)} if source else {}
+    return {KERNEL_SOURCE_FIELD: remember_source(source)} if source else {}
 
 
 def _recorded_kernel_source(meta: Any) -> str | None:
@@ -92,10 +94,12 @@ def _recorded_kernel_source(meta: Any) -> str | None:
 
 def optimize_or_load(
     original: FunctionGraph, mode: Mode, shared: Sequence[Any]
-) -> tuple[FunctionGraph, str, str | None]:
+) -> tuple[FunctionGraph, str, str | None, Any]:
     """The optimized graph for ``original`` under ``mode``, from the compiledir when present;
-    its function key's digest; and the ``keys.source_sha256`` of its C kernel library when a
-    loaded entry records one (:func:`kernel_source_record`)."""
+    its function key's digest; the ``keys.source_sha256`` of its C kernel library when a
+    loaded entry records one (:func:`kernel_source_record`); and, on a miss, the compiler call
+    already started on that library (``c_linker.EarlyLibrary``, None if none: the caller
+    hands it to :func:`build_runner` and closes it)."""
     from ..cache import cache
 
     key = function_key(original, mode)
@@ -108,24 +112,52 @@ def optimize_or_load(
         except Exception as e:  # a bad entry must never stop the user: rebuild it
             log.warning("fncache: function entry %s could not be loaded (%s); rebuilding", key.digest[:16], e)
     if loaded is not None and not config.cache_verify_hits:
-        return loaded, key.digest, _recorded_kernel_source(entry.meta)
+        return loaded, key.digest, _recorded_kernel_source(entry.meta), None
     optimized = optimize_graph(original, mode)
     if loaded is not None:
         from ..cache.hitcheck import check_hit
 
         check_hit(key, entry.meta, {"optimized graph": (graph_signature(loaded), graph_signature(optimized))})
-        return loaded, key.digest, None  # verified hits render the library in full
+        return loaded, key.digest, None, None  # verified hits render the library in full
     try:
         payload = dumps(encode_graph(optimized, shared))
     except Exception as e:  # graphs with unpicklable user objects still run, uncached
         log.info("fncache: not caching function %s: its graph cannot be pickled (%s)", key.digest[:16], e)
-        return optimized, key.digest, None
-    # recorded from the graph as a hit will decode it: the library a hit finds under the
-    # record is then the one its own graph renders to, whatever a pickle round trip changes
-    record = kernel_source_record(decode_graph(pickle.loads(payload), shared), mode)
+        return optimized, key.digest, None, None
+    # Recorded from the graph as a hit will decode it: the library a hit finds under the
+    # record is then the one its own graph renders to, whatever a pickle round trip changes.
+    decoded = attach_traces(decode_graph(pickle.loads(payload), shared), original)
+    record = kernel_source_record(decoded, mode)
     meta = {"nodes": len(optimized.toposort()), **record}
-    cache.put_bytes(key, {GRAPH_FILE: payload}, meta)
-    return optimized, key.digest, None
+    sha = record.get(KERNEL_SOURCE_FIELD)
+    if sha is None or not _only_fncache_ops(decoded):
+        cache.put_bytes(key, {GRAPH_FILE: payload}, meta)
+        return optimized, key.digest, None, None
+    # Nothing of the user's in the graph: the miss runs what later hits run, the graph decoded,
+    # and builds its library from the source just rendered for the record; the compiler starts
+    # on it now, and runs while the entry is published and the program rendered.
+    from ..codegen.c_linker import early_library
+
+    early = early_library(sha)
+    try:
+        cache.put_bytes(key, {GRAPH_FILE: payload}, meta)
+    except BaseException:
+        if early is not None:
+            early.close()
+        raise
+    return decoded, key.digest, sha, early
+
+
+def _only_fncache_ops(graph: FunctionGraph) -> bool:
+    """Whether every op of ``graph`` is one of fncache's own, with nothing of the user's in it.
+    A `PythonOp` holds the user's function, which a pickle round trip copies (with its
+    closure); a graph with one runs the user's own objects, not the decoded copies."""
+    from ..tensor.pyop import PythonOp
+
+    return all(
+        type(node.op).__module__.startswith("fncache.") and not isinstance(node.op, PythonOp)
+        for node in graph.toposort()
+    )
 
 
 def jacobian_rows_nodes(graph: FunctionGraph) -> list[Any]:
@@ -144,13 +176,28 @@ def inner_function_mode(mode: Mode) -> Mode:
     return Mode(mode.linker, mode.optimizer, mode.included_tags, mode.excluded_tags, "cpu")
 
 
-def link_inner_functions(optimized: FunctionGraph, mode: Mode) -> None:
-    """Compile the inner graph of each `JacobianRows` node under :func:`inner_function_mode`
-    and hand it to the node, so the compile happens with the outer function's, not on its
-    first call."""
+def inner_functions(optimized: FunctionGraph, mode: Mode) -> Callable[[], None] | None:
+    """What links the inner functions of ``optimized``'s `JacobianRows` nodes: it compiles
+    each inner graph under :func:`inner_function_mode` and hands it to its node, so the compile
+    happens with the outer function's, not on its first call. None when the graph has no such
+    node."""
+    nodes = jacobian_rows_nodes(optimized)
+    if not nodes:
+        return None
     inner_mode = inner_function_mode(mode)
-    for node in jacobian_rows_nodes(optimized):
-        node.tag["inner_function"] = node.op.function(inner_mode)
+
+    def link() -> None:
+        for node in nodes:
+            node.tag["inner_function"] = node.op.function(inner_mode)
+
+    return link
+
+
+def link_inner_functions(optimized: FunctionGraph, mode: Mode) -> None:
+    """Link the inner functions of ``optimized`` now (:func:`inner_functions`)."""
+    link = inner_functions(optimized, mode)
+    if link is not None:
+        link()
 
 
 def build_runner(
@@ -164,11 +211,19 @@ def build_runner(
     on_error: Any,
     on_kwargs: Any,
     source_sha256: str | None = None,
+    early: Any = None,
 ) -> Any:
     """A callable running ``optimized``: numpy for ``linker='py'``, native code for ``'c'``,
     CUDA kernels for ``device='cuda'``. ``source_sha256``: the function entry's record of the
-    C kernel library (:func:`kernel_source_record`)."""
-    link_inner_functions(optimized, mode)
+    C kernel library (:func:`kernel_source_record`); ``early``: the compiler call already
+    started on it (:func:`optimize_or_load`).
+
+    The inner functions of the graph's `JacobianRows` nodes are compiled with it; on the C
+    backend while the compiler builds this graph's kernel library (their own compiler calls
+    run beside it)."""
+    link_inner = inner_functions(optimized, mode)
+    if link_inner is not None and (mode.device == "cuda" or mode.linker == "py"):
+        link_inner()
     if mode.device == "cuda":
         from ..codegen.cuda.linker import build_cuda_runner
 
@@ -197,4 +252,6 @@ def build_runner(
         on_error=on_error,
         on_kwargs=on_kwargs,
         source_sha256=source_sha256,
+        meanwhile=link_inner,
+        early=early,
     )

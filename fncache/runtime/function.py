@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 import weakref
+from contextlib import nullcontext
 from typing import Any, Sequence
 
 import numpy as np
@@ -346,22 +347,24 @@ def function(
     m = get_mode(mode)
     original = FunctionGraph(ins + shared, all_outs, clone=True)
     fname = name or "f"
-    optimized, key, kernel_source = optimize_or_load(original, m, shared)
-    return assemble(
-        inputs=ins,
-        outputs=outs,
-        single=single,
-        shared=shared,
-        updated=updated,
-        mode=m,
-        name=fname,
-        allow_input_downcast=allow_input_downcast,
-        original=original,
-        optimized=optimized,
-        cache_key=key,
-        trust_input=trust_input,
-        kernel_source_sha256=kernel_source,
-    )
+    optimized, key, kernel_source, early = optimize_or_load(original, m, shared)
+    with early if early is not None else nullcontext():
+        return assemble(
+            inputs=ins,
+            outputs=outs,
+            single=single,
+            shared=shared,
+            updated=updated,
+            mode=m,
+            name=fname,
+            allow_input_downcast=allow_input_downcast,
+            original=original,
+            optimized=optimized,
+            cache_key=key,
+            trust_input=trust_input,
+            kernel_source_sha256=kernel_source,
+            early=early,
+        )
 
 
 def assemble(
@@ -380,11 +383,13 @@ def assemble(
     trust_input: bool,
     build: Any = None,
     kernel_source_sha256: str | None = None,
+    early: Any = None,
 ) -> Function:
     """Link an already optimized graph into a Function: the one assembly path, shared by
     :func:`function` and unpickling (which brings its optimized graph along). ``build``
     replaces ``build_runner`` (same signature), e.g. to use a native module shipped in a pickle;
-    ``kernel_source_sha256`` is the function entry's record of the C kernel library."""
+    ``kernel_source_sha256`` is the function entry's record of the C kernel library, ``early``
+    the compiler call already started on it (``compile.optimize_or_load``)."""
     from .compile import build_runner
 
     # The runner calls back into its Function through a weak reference: the native runner is
@@ -418,6 +423,8 @@ def assemble(
         on_error=on_error,
         on_kwargs=on_kwargs,
         source_sha256=kernel_source_sha256,
+        # only fc.function's own builds start one (a pickle's builder takes no such argument)
+        **({} if early is None else {"early": early}),
     )
     f = Function(
         inputs=inputs,

@@ -15,14 +15,22 @@ import shlex
 import stat
 import time
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 from ..config import config
 from ..errors import CompileError
 from .march import cxx_command, host_march_flags, host_memo
-from .process import run_tool
+from .process import run_tool, start_tool
 
-__all__ = ["compiler_id", "compile_flags", "compile_shared_object", "ext_suffix", "python_abi_tag"]
+__all__ = [
+    "compiler_id",
+    "compile_flags",
+    "compile_shared_object",
+    "start_shared_object",
+    "CompileJob",
+    "ext_suffix",
+    "python_abi_tag",
+]
 
 log = logging.getLogger(__name__)
 
@@ -191,6 +199,67 @@ def compile_shared_object(
     ``.so`` (a plain library, such as the generated kernels).
     Raises :class:`CompileError` with the command, the stderr tail and where the source was kept.
     """
+    return start_shared_object(
+        source,
+        out_dir,
+        name,
+        extra_flags=extra_flags,
+        libs=libs,
+        include_dirs=include_dirs,
+        python_ext=python_ext,
+    ).wait()
+
+
+class CompileJob:
+    """One compiler call of :func:`start_shared_object`, running while the caller does other
+    work: :meth:`wait` gives its output file, :meth:`cancel` stops it."""
+
+    def __init__(self, source: str, name: str, command: list[str], target: Path) -> None:
+        self.source = source
+        self.name = name
+        self.command = command
+        self.target = target
+        self.started = time.perf_counter()
+        self._proc: Any = None
+        self._failure: tuple[str, str] | None = None
+        try:
+            self._proc = start_tool(command)
+        except OSError as e:
+            self._failure = _not_started(e, "set fc.config.cxx")
+
+    def wait(self) -> Path:
+        """The output file, once the compiler has written it; :class:`CompileError` if it failed."""
+        failure = self._failure
+        if self._proc is not None:
+            try:
+                out, err = self._proc.communicate()
+            except BaseException:  # interrupted: no compiler is left running behind
+                self.cancel()
+                raise
+            failure = _outcome(self._proc.returncode, err + out, self.target)
+        if failure is not None:
+            raise compile_error(f"compiling {self.name}", failure, self.command, self.source, self.name)
+        log.debug("compiled %s in %.3fs", self.name, time.perf_counter() - self.started)
+        return self.target
+
+    def cancel(self) -> None:
+        """Stop the compiler if it still runs (its output is not wanted)."""
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.communicate()
+
+
+def start_shared_object(
+    source: str,
+    out_dir: Path,
+    name: str,
+    *,
+    extra_flags: Sequence[str] = (),
+    libs: Sequence[str] = (),
+    include_dirs: Sequence[str] = (),
+    python_ext: bool = True,
+) -> CompileJob:
+    """:func:`compile_shared_object`'s compiler call, started and not waited for."""
     out_dir = Path(out_dir)
     src = out_dir / f"{name}.c"
     src.write_text(source)
@@ -202,12 +271,7 @@ def compile_shared_object(
         *extra_flags,
     ]
     command = [*cxx_command(), *flags, "-o", str(target), str(src), *(_lib_flag(lib) for lib in libs)]
-    t0 = time.perf_counter()
-    failure = run_compiler(command, target, hint="set fc.config.cxx")
-    if failure is not None:
-        raise compile_error(f"compiling {name}", failure, command, source, name)
-    log.debug("compiled %s in %.3fs", name, time.perf_counter() - t0)
-    return target
+    return CompileJob(source, name, command, target)
 
 
 def run_compiler(command: list[str], target: Path, hint: str) -> tuple[str, str] | None:
@@ -215,10 +279,18 @@ def run_compiler(command: list[str], target: Path, hint: str) -> tuple[str, str]
     try:
         proc = run_tool(command, timeout=None)
     except OSError as e:
-        return (f"could not start the compiler ({e}); {hint}", "")
-    output = proc.stderr + proc.stdout
-    if proc.returncode != 0:
-        return (f"exit status {proc.returncode}", output)
+        return _not_started(e, hint)
+    return _outcome(proc.returncode, proc.stderr + proc.stdout, target)
+
+
+def _not_started(e: OSError, hint: str) -> tuple[str, str]:
+    return (f"could not start the compiler ({e}); {hint}", "")
+
+
+def _outcome(returncode: int, output: str, target: Path) -> tuple[str, str] | None:
+    """None when a finished compiler call wrote ``target``, else (reason, its output)."""
+    if returncode != 0:
+        return (f"exit status {returncode}", output)
     if not target.is_file():
         return ("the compiler reported success but wrote no output file", output)
     return None

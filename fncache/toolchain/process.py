@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import subprocess
 
-__all__ = ["run_tool", "run_side_by_side"]
+__all__ = ["run_tool", "start_tool", "run_side_by_side"]
 
 log = logging.getLogger(__name__)
 
@@ -38,26 +38,31 @@ def run_tool(
     )
 
 
+def start_tool(argv: list[str]) -> subprocess.Popen[str]:
+    """Start ``argv`` reading nothing from stdin, its output captured as text, and return at
+    once (``communicate()`` waits for it); raises ``OSError`` when it cannot start."""
+    import subprocess
+
+    return subprocess.Popen(
+        argv,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_c_locale(),
+    )
+
+
 def run_side_by_side(argvs: list[list[str]]) -> list[tuple[int, str, str] | None]:
     """Run compiler driver calls reading nothing from stdin, all at once (they are independent
     and each mostly waits on its own process start): ``(returncode, stdout, stderr)`` of each,
     None for one that could not be run."""
     import subprocess
 
-    env = _c_locale()
     procs: list[subprocess.Popen | None] = []
     for argv in argvs:
         try:
-            procs.append(
-                subprocess.Popen(
-                    argv,
-                    stdin=subprocess.DEVNULL,
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.PIPE,
-                    text=True,
-                    env=env,
-                )
-            )
+            procs.append(start_tool(argv))
         except OSError as e:
             log.warning("cannot run %s: %s", shlex.join(argv), e)
             procs.append(None)
