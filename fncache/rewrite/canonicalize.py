@@ -24,6 +24,17 @@ def _single(node: Apply) -> tuple[str, list[Variable]] | None:
     return name, [node.inputs[k] for _, k in refs]
 
 
+#: Binary ops with a unit: the constant operand that leaves the other one unchanged (exactly,
+#: NaN and inf included), and the positions it may take.
+UNITS: dict[str, tuple[int, tuple[int, ...]]] = {
+    "add": (0, (1, 0)),
+    "mul": (1, (1, 0)),
+    "sub": (0, (1,)),
+    "true_div": (1, (1,)),
+    "pow": (1, (1,)),
+}
+
+
 def const_value(v: Variable) -> Any:
     """The value of a constant whose elements are all equal, else None."""
     if isinstance(v, Constant) and v.data.size >= 1:
@@ -90,15 +101,11 @@ def _rewrite(node: Apply) -> list[Variable] | None:
         return None
     name, ins = s
     out = node.outputs[0]
-    if name in ("mul", "add") and len(ins) == 2:
-        unit = 1 if name == "mul" else 0
-        for a, b in ((ins[0], ins[1]), (ins[1], ins[0])):
-            if const_value(b) == unit and _same(out, a) and b.ndim <= out.ndim:
-                return [a]
-    if name in ("sub", "true_div", "pow") and len(ins) == 2:
-        unit = 0 if name == "sub" else 1
-        if const_value(ins[1]) == unit and _same(out, ins[0]) and ins[1].ndim <= out.ndim:
-            return [ins[0]]
+    if name in UNITS and len(ins) == 2:
+        unit, where = UNITS[name]
+        for b in where:
+            if const_value(ins[b]) == unit and _same(out, ins[1 - b]) and ins[b].ndim <= out.ndim:
+                return [ins[1 - b]]
     if name == "pow" and is_float(out.dtype) and _same(out, ins[0]):
         c = const_value(ins[1])
         if c == 2 and ins[1].ndim <= out.ndim:

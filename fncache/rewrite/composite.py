@@ -2,8 +2,8 @@
 constants. Canonicalize makes the same simplifications node by node, but only where the
 node's output keeps the shape of what replaces it; inside a loop body the node's inputs
 still decide the loop's shape (they all stay), so the rules apply to every step: a switch on
-a constant condition is the branch it picks, and x + 0, x - 0, x * 1 and x / 1 are x (exact,
-NaN and inf included, as in canonicalize). Steps no output needs any more are dropped.
+a constant condition is the branch it picks, and x + 0, x - 0, x * 1, x / 1 and x ** 1 are x
+(exact, NaN and inf included: canonicalize's `UNITS`). Steps no output needs any more are dropped.
 
 Gradients leave such steps in the body: ``broadcast_like`` is a switch on True, and the
 gradient of its shape-only input a switch on True that picks zero."""
@@ -16,12 +16,9 @@ from ..graph.basic import Apply, Variable
 from ..graph.fgraph import FunctionGraph
 from ..tensor.elemwise import Elemwise
 from ..tensor.scalar_ops import Composite
-from .canonicalize import const_value
+from .canonicalize import UNITS, const_value
 from .local import local_pass
 from .registry import register
-
-#: The constant operand that leaves the other one unchanged, and the positions it may take.
-_UNITS = {"add": (0, (0, 1)), "mul": (1, (0, 1)), "sub": (0, (1,)), "true_div": (1, (1,))}
 
 Ref = tuple[str, int]
 
@@ -35,8 +32,8 @@ def _same_as(name: str, refs: tuple[Ref, ...], const: dict[int, Any]) -> Ref | N
     if name == "switch" and len(refs) == 3:
         c = value(refs[0])
         return None if c is None else refs[1] if c else refs[2]
-    if name in _UNITS and len(refs) == 2:
-        unit, where = _UNITS[name]
+    if name in UNITS and len(refs) == 2:
+        unit, where = UNITS[name]
         for b in where:
             if value(refs[b]) == unit:
                 return refs[1 - b]
