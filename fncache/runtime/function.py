@@ -423,8 +423,7 @@ def assemble(
         on_error=on_error,
         on_kwargs=on_kwargs,
         source_sha256=kernel_source_sha256,
-        # only fc.function's own builds start one (a pickle's builder takes no such argument)
-        **({} if early is None else {"early": early}),
+        early=early,
     )
     f = Function(
         inputs=inputs,

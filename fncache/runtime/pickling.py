@@ -424,7 +424,13 @@ def _embedded_builder(native: dict[str, Any] | None, inner: dict[str, dict[str, 
     from .compile import build_runner, link_inner_functions
 
     def build(
-        optimized: FunctionGraph, mode: Mode, name: str, *, source_sha256: str | None = None, **kw: Any
+        optimized: FunctionGraph,
+        mode: Mode,
+        name: str,
+        *,
+        source_sha256: str | None = None,
+        early: Any = None,
+        **kw: Any,
     ) -> Any:
         _adopt_inner_functions(inner, optimized)
         if native is not None and mode.linker == "c" and mode.device != "cuda":
@@ -432,7 +438,7 @@ def _embedded_builder(native: dict[str, Any] | None, inner: dict[str, dict[str, 
             runner = _embedded_runner(native, optimized, name, **kw)  # keyed by its own source
             if runner is not None:
                 return runner
-        return build_runner(optimized, mode, name, source_sha256=source_sha256, **kw)
+        return build_runner(optimized, mode, name, source_sha256=source_sha256, early=early, **kw)
 
     return build
 
