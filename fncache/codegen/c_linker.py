@@ -253,12 +253,17 @@ def early_library(sha256: str) -> EarlyLibrary | None:
     the library. The caller closes it."""
     from ..cache import cache
 
-    with _remembered_lock:
-        source = _remembered.pop(sha256, None)
+    source = _take_remembered(sha256)
     key = module_key_for(sha256=sha256)
     if source is None or cache.has(key):
         return None
     return EarlyLibrary(source, library_name(key))
+
+
+def _take_remembered(sha256: str) -> str | None:
+    """The source :func:`remember_source` keeps under ``sha256``, handed over (no longer kept)."""
+    with _remembered_lock:
+        return _remembered.pop(sha256, None)
 
 
 def remember_source(source: str) -> str:
@@ -430,15 +435,10 @@ def build_c_runner(
     compiler call already started (:func:`early_library`; the caller closes it)."""
 
     def render() -> str:
-        known = None
-        if source_sha256 is not None:
-            with _remembered_lock:
-                known = _remembered.pop(source_sha256, None)
-        return (
-            known
-            if known is not None
-            else render_module(fgraph, n_explicit=n_explicit, single=single).source or ""
-        )
+        known = _take_remembered(source_sha256) if source_sha256 is not None else None
+        if known is not None:
+            return known
+        return render_module(fgraph, n_explicit=n_explicit, single=single).source or ""
 
     if source_sha256 is not None and not config.cache_verify_hits:
         mod = render_module(fgraph, n_explicit=n_explicit, single=single, source=False)

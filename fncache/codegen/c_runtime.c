@@ -838,7 +838,7 @@ static PyObject *rt_rows(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
         for (Py_ssize_t i = 0; i < made; i++) Py_DECREF(vals[i]);
         if (!bad) goto done;
         if (bad != Py_None) {
-            PyObject *report[3 + nargs - 3];
+            PyObject *report[nargs - 1];   /* k, j, then args[3:] */
             report[0] = PyTuple_GET_ITEM(bad, 0);
             report[1] = PyTuple_GET_ITEM(bad, 1);
             for (Py_ssize_t i = 3; i < nargs; i++) report[i - 1] = args[i];
