@@ -279,6 +279,13 @@ def _as_list(wrt: Any, what: str) -> tuple[list[Variable], bool]:
     return items, single
 
 
+def _check_disconnected(disconnected_inputs: Any, what: str) -> None:
+    if disconnected_inputs not in ("raise", "warn", "ignore"):
+        raise ValueError(
+            f"{what}: disconnected_inputs must be 'raise', 'warn' or 'ignore', got {disconnected_inputs!r}"
+        )
+
+
 def grad(
     cost: Any,
     wrt: Any,
@@ -292,10 +299,7 @@ def grad(
     ``disconnected_inputs``: what to do for a ``wrt`` variable the cost does not depend on:
     ``"raise"`` (ValueError), ``"warn"`` or ``"ignore"`` (both return zeros).
     """
-    if disconnected_inputs not in ("raise", "warn", "ignore"):
-        raise ValueError(
-            f"grad: disconnected_inputs must be 'raise', 'warn' or 'ignore', got {disconnected_inputs!r}"
-        )
+    _check_disconnected(disconnected_inputs, "grad")
     cost = as_tensor_variable(cost)
     if cost.ndim != 0:
         raise TypeError(
@@ -376,10 +380,7 @@ def jacobian(
         flat = expr
     else:
         flat = reshape(expr, (-1,) if None in expr.type.shape else (int(np.prod(expr.type.shape)),))
-    if disconnected_inputs not in ("raise", "warn", "ignore"):
-        raise ValueError(
-            f"jacobian: disconnected_inputs must be 'raise', 'warn' or 'ignore', got {disconnected_inputs!r}"
-        )
+    _check_disconnected(disconnected_inputs, "jacobian")
     k = TensorType("int64", ())("k")
     # Row k is the gradient of flat[k]: the gradient reaching flat is one at k, zeros elsewhere,
     # and k < len(flat) for every row the loop runs (what lets a sum of it be that one).
