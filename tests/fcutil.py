@@ -22,6 +22,11 @@ FLOAT_DTYPES = ("float32", "float64")
 RTOL = {"float64": 1e-12, "float32": 1e-5}
 ATOL = {"float64": 1e-300, "float32": 1e-37}
 
+#: Central finite differences in float64: the step, and the tolerances gradients meet.
+FD_EPS = 1e-6
+FD_RTOL = 1e-6
+FD_ATOL = 1e-7
+
 
 def compiled(builder: Callable[..., Any]) -> Callable[..., Any]:
     """Memoize a function-building helper: each graph is compiled once per test session."""
@@ -199,3 +204,62 @@ def rows_functions(mode: Any = None) -> dict[str, tuple[Any, tuple, list[np.ndar
             [np.diag(2 * np.cos(v) - v * np.sin(v)), -3 * np.sin(v) - v * np.cos(v)],
         ),
     }
+
+
+def fd_check_grads(
+    inputs: list,
+    cases: dict[str, tuple[Callable[..., Any], list[int]]],
+    value_sets: list[list[np.ndarray]],
+    mode: Any = None,
+) -> None:
+    """For each case (expression builder, indices of the inputs it uses), the gradient of
+    ``sum(e**2 + e)`` (non-uniform output gradients) equals central finite differences; all
+    cases share one cost function and one gradient function (one compile each)."""
+    import fncache as fc
+    from fncache import tensor as ft
+
+    costs, grads, where = [], [], []
+    for name, (build, used) in cases.items():
+        e = build(*inputs)
+        cost = ft.sum(ft.sqr(e) + e)
+        gs = fc.grad(cost, [inputs[j] for j in used])
+        costs.append(cost)
+        for j, g in zip(used, gs):
+            assert g.type.dtype == inputs[j].dtype and g.ndim == inputs[j].ndim, name
+            where.append((name, len(costs) - 1, j))
+            grads.append(g)
+    kw = dict(on_unused_input="ignore", mode=mode)
+    f_cost = fc.function(inputs, costs, **kw)
+    f_grad = fc.function(inputs, grads, **kw)
+    for vals in value_sets:
+        got = f_grad(*vals)
+        fds = {}
+        for j, v in enumerate(vals):
+            if not np.issubdtype(v.dtype, np.floating):
+                continue
+            diffs = np.zeros((len(costs),) + v.shape)
+            for idx in np.ndindex(v.shape):
+                up, down = [x.copy() for x in vals], [x.copy() for x in vals]
+                up[j][idx] += FD_EPS
+                down[j][idx] -= FD_EPS
+                diffs[(slice(None),) + idx] = (np.array(f_cost(*up)) - np.array(f_cost(*down))) / (2 * FD_EPS)
+            fds[j] = diffs
+        shapes = [v.shape for v in vals]
+        for g, (name, k, j) in zip(got, where):
+            assert g.shape == vals[j].shape, f"{name}: gradient shape {g.shape}, input {j} {shapes}"
+            np.testing.assert_allclose(
+                g, fds[j][k], rtol=FD_RTOL, atol=FD_ATOL, err_msg=f"{name} d/d input {j}, shapes {shapes}"
+            )
+
+
+def fd_jacobian(fn: Callable[..., np.ndarray], args: list[np.ndarray], j: int) -> np.ndarray:
+    """Central differences of ``fn(*args)`` with respect to ``args[j]``: shape
+    ``out.shape + args[j].shape``."""
+    out = np.asarray(fn(*args))
+    jac = np.zeros(out.shape + args[j].shape)
+    for idx in np.ndindex(args[j].shape):
+        up, down = [a.copy() for a in args], [a.copy() for a in args]
+        up[j][idx] += FD_EPS
+        down[j][idx] -= FD_EPS
+        jac[(Ellipsis,) + idx] = (np.asarray(fn(*up)) - np.asarray(fn(*down))) / (2 * FD_EPS)
+    return jac

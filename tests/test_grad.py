@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import pickle
 import warnings
-from typing import Any, Callable
 
 import numpy as np
 import pytest
@@ -15,53 +14,11 @@ import pytest
 import fncache as fc
 from fncache import tensor as ft
 
-from fcutil import keys_in_fresh_processes
+from fcutil import fd_check_grads, keys_in_fresh_processes
 
 EPS = 1e-6
 RTOL = 1e-6
 ATOL = 1e-7
-
-
-def _fd_check(
-    inputs: list,
-    cases: dict[str, tuple[Callable[..., Any], list[int]]],
-    value_sets: list[list[np.ndarray]],
-    mode: Any = None,
-) -> None:
-    """For each case (expression builder, indices of the inputs it uses), the gradient of
-    ``sum(e**2 + e)`` (non-uniform output gradients) equals central finite differences."""
-    costs, grads, where = [], [], []
-    for name, (build, used) in cases.items():
-        e = build(*inputs)
-        cost = ft.sum(ft.sqr(e) + e)
-        gs = fc.grad(cost, [inputs[j] for j in used])
-        costs.append(cost)
-        for j, g in zip(used, gs):
-            assert g.type.dtype == inputs[j].dtype and g.ndim == inputs[j].ndim, name
-            where.append((name, len(costs) - 1, j))
-            grads.append(g)
-    kw = dict(on_unused_input="ignore", mode=mode)
-    f_cost = fc.function(inputs, costs, **kw)
-    f_grad = fc.function(inputs, grads, **kw)
-    for vals in value_sets:
-        got = f_grad(*vals)
-        fds = {}
-        for j, v in enumerate(vals):
-            if not np.issubdtype(v.dtype, np.floating):
-                continue
-            diffs = np.zeros((len(costs),) + v.shape)
-            for idx in np.ndindex(v.shape):
-                up, down = [x.copy() for x in vals], [x.copy() for x in vals]
-                up[j][idx] += EPS
-                down[j][idx] -= EPS
-                diffs[(slice(None),) + idx] = (np.array(f_cost(*up)) - np.array(f_cost(*down))) / (2 * EPS)
-            fds[j] = diffs
-        shapes = [v.shape for v in vals]
-        for g, (name, k, j) in zip(got, where):
-            assert g.shape == vals[j].shape, f"{name}: gradient shape {g.shape}, input {j} {shapes}"
-            np.testing.assert_allclose(
-                g, fds[j][k], rtol=RTOL, atol=ATOL, err_msg=f"{name} d/d input {j}, shapes {shapes}"
-            )
 
 
 def _rand(rng: np.random.Generator, shape: tuple, lo: float = -2.0, hi: float = 2.0):
@@ -126,7 +83,7 @@ def test_elemwise_gradients_match_finite_differences() -> None:
         sets.append(
             [_rand(rng, sa), _rand(rng, sb), _rand(rng, sp, 0.2, 0.9), _rand(rng, ()), _rand(rng, (1, n))]
         )
-    _fd_check(_elemwise_inputs(), ELEMWISE, sets)
+    fd_check_grads(_elemwise_inputs(), ELEMWISE, sets)
 
 
 def test_elemwise_gradients_python_linker() -> None:
@@ -140,7 +97,7 @@ def test_elemwise_gradients_python_linker() -> None:
             _rand(rng, (1, 4)),
         ]
     ]
-    _fd_check(_elemwise_inputs(), ELEMWISE, sets, mode=fc.Mode(linker="py"))
+    fd_check_grads(_elemwise_inputs(), ELEMWISE, sets, mode=fc.Mode(linker="py"))
 
 
 # -- reductions -------------------------------------------------------------------------------
@@ -165,7 +122,7 @@ def test_reduction_gradients_match_finite_differences() -> None:
     rng = np.random.default_rng(2)
     x = ft.tensor("x", "float64", 3)
     sets = [[_rand(rng, (2, 3, 4), 0.5, 1.5)], [_rand(rng, (3, 2, 2), -1.5, 1.5)]]
-    _fd_check([x], _reduction_cases(), sets)
+    fd_check_grads([x], _reduction_cases(), sets)
 
 
 def test_prod_gradient_with_zeros() -> None:
@@ -217,7 +174,7 @@ def test_structural_gradients_match_finite_differences() -> None:
         [_rand(rng, (3, 4)), _rand(rng, (4, 3)), _rand(rng, (4,)), _rand(rng, (4,)), np.array(1)],
         [_rand(rng, (3, 4)), _rand(rng, (4, 3)), _rand(rng, (4,)), _rand(rng, (4,)), np.array(0)],
     ]
-    _fd_check(inputs, STRUCTURAL, sets)
+    fd_check_grads(inputs, STRUCTURAL, sets)
 
 
 def test_static_shapes_and_float32_keep_types() -> None:

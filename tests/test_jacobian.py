@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import pickle
 import warnings
-from typing import Callable
 
 import numpy as np
 import pytest
@@ -16,22 +15,7 @@ import fncache as fc
 from fncache import tensor as ft
 from fncache.tensor.jacobian_rows import JacobianRows
 
-from fcutil import keys_in_fresh_processes
-
-EPS = 1e-6
-
-
-def _fd_jacobian(fn: Callable[..., np.ndarray], args: list[np.ndarray], j: int) -> np.ndarray:
-    """Central differences of ``fn(*args)`` with respect to ``args[j]``: shape
-    ``out.shape + args[j].shape``."""
-    out = np.asarray(fn(*args))
-    jac = np.zeros(out.shape + args[j].shape)
-    for idx in np.ndindex(args[j].shape):
-        up, down = [a.copy() for a in args], [a.copy() for a in args]
-        up[j][idx] += EPS
-        down[j][idx] -= EPS
-        jac[(Ellipsis,) + idx] = (np.asarray(fn(*up)) - np.asarray(fn(*down))) / (2 * EPS)
-    return jac
+from fcutil import fd_jacobian, keys_in_fresh_processes
 
 
 def _compiles() -> int:
@@ -61,7 +45,7 @@ def test_vector_to_vector_every_length_from_one_function(linker: str) -> None:
         want = np.diag(np.exp(v) * v[::-1]) + np.exp(v)[:, None] * np.eye(n)[::-1]
         want += np.diag(np.full(n, np.sin(v).sum())) + np.outer(v, np.cos(v))
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)
-        np.testing.assert_allclose(got, _fd_jacobian(fwd, [v], 0), rtol=1e-6, atol=1e-8)
+        np.testing.assert_allclose(got, fd_jacobian(fwd, [v], 0), rtol=1e-6, atol=1e-8)
     # different sizes at run time, nothing compiled again: one inner function, no new entry
     assert _compiles() == before
     assert node.tag["inner_function"] is inner
@@ -83,9 +67,9 @@ def test_matrix_and_several_wrt() -> None:
         shapes = [(rows, rows, cols), (rows, cols), (rows,), (cols, cols, cols), (cols, cols)]
         assert [g.shape for g in got] == shapes
         for g, j in zip(got[:3], (0, 1, 2)):
-            np.testing.assert_allclose(g, _fd_jacobian(fwd_vm, args, j), rtol=1e-6, atol=1e-8)
+            np.testing.assert_allclose(g, fd_jacobian(fwd_vm, args, j), rtol=1e-6, atol=1e-8)
         for g, j in zip(got[3:], (1, 2)):
-            np.testing.assert_allclose(g, _fd_jacobian(fwd_mv, args, j), rtol=1e-6, atol=1e-8)
+            np.testing.assert_allclose(g, fd_jacobian(fwd_mv, args, j), rtol=1e-6, atol=1e-8)
 
 
 def test_static_shapes_keep_their_types_and_float32() -> None:
@@ -115,7 +99,7 @@ def test_hessian_of_a_dvector_cost(linker: str) -> None:
         want = np.diag(np.exp(v) * (2 + v)) + 2.0
         assert got.shape == (n, n)
         np.testing.assert_allclose(got, want, rtol=1e-12)
-        np.testing.assert_allclose(got, _fd_jacobian(g, [v], 0), rtol=1e-6, atol=1e-8)
+        np.testing.assert_allclose(got, fd_jacobian(g, [v], 0), rtol=1e-6, atol=1e-8)
 
 
 def test_shared_variables_and_an_intermediate_wrt() -> None:
@@ -364,8 +348,8 @@ def test_jacobians_and_hessians_differentiate_again(linker: str) -> None:
         v, wv = rng.uniform(-1, 1, n), rng.uniform(-1, 1, (n, n))
         third, g = f(v, wv)
         assert third.shape == (n, n, n) and g.shape == (n,)
-        np.testing.assert_allclose(third, _fd_jacobian(fj, [v], 0), rtol=1e-6, atol=1e-7)
-        np.testing.assert_allclose(g, _fd_jacobian(fh, [v, wv], 0), rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(third, fd_jacobian(fj, [v], 0), rtol=1e-6, atol=1e-7)
+        np.testing.assert_allclose(g, fd_jacobian(fh, [v, wv], 0), rtol=1e-6, atol=1e-6)
 
 
 LOAD_CODE = """
