@@ -85,7 +85,7 @@ def getitem(x: Variable, key: Any) -> Variable:
     n_real = sum(1 for k in key if k is not None and k is not Ellipsis)
     if n_real > x.ndim:
         raise IndexError(f"too many indices for a tensor of ndim {x.ndim}: {key!r}")
-    if Ellipsis in [k for k in key if not isinstance(k, Variable)]:
+    if any(k is Ellipsis for k in key):
         i = next(i for i, k in enumerate(key) if k is Ellipsis)
         key = key[:i] + (slice(None),) * (x.ndim - n_real) + key[i + 1 :]
     # Output positions of the new axes: ints remove a dim, slices keep one, None adds one.
