@@ -11,7 +11,7 @@ from ..graph.basic import Apply, Op, Variable
 from ..graph.types import TensorType
 from .subtensor import Subtensor
 
-__all__ = ["SumToShape", "SubtensorGrad", "ReducedSize"]
+__all__ = ["SumToShape", "SubtensorGrad", "ReducedSize", "SortGrad", "RepeatGrad"]
 
 
 class SumToShape(Op):
@@ -109,3 +109,62 @@ class ReducedSize(Op):
                 )
             n *= big.pop() if big else 1
         return [np.asarray(n, dtype=self.dtype)]
+
+
+class SortGrad(Op):
+    """The gradient of ``sort(x, axis)``: ``g`` (shaped like the sorted values) put back at
+    the positions the values came from, ``out`` with ``out[argsort(x)] = g`` along ``axis``
+    (``None``: ``x`` flattened, the result of ``x``'s shape). ``gather`` is the adjoint
+    (``g[argsort(x)]``, the gradient of this op's ``g``). Ties are ordered as numpy's argsort
+    orders them, the one sort itself uses."""
+
+    __props__ = ("axis", "gather")
+
+    def __init__(self, axis: int | None, gather: bool = False) -> None:
+        self.axis = axis
+        self.gather = bool(gather)
+
+    def make_node(self, x: Variable, g: Variable) -> Apply:
+        shape = g.type.shape if self.gather else x.type.shape
+        return Apply(self, [x, g], [TensorType(g.dtype, shape)])
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        x, g = inputs
+        axis = -1 if self.axis is None else self.axis
+        flat = x.reshape(-1) if self.axis is None else x
+        order = np.argsort(flat, axis=axis)
+        if self.gather:
+            return [np.take_along_axis(g, order, axis=axis)]
+        out = np.zeros(flat.shape, dtype=g.dtype)
+        np.put_along_axis(out, order, g, axis=axis)
+        return [out.reshape(x.shape)]
+
+
+class RepeatGrad(Op):
+    """The gradient of ``repeat(x, repeats, axis)`` for a vector of ``repeats``: ``g`` summed
+    over each element's run of copies along ``axis`` (a run of 0 copies gets 0)."""
+
+    __props__ = ("axis",)
+
+    def __init__(self, axis: int) -> None:
+        self.axis = int(axis)
+
+    def make_node(self, g: Variable, repeats: Variable) -> Apply:
+        shape = list(g.type.shape)
+        shape[self.axis] = repeats.type.shape[0]
+        return Apply(self, [g, repeats], [TensorType(g.dtype, tuple(shape))])
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        g, r = inputs
+        shape = list(g.shape)
+        shape[self.axis] = len(r)
+        out = np.zeros(shape, dtype=g.dtype)
+        # reduceat sums from each start to the next; runs of no copies are left out (their
+        # start is the next run's) and keep 0
+        filled = np.flatnonzero(r > 0)
+        if filled.size:
+            starts = (np.cumsum(r) - r)[filled]
+            index = [slice(None)] * g.ndim
+            index[self.axis] = filled
+            out[tuple(index)] = np.add.reduceat(g, starts, axis=self.axis, dtype=g.dtype)
+        return [out]

@@ -14,11 +14,14 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..graph.basic import Apply, Variable, substitute
+from ..graph.basic import Apply, Constant, Variable, substitute
 from ..graph.types import TensorType, is_float
+from .array_ops import CumOp, MatMul, Repeat, Sort, SpecifyShape, TensorDot, Tile, cumprod, cumsum, matmul
+from .array_ops import tensordot
 from .blas import Dot, dot
+from .creation import Alloc
 from .elemwise import Elemwise, cast, elemwise
-from .grad_ops import ReducedSize, SubtensorGrad, SumToShape
+from .grad_ops import ReducedSize, RepeatGrad, SortGrad, SubtensorGrad, SumToShape
 from .gradient import backprop, broadcast_like, grad, register_grad, zeros_like
 from .jacobian_rows import JacobianRows, jacobian_rows
 from .pyop import Assert, PythonOp
@@ -26,7 +29,8 @@ from .reduction import ArgReduce, Reduce, keep_reduced_dims
 from .reduction import prod as prod_
 from .reduction import sum as sum_
 from .scalar_ops import Composite
-from .shape_ops import Concatenate, DimShuffle, MakeVector, Reshape, Shape, dimshuffle, reshape, shape
+from .shape_ops import Concatenate, DimShuffle, MakeVector, Reshape, Shape, dimshuffle, flatten, reshape
+from .shape_ops import shape
 from .subtensor import Subtensor
 
 __all__: list[str] = []
@@ -46,6 +50,9 @@ _NONE2: ScalarRule = lambda a, z, g: [None, None]  # noqa: E731
 def _pow(a: list, z: Variable, g: Variable) -> list:
     x, y = a
     gx = g * y * _e("pow", x, y - 1)
+    if not (isinstance(y, Constant) and np.all(y.data != 0)):
+        # x**0 is constant: its gradient is 0, also at x == 0 where 0 * 0**-1 is NaN
+        gx = _e("switch", _e("eq", y, 0), 0, gx)
     # log(x) * x**y is 0 * -inf at x == 0, where the derivative (of a limit) is taken as 0.
     gy = _e("switch", _e("eq", x, 0), 0, g * _e("log", x) * z)
     return [gx, gy]
@@ -53,6 +60,31 @@ def _pow(a: list, z: Variable, g: Variable) -> list:
 
 def _max_min(a: list, z: Variable, g: Variable) -> list:
     return [g * _e("eq", z, a[0]), g * _e("eq", z, a[1])]
+
+
+def _arctan2(a: list, z: Variable, g: Variable) -> list:
+    y, x = a
+    r2 = _e("sqr", x) + _e("sqr", y)
+    return [g * x / r2, -g * y / r2]
+
+
+def _digamma(x: Variable) -> Variable:
+    """psi(x), the derivative of ``gammaln`` (log |gamma(x)|), from elementwise ops: the
+    recurrence psi(x) = psi(x + 8) - sum 1/(x + k) lifts the argument to where the asymptotic
+    series (Bernoulli terms to 1/t**12) is exact to ~1e-14, and negative arguments use the
+    reflection psi(x) = psi(1 - x) - pi / tan(pi x)."""
+    neg = _e("lt", x, 0)
+    u = _e("switch", neg, 1 - x, x)
+    shift = 1 / u
+    for k in range(1, 8):
+        shift = shift + 1 / (u + k)
+    t = u + 8
+    w = 1 / _e("sqr", t)
+    series = 691 / 32760 - w / 12
+    for c in (1 / 132, 1 / 240, 1 / 252, 1 / 120, 1 / 12):
+        series = c - w * series
+    psi = _e("log", t) - 0.5 / t - w * series - shift
+    return _e("switch", neg, psi - math.pi / _e("tan", math.pi * x), psi)
 
 
 SCALAR_GRADS: dict[str, ScalarRule] = {
@@ -89,11 +121,34 @@ SCALAR_GRADS: dict[str, ScalarRule] = {
     "minimum": _max_min,
     "switch": lambda a, z, g: [None, _e("switch", a[0], g, 0), _e("switch", a[0], 0, g)],
     "identity": lambda a, z, g: [g],
+    "arctan2": _arctan2,
+    "hypot": lambda a, z, g: [g * a[0] / z, g * a[1] / z],
+    # fmod(x, y) = x - trunc(x / y) * y, the quotient piecewise constant (as mod's floor)
+    "fmod": lambda a, z, g: [g, -g * _e("trunc", a[0] / a[1])],
+    # |x| with y's sign: x's sign times y's, 0 at x == 0 as abs; y only flips it
+    "copysign": lambda a, z, g: [g * _e("sign", a[0]) * _e("copysign", 1.0, a[1]), None],
+    "nextafter": lambda a, z, g: [g, None],  # x moved by one ulp
+    "logaddexp": lambda a, z, g: [g * _e("exp", a[0] - z), g * _e("exp", a[1] - z)],
+    "arcsinh": lambda a, z, g: [g / _e("sqrt", _e("sqr", a[0]) + 1)],
+    "arccosh": lambda a, z, g: [g / _e("sqrt", _e("sqr", a[0]) - 1)],
+    "arctanh": lambda a, z, g: [g / (1 - _e("sqr", a[0]))],
+    "exp2": lambda a, z, g: [g * z * math.log(2.0)],
+    "deg2rad": lambda a, z, g: [g * (math.pi / 180)],
+    "rad2deg": lambda a, z, g: [g * (180 / math.pi)],
+    "erfc": lambda a, z, g: [g * (-2 / math.sqrt(math.pi)) * _e("exp", -_e("sqr", a[0]))],
+    "erfinv": lambda a, z, g: [g * (math.sqrt(math.pi) / 2) * _e("exp", _e("sqr", z))],
+    "gammaln": lambda a, z, g: [g * _digamma(a[0])],
+    "square": lambda a, z, g: [g * 2 * a[0]],
+    "reciprocal": lambda a, z, g: [-g * _e("sqr", z)],
+    # real inputs (complex ones have no gradient): real and conj are x, imag and angle constant
+    "real": lambda a, z, g: [g],
+    "conj": lambda a, z, g: [g],
 }
-for _name in ("lt", "le", "gt", "ge", "eq", "neq", "and_", "or_", "xor"):
+for _name in ("lt", "le", "gt", "ge", "eq", "neq", "and_", "or_", "xor", "lshift", "rshift"):
     SCALAR_GRADS[_name] = _NONE2
-for _name in ("invert", "sign", "floor", "ceil", "round", "isnan", "isinf"):
+for _name in ("invert", "sign", "floor", "ceil", "round", "trunc", "isnan", "isinf", "isfinite", "signbit"):
     SCALAR_GRADS[_name] = _NONE1
+SCALAR_GRADS["imag"] = SCALAR_GRADS["angle"] = _NONE1
 
 
 def _scalar_grad(name: str, args: list, z: Variable, g: Variable) -> list:
@@ -248,6 +303,164 @@ def _concatenate(node: Apply, out_grads: list) -> list:
         grads.append(g[(slice(None),) * axis + (slice(start, stop),)])
         start = stop
     return grads
+
+
+def _sizes(x: Variable) -> list:
+    """``x``'s dim sizes: ints where the type knows them, else read from its shape."""
+    return [s if s is not None else shape(x)[d] for d, s in enumerate(x.type.shape)]
+
+
+def _unbroadcast(g: Variable, x: Variable, dims: Any) -> Variable:
+    """``g`` summed back to ``x``'s shape over the dims ``dims`` of ``x`` that broadcasting may
+    have expanded: leading extra dims, dims of static size 1, and dims of unknown size where
+    ``x`` is 1 at run time (`SumToShape`)."""
+    if g.ndim > x.ndim:
+        g = sum_(g, axis=tuple(range(g.ndim - x.ndim)))
+    static = tuple(d for d in dims if x.type.shape[d] == 1 and g.type.shape[d] != 1)
+    if static:
+        g = sum_(g, axis=static, keepdims=True)
+    dynamic = tuple((d, ((1, d),)) for d in dims if x.type.shape[d] is None and g.type.shape[d] != 1)
+    return SumToShape(dynamic)(g, x) if dynamic else g
+
+
+@register_grad(SpecifyShape)
+def _specify_shape(node: Apply, out_grads: list) -> list:
+    return [out_grads[0]]
+
+
+@register_grad(Alloc)
+def _alloc(node: Apply, out_grads: list) -> list:
+    value = node.inputs[0]
+    return [_unbroadcast(out_grads[0], value, range(value.ndim)), None]
+
+
+def _flip(v: Variable, axis: int) -> Variable:
+    return v[(slice(None),) * axis + (slice(None, None, -1),)]
+
+
+def _reverse_cumsum(v: Variable, axis: int) -> Variable:
+    """out[i] = sum of v[j] for j >= i along ``axis``: the adjoint of cumsum."""
+    return _flip(cumsum(_flip(v, axis), axis), axis)
+
+
+def _cumprod_grad(x: Variable, z: Variable, g: Variable, axis: int) -> Variable:
+    """d/dx_i of sum_j g_j z_j, z = cumprod(x), exact with zeros (z / x_i is not): before the
+    first zero of a lane it is sum_{i <= j < first zero} g_j z_j / x_i (later z_j hold the
+    zero); at the first zero, sum_{j >= i} g_j times the cumprod with that zero read as 1;
+    after it 0 (every z_j there has the first zero as a factor besides x_i)."""
+    zero = _e("eq", x, 0)
+    zeros_so_far = cumsum(zero, axis)
+    before = _e("eq", zeros_so_far, 0)
+    first = _e("and_", zero, _e("eq", zeros_so_far, 1))
+    g_before = _reverse_cumsum(_e("switch", before, g * z, 0), axis) / _e("switch", before, x, 1)
+    g_first = _reverse_cumsum(g * cumprod(_e("switch", first, 1, x), axis), axis)
+    return _e("switch", before, g_before, _e("switch", first, g_first, 0))
+
+
+@register_grad(CumOp)
+def _cum_op(node: Apply, out_grads: list) -> list:
+    op: CumOp = node.op
+    x, z, g = node.inputs[0], node.outputs[0], out_grads[0]
+    if not is_float(z.dtype):
+        return [None]
+    # axis None runs along the flattened x
+    xs, axis = (flatten(x), 0) if op.axis is None else (x, op.axis)
+    gx = _reverse_cumsum(g, axis) if op.kind == "add" else _cumprod_grad(xs, z, g, axis)
+    return [reshape(gx, shape(x), ndim=x.ndim) if op.axis is None else gx]
+
+
+@register_grad(Sort)
+def _sort(node: Apply, out_grads: list) -> list:
+    op: Sort = node.op
+    if op.kind != "sort" or not is_float(node.outputs[0].dtype):
+        return [None]  # argsort: integer positions
+    return [SortGrad(op.axis)(node.inputs[0], out_grads[0])]
+
+
+@register_grad(SortGrad)
+def _sort_grad(node: Apply, out_grads: list) -> list:
+    op: SortGrad = node.op
+    x, g = node.inputs[0], out_grads[0]
+    if op.gather:
+        return [None, SortGrad(op.axis)(x, g)]
+    return [None, SortGrad(op.axis, gather=True)(x, flatten(g) if op.axis is None else g)]
+
+
+@register_grad(Repeat)
+def _repeat(node: Apply, out_grads: list) -> list:
+    op: Repeat = node.op
+    x, repeats = node.inputs
+    g = out_grads[0]
+    xs, axis = (flatten(x), 0) if op.axis is None else (x, op.axis)
+    if repeats.ndim == 0:  # each element's copies are consecutive: split them off and sum
+        sizes = _sizes(xs)
+        runs = reshape(g, sizes[:axis] + [sizes[axis], repeats] + sizes[axis + 1 :], ndim=xs.ndim + 1)
+        gx = sum_(runs, axis=axis + 1)
+    else:
+        gx = RepeatGrad(axis)(g, repeats)
+    return [reshape(gx, shape(x), ndim=x.ndim) if op.axis is None else gx, None]
+
+
+@register_grad(RepeatGrad)
+def _repeat_grad(node: Apply, out_grads: list) -> list:
+    return [Repeat(node.op.axis)(out_grads[0], node.inputs[1]), None]
+
+
+@register_grad(Tile)
+def _tile(node: Apply, out_grads: list) -> list:
+    x, g = node.inputs[0], out_grads[0]
+    nd = g.ndim
+    if nd == 0:
+        return [g]
+    reps = (1,) * (nd - len(node.op.reps)) + node.op.reps
+    sizes = [1] * (nd - x.ndim) + _sizes(x)
+    # the output is reps[d] copies of x along each dim d: split each into (copy, element)
+    split = reshape(g, [v for r, n in zip(reps, sizes) for v in (r, n)], ndim=2 * nd)
+    gx = sum_(split, axis=tuple(range(0, 2 * nd, 2)))
+    return [reshape(gx, sizes[nd - x.ndim :], ndim=x.ndim) if nd > x.ndim else gx]
+
+
+@register_grad(TensorDot)
+def _tensordot(node: Apply, out_grads: list) -> list:
+    op: TensorDot = node.op
+    a, b = node.inputs
+    g = out_grads[0]
+    free_a = [d for d in range(a.ndim) if d not in op.a_axes]
+    free_b = [d for d in range(b.ndim) if d not in op.b_axes]
+    n_fa = len(free_a)
+    # g's dims are a's free dims then b's; contracting g with the other operand over the other
+    # operand's free dims leaves this operand's free dims then its summed ones (in the
+    # other's order), permuted back to this operand's order.
+    ga = tensordot(g, b, axes=(list(range(n_fa, g.ndim)), free_b))
+    ga_dims = free_a + [op.a_axes[op.b_axes.index(d)] for d in sorted(op.b_axes)]
+    gb = tensordot(a, g, axes=(free_a, list(range(n_fa))))
+    gb_dims = [op.b_axes[op.a_axes.index(d)] for d in sorted(op.a_axes)] + free_b
+    return [
+        dimshuffle(ga, [ga_dims.index(d) for d in range(a.ndim)]),
+        dimshuffle(gb, [gb_dims.index(d) for d in range(b.ndim)]),
+    ]
+
+
+def _swap_last(v: Variable) -> Variable:
+    return dimshuffle(v, list(range(v.ndim - 2)) + [v.ndim - 1, v.ndim - 2])
+
+
+@register_grad(MatMul)
+def _matmul(node: Apply, out_grads: list) -> list:
+    """As dot's, per matrix of the stack; a vector operand is a one-row (``a``) or one-column
+    (``b``) matrix, and the batch dims an operand was broadcast over are summed."""
+    a, b = node.inputs
+    g = out_grads[0]
+    a2 = a if a.ndim > 1 else dimshuffle(a, ["x", 0])
+    b2 = b if b.ndim > 1 else dimshuffle(b, [0, "x"])
+    if a.ndim == 1:
+        g = dimshuffle(g, list(range(g.ndim - 1)) + ["x", g.ndim - 1])
+    if b.ndim == 1:
+        g = dimshuffle(g, list(range(g.ndim)) + ["x"])
+    ga, gb = matmul(g, _swap_last(b2)), matmul(_swap_last(a2), g)
+    ga = ga[..., 0, :] if a.ndim == 1 else ga
+    gb = gb[..., 0] if b.ndim == 1 else gb
+    return [_unbroadcast(ga, a, range(a.ndim - 2)), _unbroadcast(gb, b, range(b.ndim - 2))]
 
 
 @register_grad(Assert)
