@@ -19,6 +19,7 @@ import pytest
 
 import fncache as fc
 from fncache import tensor as ft
+from fncache.tensor.random import RandomStream
 
 from fcutil import fd_check_grads, fd_jacobian
 
@@ -464,5 +465,13 @@ def test_ops_without_a_gradient_name_the_op_and_the_fix() -> None:
         fc.grad(ft.sum(double(x)), x)
     with pytest.raises(TypeError, match="advanced"):
         fc.grad(ft.sum(x[np.array([0, 1])]), x)
+    mu = ft.dscalar("mu")
+    draw = RandomStream(1).normal(mu, 1.0, size=(3,))
+    with pytest.raises(TypeError, match=r"Random\{normal.*loc \+ scale \* stream.normal"):
+        fc.grad(ft.sum(draw * mu), mu)
+    # treated as a constant, the draw's value scales mu's gradient
+    g = fc.grad(ft.sum(draw * mu), mu, consider_constant=[draw])
+    d, gv = fc.function([mu], [draw, g], mode=PY)(np.float64(2.0))
+    np.testing.assert_allclose(gv, d.sum(), rtol=1e-14)
     with pytest.raises(TypeError, match="advanced"):
         ft.dmatrix("m")[np.array([0, 2]), np.array([1, 1])]

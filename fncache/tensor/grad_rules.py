@@ -25,6 +25,7 @@ from .grad_ops import ReducedSize, RepeatGrad, SortGrad, SubtensorGrad, SumToSha
 from .gradient import backprop, broadcast_like, grad, register_grad, zeros_like
 from .jacobian_rows import JacobianRows, jacobian_rows
 from .pyop import Assert, PythonOp
+from .random import RandomVariable
 from .reduction import ArgReduce, Reduce, keep_reduced_dims
 from .reduction import prod as prod_
 from .reduction import sum as sum_
@@ -461,6 +462,16 @@ def _matmul(node: Apply, out_grads: list) -> list:
     ga = ga[..., 0, :] if a.ndim == 1 else ga
     gb = gb[..., 0] if b.ndim == 1 else gb
     return [_unbroadcast(ga, a, range(a.ndim - 2)), _unbroadcast(gb, b, range(b.ndim - 2))]
+
+
+@register_grad(RandomVariable)
+def _random_variable(node: Apply, out_grads: list) -> list:
+    raise TypeError(
+        f"grad: {node.op} draws random values, which have no gradient with respect to the "
+        "distribution's parameters; draw from the standard distribution and transform it "
+        "(loc + scale * stream.normal(0.0, 1.0, size)), or pass the draw in consider_constant "
+        "to treat it as a constant"
+    )
 
 
 @register_grad(Assert)
