@@ -191,19 +191,30 @@ def test_max_min_ties_share_the_gradient() -> None:
 
 
 def test_prod_and_cumprod_with_zeros() -> None:
-    """The product of the other elements, exactly, with one zero and with several."""
+    """The product of the other elements, exactly, with one zero and with several; and so are
+    the second derivatives (the Hessians), zeros or not."""
     x = ft.dvector("x")
-    f = fc.function([x], [fc.grad(ft.prod(x), x), ft.jacobian(ft.cumprod(x), x)], mode=PY)
-    for v in ([2.0, 0.0, 3.0, 5.0], [0.0, 2.0, 0.0, 4.0], [1.5, -2.0, 0.5, 3.0], [0.0, 0.0, 0.0, 0.0]):
+    weighted = ft.sum(ft.cumprod(x) * ft.arange(1, 5))
+    outs = [fc.grad(ft.prod(x), x), ft.jacobian(ft.cumprod(x), x), ft.hessian(ft.prod(x), x)]
+    f = fc.function([x], outs + [ft.hessian(weighted, x)], mode=PY)
+
+    def others(v: np.ndarray, *i: int) -> float:
+        return float(np.prod(np.delete(v, list(i))))
+
+    for v in ([2.0, 0.0, 3.0, 5.0], [0.0, 2.0, 0.0, 4.0], [1.5, -2.0, 0.5, 3.0], [0.0] * 4, [1.0, 0, 0, 0]):
         v = np.array(v)
-        g, jac = f(v)
-        want_g = [np.prod(np.delete(v, i)) for i in range(4)]
-        np.testing.assert_allclose(g, want_g, rtol=1e-14)
-        want_jac = np.zeros((4, 4))
+        g, jac, hess, hess_w = f(v)
+        np.testing.assert_allclose(g, [others(v, i) for i in range(4)], rtol=1e-14)
+        want_jac, want_hess, want_hess_w = np.zeros((4, 4)), np.zeros((4, 4)), np.zeros((4, 4))
         for j, i in np.ndindex(4, 4):
             if i <= j:
-                want_jac[j, i] = np.prod(np.delete(v[: j + 1], i))
+                want_jac[j, i] = others(v[: j + 1], i)
+            if i != j:
+                want_hess[j, i] = others(v, i, j)
+                want_hess_w[j, i] = sum((k + 1) * others(v[: k + 1], i, j) for k in range(max(i, j), 4))
         np.testing.assert_allclose(jac, want_jac, rtol=1e-14)
+        np.testing.assert_allclose(hess, want_hess, rtol=1e-14)
+        np.testing.assert_allclose(hess_w, want_hess_w, rtol=1e-14)
 
 
 # -- structure: join, stack, reshape, flatten, dimshuffle, indexing, array functions ---------------
@@ -343,6 +354,17 @@ def test_consider_constant_blocks_one_path_only() -> None:
     np.testing.assert_allclose(fc.function([x], g, mode=PY)(xv), np.exp(xv), rtol=1e-14)
     with pytest.raises(ValueError, match="does not depend on"):
         fc.grad(ft.sum(h), x, consider_constant=[h])
+
+
+def test_a_wrt_variable_in_consider_constant_still_gets_its_gradient() -> None:
+    """consider_constant stops the gradient from flowing past a variable, not into it."""
+    x = ft.dvector("x")
+    h = ft.exp(x)
+    gh, gx = fc.grad(ft.sum(h * h + x), [h, x], consider_constant=[h, x])
+    xv = np.array([0.2, -1.0])
+    got = fc.function([x], [gh, gx], mode=PY)(xv)
+    np.testing.assert_allclose(got[0], 2 * np.exp(xv), rtol=1e-14)
+    np.testing.assert_array_equal(got[1], [1.0, 1.0])
 
 
 def test_gradient_with_respect_to_shared_variables() -> None:

@@ -204,13 +204,21 @@ def _reduced_size(x: Variable, axes: tuple[int, ...], dtype: str) -> Any:
 
 
 def _prod_grad(x: Variable, z_k: Variable, g_k: Variable, axes: tuple[int, ...]) -> Variable:
-    """d prod / d x_i is the product of the others; with zeros present it is not z / x_i:
-    one zero in a group gives the product of the rest at the zero, more give 0 (Theano's)."""
+    """d prod / d x_i is the product of the others; with zeros present it is not z / x_i.
+    With one zero in a group it is the product of the rest at the zero, with two the product
+    of the rest at each zero, otherwise 0 (Theano's values). Where the value is 0 because
+    another element is 0, it is written as that element (``zeros``, the sum of the group's
+    zeros, 0 but with derivative 1 in each) times the rest, so that second derivatives at
+    zeros are exact too."""
     zero = _e("eq", x, 0)
     n_zeros = keep_reduced_dims(sum_(zero, axis=axes), axes, x.ndim, True)
-    others = keep_reduced_dims(prod_(_e("switch", zero, 1, x), axis=axes), axes, x.ndim, True)
-    one_zero = _e("and_", _e("eq", n_zeros, 1), zero)
-    return _e("switch", _e("eq", n_zeros, 0), g_k * z_k / x, _e("switch", one_zero, g_k * others, 0))
+    x_safe = _e("switch", zero, 1, x)
+    others = keep_reduced_dims(prod_(x_safe, axis=axes), axes, x.ndim, True)
+    zeros = keep_reduced_dims(sum_(_e("switch", zero, x, 0), axis=axes), axes, x.ndim, True)
+    one = _e("switch", zero, g_k * others, g_k * others * zeros / x_safe)
+    two = _e("switch", zero, g_k * others * (zeros - x), 0)
+    by_count = _e("switch", _e("eq", n_zeros, 1), one, _e("switch", _e("eq", n_zeros, 2), two, 0))
+    return _e("switch", _e("eq", n_zeros, 0), g_k * z_k / x_safe, by_count)
 
 
 @register_grad(Reduce)
@@ -344,18 +352,29 @@ def _reverse_cumsum(v: Variable, axis: int) -> Variable:
     return _flip(cumsum(_flip(v, axis), axis), axis)
 
 
-def _cumprod_grad(x: Variable, z: Variable, g: Variable, axis: int) -> Variable:
+def _cumprod_grad(x: Variable, z: Variable, g: Variable, axis: int, nested: bool = True) -> Variable:
     """d/dx_i of sum_j g_j z_j, z = cumprod(x), exact with zeros (z / x_i is not): before the
     first zero of a lane it is sum_{i <= j < first zero} g_j z_j / x_i (later z_j hold the
     zero); at the first zero, sum_{j >= i} g_j times the cumprod with that zero read as 1;
-    after it 0 (every z_j there has the first zero as a factor besides x_i)."""
+    after it 0. ``nested`` writes the terms that are 0 because of the first zero as that
+    zero times their other factors (after it: the same gradient of the cumprod with the zero
+    read as 1), so that second derivatives at zeros are exact too."""
     zero = _e("eq", x, 0)
     zeros_so_far = cumsum(zero, axis)
     before = _e("eq", zeros_so_far, 0)
     first = _e("and_", zero, _e("eq", zeros_so_far, 1))
     g_before = _reverse_cumsum(_e("switch", before, g * z, 0), axis) / _e("switch", before, x, 1)
-    g_first = _reverse_cumsum(g * cumprod(_e("switch", first, 1, x), axis), axis)
-    return _e("switch", before, g_before, _e("switch", first, g_first, 0))
+    x1 = _e("switch", first, 1, x)
+    z1 = cumprod(x1, axis)
+    g_first = _reverse_cumsum(g * z1, axis)
+    after: Any = 0
+    if nested:
+        first_zero = sum_(_e("switch", first, x, 0), axis=axis, keepdims=True)
+        after = first_zero * _cumprod_grad(x1, z1, g, axis, nested=False)
+        # before it, the terms j >= first zero: the first zero times g_first's value there
+        at_first = sum_(_e("switch", first, g_first, 0), axis=axis, keepdims=True)
+        g_before = g_before + first_zero * at_first / _e("switch", before, x, 1)
+    return _e("switch", before, g_before, _e("switch", first, g_first, after))
 
 
 @register_grad(CumOp)

@@ -221,11 +221,11 @@ def backprop(
     blockers: Sequence[Variable] = (),
 ) -> dict[int, Variable]:
     """Gradients reaching ``wrt`` (by ``id``) from ``output_grads`` at ``outputs``; no
-    gradient flows into or past ``blockers``. A missing key means a zero gradient."""
-    block = {id(b) for b in blockers}
+    gradient flows past ``blockers``. A missing key means a zero gradient."""
     order = toposort(outputs, blockers=blockers)
-    # Only variables that depend on a wrt variable need a gradient.
-    dep = {id(w) for w in wrt if id(w) not in block}
+    # Only variables that depend on a wrt variable need a gradient. A wrt variable among the
+    # blockers still gets the gradient that reaches it (it only passes no further).
+    dep = {id(w) for w in wrt}
     for node in order:
         if any(id(v) in dep for v in node.inputs):
             dep.update(id(o) for o in node.outputs)
