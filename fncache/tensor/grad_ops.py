@@ -11,7 +11,7 @@ from ..graph.basic import Apply, Op, Variable
 from ..graph.types import TensorType
 from .subtensor import Subtensor
 
-__all__ = ["SumToShape", "SubtensorGrad", "ReducedSize", "SortGrad", "RepeatGrad"]
+__all__ = ["SumToShape", "SubtensorGrad", "ReducedSize", "SortGrad", "RepeatGrad", "ZerosSum"]
 
 
 class SumToShape(Op):
@@ -168,3 +168,23 @@ class RepeatGrad(Op):
             index[self.axis] = filled
             out[tuple(index)] = np.add.reduceat(g, starts, axis=self.axis, dtype=g.dtype)
         return [out]
+
+
+class ZerosSum(Op):
+    """The sum over ``axes`` (dims kept) of ``x``'s elements that are 0: always 0, so it is
+    made without reading ``x``, and its gradient is 1 at each of those elements. A product's
+    gradient writes a term that is 0 because of a zero as that zero times the rest: the same
+    value, and second derivatives at zeros that are exact, at no cost to the gradient."""
+
+    __props__ = ("axes",)
+
+    def __init__(self, axes: tuple[int, ...]) -> None:
+        self.axes = tuple(int(a) for a in axes)
+
+    def make_node(self, x: Variable) -> Apply:
+        shape = tuple(1 if d in self.axes else s for d, s in enumerate(x.type.shape))
+        return Apply(self, [x], [TensorType(x.dtype, shape)])
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        shape = tuple(1 if d in self.axes else s for d, s in enumerate(inputs[0].shape))
+        return [np.zeros(shape, dtype=node.outputs[0].dtype)]

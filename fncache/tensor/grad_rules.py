@@ -21,7 +21,7 @@ from .array_ops import tensordot
 from .blas import Dot, dot
 from .creation import Alloc
 from .elemwise import Elemwise, cast, elemwise
-from .grad_ops import ReducedSize, RepeatGrad, SortGrad, SubtensorGrad, SumToShape
+from .grad_ops import ReducedSize, RepeatGrad, SortGrad, SubtensorGrad, SumToShape, ZerosSum
 from .gradient import backprop, broadcast_like, grad, register_grad, zeros_like
 from .jacobian_rows import JacobianRows, jacobian_rows
 from .pyop import Assert, PythonOp
@@ -204,21 +204,20 @@ def _reduced_size(x: Variable, axes: tuple[int, ...], dtype: str) -> Any:
 
 
 def _prod_grad(x: Variable, z_k: Variable, g_k: Variable, axes: tuple[int, ...]) -> Variable:
-    """d prod / d x_i is the product of the others; with zeros present it is not z / x_i.
-    With one zero in a group it is the product of the rest at the zero, with two the product
-    of the rest at each zero, otherwise 0 (Theano's values). Where the value is 0 because
-    another element is 0, it is written as that element (``zeros``, the sum of the group's
-    zeros, 0 but with derivative 1 in each) times the rest, so that second derivatives at
-    zeros are exact too."""
+    """d prod / d x_i is the product of the others. Where x_i != 0 that is z / x_i, also with
+    zeros elsewhere (then 0, with z's derivatives: exact second derivatives). Where x_i == 0 it
+    is the product of the rest if x_i is the group's only zero; if there is one other zero it
+    is 0, written as that zero (``zeros - x``, `ZerosSum`: 0 with derivative 1 in the other
+    zero) times the rest, for the same reason; with more, 0 (Theano's values)."""
     zero = _e("eq", x, 0)
     n_zeros = keep_reduced_dims(sum_(zero, axis=axes), axes, x.ndim, True)
-    x_safe = _e("switch", zero, 1, x)
-    others = keep_reduced_dims(prod_(x_safe, axis=axes), axes, x.ndim, True)
-    zeros = keep_reduced_dims(sum_(_e("switch", zero, x, 0), axis=axes), axes, x.ndim, True)
-    one = _e("switch", zero, g_k * others, g_k * others * zeros / x_safe)
-    two = _e("switch", zero, g_k * others * (zeros - x), 0)
-    by_count = _e("switch", _e("eq", n_zeros, 1), one, _e("switch", _e("eq", n_zeros, 2), two, 0))
-    return _e("switch", _e("eq", n_zeros, 0), g_k * z_k / x_safe, by_count)
+    others = g_k * keep_reduced_dims(prod_(_e("switch", zero, 1, x), axis=axes), axes, x.ndim, True)
+    zeros = ZerosSum(axes)(x)
+    at_zero = _e(
+        "switch", _e("eq", n_zeros, 1), others, _e("switch", _e("eq", n_zeros, 2), others * (zeros - x), 0)
+    )
+    # x + (x == 0): x where it is not 0, 1 (no NaN in the unused branch's derivative) where it is
+    return _e("switch", zero, at_zero, g_k * z_k / (x + zero))
 
 
 @register_grad(Reduce)
@@ -242,6 +241,12 @@ def _reduce(node: Apply, out_grads: list) -> list:
     if op.kind == "mul":
         return [_prod_grad(x, z_k, g_k, op.axes)]
     return [g_k * _e("eq", z_k, x)]  # max / min
+
+
+@register_grad(ZerosSum)
+def _zeros_sum(node: Apply, out_grads: list) -> list:
+    x = node.inputs[0]
+    return [_e("switch", _e("eq", x, 0), out_grads[0], 0)]
 
 
 @register_grad(ArgReduce, Shape, MakeVector, ReducedSize)
