@@ -340,3 +340,11 @@ def test_markers_inside_finite_difference_check() -> None:
     }
     rng = np.random.default_rng(7)
     _fd_check([ft.dmatrix("a"), ft.dmatrix("b")], cases, [[_rand(rng, (2, 3)), _rand(rng, (1, 3))]])
+
+
+def test_hessian_vector_product_argument_errors() -> None:
+    x, p = ft.dvector("x"), ft.dvector("p")
+    with pytest.raises(TypeError, match=r"unexpected arguments \['known_grads'\]"):
+        ft.hessian_vector_product(ft.sum(x**3), x, p, known_grads={})
+    with pytest.raises(ValueError, match="does not match the variable's"):
+        ft.hessian_vector_product(ft.sum(x**3), x, ft.dmatrix())

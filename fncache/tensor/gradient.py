@@ -618,9 +618,16 @@ def Rop(
 def hessian_vector_product(cost: Any, wrt: Any, p: Any, **grad_kwargs: Any) -> Any:
     """The Hessian of scalar ``cost`` times ``p`` without forming the Hessian: the gradient
     of ``sum_j <grad(cost, wrt[j]), p[j]>`` with respect to ``wrt`` (``p[j]`` has
-    ``wrt[j]``'s shape; a variable each, or lists of the same length). ``grad_kwargs`` go to
-    the first gradient; in the second, a ``wrt`` the gradient does not depend on (a cost
-    linear in it) gets zeros."""
+    ``wrt[j]``'s shape; a variable each, or lists of the same length). ``grad_kwargs``
+    (``consider_constant``, ``disconnected_inputs``, ``add_names``) go to the first gradient;
+    in the second, a ``wrt`` the gradient does not depend on (a cost linear in it) gets zeros."""
+    allowed = ("consider_constant", "disconnected_inputs", "add_names")
+    extra = sorted(set(grad_kwargs) - set(allowed))
+    if extra:
+        raise TypeError(
+            f"hessian_vector_product: unexpected arguments {extra}; it passes only "
+            f"{', '.join(allowed)} on to grad"
+        )
     items, single = _as_list(wrt, "hessian_vector_product")
     ws, points, _ = _paired(items, p, "hessian_vector_product", "wrt")
     ps = [_seed(w, v, "hessian_vector_product", "p") for w, v in zip(ws, points)]
@@ -630,6 +637,6 @@ def hessian_vector_product(cost: Any, wrt: Any, p: Any, **grad_kwargs: Any) -> A
     total = sum_(gs[0] * ps[0])
     for g, v in zip(gs[1:], ps[1:]):
         total = total + sum_(g * v)
-    kw = {k: v for k, v in grad_kwargs.items() if k in ("consider_constant", "add_names")}
-    out = grad(total, ws, disconnected_inputs="ignore", **kw)
+    second = {k: v for k, v in grad_kwargs.items() if k != "disconnected_inputs"}
+    out = grad(total, ws, disconnected_inputs="ignore", **second)
     return out[0] if single else out
