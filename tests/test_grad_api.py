@@ -18,6 +18,7 @@ from fncache import tensor as ft
 from fncache.tensor.grad_markers import GradClip, GradMarker, GradScale, ZeroGrad
 from fncache.tensor.grad_ops import SumToShape
 
+from fcutil import keys_in_fresh_processes
 from test_grad import EPS, _fd_check, _rand
 
 
@@ -270,14 +271,16 @@ def test_markers_key_and_pickle(tmp_path) -> None:
     def build(bound: float) -> fc.Function:
         x = ft.dvector("x")
         c = ft.sum(ft.grad_clip(ft.sin(x), -bound, bound) * 3)
-        return fc.function([x], fc.grad(c, x))
+        return fc.function([x], [c, fc.grad(c, x)])  # the marker is in the original graph
 
     f1, f2, f3 = build(0.5), build(0.5), build(2.0)
     assert f1.cache_key == f2.cache_key != f3.cache_key
+    assert any(isinstance(n.op, GradClip) for n in f1.original_graph.toposort())
     xv = np.array([0.0, 1.0, 2.0])
-    want = np.clip(3.0, -0.5, 0.5) * np.cos(xv)
+    want = [3 * np.sin(xv).sum(), np.clip(3.0, -0.5, 0.5) * np.cos(xv)]
     for f in (f1, pickle.loads(pickle.dumps(f1)), fc.loads(fc.dumps(f1))):
-        np.testing.assert_allclose(f(xv), want, rtol=1e-15)
+        for got, w in zip(f(xv), want):
+            np.testing.assert_allclose(got, w, rtol=1e-14)
     y = ft.grad_scale(ft.dvector("y"), 2.0)
     y2 = pickle.loads(pickle.dumps(y))
     assert isinstance(y2.owner.op, GradScale) and y2.owner.op.multiplier == 2.0
@@ -348,3 +351,18 @@ def test_hessian_vector_product_argument_errors() -> None:
         ft.hessian_vector_product(ft.sum(x**3), x, p, known_grads={})
     with pytest.raises(ValueError, match="does not match the variable's"):
         ft.hessian_vector_product(ft.sum(x**3), x, ft.dmatrix())
+
+
+MARKER_KEY_CODE = """
+import fncache as fc
+from fncache import tensor as ft
+a, b, v, w = (ft.dvector(n) for n in "abvw")
+e = ft.grad_clip(a * b, -1, 1) * ft.grad_scale(ft.zero_grad(a) + ft.disconnected_grad(b), 2)
+outs = [e, *fc.grad(ft.sum(ft.sin(e)), [a, b]), ft.Rop(ft.exp(e), [a, b], [v, w])]
+print(fc.function([a, b, v, w], outs).cache_key)
+"""
+
+
+def test_marker_and_rop_cache_keys_are_the_same_in_every_process(tmp_path) -> None:
+    keys = keys_in_fresh_processes(MARKER_KEY_CODE, tmp_path, 2)
+    assert len(keys) == 1, keys
