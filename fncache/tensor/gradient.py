@@ -511,12 +511,11 @@ def hessian(
     return out[0] if single else out
 
 
-def _paired(f: Any, points: Any, what: str, f_name: str) -> tuple[list[Variable], list[Any], bool]:
-    """``f`` and ``points`` as equal-length lists (a single variable is a list of one), and
-    whether ``f`` was a single variable."""
-    single = not isinstance(f, (list, tuple))
-    fs = [f] if single else list(f)
-    ps = [points] if not isinstance(points, (list, tuple)) else list(points)
+def _paired(f: Any, points: Any, what: str, f_name: str) -> tuple[list[Variable], list[Any]]:
+    """``f`` (as variables) and ``points`` as equal-length lists; a single variable or point
+    is a list of one."""
+    fs = list(f) if isinstance(f, (list, tuple)) else [f]
+    ps = list(points) if isinstance(points, (list, tuple)) else [points]
     if len(fs) != len(ps):
         raise ValueError(
             f"{what}: {len(fs)} {f_name} but {len(ps)} eval_points; give one evaluation point "
@@ -528,7 +527,7 @@ def _paired(f: Any, points: Any, what: str, f_name: str) -> tuple[list[Variable]
             out.append(as_tensor_variable(v))
         except TypeError as e:
             raise TypeError(f"{what}: {f_name} must be symbolic variables, got {v!r} ({e})") from None
-    return out, ps, single
+    return out, ps
 
 
 def Lop(
@@ -543,7 +542,7 @@ def Lop(
     d f[i] / d w``, where ``eval_points[i]`` has ``f[i]``'s shape (``f``, ``eval_points``: a
     variable each, or lists of the same length). ``grad`` with ``known_grads`` and no cost;
     the other arguments are ``grad``'s."""
-    fs, points, _ = _paired(f, eval_points, "Lop", "f")
+    fs, points = _paired(f, eval_points, "Lop", "f")
     known: list[tuple[Variable, Variable]] = [
         (v, _seed(v, p, "Lop", "eval_points")) for v, p in zip(fs, points)
     ]
@@ -579,7 +578,7 @@ def Rop(
     _check_choice(disconnected_outputs, "disconnected_outputs", ("raise", "warn", "ignore"), "Rop")
     _check_choice(return_disconnected, "return_disconnected", ("zero", "none", "disconnected"), "Rop")
     items, _ = _as_list(wrt, "Rop")
-    ws, points, _ = _paired(items, eval_points, "Rop", "wrt")
+    ws, points = _paired(items, eval_points, "Rop", "wrt")
     vs = [_seed(w, p, "Rop", "eval_points") for w, p in zip(ws, points)]
     single = not isinstance(f, (list, tuple))
     ys = [as_tensor_variable(y) for y in ([f] if single else f)]
@@ -629,7 +628,7 @@ def hessian_vector_product(cost: Any, wrt: Any, p: Any, **grad_kwargs: Any) -> A
             f"{', '.join(allowed)} on to grad"
         )
     items, single = _as_list(wrt, "hessian_vector_product")
-    ws, points, _ = _paired(items, p, "hessian_vector_product", "wrt")
+    ws, points = _paired(items, p, "hessian_vector_product", "wrt")
     ps = [_seed(w, v, "hessian_vector_product", "p") for w, v in zip(ws, points)]
     gs = grad(cost, ws, **grad_kwargs)
     from .reduction import sum as sum_
