@@ -55,7 +55,8 @@ class DisconnectedGrad(GradMarker):
 
 
 def _number(value: Any, what: str, fn: str) -> float:
-    """``value`` as a finite Python float, or a TypeError/ValueError naming ``fn``'s argument."""
+    """``value`` as a Python float (an infinity is allowed, NaN is not), or a TypeError or
+    ValueError naming ``fn``'s argument."""
     if isinstance(value, Variable):
         raise TypeError(
             f"{fn}: {what} must be a Python number, got the symbolic {value!r}; "
