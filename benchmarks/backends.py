@@ -53,6 +53,17 @@ def fncache_flags(fc, **flags):
             setattr(fc.config, k, v)
 
 
+def one_blas_thread():
+    """A context that runs numpy's and PyTensor's BLAS calls on one thread (threadpoolctl), for
+    figures labelled "1 thread": fncache runs them with ``threads=1``, and a competitor's BLAS
+    left at its default would use every core. Without threadpoolctl: Unavailable."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        raise Unavailable("threadpoolctl missing (pip install -e '.[bench]')") from None
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 @functools.lru_cache(maxsize=None)
 def get_numexpr():
     try:

@@ -13,7 +13,7 @@ import numpy as np
 
 import handc
 import workloads as W
-from backends import fncache_flags, get_fncache, get_numba, get_numexpr, get_pytensor
+from backends import fncache_flags, get_fncache, get_numba, get_numexpr, get_pytensor, one_blas_thread
 from timing import Cell, Row, measure, measure_pair
 
 
@@ -282,16 +282,16 @@ def run_train(cfg):
         pytensor, pt, mode = get_pytensor()
         ins, outs, updates = W.w4_graph(pt, pytensor, w0)
         f = pytensor.function(ins, outs, mode=mode, updates=updates)
-        return stmt, {**env, "f": f}
+        return stmt, {**env, "f": f}, one_blas_thread
 
     def numpy_setup():
-        return stmt, {**env, "f": W.W4NumpyStep(w0)}
+        return stmt, {**env, "f": W.W4NumpyStep(w0)}, one_blas_thread
 
     r.cells["fncache"] = _timed_cell(fncache_setup, ref, "float64", cfg)
     r.cells["numpy"] = _timed_cell(numpy_setup, ref, "float64", cfg)
     r.cells["pytensor"] = _timed_cell(pytensor_setup, ref, "float64", cfg)
     r.cells["numexpr"] = r.cells["numba"] = Cell("-")
-    r.note = "W4: numpy column = the step written by hand; fncache threads=1; BLAS threads left at default"
+    r.note = "W4: numpy column = the step written by hand; every column on 1 thread (fncache threads=1, BLAS limited to 1)"
     return [r]
 
 

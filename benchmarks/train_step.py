@@ -5,9 +5,10 @@ excluded), the step written by hand in numpy, and PyTensor C, side by side in on
 
 Each round times every implementation once (min of 3 repeats of 100 calls); the figure is the
 minimum over the rounds, so a burst of load on a shared machine hits all of them alike. Every
-implementation is checked on its first step's xent first. fncache runs on 1 thread; BLAS
-threads are left at their default. The load average before and after is printed: figures taken
-on a loaded machine say so.
+implementation is checked on its first step's xent first. Every implementation runs on one
+thread: fncache with threads=1, numpy's and PyTensor's BLAS limited to 1 (``--blas-threads N``
+to give them N). The load average before and after is printed: figures taken on a loaded
+machine say so.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import workloads as W  # noqa: E402
 from backends import Unavailable, get_fncache, get_pytensor  # noqa: E402
+from threadpoolctl import threadpool_limits  # noqa: E402
 
 
 def _steps() -> dict:
@@ -50,7 +52,9 @@ def _steps() -> dict:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--rounds", type=int, default=15)
+    p.add_argument("--blas-threads", type=int, default=1, help="BLAS threads for numpy and PyTensor")
     args = p.parse_args(argv)
+    threadpool_limits(limits=args.blas_threads, user_api="blas")
     load0 = os.getloadavg()[0]
     calls = _steps()
     best = dict.fromkeys(calls, float("inf"))
@@ -59,7 +63,8 @@ def main(argv: list[str] | None = None) -> int:
             best[name] = min(best[name], min(timeit.repeat(call, number=100, repeat=3)) / 100)
     print(
         f"W4 training step, X {W.W4_SHAPE[0]}x{W.W4_SHAPE[1]} float64, min over {args.rounds} "
-        f"interleaved rounds; load average {load0:.2f} before, {os.getloadavg()[0]:.2f} after"
+        f"interleaved rounds, BLAS on {args.blas_threads} thread(s); load average {load0:.2f} before, "
+        f"{os.getloadavg()[0]:.2f} after"
     )
     ref = best.get("pytensor-C")
     for name, t in best.items():

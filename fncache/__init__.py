@@ -24,6 +24,7 @@ from .errors import (
     FncacheError,
     GpuError,  # noqa: E402
     GpuMemoryError,
+    GradientError,
     LockTimeout,
     PickleError,
 )
@@ -38,6 +39,8 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "debugprint": ("fncache.runtime.debugprint", "debugprint"),
     "TensorType": ("fncache.tensor", "TensorType"),  # the front end: its variables carry operators
     "grad": ("fncache.tensor.gradient", "grad"),
+    "Lop": ("fncache.tensor.gradient", "Lop"),
+    "Rop": ("fncache.tensor.gradient", "Rop"),
     "dumps": ("fncache.runtime.pickling", "dumps"),
     "loads": ("fncache.runtime.pickling", "loads"),
     "RandomStream": ("fncache.tensor.random", "RandomStream"),
@@ -65,6 +68,9 @@ __all__ = [
     "dumps",
     "loads",
     "grad",
+    "Lop",
+    "Rop",
+    "GradientError",
     "RandomStream",
     "__version__",
 ]

@@ -33,3 +33,8 @@ class GpuMemoryError(GpuError, MemoryError):
 
 class CacheError(FncacheError):
     """The compiledir cannot be used as asked (bad permissions, not a compiledir, unknown key...)."""
+
+
+class GradientError(FncacheError, AssertionError):
+    """``ft.verify_grad`` found a symbolic gradient that differs from finite differences. An
+    AssertionError: a failed check, which test runners report as a failure, not an error."""

@@ -369,6 +369,23 @@ def test_gpu_float64_flagged():
                 pass
 
 
+def test_gpu_float64_names_only_what_the_gpu_computes():
+    """Shapes, views and sizes of float64 arrays stay on the host: no float64 warning for them,
+    and a warning for GPU work names that work alone."""
+    from fncache.codegen.cuda.linker import check_gpu_float64
+
+    x, y = ft.dvector("x"), ft.fvector("y")
+    host_only = FunctionGraph([x], [x.reshape((2, -1)), x.dimshuffle("x", 0), x.shape[0]])
+    with fc.config.change_flags(warn_float64="raise"):
+        check_gpu_float64(host_only, "views", render_graph(host_only))
+    mixed = FunctionGraph([x, y], [ft.exp(x), x.reshape((2, -1)), ft.exp(y), ft.dot(x, x)])
+    with fc.config.change_flags(warn_float64="raise"):
+        with pytest.raises(fc.Float64Error) as e:
+            check_gpu_float64(mixed, "mixed", render_graph(mixed))
+    msg = str(e.value)
+    assert "in 2 node(s)" in msg and "exp" in msg and "Reshape" not in msg, msg
+
+
 def test_render_shares_the_c_scalar_code():
     x, y = ft.fvector("x"), ft.fvector("y")
     X = ft.fmatrix("X")

@@ -10,7 +10,9 @@ from .basic import __all__ as _basic_all
 from .basic import as_tensor_variable, constant, matrix, scalar, tensor, vector
 from .blas import dot
 from .elemwise import cast, elemwise
-from .gradient import grad, hessian, jacobian
+from .grad_markers import consider_constant, disconnected_grad, grad_clip, grad_scale, zero_grad
+from .gradient import Lop, Rop, grad, hessian, hessian_vector_product, jacobian
+from .verify_grad import verify_grad
 from .pyop import as_op, assert_op
 from .reduction import all, any, argmax, argmin, max, mean, min, prod, std, sum, var
 from .softmax import log_softmax, logsumexp, softmax
@@ -214,6 +216,15 @@ __all__ = list(_basic_all) + [
     "grad",
     "jacobian",
     "hessian",
+    "Lop",
+    "Rop",
+    "hessian_vector_product",
+    "zero_grad",
+    "disconnected_grad",
+    "grad_clip",
+    "grad_scale",
+    "consider_constant",
+    "verify_grad",
 ]
 
 __all__ += [

@@ -21,6 +21,7 @@ from .array_ops import tensordot
 from .blas import Dot, dot
 from .creation import Alloc
 from .elemwise import Elemwise, cast, elemwise
+from .grad_markers import DisconnectedGrad, GradClip, GradScale, ZeroGrad
 from .grad_ops import ReducedSize, RepeatGrad, SortGrad, SubtensorGrad, SumToShape, ZerosSum
 from .gradient import backprop, broadcast_like, grad, register_grad, zeros_like
 from .jacobian_rows import JacobianRows, jacobian_rows
@@ -501,6 +502,23 @@ def _random_variable(node: Apply, out_grads: list) -> list:
 @register_grad(Assert)
 def _assert(node: Apply, out_grads: list) -> list:
     return [out_grads[0]] + [None] * (len(node.inputs) - 1)
+
+
+@register_grad(ZeroGrad, DisconnectedGrad)
+def _zero_grad(node: Apply, out_grads: list) -> list:
+    # DisconnectedGrad's disconnection is decided by grad, which does not walk past it; a zero
+    # here is what any other caller of backprop gets.
+    return [None]
+
+
+@register_grad(GradClip)
+def _grad_clip(node: Apply, out_grads: list) -> list:
+    return [_e("minimum", _e("maximum", out_grads[0], node.op.lower), node.op.upper)]
+
+
+@register_grad(GradScale)
+def _grad_scale(node: Apply, out_grads: list) -> list:
+    return [out_grads[0] * node.op.multiplier]
 
 
 @register_grad(PythonOp)

@@ -12,7 +12,7 @@ broadcasting expanded.
 from __future__ import annotations
 
 import warnings
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -21,6 +21,7 @@ from ..graph.types import TensorType, is_float
 from .basic import as_tensor_variable, constant
 from .blas import Dot
 from .elemwise import Elemwise, cast, elemwise
+from .grad_markers import DisconnectedGrad, GradMarker, ZeroGrad
 from .grad_ops import SubtensorGrad
 from .reduction import Reduce
 from .shape_ops import DimShuffle
@@ -145,7 +146,7 @@ class _DimTokens:
             res = list(a[:-1] + b[1:])
         elif isinstance(op, Subtensor):
             res = _sliced_tokens(op, self.of(node.inputs[0]))
-        elif isinstance(op, SubtensorGrad):
+        elif isinstance(op, (SubtensorGrad, GradMarker)):
             res = list(self.of(node.inputs[0]))
         mine = self.of(out)
         if res is not None:
@@ -279,11 +280,14 @@ def _as_list(wrt: Any, what: str) -> tuple[list[Variable], bool]:
     return items, single
 
 
+def _check_choice(value: Any, name: str, choices: tuple[str, ...], what: str) -> None:
+    if value not in choices:
+        listed = ", ".join(repr(c) for c in choices)
+        raise ValueError(f"{what}: {name} must be one of {listed}, got {value!r}")
+
+
 def _check_disconnected(disconnected_inputs: Any, what: str) -> None:
-    if disconnected_inputs not in ("raise", "warn", "ignore"):
-        raise ValueError(
-            f"{what}: disconnected_inputs must be 'raise', 'warn' or 'ignore', got {disconnected_inputs!r}"
-        )
+    _check_choice(disconnected_inputs, "disconnected_inputs", ("raise", "warn", "ignore"), what)
 
 
 def grad(
@@ -291,62 +295,145 @@ def grad(
     wrt: Any,
     consider_constant: Sequence[Variable] | None = None,
     disconnected_inputs: str = "raise",
+    add_names: bool = True,
+    known_grads: Mapping[Variable, Any] | None = None,
+    return_disconnected: str = "zero",
+    null_gradients: str = "raise",
 ) -> Any:
     """The gradient of scalar ``cost`` with respect to ``wrt`` (a variable, or a list of them:
     a list of gradients is returned), as symbolic variables of ``wrt``'s types.
 
     ``consider_constant``: variables treated as constants (no gradient flows through them).
     ``disconnected_inputs``: what to do for a ``wrt`` variable the cost does not depend on:
-    ``"raise"`` (ValueError), ``"warn"`` or ``"ignore"`` (both return zeros).
+    ``"raise"`` (ValueError), ``"warn"`` or ``"ignore"``.
+    ``add_names``: name each new gradient ``(dcost/dw)`` when the cost and ``w`` have names.
+    ``known_grads``: {variable: its gradient}, gradients flowing back from variables whose
+    cost is not given (``cost`` may then be None); a gradient of ``cost`` itself replaces 1.
+    ``return_disconnected``: what comes back for a disconnected ``wrt`` variable: ``"zero"``
+    (zeros of its type), ``"none"`` or ``"disconnected"`` (both None: fncache has no
+    placeholder type for a missing gradient).
+    ``null_gradients``: only ``"raise"``: an op without a gradient rule raises
+    NotImplementedError while the gradient is built (fncache has no undefined-gradient type
+    to return instead).
     """
     _check_disconnected(disconnected_inputs, "grad")
-    cost = as_tensor_variable(cost)
-    if cost.ndim != 0:
-        raise TypeError(
-            f"grad: cost must be a scalar (ndim 0), got {cost!r} of type "
-            f"{cost.type}; reduce it first (e.g. cost.sum()), or use ft.jacobian"
+    _check_choice(return_disconnected, "return_disconnected", ("zero", "none", "disconnected"), "grad")
+    if null_gradients != "raise":
+        raise ValueError(
+            f"grad: null_gradients must be 'raise', got {null_gradients!r}; fncache raises "
+            "NotImplementedError for an op without a gradient rule instead of returning a "
+            "placeholder (give the op a rule, or wrap it in ft.as_op(..., grad=fn))"
         )
-    if not is_float(cost.dtype):
-        raise TypeError(
-            f"grad: cost must be a float scalar, got dtype {cost.dtype}; cast it "
-            "with ft.cast(cost, 'float64')"
-        )
+    outputs: list[Variable] = []
+    seeds: list[Variable] = []
+    if cost is None:
+        if not known_grads:
+            raise ValueError(
+                "grad: cost is None and known_grads is empty; pass a scalar cost, or "
+                "known_grads={variable: its gradient} to start from"
+            )
+    else:
+        cost = as_tensor_variable(cost)
+        if cost.ndim != 0:
+            raise TypeError(
+                f"grad: cost must be a scalar (ndim 0), got {cost!r} of type "
+                f"{cost.type}; reduce it first (e.g. cost.sum()), use ft.jacobian, or pass "
+                "known_grads={expression: its gradient} with cost=None (ft.Lop)"
+            )
+        if not is_float(cost.dtype):
+            raise TypeError(
+                f"grad: cost must be a float scalar, got dtype {cost.dtype}; cast it "
+                "with ft.cast(cost, 'float64')"
+            )
+        if not known_grads or not any(k is cost for k in known_grads):
+            outputs.append(cost)
+            seeds.append(constant(np.ones((), dtype=cost.dtype)))
+    if known_grads:
+        if not isinstance(known_grads, Mapping):
+            raise TypeError(
+                f"grad: known_grads must be a dict {{variable: gradient}}, got {type(known_grads).__name__}"
+            )
+        for v, g in known_grads.items():
+            outputs.append(v)
+            seeds.append(_seed(v, g, "grad", "known_grads"))
     items, single = _as_list(wrt, "grad")
-    out = _seeded(
-        cost, constant(np.ones((), dtype=cost.dtype)), items, consider_constant, disconnected_inputs
-    )
+    out = _seeded(outputs, seeds, items, consider_constant, disconnected_inputs, return_disconnected)
+    if add_names and cost is not None and cost.name:
+        for w, g in zip(items, out):
+            if g is not None and g.owner is not None and g.name is None and w.name:
+                g.name = f"(d{cost.name}/d{w.name})"
     return out[0] if single else out
 
 
+def _seed(v: Any, g: Any, what: str, name: str) -> Variable:
+    """Gradient ``g`` given for variable ``v``, checked and cast to ``v``'s dtype."""
+    if not isinstance(v, Variable):
+        raise TypeError(f"{what}: the keys of {name} must be symbolic variables, got {v!r}")
+    if not is_float(v.dtype):
+        raise TypeError(
+            f"{what}: {v!r} in {name} is of dtype {v.dtype}; gradients flow only through float "
+            "variables (cast it with ft.cast(x, 'float64') and give the gradient of the cast)"
+        )
+    try:
+        g = as_tensor_variable(g)
+    except TypeError as e:
+        raise TypeError(f"{what}: the gradient given for {v!r} in {name} is not a tensor ({e})") from None
+    if not is_float(g.dtype):
+        raise TypeError(
+            f"{what}: the gradient given for {v!r} in {name} has dtype {g.dtype}; a gradient "
+            "must be of a float dtype (cast it with ft.cast(g, 'float64'))"
+        )
+    if g.ndim != v.ndim or any(
+        a is not None and b is not None and a != b for a, b in zip(g.type.shape, v.type.shape)
+    ):
+        raise ValueError(
+            f"{what}: the gradient given for {v!r} in {name} has type {g.type}, which does not "
+            f"match the variable's {v.type}; give one of the variable's shape"
+        )
+    return g if g.dtype == v.dtype else cast(g, v.dtype)
+
+
 def _seeded(
-    cost: Variable,
-    seed: Variable,
+    outputs: Sequence[Variable],
+    seeds: Sequence[Variable],
     items: list[Variable],
     consider_constant: Sequence[Variable] | None,
     disconnected_inputs: str,
-) -> list[Variable]:
-    """The gradients reaching ``items`` from ``seed`` at ``cost``, zeros (or the error
-    ``disconnected_inputs`` asks for) where none does."""
+    return_disconnected: str = "zero",
+) -> list[Any]:
+    """The gradients reaching ``items`` from ``seeds`` at ``outputs``; for an item none
+    reaches, the error ``disconnected_inputs`` asks for, else zeros (``return_disconnected``
+    ``"zero"``) or None. An item reached only through integer steps (comparisons, argmax)
+    is connected: its gradient is zeros."""
     blockers = list(consider_constant or ())
     for b in blockers:
         if not isinstance(b, Variable):
             raise TypeError(f"grad: consider_constant must list symbolic variables, got {b!r}")
-    grads = backprop([cost], [seed], items, blockers)
-    reachable = {id(v) for v in ancestors([cost], blockers)}
-    out = []
+    # A disconnected_grad marker blocks like a consider_constant variable.
+    blockers += [
+        v.owner.outputs[0]
+        for v in ancestors(outputs, blockers)
+        if v.owner is not None and isinstance(v.owner.op, DisconnectedGrad)
+    ]
+    grads = backprop(outputs, seeds, items, blockers)
+    reachable = {id(v) for v in ancestors(outputs, blockers)}
+    out: list[Any] = []
     for w in items:
         g = grads.get(id(w))
         if g is None:
             if id(w) not in reachable:
                 msg = (
                     f"grad: the cost does not depend on {w!r} (it is not part of the cost's "
-                    "graph, or only through consider_constant); pass "
+                    "graph, or only through consider_constant or disconnected_grad); pass "
                     "disconnected_inputs='ignore' or 'warn' to get zeros"
                 )
                 if disconnected_inputs == "raise":
                     raise ValueError(msg)
                 if disconnected_inputs == "warn":
-                    warnings.warn(msg, stacklevel=2)
+                    warnings.warn(msg, stacklevel=3)
+                if return_disconnected != "zero":
+                    out.append(None)
+                    continue
             g = zeros_like(w)
         out.append(g)
     return out
@@ -385,7 +472,7 @@ def jacobian(
     # Row k is the gradient of flat[k]: the gradient reaching flat is one at k, zeros elsewhere,
     # and k < len(flat) for every row the loop runs (what lets a sum of it be that one).
     seed = SubtensorGrad((("i", ("v", 0)),), in_range=True)(flat, constant(np.ones((), flat.dtype)), k)
-    rows = _seeded(flat, seed, items, consider_constant, disconnected_inputs)
+    rows = _seeded([flat], [seed], items, consider_constant, disconnected_inputs)
     jacs = jacobian_rows(flat, k, rows, items)
     if expr.ndim != 1:
         es = shape(expr)
@@ -421,4 +508,134 @@ def hessian(
         if g.type.shape != w.type.shape and None not in w.type.shape:
             g = reshape(g, w.type.shape)  # the gradient has w's shape: make it static
         out.append(jacobian(g, w, consider_constant, disconnected_inputs))
+    return out[0] if single else out
+
+
+def _paired(f: Any, points: Any, what: str, f_name: str) -> tuple[list[Variable], list[Any]]:
+    """``f`` (as variables) and ``points`` as equal-length lists; a single variable or point
+    is a list of one."""
+    fs = list(f) if isinstance(f, (list, tuple)) else [f]
+    ps = list(points) if isinstance(points, (list, tuple)) else [points]
+    if len(fs) != len(ps):
+        raise ValueError(
+            f"{what}: {len(fs)} {f_name} but {len(ps)} eval_points; give one evaluation point "
+            f"per {f_name.rstrip('s')} (a list of the same length)"
+        )
+    out = []
+    for v in fs:
+        try:
+            out.append(as_tensor_variable(v))
+        except TypeError as e:
+            raise TypeError(f"{what}: {f_name} must be symbolic variables, got {v!r} ({e})") from None
+    return out, ps
+
+
+def Lop(
+    f: Any,
+    wrt: Any,
+    eval_points: Any,
+    consider_constant: Sequence[Variable] | None = None,
+    disconnected_inputs: str = "raise",
+    return_disconnected: str = "zero",
+) -> Any:
+    """The vector-Jacobian product: for each ``w`` of ``wrt``, ``sum_i eval_points[i] .
+    d f[i] / d w``, where ``eval_points[i]`` has ``f[i]``'s shape (``f``, ``eval_points``: a
+    variable each, or lists of the same length). ``grad`` with ``known_grads`` and no cost;
+    the other arguments are ``grad``'s."""
+    fs, points = _paired(f, eval_points, "Lop", "f")
+    known: list[tuple[Variable, Variable]] = [
+        (v, _seed(v, p, "Lop", "eval_points")) for v, p in zip(fs, points)
+    ]
+    items, single = _as_list(wrt, "Lop")
+    _check_disconnected(disconnected_inputs, "Lop")
+    _check_choice(return_disconnected, "return_disconnected", ("zero", "none", "disconnected"), "Lop")
+    out = _seeded(
+        [v for v, _ in known],
+        [g for _, g in known],
+        items,
+        consider_constant,
+        disconnected_inputs,
+        return_disconnected,
+    )
+    return out[0] if single else out
+
+
+def Rop(
+    f: Any,
+    wrt: Any,
+    eval_points: Any,
+    disconnected_outputs: str = "raise",
+    return_disconnected: str = "zero",
+) -> Any:
+    """The Jacobian-vector product: for each ``y`` of ``f``, ``sum_j d y / d wrt[j] .
+    eval_points[j]``, of ``y``'s shape (``wrt``, ``eval_points``: a variable each, or lists of
+    the same length; ``eval_points[j]`` has ``wrt[j]``'s shape). fncache's ops have reverse
+    rules only, so this is two reverse passes: ``u -> J^T u`` is linear in a stand-in ``u``
+    of ``y``'s type, and its own vector-Jacobian product with ``eval_points`` is ``J v``.
+    ``disconnected_outputs``: for a ``y`` that depends on no ``wrt`` variable, ``"raise"``
+    (ValueError), ``"warn"`` or ``"ignore"``; ``return_disconnected`` then says what it gets
+    (``"zero"``: zeros of ``y``'s type; ``"none"``/``"disconnected"``: None)."""
+    _check_choice(disconnected_outputs, "disconnected_outputs", ("raise", "warn", "ignore"), "Rop")
+    _check_choice(return_disconnected, "return_disconnected", ("zero", "none", "disconnected"), "Rop")
+    items, _ = _as_list(wrt, "Rop")
+    ws, points = _paired(items, eval_points, "Rop", "wrt")
+    vs = [_seed(w, p, "Rop", "eval_points") for w, p in zip(ws, points)]
+    single = not isinstance(f, (list, tuple))
+    ys = [as_tensor_variable(y) for y in ([f] if single else f)]
+    for y in ys:
+        if not is_float(y.dtype):
+            raise TypeError(
+                f"Rop: f must be of a float dtype, got {y!r} of type {y.type}; cast it with "
+                "ft.cast(f, 'float64')"
+            )
+    # The stand-in u for each y: y itself behind a zero gradient, so J v, which reads at most
+    # u's shape, reads y's, and the sizes of u and y are known equal (no run-time broadcast
+    # check); a gradient of J v flows into y through its own graph only.
+    us = [ZeroGrad()(y) for y in ys]
+    # J^T u for each wrt; wrt variables none of f depends on simply give no term.
+    jtu = _seeded(ys, us, ws, None, "ignore", "none")
+    terms = [(g, v) for g, v in zip(jtu, vs) if g is not None]
+    jv: list[Any] = [None] * len(ys)
+    if terms:
+        jv = _seeded([g for g, _ in terms], [v for _, v in terms], us, None, "ignore", "none")
+    out: list[Any] = []
+    for y, r in zip(ys, jv):
+        if r is None:
+            msg = (
+                f"Rop: {y!r} does not depend on any of wrt (or only through integer steps); pass "
+                "disconnected_outputs='ignore' or 'warn' to get zeros"
+            )
+            if disconnected_outputs == "raise":
+                raise ValueError(msg)
+            if disconnected_outputs == "warn":
+                warnings.warn(msg, stacklevel=2)
+            r = zeros_like(y) if return_disconnected == "zero" else None
+        out.append(r)
+    return out[0] if single else out
+
+
+def hessian_vector_product(cost: Any, wrt: Any, p: Any, **grad_kwargs: Any) -> Any:
+    """The Hessian of scalar ``cost`` times ``p`` without forming the Hessian: the gradient
+    of ``sum_j <grad(cost, wrt[j]), p[j]>`` with respect to ``wrt`` (``p[j]`` has
+    ``wrt[j]``'s shape; a variable each, or lists of the same length). ``grad_kwargs``
+    (``consider_constant``, ``disconnected_inputs``, ``add_names``) go to the first gradient;
+    in the second, a ``wrt`` the gradient does not depend on (a cost linear in it) gets zeros."""
+    allowed = ("consider_constant", "disconnected_inputs", "add_names")
+    extra = sorted(set(grad_kwargs) - set(allowed))
+    if extra:
+        raise TypeError(
+            f"hessian_vector_product: unexpected arguments {extra}; it passes only "
+            f"{', '.join(allowed)} on to grad"
+        )
+    items, single = _as_list(wrt, "hessian_vector_product")
+    ws, points = _paired(items, p, "hessian_vector_product", "wrt")
+    ps = [_seed(w, v, "hessian_vector_product", "p") for w, v in zip(ws, points)]
+    gs = grad(cost, ws, **grad_kwargs)
+    from .reduction import sum as sum_
+
+    total = sum_(gs[0] * ps[0])
+    for g, v in zip(gs[1:], ps[1:]):
+        total = total + sum_(g * v)
+    second = {k: v for k, v in grad_kwargs.items() if k != "disconnected_inputs"}
+    out = grad(total, ws, disconnected_inputs="ignore", **second)
     return out[0] if single else out

@@ -21,7 +21,7 @@ from ...graph.fgraph import FunctionGraph
 from ...mode import Mode
 from . import device
 from ...toolchain.nvcc import NVCC_FLAGS, compile_cubin, require_nvcc
-from .render import render_graph
+from .render import CudaSource, render_graph
 from .runtime import CudaRunner
 
 __all__ = ["build_cuda_runner", "check_gpu_float64"]
@@ -32,12 +32,15 @@ CUBIN = "kernels.cubin"
 SOURCE = "kernels.cu"
 
 
-def check_gpu_float64(fgraph: FunctionGraph, name: str) -> None:
+def check_gpu_float64(fgraph: FunctionGraph, name: str, csrc: CudaSource) -> None:
     """``warn_float64`` on the GPU: float64 work runs at a fraction of float32 speed on most
-    GPUs (and doubles memory traffic), so every node computing float64 is named."""
+    GPUs (and doubles memory traffic), so every node the GPU computes in float64 is named.
+    Nodes the runner keeps on the host (shapes, sizes, Python ops, views) cost the GPU
+    nothing and are not named: the warning points at what to change."""
     if config.warn_float64 == "ignore":
         return
-    nodes = [n for n in fgraph.toposort() if any(o.dtype == "float64" for o in n.outputs)]
+    order = fgraph.toposort()
+    nodes = [order[i] for i in csrc.on_device if any(o.dtype == "float64" for o in order[i].outputs)]
     if not nodes:
         return
     listed = ", ".join(str(n.op)[:60] for n in nodes[:5]) + (" ..." if len(nodes) > 5 else "")
@@ -64,8 +67,8 @@ def build_cuda_runner(
 ) -> CudaRunner:
     """The runner of ``fgraph`` on the GPU (see the module docstring); the Function binds its
     updates with :meth:`CudaRunner.bind_updates`."""
-    check_gpu_float64(fgraph, name)
     csrc = render_graph(fgraph)
+    check_gpu_float64(fgraph, name, csrc)
     arch = device.resolve_arch()
     nvcc = require_nvcc()
     key = cuda_module_key(csrc.source, cuda_arch=arch, nvcc_version=nvcc.version, nvcc_flags=NVCC_FLAGS)

@@ -106,6 +106,8 @@ class CudaSource:
     copies: dict[tuple[str, str, int], ElemwiseSpec]  # (src dtype, dst dtype, ndim)
     uses_errflag: bool  # some kernel can set fc_errflag
     kernel_names: list[str] = field(default_factory=list)
+    # positions (in fgraph.toposort()) of the nodes computed on the GPU: a kernel or cuBLAS
+    on_device: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -387,6 +389,7 @@ def render_graph(fgraph: FunctionGraph) -> CudaSource:
     parts: list[str] = []
     specs: dict[int, Spec] = {}
     wanted: set[tuple[str, str, int]] = set()
+    on_device: list[int] = []
     for i, node in enumerate(fgraph.toposort()):
         op = node.op
         if isinstance(op, (Elemwise, Reduce)) and not has_native(node):
@@ -411,7 +414,9 @@ def render_graph(fgraph: FunctionGraph) -> CudaSource:
                 wanted.update((v.dtype, out.dtype, out.ndim) for v in node.inputs)
             elif isinstance(op, Dot) and blas_dtype(node) is not None:
                 wanted.update((v.dtype, v.dtype, v.ndim) for v in node.inputs)
+                on_device.append(i)
         if code:
+            on_device.append(i)
             parts.append(f"/* node {i}: {str(op)[:80].replace('*/', '')} */")
             parts += code
     for v in fgraph.outputs:
@@ -429,7 +434,7 @@ def render_graph(fgraph: FunctionGraph) -> CudaSource:
         for k in ((s.flat, s.nd) if isinstance(s, ElemwiseSpec) else (s.rows, s.cols, s.final))
     ]
     source = "/* fncache generated CUDA module */\n" + _prelude() + "\n".join(parts) + "\n"
-    return CudaSource(source, specs, copies, uses_errflag, names)
+    return CudaSource(source, specs, copies, uses_errflag, names, tuple(on_device))
 
 
 def _composites(fgraph: FunctionGraph) -> list[Composite]:

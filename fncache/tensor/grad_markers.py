@@ -1,0 +1,132 @@
+"""Gradient markers: ops that return their input unchanged and only change what flows back
+through them when a gradient is taken (``zero_grad``, ``disconnected_grad``, ``grad_clip``,
+``grad_scale``, and Theano's older ``consider_constant``).
+
+The forward value is the input itself, so the ``grad_markers`` rewrite takes every marker out
+of a compiled graph: they cost nothing at run time, and the graph fuses and is optimized as if
+they were not there. Their gradient rules are in ``grad_rules.py`` with the others.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ..graph.basic import Apply, Op, Variable
+from .basic import as_tensor_variable
+
+__all__ = [
+    "GradMarker",
+    "ZeroGrad",
+    "DisconnectedGrad",
+    "GradClip",
+    "GradScale",
+    "zero_grad",
+    "disconnected_grad",
+    "grad_clip",
+    "grad_scale",
+    "consider_constant",
+]
+
+
+class GradMarker(Op):
+    """Base of the markers: ``x`` itself forward (a view of it where the op is run at all, as
+    with ``Mode(optimizer=None)``); subclasses say what the gradient does."""
+
+    view_map = {0: [0]}
+
+    def make_node(self, x: Variable) -> Apply:
+        return Apply(self, [x], [x.type])
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        return [inputs[0]]
+
+
+class ZeroGrad(GradMarker):
+    """The gradient through it is zero; ``x`` stays connected to the cost (no
+    ``disconnected_inputs`` error for a variable reached only through it)."""
+
+
+class DisconnectedGrad(GradMarker):
+    """No gradient flows through it: a variable reached only through it is disconnected from
+    the cost (``disconnected_inputs`` applies), as if it were listed in ``consider_constant``."""
+
+
+def _number(value: Any, what: str, fn: str) -> float:
+    """``value`` as a Python float (an infinity is allowed, NaN is not), or a TypeError or
+    ValueError naming ``fn``'s argument."""
+    if isinstance(value, Variable):
+        raise TypeError(
+            f"{fn}: {what} must be a Python number, got the symbolic {value!r}; "
+            "pass a fixed number (the bound is part of the op, like a constant)"
+        )
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{fn}: {what} must be a real number, got {value!r}") from None
+    if math.isnan(out):
+        raise ValueError(f"{fn}: {what} must be a number, got NaN")
+    return out
+
+
+class GradClip(GradMarker):
+    """The gradient through it is clipped elementwise to ``[lower, upper]``."""
+
+    __props__ = ("lower", "upper")
+
+    def __init__(self, lower: float, upper: float) -> None:
+        self.lower = _number(lower, "lower", "grad_clip")
+        self.upper = _number(upper, "upper", "grad_clip")
+        if self.lower > self.upper:
+            raise ValueError(
+                f"grad_clip: lower ({self.lower}) is above upper ({self.upper}); pass lower <= upper"
+            )
+
+
+class GradScale(GradMarker):
+    """The gradient through it is multiplied by ``multiplier``."""
+
+    __props__ = ("multiplier",)
+
+    def __init__(self, multiplier: float) -> None:
+        self.multiplier = _number(multiplier, "multiplier", "grad_scale")
+        if math.isinf(self.multiplier):
+            raise ValueError(f"grad_scale: multiplier must be finite, got {self.multiplier}")
+
+
+def _marked(op: GradMarker, x: Any, fn: str) -> Variable:
+    try:
+        v = as_tensor_variable(x)
+    except TypeError as e:
+        raise TypeError(f"{fn}: x must be a tensor variable or a numeric value, got {x!r} ({e})") from None
+    return op(v)
+
+
+def zero_grad(x: Any) -> Variable:
+    """``x``, whose gradient is zero (the cost still depends on ``x``: no
+    ``disconnected_inputs`` error)."""
+    return _marked(ZeroGrad(), x, "zero_grad")
+
+
+def consider_constant(x: Any) -> Variable:
+    """Theano's older name of :func:`zero_grad` (the same op)."""
+    return _marked(ZeroGrad(), x, "consider_constant")
+
+
+def disconnected_grad(x: Any) -> Variable:
+    """``x``, through which no gradient flows: a variable reached only through it is
+    disconnected from the cost (``grad``'s ``disconnected_inputs`` decides what happens)."""
+    return _marked(DisconnectedGrad(), x, "disconnected_grad")
+
+
+def grad_clip(x: Any, lower: float, upper: float) -> Variable:
+    """``x``, whose incoming gradient is clipped elementwise to ``[lower, upper]`` before it
+    flows on to ``x``'s inputs."""
+    return _marked(GradClip(lower, upper), x, "grad_clip")
+
+
+def grad_scale(x: Any, multiplier: float) -> Variable:
+    """``x``, whose incoming gradient is multiplied by ``multiplier`` (-1 reverses it)."""
+    return _marked(GradScale(multiplier), x, "grad_scale")

@@ -1,0 +1,155 @@
+"""``verify_grad``: check a symbolic gradient against finite differences.
+
+The output of ``fun`` is projected on a random array ``r`` (entries in [0.5, 1.5), so that no
+element's gradient vanishes in the sum): the gradient of ``sum(r * fun(*pt))`` built by
+``grad`` is compared, element by element, with central differences of that scalar.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from ..errors import GradientError
+from ..graph.basic import Variable
+from ..graph.types import TensorType, is_float
+from .gradient import grad
+from .hooks import function_compiler
+from .reduction import sum as sum_
+from .shape_ops import shape
+
+__all__ = ["verify_grad"]
+
+#: Finite-difference steps and tolerances by input dtype (PyTensor's).
+_EPS = {"float64": 1e-7, "float32": 3e-4, "float16": 1e-1}
+_TOL = {"float64": 1e-4, "float32": 1e-2, "float16": 5e-2}
+
+
+def _generator(rng: Any) -> Callable[[tuple[int, ...]], np.ndarray]:
+    """Uniform [0, 1) draws of a shape from ``rng``: None, a seed, a Generator or a
+    RandomState."""
+    if rng is None or isinstance(rng, (int, np.integer)):
+        return np.random.default_rng(rng).random
+    if isinstance(rng, np.random.Generator):
+        return rng.random
+    if isinstance(rng, np.random.RandomState):
+        return rng.random_sample
+    raise TypeError(
+        f"verify_grad: rng must be None, an int seed, a numpy Generator or RandomState, got {rng!r}"
+    )
+
+
+def verify_grad(
+    fun: Callable[..., Any],
+    pt: Sequence[Any],
+    n_tests: int = 2,
+    rng: Any = None,
+    eps: float | None = None,
+    abs_tol: float | None = None,
+    rel_tol: float | None = None,
+    mode: Any = None,
+) -> None:
+    """Check ``grad`` of ``fun`` at the point ``pt`` (a list of float arrays, one per
+    argument of ``fun``, which takes symbolic variables and returns one). ``n_tests`` random
+    projections are tried; an element fails when both its absolute and its relative error
+    exceed the tolerances (defaults by the inputs' dtypes). Raises `fncache.GradientError`
+    (an AssertionError) naming the argument, the position, both values and both errors."""
+    if not isinstance(pt, (list, tuple)):
+        raise TypeError(
+            f"verify_grad: pt must be a list or tuple of arrays (one per argument of fun), got "
+            f"{type(pt).__name__}; wrap a single array as [x]"
+        )
+    if isinstance(n_tests, bool) or not isinstance(n_tests, (int, np.integer)) or n_tests < 1:
+        raise ValueError(f"verify_grad: n_tests must be a positive int, got {n_tests!r}")
+    values = [np.array(p) for p in pt]
+    for i, p in enumerate(values):
+        if p.dtype.name not in _EPS:
+            raise TypeError(
+                f"verify_grad: argument {i} of pt has dtype {p.dtype}; the point must be float "
+                "arrays (float16/32/64): pass np.asarray(x, dtype='float64')"
+            )
+    for what, v in (("eps", eps), ("abs_tol", abs_tol), ("rel_tol", rel_tol)):
+        if v is not None and not (isinstance(v, (int, float, np.floating)) and v > 0):
+            raise ValueError(f"verify_grad: {what} must be a positive number or None, got {v!r}")
+    draw = _generator(rng)
+    dtypes = [p.dtype.name for p in values]
+    eps = eps if eps is not None else max(_EPS[d] for d in dtypes)
+    abs_tol = abs_tol if abs_tol is not None else max(_TOL[d] for d in dtypes)
+    rel_tol = rel_tol if rel_tol is not None else max(_TOL[d] for d in dtypes)
+
+    # Size-1 dims are static (broadcastable), as the types of such values usually are.
+    inputs = [
+        TensorType(p.dtype.name, tuple(1 if s == 1 else None for s in p.shape))(f"pt{i}")
+        for i, p in enumerate(values)
+    ]
+    out = fun(*inputs)
+    if not isinstance(out, Variable):
+        raise TypeError(
+            f"verify_grad: fun must return one symbolic variable, got {type(out).__name__}; "
+            "check the outputs one at a time"
+        )
+    if not is_float(out.dtype):
+        raise TypeError(f"verify_grad: fun returned {out!r} of dtype {out.dtype}; it must be a float")
+    r = TensorType("float64", (None,) * out.ndim)("projection")
+    cost = sum_(r * out)
+    compile_ = function_compiler()
+    kw = dict(mode=mode, on_unused_input="ignore")
+    # The cost function also gives the output's shape, which the projection takes: a
+    # projection of ones of size 1 everywhere broadcasts to it on the first call.
+    f_cost = compile_(inputs + [r], [cost, shape(out)], **kw)
+    f_grad = compile_(inputs + [r], grad(cost, inputs, disconnected_inputs="ignore"), **kw)
+    out_shape = tuple(int(s) for s in f_cost(*values, np.ones((1,) * out.ndim))[1])
+    for _ in range(n_tests):
+        proj = draw(out_shape) + 0.5
+        analytic = f_grad(*values, proj)
+        numeric = _central_differences(lambda *a: f_cost(*a)[0], values, proj, eps)
+        _compare(analytic, numeric, abs_tol, rel_tol)
+
+
+def _central_differences(
+    f_cost: Callable[..., Any], values: list[np.ndarray], proj: np.ndarray, eps: float
+) -> list[np.ndarray]:
+    """d f_cost / d each element of each value, by (f(x + eps) - f(x - eps)) / (2 eps)."""
+    out = []
+    for i, v in enumerate(values):
+        g = np.zeros(v.shape, dtype="float64")
+        for idx in np.ndindex(v.shape):
+            args = [p.copy() for p in values]
+            args[i][idx] = v[idx] + eps
+            up = float(f_cost(*args, proj))
+            args[i][idx] = v[idx] - eps
+            down = float(f_cost(*args, proj))
+            g[idx] = (up - down) / (2 * eps)
+        out.append(g)
+    return out
+
+
+def _compare(analytic: list[np.ndarray], numeric: list[np.ndarray], abs_tol: float, rel_tol: float) -> None:
+    """Raise GradientError at the element whose error is largest against the tolerances, if
+    it exceeds both."""
+    worst: tuple[float, int, tuple] | None = None
+    for i, (a, n) in enumerate(zip(analytic, numeric)):
+        a = np.asarray(a, dtype="float64")
+        abs_err = np.abs(a - n)
+        rel_err = abs_err / np.maximum(np.abs(a) + np.abs(n), 1e-8)
+        bad = ~np.isfinite(abs_err)
+        scaled = np.where(bad, np.inf, np.minimum(abs_err / abs_tol, rel_err / rel_tol))
+        if scaled.size and (worst is None or scaled.max() > worst[0]):
+            idx = tuple(int(k) for k in np.unravel_index(int(np.argmax(scaled)), scaled.shape))
+            worst = (float(scaled[idx]), i, idx)
+    if worst is None or worst[0] <= 1.0:
+        return
+    _, i, idx = worst
+    a, n = float(np.asarray(analytic[i])[idx]), float(numeric[i][idx])
+    abs_err = abs(a - n)
+    rel_err = abs_err / max(abs(a) + abs(n), 1e-8)
+    err = GradientError(
+        f"verify_grad: the gradient of argument {i} (shape {numeric[i].shape}) at position {idx} is "
+        f"{a!r} symbolically but {n!r} by finite differences: abs error {abs_err:.3g} "
+        f"(abs_tol {abs_tol:.3g}), rel error {rel_err:.3g} (rel_tol {rel_tol:.3g})"
+    )
+    # The numbers of the message, for tests that inspect them.
+    err.arg, err.pos, err.analytic, err.numeric = i, idx, a, n
+    err.abs_err, err.rel_err = abs_err, rel_err
+    raise err
