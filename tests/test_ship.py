@@ -10,6 +10,7 @@ its native module.
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import pickle
@@ -79,6 +80,16 @@ def _fresh(
     return pickle.loads(res.read_bytes())
 
 
+def _differing_components(compiledir: Path) -> dict[str, set]:
+    """The key components that differ between the compiledir's native modules: why a receiver
+    on the same CPU compiled its own (a host record that chose other flags, say)."""
+    seen: dict[str, set] = {}
+    for meta in compiledir.glob("entries/*/*/meta.json"):
+        for k, v in json.loads(meta.read_text()).get("components", {}).items():
+            seen.setdefault(k, set()).add(str(v))
+    return {k: v for k, v in seen.items() if len(v) > 1}
+
+
 @pytest.fixture
 def cdir(tmp_path: Path):
     """A fresh compiledir for this test, in this process and (via FNCACHE_FLAGS) its children."""
@@ -93,7 +104,7 @@ def test_fresh_process_same_cpu_loads_without_compiling(cdir, tmp_path):
     want = f(*args)  # steps = 2 when shipped
     assert fc.cache.info()["compiles"] == 2  # the function entry and its module
     r = _fresh(tmp_path, pickle.dumps(f), args, cdir, call_again=True)
-    assert r["compiles"] == 0
+    assert r["compiles"] == 0, _differing_components(cdir)
     assert r["out"].tobytes() == f(*args).tobytes() == want.tobytes()
     assert r["shared"]["steps"] == 3 and r["shared2"]["steps"] == 4  # restored at 2, then updated
     np.testing.assert_array_equal(r["shared"]["w"], next(s for s in f._shared if s.name == "w").get_value())
