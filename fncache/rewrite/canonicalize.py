@@ -16,7 +16,7 @@ from .local import local_pass
 from .registry import register
 
 
-def _single(node: Apply) -> tuple[str, list[Variable]] | None:
+def single_step(node: Apply) -> tuple[str, list[Variable]] | None:
     """(scalar op name, inputs) of an unfused one-step elementwise node."""
     if not isinstance(node.op, Elemwise) or len(node.op.composite.steps) != 1:
         return None
@@ -44,7 +44,7 @@ def const_value(v: Variable) -> Any:
     return None
 
 
-def _same(out: Variable, x: Variable) -> bool:
+def can_stand_for(out: Variable, x: Variable) -> bool:
     """``x`` can stand for ``out``: same dtype and ndim, and ``x`` is not broadcast by it."""
     return (
         x.dtype == out.dtype
@@ -53,7 +53,7 @@ def _same(out: Variable, x: Variable) -> bool:
     )
 
 
-def _cannot_grow(x: Variable, other: Variable) -> bool:
+def cannot_grow(x: Variable, other: Variable) -> bool:
     """Broadcasting ``other`` against ``x`` leaves ``x``'s shape: each of ``other``'s axes is 1
     or the same known size (an unknown size may be larger at run time)."""
     return other.ndim <= x.ndim and all(
@@ -80,8 +80,9 @@ def _without_leading_broadcasts(node: Apply) -> list[Variable] | None:
     return outs
 
 
-def _producer(v: Variable) -> tuple[str, list[Variable]] | None:
-    return _single(v.owner) if v.owner is not None else None
+def producer(v: Variable) -> tuple[str, list[Variable]] | None:
+    """(scalar op name, inputs) of the unfused one-step elementwise node making ``v``."""
+    return single_step(v.owner) if v.owner is not None else None
 
 
 def _rewrite(node: Apply) -> list[Variable] | None:
@@ -96,7 +97,7 @@ def _rewrite(node: Apply) -> list[Variable] | None:
         lifted = _without_leading_broadcasts(node)
         if lifted is not None:
             return lifted
-    s = _single(node)
+    s = single_step(node)
     if s is None:
         return None
     name, ins = s
@@ -104,9 +105,9 @@ def _rewrite(node: Apply) -> list[Variable] | None:
     if name in UNITS and len(ins) == 2:
         unit, where = UNITS[name]
         for b in where:
-            if const_value(ins[b]) == unit and _same(out, ins[1 - b]) and ins[b].ndim <= out.ndim:
+            if const_value(ins[b]) == unit and can_stand_for(out, ins[1 - b]) and ins[b].ndim <= out.ndim:
                 return [ins[1 - b]]
-    if name == "pow" and is_float(out.dtype) and _same(out, ins[0]):
+    if name == "pow" and is_float(out.dtype) and can_stand_for(out, ins[0]):
         c = const_value(ins[1])
         if c == 2 and ins[1].ndim <= out.ndim:
             return [elemwise("sqr", ins[0])]
@@ -118,26 +119,26 @@ def _rewrite(node: Apply) -> list[Variable] | None:
         c = const_value(ins[0])
         if c is not None:
             pick, other = (ins[1], ins[2]) if c else (ins[2], ins[1])
-            if _same(out, pick) and _cannot_grow(pick, ins[0]) and _cannot_grow(pick, other):
+            if can_stand_for(out, pick) and cannot_grow(pick, ins[0]) and cannot_grow(pick, other):
                 return [pick]
-    p = _producer(ins[0]) if len(ins) == 1 else None
-    if name == "neg" and p and p[0] == "neg" and _same(out, p[1][0]):
+    p = producer(ins[0]) if len(ins) == 1 else None
+    if name == "neg" and p and p[0] == "neg" and can_stand_for(out, p[1][0]):
         return [p[1][0]]
-    if name == "log" and p and p[0] == "exp" and _same(out, p[1][0]):
+    if name == "log" and p and p[0] == "exp" and can_stand_for(out, p[1][0]):
         return [p[1][0]]
     if name == "log" and p and p[0] == "sigmoid" and p[1][0].dtype == out.dtype:
         return [-elemwise("softplus", -p[1][0])]
     if name == "log" and p and p[0] == "sub" and out.dtype == p[1][1].dtype:
         # log(1 - sigmoid(z)) == -softplus(z)
         one, s_ = p[1]
-        q = _producer(s_)
+        q = producer(s_)
         if (
             const_value(one) == 1
             and one.ndim <= out.ndim
             and q
             and q[0] == "sigmoid"
             and q[1][0].dtype == out.dtype
-            and _same(out, q[1][0])
+            and can_stand_for(out, q[1][0])
         ):
             return [-elemwise("softplus", q[1][0])]
     return None
