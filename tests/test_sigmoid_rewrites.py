@@ -1,0 +1,262 @@
+"""The logistic function spelled out with exp is recognised as sigmoid and softplus (`logistic`),
+and the gradients' quotients of its terms become products of sigmoids (`sigmoid_products`):
+finite where the spelled-out graph overflows, equal to numpy where numpy is finite. Each check
+runs on the C backend and on the Python linker (numpy), with the same rewrites."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import fncache as fc
+from fncache import tensor as ft
+from fncache.tensor.elemwise import Elemwise
+from fcutil import assert_same, sample
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+from workloads import W4_LR, W4NumpyStep, w4_graph  # noqa: E402
+
+LINKERS = ("c", "py")
+EXTREMES = np.array([-800.0, -40.0, -1.0, 0.0, 1.0, 40.0, 800.0])
+
+
+def _mode(linker: str) -> fc.Mode:
+    return fc.Mode(linker, "fast_run")
+
+
+def _steps(f) -> list[str]:
+    """The scalar steps of every elementwise node of ``f``'s optimized graph."""
+    return [
+        s[0] for n in f.optimized_graph.toposort() if isinstance(n.op, Elemwise) for s in n.op.composite.steps
+    ]
+
+
+def _softplus(x: np.ndarray) -> np.ndarray:
+    return np.logaddexp(0, x)
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return np.exp(-np.logaddexp(0, -x))
+
+
+ONE = np.float64(1.0)
+
+#: name -> (expression of x, reference, scalar op that must replace exp and log)
+SPELLINGS = {
+    "1/(1+exp(-x))": (lambda x: 1 / (1 + ft.exp(-x)), _sigmoid, "sigmoid"),
+    "1/(exp(-x)+1)": (lambda x: 1 / (ft.exp(-x) + 1), _sigmoid, "sigmoid"),
+    "1/(1+exp(x))": (lambda x: 1 / (1 + ft.exp(x)), lambda v: _sigmoid(-v), "sigmoid"),
+    "1.0/(1.0+exp(-x))": (lambda x: 1.0 / (1.0 + ft.exp(-x)), _sigmoid, "sigmoid"),
+    "exp(x)/(1+exp(x))": (lambda x: ft.exp(x) / (1 + ft.exp(x)), _sigmoid, "sigmoid"),
+    "exp(x)/(exp(x)+1)": (lambda x: ft.exp(x) / (ft.exp(x) + 1), _sigmoid, "sigmoid"),
+    "1-sigmoid(x)": (lambda x: 1 - ft.sigmoid(x), lambda v: _sigmoid(-v), "sigmoid"),
+    "log(1+exp(x))": (lambda x: ft.log(1 + ft.exp(x)), _softplus, "softplus"),
+    "log(exp(x)+1)": (lambda x: ft.log(ft.exp(x) + 1), _softplus, "softplus"),
+    "log1p(exp(x))": (lambda x: ft.log1p(ft.exp(x)), _softplus, "softplus"),
+    "log(1/(1+exp(-x)))": (lambda x: ft.log(1 / (1 + ft.exp(-x))), lambda v: -_softplus(-v), "softplus"),
+    "log(1-1/(1+exp(-x)))": (lambda x: ft.log(1 - 1 / (1 + ft.exp(-x))), lambda v: -_softplus(v), "softplus"),
+}
+
+
+@pytest.mark.parametrize("linker", LINKERS)
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("name", sorted(SPELLINGS))
+def test_spelling_is_recognised(name: str, dtype: str, linker: str) -> None:
+    build, ref, op = SPELLINGS[name]
+    x = ft.vector("x", dtype)
+    f = fc.function([x], build(x), mode=_mode(linker))
+    steps = _steps(f)
+    assert op in steps and "exp" not in steps and "log" not in steps and "log1p" not in steps, fc.debugprint(
+        f
+    )
+    moderate = sample(dtype, (64,), 1, special=False, low=-6, high=6)
+    got = f(moderate)
+    assert got.dtype == dtype
+    assert_same(
+        got, ref(moderate.astype("float64")).astype(dtype), name, rtol=1e-13 if dtype == "float64" else 1e-5
+    )
+    extreme = EXTREMES if dtype == "float64" else EXTREMES / 8  # float32's exp overflows at 88
+    got = f(extreme.astype(dtype))
+    assert np.isfinite(got).all(), (name, got)
+    assert_same(
+        got, ref(extreme).astype(dtype), f"{name} at {extreme}", rtol=1e-13 if dtype == "float64" else 1e-5
+    )
+
+
+def _naive(build, x: np.ndarray) -> np.ndarray:
+    """``build`` run with every rewrite off: what numpy computes for the spelling."""
+    v = ft.vector("v", x.dtype.name)
+    return fc.function([v], build(v), mode=fc.Mode("py", None))(x)
+
+
+#: name -> expression that is not the logistic function nor its logarithm: its exp stays, and
+#: so does every step of those with no quotient by 1 + exp (exp(x) / (1 + exp(-x)) is the
+#: product exp(x) * sigmoid(x), finite wherever its value is)
+NOT_LOGISTIC = {
+    "1/(1.0000001+exp(-x))": lambda x: 1 / (1.0000001 + ft.exp(-x)),
+    "1/(0.9999999+exp(-x))": lambda x: 1 / (0.9999999 + ft.exp(-x)),
+    "1/(2+exp(-x))": lambda x: 1 / (2 + ft.exp(-x)),
+    "exp(x)/(1+exp(-x))": lambda x: ft.exp(x) / (1 + ft.exp(-x)),
+    "log(1.0000001+exp(x))": lambda x: ft.log(1.0000001 + ft.exp(x)),
+    "log(1+exp(x)+x)": lambda x: ft.log(1 + ft.exp(x) + x),
+    "log1p(exp(x)+1)": lambda x: ft.log1p(ft.exp(x) + 1),
+    "1.0000001-sigmoid(x)": lambda x: 1.0000001 - ft.sigmoid(x),
+}
+
+
+@pytest.mark.parametrize("linker", LINKERS)
+@pytest.mark.parametrize("name", sorted(NOT_LOGISTIC))
+def test_a_one_that_is_not_one_is_not_recognised(name: str, linker: str) -> None:
+    build = NOT_LOGISTIC[name]
+    x = ft.dvector("x")
+    f = fc.function([x], build(x), mode=_mode(linker))
+    steps = _steps(f)
+    assert "softplus" not in steps, fc.debugprint(f)
+    assert "exp" in steps or "sigmoid(" in name, fc.debugprint(f)
+    if "sigmoid(" not in name and "/(1+exp" not in name:
+        assert "sigmoid" not in steps, fc.debugprint(f)
+    v = sample("float64", (64,), 2, special=False, low=-6, high=6)
+    assert_same(f(v), _naive(build, v), name)
+
+
+@pytest.mark.parametrize("linker", LINKERS)
+@pytest.mark.parametrize("dtype", ["int32", "int64", "int8"])
+def test_integer_inputs_are_not_recognised(dtype: str, linker: str) -> None:
+    # exp of an integer is a float of another dtype: sigmoid(x) would be another function
+    x = ft.vector("x", dtype)
+    outs = [1 / (1 + ft.exp(-x)), ft.log(1 + ft.exp(x)), ft.log1p(ft.exp(x))]
+    f = fc.function([x], outs, mode=_mode(linker))
+    steps = _steps(f)
+    assert "sigmoid" not in steps and "softplus" not in steps, fc.debugprint(f)
+    v = sample(dtype, (32,), 3, special=False, low=-20, high=20)
+    for k, (got, build) in enumerate(
+        zip(f(v), (lambda t: 1 / (1 + ft.exp(-t)), lambda t: ft.log(1 + ft.exp(t))))
+    ):
+        assert_same(got, _naive(build, v), f"{dtype} output {k}")
+
+
+@pytest.mark.parametrize("linker", LINKERS)
+def test_a_wider_one_keeps_the_wider_dtype(linker: str) -> None:
+    # a float64 1 next to float32 terms makes a float64 result: sigmoid(x) of the float32 x
+    # would be float32, so the spelling stays
+    x = ft.vector("x", "float32")
+    one = ft.constant(np.ones((), "float64"))
+    f = fc.function([x], [one / (one + ft.exp(-x)), ft.log(one + ft.exp(x))], mode=_mode(linker))
+    a, b = f(np.linspace(-5, 5, 11, dtype="float32"))
+    assert a.dtype == b.dtype == np.float64
+    assert "sigmoid" not in _steps(f) and "softplus" not in _steps(f), fc.debugprint(f)
+    v = np.linspace(-5, 5, 11, dtype="float32")
+    e = np.exp(v).astype("float64")  # a float32 exp: the C one may differ from numpy's in the last bit
+    assert_same(a, 1 / (1 + np.exp(-v).astype("float64")), "1 / (1 + exp(-x32)) in float64", rtol=1e-6)
+    assert_same(b, np.log(1 + e), "log(1 + exp(x32)) in float64", rtol=1e-6)
+
+
+@pytest.mark.parametrize("linker", LINKERS)
+def test_a_broadcasting_one_keeps_the_shape(linker: str) -> None:
+    x = ft.dvector("x")
+    ones = ft.constant(np.ones((3, 1)))
+    outs = [ones / (1 + ft.exp(-x)), 1 / (ones + ft.exp(-x)), ft.log(ones + ft.exp(x)), ones - ft.sigmoid(x)]
+    f = fc.function([x], outs, mode=_mode(linker))
+    v = np.linspace(-5, 5, 4)
+    want = [np.ones((3, 1)) / (1 + np.exp(-v)), np.ones((3, 1)) / (1 + np.exp(-v))]
+    want += [np.log(np.ones((3, 1)) + np.exp(v)), np.ones((3, 1)) - _sigmoid(v)]
+    for k, (got, w) in enumerate(zip(f(v), want)):
+        assert_same(got, w, f"output {k}", rtol=1e-13)
+
+
+@pytest.mark.parametrize("linker", LINKERS)
+def test_fast_compile_computes_what_was_written(linker: str) -> None:
+    x = ft.dvector("x")
+    f = fc.function([x], ft.log(1 / (1 + ft.exp(-x))), mode=fc.Mode(linker, "fast_compile"))
+    assert "sigmoid" not in _steps(f)
+    with np.errstate(all="ignore"):
+        assert_same(f(EXTREMES), np.log(1 / (1 + np.exp(-EXTREMES))), "naive")
+
+
+# -- gradients ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("linker", LINKERS)
+def test_gradient_of_the_spelled_out_sigmoid_is_a_product_of_sigmoids(linker: str) -> None:
+    # grad builds exp(-x) / (1 + exp(-x))**2: inf / inf at x = -800
+    x = ft.dvector("x")
+    p = 1 / (1 + ft.exp(-x))
+    g = fc.grad(p.sum(), x)
+    f = fc.function([x], g, mode=_mode(linker))
+    assert "exp" not in _steps(f), fc.debugprint(f)
+    v = np.concatenate([EXTREMES, sample("float64", (32,), 4, special=False, low=-6, high=6)])
+    assert_same(f(v), _sigmoid(v) * _sigmoid(-v), "d sigmoid", rtol=1e-13)
+
+
+@pytest.mark.parametrize("linker", LINKERS)
+def test_gradient_of_the_cross_entropy_is_finite(linker: str) -> None:
+    # -y*log(p) - (1-y)*log(1-p): grad divides by p and by 1 - p, which round to 0
+    z, y = ft.dvector("z"), ft.dvector("y")
+    p = 1 / (1 + ft.exp(-z))
+    xent = -y * ft.log(p) - (1 - y) * ft.log(1 - p)
+    f = fc.function([z, y], [xent, fc.grad(xent.sum(), z)], mode=_mode(linker))
+    steps = _steps(f)
+    assert "exp" not in steps and "log" not in steps, fc.debugprint(f)
+    zv = np.concatenate([EXTREMES, EXTREMES, sample("float64", (32,), 5, special=False, low=-6, high=6)])
+    yv = np.concatenate([np.zeros(7), np.ones(7), np.random.default_rng(5).integers(0, 2, 32)])
+    xent_v, gz = f(zv, yv)
+    assert np.isfinite(xent_v).all() and np.isfinite(gz).all()
+    assert_same(xent_v, yv * _softplus(-zv) + (1 - yv) * _softplus(zv), "xent", rtol=1e-13)
+    # sigmoid(z) - y without rounding sigmoid(z) near 1: for y = 1 it is -sigmoid(-z)
+    assert_same(gz, (1 - yv) * _sigmoid(zv) - yv * _sigmoid(-zv), "d xent / dz", rtol=1e-12)
+
+
+# -- the Theano tutorial's logistic regression ----------------------------------------------
+
+
+def _stable_step(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> tuple:
+    """The tutorial's step in float64 without overflow: logaddexp for the logs of p and 1 - p."""
+    z = X @ w + b
+    xent = y * np.logaddexp(0, -z) + (1 - y) * np.logaddexp(0, z)
+    gz = ((1 - y) * _sigmoid(z) - y * _sigmoid(-z)) / len(y)  # sigmoid(z) - y
+    return _sigmoid(z) > 0.5, xent, w - W4_LR * (X.T @ gz + 0.02 * w), b - W4_LR * gz.sum()
+
+
+@pytest.mark.parametrize("linker", LINKERS)
+def test_tutorial_with_unscaled_weights_trains_finitely(linker: str) -> None:
+    # The tutorial's own data: 400 x 784, w ~ N(0, 1), so |X.w| reaches ~100 and p saturates.
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((400, 784)), rng.integers(0, 2, 400).astype(np.float64)
+    w0 = rng.standard_normal(784)
+    ins, outs, updates = w4_graph(ft, fc, w0)
+    train = fc.function(ins, outs, updates=updates, mode=_mode(linker))
+    w_param, b_param = (u[0] for u in updates)
+    naive = W4NumpyStep(w0)
+    w, b = w0.copy(), 0.0
+    saturated = 0
+    for step in range(10):
+        p = _sigmoid(X @ w + b)
+        pred, xent = train(X, y)
+        want_pred, want_xent, w, b = _stable_step(X, y, w, b)
+        with np.errstate(all="ignore"):
+            naive_pred, naive_xent = naive(X, y)
+        assert np.isfinite(xent).all(), f"step {step}: xent not finite"
+        np.testing.assert_array_equal(pred, want_pred, err_msg=f"step {step}: prediction")
+        np.testing.assert_allclose(xent, want_xent, rtol=1e-9, atol=1e-13, err_msg=f"step {step}: xent")
+        np.testing.assert_allclose(w_param.get_value(), w, rtol=1e-9, atol=1e-13, err_msg=f"step {step}: w")
+        np.testing.assert_allclose(b_param.get_value(), b, rtol=1e-9, atol=1e-13, err_msg=f"step {step}: b")
+        # numpy's own step: its gradient ((p - y) / n) is finite, its xent only where p and
+        # 1 - p do not round to 0, and log(1 - p) of a p near 1 keeps only the digits 1 - p
+        # kept: compared where min(p, 1 - p) > 1e-6 (at most 2e-10 off there).
+        np.testing.assert_array_equal(pred, naive_pred, err_msg=f"step {step}: numpy's prediction")
+        np.testing.assert_allclose(
+            w_param.get_value(), naive.w, rtol=1e-9, atol=1e-13, err_msg=f"step {step}"
+        )
+        np.testing.assert_allclose(
+            b_param.get_value(), naive.b, rtol=1e-9, atol=1e-13, err_msg=f"step {step}"
+        )
+        fair = np.minimum(p, 1 - p) > 1e-6
+        assert fair.sum() > 10
+        np.testing.assert_allclose(
+            xent[fair], naive_xent[fair], rtol=1e-9, err_msg=f"step {step}: numpy's xent"
+        )
+        saturated += int((~np.isfinite(naive_xent)).sum())
+    assert saturated > 0, "the data no longer saturates p: the test checks nothing"
