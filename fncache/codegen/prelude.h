@@ -214,7 +214,9 @@ FC_INLINE T fc_fabs_##S(T x) { return fabs##SUF(x); }                           
 FC_INLINE T fc_floor_##S(T x) { return floor##SUF(x); }                                    \
 FC_INLINE T fc_ceil_##S(T x) { return ceil##SUF(x); }                                      \
 FC_INLINE T fc_rint_##S(T x) { return rint##SUF(x); }                                      \
-FC_INLINE T fc_sigmoid_##S(T x) { return (T)1 / ((T)1 + exp##SUF(-x)); }                   \
+FC_INLINE T fc_sigmoid_##S(T x) { /* exp(-|x|) as in softplus: one exp for both */         \
+    T e = exp##SUF(-fabs##SUF(x)); /* a select, not a branch: the loop stays vectorized */ \
+    return (x >= (T)0 ? (T)1 : e) / ((T)1 + e); }                                          \
 FC_INLINE T fc_softplus_##S(T x) {                                                         \
     return (x > (T)0 ? x : (T)0) + log1p##SUF(exp##SUF(-fabs##SUF(x))); }                  \
 FC_INLINE T fc_max_##S(T a, T b) { return (a > b || a != a) ? a : b; }                     \
