@@ -73,9 +73,10 @@ class _Keys:
         self._memo[id(v)] = (v, k)
         return k
 
-    @staticmethod
-    def negated(k: Any) -> Any:
-        return k[2][0] if k[0] == "neg" else ("neg", k[1] if k[0] != "const" else None, (k,))
+    def negated(self, x: Variable) -> Any:
+        """The key of ``-x``."""
+        p = producer(x)
+        return self(p[1][0]) if p is not None and p[0] == "neg" else ("neg", x.dtype, (self(x),))
 
 
 def _read(v: Variable) -> Term:
@@ -163,7 +164,7 @@ class _Simplifier:
             ak = _kind(a)
             if ak is None or ak[0] != "exp":
                 continue
-            j = self._find(above, "sigmoid", _Keys.negated(self.key(ak[1])), skip=i)
+            j = self._find(above, "sigmoid", self.key.negated(ak[1]), skip=i)
             if j is not None:
                 kept = [f for n, f in enumerate(above) if n not in (i, j)]
                 return kept + [elemwise("sigmoid", ak[1])], below
@@ -244,7 +245,10 @@ def _rewrite(node: Apply, simplifier: _Simplifier) -> list[Variable] | None:
     p = producer(out)
     if p is None or p[0] not in _TREE_OPS or not is_float(out.dtype):
         return None
-    simple, changed = simplifier.simplify(_read(out))
+    tree = _read(out)
+    if not any(_kind(f) for f in tree.above + tree.below):
+        return None  # every rule needs an exp, 1 + exp or sigmoid factor
+    simple, changed = simplifier.simplify(tree)
     terms = simplifier.multiplied_out(simple)
     if terms is None:
         if not changed:
