@@ -260,3 +260,20 @@ def test_tutorial_with_unscaled_weights_trains_finitely(linker: str) -> None:
         )
         saturated += int((~np.isfinite(naive_xent)).sum())
     assert saturated > 0, "the data no longer saturates p: the test checks nothing"
+
+
+def test_a_long_chain_of_quotients_is_read_from_its_root() -> None:
+    # each node of the chain is a tree's root only once: no rebuild per node, no recursion
+    x = ft.dvector("x")
+    y = x
+    for _ in range(1000):
+        y = y * ft.exp(x) / (1 + ft.exp(x))
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(400)
+    try:
+        f = fc.function([x], y, mode=_mode("py"))
+    finally:
+        sys.setrecursionlimit(limit)
+    assert "sigmoid" in _steps(f), fc.debugprint(f)
+    v = np.array([10.0, 20.0, 30.0, -800.0])
+    assert_same(f(v), v * _sigmoid(v) ** 1000, "x * sigmoid(x)**1000", rtol=1e-11)

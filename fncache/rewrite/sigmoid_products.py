@@ -7,8 +7,9 @@ the gradient of its logarithm divides by it (``g / sigmoid(x)``). Where ``x`` is
 inf / inf and inf * 0: NaN, as in numpy, though every true value is finite.
 
 A tree of ``mul``, ``true_div``, ``neg`` and ``sqr`` nodes of one float dtype is read as
-``sign * (product of factors above) / (product of factors below)`` (at most `MAX_NODES` nodes;
-what lies deeper is a factor), and:
+``sign * (product of factors above) / (product of factors below)`` from its root (at most
+`MAX_NODES` nodes: what lies deeper is a factor, so only the top of a longer chain is
+simplified), and:
 
 * ``exp(x)`` above ``1 + exp(x)`` is ``sigmoid(x)``; a ``1 + exp(x)`` left below is
   ``sigmoid(-x)`` above;
@@ -33,7 +34,7 @@ from ..graph.fgraph import FunctionGraph
 from ..graph.types import is_float
 from ..tensor.basic import constant
 from ..tensor.elemwise import elemwise
-from .canonicalize import can_stand_for, cannot_grow, producer
+from .canonicalize import can_stand_for, cannot_grow, producer, single_step
 from .local import local_pass
 from .logistic import negated, one_plus_exp
 from .registry import register
@@ -188,7 +189,7 @@ class _Simplifier:
             out, cancels = [], False
             for minus, s in parts:
                 st = _read(s)
-                sig_below = [f for f in st.below if (_kind(f) or ("",))[0] == "sigmoid"]
+                sig_below = [f for f in st.below if (fk := _kind(f)) is not None and fk[0] == "sigmoid"]
                 full, _ = self.simplify(
                     Term(t.negative ^ minus ^ st.negative, beside + st.above, t.below + st.below)
                 )
@@ -203,15 +204,22 @@ class _Simplifier:
 
 
 def _summands(v: Variable) -> list[tuple[bool, Variable]] | None:
-    """(minus, term) of a sum or difference ``v`` (nested ones flattened), else None."""
+    """(minus, term) of a sum or difference ``v`` (nested ones flattened, at most `MAX_NODES`
+    of them), else None."""
     p = producer(v)
     if p is None or p[0] not in ("add", "sub"):
         return None
-    out, stack = [], [(False, v)]
+    out, stack, nodes = [], [(False, v)], 0
     while stack:
         minus, x = stack.pop()
         q = producer(x)
-        if q is not None and q[0] in ("add", "sub") and all(i.dtype == v.dtype for i in q[1]):
+        if (
+            q is not None
+            and q[0] in ("add", "sub")
+            and nodes < MAX_NODES
+            and all(i.dtype == v.dtype for i in q[1])
+        ):
+            nodes += 1
             a, b = q[1]
             stack += [(minus ^ (q[0] == "sub"), b), (minus, a)]
         else:
@@ -269,7 +277,25 @@ def _rewrite(node: Apply, simplifier: _Simplifier) -> list[Variable] | None:
     return [acc]
 
 
+def _inner(fgraph: FunctionGraph) -> set[int]:
+    """ids of the variables whose one reader is a tree node of their dtype: `_read` goes
+    through them from the tree's root, which alone is rewritten (rewriting each node of a
+    chain would rebuild the factors below it again at every node)."""
+    uses: dict[int, int] = {id(v): 1 for v in fgraph.outputs}
+    read_by_tree: set[int] = set()
+    for node in fgraph.toposort():
+        for v in node.inputs:
+            uses[id(v)] = uses.get(id(v), 0) + 1
+        p = single_step(node)
+        dtype = node.outputs[0].dtype
+        if p is not None and p[0] in _TREE_OPS and all(i.dtype == dtype for i in p[1]):
+            read_by_tree.update(id(v) for v in p[1])
+    return {k for k in read_by_tree if uses[k] == 1}
+
+
 @register("sigmoid_products", "fast_run")
 def sigmoid_products(fgraph: FunctionGraph) -> bool:
-    simplifier = _Simplifier()
-    return local_pass(fgraph, lambda node: _rewrite(node, simplifier))
+    simplifier, inner = _Simplifier(), _inner(fgraph)
+    return local_pass(
+        fgraph, lambda node: None if id(node.outputs[0]) in inner else _rewrite(node, simplifier)
+    )
