@@ -42,7 +42,10 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return np.exp(-np.logaddexp(0, -x))
 
 
-ONE = np.float64(1.0)
+def _one(x):
+    """A constant 1 of ``x``'s dtype (not a Python number)."""
+    return ft.constant(np.ones((), x.dtype))
+
 
 #: name -> (expression of x, reference, scalar op that must replace exp and log)
 SPELLINGS = {
@@ -50,6 +53,7 @@ SPELLINGS = {
     "1/(exp(-x)+1)": (lambda x: 1 / (ft.exp(-x) + 1), _sigmoid, "sigmoid"),
     "1/(1+exp(x))": (lambda x: 1 / (1 + ft.exp(x)), lambda v: _sigmoid(-v), "sigmoid"),
     "1.0/(1.0+exp(-x))": (lambda x: 1.0 / (1.0 + ft.exp(-x)), _sigmoid, "sigmoid"),
+    "one/(one+exp(-x))": (lambda x: _one(x) / (_one(x) + ft.exp(-x)), _sigmoid, "sigmoid"),
     "exp(x)/(1+exp(x))": (lambda x: ft.exp(x) / (1 + ft.exp(x)), _sigmoid, "sigmoid"),
     "exp(x)/(exp(x)+1)": (lambda x: ft.exp(x) / (ft.exp(x) + 1), _sigmoid, "sigmoid"),
     "1-sigmoid(x)": (lambda x: 1 - ft.sigmoid(x), lambda v: _sigmoid(-v), "sigmoid"),
