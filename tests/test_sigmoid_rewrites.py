@@ -54,6 +54,12 @@ SPELLINGS = {
     "1/(1+exp(x))": (lambda x: 1 / (1 + ft.exp(x)), lambda v: _sigmoid(-v), "sigmoid"),
     "1.0/(1.0+exp(-x))": (lambda x: 1.0 / (1.0 + ft.exp(-x)), _sigmoid, "sigmoid"),
     "one/(one+exp(-x))": (lambda x: _one(x) / (_one(x) + ft.exp(-x)), _sigmoid, "sigmoid"),
+    "reciprocal(1+exp(-x))": (lambda x: ft.reciprocal(1 + ft.exp(-x)), _sigmoid, "sigmoid"),
+    "g*reciprocal(1+exp(x))": (
+        lambda x: x * ft.reciprocal(1 + ft.exp(x)),
+        lambda v: v * _sigmoid(-v),
+        "sigmoid",
+    ),
     "exp(x)/(1+exp(x))": (lambda x: ft.exp(x) / (1 + ft.exp(x)), _sigmoid, "sigmoid"),
     "exp(x)/(exp(x)+1)": (lambda x: ft.exp(x) / (ft.exp(x) + 1), _sigmoid, "sigmoid"),
     "1-sigmoid(x)": (lambda x: 1 - ft.sigmoid(x), lambda v: _sigmoid(-v), "sigmoid"),

@@ -2,7 +2,8 @@
 `sigmoid` and `softplus`, whose C helpers stay finite where the spelled-out forms overflow
 (``1 + exp(800)`` is inf, so ``log(1 + exp(800))`` is inf and ``1 - 1/(1 + exp(-800))`` is 0):
 
-* ``1 / (1 + exp(x))`` -> ``sigmoid(-x)`` (so ``1 / (1 + exp(-x))`` -> ``sigmoid(x)``),
+* ``1 / (1 + exp(x))`` and ``reciprocal(1 + exp(x))`` -> ``sigmoid(-x)`` (so
+  ``1 / (1 + exp(-x))`` -> ``sigmoid(x)``),
 * ``exp(x) / (1 + exp(x))`` -> ``sigmoid(x)``,
 * ``1 - sigmoid(x)`` -> ``sigmoid(-x)``,
 * ``log(1 + exp(x))`` and ``log1p(exp(x))`` -> ``softplus(x)``.
@@ -61,6 +62,9 @@ def _rewrite(node: Apply) -> list[Variable] | None:
     out = node.outputs[0]
     if not is_float(out.dtype):
         return None
+    if name == "reciprocal":
+        x = one_plus_exp(ins[0])
+        return None if x is None else [elemwise("sigmoid", negated(x))]
     if name == "true_div":
         x = one_plus_exp(ins[1])
         if x is None or not can_stand_for(out, ins[1]):

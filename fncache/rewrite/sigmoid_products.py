@@ -6,10 +6,10 @@ function spelled out (`logistic` recognises it) keeps ``g * exp(x) / (1 + exp(x)
 the gradient of its logarithm divides by it (``g / sigmoid(x)``). Where ``x`` is large these are
 inf / inf and inf * 0: NaN, as in numpy, though every true value is finite.
 
-A tree of ``mul``, ``true_div``, ``neg`` and ``sqr`` nodes of one float dtype is read as
-``sign * (product of factors above) / (product of factors below)`` from its root (at most
-`MAX_NODES` nodes: what lies deeper is a factor, so only the top of a longer chain is
-simplified), and:
+A tree of ``mul``, ``true_div``, ``reciprocal``, ``neg`` and ``sqr`` nodes of one float dtype
+is read as ``sign * (product of factors above) / (product of factors below)`` from its root
+(at most `MAX_NODES` nodes: what lies deeper is a factor, so only the top of a longer chain
+is simplified), and:
 
 * ``exp(x)`` above ``1 + exp(x)`` is ``sigmoid(x)``; a ``1 + exp(x)`` left below is
   ``sigmoid(-x)`` above;
@@ -44,7 +44,7 @@ MAX_NODES = 32
 #: Depth to which two expressions are compared by structure (deeper: by identity).
 KEY_DEPTH = 6
 
-_TREE_OPS = ("mul", "true_div", "neg", "sqr")
+_TREE_OPS = ("mul", "true_div", "reciprocal", "neg", "sqr")
 
 
 class Term(NamedTuple):
@@ -103,6 +103,8 @@ def _read(v: Variable) -> Term:
                 stack += [(ins[1], down), (ins[0], down)]
             elif name == "true_div":
                 stack += [(ins[1], not down), (ins[0], down)]
+            elif name == "reciprocal":
+                stack.append((ins[0], not down))
             else:
                 stack += [(ins[0], down), (ins[0], down)]
         else:
