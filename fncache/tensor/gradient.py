@@ -286,6 +286,14 @@ def _check_choice(value: Any, name: str, choices: tuple[str, ...], what: str) ->
         raise ValueError(f"{what}: {name} must be one of {listed}, got {value!r}")
 
 
+def _disconnected(msg: str, policy: str, stacklevel: int) -> None:
+    """What ``policy`` ('raise', 'warn' or 'ignore') asks for a disconnected variable."""
+    if policy == "raise":
+        raise ValueError(msg)
+    if policy == "warn":
+        warnings.warn(msg, stacklevel=stacklevel)
+
+
 def _check_disconnected(disconnected_inputs: Any, what: str) -> None:
     _check_choice(disconnected_inputs, "disconnected_inputs", ("raise", "warn", "ignore"), what)
 
@@ -427,10 +435,7 @@ def _seeded(
                     "graph, or only through consider_constant or disconnected_grad); pass "
                     "disconnected_inputs='ignore' or 'warn' to get zeros"
                 )
-                if disconnected_inputs == "raise":
-                    raise ValueError(msg)
-                if disconnected_inputs == "warn":
-                    warnings.warn(msg, stacklevel=3)
+                _disconnected(msg, disconnected_inputs, stacklevel=4)
                 if return_disconnected != "zero":
                     out.append(None)
                     continue
@@ -605,10 +610,7 @@ def Rop(
                 f"Rop: {y!r} does not depend on any of wrt (or only through integer steps); pass "
                 "disconnected_outputs='ignore' or 'warn' to get zeros"
             )
-            if disconnected_outputs == "raise":
-                raise ValueError(msg)
-            if disconnected_outputs == "warn":
-                warnings.warn(msg, stacklevel=2)
+            _disconnected(msg, disconnected_outputs, stacklevel=3)
             r = zeros_like(y) if return_disconnected == "zero" else None
         out.append(r)
     return out[0] if single else out
