@@ -181,33 +181,12 @@ def _private_temp_dir() -> Path:
     return where
 
 
-def compile_shared_object(
-    source: str,
-    out_dir: Path,
-    name: str,
-    *,
-    extra_flags: Sequence[str] = (),
-    libs: Sequence[str] = (),
-    include_dirs: Sequence[str] = (),
-    python_ext: bool = True,
-) -> Path:
-    """Write ``out_dir/<name>.c`` and build ``out_dir/<name><EXT_SUFFIX>`` with one compiler call.
-
-    ``libs`` are names (``m``) or ready flags (``-lm``, ``/path/libx.a``).  With ``python_ext``
-    the Python and numpy include dirs are added and the suffix is CPython's ``EXT_SUFFIX``
-    (so the file imports as module ``name``, which must define ``PyInit_<name>``); otherwise
-    ``.so`` (a plain library, such as the generated kernels).
-    Raises :class:`CompileError` with the command, the stderr tail and where the source was kept.
-    """
-    return start_shared_object(
-        source,
-        out_dir,
-        name,
-        extra_flags=extra_flags,
-        libs=libs,
-        include_dirs=include_dirs,
-        python_ext=python_ext,
-    ).wait()
+def compile_shared_object(source: str, out_dir: Path, name: str, **options: Any) -> Path:
+    """Write ``out_dir/<name>.c`` and build ``out_dir/<name><EXT_SUFFIX>`` with one compiler
+    call, waited for: :func:`start_shared_object` (which takes the same ``options``), then
+    :meth:`CompileJob.wait`. Raises :class:`CompileError` with the command, the stderr tail and
+    where the source was kept."""
+    return start_shared_object(source, out_dir, name, **options).wait()
 
 
 class CompileJob:
@@ -259,7 +238,13 @@ def start_shared_object(
     include_dirs: Sequence[str] = (),
     python_ext: bool = True,
 ) -> CompileJob:
-    """:func:`compile_shared_object`'s compiler call, started and not waited for."""
+    """Write ``out_dir/<name>.c`` and start the compiler call building it into
+    ``out_dir/<name><EXT_SUFFIX>``, not waited for (:func:`compile_shared_object` waits).
+
+    ``libs`` are names (``m``) or ready flags (``-lm``, ``/path/libx.a``).  With ``python_ext``
+    the Python and numpy include dirs are added and the suffix is CPython's ``EXT_SUFFIX``
+    (so the file imports as module ``name``, which must define ``PyInit_<name>``); otherwise
+    ``.so`` (a plain library, such as the generated kernels)."""
     out_dir = Path(out_dir)
     src = out_dir / f"{name}.c"
     src.write_text(source)
