@@ -263,3 +263,19 @@ def fd_jacobian(fn: Callable[..., np.ndarray], args: list[np.ndarray], j: int) -
         down[j][idx] -= FD_EPS
         jac[(Ellipsis,) + idx] = (np.asarray(fn(*up)) - np.asarray(fn(*down))) / (2 * FD_EPS)
     return jac
+
+
+def count_renders(monkeypatch: Any) -> list[int]:
+    """A list that grows by one each time a kernel library's source is rendered (its prelude
+    read), for tests that count renders on a miss or a hit."""
+    from fncache.codegen import c_module
+
+    renders: list[int] = []
+    prelude = c_module.prelude_text
+
+    def counted() -> str:
+        renders.append(1)
+        return prelude()
+
+    monkeypatch.setattr(c_module, "prelude_text", counted)
+    return renders

@@ -25,6 +25,7 @@ from fncache.codegen import c_linker, c_module
 from fncache.config import config
 from fncache.toolchain import compiler
 from fncache.tensor.jacobian_rows import JacobianRows
+from fcutil import count_renders
 
 
 @pytest.fixture(autouse=True)
@@ -134,14 +135,7 @@ def test_an_early_compile_is_taken_only_for_the_source_its_key_names(compiler_ca
 
 
 def test_a_cold_miss_renders_its_kernel_source_once(monkeypatch):
-    renders = []
-    prelude = c_module.prelude_text
-
-    def counted() -> str:
-        renders.append(1)
-        return prelude()
-
-    monkeypatch.setattr(c_module, "prelude_text", counted)
+    renders = count_renders(monkeypatch)
     x = ft.dvector("x")
     f = fc.function([x], ft.exp(x) * 2 + x)
     assert len(renders) == 1

@@ -26,6 +26,7 @@ from fncache.codegen import c_module
 from fncache.codegen.c_linker import module_key_for
 from fncache.codegen.c_module import render_module
 from fncache.config import config
+from fcutil import count_renders
 from fncache.graph.fgraph import FunctionGraph
 from fncache.graph.serialize import dumps, encode_graph
 from fncache.mode import get_mode
@@ -254,14 +255,7 @@ def test_a_record_that_does_not_match_is_never_built_under_and_the_function_runs
 def test_verified_hits_still_render_and_compare_the_source(monkeypatch):
     x = ft.dvector("x")
     fc.function([x], ft.exp(x) * 2 + x)
-    calls = []
-    prelude = c_module.prelude_text
-
-    def counted() -> str:
-        calls.append(1)
-        return prelude()
-
-    monkeypatch.setattr(c_module, "prelude_text", counted)
+    calls = count_renders(monkeypatch)
     with config.change_flags(cache_verify_hits=True):
         g = fc.function([x], ft.exp(x) * 2 + x)
     assert calls
