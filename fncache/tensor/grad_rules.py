@@ -23,7 +23,7 @@ from .creation import Alloc
 from .elemwise import Elemwise, cast, elemwise
 from .grad_markers import DisconnectedGrad, GradClip, GradScale, ZeroGrad
 from .grad_ops import ReducedSize, RepeatGrad, SortGrad, SubtensorGrad, SumToShape, ZerosSum
-from .gradient import backprop, broadcast_like, grad, register_grad, zeros_like
+from .gradient import backprop, broadcast_like, grad, register_grad, sum_static_broadcast, zeros_like
 from .jacobian_rows import JacobianRows, jacobian_rows
 from .pyop import Assert, PythonOp
 from .random import RandomVariable
@@ -329,11 +329,8 @@ def _unbroadcast(g: Variable, x: Variable, dims: Any) -> Variable:
     """``g`` summed back to ``x``'s shape over the dims ``dims`` of ``x`` that broadcasting may
     have expanded: leading extra dims, dims of static size 1, and dims of unknown size where
     ``x`` is 1 at run time (`SumToShape`)."""
-    if g.ndim > x.ndim:
-        g = sum_(g, axis=tuple(range(g.ndim - x.ndim)))
-    static = tuple(d for d in dims if x.type.shape[d] == 1 and g.type.shape[d] != 1)
-    if static:
-        g = sum_(g, axis=static, keepdims=True)
+    dims = tuple(dims)
+    g = sum_static_broadcast(g, x, dims)
     dynamic = tuple((d, ((1, d),)) for d in dims if x.type.shape[d] is None and g.type.shape[d] != 1)
     return SumToShape(dynamic)(g, x) if dynamic else g
 

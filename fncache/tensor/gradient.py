@@ -12,7 +12,7 @@ broadcasting expanded.
 from __future__ import annotations
 
 import warnings
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -36,6 +36,7 @@ __all__ = [
     "broadcast_like",
     "zeros_like",
     "backprop",
+    "sum_static_broadcast",
 ]
 
 #: A rule: (node, gradients of its outputs, None for zero) -> one gradient (or None) per input.
@@ -166,17 +167,22 @@ def _sliced_tokens(op: Subtensor, src: tuple) -> list:
     return res + list(src[len(op.idx) :])
 
 
-def _sum_to(g: Variable, x: Variable, node: Apply, i: int, dims: _DimTokens) -> Variable:
-    """Sum ``g`` (the gradient of ``node``'s input ``i``, ``x``) over the dims broadcasting
-    expanded: statically known ones with a `sum`, and, for elementwise nodes, dims of unknown
-    size that another input could have broadcast at run time with `SumToShape`."""
+def sum_static_broadcast(g: Variable, x: Variable, dims: Iterable[int]) -> Variable:
+    """``g`` summed over its leading dims that ``x`` lacks and over those of ``dims`` where
+    ``x``'s type has size 1 and ``g``'s does not: the broadcasting known before run time."""
     from .reduction import sum as sum_
 
     if g.ndim > x.ndim:
         g = sum_(g, axis=tuple(range(g.ndim - x.ndim)))
-    static = tuple(d for d in range(x.ndim) if x.type.shape[d] == 1 and g.type.shape[d] != 1)
-    if static:
-        g = sum_(g, axis=static, keepdims=True)
+    static = tuple(d for d in dims if x.type.shape[d] == 1 and g.type.shape[d] != 1)
+    return sum_(g, axis=static, keepdims=True) if static else g
+
+
+def _sum_to(g: Variable, x: Variable, node: Apply, i: int, dims: _DimTokens) -> Variable:
+    """Sum ``g`` (the gradient of ``node``'s input ``i``, ``x``) over the dims broadcasting
+    expanded: statically known ones with a `sum`, and, for elementwise nodes, dims of unknown
+    size that another input could have broadcast at run time with `SumToShape`."""
+    g = sum_static_broadcast(g, x, range(x.ndim))
     if isinstance(node.op, Elemwise):
         others = [v for k, v in enumerate(node.inputs) if k != i]
         mine = dims.of(x)
