@@ -88,6 +88,12 @@ SPELLINGS = {
         lambda v: -_softplus(v),
         "softplus",
     ),
+    "log((1-tanh(x/2))/2)": (lambda x: ft.log((1 - ft.tanh(x / 2)) / 2), lambda v: -_softplus(v), "softplus"),
+    "log(0.5*tanh(x)+0.5)": (
+        lambda x: ft.log(0.5 * ft.tanh(x) + 0.5),
+        lambda v: -_softplus(-2 * v),
+        "softplus",
+    ),
     "(1-tanh(x/2))/2": (lambda x: (1 - ft.tanh(x / 2)) / 2, lambda v: _sigmoid(-v), "sigmoid"),
     "log(exp(x)/(1+exp(x)))": (
         lambda x: ft.log(ft.exp(x) / (1 + ft.exp(x))),
@@ -320,7 +326,8 @@ def test_gradient_of_the_cross_entropy_is_finite(linker: str) -> None:
 
 
 #: name -> (expression, its derivative computed stably, absolute tolerance): the tanh
-#: spellings' gradient is 0.25 * (1 - tanh(x / 2)**2), 0 where tanh rounds to +-1 (|x| > 38)
+#: spellings' gradient is 0.25 * (1 - tanh(x / 2)**2), 0 where tanh rounds to +-1 (|x| > 38);
+#: their logarithm's divides that by the sigmoid, a quotient that becomes a sigmoid
 GRADIENTS = {
     "(1+exp(-x))**-1": (lambda x: (1 + ft.exp(-x)) ** -1, lambda v: _sigmoid(v) * _sigmoid(-v), 0),
     "1+-sigmoid(x)": (lambda x: 1 + -ft.sigmoid(x), lambda v: -_sigmoid(v) * _sigmoid(-v), 0),
@@ -333,6 +340,9 @@ GRADIENTS = {
         1e-16,
     ),
     "(1-tanh(x/2))/2": (lambda x: (1 - ft.tanh(x / 2)) / 2, lambda v: -_sigmoid(v) * _sigmoid(-v), 1e-16),
+    "log(0.5*tanh(x/2)+0.5)": (lambda x: ft.log(0.5 * ft.tanh(x / 2) + 0.5), lambda v: _sigmoid(-v), 0),
+    "log((1-tanh(x/2))/2)": (lambda x: ft.log((1 - ft.tanh(x / 2)) / 2), lambda v: -_sigmoid(v), 0),
+    "log(0.5*tanh(x)+0.5)": (lambda x: ft.log(0.5 * ft.tanh(x) + 0.5), lambda v: 2 * _sigmoid(-2 * v), 0),
 }
 
 

@@ -31,7 +31,7 @@ from .canonicalize import can_stand_for, cannot_grow, const_value, producer, sin
 from .local import local_pass
 from .registry import register
 
-__all__ = ["is_const", "is_one", "one_plus_exp", "negated", "logistic"]
+__all__ = ["is_const", "is_one", "one_plus_exp", "negated", "halving_of", "logistic"]
 
 
 def is_const(c: Variable, value: float, x: Variable) -> bool:
@@ -78,7 +78,7 @@ def _operand(v: Variable, op: str, value: float, where: tuple[int, ...] = (0, 1)
     return None
 
 
-def _half(v: Variable) -> Variable | None:
+def halving_of(v: Variable) -> Variable | None:
     """``u`` where ``v`` is ``0.5 * u``, ``u * 0.5`` or ``u / 2``."""
     u = _operand(v, "mul", 0.5)
     return u if u is not None else _operand(v, "true_div", 2, where=(1,))
@@ -96,20 +96,20 @@ def _plus_minus(v: Variable, value: float) -> tuple[bool, Variable] | None:
 
 def _doubled(z: Variable) -> Variable:
     """``2 z`` exactly: ``x`` where ``z`` is half of ``x``, else ``z + z``."""
-    x = _half(z)
+    x = halving_of(z)
     return x if x is not None else elemwise("add", z, z)
 
 
 def _tanh_logistic(v: Variable) -> Variable | None:
     """The argument of the sigmoid ``v`` is, spelled with ``tanh``: ``0.5 * (1 ± tanh(z))``
-    or ``0.5 ± 0.5 * tanh(z)`` (`_half` spells each half) is ``sigmoid(±2 z)``."""
-    u = _half(v)
+    or ``0.5 ± 0.5 * tanh(z)`` (`halving_of` spells each half) is ``sigmoid(±2 z)``."""
+    u = halving_of(v)
     pm = _plus_minus(u, 1) if u is not None else _plus_minus(v, 0.5)
     if pm is None:
         return None
     minus, t = pm
     if u is None:
-        t = _half(t)
+        t = halving_of(t)
     q = producer(t) if t is not None else None
     if not q or q[0] != "tanh" or not can_stand_for(t, q[1][0]):
         return None
