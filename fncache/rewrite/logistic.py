@@ -31,7 +31,7 @@ from .canonicalize import can_stand_for, cannot_grow, const_value, producer, sin
 from .local import local_pass
 from .registry import register
 
-__all__ = ["is_const", "is_one", "one_plus_exp", "negated", "halving_of", "logistic"]
+__all__ = ["is_one", "one_plus_exp", "negated", "halving_of", "logistic"]
 
 
 def is_const(c: Variable, value: float, x: Variable) -> bool:
