@@ -218,7 +218,7 @@ def test_log_sigmoid_is_stable(mode: str) -> None:
     f = fc.function([x], [ft.log(ft.sigmoid(x)), ft.log(1 - ft.sigmoid(x))], mode=mode)
     v = np.array([-800.0, -30.0, 0.0, 30.0, 800.0])
     a, b = f(v)
-    if mode == "FAST_RUN":  # canonicalize rewrites both into softplus: exact and finite
+    if mode == "FAST_RUN":  # logistic rewrites both into softplus: exact and finite
         assert_same(a, -np.logaddexp(0, -v), "log(sigmoid(x))")
         assert_same(b, -np.logaddexp(0, v), "log(1 - sigmoid(x))")
     else:  # FAST_COMPILE computes what was written, as numpy does

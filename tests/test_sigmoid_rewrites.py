@@ -21,6 +21,8 @@ from workloads import W4_LR, W4NumpyStep, w4_graph  # noqa: E402
 
 LINKERS = ("c", "py")
 EXTREMES = np.array([-800.0, -40.0, -1.0, 0.0, 1.0, 40.0, 800.0])
+#: -800 to 800 by 25: where exp overflows, where the sigmoid is subnormal or rounds to 1
+SWEEP = np.concatenate([EXTREMES, np.linspace(-800.0, 800.0, 65)])
 
 
 def _mode(linker: str) -> fc.Mode:
@@ -68,7 +70,48 @@ SPELLINGS = {
     "log1p(exp(x))": (lambda x: ft.log1p(ft.exp(x)), _softplus, "softplus"),
     "log(1/(1+exp(-x)))": (lambda x: ft.log(1 / (1 + ft.exp(-x))), lambda v: -_softplus(-v), "softplus"),
     "log(1-1/(1+exp(-x)))": (lambda x: ft.log(1 - 1 / (1 + ft.exp(-x))), lambda v: -_softplus(v), "softplus"),
+    "(1+exp(-x))**-1": (lambda x: (1 + ft.exp(-x)) ** -1, _sigmoid, "sigmoid"),
+    "(1+exp(-x))**(-1.0)": (lambda x: (1 + ft.exp(-x)) ** (-1.0), _sigmoid, "sigmoid"),
+    "exp(x)*(exp(x)+1)**-1": (lambda x: ft.exp(x) * (ft.exp(x) + 1) ** -1, _sigmoid, "sigmoid"),
+    "0.5*tanh(0.5*x)+0.5": (lambda x: 0.5 * ft.tanh(0.5 * x) + 0.5, _sigmoid, "sigmoid"),
+    "0.5+tanh(x/2)*0.5": (lambda x: 0.5 + ft.tanh(x / 2) * 0.5, _sigmoid, "sigmoid"),
+    "0.5+tanh(x*0.5)/2": (lambda x: 0.5 + ft.tanh(x * 0.5) / 2, _sigmoid, "sigmoid"),
+    "0.5*(1+tanh(x/2))": (lambda x: 0.5 * (1 + ft.tanh(x / 2)), _sigmoid, "sigmoid"),
+    "(tanh(0.5*x)+1)/2": (lambda x: (ft.tanh(0.5 * x) + 1) / 2, _sigmoid, "sigmoid"),
+    "(1-tanh(x/2))*0.5": (lambda x: (1 - ft.tanh(x / 2)) * 0.5, lambda v: _sigmoid(-v), "sigmoid"),
+    "0.5-0.5*tanh(x/2)": (lambda x: 0.5 - 0.5 * ft.tanh(x / 2), lambda v: _sigmoid(-v), "sigmoid"),
+    "0.5*tanh(x)+0.5": (lambda x: 0.5 * ft.tanh(x) + 0.5, lambda v: _sigmoid(2 * v), "sigmoid"),
+    "1+-sigmoid(x)": (lambda x: 1 + -ft.sigmoid(x), lambda v: _sigmoid(-v), "sigmoid"),
+    "log(sigmoid(x))": (lambda x: ft.log(ft.sigmoid(x)), lambda v: -_softplus(-v), "softplus"),
+    "log(1-sigmoid(x))": (lambda x: ft.log(1 - ft.sigmoid(x)), lambda v: -_softplus(v), "softplus"),
+    "log1p(-sigmoid(x))": (lambda x: ft.log1p(-ft.sigmoid(x)), lambda v: -_softplus(v), "softplus"),
+    "log1p(-1/(1+exp(-x)))": (
+        lambda x: ft.log1p(-(1 / (1 + ft.exp(-x)))),
+        lambda v: -_softplus(v),
+        "softplus",
+    ),
+    "log((1-tanh(x/2))/2)": (lambda x: ft.log((1 - ft.tanh(x / 2)) / 2), lambda v: -_softplus(v), "softplus"),
+    "log(0.5*tanh(x)+0.5)": (
+        lambda x: ft.log(0.5 * ft.tanh(x) + 0.5),
+        lambda v: -_softplus(-2 * v),
+        "softplus",
+    ),
+    "(1-tanh(x/2))/2": (lambda x: (1 - ft.tanh(x / 2)) / 2, lambda v: _sigmoid(-v), "sigmoid"),
+    "log(exp(x)/(1+exp(x)))": (
+        lambda x: ft.log(ft.exp(x) / (1 + ft.exp(x))),
+        lambda v: -_softplus(-v),
+        "softplus",
+    ),
+    "log((1+exp(-x))**-1)": (lambda x: ft.log((1 + ft.exp(-x)) ** -1), lambda v: -_softplus(-v), "softplus"),
+    "log(0.5*tanh(x/2)+0.5)": (
+        lambda x: ft.log(0.5 * ft.tanh(x / 2) + 0.5),
+        lambda v: -_softplus(-v),
+        "softplus",
+    ),
 }
+
+#: scalar steps that no recognised spelling leaves in the optimized graph
+UNSPELLED = ("tanh", "pow", "exp", "log", "log1p")
 
 
 @pytest.mark.parametrize("linker", LINKERS)
@@ -79,16 +122,14 @@ def test_spelling_is_recognised(name: str, dtype: str, linker: str) -> None:
     x = ft.vector("x", dtype)
     f = fc.function([x], build(x), mode=_mode(linker))
     steps = _steps(f)
-    assert op in steps and "exp" not in steps and "log" not in steps and "log1p" not in steps, fc.debugprint(
-        f
-    )
+    assert op in steps and not set(UNSPELLED) & set(steps), fc.debugprint(f)
     moderate = sample(dtype, (64,), 1, special=False, low=-6, high=6)
     got = f(moderate)
     assert got.dtype == dtype
     assert_same(
         got, ref(moderate.astype("float64")).astype(dtype), name, rtol=1e-13 if dtype == "float64" else 1e-5
     )
-    extreme = EXTREMES if dtype == "float64" else EXTREMES / 8  # float32's exp overflows at 88
+    extreme = SWEEP if dtype == "float64" else SWEEP / 8  # float32's exp overflows at 88
     got = f(extreme.astype(dtype))
     assert np.isfinite(got).all(), (name, got)
     assert_same(
@@ -114,6 +155,16 @@ NOT_LOGISTIC = {
     "log(1+exp(x)+x)": lambda x: ft.log(1 + ft.exp(x) + x),
     "log1p(exp(x)+1)": lambda x: ft.log1p(ft.exp(x) + 1),
     "1.0000001-sigmoid(x)": lambda x: 1.0000001 - ft.sigmoid(x),
+    "1.0000001+-sigmoid(x)": lambda x: 1.0000001 + -ft.sigmoid(x),
+    "log1p(-sigmoid(x)*1.0000001)": lambda x: ft.log1p(-ft.sigmoid(x) * 1.0000001),
+    "(1+exp(-x))**-1.0000001": lambda x: (1 + ft.exp(-x)) ** -1.0000001,
+    "(1+exp(-x))**-2": lambda x: (1 + ft.exp(-x)) ** -2,
+    "0.5*tanh(x)+0.5000001": lambda x: 0.5 * ft.tanh(x) + 0.5000001,
+    "0.4999999*tanh(x)+0.5": lambda x: 0.4999999 * ft.tanh(x) + 0.5,
+    "0.5*(1.0000001+tanh(x))": lambda x: 0.5 * (1.0000001 + ft.tanh(x)),
+    "(1+tanh(x))/2.0000001": lambda x: (1 + ft.tanh(x)) / 2.0000001,
+    "0.5*tanh(x)+x*0.5": lambda x: 0.5 * ft.tanh(x) + x * 0.5,
+    "0.5*(1+tanh(x)*2)": lambda x: 0.5 * (1 + ft.tanh(x) * 2),
 }
 
 
@@ -125,11 +176,22 @@ def test_a_one_that_is_not_one_is_not_recognised(name: str, linker: str) -> None
     f = fc.function([x], build(x), mode=_mode(linker))
     steps = _steps(f)
     assert "softplus" not in steps, fc.debugprint(f)
-    assert "exp" in steps or "sigmoid(" in name, fc.debugprint(f)
+    assert "exp" in steps or "tanh" in steps or "sigmoid(" in name, fc.debugprint(f)
     if "sigmoid(" not in name and "/(1+exp" not in name:
         assert "sigmoid" not in steps, fc.debugprint(f)
     v = sample("float64", (64,), 2, special=False, low=-6, high=6)
     assert_same(f(v), _naive(build, v), name)
+
+
+#: name -> expression of an integer x whose exp, tanh or sigmoid is a float of another dtype
+INTEGER_SPELLINGS = {
+    "1/(1+exp(-x))": lambda t: 1 / (1 + ft.exp(-t)),
+    "log(1+exp(x))": lambda t: ft.log(1 + ft.exp(t)),
+    "log1p(exp(x))": lambda t: ft.log1p(ft.exp(t)),
+    "(1+exp(-x))**-1": lambda t: (1 + ft.exp(-t)) ** -1,
+    "0.5*tanh(x)+0.5": lambda t: 0.5 * ft.tanh(t) + 0.5,
+    "log1p(-sigmoid(x))": lambda t: ft.log1p(-ft.sigmoid(t)),
+}
 
 
 @pytest.mark.parametrize("linker", LINKERS)
@@ -137,15 +199,26 @@ def test_a_one_that_is_not_one_is_not_recognised(name: str, linker: str) -> None
 def test_integer_inputs_are_not_recognised(dtype: str, linker: str) -> None:
     # exp of an integer is a float of another dtype: sigmoid(x) would be another function
     x = ft.vector("x", dtype)
-    outs = [1 / (1 + ft.exp(-x)), ft.log(1 + ft.exp(x)), ft.log1p(ft.exp(x))]
-    f = fc.function([x], outs, mode=_mode(linker))
+    f = fc.function([x], [build(x) for build in INTEGER_SPELLINGS.values()], mode=_mode(linker))
     steps = _steps(f)
-    assert "sigmoid" not in steps and "softplus" not in steps, fc.debugprint(f)
+    assert "softplus" not in steps and "tanh" in steps, fc.debugprint(f)
+    assert steps.count("sigmoid") == 1, fc.debugprint(f)  # the one written
     v = sample(dtype, (32,), 3, special=False, low=-20, high=20)
-    for k, (got, build) in enumerate(
-        zip(f(v), (lambda t: 1 / (1 + ft.exp(-t)), lambda t: ft.log(1 + ft.exp(t))))
-    ):
-        assert_same(got, _naive(build, v), f"{dtype} output {k}")
+    for got, (name, build) in zip(f(v), INTEGER_SPELLINGS.items()):
+        # 0.5 * tanh(x) + 0.5 cancels where tanh(x) is near -1: C's and numpy's tanh differ there
+        tol = {"rtol": 1e-13, "atol": 1e-15} if got.dtype == np.float64 else {}
+        assert_same(got, _naive(build, v), f"{dtype} {name}", **tol)
+
+
+@pytest.mark.parametrize("linker", LINKERS)
+def test_half_of_an_integer_is_a_float_that_doubles_exactly(linker: str) -> None:
+    # tanh(x / 2) of an int32 x is tanh of a float64: 0.5 * tanh(x / 2) + 0.5 is
+    # sigmoid(x / 2 + x / 2), the float64 of x
+    x = ft.vector("x", "int32")
+    f = fc.function([x], 0.5 * ft.tanh(x / 2) + 0.5, mode=_mode(linker))
+    assert "sigmoid" in _steps(f) and "tanh" not in _steps(f), fc.debugprint(f)
+    v = np.array([-(2**31), -800, -41, -1, 0, 1, 41, 800, 2**31 - 1], "int32")
+    assert_same(f(v), _sigmoid(v.astype("float64")), "int32 through tanh", rtol=1e-13)
 
 
 @pytest.mark.parametrize("linker", LINKERS)
@@ -165,14 +238,49 @@ def test_a_wider_one_keeps_the_wider_dtype(linker: str) -> None:
 
 
 @pytest.mark.parametrize("linker", LINKERS)
+def test_a_wider_constant_keeps_the_wider_dtype_of_the_new_spellings(linker: str) -> None:
+    x = ft.vector("x", "float32")
+    half, one, m1 = (ft.constant(np.array(c, "float64")) for c in (0.5, 1.0, -1.0))
+    outs = [
+        half * ft.tanh(x / 2) + 0.5,
+        0.5 * ft.tanh(x / 2) + half,
+        (one + ft.tanh(x / 2)) * 0.5,
+        (1 + ft.exp(-x)) ** m1,
+        one + -ft.sigmoid(x),
+        ft.log1p(-ft.sigmoid(x) * one),
+    ]
+    f = fc.function([x], outs, mode=_mode(linker))
+    steps = _steps(f)
+    assert "tanh" in steps and "exp" in steps and "softplus" not in steps, fc.debugprint(f)
+    assert steps.count("sigmoid") == 1, fc.debugprint(f)  # the one written
+    v = np.linspace(-5, 5, 11, dtype="float32")
+    with np.errstate(all="ignore"):
+        want = [_naive_mixed(o, x, v) for o in outs]
+    for k, (got, w) in enumerate(zip(f(v), want)):
+        assert got.dtype == np.float64, k
+        assert_same(got, w, f"output {k}", rtol=1e-6)
+
+
+def _naive_mixed(out, x, v: np.ndarray) -> np.ndarray:
+    """``out`` of ``x`` run with every rewrite off."""
+    return fc.function([x], out, mode=fc.Mode("py", None))(v)
+
+
+@pytest.mark.parametrize("linker", LINKERS)
 def test_a_broadcasting_one_keeps_the_shape(linker: str) -> None:
     x = ft.dvector("x")
     ones = ft.constant(np.ones((3, 1)))
+    halves = ft.constant(np.full((3, 1), 0.5))
     outs = [ones / (1 + ft.exp(-x)), 1 / (ones + ft.exp(-x)), ft.log(ones + ft.exp(x)), ones - ft.sigmoid(x)]
+    outs += [(ones + ft.exp(-x)) ** -1, ones + -ft.sigmoid(x), halves * ft.tanh(x / 2) + 0.5]
+    outs += [0.5 * ft.tanh(x / 2) + halves, (ones + ft.tanh(x / 2)) / 2, (1 + ft.tanh(x / 2)) * halves]
     f = fc.function([x], outs, mode=_mode(linker))
     v = np.linspace(-5, 5, 4)
-    want = [np.ones((3, 1)) / (1 + np.exp(-v)), np.ones((3, 1)) / (1 + np.exp(-v))]
-    want += [np.log(np.ones((3, 1)) + np.exp(v)), np.ones((3, 1)) - _sigmoid(v)]
+    one, half, t = np.ones((3, 1)), np.full((3, 1), 0.5), np.tanh(v / 2)
+    want = [one / (1 + np.exp(-v)), one / (1 + np.exp(-v))]
+    want += [np.log(one + np.exp(v)), one - _sigmoid(v)]
+    want += [one / (1 + np.exp(-v)), one - _sigmoid(v), half * t + 0.5]
+    want += [0.5 * t + half, (one + t) / 2, (1 + t) * half]
     for k, (got, w) in enumerate(zip(f(v), want)):
         assert_same(got, w, f"output {k}", rtol=1e-13)
 
@@ -217,6 +325,43 @@ def test_gradient_of_the_cross_entropy_is_finite(linker: str) -> None:
     assert_same(xent_v, yv * _softplus(-zv) + (1 - yv) * _softplus(zv), "xent", rtol=1e-13)
     # sigmoid(z) - y without rounding sigmoid(z) near 1: for y = 1 it is -sigmoid(-z)
     assert_same(gz, (1 - yv) * _sigmoid(zv) - yv * _sigmoid(-zv), "d xent / dz", rtol=1e-12)
+
+
+#: name -> (expression, its derivative computed stably, absolute tolerance): the tanh
+#: spellings' gradient is 0.25 * (1 - tanh(x / 2)**2), 0 where tanh rounds to +-1 (|x| > 38);
+#: their logarithm's divides that by the sigmoid, a quotient that becomes a sigmoid
+GRADIENTS = {
+    "(1+exp(-x))**-1": (lambda x: (1 + ft.exp(-x)) ** -1, lambda v: _sigmoid(v) * _sigmoid(-v), 0),
+    "1+-sigmoid(x)": (lambda x: 1 + -ft.sigmoid(x), lambda v: -_sigmoid(v) * _sigmoid(-v), 0),
+    "log((1+exp(-x))**-1)": (lambda x: ft.log((1 + ft.exp(-x)) ** -1), lambda v: _sigmoid(-v), 0),
+    "log1p(-sigmoid(x))": (lambda x: ft.log1p(-ft.sigmoid(x)), lambda v: -_sigmoid(v), 0),
+    "log1p(-1/(1+exp(-x)))": (lambda x: ft.log1p(-(1 / (1 + ft.exp(-x)))), lambda v: -_sigmoid(v), 0),
+    "0.5*tanh(0.5*x)+0.5": (
+        lambda x: 0.5 * ft.tanh(0.5 * x) + 0.5,
+        lambda v: _sigmoid(v) * _sigmoid(-v),
+        1e-16,
+    ),
+    "(1-tanh(x/2))/2": (lambda x: (1 - ft.tanh(x / 2)) / 2, lambda v: -_sigmoid(v) * _sigmoid(-v), 1e-16),
+    "log(0.5*tanh(x/2)+0.5)": (lambda x: ft.log(0.5 * ft.tanh(x / 2) + 0.5), lambda v: _sigmoid(-v), 0),
+    "log((1-tanh(x/2))/2)": (lambda x: ft.log((1 - ft.tanh(x / 2)) / 2), lambda v: -_sigmoid(v), 0),
+    "log(0.5*tanh(x)+0.5)": (lambda x: ft.log(0.5 * ft.tanh(x) + 0.5), lambda v: 2 * _sigmoid(-2 * v), 0),
+}
+
+
+@pytest.mark.parametrize("linker", LINKERS)
+@pytest.mark.parametrize("name", sorted(GRADIENTS))
+def test_gradient_of_a_new_spelling_is_finite_and_matches_finite_differences(name: str, linker: str) -> None:
+    build, deriv, atol = GRADIENTS[name]
+    x = ft.dvector("x")
+    f = fc.function([x], fc.grad(build(x).sum(), x), mode=_mode(linker))
+    v = np.concatenate([SWEEP, sample("float64", (32,), 6, special=False, low=-6, high=6)])
+    got = f(v)
+    assert np.isfinite(got).all(), (name, got)
+    assert_same(got, deriv(v), f"d {name}", rtol=1e-12, atol=atol or None)
+    # central differences of the value's stable reference, at the moderate points
+    ref, h, mid = SPELLINGS[name][1], 1e-5, v[len(SWEEP) :]
+    fd = (ref(mid + h) - ref(mid - h)) / (2 * h)
+    np.testing.assert_allclose(got[len(SWEEP) :], fd, rtol=1e-6, atol=1e-9, err_msg=f"d {name}")
 
 
 # -- the Theano tutorial's logistic regression ----------------------------------------------

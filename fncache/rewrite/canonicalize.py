@@ -1,7 +1,7 @@
 """`canonicalize`: algebraic simplifications that are exact in floating point (NaN and inf
 included) or strictly more accurate: x*1, x+0, x-0, x/1, x**1, --x, log(exp(x)), x**2 -> sqr,
-log(sigmoid(x)) -> -softplus(-x), switch on a constant condition, nested dimshuffles, and
-dimshuffles that only prepend broadcast dims to an elementwise input."""
+x**0.5 -> sqrt, x**-1 -> reciprocal (as numpy's ``x**-1`` is), switch on a constant condition,
+nested dimshuffles, and dimshuffles that only prepend broadcast dims to an elementwise input."""
 
 from __future__ import annotations
 
@@ -113,6 +113,8 @@ def _rewrite(node: Apply) -> list[Variable] | None:
             return [elemwise("sqr", ins[0])]
         if c == 0.5 and ins[1].ndim <= out.ndim:
             return [elemwise("sqrt", ins[0])]
+        if c == -1 and ins[1].ndim <= out.ndim:
+            return [elemwise("reciprocal", ins[0])]
     if name == "switch" and len(ins) == 3:
         # A constant condition picks one branch everywhere (gradients build switch(True, g, 0)),
         # where neither the condition nor the other branch can broadcast it to a larger shape.
@@ -126,21 +128,6 @@ def _rewrite(node: Apply) -> list[Variable] | None:
         return [p[1][0]]
     if name == "log" and p and p[0] == "exp" and can_stand_for(out, p[1][0]):
         return [p[1][0]]
-    if name == "log" and p and p[0] == "sigmoid" and p[1][0].dtype == out.dtype:
-        return [-elemwise("softplus", -p[1][0])]
-    if name == "log" and p and p[0] == "sub" and out.dtype == p[1][1].dtype:
-        # log(1 - sigmoid(z)) == -softplus(z)
-        one, s_ = p[1]
-        q = producer(s_)
-        if (
-            const_value(one) == 1
-            and one.ndim <= out.ndim
-            and q
-            and q[0] == "sigmoid"
-            and q[1][0].dtype == out.dtype
-            and can_stand_for(out, q[1][0])
-        ):
-            return [-elemwise("softplus", q[1][0])]
     return None
 
 

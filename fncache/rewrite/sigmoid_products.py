@@ -14,6 +14,9 @@ is simplified), and:
 * ``exp(x)`` above ``1 + exp(x)`` is ``sigmoid(x)``; a ``1 + exp(x)`` left below is
   ``sigmoid(-x)`` above;
 * ``exp(x) * sigmoid(-x)`` is ``sigmoid(x)``;
+* ``1 - tanh(z)**2`` above (``tanh``'s gradient) and ``sigmoid(±2 z)`` below (a `logistic`
+  spelling with ``tanh``, whose logarithm's gradient divides by it) is ``4 * sigmoid(∓2 z)``
+  above: ``1 - tanh(z)**2`` is 0 where ``tanh(z)`` rounds to +-1;
 * ``sigmoid(x)`` above and below cancel;
 * a sum above is multiplied out where that cancels a sigmoid below in each of its terms:
   ``(a / sigmoid(x) + b / sigmoid(-x)) * sigmoid(x) * sigmoid(-x)`` is
@@ -36,7 +39,7 @@ from ..tensor.basic import constant
 from ..tensor.elemwise import elemwise
 from .canonicalize import can_stand_for, cannot_grow, producer, single_step
 from .local import local_pass
-from .logistic import negated, one_plus_exp
+from .logistic import halving_of, is_one, negated, one_plus_exp
 from .registry import register
 
 #: Nodes read into one tree (bounds the work per node on long chains).
@@ -79,6 +82,17 @@ class _Keys:
         p = producer(x)
         return self(p[1][0]) if p is not None and p[0] == "neg" else ("neg", x.dtype, (self(x),))
 
+    def doubled(self, z: Variable) -> Any:
+        """The key of ``2 z`` as `logistic` spells it: ``x`` where ``z`` halves ``x``, else
+        ``z + z``."""
+        x = halving_of(z)
+        return self(x) if x is not None else ("add", z.dtype, (self(z), self(z)))
+
+
+def _unsigned(k: Any) -> Any:
+    """The key ``k`` without a negation."""
+    return k[2][0] if k[0] == "neg" else k
+
 
 def _read(v: Variable) -> Term:
     """``v`` as a signed quotient of products (its factors in the order met)."""
@@ -113,10 +127,17 @@ def _read(v: Variable) -> Term:
 
 
 def _kind(v: Variable) -> tuple[str, Variable] | None:
-    """("exp" | "sigmoid" | "1+exp", x) for exp(x), sigmoid(x), 1 + exp(x) of ``v``'s shape."""
+    """("exp" | "sigmoid" | "1+exp" | "1-tanh**2", x) for exp(x), sigmoid(x), 1 + exp(x),
+    1 - sqr(tanh(x)) of ``v``'s shape."""
     p = producer(v)
     if p is not None and p[0] in ("exp", "sigmoid") and can_stand_for(v, p[1][0]):
         return p[0], p[1][0]
+    if p is not None and p[0] == "sub" and is_one(p[1][0], p[1][1]):
+        q = producer(p[1][1])
+        t = producer(q[1][0]) if q and q[0] == "sqr" else None
+        if t and t[0] == "tanh" and can_stand_for(v, t[1][0]):
+            return "1-tanh**2", t[1][0]
+        return None
     x = one_plus_exp(v)
     return None if x is None else ("1+exp", x)
 
@@ -163,6 +184,14 @@ class _Simplifier:
                     rest_above = above[:j] + above[j + 1 :]
                     if self._shape_kept(d, rest_above + rest_below):
                         return rest_above, rest_below
+                # 1 - tanh(z)**2 == 4 * sigmoid(2 z) * sigmoid(-2 z), either sign of 2 z
+                k = _unsigned(self.key(x))
+                for j, a in enumerate(above):
+                    ak = _kind(a)
+                    if ak is not None and ak[0] == "1-tanh**2" and _unsigned(self.key.doubled(ak[1])) == k:
+                        four = constant(np.full((), 4, d.dtype))
+                        sig = elemwise("sigmoid", negated(x))
+                        return above[:j] + [four, sig] + above[j + 1 :], rest_below
         for i, a in enumerate(above):
             ak = _kind(a)
             if ak is None or ak[0] != "exp":

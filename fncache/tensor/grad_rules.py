@@ -51,6 +51,10 @@ _NONE2: ScalarRule = lambda a, z, g: [None, None]  # noqa: E731
 
 def _pow(a: list, z: Variable, g: Variable) -> list:
     x, y = a
+    if isinstance(y, Constant) and y.data.size >= 1 and np.all(y.data == -1):
+        # x**-1 is reciprocal(x): the same gradient, -g * z**2, in which the rewrites recognise
+        # the logistic function's terms (g * -1 * x**-2 is inf * 0 where x overflows)
+        return [-g * _e("sqr", z), None]
     gx = g * y * _e("pow", x, y - 1)
     if not (isinstance(y, Constant) and np.all(y.data != 0)):
         # x**0 is constant: its gradient is 0, also at x == 0 where 0 * 0**-1 is NaN
