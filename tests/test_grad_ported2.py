@@ -218,6 +218,38 @@ def test_softmax_family_gradients_finite_at_large_inputs(fn: str) -> None:
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
 
 
+def test_clip_with_symbolic_bounds_gives_each_element_one_gradient() -> None:
+    """PyTensor's rule: x gets the gradient where lo <= x <= hi, a bound only where it is the
+    result strictly (x < lo, x > hi); at a tie x alone gets it, so the gradients of x and of
+    the bounds sum to the output's gradient (the derivative of clip(t, t, t + 1) in t is 1),
+    and the value is numpy.clip's, NaN from any operand included."""
+    x, lo, hi = ft.dvector("x"), ft.dscalar("lo"), ft.dvector("hi")
+    out = ft.clip(x, lo, hi)
+    w = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+    gx, glo, ghi = fc.grad(ft.sum(out * w), [x, lo, hi])
+    f = fc.function([x, lo, hi], [out, gx, glo, ghi], mode=PY)
+    f_c = fc.function([x, lo, hi], [out, gx, glo, ghi])
+    xv = np.array([-2.0, 0.5, 3.0, 1.0, -1.0, np.nan])
+    hv = np.array([1.0, 1.0, 1.0, 1.0, 1.0, 1.0])
+    val, g_x, g_lo, g_hi = f(xv, -1.0, hv)
+    for got, want in zip(f_c(xv, -1.0, hv), [val, g_x, g_lo, g_hi]):
+        np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(val, np.clip(xv, -1.0, hv))
+    np.testing.assert_array_equal(g_x[:5], [0.0, 2.0, 0.0, 4.0, 5.0])
+    np.testing.assert_array_equal(g_lo, 1.0)
+    np.testing.assert_array_equal(g_hi[:5], [0.0, 0.0, 3.0, 0.0, 0.0])
+    for lo_v, hi_v in [(np.nan, hv), (-1.0, np.full(6, np.nan)), (2.0, hv)]:
+        np.testing.assert_array_equal(f(xv, lo_v, hi_v)[0], np.clip(xv, lo_v, hi_v))
+        np.testing.assert_array_equal(f_c(xv, lo_v, hi_v)[0], np.clip(xv, lo_v, hi_v))
+    t = ft.dscalar("t")
+    d = fc.grad(ft.clip(t, t, t + 1.0) + ft.clip(t, t - 1.0, t), t)
+    np.testing.assert_array_equal(fc.function([t], d, mode=PY)(0.5), 2.0)
+    _check(
+        lambda a, b, c: ft.clip(a, b, c) * a,
+        [_u((3, 4)), _u((3, 1), -0.5, -0.2, False), _u((4,), 0.2, 0.5, False)],
+    )
+
+
 # -- second derivatives of every op kind --------------------------------------------------------
 # (builder, shapes): the full second-derivative matrix of sum(e**2 + e) -- every pair of inputs
 SECOND: dict[str, tuple[Callable[..., Any], list]] = {
