@@ -520,6 +520,34 @@ def test_disconnected_policies_for_grad_jacobian_and_hessian(policy: str) -> Non
             fn()
 
 
+@pytest.mark.parametrize("linker", ["py", "c"])
+def test_given_gradients_of_the_wrong_run_time_shape_are_refused(linker: str) -> None:
+    """known_grads, Lop/Rop's eval_points and hessian_vector_product's p of a size known only
+    when the function runs: a wrong size raises, naming the argument and the variable (a
+    gradient built from them need not read the variable's shape, and would come back with the
+    wrong one)."""
+    a, g, m = ft.dvector("a"), ft.dvector("g"), ft.dmatrix("m")
+    cases = {
+        r"grad: the gradient given for mul.0 in known_grads": fc.grad(None, a, known_grads={a * 2: g}),
+        r"grad: the gradient given for Sum\{axes=\[0\]\}.0 in known_grads": fc.grad(
+            None, m, known_grads={m.sum(axis=0): g}
+        ),
+        r"Lop: the gradient given for mul.0 in eval_points": ft.Lop(a * 2, a, g),
+        r"Rop: the gradient given for a in eval_points": ft.Rop(ft.sum(a * 2), a, g),
+        r"hessian_vector_product: the gradient given for a in p": ft.hessian_vector_product(
+            ft.sum(a**3), a, g
+        ),
+    }
+    mode = fc.Mode(linker=linker)
+    for match, out in cases.items():
+        f = fc.function([a, m, g], out, mode=mode, on_unused_input="ignore")
+        right = f(np.ones(3), np.ones((2, 3)), np.ones(3))
+        assert np.all(np.isfinite(right))
+        for wrong in (np.ones(2), np.ones(1)):
+            with pytest.raises(AssertionError, match=match + r".*give one of .*'s shape"):
+                f(np.ones(3), np.ones((2, 3)), wrong)
+
+
 @pytest.mark.parametrize(
     "kind",
     ["scalar_scalar", "vector_scalar", "scalar_vector", "vector_vector", "matrix_matrix", "vector_two_wrt"],

@@ -404,7 +404,20 @@ def _seed(v: Any, g: Any, what: str, name: str) -> Variable:
             f"{what}: the gradient given for {v!r} in {name} has type {g.type}, which does not "
             f"match the variable's {v.type}; give one of the variable's shape"
         )
-    return g if g.dtype == v.dtype else cast(g, v.dtype)
+    g = g if g.dtype == v.dtype else cast(g, v.dtype)
+    if all(a is not None and a == b for a, b in zip(g.type.shape, v.type.shape)):
+        return g
+    # A size known only when the function runs is checked then: a gradient built from g takes
+    # g's shape wherever it does not read v's, so a wrong one would come back silently.
+    from .pyop import assert_op
+    from .shape_ops import shape
+
+    return assert_op(
+        g,
+        elemwise("eq", shape(g), shape(v)),
+        f"{what}: the gradient given for {v!r} in {name} does not have the variable's shape "
+        f"when the function runs; give one of {v!r}'s shape",
+    )
 
 
 def _seeded(
