@@ -548,6 +548,52 @@ def test_given_gradients_of_the_wrong_run_time_shape_are_refused(linker: str) ->
                 f(np.ones(3), np.ones((2, 3)), wrong)
 
 
+def test_argument_of_the_wrong_kind_names_the_argument_and_the_fix() -> None:
+    """A single variable where a list is expected (consider_constant), a number where a
+    variable is (wrt), a non-function (verify_grad's fun): each error names the argument."""
+    a = ft.dvector("a")
+    c = ft.sum(a**2)
+    calls = {
+        "grad": lambda **kw: fc.grad(c, a, **kw),
+        "jacobian": lambda **kw: ft.jacobian(a * 2, a, **kw),
+        "hessian": lambda **kw: ft.hessian(c, a, **kw),
+        "Lop": lambda **kw: ft.Lop(a * 2, a, a, **kw),
+        "hessian_vector_product": lambda **kw: ft.hessian_vector_product(c, a, a, **kw),
+    }
+    for what, call in calls.items():
+        with pytest.raises(
+            TypeError,
+            match=rf"{what}: consider_constant must be a list of symbolic variables, got a; pass \[a\]",
+        ):
+            call(consider_constant=a)
+        with pytest.raises(
+            TypeError, match=rf"{what}: consider_constant must be a list of symbolic variables, got 1.5"
+        ):
+            call(consider_constant=1.5)
+    wrts = {
+        "grad": lambda w: fc.grad(c, w),
+        "jacobian": lambda w: ft.jacobian(a * 2, w),
+        "hessian": lambda w: ft.hessian(c, w),
+        "Lop": lambda w: ft.Lop(a * 2, w, a),
+        "Rop": lambda w: ft.Rop(a * 2, w, a),
+        "hessian_vector_product": lambda w: ft.hessian_vector_product(c, w, a),
+    }
+    for what, call in wrts.items():
+        with pytest.raises(
+            TypeError, match=rf"{what}: wrt must be a symbolic variable or a list of them, got 3.0"
+        ):
+            call(3.0)
+    with pytest.raises(
+        TypeError, match=r"verify_grad: fun must be a function of symbolic variables .* got 3"
+    ):
+        ft.verify_grad(3, [np.ones(2)])
+    # what is accepted goes on working: tuples and sets of variables
+    h = ft.exp(a)
+    for kept in ((h,), {h}, [h]):
+        g = fc.grad(c + ft.sum(h), a, consider_constant=kept)
+        np.testing.assert_allclose(fc.function([a], g, mode=PY)(np.ones(2)), [2.0, 2.0], rtol=1e-14)
+
+
 @pytest.mark.parametrize(
     "kind",
     ["scalar_scalar", "vector_scalar", "scalar_vector", "vector_vector", "matrix_matrix", "vector_two_wrt"],

@@ -273,6 +273,8 @@ def backprop(
 
 def _as_list(wrt: Any, what: str) -> tuple[list[Variable], bool]:
     single = isinstance(wrt, Variable)
+    if not single and not isinstance(wrt, (list, tuple)):
+        raise TypeError(f"{what}: wrt must be a symbolic variable or a list of them, got {wrt!r}")
     items = [wrt] if single else list(wrt)
     for w in items:
         if not isinstance(w, Variable):
@@ -284,6 +286,23 @@ def _as_list(wrt: Any, what: str) -> tuple[list[Variable], bool]:
                 "with ft.cast(x, 'float64') and differentiate the cast)"
             )
     return items, single
+
+
+def _constants(consider_constant: Any, what: str) -> list[Variable]:
+    """``consider_constant`` as a list: None, or a collection of symbolic variables (a single
+    variable is refused, not iterated over its elements)."""
+    if consider_constant is None:
+        return []
+    expected = f"{what}: consider_constant must be a list of symbolic variables, got {consider_constant!r}"
+    if isinstance(consider_constant, Variable):
+        raise TypeError(f"{expected}; pass [{consider_constant!r}]")
+    if isinstance(consider_constant, (str, bytes, Mapping)) or not isinstance(consider_constant, Iterable):
+        raise TypeError(expected)
+    items = list(consider_constant)
+    for b in items:
+        if not isinstance(b, Variable):
+            raise TypeError(f"{what}: consider_constant must list symbolic variables, got {b!r}")
+    return items
 
 
 def _check_choice(value: Any, name: str, choices: tuple[str, ...], what: str) -> None:
@@ -332,6 +351,7 @@ def grad(
     """
     _check_disconnected(disconnected_inputs, "grad")
     _check_choice(return_disconnected, "return_disconnected", ("zero", "none", "disconnected"), "grad")
+    consider_constant = _constants(consider_constant, "grad")
     if null_gradients != "raise":
         raise ValueError(
             f"grad: null_gradients must be 'raise', got {null_gradients!r}; fncache raises "
@@ -433,9 +453,6 @@ def _seeded(
     ``"zero"``) or None. An item reached only through integer steps (comparisons, argmax)
     is connected: its gradient is zeros."""
     blockers = list(consider_constant or ())
-    for b in blockers:
-        if not isinstance(b, Variable):
-            raise TypeError(f"grad: consider_constant must list symbolic variables, got {b!r}")
     # A disconnected_grad marker blocks like a consider_constant variable.
     blockers += [
         v.owner.outputs[0]
@@ -480,6 +497,7 @@ def jacobian(
 
     expr = as_tensor_variable(expression)
     items, single = _as_list(wrt, "jacobian")
+    consider_constant = _constants(consider_constant, "jacobian")
     if expr.ndim == 0:
         return grad(expr, wrt, consider_constant, disconnected_inputs)
     if not is_float(expr.dtype):
@@ -526,6 +544,7 @@ def hessian(
             "reduce it first (e.g. cost.sum())"
         )
     items, single = _as_list(wrt, "hessian")
+    consider_constant = _constants(consider_constant, "hessian")
     out = []
     for w in items:
         g = grad(cost, w, consider_constant, disconnected_inputs)
@@ -571,6 +590,7 @@ def Lop(
         (v, _seed(v, p, "Lop", "eval_points")) for v, p in zip(fs, points)
     ]
     items, single = _as_list(wrt, "Lop")
+    consider_constant = _constants(consider_constant, "Lop")
     _check_disconnected(disconnected_inputs, "Lop")
     _check_choice(return_disconnected, "return_disconnected", ("zero", "none", "disconnected"), "Lop")
     out = _seeded(
@@ -647,6 +667,10 @@ def hessian_vector_product(cost: Any, wrt: Any, p: Any, **grad_kwargs: Any) -> A
         raise TypeError(
             f"hessian_vector_product: unexpected arguments {extra}; it passes only "
             f"{', '.join(allowed)} on to grad"
+        )
+    if "consider_constant" in grad_kwargs:
+        grad_kwargs["consider_constant"] = _constants(
+            grad_kwargs["consider_constant"], "hessian_vector_product"
         )
     items, single = _as_list(wrt, "hessian_vector_product")
     ws, points = _paired(items, p, "hessian_vector_product", "wrt")
