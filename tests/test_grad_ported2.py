@@ -28,6 +28,8 @@ import pytest
 
 import fncache as fc
 from fncache import tensor as ft
+from fncache.graph.basic import Apply, Op
+from fncache.tensor.gradient import register_grad
 
 from fcutil import fd_check_grads, fd_jacobian
 
@@ -592,6 +594,75 @@ def test_argument_of_the_wrong_kind_names_the_argument_and_the_fix() -> None:
     for kept in ((h,), {h}, [h]):
         g = fc.grad(c + ft.sum(h), a, consider_constant=kept)
         np.testing.assert_allclose(fc.function([a], g, mode=PY)(np.ones(2)), [2.0, 2.0], rtol=1e-14)
+
+
+BAD_AS_OP_GRADS: dict[str, tuple[Callable[..., Any], type, str]] = {
+    "a list expected": (lambda ins, gs: gs[0] * 3, TypeError, r"must return a list .* got mul"),
+    "too many": (lambda ins, gs: [gs[0], gs[0]], ValueError, r"returned 2 gradients for 1 inputs"),
+    "not a tensor": (lambda ins, gs: ["x"], TypeError, r"is not a tensor"),
+    "integer": (lambda ins, gs: [ft.cast(gs[0], "int64")], TypeError, r"has dtype int64.*float dtype"),
+    "more dims": (
+        lambda ins, gs: [ft.outer(gs[0], gs[0])],
+        ValueError,
+        r"type TensorType\(float64, \(\?,\?\)\)",
+    ),
+    "fewer dims": (lambda ins, gs: [ft.sum(gs[0])], ValueError, r"type TensorType\(float64, \(\)\)"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_AS_OP_GRADS))
+def test_as_op_gradient_of_the_wrong_kind_is_refused(case: str) -> None:
+    """An as_op's grad function is the user's own rule: what it returns for a float input must
+    be one float gradient of the input's shape, or None. A wrong type, dtype or ndim raises as
+    the gradient is built (it would otherwise be summed or truncated into one), naming the
+    op; a wrong size raises when the function runs (next test)."""
+    rule, exc, match = BAD_AS_OP_GRADS[case]
+    a = ft.dvector("a")
+    triple = ft.as_op([ft.dvector], [ft.dvector], grad=rule)(lambda v: v * 3)
+    with pytest.raises(exc, match=match) as info:
+        fc.grad(ft.sum(triple(a) ** 2), a)
+    assert "PythonOp{<lambda>}" in str(info.value)
+
+
+class _Halve(Op):
+    """An op of the test's own, given a rule with register_grad that returns an integer
+    gradient (which a cast would truncate)."""
+
+    __props__ = ()
+
+    def make_node(self, x: Any) -> Apply:
+        return Apply(self, [x], [x.type])
+
+    def perform(self, node: Apply, inputs: list) -> list:
+        return [inputs[0] / 2]
+
+
+register_grad(_Halve)(lambda node, gs: [ft.cast(gs[0] * 0.5, "int64")])
+
+
+def test_a_registered_rule_returning_an_integer_gradient_is_refused() -> None:
+    a = ft.dvector("a")
+    with pytest.raises(
+        TypeError, match=r"the gradient rule of _Halve.* dtype int64 for input 0.*float gradients"
+    ):
+        fc.grad(ft.sum(_Halve()(a)), a)
+
+
+@pytest.mark.parametrize("linker", ["py", "c"])
+def test_as_op_gradient_of_the_wrong_run_time_size_is_refused(linker: str) -> None:
+    a = ft.dvector("a")
+    short = ft.as_op([ft.dvector], [ft.dvector], grad=lambda ins, gs: [gs[0][:1] * 3.0])(lambda v: v * 3)
+    f = fc.function([a], fc.grad(ft.sum(short(a) ** 2), a), mode=fc.Mode(linker=linker))
+    np.testing.assert_allclose(f(np.array([0.5])), [9.0], rtol=1e-14)
+    with pytest.raises(AssertionError, match=r"PythonOp\{<lambda>\}.*does not have the variable's shape"):
+        f(np.array([0.5, 1.0, 2.0]))
+    # the float32 gradient of a float64 input is cast, as PyTensor does
+    to32 = ft.as_op([ft.dvector], [ft.dvector], grad=lambda ins, gs: [ft.cast(gs[0] * 3.0, "float32")])(
+        lambda v: v * 3
+    )
+    g = fc.grad(ft.sum(to32(a) ** 2), a)
+    assert g.dtype == "float64"
+    np.testing.assert_allclose(fc.function([a], g, mode=PY)(np.array([0.5, 1.0])), [9.0, 18.0], rtol=1e-6)
 
 
 @pytest.mark.parametrize(

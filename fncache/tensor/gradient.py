@@ -262,6 +262,12 @@ def backprop(
         for i, (v, g) in enumerate(zip(node.inputs, in_grads)):
             if need[i] and g is not None:
                 g = _sum_to(as_tensor_variable(g), v, node, i, dims)
+                if not is_float(g.dtype):
+                    # a cast would truncate it: an integer gradient is a wrong rule, not a value
+                    raise TypeError(
+                        f"grad: the gradient rule of {node.op} returned a gradient of dtype "
+                        f"{g.dtype} for input {i} ({v.type}); a rule must return float gradients"
+                    )
                 if g.ndim != v.ndim:
                     raise ValueError(
                         f"grad: the gradient rule of {node.op} returned a "
@@ -389,7 +395,7 @@ def grad(
             )
         for v, g in known_grads.items():
             outputs.append(v)
-            seeds.append(_seed(v, g, "grad", "known_grads"))
+            seeds.append(given_gradient(v, g, "grad", "known_grads"))
     items, single = _as_list(wrt, "grad")
     out = _seeded(outputs, seeds, items, consider_constant, disconnected_inputs, return_disconnected)
     if add_names and cost is not None and cost.name:
@@ -399,8 +405,10 @@ def grad(
     return out[0] if single else out
 
 
-def _seed(v: Any, g: Any, what: str, name: str) -> Variable:
-    """Gradient ``g`` given for variable ``v``, checked and cast to ``v``'s dtype."""
+def given_gradient(v: Any, g: Any, what: str, name: str) -> Variable:
+    """Gradient ``g`` given from outside the rules fncache trusts (``known_grads``, evaluation
+    points, an as_op's grad function; ``name`` says which) for variable ``v``: a float tensor
+    of ``v``'s ndim and static sizes, cast to ``v``'s dtype, its run-time shape checked."""
     if not isinstance(v, Variable):
         raise TypeError(f"{what}: the keys of {name} must be symbolic variables, got {v!r}")
     if not is_float(v.dtype):
@@ -587,7 +595,7 @@ def Lop(
     the other arguments are ``grad``'s."""
     fs, points = _paired(f, eval_points, "Lop", "f")
     known: list[tuple[Variable, Variable]] = [
-        (v, _seed(v, p, "Lop", "eval_points")) for v, p in zip(fs, points)
+        (v, given_gradient(v, p, "Lop", "eval_points")) for v, p in zip(fs, points)
     ]
     items, single = _as_list(wrt, "Lop")
     consider_constant = _constants(consider_constant, "Lop")
@@ -623,7 +631,7 @@ def Rop(
     _check_choice(return_disconnected, "return_disconnected", ("zero", "none", "disconnected"), "Rop")
     items, _ = _as_list(wrt, "Rop")
     ws, points = _paired(items, eval_points, "Rop", "wrt")
-    vs = [_seed(w, p, "Rop", "eval_points") for w, p in zip(ws, points)]
+    vs = [given_gradient(w, p, "Rop", "eval_points") for w, p in zip(ws, points)]
     single = not isinstance(f, (list, tuple))
     ys = [as_tensor_variable(y) for y in ([f] if single else f)]
     for y in ys:
@@ -674,7 +682,7 @@ def hessian_vector_product(cost: Any, wrt: Any, p: Any, **grad_kwargs: Any) -> A
         )
     items, single = _as_list(wrt, "hessian_vector_product")
     ws, points = _paired(items, p, "hessian_vector_product", "wrt")
-    ps = [_seed(w, v, "hessian_vector_product", "p") for w, v in zip(ws, points)]
+    ps = [given_gradient(w, v, "hessian_vector_product", "p") for w, v in zip(ws, points)]
     gs = grad(cost, ws, **grad_kwargs)
     from .reduction import sum as sum_
 
