@@ -585,6 +585,9 @@ def test_argument_of_the_wrong_kind_names_the_argument_and_the_fix() -> None:
             TypeError, match=rf"{what}: wrt must be a symbolic variable or a list of them, got 3.0"
         ):
             call(3.0)
+    for what, call in calls.items():
+        with pytest.raises(ValueError, match=rf"{what}: disconnected_inputs must be one of .*got 'no'"):
+            call(disconnected_inputs="no")
     with pytest.raises(
         TypeError, match=r"verify_grad: fun must be a function of symbolic variables .* got 3"
     ):

@@ -553,6 +553,7 @@ def hessian(
         )
     items, single = _as_list(wrt, "hessian")
     consider_constant = _constants(consider_constant, "hessian")
+    _check_disconnected(disconnected_inputs, "hessian")
     out = []
     for w in items:
         g = grad(cost, w, consider_constant, disconnected_inputs)
@@ -676,6 +677,7 @@ def hessian_vector_product(cost: Any, wrt: Any, p: Any, **grad_kwargs: Any) -> A
             f"hessian_vector_product: unexpected arguments {extra}; it passes only "
             f"{', '.join(allowed)} on to grad"
         )
+    _check_disconnected(grad_kwargs.get("disconnected_inputs", "raise"), "hessian_vector_product")
     if "consider_constant" in grad_kwargs:
         grad_kwargs["consider_constant"] = _constants(
             grad_kwargs["consider_constant"], "hessian_vector_product"
