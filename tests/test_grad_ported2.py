@@ -184,6 +184,39 @@ def test_composite(case: str, static: bool) -> None:
     _check(fn, [_u(s) for s in shapes], static)
 
 
+# (builder, values): an op's result of size 1 at run time only, broadcast against a larger
+# operand; the gradient must sum the broadcast back through the op.
+RUN_TIME_ONES: dict[str, tuple[Callable[..., Any], list]] = {
+    "slice": (lambda a, b, i, j: a[i:j] * b, [(5,), (3,), _i(1), _i(2)]),
+    "slice_column": (lambda a, b, i: a[:, i : i + 1] * b, [(2, 3), (2, 3), _i(1)]),
+    "negative_step": (lambda a, b: a[::-3] * b, [(3,), (3,)]),
+    "index_then_column": (lambda a, b, i: a[i] * b, [(2, 1), (2, 3), _i(0)]),
+    "sort_cumsum_cumprod": (lambda a, b: (ft.sort(a) + ft.cumsum(a) * ft.cumprod(a)) * b, [(1,), (3,)]),
+    "repeat_alloc_symbolic": (lambda a, b, k: ft.repeat(a, k) * ft.alloc(a, k) * b, [(1,), (3,), _i(1)]),
+    "concatenate_with_empty": (lambda a, c, b: ft.concatenate([a, c]) * b, [(1,), (0,), (3,)]),
+    "reshape_symbolic": (lambda a, b: ft.reshape(a, (a.shape[0], -1)) * b, [(2,), (3,)]),
+    "dot_matmul_tensordot": (
+        lambda a, c, b: (ft.dot(a, c) + ft.matmul(a, c)) * b + ft.tensordot(a[0], c, 1) * b[0],
+        [(1, 2), (2, 1), (3, 3)],
+    ),
+    "outer_and_reductions": (
+        lambda a, c, b: ft.outer(a, c) * b + ft.sum(a[None], axis=0)[:, None] * ft.max(c, keepdims=True),
+        [(2,), (1,), (3,)],
+    ),
+    "softmax_logsumexp": (
+        lambda a, b: ft.softmax(a) * b + ft.logsumexp(a, axis=1, keepdims=True),
+        [(2, 1), (2, 3)],
+    ),
+    "switch_all_operands": (lambda c, a, b: ft.switch(c > 0, a, b), [(1,), (3,), (1,)]),
+}
+
+
+@pytest.mark.parametrize("case", list(RUN_TIME_ONES), ids=list(RUN_TIME_ONES))
+def test_size_one_at_run_time_through_structural_ops(case: str) -> None:
+    fn, specs = RUN_TIME_ONES[case]
+    _check(fn, [s if isinstance(s, np.ndarray) else _u(s) for s in specs])
+
+
 @pytest.mark.parametrize(
     "fn", ["softmax", "log_softmax", "logsumexp", "softmax_by_ops", "log_softmax_by_ops"]
 )
