@@ -3,19 +3,24 @@ written again for fncache (the first round, ``test_grad_ported.py``, has the ele
 reductions and array functions one at a time):
 
 * indexing with symbolic bounds and steps (negative ones included), mixed with constant ones,
-  and composite ops built from indexing and joins (split, roll, flip, a window);
-* shape changes with broadcasting of every operand, ``switch``/``where`` with the condition
-  broadcast, ``arange``-dependent shapes, softmax/log-softmax/norms written with ops;
+  and composite ops built from indexing and joins (split, roll, flip, a window); integer-array
+  and boolean indexing (so PyTensor's set_subtensor/inc_subtensor/take) refused clearly;
+* shape changes with broadcasting of every operand, sizes of 1 known only at run time,
+  ``switch``/``where`` with the condition broadcast, ``arange``-dependent shapes, ``clip``
+  with symbolic bounds, softmax/log-softmax/norms written with ops, at large inputs too;
 * second derivatives of every op kind above: the full matrix of second derivatives, through
   ``ft.hessian``/``ft.jacobian`` of the gradient, against differences of the gradient;
 * the gradient driver as Theano's ``test_gradient.py`` uses it: quadratic and cubic forms and
   their gradients' gradients, duplicated inputs, known_grads layer by layer, consider_constant
   and zero_grad tables, a gradient with respect to a constant or an intermediate variable,
   jacobian/hessian of scalars/vectors/matrices with several ``wrt``, integer costs and
-  integer ``wrt`` (refused, naming the fix: by design fncache differentiates float variables).
+  integer ``wrt`` (refused, naming the fix: by design fncache differentiates float variables);
+* what the user hands in checked: gradients given from outside (known_grads, eval points, an
+  as_op's or a registered rule's result) of the wrong kind or run-time size, and arguments
+  of the wrong kind, raise naming the argument.
 
 Everything in float64 against central differences (``fcutil``) or closed forms, mostly under
-the Python linker (a compile there costs nothing); one function of a subset compiles to C."""
+the Python linker (a compile there costs nothing); a few functions compile to C."""
 
 from __future__ import annotations
 
