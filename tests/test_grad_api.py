@@ -49,7 +49,11 @@ def test_known_grads_without_a_cost_and_with_one() -> None:
 def test_known_grads_of_a_wrt_variable_and_a_python_number() -> None:
     x = ft.dvector("x")
     g = fc.grad(None, x, known_grads={x: np.array([1.0, 2.0])})
-    np.testing.assert_array_equal(fc.function([], g)(), [1.0, 2.0])
+    f = fc.function([x], g)
+    np.testing.assert_array_equal(f(np.zeros(2)), [1.0, 2.0])
+    # x's gradient must have x's shape: checked when the function runs
+    with pytest.raises(AssertionError, match="known_grads does not have the variable's shape"):
+        f(np.zeros(3))
 
 
 def test_return_disconnected() -> None:
@@ -168,7 +172,10 @@ def test_lop_and_rop_are_adjoint() -> None:
 
 def test_rop_identity_and_disconnected_outputs() -> None:
     x, z, v = ft.dvector("x"), ft.dvector("z"), ft.dvector("v")
-    assert ft.Rop(x, x, v) is v
+    ident = fc.function([x, v], ft.Rop(x, x, v))
+    np.testing.assert_array_equal(ident(np.ones(2), np.array([1.0, -1.0])), [1.0, -1.0])
+    with pytest.raises(AssertionError, match="eval_points does not have the variable's shape"):
+        ident(np.ones(3), np.array([1.0, -1.0]))
     with pytest.raises(ValueError, match="does not depend on any of wrt"):
         ft.Rop([x * 2, z * 2], x, v)
     r = ft.Rop([x * 2, z * 2], x, v, disconnected_outputs="ignore")

@@ -23,7 +23,8 @@ from .creation import Alloc
 from .elemwise import Elemwise, cast, elemwise
 from .grad_markers import DisconnectedGrad, GradClip, GradScale, ZeroGrad
 from .grad_ops import ReducedSize, RepeatGrad, SortGrad, SubtensorGrad, SumToShape, ZerosSum
-from .gradient import backprop, broadcast_like, grad, register_grad, sum_static_broadcast, zeros_like
+from .gradient import backprop, broadcast_like, given_gradient, grad, register_grad, sum_static_broadcast
+from .gradient import zeros_like
 from .jacobian_rows import JacobianRows, jacobian_rows
 from .pyop import Assert, PythonOp
 from .random import RandomVariable
@@ -531,12 +532,24 @@ def _python_op(node: Apply, out_grads: list) -> list:
             "where fn(inputs, output_grads) returns one symbolic gradient per input"
         )
     gs = [g if g is not None else zeros_like(o) for g, o in zip(out_grads, node.outputs)]
-    res = list(op.grad_fn(list(node.inputs), gs))
+    res = op.grad_fn(list(node.inputs), gs)
+    if not isinstance(res, (list, tuple)):
+        raise TypeError(
+            f"grad: the grad function of {op} must return a list (one symbolic gradient or None "
+            f"per input), got {res!r}"
+        )
     if len(res) != len(node.inputs):
         raise ValueError(
             f"grad: the grad function of {op} returned {len(res)} gradients for {len(node.inputs)} inputs"
         )
-    return res
+    # The user's rule, unlike fncache's own, may not rely on the driver summing broadcast dims
+    # or casting: a float input's gradient is checked to be exactly of its type and shape.
+    return [
+        given_gradient(v, g, "grad", f"the grad function of {op}")
+        if g is not None and is_float(v.dtype)
+        else g
+        for v, g in zip(node.inputs, res)
+    ]
 
 
 @register_grad(JacobianRows)

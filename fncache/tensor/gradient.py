@@ -262,6 +262,12 @@ def backprop(
         for i, (v, g) in enumerate(zip(node.inputs, in_grads)):
             if need[i] and g is not None:
                 g = _sum_to(as_tensor_variable(g), v, node, i, dims)
+                if not is_float(g.dtype):
+                    # a cast would truncate it: an integer gradient is a wrong rule, not a value
+                    raise TypeError(
+                        f"grad: the gradient rule of {node.op} returned a gradient of dtype "
+                        f"{g.dtype} for input {i} ({v.type}); a rule must return float gradients"
+                    )
                 if g.ndim != v.ndim:
                     raise ValueError(
                         f"grad: the gradient rule of {node.op} returned a "
@@ -273,6 +279,8 @@ def backprop(
 
 def _as_list(wrt: Any, what: str) -> tuple[list[Variable], bool]:
     single = isinstance(wrt, Variable)
+    if not single and not isinstance(wrt, (list, tuple)):
+        raise TypeError(f"{what}: wrt must be a symbolic variable or a list of them, got {wrt!r}")
     items = [wrt] if single else list(wrt)
     for w in items:
         if not isinstance(w, Variable):
@@ -284,6 +292,23 @@ def _as_list(wrt: Any, what: str) -> tuple[list[Variable], bool]:
                 "with ft.cast(x, 'float64') and differentiate the cast)"
             )
     return items, single
+
+
+def _constants(consider_constant: Any, what: str) -> list[Variable]:
+    """``consider_constant`` as a list: None, or a collection of symbolic variables (a single
+    variable is refused, not iterated over its elements)."""
+    if consider_constant is None:
+        return []
+    expected = f"{what}: consider_constant must be a list of symbolic variables, got {consider_constant!r}"
+    if isinstance(consider_constant, Variable):
+        raise TypeError(f"{expected}; pass [{consider_constant!r}]")
+    if isinstance(consider_constant, (str, bytes, Mapping)) or not isinstance(consider_constant, Iterable):
+        raise TypeError(expected)
+    items = list(consider_constant)
+    for b in items:
+        if not isinstance(b, Variable):
+            raise TypeError(f"{what}: consider_constant must list symbolic variables, got {b!r}")
+    return items
 
 
 def _check_choice(value: Any, name: str, choices: tuple[str, ...], what: str) -> None:
@@ -332,6 +357,7 @@ def grad(
     """
     _check_disconnected(disconnected_inputs, "grad")
     _check_choice(return_disconnected, "return_disconnected", ("zero", "none", "disconnected"), "grad")
+    consider_constant = _constants(consider_constant, "grad")
     if null_gradients != "raise":
         raise ValueError(
             f"grad: null_gradients must be 'raise', got {null_gradients!r}; fncache raises "
@@ -369,7 +395,7 @@ def grad(
             )
         for v, g in known_grads.items():
             outputs.append(v)
-            seeds.append(_seed(v, g, "grad", "known_grads"))
+            seeds.append(given_gradient(v, g, "grad", "known_grads"))
     items, single = _as_list(wrt, "grad")
     out = _seeded(outputs, seeds, items, consider_constant, disconnected_inputs, return_disconnected)
     if add_names and cost is not None and cost.name:
@@ -379,8 +405,10 @@ def grad(
     return out[0] if single else out
 
 
-def _seed(v: Any, g: Any, what: str, name: str) -> Variable:
-    """Gradient ``g`` given for variable ``v``, checked and cast to ``v``'s dtype."""
+def given_gradient(v: Any, g: Any, what: str, name: str) -> Variable:
+    """Gradient ``g`` given from outside the rules fncache trusts (``known_grads``, evaluation
+    points, an as_op's grad function; ``name`` says which) for variable ``v``: a float tensor
+    of ``v``'s ndim and static sizes, cast to ``v``'s dtype, its run-time shape checked."""
     if not isinstance(v, Variable):
         raise TypeError(f"{what}: the keys of {name} must be symbolic variables, got {v!r}")
     if not is_float(v.dtype):
@@ -404,7 +432,20 @@ def _seed(v: Any, g: Any, what: str, name: str) -> Variable:
             f"{what}: the gradient given for {v!r} in {name} has type {g.type}, which does not "
             f"match the variable's {v.type}; give one of the variable's shape"
         )
-    return g if g.dtype == v.dtype else cast(g, v.dtype)
+    g = g if g.dtype == v.dtype else cast(g, v.dtype)
+    if all(a is not None and a == b for a, b in zip(g.type.shape, v.type.shape)):
+        return g
+    # A size known only when the function runs is checked then: a gradient built from g takes
+    # g's shape wherever it does not read v's, so a wrong one would come back silently.
+    from .pyop import assert_op
+    from .shape_ops import shape
+
+    return assert_op(
+        g,
+        elemwise("eq", shape(g), shape(v)),
+        f"{what}: the gradient given for {v!r} in {name} does not have the variable's shape "
+        f"when the function runs; give one of {v!r}'s shape",
+    )
 
 
 def _seeded(
@@ -420,9 +461,6 @@ def _seeded(
     ``"zero"``) or None. An item reached only through integer steps (comparisons, argmax)
     is connected: its gradient is zeros."""
     blockers = list(consider_constant or ())
-    for b in blockers:
-        if not isinstance(b, Variable):
-            raise TypeError(f"grad: consider_constant must list symbolic variables, got {b!r}")
     # A disconnected_grad marker blocks like a consider_constant variable.
     blockers += [
         v.owner.outputs[0]
@@ -467,6 +505,7 @@ def jacobian(
 
     expr = as_tensor_variable(expression)
     items, single = _as_list(wrt, "jacobian")
+    consider_constant = _constants(consider_constant, "jacobian")
     if expr.ndim == 0:
         return grad(expr, wrt, consider_constant, disconnected_inputs)
     if not is_float(expr.dtype):
@@ -513,6 +552,8 @@ def hessian(
             "reduce it first (e.g. cost.sum())"
         )
     items, single = _as_list(wrt, "hessian")
+    consider_constant = _constants(consider_constant, "hessian")
+    _check_disconnected(disconnected_inputs, "hessian")
     out = []
     for w in items:
         g = grad(cost, w, consider_constant, disconnected_inputs)
@@ -555,9 +596,10 @@ def Lop(
     the other arguments are ``grad``'s."""
     fs, points = _paired(f, eval_points, "Lop", "f")
     known: list[tuple[Variable, Variable]] = [
-        (v, _seed(v, p, "Lop", "eval_points")) for v, p in zip(fs, points)
+        (v, given_gradient(v, p, "Lop", "eval_points")) for v, p in zip(fs, points)
     ]
     items, single = _as_list(wrt, "Lop")
+    consider_constant = _constants(consider_constant, "Lop")
     _check_disconnected(disconnected_inputs, "Lop")
     _check_choice(return_disconnected, "return_disconnected", ("zero", "none", "disconnected"), "Lop")
     out = _seeded(
@@ -590,7 +632,7 @@ def Rop(
     _check_choice(return_disconnected, "return_disconnected", ("zero", "none", "disconnected"), "Rop")
     items, _ = _as_list(wrt, "Rop")
     ws, points = _paired(items, eval_points, "Rop", "wrt")
-    vs = [_seed(w, p, "Rop", "eval_points") for w, p in zip(ws, points)]
+    vs = [given_gradient(w, p, "Rop", "eval_points") for w, p in zip(ws, points)]
     single = not isinstance(f, (list, tuple))
     ys = [as_tensor_variable(y) for y in ([f] if single else f)]
     for y in ys:
@@ -635,9 +677,14 @@ def hessian_vector_product(cost: Any, wrt: Any, p: Any, **grad_kwargs: Any) -> A
             f"hessian_vector_product: unexpected arguments {extra}; it passes only "
             f"{', '.join(allowed)} on to grad"
         )
+    _check_disconnected(grad_kwargs.get("disconnected_inputs", "raise"), "hessian_vector_product")
+    if "consider_constant" in grad_kwargs:
+        grad_kwargs["consider_constant"] = _constants(
+            grad_kwargs["consider_constant"], "hessian_vector_product"
+        )
     items, single = _as_list(wrt, "hessian_vector_product")
     ws, points = _paired(items, p, "hessian_vector_product", "wrt")
-    ps = [_seed(w, v, "hessian_vector_product", "p") for w, v in zip(ws, points)]
+    ps = [given_gradient(w, v, "hessian_vector_product", "p") for w, v in zip(ws, points)]
     gs = grad(cost, ws, **grad_kwargs)
     from .reduction import sum as sum_
 

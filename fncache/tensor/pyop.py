@@ -129,7 +129,8 @@ class Assert(Op):
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         for c in inputs[1:]:
-            if not np.all(c):
+            # the array's own method: np.all's dispatch costs several times more per call
+            if not c.all():
                 raise AssertionError(self.msg)
         return [inputs[0]]
 

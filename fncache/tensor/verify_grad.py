@@ -55,6 +55,11 @@ def verify_grad(
     projections are tried; an element fails when both its absolute and its relative error
     exceed the tolerances (defaults by the inputs' dtypes). Raises `fncache.GradientError`
     (an AssertionError) naming the argument, the position, both values and both errors."""
+    if not callable(fun):
+        raise TypeError(
+            f"verify_grad: fun must be a function of symbolic variables (one per array of pt) "
+            f"returning one, got {fun!r}"
+        )
     if not isinstance(pt, (list, tuple)):
         raise TypeError(
             f"verify_grad: pt must be a list or tuple of arrays (one per argument of fun), got "
