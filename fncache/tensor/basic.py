@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -15,41 +15,67 @@ __all__ = ["tensor", "scalar", "vector", "matrix", "constant", "as_tensor_variab
 
 
 def tensor(
-    name: str | None = None, dtype: Any = None, ndim: int | None = None, shape: tuple | None = None
+    name: str | None = None,
+    dtype: Any = None,
+    ndim: int | None = None,
+    shape: Sequence[int | bool | None] | None = None,
+    broadcastable: Sequence[bool] | None = None,
 ) -> TensorVariable:
     """A symbolic input of ``dtype`` (default ``config.floatX``) with ``ndim`` dims.
 
-    ``shape`` may give static sizes (``None`` for unknown); a static 1 marks a broadcastable dim.
+    ``shape`` may give static sizes (``None`` for unknown); a static 1 marks a broadcastable dim
+    (Theano's ``broadcastable=(False, True)`` is taken too).
     """
     if isinstance(name, (np.dtype, type)) or name in DTYPES:
-        raise TypeError(f"tensor(): the first argument is the name; did you mean tensor(dtype={name!r})?")
-    if shape is None:
+        raise TypeError(
+            f"tensor(): the first argument is the name; did you mean tensor(dtype={name!r}, "
+            "shape=...)? (Theano's tensor(dtype, broadcastable) is ft.TensorType(dtype, broadcastable))"
+        )
+    t = TensorType(normalize_dtype(dtype, f"tensor {name!r}"), shape, broadcastable)
+    if shape is None and broadcastable is None:
         if ndim is None:
             raise TypeError("tensor(): give ndim (or shape)")
-        shape = (None,) * int(ndim)
-    elif ndim is not None and ndim != len(shape):
-        raise TypeError(f"tensor(): ndim={ndim} does not match shape={shape}")
-    return TensorType(normalize_dtype(dtype, f"tensor {name!r}"), shape).make_variable(name)
+        t = t.clone(shape=(None,) * int(ndim))
+    elif ndim is not None and ndim != t.ndim:
+        raise TypeError(f"tensor(): ndim={ndim} does not match shape={t.shape}")
+    return t.make_variable(name)
 
 
-def scalar(name: str | None = None, dtype: Any = None) -> TensorVariable:
-    return tensor(name, dtype, 0)
+_KINDS = {
+    "scalar": (),
+    "vector": (None,),
+    "matrix": (None, None),
+    "row": (1, None),
+    "col": (None, 1),
+    **{f"tensor{n}": (None,) * n for n in range(3, 8)},
+}
 
 
-def vector(name: str | None = None, dtype: Any = None) -> TensorVariable:
-    return tensor(name, dtype, 1)
+def _kind(kind: str, default: tuple[int | None, ...]):
+    """``ft.vector`` & co.: a variable of ``len(default)`` dims, ``shape`` giving static sizes
+    (a row's first dim and a col's second are 1)."""
+    ndim = len(default)
+
+    def make(
+        name: str | None = None, dtype: Any = None, shape: Sequence[int | None] | None = None
+    ) -> TensorVariable:
+        if shape is None:
+            shape = default
+        elif len(shape) != ndim:
+            raise ValueError(f"{kind}(): shape {tuple(shape)} has {len(shape)} entries, a {kind} has {ndim}")
+        for d, s in enumerate(default):
+            if s == 1 and shape[d] != 1:
+                raise ValueError(f"{kind}: dim {d} of a {kind} is 1, got shape {tuple(shape)}; use ft.matrix")
+        return tensor(name, dtype, shape=shape)
+
+    make.__name__ = make.__qualname__ = kind
+    make.__doc__ = f"A symbolic {kind} (dtype default config.floatX)."
+    return make
 
 
-def matrix(name: str | None = None, dtype: Any = None) -> TensorVariable:
-    return tensor(name, dtype, 2)
-
-
-def tensor3(name: str | None = None, dtype: Any = None) -> TensorVariable:
-    return tensor(name, dtype, 3)
-
-
-def tensor4(name: str | None = None, dtype: Any = None) -> TensorVariable:
-    return tensor(name, dtype, 4)
+scalar, vector, matrix, row, col, tensor3, tensor4, tensor5, tensor6, tensor7 = (
+    _kind(k, shape) for k, shape in _KINDS.items()
+)
 
 
 def constant(value: Any, name: str | None = None, dtype: Any = None) -> TensorConstant:
@@ -75,15 +101,50 @@ def as_tensor_variable(x: Any, name: str | None = None) -> Variable:
     return constant(x, name=name)
 
 
-def _shorthands() -> dict[str, TensorType]:
-    """``dvector``, ``fmatrix``...: types, as in Theano; calling one makes a variable."""
-    out: dict[str, TensorType] = {}
-    for prefix, dt in (("f", "float32"), ("d", "float64"), ("i", "int32"), ("l", "int64"), ("b", "bool")):
-        for kind, nd in (("scalar", 0), ("vector", 1), ("matrix", 2), ("tensor3", 3), ("tensor4", 4)):
-            out[prefix + kind] = TensorType(dt, (None,) * nd)
+#: Theano's and PyTensor's dtype letters, except ``b``: bool in fncache, int8 there.
+_LETTERS = {
+    "c": "complex64",
+    "z": "complex128",
+    "f": "float32",
+    "d": "float64",
+    "b": "bool",
+    "w": "int16",
+    "i": "int32",
+    "l": "int64",
+}
+
+
+def _plural(make: Callable[[str | None], TensorVariable]) -> Callable[..., Any]:
+    """Theano's ``dvectors("a", "b")``: one variable per name (a lone name gives the variable
+    itself), or ``dvectors(3)``: a list of three unnamed ones."""
+
+    def many(*names: Any) -> Any:
+        if len(names) == 1 and isinstance(names[0], (int, np.integer)) and not isinstance(names[0], bool):
+            return [make(None) for _ in range(int(names[0]))]
+        if len(names) == 1:
+            return make(names[0])
+        return [make(n) for n in names]
+
+    return many
+
+
+def _shorthands() -> dict[str, Any]:
+    """``dvector``, ``fmatrix``, ``zrow``...: types, as in Theano; calling one makes a variable.
+    Also the unsigned scalars ``ubscalar``...``ulscalar`` and the plurals (``dvectors``)."""
+    out: dict[str, Any] = {}
+    for letter, dt in _LETTERS.items():
+        for kind, shape in _KINDS.items():
+            out[letter + kind] = TensorType(dt, shape)
+    for letter, dt in (("ub", "uint8"), ("uw", "uint16"), ("ui", "uint32"), ("ul", "uint64")):
+        out[letter + "scalar"] = TensorType(dt, ())
+    for kind in _KINDS:
+        plural = "matrices" if kind == "matrix" else kind + "s"
+        out[plural] = _plural(globals()[kind])
+        for letter in "fdil":
+            out[letter + plural] = _plural(out[letter + kind])
     return out
 
 
 _SHORTHANDS = _shorthands()
 globals().update(_SHORTHANDS)
-__all__ += list(_SHORTHANDS)
+__all__ += ["row", "col", "tensor5", "tensor6", "tensor7"] + list(_SHORTHANDS)

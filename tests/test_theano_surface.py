@@ -1,0 +1,193 @@
+"""A Theano/PyTensor user's surface, attacked: every type name those libraries define, the
+arguments of ``TensorType``, and arguments that declare a type (``reshape``'s ``ndim``,
+``specify_shape``'s sizes, ``as_op``'s ``itypes``) refused clearly or honoured at run time."""
+
+from __future__ import annotations
+
+import pickle
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import fncache as fc
+from fncache import tensor as ft
+
+#: Theano's and PyTensor's dtype letters; ``b`` is int8 there, bool in fncache (its contract).
+LETTERS = {
+    "c": "complex64",
+    "z": "complex128",
+    "f": "float32",
+    "d": "float64",
+    "b": "bool",
+    "w": "int16",
+    "i": "int32",
+    "l": "int64",
+}
+KINDS = {
+    "scalar": (),
+    "vector": (None,),
+    "matrix": (None, None),
+    "row": (1, None),
+    "col": (None, 1),
+    "tensor3": (None,) * 3,
+    "tensor4": (None,) * 4,
+    "tensor5": (None,) * 5,
+    "tensor6": (None,) * 6,
+    "tensor7": (None,) * 7,
+}
+
+
+@pytest.mark.parametrize("letter", LETTERS)
+def test_every_theano_type_name_is_a_type(letter: str) -> None:
+    for kind, shape in KINDS.items():
+        t = getattr(ft, letter + kind)
+        assert isinstance(t, ft.TensorType), letter + kind
+        assert (t.dtype, t.shape) == (LETTERS[letter], shape), letter + kind
+        v = t("v")
+        assert v.type == t and v.name == "v"
+    for letter2, dt in (("ub", "uint8"), ("uw", "uint16"), ("ui", "uint32"), ("ul", "uint64")):
+        assert getattr(ft, letter2 + "scalar") == ft.TensorType(dt, ())
+
+
+def test_constructor_functions_and_plurals() -> None:
+    assert ft.row("r").type.shape == (1, None) and ft.col("c", "int32").type == ft.icol
+    assert ft.tensor5("t", dtype="float64").type == ft.dtensor5
+    assert (ft.tensor6().ndim, ft.tensor7().ndim) == (6, 7)
+    assert ft.vector("v", dtype="float64", shape=(3,)).type == ft.TensorType("float64", (3,))
+    assert ft.matrix("m", shape=(None, 2)).type.shape == (None, 2)
+    with pytest.raises(ValueError, match="row: dim 0 of a row is 1"):
+        ft.row("r", shape=(2, None))
+    with pytest.raises(ValueError, match=r"matrix\(\): shape \(3,\) has 1 entries, a matrix has 2"):
+        ft.matrix("m", shape=(3,))
+    a, b = ft.dvectors("a", "b")
+    assert (a.name, b.name, a.type) == ("a", "b", ft.dvector)
+    assert ft.dscalars("s").name == "s"
+    three = ft.fmatrices(3)
+    assert len(three) == 3 and all(m.type == ft.fmatrix for m in three)
+    assert [v.name for v in ft.vectors("p", "q")] == ["p", "q"]
+    r = ft.drow("r")
+    f = fc.function([a, r], a + r)
+    np.testing.assert_array_equal(f(np.ones(2), np.ones((1, 2))), [[2.0, 2.0]])
+
+
+def test_tensortype_arguments_as_pytensor() -> None:
+    assert ft.TensorType("float64", (True, False)).shape == (1, None)  # booleans mean broadcastable
+    assert ft.TensorType("float64", [np.int64(3), None]).shape == (3, None)
+    assert ft.TensorType("floatX", (None,)).dtype == fc.config.floatX
+    t = ft.TensorType("float32", (None, 1), name="mycol")
+    assert t == ft.fcol and hash(t) == hash(ft.fcol)
+    with pytest.raises(ValueError, match=r"TensorType: shape entry -1 .*None"):
+        ft.TensorType("float64", (-1, None))
+    for bad in [(2.5,), ("a",), (np.array([2, 3]),)]:
+        with pytest.raises(TypeError, match=r"TensorType: each shape entry must be"):
+            ft.TensorType("float64", bad)
+    with pytest.raises(TypeError, match=r"TensorType: shape must be a tuple .* got 3"):
+        ft.TensorType("float64", 3)
+    assert pickle.loads(pickle.dumps(ft.drow)) == ft.drow
+
+
+def test_tensortype_filter_clone_numpy_dtype() -> None:
+    t = ft.dvector
+    assert t.numpy_dtype == np.dtype("float64")
+    assert t.clone(dtype="float32") == ft.fvector and t.clone(shape=(1,)).shape == (1,)
+    assert ft.dmatrix.clone(broadcastable=(True, False)) == ft.drow
+    out = t.filter([1, 2, 3])
+    assert out.dtype == np.float64 and out.tolist() == [1.0, 2.0, 3.0]
+    assert t.filter(np.arange(3.0)).dtype == np.float64
+    assert ft.ivector.filter(np.arange(3.0), allow_downcast=True).dtype == np.int32
+    with pytest.raises(TypeError, match=r"TensorType\(int32, \(\?\)\).filter.*could lose data"):
+        ft.ivector.filter(np.arange(3.0))
+    with pytest.raises(TypeError, match="strict"):
+        t.filter(np.arange(3, dtype="int64"), strict=True)
+    with pytest.raises(TypeError, match="wrong number of dimensions"):
+        t.filter(np.ones((2, 2)))
+    with pytest.raises(TypeError, match="dim 0 must have size 1"):
+        ft.drow.filter(np.ones((2, 2)))
+    with pytest.raises(TypeError, match="symbolic"):
+        t.filter(ft.dvector("x"))
+
+
+@pytest.mark.parametrize("mode", ["FAST_RUN", "FAST_COMPILE"])
+def test_complex_inputs_take_complex_values(mode: str) -> None:
+    z = ft.zvector("z")
+    f = fc.function([z], z * 2, mode=mode)
+    np.testing.assert_array_equal(f(np.array([1 + 2j, 3], "complex64")), [2 + 4j, 6])
+    np.testing.assert_array_equal(f([1 + 2j, 3]), [2 + 4j, 6])
+    np.testing.assert_array_equal(f([1, 2]), [2, 4])
+    d = ft.dvector("d")
+    g = fc.function([d], d * 2, mode=mode)
+    with pytest.raises(TypeError, match="converting complex128 to float64 could lose data"):
+        g([1 + 2j])
+
+
+# -- arguments that declare an output type ----------------------------------------------------
+def test_declared_ndim_and_sizes_are_checked_when_the_graph_is_built() -> None:
+    x, s = ft.dmatrix("x"), ft.lvector("s")
+    with pytest.raises(ValueError, match=r"reshape: ndim must be a non-negative int, got -1"):
+        x.reshape(s, ndim=-1)
+    with pytest.raises(TypeError, match=r"reshape: ndim must be a non-negative int, got 2.0"):
+        x.reshape(s, ndim=2.0)
+    with pytest.raises(ValueError, match=r"specify_shape: size -2 .* None"):
+        ft.specify_shape(x, (-2, 3))
+    with pytest.raises(TypeError, match=r"specify_shape: each size must be"):
+        ft.specify_shape(x, (2.5, 3))
+
+
+@pytest.mark.parametrize("mode", ["FAST_RUN", "FAST_COMPILE"])
+def test_specify_shape_with_symbolic_sizes(mode: str) -> None:
+    x, n = ft.dmatrix("x"), ft.lscalar("n")
+    f = fc.function([x, n], ft.specify_shape(x, (n, None)).sum(axis=1), mode=mode)
+    np.testing.assert_array_equal(f(np.ones((3, 2)), 3), [2.0, 2.0, 2.0])
+    with pytest.raises(ValueError, match=r"specify_shape: the value has shape \(3, 2\)"):
+        f(np.ones((3, 2)), 2)
+
+
+# -- as_op ------------------------------------------------------------------------------------
+@ft.as_op(itypes=[ft.dvector], otypes=[ft.dscalar])
+def loglike(theta: np.ndarray) -> np.ndarray:
+    return np.asarray(-0.5 * np.sum(theta**2))
+
+
+def test_as_op_static_input_shape_is_checked_at_run_time() -> None:
+    three = ft.TensorType("float64", (3,))
+    op = ft.as_op(itypes=[three], otypes=[ft.dvector])(lambda v: v * 2)
+    x = ft.dvector("x")
+    f = fc.function([x], op(x))
+    np.testing.assert_array_equal(f(np.ones(3)), [2.0, 2.0, 2.0])
+    with pytest.raises(ValueError, match=r"PythonOp\{<lambda>\}: input 0 has shape \(4,\), itypes declares"):
+        f(np.ones(4))
+    with pytest.raises(TypeError, match=r"input 0 must be TensorType\(float64, \(3\)\), got .*\(4\)"):
+        op(ft.TensorType("float64", (4,))("y"))
+
+
+def test_as_op_bad_arguments_name_as_op() -> None:
+    with pytest.raises(TypeError, match="as_op: itypes must be"):
+        ft.as_op(itypes=None, otypes=[ft.dvector])
+    with pytest.raises(TypeError, match="as_op: the decorated object must be callable"):
+        ft.as_op(itypes=[ft.dvector], otypes=[ft.dvector])(3)
+    gen = ft.as_op(itypes=[ft.dvector], otypes=[ft.dscalar, ft.dvector])(lambda v: (a for a in [v.sum(), v]))
+    x = ft.dvector("x")
+    with pytest.raises(TypeError, match=r"PythonOp\{<lambda>\}: .*returned a generator.*tuple or list"):
+        fc.function([x], gen(x))(np.ones(3))
+
+
+def test_module_level_as_op_pickles_by_reference_and_runs_in_a_subprocess(tmp_path) -> None:
+    assert pickle.loads(pickle.dumps(loglike)) is loglike
+    theta = ft.dvector("theta")
+    f = fc.function([theta], loglike(theta) * 2.0)
+    path = tmp_path / "f.pkl"
+    path.write_bytes(pickle.dumps(f))
+    code = (
+        "import pickle, sys, numpy as np; sys.path.insert(0, sys.argv[2]);"
+        "f = pickle.loads(open(sys.argv[1], 'rb').read()); print(float(f(np.array([1.0, 2.0]))))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(path), str(__import__("pathlib").Path(__file__).parent)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    assert float(out.stdout) == -5.0
