@@ -80,6 +80,16 @@ def specify_shape(x: Any, shape: Sequence[int | None]) -> Variable:
     sizes, and a value of another shape raises ValueError when the function runs."""
     v = as_tensor_variable(x)
     shape = (shape,) if isinstance(shape, (int, np.integer)) or shape is None else tuple(shape)
+    for s in shape:
+        if isinstance(s, Variable):
+            raise TypeError(
+                f"specify_shape: the sizes must be known when the graph is built, got the symbolic "
+                f"{s!r} in {shape}; check a run-time size with ft.assert_op(x, ft.eq(x.shape[d], n))"
+            )
+        if s is not None and (isinstance(s, (bool, np.bool_)) or not isinstance(s, (int, np.integer))):
+            raise TypeError(f"specify_shape: each size must be an int or None, got {s!r} in {shape}")
+        if s is not None and s < 0:
+            raise ValueError(f"specify_shape: size {s} in {shape} is negative; give a size >= 0 or None")
     if tuple(shape) == v.type.shape:
         return v
     return SpecifyShape(shape)(v)

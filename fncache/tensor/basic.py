@@ -14,6 +14,16 @@ from .variable import TensorConstant, TensorVariable
 __all__ = ["tensor", "scalar", "vector", "matrix", "constant", "as_tensor_variable", "tensor3", "tensor4"]
 
 
+def declared_ndim(ndim: Any, op: str) -> int:
+    """``ndim`` as an op's argument that declares its output's number of dims: a non-negative
+    int (a numpy integer too), or an error naming ``op``."""
+    if isinstance(ndim, (bool, np.bool_)) or not isinstance(ndim, (int, np.integer)):
+        raise TypeError(f"{op}: ndim must be a non-negative int, got {ndim!r}")
+    if ndim < 0:
+        raise ValueError(f"{op}: ndim must be a non-negative int, got {ndim}")
+    return int(ndim)
+
+
 def tensor(
     name: str | None = None,
     dtype: Any = None,
@@ -35,7 +45,7 @@ def tensor(
     if shape is None and broadcastable is None:
         if ndim is None:
             raise TypeError("tensor(): give ndim (or shape)")
-        t = t.clone(shape=(None,) * int(ndim))
+        t = t.clone(shape=(None,) * declared_ndim(ndim, "tensor()"))
     elif ndim is not None and ndim != t.ndim:
         raise TypeError(f"tensor(): ndim={ndim} does not match shape={t.shape}")
     return t.make_variable(name)

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..graph.basic import Apply, Constant, Op, Variable
 from ..graph.types import TensorType, is_int
-from .basic import as_tensor_variable, constant
+from .basic import as_tensor_variable, constant, declared_ndim
 
 __all__ = [
     "DimShuffle",
@@ -186,7 +186,7 @@ def _ndim_mismatch(ndim: int, given: Any) -> str:
 def reshape(x: Any, shp: Any, ndim: int | None = None) -> Variable:
     v = as_tensor_variable(x)
     vec = as_shape_vector(shp)
-    n = vec.type.shape[0] if ndim is None else ndim
+    n = vec.type.shape[0] if ndim is None else declared_ndim(ndim, "reshape")
     if n is None:
         raise TypeError("reshape: give ndim= when the shape is a symbolic vector")
     if isinstance(vec, Constant):
@@ -204,6 +204,7 @@ def reshape(x: Any, shp: Any, ndim: int | None = None) -> Variable:
 
 def flatten(x: Any, ndim: int = 1) -> Variable:
     v = as_tensor_variable(x)
+    ndim = declared_ndim(ndim, "flatten")
     if ndim < 1 or ndim > max(v.ndim, 1):
         raise ValueError(f"flatten: ndim must be in 1..{max(v.ndim, 1)}, got {ndim}")
     if ndim == 1:
