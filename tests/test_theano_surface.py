@@ -177,8 +177,16 @@ def test_as_op_bad_arguments_name_as_op() -> None:
         fc.function([x], gen(x))(np.ones(3))
 
 
-def test_module_level_as_op_pickles_by_reference_and_runs_in_a_subprocess(tmp_path) -> None:
-    assert pickle.loads(pickle.dumps(loglike)) is loglike
+def test_as_op_pickles_and_runs_in_a_subprocess(tmp_path) -> None:
+    """The op itself pickles (a module-level decorated function, a lambda), and a function
+    using it runs in another process."""
+    for op in [loglike, ft.as_op([ft.dvector], [ft.dvector], grad=lambda i, g: g)(lambda v: v + 1)]:
+        back = pickle.loads(pickle.dumps(op))
+        assert isinstance(back, type(op)) and back.__name__ == op.__name__ and back.otypes == op.otypes
+        x = ft.dvector("x")
+        np.testing.assert_array_equal(fc.function([x], back(x))(np.ones(2)), op.fn(np.ones(2)))
+    x = ft.dvector("x")
+    np.testing.assert_array_equal(fc.function([x], fc.grad(back(x).sum(), x))(np.ones(2)), [1.0, 1.0])
     theta = ft.dvector("theta")
     f = fc.function([theta], loglike(theta) * 2.0)
     path = tmp_path / "f.pkl"
