@@ -203,3 +203,28 @@ def test_as_op_pickles_and_runs_in_a_subprocess(tmp_path) -> None:
     )
     assert out.returncode == 0, out.stderr
     assert float(out.stdout) == -5.0
+
+
+@pytest.mark.parametrize("mode", ["FAST_RUN", "FAST_COMPILE"])
+def test_as_op_cannot_change_what_the_graph_reads(mode: str) -> None:
+    @ft.as_op(itypes=[ft.dvector], otypes=[ft.dvector])
+    def doubled_in_place(v):
+        v *= 2
+        return v
+
+    @ft.as_op(itypes=[ft.dvector], otypes=[ft.dvector])
+    def same(v):
+        return v
+
+    x = ft.dvector("x")
+    f = fc.function([x], [doubled_in_place(x), x + 0], mode=mode)
+    xv = np.ones(2)
+    with pytest.raises(ValueError, match="read-only") as e:
+        f(xv)
+    assert "copy one before modifying it" in "".join(getattr(e.value, "__notes__", []))
+    np.testing.assert_array_equal(xv, [1.0, 1.0])
+    g = fc.function([x], [same(x), same(x) * 2 + 1], mode=mode)
+    a, b = g(xv)
+    a[0] = 7.0  # the caller's copy: writeable, and not the input
+    np.testing.assert_array_equal(xv, [1.0, 1.0])
+    np.testing.assert_array_equal(b, [3.0, 3.0])

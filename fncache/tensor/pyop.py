@@ -98,7 +98,20 @@ class PythonOp(Op):
                     f"{self}: input {k} has shape {a.shape}, itypes declares {t}; give it that "
                     "shape or declare None for sizes that vary"
                 )
-        res = self.fn(*inputs)
+        # Other nodes (and the caller) read the same arrays: the function gets read-only views,
+        # so modifying one in place raises instead of changing what the rest of the graph sees.
+        views = [a.view() for a in inputs]
+        for v in views:
+            v.flags.writeable = False
+        try:
+            res = self.fn(*views)
+        except ValueError as e:
+            if "read-only" in str(e):
+                e.add_note(
+                    f"{self}: the function's inputs are read-only (the rest of the graph reads "
+                    "them too); copy one before modifying it (v = v.copy())"
+                )
+            raise
         if len(self.otypes) == 1:
             res = [res]
         elif not isinstance(res, (list, tuple)):
