@@ -228,3 +228,45 @@ def test_as_op_cannot_change_what_the_graph_reads(mode: str) -> None:
     a[0] = 7.0  # the caller's copy: writeable, and not the input
     np.testing.assert_array_equal(xv, [1.0, 1.0])
     np.testing.assert_array_equal(b, [3.0, 3.0])
+
+
+# -- axes given in an order (tensordot, transpose) ------------------------------------------
+def test_ordered_axes_out_of_range_are_refused_not_wrapped() -> None:
+    a, b = ft.dtensor3("a"), ft.dmatrix("b")
+    with pytest.raises(ValueError, match=r"tensordot: axis 5 is out of bounds for a tensor of ndim 3"):
+        ft.tensordot(a, b, ([5], [0]))
+    with pytest.raises(ValueError, match=r"tensordot: axis 3 is out of bounds for a tensor of ndim 2"):
+        ft.tensordot(a, b, ([2], [3]))
+    with pytest.raises(TypeError, match=r"tensordot: axis must be"):
+        ft.tensordot(a, b, ([2], [0.0]))
+    with pytest.raises(ValueError, match=r"tensordot: axis 0 is repeated"):
+        ft.tensordot(a, b, ([0, 0], [0, 1]))
+    with pytest.raises(ValueError, match=r"transpose: axis -3 is out of bounds for a tensor of ndim 2"):
+        ft.transpose(b, (-3, 0))
+    with pytest.raises(ValueError, match=r"transpose: axes \(0,\) are not a permutation of 2 dims"):
+        b.transpose(0)
+
+
+@pytest.mark.parametrize("mode", ["FAST_RUN", "FAST_COMPILE"])
+def test_ordered_axes_and_numpy_spellings(mode: str) -> None:
+    a, b = ft.dtensor3("a"), ft.dmatrix("b")
+    av, bv = np.arange(24.0).reshape(2, 3, 4), np.arange(12.0).reshape(4, 3)
+    outs = [
+        ft.tensordot(a, b, ([-1], [0])),
+        ft.tensordot(a, b, ([1, 2], [1, 0])),
+        ft.transpose(b, (-1, 0)),
+        b.swapaxes(0, 1),
+        ft.swapaxes(a, -1, 0),
+        ft.concatenate([b, b], axis=None),
+    ]
+    want = [
+        np.tensordot(av, bv, ([-1], [0])),
+        np.tensordot(av, bv, ([1, 2], [1, 0])),
+        np.transpose(bv, (-1, 0)),
+        bv.swapaxes(0, 1),
+        np.swapaxes(av, -1, 0),
+        np.concatenate([bv, bv], axis=None),
+    ]
+    for got, w in zip(fc.function([a, b], outs, mode=mode)(av, bv), want):
+        np.testing.assert_array_equal(got, w)
+        assert got.shape == w.shape

@@ -31,7 +31,7 @@ from .array_ops import (
     tile,
 )
 from .creation import alloc, arange, eye, full, full_like, ones, ones_like, zeros, zeros_like
-from .shape_ops import concatenate, flatten, reshape, stack, transpose, dimshuffle, shape
+from .shape_ops import concatenate, flatten, reshape, stack, swapaxes, transpose, dimshuffle, shape
 from .variable import TensorConstant, TensorVariable
 
 
@@ -176,6 +176,7 @@ __all__ = list(_basic_all) + [
     "reshape",
     "stack",
     "transpose",
+    "swapaxes",
     "dimshuffle",
     "shape",
     "exp",

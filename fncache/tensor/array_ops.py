@@ -18,7 +18,7 @@ from ..graph.types import TensorType, is_int, normalize_dtype
 from .basic import as_tensor_variable
 from .blas import Dot
 from .elemwise import check_float64, elemwise
-from .reduction import normalize_axes
+from .reduction import normalize_axes, ordered_axes
 from .shape_ops import dimshuffle, flatten
 
 __all__ = [
@@ -269,14 +269,12 @@ def tensordot(a: Any, b: Any, axes: int | Sequence[Any] = 2) -> Variable:
         aa, ba = tuple(range(va.ndim - n, va.ndim)), tuple(range(n))
     else:
         aa_, ba_ = axes
-        aa_ = (aa_,) if isinstance(aa_, (int, np.integer)) else tuple(aa_)
-        ba_ = (ba_,) if isinstance(ba_, (int, np.integer)) else tuple(ba_)
+        aa_ = tuple(aa_) if isinstance(aa_, (tuple, list)) else (aa_,)
+        ba_ = tuple(ba_) if isinstance(ba_, (tuple, list)) else (ba_,)
         if len(aa_) != len(ba_):
             raise ValueError(f"tensordot: axes {aa_} and {ba_} differ in length")
-        aa = tuple(int(d) % max(va.ndim, 1) for d in aa_)
-        ba = tuple(int(d) % max(vb.ndim, 1) for d in ba_)
-        normalize_axes(aa, va.ndim, "tensordot")
-        normalize_axes(ba, vb.ndim, "tensordot")
+        aa = ordered_axes(aa_, va.ndim, "tensordot")
+        ba = ordered_axes(ba_, vb.ndim, "tensordot")
     return TensorDot(aa, ba)(va, vb)
 
 

@@ -10,6 +10,7 @@ import numpy as np
 from ..graph.basic import Apply, Constant, Op, Variable
 from ..graph.types import TensorType, is_int
 from .basic import as_tensor_variable, constant, declared_ndim
+from .reduction import axis_index, ordered_axes
 
 __all__ = [
     "DimShuffle",
@@ -84,7 +85,7 @@ def transpose(x: Any, axes: Sequence[int] | None = None) -> Variable:
     v = as_tensor_variable(x)
     if axes is None:
         axes = tuple(reversed(range(v.ndim)))
-    axes = tuple(int(a) % max(v.ndim, 1) for a in axes)
+    axes = ordered_axes(axes, v.ndim, "transpose")
     if sorted(axes) != list(range(v.ndim)):
         raise ValueError(f"transpose: axes {axes} are not a permutation of {v.ndim} dims")
     return dimshuffle(v, axes)
@@ -250,15 +251,25 @@ class Concatenate(Op):
             ) from None
 
 
-def concatenate(seq: Sequence[Any], axis: int = 0) -> Variable:
+def swapaxes(x: Any, axis1: int, axis2: int) -> Variable:
+    """numpy.swapaxes: ``x`` with two axes exchanged."""
+    v = as_tensor_variable(x)
+    a, b = (ordered_axes(ax, v.ndim, "swapaxes")[0] for ax in (axis1, axis2))
+    perm = list(range(v.ndim))
+    perm[a], perm[b] = b, a
+    return transpose(v, perm)
+
+
+def concatenate(seq: Sequence[Any], axis: int | None = 0) -> Variable:
+    """numpy.concatenate; ``axis=None`` joins the flattened tensors."""
     vs = [as_tensor_variable(x) for x in seq]
     if not vs:
         raise ValueError("concatenate: need at least one tensor")
+    if axis is None:
+        vs, axis = [flatten(v) for v in vs], 0
     nd = vs[0].ndim
     if nd == 0:
         raise ValueError("concatenate: zero-dimensional tensors cannot be concatenated; use ft.stack")
-    from .reduction import axis_index
-
     axis = axis_index(axis, "concatenate")
     if not -nd <= axis < nd:
         raise ValueError(f"concatenate: axis {axis} is out of bounds for ndim {nd}")
@@ -270,8 +281,6 @@ def stack(seq: Sequence[Any], axis: int = 0) -> Variable:
     if not vs:
         raise ValueError("stack: need at least one tensor")
     nd = vs[0].ndim
-    from .reduction import axis_index
-
     axis = axis_index(axis, "stack")
     if not -(nd + 1) <= axis <= nd:
         raise ValueError(f"stack: axis {axis} is out of bounds for ndim {nd + 1}")

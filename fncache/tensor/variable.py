@@ -167,6 +167,11 @@ class _TensorOps:
             axes = tuple(axes[0])
         return transpose(self, axes or None)
 
+    def swapaxes(self, axis1, axis2):
+        from .shape_ops import swapaxes
+
+        return swapaxes(self, axis1, axis2)
+
     def dimshuffle(self, *pattern):
         from .shape_ops import dimshuffle
 
