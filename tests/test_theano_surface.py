@@ -270,3 +270,26 @@ def test_ordered_axes_and_numpy_spellings(mode: str) -> None:
     for got, w in zip(fc.function([a, b], outs, mode=mode)(av, bv), want):
         np.testing.assert_array_equal(got, w)
         assert got.shape == w.shape
+
+
+# -- dot with 0-d and N-d operands ------------------------------------------------------------
+@pytest.mark.parametrize("mode", ["FAST_RUN", "FAST_COMPILE"])
+@pytest.mark.parametrize("dtypes", [("float64", "float64"), ("float32", "int8"), ("bool", "bool")])
+def test_dot_of_any_ndims_is_numpys(mode: str, dtypes: tuple) -> None:
+    """numpy's (and Theano's) dot: a 0-d operand multiplies, N-d operands contract a's last
+    axis with b's second to last."""
+    shapes = {0: (), 1: (3,), 2: (3, 3), 3: (2, 3, 3)}
+    rng = np.random.default_rng(4)
+    pairs = [(i, j) for i in shapes for j in shapes]
+    ins, outs, vals, want = [], [], [], []
+    for i, j in pairs:
+        a, b = ft.tensor(f"a{i}{j}", dtypes[0], i), ft.tensor(f"b{i}{j}", dtypes[1], j)
+        av = (rng.integers(-3, 4, shapes[i]) % (2 if dtypes[0] == "bool" else 7)).astype(dtypes[0])
+        bv = (rng.integers(-3, 4, shapes[j]) % (2 if dtypes[1] == "bool" else 7)).astype(dtypes[1])
+        ins += [a, b]
+        outs.append(ft.dot(a, b))
+        vals += [av, bv]
+        want.append(np.dot(av, bv))
+    for (i, j), got, w in zip(pairs, fc.function(ins, outs, mode=mode)(*vals), want):
+        assert got.dtype == w.dtype and got.shape == w.shape, (i, j, got.dtype, got.shape, w.dtype, w.shape)
+        np.testing.assert_allclose(got, w, rtol=1e-6, err_msg=f"dot {i}-d . {j}-d")
