@@ -293,3 +293,21 @@ def test_dot_of_any_ndims_is_numpys(mode: str, dtypes: tuple) -> None:
     for (i, j), got, w in zip(pairs, fc.function(ins, outs, mode=mode)(*vals), want):
         assert got.dtype == w.dtype and got.shape == w.shape, (i, j, got.dtype, got.shape, w.dtype, w.shape)
         np.testing.assert_allclose(got, w, rtol=1e-6, err_msg=f"dot {i}-d . {j}-d")
+
+
+def test_as_op_narrowed_outputs_keep_their_values() -> None:
+    """An output of a wider dtype than otypes declares is narrowed only when its values fit:
+    int64 300 is not an int8, 1e300 not a float32; 3 is an int8 and 0.1 a float32."""
+    x = ft.dvector("x")
+    to_int8 = ft.as_op([ft.dvector], [ft.TensorType("int8", (None,))])(lambda v: v.astype("int64"))
+    to_f32 = ft.as_op([ft.dvector], [ft.fvector])(lambda v: v)
+    f = fc.function([x], [to_int8(x), to_f32(x)])
+    a, b = f(np.array([3.0, -128.0]))
+    assert a.dtype == np.int8 and a.tolist() == [3, -128] and b.dtype == np.float32
+    with pytest.raises(ValueError, match=r"output 0 has int64 values that int8 .* cannot hold"):
+        f(np.array([300.0, 1.0]))
+    with pytest.raises(ValueError, match=r"output 0 has float64 values that float32 .* cannot hold"):
+        fc.function([x], to_f32(x))(np.array([1e300]))
+    np.testing.assert_array_equal(
+        fc.function([x], to_f32(x))(np.array([np.inf, 0.1])), np.float32([np.inf, 0.1])
+    )

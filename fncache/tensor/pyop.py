@@ -38,6 +38,14 @@ def _fits(shape: tuple[int, ...], t: TensorType) -> bool:
     return all(s is None or s == n for s, n in zip(t.shape, shape))
 
 
+def _fits_values(a: np.ndarray, cast: np.ndarray) -> bool:
+    """Whether narrowing ``a`` to ``cast``'s dtype kept its values: integers exactly (no
+    wrapping), floats without new infinities (rounding is what a narrower float means)."""
+    if cast.dtype.kind in "biu":
+        return bool(np.array_equal(a, cast))
+    return bool(np.array_equal(np.isinf(a), np.isinf(cast)))
+
+
 class PythonOp(Op):
     """Calls ``fn`` (numpy in, numpy out). Lambdas and closures pickle through cloudpickle.
 
@@ -137,7 +145,14 @@ class PythonOp(Op):
             if a.dtype.name != t.dtype:
                 if not np.can_cast(a.dtype, t.dtype, "same_kind"):
                     raise TypeError(f"{self}: output {k} has dtype {a.dtype}, otypes declares {t.dtype}")
-                a = a.astype(t.dtype)
+                with np.errstate(over="ignore", invalid="ignore"):
+                    cast = a.astype(t.dtype)
+                if not np.can_cast(a.dtype, t.dtype, "safe") and not _fits_values(a, cast):
+                    raise ValueError(
+                        f"{self}: output {k} has {a.dtype} values that {t.dtype} (declared in "
+                        f"otypes) cannot hold; return {t.dtype} values or declare {a.dtype}"
+                    )
+                a = cast
             outs.append(a)
         return outs
 
