@@ -311,3 +311,28 @@ def test_as_op_narrowed_outputs_keep_their_values() -> None:
     np.testing.assert_array_equal(
         fc.function([x], to_f32(x))(np.array([np.inf, 0.1])), np.float32([np.inf, 0.1])
     )
+
+
+# -- symbolic shapes of the wrong dtype or range ----------------------------------------------
+def test_shape_arguments_of_the_wrong_dtype_name_the_op() -> None:
+    x = ft.dmatrix("x")
+    with pytest.raises(TypeError, match=r"reshape: the shape must be an int vector .*float64.*ft.cast"):
+        x.reshape(ft.dvector("s"), ndim=2)
+    with pytest.raises(TypeError, match=r"reshape: each shape entry must be an int .*float64"):
+        x.reshape((ft.dscalar("n"), 3))
+    with pytest.raises(TypeError, match=r"alloc: each shape entry must be an int .*float64"):
+        ft.zeros((ft.dscalar("n"), 3))
+    with pytest.raises(TypeError, match=r"normal: size: each shape entry"):
+        fc.RandomStream(0).normal(size=(ft.dscalar("n"),))
+    with pytest.raises(ValueError, match=r"reshape: invalid shape \(-1, -1\)"):
+        x.reshape((-1, -1))
+
+
+@pytest.mark.parametrize("mode", ["FAST_RUN", "FAST_COMPILE"])
+def test_uint64_sizes_beyond_int64_are_refused(mode: str) -> None:
+    x, n = ft.dmatrix("x"), ft.tensor("n", "uint64", 0)
+    f = fc.function([x, n], [x.reshape((n, -1)), ft.zeros((n, 2))], mode=mode)
+    got = f(np.ones((2, 3)), np.uint64(3))
+    assert got[0].shape == (3, 2) and got[1].shape == (3, 2)
+    with pytest.raises(ValueError, match=r"reshape: shape entry 0 is 18446744073709551615, beyond"):
+        f(np.ones((2, 3)), np.uint64(2**64 - 1))

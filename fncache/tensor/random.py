@@ -259,7 +259,7 @@ class RandomStream:
                 ndim = max(params[0].ndim, 1)
             size_v: Variable = constant(np.zeros(0, dtype="int64"))
         else:
-            size_v = as_shape_vector(size)
+            size_v = as_shape_vector(size, f"{dist}: size")
             ndim = size_v.type.shape[0]
             if ndim is None:
                 raise TypeError(f"{dist}: give size as ints or int scalars (its length must be known)")
