@@ -336,3 +336,8 @@ def test_uint64_sizes_beyond_int64_are_refused(mode: str) -> None:
     assert got[0].shape == (3, 2) and got[1].shape == (3, 2)
     with pytest.raises(ValueError, match=r"reshape: shape entry 0 is 18446744073709551615, beyond"):
         f(np.ones((2, 3)), np.uint64(2**64 - 1))
+    i = ft.tensor("i", "uint64", 0)
+    g = fc.function([x, i], x[0, i], mode=mode)
+    assert g(np.arange(6.0).reshape(2, 3), np.uint64(2)) == 2.0
+    with pytest.raises(IndexError, match=r"Subtensor\[0, \$0\]: .*index \(0, 18446744073709551615\)"):
+        g(np.ones((2, 3)), np.uint64(2**64 - 1))
