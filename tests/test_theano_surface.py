@@ -76,6 +76,14 @@ def test_tensortype_arguments_as_pytensor() -> None:
     assert ft.TensorType("float64", (True, False)).shape == (1, None)  # booleans mean broadcastable
     assert ft.TensorType("float64", [np.int64(3), None]).shape == (3, None)
     assert ft.TensorType("floatX", (None,)).dtype == fc.config.floatX
+    x = ft.vector("x", dtype="floatX")
+    with fc.config.change_flags(floatX="float32"):
+        assert (x.dtype, ft.cast(x, "floatX").dtype, x.astype("floatX").dtype) == (
+            "float64",
+            "float32",
+            "float32",
+        )
+        assert ft.scalar("s", "floatX").dtype == ft.TensorType("floatX").dtype == "float32"
     t = ft.TensorType("float32", (None, 1), name="mycol")
     assert t == ft.fcol and hash(t) == hash(ft.fcol)
     with pytest.raises(ValueError, match=r"TensorType: shape entry -1 .*None"):

@@ -42,8 +42,8 @@ DTYPES: dict[str, str] = {
 
 def normalize_dtype(dtype: Any, what: str = "dtype") -> str:
     """Return the canonical name of a supported dtype or raise a TypeError that lists them."""
-    if dtype is None:
-        from ..config import config
+    if dtype is None or (isinstance(dtype, str) and dtype == "floatX"):
+        from ..config import config  # "floatX" is Theano's spelling of the configured float
 
         return config.floatX
     try:
@@ -112,8 +112,6 @@ class TensorType:
             if shape is not None:
                 raise TypeError("TensorType: give shape or broadcastable, not both")
             shape = tuple(bool(b) for b in broadcastable)
-        if str(dtype) == "floatX":
-            dtype = None  # Theano's spelling of config.floatX
         self.dtype = normalize_dtype(dtype, "TensorType")
         self.shape = _static_shape(shape)
         #: Theano's label of a type: it takes no part in equality.
