@@ -349,3 +349,40 @@ def test_uint64_sizes_beyond_int64_are_refused(mode: str) -> None:
     assert g(np.arange(6.0).reshape(2, 3), np.uint64(2)) == 2.0
     with pytest.raises(IndexError, match=r"Subtensor\[0, \$0\]: .*index \(0, 18446744073709551615\)"):
         g(np.ones((2, 3)), np.uint64(2**64 - 1))
+
+
+# -- Theano's broadcasting helpers and as_tensor_variable(ndim=) ------------------------------
+@pytest.mark.parametrize("mode", ["FAST_RUN", "FAST_COMPILE"])
+def test_theano_broadcasting_helpers(mode: str) -> None:
+    x, c = ft.dmatrix("x"), ft.dmatrix("c")
+    assert ft.shape_padleft(x).type.shape == (1, None, None)
+    assert ft.shape_padright(x, 2).type.shape == (None, None, 1, 1)
+    assert ft.shape_padaxis(x, -1).type.shape == (None, None, 1)
+    col = ft.addbroadcast(c, 1)
+    assert col.type.shape == (None, 1) and ft.specify_broadcastable(c, 1).type == col.type
+    assert ft.addbroadcast(x) is x
+    outs = [ft.shape_padleft(x) + 0, ft.shape_padright(x), ft.shape_padaxis(x, 1), x + col]
+    f = fc.function([x, c], outs, mode=mode)
+    xv, cv = np.arange(6.0).reshape(2, 3), np.ones((2, 1))
+    want = [xv[None], xv[:, :, None], xv[:, None, :], xv + cv]
+    for got, w in zip(f(xv, cv), want):
+        np.testing.assert_array_equal(got, w)
+        assert got.shape == w.shape
+    with pytest.raises(ValueError, match=r"specify_shape: the value has shape \(2, 3\)"):
+        f(xv, np.ones((2, 3)))
+    with pytest.raises(ValueError, match=r"addbroadcast: axis 2 is out of bounds"):
+        ft.addbroadcast(c, 2)
+    with pytest.raises(TypeError, match=r"shape_padleft: n_ones must be a non-negative int, got 1.5"):
+        ft.shape_padleft(x, 1.5)
+
+
+def test_as_tensor_variable_with_ndim() -> None:
+    assert ft.as_tensor_variable(np.ones(3), ndim=1).type.shape == (3,)
+    assert ft.as_tensor_variable(np.ones((1, 1, 3)), ndim=1).type.shape == (3,)
+    assert ft.as_tensor(np.ones(3), ndim=3).type.shape == (1, 1, 3)
+    r = ft.drow("r")
+    assert ft.as_tensor_variable(r, ndim=1).type.shape == (None,)
+    with pytest.raises(ValueError, match=r"as_tensor_variable: .* has 2 dims, and ndim=1 was asked"):
+        ft.as_tensor_variable(ft.dmatrix("m"), ndim=1)
+    with pytest.raises(TypeError, match=r"as_tensor_variable: ndim must be a non-negative int"):
+        ft.as_tensor_variable(np.ones(3), ndim=-1.0)

@@ -17,6 +17,7 @@ from .pyop import as_op, assert_op
 from .reduction import all, any, argmax, argmin, max, mean, min, prod, std, sum, var
 from .softmax import log_softmax, logsumexp, softmax
 from .array_ops import (
+    addbroadcast,
     argsort,
     cumprod,
     cumsum,
@@ -24,7 +25,11 @@ from .array_ops import (
     matmul,
     outer,
     repeat,
+    shape_padaxis,
+    shape_padleft,
+    shape_padright,
     sort,
+    specify_broadcastable,
     specify_shape,
     squeeze,
     tensordot,
@@ -282,6 +287,11 @@ __all__ += [
     "repeat",
     "sort",
     "specify_shape",
+    "specify_broadcastable",
+    "addbroadcast",
+    "shape_padleft",
+    "shape_padright",
+    "shape_padaxis",
     "squeeze",
     "tensordot",
     "tile",

@@ -11,16 +11,27 @@ from ..graph.basic import Variable
 from ..graph.types import DTYPES, TensorType, normalize_dtype
 from .variable import TensorConstant, TensorVariable
 
-__all__ = ["tensor", "scalar", "vector", "matrix", "constant", "as_tensor_variable", "tensor3", "tensor4"]
+__all__ = [
+    "tensor",
+    "scalar",
+    "vector",
+    "matrix",
+    "constant",
+    "as_tensor_variable",
+    "as_tensor",
+    "tensor3",
+    "tensor4",
+]
 
 
-def declared_ndim(ndim: Any, op: str) -> int:
-    """``ndim`` as an op's argument that declares its output's number of dims: a non-negative
-    int (a numpy integer too), or an error naming ``op``."""
+def declared_ndim(ndim: Any, op: str, what: str = "ndim") -> int:
+    """``ndim`` (or another count of dims, named ``what``) as an op's argument that declares
+    its output's number of dims: a non-negative int (a numpy integer too), or an error naming
+    ``op``."""
     if isinstance(ndim, (bool, np.bool_)) or not isinstance(ndim, (int, np.integer)):
-        raise TypeError(f"{op}: ndim must be a non-negative int, got {ndim!r}")
+        raise TypeError(f"{op}: {what} must be a non-negative int, got {ndim!r}")
     if ndim < 0:
-        raise ValueError(f"{op}: ndim must be a non-negative int, got {ndim}")
+        raise ValueError(f"{op}: {what} must be a non-negative int, got {ndim}")
     return int(ndim)
 
 
@@ -104,11 +115,28 @@ def constant(value: Any, name: str | None = None, dtype: Any = None) -> TensorCo
     return TensorConstant(TensorType(dt, arr.shape), arr, name=name)
 
 
-def as_tensor_variable(x: Any, name: str | None = None) -> Variable:
-    """Variables pass through; numbers, lists and arrays become constants."""
-    if isinstance(x, Variable):
-        return x
-    return constant(x, name=name)
+def as_tensor_variable(x: Any, name: str | None = None, ndim: int | None = None) -> Variable:
+    """Variables pass through; numbers, lists and arrays become constants. ``ndim`` (as
+    PyTensor's): leading dims known to be 1 are dropped, or broadcastable ones added, to reach
+    it."""
+    v = x if isinstance(x, Variable) else constant(x, name=name)
+    if ndim is None or v.ndim == ndim:
+        return v
+    ndim = declared_ndim(ndim, "as_tensor_variable")
+    from .shape_ops import dimshuffle
+
+    extra = v.ndim - ndim
+    if extra < 0:
+        return dimshuffle(v, ["x"] * -extra + list(range(v.ndim)))
+    if any(s != 1 for s in v.type.shape[:extra]):
+        raise ValueError(
+            f"as_tensor_variable: {v!r} ({v.type}) has {v.ndim} dims, and ndim={ndim} was asked; "
+            "only leading dims known to be 1 can be dropped (index or reshape it instead)"
+        )
+    return dimshuffle(v, list(range(extra, v.ndim)))
+
+
+as_tensor = as_tensor_variable
 
 
 #: Theano's and PyTensor's dtype letters, except ``b``: bool in fncache, int8 there.
