@@ -386,3 +386,26 @@ def test_as_tensor_variable_with_ndim() -> None:
         ft.as_tensor_variable(ft.dmatrix("m"), ndim=1)
     with pytest.raises(TypeError, match=r"as_tensor_variable: ndim must be a non-negative int"):
         ft.as_tensor_variable(np.ones(3), ndim=-1.0)
+
+
+@pytest.mark.parametrize("mode", ["FAST_RUN", "FAST_COMPILE"])
+def test_numpy_array_methods_on_variables(mode: str) -> None:
+    x = ft.dmatrix("x")
+    xv = np.array([[3.5, -1.0, 2.5], [0.5, 7.0, -2.5]])
+    names = ["size", "ravel", "clip", "round", "repeat", "sort", "argsort", "cumsum", "cumprod", "zeros_like"]
+    outs = [x.size, x.ravel(), x.clip(0, 3), x.round(), x.repeat(2, axis=1), x.sort(axis=0), x.argsort()]
+    outs += [x.cumsum(axis=1), x.cumprod(), x.zeros_like(dtype="int32")]
+    want = [
+        np.array(xv.size),
+        xv.ravel(),
+        xv.clip(0, 3),
+        xv.round(),
+        xv.repeat(2, axis=1),
+        np.sort(xv, axis=0),
+    ]
+    want += [xv.argsort(), xv.cumsum(axis=1), xv.cumprod(), np.zeros_like(xv, dtype="int32")]
+    for n, got, w in zip(names, fc.function([x], outs, mode=mode)(xv), want):
+        assert got.dtype == w.dtype and got.shape == w.shape, n
+        np.testing.assert_array_equal(got, w, err_msg=n)
+    r = ft.drow("r")
+    assert r.squeeze().type == ft.dvector and r.ones_like().ndim == 2
