@@ -409,3 +409,14 @@ def test_numpy_array_methods_on_variables(mode: str) -> None:
         np.testing.assert_array_equal(got, w, err_msg=n)
     r = ft.drow("r")
     assert r.squeeze().type == ft.dvector and r.ones_like().ndim == 2
+
+
+def test_a_type_where_a_variable_belongs_says_to_call_it() -> None:
+    x = ft.dvector("x")
+    for build in [lambda: ft.exp(ft.dvector), lambda: x + ft.dvector, lambda: fc.shared(ft.dvector)]:
+        with pytest.raises(
+            TypeError, match=r"got the type TensorType\(float64, \(\?\)\), not a variable; call it"
+        ):
+            build()
+    with pytest.raises(TypeError, match=r"input 0 must be a symbolic variable"):
+        fc.function([ft.dvector], x)

@@ -99,10 +99,20 @@ scalar, vector, matrix, row, col, tensor3, tensor4, tensor5, tensor6, tensor7 = 
 )
 
 
+def refuse_type(value: Any, what: str) -> None:
+    """A type given where a value or variable belongs (``ft.exp(ft.dvector)``): the types are
+    callable, and forgetting the call is easy when porting Theano code."""
+    if isinstance(value, TensorType):
+        raise TypeError(
+            f"{what}: got the type {value!r}, not a variable; call it to make one (e.g. x = ft.dvector('x'))"
+        )
+
+
 def constant(value: Any, name: str | None = None, dtype: Any = None) -> TensorConstant:
     """A constant. Python floats become ``config.floatX`` unless ``dtype`` is given."""
     if isinstance(value, Variable):
         raise TypeError(f"constant(): {value!r} is already symbolic")
+    refuse_type(value, "constant()")
     if dtype is None and isinstance(value, float):
         dtype = config.floatX
     arr = np.asarray(value) if dtype is None else np.asarray(value, dtype=np.dtype(dtype))

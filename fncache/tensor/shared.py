@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..graph.types import TensorType, native_array, normalize_dtype
+from .basic import refuse_type
 from .variable import TensorVariable
 
 __all__ = ["SharedVariable", "shared"]
@@ -100,6 +101,7 @@ class SharedVariable(TensorVariable):
 def shared(value: Any, name: str | None = None, borrow: bool = False) -> SharedVariable:
     """A shared variable holding ``value`` (copied unless ``borrow=True`` and it is already an
     aligned native-order array)."""
+    refuse_type(value, f"shared({name!r})")
     arr = np.asarray(value)
     if isinstance(value, float) and not isinstance(value, np.generic):
         from ..config import config
