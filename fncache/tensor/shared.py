@@ -20,6 +20,8 @@ class SharedVariable(TensorVariable):
     before a kernel sees it), whichever way it came in: ``shared()``, ``set_value`` (with
     ``borrow=True`` too: such an array is copied, not borrowed) or an unpickled function."""
 
+    holds_value = True
+
     def __init__(self, value: np.ndarray, name: str | None = None) -> None:
         value = native_array(value)
         super().__init__(TensorType(value.dtype, (None,) * value.ndim), name=name)
