@@ -420,3 +420,11 @@ def test_a_type_where_a_variable_belongs_says_to_call_it() -> None:
             build()
     with pytest.raises(TypeError, match=r"input 0 must be a symbolic variable"):
         fc.function([ft.dvector], x)
+
+
+def test_negative_constant_draw_sizes_name_the_draw() -> None:
+    rs = fc.RandomStream(0)
+    with pytest.raises(ValueError, match=r"normal: size \(-2,\) has a negative entry"):
+        rs.normal(size=(-2,))
+    with pytest.raises(ValueError, match=r"integers: size \(2, -2\) has a negative entry"):
+        rs.integers(0, 3, size=(2, -2))

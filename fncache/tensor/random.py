@@ -105,6 +105,8 @@ class RandomVariable(Op):
         static: tuple = (None,) * self.ndim
         if self.has_size and isinstance(size, Constant):
             static = tuple(int(s) for s in size.data)
+            if any(s < 0 for s in static):
+                raise ValueError(f"{self.dist}: size {static} has a negative entry; sizes are >= 0")
         elif self.dist == "permutation" and params[0].ndim:
             static = params[0].type.shape
         return Apply(
