@@ -116,6 +116,9 @@ class MakeVector(Op):
     def __init__(self, what: str = "shape") -> None:
         self.what = what
 
+    def __str__(self) -> str:
+        return "MakeVector"  # ``what`` only words its error messages
+
     def make_node(self, *xs: Variable) -> Apply:
         return Apply(self, xs, [TensorType("int64", (len(xs),))])
 
