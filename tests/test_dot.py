@@ -95,8 +95,7 @@ def test_dot_shape_mismatch(mode: str) -> None:
 
 
 def test_dot_static_checks() -> None:
-    with pytest.raises(TypeError):
-        ft.dot(ft.tensor3("t"), ft.vector("v"))
+    assert ft.dot(ft.tensor3("t"), ft.vector("v")).ndim == 2  # numpy.dot's N-d rule
     with pytest.raises(ValueError, match="not aligned"):
         ft.dot(ft.constant(np.ones((2, 3))), ft.constant(np.ones((4, 2))))
     a = ft.matrix("a", "float32")

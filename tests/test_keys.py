@@ -537,3 +537,18 @@ def test_explain_says_what_each_differing_component_is(tmp_path):
     ]
     text = subprocess.run(run, capture_output=True, text=True, check=True, env=env, timeout=300).stdout
     assert f"  ({describe('flag.floatX')})" in text.splitlines()
+
+
+def test_a_shared_variable_and_an_input_of_one_type_do_not_share_a_key(caplog) -> None:
+    """``function([q], q.sum())`` and ``function([], u.sum())`` for a shared ``u`` of q's type
+    are different functions: one key made the second load the first's entry (whose graph reads
+    a shared value it does not have) and rebuild it on every compile."""
+    u = fc.shared(np.array([1, 2], dtype="uint8"))
+    q = ft.tensor("q", "uint8", 1)
+    f, g = fc.function([], u.sum()), fc.function([q], q.sum())
+    assert f.cache_key != g.cache_key
+    with caplog.at_level("WARNING", logger="fncache"):
+        for _ in range(2):
+            assert fc.function([q], q.sum())(np.array([3, 4], "uint8")) == 7
+            assert fc.function([], u.sum())() == 3
+    assert "could not be loaded" not in caplog.text

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any, Iterable, Sequence
+from typing import Any, ClassVar, Iterable, Sequence
 
 import numpy as np
 
@@ -34,6 +34,10 @@ _FNCACHE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.
 
 class Variable:
     """A symbolic value: an input (no owner) or the ``index``-th output of ``owner``."""
+
+    #: True for a root whose value the graph keeps (a shared variable), not passed at call
+    #: time: a graph's signature tells such a root from an input of the same type.
+    holds_value: ClassVar[bool] = False
 
     # Note: equality is identity; operators for tensors live in TensorVariable.
     def __init__(

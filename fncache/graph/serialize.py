@@ -38,7 +38,8 @@ def _index_graph(
 
 def graph_signature(fgraph: FunctionGraph) -> str:
     """sha256 of a canonical text of the graph: equal graphs (up to variable identity and
-    names) give equal signatures, so they share cache entries."""
+    names) give equal signatures, so they share cache entries. A root holding its own value (a
+    shared variable) is told from an explicit input of the same type."""
     roots, nodes, index = _index_graph(fgraph.inputs, fgraph.outputs)
     h = hashlib.sha256()
     n_in = len(fgraph.inputs)
@@ -47,7 +48,7 @@ def graph_signature(fgraph: FunctionGraph) -> str:
         if isinstance(v, Constant):
             h.update(f"C{k}:{v.type!r}:{v.signature()}\n".encode())
         else:
-            kind = "I" if k < n_in else "R"
+            kind = "S" if v.holds_value else "I" if k < n_in else "R"
             h.update(f"{kind}{k}:{v.type!r}\n".encode())
     for node in nodes:
         ins = ",".join(str(index[id(v)]) for v in node.inputs)

@@ -42,8 +42,8 @@ DTYPES: dict[str, str] = {
 
 def normalize_dtype(dtype: Any, what: str = "dtype") -> str:
     """Return the canonical name of a supported dtype or raise a TypeError that lists them."""
-    if dtype is None:
-        from ..config import config
+    if dtype is None or (isinstance(dtype, str) and dtype == "floatX"):
+        from ..config import config  # "floatX" is Theano's spelling of the configured float
 
         return config.floatX
     try:
@@ -92,10 +92,11 @@ class TensorType:
 
     As in Theano and PyTensor, calling a type makes a variable of it (``ft.dvector("x")``,
     ``TensorType("float64", (None, 3))("m")``); Theano's ``broadcastable=(False, True)`` is
-    accepted instead of a shape (True is a static 1, False an unknown size).
+    accepted instead of a shape (True is a static 1, False an unknown size), and so are bools in
+    ``shape``, as PyTensor takes them. ``name`` is kept as a label (it takes no part in equality).
     """
 
-    __slots__ = ("dtype", "shape", "_hash")
+    __slots__ = ("dtype", "shape", "name", "_hash")
     #: What ``make_variable`` / ``make_constant`` build (see :func:`use_variable_classes`).
     variable_class: ClassVar[type]
     constant_class: ClassVar[type]
@@ -103,15 +104,18 @@ class TensorType:
     def __init__(
         self,
         dtype: Any,
-        shape: Sequence[int | None] | None = None,
+        shape: Sequence[int | bool | None] | None = None,
         broadcastable: Sequence[bool] | None = None,
+        name: str | None = None,
     ) -> None:
         if broadcastable is not None:
             if shape is not None:
                 raise TypeError("TensorType: give shape or broadcastable, not both")
-            shape = tuple(1 if b else None for b in broadcastable)
-        self.dtype = normalize_dtype(dtype)
-        self.shape = tuple(None if s is None else int(s) for s in (shape or ()))
+            shape = tuple(bool(b) for b in broadcastable)
+        self.dtype = normalize_dtype(dtype, "TensorType")
+        self.shape = _static_shape(shape)
+        #: Theano's label of a type: it takes no part in equality.
+        self.name = name
         self._hash = hash((self.dtype, self.shape))
 
     def __call__(self, name: str | None = None):
@@ -134,12 +138,35 @@ class TensorType:
     def __hash__(self) -> int:
         return self._hash
 
+    @property
+    def numpy_dtype(self) -> np.dtype:
+        return np.dtype(self.dtype)
+
+    def clone(
+        self,
+        dtype: Any = None,
+        shape: Sequence[int | bool | None] | None = None,
+        broadcastable: Sequence[bool] | None = None,
+    ) -> TensorType:
+        """This type with ``dtype`` and/or ``shape`` (or Theano's ``broadcastable``) replaced."""
+        if shape is None and broadcastable is None:
+            shape = self.shape
+        return TensorType(self.dtype if dtype is None else dtype, shape, broadcastable, self.name)
+
+    def filter(self, data: Any, strict: bool = False, allow_downcast: bool | None = None) -> np.ndarray:
+        """``data`` as an ndarray of this type, as a function converts an input: Python numbers
+        and lists when they convert exactly, safe casts, others only with ``allow_downcast``;
+        ``strict`` accepts only an ndarray of this dtype. A TypeError says what does not fit."""
+        from .values import convert_value
+
+        return convert_value(self, data, bool(allow_downcast), f"{self!r}.filter", strict)
+
     def __repr__(self) -> str:
         dims = ",".join("?" if s is None else str(s) for s in self.shape)
         return f"TensorType({self.dtype}, ({dims}))"
 
     def __reduce__(self):
-        return (TensorType, (self.dtype, self.shape))
+        return (TensorType, (self.dtype, self.shape, None, self.name))
 
     def is_compatible(self, value: np.ndarray) -> bool:
         return (
@@ -153,6 +180,36 @@ class TensorType:
 
     def make_constant(self, data: np.ndarray, name: str | None = None):
         return self.constant_class(self, data, name=name)
+
+
+def _static_shape(shape: Any) -> tuple[int | None, ...]:
+    """A type's static shape from Theano's and PyTensor's spellings: each entry a size (an
+    int >= 0), ``None`` (unknown) or a bool (True: a broadcastable 1, False: unknown)."""
+    if shape is None:
+        return ()
+    if isinstance(shape, (str, bytes)) or not hasattr(shape, "__iter__"):
+        raise TypeError(
+            f"TensorType: shape must be a tuple of sizes (ints, None for unknown), got {shape!r}; "
+            "e.g. TensorType('float64', (None, 3))"
+        )
+    out: list[int | None] = []
+    for s in shape:
+        if s is None or isinstance(s, (bool, np.bool_)):
+            out.append(1 if s else None)
+        elif isinstance(s, (int, np.integer)) or (
+            isinstance(s, np.ndarray) and s.ndim == 0 and s.dtype.kind in "iu"
+        ):
+            if s < 0:
+                raise ValueError(
+                    f"TensorType: shape entry {s} in {tuple(shape)} is negative; give a size >= 0, "
+                    "or None for a size known only at run time"
+                )
+            out.append(int(s))
+        else:
+            raise TypeError(
+                f"TensorType: each shape entry must be an int, None or a bool, got {s!r} in {shape!r}"
+            )
+    return tuple(out)
 
 
 def use_variable_classes(variable: type, constant: type) -> None:

@@ -17,6 +17,7 @@ from .pyop import as_op, assert_op
 from .reduction import all, any, argmax, argmin, max, mean, min, prod, std, sum, var
 from .softmax import log_softmax, logsumexp, softmax
 from .array_ops import (
+    addbroadcast,
     argsort,
     cumprod,
     cumsum,
@@ -24,14 +25,18 @@ from .array_ops import (
     matmul,
     outer,
     repeat,
+    shape_padaxis,
+    shape_padleft,
+    shape_padright,
     sort,
+    specify_broadcastable,
     specify_shape,
     squeeze,
     tensordot,
     tile,
 )
 from .creation import alloc, arange, eye, full, full_like, ones, ones_like, zeros, zeros_like
-from .shape_ops import concatenate, flatten, reshape, stack, transpose, dimshuffle, shape
+from .shape_ops import concatenate, flatten, reshape, stack, swapaxes, transpose, dimshuffle, shape
 from .variable import TensorConstant, TensorVariable
 
 
@@ -189,6 +194,7 @@ __all__ = list(_basic_all) + [
     "reshape",
     "stack",
     "transpose",
+    "swapaxes",
     "dimshuffle",
     "shape",
     "exp",
@@ -294,6 +300,11 @@ __all__ += [
     "repeat",
     "sort",
     "specify_shape",
+    "specify_broadcastable",
+    "addbroadcast",
+    "shape_padleft",
+    "shape_padright",
+    "shape_padaxis",
     "squeeze",
     "tensordot",
     "tile",

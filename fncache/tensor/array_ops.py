@@ -1,5 +1,6 @@
 """numpy array functions: ``expand_dims squeeze specify_shape repeat tile outer tensordot cumsum
-cumprod sort argsort`` and ``matmul`` on stacks of matrices.
+cumprod sort argsort`` and ``matmul`` on stacks of matrices; Theano's broadcasting helpers
+``shape_padleft shape_padright shape_padaxis addbroadcast`` (``specify_broadcastable``).
 
 ``expand_dims``, ``squeeze`` and ``outer`` are built from dimshuffles and elementwise ops, so they
 compile to C and fuse. The others run numpy's own function in both linkers: sorting, scans,
@@ -15,10 +16,10 @@ import numpy as np
 
 from ..graph.basic import Apply, Constant, Op, Variable
 from ..graph.types import TensorType, is_int, normalize_dtype
-from .basic import as_tensor_variable
+from .basic import as_tensor_variable, declared_ndim
 from .blas import Dot
 from .elemwise import check_float64, elemwise
-from .reduction import normalize_axes
+from .reduction import normalize_axes, ordered_axes
 from .shape_ops import dimshuffle, flatten
 
 __all__ = [
@@ -30,6 +31,11 @@ __all__ = [
     "Sort",
     "MatMul",
     "specify_shape",
+    "specify_broadcastable",
+    "addbroadcast",
+    "shape_padleft",
+    "shape_padright",
+    "shape_padaxis",
     "expand_dims",
     "squeeze",
     "repeat",
@@ -80,9 +86,55 @@ def specify_shape(x: Any, shape: Sequence[int | None]) -> Variable:
     sizes, and a value of another shape raises ValueError when the function runs."""
     v = as_tensor_variable(x)
     shape = (shape,) if isinstance(shape, (int, np.integer)) or shape is None else tuple(shape)
+    for s in shape:
+        if isinstance(s, Variable):
+            raise TypeError(
+                f"specify_shape: the sizes must be known when the graph is built, got the symbolic "
+                f"{s!r} in {shape}; check a run-time size with ft.assert_op(x, ft.eq(x.shape[d], n))"
+            )
+        if s is not None and (isinstance(s, (bool, np.bool_)) or not isinstance(s, (int, np.integer))):
+            raise TypeError(f"specify_shape: each size must be an int or None, got {s!r} in {shape}")
+        if s is not None and s < 0:
+            raise ValueError(f"specify_shape: size {s} in {shape} is negative; give a size >= 0 or None")
     if tuple(shape) == v.type.shape:
         return v
     return SpecifyShape(shape)(v)
+
+
+def specify_broadcastable(x: Any, *axes: int) -> Variable:
+    """``x`` with ``axes`` declared of size 1 (broadcastable), checked when the function runs
+    (PyTensor's name; Theano's is ``addbroadcast``)."""
+    return _specify_broadcastable(x, axes, "specify_broadcastable")
+
+
+def addbroadcast(x: Any, *axes: int) -> Variable:
+    """Theano's ``addbroadcast``: :func:`specify_broadcastable`."""
+    return _specify_broadcastable(x, axes, "addbroadcast")
+
+
+def _specify_broadcastable(x: Any, axes: tuple, what: str) -> Variable:
+    v = as_tensor_variable(x)
+    ones = ordered_axes(axes, v.ndim, what)
+    if not ones:
+        return v
+    return specify_shape(v, tuple(1 if d in ones else s for d, s in enumerate(v.type.shape)))
+
+
+def shape_padleft(x: Any, n_ones: int = 1) -> Variable:
+    """``x`` with ``n_ones`` broadcastable dims added in front (Theano's)."""
+    v = as_tensor_variable(x)
+    return dimshuffle(v, ["x"] * declared_ndim(n_ones, "shape_padleft", "n_ones") + list(range(v.ndim)))
+
+
+def shape_padright(x: Any, n_ones: int = 1) -> Variable:
+    """``x`` with ``n_ones`` broadcastable dims added at the end (Theano's)."""
+    v = as_tensor_variable(x)
+    return dimshuffle(v, list(range(v.ndim)) + ["x"] * declared_ndim(n_ones, "shape_padright", "n_ones"))
+
+
+def shape_padaxis(x: Any, axis: int) -> Variable:
+    """``x`` with a broadcastable dim inserted at ``axis`` (Theano's; numpy's expand_dims)."""
+    return expand_dims(x, ordered_axes(axis, as_tensor_variable(x).ndim + 1, "shape_padaxis")[0])
 
 
 def expand_dims(x: Any, axis: int | Sequence[int]) -> Variable:
@@ -259,14 +311,12 @@ def tensordot(a: Any, b: Any, axes: int | Sequence[Any] = 2) -> Variable:
         aa, ba = tuple(range(va.ndim - n, va.ndim)), tuple(range(n))
     else:
         aa_, ba_ = axes
-        aa_ = (aa_,) if isinstance(aa_, (int, np.integer)) else tuple(aa_)
-        ba_ = (ba_,) if isinstance(ba_, (int, np.integer)) else tuple(ba_)
+        aa_ = tuple(aa_) if isinstance(aa_, (tuple, list)) else (aa_,)
+        ba_ = tuple(ba_) if isinstance(ba_, (tuple, list)) else (ba_,)
         if len(aa_) != len(ba_):
             raise ValueError(f"tensordot: axes {aa_} and {ba_} differ in length")
-        aa = tuple(int(d) % max(va.ndim, 1) for d in aa_)
-        ba = tuple(int(d) % max(vb.ndim, 1) for d in ba_)
-        normalize_axes(aa, va.ndim, "tensordot")
-        normalize_axes(ba, vb.ndim, "tensordot")
+        aa = ordered_axes(aa_, va.ndim, "tensordot")
+        ba = ordered_axes(ba_, vb.ndim, "tensordot")
     return TensorDot(aa, ba)(va, vb)
 
 

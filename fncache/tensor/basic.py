@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -11,51 +11,108 @@ from ..graph.basic import Variable
 from ..graph.types import DTYPES, TensorType, normalize_dtype
 from .variable import TensorConstant, TensorVariable
 
-__all__ = ["tensor", "scalar", "vector", "matrix", "constant", "as_tensor_variable", "tensor3", "tensor4"]
+__all__ = [
+    "tensor",
+    "scalar",
+    "vector",
+    "matrix",
+    "constant",
+    "as_tensor_variable",
+    "as_tensor",
+    "tensor3",
+    "tensor4",
+]
+
+
+def declared_ndim(ndim: Any, op: str, what: str = "ndim") -> int:
+    """``ndim`` (or another count of dims, named ``what``) as an op's argument that declares
+    its output's number of dims: a non-negative int (a numpy integer too), or an error naming
+    ``op``."""
+    if isinstance(ndim, (bool, np.bool_)) or not isinstance(ndim, (int, np.integer)):
+        raise TypeError(f"{op}: {what} must be a non-negative int, got {ndim!r}")
+    if ndim < 0:
+        raise ValueError(f"{op}: {what} must be a non-negative int, got {ndim}")
+    return int(ndim)
 
 
 def tensor(
-    name: str | None = None, dtype: Any = None, ndim: int | None = None, shape: tuple | None = None
+    name: str | None = None,
+    dtype: Any = None,
+    ndim: int | None = None,
+    shape: Sequence[int | bool | None] | None = None,
+    broadcastable: Sequence[bool] | None = None,
 ) -> TensorVariable:
     """A symbolic input of ``dtype`` (default ``config.floatX``) with ``ndim`` dims.
 
-    ``shape`` may give static sizes (``None`` for unknown); a static 1 marks a broadcastable dim.
+    ``shape`` may give static sizes (``None`` for unknown); a static 1 marks a broadcastable dim
+    (Theano's ``broadcastable=(False, True)`` is taken too).
     """
     if isinstance(name, (np.dtype, type)) or name in DTYPES:
-        raise TypeError(f"tensor(): the first argument is the name; did you mean tensor(dtype={name!r})?")
-    if shape is None:
+        raise TypeError(
+            f"tensor(): the first argument is the name; did you mean tensor(dtype={name!r}, "
+            "shape=...)? (Theano's tensor(dtype, broadcastable) is ft.TensorType(dtype, broadcastable))"
+        )
+    t = TensorType(normalize_dtype(dtype, f"tensor {name!r}"), shape, broadcastable)
+    if shape is None and broadcastable is None:
         if ndim is None:
             raise TypeError("tensor(): give ndim (or shape)")
-        shape = (None,) * int(ndim)
-    elif ndim is not None and ndim != len(shape):
-        raise TypeError(f"tensor(): ndim={ndim} does not match shape={shape}")
-    return TensorType(normalize_dtype(dtype, f"tensor {name!r}"), shape).make_variable(name)
+        t = t.clone(shape=(None,) * declared_ndim(ndim, "tensor()"))
+    elif ndim is not None and ndim != t.ndim:
+        raise TypeError(f"tensor(): ndim={ndim} does not match shape={t.shape}")
+    return t.make_variable(name)
 
 
-def scalar(name: str | None = None, dtype: Any = None) -> TensorVariable:
-    return tensor(name, dtype, 0)
+_KINDS = {
+    "scalar": (),
+    "vector": (None,),
+    "matrix": (None, None),
+    "row": (1, None),
+    "col": (None, 1),
+    **{f"tensor{n}": (None,) * n for n in range(3, 8)},
+}
 
 
-def vector(name: str | None = None, dtype: Any = None) -> TensorVariable:
-    return tensor(name, dtype, 1)
+def _kind(kind: str, default: tuple[int | None, ...]):
+    """``ft.vector`` & co.: a variable of ``len(default)`` dims, ``shape`` giving static sizes
+    (a row's first dim and a col's second are 1)."""
+    ndim = len(default)
+
+    def make(
+        name: str | None = None, dtype: Any = None, shape: Sequence[int | None] | None = None
+    ) -> TensorVariable:
+        if shape is None:
+            shape = default
+        elif len(shape) != ndim:
+            raise ValueError(f"{kind}(): shape {tuple(shape)} has {len(shape)} entries, a {kind} has {ndim}")
+        for d, s in enumerate(default):
+            if s == 1 and shape[d] != 1:
+                raise ValueError(f"{kind}: dim {d} of a {kind} is 1, got shape {tuple(shape)}; use ft.matrix")
+        return tensor(name, dtype, shape=shape)
+
+    make.__name__ = make.__qualname__ = kind
+    make.__doc__ = f"A symbolic {kind} (dtype default config.floatX)."
+    return make
 
 
-def matrix(name: str | None = None, dtype: Any = None) -> TensorVariable:
-    return tensor(name, dtype, 2)
+scalar, vector, matrix, row, col, tensor3, tensor4, tensor5, tensor6, tensor7 = (
+    _kind(k, shape) for k, shape in _KINDS.items()
+)
 
 
-def tensor3(name: str | None = None, dtype: Any = None) -> TensorVariable:
-    return tensor(name, dtype, 3)
-
-
-def tensor4(name: str | None = None, dtype: Any = None) -> TensorVariable:
-    return tensor(name, dtype, 4)
+def refuse_type(value: Any, what: str) -> None:
+    """A type given where a value or variable belongs (``ft.exp(ft.dvector)``): the types are
+    callable, and forgetting the call is easy when porting Theano code."""
+    if isinstance(value, TensorType):
+        raise TypeError(
+            f"{what}: got the type {value!r}, not a variable; call it to make one (e.g. x = ft.dvector('x'))"
+        )
 
 
 def constant(value: Any, name: str | None = None, dtype: Any = None) -> TensorConstant:
     """A constant. Python floats become ``config.floatX`` unless ``dtype`` is given."""
     if isinstance(value, Variable):
         raise TypeError(f"constant(): {value!r} is already symbolic")
+    refuse_type(value, "constant()")
     if dtype is None and isinstance(value, float):
         dtype = config.floatX
     arr = np.asarray(value) if dtype is None else np.asarray(value, dtype=np.dtype(dtype))
@@ -68,22 +125,74 @@ def constant(value: Any, name: str | None = None, dtype: Any = None) -> TensorCo
     return TensorConstant(TensorType(dt, arr.shape), arr, name=name)
 
 
-def as_tensor_variable(x: Any, name: str | None = None) -> Variable:
-    """Variables pass through; numbers, lists and arrays become constants."""
-    if isinstance(x, Variable):
-        return x
-    return constant(x, name=name)
+def as_tensor_variable(x: Any, name: str | None = None, ndim: int | None = None) -> Variable:
+    """Variables pass through; numbers, lists and arrays become constants. ``ndim`` (as
+    PyTensor's): leading dims known to be 1 are dropped, or broadcastable ones added, to reach
+    it."""
+    v = x if isinstance(x, Variable) else constant(x, name=name)
+    if ndim is None or v.ndim == ndim:
+        return v
+    ndim = declared_ndim(ndim, "as_tensor_variable")
+    from .shape_ops import dimshuffle
+
+    extra = v.ndim - ndim
+    if extra < 0:
+        return dimshuffle(v, ["x"] * -extra + list(range(v.ndim)))
+    if any(s != 1 for s in v.type.shape[:extra]):
+        raise ValueError(
+            f"as_tensor_variable: {v!r} ({v.type}) has {v.ndim} dims, and ndim={ndim} was asked; "
+            "only leading dims known to be 1 can be dropped (index or reshape it instead)"
+        )
+    return dimshuffle(v, list(range(extra, v.ndim)))
 
 
-def _shorthands() -> dict[str, TensorType]:
-    """``dvector``, ``fmatrix``...: types, as in Theano; calling one makes a variable."""
-    out: dict[str, TensorType] = {}
-    for prefix, dt in (("f", "float32"), ("d", "float64"), ("i", "int32"), ("l", "int64"), ("b", "bool")):
-        for kind, nd in (("scalar", 0), ("vector", 1), ("matrix", 2), ("tensor3", 3), ("tensor4", 4)):
-            out[prefix + kind] = TensorType(dt, (None,) * nd)
+as_tensor = as_tensor_variable
+
+
+#: Theano's and PyTensor's dtype letters, except ``b``: bool in fncache, int8 there.
+_LETTERS = {
+    "c": "complex64",
+    "z": "complex128",
+    "f": "float32",
+    "d": "float64",
+    "b": "bool",
+    "w": "int16",
+    "i": "int32",
+    "l": "int64",
+}
+
+
+def _plural(make: Callable[[str | None], TensorVariable]) -> Callable[..., Any]:
+    """Theano's ``dvectors("a", "b")``: one variable per name (a lone name gives the variable
+    itself), or ``dvectors(3)``: a list of three unnamed ones."""
+
+    def many(*names: Any) -> Any:
+        if len(names) == 1 and isinstance(names[0], (int, np.integer)) and not isinstance(names[0], bool):
+            return [make(None) for _ in range(int(names[0]))]
+        if len(names) == 1:
+            return make(names[0])
+        return [make(n) for n in names]
+
+    return many
+
+
+def _shorthands() -> dict[str, Any]:
+    """``dvector``, ``fmatrix``, ``zrow``...: types, as in Theano; calling one makes a variable.
+    Also the unsigned scalars ``ubscalar``...``ulscalar`` and the plurals (``dvectors``)."""
+    out: dict[str, Any] = {}
+    for letter, dt in _LETTERS.items():
+        for kind, shape in _KINDS.items():
+            out[letter + kind] = TensorType(dt, shape)
+    for letter, dt in (("ub", "uint8"), ("uw", "uint16"), ("ui", "uint32"), ("ul", "uint64")):
+        out[letter + "scalar"] = TensorType(dt, ())
+    for kind in _KINDS:
+        plural = "matrices" if kind == "matrix" else kind + "s"
+        out[plural] = _plural(globals()[kind])
+        for letter in "fdil":
+            out[letter + plural] = _plural(out[letter + kind])
     return out
 
 
 _SHORTHANDS = _shorthands()
 globals().update(_SHORTHANDS)
-__all__ += list(_SHORTHANDS)
+__all__ += ["row", "col", "tensor5", "tensor6", "tensor7"] + list(_SHORTHANDS)

@@ -1,4 +1,5 @@
-"""Matrix products for 1-D and 2-D operands (numpy ``dot`` semantics, BLAS speed in C)."""
+"""Matrix products: ``Dot`` for 1-D and 2-D operands (BLAS speed in C), and ``dot`` with
+numpy's semantics for any operands."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from ..graph.basic import Apply, Op, Variable
 from ..graph.types import TensorType, normalize_dtype
 from .basic import as_tensor_variable
 from . import scalar_ops as S
-from .elemwise import Elemwise, check_float64
+from .elemwise import Elemwise, check_float64, elemwise
 
 __all__ = ["Dot", "dot", "matmul", "RowPass"]
 
@@ -47,7 +48,16 @@ class Dot(Op):
 
 
 def dot(a: Any, b: Any) -> Variable:
-    return Dot()(as_tensor_variable(a), as_tensor_variable(b))
+    """numpy.dot (and Theano's): 1-D and 2-D operands are a :class:`Dot`; a 0-d operand
+    multiplies; N-d operands contract ``a``'s last axis with ``b``'s second to last."""
+    va, vb = as_tensor_variable(a), as_tensor_variable(b)
+    if va.ndim == 0 or vb.ndim == 0:
+        return elemwise("mul", va, vb)
+    if va.ndim > 2 or vb.ndim > 2:
+        from .array_ops import tensordot
+
+        return tensordot(va, vb, ([va.ndim - 1], [max(vb.ndim - 2, 0)]))
+    return Dot()(va, vb)
 
 
 def matmul(a: Any, b: Any) -> Variable:

@@ -94,7 +94,7 @@ def alloc(value: Any, *shape: Any) -> Variable:
     v = as_tensor_variable(value)
     if len(shape) == 1 and isinstance(shape[0], (list, tuple, Variable)):
         shape = shape[0]
-    vec = as_shape_vector(list(shape) if isinstance(shape, tuple) else shape)
+    vec = as_shape_vector(list(shape) if isinstance(shape, tuple) else shape, "alloc")
     n = vec.type.shape[0]
     if n is None:
         raise TypeError(

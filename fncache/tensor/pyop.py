@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import pickle
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -17,6 +18,8 @@ __all__ = ["PythonOp", "as_op", "Assert", "assert_op"]
 def _as_types(types: Any, what: str) -> tuple[TensorType, ...]:
     if isinstance(types, TensorType):
         types = [types]
+    if not isinstance(types, (list, tuple)):
+        raise TypeError(f"as_op: {what} must be a list of types such as [ft.dvector], got {types!r}")
     out = []
     for t in types:
         if isinstance(t, Variable):
@@ -28,6 +31,19 @@ def _as_types(types: Any, what: str) -> tuple[TensorType, ...]:
             )
         out.append(t)
     return tuple(out)
+
+
+def _fits(shape: tuple[int, ...], t: TensorType) -> bool:
+    """Whether an array of ``shape`` (and ``t``'s ndim) has the static sizes ``t`` declares."""
+    return all(s is None or s == n for s, n in zip(t.shape, shape))
+
+
+def _fits_values(a: np.ndarray, cast: np.ndarray) -> bool:
+    """Whether narrowing ``a`` to ``cast``'s dtype kept its values: integers exactly (no
+    wrapping), floats without new infinities (rounding is what a narrower float means)."""
+    if cast.dtype.kind in "biu":
+        return bool(np.array_equal(a, cast))
+    return bool(np.array_equal(np.isinf(a), np.isinf(cast)))
 
 
 class PythonOp(Op):
@@ -53,6 +69,16 @@ class PythonOp(Op):
         self.otypes = tuple(otypes)
         self.grad_fn = grad_fn
 
+    def __reduce__(self) -> tuple:
+        # By value, as a function's pickle carries the op: a decorated module-level function's
+        # name now names the op, so pickle's lookup by name cannot find the function itself.
+        import cloudpickle
+
+        return (
+            _load_python_op,
+            (cloudpickle.dumps(self.fn), self.itypes, self.otypes, cloudpickle.dumps(self.grad_fn)),
+        )
+
     def __str__(self) -> str:
         return f"PythonOp{{{getattr(self.fn, '__name__', 'fn')}}}"
 
@@ -61,16 +87,46 @@ class PythonOp(Op):
         if len(vs) != len(self.itypes):
             raise TypeError(f"{self}: expected {len(self.itypes)} inputs, got {len(vs)}")
         for k, (v, t) in enumerate(zip(vs, self.itypes)):
-            if v.dtype != t.dtype or v.ndim != t.ndim:
+            if (
+                v.dtype != t.dtype
+                or v.ndim != t.ndim
+                or any(a is not None and b is not None and a != b for a, b in zip(v.type.shape, t.shape))
+            ):
                 raise TypeError(
                     f"{self}: input {k} must be {t}, got {v.type}; cast it with ft.cast or change itypes"
                 )
         return Apply(self, vs, self.otypes)
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
-        res = self.fn(*inputs)
+        for k, (a, t) in enumerate(zip(inputs, self.itypes)):
+            if not _fits(a.shape, t):
+                # The function may rely on the sizes itypes declares; a graph input of unknown
+                # size carries no such promise, so it is checked here.
+                raise ValueError(
+                    f"{self}: input {k} has shape {a.shape}, itypes declares {t}; give it that "
+                    "shape or declare None for sizes that vary"
+                )
+        # Other nodes (and the caller) read the same arrays: the function gets read-only views,
+        # so modifying one in place raises instead of changing what the rest of the graph sees.
+        views = [a.view() for a in inputs]
+        for v in views:
+            v.flags.writeable = False
+        try:
+            res = self.fn(*views)
+        except ValueError as e:
+            if "read-only" in str(e):
+                e.add_note(
+                    f"{self}: the function's inputs are read-only (the rest of the graph reads "
+                    "them too); copy one before modifying it (v = v.copy())"
+                )
+            raise
         if len(self.otypes) == 1:
             res = [res]
+        elif not isinstance(res, (list, tuple)):
+            raise TypeError(
+                f"{self}: otypes declares {len(self.otypes)} outputs, the function returned a "
+                f"{type(res).__name__}; return a tuple or list of {len(self.otypes)} arrays"
+            )
         if len(res) != len(self.otypes):
             raise ValueError(
                 f"{self}: the function returned {len(res)} outputs, otypes declares {len(self.otypes)}"
@@ -80,7 +136,7 @@ class PythonOp(Op):
             a = np.asarray(r)
             if a.ndim != t.ndim:
                 raise TypeError(f"{self}: output {k} has ndim {a.ndim}, otypes declares {t}")
-            if any(s is not None and s != n for s, n in zip(t.shape, a.shape)):
+            if not _fits(a.shape, t):
                 # Static sizes (a 1 marks a broadcastable dim) are relied on downstream.
                 raise ValueError(
                     f"{self}: output {k} has shape {a.shape}, otypes declares {t}; "
@@ -89,9 +145,28 @@ class PythonOp(Op):
             if a.dtype.name != t.dtype:
                 if not np.can_cast(a.dtype, t.dtype, "same_kind"):
                     raise TypeError(f"{self}: output {k} has dtype {a.dtype}, otypes declares {t.dtype}")
-                a = a.astype(t.dtype)
+                with np.errstate(over="ignore", invalid="ignore"):
+                    cast = a.astype(t.dtype)
+                if not np.can_cast(a.dtype, t.dtype, "safe") and not _fits_values(a, cast):
+                    raise ValueError(
+                        f"{self}: output {k} has {a.dtype} values that {t.dtype} (declared in "
+                        f"otypes) cannot hold; return {t.dtype} values or declare {a.dtype}"
+                    )
+                a = cast
             outs.append(a)
         return outs
+
+
+def _wrap(
+    fn: Callable[..., Any], it: tuple, ot: tuple, grad: Callable[[list, list], Sequence[Any]] | None
+) -> PythonOp:
+    op = PythonOp(fn, it, ot, grad)
+    functools.update_wrapper(op, fn, updated=())  # type: ignore[arg-type]
+    return op
+
+
+def _load_python_op(fn: bytes, itypes: tuple, otypes: tuple, grad: bytes) -> PythonOp:
+    return _wrap(pickle.loads(fn), itypes, otypes, pickle.loads(grad))
 
 
 def as_op(
@@ -108,9 +183,12 @@ def as_op(
         raise TypeError(f"as_op: grad must be a function (inputs, output_grads) -> gradients, got {grad!r}")
 
     def wrap(fn: Callable[..., Any]) -> PythonOp:
-        op = PythonOp(fn, it, ot, grad)
-        functools.update_wrapper(op, fn, updated=())  # type: ignore[arg-type]
-        return op
+        if not callable(fn):
+            raise TypeError(
+                f"as_op: the decorated object must be callable (numpy arrays in, numpy arrays "
+                f"out), got {fn!r}"
+            )
+        return _wrap(fn, it, ot, grad)
 
     return wrap
 

@@ -105,6 +105,8 @@ class RandomVariable(Op):
         static: tuple = (None,) * self.ndim
         if self.has_size and isinstance(size, Constant):
             static = tuple(int(s) for s in size.data)
+            if any(s < 0 for s in static):
+                raise ValueError(f"{self.dist}: size {static} has a negative entry; sizes are >= 0")
         elif self.dist == "permutation" and params[0].ndim:
             static = params[0].type.shape
         return Apply(
@@ -259,7 +261,7 @@ class RandomStream:
                 ndim = max(params[0].ndim, 1)
             size_v: Variable = constant(np.zeros(0, dtype="int64"))
         else:
-            size_v = as_shape_vector(size)
+            size_v = as_shape_vector(size, f"{dist}: size")
             ndim = size_v.type.shape[0]
             if ndim is None:
                 raise TypeError(f"{dist}: give size as ints or int scalars (its length must be known)")

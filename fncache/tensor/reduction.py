@@ -51,17 +51,16 @@ def axis_index(a: Any, what: str, axis: Any = None) -> int:
     )
 
 
-def normalize_axes(axis: Any, ndim: int, what: str) -> tuple[int, ...]:
-    """``None`` -> all axes; ints and tuples checked against ``ndim`` and made non-negative."""
-    if axis is None:
-        return tuple(range(ndim))
+def ordered_axes(axis: Any, ndim: int, what: str) -> tuple[int, ...]:
+    """Axes as numpy takes them (an int, a tuple or list, 0-d integer arrays), in the order
+    given, each checked against ``ndim``, made non-negative and not repeated."""
     if isinstance(axis, np.ndarray) and axis.ndim == 0:
         axes: tuple = (axis,)
     elif isinstance(axis, (tuple, list, np.ndarray)):
         axes = tuple(axis)
     else:
         axes = (axis,)
-    out = []
+    out: list[int] = []
     for a in axes:
         a = axis_index(a, what, axis)
         if not -ndim <= a < ndim:
@@ -70,7 +69,15 @@ def normalize_axes(axis: Any, ndim: int, what: str) -> tuple[int, ...]:
         if a in out:
             raise ValueError(f"{what}: axis {a} is repeated in {axis!r}")
         out.append(a)
-    return tuple(sorted(out))
+    return tuple(out)
+
+
+def normalize_axes(axis: Any, ndim: int, what: str) -> tuple[int, ...]:
+    """``None`` -> all axes; ints and tuples checked against ``ndim``, made non-negative and
+    sorted."""
+    if axis is None:
+        return tuple(range(ndim))
+    return tuple(sorted(ordered_axes(axis, ndim, what)))
 
 
 class Reduce(Op):

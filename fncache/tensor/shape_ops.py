@@ -9,7 +9,8 @@ import numpy as np
 
 from ..graph.basic import Apply, Constant, Op, Variable
 from ..graph.types import TensorType, is_int
-from .basic import as_tensor_variable, constant
+from .basic import as_tensor_variable, constant, declared_ndim
+from .reduction import axis_index, ordered_axes
 
 __all__ = [
     "DimShuffle",
@@ -84,7 +85,7 @@ def transpose(x: Any, axes: Sequence[int] | None = None) -> Variable:
     v = as_tensor_variable(x)
     if axes is None:
         axes = tuple(reversed(range(v.ndim)))
-    axes = tuple(int(a) % max(v.ndim, 1) for a in axes)
+    axes = ordered_axes(axes, v.ndim, "transpose")
     if sorted(axes) != list(range(v.ndim)):
         raise ValueError(f"transpose: axes {axes} are not a permutation of {v.ndim} dims")
     return dimshuffle(v, axes)
@@ -108,22 +109,42 @@ def shape(x: Any) -> Variable:
 
 
 class MakeVector(Op):
-    """Build an int64 vector from int scalars (symbolic shapes)."""
+    """Build an int64 vector from int scalars (the symbolic shape given to ``what``)."""
+
+    __props__ = ("what",)
+
+    def __init__(self, what: str = "shape") -> None:
+        self.what = what
+
+    def __str__(self) -> str:
+        return "MakeVector"  # ``what`` only words its error messages
 
     def make_node(self, *xs: Variable) -> Apply:
         return Apply(self, xs, [TensorType("int64", (len(xs),))])
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
-        return [np.asarray([int(i) for i in inputs], dtype="int64")]
+        sizes = [int(i) for i in inputs]
+        for k, n in enumerate(sizes):
+            if not _INT64_MIN <= n <= _INT64_MAX:
+                # A uint64 entry this large is no size; numpy would fail to convert it.
+                raise ValueError(f"{self.what}: shape entry {k} is {n}, beyond the largest size (2**63 - 1)")
+        return [np.asarray(sizes, dtype="int64")]
 
 
-def as_shape_vector(shp: Any) -> Variable:
-    """A shape given as ints and/or symbolic int scalars (or a symbolic int vector)."""
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+def as_shape_vector(shp: Any, what: str) -> Variable:
+    """A shape given to ``what`` as ints and/or symbolic int scalars (or a symbolic int
+    vector)."""
     if isinstance(shp, Variable):
         if shp.ndim == 0 and is_int(shp.dtype):
-            return MakeVector()(shp)  # a symbolic length: reshape(x, n)
+            return MakeVector(what)(shp)  # a symbolic length: reshape(x, n)
         if shp.ndim != 1 or not is_int(shp.dtype):
-            raise TypeError(f"shape must be an int vector or an int scalar, got {shp.type}")
+            raise TypeError(
+                f"{what}: the shape must be an int vector or an int scalar, got {shp.type}; "
+                "cast it with ft.cast(shape, 'int64')"
+            )
         return shp
     if isinstance(shp, np.ndarray) and shp.ndim == 0:
         shp = shp.item()
@@ -133,8 +154,11 @@ def as_shape_vector(shp: Any) -> Variable:
     vs = [as_tensor_variable(i) for i in items]
     for i in vs:
         if i.ndim != 0 or not is_int(i.dtype):
-            raise TypeError(f"each shape entry must be an int or an int scalar, got {i.type}")
-    return MakeVector()(*vs)
+            raise TypeError(
+                f"{what}: each shape entry must be an int or an int scalar, got {i.type}; "
+                "cast it with ft.cast(entry, 'int64')"
+            )
+    return MakeVector(what)(*vs)
 
 
 class Reshape(Op):
@@ -185,25 +209,28 @@ def _ndim_mismatch(ndim: int, given: Any) -> str:
 
 def reshape(x: Any, shp: Any, ndim: int | None = None) -> Variable:
     v = as_tensor_variable(x)
-    vec = as_shape_vector(shp)
-    n = vec.type.shape[0] if ndim is None else ndim
+    vec = as_shape_vector(shp, "reshape")
+    n = vec.type.shape[0] if ndim is None else declared_ndim(ndim, "reshape")
     if n is None:
         raise TypeError("reshape: give ndim= when the shape is a symbolic vector")
     if isinstance(vec, Constant):
         data = vec.data
         if (data < -1).any() or (data == -1).sum() > 1:
-            raise ValueError(f"reshape: invalid shape {tuple(data)}")
+            raise ValueError(f"reshape: invalid shape {tuple(int(d) for d in data)}")
         known = int(np.prod(data[data >= 0]))
         size = None if None in v.type.shape else int(np.prod(v.type.shape))
         if size is not None and (
             (-1 not in data and known != size) or (-1 in data and (known == 0 or size % known))
         ):
-            raise ValueError(f"reshape: cannot reshape shape {v.type.shape} into {tuple(data)}")
+            raise ValueError(
+                f"reshape: cannot reshape shape {v.type.shape} into {tuple(int(d) for d in data)}"
+            )
     return Reshape(n)(v, vec)
 
 
 def flatten(x: Any, ndim: int = 1) -> Variable:
     v = as_tensor_variable(x)
+    ndim = declared_ndim(ndim, "flatten")
     if ndim < 1 or ndim > max(v.ndim, 1):
         raise ValueError(f"flatten: ndim must be in 1..{max(v.ndim, 1)}, got {ndim}")
     if ndim == 1:
@@ -249,15 +276,25 @@ class Concatenate(Op):
             ) from None
 
 
-def concatenate(seq: Sequence[Any], axis: int = 0) -> Variable:
+def swapaxes(x: Any, axis1: int, axis2: int) -> Variable:
+    """numpy.swapaxes: ``x`` with two axes exchanged."""
+    v = as_tensor_variable(x)
+    a, b = (ordered_axes(ax, v.ndim, "swapaxes")[0] for ax in (axis1, axis2))
+    perm = list(range(v.ndim))
+    perm[a], perm[b] = b, a
+    return transpose(v, perm)
+
+
+def concatenate(seq: Sequence[Any], axis: int | None = 0) -> Variable:
+    """numpy.concatenate; ``axis=None`` joins the flattened tensors."""
     vs = [as_tensor_variable(x) for x in seq]
     if not vs:
         raise ValueError("concatenate: need at least one tensor")
+    if axis is None:
+        vs, axis = [flatten(v) for v in vs], 0
     nd = vs[0].ndim
     if nd == 0:
         raise ValueError("concatenate: zero-dimensional tensors cannot be concatenated; use ft.stack")
-    from .reduction import axis_index
-
     axis = axis_index(axis, "concatenate")
     if not -nd <= axis < nd:
         raise ValueError(f"concatenate: axis {axis} is out of bounds for ndim {nd}")
@@ -269,8 +306,6 @@ def stack(seq: Sequence[Any], axis: int = 0) -> Variable:
     if not vs:
         raise ValueError("stack: need at least one tensor")
     nd = vs[0].ndim
-    from .reduction import axis_index
-
     axis = axis_index(axis, "stack")
     if not -(nd + 1) <= axis <= nd:
         raise ValueError(f"stack: axis {axis} is out of bounds for ndim {nd + 1}")

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..graph.types import TensorType, native_array, normalize_dtype
+from .basic import refuse_type
 from .variable import TensorVariable
 
 __all__ = ["SharedVariable", "shared"]
@@ -18,6 +19,8 @@ class SharedVariable(TensorVariable):
     Its value is always an aligned array in native byte order (as every explicit input is made
     before a kernel sees it), whichever way it came in: ``shared()``, ``set_value`` (with
     ``borrow=True`` too: such an array is copied, not borrowed) or an unpickled function."""
+
+    holds_value = True
 
     def __init__(self, value: np.ndarray, name: str | None = None) -> None:
         value = native_array(value)
@@ -100,6 +103,7 @@ class SharedVariable(TensorVariable):
 def shared(value: Any, name: str | None = None, borrow: bool = False) -> SharedVariable:
     """A shared variable holding ``value`` (copied unless ``borrow=True`` and it is already an
     aligned native-order array)."""
+    refuse_type(value, f"shared({name!r})")
     arr = np.asarray(value)
     if isinstance(value, float) and not isinstance(value, np.generic):
         from ..config import config

@@ -70,8 +70,9 @@ class Subtensor(Op):
                 raise ValueError(f"{self}: slice step cannot be zero")
         try:
             return [np.asarray(x[index])]
-        except IndexError as e:
-            raise IndexError(f"{self}: {e} (input shape {x.shape})") from None
+        except (IndexError, OverflowError) as e:
+            # A uint64 index beyond int64 overflows numpy's conversion: it is out of bounds too.
+            raise IndexError(f"{self}: {e} (input shape {x.shape}, index {index})") from None
 
 
 def getitem(x: Variable, key: Any) -> Variable:

@@ -167,6 +167,11 @@ class _TensorOps:
             axes = tuple(axes[0])
         return transpose(self, axes or None)
 
+    def swapaxes(self, axis1, axis2):
+        from .shape_ops import swapaxes
+
+        return swapaxes(self, axis1, axis2)
+
     def dimshuffle(self, *pattern):
         from .shape_ops import dimshuffle
 
@@ -246,6 +251,66 @@ class _TensorOps:
         from . import reduction
 
         return reduction.any(self, axis=axis, keepdims=keepdims)
+
+    # -- numpy's other array methods (Theano's and PyTensor's variables have them) ---------
+    @property
+    def size(self):
+        """The number of elements (a symbolic int64 scalar)."""
+        from . import reduction
+        from .shape_ops import shape
+
+        return reduction.prod(shape(self))
+
+    def ravel(self):
+        return self.flatten()
+
+    def squeeze(self, axis=None):
+        from .array_ops import squeeze
+
+        return squeeze(self, axis)
+
+    def clip(self, a_min, a_max):
+        from . import clip
+
+        return clip(self, a_min, a_max)
+
+    def round(self):
+        return _ew("round", self)
+
+    def repeat(self, repeats, axis=None):
+        from .array_ops import repeat
+
+        return repeat(self, repeats, axis)
+
+    def sort(self, axis=-1):
+        from .array_ops import sort
+
+        return sort(self, axis)
+
+    def argsort(self, axis=-1):
+        from .array_ops import argsort
+
+        return argsort(self, axis)
+
+    def cumsum(self, axis=None):
+        from .array_ops import cumsum
+
+        return cumsum(self, axis)
+
+    def cumprod(self, axis=None):
+        from .array_ops import cumprod
+
+        return cumprod(self, axis)
+
+    def zeros_like(self, dtype=None):
+        from .creation import zeros_like
+
+        return zeros_like(self, dtype)
+
+    def ones_like(self, dtype=None):
+        from .creation import ones_like
+
+        return ones_like(self, dtype)
 
     def dot(self, o):
         from .blas import dot
