@@ -4,7 +4,8 @@ reductions and array functions one at a time):
 
 * indexing with symbolic bounds and steps (negative ones included), mixed with constant ones,
   and composite ops built from indexing and joins (split, roll, flip, a window); integer-array
-  and boolean indexing (so PyTensor's set_subtensor/inc_subtensor/take) refused clearly;
+  and boolean indexing (so PyTensor's take, and set_subtensor/inc_subtensor with such an index)
+  refused clearly;
 * shape changes with broadcasting of every operand, sizes of 1 known only at run time,
   ``switch``/``where`` with the condition broadcast, ``arange``-dependent shapes, ``clip``
   with symbolic bounds, softmax/log-softmax/norms written with ops, at large inputs too;
@@ -113,8 +114,8 @@ def test_gradient_of_symbolic_indexing_at_every_bound() -> None:
 
 def test_advanced_indexing_and_missing_ops_refused_clearly() -> None:
     """fncache indexes with ints and slices only: integer-array and boolean indexing (and so
-    PyTensor's set_subtensor/inc_subtensor/take, which fncache does not have) are refused when
-    the graph is built, naming what is allowed."""
+    PyTensor's take, which fncache does not have, and set_subtensor/inc_subtensor with such an
+    index) are refused when the graph is built, naming what is allowed."""
     a = ft.dvector("a")
     for key in (ft.lvector("k"), a > 0, [0, 2], np.array([True, False])):
         with pytest.raises(TypeError, match=r"int or a symbolic int scalar.*advanced \(array\) indexing"):

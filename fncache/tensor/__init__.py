@@ -35,6 +35,7 @@ from .array_ops import (
     tensordot,
     tile,
 )
+from .inc_subtensor import inc_subtensor, set_subtensor
 from .creation import alloc, arange, eye, full, full_like, ones, ones_like, zeros, zeros_like
 from .shape_ops import concatenate, flatten, reshape, stack, swapaxes, transpose, dimshuffle, shape
 from .variable import TensorConstant, TensorVariable
@@ -197,6 +198,8 @@ __all__ = list(_basic_all) + [
     "swapaxes",
     "dimshuffle",
     "shape",
+    "set_subtensor",
+    "inc_subtensor",
     "exp",
     "log",
     "log1p",

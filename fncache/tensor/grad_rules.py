@@ -18,6 +18,7 @@ from ..graph.basic import Apply, Constant, Variable, substitute
 from ..graph.types import TensorType, is_float
 from .array_ops import CumOp, MatMul, Repeat, Sort, SpecifyShape, TensorDot, Tile, cumprod, cumsum, matmul
 from .array_ops import tensordot
+from .basic import constant
 from .blas import Dot, dot
 from .creation import Alloc
 from .elemwise import Elemwise, cast, elemwise
@@ -34,6 +35,7 @@ from .reduction import sum as sum_
 from .scalar_ops import Composite
 from .shape_ops import Concatenate, DimShuffle, MakeVector, Reshape, Shape, dimshuffle, flatten, reshape
 from .shape_ops import shape
+from .inc_subtensor import IncSubtensor
 from .subtensor import Subtensor
 
 __all__: list[str] = []
@@ -304,6 +306,21 @@ def _subtensor(node: Apply, out_grads: list) -> list:
 def _subtensor_grad(node: Apply, out_grads: list) -> list:
     bounds = node.inputs[2:]
     return [None, Subtensor(node.op.idx)(out_grads[0], *bounds)] + [None] * len(bounds)
+
+
+@register_grad(IncSubtensor)
+def _inc_subtensor(node: Apply, out_grads: list) -> list:
+    # x's gradient is g, less the region a set overwrote; y's is the region of g, summed over
+    # the dims y was broadcast along.
+    y, bounds, g = node.inputs[1], node.inputs[2:], out_grads[0]
+    idx = node.op.idx
+    gx = (
+        IncSubtensor(idx, True)(g, constant(np.zeros((), g.dtype)), *bounds)
+        if node.op.set_instead_of_inc
+        else g
+    )
+    gy = _unbroadcast(Subtensor(idx)(g, *bounds), y, range(y.ndim))
+    return [gx, gy] + [None] * len(bounds)
 
 
 @register_grad(SumToShape)

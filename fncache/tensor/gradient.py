@@ -25,6 +25,7 @@ from .grad_markers import DisconnectedGrad, GradMarker, ZeroGrad
 from .grad_ops import SubtensorGrad
 from .reduction import Reduce
 from .shape_ops import DimShuffle
+from .inc_subtensor import IncSubtensor
 from .subtensor import Subtensor
 
 __all__ = [
@@ -147,7 +148,7 @@ class _DimTokens:
             res = list(a[:-1] + b[1:])
         elif isinstance(op, Subtensor):
             res = _sliced_tokens(op, self.of(node.inputs[0]))
-        elif isinstance(op, (SubtensorGrad, GradMarker)):
+        elif isinstance(op, (SubtensorGrad, IncSubtensor, GradMarker)):
             res = list(self.of(node.inputs[0]))
         mine = self.of(out)
         if res is not None:

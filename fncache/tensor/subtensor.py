@@ -62,17 +62,21 @@ class Subtensor(Op):
 
         return tuple(val(e[1]) if e[0] == "i" else slice(val(e[1]), val(e[2]), val(e[3])) for e in self.idx)
 
-    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
-        x, bounds = inputs[0], inputs[1:]
+    def region(self, x: np.ndarray, bounds: list[Any]) -> np.ndarray:
+        """``x[idx]`` as a view of ``x`` (a 0-d one too, which writes can go through), the
+        index checked: a zero step raises ``ValueError``, an index out of range ``IndexError``."""
         index = self.python_index(list(bounds))
         for s in index:
             if isinstance(s, slice) and s.step == 0:
                 raise ValueError(f"{self}: slice step cannot be zero")
         try:
-            return [np.asarray(x[index])]
+            return x[index + (Ellipsis,)]
         except (IndexError, OverflowError) as e:
             # A uint64 index beyond int64 overflows numpy's conversion: it is out of bounds too.
             raise IndexError(f"{self}: {e} (input shape {x.shape}, index {index})") from None
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        return [self.region(inputs[0], list(inputs[1:]))]
 
 
 def getitem(x: Variable, key: Any) -> Variable:
@@ -111,7 +115,8 @@ def getitem(x: Variable, key: Any) -> Variable:
         if sv.ndim != 0 or not is_int(sv.dtype):
             raise TypeError(
                 f"index {what} must be an int or a symbolic int scalar, got {sv.type}"
-                "; advanced (array) indexing is not supported"
+                "; advanced (array) indexing is not supported (by set_subtensor/inc_subtensor"
+                " neither): index with ints and slices, or select with a mask and ft.switch"
             )
         bounds.append(sv)
         return ("v", len(bounds) - 1)

@@ -149,6 +149,18 @@ class _TensorOps:
 
         return getitem(self, idx)
 
+    def set(self, y):
+        """``ft.set_subtensor(self, y)``: ``self`` is ``x[idx]`` (PyTensor's spelling)."""
+        from .inc_subtensor import set_subtensor
+
+        return set_subtensor(self, y)
+
+    def inc(self, y):
+        """``ft.inc_subtensor(self, y)``: ``self`` is ``x[idx]`` (PyTensor's spelling)."""
+        from .inc_subtensor import inc_subtensor
+
+        return inc_subtensor(self, y)
+
     # -- shape ----------------------------------------------------------------------------
     @property
     def shape(self):
