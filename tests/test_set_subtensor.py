@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,7 +19,7 @@ import pytest
 
 import fncache as fc
 from fncache import tensor as ft
-from tests.fcutil import fd_check_grads
+from fcutil import fd_check_grads
 
 # (x's shape, the index, y's shape): every int and slice bound is also tried as a symbolic
 # int scalar given when the function runs.
@@ -196,6 +197,50 @@ def test_second_derivatives_through_set() -> None:
     xv = np.array([0.5, -1.0, 2.0])
     # cost = x0^2 + x0^4 + x1^4: the Hessian is diagonal except x2, which is overwritten
     np.testing.assert_allclose(f(xv), np.diag([2 + 12 * xv[0] ** 2, 12 * xv[1] ** 2, 0.0]), rtol=1e-12)
+
+
+@pytest.mark.skipif(
+    shutil.which("nvcc") is None or shutil.which("g++") is None, reason="the CUDA emulator needs nvcc and g++"
+)
+def test_cuda_mode_runs_them_on_the_host() -> None:
+    """In a cuda mode they run as their numpy code on the host, between device kernels (the
+    CPU emulator of the CUDA execution model stands in for the GPU)."""
+    from fncache.codegen.cuda import device
+    from fncache.codegen.cuda.emulator import EmulatorBackend
+
+    old = device.set_backend(EmulatorBackend("sm_90"))
+    try:
+        with fc.config.change_flags(cuda_arch="sm_90"):
+            x, y, k = ft.fmatrix("x"), ft.fvector("y"), ft.lscalar("k")
+            outs = [ft.set_subtensor(x[:, k:], y) * 2, ft.inc_subtensor(x[0], y[0]) + 1]
+            f = fc.function([x, y, k], outs, mode=fc.Mode(device="cuda"))
+            xv, yv = np.arange(6, dtype="float32").reshape(2, 3), np.array([9, 8], "float32")
+            got = [np.asarray(g.get()) for g in f(xv, yv, 1)]
+    finally:
+        device.set_backend(old)
+    want_set, want_inc = xv.copy(), xv.copy()
+    want_set[:, 1:] = yv
+    want_inc[0] += yv[0]
+    np.testing.assert_array_equal(got[0], want_set * 2)
+    np.testing.assert_array_equal(got[1], want_inc + 1)
+
+
+def test_rop_of_a_linear_write_is_the_same_write() -> None:
+    """Rop (two reverse passes, through the gradient's own gradient): for the linear map
+    (x, y) -> inc(x[::-2], y), the product with (vx, vy) is inc(vx[::-2], vy)."""
+    x, y, vx, vy = ft.dmatrix("x"), ft.dvector("y"), ft.dmatrix("vx"), ft.dvector("vy")
+    jv = ft.Rop(ft.inc_subtensor(x[::-2], y), [x, y], [vx, vy])
+    f = fc.function([x, y, vx, vy], jv, mode=fc.Mode(linker="py"))
+    rng = np.random.default_rng(2)
+    xv, vxv, yv, vyv = (
+        rng.standard_normal((3, 4)),
+        rng.standard_normal((3, 4)),
+        rng.standard_normal(4),
+        rng.standard_normal(4),
+    )
+    want = vxv.copy()
+    want[::-2] += vyv
+    np.testing.assert_allclose(f(xv, yv, vxv, vyv), want, rtol=1e-14)
 
 
 _CHILD = """
