@@ -281,6 +281,7 @@ def test_ops_are_keyed_by_their_index_and_kind() -> None:
     assert ft.set_subtensor(x[2:], y).owner.op != a.owner.op
     assert ft.set_subtensor(x[k:], y).owner.op != a.owner.op
     assert pickle.loads(pickle.dumps(a.owner.op)) == a.owner.op
+    assert ft.inc_subtensor(x[1:], y, set_instead_of_inc=True).owner.op == a.owner.op  # Theano's keyword
     assert "Set" in str(a.owner.op) and "Inc" in str(ft.inc_subtensor(x[1:], y).owner.op)
 
 

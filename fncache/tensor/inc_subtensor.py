@@ -107,7 +107,7 @@ def set_subtensor(x_region: Variable, y: Any) -> Variable:
     return _write(x_region, y, True)
 
 
-def inc_subtensor(x_region: Variable, y: Any) -> Variable:
+def inc_subtensor(x_region: Variable, y: Any, set_instead_of_inc: bool = False) -> Variable:
     """A new tensor equal to ``x`` with ``y`` added to ``x[idx]``, for ``x_region = x[idx]``;
-    as `set_subtensor` otherwise."""
-    return _write(x_region, y, False)
+    as `set_subtensor` otherwise (``set_instead_of_inc=True``, Theano's keyword: it is one)."""
+    return _write(x_region, y, bool(set_instead_of_inc))
