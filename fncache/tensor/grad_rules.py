@@ -231,7 +231,7 @@ def _reduce(node: Apply, out_grads: list) -> list:
     op: Reduce = node.op
     if op.pre is not None:  # a fused body: differentiate the unfused pair
         body = _expand_composite(op.pre, node.inputs)
-        out = Reduce(op.kind, op.axes, op.out_dtype, ddof=op.ddof)(body[0])
+        out = op.with_pre(None)(body[0])
         found = backprop([out], out_grads, node.inputs)
         return [found.get(id(v)) for v in node.inputs]
     x, z, g = node.inputs[0], node.outputs[0], out_grads[0]

@@ -197,15 +197,15 @@ class _TensorOps:
         return cast(self, dtype)
 
     # -- reductions -----------------------------------------------------------------------
-    def sum(self, axis=None, keepdims=False, dtype=None):
+    def sum(self, axis=None, keepdims=False, dtype=None, acc_dtype=None):
         from . import reduction
 
-        return reduction.sum(self, axis=axis, keepdims=keepdims, dtype=dtype)
+        return reduction.sum(self, axis=axis, keepdims=keepdims, dtype=dtype, acc_dtype=acc_dtype)
 
-    def prod(self, axis=None, keepdims=False, dtype=None):
+    def prod(self, axis=None, keepdims=False, dtype=None, acc_dtype=None):
         from . import reduction
 
-        return reduction.prod(self, axis=axis, keepdims=keepdims, dtype=dtype)
+        return reduction.prod(self, axis=axis, keepdims=keepdims, dtype=dtype, acc_dtype=acc_dtype)
 
     def max(self, axis=None, keepdims=False):
         from . import reduction
@@ -217,10 +217,10 @@ class _TensorOps:
 
         return reduction.min(self, axis=axis, keepdims=keepdims)
 
-    def mean(self, axis=None, keepdims=False):
+    def mean(self, axis=None, keepdims=False, dtype=None, acc_dtype=None):
         from . import reduction
 
-        return reduction.mean(self, axis=axis, keepdims=keepdims)
+        return reduction.mean(self, axis=axis, keepdims=keepdims, dtype=dtype, acc_dtype=acc_dtype)
 
     def var(self, axis=None, keepdims=False, ddof=0):
         from . import reduction

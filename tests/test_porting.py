@@ -1,0 +1,122 @@
+"""What code ported from Theano or PyTensor writes and fncache takes as they do: reductions'
+``dtype`` and ``acc_dtype``, against numpy in both modes, with their gradients."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import fncache as fc
+from fncache import tensor as ft
+from fcutil import MODES, assert_same, fd_check_grads, sample
+
+AXES = [None, 0, 1]
+
+
+def _acc_reduce(ufunc: np.ufunc, v: np.ndarray, axis: int | None, acc: str, out: str) -> np.ndarray:
+    """numpy's reduction accumulating in ``acc``, the result cast to ``out``."""
+    return np.asarray(ufunc.reduce(v, axis=axis, dtype=acc)).astype(out)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_int8_accumulator_wraps_as_numpys(mode: str) -> None:
+    """``acc_dtype`` is the type the loop adds in: an int8 accumulator wraps, the result is then
+    the default (int64) or the given ``dtype``."""
+    x = ft.matrix("x", "int8")
+    #: (ufunc, acc_dtype, output dtype) of each output, per axis
+    table = [(np.add, "int8", "int64"), (np.add, "int8", "int16")]
+    table += [(np.multiply, "int8", "int64"), (np.multiply, "int32", "int64")]
+    outs = []
+    for a in AXES:
+        outs += [x.sum(axis=a, acc_dtype="int8"), ft.sum(x, axis=a, dtype="int16", acc_dtype="int8")]
+        outs += [x.prod(axis=a, acc_dtype="int8"), ft.prod(x, axis=a, acc_dtype="int32")]
+    assert [o.dtype for o in outs] == [t[2] for t in table] * len(AXES)
+    f = fc.function([x], outs, mode=mode)
+    v = np.array([[100, 100, 7, -3, 90], [-128, -1, 127, 2, 3], [50, 50, 50, 50, 50]], "int8")
+    for val in (v, np.asfortranarray(v), v[::-1, ::2]):
+        for k, g in enumerate(f(val)):
+            ufunc, acc, out = table[k % len(table)]
+            a = AXES[k // len(table)]
+            assert_same(g, _acc_reduce(ufunc, val, a, acc, out), f"output {k} axis {a}")
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_float32_accumulator_is_the_one_asked_for(mode: str) -> None:
+    """Rows 2**24 + 1 + 1 + 1 + 1: a float32 accumulator loses every 1, a float64 one keeps
+    them (the result cast to float32 after)."""
+    x = ft.matrix("x", "float32")
+    v = np.array([[2.0**24, 1, 1, 1, 1]] * 3, "float32")
+    outs = [x.sum(axis=1, acc_dtype="float32"), x.sum(axis=1, acc_dtype="float64"), x.sum(axis=1)]
+    outs += [ft.sum(x, axis=1, dtype="float64"), ft.mean(x, axis=1, acc_dtype="float32")]
+    outs += [x.mean(axis=1, dtype="float64"), x.sum(acc_dtype="float64")]
+    assert [o.dtype for o in outs] == ["float32"] * 3 + ["float64", "float32", "float64", "float32"]
+    got = fc.function([x], outs, mode=mode)(v)
+    want = [_acc_reduce(np.add, v, 1, "float32", "float32"), _acc_reduce(np.add, v, 1, "float64", "float32")]
+    want += [want[1], v.sum(axis=1, dtype="float64"), np.mean(v, axis=1, dtype="float32")]
+    want += [v.mean(axis=1, dtype="float64"), _acc_reduce(np.add, v, None, "float64", "float32")]
+    assert want[0][0] == 2.0**24 and want[1][0] == 2.0**24 + 4  # the case tells them apart
+    for k, (g, w) in enumerate(zip(got, want)):
+        assert_same(g, w, f"output {k}", rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_mean_dtype_is_numpys(mode: str) -> None:
+    """``mean(dtype=)`` is the result's dtype, as numpy's: float64 data averaged to float32, ints
+    averaged to a float or (numpy: added in that int type, the quotient truncated) an int."""
+    x, i = ft.matrix("x"), ft.matrix("i", "int8")
+    xv = sample("float64", (4, 5), 1, special=False)
+    iv = np.array([[100, 100, 7, -3, 90], [-128, -1, 127, 2, 3], [50, 50, 50, 50, 51]], "int8")
+    outs, want = [], []
+    for a in AXES:
+        outs += [ft.mean(x, axis=a, dtype="float32"), x.mean(axis=a, keepdims=True, dtype="float64")]
+        outs += [i.mean(axis=a, dtype="float32"), ft.mean(i, axis=a, dtype="int16")]
+        outs += [ft.mean(i, axis=a, dtype="int8"), ft.mean(i, axis=a, dtype="float64", acc_dtype="int8")]
+        want += [np.mean(xv, axis=a, dtype="float32"), np.mean(xv, axis=a, keepdims=True, dtype="float64")]
+        want += [np.mean(iv, axis=a, dtype="float32"), np.mean(iv, axis=a, dtype="int16")]
+        want += [np.mean(iv, axis=a, dtype="int8")]
+        n = iv.size if a is None else iv.shape[a]
+        want += [np.add.reduce(iv, axis=a, dtype="int8") / n]
+    got = fc.function([x, i], outs, mode=mode)(xv, iv)
+    for k, (g, w) in enumerate(zip(got, want)):
+        assert_same(g, w, f"output {k} axis {AXES[k // 6]}")
+
+
+def test_acc_dtype_that_loses_precision_is_refused_with_the_fix() -> None:
+    """As PyTensor: the accumulator must hold every input value (a float one for integer input
+    is fine); bool cannot hold a sum."""
+    with pytest.raises(TypeError, match=r"sum: acc_dtype float32 .* float64 input .* at least float64"):
+        ft.sum(ft.dvector("x"), acc_dtype="float32")
+    with pytest.raises(TypeError, match=r"prod: acc_dtype int8 .* int16 input"):
+        ft.prod(ft.vector("x", "int16"), acc_dtype="int8")
+    with pytest.raises(TypeError, match=r"mean: acc_dtype bool"):
+        ft.mean(ft.vector("x", "bool"), acc_dtype="bool")
+    with pytest.raises(TypeError, match=r"sum: acc_dtype"):
+        ft.sum(ft.dvector("x"), acc_dtype="floaty")
+    assert ft.sum(ft.vector("x", "int64"), acc_dtype="float32").dtype == "int64"
+    assert ft.sum(ft.fvector("x"), acc_dtype="complex64").dtype == "float32"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_gradients_through_dtype_and_acc_dtype(mode: str) -> None:
+    x = ft.dmatrix("x")
+    cases = {
+        "sum acc": (lambda x: x.sum(axis=0, acc_dtype="float64"), [0]),
+        "sum dtype": (lambda x: ft.sum(x, axis=1, dtype="float64", acc_dtype="float64"), [0]),
+        "prod acc": (lambda x: x.prod(axis=1, acc_dtype="float64"), [0]),
+        "mean dtype": (lambda x: ft.mean(x, axis=0, dtype="float64"), [0]),
+        "mean acc": (lambda x: x.mean(acc_dtype="float64"), [0]),
+    }
+    vals = [[sample("float64", (3, 4), s, special=False, low=0.5, high=2.0)] for s in (1, 2)]
+    fd_check_grads([x], cases, vals, mode=mode)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_gradient_keeps_the_inputs_dtype_when_the_output_dtype_changes(mode: str) -> None:
+    """A float32 input summed to float64 (or float64 averaged to float32) gets a gradient of its
+    own dtype, the values d(sum)/dx = 1 and d(mean)/dx = 1/n."""
+    f, d = ft.fmatrix("f"), ft.dmatrix("d")
+    gs = fc.grad(ft.sum(f, dtype="float64") + ft.mean(d, dtype="float32"), [f, d])
+    assert [g.dtype for g in gs] == ["float32", "float64"]
+    got = fc.function([f, d], gs, mode=mode)(np.ones((2, 3), "float32"), np.ones((4, 5)))
+    assert_same(got[0], np.ones((2, 3), "float32"))
+    assert_same(got[1], np.full((4, 5), 1 / 20), rtol=1e-7)  # 1/20 was a float32 gradient
