@@ -1,5 +1,6 @@
-"""What code ported from Theano or PyTensor writes and fncache takes as they do: reductions'
-``dtype`` and ``acc_dtype``, against numpy in both modes, with their gradients."""
+"""What code ported from Theano or PyTensor writes and fncache takes as they do, against numpy
+in both modes, with gradients checked by finite differences: reductions' ``dtype`` and
+``acc_dtype``; the variable methods ``norm copy diagonal trace``."""
 
 from __future__ import annotations
 
@@ -120,3 +121,60 @@ def test_gradient_keeps_the_inputs_dtype_when_the_output_dtype_changes(mode: str
     got = fc.function([f, d], gs, mode=mode)(np.ones((2, 3), "float32"), np.ones((4, 5)))
     assert_same(got[0], np.ones((2, 3), "float32"))
     assert_same(got[1], np.full((4, 5), 1 / 20), rtol=1e-7)  # 1/20 was a float32 gradient
+
+
+# -- the methods PyTensor's variables have ----------------------------------------------------
+def _np_norm(v: np.ndarray, L: float, axis: int | None, keepdims: bool = False) -> np.ndarray:
+    """PyTensor's ``norm``: ``(sum |x|**L)**(1/L)``; the largest ``|x|`` for ``L = inf``."""
+    if np.isinf(L):
+        return np.max(np.abs(v), axis=axis, keepdims=keepdims)
+    return np.sum(np.abs(v) ** L, axis=axis, keepdims=keepdims) ** (1.0 / L)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_norm_diagonal_trace_copy_are_numpys(mode: str) -> None:
+    x, i = ft.dmatrix("x"), ft.matrix("i", "int8")
+    norms = [(2, None, False), (1, 0, False), (3, 1, True), (0.5, None, True), (np.inf, 1, False)]
+    outs = [x.norm(L, axis=a, keepdims=k) for L, a, k in norms] + [i.norm(2), i.norm(1, axis=0)]
+    offsets = [0, 1, -1, 2, -3, 7]
+    outs += [x.diagonal(k) for k in offsets] + [ft.diagonal(i, 1), x.trace(), i.trace(), ft.trace(x, -1)]
+    c = x.copy()
+    outs.append(c)
+    f = fc.function([x, i], outs, mode=mode)
+    for shape in [(3, 5), (5, 3), (4, 4), (1, 1), (0, 3)]:
+        xv = sample("float64", shape, 1, special=False)
+        iv = sample("int8", shape, 2, special=False, low=-9, high=9)
+        want = [_np_norm(xv, L, a, k) for L, a, k in norms] + [_np_norm(iv, 2, None), _np_norm(iv, 1, 0)]
+        want += [np.diagonal(xv, k) for k in offsets] + [np.diagonal(iv, 1), np.trace(xv), np.trace(iv)]
+        want += [np.trace(xv, -1), xv]
+        got = f(xv, iv)
+        for k, (g, w) in enumerate(zip(got, want)):
+            assert_same(g, w, f"output {k} shape {shape}")
+        got[-1][...] = 7.0  # the copy is not the caller's array
+        assert not (xv == 7.0).any()
+
+
+def test_norm_refuses_what_has_no_value() -> None:
+    x = ft.dvector("x")
+    for bad in (0, -1, -np.inf, np.nan):
+        with pytest.raises(ValueError, match=r"norm: L must be a positive number or inf"):
+            x.norm(bad)
+    with pytest.raises(ValueError, match=r"diagonal: .*2-d"):
+        x.diagonal()
+    with pytest.raises(TypeError, match=r"diagonal: offset must be an int"):
+        ft.dmatrix("m").diagonal(1.5)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_gradients_of_norm_diagonal_trace_copy(mode: str) -> None:
+    x = ft.dmatrix("x")
+    cases = {
+        "norm 2": (lambda x: x.norm(2, axis=1), [0]),
+        "norm 1": (lambda x: x.norm(1), [0]),
+        "norm 3": (lambda x: x.norm(3, axis=0, keepdims=True), [0]),
+        "norm inf": (lambda x: x.norm(np.inf, axis=1), [0]),
+        "diagonal": (lambda x: x.diagonal(1).sum() * x.diagonal(-1), [0]),
+        "trace": (lambda x: x.trace() * x.copy(), [0]),
+    }
+    vals = [[sample("float64", (3, 4), s, special=False, low=0.5, high=2.0)] for s in (1, 2)]
+    fd_check_grads([x], cases, vals, mode=mode)

@@ -21,6 +21,7 @@ from .array_ops import (
     argsort,
     cumprod,
     cumsum,
+    diagonal,
     expand_dims,
     matmul,
     outer,
@@ -34,6 +35,7 @@ from .array_ops import (
     squeeze,
     tensordot,
     tile,
+    trace,
 )
 from .creation import alloc, arange, eye, full, full_like, ones, ones_like, zeros, zeros_like
 from .shape_ops import concatenate, flatten, reshape, stack, swapaxes, transpose, dimshuffle, shape
@@ -302,6 +304,8 @@ __all__ += [
     "specify_shape",
     "specify_broadcastable",
     "addbroadcast",
+    "diagonal",
+    "trace",
     "shape_padleft",
     "shape_padright",
     "shape_padaxis",

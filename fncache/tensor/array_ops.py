@@ -23,6 +23,8 @@ from .reduction import normalize_axes, ordered_axes
 from .shape_ops import dimshuffle, flatten
 
 __all__ = [
+    "diagonal",
+    "trace",
     "SpecifyShape",
     "Repeat",
     "Tile",
@@ -441,3 +443,28 @@ def matmul(a: Any, b: Any) -> Variable:
     if va.ndim <= 2 and vb.ndim <= 2:
         return Dot()(va, vb)
     return MatMul()(va, vb)
+
+
+def diagonal(x: Any, offset: int = 0) -> Variable:
+    """numpy.diagonal of a matrix, ``offset`` above the main diagonal (below when negative): a
+    strided slice of the flattened matrix, so it compiles and differentiates as indexing does."""
+    v = as_tensor_variable(x)
+    if v.ndim != 2:
+        raise ValueError(f"diagonal: takes a 2-d tensor, got {v.type}; index a matrix out of it first")
+    if isinstance(offset, (bool, np.bool_)) or not isinstance(offset, (int, np.integer)):
+        raise TypeError(f"diagonal: offset must be an int, got {offset!r}")
+    k = int(offset)
+    n, m = v.shape[0], v.shape[1]
+    if k >= 0:
+        start, length = k, elemwise("minimum", n, m - k)
+    else:
+        start, length = -k * m, elemwise("minimum", n + k, m)
+    length = elemwise("maximum", length, 0)
+    return flatten(v)[start : start + length * (m + 1) : m + 1]
+
+
+def trace(x: Any, offset: int = 0) -> Variable:
+    """numpy.trace of a matrix: the sum of its ``offset`` diagonal (numpy's sum dtype)."""
+    from .reduction import sum as sum_
+
+    return sum_(diagonal(x, offset))

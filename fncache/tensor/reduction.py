@@ -28,6 +28,7 @@ __all__ = [
     "all",
     "any",
     "normalize_axes",
+    "norm",
 ]
 
 _NP_REDUCE = {
@@ -292,6 +293,22 @@ def mean(
     """numpy's mean; ``dtype`` is the result's type (an integer one: added in that type and
     the quotient truncated, as numpy), ``acc_dtype`` (PyTensor's) the type the loop adds in."""
     return _reduce("mean", x, axis, keepdims, dtype, acc_dtype=acc_dtype)
+
+
+def norm(x: Any, L: Any, axis: Any = None, keepdims: bool = False) -> Variable:
+    """PyTensor's ``x.norm(L, axis)``: ``(sum |x|**L)**(1/L)`` over ``axis`` (L=2 the root of the
+    sum of squares, L=1 the sum of magnitudes); the largest magnitude for ``L = inf``."""
+    if isinstance(L, (bool, np.bool_)) or not isinstance(L, (int, float, np.integer, np.floating)):
+        raise TypeError(f"norm: L must be a Python or numpy number, got {L!r}")
+    if not L > 0:  # NaN too
+        raise ValueError(
+            f"norm: L must be a positive number or inf, got {L!r}; for the count of nonzero "
+            "entries use ft.sum(ft.neq(x, 0))"
+        )
+    mag = elemwise("abs", x)
+    if np.isinf(L):
+        return max(mag, axis=axis, keepdims=keepdims)
+    return elemwise("pow", sum(elemwise("pow", mag, L), axis=axis, keepdims=keepdims), 1.0 / L)
 
 
 def var(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Variable:

@@ -252,7 +252,26 @@ class _TensorOps:
 
         return reduction.any(self, axis=axis, keepdims=keepdims)
 
+    def norm(self, L, axis=None, keepdims=False):
+        from . import reduction
+
+        return reduction.norm(self, L, axis=axis, keepdims=keepdims)
+
     # -- numpy's other array methods (Theano's and PyTensor's variables have them) ---------
+    def copy(self):
+        """A copy of the value (an identity node: the result never shares the input's memory)."""
+        return _ew("identity", self)
+
+    def diagonal(self, offset=0):
+        from .array_ops import diagonal
+
+        return diagonal(self, offset)
+
+    def trace(self, offset=0):
+        from .array_ops import trace
+
+        return trace(self, offset)
+
     @property
     def size(self):
         """The number of elements (a symbolic int64 scalar)."""
