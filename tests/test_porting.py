@@ -1,6 +1,7 @@
 """What code ported from Theano or PyTensor writes and fncache takes as they do, against numpy
 in both modes, with gradients checked by finite differences: reductions' ``dtype`` and
-``acc_dtype``; the variable methods ``norm copy diagonal trace``."""
+``acc_dtype``; the variable methods ``norm copy diagonal trace``; ``unbroadcast`` and
+``patternbroadcast``."""
 
 from __future__ import annotations
 
@@ -178,3 +179,50 @@ def test_gradients_of_norm_diagonal_trace_copy(mode: str) -> None:
     }
     vals = [[sample("float64", (3, 4), s, special=False, low=0.5, high=2.0)] for s in (1, 2)]
     fd_check_grads([x], cases, vals, mode=mode)
+
+
+# -- Theano's broadcast-pattern functions -----------------------------------------------------
+@pytest.mark.parametrize("mode", MODES)
+def test_unbroadcast_and_patternbroadcast_set_the_static_pattern(mode: str) -> None:
+    """``unbroadcast`` forgets static 1s (the value still broadcasts nothing: sizes are kept);
+    ``patternbroadcast`` declares 1 where the pattern says True (checked at run time) and
+    forgets it where it says False."""
+    r = ft.tensor("r", "float64", shape=(1, None, 1))
+    u = ft.unbroadcast(r, 0, 2)
+    assert u.type.shape == (None, None, None)
+    assert ft.unbroadcast(r, -1).type.shape == (1, None, None)
+    assert ft.unbroadcast(r) is r and ft.unbroadcast(r, 1) is r  # nothing to forget
+    p = ft.patternbroadcast(r, (False, True, True))
+    assert p.type.shape == (None, 1, 1)
+    assert ft.patternbroadcast(r, [True, False, True]) is r
+    f_u, f_p = fc.function([r], u * 2.0, mode=mode), fc.function([r], p + 1.0, mode=mode)
+    v, w = np.arange(3.0).reshape(1, 3, 1), np.full((1, 1, 1), 5.0)
+    assert_same(f_u(v), v * 2.0)
+    assert_same(f_p(w), w + 1.0)
+    with pytest.raises(ValueError, match=r"specify_shape"):
+        f_p(v)  # patternbroadcast declared dim 1 of size 1: a size-3 value is refused
+
+
+def test_patternbroadcast_refuses_a_size_the_type_knows_is_not_1() -> None:
+    x = ft.tensor("x", "float64", shape=(3, None))
+    with pytest.raises(ValueError, match=r"patternbroadcast: dim 0 of x has static size 3"):
+        ft.patternbroadcast(x, (True, False))
+    with pytest.raises(
+        ValueError, match=r"patternbroadcast: the pattern \(True,\) has 1 entries, x has 2 dims"
+    ):
+        ft.patternbroadcast(x, (True,))
+    with pytest.raises(ValueError, match=r"unbroadcast: axis 2 is out of bounds"):
+        ft.unbroadcast(x, 2)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_gradient_through_unbroadcast(mode: str) -> None:
+    r = ft.tensor("r", "float64", shape=(1, None))
+    cases = {
+        "unbroadcast": (lambda r: ft.unbroadcast(r, 0) * ft.arange(1.0, 4.0).reshape((3, 1))[:1], [0]),
+        "patternbroadcast": (lambda r: ft.patternbroadcast(r, (False, False)).sum(axis=0), [0]),
+    }
+    vals = [[sample("float64", (1, 4), s, special=False)] for s in (1, 2)]
+    fd_check_grads([r], cases, vals, mode=mode)
+    g = fc.grad(ft.unbroadcast(r, 0).sum(), r)
+    assert g.type.shape[0] == 1  # the gradient has its input's type

@@ -25,6 +25,7 @@ from .array_ops import (
     expand_dims,
     matmul,
     outer,
+    patternbroadcast,
     repeat,
     shape_padaxis,
     shape_padleft,
@@ -36,6 +37,7 @@ from .array_ops import (
     tensordot,
     tile,
     trace,
+    unbroadcast,
 )
 from .creation import alloc, arange, eye, full, full_like, ones, ones_like, zeros, zeros_like
 from .shape_ops import concatenate, flatten, reshape, stack, swapaxes, transpose, dimshuffle, shape
@@ -304,6 +306,8 @@ __all__ += [
     "specify_shape",
     "specify_broadcastable",
     "addbroadcast",
+    "unbroadcast",
+    "patternbroadcast",
     "diagonal",
     "trace",
     "shape_padleft",

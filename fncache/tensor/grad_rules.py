@@ -16,7 +16,20 @@ import numpy as np
 
 from ..graph.basic import Apply, Constant, Variable, substitute
 from ..graph.types import TensorType, is_float
-from .array_ops import CumOp, MatMul, Repeat, Sort, SpecifyShape, TensorDot, Tile, cumprod, cumsum, matmul
+from .array_ops import (
+    CumOp,
+    MatMul,
+    Repeat,
+    Sort,
+    SpecifyShape,
+    TensorDot,
+    Tile,
+    Unbroadcast,
+    cumprod,
+    cumsum,
+    matmul,
+    specify_broadcastable,
+)
 from .array_ops import tensordot
 from .blas import Dot, dot
 from .creation import Alloc
@@ -343,6 +356,12 @@ def _unbroadcast(g: Variable, x: Variable, dims: Any) -> Variable:
 @register_grad(SpecifyShape)
 def _specify_shape(node: Apply, out_grads: list) -> list:
     return [out_grads[0]]
+
+
+@register_grad(Unbroadcast)
+def _unbroadcast_op(node: Apply, out_grads: list) -> list:
+    # the gradient has the input's type: those dims are 1 again (as the value always was)
+    return [specify_broadcastable(out_grads[0], *node.op.axes)]
 
 
 @register_grad(Alloc)
