@@ -1,9 +1,11 @@
 """What code ported from Theano or PyTensor writes and fncache takes as they do, against numpy
 in both modes, with gradients checked by finite differences: reductions' ``dtype`` and
 ``acc_dtype``; the variable methods ``norm copy diagonal trace``; ``unbroadcast`` and
-``patternbroadcast``."""
+``patternbroadcast``; ``shared(strict=, shape=)``."""
 
 from __future__ import annotations
+
+import pickle
 
 import numpy as np
 import pytest
@@ -226,3 +228,62 @@ def test_gradient_through_unbroadcast(mode: str) -> None:
     fd_check_grads([r], cases, vals, mode=mode)
     g = fc.grad(ft.unbroadcast(r, 0).sum(), r)
     assert g.type.shape[0] == 1  # the gradient has its input's type
+
+
+# -- shared variables: strict= and shape= -----------------------------------------------------
+def test_shared_strict_keeps_the_dtype_and_takes_only_that_dtype() -> None:
+    """Theano's ``strict=True``: the value's own dtype (a Python float stays float64 whatever
+    floatX is), and ``set_value`` takes only an array of exactly that dtype."""
+    with fc.config.change_flags(floatX="float32"):
+        s = fc.shared(0.5, name="s", strict=True)
+        loose = fc.shared(0.5, name="loose")
+    assert (s.dtype, loose.dtype) == ("float64", "float32")
+    w = fc.shared(np.zeros(3, "int32"), name="w", strict=True)
+    for bad in ([1, 2, 3], np.arange(3, dtype="int16"), np.arange(3, dtype="int64")):
+        with pytest.raises(TypeError, match=r"shared variable 'w' is strict: .* int32"):
+            w.set_value(bad)
+    assert_same(w.get_value(), np.zeros(3, "int32"))  # the old value kept
+    w.set_value(np.arange(3, dtype="int32"))
+    assert_same(w.get_value(), np.arange(3, dtype="int32"))
+    lax = fc.shared(np.zeros(3), name="lax")
+    lax.set_value([1, 2, 3])  # not strict: a list of ints converts to float64 safely
+    with pytest.raises(TypeError, match=r"shared variable 's' is strict"):
+        s.set_value(1.5)
+    with pytest.raises(TypeError, match=r"shared\('h'\): float16 .* strict=True"):
+        fc.shared(np.zeros(2, "float16"), name="h", strict=True)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_shared_shape_declares_static_sizes_and_checks_them(mode: str) -> None:
+    w = fc.shared(np.ones((3, 2)), name="w", shape=(3, None))
+    assert w.type.shape == (3, None)
+    assert (w + ft.dvector("v")).type.shape == (3, None)
+    w.set_value(np.zeros((3, 5)))
+    with pytest.raises(ValueError, match=r"shared variable 'w' has static shape \(3, None\); .* \(4, 5\)"):
+        w.set_value(np.zeros((4, 5)))
+    assert w.get_value().shape == (3, 5)  # the old value kept
+    with pytest.raises(
+        ValueError, match=r"shared\('b'\): the value's shape \(2,\) does not fit shape=\(3,\)"
+    ):
+        fc.shared(np.ones(2), name="b", shape=(3,))
+    with pytest.raises(ValueError, match=r"shared\('b'\): shape=\(3, 1\) has 2 entries, the value 1 dims"):
+        fc.shared(np.ones(3), name="b", shape=(3, 1))
+    with pytest.raises(TypeError, match=r"shared\('b'\): shape entries must be ints >= 0 or None"):
+        fc.shared(np.ones(3), name="b", shape=(3.0,))
+    # an update is checked against the declared sizes: statically, else when the function runs
+    n = ft.lscalar("n")
+    with pytest.raises(ValueError, match=r"updates: w has static shape \(3, None\), its update \(4, None\)"):
+        fc.function([], [], updates=[(w, ft.zeros((4, 2)).reshape((4, -1)))], mode=mode)
+    f = fc.function([n], w.sum(), updates=[(w, ft.ones((n, 2)))], mode=mode)
+    w.set_value(np.full((3, 5), 2.0))
+    assert f(3) == 30.0 and w.get_value().shape == (3, 2)
+    with pytest.raises(
+        ValueError, match=r"specify_shape: the value has shape \(4, 2\), the graph declares \(3, 2\)"
+    ):
+        f(4)
+    assert w.get_value().shape == (3, 2)
+    g = pickle.loads(pickle.dumps(f))
+    sv = g.shared_variables[0]
+    assert sv.type.shape == (3, None)
+    with pytest.raises(ValueError, match=r"static shape"):
+        sv.set_value(np.zeros((2, 2)))
