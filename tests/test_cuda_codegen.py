@@ -714,3 +714,24 @@ def test_emulated_uint64(emulated):
         want = [xv.sum(axis=0), av // bv, av % bv, av.min(), np.maximum(av, bv)]
     for k, (got, w) in enumerate(zip(f(xv, av, bv), want)):
         assert_same(got.get() if hasattr(got, "get") else got, w, f"output {k}")
+
+
+@needs_emulator
+def test_emulated_reductions_accumulate_in_acc_dtype(emulated):
+    """The kernels accumulate in ``acc_dtype``: an int8 one wraps as numpy's loop does although
+    warp shuffles move ints, a float32 one loses what a float64 one keeps."""
+    i, x = ft.matrix("i", "int8"), ft.fmatrix("x")
+    outs = [i.sum(axis=1, acc_dtype="int8"), i.sum(acc_dtype="int8"), i.prod(axis=0, acc_dtype="int8")]
+    outs += [ft.mean(i, axis=1, dtype="int8"), x.sum(axis=1, acc_dtype="float32"), x.sum(axis=1)]
+    f = fc.function([i, x], outs, mode=CUDA)
+    iv = np.array([[100, 100, 7, -3, 90], [-128, -1, 127, 2, 3], [50, 50, 50, 50, 51]], "int8")
+    xv = np.array([[2.0**24, 1, 1, 1, 1]] * 3, "float32")
+    want = [np.add.reduce(iv, axis=1, dtype="int8").astype("int64")]
+    want += [np.int64(np.add.reduce(iv, axis=None, dtype="int8"))]
+    want += [np.multiply.reduce(iv, axis=0, dtype="int8").astype("int64"), np.mean(iv, axis=1, dtype="int8")]
+    want += [
+        np.add.reduce(xv, axis=1, dtype="float32"),
+        np.add.reduce(xv, axis=1, dtype="float64").astype("float32"),
+    ]
+    for k, (g, w) in enumerate(zip(f(iv, xv), want)):
+        assert_same(g.get(), w, f"output {k}", rtol=0, atol=0)

@@ -185,3 +185,53 @@ def test_matmul_with_0d_operand_is_a_value_error() -> None:
         with pytest.raises(ValueError):
             np.ones(3) @ np.float64(2.0)
     assert (x @ x).ndim == 0
+
+
+# -- creation ops keep the sizes they are given -----------------------------------------------
+@pytest.mark.parametrize("linker", LINKERS)
+def test_creation_ops_declare_the_known_sizes_and_return_them(linker: str) -> None:
+    """Constant entries of a shape are declared (``zeros((n, 3))`` is (None, 3); reshape's too,
+    but -1), ``*_like`` keep the static sizes of their model; every declared size is the one
+    that comes back."""
+    n, v = ft.lscalar("n"), ft.dvector("v")
+    x = ft.tensor("x", "float64", shape=(None, 4, 1))
+    outs = {
+        "zeros": (ft.zeros((n, 3)), (None, 3)),
+        "ones": (ft.ones([2, n], dtype="int8"), (2, None)),
+        "full": (ft.full((n, 0, 5), 7.5), (None, 0, 5)),
+        "alloc": (ft.alloc(v, n, 2, 3), (None, 2, 3)),
+        "zeros_like": (ft.zeros_like(x), (None, 4, 1)),
+        "ones_like": (x.ones_like(dtype="int32"), (None, 4, 1)),
+        "full_like": (ft.full_like(x, 2.0), (None, 4, 1)),
+        "reshape": (ft.reshape(x, (n, -1, 3)), (None, None, 3)),
+    }
+    for name, (o, static) in outs.items():
+        assert o.type.shape == static, name
+    f = fc.function([n, x, v], [o for o, _ in outs.values()], mode=LINKERS[linker])
+    xv = np.arange(12.0).reshape(3, 4, 1)
+    got = f(4, xv, np.array([1.0, 2.0, 3.0]))
+    want = [np.zeros((4, 3)), np.ones((2, 4), "int8"), np.full((4, 0, 5), 7.5)]
+    want += [np.broadcast_to([1.0, 2.0, 3.0], (4, 2, 3)), np.zeros_like(xv)]
+    want += [np.ones_like(xv, dtype="int32"), np.full_like(xv, 2.0), xv.reshape(4, -1, 3)]
+    for (name, (_, static)), g, w in zip(outs.items(), got, want):
+        assert_same(g, w, name)
+        assert all(s is None or s == d for s, d in zip(static, g.shape)), name
+
+
+def test_creation_ops_refuse_a_negative_constant_size_at_build() -> None:
+    n = ft.lscalar("n")
+    with pytest.raises(ValueError, match=r"alloc: negative dimensions are not allowed"):
+        ft.zeros((n, -1))
+
+
+@pytest.mark.parametrize("linker", LINKERS)
+def test_alloc_of_a_broadcast_value_keeps_sizes_a_run_can_contradict_unknown(linker: str) -> None:
+    """A symbolic entry stays unknown even where the value has a size there: the value may
+    broadcast (size 1) or the run may refuse it, never return another size than declared."""
+    n, v = ft.lscalar("n"), ft.tensor("v", "float64", shape=(1, 3))
+    a = ft.alloc(v, n, 3)
+    assert a.type.shape == (None, 3)
+    f = fc.function([n, v], a, mode=LINKERS[linker])
+    assert_same(f(5, np.ones((1, 3))), np.ones((5, 3)))
+    with pytest.raises(ValueError, match=r"alloc"):
+        fc.function([n, v], ft.alloc(v, 2, n), mode=LINKERS[linker])(4, np.ones((1, 3)))

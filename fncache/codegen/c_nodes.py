@@ -222,7 +222,7 @@ def render_reduce(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
     if not ctx.source:
         return "", step
     vdt = comp.out_dtypes[0]
-    acc, ident = reduce_accumulator(kind, out.dtype, vdt)
+    acc, ident = reduce_accumulator(kind, out.dtype, vdt, op.acc_dtype)
     nan_track = kind in ("max", "min") and is_float(vdt)
     oct_ = CTYPE[out.dtype]
 

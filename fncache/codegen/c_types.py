@@ -96,11 +96,15 @@ def minmax_identity(kind: str, dt: str) -> str:
     return f"NPY_MAX_{lim}"
 
 
-def reduce_accumulator(kind: str, out: str, vdt: str) -> tuple[str, str]:
-    """(C type, identity) of a reduction's accumulator. Sums and products of float32 and means
-    accumulate in double, so long float32 reductions keep their precision."""
+def reduce_accumulator(kind: str, out: str, vdt: str, acc_dtype: str | None = None) -> tuple[str, str]:
+    """(C type, identity) of a reduction's accumulator: ``acc_dtype`` where the user gave one;
+    else sums and products of float32 and means accumulate in double, so long float32
+    reductions keep their precision."""
     if kind in ("add", "mul", "mean"):
-        acc = "npy_float64" if (kind == "mean" or out == "float32") else CTYPE[out]
+        if acc_dtype is not None:
+            acc = CTYPE[acc_dtype]
+        else:
+            acc = "npy_float64" if (kind == "mean" or out == "float32") else CTYPE[out]
         return acc, _REDUCE_IDENTITY[kind]
     if kind in ("and", "or"):
         return "int", _REDUCE_IDENTITY[kind]

@@ -83,7 +83,7 @@ def _rebuild(node: Apply, comp: Composite, inputs: list[Variable]) -> list[Varia
     if isinstance(node.op, Elemwise):
         return Elemwise(comp).make_node(*inputs).outputs
     op = node.op
-    return Reduce(op.kind, op.axes, op.out_dtype, pre=comp, ddof=op.ddof).make_node(*inputs).outputs
+    return op.with_pre(comp).make_node(*inputs).outputs
 
 
 def _cheap(comp: Composite) -> bool:

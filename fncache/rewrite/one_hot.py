@@ -16,7 +16,8 @@ from .registry import register
 
 def _rewrite(node: Apply) -> list[Variable] | None:
     op, out = node.op, node.outputs[0]
-    if not isinstance(op, Reduce) or op.kind != "add" or op.pre is not None or out.ndim != 0:
+    # a narrower accumulator would wrap the one value as numpy's loop does: keep the sum
+    if not isinstance(op, Reduce) or op.kind != "add" or op.pre is not None or op.acc_dtype or out.ndim != 0:
         return None
     x = node.inputs[0]
     seed = x.owner.op if x.owner is not None else None

@@ -78,8 +78,25 @@ def _check_updates(updates: Any) -> list[tuple[SharedVariable, Variable]]:
             from ..tensor.elemwise import cast
 
             expr = cast(expr, sv.dtype)
+        expr = _fit_declared_shape(sv, expr)
         out.append((sv, expr))
     return out
+
+
+def _fit_declared_shape(sv: SharedVariable, expr: Variable) -> Variable:
+    """An update of a shared variable with static sizes: a contradicting static size is
+    refused now, an unknown one is checked when the function runs (`specify_shape`)."""
+    want = sv.type.shape
+    if all(s is None for s in want):
+        return expr
+    if any(w is not None and h is not None and w != h for w, h in zip(want, expr.type.shape)):
+        raise ValueError(
+            f"updates: {sv!r} has static shape {want}, its update {expr.type.shape}; "
+            "give an update of those sizes"
+        )
+    from ..tensor.array_ops import specify_shape
+
+    return specify_shape(expr, tuple(w if w is not None else h for w, h in zip(want, expr.type.shape)))
 
 
 class Function:

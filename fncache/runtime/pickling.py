@@ -131,7 +131,9 @@ def _payload(f: Function, embed_native: bool) -> dict[str, Any]:
         "n_inputs": len(f.inputs),
         "n_outputs": len(f.outputs),
         "single": f.single_output,
-        "shared": [(sv.name, sv.get_value(borrow=True)) for sv in f.shared_variables],
+        "shared": [
+            (sv.name, sv.get_value(borrow=True), sv.type.shape, sv.strict) for sv in f.shared_variables
+        ],
         "updated": list(f.updated_indices),
         "mode": (f.mode.linker, f.mode.optimizer, f.mode.included_tags, f.mode.excluded_tags, f.mode.device),
         "flags": dict(f.code_flags),
@@ -242,13 +244,14 @@ def _check_fields(p: dict[str, Any], depth: int) -> None:
         isinstance(p["shared"], list)
         and all(
             isinstance(i, tuple)
-            and len(i) == 2
+            and len(i) in (2, 4)
             and isinstance(i[0], (str, type(None)))
             and isinstance(i[1], np.ndarray)
+            and (len(i) == 2 or _shared_declarations_fit(i[1], i[2], i[3]))
             for i in p["shared"]
         ),
         "shared",
-        "a list of (name, array)",
+        "a list of (name, array) or (name, array, static shape, strict)",
     )
     n_shared = len(p["shared"])
     need(
@@ -397,13 +400,25 @@ def _malformed_is_pickle_error() -> Iterator[None]:
         raise PickleError(f"the function payload is malformed: {type(e).__name__}: {e}") from e
 
 
+def _shared_declarations_fit(value: np.ndarray, shape: Any, strict: Any) -> bool:
+    """A shared variable's recorded static sizes (one int or None per dim, each int the
+    value's size) and strict flag are well formed."""
+    return (
+        isinstance(shape, tuple)
+        and len(shape) == value.ndim
+        and all(s is None or type(s) is int and s == n for s, n in zip(shape, value.shape))
+        and isinstance(strict, bool)
+    )
+
+
 def _decode(p: dict[str, Any]) -> tuple[Mode, list[Any], FunctionGraph, FunctionGraph | None]:
     """The mode, shared variables and graphs of a payload (the optimized one unless it will be
     reoptimized); checked, since a damaged graph may still unpickle."""
     from ..tensor.shared import SharedVariable
 
     mode = Mode(*p["mode"])
-    shared = [SharedVariable(value, name=name) for name, value in p["shared"]]
+    # payloads written before shared variables had static sizes and strict hold (name, value)
+    shared = [SharedVariable(value, name, *declared) for name, value, *declared in p["shared"]]
     original = decode_graph(p["graphs"]["original"], shared)
     optimized = (
         None if config.reoptimize_unpickled_function else decode_graph(p["graphs"]["optimized"], shared)

@@ -21,9 +21,11 @@ from .array_ops import (
     argsort,
     cumprod,
     cumsum,
+    diagonal,
     expand_dims,
     matmul,
     outer,
+    patternbroadcast,
     repeat,
     shape_padaxis,
     shape_padleft,
@@ -34,6 +36,8 @@ from .array_ops import (
     squeeze,
     tensordot,
     tile,
+    trace,
+    unbroadcast,
 )
 from .inc_subtensor import inc_subtensor, set_subtensor
 from .creation import alloc, arange, eye, full, full_like, ones, ones_like, zeros, zeros_like
@@ -305,6 +309,10 @@ __all__ += [
     "specify_shape",
     "specify_broadcastable",
     "addbroadcast",
+    "unbroadcast",
+    "patternbroadcast",
+    "diagonal",
+    "trace",
     "shape_padleft",
     "shape_padright",
     "shape_padaxis",

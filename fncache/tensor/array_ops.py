@@ -23,6 +23,11 @@ from .reduction import normalize_axes, ordered_axes
 from .shape_ops import dimshuffle, flatten
 
 __all__ = [
+    "Unbroadcast",
+    "unbroadcast",
+    "patternbroadcast",
+    "diagonal",
+    "trace",
     "SpecifyShape",
     "Repeat",
     "Tile",
@@ -118,6 +123,52 @@ def _specify_broadcastable(x: Any, axes: tuple, what: str) -> Variable:
     if not ones:
         return v
     return specify_shape(v, tuple(1 if d in ones else s for d, s in enumerate(v.type.shape)))
+
+
+class Unbroadcast(Op):
+    """Returns ``x`` with the static sizes of ``axes`` forgotten (declared unknown): nothing
+    changes at run time, later ops just no longer know those dims are 1."""
+
+    __props__ = ("axes",)
+    view_map = {0: [0]}
+
+    def __init__(self, axes: Sequence[int]) -> None:
+        self.axes = tuple(sorted(axes))
+
+    def make_node(self, x: Variable) -> Apply:
+        shape = tuple(None if d in self.axes else s for d, s in enumerate(x.type.shape))
+        return Apply(self, [x], [TensorType(x.dtype, shape)])
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        return [inputs[0]]
+
+
+def unbroadcast(x: Any, *axes: int) -> Variable:
+    """Theano's ``unbroadcast``: ``x`` with ``axes`` no longer broadcastable (a static size 1
+    declared unknown); axes not known to be 1 are left as they are."""
+    v = as_tensor_variable(x)
+    ones = [d for d in ordered_axes(axes, v.ndim, "unbroadcast") if v.type.shape[d] == 1]
+    return Unbroadcast(ones)(v) if ones else v
+
+
+def patternbroadcast(x: Any, pattern: Sequence[bool]) -> Variable:
+    """Theano's ``patternbroadcast``: dims where ``pattern`` is True declared of size 1 (checked
+    when the function runs, as :func:`specify_broadcastable`), dims where it is False no longer
+    broadcastable (as :func:`unbroadcast`)."""
+    v = as_tensor_variable(x)
+    pattern = tuple(bool(b) for b in pattern)
+    if len(pattern) != v.ndim:
+        raise ValueError(
+            f"patternbroadcast: the pattern {pattern} has {len(pattern)} entries, {v} has {v.ndim} dims"
+        )
+    for d, (b, s) in enumerate(zip(pattern, v.type.shape)):
+        if b and s not in (None, 1):
+            raise ValueError(
+                f"patternbroadcast: dim {d} of {v} has static size {s}, it cannot be declared "
+                "broadcastable (size 1); set its pattern entry to False"
+            )
+    ones = _specify_broadcastable(v, tuple(d for d, b in enumerate(pattern) if b), "patternbroadcast")
+    return unbroadcast(ones, *[d for d, b in enumerate(pattern) if not b])
 
 
 def shape_padleft(x: Any, n_ones: int = 1) -> Variable:
@@ -441,3 +492,28 @@ def matmul(a: Any, b: Any) -> Variable:
     if va.ndim <= 2 and vb.ndim <= 2:
         return Dot()(va, vb)
     return MatMul()(va, vb)
+
+
+def diagonal(x: Any, offset: int = 0) -> Variable:
+    """numpy.diagonal of a matrix, ``offset`` above the main diagonal (below when negative): a
+    strided slice of the flattened matrix, so it compiles and differentiates as indexing does."""
+    v = as_tensor_variable(x)
+    if v.ndim != 2:
+        raise ValueError(f"diagonal: takes a 2-d tensor, got {v.type}; index a matrix out of it first")
+    if isinstance(offset, (bool, np.bool_)) or not isinstance(offset, (int, np.integer)):
+        raise TypeError(f"diagonal: offset must be an int, got {offset!r}")
+    k = int(offset)
+    n, m = v.shape[0], v.shape[1]
+    if k >= 0:
+        start, length = k, elemwise("minimum", n, m - k)
+    else:
+        start, length = -k * m, elemwise("minimum", n + k, m)
+    length = elemwise("maximum", length, 0)
+    return flatten(v)[start : start + length * (m + 1) : m + 1]
+
+
+def trace(x: Any, offset: int = 0) -> Variable:
+    """numpy.trace of a matrix: the sum of its ``offset`` diagonal (numpy's sum dtype)."""
+    from .reduction import sum as sum_
+
+    return sum_(diagonal(x, offset))

@@ -2,8 +2,8 @@
 
 These ops run numpy (``np.full``, ``np.arange``, ``np.eye``) in both linkers: filling memory is
 all they do, numpy's loops are C already, and a generated kernel would buy nothing. Sizes may be
-Python ints or symbolic int scalars; constant sizes give static shapes, so the ops' outputs
-broadcast and fuse like any other tensor.
+Python ints or symbolic int scalars; each constant size is a static size (``zeros((n, 3))``
+is (None, 3)), so the ops' outputs broadcast and fuse like any other tensor.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from ..graph.basic import Apply, Constant, Op, Variable
 from ..graph.types import TensorType, is_int, normalize_dtype
 from .basic import as_tensor_variable, constant
 from .elemwise import cast
-from .shape_ops import as_shape_vector, shape
+from .shape_ops import as_shape_vector, constant_entries, shape
 
 __all__ = [
     "Alloc",
@@ -64,16 +64,14 @@ class Alloc(Op):
             raise ValueError(
                 f"alloc: the value has {value.ndim} dims, more than the {self.ndim} of the shape"
             )
-        static: tuple = (None,) * self.ndim
-        if isinstance(shp, Constant):
-            if (shp.data < 0).any():
-                raise ValueError(
-                    f"alloc: negative dimensions are not allowed: {tuple(int(s) for s in shp.data)}"
-                )
-            static = tuple(int(s) for s in shp.data)
-            from .elemwise import broadcast_static_shape
+        # the constant entries are the output's sizes (a run gives those or fails)
+        static: tuple = constant_entries(shp) or (None,) * self.ndim
+        if any(s is not None and s < 0 for s in static):
+            shown = tuple("?" if s is None else s for s in static)
+            raise ValueError(f"alloc: negative dimensions are not allowed: {shown}")
+        from .elemwise import broadcast_static_shape
 
-            broadcast_static_shape([value.type.shape, static], "alloc")
+        broadcast_static_shape([value.type.shape, static], "alloc")
         return Apply(self, [value, shp], [TensorType(value.dtype, static)])
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
@@ -132,8 +130,11 @@ def ones(shape: Any, dtype: Any = None) -> Variable:
 def full_like(x: Any, fill_value: Any, dtype: Any = None) -> Variable:
     v = as_tensor_variable(x)
     dt = v.dtype if dtype is None else normalize_dtype(dtype, "full_like")
-    # a fully static shape stays static (the result broadcasts and fuses like x)
-    shp = list(v.type.shape) if None not in v.type.shape else shape(v)
+    # the static sizes stay static (the result broadcasts and fuses like x)
+    shp: Any = list(v.type.shape)
+    if None in shp:
+        run = shape(v)
+        shp = [run[d] if s is None else s for d, s in enumerate(shp)]
     return full(shp, fill_value, dt)
 
 

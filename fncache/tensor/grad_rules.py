@@ -16,7 +16,20 @@ import numpy as np
 
 from ..graph.basic import Apply, Constant, Variable, substitute
 from ..graph.types import TensorType, is_float
-from .array_ops import CumOp, MatMul, Repeat, Sort, SpecifyShape, TensorDot, Tile, cumprod, cumsum, matmul
+from .array_ops import (
+    CumOp,
+    MatMul,
+    Repeat,
+    Sort,
+    SpecifyShape,
+    TensorDot,
+    Tile,
+    Unbroadcast,
+    cumprod,
+    cumsum,
+    matmul,
+    specify_broadcastable,
+)
 from .array_ops import tensordot
 from .basic import constant
 from .blas import Dot, dot
@@ -233,7 +246,7 @@ def _reduce(node: Apply, out_grads: list) -> list:
     op: Reduce = node.op
     if op.pre is not None:  # a fused body: differentiate the unfused pair
         body = _expand_composite(op.pre, node.inputs)
-        out = Reduce(op.kind, op.axes, op.out_dtype, ddof=op.ddof)(body[0])
+        out = op.with_pre(None)(body[0])
         found = backprop([out], out_grads, node.inputs)
         return [found.get(id(v)) for v in node.inputs]
     x, z, g = node.inputs[0], node.outputs[0], out_grads[0]
@@ -360,6 +373,12 @@ def _unbroadcast(g: Variable, x: Variable, dims: Any) -> Variable:
 @register_grad(SpecifyShape)
 def _specify_shape(node: Apply, out_grads: list) -> list:
     return [out_grads[0]]
+
+
+@register_grad(Unbroadcast)
+def _unbroadcast_op(node: Apply, out_grads: list) -> list:
+    # the gradient has the input's type: those dims are 1 again (as the value always was)
+    return [specify_broadcastable(out_grads[0], *node.op.axes)]
 
 
 @register_grad(Alloc)

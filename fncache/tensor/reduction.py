@@ -28,6 +28,7 @@ __all__ = [
     "all",
     "any",
     "normalize_axes",
+    "norm",
 ]
 
 _NP_REDUCE = {
@@ -84,19 +85,32 @@ class Reduce(Op):
     """Reduce ``kind`` over ``axes``; ``pre`` is an optional fused elementwise body applied to
     the inputs first (so ``sum((x-y)**2)`` is one pass with no temporary).
 
-    kind: add mul max min and or mean; ``ddof`` only for mean (variance denominators).
+    kind: add mul max min and or mean; ``ddof`` only for mean (variance denominators);
+    ``acc_dtype`` (add mul mean) the type the loop accumulates in, None for the backend's own
+    choice (float64 for float32 sums and for means).
     """
 
-    __props__ = ("kind", "axes", "out_dtype", "pre", "ddof")
+    __props__ = ("kind", "axes", "out_dtype", "pre", "ddof", "acc_dtype")
 
     def __init__(
-        self, kind: str, axes: tuple[int, ...], out_dtype: str, pre: S.Composite | None = None, ddof: int = 0
+        self,
+        kind: str,
+        axes: tuple[int, ...],
+        out_dtype: str,
+        pre: S.Composite | None = None,
+        ddof: int = 0,
+        acc_dtype: str | None = None,
     ) -> None:
         self.kind = kind
         self.axes = tuple(axes)
         self.out_dtype = out_dtype
         self.pre = pre
         self.ddof = int(ddof)
+        self.acc_dtype = acc_dtype
+
+    def with_pre(self, pre: S.Composite | None) -> "Reduce":
+        """This reduction with the fused elementwise body ``pre``."""
+        return Reduce(self.kind, self.axes, self.out_dtype, pre, self.ddof, self.acc_dtype)
 
     def __str__(self) -> str:
         name = {
@@ -126,7 +140,8 @@ class Reduce(Op):
         with np.errstate(all="ignore"):
             if self.kind == "mean":
                 n = int(np.prod([x.shape[a] for a in self.axes]))
-                acc = x.dtype.name if is_float(x.dtype.name) or is_complex(x.dtype.name) else "float64"
+                # real means accumulate in float64, as the C backend's do
+                acc = self.acc_dtype or (x.dtype.name if is_complex(x.dtype.name) else "float64")
                 s = np.add.reduce(x, axis=self.axes, dtype=acc)
                 res = np.true_divide(s, builtins.max(n - self.ddof, 0))
             elif self.kind in ("max", "min"):
@@ -139,7 +154,9 @@ class Reduce(Op):
             elif self.kind in ("and", "or"):
                 res = _NP_REDUCE[self.kind].reduce(x.astype(bool), axis=self.axes)
             else:
-                res = _NP_REDUCE[self.kind].reduce(x, axis=self.axes, dtype=self.out_dtype)
+                # float32 sums and products accumulate in float64, as the C backend's do
+                acc = self.acc_dtype or ("float64" if self.out_dtype == "float32" else self.out_dtype)
+                res = _NP_REDUCE[self.kind].reduce(x, axis=self.axes, dtype=acc)
         return [np.asarray(res, dtype=self.out_dtype)]
 
 
@@ -196,28 +213,62 @@ def _sum_dtype(dt: str) -> str:
 _FRONT_NAME = {"add": "sum", "mul": "prod", "and": "all", "or": "any"}
 
 
-def _reduce(kind: str, x: Any, axis: Any, keepdims: bool, dtype: Any = None, ddof: int = 0) -> Variable:
+def _checked_acc_dtype(what: str, in_dtype: str, acc_dtype: Any) -> str | None:
+    """``acc_dtype`` as PyTensor takes it: a type holding every value of the input (a float or
+    complex one for integer input), never bool (which cannot hold a sum)."""
+    if acc_dtype is None:
+        return None
+    acc = normalize_dtype(acc_dtype, f"{what}: acc_dtype")
+    discrete_in = not (is_float(in_dtype) or is_complex(in_dtype))
+    if acc != "bool" and (
+        discrete_in and (is_float(acc) or is_complex(acc)) or np.promote_types(in_dtype, acc).name == acc
+    ):
+        return acc
+    least = "a number type" if acc == "bool" else f"at least {np.promote_types(in_dtype, acc).name}"
+    raise TypeError(
+        f"{what}: acc_dtype {acc} cannot accumulate {in_dtype} input without losing values. Use "
+        f"an acc_dtype {least}, leave acc_dtype out, or give dtype= to cast only the result."
+    )
+
+
+def _reduce(
+    kind: str, x: Any, axis: Any, keepdims: bool, dtype: Any = None, ddof: int = 0, acc_dtype: Any = None
+) -> Variable:
     v = as_tensor_variable(x)
-    axes = normalize_axes(axis, v.ndim, _FRONT_NAME.get(kind, kind))
+    what = _FRONT_NAME.get(kind, kind)
+    axes = normalize_axes(axis, v.ndim, what)
+    acc = _checked_acc_dtype(what, v.dtype, acc_dtype)
     if kind in ("add", "mul"):
-        out = normalize_dtype(dtype) if dtype is not None else _sum_dtype(v.dtype)
+        out = normalize_dtype(dtype, f"{what}: dtype") if dtype is not None else _sum_dtype(v.dtype)
     elif kind in ("and", "or"):
         out = "bool"
     elif kind == "mean":
-        out = v.dtype if is_float(v.dtype) or is_complex(v.dtype) else "float64"
+        if dtype is not None:
+            out = normalize_dtype(dtype, f"{what}: dtype")
+            if acc is None and not (is_float(out) or is_complex(out)):
+                acc = out  # as numpy: an integer mean adds in that type, the quotient truncated
+        else:
+            out = v.dtype if is_float(v.dtype) or is_complex(v.dtype) else "float64"
         check_float64(kind, [v.dtype], out)
     else:
         out = v.dtype
-    res = Reduce(kind, axes, out, ddof=ddof)(v)
+    res = Reduce(kind, axes, out, ddof=ddof, acc_dtype=acc)(v)
     return keep_reduced_dims(res, axes, v.ndim, keepdims)
 
 
-def sum(x: Any, axis: Any = None, keepdims: bool = False, dtype: Any = None) -> Variable:
-    return _reduce("add", x, axis, keepdims, dtype)
+def sum(
+    x: Any, axis: Any = None, keepdims: bool = False, dtype: Any = None, acc_dtype: Any = None
+) -> Variable:
+    """numpy's sum; ``dtype`` is the result's type, ``acc_dtype`` (PyTensor's) the one the
+    loop adds in."""
+    return _reduce("add", x, axis, keepdims, dtype, acc_dtype=acc_dtype)
 
 
-def prod(x: Any, axis: Any = None, keepdims: bool = False, dtype: Any = None) -> Variable:
-    return _reduce("mul", x, axis, keepdims, dtype)
+def prod(
+    x: Any, axis: Any = None, keepdims: bool = False, dtype: Any = None, acc_dtype: Any = None
+) -> Variable:
+    """numpy's prod; ``dtype`` and ``acc_dtype`` as :func:`sum`'s."""
+    return _reduce("mul", x, axis, keepdims, dtype, acc_dtype=acc_dtype)
 
 
 def max(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:
@@ -236,8 +287,28 @@ def any(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:
     return _reduce("or", x, axis, keepdims)
 
 
-def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:
-    return _reduce("mean", x, axis, keepdims)
+def mean(
+    x: Any, axis: Any = None, keepdims: bool = False, dtype: Any = None, acc_dtype: Any = None
+) -> Variable:
+    """numpy's mean; ``dtype`` is the result's type (an integer one: added in that type and
+    the quotient truncated, as numpy), ``acc_dtype`` (PyTensor's) the type the loop adds in."""
+    return _reduce("mean", x, axis, keepdims, dtype, acc_dtype=acc_dtype)
+
+
+def norm(x: Any, L: Any, axis: Any = None, keepdims: bool = False) -> Variable:
+    """PyTensor's ``x.norm(L, axis)``: ``(sum |x|**L)**(1/L)`` over ``axis`` (L=2 the root of the
+    sum of squares, L=1 the sum of magnitudes); the largest magnitude for ``L = inf``."""
+    if isinstance(L, (bool, np.bool_)) or not isinstance(L, (int, float, np.integer, np.floating)):
+        raise TypeError(f"norm: L must be a Python or numpy number, got {L!r}")
+    if not L > 0:  # NaN too
+        raise ValueError(
+            f"norm: L must be a positive number or inf, got {L!r}; for the count of nonzero "
+            "entries use ft.sum(ft.neq(x, 0))"
+        )
+    mag = elemwise("abs", x)
+    if np.isinf(L):
+        return max(mag, axis=axis, keepdims=keepdims)
+    return elemwise("pow", sum(elemwise("pow", mag, L), axis=axis, keepdims=keepdims), 1.0 / L)
 
 
 def var(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Variable:

@@ -134,6 +134,19 @@ class MakeVector(Op):
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
+def constant_entries(shp: Variable) -> tuple[int | None, ...] | None:
+    """The entries of a shape vector known when the graph is built (None where an entry is
+    symbolic), or None where not even its length is known."""
+    if isinstance(shp, Constant):
+        return tuple(int(s) for s in shp.data)
+    if shp.owner is not None and isinstance(shp.owner.op, MakeVector):
+        return tuple(
+            int(i.data) if isinstance(i, Constant) and _INT64_MIN <= int(i.data) <= _INT64_MAX else None
+            for i in shp.owner.inputs
+        )
+    return None
+
+
 def as_shape_vector(shp: Any, what: str) -> Variable:
     """A shape given to ``what`` as ints and/or symbolic int scalars (or a symbolic int
     vector)."""
@@ -178,8 +191,9 @@ class Reshape(Op):
                     self.ndim, tuple(int(v) for v in shp.data) if isinstance(shp, Constant) else shp.type
                 )
             )
-        if isinstance(shp, Constant):
-            static = tuple(None if s < 0 else int(s) for s in shp.data)
+        entries = constant_entries(shp)
+        if entries is not None:  # -1 (inferred) and symbolic entries stay unknown
+            static = tuple(None if s is None or s < 0 else s for s in entries)
         return Apply(self, [x, shp], [TensorType(x.dtype, static)])
 
     def check_length(self, shp: np.ndarray) -> None:

@@ -18,13 +18,25 @@ class SharedVariable(TensorVariable):
 
     Its value is always an aligned array in native byte order (as every explicit input is made
     before a kernel sees it), whichever way it came in: ``shared()``, ``set_value`` (with
-    ``borrow=True`` too: such an array is copied, not borrowed) or an unpickled function."""
+    ``borrow=True`` too: such an array is copied, not borrowed) or an unpickled function.
+
+    ``shape``: static sizes (None for any), which every value set must have; ``strict``: set
+    values must be arrays of exactly this dtype (Theano's ``strict``)."""
 
     holds_value = True
 
-    def __init__(self, value: np.ndarray, name: str | None = None) -> None:
+    def __init__(
+        self,
+        value: np.ndarray,
+        name: str | None = None,
+        shape: tuple[int | None, ...] | None = None,
+        strict: bool = False,
+    ) -> None:
         value = native_array(value)
-        super().__init__(TensorType(value.dtype, (None,) * value.ndim), name=name)
+        static = (None,) * value.ndim if shape is None else tuple(shape)
+        super().__init__(TensorType(value.dtype, static), name=name)
+        self.strict = bool(strict)
+        self._check_shape(value)
         self._value = value
         #: The device copy kept by a GPU backend (fncache.codegen.cuda), or None. Its ``pull()``
         #: returns a new host array when the device copy is newer (a GPU function updated it),
@@ -47,9 +59,25 @@ class SharedVariable(TensorVariable):
         value = self._host_value()
         return value if borrow else value.copy()
 
+    def _check_shape(self, arr: np.ndarray) -> None:
+        if arr.ndim == self.ndim and all(s is None or s == n for s, n in zip(self.type.shape, arr.shape)):
+            return
+        raise ValueError(
+            f"shared variable {self.name or '<unnamed>'!r} has static shape {self.type.shape}; "
+            f"cannot set a value of shape {arr.shape} (old value kept). Give a value of that "
+            "shape, or make the variable without shape=."
+        )
+
     def set_value(self, value: Any, borrow: bool = False) -> None:
-        """Replace the value. Another dtype or ndim raises TypeError and keeps the old value."""
+        """Replace the value. Another dtype or ndim raises TypeError, a size other than a
+        declared one ValueError; either keeps the old value."""
         arr = np.asarray(value)
+        if self.strict and not (isinstance(value, np.ndarray) and arr.dtype.name == self.dtype):
+            raise TypeError(
+                f"shared variable {self.name or '<unnamed>'!r} is strict: it takes only an "
+                f"ndarray of dtype {self.dtype}, got {type(value).__name__} of dtype {arr.dtype} "
+                f"(old value kept). Cast it first: np.asarray(value, dtype='{self.dtype}')."
+            )
         if arr.dtype.name != self.dtype or arr.ndim != self.ndim:
             if (
                 arr.ndim == self.ndim
@@ -64,6 +92,7 @@ class SharedVariable(TensorVariable):
                     f"{self.ndim} dims; cannot set a value of dtype {arr.dtype} with {arr.ndim} "
                     f"dims (old value kept). Cast it first: value.astype('{self.dtype}')."
                 )
+        self._check_shape(arr)
         kept = arr if borrow and arr is value else np.array(arr, copy=True)
         self._value = native_array(kept)
         self._device = None
@@ -100,18 +129,51 @@ class SharedVariable(TensorVariable):
         return self.name or f"<shared {self.dtype}{self.ndim}d>"
 
 
-def shared(value: Any, name: str | None = None, borrow: bool = False) -> SharedVariable:
+def _static_sizes(shape: Any, arr: np.ndarray, what: str) -> tuple[int | None, ...] | None:
+    """``shape=`` checked: one int >= 0 or None per dim of ``arr``, each int its size."""
+    if shape is None:
+        return None
+    sizes = tuple(shape)
+    for s in sizes:
+        if s is not None and (
+            isinstance(s, (bool, np.bool_)) or not isinstance(s, (int, np.integer)) or s < 0
+        ):
+            raise TypeError(f"{what}: shape entries must be ints >= 0 or None, got {s!r} in {sizes}")
+    sizes = tuple(None if s is None else int(s) for s in sizes)
+    if len(sizes) != arr.ndim:
+        raise ValueError(f"{what}: shape={sizes} has {len(sizes)} entries, the value {arr.ndim} dims")
+    if any(s is not None and s != n for s, n in zip(sizes, arr.shape)):
+        raise ValueError(f"{what}: the value's shape {arr.shape} does not fit shape={sizes}")
+    return sizes
+
+
+def shared(
+    value: Any,
+    name: str | None = None,
+    borrow: bool = False,
+    *,
+    strict: bool = False,
+    shape: Any = None,
+) -> SharedVariable:
     """A shared variable holding ``value`` (copied unless ``borrow=True`` and it is already an
-    aligned native-order array)."""
-    refuse_type(value, f"shared({name!r})")
+    aligned native-order array). ``strict`` (Theano's): the value's own dtype, no floatX for a
+    Python float, and ``set_value`` takes only arrays of that dtype. ``shape`` (PyTensor's):
+    static sizes (None for any) every value set must have."""
+    what = f"shared({name!r})"
+    refuse_type(value, what)
     arr = np.asarray(value)
-    if isinstance(value, float) and not isinstance(value, np.generic):
+    if isinstance(value, float) and not isinstance(value, np.generic) and not strict:
         from ..config import config
 
         arr = arr.astype(config.floatX)
-    normalize_dtype(arr.dtype, f"shared({name!r})")
+    normalize_dtype(arr.dtype, what)
     if arr.dtype.name == "float16":
+        if strict:
+            raise TypeError(
+                f"{what}: float16 is not a dtype fncache computes in, so strict=True cannot keep "
+                "it; pass value.astype('float32') or leave strict out (float16 is then float32)"
+            )
         arr = arr.astype("float32")
     if not (borrow and arr is value):
         arr = np.array(arr, copy=True)
-    return SharedVariable(arr, name=name)
+    return SharedVariable(arr, name=name, shape=_static_sizes(shape, arr, what), strict=strict)

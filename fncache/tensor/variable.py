@@ -209,15 +209,15 @@ class _TensorOps:
         return cast(self, dtype)
 
     # -- reductions -----------------------------------------------------------------------
-    def sum(self, axis=None, keepdims=False, dtype=None):
+    def sum(self, axis=None, keepdims=False, dtype=None, acc_dtype=None):
         from . import reduction
 
-        return reduction.sum(self, axis=axis, keepdims=keepdims, dtype=dtype)
+        return reduction.sum(self, axis=axis, keepdims=keepdims, dtype=dtype, acc_dtype=acc_dtype)
 
-    def prod(self, axis=None, keepdims=False, dtype=None):
+    def prod(self, axis=None, keepdims=False, dtype=None, acc_dtype=None):
         from . import reduction
 
-        return reduction.prod(self, axis=axis, keepdims=keepdims, dtype=dtype)
+        return reduction.prod(self, axis=axis, keepdims=keepdims, dtype=dtype, acc_dtype=acc_dtype)
 
     def max(self, axis=None, keepdims=False):
         from . import reduction
@@ -229,10 +229,10 @@ class _TensorOps:
 
         return reduction.min(self, axis=axis, keepdims=keepdims)
 
-    def mean(self, axis=None, keepdims=False):
+    def mean(self, axis=None, keepdims=False, dtype=None, acc_dtype=None):
         from . import reduction
 
-        return reduction.mean(self, axis=axis, keepdims=keepdims)
+        return reduction.mean(self, axis=axis, keepdims=keepdims, dtype=dtype, acc_dtype=acc_dtype)
 
     def var(self, axis=None, keepdims=False, ddof=0):
         from . import reduction
@@ -264,7 +264,26 @@ class _TensorOps:
 
         return reduction.any(self, axis=axis, keepdims=keepdims)
 
+    def norm(self, L, axis=None, keepdims=False):
+        from . import reduction
+
+        return reduction.norm(self, L, axis=axis, keepdims=keepdims)
+
     # -- numpy's other array methods (Theano's and PyTensor's variables have them) ---------
+    def copy(self):
+        """A copy of the value (an identity node: the result never shares the input's memory)."""
+        return _ew("identity", self)
+
+    def diagonal(self, offset=0):
+        from .array_ops import diagonal
+
+        return diagonal(self, offset)
+
+    def trace(self, offset=0):
+        from .array_ops import trace
+
+        return trace(self, offset)
+
     @property
     def size(self):
         """The number of elements (a symbolic int64 scalar)."""

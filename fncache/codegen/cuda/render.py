@@ -226,11 +226,11 @@ def render_elemwise(
     return flat_code + struct + nd_code, spec
 
 
-def _accumulator(kind: str, vdt: str, out: str) -> tuple[str, str]:
+def _accumulator(kind: str, vdt: str, out: str, acc_dtype: str | None) -> tuple[str, str]:
     """(C type, identity) of the accumulator, as the C backend chooses them, except that small
     integer types widen to int: warp shuffles move 32 or 64 bits, and wrapping sums and products
-    truncate to the same low bits either way."""
-    acc, ident = reduce_accumulator(kind, out, vdt)
+    truncate to the same low bits either way (the finish narrows to ``acc_dtype`` first)."""
+    acc, ident = reduce_accumulator(kind, out, vdt, acc_dtype)
     if acc not in NUMPY_OF:
         acc = "int"
     return acc, ident
@@ -246,7 +246,7 @@ def render_reduce(
         else Composite([in_dtypes[0]], [("identity", (("in", 0),), in_dtypes[0])], [0])
     )
     vdt, out, kind = comp.out_dtypes[0], op.out_dtype, op.kind
-    acc, ident = _accumulator(kind, vdt, out)
+    acc, ident = _accumulator(kind, vdt, out, op.acc_dtype)
     ni = len(comp.in_dtypes)
     KD, RD = max(ndim - len(op.axes), 1), max(len(op.axes), 1)
     geom, opname = f"{name}_g", f"{name}_op"
@@ -256,12 +256,13 @@ def render_reduce(
         f"struct {opname} {{ __device__ __forceinline__ {acc} operator()(const {acc} a, "
         f"const {acc} b) const {{ return {reduce_combine(kind, vdt, 'a', 'b')}; }} }};",
     ]
+    total = f"(({CTYPE[op.acc_dtype]})acc)" if op.acc_dtype else "acc"
     if kind == "mean":
-        finish = f"({CTYPE[out]})(acc / (double)(R - {op.ddof} > 0 ? R - {op.ddof} : 0))"
+        finish = f"({CTYPE[out]})({total} / (double)(R - {op.ddof} > 0 ? R - {op.ddof} : 0))"
     elif out == "bool":
-        finish = "(npy_bool)(acc != 0)"
+        finish = f"(npy_bool)({total} != 0)"
     else:
-        finish = f"({CTYPE[out]})(acc)"
+        finish = f"({CTYPE[out]})({total})"
     ins = [_Param(f"const {CTYPE[dt]} *", f"p{k}") for k, dt in enumerate(comp.in_dtypes)]
     pre = [f"const {CTYPE[comp.in_dtypes[k]]} c{k} = p{k}[0];" for k in range(ni) if scalar_in[k]]
 
