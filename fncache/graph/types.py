@@ -168,12 +168,12 @@ class TensorType:
     def __reduce__(self):
         return (TensorType, (self.dtype, self.shape, None, self.name))
 
+    def fits_shape(self, shape: tuple[int, ...]) -> bool:
+        """Whether an array of ``shape`` has this type's ndim and every static size it declares."""
+        return len(shape) == self.ndim and all(s is None or s == v for s, v in zip(self.shape, shape))
+
     def is_compatible(self, value: np.ndarray) -> bool:
-        return (
-            value.dtype.name == self.dtype
-            and value.ndim == self.ndim
-            and all(s is None or s == v for s, v in zip(self.shape, value.shape))
-        )
+        return value.dtype.name == self.dtype and self.fits_shape(value.shape)
 
     def make_variable(self, name: str | None = None):
         return self.variable_class(self, name=name)

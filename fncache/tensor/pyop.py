@@ -33,11 +33,6 @@ def _as_types(types: Any, what: str) -> tuple[TensorType, ...]:
     return tuple(out)
 
 
-def _fits(shape: tuple[int, ...], t: TensorType) -> bool:
-    """Whether an array of ``shape`` (and ``t``'s ndim) has the static sizes ``t`` declares."""
-    return all(s is None or s == n for s, n in zip(t.shape, shape))
-
-
 def _fits_values(a: np.ndarray, cast: np.ndarray) -> bool:
     """Whether narrowing ``a`` to ``cast``'s dtype kept its values: integers exactly (no
     wrapping), floats without new infinities (rounding is what a narrower float means)."""
@@ -99,7 +94,7 @@ class PythonOp(Op):
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         for k, (a, t) in enumerate(zip(inputs, self.itypes)):
-            if not _fits(a.shape, t):
+            if not t.fits_shape(a.shape):
                 # The function may rely on the sizes itypes declares; a graph input of unknown
                 # size carries no such promise, so it is checked here.
                 raise ValueError(
@@ -136,7 +131,7 @@ class PythonOp(Op):
             a = np.asarray(r)
             if a.ndim != t.ndim:
                 raise TypeError(f"{self}: output {k} has ndim {a.ndim}, otypes declares {t}")
-            if not _fits(a.shape, t):
+            if not t.fits_shape(a.shape):
                 # Static sizes (a 1 marks a broadcastable dim) are relied on downstream.
                 raise ValueError(
                     f"{self}: output {k} has shape {a.shape}, otypes declares {t}; "

@@ -60,7 +60,7 @@ class SharedVariable(TensorVariable):
         return value if borrow else value.copy()
 
     def _check_shape(self, arr: np.ndarray) -> None:
-        if arr.ndim == self.ndim and all(s is None or s == n for s, n in zip(self.type.shape, arr.shape)):
+        if self.type.fits_shape(arr.shape):
             return
         raise ValueError(
             f"shared variable {self.name or '<unnamed>'!r} has static shape {self.type.shape}; "
