@@ -1,5 +1,5 @@
-"""`Shape`, `Reshape` and `SubtensorGrad` (the gradient of basic indexing) run as steps of the
-C run-time, not as calls into Python: checked against numpy and the Python linker for views,
+"""`Shape`, `Reshape`, `Subtensor` (basic indexing) and `SubtensorGrad` (its gradient) run as
+steps of the C run-time, not as calls into Python: checked against numpy and the Python linker for views,
 copies, ``-1``, empty arrays, symbolic bounds of several int dtypes, negative steps and
 broadcast gradients; what the fast path does not handle (a shape that does not fit, an index out
 of range, a zero step) reaches the op's perform, which raises the same error as in Python."""
@@ -172,3 +172,101 @@ def test_a_one_hot_moves_from_call_to_call() -> None:
             np.testing.assert_array_equal(f(np.ones(n), i), want)
     with pytest.raises(IndexError):
         f(np.zeros(0), 0)
+
+
+def _random_basic_index(rng: np.random.Generator, shape: tuple) -> tuple:
+    """A numpy basic index of ``shape``'s leading dims: ints (negative too), slices with any
+    bounds (beyond the size too) and steps (negative too)."""
+    idx = []
+    for n in shape[: rng.integers(0, len(shape) + 1)]:
+        if n and rng.random() < 0.3:
+            idx.append(int(rng.integers(-n, n)))
+        else:
+            b = [None if rng.random() < 0.3 else int(rng.integers(-n - 2, n + 3)) for _ in range(2)]
+            step = None if rng.random() < 0.4 else int(rng.choice([-3, -2, -1, 1, 2, 3]))
+            idx.append(slice(b[0], b[1], step))
+    return tuple(idx)
+
+
+def _symbolic_index(index: tuple, dtypes: list[str]) -> tuple[tuple, list, list]:
+    """``index`` with every bound a symbolic int scalar of one of ``dtypes`` (in turn), the
+    scalars and their values."""
+    syms: list = []
+    vals: list = []
+
+    def sym(b: int | None):
+        if b is None:
+            return None
+        dt = dtypes[len(syms) % len(dtypes)]
+        if np.iinfo(dt).min == 0 and b < 0:
+            dt = "int64"
+        syms.append(ft.TensorType(dt, ())(f"b{len(syms)}"))
+        vals.append(np.asarray(b, dtype=dt))
+        return syms[-1]
+
+    out = tuple(
+        sym(e) if isinstance(e, int) else slice(sym(e.start), sym(e.stop), sym(e.step)) for e in index
+    )
+    return out, syms, vals
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_subtensor_is_native_and_matches_numpy(seed: int) -> None:
+    """Random basic indices of random shapes (empty dims, 0-d results), with constant and
+    symbolic bounds of several int dtypes: the C step gives numpy's values, shapes and dtypes,
+    as the Python linker does, and no index reaches Python."""
+    rng = np.random.default_rng(seed)
+    for _ in range(12):
+        shape = tuple(int(n) for n in rng.integers(0, 5, size=rng.integers(0, 4)))
+        dtype = str(rng.choice(["float64", "float32", "int16", "bool"]))
+        xv = (rng.standard_normal(shape) * 10).astype(dtype)
+        index = _random_basic_index(rng, shape)
+        x = ft.TensorType(dtype, (None,) * len(shape))("x")
+        sym_index, syms, vals = _symbolic_index(index, ["int64", "int32", "uint8", "int16"])
+        outs = [x[index] if index else x[()], x[sym_index] * 1 if index else x * 1]
+        c, py = _both([x, *syms], outs)
+        assert c_program.ST_PERFORM not in _kinds(c), (index, _steps(c))
+        wants = [xv[index], xv[index] * 1]
+        for f in (c, py):
+            for got, want in zip(f(xv, *vals), wants):
+                assert got.dtype == want.dtype and got.shape == want.shape, (index, shape)
+                np.testing.assert_array_equal(got, want)
+
+
+def test_subtensor_refusals_come_from_the_perform() -> None:
+    """An index out of range, a zero step and a bound of a dtype the step does not read (uint64)
+    raise the perform's errors, from both linkers; a bound beyond a C int stays with the perform."""
+    x, k, s = ft.dmatrix("x"), ft.lscalar("k"), ft.lscalar("s")
+    u = ft.TensorType("uint64", ())("u")
+    c, py = _both([x, k, s, u], [x[k, ::s] + 0, x[u] + 0])
+    assert c_program.ST_PERFORM not in _kinds(c)
+    xv = np.arange(6.0).reshape(2, 3)
+    for f in (c, py):
+        with pytest.raises(IndexError, match="out of bounds"):
+            f(xv, 2, 1, np.uint64(0))
+        with pytest.raises(IndexError, match="out of bounds"):
+            f(xv, -3, 1, np.uint64(0))
+        with pytest.raises(ValueError, match="step cannot be zero"):
+            f(xv, 0, 0, np.uint64(0))
+        np.testing.assert_array_equal(f(xv, -1, -1, np.uint64(1))[1], xv[1])
+        with pytest.raises(IndexError):
+            f(xv, 0, 1, np.uint64(2**63 + 5))
+    y = ft.dvector("y")
+    big = fc.function([y], y[2**40 :] + 0)
+    assert c_program.ST_PERFORM in _kinds(big)
+    assert big(np.ones(3)).shape == (0,)
+
+
+def test_subtensor_views_never_reach_the_caller() -> None:
+    """The step's result is a view of the input; returned as an output it is copied (writing it
+    leaves the input alone), and an input that is read-only still works."""
+    x = ft.dmatrix("x")
+    f = fc.function([x], [x[1:, ::-1], x[0]])
+    assert c_program.ST_SUBTENSOR in _kinds(f)
+    xv = np.arange(6.0).reshape(2, 3)
+    a, b = f(xv)
+    a[:] = -1
+    b[:] = -1
+    np.testing.assert_array_equal(xv, np.arange(6.0).reshape(2, 3))
+    xv.flags.writeable = False
+    np.testing.assert_array_equal(f(xv)[0], xv[1:, ::-1])

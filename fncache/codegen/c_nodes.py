@@ -6,7 +6,8 @@ functions with one signature per role, which fncache's installed run-time
 (``c_runtime.c``) calls: the run-time checks shapes, allocates outputs and splits work across
 threads, the kernels only loop. Matrix products (numpy's BLAS-backed product), argmax/argmin,
 dimshuffles, shapes and reshapes, the gradients' `SumToShape` (where nothing was broadcast),
-`ReducedSize` and `SubtensorGrad` (zeros with the gradient written at a basic index), and ops
+`ReducedSize`, basic indexing (`Subtensor`: a view) and `SubtensorGrad` (zeros with the gradient
+written at a basic index), and ops
 without a native version (their numpy ``perform``) are steps the run-time carries out itself,
 with no generated code at all.
 
@@ -27,6 +28,7 @@ from ..tensor.grad_ops import ReducedSize, SubtensorGrad, SumToShape
 from ..tensor.reduction import ArgReduce, Reduce
 from ..tensor.scalar_ops import Composite
 from ..tensor.shape_ops import DimShuffle, Reshape, Shape
+from ..tensor.subtensor import Subtensor
 from . import c_program
 from .c_program import (
     ST_ARGREDUCE,
@@ -39,6 +41,7 @@ from .c_program import (
     ST_RESHAPE,
     ST_ROWPASS,
     ST_SHAPE,
+    ST_SUBTENSOR,
     ST_SUBTENSOR_GRAD,
     ST_SUM_TO_SHAPE,
 )
@@ -360,18 +363,35 @@ _BOUND_TAGS = {None: 0, "c": 1, "v": 2}
 _INT_MAX = 2**31 - 1
 
 
-def render_subtensor_grad(node: Apply, ctx: NodeCtx) -> tuple:
-    """Zeros with the gradient written at a basic index, by the run-time; a constant bound
-    beyond a C int's range leaves the whole node to the op's perform."""
-    ints = [ctx.perform, typenum(node.outputs[0].dtype), ctx.keeps[0], len(node.op.idx)]
-    for entry in node.op.idx:
-        refs = entry[1:]
+def _index_ints(idx: tuple) -> list[int]:
+    """A basic index as the run-time reads it (``basic_index``): the entry count, then per
+    entry 0 and its bound for an int, 1 and three bounds for a slice."""
+    ints = [len(idx)]
+    for entry in idx:
         ints.append(0 if entry[0] == "i" else 1)
-        for ref in refs:
+        for ref in entry[1:]:
             ints += [_BOUND_TAGS[None], 0] if ref is None else [_BOUND_TAGS[ref[0]], ref[1]]
+    return ints
+
+
+def _index_step(kind: int, node: Apply, ctx: NodeCtx, head: list[int]) -> tuple:
+    """A step reading a basic index after ``head``; a constant bound beyond a C int's range
+    leaves the whole node to the op's perform."""
+    ints = head + _index_ints(node.op.idx)
     if any(abs(i) > _INT_MAX for i in ints):
         return render_fallback(node, ctx)
-    return _step(ST_SUBTENSOR_GRAD, node, ctx, ints)
+    return _step(kind, node, ctx, ints)
+
+
+def render_subtensor(node: Apply, ctx: NodeCtx) -> tuple:
+    """numpy's ``x[idx]`` for ints and slices, a view made by the run-time."""
+    return _index_step(ST_SUBTENSOR, node, ctx, [ctx.perform, typenum(node.outputs[0].dtype)])
+
+
+def render_subtensor_grad(node: Apply, ctx: NodeCtx) -> tuple:
+    """Zeros with the gradient written at a basic index, by the run-time."""
+    head = [ctx.perform, typenum(node.outputs[0].dtype), ctx.keeps[0]]
+    return _index_step(ST_SUBTENSOR_GRAD, node, ctx, head)
 
 
 #: Bytes of X per block of a row pass: z, the row values and X.T @ g for a block are computed
@@ -540,7 +560,7 @@ def keeps_buffers(node: Apply) -> bool:
 
 def render_node(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
     """(kernel C code, possibly empty; the node's step) for one node. `SumToShape`,
-    `ReducedSize`, `RowPass`, `Reshape` and `SubtensorGrad` steps call the node's perform
+    `ReducedSize`, `RowPass`, `Reshape`, `Subtensor` and `SubtensorGrad` steps call the node's perform
     where their fast path does not apply (c_module gives them one, as to nodes without native
     code)."""
     if isinstance(node.op, SumToShape):
@@ -555,6 +575,8 @@ def render_node(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
         return "", render_reshape(node, ctx)
     if isinstance(node.op, SubtensorGrad):
         return "", render_subtensor_grad(node, ctx)
+    if isinstance(node.op, Subtensor):
+        return "", render_subtensor(node, ctx)
     if not has_native(node):
         return "", render_fallback(node, ctx)
     if isinstance(node.op, Elemwise):

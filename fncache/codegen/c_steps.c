@@ -816,6 +816,83 @@ static int index_bound(const Step *s, PyArrayObject **v, const int *ref, npy_int
 #undef FC_BOUND
 }
 
+/* A basic index applied to an array of nd dims (shape, strides): ints from `pos` hold the
+ * number of entries n, then n entries: (0, bound) for an int, (1, start, stop, step) for a
+ * slice, each bound two ints (see index_bound). Sets the view's dims and strides (*vd of them)
+ * and the byte offset of its first element, as numpy's x[idx] would; 0 where the index cannot
+ * be applied here (an index out of range, a zero step, a bound not readable, a malformed
+ * program): the op's perform then runs and reports it. */
+static int basic_index(const Step *s, PyArrayObject **v, int pos, int nd, const npy_intp *shape,
+                       const npy_intp *st, npy_intp *dims, npy_intp *strides, npy_intp *offset,
+                       int *vd)
+{
+    if (pos >= s->nints) return 0;
+    const int ne = s->ints[pos++];
+    if (ne < 0 || ne > nd) return 0;
+    *offset = 0;
+    *vd = 0;
+    for (int d = 0; d < ne; d++) {
+        const npy_intp n = shape[d];
+        const int kind = pos < s->nints ? s->ints[pos++] : -1;
+        if (kind == 0 && pos + 2 <= s->nints) {
+            npy_intp i;
+            if (index_bound(s, v, s->ints + pos, &i) != 1) return 0;
+            pos += 2;
+            if (i < 0) i += n;
+            if (i < 0 || i >= n) return 0;
+            *offset += i * st[d];
+        } else if (kind == 1 && pos + 6 <= s->nints) {
+            npy_intp start, stop, step = 1;
+            const int hs = index_bound(s, v, s->ints + pos, &start),
+                      he = index_bound(s, v, s->ints + pos + 2, &stop),
+                      hp = index_bound(s, v, s->ints + pos + 4, &step);
+            pos += 6;
+            if (hs < 0 || he < 0 || hp < 0 || step == 0) return 0;
+            if (!hs) start = step < 0 ? PY_SSIZE_T_MAX : 0;
+            if (!he) stop = step < 0 ? PY_SSIZE_T_MIN : PY_SSIZE_T_MAX;
+            const npy_intp len = PySlice_AdjustIndices(n, &start, &stop, step);
+            dims[*vd] = len;
+            strides[(*vd)++] = st[d] * step;
+            if (len > 0) *offset += start * st[d];
+        } else {
+            return 0;
+        }
+    }
+    for (int d = ne; d < nd; d++) {
+        dims[*vd] = shape[d];
+        strides[(*vd)++] = st[d];
+    }
+    return 1;
+}
+
+static int run_subtensor(Runner *self, const Step *s, PyArrayObject **v)
+{
+    /* ints: index into performs, the output typenum, then the index (see basic_index). numpy's
+     * x[idx] of input 0: a view sharing its data (and its writeability), made here rather than
+     * by a call of the op's perform (a tenth of the time: slices are common in gradients and
+     * gate layouts). Anything else runs the perform, which reports it. */
+    PyArrayObject *x = v[s->in[0]];
+    npy_intp dims[NPY_MAXDIMS], strides[NPY_MAXDIMS], offset;
+    int vd;
+    if (s->nints < 3 || PyArray_TYPE(x) != s->ints[1]
+        || !basic_index(s, v, 2, PyArray_NDIM(x), PyArray_DIMS(x), PyArray_STRIDES(x), dims,
+                        strides, &offset, &vd))
+        return run_perform(self, s, v);
+    PyArray_Descr *descr = PyArray_DESCR(x);
+    Py_INCREF(descr);
+    PyObject *r = PyArray_NewFromDescr(&PyArray_Type, descr, vd, dims, strides,
+                                       PyArray_BYTES(x) + offset,
+                                       PyArray_FLAGS(x) & NPY_ARRAY_WRITEABLE, NULL);
+    if (!r) return -1;
+    Py_INCREF(x);
+    if (PyArray_SetBaseObject((PyArrayObject *)r, (PyObject *)x) < 0) {
+        Py_DECREF(r);
+        return -1;
+    }
+    v[s->out[0]] = (PyArrayObject *)r;
+    return 0;
+}
+
 static int run_subtensor_grad(Runner *self, const Step *s, PyArrayObject **v)
 {
     /* ints: index into performs, the output typenum, its keep, n, then n index entries: (0,
@@ -826,43 +903,14 @@ static int run_subtensor_grad(Runner *self, const Step *s, PyArrayObject **v)
      * that does not fit, or anything unexpected runs the op's perform, which reports it. */
     PyArrayObject *x = v[s->in[0]], *g = v[s->in[1]];
     if (s->nints < 4) return run_perform(self, s, v);
-    const int ne = s->ints[3], nd = PyArray_NDIM(x), typenum = s->ints[1];
-    if (ne < 0 || ne > nd) return run_perform(self, s, v);
-    npy_intp dims[NPY_MAXDIMS], strides[NPY_MAXDIMS], offset = 0;
-    int vd = 0, pos = 4;
+    const int nd = PyArray_NDIM(x), typenum = s->ints[1];
+    npy_intp dims[NPY_MAXDIMS], strides[NPY_MAXDIMS], offset;
+    int vd;
     PyArrayObject *out = fc_out(self, v, s->out[0], nd, PyArray_DIMS(x), typenum, s->ints[2]);
     if (!out) return -1;
-    for (int d = 0; d < ne; d++) {
-        const npy_intp n = PyArray_DIM(out, d), st = PyArray_STRIDE(out, d);
-        const int kind = pos < s->nints ? s->ints[pos++] : -1;
-        if (kind == 0 && pos + 2 <= s->nints) {
-            npy_intp i;
-            if (index_bound(s, v, s->ints + pos, &i) != 1) goto perform;
-            pos += 2;
-            if (i < 0) i += n;
-            if (i < 0 || i >= n) goto perform;
-            offset += i * st;
-        } else if (kind == 1 && pos + 6 <= s->nints) {
-            npy_intp start, stop, step = 1;
-            const int hs = index_bound(s, v, s->ints + pos, &start),
-                      he = index_bound(s, v, s->ints + pos + 2, &stop),
-                      hp = index_bound(s, v, s->ints + pos + 4, &step);
-            pos += 6;
-            if (hs < 0 || he < 0 || hp < 0 || step == 0) goto perform;
-            if (!hs) start = step < 0 ? PY_SSIZE_T_MAX : 0;
-            if (!he) stop = step < 0 ? PY_SSIZE_T_MIN : PY_SSIZE_T_MAX;
-            const npy_intp len = PySlice_AdjustIndices(n, &start, &stop, step);
-            dims[vd] = len;
-            strides[vd++] = st * step;
-            if (len > 0) offset += start * st;
-        } else {
-            goto perform;
-        }
-    }
-    for (int d = ne; d < nd; d++) {
-        dims[vd] = PyArray_DIM(out, d);
-        strides[vd++] = PyArray_STRIDE(out, d);
-    }
+    if (!basic_index(s, v, 3, nd, PyArray_DIMS(out), PyArray_STRIDES(out), dims, strides, &offset,
+                     &vd))
+        goto perform;
     /* Zeros, but where the index covers every element (x[::-1], x[:]): all are written. */
     if (vd < nd || fc_size(dims, vd) != fc_size(PyArray_DIMS(out), nd))
         memset(PyArray_DATA(out), 0, PyArray_NBYTES(out));
@@ -926,6 +974,7 @@ int fc_run_step(Runner *self, Step *s, PyArrayObject **v)
     case ST_SHAPE: return run_shape(s, v);
     case ST_RESHAPE: return run_reshape(self, s, v);
     case ST_SUBTENSOR_GRAD: return run_subtensor_grad(self, s, v);
+    case ST_SUBTENSOR: return run_subtensor(self, s, v);
     default: return run_perform(self, s, v);
     }
 }
