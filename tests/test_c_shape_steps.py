@@ -270,3 +270,67 @@ def test_subtensor_views_never_reach_the_caller() -> None:
     np.testing.assert_array_equal(xv, np.arange(6.0).reshape(2, 3))
     xv.flags.writeable = False
     np.testing.assert_array_equal(f(xv)[0], xv[1:, ::-1])
+
+
+def test_concatenate_alloc_and_make_vector_are_native_and_match_numpy() -> None:
+    """``concatenate`` (any axis, negative too, empty pieces), ``alloc``/``zeros_like``/``full``
+    (a value broadcast to a symbolic shape, zero sizes) and the symbolic shape vector they read
+    run as run-time steps, with numpy's values, shapes and dtypes, as the Python linker gives."""
+    x, y, k = ft.dmatrix("x"), ft.dmatrix("y"), ft.iscalar("k")
+    b = ft.TensorType("int16", (None,))("b")
+    outs = [
+        ft.concatenate([x, y, x], axis=0),
+        ft.concatenate([x, y], axis=-1),
+        ft.concatenate([b, b[:k]]),
+        ft.zeros_like(x) + y,
+        ft.full((k, x.shape[1]), 2.5),
+        ft.alloc(x[0], k, x.shape[1]),
+        ft.ones_like(b),
+    ]
+    c, py = _both([x, y, k, b], outs)
+    kinds = _kinds(c)
+    assert c_program.ST_PERFORM not in kinds, _steps(c)
+    assert kinds.count(c_program.ST_CONCATENATE) == 3 and c_program.ST_ALLOC in kinds
+    assert c_program.ST_MAKE_VECTOR in kinds
+    rng = np.random.default_rng(3)
+    for m, n, kv in ((2, 3, 2), (0, 3, 0), (3, 0, 1), (1, 1, 5)):
+        xv, yv = rng.standard_normal((m, n)), rng.standard_normal((m, n))
+        bv = rng.integers(-9, 9, size=m + 1).astype("int16")
+        want = [
+            np.concatenate([xv, yv, xv]),
+            np.concatenate([xv, yv], axis=-1),
+            np.concatenate([bv, bv[:kv]]),
+            yv.copy(),
+            np.full((kv, n), 2.5),
+            np.broadcast_to(xv[0], (kv, n)) if m else None,
+            np.ones_like(bv),
+        ]
+        for f in (c, py):
+            if not m:  # x[0] of an empty x: the index error, from both linkers
+                with pytest.raises(IndexError):
+                    f(xv, yv, kv, bv)
+                continue
+            for got, w in zip(f(xv, yv, np.int32(kv), bv), want):
+                assert got.dtype == w.dtype and got.shape == w.shape
+                np.testing.assert_array_equal(got, w)
+
+
+def test_concatenate_and_alloc_refusals_come_from_the_perform() -> None:
+    """Shapes that do not fit, a negative size and inputs of mixed dtypes reach the op's perform:
+    the same errors and values as the Python linker."""
+    x, y, k = ft.dmatrix("x"), ft.dmatrix("y"), ft.lscalar("k")
+    i = ft.imatrix("i")
+    c, py = _both(
+        [x, y, k, i], [ft.concatenate([x, y], axis=1), ft.alloc(x, k, x.shape[1]), ft.concatenate([x, i])]
+    )
+    xv, iv = np.ones((2, 3)), np.arange(6, dtype="int32").reshape(2, 3)
+    for f in (c, py):
+        with pytest.raises(ValueError, match=r"concatenate\(axis=1\): shapes \[\(2, 3\), \(3, 3\)\]"):
+            f(xv, np.ones((3, 3)), 2, iv)
+        with pytest.raises(ValueError, match="negative"):
+            f(xv, xv, -1, iv)
+        with pytest.raises(ValueError, match="cannot be broadcast"):
+            f(xv, xv, 3, iv)
+        got = f(xv, xv, 2, iv)
+        np.testing.assert_array_equal(got[2], np.concatenate([xv, iv]))
+        assert got[2].dtype == np.float64

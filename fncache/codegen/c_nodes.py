@@ -6,8 +6,8 @@ functions with one signature per role, which fncache's installed run-time
 (``c_runtime.c``) calls: the run-time checks shapes, allocates outputs and splits work across
 threads, the kernels only loop. Matrix products (numpy's BLAS-backed product), argmax/argmin,
 dimshuffles, shapes and reshapes, the gradients' `SumToShape` (where nothing was broadcast),
-`ReducedSize`, basic indexing (`Subtensor`: a view) and `SubtensorGrad` (zeros with the gradient
-written at a basic index), and ops
+`ReducedSize`, basic indexing (`Subtensor`: a view), `SubtensorGrad` (zeros with the gradient
+written at a basic index), symbolic shapes (`MakeVector`), `Alloc` and `Concatenate`, and ops
 without a native version (their numpy ``perform``) are steps the run-time carries out itself,
 with no generated code at all.
 
@@ -27,14 +27,18 @@ from ..tensor.elemwise import Elemwise
 from ..tensor.grad_ops import ReducedSize, SubtensorGrad, SumToShape
 from ..tensor.reduction import ArgReduce, Reduce
 from ..tensor.scalar_ops import Composite
-from ..tensor.shape_ops import DimShuffle, Reshape, Shape
+from ..tensor.creation import Alloc
+from ..tensor.shape_ops import Concatenate, DimShuffle, MakeVector, Reshape, Shape
 from ..tensor.subtensor import Subtensor
 from . import c_program
 from .c_program import (
+    ST_ALLOC,
     ST_ARGREDUCE,
+    ST_CONCATENATE,
     ST_DIMSHUFFLE,
     ST_DOT,
     ST_ELEMWISE,
+    ST_MAKE_VECTOR,
     ST_PERFORM,
     ST_REDUCE,
     ST_REDUCED_SIZE,
@@ -388,6 +392,13 @@ def render_subtensor(node: Apply, ctx: NodeCtx) -> tuple:
     return _index_step(ST_SUBTENSOR, node, ctx, [ctx.perform, typenum(node.outputs[0].dtype)])
 
 
+def render_concatenate(node: Apply, ctx: NodeCtx) -> tuple:
+    """numpy's concatenate, called by the run-time (an axis beyond a C int stays with the perform)."""
+    if abs(node.op.axis) > _INT_MAX:
+        return render_fallback(node, ctx)
+    return _step(ST_CONCATENATE, node, ctx, [ctx.perform, typenum(node.outputs[0].dtype), node.op.axis])
+
+
 def render_subtensor_grad(node: Apply, ctx: NodeCtx) -> tuple:
     """Zeros with the gradient written at a basic index, by the run-time."""
     head = [ctx.perform, typenum(node.outputs[0].dtype), ctx.keeps[0]]
@@ -560,7 +571,8 @@ def keeps_buffers(node: Apply) -> bool:
 
 def render_node(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
     """(kernel C code, possibly empty; the node's step) for one node. `SumToShape`,
-    `ReducedSize`, `RowPass`, `Reshape`, `Subtensor` and `SubtensorGrad` steps call the node's perform
+    `ReducedSize`, `RowPass`, `Reshape`, `Subtensor`, `SubtensorGrad`, `MakeVector`, `Alloc` and
+    `Concatenate` steps call the node's perform
     where their fast path does not apply (c_module gives them one, as to nodes without native
     code)."""
     if isinstance(node.op, SumToShape):
@@ -577,6 +589,12 @@ def render_node(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
         return "", render_subtensor_grad(node, ctx)
     if isinstance(node.op, Subtensor):
         return "", render_subtensor(node, ctx)
+    if isinstance(node.op, MakeVector):
+        return "", _step(ST_MAKE_VECTOR, node, ctx, [ctx.perform, typenum("int64")])
+    if isinstance(node.op, Alloc):
+        return "", _step(ST_ALLOC, node, ctx, [ctx.perform, typenum(node.outputs[0].dtype), node.op.ndim])
+    if isinstance(node.op, Concatenate):
+        return "", render_concatenate(node, ctx)
     if not has_native(node):
         return "", render_fallback(node, ctx)
     if isinstance(node.op, Elemwise):

@@ -33,6 +33,9 @@ __all__ = [
     "ST_RESHAPE",
     "ST_SUBTENSOR_GRAD",
     "ST_SUBTENSOR",
+    "ST_MAKE_VECTOR",
+    "ST_ALLOC",
+    "ST_CONCATENATE",
 ]
 
 (
@@ -49,7 +52,10 @@ __all__ = [
     ST_RESHAPE,
     ST_SUBTENSOR_GRAD,
     ST_SUBTENSOR,
-) = range(13)
+    ST_MAKE_VECTOR,
+    ST_ALLOC,
+    ST_CONCATENATE,
+) = range(16)
 
 #: ``c_runtime.h``'s step kinds, by their C names.
 STEP_KINDS = {
@@ -66,6 +72,9 @@ STEP_KINDS = {
     "ST_RESHAPE": ST_RESHAPE,
     "ST_SUBTENSOR_GRAD": ST_SUBTENSOR_GRAD,
     "ST_SUBTENSOR": ST_SUBTENSOR,
+    "ST_MAKE_VECTOR": ST_MAKE_VECTOR,
+    "ST_ALLOC": ST_ALLOC,
+    "ST_CONCATENATE": ST_CONCATENATE,
 }
 
 #: (kind, in_slots, out_slots, dying_slots, ints, kernels, name, msg, nd, errcheck)

@@ -791,6 +791,26 @@ static int run_reshape(Runner *self, const Step *s, PyArrayObject **v)
     return 0;
 }
 
+/* The value of a 0-d integer array of a dtype whose values all fit an npy_intp (uint64 does not):
+ * 1 with *out set, 0 otherwise. */
+static int int_scalar(PyArrayObject *b, npy_intp *out)
+{
+    if (PyArray_NDIM(b) != 0) return 0;
+    const char *p = PyArray_DATA(b);
+#define FC_INT(T) { T x; memcpy(&x, p, sizeof x); *out = (npy_intp)x; return 1; }
+    switch (PyArray_TYPE(b)) {
+    case NPY_INT8: FC_INT(npy_int8)
+    case NPY_INT16: FC_INT(npy_int16)
+    case NPY_INT32: FC_INT(npy_int32)
+    case NPY_INT64: FC_INT(npy_int64)
+    case NPY_UINT8: FC_INT(npy_uint8)
+    case NPY_UINT16: FC_INT(npy_uint16)
+    case NPY_UINT32: FC_INT(npy_uint32)
+    default: return 0;
+    }
+#undef FC_INT
+}
+
 /* One bound of a basic index (ints: tag, value; tag 0: none, 1: the value itself, 2: input
  * 2 + value, a 0-d integer array): 1 with *out set, 0 for none, -1 when it cannot be read
  * here (the op's perform then runs). */
@@ -799,21 +819,7 @@ static int index_bound(const Step *s, PyArrayObject **v, const int *ref, npy_int
     if (ref[0] == 0) return 0;
     if (ref[0] == 1) { *out = ref[1]; return 1; }
     if (ref[0] != 2 || ref[1] < 0 || 2 + ref[1] >= s->nin) return -1;
-    PyArrayObject *b = v[s->in[2 + ref[1]]];
-    if (PyArray_NDIM(b) != 0) return -1;
-    const char *p = PyArray_DATA(b);
-#define FC_BOUND(T) { T x; memcpy(&x, p, sizeof x); *out = (npy_intp)x; return 1; }
-    switch (PyArray_TYPE(b)) {
-    case NPY_INT8: FC_BOUND(npy_int8)
-    case NPY_INT16: FC_BOUND(npy_int16)
-    case NPY_INT32: FC_BOUND(npy_int32)
-    case NPY_INT64: FC_BOUND(npy_int64)
-    case NPY_UINT8: FC_BOUND(npy_uint8)
-    case NPY_UINT16: FC_BOUND(npy_uint16)
-    case NPY_UINT32: FC_BOUND(npy_uint32)
-    default: return -1;
-    }
-#undef FC_BOUND
+    return int_scalar(v[s->in[2 + ref[1]]], out) ? 1 : -1;
 }
 
 /* A basic index applied to an array of nd dims (shape, strides): ints from `pos` hold the
@@ -960,6 +966,84 @@ perform:
     return run_perform(self, s, v);
 }
 
+static int run_make_vector(Runner *self, const Step *s, PyArrayObject **v)
+{
+    /* ints: index into performs, the output typenum (int64). An int64 vector of the int scalar
+     * inputs (a symbolic shape); an input of another kind (uint64, which may not fit) runs the
+     * op's perform. */
+    npy_intp n = s->nin;
+    PyArrayObject *r = (PyArrayObject *)PyArray_EMPTY(1, &n, NPY_INT64, 0);
+    if (!r) return -1;
+    npy_int64 *o = (npy_int64 *)PyArray_DATA(r);
+    for (int i = 0; i < s->nin; i++) {
+        npy_intp x;
+        if (!int_scalar(v[s->in[i]], &x)) {
+            Py_DECREF(r);
+            return run_perform(self, s, v);
+        }
+        o[i] = x;
+    }
+    v[s->out[0]] = r;
+    return 0;
+}
+
+static int run_alloc(Runner *self, const Step *s, PyArrayObject **v)
+{
+    /* ints: index into performs, the output typenum, ndim. A new array of the int64 shape
+     * vector input 1, filled with input 0 broadcast (numpy's assignment). A negative size, a
+     * value that does not broadcast or of another dtype, or anything unexpected runs the op's
+     * perform, which reports it. */
+    PyArrayObject *val = v[s->in[0]], *shp = v[s->in[1]];
+    const int nd = s->nints >= 3 ? s->ints[2] : -1;
+    if (nd < 0 || nd > NPY_MAXDIMS || PyArray_NDIM(shp) != 1 || PyArray_DIM(shp, 0) != nd
+        || PyArray_TYPE(shp) != NPY_INT64 || PyArray_TYPE(val) != s->ints[1])
+        return run_perform(self, s, v);
+    npy_intp dims[NPY_MAXDIMS];
+    const char *p = PyArray_DATA(shp);
+    for (int d = 0; d < nd; d++) {
+        npy_int64 x;
+        memcpy(&x, p + d * PyArray_STRIDE(shp, 0), sizeof x);
+        if (x < 0) return run_perform(self, s, v);
+        dims[d] = (npy_intp)x;
+    }
+    PyArrayObject *r = (PyArrayObject *)PyArray_EMPTY(nd, dims, s->ints[1], 0);
+    if (!r) return -1;
+    if (PyArray_CopyInto(r, val) < 0) {
+        PyErr_Clear();
+        Py_DECREF(r);
+        return run_perform(self, s, v);
+    }
+    v[s->out[0]] = r;
+    return 0;
+}
+
+static int run_concatenate(Runner *self, const Step *s, PyArrayObject **v)
+{
+    /* ints: index into performs, the output typenum, the axis. numpy's concatenate of inputs
+     * all of the output's dtype; inputs of mixed dtypes or shapes that do not fit run the op's
+     * perform (which casts, or reports the shapes). */
+    if (s->nints < 3) return run_perform(self, s, v);
+    PyObject *seq = PyTuple_New(s->nin);
+    if (!seq) return -1;
+    for (int i = 0; i < s->nin; i++) {
+        PyArrayObject *a = v[s->in[i]];
+        if (PyArray_TYPE(a) != s->ints[1]) {
+            Py_DECREF(seq);
+            return run_perform(self, s, v);
+        }
+        Py_INCREF(a);
+        PyTuple_SET_ITEM(seq, i, (PyObject *)a);
+    }
+    PyObject *r = PyArray_Concatenate(seq, s->ints[2]);
+    Py_DECREF(seq);
+    if (!r) {
+        PyErr_Clear();
+        return run_perform(self, s, v);
+    }
+    v[s->out[0]] = (PyArrayObject *)r;
+    return 0;
+}
+
 int fc_run_step(Runner *self, Step *s, PyArrayObject **v)
 {
     switch (s->kind) {
@@ -975,6 +1059,9 @@ int fc_run_step(Runner *self, Step *s, PyArrayObject **v)
     case ST_RESHAPE: return run_reshape(self, s, v);
     case ST_SUBTENSOR_GRAD: return run_subtensor_grad(self, s, v);
     case ST_SUBTENSOR: return run_subtensor(self, s, v);
+    case ST_MAKE_VECTOR: return run_make_vector(self, s, v);
+    case ST_ALLOC: return run_alloc(self, s, v);
+    case ST_CONCATENATE: return run_concatenate(self, s, v);
     default: return run_perform(self, s, v);
     }
 }
