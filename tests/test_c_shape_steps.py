@@ -6,6 +6,8 @@ of range, a zero step) reaches the op's perform, which raises the same error as 
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -334,3 +336,70 @@ def test_concatenate_and_alloc_refusals_come_from_the_perform() -> None:
         got = f(xv, xv, 2, iv)
         np.testing.assert_array_equal(got[2], np.concatenate([xv, iv]))
         assert got[2].dtype == np.float64
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "float64", "uint8"])
+def test_arange_is_native_and_matches_numpy(dtype: str) -> None:
+    """``arange`` with symbolic bounds (shape entries, negative steps, empty and huge ranges,
+    float bounds): the run-time's values, as numpy's and the Python linker's; a zero step is
+    the perform's error."""
+    kind = "float64" if dtype == "float64" else "int64"
+    a, b, c = (ft.TensorType(kind, ())(n) for n in "abc")
+    x = ft.dmatrix("x")
+    outs = [ft.arange(a, b, c, dtype=dtype), ft.arange(x.shape[0], dtype=dtype)]
+    cf, py = _both([a, b, c, x], outs)
+    assert c_program.ST_PERFORM not in _kinds(cf) and c_program.ST_ARANGE in _kinds(cf)
+    xv = np.ones((4, 2))
+    bounds = [(0, 5, 1), (5, 0, -1), (3, 3, 1), (-7, 11, 3), (10, -10, -4), (1, 0, 1)]
+    if kind == "float64":
+        bounds += [(0.5, 3.2, 0.7), (-1.0, 1.0, 0.25)]
+    elif dtype == "int64":  # beyond what the run-time's own loop takes: numpy's arange
+        bounds += [(-(2**62) + 3, -(2**62), -1), (2**62 + 1, 2**62 + 4, 1)]
+    elif dtype == "uint8":  # (numpy refuses a negative bound or step for it)
+        bounds = [bs for bs in bounds if min(bs) >= 0]
+    for start, stop, step in bounds:
+        want = [np.arange(start, stop, step, dtype=dtype), np.arange(4, dtype=dtype)]
+        for f in (cf, py):
+            for got, w in zip(f(start, stop, step, xv), want):
+                assert got.dtype == w.dtype and got.shape == w.shape, (start, stop, step)
+                np.testing.assert_array_equal(got, w)
+    for f in (cf, py):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # and nothing else on the way
+            with pytest.raises(ValueError, match="step must not be zero"):
+                f(0, 3, 0, xv)
+
+
+def test_specify_shape_and_assert_pass_their_input_through() -> None:
+    """``specify_shape`` and ``assert_op`` are checks the run-time makes itself: the input
+    passes through where they hold, the perform's error where they do not (a wrong size, a
+    false condition, a condition array)."""
+    x, k = ft.dmatrix("x"), ft.lscalar("k")
+    m = ft.bmatrix("m")
+    outs = [
+        ft.specify_shape(x, (None, 3)) * 2,
+        ft.assert_op(x, ft.gt(k, 0), "k must be positive") + 1,
+        ft.assert_op(x, m, "m must hold") - 1,
+    ]
+    c, py = _both([x, k, m], outs)
+    kinds = _kinds(c)
+    assert c_program.ST_PERFORM not in kinds
+    assert c_program.ST_SPECIFY_SHAPE in kinds and kinds.count(c_program.ST_ASSERT) == 2
+    xv, ok = np.arange(6.0).reshape(2, 3), np.ones((2, 3), bool)
+    for f in (c, py):
+        got = f(xv, 1, ok)
+        for g, w in zip(got, [xv * 2, xv + 1, xv - 1]):
+            np.testing.assert_array_equal(g, w)
+        with pytest.raises(ValueError, match=r"specify_shape: the value has shape \(3, 2\)"):
+            f(xv.T.copy(), 1, ok.T.copy())
+        with pytest.raises(AssertionError, match="k must be positive"):
+            f(xv, 0, ok)
+        bad = ok.copy()
+        bad[1, 2] = False
+        with pytest.raises(AssertionError, match="m must hold"):
+            f(xv, 1, bad)
+    # returned as it is, the checked input is copied for the caller
+    f = fc.function([x], ft.specify_shape(x, (2, 3)))
+    out = f(xv)
+    out[:] = 0
+    assert xv[1, 2] == 5.0

@@ -7,7 +7,8 @@ functions with one signature per role, which fncache's installed run-time
 threads, the kernels only loop. Matrix products (numpy's BLAS-backed product), argmax/argmin,
 dimshuffles, shapes and reshapes, the gradients' `SumToShape` (where nothing was broadcast),
 `ReducedSize`, basic indexing (`Subtensor`: a view), `SubtensorGrad` (zeros with the gradient
-written at a basic index), symbolic shapes (`MakeVector`), `Alloc` and `Concatenate`, and ops
+written at a basic index), symbolic shapes (`MakeVector`), `Alloc`, `Concatenate`, `arange`,
+`specify_shape` and `Assert` (the input itself where the check passes), and ops
 without a native version (their numpy ``perform``) are steps the run-time carries out itself,
 with no generated code at all.
 
@@ -25,15 +26,19 @@ from ..graph.types import is_complex, is_float, is_int
 from ..tensor.blas import Dot, RowPass
 from ..tensor.elemwise import Elemwise
 from ..tensor.grad_ops import ReducedSize, SubtensorGrad, SumToShape
+from ..tensor.pyop import Assert
 from ..tensor.reduction import ArgReduce, Reduce
 from ..tensor.scalar_ops import Composite
-from ..tensor.creation import Alloc
+from ..tensor.array_ops import SpecifyShape
+from ..tensor.creation import Alloc, ARange
 from ..tensor.shape_ops import Concatenate, DimShuffle, MakeVector, Reshape, Shape
 from ..tensor.subtensor import Subtensor
 from . import c_program
 from .c_program import (
     ST_ALLOC,
+    ST_ARANGE,
     ST_ARGREDUCE,
+    ST_ASSERT,
     ST_CONCATENATE,
     ST_DIMSHUFFLE,
     ST_DOT,
@@ -45,6 +50,7 @@ from .c_program import (
     ST_RESHAPE,
     ST_ROWPASS,
     ST_SHAPE,
+    ST_SPECIFY_SHAPE,
     ST_SUBTENSOR,
     ST_SUBTENSOR_GRAD,
     ST_SUM_TO_SHAPE,
@@ -399,6 +405,15 @@ def render_concatenate(node: Apply, ctx: NodeCtx) -> tuple:
     return _step(ST_CONCATENATE, node, ctx, [ctx.perform, typenum(node.outputs[0].dtype), node.op.axis])
 
 
+def render_specify_shape(node: Apply, ctx: NodeCtx) -> tuple:
+    """The input itself where its shape fits the declared one (checked by the run-time)."""
+    sizes = [-1 if n is None else n for n in node.op.shape]
+    if any(n > _INT_MAX for n in sizes):
+        return render_fallback(node, ctx)
+    head = [ctx.perform, typenum(node.outputs[0].dtype), len(sizes)]
+    return _step(ST_SPECIFY_SHAPE, node, ctx, head + sizes)
+
+
 def render_subtensor_grad(node: Apply, ctx: NodeCtx) -> tuple:
     """Zeros with the gradient written at a basic index, by the run-time."""
     head = [ctx.perform, typenum(node.outputs[0].dtype), ctx.keeps[0]]
@@ -571,8 +586,8 @@ def keeps_buffers(node: Apply) -> bool:
 
 def render_node(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
     """(kernel C code, possibly empty; the node's step) for one node. `SumToShape`,
-    `ReducedSize`, `RowPass`, `Reshape`, `Subtensor`, `SubtensorGrad`, `MakeVector`, `Alloc` and
-    `Concatenate` steps call the node's perform
+    `ReducedSize`, `RowPass`, `Reshape`, `Subtensor`, `SubtensorGrad`, `MakeVector`, `Alloc`,
+    `Concatenate`, `SpecifyShape`, `Assert` and `ARange` steps call the node's perform
     where their fast path does not apply (c_module gives them one, as to nodes without native
     code)."""
     if isinstance(node.op, SumToShape):
@@ -595,6 +610,11 @@ def render_node(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
         return "", _step(ST_ALLOC, node, ctx, [ctx.perform, typenum(node.outputs[0].dtype), node.op.ndim])
     if isinstance(node.op, Concatenate):
         return "", render_concatenate(node, ctx)
+    if isinstance(node.op, SpecifyShape):
+        return "", render_specify_shape(node, ctx)
+    if isinstance(node.op, (Assert, ARange)):
+        kind = ST_ASSERT if isinstance(node.op, Assert) else ST_ARANGE
+        return "", _step(kind, node, ctx, [ctx.perform, typenum(node.outputs[0].dtype)])
     if not has_native(node):
         return "", render_fallback(node, ctx)
     if isinstance(node.op, Elemwise):

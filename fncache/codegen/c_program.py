@@ -36,6 +36,9 @@ __all__ = [
     "ST_MAKE_VECTOR",
     "ST_ALLOC",
     "ST_CONCATENATE",
+    "ST_SPECIFY_SHAPE",
+    "ST_ASSERT",
+    "ST_ARANGE",
 ]
 
 (
@@ -55,7 +58,10 @@ __all__ = [
     ST_MAKE_VECTOR,
     ST_ALLOC,
     ST_CONCATENATE,
-) = range(16)
+    ST_SPECIFY_SHAPE,
+    ST_ASSERT,
+    ST_ARANGE,
+) = range(19)
 
 #: ``c_runtime.h``'s step kinds, by their C names.
 STEP_KINDS = {
@@ -75,6 +81,9 @@ STEP_KINDS = {
     "ST_MAKE_VECTOR": ST_MAKE_VECTOR,
     "ST_ALLOC": ST_ALLOC,
     "ST_CONCATENATE": ST_CONCATENATE,
+    "ST_SPECIFY_SHAPE": ST_SPECIFY_SHAPE,
+    "ST_ASSERT": ST_ASSERT,
+    "ST_ARANGE": ST_ARANGE,
 }
 
 #: (kind, in_slots, out_slots, dying_slots, ints, kernels, name, msg, nd, errcheck)

@@ -1044,6 +1044,77 @@ static int run_concatenate(Runner *self, const Step *s, PyArrayObject **v)
     return 0;
 }
 
+static int run_specify_shape(Runner *self, const Step *s, PyArrayObject **v)
+{
+    /* ints: index into performs, the output typenum, ndim, then per dim its declared size or
+     * -1 (any). Input 0 itself where its shape fits; otherwise the op's perform reports it. */
+    PyArrayObject *x = v[s->in[0]];
+    const int nd = s->nints >= 3 ? s->ints[2] : -1;
+    if (nd != PyArray_NDIM(x) || s->nints != 3 + nd) return run_perform(self, s, v);
+    for (int d = 0; d < nd; d++)
+        if (s->ints[3 + d] >= 0 && s->ints[3 + d] != PyArray_DIM(x, d)) return run_perform(self, s, v);
+    Py_INCREF(x);
+    v[s->out[0]] = x;
+    return 0;
+}
+
+static int run_assert(Runner *self, const Step *s, PyArrayObject **v)
+{
+    /* ints: index into performs, the output typenum. Input 0 itself where every condition is
+     * a true 0-d bool; anything else (a false one, arrays of conditions) runs the op's perform,
+     * which raises or checks them all. */
+    for (int i = 1; i < s->nin; i++) {
+        PyArrayObject *c = v[s->in[i]];
+        if (PyArray_NDIM(c) != 0 || PyArray_TYPE(c) != NPY_BOOL || !*(const npy_bool *)PyArray_DATA(c))
+            return run_perform(self, s, v);
+    }
+    PyArrayObject *x = v[s->in[0]];
+    Py_INCREF(x);
+    v[s->out[0]] = x;
+    return 0;
+}
+
+static int run_arange(Runner *self, const Step *s, PyArrayObject **v)
+{
+    /* ints: index into performs, the output typenum. numpy's arange of the three 0-d inputs:
+     * int64 from int bounds here (a range of a shape entry, the common case), any other kind
+     * by numpy's own arange (what np.arange calls) on the inputs' scalars; a zero step or
+     * anything numpy refuses runs the op's perform, which words the error. */
+    npy_intp b[3];
+    if (s->ints[1] == NPY_INT64 && int_scalar(v[s->in[0]], b) && int_scalar(v[s->in[1]], b + 1)
+        && int_scalar(v[s->in[2]], b + 2) && b[2] != 0) {
+        const npy_intp lim = (npy_intp)1 << 62;  /* stop - start cannot overflow */
+        if (b[0] > -lim && b[0] < lim && b[1] > -lim && b[1] < lim && b[2] > -lim && b[2] < lim) {
+            const npy_intp span = b[2] > 0 ? b[1] - b[0] : b[0] - b[1], st = b[2] > 0 ? b[2] : -b[2];
+            npy_intp n = span > 0 ? (span + st - 1) / st : 0;
+            PyArrayObject *r = (PyArrayObject *)PyArray_EMPTY(1, &n, NPY_INT64, 0);
+            if (!r) return -1;
+            npy_int64 *o = (npy_int64 *)PyArray_DATA(r);
+            for (npy_intp i = 0; i < n; i++) o[i] = b[0] + i * b[2];
+            v[s->out[0]] = r;
+            return 0;
+        }
+    }
+    PyObject *sc[3] = {NULL, NULL, NULL}, *r = NULL;
+    PyArray_Descr *descr = PyArray_DescrFromType(s->ints[1]);
+    int ok = descr != NULL;
+    for (int i = 0; i < 3 && ok; i++) {
+        PyArrayObject *a = v[s->in[i]];
+        ok = PyArray_NDIM(a) == 0 && (sc[i] = PyArray_ToScalar(PyArray_DATA(a), a)) != NULL;
+    }
+    /* a zero step goes straight to the perform (numpy would first warn of the division) */
+    if (ok && PyObject_IsTrue(sc[2]) == 1) r = PyArray_ArangeObj(sc[0], sc[1], sc[2], descr);
+    Py_XDECREF(descr);  /* (arange takes no reference) */
+    for (int i = 0; i < 3; i++) Py_XDECREF(sc[i]);
+    if (!r || PyArray_NDIM((PyArrayObject *)r) != 1 || PyArray_TYPE((PyArrayObject *)r) != s->ints[1]) {
+        Py_XDECREF(r);
+        PyErr_Clear();
+        return run_perform(self, s, v);
+    }
+    v[s->out[0]] = (PyArrayObject *)r;
+    return 0;
+}
+
 int fc_run_step(Runner *self, Step *s, PyArrayObject **v)
 {
     switch (s->kind) {
@@ -1062,6 +1133,9 @@ int fc_run_step(Runner *self, Step *s, PyArrayObject **v)
     case ST_MAKE_VECTOR: return run_make_vector(self, s, v);
     case ST_ALLOC: return run_alloc(self, s, v);
     case ST_CONCATENATE: return run_concatenate(self, s, v);
+    case ST_SPECIFY_SHAPE: return run_specify_shape(self, s, v);
+    case ST_ASSERT: return run_assert(self, s, v);
+    case ST_ARANGE: return run_arange(self, s, v);
     default: return run_perform(self, s, v);
     }
 }
