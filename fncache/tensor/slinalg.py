@@ -40,6 +40,14 @@ def _solved_type(a: Variable, b: Variable) -> TensorType:
     return TensorType(b.dtype, a.type.shape[1:2] + b.type.shape[1:])
 
 
+def _check_system(a: np.ndarray, b: np.ndarray, what: str) -> None:
+    if a.shape[0] != a.shape[1] or b.shape[0] != a.shape[0]:
+        raise ValueError(
+            f"{what}: a has shape {a.shape} and b {b.shape}; a must be square and b have as many "
+            "rows as a"
+        )
+
+
 class Solve(Op):
     """numpy.linalg.solve(a, b) of a square matrix and a vector or a matrix of right-hand sides."""
 
@@ -47,7 +55,9 @@ class Solve(Op):
         return Apply(self, [a, b], [_solved_type(a, b)])
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
-        res = run_linalg("solve", np.linalg.solve, *inputs)
+        a, b = inputs
+        _check_system(a, b, "solve")
+        res = run_linalg("solve", np.linalg.solve, a, b)
         return [np.asarray(res, dtype=node.outputs[0].dtype)]
 
 
@@ -64,6 +74,7 @@ class SolveTriangular(Op):
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         a, b = inputs
+        _check_system(a, b, "solve_triangular")
         t = np.tril(a) if self.lower else np.triu(a)
         res = run_linalg("solve_triangular", np.linalg.solve, t, b)
         return [np.asarray(res, dtype=node.outputs[0].dtype)]
@@ -85,7 +96,7 @@ def _system(a: Any, b: Any, what: str) -> tuple[Variable, Variable]:
     """``a`` (a square matrix) and ``b`` (a vector or matrix) in one float dtype, their sizes
     checked where they are known."""
     va = square_input(a, what, range(2, 3), "a square matrix (2 dims)")
-    vb = linalg_input(b, what, range(1, 3), "b: a vector or a matrix of right-hand sides (1 or 2 dims)")
+    vb = linalg_input(b, what, range(1, 3), "b as a vector or a matrix of right-hand sides (1 or 2 dims)")
     dt = "float64" if "float64" in (va.dtype, vb.dtype) else "float32"
     n, m = va.type.shape[0], vb.type.shape[0]
     if n is not None and m is not None and n != m:
