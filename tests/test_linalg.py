@@ -123,7 +123,9 @@ def test_gradients_against_finite_differences(mode: str) -> None:
         "chained": (lambda A, B, b, S: ft.dot(ft.inv(A), ft.cholesky(A)) + ft.det(A) * 1e-3, [0]),
     }
     rng = np.random.default_rng(5)
-    values = [[spd(rng, (n, n)), rng.normal(size=(n, 2)), rng.normal(size=n), spd(rng, (2, n, n))] for n in (1, 4)]
+    values = [
+        [spd(rng, (n, n)), rng.normal(size=(n, 2)), rng.normal(size=n), spd(rng, (2, n, n))] for n in (1, 4)
+    ]
     fd_check_grads([A, B, b, S], cases, values, mode=mode)
 
 
@@ -237,7 +239,12 @@ def test_gaussian_process_marginal_likelihood_and_its_gradient(mode: str) -> Non
 def _linalg_graph():
     A, b = ft.dmatrix("A"), ft.dvector("b")
     out = ft.inv(A) + ft.tril(ft.cholesky(A)) + ft.roll(ft.solve(A, b), 1)
-    return [A, b], [out, ft.det(A), ft.slogdet(A)[1], fc.grad(ft.det(A) + ft.sum(ft.solve_triangular(A, b)), A)]
+    return [A, b], [
+        out,
+        ft.det(A),
+        ft.slogdet(A)[1],
+        fc.grad(ft.det(A) + ft.sum(ft.solve_triangular(A, b)), A),
+    ]
 
 
 @pytest.mark.parametrize("mode", MODES)

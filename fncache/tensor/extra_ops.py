@@ -123,9 +123,11 @@ def broadcast_to(x: Any, shape: Any) -> Variable:
     """numpy.broadcast_to: ``x`` broadcast to ``shape`` (ints or symbolic int scalars); a new
     array rather than numpy's read-only view. Sizes that do not broadcast raise ValueError."""
     v = as_tensor_variable(x)
-    shp = (shape,) if isinstance(shape, (int, np.integer)) or (
-        isinstance(shape, Variable) and shape.ndim == 0
-    ) else shape
+    shp = (
+        (shape,)
+        if isinstance(shape, (int, np.integer)) or (isinstance(shape, Variable) and shape.ndim == 0)
+        else shape
+    )
     if isinstance(shp, (tuple, list)) and len(shp) < v.ndim:
         raise ValueError(
             f"broadcast_to: the shape {tuple(shp)!r} has fewer dims than {v.type} ({v.ndim}); "
@@ -134,13 +136,17 @@ def broadcast_to(x: Any, shape: Any) -> Variable:
     return alloc(v, shp)
 
 
-def nan_to_num(x: Any, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None) -> Variable:
+def nan_to_num(
+    x: Any, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None
+) -> Variable:
     """numpy.nan_to_num: NaN replaced by ``nan``, +inf by ``posinf`` (default: the dtype's
     largest finite value), -inf by ``neginf`` (its most negative); integers and bools
     unchanged. The gradient passes through where ``x`` is finite and is 0 elsewhere."""
     v = as_tensor_variable(x)
     if is_complex(v.dtype):
-        raise TypeError(f"nan_to_num: complex tensors are not supported, got {v.type}; apply it to z.real and z.imag")
+        raise TypeError(
+            f"nan_to_num: complex tensors are not supported, got {v.type}; apply it to z.real and z.imag"
+        )
     if not is_float(v.dtype):
         return v
     big = float(np.finfo(v.dtype).max)

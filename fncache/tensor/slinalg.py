@@ -43,8 +43,7 @@ def _solved_type(a: Variable, b: Variable) -> TensorType:
 def _check_system(a: np.ndarray, b: np.ndarray, what: str) -> None:
     if a.shape[0] != a.shape[1] or b.shape[0] != a.shape[0]:
         raise ValueError(
-            f"{what}: a has shape {a.shape} and b {b.shape}; a must be square and b have as many "
-            "rows as a"
+            f"{what}: a has shape {a.shape} and b {b.shape}; a must be square and b have as many rows as a"
         )
 
 
