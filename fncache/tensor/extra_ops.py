@@ -13,7 +13,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..graph.basic import Variable
-from ..graph.types import is_complex, is_float
+from ..graph.types import is_complex, is_float, is_int
 from .array_ops import expand_dims, matmul, squeeze
 from .basic import as_tensor_variable, constant
 from .creation import alloc, arange, eye
@@ -65,7 +65,7 @@ def roll(x: Any, shift: Any, axis: int | Sequence[int] | None = None) -> Variabl
     out = v
     for ax, s in zip(axes, shifts):
         sv = as_tensor_variable(s)
-        if sv.ndim != 0 or not (sv.dtype.startswith("int") or sv.dtype.startswith("uint")):
+        if sv.ndim != 0 or not is_int(sv.dtype):
             raise TypeError(f"roll: a shift must be an int or an int scalar, got {s!r} ({sv.type})")
         n = out.shape[ax]
         # Python's modulo: a shift of -1 or n + 1 is a shift of n - 1 or 1; a 0-size axis gives 0
@@ -98,7 +98,7 @@ def _triangle(m: Any, k: Any, keep: str, what: str) -> Variable:
     if v.ndim == 0:
         raise ValueError(f"{what}: takes a tensor of 1 or more dims, got a 0-d {v.type}")
     kv = as_tensor_variable(k)
-    if kv.ndim != 0 or not (kv.dtype.startswith("int") or kv.dtype.startswith("uint")):
+    if kv.ndim != 0 or not is_int(kv.dtype):
         raise TypeError(f"{what}: k must be an int or an int scalar, got {k!r} ({kv.type})")
     # numpy: a vector is the row of a square matrix
     rows = v.shape[-1] if v.ndim == 1 else v.shape[-2]
