@@ -40,6 +40,22 @@ from .array_ops import (
     unbroadcast,
 )
 from .inc_subtensor import inc_subtensor, set_subtensor
+from . import nlinalg, slinalg
+from .nlinalg import det, inv, matrix_dot, matrix_inverse, slogdet
+from .slinalg import cholesky, solve, solve_triangular
+from .extra_ops import (
+    batched_dot,
+    broadcast_to,
+    diff,
+    fill,
+    identity_like,
+    iround,
+    nan_to_num,
+    roll,
+    sgn,
+    tril,
+    triu,
+)
 from .creation import alloc, arange, eye, full, full_like, ones, ones_like, zeros, zeros_like
 from .shape_ops import concatenate, flatten, reshape, stack, swapaxes, transpose, dimshuffle, shape
 from .variable import TensorConstant, TensorVariable
@@ -328,4 +344,30 @@ __all__ += [
     "ones_like",
     "zeros",
     "zeros_like",
+]
+
+# linear algebra (fncache/tensor/nlinalg.py, slinalg.py) and the composed array functions
+# (fncache/tensor/extra_ops.py)
+__all__ += [
+    "nlinalg",
+    "slinalg",
+    "matrix_inverse",
+    "inv",
+    "det",
+    "slogdet",
+    "matrix_dot",
+    "cholesky",
+    "solve",
+    "solve_triangular",
+    "roll",
+    "diff",
+    "tril",
+    "triu",
+    "broadcast_to",
+    "nan_to_num",
+    "sgn",
+    "iround",
+    "fill",
+    "identity_like",
+    "batched_dot",
 ]

@@ -52,6 +52,7 @@ __all__ = [
     "sort",
     "argsort",
     "matmul",
+    "swap_last",
 ]
 
 
@@ -477,6 +478,11 @@ class MatMul(Op):
         except ValueError as e:
             raise ValueError(f"matmul: shapes {a.shape} and {b.shape}: {e}") from None
         return [np.asarray(res, dtype=node.outputs[0].dtype)]
+
+
+def swap_last(v: Variable) -> Variable:
+    """``v`` with its last two dims swapped: the transpose of each matrix of a stack."""
+    return dimshuffle(v, list(range(v.ndim - 2)) + [v.ndim - 1, v.ndim - 2])
 
 
 def matmul(a: Any, b: Any) -> Variable:

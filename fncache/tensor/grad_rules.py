@@ -29,6 +29,7 @@ from .array_ops import (
     cumsum,
     matmul,
     specify_broadcastable,
+    swap_last,
 )
 from .array_ops import tensordot
 from .basic import constant
@@ -39,7 +40,9 @@ from .grad_markers import DisconnectedGrad, GradClip, GradScale, ZeroGrad
 from .grad_ops import ReducedSize, RepeatGrad, SortGrad, SubtensorGrad, SumToShape, ZerosSum
 from .gradient import backprop, broadcast_like, given_gradient, grad, register_grad, sum_static_broadcast
 from .gradient import zeros_like
+from .extra_ops import identity_like, tril, triu
 from .jacobian_rows import JacobianRows, jacobian_rows
+from .nlinalg import Det, MatrixInverse, SlogDet
 from .pyop import Assert, PythonOp
 from .random import RandomVariable
 from .reduction import ArgReduce, Reduce, keep_reduced_dims
@@ -48,6 +51,7 @@ from .reduction import sum as sum_
 from .scalar_ops import Composite
 from .shape_ops import Concatenate, DimShuffle, MakeVector, Reshape, Shape, dimshuffle, flatten, reshape
 from .shape_ops import shape
+from .slinalg import Cholesky, Solve, SolveTriangular
 from .inc_subtensor import IncSubtensor
 from .subtensor import Subtensor
 
@@ -505,10 +509,6 @@ def _tensordot(node: Apply, out_grads: list) -> list:
     ]
 
 
-def _swap_last(v: Variable) -> Variable:
-    return dimshuffle(v, list(range(v.ndim - 2)) + [v.ndim - 1, v.ndim - 2])
-
-
 @register_grad(MatMul)
 def _matmul(node: Apply, out_grads: list) -> list:
     """As dot's, per matrix of the stack; a vector operand is a one-row (``a``) or one-column
@@ -521,10 +521,80 @@ def _matmul(node: Apply, out_grads: list) -> list:
         g = dimshuffle(g, list(range(g.ndim - 1)) + ["x", g.ndim - 1])
     if b.ndim == 1:
         g = dimshuffle(g, list(range(g.ndim)) + ["x"])
-    ga, gb = matmul(g, _swap_last(b2)), matmul(_swap_last(a2), g)
+    ga, gb = matmul(g, swap_last(b2)), matmul(swap_last(a2), g)
     ga = ga[..., 0, :] if a.ndim == 1 else ga
     gb = gb[..., 0] if b.ndim == 1 else gb
     return [_unbroadcast(ga, a, range(a.ndim - 2)), _unbroadcast(gb, b, range(b.ndim - 2))]
+
+
+# -- linear algebra ---------------------------------------------------------------------------
+def _per_matrix(v: Variable) -> Variable:
+    """A value per matrix of a stack with two broadcastable dims added, to scale each matrix."""
+    return dimshuffle(v, list(range(v.ndim)) + ["x", "x"])
+
+
+@register_grad(MatrixInverse)
+def _matrix_inverse(node: Apply, out_grads: list) -> list:
+    zt = swap_last(node.outputs[0])
+    return [-matmul(matmul(zt, out_grads[0]), zt)]
+
+
+@register_grad(Det)
+def _det(node: Apply, out_grads: list) -> list:
+    x = node.inputs[0]
+    return [_per_matrix(out_grads[0] * node.outputs[0]) * swap_last(MatrixInverse()(x))]
+
+
+@register_grad(SlogDet)
+def _slogdet(node: Apply, out_grads: list) -> list:
+    g = out_grads[1]  # the sign is piecewise constant
+    return [None if g is None else _per_matrix(g) * swap_last(MatrixInverse()(node.inputs[0]))]
+
+
+def _solve_grads(node: Apply, g: Variable, grad_b: Variable, triangle: Any) -> list:
+    """``a x = b``: b's gradient solves the transposed system, a's is ``-grad_b x^T`` (kept
+    to the triangle the op reads, when it reads one)."""
+    x = node.outputs[0]
+    if x.ndim == 1:
+        ga = -(dimshuffle(grad_b, (0, "x")) * dimshuffle(x, ("x", 0)))
+    else:
+        ga = -dot(grad_b, x.T)
+    return [ga if triangle is None else triangle(ga), grad_b]
+
+
+@register_grad(Solve)
+def _solve(node: Apply, out_grads: list) -> list:
+    a = node.inputs[0]
+    return _solve_grads(node, out_grads[0], Solve()(a.T, out_grads[0]), None)
+
+
+@register_grad(SolveTriangular)
+def _solve_triangular(node: Apply, out_grads: list) -> list:
+    lower = node.op.lower
+    grad_b = SolveTriangular(not lower)(node.inputs[0].T, out_grads[0])
+    return _solve_grads(node, out_grads[0], grad_b, tril if lower else triu)
+
+
+def _tril_half_diagonal(x: Variable) -> Variable:
+    return tril(x) - 0.5 * identity_like(x) * x
+
+
+@register_grad(Cholesky)
+def _cholesky(node: Apply, out_grads: list) -> list:
+    """Murray's formula (as Theano's and PyTensor's): for ``L = cholesky(A)`` reading A's lower
+    triangle, ``S = L^-T phi(L^T g) L^-1`` and the gradient is ``phi(S + S^T)``, phi keeping the
+    lower triangle with its diagonal halved."""
+    chol = node.outputs[0]
+    if chol.ndim != 2:
+        raise NotImplementedError(
+            f"grad: the gradient of cholesky is implemented for one matrix, got {chol.type} "
+            f"({chol.ndim} dims); take the gradient per matrix of the stack"
+        )
+    lt = chol.T
+    p = _tril_half_diagonal(dot(lt, out_grads[0]))
+    upper = SolveTriangular(False)
+    s = upper(lt, upper(lt, p.T).T)
+    return [_tril_half_diagonal(s + s.T)]
 
 
 @register_grad(RandomVariable)

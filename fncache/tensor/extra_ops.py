@@ -1,0 +1,223 @@
+"""numpy's and Theano's small array functions, built from existing ops: ``roll diff tril triu
+broadcast_to nan_to_num sgn iround fill identity_like batched_dot``.
+
+Each is a composition of subtensors, concatenations, dimshuffles, elementwise ops and
+``matmul``, so it fuses with its neighbours, compiles to C where those ops do, keys and pickles
+as they do, and differentiates through their gradient rules: no new op is needed.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..graph.basic import Variable
+from ..graph.types import is_complex, is_float, is_int
+from .array_ops import expand_dims, matmul, squeeze
+from .basic import as_tensor_variable, constant
+from .creation import alloc, arange, eye
+from .elemwise import cast, elemwise
+from .reduction import ordered_axes
+from .shape_ops import concatenate, dimshuffle, flatten, reshape
+
+__all__ = [
+    "roll",
+    "diff",
+    "tril",
+    "triu",
+    "broadcast_to",
+    "nan_to_num",
+    "sgn",
+    "iround",
+    "fill",
+    "identity_like",
+    "batched_dot",
+]
+
+
+def _int_arg(value: Any, what: str, name: str) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{what}: {name} must be an int, got {value!r}")
+    return int(value)
+
+
+def _along(x: Variable, axis: int, index: Any) -> Variable:
+    """``x[index]`` along ``axis`` (a slice), the other axes whole."""
+    return x[(slice(None),) * axis + (index,)]
+
+
+def roll(x: Any, shift: Any, axis: int | Sequence[int] | None = None) -> Variable:
+    """numpy.roll: elements shifted by ``shift`` along ``axis`` (of the flattened ``x`` when
+    None), those pushed off the end coming back at the start. ``shift`` is an int, a symbolic
+    int scalar, or (with a tuple of axes) one of those per axis. Two slices concatenated."""
+    v = as_tensor_variable(x)
+    if axis is None:
+        if isinstance(shift, (tuple, list)):
+            raise ValueError(f"roll: without an axis the shift must be one int, got {shift!r}")
+        return reshape(roll(flatten(v), shift, 0), v.shape, ndim=v.ndim)
+    axes = ordered_axes(axis, v.ndim, "roll")
+    shifts = tuple(shift) if isinstance(shift, (tuple, list)) else (shift,) * len(axes)
+    if len(shifts) != len(axes):
+        raise ValueError(
+            f"roll: {len(shifts)} shifts {shifts!r} for {len(axes)} axes {axes}; give one shift per axis"
+        )
+    out = v
+    for ax, s in zip(axes, shifts):
+        sv = as_tensor_variable(s)
+        if sv.ndim != 0 or not is_int(sv.dtype):
+            raise TypeError(f"roll: a shift must be an int or an int scalar, got {s!r} ({sv.type})")
+        n = out.shape[ax]
+        # Python's modulo: a shift of -1 or n + 1 is a shift of n - 1 or 1; a 0-size axis gives 0
+        # (integer modulo by zero is 0), two empty-or-whole slices
+        cut = n - elemwise("mod", cast(sv, "int64"), n)
+        out = concatenate([_along(out, ax, slice(cut, None)), _along(out, ax, slice(None, cut))], axis=ax)
+    return out
+
+
+def diff(x: Any, n: int = 1, axis: int = -1) -> Variable:
+    """numpy.diff: the ``n``-th differences along ``axis`` (``x[1:] - x[:-1]``, repeated; for
+    bool, ``!=`` as numpy)."""
+    v = as_tensor_variable(x)
+    n = _int_arg(n, "diff", "n")
+    if n < 0:
+        raise ValueError(f"diff: order n must be non-negative, got {n}")
+    if v.ndim == 0:
+        raise ValueError("diff: a 0-d tensor has no axis to take differences along; give a 1-d or more")
+    ax = ordered_axes(axis, v.ndim, "diff")[0]
+    op = "neq" if v.dtype == "bool" else "sub"
+    for _ in range(n):
+        v = elemwise(op, _along(v, ax, slice(1, None)), _along(v, ax, slice(None, -1)))
+    return v
+
+
+def _triangle(m: Any, k: Any, keep: str, what: str) -> Variable:
+    """``m`` with the elements outside a triangle of its last two dims zeroed: those with
+    ``j - i`` on the ``keep`` side ("le" for tril, "ge" for triu) of ``k``."""
+    v = as_tensor_variable(m)
+    if v.ndim == 0:
+        raise ValueError(f"{what}: takes a tensor of 1 or more dims, got a 0-d {v.type}")
+    kv = as_tensor_variable(k)
+    if kv.ndim != 0 or not is_int(kv.dtype):
+        raise TypeError(f"{what}: k must be an int or an int scalar, got {k!r} ({kv.type})")
+    # numpy: a vector is the row of a square matrix
+    rows = v.shape[-1] if v.ndim == 1 else v.shape[-2]
+    i = dimshuffle(arange(rows), (0, "x"))
+    j = dimshuffle(arange(v.shape[-1]), ("x", 0))
+    mask = elemwise(keep, j - i, cast(kv, "int64"))
+    return elemwise("switch", mask, v, constant(np.zeros((), v.dtype)))
+
+
+def tril(m: Any, k: Any = 0) -> Variable:
+    """numpy.tril: the lower triangle of the last two dims (``j <= i + k`` kept, the rest 0); a
+    vector is the row of a square matrix. An elementwise select with an index mask (it fuses)."""
+    return _triangle(m, k, "le", "tril")
+
+
+def triu(m: Any, k: Any = 0) -> Variable:
+    """numpy.triu: the upper triangle of the last two dims (``j >= i + k`` kept, the rest 0)."""
+    return _triangle(m, k, "ge", "triu")
+
+
+def broadcast_to(x: Any, shape: Any) -> Variable:
+    """numpy.broadcast_to: ``x`` broadcast to ``shape`` (ints or symbolic int scalars); a new
+    array rather than numpy's read-only view. Sizes that do not broadcast raise ValueError."""
+    v = as_tensor_variable(x)
+    shp = (
+        (shape,)
+        if isinstance(shape, (int, np.integer)) or (isinstance(shape, Variable) and shape.ndim == 0)
+        else shape
+    )
+    if isinstance(shp, (tuple, list)) and len(shp) < v.ndim:
+        raise ValueError(
+            f"broadcast_to: the shape {tuple(shp)!r} has fewer dims than {v.type} ({v.ndim}); "
+            "give at least one size per dim of x"
+        )
+    return alloc(v, shp)
+
+
+def nan_to_num(
+    x: Any, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None
+) -> Variable:
+    """numpy.nan_to_num: NaN replaced by ``nan``, +inf by ``posinf`` (default: the dtype's
+    largest finite value), -inf by ``neginf`` (its most negative); integers and bools
+    unchanged. The gradient passes through where ``x`` is finite and is 0 elsewhere."""
+    v = as_tensor_variable(x)
+    if is_complex(v.dtype):
+        raise TypeError(
+            f"nan_to_num: complex tensors are not supported, got {v.type}; apply it to z.real and z.imag"
+        )
+    if not is_float(v.dtype):
+        return v
+    big = float(np.finfo(v.dtype).max)
+    hi = big if posinf is None else posinf
+    lo = -big if neginf is None else neginf
+    for name, val in (("nan", nan), ("posinf", hi), ("neginf", lo)):
+        if isinstance(val, Variable) or not isinstance(val, (int, float, np.integer, np.floating)):
+            raise TypeError(f"nan_to_num: {name} must be a Python number, got {val!r}")
+
+    def c(val: float) -> Variable:
+        return constant(np.asarray(val, v.dtype))
+
+    out = elemwise("switch", elemwise("isnan", v), c(nan), v)
+    out = elemwise("switch", elemwise("eq", v, np.inf), c(hi), out)
+    return elemwise("switch", elemwise("eq", v, -np.inf), c(lo), out)
+
+
+def sgn(x: Any) -> Variable:
+    """Theano's name for :func:`sign`."""
+    return elemwise("sign", x)
+
+
+def iround(x: Any) -> Variable:
+    """Theano's ``iround``: ``round`` (half to even) cast to int64."""
+    return cast(elemwise("round", x), "int64")
+
+
+def fill(model: Any, value: Any) -> Variable:
+    """Theano's ``fill``: ``value`` broadcast to the shape of ``model`` (``model`` and ``value``
+    broadcast together), of ``value``'s dtype; a Python number takes ``model``'s dtype as
+    Theano's constants do. ``model`` gets no gradient."""
+    mv = as_tensor_variable(model)
+    if isinstance(value, (bool, int, float)) and not isinstance(value, np.generic):
+        val = constant(np.asarray(value, mv.dtype))
+    else:
+        val = as_tensor_variable(value)
+    out = elemwise("switch", constant(True), val, mv)
+    return out if out.dtype == val.dtype else cast(out, val.dtype)
+
+
+def identity_like(x: Any) -> Variable:
+    """Theano's ``identity_like``: the identity matrix of ``x``'s shape and dtype (a matrix)."""
+    v = as_tensor_variable(x)
+    if v.ndim != 2:
+        raise ValueError(f"identity_like: takes a matrix, got {v.type}; give a 2-d tensor")
+    return eye(v.shape[0], v.shape[1], 0, v.dtype)
+
+
+def batched_dot(a: Any, b: Any) -> Variable:
+    """PyTensor's ``batched_dot``: ``dot`` of ``a[i]`` and ``b[i]`` for each i of the first
+    (batch) dim. With a batch of scalars (1-d) it is a broadcast product; 2-d and 3-d operands
+    are batched vectors and matrices (``matmul`` of the stacks)."""
+    va, vb = as_tensor_variable(a), as_tensor_variable(b)
+    for name, v in (("a", va), ("b", vb)):
+        if v.ndim == 0:
+            raise TypeError(f"batched_dot: {name} must have a batch dim, got a 0-d {v.type}")
+        if v.ndim > 3:
+            raise ValueError(
+                f"batched_dot: {name} has {v.ndim} dims, batched_dot takes 1 to 3 (a batch of "
+                "scalars, vectors or matrices); use ft.tensordot or ft.matmul for more"
+            )
+    if va.ndim == 1:
+        return dimshuffle(va, [0] + ["x"] * (vb.ndim - 1)) * vb
+    if vb.ndim == 1:
+        return va * dimshuffle(vb, [0] + ["x"] * (va.ndim - 1))
+    dropped = []
+    if va.ndim == 2:
+        va = expand_dims(va, 1)
+        dropped.append(1)
+    if vb.ndim == 2:
+        vb = expand_dims(vb, 2)
+        dropped.append(2)
+    out = matmul(va, vb)
+    return squeeze(out, dropped) if dropped else out

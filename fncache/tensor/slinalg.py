@@ -1,0 +1,133 @@
+"""scipy.linalg's solvers and factorization as PyTensor's ``tensor.slinalg`` offers them:
+``cholesky``, ``solve`` and ``solve_triangular``, computed with numpy.linalg (fncache does not
+depend on scipy).
+
+As in :mod:`.nlinalg`, each op's ``perform`` calls LAPACK through numpy, in both linkers (a
+Python step in the C linker, the host under the CUDA renderer). ``solve_triangular`` reads only
+the named triangle of ``a`` and solves with numpy's general solver (LU of the triangle, the same
+solution as a triangular solve, for O(n^3) rather than O(n^2) work).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..graph.basic import Apply, Op, Variable
+from ..graph.types import TensorType
+from .array_ops import swap_last
+from .elemwise import cast
+from .extra_ops import tril, triu
+from .nlinalg import linalg_input, run_linalg, square_input
+
+__all__ = ["Cholesky", "Solve", "SolveTriangular", "cholesky", "solve", "solve_triangular"]
+
+
+class Cholesky(Op):
+    """numpy.linalg.cholesky: the lower factor L (``L @ L.T == a``) of a symmetric positive
+    definite matrix or a stack of them; only the lower triangle of ``a`` is read."""
+
+    def make_node(self, x: Variable) -> Apply:
+        return Apply(self, [x], [TensorType(x.dtype, x.type.shape)])
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        res = run_linalg("cholesky", np.linalg.cholesky, inputs[0])
+        return [np.asarray(res, dtype=node.outputs[0].dtype)]
+
+
+def _solved_type(a: Variable, b: Variable) -> TensorType:
+    return TensorType(b.dtype, a.type.shape[1:2] + b.type.shape[1:])
+
+
+def _check_system(a: np.ndarray, b: np.ndarray, what: str) -> None:
+    if a.shape[0] != a.shape[1] or b.shape[0] != a.shape[0]:
+        raise ValueError(
+            f"{what}: a has shape {a.shape} and b {b.shape}; a must be square and b have as many rows as a"
+        )
+
+
+class Solve(Op):
+    """numpy.linalg.solve(a, b) of a square matrix and a vector or a matrix of right-hand sides."""
+
+    def make_node(self, a: Variable, b: Variable) -> Apply:
+        return Apply(self, [a, b], [_solved_type(a, b)])
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        a, b = inputs
+        _check_system(a, b, "solve")
+        res = run_linalg("solve", np.linalg.solve, a, b)
+        return [np.asarray(res, dtype=node.outputs[0].dtype)]
+
+
+class SolveTriangular(Op):
+    """``x`` with ``t @ x == b``, ``t`` the lower (``lower``) or upper triangle of ``a``."""
+
+    __props__ = ("lower",)
+
+    def __init__(self, lower: bool) -> None:
+        self.lower = bool(lower)
+
+    def make_node(self, a: Variable, b: Variable) -> Apply:
+        return Apply(self, [a, b], [_solved_type(a, b)])
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        a, b = inputs
+        _check_system(a, b, "solve_triangular")
+        t = np.tril(a) if self.lower else np.triu(a)
+        res = run_linalg("solve_triangular", np.linalg.solve, t, b)
+        return [np.asarray(res, dtype=node.outputs[0].dtype)]
+
+
+def cholesky(x: Any, lower: bool = True) -> Variable:
+    """The Cholesky factor of a symmetric positive definite matrix (or of each in a stack):
+    lower ``L`` with ``L @ L.T == x`` reading x's lower triangle, or with ``lower=False`` upper
+    ``U`` with ``U.T @ U == x`` reading its upper triangle (scipy's convention). A matrix that is
+    not positive definite raises numpy's ``LinAlgError`` when the function runs."""
+    v = square_input(x, "cholesky")
+    if lower:
+        return Cholesky()(v)
+    # the lower factor of x.T (whose lower triangle is x's upper one), transposed
+    return swap_last(Cholesky()(swap_last(v)))
+
+
+def _system(a: Any, b: Any, what: str) -> tuple[Variable, Variable]:
+    """``a`` (a square matrix) and ``b`` (a vector or matrix) in one float dtype, their sizes
+    checked where they are known."""
+    va = square_input(a, what, range(2, 3), "a square matrix (2 dims)")
+    vb = linalg_input(b, what, range(1, 3), "b as a vector or a matrix of right-hand sides (1 or 2 dims)")
+    dt = "float64" if "float64" in (va.dtype, vb.dtype) else "float32"
+    n, m = va.type.shape[0], vb.type.shape[0]
+    if n is not None and m is not None and n != m:
+        raise ValueError(f"{what}: a is {va.type} and b is {vb.type}: b needs {n} rows, as a has")
+    return cast(va, dt), cast(vb, dt)
+
+
+def solve(a: Any, b: Any, assume_a: str = "gen", lower: bool = False) -> Variable:
+    """scipy.linalg.solve: ``x`` with ``a @ x == b``, ``b`` a vector or a matrix of right-hand
+    sides. ``assume_a="gen"`` reads all of ``a``; ``"sym"`` reads only its upper triangle (the
+    lower one with ``lower=True``) and mirrors it. A singular ``a`` raises numpy's
+    ``LinAlgError`` when the function runs. Both operands are 1 or 2 dims (no stacks)."""
+    if assume_a not in ("gen", "sym"):
+        raise ValueError(
+            f"solve: assume_a={assume_a!r} is not supported; use 'gen' (any square a) or 'sym' "
+            "(a symmetric a read from one triangle): for a positive definite or Hermitian a "
+            "they give the same solution"
+        )
+    va, vb = _system(a, b, "solve")
+    if assume_a == "sym":
+        if lower:
+            va = tril(va) + swap_last(tril(va, -1))
+        else:
+            va = triu(va) + swap_last(triu(va, 1))
+    return Solve()(va, vb)
+
+
+def solve_triangular(a: Any, b: Any, lower: bool = False) -> Variable:
+    """scipy.linalg.solve_triangular: ``x`` with ``t @ x == b``, ``t`` the upper triangle of ``a``
+    (the lower one with ``lower=True``; the other is not read). A zero on the diagonal raises
+    numpy's ``LinAlgError`` when the function runs."""
+    if not isinstance(lower, (bool, np.bool_)):
+        raise TypeError(f"solve_triangular: lower must be True or False, got {lower!r}")
+    va, vb = _system(a, b, "solve_triangular")
+    return SolveTriangular(bool(lower))(va, vb)
