@@ -15,7 +15,9 @@ import fncache as fc
 from fncache import tensor as ft
 from fncache.codegen import c_program
 from fncache.codegen.c_module import render_module
+from fncache.tensor.array_ops import SpecifyShape
 from fncache.tensor.grad_ops import SubtensorGrad
+from fncache.tensor.pyop import Assert
 
 
 def _steps(f) -> list[tuple[int, str]]:
@@ -370,10 +372,10 @@ def test_arange_is_native_and_matches_numpy(dtype: str) -> None:
                 f(0, 3, 0, xv)
 
 
-def test_specify_shape_and_assert_pass_their_input_through() -> None:
+def test_specify_shape_and_assert_pass_their_input_through(monkeypatch: pytest.MonkeyPatch) -> None:
     """``specify_shape`` and ``assert_op`` are checks the run-time makes itself: the input
-    passes through where they hold, the perform's error where they do not (a wrong size, a
-    false condition, a condition array)."""
+    passes through where they hold (no call into Python, for a condition array too), the
+    perform's error where they do not (a wrong size, a false condition)."""
     x, k = ft.dmatrix("x"), ft.lscalar("k")
     m = ft.bmatrix("m")
     outs = [
@@ -386,6 +388,13 @@ def test_specify_shape_and_assert_pass_their_input_through() -> None:
     assert c_program.ST_PERFORM not in kinds
     assert c_program.ST_SPECIFY_SHAPE in kinds and kinds.count(c_program.ST_ASSERT) == 2
     xv, ok = np.arange(6.0).reshape(2, 3), np.ones((2, 3), bool)
+    performed = []
+    for op in (SpecifyShape, Assert):
+        monkeypatch.setattr(
+            op, "perform", lambda self, node, ins, f=op.perform: performed.append(self) or f(self, node, ins)
+        )
+    c(xv, 1, ok)
+    assert not performed
     for f in (c, py):
         got = f(xv, 1, ok)
         for g, w in zip(got, [xv * 2, xv + 1, xv - 1]):

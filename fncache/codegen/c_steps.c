@@ -1061,12 +1061,15 @@ static int run_specify_shape(Runner *self, const Step *s, PyArrayObject **v)
 static int run_assert(Runner *self, const Step *s, PyArrayObject **v)
 {
     /* ints: index into performs, the output typenum. Input 0 itself where every condition is
-     * a true 0-d bool; anything else (a false one, arrays of conditions) runs the op's perform,
-     * which raises or checks them all. */
+     * a contiguous bool array of true values (a 0-d one, or the comparison of two shapes);
+     * anything else (a false value, another dtype) runs the op's perform, which raises or
+     * checks it. */
     for (int i = 1; i < s->nin; i++) {
         PyArrayObject *c = v[s->in[i]];
-        if (PyArray_NDIM(c) != 0 || PyArray_TYPE(c) != NPY_BOOL || !*(const npy_bool *)PyArray_DATA(c))
-            return run_perform(self, s, v);
+        if (PyArray_TYPE(c) != NPY_BOOL || !PyArray_IS_C_CONTIGUOUS(c)) return run_perform(self, s, v);
+        const npy_bool *b = (const npy_bool *)PyArray_DATA(c);
+        for (npy_intp k = 0, n = PyArray_SIZE(c); k < n; k++)
+            if (!b[k]) return run_perform(self, s, v);
     }
     PyArrayObject *x = v[s->in[0]];
     Py_INCREF(x);
