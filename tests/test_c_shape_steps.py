@@ -412,3 +412,43 @@ def test_specify_shape_and_assert_pass_their_input_through(monkeypatch: pytest.M
     out = f(xv)
     out[:] = 0
     assert xv[1, 2] == 5.0
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_tensordot_is_native_and_matches_numpy(seed: int) -> None:
+    """Random tensordots (0 to 3 contracted axes in any order, empty dims, transposed operands,
+    float32 and float64) in the run-time, N-d ``dot`` too: numpy's values and shapes, as the
+    Python linker's; operands of mixed dtypes go through the perform, and so do sizes that
+    differ (its error)."""
+    rng = np.random.default_rng(seed)
+    for _ in range(6):
+        dt = str(rng.choice(["float64", "float32"]))
+        na, nb = (int(n) for n in rng.integers(1, 4, size=2))
+        n = int(rng.integers(0, min(na, nb) + 1))
+        ca = [int(i) for i in rng.permutation(na)[:n]]
+        cb = [int(i) for i in rng.permutation(nb)[:n]]
+        ash = [int(s) for s in rng.integers(0, 4, size=na)]
+        bsh = [int(s) for s in rng.integers(0, 4, size=nb)]
+        for i, j in zip(ca, cb):
+            bsh[j] = ash[i]
+        a = ft.TensorType(dt, (None,) * na)("a")
+        b = ft.TensorType(dt, (None,) * nb)("b")
+        c, py = _both([a, b], [ft.tensordot(a, b, (ca, cb))])
+        assert _kinds(c) == [c_program.ST_TENSORDOT]
+        av = rng.standard_normal(ash).astype(dt)
+        bv = rng.standard_normal(bsh[::-1]).astype(dt).T  # not contiguous
+        want = np.tensordot(av, bv, (ca, cb))
+        tol = 1e-5 if dt == "float32" else 1e-12
+        for f in (c, py):
+            (got,) = f(av, bv)
+            assert got.dtype == want.dtype and got.shape == want.shape, (ash, bsh, ca, cb)
+            np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
+    x, y, i = ft.tensor3("x"), ft.dmatrix("y"), ft.imatrix("i")
+    c, py = _both([x, y, i], [ft.dot(x, y), ft.tensordot(y, i, 1)])
+    xv, yv, iv = rng.standard_normal((2, 3, 4)), rng.standard_normal((4, 5)), np.ones((5, 2), "int32")
+    for f in (c, py):
+        got = f(xv, yv, iv)
+        np.testing.assert_allclose(got[0], np.dot(xv, yv), rtol=1e-12)
+        np.testing.assert_allclose(got[1], np.tensordot(yv, iv, 1), rtol=1e-12)
+        with pytest.raises(ValueError, match=r"tensordot: shapes \(2, 3, 4\) and \(3, 5\)"):
+            f(xv, np.ones((3, 5)), iv)

@@ -8,7 +8,7 @@ threads, the kernels only loop. Matrix products (numpy's BLAS-backed product), a
 dimshuffles, shapes and reshapes, the gradients' `SumToShape` (where nothing was broadcast),
 `ReducedSize`, basic indexing (`Subtensor`: a view), `SubtensorGrad` (zeros with the gradient
 written at a basic index), symbolic shapes (`MakeVector`), `Alloc`, `Concatenate`, `arange`,
-`specify_shape` and `Assert` (the input itself where the check passes), and ops
+`tensordot`, `specify_shape` and `Assert` (the input itself where the check passes), and ops
 without a native version (their numpy ``perform``) are steps the run-time carries out itself,
 with no generated code at all.
 
@@ -29,7 +29,7 @@ from ..tensor.grad_ops import ReducedSize, SubtensorGrad, SumToShape
 from ..tensor.pyop import Assert
 from ..tensor.reduction import ArgReduce, Reduce
 from ..tensor.scalar_ops import Composite
-from ..tensor.array_ops import SpecifyShape
+from ..tensor.array_ops import SpecifyShape, TensorDot
 from ..tensor.creation import Alloc, ARange
 from ..tensor.shape_ops import Concatenate, DimShuffle, MakeVector, Reshape, Shape
 from ..tensor.subtensor import Subtensor
@@ -54,6 +54,7 @@ from .c_program import (
     ST_SUBTENSOR,
     ST_SUBTENSOR_GRAD,
     ST_SUM_TO_SHAPE,
+    ST_TENSORDOT,
 )
 from .c_types import CTYPE, composite_lines, reduce_accumulator, reduce_combine
 
@@ -587,7 +588,7 @@ def keeps_buffers(node: Apply) -> bool:
 def render_node(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
     """(kernel C code, possibly empty; the node's step) for one node. `SumToShape`,
     `ReducedSize`, `RowPass`, `Reshape`, `Subtensor`, `SubtensorGrad`, `MakeVector`, `Alloc`,
-    `Concatenate`, `SpecifyShape`, `Assert` and `ARange` steps call the node's perform
+    `Concatenate`, `SpecifyShape`, `Assert`, `ARange` and `TensorDot` steps call the node's perform
     where their fast path does not apply (c_module gives them one, as to nodes without native
     code)."""
     if isinstance(node.op, SumToShape):
@@ -612,6 +613,10 @@ def render_node(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
         return "", render_concatenate(node, ctx)
     if isinstance(node.op, SpecifyShape):
         return "", render_specify_shape(node, ctx)
+    if isinstance(node.op, TensorDot):
+        op: TensorDot = node.op
+        head = [ctx.perform, typenum(node.outputs[0].dtype), len(op.a_axes)]
+        return "", _step(ST_TENSORDOT, node, ctx, head + [*op.a_axes, *op.b_axes])
     if isinstance(node.op, (Assert, ARange)):
         kind = ST_ASSERT if isinstance(node.op, Assert) else ST_ARANGE
         return "", _step(kind, node, ctx, [ctx.perform, typenum(node.outputs[0].dtype)])

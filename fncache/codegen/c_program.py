@@ -39,6 +39,7 @@ __all__ = [
     "ST_SPECIFY_SHAPE",
     "ST_ASSERT",
     "ST_ARANGE",
+    "ST_TENSORDOT",
 ]
 
 (
@@ -61,7 +62,8 @@ __all__ = [
     ST_SPECIFY_SHAPE,
     ST_ASSERT,
     ST_ARANGE,
-) = range(19)
+    ST_TENSORDOT,
+) = range(20)
 
 #: ``c_runtime.h``'s step kinds, by their C names.
 STEP_KINDS = {
@@ -84,6 +86,7 @@ STEP_KINDS = {
     "ST_SPECIFY_SHAPE": ST_SPECIFY_SHAPE,
     "ST_ASSERT": ST_ASSERT,
     "ST_ARANGE": ST_ARANGE,
+    "ST_TENSORDOT": ST_TENSORDOT,
 }
 
 #: (kind, in_slots, out_slots, dying_slots, ints, kernels, name, msg, nd, errcheck)

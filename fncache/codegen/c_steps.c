@@ -1118,6 +1118,77 @@ static int run_arange(Runner *self, const Step *s, PyArrayObject **v)
     return 0;
 }
 
+static PyArrayObject *fc_newshape(PyArrayObject *a, npy_intp *dims, int nd)
+{
+    PyArray_Dims to = {dims, nd};
+    return (PyArrayObject *)PyArray_Newshape(a, &to, NPY_CORDER);
+}
+
+/* One operand of a tensordot as a matrix, numpy's way: its free axes (in order) then the
+ * contracted ones (`contracted_last`), or the contracted then the free (b), transposed (a
+ * view) and reshaped (a copy only where the layout needs one). Sets *free to the free axes'
+ * sizes (their count in *nfree). */
+static PyArrayObject *tensordot_matrix(PyArrayObject *x, const int *axes, int n, int contracted_last,
+                                       npy_intp *free, int *nfree)
+{
+    const int nd = PyArray_NDIM(x);
+    npy_intp perm[NPY_MAXDIMS], dims[2] = {1, 1};
+    int used[NPY_MAXDIMS] = {0}, k = 0;
+    for (int i = 0; i < n; i++) used[axes[i]] = 1;
+    npy_intp *fd = &dims[contracted_last ? 0 : 1], *cd = &dims[contracted_last ? 1 : 0];
+    if (!contracted_last)
+        for (int i = 0; i < n; i++) perm[k++] = axes[i];
+    *nfree = 0;
+    for (int d = 0; d < nd; d++)
+        if (!used[d]) {
+            perm[k++] = d;
+            free[(*nfree)++] = PyArray_DIM(x, d);
+            *fd *= PyArray_DIM(x, d);
+        }
+    if (contracted_last)
+        for (int i = 0; i < n; i++) perm[k++] = axes[i];
+    for (int i = 0; i < n; i++) *cd *= PyArray_DIM(x, axes[i]);
+    PyArray_Dims p = {perm, nd};
+    PyArrayObject *t = (PyArrayObject *)PyArray_Transpose(x, &p);
+    if (!t) return NULL;
+    PyArrayObject *m = fc_newshape(t, dims, 2);
+    Py_DECREF(t);
+    return m;
+}
+
+static int run_tensordot(Runner *self, const Step *s, PyArrayObject **v)
+{
+    /* ints: index into performs, the output typenum, n, a's n contracted axes, b's. What
+     * numpy's tensordot does (transposes, reshapes, one matrix product, a reshape), without
+     * its Python: operands of the output's float dtype whose contracted sizes agree. Anything
+     * else (other dtypes, sizes that differ) runs the op's perform, which reports it. */
+    PyArrayObject *a = v[s->in[0]], *b = v[s->in[1]];
+    const int t = s->ints[1], n = s->nints >= 3 ? s->ints[2] : -1;
+    if (n < 0 || s->nints != 3 + 2 * n || (t != NPY_FLOAT64 && t != NPY_FLOAT32)
+        || PyArray_TYPE(a) != t || PyArray_TYPE(b) != t)
+        return run_perform(self, s, v);
+    const int *aa = s->ints + 3, *ba = aa + n;
+    for (int i = 0; i < n; i++)
+        if (aa[i] < 0 || aa[i] >= PyArray_NDIM(a) || ba[i] < 0 || ba[i] >= PyArray_NDIM(b)
+            || PyArray_DIM(a, aa[i]) != PyArray_DIM(b, ba[i]))
+            return run_perform(self, s, v);
+    npy_intp out[2 * NPY_MAXDIMS];
+    int fa, fb;
+    PyArrayObject *am = tensordot_matrix(a, aa, n, 1, out, &fa);
+    if (!am) return -1;
+    PyArrayObject *bm = tensordot_matrix(b, ba, n, 0, out + fa, &fb);
+    if (!bm) { Py_DECREF(am); return -1; }
+    PyArrayObject *prod = (PyArrayObject *)PyArray_MatrixProduct2((PyObject *)am, (PyObject *)bm, NULL);
+    Py_DECREF(am);
+    Py_DECREF(bm);
+    if (!prod) return -1;
+    PyArrayObject *r = fc_newshape(prod, out, fa + fb);
+    Py_DECREF(prod);
+    if (!r) return -1;
+    v[s->out[0]] = r;
+    return 0;
+}
+
 int fc_run_step(Runner *self, Step *s, PyArrayObject **v)
 {
     switch (s->kind) {
@@ -1139,6 +1210,7 @@ int fc_run_step(Runner *self, Step *s, PyArrayObject **v)
     case ST_SPECIFY_SHAPE: return run_specify_shape(self, s, v);
     case ST_ASSERT: return run_assert(self, s, v);
     case ST_ARANGE: return run_arange(self, s, v);
+    case ST_TENSORDOT: return run_tensordot(self, s, v);
     default: return run_perform(self, s, v);
     }
 }
