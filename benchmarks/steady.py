@@ -340,6 +340,15 @@ def run_overhead(cfg):
     r.cells["pytensor"] = tc(pt_vm_setup)
     rows.append(r)
 
+    g_args = W.gates_inputs()
+    g_ref = W.gates_numpy(*g_args)
+    r = Row("overhead", "overhead_gates", "LSTM gates %dx%d: concat, dot, 4 slices" % W.G_SHAPE)
+    r.cells["fncache"] = _timed_cell(_fncache(W.gates_graph, g_args), g_ref, "float64", cfg_o)
+    g_numpy = _numpy("W.gates_numpy(x, h, c, M)", "xhcM", g_args)
+    r.cells["numpy"] = _timed_cell(g_numpy, g_ref, "float64", cfg_o)
+    r.cells["pytensor"] = _timed_cell(_pytensor(W.gates_graph, g_args), g_ref, "float64", cfg_o)
+    rows.append(r)
+
     n_calls = 10_000
     r = Row("overhead", "overhead_fn_ncalls", f"per call inside f.fn(n_calls={n_calls})")
     r.cells["fncache"] = tc(_fncache(graph, args, trust=True, stmt=f"f.fn(n_calls={n_calls})"), number=1)

@@ -7,6 +7,8 @@ W1  exp(x)*y + sin(z)/(1+x*x)                    elementwise, float64 and float3
 W2  sum((x-y)**2)                                 fused reduction
 W3  mean(-t*log(p)-(1-t)*log(1-p)), p=sigmoid(X@w+b)   logistic-regression loss
 W4  one training step of the Theano tutorial's logistic regression (gradients and updates)
+G   an LSTM cell's gates on a small batch (concatenate, a product, four slices of symbolic
+    bounds): what a small recurrent model spends per step outside its arithmetic
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ W3_SHAPE = (1000, 100)
 W4_TEXT = "logreg training step: grad(xent.mean() + 0.01*sum(w**2), [w, b]), updates"
 W4_SHAPE = (400, 784)
 W4_LR = 0.1
+G_SHAPE = (4, 8)  # batch, cell size
 
 # ----------------------------------------------------------------------------------------
 # data
@@ -92,6 +95,32 @@ class W4NumpyStep:
 def w4_ref(X, y, w0):
     """xent of the first step."""
     return W4NumpyStep(w0)(X, y)[1]
+
+
+def gates_inputs(shape=G_SHAPE, seed=5):
+    b, n = shape
+    rng = np.random.default_rng(seed)
+    return (
+        rng.standard_normal((b, n)),
+        rng.standard_normal((b, n)),
+        rng.standard_normal((b, n)),
+        rng.standard_normal((2 * n, 4 * n)) * 0.3,
+    )
+
+
+def gates_numpy(x, h, c, Wt):
+    z = np.concatenate([x, h], axis=1) @ Wt
+    n = h.shape[1]
+    i, f, o = (1 / (1 + np.exp(-z[:, k * n : (k + 1) * n])) for k in range(3))
+    return o * np.tanh(f * c + i * np.tanh(z[:, 3 * n :]))
+
+
+def gates_graph(T):
+    x, h, c, Wt = T.dmatrix("x"), T.dmatrix("h"), T.dmatrix("c"), T.dmatrix("W")
+    z = T.dot(T.concatenate([x, h], axis=1), Wt)
+    n = h.shape[1]
+    i, f, o = (T.sigmoid(z[:, k * n : (k + 1) * n]) for k in range(3))
+    return [x, h, c, Wt], o * T.tanh(f * c + i * T.tanh(z[:, 3 * n :]))
 
 
 def w1_ref(x, y, z):

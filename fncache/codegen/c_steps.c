@@ -812,23 +812,23 @@ static int int_scalar(PyArrayObject *b, npy_intp *out)
 }
 
 /* One bound of a basic index (ints: tag, value; tag 0: none, 1: the value itself, 2: input
- * 2 + value, a 0-d integer array): 1 with *out set, 0 for none, -1 when it cannot be read
+ * first + value, a 0-d integer array): 1 with *out set, 0 for none, -1 when it cannot be read
  * here (the op's perform then runs). */
-static int index_bound(const Step *s, PyArrayObject **v, const int *ref, npy_intp *out)
+static int index_bound(const Step *s, PyArrayObject **v, int first, const int *ref, npy_intp *out)
 {
     if (ref[0] == 0) return 0;
     if (ref[0] == 1) { *out = ref[1]; return 1; }
-    if (ref[0] != 2 || ref[1] < 0 || 2 + ref[1] >= s->nin) return -1;
-    return int_scalar(v[s->in[2 + ref[1]]], out) ? 1 : -1;
+    if (ref[0] != 2 || ref[1] < 0 || first + ref[1] >= s->nin) return -1;
+    return int_scalar(v[s->in[first + ref[1]]], out) ? 1 : -1;
 }
 
 /* A basic index applied to an array of nd dims (shape, strides): ints from `pos` hold the
  * number of entries n, then n entries: (0, bound) for an int, (1, start, stop, step) for a
- * slice, each bound two ints (see index_bound). Sets the view's dims and strides (*vd of them)
+ * slice, each bound two ints (see index_bound; symbolic bounds are the inputs from `first`). Sets the view's dims and strides (*vd of them)
  * and the byte offset of its first element, as numpy's x[idx] would; 0 where the index cannot
  * be applied here (an index out of range, a zero step, a bound not readable, a malformed
  * program): the op's perform then runs and reports it. */
-static int basic_index(const Step *s, PyArrayObject **v, int pos, int nd, const npy_intp *shape,
+static int basic_index(const Step *s, PyArrayObject **v, int first, int pos, int nd, const npy_intp *shape,
                        const npy_intp *st, npy_intp *dims, npy_intp *strides, npy_intp *offset,
                        int *vd)
 {
@@ -842,16 +842,16 @@ static int basic_index(const Step *s, PyArrayObject **v, int pos, int nd, const 
         const int kind = pos < s->nints ? s->ints[pos++] : -1;
         if (kind == 0 && pos + 2 <= s->nints) {
             npy_intp i;
-            if (index_bound(s, v, s->ints + pos, &i) != 1) return 0;
+            if (index_bound(s, v, first, s->ints + pos, &i) != 1) return 0;
             pos += 2;
             if (i < 0) i += n;
             if (i < 0 || i >= n) return 0;
             *offset += i * st[d];
         } else if (kind == 1 && pos + 6 <= s->nints) {
             npy_intp start, stop, step = 1;
-            const int hs = index_bound(s, v, s->ints + pos, &start),
-                      he = index_bound(s, v, s->ints + pos + 2, &stop),
-                      hp = index_bound(s, v, s->ints + pos + 4, &step);
+            const int hs = index_bound(s, v, first, s->ints + pos, &start),
+                      he = index_bound(s, v, first, s->ints + pos + 2, &stop),
+                      hp = index_bound(s, v, first, s->ints + pos + 4, &step);
             pos += 6;
             if (hs < 0 || he < 0 || hp < 0 || step == 0) return 0;
             if (!hs) start = step < 0 ? PY_SSIZE_T_MAX : 0;
@@ -873,15 +873,15 @@ static int basic_index(const Step *s, PyArrayObject **v, int pos, int nd, const 
 
 static int run_subtensor(Runner *self, const Step *s, PyArrayObject **v)
 {
-    /* ints: index into performs, the output typenum, then the index (see basic_index). numpy's
-     * x[idx] of input 0: a view sharing its data (and its writeability), made here rather than
+    /* ints: index into performs, the output typenum, then the index (see basic_index; its
+     * symbolic bounds are the inputs after x). numpy's x[idx] of input 0: a view sharing its data (and its writeability), made here rather than
      * by a call of the op's perform (a tenth of the time: slices are common in gradients and
      * gate layouts). Anything else runs the perform, which reports it. */
     PyArrayObject *x = v[s->in[0]];
     npy_intp dims[NPY_MAXDIMS], strides[NPY_MAXDIMS], offset;
     int vd;
     if (s->nints < 3 || PyArray_TYPE(x) != s->ints[1]
-        || !basic_index(s, v, 2, PyArray_NDIM(x), PyArray_DIMS(x), PyArray_STRIDES(x), dims,
+        || !basic_index(s, v, 1, 2, PyArray_NDIM(x), PyArray_DIMS(x), PyArray_STRIDES(x), dims,
                         strides, &offset, &vd))
         return run_perform(self, s, v);
     PyArray_Descr *descr = PyArray_DESCR(x);
@@ -914,7 +914,7 @@ static int run_subtensor_grad(Runner *self, const Step *s, PyArrayObject **v)
     int vd;
     PyArrayObject *out = fc_out(self, v, s->out[0], nd, PyArray_DIMS(x), typenum, s->ints[2]);
     if (!out) return -1;
-    if (!basic_index(s, v, 3, nd, PyArray_DIMS(out), PyArray_STRIDES(out), dims, strides, &offset,
+    if (!basic_index(s, v, 2, 3, nd, PyArray_DIMS(out), PyArray_STRIDES(out), dims, strides, &offset,
                      &vd))
         goto perform;
     /* Zeros, but where the index covers every element (x[::-1], x[:]): all are written. */
