@@ -10,10 +10,11 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..config import config
-from ..graph.basic import Constant, Variable, ancestors
+from ..graph.basic import Constant, Variable, ancestors, substitute
 from ..graph.fgraph import FunctionGraph
 from ..mode import Mode, get_mode
 from .inputs import convert_input
+from ..tensor.replace import fit_static_shape, replacement_map
 from ..tensor.shared import SharedVariable
 from ..tensor.hooks import set_c_runtime, set_function_compiler
 
@@ -78,25 +79,11 @@ def _check_updates(updates: Any) -> list[tuple[SharedVariable, Variable]]:
             from ..tensor.elemwise import cast
 
             expr = cast(expr, sv.dtype)
-        expr = _fit_declared_shape(sv, expr)
+        expr = fit_static_shape(
+            sv.type.shape, expr, f"updates: {sv!r} has static shape {sv.type.shape}, its update"
+        )
         out.append((sv, expr))
     return out
-
-
-def _fit_declared_shape(sv: SharedVariable, expr: Variable) -> Variable:
-    """An update of a shared variable with static sizes: a contradicting static size is
-    refused now, an unknown one is checked when the function runs (`specify_shape`)."""
-    want = sv.type.shape
-    if all(s is None for s in want):
-        return expr
-    if any(w is not None and h is not None and w != h for w, h in zip(want, expr.type.shape)):
-        raise ValueError(
-            f"updates: {sv!r} has static shape {want}, its update {expr.type.shape}; "
-            "give an update of those sizes"
-        )
-    from ..tensor.array_ops import specify_shape
-
-    return specify_shape(expr, tuple(w if w is not None else h for w, h in zip(want, expr.type.shape)))
 
 
 class Function:
@@ -316,8 +303,13 @@ def function(
     allow_input_downcast: bool = False,
     on_unused_input: str = "raise",
     trust_input: bool = False,
+    givens: Any = None,
 ) -> Function:
-    """Compile ``outputs`` as a function of ``inputs`` (README "Compiling")."""
+    """Compile ``outputs`` as a function of ``inputs`` (README "Compiling").
+
+    ``givens`` (a dict or (variable, expression) pairs) replaces variables of the outputs and
+    updates by expressions before compiling, e.g. ``{x: data[i * n:(i + 1) * n]}`` with ``data``
+    a shared variable: the replaced variables are then not inputs."""
     from ..tensor.basic import as_tensor_variable
     from .compile import optimize_or_load
 
@@ -327,6 +319,10 @@ def function(
     outs, single = _as_list(outputs)
     outs = [as_tensor_variable(o) for o in outs]
     upd = _check_updates(updates)
+    given = replacement_map(givens, "givens")
+    if given:
+        new = substitute(outs + [e for _, e in upd], given)
+        outs, upd = new[: len(outs)], [(sv, e) for (sv, _), e in zip(upd, new[len(outs) :])]
     if on_unused_input not in ("raise", "warn", "ignore"):
         raise ValueError("on_unused_input must be 'raise', 'warn' or 'ignore'")
     all_outs = outs + [e for _, e in upd]
@@ -339,6 +335,8 @@ def function(
         if isinstance(v, SharedVariable) and v.default_update is not None and not any(v is s for s, _ in upd)
     ]
     if defaults:
+        if given:
+            defaults = [(sv, e) for (sv, _), e in zip(defaults, substitute([e for _, e in defaults], given))]
         upd += defaults
         all_outs = outs + [e for _, e in upd]
         used = ancestors(all_outs)
