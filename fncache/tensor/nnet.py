@@ -82,14 +82,15 @@ def elu(x: Any, alpha: Any = 1) -> Variable:
 
 
 def hard_sigmoid(x: Any) -> Variable:
-    """Theano's piecewise-linear sigmoid: ``clip(0.2 * x + 0.5, 0, 1)``, in ``x``'s float dtype."""
+    """Theano's piecewise-linear sigmoid: ``clip(0.2 * x + 0.5, 0, 1)``, in ``x``'s float dtype
+    (largest error 0.076, near ``|x| = 2.5``)."""
     v = _float(x)
     y = _e("add", _e("mul", v, _const(0.2, v)), _const(0.5, v))
     return _e("minimum", _e("maximum", y, _const(0.0, v)), _const(1.0, v))
 
 
 def ultra_fast_sigmoid(x: Any) -> Variable:
-    """Theano's piecewise approximation of the sigmoid (largest error about 0.0184):
+    """Theano's piecewise approximation of the sigmoid (largest error 0.028, near ``|x| = 3``):
     ``0.5 * (1 + z)`` with ``z`` an odd approximation of ``tanh(x / 2)`` that is, for
     ``u = |x| / 2``, ``1.5 u / (1 + u)`` below 1.7, ``0.935409070603099 + 0.0458812946797165
     (u - 1.7)`` below 3 and ``0.99505475368673`` above.
