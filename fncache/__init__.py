@@ -49,6 +49,8 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "ifelse": ("fncache.tensor.ifelse", "ifelse"),
     "clone_replace": ("fncache.tensor.replace", "clone_replace"),
     "graph_replace": ("fncache.tensor.replace", "graph_replace"),
+    "In": ("fncache.runtime.io", "In"),
+    "Out": ("fncache.runtime.io", "Out"),
 }
 
 __all__ = [
@@ -82,6 +84,8 @@ __all__ = [
     "ifelse",
     "clone_replace",
     "graph_replace",
+    "In",
+    "Out",
     "__version__",
 ]
 

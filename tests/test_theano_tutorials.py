@@ -415,3 +415,46 @@ def test_pp_writes_the_expression_in_infix_notation() -> None:
     assert "Function 'f'" in fc.printing.debugprint(f)
     with pytest.raises(TypeError, match=r"pp: expected a variable"):
         fc.pp(3)
+
+
+# -- In / Out ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("mode", [PY, None], ids=["py", "c"])
+def test_in_gives_defaults_and_keyword_names_and_pickles(mode: Any) -> None:
+    x, y = ft.vector("x"), ft.scalar("y")
+    w = fc.shared(np.ones(2), name="w")
+    f = fc.function(
+        [x, fc.In(y, value=2.0, name="scale")],
+        fc.Out(x * y + w.sum(), borrow=True),
+        updates={w: w + 1},
+        mode=mode,
+    )
+    one = np.ones(2)
+    np.testing.assert_array_equal(f(one), [4.0, 4.0])  # w = 1: 1 * 2 + 2
+    np.testing.assert_array_equal(f(one, 3.0), [7.0, 7.0])  # w = 2: 3 + 4
+    np.testing.assert_array_equal(f(one, scale=4.0), [10.0, 10.0])  # w = 3: 4 + 6
+    np.testing.assert_array_equal(f(x=one), [10.0, 10.0])  # w = 4: 2 + 8
+    assert f.input_names == ["x", "scale"]
+    g = fc.loads(fc.dumps(f))
+    np.testing.assert_array_equal(g(one), [12.0, 12.0])  # the pickled w = 5
+    assert g.input_names == ["x", "scale"] and g.defaults[1] == 2.0
+    with pytest.raises(TypeError, match=r"function 'f': missing inputs \['x'\]"):
+        f()
+    with pytest.raises(TypeError, match=r"function 'f' takes 2 inputs"):
+        f(one, 1.0, 2.0)
+    # the default is the function's own read-only copy: a returned input is not it
+    h = fc.function([fc.In(x, value=[1.0, 2.0])], x, mode=mode)
+    out = h()
+    out[0] = 7.0
+    np.testing.assert_array_equal(h(), [1.0, 2.0])
+
+
+def test_in_refuses_bad_defaults_and_names() -> None:
+    x, y = ft.vector("x"), ft.scalar("y")
+    with pytest.raises(ValueError, match=r"input 1 \(y\) has no default value but input 0 before it has one"):
+        fc.function([fc.In(x, value=[1.0]), y], x + y)
+    with pytest.raises(TypeError, match=r"input 0 \('x'\) of function 'f': expected a float64 array"):
+        fc.function([fc.In(x, value="a")], x)
+    with pytest.raises(ValueError, match=r"input 1 is named 'y', as an earlier input is"):
+        fc.function([fc.In(x, name="y"), y], x + y)
+    with pytest.raises(TypeError, match=r"In: the variable must be a symbolic variable"):
+        fc.In(3)

@@ -23,6 +23,9 @@ from .reduction import sum as sum_
 from .shape_ops import dimshuffle
 from .softmax import log_softmax, softmax
 
+# ft.sigmoid and ft.softplus themselves (the package defines them before importing this module)
+from . import sigmoid, softplus  # noqa: E402
+
 __all__ = [
     "sigmoid",
     "softplus",
@@ -52,16 +55,6 @@ def _float(x: Any) -> Variable:
 def _const(value: float, like: Variable) -> Variable:
     # a constant of ``like``'s dtype: a float64 0.2 would make a float32 input's result float64
     return constant(value, dtype=like.dtype)
-
-
-def sigmoid(x: Any) -> Variable:
-    """Elementwise 1 / (1 + exp(-x)), finite for every x."""
-    return _e("sigmoid", x)
-
-
-def softplus(x: Any) -> Variable:
-    """Elementwise log(1 + exp(x)), without overflow."""
-    return _e("softplus", x)
 
 
 def relu(x: Any, alpha: Any = 0) -> Variable:
