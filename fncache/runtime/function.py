@@ -403,7 +403,7 @@ def function(
     m = get_mode(mode)
     original = FunctionGraph(ins + shared, all_outs, clone=True)
     fname = name or "f"
-    input_names, defaults = _input_specs(inputs, ins, fname, allow_input_downcast)
+    input_names, input_defaults = _input_specs(inputs, ins, fname, allow_input_downcast)
     optimized, key, kernel_source, early = optimize_or_load(original, m, shared)
     with early if early is not None else nullcontext():
         return assemble(
@@ -422,7 +422,7 @@ def function(
             kernel_source_sha256=kernel_source,
             early=early,
             input_names=input_names,
-            defaults=defaults,
+            defaults=input_defaults,
         )
 
 
