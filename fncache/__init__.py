@@ -44,6 +44,13 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "dumps": ("fncache.runtime.pickling", "dumps"),
     "loads": ("fncache.runtime.pickling", "loads"),
     "RandomStream": ("fncache.tensor.random", "RandomStream"),
+    "printing": ("fncache.runtime.printing", None),
+    "pp": ("fncache.runtime.printing", "pp"),
+    "ifelse": ("fncache.tensor.ifelse", "ifelse"),
+    "clone_replace": ("fncache.tensor.replace", "clone_replace"),
+    "graph_replace": ("fncache.tensor.replace", "graph_replace"),
+    "In": ("fncache.runtime.io", "In"),
+    "Out": ("fncache.runtime.io", "Out"),
 }
 
 __all__ = [
@@ -72,6 +79,13 @@ __all__ = [
     "Rop",
     "GradientError",
     "RandomStream",
+    "printing",
+    "pp",
+    "ifelse",
+    "clone_replace",
+    "graph_replace",
+    "In",
+    "Out",
     "__version__",
 ]
 

@@ -10,18 +10,10 @@ from typing import Any
 from ..graph.basic import Apply, Constant, Variable
 from ..graph.fgraph import FunctionGraph
 from ..graph.types import is_float
-from ..tensor.elemwise import Elemwise, elemwise
+from ..tensor.elemwise import Elemwise, elemwise, single_step
 from ..tensor.shape_ops import DimShuffle, dimshuffle
 from .local import local_pass
 from .registry import register
-
-
-def single_step(node: Apply) -> tuple[str, list[Variable]] | None:
-    """(scalar op name, inputs) of an unfused one-step elementwise node."""
-    if not isinstance(node.op, Elemwise) or len(node.op.composite.steps) != 1:
-        return None
-    name, refs, _ = node.op.composite.steps[0]
-    return name, [node.inputs[k] for _, k in refs]
 
 
 #: Binary ops with a unit: the constant operand that leaves the other one unchanged (exactly,

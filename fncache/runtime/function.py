@@ -10,10 +10,12 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..config import config
-from ..graph.basic import Constant, Variable, ancestors
+from ..graph.basic import Constant, Variable, ancestors, substitute
 from ..graph.fgraph import FunctionGraph
 from ..mode import Mode, get_mode
 from .inputs import convert_input
+from .io import NO_DEFAULT, In, Out
+from ..tensor.replace import fit_static_shape, replacement_map
 from ..tensor.shared import SharedVariable
 from ..tensor.hooks import set_c_runtime, set_function_compiler
 
@@ -78,25 +80,11 @@ def _check_updates(updates: Any) -> list[tuple[SharedVariable, Variable]]:
             from ..tensor.elemwise import cast
 
             expr = cast(expr, sv.dtype)
-        expr = _fit_declared_shape(sv, expr)
+        expr = fit_static_shape(
+            sv.type.shape, expr, f"updates: {sv!r} has static shape {sv.type.shape}, its update"
+        )
         out.append((sv, expr))
     return out
-
-
-def _fit_declared_shape(sv: SharedVariable, expr: Variable) -> Variable:
-    """An update of a shared variable with static sizes: a contradicting static size is
-    refused now, an unknown one is checked when the function runs (`specify_shape`)."""
-    want = sv.type.shape
-    if all(s is None for s in want):
-        return expr
-    if any(w is not None and h is not None and w != h for w, h in zip(want, expr.type.shape)):
-        raise ValueError(
-            f"updates: {sv!r} has static shape {want}, its update {expr.type.shape}; "
-            "give an update of those sizes"
-        )
-    from ..tensor.array_ops import specify_shape
-
-    return specify_shape(expr, tuple(w if w is not None else h for w, h in zip(want, expr.type.shape)))
 
 
 class Function:
@@ -124,6 +112,8 @@ class Function:
         cache_key: str,
         runner: Any,
         code_flags: dict[str, Any],
+        input_names: Sequence[str | None] | None = None,
+        defaults: Sequence[Any] | None = None,
     ) -> None:
         self.inputs = inputs
         self.outputs = outputs
@@ -146,7 +136,11 @@ class Function:
             runner.bind_updates(updated)
         self._n_out = len(outputs)
         self._types = [v.type for v in inputs]
-        self._names = [v.name for v in inputs]
+        self._names = list(input_names) if input_names is not None else [v.name for v in inputs]
+        # each input's default value (``fc.In``), NO_DEFAULT where it has none; None: no defaults
+        self._defaults = (
+            tuple(defaults) if defaults is not None and any(d is not NO_DEFAULT for d in defaults) else None
+        )
         self._last: tuple | None = None
         self._trust = False
         if self._native is not None and not (shared and self._owns_shared):
@@ -154,6 +148,17 @@ class Function:
                 self._native.bind_shared(tuple(shared), tuple(updated), len(outputs), single)
             self.__class__ = _direct_class(self._native)
             self.fn = self._native.repeat  # f.fn(n_calls=N) in C, no Python frame
+        if self._defaults is not None:
+            # a call may leave inputs out: fill them in Python before the usual call
+            self.__class__ = type(
+                "Function",
+                (type(self),),
+                {
+                    "__call__": Function._call_defaults,
+                    "__module__": Function.__module__,
+                    "__qualname__": "Function",
+                },
+            )
 
     # -- input conversion -------------------------------------------------------------------
     def _convert_one(self, i: int, value: Any) -> np.ndarray:
@@ -175,7 +180,9 @@ class Function:
         raise TypeError(f"function {self.name!r} takes {len(self._types)} inputs ({names}), got {n}")
 
     def _bind_kwargs(self, args: tuple, kwargs: dict[str, Any]) -> tuple:
-        vals = list(args) + [None] * (len(self._names) - len(args))
+        if len(args) > len(self._names):
+            self._wrong_count(len(args))
+        vals = list(args) + [NO_DEFAULT] * (len(self._names) - len(args))
         for k, v in kwargs.items():
             if k not in self._names:
                 raise TypeError(f"function {self.name!r} has no input named {k!r}; inputs: {self._names}")
@@ -183,7 +190,9 @@ class Function:
             if i < len(args):
                 raise TypeError(f"input {k!r} given both by position and by name")
             vals[i] = v
-        missing = [self._names[i] or str(i) for i, v in enumerate(vals) if v is None]
+        if self._defaults is not None:
+            vals = [d if v is NO_DEFAULT else v for v, d in zip(vals, self._defaults)]
+        missing = [self._names[i] or str(i) for i, v in enumerate(vals) if v is NO_DEFAULT]
         if missing:
             raise TypeError(f"function {self.name!r}: missing inputs {missing}")
         return tuple(vals)
@@ -224,6 +233,14 @@ class Function:
         new._fncache_annotated = True  # type: ignore[attr-defined]
         return new
 
+    def _call_defaults(self, *args: Any, **kwargs: Any) -> Any:
+        """``__call__`` of a function with default values (``fc.In``)."""
+        if kwargs or len(args) != len(self._types):
+            args = self._bind_kwargs(args, kwargs)
+        if type(self).__mro__[1] is not Function:  # the native runner is the direct call
+            return self._native(*args)
+        return Function.__call__(self, *args)
+
     def _call_kwargs(self, *args: Any, **kwargs: Any) -> Any:
         return self._native(*self._bind_kwargs(args, kwargs))
 
@@ -252,6 +269,16 @@ class Function:
     def single_output(self) -> bool:
         """Whether a call returns one value (the function was given one output, not a list)."""
         return self._single
+
+    @property
+    def input_names(self) -> list[str | None]:
+        """The inputs' names, as calls take them by keyword (``fc.In``'s ``name`` or the variable's)."""
+        return list(self._names)
+
+    @property
+    def defaults(self) -> list[Any] | None:
+        """Each input's default value (``fc.In``; ``NO_DEFAULT`` where it has none), or None."""
+        return None if self._defaults is None else list(self._defaults)
 
     @property
     def trust_input(self) -> bool:
@@ -316,17 +343,27 @@ def function(
     allow_input_downcast: bool = False,
     on_unused_input: str = "raise",
     trust_input: bool = False,
+    givens: Any = None,
 ) -> Function:
-    """Compile ``outputs`` as a function of ``inputs`` (README "Compiling")."""
+    """Compile ``outputs`` as a function of ``inputs`` (README "Compiling").
+
+    ``givens`` (a dict or (variable, expression) pairs) replaces variables of the outputs and
+    updates by expressions before compiling, e.g. ``{x: data[i * n:(i + 1) * n]}`` with ``data``
+    a shared variable: the replaced variables are then not inputs. An input may be given as
+    ``fc.In(var, name=, value=)`` (a keyword name, a default value), an output as ``fc.Out(var)``."""
     from ..tensor.basic import as_tensor_variable
     from .compile import optimize_or_load
 
     if not isinstance(inputs, (list, tuple)):
         raise TypeError("inputs must be a list of symbolic variables, e.g. [x, y]")
-    ins = _check_inputs(inputs)
+    ins = _check_inputs([i.variable if isinstance(i, In) else i for i in inputs])
     outs, single = _as_list(outputs)
-    outs = [as_tensor_variable(o) for o in outs]
+    outs = [as_tensor_variable(o.variable if isinstance(o, Out) else o) for o in outs]
     upd = _check_updates(updates)
+    given = replacement_map(givens, "givens")
+    if given:
+        new = substitute(outs + [e for _, e in upd], given)
+        outs, upd = new[: len(outs)], [(sv, e) for (sv, _), e in zip(upd, new[len(outs) :])]
     if on_unused_input not in ("raise", "warn", "ignore"):
         raise ValueError("on_unused_input must be 'raise', 'warn' or 'ignore'")
     all_outs = outs + [e for _, e in upd]
@@ -339,6 +376,8 @@ def function(
         if isinstance(v, SharedVariable) and v.default_update is not None and not any(v is s for s, _ in upd)
     ]
     if defaults:
+        if given:
+            defaults = [(sv, e) for (sv, _), e in zip(defaults, substitute([e for _, e in defaults], given))]
         upd += defaults
         all_outs = outs + [e for _, e in upd]
         used = ancestors(all_outs)
@@ -364,6 +403,7 @@ def function(
     m = get_mode(mode)
     original = FunctionGraph(ins + shared, all_outs, clone=True)
     fname = name or "f"
+    input_names, input_defaults = _input_specs(inputs, ins, fname, allow_input_downcast)
     optimized, key, kernel_source, early = optimize_or_load(original, m, shared)
     with early if early is not None else nullcontext():
         return assemble(
@@ -381,7 +421,43 @@ def function(
             trust_input=trust_input,
             kernel_source_sha256=kernel_source,
             early=early,
+            input_names=input_names,
+            defaults=input_defaults,
         )
+
+
+def _input_specs(
+    given: Sequence[Any], ins: list[Variable], fname: str, allow_downcast: bool
+) -> tuple[list[str | None], list[Any] | None]:
+    """The inputs' keyword names and default values (``fc.In``), each default converted to its
+    input's type now; None for the defaults when there are none."""
+    names = [g.name if isinstance(g, In) else v.name for g, v in zip(given, ins)]
+    if not any(isinstance(g, In) for g in given):
+        return names, None
+    for k, n in enumerate(names):
+        # a keyword names one input (plain variables of one name stay allowed, as before In)
+        if n is not None and n in names[:k]:
+            raise ValueError(
+                f"input {k} is named {n!r}, as an earlier input is; give In(..., name=) another name"
+            )
+    raw = [g.value if isinstance(g, In) else NO_DEFAULT for g in given]
+    if all(d is NO_DEFAULT for d in raw):
+        return names, None
+    first = next(k for k, d in enumerate(raw) if d is not NO_DEFAULT)
+    for k in range(first, len(raw)):
+        if raw[k] is NO_DEFAULT:
+            raise ValueError(
+                f"input {k} ({ins[k]!r}) has no default value but input {first} before it has one; "
+                "give it one (fc.In(var, value=...)) or move it before the inputs with defaults"
+            )
+    defaults = [
+        d if d is NO_DEFAULT else np.array(convert_input(fname, k, names[k], v.type, d, allow_downcast))
+        for k, (d, v) in enumerate(zip(raw, ins))
+    ]
+    for d in defaults:
+        if d is not NO_DEFAULT:
+            d.setflags(write=False)  # the same array (a copy) is every call's input: keep it so
+    return names, defaults
 
 
 def assemble(
@@ -401,6 +477,8 @@ def assemble(
     build: Any = None,
     kernel_source_sha256: str | None = None,
     early: Any = None,
+    input_names: Sequence[str | None] | None = None,
+    defaults: Sequence[Any] | None = None,
 ) -> Function:
     """Link an already optimized graph into a Function: the one assembly path, shared by
     :func:`function` and unpickling (which brings its optimized graph along). ``build``
@@ -456,6 +534,8 @@ def assemble(
         cache_key=cache_key,
         runner=runner,
         code_flags=config.code_flags(),
+        input_names=input_names,
+        defaults=defaults,
     )
     holder.append(weakref.ref(f))
     if trust_input:

@@ -48,6 +48,7 @@ from ..config import CODE_FLAGS, config
 from ..errors import FncacheError, PickleError
 from ..graph.serialize import decode_graph, encode_graph
 from ..mode import Mode
+from .io import NO_DEFAULT
 
 if TYPE_CHECKING:
     from ..graph.fgraph import FunctionGraph
@@ -139,6 +140,8 @@ def _payload(f: Function, embed_native: bool) -> dict[str, Any]:
         "flags": dict(f.code_flags),
         "allow_input_downcast": f.allow_input_downcast,
         "trust_input": f.trust_input,
+        "input_names": f.input_names,
+        "defaults": f.defaults,
         "key": f.cache_key,
         "native": _native_of(f) if embed_native else None,
         "inner": _inner_of(f) if embed_native else {},
@@ -283,6 +286,24 @@ def _check_fields(p: dict[str, Any], depth: int) -> None:
         "native",
         "None or an embedded module",
     )
+    # absent from payloads written before fc.In: the graph's names, no defaults
+    names, defaults = p.get("input_names"), p.get("defaults")
+    need(
+        names is None
+        or isinstance(names, list)
+        and len(names) == p["n_inputs"]
+        and all(isinstance(n, (str, type(None))) for n in names),
+        "input_names",
+        "None or a name (or None) per input",
+    )
+    need(
+        defaults is None
+        or isinstance(defaults, list)
+        and len(defaults) == p["n_inputs"]
+        and all(d is NO_DEFAULT or isinstance(d, np.ndarray) for d in defaults),
+        "defaults",
+        "None or a default (an array, or NO_DEFAULT) per input",
+    )
     inner = p.get("inner", {})  # absent from payloads written before inner functions travelled
     need(
         isinstance(inner, dict) and all(isinstance(k, str) for k in inner),
@@ -385,7 +406,17 @@ def _rebuild(p: dict[str, Any]) -> Function:
             cache_key=key,
             trust_input=p["trust_input"],
             build=_embedded_builder(native, inner) if native is not None or inner else None,
+            input_names=p.get("input_names"),
+            defaults=_read_only(p.get("defaults")),
         )
+
+
+def _read_only(defaults: list[Any] | None) -> list[Any] | None:
+    """Unpickled default values, read-only as the sender's were (every call passes the same array)."""
+    for d in defaults or ():
+        if isinstance(d, np.ndarray):
+            d.setflags(write=False)
+    return defaults
 
 
 @contextlib.contextmanager

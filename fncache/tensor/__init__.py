@@ -16,6 +16,7 @@ from .verify_grad import verify_grad
 from .pyop import as_op, assert_op
 from .reduction import all, any, argmax, argmin, max, mean, min, prod, std, sum, var
 from .softmax import log_softmax, logsumexp, softmax
+from .ifelse import ifelse
 from .array_ops import (
     addbroadcast,
     argsort,
@@ -157,6 +158,9 @@ and_ = _binary("and_", "Elementwise a & b (logical for bool, bitwise for integer
 or_ = _binary("or_", "Elementwise a | b (logical for bool, bitwise for integers).")
 xor = _binary("xor", "Elementwise a ^ b (logical for bool, bitwise for integers).")
 invert = _unary("invert", "Elementwise ~x (logical not for bool, bitwise for integers).")
+
+
+from . import nnet  # noqa: E402  (ft.nnet, after the names its functions stand beside)
 
 
 def switch(cond: Any, a: Any, b: Any) -> TensorVariable:
@@ -314,6 +318,8 @@ __all__ += [
     "softmax",
     "log_softmax",
     "logsumexp",
+    "ifelse",
+    "nnet",
     "argsort",
     "cumprod",
     "cumsum",

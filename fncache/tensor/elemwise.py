@@ -21,6 +21,7 @@ __all__ = [
     "broadcast_static_shape",
     "check_float64",
     "runtime_broadcast_shape",
+    "single_step",
 ]
 
 
@@ -87,6 +88,14 @@ class Elemwise(Op):
         shape = runtime_broadcast_shape(inputs, str(self))
         outs = self.composite.evaluate(inputs)
         return [np.array(np.broadcast_to(o, shape)) if o.shape != shape else o for o in outs]
+
+
+def single_step(node: Apply) -> tuple[str, list[Variable]] | None:
+    """(scalar op name, inputs) of an unfused one-step elementwise node."""
+    if not isinstance(node.op, Elemwise) or len(node.op.composite.steps) != 1:
+        return None
+    name, refs, _ = node.op.composite.steps[0]
+    return name, [node.inputs[k] for _, k in refs]
 
 
 def check_float64(name: str, in_dtypes: Sequence[str], out: str) -> None:

@@ -37,6 +37,7 @@ from .blas import Dot, dot
 from .creation import Alloc
 from .elemwise import Elemwise, cast, elemwise
 from .grad_markers import DisconnectedGrad, GradClip, GradScale, ZeroGrad
+from .ifelse import IfElse, ifelse
 from .grad_ops import ReducedSize, RepeatGrad, SortGrad, SubtensorGrad, SumToShape, ZerosSum
 from .gradient import backprop, broadcast_like, given_gradient, grad, register_grad, sum_static_broadcast
 from .gradient import zeros_like
@@ -610,6 +611,24 @@ def _random_variable(node: Apply, out_grads: list) -> list:
 @register_grad(Assert)
 def _assert(node: Apply, out_grads: list) -> list:
     return [out_grads[0]] + [None] * (len(node.inputs) - 1)
+
+
+@register_grad(IfElse)
+def _ifelse(node: Apply, out_grads: list) -> list:
+    # each branch gets the output's gradient where it was chosen and zeros of its own shape
+    # where not (the branches may differ in shape)
+    n = node.op.n_outs
+    cond, thens, elses = node.inputs[0], node.inputs[1 : 1 + n], node.inputs[1 + n :]
+    g_then, g_else = [], []
+    for a, b, g in zip(thens, elses, out_grads):
+        if g is None:
+            g_then.append(None)
+            g_else.append(None)
+        else:
+            g = g if g.dtype == a.dtype else cast(g, a.dtype)
+            g_then.append(ifelse(cond, g, zeros_like(a)))
+            g_else.append(ifelse(cond, zeros_like(b), g))
+    return [None, *g_then, *g_else]
 
 
 @register_grad(ZeroGrad, DisconnectedGrad)

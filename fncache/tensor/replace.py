@@ -1,0 +1,114 @@
+"""Replacing variables of a graph by other expressions: ``fc.clone_replace``,
+``fc.graph_replace`` and ``fc.function(..., givens=...)`` share one check and one substitution.
+
+A replacement must have the type of the variable it stands for: the same dtype and number of
+dimensions (nothing is cast silently: a float32 batch standing for a float64 ``x`` would change
+every result), and no static size that contradicts the variable's. A static size the variable
+declares and the replacement does not is checked when the function runs (`specify_shape`), so
+the ops that rely on it (a broadcastable dimension) stay right.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..graph.basic import Constant, Variable, ancestors, substitute
+from .basic import as_tensor_variable
+
+__all__ = ["clone_replace", "graph_replace", "replacement_map", "fit_static_shape"]
+
+
+def fit_static_shape(want: tuple[int | None, ...], expr: Variable, what: str) -> Variable:
+    """``expr`` standing where a value of static shape ``want`` is expected: a contradicting
+    static size is refused now (``what`` names the place), an unknown one checked at run time."""
+    if all(s is None for s in want):
+        return expr
+    if any(w is not None and h is not None and w != h for w, h in zip(want, expr.type.shape)):
+        raise ValueError(f"{what} {expr.type.shape}; give one of those sizes")
+    if all(w is None or w == h for w, h in zip(want, expr.type.shape)):
+        return expr
+    from .array_ops import specify_shape
+
+    return specify_shape(expr, tuple(w if w is not None else h for w, h in zip(want, expr.type.shape)))
+
+
+def _pairs(replace: Any, what: str) -> list[tuple[Any, Any]]:
+    if replace is None:
+        return []
+    if isinstance(replace, dict):
+        return list(replace.items())
+    try:
+        items = list(replace)
+    except TypeError:
+        raise TypeError(
+            f"{what} must be a dict {{variable: expression}} or a list of (variable, expression) "
+            f"pairs, got {type(replace).__name__}"
+        ) from None
+    for p in items:
+        if not isinstance(p, (tuple, list)) or len(p) != 2:
+            raise TypeError(f"{what} must be (variable, expression) pairs, got {p!r}")
+    return [tuple(p) for p in items]
+
+
+def replacement_map(replace: Any, what: str = "replace") -> dict[Variable, Variable]:
+    """``replace`` (a dict or (variable, expression) pairs) checked: each key a symbolic,
+    non-constant variable, each value an expression of the key's type (see the module's doc).
+    ``what`` names the argument in errors ("givens", "replace")."""
+    out: dict[Variable, Variable] = {}
+    for key, value in _pairs(replace, what):
+        if not isinstance(key, Variable) or isinstance(key, Constant):
+            raise TypeError(
+                f"{what}: a key must be a symbolic variable (an input such as ft.matrix('x') or a "
+                f"shared variable), got {type(key).__name__} {key!r}"
+            )
+        if key in out:
+            raise ValueError(f"{what}: {key!r} is replaced twice")
+        try:
+            new = as_tensor_variable(value)
+        except Exception as e:
+            raise TypeError(f"{what}: the replacement of {key!r} is not an expression: {e}") from None
+        if new.ndim != key.ndim or new.dtype != key.dtype:
+            fix = (
+                f"cast it with ft.cast(expr, '{key.dtype}')"
+                if new.ndim == key.ndim
+                else "reshape or dimshuffle it to that number of dimensions"
+            )
+            raise TypeError(
+                f"{what}: {key!r} has type {key.type!r} but its replacement {new!r} has type "
+                f"{new.type!r}; a replacement needs the same dtype and number of dimensions: {fix}"
+            )
+        out[key] = fit_static_shape(
+            key.type.shape, new, f"{what}: {key!r} has static shape {key.type.shape}, its replacement"
+        )
+    return out
+
+
+def _apply(outputs: Any, mapping: dict[Variable, Variable]) -> Any:
+    single = not isinstance(outputs, (list, tuple))
+    outs = [as_tensor_variable(o) for o in ([outputs] if single else outputs)]
+    new = substitute(outs, mapping)
+    return new[0] if single else new
+
+
+def clone_replace(output: Any, replace: Any = None) -> Any:
+    """``output`` (a variable or a list) with the variables of ``replace`` (a dict or pairs)
+    replaced by the given expressions; the replacements themselves are taken as they are.
+    The parts of the graph that do not depend on a replaced variable are shared, not copied
+    (graphs are never changed in place, so sharing them is safe)."""
+    return _apply(output, replacement_map(replace, "replace"))
+
+
+def graph_replace(outputs: Any, replace: Any = None, *, strict: bool = True) -> Any:
+    """As :func:`clone_replace`; with ``strict`` (the default) a key that ``outputs`` do not
+    depend on is an error rather than ignored."""
+    mapping = replacement_map(replace, "replace")
+    if strict and mapping:
+        single = not isinstance(outputs, (list, tuple))
+        used = {id(v) for v in ancestors([as_tensor_variable(o) for o in ([outputs] if single else outputs)])}
+        unused = [k for k in mapping if id(k) not in used]
+        if unused:
+            raise ValueError(
+                f"graph_replace: the outputs do not depend on {unused}; remove those keys or "
+                "pass strict=False"
+            )
+    return _apply(outputs, mapping)

@@ -1,0 +1,460 @@
+"""The deeplearning.net tutorials as a Theano user ports them: logistic regression trained by
+minibatch SGD over a shared dataset with ``givens`` (integer labels, the negative
+log-likelihood as ``categorical_crossentropy``, ``neq(y_pred, y)`` errors) and an MLP (tanh
+hidden layer, L1/L2 regularisation), each compared step by step with the same loop in numpy.
+Then the names they call one by one: ``ft.nnet`` against numpy and central finite differences
+(float64), ``givens``/``clone_replace``/``graph_replace``, ``ifelse`` and ``fc.printing``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+import fncache as fc
+from fncache import tensor as ft
+
+from fcutil import fd_check_grads
+
+nn = ft.nnet
+PY = fc.Mode(linker="py")
+RNG = np.random.default_rng(20261202)
+
+
+# -- numpy references ------------------------------------------------------------------------------
+def np_softmax(x: np.ndarray) -> np.ndarray:
+    e = np.exp(x - x.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def np_sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1 / (1 + np.exp(-x))
+
+
+def np_ultra_fast_sigmoid(x: np.ndarray) -> np.ndarray:
+    """Theano's scalar implementation, element by element."""
+    out = np.empty_like(x)
+    for i, v in np.ndenumerate(x):
+        u = abs(0.5 * v)
+        if u < 1.7:
+            z = 1.5 * u / (1 + u)
+        elif u < 3:
+            z = 0.935409070603099 + 0.0458812946797165 * (u - 1.7)
+        else:
+            z = 0.99505475368673
+        out[i] = 0.5 * ((-z if v < 0 else z) + 1.0)
+    return out
+
+
+def _data(n: int, n_in: int, n_out: int) -> tuple[np.ndarray, np.ndarray]:
+    x = RNG.normal(size=(n, n_in))
+    y = RNG.integers(0, n_out, size=n)
+    return x, y
+
+
+def _nll_grad(p: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """d mean(-log p[i, y_i]) / d logits, for p the softmax of the logits."""
+    d = p.copy()
+    d[np.arange(len(y)), y] -= 1
+    return d / len(y)
+
+
+# -- the logistic regression tutorial --------------------------------------------------------------
+def test_logistic_regression_sgd_with_givens_matches_numpy() -> None:
+    n, n_in, n_out, bs, lr = 40, 6, 3, 10, 0.13
+    xv, yv = _data(n, n_in, n_out)
+    train_set_x = fc.shared(xv, name="train_set_x")
+    # the tutorial keeps labels as floats in a shared variable and casts them
+    train_set_y = ft.cast(fc.shared(yv.astype("float64"), name="train_set_y"), "int32")
+    index = ft.lscalar("index")
+    x = ft.matrix("x")
+    y = ft.ivector("y")
+    W = fc.shared(np.zeros((n_in, n_out)), name="W")
+    b = fc.shared(np.zeros(n_out), name="b")
+    p_y_given_x = nn.softmax(ft.dot(x, W) + b)
+    y_pred = ft.argmax(p_y_given_x, axis=1)
+    cost = ft.mean(nn.categorical_crossentropy(p_y_given_x, y))
+    errors = ft.mean(ft.neq(y_pred, y))
+    g_W, g_b = fc.grad(cost, [W, b])
+    batch = {
+        x: train_set_x[index * bs : (index + 1) * bs],
+        y: train_set_y[index * bs : (index + 1) * bs],
+    }
+    train_model = fc.function([index], cost, updates=[(W, W - lr * g_W), (b, b - lr * g_b)], givens=batch)
+    test_model = fc.function([index], errors, givens=batch)
+
+    Wn, bn = np.zeros((n_in, n_out)), np.zeros(n_out)
+    for epoch in range(3):
+        for i in range(n // bs):
+            xb, yb = xv[i * bs : (i + 1) * bs], yv[i * bs : (i + 1) * bs]
+            p = np_softmax(xb @ Wn + bn)
+            want = np.mean(-np.log(p[np.arange(bs), yb]))
+            got = train_model(i)
+            np.testing.assert_allclose(got, want, rtol=1e-12, err_msg=f"epoch {epoch} batch {i}")
+            d = _nll_grad(p, yb)
+            Wn, bn = Wn - lr * (xb.T @ d), bn - lr * d.sum(axis=0)
+            np.testing.assert_allclose(W.get_value(), Wn, rtol=1e-12, atol=1e-15)
+            np.testing.assert_allclose(b.get_value(), bn, rtol=1e-12, atol=1e-15)
+    for i in range(n // bs):
+        xb, yb = xv[i * bs : (i + 1) * bs], yv[i * bs : (i + 1) * bs]
+        want = np.mean(np.argmax(xb @ Wn + bn, axis=1) != yb)
+        assert test_model(i) == pytest.approx(want)
+    # the learned model is better than chance on its training data
+    assert np.mean([test_model(i) for i in range(n // bs)]) < 1 - 1 / n_out
+
+
+# -- the multilayer perceptron tutorial ------------------------------------------------------------
+def test_mlp_with_l1_l2_regularisation_matches_numpy() -> None:
+    n, n_in, n_hidden, n_out, bs, lr, l1, l2 = 24, 5, 7, 3, 8, 0.05, 1e-3, 1e-4
+    xv, yv = _data(n, n_in, n_out)
+    W1v = RNG.uniform(-0.5, 0.5, size=(n_in, n_hidden))
+    W2v = RNG.uniform(-0.5, 0.5, size=(n_hidden, n_out))
+    data_x, data_y = fc.shared(xv, name="data_x"), fc.shared(yv.astype("int32"), name="data_y")
+    index = ft.lscalar("index")
+    x, y = ft.matrix("x"), ft.ivector("y")
+    W1, b1 = fc.shared(W1v.copy(), name="W1"), fc.shared(np.zeros(n_hidden), name="b1")
+    W2, b2 = fc.shared(W2v.copy(), name="W2"), fc.shared(np.zeros(n_out), name="b2")
+    hidden = ft.tanh(ft.dot(x, W1) + b1)
+    p = nn.softmax(ft.dot(hidden, W2) + b2)
+    L1 = abs(W1).sum() + abs(W2).sum()
+    L2_sqr = (W1**2).sum() + (W2**2).sum()
+    cost = ft.mean(nn.categorical_crossentropy(p, y)) + l1 * L1 + l2 * L2_sqr
+    params = [W1, b1, W2, b2]
+    grads = fc.grad(cost, params)
+    train = fc.function(
+        [index],
+        cost,
+        updates=[(q, q - lr * g) for q, g in zip(params, grads)],
+        givens={x: data_x[index * bs : (index + 1) * bs], y: data_y[index * bs : (index + 1) * bs]},
+    )
+
+    w1, c1, w2, c2 = W1v.copy(), np.zeros(n_hidden), W2v.copy(), np.zeros(n_out)
+    for step in range(6):
+        i = step % (n // bs)
+        xb, yb = xv[i * bs : (i + 1) * bs], yv[i * bs : (i + 1) * bs]
+        h = np.tanh(xb @ w1 + c1)
+        pr = np_softmax(h @ w2 + c2)
+        want = (
+            np.mean(-np.log(pr[np.arange(bs), yb]))
+            + l1 * (np.abs(w1).sum() + np.abs(w2).sum())
+            + l2 * ((w1**2).sum() + (w2**2).sum())
+        )
+        np.testing.assert_allclose(train(i), want, rtol=1e-12, err_msg=f"step {step}")
+        d2 = _nll_grad(pr, yb)
+        dh = (d2 @ w2.T) * (1 - h**2)
+        gw1 = xb.T @ dh + l1 * np.sign(w1) + 2 * l2 * w1
+        gw2 = h.T @ d2 + l1 * np.sign(w2) + 2 * l2 * w2
+        w1, c1, w2, c2 = w1 - lr * gw1, c1 - lr * dh.sum(0), w2 - lr * gw2, c2 - lr * d2.sum(0)
+        for q, want_v in zip(params, [w1, c1, w2, c2]):
+            np.testing.assert_allclose(q.get_value(), want_v, rtol=1e-11, atol=1e-14, err_msg=q.name)
+
+
+# -- ft.nnet: values against numpy -------------------------------------------------------------------
+EDGES = np.array([-800.0, -40.0, -3.4, -2.5, -1.0, -0.0, 0.0, 0.3, 2.0, 3.5, 6.5, 40.0, 800.0, np.nan])
+
+
+@pytest.mark.parametrize("mode", [PY, None], ids=["py", "c"])
+def test_elementwise_nnet_functions_match_numpy(mode: Any) -> None:
+    x = ft.vector("x")
+    outs = {
+        "sigmoid": (nn.sigmoid(x), np_sigmoid),
+        "softplus": (nn.softplus(x), lambda v: np.logaddexp(0, v)),
+        "relu": (nn.relu(x), lambda v: np.maximum(v, 0)),
+        "relu_alpha": (nn.relu(x, 0.1), lambda v: np.where(v > 0, v, 0.1 * v)),
+        "elu": (nn.elu(x), lambda v: np.where(v > 0, v, np.expm1(v))),
+        "elu_alpha": (nn.elu(x, 0.5), lambda v: np.where(v > 0, v, 0.5 * np.expm1(v))),
+        "hard_sigmoid": (nn.hard_sigmoid(x), lambda v: np.clip(0.2 * v + 0.5, 0, 1)),
+        "ultra_fast_sigmoid": (nn.ultra_fast_sigmoid(x), np_ultra_fast_sigmoid),
+    }
+    f = fc.function([x], [o for o, _ in outs.values()], mode=mode)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for got, (name, (_, ref)) in zip(f(EDGES), outs.items()):
+            np.testing.assert_allclose(got, ref(EDGES), rtol=1e-15, atol=0, err_msg=name)
+    # how close the approximations stay to the sigmoid (their docstrings' numbers)
+    vals = np.linspace(-10, 10, 2001)
+    uf, hs = fc.function([x], [nn.ultra_fast_sigmoid(x), nn.hard_sigmoid(x)], mode=mode)(vals)
+    assert 0.027 < np.max(np.abs(uf - np_sigmoid(vals))) < 0.028
+    assert 0.075 < np.max(np.abs(hs - np_sigmoid(vals))) < 0.076
+
+
+def test_float32_inputs_stay_float32() -> None:
+    x = ft.fvector("x")
+    for fn in (nn.sigmoid, nn.relu, nn.elu, nn.hard_sigmoid, nn.ultra_fast_sigmoid, nn.softplus):
+        assert fn(x).dtype == "float32", fn.__name__
+    assert nn.categorical_crossentropy(nn.softmax(ft.fmatrix()), ft.ivector()).dtype == "float32"
+
+
+@pytest.mark.parametrize("mode", [PY, None], ids=["py", "c"])
+def test_crossentropies_match_numpy(mode: Any) -> None:
+    x, t, o = ft.matrix("x"), ft.matrix("t"), ft.matrix("o")
+    y = ft.lvector("y")
+    f = fc.function(
+        [x, t, o, y],
+        [
+            nn.binary_crossentropy(o, t),
+            nn.binary_crossentropy(nn.sigmoid(x), t),
+            nn.categorical_crossentropy(nn.softmax(x), y),
+            nn.categorical_crossentropy(o, y),
+            nn.categorical_crossentropy(nn.softmax(x), t),
+            nn.categorical_crossentropy(o, t),
+        ],
+        mode=mode,
+    )
+    xv = RNG.normal(size=(5, 4)) * 3
+    tv = RNG.uniform(size=(5, 4))
+    ov = RNG.uniform(0.05, 0.95, size=(5, 4))
+    yv = np.array([0, 3, 1, 2, 3])
+    got = f(xv, tv, ov, yv)
+    sm = np_softmax(xv)
+    s = np_sigmoid(xv)
+    want = [
+        -(tv * np.log(ov) + (1 - tv) * np.log(1 - ov)),
+        -(tv * np.log(s) + (1 - tv) * np.log(1 - s)),
+        -np.log(sm[np.arange(5), yv]),
+        -np.log(ov[np.arange(5), yv]),
+        -(tv * np.log(sm)).sum(axis=1),
+        -(tv * np.log(ov)).sum(axis=1),
+    ]
+    for k, (g, w) in enumerate(zip(got, want)):
+        np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-15, err_msg=f"output {k}")
+
+
+@pytest.mark.parametrize("mode", [PY, None], ids=["py", "c"])
+def test_losses_of_sigmoid_and_softmax_stay_finite_for_large_inputs(mode: Any) -> None:
+    x, t = ft.matrix("x"), ft.matrix("t")
+    y = ft.lvector("y")
+    bce = nn.binary_crossentropy(nn.sigmoid(x), t).sum()
+    cce = nn.categorical_crossentropy(nn.softmax(x), y).sum()
+    cce_t = nn.categorical_crossentropy(nn.softmax(x), t).sum()
+    f = fc.function([x, t, y], [bce, cce, cce_t, *fc.grad(bce + cce + cce_t, [x])], mode=mode)
+    xv = np.array([[1000.0, -1000.0, 30.0], [-750.0, 2.0, 900.0]])
+    tv = np.array([[0.0, 1.0, 0.5], [1.0, 0.0, 0.0]])
+    yv = np.array([1, 0])
+    b, c, ct, g = f(xv, tv, yv)
+    assert np.isfinite([b, c, ct]).all() and np.isfinite(g).all()
+    # exact values: softplus(1000) = 1000, softplus(-1000) = 0, ...
+    want_b = 1000 + 1000 + 30 * 0.5 + np.logaddexp(0, -30) + 750 + np.logaddexp(0, 2) + 900
+    assert b == pytest.approx(want_b, rel=1e-12)
+    assert c == pytest.approx(2000 + 1650, rel=1e-12)
+    # log_softmax rows: [0, -2000, -970] and [-1650, -898, 0]
+    assert ct == pytest.approx(2000 + 0.5 * 970 + 1650, rel=1e-12)
+
+
+def test_class_index_out_of_range_is_an_error() -> None:
+    p, y = ft.matrix("p"), ft.lvector("y")
+    pv = np_softmax(RNG.normal(size=(3, 4)))
+    for mode in (PY, None):
+        f = fc.function([p, y], nn.categorical_crossentropy(p, y), mode=mode)
+        for bad in ([0, 4, 1], [0, -1, 1]):
+            with pytest.raises(AssertionError, match=r"class index in true_dist is outside \[0, n_classes\)"):
+                f(pv, np.array(bad))
+
+
+def test_crossentropy_refuses_labels_of_the_wrong_type() -> None:
+    with pytest.raises(TypeError, match=r"vector of integer class indices.*ft.cast\(y, 'int64'\)"):
+        nn.categorical_crossentropy(ft.matrix(), ft.vector())
+    with pytest.raises(TypeError, match=r"categorical_crossentropy: true_dist"):
+        nn.categorical_crossentropy(ft.tensor3(), ft.lvector())
+
+
+# -- ft.nnet: gradients against central finite differences -----------------------------------------
+def test_nnet_gradients_match_finite_differences() -> None:
+    x, t, o = ft.matrix("x"), ft.matrix("t"), ft.matrix("o")
+    y = ft.lvector("y")
+    cases = {
+        "sigmoid": (lambda x, t, o, y: nn.sigmoid(x), [0]),
+        "softplus": (lambda x, t, o, y: nn.softplus(x), [0]),
+        "relu": (lambda x, t, o, y: nn.relu(x), [0]),
+        "relu_alpha": (lambda x, t, o, y: nn.relu(x, 0.3), [0]),
+        "elu": (lambda x, t, o, y: nn.elu(x, 0.7), [0]),
+        "hard_sigmoid": (lambda x, t, o, y: nn.hard_sigmoid(x), [0]),
+        "ultra_fast_sigmoid": (lambda x, t, o, y: nn.ultra_fast_sigmoid(x), [0]),
+        "bce": (lambda x, t, o, y: nn.binary_crossentropy(o, t), [1, 2]),
+        "bce_sigmoid": (lambda x, t, o, y: nn.binary_crossentropy(nn.sigmoid(x), t), [0, 1]),
+        "cce_index": (lambda x, t, o, y: nn.categorical_crossentropy(o, y), [2]),
+        "cce_softmax_index": (lambda x, t, o, y: nn.categorical_crossentropy(nn.softmax(x), y), [0]),
+        "cce_matrix": (lambda x, t, o, y: nn.categorical_crossentropy(o, t), [1, 2]),
+        "cce_softmax_matrix": (lambda x, t, o, y: nn.categorical_crossentropy(nn.softmax(x), t), [0, 1]),
+        "log_softmax": (lambda x, t, o, y: nn.logsoftmax(x), [0]),
+    }
+    # x keeps away from the kinks: 0 (relu, elu), +-2.5 (hard_sigmoid), +-3.4 and +-6 (ultra_fast)
+    xv = np.array([[-5.0, -2.0, -0.7, 0.4], [1.3, 2.2, 4.5, -1.1], [0.2, -3.0, 3.0, 7.0]])
+    tv = RNG.uniform(0.1, 0.9, size=(3, 4))
+    ov = RNG.uniform(0.1, 0.9, size=(3, 4))
+    yv = np.array([2, 0, 3])
+    fd_check_grads([x, t, o, y], cases, [[xv, tv, ov, yv]], mode=PY)
+
+
+def test_index_crossentropy_gradient_is_finite_where_other_probabilities_are_zero() -> None:
+    p, y = ft.matrix("p"), ft.lvector("y")
+    g = fc.function([p, y], fc.grad(nn.categorical_crossentropy(p, y).sum(), p))
+    pv = np.array([[0.0, 1.0, 0.0], [0.5, 0.0, 0.5]])
+    np.testing.assert_array_equal(g(pv, np.array([1, 2])), [[0.0, -1.0, 0.0], [0.0, 0.0, -2.0]])
+
+
+# -- givens, clone_replace, graph_replace ---------------------------------------------------------------
+def test_givens_change_the_cache_key_and_survive_pickling() -> None:
+    data = fc.shared(np.arange(20.0).reshape(10, 2), name="data")
+    i, x = ft.lscalar("i"), ft.matrix("x")
+    f2 = fc.function([i], (x * 2).sum(), givens={x: data[i * 2 : (i + 1) * 2]})
+    f3 = fc.function([i], (x * 2).sum(), givens=[(x, data[i * 3 : (i + 1) * 3])])
+    assert f2.cache_key != f3.cache_key
+    assert f2(1) == 2 * sum(range(4, 8)) and f3(1) == 2 * sum(range(6, 12))
+    g = fc.loads(fc.dumps(f2))
+    assert g(2) == f2(2) == 2 * sum(range(8, 12))
+    # a replaced input is not an input any more: listing it is an unused input
+    with pytest.raises(ValueError, match=r"input 1 \(x\) is not used"):
+        fc.function([i, x], x.sum(), givens={x: data[i:]})
+
+
+def test_givens_replace_a_shared_variable_and_apply_to_updates() -> None:
+    w = fc.shared(np.ones(3), name="w")
+    acc = fc.shared(np.zeros(3), name="acc")
+    v = ft.vector("v")
+    f = fc.function([v], w.sum(), updates={acc: acc + w}, givens={w: v * 10})
+    assert f(np.array([1.0, 2.0, 3.0])) == 60
+    np.testing.assert_array_equal(acc.get_value(), [10.0, 20.0, 30.0])
+    np.testing.assert_array_equal(w.get_value(), np.ones(3))
+
+
+def test_givens_refuse_replacements_of_another_type() -> None:
+    i, x = ft.lscalar("i"), ft.matrix("x")
+    with pytest.raises(
+        TypeError,
+        match=r"givens: x has type TensorType\(float64, \(\?,\?\)\) but its replacement .* has type TensorType\(float32, \(\?,\?\)\).*ft.cast\(expr, 'float64'\)",
+    ):
+        fc.function([i], x.sum(), givens={x: ft.fmatrix("f")})
+    with pytest.raises(TypeError, match=r"givens: x .* reshape or dimshuffle"):
+        fc.function([i], x.sum(), givens={x: ft.vector("v")})
+    with pytest.raises(ValueError, match=r"givens: c has static shape \(1, 3\), its replacement \(2, 3\)"):
+        fc.function(
+            [],
+            ft.TensorType("float64", (1, 3))("c").sum(),
+            givens={ft.TensorType("float64", (1, 3))("c"): np.ones((2, 3))},
+        )
+    with pytest.raises(TypeError, match=r"givens: a key must be a symbolic variable"):
+        fc.function([i], i * 2, givens={"x": i})
+    with pytest.raises(TypeError, match=r"givens must be \(variable, expression\) pairs"):
+        fc.function([i], i * 2, givens=[x])
+
+
+@pytest.mark.parametrize("mode", [PY, None], ids=["py", "c"])
+def test_givens_check_a_static_size_the_replacement_does_not_declare(mode: Any) -> None:
+    c = ft.TensorType("float64", (1, None))("c")
+    m = ft.matrix("m")
+    f = fc.function([m], (c + 1).sum(), givens={c: m}, mode=mode)
+    assert f(np.ones((1, 4))) == 8
+    with pytest.raises(
+        ValueError, match=r"specify_shape: the value has shape \(2, 4\), the graph declares \(1, None\)"
+    ):
+        f(np.ones((2, 4)))
+
+
+def test_clone_replace_and_graph_replace() -> None:
+    x, y = ft.vector("x"), ft.vector("y")
+    e = ft.exp(x) * 2 + y
+    r = fc.clone_replace(e, {x: y + 1})
+    f = fc.function([y], r, mode=PY)
+    np.testing.assert_allclose(f(np.array([0.0, 1.0])), np.exp([1.0, 2.0]) * 2 + [0.0, 1.0])
+    # the original graph is unchanged
+    assert x in [v for v in fc.function([x, y], e, mode=PY).inputs]
+    outs = fc.graph_replace([e, x * 3], [(x, y)])
+    assert isinstance(outs, list) and len(outs) == 2
+    with pytest.raises(ValueError, match=r"graph_replace: the outputs do not depend on"):
+        fc.graph_replace(y * 2, {x: y})
+    assert fc.pp(fc.graph_replace(y * 2, {x: y}, strict=False)) == "(y * 2.0)"
+
+
+# -- ifelse ----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("mode", [PY, None], ids=["py", "c"])
+def test_ifelse_chooses_a_branch_of_any_shape_and_has_a_gradient(mode: Any) -> None:
+    c, x, y = ft.scalar("c"), ft.vector("x"), ft.vector("y")
+    z = fc.ifelse(ft.gt(c, 0), x * 2, y[:2])
+    f = fc.function([c, x, y], [z, *fc.grad((z**2).sum(), [x, y])], mode=mode)
+    xv, yv = np.array([1.0, 2.0, 3.0]), np.array([4.0, 5.0, 6.0, 7.0])
+    z1, gx1, gy1 = f(1.0, xv, yv)
+    np.testing.assert_array_equal(z1, xv * 2)
+    np.testing.assert_array_equal(gx1, 8 * xv)
+    np.testing.assert_array_equal(gy1, np.zeros(4))
+    z0, gx0, gy0 = f(-1.0, xv, yv)
+    np.testing.assert_array_equal(z0, yv[:2])
+    np.testing.assert_array_equal(gx0, np.zeros(3))
+    np.testing.assert_array_equal(gy0, [8.0, 10.0, 0.0, 0.0])
+    a, b = ft.ifelse(ft.gt(c, 0), [x, x + 1], [y, y - 1])
+    g = fc.function([c, x, y], [a, b], mode=mode)
+    np.testing.assert_array_equal(g(0.0, xv, yv)[1], yv - 1)
+
+
+def test_ifelse_computes_both_branches_and_refuses_mismatched_types() -> None:
+    c, x = ft.scalar("c"), ft.vector("x")
+    # documented: not lazy, so the branch not taken still runs (and its errors raise)
+    bad = ft.assert_op(x, ft.all(ft.lt(x, 0)), "the else branch ran")
+    f = fc.function([c, x], fc.ifelse(ft.gt(c, 0), x, bad), mode=PY)
+    with pytest.raises(AssertionError, match="the else branch ran"):
+        f(1.0, np.ones(2))
+    with pytest.raises(TypeError, match=r"ifelse: the condition must be a scalar"):
+        fc.ifelse(x, x, x)
+    with pytest.raises(
+        TypeError,
+        match=r"ifelse: output 0: the then-branch is .*float64.* the else-branch .*float32.*ft.cast",
+    ):
+        fc.ifelse(c, x, ft.fvector())
+    with pytest.raises(ValueError, match=r"ifelse: the branches must both be one variable or lists"):
+        fc.ifelse(c, [x, x], [x])
+
+
+# -- printing -----------------------------------------------------------------------------------------
+def test_pp_writes_the_expression_in_infix_notation() -> None:
+    x, y = ft.vector("x"), ft.vector("y")
+    assert fc.printing.pp(ft.sum(x * 2 + ft.exp(-y))) == "Sum{axes=[0]}(((x * 2.0) + exp(-y)))"
+    assert fc.pp([x - 1, ft.cast(x, "float32")]) == "(x - 1.0)\ncast(x, float32)"
+    f = fc.function([x, y], (x + y) * 3)
+    # a compiled function: its optimized (fused) graph, written out as one expression
+    assert fc.pp(f) == "((x + y) * 3.0)"
+    assert "Function 'f'" in fc.printing.debugprint(f)
+    with pytest.raises(TypeError, match=r"pp: expected a variable"):
+        fc.pp(3)
+
+
+# -- In / Out ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("mode", [PY, None], ids=["py", "c"])
+def test_in_gives_defaults_and_keyword_names_and_pickles(mode: Any) -> None:
+    x, y = ft.vector("x"), ft.scalar("y")
+    w = fc.shared(np.ones(2), name="w")
+    f = fc.function(
+        [x, fc.In(y, value=2.0, name="scale")],
+        fc.Out(x * y + w.sum(), borrow=True),
+        updates={w: w + 1},
+        mode=mode,
+    )
+    one = np.ones(2)
+    np.testing.assert_array_equal(f(one), [4.0, 4.0])  # w = 1: 1 * 2 + 2
+    np.testing.assert_array_equal(f(one, 3.0), [7.0, 7.0])  # w = 2: 3 + 4
+    np.testing.assert_array_equal(f(one, scale=4.0), [10.0, 10.0])  # w = 3: 4 + 6
+    np.testing.assert_array_equal(f(x=one), [10.0, 10.0])  # w = 4: 2 + 8
+    assert f.input_names == ["x", "scale"]
+    g = fc.loads(fc.dumps(f))
+    np.testing.assert_array_equal(g(one), [12.0, 12.0])  # the pickled w = 5
+    assert g.input_names == ["x", "scale"] and g.defaults[1] == 2.0
+    with pytest.raises(TypeError, match=r"function 'f': missing inputs \['x'\]"):
+        f()
+    with pytest.raises(TypeError, match=r"function 'f' takes 2 inputs"):
+        f(one, 1.0, 2.0)
+    # the default is the function's own read-only copy: a returned input is not it
+    h = fc.function([fc.In(x, value=[1.0, 2.0])], x, mode=mode)
+    out = h()
+    out[0] = 7.0
+    np.testing.assert_array_equal(h(), [1.0, 2.0])
+
+
+def test_in_refuses_bad_defaults_and_names() -> None:
+    x, y = ft.vector("x"), ft.scalar("y")
+    with pytest.raises(ValueError, match=r"input 1 \(y\) has no default value but input 0 before it has one"):
+        fc.function([fc.In(x, value=[1.0]), y], x + y)
+    with pytest.raises(TypeError, match=r"input 0 \('x'\) of function 'f': expected a float64 array"):
+        fc.function([fc.In(x, value="a")], x)
+    with pytest.raises(ValueError, match=r"input 1 is named 'y', as an earlier input is"):
+        fc.function([fc.In(x, name="y"), y], x + y)
+    with pytest.raises(TypeError, match=r"In: the variable must be a symbolic variable"):
+        fc.In(3)
