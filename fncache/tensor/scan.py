@@ -19,13 +19,13 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..graph.basic import Apply, Constant, Variable, clone_graph, toposort
+from ..graph.basic import Apply, Constant, Variable, ancestors, clone_graph
 from ..graph.fgraph import FunctionGraph
 from ..graph.types import TensorType
 from .basic import as_tensor_variable, constant
 from .elemwise import cast, elemwise
 from .inner_graph import InnerGraphOp, outer_values
-from .random import RandomVariable
+from .random import draws_made
 
 __all__ = ["Scan", "scan", "scan_node"]
 
@@ -320,11 +320,19 @@ def scan(
     rows = [TensorType(s.dtype, s.type.shape[1:]).make_variable(f"{s.name}[t]" if s.name else None) for s in seqs]
     inits = [v for v in (infos or []) if v is not None]
     prev = [v.type.make_variable(f"{v.name}[t-1]" if v.name else None) for v in inits]
+    draws = draws_made()
     res = fn(*rows, *prev, *nonseqs)
+    if draws_made() != draws:
+        raise NotImplementedError(
+            "scan: fn draws random numbers; random draws inside scan are not supported (a "
+            "draw is made once, not per step, and its generator's update would be lost). "
+            "Draw the noise for every step outside and pass it as a sequence"
+        )
     outs = _step_outputs(res, None if infos is None else len(infos))
     kinds = ["map" if infos is None or infos[j] is None else "rec" for j in range(len(outs))]
     _check_recurrent(outs, kinds, inits)
-    _check_inner(outs, [*rows, *prev], nonseqs, strict)
+    if strict:
+        _check_strict(outs, [*rows, *prev, *nonseqs])
     results = scan_node([*rows, *prev], outs, kinds, n, seqs, inits, name)
     return (results[0] if len(results) == 1 and not return_list else results), {}
 
@@ -345,24 +353,13 @@ def _same_static_shape(a: TensorType, b: TensorType) -> bool:
     return all(x is None or y is None or x == y for x, y in zip(a.shape, b.shape))
 
 
-def _check_inner(outs: list[Variable], placeholders: list[Variable], nonseqs: list[Variable], strict: bool) -> None:
-    """Refuse what the step graph cannot do: random draws (their state updates would be lost)
-    and, with ``strict``, reading a variable that is neither an argument nor a constant."""
-    dep = {id(v) for v in placeholders}
-    allowed = {id(v) for v in [*placeholders, *nonseqs]}
-    for node in toposort(outs):
-        if any(id(v) in dep for v in node.inputs):
-            dep.update(id(o) for o in node.outputs)
-            if isinstance(node.op, RandomVariable):
-                raise NotImplementedError(
-                    "scan: fn draws random numbers; random draws inside scan are not "
-                    "supported (their generator's update would be lost). Draw the noise for "
-                    "every step outside and pass it as a sequence"
-                )
-            if strict:
-                for v in node.inputs:
-                    if id(v) not in allowed and id(v) not in dep and not isinstance(v, Constant):
-                        raise ValueError(
-                            f"scan: strict=True and fn reads {v!r}, which is not one of its "
-                            "arguments; pass it in non_sequences"
-                        )
+def _check_strict(outs: list[Variable], arguments: list[Variable]) -> None:
+    """Refuse a step (of ``strict=True``) reading a variable that is neither one of its
+    ``arguments`` nor a constant."""
+    passed = {id(v) for v in arguments}
+    for v in ancestors(outs, blockers=arguments):
+        if v.owner is None and id(v) not in passed and not isinstance(v, Constant):
+            raise ValueError(
+                f"scan: strict=True and fn reads {v!r}, which is not one of its arguments; "
+                "pass it in non_sequences"
+            )
