@@ -39,7 +39,10 @@ def _check_grads(f, vals: list, n_losses: int, wrt: list[int]) -> None:
     for a in range(n_losses):
         for b, i in enumerate(wrt):
             np.testing.assert_allclose(
-                got[n_losses + a * len(wrt) + b], _fd(f, vals, a, i), rtol=1e-6, atol=1e-7,
+                got[n_losses + a * len(wrt) + b],
+                _fd(f, vals, a, i),
+                rtol=1e-6,
+                atol=1e-7,
                 err_msg=f"loss {a}, argument {i}",
             )
 
@@ -58,8 +61,11 @@ def _loops_graph():
     (rows, sums), _ = fc.scan(lambda r, w: [r * 2 + w, r.sum()], sequences=m.T, non_sequences=[v])
     # backwards, at most k steps, a map output beside a recurrent one
     (back, run), _ = fc.scan(
-        lambda xt, h: [xt * h, h + xt], sequences=x, outputs_info=[None, {"initial": a, "taps": [-1]}],
-        n_steps=k, go_backwards=True,
+        lambda xt, h: [xt * h, h + xt],
+        sequences=x,
+        outputs_info=[None, {"initial": a, "taps": [-1]}],
+        n_steps=k,
+        go_backwards=True,
     )
     # no sequences: k steps of a recurrence reading a variable fn closes over
     powers, _ = fc.scan(lambda q: q * a, outputs_info=ft.ones_like(v), n_steps=k)
@@ -83,7 +89,15 @@ def _loops_numpy(x, y, m, v, a, k):
     for _ in range(k):
         q = q * a
         powers.append(q)
-    return [csum, np.array(rec), np.array(rows), np.array(sums), np.array(back), np.array(run), np.array(powers).reshape(k, len(v))]
+    return [
+        csum,
+        np.array(rec),
+        np.array(rows),
+        np.array(sums),
+        np.array(back),
+        np.array(run),
+        np.array(powers).reshape(k, len(v)),
+    ]
 
 
 @pytest.mark.parametrize("linker", LINKERS)
@@ -96,10 +110,16 @@ def test_forward_results_are_numpys_loops(linker: str) -> None:
     for _ in range(4):
         n1, n2, rows = rng.integers(1, 7, size=3)
         vals = [
-            rng.normal(size=n1), rng.normal(size=n2), rng.normal(size=(rows, n1 + 1)),
-            rng.normal(size=rows), rng.normal(), int(rng.integers(0, n1 + 3)),
+            rng.normal(size=n1),
+            rng.normal(size=n2),
+            rng.normal(size=(rows, n1 + 1)),
+            rng.normal(size=rows),
+            rng.normal(),
+            int(rng.integers(0, n1 + 3)),
         ]
-        for got, want, name in zip(f(*vals), _loops_numpy(*vals), ["csum", "rec", "rows", "sums", "back", "run", "powers"]):
+        for got, want, name in zip(
+            f(*vals), _loops_numpy(*vals), ["csum", "rec", "rows", "sums", "back", "run", "powers"]
+        ):
             np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12, err_msg=name)
             assert got.dtype == np.float64
 
@@ -128,9 +148,13 @@ def test_a_step_changing_shape_is_an_error_naming_scan_the_step_and_the_output()
     mode = fc.Mode("py")
     f = fc.function([x], growing, mode=mode)
     np.testing.assert_array_equal(f(np.array([2, 2])), np.ones((2, 2)))
-    with pytest.raises(ValueError, match=r"Scan\{grow\}: step 1 returned output 0 as float64\[3\], expected float64\[2\]"):
+    with pytest.raises(
+        ValueError, match=r"Scan\{grow\}: step 1 returned output 0 as float64\[3\], expected float64\[2\]"
+    ):
         f(np.array([2, 3]))
-    with pytest.raises(ValueError, match=r"step 0 returned output 0 .*recurrent output keeps its initial value's shape"):
+    with pytest.raises(
+        ValueError, match=r"step 0 returned output 0 .*recurrent output keeps its initial value's shape"
+    ):
         fc.function([h0], shrinking, mode=mode)(np.ones(3))
 
 
@@ -141,10 +165,19 @@ def test_refusals_name_the_argument_what_is_supported_and_the_fix() -> None:
     x, h0 = ft.dvector("x"), ft.dscalar("h0")
     step = lambda xt, h: h + xt  # noqa: E731
     cases = [
-        (dict(sequences=[{"input": x, "taps": [-1, 0]}], outputs_info=h0), r"sequences\[0\].*taps \[0\].*shifted slices"),
-        (dict(sequences=x, outputs_info=[{"initial": h0, "taps": [-2, -1]}]), r"outputs_info\[0\].*taps \[-1\]"),
+        (
+            dict(sequences=[{"input": x, "taps": [-1, 0]}], outputs_info=h0),
+            r"sequences\[0\].*taps \[0\].*shifted slices",
+        ),
+        (
+            dict(sequences=x, outputs_info=[{"initial": h0, "taps": [-2, -1]}]),
+            r"outputs_info\[0\].*taps \[-1\]",
+        ),
         (dict(sequences=x, outputs_info=h0, truncate_gradient=3), "truncate_gradient=3 is not supported"),
-        (dict(sequences=x, outputs_info=h0, mode="FAST_RUN"), "mode='FAST_RUN'.*Pass the mode to fc.function"),
+        (
+            dict(sequences=x, outputs_info=h0, mode="FAST_RUN"),
+            "mode='FAST_RUN'.*Pass the mode to fc.function",
+        ),
         (dict(sequences=x, outputs_info=h0, profile=True), "profile=True is not supported"),
         (dict(sequences=x, outputs_info=h0, allow_gc=False), "allow_gc=False is not supported"),
     ]
@@ -161,7 +194,10 @@ def test_refusals_name_the_argument_what_is_supported_and_the_fix() -> None:
         fc.scan(lambda h: h, outputs_info=h0, n_steps=-2)
     with pytest.raises(ValueError, match="fn returned 1 outputs but outputs_info has 2 entries"):
         fc.scan(step, sequences=x, outputs_info=[h0, None])
-    with pytest.raises(TypeError, match=r"output 0 of fn is .*float32.* initial value \(outputs_info\[0\]\) is .*float64.*ft.cast"):
+    with pytest.raises(
+        TypeError,
+        match=r"output 0 of fn is .*float32.* initial value \(outputs_info\[0\]\) is .*float64.*ft.cast",
+    ):
         fc.scan(lambda xt, h: ft.cast(h + xt, "float32"), sequences=x, outputs_info=h0)
     with pytest.raises(TypeError, match=r"sequences\[0\] must have at least one dimension"):
         fc.scan(step, sequences=h0, outputs_info=h0)
@@ -187,27 +223,49 @@ def test_rnn_gradients_match_finite_differences(linker: str) -> None:
     read from fn's closure)."""
     x, h0, W, U, b = ft.dmatrix("x"), ft.dvector("h0"), ft.dmatrix("W"), ft.dmatrix("U"), ft.dvector("b")
     hs, _ = fc.scan(
-        lambda xt, h, u: ft.tanh(ft.dot(xt, W) + ft.dot(h, u) + b), sequences=x, outputs_info=h0, non_sequences=U
+        lambda xt, h, u: ft.tanh(ft.dot(xt, W) + ft.dot(h, u) + b),
+        sequences=x,
+        outputs_info=h0,
+        non_sequences=U,
     )
     ins = [x, h0, W, U, b]
     every, last = (hs**2).sum() + hs.sum(), (hs[-1] * ft.arange(3)).sum()
     f = fc.function(ins, [every, last, *fc.grad(every, ins), *fc.grad(last, ins)], mode=fc.Mode(linker))
     rng = np.random.default_rng(3)
-    vals = [rng.normal(size=(4, 2)), rng.normal(size=3), rng.normal(size=(2, 3)) * 0.7, rng.normal(size=(3, 3)) * 0.7, rng.normal(size=3)]
+    vals = [
+        rng.normal(size=(4, 2)),
+        rng.normal(size=3),
+        rng.normal(size=(2, 3)) * 0.7,
+        rng.normal(size=(3, 3)) * 0.7,
+        rng.normal(size=3),
+    ]
     _check_grads(f, vals, 2, list(range(5)))
 
 
 def test_gradients_of_cumsum_recurrence_map_and_go_backwards() -> None:
     x, y, a, v = ft.dvector("x"), ft.dvector("y"), ft.dscalar("a"), ft.dvector("v")
     csum, _ = fc.scan(lambda xt, s: s + xt, sequences=x, outputs_info=ft.constant(0.0))
-    rec, _ = fc.scan(lambda xt, yt, h, aa: h * aa + ft.sin(xt) * yt, sequences=[x, y], outputs_info=a, non_sequences=[a])
+    rec, _ = fc.scan(
+        lambda xt, yt, h, aa: h * aa + ft.sin(xt) * yt, sequences=[x, y], outputs_info=a, non_sequences=[a]
+    )
     mapped, _ = fc.scan(lambda xt, w: ft.exp(xt * w), sequences=x, non_sequences=v)
     back, _ = fc.scan(lambda xt, h: h * xt + xt, sequences=y, outputs_info=a, go_backwards=True, n_steps=2)
-    losses = [(csum * ft.arange(1, 4)).sum(), (rec**2).sum(), (mapped * ft.arange(6).reshape((3, 2))).sum(), back.sum() + back[0] ** 2]
+    losses = [
+        (csum * ft.arange(1, 4)).sum(),
+        (rec**2).sum(),
+        (mapped * ft.arange(6).reshape((3, 2))).sum(),
+        back.sum() + back[0] ** 2,
+    ]
     ins = [x, y, a, v]
-    f = fc.function(ins, [*losses, *[g for c in losses for g in fc.grad(c, ins, disconnected_inputs="ignore")]], mode=fc.Mode("py"))
+    f = fc.function(
+        ins,
+        [*losses, *[g for c in losses for g in fc.grad(c, ins, disconnected_inputs="ignore")]],
+        mode=fc.Mode("py"),
+    )
     rng = np.random.default_rng(5)
-    _check_grads(f, [rng.normal(size=3), rng.normal(size=4), np.array(0.8), rng.normal(size=2)], 4, [0, 1, 2, 3])
+    _check_grads(
+        f, [rng.normal(size=3), rng.normal(size=4), np.array(0.8), rng.normal(size=2)], 4, [0, 1, 2, 3]
+    )
 
 
 def test_verify_grad_through_scan_and_a_second_derivative() -> None:
@@ -250,8 +308,8 @@ def _numpy_bptt(xs, ys, W, U, b):
 
 def test_sgd_steps_of_a_small_rnn_equal_numpys() -> None:
     rng = np.random.default_rng(2)
-    I, H, lr = 3, 4, 0.05
-    W0, U0, b0 = rng.normal(size=(I, H)) * 0.5, rng.normal(size=(H, H)) * 0.5, np.zeros(H)
+    n_in, H, lr = 3, 4, 0.05
+    W0, U0, b0 = rng.normal(size=(n_in, H)) * 0.5, rng.normal(size=(H, H)) * 0.5, np.zeros(H)
     W, U, b = fc.shared(W0.copy(), "W"), fc.shared(U0.copy(), "U"), fc.shared(b0.copy(), "b")
     xs, ys = ft.dtensor3("xs"), ft.dmatrix("ys")
     h0 = ft.zeros((xs.shape[1], H))
@@ -261,7 +319,7 @@ def test_sgd_steps_of_a_small_rnn_equal_numpys() -> None:
     train = fc.function([xs, ys], loss, updates=[(p, p - lr * g) for p, g in zip([W, U, b], grads)])
     Wn, Un, bn = W0.copy(), U0.copy(), b0.copy()
     for step in range(4):
-        xv, yv = rng.normal(size=(5, 2, I)), rng.normal(size=(2, H)) * 0.5
+        xv, yv = rng.normal(size=(5, 2, n_in)), rng.normal(size=(2, H)) * 0.5
         want, gW, gU, gb = _numpy_bptt(xv, yv, Wn, Un, bn)
         np.testing.assert_allclose(train(xv, yv), want, rtol=1e-12, err_msg=f"step {step}")
         Wn, Un, bn = Wn - lr * gW, Un - lr * gU, bn - lr * gb
@@ -329,5 +387,8 @@ def test_pickles_and_fresh_processes(tmp_path) -> None:
         for k, w in enumerate(want):
             np.testing.assert_array_equal(got[f"arr_{k}"], w, err_msg=name)
     # a loaded op recomputes its identity from the graph it decodes: the same
-    keys = [{n.op.inner_key for n in fn.optimized_graph.toposort() if isinstance(n.op, Scan)} for fn in (f, pickle.loads(payloads["pickle"]))]
+    keys = [
+        {n.op.inner_key for n in fn.optimized_graph.toposort() if isinstance(n.op, Scan)}
+        for fn in (f, pickle.loads(payloads["pickle"]))
+    ]
     assert len(keys[0]) == 2 and keys[0] == keys[1]

@@ -35,6 +35,7 @@ def draws_made() -> int:
     """How many random variables the streams of this process have made so far."""
     return _draws[0]
 
+
 #: The version of the stream's definition (generator, counter layout, transforms): the same
 #: seed gives the same numbers for the same version. 1: numpy's SFC64 and Generator (fncache
 #: before this version); 2: Philox4x64-10 and fncache's transforms.

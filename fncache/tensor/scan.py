@@ -48,7 +48,9 @@ class Scan(InnerGraphOp):
 
     inner_name = "scan"
 
-    def __init__(self, inner: FunctionGraph, n_seqs: int, kinds: Sequence[str], name: str | None = None) -> None:
+    def __init__(
+        self, inner: FunctionGraph, n_seqs: int, kinds: Sequence[str], name: str | None = None
+    ) -> None:
         bad = [k for k in kinds if k not in KINDS]
         if bad or len(kinds) != len(inner.outputs):
             raise ValueError(f"Scan: kinds must be one of {KINDS} per inner output, got {kinds!r}")
@@ -204,7 +206,9 @@ def _sequence(s: Any, i: int) -> Variable:
         taps = s.get("taps", [0])
         if list(taps or [0]) != [0] or set(s) - {"input", "taps"}:
             _refuse(
-                f"sequences[{i}]", s, "a sequence is read one row per step (taps [0])",
+                f"sequences[{i}]",
+                s,
+                "a sequence is read one row per step (taps [0])",
                 "Pass shifted slices as sequences instead (x[1:] and x[:-1] for taps [-1, 0]).",
             )
         s = s["input"]
@@ -220,7 +224,9 @@ def _output_info(o: Any, j: int) -> Variable | None:
         taps = o.get("taps", [-1])
         if set(o) - {"initial", "taps"} or (o.get("initial") is not None and list(taps or []) != [-1]):
             _refuse(
-                f"outputs_info[{j}]", o, "an output is fed back from the previous step only (taps [-1])",
+                f"outputs_info[{j}]",
+                o,
+                "an output is fed back from the previous step only (taps [-1])",
                 "Carry older values in a state of their own (return [h_t, h_prev] with initial "
                 "values for both).",
             )
@@ -294,18 +300,32 @@ def scan(
     conditions. ``strict``: ``fn`` may read only its arguments (and constants).
     """
     if truncate_gradient != -1:
-        _refuse("truncate_gradient", truncate_gradient, "the gradient runs through every step (-1)",
-                "Cut the graph yourself with ft.disconnected_grad where the gradient should stop.")
+        _refuse(
+            "truncate_gradient",
+            truncate_gradient,
+            "the gradient runs through every step (-1)",
+            "Cut the graph yourself with ft.disconnected_grad where the gradient should stop.",
+        )
     if mode is not None:
-        _refuse("mode", mode, "the step is compiled under the outer function's mode",
-                "Pass the mode to fc.function instead.")
+        _refuse(
+            "mode",
+            mode,
+            "the step is compiled under the outer function's mode",
+            "Pass the mode to fc.function instead.",
+        )
     if profile:
         _refuse("profile", profile, "scan has no profiler of its own", "Leave profile=False.")
     if allow_gc is not None:
-        _refuse("allow_gc", allow_gc, "the step always keeps its buffers from step to step",
-                "Leave allow_gc=None.")
+        _refuse(
+            "allow_gc",
+            allow_gc,
+            "the step always keeps its buffers from step to step",
+            "Leave allow_gc=None.",
+        )
     seqs = [_sequence(s, i) for i, s in enumerate(_as_list(sequences))]
-    infos = None if outputs_info is None else [_output_info(o, j) for j, o in enumerate(_as_list(outputs_info))]
+    infos = (
+        None if outputs_info is None else [_output_info(o, j) for j, o in enumerate(_as_list(outputs_info))]
+    )
     nonseqs = [as_tensor_variable(v) for v in _as_list(non_sequences)]
     if not seqs and n_steps is None:
         raise ValueError("scan: without sequences, n_steps is required (the number of steps to run)")
@@ -317,7 +337,9 @@ def scan(
     assert n is not None
     seqs = [s if n_steps is None and len(seqs) == 1 else s[:n] for s in seqs]
 
-    rows = [TensorType(s.dtype, s.type.shape[1:]).make_variable(f"{s.name}[t]" if s.name else None) for s in seqs]
+    rows = [
+        TensorType(s.dtype, s.type.shape[1:]).make_variable(f"{s.name}[t]" if s.name else None) for s in seqs
+    ]
     inits = [v for v in (infos or []) if v is not None]
     prev = [v.type.make_variable(f"{v.name}[t-1]" if v.name else None) for v in inits]
     draws = draws_made()

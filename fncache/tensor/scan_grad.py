@@ -32,7 +32,9 @@ def scan_grad(node: Apply, out_grads: list) -> list:
     res: list = [None] * len(node.inputs)
     if all(g is None for g in out_grads):
         return res
-    out_grads = [g if g is None or g.dtype == o.dtype else cast(g, o.dtype) for g, o in zip(out_grads, node.outputs)]
+    out_grads = [
+        g if g is None or g.dtype == o.dtype else cast(g, o.dtype) for g, o in zip(out_grads, node.outputs)
+    ]
     # Every fed-back output's steps: a `last` output keeps only its final value, so its steps
     # are recomputed by the same loop with that output stacked.
     stacked = list(node.outputs)
@@ -73,11 +75,15 @@ def scan_grad(node: Apply, out_grads: list) -> list:
     def rev(v: Variable) -> Variable:
         return v[::-1]
 
-    befores = [concatenate([shape_padleft(init), s[:-1]])[:n] for init, s in zip(inits, (stacked[j] for j in rec))]
+    befores = [
+        concatenate([shape_padleft(init), s[:-1]])[:n] for init, s in zip(inits, (stacked[j] for j in rec))
+    ]
     b_seqs = [rev(s) for s in seqs] + [rev(b) for b in befores] + [rev(out_grads[j]) for j in g_rows]
     b_rows = [*rows, *prevs, *g_rows.values()]
     b_inits = [
-        out_grads[rec[r]] if op.kinds[rec[r]] == "last" and out_grads[rec[r]] is not None else zeros_like(inits[r])
+        out_grads[rec[r]]
+        if op.kinds[rec[r]] == "last" and out_grads[rec[r]] is not None
+        else zeros_like(inits[r])
         for r in float_rec
     ] + [zeros_like(nonseqs[k]) for k in float_params]
     b_prevs = [*carries.values(), *sums.values()]
