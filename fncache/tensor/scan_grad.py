@@ -68,18 +68,27 @@ def scan_grad(node: Apply, out_grads: list) -> list:
     new_carries = [g[id(prevs[r])] for r in float_rec]
     new_sums = [sums[k] + g[id(params[k])] for k in float_params]
     g_xs = [g[id(rows[i])] for i in float_seqs]
-    back = substitute([*new_carries, *new_sums, *g_xs], dict(zip(params, nonseqs)))
+    # The gradient reads the step's outputs where its rules do (tanh's is 1 - h_t**2): they are
+    # stored, so the backward step reads them instead of computing the forward step again.
+    stored = {
+        step[j]: TensorType(o.dtype, o.type.shape[1:]).make_variable(f"y{j}[t]")
+        for j, o in enumerate(stacked)
+        if step[j].owner is not None
+    }
+    # (first: substituting the parameters rebuilds the nodes making the outputs, under new names)
+    back = substitute(substitute([*new_carries, *new_sums, *g_xs], stored), dict(zip(params, nonseqs)))
+    ys = [stacked[next(j for j in range(len(step)) if step[j] is v)] for v in stored]
 
     # The backward loop's sequences, each reversed: the forward rows, the value before each
-    # step, the output gradients.
+    # step, the stored outputs, the output gradients.
     def rev(v: Variable) -> Variable:
         return v[::-1]
 
     befores = [
         concatenate([shape_padleft(init), s[:-1]])[:n] for init, s in zip(inits, (stacked[j] for j in rec))
     ]
-    b_seqs = [rev(s) for s in seqs] + [rev(b) for b in befores] + [rev(out_grads[j]) for j in g_rows]
-    b_rows = [*rows, *prevs, *g_rows.values()]
+    b_seqs = [rev(s) for s in [*seqs, *befores, *ys]] + [rev(out_grads[j]) for j in g_rows]
+    b_rows = [*rows, *prevs, *stored.values(), *g_rows.values()]
     b_inits = [
         out_grads[rec[r]]
         if op.kinds[rec[r]] == "last" and out_grads[rec[r]] is not None
