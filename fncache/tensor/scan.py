@@ -115,24 +115,25 @@ class Scan(InnerGraphOp):
             return [self._empty(j, shapes[j], dtypes[j], states) for j in range(len(self.kinds))]
         fn = self.node_function(node)
         outs: list[np.ndarray | None] = [None] * len(self.kinds)
-        # a `last` output's value lives in a buffer of its own, refilled after each step: never
-        # a buffer the inner function may reuse while it is read as the next step's input
-        lasts = {j: np.empty(shapes[j], dtypes[j]) for j in rec if self.kinds[j] == "last"}
         for t in range(n):
-            res = fn(*[s[t] for s in seqs], *states, *nonseqs)
+            # [t, ...]: a row of a vector is a 0-d array (a view), not a numpy scalar, which the
+            # step function would take through its input conversion (25 µs instead of 1)
+            res = fn(*[s[t, ...] for s in seqs], *states, *nonseqs)
             for j, r in enumerate(res):
                 if t == 0 and shapes[j] is None:
                     shapes[j] = r.shape
                 if r.shape != shapes[j] or r.dtype != dtypes[j]:
                     self._bad_step(t, j, r, shapes[j], dtypes[j])
-                if j in lasts:
-                    np.copyto(lasts[j], r)
+                if self.kinds[j] == "last":
+                    outs[j] = r  # held until the next step: the step function makes a new one
                     continue
                 if outs[j] is None:
                     outs[j] = np.empty((n,) + r.shape, dtypes[j])
                 outs[j][t] = r  # type: ignore[index]
-            states = [lasts[j] if j in lasts else outs[j][t] for j in rec]  # type: ignore[index]
-        return [lasts[j] if j in lasts else outs[j] for j in range(len(self.kinds))]  # type: ignore[misc]
+            states = [outs[j] if self.kinds[j] == "last" else outs[j][t, ...] for j in rec]  # type: ignore[index]
+        # A `last` value may be one of the step's inputs passed through (a sequence's row): the
+        # node's output is a copy of its own.
+        return [np.array(o, copy=True) if k == "last" else o for o, k in zip(outs, self.kinds)]
 
     def _empty(self, j: int, shape: tuple | None, dtype: np.dtype, states: list[np.ndarray]) -> np.ndarray:
         """Output ``j`` after zero steps."""
