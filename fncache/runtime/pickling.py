@@ -26,7 +26,7 @@ run unless ``config.reoptimize_unpickled_function`` is set.  No native binary tr
 sender asks for it with ``dumps(f, embed_native=True)``; the receiver then checks the platform, the
 ABI components of the module key, the CPU features it needs (against ``cpuid``) and the checksum before loading it, and otherwise falls
 back to the compiledir (see ``docs/trust.md``).  Such a payload also carries, under ``inner``, the
-inner function of each run-time-size Jacobian (`JacobianRows` node) as a payload body of its own
+inner function of each run-time-size Jacobian and loop (`JacobianRows`, `Scan` node) as a payload body of its own
 (its graphs, its module, its own inner functions), covered by the outer checksum and signature and
 rebuilt the same way, so the receiver neither optimizes nor compiles those either.
 """
