@@ -35,8 +35,8 @@ KINDS = ("rec", "last", "map")
 
 
 class Scan(InnerGraphOp):
-    """Inputs: ``n_steps`` (an int64 scalar), the ``n_seqs`` sequences (each of at least
-    ``n_steps`` rows: step t reads row t), the initial value of each recurrent output (kind
+    """Inputs: ``n_steps`` (an int64 scalar), the ``n_seqs`` sequences (each of ``n_steps``
+    rows: step t reads row t), the initial value of each recurrent output (kind
     ``rec`` or ``last``, in output order), then the non-sequences. The inner graph's inputs are
     one row of each sequence, the previous value of each recurrent output and the
     non-sequences; its outputs are one step of each output, ``kinds[j]`` saying what output
@@ -103,8 +103,9 @@ class Scan(InnerGraphOp):
         if n < 0:
             raise ValueError(f"{self}: n_steps is {n}; scan runs a non-negative number of steps")
         for i, s in enumerate(seqs):
-            if s.shape[0] < n:
-                raise ValueError(f"{self}: sequence {i} has {s.shape[0]} rows, fewer than the {n} steps")
+            if s.shape[0] != n:
+                # `scan` slices every sequence to the steps: its gradient has the rows it read
+                raise ValueError(f"{self}: sequence {i} has {s.shape[0]} rows for {n} steps; it needs one per step")
         dtypes = [np.dtype(o.dtype) for o in node.outputs]
         # The shape of each output's step: a recurrent output keeps its initial value's shape,
         # a map output the shape of its first step (or its static shape when there are none).
