@@ -105,7 +105,9 @@ class Scan(InnerGraphOp):
         for i, s in enumerate(seqs):
             if s.shape[0] != n:
                 # `scan` slices every sequence to the steps: its gradient has the rows it read
-                raise ValueError(f"{self}: sequence {i} has {s.shape[0]} rows for {n} steps; it needs one per step")
+                raise ValueError(
+                    f"{self}: sequence {i} has {s.shape[0]} rows for {n} steps; it needs one per step"
+                )
         dtypes = [np.dtype(o.dtype) for o in node.outputs]
         # The shape of each output's step: a recurrent output keeps its initial value's shape,
         # a map output the shape of its first step (or its static shape when there are none).
