@@ -40,6 +40,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "TensorType": ("fncache.tensor", "TensorType"),  # the front end: its variables carry operators
     "grad": ("fncache.tensor.gradient", "grad"),
     "Lop": ("fncache.tensor.gradient", "Lop"),
+    "scan": ("fncache.tensor.scan", "scan"),
     "Rop": ("fncache.tensor.gradient", "Rop"),
     "dumps": ("fncache.runtime.pickling", "dumps"),
     "loads": ("fncache.runtime.pickling", "loads"),
@@ -76,6 +77,7 @@ __all__ = [
     "loads",
     "grad",
     "Lop",
+    "scan",
     "Rop",
     "GradientError",
     "RandomStream",

@@ -735,3 +735,22 @@ def test_emulated_reductions_accumulate_in_acc_dtype(emulated):
     ]
     for k, (g, w) in enumerate(zip(f(iv, xv), want)):
         assert_same(g.get(), w, f"output {k}", rtol=0, atol=0)
+
+
+@needs_emulator
+def test_emulated_scan(emulated):
+    """A float32 RNN loop and its gradient in a CUDA function, against the same function on
+    the CPU: each `Scan` node runs on the host, its step compiled for the CPU, and the kernels
+    around it read its result uploaded."""
+    from fncache.tensor.scan import Scan
+
+    x, h0, W = ft.fmatrix("x"), ft.fvector("h0"), ft.fmatrix("W")
+    hs, _ = fc.scan(lambda xt, h: ft.tanh(ft.dot(xt, W) + h), sequences=x, outputs_info=h0)
+    outs = [hs * 2, *fc.grad((hs**2).sum(), [x, h0, W])]
+    f, cpu = fc.function([x, h0, W], outs, mode=CUDA), fc.function([x, h0, W], outs)
+    scans = [n for n in f.optimized_graph.toposort() if isinstance(n.op, Scan)]
+    assert len(scans) == 2 and all(n.tag["inner_function"].mode.device == "cpu" for n in scans)
+    rng = np.random.default_rng(0)
+    args = [rng.normal(size=s).astype("float32") for s in ((6, 3), (4,), (3, 4))]
+    for got, want in zip(f(*args), cpu(*args)):
+        np.testing.assert_allclose(got.get(), want, rtol=1e-5, atol=1e-6)

@@ -78,6 +78,6 @@ def optimize(fgraph: FunctionGraph, mode: Mode, max_rounds: int = 8) -> Function
 def _load_all() -> None:
     # Importing a rewrite module registers its rewrites.
     from . import asserts, canonicalize, constant_folding, fusion, grad_markers, inplace  # noqa: F401
-    from . import merge, one_hot, rowpass, sizes  # noqa: F401
+    from . import merge, one_hot, rowpass, scan_outputs, sizes  # noqa: F401
     from . import logistic, sigmoid_products  # noqa: F401
     from . import composite  # noqa: F401  (after rowpass: runs on the bodies it leaves)

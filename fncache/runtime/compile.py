@@ -21,7 +21,7 @@ __all__ = [
     "build_runner",
     "inner_functions",
     "link_inner_functions",
-    "jacobian_rows_nodes",
+    "inner_graph_nodes",
     "inner_function_mode",
     "optimize_graph",
     "attach_traces",
@@ -160,14 +160,14 @@ def _only_fncache_ops(graph: FunctionGraph) -> bool:
     )
 
 
-def jacobian_rows_nodes(graph: FunctionGraph) -> list[Any]:
-    """The `JacobianRows` nodes of ``graph``, each of which runs an inner function."""
-    # A graph holds the op only once its module is loaded (building or unpickling one imports
-    # it): a warm hit of any other graph neither imports it nor walks the graph here.
-    rows = sys.modules.get("fncache.tensor.jacobian_rows")
-    if rows is None:
+def inner_graph_nodes(graph: FunctionGraph) -> list[Any]:
+    """The nodes of ``graph`` whose op runs an inner function (`JacobianRows`, `Scan`)."""
+    # A graph holds such an op only once its module is loaded (building or unpickling one
+    # imports it): a warm hit of any other graph neither imports it nor walks the graph here.
+    ops = sys.modules.get("fncache.tensor.inner_graph")
+    if ops is None:
         return []
-    return [node for node in graph.toposort() if isinstance(node.op, rows.JacobianRows)]
+    return [node for node in graph.toposort() if isinstance(node.op, ops.InnerGraphOp)]
 
 
 def inner_function_mode(mode: Mode) -> Mode:
@@ -177,11 +177,11 @@ def inner_function_mode(mode: Mode) -> Mode:
 
 
 def inner_functions(optimized: FunctionGraph, mode: Mode) -> Callable[[], None] | None:
-    """What links the inner functions of ``optimized``'s `JacobianRows` nodes: it compiles
+    """What links the inner functions of ``optimized``'s `JacobianRows` and `Scan` nodes: it compiles
     each inner graph under :func:`inner_function_mode` and hands it to its node, so the compile
     happens with the outer function's, not on its first call. None when the graph has no such
     node."""
-    nodes = jacobian_rows_nodes(optimized)
+    nodes = inner_graph_nodes(optimized)
     if not nodes:
         return None
     inner_mode = inner_function_mode(mode)
@@ -218,7 +218,7 @@ def build_runner(
     C kernel library (:func:`kernel_source_record`); ``early``: the compiler call already
     started on it (:func:`optimize_or_load`).
 
-    The inner functions of the graph's `JacobianRows` nodes are compiled with it; on the C
+    The inner functions of the graph's `JacobianRows` and `Scan` nodes are compiled with it; on the C
     backend while the compiler builds this graph's kernel library (their own compiler calls
     run beside it)."""
     link_inner = inner_functions(optimized, mode)

@@ -543,7 +543,7 @@ def assemble(
     return f
 
 
-set_function_compiler(function)  # x.eval() and JacobianRows compile through fc.function
+set_function_compiler(function)  # x.eval(), JacobianRows and Scan compile through fc.function
 
 
 def _c_runtime() -> Any:

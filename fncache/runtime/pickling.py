@@ -26,7 +26,7 @@ run unless ``config.reoptimize_unpickled_function`` is set.  No native binary tr
 sender asks for it with ``dumps(f, embed_native=True)``; the receiver then checks the platform, the
 ABI components of the module key, the CPU features it needs (against ``cpuid``) and the checksum before loading it, and otherwise falls
 back to the compiledir (see ``docs/trust.md``).  Such a payload also carries, under ``inner``, the
-inner function of each run-time-size Jacobian (`JacobianRows` node) as a payload body of its own
+inner function of each run-time-size Jacobian and loop (`JacobianRows`, `Scan` node) as a payload body of its own
 (its graphs, its module, its own inner functions), covered by the outer checksum and signature and
 rebuilt the same way, so the receiver neither optimizes nor compiles those either.
 """
@@ -149,15 +149,15 @@ def _payload(f: Function, embed_native: bool) -> dict[str, Any]:
 
 
 def _inner_of(f: Function) -> dict[str, dict[str, Any]]:
-    """The inner function of each `JacobianRows` node of ``f`` by the op's identity (its inner
+    """The inner function of each `JacobianRows` or `Scan` node of ``f`` by the op's identity (its inner
     graph's signature), each as a payload body with its own module and inner functions: a
     receiver then neither optimizes nor compiles them."""
-    from .compile import inner_function_mode, jacobian_rows_nodes
+    from .compile import inner_function_mode, inner_graph_nodes
 
     mode = inner_function_mode(f.mode)
     return {
         node.op.inner_key: _payload(node.op.function(mode), embed_native=True)
-        for node in jacobian_rows_nodes(f.optimized_graph)
+        for node in inner_graph_nodes(f.optimized_graph)
     }
 
 
@@ -466,7 +466,7 @@ def _decode(p: dict[str, Any]) -> tuple[Mode, list[Any], FunctionGraph, Function
 
 def _embedded_builder(native: dict[str, Any] | None, inner: dict[str, dict[str, Any]]) -> Callable[..., Any]:
     """A ``build_runner`` that runs the embedded module when it fits this host, else the usual,
-    and hands the `JacobianRows` nodes the inner functions the payload carries."""
+    and hands the `JacobianRows` and `Scan` nodes the inner functions the payload carries."""
     from .compile import build_runner, link_inner_functions
 
     def build(
@@ -490,13 +490,13 @@ def _embedded_builder(native: dict[str, Any] | None, inner: dict[str, dict[str, 
 
 
 def _adopt_inner_functions(inner: dict[str, dict[str, Any]], optimized: FunctionGraph) -> None:
-    """Give each `JacobianRows` op of ``optimized`` the inner function the payload carries for
+    """Give each `JacobianRows` or `Scan` op of ``optimized`` the inner function the payload carries for
     it, rebuilt as the outer one is (its own embedded module under the same checks), so that
     linking finds it instead of compiling the op's inner graph.  An op the payload carries
     nothing for compiles its own, as without ``embed_native``."""
-    from .compile import jacobian_rows_nodes
+    from .compile import inner_graph_nodes
 
-    for node in jacobian_rows_nodes(optimized):
+    for node in inner_graph_nodes(optimized):
         sub = inner.get(node.op.inner_key)
         if sub is not None:
             node.op.function(Mode(*sub["mode"]), build=functools.partial(_rebuild_inner, sub, node.op))

@@ -377,3 +377,13 @@ __all__ += [
     "identity_like",
     "batched_dot",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # ft.scan loads its op only when asked for: a graph without one never imports it, so
+    # linking a function walks no graph for inner functions (runtime/compile.py)
+    if name == "scan":
+        from .scan import scan
+
+        return scan
+    raise AttributeError(f"module 'fncache.tensor' has no attribute {name!r}")

@@ -49,6 +49,8 @@ from .random import RandomVariable
 from .reduction import ArgReduce, Reduce, keep_reduced_dims
 from .reduction import prod as prod_
 from .reduction import sum as sum_
+from .scan import Scan
+from .scan_grad import scan_grad
 from .scalar_ops import Composite
 from .shape_ops import Concatenate, DimShuffle, MakeVector, Reshape, Shape, dimshuffle, flatten, reshape
 from .shape_ops import shape
@@ -714,3 +716,9 @@ def _jacobian_rows(node: Apply, out_grads: list) -> list:
         # a value listed twice gets its gradient once: the reverse walk adds per position
         res[n_head + next(i for i, v in enumerate(values) if v is w)] = total
     return res
+
+
+@register_grad(Scan)
+def _scan(node: Apply, out_grads: list) -> list:
+    """Backpropagation through time, as another `Scan` (``scan_grad.py``)."""
+    return scan_grad(node, out_grads)

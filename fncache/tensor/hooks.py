@@ -1,7 +1,7 @@
 """What the front end reaches in the layers above it, installed by those layers.
 
 The front end (graphs, ops, gradients) imports nothing from the run-time or the code generators,
-yet three of its parts run code: ``x.eval()`` and `JacobianRows` compile a graph with
+yet some of its parts run code: ``x.eval()``, `JacobianRows` and `Scan` compile a graph with
 ``fc.function``, and random streams and `JacobianRows` call the compiled C run-time. The
 run-time installs both here when it is imported (``runtime/function.py``); until then a getter
 imports the package's public ``fc.function``, which loads the run-time and so installs them.

@@ -25,7 +25,16 @@ from .basic import as_tensor_variable, constant
 from .shape_ops import as_shape_vector
 from .hooks import c_runtime
 
-__all__ = ["RandomStream", "RandomVariable", "STREAM_FORMAT"]
+__all__ = ["RandomStream", "RandomVariable", "STREAM_FORMAT", "draws_made"]
+
+#: the draws every stream of this process has made (`scan` refuses a step function making one)
+_draws = [0]
+
+
+def draws_made() -> int:
+    """How many random variables the streams of this process have made so far."""
+    return _draws[0]
+
 
 #: The version of the stream's definition (generator, counter layout, transforms): the same
 #: seed gives the same numbers for the same version. 1: numpy's SFC64 and Generator (fncache
@@ -271,6 +280,7 @@ class RandomStream:
         new_counter, sample = op(counter, size_v, *params)
         counter.default_update = new_counter
         self.state_updates.append((counter, new_counter))
+        _draws[0] += 1
         return sample
 
     @staticmethod

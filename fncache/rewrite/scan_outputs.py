@@ -1,0 +1,40 @@
+"""`scan_unused_outputs`: a `Scan` node computes no stacked output nothing reads.
+
+The gradient of a loop gives every float input of the step its gradient (a rule does not know
+which ones are wanted): an RNN trained on data computes, at each backward step, the gradient of
+the data's row too, and stacks it. Here a node whose map outputs (those not fed back) are not
+all read is replaced by one whose step graph lacks the unread ones.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from ..graph.basic import Apply, Variable
+from ..graph.fgraph import FunctionGraph
+from ..tensor.scan import Scan
+from .local import client_counts, local_pass
+from .registry import register
+
+
+@register("scan_unused_outputs", "fast_run")
+def drop_unused_scan_outputs(fgraph: FunctionGraph) -> bool:
+    counts = client_counts(fgraph)
+
+    def fn(node: Apply) -> Sequence[Variable] | None:
+        op = node.op
+        if not isinstance(op, Scan):
+            return None
+        keep = [
+            j for j, (k, o) in enumerate(zip(op.kinds, node.outputs)) if k != "map" or counts.get(id(o), 0)
+        ]
+        if len(keep) == len(op.kinds):
+            return None
+        inner = FunctionGraph(op.inner.inputs, [op.inner.outputs[j] for j in keep])
+        new = Scan(inner, op.n_seqs, [op.kinds[j] for j in keep], op.name).make_node(*node.inputs).outputs
+        out = list(node.outputs)  # an unread output is left as it is: nothing reads it
+        for j, v in zip(keep, new):
+            out[j] = v
+        return out
+
+    return local_pass(fgraph, fn)

@@ -1,0 +1,111 @@
+"""Ops that run a graph of their own (`JacobianRows`, `Scan`).
+
+Such an op holds its inner graph, not a compiled function. Its identity includes the inner
+graph's signature, the same canonical hash a function key is built from, so equal inner graphs
+merge and key alike and two different ones never share a cache entry. A pickle carries the
+inner graph's flat encoding, and the signature is recomputed from it where it is loaded. The
+run-time compiles the inner graph under the outer function's mode when it links the outer one
+(``runtime/compile.py``, ``inner_functions``), through ``fc.function``, so it is cached and keyed
+like any other function.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+from ..config import config
+from ..graph.basic import Apply, Constant, Op, Variable, toposort
+from ..graph.fgraph import FunctionGraph
+from ..graph.serialize import decode_graph, encode_graph, graph_signature
+from .hooks import function_compiler
+
+__all__ = ["InnerGraphOp", "outer_values"]
+
+
+#: what a pickle of an `InnerGraphOp` leaves out: the graph travels encoded, and the rest is
+#: remade from it where it is loaded
+_NOT_PICKLED = frozenset({"inner", "inner_key", "functions", "_signature"})
+
+
+class InnerGraphOp(Op):
+    """An op whose node runs ``inner`` (a `FunctionGraph`). Subclasses list ``inner_key``
+    among their ``__props__``; their other attributes are plain values, pickled as they are."""
+
+    #: the name the inner function is compiled under
+    inner_name = "inner"
+
+    def __init__(self, inner: FunctionGraph) -> None:
+        self._use(inner)
+
+    def _use(self, inner: FunctionGraph) -> None:
+        self.inner = inner
+        self.inner_key = graph_signature(inner)
+        #: compiled inner functions by mode signature (None: the default mode); never pickled
+        self.functions: dict[Any, Any] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        own = {k: v for k, v in self.__dict__.items() if k not in _NOT_PICKLED}
+        return {**own, "inner": encode_graph(self.inner)}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        inner = decode_graph(state.pop("inner"))
+        self.__dict__.update(state)
+        # The identity is recomputed from the graph itself, never trusted from the pickle.
+        self._use(inner)
+
+    def _compile(self, mode: Any) -> Any:
+        return function_compiler()(
+            list(self.inner.inputs),
+            list(self.inner.outputs),
+            mode=mode,
+            name=self.inner_name,
+            on_unused_input="ignore",
+            trust_input=True,  # the values come from the outer function, exactly typed
+        )
+
+    def function(self, mode: Any = None, build: Callable[[], Any] | None = None) -> Any:
+        """The inner graph compiled under ``mode`` (None: the default mode), once per mode.
+        ``build``: makes that function instead of compiling the inner graph (an unpickled
+        function brings its inner functions along), under the same flags."""
+        key = None if mode is None else mode.signature()
+        fn = self.functions.get(key)
+        if fn is None:
+            # It runs once per row or step on same-sized values: its intermediates are kept
+            # and reused from call to call (allow_gc off) rather than allocated for each.
+            with config.change_flags(allow_gc=False):
+                fn = build() if build is not None else self._compile(mode)
+            self.functions[key] = fn
+        return fn
+
+    def node_function(self, node: Apply) -> Any:
+        """The inner function ``node`` runs: the one the run-time linked for it under the
+        outer function's mode, or (a node evaluated elsewhere: constant folding) the default
+        mode's."""
+        return node.tag.get("inner_function") or self.function()
+
+
+def outer_values(inner_inputs: Sequence[Variable], outputs: Sequence[Variable]) -> list[Variable]:
+    """The variables the part of the graph that depends on ``inner_inputs`` reads without
+    depending on them (constants excepted: they stay in the inner graph), in a deterministic
+    order: what an inner graph over ``inner_inputs`` must take from the outer graph."""
+    order = toposort(outputs)
+    dep = {id(v) for v in inner_inputs}
+    for node in order:
+        if any(id(v) in dep for v in node.inputs):
+            dep.update(id(o) for o in node.outputs)
+    found: list[Variable] = []
+    seen: set[int] = set()
+
+    def take(v: Variable) -> None:
+        if id(v) not in dep and id(v) not in seen and not isinstance(v, Constant):
+            seen.add(id(v))
+            found.append(v)
+
+    for node in order:
+        if id(node.outputs[0]) in dep:
+            for v in node.inputs:
+                take(v)
+    for o in outputs:
+        take(o)
+    return found

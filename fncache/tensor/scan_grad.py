@@ -1,0 +1,108 @@
+"""The gradient of a `Scan`: backpropagation through time, as another `Scan`.
+
+Step t of the forward loop maps (x_t, h_{t-1}, params) to (h_t, y_t). Its gradient runs the
+steps backwards (t = n-1 .. 0) over the stored values: a step of it takes x_t, h_{t-1} (the
+initial value, then the stored outputs shifted by one), the output gradients at t and the
+gradient carried into h_t from the later steps, and gives, by fncache's own ``backprop`` of
+the step's graph, the gradient of x_t (stacked), the carry into h_{t-1} (only its last value
+is kept: the initial values' gradient) and the parameters' gradient added to a running sum
+(likewise). Being a `Scan` itself, it can be differentiated again.
+"""
+
+from __future__ import annotations
+
+from ..graph.basic import Apply, Variable, substitute
+from ..graph.types import TensorType, is_float
+from .elemwise import cast
+from .gradient import backprop, zeros_like
+from .scan import Scan, scan_node
+from .array_ops import shape_padleft
+from .shape_ops import concatenate
+
+__all__ = ["scan_grad"]
+
+
+def scan_grad(node: Apply, out_grads: list) -> list:
+    op: Scan = node.op
+    S, rec = op.n_seqs, op.recurrent
+    n = node.inputs[0]
+    seqs = node.inputs[1 : 1 + S]
+    inits = node.inputs[1 + S : 1 + S + len(rec)]
+    nonseqs = node.inputs[1 + S + len(rec) :]
+    res: list = [None] * len(node.inputs)
+    if all(g is None for g in out_grads):
+        return res
+    out_grads = [
+        g if g is None or g.dtype == o.dtype else cast(g, o.dtype) for g, o in zip(out_grads, node.outputs)
+    ]
+    # Every fed-back output's steps: a `last` output keeps only its final value, so its steps
+    # are recomputed by the same loop with that output stacked.
+    stacked = list(node.outputs)
+    if "last" in op.kinds:
+        again = Scan(op.inner, S, ["map" if k == "map" else "rec" for k in op.kinds], op.name)(*node.inputs)
+        stacked = list(again) if isinstance(again, list) else [again]
+
+    # One step of the forward loop over stand-ins for its inputs (the non-sequences may also
+    # depend on each other outside: only the step's own dependence on each is wanted here).
+    ins = [p.type.make_variable(p.name) for p in op.inner.inputs]
+    rows, prevs, params = ins[:S], ins[S : S + len(rec)], ins[S + len(rec) :]
+    step = op.outputs_of(ins)
+    g_rows = {
+        j: TensorType(g.dtype, g.type.shape[1:]).make_variable(f"g{j}[t]")
+        for j, (g, k) in enumerate(zip(out_grads, op.kinds))
+        if g is not None and k != "last"
+    }
+    float_rec = [r for r, j in enumerate(rec) if is_float(node.outputs[j].dtype)]
+    carries = {r: prevs[r].type.make_variable(f"carry{r}") for r in float_rec}
+    float_params = [k for k, p in enumerate(params) if is_float(p.dtype)]
+    sums = {k: params[k].type.make_variable(f"sum{k}") for k in float_params}
+    totals: list[Variable | None] = []
+    for j in range(len(step)):
+        r = rec.index(j) if j in rec else None
+        parts = [v for v in (carries.get(r) if r is not None else None, g_rows.get(j)) if v is not None]
+        totals.append(None if not parts else parts[0] if len(parts) == 1 else parts[0] + parts[1])
+    float_seqs = [i for i, x in enumerate(rows) if is_float(x.dtype)]
+    wrt = [rows[i] for i in float_seqs] + [prevs[r] for r in float_rec] + [params[k] for k in float_params]
+    grads = backprop(step, totals, wrt)
+    g = {id(w): grads[id(w)] if id(w) in grads else zeros_like(w) for w in wrt}
+    new_carries = [g[id(prevs[r])] for r in float_rec]
+    new_sums = [sums[k] + g[id(params[k])] for k in float_params]
+    g_xs = [g[id(rows[i])] for i in float_seqs]
+    # The gradient reads the step's outputs where its rules do (tanh's is 1 - h_t**2): they are
+    # stored, so the backward step reads them instead of computing the forward step again.
+    stored = {
+        step[j]: TensorType(o.dtype, o.type.shape[1:]).make_variable(f"y{j}[t]")
+        for j, o in enumerate(stacked)
+        if step[j].owner is not None
+    }
+    # (first: substituting the parameters rebuilds the nodes making the outputs, under new names)
+    back = substitute(substitute([*new_carries, *new_sums, *g_xs], stored), dict(zip(params, nonseqs)))
+    ys = [stacked[next(j for j in range(len(step)) if step[j] is v)] for v in stored]
+
+    # The backward loop's sequences, each reversed: the forward rows, the value before each
+    # step, the stored outputs, the output gradients.
+    def rev(v: Variable) -> Variable:
+        return v[::-1]
+
+    befores = [
+        concatenate([shape_padleft(init), s[:-1]])[:n] for init, s in zip(inits, (stacked[j] for j in rec))
+    ]
+    b_seqs = [rev(s) for s in [*seqs, *befores, *ys]] + [rev(out_grads[j]) for j in g_rows]
+    b_rows = [*rows, *prevs, *stored.values(), *g_rows.values()]
+    b_inits = [
+        out_grads[rec[r]]
+        if op.kinds[rec[r]] == "last" and out_grads[rec[r]] is not None
+        else zeros_like(inits[r])
+        for r in float_rec
+    ] + [zeros_like(nonseqs[k]) for k in float_params]
+    b_prevs = [*carries.values(), *sums.values()]
+    kinds = ["last"] * (len(b_prevs)) + ["map"] * len(g_xs)
+    name = f"grad_{op.name}" if op.name else None
+    outs = scan_node([*b_rows, *b_prevs], back, kinds, n, b_seqs, b_inits, name)
+    for r, v in zip(float_rec, outs):
+        res[1 + S + r] = v
+    for k, v in zip(float_params, outs[len(float_rec) :]):
+        res[1 + S + len(rec) + k] = v
+    for i, v in zip(float_seqs, outs[len(b_prevs) :]):
+        res[1 + i] = rev(v)
+    return res

@@ -1,0 +1,397 @@
+"""``fc.scan``, Theano/PyTensor's symbolic loop: forward results against the same loops in numpy
+(seeded random sizes, the C runner and the Python linker), gradients against central finite
+differences in float64 and against backpropagation through time written by hand in numpy (a
+few SGD steps of a small RNN), the refusals, cache keys (the step's graph is part of them),
+pickles and a fresh process hitting the cache."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import fncache as fc
+from fncache import tensor as ft
+from fncache.tensor.scan import Scan
+
+LINKERS = ["c", "py"]
+
+
+def _fd(f, vals: list, out: int, wrt: int, eps: float = 1e-6) -> np.ndarray:
+    """Central finite differences of output ``out`` (a scalar) of ``f`` in argument ``wrt``."""
+    num = np.zeros_like(vals[wrt])
+    for idx in np.ndindex(vals[wrt].shape):
+        plus = [v.copy() for v in vals]
+        minus = [v.copy() for v in vals]
+        plus[wrt][idx] += eps
+        minus[wrt][idx] -= eps
+        num[idx] = (f(*plus)[out] - f(*minus)[out]) / (2 * eps)
+    return num
+
+
+def _check_grads(f, vals: list, n_losses: int, wrt: list[int]) -> None:
+    """``f`` returns ``n_losses`` scalar losses, then each loss's gradients in ``wrt``."""
+    got = f(*vals)
+    for a in range(n_losses):
+        for b, i in enumerate(wrt):
+            np.testing.assert_allclose(
+                got[n_losses + a * len(wrt) + b],
+                _fd(f, vals, a, i),
+                rtol=1e-6,
+                atol=1e-7,
+                err_msg=f"loss {a}, argument {i}",
+            )
+
+
+# -- forward ---------------------------------------------------------------------------------
+
+
+def _loops_graph():
+    x, y, m, v = ft.dvector("x"), ft.dvector("y"), ft.dmatrix("m"), ft.dvector("v")
+    a, k = ft.dscalar("a"), ft.lscalar("k")
+    csum, upd = fc.scan(lambda xt, s: s + xt, sequences=x, outputs_info=ft.constant(0.0))
+    assert upd == {}
+    # two sequences of different lengths: the shortest sets the number of steps
+    rec, _ = fc.scan(lambda xt, yt, h: h * a + xt * yt, sequences=[x, y], outputs_info=a, name="rec")
+    # a map with two outputs over a strided sequence (the columns of m), with a non-sequence
+    (rows, sums), _ = fc.scan(lambda r, w: [r * 2 + w, r.sum()], sequences=m.T, non_sequences=[v])
+    # backwards, at most k steps, a map output beside a recurrent one
+    (back, run), _ = fc.scan(
+        lambda xt, h: [xt * h, h + xt],
+        sequences=x,
+        outputs_info=[None, {"initial": a, "taps": [-1]}],
+        n_steps=k,
+        go_backwards=True,
+    )
+    # no sequences: k steps of a recurrence reading a variable fn closes over
+    powers, _ = fc.scan(lambda q: q * a, outputs_info=ft.ones_like(v), n_steps=k)
+    return [x, y, m, v, a, k], [csum, rec, rows, sums, back, run, powers]
+
+
+def _loops_numpy(x, y, m, v, a, k):
+    csum = np.cumsum(x)
+    h, rec = a, []
+    for xt, yt in zip(x, y):
+        h = h * a + xt * yt
+        rec.append(h)
+    rows = [r * 2 + v for r in m.T]
+    sums = [r.sum() for r in m.T]
+    h, back, run = a, [], []
+    for xt in x[::-1][:k]:
+        back.append(xt * h)
+        h = h + xt
+        run.append(h)
+    q, powers = np.ones_like(v), []
+    for _ in range(k):
+        q = q * a
+        powers.append(q)
+    return [
+        csum,
+        np.array(rec),
+        np.array(rows),
+        np.array(sums),
+        np.array(back),
+        np.array(run),
+        np.array(powers).reshape(k, len(v)),
+    ]
+
+
+@pytest.mark.parametrize("linker", LINKERS)
+def test_forward_results_are_numpys_loops(linker: str) -> None:
+    ins, outs = _loops_graph()
+    f = fc.function(ins, outs, mode=fc.Mode(linker))
+    scans = [n for n in f.optimized_graph.toposort() if isinstance(n.op, Scan)]
+    assert len(scans) == 5 and all(n.tag["inner_function"].mode.linker == linker for n in scans)
+    rng = np.random.default_rng(7)
+    for _ in range(4):
+        n1, n2, rows = rng.integers(1, 7, size=3)
+        vals = [
+            rng.normal(size=n1),
+            rng.normal(size=n2),
+            rng.normal(size=(rows, n1 + 1)),
+            rng.normal(size=rows),
+            rng.normal(),
+            int(rng.integers(0, n1 + 3)),
+        ]
+        for got, want, name in zip(
+            f(*vals), _loops_numpy(*vals), ["csum", "rec", "rows", "sums", "back", "run", "powers"]
+        ):
+            np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12, err_msg=name)
+            assert got.dtype == np.float64
+
+
+@pytest.mark.parametrize("linker", LINKERS)
+def test_zero_steps_give_empty_outputs_or_a_clear_error(linker: str) -> None:
+    x, h0, k = ft.dvector("x"), ft.dmatrix("h0"), ft.lscalar("k")
+    hs, _ = fc.scan(lambda h: h * 2, outputs_info=h0, n_steps=k)
+    ms, _ = fc.scan(lambda xt: xt * ft.ones((3,)), sequences=x)  # a step's shape is static: (3,)
+    f = fc.function([x, h0, k], [hs, ms], mode=fc.Mode(linker))
+    a, b = f(np.zeros(0), np.ones((2, 5)), 0)
+    assert a.shape == (0, 2, 5) and b.shape == (0, 3) and a.dtype == b.dtype == np.float64
+    with pytest.raises(ValueError, match="n_steps is -1; scan runs a non-negative number of steps"):
+        f(np.zeros(1), np.ones((2, 5)), -1)
+    dyn, _ = fc.scan(lambda xt, h: xt * h, sequences=x, non_sequences=[h0])
+    g = fc.function([x, h0], dyn, mode=fc.Mode(linker))
+    assert g(np.ones(2), np.ones((1, 2))).shape == (2, 1, 2)
+    with pytest.raises(ValueError, match="zero steps, and the shape of a step of output 0"):
+        g(np.zeros(0), np.ones((1, 2)))
+
+
+def test_a_step_changing_shape_is_an_error_naming_scan_the_step_and_the_output() -> None:
+    x, h0 = ft.lvector("x"), ft.dvector("h0")
+    growing, _ = fc.scan(lambda xt: ft.ones(xt), sequences=x, name="grow")
+    shrinking, _ = fc.scan(lambda h: h[1:], outputs_info=h0, n_steps=2)
+    mode = fc.Mode("py")
+    f = fc.function([x], growing, mode=mode)
+    np.testing.assert_array_equal(f(np.array([2, 2])), np.ones((2, 2)))
+    with pytest.raises(
+        ValueError, match=r"Scan\{grow\}: step 1 returned output 0 as float64\[3\], expected float64\[2\]"
+    ):
+        f(np.array([2, 3]))
+    with pytest.raises(
+        ValueError, match=r"step 0 returned output 0 .*recurrent output keeps its initial value's shape"
+    ):
+        fc.function([h0], shrinking, mode=mode)(np.ones(3))
+
+
+# -- refusals and bad input --------------------------------------------------------------------
+
+
+def test_refusals_name_the_argument_what_is_supported_and_the_fix() -> None:
+    x, h0 = ft.dvector("x"), ft.dscalar("h0")
+    step = lambda xt, h: h + xt  # noqa: E731
+    cases = [
+        (
+            dict(sequences=[{"input": x, "taps": [-1, 0]}], outputs_info=h0),
+            r"sequences\[0\].*taps \[0\].*shifted slices",
+        ),
+        (
+            dict(sequences=x, outputs_info=[{"initial": h0, "taps": [-2, -1]}]),
+            r"outputs_info\[0\].*taps \[-1\]",
+        ),
+        (dict(sequences=x, outputs_info=h0, truncate_gradient=3), "truncate_gradient=3 is not supported"),
+        (
+            dict(sequences=x, outputs_info=h0, mode="FAST_RUN"),
+            "mode='FAST_RUN'.*Pass the mode to fc.function",
+        ),
+        (dict(sequences=x, outputs_info=h0, profile=True), "profile=True is not supported"),
+        (dict(sequences=x, outputs_info=h0, allow_gc=False), "allow_gc=False is not supported"),
+    ]
+    for kwargs, msg in cases:
+        with pytest.raises(NotImplementedError, match=msg):
+            fc.scan(step, **kwargs)
+    with pytest.raises(NotImplementedError, match="updates inside fn are not supported"):
+        fc.scan(lambda xt, h: (h + xt, {h: h}), sequences=x, outputs_info=h0)
+    with pytest.raises(ValueError, match="without sequences, n_steps is required"):
+        fc.scan(lambda h: h, outputs_info=h0)
+    with pytest.raises(TypeError, match="n_steps must be an integer scalar"):
+        fc.scan(lambda h: h, outputs_info=h0, n_steps=ft.dscalar())
+    with pytest.raises(ValueError, match="n_steps must be >= 0"):
+        fc.scan(lambda h: h, outputs_info=h0, n_steps=-2)
+    with pytest.raises(ValueError, match="fn returned 1 outputs but outputs_info has 2 entries"):
+        fc.scan(step, sequences=x, outputs_info=[h0, None])
+    with pytest.raises(
+        TypeError,
+        match=r"output 0 of fn is .*float32.* initial value \(outputs_info\[0\]\) is .*float64.*ft.cast",
+    ):
+        fc.scan(lambda xt, h: ft.cast(h + xt, "float32"), sequences=x, outputs_info=h0)
+    with pytest.raises(TypeError, match=r"sequences\[0\] must have at least one dimension"):
+        fc.scan(step, sequences=h0, outputs_info=h0)
+    with pytest.raises(TypeError, match="fn must return a variable or a list of variables"):
+        fc.scan(lambda xt: "no", sequences=x)
+    w = ft.dscalar("w")
+    with pytest.raises(ValueError, match="strict=True and fn reads w"):
+        fc.scan(lambda xt, h: h + xt * w, sequences=x, outputs_info=h0, strict=True)
+    fc.scan(lambda xt, h, ww: h + xt * ww, sequences=x, outputs_info=h0, non_sequences=[w], strict=True)
+    with pytest.raises(NotImplementedError, match="random draws inside scan are not supported"):
+        fc.scan(lambda xt: xt + fc.RandomStream(1).normal(size=()), sequences=x)
+    with pytest.raises(AttributeError):
+        ft.no_such_name  # noqa: B018
+
+
+# -- gradients ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("linker", LINKERS)
+def test_rnn_gradients_match_finite_differences(linker: str) -> None:
+    """h_t = tanh(x_t W + h_{t-1} U + b), a loss on every h_t and one on the last only, with
+    respect to the sequence, the initial state and the weights (U a non-sequence, W and b
+    read from fn's closure)."""
+    x, h0, W, U, b = ft.dmatrix("x"), ft.dvector("h0"), ft.dmatrix("W"), ft.dmatrix("U"), ft.dvector("b")
+    hs, _ = fc.scan(
+        lambda xt, h, u: ft.tanh(ft.dot(xt, W) + ft.dot(h, u) + b),
+        sequences=x,
+        outputs_info=h0,
+        non_sequences=U,
+    )
+    ins = [x, h0, W, U, b]
+    every, last = (hs**2).sum() + hs.sum(), (hs[-1] * ft.arange(3)).sum()
+    f = fc.function(ins, [every, last, *fc.grad(every, ins), *fc.grad(last, ins)], mode=fc.Mode(linker))
+    rng = np.random.default_rng(3)
+    vals = [
+        rng.normal(size=(4, 2)),
+        rng.normal(size=3),
+        rng.normal(size=(2, 3)) * 0.7,
+        rng.normal(size=(3, 3)) * 0.7,
+        rng.normal(size=3),
+    ]
+    _check_grads(f, vals, 2, list(range(5)))
+
+
+def test_gradients_of_cumsum_recurrence_map_and_go_backwards() -> None:
+    x, y, a, v = ft.dvector("x"), ft.dvector("y"), ft.dscalar("a"), ft.dvector("v")
+    csum, _ = fc.scan(lambda xt, s: s + xt, sequences=x, outputs_info=ft.constant(0.0))
+    rec, _ = fc.scan(
+        lambda xt, yt, h, aa: h * aa + ft.sin(xt) * yt, sequences=[x, y], outputs_info=a, non_sequences=[a]
+    )
+    mapped, _ = fc.scan(lambda xt, w: ft.exp(xt * w), sequences=x, non_sequences=v)
+    back, _ = fc.scan(lambda xt, h: h * xt + xt, sequences=y, outputs_info=a, go_backwards=True, n_steps=2)
+    losses = [
+        (csum * ft.arange(1, 4)).sum(),
+        (rec**2).sum(),
+        (mapped * ft.arange(6).reshape((3, 2))).sum(),
+        back.sum() + back[0] ** 2,
+    ]
+    ins = [x, y, a, v]
+    f = fc.function(
+        ins,
+        [*losses, *[g for c in losses for g in fc.grad(c, ins, disconnected_inputs="ignore")]],
+        mode=fc.Mode("py"),
+    )
+    rng = np.random.default_rng(5)
+    _check_grads(
+        f, [rng.normal(size=3), rng.normal(size=4), np.array(0.8), rng.normal(size=2)], 4, [0, 1, 2, 3]
+    )
+
+
+def test_verify_grad_through_scan_and_a_second_derivative() -> None:
+    def cost(x, h0):
+        hs, _ = fc.scan(lambda xt, h: ft.tanh(h * xt + 0.5), sequences=x, outputs_info=h0)
+        return (hs * hs).sum()
+
+    rng = np.random.default_rng(11)
+    ft.verify_grad(cost, [rng.normal(size=5), np.array(0.3)], rng=rng)
+    # the gradient is itself a Scan (with final-value outputs): it can be differentiated again
+    x, h0, p = ft.dvector("x"), ft.dscalar("h0"), ft.dvector("p")
+    g = fc.grad(cost(x, h0), x)
+    hvp = fc.grad((g * p).sum(), x)
+    f = fc.function([x, h0, p], [(g * p).sum(), hvp], mode=fc.Mode("py"))
+    vals = [rng.normal(size=4), np.array(0.2), rng.normal(size=4)]
+    np.testing.assert_allclose(f(*vals)[1], _fd(f, vals, 0, 0), rtol=1e-6, atol=1e-7)
+
+
+def _numpy_bptt(xs, ys, W, U, b):
+    """The loss of the test RNN and its gradients in W, U, b, by backpropagation through
+    time written out in numpy."""
+    T, B, _ = xs.shape
+    hs, h = [], np.zeros((B, U.shape[0]))
+    for t in range(T):
+        h = np.tanh(xs[t] @ W + h @ U + b)
+        hs.append(h)
+    loss = ((hs[-1] - ys) ** 2).sum() + 0.1 * sum((h**2).sum() for h in hs)
+    gW, gU, gb = np.zeros_like(W), np.zeros_like(U), np.zeros_like(b)
+    carry = np.zeros_like(hs[0])
+    for t in reversed(range(T)):
+        dh = carry + 0.2 * hs[t] + (2 * (hs[t] - ys) if t == T - 1 else 0)
+        da = dh * (1 - hs[t] ** 2)
+        prev = hs[t - 1] if t else np.zeros_like(hs[0])
+        gW += xs[t].T @ da
+        gU += prev.T @ da
+        gb += da.sum(axis=0)
+        carry = da @ U.T
+    return loss, gW, gU, gb
+
+
+def test_sgd_steps_of_a_small_rnn_equal_numpys() -> None:
+    rng = np.random.default_rng(2)
+    n_in, H, lr = 3, 4, 0.05
+    W0, U0, b0 = rng.normal(size=(n_in, H)) * 0.5, rng.normal(size=(H, H)) * 0.5, np.zeros(H)
+    W, U, b = fc.shared(W0.copy(), "W"), fc.shared(U0.copy(), "U"), fc.shared(b0.copy(), "b")
+    xs, ys = ft.dtensor3("xs"), ft.dmatrix("ys")
+    h0 = ft.zeros((xs.shape[1], H))
+    hs, _ = fc.scan(lambda xt, h: ft.tanh(ft.dot(xt, W) + ft.dot(h, U) + b), sequences=xs, outputs_info=h0)
+    loss = ((hs[-1] - ys) ** 2).sum() + 0.1 * (hs**2).sum()
+    grads = fc.grad(loss, [W, U, b])
+    train = fc.function([xs, ys], loss, updates=[(p, p - lr * g) for p, g in zip([W, U, b], grads)])
+    # the backward loop stacks no gradient of the data's rows: nothing reads it
+    kinds = [n.op.kinds for n in train.optimized_graph.toposort() if isinstance(n.op, Scan)]
+    assert kinds == [("rec",), ("last",) * 4]
+    Wn, Un, bn = W0.copy(), U0.copy(), b0.copy()
+    for step in range(4):
+        xv, yv = rng.normal(size=(5, 2, n_in)), rng.normal(size=(2, H)) * 0.5
+        want, gW, gU, gb = _numpy_bptt(xv, yv, Wn, Un, bn)
+        np.testing.assert_allclose(train(xv, yv), want, rtol=1e-12, err_msg=f"step {step}")
+        Wn, Un, bn = Wn - lr * gW, Un - lr * gU, bn - lr * gb
+        for shared, mine in ((W, Wn), (U, Un), (b, bn)):
+            np.testing.assert_allclose(shared.get_value(), mine, rtol=1e-10, atol=1e-12)
+
+
+# -- cache keys, pickles, a fresh process --------------------------------------------------------
+
+
+def test_the_steps_graph_is_part_of_the_cache_key() -> None:
+    x = ft.dvector("x")
+
+    def key(c: float) -> str:
+        out, _ = fc.scan(lambda xt, h: h * c + xt, sequences=x, outputs_info=ft.constant(0.0))
+        return fc.function([x], out, mode=fc.Mode("py")).cache_key
+
+    assert key(2.0) == key(2.0)
+    assert key(2.0) != key(3.0)
+
+
+BUILD_CODE = """
+import fncache as fc
+from fncache import tensor as ft
+x, h0, W = ft.dmatrix("x"), ft.dvector("h0"), ft.dmatrix("W")
+hs, _ = fc.scan(lambda xt, h: ft.tanh(ft.dot(xt, W) + h), sequences=x, outputs_info=h0)
+f = fc.function([x, h0, W], [hs, *fc.grad((hs ** 2).sum(), [x, h0, W])])
+"""
+
+LOAD_CODE = """
+import pickle, sys
+import numpy as np
+import fncache as fc
+data = open(sys.argv[1], "rb").read()
+f = fc.loads(data) if sys.argv[3] == "fc" else pickle.loads(data)
+rng = np.random.default_rng(0)
+out = f(rng.normal(size=(4, 2)), rng.normal(size=3), rng.normal(size=(2, 3)))
+np.savez(sys.argv[2], *out)
+"""
+
+
+def test_pickles_and_fresh_processes(tmp_path) -> None:
+    env = dict(os.environ, FNCACHE_FLAGS=f"compiledir={tmp_path / 'shared'}")
+
+    def run(*args: str) -> str:
+        return subprocess.run(
+            [sys.executable, "-c", *args], env=env, check=True, capture_output=True, text=True, timeout=300
+        ).stdout
+
+    show = BUILD_CODE + 'print(f.cache_key, fc.cache.stats()["compiles"])'
+    (key1, compiles1), (key2, compiles2) = (run(show).split() for _ in range(2))
+    # the compiledir's counters: the second process compiled nothing (every entry a hit)
+    assert key1 == key2 and int(compiles1) > 0 and int(compiles2) == int(compiles1)
+    ns: dict = {}
+    exec(BUILD_CODE, ns)  # noqa: S102  (the same function, in this process)
+    f = ns["f"]
+    payloads = {"pickle": pickle.dumps(f), "fc": fc.dumps(f, embed_native=True)}
+    for name, payload in payloads.items():
+        (tmp_path / "f.pkl").write_bytes(payload)
+        env["FNCACHE_FLAGS"] = f"compiledir={tmp_path / name}"
+        run(LOAD_CODE, str(tmp_path / "f.pkl"), str(tmp_path / "out.npz"), name)
+        rng = np.random.default_rng(0)
+        want = f(rng.normal(size=(4, 2)), rng.normal(size=3), rng.normal(size=(2, 3)))
+        got = np.load(tmp_path / "out.npz")
+        for k, w in enumerate(want):
+            np.testing.assert_array_equal(got[f"arr_{k}"], w, err_msg=name)
+    # a loaded op recomputes its identity from the graph it decodes: the same
+    keys = [
+        {n.op.inner_key for n in fn.optimized_graph.toposort() if isinstance(n.op, Scan)}
+        for fn in (f, pickle.loads(payloads["pickle"]))
+    ]
+    assert len(keys[0]) == 2 and keys[0] == keys[1]
