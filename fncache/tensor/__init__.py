@@ -40,6 +40,7 @@ from .array_ops import (
     unbroadcast,
 )
 from .inc_subtensor import inc_subtensor, set_subtensor
+from .advanced_subtensor import take
 from .creation import alloc, arange, eye, full, full_like, ones, ones_like, zeros, zeros_like
 from .shape_ops import concatenate, flatten, reshape, stack, swapaxes, transpose, dimshuffle, shape
 from .variable import TensorConstant, TensorVariable
@@ -204,6 +205,7 @@ __all__ = list(_basic_all) + [
     "shape",
     "set_subtensor",
     "inc_subtensor",
+    "take",
     "exp",
     "log",
     "log1p",

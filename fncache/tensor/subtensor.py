@@ -14,7 +14,7 @@ from ..graph.basic import Apply, Constant, Op, Variable
 from ..graph.types import TensorType, is_int
 from .basic import as_tensor_variable
 
-__all__ = ["Subtensor", "getitem"]
+__all__ = ["Subtensor", "getitem", "index_ref"]
 
 # An index entry: ("i", ref) or ("s", start, stop, step); a ref is None, ("c", int) or ("v", k)
 # for the k-th symbolic input after x.
@@ -79,8 +79,30 @@ class Subtensor(Op):
         return [self.region(inputs[0], list(inputs[1:]))]
 
 
+def index_ref(v: Any, what: str, inputs: list[Variable]) -> Any:
+    """The ref of an int or slice bound ``v``: ``None``, ``("c", int)`` for a constant, or
+    ``("v", k)`` for a symbolic int scalar, appended to ``inputs`` as its k-th."""
+    if v is None:
+        return None
+    if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
+        return ("c", int(v))
+    sv = as_tensor_variable(v)
+    if isinstance(sv, Constant) and sv.ndim == 0 and is_int(sv.dtype):
+        return ("c", int(sv.data))
+    if sv.ndim != 0 or not is_int(sv.dtype):
+        raise TypeError(
+            f"index {what} must be an int or a symbolic int scalar, got {sv.type}"
+            " (index arrays go in an entry of their own: x[ivec], x[:, ivec]); cast a float"
+            " first, e.g. ft.cast(i, 'int64')"
+        )
+    inputs.append(sv)
+    return ("v", len(inputs) - 1)
+
+
 def getitem(x: Variable, key: Any) -> Variable:
-    """``x[key]`` for ints, slices, ``None`` (new axis) and ``...``."""
+    """``x[key]`` for ints, slices, ``None`` (new axis), ``...`` and int index arrays
+    (advanced indexing, `AdvancedSubtensor`)."""
+    from .advanced_subtensor import advanced_getitem, is_advanced
     from .shape_ops import dimshuffle
 
     if not isinstance(key, tuple):
@@ -93,6 +115,8 @@ def getitem(x: Variable, key: Any) -> Variable:
     if any(k is Ellipsis for k in key):
         i = next(i for i, k in enumerate(key) if k is Ellipsis)
         key = key[:i] + (slice(None),) * (x.ndim - n_real) + key[i + 1 :]
+    if is_advanced(key):
+        return advanced_getitem(x, key)
     # Output positions of the new axes: ints remove a dim, slices keep one, None adds one.
     new_axes, pos = [], 0
     for k in key:
@@ -105,21 +129,7 @@ def getitem(x: Variable, key: Any) -> Variable:
     bounds: list[Variable] = []
 
     def ref(v: Any, what: str) -> Any:
-        if v is None:
-            return None
-        if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
-            return ("c", int(v))
-        sv = as_tensor_variable(v)
-        if isinstance(sv, Constant) and sv.ndim == 0 and is_int(sv.dtype):
-            return ("c", int(sv.data))
-        if sv.ndim != 0 or not is_int(sv.dtype):
-            raise TypeError(
-                f"index {what} must be an int or a symbolic int scalar, got {sv.type}"
-                "; advanced (array) indexing is not supported (by set_subtensor/inc_subtensor"
-                " neither): index with ints and slices, or select with a mask and ft.switch"
-            )
-        bounds.append(sv)
-        return ("v", len(bounds) - 1)
+        return index_ref(v, what, bounds)
 
     idx = []
     for k in key:
