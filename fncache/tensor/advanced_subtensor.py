@@ -117,7 +117,9 @@ class _AdvancedIndexOp(Op):
                 if a.size and a.dtype.kind == "u" and a.dtype.itemsize >= np.dtype(np.intp).itemsize:
                     big = a.max()
                     if big > _INTP_MAX:
-                        raise IndexError(f"{self}: index {int(big)} is out of bounds for axis {d} with size {n}")
+                        raise IndexError(
+                            f"{self}: index {int(big)} is out of bounds for axis {d} with size {n}"
+                        )
                 if a.size:
                     lo, hi = int(a.min()), int(a.max())
                     bad = hi if hi >= n else (lo if lo < -n else None)
@@ -152,7 +154,9 @@ class _AdvancedIndexOp(Op):
         return index
 
     def region_type(self, x: Variable, args: Sequence[Variable]) -> TensorType:
-        return TensorType(x.dtype, result_shape(self.key, x.type.shape, [a.type.shape for a in args], str(self)))
+        return TensorType(
+            x.dtype, result_shape(self.key, x.type.shape, [a.type.shape for a in args], str(self))
+        )
 
 
 class AdvancedSubtensor(_AdvancedIndexOp):
@@ -187,7 +191,9 @@ class AdvancedIncSubtensor(_AdvancedIndexOp):
         self.set_instead_of_inc = bool(set_instead_of_inc)
 
     def __str__(self) -> str:
-        return ("AdvancedSet" if self.set_instead_of_inc else "AdvancedInc") + f"Subtensor[{_str_key(self.key)}]"
+        return (
+            "AdvancedSet" if self.set_instead_of_inc else "AdvancedInc"
+        ) + f"Subtensor[{_str_key(self.key)}]"
 
     def make_node(self, x: Variable, y: Variable, *args: Variable) -> Apply:
         from .inc_subtensor import check_fits
@@ -208,7 +214,9 @@ class AdvancedIncSubtensor(_AdvancedIndexOp):
             else:
                 np.add.at(out, index, y)
         except ValueError as e:
-            raise ValueError(f"{self}: y of shape {np.shape(y)} does not fit the region x[idx]: {e}") from None
+            raise ValueError(
+                f"{self}: y of shape {np.shape(y)} does not fit the region x[idx]: {e}"
+            ) from None
         return [out]
 
 
@@ -287,7 +295,10 @@ def advanced_key(x: Variable, key: tuple) -> tuple[tuple, list[Variable]]:
             out.append(("n",))
             continue
         if isinstance(k, slice):
-            e = ("s",) + tuple(index_ref(v, what, args) for v, what in ((k.start, "start"), (k.stop, "stop"), (k.step, "step")))
+            e = ("s",) + tuple(
+                index_ref(v, what, args)
+                for v, what in ((k.start, "start"), (k.stop, "stop"), (k.step, "step"))
+            )
             if e[3] == ("c", 0):
                 raise ValueError("slice step cannot be zero")
             out.append(e)
