@@ -12,16 +12,24 @@ place of the array and int entries where those are adjacent, first otherwise.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from contextlib import contextmanager
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
 from ..graph.basic import Apply, Constant, Op, Variable
 from ..graph.types import TensorType, is_int
 from .basic import as_tensor_variable
-from .subtensor import Subtensor
+from .subtensor import python_index
 
-__all__ = ["AdvancedSubtensor", "AdvancedIncSubtensor", "AdvancedSetGrad", "advanced_key", "take"]
+__all__ = [
+    "AdvancedSubtensor",
+    "AdvancedIncSubtensor",
+    "AdvancedSubtensorGrad",
+    "AdvancedSetGrad",
+    "advanced_key",
+    "take",
+]
 
 _INTP_MAX = np.iinfo(np.intp).max
 
@@ -103,55 +111,37 @@ class _AdvancedIndexOp(Op):
     #: Inputs before the index ones: x (and y for the writing op).
     n_lead = 1
 
-    def python_index(self, x_shape: Sequence[int], args: Sequence[Any]) -> tuple:
-        """The numpy index of the key for these input values; an index array's entries checked
-        against the size of the axis it indexes (``IndexError`` naming the op, the index and the
-        size), unsigned ones converted to signed (numpy reads a uint64 beyond int64 as negative)."""
+    def index_of(self, x_shape: Sequence[int], inputs: Sequence[Any]) -> tuple:
+        """The numpy index of the key for these input values. numpy checks the entries when
+        indexing (`numpy_errors` names the op); a uint64 entry beyond int64 is checked here,
+        since numpy would read it as a negative index."""
+        args = list(inputs[self.n_lead :])
         out: list[Any] = []
         for e, d in zip(self.key, _x_axes(self.key)):
             if e[0] == "n":
                 out.append(None)
             elif e[0] == "a":
                 a = np.asarray(args[e[1]])
-                n = x_shape[d]  # type: ignore[index]
-                if a.size and a.dtype.kind == "u" and a.dtype.itemsize >= np.dtype(np.intp).itemsize:
-                    big = a.max()
-                    if big > _INTP_MAX:
-                        raise IndexError(
-                            f"{self}: index {int(big)} is out of bounds for axis {d} with size {n}"
-                        )
-                if a.size:
-                    lo, hi = int(a.min()), int(a.max())
-                    bad = hi if hi >= n else (lo if lo < -n else None)
-                    if bad is not None:
-                        raise IndexError(
-                            f"{self}: index {bad} is out of bounds for axis {d} with size {n}"
-                            f" (input shape {tuple(x_shape)})"
-                        )
-                out.append(a.astype(np.intp, copy=False))
+                if a.dtype == np.uint64 and a.size and a.max() > _INTP_MAX:
+                    raise IndexError(
+                        f"{self}: index {int(a.max())} is out of bounds for axis {d} with size {x_shape[d]}"  # type: ignore[index]
+                    )
+                out.append(a)
             else:
-                out.append(Subtensor((e,)).python_index(list(args))[0])
-        index = tuple(out)
-        for s, d in zip(index, _x_axes(self.key)):
-            if isinstance(s, slice) and s.step == 0:
-                raise ValueError(f"{self}: slice step cannot be zero")
-            if isinstance(s, int) and not -x_shape[d] <= s < x_shape[d]:  # type: ignore[index]
-                raise IndexError(
-                    f"{self}: index {s} is out of bounds for axis {d} with size {x_shape[d]}"  # type: ignore[index]
-                    f" (input shape {tuple(x_shape)})"
-                )
-        return index
+                s = python_index((e,), args)[0]
+                if isinstance(s, slice) and s.step == 0:
+                    raise ValueError(f"{self}: slice step cannot be zero")
+                out.append(s)
+        return tuple(out)
 
-    def index_of(self, x_shape: Sequence[int], inputs: Sequence[Any]) -> tuple:
-        index = self.python_index(x_shape, list(inputs[self.n_lead :]))
+    @contextmanager
+    def numpy_errors(self, x_shape: Sequence[int]) -> Iterator[None]:
+        """numpy's ``IndexError`` (an index out of range, arrays that do not broadcast) with
+        the op's name and the input's shape."""
         try:
-            np.broadcast_shapes(*(np.shape(a) for a in index if isinstance(a, np.ndarray)))
-        except ValueError:
-            raise IndexError(
-                f"{self}: shape mismatch: indexing arrays could not be broadcast together with shapes "
-                + " ".join(str(np.shape(a)) for a in index if isinstance(a, np.ndarray))
-            ) from None
-        return index
+            yield
+        except IndexError as e:
+            raise IndexError(f"{self}: {e} (input shape {tuple(x_shape)})") from None
 
     def region_type(self, x: Variable, args: Sequence[Variable]) -> TensorType:
         return TensorType(
@@ -175,7 +165,9 @@ class AdvancedSubtensor(_AdvancedIndexOp):
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         x = inputs[0]
-        return [np.ascontiguousarray(x[self.index_of(x.shape, inputs)])]
+        index = self.index_of(x.shape, inputs)
+        with self.numpy_errors(x.shape):
+            return [x[index]]
 
 
 class AdvancedIncSubtensor(_AdvancedIndexOp):
@@ -208,6 +200,11 @@ class AdvancedIncSubtensor(_AdvancedIndexOp):
         x, y = inputs[0], inputs[1]
         out = np.array(x, copy=True, order="C")
         index = self.index_of(x.shape, inputs)
+        with self.numpy_errors(x.shape):
+            self._write(out, index, y)
+        return [out]
+
+    def _write(self, out: np.ndarray, index: tuple, y: np.ndarray) -> None:
         try:
             if self.set_instead_of_inc:
                 out[index] = y
@@ -217,6 +214,32 @@ class AdvancedIncSubtensor(_AdvancedIndexOp):
             raise ValueError(
                 f"{self}: y of shape {np.shape(y)} does not fit the region x[idx]: {e}"
             ) from None
+
+
+class AdvancedSubtensorGrad(_AdvancedIndexOp):
+    """The gradient of ``x[key]``: zeros of ``x``'s shape (and ``g``'s dtype) with ``g`` added
+    at the key, a repeated index getting the sum of its gradients (``np.add.at``). Only ``x``'s
+    shape is read: no zeros tensor is built and copied, as an inc into ``zeros_like(x)`` would.
+    Inputs: ``x``, ``g`` (the region's shape), then the index ones."""
+
+    __props__ = ("key",)
+    n_lead = 2
+
+    def __init__(self, key: tuple) -> None:
+        self.key = tuple(key)
+
+    def __str__(self) -> str:
+        return f"AdvancedSubtensorGrad[{_str_key(self.key)}]"
+
+    def make_node(self, x: Variable, g: Variable, *args: Variable) -> Apply:
+        return Apply(self, [x, g, *args], [TensorType(g.dtype, x.type.shape)])
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        x, g = inputs[0], inputs[1]
+        out = np.zeros(x.shape, dtype=node.outputs[0].dtype)
+        index = self.index_of(x.shape, inputs)
+        with self.numpy_errors(x.shape):
+            np.add.at(out, index, g)
         return [out]
 
 
@@ -239,13 +262,14 @@ class AdvancedSetGrad(_AdvancedIndexOp):
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         g = inputs[0]
         index = self.index_of(g.shape, inputs)
-        region = g[index]
+        with self.numpy_errors(g.shape):
+            region = g[index]
         # Number the region's writes, write the numbers as the set writes y: each position
         # keeps the number of the write that stays.
         ids = np.arange(region.size, dtype=np.intp).reshape(region.shape)
         winner = np.full(g.shape, -1, dtype=np.intp)
         winner[index] = ids
-        return [np.ascontiguousarray(np.where(winner[index] == ids, region, np.zeros((), g.dtype)))]
+        return [np.where(winner[index] == ids, region, np.zeros((), g.dtype))]
 
 
 # -- building the key ---------------------------------------------------------------------------

@@ -31,7 +31,12 @@ from .array_ops import (
     specify_broadcastable,
 )
 from .array_ops import tensordot
-from .advanced_subtensor import AdvancedIncSubtensor, AdvancedSetGrad, AdvancedSubtensor
+from .advanced_subtensor import (
+    AdvancedIncSubtensor,
+    AdvancedSetGrad,
+    AdvancedSubtensor,
+    AdvancedSubtensorGrad,
+)
 from .basic import constant
 from .blas import Dot, dot
 from .creation import Alloc
@@ -340,9 +345,14 @@ def _inc_subtensor(node: Apply, out_grads: list) -> list:
 @register_grad(AdvancedSubtensor)
 def _advanced_subtensor(node: Apply, out_grads: list) -> list:
     # g added at the index into zeros: a repeated index gets the sum of its gradients
-    x, args, g = node.inputs[0], node.inputs[1:], out_grads[0]
-    gx = AdvancedIncSubtensor(node.op.key, False)(zeros_like(x, g.dtype), g, *args)
-    return [gx] + [None] * len(args)
+    x, args = node.inputs[0], node.inputs[1:]
+    return [AdvancedSubtensorGrad(node.op.key)(x, out_grads[0], *args)] + [None] * len(args)
+
+
+@register_grad(AdvancedSubtensorGrad)
+def _advanced_subtensor_grad(node: Apply, out_grads: list) -> list:
+    args = node.inputs[2:]
+    return [None, AdvancedSubtensor(node.op.key)(out_grads[0], *args)] + [None] * len(args)
 
 
 @register_grad(AdvancedIncSubtensor)

@@ -6,7 +6,7 @@ position. The result is a view of the input, as in numpy.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -14,10 +14,21 @@ from ..graph.basic import Apply, Constant, Op, Variable
 from ..graph.types import TensorType, is_int
 from .basic import as_tensor_variable
 
-__all__ = ["Subtensor", "getitem", "index_ref"]
+__all__ = ["Subtensor", "getitem", "index_ref", "python_index"]
 
 # An index entry: ("i", ref) or ("s", start, stop, step); a ref is None, ("c", int) or ("v", k)
 # for the k-th symbolic input after x.
+
+
+def python_index(idx: tuple, bounds: Sequence[Any]) -> tuple:
+    """The Python index (ints and slices) of the index structure ``idx`` for these bound values."""
+
+    def val(ref: Any) -> Any:
+        if ref is None:
+            return None
+        return ref[1] if ref[0] == "c" else int(bounds[ref[1]])
+
+    return tuple(val(e[1]) if e[0] == "i" else slice(val(e[1]), val(e[2]), val(e[3])) for e in idx)
 
 
 class Subtensor(Op):
@@ -55,12 +66,7 @@ class Subtensor(Op):
         return Apply(self, [x, *bounds], [TensorType(x.dtype, tuple(shape))])
 
     def python_index(self, bounds: list[Any]) -> tuple:
-        def val(ref: Any) -> Any:
-            if ref is None:
-                return None
-            return ref[1] if ref[0] == "c" else int(bounds[ref[1]])
-
-        return tuple(val(e[1]) if e[0] == "i" else slice(val(e[1]), val(e[2]), val(e[3])) for e in self.idx)
+        return python_index(self.idx, bounds)
 
     def region(self, x: np.ndarray, bounds: list[Any]) -> np.ndarray:
         """``x[idx]`` as a view of ``x`` (a 0-d one too, which writes can go through), the
