@@ -21,6 +21,9 @@ import pytest
 import fncache as fc
 from fncache import tensor as ft
 from fcutil import fd_check_grads
+from fncache.codegen import c_program
+from fncache.codegen.c_module import render_module
+from fncache.tensor.advanced_subtensor import AdvancedIncSubtensor, AdvancedSubtensor, AdvancedSubtensorGrad
 
 INT_DTYPES = ["int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"]
 
@@ -163,6 +166,90 @@ def test_named_forms_dtypes_and_repeats(linker: str) -> None:
         want = next(fills) if want is None else want
         assert g.shape == want.shape and g.dtype == want.dtype, (k, out, g.shape, want.shape)
         np.testing.assert_array_equal(g, want, err_msg=f"case {k}: {out}")
+
+
+def _steps(f: Any) -> list[tuple[int, str]]:
+    """(kind, op name) of each step of ``f``'s C program."""
+    program = render_module(f.optimized_graph, n_explicit=len(f.inputs), single=False).program
+    return [(st[0], st[6]) for st in program[4]]
+
+
+def test_leading_index_arrays_are_native_steps_with_numpys_results(monkeypatch: pytest.MonkeyPatch) -> None:
+    """x[ivec], M[arange(n), y], their gradients and an inc of such a region run as the
+    run-time's own step; what it does not cover (strided x, 2-D or uint64 indices, y
+    broadcast, an index out of range) runs the op's numpy code, with the same results."""
+    rng = np.random.default_rng(7)
+    W, M, Wf, Wi = ft.dmatrix("W"), ft.dmatrix("M"), ft.ftensor3("Wf"), ft.imatrix("Wi")
+    i, y, b = ft.lvector("i"), ft.ivector("y"), ft.TensorType("uint8", (None,))("b")
+    u, im = ft.TensorType("uint64", (None,))("u"), ft.lmatrix("im")
+    g, gf = ft.dmatrix("g"), ft.ftensor3("gf")
+    outs = [
+        W[i],
+        M[ft.arange(y.shape[0]), y],
+        Wf[b],
+        fc.grad(None, W, known_grads={W[i]: g}),
+        fc.grad(ft.sum(M[ft.arange(y.shape[0]), y] ** 2), M),
+        ft.inc_subtensor(Wf[b], gf),
+        ft.inc_subtensor(Wi[i[:3], i[3:6]], ft.arange(3).astype("int32")),
+        W.T[i],  # x not contiguous
+        W[im],  # a 2-D index
+        W[u],  # uint64 indices
+        ft.inc_subtensor(W[i], 1.0),  # y broadcast
+    ]
+    performed: list[str] = []
+    for cls in (AdvancedSubtensor, AdvancedSubtensorGrad, AdvancedIncSubtensor):
+
+        def counted(self: Any, node: Any, inputs: list, _orig: Any = cls.perform) -> list:
+            performed.append(str(self))
+            return _orig(self, node, inputs)
+
+        monkeypatch.setattr(cls, "perform", counted)
+    f = fc.function([W, M, Wf, Wi, i, y, b, u, im, g, gf], outs)
+    kinds = _steps(f)
+    assert sum(kind == c_program.ST_ADV_INDEX for kind, _ in kinds) == 11, kinds
+    Wv, Mv = rng.standard_normal((6, 6)), rng.standard_normal((5, 3))
+    Wfv, Wiv = rng.standard_normal((6, 2, 3)).astype("float32"), np.arange(36, dtype=np.int32).reshape(6, 6)
+    iv = np.array([5, 0, -1, 5, 2, 3])
+    yv = np.array([2, 0, 1, 1, 2], np.int32)
+    bv = np.array([1, 1, 0, 5], np.uint8)
+    uv, imv = np.array([0, 5], np.uint64), np.array([[0, 1], [5, -6]])
+    gv, gfv = rng.standard_normal((6, 6)), rng.standard_normal((4, 2, 3)).astype("float32")
+    got = f(Wv, Mv, Wfv, Wiv, iv, yv, bv, uv, imv, gv, gfv)
+    assert len(performed) == 4, performed  # the last four outputs: numpy's code
+    gW = np.zeros_like(Wv)
+    np.add.at(gW, iv, gv)
+    gM = np.zeros_like(Mv)
+    np.add.at(gM, (np.arange(5), yv), 2 * Mv[np.arange(5), yv])
+    incf = Wfv.copy()
+    np.add.at(incf, bv, gfv)
+    inci = Wiv.copy()
+    np.add.at(inci, (iv[:3], iv[3:6]), np.arange(3, dtype=np.int32))
+    inc1 = Wv.copy()
+    np.add.at(inc1, iv, 1.0)
+    wants = [
+        Wv[iv],
+        Mv[np.arange(5), yv],
+        Wfv[bv],
+        gW,
+        gM,
+        incf,
+        inci,
+        Wv.T[iv],
+        Wv[imv],
+        Wv[uv],
+        inc1,
+    ]
+    for k, (gt, w) in enumerate(zip(got, wants)):
+        assert gt.shape == w.shape and gt.dtype == w.dtype, (k, outs[k])
+        np.testing.assert_allclose(gt, w, rtol=1e-6, err_msg=f"output {k}: {outs[k]}")
+    with pytest.raises(
+        IndexError, match=r"AdvancedSubtensor.*index 6 is out of bounds for axis 0 with size 6"
+    ):
+        f(Wv, Mv, Wfv, Wiv, iv + 1, yv, bv, uv, imv, gv, gfv)
+    with pytest.raises(
+        IndexError, match=r"AdvancedSubtensor.*index 3 is out of bounds for axis 1 with size 3"
+    ):
+        f(Wv, Mv, Wfv, Wiv, iv, yv + 1, bv, uv, imv, gv, gfv)
 
 
 # -- errors -----------------------------------------------------------------------------------------

@@ -6,7 +6,8 @@ functions with one signature per role, which fncache's installed run-time
 (``c_runtime.c``) calls: the run-time checks shapes, allocates outputs and splits work across
 threads, the kernels only loop. Matrix products (numpy's BLAS-backed product), argmax/argmin,
 dimshuffles, shapes and reshapes, the gradients' `SumToShape` (where nothing was broadcast),
-`ReducedSize` and `SubtensorGrad` (zeros with the gradient written at a basic index), and ops
+`ReducedSize`, `SubtensorGrad` (zeros with the gradient written at a basic index), gathers
+and adds at index arrays on the leading axes (advanced indexing, its gradient), and ops
 without a native version (their numpy ``perform``) are steps the run-time carries out itself,
 with no generated code at all.
 
@@ -21,6 +22,7 @@ import numpy as np
 
 from ..graph.basic import Apply
 from ..graph.types import is_complex, is_float, is_int
+from ..tensor.advanced_subtensor import AdvancedIncSubtensor, AdvancedSubtensor, AdvancedSubtensorGrad
 from ..tensor.blas import Dot, RowPass
 from ..tensor.elemwise import Elemwise
 from ..tensor.grad_ops import ReducedSize, SubtensorGrad, SumToShape
@@ -29,6 +31,7 @@ from ..tensor.scalar_ops import Composite
 from ..tensor.shape_ops import DimShuffle, Reshape, Shape
 from . import c_program
 from .c_program import (
+    ST_ADV_INDEX,
     ST_ARGREDUCE,
     ST_DIMSHUFFLE,
     ST_DOT,
@@ -374,6 +377,32 @@ def render_subtensor_grad(node: Apply, ctx: NodeCtx) -> tuple:
     return _step(ST_SUBTENSOR_GRAD, node, ctx, ints)
 
 
+#: The run-time's modes of advanced indexing (``run_adv_index``), by op.
+_ADV_MODES = {AdvancedSubtensor: 0, AdvancedSubtensorGrad: 1, AdvancedIncSubtensor: 2}
+
+
+def adv_index_mode(node: Apply) -> int | None:
+    """The run-time's mode for an advanced indexing node whose key is index arrays on the
+    leading axes, in input order (``x[ivec]``, ``M[arange(n), y]`` and their gradients, an inc
+    of such a region); ``None`` for others (sets, slices or ints among the entries: the op's
+    perform runs)."""
+    mode = _ADV_MODES.get(type(node.op))
+    if mode is None or getattr(node.op, "set_instead_of_inc", False):
+        return None
+    key = node.op.key
+    return mode if key and key == tuple(("a", j) for j in range(len(key))) else None
+
+
+def render_adv_index(node: Apply, ctx: NodeCtx) -> tuple:
+    """Rows gathered at index arrays, or added there (into zeros or a copy of x), by the
+    run-time; what its fast path does not cover runs the op's perform."""
+    mode = adv_index_mode(node)
+    if mode is None:
+        return render_fallback(node, ctx)
+    ints = [ctx.perform, typenum(node.outputs[0].dtype), mode, len(node.op.key)]
+    return _step(ST_ADV_INDEX, node, ctx, ints)
+
+
 #: Bytes of X per block of a row pass: z, the row values and X.T @ g for a block are computed
 #: while its rows are still in the L1 cache (32 KiB or more on every x86-64 of the last decade;
 #: w and gw share it). A block holds at least 4 rows (the width of the product loops) and at
@@ -530,7 +559,7 @@ def keeps_buffers(node: Apply) -> bool:
 
 def render_node(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
     """(kernel C code, possibly empty; the node's step) for one node. `SumToShape`,
-    `ReducedSize`, `RowPass`, `Reshape` and `SubtensorGrad` steps call the node's perform
+    `ReducedSize`, `RowPass`, `Reshape`, `SubtensorGrad` and advanced indexing steps call the node's perform
     where their fast path does not apply (c_module gives them one, as to nodes without native
     code)."""
     if isinstance(node.op, SumToShape):
@@ -545,6 +574,8 @@ def render_node(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
         return "", render_reshape(node, ctx)
     if isinstance(node.op, SubtensorGrad):
         return "", render_subtensor_grad(node, ctx)
+    if type(node.op) in _ADV_MODES:
+        return "", render_adv_index(node, ctx)
     if not has_native(node):
         return "", render_fallback(node, ctx)
     if isinstance(node.op, Elemwise):

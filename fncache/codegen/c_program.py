@@ -32,6 +32,7 @@ __all__ = [
     "ST_SHAPE",
     "ST_RESHAPE",
     "ST_SUBTENSOR_GRAD",
+    "ST_ADV_INDEX",
 ]
 
 (
@@ -47,7 +48,8 @@ __all__ = [
     ST_SHAPE,
     ST_RESHAPE,
     ST_SUBTENSOR_GRAD,
-) = range(12)
+    ST_ADV_INDEX,
+) = range(13)
 
 #: ``c_runtime.h``'s step kinds, by their C names.
 STEP_KINDS = {
@@ -63,6 +65,7 @@ STEP_KINDS = {
     "ST_SHAPE": ST_SHAPE,
     "ST_RESHAPE": ST_RESHAPE,
     "ST_SUBTENSOR_GRAD": ST_SUBTENSOR_GRAD,
+    "ST_ADV_INDEX": ST_ADV_INDEX,
 }
 
 #: (kind, in_slots, out_slots, dying_slots, ints, kernels, name, msg, nd, errcheck)

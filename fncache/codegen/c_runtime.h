@@ -46,7 +46,7 @@
 
 enum { ST_ELEMWISE = 0, ST_REDUCE = 1, ST_DOT = 2, ST_ARGREDUCE = 3, ST_DIMSHUFFLE = 4,
        ST_PERFORM = 5, ST_SUM_TO_SHAPE = 6, ST_REDUCED_SIZE = 7, ST_ROWPASS = 8, ST_SHAPE = 9,
-       ST_RESHAPE = 10, ST_SUBTENSOR_GRAD = 11 };
+       ST_RESHAPE = 10, ST_SUBTENSOR_GRAD = 11, ST_ADV_INDEX = 12 };
 
 /* Kernel signatures (see c_nodes.py): `p` holds the data pointers of the inputs, then of the
  * outputs. */
