@@ -252,6 +252,53 @@ def test_leading_index_arrays_are_native_steps_with_numpys_results(monkeypatch: 
         f(Wv, Mv, Wfv, Wiv, iv, yv + 1, bv, uv, imv, gv, gfv)
 
 
+@pytest.mark.parametrize("linker", ["py", "c"])
+def test_boolean_masks_as_numpy(linker: str) -> None:
+    """x[mask] is x[mask.nonzero()]: masks over one or several axes, with slices, ints and
+    int arrays, constant masks (their positions known when the graph is built), writes and
+    gradients; a mask of the wrong shape raises numpy's IndexError, naming the op."""
+    x, m, b, i = (
+        ft.dtensor3("x"),
+        ft.TensorType("bool", (None, None))("m"),
+        ft.TensorType("int8", (None,))("b"),
+        ft.lvector("i"),
+    )
+    v = ft.neq(b, 0)
+    xv = np.arange(60.0).reshape(3, 4, 5)
+    mv = xv[:, :, 0] % 3 == 0
+    bv = np.array([1, 0, 1, 0, 1], np.int8)
+    vv = bv != 0
+    const = np.array([True, False, True])
+    cases = [
+        (x[m], xv[mv]),
+        (x[:, :, v], xv[:, :, vv]),
+        (x[m, 1], xv[mv, 1]),
+        (x[v[:3], :, i], xv[vv[:3], :, [2]]),
+        (x[..., v], xv[..., vv]),
+        (x[const], xv[const]),
+        (x[x > 30], xv[xv > 30]),
+        (ft.set_subtensor(x[m], -1.0), None),
+        (ft.inc_subtensor(x[:, :, v], ft.arange(3.0)), None),
+        (fc.grad(ft.sum(x[x > 30] ** 2) + ft.sum(x[:, m[0]]), x), None),
+    ]
+    assert cases[5][0].type.shape[0] == 2  # a constant mask's count is known
+    want_set = xv.copy()
+    want_set[mv] = -1.0
+    want_inc = xv.copy()
+    want_inc[:, :, vv] += np.arange(3.0)
+    want_grad = np.where(xv > 30, 2 * xv, 0.0)
+    want_grad[:, mv[0]] += 1.0
+    fills = iter([want_set, want_inc, want_grad])
+    f = fc.function([x, m, b, i], [o for o, _ in cases], mode=fc.Mode(linker=linker))
+    got = f(xv, mv, bv, np.array([2]))
+    for k, (g, (out, want)) in enumerate(zip(got, cases)):
+        want = next(fills) if want is None else want
+        assert g.shape == want.shape and g.dtype == want.dtype, (k, out, g.shape, want.shape)
+        np.testing.assert_array_equal(g, want, err_msg=f"case {k}: {out}")
+    with pytest.raises(IndexError, match=r"AdvancedSubtensor\[mask@0\].*boolean index did not match"):
+        f(xv, mv[:2], bv, np.array([2]))
+
+
 # -- errors -----------------------------------------------------------------------------------------
 @pytest.mark.parametrize("linker", ["py", "c"])
 def test_out_of_range_indices_raise_index_error_naming_op_index_and_size(linker: str) -> None:
@@ -286,8 +333,12 @@ def test_build_time_errors_name_the_fix() -> None:
         x[[0, 3]]
     with pytest.raises(IndexError, match=r"could not be broadcast together with shapes \(2,\) \(3,\)"):
         x[[0, 1], [0, 1, 2]]
-    with pytest.raises(TypeError, match=r"boolean mask indexing.*ft.switch"):
-        x[x > 0]
+    with pytest.raises(TypeError, match=r"0-d boolean index.*x\[None\]"):
+        x[True]
+    with pytest.raises(IndexError, match=r"boolean index did not match.*axis 0; size of axis is 3.*is 2"):
+        x[ft.TensorType("bool", (2, None))("m")]
+    with pytest.raises(TypeError, match=r"take: indices must be ints, got booleans"):
+        ft.take(x, [True, False])
     with pytest.raises(TypeError, match=r"int dtype.*ft.cast\(idx, 'int64'\)"):
         x[ft.fvector("f")]
     with pytest.raises(ValueError, match=r"take: mode 'wrap' is not supported.*indices % n"):
@@ -324,6 +375,8 @@ def test_gradients_match_central_differences(linker: str) -> None:
         "set_broadcast_row": (lambda x, y, r, s, i, j: ft.set_subtensor(x[:, j], y[:1]) ** 2, [0, 1]),
         "inc_repeated": (lambda x, y, r, s, i, j: ft.inc_subtensor(x[i], r) ** 2, [0, 2]),
         "inc_broadcast": (lambda x, y, r, s, i, j: ft.inc_subtensor(x[i, 1:], y[:2] * s) * x, [0, 1, 3]),
+        "mask": (lambda x, y, r, s, i, j: x[r[:3] > 0] * s, [0, 3]),
+        "set_mask": (lambda x, y, r, s, i, j: ft.set_subtensor(x[:, y > 0], s) * x, [0, 3]),
     }
     rng = np.random.default_rng(3)
     xv = rng.standard_normal((3, 3))

@@ -3,8 +3,8 @@ written again for fncache (the first round, ``test_grad_ported.py``, has the ele
 reductions and array functions one at a time):
 
 * indexing with symbolic bounds and steps (negative ones included), mixed with constant ones,
-  and composite ops built from indexing and joins (split, roll, flip, a window); boolean and
-  float indexing refused clearly (int-array indexing: ``test_advanced_indexing.py``);
+  and composite ops built from indexing and joins (split, roll, flip, a window); float indexing
+  refused clearly (int-array and mask indexing: ``test_advanced_indexing.py``);
 * shape changes with broadcasting of every operand, sizes of 1 known only at run time,
   ``switch``/``where`` with the condition broadcast, ``arange``-dependent shapes, ``clip``
   with symbolic bounds, softmax/log-softmax/norms written with ops, at large inputs too;
@@ -111,13 +111,10 @@ def test_gradient_of_symbolic_indexing_at_every_bound() -> None:
         f(v, 5, 1)
 
 
-def test_mask_and_float_indexing_refused_clearly() -> None:
-    """Boolean masks (a data-dependent result size) and float indices are refused when the
-    graph is built, naming what to write instead; int index arrays are advanced indexing."""
+def test_float_indexing_refused_clearly() -> None:
+    """Float indices are refused when the graph is built, naming the cast to write; int index
+    arrays and boolean masks are advanced indexing (``test_advanced_indexing.py``)."""
     a = ft.dvector("a")
-    for key in (a > 0, np.array([True, False])):
-        with pytest.raises(TypeError, match=r"boolean mask indexing.*ft.switch"):
-            a[key]
     for key in (ft.dvector("k"), [0.0, 2.0]):
         with pytest.raises(TypeError, match=r"int dtype.*ft.cast"):
             a[key]

@@ -4,9 +4,10 @@
 ``np.add.at``).
 
 A *key* lists one entry per index position: ``("a", k)`` the int array that is input ``k``
-after ``x`` (``y`` too for the writing op), ``("i", ref)`` an int, ``("s", start, stop, step)``
-a slice, ``("n",)`` a new axis; a ref is ``None``, ``("c", int)`` or ``("v", k)`` (a symbolic
-int scalar input), as in basic indexing. Where the index arrays' dims go follows numpy: in
+after ``x`` (``y`` too for the writing op), ``("b", k, nd)`` the boolean mask that is input
+``k``, over ``nd`` axes (numpy reads it as the ``nd`` int arrays of its true positions),
+``("i", ref)`` an int, ``("s", start, stop, step)`` a slice, ``("n",)`` a new axis; a ref is
+``None``, ``("c", int)`` or ``("v", k)`` (a symbolic int scalar input), as in basic indexing. Where the index arrays' dims go follows numpy: in
 place of the array and int entries where those are adjacent, first otherwise.
 """
 
@@ -27,7 +28,10 @@ __all__ = [
     "AdvancedIncSubtensor",
     "AdvancedSubtensorGrad",
     "AdvancedSetGrad",
+    "advanced_getitem",
     "advanced_key",
+    "index_width",
+    "is_advanced",
     "take",
 ]
 
@@ -42,6 +46,8 @@ def _str_key(key: tuple) -> str:
     for e in key:
         if e[0] == "a":
             parts.append(f"@{e[1]}")
+        elif e[0] == "b":
+            parts.append(f"mask@{e[1]}")
         elif e[0] == "n":
             parts.append("None")
         elif e[0] == "i":
@@ -51,13 +57,18 @@ def _str_key(key: tuple) -> str:
     return ", ".join(parts)
 
 
+def _width(e: tuple) -> int:
+    """How many axes of ``x`` a key entry indexes."""
+    return 0 if e[0] == "n" else (e[2] if e[0] == "b" else 1)
+
+
 def _x_axes(key: tuple) -> list[int | None]:
-    """Per key entry, the axis of ``x`` it indexes (``None`` for a new axis)."""
+    """Per key entry, the (first) axis of ``x`` it indexes (``None`` for a new axis)."""
     axes: list[int | None] = []
     d = 0
     for e in key:
         axes.append(None if e[0] == "n" else d)
-        d += e[0] != "n"
+        d += _width(e)
     return axes
 
 
@@ -89,8 +100,11 @@ def result_shape(
     """The shape of ``x[key]`` (``None`` where not known), numpy's: the broadcast index arrays'
     dims in place of the array and int entries where those are adjacent in the key, first
     otherwise; slices keep a dim each, new axes add one."""
-    adv = [k for k, e in enumerate(key) if e[0] in ("a", "i")]
-    bshape = _broadcast_static([arg_shapes[e[1]] for e in key if e[0] == "a"], what)
+    adv = [k for k, e in enumerate(key) if e[0] in ("a", "b", "i")]
+    # a mask is the int arrays of its true positions: one dim, of a size the data sets
+    bshape = _broadcast_static(
+        [arg_shapes[e[1]] if e[0] == "a" else (None,) for e in key if e[0] in ("a", "b")], what
+    )
     adjacent = adv == list(range(adv[0], adv[-1] + 1))
     out: list[int | None] = [] if adjacent else list(bshape)
     for k, (e, d) in enumerate(zip(key, _x_axes(key))):
@@ -100,7 +114,7 @@ def result_shape(
             out.append(_slice_len(x_shape[d], e))  # type: ignore[index]
         elif adjacent and k == adv[0]:
             out.extend(bshape)
-    n_used = sum(e[0] != "n" for e in key)
+    n_used = sum(_width(e) for e in key)
     return tuple(out) + tuple(x_shape[n_used:])
 
 
@@ -127,6 +141,8 @@ class _AdvancedIndexOp(Op):
                         f"{self}: index {int(a.max())} is out of bounds for axis {d} with size {x_shape[d]}"  # type: ignore[index]
                     )
                 out.append(a)
+            elif e[0] == "b":
+                out.append(np.asarray(args[e[1]]))
             else:
                 s = python_index((e,), args)[0]
                 if isinstance(s, slice) and s.step == 0:
@@ -281,24 +297,37 @@ def _is_array_index(k: Any) -> bool:
     return isinstance(k, (bool, np.bool_))
 
 
+def index_width(k: Any) -> int:
+    """How many axes of the indexed tensor an entry of an indexing key indexes: a boolean
+    mask's ndim, 1 for anything else."""
+    if isinstance(k, Variable):
+        return k.ndim if k.dtype == "bool" and k.ndim else 1
+    if isinstance(k, (list, np.ndarray)):
+        a = np.asarray(k)
+        return a.ndim if a.dtype == bool and a.ndim else 1
+    return 1
+
+
 def is_advanced(key: tuple) -> bool:
-    """Whether an indexing key has an index array (or a boolean) among its entries."""
+    """Whether an indexing key has an index array (or a boolean mask) among its entries."""
     return any(_is_array_index(k) for k in key)
 
 
 def _index_array(k: Any, position: int) -> Variable:
+    """The index array (an int one, or a boolean mask) of key entry ``position``, checked."""
     if isinstance(k, (list, np.ndarray)) and not isinstance(k, Variable):
         a = np.asarray(k)
         if a.size == 0 and a.dtype.kind == "f":  # numpy reads [] as an empty index list
             a = a.astype(np.intp)
         k = a
     v = as_tensor_variable(k)
-    if v.dtype == "bool":
+    if v.dtype == "bool" and v.ndim == 0:
         raise TypeError(
-            f"index entry {position}: boolean mask indexing (x[mask]) is not supported: the result's"
-            " size depends on the mask's values. Keep the shape with ft.switch(mask, x, 0), or index"
-            " with the positions as an int array"
+            f"index entry {position}: a 0-d boolean index (x[True]) is not supported; add an axis"
+            " with x[None] instead"
         )
+    if v.dtype == "bool":
+        return v
     if not is_int(v.dtype):
         raise TypeError(
             f"index entry {position}: index arrays must have an int dtype, got {v.type}; cast the"
@@ -326,8 +355,27 @@ def advanced_key(x: Variable, key: tuple) -> tuple[tuple, list[Variable]]:
             if e[3] == ("c", 0):
                 raise ValueError("slice step cannot be zero")
             out.append(e)
+        # (v, the checked index array, serves the int arrays' branch below too)
+        elif _is_array_index(k) and (v := _index_array(k, pos)).dtype == "bool":
+            known = x.type.shape[axes : axes + v.ndim]
+            if len(known) < v.ndim:
+                raise IndexError(f"too many indices: a {v.ndim}-d mask at axis {axes} of a {x.ndim}-d tensor")
+            for d, (n, m) in enumerate(zip(known, v.type.shape)):
+                if n is not None and m is not None and n != m:
+                    raise IndexError(
+                        f"boolean index did not match indexed array along axis {axes + d}; size of"
+                        f" axis is {n} but size of corresponding boolean axis is {m}"
+                    )
+            if isinstance(v, Constant):  # its true positions, known now: int arrays
+                for a in np.nonzero(v.data):
+                    args.append(as_tensor_variable(a.astype(np.int64)))
+                    out.append(("a", len(args) - 1))
+            else:
+                args.append(v)
+                out.append(("b", len(args) - 1, v.ndim))
+            axes += v.ndim
+            continue
         elif _is_array_index(k):
-            v = _index_array(k, pos)
             n = x.type.shape[axes]
             if isinstance(v, Constant) and n is not None and v.data.size:
                 lo, hi = int(v.data.min()), int(v.data.max())
@@ -357,6 +405,7 @@ def take(a: Any, indices: Any, axis: int | None = None, mode: str = "raise") -> 
     flattened), of shape ``a.shape[:axis] + indices.shape + a.shape[axis + 1:]``. Indices out
     of range raise ``IndexError`` (``mode='raise'``, the only mode offered)."""
     from .shape_ops import flatten
+    from .subtensor import getitem
 
     if mode != "raise":
         raise ValueError(
@@ -369,9 +418,7 @@ def take(a: Any, indices: Any, axis: int | None = None, mode: str = "raise") -> 
     if not isinstance(axis, (int, np.integer)) or not -a.ndim <= axis < a.ndim:
         raise ValueError(f"take: axis {axis!r} is out of range for a tensor of ndim {a.ndim}")
     axis = int(axis) % a.ndim
-    idx = indices if _is_array_index(indices) else as_tensor_variable(indices)
-    if isinstance(idx, Variable) and idx.ndim == 0:
-        if not is_int(idx.dtype):
-            _index_array(idx, axis)  # raises the index dtype's error
-        return a[(slice(None),) * axis + (idx,)]
-    return advanced_getitem(a, (slice(None),) * axis + (idx,))
+    idx = _index_array(indices, axis)
+    if idx.dtype == "bool":
+        raise TypeError("take: indices must be ints, got booleans (to select with a mask: a[mask])")
+    return getitem(a, (slice(None),) * axis + (idx,))

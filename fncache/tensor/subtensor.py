@@ -108,14 +108,14 @@ def index_ref(v: Any, what: str, inputs: list[Variable]) -> Any:
 def getitem(x: Variable, key: Any) -> Variable:
     """``x[key]`` for ints, slices, ``None`` (new axis), ``...`` and int index arrays
     (advanced indexing, `AdvancedSubtensor`)."""
-    from .advanced_subtensor import advanced_getitem, is_advanced
+    from .advanced_subtensor import advanced_getitem, index_width, is_advanced
     from .shape_ops import dimshuffle
 
     if not isinstance(key, tuple):
         key = (key,)
     if sum(k is Ellipsis for k in key) > 1:
         raise IndexError("an index can only have a single ellipsis ('...')")
-    n_real = sum(1 for k in key if k is not None and k is not Ellipsis)
+    n_real = sum(index_width(k) for k in key if k is not None and k is not Ellipsis)
     if n_real > x.ndim:
         raise IndexError(f"too many indices for a tensor of ndim {x.ndim}: {key!r}")
     if any(k is Ellipsis for k in key):
