@@ -1,14 +1,16 @@
-"""Advanced (integer array) indexing, numpy's: ``x[ivec]``, ``x[:, ivec]``, ``x[ivec, jvec]``,
-``x[arange(n), y]``, mixed with ints, slices and new axes, and writing into such a region
-(``set_subtensor``/``inc_subtensor`` of ``x[idx]``, repeated indices accumulating as
-``np.add.at``).
+"""Advanced indexing, numpy's: int index arrays (``x[ivec]``, ``x[:, ivec]``,
+``x[ivec, jvec]``, ``x[arange(n), y]``) and boolean masks (``x[x > 0]``), mixed with ints,
+slices and new axes; writing into such a region (``set_subtensor``/``inc_subtensor`` of
+``x[idx]``, repeated indices accumulating as ``np.add.at``); and the two ops their gradients
+need (`AdvancedSubtensorGrad`, `AdvancedSetGrad`).
 
 A *key* lists one entry per index position: ``("a", k)`` the int array that is input ``k``
 after ``x`` (``y`` too for the writing op), ``("b", k, nd)`` the boolean mask that is input
 ``k``, over ``nd`` axes (numpy reads it as the ``nd`` int arrays of its true positions),
 ``("i", ref)`` an int, ``("s", start, stop, step)`` a slice, ``("n",)`` a new axis; a ref is
-``None``, ``("c", int)`` or ``("v", k)`` (a symbolic int scalar input), as in basic indexing. Where the index arrays' dims go follows numpy: in
-place of the array and int entries where those are adjacent, first otherwise.
+``None``, ``("c", int)`` or ``("v", k)`` (a symbolic int scalar input), as in basic indexing.
+Where the index arrays' dims go follows numpy: in place of the array and int entries where
+those are adjacent, first otherwise.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import numpy as np
 from ..graph.basic import Apply, Constant, Op, Variable
 from ..graph.types import TensorType, is_int
 from .basic import as_tensor_variable
-from .subtensor import python_index
+from .subtensor import index_ref, python_index
 
 __all__ = [
     "AdvancedSubtensor",
@@ -94,7 +96,7 @@ def _slice_len(n: int | None, e: tuple) -> int | None:
     return len(range(n)[slice(*[None if r is None else r[1] for r in e[1:]])])
 
 
-def result_shape(
+def _result_shape(
     key: tuple, x_shape: Sequence[int | None], arg_shapes: Sequence[Sequence[int | None]], what: str
 ) -> tuple[int | None, ...]:
     """The shape of ``x[key]`` (``None`` where not known), numpy's: the broadcast index arrays'
@@ -119,7 +121,8 @@ def result_shape(
 
 
 class _AdvancedIndexOp(Op):
-    """What both advanced ops share: the key, and turning it and the inputs into numpy's index."""
+    """What the advanced indexing ops share: the key, and turning it and the inputs into
+    numpy's index."""
 
     key: tuple
     #: Inputs before the index ones: x (and y for the writing op).
@@ -161,7 +164,7 @@ class _AdvancedIndexOp(Op):
 
     def region_type(self, x: Variable, args: Sequence[Variable]) -> TensorType:
         return TensorType(
-            x.dtype, result_shape(self.key, x.type.shape, [a.type.shape for a in args], str(self))
+            x.dtype, _result_shape(self.key, x.type.shape, [a.type.shape for a in args], str(self))
         )
 
 
@@ -336,10 +339,31 @@ def _index_array(k: Any, position: int) -> Variable:
     return v
 
 
+def _mask_entries(x: Variable, mask: Variable, axis: int, args: list[Variable]) -> list[tuple]:
+    """The key entries of a boolean mask indexing ``x`` from ``axis`` (its inputs appended to
+    ``args``): a constant mask's true positions, known now, as int arrays; a symbolic mask as
+    itself. Its shape is checked against ``x``'s static sizes."""
+    known = x.type.shape[axis : axis + mask.ndim]
+    if len(known) < mask.ndim:
+        raise IndexError(f"too many indices: a {mask.ndim}-d mask at axis {axis} of a {x.ndim}-d tensor")
+    for d, (n, m) in enumerate(zip(known, mask.type.shape)):
+        if n is not None and m is not None and n != m:
+            raise IndexError(
+                f"boolean index did not match indexed array along axis {axis + d}; size of"
+                f" axis is {n} but size of corresponding boolean axis is {m}"
+            )
+    if not isinstance(mask, Constant):
+        args.append(mask)
+        return [("b", len(args) - 1, mask.ndim)]
+    entries = []
+    for a in np.nonzero(mask.data):
+        args.append(as_tensor_variable(a.astype(np.int64)))
+        entries.append(("a", len(args) - 1))
+    return entries
+
+
 def advanced_key(x: Variable, key: tuple) -> tuple[tuple, list[Variable]]:
     """The key of ``x[key]`` (``...`` already expanded) and its index inputs."""
-    from .subtensor import index_ref
-
     args: list[Variable] = []
     out: list[tuple] = []
     axes = 0
@@ -355,27 +379,12 @@ def advanced_key(x: Variable, key: tuple) -> tuple[tuple, list[Variable]]:
             if e[3] == ("c", 0):
                 raise ValueError("slice step cannot be zero")
             out.append(e)
-        # (v, the checked index array, serves the int arrays' branch below too)
-        elif _is_array_index(k) and (v := _index_array(k, pos)).dtype == "bool":
-            known = x.type.shape[axes : axes + v.ndim]
-            if len(known) < v.ndim:
-                raise IndexError(f"too many indices: a {v.ndim}-d mask at axis {axes} of a {x.ndim}-d tensor")
-            for d, (n, m) in enumerate(zip(known, v.type.shape)):
-                if n is not None and m is not None and n != m:
-                    raise IndexError(
-                        f"boolean index did not match indexed array along axis {axes + d}; size of"
-                        f" axis is {n} but size of corresponding boolean axis is {m}"
-                    )
-            if isinstance(v, Constant):  # its true positions, known now: int arrays
-                for a in np.nonzero(v.data):
-                    args.append(as_tensor_variable(a.astype(np.int64)))
-                    out.append(("a", len(args) - 1))
-            else:
-                args.append(v)
-                out.append(("b", len(args) - 1, v.ndim))
-            axes += v.ndim
-            continue
         elif _is_array_index(k):
+            v = _index_array(k, pos)
+            if v.dtype == "bool":
+                out.extend(_mask_entries(x, v, axes, args))
+                axes += v.ndim
+                continue
             n = x.type.shape[axes]
             if isinstance(v, Constant) and n is not None and v.data.size:
                 lo, hi = int(v.data.min()), int(v.data.max())
