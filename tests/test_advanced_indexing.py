@@ -142,6 +142,7 @@ def test_named_forms_dtypes_and_repeats(linker: str) -> None:
         (x[[0, 2], None, 1:], xv[[0, 2], None, 1:]),
         (x[np.array([[1], [2]]), [0, 3]], xv[np.array([[1], [2]]), [0, 3]]),
         (x[[]], xv[[]]),
+        (x[[i[0], 1], j[1:2]], xv[[iv[0], 1], jv[1:2]]),  # a list with a symbolic entry
         (ft.take(x, t), np.take(xv, tv)),
         (ft.take(x, t, axis=1), np.take(xv, tv, axis=1)),
         (x.take(i, axis=-1), xv.take(iv, axis=-1)),

@@ -318,6 +318,10 @@ def is_advanced(key: tuple) -> bool:
 
 def _index_array(k: Any, position: int) -> Variable:
     """The index array (an int one, or a boolean mask) of key entry ``position``, checked."""
+    if isinstance(k, list) and any(isinstance(e, Variable) for e in k):
+        from .shape_ops import stack
+
+        k = stack([as_tensor_variable(e) for e in k])  # x[[i, 0]] with a symbolic i
     if isinstance(k, (list, np.ndarray)) and not isinstance(k, Variable):
         a = np.asarray(k)
         if a.size == 0 and a.dtype.kind == "f":  # numpy reads [] as an empty index list
