@@ -485,8 +485,6 @@ def test_ops_without_a_gradient_name_the_op_and_the_fix() -> None:
             return v * 2
 
         fc.grad(ft.sum(double(x)), x)
-    with pytest.raises(TypeError, match="advanced"):
-        fc.grad(ft.sum(x[np.array([0, 1])]), x)
     mu = ft.dscalar("mu")
     draw = RandomStream(1).normal(mu, 1.0, size=(3,))
     with pytest.raises(TypeError, match=r"Random\{normal.*loc \+ scale \* stream.normal"):
@@ -495,5 +493,5 @@ def test_ops_without_a_gradient_name_the_op_and_the_fix() -> None:
     g = fc.grad(ft.sum(draw * mu), mu, consider_constant=[draw])
     d, gv = fc.function([mu], [draw, g], mode=PY)(np.float64(2.0))
     np.testing.assert_allclose(gv, d.sum(), rtol=1e-14)
-    with pytest.raises(TypeError, match="advanced"):
-        ft.dmatrix("m")[np.array([0, 2]), np.array([1, 1])]
+    with pytest.raises(IndexError, match="could not be broadcast together"):
+        ft.dmatrix("m")[np.array([0, 2]), np.array([1, 1, 1])]

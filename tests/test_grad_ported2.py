@@ -3,9 +3,8 @@ written again for fncache (the first round, ``test_grad_ported.py``, has the ele
 reductions and array functions one at a time):
 
 * indexing with symbolic bounds and steps (negative ones included), mixed with constant ones,
-  and composite ops built from indexing and joins (split, roll, flip, a window); integer-array
-  and boolean indexing (so PyTensor's take, and set_subtensor/inc_subtensor with such an index)
-  refused clearly;
+  and composite ops built from indexing and joins (split, roll, flip, a window); float indexing
+  refused clearly (int-array and mask indexing: ``test_advanced_indexing.py``);
 * shape changes with broadcasting of every operand, sizes of 1 known only at run time,
   ``switch``/``where`` with the condition broadcast, ``arange``-dependent shapes, ``clip``
   with symbolic bounds, softmax/log-softmax/norms written with ops, at large inputs too;
@@ -112,13 +111,12 @@ def test_gradient_of_symbolic_indexing_at_every_bound() -> None:
         f(v, 5, 1)
 
 
-def test_advanced_indexing_and_missing_ops_refused_clearly() -> None:
-    """fncache indexes with ints and slices only: integer-array and boolean indexing (and so
-    PyTensor's take, which fncache does not have, and set_subtensor/inc_subtensor with such an
-    index) are refused when the graph is built, naming what is allowed."""
+def test_float_indexing_refused_clearly() -> None:
+    """Float indices are refused when the graph is built, naming the cast to write; int index
+    arrays and boolean masks are advanced indexing (``test_advanced_indexing.py``)."""
     a = ft.dvector("a")
-    for key in (ft.lvector("k"), a > 0, [0, 2], np.array([True, False])):
-        with pytest.raises(TypeError, match=r"int or a symbolic int scalar.*advanced \(array\) indexing"):
+    for key in (ft.dvector("k"), [0.0, 2.0]):
+        with pytest.raises(TypeError, match=r"int dtype.*ft.cast"):
             a[key]
     with pytest.raises(TypeError, match="int or a symbolic int scalar"):
         a[ft.dscalar("s")]

@@ -8,7 +8,8 @@ threads, the kernels only loop. Matrix products (numpy's BLAS-backed product), a
 dimshuffles, shapes and reshapes, the gradients' `SumToShape` (where nothing was broadcast),
 `ReducedSize`, basic indexing (`Subtensor`: a view), `SubtensorGrad` (zeros with the gradient
 written at a basic index), symbolic shapes (`MakeVector`), `Alloc`, `Concatenate`, `arange`,
-`tensordot`, `specify_shape` and `Assert` (the input itself where the check passes), and ops
+`tensordot`, `specify_shape` and `Assert` (the input itself where the check passes), gathers
+and adds at index arrays on the leading axes (advanced indexing, its gradient), and ops
 without a native version (their numpy ``perform``) are steps the run-time carries out itself,
 with no generated code at all.
 
@@ -23,6 +24,7 @@ import numpy as np
 
 from ..graph.basic import Apply
 from ..graph.types import is_complex, is_float, is_int
+from ..tensor.advanced_subtensor import AdvancedIncSubtensor, AdvancedSubtensor, AdvancedSubtensorGrad
 from ..tensor.blas import Dot, RowPass
 from ..tensor.elemwise import Elemwise
 from ..tensor.grad_ops import ReducedSize, SubtensorGrad, SumToShape
@@ -35,6 +37,7 @@ from ..tensor.shape_ops import Concatenate, DimShuffle, MakeVector, Reshape, Sha
 from ..tensor.subtensor import Subtensor
 from . import c_program
 from .c_program import (
+    ST_ADV_INDEX,
     ST_ALLOC,
     ST_ARANGE,
     ST_ARGREDUCE,
@@ -421,6 +424,32 @@ def render_subtensor_grad(node: Apply, ctx: NodeCtx) -> tuple:
     return _index_step(ST_SUBTENSOR_GRAD, node, ctx, head)
 
 
+#: The run-time's modes of advanced indexing (``run_adv_index``), by op.
+_ADV_MODES = {AdvancedSubtensor: 0, AdvancedSubtensorGrad: 1, AdvancedIncSubtensor: 2}
+
+
+def adv_index_mode(node: Apply) -> int | None:
+    """The run-time's mode for an advanced indexing node whose key is index arrays on the
+    leading axes, in input order (``x[ivec]``, ``M[arange(n), y]`` and their gradients, an inc
+    of such a region); ``None`` for others (sets, slices or ints among the entries: the op's
+    perform runs)."""
+    mode = _ADV_MODES.get(type(node.op))
+    if mode is None or getattr(node.op, "set_instead_of_inc", False):
+        return None
+    key = node.op.key
+    return mode if key and key == tuple(("a", j) for j in range(len(key))) else None
+
+
+def render_adv_index(node: Apply, ctx: NodeCtx) -> tuple:
+    """Rows gathered at index arrays, or added there (into zeros or a copy of x), by the
+    run-time; what its fast path does not cover runs the op's perform."""
+    mode = adv_index_mode(node)
+    if mode is None:
+        return render_fallback(node, ctx)
+    ints = [ctx.perform, typenum(node.outputs[0].dtype), mode, len(node.op.key)]
+    return _step(ST_ADV_INDEX, node, ctx, ints)
+
+
 #: Bytes of X per block of a row pass: z, the row values and X.T @ g for a block are computed
 #: while its rows are still in the L1 cache (32 KiB or more on every x86-64 of the last decade;
 #: w and gw share it). A block holds at least 4 rows (the width of the product loops) and at
@@ -588,7 +617,8 @@ def keeps_buffers(node: Apply) -> bool:
 def render_node(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
     """(kernel C code, possibly empty; the node's step) for one node. `SumToShape`,
     `ReducedSize`, `RowPass`, `Reshape`, `Subtensor`, `SubtensorGrad`, `MakeVector`, `Alloc`,
-    `Concatenate`, `SpecifyShape`, `Assert`, `ARange` and `TensorDot` steps call the node's perform
+    `Concatenate`, `SpecifyShape`, `Assert`, `ARange`, `TensorDot` and advanced indexing steps call
+    the node's perform
     where their fast path does not apply (c_module gives them one, as to nodes without native
     code)."""
     if isinstance(node.op, SumToShape):
@@ -603,6 +633,8 @@ def render_node(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
         return "", render_reshape(node, ctx)
     if isinstance(node.op, SubtensorGrad):
         return "", render_subtensor_grad(node, ctx)
+    if type(node.op) in _ADV_MODES:
+        return "", render_adv_index(node, ctx)
     if isinstance(node.op, Subtensor):
         return "", render_subtensor(node, ctx)
     if isinstance(node.op, MakeVector):

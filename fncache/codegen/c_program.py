@@ -40,6 +40,7 @@ __all__ = [
     "ST_ASSERT",
     "ST_ARANGE",
     "ST_TENSORDOT",
+    "ST_ADV_INDEX",
 ]
 
 (
@@ -63,7 +64,8 @@ __all__ = [
     ST_ASSERT,
     ST_ARANGE,
     ST_TENSORDOT,
-) = range(20)
+    ST_ADV_INDEX,
+) = range(21)
 
 #: ``c_runtime.h``'s step kinds, by their C names.
 STEP_KINDS = {
@@ -87,6 +89,7 @@ STEP_KINDS = {
     "ST_ASSERT": ST_ASSERT,
     "ST_ARANGE": ST_ARANGE,
     "ST_TENSORDOT": ST_TENSORDOT,
+    "ST_ADV_INDEX": ST_ADV_INDEX,
 }
 
 #: (kind, in_slots, out_slots, dying_slots, ints, kernels, name, msg, nd, errcheck)

@@ -1189,6 +1189,130 @@ static int run_tensordot(Runner *self, const Step *s, PyArrayObject **v)
     return 0;
 }
 
+/* Whether fc_index_at reads index arrays of this type. */
+static inline int fc_index_type_ok(int t)
+{
+    return t == NPY_INT8 || t == NPY_INT16 || t == NPY_INT32 || t == NPY_INT64 || t == NPY_UINT8
+           || t == NPY_UINT16 || t == NPY_UINT32;
+}
+
+/* Reads entry k of a 1-D integer index array (of a type fc_index_type_ok accepts). */
+static inline npy_intp fc_index_at(const char *p, npy_intp stride, int typenum, npy_intp k)
+{
+    p += k * stride;
+#define FC_AT(T) { T x; memcpy(&x, p, sizeof x); return (npy_intp)x; }
+    switch (typenum) {
+    case NPY_INT8: FC_AT(npy_int8)
+    case NPY_INT16: FC_AT(npy_int16)
+    case NPY_INT32: FC_AT(npy_int32)
+    case NPY_INT64: FC_AT(npy_int64)
+    case NPY_UINT8: FC_AT(npy_uint8)
+    case NPY_UINT16: FC_AT(npy_uint16)
+    case NPY_UINT32: FC_AT(npy_uint32)
+    default: return 0;
+    }
+#undef FC_AT
+}
+
+/* Adds n rows of `inner` elements of src (contiguous) at the element offsets of dst. */
+#define FC_ADD_ROWS(T)                                                               \
+    {                                                                                \
+        T *o_ = (T *)PyArray_DATA(out);                                              \
+        const T *g_ = (const T *)PyArray_DATA(src);                                  \
+        for (npy_intp k = 0; k < n; k++) {                                           \
+            T *d_ = o_ + off[k];                                                     \
+            const T *s_ = g_ + k * inner;                                            \
+            for (npy_intp j = 0; j < inner; j++) d_[j] += s_[j];                     \
+        }                                                                            \
+    }                                                                                \
+    break;
+
+static int run_adv_index(Runner *self, const Step *s, PyArrayObject **v)
+{
+    /* ints: index into performs, the output typenum, the mode, m. x indexed by m 1-D index
+     * arrays of one length n on its leading m axes (x[ivec], M[arange(n), y]): mode 0 gathers
+     * the n rows (of x's other axes) x[i0[k], ..., i_m-1[k]]; mode 1 adds input 1's rows
+     * there into zeros of x's shape (the gradient, np.add.at); mode 2 into a copy of x (an
+     * inc_subtensor). Indices out of range, index arrays of other shapes or dtypes, a
+     * non-contiguous x or rows of another shape than n rows (no broadcasting here): the op's
+     * perform, which computes or reports them. */
+    if (s->nints < 4) return run_perform(self, s, v);
+    const int typenum = s->ints[1], mode = s->ints[2], m = s->ints[3];
+    const int lead = mode == 0 ? 1 : 2;
+    PyArrayObject *x = v[s->in[0]], *src = mode == 0 ? NULL : v[s->in[1]];
+    const int nd = PyArray_NDIM(x);
+    if (m < 1 || m > nd || s->nin != lead + m || PyArray_TYPE(x) != typenum
+        || !PyArray_IS_C_CONTIGUOUS(x))
+        return run_perform(self, s, v);
+    const npy_intp n = PyArray_DIM(v[s->in[lead]], 0);
+    for (int j = 0; j < m; j++) {
+        PyArrayObject *a = v[s->in[lead + j]];
+        const int t = PyArray_TYPE(a);
+        if (PyArray_NDIM(a) != 1 || PyArray_DIM(a, 0) != n || !fc_index_type_ok(t))
+            return run_perform(self, s, v);
+    }
+    npy_intp inner = 1;
+    for (int d = m; d < nd; d++) inner *= PyArray_DIM(x, d);
+    if (mode != 0) {
+        if (PyArray_TYPE(src) != typenum || !PyArray_IS_C_CONTIGUOUS(src) || PyArray_NDIM(src) != 1 + nd - m
+            || PyArray_DIM(src, 0) != n)
+            return run_perform(self, s, v);
+        for (int d = m; d < nd; d++)
+            if (PyArray_DIM(src, 1 + d - m) != PyArray_DIM(x, d)) return run_perform(self, s, v);
+        if (typenum != NPY_FLOAT64 && typenum != NPY_FLOAT32 && typenum != NPY_INT64 && typenum != NPY_INT32)
+            return run_perform(self, s, v);
+    }
+    /* the element offset of each row, every index checked (and a negative one wrapped) */
+    npy_intp *off = malloc(sizeof(npy_intp) * (n ? n : 1));
+    if (!off) { PyErr_NoMemory(); return -1; }
+    for (npy_intp k = 0; k < n; k++) off[k] = 0;
+    npy_intp step = inner;
+    for (int j = m - 1; j >= 0; j--) {
+        PyArrayObject *a = v[s->in[lead + j]];
+        const char *p = PyArray_DATA(a);
+        const npy_intp st = PyArray_STRIDE(a, 0), size = PyArray_DIM(x, j);
+        const int t = PyArray_TYPE(a);
+        for (npy_intp k = 0; k < n; k++) {
+            npy_intp i = fc_index_at(p, st, t, k);
+            if (i < 0) i += size;
+            if (i < 0 || i >= size) { free(off); return run_perform(self, s, v); }
+            off[k] += i * step;
+        }
+        step *= size;
+    }
+    PyArrayObject *out;
+    if (mode == 0) {
+        npy_intp dims[NPY_MAXDIMS];
+        dims[0] = n;
+        for (int d = m; d < nd; d++) dims[1 + d - m] = PyArray_DIM(x, d);
+        out = fc_out(self, v, s->out[0], 1 + nd - m, dims, typenum, -1);
+        if (!out) { free(off); return -1; }
+        const npy_intp isz = PyArray_ITEMSIZE(x), row = inner * isz;
+        const char *from = PyArray_DATA(x);
+        char *to = PyArray_DATA(out);
+        if (row == 8) {
+            for (npy_intp k = 0; k < n; k++) memcpy(to + k * 8, from + off[k] * 8, 8);
+        } else {
+            for (npy_intp k = 0; k < n; k++) memcpy(to + k * row, from + off[k] * isz, row);
+        }
+    } else {
+        out = fc_out(self, v, s->out[0], nd, PyArray_DIMS(x), typenum, -1);
+        if (!out) { free(off); return -1; }
+        if (mode == 1) memset(PyArray_DATA(out), 0, PyArray_NBYTES(out));
+        else memcpy(PyArray_DATA(out), PyArray_DATA(x), PyArray_NBYTES(out));
+        switch (typenum) {
+        case NPY_FLOAT64: FC_ADD_ROWS(npy_float64)
+        case NPY_FLOAT32: FC_ADD_ROWS(npy_float32)
+        case NPY_INT64: FC_ADD_ROWS(npy_int64)
+        case NPY_INT32: FC_ADD_ROWS(npy_int32)
+        }
+    }
+    free(off);
+    v[s->out[0]] = out;
+    return 0;
+}
+#undef FC_ADD_ROWS
+
 int fc_run_step(Runner *self, Step *s, PyArrayObject **v)
 {
     switch (s->kind) {
@@ -1211,6 +1335,7 @@ int fc_run_step(Runner *self, Step *s, PyArrayObject **v)
     case ST_ASSERT: return run_assert(self, s, v);
     case ST_ARANGE: return run_arange(self, s, v);
     case ST_TENSORDOT: return run_tensordot(self, s, v);
+    case ST_ADV_INDEX: return run_adv_index(self, s, v);
     default: return run_perform(self, s, v);
     }
 }

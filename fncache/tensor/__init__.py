@@ -57,6 +57,7 @@ from .extra_ops import (
     tril,
     triu,
 )
+from .advanced_subtensor import take
 from .creation import alloc, arange, eye, full, full_like, ones, ones_like, zeros, zeros_like
 from .shape_ops import concatenate, flatten, reshape, stack, swapaxes, transpose, dimshuffle, shape
 from .variable import TensorConstant, TensorVariable
@@ -224,6 +225,7 @@ __all__ = list(_basic_all) + [
     "shape",
     "set_subtensor",
     "inc_subtensor",
+    "take",
     "exp",
     "log",
     "log1p",

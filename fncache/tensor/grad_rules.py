@@ -32,6 +32,12 @@ from .array_ops import (
     swap_last,
 )
 from .array_ops import tensordot
+from .advanced_subtensor import (
+    AdvancedIncSubtensor,
+    AdvancedSetGrad,
+    AdvancedSubtensor,
+    AdvancedSubtensorGrad,
+)
 from .basic import constant
 from .blas import Dot, dot
 from .creation import Alloc
@@ -341,6 +347,43 @@ def _inc_subtensor(node: Apply, out_grads: list) -> list:
     )
     gy = _unbroadcast(Subtensor(idx)(g, *bounds), y, range(y.ndim))
     return [gx, gy] + [None] * len(bounds)
+
+
+@register_grad(AdvancedSubtensor)
+def _advanced_subtensor(node: Apply, out_grads: list) -> list:
+    # g added at the index into zeros: a repeated index gets the sum of its gradients
+    x, args = node.inputs[0], node.inputs[1:]
+    return [AdvancedSubtensorGrad(node.op.key)(x, out_grads[0], *args)] + [None] * len(args)
+
+
+@register_grad(AdvancedSubtensorGrad)
+def _advanced_subtensor_grad(node: Apply, out_grads: list) -> list:
+    args = node.inputs[2:]
+    return [None, AdvancedSubtensor(node.op.key)(out_grads[0], *args)] + [None] * len(args)
+
+
+@register_grad(AdvancedIncSubtensor)
+def _advanced_inc_subtensor(node: Apply, out_grads: list) -> list:
+    # x's gradient is g, less the region a set overwrote; y's is the region of g (of a set,
+    # only the writes that stay), summed over the dims y was broadcast along.
+    y, args, g = node.inputs[1], node.inputs[2:], out_grads[0]
+    key = node.op.key
+    if node.op.set_instead_of_inc:
+        gx = AdvancedIncSubtensor(key, True)(g, constant(np.zeros((), g.dtype)), *args)
+        region = AdvancedSetGrad(key)(g, *args)
+    else:
+        gx, region = g, AdvancedSubtensor(key)(g, *args)
+    return [gx, _unbroadcast(region, y, range(y.ndim))] + [None] * len(args)
+
+
+@register_grad(AdvancedSetGrad)
+def _advanced_set_grad(node: Apply, out_grads: list) -> list:
+    # Each position of g is read by at most one unmasked entry (the write that stays): the
+    # adjoint writes those entries back, which is what a set (last write wins) does.
+    g, args = node.inputs[0], node.inputs[1:]
+    gg = out_grads[0]
+    gx = AdvancedIncSubtensor(node.op.key, True)(zeros_like(g, gg.dtype), gg, *args)
+    return [gx] + [None] * len(args)
 
 
 @register_grad(SumToShape)

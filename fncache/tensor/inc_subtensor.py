@@ -3,8 +3,8 @@ tensor equal to ``x`` with ``x[idx]`` set to (or incremented by) ``y``, ``y`` br
 region as numpy's assignment broadcasts it. ``x`` itself is never modified: the op copies it,
 then writes into the copy (other nodes, and the caller, may still read ``x``).
 
-The index is the one basic indexing built (`Subtensor`'s structure and symbolic bounds): the
-first argument is ``x[idx]`` itself, as in Theano.
+The index is the one indexing built (`Subtensor`'s structure and symbolic bounds, or an
+`AdvancedSubtensor`'s key and index arrays): the first argument is ``x[idx]`` itself, as in Theano.
 """
 
 from __future__ import annotations
@@ -76,8 +76,10 @@ class IncSubtensor(Op):
 
 def _write(region: Any, y: Any, set_instead_of_inc: bool) -> Variable:
     what = _function_name(set_instead_of_inc)
+    from .advanced_subtensor import AdvancedIncSubtensor, AdvancedSubtensor
+
     owner = region.owner if isinstance(region, Variable) else None
-    if owner is None or not isinstance(owner.op, Subtensor):
+    if owner is None or not isinstance(owner.op, (Subtensor, AdvancedSubtensor)):
         hint = (
             " (x[:] and x[...] are x itself, not an indexing result: to write all of x, use"
             " ft.zeros_like(x) + y for set_subtensor, x + y for inc_subtensor)"
@@ -85,8 +87,8 @@ def _write(region: Any, y: Any, set_instead_of_inc: bool) -> Variable:
             else ""
         )
         raise TypeError(
-            f"{what}: the first argument must be the result of indexing a tensor with ints and"
-            f" slices, as in {what}(x[1:3], y); got {region!r}{hint}"
+            f"{what}: the first argument must be the result of indexing a tensor, as in"
+            f" {what}(x[1:3], y) or {what}(x[ivec], y); got {region!r}{hint}"
         )
     x, bounds = owner.inputs[0], owner.inputs[1:]
     y = as_tensor_variable(y)
@@ -97,17 +99,21 @@ def _write(region: Any, y: Any, set_instead_of_inc: bool) -> Variable:
         )
     if y.dtype != x.dtype:
         y = cast(y, x.dtype)
+    if isinstance(owner.op, AdvancedSubtensor):
+        return AdvancedIncSubtensor(owner.op.key, set_instead_of_inc)(x, y, *bounds)
     return IncSubtensor(owner.op.idx, set_instead_of_inc)(x, y, *bounds)
 
 
 def set_subtensor(x_region: Variable, y: Any) -> Variable:
     """A new tensor equal to ``x`` with ``x[idx]`` set to ``y``, for ``x_region = x[idx]``
-    (ints and slices, symbolic bounds too); ``y`` broadcasts to the region and is cast to
+    (ints and slices, symbolic bounds too, or index arrays: of a repeated index, the last
+    write stays, as in numpy); ``y`` broadcasts to the region and is cast to
     ``x``'s dtype where numpy's same-kind rule allows. ``x`` is not modified."""
     return _write(x_region, y, True)
 
 
 def inc_subtensor(x_region: Variable, y: Any, set_instead_of_inc: bool = False) -> Variable:
-    """A new tensor equal to ``x`` with ``y`` added to ``x[idx]``, for ``x_region = x[idx]``;
+    """A new tensor equal to ``x`` with ``y`` added to ``x[idx]``, for ``x_region = x[idx]``
+    (a repeated index of index arrays gets each of its values added, as ``np.add.at``);
     as `set_subtensor` otherwise (``set_instead_of_inc=True``, Theano's keyword: it is one)."""
     return _write(x_region, y, bool(set_instead_of_inc))

@@ -6,7 +6,7 @@ position. The result is a view of the input, as in numpy.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -14,10 +14,21 @@ from ..graph.basic import Apply, Constant, Op, Variable
 from ..graph.types import TensorType, is_int
 from .basic import as_tensor_variable
 
-__all__ = ["Subtensor", "getitem"]
+__all__ = ["Subtensor", "getitem", "index_ref", "python_index"]
 
 # An index entry: ("i", ref) or ("s", start, stop, step); a ref is None, ("c", int) or ("v", k)
 # for the k-th symbolic input after x.
+
+
+def python_index(idx: tuple, bounds: Sequence[Any]) -> tuple:
+    """The Python index (ints and slices) of the index structure ``idx`` for these bound values."""
+
+    def val(ref: Any) -> Any:
+        if ref is None:
+            return None
+        return ref[1] if ref[0] == "c" else int(bounds[ref[1]])
+
+    return tuple(val(e[1]) if e[0] == "i" else slice(val(e[1]), val(e[2]), val(e[3])) for e in idx)
 
 
 class Subtensor(Op):
@@ -55,12 +66,7 @@ class Subtensor(Op):
         return Apply(self, [x, *bounds], [TensorType(x.dtype, tuple(shape))])
 
     def python_index(self, bounds: list[Any]) -> tuple:
-        def val(ref: Any) -> Any:
-            if ref is None:
-                return None
-            return ref[1] if ref[0] == "c" else int(bounds[ref[1]])
-
-        return tuple(val(e[1]) if e[0] == "i" else slice(val(e[1]), val(e[2]), val(e[3])) for e in self.idx)
+        return python_index(self.idx, bounds)
 
     def region(self, x: np.ndarray, bounds: list[Any]) -> np.ndarray:
         """``x[idx]`` as a view of ``x`` (a 0-d one too, which writes can go through), the
@@ -79,20 +85,44 @@ class Subtensor(Op):
         return [self.region(inputs[0], list(inputs[1:]))]
 
 
+def index_ref(v: Any, what: str, inputs: list[Variable]) -> Any:
+    """The ref of an int or slice bound ``v``: ``None``, ``("c", int)`` for a constant, or
+    ``("v", k)`` for a symbolic int scalar, appended to ``inputs`` as its k-th."""
+    if v is None:
+        return None
+    if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
+        return ("c", int(v))
+    sv = as_tensor_variable(v)
+    if isinstance(sv, Constant) and sv.ndim == 0 and is_int(sv.dtype):
+        return ("c", int(sv.data))
+    if sv.ndim != 0 or not is_int(sv.dtype):
+        raise TypeError(
+            f"index {what} must be an int or a symbolic int scalar, got {sv.type}"
+            " (index arrays go in an entry of their own: x[ivec], x[:, ivec]); cast a float"
+            " first, e.g. ft.cast(i, 'int64')"
+        )
+    inputs.append(sv)
+    return ("v", len(inputs) - 1)
+
+
 def getitem(x: Variable, key: Any) -> Variable:
-    """``x[key]`` for ints, slices, ``None`` (new axis) and ``...``."""
+    """``x[key]`` for ints, slices, ``None`` (new axis), ``...`` and int index arrays
+    (advanced indexing, `AdvancedSubtensor`)."""
+    from .advanced_subtensor import advanced_getitem, index_width, is_advanced
     from .shape_ops import dimshuffle
 
     if not isinstance(key, tuple):
         key = (key,)
     if sum(k is Ellipsis for k in key) > 1:
         raise IndexError("an index can only have a single ellipsis ('...')")
-    n_real = sum(1 for k in key if k is not None and k is not Ellipsis)
+    n_real = sum(index_width(k) for k in key if k is not None and k is not Ellipsis)
     if n_real > x.ndim:
         raise IndexError(f"too many indices for a tensor of ndim {x.ndim}: {key!r}")
     if any(k is Ellipsis for k in key):
         i = next(i for i, k in enumerate(key) if k is Ellipsis)
         key = key[:i] + (slice(None),) * (x.ndim - n_real) + key[i + 1 :]
+    if is_advanced(key):
+        return advanced_getitem(x, key)
     # Output positions of the new axes: ints remove a dim, slices keep one, None adds one.
     new_axes, pos = [], 0
     for k in key:
@@ -105,21 +135,7 @@ def getitem(x: Variable, key: Any) -> Variable:
     bounds: list[Variable] = []
 
     def ref(v: Any, what: str) -> Any:
-        if v is None:
-            return None
-        if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
-            return ("c", int(v))
-        sv = as_tensor_variable(v)
-        if isinstance(sv, Constant) and sv.ndim == 0 and is_int(sv.dtype):
-            return ("c", int(sv.data))
-        if sv.ndim != 0 or not is_int(sv.dtype):
-            raise TypeError(
-                f"index {what} must be an int or a symbolic int scalar, got {sv.type}"
-                "; advanced (array) indexing is not supported (by set_subtensor/inc_subtensor"
-                " neither): index with ints and slices, or select with a mask and ft.switch"
-            )
-        bounds.append(sv)
-        return ("v", len(bounds) - 1)
+        return index_ref(v, what, bounds)
 
     idx = []
     for k in key:

@@ -313,6 +313,11 @@ class _TensorOps:
 
         return repeat(self, repeats, axis)
 
+    def take(self, indices, axis=None, mode="raise"):
+        from .advanced_subtensor import take
+
+        return take(self, indices, axis, mode)
+
     def sort(self, axis=-1):
         from .array_ops import sort
 
