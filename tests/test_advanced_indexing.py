@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import pickle
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +19,7 @@ import pytest
 
 import fncache as fc
 from fncache import tensor as ft
+from test_cuda_codegen import CUDA, emulated, needs_emulator  # noqa: F401  (emulated: a fixture)
 from fcutil import fd_check_grads
 from fncache.codegen import c_program
 from fncache.codegen.c_module import render_module
@@ -518,25 +518,15 @@ def test_pickled_and_cached_in_a_fresh_process(tmp_path: Path) -> None:
     assert compiles[0] >= 1 and compiles[1] == compiles[0]
 
 
-@pytest.mark.skipif(
-    shutil.which("nvcc") is None or shutil.which("g++") is None, reason="the CUDA emulator needs nvcc and g++"
-)
-def test_cuda_mode_runs_them_on_the_host() -> None:
+@needs_emulator
+def test_cuda_mode_runs_them_on_the_host(emulated) -> None:
     """In a cuda mode they run as their numpy code on the host, between device kernels (the
     CPU emulator of the CUDA execution model stands in for the GPU)."""
-    from fncache.codegen.cuda import device
-    from fncache.codegen.cuda.emulator import EmulatorBackend
-
-    old = device.set_backend(EmulatorBackend("sm_90"))
-    try:
-        with fc.config.change_flags(cuda_arch="sm_90"):
-            x, i = ft.fmatrix("x"), ft.lvector("i")
-            outs = [x[:, i] * 2, ft.inc_subtensor(x[:, i], 1.0) + 1]
-            f = fc.function([x, i], outs, mode=fc.Mode(device="cuda"))
-            xv, iv = np.arange(6, dtype="float32").reshape(2, 3), np.array([2, 2, 0])
-            got = [np.asarray(g.get()) for g in f(xv, iv)]
-    finally:
-        device.set_backend(old)
+    x, i = ft.fmatrix("x"), ft.lvector("i")
+    outs = [x[:, i] * 2, ft.inc_subtensor(x[:, i], 1.0) + 1]
+    f = fc.function([x, i], outs, mode=CUDA)
+    xv, iv = np.arange(6, dtype="float32").reshape(2, 3), np.array([2, 2, 0])
+    got = [np.asarray(g.get()) for g in f(xv, iv)]
     want_inc = xv.copy()
     np.add.at(want_inc, (slice(None), iv), 1.0)
     np.testing.assert_array_equal(got[0], xv[:, iv] * 2)

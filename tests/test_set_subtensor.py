@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import pickle
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +18,7 @@ import pytest
 
 import fncache as fc
 from fncache import tensor as ft
+from test_cuda_codegen import CUDA, emulated, needs_emulator  # noqa: F401  (emulated: a fixture)
 from fcutil import fd_check_grads
 
 # (x's shape, the index, y's shape): every int and slice bound is also tried as a symbolic
@@ -199,25 +199,15 @@ def test_second_derivatives_through_set() -> None:
     np.testing.assert_allclose(f(xv), np.diag([2 + 12 * xv[0] ** 2, 12 * xv[1] ** 2, 0.0]), rtol=1e-12)
 
 
-@pytest.mark.skipif(
-    shutil.which("nvcc") is None or shutil.which("g++") is None, reason="the CUDA emulator needs nvcc and g++"
-)
-def test_cuda_mode_runs_them_on_the_host() -> None:
+@needs_emulator
+def test_cuda_mode_runs_them_on_the_host(emulated) -> None:
     """In a cuda mode they run as their numpy code on the host, between device kernels (the
     CPU emulator of the CUDA execution model stands in for the GPU)."""
-    from fncache.codegen.cuda import device
-    from fncache.codegen.cuda.emulator import EmulatorBackend
-
-    old = device.set_backend(EmulatorBackend("sm_90"))
-    try:
-        with fc.config.change_flags(cuda_arch="sm_90"):
-            x, y, k = ft.fmatrix("x"), ft.fvector("y"), ft.lscalar("k")
-            outs = [ft.set_subtensor(x[:, k:], y) * 2, ft.inc_subtensor(x[0], y[0]) + 1]
-            f = fc.function([x, y, k], outs, mode=fc.Mode(device="cuda"))
-            xv, yv = np.arange(6, dtype="float32").reshape(2, 3), np.array([9, 8], "float32")
-            got = [np.asarray(g.get()) for g in f(xv, yv, 1)]
-    finally:
-        device.set_backend(old)
+    x, y, k = ft.fmatrix("x"), ft.fvector("y"), ft.lscalar("k")
+    outs = [ft.set_subtensor(x[:, k:], y) * 2, ft.inc_subtensor(x[0], y[0]) + 1]
+    f = fc.function([x, y, k], outs, mode=CUDA)
+    xv, yv = np.arange(6, dtype="float32").reshape(2, 3), np.array([9, 8], "float32")
+    got = [np.asarray(g.get()) for g in f(xv, yv, 1)]
     want_set, want_inc = xv.copy(), xv.copy()
     want_set[:, 1:] = yv
     want_inc[0] += yv[0]
