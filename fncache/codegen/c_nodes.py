@@ -474,7 +474,7 @@ def render_rowpass(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
     outgrow the L1 cache, so whatever the loop reads comes from L2 once per block, and as a
     function of its own it first reads its argument pointers and constants, then what they point
     to, two L2 round trips in a row; inlined, those loads leave the block loop (1.3 µs of a 62 µs
-    W4 pass on Zen 3)."""
+    W4 pass in a C harness on Zen 3; within the noise of a whole training step)."""
     op: RowPass = node.op
     k = ctx.k
     comp = op.composite([v.dtype for v in node.inputs])
