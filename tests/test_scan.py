@@ -395,3 +395,17 @@ def test_pickles_and_fresh_processes(tmp_path) -> None:
         for fn in (f, pickle.loads(payloads["pickle"]))
     ]
     assert len(keys[0]) == 2 and keys[0] == keys[1]
+
+
+def test_a_function_without_scan_never_loads_it() -> None:
+    """Compiling and calling a function with no loop imports neither the Scan op nor the
+    inner-graph base, so its warm hits walk no graph looking for inner functions."""
+    code = (
+        "import sys, numpy as np, fncache as fc, fncache.tensor as ft\n"
+        "x = ft.dvector('x')\n"
+        "f = fc.function([x], ft.exp(x).sum())\n"
+        "f(np.ones(3))\n"
+        "print(sorted(m for m in ('fncache.tensor.scan', 'fncache.tensor.inner_graph') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr

@@ -8,17 +8,24 @@ all read is replaced by one whose step graph lacks the unread ones.
 
 from __future__ import annotations
 
+import sys
 from typing import Sequence
 
 from ..graph.basic import Apply, Variable
 from ..graph.fgraph import FunctionGraph
-from ..tensor.scan import Scan
 from .local import client_counts, local_pass
 from .registry import register
 
 
 @register("scan_unused_outputs", "fast_run")
 def drop_unused_scan_outputs(fgraph: FunctionGraph) -> bool:
+    # A graph holds a Scan only once its module is loaded (building or unpickling one imports
+    # it): any other graph neither imports it nor is walked here, and a later warm hit of such
+    # a graph finds no inner-graph module to look for (runtime/compile.py).
+    scan = sys.modules.get("fncache.tensor.scan")
+    if scan is None:
+        return False
+    Scan = scan.Scan
     counts = client_counts(fgraph)
 
     def fn(node: Apply) -> Sequence[Variable] | None:
