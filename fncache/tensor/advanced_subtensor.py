@@ -23,6 +23,7 @@ import numpy as np
 from ..graph.basic import Apply, Constant, Op, Variable
 from ..graph.types import TensorType, is_int
 from .basic import as_tensor_variable
+from .elemwise import broadcast_static_shape
 from .subtensor import index_ref, python_index
 
 __all__ = [
@@ -75,19 +76,15 @@ def _x_axes(key: tuple) -> list[int | None]:
 
 
 def _broadcast_static(shapes: Sequence[Sequence[int | None]], what: str) -> tuple[int | None, ...]:
-    """numpy's broadcast of the index arrays' shapes, ``None`` for a size not known yet."""
-    nd = max((len(s) for s in shapes), default=0)
-    out: list[int | None] = []
-    for d in range(nd):
-        sizes = [s[d - nd + len(s)] for s in shapes if d - nd + len(s) >= 0]
-        known = {n for n in sizes if n is not None and n != 1}
-        if len(known) > 1:
-            raise IndexError(
-                f"{what}: shape mismatch: indexing arrays could not be broadcast together with shapes "
-                + " ".join(str(tuple(s)) for s in shapes)
-            )
-        out.append(known.pop() if known else (1 if all(n == 1 for n in sizes) else None))
-    return tuple(out)
+    """numpy's broadcast of the index arrays' shapes, ``None`` for a size not known yet; index
+    arrays that do not broadcast are numpy's IndexError."""
+    try:
+        return broadcast_static_shape([tuple(s) for s in shapes], what)
+    except ValueError:
+        raise IndexError(
+            f"{what}: shape mismatch: indexing arrays could not be broadcast together with shapes "
+            + " ".join(str(tuple(s)) for s in shapes)
+        ) from None
 
 
 def _slice_len(n: int | None, e: tuple) -> int | None:
