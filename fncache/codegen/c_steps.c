@@ -791,24 +791,38 @@ static int run_reshape(Runner *self, const Step *s, PyArrayObject **v)
     return 0;
 }
 
+/* Whether fc_index_at reads index arrays of this type. */
+static inline int fc_index_type_ok(int t)
+{
+    return t == NPY_INT8 || t == NPY_INT16 || t == NPY_INT32 || t == NPY_INT64 || t == NPY_UINT8
+           || t == NPY_UINT16 || t == NPY_UINT32;
+}
+
+/* Reads entry k of a 1-D integer array (of a type fc_index_type_ok accepts); k = 0 of a 0-d one. */
+static inline npy_intp fc_index_at(const char *p, npy_intp stride, int typenum, npy_intp k)
+{
+    p += k * stride;
+#define FC_AT(T) { T x; memcpy(&x, p, sizeof x); return (npy_intp)x; }
+    switch (typenum) {
+    case NPY_INT8: FC_AT(npy_int8)
+    case NPY_INT16: FC_AT(npy_int16)
+    case NPY_INT32: FC_AT(npy_int32)
+    case NPY_INT64: FC_AT(npy_int64)
+    case NPY_UINT8: FC_AT(npy_uint8)
+    case NPY_UINT16: FC_AT(npy_uint16)
+    case NPY_UINT32: FC_AT(npy_uint32)
+    default: return 0;
+    }
+#undef FC_AT
+}
+
 /* The value of a 0-d integer array of a dtype whose values all fit an npy_intp (uint64 does not):
  * 1 with *out set, 0 otherwise. */
 static int int_scalar(PyArrayObject *b, npy_intp *out)
 {
-    if (PyArray_NDIM(b) != 0) return 0;
-    const char *p = PyArray_DATA(b);
-#define FC_INT(T) { T x; memcpy(&x, p, sizeof x); *out = (npy_intp)x; return 1; }
-    switch (PyArray_TYPE(b)) {
-    case NPY_INT8: FC_INT(npy_int8)
-    case NPY_INT16: FC_INT(npy_int16)
-    case NPY_INT32: FC_INT(npy_int32)
-    case NPY_INT64: FC_INT(npy_int64)
-    case NPY_UINT8: FC_INT(npy_uint8)
-    case NPY_UINT16: FC_INT(npy_uint16)
-    case NPY_UINT32: FC_INT(npy_uint32)
-    default: return 0;
-    }
-#undef FC_INT
+    if (PyArray_NDIM(b) != 0 || !fc_index_type_ok(PyArray_TYPE(b))) return 0;
+    *out = fc_index_at(PyArray_DATA(b), 0, PyArray_TYPE(b), 0);
+    return 1;
 }
 
 /* One bound of a basic index (ints: tag, value; tag 0: none, 1: the value itself, 2: input
@@ -1187,31 +1201,6 @@ static int run_tensordot(Runner *self, const Step *s, PyArrayObject **v)
     if (!r) return -1;
     v[s->out[0]] = r;
     return 0;
-}
-
-/* Whether fc_index_at reads index arrays of this type. */
-static inline int fc_index_type_ok(int t)
-{
-    return t == NPY_INT8 || t == NPY_INT16 || t == NPY_INT32 || t == NPY_INT64 || t == NPY_UINT8
-           || t == NPY_UINT16 || t == NPY_UINT32;
-}
-
-/* Reads entry k of a 1-D integer index array (of a type fc_index_type_ok accepts). */
-static inline npy_intp fc_index_at(const char *p, npy_intp stride, int typenum, npy_intp k)
-{
-    p += k * stride;
-#define FC_AT(T) { T x; memcpy(&x, p, sizeof x); return (npy_intp)x; }
-    switch (typenum) {
-    case NPY_INT8: FC_AT(npy_int8)
-    case NPY_INT16: FC_AT(npy_int16)
-    case NPY_INT32: FC_AT(npy_int32)
-    case NPY_INT64: FC_AT(npy_int64)
-    case NPY_UINT8: FC_AT(npy_uint8)
-    case NPY_UINT16: FC_AT(npy_uint16)
-    case NPY_UINT32: FC_AT(npy_uint32)
-    default: return 0;
-    }
-#undef FC_AT
 }
 
 /* Adds n rows of `inner` elements of src (contiguous) at the element offsets of dst. */
