@@ -9,7 +9,8 @@ dimshuffles, shapes and reshapes, the gradients' `SumToShape` (where nothing was
 `ReducedSize`, basic indexing (`Subtensor`: a view), `SubtensorGrad` (zeros with the gradient
 written at a basic index), symbolic shapes (`MakeVector`), `Alloc`, `Concatenate`, `arange`,
 `tensordot`, `specify_shape` and `Assert` (the input itself where the check passes), gathers
-and adds at index arrays on the leading axes (advanced indexing, its gradient), and ops
+and adds at index arrays on the leading axes (advanced indexing, its gradient), `cumsum` and
+`cumprod`, `eye`, and ops
 without a native version (their numpy ``perform``) are steps the run-time carries out itself,
 with no generated code at all.
 
@@ -31,8 +32,8 @@ from ..tensor.grad_ops import ReducedSize, SubtensorGrad, SumToShape
 from ..tensor.pyop import Assert
 from ..tensor.reduction import ArgReduce, Reduce
 from ..tensor.scalar_ops import Composite
-from ..tensor.array_ops import SpecifyShape, TensorDot
-from ..tensor.creation import Alloc, ARange
+from ..tensor.array_ops import CumOp, SpecifyShape, TensorDot
+from ..tensor.creation import Alloc, ARange, Eye
 from ..tensor.shape_ops import Concatenate, DimShuffle, MakeVector, Reshape, Shape
 from ..tensor.subtensor import Subtensor
 from . import c_program
@@ -43,9 +44,11 @@ from .c_program import (
     ST_ARGREDUCE,
     ST_ASSERT,
     ST_CONCATENATE,
+    ST_CUMOP,
     ST_DIMSHUFFLE,
     ST_DOT,
     ST_ELEMWISE,
+    ST_EYE,
     ST_MAKE_VECTOR,
     ST_PERFORM,
     ST_REDUCE,
@@ -614,10 +617,15 @@ def keeps_buffers(node: Apply) -> bool:
     return has_native(node) or isinstance(node.op, SubtensorGrad)
 
 
+#: Steps whose only parameters are the perform's index and the output's typenum, by op.
+_TYPED_KINDS = {Assert: ST_ASSERT, ARange: ST_ARANGE, Eye: ST_EYE}
+
+
 def render_node(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
     """(kernel C code, possibly empty; the node's step) for one node. `SumToShape`,
     `ReducedSize`, `RowPass`, `Reshape`, `Subtensor`, `SubtensorGrad`, `MakeVector`, `Alloc`,
-    `Concatenate`, `SpecifyShape`, `Assert`, `ARange`, `TensorDot` and advanced indexing steps call
+    `Concatenate`, `SpecifyShape`, `Assert`, `ARange`, `TensorDot`, advanced indexing, `CumOp` and
+    `Eye` steps call
     the node's perform
     where their fast path does not apply (c_module gives them one, as to nodes without native
     code)."""
@@ -649,9 +657,14 @@ def render_node(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
         op: TensorDot = node.op
         head = [ctx.perform, typenum(node.outputs[0].dtype), len(op.a_axes)]
         return "", _step(ST_TENSORDOT, node, ctx, head + [*op.a_axes, *op.b_axes])
-    if isinstance(node.op, (Assert, ARange)):
-        kind = ST_ASSERT if isinstance(node.op, Assert) else ST_ARANGE
-        return "", _step(kind, node, ctx, [ctx.perform, typenum(node.outputs[0].dtype)])
+    if isinstance(node.op, CumOp):
+        axis = -1 if node.op.axis is None else node.op.axis
+        ints = [ctx.perform, typenum(node.outputs[0].dtype), int(node.op.kind == "mul"), axis]
+        return "", _step(ST_CUMOP, node, ctx, ints)
+    if type(node.op) in _TYPED_KINDS:
+        return "", _step(
+            _TYPED_KINDS[type(node.op)], node, ctx, [ctx.perform, typenum(node.outputs[0].dtype)]
+        )
     if not has_native(node):
         return "", render_fallback(node, ctx)
     if isinstance(node.op, Elemwise):

@@ -41,6 +41,8 @@ __all__ = [
     "ST_ARANGE",
     "ST_TENSORDOT",
     "ST_ADV_INDEX",
+    "ST_CUMOP",
+    "ST_EYE",
 ]
 
 (
@@ -65,7 +67,9 @@ __all__ = [
     ST_ARANGE,
     ST_TENSORDOT,
     ST_ADV_INDEX,
-) = range(21)
+    ST_CUMOP,
+    ST_EYE,
+) = range(23)
 
 #: ``c_runtime.h``'s step kinds, by their C names.
 STEP_KINDS = {
@@ -90,6 +94,8 @@ STEP_KINDS = {
     "ST_ARANGE": ST_ARANGE,
     "ST_TENSORDOT": ST_TENSORDOT,
     "ST_ADV_INDEX": ST_ADV_INDEX,
+    "ST_CUMOP": ST_CUMOP,
+    "ST_EYE": ST_EYE,
 }
 
 #: (kind, in_slots, out_slots, dying_slots, ints, kernels, name, msg, nd, errcheck)

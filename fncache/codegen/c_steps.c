@@ -1302,6 +1302,129 @@ static int run_adv_index(Runner *self, const Step *s, PyArrayObject **v)
 }
 #undef FC_ADD_ROWS
 
+/* One cumulative pass over a C-contiguous block of `outer` x `n` x `inner` elements along its
+ * middle axis: the first row converted to the output's type, each later one combined with the
+ * row before it. Integers accumulate as unsigned 64-bit values (the same bits as int64, with
+ * numpy's wraparound on overflow and no undefined behaviour). */
+#define FC_CUM(TI, TO, OP)                                                           \
+    {                                                                                \
+        const TI *x_ = (const TI *)PyArray_DATA(x);                                  \
+        TO *o_ = (TO *)PyArray_DATA(out);                                            \
+        for (npy_intp b = 0; b < outer; b++) {                                       \
+            const TI *xb = x_ + b * n * inner;                                       \
+            TO *ob = o_ + b * n * inner;                                             \
+            for (npy_intp j = 0; j < inner * (n > 0); j++) ob[j] = (TO)xb[j];        \
+            for (npy_intp i = 1; i < n; i++)                                         \
+                for (npy_intp j = 0; j < inner; j++)                                 \
+                    ob[i * inner + j] = ob[(i - 1) * inner + j] OP(TO) xb[i * inner + j]; \
+        }                                                                            \
+    }                                                                                \
+    break;
+#define FC_CUM_INTS(OP)                                                              \
+    switch (PyArray_TYPE(x)) {                                                       \
+    case NPY_BOOL: FC_CUM(npy_bool, npy_uint64, OP)                                  \
+    case NPY_INT8: FC_CUM(npy_int8, npy_uint64, OP)                                  \
+    case NPY_INT16: FC_CUM(npy_int16, npy_uint64, OP)                                \
+    case NPY_INT32: FC_CUM(npy_int32, npy_uint64, OP)                                \
+    case NPY_INT64: FC_CUM(npy_int64, npy_uint64, OP)                                \
+    case NPY_UINT8: FC_CUM(npy_uint8, npy_uint64, OP)                                \
+    case NPY_UINT16: FC_CUM(npy_uint16, npy_uint64, OP)                              \
+    case NPY_UINT32: FC_CUM(npy_uint32, npy_uint64, OP)                              \
+    case NPY_UINT64: FC_CUM(npy_uint64, npy_uint64, OP)                              \
+    }
+
+/* Whether the cumulative step computes input type `ti` into output type `to` itself: a
+ * float type into itself, any integer or bool into a 64-bit integer of numpy's signedness
+ * (what numpy's cumsum and cumprod give), complex sums (the sums of the real and imaginary
+ * parts). Complex products, whose rounding depends on how numpy's loop multiplies, are
+ * numpy's. */
+static int cum_native(int ti, int to, int mul)
+{
+    if (ti == NPY_FLOAT64 || ti == NPY_FLOAT32) return to == ti;
+    if (ti == NPY_COMPLEX128 || ti == NPY_COMPLEX64) return to == ti && !mul;
+    if (ti == NPY_UINT64 || ti == NPY_UINT32 || ti == NPY_UINT16 || ti == NPY_UINT8) return to == NPY_UINT64;
+    return (ti == NPY_BOOL || ti == NPY_INT8 || ti == NPY_INT16 || ti == NPY_INT32 || ti == NPY_INT64)
+           && to == NPY_INT64;
+}
+
+static int run_cumop(Runner *self, const Step *s, PyArrayObject **v)
+{
+    /* ints: index into performs, the output typenum, 1 for a product (0: a sum), the axis
+     * (-1: of the flattened input). numpy's cumsum / cumprod, computed here for the types
+     * cum_native names; any other (or a byte-swapped input) runs the op's perform. */
+    if (s->nints < 4) return run_perform(self, s, v);
+    const int to = s->ints[1], mul = s->ints[2], axis = s->ints[3];
+    PyArrayObject *x0 = v[s->in[0]];
+    const int nd = PyArray_NDIM(x0);
+    if (!cum_native(PyArray_TYPE(x0), to, mul) || !PyArray_ISNOTSWAPPED(x0) || !PyArray_ISALIGNED(x0)
+        || axis < -1 || axis >= nd)
+        return run_perform(self, s, v);
+    PyArrayObject *x = PyArray_GETCONTIGUOUS(x0);
+    if (!x) return -1;
+    npy_intp outer = 1, n = PyArray_SIZE(x), inner = 1;
+    if (axis >= 0) {
+        n = PyArray_DIM(x, axis);
+        for (int d = 0; d < axis; d++) outer *= PyArray_DIM(x, d);
+        for (int d = axis + 1; d < nd; d++) inner *= PyArray_DIM(x, d);
+    }
+    npy_intp flat = n;
+    PyArrayObject *out = fc_out(self, v, s->out[0], axis >= 0 ? nd : 1, axis >= 0 ? PyArray_DIMS(x) : &flat,
+                                to, -1);
+    if (!out) { Py_DECREF(x); return -1; }
+    if (mul) {
+        switch (to) {
+        case NPY_FLOAT64: FC_CUM(npy_float64, npy_float64, *)
+        case NPY_FLOAT32: FC_CUM(npy_float32, npy_float32, *)
+        default: FC_CUM_INTS(*)
+        }
+    } else {
+        if (to == NPY_COMPLEX128 || to == NPY_COMPLEX64) inner *= 2;  /* real, imaginary parts */
+        switch (to) {
+        case NPY_FLOAT64: case NPY_COMPLEX128: FC_CUM(npy_float64, npy_float64, +)
+        case NPY_FLOAT32: case NPY_COMPLEX64: FC_CUM(npy_float32, npy_float32, +)
+        default: FC_CUM_INTS(+)
+        }
+    }
+    Py_DECREF(x);
+    v[s->out[0]] = out;
+    return 0;
+}
+#undef FC_CUM_INTS
+#undef FC_CUM
+
+static int run_eye(Runner *self, const Step *s, PyArrayObject **v)
+{
+    /* ints: index into performs, the output typenum. numpy's eye(n, m, k) of the three 0-d
+     * int inputs: zeros with ones on the k-th diagonal; a negative size (or a size of a type
+     * int_scalar does not read) runs the op's perform, which reports it. */
+    npy_intp b[3];
+    if (!int_scalar(v[s->in[0]], b) || !int_scalar(v[s->in[1]], b + 1) || !int_scalar(v[s->in[2]], b + 2)
+        || b[0] < 0 || b[1] < 0)
+        return run_perform(self, s, v);
+    PyArrayObject *r = (PyArrayObject *)PyArray_ZEROS(2, b, s->ints[1], 0);
+    if (!r) {
+        PyErr_Clear();
+        return run_perform(self, s, v);
+    }
+    /* the diagonal runs from (max(0, -k), max(0, k)) for as long as both bounds allow */
+    const npy_intp k = b[2], i0 = k < 0 ? -k : 0, j0 = k > 0 ? k : 0;
+    const npy_intp len = (i0 >= b[0] || j0 >= b[1]) ? 0 : (b[0] - i0 < b[1] - j0 ? b[0] - i0 : b[1] - j0);
+    if (len > 0) {
+        PyObject *one = PyLong_FromLong(1);
+        if (!one || PyArray_SETITEM(r, PyArray_GETPTR2(r, i0, j0), one) < 0) {
+            Py_XDECREF(one);
+            Py_DECREF(r);
+            return -1;
+        }
+        Py_DECREF(one);
+        const npy_intp isz = PyArray_ITEMSIZE(r), step = PyArray_STRIDE(r, 0) + PyArray_STRIDE(r, 1);
+        char *first = PyArray_GETPTR2(r, i0, j0);
+        for (npy_intp t = 1; t < len; t++) memcpy(first + t * step, first, isz);
+    }
+    v[s->out[0]] = r;
+    return 0;
+}
+
 int fc_run_step(Runner *self, Step *s, PyArrayObject **v)
 {
     switch (s->kind) {
@@ -1325,6 +1448,8 @@ int fc_run_step(Runner *self, Step *s, PyArrayObject **v)
     case ST_ARANGE: return run_arange(self, s, v);
     case ST_TENSORDOT: return run_tensordot(self, s, v);
     case ST_ADV_INDEX: return run_adv_index(self, s, v);
+    case ST_CUMOP: return run_cumop(self, s, v);
+    case ST_EYE: return run_eye(self, s, v);
     default: return run_perform(self, s, v);
     }
 }
