@@ -1,8 +1,8 @@
-"""`cumsum`/`cumprod` (`CumOp`) and `eye` run as steps of the C run-time, not as calls into
-Python's perform: checked against numpy and the Python linker for every dtype, every axis and
-the flattened input, non-contiguous and empty inputs and integer wraparound; what the native
-steps leave to numpy (complex products, a negative size) reaches the op's perform, which gives
-the same result or raises the same error as in Python."""
+"""`cumsum`/`cumprod` (`CumOp`), `eye`, `repeat` (and its gradient) and `tile` run as steps of
+the C run-time, not as calls into Python's perform: checked against numpy and the Python linker
+for every dtype, every axis and the flattened input, non-contiguous and empty inputs and integer
+wraparound; what the native steps leave to numpy (complex products, a negative size or count)
+reaches the op's perform, which gives the same result or raises the same error as in Python."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import fncache as fc
 from fncache import tensor as ft
 from fncache.codegen import c_program
 from fncache.graph.types import DTYPES
+from fcutil import fd_check_grads
 from test_c_shape_steps import _both, _kinds, _steps
 
 
@@ -134,3 +135,106 @@ def test_eye_refusals_come_from_the_perform() -> None:
         # a uint64 size (which int_scalar does not read) is numpy's
         got = f(np.int64(2), np.uint64(3))
         np.testing.assert_array_equal(got[1], np.eye(2, 3))
+
+
+@pytest.mark.parametrize("dtype", list(DTYPES))
+def test_repeat_and_tile_are_native_and_match_numpy(dtype: str) -> None:
+    x = ft.TensorType(dtype, (None, None))("x")
+    n, rv = ft.TensorType("int32", ())("n"), ft.TensorType("uint8", (None,))("rv")
+    cases = [
+        (ft.repeat(x, n), lambda xv, nv, r: np.repeat(xv, nv)),
+        (ft.repeat(x, n, axis=1), lambda xv, nv, r: np.repeat(xv, nv, axis=1)),
+        (ft.repeat(x, rv, axis=0), lambda xv, nv, r: np.repeat(xv, r, axis=0)),
+        (ft.repeat(x, [1, 0, 2], axis=-1), lambda xv, nv, r: np.repeat(xv, [1, 0, 2], axis=-1)),
+        (ft.tile(x, 3), lambda xv, nv, r: np.tile(xv, 3)),
+        (ft.tile(x, (2, 1, 3)), lambda xv, nv, r: np.tile(xv, (2, 1, 3))),
+        (ft.tile(x, (0, 2)), lambda xv, nv, r: np.tile(xv, (0, 2))),
+        (ft.tile(x, ()), lambda xv, nv, r: np.tile(xv, ())),
+    ]
+    c, py = _both([x, n, rv], [out for out, _ in cases])
+    kinds = _kinds(c)
+    assert kinds.count(c_program.ST_REPEAT) == 4 and kinds.count(c_program.ST_TILE) == 4
+    _native(c, "Repeat")
+    _native(c, "Tile")
+    base = _values(dtype, (4, 3), np.random.default_rng(1))
+    for xv, nv, r in (
+        (base, 2, [1, 0, 3, 2]),
+        (base[::-1], 0, [0, 0, 0, 0]),  # not contiguous; no copies at all
+        (base.T[:, :3], 1, [2, 2, 2]),
+        (np.zeros((0, 3), dtype), 3, []),
+    ):
+        args = (xv, np.int32(nv), np.asarray(r, "uint8"))
+        for f in (c, py):
+            for got, (out, want) in zip(f(*args), cases):
+                w = want(*args)
+                assert got.dtype == w.dtype == np.dtype(out.dtype) and got.shape == w.shape
+                np.testing.assert_array_equal(got, w)
+    # tile of a 0-d input: its reps make the dims
+    s = ft.TensorType(dtype, ())("s")
+    c, py = _both([s], [ft.tile(s, (2, 3)), ft.tile(s, ())])
+    _native(c, "Tile")
+    sv = _values(dtype, (), np.random.default_rng(2))
+    for f in (c, py):
+        a, b = f(sv)
+        np.testing.assert_array_equal(a, np.tile(sv, (2, 3)))
+        assert b.shape == () and b == sv
+
+
+def test_repeat_refusals_come_from_the_perform() -> None:
+    x, n, rv = ft.dvector("x"), ft.lscalar("n"), ft.lvector("rv")
+    c, py = _both([x, n, rv], [ft.repeat(x, n), ft.repeat(x, rv)])
+    _native(c, "Repeat")
+    xv = np.arange(3.0)
+    for f in (c, py):
+        with pytest.raises(
+            ValueError, match=r"repeat: \(3,\) with repeats of shape \(\) along axis None: .*negative"
+        ):
+            f(xv, np.int64(-1), np.ones(3, "int64"))
+        with pytest.raises(ValueError, match=r"repeat: \(3,\) with repeats of shape \(3,\) .*negative"):
+            f(xv, np.int64(1), np.array([1, -1, 2]))
+        with pytest.raises(ValueError, match=r"repeat: \(3,\) with repeats of shape \(2,\) along axis None"):
+            f(xv, np.int64(1), np.array([1, 2]))
+
+
+def _run_sums(w: np.ndarray, counts: np.ndarray, axis: int) -> np.ndarray:
+    """``w`` summed over consecutive runs of ``counts`` entries along ``axis``."""
+    runs = np.split(np.moveaxis(w, axis, 0), np.cumsum(counts)[:-1])
+    return np.moveaxis(np.stack([run.sum(axis=0) for run in runs]), 0, axis)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("axis", [0, 1])
+def test_repeat_gradient_is_native_and_matches_numpy(dtype: str, axis: int) -> None:
+    x = ft.TensorType(dtype, (None, None))("x")
+    rv = ft.TensorType("int32", (None,))("rv")
+    w = ft.TensorType(dtype, (None, None))("w")
+    # the gradient of sum(repeat(x, rv, axis) * w): w summed over each run of copies
+    c, py = _both([x, rv, w], [fc.grad(ft.sum(ft.repeat(x, rv, axis=axis) * w), x)])
+    _native(c, "RepeatGrad")
+    assert c_program.ST_REPEAT_GRAD in _kinds(c)
+    rng = np.random.default_rng(3)
+    tol = {"float64": 1e-12, "float32": 1e-5}[dtype]
+    for counts in ([2, 0, 3], [0, 0, 0], [1, 1, 1], [5, 1, 0]):
+        rv_ = np.asarray(counts, "int32")
+        xv = rng.standard_normal((3, 3)).astype(dtype)
+        shape = list(xv.shape)
+        shape[axis] = int(rv_.sum())
+        wv = rng.standard_normal(shape).astype(dtype)
+        want = _run_sums(wv, rv_, axis)
+        for f in (c, py):
+            (got,) = f(xv, rv_, wv)
+            assert got.dtype == np.dtype(dtype) and got.shape == want.shape
+            np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
+
+
+def test_repeat_gradient_matches_finite_differences() -> None:
+    x, rv = ft.dmatrix("x"), ft.lvector("rv")
+    fd_check_grads(
+        [x, rv],
+        {
+            "axis0": (lambda x, rv: ft.repeat(x, rv, axis=0), [0]),
+            "axis1": (lambda x, rv: ft.repeat(x, rv, axis=1), [0]),
+            "flat": (lambda x, rv: ft.repeat(x, ft.concatenate([rv, rv, rv])), [0]),
+        },
+        [[np.random.default_rng(4).standard_normal((3, 3)), np.array([2, 0, 3])]],
+    )

@@ -10,7 +10,7 @@ dimshuffles, shapes and reshapes, the gradients' `SumToShape` (where nothing was
 written at a basic index), symbolic shapes (`MakeVector`), `Alloc`, `Concatenate`, `arange`,
 `tensordot`, `specify_shape` and `Assert` (the input itself where the check passes), gathers
 and adds at index arrays on the leading axes (advanced indexing, its gradient), `cumsum` and
-`cumprod`, `eye`, and ops
+`cumprod`, `eye`, `repeat` and `tile` (and `repeat`'s gradient), and ops
 without a native version (their numpy ``perform``) are steps the run-time carries out itself,
 with no generated code at all.
 
@@ -28,11 +28,11 @@ from ..graph.types import is_complex, is_float, is_int
 from ..tensor.advanced_subtensor import AdvancedIncSubtensor, AdvancedSubtensor, AdvancedSubtensorGrad
 from ..tensor.blas import Dot, RowPass
 from ..tensor.elemwise import Elemwise
-from ..tensor.grad_ops import ReducedSize, SubtensorGrad, SumToShape
+from ..tensor.grad_ops import ReducedSize, RepeatGrad, SubtensorGrad, SumToShape
 from ..tensor.pyop import Assert
 from ..tensor.reduction import ArgReduce, Reduce
 from ..tensor.scalar_ops import Composite
-from ..tensor.array_ops import CumOp, SpecifyShape, TensorDot
+from ..tensor.array_ops import CumOp, Repeat, SpecifyShape, TensorDot, Tile
 from ..tensor.creation import Alloc, ARange, Eye
 from ..tensor.shape_ops import Concatenate, DimShuffle, MakeVector, Reshape, Shape
 from ..tensor.subtensor import Subtensor
@@ -53,6 +53,8 @@ from .c_program import (
     ST_PERFORM,
     ST_REDUCE,
     ST_REDUCED_SIZE,
+    ST_REPEAT,
+    ST_REPEAT_GRAD,
     ST_RESHAPE,
     ST_ROWPASS,
     ST_SHAPE,
@@ -61,6 +63,7 @@ from .c_program import (
     ST_SUBTENSOR_GRAD,
     ST_SUM_TO_SHAPE,
     ST_TENSORDOT,
+    ST_TILE,
 )
 from .c_types import CTYPE, composite_lines, reduce_accumulator, reduce_combine
 
@@ -427,6 +430,15 @@ def render_subtensor_grad(node: Apply, ctx: NodeCtx) -> tuple:
     return _index_step(ST_SUBTENSOR_GRAD, node, ctx, head)
 
 
+def render_tile(node: Apply, ctx: NodeCtx) -> tuple:
+    """numpy's tile, one broadcast copy made by the run-time (a count beyond a C int stays with
+    the perform)."""
+    reps = node.op.reps
+    if any(r > _INT_MAX for r in reps):
+        return render_fallback(node, ctx)
+    return _step(ST_TILE, node, ctx, [ctx.perform, typenum(node.outputs[0].dtype), len(reps), *reps])
+
+
 #: The run-time's modes of advanced indexing (``run_adv_index``), by op.
 _ADV_MODES = {AdvancedSubtensor: 0, AdvancedSubtensorGrad: 1, AdvancedIncSubtensor: 2}
 
@@ -624,8 +636,8 @@ _TYPED_KINDS = {Assert: ST_ASSERT, ARange: ST_ARANGE, Eye: ST_EYE}
 def render_node(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
     """(kernel C code, possibly empty; the node's step) for one node. `SumToShape`,
     `ReducedSize`, `RowPass`, `Reshape`, `Subtensor`, `SubtensorGrad`, `MakeVector`, `Alloc`,
-    `Concatenate`, `SpecifyShape`, `Assert`, `ARange`, `TensorDot`, advanced indexing, `CumOp` and
-    `Eye` steps call
+    `Concatenate`, `SpecifyShape`, `Assert`, `ARange`, `TensorDot`, advanced indexing, `CumOp`, `Eye`,
+    `Repeat`, `RepeatGrad` and `Tile` steps call
     the node's perform
     where their fast path does not apply (c_module gives them one, as to nodes without native
     code)."""
@@ -661,6 +673,12 @@ def render_node(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
         axis = -1 if node.op.axis is None else node.op.axis
         ints = [ctx.perform, typenum(node.outputs[0].dtype), int(node.op.kind == "mul"), axis]
         return "", _step(ST_CUMOP, node, ctx, ints)
+    if isinstance(node.op, (Repeat, RepeatGrad)):
+        kind = ST_REPEAT if isinstance(node.op, Repeat) else ST_REPEAT_GRAD
+        axis = -1 if node.op.axis is None else node.op.axis
+        return "", _step(kind, node, ctx, [ctx.perform, typenum(node.outputs[0].dtype), axis])
+    if isinstance(node.op, Tile):
+        return "", render_tile(node, ctx)
     if type(node.op) in _TYPED_KINDS:
         return "", _step(
             _TYPED_KINDS[type(node.op)], node, ctx, [ctx.perform, typenum(node.outputs[0].dtype)]

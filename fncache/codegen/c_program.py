@@ -43,6 +43,9 @@ __all__ = [
     "ST_ADV_INDEX",
     "ST_CUMOP",
     "ST_EYE",
+    "ST_REPEAT",
+    "ST_TILE",
+    "ST_REPEAT_GRAD",
 ]
 
 (
@@ -69,7 +72,10 @@ __all__ = [
     ST_ADV_INDEX,
     ST_CUMOP,
     ST_EYE,
-) = range(23)
+    ST_REPEAT,
+    ST_TILE,
+    ST_REPEAT_GRAD,
+) = range(26)
 
 #: ``c_runtime.h``'s step kinds, by their C names.
 STEP_KINDS = {
@@ -96,6 +102,9 @@ STEP_KINDS = {
     "ST_ADV_INDEX": ST_ADV_INDEX,
     "ST_CUMOP": ST_CUMOP,
     "ST_EYE": ST_EYE,
+    "ST_REPEAT": ST_REPEAT,
+    "ST_TILE": ST_TILE,
+    "ST_REPEAT_GRAD": ST_REPEAT_GRAD,
 }
 
 #: (kind, in_slots, out_slots, dying_slots, ints, kernels, name, msg, nd, errcheck)

@@ -1425,6 +1425,123 @@ static int run_eye(Runner *self, const Step *s, PyArrayObject **v)
     return 0;
 }
 
+static int run_repeat(Runner *self, const Step *s, PyArrayObject **v)
+{
+    /* ints: index into performs, the output typenum, the axis (-1: of the flattened input).
+     * numpy's repeat (the function np.repeat calls) of input 0 by the int scalar or vector
+     * input 1; anything numpy refuses (a negative count, a count per element that does not
+     * fit) runs the op's perform, which words the error. */
+    PyArrayObject *x = v[s->in[0]];
+    if (s->nints < 3 || PyArray_TYPE(x) != s->ints[1] || s->ints[2] < -1 || s->ints[2] >= PyArray_NDIM(x))
+        return run_perform(self, s, v);
+    PyObject *r = PyArray_Repeat(x, (PyObject *)v[s->in[1]], s->ints[2] < 0 ? FC_RAVEL_AXIS : s->ints[2]);
+    if (!r) {
+        PyErr_Clear();
+        return run_perform(self, s, v);
+    }
+    v[s->out[0]] = (PyArrayObject *)r;
+    return 0;
+}
+
+static int run_tile(Runner *self, const Step *s, PyArrayObject **v)
+{
+    /* ints: index into performs, the output typenum, n, the n reps. numpy's tile: the output
+     * (x's dims, padded with leading 1s to n, times the reps) seen as (reps[0], dims[0],
+     * reps[1], dims[1], ...), x assigned to it broadcast as (1, dims[0], 1, dims[1], ...).
+     * Ranks beyond numpy's limit for that view, or anything unexpected, run the op's perform. */
+    PyArrayObject *x = v[s->in[0]];
+    const int n = s->nints >= 3 ? s->ints[2] : -1, xnd = PyArray_NDIM(x);
+    const int nd = n > xnd ? n : xnd;
+    if (n < 0 || s->nints != 3 + n || 2 * nd > NPY_MAXDIMS || PyArray_TYPE(x) != s->ints[1])
+        return run_perform(self, s, v);
+    npy_intp dims[NPY_MAXDIMS], split[NPY_MAXDIMS], xsplit[NPY_MAXDIMS];
+    for (int d = 0; d < nd; d++) {
+        const npy_intp size = d < nd - xnd ? 1 : PyArray_DIM(x, d - (nd - xnd));
+        const npy_intp rep = d < nd - n ? 1 : s->ints[3 + d - (nd - n)];
+        if (rep < 0 || (size && rep > NPY_MAX_INTP / size)) return run_perform(self, s, v);
+        dims[d] = size * rep;
+        split[2 * d] = rep;
+        split[2 * d + 1] = xsplit[2 * d + 1] = size;
+        xsplit[2 * d] = 1;
+    }
+    PyArrayObject *r = (PyArrayObject *)PyArray_EMPTY(nd, dims, s->ints[1], 0);
+    if (!r) {
+        PyErr_Clear();
+        return run_perform(self, s, v);
+    }
+    PyArrayObject *to = fc_newshape(r, split, 2 * nd), *from = to ? fc_newshape(x, xsplit, 2 * nd) : NULL;
+    const int rc = from ? PyArray_CopyInto(to, from) : -1;
+    Py_XDECREF(to);
+    Py_XDECREF(from);
+    if (rc < 0) {
+        Py_DECREF(r);
+        return -1;
+    }
+    v[s->out[0]] = r;
+    return 0;
+}
+
+/* Sums runs of rows of g (C-contiguous, `outer` x rows x `inner`) into rows of out
+ * (`outer` x `n` x `inner`, zeroed): run e is counts[e] consecutive rows. */
+#define FC_RUN_SUMS(T)                                                               \
+    {                                                                                \
+        const T *g_ = (const T *)PyArray_DATA(g);                                    \
+        T *o_ = (T *)PyArray_DATA(out);                                              \
+        for (npy_intp b = 0; b < outer; b++) {                                       \
+            const T *gr = g_ + b * rows * inner;                                     \
+            for (npy_intp e = 0; e < n; e++) {                                       \
+                T *orow = o_ + (b * n + e) * inner;                                  \
+                for (npy_intp t = 0; t < counts[e]; t++, gr += inner)                \
+                    for (npy_intp j = 0; j < inner; j++) orow[j] += gr[j];           \
+            }                                                                        \
+        }                                                                            \
+    }                                                                                \
+    break;
+
+static int run_repeat_grad(Runner *self, const Step *s, PyArrayObject **v)
+{
+    /* ints: index into performs, the output typenum, the axis. The gradient of repeat by a
+     * vector of counts: input 0 (g) summed over each run of copies along the axis (a run of
+     * no copies gives 0), for float g and counts of a type fc_index_at reads that are not
+     * negative and add up to g's size along the axis; anything else runs the op's perform. */
+    PyArrayObject *g0 = v[s->in[0]], *r = v[s->in[1]];
+    const int t = s->nints >= 3 ? s->ints[1] : -1, axis = s->nints >= 3 ? s->ints[2] : -1;
+    const int nd = PyArray_NDIM(g0);
+    if ((t != NPY_FLOAT64 && t != NPY_FLOAT32) || PyArray_TYPE(g0) != t || axis < 0 || axis >= nd
+        || PyArray_NDIM(r) != 1 || !fc_index_type_ok(PyArray_TYPE(r)))
+        return run_perform(self, s, v);
+    const npy_intp n = PyArray_DIM(r, 0), rows = PyArray_DIM(g0, axis);
+    npy_intp *counts = malloc(sizeof(npy_intp) * (n ? n : 1)), total = 0;
+    if (!counts) { PyErr_NoMemory(); return -1; }
+    for (npy_intp e = 0; e < n; e++) {
+        counts[e] = fc_index_at(PyArray_DATA(r), PyArray_STRIDE(r, 0), PyArray_TYPE(r), e);
+        if (counts[e] < 0 || counts[e] > rows - total) { free(counts); return run_perform(self, s, v); }
+        total += counts[e];
+    }
+    if (total != rows) { free(counts); return run_perform(self, s, v); }
+    PyArrayObject *g = PyArray_GETCONTIGUOUS(g0);
+    if (!g) { free(counts); return -1; }
+    npy_intp dims[NPY_MAXDIMS], outer = 1, inner = 1;
+    for (int d = 0; d < nd; d++) {
+        dims[d] = d == axis ? n : PyArray_DIM(g, d);
+        if (d < axis) outer *= dims[d];
+        if (d > axis) inner *= dims[d];
+    }
+    PyArrayObject *out = (PyArrayObject *)PyArray_ZEROS(nd, dims, t, 0);
+    if (out) {
+        switch (t) {
+        case NPY_FLOAT64: FC_RUN_SUMS(npy_float64)
+        case NPY_FLOAT32: FC_RUN_SUMS(npy_float32)
+        }
+    }
+    free(counts);
+    Py_DECREF(g);
+    if (!out) return -1;
+    v[s->out[0]] = out;
+    return 0;
+}
+#undef FC_RUN_SUMS
+
 int fc_run_step(Runner *self, Step *s, PyArrayObject **v)
 {
     switch (s->kind) {
@@ -1450,6 +1567,9 @@ int fc_run_step(Runner *self, Step *s, PyArrayObject **v)
     case ST_ADV_INDEX: return run_adv_index(self, s, v);
     case ST_CUMOP: return run_cumop(self, s, v);
     case ST_EYE: return run_eye(self, s, v);
+    case ST_REPEAT: return run_repeat(self, s, v);
+    case ST_TILE: return run_tile(self, s, v);
+    case ST_REPEAT_GRAD: return run_repeat_grad(self, s, v);
     default: return run_perform(self, s, v);
     }
 }
