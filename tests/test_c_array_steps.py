@@ -238,3 +238,74 @@ def test_repeat_gradient_matches_finite_differences() -> None:
         },
         [[np.random.default_rng(4).standard_normal((3, 3)), np.array([2, 0, 3])]],
     )
+
+
+@pytest.mark.parametrize("dtype", list(DTYPES))
+def test_sort_and_argsort_are_native_and_match_numpy(dtype: str) -> None:
+    x = ft.TensorType(dtype, (None, None))("x")
+    axes = (None, 0, 1, -1)
+    outs = [ft.sort(x, axis=a) for a in axes] + [ft.argsort(x, axis=a) for a in axes]
+    wants = [lambda v, a=a: np.sort(v, axis=a) for a in axes] + [
+        lambda v, a=a: np.argsort(v, axis=a) for a in axes
+    ]
+    c, py = _both([x], outs)
+    assert _kinds(c).count(c_program.ST_SORT) == 6  # (axis 1 and -1: one node each)
+    _native(c, "Sort")
+    rng = np.random.default_rng(5)
+    base = _values(dtype, (6, 5), rng)  # small values: many ties
+    if dtype.startswith("float"):
+        base[1, 2], base[3, 0], base[0, 4] = np.nan, -0.0, np.inf
+    for xv in (base, base.T, base[::-2, 1:], np.zeros((0, 3), dtype), np.zeros((4, 0), dtype)):
+        for f in (c, py):
+            for got, want, out in zip(f(xv), wants, outs):
+                w = want(xv)
+                assert got.dtype == w.dtype == np.dtype(out.dtype) and got.shape == w.shape
+                np.testing.assert_array_equal(got, w)
+                if dtype.startswith("float"):  # -0.0 and 0.0 in numpy's order
+                    np.testing.assert_array_equal(np.signbit(got), np.signbit(w))
+
+
+def test_sort_gradients_are_native_and_match_numpy() -> None:
+    x = ft.dmatrix("x")
+    w = ft.dmatrix("w")
+    wf = ft.dvector("wf")
+    outs = [
+        fc.grad(ft.sum(ft.sort(x, axis=0) * w), x),
+        fc.grad(ft.sum(ft.sort(x, axis=1) * w), x),
+        fc.grad(ft.sum(ft.sort(x, axis=None) * wf), x),
+    ]
+    # the gradient of the gradient (SortGrad's gather)
+    gw = fc.grad(ft.sum(outs[1] ** 2), w)
+    c, py = _both([x, w, wf], [*outs, gw])
+    _native(c, "SortGrad")
+    assert c_program.ST_SORT_GRAD in _kinds(c)
+    rng = np.random.default_rng(6)
+    xv = rng.integers(0, 3, (4, 5)).astype("float64")  # ties: numpy's argsort orders them
+    xv[1, 1] = 1e3
+    wv, wfv = rng.standard_normal((4, 5)), rng.standard_normal(20)
+    want = []
+    for axis in (0, 1):
+        out = np.zeros_like(xv)
+        np.put_along_axis(out, np.argsort(xv, axis=axis), wv, axis=axis)
+        want.append(out)
+    flat = np.zeros(20)
+    flat[np.argsort(xv, axis=None)] = wfv
+    want.append(flat.reshape(4, 5))
+    want.append(2 * np.take_along_axis(want[1], np.argsort(xv, axis=1), axis=1))
+    for f in (c, py):
+        for got, w_ in zip(f(xv, wv, wfv), want):
+            assert got.dtype == w_.dtype and got.shape == w_.shape
+            np.testing.assert_array_equal(got, w_)
+    # on non-contiguous inputs
+    for f in (c, py):
+        got = f(np.asfortranarray(xv), wv.T.copy().T, wfv[::-1].copy()[::-1])
+        for g_, w_ in zip(got, want):
+            np.testing.assert_array_equal(g_, w_)
+    fd_check_grads(
+        [x],
+        {
+            "axis0": (lambda x: ft.sort(x, axis=0), [0]),
+            "flat": (lambda x: ft.sort(x, axis=None) * ft.arange(1.0, 13.0), [0]),
+        },
+        [[rng.standard_normal((3, 4))]],
+    )

@@ -10,7 +10,8 @@ dimshuffles, shapes and reshapes, the gradients' `SumToShape` (where nothing was
 written at a basic index), symbolic shapes (`MakeVector`), `Alloc`, `Concatenate`, `arange`,
 `tensordot`, `specify_shape` and `Assert` (the input itself where the check passes), gathers
 and adds at index arrays on the leading axes (advanced indexing, its gradient), `cumsum` and
-`cumprod`, `eye`, `repeat` and `tile` (and `repeat`'s gradient), and ops
+`cumprod`, `eye`, `repeat` and `tile`, `sort` and `argsort` (and the gradients of `repeat`
+and `sort`), and ops
 without a native version (their numpy ``perform``) are steps the run-time carries out itself,
 with no generated code at all.
 
@@ -28,11 +29,11 @@ from ..graph.types import is_complex, is_float, is_int
 from ..tensor.advanced_subtensor import AdvancedIncSubtensor, AdvancedSubtensor, AdvancedSubtensorGrad
 from ..tensor.blas import Dot, RowPass
 from ..tensor.elemwise import Elemwise
-from ..tensor.grad_ops import ReducedSize, RepeatGrad, SubtensorGrad, SumToShape
+from ..tensor.grad_ops import ReducedSize, RepeatGrad, SortGrad, SubtensorGrad, SumToShape
 from ..tensor.pyop import Assert
 from ..tensor.reduction import ArgReduce, Reduce
 from ..tensor.scalar_ops import Composite
-from ..tensor.array_ops import CumOp, Repeat, SpecifyShape, TensorDot, Tile
+from ..tensor.array_ops import CumOp, Repeat, Sort, SpecifyShape, TensorDot, Tile
 from ..tensor.creation import Alloc, ARange, Eye
 from ..tensor.shape_ops import Concatenate, DimShuffle, MakeVector, Reshape, Shape
 from ..tensor.subtensor import Subtensor
@@ -58,6 +59,8 @@ from .c_program import (
     ST_RESHAPE,
     ST_ROWPASS,
     ST_SHAPE,
+    ST_SORT,
+    ST_SORT_GRAD,
     ST_SPECIFY_SHAPE,
     ST_SUBTENSOR,
     ST_SUBTENSOR_GRAD,
@@ -637,7 +640,7 @@ def render_node(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
     """(kernel C code, possibly empty; the node's step) for one node. `SumToShape`,
     `ReducedSize`, `RowPass`, `Reshape`, `Subtensor`, `SubtensorGrad`, `MakeVector`, `Alloc`,
     `Concatenate`, `SpecifyShape`, `Assert`, `ARange`, `TensorDot`, advanced indexing, `CumOp`, `Eye`,
-    `Repeat`, `RepeatGrad` and `Tile` steps call
+    `Repeat`, `RepeatGrad`, `Tile`, `Sort` and `SortGrad` steps call
     the node's perform
     where their fast path does not apply (c_module gives them one, as to nodes without native
     code)."""
@@ -677,6 +680,14 @@ def render_node(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
         kind = ST_REPEAT if isinstance(node.op, Repeat) else ST_REPEAT_GRAD
         axis = -1 if node.op.axis is None else node.op.axis
         return "", _step(kind, node, ctx, [ctx.perform, typenum(node.outputs[0].dtype), axis])
+    if isinstance(node.op, Sort):
+        axis = -1 if node.op.axis is None else node.op.axis
+        ints = [ctx.perform, typenum(node.outputs[0].dtype), int(node.op.kind == "argsort"), axis]
+        return "", _step(ST_SORT, node, ctx, ints)
+    if isinstance(node.op, SortGrad):
+        axis = -1 if node.op.axis is None else node.op.axis
+        ints = [ctx.perform, typenum(node.outputs[0].dtype), axis, int(node.op.gather)]
+        return "", _step(ST_SORT_GRAD, node, ctx, ints)
     if isinstance(node.op, Tile):
         return "", render_tile(node, ctx)
     if type(node.op) in _TYPED_KINDS:

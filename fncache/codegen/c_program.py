@@ -46,6 +46,8 @@ __all__ = [
     "ST_REPEAT",
     "ST_TILE",
     "ST_REPEAT_GRAD",
+    "ST_SORT",
+    "ST_SORT_GRAD",
 ]
 
 (
@@ -75,7 +77,9 @@ __all__ = [
     ST_REPEAT,
     ST_TILE,
     ST_REPEAT_GRAD,
-) = range(26)
+    ST_SORT,
+    ST_SORT_GRAD,
+) = range(28)
 
 #: ``c_runtime.h``'s step kinds, by their C names.
 STEP_KINDS = {
@@ -105,6 +109,8 @@ STEP_KINDS = {
     "ST_REPEAT": ST_REPEAT,
     "ST_TILE": ST_TILE,
     "ST_REPEAT_GRAD": ST_REPEAT_GRAD,
+    "ST_SORT": ST_SORT,
+    "ST_SORT_GRAD": ST_SORT_GRAD,
 }
 
 #: (kind, in_slots, out_slots, dying_slots, ints, kernels, name, msg, nd, errcheck)

@@ -1542,6 +1542,91 @@ static int run_repeat_grad(Runner *self, const Step *s, PyArrayObject **v)
 }
 #undef FC_RUN_SUMS
 
+/* numpy's argsort of x along `axis` (-1: of the flattened x), as np.argsort computes it
+ * (its default kind), as an int64 array; NULL with no exception set where numpy refuses. */
+static PyArrayObject *fc_argsort(PyArrayObject *x, int axis)
+{
+    PyArrayObject *r = (PyArrayObject *)PyArray_ArgSort(x, axis < 0 ? FC_RAVEL_AXIS : axis, NPY_QUICKSORT);
+    if (r && PyArray_TYPE(r) != NPY_INT64) {
+        Py_DECREF(r);
+        r = NULL;
+    }
+    if (!r) PyErr_Clear();
+    return r;
+}
+
+static int run_sort(Runner *self, const Step *s, PyArrayObject **v)
+{
+    /* ints: index into performs, the output typenum, 1 for argsort (0: sort), the axis (-1:
+     * of the flattened input). What np.sort and np.argsort do (a copy sorted in place, the
+     * argsort of the input) with numpy's default kind, so ties and NaNs come out as numpy's;
+     * anything numpy refuses runs the op's perform. */
+    PyArrayObject *x = v[s->in[0]];
+    if (s->nints < 4 || s->ints[3] < -1 || s->ints[3] >= PyArray_NDIM(x)) return run_perform(self, s, v);
+    const int axis = s->ints[3];
+    PyArrayObject *r;
+    if (s->ints[2]) {
+        if (s->ints[1] != NPY_INT64 || !(r = fc_argsort(x, axis))) return run_perform(self, s, v);
+    } else {
+        if (PyArray_TYPE(x) != s->ints[1]) return run_perform(self, s, v);
+        r = (PyArrayObject *)(axis < 0 ? PyArray_Flatten(x, NPY_CORDER) : PyArray_NewCopy(x, NPY_CORDER));
+        if (!r) return -1;
+        if (PyArray_Sort(r, axis < 0 ? 0 : axis, NPY_QUICKSORT) < 0) {
+            Py_DECREF(r);
+            PyErr_Clear();
+            return run_perform(self, s, v);
+        }
+    }
+    v[s->out[0]] = r;
+    return 0;
+}
+
+static int run_sort_grad(Runner *self, const Step *s, PyArrayObject **v)
+{
+    /* ints: index into performs, the output typenum, the axis (-1: of the flattened x), 1 to
+     * gather (0: scatter). With order = argsort(x) along the axis: gathering gives g[order]
+     * (take_along_axis), scattering puts g's values back at order (put_along_axis), in x's
+     * shape. A g whose shape is not the order's (or anything numpy refuses) runs the op's
+     * perform. */
+    PyArrayObject *x = v[s->in[0]], *g0 = v[s->in[1]];
+    if (s->nints < 4 || s->ints[2] < -1 || s->ints[2] >= PyArray_NDIM(x) || PyArray_TYPE(g0) != s->ints[1])
+        return run_perform(self, s, v);
+    const int axis = s->ints[2] < 0 ? 0 : s->ints[2], gather = s->ints[3];
+    PyArrayObject *order = fc_argsort(x, s->ints[2]);
+    if (!order) return run_perform(self, s, v);
+    const int nd = PyArray_NDIM(order);
+    if (PyArray_NDIM(g0) != nd || !fc_same_dims(PyArray_DIMS(g0), PyArray_DIMS(order), nd)
+        || !PyArray_IS_C_CONTIGUOUS(order)) {
+        Py_DECREF(order);
+        return run_perform(self, s, v);
+    }
+    PyArrayObject *g = PyArray_GETCONTIGUOUS(g0), *out = NULL;
+    if (g)
+        out = gather ? (PyArrayObject *)PyArray_EMPTY(nd, PyArray_DIMS(order), s->ints[1], 0)
+                     : (PyArrayObject *)PyArray_EMPTY(PyArray_NDIM(x), PyArray_DIMS(x), s->ints[1], 0);
+    if (out) {
+        npy_intp outer = 1, inner = 1;
+        const npy_intp n = PyArray_DIM(order, axis), isz = PyArray_ITEMSIZE(g);
+        for (int d = 0; d < axis; d++) outer *= PyArray_DIM(order, d);
+        for (int d = axis + 1; d < nd; d++) inner *= PyArray_DIM(order, d);
+        const npy_int64 *o_ = (const npy_int64 *)PyArray_DATA(order);
+        const char *from = PyArray_DATA(g);
+        char *to = PyArray_DATA(out);
+        for (npy_intp b = 0; b < outer; b++)
+            for (npy_intp i = 0; i < n; i++)
+                for (npy_intp j = 0; j < inner; j++) {
+                    const npy_intp here = (b * n + i) * inner + j, there = (b * n + o_[here]) * inner + j;
+                    if (gather) memcpy(to + here * isz, from + there * isz, isz);
+                    else memcpy(to + there * isz, from + here * isz, isz);
+                }
+    }
+    Py_DECREF(order);
+    Py_XDECREF(g);
+    if (!out) return -1;
+    v[s->out[0]] = out;
+    return 0;
+}
+
 int fc_run_step(Runner *self, Step *s, PyArrayObject **v)
 {
     switch (s->kind) {
@@ -1570,6 +1655,8 @@ int fc_run_step(Runner *self, Step *s, PyArrayObject **v)
     case ST_REPEAT: return run_repeat(self, s, v);
     case ST_TILE: return run_tile(self, s, v);
     case ST_REPEAT_GRAD: return run_repeat_grad(self, s, v);
+    case ST_SORT: return run_sort(self, s, v);
+    case ST_SORT_GRAD: return run_sort_grad(self, s, v);
     default: return run_perform(self, s, v);
     }
 }
