@@ -309,3 +309,65 @@ def test_sort_gradients_are_native_and_match_numpy() -> None:
         },
         [[rng.standard_normal((3, 4))]],
     )
+
+
+MATMUL_SHAPES = [
+    ((2, 3, 4), (4, 5)),
+    ((3, 4), (2, 4, 5)),
+    ((2, 1, 3, 4), (5, 4, 2)),  # batch dims broadcast both ways
+    ((4,), (2, 4, 5)),  # a 1-D operand: one row, dropped
+    ((2, 3, 4), (4,)),  # one column, dropped
+    ((2, 3, 0), (2, 0, 5)),  # k == 0: zeros
+    ((0, 3, 4), (4, 5)),  # an empty batch
+    ((1, 1, 1), (1, 1, 1)),
+    ((2, 40, 40), (2, 40, 40)),  # a large stack: numpy's BLAS through the perform
+]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_batched_matmul_is_native_and_matches_numpy(dtype: str) -> None:
+    rng = np.random.default_rng(7)
+    tol = {"float64": 1e-12, "float32": 1e-5}[dtype]
+    for ashape, bshape in MATMUL_SHAPES:
+        a = ft.TensorType(dtype, (None,) * len(ashape))("a")
+        b = ft.TensorType(dtype, (None,) * len(bshape))("b")
+        c, py = _both([a, b], [a @ b])
+        assert _kinds(c) == [c_program.ST_MATMUL]
+        av, bv = rng.standard_normal(ashape).astype(dtype), rng.standard_normal(bshape).astype(dtype)
+        want = np.matmul(av, bv)
+        for args in ((av, bv), (np.asfortranarray(av), bv[..., ::-1].copy()[..., ::-1])):  # not contiguous
+            for f in (c, py):
+                (got,) = f(*args)
+                assert got.dtype == np.dtype(dtype) and got.shape == want.shape, (ashape, bshape)
+                np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
+
+
+def test_batched_matmul_refusals_come_from_the_perform() -> None:
+    a, b = ft.tensor3("a"), ft.tensor3("b")
+    c, py = _both([a, b], [a @ b])
+    for f in (c, py):
+        with pytest.raises(ValueError, match=r"matmul: shapes \(2, 3, 4\) and \(2, 5, 6\)"):
+            f(np.ones((2, 3, 4)), np.ones((2, 5, 6)))
+        with pytest.raises(ValueError, match=r"matmul: shapes \(2, 3, 4\) and \(3, 4, 6\)"):
+            f(np.ones((2, 3, 4)), np.ones((3, 4, 6)))
+    # mixed dtypes run numpy's matmul (its promotion), natively where they are one float type
+    x, y = ft.TensorType("int32", (None, None, None))("x"), ft.fmatrix("y")
+    c, py = _both([x, y], [x @ y])
+    xv, yv = np.arange(24, dtype="int32").reshape(2, 3, 4), np.ones((4, 2), "float32")
+    for f in (c, py):
+        (got,) = f(xv, yv)
+        assert got.dtype == np.matmul(xv, yv).dtype
+        np.testing.assert_array_equal(got, np.matmul(xv, yv))
+
+
+def test_batched_matmul_gradient_matches_finite_differences() -> None:
+    a, b = ft.tensor3("a"), ft.dmatrix("b")
+    rng = np.random.default_rng(8)
+    fd_check_grads(
+        [a, b],
+        {
+            "ab": (lambda a, b: a @ b, [0, 1]),
+            "bcast": (lambda a, b: ft.dimshuffle(b, ("x", 0, 1)) @ a, [0, 1]),
+        },
+        [[rng.standard_normal((2, 3, 3)), rng.standard_normal((3, 3))]],
+    )

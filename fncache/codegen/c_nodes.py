@@ -11,7 +11,7 @@ written at a basic index), symbolic shapes (`MakeVector`), `Alloc`, `Concatenate
 `tensordot`, `specify_shape` and `Assert` (the input itself where the check passes), gathers
 and adds at index arrays on the leading axes (advanced indexing, its gradient), `cumsum` and
 `cumprod`, `eye`, `repeat` and `tile`, `sort` and `argsort` (and the gradients of `repeat`
-and `sort`), and ops
+and `sort`), small batched `matmul`, and ops
 without a native version (their numpy ``perform``) are steps the run-time carries out itself,
 with no generated code at all.
 
@@ -33,7 +33,7 @@ from ..tensor.grad_ops import ReducedSize, RepeatGrad, SortGrad, SubtensorGrad, 
 from ..tensor.pyop import Assert
 from ..tensor.reduction import ArgReduce, Reduce
 from ..tensor.scalar_ops import Composite
-from ..tensor.array_ops import CumOp, Repeat, Sort, SpecifyShape, TensorDot, Tile
+from ..tensor.array_ops import CumOp, MatMul, Repeat, Sort, SpecifyShape, TensorDot, Tile
 from ..tensor.creation import Alloc, ARange, Eye
 from ..tensor.shape_ops import Concatenate, DimShuffle, MakeVector, Reshape, Shape
 from ..tensor.subtensor import Subtensor
@@ -51,6 +51,7 @@ from .c_program import (
     ST_ELEMWISE,
     ST_EYE,
     ST_MAKE_VECTOR,
+    ST_MATMUL,
     ST_PERFORM,
     ST_REDUCE,
     ST_REDUCED_SIZE,
@@ -633,14 +634,14 @@ def keeps_buffers(node: Apply) -> bool:
 
 
 #: Steps whose only parameters are the perform's index and the output's typenum, by op.
-_TYPED_KINDS = {Assert: ST_ASSERT, ARange: ST_ARANGE, Eye: ST_EYE}
+_TYPED_KINDS = {Assert: ST_ASSERT, ARange: ST_ARANGE, Eye: ST_EYE, MatMul: ST_MATMUL}
 
 
 def render_node(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
     """(kernel C code, possibly empty; the node's step) for one node. `SumToShape`,
     `ReducedSize`, `RowPass`, `Reshape`, `Subtensor`, `SubtensorGrad`, `MakeVector`, `Alloc`,
     `Concatenate`, `SpecifyShape`, `Assert`, `ARange`, `TensorDot`, advanced indexing, `CumOp`, `Eye`,
-    `Repeat`, `RepeatGrad`, `Tile`, `Sort` and `SortGrad` steps call
+    `Repeat`, `RepeatGrad`, `Tile`, `Sort`, `SortGrad` and `MatMul` steps call
     the node's perform
     where their fast path does not apply (c_module gives them one, as to nodes without native
     code)."""

@@ -48,6 +48,7 @@ __all__ = [
     "ST_REPEAT_GRAD",
     "ST_SORT",
     "ST_SORT_GRAD",
+    "ST_MATMUL",
 ]
 
 (
@@ -79,7 +80,8 @@ __all__ = [
     ST_REPEAT_GRAD,
     ST_SORT,
     ST_SORT_GRAD,
-) = range(28)
+    ST_MATMUL,
+) = range(29)
 
 #: ``c_runtime.h``'s step kinds, by their C names.
 STEP_KINDS = {
@@ -111,6 +113,7 @@ STEP_KINDS = {
     "ST_REPEAT_GRAD": ST_REPEAT_GRAD,
     "ST_SORT": ST_SORT,
     "ST_SORT_GRAD": ST_SORT_GRAD,
+    "ST_MATMUL": ST_MATMUL,
 }
 
 #: (kind, in_slots, out_slots, dying_slots, ints, kernels, name, msg, nd, errcheck)
