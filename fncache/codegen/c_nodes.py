@@ -633,6 +633,26 @@ def keeps_buffers(node: Apply) -> bool:
     return has_native(node) or isinstance(node.op, SubtensorGrad)
 
 
+#: Steps along one axis (or the flattened input), by op: their kind and their flag (the
+#: product of `CumOp`, the indices of `Sort`, the gather of `SortGrad`; none for the others).
+_ALONG_KINDS = {
+    CumOp: (ST_CUMOP, lambda op: op.kind == "mul"),
+    Sort: (ST_SORT, lambda op: op.kind == "argsort"),
+    SortGrad: (ST_SORT_GRAD, lambda op: op.gather),
+    Repeat: (ST_REPEAT, lambda op: False),
+    RepeatGrad: (ST_REPEAT_GRAD, lambda op: False),
+}
+
+
+def render_along_axis(node: Apply, ctx: NodeCtx) -> tuple:
+    """A step of an op along ``axis`` (-1 for ``None``: the flattened input), run by the
+    run-time (``run_cumop``, ``run_sort``, ...): ints are the perform's index, the output's
+    typenum, the axis and the op's flag."""
+    kind, flag = _ALONG_KINDS[type(node.op)]
+    axis = -1 if node.op.axis is None else node.op.axis
+    return _step(kind, node, ctx, [ctx.perform, typenum(node.outputs[0].dtype), axis, int(flag(node.op))])
+
+
 #: Steps whose only parameters are the perform's index and the output's typenum, by op.
 _TYPED_KINDS = {Assert: ST_ASSERT, ARange: ST_ARANGE, Eye: ST_EYE, MatMul: ST_MATMUL}
 
@@ -640,11 +660,10 @@ _TYPED_KINDS = {Assert: ST_ASSERT, ARange: ST_ARANGE, Eye: ST_EYE, MatMul: ST_MA
 def render_node(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
     """(kernel C code, possibly empty; the node's step) for one node. `SumToShape`,
     `ReducedSize`, `RowPass`, `Reshape`, `Subtensor`, `SubtensorGrad`, `MakeVector`, `Alloc`,
-    `Concatenate`, `SpecifyShape`, `Assert`, `ARange`, `TensorDot`, advanced indexing, `CumOp`, `Eye`,
-    `Repeat`, `RepeatGrad`, `Tile`, `Sort`, `SortGrad` and `MatMul` steps call
-    the node's perform
-    where their fast path does not apply (c_module gives them one, as to nodes without native
-    code)."""
+    `Concatenate`, `SpecifyShape`, `Assert`, `ARange`, `TensorDot`, advanced indexing, `CumOp`,
+    `Eye`, `Repeat`, `RepeatGrad`, `Tile`, `Sort`, `SortGrad` and `MatMul` steps call the node's
+    perform where their fast path does not apply (c_module gives them one, as to nodes without
+    native code)."""
     if isinstance(node.op, SumToShape):
         return "", render_sum_to_shape(node, ctx)
     if isinstance(node.op, ReducedSize):
@@ -673,22 +692,8 @@ def render_node(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
         op: TensorDot = node.op
         head = [ctx.perform, typenum(node.outputs[0].dtype), len(op.a_axes)]
         return "", _step(ST_TENSORDOT, node, ctx, head + [*op.a_axes, *op.b_axes])
-    if isinstance(node.op, CumOp):
-        axis = -1 if node.op.axis is None else node.op.axis
-        ints = [ctx.perform, typenum(node.outputs[0].dtype), int(node.op.kind == "mul"), axis]
-        return "", _step(ST_CUMOP, node, ctx, ints)
-    if isinstance(node.op, (Repeat, RepeatGrad)):
-        kind = ST_REPEAT if isinstance(node.op, Repeat) else ST_REPEAT_GRAD
-        axis = -1 if node.op.axis is None else node.op.axis
-        return "", _step(kind, node, ctx, [ctx.perform, typenum(node.outputs[0].dtype), axis])
-    if isinstance(node.op, Sort):
-        axis = -1 if node.op.axis is None else node.op.axis
-        ints = [ctx.perform, typenum(node.outputs[0].dtype), int(node.op.kind == "argsort"), axis]
-        return "", _step(ST_SORT, node, ctx, ints)
-    if isinstance(node.op, SortGrad):
-        axis = -1 if node.op.axis is None else node.op.axis
-        ints = [ctx.perform, typenum(node.outputs[0].dtype), axis, int(node.op.gather)]
-        return "", _step(ST_SORT_GRAD, node, ctx, ints)
+    if type(node.op) in _ALONG_KINDS:
+        return "", render_along_axis(node, ctx)
     if isinstance(node.op, Tile):
         return "", render_tile(node, ctx)
     if type(node.op) in _TYPED_KINDS:

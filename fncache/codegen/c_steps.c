@@ -1349,11 +1349,11 @@ static int cum_native(int ti, int to, int mul)
 
 static int run_cumop(Runner *self, const Step *s, PyArrayObject **v)
 {
-    /* ints: index into performs, the output typenum, 1 for a product (0: a sum), the axis
-     * (-1: of the flattened input). numpy's cumsum / cumprod, computed here for the types
+    /* ints: index into performs, the output typenum, the axis (-1: of the flattened input),
+     * 1 for a product (0: a sum). numpy's cumsum / cumprod, computed here for the types
      * cum_native names; any other (or a byte-swapped input) runs the op's perform. */
     if (s->nints < 4) return run_perform(self, s, v);
-    const int to = s->ints[1], mul = s->ints[2], axis = s->ints[3];
+    const int to = s->ints[1], axis = s->ints[2], mul = s->ints[3];
     PyArrayObject *x0 = v[s->in[0]];
     const int nd = PyArray_NDIM(x0);
     if (!cum_native(PyArray_TYPE(x0), to, mul) || !PyArray_ISNOTSWAPPED(x0) || !PyArray_ISALIGNED(x0)
@@ -1427,12 +1427,12 @@ static int run_eye(Runner *self, const Step *s, PyArrayObject **v)
 
 static int run_repeat(Runner *self, const Step *s, PyArrayObject **v)
 {
-    /* ints: index into performs, the output typenum, the axis (-1: of the flattened input).
-     * numpy's repeat (the function np.repeat calls) of input 0 by the int scalar or vector
+    /* ints: index into performs, the output typenum, the axis (-1: of the flattened input),
+     * 0. numpy's repeat (the function np.repeat calls) of input 0 by the int scalar or vector
      * input 1; anything numpy refuses (a negative count, a count per element that does not
      * fit) runs the op's perform, which words the error. */
     PyArrayObject *x = v[s->in[0]];
-    if (s->nints < 3 || PyArray_TYPE(x) != s->ints[1] || s->ints[2] < -1 || s->ints[2] >= PyArray_NDIM(x))
+    if (s->nints < 4 || PyArray_TYPE(x) != s->ints[1] || s->ints[2] < -1 || s->ints[2] >= PyArray_NDIM(x))
         return run_perform(self, s, v);
     PyObject *r = PyArray_Repeat(x, (PyObject *)v[s->in[1]], s->ints[2] < 0 ? FC_RAVEL_AXIS : s->ints[2]);
     if (!r) {
@@ -1500,12 +1500,12 @@ static int run_tile(Runner *self, const Step *s, PyArrayObject **v)
 
 static int run_repeat_grad(Runner *self, const Step *s, PyArrayObject **v)
 {
-    /* ints: index into performs, the output typenum, the axis. The gradient of repeat by a
+    /* ints: index into performs, the output typenum, the axis, 0. The gradient of repeat by a
      * vector of counts: input 0 (g) summed over each run of copies along the axis (a run of
      * no copies gives 0), for float g and counts of a type fc_index_at reads that are not
      * negative and add up to g's size along the axis; anything else runs the op's perform. */
     PyArrayObject *g0 = v[s->in[0]], *r = v[s->in[1]];
-    const int t = s->nints >= 3 ? s->ints[1] : -1, axis = s->nints >= 3 ? s->ints[2] : -1;
+    const int t = s->nints >= 4 ? s->ints[1] : -1, axis = s->nints >= 4 ? s->ints[2] : -1;
     const int nd = PyArray_NDIM(g0);
     if ((t != NPY_FLOAT64 && t != NPY_FLOAT32) || PyArray_TYPE(g0) != t || axis < 0 || axis >= nd
         || PyArray_NDIM(r) != 1 || !fc_index_type_ok(PyArray_TYPE(r)))
@@ -1557,15 +1557,15 @@ static PyArrayObject *fc_argsort(PyArrayObject *x, int axis)
 
 static int run_sort(Runner *self, const Step *s, PyArrayObject **v)
 {
-    /* ints: index into performs, the output typenum, 1 for argsort (0: sort), the axis (-1:
-     * of the flattened input). What np.sort and np.argsort do (a copy sorted in place, the
+    /* ints: index into performs, the output typenum, the axis (-1: of the flattened input), 1
+     * for argsort (0: sort). What np.sort and np.argsort do (a copy sorted in place, the
      * argsort of the input) with numpy's default kind, so ties and NaNs come out as numpy's;
      * anything numpy refuses runs the op's perform. */
     PyArrayObject *x = v[s->in[0]];
-    if (s->nints < 4 || s->ints[3] < -1 || s->ints[3] >= PyArray_NDIM(x)) return run_perform(self, s, v);
-    const int axis = s->ints[3];
+    if (s->nints < 4 || s->ints[2] < -1 || s->ints[2] >= PyArray_NDIM(x)) return run_perform(self, s, v);
+    const int axis = s->ints[2];
     PyArrayObject *r;
-    if (s->ints[2]) {
+    if (s->ints[3]) {
         if (s->ints[1] != NPY_INT64 || !(r = fc_argsort(x, axis))) return run_perform(self, s, v);
     } else {
         if (PyArray_TYPE(x) != s->ints[1]) return run_perform(self, s, v);
