@@ -342,6 +342,19 @@ def test_batched_matmul_is_native_and_matches_numpy(dtype: str) -> None:
                 np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
 
 
+def test_batched_matmul_of_infinities_and_nans_warns_of_nothing() -> None:
+    a, b = ft.tensor3("a"), ft.dmatrix("b")
+    c, py = _both([a, b], [a @ b])
+    av, bv = np.ones((2, 2, 3)), np.ones((3, 2))
+    av[0, 1, 2], av[1, 0, 0], bv[1, 1] = np.inf, -np.inf, np.nan
+    with np.errstate(all="ignore"):
+        want = np.matmul(av, bv)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for f in (c, py):
+            np.testing.assert_array_equal(f(av, bv)[0], want)
+
+
 def test_batched_matmul_refusals_come_from_the_perform() -> None:
     a, b = ft.tensor3("a"), ft.tensor3("b")
     c, py = _both([a, b], [a @ b])

@@ -1661,13 +1661,13 @@ static int run_matmul(Runner *self, const Step *s, PyArrayObject **v)
      * Other dtypes, sizes that do not fit (the perform reports them) and larger stacks run
      * the op's perform. */
     PyArrayObject *a0 = v[s->in[0]], *b0 = v[s->in[1]];
-    const int t = s->nints >= 2 ? s->ints[1] : -1, and_ = PyArray_NDIM(a0), bnd = PyArray_NDIM(b0);
-    if ((t != NPY_FLOAT64 && t != NPY_FLOAT32) || PyArray_TYPE(a0) != t || PyArray_TYPE(b0) != t || and_ < 1
-        || bnd < 1)
+    const int t = s->nints >= 2 ? s->ints[1] : -1, na = PyArray_NDIM(a0), nb = PyArray_NDIM(b0);
+    if ((t != NPY_FLOAT64 && t != NPY_FLOAT32) || PyArray_TYPE(a0) != t || PyArray_TYPE(b0) != t || na < 1
+        || nb < 1)
         return run_perform(self, s, v);
-    const npy_intp m = and_ > 1 ? PyArray_DIM(a0, and_ - 2) : 1, k = PyArray_DIM(a0, and_ - 1);
-    const npy_intp n = bnd > 1 ? PyArray_DIM(b0, bnd - 1) : 1, kb = PyArray_DIM(b0, bnd > 1 ? bnd - 2 : 0);
-    const int abd = and_ > 2 ? and_ - 2 : 0, bbd = bnd > 2 ? bnd - 2 : 0, bd = abd > bbd ? abd : bbd;
+    const npy_intp m = na > 1 ? PyArray_DIM(a0, na - 2) : 1, k = PyArray_DIM(a0, na - 1);
+    const npy_intp n = nb > 1 ? PyArray_DIM(b0, nb - 1) : 1, kb = PyArray_DIM(b0, nb > 1 ? nb - 2 : 0);
+    const int abd = na > 2 ? na - 2 : 0, bbd = nb > 2 ? nb - 2 : 0, bd = abd > bbd ? abd : bbd;
     if (k != kb) return run_perform(self, s, v);
     /* the broadcast batch dims, then the output's dims */
     npy_intp dims[NPY_MAXDIMS], batch = 1;
@@ -1679,8 +1679,8 @@ static int run_matmul(Runner *self, const Step *s, PyArrayObject **v)
         batch *= dims[d];
     }
     int ond = bd;
-    if (and_ > 1) dims[ond++] = m;
-    if (bnd > 1) dims[ond++] = n;
+    if (na > 1) dims[ond++] = m;
+    if (nb > 1) dims[ond++] = n;
     if (batch && m && n && k && (m * n > FC_MATMUL_MAX_WORK / k || batch > FC_MATMUL_MAX_WORK / (m * n * k)))
         return run_perform(self, s, v);
     PyArrayObject *a = PyArray_GETCONTIGUOUS(a0), *b = a ? PyArray_GETCONTIGUOUS(b0) : NULL;
