@@ -145,9 +145,11 @@ def _beta(src: Source, pos: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndar
 
 
 def _binomial(src: Source, pos: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """Knuth's splitting (TAOCP 3.4.1 F) while n p > 30: the a-th smallest of n uniforms, a = 1
-    + n // 2, is X ~ Beta(a, n + 1 - a) (sub-stream (1, round)); below it are Bin(a - 1, p / X)
-    of the successes, or all a of them and Bin(n - a, (p - X) / (1 - X)) above. Then inversion
+    """Knuth's splitting (TAOCP 3.4.1 F) while n min(p, 1 - p) > 30: the a-th smallest of n
+    uniforms is X ~ Beta(a, n + 1 - a) (sub-stream (1, round)); below it are Bin(a - 1, p / X)
+    of the successes, or all a of them and Bin(n - a, (p - X) / (1 - X)) above. Knuth takes a =
+    1 + n // 2; a = 1 + floor(n p), the order statistic nearest p, leaves a binomial of about
+    sqrt(n p) in place of n p / 2, so a round takes the count near inversion's reach. Then inversion
     of a uniform u (sub-stream (2, 0)) with p <= 1/2 (n - Bin(n, 1 - p) otherwise); for n = 1
     that is ``u >= 1 - p``."""
     n = n.astype(np.int64)
@@ -158,7 +160,7 @@ def _binomial(src: Source, pos: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.
         rows = np.flatnonzero(m * np.minimum(q, 1.0 - q) > 30)
         if not rows.size:
             break
-        a = 1 + m[rows] // 2
+        a = np.minimum(1 + np.floor(m[rows] * q[rows]).astype(np.int64), m[rows])
         b = m[rows] + 1 - a
         x = _beta(src.sub(1, r), pos[rows], a.astype(np.float64), b.astype(np.float64))
         below = x >= q[rows]
