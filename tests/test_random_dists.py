@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+import pickle
 import subprocess
 import sys
 import textwrap
@@ -385,6 +386,17 @@ def test_seed_reseeds_compiled_functions_as_a_new_stream(mode: str) -> None:
         np.testing.assert_array_equal(a, b)
     with pytest.raises(TypeError, match="seed must be a non-negative int"):
         rs.seed(-1)
+
+
+def test_pickle_carries_the_seed_and_the_counters() -> None:
+    rs = fc.RandomStream(1)
+    ins, outs = _dists(rs)
+    f = fc.function(ins, outs)
+    rs.seed(SEED)
+    f(3)
+    g = pickle.loads(pickle.dumps(f))
+    for a, b in zip(g(3), f(3)):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_theano_signatures_put_size_first() -> None:

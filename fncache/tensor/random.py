@@ -283,6 +283,15 @@ class RandomVariable(Op):
         return sample.reshape(full + sample.shape[1:])
 
 
+def _seed_value(seed: int | None, what: str) -> int:
+    """A seed as the key's first word: a non-negative int, or a fresh one for None."""
+    if seed is None:
+        seed = int(np.random.SeedSequence().entropy % (1 << 63))
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
+        raise TypeError(f"{what}: seed must be a non-negative int, got {seed!r}")
+    return int(seed) % (1 << 64)
+
+
 class RandomStream:
     """A seeded source of random variables (Theano's and PyTensor's ``RandomStream``).
 
@@ -292,13 +301,9 @@ class RandomStream:
     """
 
     def __init__(self, seed: int | None = None) -> None:
-        if seed is None:
-            seed = int(np.random.SeedSequence().entropy % (1 << 63))
-        if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
-            raise TypeError(f"RandomStream: seed must be a non-negative int, got {seed!r}")
         from .shared import shared
 
-        self.default_instance_seed = int(seed) % (1 << 64)
+        self.default_instance_seed = _seed_value(seed, "RandomStream")
         #: the seed every variable of the stream draws with (``seed`` sets it)
         self.seed_var = shared(np.array(self.default_instance_seed, dtype=np.uint64), name="rng_seed")
         self.state_updates: list[tuple[Any, Variable]] = []
@@ -307,11 +312,7 @@ class RandomStream:
         """Seed the stream again (Theano's and PyTensor's ``seed``): every variable it made,
         in every function already compiled, and every one it makes later, draws from then on
         as a new ``RandomStream(seed)`` making the same variables would."""
-        if seed is None:
-            seed = int(np.random.SeedSequence().entropy % (1 << 63))
-        if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
-            raise TypeError(f"RandomStream.seed: seed must be a non-negative int, got {seed!r}")
-        self.default_instance_seed = int(seed) % (1 << 64)
+        self.default_instance_seed = _seed_value(seed, "RandomStream.seed")
         self.seed_var.set_value(np.array(self.default_instance_seed, dtype=np.uint64))
         for counter, _ in self.state_updates:
             counter.set_value(np.array(0, dtype=np.uint64))

@@ -95,16 +95,19 @@ def _log1m(q: np.ndarray) -> np.ndarray:
 
 def _invert(u: np.ndarray, first: np.ndarray, step: Callable, limit: np.ndarray) -> np.ndarray:
     """The least x with cdf(x) > u, cdf summed from pmf(0) = ``first`` and pmf(x) = pmf(x - 1)
-    * step(x, rows); at most ``limit``, and no further once pmf has underflowed past its mode."""
+    * step(x, rows); at most ``limit``, and no further once pmf has underflowed past its mode.
+    The elements still searching are kept packed (``rows``: their places)."""
     x = np.zeros(u.shape, np.int64)
-    pmf, cdf = first.copy(), first.copy()
-    rows = np.flatnonzero((u >= cdf) & (x < limit))
+    rows = np.flatnonzero((u >= first) & (limit > 0))
+    uu, pmf, cdf, lim = u[rows], first[rows], first[rows].copy(), limit[rows]
+    k = 0
     while rows.size:
-        x[rows] += 1
-        pmf[rows] = pmf[rows] * step(x[rows], rows)
-        cdf[rows] = cdf[rows] + pmf[rows]
-        go = (u[rows] >= cdf[rows]) & (x[rows] < limit[rows]) & (pmf[rows] > 0)
-        rows = rows[go]
+        k += 1
+        pmf = pmf * step(k, rows)
+        cdf = cdf + pmf
+        go = (uu >= cdf) & (lim > k) & (pmf > 0)
+        x[rows[~go]] = k
+        rows, uu, pmf, cdf, lim = rows[go], uu[go], pmf[go], cdf[go], lim[go]
     return x
 
 
@@ -180,7 +183,7 @@ def _binomial(src: Source, pos: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.
         mr, qr = m[rows], q[rows]
         ratio = qr / (1.0 - qr)
 
-        def step(x: np.ndarray, r: np.ndarray) -> np.ndarray:
+        def step(x: int, r: np.ndarray) -> np.ndarray:
             return (mr[r] - x + 1) / x * ratio[r]
 
         x[rows] = _invert(u[rows], exp(mr * _log1m(qr)), step, mr)
