@@ -302,6 +302,32 @@ def test_parameters_broadcast_against_size() -> None:
         f(np.array([1, 2]), np.array([0.1, 0.5, 0.9]))
 
 
+def test_edges_of_the_parameters_and_empty_draws() -> None:
+    rs = fc.RandomStream(17)
+    outs = fc.function(
+        [],
+        [
+            rs.binomial(5, 0.5, size=(0,)),
+            rs.multinomial(5, np.array([[0.5, 0.5]]), size=(0,)),
+            rs.binomial(10**15, np.array([0.0, 1.0])),
+            rs.binomial(0, 0.5, size=2),
+            rs.gamma(0.0, size=2),
+            rs.poisson(0.0, size=(2, 3)),
+            rs.dirichlet(np.array([2.0]), size=2),
+            rs.categorical(np.array([1.0]), size=3),
+            rs.multinomial(0, np.array([0.5, 0.5]), size=2),
+            rs.binomial(10**18, 0.5, size=20_000),
+            rs.poisson(1e18, size=20_000),
+        ],
+    )()
+    assert outs[0].shape == (0,) and outs[1].shape == (0, 2)
+    assert outs[2].tolist() == [0, 10**15] and outs[3].tolist() == [0, 0]
+    assert outs[4].tolist() == [0.0, 0.0] and not outs[5].any()
+    assert (outs[6] == 1.0).all() and not outs[7].any() and not outs[8].any()
+    _moments(outs[9] / 1e9, 5e8, 0.25, "binomial(1e18, 0.5) / 1e9")
+    _moments(outs[10] / 1e9, 1e9, 1.0, "poisson(1e18) / 1e9")
+
+
 # -- refusals -------------------------------------------------------------------------------
 
 

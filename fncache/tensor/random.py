@@ -275,7 +275,7 @@ class RandomVariable(Op):
         flat = [
             np.broadcast_to(v, full).reshape(count)
             if i < ncore
-            else np.broadcast_to(v, full + v.shape[-1:]).reshape(count, -1)
+            else np.broadcast_to(v, full + v.shape[-1:]).reshape(count, v.shape[-1])
             for i, v in enumerate(params)
         ]
         with np.errstate(all="ignore"):  # the transforms' infinities are their values' edges

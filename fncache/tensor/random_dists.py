@@ -193,22 +193,39 @@ def _binomial(src: Source, pos: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.
 _HALF_LOG_2PI = 0.9189385332046727417803297
 
 
-def _log_factorial(k: np.ndarray) -> np.ndarray:
-    """log(k!) of int k >= 0: exact factorials' logs below 20, Stirling's series from there
-    (its first omitted term below 2e-15 relative)."""
-    table = log(np.array([float(math.factorial(j)) for j in range(20)]))
-    kk = np.maximum(k, 20).astype(np.float64)
-    inv = 1.0 / kk
+def _stirling_tail(k: np.ndarray) -> np.ndarray:
+    """log(k!) - (k log k - k + log(2 pi k) / 2) for k >= 20: Stirling's series (its first
+    omitted term below 2e-15 relative)."""
+    inv = 1.0 / k
     inv2 = inv * inv
-    series = inv * (1.0 / 12.0 - inv2 * (1.0 / 360.0 - inv2 * (1.0 / 1260.0 - inv2 / 1680.0)))
-    lk = log(kk)
-    big = kk * lk - kk + 0.5 * lk + _HALF_LOG_2PI + series
-    return np.where(k < 20, table[np.clip(k, 0, 19)], big)
+    return inv * (1.0 / 12.0 - inv2 * (1.0 / 360.0 - inv2 * (1.0 / 1260.0 - inv2 / 1680.0)))
+
+
+def _log_poisson_pmf(k: np.ndarray, d: np.ndarray, lam: np.ndarray) -> np.ndarray:
+    """log(lam**k exp(-lam) / k!) of int k >= 0, d = k - lam. Below k = 20 by exact
+    factorials' logs; from 20 as -lam ((1 + x) log(1 + x) - x) - log(2 pi k) / 2 - Stirling's
+    tail, x = d / lam, the bracket by its series below |x| = 0.01: the terms of the direct
+    formula are each about k log lam and cancel to a few units, which float64 keeps only while
+    lam is below about 1e12."""
+    table = log(np.array([float(math.factorial(j)) for j in range(20)]))
+    low = -lam + k * log(lam) - table[np.clip(k, 0, 19)]
+    kk = np.maximum(k, 20).astype(np.float64)
+    x = d / lam
+    series = (
+        x
+        * x
+        * (1.0 / 2.0 - x * (1.0 / 6.0 - x * (1.0 / 12.0 - x * (1.0 / 20.0 - x * (1.0 / 30.0 - x / 42.0)))))
+    )
+    direct = (1.0 + x) * log(np.maximum(1.0 + x, 1e-300)) - x
+    bracket = np.where(np.abs(x) < 0.01, series, direct)
+    high = -lam * bracket - 0.5 * log(kk) - _HALF_LOG_2PI - _stirling_tail(kk)
+    return np.where(k < 20, low, high)
 
 
 def _poisson(src: Source, pos: np.ndarray, lam: np.ndarray) -> np.ndarray:
     """Inversion of a uniform below lam = 10; Hormann's PTRS (1993) from 10, attempt t from
-    sub-streams (1, t) and (2, t)."""
+    sub-streams (1, t) and (2, t). Its candidate is floor(lam) + floor(offset + frac(lam)) in
+    int64, exact at any lam (floor(offset + lam) in float64 would round to lam's spacing)."""
     lam = lam.astype(np.float64)
     small = lam < 10
     out = _invert(
@@ -221,7 +238,8 @@ def _poisson(src: Source, pos: np.ndarray, lam: np.ndarray) -> np.ndarray:
     t = 0
     while rows.size:
         la = lam[rows]
-        slam, loglam = np.sqrt(la), log(la)
+        whole = np.floor(la)
+        slam = np.sqrt(la)
         b = 0.931 + 2.53 * slam
         a = -0.059 + 0.02483 * b
         invalpha = 1.1239 + 1.1328 / (b - 3.4)
@@ -230,14 +248,15 @@ def _poisson(src: Source, pos: np.ndarray, lam: np.ndarray) -> np.ndarray:
         v = src.sub(2, t).uniform(pos[rows])
         us = 0.5 - np.abs(u)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            kf = np.floor((2.0 * a / us + b) * u + la + 0.43)
+            off = np.floor((2.0 * a / us + b) * u + (la - whole) + 0.43)
             quick = (us >= 0.07) & (v <= vr)
-            skip = (kf < 0) | ((us < 0.013) & (v > us)) | ~np.isfinite(kf)
-            k = np.where(skip | quick, 0, kf).astype(np.int64)
+            skip = ~np.isfinite(off) | (off < -whole) | (off > 1e17) | ((us < 0.013) & (v > us))
+            off = np.where(skip, 0.0, off)
+            k = whole.astype(np.int64) + off.astype(np.int64)
             lhs = log(v) + log(invalpha) - log(a / (us * us) + b)
-            rhs = -la + k * loglam - _log_factorial(k)
-        accept = quick | (~skip & (lhs <= rhs))
-        out[rows[accept]] = kf[accept].astype(np.int64)
+            rhs = _log_poisson_pmf(k, off + (whole - la), la)
+        accept = ~skip & (quick | (lhs <= rhs))
+        out[rows[accept]] = k[accept]
         rows = rows[~accept]
         t += 1
     return out
