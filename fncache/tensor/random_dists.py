@@ -123,13 +123,15 @@ def _std_gamma(src: Source, pos: np.ndarray, alpha: np.ndarray) -> tuple[np.ndar
     t = 0
     while rows.size:
         z, e = src.sub(1, t).normal(pos[rows]), src.sub(2, t).exponential(pos[rows])
-        dd = d[rows]
-        v = 1.0 + c[rows] * z
-        v3 = v * v * v
-        ok = v > 0
-        lv = log(np.where(ok, v3, 1.0))
-        accept = ok & (-e < 0.5 * z * z + dd - dd * v3 + dd * lv)
-        g[rows[accept]] = (dd * v3)[accept]
+        dd, cz = d[rows], c[rows] * z
+        w = cz * (3.0 + cz * (3.0 + cz))  # (1 + cz)**3 - 1, without its cancellation
+        ok = cz > -1.0
+        # d (1 - v**3 + log v**3) = -d (w - log(1 + w)): a large d times a difference of about
+        # w**2 / 2, so by its series where w is small
+        series = w * w * (0.5 - w * (1.0 / 3.0 - w * (0.25 - w * (0.2 - w / 6.0))))
+        direct = w - log(np.where(ok, 1.0 + w, 1.0))
+        accept = ok & (-e < 0.5 * z * z - dd * np.where(np.abs(w) < 0.01, series, direct))
+        g[rows[accept]] = (dd + dd * w)[accept]
         rows = rows[~accept]
         t += 1
     lg = log(g)
