@@ -452,6 +452,9 @@ def test_theano_signatures_put_size_first() -> None:
     ]
     for a, b in zip(fc.function([], theirs)(), fc.function([], ours)()):
         np.testing.assert_array_equal(a, b)
+    perms = fc.function([], srng.permutation((2, 3), n=6))()
+    assert perms.shape == (2, 3, 6) and (np.sort(perms, axis=-1) == np.arange(6)).all()
+    assert len({p.tobytes() for p in perms.reshape(6, 6)}) > 1
     r = fc.function([], srng.random_integers((20_000,), -1, 1))()
     assert set(np.unique(r)) == {-1, 0, 1}  # both ends
     m = fc.MRG_RandomStreams()

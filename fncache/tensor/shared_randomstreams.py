@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..graph.basic import Variable
+from .array_ops import argsort
 from .elemwise import cast
 from .random import RandomStream
 
@@ -114,14 +115,17 @@ class RandomStreams:
     def permutation(
         self, size: Any = None, n: Any = 1, ndim: int | None = None, dtype: Any = "int64"
     ) -> Variable:
-        """One permutation of ``range(n)`` (``size`` None or ())."""
-        if _size(size, ndim, "permutation") is not None:
-            raise ValueError(
-                f"permutation: size={size!r} asks for several permutations; fncache draws one "
-                "per variable: make one permutation(n=n) per row (or ft.argsort of "
-                "uniform(size=(rows, n)) along the last axis)"
-            )
-        draw = self.stream.permutation(n)
+        """A permutation of ``range(n)``; with a ``size``, one per entry of ``size`` (shape
+        ``size + (n,)``), each the order that sorts ``n`` uniforms (as Theano's shape)."""
+        shape = _size(size, ndim, "permutation")
+        if shape is None:
+            draw = self.stream.permutation(n)
+        else:
+            if isinstance(shape, Variable):
+                shape = [shape[i] for i in range(shape.type.shape[0])]
+            elif not isinstance(shape, (tuple, list)):
+                shape = [shape]
+            draw = argsort(self.stream.uniform(size=[*shape, n]), axis=-1)
         return draw if draw.dtype == dtype else cast(draw, dtype)
 
     def multinomial(
