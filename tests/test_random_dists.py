@@ -1,6 +1,6 @@
 """fc.RandomStream's further distributions (binomial, bernoulli, poisson, exponential, gamma,
 beta, lognormal, laplace, logistic, gumbel, multinomial, dirichlet, categorical,
-random_integers, standard_normal), ``seed``, and Theano's ``RandomStreams`` and
+random_integers, standard_normal, truncated_normal), ``seed``, and Theano's ``RandomStreams`` and
 ``MRG_RandomStreams``: moments and frequencies against the distributions' theory at fixed seeds
 (deterministic: the same numbers on every run), the same bits in fresh processes and in a
 process run as an older CPU (a committed regression hash), refusals of bad parameters, and
@@ -26,7 +26,7 @@ from test_random import QEMU, _digest, _ks
 SEED = 2024
 #: sha256 (16 hex digits) of two calls of _dists(RandomStream(SEED)) at n=500 (see _digest): a
 #: change of a transform changes it, and must come with a new STREAM_FORMAT.
-REGRESSION = "64ee4c13c3f388dd"
+REGRESSION = "1f4585df71fd6894"
 
 
 def _dists(rs: "fc.RandomStream"):
@@ -48,6 +48,7 @@ def _dists(rs: "fc.RandomStream"):
         rs.multinomial(np.array([1, 30]), np.array([[0.2, 0.3, 0.5], [0.1, 0.1, 0.8]]), size=(n, 2)),
         rs.dirichlet(np.array([0.5, 1.0, 4.0]), size=(n,)),
         rs.categorical(np.array([0.1, 0.0, 0.6, 0.3]), size=(n,)),
+        rs.truncated_normal(0.5, 2.0, size=(n,)),
     ]
 
 
@@ -470,8 +471,12 @@ def test_theano_signatures_put_size_first() -> None:
         srng.normal(v)
     with pytest.raises(ValueError, match="ndim=3 but size"):
         srng.normal((2, 2), ndim=3)
-    with pytest.raises(ValueError, match="truncate=True"):
-        m.normal((2,), truncate=True)
+    cut, scaled = fc.function(
+        [], [m.normal((200_000,), 1.0, 2.0, truncate=True), m.truncated_normal((200_000,), std=2.0)]
+    )()
+    assert np.abs(cut - 1.0).max() <= 4.0 and np.abs(scaled).max() <= 4.0 / 0.87962566103423978
+    _moments(cut, 1.0, (2.0 * 0.87962566103423978) ** 2, "normal(truncate=True)")
+    _moments(scaled, 0.0, 4.0, "truncated_normal")
 
 
 @pytest.mark.parametrize("mode", MODES)

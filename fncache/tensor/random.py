@@ -466,6 +466,15 @@ class RandomStream:
             "normal", self._float_dtype(dtype, "standard_normal"), size, [constant(0.0), constant(1.0)]
         )
 
+    def truncated_normal(
+        self, loc: Any = 0.0, scale: Any = 1.0, size: Any = None, dtype: Any = None
+    ) -> Variable:
+        """``loc + scale * z``, ``z`` a standard normal cut at 2: redrawn while ``|z| > 2``
+        (Theano's ``MRG_RandomStreams.normal(truncate=True)``; its standard deviation is
+        0.8796 ``scale``)."""
+        dt = self._float_dtype(dtype, "truncated_normal")
+        return self._drawn("truncated_normal", dt, size, loc, scale)
+
     def random_integers(self, low: Any, high: Any = None, size: Any = None, dtype: Any = "int64") -> Variable:
         """Integers in [low, high], both ends included (numpy's legacy ``random_integers``;
         one argument: [1, low])."""

@@ -264,6 +264,19 @@ def _poisson(src: Source, pos: np.ndarray, lam: np.ndarray) -> np.ndarray:
     return out
 
 
+def _truncated_normal(src: Source, pos: np.ndarray, loc: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """loc + scale z, z a standard normal redrawn while |z| > 2: attempt 0 the variable's own
+    normal, attempt t from sub-stream (1, t)."""
+    z = src.normal(pos)
+    rows = np.flatnonzero(np.abs(z) > 2.0)
+    t = 1
+    while rows.size:
+        z[rows] = src.sub(1, t).normal(pos[rows])
+        rows = rows[np.abs(z[rows]) > 2.0]
+        t += 1
+    return loc + scale * z
+
+
 def _multinomial(src: Source, pos: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
     """Category c as Bin(what is left of n, p_c / (p_c + ... + p_last)) from sub-stream (4, c),
     the last category taking the rest."""
@@ -429,6 +442,7 @@ DISTRIBUTIONS: dict[str, Distribution] = {
     ),
     "gamma": Distribution(("shape", "scale"), _check_gamma, _gamma),
     "beta": Distribution(("a", "b"), _check_beta, _beta),
+    "truncated_normal": Distribution(("loc", "scale"), _check_scale, _truncated_normal),
     "lognormal": Distribution(
         ("mean", "sigma"),
         _check_lognormal,

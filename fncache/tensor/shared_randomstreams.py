@@ -18,6 +18,9 @@ from .random import RandomStream
 
 __all__ = ["RandomStreams", "MRG_RandomStreams"]
 
+#: the standard deviation of a standard normal cut at -2 and 2
+_CUT_STD = 0.87962566103423978
+
 
 def _size(size: Any, ndim: int | None, what: str) -> Any:
     """Theano's ``size``: None or () for the parameters' broadcast shape; a symbolic vector
@@ -31,12 +34,16 @@ def _size(size: Any, ndim: int | None, what: str) -> Any:
                 raise TypeError(f"{what}: size {size} has no known length; pass ndim=its length")
             return [size[i] for i in range(ndim)]
         if ndim is not None and ndim != length:
-            raise ValueError(f"{what}: ndim={ndim} but size has {length} entries")
+            raise ValueError(
+                f"{what}: ndim={ndim} but size has {length} entries; give ndim={length} or leave it out"
+            )
         return size
     if ndim is not None:
         length = len(size) if isinstance(size, (tuple, list)) else 1
         if ndim != length:
-            raise ValueError(f"{what}: ndim={ndim} but size {size!r} has {length} entries")
+            raise ValueError(
+                f"{what}: ndim={ndim} but size {size!r} has {length} entries; give ndim={length} or leave it out"
+            )
     return size
 
 
@@ -169,12 +176,24 @@ class MRG_RandomStreams(RandomStreams):
         nstreams: Any = None,
         truncate: bool = False,
     ) -> Variable:
+        """``truncate=True``: the normal cut at 2 ``std`` (redrawn beyond), whose standard
+        deviation is then 0.8796 ``std``."""
         if truncate:
-            raise ValueError(
-                "normal: truncate=True (Theano's normal cut at 2 std) is not drawn by fncache; "
-                "draw normal(...) and clip it, or resample it with ft.switch"
-            )
+            return self.stream.truncated_normal(avg, std, size=_size(size, ndim, "normal"), dtype=dtype)
         return super().normal(size, avg, std, ndim, dtype)
+
+    def truncated_normal(
+        self,
+        size: Any = None,
+        avg: Any = 0.0,
+        std: Any = 1.0,
+        ndim: int | None = None,
+        dtype: Any = None,
+        nstreams: Any = None,
+    ) -> Variable:
+        """The normal cut at 2 standard deviations, scaled so its standard deviation is ``std``
+        (the cut standard normal's is 0.87962566103423978)."""
+        return self.normal(size, avg, std / _CUT_STD, ndim, dtype, truncate=True)
 
     def binomial(  # type: ignore[override]
         self,
