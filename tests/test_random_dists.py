@@ -110,6 +110,26 @@ def test_same_numbers_in_a_process_run_as_an_older_cpu(tmp_path) -> None:
     assert out.stdout.split()[-1] == REGRESSION
 
 
+def test_the_run_times_log_and_exp_are_accurate_over_the_whole_range() -> None:
+    """The transforms' logs and exps (random_dists.log / exp, c_random.c): within 4e-16
+    relative of correctly rounded values (math's), subnormals, underflow and the special
+    values included."""
+    from fncache.tensor.random_dists import exp, log
+
+    rng = np.random.default_rng(0)
+    x = np.concatenate([np.exp(rng.uniform(-740, 709, 20_000)), [5e-324, 1e-310, 0.5, 1.0, 2.0, 1.7e308]])
+    want = np.array([math.log(v) for v in x])
+    np.testing.assert_allclose(log(x), want, rtol=4e-16, atol=1e-300)
+    y = np.concatenate([rng.uniform(-745, 709.7, 20_000), [-745.1, -708.5, -1e-300, 0.0, 709.78]])
+    want = np.array([math.exp(v) for v in y])
+    normal = want >= 2.2250738585072014e-308
+    np.testing.assert_allclose(exp(y)[normal], want[normal], rtol=4e-16)
+    np.testing.assert_allclose(exp(y)[~normal], want[~normal], rtol=0, atol=5e-324)  # subnormals: 1 unit
+    assert log(np.array([0.0]))[0] == -np.inf and np.isnan(log(np.array([-1.0, np.nan]))).all()
+    assert log(np.array([np.inf]))[0] == np.inf
+    assert exp(np.array([-800.0, 710.0, -np.inf, np.inf])).tolist() == [0.0, np.inf, 0.0, np.inf]
+
+
 def test_element_i_depends_only_on_its_index_and_parameters() -> None:
     """A longer draw of the same variable begins with the shorter one's numbers, and an
     element's value does not change with its neighbours' parameters (rejection loops and
