@@ -129,6 +129,31 @@ static double fc_log(double x)
     return ef * LN2_HI + (ef * LN2_LO + 2.0 * s * p);
 }
 
+/* log of any double (0: -inf, below 0 or NaN: NaN, inf: inf), by fc_log: a subnormal is
+ * scaled by 2**64 first. */
+static double fc_log_any(double x)
+{
+    if (!(x > 0.0)) return x == 0.0 ? -INFINITY : NAN;
+    if (isinf(x)) return x;
+    if (x < 0x1p-1022) return fc_log(x * 0x1p64) - 64.0 * LN2_HI - 64.0 * LN2_LO;
+    return fc_log(x);
+}
+
+/* exp of any double by fc_exp (whose series holds for any y; only its 2**k needs a normal
+ * k): beyond -708 and 709, 2**k is applied in two exact steps, so an underflow to a subnormal
+ * is rounded once. */
+static double fc_exp_any(double y)
+{
+    if (y != y) return y;
+    if (y > 709.8) return INFINITY;
+    if (y < -745.2) return 0.0;
+    if (y >= -708.0 && y <= 709.0) return fc_exp(y);
+    double kf = y * 0x1.71547652b82fep0;
+    int64_t k = (int64_t)(kf < 0 ? kf - 0.5 : kf + 0.5);
+    double p = fc_exp((y - (double)k * LN2_HI) - (double)k * LN2_LO);
+    return k > 0 ? (p * pow2i(k - 64)) * 0x1p64 : (p * pow2i(k + 64)) * 0x1p-64;
+}
+
 /* ---- the normal ziggurat (Marsaglia and Tsang, 2000), 256 strips ---------------------- */
 
 /* The base strip's right edge and every strip's area: the ziggurat of 256 strips under
@@ -424,5 +449,30 @@ PyObject *fc_random_shuffle(PyObject *mod, PyObject *args)
         memcpy(PyArray_DATA(out), idx, (size_t)k * 8);
         PyMem_RawFree(idx);
     }
+    Py_RETURN_NONE;
+}
+
+/* math(kind, x): x (float64, C-contiguous) replaced in place by its log (kind 0) or exp (kind
+ * 1) of this file, the same bits on every host: the transforms of fc.RandomStream written in
+ * numpy take their logs and exps here. */
+PyObject *fc_random_math(PyObject *mod, PyObject *args)
+{
+    PyArrayObject *x;
+    int kind;
+    (void)mod;
+    if (fc_numpy_ready() < 0) return NULL;
+    if (!PyArg_ParseTuple(args, "iO!:math", &kind, &PyArray_Type, &x)
+        || check_out(x, NPY_DOUBLE, "math") < 0)
+        return NULL;
+    if (kind != 0 && kind != 1) {
+        PyErr_Format(PyExc_ValueError, "random math: no kind %d (0: log, 1: exp)", kind);
+        return NULL;
+    }
+    double *v = (double *)PyArray_DATA(x);
+    const npy_intp n = PyArray_SIZE(x);
+    Py_BEGIN_ALLOW_THREADS
+    if (kind == 0) for (npy_intp i = 0; i < n; i++) v[i] = fc_log_any(v[i]);
+    else for (npy_intp i = 0; i < n; i++) v[i] = fc_exp_any(v[i]);
+    Py_END_ALLOW_THREADS
     Py_RETURN_NONE;
 }

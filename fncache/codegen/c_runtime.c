@@ -867,6 +867,8 @@ static PyMethodDef module_methods[] = {
      "random_fill(kind, out, key, call, nthreads, a, b): draw into out (c_random.c)"},
     {"random_shuffle", fc_random_shuffle, METH_VARARGS,
      "random_shuffle(out, n, key, call): the first len(out) of a shuffle of range(n)"},
+    {"random_math", fc_random_math, METH_VARARGS,
+     "random_math(kind, x): x in place by its log (0) or exp (1) of c_random.c"},
     {NULL, NULL, 0, NULL}
 };
 

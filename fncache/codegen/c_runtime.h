@@ -124,5 +124,6 @@ npy_intp fc_chunk_at(npy_intp n, int k, int nchunks);
 PyObject *fc_random_philox(PyObject *mod, PyObject *args);
 PyObject *fc_random_fill(PyObject *mod, PyObject *args);
 PyObject *fc_random_shuffle(PyObject *mod, PyObject *args);
+PyObject *fc_random_math(PyObject *mod, PyObject *args);
 
 #endif

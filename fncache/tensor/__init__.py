@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 from typing import Any
 
 from ..graph.types import TensorType
@@ -388,4 +390,6 @@ def __getattr__(name: str) -> Any:
         from .scan import scan
 
         return scan
+    if name in ("shared_randomstreams", "rng_mrg"):  # Theano's module paths, loaded when asked for
+        return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'fncache.tensor' has no attribute {name!r}")

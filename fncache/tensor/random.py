@@ -1,5 +1,8 @@
 """Reproducible random numbers: ``fc.RandomStream(seed)``.
 
+uniform, normal, integers, choice and permutation are drawn here; the other distributions'
+checks and transforms are in random_dists.
+
 The numbers come from Philox4x64-10 (a counter-based generator: a block of four 64-bit words
 is a pure function of a 256-bit counter and a 128-bit key) in fncache's C run-time
 (codegen/c_random.c), with transforms of fncache's own: element i of call c of a stream's
@@ -24,6 +27,12 @@ from ..graph.types import TensorType, is_float, is_int, normalize_dtype
 from .basic import as_tensor_variable, constant
 from .shape_ops import as_shape_vector
 from .hooks import c_runtime
+from .random_dists import BOUNDED as _BOUNDED
+from .random_dists import DISTRIBUTIONS, Source
+from .random_dists import EXPONENTIAL as _EXPONENTIAL
+from .random_dists import NORMAL as _NORMAL
+from .random_dists import UNIFORM as _UNIFORM
+from .random_dists import fill as _fill
 
 __all__ = ["RandomStream", "RandomVariable", "STREAM_FORMAT", "draws_made"]
 
@@ -41,17 +50,6 @@ def draws_made() -> int:
 #: before this version); 2: Philox4x64-10 and fncache's transforms.
 STREAM_FORMAT = 2
 
-#: the run-time's fill kinds (c_random.c)
-_UNIFORM, _NORMAL, _EXPONENTIAL, _BOUNDED = range(4)
-
-
-def _fill(
-    kind: int, out: np.ndarray, key: tuple[int, int], call: int, a: float = 0.0, b: Any = 1.0
-) -> np.ndarray:
-    """Draw every element of ``out`` (C-contiguous) by its index, on ``config.threads``."""
-    c_runtime().random_fill(kind, out, key, call, int(config.threads), a, b)
-    return out
-
 
 def _shuffled(n: int, k: int, key: tuple[int, int], call: int) -> np.ndarray:
     """The first k of a Fisher-Yates shuffle of range(n) (int64)."""
@@ -60,7 +58,7 @@ def _shuffled(n: int, k: int, key: tuple[int, int], call: int) -> np.ndarray:
     return out
 
 
-def _sample_shape(shape: tuple | None, **params: np.ndarray) -> tuple:
+def _sample_shape(shape: tuple | None, /, **params: np.ndarray) -> tuple:
     """``size``, or the parameters' broadcast shape without one; parameters must broadcast to
     ``size`` (numpy's rule)."""
     shapes = [np.shape(p) for p in params.values()]
@@ -79,14 +77,18 @@ class RandomVariable(Op):
     """One draw of ``dist`` from Philox keyed by ``key`` (seed, variable number) at the counter.
 
     Inputs: the counter (a uint64 scalar: the calls so far), the requested size (an int64
-    vector; ``has_size`` false: numpy's ``size=None``) and the distribution's parameters.
-    Outputs: the advanced counter and the sample. ``stream``: the STREAM_FORMAT the op draws.
+    vector; ``has_size`` false: numpy's ``size=None``), the distribution's parameters and, when
+    ``seeded``, the stream's seed (a uint64 scalar, which then replaces the key's first word, so
+    ``RandomStream.seed`` reaches compiled functions). Outputs: the advanced counter and the
+    sample. ``stream``: the STREAM_FORMAT the op draws.
     """
 
-    __props__ = ("dist", "dtype", "key", "ndim", "has_size", "replace", "endpoint", "stream")
-    #: ops unpickled from an fncache that predates these fields: exclusive high, format 1
+    __props__ = ("dist", "dtype", "key", "ndim", "has_size", "replace", "endpoint", "stream", "seeded")
+    #: ops unpickled from an fncache that predates these fields: exclusive high, format 1, the
+    #: seed in the key only
     endpoint = False
     stream = 1
+    seeded = False
 
     def __init__(
         self,
@@ -97,6 +99,7 @@ class RandomVariable(Op):
         has_size: bool,
         replace: bool = True,
         endpoint: bool = False,
+        seeded: bool = False,
     ) -> None:
         self.dist = dist
         self.dtype = dtype
@@ -106,6 +109,7 @@ class RandomVariable(Op):
         self.replace = bool(replace)
         self.endpoint = bool(endpoint)
         self.stream = STREAM_FORMAT
+        self.seeded = bool(seeded)
 
     def __str__(self) -> str:
         return f"Random{{{self.dist}, {self.dtype}}}"
@@ -118,6 +122,9 @@ class RandomVariable(Op):
                 raise ValueError(f"{self.dist}: size {static} has a negative entry; sizes are >= 0")
         elif self.dist == "permutation" and params[0].ndim:
             static = params[0].type.shape
+        dist = DISTRIBUTIONS.get(self.dist)
+        if dist is not None and dist.core_out:
+            static = static[: self.ndim - 1] + params[len(dist.params) - 1].type.shape[-1:]
         return Apply(
             self, [counter, size, *params], [TensorType("uint64", ()), TensorType(self.dtype, static)]
         )
@@ -134,37 +141,49 @@ class RandomVariable(Op):
         counter, size, *params = inputs
         call = int(counter)
         shape = tuple(int(s) for s in size) if self.has_size else None
-        draw = getattr(self, f"_{self.dist}")
+        key = self.key
+        if self.seeded:
+            *params, seed = params
+            key = (int(seed), key[1])
+        draw = getattr(self, f"_{self.dist}", None) or self._transform
         try:
-            sample = draw(call, shape, *params)
+            sample = draw(key, call, shape, *params)
         except ValueError as e:
             raise ValueError(f"{self}: {e}") from None
         new = np.array((call + 1) % (1 << 64), dtype=np.uint64)
         return [new, np.asarray(sample, dtype=self.dtype)]
 
-    def _affine(self, kind: int, call: int, shape: tuple, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    def _affine(
+        self, kind: int, key: tuple[int, int], call: int, shape: tuple, a: np.ndarray, b: np.ndarray
+    ) -> np.ndarray:
         """uniform: a + (b - a) * u; normal: a + b * z -- in the output dtype, the scalar case
         in C and the broadcast case as the same operations in numpy (the same bits)."""
         out = np.empty(shape, self.dtype)
         if a.ndim == 0 and b.ndim == 0:
-            return _fill(kind, out, self.key, call, float(a), float(b))
-        x = _fill(kind, out, self.key, call)
+            return _fill(kind, out, key, call, float(a), float(b))
+        x = _fill(kind, out, key, call)
         a, b = a.astype(self.dtype), b.astype(self.dtype)
         return a + (b - a) * x if kind == _UNIFORM else a + b * x
 
-    def _uniform(self, call: int, shape: tuple | None, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    def _uniform(
+        self, key: tuple[int, int], call: int, shape: tuple | None, low: np.ndarray, high: np.ndarray
+    ) -> np.ndarray:
         with np.errstate(all="ignore"):
             width = high.astype(self.dtype) - low.astype(self.dtype)
         if not np.all(np.isfinite(width)):
             raise ValueError(f"high - low must be finite in {self.dtype}")
-        return self._affine(_UNIFORM, call, _sample_shape(shape, low=low, high=high), low, high)
+        return self._affine(_UNIFORM, key, call, _sample_shape(shape, low=low, high=high), low, high)
 
-    def _normal(self, call: int, shape: tuple | None, loc: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    def _normal(
+        self, key: tuple[int, int], call: int, shape: tuple | None, loc: np.ndarray, scale: np.ndarray
+    ) -> np.ndarray:
         if np.any(scale < 0):
             raise ValueError("scale < 0")
-        return self._affine(_NORMAL, call, _sample_shape(shape, loc=loc, scale=scale), loc, scale)
+        return self._affine(_NORMAL, key, call, _sample_shape(shape, loc=loc, scale=scale), loc, scale)
 
-    def _integers(self, call: int, shape: tuple | None, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    def _integers(
+        self, key: tuple[int, int], call: int, shape: tuple | None, low: np.ndarray, high: np.ndarray
+    ) -> np.ndarray:
         full = _sample_shape(shape, low=low, high=high)
         lo, top = low.astype(object), high.astype(object)  # exact: any int64 or uint64 range
         if not self.endpoint:
@@ -180,13 +199,15 @@ class RandomVariable(Op):
         base = np.asarray(lo % (1 << 64)).astype(np.uint64)
         out = np.empty(full, np.uint64)
         if span.ndim == 0:
-            _fill(_BOUNDED, out, self.key, call, 0.0, int(span))
+            _fill(_BOUNDED, out, key, call, 0.0, int(span))
         else:
-            _fill(_BOUNDED, out, self.key, call, 0.0, np.ascontiguousarray(np.broadcast_to(span, full)))
+            _fill(_BOUNDED, out, key, call, 0.0, np.ascontiguousarray(np.broadcast_to(span, full)))
         out += base  # modulo 2**64: low + offset
         return (out.view(np.int64) if info.min < 0 else out).astype(self.dtype)
 
-    def _choice(self, call: int, shape: tuple | None, a: np.ndarray, p: np.ndarray) -> Any:
+    def _choice(
+        self, key: tuple[int, int], call: int, shape: tuple | None, a: np.ndarray, p: np.ndarray
+    ) -> Any:
         k = math.prod(shape) if shape is not None else 1
         n = int(a) if a.ndim == 0 else len(a)
         probs = None if p.size == 0 else p
@@ -208,33 +229,67 @@ class RandomVariable(Op):
                 raise ValueError("probabilities do not sum to 1")
         if self.replace:
             if probs is None:
-                idx = _fill(_BOUNDED, np.empty(k, np.uint64), self.key, call, 0.0, max(n - 1, 0))
+                idx = _fill(_BOUNDED, np.empty(k, np.uint64), key, call, 0.0, max(n - 1, 0))
             else:  # the inverse of the cumulative distribution at uniforms
                 cdf = np.cumsum(probs)
                 cdf /= cdf[-1]
-                u = _fill(_UNIFORM, np.empty(k), self.key, call)
+                u = _fill(_UNIFORM, np.empty(k), key, call)
                 idx = np.searchsorted(cdf, u, side="right")
         else:
             if k > n:
                 raise ValueError("Cannot take a larger sample than population when replace is False")
             if probs is None:
-                idx = _shuffled(n, k, self.key, call)
+                idx = _shuffled(n, k, key, call)
             else:  # successive draws proportional to p: the k first of exponential
                 #             clocks E_j / p_j to ring (Efraimidis and Spirakis)
                 if np.count_nonzero(probs) < k:
                     raise ValueError("Fewer non-zero entries in p than size")
-                e = _fill(_EXPONENTIAL, np.empty(n), self.key, call)
+                e = _fill(_EXPONENTIAL, np.empty(n), key, call)
                 with np.errstate(divide="ignore"):
                     idx = np.argsort(e / probs, kind="stable")[:k]
         idx = np.asarray(idx, dtype=np.intp).reshape(() if shape is None else shape)
         return idx if a.ndim == 0 else a[idx]
 
-    def _permutation(self, call: int, shape: tuple | None, x: np.ndarray) -> np.ndarray:
+    def _permutation(self, key: tuple[int, int], call: int, shape: tuple | None, x: np.ndarray) -> np.ndarray:
         if x.ndim == 0:
             if int(x) < 0:
                 raise ValueError(f"x must be a non-negative integer or an array, got {int(x)}")
-            return _shuffled(int(x), int(x), self.key, call)
-        return x[_shuffled(len(x), len(x), self.key, call)]
+            return _shuffled(int(x), int(x), key, call)
+        return x[_shuffled(len(x), len(x), key, call)]
+
+    def _transform(
+        self, key: tuple[int, int], call: int, shape: tuple | None, *params: np.ndarray
+    ) -> np.ndarray:
+        """The distributions of random_dists: checked, broadcast against ``size`` (a parameter
+        with a category axis by its other axes) and drawn flat."""
+        dist = DISTRIBUTIONS[self.dist]
+        named = dict(zip(dist.params, params))
+        dist.check(**named)
+        ncore = len(params) - dist.core
+        batch = {
+            name: v if i < ncore else np.broadcast_to(np.zeros(()), v.shape[:-1])
+            for i, (name, v) in enumerate(named.items())
+        }
+        full = _sample_shape(shape, **batch)
+        count = math.prod(full)
+        flat = [
+            np.broadcast_to(v, full).reshape(count)
+            if i < ncore
+            else np.broadcast_to(v, full + v.shape[-1:]).reshape(count, v.shape[-1])
+            for i, v in enumerate(params)
+        ]
+        with np.errstate(all="ignore"):  # the transforms' infinities are their values' edges
+            sample = dist.sample(Source(key, call), np.arange(count), *flat)
+        return sample.reshape(full + sample.shape[1:])
+
+
+def _seed_value(seed: int | None, what: str) -> int:
+    """A seed as the key's first word: a non-negative int, or a fresh one for None."""
+    if seed is None:
+        seed = int(np.random.SeedSequence().entropy % (1 << 63))
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
+        raise TypeError(f"{what}: seed must be a non-negative int, got {seed!r}")
+    return int(seed) % (1 << 64)
 
 
 class RandomStream:
@@ -246,12 +301,21 @@ class RandomStream:
     """
 
     def __init__(self, seed: int | None = None) -> None:
-        if seed is None:
-            seed = int(np.random.SeedSequence().entropy % (1 << 63))
-        if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
-            raise TypeError(f"RandomStream: seed must be a non-negative int, got {seed!r}")
-        self.seed = int(seed) % (1 << 64)
+        from .shared import shared
+
+        self.default_instance_seed = _seed_value(seed, "RandomStream")
+        #: the seed every variable of the stream draws with (``seed`` sets it)
+        self.seed_var = shared(np.array(self.default_instance_seed, dtype=np.uint64), name="rng_seed")
         self.state_updates: list[tuple[Any, Variable]] = []
+
+    def seed(self, seed: int | None = None) -> None:
+        """Seed the stream again (Theano's and PyTensor's ``seed``): every variable it made,
+        in every function already compiled, and every one it makes later, draws from then on
+        as a new ``RandomStream(seed)`` making the same variables would."""
+        self.default_instance_seed = _seed_value(seed, "RandomStream.seed")
+        self.seed_var.set_value(np.array(self.default_instance_seed, dtype=np.uint64))
+        for counter, _ in self.state_updates:
+            counter.set_value(np.array(0, dtype=np.uint64))
 
     def _make(
         self,
@@ -264,8 +328,11 @@ class RandomStream:
     ) -> Variable:
         from .shared import shared
 
+        core = DISTRIBUTIONS[dist].core if dist in DISTRIBUTIONS else 0
         if size is None:
-            ndim = max((p.ndim for p in params), default=0) if dist != "choice" else 0
+            ndim = max((p.ndim - (i >= len(params) - core) for i, p in enumerate(params)), default=0)
+            if dist == "choice":
+                ndim = 0
             if dist == "permutation":
                 ndim = max(params[0].ndim, 1)
             size_v: Variable = constant(np.zeros(0, dtype="int64"))
@@ -274,10 +341,25 @@ class RandomStream:
             ndim = size_v.type.shape[0]
             if ndim is None:
                 raise TypeError(f"{dist}: give size as ints or int scalars (its length must be known)")
+        if core and params[-1].ndim == 0:
+            raise ValueError(
+                f"{dist}: {DISTRIBUTIONS[dist].params[-1]} must have a category axis (its last), got a scalar"
+            )
+        if dist in DISTRIBUTIONS and DISTRIBUTIONS[dist].core_out:
+            ndim += 1
         k = len(self.state_updates)
-        counter = shared(np.array(0, dtype=np.uint64), name=f"rng_{self.seed}_{k}")
-        op = RandomVariable(dist, dtype, (self.seed, k), ndim, size is not None, replace, endpoint)
-        new_counter, sample = op(counter, size_v, *params)
+        counter = shared(np.array(0, dtype=np.uint64), name=f"rng_{self.default_instance_seed}_{k}")
+        op = RandomVariable(
+            dist,
+            dtype,
+            (self.default_instance_seed, k),
+            ndim,
+            size is not None,
+            replace,
+            endpoint,
+            seeded=True,
+        )
+        new_counter, sample = op(counter, size_v, *params, self.seed_var)
         counter.default_update = new_counter
         self.state_updates.append((counter, new_counter))
         _draws[0] += 1
@@ -338,3 +420,99 @@ class RandomStream:
         xv = as_tensor_variable(x)
         dt = "int64" if xv.ndim == 0 else xv.dtype
         return self._make("permutation", dt, None, [xv])
+
+    @staticmethod
+    def _count_dtype(dtype: Any, what: str) -> str:
+        """A dtype for counts and indices: any int or float dtype (Theano's dropout masks are
+        often ``floatX``)."""
+        dt = normalize_dtype(dtype, what)
+        if not (is_int(dt) or is_float(dt)):
+            raise TypeError(f"{what}: dtype must be an int or float dtype, got {dt}")
+        return dt
+
+    def _drawn(self, dist: str, dtype: str, size: Any, *params: Any) -> Variable:
+        """A draw of a distribution of random_dists."""
+        return self._make(dist, dtype, size, [as_tensor_variable(p) for p in params])
+
+    def bernoulli(self, p: Any = 0.5, size: Any = None, dtype: Any = "int64") -> Variable:
+        """1 with probability ``p``, else 0: element i is ``u_i < p`` for the uniform fill's
+        ``u_i`` (PyTensor's ``bernoulli``)."""
+        return self._drawn("bernoulli", self._count_dtype(dtype, "bernoulli"), size, p)
+
+    def binomial(self, n: Any, p: Any, size: Any = None, dtype: Any = "int64") -> Variable:
+        """Successes in ``n`` trials of probability ``p`` (``Generator.binomial``); ``size``
+        may be symbolic (``x.shape``)."""
+        return self._drawn("binomial", self._count_dtype(dtype, "binomial"), size, n, p)
+
+    def poisson(self, lam: Any = 1.0, size: Any = None, dtype: Any = "int64") -> Variable:
+        """Poisson with mean ``lam`` (``Generator.poisson``)."""
+        return self._drawn("poisson", self._count_dtype(dtype, "poisson"), size, lam)
+
+    def exponential(self, scale: Any = 1.0, size: Any = None, dtype: Any = None) -> Variable:
+        """Exponential with mean ``scale`` (``Generator.exponential``)."""
+        return self._drawn("exponential", self._float_dtype(dtype, "exponential"), size, scale)
+
+    def gamma(self, shape: Any, scale: Any = 1.0, size: Any = None, dtype: Any = None) -> Variable:
+        """Gamma with ``shape`` and ``scale`` (``Generator.gamma``; mean shape * scale)."""
+        return self._drawn("gamma", self._float_dtype(dtype, "gamma"), size, shape, scale)
+
+    def beta(self, a: Any, b: Any, size: Any = None, dtype: Any = None) -> Variable:
+        """Beta with ``a, b > 0`` (``Generator.beta``)."""
+        return self._drawn("beta", self._float_dtype(dtype, "beta"), size, a, b)
+
+    def standard_normal(self, size: Any = None, dtype: Any = None) -> Variable:
+        """``normal(0.0, 1.0, size, dtype)``."""
+        return self._make(
+            "normal", self._float_dtype(dtype, "standard_normal"), size, [constant(0.0), constant(1.0)]
+        )
+
+    def truncated_normal(
+        self, loc: Any = 0.0, scale: Any = 1.0, size: Any = None, dtype: Any = None
+    ) -> Variable:
+        """``loc + scale * z``, ``z`` a standard normal cut at 2: redrawn while ``|z| > 2``
+        (Theano's ``MRG_RandomStreams.normal(truncate=True)``; its standard deviation is
+        0.8796 ``scale``)."""
+        dt = self._float_dtype(dtype, "truncated_normal")
+        return self._drawn("truncated_normal", dt, size, loc, scale)
+
+    def random_integers(self, low: Any, high: Any = None, size: Any = None, dtype: Any = "int64") -> Variable:
+        """Integers in [low, high], both ends included (numpy's legacy ``random_integers``;
+        one argument: [1, low])."""
+        if high is None:
+            low, high = 1, low
+        return self.integers(low, high, size=size, dtype=dtype, endpoint=True)
+
+    def lognormal(self, mean: Any = 0.0, sigma: Any = 1.0, size: Any = None, dtype: Any = None) -> Variable:
+        """exp of a normal with mean ``mean`` and standard deviation ``sigma``."""
+        return self._drawn("lognormal", self._float_dtype(dtype, "lognormal"), size, mean, sigma)
+
+    def laplace(self, loc: Any = 0.0, scale: Any = 1.0, size: Any = None, dtype: Any = None) -> Variable:
+        """Laplace (double exponential): ``loc + scale * (E1 - E2)``."""
+        return self._drawn("laplace", self._float_dtype(dtype, "laplace"), size, loc, scale)
+
+    def logistic(self, loc: Any = 0.0, scale: Any = 1.0, size: Any = None, dtype: Any = None) -> Variable:
+        """Logistic: ``loc + scale * (log E1 - log E2)`` (a difference of two Gumbels)."""
+        return self._drawn("logistic", self._float_dtype(dtype, "logistic"), size, loc, scale)
+
+    def gumbel(self, loc: Any = 0.0, scale: Any = 1.0, size: Any = None, dtype: Any = None) -> Variable:
+        """Gumbel (largest extreme value): ``loc - scale * log E``."""
+        return self._drawn("gumbel", self._float_dtype(dtype, "gumbel"), size, loc, scale)
+
+    def multinomial(self, n: Any, pvals: Any, size: Any = None, dtype: Any = "int64") -> Variable:
+        """Counts of ``n`` draws over the categories of ``pvals``' last axis, which must sum to
+        1 (``Generator.multinomial``); ``n=1`` gives one-hot rows. The sample has ``size``
+        (or the broadcast of ``n`` and ``pvals`` without its last axis) and the category axis."""
+        return self._drawn("multinomial", self._count_dtype(dtype, "multinomial"), size, n, pvals)
+
+    def dirichlet(self, alphas: Any, size: Any = None, dtype: Any = None) -> Variable:
+        """Dirichlet with concentrations ``alphas`` (last axis), each row summing to 1."""
+        return self._drawn("dirichlet", self._float_dtype(dtype, "dirichlet"), size, alphas)
+
+    def categorical(self, p: Any, size: Any = None, dtype: Any = "int64") -> Variable:
+        """The index of a category drawn with the probabilities of ``p``'s last axis
+        (PyTensor's ``categorical``)."""
+        return self._drawn("categorical", self._count_dtype(dtype, "categorical"), size, p)
+
+    def updates(self) -> list[tuple[Any, Variable]]:
+        """Each variable's counter and its advanced value (Theano's ``updates()``)."""
+        return list(self.state_updates)

@@ -1,0 +1,220 @@
+"""Theano's random streams by their names and signatures: ``RandomStreams`` (Theano's
+``theano.tensor.shared_randomstreams``) and ``MRG_RandomStreams`` (``theano.sandbox.rng_mrg``).
+
+Both draw from an ``fc.RandomStream`` -- the same numbers as it for the same seed and the same
+variables made in the same order -- with Theano's argument order: ``size`` first, Theano's
+parameter names (``avg``, ``std``, ``pvals``) and ``ndim``, the output's number of dimensions
+where ``size`` does not say it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..graph.basic import Variable
+from .array_ops import argsort
+from .elemwise import cast
+from .random import RandomStream
+
+__all__ = ["RandomStreams", "MRG_RandomStreams"]
+
+#: the standard deviation of a standard normal cut at -2 and 2
+_CUT_STD = 0.87962566103423978
+
+
+def _size(size: Any, ndim: int | None, what: str) -> Any:
+    """Theano's ``size``: None or () for the parameters' broadcast shape; a symbolic vector
+    whose length is not known is split into ``ndim`` entries."""
+    if size is None or (isinstance(size, (tuple, list)) and len(size) == 0):
+        return None
+    if isinstance(size, Variable) and size.ndim == 1:
+        length = size.type.shape[0]
+        if length is None:
+            if ndim is None:
+                raise TypeError(f"{what}: size {size} has no known length; pass ndim=its length")
+            return [size[i] for i in range(ndim)]
+        if ndim is not None and ndim != length:
+            raise ValueError(
+                f"{what}: ndim={ndim} but size has {length} entries; give ndim={length} or leave it out"
+            )
+        return size
+    if ndim is not None:
+        length = len(size) if isinstance(size, (tuple, list)) else 1
+        if ndim != length:
+            raise ValueError(
+                f"{what}: ndim={ndim} but size {size!r} has {length} entries; give ndim={length} or leave it out"
+            )
+    return size
+
+
+class RandomStreams:
+    """Theano's ``RandomStreams(seed)``: ``srng.uniform(size, low, high)``, ``srng.normal(size,
+    avg, std)``, ``srng.binomial(size, n, p)`` (the dropout mask ``srng.binomial(size=x.shape,
+    n=1, p=keep)``), ``random_integers`` (both ends included), ``choice``, ``poisson``,
+    ``permutation``, ``multinomial``; ``seed(s)`` and ``updates()``. ``stream``: the
+    ``fc.RandomStream`` it draws from."""
+
+    def __init__(self, seed: int | None = None) -> None:
+        self.stream = RandomStream(seed)
+
+    @property
+    def default_instance_seed(self) -> int:
+        return self.stream.default_instance_seed
+
+    @property
+    def state_updates(self) -> list:
+        return self.stream.state_updates
+
+    def seed(self, seed: int | None = None) -> None:
+        """Seed every variable made so far, and those made later, again (``RandomStream.seed``)."""
+        self.stream.seed(seed)
+
+    def updates(self) -> list:
+        return self.stream.updates()
+
+    def uniform(
+        self, size: Any = None, low: Any = 0.0, high: Any = 1.0, ndim: int | None = None, dtype: Any = None
+    ) -> Variable:
+        return self.stream.uniform(low, high, size=_size(size, ndim, "uniform"), dtype=dtype)
+
+    def normal(
+        self, size: Any = None, avg: Any = 0.0, std: Any = 1.0, ndim: int | None = None, dtype: Any = None
+    ) -> Variable:
+        return self.stream.normal(avg, std, size=_size(size, ndim, "normal"), dtype=dtype)
+
+    def binomial(
+        self,
+        size: Any = None,
+        n: Any = 1,
+        p: Any = 0.5,
+        ndim: int | None = None,
+        dtype: Any = "int64",
+        prob: Any = None,
+    ) -> Variable:
+        """``prob``: Theano's older name of ``p``."""
+        if prob is not None:
+            p = prob
+        return self.stream.binomial(n, p, size=_size(size, ndim, "binomial"), dtype=dtype)
+
+    def random_integers(
+        self, size: Any = None, low: Any = 0, high: Any = 1, ndim: int | None = None, dtype: Any = "int64"
+    ) -> Variable:
+        return self.stream.random_integers(low, high, size=_size(size, ndim, "random_integers"), dtype=dtype)
+
+    def choice(
+        self,
+        size: Any = None,
+        a: Any = 2,
+        replace: bool = True,
+        p: Any = None,
+        ndim: int | None = None,
+        dtype: Any = "int64",
+    ) -> Variable:
+        """Elements of ``a`` (an int: of ``range(a)``, in ``dtype``)."""
+        draw = self.stream.choice(a, size=_size(size, ndim, "choice"), replace=replace, p=p)
+        return draw if draw.owner.inputs[2].ndim or draw.dtype == dtype else cast(draw, dtype)
+
+    def poisson(
+        self, size: Any = None, lam: Any = 1.0, ndim: int | None = None, dtype: Any = "int64"
+    ) -> Variable:
+        return self.stream.poisson(lam, size=_size(size, ndim, "poisson"), dtype=dtype)
+
+    def permutation(
+        self, size: Any = None, n: Any = 1, ndim: int | None = None, dtype: Any = "int64"
+    ) -> Variable:
+        """A permutation of ``range(n)``; with a ``size``, one per entry of ``size`` (shape
+        ``size + (n,)``), each the order that sorts ``n`` uniforms (as Theano's shape)."""
+        shape = _size(size, ndim, "permutation")
+        if shape is None:
+            draw = self.stream.permutation(n)
+        else:
+            if isinstance(shape, Variable):
+                shape = [shape[i] for i in range(shape.type.shape[0])]
+            elif not isinstance(shape, (tuple, list)):
+                shape = [shape]
+            draw = argsort(self.stream.uniform(size=[*shape, n]), axis=-1)
+        return draw if draw.dtype == dtype else cast(draw, dtype)
+
+    def multinomial(
+        self,
+        size: Any = None,
+        n: Any = 1,
+        pvals: Any = (0.5, 0.5),
+        ndim: int | None = None,
+        dtype: Any = "int64",
+    ) -> Variable:
+        """Counts of ``n`` draws over each row of ``pvals`` (``n=1``: one-hot rows)."""
+        return self.stream.multinomial(n, pvals, size=_size(size, ndim, "multinomial"), dtype=dtype)
+
+
+class MRG_RandomStreams(RandomStreams):
+    """Theano's ``MRG_RandomStreams(seed=12345)`` by its signatures (``nstreams`` is taken and
+    has no effect: every element has its own Philox counter). Its numbers are fncache's, not
+    MRG31k3p's."""
+
+    def __init__(self, seed: int = 12345) -> None:
+        super().__init__(seed)
+
+    def uniform(  # type: ignore[override]
+        self,
+        size: Any = None,
+        low: Any = 0.0,
+        high: Any = 1.0,
+        ndim: int | None = None,
+        dtype: Any = None,
+        nstreams: Any = None,
+    ) -> Variable:
+        return super().uniform(size, low, high, ndim, dtype)
+
+    def normal(  # type: ignore[override]
+        self,
+        size: Any = None,
+        avg: Any = 0.0,
+        std: Any = 1.0,
+        ndim: int | None = None,
+        dtype: Any = None,
+        nstreams: Any = None,
+        truncate: bool = False,
+    ) -> Variable:
+        """``truncate=True``: the normal cut at 2 ``std`` (redrawn beyond), whose standard
+        deviation is then 0.8796 ``std``."""
+        if truncate:
+            return self.stream.truncated_normal(avg, std, size=_size(size, ndim, "normal"), dtype=dtype)
+        return super().normal(size, avg, std, ndim, dtype)
+
+    def truncated_normal(
+        self,
+        size: Any = None,
+        avg: Any = 0.0,
+        std: Any = 1.0,
+        ndim: int | None = None,
+        dtype: Any = None,
+        nstreams: Any = None,
+    ) -> Variable:
+        """The normal cut at 2 standard deviations, scaled so its standard deviation is ``std``
+        (the cut standard normal's is 0.87962566103423978)."""
+        return self.normal(size, avg, std / _CUT_STD, ndim, dtype, truncate=True)
+
+    def binomial(  # type: ignore[override]
+        self,
+        size: Any = None,
+        n: Any = 1,
+        p: Any = 0.5,
+        ndim: int | None = None,
+        dtype: Any = "int64",
+        nstreams: Any = None,
+    ) -> Variable:
+        return super().binomial(size, n, p, ndim, dtype)
+
+    def multinomial(  # type: ignore[override]
+        self,
+        size: Any = None,
+        n: Any = 1,
+        pvals: Any = None,
+        ndim: int | None = None,
+        dtype: Any = "int64",
+        nstreams: Any = None,
+    ) -> Variable:
+        if pvals is None:
+            raise TypeError("multinomial: pass pvals, the probabilities of each row's categories")
+        return super().multinomial(size, n, pvals, ndim, dtype)
