@@ -45,7 +45,11 @@ from . import nlinalg, slinalg
 from .nlinalg import det, inv, matrix_dot, matrix_inverse, slogdet
 from .slinalg import cholesky, solve, solve_triangular
 from .extra_ops import (
+    allclose,
     batched_dot,
+    diag,
+    isclose,
+    tri,
     broadcast_to,
     diff,
     fill,
@@ -57,6 +61,22 @@ from .extra_ops import (
     tril,
     triu,
 )
+from .arrange import (
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
+    flip,
+    horizontal_stack,
+    join,
+    moveaxis,
+    pad,
+    split,
+    stacklists,
+    vertical_stack,
+)
+from .grids import linspace, mgrid, ogrid
+from .stat_reductions import max_and_argmax, median, nanmax, nanmin, nansum, ptp
+from .special import digamma, log1mexp, log1pexp, psi, xlogx, xlogy0
 from .advanced_subtensor import take
 from .creation import alloc, arange, eye, full, full_like, ones, ones_like, zeros, zeros_like
 from .shape_ops import concatenate, flatten, reshape, stack, swapaxes, transpose, dimshuffle, shape
@@ -159,6 +179,12 @@ and_ = _binary("and_", "Elementwise a & b (logical for bool, bitwise for integer
 or_ = _binary("or_", "Elementwise a | b (logical for bool, bitwise for integers).")
 xor = _binary("xor", "Elementwise a ^ b (logical for bool, bitwise for integers).")
 invert = _unary("invert", "Elementwise ~x (logical not for bool, bitwise for integers).")
+# numpy's names for the same ops
+floor_div = int_div
+bitwise_and = and_
+bitwise_or = or_
+bitwise_xor = xor
+bitwise_not = invert
 
 
 from . import nnet  # noqa: E402  (ft.nnet, after the names its functions stand beside)
@@ -378,6 +404,46 @@ __all__ += [
     "fill",
     "identity_like",
     "batched_dot",
+]
+
+# numpy's and PyTensor's array functions composed from the ops above (fncache/tensor/arrange.py,
+# grids.py, stat_reductions.py, special.py, extra_ops.py)
+__all__ += [
+    "split",
+    "join",
+    "stacklists",
+    "horizontal_stack",
+    "vertical_stack",
+    "atleast_1d",
+    "atleast_2d",
+    "atleast_3d",
+    "flip",
+    "moveaxis",
+    "pad",
+    "diag",
+    "tri",
+    "linspace",
+    "mgrid",
+    "ogrid",
+    "max_and_argmax",
+    "ptp",
+    "median",
+    "nansum",
+    "nanmax",
+    "nanmin",
+    "isclose",
+    "allclose",
+    "psi",
+    "digamma",
+    "log1mexp",
+    "log1pexp",
+    "xlogx",
+    "xlogy0",
+    "floor_div",
+    "bitwise_and",
+    "bitwise_or",
+    "bitwise_xor",
+    "bitwise_not",
 ]
 
 
