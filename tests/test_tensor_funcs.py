@@ -441,3 +441,96 @@ def test_bad_arguments_name_the_function_what_was_given_and_the_fix() -> None:
     for build, exc, message in cases:
         with pytest.raises(exc, match=message):
             build()
+
+
+EINSUM_SPECS = {
+    "transpose": ("ij->ji", "m"),
+    "implicit": ("ji", "m"),
+    "total": ("ij->", "m"),
+    "row_sums": ("ij->i", "m"),
+    "matmul": ("ij,jk->ik", "mn"),
+    "implicit_matmul": ("ij,jk", "mn"),
+    "batched": ("bij,bjk->bik", "xy"),
+    "keep_shared": ("ij,ij->i", "mm"),
+    "outer": ("i,j->ij", "vw"),
+    "three": ("ij,jk,k->ij", "mnw"),
+    "chain_sum": ("bij,jk,k->", "xnw"),
+    "permuted_out": ("bij,bjk->kib", "xy"),
+}
+
+
+@compiled
+def einsum_fn(dtype: str, mode: str):
+    ops = {
+        "m": ft.tensor("m", dtype, 2),
+        "n": ft.tensor("n", dtype, 2),
+        "x": ft.tensor("x", dtype, 3),
+        "y": ft.tensor("y", dtype, 3),
+        "v": ft.tensor("v", dtype, 1),
+        "w": ft.tensor("w", dtype, 1),
+    }
+    outs = [ft.einsum(spec, *[ops[c] for c in names]) for spec, names in EINSUM_SPECS.values()]
+    return fc.function(list(ops.values()), outs, mode=mode), outs
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("dtype", ("bool", "int16", "float32", "float64"))
+def test_einsum_against_numpy(dtype: str, mode: str) -> None:
+    f, outs = einsum_fn(dtype, mode)
+    rng = np.random.default_rng(11)
+    for trial in range(4):
+        b, i, j, k = (int(d) for d in rng.integers(1 if trial else 0, 5, size=4))
+        vals = {
+            "m": sample(dtype, (i, j), seed=trial, special=False),
+            "n": sample(dtype, (j, k), seed=trial + 1, special=False),
+            "x": sample(dtype, (b, i, j), seed=trial + 2, special=False),
+            "y": sample(dtype, (b, j, k), seed=trial + 3, special=False),
+            "v": sample(dtype, (i,), seed=trial + 4, special=False),
+            "w": sample(dtype, (k,), seed=trial + 5, special=False),
+        }
+        for (name, (spec, names)), var, got in zip(EINSUM_SPECS.items(), outs, f(*vals.values())):
+            want = np.einsum(spec, *[vals[c] for c in names])
+            tol = 1e-5 if dtype == "float32" else None
+            assert_same(got, want, f"{name} {spec} {dtype} b,i,j,k={b, i, j, k}", rtol=tol, atol=tol)
+            _check_declared(var, got, name)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_einsum_gradients_against_finite_differences(mode: str) -> None:
+    m, n, x, v = ft.dmatrix("m"), ft.dmatrix("n"), ft.dtensor3("x"), ft.dvector("v")
+    cases = {
+        "matmul": (lambda m, n, x, v: ft.einsum("ij,jk->ik", m, n), [0, 1]),
+        "keep_shared": (lambda m, n, x, v: ft.einsum("ij,ij->i", m, m * 2), [0]),
+        "batched": (lambda m, n, x, v: ft.einsum("bij,jk,k->bi", x, n, v), [1, 2, 3]),
+        "implicit": (lambda m, n, x, v: ft.einsum("bij,i", x, v), [2, 3]),
+    }
+    rng = np.random.default_rng(4)
+    values = [
+        [rng.normal(size=(3, 3)), rng.normal(size=(3, 3)), rng.normal(size=(2, 3, 3)), rng.normal(size=3)]
+    ]
+    fd_check_grads([m, n, x, v], cases, values, mode=mode)
+
+
+def test_einsum_bad_arguments() -> None:
+    m = ft.dmatrix("m")
+    fixed = ft.tensor("t", "float64", shape=(2, 3))
+    cases = [
+        (lambda: ft.einsum("ij", m, m), ValueError, "einsum: 'ij' names 1 operands, 2 were given"),
+        (lambda: ft.einsum("...i->i", m), ValueError, "einsum: ellipses"),
+        (lambda: ft.einsum("i1", m), ValueError, "einsum: subscripts are letters, got '1'"),
+        (
+            lambda: ft.einsum("ii->i", m),
+            ValueError,
+            "einsum: 'i' is repeated in operand 0's subscripts 'ii'; take its diagonal",
+        ),
+        (lambda: ft.einsum("ij->ii", m), ValueError, "einsum: output subscript 'i' is repeated"),
+        (lambda: ft.einsum("ij->k", m), ValueError, "einsum: output subscript 'k' names no dim"),
+        (lambda: ft.einsum("ijk", m), ValueError, r"einsum: operand 0 is .* \(2 dims\) but 'ijk' names 3"),
+        (lambda: ft.einsum("ij,ij", fixed, fixed.T), ValueError, "einsum: subscript 'i' has sizes 2 and 3"),
+        (lambda: ft.einsum(3, m), TypeError, "einsum: the subscripts must be a string"),
+        (lambda: ft.einsum("ij"), ValueError, "einsum: give at least one operand"),
+        (lambda: ft.einsum("i", ft.zvector()), TypeError, "einsum: complex operands are not supported"),
+    ]
+    for build, exc, message in cases:
+        with pytest.raises(exc, match=message):
+            build()

@@ -74,6 +74,7 @@ from .arrange import (
     stacklists,
     vertical_stack,
 )
+from .einsum import einsum
 from .grids import linspace, mgrid, ogrid
 from .stat_reductions import max_and_argmax, median, nanmax, nanmin, nansum, ptp
 from .special import digamma, log1mexp, log1pexp, psi, xlogx, xlogy0
@@ -407,7 +408,7 @@ __all__ += [
 ]
 
 # numpy's and PyTensor's array functions composed from the ops above (fncache/tensor/arrange.py,
-# grids.py, stat_reductions.py, special.py, extra_ops.py)
+# grids.py, einsum.py, stat_reductions.py, special.py, extra_ops.py)
 __all__ += [
     "split",
     "join",
@@ -422,6 +423,7 @@ __all__ += [
     "pad",
     "diag",
     "tri",
+    "einsum",
     "linspace",
     "mgrid",
     "ogrid",
