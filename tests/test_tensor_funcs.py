@@ -1,7 +1,7 @@
 """numpy's and PyTensor's array functions composed from existing ops (``split join stacklists
 horizontal_stack vertical_stack atleast_Nd flip moveaxis pad diag tri linspace mgrid ogrid
-max_and_argmax ptp median nansum nanmax nanmin isclose allclose psi log1mexp log1pexp xlogx
-xlogy0`` and numpy's aliases) against numpy in both linkers over seeded random shapes, their
+max_and_argmax ptp median nansum nanmax nanmin isclose allclose einsum psi gamma log1mexp
+log1pexp xlogx xlogy0`` and numpy's aliases) against numpy in both linkers over seeded random shapes, their
 declared static shapes against the values, gradients against finite differences, bad
 arguments."""
 
@@ -281,6 +281,36 @@ def test_special_functions(mode: str) -> None:
     assert xlx[0] == 0.0 and xly[0] == 0.0 and xly[1] == -np.inf
 
 
+def _gamma_reference(x: float) -> float:
+    """Python's math.gamma, with C's tgamma values where it raises."""
+    try:
+        return math.gamma(x)
+    except ValueError:
+        return math.copysign(math.inf, x) if x == 0 else math.nan
+    except OverflowError:
+        return math.inf
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_gamma_against_python_math(mode: str) -> None:
+    x, y, n = ft.dvector("x"), ft.fvector("y"), ft.ivector("n")
+    f = fc.function([x, y, n], [ft.gamma(x), ft.gamma(y), ft.gamma(n)], mode=mode)
+    rng = np.random.default_rng(6)
+    pts = np.concatenate(
+        [
+            [0.0, -0.0, -1.0, -7.0, 0.5, 1e-300, 171.5, 172.0, -170.5, -200.3, np.inf, -np.inf, np.nan],
+            rng.uniform(-30, 60, size=40),
+            rng.uniform(0, 3, size=20),
+        ]
+    )
+    ints = np.array([-3, 0, 1, 2, 5, 20, 170, 171], dtype=np.int32)
+    gx, gy, gn = f(pts, pts.astype(np.float32), ints)
+    assert_same(gx, np.array([_gamma_reference(p) for p in pts]), "gamma float64", rtol=1e-13)
+    want32 = np.array([_gamma_reference(p) for p in pts.astype(np.float32).astype(float)]).astype(np.float32)
+    assert_same(gy, want32, "gamma float32", rtol=1e-5)
+    assert_same(gn, np.array([_gamma_reference(float(i)) for i in ints]), "gamma int32", rtol=1e-13)
+
+
 def test_numpy_aliases_are_the_operator_ops() -> None:
     a, b = ft.lvector("a"), ft.lvector("b")
     f = fc.function(
@@ -337,6 +367,7 @@ def test_gradients_against_finite_differences(mode: str) -> None:
         "nanmax": (lambda x, y, v, s: ft.nanmax(y, (0, 2)), [1]),
         "nanmin": (lambda x, y, v, s: ft.nanmin(x), [0]),
         "psi": (lambda x, y, v, s: ft.psi(ft.exp(v)), [2]),
+        "gamma": (lambda x, y, v, s: ft.gamma(x + 2.5), [0]),
         "log1mexp": (lambda x, y, v, s: ft.log1mexp(-ft.exp(v)), [2]),
         "log1pexp": (lambda x, y, v, s: ft.log1pexp(x), [0]),
         "xlogx": (lambda x, y, v, s: ft.xlogx(ft.exp(x)), [0]),
@@ -534,3 +565,89 @@ def test_einsum_bad_arguments() -> None:
     for build, exc, message in cases:
         with pytest.raises(exc, match=message):
             build()
+
+
+@compiled
+def data_fn(dtype: str, mode: str):
+    x, i, w, s = ft.tensor("x", dtype, 2), ft.lvector("i"), ft.dvector("w"), ft.lvector("s")
+    outs = {
+        "nonzero": (list(ft.nonzero(x)), lambda x, i, w, s: list(np.nonzero(x))),
+        "nonzero_matrix": (ft.nonzero(x, return_matrix=True), lambda x, i, w, s: np.array(np.nonzero(x))),
+        "flatnonzero": (ft.flatnonzero(x), lambda x, i, w, s: np.flatnonzero(x)),
+        "nonzero_values": (ft.nonzero_values(x), lambda x, i, w, s: x.ravel()[np.flatnonzero(x)]),
+        "unique": (ft.unique(x), lambda x, i, w, s: np.unique(x)),
+        "unique_all": (
+            ft.unique(x, return_index=True, return_inverse=True, return_counts=True),
+            lambda x, i, w, s: list(np.unique(x, return_index=True, return_inverse=True, return_counts=True)),
+        ),
+        "unique_counts": (
+            ft.unique(i, return_counts=True),
+            lambda x, i, w, s: list(np.unique(i, return_counts=True)),
+        ),
+        "bincount": (ft.bincount(i), lambda x, i, w, s: np.bincount(i)),
+        "bincount_weights": (
+            ft.bincount(i, w, minlength=12),
+            lambda x, i, w, s: np.bincount(i, w, minlength=12),
+        ),
+        "fill_diagonal": (ft.fill_diagonal(x, 7), lambda x, i, w, s: _filled(x, 7)),
+        "choose": (
+            ft.choose(s, [x[0], x[1] * 2, x[0] - 1]),
+            lambda x, i, w, s: np.choose(s, [x[0], x[1] * 2, x[0] - 1]),
+        ),
+        "second": (ft.second(x, s[0]), lambda x, i, w, s: np.full(x.shape, s[0])),
+    }
+    if dtype != "bool":
+        sorted_row = ft.sort(x[0])
+        outs["searchsorted"] = (
+            ft.searchsorted(sorted_row, x),
+            lambda x, i, w, s: np.searchsorted(np.sort(x[0]), x),
+        )
+        outs["searchsorted_right_sorter"] = (
+            ft.searchsorted(x[0], x[1], side="right", sorter=ft.argsort(x[0])),
+            lambda x, i, w, s: np.searchsorted(
+                x[0], x[1], side="right", sorter=np.argsort(x[0], kind="stable")
+            ),
+        )
+    names, flat, counts = list(outs), [], []
+    for n in names:
+        o = outs[n][0]
+        o = list(o) if isinstance(o, list) else [o]
+        flat += o
+        counts.append(len(o))
+    f = fc.function([x, i, w, s], flat, mode=mode)
+    return f, names, counts, flat, {n: outs[n][1] for n in names}
+
+
+def _filled(x: np.ndarray, val: float) -> np.ndarray:
+    out = x.copy()
+    np.fill_diagonal(out, val)
+    return out
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("dtype", ("bool", "int16", "float64"))
+def test_data_dependent_functions_against_numpy(dtype: str, mode: str) -> None:
+    f, names, counts, flat, refs = data_fn(dtype, mode)
+    rng = np.random.default_rng(12)
+    for trial in range(5):
+        rows, cols = int(rng.integers(2, 6)), int(rng.integers(1, 6))
+        x = sample(
+            dtype,
+            (rows, cols),
+            seed=trial,
+            special=False,
+            **({} if dtype == "bool" else {"low": -3, "high": 3}),
+        )
+        if dtype == "float64":
+            x = np.round(x)  # repeated values and zeros
+        i = rng.integers(0, 9, size=int(rng.integers(0, 8)))
+        args = (x, i, rng.normal(size=i.size), rng.integers(0, 3, size=cols))
+        got = iter(zip(flat, f(*args)))
+        for name, count in zip(names, counts):
+            want = refs[name](*args)
+            want = want if isinstance(want, list) else [want]
+            assert len(want) == count, name
+            for k, wv in enumerate(want):
+                var, g = next(got)
+                assert_same(g, wv, f"{name}[{k}] x={x!r} i={i}")
+                _check_declared(var, g, f"{name}[{k}]")

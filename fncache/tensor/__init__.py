@@ -47,7 +47,9 @@ from .slinalg import cholesky, solve, solve_triangular
 from .extra_ops import (
     allclose,
     batched_dot,
+    choose,
     diag,
+    fill_diagonal,
     isclose,
     tri,
     broadcast_to,
@@ -74,6 +76,7 @@ from .arrange import (
     stacklists,
     vertical_stack,
 )
+from .data_ops import bincount, flatnonzero, nonzero, nonzero_values, searchsorted, unique
 from .einsum import einsum
 from .grids import linspace, mgrid, ogrid
 from .stat_reductions import max_and_argmax, median, nanmax, nanmin, nansum, ptp
@@ -153,6 +156,9 @@ rad2deg = _unary("rad2deg", "Elementwise radians to degrees.")
 erfc = _unary("erfc", "Elementwise 1 - erf(x), accurate for large x.")
 erfinv = _unary("erfinv", "Elementwise inverse error function (+-inf at +-1, NaN outside).")
 gammaln = _unary("gammaln", "Elementwise log|gamma(x)| (+inf at 0 and the negative integers).")
+gamma = _unary(
+    "gamma", "Elementwise gamma function (C's tgamma: +-inf at +-0, NaN at the negative integers)."
+)
 trunc = _unary("trunc", "Elementwise rounding towards zero (integers stay integers).")
 square = _unary("square", "Elementwise x * x (numpy.square).")
 reciprocal = _unary("reciprocal", "Elementwise 1 / x (integer division for integers).")
@@ -197,6 +203,7 @@ def switch(cond: Any, a: Any, b: Any) -> TensorVariable:
 
 
 where = switch
+second = fill  # PyTensor's name: b broadcast to a's shape
 
 
 def clip(x: Any, lo: Any, hi: Any) -> TensorVariable:
@@ -320,6 +327,7 @@ __all__ += [
     "erfc",
     "erfinv",
     "gammaln",
+    "gamma",
     "trunc",
     "square",
     "reciprocal",
@@ -408,7 +416,7 @@ __all__ += [
 ]
 
 # numpy's and PyTensor's array functions composed from the ops above (fncache/tensor/arrange.py,
-# grids.py, einsum.py, stat_reductions.py, special.py, extra_ops.py)
+# grids.py, einsum.py, data_ops.py, stat_reductions.py, special.py, extra_ops.py)
 __all__ += [
     "split",
     "join",
@@ -424,6 +432,15 @@ __all__ += [
     "diag",
     "tri",
     "einsum",
+    "fill_diagonal",
+    "choose",
+    "second",
+    "nonzero",
+    "flatnonzero",
+    "nonzero_values",
+    "unique",
+    "bincount",
+    "searchsorted",
     "linspace",
     "mgrid",
     "ogrid",

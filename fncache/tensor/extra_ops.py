@@ -1,5 +1,6 @@
 """numpy's and Theano's small array functions, built from existing ops: ``roll diff tril triu
-tri diag broadcast_to nan_to_num sgn iround fill identity_like batched_dot isclose allclose``.
+tri diag fill_diagonal choose broadcast_to nan_to_num sgn iround fill identity_like batched_dot
+isclose allclose``.
 
 Each is a composition of subtensors, concatenations, dimshuffles, elementwise ops and
 ``matmul``, so it fuses with its neighbours, compiles to C where those ops do, keys and pickles
@@ -18,9 +19,11 @@ from .array_ops import diagonal, expand_dims, matmul, squeeze
 from .basic import as_tensor_variable, constant
 from .creation import alloc, arange, eye, zeros
 from .elemwise import cast, elemwise
+from .inc_subtensor import set_subtensor
+from .pyop import assert_op
 from .reduction import all as all_
 from .reduction import ordered_axes
-from .shape_ops import concatenate, dimshuffle, flatten, reshape
+from .shape_ops import concatenate, dimshuffle, flatten, reshape, shape
 
 __all__ = [
     "roll",
@@ -38,6 +41,8 @@ __all__ = [
     "batched_dot",
     "isclose",
     "allclose",
+    "fill_diagonal",
+    "choose",
 ]
 
 
@@ -284,3 +289,40 @@ def isclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan:
 def allclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Variable:
     """numpy.allclose: every element :func:`isclose` (a bool scalar)."""
     return all_(isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def fill_diagonal(a: Any, val: Any) -> Variable:
+    """numpy.fill_diagonal as a function (PyTensor's): a copy of the matrix ``a`` with its main
+    diagonal set to the scalar ``val`` (cast to ``a``'s dtype); the first ``min(n, m)`` rows of
+    a tall matrix, as numpy without ``wrap``. A write into the diagonal's strided slice."""
+    v = as_tensor_variable(a)
+    if v.ndim != 2:
+        raise ValueError(f"fill_diagonal: takes a matrix, got {v.type}; index a matrix out of it first")
+    val_v = as_tensor_variable(val)
+    if val_v.ndim != 0:
+        raise TypeError(f"fill_diagonal: val must be a scalar, got {val!r} ({val_v.type})")
+    return reshape(set_subtensor(diagonal(v), cast(val_v, v.dtype)), shape(v), ndim=2)
+
+
+def choose(a: Any, choices: Sequence[Any]) -> Variable:
+    """numpy.choose: ``choices[a]`` elementwise, ``a`` (ints) and the choices broadcast together;
+    an index outside ``[0, len(choices))`` raises when the function runs (numpy's mode
+    "raise"). A chain of selects: it fuses, and the gradient reaches the chosen elements."""
+    idx = as_tensor_variable(a)
+    if not is_int(idx.dtype):
+        raise TypeError(f"choose: a must hold ints (indices into choices), got {idx.type}")
+    if isinstance(choices, Variable) or not isinstance(choices, (list, tuple)) or not choices:
+        raise TypeError(
+            f"choose: choices must be a non-empty list or tuple of tensors, got {choices!r}; "
+            "for a stacked tensor pass list(choices)"
+        )
+    n = len(choices)
+    inside = elemwise("and_", elemwise("ge", idx, 0), elemwise("lt", idx, n))
+    idx = assert_op(
+        idx, all_(inside), f"choose: an index of a is outside [0, {n}); give indices into the {n} choices"
+    )
+    out = as_tensor_variable(choices[0])
+    for k in range(1, n):
+        out = elemwise("switch", elemwise("eq", idx, k), choices[k], out)
+    # with one choice the value is that choice, broadcast against a
+    return out if n > 1 else elemwise("switch", elemwise("eq", idx, 0), out, out)

@@ -155,6 +155,7 @@ SCALAR_GRADS: dict[str, ScalarRule] = {
     "erfc": lambda a, z, g: [g * (-2 / math.sqrt(math.pi)) * _e("exp", -_e("sqr", a[0]))],
     "erfinv": lambda a, z, g: [g * (math.sqrt(math.pi) / 2) * _e("exp", _e("sqr", z))],
     "gammaln": lambda a, z, g: [g * psi(a[0])],
+    "gamma": lambda a, z, g: [g * z * psi(a[0])],
     "square": lambda a, z, g: [g * 2 * a[0]],
     "reciprocal": lambda a, z, g: [-g * _e("sqr", z)],
     # real inputs (complex ones have no gradient): real and conj are x, imag and angle constant
