@@ -368,6 +368,10 @@ def test_gradients_against_finite_differences(mode: str) -> None:
         "nanmin": (lambda x, y, v, s: ft.nanmin(x), [0]),
         "psi": (lambda x, y, v, s: ft.psi(ft.exp(v)), [2]),
         "gamma": (lambda x, y, v, s: ft.gamma(x + 2.5), [0]),
+        "fill_diagonal": (lambda x, y, v, s: ft.fill_diagonal(x, s) * x, [0, 3]),
+        "choose": (lambda x, y, v, s: ft.choose(ft.constant(np.array([1, 0, 2])), [x, x * 2, v]), [0, 2]),
+        "nonzero_values": (lambda x, y, v, s: ft.nonzero_values(ft.switch(x > 0, x, 0)) ** 2, [0]),
+        "second": (lambda x, y, v, s: ft.second(x, v) * x, [0, 2]),
         "log1mexp": (lambda x, y, v, s: ft.log1mexp(-ft.exp(v)), [2]),
         "log1pexp": (lambda x, y, v, s: ft.log1pexp(x), [0]),
         "xlogx": (lambda x, y, v, s: ft.xlogx(ft.exp(x)), [0]),
@@ -397,6 +401,22 @@ def test_split_sizes_are_checked_when_the_function_runs(mode: str) -> None:
         AssertionError, match="pad: mode 'reflect' with pad widths \\(2, 2\\) needs axis 0 at least 3 long"
     ):
         p(np.ones((2, 5)))
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_data_dependent_functions_refuse_bad_values_when_run(mode: str) -> None:
+    i, w, a = ft.lvector("i"), ft.dvector("w"), ft.lvector("a")
+    f = fc.function([i, w], ft.bincount(i, w), mode=mode)
+    with pytest.raises(ValueError, match="bincount: the values must not be negative, got -2"):
+        f(np.array([1, -2]), np.ones(2))
+    with pytest.raises(ValueError, match=r"bincount: weights of shape \(3,\) for values of shape \(2,\)"):
+        f(np.array([1, 2]), np.ones(3))
+    c = fc.function([a, w], ft.choose(a, [w, w * 2]), mode=mode)
+    assert_same(c(np.array([1, 0, 1]), np.ones(3)), np.array([2.0, 1.0, 2.0]))
+    with pytest.raises(AssertionError, match=r"choose: an index of a is outside \[0, 2\)"):
+        c(np.array([1, 2, 0]), np.ones(3))
+    with pytest.raises(AssertionError, match="choose: an index of a is outside"):
+        c(np.array([-1, 0, 0]), np.ones(3))
 
 
 def test_bad_arguments_name_the_function_what_was_given_and_the_fix() -> None:
@@ -468,6 +488,35 @@ def test_bad_arguments_name_the_function_what_was_given_and_the_fix() -> None:
         (lambda: ft.median(ft.zvector()), TypeError, "median: takes real numbers"),
         (lambda: ft.isclose(m, m, rtol=m), TypeError, "isclose: rtol must be a Python number"),
         (lambda: ft.isclose(ft.zvector(), v), TypeError, "isclose: complex tensors are not supported"),
+        (
+            lambda: ft.nonzero(ft.dscalar()),
+            ValueError,
+            "nonzero: takes a tensor of 1 or more dims, got a 0-d",
+        ),
+        (lambda: ft.unique(ft.zvector()), TypeError, "unique: complex tensors are not supported"),
+        (lambda: ft.bincount(v), TypeError, "bincount: x must be an int vector, got"),
+        (
+            lambda: ft.bincount(ft.lvector(), minlength=-1),
+            ValueError,
+            "bincount: minlength must be a non-negative int",
+        ),
+        (lambda: ft.bincount(ft.lvector(), m), TypeError, "bincount: weights must be a real vector like x"),
+        (lambda: ft.searchsorted(m, v), ValueError, "searchsorted: a must be a vector, got"),
+        (
+            lambda: ft.searchsorted(v, v, side="middle"),
+            ValueError,
+            "searchsorted: side must be 'left' or 'right'",
+        ),
+        (lambda: ft.searchsorted(v, v, sorter=v), TypeError, "searchsorted: sorter must be an int vector"),
+        (lambda: ft.fill_diagonal(v, 1), ValueError, "fill_diagonal: takes a matrix, got"),
+        (lambda: ft.fill_diagonal(m, v), TypeError, "fill_diagonal: val must be a scalar"),
+        (lambda: ft.choose(v, [v, v]), TypeError, "choose: a must hold ints"),
+        (
+            lambda: ft.choose(ft.lvector(), m),
+            TypeError,
+            "choose: choices must be a non-empty list or tuple of tensors",
+        ),
+        (lambda: ft.choose(ft.lvector(), []), TypeError, "choose: choices must be a non-empty list"),
     ]
     for build, exc, message in cases:
         with pytest.raises(exc, match=message):
