@@ -281,6 +281,36 @@ def test_special_functions(mode: str) -> None:
     assert xlx[0] == 0.0 and xly[0] == 0.0 and xly[1] == -np.inf
 
 
+def _polygamma_reference(n: int, x: float) -> float:
+    """(-1)**(n+1) n! sum_k 1 / (x + k)**(n + 1): 200000 terms summed exactly rounded, the rest
+    by Euler-Maclaurin."""
+    terms = 200000
+    t = x + terms
+    total = math.fsum(1.0 / (x + k) ** (n + 1) for k in range(terms))
+    total += 1 / (n * t**n) + 1 / (2 * t ** (n + 1)) + (n + 1) / (12 * t ** (n + 2))
+    return (-1) ** (n + 1) * math.factorial(n) * total
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_polygamma_against_its_series(mode: str) -> None:
+    x = ft.dvector("x")
+    orders = (1, 2, 3, 6)
+    f = fc.function([x], [ft.polygamma(n, x) for n in orders] + [ft.polygamma(0, x)], mode=mode)
+    pts = np.array([1e-3, 0.1, 0.5, 1.0, 2.5, 7.3, 15.9, 16.0, 40.0, 1e3])
+    *got, psi0 = f(np.concatenate([pts, [0.0, -1.5, np.nan]]))
+    for n, g in zip(orders, got):
+        want = np.array([_polygamma_reference(n, p) for p in pts])
+        np.testing.assert_allclose(g[: len(pts)], want, rtol=1e-14, err_msg=f"polygamma({n})")
+        assert np.isnan(g[len(pts) :]).all(), f"polygamma({n}) outside x > 0"
+    # known values: psi1(1) = pi^2/6, psi1(1/2) = pi^2/2, psi2(1) = -2 zeta(3)
+    assert got[0][3] == pytest.approx(math.pi**2 / 6, rel=1e-15)
+    assert got[0][2] == pytest.approx(math.pi**2 / 2, rel=1e-15)
+    assert got[1][3] == pytest.approx(-2 * 1.2020569031595942854, rel=1e-15)
+    assert_same(psi0[: len(pts)], f(pts)[-1], "polygamma(0) is psi")
+    with pytest.raises(TypeError, match="polygamma: n .the order. must be a non-negative int, got -1"):
+        ft.polygamma(-1, x)
+
+
 def _gamma_reference(x: float) -> float:
     """Python's math.gamma, with C's tgamma values where it raises."""
     try:
@@ -368,6 +398,7 @@ def test_gradients_against_finite_differences(mode: str) -> None:
         "nanmin": (lambda x, y, v, s: ft.nanmin(x), [0]),
         "psi": (lambda x, y, v, s: ft.psi(ft.exp(v)), [2]),
         "gamma": (lambda x, y, v, s: ft.gamma(x + 2.5), [0]),
+        "polygamma": (lambda x, y, v, s: ft.polygamma(2, ft.exp(x) + 1), [0]),
         "fill_diagonal": (lambda x, y, v, s: ft.fill_diagonal(x, s) * x, [0, 3]),
         "choose": (lambda x, y, v, s: ft.choose(ft.constant(np.array([1, 0, 2])), [x, x * 2, v]), [0, 2]),
         "nonzero_values": (lambda x, y, v, s: ft.nonzero_values(ft.switch(x > 0, x, 0)) ** 2, [0]),

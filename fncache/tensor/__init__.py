@@ -80,7 +80,7 @@ from .data_ops import bincount, flatnonzero, nonzero, nonzero_values, searchsort
 from .einsum import einsum
 from .grids import linspace, mgrid, ogrid
 from .stat_reductions import max_and_argmax, median, nanmax, nanmin, nansum, ptp
-from .special import digamma, log1mexp, log1pexp, psi, xlogx, xlogy0
+from .special import digamma, log1mexp, log1pexp, polygamma, psi, xlogx, xlogy0
 from .advanced_subtensor import take
 from .creation import alloc, arange, eye, full, full_like, ones, ones_like, zeros, zeros_like
 from .shape_ops import concatenate, flatten, reshape, stack, swapaxes, transpose, dimshuffle, shape
@@ -454,6 +454,7 @@ __all__ += [
     "allclose",
     "psi",
     "digamma",
+    "polygamma",
     "log1mexp",
     "log1pexp",
     "xlogx",
