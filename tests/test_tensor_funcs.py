@@ -529,7 +529,12 @@ def test_bad_arguments_name_the_function_what_was_given_and_the_fix() -> None:
         (
             lambda: ft.bincount(ft.lvector(), minlength=-1),
             ValueError,
-            "bincount: minlength must be a non-negative int",
+            "bincount: minlength must not be negative, got -1",
+        ),
+        (
+            lambda: ft.bincount(ft.lvector(), minlength=2.0),
+            TypeError,
+            "bincount: minlength must be an int, got 2.0",
         ),
         (lambda: ft.bincount(ft.lvector(), m), TypeError, "bincount: weights must be a real vector like x"),
         (lambda: ft.searchsorted(m, v), ValueError, "searchsorted: a must be a vector, got"),

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..graph.basic import Constant, Variable
 from ..graph.types import is_int
-from .basic import as_tensor_variable, constant
+from .basic import as_tensor_variable, constant, is_python_int
 from .creation import alloc
 from .elemwise import cast, elemwise
 from .pyop import assert_op
@@ -42,10 +42,6 @@ __all__ = [
 def _along(x: Variable, axis: int, index: Any) -> Variable:
     """``x[index]`` along ``axis``, the other axes whole."""
     return x[(slice(None),) * axis + (index,)]
-
-
-def _python_int(value: Any) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
 def _checked(x: Variable, static: bool | None, cond: Callable[[], Variable], msg: str) -> Variable:
@@ -75,7 +71,7 @@ def split(x: Any, splits_size: Any, n_splits: int | None = None, axis: int = 0) 
     n = shape(v)[ax]
     if n_splits is None:
         return _numpy_split(v, splits_size, ax, n)
-    if not _python_int(n_splits) or n_splits < 1:
+    if not is_python_int(n_splits) or n_splits < 1:
         raise TypeError(f"split: n_splits must be a positive int, got {n_splits!r}")
     sizes = as_tensor_variable(list(splits_size) if isinstance(splits_size, tuple) else splits_size)
     if sizes.ndim != 1 or not is_int(sizes.dtype):
@@ -86,7 +82,7 @@ def split(x: Any, splits_size: Any, n_splits: int | None = None, axis: int = 0) 
     if sizes.type.shape[0] not in (None, n_splits):
         raise ValueError(
             f"split: {sizes.type.shape[0]} sizes {splits_size!r} for n_splits={n_splits}; give one "
-            "size per piece"
+            "size per piece (numpy's split(x, indices, axis) takes the axis as a keyword here)"
         )
     if isinstance(sizes, Constant):
         known, length = [int(s) for s in sizes.data], v.type.shape[ax]
@@ -118,7 +114,7 @@ def split(x: Any, splits_size: Any, n_splits: int | None = None, axis: int = 0) 
 
 
 def _numpy_split(v: Variable, sections: Any, ax: int, n: Variable) -> list[Variable]:
-    if _python_int(sections):
+    if is_python_int(sections):
         k = int(sections)
         if k < 1:
             raise ValueError(f"split: the number of sections must be at least 1, got {k}")
@@ -132,7 +128,7 @@ def _numpy_split(v: Variable, sections: Any, ax: int, n: Variable) -> list[Varia
         )
         step = elemwise("floor_div", n, k)
         return [_along(v, ax, slice(i * step, (i + 1) * step)) for i in range(k)]
-    if isinstance(sections, (tuple, list)) and all(_python_int(c) for c in sections):
+    if isinstance(sections, (tuple, list)) and all(is_python_int(c) for c in sections):
         cuts = [None, *(int(c) for c in sections), None]
         return [_along(v, ax, slice(a, b)) for a, b in zip(cuts[:-1], cuts[1:])]
     raise TypeError(
@@ -145,7 +141,7 @@ def join(axis: int, *tensors: Any) -> Variable:
     """PyTensor's ``join(axis, *tensors)``: ``concatenate(tensors, axis)``."""
     if not tensors:
         raise ValueError("join: give at least one tensor after the axis")
-    if isinstance(axis, Variable) or not _python_int(axis):
+    if isinstance(axis, Variable) or not is_python_int(axis):
         raise TypeError(f"join: the axis (first argument) must be an int, got {axis!r}")
     return concatenate(tensors, axis=axis)
 
@@ -240,7 +236,7 @@ def _pad_widths(pad_width: Any, ndim: int) -> list[tuple[int, int]]:
     """numpy's spellings of ``pad_width``: an int, ``(before, after)``, or one pair per axis."""
     arr = np.asarray(pad_width, dtype=object)
     flat = arr.ravel().tolist()
-    if isinstance(pad_width, Variable) or not flat or not all(_python_int(p) for p in flat):
+    if isinstance(pad_width, Variable) or not flat or not all(is_python_int(p) for p in flat):
         raise TypeError(
             f"pad: pad_width must be ints (an int, a pair, or a pair per axis), got {pad_width!r}"
         )

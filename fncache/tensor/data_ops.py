@@ -15,7 +15,7 @@ import numpy as np
 
 from ..graph.basic import Apply, Op, Variable
 from ..graph.types import TensorType, is_complex, is_int
-from .basic import as_tensor_variable
+from .basic import as_tensor_variable, is_python_int
 from .shape_ops import flatten, stack
 
 __all__ = [
@@ -149,12 +149,10 @@ def bincount(x: Any, weights: Any = None, minlength: int = 0) -> Variable:
     v = as_tensor_variable(x)
     if v.ndim != 1 or not (is_int(v.dtype) or v.dtype == "bool"):
         raise TypeError(f"bincount: x must be an int vector, got {v.type}")
-    if (
-        isinstance(minlength, (bool, np.bool_))
-        or not isinstance(minlength, (int, np.integer))
-        or minlength < 0
-    ):
-        raise ValueError(f"bincount: minlength must be a non-negative int, got {minlength!r}")
+    if not is_python_int(minlength):
+        raise TypeError(f"bincount: minlength must be an int, got {minlength!r}")
+    if minlength < 0:
+        raise ValueError(f"bincount: minlength must not be negative, got {minlength}")
     if weights is None:
         return BinCount(int(minlength), False)(v)
     w = as_tensor_variable(weights)

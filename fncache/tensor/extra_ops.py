@@ -16,7 +16,7 @@ import numpy as np
 from ..graph.basic import Variable
 from ..graph.types import is_complex, is_float, is_int, normalize_dtype
 from .array_ops import diagonal, expand_dims, matmul, squeeze
-from .basic import as_tensor_variable, constant
+from .basic import as_tensor_variable, constant, is_python_int
 from .creation import alloc, arange, eye, zeros
 from .elemwise import cast, elemwise
 from .inc_subtensor import set_subtensor
@@ -47,7 +47,7 @@ __all__ = [
 
 
 def _int_arg(value: Any, what: str, name: str) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+    if not is_python_int(value):
         raise TypeError(f"{what}: {name} must be an int, got {value!r}")
     return int(value)
 

@@ -10,16 +10,12 @@ import numpy as np
 
 from ..graph.basic import Variable
 from ..graph.types import is_int, normalize_dtype
-from .basic import as_tensor_variable, constant
+from .basic import as_tensor_variable, constant, is_python_int
 from .creation import alloc, arange
 from .elemwise import cast, elemwise
 from .shape_ops import dimshuffle
 
 __all__ = ["linspace", "mgrid", "ogrid"]
-
-
-def _python_int(value: Any) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
 def _scalar_in(value: Any, dt: str, what: str) -> Variable:
@@ -34,7 +30,7 @@ def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, dtype:
     computed as numpy does (``i * step + start``, the last one set to ``stop``); ``start`` and
     ``stop`` numbers or symbolic scalars, ``num`` an int. The dtype is numpy's (float64 for
     ints, float32 stays float32); an int ``dtype`` floors, as numpy does."""
-    if not _python_int(num) or num < 0:
+    if not is_python_int(num) or num < 0:
         raise TypeError(f"linspace: num must be a non-negative int, got {num!r}")
     for value, what in ((start, "start"), (stop, "stop")):
         if isinstance(value, (complex, np.complexfloating)) or (

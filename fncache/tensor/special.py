@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..graph.basic import Variable
-from .basic import as_tensor_variable, constant
+from .basic import as_tensor_variable, constant, is_python_int
 from .elemwise import elemwise
 
 __all__ = ["psi", "digamma", "polygamma", "log1mexp", "log1pexp", "xlogx", "xlogy0"]
@@ -51,7 +51,7 @@ def polygamma(n: int, x: Any) -> Variable:
     lifts ``x`` by 16, where the asymptotic series (Bernoulli terms to B_14) is exact to
     ~1e-15 for the orders up to 6 (its error grows with ``n``: ~1e-12 at 10); the lifted terms
     ``n! / (x + k)**(n + 1)`` are added back."""
-    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 0:
+    if not is_python_int(n) or n < 0:
         raise TypeError(f"polygamma: n (the order) must be a non-negative int, got {n!r}")
     n = int(n)
     x = as_tensor_variable(x)
