@@ -336,7 +336,10 @@ def test_gamma_against_python_math(mode: str) -> None:
     ints = np.array([-3, 0, 1, 2, 5, 20, 170, 171], dtype=np.int32)
     gx, gy, gn = f(pts, pts.astype(np.float32), ints)
     assert_same(gx, np.array([_gamma_reference(p) for p in pts]), "gamma float64", rtol=1e-13)
-    want32 = np.array([_gamma_reference(p) for p in pts.astype(np.float32).astype(float)]).astype(np.float32)
+    with numpy_errstate():  # values past float32's range become inf, as tgammaf's
+        want32 = np.array([_gamma_reference(p) for p in pts.astype(np.float32).astype(float)]).astype(
+            np.float32
+        )
     assert_same(gy, want32, "gamma float32", rtol=1e-5)
     assert_same(gn, np.array([_gamma_reference(float(i)) for i in ints]), "gamma int32", rtol=1e-13)
 
