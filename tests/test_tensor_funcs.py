@@ -406,6 +406,10 @@ def test_gradients_against_finite_differences(mode: str) -> None:
         "choose": (lambda x, y, v, s: ft.choose(ft.constant(np.array([1, 0, 2])), [x, x * 2, v]), [0, 2]),
         "nonzero_values": (lambda x, y, v, s: ft.nonzero_values(ft.switch(x > 0, x, 0)) ** 2, [0]),
         "second": (lambda x, y, v, s: ft.second(x, v) * x, [0, 2]),
+        "bincount": (
+            lambda x, y, v, s: ft.bincount(ft.constant(np.array([3, 0, 3, 1])), v[[0, 1, 2, 0]], 5),
+            [2],
+        ),
         "log1mexp": (lambda x, y, v, s: ft.log1mexp(-ft.exp(v)), [2]),
         "log1pexp": (lambda x, y, v, s: ft.log1pexp(x), [0]),
         "xlogx": (lambda x, y, v, s: ft.xlogx(ft.exp(x)), [0]),

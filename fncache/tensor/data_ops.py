@@ -3,8 +3,9 @@ flatnonzero nonzero_values unique bincount searchsorted``.
 
 The ops run numpy's own function in both linkers (a Python step between the C kernels): their
 output sizes depend on the data, and numpy's loops are already C. Their outputs are integer
-indices and counts, which have no gradient; ``nonzero_values`` is indexing by ``flatnonzero``,
-so it differentiates as indexing does.
+indices and counts, which have no gradient; ``bincount``'s weights get the gradient of their
+bins, and ``nonzero_values`` is indexing by ``flatnonzero``, so it differentiates as indexing
+does.
 """
 
 from __future__ import annotations

@@ -41,6 +41,7 @@ from .advanced_subtensor import (
 from .basic import constant
 from .blas import Dot, dot
 from .creation import Alloc
+from .data_ops import BinCount
 from .elemwise import Elemwise, cast, elemwise
 from .grad_markers import DisconnectedGrad, GradClip, GradScale, ZeroGrad
 from .ifelse import IfElse, ifelse
@@ -501,6 +502,17 @@ def _repeat(node: Apply, out_grads: list) -> list:
 @register_grad(RepeatGrad)
 def _repeat_grad(node: Apply, out_grads: list) -> list:
     return [Repeat(node.op.axis)(out_grads[0], node.inputs[1]), None]
+
+
+@register_grad(BinCount)
+def _bincount(node: Apply, out_grads: list) -> list:
+    # each weight is added into the bin its value names: it gets that bin's gradient
+    if not node.op.weighted:
+        return [None]
+    x, w = node.inputs
+    if not is_float(w.dtype):
+        return [None, None]
+    return [None, cast(out_grads[0][x], w.dtype)]
 
 
 @register_grad(Tile)
