@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..graph.basic import Variable
-from ..graph.types import is_int, normalize_dtype
+from ..graph.types import is_complex, is_int, normalize_dtype
 from .basic import as_tensor_variable, constant, is_python_int
 from .creation import alloc, arange
 from .elemwise import cast, elemwise
@@ -30,11 +30,13 @@ def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, dtype:
     computed as numpy does (``i * step + start``, the last one set to ``stop``); ``start`` and
     ``stop`` numbers or symbolic scalars, ``num`` an int. The dtype is numpy's (float64 for
     ints, float32 stays float32); an int ``dtype`` floors, as numpy does."""
-    if not is_python_int(num) or num < 0:
-        raise TypeError(f"linspace: num must be a non-negative int, got {num!r}")
+    if not is_python_int(num):
+        raise TypeError(f"linspace: num must be an int, got {num!r}")
+    if num < 0:
+        raise ValueError(f"linspace: num must not be negative, got {num}")
     for value, what in ((start, "start"), (stop, "stop")):
         if isinstance(value, (complex, np.complexfloating)) or (
-            isinstance(value, Variable) and value.dtype.startswith("complex")
+            isinstance(value, Variable) and is_complex(value.dtype)
         ):
             raise TypeError(f"linspace: {what} must be real, got {value!r}")
     dt = normalize_dtype(
