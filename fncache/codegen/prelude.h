@@ -288,6 +288,7 @@ FC_INLINE T fc_trunc_##S(T x) {                                                 
 FC_INLINE T fc_exp2_##S(T x) { return exp2##SUF(x); }                                      \
 FC_INLINE T fc_erfc_##S(T x) { return erfc##SUF(x); }                                      \
 FC_INLINE T fc_gammaln_##S(T x) { return fc_lgamma_##S(x); }                               \
+FC_INLINE T fc_gamma_##S(T x) { return tgamma##SUF(x); }                                   \
 FC_INLINE npy_bool fc_isfinite_##S(T x) { return x - x == x - x; }                         \
 FC_INLINE npy_bool fc_signbit_##S(T x) { return copysign##SUF((T)1, x) < (T)0; }           \
 FC_INLINE T fc_deg2rad_##S(T x) { return x * (T)(3.141592653589793238462643383279502884 / 180.0); } \

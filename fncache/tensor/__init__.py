@@ -47,7 +47,13 @@ from . import nlinalg, slinalg
 from .nlinalg import det, inv, matrix_dot, matrix_inverse, slogdet
 from .slinalg import cholesky, solve, solve_triangular
 from .extra_ops import (
+    allclose,
     batched_dot,
+    choose,
+    diag,
+    fill_diagonal,
+    isclose,
+    tri,
     broadcast_to,
     diff,
     fill,
@@ -59,6 +65,24 @@ from .extra_ops import (
     tril,
     triu,
 )
+from .arrange import (
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
+    flip,
+    horizontal_stack,
+    join,
+    moveaxis,
+    pad,
+    split,
+    stacklists,
+    vertical_stack,
+)
+from .data_ops import bincount, flatnonzero, nonzero, nonzero_values, searchsorted, unique
+from .einsum import einsum
+from .grids import linspace, mgrid, ogrid
+from .stat_reductions import max_and_argmax, median, nanmax, nanmin, nansum, ptp
+from .special import digamma, log1mexp, log1pexp, polygamma, psi, xlogx, xlogy0
 from .advanced_subtensor import take
 from .creation import alloc, arange, eye, full, full_like, ones, ones_like, zeros, zeros_like
 from .shape_ops import concatenate, flatten, reshape, stack, swapaxes, transpose, dimshuffle, shape
@@ -134,6 +158,9 @@ rad2deg = _unary("rad2deg", "Elementwise radians to degrees.")
 erfc = _unary("erfc", "Elementwise 1 - erf(x), accurate for large x.")
 erfinv = _unary("erfinv", "Elementwise inverse error function (+-inf at +-1, NaN outside).")
 gammaln = _unary("gammaln", "Elementwise log|gamma(x)| (+inf at 0 and the negative integers).")
+gamma = _unary(
+    "gamma", "Elementwise gamma function (C's tgamma: +-inf at +-0, NaN at the negative integers)."
+)
 trunc = _unary("trunc", "Elementwise rounding towards zero (integers stay integers).")
 square = _unary("square", "Elementwise x * x (numpy.square).")
 reciprocal = _unary("reciprocal", "Elementwise 1 / x (integer division for integers).")
@@ -161,6 +188,12 @@ and_ = _binary("and_", "Elementwise a & b (logical for bool, bitwise for integer
 or_ = _binary("or_", "Elementwise a | b (logical for bool, bitwise for integers).")
 xor = _binary("xor", "Elementwise a ^ b (logical for bool, bitwise for integers).")
 invert = _unary("invert", "Elementwise ~x (logical not for bool, bitwise for integers).")
+# numpy's names for the same ops
+floor_div = int_div
+bitwise_and = and_
+bitwise_or = or_
+bitwise_xor = xor
+bitwise_not = invert
 
 
 from . import nnet  # noqa: E402  (ft.nnet, after the names its functions stand beside)
@@ -172,6 +205,7 @@ def switch(cond: Any, a: Any, b: Any) -> TensorVariable:
 
 
 where = switch
+second = fill  # PyTensor's name: b broadcast to a's shape
 
 
 def clip(x: Any, lo: Any, hi: Any) -> TensorVariable:
@@ -295,6 +329,7 @@ __all__ += [
     "erfc",
     "erfinv",
     "gammaln",
+    "gamma",
     "trunc",
     "square",
     "reciprocal",
@@ -380,6 +415,57 @@ __all__ += [
     "fill",
     "identity_like",
     "batched_dot",
+]
+
+# numpy's and PyTensor's array functions composed from the ops above (fncache/tensor/arrange.py,
+# grids.py, einsum.py, data_ops.py, stat_reductions.py, special.py, extra_ops.py)
+__all__ += [
+    "split",
+    "join",
+    "stacklists",
+    "horizontal_stack",
+    "vertical_stack",
+    "atleast_1d",
+    "atleast_2d",
+    "atleast_3d",
+    "flip",
+    "moveaxis",
+    "pad",
+    "diag",
+    "tri",
+    "einsum",
+    "fill_diagonal",
+    "choose",
+    "second",
+    "nonzero",
+    "flatnonzero",
+    "nonzero_values",
+    "unique",
+    "bincount",
+    "searchsorted",
+    "linspace",
+    "mgrid",
+    "ogrid",
+    "max_and_argmax",
+    "ptp",
+    "median",
+    "nansum",
+    "nanmax",
+    "nanmin",
+    "isclose",
+    "allclose",
+    "psi",
+    "digamma",
+    "polygamma",
+    "log1mexp",
+    "log1pexp",
+    "xlogx",
+    "xlogy0",
+    "floor_div",
+    "bitwise_and",
+    "bitwise_or",
+    "bitwise_xor",
+    "bitwise_not",
 ]
 
 

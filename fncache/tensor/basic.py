@@ -24,6 +24,12 @@ __all__ = [
 ]
 
 
+def is_python_int(value: Any) -> bool:
+    """An int as numpy's functions take one for a count or an offset: a Python or numpy
+    integer, not a bool."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
 def declared_ndim(ndim: Any, op: str, what: str = "ndim") -> int:
     """``ndim`` (or another count of dims, named ``what``) as an op's argument that declares
     its output's number of dims: a non-negative int (a numpy integer too), or an error naming

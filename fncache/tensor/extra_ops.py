@@ -1,5 +1,6 @@
 """numpy's and Theano's small array functions, built from existing ops: ``roll diff tril triu
-broadcast_to nan_to_num sgn iround fill identity_like batched_dot``.
+tri diag fill_diagonal choose broadcast_to nan_to_num sgn iround fill identity_like batched_dot
+isclose allclose``.
 
 Each is a composition of subtensors, concatenations, dimshuffles, elementwise ops and
 ``matmul``, so it fuses with its neighbours, compiles to C where those ops do, keys and pickles
@@ -13,19 +14,24 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..graph.basic import Variable
-from ..graph.types import is_complex, is_float, is_int
-from .array_ops import expand_dims, matmul, squeeze
-from .basic import as_tensor_variable, constant
-from .creation import alloc, arange, eye
+from ..graph.types import is_complex, is_float, is_int, normalize_dtype
+from .array_ops import diagonal, expand_dims, matmul, squeeze
+from .basic import as_tensor_variable, constant, is_python_int
+from .creation import alloc, arange, eye, zeros
 from .elemwise import cast, elemwise
+from .inc_subtensor import set_subtensor
+from .pyop import assert_op
+from .reduction import all as all_
 from .reduction import ordered_axes
-from .shape_ops import concatenate, dimshuffle, flatten, reshape
+from .shape_ops import concatenate, dimshuffle, flatten, reshape, shape
 
 __all__ = [
     "roll",
     "diff",
     "tril",
     "triu",
+    "tri",
+    "diag",
     "broadcast_to",
     "nan_to_num",
     "sgn",
@@ -33,13 +39,25 @@ __all__ = [
     "fill",
     "identity_like",
     "batched_dot",
+    "isclose",
+    "allclose",
+    "fill_diagonal",
+    "choose",
 ]
 
 
 def _int_arg(value: Any, what: str, name: str) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+    if not is_python_int(value):
         raise TypeError(f"{what}: {name} must be an int, got {value!r}")
     return int(value)
+
+
+def _int_scalar(value: Any, what: str, name: str) -> Variable:
+    """``value`` (an int or a symbolic int scalar) as an int64 scalar."""
+    v = as_tensor_variable(value)
+    if v.ndim != 0 or not is_int(v.dtype):
+        raise TypeError(f"{what}: {name} must be an int or an int scalar, got {value!r} ({v.type})")
+    return cast(v, "int64")
 
 
 def _along(x: Variable, axis: int, index: Any) -> Variable:
@@ -64,13 +82,11 @@ def roll(x: Any, shift: Any, axis: int | Sequence[int] | None = None) -> Variabl
         )
     out = v
     for ax, s in zip(axes, shifts):
-        sv = as_tensor_variable(s)
-        if sv.ndim != 0 or not is_int(sv.dtype):
-            raise TypeError(f"roll: a shift must be an int or an int scalar, got {s!r} ({sv.type})")
+        sv = _int_scalar(s, "roll", "a shift")
         n = out.shape[ax]
         # Python's modulo: a shift of -1 or n + 1 is a shift of n - 1 or 1; a 0-size axis gives 0
         # (integer modulo by zero is 0), two empty-or-whole slices
-        cut = n - elemwise("mod", cast(sv, "int64"), n)
+        cut = n - elemwise("mod", sv, n)
         out = concatenate([_along(out, ax, slice(cut, None)), _along(out, ax, slice(None, cut))], axis=ax)
     return out
 
@@ -97,14 +113,12 @@ def _triangle(m: Any, k: Any, keep: str, what: str) -> Variable:
     v = as_tensor_variable(m)
     if v.ndim == 0:
         raise ValueError(f"{what}: takes a tensor of 1 or more dims, got a 0-d {v.type}")
-    kv = as_tensor_variable(k)
-    if kv.ndim != 0 or not is_int(kv.dtype):
-        raise TypeError(f"{what}: k must be an int or an int scalar, got {k!r} ({kv.type})")
+    kv = _int_scalar(k, what, "k")
     # numpy: a vector is the row of a square matrix
     rows = v.shape[-1] if v.ndim == 1 else v.shape[-2]
     i = dimshuffle(arange(rows), (0, "x"))
     j = dimshuffle(arange(v.shape[-1]), ("x", 0))
-    mask = elemwise(keep, j - i, cast(kv, "int64"))
+    mask = elemwise(keep, j - i, kv)
     return elemwise("switch", mask, v, constant(np.zeros((), v.dtype)))
 
 
@@ -117,6 +131,37 @@ def tril(m: Any, k: Any = 0) -> Variable:
 def triu(m: Any, k: Any = 0) -> Variable:
     """numpy.triu: the upper triangle of the last two dims (``j >= i + k`` kept, the rest 0)."""
     return _triangle(m, k, "ge", "triu")
+
+
+def tri(N: Any, M: Any = None, k: Any = 0, dtype: Any = "float64") -> Variable:
+    """numpy.tri: an ``N`` x ``M`` (``N`` x ``N``) matrix of ``dtype``, 1 where ``j <= i + k`` and
+    0 elsewhere; the sizes and ``k`` are ints or symbolic int scalars."""
+    dt = normalize_dtype(dtype, "tri")
+    rows = arange(_int_scalar(N, "tri", "N"))
+    cols = rows if M is None else arange(_int_scalar(M, "tri", "M"))
+    kv = _int_scalar(k, "tri", "k")
+    mask = elemwise("le", dimshuffle(cols, ("x", 0)) - dimshuffle(rows, (0, "x")), kv)
+    return cast(mask, dt)
+
+
+def diag(v: Any, k: int = 0) -> Variable:
+    """numpy.diag: of a vector, the square matrix with it on the ``k``-th diagonal (above the
+    main one for ``k > 0``, below for ``k < 0``) and zeros elsewhere; of a matrix, its ``k``-th
+    diagonal (:func:`diagonal`). A select with an index mask, so it fuses and differentiates."""
+    x = as_tensor_variable(v)
+    k = _int_arg(k, "diag", "k")
+    if x.ndim == 2:
+        return diagonal(x, k)
+    if x.ndim != 1:
+        raise ValueError(
+            f"diag: takes a vector (to build a matrix) or a matrix (to read a diagonal), got {x.type}"
+        )
+    # the vector padded to the matrix's size, read along the rows (k >= 0) or the columns
+    padded = concatenate([x, zeros((abs(k),), x.dtype)]) if k else x
+    i = dimshuffle(arange(padded.shape[0]), (0, "x"))
+    j = dimshuffle(arange(padded.shape[0]), ("x", 0))
+    along = dimshuffle(padded, (0, "x") if k >= 0 else ("x", 0))
+    return elemwise("switch", elemwise("eq", j - i, k), along, constant(np.zeros((), x.dtype)))
 
 
 def broadcast_to(x: Any, shape: Any) -> Variable:
@@ -221,3 +266,63 @@ def batched_dot(a: Any, b: Any) -> Variable:
         dropped.append(2)
     out = matmul(va, vb)
     return squeeze(out, dropped) if dropped else out
+
+
+def isclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Variable:
+    """numpy.isclose: ``|a - b| <= atol + rtol * |b|`` for a finite ``b``, or ``a == b`` (equal
+    infinities); NaNs equal each other only with ``equal_nan``. ``b`` is compared as a float, as
+    numpy does (an unsigned difference cannot wrap)."""
+    va, vb = as_tensor_variable(a), as_tensor_variable(b)
+    for name, val in (("rtol", rtol), ("atol", atol)):
+        if isinstance(val, (bool, np.bool_)) or not isinstance(val, (int, float, np.integer, np.floating)):
+            raise TypeError(f"isclose: {name} must be a Python number, got {val!r}")
+    if is_complex(va.dtype) or is_complex(vb.dtype):
+        raise TypeError(f"isclose: complex tensors are not supported, got {va.type} and {vb.type}")
+    fb = vb if is_float(vb.dtype) else cast(vb, "float64")
+    near = elemwise("le", elemwise("abs", va - fb), atol + rtol * elemwise("abs", fb))
+    out = elemwise("or_", elemwise("and_", near, elemwise("isfinite", fb)), elemwise("eq", va, fb))
+    if equal_nan:
+        out = elemwise("or_", out, elemwise("and_", elemwise("isnan", va), elemwise("isnan", fb)))
+    return out
+
+
+def allclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Variable:
+    """numpy.allclose: every element :func:`isclose` (a bool scalar)."""
+    return all_(isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def fill_diagonal(a: Any, val: Any) -> Variable:
+    """numpy.fill_diagonal as a function (PyTensor's): a copy of the matrix ``a`` with its main
+    diagonal set to the scalar ``val`` (cast to ``a``'s dtype); the first ``min(n, m)`` rows of
+    a tall matrix, as numpy without ``wrap``. A write into the diagonal's strided slice."""
+    v = as_tensor_variable(a)
+    if v.ndim != 2:
+        raise ValueError(f"fill_diagonal: takes a matrix, got {v.type}; index a matrix out of it first")
+    val_v = as_tensor_variable(val)
+    if val_v.ndim != 0:
+        raise TypeError(f"fill_diagonal: val must be a scalar, got {val!r} ({val_v.type})")
+    return reshape(set_subtensor(diagonal(v), cast(val_v, v.dtype)), shape(v), ndim=2)
+
+
+def choose(a: Any, choices: Sequence[Any]) -> Variable:
+    """numpy.choose: ``choices[a]`` elementwise, ``a`` (ints) and the choices broadcast together;
+    an index outside ``[0, len(choices))`` raises when the function runs (numpy's mode
+    "raise"). A chain of selects: it fuses, and the gradient reaches the chosen elements."""
+    idx = as_tensor_variable(a)
+    if not is_int(idx.dtype):
+        raise TypeError(f"choose: a must hold ints (indices into choices), got {idx.type}")
+    if isinstance(choices, Variable) or not isinstance(choices, (list, tuple)) or not choices:
+        raise TypeError(
+            f"choose: choices must be a non-empty list or tuple of tensors, got {choices!r}; "
+            "for a stacked tensor pass list(choices)"
+        )
+    n = len(choices)
+    inside = elemwise("and_", elemwise("ge", idx, 0), elemwise("lt", idx, n))
+    idx = assert_op(
+        idx, all_(inside), f"choose: an index of a is outside [0, {n}); give indices into the {n} choices"
+    )
+    out = as_tensor_variable(choices[0])
+    for k in range(1, n):
+        out = elemwise("switch", elemwise("eq", idx, k), choices[k], out)
+    # with one choice the value is that choice, broadcast against a
+    return out if n > 1 else elemwise("switch", elemwise("eq", idx, 0), out, out)

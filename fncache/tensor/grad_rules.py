@@ -41,6 +41,7 @@ from .advanced_subtensor import (
 from .basic import constant
 from .blas import Dot, dot
 from .creation import Alloc
+from .data_ops import BinCount
 from .elemwise import Elemwise, cast, elemwise
 from .grad_markers import DisconnectedGrad, GradClip, GradScale, ZeroGrad
 from .ifelse import IfElse, ifelse
@@ -58,6 +59,7 @@ from .reduction import sum as sum_
 from .scan import Scan
 from .scan_grad import scan_grad
 from .scalar_ops import Composite
+from .special import psi
 from .shape_ops import Concatenate, DimShuffle, MakeVector, Reshape, Shape, dimshuffle, flatten, reshape
 from .shape_ops import shape
 from .slinalg import Cholesky, Solve, SolveTriangular
@@ -101,25 +103,6 @@ def _arctan2(a: list, z: Variable, g: Variable) -> list:
     y, x = a
     r2 = _e("sqr", x) + _e("sqr", y)
     return [g * x / r2, -g * y / r2]
-
-
-def _digamma(x: Variable) -> Variable:
-    """psi(x), the derivative of ``gammaln`` (log |gamma(x)|), from elementwise ops: the
-    recurrence psi(x) = psi(x + 8) - sum 1/(x + k) lifts the argument to where the asymptotic
-    series (Bernoulli terms to 1/t**12) is exact to ~1e-14, and negative arguments use the
-    reflection psi(x) = psi(1 - x) - pi / tan(pi x)."""
-    neg = _e("lt", x, 0)
-    u = _e("switch", neg, 1 - x, x)
-    shift = 1 / u
-    for k in range(1, 8):
-        shift = shift + 1 / (u + k)
-    t = u + 8
-    w = 1 / _e("sqr", t)
-    series = 691 / 32760 - w / 12
-    for c in (1 / 132, 1 / 240, 1 / 252, 1 / 120, 1 / 12):
-        series = c - w * series
-    psi = _e("log", t) - 0.5 / t - w * series - shift
-    return _e("switch", neg, psi - math.pi / _e("tan", math.pi * x), psi)
 
 
 SCALAR_GRADS: dict[str, ScalarRule] = {
@@ -172,7 +155,8 @@ SCALAR_GRADS: dict[str, ScalarRule] = {
     "rad2deg": lambda a, z, g: [g * (180 / math.pi)],
     "erfc": lambda a, z, g: [g * (-2 / math.sqrt(math.pi)) * _e("exp", -_e("sqr", a[0]))],
     "erfinv": lambda a, z, g: [g * (math.sqrt(math.pi) / 2) * _e("exp", _e("sqr", z))],
-    "gammaln": lambda a, z, g: [g * _digamma(a[0])],
+    "gammaln": lambda a, z, g: [g * psi(a[0])],
+    "gamma": lambda a, z, g: [g * z * psi(a[0])],
     "square": lambda a, z, g: [g * 2 * a[0]],
     "reciprocal": lambda a, z, g: [-g * _e("sqr", z)],
     # real inputs (complex ones have no gradient): real and conj are x, imag and angle constant
@@ -518,6 +502,17 @@ def _repeat(node: Apply, out_grads: list) -> list:
 @register_grad(RepeatGrad)
 def _repeat_grad(node: Apply, out_grads: list) -> list:
     return [Repeat(node.op.axis)(out_grads[0], node.inputs[1]), None]
+
+
+@register_grad(BinCount)
+def _bincount(node: Apply, out_grads: list) -> list:
+    # each weight is added into the bin its value names: it gets that bin's gradient
+    if not node.op.weighted:
+        return [None]
+    x, w = node.inputs
+    if not is_float(w.dtype):
+        return [None, None]
+    return [None, cast(out_grads[0][x], w.dtype)]
 
 
 @register_grad(Tile)

@@ -1,7 +1,7 @@
 """Scalar ops for the numpy ufuncs beyond the core table of :mod:`scalar_ops`: inverse
 hyperbolics, ``arctan2 hypot fmod copysign nextafter``, ``trunc isfinite signbit exp2 deg2rad
 rad2deg reciprocal square``, the shifts, ``logaddexp``, the complex parts ``real imag conj
-angle`` and the special functions numpy lacks (``erfc erfinv gammaln``: the Python linker
+angle`` and the special functions numpy lacks (``erfc erfinv gammaln gamma``: the Python linker
 computes them with Python's ``math`` module, erfinv by the C helper's algorithm).
 
 Importing this module registers the ops in ``scalar_ops.SCALAR_OPS`` (``scalar_ops`` imports it
@@ -45,6 +45,17 @@ def _lgamma(x: float) -> float:
     try:
         return math.lgamma(x)
     except ValueError:
+        return math.inf
+
+
+def _gamma(x: float) -> float:
+    # math.gamma raises where C's tgamma returns: +-inf at +-0, NaN at the negative integers
+    # and -inf, +inf past the float range
+    try:
+        return math.gamma(x)
+    except ValueError:
+        return math.copysign(math.inf, x) if x == 0 else math.nan
+    except OverflowError:
         return math.inf
 
 
@@ -130,6 +141,7 @@ MATH_OPS: list[ScalarOp] = [
     ScalarOp("erfc", 1, _from_math(math.erfc), "fc_erfc_$T($0)", compute="float"),
     ScalarOp("erfinv", 1, erfinv_reference, "fc_erfinv_$T($0)", compute="float"),
     ScalarOp("gammaln", 1, _from_math(_lgamma), "fc_gammaln_$T($0)", compute="float"),
+    ScalarOp("gamma", 1, _from_math(_gamma), "fc_gamma_$T($0)", compute="float"),
     ScalarOp("trunc", 1, np.trunc, "fc_trunc_$T($0)", c_int="$0", c_bool="$0"),
     ScalarOp("square", 1, np.square, "($0 * $0)", c_bool="$0"),
     ScalarOp("reciprocal", 1, _reciprocal, "(1 / $0)", c_int="fc_reciprocal_$T($0)"),

@@ -1,0 +1,310 @@
+"""numpy's and PyTensor's functions that cut, join and rearrange arrays: ``split join
+stacklists horizontal_stack vertical_stack atleast_1d atleast_2d atleast_3d flip moveaxis pad``.
+
+Each is a composition of slices, concatenations, dimshuffles and ``alloc``, so it compiles to C
+where those ops do, keys and pickles as they do and differentiates through their gradient rules.
+Sizes only known at run time are checked there by an ``Assert`` on the input (a C step), whose
+message names the function and the fix.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from ..graph.basic import Constant, Variable
+from ..graph.types import is_int
+from .basic import as_tensor_variable, constant, is_python_int
+from .creation import alloc
+from .elemwise import cast, elemwise
+from .pyop import assert_op
+from .reduction import all as all_
+from .reduction import ordered_axes
+from .reduction import sum as sum_
+from .shape_ops import concatenate, dimshuffle, shape, stack, transpose
+
+__all__ = [
+    "split",
+    "join",
+    "stacklists",
+    "horizontal_stack",
+    "vertical_stack",
+    "atleast_1d",
+    "atleast_2d",
+    "atleast_3d",
+    "flip",
+    "moveaxis",
+    "pad",
+]
+
+
+def _along(x: Variable, axis: int, index: Any) -> Variable:
+    """``x[index]`` along ``axis``, the other axes whole."""
+    return x[(slice(None),) * axis + (index,)]
+
+
+def _checked(x: Variable, static: bool | None, cond: Callable[[], Variable], msg: str) -> Variable:
+    """``x``, with a condition on sizes checked when the graph is built where the static shapes
+    decide it (``static``), else when the function runs (an ``Assert`` of ``cond()``)."""
+    if static is None:
+        return assert_op(x, cond(), msg)
+    if not static:
+        raise ValueError(msg)
+    return x
+
+
+def _one_axis(v: Variable, axis: Any, what: str) -> int:
+    if v.ndim == 0:
+        raise ValueError(f"{what}: a 0-d tensor has no axis to work along; give a 1-d or more")
+    return ordered_axes(axis, v.ndim, what)[0]
+
+
+def split(x: Any, splits_size: Any, n_splits: int | None = None, axis: int = 0) -> list[Variable]:
+    """PyTensor's ``split(x, splits_size, n_splits, axis=0)``: ``x`` cut along ``axis`` into
+    ``n_splits`` pieces of the sizes ``splits_size`` (Python ints or a symbolic int vector), which
+    must add up to ``x.shape[axis]`` (checked when the function runs, or when the graph is built
+    if the sizes are known). Without ``n_splits`` it is ``numpy.split(x, indices_or_sections,
+    axis)``: an int cuts into that many equal pieces, a sequence of ints gives the cut points."""
+    v = as_tensor_variable(x)
+    ax = _one_axis(v, axis, "split")
+    n = shape(v)[ax]
+    if n_splits is None:
+        return _numpy_split(v, splits_size, ax, n)
+    if not is_python_int(n_splits) or n_splits < 1:
+        raise TypeError(f"split: n_splits must be a positive int, got {n_splits!r}")
+    sizes = as_tensor_variable(list(splits_size) if isinstance(splits_size, tuple) else splits_size)
+    if sizes.ndim != 1 or not is_int(sizes.dtype):
+        raise TypeError(
+            f"split: splits_size must be a list of ints or a symbolic int vector, got "
+            f"{splits_size!r} ({sizes.type}); for numpy's split leave n_splits out"
+        )
+    if sizes.type.shape[0] not in (None, n_splits):
+        raise ValueError(
+            f"split: {sizes.type.shape[0]} sizes {splits_size!r} for n_splits={n_splits}; give one "
+            "size per piece (numpy's split(x, indices, axis) takes the axis as a keyword here)"
+        )
+    if isinstance(sizes, Constant):
+        known, length = [int(s) for s in sizes.data], v.type.shape[ax]
+        if min(known) < 0 or length is not None and sum(known) != length:
+            raise ValueError(
+                f"split: the sizes {known} must be non-negative and add up to the length "
+                f"{length} of axis {ax} of x; give sizes that cover the axis exactly"
+            )
+    static = True if isinstance(sizes, Constant) and v.type.shape[ax] is not None else None
+    sizes = cast(sizes, "int64")
+
+    def sizes_fit() -> Variable:
+        ok = elemwise("and_", elemwise("eq", sum_(sizes), n), all_(elemwise("ge", sizes, 0)))
+        return elemwise("and_", ok, elemwise("eq", shape(sizes)[0], n_splits))
+
+    v = _checked(
+        v,
+        static,
+        sizes_fit,
+        f"split: the {n_splits} sizes must be non-negative and add up to the length of axis "
+        f"{ax} of x; give sizes that cover the axis exactly",
+    )
+    out, start = [], constant(np.int64(0))
+    for i in range(n_splits):
+        stop = start + sizes[i]
+        out.append(_along(v, ax, slice(start, stop)))
+        start = stop
+    return out
+
+
+def _numpy_split(v: Variable, sections: Any, ax: int, n: Variable) -> list[Variable]:
+    if is_python_int(sections):
+        k = int(sections)
+        if k < 1:
+            raise ValueError(f"split: the number of sections must be at least 1, got {k}")
+        length = v.type.shape[ax]
+        v = _checked(
+            v,
+            None if length is None else length % k == 0,
+            lambda: elemwise("eq", elemwise("mod", n, k), 0),
+            f"split: {k} sections do not divide axis {ax} of x equally; give a length that "
+            f"{k} divides or the cut points",
+        )
+        step = elemwise("floor_div", n, k)
+        return [_along(v, ax, slice(i * step, (i + 1) * step)) for i in range(k)]
+    if isinstance(sections, (tuple, list)) and all(is_python_int(c) for c in sections):
+        cuts = [None, *(int(c) for c in sections), None]
+        return [_along(v, ax, slice(a, b)) for a, b in zip(cuts[:-1], cuts[1:])]
+    raise TypeError(
+        f"split: without n_splits the second argument is numpy's indices_or_sections (an int or "
+        f"a sequence of ints), got {sections!r}; for sizes give n_splits as well"
+    )
+
+
+def join(axis: int, *tensors: Any) -> Variable:
+    """PyTensor's ``join(axis, *tensors)``: ``concatenate(tensors, axis)``."""
+    if not tensors:
+        raise ValueError("join: give at least one tensor after the axis")
+    if isinstance(axis, Variable) or not is_python_int(axis):
+        raise TypeError(f"join: the axis (first argument) must be an int, got {axis!r}")
+    return concatenate(tensors, axis=axis)
+
+
+def stacklists(arg: Any) -> Variable:
+    """PyTensor's ``stacklists``: nested lists of scalars or tensors stacked into one tensor
+    (the nesting becomes the leading dims)."""
+    if isinstance(arg, (list, tuple)):
+        if not arg:
+            raise ValueError("stacklists: a list is empty; give at least one element per level")
+        return stack([stacklists(a) for a in arg])
+    return as_tensor_variable(arg)
+
+
+def _atleast(x: Any, ndim: int) -> Variable:
+    v = as_tensor_variable(x)
+    if v.ndim >= ndim:
+        return v
+    # numpy's placement: a vector is a row (in the middle for 3 dims), a matrix gains a last dim
+    patterns = {0: ["x"] * ndim, 1: ["x", 0, "x"][:ndim], 2: [0, 1, "x"]}
+    return dimshuffle(v, patterns[v.ndim])
+
+
+def _atleast_many(arys: tuple, ndim: int, what: str) -> Any:
+    if not arys:
+        raise TypeError(f"{what}: give at least one tensor")
+    out = [_atleast(a, ndim) for a in arys]
+    return out[0] if len(out) == 1 else out
+
+
+def atleast_1d(*arys: Any) -> Any:
+    """numpy.atleast_1d: a 0-d tensor becomes shape (1,); one tensor in, one out, else a list."""
+    return _atleast_many(arys, 1, "atleast_1d")
+
+
+def atleast_2d(*arys: Any) -> Any:
+    """numpy.atleast_2d: 0-d -> (1, 1), (n,) -> (1, n)."""
+    return _atleast_many(arys, 2, "atleast_2d")
+
+
+def atleast_3d(*arys: Any) -> Any:
+    """numpy.atleast_3d: 0-d -> (1, 1, 1), (n,) -> (1, n, 1), (m, n) -> (m, n, 1)."""
+    return _atleast_many(arys, 3, "atleast_3d")
+
+
+def horizontal_stack(*tensors: Any) -> Variable:
+    """numpy.hstack (PyTensor's ``horizontal_stack``): joined along axis 1, or 0 for vectors."""
+    if not tensors:
+        raise ValueError("horizontal_stack: give at least one tensor")
+    vs = [_atleast(t, 1) for t in tensors]
+    return concatenate(vs, axis=0 if vs[0].ndim == 1 else 1)
+
+
+def vertical_stack(*tensors: Any) -> Variable:
+    """numpy.vstack (PyTensor's ``vertical_stack``): vectors as rows, joined along axis 0."""
+    if not tensors:
+        raise ValueError("vertical_stack: give at least one tensor")
+    return concatenate([_atleast(t, 2) for t in tensors], axis=0)
+
+
+def flip(x: Any, axis: int | Sequence[int] | None = None) -> Variable:
+    """numpy.flip: the order of the elements along ``axis`` (all axes when None) reversed."""
+    v = as_tensor_variable(x)
+    axes = range(v.ndim) if axis is None else ordered_axes(axis, v.ndim, "flip")
+    index = [slice(None)] * v.ndim
+    for a in axes:
+        index[a] = slice(None, None, -1)
+    return v[tuple(index)] if v.ndim else v
+
+
+def moveaxis(a: Any, source: int | Sequence[int], destination: int | Sequence[int]) -> Variable:
+    """numpy.moveaxis: the axes ``source`` moved to the places ``destination``, the others in
+    their order."""
+    v = as_tensor_variable(a)
+    src = ordered_axes(source, v.ndim, "moveaxis")
+    dst = ordered_axes(destination, v.ndim, "moveaxis")
+    if len(src) != len(dst):
+        raise ValueError(
+            f"moveaxis: {len(src)} source axes {source!r} and {len(dst)} destinations "
+            f"{destination!r}; give one destination per source axis"
+        )
+    order = [d for d in range(v.ndim) if d not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return transpose(v, order)
+
+
+_PAD_MODES = ("constant", "edge", "reflect", "symmetric", "wrap")
+
+
+def _pad_widths(pad_width: Any, ndim: int) -> list[tuple[int, int]]:
+    """numpy's spellings of ``pad_width``: an int, ``(before, after)``, or one pair per axis."""
+    arr = np.asarray(pad_width, dtype=object)
+    flat = arr.ravel().tolist()
+    if isinstance(pad_width, Variable) or not flat or not all(is_python_int(p) for p in flat):
+        raise TypeError(
+            f"pad: pad_width must be ints (an int, a pair, or a pair per axis), got {pad_width!r}"
+        )
+    if any(p < 0 for p in flat):
+        raise ValueError(f"pad: pad_width must not be negative, got {pad_width!r}")
+    try:
+        pairs = np.broadcast_to(np.asarray(flat, dtype=np.int64).reshape(arr.shape), (ndim, 2))
+    except ValueError:
+        raise ValueError(
+            f"pad: pad_width {pad_width!r} does not fit a tensor of {ndim} dims; give an int, a "
+            f"(before, after) pair, or {ndim} pairs"
+        ) from None
+    return [(int(b), int(e)) for b, e in pairs]
+
+
+def pad(array: Any, pad_width: Any, mode: str = "constant", constant_values: Any = 0) -> Variable:
+    """numpy.pad with the modes ``constant`` (``constant_values``: a number or a symbolic
+    scalar), ``edge``, ``reflect``, ``symmetric`` and ``wrap``. Reflecting or wrapping needs the
+    axis at least as long as the padding (longer for ``reflect``), edge padding a non-empty axis;
+    checked when the function runs."""
+    v = as_tensor_variable(array)
+    if mode not in _PAD_MODES:
+        raise ValueError(f"pad: mode {mode!r} is not supported; give one of {', '.join(_PAD_MODES)}")
+    widths = _pad_widths(pad_width, v.ndim)
+    if mode == "constant":
+        fill = as_tensor_variable(constant_values)
+        if fill.ndim != 0:
+            raise TypeError(
+                f"pad: constant_values must be one number or a symbolic scalar, got {constant_values!r}"
+            )
+        fill = cast(fill, v.dtype) if fill.dtype != v.dtype else fill
+    out = v
+    for ax, (before, after) in enumerate(widths):
+        if not before and not after:
+            continue
+        n = shape(out)[ax]
+        need = {"edge": 1, "reflect": max(before, after) + 1, "symmetric": max(before, after)}
+        need["wrap"] = need["symmetric"]
+        if mode in need:
+            length = out.type.shape[ax]
+            out = _checked(
+                out,
+                None if length is None else length >= need[mode],
+                lambda n=n, least=need[mode]: elemwise("ge", n, least),
+                f"pad: mode {mode!r} with pad widths ({before}, {after}) needs axis {ax} at least "
+                f"{need[mode]} long; pad less or use mode 'constant'",
+            )
+        pieces = [
+            _pad_piece(out, ax, k, mode, fill if mode == "constant" else None, at_end)
+            for k, at_end in ((before, False), (after, True))
+        ]
+        out = concatenate([pieces[0], out, pieces[1]], axis=ax)
+    return out
+
+
+def _pad_piece(v: Variable, ax: int, k: int, mode: str, fill: Variable | None, at_end: bool) -> Variable:
+    """The ``k`` entries added before (or, ``at_end``, after) ``v`` along ``ax``."""
+    if mode == "constant":
+        dims = [shape(v)[d] if d != ax else k for d in range(v.ndim)]
+        return alloc(fill, *dims)
+    if mode == "edge":
+        edge = _along(v, ax, slice(-1, None) if at_end else slice(0, 1))
+        dims = [shape(v)[d] if d != ax else k for d in range(v.ndim)]
+        return alloc(edge, *dims)
+    if mode == "wrap":
+        return _along(v, ax, slice(0, k) if at_end else slice(-k, None) if k else slice(0, 0))
+    skip = 1 if mode == "reflect" else 0  # reflect leaves the edge entry out, symmetric repeats it
+    if at_end:
+        start = -1 - skip
+        return _along(v, ax, slice(start, start - k, -1))
+    return _along(v, ax, slice(k - 1 + skip, skip - 1 if skip else None, -1) if k else slice(0, 0))

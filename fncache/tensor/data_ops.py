@@ -1,0 +1,208 @@
+"""numpy functions whose results are indices or counts read off the values: ``nonzero
+flatnonzero nonzero_values unique bincount searchsorted``.
+
+The ops run numpy's own function in both linkers (a Python step between the C kernels): their
+output sizes depend on the data, and numpy's loops are already C. Their outputs are integer
+indices and counts, which have no gradient; ``bincount``'s weights get the gradient of their
+bins, and ``nonzero_values`` is indexing by ``flatnonzero``, so it differentiates as indexing
+does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..graph.basic import Apply, Op, Variable
+from ..graph.types import TensorType, is_complex, is_int
+from .basic import as_tensor_variable, is_python_int
+from .shape_ops import flatten, stack
+
+__all__ = [
+    "NonZero",
+    "Unique",
+    "BinCount",
+    "SearchSorted",
+    "nonzero",
+    "flatnonzero",
+    "nonzero_values",
+    "unique",
+    "bincount",
+    "searchsorted",
+]
+
+# numpy 2.0 gave unique's inverse the input's shape, numpy 2.0.1 went back to 1-d for axis=None:
+# the declared type follows the numpy installed
+_INVERSE_KEEPS_SHAPE = np.unique(np.zeros((1, 1)), return_inverse=True)[1].ndim == 2
+
+
+class NonZero(Op):
+    """numpy.nonzero: one int64 vector of indices per dim of ``x``."""
+
+    __props__ = ()
+
+    def make_node(self, x: Variable) -> Apply:
+        return Apply(self, [x], [TensorType("int64", (None,)) for _ in range(x.ndim)])
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        return [i.astype(np.int64, copy=False) for i in np.nonzero(inputs[0])]
+
+
+def nonzero(a: Any, return_matrix: bool = False) -> Any:
+    """numpy.nonzero (PyTensor's): a tuple of int64 index vectors, one per dim of ``a``; with
+    ``return_matrix`` the matrix stacking them (``ndim`` rows)."""
+    v = as_tensor_variable(a)
+    if v.ndim == 0:
+        raise ValueError(f"nonzero: takes a tensor of 1 or more dims, got a 0-d {v.type}; use ft.atleast_1d")
+    out = NonZero()(v)
+    out = out if isinstance(out, list) else [out]
+    return stack(out) if return_matrix else tuple(out)
+
+
+def flatnonzero(a: Any) -> Variable:
+    """numpy.flatnonzero: the indices of the non-zero elements of the flattened ``a``."""
+    return NonZero()(flatten(as_tensor_variable(a)))
+
+
+def nonzero_values(a: Any) -> Variable:
+    """PyTensor's ``nonzero_values``: the non-zero elements of ``a`` in flattened order (indexing
+    by :func:`flatnonzero`, so the gradient reaches them)."""
+    v = flatten(as_tensor_variable(a))
+    return v[NonZero()(v)]
+
+
+class Unique(Op):
+    """numpy.unique of the flattened input: the sorted values, then as asked the indices of
+    their first occurrences, the inverse indices and the counts (int64)."""
+
+    __props__ = ("return_index", "return_inverse", "return_counts")
+
+    def __init__(self, return_index: bool, return_inverse: bool, return_counts: bool) -> None:
+        self.return_index = bool(return_index)
+        self.return_inverse = bool(return_inverse)
+        self.return_counts = bool(return_counts)
+
+    def make_node(self, x: Variable) -> Apply:
+        outs = [TensorType(x.dtype, (None,))]
+        if self.return_index:
+            outs.append(TensorType("int64", (None,)))
+        if self.return_inverse:
+            outs.append(TensorType("int64", x.type.shape if _INVERSE_KEEPS_SHAPE else (None,)))
+        if self.return_counts:
+            outs.append(TensorType("int64", (None,)))
+        return Apply(self, [x], outs)
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        res = np.unique(
+            inputs[0],
+            return_index=self.return_index,
+            return_inverse=self.return_inverse,
+            return_counts=self.return_counts,
+        )
+        res = res if isinstance(res, tuple) else (res,)
+        return [np.asarray(r, dtype=o.dtype) for r, o in zip(res, node.outputs)]
+
+
+def unique(
+    ar: Any, return_index: bool = False, return_inverse: bool = False, return_counts: bool = False
+) -> Any:
+    """numpy.unique (of the flattened ``ar``): the sorted distinct values; with any of the
+    ``return_*`` flags a list of the values and the arrays asked for, in numpy's order."""
+    v = as_tensor_variable(ar)
+    if is_complex(v.dtype):
+        raise TypeError(f"unique: complex tensors are not supported, got {v.type}")
+    return Unique(return_index, return_inverse, return_counts)(v)
+
+
+class BinCount(Op):
+    """numpy.bincount(x, weights, minlength)."""
+
+    __props__ = ("minlength", "weighted")
+
+    def __init__(self, minlength: int, weighted: bool) -> None:
+        self.minlength = minlength
+        self.weighted = weighted
+
+    def make_node(self, x: Variable, *weights: Variable) -> Apply:
+        return Apply(self, [x, *weights], [TensorType("float64" if self.weighted else "int64", (None,))])
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        x = inputs[0]
+        if x.size and x.min() < 0:
+            raise ValueError(
+                f"bincount: the values must not be negative, got {int(x.min())}; shift them or "
+                "take the absolute value first"
+            )
+        w = inputs[1] if self.weighted else None
+        if w is not None and w.shape != x.shape:
+            raise ValueError(
+                f"bincount: weights of shape {w.shape} for values of shape {x.shape}; give one weight per value"
+            )
+        res = np.bincount(x, weights=w, minlength=self.minlength)
+        return [res.astype(node.outputs[0].dtype, copy=False)]
+
+
+def bincount(x: Any, weights: Any = None, minlength: int = 0) -> Variable:
+    """numpy.bincount: how often each non-negative int of the vector ``x`` occurs (int64), or the
+    sum of the ``weights`` at each (float64); at least ``minlength`` bins. A negative value
+    raises ValueError when the function runs."""
+    v = as_tensor_variable(x)
+    if v.ndim != 1 or not (is_int(v.dtype) or v.dtype == "bool"):
+        raise TypeError(f"bincount: x must be an int vector, got {v.type}")
+    if not is_python_int(minlength):
+        raise TypeError(f"bincount: minlength must be an int, got {minlength!r}")
+    if minlength < 0:
+        raise ValueError(f"bincount: minlength must not be negative, got {minlength}")
+    if weights is None:
+        return BinCount(int(minlength), False)(v)
+    w = as_tensor_variable(weights)
+    if w.ndim != 1 or is_complex(w.dtype):
+        raise TypeError(f"bincount: weights must be a real vector like x, got {w.type}")
+    return BinCount(int(minlength), True)(v, w)
+
+
+class SearchSorted(Op):
+    """numpy.searchsorted(a, v, side): int64 insertion points of ``v`` in the sorted ``a``."""
+
+    __props__ = ("side", "with_sorter")
+
+    def __init__(self, side: str, with_sorter: bool) -> None:
+        self.side = side
+        self.with_sorter = with_sorter
+
+    def make_node(self, a: Variable, v: Variable, *sorter: Variable) -> Apply:
+        return Apply(self, [a, v, *sorter], [TensorType("int64", v.type.shape)])
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        a, v = inputs[:2]
+        sorter = inputs[2] if self.with_sorter else None
+        if sorter is not None and sorter.shape != a.shape:
+            raise ValueError(
+                f"searchsorted: sorter of shape {sorter.shape} for a of shape {a.shape}; give one index per element"
+            )
+        try:
+            res = np.searchsorted(a, v, side=self.side, sorter=sorter)
+        except ValueError as e:
+            raise ValueError(f"searchsorted: {e}") from None
+        return [np.asarray(res, dtype=np.int64)]
+
+
+def searchsorted(a: Any, v: Any, side: str = "left", sorter: Any = None) -> Variable:
+    """numpy.searchsorted: where the elements of ``v`` would go in the sorted vector ``a`` to
+    keep it sorted (the first such place for ``side="left"``, the last for ``"right"``);
+    ``sorter`` the int indices that sort ``a``. int64, of ``v``'s shape."""
+    va, vv = as_tensor_variable(a), as_tensor_variable(v)
+    if va.ndim != 1:
+        raise ValueError(f"searchsorted: a must be a vector, got {va.type}")
+    if side not in ("left", "right"):
+        raise ValueError(f"searchsorted: side must be 'left' or 'right', got {side!r}")
+    for name, t in (("a", va), ("v", vv)):
+        if is_complex(t.dtype):
+            raise TypeError(f"searchsorted: complex tensors are not supported, got {t.type} for {name}")
+    if sorter is None:
+        return SearchSorted(side, False)(va, vv)
+    s = as_tensor_variable(sorter)
+    if s.ndim != 1 or not is_int(s.dtype):
+        raise TypeError(f"searchsorted: sorter must be an int vector, got {s.type}")
+    return SearchSorted(side, True)(va, vv, s)
