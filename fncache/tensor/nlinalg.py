@@ -120,15 +120,29 @@ def _complex_of(dtype: str) -> str:
     return "complex64" if dtype == "float32" else "complex128"
 
 
+#: What to do about numpy.linalg's errors, by the start of their message.
+_FIXES = {
+    "Singular matrix": "for a singular or rank-deficient matrix use pinv or lstsq",
+    "Matrix is not positive definite": (
+        "give a symmetric positive definite matrix (add a small multiple of the identity if it "
+        "is only positive semi-definite, or use eigh / solve for an indefinite one)"
+    ),
+    "Last 2 dimensions of the array must be square": "give square matrices",
+    "SVD did not converge": "check the input for NaN and inf",
+    "Eigenvalues did not converge": "check the input for NaN and inf",
+}
+
+
 def run_linalg(what: str, fn: Callable[..., Any], *args: np.ndarray) -> Any:
     """``fn(*args)``, numpy.linalg's errors (a singular or not positive definite matrix, a
-    non-square one) re-raised naming the function and the shapes it was given."""
+    non-square one) re-raised naming the function, the shapes it was given and the fix."""
     shapes = ", ".join(str(a.shape) for a in args)
     try:
         with np.errstate(all="ignore"):  # as the C kernels: IEEE results, no warnings
             return fn(*args)
     except np.linalg.LinAlgError as e:
-        raise np.linalg.LinAlgError(f"{what}: {e} (input shapes {shapes})") from None
+        fix = next((f"; {v}" for k, v in _FIXES.items() if str(e).startswith(k)), "")
+        raise np.linalg.LinAlgError(f"{what}: {e} (input shapes {shapes}){fix}") from None
     except ValueError as e:
         raise ValueError(f"{what}: {e} (input shapes {shapes})") from None
 

@@ -20,10 +20,19 @@ from .array_ops import swap_last
 from .basic import as_tensor_variable
 from .elemwise import broadcast_static_shape, cast
 from .extra_ops import tril, triu
-from .nlinalg import linalg_input, run_linalg, square_input
+from .nlinalg import eigvalsh, linalg_input, run_linalg, square_input
 from .shape_ops import dimshuffle, reshape
 
-__all__ = ["Cholesky", "Solve", "SolveTriangular", "cholesky", "solve", "solve_triangular", "kron"]
+__all__ = [
+    "Cholesky",
+    "Solve",
+    "SolveTriangular",
+    "cholesky",
+    "solve",
+    "solve_triangular",
+    "kron",
+    "eigvalsh",  # PyTensor's slinalg offers it (scipy's generalized form)
+]
 
 
 class Cholesky(Op):
