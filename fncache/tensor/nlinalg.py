@@ -24,6 +24,7 @@ from .basic import as_tensor_variable
 from .blas import dot
 from .creation import eye, zeros_like
 from .elemwise import cast, check_float64, elemwise
+from .extra_ops import tril, triu
 from .reduction import keep_reduced_dims, ordered_axes
 from .reduction import max as max_
 from .reduction import min as min_
@@ -60,6 +61,9 @@ __all__ = [
     "linalg_input",
     "square_input",
     "run_linalg",
+    "flag",
+    "system_operands",
+    "symmetric_from",
 ]
 
 
@@ -104,6 +108,24 @@ def square_input(x: Any, what: str, ndims: range = STACKS, takes: str = "") -> V
 def matrix_input(x: Any, what: str) -> Variable:
     """:func:`linalg_input` of a matrix or a stack of them, of any (known or not) sizes."""
     return linalg_input(x, what, STACKS, "a matrix or a stack of them (2 or more dims)")
+
+
+def system_operands(
+    what: str, va: Variable, vb: Variable, rows_a: int | None, rows_b: int | None
+) -> tuple[Variable, Variable]:
+    """``a`` and ``b`` of a linear system in one float dtype (float64 if either is), ``b``'s
+    rows (``rows_b``) checked against ``a``'s where both are known."""
+    if rows_a is not None and rows_b is not None and rows_a != rows_b:
+        raise ValueError(f"{what}: a is {va.type} and b is {vb.type}: b needs {rows_a} rows, as a has")
+    dt = "float64" if "float64" in (va.dtype, vb.dtype) else "float32"
+    return cast(va, dt), cast(vb, dt)
+
+
+def symmetric_from(v: Variable, lower: bool) -> Variable:
+    """The symmetric matrix (per matrix of a stack) of ``v``'s lower (or upper) triangle."""
+    if lower:
+        return tril(v) + swap_last(tril(v, -1))
+    return triu(v) + swap_last(triu(v, 1))
 
 
 def _side(v: Variable) -> int | None:
@@ -348,7 +370,8 @@ def matrix_dot(*args: Any) -> Variable:
     return reduce(dot, [as_tensor_variable(a) for a in args])
 
 
-def _flag(value: Any, what: str, name: str) -> bool:
+def flag(value: Any, what: str, name: str) -> bool:
+    """``value`` checked a bool: argument ``name`` of function ``what``."""
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{what}: {name} must be True or False, got {value!r}")
     return bool(value)
@@ -357,7 +380,7 @@ def _flag(value: Any, what: str, name: str) -> bool:
 def pinv(x: Any, hermitian: bool = False) -> Variable:
     """numpy.linalg.pinv: the pseudo-inverse of a matrix (or of each in a stack), ``(M, N)`` to
     ``(N, M)``; ``hermitian=True`` computes it from the eigenvalues of a symmetric ``x``."""
-    if _flag(hermitian, "pinv", "hermitian"):
+    if flag(hermitian, "pinv", "hermitian"):
         return Pinv(True)(square_input(x, "pinv"))
     return Pinv()(matrix_input(x, "pinv"))
 
@@ -385,11 +408,9 @@ def eigvalsh(a: Any, b: Any = None, UPLO: str = "L") -> Variable:
     va = square_input(a, "eigvalsh")
     if b is None:
         return Eigh(_uplo(UPLO, "eigvalsh"))(va)[0]
-    from .extra_ops import tril, triu
     from .slinalg import cholesky
 
-    low = _uplo(UPLO, "eigvalsh") == "L"
-    sym = tril(va) + swap_last(tril(va, -1)) if low else triu(va) + swap_last(triu(va, 1))
+    sym = symmetric_from(va, _uplo(UPLO, "eigvalsh") == "L")
     li = MatrixInverse()(cholesky(square_input(b, "eigvalsh"), lower=True))
     return Eigh()(matmul(matmul(li, sym), swap_last(li)))[0]
 
@@ -405,7 +426,7 @@ def eig(a: Any) -> tuple[Variable, Variable]:
 def svd(a: Any, full_matrices: bool = True, compute_uv: bool = True) -> Any:
     """numpy.linalg.svd: ``(U, s, Vh)`` with ``a == U[..., :K] * s @ Vh[..., :K, :]`` (a
     stack: per matrix), or the singular values ``s`` alone when ``compute_uv=False``."""
-    op = SVD(_flag(full_matrices, "svd", "full_matrices"), _flag(compute_uv, "svd", "compute_uv"))
+    op = SVD(flag(full_matrices, "svd", "full_matrices"), flag(compute_uv, "svd", "compute_uv"))
     return op(matrix_input(a, "svd"))
 
 
@@ -430,11 +451,8 @@ def lstsq(a: Any, b: Any, rcond: float | None = None) -> tuple[Variable, Variabl
         raise TypeError(f"lstsq: rcond must be a number or None, got {rcond!r}")
     va = linalg_input(a, "lstsq", range(2, 3), "a as a matrix (2 dims)")
     vb = linalg_input(b, "lstsq", range(1, 3), "b as a vector or a matrix of right-hand sides (1 or 2 dims)")
-    dt = "float64" if "float64" in (va.dtype, vb.dtype) else "float32"
-    m, mb = va.type.shape[0], vb.type.shape[0]
-    if m is not None and mb is not None and m != mb:
-        raise ValueError(f"lstsq: a is {va.type} and b is {vb.type}: b needs {m} rows, as a has")
-    x, residuals, rank, s = Lstsq(None if rcond is None else float(rcond))(cast(va, dt), cast(vb, dt))
+    va, vb = system_operands("lstsq", va, vb, va.type.shape[0], vb.type.shape[0])
+    x, residuals, rank, s = Lstsq(None if rcond is None else float(rcond))(va, vb)
     return x, residuals, rank, s
 
 

@@ -18,9 +18,8 @@ from ..graph.basic import Apply, Op, Variable
 from ..graph.types import TensorType
 from .array_ops import swap_last
 from .basic import as_tensor_variable
-from .elemwise import broadcast_static_shape, cast
-from .extra_ops import tril, triu
-from .nlinalg import eigvalsh, linalg_input, run_linalg, square_input
+from .elemwise import broadcast_static_shape
+from .nlinalg import eigvalsh, flag, linalg_input, run_linalg, square_input, symmetric_from, system_operands
 from .shape_ops import dimshuffle, reshape
 
 __all__ = [
@@ -119,13 +118,9 @@ def _system(a: Any, b: Any, what: str) -> tuple[Variable, Variable]:
         range(1, 64),
         "b as a vector, a matrix of right-hand sides or a stack of them (1 or more dims)",
     )
-    dt = "float64" if "float64" in (va.dtype, vb.dtype) else "float32"
-    n, m = va.type.shape[-1], vb.type.shape[0 if vb.ndim == 1 else -2]
     if vb.ndim > 1:
         broadcast_static_shape([va.type.shape[:-2], vb.type.shape[:-2]], what)
-    if n is not None and m is not None and n != m:
-        raise ValueError(f"{what}: a is {va.type} and b is {vb.type}: b needs {n} rows, as a has")
-    return cast(va, dt), cast(vb, dt)
+    return system_operands(what, va, vb, va.type.shape[-1], vb.type.shape[0 if vb.ndim == 1 else -2])
 
 
 def solve(a: Any, b: Any, assume_a: str = "gen", lower: bool = False) -> Variable:
@@ -141,22 +136,16 @@ def solve(a: Any, b: Any, assume_a: str = "gen", lower: bool = False) -> Variabl
             "they give the same solution"
         )
     va, vb = _system(a, b, "solve")
-    if assume_a == "sym":
-        if lower:
-            va = tril(va) + swap_last(tril(va, -1))
-        else:
-            va = triu(va) + swap_last(triu(va, 1))
-    return Solve()(va, vb)
+    return Solve()(symmetric_from(va, bool(lower)) if assume_a == "sym" else va, vb)
 
 
 def solve_triangular(a: Any, b: Any, lower: bool = False) -> Variable:
     """scipy.linalg.solve_triangular: ``x`` with ``t @ x == b``, ``t`` the upper triangle of ``a``
     (the lower one with ``lower=True``; the other is not read). A zero on the diagonal raises
     numpy's ``LinAlgError`` when the function runs."""
-    if not isinstance(lower, (bool, np.bool_)):
-        raise TypeError(f"solve_triangular: lower must be True or False, got {lower!r}")
+    low = flag(lower, "solve_triangular", "lower")
     va, vb = _system(a, b, "solve_triangular")
-    return SolveTriangular(bool(lower))(va, vb)
+    return SolveTriangular(low)(va, vb)
 
 
 def kron(a: Any, b: Any) -> Variable:
