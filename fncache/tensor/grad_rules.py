@@ -59,7 +59,7 @@ from .scan import Scan
 from .scan_grad import scan_grad
 from .scalar_ops import Composite
 from .shape_ops import Concatenate, DimShuffle, MakeVector, Reshape, Shape, dimshuffle, flatten, reshape
-from .shape_ops import shape
+from .shape_ops import dim_sizes, shape
 from .slinalg import Cholesky, Solve, SolveTriangular
 from . import linalg_grad  # noqa: F401  (registers the rules of the factorizations)
 from .inc_subtensor import IncSubtensor
@@ -406,11 +406,6 @@ def _concatenate(node: Apply, out_grads: list) -> list:
     return grads
 
 
-def _sizes(x: Variable) -> list:
-    """``x``'s dim sizes: ints where the type knows them, else read from its shape."""
-    return [s if s is not None else shape(x)[d] for d, s in enumerate(x.type.shape)]
-
-
 def _unbroadcast(g: Variable, x: Variable, dims: Any) -> Variable:
     """``g`` summed back to ``x``'s shape over the dims ``dims`` of ``x`` that broadcasting may
     have expanded: leading extra dims, dims of static size 1, and dims of unknown size where
@@ -508,7 +503,7 @@ def _repeat(node: Apply, out_grads: list) -> list:
     g = out_grads[0]
     xs, axis = (flatten(x), 0) if op.axis is None else (x, op.axis)
     if repeats.ndim == 0:  # each element's copies are consecutive: split them off and sum
-        sizes = _sizes(xs)
+        sizes = dim_sizes(xs)
         runs = reshape(g, sizes[:axis] + [sizes[axis], repeats] + sizes[axis + 1 :], ndim=xs.ndim + 1)
         gx = sum_(runs, axis=axis + 1)
     else:
@@ -528,7 +523,7 @@ def _tile(node: Apply, out_grads: list) -> list:
     if nd == 0:
         return [g]
     reps = (1,) * (nd - len(node.op.reps)) + node.op.reps
-    sizes = [1] * (nd - x.ndim) + _sizes(x)
+    sizes = [1] * (nd - x.ndim) + dim_sizes(x)
     # the output is reps[d] copies of x along each dim d: split each into (copy, element)
     split = reshape(g, [v for r, n in zip(reps, sizes) for v in (r, n)], ndim=2 * nd)
     gx = sum_(split, axis=tuple(range(0, 2 * nd, 2)))

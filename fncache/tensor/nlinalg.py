@@ -29,7 +29,7 @@ from .reduction import keep_reduced_dims, ordered_axes
 from .reduction import max as max_
 from .reduction import min as min_
 from .reduction import sum as sum_
-from .shape_ops import dimshuffle, reshape
+from .shape_ops import dim_sizes, dimshuffle, reshape
 
 __all__ = [
     "MatrixInverse",
@@ -461,7 +461,9 @@ def matrix_power(M: Any, n: int) -> Variable:
     matrix (or of each in a stack); the identity for ``n == 0``, powers of the inverse for
     ``n < 0``. Integers stay integers for ``n >= 0``, as numpy's."""
     if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)):
-        raise TypeError(f"matrix_power: n must be an int, got {n!r}; for a real power use eigh or expm")
+        raise TypeError(
+            f"matrix_power: n must be an int, got {n!r}; for a real power of a symmetric matrix raise the eigenvalues of eigh"
+        )
     if n < 0:
         v = MatrixInverse()(square_input(M, "matrix_power"))
     else:
@@ -551,10 +553,6 @@ def _count(sizes: Any) -> Any:
     return reduce(lambda p, s: p * s, sizes, 1)
 
 
-def _sizes(v: Variable, dims: range) -> list[Any]:
-    return [v.type.shape[d] if v.type.shape[d] is not None else v.shape[d] for d in dims]
-
-
 def tensorinv(a: Any, ind: int = 2) -> Variable:
     """numpy.linalg.tensorinv: the inverse of ``a`` as a linear map from its last dims to its
     first ``ind`` ones (``a`` reshaped to a square matrix, inverted, reshaped back), of shape
@@ -568,7 +566,7 @@ def tensorinv(a: Any, ind: int = 2) -> Variable:
         raise ValueError(
             f"tensorinv: ind must be an int between 1 and {v.ndim - 1}, got {ind!r} for {v.type}"
         )
-    rows, cols = _sizes(v, range(ind)), _sizes(v, range(ind, v.ndim))
+    rows, cols = dim_sizes(v)[:ind], dim_sizes(v)[ind:]
     square = reshape(v, [_count(rows), _count(cols)])
     return reshape(matrix_inverse(square), cols + rows)
 
@@ -587,6 +585,6 @@ def tensorsolve(a: Any, b: Any, axes: Any = None) -> Variable:
         raise ValueError(
             f"tensorsolve: b ({vb.type}) has more dims than a ({va.type}); a's first dims are b's"
         )
-    rest = _sizes(va, range(vb.ndim, va.ndim))
-    x = solve(reshape(va, [_count(_sizes(vb, range(vb.ndim))), _count(rest)]), reshape(vb, [-1]))
+    rest = dim_sizes(va)[vb.ndim :]
+    x = solve(reshape(va, [_count(dim_sizes(vb)), _count(rest)]), reshape(vb, [-1]))
     return reshape(x, rest)

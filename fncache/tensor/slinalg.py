@@ -19,8 +19,9 @@ from ..graph.types import TensorType
 from .array_ops import swap_last
 from .basic import as_tensor_variable
 from .elemwise import broadcast_static_shape
-from .nlinalg import eigvalsh, flag, linalg_input, run_linalg, square_input, symmetric_from, system_operands
-from .shape_ops import dimshuffle, reshape
+from .nlinalg import eigvalsh, flag, linalg_input, run_linalg, square_input, symmetric_from
+from .nlinalg import system_operands
+from .shape_ops import dim_sizes, dimshuffle, reshape
 
 __all__ = [
     "Cholesky",
@@ -162,8 +163,4 @@ def kron(a: Any, b: Any) -> Variable:
     prod = dimshuffle(va, [p for d in range(nd) for p in (d, "x")]) * dimshuffle(
         vb, [p for d in range(nd) for p in ("x", d)]
     )
-    sizes = [
-        sa * sb if sa is not None and sb is not None else va.shape[d] * vb.shape[d]
-        for d, (sa, sb) in enumerate(zip(va.type.shape, vb.type.shape))
-    ]
-    return reshape(prod, sizes)
+    return reshape(prod, [sa * sb for sa, sb in zip(dim_sizes(va), dim_sizes(vb))])
