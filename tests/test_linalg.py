@@ -344,6 +344,10 @@ def _factorizations(A, W, R, P, S, v, B, bn):
         "eigh_upper_v": (ft.eigh(P, UPLO="U")[1], lambda a: np.linalg.eigh(a["P"], UPLO="U")[1]),
         "eigh_stack_v": (ft.eigh(S)[1], lambda a: np.linalg.eigh(a["S"])[1]),
         "eigvalsh": (nl.eigvalsh(P), lambda a: np.linalg.eigvalsh(a["P"])),
+        "eigvalsh_upper": (
+            ft.slinalg.eigvalsh(ft.triu(P), None, lower=False),
+            lambda a: np.linalg.eigvalsh(a["P"]),
+        ),
         "eigvalsh_generalized": (
             ft.eigvalsh(R @ R.T, P),
             lambda a: _generalized_eigvals(a["R"] @ a["R"].T, a["P"]),
@@ -351,7 +355,7 @@ def _factorizations(A, W, R, P, S, v, B, bn):
         "eig_w": (ft.eig(R)[0], lambda a: _eig_ref(a["R"])[0]),
         "eig_v": (nl.eig(S)[1], lambda a: _eig_ref(a["S"])[1]),
         "svd_u": (ft.svd(A)[0], lambda a: np.linalg.svd(a["A"])[0]),
-        "svd_s": (ft.svd(A)[1], lambda a: np.linalg.svd(a["A"])[1]),
+        "svd_s": (ft.svd(A, 1, 1)[1], lambda a: np.linalg.svd(a["A"])[1]),
         "svd_vh": (ft.svd(A)[2], lambda a: np.linalg.svd(a["A"])[2]),
         "svd_reduced_u": (nl.svd(W, full_matrices=False)[0], lambda a: np.linalg.svd(a["W"], False)[0]),
         "svd_reduced_vh": (ft.svd(W, full_matrices=False)[2], lambda a: np.linalg.svd(a["W"], False)[2]),
@@ -630,6 +634,7 @@ def test_bad_arguments_of_the_factorizations() -> None:
         (lambda: ft.svd(v), ValueError, r"svd: takes a matrix or a stack of them \(2 or more dims\)"),
         (lambda: ft.pinv(rect, hermitian=True), ValueError, r"pinv: the last two dims must be square"),
         (lambda: ft.pinv(A, hermitian="no"), TypeError, r"pinv: hermitian must be True or False"),
+        (lambda: ft.svd(A, full_matrices=2), TypeError, r"svd: full_matrices must be True or False, got 2"),
         (lambda: ft.qr(A, mode="raw"), ValueError, r"qr: mode='raw' is not supported; use 'reduced'"),
         (lambda: ft.eigh(A, UPLO="X"), ValueError, r"eigh: UPLO must be 'L'"),
         (lambda: ft.svd(ft.zmatrix("z")), TypeError, r"svd: complex matrices are not supported"),

@@ -371,8 +371,8 @@ def matrix_dot(*args: Any) -> Variable:
 
 
 def flag(value: Any, what: str, name: str) -> bool:
-    """``value`` checked a bool: argument ``name`` of function ``what``."""
-    if not isinstance(value, (bool, np.bool_)):
+    """``value`` checked a bool (or 0 or 1, Theano's spelling): argument ``name`` of ``what``."""
+    if not isinstance(value, (bool, np.bool_, int, np.integer)) or value not in (0, 1):
         raise TypeError(f"{what}: {name} must be True or False, got {value!r}")
     return bool(value)
 
@@ -401,10 +401,13 @@ def eigh(a: Any, UPLO: str = "L") -> tuple[Variable, Variable]:
     return w, v
 
 
-def eigvalsh(a: Any, b: Any = None, UPLO: str = "L") -> Variable:
+def eigvalsh(a: Any, b: Any = None, UPLO: str = "L", lower: Any = None) -> Variable:
     """numpy.linalg.eigvalsh: the eigenvalues (ascending) of a symmetric matrix (or of each in
     a stack); with ``b`` (a symmetric positive definite matrix, as scipy's) those of the
-    generalized problem ``a v = w b v``, from ``L^-1 a L^-T`` with ``b = L L^T``."""
+    generalized problem ``a v = w b v``, from ``L^-1 a L^-T`` with ``b = L L^T``. ``lower``
+    (PyTensor's spelling) picks the triangle read as ``UPLO`` does."""
+    if lower is not None:
+        UPLO = "L" if flag(lower, "eigvalsh", "lower") else "U"
     va = square_input(a, "eigvalsh")
     if b is None:
         return Eigh(_uplo(UPLO, "eigvalsh"))(va)[0]
