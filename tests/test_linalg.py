@@ -305,6 +305,7 @@ def test_the_cuda_renderer_runs_linalg_on_the_host(emulated) -> None:
     nvcc output run on the CPU)."""
     A, b = ft.fmatrix("A"), ft.fvector("b")
     outs = [ft.exp(ft.inv(A)) * 2, ft.tril(ft.cholesky(A), -1) + 1, ft.roll(ft.solve(A, b), 1) * b, ft.det(A)]
+    outs += [ft.eigh(A)[0] * 2, ft.svd(A, compute_uv=False) + b, ft.qr(A, mode="r") - 1]
     f = fc.function([A, b], outs, mode=CUDA)
     a = spd(np.random.default_rng(4), (5, 5), "float32")
     v = np.arange(5, dtype="float32")
@@ -313,6 +314,9 @@ def test_the_cuda_renderer_runs_linalg_on_the_host(emulated) -> None:
         np.tril(np.linalg.cholesky(a), -1) + 1,
         np.roll(np.linalg.solve(a, v), 1) * v,
         np.linalg.det(a),
+        np.linalg.eigh(a)[0] * 2,
+        np.linalg.svd(a, compute_uv=False) + v,
+        np.linalg.qr(a, mode="r") - 1,
     ]
     for k, (got, w) in enumerate(zip(f(a, v), want)):
         assert_same(got.get() if hasattr(got, "get") else got, w.astype("float32"), f"output {k}", **F32)
