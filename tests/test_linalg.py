@@ -421,6 +421,12 @@ def _factorizations(A, W, R, P, S, v, B, bn):
     return out
 
 
+def _four_of(a, b):
+    """``kron(a, b)`` of two square matrices of one size n as an (n, n, n, n) tensor."""
+    n = a.shape[0]
+    return ft.reshape(ft.kron(a, b), (n, n, n, n))
+
+
 def _four(p: np.ndarray) -> np.ndarray:
     n = len(p)
     return np.kron(p, p).reshape(n, n, n, n)
@@ -576,6 +582,10 @@ def test_factorization_gradients_against_finite_differences(mode: str) -> None:
         ),
         "kron": (lambda A, W, R, P, S, v, B, bn: ft.kron(A, B) + ft.kron(v, B).sum(), [0, 5, 6]),
         "trace": (lambda A, W, R, P, S, v, B, bn: ft.trace(ft.dot(R, P)), [2, 3]),
+        "tensorinv_tensorsolve": (
+            lambda A, W, R, P, S, v, B, bn: ft.tensorinv(_four_of(R, P)) + ft.tensorsolve(_four_of(R, P), R),
+            [2, 3],
+        ),
         "cholesky_stack": (lambda A, W, R, P, S, v, B, bn: ft.cholesky(S), [4]),
         "cholesky_stack_upper": (lambda A, W, R, P, S, v, B, bn: ft.cholesky(S, lower=False), [4]),
         "solve_stack_vec": (lambda A, W, R, P, S, v, B, bn: ft.solve(S, bn), [4, 7]),
