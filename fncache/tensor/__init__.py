@@ -44,8 +44,9 @@ from .array_ops import (
 )
 from .inc_subtensor import inc_subtensor, set_subtensor
 from . import nlinalg, slinalg
-from .nlinalg import det, inv, matrix_dot, matrix_inverse, slogdet
-from .slinalg import cholesky, solve, solve_triangular
+from .nlinalg import det, eig, eigh, eigvalsh, inv, lstsq, matrix_dot, matrix_inverse, matrix_power
+from .nlinalg import pinv, qr, slogdet, svd, tensorinv, tensorsolve
+from .slinalg import cholesky, kron, solve, solve_triangular
 from .extra_ops import (
     allclose,
     batched_dot,
@@ -400,10 +401,21 @@ __all__ += [
     "inv",
     "det",
     "slogdet",
+    "pinv",
+    "eigh",
+    "eigvalsh",
+    "eig",
+    "svd",
+    "qr",
+    "lstsq",
+    "matrix_power",
+    "tensorinv",
+    "tensorsolve",
     "matrix_dot",
     "cholesky",
     "solve",
     "solve_triangular",
+    "kron",
     "roll",
     "diff",
     "tril",

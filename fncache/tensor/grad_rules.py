@@ -40,7 +40,7 @@ from .advanced_subtensor import (
 )
 from .basic import constant
 from .blas import Dot, dot
-from .creation import Alloc
+from .creation import Alloc, eye
 from .data_ops import BinCount
 from .elemwise import Elemwise, cast, elemwise
 from .grad_markers import DisconnectedGrad, GradClip, GradScale, ZeroGrad
@@ -48,7 +48,7 @@ from .ifelse import IfElse, ifelse
 from .grad_ops import ReducedSize, RepeatGrad, SortGrad, SubtensorGrad, SumToShape, ZerosSum
 from .gradient import backprop, broadcast_like, given_gradient, grad, register_grad, sum_static_broadcast
 from .gradient import zeros_like
-from .extra_ops import identity_like, tril, triu
+from .extra_ops import tril, triu
 from .jacobian_rows import JacobianRows, jacobian_rows
 from .nlinalg import Det, MatrixInverse, SlogDet
 from .pyop import Assert, PythonOp
@@ -61,8 +61,9 @@ from .scan_grad import scan_grad
 from .scalar_ops import Composite
 from .special import psi
 from .shape_ops import Concatenate, DimShuffle, MakeVector, Reshape, Shape, dimshuffle, flatten, reshape
-from .shape_ops import shape
+from .shape_ops import dim_sizes, shape
 from .slinalg import Cholesky, Solve, SolveTriangular
+from . import linalg_grad  # noqa: F401  (registers the rules of the factorizations)
 from .inc_subtensor import IncSubtensor
 from .subtensor import Subtensor
 
@@ -389,11 +390,6 @@ def _concatenate(node: Apply, out_grads: list) -> list:
     return grads
 
 
-def _sizes(x: Variable) -> list:
-    """``x``'s dim sizes: ints where the type knows them, else read from its shape."""
-    return [s if s is not None else shape(x)[d] for d, s in enumerate(x.type.shape)]
-
-
 def _unbroadcast(g: Variable, x: Variable, dims: Any) -> Variable:
     """``g`` summed back to ``x``'s shape over the dims ``dims`` of ``x`` that broadcasting may
     have expanded: leading extra dims, dims of static size 1, and dims of unknown size where
@@ -491,7 +487,7 @@ def _repeat(node: Apply, out_grads: list) -> list:
     g = out_grads[0]
     xs, axis = (flatten(x), 0) if op.axis is None else (x, op.axis)
     if repeats.ndim == 0:  # each element's copies are consecutive: split them off and sum
-        sizes = _sizes(xs)
+        sizes = dim_sizes(xs)
         runs = reshape(g, sizes[:axis] + [sizes[axis], repeats] + sizes[axis + 1 :], ndim=xs.ndim + 1)
         gx = sum_(runs, axis=axis + 1)
     else:
@@ -522,7 +518,7 @@ def _tile(node: Apply, out_grads: list) -> list:
     if nd == 0:
         return [g]
     reps = (1,) * (nd - len(node.op.reps)) + node.op.reps
-    sizes = [1] * (nd - x.ndim) + _sizes(x)
+    sizes = [1] * (nd - x.ndim) + dim_sizes(x)
     # the output is reps[d] copies of x along each dim d: split each into (copy, element)
     split = reshape(g, [v for r, n in zip(reps, sizes) for v in (r, n)], ndim=2 * nd)
     gx = sum_(split, axis=tuple(range(0, 2 * nd, 2)))
@@ -592,50 +588,52 @@ def _slogdet(node: Apply, out_grads: list) -> list:
     return [None if g is None else _per_matrix(g) * swap_last(MatrixInverse()(node.inputs[0]))]
 
 
-def _solve_grads(node: Apply, g: Variable, grad_b: Variable, triangle: Any) -> list:
-    """``a x = b``: b's gradient solves the transposed system, a's is ``-grad_b x^T`` (kept
-    to the triangle the op reads, when it reads one)."""
+def _solve_grads(node: Apply, solve_t: Any, g: Variable, triangle: Any) -> list:
+    """``a x = b`` (stacks as numpy.linalg.solve's): b's gradient solves the transposed system
+    (``solve_t``), a's is ``-grad_b x^T`` (kept to the triangle the op reads, when it reads
+    one); both summed over the batch dims broadcasting expanded."""
+    a, b = node.inputs
     x = node.outputs[0]
-    if x.ndim == 1:
-        ga = -(dimshuffle(grad_b, (0, "x")) * dimshuffle(x, ("x", 0)))
+    if b.ndim == 1 and a.ndim > 2:  # one right-hand side for every matrix: solve as columns
+        grad_b = solve_t(swap_last(a), dimshuffle(g, list(range(g.ndim)) + ["x"]))[..., 0]
     else:
-        ga = -dot(grad_b, x.T)
-    return [ga if triangle is None else triangle(ga), grad_b]
+        grad_b = solve_t(swap_last(a), g)
+    if b.ndim == 1:
+        ga = -(
+            dimshuffle(grad_b, list(range(grad_b.ndim)) + ["x"])
+            * dimshuffle(x, list(range(x.ndim - 1)) + ["x", x.ndim - 1])
+        )
+    else:
+        ga = -matmul(grad_b, swap_last(x))
+    ga = ga if triangle is None else triangle(ga)
+    return [_unbroadcast(ga, a, range(a.ndim - 2)), _unbroadcast(grad_b, b, range(max(b.ndim - 2, 0)))]
 
 
 @register_grad(Solve)
 def _solve(node: Apply, out_grads: list) -> list:
-    a = node.inputs[0]
-    return _solve_grads(node, out_grads[0], Solve()(a.T, out_grads[0]), None)
+    return _solve_grads(node, Solve(), out_grads[0], None)
 
 
 @register_grad(SolveTriangular)
 def _solve_triangular(node: Apply, out_grads: list) -> list:
     lower = node.op.lower
-    grad_b = SolveTriangular(not lower)(node.inputs[0].T, out_grads[0])
-    return _solve_grads(node, out_grads[0], grad_b, tril if lower else triu)
+    return _solve_grads(node, SolveTriangular(not lower), out_grads[0], tril if lower else triu)
 
 
 def _tril_half_diagonal(x: Variable) -> Variable:
-    return tril(x) - 0.5 * identity_like(x) * x
+    return tril(x) - 0.5 * eye(x.shape[-1], dtype=x.dtype) * x
 
 
 @register_grad(Cholesky)
 def _cholesky(node: Apply, out_grads: list) -> list:
     """Murray's formula (as Theano's and PyTensor's): for ``L = cholesky(A)`` reading A's lower
     triangle, ``S = L^-T phi(L^T g) L^-1`` and the gradient is ``phi(S + S^T)``, phi keeping the
-    lower triangle with its diagonal halved."""
-    chol = node.outputs[0]
-    if chol.ndim != 2:
-        raise NotImplementedError(
-            f"grad: the gradient of cholesky is implemented for one matrix, got {chol.type} "
-            f"({chol.ndim} dims); take the gradient per matrix of the stack"
-        )
-    lt = chol.T
-    p = _tril_half_diagonal(dot(lt, out_grads[0]))
+    lower triangle with its diagonal halved; per matrix of a stack."""
+    lt = swap_last(node.outputs[0])
+    p = _tril_half_diagonal(matmul(lt, out_grads[0]))
     upper = SolveTriangular(False)
-    s = upper(lt, upper(lt, p.T).T)
-    return [_tril_half_diagonal(s + s.T)]
+    s = upper(lt, swap_last(upper(lt, swap_last(p))))
+    return [_tril_half_diagonal(s + swap_last(s))]
 
 
 @register_grad(RandomVariable)

@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import numpy as np
 
 from ..graph.basic import Apply, Variable, ancestors, toposort
-from ..graph.types import TensorType, is_float
+from ..graph.types import TensorType, is_complex, is_float
 from .basic import as_tensor_variable, constant
 from .blas import Dot
 from .elemwise import Elemwise, cast, elemwise
@@ -252,6 +252,9 @@ def backprop(
         if all(g is None for g in out_grads):
             continue
         need = [id(v) in dep and is_float(v.dtype) for v in node.inputs]
+        for v in node.inputs:
+            if id(v) in dep and is_complex(v.dtype):
+                _refuse_complex_path(v, dep)
         if not any(need):
             continue
         in_grads = _rule(node)(node, out_grads)
@@ -276,6 +279,21 @@ def backprop(
                     )
                 add(v, g if g.dtype == v.dtype else cast(g, v.dtype))
     return grads
+
+
+def _refuse_complex_path(v: Variable, dep: set[int]) -> None:
+    """Gradients do not flow through complex values: one computed from the real variables
+    being differentiated would pass a zero gradient, so it is refused, naming the op that
+    made it (with the op's ``grad_hint``, where it has one)."""
+    owner = v.owner
+    if owner is None or not any(id(i) in dep and is_float(i.dtype) for i in owner.inputs):
+        return
+    hint = getattr(owner.op, "grad_hint", "make the cost a function of real intermediate values")
+    raise NotImplementedError(
+        f"grad: the cost depends on the variables differentiated through {v!r} ({v.type}), a "
+        f"complex output of {owner.op} computed from real inputs; gradients do not flow through "
+        f"complex values: {hint}"
+    )
 
 
 def _as_list(wrt: Any, what: str) -> tuple[list[Variable], bool]:

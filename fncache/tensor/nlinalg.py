@@ -1,5 +1,7 @@
 """numpy.linalg's matrix functions (PyTensor's ``tensor.nlinalg``): ``matrix_inverse`` (``inv``),
-``det``, ``slogdet``, ``matrix_dot`` and ``trace``.
+``det``, ``slogdet``, ``pinv``, the factorizations ``eigh`` (``eigvalsh``), ``eig``, ``svd`` and
+``qr``, ``lstsq``, ``matrix_power``, ``norm``, ``tensorinv``, ``tensorsolve``, ``matrix_dot`` and
+``trace``.
 
 The factorizations are LAPACK's, through numpy: the ops' ``perform`` calls numpy.linalg in both
 linkers (the C linker runs it as a Python step, as for every op without a C kernel; under the
@@ -17,24 +19,51 @@ import numpy as np
 
 from ..graph.basic import Apply, Op, Variable
 from ..graph.types import TensorType, is_complex, is_float
-from .array_ops import trace
+from .array_ops import matmul, swap_last, trace
 from .basic import as_tensor_variable
 from .blas import dot
-from .elemwise import cast, check_float64
+from .creation import eye, zeros_like
+from .elemwise import cast, check_float64, elemwise
+from .extra_ops import tril, triu
+from .reduction import keep_reduced_dims, ordered_axes
+from .reduction import max as max_
+from .reduction import min as min_
+from .reduction import sum as sum_
+from .shape_ops import dim_sizes, dimshuffle, reshape
 
 __all__ = [
     "MatrixInverse",
     "Det",
     "SlogDet",
+    "Pinv",
+    "Eigh",
+    "Eig",
+    "SVD",
+    "QR",
+    "Lstsq",
     "matrix_inverse",
     "inv",
     "det",
     "slogdet",
+    "pinv",
+    "eigh",
+    "eigvalsh",
+    "eig",
+    "svd",
+    "qr",
+    "lstsq",
+    "matrix_power",
+    "norm",
+    "tensorinv",
+    "tensorsolve",
     "matrix_dot",
     "trace",
     "linalg_input",
     "square_input",
     "run_linalg",
+    "flag",
+    "system_operands",
+    "symmetric_from",
 ]
 
 
@@ -59,24 +88,83 @@ def linalg_input(x: Any, what: str, ndims: range, takes: str) -> Variable:
 STACKS = range(2, 64)
 
 
+def check_square(v: Variable, what: str) -> Variable:
+    """``v``, its last two dims checked square where their sizes are known."""
+    n, m = v.type.shape[-2:]
+    if n is not None and m is not None and n != m:
+        raise ValueError(
+            f"{what}: the last two dims must be square, got {v.type}; give a square matrix (or a "
+            "stack of them), or use pinv / lstsq for a rectangular one"
+        )
+    return v
+
+
 def square_input(x: Any, what: str, ndims: range = STACKS, takes: str = "") -> Variable:
     """:func:`linalg_input` whose last two dims are checked square where their sizes are known."""
     v = linalg_input(x, what, ndims, takes or "a square matrix or a stack of them (2 or more dims)")
+    return check_square(v, what)
+
+
+def matrix_input(x: Any, what: str) -> Variable:
+    """:func:`linalg_input` of a matrix or a stack of them, of any (known or not) sizes."""
+    return linalg_input(x, what, STACKS, "a matrix or a stack of them (2 or more dims)")
+
+
+def system_operands(
+    what: str, va: Variable, vb: Variable, rows_a: int | None, rows_b: int | None
+) -> tuple[Variable, Variable]:
+    """``a`` and ``b`` of a linear system in one float dtype (float64 if either is), ``b``'s
+    rows (``rows_b``) checked against ``a``'s where both are known."""
+    if rows_a is not None and rows_b is not None and rows_a != rows_b:
+        raise ValueError(f"{what}: a is {va.type} and b is {vb.type}: b needs {rows_a} rows, as a has")
+    dt = "float64" if "float64" in (va.dtype, vb.dtype) else "float32"
+    return cast(va, dt), cast(vb, dt)
+
+
+def symmetric_from(v: Variable, lower: bool) -> Variable:
+    """The symmetric matrix (per matrix of a stack) of ``v``'s lower (or upper) triangle."""
+    if lower:
+        return tril(v) + swap_last(tril(v, -1))
+    return triu(v) + swap_last(triu(v, 1))
+
+
+def _side(v: Variable) -> int | None:
+    """The size of a square matrix (of a stack) where either of its last two dims is known."""
     n, m = v.type.shape[-2:]
-    if n is not None and m is not None and n != m:
-        raise ValueError(f"{what}: the last two dims must be square, got {v.type}")
-    return v
+    return n if n is not None else m
+
+
+def _smaller(a: int | None, b: int | None) -> int | None:
+    return None if a is None or b is None else min(a, b)
+
+
+def _complex_of(dtype: str) -> str:
+    return "complex64" if dtype == "float32" else "complex128"
+
+
+#: What to do about numpy.linalg's errors, by the start of their message.
+_FIXES = {
+    "Singular matrix": "for a singular or rank-deficient matrix use pinv or lstsq",
+    "Matrix is not positive definite": (
+        "give a symmetric positive definite matrix (add a small multiple of the identity if it "
+        "is only positive semi-definite, or use eigh / solve for an indefinite one)"
+    ),
+    "Last 2 dimensions of the array must be square": "give square matrices",
+    "SVD did not converge": "check the input for NaN and inf",
+    "Eigenvalues did not converge": "check the input for NaN and inf",
+}
 
 
 def run_linalg(what: str, fn: Callable[..., Any], *args: np.ndarray) -> Any:
     """``fn(*args)``, numpy.linalg's errors (a singular or not positive definite matrix, a
-    non-square one) re-raised naming the function and the shapes it was given."""
+    non-square one) re-raised naming the function, the shapes it was given and the fix."""
     shapes = ", ".join(str(a.shape) for a in args)
     try:
         with np.errstate(all="ignore"):  # as the C kernels: IEEE results, no warnings
             return fn(*args)
     except np.linalg.LinAlgError as e:
-        raise np.linalg.LinAlgError(f"{what}: {e} (input shapes {shapes})") from None
+        fix = next((f"; {v}" for k, v in _FIXES.items() if str(e).startswith(k)), "")
+        raise np.linalg.LinAlgError(f"{what}: {e} (input shapes {shapes}){fix}") from None
     except ValueError as e:
         raise ValueError(f"{what}: {e} (input shapes {shapes})") from None
 
@@ -116,6 +204,145 @@ class SlogDet(Op):
         return [np.asarray(sign, dtype=dt), np.asarray(logdet, dtype=dt)]
 
 
+class Pinv(Op):
+    """numpy.linalg.pinv: the Moore-Penrose pseudo-inverse (from the SVD) of a matrix or a stack
+    of matrices, ``(..., M, N)`` to ``(..., N, M)``."""
+
+    __props__ = ("hermitian",)
+
+    def __init__(self, hermitian: bool = False) -> None:
+        self.hermitian = bool(hermitian)
+
+    def make_node(self, x: Variable) -> Apply:
+        m, n = x.type.shape[-2:]
+        return Apply(self, [x], [TensorType(x.dtype, x.type.shape[:-2] + (n, m))])
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        res = run_linalg("pinv", lambda a: np.linalg.pinv(a, hermitian=self.hermitian), inputs[0])
+        return [np.asarray(res, dtype=node.outputs[0].dtype)]
+
+
+class Eigh(Op):
+    """numpy.linalg.eigh: the eigenvalues (ascending) and eigenvectors (columns) of a symmetric
+    matrix or a stack of them, reading only the lower (``UPLO="L"``) or upper triangle."""
+
+    __props__ = ("UPLO",)
+
+    def __init__(self, UPLO: str = "L") -> None:
+        self.UPLO = UPLO
+
+    def make_node(self, x: Variable) -> Apply:
+        n = _side(x)
+        batch = x.type.shape[:-2]
+        return Apply(self, [x], [TensorType(x.dtype, batch + (n,)), TensorType(x.dtype, batch + (n, n))])
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        w, v = run_linalg("eigh", lambda a: np.linalg.eigh(a, UPLO=self.UPLO), inputs[0])
+        dt = node.outputs[0].dtype
+        return [np.asarray(w, dtype=dt), np.asarray(v, dtype=dt)]
+
+
+class Eig(Op):
+    """numpy.linalg.eig of a general square matrix or a stack of them: eigenvalues and
+    eigenvectors (columns), always complex (numpy's dtype depends on the values: real where
+    every eigenvalue is). It has no gradient, as no complex value has."""
+
+    #: what a gradient through its outputs is told to do instead
+    grad_hint = (
+        "eig has no gradient; for a symmetric matrix use ft.eigh (or ft.eigvalsh), whose "
+        "gradients are implemented"
+    )
+
+    def make_node(self, x: Variable) -> Apply:
+        n, dt = _side(x), _complex_of(x.dtype)
+        batch = x.type.shape[:-2]
+        return Apply(self, [x], [TensorType(dt, batch + (n,)), TensorType(dt, batch + (n, n))])
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        w, v = run_linalg("eig", np.linalg.eig, inputs[0])
+        dt = node.outputs[0].dtype
+        return [np.asarray(w, dtype=dt), np.asarray(v, dtype=dt)]
+
+
+class SVD(Op):
+    """numpy.linalg.svd of a matrix or a stack of them: ``(U, s, Vh)`` with ``compute_uv``,
+    else the singular values ``s`` (descending) alone; ``full_matrices`` makes ``U`` and
+    ``Vh`` square."""
+
+    __props__ = ("full_matrices", "compute_uv")
+
+    def __init__(self, full_matrices: bool = True, compute_uv: bool = True) -> None:
+        self.full_matrices = bool(full_matrices)
+        self.compute_uv = bool(compute_uv)
+
+    def make_node(self, x: Variable) -> Apply:
+        batch, (m, n) = x.type.shape[:-2], x.type.shape[-2:]
+        k = _smaller(m, n)
+        s = TensorType(x.dtype, batch + (k,))
+        if not self.compute_uv:
+            return Apply(self, [x], [s])
+        u, vh = (batch + (m, m), batch + (n, n)) if self.full_matrices else (batch + (m, k), batch + (k, n))
+        return Apply(self, [x], [TensorType(x.dtype, u), s, TensorType(x.dtype, vh)])
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        res = run_linalg(
+            "svd",
+            lambda a: np.linalg.svd(a, full_matrices=self.full_matrices, compute_uv=self.compute_uv),
+            inputs[0],
+        )
+        res = res if self.compute_uv else (res,)
+        return [np.asarray(r, dtype=o.dtype) for r, o in zip(res, node.outputs)]
+
+
+#: numpy.linalg.qr's modes fncache computes.
+QR_MODES = ("reduced", "complete", "r")
+
+
+class QR(Op):
+    """numpy.linalg.qr of a matrix or a stack of them: ``(Q, R)`` in modes ``"reduced"`` (``Q``
+    ``(..., M, K)``, ``R`` ``(..., K, N)``, K = min(M, N)) and ``"complete"`` (``Q`` square),
+    ``R`` alone in mode ``"r"``."""
+
+    __props__ = ("mode",)
+
+    def __init__(self, mode: str = "reduced") -> None:
+        self.mode = mode
+
+    def make_node(self, x: Variable) -> Apply:
+        batch, (m, n) = x.type.shape[:-2], x.type.shape[-2:]
+        k = m if self.mode == "complete" else _smaller(m, n)
+        r = TensorType(x.dtype, batch + (k, n))
+        if self.mode == "r":
+            return Apply(self, [x], [r])
+        return Apply(self, [x], [TensorType(x.dtype, batch + (m, k)), r])
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        res = run_linalg("qr", lambda a: np.linalg.qr(a, mode=self.mode), inputs[0])
+        res = (res,) if self.mode == "r" else res
+        return [np.asarray(r, dtype=o.dtype) for r, o in zip(res, node.outputs)]
+
+
+class Lstsq(Op):
+    """numpy.linalg.lstsq(a, b, rcond): the least-squares solution ``x``, the residuals (a sum
+    of squares per column of ``b``; empty when ``a`` is rank deficient or not tall), the rank
+    of ``a`` (int32) and its singular values."""
+
+    __props__ = ("rcond",)
+
+    def __init__(self, rcond: float | None = None) -> None:
+        self.rcond = rcond
+
+    def make_node(self, a: Variable, b: Variable) -> Apply:
+        (m, n), dt = a.type.shape, a.dtype
+        x = TensorType(dt, (n,) + b.type.shape[1:])
+        outs = [x, TensorType(dt, (None,)), TensorType("int32", ()), TensorType(dt, (_smaller(m, n),))]
+        return Apply(self, [a, b], outs)
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        res = run_linalg("lstsq", lambda a, b: np.linalg.lstsq(a, b, rcond=self.rcond), *inputs)
+        return [np.asarray(r, dtype=o.dtype) for r, o in zip(res, node.outputs)]
+
+
 def matrix_inverse(x: Any) -> Variable:
     """numpy.linalg.inv: the inverse of a square matrix (or of each in a stack). A singular
     matrix raises numpy's ``LinAlgError`` when the function runs, naming ``matrix_inverse``."""
@@ -141,3 +368,226 @@ def matrix_dot(*args: Any) -> Variable:
     if not args:
         raise TypeError("matrix_dot: give at least one matrix")
     return reduce(dot, [as_tensor_variable(a) for a in args])
+
+
+def flag(value: Any, what: str, name: str) -> bool:
+    """``value`` checked a bool (or 0 or 1, Theano's spelling): argument ``name`` of ``what``."""
+    if not isinstance(value, (bool, np.bool_, int, np.integer)) or value not in (0, 1):
+        raise TypeError(f"{what}: {name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def pinv(x: Any, hermitian: bool = False) -> Variable:
+    """numpy.linalg.pinv: the pseudo-inverse of a matrix (or of each in a stack), ``(M, N)`` to
+    ``(N, M)``; ``hermitian=True`` computes it from the eigenvalues of a symmetric ``x``."""
+    if flag(hermitian, "pinv", "hermitian"):
+        return Pinv(True)(square_input(x, "pinv"))
+    return Pinv()(matrix_input(x, "pinv"))
+
+
+def _uplo(UPLO: Any, what: str) -> str:
+    if UPLO not in ("L", "U"):
+        raise ValueError(
+            f"{what}: UPLO must be 'L' (read the lower triangle) or 'U' (the upper one), got {UPLO!r}"
+        )
+    return UPLO
+
+
+def eigh(a: Any, UPLO: str = "L") -> tuple[Variable, Variable]:
+    """numpy.linalg.eigh: ``(w, v)``, the eigenvalues (ascending) and the eigenvectors (the
+    columns of ``v``) of a symmetric matrix (or of each in a stack), reading only its lower
+    triangle (``UPLO="U"``: the upper one)."""
+    w, v = Eigh(_uplo(UPLO, "eigh"))(square_input(a, "eigh"))
+    return w, v
+
+
+def eigvalsh(a: Any, b: Any = None, UPLO: str = "L", lower: Any = None) -> Variable:
+    """numpy.linalg.eigvalsh: the eigenvalues (ascending) of a symmetric matrix (or of each in
+    a stack); with ``b`` (a symmetric positive definite matrix, as scipy's) those of the
+    generalized problem ``a v = w b v``, from ``L^-1 a L^-T`` with ``b = L L^T``. ``lower``
+    (PyTensor's spelling) picks the triangle read as ``UPLO`` does."""
+    if lower is not None:
+        UPLO = "L" if flag(lower, "eigvalsh", "lower") else "U"
+    va = square_input(a, "eigvalsh")
+    if b is None:
+        return Eigh(_uplo(UPLO, "eigvalsh"))(va)[0]
+    from .slinalg import cholesky
+
+    sym = symmetric_from(va, _uplo(UPLO, "eigvalsh") == "L")
+    li = MatrixInverse()(cholesky(square_input(b, "eigvalsh"), lower=True))
+    return Eigh()(matmul(matmul(li, sym), swap_last(li)))[0]
+
+
+def eig(a: Any) -> tuple[Variable, Variable]:
+    """numpy.linalg.eig: ``(w, v)``, the eigenvalues and eigenvectors (columns of ``v``) of a
+    square matrix (or of each in a stack), as complex numbers (complex64 for float32). It has
+    no gradient: use ``eigh`` for a symmetric matrix."""
+    w, v = Eig()(square_input(a, "eig"))
+    return w, v
+
+
+def svd(a: Any, full_matrices: bool = True, compute_uv: bool = True) -> Any:
+    """numpy.linalg.svd: ``(U, s, Vh)`` with ``a == U[..., :K] * s @ Vh[..., :K, :]`` (a
+    stack: per matrix), or the singular values ``s`` alone when ``compute_uv=False``."""
+    op = SVD(flag(full_matrices, "svd", "full_matrices"), flag(compute_uv, "svd", "compute_uv"))
+    return op(matrix_input(a, "svd"))
+
+
+def qr(a: Any, mode: str = "reduced") -> Any:
+    """numpy.linalg.qr: ``(Q, R)`` (mode ``"reduced"`` or ``"complete"``) or ``R`` alone
+    (``"r"``), of a matrix or of each in a stack."""
+    if mode not in QR_MODES:
+        raise ValueError(
+            f"qr: mode={mode!r} is not supported; use 'reduced' (Q (M, K), R (K, N)), 'complete' "
+            "(Q (M, M), R (M, N)) or 'r' (R alone); 'raw' (LAPACK's Householder reflectors) is not offered"
+        )
+    return QR(mode)(matrix_input(a, "qr"))
+
+
+def lstsq(a: Any, b: Any, rcond: float | None = None) -> tuple[Variable, Variable, Variable, Variable]:
+    """numpy.linalg.lstsq: ``(x, residuals, rank, s)``, ``x`` minimizing ``|b - a x|`` for a
+    matrix ``a`` ``(M, N)`` and ``b`` a vector or a matrix of right-hand sides (no stacks);
+    ``rcond`` (a number, or None for machine precision) cuts off small singular values."""
+    if rcond is not None and (
+        isinstance(rcond, (bool, np.bool_)) or not isinstance(rcond, (int, float, np.integer, np.floating))
+    ):
+        raise TypeError(f"lstsq: rcond must be a number or None, got {rcond!r}")
+    va = linalg_input(a, "lstsq", range(2, 3), "a as a matrix (2 dims)")
+    vb = linalg_input(b, "lstsq", range(1, 3), "b as a vector or a matrix of right-hand sides (1 or 2 dims)")
+    va, vb = system_operands("lstsq", va, vb, va.type.shape[0], vb.type.shape[0])
+    x, residuals, rank, s = Lstsq(None if rcond is None else float(rcond))(va, vb)
+    return x, residuals, rank, s
+
+
+def matrix_power(M: Any, n: int) -> Variable:
+    """numpy.linalg.matrix_power: ``M @ M @ ... `` (n times, by repeated squaring) of a square
+    matrix (or of each in a stack); the identity for ``n == 0``, powers of the inverse for
+    ``n < 0``. Integers stay integers for ``n >= 0``, as numpy's."""
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)):
+        raise TypeError(
+            f"matrix_power: n must be an int, got {n!r}; for a real power of a symmetric matrix raise the eigenvalues of eigh"
+        )
+    if n < 0:
+        v = MatrixInverse()(square_input(M, "matrix_power"))
+    else:
+        v = as_tensor_variable(M)
+        if v.ndim < 2:
+            raise ValueError(
+                f"matrix_power: takes a square matrix or a stack of them (2 or more dims), got {v.type} ({v.ndim} dims)"
+            )
+        check_square(v, "matrix_power")
+    k = abs(int(n))
+    if k == 0:
+        return zeros_like(v) + eye(v.shape[-1], dtype=v.dtype)
+    result, square = None, v
+    while k:
+        if k & 1:
+            result = square if result is None else matmul(result, square)
+        k >>= 1
+        if k:
+            square = matmul(square, square)
+    return result
+
+
+def _vector_norm(x: Variable, ord: Any, ax: tuple[int, ...], keepdims: bool) -> Variable:
+    mag = elemwise("abs", x)
+    if ord is None or ord == 2:
+        return elemwise("sqrt", sum_(elemwise("sqr", mag), axis=ax, keepdims=keepdims))
+    if isinstance(ord, str):
+        raise ValueError(f"norm: ord={ord!r} is a matrix norm; a vector takes a number, inf or -inf")
+    if ord == np.inf:
+        return max_(mag, axis=ax, keepdims=keepdims)
+    if ord == -np.inf:
+        return min_(mag, axis=ax, keepdims=keepdims)
+    if ord == 0:
+        return cast(sum_(elemwise("neq", x, 0), axis=ax, keepdims=keepdims), x.dtype)
+    if ord == 1:
+        return sum_(mag, axis=ax, keepdims=keepdims)
+    p = float(ord)
+    return elemwise("pow", sum_(elemwise("pow", mag, p), axis=ax, keepdims=keepdims), 1.0 / p)
+
+
+#: The matrix norms summing magnitudes: (the axis summed over, the reduction of the sums).
+_SUMMED = {1: (0, max_), -1: (0, min_), np.inf: (1, max_), -np.inf: (1, min_)}
+
+
+def _matrix_norm(x: Variable, ord: Any, ax: tuple[int, int], keepdims: bool) -> Variable:
+    if ord is None or ord == "fro":
+        return elemwise("sqrt", sum_(elemwise("sqr", x), axis=ax, keepdims=keepdims))
+    if ord in (2, -2, "nuc"):
+        # the singular values of each matrix, the two axes moved last
+        s = SVD(False, False)(dimshuffle(x, [d for d in range(x.ndim) if d not in ax] + list(ax)))
+        red = {2: max_, -2: min_, "nuc": sum_}[ord](s, axis=-1)
+        return keep_reduced_dims(red, tuple(sorted(ax)), x.ndim, keepdims)
+    if isinstance(ord, str) or ord not in _SUMMED:
+        raise ValueError(
+            f"norm: ord={ord!r} is not a matrix norm; use None or 'fro', 'nuc', 1, -1, 2, -2, inf or -inf"
+        )
+    summed, pick = _SUMMED[ord]
+    sums = sum_(elemwise("abs", x), axis=ax[summed], keepdims=True)
+    return pick(sums, axis=ax, keepdims=keepdims)
+
+
+def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Variable:
+    """numpy.linalg.norm: a vector norm (``ord`` None or 2, 1, inf, -inf, 0 or any number) over
+    one axis, a matrix norm (None or 'fro', 'nuc', 1, -1, 2, -2, inf, -inf) over two (rows,
+    columns); with ``axis=None`` a 1-d ``x`` has a vector norm and a 2-d one a matrix norm, and
+    with ``ord=None`` any ``x`` the 2-norm of all its entries. Integers are computed in float64."""
+    v = linalg_input(x, "norm", range(0, 64), "a tensor")
+    if axis is None:
+        if ord is None:
+            return elemwise("sqrt", sum_(elemwise("sqr", v), keepdims=keepdims))
+        if v.ndim not in (1, 2):
+            raise ValueError(
+                f"norm: ord={ord!r} without axis takes a vector or a matrix, got {v.type} ({v.ndim} "
+                "dims); give axis= (one axis: a vector norm, two: a matrix norm)"
+            )
+        axis = tuple(range(v.ndim))
+    ax = ordered_axes(axis, v.ndim, "norm")
+    if len(ax) == 1:
+        return _vector_norm(v, ord, ax, keepdims)
+    if len(ax) == 2:
+        return _matrix_norm(v, ord, (ax[0], ax[1]), keepdims)
+    raise ValueError(f"norm: axis takes one axis (a vector norm) or two (a matrix norm), got {axis!r}")
+
+
+def _count(sizes: Any) -> Any:
+    """The product of ``sizes`` (ints, or symbolic sizes where one is not known)."""
+    return reduce(lambda p, s: p * s, sizes, 1)
+
+
+def tensorinv(a: Any, ind: int = 2) -> Variable:
+    """numpy.linalg.tensorinv: the inverse of ``a`` as a linear map from its last dims to its
+    first ``ind`` ones (``a`` reshaped to a square matrix, inverted, reshaped back), of shape
+    ``a.shape[ind:] + a.shape[:ind]``."""
+    v = linalg_input(a, "tensorinv", range(1, 64), "a tensor of 1 or more dims")
+    if (
+        isinstance(ind, (bool, np.bool_))
+        or not isinstance(ind, (int, np.integer))
+        or not 0 < ind < max(v.ndim, 2)
+    ):
+        raise ValueError(
+            f"tensorinv: ind must be an int between 1 and {v.ndim - 1}, got {ind!r} for {v.type}"
+        )
+    rows, cols = dim_sizes(v)[:ind], dim_sizes(v)[ind:]
+    square = reshape(v, [_count(rows), _count(cols)])
+    return reshape(matrix_inverse(square), cols + rows)
+
+
+def tensorsolve(a: Any, b: Any, axes: Any = None) -> Variable:
+    """numpy.linalg.tensorsolve: ``x`` with ``tensordot(a, x, x.ndim) == b``, ``axes`` (of
+    ``a``) moved last first; ``a`` reshaped to a square matrix and solved."""
+    from .slinalg import solve
+
+    va = linalg_input(a, "tensorsolve", range(1, 64), "a tensor of 1 or more dims")
+    vb = linalg_input(b, "tensorsolve", range(0, 64), "b as a tensor")
+    if axes is not None:
+        moved = ordered_axes(axes, va.ndim, "tensorsolve")
+        va = dimshuffle(va, [d for d in range(va.ndim) if d not in moved] + list(moved))
+    if vb.ndim > va.ndim:
+        raise ValueError(
+            f"tensorsolve: b ({vb.type}) has more dims than a ({va.type}); a's first dims are b's"
+        )
+    rest = dim_sizes(va)[vb.ndim :]
+    x = solve(reshape(va, [_count(dim_sizes(vb)), _count(rest)]), reshape(vb, [-1]))
+    return reshape(x, rest)

@@ -21,6 +21,7 @@ __all__ = [
     "dimshuffle",
     "transpose",
     "shape",
+    "dim_sizes",
     "reshape",
     "flatten",
     "concatenate",
@@ -106,6 +107,11 @@ def shape(x: Any) -> Variable:
     if isinstance(v, Constant):
         return constant(np.asarray(v.data.shape, dtype="int64"))
     return Shape()(v)
+
+
+def dim_sizes(x: Variable) -> list:
+    """``x``'s dim sizes: ints where the type knows them, else read from its shape."""
+    return [s if s is not None else shape(x)[d] for d, s in enumerate(x.type.shape)]
 
 
 class MakeVector(Op):

@@ -1,6 +1,6 @@
 """scipy.linalg's solvers and factorization as PyTensor's ``tensor.slinalg`` offers them:
-``cholesky``, ``solve`` and ``solve_triangular``, computed with numpy.linalg (fncache does not
-depend on scipy).
+``cholesky``, ``solve``, ``solve_triangular`` and ``kron``, computed with numpy.linalg (fncache
+does not depend on scipy).
 
 As in :mod:`.nlinalg`, each op's ``perform`` calls LAPACK through numpy, in both linkers (a
 Python step in the C linker, the host under the CUDA renderer). ``solve_triangular`` reads only
@@ -17,11 +17,22 @@ import numpy as np
 from ..graph.basic import Apply, Op, Variable
 from ..graph.types import TensorType
 from .array_ops import swap_last
-from .elemwise import cast
-from .extra_ops import tril, triu
-from .nlinalg import linalg_input, run_linalg, square_input
+from .basic import as_tensor_variable
+from .elemwise import broadcast_static_shape
+from .nlinalg import eigvalsh, flag, linalg_input, run_linalg, square_input, symmetric_from
+from .nlinalg import system_operands
+from .shape_ops import dim_sizes, dimshuffle, reshape
 
-__all__ = ["Cholesky", "Solve", "SolveTriangular", "cholesky", "solve", "solve_triangular"]
+__all__ = [
+    "Cholesky",
+    "Solve",
+    "SolveTriangular",
+    "cholesky",
+    "solve",
+    "solve_triangular",
+    "kron",
+    "eigvalsh",  # PyTensor's slinalg offers it (scipy's generalized form)
+]
 
 
 class Cholesky(Op):
@@ -37,11 +48,18 @@ class Cholesky(Op):
 
 
 def _solved_type(a: Variable, b: Variable) -> TensorType:
-    return TensorType(b.dtype, a.type.shape[1:2] + b.type.shape[1:])
+    """numpy.linalg.solve's result: a vector ``b`` is one right-hand side for each matrix of
+    ``a``; otherwise ``b`` is a matrix (or a stack) of them, the batch dims broadcast."""
+    n = a.type.shape[-1] if a.type.shape[-1] is not None else a.type.shape[-2]
+    if b.ndim == 1:
+        return TensorType(b.dtype, a.type.shape[:-2] + (n if n is not None else b.type.shape[0],))
+    batch = broadcast_static_shape([a.type.shape[:-2], b.type.shape[:-2]], "solve")
+    return TensorType(b.dtype, batch + (n if n is not None else b.type.shape[-2], b.type.shape[-1]))
 
 
 def _check_system(a: np.ndarray, b: np.ndarray, what: str) -> None:
-    if a.shape[0] != a.shape[1] or b.shape[0] != a.shape[0]:
+    rows = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    if a.shape[-1] != a.shape[-2] or rows != a.shape[-1]:
         raise ValueError(
             f"{what}: a has shape {a.shape} and b {b.shape}; a must be square and b have as many rows as a"
         )
@@ -92,22 +110,26 @@ def cholesky(x: Any, lower: bool = True) -> Variable:
 
 
 def _system(a: Any, b: Any, what: str) -> tuple[Variable, Variable]:
-    """``a`` (a square matrix) and ``b`` (a vector or matrix) in one float dtype, their sizes
-    checked where they are known."""
-    va = square_input(a, what, range(2, 3), "a square matrix (2 dims)")
-    vb = linalg_input(b, what, range(1, 3), "b as a vector or a matrix of right-hand sides (1 or 2 dims)")
-    dt = "float64" if "float64" in (va.dtype, vb.dtype) else "float32"
-    n, m = va.type.shape[0], vb.type.shape[0]
-    if n is not None and m is not None and n != m:
-        raise ValueError(f"{what}: a is {va.type} and b is {vb.type}: b needs {n} rows, as a has")
-    return cast(va, dt), cast(vb, dt)
+    """``a`` (a square matrix or a stack) and ``b`` (a vector, a matrix or a stack of
+    matrices, numpy.linalg.solve's) in one float dtype, their sizes checked where known."""
+    va = square_input(a, what)
+    vb = linalg_input(
+        b,
+        what,
+        range(1, 64),
+        "b as a vector, a matrix of right-hand sides or a stack of them (1 or more dims)",
+    )
+    if vb.ndim > 1:
+        broadcast_static_shape([va.type.shape[:-2], vb.type.shape[:-2]], what)
+    return system_operands(what, va, vb, va.type.shape[-1], vb.type.shape[0 if vb.ndim == 1 else -2])
 
 
 def solve(a: Any, b: Any, assume_a: str = "gen", lower: bool = False) -> Variable:
     """scipy.linalg.solve: ``x`` with ``a @ x == b``, ``b`` a vector or a matrix of right-hand
     sides. ``assume_a="gen"`` reads all of ``a``; ``"sym"`` reads only its upper triangle (the
     lower one with ``lower=True``) and mirrors it. A singular ``a`` raises numpy's
-    ``LinAlgError`` when the function runs. Both operands are 1 or 2 dims (no stacks)."""
+    ``LinAlgError`` when the function runs. Stacks as numpy.linalg.solve's: ``a`` ``(..., M,
+    M)``, ``b`` ``(M,)`` (one right-hand side for every matrix) or ``(..., M, K)``."""
     if assume_a not in ("gen", "sym"):
         raise ValueError(
             f"solve: assume_a={assume_a!r} is not supported; use 'gen' (any square a) or 'sym' "
@@ -115,19 +137,30 @@ def solve(a: Any, b: Any, assume_a: str = "gen", lower: bool = False) -> Variabl
             "they give the same solution"
         )
     va, vb = _system(a, b, "solve")
-    if assume_a == "sym":
-        if lower:
-            va = tril(va) + swap_last(tril(va, -1))
-        else:
-            va = triu(va) + swap_last(triu(va, 1))
-    return Solve()(va, vb)
+    return Solve()(symmetric_from(va, bool(lower)) if assume_a == "sym" else va, vb)
 
 
 def solve_triangular(a: Any, b: Any, lower: bool = False) -> Variable:
     """scipy.linalg.solve_triangular: ``x`` with ``t @ x == b``, ``t`` the upper triangle of ``a``
     (the lower one with ``lower=True``; the other is not read). A zero on the diagonal raises
     numpy's ``LinAlgError`` when the function runs."""
-    if not isinstance(lower, (bool, np.bool_)):
-        raise TypeError(f"solve_triangular: lower must be True or False, got {lower!r}")
+    low = flag(lower, "solve_triangular", "lower")
     va, vb = _system(a, b, "solve_triangular")
-    return SolveTriangular(bool(lower))(va, vb)
+    return SolveTriangular(low)(va, vb)
+
+
+def kron(a: Any, b: Any) -> Variable:
+    """numpy.kron: the Kronecker product, each entry of ``a`` scaling a copy of ``b`` (the
+    operand with fewer dims gets leading size-1 dims first); one broadcast product and a
+    reshape, so it differentiates as they do."""
+    va, vb = as_tensor_variable(a), as_tensor_variable(b)
+    nd = max(va.ndim, vb.ndim)
+    if nd == 0:
+        return va * vb
+    va = dimshuffle(va, ["x"] * (nd - va.ndim) + list(range(va.ndim)))
+    vb = dimshuffle(vb, ["x"] * (nd - vb.ndim) + list(range(vb.ndim)))
+    # a's dims at even places, b's at odd ones: (a0, b0, a1, b1, ...)
+    prod = dimshuffle(va, [p for d in range(nd) for p in (d, "x")]) * dimshuffle(
+        vb, [p for d in range(nd) for p in ("x", d)]
+    )
+    return reshape(prod, [sa * sb for sa, sb in zip(dim_sizes(va), dim_sizes(vb))])
