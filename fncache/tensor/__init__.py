@@ -162,6 +162,7 @@ invert = _unary("invert", "Elementwise ~x (logical not for bool, bitwise for int
 
 
 from . import nnet  # noqa: E402  (ft.nnet, after the names its functions stand beside)
+from . import signal  # noqa: E402  (ft.signal.pool)
 
 
 def switch(cond: Any, a: Any, b: Any) -> TensorVariable:
@@ -322,6 +323,7 @@ __all__ += [
     "logsumexp",
     "ifelse",
     "nnet",
+    "signal",
     "argsort",
     "cumprod",
     "cumsum",

@@ -15,6 +15,7 @@ from typing import Any
 from ..graph.basic import Variable
 from ..graph.types import is_float, upcast_float
 from .basic import as_tensor_variable, constant
+from .conv import conv2d
 from .creation import arange
 from .elemwise import cast, elemwise, single_step
 from .pyop import assert_op
@@ -38,6 +39,7 @@ __all__ = [
     "ultra_fast_sigmoid",
     "binary_crossentropy",
     "categorical_crossentropy",
+    "conv2d",
 ]
 
 logsoftmax = log_softmax  # Theano's spelling
