@@ -1,6 +1,7 @@
 """``ft.nnet``: the neural-network functions of ``theano.tensor.nnet`` (as the Theano and
 PyTensor tutorials call them), built from fncache's elementwise ops and reductions, so they
-fuse, run in every backend and have gradients without rules of their own.
+fuse, run in every backend and have gradients without rules of their own; ``conv2d`` is the
+exception, an op of its own (:mod:`.conv`).
 
 The losses are written in their stable forms where the probabilities come from the logistic
 function or a softmax: ``binary_crossentropy(sigmoid(z), t)`` is computed from ``z`` with
