@@ -335,7 +335,9 @@ def test_bad_arguments_name_the_function_and_the_fix() -> None:
         ft.nnet.conv2d(
             ft.TensorType("float64", (None, 3, None, None))(), ft.TensorType("float64", (4, 2, 3, 3))()
         )
-    with pytest.raises(ValueError, match=r"larger than the images padded to 4x4.*border_mode='full'"):
+    with pytest.raises(
+        ValueError, match=r"conv2d: the filters .* larger than the images padded to 4x4.*'full'"
+    ):
         ft.nnet.conv2d(ft.TensorType("float64", (1, 1, 4, 4))(), ft.TensorType("float64", (1, 1, 5, 5))())
     for bad in ("same", -1, (1, 2, 3), 1.5, True):
         with pytest.raises(ValueError, match=r"conv2d: border_mode must be 'valid', 'full', 'half'"):

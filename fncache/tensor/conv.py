@@ -30,7 +30,7 @@ from .array_ops import specify_shape
 from .basic import as_tensor_variable
 from .elemwise import cast
 
-__all__ = ["Conv2d", "Conv2dGradInputs", "Conv2dGradWeights", "conv2d"]
+__all__ = ["Conv2d", "Conv2dGradInputs", "Conv2dGradWeights", "conv2d", "int_pair"]
 
 Pair = tuple[int, int]
 #: A normalized border mode: 'full', 'half' (their padding depends on the filter size) or the
@@ -38,15 +38,16 @@ Pair = tuple[int, int]
 Border = str | Pair
 
 
-def _pair(value: Any, what: str, minimum: int) -> Pair:
-    """``value`` (an int or a pair of ints) as a pair of ints ``>= minimum``."""
+def int_pair(value: Any, fn: str, what: str, minimum: int, example: str) -> Pair:
+    """``value`` (an int or a pair of ints: rows, cols) as a pair of ints ``>= minimum``; else a
+    ``ValueError`` naming the function ``fn``, the argument ``what`` and an ``example``."""
     items = (value, value) if isinstance(value, (int, np.integer)) else value
     ok = isinstance(items, (tuple, list)) and len(items) == 2
     ok = ok and all(isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) for v in items)
     if not ok or min(items) < minimum:
         raise ValueError(
-            f"conv2d: {what} must be a pair of ints >= {minimum} (rows, cols), got {value!r}; "
-            f"e.g. {what}=({minimum}, {minimum})"
+            f"{fn}: {what} must be a pair of ints >= {minimum} (rows, cols), got {value!r}; "
+            f"e.g. {what}={example}"
         )
     return int(items[0]), int(items[1])
 
@@ -61,7 +62,7 @@ def _border(border_mode: Any) -> Border:
         border_mode, (int, np.integer, tuple, list)
     ):
         try:
-            return _pair(border_mode, "border_mode", 0)
+            return int_pair(border_mode, "conv2d", "border_mode", 0, "(1, 1)")
         except ValueError:
             pass
     raise ValueError(
@@ -120,8 +121,9 @@ class _ConvOp(Op):
         ]
 
     # -- the numpy engine -------------------------------------------------------------------
-    def geometry(self, image: Sequence[int], kernel: Sequence[int]) -> tuple[Pair, Pair]:
-        """(padding, output rows and cols) of ``image`` (rows, cols) under ``kernel``, checked."""
+    def geometry(self, image: Sequence[int], kernel: Sequence[int], who: str = "") -> tuple[Pair, Pair]:
+        """(padding, output rows and cols) of ``image`` (rows, cols) under ``kernel``, checked
+        (an error names ``who``, by default the op)."""
         pads = tuple(_pad(self.border, d, kernel[d], self.dilation[d]) for d in range(2))
         out = tuple(
             _out_size(image[d], kernel[d], pads[d], self.subsample[d], self.dilation[d]) for d in range(2)
@@ -129,7 +131,7 @@ class _ConvOp(Op):
         if min(out) < 1:
             spans = tuple(_span(kernel[d], self.dilation[d]) for d in range(2))
             raise ValueError(
-                f"{type(self).__name__}: the filters (dilated {spans[0]}x{spans[1]}) are larger than the "
+                f"{who or type(self).__name__}: the filters (dilated {spans[0]}x{spans[1]}) are larger than the "
                 f"images padded to {image[0] + 2 * pads[0]}x{image[1] + 2 * pads[1]}; give larger "
                 "images, smaller filters or border_mode='full' or 'half'"
             )
@@ -282,8 +284,8 @@ def conv2d(
     Both operands are cast to one float dtype (float32 stays float32)."""
     x, w = _operand(input, "input"), _operand(filters, "filters")
     border = _border(border_mode)
-    stride = _pair(subsample, "subsample", 1)
-    dilation = _pair(filter_dilation, "filter_dilation", 1)
+    stride = int_pair(subsample, "conv2d", "subsample", 1, "(2, 2)")
+    dilation = int_pair(filter_dilation, "conv2d", "filter_dilation", 1, "(2, 2)")
     if not isinstance(filter_flip, (bool, np.bool_)):
         raise TypeError(f"conv2d: filter_flip must be True or False, got {filter_flip!r}")
     x, w = _hinted(x, input_shape, "input"), _hinted(w, filter_shape, "filter")
@@ -298,5 +300,5 @@ def conv2d(
         )
     image, kernel = x.type.shape[2:], w.type.shape[2:]
     if all(s is not None for s in image + kernel):
-        op.geometry(image, kernel)  # type: ignore[arg-type]
+        op.geometry(image, kernel, "conv2d")  # type: ignore[arg-type]
     return op(x, w)

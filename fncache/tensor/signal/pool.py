@@ -20,23 +20,12 @@ import numpy as np
 from ...graph.basic import Apply, Op, Variable
 from ...graph.types import TensorType, is_complex, is_float
 from ..basic import as_tensor_variable
+from ..conv import int_pair
 
 __all__ = ["Pool", "MaxPoolGrad", "AveragePoolGrad", "MaxPoolGradGrad", "pool_2d"]
 
 MODES = ("max", "sum", "average_inc_pad", "average_exc_pad")
 Pair = tuple[int, int]
-
-
-def _pair(value: Any, what: str, minimum: int) -> Pair:
-    items = (value, value) if isinstance(value, (int, np.integer)) else value
-    ok = isinstance(items, (tuple, list)) and len(items) == 2
-    ok = ok and all(isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) for v in items)
-    if not ok or min(items) < minimum:
-        raise ValueError(
-            f"pool_2d: {what} must be a pair of ints >= {minimum} (rows, cols), got {value!r}; "
-            f"e.g. {what}=(2, 2)"
-        )
-    return int(items[0]), int(items[1])
 
 
 def _out_size(v: int, ws: int, st: int, ignore_border: bool) -> int:
@@ -241,9 +230,9 @@ def pool_2d(
         )
     if not isinstance(ignore_border, (bool, np.bool_)):
         raise TypeError(f"pool_2d: ignore_border must be True or False, got {ignore_border!r}")
-    w = _pair(ws, "ws", 1)
-    st = w if stride is None else _pair(stride, "stride", 1)
-    p = _pair(pad, "pad", 0)
+    w = int_pair(ws, "pool_2d", "ws", 1, "(2, 2)")
+    st = w if stride is None else int_pair(stride, "pool_2d", "stride", 1, "(2, 2)")
+    p = int_pair(pad, "pool_2d", "pad", 0, "(1, 1)")
     if p != (0, 0) and not ignore_border:
         raise ValueError(f"pool_2d: pad={p} needs ignore_border=True (Theano pads only then)")
     if p[0] >= w[0] or p[1] >= w[1]:
