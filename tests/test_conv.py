@@ -212,6 +212,14 @@ def test_pool_2d_on_any_number_of_dims_and_static_shapes() -> None:
     got_m, got_i = f(mv, iv)
     assert_same(got_m, pool_reference(mv, (2, 2), False, None, (0, 0), "max"))
     assert_same(got_i, iv[..., 0:4:2, :] + iv[..., 1:4:2, :])
+    # integer maxima: padding (the dtype's lowest value) never wins, a partial last window
+    i3 = ft.itensor3("i3")
+    g = fc.function(
+        [i3], [pool.pool_2d(i3, (2, 3), pad=(1, 2)), pool.pool_2d(i3, (3, 2), ignore_border=False)]
+    )
+    iv3 = np.random.default_rng(13).integers(-(2**31), -(2**31) + 5, size=(2, 5, 7)).astype("int32")
+    for got, args in zip(g(iv3), [((2, 3), True, None, (1, 2)), ((3, 2), False, None, (0, 0))]):
+        assert_same(got, pool_reference(iv3, *args, "max"))
     # windows larger than the input: no output with ignore_border
     assert pool.pool_2d(ft.TensorType("float64", (1, 1))("s"), (2, 2)).type.shape == (0, 0)
 
