@@ -95,8 +95,13 @@ class _PoolOp(Op):
         """``contrib(tap)`` of every tap added back where the tap read, the padding cut off:
         the adjoint of reading the windows."""
         acc = np.zeros(x_shape[:-2] + self.padded_size(x_shape, out), dtype=dtype)
+        # windows that do not overlap (LeNet's 2x2 every 2) write each entry once: stored, not added
+        overlap = self.stride[0] < self.ws[0] or self.stride[1] < self.ws[1]
         for tap in self.taps(out):
-            acc[tap] += contrib(tap)
+            if overlap:
+                acc[tap] += contrib(tap)
+            else:
+                acc[tap] = contrib(tap)
         p0, p1 = self.pad
         return np.ascontiguousarray(acc[..., p0 : p0 + x_shape[-2], p1 : p1 + x_shape[-1]])
 
