@@ -198,6 +198,7 @@ bitwise_not = invert
 
 
 from . import nnet  # noqa: E402  (ft.nnet, after the names its functions stand beside)
+from . import signal  # noqa: E402  (ft.signal.pool)
 
 
 def switch(cond: Any, a: Any, b: Any) -> TensorVariable:
@@ -360,6 +361,7 @@ __all__ += [
     "logsumexp",
     "ifelse",
     "nnet",
+    "signal",
     "argsort",
     "cumprod",
     "cumsum",

@@ -39,6 +39,7 @@ from .advanced_subtensor import (
     AdvancedSubtensorGrad,
 )
 from .basic import constant
+from .conv import Conv2d, Conv2dGradInputs, Conv2dGradWeights
 from .blas import Dot, dot
 from .creation import Alloc, eye
 from .data_ops import BinCount
@@ -57,6 +58,7 @@ from .reduction import ArgReduce, Reduce, keep_reduced_dims
 from .reduction import prod as prod_
 from .reduction import sum as sum_
 from .scan import Scan
+from .signal.pool import AveragePoolGrad, MaxPoolGrad, MaxPoolGradGrad, Pool
 from .scan_grad import scan_grad
 from .scalar_ops import Composite
 from .special import psi
@@ -634,6 +636,57 @@ def _cholesky(node: Apply, out_grads: list) -> list:
     upper = SolveTriangular(False)
     s = upper(lt, swap_last(upper(lt, swap_last(p))))
     return [_tril_half_diagonal(s + swap_last(s))]
+
+
+# -- convolution: each of the three ops is linear in each tensor operand, and its gradient is
+# made of the other two (<conv(x, w), g> = <x, grad_inputs(w, g)> = <w, grad_weights(x, g)>)
+@register_grad(Conv2d)
+def _conv2d(node: Apply, out_grads: list) -> list:
+    (x, w), g = node.inputs, out_grads[0]
+    _, grad_inputs, grad_weights = node.op.with_ops()
+    return [grad_inputs(w, g, x), grad_weights(x, g, w)]
+
+
+@register_grad(Conv2dGradInputs)
+def _conv2d_grad_inputs(node: Apply, out_grads: list) -> list:
+    (w, g, _), h = node.inputs, out_grads[0]
+    conv, _, grad_weights = node.op.with_ops()
+    return [grad_weights(h, g, w), conv(h, w), None]
+
+
+@register_grad(Conv2dGradWeights)
+def _conv2d_grad_weights(node: Apply, out_grads: list) -> list:
+    (x, g, _), h = node.inputs, out_grads[0]
+    conv, grad_inputs, _ = node.op.with_ops()
+    return [grad_inputs(h, g, x), conv(x, h), None]
+
+
+# -- pooling: a max sends the gradient to its window's max entries; MaxPoolGrad and
+# MaxPoolGradGrad are each other's transposes in the output gradient (and constant in x almost
+# everywhere, as Theano's); a sum or mean's gradient is linear, its own gradient the pooling
+@register_grad(Pool)
+def _pool(node: Apply, out_grads: list) -> list:
+    x, g = node.inputs[0], out_grads[0]
+    if node.op.mode == "max":
+        return [node.op.with_mode(MaxPoolGrad)(x, node.outputs[0], g)]
+    return [node.op.with_mode(AveragePoolGrad)(x, g)]
+
+
+@register_grad(MaxPoolGrad)
+def _max_pool_grad(node: Apply, out_grads: list) -> list:
+    x, z, _ = node.inputs
+    return [None, None, node.op.with_mode(MaxPoolGradGrad)(x, z, out_grads[0])]
+
+
+@register_grad(MaxPoolGradGrad)
+def _max_pool_grad_grad(node: Apply, out_grads: list) -> list:
+    x, z, _ = node.inputs
+    return [None, None, node.op.with_mode(MaxPoolGrad)(x, z, out_grads[0])]
+
+
+@register_grad(AveragePoolGrad)
+def _average_pool_grad(node: Apply, out_grads: list) -> list:
+    return [None, node.op.with_mode(Pool)(out_grads[0])]
 
 
 @register_grad(RandomVariable)

@@ -1,6 +1,7 @@
 """``ft.nnet``: the neural-network functions of ``theano.tensor.nnet`` (as the Theano and
 PyTensor tutorials call them), built from fncache's elementwise ops and reductions, so they
-fuse, run in every backend and have gradients without rules of their own.
+fuse, run in every backend and have gradients without rules of their own; ``conv2d`` is the
+exception, an op of its own (:mod:`.conv`).
 
 The losses are written in their stable forms where the probabilities come from the logistic
 function or a softmax: ``binary_crossentropy(sigmoid(z), t)`` is computed from ``z`` with
@@ -15,6 +16,7 @@ from typing import Any
 from ..graph.basic import Variable
 from ..graph.types import is_float, upcast_float
 from .basic import as_tensor_variable, constant
+from .conv import conv2d
 from .creation import arange
 from .elemwise import cast, elemwise, single_step
 from .pyop import assert_op
@@ -38,6 +40,7 @@ __all__ = [
     "ultra_fast_sigmoid",
     "binary_crossentropy",
     "categorical_crossentropy",
+    "conv2d",
 ]
 
 logsoftmax = log_softmax  # Theano's spelling
