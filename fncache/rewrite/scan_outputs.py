@@ -37,10 +37,11 @@ def drop_unused_scan_outputs(fgraph: FunctionGraph) -> bool:
         ]
         if len(keep) == len(op.kinds):
             return None
-        inner = FunctionGraph(op.inner.inputs, [op.inner.outputs[j] for j in keep])
-        new = Scan(inner, op.n_seqs, [op.kinds[j] for j in keep], op.name).make_node(*node.inputs).outputs
+        cond = op.inner.outputs[len(op.kinds) :]  # a stop condition stays
+        new = op.derived([*(op.inner.outputs[j] for j in keep), *cond], [op.kinds[j] for j in keep])
+        new_outs = new.make_node(*node.inputs).outputs
         out = list(node.outputs)  # an unread output is left as it is: nothing reads it
-        for j, v in zip(keep, new):
+        for j, v in zip([*keep, len(op.kinds)][: len(new_outs)], new_outs):
             out[j] = v
         return out
 
