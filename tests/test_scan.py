@@ -198,6 +198,8 @@ def test_refusals_name_the_argument_what_is_supported_and_the_fix() -> None:
     fc.scan(lambda xt, h, ww: h + xt * ww, sequences=x, outputs_info=h0, non_sequences=[w], strict=True)
     with pytest.raises(AttributeError):
         ft.no_such_name  # noqa: B018
+    # this module imported fncache.tensor.scan: ft's names are still the functions
+    assert ft.scan is fc.scan and ft.until is fc.until and callable(ft.scan)
 
 
 def test_bad_taps_updates_conditions_and_truncation_are_clear_errors() -> None:
@@ -410,6 +412,9 @@ def _taps_numpy(x, y0, a, m, z0, k):
 def test_taps_forward_results_are_numpys_loops(linker: str) -> None:
     ins, outs = _taps_graph()
     f = fc.function(ins, outs, mode=fc.Mode(linker))
+    # an output's older values are states nobody reads: kept unstacked (only their last value)
+    kinds = {n.op.kinds for n in f.optimized_graph.toposort() if isinstance(n.op, Scan)}
+    assert kinds == {("rec", "last"), ("rec", "map", "last", "last")}
     rng = np.random.default_rng(17)
     for _ in range(5):
         n, rows, cols = rng.integers(3, 9), rng.integers(1, 6), rng.integers(1, 4)
@@ -505,6 +510,30 @@ def test_random_draws_in_fn_draw_anew_at_every_step(linker: str) -> None:
     np.testing.assert_array_equal(f(xv[:2]), want[3:5] + xv[:2, None])
     np.testing.assert_array_equal(g(xv), want[:3])
     np.testing.assert_array_equal(g(xv[:2]), want[3:5])
+
+
+def test_gradient_through_draws_in_fn_sees_the_forward_loops_draws() -> None:
+    """Dropout in an RNN: the backward loop recomputes each step's mask from the counter it
+    had, so the gradient is that of the loop with those masks (finite differences from the
+    same counter)."""
+    x, h0, w = ft.dvector("x"), ft.dvector("h0"), ft.dscalar("w")
+    rs = fc.RandomStream(21)
+    hs, upd = fc.scan(
+        lambda xt, h: ft.tanh(h * w + xt) * (rs.uniform(size=(3,)) < 0.6), sequences=x, outputs_info=h0
+    )
+    loss = (hs**2).sum()
+    f = fc.function([x, h0, w], [loss, *fc.grad(loss, [x, h0, w])], updates=upd, mode=fc.Mode("py"))
+    (counter,) = upd
+
+    def from_start(*vals):
+        counter.set_value(np.array(0, dtype=np.uint64))
+        return f(*vals)
+
+    rng = np.random.default_rng(6)
+    vals = [rng.normal(size=4), rng.normal(size=3), np.array(0.8)]
+    _check_grads(from_start, vals, 1, [0, 1, 2])
+    assert int(counter.get_value()) == 4
+    assert not np.array_equal(f(*vals)[0], f(*vals)[0])  # each call draws other masks
 
 
 # -- until -------------------------------------------------------------------------------------
