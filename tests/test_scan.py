@@ -492,6 +492,18 @@ def test_updates_from_fn_are_seen_by_the_next_step_and_returned(linker: str) -> 
         np.testing.assert_allclose(prod.get_value(), prodv, rtol=1e-12)
 
 
+def test_a_default_update_read_by_fn_is_applied_at_every_step() -> None:
+    x = ft.dvector("x")
+    tick = fc.shared(np.float64(0.0), "tick")
+    tick.default_update = tick + 1
+    hs, upd = fc.scan(lambda xt: xt * tick, sequences=x)
+    assert list(upd) == [tick] and tick.default_update is not upd[tick]  # the user's stays
+    f = fc.function([x], hs, updates=upd, mode=fc.Mode("py"))
+    np.testing.assert_array_equal(f(np.ones(3)), [0.0, 1.0, 2.0])
+    np.testing.assert_array_equal(f(np.ones(2)), [3.0, 4.0])
+    assert tick.get_value() == 5.0
+
+
 @pytest.mark.parametrize("linker", LINKERS)
 def test_random_draws_in_fn_draw_anew_at_every_step(linker: str) -> None:
     """A draw in fn gives step t the stream's call t: the same numbers as the same draw made

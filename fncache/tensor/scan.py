@@ -35,6 +35,7 @@ from .array_ops import specify_shape
 from .basic import as_tensor_variable, constant
 from .elemwise import cast, elemwise
 from .inner_graph import InnerGraphOp, outer_values
+from .random import RandomVariable
 from .shared import SharedVariable
 
 __all__ = ["Scan", "scan", "scan_node", "until"]
@@ -408,8 +409,9 @@ def _step_outputs(items: list, n_info: int | None) -> list[Variable]:
 
 def _step_updates(updates: dict, reads: list[Variable], blockers: list[Variable]) -> tuple[dict, list]:
     """The shared variables the loop updates at every step, each with its new value: those of
-    ``updates`` (fn's) and those ``reads`` reads that have a default update (the counters of
-    the random draws made in fn: a draw per step). Also the latter's list."""
+    ``updates`` (fn's) and those ``reads`` reads that have a default update (as PyTensor; the
+    counters of the random draws made in fn: a draw per step). Also the list of those
+    counters."""
     out = {}
     for v, new in updates.items():
         if not isinstance(v, SharedVariable):
@@ -428,7 +430,8 @@ def _step_updates(updates: dict, reads: list[Variable], blockers: list[Variable]
     for v in ancestors([*reads, *out.values()], blockers=blockers):
         if isinstance(v, SharedVariable) and v.default_update is not None and v not in out:
             out[v] = v.default_update
-            drawn.append(v)
+            if v.default_update.owner is not None and isinstance(v.default_update.owner.op, RandomVariable):
+                drawn.append(v)
     return out, drawn
 
 
@@ -466,7 +469,8 @@ def scan(
       it from the sequences' last rows.
     * Updates: fn's dict maps shared variables to their new values; each step reads the value
       the previous step gave, and the returned ``updates`` maps each to its value after the
-      last step (pass it to ``fc.function(..., updates=updates)``). A random draw made in fn
+      last step (pass it to ``fc.function(..., updates=updates)``); so does a shared variable
+      fn reads that has a default update, with that update. A random draw made in fn
       draws anew at every step: its counter is updated the same way (it is in ``updates``,
       and the function applies it even when not given them).
     * ``until(cond)``: the loop stops after the first step where ``cond`` is true; the outputs
@@ -576,7 +580,8 @@ def scan(
     finals = results[len(outs) + len(shifts) : len(outs) + len(shifts) + len(shared)]
     new_values = OrderedDict(zip(shared, finals))
     for v in drawn:
-        # the function draws anew on its next call even when it is not given the updates
+        # The function draws anew on its next call even when it is not given the updates (a
+        # counter is read by its own draw only; a user's default update is left as it is).
         v.default_update = new_values[v]
     outputs = results[: len(outs)]
     return (outputs[0] if len(outputs) == 1 and not return_list else outputs), new_values
