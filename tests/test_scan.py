@@ -399,7 +399,8 @@ def _taps_numpy(x, y0, a, m, z0, k):
     ys = list(y0)
     for t in range(len(x) - 3):
         ys.append(a * ys[-1] - 0.5 * ys[-2] + x[t] * x[t + 3] + np.sin(x[t + 2]))
-    # step t reads rows t (tap -1) and t+1 (tap 0) of the reversed matrix's cut
+    # backwards, each tap's cut is reversed: step t reads row t of the reversed matrix at tap
+    # 0 and the row before it in m, row t+1 of the reversed one, at tap -1
     back = m[::-1]
     zs, ps = list(z0), []
     for t in range(min(int(k), len(m) - 1)):
