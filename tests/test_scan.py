@@ -474,6 +474,15 @@ def test_updates_from_fn_are_seen_by_the_next_step_and_returned(linker: str) -> 
     assert list(upd) == [s, acc]
     only, upd2 = fc.scan(lambda xt: {prod: prod * xt}, sequences=x)
     assert only == [] and list(upd2) == [prod]
+    # the other spellings of (outputs, updates) PyTensor takes: a list, outputs unwrapped
+    spellings = [
+        (lambda xt: [xt * 3, {prod: prod * xt}], 1),
+        (lambda xt: (xt * 3, xt * 2, {prod: prod * xt}), 2),
+        (lambda xt: [[xt * 3, xt * 2], {prod: prod * xt}], 2),
+    ]
+    for step, n_out in spellings:
+        got, u = fc.scan(step, sequences=x, return_list=True)
+        assert len(got) == n_out and list(u) == [prod]
     f = fc.function([x], [hs, gs], updates={**upd, **upd2}, mode=fc.Mode(linker))
     sv, accv, prodv = 1.0, np.zeros(2), 1.0
     rng = np.random.default_rng(8)

@@ -367,7 +367,7 @@ def _n_steps(n_steps: Any) -> Variable:
 def _split_return(res: Any) -> tuple[list, dict, Variable | None]:
     """``fn``'s return value as (outputs, updates, stop condition): outputs, then optionally
     an updates dict and an `until`, in any order after them (PyTensor's forms)."""
-    items = list(res) if isinstance(res, tuple) else [res]
+    items = list(res) if isinstance(res, (list, tuple)) else [res]
     updates: dict = {}
     cond = None
     while items and isinstance(items[-1], (dict, until)):
