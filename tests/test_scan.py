@@ -166,15 +166,6 @@ def test_refusals_name_the_argument_what_is_supported_and_the_fix() -> None:
     step = lambda xt, h: h + xt  # noqa: E731
     cases = [
         (
-            dict(sequences=[{"input": x, "taps": [-1, 0]}], outputs_info=h0),
-            r"sequences\[0\].*taps \[0\].*shifted slices",
-        ),
-        (
-            dict(sequences=x, outputs_info=[{"initial": h0, "taps": [-2, -1]}]),
-            r"outputs_info\[0\].*taps \[-1\]",
-        ),
-        (dict(sequences=x, outputs_info=h0, truncate_gradient=3), "truncate_gradient=3 is not supported"),
-        (
             dict(sequences=x, outputs_info=h0, mode="FAST_RUN"),
             "mode='FAST_RUN'.*Pass the mode to fc.function",
         ),
@@ -184,8 +175,6 @@ def test_refusals_name_the_argument_what_is_supported_and_the_fix() -> None:
     for kwargs, msg in cases:
         with pytest.raises(NotImplementedError, match=msg):
             fc.scan(step, **kwargs)
-    with pytest.raises(NotImplementedError, match="updates inside fn are not supported"):
-        fc.scan(lambda xt, h: (h + xt, {h: h}), sequences=x, outputs_info=h0)
     with pytest.raises(ValueError, match="without sequences, n_steps is required"):
         fc.scan(lambda h: h, outputs_info=h0)
     with pytest.raises(TypeError, match="n_steps must be an integer scalar"):
@@ -207,10 +196,53 @@ def test_refusals_name_the_argument_what_is_supported_and_the_fix() -> None:
     with pytest.raises(ValueError, match="strict=True and fn reads w"):
         fc.scan(lambda xt, h: h + xt * w, sequences=x, outputs_info=h0, strict=True)
     fc.scan(lambda xt, h, ww: h + xt * ww, sequences=x, outputs_info=h0, non_sequences=[w], strict=True)
-    with pytest.raises(NotImplementedError, match="random draws inside scan are not supported"):
-        fc.scan(lambda xt: xt + fc.RandomStream(1).normal(size=()), sequences=x)
     with pytest.raises(AttributeError):
         ft.no_such_name  # noqa: B018
+    # this module imported fncache.tensor.scan: ft's names are still the functions
+    assert ft.scan is fc.scan and ft.until is fc.until and callable(ft.scan)
+
+
+def test_bad_taps_updates_conditions_and_truncation_are_clear_errors() -> None:
+    x, h0, m = ft.dvector("x"), ft.dscalar("h0"), ft.dmatrix("m")
+    step2 = lambda a, b, h: h + a * b  # noqa: E731
+    value_errors = [
+        (dict(sequences=[{"input": x, "taps": []}], outputs_info=h0), r"sequences\[0\] has taps \[\]"),
+        (dict(sequences=[{"input": x, "taps": [0, 0]}], outputs_info=h0), "distinct ints"),
+        (dict(sequences=[{"input": x, "taps": [0.5]}], outputs_info=h0), "distinct ints"),
+        (dict(sequences=[{"x": x}], outputs_info=h0), r"sequences\[0\] is a dict with keys \['x'\]"),
+        (
+            dict(sequences=x, outputs_info=[{"initial": x, "taps": [-1, 0]}]),
+            r"outputs_info\[0\] has taps \[-1, 0\]; an output's taps are past steps",
+        ),
+        (
+            dict(sequences=x, outputs_info=[{"initial": ft.dscalar(), "taps": [-3, -1]}]),
+            "needs 3 leading rows",
+        ),
+        (
+            dict(sequences=x, outputs_info=[{"initial": ft.specify_shape(m, (2, None)), "taps": [-3, -1]}]),
+            r"needs 3 leading rows \(the values of steps -3 .. -1\), got .*float64",
+        ),
+        (dict(sequences=x, outputs_info=[{"taps": [-2]}]), "no initial value"),
+        (dict(sequences=x, outputs_info=h0, truncate_gradient=0), "truncate_gradient=0"),
+    ]
+    for kwargs, msg in value_errors:
+        with pytest.raises(ValueError, match=msg):
+            fc.scan(step2, **kwargs)
+    with pytest.raises(TypeError, match="truncate_gradient must be an int"):
+        fc.scan(step2, sequences=x, outputs_info=h0, truncate_gradient=2.0)
+    with pytest.raises(TypeError, match="fn's updates must map shared variables .* got the key"):
+        fc.scan(lambda xt, h: (h + xt, {h: h}), sequences=x, outputs_info=h0)
+    s = fc.shared(np.zeros(2), "s")
+    with pytest.raises(TypeError, match=r"fn updates s .* must have the shared variable's dtype"):
+        fc.scan(lambda xt: (xt, {s: ft.ones(2, dtype="float32")}), sequences=x)
+    with pytest.raises(TypeError, match="until: the condition must be a scalar"):
+        fc.until(x > 0)
+    with pytest.raises(ValueError, match="two stop conditions"):
+        fc.scan(lambda xt: (xt, fc.until(xt > 0), fc.until(xt < 0)), sequences=x)
+    with pytest.raises(TypeError, match="returned until as output 0; return the outputs first"):
+        fc.scan(lambda xt: (fc.until(xt > 0), xt), sequences=x)
+    with pytest.raises(ValueError, match="fn returned nothing"):
+        fc.scan(lambda xt: [], sequences=x)
 
 
 # -- gradients ---------------------------------------------------------------------------------
@@ -284,26 +316,28 @@ def test_verify_grad_through_scan_and_a_second_derivative() -> None:
     np.testing.assert_allclose(f(*vals)[1], _fd(f, vals, 0, 0), rtol=1e-6, atol=1e-7)
 
 
-def _numpy_bptt(xs, ys, W, U, b):
-    """The loss of the test RNN and its gradients in W, U, b, by backpropagation through
-    time written out in numpy."""
+def _numpy_bptt(xs, ys, W, U, b, truncate: int = -1):
+    """The loss of the test RNN and its gradients in W, U, b and xs, by backpropagation
+    through time written out in numpy (through the last ``truncate`` steps only, if given)."""
     T, B, _ = xs.shape
     hs, h = [], np.zeros((B, U.shape[0]))
     for t in range(T):
         h = np.tanh(xs[t] @ W + h @ U + b)
         hs.append(h)
     loss = ((hs[-1] - ys) ** 2).sum() + 0.1 * sum((h**2).sum() for h in hs)
-    gW, gU, gb = np.zeros_like(W), np.zeros_like(U), np.zeros_like(b)
+    gW, gU, gb, gx = np.zeros_like(W), np.zeros_like(U), np.zeros_like(b), np.zeros_like(xs)
     carry = np.zeros_like(hs[0])
-    for t in reversed(range(T)):
+    first = 0 if truncate == -1 else max(T - truncate, 0)
+    for t in reversed(range(first, T)):
         dh = carry + 0.2 * hs[t] + (2 * (hs[t] - ys) if t == T - 1 else 0)
         da = dh * (1 - hs[t] ** 2)
         prev = hs[t - 1] if t else np.zeros_like(hs[0])
         gW += xs[t].T @ da
         gU += prev.T @ da
         gb += da.sum(axis=0)
+        gx[t] = da @ W.T
         carry = da @ U.T
-    return loss, gW, gU, gb
+    return loss, gW, gU, gb, gx
 
 
 def test_sgd_steps_of_a_small_rnn_equal_numpys() -> None:
@@ -323,11 +357,310 @@ def test_sgd_steps_of_a_small_rnn_equal_numpys() -> None:
     Wn, Un, bn = W0.copy(), U0.copy(), b0.copy()
     for step in range(4):
         xv, yv = rng.normal(size=(5, 2, n_in)), rng.normal(size=(2, H)) * 0.5
-        want, gW, gU, gb = _numpy_bptt(xv, yv, Wn, Un, bn)
+        want, gW, gU, gb, _ = _numpy_bptt(xv, yv, Wn, Un, bn)
         np.testing.assert_allclose(train(xv, yv), want, rtol=1e-12, err_msg=f"step {step}")
         Wn, Un, bn = Wn - lr * gW, Un - lr * gU, bn - lr * gb
         for shared, mine in ((W, Wn), (U, Un), (b, bn)):
             np.testing.assert_allclose(shared.get_value(), mine, rtol=1e-10, atol=1e-12)
+
+
+# -- taps ------------------------------------------------------------------------------------
+
+
+def _taps_graph():
+    x, y0, a, m, z0, k = (
+        ft.dvector("x"),
+        ft.dvector("y0"),
+        ft.dscalar("a"),
+        ft.dmatrix("m"),
+        ft.dmatrix("z0"),
+        ft.lscalar("k"),
+    )
+    # a sequence read at t-2, t and t+1, an output fed its values at t-2 and t-1
+    ys, _ = fc.scan(
+        lambda xm2, x0, xp1, ym2, ym1, aa: aa * ym1 - 0.5 * ym2 + xm2 * xp1 + ft.sin(x0),
+        sequences=dict(input=x, taps=[-2, 0, 1]),
+        outputs_info=dict(initial=y0, taps=[-2, -1]),
+        non_sequences=a,
+    )
+    # backwards, at most k steps: two taps of a matrix's rows, a state read at t-3 and t-1
+    # (in that order), a map output beside it
+    (zs, ps), _ = fc.scan(
+        lambda rm1, r0, zm3, zm1: [ft.tanh(zm1 * r0 + zm3 * a), (rm1 * zm1).sum()],
+        sequences=[{"input": m, "taps": [-1, 0]}],
+        outputs_info=[{"initial": z0, "taps": [-3, -1]}, None],
+        go_backwards=True,
+        n_steps=k,
+    )
+    return [x, y0, a, m, z0, k], [ys, zs, ps]
+
+
+def _taps_numpy(x, y0, a, m, z0, k):
+    ys = list(y0)
+    for t in range(len(x) - 3):
+        ys.append(a * ys[-1] - 0.5 * ys[-2] + x[t] * x[t + 3] + np.sin(x[t + 2]))
+    # backwards, each tap's cut is reversed: step t reads row t of the reversed matrix at tap
+    # 0 and the row before it in m, row t+1 of the reversed one, at tap -1
+    back = m[::-1]
+    zs, ps = list(z0), []
+    for t in range(min(int(k), len(m) - 1)):
+        ps.append((back[t + 1] * zs[-1]).sum())
+        zs.append(np.tanh(zs[-1] * back[t] + zs[-3] * a))
+    return [np.array(ys[2:]), np.array(zs[3:]).reshape(-1, z0.shape[1]), np.array(ps)]
+
+
+@pytest.mark.parametrize("linker", LINKERS)
+def test_taps_forward_results_are_numpys_loops(linker: str) -> None:
+    ins, outs = _taps_graph()
+    f = fc.function(ins, outs, mode=fc.Mode(linker))
+    # an output's older values are states nobody reads: kept unstacked (only their last value)
+    kinds = {n.op.kinds for n in f.optimized_graph.toposort() if isinstance(n.op, Scan)}
+    assert kinds == {("rec", "last"), ("rec", "map", "last", "last")}
+    rng = np.random.default_rng(17)
+    for _ in range(5):
+        n, rows, cols = rng.integers(3, 9), rng.integers(1, 6), rng.integers(1, 4)
+        vals = [
+            rng.normal(size=n),
+            rng.normal(size=2),
+            rng.normal(),
+            rng.normal(size=(rows, cols)),
+            rng.normal(size=(3, cols)),
+            int(rng.integers(0, rows + 2)),
+        ]
+        for got, want, name in zip(f(*vals), _taps_numpy(*vals), ["ys", "zs", "ps"]):
+            assert got.shape == want.shape, name
+            np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12, err_msg=name)
+    with pytest.raises(ValueError, match="shape"):
+        f(np.ones(4), np.ones(3), 0.5, np.ones((2, 2)), np.ones((3, 2)), 1)  # y0 needs 2 rows
+
+
+@pytest.mark.parametrize("linker", LINKERS)
+def test_taps_gradients_reach_the_initial_rows_and_every_tap(linker: str) -> None:
+    ins, (ys, zs, ps) = _taps_graph()
+    losses = [(ys**2).sum() + ys[-1], (zs * ft.arange(1, 3)).sum() + (ps**2).sum()]
+    wrt = ins[:5]
+    f = fc.function(
+        ins,
+        [*losses, *[g for c in losses for g in fc.grad(c, wrt, disconnected_inputs="ignore")]],
+        mode=fc.Mode(linker),
+    )
+    rng = np.random.default_rng(4)
+    vals = [
+        rng.normal(size=6),
+        rng.normal(size=2),
+        np.array(0.6),
+        rng.normal(size=(4, 2)),
+        rng.normal(size=(3, 2)),
+        np.array(2),
+    ]
+    _check_grads(f, vals, 2, list(range(5)))
+    # every step reads the initial rows through the taps: none of their gradients is zero
+    assert np.all(f(*vals)[2 + 1] != 0) and np.all(f(*vals)[2 + 5 + 4] != 0)
+
+
+# -- updates and random draws in fn ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("linker", LINKERS)
+def test_updates_from_fn_are_seen_by_the_next_step_and_returned(linker: str) -> None:
+    x = ft.dvector("x")
+    s, acc = fc.shared(np.float64(1.0), "s"), fc.shared(np.zeros(2), "acc")
+    prod = fc.shared(np.float64(1.0), "prod")
+    (hs, gs), upd = fc.scan(
+        lambda xt, h: ([h + xt * s, h * s], {s: s * 2, acc: acc + xt}),
+        sequences=x,
+        outputs_info=[ft.constant(0.0), None],
+    )
+    assert list(upd) == [s, acc]
+    only, upd2 = fc.scan(lambda xt: {prod: prod * xt}, sequences=x)
+    assert only == [] and list(upd2) == [prod]
+    # the other spellings of (outputs, updates) PyTensor takes: a list, outputs unwrapped
+    spellings = [
+        (lambda xt: [xt * 3, {prod: prod * xt}], 1),
+        (lambda xt: (xt * 3, xt * 2, {prod: prod * xt}), 2),
+        (lambda xt: [[xt * 3, xt * 2], {prod: prod * xt}], 2),
+    ]
+    for step, n_out in spellings:
+        got, u = fc.scan(step, sequences=x, return_list=True)
+        assert len(got) == n_out and list(u) == [prod]
+    f = fc.function([x], [hs, gs], updates={**upd, **upd2}, mode=fc.Mode(linker))
+    sv, accv, prodv = 1.0, np.zeros(2), 1.0
+    rng = np.random.default_rng(8)
+    for n in (3, 0, 4):
+        xv = rng.normal(size=n)
+        h, want_h, want_g = 0.0, [], []
+        for xt in xv:
+            want_g.append(h * sv)
+            h = h + xt * sv
+            want_h.append(h)
+            sv, accv, prodv = sv * 2, accv + xt, prodv * xt
+        got_h, got_g = f(xv)
+        np.testing.assert_allclose(got_h, want_h, rtol=1e-12)
+        np.testing.assert_allclose(got_g, want_g, rtol=1e-12)
+        np.testing.assert_allclose(s.get_value(), sv, rtol=1e-12)
+        np.testing.assert_allclose(acc.get_value(), accv, rtol=1e-12)
+        np.testing.assert_allclose(prod.get_value(), prodv, rtol=1e-12)
+
+
+def test_a_default_update_read_by_fn_is_applied_at_every_step() -> None:
+    x = ft.dvector("x")
+    tick = fc.shared(np.float64(0.0), "tick")
+    tick.default_update = tick + 1
+    hs, upd = fc.scan(lambda xt: xt * tick, sequences=x)
+    assert list(upd) == [tick] and tick.default_update is not upd[tick]  # the user's stays
+    f = fc.function([x], hs, updates=upd, mode=fc.Mode("py"))
+    np.testing.assert_array_equal(f(np.ones(3)), [0.0, 1.0, 2.0])
+    np.testing.assert_array_equal(f(np.ones(2)), [3.0, 4.0])
+    assert tick.get_value() == 5.0
+
+
+@pytest.mark.parametrize("linker", LINKERS)
+def test_random_draws_in_fn_draw_anew_at_every_step(linker: str) -> None:
+    """A draw in fn gives step t the stream's call t: the same numbers as the same draw made
+    outside, called once per step, and the next call goes on from there (with or without
+    the updates passed)."""
+    x = ft.dvector("x")
+    noisy, upd = fc.scan(lambda xt: xt + fc.RandomStream(5).normal(size=(2,)), sequences=x)
+    assert len(upd) == 1
+    plain, _ = fc.scan(lambda xt: xt * 0 + fc.RandomStream(5).normal(size=(2,)), sequences=x)
+    f = fc.function([x], noisy, updates=upd, mode=fc.Mode(linker))
+    g = fc.function([x], plain, mode=fc.Mode(linker))  # the draw's own update
+    one = fc.function([], fc.RandomStream(5).normal(size=(2,)), mode=fc.Mode(linker))
+    want = np.array([one() for _ in range(7)])
+    xv = np.arange(3.0)
+    np.testing.assert_array_equal(f(xv), want[:3] + xv[:, None])
+    np.testing.assert_array_equal(f(xv[:2]), want[3:5] + xv[:2, None])
+    np.testing.assert_array_equal(g(xv), want[:3])
+    np.testing.assert_array_equal(g(xv[:2]), want[3:5])
+
+
+def test_gradient_through_draws_in_fn_sees_the_forward_loops_draws() -> None:
+    """Dropout in an RNN: the backward loop recomputes each step's mask from the counter it
+    had, so the gradient is that of the loop with those masks (finite differences from the
+    same counter)."""
+    x, h0, w = ft.dvector("x"), ft.dvector("h0"), ft.dscalar("w")
+    rs = fc.RandomStream(21)
+    hs, upd = fc.scan(
+        lambda xt, h: ft.tanh(h * w + xt) * (rs.uniform(size=(3,)) < 0.6), sequences=x, outputs_info=h0
+    )
+    loss = (hs**2).sum()
+    f = fc.function([x, h0, w], [loss, *fc.grad(loss, [x, h0, w])], updates=upd, mode=fc.Mode("py"))
+    (counter,) = upd
+
+    def from_start(*vals):
+        counter.set_value(np.array(0, dtype=np.uint64))
+        return f(*vals)
+
+    rng = np.random.default_rng(6)
+    vals = [rng.normal(size=4), rng.normal(size=3), np.array(0.8)]
+    _check_grads(from_start, vals, 1, [0, 1, 2])
+    assert int(counter.get_value()) == 4
+    assert not np.array_equal(f(*vals)[0], f(*vals)[0])  # each call draws other masks
+
+
+# -- until -------------------------------------------------------------------------------------
+
+
+def _until_graph():
+    x, h0, c, k = ft.dvector("x"), ft.dscalar("h0"), ft.dscalar("c"), ft.lscalar("k")
+
+    def step(xt, h):
+        new = h * c + xt
+        return [new, ft.sin(new) * xt], fc.until(new > 2.0)
+
+    (hs, ms), _ = fc.scan(step, sequences=x, outputs_info=[h0, None])
+    # no sequences: at most k steps
+    ps, _ = fc.scan(lambda p: (p * c, ft.until(abs(p * c) > 5.0)), outputs_info=h0, n_steps=k)
+    return [x, h0, c, k], [hs, ms, ps]
+
+
+def _until_numpy(x, h0, c, k):
+    h, hs, ms = h0, [], []
+    for xt in x:
+        h = h * c + xt
+        hs.append(h)
+        ms.append(np.sin(h) * xt)
+        if h > 2.0:
+            break
+    p, ps = h0, []
+    for _ in range(k):
+        p = p * c
+        ps.append(p)
+        if abs(p) > 5.0:
+            break
+    return [np.array(hs), np.array(ms), np.array(ps)]
+
+
+@pytest.mark.parametrize("linker", LINKERS)
+def test_until_stops_after_the_first_step_whose_condition_holds(linker: str) -> None:
+    ins, outs = _until_graph()
+    assert outs[0].type.shape == (None,)
+    f = fc.function(ins, outs, mode=fc.Mode(linker))
+    rng = np.random.default_rng(9)
+    stopped = 0
+    for _ in range(8):
+        vals = [
+            rng.normal(size=rng.integers(0, 8)) + 0.5,
+            rng.normal(),
+            1.0 + rng.random(),
+            int(rng.integers(0, 9)),
+        ]
+        got, want = f(*vals), _until_numpy(*vals)
+        stopped += len(want[0]) < len(vals[0])
+        for g, w, name in zip(got, want, ["hs", "ms", "ps"]):
+            assert g.shape == w.shape, name
+            np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-12, err_msg=name)
+    assert stopped > 0  # the seeds do stop some loops early
+
+
+@pytest.mark.parametrize("linker", LINKERS)
+def test_until_gradients_match_finite_differences(linker: str) -> None:
+    ins, (hs, ms, ps) = _until_graph()
+    losses = [(hs**2).sum() + ms.sum(), (ps * ft.arange(ps.shape[0])).sum()]
+    wrt = ins[:3]
+    f = fc.function(
+        ins,
+        [*losses, *[g for c in losses for g in fc.grad(c, wrt, disconnected_inputs="ignore")]],
+        mode=fc.Mode(linker),
+    )
+    vals = [np.array([0.3, 0.4, 1.1, 0.2, 0.5]), np.array(0.25), np.array(1.3), np.array(9)]
+    assert len(_until_numpy(*vals)[0]) == 3  # the loop stops at the third row
+    _check_grads(f, vals, 2, [0, 1, 2])
+
+
+# -- truncate_gradient ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("linker", LINKERS)
+def test_truncated_gradient_is_bptt_through_the_last_steps(linker: str) -> None:
+    xs, ys, W, U, b = ft.dtensor3("xs"), ft.dmatrix("ys"), ft.dmatrix("W"), ft.dmatrix("U"), ft.dvector("b")
+    rng = np.random.default_rng(12)
+    vals = [
+        rng.normal(size=(5, 2, 3)),
+        rng.normal(size=(2, 4)),
+        rng.normal(size=(3, 4)) * 0.5,
+        rng.normal(size=(4, 4)) * 0.5,
+        rng.normal(size=4),
+    ]
+    for k in (1, 3, 5, 8):
+        hs, _ = fc.scan(
+            lambda xt, h: ft.tanh(ft.dot(xt, W) + ft.dot(h, U) + b),
+            sequences=xs,
+            outputs_info=ft.zeros((xs.shape[1], 4)),
+            truncate_gradient=k,
+        )
+        loss = ((hs[-1] - ys) ** 2).sum() + 0.1 * (hs**2).sum()
+        f = fc.function([xs, ys, W, U, b], [loss, *fc.grad(loss, [W, U, b, xs])], mode=fc.Mode(linker))
+        for got, want, name in zip(f(*vals), _numpy_bptt(*vals, truncate=k), ["loss", "W", "U", "b", "xs"]):
+            np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12, err_msg=f"{name}, truncate {k}")
+    # through every step, it is the gradient: the initial value's too
+    h0 = ft.dvector("h0")
+    hs, _ = fc.scan(lambda h: ft.tanh(h * 0.9 + 0.1), outputs_info=h0, n_steps=3, truncate_gradient=3)
+    cut, _ = fc.scan(lambda h: ft.tanh(h * 0.9 + 0.1), outputs_info=h0, n_steps=3, truncate_gradient=2)
+    f = fc.function([h0], [(hs**2).sum(), fc.grad((hs**2).sum(), h0), fc.grad((cut**2).sum(), h0)])
+    v = [np.array([0.3, -0.7])]
+    np.testing.assert_allclose(f(*v)[1], _fd(f, v, 0, 0), rtol=1e-6, atol=1e-7)
+    np.testing.assert_array_equal(f(*v)[2], np.zeros(2))
 
 
 # -- cache keys, pickles, a fresh process --------------------------------------------------------
@@ -349,7 +682,16 @@ import fncache as fc
 from fncache import tensor as ft
 x, h0, W = ft.dmatrix("x"), ft.dvector("h0"), ft.dmatrix("W")
 hs, _ = fc.scan(lambda xt, h: ft.tanh(ft.dot(xt, W) + h), sequences=x, outputs_info=h0)
-f = fc.function([x, h0, W], [hs, *fc.grad((hs ** 2).sum(), [x, h0, W])])
+# taps, a stop condition, a truncated gradient
+ys, _ = fc.scan(
+    lambda a, b, y2, y1: y1 * 0.5 + y2 * a - b,
+    sequences=dict(input=x[:, 0], taps=[-1, 1]),
+    outputs_info=dict(initial=h0[:2], taps=[-2, -1]),
+)
+zs, _ = fc.scan(lambda h: (ft.tanh(h * 1.5), fc.until(h.sum() > 1.0)), outputs_info=h0, n_steps=6)
+cut, _ = fc.scan(lambda xt, h: ft.tanh(ft.dot(xt, W) * h), sequences=x, outputs_info=h0, truncate_gradient=2)
+loss = (hs ** 2).sum() + (ys ** 2).sum() + zs.sum() + cut.sum()
+f = fc.function([x, h0, W], [hs, ys, zs, cut, *fc.grad(loss, [x, h0, W])])
 """
 
 LOAD_CODE = """
@@ -389,12 +731,18 @@ def test_pickles_and_fresh_processes(tmp_path) -> None:
         got = np.load(tmp_path / "out.npz")
         for k, w in enumerate(want):
             np.testing.assert_array_equal(got[f"arr_{k}"], w, err_msg=name)
-    # a loaded op recomputes its identity from the graph it decodes: the same
+    # a loaded op recomputes its identity from the graph it decodes: the same (each of the
+    # four loops and its gradient's, the stopped one's run again without its condition)
     keys = [
-        {n.op.inner_key for n in fn.optimized_graph.toposort() if isinstance(n.op, Scan)}
+        {
+            (n.op.inner_key, n.op.kinds, n.op.until, n.op.truncate)
+            for n in fn.optimized_graph.toposort()
+            if isinstance(n.op, Scan)
+        }
         for fn in (f, pickle.loads(payloads["pickle"]))
     ]
-    assert len(keys[0]) == 2 and keys[0] == keys[1]
+    assert len(keys[0]) == 9 and keys[0] == keys[1]
+    assert {(k[2], k[3]) for k in keys[0]} == {(False, -1), (True, -1), (False, 2)}
 
 
 def test_a_function_without_scan_never_loads_it() -> None:

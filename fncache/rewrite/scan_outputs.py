@@ -3,7 +3,8 @@
 The gradient of a loop gives every float input of the step its gradient (a rule does not know
 which ones are wanted): an RNN trained on data computes, at each backward step, the gradient of
 the data's row too, and stacks it. Here a node whose map outputs (those not fed back) are not
-all read is replaced by one whose step graph lacks the unread ones.
+all read is replaced by one whose step graph lacks the unread ones, and an unread output that
+is fed back (an older value of an output with taps) keeps only its last value, unstacked.
 """
 
 from __future__ import annotations
@@ -32,16 +33,18 @@ def drop_unused_scan_outputs(fgraph: FunctionGraph) -> bool:
         op = node.op
         if not isinstance(op, Scan):
             return None
-        keep = [
-            j for j, (k, o) in enumerate(zip(op.kinds, node.outputs)) if k != "map" or counts.get(id(o), 0)
-        ]
-        if len(keep) == len(op.kinds):
+        read = [bool(counts.get(id(o), 0)) for o in node.outputs]  # (and a stop's step count)
+        keep = [j for j, (k, r) in enumerate(zip(op.kinds, read)) if k != "map" or r]
+        kinds = ["last" if k == "rec" and not r else k for k, r in zip(op.kinds, read)]
+        if len(keep) == len(op.kinds) and kinds == list(op.kinds):
             return None
-        inner = FunctionGraph(op.inner.inputs, [op.inner.outputs[j] for j in keep])
-        new = Scan(inner, op.n_seqs, [op.kinds[j] for j in keep], op.name).make_node(*node.inputs).outputs
+        cond = op.inner.outputs[len(op.kinds) :]  # a stop condition stays
+        new = op.derived([*(op.inner.outputs[j] for j in keep), *cond], [kinds[j] for j in keep])
+        new_outs = new.make_node(*node.inputs).outputs
         out = list(node.outputs)  # an unread output is left as it is: nothing reads it
-        for j, v in zip(keep, new):
-            out[j] = v
+        for j, v in zip([*keep, len(op.kinds)], new_outs):
+            if read[j]:
+                out[j] = v
         return out
 
     return local_pass(fgraph, fn)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import importlib
-
+import sys
+import types
 from typing import Any
 
 from ..graph.types import TensorType
@@ -486,10 +487,25 @@ __all__ += [
 def __getattr__(name: str) -> Any:
     # ft.scan loads its op only when asked for: a graph without one never imports it, so
     # linking a function walks no graph for inner functions (runtime/compile.py)
-    if name == "scan":
-        from .scan import scan
+    if name in ("scan", "until"):
+        from .scan import scan, until
 
-        return scan
+        globals().update(scan=scan, until=until)
+        return globals()[name]
     if name in ("shared_randomstreams", "rng_mrg"):  # Theano's module paths, loaded when asked for
         return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'fncache.tensor' has no attribute {name!r}")
+
+
+class _Package(types.ModuleType):
+    """This package, whose name ``scan`` is the function while its module of the same name
+    (``tensor/scan.py``) is loaded lazily: importing that module would otherwise bind the
+    module to the package's ``scan``."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "scan" and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

@@ -9,25 +9,36 @@ calling the inner graph compiled by fncache like any function (under the outer f
 C kernels for the C linker), writing each step's outputs into preallocated arrays of shape
 ``(n_steps,) + step shape``. Steps are not fused: each is one call of the compiled step.
 
+The rest of PyTensor's forms are rewritten into that one loop by ``scan`` itself: a sequence
+read at several taps is one sequence per tap (each a slice of it); an output read at several
+past steps keeps its last values as states of their own, each step shifting them by one; a
+shared variable updated by ``fn`` (or read by a random draw made in it, through its counter's
+default update) is a state whose final value is the update returned. A stop condition
+(``until``) is the step graph's last output, read after each step.
+
 Its gradient (``scan_grad.py``) is backpropagation through time: another `Scan`, over the
-reversed steps, of the step graph's own gradient.
+reversed steps (the last ``truncate_gradient`` of them, if given), of the step graph's own
+gradient; a loop that stopped itself is differentiated as the same loop over the steps it ran.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..graph.basic import Apply, Constant, Variable, ancestors, clone_graph
+from ..graph.basic import Apply, Constant, Variable, ancestors, clone_graph, substitute
 from ..graph.fgraph import FunctionGraph
 from ..graph.types import TensorType
+from .array_ops import specify_shape
 from .basic import as_tensor_variable, constant
 from .elemwise import cast, elemwise
 from .inner_graph import InnerGraphOp, outer_values
-from .random import draws_made
+from .random import RandomVariable
+from .shared import SharedVariable
 
-__all__ = ["Scan", "scan", "scan_node"]
+__all__ = ["Scan", "scan", "scan_node", "until"]
 
 #: the kinds of a scan output: stacked and fed back, fed back with only the last value
 #: returned (the gradient's carries and sums), stacked and not fed back
@@ -42,25 +53,49 @@ class Scan(InnerGraphOp):
     non-sequences; its outputs are one step of each output, ``kinds[j]`` saying what output
     ``j`` is: ``rec`` (fed back; all steps stacked: ``(n_steps,) + shape``), ``last`` (fed back;
     only the final value, the initial one after zero steps) or ``map`` (not fed back;
-    stacked)."""
+    stacked). ``until``: the inner graph has one more output, a scalar condition; the loop
+    stops after the first step where it is true (``n_steps`` is then the most it runs), the
+    stacked outputs have the rows of the steps run and the node has one more output, the
+    number of steps run. ``truncate``: the gradient runs through the last ``truncate`` steps
+    only (-1: all of them)."""
 
-    __props__ = ("inner_key", "n_seqs", "kinds")
+    __props__ = ("inner_key", "n_seqs", "kinds", "until", "truncate")
 
     inner_name = "scan"
+    #: what an op unpickled from an fncache without stop conditions or truncation has
+    until = False
+    truncate = -1
 
     def __init__(
-        self, inner: FunctionGraph, n_seqs: int, kinds: Sequence[str], name: str | None = None
+        self,
+        inner: FunctionGraph,
+        n_seqs: int,
+        kinds: Sequence[str],
+        name: str | None = None,
+        until: bool = False,
+        truncate: int = -1,
     ) -> None:
         bad = [k for k in kinds if k not in KINDS]
-        if bad or len(kinds) != len(inner.outputs):
+        if bad or len(kinds) + bool(until) != len(inner.outputs):
             raise ValueError(f"Scan: kinds must be one of {KINDS} per inner output, got {kinds!r}")
         self.n_seqs = n_seqs
         self.kinds = tuple(kinds)
         self.name = name
+        self.until = bool(until)
+        self.truncate = int(truncate)
         super().__init__(inner)
 
     def __str__(self) -> str:
         return f"Scan{{{self.name or self.inner_key[:12]}}}"
+
+    def derived(self, outputs: Sequence[Variable], kinds: Sequence[str], until: bool | None = None) -> "Scan":
+        """A loop over the same inputs running ``outputs`` (of this op's inner inputs) as
+        ``kinds``, with this op's name and truncation (and stop condition unless ``until``
+        says otherwise: its condition is then the last of ``outputs``)."""
+        inner = FunctionGraph(self.inner.inputs, list(outputs))
+        return Scan(
+            inner, self.n_seqs, kinds, self.name, self.until if until is None else until, self.truncate
+        )
 
     @property
     def recurrent(self) -> list[int]:
@@ -87,11 +122,13 @@ class Scan(InnerGraphOp):
                 raise TypeError(f"{self}: input {i + 1} must be {expected}, got {v.type}")
         inits = args[self.n_seqs : self.n_seqs + n_rec]
         shapes = {j: v.type.shape for j, v in zip(self.recurrent, inits)}
-        steps = int(n_steps.data) if isinstance(n_steps, Constant) else None
+        steps = int(n_steps.data) if isinstance(n_steps, Constant) and not self.until else None
         out_types = []
         for j, (kind, o) in enumerate(zip(self.kinds, self.inner.outputs)):
             shape = shapes.get(j, o.type.shape)
             out_types.append(TensorType(o.dtype, shape if kind == "last" else (steps,) + shape))
+        if self.until:
+            out_types.append(TensorType("int64", ()))
         return Apply(self, [n_steps, *args], out_types)
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
@@ -108,35 +145,48 @@ class Scan(InnerGraphOp):
                 raise ValueError(
                     f"{self}: sequence {i} has {s.shape[0]} rows for {n} steps; it needs one per step"
                 )
-        dtypes = [np.dtype(o.dtype) for o in node.outputs]
+        kinds = self.kinds
+        dtypes = [np.dtype(o.dtype) for o in node.outputs[: len(kinds)]]
         # The shape of each output's step: a recurrent output keeps its initial value's shape,
         # a map output the shape of its first step (or its static shape when there are none).
-        shapes: list[tuple | None] = [None] * len(self.kinds)
+        shapes: list[tuple | None] = [None] * len(kinds)
         for j, s in zip(rec, states):
             shapes[j] = s.shape
+        ran = [np.array(0, np.int64)] if self.until else []
         if n == 0:
-            return [self._empty(j, shapes[j], dtypes[j], states) for j in range(len(self.kinds))]
+            return [self._empty(j, shapes[j], dtypes[j], states) for j in range(len(kinds))] + ran
         fn = self.node_function(node)
-        outs: list[np.ndarray | None] = [None] * len(self.kinds)
+        outs: list[np.ndarray | None] = [None] * len(kinds)
+        steps = n
         for t in range(n):
             # [t, ...]: a row of a vector is a 0-d array (a view), not a numpy scalar, which the
             # step function would take through its input conversion (25 µs instead of 1)
             res = fn(*[s[t, ...] for s in seqs], *states, *nonseqs)
-            for j, r in enumerate(res):
+            for j, kind in enumerate(kinds):
+                r = res[j]
                 if t == 0 and shapes[j] is None:
                     shapes[j] = r.shape
                 if r.shape != shapes[j] or r.dtype != dtypes[j]:
                     self._bad_step(t, j, r, shapes[j], dtypes[j])
-                if self.kinds[j] == "last":
+                if kind == "last":
                     outs[j] = r  # held until the next step: the step function makes a new one
                     continue
                 if outs[j] is None:
                     outs[j] = np.empty((n,) + r.shape, dtypes[j])
                 outs[j][t] = r  # type: ignore[index]
-            states = [outs[j] if self.kinds[j] == "last" else outs[j][t, ...] for j in rec]  # type: ignore[index]
+            states = [outs[j] if kinds[j] == "last" else outs[j][t, ...] for j in rec]  # type: ignore[index]
+            if self.until and res[-1]:
+                steps = t + 1
+                break
+        if self.until:
+            ran = [np.array(steps, np.int64)]
         # A `last` value may be one of the step's inputs passed through (a sequence's row): the
-        # node's output is a copy of its own.
-        return [np.array(o, copy=True) if k == "last" else o for o, k in zip(outs, self.kinds)]
+        # node's output is a copy of its own. Stacked outputs of a loop stopped early keep
+        # the rows of the steps run.
+        return [
+            np.array(o, copy=True) if k == "last" else o if steps == n else o[:steps].copy()  # type: ignore[index]
+            for o, k in zip(outs, kinds)
+        ] + ran
 
     def _empty(self, j: int, shape: tuple | None, dtype: np.dtype, states: list[np.ndarray]) -> np.ndarray:
         """Output ``j`` after zero steps."""
@@ -179,20 +229,38 @@ def scan_node(
     seqs: Sequence[Variable],
     inits: Sequence[Variable],
     name: str | None = None,
+    until: bool = False,
+    truncate: int = -1,
 ) -> list[Variable]:
     """The outputs of a `Scan` node running ``step_outputs`` (a graph of ``step_inputs``: one
-    placeholder per sequence row, then one per recurrent output's previous value) for
-    ``n_steps`` steps over ``seqs`` from ``inits``. What the step reads besides its
-    placeholders becomes the node's non-sequences."""
+    placeholder per sequence row, then one per recurrent output's previous value; with
+    ``until``, the last output is the stop condition) for ``n_steps`` steps over ``seqs`` from
+    ``inits``. What the step reads besides its placeholders becomes the node's
+    non-sequences."""
     values = outer_values(step_inputs, step_outputs)
     fresh = {v: v.type.make_variable(v.name) for v in [*step_inputs, *values]}
     ins, outs, _ = clone_graph([*step_inputs, *values], list(step_outputs), replace=fresh)
-    op = Scan(FunctionGraph(ins, outs, clone=False), len(seqs), kinds, name)
+    op = Scan(FunctionGraph(ins, outs, clone=False), len(seqs), kinds, name, until, truncate)
     res = op(n_steps, *seqs, *inits, *values)
     return list(res) if isinstance(res, list) else [res]
 
 
 # -- fc.scan ---------------------------------------------------------------------------------
+
+
+class until:
+    """A stop condition, returned by ``fn`` after its outputs (PyTensor's
+    ``pytensor.scan.utils.until``): the loop stops after the first step where ``condition`` (a
+    scalar) is true, and ``n_steps`` is the most steps it runs."""
+
+    def __init__(self, condition: Any) -> None:
+        c = as_tensor_variable(condition)
+        if c.ndim != 0:
+            raise TypeError(
+                f"until: the condition must be a scalar, got {c.type}; reduce it first "
+                "(ft.any(...) or ft.all(...))"
+            )
+        self.condition = c
 
 
 def _refuse(argument: str, got: Any, supported: str, fix: str) -> None:
@@ -205,37 +273,83 @@ def _as_list(x: Any) -> list:
     return list(x) if isinstance(x, (list, tuple)) else [x]
 
 
-def _sequence(s: Any, i: int) -> Variable:
+def _taps(taps: Any, where: str) -> list[int]:
+    """``taps`` (an int or a list of them) as a list of distinct ints."""
+    items = list(taps) if isinstance(taps, (list, tuple)) else [taps]
+    if (
+        not items
+        or any(isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)) for k in items)
+        or len(set(items)) != len(items)
+    ):
+        raise ValueError(f"scan: {where} has taps {taps!r}; give a non-empty list of distinct ints")
+    return [int(k) for k in items]
+
+
+def _sequence(s: Any, i: int) -> tuple[Variable, list[int]]:
+    """Sequence ``i`` and its taps: step t reads row ``t + k - min(taps, 0)`` for each tap k."""
+    taps = [0]
     if isinstance(s, dict):
-        taps = s.get("taps", [0])
-        if list(taps or [0]) != [0] or set(s) - {"input", "taps"}:
-            _refuse(
-                f"sequences[{i}]",
-                s,
-                "a sequence is read one row per step (taps [0])",
-                "Pass shifted slices as sequences instead (x[1:] and x[:-1] for taps [-1, 0]).",
+        if "input" not in s or set(s) - {"input", "taps"}:
+            raise ValueError(
+                f"scan: sequences[{i}] is a dict with keys {sorted(s)}; give "
+                "{'input': x, 'taps': [...]} (taps default to [0])"
             )
+        taps = [0] if s.get("taps") is None else _taps(s["taps"], f"sequences[{i}]")
         s = s["input"]
     v = as_tensor_variable(s)
     if v.ndim < 1:
         raise TypeError(f"scan: sequences[{i}] must have at least one dimension (its steps), got {v.type}")
-    return v
+    return v, taps
 
 
-def _output_info(o: Any, j: int) -> Variable | None:
-    """The initial value of output ``j``, or None for an output not fed back."""
+def _tap_slices(v: Variable, taps: list[int], go_backwards: bool) -> list[Variable]:
+    """One slice of ``v`` per tap, row t of each being what step t reads (PyTensor's cut: the
+    steps run over the rows every tap can read, tap 0 counted as read)."""
+    lo, hi = min(*taps, 0), max(*taps, 0)
+    out = []
+    for k in taps:
+        s = v if k - lo == 0 and k == hi else v[k - lo :] if k == hi else v[k - lo : k - hi]
+        out.append(s[::-1] if go_backwards else s)
+    return out
+
+
+def _output_info(o: Any, j: int) -> tuple[Variable, list[int]] | None:
+    """The initial value of output ``j`` and its taps (all negative), or None for an output
+    not fed back. With taps other than [-1] the initial value has one leading row per step
+    before the first, ``-min(taps)`` of them: row ``-min(taps) + k`` is the value at step k."""
+    taps = [-1]
     if isinstance(o, dict):
-        taps = o.get("taps", [-1])
-        if set(o) - {"initial", "taps"} or (o.get("initial") is not None and list(taps or []) != [-1]):
-            _refuse(
-                f"outputs_info[{j}]",
-                o,
-                "an output is fed back from the previous step only (taps [-1])",
-                "Carry older values in a state of their own (return [h_t, h_prev] with initial "
-                "values for both).",
+        if set(o) - {"initial", "taps"}:
+            raise ValueError(
+                f"scan: outputs_info[{j}] is a dict with keys {sorted(o)}; give "
+                "{'initial': x0, 'taps': [...]} (taps default to [-1])"
             )
-        o = o.get("initial")
-    return None if o is None else as_tensor_variable(o)
+        if o.get("initial") is None:
+            if o.get("taps"):
+                raise ValueError(
+                    f"scan: outputs_info[{j}] has taps {o['taps']!r} but no initial value; give "
+                    "'initial' (the values before the first step)"
+                )
+            return None
+        taps = [-1] if o.get("taps") is None else _taps(o["taps"], f"outputs_info[{j}]")
+        if any(k >= 0 for k in taps):
+            raise ValueError(
+                f"scan: outputs_info[{j}] has taps {taps}; an output's taps are past steps "
+                "(negative: -1 the previous step)"
+            )
+        o = o["initial"]
+    if o is None:
+        return None
+    init = as_tensor_variable(o)
+    if taps != [-1]:
+        rows = -min(taps)
+        if init.ndim < 1 or init.type.shape[0] not in (None, rows):
+            raise ValueError(
+                f"scan: outputs_info[{j}] has taps {taps}: its initial value needs {rows} leading "
+                f"rows (the values of steps -{rows} .. -1), got {init.type}"
+            )
+        init = specify_shape(init, (rows,) + init.type.shape[1:])
+    return init, taps
 
 
 def _n_steps(n_steps: Any) -> Variable:
@@ -250,22 +364,40 @@ def _n_steps(n_steps: Any) -> Variable:
     return constant(np.int64(n_steps))
 
 
-def _step_outputs(res: Any, n_info: int | None) -> list[Variable]:
-    if isinstance(res, dict) or (isinstance(res, tuple) and any(isinstance(r, dict) for r in res)):
-        raise NotImplementedError(
-            "scan: fn returned updates (a dict); shared-variable updates inside fn are not "
-            "supported. Return the new value as a recurrent output instead, and update the "
-            "shared variable from the scan's result (fc.function(..., updates=...))"
-        )
+def _split_return(res: Any) -> tuple[list, dict, Variable | None]:
+    """``fn``'s return value as (outputs, updates, stop condition): outputs, then optionally
+    an updates dict and an `until`, in any order after them (PyTensor's forms)."""
     items = list(res) if isinstance(res, (list, tuple)) else [res]
+    updates: dict = {}
+    cond = None
+    while items and isinstance(items[-1], (dict, until)):
+        last = items.pop()
+        if isinstance(last, until):
+            if cond is not None:
+                raise ValueError("scan: fn returned two stop conditions (until); return one")
+            cond = last.condition
+        else:
+            updates = {**last, **updates}
+    if len(items) == 1 and isinstance(items[0], (list, tuple)):
+        items = list(items[0])
+    for j, r in enumerate(items):
+        if isinstance(r, (dict, until)):
+            raise TypeError(
+                f"scan: fn returned {type(r).__name__} as output {j}; return the outputs first, "
+                "then the updates dict and the until condition"
+            )
+    return items, updates, cond
+
+
+def _step_outputs(items: list, n_info: int | None) -> list[Variable]:
     outs = []
     for j, r in enumerate(items):
         try:
             outs.append(as_tensor_variable(r))
         except (TypeError, ValueError):
             raise TypeError(
-                f"scan: fn must return a variable or a list of variables, got {r!r} as output "
-                f"{j} (stop conditions (until) and updates are not supported)"
+                f"scan: fn must return a variable or a list of variables (then optionally an "
+                f"updates dict and an until condition), got {r!r} as output {j}"
             ) from None
     if n_info is not None and len(outs) != n_info:
         raise ValueError(
@@ -273,6 +405,34 @@ def _step_outputs(res: Any, n_info: int | None) -> list[Variable]:
             "one entry per output (None for an output not fed back)"
         )
     return outs
+
+
+def _step_updates(updates: dict, reads: list[Variable], blockers: list[Variable]) -> tuple[dict, list]:
+    """The shared variables the loop updates at every step, each with its new value: those of
+    ``updates`` (fn's) and those ``reads`` reads that have a default update (as PyTensor; the
+    counters of the random draws made in fn: a draw per step). Also the list of those
+    counters."""
+    out = {}
+    for v, new in updates.items():
+        if not isinstance(v, SharedVariable):
+            raise TypeError(
+                f"scan: fn's updates must map shared variables to their new values, got the key "
+                f"{v!r}; make it with fc.shared"
+            )
+        new = as_tensor_variable(new)
+        if new.dtype != v.dtype or new.ndim != v.ndim:
+            raise TypeError(
+                f"scan: fn updates {v} ({v.type}) with {new.type}; the new value must have the "
+                f"shared variable's dtype and number of dimensions (ft.cast(..., {v.dtype!r}))"
+            )
+        out[v] = new
+    drawn = []
+    for v in ancestors([*reads, *out.values()], blockers=blockers):
+        if isinstance(v, SharedVariable) and v.default_update is not None and v not in out:
+            out[v] = v.default_update
+            if v.default_update.owner is not None and isinstance(v.default_update.owner.op, RandomVariable):
+                drawn.append(v)
+    return out, drawn
 
 
 def scan(
@@ -292,23 +452,45 @@ def scan(
 ) -> tuple[Any, dict]:
     """A symbolic loop, called as Theano/PyTensor's ``scan``: ``(outputs, updates)``.
 
-    ``fn`` receives, in order, the current row of each of ``sequences``, the previous value of
-    each output whose ``outputs_info`` entry is not None (a variable, or ``{"initial": v,
-    "taps": [-1]}``), then ``non_sequences``; it returns the step's outputs (one or a list).
-    Each output is returned stacked over the steps, ``(n_steps,) + its shape``. The loop runs
-    over the shortest sequence, and at most ``n_steps`` (an int or a symbolic integer scalar,
-    required without sequences) steps; ``go_backwards`` runs it from the sequences' last rows.
-    ``updates`` is always an empty dict: updates of shared variables inside ``fn`` are
-    refused. Refused as well, each with its own error: taps other than a sequence's [0] and an
-    output's [-1], ``truncate_gradient``, ``mode``, ``profile``, ``allow_gc`` and stop
-    conditions. ``strict``: ``fn`` may read only its arguments (and constants).
+    ``fn`` receives, in order, the rows of each of ``sequences`` it reads, the past values of
+    each output whose ``outputs_info`` entry is not None, then ``non_sequences``; it returns
+    the step's outputs (one or a list), optionally followed by an updates dict and an
+    ``until`` stop condition.
+
+    * A sequence is a variable (step t reads row t) or ``{"input": x, "taps": [-2, 0, 1]}``
+      (step t reads rows t-2, t and t+1, shifted so that the first step reads rows 0, 2 and 3:
+      the loop runs over ``len(x) - (max(taps, 0) - min(taps, 0))`` steps).
+    * An output's entry is its initial value (fed the previous step's value), ``None`` (not
+      fed back) or ``{"initial": x0, "taps": [-2, -1]}``: fn reads the values of steps t-2 and
+      t-1, and ``x0`` holds the ``-min(taps)`` values before the first step, oldest first.
+    * Each output is returned stacked over the steps, ``(n_steps,) + its shape`` (without the
+      initial rows). The loop runs over the shortest sequence, and at most ``n_steps`` (an int
+      or a symbolic integer scalar, required without sequences) steps; ``go_backwards`` runs
+      it from the sequences' last rows.
+    * Updates: fn's dict maps shared variables to their new values; each step reads the value
+      the previous step gave, and the returned ``updates`` maps each to its value after the
+      last step (pass it to ``fc.function(..., updates=updates)``); so does a shared variable
+      fn reads that has a default update, with that update. A random draw made in fn
+      draws anew at every step: its counter is updated the same way (it is in ``updates``,
+      and the function applies it even when not given them).
+    * ``until(cond)``: the loop stops after the first step where ``cond`` is true; the outputs
+      have the rows of the steps run.
+    * ``truncate_gradient=k``: the gradient runs back through the last k steps only (the
+      earlier steps, the initial values and the sequences' earlier rows get none).
+
+    Refused, each with its own error: ``mode``, ``profile`` and ``allow_gc``. ``strict``:
+    ``fn`` may read only its arguments (and constants).
     """
-    if truncate_gradient != -1:
-        _refuse(
-            "truncate_gradient",
-            truncate_gradient,
-            "the gradient runs through every step (-1)",
-            "Cut the graph yourself with ft.disconnected_grad where the gradient should stop.",
+    if isinstance(truncate_gradient, (bool, np.bool_)) or not isinstance(
+        truncate_gradient, (int, np.integer)
+    ):
+        raise TypeError(
+            f"scan: truncate_gradient must be an int (-1: no truncation), got {truncate_gradient!r}"
+        )
+    if truncate_gradient == 0 or truncate_gradient < -1:
+        raise ValueError(
+            f"scan: truncate_gradient={truncate_gradient}; give the number of steps the gradient "
+            "runs back through (>= 1), or -1 for all of them"
         )
     if mode is not None:
         _refuse(
@@ -326,44 +508,92 @@ def scan(
             "the step always keeps its buffers from step to step",
             "Leave allow_gc=None.",
         )
-    seqs = [_sequence(s, i) for i, s in enumerate(_as_list(sequences))]
+    seq_taps = [_sequence(s, i) for i, s in enumerate(_as_list(sequences))]
     infos = (
         None if outputs_info is None else [_output_info(o, j) for j, o in enumerate(_as_list(outputs_info))]
     )
     nonseqs = [as_tensor_variable(v) for v in _as_list(non_sequences)]
-    if not seqs and n_steps is None:
+    if not seq_taps and n_steps is None:
         raise ValueError("scan: without sequences, n_steps is required (the number of steps to run)")
-    if go_backwards:
-        seqs = [s[::-1] for s in seqs]
+    seqs = [sl for v, taps in seq_taps for sl in _tap_slices(v, taps, go_backwards)]
     n = _n_steps(n_steps) if n_steps is not None else None
     for s in seqs:
         n = s.shape[0] if n is None else elemwise("minimum", n, s.shape[0])
     assert n is not None
     seqs = [s if n_steps is None and len(seqs) == 1 else s[:n] for s in seqs]
-
     rows = [
-        TensorType(s.dtype, s.type.shape[1:]).make_variable(f"{s.name}[t]" if s.name else None) for s in seqs
+        TensorType(s.dtype, s.type.shape[1:]).make_variable(_tap_name(v.name, k))
+        for s, (v, k) in zip(seqs, [(v, k) for v, taps in seq_taps for k in taps])
     ]
-    inits = [v for v in (infos or []) if v is not None]
-    prev = [v.type.make_variable(f"{v.name}[t-1]" if v.name else None) for v in inits]
-    draws = draws_made()
-    res = fn(*rows, *prev, *nonseqs)
-    if draws_made() != draws:
-        raise NotImplementedError(
-            "scan: fn draws random numbers; random draws inside scan are not supported (a "
-            "draw is made once, not per step, and its generator's update would be lost). "
-            "Draw the noise for every step outside and pass it as a sequence"
-        )
-    outs = _step_outputs(res, None if infos is None else len(infos))
+
+    # The state of an output with taps [-3, -1] is its last three values: fn reads two of
+    # them, and each step shifts them by one (the older ones are outputs of their own).
+    inits, older_inits, prev, older, args = [], [], [], [], []
+    for init, taps in (info for info in infos or [] if info is not None):
+        if taps == [-1]:
+            inits.append(init)
+            prev.append(init.type.make_variable(_tap_name(init.name, -1)))
+            args.append(prev[-1])
+            continue
+        lag = -min(taps)
+        values = [init[lag - i] for i in range(1, lag + 1)]  # the values of steps -1 .. -lag
+        past = [v.type.make_variable(_tap_name(init.name, -i)) for i, v in enumerate(values, 1)]
+        inits.append(values[0])
+        prev.append(past[0])
+        older_inits += values[1:]
+        older.append(past)
+        args += [past[-k - 1] for k in taps]
+    res = fn(*rows, *args, *nonseqs)
+    items, fn_updates, cond = _split_return(res)
+    outs = _step_outputs(items, None if infos is None else len(infos))
+    if not outs and not fn_updates and cond is None:
+        raise ValueError("scan: fn returned nothing; return the step's outputs (or updates)")
     kinds = ["map" if infos is None or infos[j] is None else "rec" for j in range(len(outs))]
     _check_recurrent(outs, kinds, inits)
+    shifts = [v for past in older for v in past[:-1]]
+
+    placeholders = [*rows, *prev, *(v for past in older for v in past[1:])]
+    reads = [*outs, *shifts] + ([cond] if cond is not None else [])
+    updates, drawn = _step_updates(fn_updates, reads, placeholders)
+    shared = list(updates)
+    last = [v.type.make_variable(_tap_name(v.name, -1)) for v in shared]
+    step = substitute([*reads, *updates.values()], dict(zip(shared, last)))
     if strict:
-        _check_strict(outs, [*rows, *prev, *nonseqs])
-    results = scan_node([*rows, *prev], outs, kinds, n, seqs, inits, name)
-    return (results[0] if len(results) == 1 and not return_list else results), {}
+        _check_strict(step, [*placeholders, *last, *nonseqs])
+    step = [
+        *step[: len(outs) + len(shifts)],
+        *step[len(reads) :],
+        *step[len(outs) + len(shifts) : len(reads)],
+    ]
+    kinds += ["rec"] * len(shifts) + ["last"] * len(shared)
+    results = scan_node(
+        [*placeholders, *last],
+        step,
+        kinds,
+        n,
+        seqs,
+        [*inits, *older_inits, *shared],
+        name,
+        until=cond is not None,
+        truncate=int(truncate_gradient),
+    )
+    finals = results[len(outs) + len(shifts) : len(outs) + len(shifts) + len(shared)]
+    new_values = OrderedDict(zip(shared, finals))
+    for v in drawn:
+        # The function draws anew on its next call even when it is not given the updates (a
+        # counter is read by its own draw only; a user's default update is left as it is).
+        v.default_update = new_values[v]
+    outputs = results[: len(outs)]
+    return (outputs[0] if len(outputs) == 1 and not return_list else outputs), new_values
+
+
+def _tap_name(name: str | None, k: int) -> str | None:
+    return None if name is None else f"{name}[t{k:+d}]" if k else f"{name}[t]"
 
 
 def _check_recurrent(outs: list[Variable], kinds: list[str], inits: list[Variable]) -> None:
+    """Each fed-back output against its state's initial value (for an output with taps, the
+    value before the first step)."""
     for j, init in zip([j for j, k in enumerate(kinds) if k == "rec"], inits):
         o = outs[j]
         if o.dtype != init.dtype or o.ndim != init.ndim or not _same_static_shape(o.type, init.type):

@@ -6,14 +6,19 @@ initial value, then the stored outputs shifted by one), the output gradients at 
 gradient carried into h_t from the later steps, and gives, by fncache's own ``backprop`` of
 the step's graph, the gradient of x_t (stacked), the carry into h_{t-1} (only its last value
 is kept: the initial values' gradient) and the parameters' gradient added to a running sum
-(likewise). Being a `Scan` itself, it can be differentiated again.
+(likewise). Being a `Scan` itself, it can be differentiated again. With the op's
+``truncate`` it runs over the last steps only; a loop that stopped itself (``until``) is
+differentiated as the same loop without its condition, run again over the steps it ran.
 """
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..graph.basic import Apply, Variable, substitute
 from ..graph.types import TensorType, is_float
-from .elemwise import cast
+from .basic import constant
+from .elemwise import cast, elemwise
 from .gradient import backprop, zeros_like
 from .scan import Scan, scan_node
 from .array_ops import shape_padleft
@@ -24,6 +29,8 @@ __all__ = ["scan_grad"]
 
 def scan_grad(node: Apply, out_grads: list) -> list:
     op: Scan = node.op
+    if op.until:
+        return _until_grad(node, out_grads)
     S, rec = op.n_seqs, op.recurrent
     n = node.inputs[0]
     seqs = node.inputs[1 : 1 + S]
@@ -39,7 +46,7 @@ def scan_grad(node: Apply, out_grads: list) -> list:
     # are recomputed by the same loop with that output stacked.
     stacked = list(node.outputs)
     if "last" in op.kinds:
-        again = Scan(op.inner, S, ["map" if k == "map" else "rec" for k in op.kinds], op.name)(*node.inputs)
+        again = op.derived(op.inner.outputs, ["map" if k == "map" else "rec" for k in op.kinds])(*node.inputs)
         stacked = list(again) if isinstance(again, list) else [again]
 
     # One step of the forward loop over stand-ins for its inputs (the non-sequences may also
@@ -80,9 +87,11 @@ def scan_grad(node: Apply, out_grads: list) -> list:
     ys = [stacked[next(j for j in range(len(step)) if step[j] is v)] for v in stored]
 
     # The backward loop's sequences, each reversed: the forward rows, the value before each
-    # step, the stored outputs, the output gradients.
+    # step, the stored outputs, the output gradients. Truncated, it runs over the last steps.
+    steps = n if op.truncate == -1 else elemwise("minimum", n, constant(np.int64(op.truncate)))
+
     def rev(v: Variable) -> Variable:
-        return v[::-1]
+        return v[::-1] if op.truncate == -1 else v[::-1][:steps]
 
     befores = [
         concatenate([shape_padleft(init), s[:-1]])[:n] for init, s in zip(inits, (stacked[j] for j in rec))
@@ -98,11 +107,39 @@ def scan_grad(node: Apply, out_grads: list) -> list:
     b_prevs = [*carries.values(), *sums.values()]
     kinds = ["last"] * (len(b_prevs)) + ["map"] * len(g_xs)
     name = f"grad_{op.name}" if op.name else None
-    outs = scan_node([*b_rows, *b_prevs], back, kinds, n, b_seqs, b_inits, name)
+    outs = scan_node([*b_rows, *b_prevs], back, kinds, steps, b_seqs, b_inits, name)
+    # Truncated short of the first step, the gradient reaches neither the initial values nor
+    # the rows before the steps it ran over.
+    reached = None if op.truncate == -1 else elemwise("le", n, steps)
     for r, v in zip(float_rec, outs):
-        res[1 + S + r] = v
+        res[1 + S + r] = v if reached is None else elemwise("switch", reached, v, zeros_like(v))
     for k, v in zip(float_params, outs[len(float_rec) :]):
         res[1 + S + len(rec) + k] = v
     for i, v in zip(float_seqs, outs[len(b_prevs) :]):
-        res[1 + i] = rev(v)
+        if reached is not None:
+            v = concatenate([v, _zero_rows(n - steps, seqs[i])])
+        res[1 + i] = v[::-1]
     return res
+
+
+def _zero_rows(rows: Variable, like: Variable) -> Variable:
+    """Zeros of ``rows`` rows shaped like those of ``like``."""
+    return zeros_like(like[:rows])
+
+
+def _until_grad(node: Apply, out_grads: list) -> list:
+    """The gradient of a loop that stopped itself: that of the same loop without its
+    condition over the steps it ran (the forward steps are run again, stacked)."""
+    op: Scan = node.op
+    S = op.n_seqs
+    ran = node.outputs[-1]
+    stand = [v.type.make_variable(v.name) for v in node.inputs[1:]]
+    plain = op.derived(op.inner.outputs[:-1], op.kinds, until=False)
+    seqs = [s[:ran] for s in stand[:S]]
+    outs = plain(ran, *seqs, *stand[S:])
+    outs = list(outs) if isinstance(outs, list) else [outs]
+    grads = backprop(outs, out_grads[:-1], stand)
+    wanted = [grads.get(id(v)) for v in stand]
+    found = [g for g in wanted if g is not None]
+    back = dict(zip(found, substitute(found, dict(zip(stand, node.inputs[1:])))))
+    return [None] + [None if g is None else back[g] for g in wanted]
