@@ -45,9 +45,9 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "dumps": ("fncache.runtime.pickling", "dumps"),
     "loads": ("fncache.runtime.pickling", "loads"),
     "RandomStream": ("fncache.tensor.random", "RandomStream"),
-    "printing": ("fncache.runtime.printing", None),
+    "printing": ("fncache.printing", None),
     "pp": ("fncache.runtime.printing", "pp"),
-    "ifelse": ("fncache.tensor.ifelse", "ifelse"),
+    "ifelse": ("fncache.ifelse", None),  # a module callable as the function
     "clone_replace": ("fncache.tensor.replace", "clone_replace"),
     "graph_replace": ("fncache.tensor.replace", "graph_replace"),
     "In": ("fncache.runtime.io", "In"),

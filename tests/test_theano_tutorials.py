@@ -366,6 +366,25 @@ def test_clone_replace_and_graph_replace() -> None:
     assert fc.pp(fc.graph_replace(y * 2, {x: y}, strict=False)) == "(y * 2.0)"
 
 
+def test_a_key_inside_a_replacement_is_not_replaced_again() -> None:
+    """As PyTensor's clone_replace and graph_replace (and Theano's clone): the replacements are
+    taken as they are, so {x: x + 1} is one substitution, not a recursion."""
+    x, y = ft.vector("x"), ft.vector("y")
+    e = x * 2 + y
+    xv, yv = np.array([1.0, 2.0]), np.array([3.0, 5.0])
+    for replace in (fc.clone_replace, fc.graph_replace):
+        r = replace(e, {x: x + 1, y: x * y})
+        assert fc.pp(r) == "(((x + 1.0) * 2.0) + (x * y))"
+        np.testing.assert_array_equal(fc.function([x, y], r, mode=PY)(xv, yv), (xv + 1) * 2 + xv * yv)
+    # an intermediate as the key, its own expression inside the replacement
+    h = ft.exp(x)
+    r = fc.graph_replace(h * 3, {h: h + 1})
+    np.testing.assert_allclose(fc.function([x], r, mode=PY)(xv), (np.exp(xv) + 1) * 3, rtol=1e-15)
+    # givens do the same
+    f = fc.function([x, y], e, givens={x: x * 10}, mode=PY)
+    np.testing.assert_array_equal(f(xv, yv), xv * 20 + yv)
+
+
 # -- ifelse ----------------------------------------------------------------------------------------
 @pytest.mark.parametrize("mode", [PY, None], ids=["py", "c"])
 def test_ifelse_chooses_a_branch_of_any_shape_and_has_a_gradient(mode: Any) -> None:
@@ -386,13 +405,14 @@ def test_ifelse_chooses_a_branch_of_any_shape_and_has_a_gradient(mode: Any) -> N
     np.testing.assert_array_equal(g(0.0, xv, yv)[1], yv - 1)
 
 
-def test_ifelse_computes_both_branches_and_refuses_mismatched_types() -> None:
+def test_ifelse_is_lazy_and_refuses_mismatched_types() -> None:
     c, x = ft.scalar("c"), ft.vector("x")
-    # documented: not lazy, so the branch not taken still runs (and its errors raise)
+    # lazy: the branch not taken does not run, so its errors do not raise (tests/test_ifelse.py)
     bad = ft.assert_op(x, ft.all(ft.lt(x, 0)), "the else branch ran")
     f = fc.function([c, x], fc.ifelse(ft.gt(c, 0), x, bad), mode=PY)
+    np.testing.assert_array_equal(f(1.0, np.ones(2)), np.ones(2))
     with pytest.raises(AssertionError, match="the else branch ran"):
-        f(1.0, np.ones(2))
+        f(-1.0, np.ones(2))
     with pytest.raises(TypeError, match=r"ifelse: the condition must be a scalar"):
         fc.ifelse(x, x, x)
     with pytest.raises(

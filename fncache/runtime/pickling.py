@@ -26,7 +26,7 @@ run unless ``config.reoptimize_unpickled_function`` is set.  No native binary tr
 sender asks for it with ``dumps(f, embed_native=True)``; the receiver then checks the platform, the
 ABI components of the module key, the CPU features it needs (against ``cpuid``) and the checksum before loading it, and otherwise falls
 back to the compiledir (see ``docs/trust.md``).  Such a payload also carries, under ``inner``, the
-inner function of each run-time-size Jacobian and loop (`JacobianRows`, `Scan` node) as a payload body of its own
+inner function of each run-time-size Jacobian, loop and lazy branch (`JacobianRows`, `Scan`, `LazyIfElse` node) as a payload body of its own
 (its graphs, its module, its own inner functions), covered by the outer checksum and signature and
 rebuilt the same way, so the receiver neither optimizes nor compiles those either.
 """
@@ -156,8 +156,9 @@ def _inner_of(f: Function) -> dict[str, dict[str, Any]]:
 
     mode = inner_function_mode(f.mode)
     return {
-        node.op.inner_key: _payload(node.op.function(mode), embed_native=True)
+        op.inner_key: _payload(op.function(mode), embed_native=True)
         for node in inner_graph_nodes(f.optimized_graph)
+        for op in node.op.inner_ops()
     }
 
 
@@ -497,9 +498,10 @@ def _adopt_inner_functions(inner: dict[str, dict[str, Any]], optimized: Function
     from .compile import inner_graph_nodes
 
     for node in inner_graph_nodes(optimized):
-        sub = inner.get(node.op.inner_key)
-        if sub is not None:
-            node.op.function(Mode(*sub["mode"]), build=functools.partial(_rebuild_inner, sub, node.op))
+        for op in node.op.inner_ops():
+            sub = inner.get(op.inner_key)
+            if sub is not None:
+                op.function(Mode(*sub["mode"]), build=functools.partial(_rebuild_inner, sub, op))
 
 
 def _rebuild_inner(p: dict[str, Any], op: Any) -> Function:

@@ -43,7 +43,8 @@ from .blas import Dot, dot
 from .creation import Alloc
 from .elemwise import Elemwise, cast, elemwise
 from .grad_markers import DisconnectedGrad, GradClip, GradScale, ZeroGrad
-from .ifelse import IfElse, ifelse
+from .ifelse import ifelse
+from .ifelse_op import IfElse
 from .grad_ops import ReducedSize, RepeatGrad, SortGrad, SubtensorGrad, SumToShape, ZerosSum
 from .gradient import backprop, broadcast_like, given_gradient, grad, register_grad, sum_static_broadcast
 from .gradient import zeros_like
