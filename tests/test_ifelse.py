@@ -127,6 +127,21 @@ def test_the_compiled_graph_holds_the_branches_as_inner_functions() -> None:
     np.testing.assert_array_equal(g(0.0, np.ones(2), np.zeros(3)), np.zeros(3))
 
 
+@pytest.mark.parametrize("mode", MODES, ids=MODE_IDS)
+def test_a_constant_condition_leaves_only_the_branch_taken(mode: Any) -> None:
+    x = ft.dvector("x")
+    bad = ft.assert_op(x, ft.all(ft.lt(x, 0)), "the else branch ran")
+    outs = [fc.ifelse(ft.gt(ft.constant(2.0), 1), x, bad), fc.ifelse(ft.constant(False), bad, x * 2)]
+    f = fc.function([x], outs, mode=mode)
+    names = {type(n.op).__name__ for n in f.optimized_graph.toposort()}
+    assert not names & {"IfElse", "LazyIfElse", "Assert"}
+    xv = np.ones(2)
+    a, b = f(xv)
+    a[0] = 5.0  # the output is the caller's, not the input
+    np.testing.assert_array_equal(xv, [1.0, 1.0])
+    np.testing.assert_array_equal(b, [2.0, 2.0])
+
+
 def test_excluding_the_rewrite_computes_both_branches() -> None:
     c, x = ft.dscalar("c"), ft.dvector("x")
     bad = ft.assert_op(x, ft.all(ft.lt(x, 0)), "the else branch ran")

@@ -7,7 +7,8 @@ no output of the function, move into that branch's inner graph, and a `LazyIfEls
 node's place: it reads the condition and the values the branches take from the rest of the
 graph, and runs the taken branch's inner function. What the rest of the graph or both
 branches read stays outside, computed once. A node whose branches need nothing of their own is
-left as it is (there is nothing to skip). The inner functions are compiled under the outer
+left as it is (there is nothing to skip), and one whose condition is a constant is replaced by
+the branch it takes. The inner functions are compiled under the outer
 function's mode, so an `IfElse` inside a branch is made lazy in turn.
 """
 
@@ -78,7 +79,11 @@ def lazy_ifelse(fgraph: FunctionGraph) -> bool:
             return changed
         node = todo[-1]
         done.add(id(node))
-        n = node.op.n_outs
+        n, cond = node.op.n_outs, node.inputs[0]
+        if isinstance(cond, Constant):  # known when compiling: the branch taken is the node
+            _replace(fgraph, order, node, node.inputs[1 : 1 + n] if cond.data else node.inputs[1 + n :])
+            changed = True
+            continue
         uses = _uses(order, fgraph.outputs)
         moved = _branch_nodes(node, range(1, 1 + n), order, uses)
         moved += _branch_nodes(node, range(1 + n, 1 + 2 * n), order, uses)
@@ -89,12 +94,17 @@ def lazy_ifelse(fgraph: FunctionGraph) -> bool:
         fresh = {v: v.type.make_variable(v.name) for v in values}
         ins, outs, _ = clone_graph(values, branch_outs, replace=fresh)
         op = LazyIfElse(FunctionGraph(ins, outs, clone=False), n)
-        lazy = op.make_node(node.inputs[0], *values)
+        lazy = op.make_node(cond, *values)
         for k in ("trace", "origin"):
             if k in node.tag:
                 lazy.tag[k] = node.tag[k]
-        new = {id(o): r for o, r in zip(node.outputs, lazy.outputs)}
-        for m in order:
-            m.inputs = [new.get(id(v), v) for v in m.inputs]
-        fgraph.outputs = [new.get(id(v), v) for v in fgraph.outputs]
+        _replace(fgraph, order, node, lazy.outputs)
         changed = True
+
+
+def _replace(fgraph: FunctionGraph, order: list[Apply], node: Apply, new: list[Variable]) -> None:
+    """Every reader of ``node``'s outputs (in ``order``, the graph's nodes) reads ``new``."""
+    by = {id(o): r for o, r in zip(node.outputs, new)}
+    for m in order:
+        m.inputs = [by.get(id(v), v) for v in m.inputs]
+    fgraph.outputs = [by.get(id(v), v) for v in fgraph.outputs]

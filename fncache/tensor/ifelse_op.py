@@ -16,7 +16,7 @@ first ``ifelse`` (or gradient): only then does compiling look for its nodes.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -112,6 +112,17 @@ class LazyIfElse(InnerGraphOp):
                 raise TypeError(f"{self}: value {k} must be {p.type}, got {v.type}")
         outs = self.inner.outputs
         return Apply(self, [cond, *values], _output_types(outs[: self.n_outs], outs[self.n_outs :]))
+
+    def performer(self, node: Apply) -> Callable[..., list[np.ndarray]]:
+        """The node's outputs as a function of its inputs: the taken branch's function called
+        on the values. The C run-time calls it for the node directly."""
+        # fn.__call__: the native runner itself for a C function (no Function frame between)
+        then_call, else_call = (fn.__call__ for fn in self.node_function(node))
+
+        def run(cond: np.ndarray, *values: np.ndarray) -> list[np.ndarray]:
+            return (then_call if cond else else_call)(*values)
+
+        return run
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         then_fn, else_fn = self.node_function(node)
