@@ -8,8 +8,10 @@ node's place: it reads the condition and the values the branches take from the r
 graph, and runs the taken branch's inner function. What the rest of the graph or both
 branches read stays outside, computed once. A node whose branches need nothing of their own is
 left as it is (there is nothing to skip), and one whose condition is a constant is replaced by
-the branch it takes. The inner functions are compiled under the outer
-function's mode, so an `IfElse` inside a branch is made lazy in turn.
+the branch it takes. The inner functions are compiled under the outer function's mode, so an
+`IfElse` inside a branch is made lazy in turn. The gradient of an `ifelse` reads each branch's
+value for the shape of its zeros, so in a function that also computes it, both branches'
+values are computed (what only one branch's gradient needs is still skipped).
 """
 
 from __future__ import annotations
