@@ -48,9 +48,9 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "RandomStream": ("fncache.tensor.random", "RandomStream"),
     "RandomStreams": ("fncache.tensor.shared_randomstreams", "RandomStreams"),
     "MRG_RandomStreams": ("fncache.tensor.shared_randomstreams", "MRG_RandomStreams"),
-    "printing": ("fncache.runtime.printing", None),
+    "printing": ("fncache.printing", None),
     "pp": ("fncache.runtime.printing", "pp"),
-    "ifelse": ("fncache.tensor.ifelse", "ifelse"),
+    "ifelse": ("fncache.ifelse", None),  # a module callable as the function
     "clone_replace": ("fncache.tensor.replace", "clone_replace"),
     "graph_replace": ("fncache.tensor.replace", "graph_replace"),
     "In": ("fncache.runtime.io", "In"),

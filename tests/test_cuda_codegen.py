@@ -738,6 +738,20 @@ def test_emulated_reductions_accumulate_in_acc_dtype(emulated):
 
 
 @needs_emulator
+def test_emulated_lazy_ifelse(emulated):
+    """A CUDA function runs a lazy ifelse on the host, as a loop: only the branch taken runs
+    (the other's assertion would fail), and the kernels after it read its result uploaded."""
+    c, x = ft.fscalar("c"), ft.fvector("x")
+    bad = ft.assert_op(x, ft.all(ft.lt(x, 0)), "the else branch ran")
+    f = fc.function([c, x], fc.ifelse(ft.gt(c, 0), ft.exp(x) * 2, ft.log(bad)) * 3, mode=CUDA)
+    assert [type(n.op).__name__ for n in f.optimized_graph.toposort()][1] == "LazyIfElse"
+    xv = np.array([0.5, 1.0, 2.0], dtype="float32")
+    np.testing.assert_allclose(f(np.float32(1), xv).get(), np.exp(xv) * 6, rtol=1e-6)
+    with pytest.raises(AssertionError, match="the else branch ran"):
+        f(np.float32(-1), xv)
+
+
+@needs_emulator
 def test_emulated_scan(emulated):
     """A float32 RNN loop and its gradient in a CUDA function, against the same function on
     the CPU: each `Scan` node runs on the host, its step compiled for the CPU, and the kernels

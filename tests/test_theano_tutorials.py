@@ -366,6 +366,25 @@ def test_clone_replace_and_graph_replace() -> None:
     assert fc.pp(fc.graph_replace(y * 2, {x: y}, strict=False)) == "(y * 2.0)"
 
 
+def test_a_key_inside_a_replacement_is_not_replaced_again() -> None:
+    """As PyTensor's clone_replace and graph_replace (and Theano's clone): the replacements are
+    taken as they are, so {x: x + 1} is one substitution, not a recursion."""
+    x, y = ft.vector("x"), ft.vector("y")
+    e = x * 2 + y
+    xv, yv = np.array([1.0, 2.0]), np.array([3.0, 5.0])
+    for replace in (fc.clone_replace, fc.graph_replace):
+        r = replace(e, {x: x + 1, y: x * y})
+        assert fc.pp(r) == "(((x + 1.0) * 2.0) + (x * y))"
+        np.testing.assert_array_equal(fc.function([x, y], r, mode=PY)(xv, yv), (xv + 1) * 2 + xv * yv)
+    # an intermediate as the key, its own expression inside the replacement
+    h = ft.exp(x)
+    r = fc.graph_replace(h * 3, {h: h + 1})
+    np.testing.assert_allclose(fc.function([x], r, mode=PY)(xv), (np.exp(xv) + 1) * 3, rtol=1e-15)
+    # givens do the same
+    f = fc.function([x, y], e, givens={x: x * 10}, mode=PY)
+    np.testing.assert_array_equal(f(xv, yv), xv * 20 + yv)
+
+
 # -- ifelse ----------------------------------------------------------------------------------------
 @pytest.mark.parametrize("mode", [PY, None], ids=["py", "c"])
 def test_ifelse_chooses_a_branch_of_any_shape_and_has_a_gradient(mode: Any) -> None:
@@ -386,13 +405,14 @@ def test_ifelse_chooses_a_branch_of_any_shape_and_has_a_gradient(mode: Any) -> N
     np.testing.assert_array_equal(g(0.0, xv, yv)[1], yv - 1)
 
 
-def test_ifelse_computes_both_branches_and_refuses_mismatched_types() -> None:
+def test_ifelse_is_lazy_and_refuses_mismatched_types() -> None:
     c, x = ft.scalar("c"), ft.vector("x")
-    # documented: not lazy, so the branch not taken still runs (and its errors raise)
+    # lazy: the branch not taken does not run, so its errors do not raise (tests/test_ifelse.py)
     bad = ft.assert_op(x, ft.all(ft.lt(x, 0)), "the else branch ran")
     f = fc.function([c, x], fc.ifelse(ft.gt(c, 0), x, bad), mode=PY)
+    np.testing.assert_array_equal(f(1.0, np.ones(2)), np.ones(2))
     with pytest.raises(AssertionError, match="the else branch ran"):
-        f(1.0, np.ones(2))
+        f(-1.0, np.ones(2))
     with pytest.raises(TypeError, match=r"ifelse: the condition must be a scalar"):
         fc.ifelse(x, x, x)
     with pytest.raises(
@@ -446,6 +466,79 @@ def test_in_gives_defaults_and_keyword_names_and_pickles(mode: Any) -> None:
     out = h()
     out[0] = 7.0
     np.testing.assert_array_equal(h(), [1.0, 2.0])
+
+
+@pytest.mark.parametrize("mode", [PY, None], ids=["py", "c"])
+def test_in_with_an_update_is_internal_state(mode: Any) -> None:
+    """Theano's accumulator: In(s, value=..., update=...) keeps s between calls."""
+    x, s = ft.vector("x"), ft.vector("s")
+    inc = fc.function([x, fc.In(s, value=[1.0, 2.0], update=s + x)], s * 10, mode=mode)
+    state, xs = np.array([1.0, 2.0]), [RNG.normal(size=2) for _ in range(4)]
+    for xv in xs:
+        np.testing.assert_array_equal(inc(xv), state * 10)  # the output reads the state before
+        state = state + xv
+        np.testing.assert_array_equal(inc[s], state)
+    # a value given for it sets the state for this call (then updated), as in Theano
+    np.testing.assert_array_equal(inc(xs[0], s=np.array([100.0, 0.0])), [1000.0, 0.0])
+    np.testing.assert_array_equal(inc["s"], [100.0, 0.0] + xs[0])
+    inc[s] = [5.0, 6.0]
+    np.testing.assert_array_equal(inc(xs[1]), [50.0, 60.0])
+    # f.fn repeats the last call on the state as the last call left it
+    np.testing.assert_array_equal(inc.fn(), ([5.0, 6.0] + xs[1]) * 10)
+    np.testing.assert_array_equal(inc[s], [5.0, 6.0] + xs[1] + xs[1])
+    # the state travels with a pickle and is the copy's own from then on
+    copy = fc.loads(fc.dumps(inc))
+    np.testing.assert_array_equal(copy(xs[2]), inc[s] * 10)
+    np.testing.assert_array_equal(copy["s"], inc[s] + xs[2])
+    with pytest.raises(KeyError, match=r"keeps no input 'x'.*they are \['s'\]"):
+        inc["x"]
+    with pytest.raises(TypeError, match=r"the state 's' of function 'f'"):
+        inc[s] = np.ones(3, dtype="int64").reshape(3, 1)
+
+
+@pytest.mark.parametrize("mode", [PY, None], ids=["py", "c"])
+def test_implicit_inputs_mutable_and_borrow(mode: Any) -> None:
+    x, w, y = ft.vector("x"), ft.vector("w"), ft.vector("y")
+    # implicit: no argument; its value is the function's own, updated or not
+    f = fc.function(
+        [
+            x,
+            fc.In(w, value=[1.0, 1.0], update=w * x, implicit=True),
+            fc.In(y, value=[3.0, 4.0], implicit=True),
+        ],
+        w + y,
+        mode=mode,
+    )
+    assert f.input_names == ["x"]
+    xv = np.array([2.0, 3.0])
+    np.testing.assert_array_equal(f(xv), [4.0, 5.0])
+    np.testing.assert_array_equal(f(xv), [5.0, 7.0])
+    np.testing.assert_array_equal(f[w], [4.0, 9.0])
+    f["y"] = [0.0, 0.0]
+    np.testing.assert_array_equal(f(xv), [4.0, 9.0])
+    with pytest.raises(TypeError, match=r"takes 1 inputs"):
+        f(xv, xv)
+    # mutable and borrow are permissions: the input is never written, an output never aliases it
+    g = fc.function([fc.In(x, mutable=True, borrow=True)], [x * 2, x + 0], mode=mode)
+    xv = np.array([1.0, 2.0])
+    a, b = g(xv)
+    b[0] = 9.0
+    np.testing.assert_array_equal(xv, [1.0, 2.0])
+    np.testing.assert_array_equal(a, [2.0, 4.0])
+
+
+def test_in_refuses_unknown_keywords_and_a_state_without_a_value() -> None:
+    x, s = ft.vector("x"), ft.vector("s")
+    with pytest.raises(TypeError, match=r"In: unknown keyword 'strict'; In takes name, value, update"):
+        fc.In(x, strict=True)
+    with pytest.raises(ValueError, match=r"In: the input with an update 's' needs a value to start from"):
+        fc.In(s, update=s + 1)
+    with pytest.raises(ValueError, match=r"In: the implicit input 's' needs a value"):
+        fc.In(s, implicit=True)
+    with pytest.raises(TypeError, match=r"In: the update of 's' has type .*float32.*ft.cast"):
+        fc.In(s, value=[0.0], update=ft.cast(s, "float32"))
+    with pytest.raises(TypeError, match=r"In: mutable must be True or False"):
+        fc.In(s, mutable="yes")
 
 
 def test_in_refuses_bad_defaults_and_names() -> None:

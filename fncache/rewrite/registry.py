@@ -1,7 +1,8 @@
 """The rewrite registry: named global passes with tags, selected by a Mode.
 
 A pass takes a FunctionGraph, edits it in place and returns whether it changed anything. The
-phases run in order; passes of the ``canonical`` phase repeat until nothing changes. ``fused``
+phases run in order; passes of the ``canonical`` phase repeat until nothing changes. ``branches``
+passes see the canonical graph before fusion (`ifelse_lazy` moves nodes into branches). ``fused``
 passes see the graph after `fusion` (whole fused loops). Passes tagged ``cpu`` make nodes only
 the C backend runs natively: a mode for the ``cuda`` device skips them.
 """
@@ -19,7 +20,7 @@ __all__ = ["Rewrite", "register", "optimize", "selected", "REWRITES"]
 
 log = logging.getLogger(__name__)
 
-PHASES = ("canonical", "fusion", "fused", "late")
+PHASES = ("canonical", "branches", "fusion", "fused", "late")
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,6 @@ def optimize(fgraph: FunctionGraph, mode: Mode, max_rounds: int = 8) -> Function
 def _load_all() -> None:
     # Importing a rewrite module registers its rewrites.
     from . import asserts, canonicalize, constant_folding, fusion, grad_markers, inplace  # noqa: F401
-    from . import merge, one_hot, rowpass, scan_outputs, sizes  # noqa: F401
+    from . import ifelse_lazy, merge, one_hot, rowpass, scan_outputs, sizes  # noqa: F401
     from . import logistic, sigmoid_products  # noqa: F401
     from . import composite  # noqa: F401  (after rowpass: runs on the bodies it leaves)

@@ -151,13 +151,19 @@ def optimize_or_load(
 def _only_fncache_ops(graph: FunctionGraph) -> bool:
     """Whether every op of ``graph`` is one of fncache's own, with nothing of the user's in it.
     A `PythonOp` holds the user's function, which a pickle round trip copies (with its
-    closure); a graph with one runs the user's own objects, not the decoded copies."""
+    closure); a graph with one runs the user's own objects, not the decoded copies. The inner
+    graphs of `Scan`, `JacobianRows` and `LazyIfElse` nodes are looked into too."""
     from ..tensor.pyop import PythonOp
 
-    return all(
-        type(node.op).__module__.startswith("fncache.") and not isinstance(node.op, PythonOp)
-        for node in graph.toposort()
-    )
+    graphs = [graph]
+    while graphs:
+        for node in graphs.pop().toposort():
+            if not type(node.op).__module__.startswith("fncache.") or isinstance(node.op, PythonOp):
+                return False
+            inner = getattr(node.op, "inner", None)
+            if isinstance(inner, FunctionGraph):
+                graphs.append(inner)
+    return True
 
 
 def inner_graph_nodes(graph: FunctionGraph) -> list[Any]:

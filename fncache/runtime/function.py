@@ -13,8 +13,9 @@ from ..config import config
 from ..graph.basic import Constant, Variable, ancestors, substitute
 from ..graph.fgraph import FunctionGraph
 from ..mode import Mode, get_mode
+from ..graph.values import convert_value
 from .inputs import convert_input
-from .io import NO_DEFAULT, In, Out
+from .io import NO_DEFAULT, In, Out, StateDefault
 from ..tensor.replace import fit_static_shape, replacement_map
 from ..tensor.shared import SharedVariable
 from ..tensor.hooks import set_c_runtime, set_function_compiler
@@ -114,6 +115,7 @@ class Function:
         code_flags: dict[str, Any],
         input_names: Sequence[str | None] | None = None,
         defaults: Sequence[Any] | None = None,
+        states: Sequence[tuple[str | None, int]] | None = None,
     ) -> None:
         self.inputs = inputs
         self.outputs = outputs
@@ -141,6 +143,18 @@ class Function:
         self._defaults = (
             tuple(defaults) if defaults is not None and any(d is not NO_DEFAULT for d in defaults) else None
         )
+        #: the inputs whose value the function keeps (``fc.In`` with an update, or implicit):
+        #: (name, index in ``shared``)
+        self._states = list(states or ())
+        #: state position -> the variable ``f[variable]`` names it by (an explicit input's)
+        self._state_variables: dict[int, Variable] = {
+            k: v
+            for v, d in zip(inputs, defaults or ())
+            if isinstance(d, StateDefault)
+            for k, (_, index) in enumerate(self._states)
+            if index == d.index
+        }
+        self._last_bound: tuple | None = None
         self._last: tuple | None = None
         self._trust = False
         if self._native is not None and not (shared and self._owns_shared):
@@ -159,6 +173,8 @@ class Function:
                     "__qualname__": "Function",
                 },
             )
+            if any(isinstance(d, StateDefault) for d in self._defaults):
+                self.fn = self._repeat_with_state
 
     # -- input conversion -------------------------------------------------------------------
     def _convert_one(self, i: int, value: Any) -> np.ndarray:
@@ -191,7 +207,7 @@ class Function:
                 raise TypeError(f"input {k!r} given both by position and by name")
             vals[i] = v
         if self._defaults is not None:
-            vals = [d if v is NO_DEFAULT else v for v, d in zip(vals, self._defaults)]
+            vals = [self._default(d) if v is NO_DEFAULT else v for v, d in zip(vals, self._defaults)]
         missing = [self._names[i] or str(i) for i, v in enumerate(vals) if v is NO_DEFAULT]
         if missing:
             raise TypeError(f"function {self.name!r}: missing inputs {missing}")
@@ -233,13 +249,54 @@ class Function:
         new._fncache_annotated = True  # type: ignore[attr-defined]
         return new
 
+    def _default(self, d: Any) -> Any:
+        """The value a default stands for now (an input's state: the value it holds)."""
+        return self._shared[d.index].value if isinstance(d, StateDefault) else d
+
     def _call_defaults(self, *args: Any, **kwargs: Any) -> Any:
         """``__call__`` of a function with default values (``fc.In``)."""
         if kwargs or len(args) != len(self._types):
             args = self._bind_kwargs(args, kwargs)
+        self._last_bound = args
         if type(self).__mro__[1] is not Function:  # the native runner is the direct call
             return self._native(*args)
         return Function.__call__(self, *args)
+
+    def _repeat_with_state(self, n_calls: int = 1) -> Any:
+        """``f.fn`` of a function with inputs that have updates: each run reads their states as
+        the last run left them (as Theano's containers), the other inputs as the last call's."""
+        last = self._last_bound
+        if last is None:
+            raise RuntimeError(
+                f"function {self.name!r}: f.fn() repeats the last call; call f(...) once first"
+            )
+        res = None
+        for _ in range(max(int(n_calls), 1)):
+            args = [
+                self._default(d) if isinstance(d, StateDefault) else a for a, d in zip(last, self._defaults)
+            ]
+            res = Function._call_defaults(self, *args)
+        return res
+
+    def _state_index(self, key: Any) -> int:
+        for k, (name, index) in enumerate(self._states):
+            if (isinstance(key, str) and key == name) or key is self._state_variables.get(k):
+                return index
+        known = [n for n, _ in self._states]
+        raise KeyError(
+            f"function {self.name!r} keeps no input {key!r}: f[key] reads the inputs given as "
+            f"fc.In(..., update=...) or implicit=True, by name or variable; they are {known}"
+        )
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        """The value of a state input (``fc.In`` with an update, or implicit): a copy."""
+        return self._shared[self._state_index(key)].get_value()
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        """Set a state input's value (converted to its type; an error keeps the old one)."""
+        sv = self._shared[self._state_index(key)]
+        where = f"the state {sv.name!r} of function {self.name!r}"
+        sv.set_value(convert_value(sv.type, value, self.allow_input_downcast, where))
 
     def _call_kwargs(self, *args: Any, **kwargs: Any) -> Any:
         return self._native(*self._bind_kwargs(args, kwargs))
@@ -277,8 +334,15 @@ class Function:
 
     @property
     def defaults(self) -> list[Any] | None:
-        """Each input's default value (``fc.In``; ``NO_DEFAULT`` where it has none), or None."""
+        """Each input's default value (``fc.In``; ``NO_DEFAULT`` where it has none, a
+        ``StateDefault`` for an input with an update), or None."""
         return None if self._defaults is None else list(self._defaults)
+
+    @property
+    def states(self) -> list[tuple[str | None, int]]:
+        """The inputs whose value the function keeps (``fc.In`` with an update, or implicit),
+        as (name, index in :attr:`shared_variables`)."""
+        return list(self._states)
 
     @property
     def trust_input(self) -> bool:
@@ -356,11 +420,23 @@ def function(
 
     if not isinstance(inputs, (list, tuple)):
         raise TypeError("inputs must be a list of symbolic variables, e.g. [x, y]")
-    ins = _check_inputs([i.variable if isinstance(i, In) else i for i in inputs])
+    fname = name or "f"
+    _check_inputs([i.variable if isinstance(i, In) else i for i in inputs])
+    # an implicit input is no argument: its state stands for it in the graph
+    states = _states_of(inputs, fname, allow_input_downcast)
+    kept = [i for i in inputs if not (isinstance(i, In) and i.implicit)]
+    ins = [i.variable if isinstance(i, In) else i for i in kept]
     outs, single = _as_list(outputs)
     outs = [as_tensor_variable(o.variable if isinstance(o, Out) else o) for o in outs]
-    upd = _check_updates(updates)
+    upd = _check_updates(updates) + _check_updates(
+        [(sv, g.update) for g, sv in states if g.update is not None]
+    )
     given = replacement_map(givens, "givens")
+    for g, sv in states:
+        if g.implicit:
+            if g.variable in given:
+                raise ValueError(f"givens: {g.variable!r} is an implicit input (fc.In); it has its own value")
+            given[g.variable] = sv
     if given:
         new = substitute(outs + [e for _, e in upd], given)
         outs, upd = new[: len(outs)], [(sv, e) for (sv, _), e in zip(upd, new[len(outs) :])]
@@ -382,8 +458,11 @@ def function(
         all_outs = outs + [e for _, e in upd]
         used = ancestors(all_outs)
     used_ids = {id(v) for v in used}
-    for k, v in enumerate(ins):
-        if id(v) not in used_ids:
+    # an implicit input is used where its state is
+    stands_for = {id(g.variable): sv for g, sv in states if g.implicit}
+    for k, g in enumerate(inputs):
+        v = g.variable if isinstance(g, In) else g
+        if id(stands_for.get(id(v), v)) not in used_ids:
             msg = (
                 f"input {k} ({v!r}) is not used to compute the outputs; remove it, or pass "
                 "on_unused_input='warn' or 'ignore'"
@@ -396,17 +475,20 @@ def function(
     for v in reversed(used):
         if isinstance(v, SharedVariable) and not any(v is s for s in shared):
             shared.append(v)
-    for sv, _ in upd:
+    for sv in [sv for sv, _ in upd] + [sv for _, sv in states]:  # a state unused is still kept
         if not any(sv is s for s in shared):
             shared.append(sv)
     updated = [next(i for i, s in enumerate(shared) if s is sv) for sv, _ in upd]
     m = get_mode(mode)
     original = FunctionGraph(ins + shared, all_outs, clone=True)
-    fname = name or "f"
-    input_names, input_defaults = _input_specs(inputs, ins, fname, allow_input_downcast)
+    where = {id(sv): next(i for i, s in enumerate(shared) if s is sv) for _, sv in states}
+    input_names, input_defaults = _input_specs(
+        kept, ins, fname, allow_input_downcast, {id(g): where[id(sv)] for g, sv in states}
+    )
+    state_names = [(g.name, where[id(sv)]) for g, sv in states]
     optimized, key, kernel_source, early = optimize_or_load(original, m, shared)
     with early if early is not None else nullcontext():
-        return assemble(
+        f = assemble(
             inputs=ins,
             outputs=outs,
             single=single,
@@ -423,14 +505,31 @@ def function(
             early=early,
             input_names=input_names,
             defaults=input_defaults,
+            states=state_names,
         )
+    # an implicit input is in no graph any more: f[variable] still names it
+    f._state_variables.update({k: g.variable for k, (g, _) in enumerate(states) if g.implicit})
+    return f
+
+
+def _states_of(inputs: Sequence[Any], fname: str, allow_downcast: bool) -> list[tuple[In, SharedVariable]]:
+    """A shared variable of the function's own for each input whose value it keeps (``fc.In``
+    with an update, or implicit), holding the input's ``value`` as its type."""
+    states = []
+    for k, g in enumerate(inputs):
+        if isinstance(g, In) and g.is_state:
+            v = g.variable
+            value = convert_input(fname, k, g.name, v.type, g.value, allow_downcast)
+            states.append((g, SharedVariable(np.array(value), g.name, v.type.shape, True)))
+    return states
 
 
 def _input_specs(
-    given: Sequence[Any], ins: list[Variable], fname: str, allow_downcast: bool
+    given: Sequence[Any], ins: list[Variable], fname: str, allow_downcast: bool, state_of: dict[int, int]
 ) -> tuple[list[str | None], list[Any] | None]:
     """The inputs' keyword names and default values (``fc.In``), each default converted to its
-    input's type now; None for the defaults when there are none."""
+    input's type now (an input with an update: its state, shared variable ``state_of[id(In)]``);
+    None for the defaults when there are none."""
     names = [g.name if isinstance(g, In) else v.name for g, v in zip(given, ins)]
     if not any(isinstance(g, In) for g in given):
         return names, None
@@ -451,11 +550,15 @@ def _input_specs(
                 "give it one (fc.In(var, value=...)) or move it before the inputs with defaults"
             )
     defaults = [
-        d if d is NO_DEFAULT else np.array(convert_input(fname, k, names[k], v.type, d, allow_downcast))
-        for k, (d, v) in enumerate(zip(raw, ins))
+        StateDefault(state_of[id(g)])
+        if id(g) in state_of
+        else d
+        if d is NO_DEFAULT
+        else np.array(convert_input(fname, k, names[k], v.type, d, allow_downcast))
+        for k, (g, d, v) in enumerate(zip(given, raw, ins))
     ]
     for d in defaults:
-        if d is not NO_DEFAULT:
+        if isinstance(d, np.ndarray):
             d.setflags(write=False)  # the same array (a copy) is every call's input: keep it so
     return names, defaults
 
@@ -479,6 +582,7 @@ def assemble(
     early: Any = None,
     input_names: Sequence[str | None] | None = None,
     defaults: Sequence[Any] | None = None,
+    states: Sequence[tuple[str | None, int]] | None = None,
 ) -> Function:
     """Link an already optimized graph into a Function: the one assembly path, shared by
     :func:`function` and unpickling (which brings its optimized graph along). ``build``
@@ -536,6 +640,7 @@ def assemble(
         code_flags=config.code_flags(),
         input_names=input_names,
         defaults=defaults,
+        states=states,
     )
     holder.append(weakref.ref(f))
     if trust_input:

@@ -1,13 +1,16 @@
 """``fc.In`` and ``fc.Out``: PyTensor's wrappers of a function's inputs and outputs, for an
-input's default value and keyword name, and an output's ``borrow`` flag."""
+input's default value, keyword name, update (internal state) and flags, and an output's
+``borrow`` flag."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from ..graph.basic import Variable
 
-__all__ = ["In", "Out", "NO_DEFAULT"]
+__all__ = ["In", "Out", "NO_DEFAULT", "StateDefault"]
 
 
 class _NoDefault:
@@ -21,13 +24,64 @@ class _NoDefault:
 NO_DEFAULT: Any = _NoDefault()
 
 
-class In:
-    """An input of ``fc.function``: ``variable``, called ``name`` by keyword (default: the
-    variable's name), taking ``value`` when a call leaves it out (the inputs after one with a
-    default need one too, as Python's arguments). The default is converted to the input's type
-    when the function is built, so a value that does not fit raises then."""
+class StateDefault:
+    """The default value of an input with an update (``In(..., update=)``): the value its
+    state, shared variable ``index`` of the function, holds at the time of the call."""
 
-    def __init__(self, variable: Variable, name: str | None = None, value: Any = NO_DEFAULT) -> None:
+    __slots__ = ("index",)
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, StateDefault) and other.index == self.index
+
+    def __hash__(self) -> int:
+        return hash(("StateDefault", self.index))
+
+    def __repr__(self) -> str:
+        return f"StateDefault({self.index})"
+
+
+#: the keywords `In` takes, for the error naming one it does not
+_IN_KEYWORDS = ("name", "value", "update", "mutable", "borrow", "implicit")
+
+
+class In:
+    """An input of ``fc.function``, as Theano/PyTensor's ``In``:
+
+    * ``name``: the keyword a call gives it by (default: the variable's name);
+    * ``value``: its value when a call leaves it out (the inputs after one with a default need
+      one too, as Python's arguments), converted to the input's type when the function is built;
+    * ``update``: an expression (of the function's inputs, this one included) whose value
+      replaces the input's after each call: the input is then the function's internal state,
+      starting at ``value`` (required); a call that gives it a value sets the state first, as
+      in Theano; read or set it with ``f[name]`` / ``f[variable]``;
+    * ``implicit``: True makes it no argument at all (a call cannot give it): its value (required)
+      is the function's own, read and set with ``f[name]``; default False;
+    * ``mutable``: permission for the function to overwrite the caller's array; fncache never
+      writes into an input, so it changes nothing;
+    * ``borrow``: permission to return the caller's array (or a view of it) as an output;
+      fncache returns arrays the caller owns, which every ``borrow`` allows, so it changes nothing.
+    """
+
+    def __init__(
+        self,
+        variable: Variable,
+        name: str | None = None,
+        value: Any = NO_DEFAULT,
+        update: Any = None,
+        mutable: bool | None = None,
+        borrow: bool | None = None,
+        implicit: bool | None = None,
+        **unknown: Any,
+    ) -> None:
+        if unknown:
+            bad = next(iter(unknown))
+            raise TypeError(
+                f"In: unknown keyword {bad!r}; In takes {', '.join(_IN_KEYWORDS)} (Theano's "
+                "strict and allow_downcast: pass allow_input_downcast to fc.function)"
+            )
         if not isinstance(variable, Variable):
             raise TypeError(
                 f"In: the variable must be a symbolic variable (e.g. ft.vector('x')), got "
@@ -35,12 +89,54 @@ class In:
             )
         if name is not None and not isinstance(name, str):
             raise TypeError(f"In: name must be a str, got {type(name).__name__} {name!r}")
+        for flag, given in (("mutable", mutable), ("borrow", borrow), ("implicit", implicit)):
+            if given is not None and not isinstance(given, (bool, np.bool_)):
+                raise TypeError(f"In: {flag} must be True or False, got {type(given).__name__} {given!r}")
         self.variable = variable
         self.name = variable.name if name is None else name
         self.value = value
+        self.update = None if update is None else _update_of(variable, update, self.name)
+        self.mutable = bool(mutable)
+        self.borrow = bool(borrow)
+        self.implicit = bool(implicit)
+        if value is NO_DEFAULT and (self.implicit or self.update is not None):
+            what, how = (
+                ("implicit input", "implicit=True")
+                if self.implicit
+                else ("input with an update", "update=...")
+            )
+            raise ValueError(
+                f"In: the {what} {self.name!r} needs a value to start from: In(var, value=..., {how})"
+            )
+
+    @property
+    def is_state(self) -> bool:
+        """Whether the function keeps this input's value itself (an update, or implicit)."""
+        return self.update is not None or self.implicit
 
     def __repr__(self) -> str:
-        return f"In({self.variable!r}, name={self.name!r}, value={self.value!r})"
+        extra = "".join(
+            f", {k}={getattr(self, k)!r}"
+            for k in ("update", "mutable", "borrow", "implicit")
+            if getattr(self, k) not in (None, False)
+        )
+        return f"In({self.variable!r}, name={self.name!r}, value={self.value!r}{extra})"
+
+
+def _update_of(variable: Variable, update: Any, name: str | None) -> Variable:
+    """``update`` as an expression of ``variable``'s dtype and number of dimensions."""
+    from ..tensor.basic import as_tensor_variable
+
+    try:
+        expr = as_tensor_variable(update)
+    except Exception as e:
+        raise TypeError(f"In: the update of {name!r} is not an expression: {e}") from None
+    if expr.dtype != variable.dtype or expr.ndim != variable.ndim:
+        raise TypeError(
+            f"In: the update of {name!r} has type {expr.type!r}, the input {variable.type!r}; an "
+            f"update needs the input's dtype and number of dimensions (ft.cast(expr, '{variable.dtype}'))"
+        )
+    return expr
 
 
 class Out:

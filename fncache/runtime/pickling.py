@@ -26,7 +26,7 @@ run unless ``config.reoptimize_unpickled_function`` is set.  No native binary tr
 sender asks for it with ``dumps(f, embed_native=True)``; the receiver then checks the platform, the
 ABI components of the module key, the CPU features it needs (against ``cpuid``) and the checksum before loading it, and otherwise falls
 back to the compiledir (see ``docs/trust.md``).  Such a payload also carries, under ``inner``, the
-inner function of each run-time-size Jacobian and loop (`JacobianRows`, `Scan` node) as a payload body of its own
+inner function of each run-time-size Jacobian, loop and lazy branch (`JacobianRows`, `Scan`, `LazyIfElse` node) as a payload body of its own
 (its graphs, its module, its own inner functions), covered by the outer checksum and signature and
 rebuilt the same way, so the receiver neither optimizes nor compiles those either.
 """
@@ -48,7 +48,7 @@ from ..config import CODE_FLAGS, config
 from ..errors import FncacheError, PickleError
 from ..graph.serialize import decode_graph, encode_graph
 from ..mode import Mode
-from .io import NO_DEFAULT
+from .io import NO_DEFAULT, StateDefault
 
 if TYPE_CHECKING:
     from ..graph.fgraph import FunctionGraph
@@ -142,6 +142,7 @@ def _payload(f: Function, embed_native: bool) -> dict[str, Any]:
         "trust_input": f.trust_input,
         "input_names": f.input_names,
         "defaults": f.defaults,
+        "states": f.states,
         "key": f.cache_key,
         "native": _native_of(f) if embed_native else None,
         "inner": _inner_of(f) if embed_native else {},
@@ -156,8 +157,9 @@ def _inner_of(f: Function) -> dict[str, dict[str, Any]]:
 
     mode = inner_function_mode(f.mode)
     return {
-        node.op.inner_key: _payload(node.op.function(mode), embed_native=True)
+        op.inner_key: _payload(op.function(mode), embed_native=True)
         for node in inner_graph_nodes(f.optimized_graph)
+        for op in node.op.inner_ops()
     }
 
 
@@ -300,9 +302,30 @@ def _check_fields(p: dict[str, Any], depth: int) -> None:
         defaults is None
         or isinstance(defaults, list)
         and len(defaults) == p["n_inputs"]
-        and all(d is NO_DEFAULT or isinstance(d, np.ndarray) for d in defaults),
+        and all(
+            d is NO_DEFAULT
+            or isinstance(d, np.ndarray)
+            or type(d) is StateDefault
+            and type(d.index) is int
+            and 0 <= d.index < n_shared
+            for d in defaults
+        ),
         "defaults",
-        "None or a default (an array, or NO_DEFAULT) per input",
+        "None or a default (an array, a state, or NO_DEFAULT) per input",
+    )
+    states = p.get("states", [])  # absent from payloads written before In(update=)
+    need(
+        isinstance(states, list)
+        and all(
+            isinstance(st, tuple)
+            and len(st) == 2
+            and isinstance(st[0], (str, type(None)))
+            and type(st[1]) is int
+            and 0 <= st[1] < n_shared
+            for st in states
+        ),
+        "states",
+        "a list of (name, shared-variable position)",
     )
     inner = p.get("inner", {})  # absent from payloads written before inner functions travelled
     need(
@@ -408,6 +431,7 @@ def _rebuild(p: dict[str, Any]) -> Function:
             build=_embedded_builder(native, inner) if native is not None or inner else None,
             input_names=p.get("input_names"),
             defaults=_read_only(p.get("defaults")),
+            states=p.get("states"),
         )
 
 
@@ -497,9 +521,10 @@ def _adopt_inner_functions(inner: dict[str, dict[str, Any]], optimized: Function
     from .compile import inner_graph_nodes
 
     for node in inner_graph_nodes(optimized):
-        sub = inner.get(node.op.inner_key)
-        if sub is not None:
-            node.op.function(Mode(*sub["mode"]), build=functools.partial(_rebuild_inner, sub, node.op))
+        for op in node.op.inner_ops():
+            sub = inner.get(op.inner_key)
+            if sub is not None:
+                op.function(Mode(*sub["mode"]), build=functools.partial(_rebuild_inner, sub, op))
 
 
 def _rebuild_inner(p: dict[str, Any], op: Any) -> Function:

@@ -45,7 +45,8 @@ from .creation import Alloc, eye
 from .data_ops import BinCount
 from .elemwise import Elemwise, cast, elemwise
 from .grad_markers import DisconnectedGrad, GradClip, GradScale, ZeroGrad
-from .ifelse import IfElse, ifelse
+from .ifelse import ifelse
+from .ifelse_op import IfElse
 from .grad_ops import ReducedSize, RepeatGrad, SortGrad, SubtensorGrad, SumToShape, ZerosSum
 from .gradient import backprop, broadcast_like, given_gradient, grad, register_grad, sum_static_broadcast
 from .gradient import zeros_like

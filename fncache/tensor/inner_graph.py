@@ -1,4 +1,4 @@
-"""Ops that run a graph of their own (`JacobianRows`, `Scan`).
+"""Ops that run a graph of their own (`JacobianRows`, `Scan`, `LazyIfElse`).
 
 Such an op holds its inner graph, not a compiled function. Its identity includes the inner
 graph's signature, the same canonical hash a function key is built from, so equal inner graphs
@@ -6,7 +6,9 @@ merge and key alike and two different ones never share a cache entry. A pickle c
 inner graph's flat encoding, and the signature is recomputed from it where it is loaded. The
 run-time compiles the inner graph under the outer function's mode when it links the outer one
 (``runtime/compile.py``, ``inner_functions``), through ``fc.function``, so it is cached and keyed
-like any other function.
+like any other function. An op whose node runs one of several inner functions (`LazyIfElse`: one
+per branch) holds one op per inner graph and names them in ``inner_ops``, which linking and
+pickling go through.
 """
 
 from __future__ import annotations
@@ -22,17 +24,15 @@ from .hooks import function_compiler
 __all__ = ["InnerGraphOp", "outer_values"]
 
 
-#: what a pickle of an `InnerGraphOp` leaves out: the graph travels encoded, and the rest is
-#: remade from it where it is loaded
-_NOT_PICKLED = frozenset({"inner", "inner_key", "functions", "_signature"})
-
-
 class InnerGraphOp(Op):
     """An op whose node runs ``inner`` (a `FunctionGraph`). Subclasses list ``inner_key``
     among their ``__props__``; their other attributes are plain values, pickled as they are."""
 
     #: the name the inner function is compiled under
     inner_name = "inner"
+    #: what a pickle leaves out: the graph travels encoded, and the rest is remade from it
+    #: where it is loaded
+    not_pickled = frozenset({"inner", "inner_key", "functions", "_signature"})
 
     def __init__(self, inner: FunctionGraph) -> None:
         self._use(inner)
@@ -44,7 +44,7 @@ class InnerGraphOp(Op):
         self.functions: dict[Any, Any] = {}
 
     def __getstate__(self) -> dict[str, Any]:
-        own = {k: v for k, v in self.__dict__.items() if k not in _NOT_PICKLED}
+        own = {k: v for k, v in self.__dict__.items() if k not in self.not_pickled}
         return {**own, "inner": encode_graph(self.inner)}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -53,6 +53,11 @@ class InnerGraphOp(Op):
         self.__dict__.update(state)
         # The identity is recomputed from the graph itself, never trusted from the pickle.
         self._use(inner)
+
+    def inner_ops(self) -> tuple["InnerGraphOp", ...]:
+        """The ops whose inner functions the node runs, one per inner graph: the op itself,
+        or (an op with several inner graphs) one op holding each."""
+        return (self,)
 
     def _compile(self, mode: Any) -> Any:
         return function_compiler()(

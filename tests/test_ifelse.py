@@ -1,0 +1,263 @@
+"""``ifelse`` is lazy, as Theano/PyTensor's: in a compiled function (the C run-time and the
+Python linker) the branch not taken is not computed, so its assertions, out-of-range indices and
+Python ops do not run. Results against numpy for both branches, nested and multi-output
+``ifelse``, nodes shared with the rest of the graph computed once, gradients against central
+finite differences, the cache (a fresh process hits it), pickles, and the module paths Theano
+users import from (``fncache.ifelse``, ``fncache.printing``)."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+from typing import Any
+
+import numpy as np
+import pytest
+
+import fncache as fc
+from fncache import tensor as ft
+
+from fcutil import fd_check_grads
+
+PY = fc.Mode(linker="py")
+#: the C run-time (the default mode), the Python linker, and FAST_COMPILE's few rewrites
+MODES = [None, PY, "FAST_COMPILE"]
+MODE_IDS = ["c", "py", "fast_compile"]
+RNG = np.random.default_rng(20261203)
+
+
+def _counter(calls: list[str], tag: str) -> Any:
+    """A Python op doubling a vector that records each call in ``calls``."""
+
+    @ft.as_op(itypes=[ft.dvector], otypes=[ft.dvector])
+    def count(v: np.ndarray) -> np.ndarray:
+        calls.append(tag)
+        return v * 2
+
+    return count
+
+
+@pytest.mark.parametrize("mode", MODES, ids=MODE_IDS)
+def test_the_branch_not_taken_is_not_computed(mode: Any) -> None:
+    c, x, i = ft.dscalar("c"), ft.dvector("x"), ft.lscalar("i")
+    calls: list[str] = []
+    then = _counter(calls, "then")(ft.assert_op(x, ft.all(ft.gt(x, 0)), "then needs x > 0")) + x[i]
+    other = _counter(calls, "else")(ft.assert_op(ft.exp(x), ft.all(ft.lt(x, 0)), "else needs x < 0"))
+    f = fc.function([c, x, i], fc.ifelse(ft.gt(c, 0), then, other), mode=mode)
+    pos, neg = np.array([1.0, 2.0]), np.array([-1.0, -3.0])
+    # each call meets the other branch's failing assertion and index 5 out of range of x
+    np.testing.assert_array_equal(f(1.0, pos, 1), pos * 2 + pos[1])
+    assert calls == ["then"]
+    np.testing.assert_allclose(f(-1.0, neg, 5), np.exp(neg) * 2, rtol=1e-12)
+    assert calls == ["then", "else"]
+    np.testing.assert_allclose(f(0.0, neg, 7), np.exp(neg) * 2, rtol=1e-12)
+    assert calls == ["then", "else", "else"]
+    # the branch taken still checks what it computes
+    with pytest.raises(AssertionError, match="then needs x > 0"):
+        f(1.0, neg, 0)
+    with pytest.raises(IndexError):
+        f(1.0, pos, 5)
+    with pytest.raises(AssertionError, match="else needs x < 0"):
+        f(-1.0, pos, 0)
+    assert calls.count("else") == 2  # the failing calls took the then-branch or failed before
+
+
+@pytest.mark.parametrize("mode", MODES, ids=MODE_IDS)
+def test_results_match_numpy_and_shared_nodes_run_once(mode: Any) -> None:
+    c, x, y = ft.dscalar("c"), ft.dvector("x"), ft.dvector("y")
+    calls: list[str] = []
+    shared = _counter(calls, "shared")(x)  # read by a branch and by another output
+    a = fc.ifelse(ft.lt(c, 0.5), ft.sin(shared) * y[:3] + ft.sum(y), ft.cumsum(x * 3)[::-1])
+    f = fc.function([c, x, y], [a, shared.sum()], mode=mode)
+    for trial in range(6):
+        xv, yv, cv = RNG.normal(size=3), RNG.normal(size=3 + trial), RNG.uniform()
+        got, s = f(cv, xv, yv)
+        want = np.sin(xv * 2) * yv[:3] + yv.sum() if cv < 0.5 else np.cumsum(xv * 3)[::-1]
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+        assert s == pytest.approx((xv * 2).sum(), rel=1e-12)
+        assert calls == ["shared"] * (trial + 1)
+
+
+@pytest.mark.parametrize("mode", MODES, ids=MODE_IDS)
+def test_nested_ifelse_runs_only_the_path_taken(mode: Any) -> None:
+    c1, c2, x = ft.dscalar("c1"), ft.dscalar("c2"), ft.dvector("x")
+    calls: list[str] = []
+    inner = fc.ifelse(ft.gt(c2, 0), _counter(calls, "a")(x) + 1, _counter(calls, "b")(x) - 1)
+    z = fc.ifelse(ft.gt(c1, 0), inner * 3, _counter(calls, "c")(ft.sqrt(x)))
+    f = fc.function([c1, c2, x], z, mode=mode)
+    xv = RNG.uniform(1, 2, size=4)
+    cases = [(1, 1, (xv * 2 + 1) * 3, "a"), (1, -1, (xv * 2 - 1) * 3, "b"), (-1, 1, np.sqrt(xv) * 2, "c")]
+    for c1v, c2v, want, tag in cases:
+        calls.clear()
+        np.testing.assert_allclose(f(c1v, c2v, xv), want, rtol=1e-12)
+        assert calls == [tag]
+
+
+@pytest.mark.parametrize("mode", MODES, ids=MODE_IDS)
+def test_several_outputs_of_different_shapes(mode: Any) -> None:
+    c, m, v = ft.bscalar("c"), ft.dmatrix("m"), ft.dvector("v")
+    calls: list[str] = []
+    outs = fc.ifelse(c, [m.T, _counter(calls, "then")(v), v[0]], [m[:1] * 2, v[::-1] + 1, ft.sum(m)])
+    f = fc.function([c, m, v], outs, mode=mode)
+    mv, vv = RNG.normal(size=(2, 3)), RNG.normal(size=5)
+    t = f(True, mv, vv)
+    for g, w in zip(t, [mv.T, vv * 2, vv[0]]):
+        np.testing.assert_array_equal(g, w)
+    e = f(False, mv, vv)
+    for g, w in zip(e, [mv[:1] * 2, vv[::-1] + 1, mv.sum()]):
+        np.testing.assert_allclose(g, w, rtol=1e-12)
+    assert calls == ["then"]
+    # outputs are the caller's: changing one leaves the inputs alone
+    t[0][0, 0] = 99.0
+    assert mv[0, 0] != 99.0
+
+
+def test_the_compiled_graph_holds_the_branches_as_inner_functions() -> None:
+    c, x = ft.dscalar("c"), ft.dvector("x")
+    f = fc.function([c, x], fc.ifelse(ft.gt(c, 0), ft.exp(x) + 1, ft.log(x)))
+    # the outer graph: the condition and the node choosing a branch; exp and log are inside
+    nodes = f.optimized_graph.toposort()
+    assert [type(n.op).__name__ for n in nodes] == ["Elemwise", "LazyIfElse"]
+    # branches that need nothing of their own keep the plain node (nothing to skip)
+    y = ft.dvector("y")
+    g = fc.function([c, x, y], fc.ifelse(ft.gt(c, 0), x, y), mode=PY)
+    assert [type(n.op).__name__ for n in g.optimized_graph.toposort()] == ["Elemwise", "IfElse"]
+    np.testing.assert_array_equal(g(0.0, np.ones(2), np.zeros(3)), np.zeros(3))
+
+
+@pytest.mark.parametrize("mode", MODES, ids=MODE_IDS)
+def test_a_constant_condition_leaves_only_the_branch_taken(mode: Any) -> None:
+    x = ft.dvector("x")
+    bad = ft.assert_op(x, ft.all(ft.lt(x, 0)), "the else branch ran")
+    outs = [fc.ifelse(ft.gt(ft.constant(2.0), 1), x, bad), fc.ifelse(ft.constant(False), bad, x * 2)]
+    f = fc.function([x], outs, mode=mode)
+    names = {type(n.op).__name__ for n in f.optimized_graph.toposort()}
+    assert not names & {"IfElse", "LazyIfElse", "Assert"}
+    xv = np.ones(2)
+    a, b = f(xv)
+    a[0] = 5.0  # the output is the caller's, not the input
+    np.testing.assert_array_equal(xv, [1.0, 1.0])
+    np.testing.assert_array_equal(b, [2.0, 2.0])
+
+
+def test_excluding_the_rewrite_computes_both_branches() -> None:
+    c, x = ft.dscalar("c"), ft.dvector("x")
+    bad = ft.assert_op(x, ft.all(ft.lt(x, 0)), "the else branch ran")
+    eager = fc.function([c, x], fc.ifelse(ft.gt(c, 0), x * 2, bad), mode=PY.excluding("ifelse_lazy"))
+    with pytest.raises(AssertionError, match="the else branch ran"):
+        eager(1.0, np.ones(2))
+    lazy = fc.function([c, x], fc.ifelse(ft.gt(c, 0), x * 2, bad), mode=PY)
+    np.testing.assert_array_equal(lazy(1.0, np.ones(2)), [2.0, 2.0])
+
+
+@pytest.mark.parametrize("mode", [None, PY], ids=["c", "py"])
+def test_gradients_match_finite_differences(mode: Any) -> None:
+    c, x, y = ft.dscalar("c"), ft.dvector("x"), ft.dvector("y")
+    cases = {
+        "then_or_else": (lambda c, x, y: fc.ifelse(ft.gt(c, 0), ft.exp(x) * y, ft.sin(y) * x[0]), [1, 2]),
+        "nested": (
+            lambda c, x, y: fc.ifelse(ft.gt(c, 0), fc.ifelse(ft.gt(c, 1), x * x, x * y), ft.tanh(y)),
+            [1, 2],
+        ),
+    }
+    xv, yv = RNG.normal(size=3), RNG.normal(size=3)
+    fd_check_grads([c, x, y], cases, [[np.array(cv), xv, yv] for cv in (2.0, 0.5, -1.0)], mode=mode)
+
+
+# -- the cache, pickles, a fresh process ------------------------------------------------------------
+
+BUILD_CODE = """
+import numpy as np
+import fncache as fc
+from fncache import tensor as ft
+c, x = ft.dscalar("c"), ft.dvector("x")
+bad = ft.assert_op(x, ft.all(ft.lt(x, 0)), "the else branch ran")
+z = fc.ifelse(ft.gt(c, 0), fc.ifelse(ft.gt(c, 1), ft.exp(x), x * 3), ft.log(bad))
+f = fc.function([c, x], [z, ft.sqr(x).sum()])
+"""
+
+LOAD_CODE = """
+import pickle, sys
+import numpy as np
+import fncache as fc
+data = open(sys.argv[1], "rb").read()
+f = fc.loads(data) if sys.argv[3] == "fc" else pickle.loads(data)
+np.savez(sys.argv[2], *f(2.0, np.arange(1.0, 4.0)), *f(0.5, np.arange(1.0, 4.0)))
+"""
+
+
+def test_a_fresh_process_hits_the_cache_and_pickles_run_elsewhere(tmp_path) -> None:
+    env = dict(os.environ, FNCACHE_FLAGS=f"compiledir={tmp_path / 'shared'}")
+
+    def run(*args: str) -> str:
+        return subprocess.run(
+            [sys.executable, "-c", *args], env=env, check=True, capture_output=True, text=True, timeout=300
+        ).stdout
+
+    show = BUILD_CODE + 'print(f.cache_key, fc.cache.stats()["compiles"], f(2.0, np.ones(2))[0][0])'
+    (key1, compiles1, v1), (key2, compiles2, v2) = (run(show).split() for _ in range(2))
+    # the second process compiled nothing (the function and its branches: all hits)
+    assert key1 == key2 and int(compiles1) > 0 and int(compiles2) == int(compiles1)
+    assert float(v1) == float(v2) == pytest.approx(np.e, rel=1e-12)
+    ns: dict = {}
+    exec(BUILD_CODE, ns)  # noqa: S102  (the same function, in this process)
+    f = ns["f"]
+    x = np.arange(1.0, 4.0)
+    want = [*f(2.0, x), *f(0.5, x)]
+    np.testing.assert_allclose(want[0], np.exp(x), rtol=1e-12)
+    np.testing.assert_array_equal(want[2], x * 3)
+    payloads = {"pickle": pickle.dumps(f), "fc": fc.dumps(f, embed_native=True)}
+    for name, payload in payloads.items():
+        (tmp_path / "f.pkl").write_bytes(payload)
+        env["FNCACHE_FLAGS"] = f"compiledir={tmp_path / name}"
+        run(LOAD_CODE, str(tmp_path / "f.pkl"), str(tmp_path / "out.npz"), name)
+        got = np.load(tmp_path / "out.npz")
+        for k, w in enumerate(want):
+            np.testing.assert_array_equal(got[f"arr_{k}"], w, err_msg=name)
+    g = pickle.loads(payloads["pickle"])
+    assert g.cache_key == f.cache_key
+    with pytest.raises(AssertionError, match="the else branch ran"):
+        g(-1.0, x)
+
+
+def test_the_branches_are_part_of_the_cache_key() -> None:
+    c, x = ft.dscalar("c"), ft.dvector("x")
+
+    def key(k: float) -> str:
+        return fc.function([c, x], fc.ifelse(ft.gt(c, 0), x * k, ft.exp(x)), mode=PY).cache_key
+
+    assert key(2.0) == key(2.0) != key(3.0)
+
+
+def test_a_function_without_ifelse_never_loads_its_op() -> None:
+    code = (
+        "import sys, numpy as np, fncache as fc, fncache.tensor as ft\n"
+        "x = ft.dvector('x')\n"
+        "f = fc.function([x], ft.exp(x).sum())\n"
+        "f(np.ones(3))\n"
+        "print(sorted(m for m in ('fncache.tensor.ifelse_op', 'fncache.tensor.inner_graph') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+# -- module paths as in Theano ----------------------------------------------------------------------
+
+
+def test_theanos_module_paths_import() -> None:
+    code = (
+        "import numpy as np, fncache as fc, fncache.tensor as ft\n"
+        "from fncache.ifelse import ifelse, IfElse\n"
+        "import fncache.printing\n"
+        "from fncache.printing import pp, debugprint\n"
+        "x = ft.dvector('x')\n"
+        "z = ifelse(ft.gt(x.sum(), 0), x * 2, -x)\n"
+        "w = fc.ifelse(ft.lt(x.sum(), 0), x, x + 1)  # still the function once the module is imported\n"
+        "assert fc.ifelse.ifelse is ifelse and ft.ifelse is ifelse and isinstance(z.owner.op, IfElse)\n"
+        "assert fncache.printing.pp is pp is fc.pp and debugprint is fc.debugprint\n"
+        "print(pp(x * 2), fc.function([x], [z, w])(np.ones(2))[1].tolist())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "(x * 2.0) [2.0, 2.0]", out.stdout + out.stderr
