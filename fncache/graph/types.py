@@ -175,10 +175,10 @@ class TensorType:
     def is_compatible(self, value: np.ndarray) -> bool:
         return value.dtype.name == self.dtype and self.fits_shape(value.shape)
 
-    def make_variable(self, name: str | None = None):
+    def make_variable(self, name: str | None = None) -> Any:
         return self.variable_class(self, name=name)
 
-    def make_constant(self, data: np.ndarray, name: str | None = None):
+    def make_constant(self, data: np.ndarray, name: str | None = None) -> Any:
         return self.constant_class(self, data, name=name)
 
 

@@ -149,13 +149,13 @@ class _TensorOps:
 
         return getitem(self, idx)
 
-    def set(self, y):
+    def set(self, y: Any) -> Variable:
         """``ft.set_subtensor(self, y)``: ``self`` is ``x[idx]`` (PyTensor's spelling)."""
         from .inc_subtensor import set_subtensor
 
         return set_subtensor(self, y)
 
-    def inc(self, y):
+    def inc(self, y: Any) -> Variable:
         """``ft.inc_subtensor(self, y)``: ``self`` is ``x[idx]`` (PyTensor's spelling)."""
         from .inc_subtensor import inc_subtensor
 
@@ -163,205 +163,211 @@ class _TensorOps:
 
     # -- shape ----------------------------------------------------------------------------
     @property
-    def shape(self):
+    def shape(self) -> Variable:
         from .shape_ops import shape
 
         return shape(self)
 
     @property
-    def T(self):
+    def T(self) -> Variable:
         return self.transpose()
 
-    def transpose(self, *axes):
+    def transpose(self, *axes: Any) -> Variable:
         from .shape_ops import transpose
 
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
         return transpose(self, axes or None)
 
-    def swapaxes(self, axis1, axis2):
+    def swapaxes(self, axis1: Any, axis2: Any) -> Variable:
         from .shape_ops import swapaxes
 
         return swapaxes(self, axis1, axis2)
 
-    def dimshuffle(self, *pattern):
+    def dimshuffle(self, *pattern: Any) -> Variable:
         from .shape_ops import dimshuffle
 
         if len(pattern) == 1 and isinstance(pattern[0], (tuple, list)):
             pattern = tuple(pattern[0])
         return dimshuffle(self, pattern)
 
-    def reshape(self, *shape, ndim=None):
+    def reshape(self, *shape: Any, ndim: Any = None) -> Variable:
         from .shape_ops import reshape
 
         if len(shape) == 1 and not isinstance(shape[0], int):
             shape = shape[0]
         return reshape(self, shape, ndim=ndim)
 
-    def flatten(self, ndim=1):
+    def flatten(self, ndim: Any = 1) -> Variable:
         from .shape_ops import flatten
 
         return flatten(self, ndim)
 
-    def astype(self, dtype):
+    def astype(self, dtype: Any) -> Variable:
         from .elemwise import cast
 
         return cast(self, dtype)
 
     # -- reductions -----------------------------------------------------------------------
-    def sum(self, axis=None, keepdims=False, dtype=None, acc_dtype=None):
+    def sum(
+        self, axis: Any = None, keepdims: Any = False, dtype: Any = None, acc_dtype: Any = None
+    ) -> Variable:
         from . import reduction
 
         return reduction.sum(self, axis=axis, keepdims=keepdims, dtype=dtype, acc_dtype=acc_dtype)
 
-    def prod(self, axis=None, keepdims=False, dtype=None, acc_dtype=None):
+    def prod(
+        self, axis: Any = None, keepdims: Any = False, dtype: Any = None, acc_dtype: Any = None
+    ) -> Variable:
         from . import reduction
 
         return reduction.prod(self, axis=axis, keepdims=keepdims, dtype=dtype, acc_dtype=acc_dtype)
 
-    def max(self, axis=None, keepdims=False):
+    def max(self, axis: Any = None, keepdims: Any = False) -> Variable:
         from . import reduction
 
         return reduction.max(self, axis=axis, keepdims=keepdims)
 
-    def min(self, axis=None, keepdims=False):
+    def min(self, axis: Any = None, keepdims: Any = False) -> Variable:
         from . import reduction
 
         return reduction.min(self, axis=axis, keepdims=keepdims)
 
-    def mean(self, axis=None, keepdims=False, dtype=None, acc_dtype=None):
+    def mean(
+        self, axis: Any = None, keepdims: Any = False, dtype: Any = None, acc_dtype: Any = None
+    ) -> Variable:
         from . import reduction
 
         return reduction.mean(self, axis=axis, keepdims=keepdims, dtype=dtype, acc_dtype=acc_dtype)
 
-    def var(self, axis=None, keepdims=False, ddof=0):
+    def var(self, axis: Any = None, keepdims: Any = False, ddof: Any = 0) -> Variable:
         from . import reduction
 
         return reduction.var(self, axis=axis, keepdims=keepdims, ddof=ddof)
 
-    def std(self, axis=None, keepdims=False, ddof=0):
+    def std(self, axis: Any = None, keepdims: Any = False, ddof: Any = 0) -> Variable:
         from . import reduction
 
         return reduction.std(self, axis=axis, keepdims=keepdims, ddof=ddof)
 
-    def argmax(self, axis=None, keepdims=False):
+    def argmax(self, axis: Any = None, keepdims: Any = False) -> Variable:
         from . import reduction
 
         return reduction.argmax(self, axis=axis, keepdims=keepdims)
 
-    def argmin(self, axis=None, keepdims=False):
+    def argmin(self, axis: Any = None, keepdims: Any = False) -> Variable:
         from . import reduction
 
         return reduction.argmin(self, axis=axis, keepdims=keepdims)
 
-    def all(self, axis=None, keepdims=False):
+    def all(self, axis: Any = None, keepdims: Any = False) -> Variable:
         from . import reduction
 
         return reduction.all(self, axis=axis, keepdims=keepdims)
 
-    def any(self, axis=None, keepdims=False):
+    def any(self, axis: Any = None, keepdims: Any = False) -> Variable:
         from . import reduction
 
         return reduction.any(self, axis=axis, keepdims=keepdims)
 
-    def norm(self, L, axis=None, keepdims=False):
+    def norm(self, L: Any, axis: Any = None, keepdims: Any = False) -> Variable:
         from . import reduction
 
         return reduction.norm(self, L, axis=axis, keepdims=keepdims)
 
     # -- numpy's other array methods (Theano's and PyTensor's variables have them) ---------
-    def copy(self):
+    def copy(self) -> Variable:
         """A copy of the value (an identity node: the result never shares the input's memory)."""
         return _ew("identity", self)
 
-    def diagonal(self, offset=0):
+    def diagonal(self, offset: Any = 0) -> Variable:
         from .array_ops import diagonal
 
         return diagonal(self, offset)
 
-    def trace(self, offset=0):
+    def trace(self, offset: Any = 0) -> Variable:
         from .array_ops import trace
 
         return trace(self, offset)
 
     @property
-    def size(self):
+    def size(self) -> Variable:
         """The number of elements (a symbolic int64 scalar)."""
         from . import reduction
         from .shape_ops import shape
 
         return reduction.prod(shape(self))
 
-    def ravel(self):
+    def ravel(self) -> Variable:
         return self.flatten()
 
-    def squeeze(self, axis=None):
+    def squeeze(self, axis: Any = None) -> Variable:
         from .array_ops import squeeze
 
         return squeeze(self, axis)
 
-    def clip(self, a_min, a_max):
+    def clip(self, a_min: Any, a_max: Any) -> Variable:
         from . import clip
 
         return clip(self, a_min, a_max)
 
-    def round(self):
+    def round(self) -> Variable:
         return _ew("round", self)
 
-    def repeat(self, repeats, axis=None):
+    def repeat(self, repeats: Any, axis: Any = None) -> Variable:
         from .array_ops import repeat
 
         return repeat(self, repeats, axis)
 
-    def take(self, indices, axis=None, mode="raise"):
+    def take(self, indices: Any, axis: Any = None, mode: Any = "raise") -> Variable:
         from .advanced_subtensor import take
 
         return take(self, indices, axis, mode)
 
-    def sort(self, axis=-1):
+    def sort(self, axis: Any = -1) -> Variable:
         from .array_ops import sort
 
         return sort(self, axis)
 
-    def argsort(self, axis=-1):
+    def argsort(self, axis: Any = -1) -> Variable:
         from .array_ops import argsort
 
         return argsort(self, axis)
 
-    def cumsum(self, axis=None):
+    def cumsum(self, axis: Any = None) -> Variable:
         from .array_ops import cumsum
 
         return cumsum(self, axis)
 
-    def cumprod(self, axis=None):
+    def cumprod(self, axis: Any = None) -> Variable:
         from .array_ops import cumprod
 
         return cumprod(self, axis)
 
-    def zeros_like(self, dtype=None):
+    def zeros_like(self, dtype: Any = None) -> Variable:
         from .creation import zeros_like
 
         return zeros_like(self, dtype)
 
-    def ones_like(self, dtype=None):
+    def ones_like(self, dtype: Any = None) -> Variable:
         from .creation import ones_like
 
         return ones_like(self, dtype)
 
-    def dot(self, o):
+    def dot(self, o: Any) -> Variable:
         from .blas import dot
 
         return dot(self, o)
 
     @property
-    def real(self):
+    def real(self) -> Variable:
         return _ew("real", self)
 
     @property
-    def imag(self):
+    def imag(self) -> Variable:
         return _ew("imag", self)
 
-    def conj(self):
+    def conj(self) -> Variable:
         return _ew("conj", self)
 
     def eval(self, inputs: dict | None = None) -> Any:
