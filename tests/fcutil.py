@@ -125,20 +125,26 @@ PyMODINIT_FUNC PyInit_{name}(void) {{ return PyModule_Create(&def); }}
 """
 
 
+def run_python(code: str, *argv: str, env: dict[str, str] | None = None) -> str:
+    """The standard output of ``code`` run by a fresh Python process with ``argv``; a failed
+    run fails the test with the process's standard error."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-c", code, *argv], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
 def keys_in_fresh_processes(code: str, compiledir: Any, runs: int) -> set[str]:
     """The distinct outputs of ``code`` (which prints a cache key) run in ``runs`` fresh Python
     processes sharing ``compiledir``: one key when it does not depend on object ids."""
     import os
-    import subprocess
-    import sys
 
     env = dict(os.environ, FNCACHE_FLAGS=f"compiledir={compiledir}")
-    return {
-        subprocess.run(
-            [sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True, timeout=300
-        ).stdout
-        for _ in range(runs)
-    }
+    return {run_python(code, env=env) for _ in range(runs)}
 
 
 def damaged(payload: bytes, at: int) -> bytes:

@@ -19,7 +19,7 @@ import pytest
 import fncache as fc
 from fncache import tensor as ft
 
-from fcutil import fd_check_grads
+from fcutil import fd_check_grads, run_python
 
 PY = fc.Mode(linker="py")
 #: the C run-time (the default mode), the Python linker, and FAST_COMPILE's few rewrites
@@ -191,10 +191,8 @@ np.savez(sys.argv[2], *f(2.0, np.arange(1.0, 4.0)), *f(0.5, np.arange(1.0, 4.0))
 def test_a_fresh_process_hits_the_cache_and_pickles_run_elsewhere(tmp_path) -> None:
     env = dict(os.environ, FNCACHE_FLAGS=f"compiledir={tmp_path / 'shared'}")
 
-    def run(*args: str) -> str:
-        return subprocess.run(
-            [sys.executable, "-c", *args], env=env, check=True, capture_output=True, text=True, timeout=300
-        ).stdout
+    def run(code: str, *argv: str) -> str:
+        return run_python(code, *argv, env=env)
 
     show = BUILD_CODE + 'print(f.cache_key, fc.cache.stats()["compiles"], f(2.0, np.ones(2))[0][0])'
     (key1, compiles1, v1), (key2, compiles2, v2) = (run(show).split() for _ in range(2))

@@ -17,6 +17,7 @@ import pytest
 import fncache as fc
 from fncache import tensor as ft
 from fncache.tensor.scan import Scan
+from fcutil import run_python
 
 LINKERS = ["c", "py"]
 
@@ -709,10 +710,8 @@ np.savez(sys.argv[2], *out)
 def test_pickles_and_fresh_processes(tmp_path) -> None:
     env = dict(os.environ, FNCACHE_FLAGS=f"compiledir={tmp_path / 'shared'}")
 
-    def run(*args: str) -> str:
-        return subprocess.run(
-            [sys.executable, "-c", *args], env=env, check=True, capture_output=True, text=True, timeout=300
-        ).stdout
+    def run(code: str, *argv: str) -> str:
+        return run_python(code, *argv, env=env)
 
     show = BUILD_CODE + 'print(f.cache_key, fc.cache.stats()["compiles"])'
     (key1, compiles1), (key2, compiles2) = (run(show).split() for _ in range(2))
