@@ -67,24 +67,6 @@ from .extra_ops import (
     tril,
     triu,
 )
-from .arrange import (
-    atleast_1d,
-    atleast_2d,
-    atleast_3d,
-    flip,
-    horizontal_stack,
-    join,
-    moveaxis,
-    pad,
-    split,
-    stacklists,
-    vertical_stack,
-)
-from .data_ops import bincount, flatnonzero, nonzero, nonzero_values, searchsorted, unique
-from .einsum import einsum
-from .grids import linspace, mgrid, ogrid
-from .stat_reductions import max_and_argmax, median, nanmax, nanmin, nansum, ptp
-from .special import digamma, log1mexp, log1pexp, polygamma, psi, xlogx, xlogy0
 from .advanced_subtensor import take
 from .creation import alloc, arange, eye, full, full_like, ones, ones_like, zeros, zeros_like
 from .shape_ops import concatenate, flatten, reshape, stack, swapaxes, transpose, dimshuffle, shape
@@ -199,7 +181,6 @@ bitwise_not = invert
 
 
 from . import nnet  # noqa: E402  (ft.nnet, after the names its functions stand beside)
-from . import signal  # noqa: E402  (ft.signal.pool)
 
 
 def switch(cond: Any, a: Any, b: Any) -> TensorVariable:
@@ -362,7 +343,7 @@ __all__ += [
     "logsumexp",
     "ifelse",
     "nnet",
-    "signal",
+    "signal",  # noqa: F405  (a module loaded when asked for)
     "argsort",
     "cumprod",
     "cumsum",
@@ -435,47 +416,13 @@ __all__ += [
 # numpy's and PyTensor's array functions composed from the ops above (fncache/tensor/arrange.py,
 # grids.py, einsum.py, data_ops.py, stat_reductions.py, special.py, extra_ops.py)
 __all__ += [
-    "split",
-    "join",
-    "stacklists",
-    "horizontal_stack",
-    "vertical_stack",
-    "atleast_1d",
-    "atleast_2d",
-    "atleast_3d",
-    "flip",
-    "moveaxis",
-    "pad",
     "diag",
     "tri",
-    "einsum",
     "fill_diagonal",
     "choose",
     "second",
-    "nonzero",
-    "flatnonzero",
-    "nonzero_values",
-    "unique",
-    "bincount",
-    "searchsorted",
-    "linspace",
-    "mgrid",
-    "ogrid",
-    "max_and_argmax",
-    "ptp",
-    "median",
-    "nansum",
-    "nanmax",
-    "nanmin",
     "isclose",
     "allclose",
-    "psi",
-    "digamma",
-    "polygamma",
-    "log1mexp",
-    "log1pexp",
-    "xlogx",
-    "xlogy0",
     "floor_div",
     "bitwise_and",
     "bitwise_or",
@@ -484,7 +431,30 @@ __all__ += [
 ]
 
 
+#: Functions whose modules load on first use: every process pays for what ``import fncache``
+#: loads, and a fresh process that only takes a function from the cache uses none of these.
+_LAZY = {
+    **dict.fromkeys(
+        ("atleast_1d", "atleast_2d", "atleast_3d", "flip", "horizontal_stack", "join", "moveaxis", "pad")
+        + ("split", "stacklists", "vertical_stack"),
+        "arrange",
+    ),
+    **dict.fromkeys(
+        ("bincount", "flatnonzero", "nonzero", "nonzero_values", "searchsorted", "unique"), "data_ops"
+    ),
+    "einsum": "einsum",
+    **dict.fromkeys(("linspace", "mgrid", "ogrid"), "grids"),
+    **dict.fromkeys(("max_and_argmax", "median", "nanmax", "nanmin", "nansum", "ptp"), "stat_reductions"),
+    **dict.fromkeys(("digamma", "log1mexp", "log1pexp", "polygamma", "psi", "xlogx", "xlogy0"), "special"),
+}
+__all__ += sorted(_LAZY)
+
+
 def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+        globals()[name] = value
+        return value
     # ft.scan loads its op only when asked for: a graph without one never imports it, so
     # linking a function walks no graph for inner functions (runtime/compile.py)
     if name in ("scan", "until"):
@@ -492,18 +462,18 @@ def __getattr__(name: str) -> Any:
 
         globals().update(scan=scan, until=until)
         return globals()[name]
-    if name in ("shared_randomstreams", "rng_mrg"):  # Theano's module paths, loaded when asked for
+    if name in ("shared_randomstreams", "rng_mrg", "signal"):  # modules loaded when asked for
         return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'fncache.tensor' has no attribute {name!r}")
 
 
 class _Package(types.ModuleType):
-    """This package, whose name ``scan`` is the function while its module of the same name
-    (``tensor/scan.py``) is loaded lazily: importing that module would otherwise bind the
-    module to the package's ``scan``."""
+    """This package, whose names ``scan`` and ``einsum`` (and the other functions of ``_LAZY``)
+    stay the functions while their modules load lazily: importing a module would otherwise bind
+    it to the package's name of the same spelling."""
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if name == "scan" and isinstance(value, types.ModuleType):
+        if isinstance(value, types.ModuleType) and (name == "scan" or name in _LAZY):
             return
         super().__setattr__(name, value)
 

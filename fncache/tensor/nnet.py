@@ -16,7 +16,6 @@ from typing import Any
 from ..graph.basic import Variable
 from ..graph.types import is_float, upcast_float
 from .basic import as_tensor_variable, constant
-from .conv import conv2d
 from .creation import arange
 from .elemwise import cast, elemwise, single_step
 from .pyop import assert_op
@@ -40,7 +39,7 @@ __all__ = [
     "ultra_fast_sigmoid",
     "binary_crossentropy",
     "categorical_crossentropy",
-    "conv2d",
+    "conv2d",  # noqa: F822  (loaded on first use: __getattr__ below)
 ]
 
 logsoftmax = log_softmax  # Theano's spelling
@@ -173,3 +172,12 @@ def categorical_crossentropy(coding_dist: Any, true_dist: Any) -> Variable:
         # would make their zero gradients 0 / 0
         return _e("neg", _e("log", sum_(_e("switch", hit, p, 0), axis=1)))
     return _e("neg", sum_(_e("switch", hit, logp, 0), axis=1))
+
+
+def __getattr__(name: str) -> Any:
+    # conv2d's module loads on first use: most graphs have no convolution
+    if name == "conv2d":
+        from .conv import conv2d
+
+        return conv2d
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
