@@ -69,6 +69,31 @@ def test_safe_conversions_accepted(mode: str) -> None:
     assert_same(g(2.5), np.array(3.5, "float32"), "Python float into float32 scalar")
 
 
+def test_plain_scalars_convert_as_the_general_path_does() -> None:
+    """Python and numpy scalars take a shorter path into 0-d inputs; for every scalar and dtype
+    it gives what the general conversion gives: the same dtype and value, or no short cut
+    (None) where the general path decides (and may refuse)."""
+    from fncache.graph.types import TensorType
+    from fncache.graph.values import convert_value, plain_scalar
+
+    values = [0.0, -2.5, 1e300, float("nan"), 0, 7, -(2**63), 2**63 - 1, 2**63, 2**70, True, False, 1j]
+    values += [np.float64(1.5), np.float32(2.5), np.int64(-3), np.int32(4), np.uint8(200), np.bool_(True)]
+    dtypes = ["bool", "int8", "int32", "int64", "uint8", "uint64", "float32", "float64", "complex128"]
+    shortcuts = 0
+    for dtype in dtypes:
+        t = TensorType(dtype, ())
+        for v in values:
+            with np.errstate(over="ignore"):  # 1e300 as float32: inf, with numpy's warning
+                fast = plain_scalar(t, v)
+                if fast is None:
+                    continue
+                want = convert_value(TensorType(dtype, (None,)), [v], False, "ref")[0]
+            shortcuts += 1
+            assert fast.dtype == want.dtype and fast.shape == (), (v, dtype)
+            np.testing.assert_array_equal(fast, want, err_msg=f"{v!r} as {dtype}")
+    assert shortcuts >= 15  # floats, int64-range ints, bools and numpy scalars of their own type
+
+
 @pytest.mark.parametrize("mode", MODES)
 def test_allow_input_downcast(mode: str) -> None:
     f = typed_fn(mode, downcast=True)

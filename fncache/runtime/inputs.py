@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..graph.types import TensorType
-from ..graph.values import convert_value
+from ..graph.values import convert_value, plain_scalar
 
 __all__ = ["convert_input"]
 
@@ -18,5 +18,9 @@ def convert_input(
 ) -> np.ndarray:
     """``value`` as an aligned, native-order ndarray of exactly ``t``, or a TypeError that
     says which input, what was expected, what was given and how to fix it."""
+    if t.ndim == 0:  # before the error's wording is made: a plain scalar needs none
+        fast = plain_scalar(t, value)
+        if fast is not None:
+            return fast
     where = f"input {index}" + (f" ('{name}')" if name else "") + f" of function {fname!r}"
     return convert_value(t, value, allow_downcast, where)
