@@ -138,6 +138,15 @@ def run_python(code: str, *argv: str, env: dict[str, str] | None = None) -> str:
     return proc.stdout
 
 
+def assert_second_process_compiles_nothing(code: str, *argv: str) -> None:
+    """``code`` prints the compiledir's compile count, then what identifies its function and
+    results (key, values); run twice in fresh processes, the second prints the same: the
+    first compiled, the second found everything in the cache."""
+    first, second = (run_python(code, *argv).split() for _ in range(2))
+    assert int(first[0]) >= 1
+    assert second == first
+
+
 def keys_in_fresh_processes(code: str, compiledir: Any, runs: int) -> set[str]:
     """The distinct outputs of ``code`` (which prints a cache key) run in ``runs`` fresh Python
     processes sharing ``compiledir``: one key when it does not depend on object ids."""

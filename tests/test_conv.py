@@ -17,7 +17,7 @@ import pytest
 import fncache as fc
 from fncache import tensor as ft
 from fncache.tensor.signal import pool
-from fcutil import MODES, assert_same, compiled, fd_check_grads, run_python
+from fcutil import MODES, assert_same, compiled, assert_second_process_compiles_nothing, fd_check_grads
 from test_cuda_codegen import CUDA, emulated, needs_emulator  # noqa: F401  (emulated: a fixture)
 
 F32 = dict(rtol=2e-5, atol=2e-5)  # float32 sums of up to a few hundred products
@@ -490,9 +490,7 @@ def test_a_fresh_process_finds_the_function_in_the_cache(tmp_path) -> None:
         "print(fc.cache.info()['compiles'], f.cache_key, r[0].sum().hex(), r[2].sum().hex())\n"
     )
     tests_dir = str(Path(__file__).parent)
-    first, second = (run_python(child, tests_dir).split() for _ in range(2))
-    assert int(first[0]) >= 1
-    assert second == first  # same key and values, and the second process compiled nothing more
+    assert_second_process_compiles_nothing(child, tests_dir)
 
 
 @needs_emulator
