@@ -1,8 +1,30 @@
 """``fncache.printing``, where Theano and PyTensor users look for it: ``from fncache.printing
-import pp, debugprint`` (``fncache/runtime/printing.py``)."""
+import pp, pprint, debugprint`` (``fncache/runtime/printing.py``).
+
+``debugprint`` here behaves as Theano's, so a ported script's ``debugprint(f)`` shows the graph:
+with no ``file`` it prints to standard output, ``file="str"`` only returns the text, and any
+other ``file`` is written to. It returns the text in every case (Theano returned the file,
+which no caller reads). ``fc.debugprint`` stays the quiet form that only returns the text, so
+a library can log it without writing to standard output."""
 
 from __future__ import annotations
 
-from .runtime.printing import debugprint, pp
+import sys
+from typing import Any
 
-__all__ = ["debugprint", "pp"]
+from .runtime.debugprint import debugprint as _text
+from .runtime.printing import pp
+
+__all__ = ["debugprint", "pp", "pprint"]
+
+#: Theano's other name for ``pp``.
+pprint = pp
+
+
+def debugprint(obj: Any, file: Any = None) -> str:
+    """The text of ``obj``'s graph (a Function: its optimized graph), one node a line, printed
+    as Theano's ``debugprint`` prints it: to standard output when ``file`` is None, nowhere when
+    ``file == "str"``, else to ``file``. Returns the text."""
+    if file == "str":
+        return _text(obj)
+    return _text(obj, file=sys.stdout if file is None else file)

@@ -7,6 +7,8 @@ Then the names they call one by one: ``ft.nnet`` against numpy and central finit
 
 from __future__ import annotations
 
+import io
+
 from typing import Any
 
 import numpy as np
@@ -432,9 +434,20 @@ def test_pp_writes_the_expression_in_infix_notation() -> None:
     f = fc.function([x, y], (x + y) * 3)
     # a compiled function: its optimized (fused) graph, written out as one expression
     assert fc.pp(f) == "((x + y) * 3.0)"
-    assert "Function 'f'" in fc.printing.debugprint(f)
     with pytest.raises(TypeError, match=r"pp: expected a variable"):
         fc.pp(3)
+
+
+def test_printing_debugprint_prints_as_theanos_and_fc_debugprint_stays_quiet(capsys) -> None:
+    x = ft.vector("x")
+    f = fc.function([x], ft.exp(x) * 2, name="f")
+    text = fc.printing.debugprint(f)  # Theano's default: standard output
+    assert "Function 'f'" in text and capsys.readouterr().out == text + "\n"
+    assert fc.printing.debugprint(f, file="str") == text == fc.debugprint(f)
+    assert capsys.readouterr().out == ""  # "str" and fc.debugprint print nothing
+    buf = io.StringIO()
+    fc.printing.debugprint(x * 2, file=buf)
+    assert "mul" in buf.getvalue() and capsys.readouterr().out == ""
 
 
 # -- In / Out ------------------------------------------------------------------------------------------
