@@ -8,6 +8,7 @@ Then the names they call one by one: ``ft.nnet`` against numpy and central finit
 from __future__ import annotations
 
 import io
+import pickle
 
 from typing import Any
 
@@ -564,3 +565,62 @@ def test_in_refuses_bad_defaults_and_names() -> None:
         fc.function([fc.In(x, name="y"), y], x + y)
     with pytest.raises(TypeError, match=r"In: the variable must be a symbolic variable"):
         fc.In(3)
+
+
+# -- the "Derivatives" tutorial's Lop, and the "Using shared variables" / "Copying functions" ones ---
+@pytest.mark.parametrize("mode", [PY, None], ids=["py", "c"])
+def test_lop_needs_only_what_the_product_reads(mode: Any) -> None:
+    W, x, v = ft.dmatrix("W"), ft.dvector("x"), ft.dvector("v")
+    vj = ft.Lop(ft.dot(x, W), W, v)
+    f = fc.function([v, x], vj, mode=mode)  # the tutorial: W is not an input
+    np.testing.assert_array_equal(f([2.0, 2.0], [0.0, 1.0]), [[0.0, 0.0], [2.0, 2.0]])
+    # given W, the function checks the vector against dot(x, W)'s length, as before
+    g = fc.function([v, x, W], vj, mode=mode)
+    np.testing.assert_array_equal(g([2.0, 2.0], [0.0, 1.0], np.ones((2, 2))), [[0.0, 0.0], [2.0, 2.0]])
+    with pytest.raises(AssertionError, match="eval_points does not have the variable's shape"):
+        g([2.0, 2.0, 2.0], [0.0, 1.0], np.ones((2, 2)))
+    # a check that is not optional still needs what it reads
+    with pytest.raises(ValueError, match=r"depend on variables that are not inputs.*W"):
+        fc.function([x], ft.assert_op(x, ft.eq(x.shape[0], W.shape[0])), mode=mode)
+
+
+def test_no_default_updates_keeps_a_stream_where_it_is() -> None:
+    srng = fc.RandomStreams(seed=234)
+    u = srng.uniform((2, 2))
+    f = fc.function([], u)
+    g = fc.function([], u, no_default_updates=True)
+    a, b = f(), f()
+    assert not np.array_equal(a, b)  # the default update moves the stream on
+    np.testing.assert_array_equal(g(), g())  # no update: the same draw each call
+    shared = [v for v in f.shared_variables if v.default_update is not None]
+    k = fc.function([], u, no_default_updates=shared)
+    np.testing.assert_array_equal(k(), k())
+    with pytest.raises(TypeError, match=r"no_default_updates must be True, False or a list of shared"):
+        fc.function([], u, no_default_updates=["rng"])
+
+
+@pytest.mark.parametrize("mode", [PY, None], ids=["py", "c"])
+def test_copy_swaps_shared_variables_and_deletes_updates(mode: Any) -> None:
+    state, inc = fc.shared(0, name="state"), ft.iscalar("inc")
+    acc = fc.function([inc], state, updates=[(state, state + inc)], mode=mode)
+    acc(1)
+    new_state = fc.shared(0)
+    new_acc = acc.copy(swap={state: new_state})
+    assert new_acc(100) == 0 and new_state.get_value() == 100 and state.get_value() == 1
+    null = acc.copy(delete_updates=True, name="null")
+    assert null(9) == 1 and state.get_value() == 1 and null.name == "null"
+    assert acc(2) == 1 and state.get_value() == 3  # the original is untouched
+    # defaults and keyword names come along; a pickled function copies too
+    x = ft.dvector("x")
+    f = fc.function([fc.In(x, name="a", value=[1.0, 2.0])], x * 2, mode=mode)
+    c = pickle.loads(pickle.dumps(f)).copy()
+    np.testing.assert_array_equal(c(), [2.0, 4.0])
+    np.testing.assert_array_equal(c(a=[3.0]), [6.0])
+    with pytest.raises(TypeError, match=r"copy: swap maps .* not a shared variable of the same type"):
+        acc.copy(swap={state: fc.shared(0.5)})
+    with pytest.raises(ValueError, match=r"copy: swap names .* which function 'f' does not read"):
+        acc.copy(swap={new_state: fc.shared(0)})
+    s = ft.dvector("s")
+    keeps = fc.function([fc.In(s, value=[0.0], update=s + 1)], s * 1, mode=mode)
+    with pytest.raises(TypeError, match=r"copy: function 'f' keeps internal state"):
+        keeps.copy()

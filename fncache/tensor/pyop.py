@@ -189,13 +189,19 @@ def as_op(
 
 
 class Assert(Op):
-    """Returns ``x``; raises ``AssertionError(msg)`` at run time when a condition is false."""
+    """Returns ``x``; raises ``AssertionError(msg)`` at run time when a condition is false.
 
-    __props__ = ("msg",)
+    An ``optional`` check compares a value the caller gave with one the graph computes (a
+    gradient given for ``y`` against ``y``'s shape); where the function is not given what the
+    condition reads, it is left out, as Theano and PyTensor never make it (a vector-Jacobian
+    product ``Lop(dot(x, W), W, v)`` needs ``x`` and ``v`` only, not ``W``)."""
+
+    __props__ = ("msg", "optional")
     view_map = {0: [0]}
 
-    def __init__(self, msg: str) -> None:
+    def __init__(self, msg: str, optional: bool = False) -> None:
         self.msg = msg
+        self.optional = bool(optional)
 
     def make_node(self, x: Variable, *conds: Variable) -> Apply:
         return Apply(self, [x, *conds], [x.type])
@@ -208,5 +214,5 @@ class Assert(Op):
         return [inputs[0]]
 
 
-def assert_op(x: Any, cond: Any, msg: str = "assertion failed") -> Variable:
-    return Assert(str(msg))(as_tensor_variable(x), as_tensor_variable(cond))
+def assert_op(x: Any, cond: Any, msg: str = "assertion failed", optional: bool = False) -> Variable:
+    return Assert(str(msg), optional)(as_tensor_variable(x), as_tensor_variable(cond))
