@@ -451,6 +451,35 @@ def test_printing_debugprint_prints_as_theanos_and_fc_debugprint_stays_quiet(cap
     assert "mul" in buf.getvalue() and capsys.readouterr().out == ""
 
 
+@pytest.mark.parametrize("mode", [PY, None], ids=["py", "c"])
+def test_print_op_prints_each_time_the_value_is_computed(mode: Any, capsys) -> None:
+    from fncache.printing import Print
+
+    x = ft.dvector("x")
+    y = Print("y")(x * 2)
+    f = fc.function([x], [ft.exp(y), ft.grad(y.sum(), x)], mode=mode)
+    e, gx = f([0.0, 1.0])
+    np.testing.assert_allclose(e, np.exp([0.0, 2.0]))
+    np.testing.assert_array_equal(gx, [2.0, 2.0])  # the gradient passes through, unprinted
+    assert capsys.readouterr().out == "y __str__ = [0. 2.]\n"
+    # two equal Prints both print (never merged); one of a constant prints when the function
+    # runs, not when it is compiled; attrs chooses what is printed; pickles carry it
+    g = fc.function(
+        [x],
+        [
+            Print("s", attrs=("shape",))(x) + Print("s", attrs=("shape",))(x),
+            Print("c")(ft.constant(np.arange(2.0))) + x,
+        ],
+        mode=mode,
+    )
+    assert capsys.readouterr().out == ""
+    pickle.loads(pickle.dumps(g))([1.0, 2.0])
+    out = capsys.readouterr().out.splitlines()
+    assert sorted(out) == ["c __str__ = [0. 1.]", "s shape = (2,)", "s shape = (2,)"]
+    with pytest.raises(TypeError, match=r"Print: attrs must be a tuple of attribute names"):
+        Print("x", attrs="shape")
+
+
 # -- In / Out ------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("mode", [PY, None], ids=["py", "c"])
 def test_in_gives_defaults_and_keyword_names_and_pickles(mode: Any) -> None:
