@@ -653,3 +653,34 @@ def test_copy_swaps_shared_variables_and_deletes_updates(mode: Any) -> None:
     keeps = fc.function([fc.In(s, value=[0.0], update=s + 1)], s * 1, mode=mode)
     with pytest.raises(TypeError, match=r"copy: function 'f' keeps internal state"):
         keeps.copy()
+
+
+def test_nan_guard_mode_names_the_node_that_made_the_value() -> None:
+    x = ft.dvector("x")
+    guard = fc.NanGuardMode(nan_is_error=True, inf_is_error=True, big_is_error=True)
+    f = fc.function([x], ft.exp(ft.log(x) * 2) + 1, mode=guard)
+    np.testing.assert_allclose(f([1.0, 2.0]), [2.0, 5.0])  # clean values pass
+    with pytest.raises(AssertionError, match=r"NanGuardMode found NaN in output 0 of .*log"):
+        f([-1.0, 2.0])
+    with pytest.raises(AssertionError, match=r"NanGuardMode found an infinity in input 0 \(x\)"):
+        f([np.inf, 2.0])
+    with pytest.raises(AssertionError, match=r"NanGuardMode found a value above 1e10"):
+        f([1e6, 2.0])  # exp(log(1e6) * 2) = 1e12
+    # only the checks asked for; the mode survives pickling; a plain mode does not check
+    quiet = fc.function([x], ft.log(x), mode=fc.NanGuardMode(nan_is_error=False, inf_is_error=False))
+    assert np.isnan(pickle.loads(pickle.dumps(quiet))([-1.0])[0])
+    nan_only = pickle.loads(
+        pickle.dumps(fc.function([x], ft.log(x), mode=fc.NanGuardMode(True, False, False)))
+    )
+    assert np.isneginf(nan_only([0.0])[0])
+    with pytest.raises(AssertionError, match="NanGuardMode found NaN"):
+        nan_only([-1.0])
+    assert np.isnan(fc.function([x], ft.log(x))([-1.0])[0])
+    # inside a scan step too
+    ys, _ = fc.scan(lambda v, acc: acc + ft.log(v), sequences=x, outputs_info=ft.constant(0.0))
+    g = fc.function([x], ys[-1], mode=guard)
+    assert g([1.0, np.e]) == pytest.approx(1.0)
+    with pytest.raises(AssertionError, match="NanGuardMode found NaN"):
+        g([1.0, -1.0])
+    with pytest.raises(ValueError, match=r"NanGuardMode: unknown linker 'vm'"):
+        fc.NanGuardMode(linker="vm")
