@@ -1791,8 +1791,9 @@ static void pool_axis(PoolAxis *a, npy_intp ws, int inc_pad)
         }                                                                                   \
     }
 /* Windows ja..jb (all cols in the input) in one loop whose body reads all of a window's cols
- * in the row, their count and stride constants: the common shapes of windows. */
-#define FC_POOL_FUSED(WS1, CST, BODY, IN, OUT)                                              \
+ * in WS0 rows from `rw`, their counts and the col stride constants: the common shapes of
+ * windows. */
+#define FC_POOL_FUSED(WS0, WS1, CST, BODY, IN, OUT)                                         \
     {                                                                                       \
         const npy_intp first = rw + ja * (CST) - cpad;  /* window ja's first col */         \
         const fc_t *restrict xr = (IN);  /* the input's entry of that col */                \
@@ -1801,21 +1802,38 @@ static void pool_axis(PoolAxis *a, npy_intp ws, int inc_pad)
         _Pragma("omp simd")                                                                 \
         for (npy_intp k = 0; k < jb - ja; k++) {                                            \
             const npy_intp j = ja + k, e0 = k * (CST);                                      \
-            BODY(WS1);                                                                      \
+            BODY(WS0, WS1);                                                                 \
         }                                                                                   \
     }
 #define FC_POOL_ROW(FUSED, TAP, IN, OUT)                                                    \
     switch (fused) {                                                                        \
-    case 1: FC_POOL_FUSED(2, 2, FUSED, IN, OUT) break;                                      \
-    case 2: FC_POOL_FUSED(3, 3, FUSED, IN, OUT) break;                                      \
-    case 3: FC_POOL_FUSED(3, 2, FUSED, IN, OUT) break;                                      \
-    case 4: FC_POOL_FUSED(2, 1, FUSED, IN, OUT) break;                                      \
+    case 1: FC_POOL_FUSED(1, 2, 2, FUSED, IN, OUT) break;                                   \
+    case 2: FC_POOL_FUSED(1, 3, 3, FUSED, IN, OUT) break;                                   \
+    case 3: FC_POOL_FUSED(1, 3, 2, FUSED, IN, OUT) break;                                   \
+    case 4: FC_POOL_FUSED(1, 2, 1, FUSED, IN, OUT) break;                                   \
     }                                                                                       \
-    FC_POOL_TAPS(ja, jb, TAP)
-/* A fused loop's body for each of a window's WS1 (2 or 3) cols: written out, so that the loop
- * over the windows is vectorized */
-#define FC_POOL_COLS(WS1, COL)                                                              \
-    COL(0) COL(1) if ((WS1) > 2) { COL(2) }
+    if (edges) {                                                                            \
+        FC_POOL_TAPS(ja, jb, TAP)                                                           \
+    }
+/* A forward pass's rows of 2 or 3 whole windows (nr rows from rw) in one loop over them. */
+#define FC_POOL_BLOCK(FUSED)                                                                \
+    switch (fused * 4 + (int)nr) {                                                          \
+    case 6: FC_POOL_FUSED(2, 2, 2, FUSED, x + first, o) break;                              \
+    case 7: FC_POOL_FUSED(3, 2, 2, FUSED, x + first, o) break;                              \
+    case 10: FC_POOL_FUSED(2, 3, 3, FUSED, x + first, o) break;                             \
+    case 11: FC_POOL_FUSED(3, 3, 3, FUSED, x + first, o) break;                             \
+    case 14: FC_POOL_FUSED(2, 3, 2, FUSED, x + first, o) break;                             \
+    case 15: FC_POOL_FUSED(3, 3, 2, FUSED, x + first, o) break;                             \
+    case 18: FC_POOL_FUSED(2, 2, 1, FUSED, x + first, o) break;                             \
+    case 19: FC_POOL_FUSED(3, 2, 1, FUSED, x + first, o) break;                             \
+    }
+/* A fused loop's body for each of a window's WS0 (1 to 3) rows and WS1 (2 or 3) cols: written
+ * out, so that the loop over the windows is vectorized */
+#define FC_POOL_GRID_ROW(u, WS1, AT) AT(u, 0) AT(u, 1) if ((WS1) > 2) { AT(u, 2) }
+#define FC_POOL_GRID(WS0, WS1, AT)                                                          \
+    FC_POOL_GRID_ROW(0, WS1, AT)                                                            \
+    if ((WS0) > 1) { FC_POOL_GRID_ROW(1, WS1, AT) }                                         \
+    if ((WS0) > 2) { FC_POOL_GRID_ROW(2, WS1, AT) }
 /* The taps in the perform's order (v after v, rows after rows): a max keeps NaN once met
  * (numpy's maximum), a sum adds in the same order. */
 #define FC_POOL_MAX(a, xe)                                                                  \
@@ -1825,38 +1843,38 @@ static void pool_axis(PoolAxis *a, npy_intp ws, int inc_pad)
         (a) = x_ != x_ ? x_ : m_;                                                           \
     }
 #define FC_POOL_MAX_TAP FC_POOL_MAX(o[j], x[e])
-#define FC_POOL_MAX_COL(v) FC_POOL_MAX(a, xr[e0 + (v)])
-#define FC_POOL_MAX_FUSED(WS1)                                                              \
+#define FC_POOL_MAX_AT(u, v) FC_POOL_MAX(a, xr[e0 + (u) * W + (v)])
+#define FC_POOL_MAX_FUSED(WS0, WS1)                                                         \
     {                                                                                       \
         fc_t a = o[j];                                                                      \
-        FC_POOL_COLS(WS1, FC_POOL_MAX_COL)                                                  \
+        FC_POOL_GRID(WS0, WS1, FC_POOL_MAX_AT)                                              \
         o[j] = a;                                                                           \
     }
 #define FC_POOL_SUM_TAP o[j] += x[e]
-#define FC_POOL_SUM_COL(v) a += xr[e0 + (v)];
-#define FC_POOL_SUM_FUSED(WS1)                                                              \
+#define FC_POOL_SUM_AT(u, v) a += xr[e0 + (u) * W + (v)];
+#define FC_POOL_SUM_FUSED(WS0, WS1)                                                         \
     {                                                                                       \
         fc_t a = o[j];                                                                      \
-        FC_POOL_COLS(WS1, FC_POOL_SUM_COL)                                                  \
+        FC_POOL_GRID(WS0, WS1, FC_POOL_SUM_AT)                                              \
         o[j] = a;                                                                           \
     }
 /* MaxPoolGrad adds gz to the window's entries equal to its max (a select, which the loops
  * vectorize, where a product by the comparison would branch) */
 #define FC_POOL_MAXGRAD_TAP o[e] += x[e] == z[j] ? gz[j] : (fc_t)0
-#define FC_POOL_MAXGRAD_COL(v) orow[e0 + (v)] += xr[e0 + (v)] == zj ? gj : (fc_t)0;
-#define FC_POOL_MAXGRAD_FUSED(WS1)                                                          \
+#define FC_POOL_MAXGRAD_AT(u, v) orow[e0 + (v)] += xr[e0 + (v)] == zj ? gj : (fc_t)0;
+#define FC_POOL_MAXGRAD_FUSED(WS0, WS1)                                                     \
     {                                                                                       \
         const fc_t zj = z[j];                                                               \
         const fc_t gj = gz[j];                                                              \
-        FC_POOL_COLS(WS1, FC_POOL_MAXGRAD_COL)                                              \
+        FC_POOL_GRID(WS0, WS1, FC_POOL_MAXGRAD_AT)                                          \
     }
 #define FC_POOL_AVG(j) (mode == 1 ? gz[j] : gz[j] / (fc_t)(rc * ccnt[j]))
 #define FC_POOL_AVGGRAD_TAP o[e] += FC_POOL_AVG(j)
-#define FC_POOL_AVGGRAD_COL(v) orow[e0 + (v)] += gj;
-#define FC_POOL_AVGGRAD_FUSED(WS1)                                                          \
+#define FC_POOL_AVGGRAD_AT(u, v) orow[e0 + (v)] += gj;
+#define FC_POOL_AVGGRAD_FUSED(WS0, WS1)                                                     \
     {                                                                                       \
         const fc_t gj = FC_POOL_AVG(j);                                                     \
-        FC_POOL_COLS(WS1, FC_POOL_AVGGRAD_COL)                                              \
+        FC_POOL_GRID(WS0, WS1, FC_POOL_AVGGRAD_AT)                                          \
     }
 
 /* One plane (the last two dims) of each op, b the plane's number; `p` holds the operands' data
@@ -1871,16 +1889,32 @@ static void pool_fwd_##SFX(const PoolGeom *g, npy_intp b, char *const *p, char *
     typedef T fc_t;                                                                         \
     const npy_intp ja = g->ja, jb = g->jb, cpad = g->c.pad, cws = g->ws;                    \
     const npy_intp *jlo = g->c.jlo, *jhi = g->c.jhi;                                        \
-    const int fused = g->fused, mode = g->mode;                                             \
+    const int fused = g->fused, mode = g->mode, edges = !fused || ja > 0 || jb < g->c.n;    \
     const npy_intp W = g->c.in, ow = g->c.n, cst = g->c.st;                                 \
     const T *restrict x = (const T *)p[0] + b * g->r.in * W;                                \
     for (npy_intp i = 0, oh = g->r.n; i < oh; i++) {                                        \
         T *restrict o = (T *)o_ + (b * g->r.n + i) * ow;                                    \
         const T init = mode == 0 ? -(T)INFINITY : 0;                                        \
         for (npy_intp j = 0; j < ow; j++) o[j] = init;                                      \
+        const npy_intp nr = g->r.hi[i] - g->r.lo[i];                                        \
+        if (fused && (nr == 2 || nr == 3)) {                                                \
+            const npy_intp rw = g->r.lo[i] * W;                                             \
+            if (mode == 0) {                                                                \
+                FC_POOL_BLOCK(FC_POOL_MAX_FUSED)                                            \
+            } else {                                                                        \
+                FC_POOL_BLOCK(FC_POOL_SUM_FUSED)                                            \
+            }                                                                               \
+        }                                                                                   \
         for (npy_intp r = g->r.lo[i], r1 = g->r.hi[i]; r < r1; r++) {                       \
             const npy_intp rw = r * W;                                                      \
-            if (mode == 0) {                                                                \
+            if (fused && (nr == 2 || nr == 3)) {                                            \
+                if (!edges) break;  /* no windows outside ja..jb */                         \
+                if (mode == 0) {                                                            \
+                    FC_POOL_TAPS(ja, jb, FC_POOL_MAX_TAP)                                   \
+                } else {                                                                    \
+                    FC_POOL_TAPS(ja, jb, FC_POOL_SUM_TAP)                                   \
+                }                                                                           \
+            } else if (mode == 0) {                                                         \
                 FC_POOL_ROW(FC_POOL_MAX_FUSED, FC_POOL_MAX_TAP, x + first, o)               \
             } else {                                                                        \
                 FC_POOL_ROW(FC_POOL_SUM_FUSED, FC_POOL_SUM_TAP, x + first, o)               \
@@ -1895,7 +1929,7 @@ static void pool_maxgrad_##SFX(const PoolGeom *g, npy_intp b, char *const *p, ch
     typedef T fc_t;                                                                         \
     const npy_intp ja = g->ja, jb = g->jb, cpad = g->c.pad, cws = g->ws;                    \
     const npy_intp *jlo = g->c.jlo, *jhi = g->c.jhi;                                        \
-    const int fused = g->fused;                                                             \
+    const int fused = g->fused, edges = !fused || ja > 0 || jb < g->c.n;                    \
     const npy_intp W = g->c.in, ow = g->c.n, cst = g->c.st, xo = b * g->r.in * W;           \
     const T *restrict x = (const T *)p[0] + xo;                                             \
     T *restrict o = (T *)o_ + xo;                                                           \
@@ -1913,7 +1947,7 @@ static void pool_avggrad_##SFX(const PoolGeom *g, npy_intp b, char *const *p, ch
     typedef T fc_t;                                                                         \
     const npy_intp ja = g->ja, jb = g->jb, cpad = g->c.pad, cws = g->ws;                    \
     const npy_intp *jlo = g->c.jlo, *jhi = g->c.jhi;                                        \
-    const int fused = g->fused, mode = g->mode;                                             \
+    const int fused = g->fused, mode = g->mode, edges = !fused || ja > 0 || jb < g->c.n;    \
     const npy_intp W = g->c.in, ow = g->c.n, cst = g->c.st;                                 \
     T *restrict o = (T *)o_ + b * g->r.in * W;                                              \
     for (npy_intp i = g->r.n - 1; i >= 0; i--) {                                            \
@@ -1944,22 +1978,24 @@ FC_POOL_PLANES(npy_float64, f64)
 FC_POOL_PLANES(npy_float32, f32)
 #undef FC_POOL_PLANES
 #undef FC_POOL_AVGGRAD_FUSED
-#undef FC_POOL_AVGGRAD_COL
+#undef FC_POOL_AVGGRAD_AT
 #undef FC_POOL_AVGGRAD_TAP
 #undef FC_POOL_AVG
 #undef FC_POOL_MAXGRAD_FUSED
-#undef FC_POOL_MAXGRAD_COL
+#undef FC_POOL_MAXGRAD_AT
 #undef FC_POOL_MAXGRAD_TAP
 #undef FC_POOL_SUM_FUSED
-#undef FC_POOL_SUM_COL
+#undef FC_POOL_SUM_AT
 #undef FC_POOL_SUM_TAP
 #undef FC_POOL_MAX_FUSED
-#undef FC_POOL_MAX_COL
+#undef FC_POOL_MAX_AT
 #undef FC_POOL_MAX_TAP
 #undef FC_POOL_MAX
 #undef FC_POOL_ROW
 #undef FC_POOL_FUSED
-#undef FC_POOL_COLS
+#undef FC_POOL_GRID
+#undef FC_POOL_GRID_ROW
+#undef FC_POOL_BLOCK
 #undef FC_POOL_TAPS
 
 /* Which of FC_POOL_ROW's fused loops fits windows of `ws` cols every `st` (0: none); a
