@@ -683,9 +683,8 @@ def render_node(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
     `ReducedSize`, `RowPass`, `Reshape`, `Subtensor`, `SubtensorGrad`, `MakeVector`, `Alloc`,
     `Concatenate`, `SpecifyShape`, `Assert`, `ARange`, `TensorDot`, advanced indexing, `CumOp`,
     `Eye`, `Repeat`, `RepeatGrad`, `Tile`, `Sort`, `SortGrad`, `MatMul` and pooling (``pool_2d``
-    and its gradients) steps call the node's
-    perform where their fast path does not apply (c_module gives them one, as to nodes without
-    native code)."""
+    and its gradients) steps call the node's perform where their fast path does not apply
+    (c_module gives them one, as to nodes without native code)."""
     if isinstance(node.op, SumToShape):
         return "", render_sum_to_shape(node, ctx)
     if isinstance(node.op, ReducedSize):
