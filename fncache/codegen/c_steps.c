@@ -1742,6 +1742,7 @@ typedef struct {
 typedef struct {
     int mode;           /* pool.MODES: 0 max, 1 sum, 2 average_inc_pad, 3 average_exc_pad */
     int fused;          /* the (window cols, col stride) of FC_POOL_ROW's loops, 0: none */
+    int store;          /* a gradient's windows tile its output: each entry written once */
     npy_intp ws;        /* window cols */
     npy_intp ja, jb;    /* the windows whose every col lies in the input (fused loops) */
     PoolAxis r, c;      /* rows, cols */
@@ -1868,6 +1869,15 @@ static void pool_axis(PoolAxis *a, npy_intp ws, int inc_pad)
         const fc_t gj = gz[j];                                                              \
         FC_POOL_GRID(WS0, WS1, FC_POOL_MAXGRAD_AT)                                          \
     }
+/* where the windows tile the output (`store`), each entry is stored once, unzeroed before,
+ * as the perform stores windows that do not overlap */
+#define FC_POOL_MAXGRAD_SET_AT(u, v) orow[e0 + (v)] = xr[e0 + (v)] == zj ? gj : (fc_t)0;
+#define FC_POOL_MAXGRAD_SET(WS0, WS1)                                                       \
+    {                                                                                       \
+        const fc_t zj = z[j];                                                               \
+        const fc_t gj = gz[j];                                                              \
+        FC_POOL_GRID(WS0, WS1, FC_POOL_MAXGRAD_SET_AT)                                      \
+    }
 #define FC_POOL_AVG(j) (mode == 1 ? gz[j] : gz[j] / (fc_t)(rc * ccnt[j]))
 #define FC_POOL_AVGGRAD_TAP o[e] += FC_POOL_AVG(j)
 #define FC_POOL_AVGGRAD_AT(u, v) orow[e0 + (v)] += gj;
@@ -1875,6 +1885,12 @@ static void pool_axis(PoolAxis *a, npy_intp ws, int inc_pad)
     {                                                                                       \
         const fc_t gj = FC_POOL_AVG(j);                                                     \
         FC_POOL_GRID(WS0, WS1, FC_POOL_AVGGRAD_AT)                                          \
+    }
+#define FC_POOL_AVGGRAD_SET_AT(u, v) orow[e0 + (v)] = gj;
+#define FC_POOL_AVGGRAD_SET(WS0, WS1)                                                       \
+    {                                                                                       \
+        const fc_t gj = FC_POOL_AVG(j);                                                     \
+        FC_POOL_GRID(WS0, WS1, FC_POOL_AVGGRAD_SET_AT)                                      \
     }
 
 /* One plane (the last two dims) of each op, b the plane's number; `p` holds the operands' data
@@ -1938,7 +1954,11 @@ static void pool_maxgrad_##SFX(const PoolGeom *g, npy_intp b, char *const *p, ch
         const T *restrict gz = (const T *)p[2] + (b * g->r.n + i) * ow;                     \
         for (npy_intp r = g->r.lo[i], r1 = g->r.hi[i]; r < r1; r++) {                       \
             const npy_intp rw = r * W;                                                      \
-            FC_POOL_ROW(FC_POOL_MAXGRAD_FUSED, FC_POOL_MAXGRAD_TAP, x + first, o + first)   \
+            if (g->store) {                                                                 \
+                FC_POOL_ROW(FC_POOL_MAXGRAD_SET, FC_POOL_MAXGRAD_TAP, x + first, o + first) \
+            } else {                                                                        \
+                FC_POOL_ROW(FC_POOL_MAXGRAD_FUSED, FC_POOL_MAXGRAD_TAP, x + first, o + first) \
+            }                                                                               \
         }                                                                                   \
     }                                                                                       \
 }                                                                                           \
@@ -1955,7 +1975,11 @@ static void pool_avggrad_##SFX(const PoolGeom *g, npy_intp b, char *const *p, ch
         const npy_intp rc = g->r.cnt[i], *ccnt = g->c.cnt;                                  \
         for (npy_intp r = g->r.lo[i], r1 = g->r.hi[i]; r < r1; r++) {                       \
             const npy_intp rw = r * W;                                                      \
-            FC_POOL_ROW(FC_POOL_AVGGRAD_FUSED, FC_POOL_AVGGRAD_TAP, o + first, o + first)   \
+            if (g->store) {                                                                 \
+                FC_POOL_ROW(FC_POOL_AVGGRAD_SET, FC_POOL_AVGGRAD_TAP, o + first, o + first) \
+            } else {                                                                        \
+                FC_POOL_ROW(FC_POOL_AVGGRAD_FUSED, FC_POOL_AVGGRAD_TAP, o + first, o + first) \
+            }                                                                               \
         }                                                                                   \
     }                                                                                       \
 }                                                                                           \
@@ -1979,10 +2003,14 @@ FC_POOL_PLANES(npy_float32, f32)
 #undef FC_POOL_PLANES
 #undef FC_POOL_AVGGRAD_FUSED
 #undef FC_POOL_AVGGRAD_AT
+#undef FC_POOL_AVGGRAD_SET
+#undef FC_POOL_AVGGRAD_SET_AT
 #undef FC_POOL_AVGGRAD_TAP
 #undef FC_POOL_AVG
 #undef FC_POOL_MAXGRAD_FUSED
 #undef FC_POOL_MAXGRAD_AT
+#undef FC_POOL_MAXGRAD_SET
+#undef FC_POOL_MAXGRAD_SET_AT
 #undef FC_POOL_MAXGRAD_TAP
 #undef FC_POOL_SUM_FUSED
 #undef FC_POOL_SUM_AT
@@ -2069,7 +2097,12 @@ static int run_pool(Runner *self, const Step *s, PyArrayObject **v)
         g.ja = g.c.jlo[0];
         g.jb = g.c.jhi[ws[1] - 1];
         if (!g.fused || g.ja >= g.jb) g.fused = 0, g.ja = g.jb = 0;
-        if (!out_windowed) memset(PyArray_DATA(out), 0, PyArray_NBYTES(out));
+        /* a gradient's windows tile x (no padding, strides equal to the window, every row
+         * and col in a window, no window cut at the border): no zeros first */
+        g.store = !out_windowed && g.fused && pad[0] == 0 && pad[1] == 0 && st[0] == ws[0]
+                  && st[1] == ws[1] && g.ja == 0 && g.jb == g.c.n && g.r.n * ws[0] >= g.r.in
+                  && g.c.n * ws[1] >= g.c.in;
+        if (!out_windowed && !g.store) memset(PyArray_DATA(out), 0, PyArray_NBYTES(out));
         static const pool_fn fns[2][4] = {
             {pool_fwd_f64, pool_maxgrad_f64, pool_avggrad_f64, pool_maxgradgrad_f64},
             {pool_fwd_f32, pool_maxgrad_f32, pool_avggrad_f32, pool_maxgradgrad_f32}};
