@@ -11,7 +11,7 @@ written at a basic index), symbolic shapes (`MakeVector`), `Alloc`, `Concatenate
 `tensordot`, `specify_shape` and `Assert` (the input itself where the check passes), gathers
 and adds at index arrays on the leading axes (advanced indexing, its gradient), `cumsum` and
 `cumprod`, `eye`, `repeat` and `tile`, `sort` and `argsort` (and the gradients of `repeat`
-and `sort`), small batched `matmul`, and ops
+and `sort`), small batched `matmul`, ``pool_2d`` and its gradients, and ops
 without a native version (their numpy ``perform``) are steps the run-time carries out itself,
 with no generated code at all.
 
@@ -20,6 +20,7 @@ A step is the tuple ``c_runtime.c:parse_step`` reads, built by :func:`.c_program
 
 from __future__ import annotations
 
+import sys
 from typing import Sequence
 
 import numpy as np
@@ -53,6 +54,7 @@ from .c_program import (
     ST_MAKE_VECTOR,
     ST_MATMUL,
     ST_PERFORM,
+    ST_POOL,
     ST_REDUCE,
     ST_REDUCED_SIZE,
     ST_REPEAT,
@@ -657,13 +659,32 @@ def render_along_axis(node: Apply, ctx: NodeCtx) -> tuple:
 _TYPED_KINDS = {Assert: ST_ASSERT, ARange: ST_ARANGE, Eye: ST_EYE, MatMul: ST_MATMUL}
 
 
+def render_pool(node: Apply, ctx: NodeCtx) -> tuple | None:
+    """The pooling step (``run_pool``) of a ``pool_2d`` op or one of its gradients, or None for
+    any other op: ints are the perform's index, the output's typenum, the op's and the mode's
+    numbers (``POOL_OPS``, ``MODES``), ws, stride, pad and ignore_border."""
+    # A graph holds a pooling op only once its module is loaded (building or unpickling one
+    # imports it): any other graph neither imports it nor pays for more than this look-up.
+    pool = sys.modules.get("fncache.tensor.signal.pool")
+    if pool is None or type(node.op) not in pool.POOL_OPS:
+        return None
+    op = node.op
+    ints = [
+        ctx.perform,
+        typenum(node.outputs[0].dtype),
+        pool.POOL_OPS.index(type(op)),
+        pool.MODES.index(op.mode),
+    ]
+    return _step(ST_POOL, node, ctx, ints + [*op.ws, *op.stride, *op.pad, int(op.ignore_border)])
+
+
 def render_node(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
     """(kernel C code, possibly empty; the node's step) for one node. `SumToShape`,
     `ReducedSize`, `RowPass`, `Reshape`, `Subtensor`, `SubtensorGrad`, `MakeVector`, `Alloc`,
     `Concatenate`, `SpecifyShape`, `Assert`, `ARange`, `TensorDot`, advanced indexing, `CumOp`,
-    `Eye`, `Repeat`, `RepeatGrad`, `Tile`, `Sort`, `SortGrad` and `MatMul` steps call the node's
-    perform where their fast path does not apply (c_module gives them one, as to nodes without
-    native code)."""
+    `Eye`, `Repeat`, `RepeatGrad`, `Tile`, `Sort`, `SortGrad`, `MatMul` and pooling (``pool_2d``
+    and its gradients) steps call the node's perform where their fast path does not apply
+    (c_module gives them one, as to nodes without native code)."""
     if isinstance(node.op, SumToShape):
         return "", render_sum_to_shape(node, ctx)
     if isinstance(node.op, ReducedSize):
@@ -700,6 +721,9 @@ def render_node(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
         return "", _step(
             _TYPED_KINDS[type(node.op)], node, ctx, [ctx.perform, typenum(node.outputs[0].dtype)]
         )
+    pooling = render_pool(node, ctx)
+    if pooling is not None:
+        return "", pooling
     if not has_native(node):
         return "", render_fallback(node, ctx)
     if isinstance(node.op, Elemwise):

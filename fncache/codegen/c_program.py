@@ -49,6 +49,7 @@ __all__ = [
     "ST_SORT",
     "ST_SORT_GRAD",
     "ST_MATMUL",
+    "ST_POOL",
 ]
 
 (
@@ -81,7 +82,8 @@ __all__ = [
     ST_SORT,
     ST_SORT_GRAD,
     ST_MATMUL,
-) = range(29)
+    ST_POOL,
+) = range(30)
 
 #: ``c_runtime.h``'s step kinds, by their C names.
 STEP_KINDS = {
@@ -114,6 +116,7 @@ STEP_KINDS = {
     "ST_SORT": ST_SORT,
     "ST_SORT_GRAD": ST_SORT_GRAD,
     "ST_MATMUL": ST_MATMUL,
+    "ST_POOL": ST_POOL,
 }
 
 #: (kind, in_slots, out_slots, dying_slots, ints, kernels, name, msg, nd, errcheck)

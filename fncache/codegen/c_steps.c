@@ -1728,6 +1728,409 @@ static int run_matmul(Runner *self, const Step *s, PyArrayObject **v)
 }
 #undef FC_MATMUL
 
+/* ---- pooling (tensor/signal/pool.py) -------------------------------------------------- */
+
+/* The windows of a pooling along the rows, in input coordinates: window row i reads rows
+ * lo[i]..hi[i] (the window cut to the input: padding holds nothing a window reads) and a mean
+ * divides by cnt[i] (average_exc_pad: those rows; else the window cut only at the padded
+ * input's end, as Theano's average_inc_pad). Along the cols the same, and tap v (col
+ * j * st + v - pad of window j) lies in the input for the windows jlo[v]..jhi[v]. */
+typedef struct {
+    npy_intp n, in, st, pad, *lo, *hi, *cnt, *jlo, *jhi;
+} PoolAxis;
+
+typedef struct {
+    int mode;           /* pool.MODES: 0 max, 1 sum, 2 average_inc_pad, 3 average_exc_pad */
+    int fused;          /* the (window cols, col stride) of FC_POOL_ROW's loops, 0: none */
+    int store;          /* a gradient's windows tile its output: each entry written once */
+    npy_intp ws;        /* window cols */
+    npy_intp ja, jb;    /* the windows whose every col lies in the input (fused loops) */
+    PoolAxis r, c;      /* rows, cols */
+} PoolGeom;
+
+/* Theano's count of windows along a padded dim of `v` entries (pool.py: _out_size). */
+static npy_intp pool_out_size(npy_intp v, npy_intp ws, npy_intp st, int ignore_border)
+{
+    if (ignore_border) return v < ws ? 0 : (v - ws) / st + 1;
+    if (st >= ws) return v < 1 ? 0 : (v - 1) / st + 1;
+    const npy_intp k = v - 1 - ws + st;
+    return (k > 0 ? k / st : 0) + 1;
+}
+
+static void pool_axis(PoolAxis *a, npy_intp ws, int inc_pad)
+{
+    for (npy_intp i = 0; i < a->n; i++) {
+        const npy_intp start = i * a->st - a->pad, end = start + ws, padded_end = a->in + a->pad;
+        a->lo[i] = start < 0 ? 0 : (start < a->in ? start : a->in);
+        a->hi[i] = end < a->in ? (end > a->lo[i] ? end : a->lo[i]) : a->in;
+        a->cnt[i] = inc_pad ? (end < padded_end ? end : padded_end) - start : a->hi[i] - a->lo[i];
+    }
+    for (npy_intp v = 0; v < ws; v++) {
+        const npy_intp from = a->pad - v, to = a->in + a->pad - v;  /* j * st in [from, to) */
+        a->jlo[v] = from <= 0 ? 0 : (from + a->st - 1) / a->st;
+        a->jhi[v] = to <= 0 ? 0 : (to + a->st - 1) / a->st;
+        if (a->jhi[v] > a->n) a->jhi[v] = a->n;
+        if (a->jlo[v] > a->jhi[v]) a->jlo[v] = a->jhi[v];
+    }
+}
+
+/* The loops over one input row `rw = r * W` of a row of windows. Windows JA..JB are skipped:
+ * each tap v is a loop over the windows that read it, outside those. */
+#define FC_POOL_TAPS(JA, JB, BODY)                                                          \
+    for (npy_intp v = 0; v < cws; v++) {                                                    \
+        const npy_intp off = rw + v - cpad, lo = jlo[v], hi = jhi[v];                       \
+        const npy_intp hi1 = hi < (JA) ? hi : (JA), lo2 = lo > (JB) ? lo : (JB);            \
+        _Pragma("omp simd")                                                                 \
+        for (npy_intp j = lo; j < hi1; j++) {                                               \
+            const npy_intp e = off + j * cst;                                               \
+            BODY;                                                                           \
+        }                                                                                   \
+        _Pragma("omp simd")                                                                 \
+        for (npy_intp j = lo2; j < hi; j++) {                                               \
+            const npy_intp e = off + j * cst;                                               \
+            BODY;                                                                           \
+        }                                                                                   \
+    }
+/* Windows ja..jb (all cols in the input) in one loop whose body reads all of a window's cols
+ * in WS0 rows from `rw`, their counts and the col stride constants: the common shapes of
+ * windows. */
+#define FC_POOL_FUSED(WS0, WS1, CST, BODY, IN, OUT)                                         \
+    {                                                                                       \
+        const npy_intp first = rw + ja * (CST) - cpad;  /* window ja's first col */         \
+        const fc_t *restrict xr = (IN);  /* the input's entry of that col */                \
+        fc_t *restrict orow = (OUT);  /* a gradient's entry of that col */                  \
+        (void)xr, (void)orow;                                                               \
+        _Pragma("omp simd")                                                                 \
+        for (npy_intp k = 0; k < jb - ja; k++) {                                            \
+            const npy_intp j = ja + k, e0 = k * (CST);                                      \
+            BODY(WS0, WS1);                                                                 \
+        }                                                                                   \
+    }
+#define FC_POOL_ROW(FUSED, TAP, IN, OUT)                                                    \
+    switch (fused) {                                                                        \
+    case 1: FC_POOL_FUSED(1, 2, 2, FUSED, IN, OUT) break;                                   \
+    case 2: FC_POOL_FUSED(1, 3, 3, FUSED, IN, OUT) break;                                   \
+    case 3: FC_POOL_FUSED(1, 3, 2, FUSED, IN, OUT) break;                                   \
+    case 4: FC_POOL_FUSED(1, 2, 1, FUSED, IN, OUT) break;                                   \
+    }                                                                                       \
+    if (edges) {                                                                            \
+        FC_POOL_TAPS(ja, jb, TAP)                                                           \
+    }
+/* A forward pass's rows of 2 or 3 whole windows (nr rows from rw) in one loop over them. */
+#define FC_POOL_BLOCK(FUSED)                                                                \
+    switch (fused * 4 + (int)nr) {                                                          \
+    case 6: FC_POOL_FUSED(2, 2, 2, FUSED, x + first, o) break;                              \
+    case 7: FC_POOL_FUSED(3, 2, 2, FUSED, x + first, o) break;                              \
+    case 10: FC_POOL_FUSED(2, 3, 3, FUSED, x + first, o) break;                             \
+    case 11: FC_POOL_FUSED(3, 3, 3, FUSED, x + first, o) break;                             \
+    case 14: FC_POOL_FUSED(2, 3, 2, FUSED, x + first, o) break;                             \
+    case 15: FC_POOL_FUSED(3, 3, 2, FUSED, x + first, o) break;                             \
+    case 18: FC_POOL_FUSED(2, 2, 1, FUSED, x + first, o) break;                             \
+    case 19: FC_POOL_FUSED(3, 2, 1, FUSED, x + first, o) break;                             \
+    }
+/* A fused loop's body for each of a window's WS0 (1 to 3) rows and WS1 (2 or 3) cols: written
+ * out, so that the loop over the windows is vectorized */
+#define FC_POOL_GRID_ROW(u, WS1, AT) AT(u, 0) AT(u, 1) if ((WS1) > 2) { AT(u, 2) }
+#define FC_POOL_GRID(WS0, WS1, AT)                                                          \
+    FC_POOL_GRID_ROW(0, WS1, AT)                                                            \
+    if ((WS0) > 1) { FC_POOL_GRID_ROW(1, WS1, AT) }                                         \
+    if ((WS0) > 2) { FC_POOL_GRID_ROW(2, WS1, AT) }
+/* The taps in the perform's order (v after v, rows after rows): a max keeps NaN once met
+ * (numpy's maximum), a sum adds in the same order. */
+#define FC_POOL_MAX(a, xe)                                                                  \
+    {                                                                                       \
+        const fc_t x_ = (xe);                                                               \
+        const fc_t m_ = x_ > (a) ? x_ : (a);                                                \
+        (a) = x_ != x_ ? x_ : m_;                                                           \
+    }
+#define FC_POOL_MAX_TAP FC_POOL_MAX(o[j], x[e])
+#define FC_POOL_MAX_AT(u, v) FC_POOL_MAX(a, xr[e0 + (u) * W + (v)])
+#define FC_POOL_MAX_FUSED(WS0, WS1)                                                         \
+    {                                                                                       \
+        fc_t a = o[j];                                                                      \
+        FC_POOL_GRID(WS0, WS1, FC_POOL_MAX_AT)                                              \
+        o[j] = a;                                                                           \
+    }
+#define FC_POOL_SUM_TAP o[j] += x[e]
+#define FC_POOL_SUM_AT(u, v) a += xr[e0 + (u) * W + (v)];
+#define FC_POOL_SUM_FUSED(WS0, WS1)                                                         \
+    {                                                                                       \
+        fc_t a = o[j];                                                                      \
+        FC_POOL_GRID(WS0, WS1, FC_POOL_SUM_AT)                                              \
+        o[j] = a;                                                                           \
+    }
+/* MaxPoolGrad adds gz to the window's entries equal to its max (a select, which the loops
+ * vectorize, where a product by the comparison would branch) */
+#define FC_POOL_MAXGRAD_TAP o[e] += x[e] == z[j] ? gz[j] : (fc_t)0
+#define FC_POOL_MAXGRAD_AT(u, v) orow[e0 + (v)] += xr[e0 + (v)] == zj ? gj : (fc_t)0;
+#define FC_POOL_MAXGRAD_FUSED(WS0, WS1)                                                     \
+    {                                                                                       \
+        const fc_t zj = z[j];                                                               \
+        const fc_t gj = gz[j];                                                              \
+        FC_POOL_GRID(WS0, WS1, FC_POOL_MAXGRAD_AT)                                          \
+    }
+/* where the windows tile the output (`store`), each entry is stored once, unzeroed before,
+ * as the perform stores windows that do not overlap */
+#define FC_POOL_MAXGRAD_SET_AT(u, v) orow[e0 + (v)] = xr[e0 + (v)] == zj ? gj : (fc_t)0;
+#define FC_POOL_MAXGRAD_SET(WS0, WS1)                                                       \
+    {                                                                                       \
+        const fc_t zj = z[j];                                                               \
+        const fc_t gj = gz[j];                                                              \
+        FC_POOL_GRID(WS0, WS1, FC_POOL_MAXGRAD_SET_AT)                                      \
+    }
+#define FC_POOL_AVG(j) (mode == 1 ? gz[j] : gz[j] / (fc_t)(rc * ccnt[j]))
+#define FC_POOL_AVGGRAD_TAP o[e] += FC_POOL_AVG(j)
+#define FC_POOL_AVGGRAD_AT(u, v) orow[e0 + (v)] += gj;
+#define FC_POOL_AVGGRAD_FUSED(WS0, WS1)                                                     \
+    {                                                                                       \
+        const fc_t gj = FC_POOL_AVG(j);                                                     \
+        FC_POOL_GRID(WS0, WS1, FC_POOL_AVGGRAD_AT)                                          \
+    }
+#define FC_POOL_AVGGRAD_SET_AT(u, v) orow[e0 + (v)] = gj;
+#define FC_POOL_AVGGRAD_SET(WS0, WS1)                                                       \
+    {                                                                                       \
+        const fc_t gj = FC_POOL_AVG(j);                                                     \
+        FC_POOL_GRID(WS0, WS1, FC_POOL_AVGGRAD_SET_AT)                                      \
+    }
+
+/* One plane (the last two dims) of each op, b the plane's number; `p` holds the operands' data
+ * (contiguous): Pool x; MaxPoolGrad x, z, gz; AveragePoolGrad gz; MaxPoolGradGrad x, z, h.
+ * A row of windows is folded one input row at a time into its outputs. A gradient is added back
+ * row of windows by row, the last first, and within a row tap by tap (windows that overlap) or
+ * window by window (windows that do not): each entry sums its windows' parts in the order the
+ * perform does (the last window first). */
+#define FC_POOL_PLANES(T, SFX)                                                              \
+static void pool_fwd_##SFX(const PoolGeom *g, npy_intp b, char *const *p, char *o_)         \
+{                                                                                           \
+    typedef T fc_t;                                                                         \
+    const npy_intp ja = g->ja, jb = g->jb, cpad = g->c.pad, cws = g->ws;                    \
+    const npy_intp *jlo = g->c.jlo, *jhi = g->c.jhi;                                        \
+    const int fused = g->fused, mode = g->mode, edges = !fused || ja > 0 || jb < g->c.n;    \
+    const npy_intp W = g->c.in, ow = g->c.n, cst = g->c.st;                                 \
+    const T *restrict x = (const T *)p[0] + b * g->r.in * W;                                \
+    for (npy_intp i = 0, oh = g->r.n; i < oh; i++) {                                        \
+        T *restrict o = (T *)o_ + (b * g->r.n + i) * ow;                                    \
+        const T init = mode == 0 ? -(T)INFINITY : 0;                                        \
+        for (npy_intp j = 0; j < ow; j++) o[j] = init;                                      \
+        const npy_intp nr = g->r.hi[i] - g->r.lo[i];                                        \
+        if (fused && (nr == 2 || nr == 3)) {                                                \
+            const npy_intp rw = g->r.lo[i] * W;                                             \
+            if (mode == 0) {                                                                \
+                FC_POOL_BLOCK(FC_POOL_MAX_FUSED)                                            \
+            } else {                                                                        \
+                FC_POOL_BLOCK(FC_POOL_SUM_FUSED)                                            \
+            }                                                                               \
+        }                                                                                   \
+        for (npy_intp r = g->r.lo[i], r1 = g->r.hi[i]; r < r1; r++) {                       \
+            const npy_intp rw = r * W;                                                      \
+            if (fused && (nr == 2 || nr == 3)) {                                            \
+                if (!edges) break;  /* no windows outside ja..jb */                         \
+                if (mode == 0) {                                                            \
+                    FC_POOL_TAPS(ja, jb, FC_POOL_MAX_TAP)                                   \
+                } else {                                                                    \
+                    FC_POOL_TAPS(ja, jb, FC_POOL_SUM_TAP)                                   \
+                }                                                                           \
+            } else if (mode == 0) {                                                         \
+                FC_POOL_ROW(FC_POOL_MAX_FUSED, FC_POOL_MAX_TAP, x + first, o)               \
+            } else {                                                                        \
+                FC_POOL_ROW(FC_POOL_SUM_FUSED, FC_POOL_SUM_TAP, x + first, o)               \
+            }                                                                               \
+        }                                                                                   \
+        if (mode >= 2)                                                                      \
+            for (npy_intp j = 0; j < ow; j++) o[j] /= (T)(g->r.cnt[i] * g->c.cnt[j]);       \
+    }                                                                                       \
+}                                                                                           \
+static void pool_maxgrad_##SFX(const PoolGeom *g, npy_intp b, char *const *p, char *o_)     \
+{                                                                                           \
+    typedef T fc_t;                                                                         \
+    const npy_intp ja = g->ja, jb = g->jb, cpad = g->c.pad, cws = g->ws;                    \
+    const npy_intp *jlo = g->c.jlo, *jhi = g->c.jhi;                                        \
+    const int fused = g->fused, edges = !fused || ja > 0 || jb < g->c.n;                    \
+    const npy_intp W = g->c.in, ow = g->c.n, cst = g->c.st, xo = b * g->r.in * W;           \
+    const T *restrict x = (const T *)p[0] + xo;                                             \
+    T *restrict o = (T *)o_ + xo;                                                           \
+    for (npy_intp i = g->r.n - 1; i >= 0; i--) {                                            \
+        const T *restrict z = (const T *)p[1] + (b * g->r.n + i) * ow;                      \
+        const T *restrict gz = (const T *)p[2] + (b * g->r.n + i) * ow;                     \
+        for (npy_intp r = g->r.lo[i], r1 = g->r.hi[i]; r < r1; r++) {                       \
+            const npy_intp rw = r * W;                                                      \
+            if (g->store) {                                                                 \
+                FC_POOL_ROW(FC_POOL_MAXGRAD_SET, FC_POOL_MAXGRAD_TAP, x + first, o + first) \
+            } else {                                                                        \
+                FC_POOL_ROW(FC_POOL_MAXGRAD_FUSED, FC_POOL_MAXGRAD_TAP, x + first, o + first) \
+            }                                                                               \
+        }                                                                                   \
+    }                                                                                       \
+}                                                                                           \
+static void pool_avggrad_##SFX(const PoolGeom *g, npy_intp b, char *const *p, char *o_)     \
+{                                                                                           \
+    typedef T fc_t;                                                                         \
+    const npy_intp ja = g->ja, jb = g->jb, cpad = g->c.pad, cws = g->ws;                    \
+    const npy_intp *jlo = g->c.jlo, *jhi = g->c.jhi;                                        \
+    const int fused = g->fused, mode = g->mode, edges = !fused || ja > 0 || jb < g->c.n;    \
+    const npy_intp W = g->c.in, ow = g->c.n, cst = g->c.st;                                 \
+    T *restrict o = (T *)o_ + b * g->r.in * W;                                              \
+    for (npy_intp i = g->r.n - 1; i >= 0; i--) {                                            \
+        const T *restrict gz = (const T *)p[0] + (b * g->r.n + i) * ow;                     \
+        const npy_intp rc = g->r.cnt[i], *ccnt = g->c.cnt;                                  \
+        for (npy_intp r = g->r.lo[i], r1 = g->r.hi[i]; r < r1; r++) {                       \
+            const npy_intp rw = r * W;                                                      \
+            if (g->store) {                                                                 \
+                FC_POOL_ROW(FC_POOL_AVGGRAD_SET, FC_POOL_AVGGRAD_TAP, o + first, o + first) \
+            } else {                                                                        \
+                FC_POOL_ROW(FC_POOL_AVGGRAD_FUSED, FC_POOL_AVGGRAD_TAP, o + first, o + first) \
+            }                                                                               \
+        }                                                                                   \
+    }                                                                                       \
+}                                                                                           \
+static void pool_maxgradgrad_##SFX(const PoolGeom *g, npy_intp b, char *const *p, char *o_) \
+{                                                                                           \
+    const npy_intp cpad = g->c.pad, cws = g->ws, *jlo = g->c.jlo, *jhi = g->c.jhi;          \
+    const npy_intp W = g->c.in, ow = g->c.n, cst = g->c.st, xo = b * g->r.in * W;           \
+    const T *restrict x = (const T *)p[0] + xo, *restrict h = (const T *)p[2] + xo;         \
+    for (npy_intp i = 0, oh = g->r.n; i < oh; i++) {                                        \
+        const T *restrict z = (const T *)p[1] + (b * g->r.n + i) * ow;                      \
+        T *restrict o = (T *)o_ + (b * g->r.n + i) * ow;                                    \
+        for (npy_intp j = 0; j < ow; j++) o[j] = 0;                                         \
+        for (npy_intp r = g->r.lo[i], r1 = g->r.hi[i]; r < r1; r++) {                       \
+            const npy_intp rw = r * W;                                                      \
+            FC_POOL_TAPS(0, 0, o[j] += x[e] == z[j] ? h[e] : 0)                             \
+        }                                                                                   \
+    }                                                                                       \
+}
+FC_POOL_PLANES(npy_float64, f64)
+FC_POOL_PLANES(npy_float32, f32)
+#undef FC_POOL_PLANES
+#undef FC_POOL_AVGGRAD_FUSED
+#undef FC_POOL_AVGGRAD_AT
+#undef FC_POOL_AVGGRAD_SET
+#undef FC_POOL_AVGGRAD_SET_AT
+#undef FC_POOL_AVGGRAD_TAP
+#undef FC_POOL_AVG
+#undef FC_POOL_MAXGRAD_FUSED
+#undef FC_POOL_MAXGRAD_AT
+#undef FC_POOL_MAXGRAD_SET
+#undef FC_POOL_MAXGRAD_SET_AT
+#undef FC_POOL_MAXGRAD_TAP
+#undef FC_POOL_SUM_FUSED
+#undef FC_POOL_SUM_AT
+#undef FC_POOL_SUM_TAP
+#undef FC_POOL_MAX_FUSED
+#undef FC_POOL_MAX_AT
+#undef FC_POOL_MAX_TAP
+#undef FC_POOL_MAX
+#undef FC_POOL_ROW
+#undef FC_POOL_FUSED
+#undef FC_POOL_GRID
+#undef FC_POOL_GRID_ROW
+#undef FC_POOL_BLOCK
+#undef FC_POOL_TAPS
+
+/* Which of FC_POOL_ROW's fused loops fits windows of `ws` cols every `st` (0: none); a
+ * gradient's only where windows do not overlap (one window's writes per entry and row). */
+static int pool_fused(npy_intp ws, npy_intp st, int grad)
+{
+    static const npy_intp shapes[4][2] = {{2, 2}, {3, 3}, {3, 2}, {2, 1}};
+    if (grad && st < ws) return 0;
+    for (int k = 0; k < 4; k++)
+        if (shapes[k][0] == ws && shapes[k][1] == st) return k + 1;
+    return 0;
+}
+
+typedef void (*pool_fn)(const PoolGeom *g, npy_intp b, char *const *p, char *o);
+
+static int run_pool(Runner *self, const Step *s, PyArrayObject **v)
+{
+    /* ints: index into performs, the output typenum, the op (pool.POOL_OPS: 0 Pool,
+     * 1 MaxPoolGrad, 2 AveragePoolGrad, 3 MaxPoolGradGrad), the mode (pool.MODES), ws, stride
+     * and pad (rows, cols), ignore_border. Float operands of one dtype, whose windowed operands
+     * have the window counts of x's shape and the same leading dims, are pooled here; anything
+     * else (integers, mixed dtypes, shapes the perform broadcasts or refuses) runs the op's
+     * perform. */
+    /* per op, the inputs it reads, and per input whether it has the windows' shape (else x's) */
+    static const int reads[4][3] = {{0, -1, -1}, {0, 1, 2}, {1, -1, -1}, {0, 1, 2}};
+    static const int windowed[4][3] = {{0, 0, 0}, {0, 1, 1}, {0, 1, 0}, {0, 1, 0}};
+    if (s->nints < 11 || s->nin < 1) return run_perform(self, s, v);
+    const int t = s->ints[1], op = s->ints[2], mode = s->ints[3], ib = s->ints[10];
+    const npy_intp ws[2] = {s->ints[4], s->ints[5]}, st[2] = {s->ints[6], s->ints[7]};
+    const npy_intp pad[2] = {s->ints[8], s->ints[9]};
+    if ((t != NPY_FLOAT64 && t != NPY_FLOAT32) || op < 0 || op > 3 || mode < 0 || mode > 3
+        || s->nin != (op == 0 ? 1 : op == 2 ? 2 : 3) || ws[0] < 1 || ws[1] < 1 || st[0] < 1 || st[1] < 1)
+        return run_perform(self, s, v);
+    PyArrayObject *x = v[s->in[0]];
+    const int nd = PyArray_NDIM(x);
+    if (nd < 2) return run_perform(self, s, v);
+    PoolGeom g;
+    g.mode = mode;
+    g.ws = ws[1];
+    g.r.st = st[0], g.r.pad = pad[0], g.c.st = st[1], g.c.pad = pad[1];
+    g.r.in = PyArray_DIM(x, nd - 2);
+    g.c.in = PyArray_DIM(x, nd - 1);
+    g.r.n = pool_out_size(g.r.in + 2 * pad[0], ws[0], st[0], ib);
+    g.c.n = pool_out_size(g.c.in + 2 * pad[1], ws[1], st[1], ib);
+    npy_intp wdims[NPY_MAXDIMS], planes = 1;
+    for (int d = 0; d < nd - 2; d++) planes *= (wdims[d] = PyArray_DIM(x, d));
+    wdims[nd - 2] = g.r.n;
+    wdims[nd - 1] = g.c.n;
+    PyArrayObject *a[3] = {NULL, NULL, NULL};
+    for (int k = 0; k < 3 && reads[op][k] >= 0; k++) {
+        PyArrayObject *u = v[s->in[reads[op][k]]];
+        if (PyArray_TYPE(u) != t || !PyArray_ISNOTSWAPPED(u) || !PyArray_ISALIGNED(u) || PyArray_NDIM(u) != nd
+            || !fc_same_dims(PyArray_DIMS(u), windowed[op][reads[op][k]] ? wdims : PyArray_DIMS(x), nd))
+            return run_perform(self, s, v);
+    }
+    const int out_windowed = op == 0 || op == 3;
+    PyArrayObject *out = fc_out(self, v, s->out[0], nd, out_windowed ? wdims : PyArray_DIMS(x), t, -1);
+    npy_intp *bounds = out ? malloc(sizeof(npy_intp) * (3 * (g.r.n + g.c.n) + 2 * (ws[0] + ws[1]))) : NULL;
+    int ok = bounds != NULL;
+    if (out && !bounds) PyErr_NoMemory();
+    for (int k = 0; ok && k < 3 && reads[op][k] >= 0; k++)
+        ok = (a[k] = PyArray_GETCONTIGUOUS(v[s->in[reads[op][k]]])) != NULL;
+    if (ok) {
+        g.r.lo = bounds, g.r.hi = g.r.lo + g.r.n, g.r.cnt = g.r.hi + g.r.n;
+        g.r.jlo = g.r.cnt + g.r.n, g.r.jhi = g.r.jlo + ws[0];
+        g.c.lo = g.r.jhi + ws[0], g.c.hi = g.c.lo + g.c.n, g.c.cnt = g.c.hi + g.c.n;
+        g.c.jlo = g.c.cnt + g.c.n, g.c.jhi = g.c.jlo + ws[1];
+        pool_axis(&g.r, ws[0], mode == 2);
+        pool_axis(&g.c, ws[1], mode == 2);
+        g.fused = op == 3 ? 0 : pool_fused(ws[1], st[1], op != 0);
+        g.ja = g.c.jlo[0];
+        g.jb = g.c.jhi[ws[1] - 1];
+        if (!g.fused || g.ja >= g.jb) g.fused = 0, g.ja = g.jb = 0;
+        /* a gradient's windows tile x (no padding, strides equal to the window, every row
+         * and col in a window, no window cut at the border): no zeros first */
+        g.store = !out_windowed && g.fused && pad[0] == 0 && pad[1] == 0 && st[0] == ws[0]
+                  && st[1] == ws[1] && g.ja == 0 && g.jb == g.c.n && g.r.n * ws[0] >= g.r.in
+                  && g.c.n * ws[1] >= g.c.in;
+        if (!out_windowed && !g.store) memset(PyArray_DATA(out), 0, PyArray_NBYTES(out));
+        static const pool_fn fns[2][4] = {
+            {pool_fwd_f64, pool_maxgrad_f64, pool_avggrad_f64, pool_maxgradgrad_f64},
+            {pool_fwd_f32, pool_maxgrad_f32, pool_avggrad_f32, pool_maxgradgrad_f32}};
+        const pool_fn f = fns[t == NPY_FLOAT32][op];
+        char *p[3] = {NULL, NULL, NULL};
+        for (int k = 0; k < 3; k++) p[k] = a[k] ? PyArray_DATA(a[k]) : NULL;
+        char *po = PyArray_DATA(out);
+        /* each plane's reads and writes: the work the choice of threads weighs */
+        const npy_intp n = planes * (g.r.in * g.c.in + g.r.n * g.c.n);
+        const int threads = planes > 1 && use_threads(self, n);
+        PyThreadState *ts = release_gil(s, n);
+        if (threads) {
+            #pragma omp parallel for schedule(static) num_threads(self->nthreads)
+            for (npy_intp b = 0; b < planes; b++) f(&g, b, p, po);
+        } else
+            for (npy_intp b = 0; b < planes; b++) f(&g, b, p, po);
+        if (ts) PyEval_RestoreThread(ts);
+    }
+    free(bounds);
+    for (int k = 0; k < 3; k++) Py_XDECREF(a[k]);
+    if (!ok) {
+        Py_XDECREF(out);
+        return -1;
+    }
+    v[s->out[0]] = out;
+    return 0;
+}
+
 int fc_run_step(Runner *self, Step *s, PyArrayObject **v)
 {
     switch (s->kind) {
@@ -1759,6 +2162,7 @@ int fc_run_step(Runner *self, Step *s, PyArrayObject **v)
     case ST_SORT: return run_sort(self, s, v);
     case ST_SORT_GRAD: return run_sort_grad(self, s, v);
     case ST_MATMUL: return run_matmul(self, s, v);
+    case ST_POOL: return run_pool(self, s, v);
     default: return run_perform(self, s, v);
     }
 }

@@ -7,8 +7,10 @@ Theano's ``MaxPoolGrad``); ``AveragePoolGrad`` spreads a sum or mean window's gr
 window; ``MaxPoolGradGrad`` gathers, for each window, the entries at its max (the gradient of
 ``MaxPoolGrad`` with respect to its output gradient). The four ops share their props and one
 numpy engine: a window reduction is folded tap by tap (``ws[0] * ws[1]`` strided slices of the
-padded input, each one whole-array operation), and a gradient is added back the same way. They
-run as Python steps in every back end.
+padded input, each one whole-array operation), and a gradient is added back the same way. The C
+back end runs the four ops on float32 and float64 as steps of its run-time (``run_pool`` in
+``codegen/c_steps.c``: the same operations in the same order, so the same results); other dtypes
+and the other back ends run this engine.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from ...graph.types import TensorType, is_complex, is_float
 from ..basic import as_tensor_variable
 from ..conv import int_pair
 
-__all__ = ["Pool", "MaxPoolGrad", "AveragePoolGrad", "MaxPoolGradGrad", "pool_2d"]
+__all__ = ["Pool", "MaxPoolGrad", "AveragePoolGrad", "MaxPoolGradGrad", "POOL_OPS", "pool_2d"]
 
 MODES = ("max", "sum", "average_inc_pad", "average_exc_pad")
 Pair = tuple[int, int]
@@ -164,7 +166,7 @@ class MaxPoolGrad(_PoolOp):
         if 0 in out:
             return [np.zeros(x.shape, dtype=gz.dtype)]
         y = self.padded(x, out, self.lowest(x.dtype))
-        return [self.spread(lambda tap: (y[tap] == z) * gz, x.shape, out, gz.dtype)]
+        return [self.spread(lambda tap: np.where(y[tap] == z, gz, 0), x.shape, out, gz.dtype)]
 
 
 class MaxPoolGradGrad(_PoolOp):
@@ -201,6 +203,11 @@ class AveragePoolGrad(_PoolOp):
         if self.mode != "sum":
             gz = gz / self.divisor(x_like.shape, out, gz.dtype)
         return [self.spread(lambda tap: gz, x_like.shape, out, gz.dtype)]
+
+
+#: The pooling ops in the order the C run-time's pooling step numbers them (its ``op`` int; its
+#: ``mode`` int is the index in ``MODES``).
+POOL_OPS = (Pool, MaxPoolGrad, AveragePoolGrad, MaxPoolGradGrad)
 
 
 def pool_2d(
