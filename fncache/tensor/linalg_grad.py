@@ -23,9 +23,9 @@ from typing import Any
 from ..graph.basic import Apply, Variable
 from .array_ops import matmul, swap_last
 from .creation import eye, zeros, zeros_like
+from .elemwise import elemwise
 from .extra_ops import tril, triu
 from .gradient import backprop, register_grad
-from .elemwise import elemwise
 from .nlinalg import QR, SVD, Eigh, Lstsq, Pinv
 from .shape_ops import concatenate, dimshuffle
 from .slinalg import SolveTriangular
