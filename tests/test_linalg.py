@@ -631,21 +631,32 @@ def test_full_svd_complete_and_wide_qr_and_residual_gradients(mode: str) -> None
     cases = {
         "svd_full_square": (lambda A, W, R, P, S, v, B, bn: _unsigned(ft.svd(R)[0]), [2]),
         "svd_full_square_vh": (lambda A, W, R, P, S, v, B, bn: _unsigned(ft.svd(R)[2].T) + ft.svd(R)[1], [2]),
-        "svd_full_usv": (lambda A, W, R, P, S, v, B, bn: ft.dot(ft.svd(R)[0] * ft.svd(R)[1], ft.svd(R)[2]), [2]),
+        "svd_full_usv": (
+            lambda A, W, R, P, S, v, B, bn: ft.dot(ft.svd(R)[0] * ft.svd(R)[1], ft.svd(R)[2]),
+            [2],
+        ),
         "svd_full_stack": (
-            lambda A, W, R, P, S, v, B, bn: _unsigned(ft.svd(S)[0]) + _unsigned(ft.svd(S)[2].dimshuffle(0, 2, 1)),
+            lambda A, W, R, P, S, v, B, bn: (
+                _unsigned(ft.svd(S)[0]) + _unsigned(ft.svd(S)[2].dimshuffle(0, 2, 1))
+            ),
             [4],
         ),
         "svd_full_tall": (svd_full_tall, [0]),
         "svd_full_wide": (svd_full_wide, [1]),
         "qr_wide_q": (lambda A, W, R, P, S, v, B, bn: ft.qr(W)[0], [1]),
         "qr_wide_r": (lambda A, W, R, P, S, v, B, bn: ft.qr(W)[1] + nl.qr(W, "r") * 0.5, [1]),
-        "qr_wide_complete": (lambda A, W, R, P, S, v, B, bn: ft.qr(W, mode="complete")[1] + ft.qr(W)[0].sum(), [1]),
+        "qr_wide_complete": (
+            lambda A, W, R, P, S, v, B, bn: ft.qr(W, mode="complete")[1] + ft.qr(W)[0].sum(),
+            [1],
+        ),
         "qr_wide_stack": (
             lambda A, W, R, P, S, v, B, bn: ft.qr(ft.concatenate([S, S[:, ::-1]], axis=2))[1],
             [4],
         ),
-        "qr_complete_square": (lambda A, W, R, P, S, v, B, bn: ft.qr(R, mode="complete")[0] + nl.qr(R)[1], [2]),
+        "qr_complete_square": (
+            lambda A, W, R, P, S, v, B, bn: ft.qr(R, mode="complete")[0] + nl.qr(R)[1],
+            [2],
+        ),
         "qr_complete_tall": (qr_complete_tall, [0]),
         "lstsq_residuals": (lstsq_residuals, [0, 1, 5, 6, 7]),
     }
