@@ -2,10 +2,13 @@
 the C run-time, not as calls into Python's perform: checked against numpy and the Python linker
 for every dtype, every axis and the flattened input, non-contiguous and empty inputs and integer
 wraparound; what the native steps leave to numpy (complex products, a negative size or count)
-reaches the op's perform, which gives the same result or raises the same error as in Python."""
+reaches the op's perform, which gives the same result or raises the same error as in Python.
+The products (dot, @, tensordot, batched matmul) of infinities and NaNs report no
+floating-point flag in either linker."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import warnings
 
 import numpy as np
@@ -353,6 +356,89 @@ def test_batched_matmul_of_infinities_and_nans_warns_of_nothing() -> None:
         warnings.simplefilter("error")
         for f in (c, py):
             np.testing.assert_array_equal(f(av, bv)[0], want)
+
+
+def _infinities_and_nans(shape: tuple, dtype: str, rng: np.random.Generator) -> np.ndarray:
+    """Ones, zeros, infinities of both signs and NaNs: products of them meet inf * 0 and
+    inf - inf, which set numpy's 'invalid' flag."""
+    pick = np.array([1.0, 0.0, np.inf, -np.inf, np.nan, 2.0], dtype)
+    return pick[rng.integers(0, len(pick), shape)]
+
+
+PRODUCTS = {
+    "dot_2d": ((3, 4), (4, 5), lambda a, b: ft.dot(a, b), np.dot),
+    "matmul_1d": ((4,), (4,), lambda a, b: a @ b, np.matmul),
+    "matmul_matrix_vector": ((3, 4), (4,), lambda a, b: a @ b, np.matmul),
+    "matmul_vector_matrix": ((4,), (4, 5), lambda a, b: a @ b, np.matmul),
+    "matmul_blas_sized": ((48, 40), (40, 36), lambda a, b: a @ b, np.matmul),
+    "dot_3d": ((2, 3, 4), (4, 5), lambda a, b: ft.dot(a, b), np.dot),
+    "tensordot": (
+        (2, 3, 4),
+        (4, 3, 5),
+        lambda a, b: ft.tensordot(a, b, ([1, 2], [1, 0])),
+        lambda a, b: np.tensordot(a, b, ([1, 2], [1, 0])),
+    ),
+    "matmul_small_stack": ((2, 3, 4), (4, 5), lambda a, b: a @ b, np.matmul),
+    "matmul_large_stack": ((30, 20, 16), (16, 24), lambda a, b: a @ b, np.matmul),
+    "dot_then_elementwise": (
+        (3, 4),
+        (4, 5),
+        lambda a, b: ft.dot(a, b) * 2 + 1,
+        lambda a, b: np.dot(a, b) * 2 + 1,
+    ),
+}
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("name", list(PRODUCTS))
+def test_products_of_infinities_and_nans_warn_of_nothing(name: str, dtype: str) -> None:
+    """dot, @, tensordot and batched matmul meeting inf * 0 and inf - inf give numpy's NaNs
+    and, in both linkers, no floating-point warning, nor an error under np.errstate(all="raise")
+    (numpy's own products report one): IEEE results, as the compiled kernels give."""
+    ashape, bshape, build, ref = PRODUCTS[name]
+    a, b = ft.tensor("a", dtype, len(ashape)), ft.tensor("b", dtype, len(bshape))
+    c, py = _both([a, b], [build(a, b)])
+    assert {c_program.ST_DOT, c_program.ST_TENSORDOT, c_program.ST_MATMUL} & set(_kinds(c)), name
+    state = np.geterr()
+    rng = np.random.default_rng(len(name))
+    for _ in range(3):
+        av, bv = _infinities_and_nans(ashape, dtype, rng), _infinities_and_nans(bshape, dtype, rng)
+        with np.errstate(all="ignore"):
+            want = np.asarray(ref(av, bv), dtype)
+        assert np.isnan(want).any(), name  # the values do meet an invalid operation
+        for f in (c, py):
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                (got,) = f(av, bv)
+                with np.errstate(all="raise"):
+                    (again,) = f(av, bv)
+            assert got.dtype == want.dtype and got.shape == want.shape, name
+            np.testing.assert_array_equal(got, want)
+            np.testing.assert_array_equal(again, want)
+    assert np.geterr() == state  # the caller's error state is left as it was
+
+
+def test_products_in_threads_at_once_warn_of_nothing() -> None:
+    """Threads running one compiled product at once, each with numpy's default error state
+    or under np.errstate(all="raise"): each gets numpy's NaNs, no warning and no error."""
+    a, b = ft.dmatrix("a"), ft.dmatrix("b")
+    f = fc.function([a, b], [ft.dot(a, b), ft.tensordot(a, b, 1) + 1])
+    rng = np.random.default_rng(11)
+    av, bv = _infinities_and_nans((40, 30), "float64", rng), _infinities_and_nans((30, 20), "float64", rng)
+    with np.errstate(all="ignore"):
+        want = np.dot(av, bv)
+
+    def run(k: int) -> list:
+        with np.errstate(all="raise" if k % 2 else "warn"):
+            return [f(av, bv) for _ in range(50)]
+
+    # the warning filters are the process's: set once, around every thread
+    with warnings.catch_warnings(), concurrent.futures.ThreadPoolExecutor(4) as pool:
+        warnings.simplefilter("error")
+        for results in pool.map(run, range(8)):
+            for got, plus_one in results:
+                np.testing.assert_array_equal(got, want)
+                np.testing.assert_array_equal(plus_one, want + 1)
 
 
 def test_batched_matmul_refusals_come_from_the_perform() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import pickle
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -112,6 +113,27 @@ def test_conv2d_against_loops(dtype: str, mode: str) -> None:
             want = conv_reference(x, w, b, s, d, flip).astype(dtype)
             tol = F32 if dtype == "float32" else dict(rtol=1e-12, atol=1e-12)
             assert_same(got, want, f"{xs} {ws} border={b} stride={s} dilation={d} flip={flip}", **tol)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_conv2d_and_its_gradients_of_infinities_warn_of_nothing(mode: str) -> None:
+    """Infinities times zeros in the images and filters: the loops' NaNs, and no
+    floating-point warning from the convolution or its gradients (as from the compiled
+    kernels), nor an error under np.errstate(all="raise")."""
+    x, w = ft.dtensor4("x"), ft.dtensor4("w")
+    y = ft.nnet.conv2d(x, w, border_mode="half")
+    f = fc.function([x, w], [y, *fc.grad(ft.sum(y * y), [x, w])], mode=mode)
+    pick = np.array([1.0, 0.0, np.inf, -np.inf, np.nan, 2.0])
+    rng = np.random.default_rng(5)
+    xv, wv = pick[rng.integers(0, 6, (2, 2, 5, 4))], pick[rng.integers(0, 6, (3, 2, 3, 3))]
+    with np.errstate(all="ignore"):
+        want = conv_reference(xv, wv, "half")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with np.errstate(all="raise"):
+            got = f(xv, wv)
+    assert np.isnan(want).any() and np.isnan(got[1]).any() and np.isnan(got[2]).any()
+    np.testing.assert_array_equal(got[0], want)
 
 
 def test_conv2d_against_scipy() -> None:

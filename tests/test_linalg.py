@@ -594,11 +594,91 @@ def test_factorization_gradients_against_finite_differences(mode: str) -> None:
     fd_check_grads(inputs, cases, value_sets, mode=mode)
 
 
+def _complement_gram(q, k, rows: bool = False):
+    """``Q2 @ Q2.T`` of the columns of ``q`` past ``k`` (rows with ``rows``): the projection on
+    the complement they span, the same for any choice of them within it."""
+    q2 = q[k:].T if rows else q[:, k:]
+    return ft.dot(q2, q2.T)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_full_svd_complete_and_wide_qr_and_residual_gradients(mode: str) -> None:
+    """The factors a full SVD or a complete QR adds beyond min(M, N), a wide QR and lstsq's
+    residuals, against central finite differences: costs of the added columns through their
+    projection (unique whatever rotation within the complement LAPACK picks), the others as
+    the reduced ones, square matrices as the reduced factorization."""
+    nl = ft.nlinalg
+
+    def svd_full_tall(A, W, R, P, S, v, B, bn):
+        u, s, vh = ft.svd(A)
+        return _complement_gram(u, s.shape[0]) + _unsigned(u[:, : s.shape[0]]).sum(axis=1, keepdims=True)
+
+    def svd_full_wide(A, W, R, P, S, v, B, bn):
+        u, s, vh = nl.svd(W, full_matrices=True)
+        k = s.shape[0]
+        return _complement_gram(vh, k, rows=True) + _unsigned(vh[:k].T).sum(axis=1, keepdims=True) + s.sum()
+
+    def qr_complete_tall(A, W, R, P, S, v, B, bn):
+        q, r = ft.qr(A, mode="complete")
+        k = r.shape[1]
+        return _complement_gram(q, k) + q[:, :k].sum(axis=1, keepdims=True) + r.sum()
+
+    def lstsq_residuals(A, W, R, P, S, v, B, bn):
+        res_v, res_b = ft.lstsq(A, v)[1], ft.lstsq(A, B)[1]
+        x, res_wide = ft.lstsq(W, bn)[:2]  # empty residuals: no gradient from them
+        return ft.concatenate([res_v, res_b * 0.5, ft.lstsq(A, B)[0].sum(axis=0) + res_b, x, res_wide])
+
+    cases = {
+        "svd_full_square": (lambda A, W, R, P, S, v, B, bn: _unsigned(ft.svd(R)[0]), [2]),
+        "svd_full_square_vh": (lambda A, W, R, P, S, v, B, bn: _unsigned(ft.svd(R)[2].T) + ft.svd(R)[1], [2]),
+        "svd_full_usv": (
+            lambda A, W, R, P, S, v, B, bn: ft.dot(ft.svd(R)[0] * ft.svd(R)[1], ft.svd(R)[2]),
+            [2],
+        ),
+        "svd_full_stack": (
+            lambda A, W, R, P, S, v, B, bn: (
+                _unsigned(ft.svd(S)[0]) + _unsigned(ft.svd(S)[2].dimshuffle(0, 2, 1))
+            ),
+            [4],
+        ),
+        "svd_full_tall": (svd_full_tall, [0]),
+        "svd_full_wide": (svd_full_wide, [1]),
+        "qr_wide_q": (lambda A, W, R, P, S, v, B, bn: ft.qr(W)[0], [1]),
+        "qr_wide_r": (lambda A, W, R, P, S, v, B, bn: ft.qr(W)[1] + nl.qr(W, "r") * 0.5, [1]),
+        "qr_wide_complete": (
+            lambda A, W, R, P, S, v, B, bn: ft.qr(W, mode="complete")[1] + ft.qr(W)[0].sum(),
+            [1],
+        ),
+        "qr_wide_stack": (
+            lambda A, W, R, P, S, v, B, bn: ft.qr(ft.concatenate([S, S[:, ::-1]], axis=2))[1],
+            [4],
+        ),
+        "qr_complete_square": (
+            lambda A, W, R, P, S, v, B, bn: ft.qr(R, mode="complete")[0] + nl.qr(R)[1],
+            [2],
+        ),
+        "qr_complete_tall": (qr_complete_tall, [0]),
+        "lstsq_residuals": (lstsq_residuals, [0, 1, 5, 6, 7]),
+    }
+    rng = np.random.default_rng(23)
+    value_sets = []
+    for n in (1, int(rng.integers(2, 5))):
+        vals = _values(rng, n, "float64", batch=2, k=int(rng.integers(1, 3)))
+        value_sets.append([vals[k] for k in INPUT_NAMES])
+    fd_check_grads(_inputs("float64"), cases, value_sets, mode=mode)
+    # every size known: the rules split the matrices at a known column
+    static = _inputs("float64", {k: v.shape for k, v in zip(INPUT_NAMES, value_sets[1])})
+    fd_check_grads(static, cases, value_sets[1:], mode=mode)
+
+
 def test_new_gradients_of_float32_stay_float32() -> None:
     F, S, v = ft.fmatrix("F"), ft.ftensor3("S"), ft.fvector("v")
     cost = ft.sum(ft.pinv(F)) + ft.sum(ft.eigh(F)[1][0]) + ft.sum(ft.svd(F)[1]) + ft.sum(ft.qr(F)[0])
     cost += (
         ft.sum(ft.lstsq(F, v)[0])
+        + ft.sum(ft.lstsq(F, v)[1])
+        + ft.sum(ft.svd(F)[0])
+        + ft.sum(ft.qr(F, mode="complete")[1])
         + ft.nlinalg.norm(F, "nuc")
         + ft.sum(ft.cholesky(S))
         + ft.sum(ft.solve(S, v))
@@ -613,20 +693,27 @@ def test_new_gradients_of_float32_stay_float32() -> None:
 
 
 def test_gradients_refused_name_the_function_and_the_fix() -> None:
-    A, w = ft.dmatrix("A"), ft.tensor("w", "float64", shape=(2, 3))
+    A = ft.dmatrix("A")
     refusals = [
         (ft.real(ft.eig(A)[0]), r"complex output of Eig .* eig has no gradient; .* use ft.eigh"),
         (ft.abs(ft.eig(A)[1]) * 2, r"complex output of Eig"),
-        (ft.svd(A)[0], r"svd\(full_matrices=True\).*use svd\(x, full_matrices=False\)"),
-        (ft.qr(A, mode="complete")[0], r"qr\(mode='complete'\).*reduced QR"),
-        (ft.qr(w)[1], r"qr\(mode='reduced'\).*M >= N"),
-        (ft.lstsq(A, ft.dvector("b"))[1], r"residuals of lstsq .* ft.sum\(ft.sqr\(b - ft.dot\(a, x\)\)"),
     ]
     for out, message in refusals:
         with pytest.raises(NotImplementedError, match=message):
-            fc.grad(ft.sum(out), [A, w], disconnected_inputs="ignore")
-    # the singular values of a full SVD have one
-    assert fc.grad(ft.sum(ft.svd(A)[1]), A).type == A.type
+            fc.grad(ft.sum(out), A)
+    # the full SVD, the complete and the wide QR and lstsq's residuals have one
+    w, t = ft.tensor("w", "float64", shape=(2, 3)), ft.tensor("t", "float64", shape=(3, 2))
+    for out, x in [
+        (ft.svd(A)[0], A),
+        (ft.svd(w)[2], w),
+        (ft.svd(t)[0] + ft.svd(t)[1][0], t),
+        (ft.qr(A, mode="complete")[0], A),
+        (ft.qr(t, mode="complete")[0], t),
+        (ft.qr(w)[1], w),
+        (ft.lstsq(A, ft.dvector("b"))[1], A),
+        (ft.lstsq(t, ft.dmatrix("b"))[1], t),
+    ]:
+        assert fc.grad(ft.sum(out), x).type == x.type
 
 
 # -- their errors ------------------------------------------------------------------------------

@@ -498,12 +498,96 @@ static int run_reduce(Runner *self, const Step *s, PyArrayObject **v)
     return 0;
 }
 
+/* numpy reports the floating-point flags a matrix product raises (an infinity times a zero,
+ * inf - inf) by its error state: a warning by default, an exception under np.errstate(all=
+ * "raise"). The products of the dot and tensordot steps run under an error state that ignores
+ * them all, as the ops' performs do (np.errstate(all="ignore")) and as the compiled kernels
+ * report nothing: IEEE results (NaN) and no warning in either linker, the caller's state left
+ * as it was. numpy 2 keeps its error state in a context variable: each thread keeps a context
+ * of its own holding the quiet state (in its thread-state dict, freed with the thread) and
+ * enters it around the product, which costs no allocation (setting the variable and resetting
+ * it would cost two, and a third of a microsecond a product). Without that variable (numpy 1)
+ * the product reports as numpy's does. */
+static PyObject *fc_quiet_var, *fc_quiet_state, *fc_quiet_key;
+static int fc_quiet_looked;
+
+static void fc_quiet_lookup(void)
+{
+    fc_quiet_looked = 1;
+    PyObject *um = PyImport_ImportModule("numpy._core.umath");
+    PyObject *var = um ? PyObject_GetAttrString(um, "_extobj_contextvar") : NULL;
+    PyObject *make = um ? PyObject_GetAttrString(um, "_make_extobj") : NULL;
+    PyObject *key = PyUnicode_InternFromString("fncache.quiet_fp_context"), *state = NULL;
+    if (var && make && key && PyContextVar_CheckExact(var)) {
+        PyObject *none = PyTuple_New(0), *kw = Py_BuildValue("{s:s}", "all", "ignore");
+        if (none && kw) state = PyObject_Call(make, none, kw);
+        Py_XDECREF(none);
+        Py_XDECREF(kw);
+    }
+    if (state) {
+        fc_quiet_var = var;
+        fc_quiet_state = state;
+        fc_quiet_key = key;
+        var = key = NULL;
+    }
+    PyErr_Clear();
+    Py_XDECREF(um);
+    Py_XDECREF(var);
+    Py_XDECREF(make);
+    Py_XDECREF(key);
+}
+
+/* This thread's quiet context (borrowed), made on its first product; NULL with an error
+ * set on failure, NULL with none where numpy has no such variable. */
+static PyObject *fc_quiet_context(void)
+{
+    if (!fc_quiet_looked) fc_quiet_lookup();
+    if (!fc_quiet_var) return NULL;
+    PyObject *d = PyThreadState_GetDict();
+    if (!d) {
+        PyErr_SetString(PyExc_RuntimeError, "dot: no thread state to keep numpy's error state in");
+        return NULL;
+    }
+    PyObject *ctx = PyDict_GetItemWithError(d, fc_quiet_key);
+    if (ctx || PyErr_Occurred()) return ctx;
+    ctx = PyContext_New();
+    if (!ctx) return NULL;
+    PyObject *token = NULL;
+    if (PyContext_Enter(ctx) == 0) {
+        token = PyContextVar_Set(fc_quiet_var, fc_quiet_state);
+        if (PyContext_Exit(ctx) < 0) Py_CLEAR(token);
+    }
+    const int rc = token ? PyDict_SetItem(d, fc_quiet_key, ctx) : -1;
+    Py_XDECREF(token);
+    Py_DECREF(ctx);  /* the dict holds it */
+    return rc < 0 ? NULL : ctx;
+}
+
+/* numpy's np.dot(a, b), reporting no floating-point flag (above). */
+static PyObject *fc_quiet_product(PyObject *a, PyObject *b)
+{
+    PyObject *ctx = fc_quiet_context();
+    if (!ctx) return PyErr_Occurred() ? NULL : PyArray_MatrixProduct2(a, b, NULL);
+    if (PyContext_Enter(ctx) < 0) return NULL;
+    PyObject *r = PyArray_MatrixProduct2(a, b, NULL);
+    PyObject *et, *ev, *tb;
+    PyErr_Fetch(&et, &ev, &tb);  /* a failed product's error outlives the exit */
+    if (PyContext_Exit(ctx) < 0) {
+        Py_XDECREF(et);
+        Py_XDECREF(ev);
+        Py_XDECREF(tb);
+        Py_XDECREF(r);
+        return NULL;
+    }
+    PyErr_Restore(et, ev, tb);
+    return r;
+}
+
 static int run_dot(const Step *s, PyArrayObject **v)
 {
     /* A 1-D . 1-D product comes back as a numpy scalar, not an array: PyArray_FROM_OTF makes
      * it a 0-d array (and casts to the output dtype when numpy's differs). */
-    PyObject *prod = PyArray_MatrixProduct2((PyObject *)v[s->in[0]], (PyObject *)v[s->in[1]],
-                                            NULL);
+    PyObject *prod = fc_quiet_product((PyObject *)v[s->in[0]], (PyObject *)v[s->in[1]]);
     if (!prod) return -1;
     PyObject *r = PyArray_FROM_OTF(prod, s->ints[0], NPY_ARRAY_FORCECAST);
     Py_DECREF(prod);
@@ -1192,7 +1276,7 @@ static int run_tensordot(Runner *self, const Step *s, PyArrayObject **v)
     if (!am) return -1;
     PyArrayObject *bm = tensordot_matrix(b, ba, n, 0, out + fa, &fb);
     if (!bm) { Py_DECREF(am); return -1; }
-    PyArrayObject *prod = (PyArrayObject *)PyArray_MatrixProduct2((PyObject *)am, (PyObject *)bm, NULL);
+    PyArrayObject *prod = (PyArrayObject *)fc_quiet_product((PyObject *)am, (PyObject *)bm);
     Py_DECREF(am);
     Py_DECREF(bm);
     if (!prod) return -1;

@@ -89,6 +89,13 @@ def _out_size(size: int, k: int, pad: int, stride: int, dilation: int) -> int:
     return (size + 2 * pad - _span(k, dilation)) // stride + 1
 
 
+def _product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a @ b`` reporting no floating-point flag (an infinity times a zero is NaN), as the
+    compiled kernels and the other products (``dot``, ``tensordot``, ``matmul``) do."""
+    with np.errstate(all="ignore"):
+        return a @ b
+
+
 class _ConvOp(Op):
     """The props and the engine the three convolution ops share."""
 
@@ -183,7 +190,7 @@ class Conv2d(_ConvOp):
         x, w = inputs
         self.check_channels(x.shape, w.shape)
         cols, out = self.columns(x, w.shape[2:])
-        res = self.taps(w).reshape(w.shape[0], -1) @ cols
+        res = _product(self.taps(w).reshape(w.shape[0], -1), cols)
         res = res.reshape((w.shape[0], x.shape[0]) + out).transpose(1, 0, 2, 3)
         return [np.ascontiguousarray(res, dtype=node.outputs[0].dtype)]
 
@@ -199,7 +206,7 @@ class Conv2dGradWeights(_ConvOp):
         x, g, w_like = inputs
         self.check_channels(x.shape, w_like.shape)
         cols, _ = self.columns(x, w_like.shape[2:])
-        gw = g.transpose(1, 0, 2, 3).reshape(g.shape[1], -1) @ cols.T
+        gw = _product(g.transpose(1, 0, 2, 3).reshape(g.shape[1], -1), cols.T)
         gw = self.taps(gw.reshape(w_like.shape))
         return [np.ascontiguousarray(gw, dtype=node.outputs[0].dtype)]
 
@@ -219,7 +226,9 @@ class Conv2dGradInputs(_ConvOp):
         kernel = w.shape[2:]
         pads, out = self.geometry(x_like.shape[2:], kernel)
         b, c = g.shape[0], w.shape[1]
-        cols = self.taps(w).reshape(w.shape[0], -1).T @ g.transpose(1, 0, 2, 3).reshape(g.shape[1], -1)
+        cols = _product(
+            self.taps(w).reshape(w.shape[0], -1).T, g.transpose(1, 0, 2, 3).reshape(g.shape[1], -1)
+        )
         cols = cols.reshape((c, kernel[0], kernel[1], b) + out)
         # accumulated channels first, as the columns are laid out (whole rows added at a
         # time), then transposed once: a third faster than adding into (batch, channels, ...)

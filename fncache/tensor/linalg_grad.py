@@ -6,7 +6,14 @@ Each rule is a graph of matrix products and triangular solves on the factors the
 already computed, per matrix of a stack (``matmul`` and ``swap_last`` on the last two dims, an
 identity matrix broadcast over the batch dims). The formulas hold where the factorization is
 differentiable: distinct eigenvalues (``eigh``) and singular values (``svd``'s ``U``/``Vh``),
-full rank (``qr``, ``pinv`` and ``lstsq``, whose rank must not change near the point).
+full rank (``qr`` of its first min(M, N) columns, ``pinv`` and ``lstsq``, whose rank must not
+change near the point).
+
+The columns a full ``svd`` or a complete ``qr`` adds beyond min(M, N) span the complement of
+the first ones, which fixes them only up to a rotation within that complement; their gradient
+is the one that leaves that rotation still (:func:`_fold_complement`), exact for any cost the
+rotation does not change (``Q2 @ Q2.T``, or a column times its sign where the complement has
+one dimension).
 """
 
 from __future__ import annotations
@@ -15,11 +22,12 @@ from typing import Any
 
 from ..graph.basic import Apply, Variable
 from .array_ops import matmul, swap_last
-from .creation import eye
+from .creation import eye, zeros, zeros_like
+from .elemwise import elemwise
 from .extra_ops import tril, triu
 from .gradient import backprop, register_grad
 from .nlinalg import QR, SVD, Eigh, Lstsq, Pinv
-from .shape_ops import dimshuffle
+from .shape_ops import concatenate, dimshuffle
 from .slinalg import SolveTriangular
 
 __all__: list[str] = []
@@ -83,10 +91,19 @@ def _eigh(node: Apply, out_grads: list) -> list:
     return [_read_triangle(matmul(matmul(v, inner), vt), node.op.UPLO == "L")]
 
 
+def _fold_complement(q: Variable, gq: Variable, k: Any) -> Variable:
+    """The gradient of the first ``k`` columns of an orthogonal ``q`` (per matrix) carrying that
+    of its other columns ``Q2``, which span the complement of the first ones ``Q1`` and are
+    unique only up to a rotation within it: ``gQ1 - Q2 gQ2^T Q1``, from ``dQ2 = -Q1 dQ1^T Q2``
+    (``Q^T dQ`` antisymmetric, its block within the complement 0)."""
+    q1, q2 = q[..., :, :k], q[..., :, k:]
+    return gq[..., :, :k] - matmul(matmul(q2, swap_last(gq[..., :, k:])), q1)
+
+
 def _svd_factors(node: Apply, out_grads: list) -> tuple[Variable, ...]:
     """``(U, s, Vh, gU, gs, gVh)`` of the reduced SVD: ``compute_uv=False`` computes the
     factors again, ``full_matrices=True`` keeps the first min(M, N) columns of ``U`` (rows of
-    ``Vh``), whose gradients are refused (the others are not unique)."""
+    ``Vh``), the gradients of the others folded into theirs."""
     x = node.inputs[0]
     if not node.op.compute_uv:
         u, s, vh = SVD(False, True)(x)
@@ -94,13 +111,11 @@ def _svd_factors(node: Apply, out_grads: list) -> tuple[Variable, ...]:
     u, s, vh = node.outputs
     gu, gs, gvh = out_grads
     if node.op.full_matrices:
-        if gu is not None or gvh is not None:
-            raise NotImplementedError(
-                f"grad: svd(full_matrices=True) of {x.type}: U and Vh have columns (rows) beyond "
-                "min(M, N) that are not unique, so they have no gradient; use "
-                "svd(x, full_matrices=False) (the singular values' gradient is implemented for both)"
-            )
         k = s.shape[-1]
+        if gu is not None:
+            gu = _fold_complement(u, gu, k)
+        if gvh is not None:
+            gvh = swap_last(_fold_complement(swap_last(vh), swap_last(gvh), k))
         u, vh = u[..., :, :k], vh[..., :k, :]
     return u, s, vh, gu, gs, gvh
 
@@ -131,24 +146,10 @@ def _svd(node: Apply, out_grads: list) -> list:
     return [matmul(matmul(u, inner), vh) + extra]
 
 
-@register_grad(QR)
-def _qr(node: Apply, out_grads: list) -> list:
-    """Walter and Lehmann's derivative of the reduced QR of a square or tall ``x`` (M >= N):
+def _qr_square_or_tall(q: Variable, r: Variable, gq: Variable | None, gr: Variable | None) -> Variable:
+    """Walter and Lehmann's derivative of the reduced QR of a square or tall matrix:
     ``(gQ + Q copyltu(M)) R^-T`` with ``M = R gR^T - gQ^T Q``, copyltu mirroring the lower
     triangle onto the upper one."""
-    x = node.inputs[0]
-    m, n = x.type.shape[-2:]
-    if node.op.mode == "complete" or (m is not None and n is not None and m < n):
-        raise NotImplementedError(
-            f"grad: qr(mode={node.op.mode!r}) of {x.type}: the gradient is implemented for the "
-            "reduced QR (mode 'reduced' or 'r') of a square or tall matrix (M >= N); for a wide "
-            "one differentiate qr of its transpose"
-        )
-    if node.op.mode == "r":
-        q, r = QR("reduced")(x)
-        gq, gr = None, out_grads[0]
-    else:
-        (q, r), (gq, gr) = node.outputs, out_grads
     mm = 0
     if gr is not None:
         mm = matmul(r, swap_last(gr))
@@ -158,21 +159,55 @@ def _qr(node: Apply, out_grads: list) -> list:
     if gq is not None:
         b = b + gq
     # b R^-T: R x = b^T solved with R's upper triangle, transposed
-    return [swap_last(SolveTriangular(False)(r, swap_last(b)))]
+    return swap_last(SolveTriangular(False)(r, swap_last(b)))
+
+
+@register_grad(QR)
+def _qr(node: Apply, out_grads: list) -> list:
+    """The reduced QR of ``x = [X | Y]``, X its first K = min(M, N) columns, is ``Q [U | V]``
+    with ``Q U`` the QR of X and ``V = Q^T Y`` (as PyTorch's): X's gradient is the square or
+    tall one (`_qr_square_or_tall`) with ``gQ + Y gV^T``, Y's is ``Q gV`` (none when M >= N).
+    A complete QR's extra columns of Q are folded in (`_fold_complement`); the rows of R past
+    K are zeros whatever x is."""
+    x = node.inputs[0]
+    if node.op.mode == "r":
+        q, r = QR("reduced")(x)
+        gq, gr = None, out_grads[0]
+    else:
+        (q, r), (gq, gr) = node.outputs, out_grads
+    m, n = x.type.shape[-2:]
+    k = elemwise("minimum", x.shape[-2], x.shape[-1]) if m is None or n is None else min(m, n)
+    if node.op.mode == "complete":
+        if gq is not None:
+            gq = _fold_complement(q, gq, k)
+        gr = None if gr is None else gr[..., :k, :]
+        q, r = q[..., :, :k], r[..., :k, :]
+    y = x[..., :, k:]
+    gu = gv = None
+    if gr is not None:
+        gu, gv = gr[..., :, :k], gr[..., :, k:]
+        gy = matmul(y, swap_last(gv))
+        gq = gy if gq is None else gq + gy
+    gx = _qr_square_or_tall(q, r[..., :, :k], gq, gu)
+    return [concatenate([gx, zeros_like(y) if gv is None else matmul(q, gv)], axis=-1)]
+
+
+def _residual_weights(gres: Variable, b: Variable) -> Variable:
+    """``gres`` per column of ``b`` (a vector: its one column), or zeros where lstsq's
+    residuals came back empty (a rank deficient or not tall ``a``): ``gres`` padded with K
+    zeros and cut to its first K entries, K the number of columns."""
+    k = 1 if b.ndim == 1 else b.shape[-1]
+    return concatenate([gres, zeros((k,), dtype=gres.dtype)])[:k]
 
 
 @register_grad(Lstsq)
 def _lstsq(node: Apply, out_grads: list) -> list:
     """``x`` as ``pinv(a) @ b`` and ``s`` as the singular values of ``a``, differentiated as
-    those (a of constant rank)."""
+    those (a of constant rank). The residuals ``|b - a x|^2`` per column, at the minimum over
+    ``x``, move with ``a`` and ``b`` alone: ``-2 r x^T`` and ``2 r`` times their gradient,
+    ``r = b - a x``."""
     a, b = node.inputs
     gx, gres, _, gs = out_grads
-    if gres is not None:
-        raise NotImplementedError(
-            f"grad: the residuals of lstsq (of {a.type} and {b.type}) have no gradient (their "
-            "shape depends on the rank); differentiate ft.sum(ft.sqr(b - ft.dot(a, x)), axis=0) "
-            "computed from lstsq's x instead"
-        )
     outs, grads = [], []
     if gx is not None:
         outs.append(matmul(Pinv()(a), b))
@@ -180,5 +215,13 @@ def _lstsq(node: Apply, out_grads: list) -> list:
     if gs is not None:
         outs.append(SVD(False, False)(a))
         grads.append(gs)
-    found = backprop(outs, grads, [a, b])
-    return [found.get(id(a)), found.get(id(b))]
+    found = backprop(outs, grads, [a, b]) if outs else {}
+    ga, gb = found.get(id(a)), found.get(id(b))
+    if gres is not None:
+        x = node.outputs[0]
+        w = _residual_weights(gres, b)
+        r = (b - matmul(a, x)) * (2 * (w[0] if b.ndim == 1 else w))
+        ga_res = -(_col(r) * _row(x) if b.ndim == 1 else matmul(r, swap_last(x)))
+        ga = ga_res if ga is None else ga + ga_res
+        gb = r if gb is None else gb + r
+    return [ga, gb]
