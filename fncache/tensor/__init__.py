@@ -146,6 +146,7 @@ gamma = _unary(
     "gamma", "Elementwise gamma function (C's tgamma: +-inf at +-0, NaN at the negative integers)."
 )
 erfcx = _unary("erfcx", "Elementwise scaled complementary error function exp(x**2) * erfc(x).")
+jv = _binary("jv", "Elementwise Bessel function of the first kind of real order v at x: jv(v, x).")
 j0 = _unary("j0", "Elementwise Bessel function of the first kind of order 0.")
 j1 = _unary("j1", "Elementwise Bessel function of the first kind of order 1.")
 i0 = _unary("i0", "Elementwise modified Bessel function of the first kind of order 0.")
@@ -322,6 +323,7 @@ __all__ += [
     "gammaln",
     "gamma",
     "erfcx",
+    "jv",
     "j0",
     "j1",
     "i0",

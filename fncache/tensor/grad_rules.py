@@ -108,6 +108,16 @@ def _over_x(v: Variable, x: Variable) -> Variable:
     return _e("switch", _e("eq", x, 0), 0.5, v / x)
 
 
+def _jv(a: list, z: Variable, g: Variable) -> list:
+    v, x = a
+    if is_float(v.dtype) and not isinstance(v, Constant):
+        raise NotImplementedError(
+            f"grad: jv(v, x) has no gradient in its order v, and v here is a float variable "
+            f"({v.type}); give the order as a constant or an int tensor"
+        )
+    return [None, g * 0.5 * (_e("jv", v - 1, x) - _e("jv", v + 1, x))]
+
+
 def _arctan2(a: list, z: Variable, g: Variable) -> list:
     y, x = a
     r2 = _e("sqr", x) + _e("sqr", y)
@@ -167,6 +177,7 @@ SCALAR_GRADS: dict[str, ScalarRule] = {
     "gammaln": lambda a, z, g: [g * psi(a[0])],
     "gamma": lambda a, z, g: [g * z * psi(a[0])],
     "erfcx": lambda a, z, g: [g * (2 * a[0] * z - 2 / math.sqrt(math.pi))],
+    "jv": _jv,
     "j0": lambda a, z, g: [-g * _e("j1", a[0])],
     "j1": lambda a, z, g: [g * (_e("j0", a[0]) - _over_x(_e("j1", a[0]), a[0]))],
     "i0": lambda a, z, g: [g * _e("i1", a[0])],

@@ -3,7 +3,7 @@ hyperbolics, ``arctan2 hypot fmod copysign nextafter``, ``trunc isfinite signbit
 rad2deg reciprocal square``, the shifts, ``logaddexp``, the complex parts ``real imag conj
 angle`` and the special functions numpy lacks (``erfc erfinv gammaln gamma``: the Python linker
 computes them with Python's ``math`` module, erfinv by the C helper's algorithm; ``erfcx`` and
-the Bessel functions ``j0 j1 i0 i1 i0e i1e`` by their C helpers' algorithms in
+the Bessel functions ``jv j0 j1 i0 i1 i0e i1e`` by their C helpers' algorithms in
 :mod:`special_reference`).
 
 Importing this module registers the ops in ``scalar_ops.SCALAR_OPS`` (``scalar_ops`` imports it
@@ -145,9 +145,10 @@ MATH_OPS: list[ScalarOp] = [
     ScalarOp("erfinv", 1, erfinv_reference, "fc_erfinv_$T($0)", compute="float"),
     ScalarOp("gammaln", 1, _from_math(_lgamma), "fc_gammaln_$T($0)", compute="float"),
     ScalarOp("gamma", 1, _from_math(_gamma), "fc_gamma_$T($0)", compute="float"),
+    ScalarOp("jv", 2, special_reference.jv, "fc_jv_$T($0, $1)", compute="float"),
     *(
         ScalarOp(name, 1, getattr(special_reference, name), f"fc_{name}_$T($0)", compute="float")
-        for name in special_reference.__all__
+        for name in ("erfcx", "j0", "j1", "i0", "i1", "i0e", "i1e")
     ),
     ScalarOp("trunc", 1, np.trunc, "fc_trunc_$T($0)", c_int="$0", c_bool="$0"),
     ScalarOp("square", 1, np.square, "($0 * $0)", c_bool="$0"),

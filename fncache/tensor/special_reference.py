@@ -1,10 +1,10 @@
-"""numpy versions of the C helpers ``fc_erfcx fc_j0 fc_j1 fc_i0 fc_i1 fc_i0e fc_i1e`` of
+"""numpy versions of the C helpers ``fc_erfcx fc_jv fc_j0 fc_j1 fc_i0 fc_i1 fc_i0e fc_i1e`` of
 ``fncache/codegen/prelude.h``, by the same algorithms: the Python linker and constant folding
 compute with them, so every backend gives the same values (to rounding). They compute in
 float64 and give float32 for float32 and float16 inputs, as the C helpers do.
 
 The algorithms (see the C helpers for why each is accurate where it is used): the power series
-of J_nu and I_nu, Miller's backward recurrence for J0 / J1 between 2 and 25, the Hankel
+of J_nu and I_nu, Miller's backward recurrence for J_nu in the middle range, the Hankel
 asymptotic expansion from 25 on, and for erfcx exp(x^2) erfc(x) with x^2 split exactly below
 12, the asymptotic series above.
 """
@@ -16,84 +16,136 @@ from typing import Callable
 
 import numpy as np
 
-__all__ = ["erfcx", "j0", "j1", "i0", "i1", "i0e", "i1e"]
+__all__ = ["erfcx", "jv", "j0", "j1", "i0", "i1", "i0e", "i1e"]
 
 #: from here on the Hankel expansion (FC_BESSEL_FAR in the C prelude)
 _FAR = 25.0
 _erfc = np.frompyfunc(math.erfc, 1, 1)
+_gamma = np.frompyfunc(math.gamma, 1, 1)
+_lgamma = np.frompyfunc(math.lgamma, 1, 1)
 
 
-def _series(x: np.ndarray, nu: int, s: float) -> np.ndarray:
-    """sum_k (s x^2 / 4)^k / (k! (k + nu)!) until every term is below 1e-17 of its sum."""
-    q = s * x * x * 0.25
-    t = np.ones_like(x)
-    total = np.ones_like(x)
+def _series(nu: np.ndarray, x: np.ndarray, s: float) -> np.ndarray:
+    """(x/2)^nu / gamma(nu + 1) sum_k (s x^2 / 4)^k / (k! (nu + 1)_k), each element's terms
+    until they are below 1e-17 of its sum (x > 0 or x = 0 with nu >= 0)."""
+    nu = np.broadcast_to(nu, x.shape).astype(np.float64)
+    small = nu < 170.0
+    lead = np.where(
+        small, 0.0, np.exp(nu * np.log(0.5 * x) - _lgamma(np.where(small, 1.0, nu + 1.0)).astype(np.float64))
+    )
+    lead = np.where(small, (0.5 * x) ** nu / _gamma(np.where(small, nu + 1.0, 1.0)).astype(np.float64), lead)
+    q = s * 0.25 * x * x
+    t, total = lead, lead
+    live = np.ones(x.shape, bool)
     for k in range(1, 500):
-        t = t * q / (k * (k + nu))
-        total = total + t
-        if not np.any(np.abs(t) > 1e-17 * np.abs(total)):
+        live &= np.abs(t) > 1e-17 * np.abs(total)
+        if not live.any():
             break
+        t = np.where(live, t * q / (k * (k + nu)), t)
+        total = total + np.where(live, t, 0.0)
     return total
 
 
-def _hankel_sums(x: np.ndarray, nu: int) -> list[np.ndarray]:
-    """The Hankel expansion's terms at x > 0 summed by their index mod 4, up to the smallest."""
-    mu = 4.0 * nu * nu
+def _hankel_sums(x: np.ndarray, nu: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+    """The Hankel expansion's terms at x > 0 summed by their index mod 4, up to the smallest
+    or below 1e-18; and the first term left out."""
+    mu = 4.0 * np.asarray(nu, np.float64) ** 2
     b = np.ones_like(x)
     prev = np.full_like(x, 2.0)
+    left = np.zeros_like(x)
     live = np.ones(x.shape, bool)
     sums = [np.ones_like(x), np.zeros_like(x), np.zeros_like(x), np.zeros_like(x)]
     for m in range(1, 200):
         b = b * (mu - (2.0 * m - 1.0) ** 2) / (8.0 * m * x)
-        live &= (np.abs(b) < prev) & (np.abs(b) >= 1e-18)
+        stop = live & ((np.abs(b) >= prev) | (np.abs(b) < 1e-18))
+        left = np.where(stop, np.minimum(np.abs(b), prev), left)
+        live &= ~stop
         if not live.any():
             break
         prev = np.where(live, np.abs(b), prev)
         sums[m & 3] = sums[m & 3] + np.where(live, b, 0.0)
-    return sums
+    return sums, np.where(live, np.abs(b), left)
 
 
-def _miller(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """J0 and J1 at 2 <= x < 25 by the downward recurrence from order 2 (x // 2 + 25)."""
-    n = 2 * ((0.5 * x).astype(np.int64) + 25)
-    jp = np.zeros_like(x)
-    j = np.ones_like(x)
-    norm = np.zeros_like(x)
-    for k in range(int(n.max(initial=2)), 1, -1):
-        on = k <= n
-        jm = np.where(on, (2.0 * k / x) * j - jp, j)
+def _miller(f: np.ndarray, m: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """J_{f+m}(x) and J_{f+m+1}(x) by the downward recurrence from order
+    max(m, x) + 30 + 2 sqrt(x), normalized by the Neumann series (as the C helper)."""
+    top = np.maximum(m, x.astype(np.int64)) + 30 + (2.0 * np.sqrt(x)).astype(np.int64)
+    n = top + (top & 1)
+    gf = _gamma(1.0 + f).astype(np.float64)
+    jp, j = np.zeros_like(x), np.ones_like(x)
+    total, g = np.zeros_like(x), np.ones_like(x)
+    a, b = np.zeros_like(x), np.zeros_like(x)
+    for i in range(int(n.max(initial=2)), 0, -1):
+        on = i <= n
+        if i % 2 == 0:
+            total = total + np.where(on, (f + i) * g * j, 0.0)
+            if i > 2:
+                g = np.where(on, g * (0.5 * i) / (f + 0.5 * i - 1.0), g)
+        a = np.where(on & (m == i), j, a)
+        b = np.where(on & (m + 1 == i), j, b)
+        jn = np.where(on, (2.0 * (f + i) / x) * j - jp, j)
         jp = np.where(on, j, jp)
-        j = jm
-        if (k - 1) % 2 == 0:
-            norm = norm + np.where(on, 2.0 * j, 0.0)
-    j0 = (2.0 / x) * j - jp
-    norm = norm + j0
-    return j0 / norm, j / norm
+        j = jn
+        big = np.abs(j) > 1e250
+        if big.any():
+            j, jp, total, a, b = (np.where(big, v * 1e-250, v) for v in (j, jp, total, a, b))
+    a = np.where(m == 0, j, a)
+    scale = (0.5 * x) ** f / (gf * j + (gf / g) * total)
+    return a * scale, b * scale
 
 
-def _far_j(x: np.ndarray, nu: int) -> np.ndarray:
-    s = _hankel_sums(x, nu)
+def _far_j(nu: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """J_nu(x) by the Hankel expansion; NaN where it leaves out a term above 1e-16."""
+    ph = math.pi * np.fmod(0.5 * nu + 0.25, 2.0)
+    s, left = _hankel_sums(x, nu)
     p, q = s[0] - s[2], s[1] - s[3]
-    c, sn = np.cos(x), np.sin(x)
-    cw, sw = (sn - c, -(sn + c)) if nu else (c + sn, sn - c)
-    return (p * cw - q * sw) / np.sqrt(math.pi * x)
+    c, sn, cp, sp = np.cos(x), np.sin(x), np.cos(ph), np.sin(ph)
+    out = (p * (c * cp + sn * sp) - q * (sn * cp - c * sp)) * np.sqrt(2.0 / (math.pi * x))
+    return np.where(left > 1e-16, np.nan, out)
 
 
-def _bessel_j(a: np.ndarray, nu: int) -> np.ndarray:
-    out = np.empty_like(a)
-    near, mid = a < 2.0, (a >= 2.0) & (a < _FAR)
-    far = ~(near | mid)
-    out[near] = (0.5 * a[near] if nu else 1.0) * _series(a[near], nu, -1.0)
-    out[mid] = _miller(a[mid])[nu]
-    out[far] = np.where(np.isinf(a[far]), 0.0, _far_j(np.where(np.isinf(a[far]), 1.0, a[far]), nu))
-    return out
+def _jv(v: np.ndarray, x: np.ndarray) -> np.ndarray:
+    v, x = np.broadcast_arrays(v, x)
+    a = np.abs(x)
+    whole = v == np.floor(v)
+    nu = np.where(whole, np.abs(v), v)
+    pole = np.copysign(np.inf, _gamma(np.where(nu < 0, nu + 1.0, 1.0)).astype(np.float64))
+    special = [
+        np.isnan(v) | np.isnan(x),
+        np.isinf(v) | (~whole & (x < 0)),
+        a == 0,
+        a == np.inf,
+    ]
+    out = np.select(
+        special, [v + x, np.nan, np.where(nu == 0, 1.0, np.where(nu > 0, 0.0, pole)), 0.0], np.nan
+    )
+    done = np.logical_or.reduce(special)
+    negate = ~done & whole & (np.fmod(v, 2.0) != 0) & ((v < 0) != (x < 0))
+    near = ~done & ((a < 2.0) | (0.25 * a * a <= np.abs(nu) + 1.0))
+    out[near] = _series(nu[near], a[near], -1.0)
+    done |= near | ~(np.abs(nu) <= 1e4)  # larger orders beyond the series: NaN
+    far = ~done & (a >= _FAR)
+    out[far] = _far_j(nu[far], a[far])
+    done |= far & ~np.isnan(out)
+    f = nu - np.floor(nu)
+    up = ~done & (nu >= 0)
+    out[up] = _miller(f[up], np.floor(nu[up]).astype(np.int64), a[up])[0]
+    down = ~done & (nu < 0)
+    j0, j1 = _miller(f[down], np.zeros(down.sum(), np.int64), a[down])
+    steps = -np.floor(nu[down]).astype(np.int64)
+    for k in range(int(steps.max(initial=0))):
+        jm = (2.0 * (f[down] - k) / a[down]) * j0 - j1
+        j0, j1 = np.where(k < steps, jm, j0), np.where(k < steps, j0, j1)
+    out[down] = j0
+    return np.where(negate, -out, out)
 
 
 def _bessel_ie(a: np.ndarray, nu: int) -> np.ndarray:
     out = np.empty_like(a)
     near = a < _FAR
-    out[near] = (0.5 * a[near] if nu else 1.0) * _series(a[near], nu, 1.0) * np.exp(-a[near])
-    s = _hankel_sums(a[~near], nu)
+    out[near] = _series(nu, a[near], 1.0) * np.exp(-a[near])
+    s = _hankel_sums(a[~near], nu)[0]
     out[~near] = (s[0] - s[1] + s[2] - s[3]) / np.sqrt(2 * math.pi * a[~near])
     return out
 
@@ -104,7 +156,7 @@ def _bessel_i(a: np.ndarray, nu: int) -> np.ndarray:
     h = np.exp(0.5 * a)
     far = np.where(np.isinf(a), np.inf, h * (_bessel_ie(np.where(near, _FAR, a), nu) * h))
     a = np.where(near, a, 0.0)
-    return np.where(near, (0.5 * a if nu else 1.0) * _series(a, nu, 1.0), far)
+    return np.where(near, _series(nu, a, 1.0), far)
 
 
 def _exp_sqr(x: np.ndarray) -> np.ndarray:
@@ -136,22 +188,26 @@ def _odd(f: Callable[[np.ndarray], np.ndarray]) -> Callable[[np.ndarray], np.nda
     return lambda x: np.where(x < 0, -f(np.abs(x)), np.where(x == 0, x, f(np.abs(x))))
 
 
-def _float_op(name: str, f: Callable[[np.ndarray], np.ndarray]) -> Callable[[np.ndarray], np.ndarray]:
-    def op(x: np.ndarray) -> np.ndarray:
-        x = np.asarray(x)
-        dt = np.result_type(x, np.float16)
+def _float_op(name: str, f: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
+    """f on the inputs broadcast and converted to float64, its result in the float type the C
+    helpers give (float32 for float32 and float16 inputs)."""
+
+    def op(*xs: np.ndarray) -> np.ndarray:
+        xs = np.broadcast_arrays(*[np.asarray(x) for x in xs])
+        dt = np.result_type(*xs, np.float16)
         dt = np.dtype(np.float32) if dt == np.float16 else dt
         with np.errstate(all="ignore"):
-            out = f(np.atleast_1d(x.astype(np.float64)))
-        return out.reshape(x.shape).astype(dt)
+            out = f(*[np.atleast_1d(x.astype(np.float64)) for x in xs])
+        return out.reshape(xs[0].shape).astype(dt)
 
     op.__name__ = name
     return op
 
 
 erfcx = _float_op("erfcx", _erfcx)
-j0 = _float_op("j0", lambda x: _bessel_j(np.abs(x), 0))
-j1 = _float_op("j1", _odd(lambda a: _bessel_j(a, 1)))
+jv = _float_op("jv", _jv)
+j0 = _float_op("j0", lambda x: _jv(np.zeros_like(x), x))
+j1 = _float_op("j1", lambda x: np.where(x == 0, x, _jv(np.ones_like(x), x)))  # -0 stays -0
 i0 = _float_op("i0", lambda x: _bessel_i(np.abs(x), 0))
 i1 = _float_op("i1", _odd(lambda a: _bessel_i(a, 1)))
 i0e = _float_op("i0e", lambda x: _bessel_ie(np.abs(x), 0))
