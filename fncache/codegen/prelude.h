@@ -348,7 +348,9 @@ FC_MATH_HELPERS(float, float32, f)
  * or x < 2, so it loses a few ulps at most. */
 FC_INLINE double fc_bessel_series(double nu, double x, double s) {
     const double q = s * 0.25 * x * x;
-    double t = nu < 170.0 ? pow(0.5 * x, nu) / tgamma(nu + 1.0) : exp(nu * log(0.5 * x) - lgamma(nu + 1.0));
+    /* past 170 gamma overflows: the first term by logarithms (lgamma's reentrant wrapper) */
+    double t = nu < 170.0 ? pow(0.5 * x, nu) / tgamma(nu + 1.0)
+                          : exp(nu * log(0.5 * x) - fc_lgamma_float64(nu + 1.0));
     double sum = t;
     int k;
     for (k = 1; k < 500 && fabs(t) > 1e-17 * fabs(sum); k++) {
