@@ -523,7 +523,7 @@ def test_bad_arguments_name_the_function_what_was_given_and_the_fix() -> None:
         (lambda: ft.mgrid[0:], TypeError, r"mgrid: index it with slices start:stop\[:step\], got slice"),
         (lambda: ft.ogrid[1, 2], TypeError, "ogrid: index it with slices"),
         (lambda: ft.ptp(ft.bvector()), TypeError, "ptp: bool tensors have no difference"),
-        (lambda: ft.median(m, (0, 1)), TypeError, "median: axis must be None or one int"),
+        (lambda: ft.median(m, (0, 0)), ValueError, "median: axis 0 is repeated"),
         (lambda: ft.median(ft.zvector()), TypeError, "median: takes real numbers"),
         (lambda: ft.isclose(m, m, rtol=m), TypeError, "isclose: rtol must be a Python number"),
         (lambda: ft.isclose(ft.zvector(), v), TypeError, "isclose: complex tensors are not supported"),
@@ -640,7 +640,7 @@ def test_einsum_bad_arguments() -> None:
     fixed = ft.tensor("t", "float64", shape=(2, 3))
     cases = [
         (lambda: ft.einsum("ij", m, m), ValueError, "einsum: 'ij' names 1 operands, 2 were given"),
-        (lambda: ft.einsum("...i->i", m), ValueError, "einsum: ellipses"),
+        (lambda: ft.einsum("...i->i", m), ValueError, "einsum: the operands' ellipses stand for 1 dims"),
         (lambda: ft.einsum("i1", m), ValueError, "einsum: subscripts are letters, got '1'"),
         (
             lambda: ft.einsum("ii->i", m),

@@ -331,6 +331,183 @@ FC_INLINE T fc_erfinv_##S(T y) {                                                
 
 FC_MATH_HELPERS(double, float64, )
 FC_MATH_HELPERS(float, float32, f)
+
+/* The special functions C's libm lacks: erfcx = exp(x^2) erfc(x), the Bessel function of the
+ * first kind J_v of real order (jv; j0 and j1 are its orders 0 and 1) and the modified ones
+ * i0, i1 with their exp(-|x|)-scaled forms i0e, i1e. They are computed in double (the
+ * float32 helpers round the double result) from series whose terms follow by recurrences, so
+ * they need no coefficient tables: the power series where it has no cancellation to speak of,
+ * Miller's backward recurrence for J in the middle range, and the Hankel asymptotic expansion
+ * for large arguments (its smallest term, near index 2x, is below 1e-20 from x = 25 on for
+ * the orders 0 and 1). */
+#define FC_BESSEL_FAR 25.0
+
+/* (x/2)^nu / gamma(nu + 1) sum_k (s x^2 / 4)^k / (k! (nu + 1)_k) for s = -1 is J_nu(x), for
+ * s = +1 I_nu(x) (x > 0; nu >= 0 or not an integer). The terms of the I series are all
+ * positive; the J series is used where its terms fall from the first on (x^2 / 4 <= |nu| + 1)
+ * or x < 2, so it loses a few ulps at most. */
+FC_INLINE double fc_bessel_series(double nu, double x, double s) {
+    const double q = s * 0.25 * x * x;
+    /* past 170 gamma overflows: the first term by logarithms (lgamma's reentrant wrapper) */
+    double t = nu < 170.0 ? pow(0.5 * x, nu) / tgamma(nu + 1.0)
+                          : exp(nu * log(0.5 * x) - fc_lgamma_float64(nu + 1.0));
+    double sum = t;
+    int k;
+    for (k = 1; k < 500 && fabs(t) > 1e-17 * fabs(sum); k++) {
+        t *= q / ((double)k * ((double)k + nu));
+        sum += t;
+    }
+    return sum; }
+
+/* The Hankel expansion's sums for order nu at x > 0, by the residue of the term's index mod 4:
+ * the term of index m is prod_{j<=m} (4 nu^2 - (2j - 1)^2) / (8 j x). Stops at the smallest
+ * term (the series diverges past it) or below 1e-18, and returns the first term left out:
+ * the error's size. */
+FC_INLINE double fc_hankel_sums(double x, double nu, double *s) {
+    const double mu = 4.0 * nu * nu;
+    double b = 1.0, prev = 2.0;
+    int m;
+    s[0] = 1.0; s[1] = s[2] = s[3] = 0.0;
+    for (m = 1; m < 200; m++) {
+        const double o = 2.0 * m - 1.0;
+        b *= (mu - o * o) / (8.0 * m * x);
+        if (fabs(b) >= prev || fabs(b) < 1e-18) return fabs(b) < prev ? fabs(b) : prev;
+        prev = fabs(b);
+        s[m & 3] += b;
+    }
+    return fabs(b); }
+
+/* Miller's method for J_{f+m}(x) and J_{f+m+1}(x), 0 <= f < 1, m >= 0: the recurrence
+ * J_{f+i-1} = (2 (f + i) / x) J_{f+i} - J_{f+i+1} run downwards from far above max(m, x)
+ * (where J is negligible) from arbitrary start values, normalized by the Neumann series
+ * (x/2)^f = gamma(1 + f) J_f + sum_{k>=1} (f + 2k) g_k J_{f+2k}, g_k = gamma(f + k) / k!
+ * (so 1 = J_0 + 2 (J_2 + J_4 + ...) for f = 0). The g_k follow downwards from an arbitrary
+ * value at the top and are scaled at the end by g_1 = gamma(1 + f). */
+FC_INLINE void fc_bessel_miller(double f, int m, double x, double *jm, double *jm1) {
+    const int top = (m > (int)x ? m : (int)x) + 30 + (int)(2.0 * sqrt(x));
+    const int n = top + (top & 1);
+    const double gf = tgamma(1.0 + f);
+    double jp = 0.0, j = 1.0, sum = 0.0, g = 1.0, a = 0.0, b = 0.0, jn;
+    int i;
+    for (i = n; i > 0; i--) {
+        if (!(i & 1)) {  /* g is g_{i/2} */
+            sum += (f + i) * g * j;
+            if (i > 2) g *= (0.5 * i) / (f + 0.5 * i - 1.0);
+        }
+        if (i == m) a = j;
+        if (i == m + 1) b = j;
+        jn = (2.0 * (f + i) / x) * j - jp;
+        jp = j; j = jn;
+        if (fabs(j) > 1e250) { j *= 1e-250; jp *= 1e-250; sum *= 1e-250; a *= 1e-250; b *= 1e-250; }
+    }
+    if (m == 0) a = j;
+    jn = pow(0.5 * x, f) / (gf * j + (gf / g) * sum);
+    *jm = a * jn; *jm1 = b * jn; }
+
+/* J_nu(x) at x >= FC_BESSEL_FAR by the Hankel expansion, sqrt(2 / (pi x)) (P cos w - Q sin w)
+ * with w = x - (nu / 2 + 1/4) pi taken apart into x's own cosine and sine (exact for any x)
+ * and those of the exactly reduced phase. NaN where the first term left out is above 1e-16
+ * (an order too large for x). */
+FC_INLINE double fc_bessel_far_j(double nu, double x) {
+    const double ph = 3.141592653589793 * fmod(0.5 * nu + 0.25, 2.0);  /* nu / 2 is exact */
+    double s[4], p, q, c = cos(x), sn = sin(x), cp = cos(ph), sp = sin(ph);
+    if (fc_hankel_sums(x, nu, s) > 1e-16) return NAN;
+    p = s[0] - s[2]; q = s[1] - s[3];
+    return (p * (c * cp + sn * sp) - q * (sn * cp - c * sp)) * sqrt(2.0 / (3.141592653589793 * x)); }
+
+/* scipy's jv: J_v(x) for real v. Integer orders by J_{-n} = (-1)^n J_n and
+ * J_n(-x) = (-1)^n J_n(x); NaN for a non-integer order at negative x (the value is complex)
+ * and for |v| > 10000 beyond the power series' range x^2 / 4 <= |v| + 1 (not computed);
+ * NaN for an infinite order; 0 at x = +-inf. */
+FC_INLINE double fc_jv_float64(double v, double x) {
+    double a = fabs(x), nu = v, sgn = 1.0, r = NAN, f, j0, j1, jm;
+    int m, k;
+    if (v != v || x != x) return v + x;
+    if (v - v != 0.0) return NAN;  /* an infinite order */
+    if (v == floor(v)) {
+        nu = fabs(v);
+        if (fmod(v, 2.0) != 0.0 && ((v < 0.0) != (x < 0.0))) sgn = -1.0;
+    } else if (x < 0.0) return NAN;
+    /* at 0 the series' first term: 0 or +-inf (the sign of 1 / gamma(nu + 1)) */
+    if (a == 0.0) return nu == 0.0 ? 1.0 : (nu > 0.0 ? 0.0 : copysign((double)INFINITY, tgamma(nu + 1.0)));
+    if (a == (double)INFINITY) return 0.0;
+    if (a < 2.0 || 0.25 * a * a <= fabs(nu) + 1.0) return sgn * fc_bessel_series(nu, a, -1.0);
+    if (!(fabs(nu) <= 1e4)) return NAN;
+    if (a >= FC_BESSEL_FAR) r = fc_bessel_far_j(nu, a);
+    if (r == r) return sgn * r;
+    f = nu - floor(nu);
+    if (nu >= 0.0) {
+        fc_bessel_miller(f, (int)floor(nu), a, &r, &j1);
+        return sgn * r;
+    }
+    /* a negative non-integer order: down from J_f and J_{f+1}, the direction in which J of
+     * such orders grows (as Y does), so the recurrence is stable */
+    fc_bessel_miller(f, 0, a, &j0, &j1);
+    for (m = -(int)floor(nu), k = 0; k < m; k++) {
+        jm = (2.0 * (f - k) / a) * j0 - j1;
+        j1 = j0; j0 = jm;
+    }
+    return j0; }
+
+FC_INLINE double fc_j0_float64(double x) { return fc_jv_float64(0.0, x); }
+/* -0 stays -0 (scipy's j1) */
+FC_INLINE double fc_j1_float64(double x) { return x == 0.0 ? x : fc_jv_float64(1.0, x); }
+
+/* I_nu(|x|) exp(-|x|) for nu = 0, 1: the series scaled below FC_BESSEL_FAR, the Hankel
+ * expansion (all its terms added, alternating) from there. */
+FC_INLINE double fc_bessel_ie(double a, int nu) {
+    double s[4];
+    if (a < FC_BESSEL_FAR) return fc_bessel_series(nu, a, 1.0) * exp(-a);
+    fc_hankel_sums(a, nu, s);
+    return (s[0] - s[1] + s[2] - s[3]) / sqrt(6.283185307179586 * a); }
+
+/* I_nu(|x|): exp(|x|) applied in two halves, so the product stays finite as long as I is. */
+FC_INLINE double fc_bessel_i(double a, int nu) {
+    double h;
+    if (a < FC_BESSEL_FAR) return fc_bessel_series(nu, a, 1.0);
+    if (a == (double)INFINITY) return a;
+    h = exp(0.5 * a);
+    return h * (fc_bessel_ie(a, nu) * h); }
+
+FC_INLINE double fc_i0_float64(double x) { return fc_bessel_i(fabs(x), 0); }
+FC_INLINE double fc_i0e_float64(double x) { return fc_bessel_ie(fabs(x), 0); }
+FC_INLINE double fc_i1_float64(double x) {
+    const double r = fc_bessel_i(fabs(x), 1);
+    return x < 0.0 ? -r : (x == 0.0 ? x : r); }
+FC_INLINE double fc_i1e_float64(double x) {
+    const double r = fc_bessel_ie(fabs(x), 1);
+    return x < 0.0 ? -r : (x == 0.0 ? x : r); }
+
+/* exp(x^2) with x^2 split exactly into hi + lo (fma): exp(hi) (1 + lo), so the rounding of
+ * x^2 (up to 700 ulps of exp's argument) does not reach the result. */
+FC_INLINE double fc_exp_sqr(double x) {
+    const double hi = x * x, lo = fma(x, x, -hi);
+    return hi > 710.0 ? (double)INFINITY : exp(hi) * (1.0 + lo); }
+
+/* erfcx(x) = exp(x^2) erfc(x): directly below 12 (erfc is still far from underflow there),
+ * the asymptotic series 1 / (x sqrt(pi)) sum_k (-1)^k (2k - 1)!! / (2 x^2)^k above (its terms
+ * are below 1e-18 by k = 12), and 2 exp(x^2) - erfcx(-x) for negative x (+inf below -26.6). */
+FC_INLINE double fc_erfcx_float64(double x) {
+    const double a = fabs(x);
+    double r;
+    if (a < 12.0) r = fc_exp_sqr(a) * erfc(a);
+    else {
+        const double w = 0.5 / (a * a);
+        double t = 1.0, sum = 1.0;
+        int k;
+        for (k = 1; k < 16; k++) { t *= -(2.0 * k - 1.0) * w; sum += t; }
+        r = sum / (a * 1.772453850905516);
+    }
+    return x < 0.0 ? 2.0 * fc_exp_sqr(x) - r : r; }
+
+FC_INLINE float fc_erfcx_float32(float x) { return (float)fc_erfcx_float64(x); }
+FC_INLINE float fc_jv_float32(float v, float x) { return (float)fc_jv_float64(v, x); }
+FC_INLINE float fc_j0_float32(float x) { return (float)fc_j0_float64(x); }
+FC_INLINE float fc_j1_float32(float x) { return (float)fc_j1_float64(x); }
+FC_INLINE float fc_i0_float32(float x) { return (float)fc_i0_float64(x); }
+FC_INLINE float fc_i1_float32(float x) { return (float)fc_i1_float64(x); }
+FC_INLINE float fc_i0e_float32(float x) { return (float)fc_i0e_float64(x); }
+FC_INLINE float fc_i1e_float32(float x) { return (float)fc_i1e_float64(x); }
 #ifndef FC_VECTOR_FMOD
 FC_INLINE npy_float64 fc_fmod_float64(npy_float64 a, npy_float64 b) { return fmod(a, b); }
 FC_INLINE npy_float32 fc_fmod_float32(npy_float32 a, npy_float32 b) { return fmodf(a, b); }

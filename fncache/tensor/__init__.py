@@ -145,6 +145,14 @@ gammaln = _unary("gammaln", "Elementwise log|gamma(x)| (+inf at 0 and the negati
 gamma = _unary(
     "gamma", "Elementwise gamma function (C's tgamma: +-inf at +-0, NaN at the negative integers)."
 )
+erfcx = _unary("erfcx", "Elementwise scaled complementary error function exp(x**2) * erfc(x).")
+jv = _binary("jv", "Elementwise Bessel function of the first kind of real order v at x: jv(v, x).")
+j0 = _unary("j0", "Elementwise Bessel function of the first kind of order 0.")
+j1 = _unary("j1", "Elementwise Bessel function of the first kind of order 1.")
+i0 = _unary("i0", "Elementwise modified Bessel function of the first kind of order 0.")
+i1 = _unary("i1", "Elementwise modified Bessel function of the first kind of order 1.")
+i0e = _unary("i0e", "Elementwise exponentially scaled i0: exp(-|x|) * i0(x).")
+i1e = _unary("i1e", "Elementwise exponentially scaled i1: exp(-|x|) * i1(x).")
 trunc = _unary("trunc", "Elementwise rounding towards zero (integers stay integers).")
 square = _unary("square", "Elementwise x * x (numpy.square).")
 reciprocal = _unary("reciprocal", "Elementwise 1 / x (integer division for integers).")
@@ -314,6 +322,14 @@ __all__ += [
     "erfinv",
     "gammaln",
     "gamma",
+    "erfcx",
+    "jv",
+    "j0",
+    "j1",
+    "i0",
+    "i1",
+    "i0e",
+    "i1e",
     "trunc",
     "square",
     "reciprocal",

@@ -1,7 +1,8 @@
 """numpy.einsum from the existing ops: each operand's own indices summed out first, then the
 operands contracted left to right (``tensordot`` where two share no index kept for later, a
 broadcast product and a sum where they do), the result transposed to the output order. The
-gradient comes from those ops' rules."""
+dims of an ellipsis get names of their own, kept to the output, so they broadcast in those
+products. The gradient comes from those ops' rules."""
 
 from __future__ import annotations
 
@@ -20,32 +21,67 @@ from .shape_ops import dimshuffle, transpose
 __all__ = ["einsum"]
 
 
-def _parse(subscripts: str, n_ops: int) -> tuple[list[str], str]:
+#: the dims an ellipsis stands for are named by the characters from here on, which no
+#: subscript (a letter) can be
+_ELLIPSIS_NAMES = 0x100
+
+
+def _split_ellipsis(s: str, subscripts: str) -> tuple[str, bool]:
+    """One operand's (or the output's) letters without its ellipsis, and whether it had one."""
+    rest = s.replace("...", "", 1)
+    if "." in rest:
+        raise ValueError(
+            f"einsum: '.' only comes as one ellipsis '...' per operand, got {s!r} in {subscripts!r}"
+        )
+    bad = [c for c in rest if not c.isalpha()]
+    if bad:
+        raise ValueError(f"einsum: subscripts are letters, got {bad[0]!r} in {subscripts!r}")
+    return rest, len(rest) != len(s)
+
+
+def _parse(subscripts: str, vs: list[Variable]) -> tuple[list[str], str, str]:
+    """Each operand's subscripts and the output's, an ellipsis replaced by one name per dim it
+    stands for (numpy's broadcasting: right-aligned, the longest one's dims in the output);
+    and those names."""
     if not isinstance(subscripts, str):
         raise TypeError(f"einsum: the subscripts must be a string such as 'ij,jk->ik', got {subscripts!r}")
     spec = subscripts.replace(" ", "")
-    if "." in spec:
-        raise ValueError(
-            f"einsum: ellipses ('...') are not supported, got {subscripts!r}; name every dim with a letter"
-        )
     lhs, arrow, out = spec.partition("->")
-    ins = lhs.split(",")
-    if len(ins) != n_ops:
-        raise ValueError(f"einsum: {subscripts!r} names {len(ins)} operands, {n_ops} were given")
-    for s in ins + [out]:
-        bad = [c for c in s if not c.isalpha()]
-        if bad:
-            raise ValueError(f"einsum: subscripts are letters, got {bad[0]!r} in {subscripts!r}")
+    terms = lhs.split(",")
+    if len(terms) != len(vs):
+        raise ValueError(f"einsum: {subscripts!r} names {len(terms)} operands, {len(vs)} were given")
+    parsed = [_split_ellipsis(s, subscripts) for s in terms]
+    ell_dims = []
+    for k, ((letters, has_ell), v) in enumerate(zip(parsed, vs)):
+        if len(letters) > v.ndim or (len(letters) < v.ndim and not has_ell):
+            raise ValueError(
+                f"einsum: operand {k} is {v.type} ({v.ndim} dims) but {terms[k]!r} names {len(letters)}; "
+                "give one letter per dim (or '...' for the leading ones)"
+            )
+        ell_dims.append(v.ndim - len(letters) if has_ell else 0)
+    ell = "".join(chr(_ELLIPSIS_NAMES + i) for i in range(max(ell_dims, default=0)))
+    ins = []
+    for (letters, has_ell), e, term in zip(parsed, ell_dims, terms):
+        ins.append(term.replace("...", ell[len(ell) - e :]) if has_ell else letters)
     if not arrow:
-        # numpy's implicit output: the letters named once, in alphabetical order
-        letters = "".join(ins)
-        out = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+        # numpy's implicit output: the ellipsis dims, then the letters named once, in
+        # alphabetical order
+        letters = "".join(p[0] for p in parsed)
+        out = ell + "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    else:
+        letters, has_ell = _split_ellipsis(out, subscripts)
+        if ell and not has_ell:
+            raise ValueError(
+                f"einsum: the operands' ellipses stand for {len(ell)} dims but the output subscripts "
+                f"{out!r} have no '...' for them, in {subscripts!r}; add '...' to the output"
+            )
+        out = out.replace("...", ell)
     for c in out:
         if out.count(c) > 1:
             raise ValueError(f"einsum: output subscript {c!r} is repeated in {subscripts!r}")
         if not any(c in s for s in ins):
             raise ValueError(f"einsum: output subscript {c!r} names no dim of an operand in {subscripts!r}")
-    return ins, out
+    return ins, out, ell
 
 
 def _sum_letters(v: Variable, letters: str, keep: set[str]) -> tuple[Variable, str]:
@@ -70,21 +106,18 @@ def _contract(a: Variable, la: str, b: Variable, lb: str, keep: set[str]) -> tup
 
 
 def einsum(subscripts: str, *operands: Any) -> Variable:
-    """numpy.einsum with explicit (``'ij,jk->ik'``) or implicit (``'ij,jk'``) output subscripts;
-    the result's dtype is numpy's (that of the operands together). An index repeated within one
-    operand (a diagonal) and ellipses are not supported: take ``diagonal`` first, name each dim."""
+    """numpy.einsum with explicit (``'ij,jk->ik'``) or implicit (``'ij,jk'``) output subscripts,
+    and ellipses (``'...ij,...jk->...ik'``) for leading dims that broadcast as numpy's do; the
+    result's dtype is numpy's (that of the operands together). An index repeated within one
+    operand (a diagonal) is not supported: take ``diagonal`` first."""
     if not operands:
         raise ValueError("einsum: give at least one operand after the subscripts")
     vs = [as_tensor_variable(o) for o in operands]
-    ins, out = _parse(subscripts, len(vs))
+    ins, out, ell = _parse(subscripts, vs)
     sizes: dict[str, int] = {}
     for k, (v, s) in enumerate(zip(vs, ins)):
         if is_complex(v.dtype):
             raise TypeError(f"einsum: complex operands are not supported, got {v.type} (operand {k})")
-        if len(s) != v.ndim:
-            raise ValueError(
-                f"einsum: operand {k} is {v.type} ({v.ndim} dims) but {s!r} names {len(s)}; give one letter per dim"
-            )
         for c in s:
             if s.count(c) > 1:
                 raise ValueError(
@@ -92,8 +125,11 @@ def einsum(subscripts: str, *operands: Any) -> Variable:
                     "with ft.diagonal first"
                 )
         for c, n in zip(s, v.type.shape):
-            if n is not None and sizes.setdefault(c, n) != n:
-                raise ValueError(f"einsum: subscript {c!r} has sizes {sizes[c]} and {n} in {subscripts!r}")
+            if n is None or (c in ell and n == 1):  # an ellipsis dim of size 1 broadcasts
+                continue
+            if sizes.setdefault(c, n) != n:
+                what = f"subscript {c!r}" if c not in ell else f"ellipsis dim {ell.index(c) - len(ell)}"
+                raise ValueError(f"einsum: {what} has sizes {sizes[c]} and {n} in {subscripts!r}")
     dt = np.result_type(*[np.dtype(v.dtype) for v in vs]).name
     # bools are counted in int64 and the count cast back: numpy's "any of the products"
     work = [cast(v, "int64") if v.dtype == "bool" else v for v in vs]

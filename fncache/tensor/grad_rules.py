@@ -103,6 +103,21 @@ def _max_min(a: list, z: Variable, g: Variable) -> list:
     return [g * _e("eq", z, a[0]), g * _e("eq", z, a[1])]
 
 
+def _over_x(v: Variable, x: Variable) -> Variable:
+    """v / x for v one of j1, i1, i1e at x: all three go as x / 2 at 0, so the limit is 1/2."""
+    return _e("switch", _e("eq", x, 0), 0.5, v / x)
+
+
+def _jv(a: list, z: Variable, g: Variable) -> list:
+    v, x = a
+    if is_float(v.dtype) and not isinstance(v, Constant):
+        raise NotImplementedError(
+            f"grad: jv(v, x) has no gradient in its order v, and v here is a float variable "
+            f"({v.type}); give the order as a constant or an int tensor"
+        )
+    return [None, g * 0.5 * (_e("jv", v - 1, x) - _e("jv", v + 1, x))]
+
+
 def _arctan2(a: list, z: Variable, g: Variable) -> list:
     y, x = a
     r2 = _e("sqr", x) + _e("sqr", y)
@@ -161,6 +176,15 @@ SCALAR_GRADS: dict[str, ScalarRule] = {
     "erfinv": lambda a, z, g: [g * (math.sqrt(math.pi) / 2) * _e("exp", _e("sqr", z))],
     "gammaln": lambda a, z, g: [g * psi(a[0])],
     "gamma": lambda a, z, g: [g * z * psi(a[0])],
+    "erfcx": lambda a, z, g: [g * (2 * a[0] * z - 2 / math.sqrt(math.pi))],
+    "jv": _jv,
+    "j0": lambda a, z, g: [-g * _e("j1", a[0])],
+    "j1": lambda a, z, g: [g * (_e("j0", a[0]) - _over_x(_e("j1", a[0]), a[0]))],
+    "i0": lambda a, z, g: [g * _e("i1", a[0])],
+    "i1": lambda a, z, g: [g * (_e("i0", a[0]) - _over_x(_e("i1", a[0]), a[0]))],
+    # d/dx exp(-|x|) i_n(x) = exp(-|x|) i_n'(x) - sign(x) exp(-|x|) i_n(x)
+    "i0e": lambda a, z, g: [g * (_e("i1e", a[0]) - _e("sign", a[0]) * z)],
+    "i1e": lambda a, z, g: [g * (_e("i0e", a[0]) - _over_x(z, a[0]) - _e("sign", a[0]) * z)],
     "square": lambda a, z, g: [g * 2 * a[0]],
     "reciprocal": lambda a, z, g: [-g * _e("sqr", z)],
     # real inputs (complex ones have no gradient): real and conj are x, imag and angle constant

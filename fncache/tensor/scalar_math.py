@@ -2,7 +2,9 @@
 hyperbolics, ``arctan2 hypot fmod copysign nextafter``, ``trunc isfinite signbit exp2 deg2rad
 rad2deg reciprocal square``, the shifts, ``logaddexp``, the complex parts ``real imag conj
 angle`` and the special functions numpy lacks (``erfc erfinv gammaln gamma``: the Python linker
-computes them with Python's ``math`` module, erfinv by the C helper's algorithm).
+computes them with Python's ``math`` module, erfinv by the C helper's algorithm; ``erfcx`` and
+the Bessel functions ``jv j0 j1 i0 i1 i0e i1e`` by their C helpers' algorithms in
+:mod:`special_reference`).
 
 Importing this module registers the ops in ``scalar_ops.SCALAR_OPS`` (``scalar_ops`` imports it
 last), so they fuse, key, pickle and render in C and CUDA exactly like the core ones. Their C
@@ -16,6 +18,7 @@ from typing import Callable
 
 import numpy as np
 
+from . import special_reference
 from .scalar_ops import SCALAR_OPS, ScalarOp
 
 __all__ = ["MATH_OPS", "erfinv_reference"]
@@ -142,6 +145,11 @@ MATH_OPS: list[ScalarOp] = [
     ScalarOp("erfinv", 1, erfinv_reference, "fc_erfinv_$T($0)", compute="float"),
     ScalarOp("gammaln", 1, _from_math(_lgamma), "fc_gammaln_$T($0)", compute="float"),
     ScalarOp("gamma", 1, _from_math(_gamma), "fc_gamma_$T($0)", compute="float"),
+    ScalarOp("jv", 2, special_reference.jv, "fc_jv_$T($0, $1)", compute="float"),
+    *(
+        ScalarOp(name, 1, getattr(special_reference, name), f"fc_{name}_$T($0)", compute="float")
+        for name in ("erfcx", "j0", "j1", "i0", "i1", "i0e", "i1e")
+    ),
     ScalarOp("trunc", 1, np.trunc, "fc_trunc_$T($0)", c_int="$0", c_bool="$0"),
     ScalarOp("square", 1, np.square, "($0 * $0)", c_bool="$0"),
     ScalarOp("reciprocal", 1, _reciprocal, "(1 / $0)", c_int="fc_reciprocal_$T($0)"),

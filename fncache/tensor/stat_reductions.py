@@ -14,11 +14,11 @@ from .array_ops import sort
 from .basic import as_tensor_variable, constant
 from .elemwise import cast, elemwise
 from .reduction import all as all_
-from .reduction import argmax, keep_reduced_dims, normalize_axes, ordered_axes
+from .reduction import argmax, keep_reduced_dims, normalize_axes
 from .reduction import max as max_
 from .reduction import min as min_
 from .reduction import sum as sum_
-from .shape_ops import flatten
+from .shape_ops import dimshuffle, flatten
 
 __all__ = ["max_and_argmax", "ptp", "median", "nansum", "nanmax", "nanmin"]
 
@@ -36,24 +36,27 @@ def ptp(a: Any, axis: Any = None, keepdims: bool = False) -> Variable:
     return max_(v, axis=axis, keepdims=keepdims) - min_(v, axis=axis, keepdims=keepdims)
 
 
-def median(a: Any, axis: int | None = None, keepdims: bool = False) -> Variable:
-    """numpy.median along one axis (or of all the elements): the middle of the sorted values, the
-    mean of the two middle ones for an even length (float64 for ints); NaN where the values hold
-    a NaN, as numpy. The gradient goes to the middle element(s)."""
+def median(a: Any, axis: Any = None, keepdims: bool = False) -> Variable:
+    """numpy.median along an axis, several axes (a tuple) or all the elements: the middle of the
+    sorted values, the mean of the two middle ones for an even count (float64 for ints); NaN
+    where the values hold a NaN, as numpy. Several axes are moved to the end and merged into
+    one, as numpy does. The gradient goes to the middle element(s)."""
     v = as_tensor_variable(a)
     if is_int(v.dtype) or v.dtype == "bool":
         v = cast(v, "float64")
     elif not is_float(v.dtype):
         raise TypeError(f"median: takes real numbers, got {v.type}")
-    if axis is not None and not isinstance(axis, (int, np.integer)):
-        raise TypeError(f"median: axis must be None or one int, got {axis!r}; reshape to merge axes")
     ndim = v.ndim
     axes = normalize_axes(axis, ndim, "median")
-    if axis is None:
-        s, ax = sort(flatten(v), 0), 0
-    else:
-        ax = ordered_axes(axis, ndim, "median")[0]
+    if len(axes) == 1:
+        ax = axes[0]
         s = sort(v, ax)
+    else:
+        # the reduced axes last, merged into one (none: a size-1 one, each value its own median)
+        kept = [d for d in range(ndim) if d not in axes]
+        t = dimshuffle(v, [*kept, *axes] if axes else [*kept, "x"])
+        ax = len(kept)
+        s = sort(flatten(t, ax + 1) if len(axes) > 1 else t, ax)
     n = s.shape[ax]
     head = (slice(None),) * ax
     lo, hi = s[head + (elemwise("floor_div", n - 1, 2),)], s[head + (elemwise("floor_div", n, 2),)]
