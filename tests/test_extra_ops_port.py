@@ -384,7 +384,11 @@ def test_modules_load_only_when_asked_for() -> None:
         "print([m for m in mods if m in sys.modules])\n"
         "ft.extra_ops.to_one_hot, ft.topk\n"
         "print([m for m in mods if m in sys.modules], callable(ft.topk), ft.extra_ops.Unique.__name__)\n"
+        "eo = ft.extra_ops\n"
+        "print(eo.searchsorted is ft.searchsorted, eo.bincount is ft.bincount, eo.cumsum is ft.cumsum,"
+        " eo.compress is ft.compress, eo.repeat is ft.repeat, eo.squeeze is ft.squeeze)\n"
     )
     lines = run_python(code).splitlines()
     assert lines[0] == "[]"
     assert lines[1] == "['fncache.tensor.topk', 'fncache.tensor.index_ops'] True Unique"
+    assert lines[2] == "True True True True True True"

@@ -199,6 +199,10 @@ def test_gradients_against_finite_differences(mode: str) -> None:
         "lu_solve": (lambda A, B, S, b: sl.lu_solve(sl.lu_factor(A), b), [3]),
         "lu_solve_t": (lambda A, B, S, b: sl.lu_solve(sl.lu_factor(A), b, trans=1), [3]),
         "block_diag": (lambda A, B, S, b: sl.block_diag(A, b, B), [0, 1, 3]),
+        "lu_L": (lambda A, B, S, b: sl.lu(A)[1], [0]),
+        "lu_U": (lambda A, B, S, b: sl.lu(A, p_indices=True)[2], [0]),
+        "lu_PL": (lambda A, B, S, b: sl.lu(B.T + A, permute_l=True)[0], [0, 1]),
+        "lu_factor": (lambda A, B, S, b: sl.lu_factor(A)[0], [0]),
         "discrete_lyapunov": (lambda A, B, S, b: sl.solve_discrete_lyapunov(0.3 * A, B), [0, 1]),
         "continuous_lyapunov": (lambda A, B, S, b: sl.solve_continuous_lyapunov(A, B), [0, 1]),
         "alloc_diag": (lambda A, B, S, b: ft.nlinalg.alloc_diag(b, -1), [3]),
@@ -233,6 +237,13 @@ def test_bad_arguments_name_the_function_what_was_given_and_the_fix() -> None:
         sl.lu(v)
     with pytest.raises(TypeError, match="lu: permute_l must be"):
         sl.lu(A, permute_l="no")
+    with pytest.raises(NotImplementedError, match="grad: the LU factors of .* a square matrix only"):
+        w = ft.tensor("w", "float64", shape=(2, 3))
+        fc.grad(ft.sum(sl.lu(w)[2]), w)
+    wide = ft.matrix("wide")
+    gw = fc.function([wide], fc.grad(ft.sum(sl.lu(wide)[2]), wide))
+    with pytest.raises(AssertionError, match="grad: the LU factors have a gradient for a square matrix only"):
+        gw(np.ones((2, 3)))
     with pytest.raises(ValueError, match="lu_factor: takes a square matrix"):
         sl.lu_factor(ft.tensor("s", "float64", 3))
     lu, piv = sl.lu_factor(A)

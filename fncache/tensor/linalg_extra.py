@@ -2,14 +2,15 @@
 ``cho_solve``, ``lu``, ``lu_factor``, ``lu_solve``, ``block_diag``, ``solve_discrete_lyapunov``
 and ``solve_continuous_lyapunov``; and Theano's ``nlinalg.alloc_diag`` / ``extract_diag``.
 
-fncache does not depend on scipy, so the two factorizations that need new numerics are
-computed here with numpy: the matrix exponential by Higham's scaling and squaring of Padé
+fncache does not depend on scipy, so the two functions that need new numerics are computed
+here with numpy: the matrix exponential by Higham's scaling and squaring of Padé
 approximants (scipy's algorithm, "The scaling and squaring method for the matrix exponential
 revisited", 2005), and the LU factorization by Gaussian elimination with partial pivoting (the
 pivot row is the first of the largest magnitude, as LAPACK's getrf), one vectorized row update
 per column. Everything else is a graph of existing ops (triangular solves, ``kron``, ``solve``,
 concatenations), so it differentiates through their gradient rules. ``expm``'s gradient is the
-Fréchet derivative read off the exponential of a block matrix (Mathias, 1996).
+Fréchet derivative read off the exponential of a block matrix (Mathias, 1996); the LU factors'
+is PyTensor's formula for a square matrix.
 
 This module loads when one of its names is first asked for (``ft.slinalg.expm``): a process
 that only runs cached functions never pays for it.
@@ -24,12 +25,13 @@ import numpy as np
 from ..graph.basic import Apply, Op, Variable
 from ..graph.types import TensorType, is_int
 from .advanced_subtensor import take
-from .array_ops import argsort, diagonal, swap_last
+from .array_ops import argsort, diagonal, matmul, swap_last
 from .basic import as_tensor_variable
 from .creation import eye, zeros
 from .elemwise import cast, elemwise
 from .extra_ops import alloc_diag, tril, triu
 from .gradient import register_grad
+from .pyop import assert_op
 from .nlinalg import flag, linalg_input, run_linalg, square_input, system_operands
 from .shape_ops import concatenate, flatten, reshape
 from .slinalg import kron, solve, solve_triangular
@@ -156,7 +158,8 @@ def cho_solve(c_and_lower: Any, b: Any, check_finite: bool = True) -> Variable:
         )
     c, lower = c_and_lower
     low = flag(lower, "cho_solve", "lower")
-    lc = c if low else swap_last(square_input(c, "cho_solve"))
+    vc = square_input(c, "cho_solve")
+    lc = vc if low else swap_last(vc)
     # with c upper, c.T is the lower factor: solve L y = b, then L^T x = y
     y = solve_triangular(lc, b, lower=True)
     return solve_triangular(swap_last(lc), y, lower=False)
@@ -201,6 +204,33 @@ class LUFactor(Op):
         return [lu.astype(node.outputs[0].dtype, copy=False), piv, perm.astype(np.int64)]
 
 
+@register_grad(LUFactor)
+def _lu_grad(node: Apply, out_grads: list) -> list:
+    """For a square ``a`` with ``a[perm] = L U``: ``L^-T (tril(L^T gL, -1) + triu(gU U^T)) U^-T``
+    (the gradient of the pivoted matrix, as PyTensor's LU), its rows put back in ``a``'s order;
+    the packed factors' gradient splits into ``gL`` below the diagonal and ``gU`` on and above."""
+    a, (packed, _, perm), g = node.inputs[0], node.outputs, out_grads[0]
+    m, n = a.type.shape
+    if m is not None and n is not None and m != n:
+        raise NotImplementedError(
+            f"grad: the LU factors of {a.type} have a gradient for a square matrix only; "
+            "differentiate the factors of a square block of it"
+        )
+    if g is None:
+        return [None]
+    g = assert_op(
+        g,
+        elemwise("eq", a.shape[0], a.shape[1]),
+        "grad: the LU factors have a gradient for a square matrix only; differentiate those of a square block",
+    )
+    lower, upper = _unit_lower(packed, packed.shape[0]), triu(packed)
+    inner = tril(matmul(swap_last(lower), tril(g, -1)), -1) + triu(matmul(triu(g), swap_last(upper)))
+    # L^-T inner U^-T: a solve with L^T (upper) from the left, then y U^T = left as U y^T = left^T
+    left = solve_triangular(swap_last(lower), inner, lower=False)
+    pivoted = swap_last(solve_triangular(upper, swap_last(left), lower=False))
+    return [pivoted[argsort(perm)]]
+
+
 def _matrix(a: Any, what: str) -> Variable:
     return linalg_input(a, what, range(2, 3), "a matrix (2 dims)")
 
@@ -215,8 +245,8 @@ def lu(a: Any, permute_l: bool = False, check_finite: bool = True, p_indices: bo
     permutation matrix, ``L`` unit lower (``m x k``) and ``U`` upper (``k x n``), ``k = min(m,
     n)``; the pivot row of each column is the first of the largest magnitude (partial pivoting,
     as LAPACK's). ``p_indices=True`` gives the row indices ``p`` (``a == L[p] @ U``) in place of
-    ``P``; ``permute_l=True`` gives ``(P @ L, U)``. ``L`` and ``U`` are indexing of the factors,
-    which have no gradient rule: differentiate ``solve`` or ``det`` instead."""
+    ``P``; ``permute_l=True`` gives ``(P @ L, U)``. ``L`` and ``U`` (and ``P @ L``) of a
+    square matrix are differentiable."""
     permute = flag(permute_l, "lu", "permute_l")
     indices = flag(p_indices, "lu", "p_indices")
     v = _matrix(a, "lu")
