@@ -81,7 +81,7 @@ def _int_arg(value: Any, what: str, name: str) -> int:
     return int(value)
 
 
-def _int_scalar(value: Any, what: str, name: str) -> Variable:
+def int_scalar(value: Any, what: str, name: str) -> Variable:
     """``value`` (an int or a symbolic int scalar) as an int64 scalar."""
     v = as_tensor_variable(value)
     if v.ndim != 0 or not is_int(v.dtype):
@@ -111,7 +111,7 @@ def roll(x: Any, shift: Any, axis: int | Sequence[int] | None = None) -> Variabl
         )
     out = v
     for ax, s in zip(axes, shifts):
-        sv = _int_scalar(s, "roll", "a shift")
+        sv = int_scalar(s, "roll", "a shift")
         n = out.shape[ax]
         # Python's modulo: a shift of -1 or n + 1 is a shift of n - 1 or 1; a 0-size axis gives 0
         # (integer modulo by zero is 0), two empty-or-whole slices
@@ -142,7 +142,7 @@ def _triangle(m: Any, k: Any, keep: str, what: str) -> Variable:
     v = as_tensor_variable(m)
     if v.ndim == 0:
         raise ValueError(f"{what}: takes a tensor of 1 or more dims, got a 0-d {v.type}")
-    kv = _int_scalar(k, what, "k")
+    kv = int_scalar(k, what, "k")
     # numpy: a vector is the row of a square matrix
     rows = v.shape[-1] if v.ndim == 1 else v.shape[-2]
     i = dimshuffle(arange(rows), (0, "x"))
@@ -166,9 +166,9 @@ def tri(N: Any, M: Any = None, k: Any = 0, dtype: Any = "float64") -> Variable:
     """numpy.tri: an ``N`` x ``M`` (``N`` x ``N``) matrix of ``dtype``, 1 where ``j <= i + k`` and
     0 elsewhere; the sizes and ``k`` are ints or symbolic int scalars."""
     dt = normalize_dtype(dtype, "tri")
-    rows = arange(_int_scalar(N, "tri", "N"))
-    cols = rows if M is None else arange(_int_scalar(M, "tri", "M"))
-    kv = _int_scalar(k, "tri", "k")
+    rows = arange(int_scalar(N, "tri", "N"))
+    cols = rows if M is None else arange(int_scalar(M, "tri", "M"))
+    kv = int_scalar(k, "tri", "k")
     mask = elemwise("le", dimshuffle(cols, ("x", 0)) - dimshuffle(rows, (0, "x")), kv)
     return cast(mask, dt)
 

@@ -19,7 +19,7 @@ from .advanced_subtensor import take
 from .basic import as_tensor_variable
 from .creation import arange
 from .elemwise import broadcast_static_shape, cast, elemwise
-from .extra_ops import _int_scalar
+from .extra_ops import int_scalar
 from .pyop import assert_op
 from .reduction import all as all_
 from .shape_ops import dimshuffle, stack
@@ -49,7 +49,7 @@ def _dims(dims: Any, what: str) -> Variable:
     if isinstance(dims, (tuple, list)):
         if not dims:
             raise ValueError(f"{what}: dims must name at least one dim, got {dims!r}")
-        return stack([_int_scalar(d, what, "each entry of dims") for d in dims])
+        return stack([int_scalar(d, what, "each entry of dims") for d in dims])
     v = as_tensor_variable(dims)
     if v.ndim != 1 or not is_int(v.dtype):
         raise TypeError(f"{what}: dims must be a tuple of ints or an int vector, got {dims!r} ({v.type})")
@@ -179,7 +179,7 @@ def to_one_hot(y: Any, nb_class: Any, dtype: Any = None) -> Variable:
     v = as_tensor_variable(y)
     if v.ndim != 1 or not is_int(v.dtype):
         raise TypeError(f"to_one_hot: y must be an int vector of class indices, got {v.type}")
-    n = _int_scalar(nb_class, "to_one_hot", "nb_class")
+    n = int_scalar(nb_class, "to_one_hot", "nb_class")
     dt = normalize_dtype(dtype, "to_one_hot")
     inside = all_(elemwise("and_", elemwise("ge", v, 0), elemwise("lt", v, n)))
     v = assert_op(
@@ -203,7 +203,7 @@ def fill_diagonal_offset(a: Any, val: Any, offset: Any) -> Variable:
     val_v = as_tensor_variable(val)
     if val_v.ndim != 0:
         raise TypeError(f"fill_diagonal_offset: val must be a scalar, got {val!r} ({val_v.type})")
-    k = _int_scalar(offset, "fill_diagonal_offset", "offset")
+    k = int_scalar(offset, "fill_diagonal_offset", "offset")
     i = dimshuffle(arange(v.shape[0]), (0, "x"))
     j = dimshuffle(arange(v.shape[1]), ("x", 0))
     on = elemwise("eq", j - i, k)
