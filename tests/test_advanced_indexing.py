@@ -531,3 +531,14 @@ def test_cuda_mode_runs_them_on_the_host(emulated) -> None:
     np.add.at(want_inc, (slice(None), iv), 1.0)
     np.testing.assert_array_equal(got[0], xv[:, iv] * 2)
     np.testing.assert_array_equal(got[1], want_inc + 1)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "int32", "int16", "int8", "float64"])
+def test_row_gather_of_rows_eight_bytes_long(dtype: str) -> None:
+    """The run-time's gather copies a row of 8 bytes in one move: rows of two 4-byte elements
+    (or four 2-byte ones) are read at their element offsets too, not as if each were 8 bytes."""
+    x, i = ft.tensor("x", dtype, 2), ft.lvector("i")
+    f = fc.function([x, i], x[i])
+    for cols in (1, 2, 3, 4, 8):
+        xv, iv = np.arange(5 * cols, dtype=dtype).reshape(5, cols), np.array([4, 0, 2, 4, -1])
+        np.testing.assert_array_equal(f(xv, iv), xv[iv], err_msg=f"{dtype} rows of {cols}")

@@ -1364,7 +1364,7 @@ static int run_adv_index(Runner *self, const Step *s, PyArrayObject **v)
         const char *from = PyArray_DATA(x);
         char *to = PyArray_DATA(out);
         if (row == 8) {
-            for (npy_intp k = 0; k < n; k++) memcpy(to + k * 8, from + off[k] * 8, 8);
+            for (npy_intp k = 0; k < n; k++) memcpy(to + k * 8, from + off[k] * isz, 8);
         } else {
             for (npy_intp k = 0; k < n; k++) memcpy(to + k * row, from + off[k] * isz, row);
         }

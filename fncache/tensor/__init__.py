@@ -52,6 +52,7 @@ from .extra_ops import (
     allclose,
     batched_dot,
     choose,
+    default,
     diag,
     fill_diagonal,
     isclose,
@@ -61,9 +62,11 @@ from .extra_ops import (
     fill,
     identity_like,
     iround,
+    largest,
     nan_to_num,
     roll,
     sgn,
+    smallest,
     tril,
     triu,
 )
@@ -444,6 +447,9 @@ __all__ += [
     "bitwise_or",
     "bitwise_xor",
     "bitwise_not",
+    "largest",
+    "smallest",
+    "default",
 ]
 
 
@@ -460,7 +466,14 @@ _LAZY = {
     ),
     "einsum": "einsum",
     **dict.fromkeys(("linspace", "mgrid", "ogrid"), "grids"),
-    **dict.fromkeys(("max_and_argmax", "median", "nanmax", "nanmin", "nansum", "ptp"), "stat_reductions"),
+    **dict.fromkeys(
+        ("corrcoef", "cov", "max_and_argmax", "median", "nanmax", "nanmin", "nansum", "ptp"),
+        "stat_reductions",
+    ),
+    **dict.fromkeys(("argtopk", "topk", "topk_and_argtopk"), "topk"),
+    **dict.fromkeys(
+        ("compress", "fill_diagonal_offset", "ravel_multi_index", "to_one_hot", "unravel_index"), "index_ops"
+    ),
     **dict.fromkeys(("digamma", "log1mexp", "log1pexp", "polygamma", "psi", "xlogx", "xlogy0"), "special"),
 }
 __all__ += sorted(_LAZY)

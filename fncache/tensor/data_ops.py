@@ -17,6 +17,7 @@ import numpy as np
 from ..graph.basic import Apply, Op, Variable
 from ..graph.types import TensorType, is_complex, is_int
 from .basic import as_tensor_variable, is_python_int
+from .reduction import ordered_axes
 from .shape_ops import flatten, stack
 
 __all__ = [
@@ -73,22 +74,44 @@ def nonzero_values(a: Any) -> Variable:
 
 
 class Unique(Op):
-    """numpy.unique of the flattened input: the sorted values, then as asked the indices of
-    their first occurrences, the inverse indices and the counts (int64)."""
+    """numpy.unique (PyTensor's op): the sorted distinct values of the flattened input (of its
+    slices along ``axis``), then as asked the indices of their first occurrences, the inverse
+    indices and the counts (int64). ``Unique(True, True, False)(x)`` is a list of the outputs,
+    ``Unique()(x)`` the values alone."""
 
-    __props__ = ("return_index", "return_inverse", "return_counts")
+    __props__ = ("return_index", "return_inverse", "return_counts", "axis")
 
-    def __init__(self, return_index: bool, return_inverse: bool, return_counts: bool) -> None:
+    def __init__(
+        self,
+        return_index: bool = False,
+        return_inverse: bool = False,
+        return_counts: bool = False,
+        axis: int | None = None,
+    ) -> None:
         self.return_index = bool(return_index)
         self.return_inverse = bool(return_inverse)
         self.return_counts = bool(return_counts)
+        if axis is not None and (not is_python_int(axis) or axis < 0):
+            raise ValueError(f"Unique: axis must be None or a non-negative int, got {axis!r}")
+        self.axis = None if axis is None else int(axis)
 
-    def make_node(self, x: Variable) -> Apply:
-        outs = [TensorType(x.dtype, (None,))]
+    def make_node(self, x: Any) -> Apply:
+        x = as_tensor_variable(x)
+        if is_complex(x.dtype):
+            raise TypeError(f"unique: complex tensors are not supported, got {x.type}")
+        if self.axis is None:
+            values = TensorType(x.dtype, (None,))
+            inverse = x.type.shape if _INVERSE_KEEPS_SHAPE else (None,)
+        else:
+            if self.axis >= x.ndim:
+                raise ValueError(f"unique: axis {self.axis} is out of bounds for {x.type} ({x.ndim} dims)")
+            values = TensorType(x.dtype, x.type.shape[: self.axis] + (None,) + x.type.shape[self.axis + 1 :])
+            inverse = (x.type.shape[self.axis],)
+        outs = [values]
         if self.return_index:
             outs.append(TensorType("int64", (None,)))
         if self.return_inverse:
-            outs.append(TensorType("int64", x.type.shape if _INVERSE_KEEPS_SHAPE else (None,)))
+            outs.append(TensorType("int64", inverse))
         if self.return_counts:
             outs.append(TensorType("int64", (None,)))
         return Apply(self, [x], outs)
@@ -99,20 +122,26 @@ class Unique(Op):
             return_index=self.return_index,
             return_inverse=self.return_inverse,
             return_counts=self.return_counts,
+            axis=self.axis,
         )
         res = res if isinstance(res, tuple) else (res,)
         return [np.asarray(r, dtype=o.dtype) for r, o in zip(res, node.outputs)]
 
 
 def unique(
-    ar: Any, return_index: bool = False, return_inverse: bool = False, return_counts: bool = False
+    ar: Any,
+    return_index: bool = False,
+    return_inverse: bool = False,
+    return_counts: bool = False,
+    axis: int | None = None,
 ) -> Any:
-    """numpy.unique (of the flattened ``ar``): the sorted distinct values; with any of the
-    ``return_*`` flags a list of the values and the arrays asked for, in numpy's order."""
+    """numpy.unique: the sorted distinct values (of the flattened ``ar``, or its distinct
+    slices along ``axis``); with any of the ``return_*`` flags a list of the values and the
+    arrays asked for, in numpy's order."""
     v = as_tensor_variable(ar)
-    if is_complex(v.dtype):
-        raise TypeError(f"unique: complex tensors are not supported, got {v.type}")
-    return Unique(return_index, return_inverse, return_counts)(v)
+    if axis is not None:
+        axis = ordered_axes(axis, v.ndim, "unique")[0]
+    return Unique(return_index, return_inverse, return_counts, axis)(v)
 
 
 class BinCount(Op):

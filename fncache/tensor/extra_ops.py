@@ -1,6 +1,11 @@
 """numpy's and Theano's small array functions, built from existing ops: ``roll diff tril triu
-tri diag fill_diagonal choose broadcast_to nan_to_num sgn iround fill identity_like batched_dot
-isclose allclose``.
+tri diag alloc_diag fill_diagonal choose broadcast_to nan_to_num sgn iround fill identity_like
+batched_dot isclose allclose largest smallest default``.
+
+As PyTensor's ``tensor.extra_ops`` this module also offers ``cumsum cumprod repeat squeeze``
+(:mod:`.array_ops`), and loads on first use the ones whose modules ``import fncache`` does not:
+``searchsorted bincount unique Unique`` (:mod:`.data_ops`) and ``compress ravel_multi_index
+unravel_index to_one_hot fill_diagonal_offset`` (:mod:`.index_ops`).
 
 Each is a composition of subtensors, concatenations, dimshuffles, elementwise ops and
 ``matmul``, so it fuses with its neighbours, compiles to C where those ops do, keys and pickles
@@ -9,13 +14,14 @@ as they do, and differentiates through their gradient rules: no new op is needed
 
 from __future__ import annotations
 
+import importlib
 from typing import Any, Sequence
 
 import numpy as np
 
 from ..graph.basic import Variable
 from ..graph.types import is_complex, is_float, is_int, normalize_dtype
-from .array_ops import diagonal, expand_dims, matmul, squeeze
+from .array_ops import cumprod, cumsum, diagonal, expand_dims, matmul, repeat, squeeze
 from .basic import as_tensor_variable, constant, is_python_int
 from .creation import alloc, arange, eye, zeros
 from .elemwise import cast, elemwise
@@ -23,7 +29,7 @@ from .inc_subtensor import set_subtensor
 from .pyop import assert_op
 from .reduction import all as all_
 from .reduction import ordered_axes
-from .shape_ops import concatenate, dimshuffle, flatten, reshape, shape
+from .shape_ops import concatenate, dim_sizes, dimshuffle, flatten, reshape, shape
 
 __all__ = [
     "roll",
@@ -43,7 +49,30 @@ __all__ = [
     "allclose",
     "fill_diagonal",
     "choose",
+    "alloc_diag",
+    "largest",
+    "smallest",
+    "default",
+    "cumsum",
+    "cumprod",
+    "repeat",
+    "squeeze",
 ]
+
+#: PyTensor's extra_ops names from modules loaded when first asked for.
+_LAZY = {
+    **dict.fromkeys(("searchsorted", "bincount", "unique", "Unique"), "data_ops"),
+    **dict.fromkeys(
+        ("compress", "ravel_multi_index", "unravel_index", "to_one_hot", "fill_diagonal_offset"), "index_ops"
+    ),
+    **dict.fromkeys(("RavelMultiIndex", "UnravelIndex"), "index_ops"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"{__package__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _int_arg(value: Any, what: str, name: str) -> int:
@@ -52,7 +81,7 @@ def _int_arg(value: Any, what: str, name: str) -> int:
     return int(value)
 
 
-def _int_scalar(value: Any, what: str, name: str) -> Variable:
+def int_scalar(value: Any, what: str, name: str) -> Variable:
     """``value`` (an int or a symbolic int scalar) as an int64 scalar."""
     v = as_tensor_variable(value)
     if v.ndim != 0 or not is_int(v.dtype):
@@ -82,7 +111,7 @@ def roll(x: Any, shift: Any, axis: int | Sequence[int] | None = None) -> Variabl
         )
     out = v
     for ax, s in zip(axes, shifts):
-        sv = _int_scalar(s, "roll", "a shift")
+        sv = int_scalar(s, "roll", "a shift")
         n = out.shape[ax]
         # Python's modulo: a shift of -1 or n + 1 is a shift of n - 1 or 1; a 0-size axis gives 0
         # (integer modulo by zero is 0), two empty-or-whole slices
@@ -113,7 +142,7 @@ def _triangle(m: Any, k: Any, keep: str, what: str) -> Variable:
     v = as_tensor_variable(m)
     if v.ndim == 0:
         raise ValueError(f"{what}: takes a tensor of 1 or more dims, got a 0-d {v.type}")
-    kv = _int_scalar(k, what, "k")
+    kv = int_scalar(k, what, "k")
     # numpy: a vector is the row of a square matrix
     rows = v.shape[-1] if v.ndim == 1 else v.shape[-2]
     i = dimshuffle(arange(rows), (0, "x"))
@@ -137,9 +166,9 @@ def tri(N: Any, M: Any = None, k: Any = 0, dtype: Any = "float64") -> Variable:
     """numpy.tri: an ``N`` x ``M`` (``N`` x ``N``) matrix of ``dtype``, 1 where ``j <= i + k`` and
     0 elsewhere; the sizes and ``k`` are ints or symbolic int scalars."""
     dt = normalize_dtype(dtype, "tri")
-    rows = arange(_int_scalar(N, "tri", "N"))
-    cols = rows if M is None else arange(_int_scalar(M, "tri", "M"))
-    kv = _int_scalar(k, "tri", "k")
+    rows = arange(int_scalar(N, "tri", "N"))
+    cols = rows if M is None else arange(int_scalar(M, "tri", "M"))
+    kv = int_scalar(k, "tri", "k")
     mask = elemwise("le", dimshuffle(cols, ("x", 0)) - dimshuffle(rows, (0, "x")), kv)
     return cast(mask, dt)
 
@@ -156,12 +185,31 @@ def diag(v: Any, k: int = 0) -> Variable:
         raise ValueError(
             f"diag: takes a vector (to build a matrix) or a matrix (to read a diagonal), got {x.type}"
         )
+    return alloc_diag(x, k)
+
+
+def alloc_diag(diag: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Variable:
+    """PyTensor's ``alloc_diag``: zeros with the last dim of ``diag`` on the ``offset``-th
+    diagonal of the dims ``axis1`` and ``axis2`` of the result (one more dim than ``diag``;
+    its other dims are ``diag``'s leading ones, in order), so ``diagonal(alloc_diag(v)) == v``.
+    A select with an index mask, so it fuses and differentiates."""
+    x = as_tensor_variable(diag)
+    k = _int_arg(offset, "alloc_diag", "offset")
+    if x.ndim == 0:
+        raise ValueError(f"alloc_diag: takes a vector (or a stack of them), got a 0-d {x.type}")
+    a1, a2 = sorted(ordered_axes((axis1, axis2), x.ndim + 1, "alloc_diag"))
+    lead = list(range(x.ndim - 1))
     # the vector padded to the matrix's size, read along the rows (k >= 0) or the columns
-    padded = concatenate([x, zeros((abs(k),), x.dtype)]) if k else x
-    i = dimshuffle(arange(padded.shape[0]), (0, "x"))
-    j = dimshuffle(arange(padded.shape[0]), ("x", 0))
-    along = dimshuffle(padded, (0, "x") if k >= 0 else ("x", 0))
-    return elemwise("switch", elemwise("eq", j - i, k), along, constant(np.zeros((), x.dtype)))
+    padded = concatenate([x, zeros(tuple(dim_sizes(x)[:-1]) + (abs(k),), x.dtype)], axis=-1) if k else x
+    size = padded.shape[-1]
+    i = dimshuffle(arange(size), (0, "x"))
+    j = dimshuffle(arange(size), ("x", 0))
+    along = dimshuffle(padded, lead + ([x.ndim - 1, "x"] if k >= 0 else ["x", x.ndim - 1]))
+    square = elemwise("switch", elemwise("eq", j - i, k), along, constant(np.zeros((), x.dtype)))
+    # the two new dims (last in ``square``) moved to axis1 and axis2
+    order = iter(lead)
+    pattern = [x.ndim - 1 if d == a1 else x.ndim if d == a2 else next(order) for d in range(x.ndim + 1)]
+    return dimshuffle(square, pattern)
 
 
 def broadcast_to(x: Any, shape: Any) -> Variable:
@@ -326,3 +374,46 @@ def choose(a: Any, choices: Sequence[Any]) -> Variable:
         out = elemwise("switch", elemwise("eq", idx, k), choices[k], out)
     # with one choice the value is that choice, broadcast against a
     return out if n > 1 else elemwise("switch", elemwise("eq", idx, 0), out, out)
+
+
+def largest(*args: Any) -> Variable:
+    """PyTensor's ``largest``: the elementwise largest of the arguments, broadcast together (of
+    two, ``switch(a > b, a, b)``, so a NaN in ``a`` gives ``b``; of one or more than two, their
+    ``max`` with NaN propagating)."""
+    return _extreme(args, "gt", "largest")
+
+
+def smallest(*args: Any) -> Variable:
+    """PyTensor's ``smallest``: the elementwise smallest of the arguments (of two,
+    ``switch(a < b, a, b)``; of one or more than two, their ``min``)."""
+    return _extreme(args, "lt", "smallest")
+
+
+def _extreme(args: tuple, cmp: str, what: str) -> Variable:
+    if not args:
+        raise TypeError(f"{what}: takes one or more tensors, got none")
+    if len(args) == 2:
+        a, b = args
+        return elemwise("switch", elemwise(cmp, a, b), a, b)
+    # max / min of the arguments stacked, as PyTensor's, but broadcasting them: an elementwise
+    # maximum / minimum of each in turn (NaN propagating, as the reduction)
+    out = as_tensor_variable(args[0])
+    for a in args[1:]:
+        out = elemwise("maximum" if cmp == "gt" else "minimum", out, a)
+    return out
+
+
+def default(x: Any, default: Any) -> Variable:
+    """Theano's ``default``: ``x``, or ``default`` where ``x`` is None. A compiled function's
+    inputs always hold arrays, so the choice is made when the graph is built; the two must
+    have one type (dtype and dims), as Theano's requires."""
+    d = as_tensor_variable(default)
+    if x is None:
+        return d
+    v = as_tensor_variable(x)
+    if v.dtype != d.dtype or v.ndim != d.ndim:
+        raise TypeError(
+            f"default: x is {v.type} and default is {d.type}; they must have the same dtype and "
+            "number of dims (cast one of them)"
+        )
+    return v

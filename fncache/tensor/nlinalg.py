@@ -591,3 +591,15 @@ def tensorsolve(a: Any, b: Any, axes: Any = None) -> Variable:
     rest = dim_sizes(va)[vb.ndim :]
     x = solve(reshape(va, [_count(dim_sizes(vb)), _count(rest)]), reshape(vb, [-1]))
     return reshape(x, rest)
+
+
+#: PyTensor's further names, in .linalg_extra (loaded when first asked for)
+_EXTRA = ("alloc_diag", "extract_diag")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXTRA:
+        from . import linalg_extra
+
+        return getattr(linalg_extra, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

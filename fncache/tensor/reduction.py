@@ -311,18 +311,29 @@ def norm(x: Any, L: Any, axis: Any = None, keepdims: bool = False) -> Variable:
     return elemwise("pow", sum(elemwise("pow", mag, L), axis=axis, keepdims=keepdims), 1.0 / L)
 
 
-def var(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Variable:
+def var(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0, corrected: bool = False) -> Variable:
+    """numpy.var: the mean of ``|x - mean(x)|**2`` along ``axis``, divided by ``N - ddof``
+    rather than ``N``. ``corrected=True`` (PyTensor's) uses the corrected two-pass algorithm:
+    it subtracts ``sum(x - mean(x))**2 / (N (N - ddof))``, zero but for the rounding of the
+    mean, which removes that rounding's error from the result."""
     v = as_tensor_variable(x)
     if not is_float(v.dtype) and not is_complex(v.dtype):
         v = cast(v, "float64")
     d = v - mean(v, axis=axis, keepdims=True)
+    size = elemwise("abs", d) if is_complex(v.dtype) else d  # numpy: a real number for complex x
+    res = _reduce("mean", elemwise("sqr", size), axis, keepdims, ddof=ddof)
+    if not corrected:
+        return res
+    # sum(d)**2 / (N (N - ddof)) as the product of sum(d) / N and sum(d) / (N - ddof)
+    first, second = _reduce("mean", d, axis, keepdims), _reduce("mean", d, axis, keepdims, ddof=ddof)
     if is_complex(v.dtype):
-        d = elemwise("abs", d)  # numpy: the mean of |x - mean|**2, a real number
-    return _reduce("mean", elemwise("sqr", d), axis, keepdims, ddof=ddof)
+        first, second = elemwise("abs", first), elemwise("abs", second)
+    return res - first * second
 
 
-def std(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Variable:
-    return elemwise("sqrt", var(x, axis=axis, keepdims=keepdims, ddof=ddof))
+def std(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0, corrected: bool = False) -> Variable:
+    """numpy.std: the square root of :func:`var` (``corrected`` as there)."""
+    return elemwise("sqrt", var(x, axis=axis, keepdims=keepdims, ddof=ddof, corrected=corrected))
 
 
 def _arg(kind: str, x: Any, axis: Any, keepdims: bool) -> Variable:

@@ -164,3 +164,16 @@ def kron(a: Any, b: Any) -> Variable:
         vb, [p for d in range(nd) for p in ("x", d)]
     )
     return reshape(prod, [sa * sb for sa, sb in zip(dim_sizes(va), dim_sizes(vb))])
+
+
+#: PyTensor's further names, in .linalg_extra (loaded when first asked for)
+_EXTRA = ("expm", "Expm", "cho_solve", "lu", "lu_factor", "lu_solve", "LUFactor", "block_diag")
+_EXTRA += ("solve_discrete_lyapunov", "solve_continuous_lyapunov")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXTRA:
+        from . import linalg_extra
+
+        return getattr(linalg_extra, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

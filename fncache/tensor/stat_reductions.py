@@ -1,5 +1,5 @@
 """numpy's and PyTensor's reductions built from the core ones: ``max_and_argmax ptp median
-nansum nanmax nanmin``. Compositions of reductions, ``sort``, indexing and elementwise selects,
+nansum nanmax nanmin cov corrcoef``. Compositions of reductions, ``sort``, indexing and elementwise selects,
 so they compile and differentiate as those do."""
 
 from __future__ import annotations
@@ -9,18 +9,20 @@ from typing import Any
 import numpy as np
 
 from ..graph.basic import Variable
-from ..graph.types import is_float, is_int
-from .array_ops import sort
-from .basic import as_tensor_variable, constant
+from ..graph.types import is_complex, is_float, is_int
+from .array_ops import diagonal, sort, squeeze
+from .basic import as_tensor_variable, constant, is_python_int
+from .blas import dot
 from .elemwise import cast, elemwise
 from .reduction import all as all_
-from .reduction import argmax, keep_reduced_dims, normalize_axes
+from .pyop import assert_op
+from .reduction import argmax, keep_reduced_dims, mean, normalize_axes, ordered_axes
 from .reduction import max as max_
 from .reduction import min as min_
 from .reduction import sum as sum_
-from .shape_ops import dimshuffle, flatten
+from .shape_ops import concatenate, dimshuffle, flatten, reshape
 
-__all__ = ["max_and_argmax", "ptp", "median", "nansum", "nanmax", "nanmin"]
+__all__ = ["max_and_argmax", "ptp", "median", "nansum", "nanmax", "nanmin", "cov", "corrcoef"]
 
 
 def max_and_argmax(a: Any, axis: Any = None, keepdims: bool = False) -> list[Variable]:
@@ -94,3 +96,83 @@ def nanmax(a: Any, axis: Any = None, keepdims: bool = False) -> Variable:
 def nanmin(a: Any, axis: Any = None, keepdims: bool = False) -> Variable:
     """numpy.nanmin: the smallest value ignoring NaNs (NaN for a slice of NaNs only)."""
     return _nan_extreme(a, axis, keepdims, largest=False)
+
+
+def _variables_in_rows(m: Any, rowvar: bool, what: str, name: str) -> Variable:
+    """``m`` as numpy.cov reads it: a matrix with one variable per row, in float64 (numpy's
+    dtype for the result); a vector is one variable."""
+    v = as_tensor_variable(m)
+    if v.ndim > 2 or is_complex(v.dtype):
+        raise ValueError(f"{what}: {name} must be a real vector or matrix, got {v.type}")
+    v = cast(v, "float64") if v.dtype != "float64" else v
+    if v.ndim < 2:
+        return reshape(v, (1, -1))
+    # numpy transposes for rowvar=False unless there is a single observation row
+    return v.T if not rowvar and v.type.shape[0] != 1 else v
+
+
+def _weights(w: Any, n: Any, what: str, name: str, ints: bool) -> Variable:
+    v = as_tensor_variable(w)
+    if v.ndim != 1:
+        raise ValueError(f"{what}: {name} must be a vector (one weight per observation), got {v.type}")
+    if ints and not is_int(v.dtype):
+        raise TypeError(f"{what}: {name} must hold ints (repeat counts), got {v.type}")
+    fits = all_(elemwise("ge", v, 0)) & elemwise("eq", v.shape[0], n)
+    v = assert_op(v, fits, f"{what}: {name} must be non-negative, one per observation")
+    return cast(v, "float64")
+
+
+def cov(
+    m: Any,
+    y: Any = None,
+    rowvar: bool = True,
+    bias: bool = False,
+    ddof: int | None = None,
+    fweights: Any = None,
+    aweights: Any = None,
+) -> Variable:
+    """numpy.cov: the covariance matrix of the variables of ``m`` (rows; columns with
+    ``rowvar=False``) and those of ``y``, normalized by ``N - 1`` (``N`` with ``bias``, ``N -
+    ddof`` with ``ddof``), with integer frequency weights ``fweights`` and observation weights
+    ``aweights`` per observation as numpy's; float64. The size-1 dims known when the graph is
+    built are squeezed out (one variable gives a 0-d variance). Differentiable."""
+    x = _variables_in_rows(m, rowvar, "cov", "m")
+    if y is not None:
+        x = concatenate([x, _variables_in_rows(y, rowvar, "cov", "y")], axis=0)
+    if ddof is None:
+        ddof = 0 if bias else 1
+    elif not is_python_int(ddof):
+        raise TypeError(f"cov: ddof must be an int or None, got {ddof!r}")
+    n = x.shape[1]
+    w = None if fweights is None else _weights(fweights, n, "cov", "fweights", ints=True)
+    if aweights is not None:
+        a = _weights(aweights, n, "cov", "aweights", ints=False)
+        w = a if w is None else w * a
+    if w is None:
+        avg, fact = mean(x, axis=1), cast(n, "float64") - ddof
+    else:
+        w_sum = sum_(w)
+        avg = sum_(x * w, axis=1) / w_sum
+        if ddof == 0:
+            fact = w_sum
+        elif aweights is None:
+            fact = w_sum - ddof
+        else:
+            fact = w_sum - ddof * sum_(w * a) / w_sum
+    # numpy: a non-positive number of degrees of freedom divides by 0 (inf and NaN)
+    fact = elemwise("maximum", fact, 0.0)
+    d = x - dimshuffle(avg, (0, "x"))
+    c = dot(d, (d if w is None else d * w).T) / fact
+    return squeeze(c)
+
+
+def corrcoef(x: Any, y: Any = None, rowvar: bool = True) -> Variable:
+    """numpy.corrcoef: the Pearson correlation coefficients of the variables (rows, or columns
+    with ``rowvar=False``) of ``x`` and ``y``: ``cov`` divided by the outer product of the
+    standard deviations, clipped to [-1, 1]; float64. Differentiable inside (-1, 1)."""
+    c = cov(x, y, rowvar)
+    if c.ndim == 0:
+        return c / c
+    std = elemwise("sqrt", diagonal(c))
+    r = c / dimshuffle(std, (0, "x")) / dimshuffle(std, ("x", 0))
+    return elemwise("minimum", elemwise("maximum", r, -1.0), 1.0)

@@ -240,15 +240,15 @@ class _TensorOps:
 
         return reduction.mean(self, axis=axis, keepdims=keepdims, dtype=dtype, acc_dtype=acc_dtype)
 
-    def var(self, axis: Any = None, keepdims: Any = False, ddof: Any = 0) -> Variable:
+    def var(self, axis: Any = None, keepdims: Any = False, ddof: Any = 0, corrected: Any = False) -> Variable:
         from . import reduction
 
-        return reduction.var(self, axis=axis, keepdims=keepdims, ddof=ddof)
+        return reduction.var(self, axis=axis, keepdims=keepdims, ddof=ddof, corrected=corrected)
 
-    def std(self, axis: Any = None, keepdims: Any = False, ddof: Any = 0) -> Variable:
+    def std(self, axis: Any = None, keepdims: Any = False, ddof: Any = 0, corrected: Any = False) -> Variable:
         from . import reduction
 
-        return reduction.std(self, axis=axis, keepdims=keepdims, ddof=ddof)
+        return reduction.std(self, axis=axis, keepdims=keepdims, ddof=ddof, corrected=corrected)
 
     def argmax(self, axis: Any = None, keepdims: Any = False) -> Variable:
         from . import reduction
@@ -333,6 +333,16 @@ class _TensorOps:
         from .array_ops import argsort
 
         return argsort(self, axis)
+
+    def nonzero(self, return_matrix: Any = False) -> Any:
+        from .data_ops import nonzero
+
+        return nonzero(self, return_matrix)
+
+    def nonzero_values(self) -> Variable:
+        from .data_ops import nonzero_values
+
+        return nonzero_values(self)
 
     def cumsum(self, axis: Any = None) -> Variable:
         from .array_ops import cumsum

@@ -1,0 +1,210 @@
+"""numpy's and PyTensor's index arithmetic and masked writes: ``ravel_multi_index
+unravel_index compress to_one_hot fill_diagonal_offset`` (PyTensor's ``tensor.extra_ops``).
+
+``ravel_multi_index`` and ``unravel_index`` run numpy's own functions (a Python step between
+the C kernels, as the ops of :mod:`.data_ops`): their results are integer indices, without a
+gradient. The other three are compositions of indexing and elementwise selects, so they fuse,
+compile and differentiate as those do.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..graph.basic import Apply, Op, Variable
+from ..graph.types import TensorType, is_int, normalize_dtype
+from .advanced_subtensor import take
+from .basic import as_tensor_variable
+from .creation import arange
+from .elemwise import broadcast_static_shape, cast, elemwise
+from .extra_ops import int_scalar
+from .pyop import assert_op
+from .reduction import all as all_
+from .shape_ops import dimshuffle, stack
+
+__all__ = [
+    "RavelMultiIndex",
+    "UnravelIndex",
+    "ravel_multi_index",
+    "unravel_index",
+    "compress",
+    "to_one_hot",
+    "fill_diagonal_offset",
+]
+
+_MODES = ("raise", "wrap", "clip")
+
+
+def _order(order: Any, what: str) -> str:
+    if order not in ("C", "F"):
+        raise ValueError(f"{what}: order must be 'C' (row-major) or 'F' (column-major), got {order!r}")
+    return order
+
+
+def _dims(dims: Any, what: str) -> Variable:
+    """The shape ``dims`` (a sequence of ints or int scalars, or an int vector of known
+    length) as an int64 vector."""
+    if isinstance(dims, (tuple, list)):
+        if not dims:
+            raise ValueError(f"{what}: dims must name at least one dim, got {dims!r}")
+        return stack([int_scalar(d, what, "each entry of dims") for d in dims])
+    v = as_tensor_variable(dims)
+    if v.ndim != 1 or not is_int(v.dtype):
+        raise TypeError(f"{what}: dims must be a tuple of ints or an int vector, got {dims!r} ({v.type})")
+    if v.type.shape[0] is None:
+        raise ValueError(
+            f"{what}: the number of dims must be known when the graph is built, got {v.type}; "
+            "pass a tuple of int scalars (x.shape[0], x.shape[1]) or ft.specify_shape the vector"
+        )
+    return cast(v, "int64")
+
+
+def _run_index_fn(what: str, fn: Any, *args: Any, **kw: Any) -> Any:
+    """numpy's ``fn``, its errors re-raised naming the function."""
+    try:
+        return fn(*args, **kw)
+    except (ValueError, IndexError, TypeError) as e:
+        raise type(e)(f"{what}: {e}") from None
+
+
+class RavelMultiIndex(Op):
+    """numpy.ravel_multi_index: int64 flat indices of the multi-index (one int array per dim,
+    broadcast together) into an array of shape ``dims`` (the last input)."""
+
+    __props__ = ("mode", "order")
+
+    def __init__(self, mode: str = "raise", order: str = "C") -> None:
+        self.mode = mode
+        self.order = order
+
+    def make_node(self, *inputs: Variable) -> Apply:
+        shape = broadcast_static_shape([i.type.shape for i in inputs[:-1]], "ravel_multi_index")
+        return Apply(self, list(inputs), [TensorType("int64", shape)])
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        *index, dims = inputs
+        if len(index) != len(dims):
+            raise ValueError(
+                f"ravel_multi_index: {len(index)} index arrays for the {len(dims)} dims {tuple(dims)}; give one per dim"
+            )
+        res = _run_index_fn(
+            "ravel_multi_index",
+            np.ravel_multi_index,
+            tuple(index),
+            tuple(dims),
+            mode=self.mode,
+            order=self.order,
+        )
+        return [np.asarray(res, dtype=np.int64)]
+
+
+def ravel_multi_index(
+    multi_index: Sequence[Any], dims: Any, mode: str = "raise", order: str = "C"
+) -> Variable:
+    """numpy.ravel_multi_index (PyTensor's): the flat indices (int64) of ``multi_index``, a
+    tuple of int arrays (one per dim, broadcast together), into an array of shape ``dims``.
+    ``mode`` says what an index out of its dim does: ``"raise"`` (ValueError when the function
+    runs), ``"wrap"`` around or ``"clip"`` to the dim; ``order`` ``"C"`` or ``"F"``."""
+    if isinstance(multi_index, Variable) or not isinstance(multi_index, (tuple, list)):
+        raise TypeError(
+            f"ravel_multi_index: multi_index must be a tuple or a list of int arrays, got {multi_index!r}; "
+            "for a stacked matrix pass tuple(m)"
+        )
+    if mode not in _MODES:
+        raise ValueError(f"ravel_multi_index: mode must be one of {_MODES}, got {mode!r}")
+    index = [as_tensor_variable(i) for i in multi_index]
+    for k, i in enumerate(index):
+        if not is_int(i.dtype):
+            raise TypeError(f"ravel_multi_index: index array {k} must hold ints, got {i.type}")
+    d = _dims(dims, "ravel_multi_index")
+    if d.type.shape[0] != len(index):
+        raise ValueError(
+            f"ravel_multi_index: {len(index)} index arrays for {d.type.shape[0]} dims; give one per dim"
+        )
+    return RavelMultiIndex(mode, _order(order, "ravel_multi_index"))(*index, d)
+
+
+class UnravelIndex(Op):
+    """numpy.unravel_index: one int64 array of coordinates per dim of ``dims``, each of the
+    shape of ``indices``."""
+
+    __props__ = ("order", "ndims")
+
+    def __init__(self, order: str, ndims: int) -> None:
+        self.order = order
+        self.ndims = ndims
+
+    def make_node(self, indices: Variable, dims: Variable) -> Apply:
+        return Apply(
+            self, [indices, dims], [TensorType("int64", indices.type.shape) for _ in range(self.ndims)]
+        )
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        indices, dims = inputs
+        res = _run_index_fn("unravel_index", np.unravel_index, indices, tuple(dims), order=self.order)
+        return [np.array(r, dtype=np.int64) for r in res]
+
+
+def unravel_index(indices: Any, dims: Any, order: str = "C") -> tuple[Variable, ...]:
+    """numpy.unravel_index (PyTensor's): the coordinates (a tuple of int64 arrays of the
+    shape of ``indices``, one per dim) of the flat ``indices`` into an array of shape
+    ``dims``. An index out of range raises ValueError when the function runs."""
+    v = as_tensor_variable(indices)
+    if not is_int(v.dtype):
+        raise TypeError(f"unravel_index: indices must hold ints, got {v.type}")
+    d = _dims(dims, "unravel_index")
+    out = UnravelIndex(_order(order, "unravel_index"), d.type.shape[0])(v, d)
+    return tuple(out) if isinstance(out, list) else (out,)
+
+
+def compress(condition: Any, x: Any, axis: int | None = None) -> Variable:
+    """numpy.compress: the slices of ``x`` along ``axis`` (of the flattened ``x`` without one)
+    where the vector ``condition`` is non-zero; a shorter ``condition`` leaves the rest out, a
+    true entry beyond the axis raises IndexError when the function runs. Indexing by its
+    non-zero positions, so the gradient reaches the slices taken."""
+    from .data_ops import flatnonzero
+
+    c = as_tensor_variable(condition)
+    if c.ndim != 1:
+        raise ValueError(f"compress: condition must be a vector (1 dim), got {c.type}")
+    return take(x, flatnonzero(c), axis=axis)
+
+
+def to_one_hot(y: Any, nb_class: Any, dtype: Any = None) -> Variable:
+    """PyTensor's ``to_one_hot``: the matrix ``(len(y), nb_class)`` whose row ``i`` is 1 at
+    column ``y[i]`` and 0 elsewhere, of ``dtype`` (default ``config.floatX``). A class outside
+    ``[0, nb_class)`` raises when the function runs. A comparison with ``arange``, so it fuses."""
+    v = as_tensor_variable(y)
+    if v.ndim != 1 or not is_int(v.dtype):
+        raise TypeError(f"to_one_hot: y must be an int vector of class indices, got {v.type}")
+    n = int_scalar(nb_class, "to_one_hot", "nb_class")
+    dt = normalize_dtype(dtype, "to_one_hot")
+    inside = all_(elemwise("and_", elemwise("ge", v, 0), elemwise("lt", v, n)))
+    v = assert_op(
+        v, inside, "to_one_hot: a class of y is outside [0, nb_class); give class indices below nb_class"
+    )
+    hot = elemwise("eq", dimshuffle(v, (0, "x")), dimshuffle(arange(n), ("x", 0)))
+    return cast(hot, dt)
+
+
+def fill_diagonal_offset(a: Any, val: Any, offset: Any) -> Variable:
+    """PyTensor's ``fill_diagonal_offset``: a copy of the matrix ``a`` with its ``offset``-th
+    diagonal (above the main one for ``offset > 0``, below for ``< 0``; an int or a symbolic
+    int scalar) set to the scalar ``val`` (cast to ``a``'s dtype), not wrapped for a tall
+    matrix. An elementwise select with an index mask: the gradient reaches ``a`` off that
+    diagonal and ``val`` as the sum along it."""
+    v = as_tensor_variable(a)
+    if v.ndim != 2:
+        raise ValueError(
+            f"fill_diagonal_offset: takes a matrix, got {v.type}; index a matrix out of it first"
+        )
+    val_v = as_tensor_variable(val)
+    if val_v.ndim != 0:
+        raise TypeError(f"fill_diagonal_offset: val must be a scalar, got {val!r} ({val_v.type})")
+    k = int_scalar(offset, "fill_diagonal_offset", "offset")
+    i = dimshuffle(arange(v.shape[0]), (0, "x"))
+    j = dimshuffle(arange(v.shape[1]), ("x", 0))
+    on = elemwise("eq", j - i, k)
+    return elemwise("switch", on, cast(val_v, v.dtype), v)

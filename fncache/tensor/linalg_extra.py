@@ -1,0 +1,385 @@
+"""scipy.linalg's further functions as PyTensor's ``tensor.slinalg`` offers them: ``expm``,
+``cho_solve``, ``lu``, ``lu_factor``, ``lu_solve``, ``block_diag``, ``solve_discrete_lyapunov``
+and ``solve_continuous_lyapunov``; and Theano's ``nlinalg.alloc_diag`` / ``extract_diag``.
+
+fncache does not depend on scipy, so the two functions that need new numerics are computed
+here with numpy: the matrix exponential by Higham's scaling and squaring of Padé
+approximants (scipy's algorithm, "The scaling and squaring method for the matrix exponential
+revisited", 2005), and the LU factorization by Gaussian elimination with partial pivoting (the
+pivot row is the first of the largest magnitude, as LAPACK's getrf), one vectorized row update
+per column. Everything else is a graph of existing ops (triangular solves, ``kron``, ``solve``,
+concatenations), so it differentiates through their gradient rules. ``expm``'s gradient is the
+Fréchet derivative read off the exponential of a block matrix (Mathias, 1996); the LU factors'
+is PyTensor's formula for a square matrix.
+
+This module loads when one of its names is first asked for (``ft.slinalg.expm``): a process
+that only runs cached functions never pays for it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..graph.basic import Apply, Op, Variable
+from ..graph.types import TensorType, is_int
+from .advanced_subtensor import take
+from .array_ops import argsort, diagonal, matmul, swap_last
+from .basic import as_tensor_variable
+from .creation import eye, zeros
+from .elemwise import cast, elemwise
+from .extra_ops import alloc_diag, tril, triu
+from .gradient import register_grad
+from .pyop import assert_op
+from .nlinalg import flag, linalg_input, run_linalg, square_input, system_operands
+from .shape_ops import concatenate, flatten, reshape
+from .slinalg import kron, solve, solve_triangular
+
+__all__ = [
+    "Expm",
+    "LUFactor",
+    "expm",
+    "cho_solve",
+    "lu",
+    "lu_factor",
+    "lu_solve",
+    "block_diag",
+    "solve_discrete_lyapunov",
+    "solve_continuous_lyapunov",
+    "alloc_diag",
+    "extract_diag",
+]
+
+# Padé coefficients b_0..b_m of degree m, and the largest 1-norm each is accurate for in double
+# precision (Higham 2005, table 2.3)
+_PADE = {
+    3: (120.0, 60.0, 12.0, 1.0),
+    5: (30240.0, 15120.0, 3360.0, 420.0, 30.0, 1.0),
+    7: (17297280.0, 8648640.0, 1995840.0, 277200.0, 25200.0, 1512.0, 56.0, 1.0),
+    9: (17643225600.0, 8821612800.0, 2075673600.0, 302702400.0, 30270240.0, 2162160.0, 110880.0)
+    + (3960.0, 90.0, 1.0),
+    13: (64764752532480000.0, 32382376266240000.0, 7771770303897600.0, 1187353796428800.0)
+    + (129060195264000.0, 10559470521600.0, 670442572800.0, 33522128640.0, 1323241920.0)
+    + (40840800.0, 960960.0, 16380.0, 182.0, 1.0),
+}
+_THETA = {3: 1.495585217958292e-2, 5: 2.539398330063230e-1, 7: 9.504178996162932e-1}
+_THETA.update({9: 2.097847961257068e0, 13: 5.371920351148152e0})
+
+
+def _pade_terms(a: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """The odd (``u``) and even (``v``) parts of the degree-``m`` Padé numerator of exp(a)."""
+    b = _PADE[m]
+    ident = np.eye(a.shape[0])
+    a2 = a @ a
+    if m < 13:
+        powers = [ident, a2]
+        while len(powers) <= m // 2:
+            powers.append(powers[-1] @ a2)
+        u = a @ sum(b[2 * k + 1] * powers[k] for k in range(m // 2 + 1))
+        v = sum(b[2 * k] * powers[k] for k in range(m // 2 + 1))
+        return u, v
+    a4 = a2 @ a2
+    a6 = a4 @ a2
+    u = a @ (a6 @ (b[13] * a6 + b[11] * a4 + b[9] * a2) + b[7] * a6 + b[5] * a4 + b[3] * a2 + b[1] * ident)
+    v = a6 @ (b[12] * a6 + b[10] * a4 + b[8] * a2) + b[6] * a6 + b[4] * a4 + b[2] * a2 + b[0] * ident
+    return u, v
+
+
+def _expm(a: np.ndarray) -> np.ndarray:
+    """exp of one float64 matrix: the lowest Padé degree accurate for its 1-norm, or degree 13
+    of ``a / 2**s`` squared ``s`` times."""
+    if a.shape[0] == 0:
+        return a.copy()
+    norm = np.linalg.norm(a, 1)
+    if not np.isfinite(norm):
+        return np.full_like(a, np.nan)
+    m = next((m for m in (3, 5, 7, 9) if norm <= _THETA[m]), 13)
+    s = max(0, int(np.ceil(np.log2(norm / _THETA[13])))) if m == 13 else 0
+    u, v = _pade_terms(a / 2.0**s, m)
+    r = np.linalg.solve(v - u, v + u)
+    for _ in range(s):
+        r = r @ r
+    return r
+
+
+def _expm_stack(a: np.ndarray) -> np.ndarray:
+    """:func:`_expm` of each matrix of the stack ``a`` (float64), stacked back."""
+    out = np.empty(a.shape, np.float64)
+    for idx in np.ndindex(a.shape[:-2]):
+        out[idx] = _expm(a[idx].astype(np.float64))
+    return out
+
+
+class Expm(Op):
+    """scipy.linalg.expm: the exponential of a square matrix (of each of a stack)."""
+
+    __props__ = ()
+
+    def make_node(self, a: Variable) -> Apply:
+        return Apply(self, [a], [TensorType(a.dtype, a.type.shape)])
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        a = inputs[0]
+        if a.shape[-1] != a.shape[-2]:
+            raise ValueError(f"expm: takes square matrices, got shape {a.shape}; give a square matrix")
+        res = run_linalg("expm", _expm_stack, a)
+        return [res.astype(node.outputs[0].dtype, copy=False)]
+
+
+@register_grad(Expm)
+def _expm_grad(node: Apply, out_grads: list) -> list:
+    """The adjoint of the Fréchet derivative, ``L(a^T, g)``: the upper right block of
+    ``expm([[a^T, g], [0, a^T]])``, per matrix of a stack."""
+    a, g = node.inputs[0], out_grads[0]
+    at = swap_last(a)
+    n = a.shape[-1]
+    top = concatenate([at, g], axis=-1)
+    bottom = concatenate([at * 0, at], axis=-1)
+    block = Expm()(concatenate([top, bottom], axis=-2))
+    return [block[..., :n, n:]]
+
+
+def expm(A: Any) -> Variable:
+    """scipy.linalg.expm: the matrix exponential ``sum_k A**k / k!`` of a square matrix (or of
+    each of a stack), by scaling and squaring of Padé approximants. Differentiable."""
+    return Expm()(square_input(A, "expm"))
+
+
+def cho_solve(c_and_lower: Any, b: Any, check_finite: bool = True) -> Variable:
+    """scipy.linalg.cho_solve: ``x`` with ``a @ x == b`` from the Cholesky factor ``c`` of
+    ``a``, given as ``(c, lower)``: ``c`` lower with ``c @ c.T == a`` (``lower=True``) or upper
+    with ``c.T @ c == a``; only that triangle of ``c`` is read. Two triangular solves, so the
+    gradient reaches ``c`` and ``b``."""
+    if not isinstance(c_and_lower, (tuple, list)) or len(c_and_lower) != 2:
+        raise TypeError(
+            f"cho_solve: the first argument must be the pair (c, lower) that cho_factor gives, got "
+            f"{c_and_lower!r}; pass (ft.slinalg.cholesky(a), True)"
+        )
+    c, lower = c_and_lower
+    low = flag(lower, "cho_solve", "lower")
+    vc = square_input(c, "cho_solve")
+    lc = vc if low else swap_last(vc)
+    # with c upper, c.T is the lower factor: solve L y = b, then L^T x = y
+    y = solve_triangular(lc, b, lower=True)
+    return solve_triangular(swap_last(lc), y, lower=False)
+
+
+def _getrf(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """LAPACK getrf of one float64 matrix with numpy: the packed factors (unit lower ``L``
+    below the diagonal, ``U`` on and above), LAPACK's pivots (row ``i`` was swapped with row
+    ``piv[i]``, 0-based) and the row order ``perm`` (``a[perm] == L @ U``). A zero pivot
+    column is skipped, as getrf does for a singular matrix."""
+    lu = a.astype(np.float64, copy=True)
+    m, n = lu.shape
+    perm = np.arange(m)
+    piv = np.zeros(min(m, n), np.int32)
+    for j in range(min(m, n)):
+        p = j + int(np.argmax(np.abs(lu[j:, j])))
+        piv[j] = p
+        if p != j:
+            lu[[j, p]] = lu[[p, j]]
+            perm[[j, p]] = perm[[p, j]]
+        if lu[j, j] != 0:
+            lu[j + 1 :, j] /= lu[j, j]
+            lu[j + 1 :, j + 1 :] -= np.outer(lu[j + 1 :, j], lu[j, j + 1 :])
+    return lu, piv, perm
+
+
+class LUFactor(Op):
+    """The LU factorization with partial pivoting of a matrix (``m x n``): the packed factors,
+    LAPACK's pivots (int32, scipy's ``lu_factor``) and the row order as int64 indices."""
+
+    __props__ = ()
+
+    def make_node(self, a: Variable) -> Apply:
+        m, n = a.type.shape
+        k = None if m is None or n is None else min(m, n)
+        outs = [TensorType(a.dtype, (m, n)), TensorType("int32", (k,)), TensorType("int64", (m,))]
+        return Apply(self, [a], outs)
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        with np.errstate(all="ignore"):  # a NaN or inf in the input gives NaN factors, no warning
+            lu, piv, perm = _getrf(inputs[0])
+        return [lu.astype(node.outputs[0].dtype, copy=False), piv, perm.astype(np.int64)]
+
+
+@register_grad(LUFactor)
+def _lu_grad(node: Apply, out_grads: list) -> list:
+    """For a square ``a`` with ``a[perm] = L U``: ``L^-T (tril(L^T gL, -1) + triu(gU U^T)) U^-T``
+    (the gradient of the pivoted matrix, as PyTensor's LU), its rows put back in ``a``'s order;
+    the packed factors' gradient splits into ``gL`` below the diagonal and ``gU`` on and above."""
+    a, (packed, _, perm), g = node.inputs[0], node.outputs, out_grads[0]
+    m, n = a.type.shape
+    if m is not None and n is not None and m != n:
+        raise NotImplementedError(
+            f"grad: the LU factors of {a.type} have a gradient for a square matrix only; "
+            "differentiate the factors of a square block of it"
+        )
+    if g is None:
+        return [None]
+    g = assert_op(
+        g,
+        elemwise("eq", a.shape[0], a.shape[1]),
+        "grad: the LU factors have a gradient for a square matrix only; differentiate those of a square block",
+    )
+    lower, upper = _unit_lower(packed, packed.shape[0]), triu(packed)
+    inner = tril(matmul(swap_last(lower), tril(g, -1)), -1) + triu(matmul(triu(g), swap_last(upper)))
+    # L^-T inner U^-T: a solve with L^T (upper) from the left, then y U^T = left as U y^T = left^T
+    left = solve_triangular(swap_last(lower), inner, lower=False)
+    pivoted = swap_last(solve_triangular(upper, swap_last(left), lower=False))
+    return [pivoted[argsort(perm)]]
+
+
+def _matrix(a: Any, what: str) -> Variable:
+    return linalg_input(a, what, range(2, 3), "a matrix (2 dims)")
+
+
+def _unit_lower(packed: Variable, k: Any) -> Variable:
+    """The unit lower factor (``m x k``) of the packed LU factors."""
+    return tril(packed[:, :k], -1) + eye(packed.shape[0], k, dtype=packed.dtype)
+
+
+def lu(a: Any, permute_l: bool = False, check_finite: bool = True, p_indices: bool = False) -> Any:
+    """scipy.linalg.lu: ``(P, L, U)`` with ``a == P @ L @ U`` for an ``m x n`` matrix, ``P`` a
+    permutation matrix, ``L`` unit lower (``m x k``) and ``U`` upper (``k x n``), ``k = min(m,
+    n)``; the pivot row of each column is the first of the largest magnitude (partial pivoting,
+    as LAPACK's). ``p_indices=True`` gives the row indices ``p`` (``a == L[p] @ U``) in place of
+    ``P``; ``permute_l=True`` gives ``(P @ L, U)``. ``L`` and ``U`` (and ``P @ L``) of a
+    square matrix are differentiable."""
+    permute = flag(permute_l, "lu", "permute_l")
+    indices = flag(p_indices, "lu", "p_indices")
+    v = _matrix(a, "lu")
+    packed, _, perm = LUFactor()(v)
+    k = elemwise("minimum", v.shape[0], v.shape[1])
+    lower, upper = _unit_lower(packed, k), triu(packed[:k, :])
+    if permute:
+        # row r of a is row p[r] of L @ U, p the inverse of the row order
+        return take(lower, argsort(perm), axis=0), upper
+    p = argsort(perm)
+    if indices:
+        return p, lower, upper
+    return eye(v.shape[0], dtype=v.dtype)[perm].T, lower, upper
+
+
+def lu_factor(a: Any, check_finite: bool = True) -> tuple[Variable, Variable]:
+    """scipy.linalg.lu_factor: ``(lu, piv)``, the packed factors of a square matrix (unit lower
+    ``L`` below the diagonal, ``U`` on and above) and LAPACK's int32 pivots (row ``i`` swapped
+    with row ``piv[i]``), for :func:`lu_solve`."""
+    packed, piv, _ = LUFactor()(square_input(a, "lu_factor", range(2, 3), "a square matrix (2 dims)"))
+    return packed, piv
+
+
+class PivotOrder(Op):
+    """The row order (int64 indices) of a sequence of LAPACK row swaps: row ``i`` swapped with
+    row ``piv[i]``, in turn."""
+
+    __props__ = ()
+
+    def make_node(self, piv: Variable, n: Variable) -> Apply:
+        return Apply(self, [piv, n], [TensorType("int64", (None,))])
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        piv, n = inputs
+        n = int(n)
+        if piv.shape[0] > n or (piv.size and (piv.min() < 0 or piv.max() >= n)):
+            raise ValueError(
+                f"lu_solve: pivots {piv.tolist()} do not fit a matrix of {n} rows; give the "
+                "pivots lu_factor returned for that matrix"
+            )
+        perm = np.arange(n)
+        for i, p in enumerate(piv):
+            perm[[i, p]] = perm[[p, i]]
+        return [perm]
+
+
+def lu_solve(lu_and_piv: Any, b: Any, trans: int = 0, check_finite: bool = True) -> Variable:
+    """scipy.linalg.lu_solve: ``x`` with ``a @ x == b`` (``trans=0``) or ``a.T @ x == b``
+    (``trans=1`` or 2, the same for real matrices) from ``lu_factor(a)``'s ``(lu, piv)``. Two
+    triangular solves and a row permutation, so the gradient reaches ``lu`` and ``b``."""
+    if not isinstance(lu_and_piv, (tuple, list)) or len(lu_and_piv) != 2:
+        raise TypeError(
+            f"lu_solve: the first argument must be the pair (lu, piv) that lu_factor gives, got {lu_and_piv!r}"
+        )
+    if trans not in (0, 1, 2):
+        raise ValueError(f"lu_solve: trans must be 0 (a x = b), 1 or 2 (a^T x = b), got {trans!r}")
+    packed, piv = lu_and_piv
+    vlu = square_input(packed, "lu_solve", range(2, 3), "the packed factors lu (a square matrix)")
+    vpiv = as_tensor_variable(piv)
+    if vpiv.ndim != 1 or not is_int(vpiv.dtype):
+        raise TypeError(f"lu_solve: piv must be an int vector (lu_factor's pivots), got {vpiv.type}")
+    vb = linalg_input(b, "lu_solve", range(1, 3), "b as a vector or a matrix of right-hand sides")
+    vlu, vb = system_operands("lu_solve", vlu, vb, vlu.type.shape[-1], vb.type.shape[0])
+    n = vlu.shape[0]
+    perm = PivotOrder()(vpiv, n)
+    lower = _unit_lower(vlu, n)
+    upper = triu(vlu)
+    if trans == 0:
+        # a = P L U with a[perm] = L U: L U x = b[perm]
+        return solve_triangular(upper, solve_triangular(lower, vb[perm], lower=True), lower=False)
+    # a^T = U^T L^T P^T: U^T y = b, L^T z = y, x = P z (x[perm] = z)
+    z = solve_triangular(swap_last(lower), solve_triangular(swap_last(upper), vb, lower=True), lower=False)
+    return z[argsort(perm)]
+
+
+def block_diag(*matrices: Any) -> Variable:
+    """scipy.linalg.block_diag: the matrices on the diagonal of a matrix of zeros, in order
+    (a 0-d or 1-d input is a 1 x 1 or 1 x n block, as scipy's); of the dtype they upcast to.
+    Concatenations, so the gradient reaches each block."""
+    if not matrices:
+        raise TypeError("block_diag: takes one or more matrices, got none")
+    blocks = []
+    for i, m in enumerate(matrices):
+        v = as_tensor_variable(m)
+        if v.ndim > 2:
+            raise ValueError(f"block_diag: takes matrices (at most 2 dims), got {v.type} for block {i}")
+        blocks.append(reshape(v, (1, -1)) if v.ndim < 2 else v)
+    dt = np.result_type(*[np.empty(0, b.dtype) for b in blocks]).name
+    blocks = [cast(b, dt) for b in blocks]
+    rows = []
+    for i, b in enumerate(blocks):
+        row = [zeros((b.shape[0], o.shape[1]), dt) if j != i else b for j, o in enumerate(blocks)]
+        rows.append(concatenate(row, axis=1) if len(row) > 1 else b)
+    return concatenate(rows, axis=0) if len(rows) > 1 else rows[0]
+
+
+def _lyapunov_operands(A: Any, Q: Any, what: str) -> tuple[Variable, Variable]:
+    va = square_input(A, what, range(2, 3), "A as a square matrix (2 dims)")
+    vq = square_input(Q, what, range(2, 3), "Q as a square matrix (2 dims)")
+    return system_operands(what, va, vq, va.type.shape[-1], vq.type.shape[-1])
+
+
+def _solve_vectorized(op: Variable, q: Variable) -> Variable:
+    """``X`` with ``op @ vec(X) == vec(q)``, vec the row-major flattening."""
+    return reshape(solve(op, flatten(q)), q.shape, ndim=2)
+
+
+def solve_discrete_lyapunov(A: Any, Q: Any, method: str = "direct") -> Variable:
+    """scipy.linalg.solve_discrete_lyapunov: ``X`` with ``A X A^T - X + Q = 0`` (real ``A`` and
+    ``Q``). Both methods (``"direct"``, ``"bilinear"``) solve the same equation as one linear
+    system of size ``n**2`` in ``vec(X)`` (PyTensor's direct method): exact up to rounding,
+    O(n**6) work, meant for the small systems of state-space models. Differentiable."""
+    if method not in ("direct", "bilinear"):
+        raise ValueError(f"solve_discrete_lyapunov: method must be 'direct' or 'bilinear', got {method!r}")
+    va, vq = _lyapunov_operands(A, Q, "solve_discrete_lyapunov")
+    # vec(A X A^T) = kron(A, A) vec(X) for the row-major vec
+    return _solve_vectorized(eye(va.shape[0] ** 2, dtype=va.dtype) - kron(va, va), vq)
+
+
+def solve_continuous_lyapunov(A: Any, Q: Any) -> Variable:
+    """scipy.linalg.solve_continuous_lyapunov: ``X`` with ``A X + X A^T = Q`` (real ``A`` and
+    ``Q``), as one linear system of size ``n**2`` in ``vec(X)``: O(n**6) work, meant for small
+    systems. A singular system (``A`` and ``-A`` sharing an eigenvalue) raises numpy's
+    ``LinAlgError`` when the function runs. Differentiable."""
+    va, vq = _lyapunov_operands(A, Q, "solve_continuous_lyapunov")
+    ident = eye(va.shape[0], dtype=va.dtype)
+    # vec(A X) = kron(A, I) vec(X), vec(X A^T) = kron(I, A) vec(X)
+    return _solve_vectorized(kron(va, ident) + kron(ident, va), vq)
+
+
+def extract_diag(x: Any) -> Variable:
+    """Theano's ``nlinalg.extract_diag``: the main diagonal of a matrix (``ft.diagonal``)."""
+    v = as_tensor_variable(x)
+    if v.ndim != 2:
+        raise ValueError(f"extract_diag: takes a matrix, got {v.type}; alloc_diag builds one from a vector")
+    return diagonal(v)
