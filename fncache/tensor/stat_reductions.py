@@ -16,7 +16,7 @@ from .blas import dot
 from .elemwise import cast, elemwise
 from .reduction import all as all_
 from .pyop import assert_op
-from .reduction import argmax, keep_reduced_dims, mean, normalize_axes, ordered_axes
+from .reduction import argmax, keep_reduced_dims, mean, normalize_axes
 from .reduction import max as max_
 from .reduction import min as min_
 from .reduction import sum as sum_
