@@ -9,6 +9,8 @@ small batch-normalized network trained with running averages as shared-variable 
 from __future__ import annotations
 
 import itertools
+import pickle
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,7 +18,7 @@ import pytest
 import fncache as fc
 from fncache import tensor as ft
 from fncache.tensor.signal import pool
-from fcutil import MODES, assert_same, compiled, fd_check_grads
+from fcutil import MODES, assert_same, assert_second_process_compiles_nothing, compiled, fd_check_grads
 from test_conv import conv_reference
 
 GRAD_MODES = [None, fc.Mode(linker="py")]
@@ -682,3 +684,46 @@ def test_conv2d_gradient_static_sizes_are_checked_when_building() -> None:
         ft.nnet.conv2d_transpose(g, w, (1, 2, 5, 4))
     g2 = ft.TensorType("float64", (1, 3, 2, 3))("g2")
     assert ft.nnet.conv2d_transpose(g2, w, (1, 2, 5, 4), input_dilation=(2, 1)).type.shape == (1, 2, 5, 4)
+
+
+# -- pickles and the cache ------------------------------------------------------------------------
+def _extras_graph():
+    x, w = ft.dtensor4("x"), ft.dtensor4("w")
+    up = ft.nnet.conv2d_transpose(x, w, (2, 2, 6, 6), border_mode="half", input_dilation=(2, 2))
+    neibs = ft.nnet.images2neibs(ft.nnet.selu(up), (3, 3), (1, 1), mode="wrap_centered")
+    out = ft.nnet.bn.batch_normalization_train(neibs, ft.ones((1, 9)), ft.zeros((1, 9)))[0]
+    pooled = pool.pool_3d(up, (2, 2, 2), mode="average_exc_pad")
+    cost = ft.sum(ft.sqr(out)) + ft.sum(pooled)
+    return [x, w], [out, pooled, *fc.grad(cost, [x, w])]
+
+
+def _extras_values():
+    rng = np.random.default_rng(14)
+    return rng.normal(size=(2, 3, 3, 3)), rng.normal(size=(3, 2, 3, 3))
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_pickles_round_trip(mode: str) -> None:
+    inputs, outs = _extras_graph()
+    f = fc.function(inputs, outs, mode=mode)
+    args = _extras_values()
+    want = f(*args)
+    for g in (pickle.loads(pickle.dumps(f)), fc.loads(fc.dumps(f))):
+        assert g.cache_key == f.cache_key
+        for got, w in zip(g(*args), want):
+            assert got.tobytes() == w.tobytes()
+
+
+def test_a_fresh_process_finds_the_function_in_the_cache(tmp_path) -> None:
+    child = (
+        "import sys, numpy as np\n"
+        "sys.path.insert(0, sys.argv[1])\n"
+        "import fncache as fc\n"
+        f"fc.config.compiledir = {str(tmp_path / 'cd')!r}\n"
+        "from test_nnet_extras import _extras_graph, _extras_values\n"
+        "inputs, outs = _extras_graph()\n"
+        "f = fc.function(inputs, outs)\n"
+        "r = f(*_extras_values())\n"
+        "print(fc.cache.info()['compiles'], f.cache_key, r[0].sum().hex(), r[2].sum().hex())\n"
+    )
+    assert_second_process_compiles_nothing(child, str(Path(__file__).parent))
