@@ -556,8 +556,12 @@ def test_conv2d_gradient_errors_name_the_function() -> None:
         ft.nnet.conv2d_transpose(g, w, (2, 2, None, 6))
     with pytest.raises(ValueError, match="conv2d_grad_wrt_weights: num_groups must be 1"):
         abstract.conv2d_grad_wrt_weights(g, g, (3, 2, 2, 2), num_groups=2)
-    with pytest.raises(ValueError, match="conv2d_grad_wrt_inputs: subsample must be a pair"):
+    with pytest.raises(ValueError, match="conv2d: subsample must be a pair"):
         abstract.conv2d_grad_wrt_inputs(g, w, (1, 2, 5, 4), subsample=0)
+    with pytest.raises(ValueError, match="conv2d_transpose: input_dilation must be a pair"):
+        ft.nnet.conv2d_transpose(g, w, (1, 2, 5, 4), input_dilation=(1, 0))
+    with pytest.raises(TypeError, match="conv2d_grad_wrt_weights: output_grad must be a real 4-d tensor"):
+        abstract.conv2d_grad_wrt_weights(g, ft.dmatrix(), (3, 2, 2, 2))
     with pytest.raises(TypeError, match="conv2d: filters must be a 4-d tensor"):
         ft.nnet.conv2d_transpose(g, ft.dmatrix(), (1, 2, 5, 4))
     f = fc.function([g, w], ft.nnet.conv2d_transpose(g, w, (1, 2, 5, 4), input_dilation=(2, 1)))

@@ -12,7 +12,9 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..graph.basic import Variable
-from .conv import _border, _ConvOp, _hinted, _operand, _out_size, _pad, int_pair
+from ..graph.types import is_complex
+from .basic import as_tensor_variable
+from .conv import Conv2d, conv2d, int_pair
 from .creation import zeros
 from .elemwise import cast, elemwise
 from .pyop import assert_op
@@ -20,6 +22,16 @@ from .reduction import all as all_
 from .shape_ops import stack
 
 __all__ = ["conv2d_grad_wrt_inputs", "conv2d_grad_wrt_weights", "conv2d_transpose"]
+
+
+def _output_grad(g: Any, fn: str) -> Variable:
+    v = as_tensor_variable(g)
+    if v.ndim != 4 or is_complex(v.dtype):
+        raise TypeError(
+            f"{fn}: output_grad must be a real 4-d tensor (batch, n_filters, rows, cols), got {v.type} "
+            f"({v.ndim} dims)"
+        )
+    return v
 
 
 def _shape4(shape: Any, defaults: Sequence[Any], fn: str, what: str) -> list[Any]:
@@ -45,32 +57,42 @@ def _shape4(shape: Any, defaults: Sequence[Any], fn: str, what: str) -> list[Any
     return out
 
 
-def _sizes(v: Variable, dims: Sequence[int]) -> list[Any]:
-    """``v``'s sizes along ``dims``: ints where its type knows them, else symbolic."""
-    return [v.type.shape[d] if v.type.shape[d] is not None else v.shape[d] for d in dims]
+def _float_dtype(*vs: Variable) -> str:
+    # conv2d's rule: float32 operands stay float32, anything else computes in float64
+    return "float32" if all(v.dtype == "float32" for v in vs) else "float64"
 
 
-def _checked(g: Variable, op: _ConvOp, image: Sequence[Any], kernel: Sequence[Any], fn: str) -> Variable:
-    """``g`` (an output gradient) asserted to have the rows and cols ``op`` gives for
-    ``image`` and ``kernel`` (ints or symbolic: the check is folded where they are static)."""
-    want = [
-        _out_size(
-            image[d],
-            kernel[d],
-            _pad(op.border, d, kernel[d], op.dilation[d]),
-            op.subsample[d],
-            op.dilation[d],
+def _out_sizes(op: Conv2d, image: Sequence[Any], kernel: Sequence[Any]) -> list[Any]:
+    """The convolution's output rows and cols for ``image`` and ``kernel`` sizes that may be
+    symbolic (``Conv2d.static_out`` takes ints only)."""
+    out = []
+    for d in range(2):
+        span = (kernel[d] - 1) * op.dilation[d] + 1
+        pad = (
+            op.border[d] if not isinstance(op.border, str) else span - 1 if op.border == "full" else span // 2
         )
-        for d in range(2)
-    ]
-    have = g.type.shape[2:]
-    if any(isinstance(want[d], int) and have[d] not in (None, want[d]) for d in range(2)):
+        out.append((image[d] + 2 * pad - span) // op.subsample[d] + 1)
+    return out
+
+
+def _sizes(v: Variable) -> list[Any]:
+    """The rows and cols of the 4-d ``v``: ints where its type knows them, else symbolic."""
+    return [v.type.shape[d] if v.type.shape[d] is not None else v.shape[d] for d in (2, 3)]
+
+
+def _checked(g: Variable, probe: Variable, image: Sequence[Any], kernel: Sequence[Any], fn: str) -> Variable:
+    """``g`` (an output gradient) checked to have the rows and cols of ``probe`` (the forward
+    convolution of the given shapes, a graph never run), for ``image`` and ``kernel`` sizes:
+    now where both are static, else when the function runs."""
+    want, have = probe.type.shape[2:], g.type.shape[2:]
+    if any(w is not None and h is not None and w != h for w, h in zip(want, have)):
         raise ValueError(
             f"{fn}: the output gradient {g.type} has {have[0]}x{have[1]} rows and cols, but the "
             f"convolution of the given shapes gives {want[0]}x{want[1]} (check the input shape, "
             "border_mode, subsample and filter_dilation)"
         )
-    ok = all_(stack([elemwise("eq", g.shape[2 + d], want[d]) for d in range(2)]))
+    sizes = _out_sizes(probe.owner.op, image, kernel)
+    ok = all_(stack([elemwise("eq", g.shape[2 + d], sizes[d]) for d in range(2)]))
     return assert_op(
         g,
         ok,
@@ -80,23 +102,11 @@ def _checked(g: Variable, op: _ConvOp, image: Sequence[Any], kernel: Sequence[An
     )
 
 
-def _options(
-    border_mode: Any, subsample: Any, filter_flip: Any, filter_dilation: Any, num_groups: Any, fn: str
-) -> tuple:
+def _check_groups(num_groups: Any, fn: str) -> None:
     if num_groups != 1:
         raise ValueError(
             f"{fn}: num_groups must be 1 (grouped convolutions are not supported), got {num_groups!r}"
         )
-    if not isinstance(filter_flip, (bool, np.bool_)):
-        raise TypeError(f"{fn}: filter_flip must be True or False, got {filter_flip!r}")
-    stride = int_pair(subsample, fn, "subsample", 1, "(2, 2)")
-    dilation = int_pair(filter_dilation, fn, "filter_dilation", 1, "(2, 2)")
-    return _border(border_mode), stride, bool(filter_flip), dilation
-
-
-def _floats(a: Variable, b: Variable) -> tuple[Variable, Variable]:
-    dt = "float32" if a.dtype == b.dtype == "float32" else "float64"
-    return cast(a, dt), cast(b, dt)
 
 
 def conv2d_grad_wrt_inputs(
@@ -115,18 +125,17 @@ def conv2d_grad_wrt_inputs(
     int scalars, or None for the batch and channels: taken from ``output_grad`` and
     ``filters``), which a stride leaves ambiguous. The other arguments are ``conv2d``'s."""
     fn = "conv2d_grad_wrt_inputs"
-    g, w = _operand(output_grad, "input"), _operand(filters, "filters")
-    border, stride, flip, dilation = _options(
-        border_mode, subsample, filter_flip, filter_dilation, num_groups, fn
+    _check_groups(num_groups, fn)
+    g, w = _output_grad(output_grad, fn), as_tensor_variable(filters)
+    dt = _float_dtype(g, w)
+    shape = _shape4(input_shape, [g.shape[0], w.shape[1] if w.ndim == 4 else None], fn, "input_shape")
+    # conv2d checks the options and the filters and casts them; its result only gives shapes
+    probe = conv2d(
+        zeros(shape, dtype=dt), w, None, filter_shape, border_mode, subsample, filter_flip, filter_dilation
     )
-    w = _hinted(w, filter_shape, "filter")
-    g, w = _floats(g, w)
-    shape = _shape4(input_shape, [g.shape[0], w.shape[1]], fn, "input_shape")
-    op = _ConvOp(border, stride, flip, dilation)
-    _, grad_inputs, _ = op.with_ops()
-    x_like = zeros(shape, dtype="int8")  # only its shape is read
-    g = _checked(g, op, shape[2:], _sizes(w, (2, 3)), fn)
-    return grad_inputs(w, g, x_like)
+    _, grad_inputs, _ = probe.owner.op.with_ops()
+    g = _checked(cast(g, dt), probe, shape[2:], _sizes(probe.owner.inputs[1]), fn)
+    return grad_inputs(probe.owner.inputs[1], g, zeros(shape, dtype="int8"))  # only its shape is read
 
 
 def conv2d_grad_wrt_weights(
@@ -145,18 +154,16 @@ def conv2d_grad_wrt_weights(
     (ints, int scalars, or None for the filter count and channels: taken from ``output_grad``
     and ``input``). The other arguments are ``conv2d``'s."""
     fn = "conv2d_grad_wrt_weights"
-    x, g = _operand(input, "input"), _operand(output_grad, "input")
-    border, stride, flip, dilation = _options(
-        border_mode, subsample, filter_flip, filter_dilation, num_groups, fn
+    _check_groups(num_groups, fn)
+    x, g = as_tensor_variable(input), _output_grad(output_grad, fn)
+    dt = _float_dtype(x, g)
+    shape = _shape4(filter_shape, [g.shape[1], x.shape[1] if x.ndim == 4 else None], fn, "filter_shape")
+    probe = conv2d(
+        x, zeros(shape, dtype=dt), input_shape, None, border_mode, subsample, filter_flip, filter_dilation
     )
-    x = _hinted(x, input_shape, "input")
-    x, g = _floats(x, g)
-    shape = _shape4(filter_shape, [g.shape[1], x.shape[1]], fn, "filter_shape")
-    op = _ConvOp(border, stride, flip, dilation)
-    _, _, grad_weights = op.with_ops()
-    w_like = zeros(shape, dtype="int8")  # only its shape is read
-    g = _checked(g, op, _sizes(x, (2, 3)), shape[2:], fn)
-    return grad_weights(x, g, w_like)
+    _, _, grad_weights = probe.owner.op.with_ops()
+    g = _checked(cast(g, dt), probe, _sizes(probe.owner.inputs[0]), shape[2:], fn)
+    return grad_weights(probe.owner.inputs[0], g, zeros(shape, dtype="int8"))  # only its shape is read
 
 
 def conv2d_transpose(
@@ -173,13 +180,14 @@ def conv2d_transpose(
     """Theano's transposed convolution: :func:`conv2d_grad_wrt_inputs` of ``input`` read as an
     output gradient, giving images of ``output_shape``; ``input_dilation`` is the stride of the
     convolution it transposes (the upsampling factor)."""
+    stride = int_pair(input_dilation, "conv2d_transpose", "input_dilation", 1, "(2, 2)")
     return conv2d_grad_wrt_inputs(
         input,
         filters,
         output_shape,
         filter_shape=filter_shape,
         border_mode=border_mode,
-        subsample=input_dilation,
+        subsample=stride,
         filter_flip=filter_flip,
         filter_dilation=filter_dilation,
         num_groups=num_groups,

@@ -14,7 +14,7 @@ from typing import Any, Sequence
 from ..graph.basic import Variable
 from .basic import as_tensor_variable, constant
 from .elemwise import cast, elemwise
-from .nnet import _float
+from .activations import float_tensor
 from .reduction import mean, var
 from .shape_ops import dimshuffle
 
@@ -30,7 +30,7 @@ def batch_normalization(
     fused loop here, and they agree to rounding."""
     if mode not in ("low_mem", "high_mem"):
         raise ValueError(f"batch_normalization: mode must be 'low_mem' or 'high_mem', got {mode!r}")
-    x = _float(inputs)
+    x = float_tensor(inputs)
     centered = elemwise("sub", x, mean)
     if mode == "low_mem":
         return elemwise("add", elemwise("true_div", elemwise("mul", centered, gamma), std), beta)
@@ -103,7 +103,7 @@ def batch_normalization_train(
     the updates of shared variables. ``gamma``, ``beta`` and the running averages have either
     the inputs' dims (size 1 on ``axes``) or only the other dims; ``mean``, ``invstd`` and the
     new averages come back in ``gamma``'s form."""
-    x = _float(inputs)
+    x = float_tensor(inputs)
     ax = _axes(axes, x.ndim, "batch_normalization_train")
     if (running_mean is None) != (running_var is None):
         raise ValueError(
@@ -148,7 +148,7 @@ def batch_normalization_test(
     """Normalize ``inputs`` with given statistics (the running averages of
     :func:`batch_normalization_train`): ``(inputs - mean) * gamma / sqrt(var + epsilon) + beta``
     (Theano's); the parameters in either form :func:`batch_normalization_train` takes."""
-    x = _float(inputs)
+    x = float_tensor(inputs)
     ax = _axes(axes, x.ndim, "batch_normalization_test")
     g, b, mu, v = _params(
         [("gamma", gamma), ("beta", beta), ("mean", mean), ("var", var)],
