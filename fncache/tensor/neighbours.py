@@ -116,14 +116,16 @@ class Neibs2Images(_NeibsOp):
                 f"{shape} cut by neib_shape={self.neib_shape}, neib_step={self.neib_step} in "
                 f"mode={self.mode!r} give {want}"
             )
-        out = np.zeros(shape[:2] + (shape[2] + 1, shape[3] + 1), dtype=node.outputs[0].dtype)
+        # every tap's entry in its image padded by one zero row and col (where padding is read),
+        # in the order of the neighbourhoods' entries; overlapping taps add up (bincount)
+        padded = (shape[2] + 1, shape[3] + 1)
         rr, cc = np.broadcast_arrays(rows, cols)
-        flat = (rr * (shape[3] + 1) + cc).ravel()
-        size = (shape[2] + 1) * (shape[3] + 1)
-        vals = neibs.reshape(shape[0] * shape[1], -1)
-        rows_of = np.arange(shape[0] * shape[1])[:, None] * size
-        acc = np.bincount((rows_of + flat[None, :]).ravel(), weights=vals.ravel(), minlength=out.size)
-        out[...] = acc.reshape(out.shape)
+        taps = (rr * padded[1] + cc).ravel()
+        images = np.arange(shape[0] * shape[1])[:, None] * (padded[0] * padded[1])
+        acc = np.bincount(
+            (images + taps).ravel(), weights=neibs.ravel(), minlength=images.size * padded[0] * padded[1]
+        )
+        out = acc.reshape(shape[:2] + padded).astype(node.outputs[0].dtype, copy=False)
         return [np.ascontiguousarray(out[:, :, : shape[2], : shape[3]])]
 
 
