@@ -491,7 +491,7 @@ def __getattr__(name: str) -> Any:
 
         globals().update(scan=scan, until=until)
         return globals()[name]
-    if name in ("shared_randomstreams", "rng_mrg", "signal"):  # modules loaded when asked for
+    if name in ("shared_randomstreams", "rng_mrg", "signal", "special"):  # modules loaded when asked for
         return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'fncache.tensor' has no attribute {name!r}")
 

@@ -11,6 +11,7 @@ function or a softmax: ``binary_crossentropy(sigmoid(z), t)`` is computed from `
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 from ..graph.basic import Variable
@@ -41,6 +42,21 @@ __all__ = [
     "categorical_crossentropy",
     "conv2d",  # noqa: F822  (loaded on first use: __getattr__ below)
 ]
+#: name: the module that defines it, loaded on first use
+_LAZY = {
+    **dict.fromkeys(("selu", "softsign", "sigmoid_binary_crossentropy"), "activations"),
+    **dict.fromkeys(
+        ("softmax_with_bias", "crossentropy_softmax_1hot", "crossentropy_softmax_1hot_with_bias")
+        + ("crossentropy_categorical_1hot", "softmax_graph"),
+        "softmax_losses",
+    ),
+    "batch_normalization": "bn",
+    **dict.fromkeys(("images2neibs", "neibs2images"), "neighbours"),
+    "conv2d_transpose": "abstract_conv",
+}
+__all__ += sorted(_LAZY)
+#: submodules of Theano's ``tensor.nnet`` (``ft.nnet.bn.batch_normalization_train``)
+_SUBMODULES = ("bn", "neighbours", "abstract_conv")
 
 logsoftmax = log_softmax  # Theano's spelling
 
@@ -175,9 +191,12 @@ def categorical_crossentropy(coding_dist: Any, true_dist: Any) -> Variable:
 
 
 def __getattr__(name: str) -> Any:
-    # conv2d's module loads on first use: most graphs have no convolution
+    # conv2d's module (and the others of _LAZY) load on first use: most graphs have none of them
     if name == "conv2d":
         from .conv import conv2d
 
         return conv2d
+    if name in _LAZY or name in _SUBMODULES:
+        module = importlib.import_module(f"{__package__}.{_LAZY.get(name, name)}")
+        return module if name in _SUBMODULES else getattr(module, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

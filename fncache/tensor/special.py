@@ -105,3 +105,9 @@ def xlogy0(x: Any, y: Any) -> Variable:
     """PyTensor's ``xlogy0``: x * log(y), 0 where x = 0 (whatever y)."""
     x = as_tensor_variable(x)
     return _zero_where(elemwise("eq", x, 0), x * elemwise("log", y))
+
+
+# PyTensor's tensor.special also holds softmax and log_softmax (axis=None: every entry)
+from .softmax_losses import special_log_softmax as log_softmax, special_softmax as softmax  # noqa: E402
+
+__all__ += ["softmax", "log_softmax"]

@@ -252,3 +252,12 @@ def pool_2d(
             f"pool_2d: pad={p} must be smaller than ws={w} in each dim, or a window could hold only padding"
         )
     return Pool(w, st, p, bool(ignore_border), mode)(x)
+
+
+def __getattr__(name: str) -> Any:
+    # Theano's pool_3d and max_pool_2d_same_size, composed from the ops above, load on first use
+    if name in ("pool_3d", "max_pool_2d_same_size"):
+        from . import pool_3d as module
+
+        return getattr(module, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,194 @@
+"""Theano's ``tensor.nnet.abstract_conv`` functions that name the two gradients of ``conv2d``
+on their own: ``conv2d_grad_wrt_inputs``, ``conv2d_grad_wrt_weights`` and ``conv2d_transpose``
+(the image gradient read as an upsampling: a "deconvolution"). They build the gradient ops of
+:mod:`.conv` directly; the shapes those ops cannot infer (an image gradient's rows with a
+stride, a filter gradient's taps) are given, and the output gradient's sizes are checked
+against them, when the graph is built where the sizes are static and else when it runs."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..graph.basic import Variable
+from ..graph.types import is_complex
+from .basic import as_tensor_variable
+from .conv import Conv2d, conv2d, int_pair
+from .creation import zeros
+from .elemwise import cast, elemwise
+from .pyop import assert_op
+from .reduction import all as all_
+from .shape_ops import stack
+
+__all__ = ["conv2d_grad_wrt_inputs", "conv2d_grad_wrt_weights", "conv2d_transpose"]
+
+
+def _output_grad(g: Any, fn: str) -> Variable:
+    v = as_tensor_variable(g)
+    if v.ndim != 4 or is_complex(v.dtype):
+        raise TypeError(
+            f"{fn}: output_grad must be a real 4-d tensor (batch, n_filters, rows, cols), got {v.type} "
+            f"({v.ndim} dims)"
+        )
+    return v
+
+
+def _shape4(shape: Any, defaults: Sequence[Any], fn: str, what: str) -> list[Any]:
+    """``shape`` (4 entries: ints, symbolic int scalars or None, a None among the first two
+    taking ``defaults``' entry), checked: ints stay ints (static sizes)."""
+    items = list(shape) if isinstance(shape, (tuple, list)) else None
+    if isinstance(shape, Variable) and shape.type.shape == (4,):
+        items = [shape[i] for i in range(4)]
+    if items is None or len(items) != 4:
+        raise ValueError(f"{fn}: {what} must be 4 sizes (batch, channels, rows, cols), got {shape!r}")
+    out = []
+    for item, default in zip(items, list(defaults) + [None, None]):
+        if item is None:
+            item = default
+        if isinstance(item, (bool, np.bool_)) or not isinstance(item, (int, np.integer, Variable)):
+            raise ValueError(
+                f"{fn}: {what} must be 4 ints or int scalars (None allowed for the first two, "
+                f"which are inferred), got {shape!r}"
+            )
+        if isinstance(item, Variable) and (item.ndim != 0 or item.dtype[:3] not in ("int", "uin")):
+            raise ValueError(f"{fn}: {what} entries must be int scalars, got {item.type} in {shape!r}")
+        out.append(int(item) if isinstance(item, (int, np.integer)) else item)
+    return out
+
+
+def _float_dtype(*vs: Variable) -> str:
+    # conv2d's rule: float32 operands stay float32, anything else computes in float64
+    return "float32" if all(v.dtype == "float32" for v in vs) else "float64"
+
+
+def _out_sizes(op: Conv2d, image: Sequence[Any], kernel: Sequence[Any]) -> list[Any]:
+    """The convolution's output rows and cols for ``image`` and ``kernel`` sizes that may be
+    symbolic (``Conv2d.static_out`` takes ints only)."""
+    out = []
+    for d in range(2):
+        span = (kernel[d] - 1) * op.dilation[d] + 1
+        pad = (
+            op.border[d] if not isinstance(op.border, str) else span - 1 if op.border == "full" else span // 2
+        )
+        out.append((image[d] + 2 * pad - span) // op.subsample[d] + 1)
+    return out
+
+
+def _sizes(v: Variable) -> list[Any]:
+    """The rows and cols of the 4-d ``v``: ints where its type knows them, else symbolic."""
+    return [v.type.shape[d] if v.type.shape[d] is not None else v.shape[d] for d in (2, 3)]
+
+
+def _checked(g: Variable, probe: Variable, image: Sequence[Any], kernel: Sequence[Any], fn: str) -> Variable:
+    """``g`` (an output gradient) checked to have the rows and cols of ``probe`` (the forward
+    convolution of the given shapes, a graph never run), for ``image`` and ``kernel`` sizes:
+    now where both are static, else when the function runs."""
+    want, have = probe.type.shape[2:], g.type.shape[2:]
+    if any(w is not None and h is not None and w != h for w, h in zip(want, have)):
+        raise ValueError(
+            f"{fn}: the output gradient {g.type} has {have[0]}x{have[1]} rows and cols, but the "
+            f"convolution of the given shapes gives {want[0]}x{want[1]} (check the input shape, "
+            "border_mode, subsample and filter_dilation)"
+        )
+    sizes = _out_sizes(probe.owner.op, image, kernel)
+    ok = all_(stack([elemwise("eq", g.shape[2 + d], sizes[d]) for d in range(2)]))
+    return assert_op(
+        g,
+        ok,
+        f"{fn}: the output gradient's rows and cols do not match the ones the convolution of the "
+        "given input shape and filters gives (check input_shape, border_mode, subsample and "
+        "filter_dilation)",
+    )
+
+
+def _check_groups(num_groups: Any, fn: str) -> None:
+    if num_groups != 1:
+        raise ValueError(
+            f"{fn}: num_groups must be 1 (grouped convolutions are not supported), got {num_groups!r}"
+        )
+
+
+def conv2d_grad_wrt_inputs(
+    output_grad: Any,
+    filters: Any,
+    input_shape: Sequence[Any],
+    filter_shape: Sequence[int | None] | None = None,
+    border_mode: Any = "valid",
+    subsample: Any = (1, 1),
+    filter_flip: bool = True,
+    filter_dilation: Any = (1, 1),
+    num_groups: int = 1,
+) -> Variable:
+    """The gradient of ``conv2d(input, filters, ...)`` with respect to ``input``, for the
+    ``output_grad`` of its result (Theano's): ``input_shape`` gives the input's 4 sizes (ints,
+    int scalars, or None for the batch and channels: taken from ``output_grad`` and
+    ``filters``), which a stride leaves ambiguous. The other arguments are ``conv2d``'s."""
+    fn = "conv2d_grad_wrt_inputs"
+    _check_groups(num_groups, fn)
+    g, w = _output_grad(output_grad, fn), as_tensor_variable(filters)
+    dt = _float_dtype(g, w)
+    shape = _shape4(input_shape, [g.shape[0], w.shape[1] if w.ndim == 4 else None], fn, "input_shape")
+    # conv2d checks the options and the filters and casts them; its result only gives shapes
+    probe = conv2d(
+        zeros(shape, dtype=dt), w, None, filter_shape, border_mode, subsample, filter_flip, filter_dilation
+    )
+    _, grad_inputs, _ = probe.owner.op.with_ops()
+    g = _checked(cast(g, dt), probe, shape[2:], _sizes(probe.owner.inputs[1]), fn)
+    return grad_inputs(probe.owner.inputs[1], g, zeros(shape, dtype="int8"))  # only its shape is read
+
+
+def conv2d_grad_wrt_weights(
+    input: Any,
+    output_grad: Any,
+    filter_shape: Sequence[Any],
+    input_shape: Sequence[int | None] | None = None,
+    border_mode: Any = "valid",
+    subsample: Any = (1, 1),
+    filter_flip: bool = True,
+    filter_dilation: Any = (1, 1),
+    num_groups: int = 1,
+) -> Variable:
+    """The gradient of ``conv2d(input, filters, ...)`` with respect to ``filters``, for the
+    ``output_grad`` of its result (Theano's): ``filter_shape`` gives the filters' 4 sizes
+    (ints, int scalars, or None for the filter count and channels: taken from ``output_grad``
+    and ``input``). The other arguments are ``conv2d``'s."""
+    fn = "conv2d_grad_wrt_weights"
+    _check_groups(num_groups, fn)
+    x, g = as_tensor_variable(input), _output_grad(output_grad, fn)
+    dt = _float_dtype(x, g)
+    shape = _shape4(filter_shape, [g.shape[1], x.shape[1] if x.ndim == 4 else None], fn, "filter_shape")
+    probe = conv2d(
+        x, zeros(shape, dtype=dt), input_shape, None, border_mode, subsample, filter_flip, filter_dilation
+    )
+    _, _, grad_weights = probe.owner.op.with_ops()
+    g = _checked(cast(g, dt), probe, _sizes(probe.owner.inputs[0]), shape[2:], fn)
+    return grad_weights(probe.owner.inputs[0], g, zeros(shape, dtype="int8"))  # only its shape is read
+
+
+def conv2d_transpose(
+    input: Any,
+    filters: Any,
+    output_shape: Sequence[Any],
+    filter_shape: Sequence[int | None] | None = None,
+    border_mode: Any = "valid",
+    input_dilation: Any = (1, 1),
+    filter_flip: bool = True,
+    filter_dilation: Any = (1, 1),
+    num_groups: int = 1,
+) -> Variable:
+    """Theano's transposed convolution: :func:`conv2d_grad_wrt_inputs` of ``input`` read as an
+    output gradient, giving images of ``output_shape``; ``input_dilation`` is the stride of the
+    convolution it transposes (the upsampling factor)."""
+    stride = int_pair(input_dilation, "conv2d_transpose", "input_dilation", 1, "(2, 2)")
+    return conv2d_grad_wrt_inputs(
+        input,
+        filters,
+        output_shape,
+        filter_shape=filter_shape,
+        border_mode=border_mode,
+        subsample=stride,
+        filter_flip=filter_flip,
+        filter_dilation=filter_dilation,
+        num_groups=num_groups,
+    )
