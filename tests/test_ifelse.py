@@ -242,24 +242,43 @@ def test_a_nested_gradient_runs_only_the_path_taken(mode: Any) -> None:
         assert calls == [tag, tag + "'"]
 
 
-def test_a_gradients_branch_nodes_move_into_the_branches() -> None:
+def test_a_value_and_its_gradient_run_in_one_node() -> None:
     c, x = ft.dscalar("c"), ft.dvector("x")
     y = fc.ifelse(ft.gt(c, 0), ft.exp(x) * 2, ft.sin(x))
-    f = fc.function([c, x], [y, fc.grad(ft.sum(y), x)], mode=PY)
-    # the forward values the gradient reads are computed in the branch and carried to the
-    # gradient's node: the outer graph holds neither exp, sin, cos nor their products
-    ops = [n.op for n in f.optimized_graph.toposort()]
-    lazy = [op for op in ops if type(op).__name__ == "LazyIfElse"]
-    # the first: the value, and exp(x), which the gradient of the then-branch reads (cos(x), the
-    # else-branch's, is computed in the gradient's node)
-    assert len(lazy) == 2 and lazy[0].n_outs == 2 and lazy[1].n_outs == 1
-    assert not {str(op) for op in ops} & {"exp", "sin", "cos", "mul"}
+    f = fc.function([c, x], [y, fc.grad(ft.sum(ft.sqr(y)), x)], mode=PY)
+    # the gradient's seed (2 y) is computed in each branch from the branch's value, so the
+    # ifelse and its gradient's read nothing of one another and become one node: each branch
+    # computes its value and gradient together; nothing else is left outside
+    ops = [type(n.op).__name__ for n in f.optimized_graph.toposort()]
+    assert ops == ["Elemwise", "LazyIfElse"]
     # without the rewrite both branches run before the choice, with the same results
-    eager = fc.function([c, x], [y, fc.grad(ft.sum(y), x)], mode=PY.excluding("ifelse_lazy"))
+    eager = fc.function([c, x], [y, fc.grad(ft.sum(ft.sqr(y)), x)], mode=PY.excluding("ifelse_lazy"))
     xv = RNG.normal(size=4)
     for cv in (1.0, -1.0):
         for got, want in zip(f(cv, xv), eager(cv, xv)):
-            np.testing.assert_array_equal(got, want)
+            np.testing.assert_allclose(got, want, rtol=1e-14)
+
+
+@pytest.mark.parametrize("mode", MODES, ids=MODE_IDS)
+def test_a_gradient_reading_an_output_takes_the_forward_values_from_the_forward_node(mode: Any) -> None:
+    c, x = ft.dscalar("c"), ft.dvector("x")
+    calls: list[str] = []
+    y = fc.ifelse(ft.gt(c, 0), _counted_double(calls, "a")(x), ft.sin(_counted_double(calls, "b")(x)))
+    e = ft.exp(y)  # an output of the function, which the gradient reads too
+    f = fc.function([c, x], [e, fc.grad(ft.sum(e), x)], mode=mode)
+    lazy = [n.op for n in f.optimized_graph.toposort() if type(n.op).__name__ == "LazyIfElse"]
+    # the first hands 2x (the else-branch's, whose gradient reads it) to the gradient's node
+    assert [op.n_outs for op in lazy] == [2, 1]
+    xv = RNG.normal(size=3)
+    got = f(1.0, xv)
+    np.testing.assert_allclose(got[0], np.exp(2 * xv), rtol=1e-12)
+    np.testing.assert_allclose(got[1], 2 * np.exp(2 * xv), rtol=1e-12)
+    assert calls == ["a", "a'"]
+    calls.clear()
+    got = f(-1.0, xv)
+    np.testing.assert_allclose(got[0], np.exp(np.sin(2 * xv)), rtol=1e-12)
+    np.testing.assert_allclose(got[1], 2 * np.exp(np.sin(2 * xv)) * np.cos(2 * xv), rtol=1e-12)
+    assert calls == ["b", "b'"]
 
 
 def test_gradients_with_respect_to_a_branchs_own_values_and_blocked_ones() -> None:
