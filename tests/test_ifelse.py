@@ -114,6 +114,28 @@ def test_nested_ifelse_runs_only_the_path_taken(mode: Any) -> None:
 
 
 @pytest.mark.parametrize("mode", MODES, ids=MODE_IDS)
+def test_ifelses_of_one_condition_run_only_the_side_taken(mode: Any) -> None:
+    c, x = ft.dscalar("c"), ft.dvector("x")
+    cond = ft.gt(c, 0)
+    calls: list[str] = []
+    # one inside the other's then-branch (its else-branch is never needed), and one apart
+    inner = fc.ifelse(cond, _counter(calls, "a")(x), _counter(calls, "b")(x))
+    outer = fc.ifelse(cond, inner * 2, ft.exp(x))
+    apart = fc.ifelse(cond, x + 1, _counter(calls, "d")(x))
+    f = fc.function([c, x], [outer, apart], mode=mode)
+    xv = RNG.normal(size=3)
+    got = f(-1.0, xv)
+    np.testing.assert_allclose(got[0], np.exp(xv), rtol=1e-12)
+    np.testing.assert_array_equal(got[1], xv * 2)
+    assert calls == ["d"]
+    calls.clear()
+    got = f(1.0, xv)
+    np.testing.assert_array_equal(got[0], xv * 4)
+    np.testing.assert_array_equal(got[1], xv + 1)
+    assert calls == ["a"]
+
+
+@pytest.mark.parametrize("mode", MODES, ids=MODE_IDS)
 def test_several_outputs_of_different_shapes(mode: Any) -> None:
     c, m, v = ft.bscalar("c"), ft.dmatrix("m"), ft.dvector("v")
     calls: list[str] = []

@@ -119,9 +119,13 @@ def _lift(fgraph: FunctionGraph, order: list[Apply], nodes: list[Apply]) -> bool
 
 def _merge(fgraph: FunctionGraph, nodes: list[Apply], IfElse: type) -> bool:
     """One `IfElse` for the ``nodes`` (of one condition, in dependency order) that do not
-    read one another's outputs, so that their branches are computed together."""
+    read one another's outputs, so that their branches are computed together. A node only a
+    branch of another reads is left alone: it moves into that branch, where the other side of
+    its own is never taken."""
+    order = fgraph.toposort()
+    inside = branch_regions(order, readers(order, fgraph.outputs), nodes, _side_of)
     group: list[Apply] = []
-    for node in nodes:
+    for node in (n for n in nodes if id(n) not in inside):
         made = {id(o) for h in group for o in h.outputs}
         if not any(id(v) in made for v in ancestors(node.inputs)):
             group.append(node)
@@ -131,7 +135,7 @@ def _merge(fgraph: FunctionGraph, nodes: list[Apply], IfElse: type) -> bool:
     elses = [v for h in group for v in h.inputs[1 + h.op.n_outs :]]
     merged = IfElse(len(thens)).make_node(group[0].inputs[0], *thens, *elses)
     by = dict(zip((id(o) for h in group for o in h.outputs), merged.outputs))
-    for m in fgraph.toposort():
+    for m in order:
         m.inputs = [by.get(id(v), v) for v in m.inputs]
     fgraph.outputs = [by.get(id(v), v) for v in fgraph.outputs]
     return True
