@@ -1,8 +1,9 @@
 """``ifelse`` is lazy, as Theano/PyTensor's: in a compiled function (the C run-time and the
 Python linker) the branch not taken is not computed, so its assertions, out-of-range indices and
-Python ops do not run. Results against numpy for both branches, nested and multi-output
-``ifelse``, nodes shared with the rest of the graph computed once, gradients against central
-finite differences, the cache (a fresh process hits it), pickles, and the module paths Theano
+Python ops do not run, and a function computing the gradient through it runs only the taken
+branch's forward and backward work. Results against numpy for both branches, nested and
+multi-output ``ifelse``, nodes shared with the rest of the graph computed once, gradients
+against central finite differences (also inside a loop), the cache (a fresh process hits it), pickles, and the module paths Theano
 users import from (``fncache.ifelse``, ``fncache.printing``)."""
 
 from __future__ import annotations
@@ -37,6 +38,23 @@ def _counter(calls: list[str], tag: str) -> Any:
         return v * 2
 
     return count
+
+
+def _counted_double(calls: list[str], tag: str) -> Any:
+    """A Python op doubling a vector whose gradient is another one; the forward records
+    ``tag`` in ``calls`` each time it runs, the gradient ``tag'``."""
+
+    @ft.as_op(itypes=[ft.dvector], otypes=[ft.dvector])
+    def backward(g: np.ndarray) -> np.ndarray:
+        calls.append(tag + "'")
+        return g * 2
+
+    @ft.as_op(itypes=[ft.dvector], otypes=[ft.dvector], grad=lambda inputs, grads: [backward(grads[0])])
+    def forward(v: np.ndarray) -> np.ndarray:
+        calls.append(tag)
+        return v * 2
+
+    return forward
 
 
 @pytest.mark.parametrize("mode", MODES, ids=MODE_IDS)
@@ -93,6 +111,28 @@ def test_nested_ifelse_runs_only_the_path_taken(mode: Any) -> None:
         calls.clear()
         np.testing.assert_allclose(f(c1v, c2v, xv), want, rtol=1e-12)
         assert calls == [tag]
+
+
+@pytest.mark.parametrize("mode", MODES, ids=MODE_IDS)
+def test_ifelses_of_one_condition_run_only_the_side_taken(mode: Any) -> None:
+    c, x = ft.dscalar("c"), ft.dvector("x")
+    cond = ft.gt(c, 0)
+    calls: list[str] = []
+    # one inside the other's then-branch (its else-branch is never needed), and one apart
+    inner = fc.ifelse(cond, _counter(calls, "a")(x), _counter(calls, "b")(x))
+    outer = fc.ifelse(cond, inner * 2, ft.exp(x))
+    apart = fc.ifelse(cond, x + 1, _counter(calls, "d")(x))
+    f = fc.function([c, x], [outer, apart], mode=mode)
+    xv = RNG.normal(size=3)
+    got = f(-1.0, xv)
+    np.testing.assert_allclose(got[0], np.exp(xv), rtol=1e-12)
+    np.testing.assert_array_equal(got[1], xv * 2)
+    assert calls == ["d"]
+    calls.clear()
+    got = f(1.0, xv)
+    np.testing.assert_array_equal(got[0], xv * 4)
+    np.testing.assert_array_equal(got[1], xv + 1)
+    assert calls == ["a"]
 
 
 @pytest.mark.parametrize("mode", MODES, ids=MODE_IDS)
@@ -161,9 +201,156 @@ def test_gradients_match_finite_differences(mode: Any) -> None:
             lambda c, x, y: fc.ifelse(ft.gt(c, 0), fc.ifelse(ft.gt(c, 1), x * x, x * y), ft.tanh(y)),
             [1, 2],
         ),
+        # each branch reads a variable the other does not (zeros for it on the other side),
+        # a branch value is an input itself, and the cost reads a branch's node outside too
+        "disjoint": (lambda c, x, y: fc.ifelse(ft.gt(c, 0), ft.exp(x), y) + ft.exp(x)[0], [1, 2]),
+        "several": (
+            lambda c, x, y: ft.concatenate(
+                fc.ifelse(ft.gt(c, 1), [ft.sin(x * y), ft.sum(y) * x], [ft.cos(x), x * x])
+            ),
+            [1, 2],
+        ),
+        "one_output_used": (lambda c, x, y: fc.ifelse(ft.lt(c, 1), [x * y, ft.exp(y)], [x, y])[0], [1, 2]),
     }
     xv, yv = RNG.normal(size=3), RNG.normal(size=3)
     fd_check_grads([c, x, y], cases, [[np.array(cv), xv, yv] for cv in (2.0, 0.5, -1.0)], mode=mode)
+
+
+@pytest.mark.parametrize("mode", MODES, ids=MODE_IDS)
+def test_a_gradient_runs_only_the_branch_taken(mode: Any) -> None:
+    c, x = ft.dscalar("c"), ft.dvector("x")
+    calls: list[str] = []
+    # each branch fails an assertion when not taken: neither its value nor its gradient runs
+    then = ft.exp(_counted_double(calls, "a")(ft.assert_op(x, ft.all(ft.gt(x, 0)), "then needs x > 0")))
+    other = ft.sin(_counted_double(calls, "b")(ft.assert_op(x, ft.all(ft.lt(x, 0)), "else needs x < 0")))
+    y = fc.ifelse(ft.gt(c, 0), then, other)
+    f = fc.function([c, x], [y, fc.grad(ft.sum(ft.sqr(y)), x)], mode=mode)
+    pos, neg = np.array([0.5, 0.25]), np.array([-0.5, -2.0])
+    v, g = f(1.0, pos)
+    np.testing.assert_allclose(v, np.exp(2 * pos), rtol=1e-12)
+    np.testing.assert_allclose(g, 4 * np.exp(4 * pos), rtol=1e-12)
+    assert calls == ["a", "a'"]
+    calls.clear()
+    v, g = f(-1.0, neg)
+    np.testing.assert_allclose(v, np.sin(2 * neg), rtol=1e-12)
+    np.testing.assert_allclose(g, 4 * np.sin(2 * neg) * np.cos(2 * neg), rtol=1e-12)
+    assert calls == ["b", "b'"]
+    # the gradient alone (its own ops: a Python op's cache key holds its closure's values)
+    calls.clear()
+    y = fc.ifelse(ft.gt(c, 0), ft.exp(_counted_double(calls, "c")(x)), ft.sin(_counted_double(calls, "d")(x)))
+    h = fc.function([c, x], fc.grad(ft.sum(y), x), mode=mode)
+    np.testing.assert_allclose(h(-1.0, neg), 2 * np.cos(2 * neg), rtol=1e-12)
+    assert calls == ["d", "d'"]
+
+
+@pytest.mark.parametrize("mode", MODES, ids=MODE_IDS)
+def test_a_nested_gradient_runs_only_the_path_taken(mode: Any) -> None:
+    c1, c2, x = ft.dscalar("c1"), ft.dscalar("c2"), ft.dvector("x")
+    calls: list[str] = []
+    inner = fc.ifelse(
+        ft.gt(c2, 0), ft.exp(_counted_double(calls, "a")(x)), ft.sin(_counted_double(calls, "b")(x))
+    )
+    z = fc.ifelse(ft.gt(c1, 0), inner * 3, _counted_double(calls, "c")(ft.sqrt(x)))
+    f = fc.function([c1, c2, x], [z, fc.grad(ft.sum(ft.sqr(z)), x)], mode=mode)
+    xv = RNG.uniform(1, 2, size=3)
+    cases = [
+        (1, 1, 18 * 2 * np.exp(4 * xv), "a"),
+        (1, -1, 18 * 2 * np.sin(2 * xv) * np.cos(2 * xv), "b"),
+        (-1, 1, 8 * np.sqrt(xv) / (2 * np.sqrt(xv)), "c"),
+    ]
+    for c1v, c2v, want, tag in cases:
+        calls.clear()
+        np.testing.assert_allclose(f(c1v, c2v, xv)[1], want, rtol=1e-12)
+        assert calls == [tag, tag + "'"]
+
+
+def test_a_value_and_its_gradient_run_in_one_node() -> None:
+    c, x = ft.dscalar("c"), ft.dvector("x")
+    y = fc.ifelse(ft.gt(c, 0), ft.exp(x) * 2, ft.sin(x))
+    f = fc.function([c, x], [y, fc.grad(ft.sum(ft.sqr(y)), x)], mode=PY)
+    # the gradient's seed (2 y) is computed in each branch from the branch's value, so the
+    # ifelse and its gradient's read nothing of one another and become one node: each branch
+    # computes its value and gradient together; nothing else is left outside
+    ops = [type(n.op).__name__ for n in f.optimized_graph.toposort()]
+    assert ops == ["Elemwise", "LazyIfElse"]
+    # without the rewrite both branches run before the choice, with the same results
+    eager = fc.function([c, x], [y, fc.grad(ft.sum(ft.sqr(y)), x)], mode=PY.excluding("ifelse_lazy"))
+    xv = RNG.normal(size=4)
+    for cv in (1.0, -1.0):
+        for got, want in zip(f(cv, xv), eager(cv, xv)):
+            np.testing.assert_allclose(got, want, rtol=1e-14)
+
+
+@pytest.mark.parametrize("mode", MODES, ids=MODE_IDS)
+def test_a_gradient_reading_an_output_takes_the_forward_values_from_the_forward_node(mode: Any) -> None:
+    c, x = ft.dscalar("c"), ft.dvector("x")
+    calls: list[str] = []
+    y = fc.ifelse(ft.gt(c, 0), _counted_double(calls, "a")(x), ft.sin(_counted_double(calls, "b")(x)))
+    e = ft.exp(y)  # an output of the function, which the gradient reads too
+    f = fc.function([c, x], [e, fc.grad(ft.sum(e), x)], mode=mode)
+    lazy = [n.op for n in f.optimized_graph.toposort() if type(n.op).__name__ == "LazyIfElse"]
+    # the first hands 2x (the else-branch's, whose gradient reads it) to the gradient's node
+    assert [op.n_outs for op in lazy] == [2, 1]
+    xv = RNG.normal(size=3)
+    got = f(1.0, xv)
+    np.testing.assert_allclose(got[0], np.exp(2 * xv), rtol=1e-12)
+    np.testing.assert_allclose(got[1], 2 * np.exp(2 * xv), rtol=1e-12)
+    assert calls == ["a", "a'"]
+    calls.clear()
+    got = f(-1.0, xv)
+    np.testing.assert_allclose(got[0], np.exp(np.sin(2 * xv)), rtol=1e-12)
+    np.testing.assert_allclose(got[1], 2 * np.exp(np.sin(2 * xv)) * np.cos(2 * xv), rtol=1e-12)
+    assert calls == ["b", "b'"]
+
+
+def test_gradients_with_respect_to_a_branchs_own_values_and_blocked_ones() -> None:
+    c, x = ft.dscalar("c"), ft.dvector("x")
+    a = ft.exp(x)  # only the then-branch reads it
+    y = fc.ifelse(ft.gt(c, 0), a * 3, ft.sin(x))
+    wrt_a = fc.function([c, x], fc.grad(ft.sum(y), [x, a]), mode=PY)
+    constant_a = fc.function([c, x], fc.grad(ft.sum(y * x), x, consider_constant=[a]), mode=PY)
+    jac = fc.function([c, x], ft.jacobian(y, x), mode=PY)
+    xv = RNG.normal(size=3)
+    for cv, dx, da, dx_const, d_jac in [
+        (1.0, 3 * np.exp(xv), np.full(3, 3.0), 3 * np.exp(xv), 3 * np.exp(xv)),
+        (-1.0, np.cos(xv), np.zeros(3), np.sin(xv) + xv * np.cos(xv), np.cos(xv)),
+    ]:
+        gx, ga = wrt_a(cv, xv)
+        np.testing.assert_allclose(gx, dx, rtol=1e-12)
+        np.testing.assert_allclose(ga, da, rtol=1e-12)
+        np.testing.assert_allclose(constant_a(cv, xv), dx_const, rtol=1e-12)
+        np.testing.assert_allclose(jac(cv, xv), np.diag(d_jac), rtol=1e-12)
+
+
+@pytest.mark.parametrize("mode", [None, PY], ids=["c", "py"])
+def test_gradients_through_a_loop_of_ifelses_match_finite_differences(mode: Any) -> None:
+    cs, x = ft.dvector("cs"), ft.dvector("x")
+    calls: list[str] = []
+    double = _counted_double(calls, "s")
+
+    def step(cv: Any, h: Any) -> Any:
+        return fc.ifelse(ft.gt(cv, 0), double(h) * ft.exp(h), ft.sin(h) + 1)
+
+    out, _ = fc.scan(step, sequences=[cs], outputs_info=[x])
+    cost = ft.sum(ft.sqr(out[-1]))
+    f = fc.function([cs, x], [cost, fc.grad(cost, x)], mode=mode)
+    xv = np.array([0.3, -0.4])
+
+    def numeric(csv: np.ndarray, xv: np.ndarray) -> float:
+        h = xv
+        for cv in csv:
+            h = 2 * h * np.exp(h) if cv > 0 else np.sin(h) + 1
+        return float(np.sum(h**2))
+
+    for csv in (np.array([1.0, -1.0, 1.0]), np.array([-1.0, -1.0])):
+        calls.clear()
+        cost_v, g = f(csv, xv)
+        assert cost_v == pytest.approx(numeric(csv, xv), rel=1e-12)
+        fd = [(numeric(csv, xv + 1e-6 * e) - numeric(csv, xv - 1e-6 * e)) / 2e-6 for e in np.eye(2)]
+        np.testing.assert_allclose(g, fd, rtol=1e-6)
+        # the steps taking the else-branch run neither the Python op nor its gradient
+        taken = int(np.sum(csv > 0))
+        assert calls.count("s'") == taken and calls.count("s") <= 2 * taken
 
 
 # -- the cache, pickles, a fresh process ------------------------------------------------------------

@@ -49,7 +49,7 @@ from .ifelse import ifelse
 from .ifelse_op import IfElse
 from .grad_ops import ReducedSize, RepeatGrad, SortGrad, SubtensorGrad, SumToShape, ZerosSum
 from .gradient import backprop, broadcast_like, given_gradient, grad, register_grad, sum_static_broadcast
-from .gradient import zeros_like
+from .gradient import register_branch_grad, zeros_like
 from .extra_ops import tril, triu
 from .jacobian_rows import JacobianRows, jacobian_rows
 from .nlinalg import Det, MatrixInverse, SlogDet
@@ -729,22 +729,17 @@ def _assert(node: Apply, out_grads: list) -> list:
     return [out_grads[0]] + [None] * (len(node.inputs) - 1)
 
 
-@register_grad(IfElse)
-def _ifelse(node: Apply, out_grads: list) -> list:
-    # each branch gets the output's gradient where it was chosen and zeros of its own shape
-    # where not (the branches may differ in shape)
-    n = node.op.n_outs
-    cond, thens, elses = node.inputs[0], node.inputs[1 : 1 + n], node.inputs[1 + n :]
-    g_then, g_else = [], []
-    for a, b, g in zip(thens, elses, out_grads):
-        if g is None:
-            g_then.append(None)
-            g_else.append(None)
-        else:
-            g = g if g.dtype == a.dtype else cast(g, a.dtype)
-            g_then.append(ifelse(cond, g, zeros_like(a)))
-            g_else.append(ifelse(cond, zeros_like(b), g))
-    return [None, *g_then, *g_else]
+@register_branch_grad(IfElse)
+def _ifelse(node: Apply, out_grads: list, through: Callable[[int, list], list]) -> list:
+    # Each branch is differentiated down to the values it reads from the rest of the graph, and
+    # one ifelse picks the taken branch's gradients of them (zeros where it reads none), so the
+    # function computes only the taken branch's values and gradients.
+    sides = [dict((id(v), (v, g)) for v, g in through(side, out_grads)) for side in (0, 1)]
+    found = {k: vg[0] for side in sides for k, vg in side.items()}
+    if not found:
+        return []
+    then, other = ([s[k][1] if k in s else zeros_like(v) for k, v in found.items()] for s in sides)
+    return list(zip(found.values(), ifelse(node.inputs[0], then, other)))
 
 
 @register_grad(ZeroGrad, DisconnectedGrad)

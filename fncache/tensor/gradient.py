@@ -7,6 +7,12 @@ are in ``grad_rules.py``); a rule gets the node and the gradients of its outputs
 gradient (or ``None`` for zero) per input. This module walks the graph backwards, sums the
 gradients a variable receives from its users, and sums a gradient back over the dims that
 broadcasting expanded.
+
+An op that reads some inputs only on one side (``ifelse``: its then-values only when the
+condition is true) has a branch rule instead (`register_branch_grad`): the nodes only one side
+needs (``graph/branches.py``) are differentiated with the node, so the gradients reaching the
+values the side reads from the rest of the graph are computed on that side too, and a function
+computing them runs only the side taken, forward and backward.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import numpy as np
 
 from ..graph.basic import Apply, Variable, ancestors, toposort
+from ..graph.branches import branch_regions, readers
 from ..graph.types import TensorType, is_complex, is_float
 from .basic import as_tensor_variable, constant
 from .blas import Dot
@@ -33,7 +40,9 @@ __all__ = [
     "jacobian",
     "hessian",
     "register_grad",
+    "register_branch_grad",
     "GradRule",
+    "BranchGradRule",
     "broadcast_like",
     "zeros_like",
     "backprop",
@@ -45,6 +54,14 @@ GradRule = Callable[[Apply, list], list]
 
 _RULES: dict[type, GradRule] = {}
 
+#: A branch rule: (node, gradients of its outputs, ``through``) -> [(variable, its gradient)].
+#: ``through(side, seeds)`` differentiates the node's inputs of that side (``op.branch_side``)
+#: and the nodes only they need, from ``seeds`` (one per input of the side, None for zero), and
+#: returns [(variable read from outside the side, its gradient)].
+BranchGradRule = Callable[[Apply, list, Callable[[int, list], list]], list]
+
+_BRANCH_RULES: dict[type, BranchGradRule] = {}
+
 
 def register_grad(*op_classes: type) -> Callable[[GradRule], GradRule]:
     """Decorator: ``fn(node, output_grads)`` is the gradient rule of ``op_classes``."""
@@ -55,6 +72,22 @@ def register_grad(*op_classes: type) -> Callable[[GradRule], GradRule]:
         return fn
 
     return deco
+
+
+def register_branch_grad(*op_classes: type) -> Callable[[BranchGradRule], BranchGradRule]:
+    """Decorator: ``fn(node, output_grads, through)`` is the branch rule of ``op_classes``,
+    ops with a method ``branch_side(k)``: the side input ``k`` is read on, or None."""
+
+    def deco(fn: BranchGradRule) -> BranchGradRule:
+        for c in op_classes:
+            _BRANCH_RULES[c] = fn
+        return fn
+
+    return deco
+
+
+def _branch_rule(node: Apply) -> BranchGradRule | None:
+    return next((_BRANCH_RULES[c] for c in type(node.op).__mro__ if c in _BRANCH_RULES), None)
 
 
 def _rule(node: Apply) -> GradRule:
@@ -247,6 +280,7 @@ def backprop(
     for v, g in zip(outputs, output_grads):
         if g is not None and id(v) in dep:
             add(v, g)
+    uses: dict | None = None
     for node in reversed(order):
         out_grads = [grads.get(id(o)) for o in node.outputs]
         if all(g is None for g in out_grads):
@@ -256,6 +290,13 @@ def backprop(
             if id(v) in dep and is_complex(v.dtype):
                 _refuse_complex_path(v, dep)
         if not any(need):
+            continue
+        branch = _branch_rule(node)
+        if branch is not None:
+            if uses is None:  # a variable given a gradient from outside is needed outside
+                uses = readers(order, [*outputs, *wrt])
+            for v, g in branch(node, out_grads, _through(node, order, uses, dep)):
+                add(v, g)
             continue
         in_grads = _rule(node)(node, out_grads)
         if len(in_grads) != len(node.inputs):
@@ -279,6 +320,33 @@ def backprop(
                     )
                 add(v, g if g.dtype == v.dtype else cast(g, v.dtype))
     return grads
+
+
+def _through(
+    node: Apply, order: list[Apply], uses: dict, dep: set[int]
+) -> Callable[[int, list], list[tuple[Variable, Variable]]]:
+    """The ``through`` of a branch rule for ``node`` (see `BranchGradRule`)."""
+    regions = branch_regions(order, uses, [node], lambda host, k: host.op.branch_side(k))
+
+    def through(side: int, seeds: list) -> list[tuple[Variable, Variable]]:
+        region = [m for m in order if regions.get(id(m), (None,))[0] == side]
+        made = {id(o) for m in region for o in m.outputs}
+        outs = [v for k, v in enumerate(node.inputs) if node.op.branch_side(k) == side]
+        frontier = list(
+            {
+                id(v): v
+                for v in [i for m in region for i in m.inputs] + outs
+                if id(v) not in made and id(v) in dep and is_float(v.dtype)
+            }.values()
+        )
+        seeds = [
+            None if g is None else cast(sum_static_broadcast(g, v, range(v.ndim)), v.dtype)
+            for v, g in zip(outs, seeds)
+        ]
+        found = backprop(outs, seeds, frontier, blockers=frontier)
+        return [(f, found[id(f)]) for f in frontier if id(f) in found]
+
+    return through
 
 
 def _refuse_complex_path(v: Variable, dep: set[int]) -> None:

@@ -9,9 +9,12 @@ and puts a `LazyIfElse` node in the `IfElse`'s place: it reads the condition and
 function of the branch taken, so the other branch's nodes cost nothing and their errors (an
 assertion, a shape mismatch, an index out of range) do not raise. Nodes the rest of the graph
 also reads stay outside and are computed once, whichever branch is taken (as are the values
-both branches read). Unlike ``switch``, the branches may have different shapes (only dtype and
-number of dimensions must agree) and nothing is broadcast. This module is loaded with the
-first ``ifelse`` (or gradient): only then does compiling look for its nodes.
+both branches read). The gradient of an ``ifelse`` is an ``ifelse`` of the same condition over
+each branch's gradients (``grad_rules.py``), made lazy with it, so a function computing both
+runs only the taken branch's forward and backward work. Unlike ``switch``, the branches may
+have different shapes (only dtype and number of dimensions must agree) and nothing is
+broadcast. This module is loaded with the first ``ifelse`` (or gradient): only then does
+compiling look for its nodes.
 """
 
 from __future__ import annotations
@@ -49,6 +52,10 @@ class IfElse(Op):
     def make_node(self, cond: Variable, *branches: Variable) -> Apply:
         n = self.n_outs
         return Apply(self, [cond, *branches], _output_types(branches[:n], branches[n:]))
+
+    def branch_side(self, k: int) -> int | None:
+        """The side input ``k`` is read on: 0 (then), 1 (else), None (the condition)."""
+        return None if k == 0 else int(k > self.n_outs)
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         n = self.n_outs
