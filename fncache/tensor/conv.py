@@ -277,6 +277,7 @@ def conv2d(
     subsample: Any = (1, 1),
     filter_flip: bool = True,
     filter_dilation: Any = (1, 1),
+    image_shape: Sequence[int | None] | None = None,
 ) -> Variable:
     """The 2-d convolution of Theano's ``tensor.nnet.conv2d``: ``input`` is
     ``(batch, channels, rows, cols)``, ``filters`` ``(n_filters, channels, frows, fcols)``, the
@@ -289,7 +290,12 @@ def conv2d(
     ``filter_flip=True`` (the default) it is a true convolution (the filters are flipped), with
     False a correlation. ``input_shape``/``filter_shape`` declare sizes (None for unknown): the
     result's static shape uses them and other sizes are an error when the function runs.
-    Both operands are cast to one float dtype (float32 stays float32)."""
+    Both operands are cast to one float dtype (float32 stays float32). ``image_shape`` is
+    ``input_shape``'s older name (Theano's ``tensor.nnet.conv.conv2d``, the LeNet tutorial's)."""
+    if image_shape is not None:
+        if input_shape is not None:
+            raise TypeError("conv2d: give input_shape or its older name image_shape, not both")
+        input_shape = image_shape
     x, w = _operand(input, "input"), _operand(filters, "filters")
     border = _border(border_mode)
     stride = int_pair(subsample, "conv2d", "subsample", 1, "(2, 2)")

@@ -56,7 +56,7 @@ _LAZY = {
 }
 __all__ += sorted(_LAZY)
 #: submodules of Theano's ``tensor.nnet`` (``ft.nnet.bn.batch_normalization_train``)
-_SUBMODULES = ("bn", "neighbours", "abstract_conv")
+_SUBMODULES = ("bn", "neighbours", "abstract_conv", "conv")  # conv: Theano's old conv.conv2d
 
 logsoftmax = log_softmax  # Theano's spelling
 
