@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copyreg
 import importlib
 import sys
 import types
@@ -344,6 +345,7 @@ __all__ += [
     "ifelse",
     "nnet",
     "signal",  # noqa: F405  (a module loaded when asked for)
+    "sharedvar",  # noqa: F405  (a module loaded when asked for)
     "argsort",
     "cumprod",
     "cumsum",
@@ -446,6 +448,10 @@ _LAZY = {
     **dict.fromkeys(("linspace", "mgrid", "ogrid"), "grids"),
     **dict.fromkeys(("max_and_argmax", "median", "nanmax", "nanmin", "nansum", "ptp"), "stat_reductions"),
     **dict.fromkeys(("digamma", "log1mexp", "log1pexp", "polygamma", "psi", "xlogx", "xlogy0"), "special"),
+    **dict.fromkeys(
+        ("NotScalarConstantError", "get_scalar_constant_value", "get_underlying_scalar_constant_value"),
+        "constant_value",
+    ),
 }
 __all__ += sorted(_LAZY)
 
@@ -462,7 +468,7 @@ def __getattr__(name: str) -> Any:
 
         globals().update(scan=scan, until=until)
         return globals()[name]
-    if name in ("shared_randomstreams", "rng_mrg", "signal"):  # modules loaded when asked for
+    if name in ("shared_randomstreams", "rng_mrg", "signal", "sharedvar"):  # modules loaded when asked for
         return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'fncache.tensor' has no attribute {name!r}")
 
@@ -479,3 +485,6 @@ class _Package(types.ModuleType):
 
 
 sys.modules[__name__].__class__ = _Package
+# Pickled by name as any module is: a user function that reads ``ft`` (an as_op's function or
+# grad, a custom op's method) pickles by value and carries a reference to this package.
+copyreg.pickle(_Package, lambda m: (importlib.import_module, (m.__name__,)))
