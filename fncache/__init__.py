@@ -109,7 +109,6 @@ __all__ = [
     "In",
     "Out",
     "gradient",
-    "compile",
     "graph",
     "foldl",
     "foldr",
@@ -121,8 +120,8 @@ __all__ = [
     "dot",
     "__version__",
 ]
-# fc.map and fc.reduce are left out of __all__: `from fncache import *` must not shadow
-# Python's own map and reduce.
+# fc.compile, fc.map and fc.reduce are left out of __all__: `from fncache import *` must not
+# shadow Python's own compile, map and reduce.
 
 
 def __getattr__(name: str) -> Any:

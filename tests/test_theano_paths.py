@@ -105,7 +105,7 @@ def test_gradient_module_verify_grad() -> None:
 # -- map, reduce, foldl, foldr ------------------------------------------------------------------
 def test_scan_views_are_theanos_names() -> None:
     assert {"foldl", "foldr", "scan_checkpoints"} <= set(fc.__all__)
-    assert not {"map", "reduce"} & set(fc.__all__)  # a star import keeps Python's own
+    assert not {"map", "reduce", "compile"} & set(fc.__all__)  # a star import keeps Python's own
     assert callable(fc.map) and callable(fc.reduce)
 
 
@@ -340,17 +340,19 @@ def test_user_op_pickles_by_value_into_another_process(tmp_path) -> None:
     process has no such class."""
     script = tmp_path / "make.py"
     script.write_text(
-        "import pickle, sys, numpy as np\n"
-        "import fncache as fc, fncache.tensor as ft\n"
+        "import pickle\n"
+        "import sys\n"
+        "import fncache as fc\n"
+        "import fncache.tensor as ft\n\n\n"
         "class TripleOp(fc.Op):\n"
-        "    __props__ = ()\n"
+        "    __props__ = ()\n\n"
         "    def make_node(self, x):\n"
         "        x = ft.as_tensor_variable(x)\n"
-        "        return fc.Apply(self, [x], [x.type()])\n"
+        "        return fc.Apply(self, [x], [x.type()])\n\n"
         "    def perform(self, node, inputs, output_storage):\n"
-        "        output_storage[0][0] = inputs[0] * 3\n"
+        "        output_storage[0][0] = inputs[0] * 3\n\n"
         "    def grad(self, inputs, g):\n"
-        "        return [g[0] * 3]\n"
+        "        return [g[0] * 3]\n\n\n"
         "x = ft.dvector('x')\n"
         "f = fc.function([x], [TripleOp()(x), fc.grad(TripleOp()(x).sum(), x)])\n"
         "open(sys.argv[1], 'wb').write(pickle.dumps(f))\n"
@@ -462,6 +464,29 @@ def test_compute_test_value_catches_a_shape_error_where_the_graph_is_built() -> 
     with fc.config.change_flags(compute_test_value="raise"):
         f = fc.function([x], (ft.exp(x) * 2).sum())
     assert f(np.zeros((2, 2))) == 8.0
+
+
+def test_compute_test_value_through_loops_jacobians_and_gradients() -> None:
+    """A loop's step and a Jacobian's rows are built on stand-ins: the node running them is
+    evaluated whole, and the results (gradients included) get their test values."""
+    x, h0 = ft.dmatrix("x"), ft.dvector("h0")
+    xv, h0v = np.linspace(-1, 1, 15).reshape(5, 3), np.array([0.1, -0.2, 0.3])
+    x.tag.test_value, h0.tag.test_value = xv, h0v
+    with fc.config.change_flags(compute_test_value="raise"):
+        hs, _ = fc.scan(lambda xt, h: ft.tanh(h * 0.5 + xt), sequences=x, outputs_info=h0)
+        J = ft.jacobian(hs[-1], h0)
+        g = fc.grad((hs[-1] ** 2).sum(), h0)
+        H = ft.hessian((h0**3).sum(), h0)
+        bad = ft.dmatrix("bad")
+        bad.tag.test_value = np.ones((5, 4))
+        with pytest.raises(ValueError, match="cannot be broadcast") as info:
+            fc.scan(lambda xt, h: ft.tanh(h + xt), sequences=bad, outputs_info=h0)
+        assert "computing the test value of Scan" in "".join(info.value.__notes__)
+    f = fc.function([x, h0], [hs, J, g, H])
+    for got, want in zip(
+        [hs.tag.test_value, J.get_test_value(), g.get_test_value(), H.get_test_value()], f(xv, h0v)
+    ):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
 
 
 # -- constants, graph walks, module paths ------------------------------------------------------

@@ -2,7 +2,12 @@
 the front end builds is evaluated at once on its inputs' test values (``x.tag.test_value``,
 a constant's value, a shared variable's), and its outputs get theirs. A shape error then
 raises at graph-building time, at the line that built the node, instead of when a compiled
-function runs. README "Configuration"."""
+function runs. README "Configuration".
+
+Inner graphs (a loop's step, the rows of a Jacobian, a loop's gradient) are built on
+stand-ins with the flag off; the node running one is evaluated as a whole. So only a graph's
+roots are asked for test values: a result that has none (computed where the flag was off)
+just leaves the nodes reading it unevaluated."""
 
 from __future__ import annotations
 
@@ -25,6 +30,8 @@ def get_test_value(v: "Variable") -> Any:
         return data
     if v.holds_value:
         return v.get_value(borrow=True)  # type: ignore[attr-defined]
+    if v.owner is not None and "test_value" not in v.tag:
+        _fill_above(v)
     if "test_value" not in v.tag:
         raise AttributeError(
             f"{v!r} has no test value; set {v!r}.tag.test_value = <an array of type {v.type}>"
@@ -37,18 +44,47 @@ def get_test_value(v: "Variable") -> Any:
 
 def compute_test_values(node: "Apply") -> None:
     """Give ``node``'s outputs their test values, as ``config.compute_test_value`` asks: when
-    an input has none, nothing ('ignore'), a warning ('warn') or an error ('raise')."""
+    a root it reads has none, nothing ('ignore'), a warning ('warn') or an error ('raise')."""
     values = []
     for k, v in enumerate(node.inputs):
         try:
             values.append(get_test_value(v))
         except AttributeError as e:
+            if v.owner is not None:
+                return
             msg = f"compute_test_value: input {k} of {node.op}: {e}"
             if config.compute_test_value == "raise":
                 raise ValueError(f"{msg} (or set config.compute_test_value to 'ignore' or 'off')") from None
             if config.compute_test_value == "warn":
                 warnings.warn(msg, stacklevel=4)
             return
+    _evaluate(node, values)
+
+
+def _fill_above(v: "Variable") -> None:
+    """Test values for the nodes ``v`` depends on that were built without them (where the
+    flag was off: an inner graph's outer values, a rewrite's nodes) and whose roots have them;
+    a node reading a root without one (an inner graph's stand-in) stays without, silently."""
+    from .basic import toposort
+
+    for node in toposort([v]):
+        if all("test_value" in o.tag for o in node.outputs):
+            continue
+        try:
+            values = [_known(i) for i in node.inputs]
+        except AttributeError:
+            continue
+        _evaluate(node, values)
+
+
+def _known(v: "Variable") -> Any:
+    """``v``'s test value where it has one now (the walk above fills them in order)."""
+    if v.owner is not None and "test_value" not in v.tag:
+        raise AttributeError(v)
+    return get_test_value(v)
+
+
+def _evaluate(node: "Apply", values: list) -> None:
     try:
         outs = node.op.perform(node, values)
     except Exception as e:

@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import numpy as np
 
 from ..graph.basic import Apply, Variable, ancestors, toposort
+from ..config import config
 from ..errors import DisconnectedInputError, NullTypeGradError
 from ..graph.types import TensorType, is_complex, is_float
 from .basic import as_tensor_variable, constant
@@ -545,8 +546,10 @@ def jacobian(
     k = TensorType("int64", ())("k")
     # Row k is the gradient of flat[k]: the gradient reaching flat is one at k, zeros elsewhere,
     # and k < len(flat) for every row the loop runs (what lets a sum of it be that one).
-    seed = SubtensorGrad((("i", ("v", 0)),), in_range=True)(flat, constant(np.ones((), flat.dtype)), k)
-    rows = _seeded([flat], [seed], items, consider_constant, disconnected_inputs)
+    # Built on the stand-in k, which has no test value (config.compute_test_value).
+    with config.change_flags(compute_test_value="off"):
+        seed = SubtensorGrad((("i", ("v", 0)),), in_range=True)(flat, constant(np.ones((), flat.dtype)), k)
+        rows = _seeded([flat], [seed], items, consider_constant, disconnected_inputs)
     jacs = jacobian_rows(flat, k, rows, items)
     if expr.ndim != 1:
         es = shape(expr)
