@@ -307,6 +307,36 @@ class DoubleOp(Op):
         return [output_grads[0] * 2]
 
 
+class ScaleOp(Op):
+    """An op without ``__props__``, as many Theano ops are written (they compare by identity)."""
+
+    def __init__(self, k: float) -> None:
+        self.k = k
+
+    def make_node(self, x):  # noqa: ANN001, ANN201
+        x = ft.as_tensor_variable(x)
+        return Apply(self, [x], [x.type()])
+
+    def perform(self, node, inputs, output_storage):  # noqa: ANN001, ANN201
+        output_storage[0][0] = inputs[0] * self.k
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_user_op_without_props_is_identified_by_its_attributes(mode: str) -> None:
+    """Two instances computing differently are never merged nor keyed alike (a silently wrong
+    result otherwise); equal ones are the same op."""
+    assert ScaleOp(2.0) == ScaleOp(2.0) and ScaleOp(2.0) != ScaleOp(3.0)
+    x = ft.dvector("x")
+    f = fc.function([x], [ScaleOp(2.0)(x), ScaleOp(3.0)(x), ScaleOp(2.0)(x)], mode=mode)
+    xv = np.array([1.0, -2.0])
+    for got, k in zip(f(xv), (2.0, 3.0, 2.0)):
+        np.testing.assert_array_equal(got, xv * k)
+    f2, f3 = (fc.function([x], ScaleOp(k)(x), mode=mode) for k in (2.0, 3.0))
+    assert f2.cache_key != f3.cache_key
+    np.testing.assert_array_equal(f3(xv), xv * 3.0)
+    assert fc.function([x], ScaleOp(2.0)(x), mode=mode).cache_key == f2.cache_key
+
+
 def test_graph_classes_at_the_top() -> None:
     assert (fc.Variable, fc.Apply, fc.Op) == (fc.graph.basic.Variable, Apply, Op)
     assert isinstance(ft.dvector("x"), fc.Variable) and fc.dot is ft.dot

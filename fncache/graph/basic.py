@@ -228,6 +228,12 @@ class Op:
     #: True for ops running user code, whose outputs may be their inputs (or views of them).
     may_return_input = False
 
+    #: True for a user's op class that declares no ``__props__`` anywhere (Theano's ops may
+    #: not: they compare by identity there): its identity is then its attributes, so two
+    #: instances that compute differently (``ScaleOp(2)``, ``ScaleOp(3)``) never merge or
+    #: share a cache entry, and equal ones still do.
+    _identity_from_state: ClassVar[bool] = False
+
     def _props(self) -> tuple:
         return tuple(getattr(self, p) for p in self.__props__)
 
@@ -250,7 +256,14 @@ class Op:
         if sig is None:
             from .canonical import canonical
 
-            sig = f"{type(self).__module__}.{type(self).__qualname__}{canonical(self._props())}"
+            if not self._identity_from_state:
+                text = canonical(self._props())
+            else:
+                try:
+                    text = canonical(self.__getstate__())
+                except TypeError:  # an attribute with no canonical form: this instance only
+                    text = f"instance:{os.urandom(16).hex()}"
+            sig = f"{type(self).__module__}.{type(self).__qualname__}{text}"
             self.__dict__["_signature"] = sig
         return sig
 
@@ -277,6 +290,10 @@ class Op:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        if not cls.__module__.startswith("fncache.") and not any(
+            "__props__" in c.__dict__ for c in cls.__mro__ if c is not Op
+        ):
+            cls._identity_from_state = True
         perform = cls.__dict__.get("perform")
         if perform is not None and _writes_output_storage(perform):
             cls.perform = _returning(perform)  # type: ignore[method-assign]
