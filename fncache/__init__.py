@@ -36,6 +36,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "shared": ("fncache.tensor.shared", "shared"),
     "SharedVariable": ("fncache.tensor.shared", "SharedVariable"),
     "Mode": ("fncache.mode", "Mode"),
+    "NanGuardMode": ("fncache.mode", "NanGuardMode"),
     "debugprint": ("fncache.runtime.debugprint", "debugprint"),
     "TensorType": ("fncache.tensor", "TensorType"),  # the front end: its variables carry operators
     "grad": ("fncache.tensor.gradient", "grad"),
@@ -79,6 +80,7 @@ __all__ = [
     "shared",
     "SharedVariable",
     "Mode",
+    "NanGuardMode",
     "debugprint",
     "cache",
     "TensorType",

@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["Mode", "get_mode", "LINKERS", "OPTIMIZERS"]
+__all__ = ["Mode", "NanGuardMode", "get_mode", "LINKERS", "OPTIMIZERS"]
 
 LINKERS = ("c", "py")
 OPTIMIZERS = ("fast_run", "fast_compile", None)
+#: The Python linker checking every value for NaN, infinities and/or big values: "nanguard:"
+#: and a letter per check ("n", "i", "b"); a plain string, so pickles and inner functions
+#: carry it as any other linker.
+NANGUARD = "nanguard:"
+
+
+def _known_linker(linker: str) -> bool:
+    return linker in LINKERS or (
+        isinstance(linker, str) and linker.startswith(NANGUARD) and set(linker[len(NANGUARD) :]) <= set("nib")
+    )
 
 
 class Mode:
@@ -27,7 +37,7 @@ class Mode:
     ) -> None:
         if linker == "cvm":
             linker = "c"
-        if linker not in LINKERS:
+        if not _known_linker(linker):
             raise ValueError(f"Mode: unknown linker {linker!r}; expected one of {LINKERS}")
         if optimizer is not None:
             optimizer = str(optimizer).lower()
@@ -92,6 +102,26 @@ class Mode:
 
     def __reduce__(self):
         return (Mode, (self.linker, self.optimizer, self._including, self._excluding, self.device))
+
+
+def NanGuardMode(
+    nan_is_error: bool = True,
+    inf_is_error: bool = True,
+    big_is_error: bool = True,
+    optimizer: str | None = "fast_run",
+    linker: str | None = None,
+) -> Mode:
+    """Theano's and PyTensor's debugging mode: the Python linker, checking the function's
+    inputs and shared values and every node's outputs for NaN (``nan_is_error``), infinities
+    (``inf_is_error``) and absolute values above 1e10 (``big_is_error``); the first found
+    raises ``AssertionError`` naming the node and the value. On the host whatever
+    ``config.device`` says."""
+    if linker not in (None, "py", "c", "cvm"):
+        raise ValueError(
+            f"NanGuardMode: unknown linker {linker!r}; it runs the Python linker (leave linker out)"
+        )
+    flags = "n" * bool(nan_is_error) + "i" * bool(inf_is_error) + "b" * bool(big_is_error)
+    return Mode(NANGUARD + flags, optimizer, device="cpu")
 
 
 FAST_RUN = Mode("c", "fast_run")

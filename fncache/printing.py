@@ -1,5 +1,6 @@
 """``fncache.printing``, where Theano and PyTensor users look for it: ``from fncache.printing
-import pp, pprint, debugprint`` (``fncache/runtime/printing.py``).
+import pp, pprint, debugprint, Print`` (``fncache/runtime/printing.py``; ``Print``, the op
+that prints a value each time a function computes it: ``fncache/tensor/pyop.py``).
 
 ``debugprint`` here behaves as Theano's, so a ported script's ``debugprint(f)`` shows the graph:
 with no ``file`` it prints to standard output, ``file="str"`` only returns the text, and any
@@ -14,8 +15,9 @@ from typing import Any
 
 from .runtime.debugprint import debugprint as _text
 from .runtime.printing import pp
+from .tensor.pyop import Print
 
-__all__ = ["debugprint", "pp", "pprint"]
+__all__ = ["Print", "debugprint", "pp", "pprint"]
 
 #: Theano's other name for ``pp``.
 pprint = pp

@@ -8,6 +8,7 @@ Then the names they call one by one: ``ft.nnet`` against numpy and central finit
 from __future__ import annotations
 
 import io
+import pickle
 
 from typing import Any
 
@@ -450,6 +451,35 @@ def test_printing_debugprint_prints_as_theanos_and_fc_debugprint_stays_quiet(cap
     assert "mul" in buf.getvalue() and capsys.readouterr().out == ""
 
 
+@pytest.mark.parametrize("mode", [PY, None], ids=["py", "c"])
+def test_print_op_prints_each_time_the_value_is_computed(mode: Any, capsys) -> None:
+    from fncache.printing import Print
+
+    x = ft.dvector("x")
+    y = Print("y")(x * 2)
+    f = fc.function([x], [ft.exp(y), ft.grad(y.sum(), x)], mode=mode)
+    e, gx = f([0.0, 1.0])
+    np.testing.assert_allclose(e, np.exp([0.0, 2.0]))
+    np.testing.assert_array_equal(gx, [2.0, 2.0])  # the gradient passes through, unprinted
+    assert capsys.readouterr().out == "y __str__ = [0. 2.]\n"
+    # two equal Prints both print (never merged); one of a constant prints when the function
+    # runs, not when it is compiled; attrs chooses what is printed; pickles carry it
+    g = fc.function(
+        [x],
+        [
+            Print("s", attrs=("shape",))(x) + Print("s", attrs=("shape",))(x),
+            Print("c")(ft.constant(np.arange(2.0))) + x,
+        ],
+        mode=mode,
+    )
+    assert capsys.readouterr().out == ""
+    pickle.loads(pickle.dumps(g))([1.0, 2.0])
+    out = capsys.readouterr().out.splitlines()
+    assert sorted(out) == ["c __str__ = [0. 1.]", "s shape = (2,)", "s shape = (2,)"]
+    with pytest.raises(TypeError, match=r"Print: attrs must be a tuple of attribute names"):
+        Print("x", attrs="shape")
+
+
 # -- In / Out ------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("mode", [PY, None], ids=["py", "c"])
 def test_in_gives_defaults_and_keyword_names_and_pickles(mode: Any) -> None:
@@ -564,3 +594,93 @@ def test_in_refuses_bad_defaults_and_names() -> None:
         fc.function([fc.In(x, name="y"), y], x + y)
     with pytest.raises(TypeError, match=r"In: the variable must be a symbolic variable"):
         fc.In(3)
+
+
+# -- the "Derivatives" tutorial's Lop, and the "Using shared variables" / "Copying functions" ones ---
+@pytest.mark.parametrize("mode", [PY, None], ids=["py", "c"])
+def test_lop_needs_only_what_the_product_reads(mode: Any) -> None:
+    W, x, v = ft.dmatrix("W"), ft.dvector("x"), ft.dvector("v")
+    vj = ft.Lop(ft.dot(x, W), W, v)
+    f = fc.function([v, x], vj, mode=mode)  # the tutorial: W is not an input
+    np.testing.assert_array_equal(f([2.0, 2.0], [0.0, 1.0]), [[0.0, 0.0], [2.0, 2.0]])
+    # given W, the function checks the vector against dot(x, W)'s length, as before
+    g = fc.function([v, x, W], vj, mode=mode)
+    np.testing.assert_array_equal(g([2.0, 2.0], [0.0, 1.0], np.ones((2, 2))), [[0.0, 0.0], [2.0, 2.0]])
+    with pytest.raises(AssertionError, match="eval_points does not have the variable's shape"):
+        g([2.0, 2.0, 2.0], [0.0, 1.0], np.ones((2, 2)))
+    # a check that is not optional still needs what it reads
+    with pytest.raises(ValueError, match=r"depend on variables that are not inputs.*W"):
+        fc.function([x], ft.assert_op(x, ft.eq(x.shape[0], W.shape[0])), mode=mode)
+
+
+def test_no_default_updates_keeps_a_stream_where_it_is() -> None:
+    srng = fc.RandomStreams(seed=234)
+    u = srng.uniform((2, 2))
+    f = fc.function([], u)
+    g = fc.function([], u, no_default_updates=True)
+    a, b = f(), f()
+    assert not np.array_equal(a, b)  # the default update moves the stream on
+    np.testing.assert_array_equal(g(), g())  # no update: the same draw each call
+    shared = [v for v in f.shared_variables if v.default_update is not None]
+    k = fc.function([], u, no_default_updates=shared)
+    np.testing.assert_array_equal(k(), k())
+    with pytest.raises(TypeError, match=r"no_default_updates must be True, False or a list of shared"):
+        fc.function([], u, no_default_updates=["rng"])
+
+
+@pytest.mark.parametrize("mode", [PY, None], ids=["py", "c"])
+def test_copy_swaps_shared_variables_and_deletes_updates(mode: Any) -> None:
+    state, inc = fc.shared(0, name="state"), ft.iscalar("inc")
+    acc = fc.function([inc], state, updates=[(state, state + inc)], mode=mode)
+    acc(1)
+    new_state = fc.shared(0)
+    new_acc = acc.copy(swap={state: new_state})
+    assert new_acc(100) == 0 and new_state.get_value() == 100 and state.get_value() == 1
+    null = acc.copy(delete_updates=True, name="null")
+    assert null(9) == 1 and state.get_value() == 1 and null.name == "null"
+    assert acc(2) == 1 and state.get_value() == 3  # the original is untouched
+    # defaults and keyword names come along; a pickled function copies too
+    x = ft.dvector("x")
+    f = fc.function([fc.In(x, name="a", value=[1.0, 2.0])], x * 2, mode=mode)
+    c = pickle.loads(pickle.dumps(f)).copy()
+    np.testing.assert_array_equal(c(), [2.0, 4.0])
+    np.testing.assert_array_equal(c(a=[3.0]), [6.0])
+    with pytest.raises(TypeError, match=r"copy: swap maps .* not a shared variable of the same type"):
+        acc.copy(swap={state: fc.shared(0.5)})
+    with pytest.raises(ValueError, match=r"copy: swap names .* which function 'f' does not read"):
+        acc.copy(swap={new_state: fc.shared(0)})
+    s = ft.dvector("s")
+    keeps = fc.function([fc.In(s, value=[0.0], update=s + 1)], s * 1, mode=mode)
+    with pytest.raises(TypeError, match=r"copy: function 'f' keeps internal state"):
+        keeps.copy()
+
+
+def test_nan_guard_mode_names_the_node_that_made_the_value() -> None:
+    x = ft.dvector("x")
+    guard = fc.NanGuardMode(nan_is_error=True, inf_is_error=True, big_is_error=True)
+    f = fc.function([x], ft.exp(ft.log(x) * 2) + 1, mode=guard)
+    np.testing.assert_allclose(f([1.0, 2.0]), [2.0, 5.0])  # clean values pass
+    with pytest.raises(AssertionError, match=r"NanGuardMode found NaN in output 0 of .*log"):
+        f([-1.0, 2.0])
+    with pytest.raises(AssertionError, match=r"NanGuardMode found an infinity in input 0 \(x\)"):
+        f([np.inf, 2.0])
+    with pytest.raises(AssertionError, match=r"NanGuardMode found a value above 1e10"):
+        f([1e6, 2.0])  # exp(log(1e6) * 2) = 1e12
+    # only the checks asked for; the mode survives pickling; a plain mode does not check
+    quiet = fc.function([x], ft.log(x), mode=fc.NanGuardMode(nan_is_error=False, inf_is_error=False))
+    assert np.isnan(pickle.loads(pickle.dumps(quiet))([-1.0])[0])
+    nan_only = pickle.loads(
+        pickle.dumps(fc.function([x], ft.log(x), mode=fc.NanGuardMode(True, False, False)))
+    )
+    assert np.isneginf(nan_only([0.0])[0])
+    with pytest.raises(AssertionError, match="NanGuardMode found NaN"):
+        nan_only([-1.0])
+    assert np.isnan(fc.function([x], ft.log(x))([-1.0])[0])
+    # inside a scan step too
+    ys, _ = fc.scan(lambda v, acc: acc + ft.log(v), sequences=x, outputs_info=ft.constant(0.0))
+    g = fc.function([x], ys[-1], mode=guard)
+    assert g([1.0, np.e]) == pytest.approx(1.0)
+    with pytest.raises(AssertionError, match="NanGuardMode found NaN"):
+        g([1.0, -1.0])
+    with pytest.raises(ValueError, match=r"NanGuardMode: unknown linker 'vm'"):
+        fc.NanGuardMode(linker="vm")

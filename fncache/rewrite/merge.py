@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from ..graph.basic import Constant, Variable
 from ..graph.fgraph import FunctionGraph
-from ..tensor.pyop import PythonOp
 from .local import local_pass
 from .registry import register
 
@@ -20,8 +19,8 @@ def merge(fgraph: FunctionGraph) -> bool:
             if isinstance(v, Constant):
                 key = (v.type, v.signature())
                 node.inputs[i] = consts.setdefault(key, v)
-        if isinstance(node.op, PythonOp):
-            return None  # user callables may have side effects: never merged
+        if getattr(node.op, "side_effects", False):
+            return None  # a user's callable or a Print: each runs where it was put
         key = (node.op, tuple(id(v) for v in node.inputs))
         if key in seen:
             return seen[key]

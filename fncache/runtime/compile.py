@@ -228,7 +228,7 @@ def build_runner(
     backend while the compiler builds this graph's kernel library (their own compiler calls
     run beside it)."""
     link_inner = inner_functions(optimized, mode)
-    if link_inner is not None and (mode.device == "cuda" or mode.linker == "py"):
+    if link_inner is not None and (mode.device == "cuda" or mode.linker != "c"):
         link_inner()
     if mode.device == "cuda":
         from ..codegen.cuda.linker import build_cuda_runner
@@ -243,10 +243,10 @@ def build_runner(
             on_error=on_error,
             on_kwargs=on_kwargs,
         )
-    if mode.linker == "py":
+    if mode.linker != "c":  # "py", or "nanguard:" and its checks
         from .linker_py import PyRunner
 
-        return PyRunner(optimized, allow_gc=config.allow_gc)
+        return PyRunner(optimized, allow_gc=config.allow_gc, guard=mode.linker.partition(":")[2])
     from ..codegen.c_linker import build_c_runner
 
     return build_c_runner(

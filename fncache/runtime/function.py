@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 import warnings
 import weakref
@@ -23,6 +24,8 @@ from ..tensor.shared import SharedVariable
 from ..tensor.hooks import set_c_runtime, set_function_compiler
 
 __all__ = ["function", "Function", "assemble"]
+
+_log = logging.getLogger(__name__)
 
 
 def _as_list(x: Any) -> tuple[list[Any], bool]:
@@ -377,6 +380,52 @@ class Function:
             res = self._run(self._last)
         return res
 
+    def copy(
+        self,
+        share_memory: bool = False,
+        swap: dict[SharedVariable, SharedVariable] | None = None,
+        delete_updates: bool = False,
+        name: str | None = None,
+    ) -> Function:
+        """Theano's ``f.copy``: this function built again from its graph (a cache hit), reading
+        the shared variables ``swap`` maps each of this function's to (same type), and making
+        no update at all when ``delete_updates``. ``share_memory`` is accepted for Theano's
+        signature: functions never share intermediate buffers, so it changes nothing."""
+        if self._states:
+            raise TypeError(
+                f"copy: function {self.name!r} keeps internal state (fc.In with update= or "
+                "implicit=True), which copy does not duplicate; build the function again with "
+                "fc.function"
+            )
+        swap = dict(swap or {})
+        for old, new in swap.items():
+            if not any(old is sv for sv in self._shared):
+                raise ValueError(f"copy: swap names {old!r}, which function {self.name!r} does not read")
+            if not isinstance(new, SharedVariable) or new.type != old.type:
+                raise TypeError(
+                    f"copy: swap maps {old!r} ({old.type}) to {new!r}, which is not a shared variable "
+                    "of the same type; give fc.shared(value) of the same dtype and ndim"
+                )
+        fg, n_in = self.original_graph, len(self.inputs)
+        now = [swap.get(sv, sv) for sv in self._shared]
+        exprs = substitute(list(fg.outputs), dict(zip(fg.inputs[n_in:], now)))
+        outs = exprs[: self._n_out]
+        updates = [] if delete_updates else [(now[k], e) for k, e in zip(self._updated, exprs[self._n_out :])]
+        defaults = self._defaults or (NO_DEFAULT,) * n_in
+        ins = [In(v, name=nm, value=d) for v, nm, d in zip(fg.inputs[:n_in], self._names, defaults)]
+        g = function(
+            ins,
+            outs[0] if self._single else outs,
+            updates=updates,
+            mode=self.mode,
+            name=name or self.name,
+            allow_input_downcast=self.allow_input_downcast,
+            on_unused_input="ignore",
+            no_default_updates=True,  # this function's own default updates are in `updates`
+        )
+        g.trust_input = self._trust
+        return g
+
     def free(self) -> None:
         """Drop intermediate buffers kept for reuse (``allow_gc=False``)."""
         (self._native if self._native is not None else self._runner).free()
@@ -403,6 +452,50 @@ def _direct_class(native: Any) -> type:
     )
 
 
+def _no_default_updates(value: Any) -> Any:
+    """``no_default_updates`` checked: True (all), or a list of shared variables (False: none)."""
+    if value is True or value is False or value is None:
+        return value is True or []
+    items = list(value) if isinstance(value, (list, tuple, set)) else None
+    if items is None or not all(isinstance(v, SharedVariable) for v in items):
+        raise TypeError(
+            f"function: no_default_updates must be True, False or a list of shared variables, got {value!r}"
+        )
+    return items
+
+
+def _without_unrunnable_checks(
+    outs: list[Variable], upd: list[tuple[Variable, Variable]], ins: list[Variable]
+) -> tuple[list[Variable], list[tuple[Variable, Variable]]]:
+    """``outs`` and ``upd`` without the optional checks (``Assert(optional=True)``) whose
+    condition reads a variable that is neither an input, a shared variable nor a constant: the
+    function could not run them, and the value they guard does not need that variable."""
+    exprs = outs + [e for _, e in upd]
+    given = {id(v) for v in ins}
+
+    def missing(v: Variable) -> bool:
+        return v.owner is None and not isinstance(v, (Constant, SharedVariable)) and id(v) not in given
+
+    used = ancestors(exprs)
+    if not any(missing(v) for v in used):
+        return outs, upd
+    from ..tensor.pyop import Assert
+
+    drop = {
+        v: v.owner.inputs[0]
+        for v in used
+        if v.owner is not None
+        and isinstance(v.owner.op, Assert)
+        and v.owner.op.optional
+        and any(missing(a) for a in ancestors(v.owner.inputs[1:]))
+    }
+    if not drop:
+        return outs, upd
+    _log.debug("leaving out %d check(s) that read variables the function is not given", len(drop))
+    new = substitute(exprs, drop)
+    return new[: len(outs)], [(sv, e) for (sv, _), e in zip(upd, new[len(outs) :])]
+
+
 def function(
     inputs: Sequence[Variable],
     outputs: Any,
@@ -413,6 +506,7 @@ def function(
     on_unused_input: str = "raise",
     trust_input: bool = False,
     givens: Any = None,
+    no_default_updates: Any = False,
     profile: Any = None,
 ) -> Function:
     """Compile ``outputs`` as a function of ``inputs`` (README "Compiling").
@@ -421,8 +515,10 @@ def function(
     updates by expressions before compiling, e.g. ``{x: data[i * n:(i + 1) * n]}`` with ``data``
     a shared variable: the replaced variables are then not inputs. An input may be given as
     ``fc.In(var, name=, value=)`` (a keyword name, a default value), an output as ``fc.Out(var)``.
-    ``profile=True`` (or a name, or a ``ProfileStats``) counts and times the calls in
-    ``f.profile`` (``f.profile.summary()``)."""
+    ``no_default_updates`` (True, or a list of shared variables) leaves out the default updates
+    (a random stream's state) of all or of those shared variables: each call then draws the
+    same numbers. ``profile=True`` (or a name, or a ``ProfileStats``) counts and times the
+    calls in ``f.profile`` (``f.profile.summary()``)."""
     from ..tensor.basic import as_tensor_variable
     from .compile import optimize_or_load
 
@@ -452,14 +548,19 @@ def function(
         outs, upd = new[: len(outs)], [(sv, e) for (sv, _), e in zip(upd, new[len(outs) :])]
     if on_unused_input not in ("raise", "warn", "ignore"):
         raise ValueError("on_unused_input must be 'raise', 'warn' or 'ignore'")
+    outs, upd = _without_unrunnable_checks(outs, upd, ins)
     all_outs = outs + [e for _, e in upd]
     used = ancestors(all_outs)
     # A shared variable with a default update (a random stream's counter) gets it unless the
     # caller updates it: every call then draws new numbers.
+    skip = _no_default_updates(no_default_updates)
     defaults = [
         (v, v.default_update)
         for v in used
-        if isinstance(v, SharedVariable) and v.default_update is not None and not any(v is s for s, _ in upd)
+        if isinstance(v, SharedVariable)
+        and v.default_update is not None
+        and not any(v is s for s, _ in upd)
+        and (skip is not True and not any(v is s for s in skip))
     ]
     if defaults:
         if given:

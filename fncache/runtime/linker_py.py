@@ -18,8 +18,10 @@ class PyRunner:
     """Callable on the fgraph's inputs (explicit inputs then shared values); returns the list
     of all fgraph outputs."""
 
-    def __init__(self, fgraph: FunctionGraph, allow_gc: bool = True) -> None:
+    def __init__(self, fgraph: FunctionGraph, allow_gc: bool = True, guard: str = "") -> None:
         self.fgraph = fgraph
+        #: the checks of ``fc.NanGuardMode`` on every value: "n" NaN, "i" infinities, "b" big
+        self.guard = guard
         plan = plan_slots(fgraph)
         self.nodes = plan.nodes
         self.allow_gc = allow_gc
@@ -36,6 +38,9 @@ class PyRunner:
     def __call__(self, *inputs: Any) -> list[np.ndarray]:
         store: list[Any] = [None] * self.n_slots
         store[: self.n_inputs] = inputs
+        if self.guard:
+            for k, (v, value) in enumerate(zip(self.fgraph.inputs, inputs)):
+                _guard(self.guard, value, f"input {k} ({v.name or repr(v)})")
         for s, data in self.consts:
             store[s] = data
         for step, (node, ins, outs) in enumerate(self.plan):
@@ -43,6 +48,9 @@ class PyRunner:
                 res = node.op.perform(node, [store[i] for i in ins])
             except Exception as e:
                 raise annotate_runtime_error(e, node, [store[i] for i in ins]) from None
+            if self.guard:
+                for j, r in enumerate(res):
+                    _guard(self.guard, r, f"output {j} of {node.op} (inputs {[str(v) for v in node.inputs]})")
             for s, r in zip(outs, res):
                 store[s] = r
             if self.allow_gc:
@@ -52,3 +60,22 @@ class PyRunner:
 
     def free(self) -> None:
         """Nothing is kept between calls by this linker."""
+
+
+def _guard(checks: str, value: Any, what: str) -> None:
+    """``fc.NanGuardMode``'s check of one value: floating and complex arrays only (integers
+    hold neither NaN nor infinities)."""
+    a = np.asarray(value)
+    if a.dtype.kind not in "fc" or a.size == 0:
+        return
+    found = (
+        ("n" in checks and bool(np.isnan(a).any()) and "NaN")
+        or ("i" in checks and bool(np.isinf(a).any()) and "an infinity")
+        or (
+            "b" in checks
+            and bool((np.abs(a[np.isfinite(a)]) > 1e10).any())
+            and "a value above 1e10 in absolute value"
+        )
+    )
+    if found:
+        raise AssertionError(f"NanGuardMode found {found} in {what}")

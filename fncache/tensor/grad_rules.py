@@ -55,7 +55,7 @@ from .gradient import zeros_like
 from .extra_ops import tril, triu
 from .jacobian_rows import JacobianRows, jacobian_rows
 from .nlinalg import Det, MatrixInverse, SlogDet
-from .pyop import Assert, PythonOp
+from .pyop import Assert, Print, PythonOp
 from .random import RandomVariable
 from .reduction import ArgReduce, Reduce, keep_reduced_dims
 from .reduction import prod as prod_
@@ -702,7 +702,7 @@ def _random_variable(node: Apply, out_grads: list) -> list:
     )
 
 
-@register_grad(Assert)
+@register_grad(Assert, Print)
 def _assert(node: Apply, out_grads: list) -> list:
     return [out_grads[0]] + [None] * (len(node.inputs) - 1)
 

@@ -470,6 +470,7 @@ def given_gradient(v: Any, g: Any, what: str, name: str) -> Variable:
         elemwise("eq", shape(g), shape(v)),
         f"{what}: the gradient given for {v!r} in {name} does not have the variable's shape "
         f"when the function runs; give one of {v!r}'s shape",
+        optional=True,
     )
 
 

@@ -1,4 +1,4 @@
-"""Ops that run Python inside compiled functions: ``as_op`` and ``assert_op``."""
+"""Ops that run Python inside compiled functions: ``as_op``, ``assert_op`` and ``Print``."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from ..graph.basic import Apply, Op, Variable
 from ..graph.types import TensorType
 from .basic import as_tensor_variable
 
-__all__ = ["PythonOp", "as_op", "Assert", "assert_op"]
+__all__ = ["PythonOp", "as_op", "Assert", "assert_op", "Print"]
 
 
 def _as_types(types: Any, what: str) -> tuple[TensorType, ...]:
@@ -51,6 +51,8 @@ class PythonOp(Op):
 
     __props__ = ("fn", "itypes", "otypes")
     may_return_input = True
+    #: the user's function may do more than return values: never merged or run at compile time
+    side_effects = True
 
     def __init__(
         self,
@@ -189,13 +191,19 @@ def as_op(
 
 
 class Assert(Op):
-    """Returns ``x``; raises ``AssertionError(msg)`` at run time when a condition is false."""
+    """Returns ``x``; raises ``AssertionError(msg)`` at run time when a condition is false.
 
-    __props__ = ("msg",)
+    An ``optional`` check compares a value the caller gave with one the graph computes (a
+    gradient given for ``y`` against ``y``'s shape); where the function is not given what the
+    condition reads, it is left out, as Theano and PyTensor never make it (a vector-Jacobian
+    product ``Lop(dot(x, W), W, v)`` needs ``x`` and ``v`` only, not ``W``)."""
+
+    __props__ = ("msg", "optional")
     view_map = {0: [0]}
 
-    def __init__(self, msg: str) -> None:
+    def __init__(self, msg: str, optional: bool = False) -> None:
         self.msg = msg
+        self.optional = bool(optional)
 
     def make_node(self, x: Variable, *conds: Variable) -> Apply:
         return Apply(self, [x, *conds], [x.type])
@@ -208,5 +216,38 @@ class Assert(Op):
         return [inputs[0]]
 
 
-def assert_op(x: Any, cond: Any, msg: str = "assertion failed") -> Variable:
-    return Assert(str(msg))(as_tensor_variable(x), as_tensor_variable(cond))
+def assert_op(x: Any, cond: Any, msg: str = "assertion failed", optional: bool = False) -> Variable:
+    return Assert(str(msg), optional)(as_tensor_variable(x), as_tensor_variable(cond))
+
+
+class Print(Op):
+    """Theano's debugging op: ``Print("x")(x)`` is ``x``, and each time the function computes
+    it, prints ``x __str__ = <value>`` (one line per attribute of ``attrs``: ``("shape",)``
+    prints the shape) to standard output, as Theano's and PyTensor's ``Print`` do. Its gradient
+    is the output's, unprinted. It is never merged with another or run at compile time."""
+
+    __props__ = ("message", "attrs")
+    view_map = {0: [0]}
+    side_effects = True
+
+    def __init__(self, message: str = "", attrs: Sequence[str] = ("__str__",)) -> None:
+        if isinstance(attrs, str) or not all(isinstance(a, str) for a in attrs):
+            raise TypeError(
+                f"Print: attrs must be a tuple of attribute names such as ('shape',), got {attrs!r}"
+            )
+        self.message = str(message)
+        self.attrs = tuple(attrs)
+
+    def __str__(self) -> str:
+        return f"Print{{{self.message!r}}}"
+
+    def make_node(self, x: Any) -> Apply:
+        x = as_tensor_variable(x)
+        return Apply(self, [x], [x.type])
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        x = inputs[0]
+        for attr in self.attrs:
+            value = getattr(x, attr)
+            print(self.message, attr, "=", value() if callable(value) else value)
+        return [x]
