@@ -527,7 +527,11 @@ def test_get_scalar_constant_value() -> None:
     assert ft.get_scalar_constant_value(np.float32(2.5)).dtype == np.float32
     assert ft.get_underlying_scalar_constant_value(ft.alloc(2.0, 3)) == 2.0
     assert ft.get_underlying_scalar_constant_value(ft.constant([4, 4])) == 4
-    for not_constant in (x.shape[1], x.sum(), ft.constant(2.0) * fc.shared(1.0)):
+    from fncache.printing import Print
+
+    same = ft.as_op([ft.dscalar], [ft.dscalar])(lambda a: a)
+    two = ft.constant(2.0)
+    for not_constant in (x.shape[1], x.sum(), two * fc.shared(1.0), Print("p")(two), same(two)):
         with pytest.raises(ft.NotScalarConstantError):
             ft.get_scalar_constant_value(not_constant)
     with pytest.raises(ft.NotScalarConstantError, match="not a scalar"):

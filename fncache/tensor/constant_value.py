@@ -12,7 +12,7 @@ import numpy as np
 from ..errors import NotScalarConstantError
 from ..graph.basic import Constant, Variable
 from .elemwise import Elemwise
-from .pyop import Assert, PythonOp
+from .pyop import Assert
 from .random import RandomVariable
 from .shape_ops import Shape
 from .subtensor import Subtensor
@@ -77,9 +77,11 @@ def _value(v: Variable, depth: int, elemwise: bool, only_constants: bool) -> np.
     size = _static_size(v)
     if size is not None:
         return np.asarray(size, dtype="int64")
-    # user code, assertions and draws are evaluated when the function runs, never here
-    if isinstance(op, (PythonOp, Assert, RandomVariable, Shape)) or (
-        isinstance(op, Elemwise) and not elemwise
+    # user code, printing, assertions and draws are evaluated when the function runs, never here
+    if (
+        getattr(op, "side_effects", False)
+        or isinstance(op, (Assert, RandomVariable, Shape))
+        or (isinstance(op, Elemwise) and not elemwise)
     ):
         raise NotScalarConstantError(f"{v!r} is computed by {op} when the function runs")
     ins = [_value(i, depth - 1, elemwise, only_constants) for i in node.inputs]
