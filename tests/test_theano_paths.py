@@ -456,6 +456,15 @@ def test_function_profile(mode: str) -> None:
     g = fc.function([x], x + 1, profile=stats, mode=mode)
     g(np.ones(2))
     assert g.profile is stats and stats.fct_callcount == 6
+    from fncache.compile.profiling import ProfileStats
+
+    mine = ProfileStats("both")
+    for fn in (
+        fc.function([x], x - 1, profile=mine, mode=mode),
+        fc.function([x], x * 3, profile=mine, mode=mode),
+    ):
+        fn(np.ones(2))
+    assert mine.fct_callcount == 2 and "Message: both" in mine.summary(io.StringIO())
     with pytest.raises(TypeError, match="profile must be None, False, True, a name or a ProfileStats"):
         fc.function([x], x, profile=3)
 
