@@ -56,6 +56,20 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "graph_replace": ("fncache.tensor.replace", "graph_replace"),
     "In": ("fncache.runtime.io", "In"),
     "Out": ("fncache.runtime.io", "Out"),
+    # Theano/PyTensor's places for the same things (README "Theano and PyTensor names")
+    "gradient": ("fncache.gradient", None),
+    "compile": ("fncache.compile", None),
+    "graph": ("fncache.graph", None),
+    "map": ("fncache.tensor.scan_views", "map"),
+    "reduce": ("fncache.tensor.scan_views", "reduce"),
+    "foldl": ("fncache.tensor.scan_views", "foldl"),
+    "foldr": ("fncache.tensor.scan_views", "foldr"),
+    "scan_checkpoints": ("fncache.tensor.scan_checkpoints", "scan_checkpoints"),
+    "Variable": ("fncache.graph.basic", "Variable"),
+    "Apply": ("fncache.graph.basic", "Apply"),
+    "Op": ("fncache.graph.basic", "Op"),
+    "clone": ("fncache.tensor.replace", "clone"),
+    "dot": ("fncache.tensor.blas", "dot"),
 }
 
 __all__ = [
@@ -96,8 +110,20 @@ __all__ = [
     "graph_replace",
     "In",
     "Out",
+    "gradient",
+    "graph",
+    "foldl",
+    "foldr",
+    "scan_checkpoints",
+    "Variable",
+    "Apply",
+    "Op",
+    "clone",
+    "dot",
     "__version__",
 ]
+# fc.compile, fc.map and fc.reduce are left out of __all__: `from fncache import *` must not
+# shadow Python's own compile, map and reduce.
 
 
 def __getattr__(name: str) -> Any:

@@ -107,6 +107,16 @@ def _mode(v: Any) -> str:
     return s
 
 
+def _test_value_mode(v: Any) -> str:
+    s = str(v)
+    if s == "pdb":
+        raise ValueError(
+            "'pdb' (Theano's debugger on a missing test value) is not supported; use 'raise' and "
+            "run the script under python -m pdb"
+        )
+    return _choice("off", "ignore", "warn", "raise")(s)
+
+
 def user_cache_dir(name: str) -> str:
     """``$XDG_CACHE_HOME/<name>``, else ``~/.cache/<name>``: where per-user state goes (the
     default compiledir, this user's host records, the compiler fingerprint's memo).
@@ -187,6 +197,12 @@ _FLAGS: dict[str, _Flag] = {
         "on a cache hit, rebuild the entry and compare it with the stored one (slow: for tests of the keys)",
     ),
     "allow_shared_compiledir": _Flag(False, _bool, "accept a compiledir that other users can write"),
+    "compute_test_value": _Flag(
+        "off",
+        _test_value_mode,
+        "evaluate each node as it is built on its inputs' tag.test_value: off, ignore, warn or raise "
+        "(what to do when an input has none)",
+    ),
 }
 
 #: Flags whose value changes generated code, and the kind of key that reads each.

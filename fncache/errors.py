@@ -38,3 +38,20 @@ class CacheError(FncacheError):
 class GradientError(FncacheError, AssertionError):
     """``ft.verify_grad`` found a symbolic gradient that differs from finite differences. An
     AssertionError: a failed check, which test runners report as a failure, not an error."""
+
+
+class DisconnectedInputError(FncacheError, ValueError):
+    """``fc.grad`` (``jacobian``, ``hessian``, ``Lop``, ``Rop``) was asked for the gradient with
+    respect to a variable the cost does not depend on, under ``disconnected_inputs="raise"``
+    (Theano/PyTensor's name). A ValueError, as fncache raised before it had this name."""
+
+
+class NullTypeGradError(FncacheError, NotImplementedError, TypeError):
+    """A gradient goes through an op that has none (no gradient rule, an ``as_op`` without
+    ``grad``). Theano/PyTensor's name, a TypeError there; also the NotImplementedError fncache
+    raised before it had this name, so either ``except`` clause catches it."""
+
+
+class NotScalarConstantError(FncacheError, ValueError):
+    """``ft.get_scalar_constant_value`` was given a variable whose value is not a scalar
+    known before the function runs (Theano/PyTensor's name)."""

@@ -1,6 +1,6 @@
 """The typed graph: types, variables, apply nodes, ops and function graphs."""
 
-from .basic import Apply, Constant, Op, Variable, ancestors, clone_graph, toposort
+from .basic import Apply, Constant, Op, Variable, ancestors, clone_graph, graph_inputs, toposort
 from .fgraph import FunctionGraph
 from .types import TensorType
 
@@ -11,6 +11,7 @@ __all__ = [
     "Variable",
     "ancestors",
     "clone_graph",
+    "graph_inputs",
     "toposort",
     "FunctionGraph",
     "TensorType",

@@ -13,6 +13,7 @@ from typing import Any, ClassVar, Iterable, Sequence
 
 import numpy as np
 
+from ..config import config
 from .types import TensorType, use_variable_classes
 
 __all__ = [
@@ -20,14 +21,39 @@ __all__ = [
     "Constant",
     "Apply",
     "Op",
+    "Tag",
     "toposort",
     "ancestors",
+    "graph_inputs",
     "clone_graph",
     "substitute",
     "is_constant",
     "format_trace",
     "aliases_storage",
 ]
+
+
+class Tag(dict):
+    """A variable's annotations: a dict whose entries also read and write as attributes, as
+    Theano's ``x.tag.test_value = value``."""
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(f"the tag has no {name!r}") from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self[name] = value
+
+    def __delattr__(self, name: str) -> None:
+        try:
+            del self[name]
+        except KeyError:
+            raise AttributeError(f"the tag has no {name!r}") from None
+
 
 _FNCACHE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
@@ -51,7 +77,7 @@ class Variable:
         self.owner = owner
         self.index = index
         self.name = name
-        self.tag: dict[str, Any] = {}
+        self.tag = Tag()
 
     @property
     def dtype(self) -> str:
@@ -65,9 +91,20 @@ class Variable:
     def broadcastable(self) -> tuple[bool, ...]:
         return self.type.broadcastable
 
+    def get_parents(self) -> list["Apply"]:
+        """Theano's walk upwards: ``[owner]``, or ``[]`` for a root."""
+        return [] if self.owner is None else [self.owner]
+
+    def get_test_value(self) -> Any:
+        """The value ``config.compute_test_value`` computes with: ``tag.test_value``, a
+        constant's or a shared variable's value (AttributeError when there is none)."""
+        from .debug_values import get_test_value
+
+        return get_test_value(self)
+
     def clone(self) -> "Variable":
         v = type(self)(self.type, name=self.name)
-        v.tag = dict(self.tag)
+        v.tag = Tag(self.tag)
         return v
 
     def __repr__(self) -> str:
@@ -113,7 +150,7 @@ class Constant(Variable):
 
     def clone(self) -> "Constant":
         c = type(self)(self.type, self.data, name=self.name)
-        c.tag = dict(self.tag)
+        c.tag = Tag(self.tag)
         return c
 
     def __repr__(self) -> str:
@@ -132,7 +169,9 @@ use_variable_classes(Variable, Constant)
 
 
 class Apply:
-    """One application of ``op`` to ``inputs``, producing ``outputs``."""
+    """One application of ``op`` to ``inputs``, producing ``outputs``: one new variable per
+    type of ``output_types``, or (Theano's spelling, ``Apply(op, [x], [x.type()])``) the
+    variables themselves, which must not be another node's outputs yet."""
 
     __slots__ = ("op", "inputs", "outputs", "tag")
 
@@ -145,7 +184,7 @@ class Apply:
     ) -> None:
         self.op = op
         self.inputs = list(inputs)
-        self.outputs = [t.make_variable() for t in output_types]
+        self.outputs = [_output_variable(t, op) for t in output_types]
         for i, o in enumerate(self.outputs):
             o.owner = self
             o.index = i
@@ -155,8 +194,23 @@ class Apply:
     def out(self) -> Variable:
         return self.outputs[0]
 
+    def get_parents(self) -> list[Variable]:
+        """Theano's walk upwards: the node's inputs."""
+        return list(self.inputs)
+
     def __repr__(self) -> str:
         return f"{self.op}({', '.join(map(repr, self.inputs))})"
+
+
+def _output_variable(t: "TensorType | Variable", op: "Op") -> Variable:
+    if not isinstance(t, Variable):
+        return t.make_variable()
+    if t.owner is not None or isinstance(t, Constant) or t.holds_value:
+        raise ValueError(
+            f"{op}.make_node: output {t!r} is already an output, a constant or a shared "
+            "variable; give a new one (x.type()) or its type (x.type)"
+        )
+    return t
 
 
 class Op:
@@ -173,6 +227,12 @@ class Op:
     destroy_map: dict[int, list[int]] = {}
     #: True for ops running user code, whose outputs may be their inputs (or views of them).
     may_return_input = False
+
+    #: True for a user's op class that declares no ``__props__`` anywhere (Theano's ops may
+    #: not: they compare by identity there): its identity is then its attributes, so two
+    #: instances that compute differently (``ScaleOp(2)``, ``ScaleOp(3)``) never merge or
+    #: share a cache entry, and equal ones still do.
+    _identity_from_state: ClassVar[bool] = False
 
     def _props(self) -> tuple:
         return tuple(getattr(self, p) for p in self.__props__)
@@ -196,7 +256,14 @@ class Op:
         if sig is None:
             from .canonical import canonical
 
-            sig = f"{type(self).__module__}.{type(self).__qualname__}{canonical(self._props())}"
+            if not self._identity_from_state:
+                text = canonical(self._props())
+            else:
+                try:
+                    text = canonical(self.__getstate__())
+                except TypeError:  # an attribute with no canonical form: this instance only
+                    text = f"instance:{os.urandom(16).hex()}"
+            sig = f"{type(self).__module__}.{type(self).__qualname__}{text}"
             self.__dict__["_signature"] = sig
         return sig
 
@@ -211,11 +278,59 @@ class Op:
     def __call__(self, *inputs: Any) -> Any:
         node = self.make_node(*inputs)
         _record_creation(node)
+        if config.compute_test_value != "off":
+            from .debug_values import compute_test_values
+
+            compute_test_values(node)
         return node.outputs[0] if len(node.outputs) == 1 else node.outputs
 
     # -- evaluation ---------------------------------------------------------------------
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         raise NotImplementedError(f"{self} has no Python implementation")
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if not cls.__module__.startswith("fncache.") and not any(
+            "__props__" in c.__dict__ for c in cls.__mro__ if c is not Op
+        ):
+            cls._identity_from_state = True
+        perform = cls.__dict__.get("perform")
+        if perform is not None and _writes_output_storage(perform):
+            cls.perform = _returning(perform)  # type: ignore[method-assign]
+
+
+def _writes_output_storage(perform: Any) -> bool:
+    """Whether ``perform`` is Theano's ``perform(self, node, inputs, output_storage)``, which
+    stores each result in ``output_storage[i][0]`` instead of returning the list: a fourth
+    required positional parameter. (Read from the code object: every op class of fncache
+    passes here when ``import fncache`` defines it, and ``inspect`` would cost that import.)"""
+    code = getattr(perform, "__code__", None)
+    if code is None:
+        return False
+    return code.co_argcount - len(getattr(perform, "__defaults__", None) or ()) >= 4
+
+
+def _returning(perform: Any) -> Any:
+    """Theano's storage-writing ``perform`` as the list-returning one every linker calls."""
+    import functools
+
+    @functools.wraps(perform)
+    def run(self: Op, node: Apply, inputs: list[np.ndarray], *params: Any) -> list[np.ndarray]:
+        storage: list[list[Any]] = [[None] for _ in node.outputs]
+        perform(self, node, inputs, storage, *params)
+        outs = []
+        for k, (cell, out) in enumerate(zip(storage, node.outputs)):
+            if cell[0] is None:
+                raise ValueError(f"{self}.perform stored no value in output_storage[{k}][0]")
+            # the rest of the graph relies on the declared type: a value that does not convert
+            # safely to it (float64 for a float32 output) raises, naming the output
+            try:
+                outs.append(out.type.filter(cell[0]))
+            except TypeError as e:
+                raise TypeError(f"{self}.perform: output {k}: {e}") from None
+        return outs
+
+    return run
 
 
 def _record_creation(node: Apply) -> None:
@@ -271,6 +386,26 @@ def ancestors(outputs: Iterable[Variable], blockers: Iterable[Variable] = ()) ->
         out.append(v)
         if v.owner is not None and id(v) not in block:
             stack.extend(v.owner.inputs)
+    return out
+
+
+def graph_inputs(graphs: Iterable[Variable], blockers: Iterable[Variable] | None = None) -> list[Variable]:
+    """The roots ``graphs`` depend on (inputs, shared variables, constants), and the
+    ``blockers`` they reach, each once, in the order a depth-first walk from the first input
+    meets them (PyTensor's ``graph_inputs``, Theano's ``inputs``)."""
+    block = {id(b) for b in blockers or ()}
+    seen: set[int] = set()
+    out: list[Variable] = []
+    stack = list(graphs)[::-1]
+    while stack:
+        v = stack.pop()
+        if id(v) in seen:
+            continue
+        seen.add(id(v))
+        if v.owner is None or id(v) in block:
+            out.append(v)
+        else:
+            stack.extend(reversed(v.owner.inputs))
     return out
 
 
@@ -339,5 +474,5 @@ def _copy_node(node: Apply, memo: dict[Variable, Variable]) -> None:
     )
     for old_o, new_o in zip(node.outputs, new.outputs):
         new_o.name = old_o.name
-        new_o.tag = dict(old_o.tag)
+        new_o.tag = Tag(old_o.tag)
         memo[old_o] = new_o

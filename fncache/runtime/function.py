@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 import warnings
 import weakref
 from contextlib import nullcontext
@@ -17,6 +18,7 @@ from ..mode import Mode, get_mode
 from ..graph.values import convert_value
 from .inputs import convert_input
 from .io import NO_DEFAULT, In, Out, StateDefault
+from .profiling import ProfileStats, profile_stats, profiled
 from ..tensor.replace import fit_static_shape, replacement_map
 from ..tensor.shared import SharedVariable
 from ..tensor.hooks import set_c_runtime, set_function_compiler
@@ -99,6 +101,9 @@ class Function:
     (input checks run in C; unusual inputs go to ``_convert_one``). The runner also reads the
     shared variables' values and stores their updates (``bind_shared``).
     """
+
+    #: the call counts and times of a function compiled with ``profile=True``, else None
+    profile: ProfileStats | None = None
 
     def __init__(
         self,
@@ -502,6 +507,7 @@ def function(
     trust_input: bool = False,
     givens: Any = None,
     no_default_updates: Any = False,
+    profile: Any = None,
 ) -> Function:
     """Compile ``outputs`` as a function of ``inputs`` (README "Compiling").
 
@@ -511,13 +517,16 @@ def function(
     ``fc.In(var, name=, value=)`` (a keyword name, a default value), an output as ``fc.Out(var)``.
     ``no_default_updates`` (True, or a list of shared variables) leaves out the default updates
     (a random stream's state) of all or of those shared variables: each call then draws the
-    same numbers."""
+    same numbers. ``profile=True`` (or a name, or a ``ProfileStats``) counts and times the
+    calls in ``f.profile`` (``f.profile.summary()``)."""
     from ..tensor.basic import as_tensor_variable
     from .compile import optimize_or_load
 
+    started = time.perf_counter()
     if not isinstance(inputs, (list, tuple)):
         raise TypeError("inputs must be a list of symbolic variables, e.g. [x, y]")
     fname = name or "f"
+    stats = profile_stats(profile, fname)
     _check_inputs([i.variable if isinstance(i, In) else i for i in inputs])
     # an implicit input is no argument: its state stands for it in the graph
     states = _states_of(inputs, fname, allow_input_downcast)
@@ -611,7 +620,7 @@ def function(
         )
     # an implicit input is in no graph any more: f[variable] still names it
     f._state_variables.update({k: g.variable for k, (g, _) in enumerate(states) if g.implicit})
-    return f
+    return f if stats is None else profiled(f, stats, time.perf_counter() - started)
 
 
 def _states_of(inputs: Sequence[Any], fname: str, allow_downcast: bool) -> list[tuple[In, SharedVariable]]:

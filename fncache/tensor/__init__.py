@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copyreg
 import importlib
 import sys
 import types
@@ -363,6 +364,7 @@ __all__ += [
     "ifelse",
     "nnet",
     "signal",  # noqa: F405  (a module loaded when asked for)
+    "sharedvar",  # noqa: F405  (a module loaded when asked for)
     "argsort",
     "cumprod",
     "cumsum",
@@ -475,6 +477,10 @@ _LAZY = {
         ("compress", "fill_diagonal_offset", "ravel_multi_index", "to_one_hot", "unravel_index"), "index_ops"
     ),
     **dict.fromkeys(("digamma", "log1mexp", "log1pexp", "polygamma", "psi", "xlogx", "xlogy0"), "special"),
+    **dict.fromkeys(
+        ("NotScalarConstantError", "get_scalar_constant_value", "get_underlying_scalar_constant_value"),
+        "constant_value",
+    ),
 }
 __all__ += sorted(_LAZY)
 
@@ -491,7 +497,8 @@ def __getattr__(name: str) -> Any:
 
         globals().update(scan=scan, until=until)
         return globals()[name]
-    if name in ("shared_randomstreams", "rng_mrg", "signal", "special"):  # modules loaded when asked for
+    # modules loaded when asked for
+    if name in ("shared_randomstreams", "rng_mrg", "signal", "special", "sharedvar"):
         return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'fncache.tensor' has no attribute {name!r}")
 
@@ -508,3 +515,6 @@ class _Package(types.ModuleType):
 
 
 sys.modules[__name__].__class__ = _Package
+# Pickled by name as any module is: a user function that reads ``ft`` (an as_op's function or
+# grad, a custom op's method) pickles by value and carries a reference to this package.
+copyreg.pickle(_Package, lambda m: (importlib.import_module, (m.__name__,)))

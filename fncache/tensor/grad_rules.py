@@ -14,6 +14,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..config import config
+from ..errors import NullTypeGradError
 from ..graph.basic import Apply, Constant, Variable, substitute
 from ..graph.types import TensorType, is_float
 from .array_ops import (
@@ -206,7 +208,7 @@ def _scalar_grad(name: str, args: list, z: Variable, g: Variable) -> list:
     try:
         rule = SCALAR_GRADS[name]
     except KeyError:
-        raise NotImplementedError(
+        raise NullTypeGradError(
             f"grad: the elementwise op {name} has no gradient rule; add "
             "one to fncache.tensor.grad_rules.SCALAR_GRADS"
         ) from None
@@ -763,33 +765,51 @@ def _grad_scale(node: Apply, out_grads: list) -> list:
 def _python_op(node: Apply, out_grads: list) -> list:
     op: PythonOp = node.op
     if getattr(op, "grad_fn", None) is None:  # ops pickled before grad_fn existed
-        raise NotImplementedError(
+        raise NullTypeGradError(
             f"grad: {op} has no gradient; give one with ft.as_op(itypes, otypes, grad=fn), "
             "where fn(inputs, output_grads) returns one symbolic gradient per input"
         )
     gs = [g if g is not None else zeros_like(o) for g, o in zip(out_grads, node.outputs)]
-    res = op.grad_fn(list(node.inputs), gs)
+    return _user_gradients(node, op.grad_fn(list(node.inputs), gs), f"the grad function of {op}")
+
+
+def op_method_grad(node: Apply, out_grads: list) -> list:
+    """The rule of an op subclass written as in Theano's "Creating a new Op": its own
+    ``L_op(inputs, outputs, output_grads)`` or ``grad(inputs, output_grads)`` method, given
+    zeros for the outputs the cost does not read (Theano's disconnected placeholders)."""
+    op = node.op
+    gs = [g if g is not None else zeros_like(o) for g, o in zip(out_grads, node.outputs)]
+    if callable(getattr(op, "L_op", None)):
+        res = op.L_op(list(node.inputs), list(node.outputs), gs)
+    else:
+        res = op.grad(list(node.inputs), gs)
+    return _user_gradients(node, res, f"{op}.grad")
+
+
+def _user_gradients(node: Apply, res: Any, what: str) -> list:
+    """The gradients a user's rule (``what``) returned for ``node``'s inputs, checked."""
     if not isinstance(res, (list, tuple)):
         raise TypeError(
-            f"grad: the grad function of {op} must return a list (one symbolic gradient or None "
-            f"per input), got {res!r}"
+            f"grad: {what} must return a list (one symbolic gradient or None per input), got {res!r}"
         )
     if len(res) != len(node.inputs):
-        raise ValueError(
-            f"grad: the grad function of {op} returned {len(res)} gradients for {len(node.inputs)} inputs"
-        )
+        raise ValueError(f"grad: {what} returned {len(res)} gradients for {len(node.inputs)} inputs")
     # The user's rule, unlike fncache's own, may not rely on the driver summing broadcast dims
     # or casting: a float input's gradient is checked to be exactly of its type and shape.
     return [
-        given_gradient(v, g, "grad", f"the grad function of {op}")
-        if g is not None and is_float(v.dtype)
-        else g
+        given_gradient(v, g, "grad", what) if g is not None and is_float(v.dtype) else g
         for v, g in zip(node.inputs, res)
     ]
 
 
 @register_grad(JacobianRows)
 def _jacobian_rows(node: Apply, out_grads: list) -> list:
+    # built on stand-ins, which have no test values (config.compute_test_value)
+    with config.change_flags(compute_test_value="off"):
+        return _jacobian_rows_grad(node, out_grads)
+
+
+def _jacobian_rows_grad(node: Apply, out_grads: list) -> list:
     """Row k of output j is ``row_j(k, values)``: the values' gradient is the sum over the rows
     of ``grad(sum_j <g_j[k], row_j(k, values)>, values)``, itself evaluated row by row (so a
     Jacobian or Hessian can be differentiated again). The row count and the row shapes carry

@@ -23,6 +23,8 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import numpy as np
 
 from ..graph.basic import Apply, Variable, ancestors, toposort
+from ..config import config
+from ..errors import DisconnectedInputError, NullTypeGradError
 from ..graph.branches import branch_regions, readers
 from ..graph.types import TensorType, is_complex, is_float
 from .basic import as_tensor_variable, constant
@@ -91,15 +93,19 @@ def _branch_rule(node: Apply) -> BranchGradRule | None:
 
 
 def _rule(node: Apply) -> GradRule:
-    from . import grad_rules  # noqa: F401  (registers the rules of fncache's own ops)
+    from . import grad_rules  # registers the rules of fncache's own ops
 
+    # The most derived class's rule: a registered one, or the op's own ``grad``/``L_op``
+    # method (an op written as in Theano's "Creating a new Op").
     for cls in type(node.op).__mro__:
         if cls in _RULES:
             return _RULES[cls]
-    raise NotImplementedError(
-        f"grad: {node.op} has no gradient rule; register one with "
-        f"fncache.tensor.gradient.register_grad({type(node.op).__name__}), or wrap the "
-        "computation in ft.as_op(..., grad=fn)"
+        if "grad" in cls.__dict__ or "L_op" in cls.__dict__:
+            return grad_rules.op_method_grad
+    raise NullTypeGradError(
+        f"grad: {node.op} has no gradient rule; give its class a grad(inputs, output_grads) "
+        f"method, register one with fncache.tensor.gradient.register_grad({type(node.op).__name__}), "
+        "or wrap the computation in ft.as_op(..., grad=fn)"
     )
 
 
@@ -407,7 +413,7 @@ def _check_choice(value: Any, name: str, choices: tuple[str, ...], what: str) ->
 def _disconnected(msg: str, policy: str, stacklevel: int) -> None:
     """What ``policy`` ('raise', 'warn' or 'ignore') asks for a disconnected variable."""
     if policy == "raise":
-        raise ValueError(msg)
+        raise DisconnectedInputError(msg)
     if policy == "warn":
         warnings.warn(msg, stacklevel=stacklevel)
 
@@ -431,7 +437,7 @@ def grad(
 
     ``consider_constant``: variables treated as constants (no gradient flows through them).
     ``disconnected_inputs``: what to do for a ``wrt`` variable the cost does not depend on:
-    ``"raise"`` (ValueError), ``"warn"`` or ``"ignore"``.
+    ``"raise"`` (DisconnectedInputError, a ValueError), ``"warn"`` or ``"ignore"``.
     ``add_names``: name each new gradient ``(dcost/dw)`` when the cost and ``w`` have names.
     ``known_grads``: {variable: its gradient}, gradients flowing back from variables whose
     cost is not given (``cost`` may then be None); a gradient of ``cost`` itself replaces 1.
@@ -439,7 +445,7 @@ def grad(
     (zeros of its type), ``"none"`` or ``"disconnected"`` (both None: fncache has no
     placeholder type for a missing gradient).
     ``null_gradients``: only ``"raise"``: an op without a gradient rule raises
-    NotImplementedError while the gradient is built (fncache has no undefined-gradient type
+    NullTypeGradError (a NotImplementedError) while the gradient is built (fncache has no undefined-gradient type
     to return instead).
     """
     _check_disconnected(disconnected_inputs, "grad")
@@ -609,8 +615,10 @@ def jacobian(
     k = TensorType("int64", ())("k")
     # Row k is the gradient of flat[k]: the gradient reaching flat is one at k, zeros elsewhere,
     # and k < len(flat) for every row the loop runs (what lets a sum of it be that one).
-    seed = SubtensorGrad((("i", ("v", 0)),), in_range=True)(flat, constant(np.ones((), flat.dtype)), k)
-    rows = _seeded([flat], [seed], items, consider_constant, disconnected_inputs)
+    # Built on the stand-in k, which has no test value (config.compute_test_value).
+    with config.change_flags(compute_test_value="off"):
+        seed = SubtensorGrad((("i", ("v", 0)),), in_range=True)(flat, constant(np.ones((), flat.dtype)), k)
+        rows = _seeded([flat], [seed], items, consider_constant, disconnected_inputs)
     jacs = jacobian_rows(flat, k, rows, items)
     if expr.ndim != 1:
         es = shape(expr)

@@ -15,7 +15,7 @@ from typing import Any
 from ..graph.basic import Constant, Variable, ancestors, substitute
 from .basic import as_tensor_variable
 
-__all__ = ["clone_replace", "graph_replace", "replacement_map", "fit_static_shape"]
+__all__ = ["clone", "clone_replace", "graph_replace", "replacement_map", "fit_static_shape"]
 
 
 def fit_static_shape(want: tuple[int | None, ...], expr: Variable, what: str) -> Variable:
@@ -112,3 +112,20 @@ def graph_replace(outputs: Any, replace: Any = None, *, strict: bool = True) -> 
                 "pass strict=False"
             )
     return _apply(outputs, mapping)
+
+
+def clone(output: Any, replace: Any = None, strict: bool = True, share_inputs: bool = True) -> Any:
+    """Theano's ``theano.clone``: :func:`clone_replace`, and with ``share_inputs=False`` the
+    graph's inputs (not its constants or shared variables) are replaced by new variables of the
+    same types and names too, so the copy reads none of the original's inputs. ``strict`` is
+    accepted for Theano's signature: a replacement must have its key's dtype and number of
+    dimensions either way (fncache casts nothing silently)."""
+    del strict  # every replacement is checked as clone_replace checks it
+    mapping = replacement_map(replace, "replace")
+    if not share_inputs:
+        single = not isinstance(output, (list, tuple))
+        outs = [as_tensor_variable(o) for o in ([output] if single else output)]
+        for v in ancestors(outs, blockers=list(mapping)):
+            if v.owner is None and v not in mapping and not isinstance(v, Constant) and not v.holds_value:
+                mapping[v] = v.clone()
+    return _apply(output, mapping)

@@ -28,6 +28,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from ..config import config
 from ..graph.basic import Apply, Constant, Variable, ancestors, clone_graph, substitute
 from ..graph.fgraph import FunctionGraph
 from ..graph.types import TensorType
@@ -543,7 +544,9 @@ def scan(
         older_inits += values[1:]
         older.append(past)
         args += [past[-k - 1] for k in taps]
-    res = fn(*rows, *args, *nonseqs)
+    # the step is built on stand-ins without test values; the loop's node is evaluated whole
+    with config.change_flags(compute_test_value="off"):
+        res = fn(*rows, *args, *nonseqs)
     items, fn_updates, cond = _split_return(res)
     outs = _step_outputs(items, None if infos is None else len(infos))
     if not outs and not fn_updates and cond is None:

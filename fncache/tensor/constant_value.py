@@ -1,0 +1,112 @@
+"""The value of a variable known before any function runs: Theano/PyTensor's
+``get_scalar_constant_value`` and ``get_underlying_scalar_constant_value`` (README
+"Compiling"), which graph-building code uses to specialize on a constant (a static size, a
+constant exponent)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..errors import NotScalarConstantError
+from ..graph.basic import Constant, Variable
+from .elemwise import Elemwise
+from .pyop import Assert
+from .random import RandomVariable
+from .shape_ops import Shape
+from .subtensor import Subtensor
+
+__all__ = ["NotScalarConstantError", "get_scalar_constant_value", "get_underlying_scalar_constant_value"]
+
+#: The largest intermediate value evaluated while digging (as the ``constant_folding`` rewrite
+#: limits what it folds): a constant scalar is never hidden behind a large computation.
+_MAX_SIZE = 1 << 16
+
+
+def get_underlying_scalar_constant_value(
+    v: Any, elemwise: bool = True, only_process_constants: bool = False, max_recur: int = 10
+) -> np.ndarray:
+    """The scalar behind ``v`` as a 0-d array of its dtype: a Python number, a numpy value, a
+    constant, or the result of ops on constants and static shapes (at most ``max_recur`` ops
+    deep; through elementwise ops only with ``elemwise``; none with
+    ``only_process_constants``), evaluated now. An array whose elements are all one value
+    (``ft.alloc(2.0, 3)``) gives that value. Raises ``NotScalarConstantError`` when the value
+    is only known when a function runs (it reads an input, a shared variable, a random draw
+    or a Python op)."""
+    if not isinstance(v, Variable):
+        try:
+            data = np.asarray(v)
+        except Exception:
+            raise NotScalarConstantError(f"{v!r} is not a number, an array or a variable") from None
+        if data.dtype == object:
+            raise NotScalarConstantError(f"{v!r} is not a number, an array or a variable")
+        return _unique(data, v)
+    return np.array(_unique(_value(v, max_recur, elemwise, only_process_constants), v), dtype=v.dtype)
+
+
+def get_scalar_constant_value(
+    v: Any,
+    elemwise: bool = True,
+    only_process_constants: bool = False,
+    max_recur: int = 10,
+    raise_not_constant: bool = True,
+) -> Any:
+    """:func:`get_underlying_scalar_constant_value` of a 0-d ``v`` (a variable of another
+    ``ndim`` raises ``NotScalarConstantError``, as PyTensor's). With
+    ``raise_not_constant=False``, ``v`` itself comes back instead of the error."""
+    try:
+        if isinstance(v, Variable) and v.ndim != 0:
+            raise NotScalarConstantError(f"{v!r} is not a scalar: its type is {v.type}")
+        return get_underlying_scalar_constant_value(v, elemwise, only_process_constants, max_recur)
+    except NotScalarConstantError:
+        if raise_not_constant:
+            raise
+        return v
+
+
+def _value(v: Variable, depth: int, elemwise: bool, only_constants: bool) -> np.ndarray:
+    if isinstance(v, Constant):
+        return v.data
+    node = v.owner
+    if node is None or only_constants or depth <= 0:
+        raise NotScalarConstantError(f"{v!r} is not a constant")
+    op = node.op
+    if isinstance(op, Shape) and None not in node.inputs[0].type.shape:
+        return np.asarray(node.inputs[0].type.shape, dtype="int64")
+    size = _static_size(v)
+    if size is not None:
+        return np.asarray(size, dtype="int64")
+    # user code, printing, assertions and draws are evaluated when the function runs, never here
+    if (
+        getattr(op, "side_effects", False)
+        or isinstance(op, (Assert, RandomVariable, Shape))
+        or (isinstance(op, Elemwise) and not elemwise)
+    ):
+        raise NotScalarConstantError(f"{v!r} is computed by {op} when the function runs")
+    ins = [_value(i, depth - 1, elemwise, only_constants) for i in node.inputs]
+    if any(np.size(a) > _MAX_SIZE for a in ins):
+        raise NotScalarConstantError(f"{v!r} is computed from arrays too large to evaluate now")
+    return np.asarray(op.perform(node, ins)[v.index])
+
+
+def _static_size(v: Variable) -> int | None:
+    """The static size ``x.shape[k]`` (``k`` a constant) reads, where ``x``'s type declares it
+    though not all of ``x``'s sizes."""
+    op, src = v.owner.op, v.owner.inputs[0]
+    if not isinstance(op, Subtensor) or src.owner is None or not isinstance(src.owner.op, Shape):
+        return None
+    if len(op.idx) != 1 or op.idx[0][0] != "i" or op.idx[0][1][0] != "c":
+        return None
+    shape = src.owner.inputs[0].type.shape
+    k = op.idx[0][1][1]
+    return shape[k] if -len(shape) <= k < len(shape) else None
+
+
+def _unique(data: np.ndarray, v: Any) -> np.ndarray:
+    flat = data.reshape(-1)
+    if flat.size == 0 or not np.array_equal(
+        flat, np.full_like(flat, flat[0]), equal_nan=flat.dtype.kind in "fc"
+    ):
+        raise NotScalarConstantError(f"{v!r} is not one scalar value (shape {data.shape})")
+    return np.array(flat[0])
