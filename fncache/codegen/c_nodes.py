@@ -31,6 +31,7 @@ from ..tensor.blas import Dot, RowPass
 from ..tensor.elemwise import Elemwise
 from ..tensor.grad_ops import ReducedSize, RepeatGrad, SortGrad, SubtensorGrad, SumToShape
 from ..tensor.pyop import Assert
+from ..tensor.random import STREAM_FORMAT, RandomVariable
 from ..tensor.reduction import ArgReduce, Reduce
 from ..tensor.scalar_ops import Composite
 from ..tensor.array_ops import CumOp, MatMul, Repeat, Sort, SpecifyShape, TensorDot, Tile
@@ -39,6 +40,7 @@ from ..tensor.shape_ops import Concatenate, DimShuffle, MakeVector, Reshape, Sha
 from ..tensor.subtensor import Subtensor
 from . import c_program
 from .c_program import (
+    RANDOM_DISTS,
     ST_ADV_INDEX,
     ST_ALLOC,
     ST_ARANGE,
@@ -53,6 +55,7 @@ from .c_program import (
     ST_MAKE_VECTOR,
     ST_MATMUL,
     ST_PERFORM,
+    ST_RANDOM,
     ST_REDUCE,
     ST_REDUCED_SIZE,
     ST_REPEAT,
@@ -657,11 +660,34 @@ def render_along_axis(node: Apply, ctx: NodeCtx) -> tuple:
 _TYPED_KINDS = {Assert: ST_ASSERT, ARange: ST_ARANGE, Eye: ST_EYE, MatMul: ST_MATMUL}
 
 
+def render_random(node: Apply, ctx: NodeCtx) -> tuple:
+    """A draw of one of `RANDOM_DISTS` as a run-time step (``c_random.c``: ``fc_random_step``):
+    ints are the perform's index, the sample's typenum, the distribution's number, whether a
+    size is given and the key's variable number. A stream of another format, an op without the
+    seed input, or parameters the step does not take run the perform."""
+    op: RandomVariable = node.op
+    if (
+        op.dist not in RANDOM_DISTS
+        or not op.seeded
+        or op.stream != STREAM_FORMAT
+        or not 0 <= op.key[1] < 2**31
+    ):
+        return render_fallback(node, ctx)
+    ints = [
+        ctx.perform,
+        typenum(node.outputs[1].dtype),
+        RANDOM_DISTS.index(op.dist),
+        int(op.has_size),
+        op.key[1],
+    ]
+    return _step(ST_RANDOM, node, ctx, ints)
+
+
 def render_node(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
     """(kernel C code, possibly empty; the node's step) for one node. `SumToShape`,
     `ReducedSize`, `RowPass`, `Reshape`, `Subtensor`, `SubtensorGrad`, `MakeVector`, `Alloc`,
     `Concatenate`, `SpecifyShape`, `Assert`, `ARange`, `TensorDot`, advanced indexing, `CumOp`,
-    `Eye`, `Repeat`, `RepeatGrad`, `Tile`, `Sort`, `SortGrad` and `MatMul` steps call the node's
+    `Eye`, `Repeat`, `RepeatGrad`, `Tile`, `Sort`, `SortGrad`, `MatMul` and `RandomVariable` steps call the node's
     perform where their fast path does not apply (c_module gives them one, as to nodes without
     native code)."""
     if isinstance(node.op, SumToShape):
@@ -696,6 +722,8 @@ def render_node(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
         return "", render_along_axis(node, ctx)
     if isinstance(node.op, Tile):
         return "", render_tile(node, ctx)
+    if isinstance(node.op, RandomVariable):
+        return "", render_random(node, ctx)
     if type(node.op) in _TYPED_KINDS:
         return "", _step(
             _TYPED_KINDS[type(node.op)], node, ctx, [ctx.perform, typenum(node.outputs[0].dtype)]
