@@ -55,6 +55,7 @@ def _draws(dist: str):
                 rs.binomial(n, x32, size=(N // 10, 3), dtype="float32"),
                 rs.binomial(np.array([[3.0], [60.0]]), 0.4, size=(2, N)),
                 rs.binomial(5, 0.5, size=(0,)),
+                rs.binomial(3, 0.5, size=(N,), dtype="int8"),
             ],
             "poisson": lambda: [
                 rs.poisson(3.0, size=(N,)),
@@ -62,6 +63,7 @@ def _draws(dist: str):
                 rs.poisson(xd * 10),
                 rs.poisson(x32, size=(N // 10, 3), dtype="float64"),
                 rs.poisson(col * 20, size=(2, 0)),
+                rs.poisson(2.0, size=(N,), dtype="uint16"),
             ],
             "exponential": lambda: [
                 rs.exponential(2.0, size=(N,)),

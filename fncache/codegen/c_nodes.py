@@ -11,7 +11,7 @@ written at a basic index), symbolic shapes (`MakeVector`), `Alloc`, `Concatenate
 `tensordot`, `specify_shape` and `Assert` (the input itself where the check passes), gathers
 and adds at index arrays on the leading axes (advanced indexing, its gradient), `cumsum` and
 `cumprod`, `eye`, `repeat` and `tile`, `sort` and `argsort` (and the gradients of `repeat`
-and `sort`), small batched `matmul`, and ops
+and `sort`), small batched `matmul`, `RandomStream`'s draws of `c_program.RANDOM_DISTS`, and ops
 without a native version (their numpy ``perform``) are steps the run-time carries out itself,
 with no generated code at all.
 
@@ -20,7 +20,8 @@ A step is the tuple ``c_runtime.c:parse_step`` reads, built by :func:`.c_program
 
 from __future__ import annotations
 
-from typing import Sequence
+import sys
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -31,7 +32,6 @@ from ..tensor.blas import Dot, RowPass
 from ..tensor.elemwise import Elemwise
 from ..tensor.grad_ops import ReducedSize, RepeatGrad, SortGrad, SubtensorGrad, SumToShape
 from ..tensor.pyop import Assert
-from ..tensor.random import STREAM_FORMAT, RandomVariable
 from ..tensor.reduction import ArgReduce, Reduce
 from ..tensor.scalar_ops import Composite
 from ..tensor.array_ops import CumOp, MatMul, Repeat, Sort, SpecifyShape, TensorDot, Tile
@@ -660,16 +660,24 @@ def render_along_axis(node: Apply, ctx: NodeCtx) -> tuple:
 _TYPED_KINDS = {Assert: ST_ASSERT, ARange: ST_ARANGE, Eye: ST_EYE, MatMul: ST_MATMUL}
 
 
+def _random_module() -> Any:
+    """``fncache.tensor.random`` where it is loaded, else None: a graph holds a random variable
+    only once its module is loaded (building or unpickling one imports it), and importing it
+    for any other graph would cost every warm hit its import."""
+    return sys.modules.get("fncache.tensor.random")
+
+
 def render_random(node: Apply, ctx: NodeCtx) -> tuple:
     """A draw of one of `RANDOM_DISTS` as a run-time step (``c_random.c``: ``fc_random_step``):
     ints are the perform's index, the sample's typenum, the distribution's number, whether a
-    size is given and the key's variable number. A stream of another format, an op without the
-    seed input, or parameters the step does not take run the perform."""
-    op: RandomVariable = node.op
+    size is given and the key's variable number. A stream of another format or an op without
+    the seed input run the perform, as do parameters the step does not take (it tells at run
+    time)."""
+    op = node.op
     if (
         op.dist not in RANDOM_DISTS
         or not op.seeded
-        or op.stream != STREAM_FORMAT
+        or op.stream != _random_module().STREAM_FORMAT
         or not 0 <= op.key[1] < 2**31
     ):
         return render_fallback(node, ctx)
@@ -722,7 +730,8 @@ def render_node(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
         return "", render_along_axis(node, ctx)
     if isinstance(node.op, Tile):
         return "", render_tile(node, ctx)
-    if isinstance(node.op, RandomVariable):
+    random = _random_module()
+    if random is not None and isinstance(node.op, random.RandomVariable):
         return "", render_random(node, ctx)
     if type(node.op) in _TYPED_KINDS:
         return "", _step(

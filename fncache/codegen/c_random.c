@@ -487,12 +487,23 @@ PyObject *fc_random_math(PyObject *mod, PyObject *args)
 /* The tag of sub-stream keys (random_dists._SUB). */
 #define SUB_TAG 0x5EED5AB57EA30001ULL
 
-/* The sub-stream at path (a, b): random_dists.Source.sub. */
+/* The sub-stream at path (a, b): random_dists.Source.sub. Its key depends on the parent's key
+ * and the path only, so the same few recur from element to element (a rejection's attempts, a
+ * binomial's rounds): a per-thread table of the last ones spares their Philox block. */
+#define SUB_MEMO 256
+typedef struct { uint64_t k0, k1, a, b, key; int set; } SubMemo;
+static _Thread_local SubMemo sub_memo[SUB_MEMO];
+
 static inline Stream sub_stream(const Stream *s, uint64_t a, uint64_t b)
 {
-    uint64_t w[4];
-    philox(s->k1, a, b, SUB_TAG, s->k0, SUB_TAG, w);
-    return (Stream){s->k0, w[0], s->call};
+    const uint64_t h = ((s->k1 ^ s->k0 ^ (a << 40) ^ (b << 8)) * PHILOX_W0) >> 56;
+    SubMemo *m = &sub_memo[h];
+    if (!(m->set && m->k0 == s->k0 && m->k1 == s->k1 && m->a == a && m->b == b)) {
+        uint64_t w[4];
+        philox(s->k1, a, b, SUB_TAG, s->k0, SUB_TAG, w);
+        *m = (SubMemo){s->k0, s->k1, a, b, w[0], 1};
+    }
+    return (Stream){s->k0, m->key, s->call};
 }
 
 /* Element i's first word of stream s. */
@@ -594,8 +605,23 @@ static inline double log1m_at(double q)
     return q < 1e-4 ? -q * (1.0 + q * (0.5 + q * (1.0 / 3.0 + q * 0.25))) : fc_log_any(1.0 - q);
 }
 
+/* A value of an element's parameters only, kept for the next element: parameters broadcast
+ * from one value (the usual case) compute it once. key: the parameters' bits. */
+typedef struct { uint64_t key[2]; int set; double v[6]; } Memo;
+
+static inline int memo_hit(Memo *c, double x, int64_t m)
+{
+    uint64_t k[2] = {0, (uint64_t)m};
+    memcpy(&k[0], &x, sizeof x);
+    if (c->set && c->key[0] == k[0] && c->key[1] == k[1]) return 1;
+    c->key[0] = k[0];
+    c->key[1] = k[1];
+    c->set = 1;
+    return 0;
+}
+
 /* Bin(n, p) of element i of s (random_dists._binomial); u: the uniform of sub-stream (2, 0). */
-static int64_t binomial_at(const Stream *s, uint64_t i, int64_t n, double p, double u)
+static int64_t binomial_at(const Stream *s, uint64_t i, int64_t n, double p, double u, Memo *c)
 {
     int64_t k = 0, m = n;
     double q = p;
@@ -614,7 +640,10 @@ static int64_t binomial_at(const Stream *s, uint64_t i, int64_t n, double p, dou
     const int flip = q > 0.5;
     if (flip) q = 1.0 - q;
     int64_t x = m == 1 && u >= 1.0 - q;
-    if (m > 1) x = invert_at(u, fc_exp_any((double)m * log1m_at(q)), m, q / (1.0 - q), m);
+    if (m > 1) {
+        if (!memo_hit(c, q, m)) c->v[0] = fc_exp_any((double)m * log1m_at(q));
+        x = invert_at(u, c->v[0], m, q / (1.0 - q), m);
+    }
     return k + (flip ? m - x : x);
 }
 
@@ -644,12 +673,22 @@ static double log_poisson_pmf(int64_t k, double d, double lam)
 }
 
 /* Poisson(lam) of element i of s (random_dists._poisson); u: s's uniform at i. */
-static int64_t poisson_at(const Stream *s, uint64_t i, double lam, double u)
+static int64_t poisson_at(const Stream *s, uint64_t i, double lam, double u, Memo *c)
 {
-    if (lam < 10) return invert_at(u, fc_exp_any(-lam), 0, lam, INT64_MAX);
-    const double whole = floor(lam), slam = sqrt(lam), b = 0.931 + 2.53 * slam,
-                 a = -0.059 + 0.02483 * b, invalpha = 1.1239 + 1.1328 / (b - 3.4),
-                 vr = 0.9277 - 3.6224 / (b - 2.0);
+    const int hit = memo_hit(c, lam, 0);
+    if (lam < 10) {
+        if (!hit) c->v[0] = fc_exp_any(-lam);
+        return invert_at(u, c->v[0], 0, lam, INT64_MAX);
+    }
+    if (!hit) {
+        const double slam = sqrt(lam), b = 0.931 + 2.53 * slam;
+        c->v[0] = floor(lam);
+        c->v[1] = b;
+        c->v[2] = -0.059 + 0.02483 * b;
+        c->v[3] = fc_log_any(1.1239 + 1.1328 / (b - 3.4));  /* log(invalpha) */
+        c->v[4] = 0.9277 - 3.6224 / (b - 2.0);
+    }
+    const double whole = c->v[0], b = c->v[1], a = c->v[2], log_invalpha = c->v[3], vr = c->v[4];
     for (uint64_t t = 0;; t++) {
         const Stream s1 = sub_stream(s, 1, t), s2 = sub_stream(s, 2, t);
         const double uu = src_uniform(word_at(&s1, i)) - 0.5, v = src_uniform(word_at(&s2, i));
@@ -657,7 +696,7 @@ static int64_t poisson_at(const Stream *s, uint64_t i, double lam, double u)
         if (!isfinite(off) || off < -whole || off > 1e17 || (us < 0.013 && v > us)) continue;
         const int64_t k = (int64_t)whole + (int64_t)off;
         if (us >= 0.07 && v <= vr) return k;
-        const double lhs = fc_log_any(v) + fc_log_any(invalpha) - fc_log_any(a / (us * us) + b);
+        const double lhs = fc_log_any(v) + log_invalpha - fc_log_any(a / (us * us) + b);
         if (lhs <= log_poisson_pmf(k, off + (whole - lam), lam)) return k;
     }
 }
@@ -684,49 +723,9 @@ typedef struct {
     npy_intp sa, sb, sn;     /* element strides (0: one value for all) */
     const int64_t *n;        /* binomial's n */
     int single_a, single_b;  /* gamma's and beta's float32 parameters (std_gamma_at) */
-    void *out;               /* int64 (counts) or float64 */
+    void *out;               /* the sample */
+    int out_type;            /* its type: int64, int32, float64 or float32 */
 } Draw;
-
-static void draw_range(const Draw *d, npy_intp lo, npy_intp hi)
-{
-    /* w0: the draw's own words; w1: sub-stream (2, 0)'s (binomial's uniform) or (1, 0)'s (the
-     * second exponential of laplace and logistic) */
-    Words w0, w1;
-    const Stream s1 = sub_stream(&d->s, d->dist == RD_BINOMIAL ? 2 : 1, 0);
-    words_init(&w0, &d->s);
-    words_init(&w1, &s1);
-    int64_t *iout = (int64_t *)d->out;
-    double *fout = (double *)d->out;
-    for (npy_intp i = lo; i < hi; i++) {
-        const uint64_t u = (uint64_t)i;
-        const double a = d->a ? d->a[i * d->sa] : 0.0, b = d->b ? d->b[i * d->sb] : 0.0;
-        double g;
-        switch (d->dist) {
-        case RD_BERNOULLI: iout[i] = src_uniform(words_at(&w0, u)) < a; break;
-        case RD_BINOMIAL:
-            iout[i] = binomial_at(&d->s, u, d->n[i * d->sn], b, src_uniform(words_at(&w1, u)));
-            break;
-        case RD_POISSON: iout[i] = poisson_at(&d->s, u, a, src_uniform(words_at(&w0, u))); break;
-        case RD_EXPONENTIAL: fout[i] = src_exponential(words_at(&w0, u)) * a; break;
-        case RD_GAMMA: std_gamma_at(&d->s, u, a, d->single_a, &g); fout[i] = g * b; break;
-        case RD_BETA: fout[i] = beta_at(&d->s, u, a, b, d->single_a, d->single_b); break;
-        case RD_LOGNORMAL: fout[i] = fc_exp_any(a + b * src_normal(&d->s, u, words_at(&w0, u))); break;
-        case RD_LAPLACE: {
-            const double x = src_exponential(words_at(&w0, u)) - src_exponential(words_at(&w1, u));
-            fout[i] = a + b * x;
-            break;
-        }
-        case RD_LOGISTIC: {
-            const double x = fc_log_any(src_exponential(words_at(&w0, u)))
-                             - fc_log_any(src_exponential(words_at(&w1, u)));
-            fout[i] = a + b * x;
-            break;
-        }
-        case RD_GUMBEL: fout[i] = a + b * -fc_log_any(src_exponential(words_at(&w0, u))); break;
-        default: fout[i] = a + b * truncated_normal_at(&d->s, u, words_at(&w0, u));
-        }
-    }
-}
 
 /* What a parameter's values must be for the C step (random_dists' checks; a value outside
  * them, or anything unexpected, runs the op's perform instead, which reports it). */
@@ -745,6 +744,111 @@ static const struct { int nparams, kinds[2], counts; } RD_SPEC[RD_COUNT] = {
     [RD_TRUNCATED_NORMAL] = {2, {PV_FINITE, PV_NONNEG}, 0},
 };
 
+/* Elements [lo, lo + n) from buf (int64 counts or float64 values) into the output, cast as
+ * numpy casts (a C conversion) to its type: one of int64, int32, float64 and float32. */
+static void draw_store(const Draw *d, npy_intp lo, npy_intp n, const int64_t *ib, const double *fb)
+{
+    const int counts = RD_SPEC[d->dist].counts;
+    switch (d->out_type) {
+    case NPY_INT64: memcpy((int64_t *)d->out + lo, ib, (size_t)n * 8); break;
+    case NPY_INT32:
+        for (npy_intp k = 0; k < n; k++) ((npy_int32 *)d->out)[lo + k] = (npy_int32)ib[k];
+        break;
+    case NPY_DOUBLE:
+        if (!counts) memcpy((double *)d->out + lo, fb, (size_t)n * 8);
+        else for (npy_intp k = 0; k < n; k++) ((double *)d->out)[lo + k] = (double)ib[k];
+        break;
+    default:
+        if (counts) for (npy_intp k = 0; k < n; k++) ((float *)d->out)[lo + k] = (float)ib[k];
+        else for (npy_intp k = 0; k < n; k++) ((float *)d->out)[lo + k] = (float)fb[k];
+    }
+}
+
+/* Standard exponentials of the words of elements [lo, lo + n) of c's stream into x: the
+ * words first, then the logs in a loop of their own, whose elements' long chains of multiplies
+ * a core overlaps. */
+static void block_exponential(Words *c, npy_intp lo, npy_intp n, double *x)
+{
+    for (npy_intp k = 0; k < n; k++) x[k] = u01_open(words_at(c, (uint64_t)(lo + k)));
+    for (npy_intp k = 0; k < n; k++) x[k] = -fc_log(x[k]);
+}
+
+static void block_log(double *x, npy_intp n)
+{
+    for (npy_intp k = 0; k < n; k++) x[k] = fc_log_any(x[k]);
+}
+
+/* Elements [lo, hi) of a draw, a block at a time into the output: the transforms of one or
+ * two exponentials (and lognormal's exp) a step at a time over the block, the others element
+ * by element. */
+#define DRAW_BLOCK 256
+static void draw_range(const Draw *d, npy_intp lo, npy_intp hi)
+{
+    /* w0: the draw's own words; w1: sub-stream (2, 0)'s (binomial's uniform) or (1, 0)'s (the
+     * second exponential of laplace and logistic) */
+    Words w0, w1;
+    const Stream s1 = sub_stream(&d->s, d->dist == RD_BINOMIAL ? 2 : 1, 0);
+    words_init(&w0, &d->s);
+    words_init(&w1, &s1);
+    Memo memo = {.set = 0};
+    int64_t iout[DRAW_BLOCK];
+    double fout[DRAW_BLOCK], x1[DRAW_BLOCK];
+    for (npy_intp lo_b = lo; lo_b < hi; lo_b += DRAW_BLOCK) {
+        const npy_intp n = hi - lo_b < DRAW_BLOCK ? hi - lo_b : DRAW_BLOCK;
+        const double *pa = d->a ? d->a + lo_b * d->sa : NULL, *pb = d->b ? d->b + lo_b * d->sb : NULL;
+        const npy_intp sa = d->sa, sb = d->sb;
+        switch (d->dist) {
+        case RD_EXPONENTIAL:
+            block_exponential(&w0, lo_b, n, fout);
+            for (npy_intp k = 0; k < n; k++) fout[k] = fout[k] * pa[k * sa];
+            break;
+        case RD_LAPLACE:
+            block_exponential(&w0, lo_b, n, fout);
+            block_exponential(&w1, lo_b, n, x1);
+            for (npy_intp k = 0; k < n; k++) fout[k] = pa[k * sa] + pb[k * sb] * (fout[k] - x1[k]);
+            break;
+        case RD_LOGISTIC:
+            block_exponential(&w0, lo_b, n, fout);
+            block_exponential(&w1, lo_b, n, x1);
+            block_log(fout, n);
+            block_log(x1, n);
+            for (npy_intp k = 0; k < n; k++) fout[k] = pa[k * sa] + pb[k * sb] * (fout[k] - x1[k]);
+            break;
+        case RD_GUMBEL:
+            block_exponential(&w0, lo_b, n, fout);
+            block_log(fout, n);
+            for (npy_intp k = 0; k < n; k++) fout[k] = pa[k * sa] + pb[k * sb] * -fout[k];
+            break;
+        case RD_LOGNORMAL:
+            for (npy_intp k = 0; k < n; k++) {
+                const uint64_t u = (uint64_t)(lo_b + k);
+                fout[k] = pa[k * sa] + pb[k * sb] * src_normal(&d->s, u, words_at(&w0, u));
+            }
+            for (npy_intp k = 0; k < n; k++) fout[k] = fc_exp_any(fout[k]);
+            break;
+        default:
+            for (npy_intp k = 0; k < n; k++) {
+                const uint64_t u = (uint64_t)(lo_b + k);
+                const double a = pa ? pa[k * sa] : 0.0, b = pb ? pb[k * sb] : 0.0;
+                double g;
+                switch (d->dist) {
+                case RD_BERNOULLI: iout[k] = src_uniform(words_at(&w0, u)) < a; break;
+                case RD_BINOMIAL:
+                    iout[k] = binomial_at(&d->s, u, d->n[(lo_b + k) * d->sn], b,
+                                          src_uniform(words_at(&w1, u)), &memo);
+                    break;
+                case RD_POISSON: iout[k] = poisson_at(&d->s, u, a, src_uniform(words_at(&w0, u)), &memo); break;
+                case RD_GAMMA: std_gamma_at(&d->s, u, a, d->single_a, &g); fout[k] = g * b; break;
+                case RD_BETA: fout[k] = beta_at(&d->s, u, a, b, d->single_a, d->single_b); break;
+                default: fout[k] = a + b * truncated_normal_at(&d->s, u, words_at(&w0, u));
+                }
+            }
+        }
+        draw_store(d, lo_b, n, iout, fout);
+    }
+}
+
+/* Whether x is a value of a parameter of kind PV_*. */
 static int value_ok(int kind, double x)
 {
     switch (kind) {
@@ -889,8 +993,13 @@ int fc_random_step(const Step *s, PyArrayObject **v, int nthreads)
     rc = -1;
     for (int j = 0; j < np_; j++)
         if (param_spread(&ps[j], nd, dims, &st[j]) < 0) goto done;
-    if (!(out = (PyArrayObject *)PyArray_EMPTY(nd, dims, RD_SPEC[dist].counts ? NPY_INT64 : NPY_DOUBLE, 0)))
-        goto done;
+    /* the sample in its own type where draw_store writes that, else as numpy's transform
+     * gives it (int64 counts or float64 values), cast by numpy below */
+    const int typ = s->ints[1];
+    d.out_type = typ == NPY_DOUBLE || typ == NPY_FLOAT || (RD_SPEC[dist].counts && (typ == NPY_INT64 || typ == NPY_INT32))
+                     ? typ
+                     : RD_SPEC[dist].counts ? NPY_INT64 : NPY_DOUBLE;
+    if (!(out = (PyArrayObject *)PyArray_EMPTY(nd, dims, d.out_type, 0))) goto done;
     if (dist == RD_BINOMIAL) {
         d.n = PyArray_DATA(ps[0]);
         d.sn = st[0];
@@ -913,8 +1022,8 @@ int fc_random_step(const Step *s, PyArrayObject **v, int nthreads)
         for (int k = 0; k < K; k++) draw_range(&d, fc_chunk_at(n, k, K), fc_chunk_at(n, k + 1, K));
     } else draw_range(&d, 0, n);
     Py_END_ALLOW_THREADS
-    if (PyArray_TYPE(out) != s->ints[1]) {
-        PyArrayObject *cast = (PyArrayObject *)PyArray_CastToType(out, PyArray_DescrFromType(s->ints[1]), 0);
+    if (d.out_type != typ) {
+        PyArrayObject *cast = (PyArrayObject *)PyArray_CastToType(out, PyArray_DescrFromType(typ), 0);
         Py_DECREF(out);
         if (!(out = cast)) goto done;
     }
