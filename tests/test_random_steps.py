@@ -75,10 +75,12 @@ def _draws(dist: str):
                 rs.gamma(np.array([0.0, 0.3, 1.0, 9.5, 1e4]), 2.0, size=(N, 5)),
                 rs.gamma(x32, col, size=(2, 3)),
                 rs.gamma(xd, dtype="float32"),
+                rs.gamma(n, x32),
             ],
             "beta": lambda: [
                 rs.beta(np.array([0.02, 0.5, 3.0]), np.array([[0.5], [40.0]]), size=(N, 2, 3)),
                 rs.beta(xd, x32),
+                rs.beta(n + 1, xd),
             ],
             "lognormal": lambda: [
                 rs.lognormal(0.5, np.array([0.0, 0.25, 3.0]), size=(N, 3)),

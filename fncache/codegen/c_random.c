@@ -123,8 +123,12 @@ static double fc_log(double x)
         m *= 0.5;
         e += 1;
     }
+    /* 1/21, 1/19, ..., 1/1 as constants (the same doubles as dividing at run time, without a
+     * division per term) */
+    static const double inv_odd[11] = {1.0 / 21, 1.0 / 19, 1.0 / 17, 1.0 / 15, 1.0 / 13, 1.0 / 11,
+                                       1.0 / 9, 1.0 / 7, 1.0 / 5, 1.0 / 3, 1.0};
     double s = (m - 1.0) / (m + 1.0), s2 = s * s, p = 1.0 / 23.0;
-    for (int j = 21; j >= 1; j -= 2) p = p * s2 + 1.0 / j;
+    for (int j = 0; j < 11; j++) p = p * s2 + inv_odd[j];
     double ef = (double)e;
     return ef * LN2_HI + (ef * LN2_LO + 2.0 * s * p);
 }
@@ -506,12 +510,26 @@ static inline Stream sub_stream(const Stream *s, uint64_t a, uint64_t b)
     return (Stream){s->k0, m->key, s->call};
 }
 
-/* Element i's first word of stream s. */
+/* Element i's first word of stream s. Elements read their sub-streams in the same order (a
+ * rejection's attempts, a binomial's rounds), so a per-thread table holds each stream's last
+ * block (a stream in the slot of its key's hash): the next three elements read it there. */
+#define BLOCK_MEMO 64
+typedef struct { uint64_t k0, k1, call, blk, w[4]; int set; } BlockMemo;
+static _Thread_local BlockMemo block_memo[BLOCK_MEMO];
+
 static inline uint64_t word_at(const Stream *s, uint64_t i)
 {
-    uint64_t w[4];
-    philox(i >> 2, s->call, 0, 0, s->k0, s->k1, w);
-    return w[i & 3];
+    BlockMemo *m = &block_memo[((s->k0 ^ s->k1 ^ s->call) * PHILOX_W1) >> 58];
+    const uint64_t blk = i >> 2;
+    if (!(m->set && m->blk == blk && m->k1 == s->k1 && m->k0 == s->k0 && m->call == s->call)) {
+        philox(blk, s->call, 0, 0, s->k0, s->k1, m->w);
+        m->k0 = s->k0;
+        m->k1 = s->k1;
+        m->call = s->call;
+        m->blk = blk;
+        m->set = 1;
+    }
+    return m->w[i & 3];
 }
 
 /* Consecutive elements' first words: one Philox block per four elements. */
@@ -538,10 +556,11 @@ static inline double src_uniform(uint64_t w) { return u01(w); }
 static inline double src_normal(const Stream *s, uint64_t i, uint64_t w) { return 0.0 + normal_at(s, i, w); }
 static inline double src_exponential(uint64_t w) { return -fc_log(u01_open(w)); }
 
-/* Gamma(alpha, 1) of element i of s in *g, and its log (random_dists._std_gamma). single: alpha
- * is a float32 parameter, whose d and c numpy computes in float32 (a Python float meeting a
- * float32 array takes its type). */
-static double std_gamma_at(const Stream *s, uint64_t i, double alpha, int single, double *g)
+/* Gamma(alpha, 1) of element i of s in *g, and its log (random_dists._std_gamma), or 0 when
+ * need_log is 0 and alpha >= 1 (gamma's draw reads only *g). single: alpha is a float32
+ * parameter, whose d and c numpy computes in float32 (a Python float meeting a float32 array
+ * takes its type). */
+static double std_gamma_at(const Stream *s, uint64_t i, double alpha, int single, int need_log, double *g)
 {
     const int small = alpha < 1;
     double d, c;
@@ -567,6 +586,10 @@ static double std_gamma_at(const Stream *s, uint64_t i, double alpha, int single
             break;
         }
     }
+    if (!small && !need_log) {
+        *g = x;
+        return 0.0;
+    }
     double lg = fc_log_any(x);
     if (small) {
         const Stream s3 = sub_stream(s, 3, 0);
@@ -582,7 +605,7 @@ static double beta_at(const Stream *s, uint64_t i, double a, double b, int singl
 {
     double g;
     const Stream sa = sub_stream(s, 1, 0), sb = sub_stream(s, 2, 0);
-    const double la = std_gamma_at(&sa, i, a, single_a, &g), lb = std_gamma_at(&sb, i, b, single_b, &g);
+    const double la = std_gamma_at(&sa, i, a, single_a, 1, &g), lb = std_gamma_at(&sb, i, b, single_b, 1, &g);
     return 1.0 / (1.0 + fc_exp_any(lb - la));
 }
 
@@ -838,7 +861,7 @@ static void draw_range(const Draw *d, npy_intp lo, npy_intp hi)
                                           src_uniform(words_at(&w1, u)), &memo);
                     break;
                 case RD_POISSON: iout[k] = poisson_at(&d->s, u, a, src_uniform(words_at(&w0, u)), &memo); break;
-                case RD_GAMMA: std_gamma_at(&d->s, u, a, d->single_a, &g); fout[k] = g * b; break;
+                case RD_GAMMA: std_gamma_at(&d->s, u, a, d->single_a, 0, &g); fout[k] = g * b; break;
                 case RD_BETA: fout[k] = beta_at(&d->s, u, a, b, d->single_a, d->single_b); break;
                 default: fout[k] = a + b * truncated_normal_at(&d->s, u, words_at(&w0, u));
                 }
@@ -862,12 +885,12 @@ static int value_ok(int kind, double x)
 }
 
 /* A parameter as a C-contiguous array of typenum (numpy's cast), or NULL with no exception
- * when it is not a bool, integer or float of at most 64 bits. */
+ * when it is not a bool, an integer, float32 or float64 (the types whose numpy transforms the
+ * step follows). */
 static PyArrayObject *param_as(PyArrayObject *p, int typenum)
 {
     const int t = PyArray_TYPE(p);
-    if (!(PyArray_ISBOOL(p) || PyArray_ISINTEGER(p) || t == NPY_HALF || t == NPY_FLOAT
-          || t == NPY_DOUBLE))
+    if (!(PyArray_ISBOOL(p) || PyArray_ISINTEGER(p) || t == NPY_FLOAT || t == NPY_DOUBLE))
         return NULL;
     PyArrayObject *r = (PyArrayObject *)PyArray_FROM_OTF(
         (PyObject *)p, typenum, NPY_ARRAY_C_CONTIGUOUS | NPY_ARRAY_ALIGNED | NPY_ARRAY_FORCECAST);
@@ -969,7 +992,6 @@ int fc_random_step(const Step *s, PyArrayObject **v, int nthreads)
         const int kind = RD_SPEC[dist].kinds[j];
         PyArrayObject *p = v[s->in[2 + j]];
         const int gamma_shape = dist == RD_BETA || (dist == RD_GAMMA && j == 0);
-        if (gamma_shape && PyArray_TYPE(p) == NPY_HALF) goto done;  /* numpy's d and c in float16 */
         if (gamma_shape && PyArray_TYPE(p) == NPY_FLOAT) *(j ? &d.single_b : &d.single_a) = 1;
         const int exact_int = kind == PV_COUNT && (PyArray_ISINTEGER(p) || PyArray_ISBOOL(p));
         if (!(ps[j] = param_as(p, exact_int ? NPY_INT64 : NPY_DOUBLE))) goto done;
