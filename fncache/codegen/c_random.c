@@ -532,7 +532,8 @@ static inline uint64_t word_at(const Stream *s, uint64_t i)
     return m->w[i & 3];
 }
 
-/* Consecutive elements' first words: one Philox block per four elements. */
+/* Consecutive elements' first words of one stream: one Philox block per four elements, kept
+ * by the caller (cheaper than word_at's per-thread table, for the streams every element reads). */
 typedef struct { Stream s; uint64_t blk, w[4]; } Words;
 
 static inline void words_init(Words *c, const Stream *s)
