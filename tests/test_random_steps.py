@@ -43,6 +43,7 @@ def _draws(dist: str):
                 rs.bernoulli(np.array([0.0, 0.5, 1.0]), size=(N, 3), dtype="float32"),
                 rs.bernoulli(x32, dtype="int32"),
                 rs.bernoulli(xd, size=(0, 3)),
+                rs.bernoulli(),
             ],
             "binomial": lambda: [
                 rs.binomial(1, 0.8, size=(N,)),
@@ -64,12 +65,14 @@ def _draws(dist: str):
                 rs.poisson(x32, size=(N // 10, 3), dtype="float64"),
                 rs.poisson(col * 20, size=(2, 0)),
                 rs.poisson(2.0, size=(N,), dtype="uint16"),
+                rs.poisson(250.0),
             ],
             "exponential": lambda: [
                 rs.exponential(2.0, size=(N,)),
                 rs.exponential(col, size=(2, N), dtype="float32"),
                 rs.exponential(x32),
                 rs.exponential(size=(0,)),
+                rs.exponential(dtype="float32"),
             ],
             "gamma": lambda: [
                 rs.gamma(np.array([0.0, 0.3, 1.0, 9.5, 1e4]), 2.0, size=(N, 5)),
