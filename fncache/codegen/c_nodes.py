@@ -11,7 +11,8 @@ written at a basic index), symbolic shapes (`MakeVector`), `Alloc`, `Concatenate
 `tensordot`, `specify_shape` and `Assert` (the input itself where the check passes), gathers
 and adds at index arrays on the leading axes (advanced indexing, its gradient), `cumsum` and
 `cumprod`, `eye`, `repeat` and `tile`, `sort` and `argsort` (and the gradients of `repeat`
-and `sort`), small batched `matmul`, ``pool_2d`` and its gradients, and ops
+and `sort`), small batched `matmul`, ``pool_2d`` and its gradients, `RandomStream`'s draws of
+`c_program.RANDOM_DISTS`, and ops
 without a native version (their numpy ``perform``) are steps the run-time carries out itself,
 with no generated code at all.
 
@@ -21,7 +22,7 @@ A step is the tuple ``c_runtime.c:parse_step`` reads, built by :func:`.c_program
 from __future__ import annotations
 
 import sys
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -40,6 +41,7 @@ from ..tensor.shape_ops import Concatenate, DimShuffle, MakeVector, Reshape, Sha
 from ..tensor.subtensor import Subtensor
 from . import c_program
 from .c_program import (
+    RANDOM_DISTS,
     ST_ADV_INDEX,
     ST_ALLOC,
     ST_ARANGE,
@@ -55,6 +57,7 @@ from .c_program import (
     ST_MATMUL,
     ST_PERFORM,
     ST_POOL,
+    ST_RANDOM,
     ST_REDUCE,
     ST_REDUCED_SIZE,
     ST_REPEAT,
@@ -678,13 +681,44 @@ def render_pool(node: Apply, ctx: NodeCtx) -> tuple | None:
     return _step(ST_POOL, node, ctx, ints + [*op.ws, *op.stride, *op.pad, int(op.ignore_border)])
 
 
+def _random_module() -> Any:
+    """``fncache.tensor.random`` where it is loaded, else None: a graph holds a random variable
+    only once its module is loaded (building or unpickling one imports it), and importing it
+    for any other graph would cost every warm hit its import."""
+    return sys.modules.get("fncache.tensor.random")
+
+
+def render_random(node: Apply, ctx: NodeCtx) -> tuple:
+    """A draw of one of `RANDOM_DISTS` as a run-time step (``c_random.c``: ``fc_random_step``):
+    ints are the perform's index, the sample's typenum, the distribution's number, whether a
+    size is given and the key's variable number. A stream of another format or an op without
+    the seed input run the perform, as do parameters the step does not take (it tells at run
+    time)."""
+    op = node.op
+    if (
+        op.dist not in RANDOM_DISTS
+        or not op.seeded
+        or op.stream != _random_module().STREAM_FORMAT
+        or not 0 <= op.key[1] < 2**31
+    ):
+        return render_fallback(node, ctx)
+    ints = [
+        ctx.perform,
+        typenum(node.outputs[1].dtype),
+        RANDOM_DISTS.index(op.dist),
+        int(op.has_size),
+        op.key[1],
+    ]
+    return _step(ST_RANDOM, node, ctx, ints)
+
+
 def render_node(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
     """(kernel C code, possibly empty; the node's step) for one node. `SumToShape`,
     `ReducedSize`, `RowPass`, `Reshape`, `Subtensor`, `SubtensorGrad`, `MakeVector`, `Alloc`,
     `Concatenate`, `SpecifyShape`, `Assert`, `ARange`, `TensorDot`, advanced indexing, `CumOp`,
-    `Eye`, `Repeat`, `RepeatGrad`, `Tile`, `Sort`, `SortGrad`, `MatMul` and pooling (``pool_2d``
-    and its gradients) steps call the node's perform where their fast path does not apply
-    (c_module gives them one, as to nodes without native code)."""
+    `Eye`, `Repeat`, `RepeatGrad`, `Tile`, `Sort`, `SortGrad`, `MatMul`, pooling (``pool_2d``
+    and its gradients) and `RandomVariable` steps call the node's perform where their fast path
+    does not apply (c_module gives them one, as to nodes without native code)."""
     if isinstance(node.op, SumToShape):
         return "", render_sum_to_shape(node, ctx)
     if isinstance(node.op, ReducedSize):
@@ -717,6 +751,9 @@ def render_node(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
         return "", render_along_axis(node, ctx)
     if isinstance(node.op, Tile):
         return "", render_tile(node, ctx)
+    random = _random_module()
+    if random is not None and isinstance(node.op, random.RandomVariable):
+        return "", render_random(node, ctx)
     if type(node.op) in _TYPED_KINDS:
         return "", _step(
             _TYPED_KINDS[type(node.op)], node, ctx, [ctx.perform, typenum(node.outputs[0].dtype)]

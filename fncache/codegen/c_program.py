@@ -50,6 +50,8 @@ __all__ = [
     "ST_SORT_GRAD",
     "ST_MATMUL",
     "ST_POOL",
+    "ST_RANDOM",
+    "RANDOM_DISTS",
 ]
 
 (
@@ -83,7 +85,8 @@ __all__ = [
     ST_SORT_GRAD,
     ST_MATMUL,
     ST_POOL,
-) = range(30)
+    ST_RANDOM,
+) = range(31)
 
 #: ``c_runtime.h``'s step kinds, by their C names.
 STEP_KINDS = {
@@ -117,7 +120,24 @@ STEP_KINDS = {
     "ST_SORT_GRAD": ST_SORT_GRAD,
     "ST_MATMUL": ST_MATMUL,
     "ST_POOL": ST_POOL,
+    "ST_RANDOM": ST_RANDOM,
 }
+
+#: The distributions of ``fc.RandomStream`` an ``ST_RANDOM`` step draws, by their number there
+#: (``c_random.c``'s ``RD_*``); the others run their perform.
+RANDOM_DISTS = (
+    "bernoulli",
+    "binomial",
+    "poisson",
+    "exponential",
+    "gamma",
+    "beta",
+    "lognormal",
+    "laplace",
+    "logistic",
+    "gumbel",
+    "truncated_normal",
+)
 
 #: (kind, in_slots, out_slots, dying_slots, ints, kernels, name, msg, nd, errcheck)
 STEP_FORMAT = "iO!O!O!O!O!ssii"

@@ -123,8 +123,12 @@ static double fc_log(double x)
         m *= 0.5;
         e += 1;
     }
+    /* 1/21, 1/19, ..., 1/1 as constants (the same doubles as dividing at run time, without a
+     * division per term) */
+    static const double inv_odd[11] = {1.0 / 21, 1.0 / 19, 1.0 / 17, 1.0 / 15, 1.0 / 13, 1.0 / 11,
+                                       1.0 / 9, 1.0 / 7, 1.0 / 5, 1.0 / 3, 1.0};
     double s = (m - 1.0) / (m + 1.0), s2 = s * s, p = 1.0 / 23.0;
-    for (int j = 21; j >= 1; j -= 2) p = p * s2 + 1.0 / j;
+    for (int j = 0; j < 11; j++) p = p * s2 + inv_odd[j];
     double ef = (double)e;
     return ef * LN2_HI + (ef * LN2_LO + 2.0 * s * p);
 }
@@ -475,4 +479,587 @@ PyObject *fc_random_math(PyObject *mod, PyObject *args)
     else for (npy_intp i = 0; i < n; i++) v[i] = fc_exp_any(v[i]);
     Py_END_ALLOW_THREADS
     Py_RETURN_NONE;
+}
+
+/* ---- the distributions of random_dists, as a run-time step ------------------------------ */
+
+/* Each transform below is random_dists' numpy transform written per element: the same IEEE
+ * operations in the same order (each numpy operation rounds once, as each C one does here with
+ * -ffp-contract=off), the same words and sub-streams, and this file's log and exp, so the C
+ * step and the Python step give the same bits. random_dists documents the methods. */
+
+/* The tag of sub-stream keys (random_dists._SUB). */
+#define SUB_TAG 0x5EED5AB57EA30001ULL
+
+/* The sub-stream at path (a, b): random_dists.Source.sub. Its key depends on the parent's key
+ * and the path only, so the same few recur from element to element (a rejection's attempts, a
+ * binomial's rounds): a per-thread table of the last ones spares their Philox block. */
+#define SUB_MEMO 256
+typedef struct { uint64_t k0, k1, a, b, key; int set; } SubMemo;
+static _Thread_local SubMemo sub_memo[SUB_MEMO];
+
+static inline Stream sub_stream(const Stream *s, uint64_t a, uint64_t b)
+{
+    const uint64_t h = ((s->k1 ^ s->k0 ^ (a << 40) ^ (b << 8)) * PHILOX_W0) >> 56;
+    SubMemo *m = &sub_memo[h];
+    if (!(m->set && m->k0 == s->k0 && m->k1 == s->k1 && m->a == a && m->b == b)) {
+        uint64_t w[4];
+        philox(s->k1, a, b, SUB_TAG, s->k0, SUB_TAG, w);
+        *m = (SubMemo){s->k0, s->k1, a, b, w[0], 1};
+    }
+    return (Stream){s->k0, m->key, s->call};
+}
+
+/* Element i's first word of stream s. Elements read their sub-streams in the same order (a
+ * rejection's attempts, a binomial's rounds), so a per-thread table holds each stream's last
+ * block (a stream in the slot of its key's hash): the next three elements read it there. */
+#define BLOCK_MEMO 64
+typedef struct { uint64_t k0, k1, call, blk, w[4]; int set; } BlockMemo;
+static _Thread_local BlockMemo block_memo[BLOCK_MEMO];
+
+static inline uint64_t word_at(const Stream *s, uint64_t i)
+{
+    BlockMemo *m = &block_memo[((s->k0 ^ s->k1 ^ s->call) * PHILOX_W1) >> 58];
+    const uint64_t blk = i >> 2;
+    if (!(m->set && m->blk == blk && m->k1 == s->k1 && m->k0 == s->k0 && m->call == s->call)) {
+        philox(blk, s->call, 0, 0, s->k0, s->k1, m->w);
+        m->k0 = s->k0;
+        m->k1 = s->k1;
+        m->call = s->call;
+        m->blk = blk;
+        m->set = 1;
+    }
+    return m->w[i & 3];
+}
+
+/* Consecutive elements' first words of one stream: one Philox block per four elements, kept
+ * by the caller (cheaper than word_at's per-thread table, for the streams every element reads). */
+typedef struct { Stream s; uint64_t blk, w[4]; } Words;
+
+static inline void words_init(Words *c, const Stream *s)
+{
+    c->s = *s;
+    c->blk = UINT64_MAX;
+}
+
+static inline uint64_t words_at(Words *c, uint64_t i)
+{
+    if ((i >> 2) != c->blk) {
+        c->blk = i >> 2;
+        philox(c->blk, c->s.call, 0, 0, c->s.k0, c->s.k1, c->w);
+    }
+    return c->w[i & 3];
+}
+
+/* The fills' values of element i from its word w (Source.uniform, .normal, .exponential): the
+ * normal fill is 0 + 1 * z, which turns a -0.0 into 0.0. */
+static inline double src_uniform(uint64_t w) { return u01(w); }
+static inline double src_normal(const Stream *s, uint64_t i, uint64_t w) { return 0.0 + normal_at(s, i, w); }
+static inline double src_exponential(uint64_t w) { return -fc_log(u01_open(w)); }
+
+/* Gamma(alpha, 1) of element i of s in *g, and its log (random_dists._std_gamma), or 0 when
+ * need_log is 0 and alpha >= 1 (gamma's draw reads only *g). single: alpha is a float32
+ * parameter, whose d and c numpy computes in float32 (a Python float meeting a float32 array
+ * takes its type). */
+static double std_gamma_at(const Stream *s, uint64_t i, double alpha, int single, int need_log, double *g)
+{
+    const int small = alpha < 1;
+    double d, c;
+    if (single) {
+        const float a32 = (float)alpha, d32 = (small ? a32 + 1.0f : a32) - (float)(1.0 / 3.0);
+        d = d32;
+        c = 1.0f / sqrtf(9.0f * d32);
+    } else {
+        d = (small ? alpha + 1.0 : alpha) - 1.0 / 3.0;
+        c = 1.0 / sqrt(9.0 * d);
+    }
+    double x = 0.0;
+    for (uint64_t t = 0; alpha > 0; t++) {
+        const Stream s1 = sub_stream(s, 1, t), s2 = sub_stream(s, 2, t);
+        const double z = src_normal(&s1, i, word_at(&s1, i)), e = src_exponential(word_at(&s2, i));
+        const double cz = c * z, w = cz * (3.0 + cz * (3.0 + cz));
+        const int ok = cz > -1.0;
+        const double crit = fabs(w) < 0.01
+            ? w * w * (0.5 - w * (1.0 / 3.0 - w * (0.25 - w * (0.2 - w / 6.0))))
+            : w - fc_log_any(ok ? 1.0 + w : 1.0);
+        if (ok && -e < 0.5 * z * z - d * crit) {
+            x = d + d * w;
+            break;
+        }
+    }
+    if (!small && !need_log) {
+        *g = x;
+        return 0.0;
+    }
+    double lg = fc_log_any(x);
+    if (small) {
+        const Stream s3 = sub_stream(s, 3, 0);
+        lg = lg - src_exponential(word_at(&s3, i)) / alpha;
+        x = fc_exp_any(lg);
+    }
+    *g = x;
+    return lg;
+}
+
+/* Beta(a, b) of element i of s (random_dists._beta); single_a, single_b: std_gamma_at's. */
+static double beta_at(const Stream *s, uint64_t i, double a, double b, int single_a, int single_b)
+{
+    double g;
+    const Stream sa = sub_stream(s, 1, 0), sb = sub_stream(s, 2, 0);
+    const double la = std_gamma_at(&sa, i, a, single_a, 1, &g), lb = std_gamma_at(&sb, i, b, single_b, 1, &g);
+    return 1.0 / (1.0 + fc_exp_any(lb - la));
+}
+
+/* random_dists._invert of one element: pmf(k) = pmf(k - 1) * (num - k + 1) / k * ratio for a
+ * binomial (num > 0), lam / k for a Poisson (num = 0, ratio = lam). */
+static int64_t invert_at(double u, double first, int64_t num, double ratio, int64_t limit)
+{
+    if (!(u >= first) || limit <= 0) return 0;
+    double pmf = first, cdf = first;
+    for (int64_t k = 1;; k++) {
+        pmf = pmf * (num ? (double)(num - k + 1) / (double)k * ratio : ratio / (double)k);
+        cdf = cdf + pmf;
+        if (!(u >= cdf && limit > k && pmf > 0)) return k;
+    }
+}
+
+/* log(1 - q) for 0 <= q <= 1/2 (random_dists._log1m). */
+static inline double log1m_at(double q)
+{
+    return q < 1e-4 ? -q * (1.0 + q * (0.5 + q * (1.0 / 3.0 + q * 0.25))) : fc_log_any(1.0 - q);
+}
+
+/* A value of an element's parameters only, kept for the next element: parameters broadcast
+ * from one value (the usual case) compute it once. key: the parameters' bits. */
+typedef struct { uint64_t key[2]; int set; double v[6]; } Memo;
+
+static inline int memo_hit(Memo *c, double x, int64_t m)
+{
+    uint64_t k[2] = {0, (uint64_t)m};
+    memcpy(&k[0], &x, sizeof x);
+    if (c->set && c->key[0] == k[0] && c->key[1] == k[1]) return 1;
+    c->key[0] = k[0];
+    c->key[1] = k[1];
+    c->set = 1;
+    return 0;
+}
+
+/* Bin(n, p) of element i of s (random_dists._binomial); u: the uniform of sub-stream (2, 0). */
+static int64_t binomial_at(const Stream *s, uint64_t i, int64_t n, double p, double u, Memo *c)
+{
+    int64_t k = 0, m = n;
+    double q = p;
+    for (uint64_t r = 0; (double)m * fmin(q, 1.0 - q) > 30; r++) {
+        int64_t a = 1 + (int64_t)floor((double)m * q);
+        if (a > m) a = m;
+        const int64_t b = m + 1 - a;
+        const Stream sr = sub_stream(s, 1, r);
+        const double x = beta_at(&sr, i, (double)a, (double)b, 0, 0);
+        const int below = x >= q;
+        q = below ? q / x : (q - x) / (1.0 - x);
+        q = q < 0.0 ? 0.0 : q > 1.0 ? 1.0 : q;
+        m = below ? a - 1 : b - 1;
+        k += below ? 0 : a;
+    }
+    const int flip = q > 0.5;
+    if (flip) q = 1.0 - q;
+    int64_t x = m == 1 && u >= 1.0 - q;
+    if (m > 1) {
+        if (!memo_hit(c, q, m)) c->v[0] = fc_exp_any((double)m * log1m_at(q));
+        x = invert_at(u, c->v[0], m, q / (1.0 - q), m);
+    }
+    return k + (flip ? m - x : x);
+}
+
+/* log(k!) for k < 20, and log(2 pi) / 2 (random_dists._log_poisson_pmf). */
+static double log_fact[20];
+static pthread_once_t log_fact_once = PTHREAD_ONCE_INIT;
+static const double HALF_LOG_2PI = 0.9189385332046727417803297;
+
+static void log_fact_table(void)
+{
+    uint64_t f = 1;
+    for (int j = 0; j < 20; j++) {
+        if (j) f *= (uint64_t)j;
+        log_fact[j] = fc_log_any((double)f);
+    }
+}
+
+static double log_poisson_pmf(int64_t k, double d, double lam)
+{
+    if (k < 20) return -lam + (double)k * fc_log_any(lam) - log_fact[k < 0 ? 0 : k];
+    const double kk = (double)k, x = d / lam, inv = 1.0 / kk, inv2 = inv * inv;
+    const double tail = inv * (1.0 / 12.0 - inv2 * (1.0 / 360.0 - inv2 * (1.0 / 1260.0 - inv2 / 1680.0)));
+    const double bracket = fabs(x) < 0.01
+        ? x * x * (1.0 / 2.0 - x * (1.0 / 6.0 - x * (1.0 / 12.0 - x * (1.0 / 20.0 - x * (1.0 / 30.0 - x / 42.0)))))
+        : (1.0 + x) * fc_log_any(fmax(1.0 + x, 1e-300)) - x;
+    return -lam * bracket - 0.5 * fc_log_any(kk) - HALF_LOG_2PI - tail;
+}
+
+/* Poisson(lam) of element i of s (random_dists._poisson); u: s's uniform at i. */
+static int64_t poisson_at(const Stream *s, uint64_t i, double lam, double u, Memo *c)
+{
+    const int hit = memo_hit(c, lam, 0);
+    if (lam < 10) {
+        if (!hit) c->v[0] = fc_exp_any(-lam);
+        return invert_at(u, c->v[0], 0, lam, INT64_MAX);
+    }
+    if (!hit) {
+        const double slam = sqrt(lam), b = 0.931 + 2.53 * slam;
+        c->v[0] = floor(lam);
+        c->v[1] = b;
+        c->v[2] = -0.059 + 0.02483 * b;
+        c->v[3] = fc_log_any(1.1239 + 1.1328 / (b - 3.4));  /* log(invalpha) */
+        c->v[4] = 0.9277 - 3.6224 / (b - 2.0);
+    }
+    const double whole = c->v[0], b = c->v[1], a = c->v[2], log_invalpha = c->v[3], vr = c->v[4];
+    for (uint64_t t = 0;; t++) {
+        const Stream s1 = sub_stream(s, 1, t), s2 = sub_stream(s, 2, t);
+        const double uu = src_uniform(word_at(&s1, i)) - 0.5, v = src_uniform(word_at(&s2, i));
+        const double us = 0.5 - fabs(uu), off = floor((2.0 * a / us + b) * uu + (lam - whole) + 0.43);
+        if (!isfinite(off) || off < -whole || off > 1e17 || (us < 0.013 && v > us)) continue;
+        const int64_t k = (int64_t)whole + (int64_t)off;
+        if (us >= 0.07 && v <= vr) return k;
+        const double lhs = fc_log_any(v) + log_invalpha - fc_log_any(a / (us * us) + b);
+        if (lhs <= log_poisson_pmf(k, off + (whole - lam), lam)) return k;
+    }
+}
+
+/* loc + scale z, z a normal redrawn from sub-stream (1, t) while |z| > 2. */
+static double truncated_normal_at(const Stream *s, uint64_t i, uint64_t w)
+{
+    double z = src_normal(s, i, w);
+    for (uint64_t t = 1; fabs(z) > 2.0; t++) {
+        const Stream st = sub_stream(s, 1, t);
+        z = src_normal(&st, i, word_at(&st, i));
+    }
+    return z;
+}
+
+/* The distributions with a C step, in c_program.RANDOM_DISTS' order. */
+enum { RD_BERNOULLI, RD_BINOMIAL, RD_POISSON, RD_EXPONENTIAL, RD_GAMMA, RD_BETA, RD_LOGNORMAL,
+       RD_LAPLACE, RD_LOGISTIC, RD_GUMBEL, RD_TRUNCATED_NORMAL, RD_COUNT };
+
+typedef struct {
+    int dist;
+    Stream s;
+    const double *a, *b;     /* the float parameters, per element, or NULL (binomial: b is p) */
+    npy_intp sa, sb, sn;     /* element strides (0: one value for all) */
+    const int64_t *n;        /* binomial's n */
+    int single_a, single_b;  /* gamma's and beta's float32 parameters (std_gamma_at) */
+    void *out;               /* the sample */
+    int out_type;            /* its type: int64, int32, float64 or float32 */
+} Draw;
+
+/* What a parameter's values must be for the C step (random_dists' checks; a value outside
+ * them, or anything unexpected, runs the op's perform instead, which reports it). */
+enum { PV_PROB, PV_NONNEG, PV_POS, PV_FINITE, PV_LAM, PV_COUNT };
+static const struct { int nparams, kinds[2], counts; } RD_SPEC[RD_COUNT] = {
+    [RD_BERNOULLI] = {1, {PV_PROB}, 1},
+    [RD_BINOMIAL] = {2, {PV_COUNT, PV_PROB}, 1},
+    [RD_POISSON] = {1, {PV_LAM}, 1},
+    [RD_EXPONENTIAL] = {1, {PV_NONNEG}, 0},
+    [RD_GAMMA] = {2, {PV_NONNEG, PV_NONNEG}, 0},
+    [RD_BETA] = {2, {PV_POS, PV_POS}, 0},
+    [RD_LOGNORMAL] = {2, {PV_FINITE, PV_NONNEG}, 0},
+    [RD_LAPLACE] = {2, {PV_FINITE, PV_NONNEG}, 0},
+    [RD_LOGISTIC] = {2, {PV_FINITE, PV_NONNEG}, 0},
+    [RD_GUMBEL] = {2, {PV_FINITE, PV_NONNEG}, 0},
+    [RD_TRUNCATED_NORMAL] = {2, {PV_FINITE, PV_NONNEG}, 0},
+};
+
+/* Elements [lo, lo + n) from buf (int64 counts or float64 values) into the output, cast as
+ * numpy casts (a C conversion) to its type: one of int64, int32, float64 and float32. */
+static void draw_store(const Draw *d, npy_intp lo, npy_intp n, const int64_t *ib, const double *fb)
+{
+    const int counts = RD_SPEC[d->dist].counts;
+    switch (d->out_type) {
+    case NPY_INT64: memcpy((int64_t *)d->out + lo, ib, (size_t)n * 8); break;
+    case NPY_INT32:
+        for (npy_intp k = 0; k < n; k++) ((npy_int32 *)d->out)[lo + k] = (npy_int32)ib[k];
+        break;
+    case NPY_DOUBLE:
+        if (!counts) memcpy((double *)d->out + lo, fb, (size_t)n * 8);
+        else for (npy_intp k = 0; k < n; k++) ((double *)d->out)[lo + k] = (double)ib[k];
+        break;
+    default:
+        if (counts) for (npy_intp k = 0; k < n; k++) ((float *)d->out)[lo + k] = (float)ib[k];
+        else for (npy_intp k = 0; k < n; k++) ((float *)d->out)[lo + k] = (float)fb[k];
+    }
+}
+
+/* Standard exponentials of the words of elements [lo, lo + n) of c's stream into x: the
+ * words first, then the logs in a loop of their own, whose elements' long chains of multiplies
+ * a core overlaps. */
+static void block_exponential(Words *c, npy_intp lo, npy_intp n, double *x)
+{
+    for (npy_intp k = 0; k < n; k++) x[k] = u01_open(words_at(c, (uint64_t)(lo + k)));
+    for (npy_intp k = 0; k < n; k++) x[k] = -fc_log(x[k]);
+}
+
+static void block_log(double *x, npy_intp n)
+{
+    for (npy_intp k = 0; k < n; k++) x[k] = fc_log_any(x[k]);
+}
+
+/* Elements [lo, hi) of a draw, a block at a time into the output: the transforms of one or
+ * two exponentials (and lognormal's exp) a step at a time over the block, the others element
+ * by element. */
+#define DRAW_BLOCK 256
+static void draw_range(const Draw *d, npy_intp lo, npy_intp hi)
+{
+    /* w0: the draw's own words; w1: sub-stream (2, 0)'s (binomial's uniform) or (1, 0)'s (the
+     * second exponential of laplace and logistic) */
+    Words w0, w1;
+    const Stream s1 = sub_stream(&d->s, d->dist == RD_BINOMIAL ? 2 : 1, 0);
+    words_init(&w0, &d->s);
+    words_init(&w1, &s1);
+    Memo memo = {.set = 0};
+    int64_t iout[DRAW_BLOCK];
+    double fout[DRAW_BLOCK], x1[DRAW_BLOCK];
+    for (npy_intp lo_b = lo; lo_b < hi; lo_b += DRAW_BLOCK) {
+        const npy_intp n = hi - lo_b < DRAW_BLOCK ? hi - lo_b : DRAW_BLOCK;
+        const double *pa = d->a ? d->a + lo_b * d->sa : NULL, *pb = d->b ? d->b + lo_b * d->sb : NULL;
+        const npy_intp sa = d->sa, sb = d->sb;
+        switch (d->dist) {
+        case RD_EXPONENTIAL:
+            block_exponential(&w0, lo_b, n, fout);
+            for (npy_intp k = 0; k < n; k++) fout[k] = fout[k] * pa[k * sa];
+            break;
+        case RD_LAPLACE:
+            block_exponential(&w0, lo_b, n, fout);
+            block_exponential(&w1, lo_b, n, x1);
+            for (npy_intp k = 0; k < n; k++) fout[k] = pa[k * sa] + pb[k * sb] * (fout[k] - x1[k]);
+            break;
+        case RD_LOGISTIC:
+            block_exponential(&w0, lo_b, n, fout);
+            block_exponential(&w1, lo_b, n, x1);
+            block_log(fout, n);
+            block_log(x1, n);
+            for (npy_intp k = 0; k < n; k++) fout[k] = pa[k * sa] + pb[k * sb] * (fout[k] - x1[k]);
+            break;
+        case RD_GUMBEL:
+            block_exponential(&w0, lo_b, n, fout);
+            block_log(fout, n);
+            for (npy_intp k = 0; k < n; k++) fout[k] = pa[k * sa] + pb[k * sb] * -fout[k];
+            break;
+        case RD_LOGNORMAL:
+            for (npy_intp k = 0; k < n; k++) {
+                const uint64_t u = (uint64_t)(lo_b + k);
+                fout[k] = pa[k * sa] + pb[k * sb] * src_normal(&d->s, u, words_at(&w0, u));
+            }
+            for (npy_intp k = 0; k < n; k++) fout[k] = fc_exp_any(fout[k]);
+            break;
+        default:
+            for (npy_intp k = 0; k < n; k++) {
+                const uint64_t u = (uint64_t)(lo_b + k);
+                const double a = pa ? pa[k * sa] : 0.0, b = pb ? pb[k * sb] : 0.0;
+                double g;
+                switch (d->dist) {
+                case RD_BERNOULLI: iout[k] = src_uniform(words_at(&w0, u)) < a; break;
+                case RD_BINOMIAL:
+                    iout[k] = binomial_at(&d->s, u, d->n[(lo_b + k) * d->sn], b,
+                                          src_uniform(words_at(&w1, u)), &memo);
+                    break;
+                case RD_POISSON: iout[k] = poisson_at(&d->s, u, a, src_uniform(words_at(&w0, u)), &memo); break;
+                case RD_GAMMA: std_gamma_at(&d->s, u, a, d->single_a, 0, &g); fout[k] = g * b; break;
+                case RD_BETA: fout[k] = beta_at(&d->s, u, a, b, d->single_a, d->single_b); break;
+                default: fout[k] = a + b * truncated_normal_at(&d->s, u, words_at(&w0, u));
+                }
+            }
+        }
+        draw_store(d, lo_b, n, iout, fout);
+    }
+}
+
+/* Whether x is a value of a parameter of kind PV_*. */
+static int value_ok(int kind, double x)
+{
+    switch (kind) {
+    case PV_PROB: return x >= 0.0 && x <= 1.0;
+    case PV_NONNEG: return x >= 0.0 && x < INFINITY;
+    case PV_POS: return x > 0.0 && x < INFINITY;
+    case PV_FINITE: return isfinite(x);
+    case PV_LAM: return x >= 0.0 && x <= 1e18;
+    default: return x >= 0.0 && x < 0x1p63 && x == floor(x);
+    }
+}
+
+/* A parameter as a C-contiguous array of typenum (numpy's cast), or NULL with no exception
+ * when it is not a bool, an integer, float32 or float64 (the types whose numpy transforms the
+ * step follows). */
+static PyArrayObject *param_as(PyArrayObject *p, int typenum)
+{
+    const int t = PyArray_TYPE(p);
+    if (!(PyArray_ISBOOL(p) || PyArray_ISINTEGER(p) || t == NPY_FLOAT || t == NPY_DOUBLE))
+        return NULL;
+    PyArrayObject *r = (PyArrayObject *)PyArray_FROM_OTF(
+        (PyObject *)p, typenum, NPY_ARRAY_C_CONTIGUOUS | NPY_ARRAY_ALIGNED | NPY_ARRAY_FORCECAST);
+    if (!r) PyErr_Clear();
+    return r;
+}
+
+/* p (C-contiguous) broadcast to dims: its data and element stride, p itself where it has one
+ * element (stride 0) or dims' shape, else a C-contiguous copy of the broadcast in *p. */
+static int param_spread(PyArrayObject **p, int nd, const npy_intp *dims, npy_intp *stride)
+{
+    PyArrayObject *a = *p;
+    const int pd = PyArray_NDIM(a);
+    *stride = PyArray_SIZE(a) == 1 ? 0 : 1;
+    if (!*stride || (pd == nd && !memcmp(PyArray_DIMS(a), dims, (size_t)nd * sizeof *dims))) return 0;
+    npy_intp strides[NPY_MAXDIMS];
+    for (int d = 0; d < nd; d++) {
+        const int k = d - (nd - pd);
+        strides[d] = k < 0 || PyArray_DIM(a, k) == 1 ? 0 : PyArray_STRIDE(a, k);
+    }
+    Py_INCREF(PyArray_DESCR(a));
+    PyArrayObject *view = (PyArrayObject *)PyArray_NewFromDescr(
+        &PyArray_Type, PyArray_DESCR(a), nd, (npy_intp *)dims, strides, PyArray_DATA(a), 0, NULL);
+    if (!view) return -1;
+    PyArrayObject *copy = (PyArrayObject *)PyArray_NewCopy(view, NPY_CORDER);
+    Py_DECREF(view);
+    if (!copy) return -1;
+    Py_DECREF(a);
+    *p = copy;
+    return 0;
+}
+
+/* The sample's shape: size (has_size), which the parameters must broadcast to, else their
+ * broadcast shape. 0: done, 1: they do not fit (numpy's rule). */
+static int draw_shape(PyArrayObject *size, int has_size, PyArrayObject *const *ps, int np_,
+                      int *nd, npy_intp *dims)
+{
+    *nd = 0;
+    if (has_size) {
+        if (PyArray_NDIM(size) != 1 || PyArray_TYPE(size) != NPY_INT64 || !PyArray_ISCARRAY_RO(size)
+            || PyArray_DIM(size, 0) > NPY_MAXDIMS)
+            return 1;
+        *nd = (int)PyArray_DIM(size, 0);
+        for (int d = 0; d < *nd; d++) {
+            dims[d] = (npy_intp)((const int64_t *)PyArray_DATA(size))[d];
+            if (dims[d] < 0) return 1;
+        }
+    } else {
+        for (int j = 0; j < np_; j++)
+            if (PyArray_NDIM(ps[j]) > *nd) *nd = PyArray_NDIM(ps[j]);
+        for (int d = 0; d < *nd; d++) dims[d] = 1;
+    }
+    for (int j = 0; j < np_; j++) {
+        const int pd = PyArray_NDIM(ps[j]);
+        if (pd > *nd) return 1;
+        for (int k = 0; k < pd; k++) {
+            const npy_intp x = PyArray_DIM(ps[j], k);
+            npy_intp *to = &dims[*nd - pd + k];
+            if (x == *to || x == 1) continue;
+            if (has_size || *to != 1) return 1;
+            *to = x;
+        }
+    }
+    npy_intp n = 1;
+    for (int d = 0; d < *nd; d++) {
+        if (dims[d] && n > NPY_MAX_INTP / dims[d]) return 1;
+        n *= dims[d];
+    }
+    return 0;
+}
+
+static void scalar_u64(PyArrayObject *a, uint64_t *x, int *ok)
+{
+    if (PyArray_NDIM(a) != 0 || PyArray_TYPE(a) != NPY_UINT64) *ok = 0;
+    else memcpy(x, PyArray_DATA(a), sizeof *x);
+}
+
+/* A RandomVariable of one of RD_* as a run-time step (c_nodes.render_random). Inputs: the
+ * counter, the size, the parameters, the seed; outputs: the advanced counter, the sample. ints:
+ * index into performs, the sample's typenum, the distribution, has_size, the key's variable
+ * number. 0: done, -1: an exception, 1: the op's perform is to run (bad parameters, which it
+ * reports, or inputs this step does not read). */
+int fc_random_step(const Step *s, PyArrayObject **v, int nthreads)
+{
+    if (s->nints != 5 || s->ints[2] < 0 || s->ints[2] >= RD_COUNT || s->nout != 2) return 1;
+    const int dist = s->ints[2], np_ = RD_SPEC[dist].nparams;
+    if (s->nin != np_ + 3) return 1;
+    Draw d = {.dist = dist};
+    int ok = 1;
+    uint64_t call = 0, seed = 0;
+    scalar_u64(v[s->in[0]], &call, &ok);
+    scalar_u64(v[s->in[np_ + 2]], &seed, &ok);
+    if (!ok) return 1;
+    d.s = (Stream){seed, (uint64_t)(unsigned)s->ints[4], call};
+    PyArrayObject *ps[2] = {NULL, NULL}, *out = NULL;
+    int rc = 1, nd;
+    npy_intp dims[NPY_MAXDIMS], st[2] = {0, 0};
+    for (int j = 0; j < np_; j++) {
+        const int kind = RD_SPEC[dist].kinds[j];
+        PyArrayObject *p = v[s->in[2 + j]];
+        const int gamma_shape = dist == RD_BETA || (dist == RD_GAMMA && j == 0);
+        if (gamma_shape && PyArray_TYPE(p) == NPY_FLOAT) *(j ? &d.single_b : &d.single_a) = 1;
+        const int exact_int = kind == PV_COUNT && (PyArray_ISINTEGER(p) || PyArray_ISBOOL(p));
+        if (!(ps[j] = param_as(p, exact_int ? NPY_INT64 : NPY_DOUBLE))) goto done;
+        const npy_intp m = PyArray_SIZE(ps[j]);
+        if (exact_int) {
+            const int64_t *x = PyArray_DATA(ps[j]);
+            for (npy_intp i = 0; i < m; i++)
+                if (x[i] < 0) goto done;
+            continue;
+        }
+        const double *x = PyArray_DATA(ps[j]);
+        for (npy_intp i = 0; i < m; i++)
+            if (!value_ok(kind, x[i])) goto done;
+        if (kind == PV_COUNT) {
+            PyArrayObject *n = param_as(ps[j], NPY_INT64);
+            Py_DECREF(ps[j]);
+            if (!(ps[j] = n)) goto done;
+        }
+    }
+    if (draw_shape(v[s->in[1]], s->ints[3], ps, np_, &nd, dims)) goto done;
+    rc = -1;
+    for (int j = 0; j < np_; j++)
+        if (param_spread(&ps[j], nd, dims, &st[j]) < 0) goto done;
+    /* the sample in its own type where draw_store writes that, else as numpy's transform
+     * gives it (int64 counts or float64 values), cast by numpy below */
+    const int typ = s->ints[1];
+    d.out_type = typ == NPY_DOUBLE || typ == NPY_FLOAT || (RD_SPEC[dist].counts && (typ == NPY_INT64 || typ == NPY_INT32))
+                     ? typ
+                     : RD_SPEC[dist].counts ? NPY_INT64 : NPY_DOUBLE;
+    if (!(out = (PyArrayObject *)PyArray_EMPTY(nd, dims, d.out_type, 0))) goto done;
+    if (dist == RD_BINOMIAL) {
+        d.n = PyArray_DATA(ps[0]);
+        d.sn = st[0];
+    } else {
+        d.a = PyArray_DATA(ps[0]);
+        d.sa = st[0];
+    }
+    if (np_ > 1) {
+        d.b = PyArray_DATA(ps[1]);
+        d.sb = st[1];
+    }
+    d.out = PyArray_DATA(out);
+    pthread_once(&zig_once, zig_tables);
+    pthread_once(&log_fact_once, log_fact_table);
+    const npy_intp n = PyArray_SIZE(out);
+    Py_BEGIN_ALLOW_THREADS
+    if (fc_parallel_ok(n, nthreads)) {
+        const int K = fc_nchunks(n, nthreads);
+        #pragma omp parallel for schedule(dynamic, 1) num_threads(nthreads)
+        for (int k = 0; k < K; k++) draw_range(&d, fc_chunk_at(n, k, K), fc_chunk_at(n, k + 1, K));
+    } else draw_range(&d, 0, n);
+    Py_END_ALLOW_THREADS
+    if (d.out_type != typ) {
+        PyArrayObject *cast = (PyArrayObject *)PyArray_CastToType(out, PyArray_DescrFromType(typ), 0);
+        Py_DECREF(out);
+        if (!(out = cast)) goto done;
+    }
+    PyArrayObject *next = (PyArrayObject *)PyArray_ZEROS(0, NULL, NPY_UINT64, 0);
+    if (!next) goto done;
+    *(uint64_t *)PyArray_DATA(next) = call + 1;
+    v[s->out[0]] = next;
+    v[s->out[1]] = out;
+    out = NULL;
+    rc = 0;
+done:
+    Py_XDECREF(ps[0]);
+    Py_XDECREF(ps[1]);
+    Py_XDECREF(out);
+    return rc;
 }

@@ -51,7 +51,7 @@ enum { ST_ELEMWISE = 0, ST_REDUCE = 1, ST_DOT = 2, ST_ARGREDUCE = 3, ST_DIMSHUFF
        ST_ASSERT = 17, ST_ARANGE = 18, ST_TENSORDOT = 19,
        ST_ADV_INDEX = 20, ST_CUMOP = 21, ST_EYE = 22, ST_REPEAT = 23, ST_TILE = 24,
        ST_REPEAT_GRAD = 25, ST_SORT = 26, ST_SORT_GRAD = 27,
-       ST_MATMUL = 28, ST_POOL = 29 };
+       ST_MATMUL = 28, ST_POOL = 29, ST_RANDOM = 30 };
 
 /* Kernel signatures (see c_nodes.py): `p` holds the data pointers of the inputs, then of the
  * outputs. */
@@ -125,5 +125,7 @@ PyObject *fc_random_philox(PyObject *mod, PyObject *args);
 PyObject *fc_random_fill(PyObject *mod, PyObject *args);
 PyObject *fc_random_shuffle(PyObject *mod, PyObject *args);
 PyObject *fc_random_math(PyObject *mod, PyObject *args);
+/* A RandomVariable's draw as a step: 0 done, -1 an exception, 1 run the op's perform. */
+int fc_random_step(const Step *s, PyArrayObject **v, int nthreads);
 
 #endif

@@ -2247,6 +2247,10 @@ int fc_run_step(Runner *self, Step *s, PyArrayObject **v)
     case ST_SORT_GRAD: return run_sort_grad(self, s, v);
     case ST_MATMUL: return run_matmul(self, s, v);
     case ST_POOL: return run_pool(self, s, v);
+    case ST_RANDOM: {
+        const int rc = fc_random_step(s, v, self->nthreads);
+        return rc > 0 ? run_perform(self, s, v) : rc;
+    }
     default: return run_perform(self, s, v);
     }
 }
