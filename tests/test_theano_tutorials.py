@@ -682,5 +682,8 @@ def test_nan_guard_mode_names_the_node_that_made_the_value() -> None:
     assert g([1.0, np.e]) == pytest.approx(1.0)
     with pytest.raises(AssertionError, match="NanGuardMode found NaN"):
         g([1.0, -1.0])
+    from fncache.compile.nanguardmode import NanGuardMode  # Theano's place for it
+
+    assert NanGuardMode is fc.NanGuardMode is fc.compile.NanGuardMode
     with pytest.raises(ValueError, match=r"NanGuardMode: unknown linker 'vm'"):
         fc.NanGuardMode(linker="vm")

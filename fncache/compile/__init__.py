@@ -1,7 +1,7 @@
 """``fncache.compile``, where Theano and PyTensor users look for the compiler's front door
 (``theano.compile``): ``function``, ``shared``, ``SharedVariable``, ``Mode``, ``In``, ``Out``,
 the modules ``ops`` (``as_op``), ``mode`` (``get_default_mode``, ``get_mode``),
-``sharedvalue`` and ``profiling`` (``ProfileStats``). Each name is the one of ``fncache`` / ``fncache.tensor`` (README "Compiling");
+``nanguardmode`` (``NanGuardMode``), ``sharedvalue`` and ``profiling`` (``ProfileStats``). Each name is the one of ``fncache`` / ``fncache.tensor`` (README "Compiling");
 this package only gives them Theano's places. Not to be confused with
 ``fncache.runtime.compile``, the compiler itself."""
 
@@ -10,8 +10,9 @@ from __future__ import annotations
 from ..runtime.function import Function, function
 from ..runtime.io import In, Out
 from ..tensor.shared import SharedVariable, shared
-from . import mode, ops, profiling, sharedvalue
+from . import mode, nanguardmode, ops, profiling, sharedvalue
 from .mode import Mode, get_default_mode, get_mode
+from .nanguardmode import NanGuardMode
 from .ops import as_op
 from .profiling import ProfileStats
 
@@ -19,6 +20,7 @@ __all__ = [
     "Function",
     "In",
     "Mode",
+    "NanGuardMode",
     "Out",
     "ProfileStats",
     "SharedVariable",
@@ -27,6 +29,7 @@ __all__ = [
     "get_default_mode",
     "get_mode",
     "mode",
+    "nanguardmode",
     "ops",
     "profiling",
     "shared",
