@@ -147,6 +147,34 @@ def assert_second_process_compiles_nothing(code: str, *argv: str) -> None:
     assert second == first
 
 
+def in_tests_dir(compiledir: Any, imports: str) -> str:
+    """The first lines of a fresh process's code (run by :func:`run_python` with the tests'
+    folder as its argument): numpy, fncache and ``ft``, ``compiledir`` as the compiledir, and
+    ``imports`` from the test modules."""
+    return (
+        "import sys, numpy as np\n"
+        "sys.path.insert(0, sys.argv[1])\n"
+        "import fncache as fc\n"
+        "from fncache import tensor as ft\n"
+        f"fc.config.compiledir = {str(compiledir)!r}\n"
+        f"{imports}\n"
+    )
+
+
+def assert_pickles_round_trip(f: Any, *args: Any) -> None:
+    """``f`` through pickle and through ``fc.dumps``/``fc.loads``: the same cache key, and the
+    same bytes from ``args``."""
+    import pickle
+
+    import fncache as fc
+
+    want = f(*args)
+    for g in (pickle.loads(pickle.dumps(f)), fc.loads(fc.dumps(f))):
+        assert g.cache_key == f.cache_key
+        for got, w in zip(g(*args), want):
+            assert got.tobytes() == w.tobytes()
+
+
 def keys_in_fresh_processes(code: str, compiledir: Any, runs: int) -> set[str]:
     """The distinct outputs of ``code`` (which prints a cache key) run in ``runs`` fresh Python
     processes sharing ``compiledir``: one key when it does not depend on object ids."""

@@ -8,7 +8,6 @@ pickles."""
 from __future__ import annotations
 
 import itertools
-import pickle
 import warnings
 from pathlib import Path
 
@@ -18,7 +17,15 @@ import pytest
 import fncache as fc
 from fncache import tensor as ft
 from fncache.tensor.signal import pool
-from fcutil import MODES, assert_same, compiled, assert_second_process_compiles_nothing, fd_check_grads
+from fcutil import (
+    MODES,
+    assert_pickles_round_trip,
+    assert_same,
+    in_tests_dir,
+    compiled,
+    assert_second_process_compiles_nothing,
+    fd_check_grads,
+)
 from test_cuda_codegen import CUDA, emulated, needs_emulator  # noqa: F401  (emulated: a fixture)
 
 F32 = dict(rtol=2e-5, atol=2e-5)  # float32 sums of up to a few hundred products
@@ -492,20 +499,11 @@ def test_pickles_round_trip(mode: str) -> None:
     inputs, outs = _conv_graph()
     f = fc.function(inputs, outs, mode=mode)
     args = _conv_values()
-    want = f(*args)
-    for g in (pickle.loads(pickle.dumps(f)), fc.loads(fc.dumps(f))):
-        assert g.cache_key == f.cache_key
-        for got, w in zip(g(*args), want):
-            assert got.tobytes() == w.tobytes()
+    assert_pickles_round_trip(f, *args)
 
 
 def test_a_fresh_process_finds_the_function_in_the_cache(tmp_path) -> None:
-    child = (
-        "import sys, numpy as np\n"
-        "sys.path.insert(0, sys.argv[1])\n"
-        "import fncache as fc\n"
-        f"fc.config.compiledir = {str(tmp_path / 'cd')!r}\n"
-        "from test_conv import _conv_graph, _conv_values\n"
+    child = in_tests_dir(tmp_path / "cd", "from test_conv import _conv_graph, _conv_values") + (
         "inputs, outs = _conv_graph()\n"
         "f = fc.function(inputs, outs)\n"
         "r = f(*_conv_values())\n"

@@ -5,7 +5,6 @@ likelihood and its gradient, cache hits in a fresh process, pickles and the CUDA
 
 from __future__ import annotations
 
-import pickle
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +12,15 @@ import pytest
 
 import fncache as fc
 from fncache import tensor as ft
-from fcutil import MODES, assert_same, compiled, assert_second_process_compiles_nothing, fd_check_grads
+from fcutil import (
+    MODES,
+    assert_pickles_round_trip,
+    assert_same,
+    in_tests_dir,
+    compiled,
+    assert_second_process_compiles_nothing,
+    fd_check_grads,
+)
 from test_cuda_codegen import CUDA, emulated, needs_emulator  # noqa: F401  (emulated: a fixture)
 
 F32 = dict(rtol=2e-4, atol=2e-5)  # float32 LAPACK on well-conditioned matrices
@@ -251,11 +258,7 @@ def test_factorizations_pickle_round_trip(mode: str) -> None:
     outs += [fc.grad(ft.sum(s) + ft.sum(ft.pinv(A)) + ft.slinalg.eigvalsh(A)[0] + ft.nlinalg.norm(A, 2), A)]
     f = fc.function([A, b], outs, mode=mode)
     a = spd(np.random.default_rng(6), (4, 4))
-    want = f(a, np.arange(4.0))
-    for g in (pickle.loads(pickle.dumps(f)), fc.loads(fc.dumps(f))):
-        assert g.cache_key == f.cache_key
-        for got, w in zip(g(a, np.arange(4.0)), want):
-            assert got.tobytes() == w.tobytes()
+    assert_pickles_round_trip(f, a, np.arange(4.0))
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -264,21 +267,11 @@ def test_pickles_round_trip(mode: str) -> None:
     f = fc.function(inputs, outs, mode=mode)
     a = spd(np.random.default_rng(2), (4, 4))
     b = np.arange(4.0)
-    want = f(a, b)
-    for g in (pickle.loads(pickle.dumps(f)), fc.loads(fc.dumps(f))):
-        assert g.cache_key == f.cache_key
-        for got, w in zip(g(a, b), want):
-            assert got.tobytes() == w.tobytes()
+    assert_pickles_round_trip(f, a, b)
 
 
 def test_a_fresh_process_finds_the_function_in_the_cache(tmp_path) -> None:
-    child = (
-        "import sys, numpy as np\n"
-        "sys.path.insert(0, sys.argv[1])\n"
-        "import fncache as fc\n"
-        "from fncache import tensor as ft\n"
-        f"fc.config.compiledir = {str(tmp_path / 'cd')!r}\n"
-        "from test_linalg import _linalg_graph, spd\n"
+    child = in_tests_dir(tmp_path / "cd", "from test_linalg import _linalg_graph, spd") + (
         "inputs, outs = _linalg_graph()\n"
         "f = fc.function(inputs, outs)\n"
         "a = spd(np.random.default_rng(2), (4, 4))\n"

@@ -12,7 +12,14 @@ import pytest
 
 import fncache as fc
 from fncache import tensor as ft
-from fcutil import MODES, assert_same, assert_second_process_compiles_nothing, compiled, fd_check_grads
+from fcutil import (
+    MODES,
+    assert_same,
+    assert_second_process_compiles_nothing,
+    compiled,
+    fd_check_grads,
+    in_tests_dir,
+)
 
 #: name -> (axis, keepdims) of a median of a 4-d tensor
 MEDIANS = {
@@ -151,11 +158,7 @@ def test_einsum_ellipsis_errors() -> None:
 
 
 def test_a_fresh_process_finds_the_function_in_the_cache(tmp_path) -> None:
-    child = (
-        "import numpy as np\n"
-        "import fncache as fc\n"
-        "from fncache import tensor as ft\n"
-        f"fc.config.compiledir = {str(tmp_path / 'cd')!r}\n"
+    child = in_tests_dir(tmp_path / "cd", "") + (
         "x, y = ft.dtensor3('x'), ft.dmatrix('y')\n"
         "f = fc.function([x, y], [ft.median(x, (0, 2)), ft.einsum('...ij,...j->...i', x, y)])\n"
         "r = f(np.arange(24.0).reshape(2, 3, 4) ** 1.5, np.ones((2, 4)))\n"

@@ -9,7 +9,6 @@ small batch-normalized network trained with running averages as shared-variable 
 from __future__ import annotations
 
 import itertools
-import pickle
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +17,15 @@ import pytest
 import fncache as fc
 from fncache import tensor as ft
 from fncache.tensor.signal import pool
-from fcutil import MODES, assert_same, assert_second_process_compiles_nothing, compiled, fd_check_grads
+from fcutil import (
+    MODES,
+    assert_pickles_round_trip,
+    assert_same,
+    in_tests_dir,
+    assert_second_process_compiles_nothing,
+    compiled,
+    fd_check_grads,
+)
 from test_conv import conv_reference
 
 GRAD_MODES = [None, fc.Mode(linker="py")]
@@ -711,20 +718,11 @@ def test_pickles_round_trip(mode: str) -> None:
     inputs, outs = _extras_graph()
     f = fc.function(inputs, outs, mode=mode)
     args = _extras_values()
-    want = f(*args)
-    for g in (pickle.loads(pickle.dumps(f)), fc.loads(fc.dumps(f))):
-        assert g.cache_key == f.cache_key
-        for got, w in zip(g(*args), want):
-            assert got.tobytes() == w.tobytes()
+    assert_pickles_round_trip(f, *args)
 
 
 def test_a_fresh_process_finds_the_function_in_the_cache(tmp_path) -> None:
-    child = (
-        "import sys, numpy as np\n"
-        "sys.path.insert(0, sys.argv[1])\n"
-        "import fncache as fc\n"
-        f"fc.config.compiledir = {str(tmp_path / 'cd')!r}\n"
-        "from test_nnet_extras import _extras_graph, _extras_values\n"
+    child = in_tests_dir(tmp_path / "cd", "from test_nnet_extras import _extras_graph, _extras_values") + (
         "inputs, outs = _extras_graph()\n"
         "f = fc.function(inputs, outs)\n"
         "r = f(*_extras_values())\n"

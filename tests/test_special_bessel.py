@@ -18,7 +18,7 @@ import pytest
 
 import fncache as fc
 from fncache import tensor as ft
-from fcutil import MODES, assert_second_process_compiles_nothing, fd_check_grads, numpy_errstate
+from fcutil import MODES, assert_second_process_compiles_nothing, fd_check_grads, numpy_errstate, in_tests_dir
 
 special = pytest.importorskip("scipy.special")
 
@@ -351,11 +351,7 @@ def test_on_the_emulated_cuda_device(emulated) -> None:
 
 
 def test_a_fresh_process_finds_the_function_in_the_cache(tmp_path) -> None:
-    child = (
-        "import numpy as np\n"
-        "import fncache as fc\n"
-        "from fncache import tensor as ft\n"
-        f"fc.config.compiledir = {str(tmp_path / 'cd')!r}\n"
+    child = in_tests_dir(tmp_path / "cd", "") + (
         "x = ft.dvector('x')\n"
         "f = fc.function([x], ft.j1(x) + ft.erfcx(x) * ft.i0e(x) + ft.jv(2.5, x ** 2))\n"
         "r = f(np.linspace(-30, 30, 101))\n"
