@@ -464,24 +464,29 @@ def _no_default_updates(value: Any) -> Any:
     return items
 
 
-def _without_unrunnable_checks(
-    outs: list[Variable], upd: list[tuple[Variable, Variable]], ins: list[Variable]
+def _replaced(
+    outs: list[Variable], upd: list[tuple[Variable, Variable]], mapping: dict[Variable, Variable]
 ) -> tuple[list[Variable], list[tuple[Variable, Variable]]]:
-    """``outs`` and ``upd`` without the optional checks (``Assert(optional=True)``) whose
-    condition reads a variable that is neither an input, a shared variable nor a constant: the
-    function could not run them, and the value they guard does not need that variable."""
-    exprs = outs + [e for _, e in upd]
+    """``outs`` and the updates' expressions with ``mapping``'s variables replaced."""
+    new = substitute(outs + [e for _, e in upd], mapping)
+    return new[: len(outs)], [(sv, e) for (sv, _), e in zip(upd, new[len(outs) :])]
+
+
+def _unrunnable_checks(used: Sequence[Variable], ins: list[Variable]) -> dict[Variable, Variable]:
+    """The optional checks (``Assert(optional=True)``) among ``used`` whose condition reads a
+    variable that is neither an input, a shared variable nor a constant, each mapped to the
+    value it guards: the function could not run them, and that value does not need the
+    variable."""
     given = {id(v) for v in ins}
 
     def missing(v: Variable) -> bool:
         return v.owner is None and not isinstance(v, (Constant, SharedVariable)) and id(v) not in given
 
-    used = ancestors(exprs)
     if not any(missing(v) for v in used):
-        return outs, upd
+        return {}
     from ..tensor.pyop import Assert
 
-    drop = {
+    return {
         v: v.owner.inputs[0]
         for v in used
         if v.owner is not None
@@ -489,11 +494,6 @@ def _without_unrunnable_checks(
         and v.owner.op.optional
         and any(missing(a) for a in ancestors(v.owner.inputs[1:]))
     }
-    if not drop:
-        return outs, upd
-    _log.debug("leaving out %d check(s) that read variables the function is not given", len(drop))
-    new = substitute(exprs, drop)
-    return new[: len(outs)], [(sv, e) for (sv, _), e in zip(upd, new[len(outs) :])]
 
 
 def function(
@@ -544,13 +544,17 @@ def function(
                 raise ValueError(f"givens: {g.variable!r} is an implicit input (fc.In); it has its own value")
             given[g.variable] = sv
     if given:
-        new = substitute(outs + [e for _, e in upd], given)
-        outs, upd = new[: len(outs)], [(sv, e) for (sv, _), e in zip(upd, new[len(outs) :])]
+        outs, upd = _replaced(outs, upd, given)
     if on_unused_input not in ("raise", "warn", "ignore"):
         raise ValueError("on_unused_input must be 'raise', 'warn' or 'ignore'")
-    outs, upd = _without_unrunnable_checks(outs, upd, ins)
     all_outs = outs + [e for _, e in upd]
     used = ancestors(all_outs)
+    unrunnable = _unrunnable_checks(used, ins)
+    if unrunnable:
+        _log.debug("leaving out %d check(s) that read variables the function is not given", len(unrunnable))
+        outs, upd = _replaced(outs, upd, unrunnable)
+        all_outs = outs + [e for _, e in upd]
+        used = ancestors(all_outs)
     # A shared variable with a default update (a random stream's counter) gets it unless the
     # caller updates it: every call then draws new numbers.
     skip = _no_default_updates(no_default_updates)
