@@ -68,8 +68,6 @@ class IfElseBranch(InnerGraphOp):
     outputs out), compiled and cached as one function. Never a node's op: it lives in its
     `LazyIfElse`, which names it for linking and pickling (`inner_ops`)."""
 
-    __props__ = ("inner_key",)
-
     inner_name = "ifelse_branch"
 
 

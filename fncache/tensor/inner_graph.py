@@ -25,8 +25,11 @@ __all__ = ["InnerGraphOp", "outer_values"]
 
 
 class InnerGraphOp(Op):
-    """An op whose node runs ``inner`` (a `FunctionGraph`). Subclasses list ``inner_key``
-    among their ``__props__``; their other attributes are plain values, pickled as they are."""
+    """An op whose node runs ``inner`` (a `FunctionGraph`). Its identity is ``inner_key``:
+    a subclass adding props lists it among them too; the other attributes are plain values,
+    pickled as they are."""
+
+    __props__: tuple[str, ...] = ("inner_key",)
 
     #: the name the inner function is compiled under
     inner_name = "inner"

@@ -34,8 +34,6 @@ class JacobianRows(InnerGraphOp):
     then the values the inner graph reads (its inputs after ``k``). Output ``j`` stacks, for
     k = 0..n-1, the inner graph's output ``j`` at ``k``: shape ``(n,) + wrt_j.shape``."""
 
-    __props__ = ("inner_key",)
-
     inner_name = "jacobian_rows"
 
     def __str__(self) -> str:

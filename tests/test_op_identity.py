@@ -1,0 +1,373 @@
+"""Op identity, class by class: what `merge`, constant folding and the function cache read.
+
+Two ops that compute different things must never compare equal, hash alike or give a graph the
+same function key (a merged node or a cache hit would then silently return the other op's
+values); equal ops must be equal, hash alike and survive a pickle as themselves. Every op class
+of fncache is checked: one without constructor arguments is covered as it is; every other one
+has an entry in ``EXAMPLES`` giving a base constructor call and, for each constructor argument,
+another value. A new op class that is neither, or an entry that leaves an argument out, fails
+:func:`test_every_op_class_is_covered`, so no op can join without its identity being checked.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pickle
+import pkgutil
+from typing import Any, Callable
+
+import numpy as np
+import pytest
+
+import fncache
+from fncache import tensor as ft
+from fncache.graph.basic import Apply, Op
+from fncache.graph.fgraph import FunctionGraph
+from fncache.graph.types import TensorType
+from fncache.mode import get_mode
+from fncache.runtime.compile import function_key
+from fncache.tensor import scalar_ops as S
+from fncache.tensor.elemwise import Elemwise
+
+
+def _all_op_classes() -> list[type[Op]]:
+    """Every subclass of `Op` defined in fncache, all of its modules imported."""
+    for m in pkgutil.walk_packages(fncache.__path__, "fncache."):
+        importlib.import_module(m.name)
+    found: dict[type[Op], None] = {}
+    stack = list(Op.__subclasses__())
+    while stack:
+        cls = stack.pop()
+        if cls.__module__.startswith("fncache.") and cls not in found:
+            found[cls] = None
+        stack.extend(cls.__subclasses__())
+    return sorted(found, key=lambda c: f"{c.__module__}.{c.__qualname__}")
+
+
+def _unary(name: str) -> S.Composite:
+    return S.Composite(("float64",), [(name, (("in", 0),), "float64")], [0])
+
+
+def _inner(*outs: Callable[[Any], Any]) -> FunctionGraph:
+    x = ft.dvector("x")
+    return FunctionGraph([x], [f(x) for f in outs])
+
+
+def _double(x: Any) -> Any:
+    return x * 2
+
+
+def _shift(x: Any) -> Any:
+    return x + 2
+
+
+def _stop(x: Any) -> Any:
+    return x.sum() > 3
+
+
+_DV, _FV = TensorType("float64", (None,)), TensorType("float32", (None,))
+_POOL = {"ws": (2, 2), "stride": (2, 2), "pad": (0, 0), "ignore_border": True, "mode": "max"}
+_POOL_ALT = {"ws": (3, 3), "stride": (1, 1), "pad": (1, 1), "ignore_border": False, "mode": "sum"}
+_CONV = {"border": "valid", "subsample": (1, 1), "filter_flip": True, "dilation": (1, 1)}
+_CONV_ALT = {"border": "full", "subsample": (2, 2), "filter_flip": False, "dilation": (2, 1)}
+_NEIBS = {"neib_shape": (2, 2), "neib_step": (2, 2), "mode": "valid"}
+_NEIBS_ALT = {"neib_shape": (3, 3), "neib_step": (1, 1), "mode": "wrap_centered"}
+_ADV = {"key": (("a", 0),)}
+_ADV_ALT = {"key": (("a", 0), ("a", 1))}
+_SLICE = (("s", ("c", 1), ("c", 3), None),)
+_INDEX = (("i", ("c", 2)),)
+
+#: class -> (base constructor arguments, {argument: the arguments that change it}); a class
+#: without an entry uses its nearest base class's (the same constructor).
+EXAMPLES: dict[str, tuple[dict[str, Any], dict[str, dict[str, Any]]]] = {
+    "fncache.tensor.elemwise.Elemwise": (
+        {"composite": _unary("exp"), "inplace": ()},
+        {"composite": {"composite": _unary("log")}, "inplace": {"inplace": ((0, 0),)}},
+    ),
+    "fncache.tensor.blas.RowPass": (
+        {"nodes": ((Elemwise(_unary("exp")), (0,)),), "outs": (1,)},
+        {"nodes": {"nodes": ((Elemwise(_unary("log")), (0,)),)}, "outs": {"outs": (0,)}},
+    ),
+    "fncache.tensor.grad_markers.GradClip": (
+        {"lower": -1.0, "upper": 1.0},
+        {"lower": {"lower": -2.0}, "upper": {"upper": 2.0}},
+    ),
+    "fncache.tensor.grad_markers.GradScale": ({"multiplier": 2.0}, {"multiplier": {"multiplier": 3.0}}),
+    "fncache.tensor.subtensor.Subtensor": ({"idx": _SLICE}, {"idx": {"idx": _INDEX}}),
+    "fncache.tensor.grad_ops.SumToShape": (
+        {"spec": ((0, ((1, 0),)),)},
+        {"spec": {"spec": ((1, ((1, 1),)),)}},
+    ),
+    "fncache.tensor.grad_ops.SubtensorGrad": (
+        {"idx": _SLICE, "in_range": False},
+        {"idx": {"idx": _INDEX}, "in_range": {"in_range": True}},
+    ),
+    "fncache.tensor.grad_ops.ReducedSize": (
+        {"spec": (((0, 0),),), "dtype": "int64"},
+        {"spec": {"spec": (((0, 1),),)}, "dtype": {"dtype": "float64"}},
+    ),
+    "fncache.tensor.grad_ops.SortGrad": (
+        {"axis": 0, "gather": False},
+        {"axis": {"axis": 1}, "gather": {"gather": True}},
+    ),
+    "fncache.tensor.grad_ops.RepeatGrad": ({"axis": 0}, {"axis": {"axis": 1}}),
+    "fncache.tensor.grad_ops.ZerosSum": ({"axes": (0,)}, {"axes": {"axes": (1,)}}),
+    "fncache.tensor.reduction.Reduce": (
+        {"kind": "add", "axes": (0,), "out_dtype": "float64", "pre": None, "ddof": 0, "acc_dtype": None},
+        {
+            "kind": {"kind": "mul"},
+            "axes": {"axes": (1,)},
+            "out_dtype": {"out_dtype": "float32"},
+            "pre": {"pre": _unary("sqr")},
+            "ddof": {"ddof": 1},
+            "acc_dtype": {"acc_dtype": "float64"},
+        },
+    ),
+    "fncache.tensor.reduction.ArgReduce": (
+        {"kind": "max", "axis": 0},
+        {"kind": {"kind": "min"}, "axis": {"axis": 1}},
+    ),
+    "fncache.tensor.shape_ops.DimShuffle": (
+        {"in_ndim": 2, "pattern": (1, 0)},
+        {"in_ndim": {"in_ndim": 3}, "pattern": {"pattern": (1, "x", 0)}},
+    ),
+    "fncache.tensor.shape_ops.MakeVector": ({"what": "shape"}, {"what": {"what": "reps"}}),
+    "fncache.tensor.shape_ops.Reshape": ({"ndim": 2}, {"ndim": {"ndim": 3}}),
+    "fncache.tensor.shape_ops.Concatenate": ({"axis": 0}, {"axis": {"axis": 1}}),
+    "fncache.tensor.inc_subtensor.IncSubtensor": (
+        {"idx": _SLICE, "set_instead_of_inc": False},
+        {"idx": {"idx": _INDEX}, "set_instead_of_inc": {"set_instead_of_inc": True}},
+    ),
+    "fncache.tensor.pyop.PythonOp": (
+        {"fn": np.exp, "itypes": (_DV,), "otypes": (_DV,), "grad_fn": None},
+        {
+            "fn": {"fn": np.log},
+            "itypes": {"itypes": (_FV,)},
+            "otypes": {"otypes": (_FV,)},
+            "grad_fn": {"grad_fn": lambda inputs, grads: [grads[0]]},
+        },
+    ),
+    "fncache.tensor.pyop.Assert": (
+        {"msg": "positive", "optional": False},
+        {"msg": {"msg": "finite"}, "optional": {"optional": True}},
+    ),
+    "fncache.tensor.pyop.Print": (
+        {"message": "x", "attrs": ("__str__",)},
+        {"message": {"message": "y"}, "attrs": {"attrs": ("shape",)}},
+    ),
+    "fncache.tensor.array_ops.SpecifyShape": ({"shape": (2, None)}, {"shape": {"shape": (3, None)}}),
+    "fncache.tensor.array_ops.Unbroadcast": ({"axes": (0,)}, {"axes": {"axes": (1,)}}),
+    "fncache.tensor.array_ops.Repeat": ({"axis": 0}, {"axis": {"axis": None}}),
+    "fncache.tensor.array_ops.Tile": ({"reps": (2,)}, {"reps": {"reps": (3,)}}),
+    "fncache.tensor.array_ops.TensorDot": (
+        {"a_axes": (1,), "b_axes": (0,)},
+        {"a_axes": {"a_axes": (0,)}, "b_axes": {"b_axes": (1,)}},
+    ),
+    "fncache.tensor.array_ops.CumOp": (
+        {"kind": "add", "axis": 0},
+        {"kind": {"kind": "mul"}, "axis": {"axis": None}},
+    ),
+    "fncache.tensor.array_ops.Sort": (
+        {"kind": "sort", "axis": 0},
+        {"kind": {"kind": "argsort"}, "axis": {"axis": None}},
+    ),
+    "fncache.tensor.creation.Alloc": ({"ndim": 1}, {"ndim": {"ndim": 2}}),
+    "fncache.tensor.creation.ARange": ({"dtype": "int64"}, {"dtype": {"dtype": "float64"}}),
+    "fncache.tensor.creation.Eye": ({"dtype": "int64"}, {"dtype": {"dtype": "float64"}}),
+    "fncache.tensor.nlinalg.Pinv": ({"hermitian": False}, {"hermitian": {"hermitian": True}}),
+    "fncache.tensor.nlinalg.Eigh": ({"UPLO": "L"}, {"UPLO": {"UPLO": "U"}}),
+    "fncache.tensor.nlinalg.SVD": (
+        {"full_matrices": True, "compute_uv": True},
+        {"full_matrices": {"full_matrices": False}, "compute_uv": {"compute_uv": False}},
+    ),
+    "fncache.tensor.nlinalg.QR": ({"mode": "reduced"}, {"mode": {"mode": "complete"}}),
+    "fncache.tensor.nlinalg.Lstsq": ({"rcond": None}, {"rcond": {"rcond": 1e-3}}),
+    "fncache.tensor.slinalg.SolveTriangular": ({"lower": True}, {"lower": {"lower": False}}),
+    "fncache.tensor.advanced_subtensor.AdvancedSubtensor": (_ADV, {"key": _ADV_ALT}),
+    "fncache.tensor.advanced_subtensor.AdvancedSubtensorGrad": (_ADV, {"key": _ADV_ALT}),
+    "fncache.tensor.advanced_subtensor.AdvancedSetGrad": (_ADV, {"key": _ADV_ALT}),
+    "fncache.tensor.advanced_subtensor.AdvancedIncSubtensor": (
+        {**_ADV, "set_instead_of_inc": False},
+        {"key": _ADV_ALT, "set_instead_of_inc": {"set_instead_of_inc": True}},
+    ),
+    "fncache.tensor.inner_graph.InnerGraphOp": (
+        {"inner": _inner(_double)},
+        {"inner": {"inner": _inner(_shift)}},
+    ),
+    "fncache.tensor.ifelse_op.LazyIfElse": (
+        {"inner": _inner(_double, _shift, _double, _shift), "n_outs": 2},
+        {"inner": {"inner": _inner(_shift, _double, _double, _shift)}, "n_outs": {"n_outs": 1}},
+    ),
+    "fncache.tensor.scan.Scan": (
+        {
+            "inner": _inner(_double),
+            "n_seqs": 0,
+            "kinds": ("rec",),
+            "name": "a",
+            "until": False,
+            "truncate": -1,
+        },
+        {
+            "inner": {"inner": _inner(_shift)},
+            "n_seqs": {"n_seqs": 1},
+            "kinds": {"kinds": ("map",)},
+            "until": {"inner": _inner(_double, _stop), "until": True},
+            "truncate": {"truncate": 3},
+        },
+    ),
+    "fncache.tensor.ifelse_op.IfElse": ({"n_outs": 1}, {"n_outs": {"n_outs": 2}}),
+    "fncache.tensor.conv._ConvOp": (_CONV, {k: {k: v} for k, v in _CONV_ALT.items()}),
+    "fncache.tensor.random.RandomVariable": (
+        {
+            "dist": "normal",
+            "dtype": "float64",
+            "key": (1, 2),
+            "ndim": 1,
+            "has_size": True,
+            "replace": True,
+            "endpoint": False,
+            "seeded": False,
+        },
+        {
+            "dist": {"dist": "uniform"},
+            "dtype": {"dtype": "float32"},
+            "key": {"key": (1, 3)},
+            "ndim": {"ndim": 2},
+            "has_size": {"has_size": False},
+            "replace": {"replace": False},
+            "endpoint": {"endpoint": True},
+            "seeded": {"seeded": True},
+        },
+    ),
+    "fncache.tensor.data_ops.Unique": (
+        {"return_index": False, "return_inverse": False, "return_counts": False, "axis": None},
+        {
+            "return_index": {"return_index": True},
+            "return_inverse": {"return_inverse": True},
+            "return_counts": {"return_counts": True},
+            "axis": {"axis": 0},
+        },
+    ),
+    "fncache.tensor.data_ops.BinCount": (
+        {"minlength": 0, "weighted": False},
+        {"minlength": {"minlength": 5}, "weighted": {"weighted": True}},
+    ),
+    "fncache.tensor.data_ops.SearchSorted": (
+        {"side": "left", "with_sorter": False},
+        {"side": {"side": "right"}, "with_sorter": {"with_sorter": True}},
+    ),
+    "fncache.tensor.signal.pool._PoolOp": (_POOL, {k: {k: v} for k, v in _POOL_ALT.items()}),
+    "fncache.tensor.index_ops.RavelMultiIndex": (
+        {"mode": "raise", "order": "C"},
+        {"mode": {"mode": "wrap"}, "order": {"order": "F"}},
+    ),
+    "fncache.tensor.index_ops.UnravelIndex": (
+        {"order": "C", "ndims": 2},
+        {"order": {"order": "F"}, "ndims": {"ndims": 3}},
+    ),
+    "fncache.tensor.neighbours._NeibsOp": (_NEIBS, {k: {k: v} for k, v in _NEIBS_ALT.items()}),
+}
+
+#: (class, argument) -> why the argument is not part of the op's identity: ops differing only
+#: there compute the same values, so they are equal (and merge).
+NOT_IDENTITY = {
+    ("fncache.tensor.scan.Scan", "name"): "the name only labels the loop in printed graphs",
+    ("fncache.tensor.pyop.PythonOp", "grad_fn"): "read only while a gradient graph is built",
+}
+
+
+def _name(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _params(cls: type[Op]) -> list[str]:
+    """The constructor's arguments (none for a class that keeps Op's constructor)."""
+    if cls.__init__ is object.__init__:
+        return []
+    return [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
+
+
+def _entry(cls: type[Op]) -> tuple[dict[str, Any], dict[str, dict[str, Any]]] | None:
+    for base in cls.__mro__:
+        if base.__init__ is not cls.__init__:
+            return None  # a base with another constructor: its example does not fit
+        entry = EXAMPLES.get(_name(base))
+        if entry is not None:
+            return entry
+    return None
+
+
+OP_CLASSES = _all_op_classes()
+CASES = [
+    pytest.param(cls, param, id=f"{cls.__qualname__}-{param}")
+    for cls in OP_CLASSES
+    if _entry(cls) is not None
+    for param in _entry(cls)[1]
+]
+
+
+def _in_identity(cls: type[Op], param: str) -> bool:
+    return not any((_name(base), param) in NOT_IDENTITY for base in cls.__mro__)
+
+
+def _base(cls: type[Op]) -> Op:
+    entry = _entry(cls)
+    return cls(**entry[0]) if entry is not None else cls()
+
+
+def _variant(cls: type[Op], param: str) -> Op:
+    base, variants = _entry(cls)  # type: ignore[misc]
+    return cls(**{**base, **variants[param]})
+
+
+def _key(op: Op) -> Any:
+    """The function key of a one-node graph applying ``op`` (its inputs and outputs do not
+    matter to the key beyond their types, and are the same for every op)."""
+    x = ft.dvector("x")
+    node = Apply(op, [x], [x.type])
+    return function_key(FunctionGraph([x], node.outputs, clone=False), get_mode(None))
+
+
+def test_every_op_class_is_covered() -> None:
+    """Each op class keeps Op's constructor or has an example varying every constructor
+    argument that is part of its identity; an example names only real arguments."""
+    assert len(OP_CLASSES) > 60
+    missing = []
+    for cls in OP_CLASSES:
+        params = _params(cls)
+        if not params:
+            continue
+        entry = _entry(cls)
+        if entry is None:
+            missing.append(f"{_name(cls)}: no example (add one to EXAMPLES)")
+            continue
+        base, variants = entry
+        left_out = [p for p in params if p not in variants and _in_identity(cls, p)]
+        unknown = sorted((set(base) | set(variants)) - set(params))
+        if left_out or unknown:
+            missing.append(f"{_name(cls)}: arguments not varied {left_out}, not arguments {unknown}")
+    assert not missing, "\n".join(missing)
+    assert set(EXAMPLES) <= {_name(c) for c in OP_CLASSES}
+
+
+@pytest.mark.parametrize("cls", OP_CLASSES, ids=lambda c: c.__qualname__)
+def test_equal_ops_are_equal_hash_alike_and_survive_pickles(cls: type[Op]) -> None:
+    a, b = _base(cls), _base(cls)
+    assert a == b and hash(a) == hash(b) and a.signature() == b.signature()
+    assert _key(a) == _key(b)
+    back = pickle.loads(pickle.dumps(a))
+    assert type(back) is cls and back == a and hash(back) == hash(a) and _key(back) == _key(a)
+    assert back.signature() == a.signature()
+
+
+@pytest.mark.parametrize("cls, param", CASES)
+def test_ops_differing_in_one_argument_are_different_ops(cls: type[Op], param: str) -> None:
+    a, b = _base(cls), _variant(cls, param)
+    if not _in_identity(cls, param):
+        assert a == b and _key(a) == _key(b)
+        return
+    assert a != b and b != a and a.signature() != b.signature()
+    assert _key(a) != _key(b)
+    back = pickle.loads(pickle.dumps(b))
+    assert back == b and back != a and _key(back) == _key(b)
