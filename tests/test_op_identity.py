@@ -371,3 +371,55 @@ def test_ops_differing_in_one_argument_are_different_ops(cls: type[Op], param: s
     assert _key(a) != _key(b)
     back = pickle.loads(pickle.dumps(b))
     assert back == b and back != a and _key(back) == _key(b)
+
+
+# -- ops of user classes -------------------------------------------------------------------------
+
+_USER_OP = """
+import numpy as np
+import fncache as fc
+from fncache import tensor as ft
+
+FACTOR = {factor}
+
+
+def scale(v):
+    return v * FACTOR
+
+
+class ScaleOp(fc.Op):
+    {props}
+    def make_node(self, x):
+        x = ft.as_tensor_variable(x)
+        return fc.Apply(self, [x], [x.type()])
+
+    def perform(self, node, inputs, output_storage):
+        output_storage[0][0] = {body}
+"""
+
+
+def _user_op(body: str = "scale(inputs[0])", factor: int = 2, props: str = "") -> Op:
+    """An instance of a user's op class ``user_ops.ScaleOp`` whose ``perform`` stores
+    ``body``: each call defines the class anew, as a script edited between two runs does."""
+    namespace: dict[str, Any] = {"__name__": "user_ops"}
+    exec(_USER_OP.format(body=body, factor=factor, props=props), namespace)
+    return namespace["ScaleOp"]()
+
+
+@pytest.mark.parametrize("props", ["", "__props__ = ()"])
+def test_a_user_op_class_is_identified_by_its_code(props: str) -> None:
+    """Two versions of a user's class (the same module and name) compute differently: never
+    the same identity nor the same key, whether or not the class lists ``__props__``; the same
+    code is the same op."""
+    a = _user_op(props=props)
+    assert a.signature() == _user_op(props=props).signature() and _key(a) == _key(_user_op(props=props))
+    for other in (
+        _user_op("inputs[0] + 2", props=props),  # the method's code
+        _user_op(factor=3, props=props),  # a module constant it reads
+        _user_op("scale(inputs[0]) + 0", props=props),  # a constant inside the method
+    ):
+        assert a.signature() != other.signature() and _key(a) != _key(other)
+    import cloudpickle  # the class lives in no importable module: pickled by value
+
+    back = cloudpickle.loads(cloudpickle.dumps(a))
+    assert back == a and back.signature() == a.signature()

@@ -233,6 +233,9 @@ class Op:
     #: instances that compute differently (``ScaleOp(2)``, ``ScaleOp(3)``) never merge or
     #: share a cache entry, and equal ones still do.
     _identity_from_state: ClassVar[bool] = False
+    #: True for an op class defined outside fncache: its code (``canonical.class_code``) is
+    #: part of its ops' identity, as fncache's own code is part of every function key.
+    _code_in_identity: ClassVar[bool] = False
 
     def _props(self) -> tuple:
         return tuple(getattr(self, p) for p in self.__props__)
@@ -254,7 +257,7 @@ class Op:
         not change after construction)."""
         sig = self.__dict__.get("_signature")
         if sig is None:
-            from .canonical import canonical
+            from .canonical import canonical, class_code
 
             if not self._identity_from_state:
                 text = canonical(self._props())
@@ -264,6 +267,8 @@ class Op:
                 except TypeError:  # an attribute with no canonical form: this instance only
                     text = f"instance:{os.urandom(16).hex()}"
             sig = f"{type(self).__module__}.{type(self).__qualname__}{text}"
+            if self._code_in_identity:
+                sig += f"code:{class_code(type(self))}"
             self.__dict__["_signature"] = sig
         return sig
 
@@ -290,10 +295,10 @@ class Op:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if not cls.__module__.startswith("fncache.") and not any(
-            "__props__" in c.__dict__ for c in cls.__mro__ if c is not Op
-        ):
-            cls._identity_from_state = True
+        if not cls.__module__.startswith("fncache."):
+            cls._code_in_identity = True
+            if not any("__props__" in c.__dict__ for c in cls.__mro__ if c is not Op):
+                cls._identity_from_state = True
         perform = cls.__dict__.get("perform")
         if perform is not None and _writes_output_storage(perform):
             cls.perform = _returning(perform)  # type: ignore[method-assign]

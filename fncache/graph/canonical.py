@@ -14,6 +14,11 @@ from its ``__props__`` alone:
   class and its state), so value types such as ``Composite`` and ``TensorType`` need nothing;
 * callables (user functions of ``as_op``) by a hash of their cloudpickle; one that cannot be
   pickled gets a token unique to this process, so it never shares a key with anything.
+
+An op class defined outside fncache adds :func:`class_code` to its ops' identity: fncache's own
+code is in every function key (``compiler_source``), a user's is not, and a user who edits
+``perform`` (or a constant it reads) between two runs must not get the values the old code
+computed at compile time (constant folding) back from the cache.
 """
 
 from __future__ import annotations
@@ -22,11 +27,12 @@ import copyreg
 import hashlib
 import os
 import types
+import weakref
 from typing import Any
 
 import numpy as np
 
-__all__ = ["canonical"]
+__all__ = ["canonical", "class_code"]
 
 _CALLABLES = (types.FunctionType, types.BuiltinFunctionType, types.MethodType)
 
@@ -105,3 +111,80 @@ def _reduced(reduced: Any, t: type) -> str:
     ctor, args, *rest = reduced
     state = rest[0] if rest else None
     return f"obj:{_name(ctor)}{canonical(args)}" + ("" if state is None else canonical(state))
+
+
+#: Class attributes that say nothing about what the class computes.
+_CLASS_NOISE = frozenset(
+    {"__module__", "__qualname__", "__doc__", "__dict__", "__weakref__", "__annotations__"}
+    | {"__firstlineno__", "__static_attributes__", "_identity_from_state", "_code_in_identity"}
+)
+_class_codes: "weakref.WeakKeyDictionary[type, str]" = weakref.WeakKeyDictionary()
+
+
+def class_code(cls: type) -> str:
+    """A hash of what ``cls`` and its bases defined outside fncache compute with: each
+    method's bytecode and constants, its default arguments, the plain module-level values
+    (numbers, strings, tuples, arrays) and same-module functions it reads, and the class's
+    plain attributes. Line numbers, file names and docstrings are left out, so the same code
+    gives the same hash in every process."""
+    found = _class_codes.get(cls)
+    if found is None:
+        h = hashlib.sha256()
+        seen: set[int] = set()
+        for klass in cls.__mro__:
+            module = getattr(klass, "__module__", "") or ""
+            if module == "builtins" or module.split(".")[0] == "fncache":
+                continue
+            h.update(f"class {_name(klass)}\n".encode())
+            for attr, value in sorted(vars(klass).items()):
+                if attr not in _CLASS_NOISE:
+                    h.update(f"{attr}={_member_text(value, seen)}\n".encode())
+        found = _class_codes[cls] = h.hexdigest()[:32]
+    return found
+
+
+def _member_text(value: Any, seen: set[int]) -> str:
+    if isinstance(value, (staticmethod, classmethod)):
+        return _member_text(value.__func__, seen)
+    if isinstance(value, property):
+        return ",".join(_member_text(f, seen) for f in (value.fget, value.fset, value.fdel))
+    if isinstance(value, types.FunctionType):
+        # Op wraps a storage-writing perform (functools.wraps): the user's own function counts
+        return _function_text(getattr(value, "__wrapped__", value), seen)
+    try:
+        return canonical(value)
+    except TypeError:
+        return f"type:{_name(type(value))}"
+
+
+def _function_text(fn: types.FunctionType, seen: set[int]) -> str:
+    if id(fn) in seen:
+        return f"fn:{_name(fn)}"  # a recursive helper: its code is in the text already
+    seen.add(id(fn))
+    cells = [_cell_text(c, seen) for c in fn.__closure__ or ()]
+    defaults = _member_text(fn.__defaults__, seen) + _member_text(fn.__kwdefaults__, seen)
+    return f"fn:{_code_text(fn.__code__, fn.__globals__, seen)}:{defaults}:{cells}"
+
+
+def _cell_text(cell: Any, seen: set[int]) -> str:
+    try:
+        value = cell.cell_contents
+    except ValueError:  # a closure variable not assigned yet
+        return "unset"
+    return _member_text(value, seen)
+
+
+def _code_text(code: types.CodeType, globals_: dict[str, Any], seen: set[int]) -> str:
+    consts = [
+        _code_text(c, globals_, seen) if isinstance(c, types.CodeType) else _member_text(c, seen)
+        for c in code.co_consts
+    ]
+    read = []
+    for name in code.co_names:
+        value = globals_.get(name)
+        if type(value) in _PLAIN or isinstance(value, (tuple, np.ndarray, np.generic)):
+            read.append(f"{name}={_member_text(value, seen)}")
+        elif isinstance(value, types.FunctionType) and value.__module__ == globals_.get("__name__"):
+            read.append(f"{name}={_function_text(value, seen)}")
+    digest = hashlib.sha256(code.co_code).hexdigest()[:32]
+    return f"code:{digest}:{consts}:{code.co_names}:{read}"
