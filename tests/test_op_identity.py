@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 
 import fncache
+import fncache.ifelse
 from fncache import tensor as ft
 from fncache.graph.basic import Apply, Op
 from fncache.graph.fgraph import FunctionGraph
@@ -29,6 +30,8 @@ from fncache.mode import get_mode
 from fncache.runtime.compile import function_key
 from fncache.tensor import scalar_ops as S
 from fncache.tensor.elemwise import Elemwise
+
+from fcutil import in_tests_dir, run_python
 
 
 def _all_op_classes() -> list[type[Op]]:
@@ -423,3 +426,203 @@ def test_a_user_op_class_is_identified_by_its_code(props: str) -> None:
 
     back = cloudpickle.loads(cloudpickle.dumps(a))
     assert back == a and back.signature() == a.signature()
+
+
+def _scale_op_class(k: float) -> type[Op]:
+    """A user's op class made by a factory: every class has the same name and code, and
+    multiplies by the ``k`` it closes over."""
+
+    class ScaleOp(Op):
+        def make_node(self, x: Any) -> Apply:
+            x = ft.as_tensor_variable(x)
+            return Apply(self, [x], [x.type()])
+
+        def perform(self, node: Apply, inputs: list, output_storage: list) -> None:
+            output_storage[0][0] = inputs[0] * k
+
+    return ScaleOp
+
+
+def test_op_classes_made_by_a_factory_are_told_apart_by_what_they_close_over() -> None:
+    two, three = _scale_op_class(2.0)(), _scale_op_class(3.0)()
+    assert type(two).__qualname__ == type(three).__qualname__ and _key(two) != _key(three)
+    assert _key(two) == _key(_scale_op_class(2.0)())
+    x = ft.dvector("x")
+    f2, f3 = (fncache.function([x], op(x)) for op in (two, three))
+    np.testing.assert_array_equal(f3(np.ones(2)), [3.0, 3.0])
+    np.testing.assert_array_equal(f2(np.ones(2)), [2.0, 2.0])
+
+
+# -- differential: ops differing in one argument, compiled in one process and across processes ----
+
+_RNG = np.random.default_rng(7)
+_IMAGE = _RNG.normal(size=(1, 1, 5, 5))
+_FILTER = _RNG.normal(size=(1, 1, 2, 2))
+_VECTOR = _RNG.normal(size=6)
+
+
+def _windows(
+    x: np.ndarray, ws: tuple[int, int], st: tuple[int, int], ignore_border: bool
+) -> list[list[np.ndarray]]:
+    """The pooling windows of the last two axes (the ones that pass the border clipped)."""
+    (h, w), out = x.shape[-2:], []
+    n = [(s - k) // t + 1 if ignore_border else -(-(s - k) // t) + 1 for s, k, t in zip((h, w), ws, st)]
+    for i in range(n[0]):
+        out.append(
+            [x[..., i * st[0] : i * st[0] + ws[0], j * st[1] : j * st[1] + ws[1]] for j in range(n[1])]
+        )
+    return out
+
+
+def _pool_ref(
+    x: np.ndarray, ws=(2, 2), stride=None, pad=(0, 0), ignore_border=True, mode="max"
+) -> np.ndarray:  # noqa: ANN001
+    fill = -np.inf if mode == "max" else 0.0
+    xp = np.pad(x, [(0, 0), (0, 0), (pad[0], pad[0]), (pad[1], pad[1])], constant_values=fill)
+    reduce = {"max": np.max, "sum": np.sum, "average_inc_pad": np.mean}[mode]
+    rows = _windows(xp, ws, stride or ws, ignore_border)
+    return np.array([[reduce(win, axis=(-2, -1)) for win in row] for row in rows]).transpose(2, 3, 0, 1)
+
+
+def _correlate_ref(x: np.ndarray, k: np.ndarray, flip: bool = True, sub=(1, 1), dil=(1, 1)) -> np.ndarray:  # noqa: ANN001
+    k = k[..., ::-1, ::-1] if flip else k
+    kd = np.zeros(k.shape[:2] + ((k.shape[2] - 1) * dil[0] + 1, (k.shape[3] - 1) * dil[1] + 1))
+    kd[..., :: dil[0], :: dil[1]] = k
+    rows = _windows(x, kd.shape[-2:], (1, 1), True)
+    full = np.array([[np.sum(win * kd[0, 0]) for win in row] for row in rows])
+    return full[:: sub[0], :: sub[1]][None, None]
+
+
+def _neibs_ref(x: np.ndarray, step: tuple[int, int]) -> np.ndarray:
+    return np.array([win.ravel() for row in _windows(x[:, :, :4, :4], (2, 2), step, True) for win in row])
+
+
+def _scan(step: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def build(x: Any) -> Any:
+        ys, _ = fncache.scan(step, outputs_info=[x], n_steps=3)
+        return ys[-1]
+
+    return build
+
+
+def _ifelse(other: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def build(x: Any) -> Any:
+        return fncache.ifelse.ifelse(ft.lt(x.sum(), -100.0), x * 2, other(x))
+
+    return build
+
+
+#: name -> (the input, one graph builder per argument value, the numpy result of each). The two
+#: graphs differ in one op argument only (an inner graph, for scan and ifelse).
+DIFFERENTIAL: dict[str, tuple[np.ndarray, tuple[Callable, Callable], tuple[Any, Any]]] = {
+    "pool_mode": (
+        _IMAGE,
+        tuple(
+            lambda x, m=m: ft.signal.pool.pool_2d(x, (2, 2), True, mode=m) for m in ("max", "average_inc_pad")
+        ),
+        (_pool_ref(_IMAGE), _pool_ref(_IMAGE, mode="average_inc_pad")),
+    ),
+    "pool_ignore_border": (
+        _IMAGE,
+        tuple(lambda x, b=b: ft.signal.pool.pool_2d(x, (2, 2), b) for b in (True, False)),
+        (_pool_ref(_IMAGE), _pool_ref(_IMAGE, ignore_border=False)),
+    ),
+    "pool_stride": (
+        _IMAGE,
+        tuple(lambda x, s=s: ft.signal.pool.pool_2d(x, (2, 2), True, stride=s) for s in ((2, 2), (1, 1))),
+        (_pool_ref(_IMAGE), _pool_ref(_IMAGE, stride=(1, 1))),
+    ),
+    "pool_pad": (
+        _IMAGE,
+        tuple(
+            lambda x, p=p: ft.signal.pool.pool_2d(x, (2, 2), True, pad=p, mode="sum")
+            for p in ((0, 0), (1, 1))
+        ),
+        (_pool_ref(_IMAGE, mode="sum"), _pool_ref(_IMAGE, pad=(1, 1), mode="sum")),
+    ),
+    "conv_filter_flip": (
+        _IMAGE,
+        tuple(lambda x, f=f: ft.nnet.conv2d(x, ft.constant(_FILTER), filter_flip=f) for f in (True, False)),
+        (_correlate_ref(_IMAGE, _FILTER), _correlate_ref(_IMAGE, _FILTER, flip=False)),
+    ),
+    "conv_subsample": (
+        _IMAGE,
+        tuple(lambda x, s=s: ft.nnet.conv2d(x, ft.constant(_FILTER), subsample=s) for s in ((1, 1), (2, 2))),
+        (_correlate_ref(_IMAGE, _FILTER), _correlate_ref(_IMAGE, _FILTER, sub=(2, 2))),
+    ),
+    "conv_dilation": (
+        _IMAGE,
+        tuple(
+            lambda x, d=d: ft.nnet.conv2d(x, ft.constant(_FILTER), filter_dilation=d)
+            for d in ((1, 1), (2, 2))
+        ),
+        (_correlate_ref(_IMAGE, _FILTER), _correlate_ref(_IMAGE, _FILTER, dil=(2, 2))),
+    ),
+    "neibs_step": (
+        _IMAGE,
+        tuple(
+            lambda x, s=s: ft.nnet.neighbours.images2neibs(x[:, :, :4, :4], (2, 2), s)
+            for s in ((2, 2), (1, 1))
+        ),
+        (_neibs_ref(_IMAGE, (2, 2)), _neibs_ref(_IMAGE, (1, 1))),
+    ),
+    "topk_kth": (
+        _VECTOR,
+        tuple(lambda x, k=k: ft.topk(x, k) for k in (1, 2)),
+        (np.sort(_VECTOR)[::-1][:1], np.sort(_VECTOR)[::-1][:2]),
+    ),
+    "cum_kind": (_VECTOR, (ft.cumsum, ft.cumprod), (np.cumsum(_VECTOR), np.cumprod(_VECTOR))),
+    "sort_kind": (_VECTOR, (ft.sort, ft.argsort), (np.sort(_VECTOR), np.argsort(_VECTOR))),
+    "scan_inner": (_VECTOR, (_scan(_double), _scan(_shift)), (_VECTOR * 8, _VECTOR + 6)),
+    "ifelse_inner": (_VECTOR, (_ifelse(_double), _ifelse(_shift)), (_VECTOR * 2, _VECTOR + 2)),
+}
+
+
+def outputs_of(name: str, which: int) -> list:
+    """Graph ``which`` of case ``name`` compiled and run on its input (as a list, to print)."""
+    value, builders, _ = DIFFERENTIAL[name]
+    x = ft.TensorType("float64", (None,) * value.ndim)("x")
+    return fncache.function([x], builders[which](x))(value).tolist()
+
+
+@pytest.mark.parametrize("name", DIFFERENTIAL)
+def test_ops_differing_in_one_argument_compute_their_own_values(name: str) -> None:
+    want = DIFFERENTIAL[name][2]
+    assert np.shape(want[0]) != np.shape(want[1]) or not np.allclose(want[0], want[1])
+    for which in (0, 1, 0):  # the last one is a hit of the first
+        np.testing.assert_allclose(outputs_of(name, which), want[which], rtol=1e-12, atol=1e-12)
+
+
+def test_a_fresh_process_sharing_the_cache_computes_each_ops_own_values(tmp_path) -> None:  # noqa: ANN001
+    """The two graphs of each case compiled by two fresh processes sharing one compiledir, then
+    the first again: every process gets its own graph's values (never the other's entry)."""
+    import json
+    import os
+
+    code = (
+        in_tests_dir(tmp_path / "cd", "from test_op_identity import DIFFERENTIAL, outputs_of")
+        + "import json\n"
+        + "print(json.dumps({n: outputs_of(n, int(sys.argv[2])) for n in DIFFERENTIAL}))\n"
+    )
+    tests = os.path.dirname(os.path.abspath(__file__))
+    for which in (0, 1, 0):
+        got = json.loads(run_python(code, tests, str(which)))
+        for name, (_, _, want) in DIFFERENTIAL.items():
+            np.testing.assert_allclose(got[name], want[which], rtol=1e-12, atol=1e-12, err_msg=name)
+
+
+def test_an_edited_user_op_class_is_not_answered_from_the_cache(tmp_path) -> None:  # noqa: ANN001
+    """A script applying its own op class to a constant (folded at compile time), run, edited
+    (another ``perform``) and run again with the same compiledir, prints the new code's values."""
+    script = (
+        in_tests_dir(tmp_path / "cd", "")
+        + _USER_OP
+        + ("f = fc.function([], ScaleOp()(ft.constant(np.array([1.0, 2.0]))))\nprint(f().tolist())\n")
+    )
+    for body, want in (
+        ("scale(inputs[0])", [2.0, 4.0]),
+        ("inputs[0] + 1", [2.0, 3.0]),
+        ("scale(inputs[0])", [2.0, 4.0]),
+    ):
+        assert run_python(script.format(body=body, factor=2, props=""), "").strip() == str(want)
+    assert run_python(script.format(body="scale(inputs[0])", factor=5, props=""), "").strip() == "[5.0, 10.0]"
