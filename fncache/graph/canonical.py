@@ -123,10 +123,12 @@ _class_codes: "weakref.WeakKeyDictionary[type, str]" = weakref.WeakKeyDictionary
 
 def class_code(cls: type) -> str:
     """A hash of what ``cls`` and its bases defined outside fncache compute with: each
-    method's bytecode and constants, its default arguments, the plain module-level values
-    (numbers, strings, tuples, arrays) and same-module functions it reads, and the class's
-    plain attributes. Line numbers, file names and docstrings are left out, so the same code
-    gives the same hash in every process."""
+    method's bytecode and constants, its default arguments and the values it closes over, the
+    plain module-level values (numbers, strings, tuples, arrays) and same-module functions it
+    reads, and the class's other attributes by their canonical text. Line numbers, file names
+    and docstrings are left out, so the same code gives the same hash in every process; a value
+    with no canonical text gives a hash of this process only (the class is then compiled anew
+    by each process, never answered with another version's entry)."""
     found = _class_codes.get(cls)
     if found is None:
         h = hashlib.sha256()
@@ -151,10 +153,12 @@ def _member_text(value: Any, seen: set[int]) -> str:
     if isinstance(value, types.FunctionType):
         # Op wraps a storage-writing perform (functools.wraps): the user's own function counts
         return _function_text(getattr(value, "__wrapped__", value), seen)
+    if isinstance(value, types.ModuleType):
+        return f"module:{value.__name__}"
     try:
         return canonical(value)
-    except TypeError:
-        return f"type:{_name(type(value))}"
+    except TypeError:  # a value with no canonical form: the class keys alike in this process only
+        return f"unique:{os.urandom(16).hex()}"
 
 
 def _function_text(fn: types.FunctionType, seen: set[int]) -> str:
