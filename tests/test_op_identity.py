@@ -31,7 +31,7 @@ from fncache.runtime.compile import function_key
 from fncache.tensor import scalar_ops as S
 from fncache.tensor.elemwise import Elemwise
 
-from fcutil import in_tests_dir, run_python
+from fcutil import in_tests_dir, keys_in_fresh_processes, run_python
 
 
 def _all_op_classes() -> list[type[Op]]:
@@ -426,6 +426,15 @@ def test_a_user_op_class_is_identified_by_its_code(props: str) -> None:
 
     back = cloudpickle.loads(cloudpickle.dumps(a))
     assert back == a and back.signature() == a.signature()
+
+
+def test_a_user_op_class_keys_alike_in_every_process(tmp_path) -> None:  # noqa: ANN001
+    """The code hash leaves out what differs from process to process (object ids, where the
+    class was loaded), so a script's function is a cache hit for the next run of the script."""
+    code = _USER_OP.format(body="scale(inputs[0])", factor=2, props="") + (
+        "x = ft.dvector('x')\nprint(fc.function([x], ScaleOp()(x)).cache_key)\n"
+    )
+    assert len(keys_in_fresh_processes(code, tmp_path / "cd", 2)) == 1
 
 
 def _scale_op_class(k: float) -> type[Op]:
