@@ -635,3 +635,22 @@ def test_an_edited_user_op_class_is_not_answered_from_the_cache(tmp_path) -> Non
     ):
         assert run_python(script.format(body=body, factor=2, props=""), "").strip() == str(want)
     assert run_python(script.format(body="scale(inputs[0])", factor=5, props=""), "").strip() == "[5.0, 10.0]"
+
+
+# -- constants -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("view", [False, True], ids=["array", "view"])
+def test_a_constant_keeps_the_value_it_was_made_with(view: bool) -> None:
+    """A constant is keyed and merged by its value: writing to the array it was made from (or
+    to the array it views) afterwards changes neither what it computes nor its key, so another
+    function using it is never answered with an entry for other values."""
+    base = np.zeros(2)
+    c = ft.constant(base[:] if view else base)
+    x = ft.dvector("x")
+    f = fncache.function([x], x + c)
+    base[:] = 5.0
+    np.testing.assert_array_equal(c.data, [0.0, 0.0])
+    np.testing.assert_array_equal(f(np.ones(2)), [1.0, 1.0])
+    np.testing.assert_array_equal(fncache.function([x], x + c)(np.ones(2)), [1.0, 1.0])
+    np.testing.assert_array_equal(fncache.function([x], x + ft.constant(base))(np.ones(2)), [6.0, 6.0])

@@ -133,6 +133,10 @@ class Constant(Variable):
     def __init__(self, type: TensorType, data: np.ndarray, name: str | None = None) -> None:
         super().__init__(type, None, None, name)
         data = np.asarray(data, dtype=type.dtype)
+        if data.flags.writeable or data.base is not None:
+            # The caller's array (or another view of its memory) could still be written after
+            # the value has keyed the cache and merged: the constant keeps a copy of its own.
+            data = data.copy()
         data.setflags(write=False)
         self.data = data
         self._signature: str | None = None
