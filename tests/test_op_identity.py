@@ -6,7 +6,11 @@ values); equal ops must be equal, hash alike and survive a pickle as themselves.
 of fncache is checked: one without constructor arguments is covered as it is; every other one
 has an entry in ``EXAMPLES`` giving a base constructor call and, for each constructor argument,
 another value. A new op class that is neither, or an entry that leaves an argument out, fails
-:func:`test_every_op_class_is_covered`, so no op can join without its identity being checked.
+:func:`test_every_op_class_is_covered`, and an attribute that is not a prop fails
+:func:`test_every_attribute_is_a_prop` unless ``DERIVED`` says why it adds nothing, so no op can
+join without its identity being checked. User op classes (identified by their attributes and
+their code), the values each op computes in one process and in fresh processes sharing the
+cache, and constants (identified by their value) follow.
 """
 
 from __future__ import annotations
@@ -272,11 +276,20 @@ EXAMPLES: dict[str, tuple[dict[str, Any], dict[str, dict[str, Any]]]] = {
     "fncache.tensor.neighbours._NeibsOp": (_NEIBS, {k: {k: v} for k, v in _NEIBS_ALT.items()}),
 }
 
-#: (class, argument) -> why the argument is not part of the op's identity: ops differing only
-#: there compute the same values, so they are equal (and merge).
+#: (class, constructor argument) -> why it is not part of the op's identity: ops differing
+#: only there compute the same values, so they are equal (and merge).
 NOT_IDENTITY = {
     ("fncache.tensor.scan.Scan", "name"): "the name only labels the loop in printed graphs",
     ("fncache.tensor.pyop.PythonOp", "grad_fn"): "read only while a gradient graph is built",
+}
+
+#: (class, attribute) -> why an attribute that is not a prop says nothing more than the props.
+DERIVED = {
+    ("fncache.tensor.shape_ops.DimShuffle", "dropped"): "computed from in_ndim and pattern",
+    ("fncache.tensor.shape_ops.DimShuffle", "perm"): "computed from in_ndim and pattern",
+    ("fncache.tensor.inner_graph.InnerGraphOp", "inner"): "identified by its signature, inner_key",
+    ("fncache.tensor.inner_graph.InnerGraphOp", "functions"): "the inner graph compiled, per mode",
+    ("fncache.tensor.ifelse_op.LazyIfElse", "branches"): "one op per half of the inner graph's outputs",
 }
 
 
@@ -310,8 +323,8 @@ CASES = [
 ]
 
 
-def _in_identity(cls: type[Op], param: str) -> bool:
-    return not any((_name(base), param) in NOT_IDENTITY for base in cls.__mro__)
+def _in_identity(cls: type[Op], param: str, outside: dict[tuple[str, str], str] = NOT_IDENTITY) -> bool:
+    return not any((_name(base), param) in outside for base in cls.__mro__)
 
 
 def _base(cls: type[Op]) -> Op:
@@ -352,6 +365,23 @@ def test_every_op_class_is_covered() -> None:
             missing.append(f"{_name(cls)}: arguments not varied {left_out}, not arguments {unknown}")
     assert not missing, "\n".join(missing)
     assert set(EXAMPLES) <= {_name(c) for c in OP_CLASSES}
+
+
+@pytest.mark.parametrize("cls", OP_CLASSES, ids=lambda c: c.__qualname__)
+def test_every_attribute_is_a_prop(cls: type[Op]) -> None:
+    """What an op holds is its identity, or computed from it, or said above why not: a new
+    attribute that changes what the op computes cannot stay out of its props unnoticed."""
+    op = _base(cls)
+    op.signature()
+    others = [
+        a
+        for a in vars(op)
+        if a not in cls.__props__
+        and a != "_signature"
+        and _in_identity(cls, a)
+        and _in_identity(cls, a, DERIVED)
+    ]
+    assert not others, f"{_name(cls)}: attributes {others} are neither props nor in NOT_IDENTITY or DERIVED"
 
 
 @pytest.mark.parametrize("cls", OP_CLASSES, ids=lambda c: c.__qualname__)
