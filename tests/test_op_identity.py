@@ -414,10 +414,11 @@ import fncache as fc
 from fncache import tensor as ft
 
 FACTOR = {factor}
+OFFSETS = {{"shift": {shift}}}
 
 
 def scale(v):
-    return v * FACTOR
+    return v * FACTOR + OFFSETS["shift"]
 
 
 class ScaleOp(fc.Op):
@@ -431,11 +432,11 @@ class ScaleOp(fc.Op):
 """
 
 
-def _user_op(body: str = "scale(inputs[0])", factor: int = 2, props: str = "") -> Op:
+def _user_op(body: str = "scale(inputs[0])", factor: int = 2, props: str = "", shift: int = 0) -> Op:
     """An instance of a user's op class ``user_ops.ScaleOp`` whose ``perform`` stores
     ``body``: each call defines the class anew, as a script edited between two runs does."""
     namespace: dict[str, Any] = {"__name__": "user_ops"}
-    exec(_USER_OP.format(body=body, factor=factor, props=props), namespace)
+    exec(_USER_OP.format(body=body, factor=factor, props=props, shift=shift), namespace)
     return namespace["ScaleOp"]()
 
 
@@ -449,6 +450,7 @@ def test_a_user_op_class_is_identified_by_its_code(props: str) -> None:
     for other in (
         _user_op("inputs[0] + 2", props=props),  # the method's code
         _user_op(factor=3, props=props),  # a module constant it reads
+        _user_op(shift=1, props=props),  # a module-level table a function it calls reads
         _user_op("scale(inputs[0]) + 0", props=props),  # a constant inside the method
     ):
         assert a.signature() != other.signature() and _key(a) != _key(other)
@@ -461,7 +463,7 @@ def test_a_user_op_class_is_identified_by_its_code(props: str) -> None:
 def test_a_user_op_class_keys_alike_in_every_process(tmp_path) -> None:  # noqa: ANN001
     """The code hash leaves out what differs from process to process (object ids, where the
     class was loaded), so a script's function is a cache hit for the next run of the script."""
-    code = _USER_OP.format(body="scale(inputs[0])", factor=2, props="") + (
+    code = _USER_OP.format(body="scale(inputs[0])", factor=2, props="", shift=0) + (
         "x = ft.dvector('x')\nprint(fc.function([x], ScaleOp()(x)).cache_key)\n"
     )
     assert len(keys_in_fresh_processes(code, tmp_path / "cd", 2)) == 1
@@ -663,8 +665,11 @@ def test_an_edited_user_op_class_is_not_answered_from_the_cache(tmp_path) -> Non
         ("inputs[0] + 1", [2.0, 3.0]),
         ("scale(inputs[0])", [2.0, 4.0]),
     ):
-        assert run_python(script.format(body=body, factor=2, props=""), "").strip() == str(want)
-    assert run_python(script.format(body="scale(inputs[0])", factor=5, props=""), "").strip() == "[5.0, 10.0]"
+        assert run_python(script.format(body=body, factor=2, props="", shift=0), "").strip() == str(want)
+    assert (
+        run_python(script.format(body="scale(inputs[0])", factor=5, props="", shift=0), "").strip()
+        == "[5.0, 10.0]"
+    )
 
 
 # -- constants -----------------------------------------------------------------------------------

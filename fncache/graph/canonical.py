@@ -119,12 +119,14 @@ _CLASS_NOISE = frozenset(
     | {"__firstlineno__", "__static_attributes__", "_identity_from_state", "_code_in_identity"}
 )
 _class_codes: "weakref.WeakKeyDictionary[type, str]" = weakref.WeakKeyDictionary()
+#: Module-level values a method may read as data (a factor, a lookup table).
+_DATA = (tuple, list, dict, set, frozenset, np.ndarray, np.generic)
 
 
 def class_code(cls: type) -> str:
     """A hash of what ``cls`` and its bases defined outside fncache compute with: each
     method's bytecode and constants, its default arguments and the values it closes over, the
-    plain module-level values (numbers, strings, tuples, arrays) and same-module functions it
+    module-level data (numbers, strings, containers, arrays) and same-module functions it
     reads, and the class's other attributes by their canonical text. Line numbers, file names
     and docstrings are left out, so the same code gives the same hash in every process; a value
     with no canonical text gives a hash of this process only (the class is then compiled anew
@@ -186,7 +188,7 @@ def _code_text(code: types.CodeType, globals_: dict[str, Any], seen: set[int]) -
     read = []
     for name in code.co_names:
         value = globals_.get(name)
-        if type(value) in _PLAIN or isinstance(value, (tuple, np.ndarray, np.generic)):
+        if type(value) in _PLAIN or isinstance(value, _DATA):
             read.append(f"{name}={_member_text(value, seen)}")
         elif isinstance(value, types.FunctionType) and value.__module__ == globals_.get("__name__"):
             read.append(f"{name}={_function_text(value, seen)}")
