@@ -652,6 +652,25 @@ def test_a_fresh_process_sharing_the_cache_computes_each_ops_own_values(tmp_path
             np.testing.assert_allclose(got[name], want[which], rtol=1e-12, atol=1e-12, err_msg=name)
 
 
+def test_print_ops_print_their_own_message_in_processes_sharing_the_cache(tmp_path) -> None:  # noqa: ANN001
+    """Print's message and attributes are its identity: a second process printing another
+    message (or attribute) of the same value is not answered with the first one's function."""
+    script = in_tests_dir(tmp_path / "cd", "from fncache.printing import Print") + (
+        "x = ft.dvector('x')\n"
+        "f = fc.function([x], Print(sys.argv[2], (sys.argv[3],))(x) * 2)\n"
+        "print('result', f(np.array([1.0, 2.0])).tolist())\n"
+    )
+    for message, attr in (
+        ("first", "__str__"),
+        ("second", "__str__"),
+        ("second", "shape"),
+        ("first", "__str__"),
+    ):
+        out = run_python(script, "", message, attr)
+        want = "[1. 2.]" if attr == "__str__" else "(2,)"
+        assert out.splitlines() == [f"{message} {attr} = {want}", "result [2.0, 4.0]"]
+
+
 def test_an_edited_user_op_class_is_not_answered_from_the_cache(tmp_path) -> None:  # noqa: ANN001
     """A script applying its own op class to a constant (folded at compile time), run, edited
     (another ``perform``) and run again with the same compiledir, prints the new code's values."""
