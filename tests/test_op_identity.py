@@ -464,7 +464,11 @@ def test_a_user_op_class_keys_alike_in_every_process(tmp_path) -> None:  # noqa:
     """The code hash leaves out what differs from process to process (object ids, where the
     class was loaded), so a script's function is a cache hit for the next run of the script."""
     code = _USER_OP.format(body="scale(inputs[0])", factor=2, props="", shift=0) + (
-        "x = ft.dvector('x')\nprint(fc.function([x], ScaleOp()(x)).cache_key)\n"
+        "import abc\n"
+        "class Checked(ScaleOp, abc.ABC):\n"  # abc's registry, a __slots__ member
+        "    __slots__ = ('k',)\n"
+        "x = ft.dvector('x')\n"
+        "print(fc.function([x], [ScaleOp()(x), Checked()(x)]).cache_key)\n"
     )
     assert len(keys_in_fresh_processes(code, tmp_path / "cd", 2)) == 1
 

@@ -117,6 +117,7 @@ def _reduced(reduced: Any, t: type) -> str:
 _CLASS_NOISE = frozenset(
     {"__module__", "__qualname__", "__doc__", "__dict__", "__weakref__", "__annotations__"}
     | {"__firstlineno__", "__static_attributes__", "_identity_from_state", "_code_in_identity"}
+    | {"_abc_impl"}  # abc's registry of subclasses, a cache
 )
 _class_codes: "weakref.WeakKeyDictionary[type, str]" = weakref.WeakKeyDictionary()
 #: Module-level values a method may read as data (a factor, a lookup table).
