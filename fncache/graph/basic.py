@@ -221,8 +221,9 @@ class Op:
     """Base class of operations.
 
     Subclasses list their parameters in ``__props__``. An op's identity is the canonical text
-    of its class and props (:mod:`fncache.graph.canonical`): equality, hashing (what `merge`
-    relies on) and the cache keys all read that one text. ``view_map``/``destroy_map`` map an
+    of its class and props (:mod:`fncache.graph.canonical`), and for a class defined outside
+    fncache also of its code: equality, hashing (what `merge` relies on) and the cache keys all
+    read that one text. ``view_map``/``destroy_map`` map an
     output index to the input indices it views or overwrites.
     """
 
@@ -257,8 +258,8 @@ class Op:
         return f"{type(self).__name__}{{{', '.join(map(str, props))}}}"
 
     def signature(self) -> str:
-        """The op's identity: canonical text of its class and props (computed once; props do
-        not change after construction)."""
+        """The op's identity: canonical text of its class and props, and of a user class's
+        code (computed once; props do not change after construction)."""
         sig = self.__dict__.get("_signature")
         if sig is None:
             from .canonical import canonical, class_code
