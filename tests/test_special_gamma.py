@@ -1,4 +1,5 @@
-"""The incomplete gamma and beta family ``gammainc gammaincc gammaincinv gammainccinv betainc``,
+"""The incomplete gamma and beta family ``gammainc gammaincc gammaincinv gammainccinv betainc
+betaincinv``,
 ``erfcinv`` and the compositions ``gammau gammal chi2sf betaln tri_gamma`` against
 scipy.special in both modes (float64 over wide ranges and at the special arguments, float32,
 integers), fused into one C loop, their gradients (in the shape parameters too) by finite
@@ -111,6 +112,28 @@ def test_incomplete_beta_and_betaln_match_scipy(mode: str) -> None:
 
 
 @pytest.mark.parametrize("mode", MODES)
+def test_inverse_incomplete_beta_matches_scipy(mode: str) -> None:
+    """Both tails and the middle against scipy. In the far lower tail (y below ~1e-15) scipy's
+    betaincinv fails for some shapes (NaN, or values off by orders of magnitude) where
+    fncache's gives betainc(a, b, x) = y: there the round trip is checked (where x is a
+    normal float)."""
+    rng = np.random.default_rng(8)
+    size = 6000 if mode == "FAST_RUN" else 500
+    a, b, y = 10 ** rng.uniform(-1, 2, size), 10 ** rng.uniform(-1, 2, size), rng.uniform(0, 1, size)
+    y[::4] = 10 ** rng.uniform(-15, -1, y[::4].size)
+    y[1::4] = 1 - 10 ** rng.uniform(-16, -1, y[1::4].size)
+    y[2::8] = 10 ** rng.uniform(-300, -15, y[2::8].size)
+    av, bv, yv = ft.dvector("a"), ft.dvector("b"), ft.dvector("y")
+    f = fc.function([av, bv, yv], ft.betaincinv(av, bv, yv), mode=mode)
+    got = f(a, b, y)
+    far = y < 1e-15
+    assert_close(got[~far], special.betaincinv(a, b, y)[~far], 2e-13, "betaincinv", a[~far], b[~far], y[~far])
+    normal = far & (got > 1e-290)
+    assert normal.sum() > far.sum() / 2
+    np.testing.assert_allclose(special.betainc(a, b, got)[normal], y[normal], rtol=5e-13)
+
+
+@pytest.mark.parametrize("mode", MODES)
 def test_erfcinv_tri_gamma_and_chi2sf_match_scipy(mode: str) -> None:
     y, x, k = ft.dvector("y"), ft.dvector("x"), ft.dvector("k")
     f = fc.function([y, x, k], [ft.erfcinv(y), ft.tri_gamma(x), ft.chi2sf(x, k)], mode=mode)
@@ -196,6 +219,12 @@ def test_special_values_are_scipys(mode: str) -> None:
                 np.testing.assert_allclose(got, ref(ks, xs), rtol=1e-15, atol=0, err_msg=ref.__name__)
         a, bs, xs = (np.array(c) for c in zip(*BETA_EDGES))
         np.testing.assert_array_equal(fb(a, bs, xs), special.betainc(a, bs, xs))
+        cases = [(1.0, 1.0, 0.0), (1.0, 1.0, 1.0), (2.0, 3.0, 0.0), (2.0, 3.0, 1.0), (0.0, 1.0, 0.5)]
+        cases += [(1.0, 0.0, 0.5), (-1.0, 2.0, 0.5), (1.0, 1.0, -0.1), (1.0, 1.0, 1.1), (2.0, 3.0, np.nan)]
+        cases += [(np.inf, 1.0, 0.5), (1.0, np.inf, 0.5), (np.inf, np.inf, 0.5)]
+        a, bs, ys = (np.array(c) for c in zip(*cases))
+        fbi = fc.function([k, b, x], ft.betaincinv(k, b, x), mode=mode)
+        np.testing.assert_array_equal(fbi(a, bs, ys), special.betaincinv(a, bs, ys))
         ys = np.array([0.0, 2.0, -0.1, 2.1, 1.0, np.nan, 1e-300])
         np.testing.assert_array_equal(fe(ys), special.erfcinv(ys))
         assert np.signbit(fe(ys)[4])  # erfcinv(1) is -0.0, as scipy's
@@ -234,6 +263,7 @@ def test_the_functions_fuse_into_one_loop() -> None:
     k, x = ft.dvector("k"), ft.dvector("x")
     out = ft.gammainc(k, x) * ft.gammaincc(k + 1, x) + ft.gammaincinv(k, ft.sigmoid(x)) / (1 + x)
     out = out + ft.betainc(k, x + 1, ft.sigmoid(x - k)) - ft.erfcinv(ft.sigmoid(k)) + ft.gammainccinv(k, 0.25)
+    out = out + ft.betaincinv(k, x + 1, ft.sigmoid(x - k))
     f = fc.function([k, x], out)
     nodes = f.optimized_graph.toposort()
     assert len(nodes) == 1, [str(n.op) for n in nodes]
@@ -242,6 +272,7 @@ def test_the_functions_fuse_into_one_loop() -> None:
     s = special.expit
     want = special.gammainc(a, b) * special.gammaincc(a + 1, b) + special.gammaincinv(a, s(b)) / (1 + b)
     want = want + special.betainc(a, b + 1, s(b - a)) - special.erfcinv(s(a)) + special.gammainccinv(a, 0.25)
+    want = want + special.betaincinv(a, b + 1, s(b - a))
     np.testing.assert_allclose(f(a, b), want, rtol=1e-12)
     np.testing.assert_allclose(f(a[::3], b[::3]), want[::3], rtol=1e-12)
 
@@ -281,6 +312,7 @@ def test_beta_gradients_against_finite_differences(mode: str) -> None:
     a, b, x = ft.dvector("a"), ft.dvector("b"), ft.dvector("x")
     cases = {
         "betainc": (lambda a, b, x: ft.betainc(a, b, x), [0, 1, 2]),
+        "betaincinv": (lambda a, b, x: ft.betaincinv(a, b, x), [0, 1, 2]),
         "betaln": (lambda a, b, x: ft.betaln(a, b) / 10, [0, 1]),
     }
     # both sides of the mean (the continued fraction of I_x(a, b) and of I_{1-x}(b, a))
@@ -359,6 +391,7 @@ def test_on_the_emulated_cuda_device(emulated) -> None:
     k, x, y = ft.dvector("k"), ft.dvector("x"), ft.fvector("y")
     outs = [ft.gammainc(k, x), ft.gammaincc(k, x), ft.gammaincinv(k, x / 50), ft.gammainccinv(k, x / 50)]
     outs += [ft.betainc(k, x, x / 50), ft.erfcinv(x / 25), ft.gammainc(y, y), ft.betainc(y, y, y / 50)]
+    outs += [ft.betaincinv(k, x, x / 50)]
     ks = np.linspace(0.1, 60, 401)
     xs = np.concatenate([np.linspace(0, 50, 397), [0.0, np.inf, np.nan, 1e-300]])
     ys = xs.astype("float32")

@@ -521,7 +521,7 @@ FC_INLINE float fc_i1_float32(float x) { return (float)fc_i1_float64(x); }
 FC_INLINE float fc_i0e_float32(float x) { return (float)fc_i0e_float64(x); }
 FC_INLINE float fc_i1e_float32(float x) { return (float)fc_i1e_float64(x); }
 /* The incomplete gamma and beta functions and their inverses (scipy's gammainc gammaincc
- * gammaincinv gammainccinv betainc, with the derivatives in the shape parameters that their
+ * gammaincinv gammainccinv betainc betaincinv, with the derivatives in the shape parameters their
  * gradients need). The textbook methods: the power series of P(a, x) below x = a + 1 and the
  * continued fraction of Q(a, x) above, evaluated by the modified Lentz method; for the beta
  * function its continued fraction on whichever side of the mean converges fast. Their accuracy
@@ -590,8 +590,7 @@ FC_INLINE double fc_igam_fac(double a, double x) {
 
 /* P(a, x) (or Q with `upper`) for a > 0, 0 < x < inf, and with `da` its derivative in a. */
 FC_INLINE double fc_igam_main(double a, double x, int upper, double *da) {
-    const double fac = fc_igam_fac(a, x), dfac = log(x) - fc_digamma_pos(a);
-    double s, ds, t, dt, r;
+    double fac, dfac, s, ds, t, dt, r;
     int n;
     if (a < 1.0 && x < 1.5) {
         /* Q = u - x^a / gamma(1 + a) a sum_{n>=1} (-x)^n / (n! (a + n)), u = 1 - x^a / gamma(1 + a),
@@ -612,6 +611,8 @@ FC_INLINE double fc_igam_main(double a, double x, int upper, double *da) {
         *da = dxa * (1.0 + a * s) + xa * (s + a * ds);
         return upper ? r : xa * (1.0 + a * s);
     }
+    fac = fc_igam_fac(a, x);
+    dfac = log(x) - fc_digamma_pos(a);  /* d log(fac) / da */
     if (x < a + 1.0) {
         /* P = fac sum_n x^n / (a (a + 1) ... (a + n)) */
         t = 1.0 / a; dt = -t / a; s = t; ds = dt;
@@ -800,36 +801,89 @@ FC_INLINE fc_dual fc_betacf(fc_dual p, fc_dual q, double x) {
     }
     return fc_dual_make((double)NAN, (double)NAN, (double)NAN); }
 
-/* I_x(a, b) with its derivatives in a and b: scipy's special values (NaN for negative or NaN
- * arguments, x outside [0, 1], a = b = 0 and a = b = inf; 0 at x = 0 and for b = 0 or
- * a = inf, 1 at x = 1 and for a = 0 or b = inf; derivatives 0 there), else the continued
- * fraction on the side of the mean where it converges, the other side by I_x(a, b) =
- * 1 - I_{1-x}(b, a). */
-FC_INLINE fc_dual fc_betainc_dual(double a, double b, double x) {
+/* I_x(a, b) (or 1 - I_x(a, b) with `upper`, without cancellation) with its derivatives in a
+ * and b: scipy's special values (NaN for negative or NaN arguments, x outside [0, 1],
+ * a = b = 0 and a = b = inf; 0 at x = 0 and for b = 0 or a = inf, 1 at x = 1 and for a = 0
+ * or b = inf; derivatives 0 there), else the continued fraction on the side of the mean where
+ * it converges, the other side by I_x(a, b) = 1 - I_{1-x}(b, a). */
+FC_INLINE fc_dual fc_betainc_dual(double a, double b, double x, int upper) {
     const double inf = (double)INFINITY;
-    double f, da, db, ab;
+    double f, da, db, ab, v, sg;
+    int swap;
     fc_dual h;
     if (!(a >= 0.0 && b >= 0.0 && x >= 0.0 && x <= 1.0) || (a == 0.0 && b == 0.0) || (a == inf && b == inf))
         return fc_dual_make((double)NAN, (double)NAN, (double)NAN);
-    if (x == 0.0 || x == 1.0) return fc_dual_make(x, 0.0, 0.0);
-    if (a == 0.0 || b == inf) return fc_dual_make(1.0, 0.0, 0.0);
-    if (b == 0.0 || a == inf) return fc_dual_make(0.0, 0.0, 0.0);
+    if (x == 0.0 || x == 1.0) v = x;
+    else if (a == 0.0 || b == inf) v = 1.0;
+    else if (b == 0.0 || a == inf) v = 0.0;
+    else v = -1.0;
+    if (v >= 0.0) return fc_dual_make(upper ? 1.0 - v : v, 0.0, 0.0);
     f = fc_beta_front(a, b, x);
     ab = fc_digamma_pos(a + b);
     da = log(x) - fc_digamma_pos(a) + ab;
     db = log1p(-x) - fc_digamma_pos(b) + ab;
-    if (x * (a + b + 2.0) < a + 1.0) {
-        h = fc_dual_div(fc_betacf(fc_dual_make(a, 1.0, 0.0), fc_dual_make(b, 0.0, 1.0), x),
-                        fc_dual_make(a, 1.0, 0.0));
-        return fc_dual_make(f * h.v, f * (da * h.v + h.a), f * (db * h.v + h.b));
-    }
-    h = fc_dual_div(fc_betacf(fc_dual_make(b, 0.0, 1.0), fc_dual_make(a, 1.0, 0.0), 1.0 - x),
-                    fc_dual_make(b, 0.0, 1.0));
-    return fc_dual_make(1.0 - f * h.v, -f * (da * h.v + h.a), -f * (db * h.v + h.b)); }
+    swap = !(x * (a + b + 2.0) < a + 1.0);
+    h = swap ? fc_dual_div(fc_betacf(fc_dual_make(b, 0.0, 1.0), fc_dual_make(a, 1.0, 0.0), 1.0 - x),
+                           fc_dual_make(b, 0.0, 1.0))
+             : fc_dual_div(fc_betacf(fc_dual_make(a, 1.0, 0.0), fc_dual_make(b, 0.0, 1.0), x),
+                           fc_dual_make(a, 1.0, 0.0));
+    /* f h is I on the direct side, 1 - I on the swapped one */
+    v = f * h.v;
+    sg = swap != upper ? -1.0 : 1.0;
+    if (swap != upper) v = 1.0 - v;
+    return fc_dual_make(v, sg * f * (da * h.v + h.a), sg * f * (db * h.v + h.b)); }
 
-FC_INLINE double fc_betainc_float64(double a, double b, double x) { return fc_betainc_dual(a, b, x).v; }
-FC_INLINE double fc_betainc_da_float64(double a, double b, double x) { return fc_betainc_dual(a, b, x).a; }
-FC_INLINE double fc_betainc_db_float64(double a, double b, double x) { return fc_betainc_dual(a, b, x).b; }
+FC_INLINE double fc_betainc_float64(double a, double b, double x) { return fc_betainc_dual(a, b, x, 0).v; }
+FC_INLINE double fc_betainc_da_float64(double a, double b, double x) { return fc_betainc_dual(a, b, x, 0).a; }
+FC_INLINE double fc_betainc_db_float64(double a, double b, double x) { return fc_betainc_dual(a, b, x, 0).b; }
+
+/* x with I_x(a, b) = p, 1 - I_x(a, b) = q (p + q = 1, the smaller one exact): a start from a
+ * normal approximation (a, b >= 1) or the power laws of the two tails, refined by Halley steps
+ * on whichever of I - p and q - (1 - I) has the smaller target, kept inside (0, 1). */
+FC_INLINE double fc_betainc_inv(double a, double b, double p, double q) {
+    const double inf = (double)INFINITY;
+    double x, t, u, w, err, dens, step, lb;
+    int k;
+    if (!(a > 0.0 && b > 0.0 && p >= 0.0 && q >= 0.0) || (a == inf && b == inf)) return (double)NAN;
+    if (p == 0.0 || b == inf) return 0.0;
+    if (q == 0.0 || a == inf) return 1.0;
+    lb = fc_lbeta(a, b);
+    /* the tails' power laws: I ~ x^a / (a B) near 0 and 1 - I ~ (1 - x)^b / (b B) near 1 */
+    t = exp((log(a * p) + lb) / a);
+    u = (log(b * q) + lb) / b;
+    if (p < 1e-8 || t < 0.2 * a / (a + b)) x = t;
+    else if (q < 1e-8 || exp(u) < 0.2 * b / (a + b)) x = -expm1(u);
+    else if (a >= 1.0 && b >= 1.0) {
+        /* a normal approximation in the scale of log(x / (1 - x)) */
+        const double pp = p < 0.5 ? p : q;
+        double h, l;
+        t = sqrt(-2.0 * log(pp));
+        x = (2.30753 + t * 0.27061) / (1.0 + t * (0.99229 + t * 0.04481)) - t;
+        if (p < 0.5) x = -x;
+        l = (x * x - 3.0) / 6.0;
+        h = 2.0 / (1.0 / (2.0 * a - 1.0) + 1.0 / (2.0 * b - 1.0));
+        w = x * sqrt(l + h) / h - (1.0 / (2.0 * b - 1.0) - 1.0 / (2.0 * a - 1.0)) * (l + 5.0 / 6.0 - 2.0 / (3.0 * h));
+        x = a / (a + b * exp(2.0 * w));
+    } else {
+        /* the tail whose power law holds more of the mass at p */
+        w = exp(a * log(a / (a + b)) - lb) / a;
+        x = p * (w + exp(b * log(b / (a + b)) - lb) / b) < w ? t : -expm1(u);
+    }
+    for (k = 0; k < 100 && x > 0.0 && x < 1.0; k++) {
+        err = p < 0.5 ? fc_betainc_dual(a, b, x, 0).v - p : q - fc_betainc_dual(a, b, x, 1).v;
+        dens = fc_beta_front(a, b, x) / (x * (1.0 - x));
+        if (!(dens > 0.0) || err != err) break;
+        u = err / dens;
+        t = u * ((a - 1.0) / x - (b - 1.0) / (1.0 - x));
+        step = u / (1.0 - 0.5 * (t < 1.0 ? t : 1.0));
+        if (step >= x) step = 0.5 * x;  /* stay inside (0, 1): halve the distance instead */
+        if (step <= x - 1.0) step = 0.5 * (x - 1.0);
+        x -= step;
+        if (fabs(step) <= 1e-14 * x) break;
+    }
+    return x; }
+
+FC_INLINE double fc_betaincinv_float64(double a, double b, double y) { return fc_betainc_inv(a, b, y, 1.0 - y); }
 
 FC_INLINE float fc_gammainc_float32(float a, float x) { return (float)fc_gammainc_float64(a, x); }
 FC_INLINE float fc_gammaincc_float32(float a, float x) { return (float)fc_gammaincc_float64(a, x); }
@@ -839,6 +893,7 @@ FC_INLINE float fc_gammainccinv_float32(float a, float y) { return (float)fc_gam
 FC_INLINE float fc_betainc_float32(float a, float b, float x) { return (float)fc_betainc_float64(a, b, x); }
 FC_INLINE float fc_betainc_da_float32(float a, float b, float x) { return (float)fc_betainc_da_float64(a, b, x); }
 FC_INLINE float fc_betainc_db_float32(float a, float b, float x) { return (float)fc_betainc_db_float64(a, b, x); }
+FC_INLINE float fc_betaincinv_float32(float a, float b, float y) { return (float)fc_betaincinv_float64(a, b, y); }
 #ifndef FC_VECTOR_FMOD
 FC_INLINE npy_float64 fc_fmod_float64(npy_float64 a, npy_float64 b) { return fmod(a, b); }
 FC_INLINE npy_float32 fc_fmod_float32(npy_float32 a, npy_float32 b) { return fmodf(a, b); }

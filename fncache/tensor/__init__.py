@@ -175,6 +175,11 @@ def betainc(a: Any, b: Any, x: Any) -> TensorVariable:
     return elemwise("betainc", a, b, x)
 
 
+def betaincinv(a: Any, b: Any, y: Any) -> TensorVariable:
+    """Elementwise x with betainc(a, b, x) = y (scipy's betaincinv)."""
+    return elemwise("betaincinv", a, b, y)
+
+
 trunc = _unary("trunc", "Elementwise rounding towards zero (integers stay integers).")
 square = _unary("square", "Elementwise x * x (numpy.square).")
 reciprocal = _unary("reciprocal", "Elementwise 1 / x (integer division for integers).")
@@ -358,6 +363,7 @@ __all__ += [
     "gammaincinv",
     "gammainccinv",
     "betainc",
+    "betaincinv",
     "trunc",
     "square",
     "reciprocal",

@@ -1,5 +1,5 @@
 """Python versions of the C helpers ``fc_gammainc fc_gammaincc fc_gammainc_da fc_gammaincinv
-fc_gammainccinv fc_betainc fc_betainc_da fc_betainc_db`` of ``fncache/codegen/prelude.h``, step
+fc_gammainccinv fc_betainc fc_betainc_da fc_betainc_db fc_betaincinv`` of ``fncache/codegen/prelude.h``, step
 for step the same algorithms (see the C helpers for why each is accurate where it is used): the
 Python linker and constant folding compute with them, so every backend gives the same values
 (to rounding). Each element is computed in float64 by a scalar function; the ufuncs give
@@ -27,6 +27,7 @@ __all__ = [
     "betainc",
     "betainc_da",
     "betainc_db",
+    "betaincinv",
 ]
 
 _EPS = 1e-16
@@ -193,10 +194,10 @@ def _igam_cf(a: float, x: float, fac: float, dfac: float) -> tuple[float, float]
 
 def _igam_main(a: float, x: float, upper: bool) -> tuple[float, float]:
     """P(a, x) (Q with ``upper``) and dP/da for a > 0, 0 < x < inf."""
-    fac = _igam_fac(a, x)
-    dfac = math.log(x) - _digamma_pos(a)
     if a < 1.0 and x < 1.5:
         return _igam_small(a, x, upper)
+    fac = _igam_fac(a, x)
+    dfac = math.log(x) - _digamma_pos(a)
     if x < a + 1.0:
         r, da = _igam_series(a, x, fac, dfac)
         return (1.0 - r if upper else r), da
@@ -275,7 +276,7 @@ def _igam_inv(a: float, p: float, q: float) -> float:
             break
         u = err / dens
         t = u * ((a - 1.0) / x - 1.0)
-        step = u / (1.0 - 0.5 * min(t, 1.0))
+        step = u / (1.0 - 0.5 * (t if t < 1.0 else 1.0))  # NaN gives 1, as in C
         if step >= x:
             step = 0.5 * x
         x -= step
@@ -376,25 +377,83 @@ def _betacf(p: tuple, q: tuple, x: float) -> tuple:
     return (_NAN, _NAN, _NAN)
 
 
-def _betainc_dual(a: float, b: float, x: float) -> tuple:
+def _betainc_dual(a: float, b: float, x: float, upper: bool = False) -> tuple:
+    """I_x(a, b) (1 - I_x(a, b) with ``upper``) and its derivatives in a and b."""
     if not (a >= 0.0 and b >= 0.0 and 0.0 <= x <= 1.0) or (a == b == 0.0) or (a == b == _INF):
         return (_NAN, _NAN, _NAN)
     if x in (0.0, 1.0):
-        return (x, 0.0, 0.0)
-    if a == 0.0 or b == _INF:
-        return (1.0, 0.0, 0.0)
-    if b == 0.0 or a == _INF:
-        return (0.0, 0.0, 0.0)
+        v = x
+    elif a == 0.0 or b == _INF:
+        v = 1.0
+    elif b == 0.0 or a == _INF:
+        v = 0.0
+    else:
+        v = -1.0
+    if v >= 0.0:
+        return (1.0 - v if upper else v, 0.0, 0.0)
     f = _beta_front(a, b, x)
     ab = _digamma_pos(a + b)
     da = math.log(x) - _digamma_pos(a) + ab
     db = math.log1p(-x) - _digamma_pos(b) + ab
     pa, pb = (a, 1.0, 0.0), (b, 0.0, 1.0)
-    if x * (a + b + 2.0) < a + 1.0:
-        h = _div(_betacf(pa, pb, x), pa)
-        return (f * h[0], f * (da * h[0] + h[1]), f * (db * h[0] + h[2]))
-    h = _div(_betacf(pb, pa, 1.0 - x), pb)
-    return (1.0 - f * h[0], -f * (da * h[0] + h[1]), -f * (db * h[0] + h[2]))
+    swap = not x * (a + b + 2.0) < a + 1.0
+    h = _div(_betacf(pb, pa, 1.0 - x), pb) if swap else _div(_betacf(pa, pb, x), pa)
+    v = f * h[0]
+    sg = -1.0 if swap != upper else 1.0
+    if swap != upper:
+        v = 1.0 - v
+    return (v, sg * f * (da * h[0] + h[1]), sg * f * (db * h[0] + h[2]))
+
+
+def _betainc_start(a: float, b: float, p: float, q: float, lb: float) -> float:
+    t = _exp((math.log(a * p) + lb) / a)
+    u = (math.log(b * q) + lb) / b
+    if p < 1e-8 or t < 0.2 * a / (a + b):
+        return t
+    if q < 1e-8 or _exp(u) < 0.2 * b / (a + b):
+        return -math.expm1(u)
+    if a >= 1.0 and b >= 1.0:
+        pp = p if p < 0.5 else q
+        t = math.sqrt(-2.0 * math.log(pp))
+        x = (2.30753 + t * 0.27061) / (1.0 + t * (0.99229 + t * 0.04481)) - t
+        if p < 0.5:
+            x = -x
+        lam = (x * x - 3.0) / 6.0
+        h = 2.0 / (1.0 / (2.0 * a - 1.0) + 1.0 / (2.0 * b - 1.0))
+        w = x * math.sqrt(lam + h) / h - (1.0 / (2.0 * b - 1.0) - 1.0 / (2.0 * a - 1.0)) * (
+            lam + 5.0 / 6.0 - 2.0 / (3.0 * h)
+        )
+        return a / (a + b * _exp(2.0 * w))
+    w = _exp(a * math.log(a / (a + b)) - lb) / a
+    return t if p * (w + _exp(b * math.log(b / (a + b)) - lb) / b) < w else -math.expm1(u)
+
+
+def _betainc_inv(a: float, b: float, p: float, q: float) -> float:
+    if not (a > 0.0 and b > 0.0 and p >= 0.0 and q >= 0.0) or (a == b == _INF):
+        return _NAN
+    if p == 0.0 or b == _INF:
+        return 0.0
+    if q == 0.0 or a == _INF:
+        return 1.0
+    x = _betainc_start(a, b, p, q, _lbeta(a, b))
+    k = 0
+    while k < 100 and 0.0 < x < 1.0:
+        err = _betainc_dual(a, b, x)[0] - p if p < 0.5 else q - _betainc_dual(a, b, x, True)[0]
+        dens = _beta_front(a, b, x) / (x * (1.0 - x))
+        if not dens > 0.0 or err != err:
+            break
+        u = err / dens
+        t = u * ((a - 1.0) / x - (b - 1.0) / (1.0 - x))
+        step = u / (1.0 - 0.5 * (t if t < 1.0 else 1.0))  # NaN gives 1, as in C
+        if step >= x:
+            step = 0.5 * x
+        if step <= x - 1.0:
+            step = 0.5 * (x - 1.0)
+        x -= step
+        if abs(step) <= 1e-14 * x:
+            break
+        k += 1
+    return x
 
 
 def _ufunc(name: str, fn, nin: int):
@@ -410,3 +469,4 @@ gammainccinv = _ufunc("gammainccinv", lambda a, y: _igam_inv(a, 1.0 - y, y), 2)
 betainc = _ufunc("betainc", lambda a, b, x: _betainc_dual(a, b, x)[0], 3)
 betainc_da = _ufunc("betainc_da", lambda a, b, x: _betainc_dual(a, b, x)[1], 3)
 betainc_db = _ufunc("betainc_db", lambda a, b, x: _betainc_dual(a, b, x)[2], 3)
+betaincinv = _ufunc("betaincinv", lambda a, b, y: _betainc_inv(a, b, y, 1.0 - y), 3)

@@ -145,8 +145,20 @@ def _gammainc_inverse(sign: float) -> Callable[[list, Variable, Variable], list]
 
 def _betainc(a: list, z: Variable, g: Variable) -> list:
     p, q, x = a
-    dens = _e("exp", _xlog(p - 1, x) + _xlog(q - 1, -x, "log1p") - betaln(p, q))
-    return [g * _e("betainc_da", p, q, x), g * _e("betainc_db", p, q, x), g * dens]
+    return [g * _e("betainc_da", p, q, x), g * _e("betainc_db", p, q, x), g * _betainc_density(p, q, x)]
+
+
+def _betainc_density(p: Variable, q: Variable, x: Variable) -> Variable:
+    """x**(p - 1) (1 - x)**(q - 1) / B(p, q), the derivative of betainc(p, q, x) in x."""
+    return _e("exp", _xlog(p - 1, x) + _xlog(q - 1, -x, "log1p") - betaln(p, q))
+
+
+def _betaincinv(a: list, z: Variable, g: Variable) -> list:
+    """x = betaincinv(p, q, y) by the implicit function theorem: dx/dy = 1 / density(x), and
+    in p and q -dI/dp / density, -dI/dq / density at x."""
+    p, q, _ = a
+    inv = g / _betainc_density(p, q, z)
+    return [-inv * _e("betainc_da", p, q, z), -inv * _e("betainc_db", p, q, z), inv]
 
 
 def _no_second_order(name: str, of: str) -> Callable[[list, Variable, Variable], list]:
@@ -229,6 +241,7 @@ SCALAR_GRADS: dict[str, ScalarRule] = {
     "betainc": _betainc,
     "betainc_da": _no_second_order("betainc_da", "betainc"),
     "betainc_db": _no_second_order("betainc_db", "betainc"),
+    "betaincinv": _betaincinv,
     "j0": lambda a, z, g: [-g * _e("j1", a[0])],
     "j1": lambda a, z, g: [g * (_e("j0", a[0]) - _over_x(_e("j1", a[0]), a[0]))],
     "i0": lambda a, z, g: [g * _e("i1", a[0])],

@@ -5,7 +5,7 @@ angle`` and the special functions numpy lacks (``erfc erfinv erfcinv gammaln gam
 linker computes them with Python's ``math`` module, erfinv and erfcinv by the C helper's
 algorithm; ``erfcx`` and the Bessel functions ``jv j0 j1 i0 i1 i0e i1e`` by their C helpers'
 algorithms in :mod:`special_reference`; the incomplete gamma and beta functions ``gammainc
-gammaincc gammaincinv gammainccinv betainc`` and the derivatives in their shape parameters
+gammaincc gammaincinv gammainccinv betainc betaincinv`` and the derivatives in their shape parameters
 ``gammainc_da betainc_da betainc_db`` in :mod:`gamma_reference`).
 
 Importing this module registers the ops in ``scalar_ops.SCALAR_OPS`` (``scalar_ops`` imports it
@@ -195,7 +195,7 @@ MATH_OPS: list[ScalarOp] = [
     ),
     *(
         ScalarOp(name, 3, _gamma_reference(name), f"fc_{name}_$T($0, $1, $2)", compute="float")
-        for name in ("betainc", "betainc_da", "betainc_db")
+        for name in ("betainc", "betainc_da", "betainc_db", "betaincinv")
     ),
     ScalarOp("trunc", 1, np.trunc, "fc_trunc_$T($0)", c_int="$0", c_bool="$0"),
     ScalarOp("square", 1, np.square, "($0 * $0)", c_bool="$0"),
