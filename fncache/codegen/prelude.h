@@ -676,11 +676,28 @@ FC_INLINE double fc_gammainc_da_float64(double a, double x) {
     fc_igam_main(a, x, 0, &da);
     return da; }
 
+/* The standard normal quantile of the tail probability pp <= 1/2 (positive), to ~3e-3: the
+ * rational approximation of Abramowitz and Stegun 26.2.22, a start for the inverses. */
+FC_INLINE double fc_normal_tail(double pp) {
+    const double t = sqrt(-2.0 * log(pp));
+    return t - (2.30753 + t * 0.27061) / (1.0 + t * (0.99229 + t * 0.04481)); }
+
+/* One Halley step for F(x) = target, given u = (F - target) / F' and c = F'' / F' at x, kept
+ * inside (0, hi): a step that would leave halves the distance to the bound instead. Returns
+ * the new x and sets *step. */
+FC_INLINE double fc_halley_step(double x, double u, double c, double hi, double *step) {
+    const double t = u * c;
+    double s = u / (1.0 - 0.5 * (t < 1.0 ? t : 1.0));
+    if (s >= x) s = 0.5 * x;
+    if (s <= x - hi) s = 0.5 * (x - hi);
+    *step = s;
+    return x - s; }
+
 /* x with P(a, x) = p, Q(a, x) = q (p + q = 1, the smaller one exact): a start from the
  * Wilson-Hilferty normal approximation (a > 1) or the small-x power law, refined by Halley
  * steps on whichever of P - p and q - Q has the smaller target. */
 FC_INLINE double fc_igam_inv(double a, double p, double q) {
-    double x, t, err, dens, u, step, da;
+    double x, t, err, dens, step, da;
     int k;
     if (!(a >= 0.0 && p >= 0.0 && q >= 0.0) || a == (double)INFINITY) return (double)NAN;
     if (p == 0.0) return 0.0;
@@ -695,9 +712,7 @@ FC_INLINE double fc_igam_inv(double a, double p, double q) {
         else if (xl > 3.0 * (a + 1.0))
             for (k = 0, x = xl; k < 4; k++) x = xl + (a - 1.0) * log(x);
         else {
-            t = sqrt(-2.0 * log(pp));
-            x = (2.30753 + t * 0.27061) / (1.0 + t * (0.99229 + t * 0.04481)) - t;
-            if (p < 0.5) x = -x;
+            x = p < 0.5 ? fc_normal_tail(pp) : -fc_normal_tail(pp);
             t = 1.0 - 1.0 / (9.0 * a) - x / (3.0 * sqrt(a));
             x = a * t * t * t;
             if (x < 1e-3 * a) x = 1e-3 * a;
@@ -710,11 +725,7 @@ FC_INLINE double fc_igam_inv(double a, double p, double q) {
         err = p < 0.5 ? fc_igam_main(a, x, 0, &da) - p : q - fc_igam_main(a, x, 1, &da);
         dens = fc_igam_fac(a, x) / x;
         if (!(dens > 0.0) || err != err) break;
-        u = err / dens;
-        t = u * ((a - 1.0) / x - 1.0);
-        step = u / (1.0 - 0.5 * (t < 1.0 ? t : 1.0));
-        if (step >= x) step = 0.5 * x;  /* stay positive: halve instead */
-        x -= step;
+        x = fc_halley_step(x, err / dens, (a - 1.0) / x - 1.0, (double)INFINITY, &step);
         if (fabs(step) <= 1e-14 * x) break;  /* Halley's cubic convergence: x is exact now */
     }
     return x; }
@@ -857,9 +868,7 @@ FC_INLINE double fc_betainc_inv(double a, double b, double p, double q) {
         /* a normal approximation in the scale of log(x / (1 - x)) */
         const double pp = p < 0.5 ? p : q;
         double h, l;
-        t = sqrt(-2.0 * log(pp));
-        x = (2.30753 + t * 0.27061) / (1.0 + t * (0.99229 + t * 0.04481)) - t;
-        if (p < 0.5) x = -x;
+        x = p < 0.5 ? fc_normal_tail(pp) : -fc_normal_tail(pp);
         l = (x * x - 3.0) / 6.0;
         h = 2.0 / (1.0 / (2.0 * a - 1.0) + 1.0 / (2.0 * b - 1.0));
         w = x * sqrt(l + h) / h - (1.0 / (2.0 * b - 1.0) - 1.0 / (2.0 * a - 1.0)) * (l + 5.0 / 6.0 - 2.0 / (3.0 * h));
@@ -873,12 +882,7 @@ FC_INLINE double fc_betainc_inv(double a, double b, double p, double q) {
         err = p < 0.5 ? fc_betainc_dual(a, b, x, 0).v - p : q - fc_betainc_dual(a, b, x, 1).v;
         dens = fc_beta_front(a, b, x) / (x * (1.0 - x));
         if (!(dens > 0.0) || err != err) break;
-        u = err / dens;
-        t = u * ((a - 1.0) / x - (b - 1.0) / (1.0 - x));
-        step = u / (1.0 - 0.5 * (t < 1.0 ? t : 1.0));
-        if (step >= x) step = 0.5 * x;  /* stay inside (0, 1): halve the distance instead */
-        if (step <= x - 1.0) step = 0.5 * (x - 1.0);
-        x -= step;
+        x = fc_halley_step(x, err / dens, (a - 1.0) / x - (b - 1.0) / (1.0 - x), 1.0, &step);
         if (fabs(step) <= 1e-14 * x) break;
     }
     return x; }

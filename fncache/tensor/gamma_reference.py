@@ -235,6 +235,22 @@ def _gammainc_da(a: float, x: float) -> float:
     return _igam_main(a, x, False)[1]
 
 
+def _normal_tail(pp: float) -> float:
+    t = math.sqrt(-2.0 * math.log(pp))
+    return t - (2.30753 + t * 0.27061) / (1.0 + t * (0.99229 + t * 0.04481))
+
+
+def _halley_step(x: float, u: float, c: float, hi: float) -> tuple[float, float]:
+    """The new x and the step (C's fc_halley_step)."""
+    t = u * c
+    s = u / (1.0 - 0.5 * (t if t < 1.0 else 1.0))  # NaN gives 1, as in C
+    if s >= x:
+        s = 0.5 * x
+    if s <= x - hi:
+        s = 0.5 * (x - hi)
+    return x - s, s
+
+
 def _igam_start(a: float, p: float, q: float) -> float:
     if a <= 1.0:
         t = 1.0 - a * (0.253 + a * 0.12)
@@ -250,10 +266,7 @@ def _igam_start(a: float, p: float, q: float) -> float:
         for _ in range(4):
             x = xl + (a - 1.0) * math.log(x)
         return x
-    t = math.sqrt(-2.0 * math.log(pp))
-    x = (2.30753 + t * 0.27061) / (1.0 + t * (0.99229 + t * 0.04481)) - t
-    if p < 0.5:
-        x = -x
+    x = _normal_tail(pp) if p < 0.5 else -_normal_tail(pp)
     t = 1.0 - 1.0 / (9.0 * a) - x / (3.0 * math.sqrt(a))
     return max(a * t * t * t, 1e-3 * a)
 
@@ -274,12 +287,7 @@ def _igam_inv(a: float, p: float, q: float) -> float:
         dens = _igam_fac(a, x) / x
         if not dens > 0.0 or err != err:
             break
-        u = err / dens
-        t = u * ((a - 1.0) / x - 1.0)
-        step = u / (1.0 - 0.5 * (t if t < 1.0 else 1.0))  # NaN gives 1, as in C
-        if step >= x:
-            step = 0.5 * x
-        x -= step
+        x, step = _halley_step(x, err / dens, (a - 1.0) / x - 1.0, _INF)
         if abs(step) <= 1e-14 * x:
             break
         k += 1
@@ -414,10 +422,7 @@ def _betainc_start(a: float, b: float, p: float, q: float, lb: float) -> float:
         return -math.expm1(u)
     if a >= 1.0 and b >= 1.0:
         pp = p if p < 0.5 else q
-        t = math.sqrt(-2.0 * math.log(pp))
-        x = (2.30753 + t * 0.27061) / (1.0 + t * (0.99229 + t * 0.04481)) - t
-        if p < 0.5:
-            x = -x
+        x = _normal_tail(pp) if p < 0.5 else -_normal_tail(pp)
         lam = (x * x - 3.0) / 6.0
         h = 2.0 / (1.0 / (2.0 * a - 1.0) + 1.0 / (2.0 * b - 1.0))
         w = x * math.sqrt(lam + h) / h - (1.0 / (2.0 * b - 1.0) - 1.0 / (2.0 * a - 1.0)) * (
@@ -442,14 +447,7 @@ def _betainc_inv(a: float, b: float, p: float, q: float) -> float:
         dens = _beta_front(a, b, x) / (x * (1.0 - x))
         if not dens > 0.0 or err != err:
             break
-        u = err / dens
-        t = u * ((a - 1.0) / x - (b - 1.0) / (1.0 - x))
-        step = u / (1.0 - 0.5 * (t if t < 1.0 else 1.0))  # NaN gives 1, as in C
-        if step >= x:
-            step = 0.5 * x
-        if step <= x - 1.0:
-            step = 0.5 * (x - 1.0)
-        x -= step
+        x, step = _halley_step(x, err / dens, (a - 1.0) / x - (b - 1.0) / (1.0 - x), 1.0)
         if abs(step) <= 1e-14 * x:
             break
         k += 1
