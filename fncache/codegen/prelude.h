@@ -298,9 +298,9 @@ FC_INLINE T fc_logaddexp_##S(T a, T b) {                                        
     T r = m + log1p##SUF(exp##SUF(-fabs##SUF(d)));                                         \
     r = d != d ? d : r;                                                                    \
     return a == b ? a + (T)0.693147180559945309417232121458176568 : r; }                  \
-FC_INLINE T fc_erfinv_##S(T y) {                                                           \
-    const T a = fabs##SUF(y);                                                              \
-    T w = -log##SUF(((T)1 - a) * ((T)1 + a)), p, x, u;                                     \
+/* erf(x) = a for a >= 0 given c = 1 - a exactly (erfcinv knows c, not a, near a = 1) */     \
+FC_INLINE T fc_erfinv_core_##S(T a, T c) {                                                 \
+    T w = -log##SUF(c * ((T)1 + a)), p, x, u;                                              \
     int k;                                                                                 \
     if (w < (T)5) {                                                                        \
         w -= (T)2.5;                                                                       \
@@ -318,16 +318,28 @@ FC_INLINE T fc_erfinv_##S(T y) {                                                
         p = (T)2.83297682 + p * w;                                                         \
     }                                                                                      \
     x = p * a;                                                                             \
+    if (c < (T)1e-16) {  /* erfcinv's far tail, beyond the rational start: from erfc's     \
+                          * asymptotic form exp(-x^2) / (x sqrt(pi)), by fixed-point steps */ \
+        w = -log##SUF(c);                                                                  \
+        x = sqrt##SUF(w);                                                                  \
+        x = sqrt##SUF(w - log##SUF((T)1.7724538509055160 * x));                            \
+        x = sqrt##SUF(w - log##SUF((T)1.7724538509055160 * x));                            \
+    }                                                                                      \
     for (k = 0; k < (int)sizeof(T) / 2; k++) {  /* 4 steps for double, 2 for float */     \
         /* below 0.5 Halley on erf(x) = a; above, Newton on log erfc(x) = log(1 - a),      \
-         * which is nearly quadratic in x, with 1 - a exact */                             \
-        const T d = (T)1.1283791670955126 * exp##SUF(-x * x), c = erfc##SUF(x);            \
+         * which is nearly quadratic in x, with c = 1 - a exact */                         \
+        const T d = (T)1.1283791670955126 * exp##SUF(-x * x), e = erfc##SUF(x);            \
         u = (erf##SUF(x) - a) / d;                                                         \
         x = a < (T)0.5 ? x - u / ((T)1 + x * u)                                            \
-                       : x + (log##SUF(c) - log##SUF((T)1 - a)) * c / d;                   \
+                       : (d > (T)0 ? x + (log##SUF(e) - log##SUF(c)) * e / d : x);         \
     }                                                                                      \
-    x = a < (T)1 ? x : (a == (T)1 ? (T)INFINITY : (T)NAN);                                 \
-    return copysign##SUF(x, y); }
+    return c > (T)0 ? x : (c == (T)0 ? (T)INFINITY : (T)NAN); }                            \
+FC_INLINE T fc_erfinv_##S(T y) {                                                           \
+    const T a = fabs##SUF(y);                                                              \
+    return copysign##SUF(fc_erfinv_core_##S(a, (T)1 - a), y); }                            \
+/* erfc(x) = y: erfinv(1 - y) with 1 - y taken from y exactly, or -erfinv(y - 1) above 1 */ \
+FC_INLINE T fc_erfcinv_##S(T y) {                                                          \
+    return y < (T)1 ? fc_erfinv_core_##S((T)1 - y, y) : -fc_erfinv_core_##S(y - (T)1, (T)2 - y); }
 
 FC_MATH_HELPERS(double, float64, )
 FC_MATH_HELPERS(float, float32, f)
@@ -508,6 +520,384 @@ FC_INLINE float fc_i0_float32(float x) { return (float)fc_i0_float64(x); }
 FC_INLINE float fc_i1_float32(float x) { return (float)fc_i1_float64(x); }
 FC_INLINE float fc_i0e_float32(float x) { return (float)fc_i0e_float64(x); }
 FC_INLINE float fc_i1e_float32(float x) { return (float)fc_i1e_float64(x); }
+/* The incomplete gamma and beta functions and their inverses (scipy's gammainc gammaincc
+ * gammaincinv gammainccinv betainc betaincinv, with the derivatives in the shape parameters their
+ * gradients need). The textbook methods: the power series of P(a, x) below x = a + 1 and the
+ * continued fraction of Q(a, x) above, evaluated by the modified Lentz method; for the beta
+ * function its continued fraction on whichever side of the mean converges fast. Their accuracy
+ * rests on the prefactors x^a e^-x / gamma(a) and x^a (1 - x)^b / B(a, b): for large shapes
+ * they are written with log(1 + d) - d (which has no cancellation near the mean) and Stirling's
+ * series, as in Temme's and DiDonato and Morris's work, so that no large logarithms cancel.
+ * The derivatives in a and b ride along in the same loops (forward differentiation: each
+ * quantity carries its derivatives), so values and derivatives come from one code path. */
+#define FC_IG_EPS 1e-16
+#define FC_IG_TINY 1e-300
+#define FC_IG_ITMAX 100000
+
+/* log(1 + d) - d given lr = log(1 + d) computed by the caller from the exact ratio: the
+ * alternating series below |d| = 0.3 (the difference cancels there), else the difference. */
+FC_INLINE double fc_log1pmx(double lr, double d) {
+    double p = d * d, s = -0.5 * p, t;
+    int k;
+    if (!(fabs(d) < 0.3)) return lr - d;
+    for (k = 3; k < 60; k++) {
+        p *= -d;
+        t = p / k;
+        s -= t;
+        if (fabs(t) < 1e-17 * fabs(s)) break;
+    }
+    return s; }
+
+/* log gamma(a) - ((a - 1/2) log a - a + log(2 pi) / 2), Stirling's series to B_16 (its first
+ * omitted term is below 3e-17 from a = 10 on, where it is used). */
+FC_INLINE double fc_stirling_corr(double a) {
+    const double w = 1.0 / (a * a);
+    return (1.0 / 12 - w * (1.0 / 360 - w * (1.0 / 1260 - w * (1.0 / 1680 - w * (1.0 / 1188
+            - w * (691.0 / 360360 - w * (1.0 / 156 - w * (3617.0 / 122400)))))))) / a; }
+
+/* log gamma(1 + a) for 0 <= a: near 0, where 1 + a would round a away, the Taylor series
+ * -euler_gamma a + sum_k (-1)^k zeta(k) / k a^k (coefficients zeta(k) / k for k = 2..26). */
+FC_INLINE double fc_lgamma1p(double a) {
+    const double z[25] = {
+        0.8224670334241132, 0.40068563438653143, 0.27058080842778454, 0.207385551028674,
+        0.16955717699740822, 0.14404989676884614, 0.12550966952474304, 0.11133426586956469,
+        0.10009945751278179, 0.09095401714582904, 0.083353840546109, 0.0769325164113522,
+        0.07143294629536134, 0.06666870588242046, 0.06250095514121304, 0.05882397865868458,
+        0.055555767627403614, 0.05263167937961666, 0.05000004769810169, 0.04761907033014223,
+        0.04545455629320467, 0.04347826605304026, 0.04166666915034121, 0.04000000119214014,
+        0.03846153903467519};
+    double s = 0.0;
+    int k;
+    if (!(a < 0.2)) return fc_lgamma_float64(1.0 + a);
+    for (k = 24; k >= 0; k--) s = (k & 1 ? -z[k] : z[k]) + a * s;
+    return a * (a * s - 0.5772156649015329); }
+
+/* digamma for a > 0 (the derivatives of gamma(a) in the prefactors): up by the recurrence to
+ * 8, then the asymptotic series (as fncache.tensor.special.psi). */
+FC_INLINE double fc_digamma_pos(double a) {
+    double s = 0.0, w;
+    while (a < 8.0) { s -= 1.0 / a; a += 1.0; }
+    w = 1.0 / (a * a);
+    return s + log(a) - 0.5 / a - w * (1.0 / 12 - w * (1.0 / 120 - w * (1.0 / 252 - w * (1.0 / 240
+            - w * (1.0 / 132 - w * (691.0 / 32760)))))); }
+
+/* x^a e^-x / gamma(a) for a > 0, x > 0: directly for small a, for a >= 10 as
+ * (x / a)^a e^(a - x) sqrt(a / (2 pi)) / exp(stirling_corr(a)). */
+FC_INLINE double fc_igam_fac(double a, double x) {
+    if (a < 10.0) return exp(a * log(x) - x - fc_lgamma_float64(a));
+    return exp(a * fc_log1pmx(log(x / a), (x - a) / a) - fc_stirling_corr(a))
+           * sqrt(a / 6.283185307179586); }
+
+/* P(a, x) (or Q with `upper`) for a > 0, 0 < x < inf, and with `da` its derivative in a. */
+FC_INLINE double fc_igam_main(double a, double x, int upper, double *da) {
+    double fac, dfac, s, ds, t, dt, r;
+    int n;
+    if (a < 1.0 && x < 1.5) {
+        /* Q = u - x^a / gamma(1 + a) a sum_{n>=1} (-x)^n / (n! (a + n)), u = 1 - x^a / gamma(1 + a),
+         * so that Q keeps its relative accuracy as a goes to 0 (where P is near 1) */
+        const double e = a * log(x) - fc_lgamma1p(a), xa = exp(e);
+        double dxa;
+        s = 0.0; ds = 0.0; t = 1.0;
+        for (n = 1; n < 60; n++) {
+            t *= -x / n;
+            s += t / (a + n);
+            ds -= t / ((a + n) * (a + n));
+            if (fabs(t) < 1e-17 * fabs(s)) break;
+        }
+        r = -expm1(e) - xa * a * s;
+        /* d/da of x^a / gamma(1 + a) is that times log x - digamma(1 + a) */
+        dxa = xa * (log(x) - fc_digamma_pos(1.0 + a));
+        /* P = x^a / gamma(1 + a) (1 + a sum), directly: 1 - Q would lose a small P */
+        *da = dxa * (1.0 + a * s) + xa * (s + a * ds);
+        return upper ? r : xa * (1.0 + a * s);
+    }
+    fac = fc_igam_fac(a, x);
+    dfac = log(x) - fc_digamma_pos(a);  /* d log(fac) / da */
+    if (x < a + 1.0) {
+        /* P = fac sum_n x^n / (a (a + 1) ... (a + n)) */
+        t = 1.0 / a; dt = -t / a; s = t; ds = dt;
+        for (n = 1; n < FC_IG_ITMAX; n++) {
+            t *= x / (a + n);
+            dt = dt * x / (a + n) - t / (a + n);
+            s += t; ds += dt;
+            if (t < FC_IG_EPS * s && fabs(dt) < FC_IG_EPS * fabs(ds)) break;
+        }
+        r = n < FC_IG_ITMAX ? fac * s : (double)NAN;
+        *da = fac * (dfac * s + ds);
+        return upper ? 1.0 - r : r;
+    }
+    {
+        /* Q = fac / (x + 1 - a - 1 (1 - a) / (x + 3 - a - 2 (2 - a) / (x + 5 - a - ...))),
+         * the modified Lentz method, each quantity with its derivative in a */
+        double b = x + 1.0 - a, c = 1.0 / FC_IG_TINY, dc = 0.0, d = 1.0 / b, dd = d * d;
+        double h = d, dh = dd, an, dn, del, ddel, dd0;
+        for (n = 1; n < FC_IG_ITMAX; n++) {
+            an = -n * (n - a);
+            b += 2.0;
+            dn = an * d + b;                    /* d/da: n d + an dd - 1 */
+            dd0 = n * d + an * dd - 1.0;
+            if (fabs(dn) < FC_IG_TINY) dn = FC_IG_TINY;
+            dc = -1.0 + (n * c - an * dc) / (c * c);
+            c = b + an / c;
+            if (fabs(c) < FC_IG_TINY) c = FC_IG_TINY;
+            d = 1.0 / dn; dd = -dd0 * d * d;
+            del = d * c; ddel = dd * c + d * dc;
+            dh = dh * del + h * ddel;
+            h *= del;
+            if (fabs(del - 1.0) < FC_IG_EPS && fabs(ddel) < FC_IG_EPS * (1.0 + fabs(dh / h))) break;
+        }
+        r = n < FC_IG_ITMAX ? fac * h : (double)NAN;
+        *da = -fac * (dfac * h + dh);
+        return upper ? r : 1.0 - r;
+    } }
+
+/* scipy's special values: NaN for a or x negative or NaN and for a = x = 0 (and a = x = inf);
+ * 0 at x = 0, 1 for a = 0 (< x) and at x = inf; P = 0 for a = inf. Returns 1 with P set for
+ * these, 0 otherwise. */
+FC_INLINE int fc_igam_edge(double a, double x, double *p) {
+    if (!(a >= 0.0 && x >= 0.0) || (a == 0.0 && x == 0.0) || (a == x && x == (double)INFINITY))
+        *p = (double)NAN;
+    else if (x == 0.0) *p = 0.0;
+    else if (a == 0.0 || x == (double)INFINITY) *p = 1.0;
+    else if (a == (double)INFINITY) *p = 0.0;
+    else return 0;
+    return 1; }
+
+FC_INLINE double fc_gammainc_float64(double a, double x) {
+    double p, da;
+    return fc_igam_edge(a, x, &p) ? p : fc_igam_main(a, x, 0, &da); }
+FC_INLINE double fc_gammaincc_float64(double a, double x) {
+    double p, da;
+    return fc_igam_edge(a, x, &p) ? 1.0 - p : fc_igam_main(a, x, 1, &da); }
+/* d P(a, x) / da (the gradients of gammainc and, negated, gammaincc in a): 0 at the edges */
+FC_INLINE double fc_gammainc_da_float64(double a, double x) {
+    double p, da;
+    if (fc_igam_edge(a, x, &p)) return p == p ? 0.0 : p;
+    fc_igam_main(a, x, 0, &da);
+    return da; }
+
+/* The standard normal quantile of the tail probability pp <= 1/2 (positive), to ~3e-3: the
+ * rational approximation of Abramowitz and Stegun 26.2.22, a start for the inverses. */
+FC_INLINE double fc_normal_tail(double pp) {
+    const double t = sqrt(-2.0 * log(pp));
+    return t - (2.30753 + t * 0.27061) / (1.0 + t * (0.99229 + t * 0.04481)); }
+
+/* One Halley step for F(x) = target, given u = (F - target) / F' and c = F'' / F' at x, kept
+ * inside (0, hi): a step that would leave halves the distance to the bound instead. Returns
+ * the new x and sets *step. */
+FC_INLINE double fc_halley_step(double x, double u, double c, double hi, double *step) {
+    const double t = u * c;
+    double s = u / (1.0 - 0.5 * (t < 1.0 ? t : 1.0));
+    if (s >= x) s = 0.5 * x;
+    if (s <= x - hi) s = 0.5 * (x - hi);
+    *step = s;
+    return x - s; }
+
+/* x with P(a, x) = p, Q(a, x) = q (p + q = 1, the smaller one exact): a start from the
+ * Wilson-Hilferty normal approximation (a > 1) or the small-x power law, refined by Halley
+ * steps on whichever of P - p and q - Q has the smaller target. */
+FC_INLINE double fc_igam_inv(double a, double p, double q) {
+    double x, t, err, dens, step, da;
+    int k;
+    if (!(a >= 0.0 && p >= 0.0 && q >= 0.0) || a == (double)INFINITY) return (double)NAN;
+    if (p == 0.0) return 0.0;
+    if (q == 0.0) return (double)INFINITY;
+    if (a == 0.0) return (double)NAN;
+    if (a > 1.0) {
+        const double pp = p < 0.5 ? p : q, lg = fc_lgamma_float64(a);
+        /* the far tails, where the Wilson-Hilferty start is poor: the series' first term
+         * x^a / gamma(a + 1) = p, and x^(a - 1) e^-x / gamma(a) = q (by fixed-point steps) */
+        const double xs = exp((log(p) + lg + log(a)) / a), xl = -log(q) - lg;
+        if (xs < 0.2 * (a + 1.0)) x = xs;
+        else if (xl > 3.0 * (a + 1.0))
+            for (k = 0, x = xl; k < 4; k++) x = xl + (a - 1.0) * log(x);
+        else {
+            x = p < 0.5 ? fc_normal_tail(pp) : -fc_normal_tail(pp);
+            t = 1.0 - 1.0 / (9.0 * a) - x / (3.0 * sqrt(a));
+            x = a * t * t * t;
+            if (x < 1e-3 * a) x = 1e-3 * a;
+        }
+    } else {
+        t = 1.0 - a * (0.253 + a * 0.12);
+        x = p < t ? pow(p / t, 1.0 / a) : 1.0 - log(q / (1.0 - t));
+    }
+    for (k = 0; k < 100 && x > 0.0; k++) {
+        err = p < 0.5 ? fc_igam_main(a, x, 0, &da) - p : q - fc_igam_main(a, x, 1, &da);
+        dens = fc_igam_fac(a, x) / x;
+        if (!(dens > 0.0) || err != err) break;
+        x = fc_halley_step(x, err / dens, (a - 1.0) / x - 1.0, (double)INFINITY, &step);
+        if (fabs(step) <= 1e-14 * x) break;  /* Halley's cubic convergence: x is exact now */
+    }
+    return x; }
+
+FC_INLINE double fc_gammaincinv_float64(double a, double y) { return fc_igam_inv(a, y, 1.0 - y); }
+FC_INLINE double fc_gammainccinv_float64(double a, double y) { return fc_igam_inv(a, 1.0 - y, y); }
+
+/* log B(a, b) for a, b > 0: Stirling's series where a shape is 10 or more, written so that
+ * the large logarithms cancel analytically (for b >= a >= 10: log(2 pi) / 2 - log(b) / 2 +
+ * (a - 1/2) log(a / (a + b)) - b log(1 + a / b) and the series' corrections). */
+FC_INLINE double fc_lbeta(double a, double b) {
+    const double lo = a < b ? a : b, hi = a < b ? b : a, s = a + b;
+    if (lo >= 10.0)
+        return 0.9189385332046728 - 0.5 * log(hi) + (lo - 0.5) * log(lo / s) - hi * log1p(lo / hi)
+               + fc_stirling_corr(lo) + fc_stirling_corr(hi) - fc_stirling_corr(s);
+    if (hi >= 10.0)
+        return fc_lgamma_float64(lo) - (hi - 0.5) * log1p(lo / hi) - lo * log(s) + lo
+               + fc_stirling_corr(hi) - fc_stirling_corr(s);
+    return fc_lgamma_float64(lo) + fc_lgamma_float64(hi) - fc_lgamma_float64(s); }
+
+/* x^a (1 - x)^b / B(a, b) for a, b > 0, 0 < x < 1. For a, b >= 10 with u = x (a + b) / a - 1
+ * and v = (1 - x) (a + b) / b - 1 (a u + b v = 0) it is sqrt(a b / (2 pi (a + b))) times
+ * exp(a (log(1 + u) - u) + b (log(1 + v) - v)) and the Stirling corrections; 1 - x is only
+ * formed where it is exact (x >= 1/2). */
+FC_INLINE double fc_beta_front(double a, double b, double x) {
+    const double y = 1.0 - x, s = a + b;
+    double e, lu, lv;
+    if (a < 10.0 || b < 10.0)
+        return exp((x <= 0.5 ? a * log(x) + b * log1p(-x) : a * log1p(-y) + b * log(y))
+                   - fc_lbeta(a, b));
+    if (x <= 0.5) { e = fma(x, s, -a); lu = log(x); lv = log1p(-x); }
+    else { e = -fma(y, s, -b); lu = log1p(-y); lv = log(y); }
+    lu += log1p(b / a); lv += log1p(a / b);
+    return sqrt(a * b / (6.283185307179586 * s))
+           * exp(a * fc_log1pmx(lu, e / a) + b * fc_log1pmx(lv, -e / b) + fc_stirling_corr(s)
+                 - fc_stirling_corr(a) - fc_stirling_corr(b)); }
+
+/* A value with its derivatives in the two shapes a and b of the incomplete beta function. */
+typedef struct { double v, a, b; } fc_dual;
+FC_INLINE fc_dual fc_dual_make(double v, double da, double db) {
+    fc_dual r; r.v = v; r.a = da; r.b = db; return r; }
+FC_INLINE fc_dual fc_dual_mul(fc_dual x, fc_dual y) {
+    return fc_dual_make(x.v * y.v, x.a * y.v + x.v * y.a, x.b * y.v + x.v * y.b); }
+FC_INLINE fc_dual fc_dual_div(fc_dual x, fc_dual y) {
+    const double q = x.v / y.v;
+    return fc_dual_make(q, (x.a - q * y.a) / y.v, (x.b - q * y.b) / y.v); }
+FC_INLINE fc_dual fc_dual_add(fc_dual x, double c) { x.v += c; return x; }
+FC_INLINE fc_dual fc_dual_scale(fc_dual x, double c) { return fc_dual_make(c * x.v, c * x.a, c * x.b); }
+
+/* One step of the modified Lentz method for 1 + aa / (1 + ...): updates d, c and h. */
+FC_INLINE fc_dual fc_lentz_step(fc_dual aa, fc_dual *d, fc_dual *c, fc_dual *h) {
+    fc_dual del;
+    *d = fc_dual_add(fc_dual_mul(aa, *d), 1.0);
+    if (fabs(d->v) < FC_IG_TINY) d->v = FC_IG_TINY;
+    *c = fc_dual_add(fc_dual_div(aa, *c), 1.0);
+    if (fabs(c->v) < FC_IG_TINY) c->v = FC_IG_TINY;
+    *d = fc_dual_div(fc_dual_make(1.0, 0.0, 0.0), *d);
+    del = fc_dual_mul(*d, *c);
+    *h = fc_dual_mul(*h, del);
+    return del; }
+
+/* The continued fraction of I_x(p, q) = x^p (1 - x)^q / (p B(p, q)) / (1 + d1 / (1 + d2 /
+ * (1 + ...))), d_{2m} = m (q - m) x / ((p + 2m - 1) (p + 2m)), d_{2m+1} = -(p + m) (p + q + m) x
+ * / ((p + 2m) (p + 2m + 1)); it converges fast for x below the mean (p + 1) / (p + q + 2).
+ * p and q carry their derivatives in the outer a and b. NaN if it has not converged. */
+FC_INLINE fc_dual fc_betacf(fc_dual p, fc_dual q, double x) {
+    const fc_dual pq = fc_dual_make(p.v + q.v, p.a + q.a, p.b + q.b);
+    fc_dual c = fc_dual_make(1.0, 0.0, 0.0), d, h, aa, del;
+    int m;
+    d = fc_dual_add(fc_dual_scale(fc_dual_div(pq, fc_dual_add(p, 1.0)), -x), 1.0);
+    if (fabs(d.v) < FC_IG_TINY) d.v = FC_IG_TINY;
+    d = fc_dual_div(c, d);
+    h = d;
+    for (m = 1; m < FC_IG_ITMAX; m++) {
+        aa = fc_dual_scale(fc_dual_div(fc_dual_add(q, -m),
+                                       fc_dual_mul(fc_dual_add(p, 2.0 * m - 1.0), fc_dual_add(p, 2.0 * m))),
+                           m * x);
+        fc_lentz_step(aa, &d, &c, &h);
+        aa = fc_dual_scale(fc_dual_div(fc_dual_mul(fc_dual_add(p, m), fc_dual_add(pq, m)),
+                                       fc_dual_mul(fc_dual_add(p, 2.0 * m), fc_dual_add(p, 2.0 * m + 1.0))),
+                           -x);
+        del = fc_lentz_step(aa, &d, &c, &h);
+        if (fabs(del.v - 1.0) < FC_IG_EPS && fabs(del.a) + fabs(del.b) < FC_IG_EPS) return h;
+    }
+    return fc_dual_make((double)NAN, (double)NAN, (double)NAN); }
+
+/* I_x(a, b) (or 1 - I_x(a, b) with `upper`, without cancellation) with its derivatives in a
+ * and b: scipy's special values (NaN for negative or NaN arguments, x outside [0, 1],
+ * a = b = 0 and a = b = inf; 0 at x = 0 and for b = 0 or a = inf, 1 at x = 1 and for a = 0
+ * or b = inf; derivatives 0 there), else the continued fraction on the side of the mean where
+ * it converges, the other side by I_x(a, b) = 1 - I_{1-x}(b, a). */
+FC_INLINE fc_dual fc_betainc_dual(double a, double b, double x, int upper) {
+    const double inf = (double)INFINITY;
+    double f, da, db, ab, v, sg;
+    int swap;
+    fc_dual h;
+    if (!(a >= 0.0 && b >= 0.0 && x >= 0.0 && x <= 1.0) || (a == 0.0 && b == 0.0) || (a == inf && b == inf))
+        return fc_dual_make((double)NAN, (double)NAN, (double)NAN);
+    if (x == 0.0 || x == 1.0) v = x;
+    else if (a == 0.0 || b == inf) v = 1.0;
+    else if (b == 0.0 || a == inf) v = 0.0;
+    else v = -1.0;
+    if (v >= 0.0) return fc_dual_make(upper ? 1.0 - v : v, 0.0, 0.0);
+    f = fc_beta_front(a, b, x);
+    ab = fc_digamma_pos(a + b);
+    da = log(x) - fc_digamma_pos(a) + ab;
+    db = log1p(-x) - fc_digamma_pos(b) + ab;
+    swap = !(x * (a + b + 2.0) < a + 1.0);
+    h = swap ? fc_dual_div(fc_betacf(fc_dual_make(b, 0.0, 1.0), fc_dual_make(a, 1.0, 0.0), 1.0 - x),
+                           fc_dual_make(b, 0.0, 1.0))
+             : fc_dual_div(fc_betacf(fc_dual_make(a, 1.0, 0.0), fc_dual_make(b, 0.0, 1.0), x),
+                           fc_dual_make(a, 1.0, 0.0));
+    /* f h is I on the direct side, 1 - I on the swapped one */
+    v = f * h.v;
+    sg = swap != upper ? -1.0 : 1.0;
+    if (swap != upper) v = 1.0 - v;
+    return fc_dual_make(v, sg * f * (da * h.v + h.a), sg * f * (db * h.v + h.b)); }
+
+FC_INLINE double fc_betainc_float64(double a, double b, double x) { return fc_betainc_dual(a, b, x, 0).v; }
+FC_INLINE double fc_betainc_da_float64(double a, double b, double x) { return fc_betainc_dual(a, b, x, 0).a; }
+FC_INLINE double fc_betainc_db_float64(double a, double b, double x) { return fc_betainc_dual(a, b, x, 0).b; }
+
+/* x with I_x(a, b) = p, 1 - I_x(a, b) = q (p + q = 1, the smaller one exact): a start from a
+ * normal approximation (a, b >= 1) or the power laws of the two tails, refined by Halley steps
+ * on whichever of I - p and q - (1 - I) has the smaller target, kept inside (0, 1). */
+FC_INLINE double fc_betainc_inv(double a, double b, double p, double q) {
+    const double inf = (double)INFINITY;
+    double x, t, u, w, err, dens, step, lb;
+    int k;
+    if (!(a > 0.0 && b > 0.0 && p >= 0.0 && q >= 0.0) || (a == inf && b == inf)) return (double)NAN;
+    if (p == 0.0 || b == inf) return 0.0;
+    if (q == 0.0 || a == inf) return 1.0;
+    lb = fc_lbeta(a, b);
+    /* the tails' power laws: I ~ x^a / (a B) near 0 and 1 - I ~ (1 - x)^b / (b B) near 1 */
+    t = exp((log(a * p) + lb) / a);
+    u = (log(b * q) + lb) / b;
+    if (p < 1e-8 || t < 0.2 * a / (a + b)) x = t;
+    else if (q < 1e-8 || exp(u) < 0.2 * b / (a + b)) x = -expm1(u);
+    else if (a >= 1.0 && b >= 1.0) {
+        /* a normal approximation in the scale of log(x / (1 - x)) */
+        const double pp = p < 0.5 ? p : q;
+        double h, l;
+        x = p < 0.5 ? fc_normal_tail(pp) : -fc_normal_tail(pp);
+        l = (x * x - 3.0) / 6.0;
+        h = 2.0 / (1.0 / (2.0 * a - 1.0) + 1.0 / (2.0 * b - 1.0));
+        w = x * sqrt(l + h) / h - (1.0 / (2.0 * b - 1.0) - 1.0 / (2.0 * a - 1.0)) * (l + 5.0 / 6.0 - 2.0 / (3.0 * h));
+        x = a / (a + b * exp(2.0 * w));
+    } else {
+        /* the tail whose power law holds more of the mass at p */
+        w = exp(a * log(a / (a + b)) - lb) / a;
+        x = p * (w + exp(b * log(b / (a + b)) - lb) / b) < w ? t : -expm1(u);
+    }
+    for (k = 0; k < 100 && x > 0.0 && x < 1.0; k++) {
+        err = p < 0.5 ? fc_betainc_dual(a, b, x, 0).v - p : q - fc_betainc_dual(a, b, x, 1).v;
+        dens = fc_beta_front(a, b, x) / (x * (1.0 - x));
+        if (!(dens > 0.0) || err != err) break;
+        x = fc_halley_step(x, err / dens, (a - 1.0) / x - (b - 1.0) / (1.0 - x), 1.0, &step);
+        if (fabs(step) <= 1e-14 * x) break;
+    }
+    return x; }
+
+FC_INLINE double fc_betaincinv_float64(double a, double b, double y) { return fc_betainc_inv(a, b, y, 1.0 - y); }
+
+FC_INLINE float fc_gammainc_float32(float a, float x) { return (float)fc_gammainc_float64(a, x); }
+FC_INLINE float fc_gammaincc_float32(float a, float x) { return (float)fc_gammaincc_float64(a, x); }
+FC_INLINE float fc_gammainc_da_float32(float a, float x) { return (float)fc_gammainc_da_float64(a, x); }
+FC_INLINE float fc_gammaincinv_float32(float a, float y) { return (float)fc_gammaincinv_float64(a, y); }
+FC_INLINE float fc_gammainccinv_float32(float a, float y) { return (float)fc_gammainccinv_float64(a, y); }
+FC_INLINE float fc_betainc_float32(float a, float b, float x) { return (float)fc_betainc_float64(a, b, x); }
+FC_INLINE float fc_betainc_da_float32(float a, float b, float x) { return (float)fc_betainc_da_float64(a, b, x); }
+FC_INLINE float fc_betainc_db_float32(float a, float b, float x) { return (float)fc_betainc_db_float64(a, b, x); }
+FC_INLINE float fc_betaincinv_float32(float a, float b, float y) { return (float)fc_betaincinv_float64(a, b, y); }
 #ifndef FC_VECTOR_FMOD
 FC_INLINE npy_float64 fc_fmod_float64(npy_float64 a, npy_float64 b) { return fmod(a, b); }
 FC_INLINE npy_float32 fc_fmod_float32(npy_float32 a, npy_float32 b) { return fmodf(a, b); }

@@ -157,6 +157,29 @@ i0 = _unary("i0", "Elementwise modified Bessel function of the first kind of ord
 i1 = _unary("i1", "Elementwise modified Bessel function of the first kind of order 1.")
 i0e = _unary("i0e", "Elementwise exponentially scaled i0: exp(-|x|) * i0(x).")
 i1e = _unary("i1e", "Elementwise exponentially scaled i1: exp(-|x|) * i1(x).")
+erfcinv = _unary(
+    "erfcinv", "Elementwise inverse complementary error function (+inf at 0, -inf at 2, NaN outside)."
+)
+gammainc = _binary(
+    "gammainc", "Elementwise regularized lower incomplete gamma function P(k, x) (scipy's gammainc)."
+)
+gammaincc = _binary(
+    "gammaincc", "Elementwise regularized upper incomplete gamma function Q(k, x) = 1 - P(k, x)."
+)
+gammaincinv = _binary("gammaincinv", "Elementwise x with gammainc(k, x) = y: gammaincinv(k, y).")
+gammainccinv = _binary("gammainccinv", "Elementwise x with gammaincc(k, x) = y: gammainccinv(k, y).")
+
+
+def betainc(a: Any, b: Any, x: Any) -> TensorVariable:
+    """Elementwise regularized incomplete beta function I_x(a, b) (scipy's betainc)."""
+    return elemwise("betainc", a, b, x)
+
+
+def betaincinv(a: Any, b: Any, y: Any) -> TensorVariable:
+    """Elementwise x with betainc(a, b, x) = y (scipy's betaincinv)."""
+    return elemwise("betaincinv", a, b, y)
+
+
 trunc = _unary("trunc", "Elementwise rounding towards zero (integers stay integers).")
 square = _unary("square", "Elementwise x * x (numpy.square).")
 reciprocal = _unary("reciprocal", "Elementwise 1 / x (integer division for integers).")
@@ -334,6 +357,13 @@ __all__ += [
     "i1",
     "i0e",
     "i1e",
+    "erfcinv",
+    "gammainc",
+    "gammaincc",
+    "gammaincinv",
+    "gammainccinv",
+    "betainc",
+    "betaincinv",
     "trunc",
     "square",
     "reciprocal",
@@ -476,7 +506,23 @@ _LAZY = {
     **dict.fromkeys(
         ("compress", "fill_diagonal_offset", "ravel_multi_index", "to_one_hot", "unravel_index"), "index_ops"
     ),
-    **dict.fromkeys(("digamma", "log1mexp", "log1pexp", "polygamma", "psi", "xlogx", "xlogy0"), "special"),
+    **dict.fromkeys(
+        (
+            "betaln",
+            "chi2sf",
+            "digamma",
+            "gammal",
+            "gammau",
+            "log1mexp",
+            "log1pexp",
+            "polygamma",
+            "psi",
+            "tri_gamma",
+            "xlogx",
+            "xlogy0",
+        ),
+        "special",
+    ),
     **dict.fromkeys(
         ("NotScalarConstantError", "get_scalar_constant_value", "get_underlying_scalar_constant_value"),
         "constant_value",

@@ -64,7 +64,7 @@ from .scan import Scan
 from .signal.pool import AveragePoolGrad, MaxPoolGrad, MaxPoolGradGrad, Pool
 from .scan_grad import scan_grad
 from .scalar_ops import Composite
-from .special import psi
+from .special import betaln, psi
 from .shape_ops import Concatenate, DimShuffle, MakeVector, Reshape, Shape, dimshuffle, flatten, reshape
 from .shape_ops import dim_sizes, shape
 from .slinalg import Cholesky, Solve, SolveTriangular
@@ -118,6 +118,58 @@ def _jv(a: list, z: Variable, g: Variable) -> list:
             f"({v.type}); give the order as a constant or an int tensor"
         )
     return [None, g * 0.5 * (_e("jv", v - 1, x) - _e("jv", v + 1, x))]
+
+
+def _xlog(c: Variable, v: Variable, log: str = "log") -> Variable:
+    """c * log(v) (or log1p), 0 where c == 0: the power v**c of a density is 1 there, also at
+    v == 0."""
+    return _e("switch", _e("eq", c, 0), 0, c * _e(log, v))
+
+
+def _gamma_density(k: Variable, x: Variable) -> Variable:
+    """x**(k - 1) exp(-x) / gamma(k), the derivative of gammainc(k, x) in x."""
+    return _e("exp", _xlog(k - 1, x) - x - _e("gammaln", k))
+
+
+def _gammainc_inverse(sign: float) -> Callable[[list, Variable, Variable], list]:
+    """The gradient of x = gammaincinv(k, y) (sign 1) or gammainccinv (sign -1) by the implicit
+    function theorem: dx/dy = sign / density(k, x), and in k -dP(k, x)/dk / density(k, x) for
+    both (P and Q = 1 - P have opposite derivatives in k and in x)."""
+
+    def rule(a: list, z: Variable, g: Variable) -> list:
+        dens = _gamma_density(a[0], z)
+        return [-g * _e("gammainc_da", a[0], z) / dens, sign * g / dens]
+
+    return rule
+
+
+def _betainc(a: list, z: Variable, g: Variable) -> list:
+    p, q, x = a
+    return [g * _e("betainc_da", p, q, x), g * _e("betainc_db", p, q, x), g * _betainc_density(p, q, x)]
+
+
+def _betainc_density(p: Variable, q: Variable, x: Variable) -> Variable:
+    """x**(p - 1) (1 - x)**(q - 1) / B(p, q), the derivative of betainc(p, q, x) in x."""
+    return _e("exp", _xlog(p - 1, x) + _xlog(q - 1, -x, "log1p") - betaln(p, q))
+
+
+def _betaincinv(a: list, z: Variable, g: Variable) -> list:
+    """x = betaincinv(p, q, y) by the implicit function theorem: dx/dy = 1 / density(x), and
+    in p and q -dI/dp / density, -dI/dq / density at x."""
+    p, q, _ = a
+    inv = g / _betainc_density(p, q, z)
+    return [-inv * _e("betainc_da", p, q, z), -inv * _e("betainc_db", p, q, z), inv]
+
+
+def _no_second_order(name: str, of: str) -> Callable[[list, Variable, Variable], list]:
+    def rule(a: list, z: Variable, g: Variable) -> list:
+        raise NullTypeGradError(
+            f"grad: {name}, the derivative of {of} in its shape parameter, has no gradient (a "
+            f"second derivative of {of} in its shape parameter is not implemented); take the "
+            f"gradient in the shape parameter once, or differentiate in x only"
+        )
+
+    return rule
 
 
 def _arctan2(a: list, z: Variable, g: Variable) -> list:
@@ -180,6 +232,16 @@ SCALAR_GRADS: dict[str, ScalarRule] = {
     "gamma": lambda a, z, g: [g * z * psi(a[0])],
     "erfcx": lambda a, z, g: [g * (2 * a[0] * z - 2 / math.sqrt(math.pi))],
     "jv": _jv,
+    "erfcinv": lambda a, z, g: [g * (-math.sqrt(math.pi) / 2) * _e("exp", _e("sqr", z))],
+    "gammainc": lambda a, z, g: [g * _e("gammainc_da", *a), g * _gamma_density(*a)],
+    "gammaincc": lambda a, z, g: [-g * _e("gammainc_da", *a), -g * _gamma_density(*a)],
+    "gammaincinv": _gammainc_inverse(1.0),
+    "gammainccinv": _gammainc_inverse(-1.0),
+    "gammainc_da": _no_second_order("gammainc_da", "gammainc"),
+    "betainc": _betainc,
+    "betainc_da": _no_second_order("betainc_da", "betainc"),
+    "betainc_db": _no_second_order("betainc_db", "betainc"),
+    "betaincinv": _betaincinv,
     "j0": lambda a, z, g: [-g * _e("j1", a[0])],
     "j1": lambda a, z, g: [g * (_e("j0", a[0]) - _over_x(_e("j1", a[0]), a[0]))],
     "i0": lambda a, z, g: [g * _e("i1", a[0])],

@@ -1,10 +1,12 @@
 """Scalar ops for the numpy ufuncs beyond the core table of :mod:`scalar_ops`: inverse
 hyperbolics, ``arctan2 hypot fmod copysign nextafter``, ``trunc isfinite signbit exp2 deg2rad
 rad2deg reciprocal square``, the shifts, ``logaddexp``, the complex parts ``real imag conj
-angle`` and the special functions numpy lacks (``erfc erfinv gammaln gamma``: the Python linker
-computes them with Python's ``math`` module, erfinv by the C helper's algorithm; ``erfcx`` and
-the Bessel functions ``jv j0 j1 i0 i1 i0e i1e`` by their C helpers' algorithms in
-:mod:`special_reference`).
+angle`` and the special functions numpy lacks (``erfc erfinv erfcinv gammaln gamma``: the Python
+linker computes them with Python's ``math`` module, erfinv and erfcinv by the C helper's
+algorithm; ``erfcx`` and the Bessel functions ``jv j0 j1 i0 i1 i0e i1e`` by their C helpers'
+algorithms in :mod:`special_reference`; the incomplete gamma and beta functions ``gammainc
+gammaincc gammaincinv gammainccinv betainc betaincinv`` and the derivatives in their shape parameters
+``gammainc_da betainc_da betainc_db`` in :mod:`gamma_reference`).
 
 Importing this module registers the ops in ``scalar_ops.SCALAR_OPS`` (``scalar_ops`` imports it
 last), so they fuse, key, pickle and render in C and CUDA exactly like the core ones. Their C
@@ -21,7 +23,7 @@ import numpy as np
 from . import special_reference
 from .scalar_ops import SCALAR_OPS, ScalarOp
 
-__all__ = ["MATH_OPS", "erfinv_reference"]
+__all__ = ["MATH_OPS", "erfinv_reference", "erfcinv_reference"]
 
 
 def _float_result(x: np.ndarray) -> np.dtype:
@@ -77,15 +79,10 @@ _erf64 = np.frompyfunc(math.erf, 1, 1)
 _erfc64 = np.frompyfunc(math.erfc, 1, 1)
 
 
-def erfinv_reference(y: np.ndarray) -> np.ndarray:
-    """The inverse error function, by the algorithm of the C helper ``fc_erfinv``: Giles's
-    single-precision rational start, then Halley steps on erf (below 0.5) or Newton
-    steps on log erfc (above)."""
-    dt = _float_result(y)
-    y = np.asarray(y).astype(np.float64)
-    a = np.abs(y)
+def _erfinv_core(a: np.ndarray, c: np.ndarray, steps: int) -> np.ndarray:
+    """x >= 0 with erf(x) = a, given c = 1 - a exactly: the C helper ``fc_erfinv_core``."""
     with np.errstate(all="ignore"):
-        w = -np.log((1 - a) * (1 + a))
+        w = -np.log(c * (1 + a))
         lo, hi = w - 2.5, np.sqrt(w) - 3
         p_lo = np.polyval(
             [
@@ -116,14 +113,55 @@ def erfinv_reference(y: np.ndarray) -> np.ndarray:
             hi,
         )
         x = np.where(w < 5, p_lo, p_hi) * a
-        for _ in range(dt.itemsize // 2):  # as the C helper: 4 steps for double, 2 for float
+        # the far tail (erfcinv only): from erfc's asymptotic form, by fixed-point steps
+        lc = -np.log(c)
+        far = np.sqrt(lc)
+        for _ in range(2):
+            far = np.sqrt(lc - np.log(1.7724538509055160 * far))
+        x = np.where(c < 1e-16, far, x)
+        for _ in range(steps):
             xs = np.nan_to_num(x)
             d = 1.1283791670955126 * np.exp(-x * x)
-            c = np.asarray(_erfc64(xs), dtype=np.float64)
+            e = np.asarray(_erfc64(xs), dtype=np.float64)
             u = (np.asarray(_erf64(xs), dtype=np.float64) - a) / d
-            x = np.where(a < 0.5, x - u / (1 + x * u), x + (np.log(c) - np.log(1 - a)) * c / d)
-        x = np.where(a < 1, x, np.where(a == 1, np.inf, np.nan))
-        return np.copysign(x, y).astype(dt)
+            newton = np.where(d > 0, x + (np.log(e) - np.log(c)) * e / d, x)
+            x = np.where(a < 0.5, x - u / (1 + x * u), newton)
+        return np.where(c > 0, x, np.where(c == 0, np.inf, np.nan))
+
+
+def erfinv_reference(y: np.ndarray) -> np.ndarray:
+    """The inverse error function, by the algorithm of the C helper ``fc_erfinv``: Giles's
+    single-precision rational start, then Halley steps on erf (below 0.5) or Newton
+    steps on log erfc (above)."""
+    dt = _float_result(y)
+    y = np.asarray(y).astype(np.float64)
+    a = np.abs(y)
+    # as the C helper: 4 steps for double, 2 for float
+    return np.copysign(_erfinv_core(a, 1 - a, dt.itemsize // 2), y).astype(dt)
+
+
+def erfcinv_reference(y: np.ndarray) -> np.ndarray:
+    """The inverse complementary error function, by the C helper ``fc_erfcinv``'s algorithm:
+    erfinv(1 - y) with 1 - y known exactly (from y) below 1, -erfinv(y - 1) above."""
+    dt = _float_result(y)
+    y = np.asarray(y).astype(np.float64)
+    below = y < 1
+    a = np.where(below, 1 - y, y - 1)
+    x = _erfinv_core(a, np.where(below, y, 2 - y), dt.itemsize // 2)
+    return np.where(below, x, -x).astype(dt)
+
+
+def _gamma_reference(name: str) -> Callable[..., np.ndarray]:
+    """The Python version of a C helper of the incomplete gamma / beta family, its module
+    loaded on the first call (``import fncache`` does not load it)."""
+
+    def f(*xs: np.ndarray) -> np.ndarray:
+        from . import gamma_reference
+
+        return getattr(gamma_reference, name)(*xs)
+
+    f.__name__ = name
+    return f
 
 
 MATH_OPS: list[ScalarOp] = [
@@ -143,12 +181,21 @@ MATH_OPS: list[ScalarOp] = [
     ScalarOp("rad2deg", 1, np.rad2deg, "fc_rad2deg_$T($0)", compute="float"),
     ScalarOp("erfc", 1, _from_math(math.erfc), "fc_erfc_$T($0)", compute="float"),
     ScalarOp("erfinv", 1, erfinv_reference, "fc_erfinv_$T($0)", compute="float"),
+    ScalarOp("erfcinv", 1, erfcinv_reference, "fc_erfcinv_$T($0)", compute="float"),
     ScalarOp("gammaln", 1, _from_math(_lgamma), "fc_gammaln_$T($0)", compute="float"),
     ScalarOp("gamma", 1, _from_math(_gamma), "fc_gamma_$T($0)", compute="float"),
     ScalarOp("jv", 2, special_reference.jv, "fc_jv_$T($0, $1)", compute="float"),
     *(
         ScalarOp(name, 1, getattr(special_reference, name), f"fc_{name}_$T($0)", compute="float")
         for name in ("erfcx", "j0", "j1", "i0", "i1", "i0e", "i1e")
+    ),
+    *(
+        ScalarOp(name, 2, _gamma_reference(name), f"fc_{name}_$T($0, $1)", compute="float")
+        for name in ("gammainc", "gammaincc", "gammainc_da", "gammaincinv", "gammainccinv")
+    ),
+    *(
+        ScalarOp(name, 3, _gamma_reference(name), f"fc_{name}_$T($0, $1, $2)", compute="float")
+        for name in ("betainc", "betainc_da", "betainc_db", "betaincinv")
     ),
     ScalarOp("trunc", 1, np.trunc, "fc_trunc_$T($0)", c_int="$0", c_bool="$0"),
     ScalarOp("square", 1, np.square, "($0 * $0)", c_bool="$0"),

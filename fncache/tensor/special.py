@@ -1,6 +1,7 @@
-"""Special functions composed from elementwise ops: ``psi`` (digamma), ``polygamma`` and
-PyTensor's ``log1mexp log1pexp xlogx xlogy0``. Each is a short chain of scalar ops, so it fuses into the
-surrounding C loop and differentiates through the ops' rules."""
+"""Special functions composed from elementwise ops: ``psi`` (digamma), ``polygamma``,
+PyTensor's ``tri_gamma log1mexp log1pexp xlogx xlogy0``, its unregularized incomplete gamma
+functions ``gammau gammal``, ``chi2sf`` and ``betaln``. Each is a short chain of scalar ops, so
+it fuses into the surrounding C loop and differentiates through the ops' rules."""
 
 from __future__ import annotations
 
@@ -13,7 +14,20 @@ from ..graph.basic import Variable
 from .basic import as_tensor_variable, constant, is_python_int
 from .elemwise import elemwise
 
-__all__ = ["psi", "digamma", "polygamma", "log1mexp", "log1pexp", "xlogx", "xlogy0"]
+__all__ = [
+    "psi",
+    "digamma",
+    "polygamma",
+    "tri_gamma",
+    "log1mexp",
+    "log1pexp",
+    "xlogx",
+    "xlogy0",
+    "gammau",
+    "gammal",
+    "chi2sf",
+    "betaln",
+]
 
 
 def psi(x: Any) -> Variable:
@@ -72,6 +86,46 @@ def polygamma(n: int, x: Any) -> Variable:
         shift = shift + 1 / elemwise("pow", x + k, n + 1)
     out = sign * (out + math.factorial(n) * shift)
     return elemwise("switch", elemwise("gt", x, 0), out, constant(np.asarray(np.nan, out.dtype)))
+
+
+def tri_gamma(x: Any) -> Variable:
+    """PyTensor's ``tri_gamma``: ``polygamma(1, x)``, the second derivative of ``gammaln``,
+    with scipy's values for ``x <= 0`` too: the reflection pi**2 / sin(pi x)**2 - tri_gamma(1 - x),
+    +inf at 0 and the negative integers. Each branch is evaluated at an argument where it is
+    finite (the other's elements get a stand-in), so the gradient has no NaN from the branch
+    not taken."""
+    x = as_tensor_variable(x)
+    pos = elemwise("gt", x, 0)
+    right = polygamma(1, elemwise("switch", pos, x, 1.0))
+    xr = elemwise("switch", pos, 0.5, x)
+    left = math.pi**2 / elemwise("sqr", elemwise("sin", math.pi * xr)) - polygamma(1, 1 - xr)
+    pole = elemwise("eq", xr, elemwise("floor", xr))
+    left = elemwise("switch", pole, constant(np.asarray(np.inf, left.dtype)), left)
+    return elemwise("switch", pos, right, left)
+
+
+def gammau(k: Any, x: Any) -> Variable:
+    """PyTensor's ``gammau``: the upper incomplete gamma function, unregularized:
+    ``gammaincc(k, x) * gamma(k)``."""
+    return elemwise("gammaincc", k, x) * elemwise("gamma", k)
+
+
+def gammal(k: Any, x: Any) -> Variable:
+    """PyTensor's ``gammal``: the lower incomplete gamma function, unregularized:
+    ``gammainc(k, x) * gamma(k)``."""
+    return elemwise("gammainc", k, x) * elemwise("gamma", k)
+
+
+def chi2sf(x: Any, k: Any) -> Variable:
+    """PyTensor's ``chi2sf``: the survival function of the chi-squared distribution with ``k``
+    degrees of freedom, ``gammaincc(k / 2, x / 2)`` (NaN for ``x < 0``, as there)."""
+    return elemwise("gammaincc", as_tensor_variable(k) / 2, as_tensor_variable(x) / 2)
+
+
+def betaln(a: Any, b: Any) -> Variable:
+    """PyTensor's ``betaln``: log |B(a, b)| = gammaln(a) + gammaln(b) - gammaln(a + b)."""
+    a, b = as_tensor_variable(a), as_tensor_variable(b)
+    return elemwise("gammaln", a) + elemwise("gammaln", b) - elemwise("gammaln", a + b)
 
 
 def _zero_where(cond: Variable, value: Variable) -> Variable:
