@@ -1,5 +1,5 @@
 """The elementwise functions beside the special ones: the Bessel functions of real order
-``iv ive kv kve yv`` (and ``jve``), scipy's ``xlogy logit expit``, numpy's ``sinc cbrt
+``iv ive kv kve yv`` (and ``jve``), Owen's T, scipy's ``xlogy logit expit``, numpy's ``sinc cbrt
 logaddexp2 ldexp frexp`` and PyTensor's two roundings, against scipy and numpy in both modes
 (float64 and float32), against mpmath values at 40 digits where scipy is less accurate; their
 gradients by finite differences; fused into one C loop; on the emulated CUDA device; and a
@@ -142,6 +142,52 @@ def test_jve_is_jv_for_real_arguments() -> None:
     vs, xs = np.array([0.0, 2.5, -1.0, 7.3]), np.array([0.3, 4.0, -2.0, 30.0])
     got = fc.function([v, x], ft.jve(v, x))(vs, xs)
     np.testing.assert_allclose(got, special.jve(vs, xs), rtol=1e-13)
+
+
+#: (h, a, T(h, a)) from mpmath at 40 digits: tiny values, large a, and where scipy is off by 1e-12
+OWENS_T_MPMATH = [
+    (5.6546338854147296, 1.1636556842250094e-05, 2.1105065491361403e-13),
+    (0.3, 0.7, 0.09231560573042745),
+    (2.0, -3.5, -0.011375065974087085),
+    (-13.020519814940627, 692.7224518092085, 2.3383001989865817e-39),
+    (25.584053038031247, 0.16976991655035545, 5.739447815777081e-145),
+    (0.0, 1.0, 0.125),
+    (0.001, 50.0, 0.24681334740565555),
+    (7.5, 1.0, 1.595445836455397e-14),
+]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_owens_t_against_scipy_and_mpmath(mode: str) -> None:
+    h, a = ft.dvector("h"), ft.dvector("a")
+    f = fc.function([h, a], ft.owens_t(h, a), mode=mode)
+    rng = np.random.default_rng(4)
+    hs = np.concatenate([rng.uniform(-10, 10, 1500), 10 ** rng.uniform(-5, 1.5, 500)])
+    as_ = np.concatenate([rng.uniform(-5, 5, 1500), 10 ** rng.uniform(-5, 3, 500)])
+    got, want = f(hs, as_), special.owens_t(hs, as_)
+    keep = np.abs(want) > 1e-300
+    np.testing.assert_allclose(got[keep], want[keep], rtol=3e-12, atol=0)
+    table = np.array(OWENS_T_MPMATH)
+    np.testing.assert_allclose(f(table[:, 0], table[:, 1]), table[:, 2], rtol=1e-13, atol=0)
+    inf, nan = np.inf, np.nan
+    edge_h = np.array([inf, -inf, 1.0, 1.0, 0.0, 2.0, nan, 1.0])
+    edge_a = np.array([0.5, 3.0, inf, -inf, inf, 0.0, 1.0, nan])
+    np.testing.assert_allclose(f(edge_h, edge_a), special.owens_t(edge_h, edge_a), rtol=1e-15, atol=0)
+    h32, a32 = ft.fvector("h"), ft.fvector("a")
+    f32 = fc.function([h32, a32], ft.owens_t(h32, a32), mode=mode)
+    got32 = f32(hs.astype(np.float32), as_.astype(np.float32))
+    assert got32.dtype == np.float32
+    want32 = special.owens_t(hs.astype(np.float32).astype(float), as_.astype(np.float32).astype(float))
+    keep = np.abs(want32) > 1e-30
+    np.testing.assert_allclose(got32[keep], want32[keep], rtol=2e-6, atol=0)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_owens_t_gradients(mode: str) -> None:
+    h, a = ft.dvector("h"), ft.dvector("a")
+    cases = {"owens_t": (lambda h, a: ft.owens_t(h, a), [0, 1])}
+    values = [[np.array([-2.1, -0.4, 0.0, 0.7, 1.9, 3.2]), np.array([0.3, -1.7, 2.5, 0.9, -0.2, 4.0])]]
+    fd_check_grads([h, a], cases, values, mode=mode)
 
 
 def _elementary_cases(x: object, y: object, i: object) -> dict[str, tuple[object, object]]:
@@ -290,6 +336,7 @@ def test_the_functions_fuse_into_one_loop() -> None:
     v, x = ft.dvector("v"), ft.dvector("x")
     out = ft.iv(v, x) * ft.kve(v, x) + ft.yv(v, x + 1) - ft.ive(v, x) / (1 + ft.kv(v, x))
     out = out + ft.sinc(x) + ft.cbrt(x) + ft.logaddexp2(v, x) + ft.frexp(x)[0] + ft.xlogy(v, x)
+    out = out + ft.owens_t(x, v)
     f = fc.function([v, x], out)
     nodes = f.optimized_graph.toposort()
     assert len(nodes) == 1, [str(n.op) for n in nodes]
@@ -301,6 +348,7 @@ def test_the_functions_fuse_into_one_loop() -> None:
         - special.ive(a, b) / (1 + special.kv(a, b))
     )
     want = want + np.sinc(b) + np.cbrt(b) + np.logaddexp2(a, b) + np.frexp(b)[0] + special.xlogy(a, b)
+    want = want + special.owens_t(b, a)
     np.testing.assert_allclose(f(a, b), want, rtol=1e-11)
 
 
@@ -321,7 +369,7 @@ from test_cuda_codegen import CUDA, emulated, needs_emulator  # noqa: E402,F401
 def test_on_the_emulated_cuda_device(emulated) -> None:
     v, x = ft.dvector("v"), ft.dvector("x")
     outs = [getattr(ft, n)(v, x) for n in BESSEL] + [ft.cbrt(x), ft.logaddexp2(v, x), ft.sinc(x)]
-    outs += [ft.round_half_away_from_zero(x), ft.frexp(x)[0]]
+    outs += [ft.round_half_away_from_zero(x), ft.frexp(x)[0], ft.owens_t(x / 10, v)]
     vs, xs = np.tile(np.array([0.0, 1.0, 2.5, -1.3, 7.7]), 40), np.linspace(0.01, 60, 200)
     want = fc.function([v, x], outs, mode="FAST_COMPILE")(vs, xs)
     got = fc.function([v, x], outs, mode=CUDA)(vs, xs)

@@ -177,6 +177,7 @@ ive = _binary("ive", "Elementwise exponentially scaled iv: iv(v, x) * exp(-|x|).
 kv = _binary("kv", "Elementwise modified Bessel function of the second kind of real order v: kv(v, x).")
 kve = _binary("kve", "Elementwise exponentially scaled kv: kv(v, x) * exp(x).")
 yv = _binary("yv", "Elementwise Bessel function of the second kind of real order v: yv(v, x).")
+owens_t = _binary("owens_t", "Elementwise Owen's T function T(h, a) (scipy.special.owens_t).")
 #: scipy's jve(v, x) is jv(v, x) * exp(-|imag(x)|): jv itself for real x
 jve = jv
 cbrt = _unary("cbrt", "Elementwise cube root (numpy.cbrt; negative for negative x).")
@@ -386,6 +387,7 @@ __all__ += [
     "kve",
     "yv",
     "jve",
+    "owens_t",
     "cbrt",
     "logaddexp2",
     "expit",

@@ -138,6 +138,14 @@ def _half_sum(name: str, sign: float) -> Callable[[Variable, Variable, Variable]
 _jv = _order_grad("jv", _half_sum("jv", -1.0))
 
 
+def _owens_t(a: list, z: Variable, g: Variable) -> list:
+    # dT/dh = -exp(-h^2 / 2) erf(a h / sqrt 2) / (2 sqrt(2 pi)), the integrand at a for dT/da
+    h, s = a
+    q = 1 + _e("sqr", s)
+    dh = -_e("exp", -0.5 * _e("sqr", h)) * _e("erf", s * h / math.sqrt(2)) / (2 * math.sqrt(2 * math.pi))
+    return [g * dh, g * _e("exp", -0.5 * _e("sqr", h) * q) / (2 * math.pi * q)]
+
+
 def _arctan2(a: list, z: Variable, g: Variable) -> list:
     y, x = a
     r2 = _e("sqr", x) + _e("sqr", y)
@@ -205,6 +213,7 @@ SCALAR_GRADS: dict[str, ScalarRule] = {
     "ive": _order_grad("ive", lambda v, x, z: _half_sum("ive", 1.0)(v, x, z) - _e("sign", x) * z),
     # d/dx K_v(x) exp(x) = exp(x) K_v'(x) + K_v(x) exp(x)
     "kve": _order_grad("kve", lambda v, x, z: z - _half_sum("kve", 1.0)(v, x, z)),
+    "owens_t": _owens_t,
     "cbrt": lambda a, z, g: [g / (3 * _e("sqr", z))],
     "logaddexp2": lambda a, z, g: [g * _e("exp2", a[0] - z), g * _e("exp2", a[1] - z)],
     # x 2**i: 2**i in x (ldexp of the gradient, exact), the int exponent disconnected

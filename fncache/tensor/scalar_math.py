@@ -3,7 +3,7 @@ hyperbolics, ``arctan2 hypot fmod copysign nextafter``, ``trunc isfinite signbit
 rad2deg reciprocal square``, the shifts, ``logaddexp``, the complex parts ``real imag conj
 angle`` and the special functions numpy lacks (``erfc erfinv gammaln gamma``: the Python linker
 computes them with Python's ``math`` module, erfinv by the C helper's algorithm; ``erfcx`` and
-the Bessel functions ``jv j0 j1 i0 i1 i0e i1e iv ive kv kve yv`` by their C helpers'
+the Bessel functions ``jv j0 j1 i0 i1 i0e i1e iv ive kv kve yv`` and ``owens_t`` by their C helpers'
 algorithms in :mod:`special_reference`), ``cbrt logaddexp2 ldexp``, ``frexp``'s two parts and
 rounding half away from zero.
 
@@ -165,7 +165,7 @@ MATH_OPS: list[ScalarOp] = [
     ScalarOp("jv", 2, special_reference.jv, "fc_jv_$T($0, $1)", compute="float"),
     *(
         ScalarOp(name, 2, getattr(special_reference, name), f"fc_{name}_$T($0, $1)", compute="float")
-        for name in ("iv", "ive", "kv", "kve", "yv")
+        for name in ("iv", "ive", "kv", "kve", "yv", "owens_t")
     ),
     *(
         ScalarOp(name, 1, getattr(special_reference, name), f"fc_{name}_$T($0)", compute="float")
