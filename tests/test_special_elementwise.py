@@ -137,6 +137,23 @@ def test_bessel_special_values(mode: str) -> None:
         np.testing.assert_array_equal(got, np.array(want[name], float), err_msg=name)
 
 
+@pytest.mark.parametrize("mode", MODES)
+def test_bessel_large_orders(mode: str) -> None:
+    v, x = ft.dvector("v"), ft.dvector("x")
+    f = fc.function([v, x], [getattr(ft, n)(v, x) for n in BESSEL], mode=mode)
+    vs = np.array([2e5, -99999.5, 3000.0, 1e6])
+    xs = np.array([1.0, 1e6, 1e6, 1e6])
+    got = dict(zip(BESSEL, f(vs, xs)))
+    # past 1e5 steps of the recurrences: the power series (iv), overflow (kv, yv) or NaN
+    np.testing.assert_array_equal(got["iv"][[0, 1]], [0.0, np.inf])
+    assert got["kv"][0] == np.inf and got["yv"][0] == -np.inf
+    # ive of a negative order where K exp(x) overflows but K exp(-x) is 0: not inf * 0
+    assert got["ive"][1] == 0.0
+    np.testing.assert_allclose(got["kve"][2], 0.11281909455032331, rtol=1e-14)  # mpmath
+    np.testing.assert_allclose(got["yv"][2], -0.00017057641555376254, rtol=1e-12)  # mpmath
+    assert np.isnan(got["kv"][3]) and np.isnan(got["yv"][3])
+
+
 def test_jve_is_jv_for_real_arguments() -> None:
     v, x = ft.dvector("v"), ft.dvector("x")
     vs, xs = np.array([0.0, 2.5, -1.0, 7.3]), np.array([0.3, 4.0, -2.0, 30.0])

@@ -545,8 +545,8 @@ FC_INLINE double fc_sinh_over_t(double t) { return fabs(t) < 1e-8 ? 1.0 : sinh(t
  *   f_k = (k f_{k-1} + p_{k-1} + q_{k-1}) / (k^2 - mu^2), p_k = p_{k-1} / (k - mu),
  *   q_k = q_{k-1} / (k + mu).
  * s = +1: K_mu = sum c_k f_k and K_{mu+1} = (2 / x) sum c_k (p_k - k f_k). s = -1, with f, p
- * and q twice as large and over pi: Y_mu = -sum c_k g_k, g_k = f_k + (2 / mu) sin^2(mu pi / 2)
- * q_k, and Y_{mu+1} = -(2 / x) sum c_k (p_k - k g_k). */
+ * and q times 2 / pi: Y_mu = -sum c_k g_k, g_k = f_k + (2 / mu) sin^2(mu pi / 2) q_k, and
+ * Y_{mu+1} = -(2 / x) sum c_k (p_k - k g_k). */
 FC_INLINE void fc_temme_series(double mu, double x, double s, double *r0, double *r1) {
     const double l = -log(0.5 * x), t = mu * l, e = exp(t), d = s * 0.25 * x * x;
     const double scale = s > 0.0 ? 1.0 : 0.6366197723675814, hs = sin(1.5707963267948966 * mu);
@@ -635,8 +635,8 @@ FC_INLINE double fc_bessel_kv_pos(double nu, double x, int scaled) {
 /* I_nu(x) for nu >= 0 and 0 < x < inf (times exp(-x) if scaled). */
 FC_INLINE double fc_bessel_iv_pos(double nu, double x, int scaled) {
     const double n = floor(nu + 0.5), mu = nu - n;
-    double g, c, dd, i0 = 1.0, i1, in, shrink = 1.0, k0, k1, s[4];
-    int j;
+    double g, c, dd, i0 = 1.0, i1, in, k0, k1, s[4];
+    int j, shrunk = 0;
     if (0.25 * x * x <= nu + 1.0) {
         in = fc_bessel_series(nu, x, 1.0);
         return scaled ? in * exp(-x) : in;
@@ -663,17 +663,16 @@ FC_INLINE double fc_bessel_iv_pos(double nu, double x, int scaled) {
         for (j = (int)n; j >= 1; j--) {
             in = (2.0 * (mu + j) / x) * i0 + i1;
             i1 = i0; i0 = in;
-            if (i0 > 1e250) { i0 *= 1e-250; i1 *= 1e-250; shrink *= 1e-250; }
+            if (i0 > 1e250) { i0 *= 1e-250; i1 *= 1e-250; shrunk++; }
         }
         /* the Wronskian: I_mu = 1 / (x (f K_mu - K'_mu)) = 1 / (x (r K_mu + K_{mu+1})) with
          * f = I'_mu / I_mu = mu / x + r, r = I_{mu+1} / I_mu, K'_mu = mu K_mu / x - K_{mu+1};
          * with K times exp(x) it is I_mu exp(-x) */
         fc_bessel_k_mu(mu, x, &k0, &k1);
         in = (1.0 / (x * ((i1 / i0) * k0 + k1))) / i0;
-        /* exp(x) (in two halves) before the scale, so that I_nu underflows only if it is
-         * below the double range itself */
-        if (!scaled) { g = exp(0.5 * x); in = g * (in * g); }
-        return in * shrink;
+        /* times 1e-250 per rescaling, and exp(x) if not scaled: by logarithms when rescaled,
+         * so that neither factor alone overflows or underflows a value that is in range */
+        if (shrunk) return exp(log(in) - 575.6462732485114 * shrunk + (scaled ? 0.0 : x));
     }
     if (scaled) return in;
     g = exp(0.5 * x);
@@ -757,9 +756,13 @@ FC_INLINE double fc_iv_scaled(double v, double x, int scaled) {
     if (a == (double)INFINITY) return scaled ? 0.0 : sgn * a;
     r = fc_bessel_iv_pos(nu, a, scaled);
     if (v < 0.0 && v != floor(v)) {
+        /* K_nu exp(-x) for ive: from K exp(x) unless that overflows (then from K, which may
+         * still be finite) */
+        double k = fc_bessel_kv_pos(nu, a, scaled);
+        if (scaled) k = k < (double)INFINITY ? fc_times_exp_neg(k, 2.0 * a)
+                                              : fc_times_exp_neg(fc_bessel_kv_pos(nu, a, 0), a);
         fc_sincos_pi(nu, &sn, &cs);
-        r += 0.6366197723675814 * sn * (scaled ? fc_times_exp_neg(fc_bessel_kv_pos(nu, a, 1), 2.0 * a)
-                                               : fc_bessel_kv_pos(nu, a, 0));
+        r += 0.6366197723675814 * sn * k;
     }
     return sgn * r; }
 

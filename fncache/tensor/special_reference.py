@@ -357,17 +357,15 @@ def _iv_pos(nu: float, x: float, scaled: bool) -> float:
             g *= c * dd
             if abs(c * dd - 1.0) < 1e-16:
                 break
-        i0, i1, shrink = 1.0, 1.0 / g, 1.0
+        i0, i1, shrunk = 1.0, 1.0 / g, 0
         for j in range(int(n), 0, -1):
             i0, i1 = (2.0 * (mu + j) / x) * i0 + i1, i0
             if i0 > 1e250:
-                i0, i1, shrink = i0 * 1e-250, i1 * 1e-250, shrink * 1e-250
+                i0, i1, shrunk = i0 * 1e-250, i1 * 1e-250, shrunk + 1
         k0, k1 = _k_mu(mu, x)
         out = (1.0 / (x * ((i1 / i0) * k0 + k1))) / i0
-        if not scaled:
-            h = _exp(0.5 * x)
-            out = h * (out * h)
-        return out * shrink
+        if shrunk:
+            return _exp(math.log(out) - _LN_SHRINK * shrunk + (0.0 if scaled else x))
     if scaled:
         return out
     h = _exp(0.5 * x)
@@ -449,7 +447,9 @@ def _iv_scalar(v: float, x: float, scaled: bool) -> float:
     r = _iv_pos(nu, a, scaled)
     if v < 0 and not _is_int(v):
         sn = _sincos_pi(nu)[0]
-        k = _times_exp_neg(_kv_pos(nu, a, True), 2.0 * a) if scaled else _kv_pos(nu, a, False)
+        k = _kv_pos(nu, a, scaled)
+        if scaled:
+            k = _times_exp_neg(k, 2.0 * a) if k < math.inf else _times_exp_neg(_kv_pos(nu, a, False), a)
         r += 2 / math.pi * sn * k
     return sgn * r
 
