@@ -275,6 +275,7 @@ def test_rounding_modes_and_their_errors() -> None:
         ft.round(x, "half_up")
     with pytest.raises(TypeError, match="ldexp: the exponent i must be an integer tensor.*float64.*cast"):
         ft.ldexp(x, x)
+    np.testing.assert_array_equal(fc.function([x], x.round("half_away_from_zero"))(xs), away)
     n = ft.lvector("n")  # ints stay ints
     assert fc.function([n], ft.round_half_away_from_zero(n))(np.array([3, -4])).tolist() == [3, -4]
 
