@@ -343,33 +343,38 @@ def _iv_pos(nu: float, x: float, scaled: bool) -> float:
         return out * _exp(-x) if scaled else out
     if n > _MAX_STEPS:
         return math.nan
-    sums, left = _hankel_sums(a, np.asarray(nu)) if x >= _FAR and nu * nu <= x else (None, 1.0)
-    if float(left[0] if sums is not None else left) <= 1e-16:
-        s = [float(v[0]) for v in sums]
-        out = (s[0] - s[1] + s[2] - s[3]) / math.sqrt(2 * math.pi * x)
-    else:
-        g = c = 2.0 * (nu + 1.0) / x
-        dd = 0.0
-        for j in range(2, 100000000):
-            b = 2.0 * (nu + j) / x
-            dd = 1.0 / (b + dd)
-            c = b + 1.0 / c
-            g *= c * dd
-            if abs(c * dd - 1.0) < 1e-16:
-                break
-        i0, i1, shrunk = 1.0, 1.0 / g, 0
-        for j in range(int(n), 0, -1):
-            i0, i1 = (2.0 * (mu + j) / x) * i0 + i1, i0
-            if i0 > 1e250:
-                i0, i1, shrunk = i0 * 1e-250, i1 * 1e-250, shrunk + 1
-        k0, k1 = _k_mu(mu, x)
-        out = (1.0 / (x * ((i1 / i0) * k0 + k1))) / i0
-        if shrunk:
-            return _exp(math.log(out) - _LN_SHRINK * shrunk + (0.0 if scaled else x))
+    if x >= _FAR and nu * nu <= x:
+        sums, left = _hankel_sums(a, np.asarray(nu))
+        if float(left[0]) <= 1e-16:
+            s = [float(v[0]) for v in sums]
+            return _unscaled((s[0] - s[1] + s[2] - s[3]) / math.sqrt(2 * math.pi * x), x, scaled)
+    g = c = 2.0 * (nu + 1.0) / x
+    dd = 0.0
+    for j in range(2, 100000000):
+        b = 2.0 * (nu + j) / x
+        dd = 1.0 / (b + dd)
+        c = b + 1.0 / c
+        g *= c * dd
+        if abs(c * dd - 1.0) < 1e-16:
+            break
+    i0, i1, shrunk = 1.0, 1.0 / g, 0
+    for j in range(int(n), 0, -1):
+        i0, i1 = (2.0 * (mu + j) / x) * i0 + i1, i0
+        if i0 > 1e250:
+            i0, i1, shrunk = i0 * 1e-250, i1 * 1e-250, shrunk + 1
+    k0, k1 = _k_mu(mu, x)
+    out = (1.0 / (x * ((i1 / i0) * k0 + k1))) / i0
+    if shrunk:
+        return _exp(math.log(out) - _LN_SHRINK * shrunk + (0.0 if scaled else x))
+    return _unscaled(out, x, scaled)
+
+
+def _unscaled(y: float, x: float, scaled: bool) -> float:
+    """y (I times exp(-x)), or I itself: exp(x) in two halves."""
     if scaled:
-        return out
+        return y
     h = _exp(0.5 * x)
-    return h * (out * h)
+    return h * (y * h)
 
 
 def _pq(mu: float, x: float) -> tuple[float, float]:
