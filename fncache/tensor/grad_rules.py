@@ -244,9 +244,11 @@ for _name in (
     "round_half_away_from_zero",
     "trunc",
     "frexp_exponent",
+    "isnan",
+    "isinf",
+    "isfinite",
+    "signbit",
 ):
-    SCALAR_GRADS[_name] = _NONE1
-for _name in ("isnan", "isinf", "isfinite", "signbit"):
     SCALAR_GRADS[_name] = _NONE1
 SCALAR_GRADS["imag"] = SCALAR_GRADS["angle"] = _NONE1
 

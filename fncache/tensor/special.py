@@ -1,6 +1,7 @@
 """Special functions composed from elementwise ops: ``psi`` (digamma), ``polygamma``,
-PyTensor's ``log1mexp log1pexp xlogx xlogy0 logit`` and scipy's ``xlogy``, numpy's ``sinc``. Each is a short chain of scalar ops, so it fuses into the
-surrounding C loop and differentiates through the ops' rules."""
+PyTensor's ``log1mexp log1pexp xlogx xlogy0``, scipy's ``xlogy logit`` and numpy's ``sinc``.
+Each is a short chain of scalar ops, so it fuses into the surrounding C loop and
+differentiates through the ops' rules."""
 
 from __future__ import annotations
 
