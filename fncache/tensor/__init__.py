@@ -8,7 +8,7 @@ import sys
 import types
 from typing import Any
 
-from ..graph.types import TensorType
+from ..graph.types import TensorType, is_int
 from .basic import *  # noqa: F401,F403
 from .basic import __all__ as _basic_all
 from .basic import as_tensor_variable, constant, matrix, scalar, tensor, vector
@@ -119,7 +119,22 @@ abs = _unary("abs", "Elementwise absolute value.")
 sign = _unary("sign", "Elementwise sign (-1, 0, 1; NaN stays NaN).")
 floor = _unary("floor", "Elementwise floor.")
 ceil = _unary("ceil", "Elementwise ceiling.")
-round = _unary("round", "Elementwise round half to even (numpy.round).")
+round_half_to_even = _unary("round", "Elementwise round half to even (numpy.round).")
+round_half_away_from_zero = _unary(
+    "round_half_away_from_zero", "Elementwise round half away from zero (C's round: 2.5 -> 3, -2.5 -> -3)."
+)
+
+
+def round(a: Any, mode: str | None = None) -> TensorVariable:
+    """Elementwise rounding to an integral value, PyTensor's ``round``: ``mode`` is
+    ``"half_to_even"`` (the default, as numpy.round) or ``"half_away_from_zero"``."""
+    if mode is None or mode == "half_to_even":
+        return round_half_to_even(a)
+    if mode == "half_away_from_zero":
+        return round_half_away_from_zero(a)
+    raise ValueError(f"round: mode must be 'half_to_even' or 'half_away_from_zero', got {mode!r}")
+
+
 isnan = _unary("isnan", "Elementwise NaN test.")
 isinf = _unary("isinf", "Elementwise infinity test.")
 eq = _binary("eq", "Elementwise ==.")
@@ -178,6 +193,38 @@ def betainc(a: Any, b: Any, x: Any) -> TensorVariable:
 def betaincinv(a: Any, b: Any, y: Any) -> TensorVariable:
     """Elementwise x with betainc(a, b, x) = y (scipy's betaincinv)."""
     return elemwise("betaincinv", a, b, y)
+
+
+iv = _binary("iv", "Elementwise modified Bessel function of the first kind of real order v: iv(v, x).")
+ive = _binary("ive", "Elementwise exponentially scaled iv: iv(v, x) * exp(-|x|).")
+kv = _binary("kv", "Elementwise modified Bessel function of the second kind of real order v: kv(v, x).")
+kve = _binary("kve", "Elementwise exponentially scaled kv: kv(v, x) * exp(x).")
+yv = _binary("yv", "Elementwise Bessel function of the second kind of real order v: yv(v, x).")
+owens_t = _binary("owens_t", "Elementwise Owen's T function T(h, a) (scipy.special.owens_t).")
+#: scipy's jve(v, x) is jv(v, x) * exp(-|imag(x)|): jv itself for real x
+jve = jv
+cbrt = _unary("cbrt", "Elementwise cube root (numpy.cbrt; negative for negative x).")
+logaddexp2 = _binary("logaddexp2", "Elementwise log2(2**a + 2**b) without overflow (numpy.logaddexp2).")
+#: scipy's expit, PyTensor's other name of the logistic sigmoid
+expit = sigmoid
+
+
+def ldexp(x: Any, i: Any) -> TensorVariable:
+    """Elementwise ``x * 2**i`` for an integer tensor ``i`` (numpy.ldexp), exact wherever the
+    result is a normal float."""
+    i = as_tensor_variable(i)
+    if not (is_int(i.dtype) or i.dtype == "bool"):
+        raise TypeError(
+            f"ldexp: the exponent i must be an integer tensor (numpy.ldexp takes no other), got "
+            f"dtype {i.dtype}; cast it, e.g. ldexp(x, cast(i, 'int32'))"
+        )
+    return elemwise("ldexp", x, i)
+
+
+def frexp(x: Any) -> tuple[TensorVariable, TensorVariable]:
+    """numpy.frexp: the mantissa ``m`` (0.5 <= |m| < 1, or 0) and the int32 exponent ``e`` with
+    ``x == m * 2**e``, elementwise; inf and NaN give themselves and exponent 0."""
+    return elemwise("frexp_mantissa", x), elemwise("frexp_exponent", x)
 
 
 trunc = _unary("trunc", "Elementwise rounding towards zero (integers stay integers).")
@@ -364,6 +411,20 @@ __all__ += [
     "gammainccinv",
     "betainc",
     "betaincinv",
+    "iv",
+    "ive",
+    "kv",
+    "kve",
+    "yv",
+    "jve",
+    "owens_t",
+    "cbrt",
+    "logaddexp2",
+    "expit",
+    "ldexp",
+    "frexp",
+    "round_half_to_even",
+    "round_half_away_from_zero",
     "trunc",
     "square",
     "reciprocal",
@@ -515,10 +576,13 @@ _LAZY = {
             "gammau",
             "log1mexp",
             "log1pexp",
+            "logit",
             "polygamma",
             "psi",
+            "sinc",
             "tri_gamma",
             "xlogx",
+            "xlogy",
             "xlogy0",
         ),
         "special",

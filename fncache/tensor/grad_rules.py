@@ -110,14 +110,40 @@ def _over_x(v: Variable, x: Variable) -> Variable:
     return _e("switch", _e("eq", x, 0), 0.5, v / x)
 
 
-def _jv(a: list, z: Variable, g: Variable) -> list:
-    v, x = a
-    if is_float(v.dtype) and not isinstance(v, Constant):
-        raise NotImplementedError(
-            f"grad: jv(v, x) has no gradient in its order v, and v here is a float variable "
-            f"({v.type}); give the order as a constant or an int tensor"
-        )
-    return [None, g * 0.5 * (_e("jv", v - 1, x) - _e("jv", v + 1, x))]
+def _order_grad(name: str, dx: Callable[[Variable, Variable, Variable], Variable]) -> ScalarRule:
+    """The rule of a Bessel function ``name(v, x)``: ``dx(v, x, z)`` in x, none in the order v
+    (an error if v is a float variable, whose gradient would silently be missing)."""
+
+    def rule(a: list, z: Variable, g: Variable) -> list:
+        v, x = a
+        if is_float(v.dtype) and not isinstance(v, Constant):
+            raise NotImplementedError(
+                f"grad: {name}(v, x) has no gradient in its order v, and v here is a float variable "
+                f"({v.type}); give the order as a constant or an int tensor"
+            )
+        return [None, g * dx(v, x, z)]
+
+    return rule
+
+
+def _half_sum(name: str, sign: float) -> Callable[[Variable, Variable, Variable], Variable]:
+    """(f_{v-1} + sign f_{v+1}) / 2: the derivative of J, Y (sign -1) and I (+1), and -K's."""
+
+    def dx(v: Variable, x: Variable, z: Variable) -> Variable:
+        return 0.5 * (_e(name, v - 1, x) + sign * _e(name, v + 1, x))
+
+    return dx
+
+
+_jv = _order_grad("jv", _half_sum("jv", -1.0))
+
+
+def _owens_t(a: list, z: Variable, g: Variable) -> list:
+    # dT/dh = -exp(-h^2 / 2) erf(a h / sqrt 2) / (2 sqrt(2 pi)), the integrand at a for dT/da
+    h, s = a
+    q = 1 + _e("sqr", s)
+    dh = -_e("exp", -0.5 * _e("sqr", h)) * _e("erf", s * h / math.sqrt(2)) / (2 * math.sqrt(2 * math.pi))
+    return [g * dh, g * _e("exp", -0.5 * _e("sqr", h) * q) / (2 * math.pi * q)]
 
 
 def _xlog(c: Variable, v: Variable, log: str = "log") -> Variable:
@@ -242,6 +268,20 @@ SCALAR_GRADS: dict[str, ScalarRule] = {
     "betainc_da": _no_second_order("betainc_da", "betainc"),
     "betainc_db": _no_second_order("betainc_db", "betainc"),
     "betaincinv": _betaincinv,
+    "yv": _order_grad("yv", _half_sum("yv", -1.0)),
+    "iv": _order_grad("iv", _half_sum("iv", 1.0)),
+    "kv": _order_grad("kv", lambda v, x, z: -_half_sum("kv", 1.0)(v, x, z)),
+    # d/dx I_v(x) exp(-|x|) = exp(-|x|) I_v'(x) - sign(x) I_v(x) exp(-|x|)
+    "ive": _order_grad("ive", lambda v, x, z: _half_sum("ive", 1.0)(v, x, z) - _e("sign", x) * z),
+    # d/dx K_v(x) exp(x) = exp(x) K_v'(x) + K_v(x) exp(x)
+    "kve": _order_grad("kve", lambda v, x, z: z - _half_sum("kve", 1.0)(v, x, z)),
+    "owens_t": _owens_t,
+    "cbrt": lambda a, z, g: [g / (3 * _e("sqr", z))],
+    "logaddexp2": lambda a, z, g: [g * _e("exp2", a[0] - z), g * _e("exp2", a[1] - z)],
+    # x 2**i: 2**i in x (ldexp of the gradient, exact), the int exponent disconnected
+    "ldexp": lambda a, z, g: [_e("ldexp", g, a[1]), None],
+    # m = x 2**-e with e piecewise constant
+    "frexp_mantissa": lambda a, z, g: [_e("ldexp", g, -_e("frexp_exponent", a[0]))],
     "j0": lambda a, z, g: [-g * _e("j1", a[0])],
     "j1": lambda a, z, g: [g * (_e("j0", a[0]) - _over_x(_e("j1", a[0]), a[0]))],
     "i0": lambda a, z, g: [g * _e("i1", a[0])],
@@ -257,7 +297,20 @@ SCALAR_GRADS: dict[str, ScalarRule] = {
 }
 for _name in ("lt", "le", "gt", "ge", "eq", "neq", "and_", "or_", "xor", "lshift", "rshift"):
     SCALAR_GRADS[_name] = _NONE2
-for _name in ("invert", "sign", "floor", "ceil", "round", "trunc", "isnan", "isinf", "isfinite", "signbit"):
+for _name in (
+    "invert",
+    "sign",
+    "floor",
+    "ceil",
+    "round",
+    "round_half_away_from_zero",
+    "trunc",
+    "frexp_exponent",
+    "isnan",
+    "isinf",
+    "isfinite",
+    "signbit",
+):
     SCALAR_GRADS[_name] = _NONE1
 SCALAR_GRADS["imag"] = SCALAR_GRADS["angle"] = _NONE1
 

@@ -6,7 +6,9 @@ linker computes them with Python's ``math`` module, erfinv and erfcinv by the C 
 algorithm; ``erfcx`` and the Bessel functions ``jv j0 j1 i0 i1 i0e i1e`` by their C helpers'
 algorithms in :mod:`special_reference`; the incomplete gamma and beta functions ``gammainc
 gammaincc gammaincinv gammainccinv betainc betaincinv`` and the derivatives in their shape parameters
-``gammainc_da betainc_da betainc_db`` in :mod:`gamma_reference`).
+``gammainc_da betainc_da betainc_db`` in :mod:`gamma_reference`; the Bessel functions ``iv ive kv
+kve yv`` and ``owens_t`` by their C helpers' algorithms in :mod:`special_reference`), ``cbrt
+logaddexp2 ldexp``, ``frexp``'s two parts and rounding half away from zero.
 
 Importing this module registers the ops in ``scalar_ops.SCALAR_OPS`` (``scalar_ops`` imports it
 last), so they fuse, key, pickle and render in C and CUDA exactly like the core ones. Their C
@@ -73,6 +75,22 @@ def _reciprocal(x: np.ndarray) -> np.ndarray:
     if x.dtype.kind in "biu":
         r = np.where(x == 0, np.zeros((), r.dtype), r)
     return r
+
+
+def _ldexp(x: np.ndarray, e: np.ndarray) -> np.ndarray:
+    """numpy's ldexp; the exponent may arrive converted to the float compute type (as in C),
+    and is clamped as the C helper clamps it."""
+    return np.ldexp(x, np.clip(np.asarray(e), -4000, 4000).astype(np.int32))
+
+
+def _round_away(x: np.ndarray) -> np.ndarray:
+    """Round half away from zero (C's round): x - trunc(x) is exact, so halves are found
+    exactly (floor(|x| + 0.5) would round 0.49999999999999994 up)."""
+    x = np.asarray(x)
+    if x.dtype.kind in "biu":
+        return x.copy()
+    t = np.trunc(x)
+    return np.where(np.abs(x - t) >= 0.5, t + np.sign(x), t).astype(x.dtype)
 
 
 _erf64 = np.frompyfunc(math.erf, 1, 1)
@@ -186,6 +204,10 @@ MATH_OPS: list[ScalarOp] = [
     ScalarOp("gamma", 1, _from_math(_gamma), "fc_gamma_$T($0)", compute="float"),
     ScalarOp("jv", 2, special_reference.jv, "fc_jv_$T($0, $1)", compute="float"),
     *(
+        ScalarOp(name, 2, getattr(special_reference, name), f"fc_{name}_$T($0, $1)", compute="float")
+        for name in ("iv", "ive", "kv", "kve", "yv", "owens_t")
+    ),
+    *(
         ScalarOp(name, 1, getattr(special_reference, name), f"fc_{name}_$T($0)", compute="float")
         for name in ("erfcx", "j0", "j1", "i0", "i1", "i0e", "i1e")
     ),
@@ -197,6 +219,12 @@ MATH_OPS: list[ScalarOp] = [
         ScalarOp(name, 3, _gamma_reference(name), f"fc_{name}_$T($0, $1, $2)", compute="float")
         for name in ("betainc", "betainc_da", "betainc_db", "betaincinv")
     ),
+    ScalarOp("cbrt", 1, np.cbrt, "fc_cbrt_$T($0)", compute="float"),
+    ScalarOp("logaddexp2", 2, np.logaddexp2, "fc_logaddexp2_$T($0, $1)", compute="float"),
+    ScalarOp("ldexp", 2, _ldexp, "fc_ldexp_$T($0, $1)", compute="float"),
+    ScalarOp("frexp_mantissa", 1, lambda x: np.frexp(x)[0], "fc_frexp_mantissa_$T($0)", compute="float"),
+    ScalarOp("frexp_exponent", 1, lambda x: np.frexp(x)[1], "fc_frexp_exponent_$T($0)", compute="float"),
+    ScalarOp("round_half_away_from_zero", 1, _round_away, "fc_round_$T($0)", c_int="$0", c_bool="$0"),
     ScalarOp("trunc", 1, np.trunc, "fc_trunc_$T($0)", c_int="$0", c_bool="$0"),
     ScalarOp("square", 1, np.square, "($0 * $0)", c_bool="$0"),
     ScalarOp("reciprocal", 1, _reciprocal, "(1 / $0)", c_int="fc_reciprocal_$T($0)"),

@@ -1,7 +1,8 @@
 """Special functions composed from elementwise ops: ``psi`` (digamma), ``polygamma``,
 PyTensor's ``tri_gamma log1mexp log1pexp xlogx xlogy0``, its unregularized incomplete gamma
-functions ``gammau gammal``, ``chi2sf`` and ``betaln``. Each is a short chain of scalar ops, so
-it fuses into the surrounding C loop and differentiates through the ops' rules."""
+functions ``gammau gammal``, ``chi2sf`` and ``betaln``, scipy's ``xlogy logit`` and numpy's ``sinc``. Each is
+a short chain of scalar ops, so it fuses into the surrounding C loop and differentiates through
+the ops' rules."""
 
 from __future__ import annotations
 
@@ -27,6 +28,9 @@ __all__ = [
     "gammal",
     "chi2sf",
     "betaln",
+    "xlogy",
+    "logit",
+    "sinc",
 ]
 
 
@@ -159,6 +163,38 @@ def xlogy0(x: Any, y: Any) -> Variable:
     """PyTensor's ``xlogy0``: x * log(y), 0 where x = 0 (whatever y)."""
     x = as_tensor_variable(x)
     return _zero_where(elemwise("eq", x, 0), x * elemwise("log", y))
+
+
+def xlogy(x: Any, y: Any) -> Variable:
+    """scipy's ``xlogy``: x * log(y), 0 where x = 0 unless y is NaN (then NaN). Its gradient
+    in y is x / y; in x log(y), taken as 0 where x = 0 (the value is held there)."""
+    x = as_tensor_variable(x)
+    y = as_tensor_variable(y)
+    return _zero_where(elemwise("eq", x, 0) & ~elemwise("isnan", y), x * elemwise("log", y))
+
+
+def logit(x: Any) -> Variable:
+    """The log-odds log(x / (1 - x)), the inverse of ``sigmoid`` (scipy's ``logit``: -inf at 0,
+    inf at 1, NaN outside [0, 1]). Near 1/2, where the value is near 0, as 2 atanh(2x - 1)
+    (2x - 1 is exact for x in [1/4, 1]); elsewhere as log(x) - log1p(-x), which keeps the
+    digits of x near 0 and of 1 - x near 1."""
+    x = as_tensor_variable(x)
+    middle = elemwise("lt", elemwise("abs", x - 0.5), 0.25)
+    return elemwise(
+        "switch",
+        middle,
+        2 * elemwise("arctanh", 2 * x - 1),
+        elemwise("log", x) - elemwise("log1p", -x),
+    )
+
+
+def sinc(x: Any) -> Variable:
+    """numpy's normalized ``sinc``: sin(pi x) / (pi x), 1 at 0. The division sees 1 where
+    x = 0, so the gradient there is the limit 0, not NaN."""
+    x = as_tensor_variable(x)
+    zero = elemwise("eq", x, 0)
+    px = elemwise("switch", zero, 1, math.pi * x)
+    return elemwise("switch", zero, 1, elemwise("sin", px) / px)
 
 
 # PyTensor's tensor.special also holds softmax and log_softmax (axis=None: every entry)

@@ -311,8 +311,12 @@ class _TensorOps:
 
         return clip(self, a_min, a_max)
 
-    def round(self) -> Variable:
-        return _ew("round", self)
+    def round(self, mode: str | None = None) -> Variable:
+        """PyTensor's ``x.round(mode)``: ``"half_to_even"`` (the default) or
+        ``"half_away_from_zero"``."""
+        from . import round
+
+        return round(self, mode)
 
     def repeat(self, repeats: Any, axis: Any = None) -> Variable:
         from .array_ops import repeat
