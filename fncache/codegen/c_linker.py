@@ -18,7 +18,7 @@ from ..toolchain.compiler import compile_flags
 from ..cache.entry import Entry, write_all
 from ..config import config
 from ..errors import CacheError, CompileError
-from ..graph.basic import Apply
+from ..graph.basic import Apply, node_performer
 from ..graph.fgraph import FunctionGraph
 from .c_module import KernelLibrary, render_module
 
@@ -388,8 +388,10 @@ def _performer(node: Apply) -> Callable[..., Any]:
     if own is not None:
         return own(node)
 
+    run = node_performer(node)
+
     def perform(*inputs: Any) -> list:
-        return op.perform(node, list(inputs))
+        return run(list(inputs))
 
     return perform
 

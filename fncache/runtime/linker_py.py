@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ..graph.basic import aliases_storage
+from ..graph.basic import aliases_storage, node_performer
 from ..graph.fgraph import FunctionGraph
 from ..graph.slots import plan_slots
 from .errors import annotate_runtime_error
@@ -28,7 +28,11 @@ class PyRunner:
         self.n_inputs = plan.n_inputs
         self.n_slots = plan.n_slots
         self.consts = plan.consts
-        self.plan = list(zip(plan.nodes, plan.ins, plan.outs))
+        # each node's perform bound once (its params asked for here, not at every call)
+        self.plan = [
+            (node, node_performer(node), ins, outs)
+            for node, ins, outs in zip(plan.nodes, plan.ins, plan.outs)
+        ]
         self.out_slots = plan.out_slots
         # Outputs that may view an input, a constant or a shared value are copied on return.
         self.copy_outs = [aliases_storage(v) for v in fgraph.outputs]
@@ -43,9 +47,9 @@ class PyRunner:
                 _guard(self.guard, value, f"input {k} ({v.name or repr(v)})")
         for s, data in self.consts:
             store[s] = data
-        for step, (node, ins, outs) in enumerate(self.plan):
+        for step, (node, perform, ins, outs) in enumerate(self.plan):
             try:
-                res = node.op.perform(node, [store[i] for i in ins])
+                res = perform([store[i] for i in ins])
             except Exception as e:
                 raise annotate_runtime_error(e, node, [store[i] for i in ins]) from None
             if self.guard:
