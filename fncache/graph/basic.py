@@ -308,7 +308,7 @@ class Op:
         if isinstance(self.params_type, ParamsType):
             return self.params_type.get_params(self)
         raise NotImplementedError(
-            f"{self}: its perform takes params, but it has no get_params(node) and its params_type "
+            f"{self} has no params: it defines no get_params(node) and its params_type "
             f"{self.params_type!r} is not a ParamsType; define get_params(node) or declare "
             "params_type = ParamsType(name=type, ...) over attributes of the op"
         )
