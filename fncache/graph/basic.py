@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any, ClassVar, Iterable, Sequence
+from typing import Any, Callable, ClassVar, Iterable, Sequence
 
 import numpy as np
 
@@ -331,7 +331,7 @@ class Op:
             cls.perform = _returning(perform, cls._takes_params)  # type: ignore[method-assign]
 
 
-def node_performer(node: Apply) -> Any:
+def node_performer(node: Apply) -> Callable[[list], list]:
     """``node``'s perform as a callable of its input values (a list) returning its outputs,
     what the linkers run: an op's params are asked for once, here, not at every call."""
     import functools
