@@ -18,7 +18,7 @@ from ..toolchain.compiler import compile_flags
 from ..cache.entry import Entry, write_all
 from ..config import config
 from ..errors import CacheError, CompileError
-from ..graph.basic import Apply
+from ..graph.basic import Apply, node_performer
 from ..graph.fgraph import FunctionGraph
 from .c_module import KernelLibrary, render_module
 
@@ -388,8 +388,10 @@ def _performer(node: Apply) -> Callable[..., Any]:
     if own is not None:
         return own(node)
 
+    run = node_performer(node)
+
     def perform(*inputs: Any) -> list:
-        return op.perform(node, list(inputs))
+        return run(list(inputs))
 
     return perform
 
@@ -406,6 +408,13 @@ class CRunner:
     def failed_node(self) -> Apply | None:
         k = self.native.failed_node
         return self.nodes[k] if 0 <= k < len(self.nodes) else None
+
+    def time_nodes(self) -> Callable[[], list[tuple[Apply, float, int]]]:
+        """Time each step (one per node) of the calls that follow, in the run-time; returns
+        what reads (node, seconds, runs) per node, in the order they run."""
+        self.native.time_steps(True)
+        native, nodes = self.native, self.nodes
+        return lambda: [(n, t, runs) for n, (t, runs) in zip(nodes, native.step_times())]
 
 
 def build_c_runner(

@@ -16,6 +16,7 @@
 #include "c_runtime.h"
 #include <dlfcn.h>
 #include <pthread.h>
+#include <time.h>
 
 /* ---- kernel libraries --------------------------------------------------------------- */
 
@@ -102,8 +103,35 @@ static int input_ok(const Runner *self, const InputSpec *sp, PyObject *a)
     return 1;
 }
 
+/* Step k on the slots `v`, then the slots it leaves dead. 0, or -1 with an exception set. */
+static inline int run_step(Runner *self, int k, PyArrayObject **v)
+{
+    Step *s = &self->steps[k];
+    self->failed_node = k;
+    if (s->errcheck && self->errflag) *self->errflag = 0;
+    if (fc_run_step(self, s, v) < 0) return -1;
+    if (s->errcheck && self->errflag && *self->errflag) {
+        PyErr_SetString(PyExc_ValueError, "Integers to negative integer powers are not allowed.");
+        return -1;
+    }
+    /* Intermediates go after their last use when allow_gc is on; when it is off they
+     * are kept anyway, and the slots are all cleared once the call is over. */
+    if (self->allow_gc)
+        for (int d = 0; d < s->ndying; d++) Py_CLEAR(v[s->dying[d]]);
+    return 0;
+}
+
+static long long now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
 /* The program on `args` into the slots `v`: inputs, constants, every step. 0, or -1 with an
- * exception set and failed_node naming the step; either way the caller clears `v`. */
+ * exception set and failed_node naming the step; either way the caller clears `v`. A runner
+ * timing its steps (time_steps) runs them in a loop of its own, so one that does not pays
+ * nothing for it. */
 static int run_steps(Runner *self, PyObject *const *args, PyArrayObject **v)
 {
     for (int i = 0; i < self->n_args; i++) {
@@ -117,19 +145,21 @@ static int run_steps(Runner *self, PyObject *const *args, PyArrayObject **v)
         Py_INCREF(c);
         v[self->const_slots[j]] = (PyArrayObject *)c;
     }
-    for (int k = 0; k < self->n_steps; k++) {
-        Step *s = &self->steps[k];
-        self->failed_node = k;
-        if (s->errcheck && self->errflag) *self->errflag = 0;
-        if (fc_run_step(self, s, v) < 0) return -1;
-        if (s->errcheck && self->errflag && *self->errflag) {
-            PyErr_SetString(PyExc_ValueError, "Integers to negative integer powers are not allowed.");
-            return -1;
+    long long *ns = self->step_ns;
+    if (!ns) {
+        for (int k = 0; k < self->n_steps; k++)
+            if (run_step(self, k, v) < 0) return -1;
+    } else {
+        /* one clock read per step: a step's end is the next one's start */
+        long long t = now_ns();
+        for (int k = 0; k < self->n_steps; k++) {
+            const int rc = run_step(self, k, v);
+            const long long t1 = now_ns();
+            ns[2 * k] += t1 - t;
+            ns[2 * k + 1]++;
+            t = t1;
+            if (rc < 0) return -1;
         }
-        /* Intermediates go after their last use when allow_gc is on; when it is off they
-         * are kept anyway, and the slots are all cleared once the call is over. */
-        if (self->allow_gc)
-            for (int d = 0; d < s->ndying; d++) Py_CLEAR(v[s->dying[d]]);
     }
     self->failed_node = -1;
     return 0;
@@ -356,6 +386,36 @@ static PyObject *Runner_set_trust(PyObject *op, PyObject *arg)
     Py_RETURN_NONE;
 }
 
+static PyObject *Runner_time_steps(PyObject *op, PyObject *arg)
+{
+    /* time_steps(on): start (from zero) or stop timing each step of the calls that follow. */
+    Runner *self = (Runner *)op;
+    int on = PyObject_IsTrue(arg);
+    if (on < 0) return NULL;
+    PyMem_Free(self->step_ns);
+    self->step_ns = NULL;
+    if (on && !(self->step_ns = PyMem_Calloc(2 * (size_t)(self->n_steps ? self->n_steps : 1),
+                                             sizeof(long long))))
+        return PyErr_NoMemory();
+    Py_RETURN_NONE;
+}
+
+static PyObject *Runner_step_times(PyObject *op, PyObject *unused)
+{
+    /* step_times() -> ((seconds, runs), ...) per step since time_steps(True), or None. */
+    Runner *self = (Runner *)op;
+    if (!self->step_ns) Py_RETURN_NONE;
+    PyObject *t = PyTuple_New(self->n_steps);
+    if (!t) return NULL;
+    for (int k = 0; k < self->n_steps; k++) {
+        PyObject *e = Py_BuildValue("(dL)", (double)self->step_ns[2 * k] * 1e-9,
+                                    self->step_ns[2 * k + 1]);
+        if (!e) { Py_DECREF(t); return NULL; }
+        PyTuple_SET_ITEM(t, k, e);
+    }
+    return t;
+}
+
 static PyObject *Runner_failed(PyObject *op, void *closure)
 {
     return PyLong_FromLong(((Runner *)op)->failed_node);
@@ -546,6 +606,7 @@ static void Runner_dealloc(PyObject *op)
     }
     Py_XDECREF(self->shared);
     PyMem_Free(self->updated);
+    PyMem_Free(self->step_ns);
     PyMem_Free(self->const_slots);
     PyMem_Free(self->out_slots);
     PyMem_Free(self->out_copy);
@@ -606,6 +667,9 @@ static PyMethodDef Runner_methods[] = {
     {"bind_shared", Runner_bind_shared, METH_VARARGS,
      "bind_shared(shared, updated, n_out, single): read and update shared variables in C"},
     {"set_trust", Runner_set_trust, METH_O, "skip input checks"},
+    {"time_steps", Runner_time_steps, METH_O, "time_steps(on): time each step of later calls"},
+    {"step_times", Runner_step_times, METH_NOARGS,
+     "step_times() -> ((seconds, runs), ...) per step, or None when not timing"},
     {NULL, NULL, 0, NULL}
 };
 

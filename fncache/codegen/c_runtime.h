@@ -101,6 +101,7 @@ typedef struct {
     int *errflag;          /* the kernels' error flags (integer power), or NULL */
     PyObject *shared;      /* bind_shared: tuple of shared variables (the last inputs), or NULL */
     int *updated;          /* per update output: index in `shared` of the variable it sets */
+    long long *step_ns;    /* time_steps(): per step, nanoseconds spent, then runs; or NULL */
     int n_given, n_shared, n_updated, n_user_out, user_single;
     int n_args, n_consts, n_slots, n_keep, n_steps, n_outs, single;
     int trust, allow_gc, nthreads, failed_node, has_last, running;

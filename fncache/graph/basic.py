@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any, ClassVar, Iterable, Sequence
+from typing import Any, Callable, ClassVar, Iterable, Sequence
 
 import numpy as np
 
@@ -30,6 +30,7 @@ __all__ = [
     "is_constant",
     "format_trace",
     "aliases_storage",
+    "node_performer",
 ]
 
 
@@ -242,6 +243,14 @@ class Op:
     #: part of its ops' identity, as fncache's own code is part of every function key.
     _code_in_identity: ClassVar[bool] = False
 
+    #: Theano's and PyTensor's op params: the type of what :meth:`get_params` returns, which a
+    #: ``perform(self, node, inputs, output_storage, params)`` receives (a
+    #: :class:`~fncache.graph.params_type.ParamsType`, ``Generic()``, or any type with a
+    #: ``filter``); None: the op has no params.
+    params_type: Any = None
+    #: True for a class whose ``perform`` takes the node's params (a fifth parameter).
+    _takes_params: ClassVar[bool] = False
+
     def _props(self) -> tuple:
         return tuple(getattr(self, p) for p in self.__props__)
 
@@ -264,11 +273,14 @@ class Op:
         if sig is None:
             from .canonical import canonical, class_code
 
-            if not self._identity_from_state:
+            if not (self._identity_from_state or self._takes_params):
                 text = canonical(self._props())
             else:
+                # an op with params is identified by its attributes too: get_params reads
+                # them, whatever __props__ lists, and ops that differ in params must not merge
+                props = canonical(self._props()) if self.__props__ else ""
                 try:
-                    text = canonical(self.__getstate__())
+                    text = props + canonical(self.__getstate__())
                 except TypeError:  # an attribute with no canonical form: this instance only
                     text = f"instance:{os.urandom(16).hex()}"
             sig = f"{type(self).__module__}.{type(self).__qualname__}{text}"
@@ -298,6 +310,25 @@ class Op:
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         raise NotImplementedError(f"{self} has no Python implementation")
 
+    def get_params(self, node: Apply) -> Any:
+        """The node's params (Theano's and PyTensor's): by default, a ParamsType
+        ``params_type``'s fields read from this op's attributes of those names."""
+        from .params_type import ParamsType
+
+        if isinstance(self.params_type, ParamsType):
+            return self.params_type.get_params(self)
+        raise NotImplementedError(
+            f"{self} has no params: it defines no get_params(node) and its params_type "
+            f"{self.params_type!r} is not a ParamsType; define get_params(node) or declare "
+            "params_type = ParamsType(name=type, ...) over attributes of the op"
+        )
+
+    def node_params(self, node: Apply) -> Any:
+        """What ``perform`` receives as ``params`` for ``node``: ``get_params(node)``,
+        converted by ``params_type`` when the op declares one."""
+        params = self.get_params(node)
+        return params if self.params_type is None else self.params_type.filter(params)
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if not cls.__module__.startswith("fncache."):
@@ -306,7 +337,25 @@ class Op:
                 cls._identity_from_state = True
         perform = cls.__dict__.get("perform")
         if perform is not None and _writes_output_storage(perform):
-            cls.perform = _returning(perform)  # type: ignore[method-assign]
+            cls._takes_params = perform.__code__.co_argcount >= 5
+            cls.perform = _returning(perform, cls._takes_params)  # type: ignore[method-assign]
+
+
+def node_performer(node: Apply) -> Callable[[list], list]:
+    """``node``'s perform as a callable of its input values (a list) returning its outputs,
+    what the linkers run: an op's params are asked for once, here, not at every call."""
+    import functools
+
+    op = node.op
+    if op._takes_params:
+        params = op.node_params(node)
+        return lambda inputs: op.perform(node, inputs, params)
+    if op.params_type is not None:
+        raise TypeError(
+            f"{op} declares params_type {op.params_type!r}, but its perform takes no params: write "
+            "perform(self, node, inputs, output_storage, params)"
+        )
+    return functools.partial(op.perform, node)
 
 
 def _writes_output_storage(perform: Any) -> bool:
@@ -320,14 +369,18 @@ def _writes_output_storage(perform: Any) -> bool:
     return code.co_argcount - len(getattr(perform, "__defaults__", None) or ()) >= 4
 
 
-def _returning(perform: Any) -> Any:
-    """Theano's storage-writing ``perform`` as the list-returning one every linker calls."""
+def _returning(perform: Any, takes_params: bool) -> Any:
+    """Theano's storage-writing ``perform`` as the list-returning one every linker calls; one
+    that takes params gets the ones given (:func:`node_performer`) or asks the op for them."""
     import functools
 
     @functools.wraps(perform)
     def run(self: Op, node: Apply, inputs: list[np.ndarray], *params: Any) -> list[np.ndarray]:
         storage: list[list[Any]] = [[None] for _ in node.outputs]
-        perform(self, node, inputs, storage, *params)
+        if takes_params:
+            perform(self, node, inputs, storage, params[0] if params else self.node_params(node))
+        else:
+            perform(self, node, inputs, storage)
         outs = []
         for k, (cell, out) in enumerate(zip(storage, node.outputs)):
             if cell[0] is None:

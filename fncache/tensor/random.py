@@ -306,13 +306,19 @@ class RandomStream:
         self.default_instance_seed = _seed_value(seed, "RandomStream")
         #: the seed every variable of the stream draws with (``seed`` sets it)
         self.seed_var = shared(np.array(self.default_instance_seed, dtype=np.uint64), name="rng_seed")
+        #: each variable's counter (its ``rng``) and the counter's advanced value, in the order
+        #: the variables were made (Theano's and PyTensor's ``state_updates``)
         self.state_updates: list[tuple[Any, Variable]] = []
+        #: PyTensor's ``gen_seedgen``: a ``SeedSequence`` of the seed, for code that derives
+        #: further seeds from the stream's (the stream's own draws are keyed by its seed)
+        self.gen_seedgen = np.random.SeedSequence(self.default_instance_seed)
 
     def seed(self, seed: int | None = None) -> None:
         """Seed the stream again (Theano's and PyTensor's ``seed``): every variable it made,
         in every function already compiled, and every one it makes later, draws from then on
         as a new ``RandomStream(seed)`` making the same variables would."""
         self.default_instance_seed = _seed_value(seed, "RandomStream.seed")
+        self.gen_seedgen = np.random.SeedSequence(self.default_instance_seed)
         self.seed_var.set_value(np.array(self.default_instance_seed, dtype=np.uint64))
         for counter, _ in self.state_updates:
             counter.set_value(np.array(0, dtype=np.uint64))
@@ -362,6 +368,10 @@ class RandomStream:
         new_counter, sample = op(counter, size_v, *params, self.seed_var)
         counter.default_update = new_counter
         self.state_updates.append((counter, new_counter))
+        # Theano's names on a draw: its generator's state (PyTensor's x.owner.inputs[0]) and
+        # that state's update
+        sample.rng = counter
+        sample.update = (counter, new_counter)
         _draws[0] += 1
         return sample
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from ..graph.basic import Variable
 from .array_ops import argsort
 from .elemwise import cast
@@ -56,6 +58,9 @@ class RandomStreams:
 
     def __init__(self, seed: int | None = None) -> None:
         self.stream = RandomStream(seed)
+        #: Theano's ``gen_seedgen``: a ``numpy.random.RandomState`` of the seed, for code that
+        #: draws further seeds from it (this stream's own draws are keyed by its seed)
+        self.gen_seedgen = np.random.RandomState(self.stream.default_instance_seed % (1 << 32))
 
     @property
     def default_instance_seed(self) -> int:
@@ -68,6 +73,7 @@ class RandomStreams:
     def seed(self, seed: int | None = None) -> None:
         """Seed every variable made so far, and those made later, again (``RandomStream.seed``)."""
         self.stream.seed(seed)
+        self.gen_seedgen.seed(self.stream.default_instance_seed % (1 << 32))
 
     def updates(self) -> list:
         return self.stream.updates()
@@ -154,6 +160,23 @@ class MRG_RandomStreams(RandomStreams):
 
     def __init__(self, seed: int = 12345) -> None:
         super().__init__(seed)
+
+    @property
+    def rstate(self) -> np.ndarray:
+        """Theano's MRG state, here the stream's seed (a uint64 0-d array). Setting it (from
+        another stream's ``rstate``) keys every draw by that seed without rewinding any
+        counter, so copying ``rstate`` and the counters of ``state_updates`` from another
+        stream makes this one draw what it draws (Theano's ``copy_random_state``)."""
+        return self.stream.seed_var.get_value()
+
+    @rstate.setter
+    def rstate(self, value: Any) -> None:
+        seed = np.asarray(value)
+        if seed.ndim != 0 or seed.dtype.kind not in "iu" or int(seed) < 0:
+            raise TypeError(
+                f"MRG_RandomStreams.rstate: expected another stream's rstate (a non-negative int), got {value!r}"
+            )
+        self.stream.seed_var.set_value(np.array(int(seed), dtype=np.uint64))
 
     def uniform(  # type: ignore[override]
         self,
