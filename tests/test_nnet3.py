@@ -20,6 +20,7 @@ from fncache import tensor as ft
 from fncache.errors import NullTypeGradError
 from fcutil import (
     MODES,
+    assert_pickles_round_trip,
     assert_same,
     assert_second_process_compiles_nothing,
     compiled,
@@ -419,7 +420,7 @@ def test_ctc_errors_name_the_function() -> None:
         fc.grad(ft.sum(grad), a)
 
 
-# -- a fresh process ----------------------------------------------------------------------------
+# -- pickles and a fresh process ----------------------------------------------------------------
 def _nnet3_graph():
     x, w = ft.dtensor5("x"), ft.dtensor5("w")
     y = ft.nnet.conv3d(x, w, border_mode="half", subsample=(1, 2, 1))
@@ -440,6 +441,12 @@ def _nnet3_values():
         *_h_softmax_values("float64"),
         *_ctc_values(3),
     ]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_pickles_round_trip(mode: str) -> None:
+    inputs, outs = _nnet3_graph()
+    assert_pickles_round_trip(fc.function(inputs, outs, mode=mode), *_nnet3_values())
 
 
 def test_a_fresh_process_finds_the_function_in_the_cache(tmp_path) -> None:
