@@ -45,6 +45,7 @@ __all__ = [
     "Conv3dGradWeights",
     "conv2d",
     "conv3d",
+    "convolution",
     "int_pair",
     "int_tuple",
 ]
@@ -193,6 +194,7 @@ class _ConvOp(Op):
         )
 
     def padded(self, x: np.ndarray, pads: Sizes) -> np.ndarray:
+        """``x`` with ``pads`` zeros each side of each spatial dim."""
         return np.pad(x, ((0, 0), (0, 0)) + tuple((p, p) for p in pads)) if any(pads) else x
 
     def columns(self, x: np.ndarray, kernel: Sizes) -> tuple[np.ndarray, Sizes]:

@@ -132,36 +132,29 @@ def ctc_engine(
     return costs, grad
 
 
-class _CTCOp(Op):
-    """The node both ops build: activations ``(time, batch, alphabet)``, labels
-    ``(batch, max_label_length)``, input lengths ``(batch,)``."""
+class CTCLoss(Op):
+    """Each example's CTC loss, ``(batch,)``, of activations ``(time, batch, alphabet)``, labels
+    ``(batch, max_label_length)`` and input lengths ``(batch,)``."""
 
     __props__ = ()
 
     def make_node(self, acts: Variable, labels: Variable, lengths: Variable) -> Apply:
-        return Apply(self, [acts, labels, lengths], [self.out_type(acts)])
-
-    def out_type(self, acts: Variable) -> TensorType:
-        raise NotImplementedError
-
-
-class CTCLoss(_CTCOp):
-    """Each example's CTC loss, ``(batch,)``."""
-
-    def out_type(self, acts: Variable) -> TensorType:
-        return TensorType(acts.dtype, (acts.type.shape[1],))
+        return Apply(self, [acts, labels, lengths], [TensorType(acts.dtype, (acts.type.shape[1],))])
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         costs, _ = ctc_engine(*inputs, want_grad=False)
         return [costs.astype(node.outputs[0].dtype)]
 
 
-class CTCLossGrad(_CTCOp):
+class CTCLossGrad(Op):
     """The gradient of each example's CTC loss with respect to its activations,
-    ``(time, batch, alphabet)``: zero past the example's input length."""
+    ``(time, batch, alphabet)``: zero past the example's input length (``CTCLoss``'s
+    operands)."""
 
-    def out_type(self, acts: Variable) -> TensorType:
-        return TensorType(acts.dtype, acts.type.shape)
+    __props__ = ()
+
+    def make_node(self, acts: Variable, labels: Variable, lengths: Variable) -> Apply:
+        return Apply(self, [acts, labels, lengths], [TensorType(acts.dtype, acts.type.shape)])
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         _, grad = ctc_engine(*inputs, want_grad=True)
