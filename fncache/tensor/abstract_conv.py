@@ -1,6 +1,7 @@
-"""Theano's ``tensor.nnet.abstract_conv`` functions that name the two gradients of ``conv2d``
-on their own: ``conv2d_grad_wrt_inputs``, ``conv2d_grad_wrt_weights`` and ``conv2d_transpose``
-(the image gradient read as an upsampling: a "deconvolution"). They build the gradient ops of
+"""Theano's ``tensor.nnet.abstract_conv`` functions: ``conv2d`` and ``conv3d``, and the ones that
+name the two gradients of each on their own: ``conv2d_grad_wrt_inputs``,
+``conv2d_grad_wrt_weights``, their ``conv3d_`` counterparts and ``conv2d_transpose`` (the image
+gradient read as an upsampling: a "deconvolution"). They build the gradient ops of
 :mod:`.conv` directly; the shapes those ops cannot infer (an image gradient's rows with a
 stride, a filter gradient's taps) are given, and the output gradient's sizes are checked
 against them, when the graph is built where the sizes are static and else when it runs."""
@@ -14,41 +15,50 @@ import numpy as np
 from ..graph.basic import Variable
 from ..graph.types import is_complex
 from .basic import as_tensor_variable
-from .conv import Conv2d, conv2d, int_pair
+from .conv import DIM_NAMES, ConvForward, conv2d, conv3d, convolution, int_pair
 from .creation import zeros
 from .elemwise import cast, elemwise
 from .pyop import assert_op
 from .reduction import all as all_
 from .shape_ops import stack
 
-__all__ = ["conv2d_grad_wrt_inputs", "conv2d_grad_wrt_weights", "conv2d_transpose"]
+__all__ = [
+    "conv2d",
+    "conv2d_grad_wrt_inputs",
+    "conv2d_grad_wrt_weights",
+    "conv2d_transpose",
+    "conv3d",
+    "conv3d_grad_wrt_inputs",
+    "conv3d_grad_wrt_weights",
+]
 
 
-def _output_grad(g: Any, fn: str) -> Variable:
+def _output_grad(g: Any, n: int, fn: str) -> Variable:
     v = as_tensor_variable(g)
-    if v.ndim != 4 or is_complex(v.dtype):
+    if v.ndim != n + 2 or is_complex(v.dtype):
         raise TypeError(
-            f"{fn}: output_grad must be a real 4-d tensor (batch, n_filters, rows, cols), got {v.type} "
-            f"({v.ndim} dims)"
+            f"{fn}: output_grad must be a real {n + 2}-d tensor (batch, n_filters, {DIM_NAMES[n]}), "
+            f"got {v.type} ({v.ndim} dims)"
         )
     return v
 
 
-def _shape4(shape: Any, defaults: Sequence[Any], fn: str, what: str) -> list[Any]:
-    """``shape`` (4 entries: ints, symbolic int scalars or None, a None among the first two
-    taking ``defaults``' entry), checked: ints stay ints (static sizes)."""
+def _shape(shape: Any, n: int, defaults: Sequence[Any], fn: str, what: str) -> list[Any]:
+    """``shape`` (``n + 2`` entries: ints, symbolic int scalars or None, a None among the first
+    two taking ``defaults``' entry), checked: ints stay ints (static sizes)."""
+    k = n + 2
     items = list(shape) if isinstance(shape, (tuple, list)) else None
-    if isinstance(shape, Variable) and shape.type.shape == (4,):
-        items = [shape[i] for i in range(4)]
-    if items is None or len(items) != 4:
-        raise ValueError(f"{fn}: {what} must be 4 sizes (batch, channels, rows, cols), got {shape!r}")
+    if isinstance(shape, Variable) and shape.type.shape == (k,):
+        items = [shape[i] for i in range(k)]
+    if items is None or len(items) != k:
+        raise ValueError(f"{fn}: {what} must be {k} sizes (batch, channels, {DIM_NAMES[n]}), got {shape!r}")
     out = []
-    for item, default in zip(items, list(defaults) + [None, None]):
+    for item, default in zip(items, list(defaults) + [None] * n):
         if item is None:
             item = default
         if isinstance(item, (bool, np.bool_)) or not isinstance(item, (int, np.integer, Variable)):
             raise ValueError(
-                f"{fn}: {what} must be 4 ints or int scalars (None allowed for the first two, "
+                f"{fn}: {what} must be {k} ints or int scalars (None allowed for the first two, "
                 f"which are inferred), got {shape!r}"
             )
         if isinstance(item, Variable) and (item.ndim != 0 or item.dtype[:3] not in ("int", "uin")):
@@ -58,15 +68,15 @@ def _shape4(shape: Any, defaults: Sequence[Any], fn: str, what: str) -> list[Any
 
 
 def _float_dtype(*vs: Variable) -> str:
-    # conv2d's rule: float32 operands stay float32, anything else computes in float64
+    # the convolution's rule: float32 operands stay float32, anything else computes in float64
     return "float32" if all(v.dtype == "float32" for v in vs) else "float64"
 
 
-def _out_sizes(op: Conv2d, image: Sequence[Any], kernel: Sequence[Any]) -> list[Any]:
-    """The convolution's output rows and cols for ``image`` and ``kernel`` sizes that may be
-    symbolic (``Conv2d.static_out`` takes ints only)."""
+def _out_sizes(op: ConvForward, image: Sequence[Any], kernel: Sequence[Any]) -> list[Any]:
+    """The convolution's output sizes for ``image`` and ``kernel`` sizes that may be symbolic
+    (``static_out`` takes ints only)."""
     out = []
-    for d in range(2):
+    for d in range(op.spatial):
         span = (kernel[d] - 1) * op.dilation[d] + 1
         pad = (
             op.border[d] if not isinstance(op.border, str) else span - 1 if op.border == "full" else span // 2
@@ -76,27 +86,29 @@ def _out_sizes(op: Conv2d, image: Sequence[Any], kernel: Sequence[Any]) -> list[
 
 
 def _sizes(v: Variable) -> list[Any]:
-    """The rows and cols of the 4-d ``v``: ints where its type knows them, else symbolic."""
-    return [v.type.shape[d] if v.type.shape[d] is not None else v.shape[d] for d in (2, 3)]
+    """The spatial sizes of ``v``: ints where its type knows them, else symbolic."""
+    return [v.type.shape[d] if v.type.shape[d] is not None else v.shape[d] for d in range(2, v.ndim)]
 
 
 def _checked(g: Variable, probe: Variable, image: Sequence[Any], kernel: Sequence[Any], fn: str) -> Variable:
-    """``g`` (an output gradient) checked to have the rows and cols of ``probe`` (the forward
+    """``g`` (an output gradient) checked to have the spatial sizes of ``probe`` (the forward
     convolution of the given shapes, a graph never run), for ``image`` and ``kernel`` sizes:
     now where both are static, else when the function runs."""
+    op = probe.owner.op
     want, have = probe.type.shape[2:], g.type.shape[2:]
+    names = DIM_NAMES[op.spatial].replace(", cols", " and cols")
     if any(w is not None and h is not None and w != h for w, h in zip(want, have)):
         raise ValueError(
-            f"{fn}: the output gradient {g.type} has {have[0]}x{have[1]} rows and cols, but the "
-            f"convolution of the given shapes gives {want[0]}x{want[1]} (check the input shape, "
-            "border_mode, subsample and filter_dilation)"
+            f"{fn}: the output gradient {g.type} has {'x'.join(map(str, have))} {names}, but the "
+            f"convolution of the given shapes gives {'x'.join(map(str, want))} (check the input "
+            "shape, border_mode, subsample and filter_dilation)"
         )
-    sizes = _out_sizes(probe.owner.op, image, kernel)
-    ok = all_(stack([elemwise("eq", g.shape[2 + d], sizes[d]) for d in range(2)]))
+    sizes = _out_sizes(op, image, kernel)
+    ok = all_(stack([elemwise("eq", g.shape[2 + d], sizes[d]) for d in range(op.spatial)]))
     return assert_op(
         g,
         ok,
-        f"{fn}: the output gradient's rows and cols do not match the ones the convolution of the "
+        f"{fn}: the output gradient's {names} do not match the ones the convolution of the "
         "given input shape and filters gives (check input_shape, border_mode, subsample and "
         "filter_dilation)",
     )
@@ -107,6 +119,36 @@ def _check_groups(num_groups: Any, fn: str) -> None:
         raise ValueError(
             f"{fn}: num_groups must be 1 (grouped convolutions are not supported), got {num_groups!r}"
         )
+
+
+def _grad_wrt_inputs(
+    fn: str, n: int, output_grad: Any, filters: Any, input_shape: Any, conv_args: tuple
+) -> Variable:
+    """The image gradient of the ``n``-d convolution (``fn`` in errors); ``conv_args``: the
+    forward convolution's filter_shape, border_mode, subsample, filter_flip, filter_dilation."""
+    g, w = _output_grad(output_grad, n, fn), as_tensor_variable(filters)
+    dt = _float_dtype(g, w)
+    shape = _shape(input_shape, n, [g.shape[0], w.shape[1] if w.ndim == n + 2 else None], fn, "input_shape")
+    # the convolution checks the options and the filters and casts them; its result only
+    # gives shapes
+    probe = convolution(f"conv{n}d", n, zeros(shape, dtype=dt), w, None, *conv_args)
+    _, grad_inputs, _ = probe.owner.op.with_ops()
+    g = _checked(cast(g, dt), probe, shape[2:], _sizes(probe.owner.inputs[1]), fn)
+    return grad_inputs(probe.owner.inputs[1], g, zeros(shape, dtype="int8"))  # only its shape is read
+
+
+def _grad_wrt_weights(
+    fn: str, n: int, input: Any, output_grad: Any, filter_shape: Any, input_shape: Any, conv_args: tuple
+) -> Variable:
+    """The filter gradient of the ``n``-d convolution (``fn`` in errors); ``conv_args``: the
+    forward convolution's border_mode, subsample, filter_flip, filter_dilation."""
+    x, g = as_tensor_variable(input), _output_grad(output_grad, n, fn)
+    dt = _float_dtype(x, g)
+    shape = _shape(filter_shape, n, [g.shape[1], x.shape[1] if x.ndim == n + 2 else None], fn, "filter_shape")
+    probe = convolution(f"conv{n}d", n, x, zeros(shape, dtype=dt), input_shape, None, *conv_args)
+    _, _, grad_weights = probe.owner.op.with_ops()
+    g = _checked(cast(g, dt), probe, _sizes(probe.owner.inputs[0]), shape[2:], fn)
+    return grad_weights(probe.owner.inputs[0], g, zeros(shape, dtype="int8"))  # only its shape is read
 
 
 def conv2d_grad_wrt_inputs(
@@ -126,16 +168,8 @@ def conv2d_grad_wrt_inputs(
     ``filters``), which a stride leaves ambiguous. The other arguments are ``conv2d``'s."""
     fn = "conv2d_grad_wrt_inputs"
     _check_groups(num_groups, fn)
-    g, w = _output_grad(output_grad, fn), as_tensor_variable(filters)
-    dt = _float_dtype(g, w)
-    shape = _shape4(input_shape, [g.shape[0], w.shape[1] if w.ndim == 4 else None], fn, "input_shape")
-    # conv2d checks the options and the filters and casts them; its result only gives shapes
-    probe = conv2d(
-        zeros(shape, dtype=dt), w, None, filter_shape, border_mode, subsample, filter_flip, filter_dilation
-    )
-    _, grad_inputs, _ = probe.owner.op.with_ops()
-    g = _checked(cast(g, dt), probe, shape[2:], _sizes(probe.owner.inputs[1]), fn)
-    return grad_inputs(probe.owner.inputs[1], g, zeros(shape, dtype="int8"))  # only its shape is read
+    conv_args = (filter_shape, border_mode, subsample, filter_flip, filter_dilation)
+    return _grad_wrt_inputs(fn, 2, output_grad, filters, input_shape, conv_args)
 
 
 def conv2d_grad_wrt_weights(
@@ -155,15 +189,46 @@ def conv2d_grad_wrt_weights(
     and ``input``). The other arguments are ``conv2d``'s."""
     fn = "conv2d_grad_wrt_weights"
     _check_groups(num_groups, fn)
-    x, g = as_tensor_variable(input), _output_grad(output_grad, fn)
-    dt = _float_dtype(x, g)
-    shape = _shape4(filter_shape, [g.shape[1], x.shape[1] if x.ndim == 4 else None], fn, "filter_shape")
-    probe = conv2d(
-        x, zeros(shape, dtype=dt), input_shape, None, border_mode, subsample, filter_flip, filter_dilation
-    )
-    _, _, grad_weights = probe.owner.op.with_ops()
-    g = _checked(cast(g, dt), probe, _sizes(probe.owner.inputs[0]), shape[2:], fn)
-    return grad_weights(probe.owner.inputs[0], g, zeros(shape, dtype="int8"))  # only its shape is read
+    conv_args = (border_mode, subsample, filter_flip, filter_dilation)
+    return _grad_wrt_weights(fn, 2, input, output_grad, filter_shape, input_shape, conv_args)
+
+
+def conv3d_grad_wrt_inputs(
+    output_grad: Any,
+    filters: Any,
+    input_shape: Sequence[Any],
+    filter_shape: Sequence[int | None] | None = None,
+    border_mode: Any = "valid",
+    subsample: Any = (1, 1, 1),
+    filter_flip: bool = True,
+    filter_dilation: Any = (1, 1, 1),
+    num_groups: int = 1,
+) -> Variable:
+    """:func:`conv2d_grad_wrt_inputs` of ``conv3d``: ``input_shape`` gives 5 sizes
+    ``(batch, channels, depth, rows, cols)``."""
+    fn = "conv3d_grad_wrt_inputs"
+    _check_groups(num_groups, fn)
+    conv_args = (filter_shape, border_mode, subsample, filter_flip, filter_dilation)
+    return _grad_wrt_inputs(fn, 3, output_grad, filters, input_shape, conv_args)
+
+
+def conv3d_grad_wrt_weights(
+    input: Any,
+    output_grad: Any,
+    filter_shape: Sequence[Any],
+    input_shape: Sequence[int | None] | None = None,
+    border_mode: Any = "valid",
+    subsample: Any = (1, 1, 1),
+    filter_flip: bool = True,
+    filter_dilation: Any = (1, 1, 1),
+    num_groups: int = 1,
+) -> Variable:
+    """:func:`conv2d_grad_wrt_weights` of ``conv3d``: ``filter_shape`` gives 5 sizes
+    ``(n_filters, channels, fdepth, frows, fcols)``."""
+    fn = "conv3d_grad_wrt_weights"
+    _check_groups(num_groups, fn)
+    conv_args = (border_mode, subsample, filter_flip, filter_dilation)
+    return _grad_wrt_weights(fn, 3, input, output_grad, filter_shape, input_shape, conv_args)
 
 
 def conv2d_transpose(

@@ -41,7 +41,7 @@ from .advanced_subtensor import (
     AdvancedSubtensorGrad,
 )
 from .basic import constant
-from .conv import Conv2d, Conv2dGradInputs, Conv2dGradWeights
+from .conv import ConvForward, ConvGradInputs, ConvGradWeights
 from .blas import Dot, dot
 from .creation import Alloc, eye
 from .data_ops import BinCount
@@ -782,22 +782,22 @@ def _cholesky(node: Apply, out_grads: list) -> list:
 
 # -- convolution: each of the three ops is linear in each tensor operand, and its gradient is
 # made of the other two (<conv(x, w), g> = <x, grad_inputs(w, g)> = <w, grad_weights(x, g)>)
-@register_grad(Conv2d)
-def _conv2d(node: Apply, out_grads: list) -> list:
+@register_grad(ConvForward)
+def _conv(node: Apply, out_grads: list) -> list:
     (x, w), g = node.inputs, out_grads[0]
     _, grad_inputs, grad_weights = node.op.with_ops()
     return [grad_inputs(w, g, x), grad_weights(x, g, w)]
 
 
-@register_grad(Conv2dGradInputs)
-def _conv2d_grad_inputs(node: Apply, out_grads: list) -> list:
+@register_grad(ConvGradInputs)
+def _conv_grad_inputs(node: Apply, out_grads: list) -> list:
     (w, g, _), h = node.inputs, out_grads[0]
     conv, _, grad_weights = node.op.with_ops()
     return [grad_weights(h, g, w), conv(h, w), None]
 
 
-@register_grad(Conv2dGradWeights)
-def _conv2d_grad_weights(node: Apply, out_grads: list) -> list:
+@register_grad(ConvGradWeights)
+def _conv_grad_weights(node: Apply, out_grads: list) -> list:
     (x, g, _), h = node.inputs, out_grads[0]
     conv, grad_inputs, _ = node.op.with_ops()
     return [grad_inputs(h, g, x), conv(x, h), None]

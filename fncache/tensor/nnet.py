@@ -1,7 +1,7 @@
 """``ft.nnet``: the neural-network functions of ``theano.tensor.nnet`` (as the Theano and
 PyTensor tutorials call them), built from fncache's elementwise ops and reductions, so they
-fuse, run in every backend and have gradients without rules of their own; ``conv2d`` is the
-exception, an op of its own (:mod:`.conv`).
+fuse, run in every backend and have gradients without rules of their own; ``conv2d`` and
+``conv3d`` (:mod:`.conv`) and the CTC loss (:mod:`.ctc`) are the exceptions, ops of their own.
 
 The losses are written in their stable forms where the probabilities come from the logistic
 function or a softmax: ``binary_crossentropy(sigmoid(z), t)`` is computed from ``z`` with
@@ -53,10 +53,13 @@ _LAZY = {
     "batch_normalization": "bn",
     **dict.fromkeys(("images2neibs", "neibs2images"), "neighbours"),
     "conv2d_transpose": "abstract_conv",
+    "conv3d": "conv",
+    "h_softmax": "hierarchical_softmax",
 }
 __all__ += sorted(_LAZY)
 #: submodules of Theano's ``tensor.nnet`` (``ft.nnet.bn.batch_normalization_train``)
-_SUBMODULES = ("bn", "neighbours", "abstract_conv", "conv")  # conv: Theano's old conv.conv2d
+#: (conv: Theano's old conv.conv2d; ctc: Theano's wrapper of warp-ctc, ``ctc.ctc``)
+_SUBMODULES = ("bn", "neighbours", "abstract_conv", "conv", "ctc")
 
 logsoftmax = log_softmax  # Theano's spelling
 
