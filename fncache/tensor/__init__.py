@@ -28,6 +28,7 @@ from .array_ops import (
     cumsum,
     diagonal,
     expand_dims,
+    inner,
     matmul,
     outer,
     patternbroadcast,
@@ -52,7 +53,11 @@ from .slinalg import cholesky, kron, solve, solve_triangular
 from .extra_ops import (
     allclose,
     batched_dot,
+    batched_tensordot,
+    broadcast_arrays,
     choose,
+    piecewise,
+    select,
     default,
     diag,
     fill_diagonal,
@@ -371,6 +376,7 @@ __all__ += [
     "expand_dims",
     "matmul",
     "outer",
+    "inner",
     "repeat",
     "sort",
     "specify_shape",
@@ -426,12 +432,14 @@ __all__ += [
     "tril",
     "triu",
     "broadcast_to",
+    "broadcast_arrays",
     "nan_to_num",
     "sgn",
     "iround",
     "fill",
     "identity_like",
     "batched_dot",
+    "batched_tensordot",
 ]
 
 # numpy's and PyTensor's array functions composed from the ops above (fncache/tensor/arrange.py,
@@ -441,6 +449,8 @@ __all__ += [
     "tri",
     "fill_diagonal",
     "choose",
+    "select",
+    "piecewise",
     "second",
     "isclose",
     "allclose",
@@ -459,7 +469,8 @@ __all__ += [
 #: loads, and a fresh process that only takes a function from the cache uses none of these.
 _LAZY = {
     **dict.fromkeys(
-        ("atleast_1d", "atleast_2d", "atleast_3d", "flip", "horizontal_stack", "join", "moveaxis", "pad")
+        ("atleast_1d", "atleast_2d", "atleast_3d", "flip", "fliplr", "flipud", "horizontal_stack", "join")
+        + ("moveaxis", "pad")
         + ("split", "stacklists", "vertical_stack"),
         "arrange",
     ),
@@ -467,11 +478,14 @@ _LAZY = {
         ("bincount", "flatnonzero", "nonzero", "nonzero_values", "searchsorted", "unique"), "data_ops"
     ),
     "einsum": "einsum",
-    **dict.fromkeys(("linspace", "mgrid", "ogrid"), "grids"),
+    **dict.fromkeys(("geomspace", "linspace", "logspace", "meshgrid", "mgrid", "ogrid"), "grids"),
     **dict.fromkeys(
-        ("corrcoef", "cov", "max_and_argmax", "median", "nanmax", "nanmin", "nansum", "ptp"),
+        ("corrcoef", "cov", "max_and_argmax", "median", "nanmax", "nanmean", "nanmin", "nanprod", "nanstd")
+        + ("nansum", "nanvar", "percentile", "ptp", "quantile"),
         "stat_reductions",
     ),
+    **dict.fromkeys(("digitize", "histogram", "interp"), "binning"),
+    **dict.fromkeys(("convolve", "correlate"), "convolve"),
     **dict.fromkeys(("argtopk", "topk", "topk_and_argtopk"), "topk"),
     **dict.fromkeys(
         ("compress", "fill_diagonal_offset", "ravel_multi_index", "to_one_hot", "unravel_index"), "index_ops"

@@ -1,5 +1,6 @@
 """numpy's and PyTensor's functions that cut, join and rearrange arrays: ``split join
-stacklists horizontal_stack vertical_stack atleast_1d atleast_2d atleast_3d flip moveaxis pad``.
+stacklists horizontal_stack vertical_stack atleast_1d atleast_2d atleast_3d flip fliplr flipud
+moveaxis pad``.
 
 Each is a composition of slices, concatenations, dimshuffles and ``alloc``, so it compiles to C
 where those ops do, keys and pickles as they do and differentiates through their gradient rules.
@@ -34,6 +35,8 @@ __all__ = [
     "atleast_2d",
     "atleast_3d",
     "flip",
+    "fliplr",
+    "flipud",
     "moveaxis",
     "pad",
 ]
@@ -210,6 +213,22 @@ def flip(x: Any, axis: int | Sequence[int] | None = None) -> Variable:
     for a in axes:
         index[a] = slice(None, None, -1)
     return v[tuple(index)] if v.ndim else v
+
+
+def fliplr(m: Any) -> Variable:
+    """numpy.fliplr: the columns (axis 1) in reverse order; ``m`` has 2 dims or more."""
+    v = as_tensor_variable(m)
+    if v.ndim < 2:
+        raise ValueError(f"fliplr: takes a tensor of 2 or more dims, got {v.type}; use ft.flip for a vector")
+    return flip(v, 1)
+
+
+def flipud(m: Any) -> Variable:
+    """numpy.flipud: the rows (axis 0) in reverse order; ``m`` has 1 dim or more."""
+    v = as_tensor_variable(m)
+    if v.ndim < 1:
+        raise ValueError(f"flipud: takes a tensor of 1 or more dims, got a 0-d {v.type}")
+    return flip(v, 0)
 
 
 def moveaxis(a: Any, source: int | Sequence[int], destination: int | Sequence[int]) -> Variable:

@@ -1,4 +1,4 @@
-"""numpy array functions: ``expand_dims squeeze specify_shape repeat tile outer tensordot cumsum
+"""numpy array functions: ``expand_dims squeeze specify_shape repeat tile outer inner tensordot cumsum
 cumprod sort argsort`` and ``matmul`` on stacks of matrices; Theano's broadcasting helpers
 ``shape_padleft shape_padright shape_padaxis addbroadcast`` (``specify_broadcastable``).
 
@@ -46,6 +46,7 @@ __all__ = [
     "repeat",
     "tile",
     "outer",
+    "inner",
     "tensordot",
     "cumsum",
     "cumprod",
@@ -229,6 +230,21 @@ def outer(a: Any, b: Any) -> Variable:
     column and a row, so it fuses with what follows)."""
     fa, fb = flatten(as_tensor_variable(a)), flatten(as_tensor_variable(b))
     return elemwise("mul", dimshuffle(fa, (0, "x")), dimshuffle(fb, ("x", 0)))
+
+
+def inner(a: Any, b: Any) -> Variable:
+    """numpy.inner: the sum of products over the last axes of ``a`` and ``b`` (``tensordot``
+    over those axes: ``a``'s other dims, then ``b``'s); a 0-d operand multiplies elementwise."""
+    va, vb = as_tensor_variable(a), as_tensor_variable(b)
+    if va.ndim == 0 or vb.ndim == 0:
+        return elemwise("mul", va, vb)
+    n_a, n_b = va.type.shape[-1], vb.type.shape[-1]
+    if n_a is not None and n_b is not None and n_a != n_b:
+        raise ValueError(
+            f"inner: the last dims differ ({va.type} and {vb.type}); give tensors whose last dims "
+            "have one length"
+        )
+    return tensordot(va, vb, axes=([va.ndim - 1], [vb.ndim - 1]))
 
 
 def _result_dtype(name: str, *vs: Variable) -> str:

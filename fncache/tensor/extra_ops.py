@@ -1,6 +1,7 @@
 """numpy's and Theano's small array functions, built from existing ops: ``roll diff tril triu
-tri diag alloc_diag fill_diagonal choose broadcast_to nan_to_num sgn iround fill identity_like
-batched_dot isclose allclose largest smallest default``.
+tri diag alloc_diag fill_diagonal choose select piecewise broadcast_to broadcast_arrays
+nan_to_num sgn iround fill identity_like batched_dot batched_tensordot isclose allclose largest
+smallest default``.
 
 As PyTensor's ``tensor.extra_ops`` this module also offers ``cumsum cumprod repeat squeeze``
 (:mod:`.array_ops`), and loads on first use the ones whose modules ``import fncache`` does not:
@@ -39,16 +40,20 @@ __all__ = [
     "tri",
     "diag",
     "broadcast_to",
+    "broadcast_arrays",
     "nan_to_num",
     "sgn",
     "iround",
     "fill",
     "identity_like",
     "batched_dot",
+    "batched_tensordot",
     "isclose",
     "allclose",
     "fill_diagonal",
     "choose",
+    "select",
+    "piecewise",
     "alloc_diag",
     "largest",
     "smallest",
@@ -229,6 +234,21 @@ def broadcast_to(x: Any, shape: Any) -> Variable:
     return alloc(v, shp)
 
 
+def broadcast_arrays(*args: Any) -> tuple[Variable, ...]:
+    """numpy.broadcast_arrays: the tensors broadcast against each other, each keeping its
+    dtype (a tuple, as numpy's); shapes that do not broadcast raise ValueError. Each is an
+    elementwise select against a bool tensor of the common shape, so it fuses, and its gradient
+    is the output's summed back to the input's shape."""
+    vs = [as_tensor_variable(a) for a in args]
+    if len(vs) < 2:
+        return tuple(vs)
+    common = elemwise("eq", vs[0], vs[0])
+    for v in vs[1:]:
+        common = elemwise("and_", common, elemwise("eq", v, v))
+    # the select's type is the value's (bool joins any dtype without changing it)
+    return tuple(elemwise("switch", constant(True), v, common) for v in vs)
+
+
 def nan_to_num(
     x: Any, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None
 ) -> Variable:
@@ -316,6 +336,48 @@ def batched_dot(a: Any, b: Any) -> Variable:
     return squeeze(out, dropped) if dropped else out
 
 
+def batched_tensordot(x: Any, y: Any, axes: int | Sequence[Any] = 2) -> Variable:
+    """Theano's ``batched_tensordot``: :func:`tensordot` of ``x[i]`` and ``y[i]`` for each i of
+    the first (batch) dim. ``axes`` an int n (the last n dims of ``x`` with the first n non-batch
+    dims of ``y``) or a pair of axis lists, counted with the batch dim (which they must not name).
+    The result has the batch dim, ``x``'s other dims, then ``y``'s (an ``einsum``)."""
+    from .einsum import einsum
+
+    vx, vy = as_tensor_variable(x), as_tensor_variable(y)
+    for name, v in (("x", vx), ("y", vy)):
+        if v.ndim < 1:
+            raise TypeError(f"batched_tensordot: {name} must have a batch dim, got a 0-d {v.type}")
+    if is_python_int(axes):
+        n = int(axes)
+        if not 0 <= n < min(vx.ndim, vy.ndim):
+            raise ValueError(
+                f"batched_tensordot: axes={n} is out of range for {vx.type} and {vy.type}; give at "
+                f"most {min(vx.ndim, vy.ndim) - 1} (the dims after the batch dim)"
+            )
+        xa, ya = tuple(range(vx.ndim - n, vx.ndim)), tuple(range(1, n + 1))
+    else:
+        if isinstance(axes, Variable) or not isinstance(axes, (tuple, list)) or len(axes) != 2:
+            raise TypeError(f"batched_tensordot: axes must be an int or a pair of axis lists, got {axes!r}")
+        xa = ordered_axes(axes[0], vx.ndim, "batched_tensordot")
+        ya = ordered_axes(axes[1], vy.ndim, "batched_tensordot")
+        if len(xa) != len(ya) or 0 in xa or 0 in ya:
+            raise ValueError(
+                f"batched_tensordot: axes {axes!r} must name as many axes of x as of y, none of "
+                "them the batch dim 0"
+            )
+    letters = iter("bcdefghijklmnopqrstuvwxyzBCDEFGHIJKLMNOPQRSTUVWXYZ")
+    xs = ["a"] + [next(letters) for _ in range(vx.ndim - 1)]
+    ys = ["a"] + [next(letters) for _ in range(vy.ndim - 1)]
+    for i, j in zip(xa, ya):
+        ys[j] = xs[i]
+    out = (
+        ["a"]
+        + [c for d, c in enumerate(xs) if d and d not in xa]
+        + [c for d, c in enumerate(ys) if d and d not in ya]
+    )
+    return einsum(f"{''.join(xs)},{''.join(ys)}->{''.join(out)}", vx, vy)
+
+
 def isclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Variable:
     """numpy.isclose: ``|a - b| <= atol + rtol * |b|`` for a finite ``b``, or ``a == b`` (equal
     infinities); NaNs equal each other only with ``equal_nan``. ``b`` is compared as a float, as
@@ -374,6 +436,67 @@ def choose(a: Any, choices: Sequence[Any]) -> Variable:
         out = elemwise("switch", elemwise("eq", idx, k), choices[k], out)
     # with one choice the value is that choice, broadcast against a
     return out if n > 1 else elemwise("switch", elemwise("eq", idx, 0), out, out)
+
+
+def select(condlist: Sequence[Any], choicelist: Sequence[Any], default: Any = 0) -> Variable:
+    """numpy.select: elementwise the choice of the first condition that holds, ``default``
+    where none does; conditions, choices and default broadcast together (a chain of selects)."""
+    if isinstance(condlist, Variable) or isinstance(choicelist, Variable):
+        raise TypeError(
+            "select: condlist and choicelist must be lists of tensors; for a stacked tensor pass list(...)"
+        )
+    if len(condlist) != len(choicelist):
+        raise ValueError(
+            f"select: {len(condlist)} conditions for {len(choicelist)} choices; give one choice per condition"
+        )
+    conds = [as_tensor_variable(c) for c in condlist]
+    for k, c in enumerate(conds):
+        if c.dtype != "bool":
+            raise TypeError(
+                f"select: condition {k} must be a bool tensor, got {c.type}; compare first (x > 0)"
+            )
+    choices = [as_tensor_variable(c) for c in choicelist]
+    if isinstance(default, Variable) or not choices:
+        out = as_tensor_variable(default)
+    else:
+        # a Python number takes the choices' dtype where it fits, as numpy's weak scalars
+        dt = np.result_type(*[np.dtype(c.dtype) for c in choices], default).name
+        out = constant(np.asarray(default, dt))
+    for c, choice in zip(reversed(conds), reversed(choices)):
+        out = elemwise("switch", c, choice, out)
+    return out
+
+
+def piecewise(x: Any, condlist: Any, funclist: Sequence[Any]) -> Variable:
+    """numpy.piecewise: ``funclist[k](x)`` (or the number ``funclist[k]``) where
+    ``condlist[k]`` holds, the later condition winning where several do, 0 elsewhere (or the
+    one extra function's value, numpy's *otherwise*), of ``x``'s dtype. Each function is
+    applied to the whole of ``x`` (so it must work elementwise), and the gradient goes through
+    the function whose value is taken."""
+    v = as_tensor_variable(x)
+    conds = [condlist] if isinstance(condlist, Variable) and condlist.ndim == v.ndim else list(condlist)
+    conds = [as_tensor_variable(c) for c in conds]
+    for k, c in enumerate(conds):
+        if c.dtype != "bool":
+            raise TypeError(
+                f"piecewise: condition {k} must be a bool tensor, got {c.type}; compare first (x > 0)"
+            )
+    funcs = list(funclist)
+    if len(funcs) == len(conds) + 1:
+        anyc = constant(False)
+        for c in conds:
+            anyc = elemwise("or_", anyc, c)
+        conds.append(elemwise("invert", anyc))
+    elif len(funcs) != len(conds):
+        raise ValueError(
+            f"piecewise: {len(funcs)} functions for {len(conds)} conditions; give one per "
+            "condition, and at most one more for where none holds"
+        )
+    out = elemwise("switch", constant(True), constant(np.zeros((), v.dtype)), v)
+    for c, fn in zip(conds, funcs):
+        value = as_tensor_variable(fn(v) if callable(fn) else fn)
+        out = elemwise("switch", c, cast(value, v.dtype) if value.dtype != v.dtype else value, out)
+    return out
 
 
 def largest(*args: Any) -> Variable:
