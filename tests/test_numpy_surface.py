@@ -412,6 +412,129 @@ def test_select_piecewise_batched_tensordot(mode: str) -> None:
     _check(fn, args, "selects", rtol=1e-12)
 
 
+# -- more of numpy's array functions ----------------------------------------------------------
+@compiled
+def more_fn(dtype: str, mode: str):
+    x, y = ft.tensor("x", dtype, 3), ft.tensor("y", dtype, 3)
+    v = ft.tensor("v", dtype, 1)
+    m = x[0]
+    cases: dict[str, Case] = {
+        "hstack": (ft.hstack([x, y]), lambda x, y, v: np.hstack([x, y])),
+        "vstack": (ft.vstack((v, v)), lambda x, y, v: np.vstack((v, v))),
+        "dstack": (ft.dstack([m, m]), lambda x, y, v: np.dstack([x[0], x[0]])),
+        "dstack_vec": (ft.dstack([v, v, v]), lambda x, y, v: np.dstack([v, v, v])),
+        "column_stack": (ft.column_stack([v, m.T]), lambda x, y, v: np.column_stack([v, x[0].T])),
+        "rot90": (ft.rot90(x), lambda x, y, v: np.rot90(x)),
+        "rot90_2": (ft.rot90(x, 2, axes=(1, 2)), lambda x, y, v: np.rot90(x, 2, axes=(1, 2))),
+        "rot90_3": (ft.rot90(x, 3, axes=(2, 0)), lambda x, y, v: np.rot90(x, 3, axes=(2, 0))),
+        "rot90_neg": (ft.rot90(m, -1), lambda x, y, v: np.rot90(x[0], -1)),
+        "logical_and": (ft.logical_and(x, y), lambda x, y, v: np.logical_and(x, y)),
+        "logical_or": (ft.logical_or(x, v), lambda x, y, v: np.logical_or(x, v)),
+        "logical_xor": (ft.logical_xor(x, y), lambda x, y, v: np.logical_xor(x, y)),
+        "logical_not": (ft.logical_not(x), lambda x, y, v: np.logical_not(x)),
+        "count_nonzero": (ft.count_nonzero(x), lambda x, y, v: np.asarray(np.count_nonzero(x), "int64")),
+        "count_nonzero_ax": (
+            ft.count_nonzero(x, axis=(0, 2), keepdims=True),
+            lambda x, y, v: np.count_nonzero(x, axis=(0, 2), keepdims=True).astype("int64"),
+        ),
+    }
+    if dtype != "bool":  # y's values are distinct but for bools, whose order has ties
+        cases |= {
+            "take_along": (
+                ft.take_along_axis(x, ft.argsort(y, axis=1), axis=1),
+                lambda x, y, v: np.take_along_axis(x, np.argsort(y, axis=1, kind="stable"), axis=1),
+            ),
+            "take_along_max": (
+                ft.take_along_axis(x, ft.argmax(y, axis=-1, keepdims=True), axis=-1),
+                lambda x, y, v: np.take_along_axis(x, np.argmax(y, axis=-1, keepdims=True), axis=-1),
+            ),
+            "take_along_flat": (
+                ft.take_along_axis(x, ft.argsort(y, axis=None), axis=None),
+                lambda x, y, v: np.take_along_axis(x, np.argsort(y, axis=None, kind="stable"), axis=None),
+            ),
+            "vecdot": (ft.vecdot(x, v), lambda x, y, v: np.vecdot(x, v)),
+            "vecdot_ax": (ft.vecdot(x, y, axis=1), lambda x, y, v: np.vecdot(x, y, axis=1)),
+            "matvec": (ft.matvec(x, v), lambda x, y, v: np.matvec(x, v)),
+            "vecmat": (ft.vecmat(y[:, :, 0], x), lambda x, y, v: np.vecmat(y[:, :, 0], x)),
+            "fmax": (ft.fmax(x, y), lambda x, y, v: np.fmax(x, y)),
+            "fmin": (ft.fmin(x, v), lambda x, y, v: np.fmin(x, v)),
+            "nancumsum": (ft.nancumsum(x, axis=1), lambda x, y, v: np.nancumsum(x, axis=1)),
+            "nancumprod": (ft.nancumprod(x), lambda x, y, v: np.nancumprod(x)),
+            "average": (ft.average(x, axis=1), lambda x, y, v: np.average(x, axis=1)),
+            "average_w": (
+                ft.average(x, axis=2, weights=abs(v) + 1, returned=True),
+                lambda x, y, v: np.average(x, axis=2, weights=np.abs(v) + 1, returned=True),
+            ),
+            "average_full": (
+                ft.average(x, weights=abs(y) + 1, keepdims=True),
+                lambda x, y, v: np.average(x, weights=np.abs(y) + 1, keepdims=True),
+            ),
+            "average_count": (
+                ft.average(x, (0, 1), returned=True),
+                lambda x, y, v: np.average(x, (0, 1), returned=True),
+            ),
+            "nanargmax": (ft.nanargmax(x, axis=2), lambda x, y, v: np.nanargmax(x, axis=2)),
+            "nanargmin": (
+                ft.nanargmin(x, axis=0, keepdims=True),
+                lambda x, y, v: np.nanargmin(x, axis=0, keepdims=True),
+            ),
+        }
+    return _function([x, y, v], cases, mode)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("dtype", ("float64", "float32", "int32", "uint8", "bool"))
+def test_more_array_functions_against_numpy(dtype: str, mode: str) -> None:
+    fn = more_fn(dtype, mode)
+    rng = np.random.default_rng(8)
+    for trial in range(3):
+        shape = tuple(int(d) for d in rng.integers(2, 5, size=3))
+        x = sample(
+            dtype, shape, seed=trial, special=False, **({} if dtype == "bool" else {"low": 0, "high": 5})
+        )
+        y = sample(
+            dtype, shape, seed=trial + 5, special=False, **({} if dtype == "bool" else {"low": 0, "high": 5})
+        )
+        if dtype.startswith("float"):
+            x[0, 0, 1] = np.nan  # ignored by fmax/fmin, nancumsum, nanargmax...
+            y[0, 1, 0] = np.nan
+            y = np.where(np.isnan(y), y, y + rng.uniform(0, 0.1, shape).astype(dtype))  # no ties to sort
+        elif dtype != "bool":
+            y = rng.permutation(y.size).astype(dtype).reshape(shape)
+        v = sample(
+            dtype,
+            (shape[2],),
+            seed=trial + 9,
+            special=False,
+            **({} if dtype == "bool" else {"low": 0, "high": 5}),
+        )
+        tol = {"rtol": 2e-5} if dtype == "float32" else {}
+        _check(fn, (x, y, v), f"{dtype} {shape}", **tol)
+
+
+def test_numpy_ufunc_names_are_the_same_functions() -> None:
+    pairs = {
+        "absolute": "abs",
+        "negative": "neg",
+        "subtract": "sub",
+        "multiply": "mul",
+        "divide": "true_div",
+        "power": "pow",
+        "greater": "gt",
+        "greater_equal": "ge",
+        "less": "lt",
+        "less_equal": "le",
+        "equal": "eq",
+        "not_equal": "neq",
+        "rint": "round",
+        "degrees": "rad2deg",
+        "radians": "deg2rad",
+    }
+    for numpy_name, name in pairs.items():
+        assert getattr(ft, numpy_name) is getattr(ft, name), numpy_name
+        assert numpy_name in ft.__all__
+
+
 # -- errors ------------------------------------------------------------------------------------
 def test_errors_name_the_function_and_the_fix() -> None:
     v, m, s = ft.dvector("v"), ft.dmatrix("m"), ft.dscalar("s")
@@ -471,6 +594,30 @@ def test_errors_name_the_function_and_the_fix() -> None:
         (lambda: ft.batched_tensordot(m, m, axes=2), ValueError, "batched_tensordot: axes=2 is out of range"),
         (lambda: ft.batched_tensordot(m, m, axes=[[0], [1]]), ValueError, "none of them the batch dim 0"),
         (lambda: ft.batched_tensordot(s, m), TypeError, "batched_tensordot: x must have a batch dim"),
+        (lambda: ft.hstack(m), TypeError, "hstack: give one non-empty list or tuple of tensors"),
+        (lambda: ft.rot90(v), ValueError, "rot90: takes a tensor of 2 or more dims"),
+        (lambda: ft.rot90(m, 1.5), TypeError, "rot90: k must be an int"),
+        (lambda: ft.rot90(m, 1, axes=(0, 0)), ValueError, "rot90: axis 0 is repeated"),
+        (
+            lambda: ft.take_along_axis(m, ft.lvector()),
+            ValueError,
+            "take_along_axis: indices .* must have the same number of dims",
+        ),
+        (lambda: ft.take_along_axis(m, m), TypeError, "take_along_axis: indices must hold ints"),
+        (
+            lambda: ft.take_along_axis(m, ft.lmatrix(), axis=None),
+            ValueError,
+            "with axis=None the indices must be a vector",
+        ),
+        (lambda: ft.vecdot(s, v), ValueError, "vecdot: operand 0 is 0-d"),
+        (lambda: ft.matvec(v, v), ValueError, "matvec: takes matrices and vectors"),
+        (lambda: ft.vecmat(v, v), ValueError, "vecmat: takes vectors and matrices"),
+        (
+            lambda: ft.average(m, axis=(0, 1), weights=v),
+            ValueError,
+            "average: weights .* give weights of a's shape",
+        ),
+        (lambda: ft.average(ft.cvector()), TypeError, "average: takes real numbers"),
     ]
     for build, kind, message in build_errors:
         with pytest.raises(kind, match=message):
@@ -532,6 +679,13 @@ def test_run_time_errors(mode: str) -> None:
         ),
         ([v, s], ft.geomspace(s, 1.0, 3), (np.ones(2), np.float64(0)), "geomspace: start or stop is 0"),
         ([v, w], ft.convolve(v, w), (np.ones(2), np.zeros(0)), "convolve: the signals must not be empty"),
+        ([v], ft.nanargmax(v), (np.array([np.nan, np.nan]),), "nanargmax: a slice holds only NaNs"),
+        (
+            [v, w],
+            ft.average(v, weights=w),
+            (np.ones(2), np.array([1.0, -1.0])),
+            "average: the weights sum to zero",
+        ),
     ]
     for inputs, out, args, message in run_errors:
         f = fc.function(inputs, out, mode=mode, on_unused_input="ignore")
@@ -605,6 +759,18 @@ def test_gradients_against_finite_differences(mode: str) -> None:
                 + ft.piecewise(v * s, [v > 0], [ft.sin, ft.cos])
             ),
             [1, 3],
+        ),
+        "more": (
+            lambda x, v, w, s: (
+                ft.rot90(x, 3)[:, 0] * ft.take_along_axis(v, ft.argsort(v), 0)
+                + ft.vecdot(x, v).sum()
+                + ft.matvec(x.T, v[:2])
+                + ft.vecmat(v[:2], x)
+                + ft.average(x, axis=0, weights=v[:2] + 2)
+                + ft.fmax(v, s)
+                + ft.nancumsum(v)
+            ),
+            [0, 1, 3],
         ),
         "btd": (
             lambda x, v, w, s: ft.batched_tensordot(

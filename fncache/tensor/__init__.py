@@ -30,6 +30,7 @@ from .array_ops import (
     expand_dims,
     inner,
     matmul,
+    matvec,
     outer,
     patternbroadcast,
     repeat,
@@ -44,6 +45,8 @@ from .array_ops import (
     tile,
     trace,
     unbroadcast,
+    vecdot,
+    vecmat,
 )
 from .inc_subtensor import inc_subtensor, set_subtensor
 from . import nlinalg, slinalg
@@ -56,6 +59,12 @@ from .extra_ops import (
     batched_tensordot,
     broadcast_arrays,
     choose,
+    fmax,
+    fmin,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
     piecewise,
     select,
     default,
@@ -76,7 +85,7 @@ from .extra_ops import (
     tril,
     triu,
 )
-from .advanced_subtensor import take
+from .advanced_subtensor import take, take_along_axis
 from .creation import alloc, arange, eye, full, full_like, ones, ones_like, zeros, zeros_like
 from .shape_ops import concatenate, flatten, reshape, stack, swapaxes, transpose, dimshuffle, shape
 from .variable import TensorConstant, TensorVariable
@@ -195,6 +204,21 @@ bitwise_and = and_
 bitwise_or = or_
 bitwise_xor = xor
 bitwise_not = invert
+absolute = abs
+negative = neg
+subtract = sub
+multiply = mul
+divide = true_div
+power = pow
+greater = gt
+greater_equal = ge
+less = lt
+less_equal = le
+equal = eq
+not_equal = neq
+rint = round
+degrees = rad2deg
+radians = deg2rad
 
 
 from . import nnet  # noqa: E402  (ft.nnet, after the names its functions stand beside)
@@ -263,6 +287,7 @@ __all__ = list(_basic_all) + [
     "set_subtensor",
     "inc_subtensor",
     "take",
+    "take_along_axis",
     "exp",
     "log",
     "log1p",
@@ -375,6 +400,9 @@ __all__ += [
     "cumsum",
     "expand_dims",
     "matmul",
+    "vecdot",
+    "matvec",
+    "vecmat",
     "outer",
     "inner",
     "repeat",
@@ -459,6 +487,27 @@ __all__ += [
     "bitwise_or",
     "bitwise_xor",
     "bitwise_not",
+    "absolute",
+    "negative",
+    "subtract",
+    "multiply",
+    "divide",
+    "power",
+    "greater",
+    "greater_equal",
+    "less",
+    "less_equal",
+    "equal",
+    "not_equal",
+    "rint",
+    "degrees",
+    "radians",
+    "logical_and",
+    "logical_or",
+    "logical_xor",
+    "logical_not",
+    "fmax",
+    "fmin",
     "largest",
     "smallest",
     "default",
@@ -469,9 +518,9 @@ __all__ += [
 #: loads, and a fresh process that only takes a function from the cache uses none of these.
 _LAZY = {
     **dict.fromkeys(
-        ("atleast_1d", "atleast_2d", "atleast_3d", "flip", "fliplr", "flipud", "horizontal_stack", "join")
-        + ("moveaxis", "pad")
-        + ("split", "stacklists", "vertical_stack"),
+        ("atleast_1d", "atleast_2d", "atleast_3d", "column_stack", "dstack", "flip", "fliplr", "flipud")
+        + ("horizontal_stack", "hstack", "join", "moveaxis", "pad", "rot90", "split", "stacklists")
+        + ("vertical_stack", "vstack"),
         "arrange",
     ),
     **dict.fromkeys(
@@ -480,8 +529,9 @@ _LAZY = {
     "einsum": "einsum",
     **dict.fromkeys(("geomspace", "linspace", "logspace", "meshgrid", "mgrid", "ogrid"), "grids"),
     **dict.fromkeys(
-        ("corrcoef", "cov", "max_and_argmax", "median", "nanmax", "nanmean", "nanmin", "nanprod", "nanstd")
-        + ("nansum", "nanvar", "percentile", "ptp", "quantile"),
+        ("average", "corrcoef", "count_nonzero", "cov", "max_and_argmax", "median", "nanargmax", "nanargmin")
+        + ("nancumprod", "nancumsum", "nanmax", "nanmean", "nanmin", "nanprod", "nanstd", "nansum", "nanvar")
+        + ("percentile", "ptp", "quantile"),
         "stat_reductions",
     ),
     **dict.fromkeys(("digitize", "histogram", "interp"), "binning"),

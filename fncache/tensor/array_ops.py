@@ -1,5 +1,5 @@
 """numpy array functions: ``expand_dims squeeze specify_shape repeat tile outer inner tensordot cumsum
-cumprod sort argsort`` and ``matmul`` on stacks of matrices; Theano's broadcasting helpers
+cumprod sort argsort``, ``matmul`` on stacks of matrices and ``vecdot matvec vecmat``; Theano's broadcasting helpers
 ``shape_padleft shape_padright shape_padaxis addbroadcast`` (``specify_broadcastable``).
 
 ``expand_dims``, ``squeeze`` and ``outer`` are built from dimshuffles and elementwise ops, so they
@@ -15,11 +15,12 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..graph.basic import Apply, Constant, Op, Variable
-from ..graph.types import TensorType, is_int, normalize_dtype
+from ..graph.types import TensorType, is_complex, is_int, normalize_dtype
 from .basic import as_tensor_variable, declared_ndim
 from .blas import Dot
 from .elemwise import check_float64, elemwise
 from .reduction import normalize_axes, ordered_axes
+from .reduction import sum as sum_
 from .shape_ops import dimshuffle, flatten
 
 __all__ = [
@@ -53,6 +54,9 @@ __all__ = [
     "sort",
     "argsort",
     "matmul",
+    "vecdot",
+    "matvec",
+    "vecmat",
     "swap_last",
 ]
 
@@ -514,6 +518,36 @@ def matmul(a: Any, b: Any) -> Variable:
     if va.ndim <= 2 and vb.ndim <= 2:
         return Dot()(va, vb)
     return MatMul()(va, vb)
+
+
+def vecdot(x1: Any, x2: Any, axis: int = -1) -> Variable:
+    """numpy.vecdot (PyTensor's): the dot products of the vectors along ``axis`` of ``x1`` and
+    ``x2``, their other dims broadcast (a fused product and a sum; ``x1`` conjugated)."""
+    va, vb = as_tensor_variable(x1), as_tensor_variable(x2)
+    for k, v in enumerate((va, vb)):
+        if v.ndim == 0:
+            raise ValueError(f"vecdot: operand {k} is 0-d ({v.type}); give vectors or stacks of them")
+    prod = elemwise("mul", elemwise("conj", va) if is_complex(va.dtype) else va, vb)
+    return sum_(prod, axis=ordered_axes(axis, prod.ndim, "vecdot")[0], dtype=prod.dtype)
+
+
+def matvec(x1: Any, x2: Any) -> Variable:
+    """numpy.matvec (PyTensor's): the matrices of ``x1`` (last two dims) times the vectors of
+    ``x2`` (last dim), the stacks broadcast (``matmul`` with a column)."""
+    va, vb = as_tensor_variable(x1), as_tensor_variable(x2)
+    if va.ndim < 2 or vb.ndim < 1:
+        raise ValueError(f"matvec: takes matrices and vectors (or stacks), got {va.type} and {vb.type}")
+    return squeeze(matmul(va, expand_dims(vb, -1)), -1)
+
+
+def vecmat(x1: Any, x2: Any) -> Variable:
+    """numpy.vecmat (PyTensor's): the vectors of ``x1`` (conjugated) times the matrices of
+    ``x2``, the stacks broadcast (``matmul`` with a row)."""
+    va, vb = as_tensor_variable(x1), as_tensor_variable(x2)
+    if va.ndim < 1 or vb.ndim < 2:
+        raise ValueError(f"vecmat: takes vectors and matrices (or stacks), got {va.type} and {vb.type}")
+    va = elemwise("conj", va) if is_complex(va.dtype) else va
+    return squeeze(matmul(expand_dims(va, -2), vb), -2)
 
 
 def diagonal(x: Any, offset: int = 0) -> Variable:

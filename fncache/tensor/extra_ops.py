@@ -1,7 +1,7 @@
 """numpy's and Theano's small array functions, built from existing ops: ``roll diff tril triu
 tri diag alloc_diag fill_diagonal choose select piecewise broadcast_to broadcast_arrays
 nan_to_num sgn iround fill identity_like batched_dot batched_tensordot isclose allclose largest
-smallest default``.
+smallest default logical_and logical_or logical_xor logical_not fmax fmin``.
 
 As PyTensor's ``tensor.extra_ops`` this module also offers ``cumsum cumprod repeat squeeze``
 (:mod:`.array_ops`), and loads on first use the ones whose modules ``import fncache`` does not:
@@ -58,6 +58,12 @@ __all__ = [
     "largest",
     "smallest",
     "default",
+    "logical_and",
+    "logical_or",
+    "logical_xor",
+    "logical_not",
+    "fmax",
+    "fmin",
     "cumsum",
     "cumprod",
     "repeat",
@@ -540,3 +546,47 @@ def default(x: Any, default: Any) -> Variable:
             "number of dims (cast one of them)"
         )
     return v
+
+
+def _truth(x: Any) -> Variable:
+    v = as_tensor_variable(x)
+    return v if v.dtype == "bool" else elemwise("neq", v, constant(np.zeros((), v.dtype)))
+
+
+def logical_and(a: Any, b: Any) -> Variable:
+    """numpy.logical_and: bool, each operand read as true where non-zero."""
+    return elemwise("and_", _truth(a), _truth(b))
+
+
+def logical_or(a: Any, b: Any) -> Variable:
+    """numpy.logical_or: bool, each operand read as true where non-zero."""
+    return elemwise("or_", _truth(a), _truth(b))
+
+
+def logical_xor(a: Any, b: Any) -> Variable:
+    """numpy.logical_xor: bool, each operand read as true where non-zero."""
+    return elemwise("xor", _truth(a), _truth(b))
+
+
+def logical_not(a: Any) -> Variable:
+    """numpy.logical_not: bool, true where ``a`` is zero."""
+    return elemwise("invert", _truth(a))
+
+
+def fmax(a: Any, b: Any) -> Variable:
+    """numpy.fmax: the elementwise maximum ignoring a NaN (NaN only where both are); the
+    gradient goes to the operand taken."""
+    return _nan_ignoring("maximum", a, b)
+
+
+def fmin(a: Any, b: Any) -> Variable:
+    """numpy.fmin: the elementwise minimum ignoring a NaN (NaN only where both are)."""
+    return _nan_ignoring("minimum", a, b)
+
+
+def _nan_ignoring(op: str, a: Any, b: Any) -> Variable:
+    va, vb = as_tensor_variable(a), as_tensor_variable(b)
+    out = elemwise(op, va, vb)
+    if not (is_float(va.dtype) or is_float(vb.dtype)):
+        return out
+    return elemwise("switch", elemwise("isnan", vb), va, elemwise("switch", elemwise("isnan", va), vb, out))

@@ -1,5 +1,6 @@
 """numpy's and PyTensor's reductions built from the core ones: ``max_and_argmax ptp median
-quantile percentile nansum nanprod nanmean nanvar nanstd nanmax nanmin cov corrcoef``.
+quantile percentile average count_nonzero nansum nanprod nanmean nanvar nanstd nanmax nanmin
+nanargmax nanargmin nancumsum nancumprod cov corrcoef``.
 Compositions of reductions, ``sort``, indexing and elementwise selects, so they compile and
 differentiate as those do."""
 
@@ -12,13 +13,14 @@ import numpy as np
 from ..graph.basic import Variable
 from ..graph.types import is_complex, is_float, is_int
 from .advanced_subtensor import take
-from .array_ops import diagonal, sort, squeeze
+from .array_ops import cumprod, cumsum, diagonal, sort, squeeze
 from .basic import as_tensor_variable, constant, is_python_int
 from .blas import dot
 from .elemwise import cast, elemwise
 from .reduction import all as all_
+from .reduction import any as any_
 from .pyop import assert_op
-from .reduction import argmax, keep_reduced_dims, mean, normalize_axes
+from .reduction import argmax, argmin, keep_reduced_dims, mean, normalize_axes
 from .reduction import max as max_
 from .reduction import min as min_
 from .reduction import prod
@@ -38,6 +40,12 @@ __all__ = [
     "nanstd",
     "nanmax",
     "nanmin",
+    "nanargmax",
+    "nanargmin",
+    "nancumsum",
+    "nancumprod",
+    "average",
+    "count_nonzero",
     "cov",
     "corrcoef",
 ]
@@ -285,6 +293,94 @@ def nanmax(a: Any, axis: Any = None, keepdims: bool = False) -> Variable:
 def nanmin(a: Any, axis: Any = None, keepdims: bool = False) -> Variable:
     """numpy.nanmin: the smallest value ignoring NaNs (NaN for a slice of NaNs only)."""
     return _nan_extreme(a, axis, keepdims, largest=False)
+
+
+def _nan_arg(a: Any, axis: Any, keepdims: bool, largest: bool) -> Variable:
+    v = as_tensor_variable(a)
+    what = "nanargmax" if largest else "nanargmin"
+    arg = argmax if largest else argmin
+    if not is_float(v.dtype):
+        return arg(v, axis=axis, keepdims=keepdims)
+    v = assert_op(
+        v,
+        elemwise("invert", any_(all_(elemwise("isnan", v), axis=axis))),
+        f"{what}: a slice holds only NaNs, and has no {'largest' if largest else 'smallest'} value; "
+        f"use {'argmax' if largest else 'argmin'} (NaN first) or fill the NaNs (nan_to_num)",
+    )
+    return arg(_nan_as(v, -np.inf if largest else np.inf), axis=axis, keepdims=keepdims)
+
+
+def nanargmax(a: Any, axis: Any = None, keepdims: bool = False) -> Variable:
+    """numpy.nanargmax: the index of the largest value ignoring NaNs (int64); a slice of NaNs
+    only raises ``AssertionError`` when the function runs (numpy's ValueError)."""
+    return _nan_arg(a, axis, keepdims, largest=True)
+
+
+def nanargmin(a: Any, axis: Any = None, keepdims: bool = False) -> Variable:
+    """numpy.nanargmin: the index of the smallest value ignoring NaNs (int64)."""
+    return _nan_arg(a, axis, keepdims, largest=False)
+
+
+def nancumsum(a: Any, axis: int | None = None) -> Variable:
+    """numpy.nancumsum: the running sum with NaNs counted as 0 (``axis=None`` flattens)."""
+    v = as_tensor_variable(a)
+    return cumsum(_nan_as(v, 0.0) if is_float(v.dtype) else v, axis=axis)
+
+
+def nancumprod(a: Any, axis: int | None = None) -> Variable:
+    """numpy.nancumprod: the running product with NaNs counted as 1."""
+    v = as_tensor_variable(a)
+    return cumprod(_nan_as(v, 1.0) if is_float(v.dtype) else v, axis=axis)
+
+
+def count_nonzero(a: Any, axis: Any = None, keepdims: bool = False) -> Variable:
+    """numpy.count_nonzero: how many elements are non-zero (int64), along ``axis``."""
+    v = as_tensor_variable(a)
+    nonzero = v if v.dtype == "bool" else elemwise("neq", v, constant(np.zeros((), v.dtype)))
+    return sum_(nonzero, axis=axis, keepdims=keepdims, dtype="int64")
+
+
+def average(
+    a: Any, axis: Any = None, weights: Any = None, returned: bool = False, keepdims: bool = False
+) -> Any:
+    """numpy.average: the mean along ``axis``, or with ``weights`` (of ``a``'s shape, or a vector
+    along the one ``axis``) ``sum(a * w) / sum(w)``; float64 for ints. ``returned`` gives the
+    pair ``(average, sum of the weights)`` (the count without weights), the second broadcast
+    to the first's shape. Weights summing to zero raise ``AssertionError`` when the function
+    runs (numpy's ZeroDivisionError)."""
+    v = as_tensor_variable(a)
+    if is_complex(v.dtype):
+        raise TypeError(f"average: takes real numbers, got {v.type}")
+    axes = normalize_axes(axis, v.ndim, "average")
+    if weights is None:
+        avg = mean(v, axis=axes, keepdims=keepdims)
+        if not returned:
+            return avg
+        count = constant(np.ones((), avg.dtype))
+        for ax in axes:
+            count = count * cast(v.shape[ax], avg.dtype)
+        return avg, elemwise("switch", constant(True), count, elemwise("eq", avg, avg))
+    w = as_tensor_variable(weights)
+    if is_complex(w.dtype):
+        raise TypeError(f"average: weights must be real, got {w.type}")
+    if w.ndim != v.ndim:
+        if w.ndim != 1 or len(axes) != 1:
+            raise ValueError(
+                f"average: weights {w.type} for a {v.type} along {axis!r}; give weights of a's shape, "
+                "or a vector along one axis"
+            )
+        w = dimshuffle(w, ["x"] * axes[0] + [0] + ["x"] * (v.ndim - 1 - axes[0]))
+    dt = np.result_type(v.dtype, w.dtype, *(["f8"] if not is_float(v.dtype) else [])).name
+    v, w = cast(v, dt), cast(w, dt)
+    w = elemwise("switch", constant(True), w, elemwise("eq", v, v))  # the weights at a's shape
+    scale = sum_(w, axis=axes, keepdims=keepdims)
+    scale = assert_op(
+        scale,
+        all_(elemwise("neq", scale, 0)),
+        "average: the weights sum to zero and cannot normalize; give weights with a non-zero sum",
+    )
+    avg = sum_(v * w, axis=axes, keepdims=keepdims) / scale
+    return (avg, elemwise("switch", constant(True), scale, elemwise("eq", avg, avg))) if returned else avg
 
 
 def _variables_in_rows(m: Any, rowvar: bool, what: str, name: str) -> Variable:
