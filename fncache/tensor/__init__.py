@@ -531,7 +531,7 @@ _LAZY = {
     **dict.fromkeys(
         ("average", "corrcoef", "count_nonzero", "cov", "max_and_argmax", "median", "nanargmax", "nanargmin")
         + ("nancumprod", "nancumsum", "nanmax", "nanmean", "nanmin", "nanprod", "nanstd", "nansum", "nanvar")
-        + ("percentile", "ptp", "quantile"),
+        + ("nanmedian", "nanpercentile", "nanquantile", "percentile", "ptp", "quantile"),
         "stat_reductions",
     ),
     **dict.fromkeys(("digitize", "histogram", "interp"), "binning"),

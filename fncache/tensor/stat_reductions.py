@@ -1,6 +1,6 @@
 """numpy's and PyTensor's reductions built from the core ones: ``max_and_argmax ptp median
-quantile percentile average count_nonzero nansum nanprod nanmean nanvar nanstd nanmax nanmin
-nanargmax nanargmin nancumsum nancumprod cov corrcoef``.
+quantile percentile nanquantile nanpercentile nanmedian average count_nonzero nansum nanprod
+nanmean nanvar nanstd nanmax nanmin nanargmax nanargmin nancumsum nancumprod cov corrcoef``.
 Compositions of reductions, ``sort``, indexing and elementwise selects, so they compile and
 differentiate as those do."""
 
@@ -12,7 +12,7 @@ import numpy as np
 
 from ..graph.basic import Variable
 from ..graph.types import is_complex, is_float, is_int
-from .advanced_subtensor import take
+from .advanced_subtensor import take, take_along_axis
 from .array_ops import cumprod, cumsum, diagonal, sort, squeeze
 from .basic import as_tensor_variable, constant, is_python_int
 from .blas import dot
@@ -25,7 +25,7 @@ from .reduction import max as max_
 from .reduction import min as min_
 from .reduction import prod
 from .reduction import sum as sum_
-from .shape_ops import concatenate, dimshuffle, flatten, reshape
+from .shape_ops import concatenate, dim_sizes, dimshuffle, flatten, reshape
 
 __all__ = [
     "max_and_argmax",
@@ -33,6 +33,9 @@ __all__ = [
     "median",
     "quantile",
     "percentile",
+    "nanquantile",
+    "nanpercentile",
+    "nanmedian",
     "nansum",
     "nanprod",
     "nanmean",
@@ -131,7 +134,9 @@ def _quantile_levels(q: Any, data_dtype: str, scale: float, what: str) -> Variab
     return constant(arr)
 
 
-def _quantile(a: Any, q: Any, axis: Any, keepdims: bool, method: str, scale: float, what: str) -> Variable:
+def _quantile(
+    a: Any, q: Any, axis: Any, keepdims: bool, method: str, scale: float, what: str, skip_nan: bool = False
+) -> Variable:
     if method not in _QUANTILE_METHODS:
         raise ValueError(
             f"{what}: method {method!r} is not supported; give one of {', '.join(_QUANTILE_METHODS)} "
@@ -139,7 +144,10 @@ def _quantile(a: Any, q: Any, axis: Any, keepdims: bool, method: str, scale: flo
         )
     given = as_tensor_variable(a)
     v = _real_values(given, what)
+    skip_nan = skip_nan and is_float(given.dtype)  # numpy's nan-functions of ints are the others
     qv = _quantile_levels(q, v.dtype, scale, what)
+    if skip_nan and is_int(qv.dtype):
+        qv = cast(qv, v.dtype)  # the values themselves, by interpolation with weight 0
     ndim = v.ndim
     axes = normalize_axes(axis, ndim, what)
     s, ax = _sorted_along(v, axes)
@@ -149,21 +157,54 @@ def _quantile(a: Any, q: Any, axis: Any, keepdims: bool, method: str, scale: flo
         res = take(s, qv * (n - 1), axis=-1)
         res = cast(res, given.dtype) if res.dtype != given.dtype else res
         return _levels_first(_nan_where_nan(s, res, qv.ndim), qv.ndim, axes, ndim, keepdims)
+    levels = qv
+    if skip_nan:
+        # the NaNs sort last: each slice's values are its first `count`, the levels flattened
+        # into one last dim to index every slice at its own places
+        n = sum_(elemwise("invert", elemwise("isnan", s)), axis=-1, keepdims=True)
+        levels = flatten(qv) if qv.ndim != 1 else qv
     # numpy's linear method: the virtual index (n - 1) * q between the sorted values at its
     # floor and the next one, both the last value at or past the end
-    virtual = cast(n - 1, qv.dtype) * qv
-    last = n - 1
-    above = elemwise("ge", virtual, cast(last, qv.dtype))
+    virtual = cast(n - 1, qv.dtype) * levels
+    last = cast(n - 1, qv.dtype)
+    above = elemwise("ge", virtual, last)
     floor = elemwise("floor", virtual)
-    lo = cast(elemwise("switch", above, cast(last, qv.dtype), floor), "int64")
-    hi = cast(elemwise("switch", above, cast(last, qv.dtype), floor + 1), "int64")
+    lo = cast(elemwise("switch", above, last, floor), "int64")
+    hi = cast(elemwise("switch", above, last, floor + 1), "int64")
     gamma = virtual - elemwise("switch", above, constant(np.asarray(-1, qv.dtype)), floor)
-    below, above_v = take(s, lo, axis=-1), take(s, hi, axis=-1)
+    if skip_nan:
+        below, above_v = take_along_axis(s, lo, axis=-1), take_along_axis(s, hi, axis=-1)
+    else:
+        below, above_v = take(s, lo, axis=-1), take(s, hi, axis=-1)
     diff = above_v - below
     res = elemwise("switch", elemwise("ge", gamma, 0.5), above_v - diff * (1 - gamma), below + diff * gamma)
     if not isinstance(q, Variable) and isinstance(q, (int, float)):
         res = cast(res, v.dtype) if res.dtype != v.dtype else res  # numpy's weak gamma
+    if skip_nan:
+        # a slice of NaNs only reads its last value, NaN, as numpy's
+        kept = tuple(dim_sizes(s)[:-1])
+        res = reshape(res, kept + tuple(qv.shape[d] for d in range(qv.ndim)), ndim=len(kept) + qv.ndim)
+        return _levels_first(res, qv.ndim, axes, ndim, keepdims)
     return _levels_first(_nan_where_nan(s, res, qv.ndim), qv.ndim, axes, ndim, keepdims)
+
+
+def nanquantile(a: Any, q: Any, axis: Any = None, keepdims: bool = False, method: str = "linear") -> Variable:
+    """numpy.nanquantile: :func:`quantile` of the non-NaN values of each slice (NaN for a slice
+    of NaNs only); the sorted values read at places that depend on each slice's count."""
+    return _quantile(a, q, axis, keepdims, method, 1.0, "nanquantile", skip_nan=True)
+
+
+def nanpercentile(
+    a: Any, q: Any, axis: Any = None, keepdims: bool = False, method: str = "linear"
+) -> Variable:
+    """numpy.nanpercentile: :func:`nanquantile` of ``q / 100``."""
+    return _quantile(a, q, axis, keepdims, method, 100.0, "nanpercentile", skip_nan=True)
+
+
+def nanmedian(a: Any, axis: Any = None, keepdims: bool = False) -> Variable:
+    """numpy.nanmedian: the median of the non-NaN values of each slice (:func:`nanquantile` at
+    0.5, the midpoint of the two middle values up to rounding)."""
+    return _quantile(a, 0.5, axis, keepdims, "linear", 1.0, "nanmedian", skip_nan=True)
 
 
 def _nan_where_nan(s: Variable, res: Variable, q_ndim: int) -> Variable:
