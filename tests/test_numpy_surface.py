@@ -551,6 +551,8 @@ def test_numpy_ufunc_names_are_the_same_functions() -> None:
         "degrees": "rad2deg",
         "radians": "deg2rad",
     }
+    for name in ("linspace", "logspace", "geomspace", "broadcast_arrays"):
+        assert getattr(ft.extra_ops, name) is getattr(ft, name), name  # PyTensor's extra_ops names
     for numpy_name, name in pairs.items():
         assert getattr(ft, numpy_name) is getattr(ft, name), numpy_name
         assert numpy_name in ft.__all__

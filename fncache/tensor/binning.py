@@ -56,7 +56,7 @@ def digitize(x: Any, bins: Any, right: bool = False) -> Variable:
     """numpy.digitize: for each value of ``x`` the index of the bin of the monotonic vector
     ``bins`` it falls in (``bins[i-1] <= x < bins[i]`` for increasing bins, ``bins[i-1] < x <=
     bins[i]`` with ``right``; the mirror image for decreasing bins); int64, of ``x``'s shape.
-    Bins neither increasing nor decreasing raise ValueError when the function runs."""
+    Bins neither increasing nor decreasing raise AssertionError when the function runs."""
     xv = _real(x, "digitize", "x")
     b = _vector(bins, "digitize", "bins")
     side = "left" if right else "right"
@@ -83,7 +83,7 @@ def interp(x: Any, xp: Any, fp: Any, left: Any = None, right: Any = None, period
     ``fp`` at a point of ``xp``, ``left`` / ``right`` (default ``fp[0]`` / ``fp[-1]``) outside,
     NaN for a NaN ``x``); with ``period`` the points repeat with that period and ``left`` and
     ``right`` are ignored. ``left``, ``right`` and ``period`` are numbers or symbolic scalars.
-    Empty or unequal ``xp`` and ``fp`` raise ValueError when the function runs. The gradient
+    Empty or unequal ``xp`` and ``fp`` raise AssertionError when the function runs. The gradient
     reaches ``fp`` (the two values each result is drawn between), ``x`` and ``xp``."""
     xv = cast(_real(x, "interp", "x"), "float64")
     xpv = cast(_vector(xp, "interp", "xp"), "float64")

@@ -5,7 +5,7 @@ Each output value is a dot product of the second signal with a window of the fir
 with zeros): the windows are one indexing of the padded signal by a matrix of positions, the
 products and their sum an elementwise loop and a reduction, so it compiles to C where those do
 and differentiates with respect to both signals through their gradient rules. Empty signals
-raise ValueError when the function runs.
+raise AssertionError when the function runs.
 """
 
 from __future__ import annotations

@@ -5,8 +5,9 @@ smallest default logical_and logical_or logical_xor logical_not fmax fmin``.
 
 As PyTensor's ``tensor.extra_ops`` this module also offers ``cumsum cumprod repeat squeeze``
 (:mod:`.array_ops`), and loads on first use the ones whose modules ``import fncache`` does not:
-``searchsorted bincount unique Unique`` (:mod:`.data_ops`) and ``compress ravel_multi_index
-unravel_index to_one_hot fill_diagonal_offset`` (:mod:`.index_ops`).
+``searchsorted bincount unique Unique`` (:mod:`.data_ops`), ``compress ravel_multi_index
+unravel_index to_one_hot fill_diagonal_offset`` (:mod:`.index_ops`) and ``linspace logspace
+geomspace`` (:mod:`.grids`).
 
 Each is a composition of subtensors, concatenations, dimshuffles, elementwise ops and
 ``matmul``, so it fuses with its neighbours, compiles to C where those ops do, keys and pickles
@@ -77,6 +78,7 @@ _LAZY = {
         ("compress", "ravel_multi_index", "unravel_index", "to_one_hot", "fill_diagonal_offset"), "index_ops"
     ),
     **dict.fromkeys(("RavelMultiIndex", "UnravelIndex"), "index_ops"),
+    **dict.fromkeys(("linspace", "logspace", "geomspace"), "grids"),
 }
 
 

@@ -102,8 +102,9 @@ def geomspace(
     """numpy.geomspace: ``num`` values from ``start`` to ``stop`` in a geometric progression,
     computed as numpy does (``logspace`` of the ``log10`` of the ends divided by the sign of
     ``start``; the first value set to ``start`` and, with ``endpoint``, the last to ``stop``).
-    ``start`` and ``stop`` are non-zero numbers or symbolic scalars (zero raises ValueError, when
-    the function runs for a symbolic one); ends of different signs give NaN, as numpy's.
+    ``start`` and ``stop`` are non-zero numbers or symbolic scalars (a zero number raises
+    ValueError, a symbolic zero AssertionError when the function runs); ends of different signs
+    give NaN, as numpy's.
     float64 unless ``dtype`` (an int dtype floors, as numpy's)."""
     _check_range_args("geomspace", num, axis, (start, "start"), (stop, "stop"))
     for value, what in ((start, "start"), (stop, "stop")):
