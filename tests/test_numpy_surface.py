@@ -533,6 +533,49 @@ def test_more_array_functions_against_numpy(dtype: str, mode: str) -> None:
         _check(fn, (x, y, v), f"{dtype} {shape}", **tol)
 
 
+@compiled
+def extra_fn(dtype: str, mode: str):
+    x, y, v = ft.tensor("x", dtype, 2), ft.tensor("y", dtype, 2), ft.tensor("v", dtype, 1)
+    n = ft.lscalar("n")
+    cases: dict[str, Case] = {
+        "trapezoid": (ft.trapezoid(x), lambda x, y, v, n: np.trapezoid(x)),
+        "trapezoid_x": (ft.trapezoid(x, v, axis=0), lambda x, y, v, n: np.trapezoid(x, v, axis=0)),
+        "trapezoid_dx": (ft.trapezoid(x, dx=0.5, axis=0), lambda x, y, v, n: np.trapezoid(x, dx=0.5, axis=0)),
+        "trapezoid_xy": (ft.trapezoid(x, y), lambda x, y, v, n: np.trapezoid(x, y)),
+        "cross": (ft.cross(x[:, :3], y[:, :3]), lambda x, y, v, n: np.cross(x[:, :3], y[:, :3])),
+        "cross_axis0": (ft.cross(x[:3], y[:3], axis=0), lambda x, y, v, n: np.cross(x[:3], y[:3], axis=0)),
+        "heaviside": (ft.heaviside(x, y), lambda x, y, v, n: np.heaviside(x, y)),
+        "sinc": (ft.sinc(x), lambda x, y, v, n: np.sinc(x)),
+        "isposinf": (ft.isposinf(x), lambda x, y, v, n: np.isposinf(x)),
+        "isneginf": (ft.isneginf(x), lambda x, y, v, n: np.isneginf(x)),
+        "append": (ft.append(x, v), lambda x, y, v, n: np.append(x, v)),
+        "append_axis": (ft.append(x, y, axis=1), lambda x, y, v, n: np.append(x, y, axis=1)),
+        "ediff1d": (
+            ft.ediff1d(x, to_begin=[-1, -2], to_end=v),
+            lambda x, y, v, n: np.ediff1d(x, to_begin=[-1, -2], to_end=v),
+        ),
+        "tril_indices": (ft.tril_indices(n, 1), lambda x, y, v, n: np.tril_indices(n, 1)),
+        "triu_indices": (ft.triu_indices(n, -1, 5), lambda x, y, v, n: np.triu_indices(n, -1, 5)),
+    }
+    return _function([x, y, v, n], cases, mode)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("dtype", ("float64", "float32", "int32"))
+def test_extra_functions_against_numpy(dtype: str, mode: str) -> None:
+    fn = extra_fn(dtype, mode)
+    rng = np.random.default_rng(9)
+    for trial in range(3):
+        shape = (int(rng.integers(3, 6)), int(rng.integers(3, 6)))
+        x = sample(dtype, shape, seed=trial, special=dtype != "int32", low=-4, high=4)
+        y = sample(dtype, shape, seed=trial + 3, special=False, low=-4, high=4)
+        v = np.sort(sample(dtype, (shape[0],), seed=trial + 6, special=False, low=-4, high=4))
+        # a x b - c x d contracts to a fused multiply-add in C: components that cancel differ
+        # from numpy by a rounding of the products' size
+        tol = {"rtol": 2e-5, "atol": 1e-5} if dtype == "float32" else {"atol": 1e-13}
+        _check(fn, (x, y, v, np.int64(trial + 2)), f"{dtype} {shape}", **tol)
+
+
 def test_numpy_ufunc_names_are_the_same_functions() -> None:
     pairs = {
         "absolute": "abs",
@@ -641,6 +684,22 @@ def test_errors_name_the_function_and_the_fix() -> None:
             "average: weights .* give weights of a's shape",
         ),
         (lambda: ft.average(ft.cvector()), TypeError, "average: takes real numbers"),
+        (lambda: ft.trapezoid(s), ValueError, "trapezoid: y must have an axis"),
+        (lambda: ft.trapezoid(v, m), ValueError, "trapezoid: x .* give a vector along the axis"),
+        (lambda: ft.trapezoid(m, dx=v), ValueError, "trapezoid: dx must be a scalar"),
+        (
+            lambda: ft.cross(ft.tensor("c", "float64", shape=(4, 2)), m),
+            ValueError,
+            "cross: a .* has 2 components",
+        ),
+        (lambda: ft.cross(s, m), ValueError, "cross: a must hold 3-vectors"),
+        (lambda: ft.sinc(ft.cvector()), TypeError, "sinc: takes real numbers"),
+        (lambda: ft.isposinf(ft.cvector()), TypeError, "isposinf: takes real numbers"),
+        (
+            lambda: ft.ediff1d(ft.lvector(), to_end=[0.5]),
+            TypeError,
+            "ediff1d: to_end of .* cannot be cast to int64",
+        ),
     ]
     for build, kind, message in build_errors:
         with pytest.raises(kind, match=message):
@@ -798,6 +857,17 @@ def test_gradients_against_finite_differences(mode: str) -> None:
                 + ft.average(x, axis=0, weights=v[:2] + 2)
                 + ft.fmax(v, s)
                 + ft.nancumsum(v)
+            ),
+            [0, 1, 3],
+        ),
+        "extras": (
+            lambda x, v, w, s: (
+                ft.trapezoid(x, ft.cumsum(v * v)[:2] + v[:2], axis=0)
+                + ft.cross(x, ft.sin(x))[0]
+                + ft.sinc(v)
+                + ft.heaviside(v, s)
+                + ft.append(x[0], v).sum()
+                + ft.ediff1d(v, to_end=s).sum()
             ),
             [0, 1, 3],
         ),

@@ -24,6 +24,7 @@ from .ifelse import ifelse
 from .array_ops import (
     addbroadcast,
     argsort,
+    cross,
     cumprod,
     cumsum,
     diagonal,
@@ -61,12 +62,16 @@ from .extra_ops import (
     choose,
     fmax,
     fmin,
+    heaviside,
+    isneginf,
+    isposinf,
     logical_and,
     logical_not,
     logical_or,
     logical_xor,
     piecewise,
     select,
+    sinc,
     default,
     diag,
     fill_diagonal,
@@ -508,6 +513,11 @@ __all__ += [
     "logical_not",
     "fmax",
     "fmin",
+    "heaviside",
+    "sinc",
+    "isposinf",
+    "isneginf",
+    "cross",
     "largest",
     "smallest",
     "default",
@@ -520,7 +530,7 @@ _LAZY = {
     **dict.fromkeys(
         ("atleast_1d", "atleast_2d", "atleast_3d", "column_stack", "dstack", "flip", "fliplr", "flipud")
         + ("horizontal_stack", "hstack", "join", "moveaxis", "pad", "rot90", "split", "stacklists")
-        + ("vertical_stack", "vstack"),
+        + ("vertical_stack", "vstack", "append", "ediff1d"),
         "arrange",
     ),
     **dict.fromkeys(
@@ -531,14 +541,16 @@ _LAZY = {
     **dict.fromkeys(
         ("average", "corrcoef", "count_nonzero", "cov", "max_and_argmax", "median", "nanargmax", "nanargmin")
         + ("nancumprod", "nancumsum", "nanmax", "nanmean", "nanmin", "nanprod", "nanstd", "nansum", "nanvar")
-        + ("nanmedian", "nanpercentile", "nanquantile", "percentile", "ptp", "quantile"),
+        + ("nanmedian", "nanpercentile", "nanquantile", "percentile", "ptp", "quantile", "trapezoid"),
         "stat_reductions",
     ),
     **dict.fromkeys(("digitize", "histogram", "interp"), "binning"),
     **dict.fromkeys(("convolve", "correlate"), "convolve"),
     **dict.fromkeys(("argtopk", "topk", "topk_and_argtopk"), "topk"),
     **dict.fromkeys(
-        ("compress", "fill_diagonal_offset", "ravel_multi_index", "to_one_hot", "unravel_index"), "index_ops"
+        ("compress", "fill_diagonal_offset", "ravel_multi_index", "to_one_hot", "unravel_index")
+        + ("tril_indices", "triu_indices"),
+        "index_ops",
     ),
     **dict.fromkeys(("digamma", "log1mexp", "log1pexp", "polygamma", "psi", "xlogx", "xlogy0"), "special"),
     **dict.fromkeys(

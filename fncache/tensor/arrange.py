@@ -1,6 +1,6 @@
 """numpy's and PyTensor's functions that cut, join and rearrange arrays: ``split join
 stacklists horizontal_stack vertical_stack hstack vstack dstack column_stack atleast_1d atleast_2d
-atleast_3d flip fliplr flipud rot90 moveaxis pad``.
+atleast_3d flip fliplr flipud rot90 moveaxis pad append ediff1d``.
 
 Each is a composition of slices, concatenations, dimshuffles and ``alloc``, so it compiles to C
 where those ops do, keys and pickles as they do and differentiates through their gradient rules.
@@ -23,7 +23,7 @@ from .pyop import assert_op
 from .reduction import all as all_
 from .reduction import ordered_axes
 from .reduction import sum as sum_
-from .shape_ops import concatenate, dimshuffle, shape, stack, transpose
+from .shape_ops import concatenate, dimshuffle, flatten, shape, stack, transpose
 
 __all__ = [
     "split",
@@ -44,6 +44,8 @@ __all__ = [
     "rot90",
     "moveaxis",
     "pad",
+    "append",
+    "ediff1d",
 ]
 
 
@@ -384,3 +386,32 @@ def _pad_piece(v: Variable, ax: int, k: int, mode: str, fill: Variable | None, a
         start = -1 - skip
         return _along(v, ax, slice(start, start - k, -1))
     return _along(v, ax, slice(k - 1 + skip, skip - 1 if skip else None, -1) if k else slice(0, 0))
+
+
+def append(arr: Any, values: Any, axis: int | None = None) -> Variable:
+    """numpy.append: ``values`` joined after ``arr`` along ``axis``; without an axis both are
+    flattened first."""
+    a, v = as_tensor_variable(arr), as_tensor_variable(values)
+    if axis is None:
+        return concatenate([flatten(a), flatten(v)], axis=0)
+    return concatenate([a, v], axis=axis)
+
+
+def ediff1d(ary: Any, to_end: Any = None, to_begin: Any = None) -> Variable:
+    """numpy.ediff1d: the differences of consecutive elements of the flattened ``ary``, with
+    ``to_begin`` and ``to_end`` (numbers, sequences or tensors, flattened and cast to
+    ``ary``'s dtype) before and after."""
+    v = flatten(as_tensor_variable(ary))
+    pieces = [v[1:] - v[:-1]]
+    for extra, at_end in ((to_begin, False), (to_end, True)):
+        if extra is None:
+            continue
+        e = flatten(as_tensor_variable(extra))
+        if not np.can_cast(e.dtype, v.dtype, "same_kind"):
+            raise TypeError(
+                f"ediff1d: {'to_end' if at_end else 'to_begin'} of {e.type} cannot be cast to "
+                f"{v.dtype} (numpy's same_kind rule); cast it first"
+            )
+        e = cast(e, v.dtype) if e.dtype != v.dtype else e
+        pieces = [*pieces, e] if at_end else [e, *pieces]
+    return concatenate(pieces, axis=0) if len(pieces) > 1 else pieces[0]

@@ -1,5 +1,5 @@
 """numpy array functions: ``expand_dims squeeze specify_shape repeat tile outer inner tensordot cumsum
-cumprod sort argsort``, ``matmul`` on stacks of matrices and ``vecdot matvec vecmat``; Theano's broadcasting helpers
+cumprod sort argsort``, ``matmul`` on stacks of matrices, ``vecdot matvec vecmat`` and ``cross``; Theano's broadcasting helpers
 ``shape_padleft shape_padright shape_padaxis addbroadcast`` (``specify_broadcastable``).
 
 ``expand_dims``, ``squeeze`` and ``outer`` are built from dimshuffles and elementwise ops, so they
@@ -21,7 +21,7 @@ from .blas import Dot
 from .elemwise import check_float64, elemwise
 from .reduction import normalize_axes, ordered_axes
 from .reduction import sum as sum_
-from .shape_ops import dimshuffle, flatten
+from .shape_ops import dimshuffle, flatten, stack
 
 __all__ = [
     "Unbroadcast",
@@ -57,6 +57,7 @@ __all__ = [
     "vecdot",
     "matvec",
     "vecmat",
+    "cross",
     "swap_last",
 ]
 
@@ -548,6 +549,35 @@ def vecmat(x1: Any, x2: Any) -> Variable:
         raise ValueError(f"vecmat: takes vectors and matrices (or stacks), got {va.type} and {vb.type}")
     va = elemwise("conj", va) if is_complex(va.dtype) else va
     return squeeze(matmul(expand_dims(va, -2), vb), -2)
+
+
+def cross(a: Any, b: Any, axis: int = -1) -> Variable:
+    """numpy.cross of 3-vectors along ``axis`` of ``a`` and ``b`` (their other dims broadcast),
+    the result's vectors along that axis too: elementwise products and differences, stacked."""
+    va, vb = as_tensor_variable(a), as_tensor_variable(b)
+    comps = []
+    for name, v in (("a", va), ("b", vb)):
+        if v.ndim == 0:
+            raise ValueError(f"cross: {name} must hold 3-vectors, got a 0-d {v.type}")
+        ax = ordered_axes(axis, v.ndim, "cross")[0]
+        if v.type.shape[ax] not in (None, 3):
+            raise ValueError(
+                f"cross: {name} {v.type} has {v.type.shape[ax]} components along axis {axis}; "
+                "give 3-vectors (numpy's 2-vectors are deprecated)"
+            )
+        v = dimshuffle(v, [d for d in range(v.ndim) if d != ax] + [ax])
+        comps.append([v[..., k] for k in range(3)])
+    (a0, a1, a2), (b0, b1, b2) = comps
+    out = stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], axis=-1)
+    return _last_to(out, axis)
+
+
+def _last_to(v: Variable, axis: int) -> Variable:
+    """``v`` with its last axis moved to ``axis``."""
+    ax = ordered_axes(axis, v.ndim, "cross")[0]
+    order = list(range(v.ndim - 1))
+    order.insert(ax, v.ndim - 1)
+    return dimshuffle(v, order)
 
 
 def diagonal(x: Any, offset: int = 0) -> Variable:

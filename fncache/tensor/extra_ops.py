@@ -1,7 +1,8 @@
 """numpy's and Theano's small array functions, built from existing ops: ``roll diff tril triu
 tri diag alloc_diag fill_diagonal choose select piecewise broadcast_to broadcast_arrays
 nan_to_num sgn iround fill identity_like batched_dot batched_tensordot isclose allclose largest
-smallest default logical_and logical_or logical_xor logical_not fmax fmin``.
+smallest default logical_and logical_or logical_xor logical_not fmax fmin heaviside sinc isposinf
+isneginf``.
 
 As PyTensor's ``tensor.extra_ops`` this module also offers ``cumsum cumprod repeat squeeze``
 (:mod:`.array_ops`), and loads on first use the ones whose modules ``import fncache`` does not:
@@ -592,3 +593,49 @@ def _nan_ignoring(op: str, a: Any, b: Any) -> Variable:
     if not (is_float(va.dtype) or is_float(vb.dtype)):
         return out
     return elemwise("switch", elemwise("isnan", vb), va, elemwise("switch", elemwise("isnan", va), vb, out))
+
+
+def heaviside(x1: Any, x2: Any) -> Variable:
+    """numpy.heaviside: 0 where ``x1 < 0``, ``x2`` where ``x1 == 0``, 1 where ``x1 > 0`` (NaN
+    where ``x1`` is NaN), broadcast together; the gradient reaches ``x2`` where it is taken."""
+    v1, v2 = as_tensor_variable(x1), as_tensor_variable(x2)
+    # numpy's loops are float ones (float16 for small ints, which fncache computes in float32)
+    dt = np.result_type(v1.dtype, v2.dtype, np.float16).name
+    dt = "float32" if dt == "float16" else dt
+    if is_complex(dt):
+        raise TypeError(f"heaviside: takes real numbers, got {v1.type} and {v2.type}")
+    one, zero = constant(np.ones((), dt)), constant(np.zeros((), dt))
+    step = elemwise("switch", elemwise("gt", v1, 0), one, elemwise("switch", elemwise("lt", v1, 0), zero, v2))
+    if is_float(dt):
+        step = elemwise("switch", elemwise("isnan", v1), cast(v1, dt), step)
+    return cast(step, dt) if step.dtype != dt else step
+
+
+def sinc(x: Any) -> Variable:
+    """numpy.sinc: ``sin(pi x) / (pi x)``, 1 at 0, by numpy's formula (``x`` 0 read as 1e-20)."""
+    v = as_tensor_variable(x)
+    if is_complex(v.dtype):
+        raise TypeError(f"sinc: takes real numbers, got {v.type}")
+    if not is_float(v.dtype):
+        v = cast(v, "float64")
+    y = np.pi * elemwise("switch", elemwise("eq", v, 0), constant(np.asarray(1.0e-20, v.dtype)), v)
+    return elemwise("sin", y) / y
+
+
+def isposinf(x: Any) -> Variable:
+    """numpy.isposinf: bool, true at +inf."""
+    return _is_inf(x, np.inf, "isposinf")
+
+
+def isneginf(x: Any) -> Variable:
+    """numpy.isneginf: bool, true at -inf."""
+    return _is_inf(x, -np.inf, "isneginf")
+
+
+def _is_inf(x: Any, inf: float, what: str) -> Variable:
+    v = as_tensor_variable(x)
+    if is_complex(v.dtype):
+        raise TypeError(f"{what}: takes real numbers, got {v.type}; test z.real and z.imag")
+    if not is_float(v.dtype):
+        return elemwise("neq", v, v)  # all False, of v's shape
+    return elemwise("eq", v, constant(np.asarray(inf, v.dtype)))

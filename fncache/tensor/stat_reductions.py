@@ -1,6 +1,7 @@
 """numpy's and PyTensor's reductions built from the core ones: ``max_and_argmax ptp median
 quantile percentile nanquantile nanpercentile nanmedian average count_nonzero nansum nanprod
-nanmean nanvar nanstd nanmax nanmin nanargmax nanargmin nancumsum nancumprod cov corrcoef``.
+nanmean nanvar nanstd nanmax nanmin nanargmax nanargmin nancumsum nancumprod trapezoid cov
+corrcoef``.
 Compositions of reductions, ``sort``, indexing and elementwise selects, so they compile and
 differentiate as those do."""
 
@@ -49,6 +50,7 @@ __all__ = [
     "nancumprod",
     "average",
     "count_nonzero",
+    "trapezoid",
     "cov",
     "corrcoef",
 ]
@@ -422,6 +424,39 @@ def average(
     )
     avg = sum_(v * w, axis=axes, keepdims=keepdims) / scale
     return (avg, elemwise("switch", constant(True), scale, elemwise("eq", avg, avg))) if returned else avg
+
+
+def trapezoid(y: Any, x: Any = None, dx: Any = 1.0, axis: int = -1) -> Variable:
+    """numpy.trapezoid: the integral of ``y`` along ``axis`` by the trapezoidal rule, at the
+    sample points ``x`` (a vector along the axis, or of ``y``'s shape) or spaced ``dx`` (a
+    number or a symbolic scalar); numpy's formula ``sum(d * (y[1:] + y[:-1]) / 2.0)``."""
+    v = as_tensor_variable(y)
+    if v.ndim == 0:
+        raise ValueError(f"trapezoid: y must have an axis to integrate along, got a 0-d {v.type}")
+    ax = normalize_axes(axis, v.ndim, "trapezoid")[0]
+    head = (slice(None),) * ax
+    if x is None:
+        # a Python number is weak, as in numpy: it takes a float y's dtype
+        d = (
+            as_tensor_variable(dx)
+            if isinstance(dx, Variable)
+            else constant(np.asarray(dx, np.result_type(v.dtype, dx)))
+        )
+        if d.ndim != 0:
+            raise ValueError(f"trapezoid: dx must be a scalar, got {d.type}; give the points as x")
+    else:
+        xv = as_tensor_variable(x)
+        if xv.ndim == 1:
+            d = xv[1:] - xv[:-1]
+            d = dimshuffle(d, ["x"] * ax + [0] + ["x"] * (v.ndim - 1 - ax))
+        elif xv.ndim == v.ndim:
+            d = xv[head + (slice(1, None),)] - xv[head + (slice(None, -1),)]
+        else:
+            raise ValueError(
+                f"trapezoid: x {xv.type} for y {v.type}; give a vector along the axis or x of y's shape"
+            )
+    pairs = v[head + (slice(1, None),)] + v[head + (slice(None, -1),)]
+    return sum_(d * pairs / 2.0, axis=ax)
 
 
 def _variables_in_rows(m: Any, rowvar: bool, what: str, name: str) -> Variable:
