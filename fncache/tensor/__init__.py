@@ -24,11 +24,14 @@ from .ifelse import ifelse
 from .array_ops import (
     addbroadcast,
     argsort,
+    cross,
     cumprod,
     cumsum,
     diagonal,
     expand_dims,
+    inner,
     matmul,
+    matvec,
     outer,
     patternbroadcast,
     repeat,
@@ -43,6 +46,8 @@ from .array_ops import (
     tile,
     trace,
     unbroadcast,
+    vecdot,
+    vecmat,
 )
 from .inc_subtensor import inc_subtensor, set_subtensor
 from . import nlinalg, slinalg
@@ -52,7 +57,20 @@ from .slinalg import cholesky, kron, solve, solve_triangular
 from .extra_ops import (
     allclose,
     batched_dot,
+    batched_tensordot,
+    broadcast_arrays,
     choose,
+    fmax,
+    fmin,
+    heaviside,
+    isneginf,
+    isposinf,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
+    piecewise,
+    select,
     default,
     diag,
     fill_diagonal,
@@ -71,7 +89,7 @@ from .extra_ops import (
     tril,
     triu,
 )
-from .advanced_subtensor import take
+from .advanced_subtensor import take, take_along_axis
 from .creation import alloc, arange, eye, full, full_like, ones, ones_like, zeros, zeros_like
 from .shape_ops import concatenate, flatten, reshape, stack, swapaxes, transpose, dimshuffle, shape
 from .variable import TensorConstant, TensorVariable
@@ -260,6 +278,21 @@ bitwise_and = and_
 bitwise_or = or_
 bitwise_xor = xor
 bitwise_not = invert
+absolute = abs
+negative = neg
+subtract = sub
+multiply = mul
+divide = true_div
+power = pow
+greater = gt
+greater_equal = ge
+less = lt
+less_equal = le
+equal = eq
+not_equal = neq
+rint = round
+degrees = rad2deg
+radians = deg2rad
 
 
 from . import nnet  # noqa: E402  (ft.nnet, after the names its functions stand beside)
@@ -328,6 +361,7 @@ __all__ = list(_basic_all) + [
     "set_subtensor",
     "inc_subtensor",
     "take",
+    "take_along_axis",
     "exp",
     "log",
     "log1p",
@@ -461,7 +495,11 @@ __all__ += [
     "cumsum",
     "expand_dims",
     "matmul",
+    "vecdot",
+    "matvec",
+    "vecmat",
     "outer",
+    "inner",
     "repeat",
     "sort",
     "specify_shape",
@@ -517,12 +555,14 @@ __all__ += [
     "tril",
     "triu",
     "broadcast_to",
+    "broadcast_arrays",
     "nan_to_num",
     "sgn",
     "iround",
     "fill",
     "identity_like",
     "batched_dot",
+    "batched_tensordot",
 ]
 
 # numpy's and PyTensor's array functions composed from the ops above (fncache/tensor/arrange.py,
@@ -532,6 +572,8 @@ __all__ += [
     "tri",
     "fill_diagonal",
     "choose",
+    "select",
+    "piecewise",
     "second",
     "isclose",
     "allclose",
@@ -540,6 +582,31 @@ __all__ += [
     "bitwise_or",
     "bitwise_xor",
     "bitwise_not",
+    "absolute",
+    "negative",
+    "subtract",
+    "multiply",
+    "divide",
+    "power",
+    "greater",
+    "greater_equal",
+    "less",
+    "less_equal",
+    "equal",
+    "not_equal",
+    "rint",
+    "degrees",
+    "radians",
+    "logical_and",
+    "logical_or",
+    "logical_xor",
+    "logical_not",
+    "fmax",
+    "fmin",
+    "heaviside",
+    "isposinf",
+    "isneginf",
+    "cross",
     "largest",
     "smallest",
     "default",
@@ -550,22 +617,29 @@ __all__ += [
 #: loads, and a fresh process that only takes a function from the cache uses none of these.
 _LAZY = {
     **dict.fromkeys(
-        ("atleast_1d", "atleast_2d", "atleast_3d", "flip", "horizontal_stack", "join", "moveaxis", "pad")
-        + ("split", "stacklists", "vertical_stack"),
+        ("atleast_1d", "atleast_2d", "atleast_3d", "column_stack", "dstack", "flip", "fliplr", "flipud")
+        + ("horizontal_stack", "hstack", "join", "moveaxis", "pad", "rot90", "split", "stacklists")
+        + ("vertical_stack", "vstack", "append", "ediff1d"),
         "arrange",
     ),
     **dict.fromkeys(
         ("bincount", "flatnonzero", "nonzero", "nonzero_values", "searchsorted", "unique"), "data_ops"
     ),
     "einsum": "einsum",
-    **dict.fromkeys(("linspace", "mgrid", "ogrid"), "grids"),
+    **dict.fromkeys(("geomspace", "linspace", "logspace", "meshgrid", "mgrid", "ogrid"), "grids"),
     **dict.fromkeys(
-        ("corrcoef", "cov", "max_and_argmax", "median", "nanmax", "nanmin", "nansum", "ptp"),
+        ("average", "corrcoef", "count_nonzero", "cov", "max_and_argmax", "median", "nanargmax", "nanargmin")
+        + ("nancumprod", "nancumsum", "nanmax", "nanmean", "nanmin", "nanprod", "nanstd", "nansum", "nanvar")
+        + ("nanmedian", "nanpercentile", "nanquantile", "percentile", "ptp", "quantile", "trapezoid"),
         "stat_reductions",
     ),
+    **dict.fromkeys(("digitize", "histogram", "interp"), "binning"),
+    **dict.fromkeys(("convolve", "correlate"), "convolve"),
     **dict.fromkeys(("argtopk", "topk", "topk_and_argtopk"), "topk"),
     **dict.fromkeys(
-        ("compress", "fill_diagonal_offset", "ravel_multi_index", "to_one_hot", "unravel_index"), "index_ops"
+        ("compress", "fill_diagonal_offset", "ravel_multi_index", "to_one_hot", "unravel_index")
+        + ("tril_indices", "triu_indices"),
+        "index_ops",
     ),
     **dict.fromkeys(
         (

@@ -432,3 +432,35 @@ def take(a: Any, indices: Any, axis: int | None = None, mode: str = "raise") -> 
     if idx.dtype == "bool":
         raise TypeError("take: indices must be ints, got booleans (to select with a mask: a[mask])")
     return getitem(a, (slice(None),) * axis + (idx,))
+
+
+def take_along_axis(arr: Any, indices: Any, axis: int | None = -1) -> Variable:
+    """numpy's ``take_along_axis``: ``arr`` indexed along ``axis`` by the int ``indices`` (of
+    ``arr``'s ndim, its other dims broadcasting against ``arr``'s; ``axis=None`` takes from the
+    flattened ``arr`` with a vector of indices), as ``argsort``'s or ``argmax(keepdims=True)``'s
+    results index. Advanced indexing with an ``arange`` per other dim, so the gradient reaches
+    the elements taken."""
+    from .creation import arange
+    from .shape_ops import dimshuffle, flatten
+    from .subtensor import getitem
+
+    a, idx = as_tensor_variable(arr), as_tensor_variable(indices)
+    if not (idx.dtype.startswith("int") or idx.dtype.startswith("uint")):
+        raise TypeError(f"take_along_axis: indices must hold ints, got {idx.type}")
+    if axis is None:
+        if idx.ndim != 1:
+            raise ValueError(f"take_along_axis: with axis=None the indices must be a vector, got {idx.type}")
+        a, axis = flatten(a), 0
+    if idx.ndim != a.ndim:
+        raise ValueError(
+            f"take_along_axis: indices {idx.type} and arr {a.type} must have the same number of "
+            "dims; add size-1 dims (keepdims=True, or ft.expand_dims)"
+        )
+    if not isinstance(axis, (int, np.integer)) or not -a.ndim <= axis < a.ndim:
+        raise ValueError(f"take_along_axis: axis {axis!r} is out of range for a tensor of ndim {a.ndim}")
+    axis = int(axis) % a.ndim
+    key = [
+        idx if d == axis else dimshuffle(arange(a.shape[d]), ["x"] * d + [0] + ["x"] * (a.ndim - 1 - d))
+        for d in range(a.ndim)
+    ]
+    return getitem(a, tuple(key))

@@ -1,5 +1,6 @@
 """numpy's and PyTensor's functions that cut, join and rearrange arrays: ``split join
-stacklists horizontal_stack vertical_stack atleast_1d atleast_2d atleast_3d flip moveaxis pad``.
+stacklists horizontal_stack vertical_stack hstack vstack dstack column_stack atleast_1d atleast_2d
+atleast_3d flip fliplr flipud rot90 moveaxis pad append ediff1d``.
 
 Each is a composition of slices, concatenations, dimshuffles and ``alloc``, so it compiles to C
 where those ops do, keys and pickles as they do and differentiates through their gradient rules.
@@ -22,7 +23,7 @@ from .pyop import assert_op
 from .reduction import all as all_
 from .reduction import ordered_axes
 from .reduction import sum as sum_
-from .shape_ops import concatenate, dimshuffle, shape, stack, transpose
+from .shape_ops import concatenate, dimshuffle, flatten, shape, stack, transpose
 
 __all__ = [
     "split",
@@ -30,12 +31,21 @@ __all__ = [
     "stacklists",
     "horizontal_stack",
     "vertical_stack",
+    "hstack",
+    "vstack",
+    "dstack",
+    "column_stack",
     "atleast_1d",
     "atleast_2d",
     "atleast_3d",
     "flip",
+    "fliplr",
+    "flipud",
+    "rot90",
     "moveaxis",
     "pad",
+    "append",
+    "ediff1d",
 ]
 
 
@@ -202,6 +212,36 @@ def vertical_stack(*tensors: Any) -> Variable:
     return concatenate([_atleast(t, 2) for t in tensors], axis=0)
 
 
+def _stack_args(tup: Any, what: str) -> list:
+    """numpy's stacking functions take one sequence of arrays (PyTensor's ``horizontal_stack``
+    takes them as arguments)."""
+    if isinstance(tup, Variable) or not isinstance(tup, (list, tuple)) or not tup:
+        raise TypeError(f"{what}: give one non-empty list or tuple of tensors, got {tup!r}")
+    return list(tup)
+
+
+def hstack(tup: Sequence[Any]) -> Variable:
+    """numpy.hstack: :func:`horizontal_stack` of the list ``tup``."""
+    return horizontal_stack(*_stack_args(tup, "hstack"))
+
+
+def vstack(tup: Sequence[Any]) -> Variable:
+    """numpy.vstack: :func:`vertical_stack` of the list ``tup``."""
+    return vertical_stack(*_stack_args(tup, "vstack"))
+
+
+def dstack(tup: Sequence[Any]) -> Variable:
+    """numpy.dstack: joined along axis 2, each made at least 3-d (a vector ``(n,)`` as ``(1, n,
+    1)``, a matrix ``(m, n)`` as ``(m, n, 1)``)."""
+    return concatenate([_atleast(t, 3) for t in _stack_args(tup, "dstack")], axis=2)
+
+
+def column_stack(tup: Sequence[Any]) -> Variable:
+    """numpy.column_stack: vectors as the columns of a matrix, matrices joined along axis 1."""
+    vs = [as_tensor_variable(t) for t in _stack_args(tup, "column_stack")]
+    return concatenate([dimshuffle(v, (0, "x")) if v.ndim == 1 else _atleast(v, 2) for v in vs], axis=1)
+
+
 def flip(x: Any, axis: int | Sequence[int] | None = None) -> Variable:
     """numpy.flip: the order of the elements along ``axis`` (all axes when None) reversed."""
     v = as_tensor_variable(x)
@@ -210,6 +250,44 @@ def flip(x: Any, axis: int | Sequence[int] | None = None) -> Variable:
     for a in axes:
         index[a] = slice(None, None, -1)
     return v[tuple(index)] if v.ndim else v
+
+
+def fliplr(m: Any) -> Variable:
+    """numpy.fliplr: the columns (axis 1) in reverse order; ``m`` has 2 dims or more."""
+    v = as_tensor_variable(m)
+    if v.ndim < 2:
+        raise ValueError(f"fliplr: takes a tensor of 2 or more dims, got {v.type}; use ft.flip for a vector")
+    return flip(v, 1)
+
+
+def flipud(m: Any) -> Variable:
+    """numpy.flipud: the rows (axis 0) in reverse order; ``m`` has 1 dim or more."""
+    v = as_tensor_variable(m)
+    if v.ndim < 1:
+        raise ValueError(f"flipud: takes a tensor of 1 or more dims, got a 0-d {v.type}")
+    return flip(v, 0)
+
+
+def rot90(m: Any, k: int = 1, axes: Sequence[int] = (0, 1)) -> Variable:
+    """numpy.rot90: rotated by 90 degrees ``k`` times in the plane of ``axes`` (from the first
+    axis towards the second); a flip and a transpose."""
+    v = as_tensor_variable(m)
+    if not is_python_int(k):
+        raise TypeError(f"rot90: k must be an int, got {k!r}")
+    if v.ndim < 2:
+        raise ValueError(f"rot90: takes a tensor of 2 or more dims, got {v.type}")
+    if len(axes) != 2:
+        raise ValueError(f"rot90: axes must name 2 axes, got {axes!r}")
+    a0, a1 = ordered_axes(axes, v.ndim, "rot90")
+    k = int(k) % 4
+    if k == 0:
+        return v
+    if k == 2:
+        return flip(v, (a0, a1))
+    order = list(range(v.ndim))
+    order[a0], order[a1] = a1, a0
+    # numpy's: once is transpose(flip(m, a1)); three times flip(transpose(m), a1)
+    return transpose(flip(v, a1), order) if k == 1 else flip(transpose(v, order), a1)
 
 
 def moveaxis(a: Any, source: int | Sequence[int], destination: int | Sequence[int]) -> Variable:
@@ -308,3 +386,32 @@ def _pad_piece(v: Variable, ax: int, k: int, mode: str, fill: Variable | None, a
         start = -1 - skip
         return _along(v, ax, slice(start, start - k, -1))
     return _along(v, ax, slice(k - 1 + skip, skip - 1 if skip else None, -1) if k else slice(0, 0))
+
+
+def append(arr: Any, values: Any, axis: int | None = None) -> Variable:
+    """numpy.append: ``values`` joined after ``arr`` along ``axis``; without an axis both are
+    flattened first."""
+    a, v = as_tensor_variable(arr), as_tensor_variable(values)
+    if axis is None:
+        return concatenate([flatten(a), flatten(v)], axis=0)
+    return concatenate([a, v], axis=axis)
+
+
+def ediff1d(ary: Any, to_end: Any = None, to_begin: Any = None) -> Variable:
+    """numpy.ediff1d: the differences of consecutive elements of the flattened ``ary``, with
+    ``to_begin`` and ``to_end`` (numbers, sequences or tensors, flattened and cast to
+    ``ary``'s dtype) before and after."""
+    v = flatten(as_tensor_variable(ary))
+    pieces = [v[1:] - v[:-1]]
+    for extra, at_end in ((to_begin, False), (to_end, True)):
+        if extra is None:
+            continue
+        e = flatten(as_tensor_variable(extra))
+        if not np.can_cast(e.dtype, v.dtype, "same_kind"):
+            raise TypeError(
+                f"ediff1d: {'to_end' if at_end else 'to_begin'} of {e.type} cannot be cast to "
+                f"{v.dtype} (numpy's same_kind rule); cast it first"
+            )
+        e = cast(e, v.dtype) if e.dtype != v.dtype else e
+        pieces = [*pieces, e] if at_end else [e, *pieces]
+    return concatenate(pieces, axis=0) if len(pieces) > 1 else pieces[0]

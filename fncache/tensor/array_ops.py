@@ -1,5 +1,5 @@
-"""numpy array functions: ``expand_dims squeeze specify_shape repeat tile outer tensordot cumsum
-cumprod sort argsort`` and ``matmul`` on stacks of matrices; Theano's broadcasting helpers
+"""numpy array functions: ``expand_dims squeeze specify_shape repeat tile outer inner tensordot cumsum
+cumprod sort argsort``, ``matmul`` on stacks of matrices, ``vecdot matvec vecmat`` and ``cross``; Theano's broadcasting helpers
 ``shape_padleft shape_padright shape_padaxis addbroadcast`` (``specify_broadcastable``).
 
 ``expand_dims``, ``squeeze`` and ``outer`` are built from dimshuffles and elementwise ops, so they
@@ -15,12 +15,13 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..graph.basic import Apply, Constant, Op, Variable
-from ..graph.types import TensorType, is_int, normalize_dtype
+from ..graph.types import TensorType, is_complex, is_int, normalize_dtype
 from .basic import as_tensor_variable, declared_ndim
 from .blas import Dot
 from .elemwise import check_float64, elemwise
 from .reduction import normalize_axes, ordered_axes
-from .shape_ops import dimshuffle, flatten
+from .reduction import sum as sum_
+from .shape_ops import dimshuffle, flatten, stack
 
 __all__ = [
     "Unbroadcast",
@@ -46,12 +47,17 @@ __all__ = [
     "repeat",
     "tile",
     "outer",
+    "inner",
     "tensordot",
     "cumsum",
     "cumprod",
     "sort",
     "argsort",
     "matmul",
+    "vecdot",
+    "matvec",
+    "vecmat",
+    "cross",
     "swap_last",
 ]
 
@@ -229,6 +235,21 @@ def outer(a: Any, b: Any) -> Variable:
     column and a row, so it fuses with what follows)."""
     fa, fb = flatten(as_tensor_variable(a)), flatten(as_tensor_variable(b))
     return elemwise("mul", dimshuffle(fa, (0, "x")), dimshuffle(fb, ("x", 0)))
+
+
+def inner(a: Any, b: Any) -> Variable:
+    """numpy.inner: the sum of products over the last axes of ``a`` and ``b`` (``tensordot``
+    over those axes: ``a``'s other dims, then ``b``'s); a 0-d operand multiplies elementwise."""
+    va, vb = as_tensor_variable(a), as_tensor_variable(b)
+    if va.ndim == 0 or vb.ndim == 0:
+        return elemwise("mul", va, vb)
+    n_a, n_b = va.type.shape[-1], vb.type.shape[-1]
+    if n_a is not None and n_b is not None and n_a != n_b:
+        raise ValueError(
+            f"inner: the last dims differ ({va.type} and {vb.type}); give tensors whose last dims "
+            "have one length"
+        )
+    return tensordot(va, vb, axes=([va.ndim - 1], [vb.ndim - 1]))
 
 
 def _result_dtype(name: str, *vs: Variable) -> str:
@@ -498,6 +519,65 @@ def matmul(a: Any, b: Any) -> Variable:
     if va.ndim <= 2 and vb.ndim <= 2:
         return Dot()(va, vb)
     return MatMul()(va, vb)
+
+
+def vecdot(x1: Any, x2: Any, axis: int = -1) -> Variable:
+    """numpy.vecdot (PyTensor's): the dot products of the vectors along ``axis`` of ``x1`` and
+    ``x2``, their other dims broadcast (a fused product and a sum; ``x1`` conjugated)."""
+    va, vb = as_tensor_variable(x1), as_tensor_variable(x2)
+    for k, v in enumerate((va, vb)):
+        if v.ndim == 0:
+            raise ValueError(f"vecdot: operand {k} is 0-d ({v.type}); give vectors or stacks of them")
+    prod = elemwise("mul", elemwise("conj", va) if is_complex(va.dtype) else va, vb)
+    return sum_(prod, axis=ordered_axes(axis, prod.ndim, "vecdot")[0], dtype=prod.dtype)
+
+
+def matvec(x1: Any, x2: Any) -> Variable:
+    """numpy.matvec (PyTensor's): the matrices of ``x1`` (last two dims) times the vectors of
+    ``x2`` (last dim), the stacks broadcast (``matmul`` with a column)."""
+    va, vb = as_tensor_variable(x1), as_tensor_variable(x2)
+    if va.ndim < 2 or vb.ndim < 1:
+        raise ValueError(f"matvec: takes matrices and vectors (or stacks), got {va.type} and {vb.type}")
+    return squeeze(matmul(va, expand_dims(vb, -1)), -1)
+
+
+def vecmat(x1: Any, x2: Any) -> Variable:
+    """numpy.vecmat (PyTensor's): the vectors of ``x1`` (conjugated) times the matrices of
+    ``x2``, the stacks broadcast (``matmul`` with a row)."""
+    va, vb = as_tensor_variable(x1), as_tensor_variable(x2)
+    if va.ndim < 1 or vb.ndim < 2:
+        raise ValueError(f"vecmat: takes vectors and matrices (or stacks), got {va.type} and {vb.type}")
+    va = elemwise("conj", va) if is_complex(va.dtype) else va
+    return squeeze(matmul(expand_dims(va, -2), vb), -2)
+
+
+def cross(a: Any, b: Any, axis: int = -1) -> Variable:
+    """numpy.cross of 3-vectors along ``axis`` of ``a`` and ``b`` (their other dims broadcast),
+    the result's vectors along that axis too: elementwise products and differences, stacked."""
+    va, vb = as_tensor_variable(a), as_tensor_variable(b)
+    comps = []
+    for name, v in (("a", va), ("b", vb)):
+        if v.ndim == 0:
+            raise ValueError(f"cross: {name} must hold 3-vectors, got a 0-d {v.type}")
+        ax = ordered_axes(axis, v.ndim, "cross")[0]
+        if v.type.shape[ax] not in (None, 3):
+            raise ValueError(
+                f"cross: {name} {v.type} has {v.type.shape[ax]} components along axis {axis}; "
+                "give 3-vectors (numpy's 2-vectors are deprecated)"
+            )
+        v = dimshuffle(v, [d for d in range(v.ndim) if d != ax] + [ax])
+        comps.append([v[..., k] for k in range(3)])
+    (a0, a1, a2), (b0, b1, b2) = comps
+    out = stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], axis=-1)
+    return _last_to(out, axis)
+
+
+def _last_to(v: Variable, axis: int) -> Variable:
+    """``v`` with its last axis moved to ``axis``."""
+    ax = ordered_axes(axis, v.ndim, "cross")[0]
+    order = list(range(v.ndim - 1))
+    order.insert(ax, v.ndim - 1)
+    return dimshuffle(v, order)
 
 
 def diagonal(x: Any, offset: int = 0) -> Variable:

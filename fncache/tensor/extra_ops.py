@@ -1,11 +1,14 @@
 """numpy's and Theano's small array functions, built from existing ops: ``roll diff tril triu
-tri diag alloc_diag fill_diagonal choose broadcast_to nan_to_num sgn iround fill identity_like
-batched_dot isclose allclose largest smallest default``.
+tri diag alloc_diag fill_diagonal choose select piecewise broadcast_to broadcast_arrays
+nan_to_num sgn iround fill identity_like batched_dot batched_tensordot isclose allclose largest
+smallest default logical_and logical_or logical_xor logical_not fmax fmin heaviside isposinf
+isneginf``.
 
 As PyTensor's ``tensor.extra_ops`` this module also offers ``cumsum cumprod repeat squeeze``
 (:mod:`.array_ops`), and loads on first use the ones whose modules ``import fncache`` does not:
-``searchsorted bincount unique Unique`` (:mod:`.data_ops`) and ``compress ravel_multi_index
-unravel_index to_one_hot fill_diagonal_offset`` (:mod:`.index_ops`).
+``searchsorted bincount unique Unique`` (:mod:`.data_ops`), ``compress ravel_multi_index
+unravel_index to_one_hot fill_diagonal_offset`` (:mod:`.index_ops`) and ``linspace logspace
+geomspace`` (:mod:`.grids`).
 
 Each is a composition of subtensors, concatenations, dimshuffles, elementwise ops and
 ``matmul``, so it fuses with its neighbours, compiles to C where those ops do, keys and pickles
@@ -39,20 +42,30 @@ __all__ = [
     "tri",
     "diag",
     "broadcast_to",
+    "broadcast_arrays",
     "nan_to_num",
     "sgn",
     "iround",
     "fill",
     "identity_like",
     "batched_dot",
+    "batched_tensordot",
     "isclose",
     "allclose",
     "fill_diagonal",
     "choose",
+    "select",
+    "piecewise",
     "alloc_diag",
     "largest",
     "smallest",
     "default",
+    "logical_and",
+    "logical_or",
+    "logical_xor",
+    "logical_not",
+    "fmax",
+    "fmin",
     "cumsum",
     "cumprod",
     "repeat",
@@ -66,6 +79,7 @@ _LAZY = {
         ("compress", "ravel_multi_index", "unravel_index", "to_one_hot", "fill_diagonal_offset"), "index_ops"
     ),
     **dict.fromkeys(("RavelMultiIndex", "UnravelIndex"), "index_ops"),
+    **dict.fromkeys(("linspace", "logspace", "geomspace"), "grids"),
 }
 
 
@@ -229,6 +243,21 @@ def broadcast_to(x: Any, shape: Any) -> Variable:
     return alloc(v, shp)
 
 
+def broadcast_arrays(*args: Any) -> tuple[Variable, ...]:
+    """numpy.broadcast_arrays: the tensors broadcast against each other, each keeping its
+    dtype (a tuple, as numpy's); shapes that do not broadcast raise ValueError. Each is an
+    elementwise select against a bool tensor of the common shape, so it fuses, and its gradient
+    is the output's summed back to the input's shape."""
+    vs = [as_tensor_variable(a) for a in args]
+    if len(vs) < 2:
+        return tuple(vs)
+    common = elemwise("eq", vs[0], vs[0])
+    for v in vs[1:]:
+        common = elemwise("and_", common, elemwise("eq", v, v))
+    # the select's type is the value's (bool joins any dtype without changing it)
+    return tuple(elemwise("switch", constant(True), v, common) for v in vs)
+
+
 def nan_to_num(
     x: Any, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None
 ) -> Variable:
@@ -316,6 +345,48 @@ def batched_dot(a: Any, b: Any) -> Variable:
     return squeeze(out, dropped) if dropped else out
 
 
+def batched_tensordot(x: Any, y: Any, axes: int | Sequence[Any] = 2) -> Variable:
+    """Theano's ``batched_tensordot``: :func:`tensordot` of ``x[i]`` and ``y[i]`` for each i of
+    the first (batch) dim. ``axes`` an int n (the last n dims of ``x`` with the first n non-batch
+    dims of ``y``) or a pair of axis lists, counted with the batch dim (which they must not name).
+    The result has the batch dim, ``x``'s other dims, then ``y``'s (an ``einsum``)."""
+    from .einsum import einsum
+
+    vx, vy = as_tensor_variable(x), as_tensor_variable(y)
+    for name, v in (("x", vx), ("y", vy)):
+        if v.ndim < 1:
+            raise TypeError(f"batched_tensordot: {name} must have a batch dim, got a 0-d {v.type}")
+    if is_python_int(axes):
+        n = int(axes)
+        if not 0 <= n < min(vx.ndim, vy.ndim):
+            raise ValueError(
+                f"batched_tensordot: axes={n} is out of range for {vx.type} and {vy.type}; give at "
+                f"most {min(vx.ndim, vy.ndim) - 1} (the dims after the batch dim)"
+            )
+        xa, ya = tuple(range(vx.ndim - n, vx.ndim)), tuple(range(1, n + 1))
+    else:
+        if isinstance(axes, Variable) or not isinstance(axes, (tuple, list)) or len(axes) != 2:
+            raise TypeError(f"batched_tensordot: axes must be an int or a pair of axis lists, got {axes!r}")
+        xa = ordered_axes(axes[0], vx.ndim, "batched_tensordot")
+        ya = ordered_axes(axes[1], vy.ndim, "batched_tensordot")
+        if len(xa) != len(ya) or 0 in xa or 0 in ya:
+            raise ValueError(
+                f"batched_tensordot: axes {axes!r} must name as many axes of x as of y, none of "
+                "them the batch dim 0"
+            )
+    letters = iter("bcdefghijklmnopqrstuvwxyzBCDEFGHIJKLMNOPQRSTUVWXYZ")
+    xs = ["a"] + [next(letters) for _ in range(vx.ndim - 1)]
+    ys = ["a"] + [next(letters) for _ in range(vy.ndim - 1)]
+    for i, j in zip(xa, ya):
+        ys[j] = xs[i]
+    out = (
+        ["a"]
+        + [c for d, c in enumerate(xs) if d and d not in xa]
+        + [c for d, c in enumerate(ys) if d and d not in ya]
+    )
+    return einsum(f"{''.join(xs)},{''.join(ys)}->{''.join(out)}", vx, vy)
+
+
 def isclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Variable:
     """numpy.isclose: ``|a - b| <= atol + rtol * |b|`` for a finite ``b``, or ``a == b`` (equal
     infinities); NaNs equal each other only with ``equal_nan``. ``b`` is compared as a float, as
@@ -376,6 +447,67 @@ def choose(a: Any, choices: Sequence[Any]) -> Variable:
     return out if n > 1 else elemwise("switch", elemwise("eq", idx, 0), out, out)
 
 
+def select(condlist: Sequence[Any], choicelist: Sequence[Any], default: Any = 0) -> Variable:
+    """numpy.select: elementwise the choice of the first condition that holds, ``default``
+    where none does; conditions, choices and default broadcast together (a chain of selects)."""
+    if isinstance(condlist, Variable) or isinstance(choicelist, Variable):
+        raise TypeError(
+            "select: condlist and choicelist must be lists of tensors; for a stacked tensor pass list(...)"
+        )
+    if len(condlist) != len(choicelist):
+        raise ValueError(
+            f"select: {len(condlist)} conditions for {len(choicelist)} choices; give one choice per condition"
+        )
+    conds = [as_tensor_variable(c) for c in condlist]
+    for k, c in enumerate(conds):
+        if c.dtype != "bool":
+            raise TypeError(
+                f"select: condition {k} must be a bool tensor, got {c.type}; compare first (x > 0)"
+            )
+    choices = [as_tensor_variable(c) for c in choicelist]
+    if isinstance(default, Variable) or not choices:
+        out = as_tensor_variable(default)
+    else:
+        # a Python number takes the choices' dtype where it fits, as numpy's weak scalars
+        dt = np.result_type(*[np.dtype(c.dtype) for c in choices], default).name
+        out = constant(np.asarray(default, dt))
+    for c, choice in zip(reversed(conds), reversed(choices)):
+        out = elemwise("switch", c, choice, out)
+    return out
+
+
+def piecewise(x: Any, condlist: Any, funclist: Sequence[Any]) -> Variable:
+    """numpy.piecewise: ``funclist[k](x)`` (or the number ``funclist[k]``) where
+    ``condlist[k]`` holds, the later condition winning where several do, 0 elsewhere (or the
+    one extra function's value, numpy's *otherwise*), of ``x``'s dtype. Each function is
+    applied to the whole of ``x`` (so it must work elementwise), and the gradient goes through
+    the function whose value is taken."""
+    v = as_tensor_variable(x)
+    conds = [condlist] if isinstance(condlist, Variable) and condlist.ndim == v.ndim else list(condlist)
+    conds = [as_tensor_variable(c) for c in conds]
+    for k, c in enumerate(conds):
+        if c.dtype != "bool":
+            raise TypeError(
+                f"piecewise: condition {k} must be a bool tensor, got {c.type}; compare first (x > 0)"
+            )
+    funcs = list(funclist)
+    if len(funcs) == len(conds) + 1:
+        anyc = constant(False)
+        for c in conds:
+            anyc = elemwise("or_", anyc, c)
+        conds.append(elemwise("invert", anyc))
+    elif len(funcs) != len(conds):
+        raise ValueError(
+            f"piecewise: {len(funcs)} functions for {len(conds)} conditions; give one per "
+            "condition, and at most one more for where none holds"
+        )
+    out = elemwise("switch", constant(True), constant(np.zeros((), v.dtype)), v)
+    for c, fn in zip(conds, funcs):
+        value = as_tensor_variable(fn(v) if callable(fn) else fn)
+        out = elemwise("switch", c, cast(value, v.dtype) if value.dtype != v.dtype else value, out)
+    return out
+
+
 def largest(*args: Any) -> Variable:
     """PyTensor's ``largest``: the elementwise largest of the arguments, broadcast together (of
     two, ``switch(a > b, a, b)``, so a NaN in ``a`` gives ``b``; of one or more than two, their
@@ -417,3 +549,82 @@ def default(x: Any, default: Any) -> Variable:
             "number of dims (cast one of them)"
         )
     return v
+
+
+def _truth(x: Any) -> Variable:
+    v = as_tensor_variable(x)
+    return v if v.dtype == "bool" else elemwise("neq", v, constant(np.zeros((), v.dtype)))
+
+
+def logical_and(a: Any, b: Any) -> Variable:
+    """numpy.logical_and: bool, each operand read as true where non-zero."""
+    return elemwise("and_", _truth(a), _truth(b))
+
+
+def logical_or(a: Any, b: Any) -> Variable:
+    """numpy.logical_or: bool, each operand read as true where non-zero."""
+    return elemwise("or_", _truth(a), _truth(b))
+
+
+def logical_xor(a: Any, b: Any) -> Variable:
+    """numpy.logical_xor: bool, each operand read as true where non-zero."""
+    return elemwise("xor", _truth(a), _truth(b))
+
+
+def logical_not(a: Any) -> Variable:
+    """numpy.logical_not: bool, true where ``a`` is zero."""
+    return elemwise("invert", _truth(a))
+
+
+def fmax(a: Any, b: Any) -> Variable:
+    """numpy.fmax: the elementwise maximum ignoring a NaN (NaN only where both are); the
+    gradient goes to the operand taken."""
+    return _nan_ignoring("maximum", a, b)
+
+
+def fmin(a: Any, b: Any) -> Variable:
+    """numpy.fmin: the elementwise minimum ignoring a NaN (NaN only where both are)."""
+    return _nan_ignoring("minimum", a, b)
+
+
+def _nan_ignoring(op: str, a: Any, b: Any) -> Variable:
+    va, vb = as_tensor_variable(a), as_tensor_variable(b)
+    out = elemwise(op, va, vb)
+    if not (is_float(va.dtype) or is_float(vb.dtype)):
+        return out
+    return elemwise("switch", elemwise("isnan", vb), va, elemwise("switch", elemwise("isnan", va), vb, out))
+
+
+def heaviside(x1: Any, x2: Any) -> Variable:
+    """numpy.heaviside: 0 where ``x1 < 0``, ``x2`` where ``x1 == 0``, 1 where ``x1 > 0`` (NaN
+    where ``x1`` is NaN), broadcast together; the gradient reaches ``x2`` where it is taken."""
+    v1, v2 = as_tensor_variable(x1), as_tensor_variable(x2)
+    # numpy's loops are float ones (float16 for small ints, which fncache computes in float32)
+    dt = np.result_type(v1.dtype, v2.dtype, np.float16).name
+    dt = "float32" if dt == "float16" else dt
+    if is_complex(dt):
+        raise TypeError(f"heaviside: takes real numbers, got {v1.type} and {v2.type}")
+    one, zero = constant(np.ones((), dt)), constant(np.zeros((), dt))
+    step = elemwise("switch", elemwise("gt", v1, 0), one, elemwise("switch", elemwise("lt", v1, 0), zero, v2))
+    if is_float(dt):
+        step = elemwise("switch", elemwise("isnan", v1), cast(v1, dt), step)
+    return cast(step, dt) if step.dtype != dt else step
+
+
+def isposinf(x: Any) -> Variable:
+    """numpy.isposinf: bool, true at +inf."""
+    return _is_inf(x, np.inf, "isposinf")
+
+
+def isneginf(x: Any) -> Variable:
+    """numpy.isneginf: bool, true at -inf."""
+    return _is_inf(x, -np.inf, "isneginf")
+
+
+def _is_inf(x: Any, inf: float, what: str) -> Variable:
+    v = as_tensor_variable(x)
+    if is_complex(v.dtype):
+        raise TypeError(f"{what}: takes real numbers, got {v.type}; test z.real and z.imag")
+    if not is_float(v.dtype):
+        return elemwise("neq", v, v)  # all False, of v's shape
+    return elemwise("eq", v, constant(np.asarray(inf, v.dtype)))

@@ -1,6 +1,7 @@
-"""Evenly spaced values and coordinate grids: numpy's ``linspace`` and PyTensor's ``mgrid``
-``ogrid``, built on ``arange`` with elementwise arithmetic (so the values follow numpy's rounding
-and the gradient reaches a symbolic start or stop)."""
+"""Evenly spaced values and coordinate grids: numpy's ``linspace logspace geomspace meshgrid``
+and PyTensor's ``mgrid`` ``ogrid``, built on ``arange`` with elementwise arithmetic and
+dimshuffles (so the values follow numpy's rounding and the gradient reaches a symbolic start or
+stop, or the coordinate vectors)."""
 
 from __future__ import annotations
 
@@ -13,16 +14,42 @@ from ..graph.types import is_complex, is_int, normalize_dtype
 from .basic import as_tensor_variable, constant, is_python_int
 from .creation import alloc, arange
 from .elemwise import cast, elemwise
-from .shape_ops import dimshuffle
+from .extra_ops import broadcast_arrays
+from .pyop import assert_op
+from .shape_ops import dimshuffle, flatten
 
-__all__ = ["linspace", "mgrid", "ogrid"]
+__all__ = ["linspace", "logspace", "geomspace", "meshgrid", "mgrid", "ogrid"]
 
 
-def _scalar_in(value: Any, dt: str, what: str) -> Variable:
+def _scalar_in(value: Any, dt: str, what: str, fn: str = "linspace") -> Variable:
     v = as_tensor_variable(value) if isinstance(value, Variable) else constant(np.asarray(value, dt))
     if v.ndim != 0:
-        raise ValueError(f"linspace: {what} must be a scalar, got {v.type}; linspace takes no arrays")
+        raise ValueError(f"{fn}: {what} must be a scalar, got {v.type}; {fn} takes no arrays")
     return cast(v, dt) if v.dtype != dt else v
+
+
+def _check_range_args(fn: str, num: Any, axis: Any, *values: tuple[Any, str]) -> None:
+    """The arguments numpy's evenly spaced ranges share: an int ``num``, real scalars, and
+    ``axis`` 0 (one range, so there is no other axis to put it along)."""
+    if not is_python_int(num):
+        raise TypeError(f"{fn}: num must be an int, got {num!r}")
+    if num < 0:
+        raise ValueError(f"{fn}: num must not be negative, got {num}")
+    if axis not in (0, -1):
+        raise ValueError(
+            f"{fn}: axis must be 0 (start and stop are scalars, the result one vector), got {axis!r}"
+        )
+    for value, what in values:
+        if isinstance(value, (complex, np.complexfloating)) or (
+            isinstance(value, Variable) and is_complex(value.dtype)
+        ):
+            raise TypeError(f"{fn}: {what} must be real, got {value!r}")
+
+
+def _numpy_operand(value: Any) -> Any:
+    """What numpy's type promotion sees for ``value``: a symbolic value's dtype, a number as
+    itself (a Python number is weak, as in numpy 2)."""
+    return np.dtype(value.dtype) if isinstance(value, Variable) else value
 
 
 def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, dtype: Any = None) -> Variable:
@@ -30,19 +57,8 @@ def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, dtype:
     computed as numpy does (``i * step + start``, the last one set to ``stop``); ``start`` and
     ``stop`` numbers or symbolic scalars, ``num`` an int. The dtype is numpy's (float64 for
     ints, float32 stays float32); an int ``dtype`` floors, as numpy does."""
-    if not is_python_int(num):
-        raise TypeError(f"linspace: num must be an int, got {num!r}")
-    if num < 0:
-        raise ValueError(f"linspace: num must not be negative, got {num}")
-    for value, what in ((start, "start"), (stop, "stop")):
-        if isinstance(value, (complex, np.complexfloating)) or (
-            isinstance(value, Variable) and is_complex(value.dtype)
-        ):
-            raise TypeError(f"linspace: {what} must be real, got {value!r}")
-    dt = normalize_dtype(
-        np.result_type(*[np.dtype(a.dtype) if isinstance(a, Variable) else a for a in (start, stop)], 1.0),
-        "linspace",
-    )
+    _check_range_args("linspace", num, 0, (start, "start"), (stop, "stop"))
+    dt = normalize_dtype(np.result_type(_numpy_operand(start), _numpy_operand(stop), 1.0), "linspace")
     s, e = _scalar_in(start, dt, "start"), _scalar_in(stop, dt, "stop")
     num = int(num)
     i = arange(0, num, dtype=dt)
@@ -58,6 +74,92 @@ def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, dtype:
         return y
     out = normalize_dtype(dtype, "linspace")
     return cast(elemwise("floor", y) if is_int(out) else y, out)
+
+
+def logspace(
+    start: Any,
+    stop: Any,
+    num: int = 50,
+    endpoint: bool = True,
+    base: Any = 10.0,
+    dtype: Any = None,
+    axis: int = 0,
+) -> Variable:
+    """numpy.logspace: ``base ** linspace(start, stop, num, endpoint)``; ``start``, ``stop`` and
+    ``base`` numbers or symbolic scalars, ``num`` an int. The dtype is numpy's; a ``dtype``
+    converts as numpy's ``astype`` (an int dtype truncates)."""
+    _check_range_args("logspace", num, axis, (base, "base"))
+    b = as_tensor_variable(base) if isinstance(base, Variable) else base
+    if isinstance(b, Variable) and b.ndim != 0:
+        raise ValueError(f"logspace: base must be a scalar, got {b.type}; logspace takes no arrays")
+    y = elemwise("pow", b, linspace(start, stop, num, endpoint))
+    return y if dtype is None else cast(y, normalize_dtype(dtype, "logspace"))
+
+
+def geomspace(
+    start: Any, stop: Any, num: int = 50, endpoint: bool = True, dtype: Any = None, axis: int = 0
+) -> Variable:
+    """numpy.geomspace: ``num`` values from ``start`` to ``stop`` in a geometric progression,
+    computed as numpy does (``logspace`` of the ``log10`` of the ends divided by the sign of
+    ``start``; the first value set to ``start`` and, with ``endpoint``, the last to ``stop``).
+    ``start`` and ``stop`` are non-zero numbers or symbolic scalars (a zero number raises
+    ValueError, a symbolic zero AssertionError when the function runs); ends of different signs
+    give NaN, as numpy's.
+    float64 unless ``dtype`` (an int dtype floors, as numpy's)."""
+    _check_range_args("geomspace", num, axis, (start, "start"), (stop, "stop"))
+    for value, what in ((start, "start"), (stop, "stop")):
+        if not isinstance(value, Variable) and value == 0:
+            raise ValueError(
+                f"geomspace: {what} is 0, and a geometric sequence cannot include zero; give non-zero ends"
+            )
+    out = None if dtype is None else normalize_dtype(dtype, "geomspace")
+    # numpy's working dtype: the ends as float arrays (a number as float64), with float(num)
+    # and the dtype asked for (float64 when none is)
+    ends = [
+        np.result_type(_numpy_operand(v) if isinstance(v, Variable) else np.asarray(v), 1.0)
+        for v in (start, stop)
+    ]
+    dt = normalize_dtype(np.result_type(*ends, float(num), np.zeros((), out)), "geomspace")
+    s, e = _scalar_in(start, dt, "start", "geomspace"), _scalar_in(stop, dt, "stop", "geomspace")
+    if isinstance(start, Variable) or isinstance(stop, Variable):
+        nonzero = elemwise("and_", elemwise("neq", s, 0), elemwise("neq", e, 0))
+        s = assert_op(
+            s,
+            nonzero,
+            "geomspace: start or stop is 0, and a geometric sequence cannot include zero; give non-zero ends",
+        )
+    sign = elemwise("sign", s)
+    s, e = s / sign, e / sign
+    y = logspace(elemwise("log10", s), elemwise("log10", e), num, endpoint, 10.0, dt)
+    i = arange(0, num)
+    y = elemwise("switch", elemwise("eq", i, 0), s, y)
+    if endpoint and num > 1:
+        y = elemwise("switch", elemwise("eq", i, num - 1), e, y)
+    y = y * sign
+    if out is None:
+        return y
+    return cast(elemwise("floor", y) if is_int(out) else y, out)
+
+
+def meshgrid(*xi: Any, copy: bool = True, sparse: bool = False, indexing: str = "xy") -> tuple[Variable, ...]:
+    """numpy.meshgrid: coordinate arrays from the coordinate vectors ``xi`` (each flattened),
+    one per vector, of the shape ``(len(x0), len(x1), ...)`` with ``indexing="ij"`` or
+    ``(len(x1), len(x0), ...)`` with ``"xy"`` (the first two swapped, numpy's default); with
+    ``sparse`` each keeps its own length along its axis and size 1 along the others (they
+    broadcast together). Dimshuffles (and for full grids ``broadcast_arrays``), so the
+    gradient reaches the vectors. ``copy`` is accepted for numpy's signature: the results are
+    always new arrays."""
+    if indexing not in ("xy", "ij"):
+        raise ValueError(f"meshgrid: indexing must be 'xy' or 'ij', got {indexing!r}")
+    vs = [flatten(as_tensor_variable(x)) for x in xi]
+    n = len(vs)
+    places = list(range(n))
+    if indexing == "xy" and n > 1:
+        places[0], places[1] = 1, 0
+    shaped = [dimshuffle(v, ["x"] * p + [0] + ["x"] * (n - 1 - p)) for v, p in zip(vs, places)]
+    if sparse or n < 2:
+        return tuple(shaped)
+    return broadcast_arrays(*shaped)
 
 
 class _Grid:

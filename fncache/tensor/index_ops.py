@@ -1,5 +1,6 @@
 """numpy's and PyTensor's index arithmetic and masked writes: ``ravel_multi_index
-unravel_index compress to_one_hot fill_diagonal_offset`` (PyTensor's ``tensor.extra_ops``).
+unravel_index compress to_one_hot fill_diagonal_offset`` (PyTensor's ``tensor.extra_ops``) and
+numpy's ``tril_indices triu_indices``.
 
 ``ravel_multi_index`` and ``unravel_index`` run numpy's own functions (a Python step between
 the C kernels, as the ops of :mod:`.data_ops`): their results are integer indices, without a
@@ -32,6 +33,8 @@ __all__ = [
     "compress",
     "to_one_hot",
     "fill_diagonal_offset",
+    "tril_indices",
+    "triu_indices",
 ]
 
 _MODES = ("raise", "wrap", "clip")
@@ -208,3 +211,21 @@ def fill_diagonal_offset(a: Any, val: Any, offset: Any) -> Variable:
     j = dimshuffle(arange(v.shape[1]), ("x", 0))
     on = elemwise("eq", j - i, k)
     return elemwise("switch", on, cast(val_v, v.dtype), v)
+
+
+def tril_indices(n: Any, k: Any = 0, m: Any = None) -> tuple[Variable, ...]:
+    """numpy.tril_indices: the row and column indices (int64) of the lower triangle (``j <= i +
+    k``) of an ``n`` x ``m`` (``n`` x ``n``) matrix, row by row; sizes and ``k`` ints or symbolic
+    int scalars. ``nonzero`` of ``tri``."""
+    from .data_ops import nonzero
+    from .extra_ops import tri
+
+    return nonzero(tri(n, m, k, dtype="bool"))
+
+
+def triu_indices(n: Any, k: Any = 0, m: Any = None) -> tuple[Variable, ...]:
+    """numpy.triu_indices: the indices of the upper triangle (``j >= i + k``), row by row."""
+    from .data_ops import nonzero
+    from .extra_ops import tri
+
+    return nonzero(elemwise("invert", tri(n, m, int_scalar(k, "triu_indices", "k") - 1, dtype="bool")))

@@ -1,6 +1,9 @@
 """numpy's and PyTensor's reductions built from the core ones: ``max_and_argmax ptp median
-nansum nanmax nanmin cov corrcoef``. Compositions of reductions, ``sort``, indexing and elementwise selects,
-so they compile and differentiate as those do."""
+quantile percentile nanquantile nanpercentile nanmedian average count_nonzero nansum nanprod
+nanmean nanvar nanstd nanmax nanmin nanargmax nanargmin nancumsum nancumprod trapezoid cov
+corrcoef``.
+Compositions of reductions, ``sort``, indexing and elementwise selects, so they compile and
+differentiate as those do."""
 
 from __future__ import annotations
 
@@ -10,19 +13,47 @@ import numpy as np
 
 from ..graph.basic import Variable
 from ..graph.types import is_complex, is_float, is_int
-from .array_ops import diagonal, sort, squeeze
+from .advanced_subtensor import take, take_along_axis
+from .array_ops import cumprod, cumsum, diagonal, sort, squeeze
 from .basic import as_tensor_variable, constant, is_python_int
 from .blas import dot
 from .elemwise import cast, elemwise
 from .reduction import all as all_
+from .reduction import any as any_
 from .pyop import assert_op
-from .reduction import argmax, keep_reduced_dims, mean, normalize_axes
+from .reduction import argmax, argmin, keep_reduced_dims, mean, normalize_axes
 from .reduction import max as max_
 from .reduction import min as min_
+from .reduction import prod
 from .reduction import sum as sum_
-from .shape_ops import concatenate, dimshuffle, flatten, reshape
+from .shape_ops import concatenate, dim_sizes, dimshuffle, flatten, reshape
 
-__all__ = ["max_and_argmax", "ptp", "median", "nansum", "nanmax", "nanmin", "cov", "corrcoef"]
+__all__ = [
+    "max_and_argmax",
+    "ptp",
+    "median",
+    "quantile",
+    "percentile",
+    "nanquantile",
+    "nanpercentile",
+    "nanmedian",
+    "nansum",
+    "nanprod",
+    "nanmean",
+    "nanvar",
+    "nanstd",
+    "nanmax",
+    "nanmin",
+    "nanargmax",
+    "nanargmin",
+    "nancumsum",
+    "nancumprod",
+    "average",
+    "count_nonzero",
+    "trapezoid",
+    "cov",
+    "corrcoef",
+]
 
 
 def max_and_argmax(a: Any, axis: Any = None, keepdims: bool = False) -> list[Variable]:
@@ -38,33 +69,185 @@ def ptp(a: Any, axis: Any = None, keepdims: bool = False) -> Variable:
     return max_(v, axis=axis, keepdims=keepdims) - min_(v, axis=axis, keepdims=keepdims)
 
 
+def _real_values(a: Any, what: str) -> Variable:
+    """``a`` as the order statistics read it: floats as they are, ints and bools as float64."""
+    v = as_tensor_variable(a)
+    if is_int(v.dtype) or v.dtype == "bool":
+        return cast(v, "float64")
+    if not is_float(v.dtype):
+        raise TypeError(f"{what}: takes real numbers, got {v.type}")
+    return v
+
+
+def _sorted_along(v: Variable, axes: tuple[int, ...]) -> tuple[Variable, int]:
+    """``v`` sorted along the one axis the reduced ``axes`` make, and that axis: several are
+    moved to the end and merged into one, as numpy does (none: a size-1 one, each value its own
+    order statistic)."""
+    if len(axes) == 1:
+        return sort(v, axes[0]), axes[0]
+    kept = [d for d in range(v.ndim) if d not in axes]
+    t = dimshuffle(v, [*kept, *axes] if axes else [*kept, "x"])
+    ax = len(kept)
+    return sort(flatten(t, ax + 1) if len(axes) > 1 else t, ax), ax
+
+
 def median(a: Any, axis: Any = None, keepdims: bool = False) -> Variable:
     """numpy.median along an axis, several axes (a tuple) or all the elements: the middle of the
     sorted values, the mean of the two middle ones for an even count (float64 for ints); NaN
     where the values hold a NaN, as numpy. Several axes are moved to the end and merged into
     one, as numpy does. The gradient goes to the middle element(s)."""
-    v = as_tensor_variable(a)
-    if is_int(v.dtype) or v.dtype == "bool":
-        v = cast(v, "float64")
-    elif not is_float(v.dtype):
-        raise TypeError(f"median: takes real numbers, got {v.type}")
+    v = _real_values(a, "median")
     ndim = v.ndim
     axes = normalize_axes(axis, ndim, "median")
-    if len(axes) == 1:
-        ax = axes[0]
-        s = sort(v, ax)
-    else:
-        # the reduced axes last, merged into one (none: a size-1 one, each value its own median)
-        kept = [d for d in range(ndim) if d not in axes]
-        t = dimshuffle(v, [*kept, *axes] if axes else [*kept, "x"])
-        ax = len(kept)
-        s = sort(flatten(t, ax + 1) if len(axes) > 1 else t, ax)
+    s, ax = _sorted_along(v, axes)
     n = s.shape[ax]
     head = (slice(None),) * ax
     lo, hi = s[head + (elemwise("floor_div", n - 1, 2),)], s[head + (elemwise("floor_div", n, 2),)]
     med = (lo + hi) / 2
     med = elemwise("switch", elemwise("isnan", s[head + (-1,)]), constant(np.asarray(np.nan, med.dtype)), med)
     return keep_reduced_dims(med, axes, ndim, keepdims)
+
+
+_QUANTILE_METHODS = ("linear",)
+
+
+def _quantile_levels(q: Any, data_dtype: str, scale: float, what: str) -> Variable:
+    """``q`` divided by ``scale`` as numpy's quantile reads it: a Python number takes the float
+    data's dtype (numpy's weak scalar), an array or list is float64, a symbolic value keeps
+    its float dtype (ints: float64); a constant outside [0, 1] raises ValueError here, a
+    symbolic one when the function runs."""
+    bounds = f"[0, {scale:g}]"
+    if isinstance(q, Variable):
+        qv = as_tensor_variable(q)
+        if not (is_float(qv.dtype) or is_int(qv.dtype)):
+            raise TypeError(f"{what}: q must hold real numbers, got {qv.type}")
+        qv = qv if is_float(qv.dtype) else cast(qv, "float64")
+        inside = all_(elemwise("and_", elemwise("ge", qv, 0), elemwise("le", qv, scale)))
+        qv = assert_op(qv, inside, f"{what}: q must be in the range {bounds}; give levels inside it")
+        return qv / constant(np.asarray(scale, qv.dtype)) if scale != 1 else qv
+    weak = isinstance(q, (int, float)) and not isinstance(q, bool)
+    arr = np.asarray(q, dtype=data_dtype if weak else None)
+    if arr.dtype.kind not in "iuf" or arr.dtype == bool:
+        raise TypeError(f"{what}: q must be a number, a list of numbers or a symbolic tensor, got {q!r}")
+    # integer levels (0 and 1) stay ints: numpy then takes the values themselves
+    arr = np.true_divide(arr, scale) if scale != 1 else arr
+    if arr.size and not (np.all(arr >= 0) and np.all(arr <= 1)):
+        raise ValueError(f"{what}: q must be in the range {bounds}, got {q!r}; give levels inside it")
+    return constant(arr)
+
+
+def _quantile(
+    a: Any, q: Any, axis: Any, keepdims: bool, method: str, scale: float, what: str, skip_nan: bool = False
+) -> Variable:
+    if method not in _QUANTILE_METHODS:
+        raise ValueError(
+            f"{what}: method {method!r} is not supported; give one of {', '.join(_QUANTILE_METHODS)} "
+            "(numpy's default)"
+        )
+    given = as_tensor_variable(a)
+    v = _real_values(given, what)
+    skip_nan = skip_nan and is_float(given.dtype)  # numpy's nan-functions of ints are the others
+    qv = _quantile_levels(q, v.dtype, scale, what)
+    if skip_nan and is_int(qv.dtype):
+        qv = cast(qv, v.dtype)  # the values themselves, by interpolation with weight 0
+    ndim = v.ndim
+    axes = normalize_axes(axis, ndim, what)
+    s, ax = _sorted_along(v, axes)
+    s = dimshuffle(s, [d for d in range(s.ndim) if d != ax] + [ax])  # the sorted axis last
+    n = s.shape[-1]
+    if is_int(qv.dtype):
+        res = take(s, qv * (n - 1), axis=-1)
+        res = cast(res, given.dtype) if res.dtype != given.dtype else res
+        return _levels_first(_nan_where_nan(s, res, qv.ndim), qv.ndim, axes, ndim, keepdims)
+    levels = qv
+    if skip_nan:
+        # the NaNs sort last: each slice's values are its first `count`, the levels flattened
+        # into one last dim to index every slice at its own places
+        n = sum_(elemwise("invert", elemwise("isnan", s)), axis=-1, keepdims=True)
+        levels = flatten(qv) if qv.ndim != 1 else qv
+    # numpy's linear method: the virtual index (n - 1) * q between the sorted values at its
+    # floor and the next one, both the last value at or past the end
+    virtual = cast(n - 1, qv.dtype) * levels
+    last = cast(n - 1, qv.dtype)
+    above = elemwise("ge", virtual, last)
+    floor = elemwise("floor", virtual)
+    lo = cast(elemwise("switch", above, last, floor), "int64")
+    hi = cast(elemwise("switch", above, last, floor + 1), "int64")
+    gamma = virtual - elemwise("switch", above, constant(np.asarray(-1, qv.dtype)), floor)
+    if skip_nan:
+        below, above_v = take_along_axis(s, lo, axis=-1), take_along_axis(s, hi, axis=-1)
+    else:
+        below, above_v = take(s, lo, axis=-1), take(s, hi, axis=-1)
+    diff = above_v - below
+    res = elemwise("switch", elemwise("ge", gamma, 0.5), above_v - diff * (1 - gamma), below + diff * gamma)
+    if not isinstance(q, Variable) and isinstance(q, (int, float)):
+        res = cast(res, v.dtype) if res.dtype != v.dtype else res  # numpy's weak gamma
+    if skip_nan:
+        # a slice of NaNs only reads its last value, NaN, as numpy's
+        kept = tuple(dim_sizes(s)[:-1])
+        res = reshape(res, kept + tuple(qv.shape[d] for d in range(qv.ndim)), ndim=len(kept) + qv.ndim)
+        return _levels_first(res, qv.ndim, axes, ndim, keepdims)
+    return _levels_first(_nan_where_nan(s, res, qv.ndim), qv.ndim, axes, ndim, keepdims)
+
+
+def nanquantile(a: Any, q: Any, axis: Any = None, keepdims: bool = False, method: str = "linear") -> Variable:
+    """numpy.nanquantile: :func:`quantile` of the non-NaN values of each slice (NaN for a slice
+    of NaNs only); the sorted values read at places that depend on each slice's count."""
+    return _quantile(a, q, axis, keepdims, method, 1.0, "nanquantile", skip_nan=True)
+
+
+def nanpercentile(
+    a: Any, q: Any, axis: Any = None, keepdims: bool = False, method: str = "linear"
+) -> Variable:
+    """numpy.nanpercentile: :func:`nanquantile` of ``q / 100``."""
+    return _quantile(a, q, axis, keepdims, method, 100.0, "nanpercentile", skip_nan=True)
+
+
+def nanmedian(a: Any, axis: Any = None, keepdims: bool = False) -> Variable:
+    """numpy.nanmedian: the median of the non-NaN values of each slice (:func:`nanquantile` at
+    0.5, the midpoint of the two middle values up to rounding)."""
+    return _quantile(a, 0.5, axis, keepdims, "linear", 1.0, "nanmedian", skip_nan=True)
+
+
+def _nan_where_nan(s: Variable, res: Variable, q_ndim: int) -> Variable:
+    """``res`` (kept dims, then the levels' dims) NaN where the sorted slice of ``s`` ends in a
+    NaN (holds one), as numpy's quantiles."""
+    if not is_float(res.dtype):
+        return res
+    nan_slices = elemwise("isnan", s[..., -1])
+    nan_slices = dimshuffle(nan_slices, list(range(nan_slices.ndim)) + ["x"] * q_ndim)
+    return elemwise("switch", nan_slices, constant(np.asarray(np.nan, res.dtype)), res)
+
+
+def _levels_first(res: Variable, q_ndim: int, axes: tuple[int, ...], ndim: int, keepdims: bool) -> Variable:
+    """``res`` with the levels' dims first, then the kept dims (size-1 dims for the reduced
+    ones with ``keepdims``)."""
+    kept = res.ndim - q_ndim
+    pattern: list[Any] = list(range(kept, kept + q_ndim))
+    k = 0
+    for d in range(ndim):
+        if d in axes:
+            if keepdims:
+                pattern.append("x")
+        else:
+            pattern.append(k)
+            k += 1
+    return dimshuffle(res, pattern)
+
+
+def quantile(a: Any, q: Any, axis: Any = None, keepdims: bool = False, method: str = "linear") -> Variable:
+    """numpy.quantile with its default ``method="linear"``: the ``q``-th quantiles (``q`` a
+    number in [0, 1], a list or a symbolic scalar or tensor of them) of ``a`` along an axis,
+    several axes or all the elements; the result has ``q``'s dims first, then the kept dims
+    (size-1 reduced dims with ``keepdims``); float64 for int data, the data's float dtype for
+    a Python number ``q``, as numpy; NaN where the values hold a NaN. Sorted values and an
+    interpolation between two of them, so the gradient goes to those two elements."""
+    return _quantile(a, q, axis, keepdims, method, 1.0, "quantile")
+
+
+def percentile(a: Any, q: Any, axis: Any = None, keepdims: bool = False, method: str = "linear") -> Variable:
+    """numpy.percentile: :func:`quantile` of ``q / 100`` (``q`` in [0, 100])."""
+    return _quantile(a, q, axis, keepdims, method, 100.0, "percentile")
 
 
 def _nan_as(v: Variable, value: float) -> Variable:
@@ -75,6 +258,63 @@ def nansum(a: Any, axis: Any = None, keepdims: bool = False) -> Variable:
     """numpy.nansum: the sum with NaNs counted as 0 (they get no gradient)."""
     v = as_tensor_variable(a)
     return sum_(_nan_as(v, 0.0) if is_float(v.dtype) else v, axis=axis, keepdims=keepdims)
+
+
+def nanprod(a: Any, axis: Any = None, keepdims: bool = False) -> Variable:
+    """numpy.nanprod: the product with NaNs counted as 1 (they get no gradient)."""
+    v = as_tensor_variable(a)
+    return prod(_nan_as(v, 1.0) if is_float(v.dtype) else v, axis=axis, keepdims=keepdims)
+
+
+def _nan_moments(
+    a: Any, axis: Any, what: str
+) -> tuple[Variable, Variable, Variable, Variable, tuple[int, ...]]:
+    """``a`` as floats (ints and bools as float64, as numpy's mean), where it is not NaN, the
+    count of such values and their mean along ``axis`` (kept as size-1 dims), and the reduced
+    axes."""
+    v = as_tensor_variable(a)
+    if is_int(v.dtype) or v.dtype == "bool":
+        v = cast(v, "float64")
+    elif not is_float(v.dtype):
+        raise TypeError(f"{what}: takes real numbers, got {v.type}")
+    axes = normalize_axes(axis, v.ndim, what)
+    valid = elemwise("invert", elemwise("isnan", v))
+    count = sum_(valid, axis=axes, keepdims=True)
+    avg = sum_(_nan_as(v, 0.0), axis=axes, keepdims=True) / cast(count, v.dtype)
+    return v, valid, count, avg, axes
+
+
+def _drop_kept(r: Variable, axes: tuple[int, ...], keepdims: bool) -> Variable:
+    return r if keepdims or not axes else squeeze(r, axes)
+
+
+def nanmean(a: Any, axis: Any = None, keepdims: bool = False) -> Variable:
+    """numpy.nanmean: the mean of the non-NaN values (NaN for a slice of NaNs only); float64
+    for ints. The gradient reaches the non-NaN values."""
+    _, _, _, avg, axes = _nan_moments(a, axis, "nanmean")
+    return _drop_kept(avg, axes, keepdims)
+
+
+def nanvar(a: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Variable:
+    """numpy.nanvar: the variance of the non-NaN values, divided by their count less ``ddof``
+    (NaN where that is not positive, as numpy's)."""
+    return _nanvar(a, axis, ddof, keepdims, "nanvar")
+
+
+def _nanvar(a: Any, axis: Any, ddof: Any, keepdims: bool, what: str) -> Variable:
+    if not is_python_int(ddof):
+        raise TypeError(f"{what}: ddof must be an int, got {ddof!r}")
+    v, valid, count, avg, axes = _nan_moments(a, axis, what)
+    dev = elemwise("switch", valid, v - avg, constant(np.zeros((), v.dtype)))
+    dof = count - int(ddof)
+    var = sum_(dev * dev, axis=axes, keepdims=True) / cast(dof, v.dtype)
+    var = elemwise("switch", elemwise("le", dof, 0), constant(np.asarray(np.nan, v.dtype)), var)
+    return _drop_kept(var, axes, keepdims)
+
+
+def nanstd(a: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Variable:
+    """numpy.nanstd: the square root of :func:`nanvar`."""
+    return elemwise("sqrt", _nanvar(a, axis, ddof, keepdims, "nanstd"))
 
 
 def _nan_extreme(a: Any, axis: Any, keepdims: bool, largest: bool) -> Variable:
@@ -96,6 +336,127 @@ def nanmax(a: Any, axis: Any = None, keepdims: bool = False) -> Variable:
 def nanmin(a: Any, axis: Any = None, keepdims: bool = False) -> Variable:
     """numpy.nanmin: the smallest value ignoring NaNs (NaN for a slice of NaNs only)."""
     return _nan_extreme(a, axis, keepdims, largest=False)
+
+
+def _nan_arg(a: Any, axis: Any, keepdims: bool, largest: bool) -> Variable:
+    v = as_tensor_variable(a)
+    what = "nanargmax" if largest else "nanargmin"
+    arg = argmax if largest else argmin
+    if not is_float(v.dtype):
+        return arg(v, axis=axis, keepdims=keepdims)
+    v = assert_op(
+        v,
+        elemwise("invert", any_(all_(elemwise("isnan", v), axis=axis))),
+        f"{what}: a slice holds only NaNs, and has no {'largest' if largest else 'smallest'} value; "
+        f"use {'argmax' if largest else 'argmin'} (NaN first) or fill the NaNs (nan_to_num)",
+    )
+    return arg(_nan_as(v, -np.inf if largest else np.inf), axis=axis, keepdims=keepdims)
+
+
+def nanargmax(a: Any, axis: Any = None, keepdims: bool = False) -> Variable:
+    """numpy.nanargmax: the index of the largest value ignoring NaNs (int64); a slice of NaNs
+    only raises ``AssertionError`` when the function runs (numpy's ValueError)."""
+    return _nan_arg(a, axis, keepdims, largest=True)
+
+
+def nanargmin(a: Any, axis: Any = None, keepdims: bool = False) -> Variable:
+    """numpy.nanargmin: the index of the smallest value ignoring NaNs (int64)."""
+    return _nan_arg(a, axis, keepdims, largest=False)
+
+
+def nancumsum(a: Any, axis: int | None = None) -> Variable:
+    """numpy.nancumsum: the running sum with NaNs counted as 0 (``axis=None`` flattens)."""
+    v = as_tensor_variable(a)
+    return cumsum(_nan_as(v, 0.0) if is_float(v.dtype) else v, axis=axis)
+
+
+def nancumprod(a: Any, axis: int | None = None) -> Variable:
+    """numpy.nancumprod: the running product with NaNs counted as 1."""
+    v = as_tensor_variable(a)
+    return cumprod(_nan_as(v, 1.0) if is_float(v.dtype) else v, axis=axis)
+
+
+def count_nonzero(a: Any, axis: Any = None, keepdims: bool = False) -> Variable:
+    """numpy.count_nonzero: how many elements are non-zero (int64), along ``axis``."""
+    v = as_tensor_variable(a)
+    nonzero = v if v.dtype == "bool" else elemwise("neq", v, constant(np.zeros((), v.dtype)))
+    return sum_(nonzero, axis=axis, keepdims=keepdims, dtype="int64")
+
+
+def average(
+    a: Any, axis: Any = None, weights: Any = None, returned: bool = False, keepdims: bool = False
+) -> Any:
+    """numpy.average: the mean along ``axis``, or with ``weights`` (of ``a``'s shape, or a vector
+    along the one ``axis``) ``sum(a * w) / sum(w)``; float64 for ints. ``returned`` gives the
+    pair ``(average, sum of the weights)`` (the count without weights), the second broadcast
+    to the first's shape. Weights summing to zero raise ``AssertionError`` when the function
+    runs (numpy's ZeroDivisionError)."""
+    v = as_tensor_variable(a)
+    if is_complex(v.dtype):
+        raise TypeError(f"average: takes real numbers, got {v.type}")
+    axes = normalize_axes(axis, v.ndim, "average")
+    if weights is None:
+        avg = mean(v, axis=axes, keepdims=keepdims)
+        if not returned:
+            return avg
+        count = constant(np.ones((), avg.dtype))
+        for ax in axes:
+            count = count * cast(v.shape[ax], avg.dtype)
+        return avg, elemwise("switch", constant(True), count, elemwise("eq", avg, avg))
+    w = as_tensor_variable(weights)
+    if is_complex(w.dtype):
+        raise TypeError(f"average: weights must be real, got {w.type}")
+    if w.ndim != v.ndim:
+        if w.ndim != 1 or len(axes) != 1:
+            raise ValueError(
+                f"average: weights {w.type} for a {v.type} along {axis!r}; give weights of a's shape, "
+                "or a vector along one axis"
+            )
+        w = dimshuffle(w, ["x"] * axes[0] + [0] + ["x"] * (v.ndim - 1 - axes[0]))
+    dt = np.result_type(v.dtype, w.dtype, *(["f8"] if not is_float(v.dtype) else [])).name
+    v, w = cast(v, dt), cast(w, dt)
+    w = elemwise("switch", constant(True), w, elemwise("eq", v, v))  # the weights at a's shape
+    scale = sum_(w, axis=axes, keepdims=keepdims)
+    scale = assert_op(
+        scale,
+        all_(elemwise("neq", scale, 0)),
+        "average: the weights sum to zero and cannot normalize; give weights with a non-zero sum",
+    )
+    avg = sum_(v * w, axis=axes, keepdims=keepdims) / scale
+    return (avg, elemwise("switch", constant(True), scale, elemwise("eq", avg, avg))) if returned else avg
+
+
+def trapezoid(y: Any, x: Any = None, dx: Any = 1.0, axis: int = -1) -> Variable:
+    """numpy.trapezoid: the integral of ``y`` along ``axis`` by the trapezoidal rule, at the
+    sample points ``x`` (a vector along the axis, or of ``y``'s shape) or spaced ``dx`` (a
+    number or a symbolic scalar); numpy's formula ``sum(d * (y[1:] + y[:-1]) / 2.0)``."""
+    v = as_tensor_variable(y)
+    if v.ndim == 0:
+        raise ValueError(f"trapezoid: y must have an axis to integrate along, got a 0-d {v.type}")
+    ax = normalize_axes(axis, v.ndim, "trapezoid")[0]
+    head = (slice(None),) * ax
+    if x is None:
+        # a Python number is weak, as in numpy: it takes a float y's dtype
+        d = (
+            as_tensor_variable(dx)
+            if isinstance(dx, Variable)
+            else constant(np.asarray(dx, np.result_type(v.dtype, dx)))
+        )
+        if d.ndim != 0:
+            raise ValueError(f"trapezoid: dx must be a scalar, got {d.type}; give the points as x")
+    else:
+        xv = as_tensor_variable(x)
+        if xv.ndim == 1:
+            d = xv[1:] - xv[:-1]
+            d = dimshuffle(d, ["x"] * ax + [0] + ["x"] * (v.ndim - 1 - ax))
+        elif xv.ndim == v.ndim:
+            d = xv[head + (slice(1, None),)] - xv[head + (slice(None, -1),)]
+        else:
+            raise ValueError(
+                f"trapezoid: x {xv.type} for y {v.type}; give a vector along the axis or x of y's shape"
+            )
+    pairs = v[head + (slice(1, None),)] + v[head + (slice(None, -1),)]
+    return sum_(d * pairs / 2.0, axis=ax)
 
 
 def _variables_in_rows(m: Any, rowvar: bool, what: str, name: str) -> Variable:
