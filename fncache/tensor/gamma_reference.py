@@ -16,7 +16,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from .special_reference import _float_op
+from .special_reference import float_op
 
 __all__ = [
     "gammainc",
@@ -456,7 +456,7 @@ def _betainc_inv(a: float, b: float, p: float, q: float) -> float:
 
 def _ufunc(name: str, fn, nin: int):
     vec = np.frompyfunc(fn, nin, 1)
-    return _float_op(name, lambda *xs: np.asarray(vec(*xs), dtype=np.float64))
+    return float_op(name, lambda *xs: np.asarray(vec(*xs), dtype=np.float64))
 
 
 gammainc = _ufunc("gammainc", _gammainc, 2)

@@ -16,7 +16,7 @@ from typing import Callable
 
 import numpy as np
 
-__all__ = ["erfcx", "jv", "j0", "j1", "i0", "i1", "i0e", "i1e"]
+__all__ = ["erfcx", "jv", "j0", "j1", "i0", "i1", "i0e", "i1e", "float_op"]
 
 #: from here on the Hankel expansion (FC_BESSEL_FAR in the C prelude)
 _FAR = 25.0
@@ -193,7 +193,7 @@ def _odd(f: Callable[[np.ndarray], np.ndarray]) -> Callable[[np.ndarray], np.nda
     return lambda x: np.where(x < 0, -f(np.abs(x)), np.where(x == 0, x, f(np.abs(x))))
 
 
-def _float_op(name: str, f: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
+def float_op(name: str, f: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
     """f on the inputs broadcast and converted to float64, its result in the float type the C
     helpers give (float32 for float32 and float16 inputs)."""
 
@@ -209,14 +209,14 @@ def _float_op(name: str, f: Callable[..., np.ndarray]) -> Callable[..., np.ndarr
     return op
 
 
-erfcx = _float_op("erfcx", _erfcx)
-jv = _float_op("jv", _jv)
-j0 = _float_op("j0", lambda x: _jv(np.zeros_like(x), x))
-j1 = _float_op("j1", lambda x: np.where(x == 0, x, _jv(np.ones_like(x), x)))  # -0 stays -0
-i0 = _float_op("i0", lambda x: _bessel_i(np.abs(x), 0))
-i1 = _float_op("i1", _odd(lambda a: _bessel_i(a, 1)))
-i0e = _float_op("i0e", lambda x: _bessel_ie(np.abs(x), 0))
-i1e = _float_op("i1e", _odd(lambda a: _bessel_ie(a, 1)))
+erfcx = float_op("erfcx", _erfcx)
+jv = float_op("jv", _jv)
+j0 = float_op("j0", lambda x: _jv(np.zeros_like(x), x))
+j1 = float_op("j1", lambda x: np.where(x == 0, x, _jv(np.ones_like(x), x)))  # -0 stays -0
+i0 = float_op("i0", lambda x: _bessel_i(np.abs(x), 0))
+i1 = float_op("i1", _odd(lambda a: _bessel_i(a, 1)))
+i0e = float_op("i0e", lambda x: _bessel_ie(np.abs(x), 0))
+i1e = float_op("i1e", _odd(lambda a: _bessel_ie(a, 1)))
 
 
 # -- iv ive kv kve yv: Temme's method, element by element as the C helpers -------------------
@@ -496,11 +496,11 @@ def _elementwise(f: Callable[[float, float], float]) -> Callable[[np.ndarray, np
     return lambda v, x: np.asarray(vec(v, x), dtype=np.float64)
 
 
-iv = _float_op("iv", _elementwise(lambda v, x: _iv_scalar(v, x, False)))
-ive = _float_op("ive", _elementwise(lambda v, x: _iv_scalar(v, x, True)))
-kv = _float_op("kv", _elementwise(lambda v, x: _kv_scalar(v, x, False)))
-kve = _float_op("kve", _elementwise(lambda v, x: _kv_scalar(v, x, True)))
-yv = _float_op("yv", _elementwise(_yv_scalar))
+iv = float_op("iv", _elementwise(lambda v, x: _iv_scalar(v, x, False)))
+ive = float_op("ive", _elementwise(lambda v, x: _iv_scalar(v, x, True)))
+kv = float_op("kv", _elementwise(lambda v, x: _kv_scalar(v, x, False)))
+kve = float_op("kve", _elementwise(lambda v, x: _kv_scalar(v, x, True)))
+yv = float_op("yv", _elementwise(_yv_scalar))
 __all__ += ["iv", "ive", "kv", "kve", "yv"]
 
 
@@ -550,5 +550,5 @@ def _owens_t(h: np.ndarray, a: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(h) | np.isnan(a), h + a, sg * out)
 
 
-owens_t = _float_op("owens_t", _owens_t)
+owens_t = float_op("owens_t", _owens_t)
 __all__ += ["owens_t"]
