@@ -62,17 +62,24 @@ from .extra_ops import (
     diff,
     fill,
     identity_like,
+    ceil_intdiv,
+    divmod,
     iround,
+    isneginf,
+    isposinf,
     largest,
     nan_to_num,
     roll,
+    round,
+    round_half_away_from_zero,
+    round_half_to_even,
     sgn,
     smallest,
     tril,
     triu,
 )
 from .advanced_subtensor import take
-from .creation import alloc, arange, eye, full, full_like, ones, ones_like, zeros, zeros_like
+from .creation import alloc, arange, empty, empty_like, eye, full, full_like, ones, ones_like, zeros, zeros_like
 from .shape_ops import concatenate, flatten, reshape, stack, swapaxes, transpose, dimshuffle, shape
 from .variable import TensorConstant, TensorVariable
 
@@ -119,7 +126,6 @@ abs = _unary("abs", "Elementwise absolute value.")
 sign = _unary("sign", "Elementwise sign (-1, 0, 1; NaN stays NaN).")
 floor = _unary("floor", "Elementwise floor.")
 ceil = _unary("ceil", "Elementwise ceiling.")
-round = _unary("round", "Elementwise round half to even (numpy.round).")
 isnan = _unary("isnan", "Elementwise NaN test.")
 isinf = _unary("isinf", "Elementwise infinity test.")
 eq = _binary("eq", "Elementwise ==.")
@@ -190,6 +196,19 @@ bitwise_and = and_
 bitwise_or = or_
 bitwise_xor = xor
 bitwise_not = invert
+# numpy's and PyTensor's other spellings
+less, greater, less_equal, greater_equal, equal, not_equal = lt, gt, le, ge, eq, neq
+power = pow
+expit = sigmoid
+conjugate = conj
+dense_dot = dot
+
+
+def tensor_copy(x: Any) -> TensorVariable:
+    """PyTensor's ``tensor_copy``: a copy of ``x`` (``x.copy()``; the result never shares its
+    memory)."""
+    return elemwise("identity", x)
+
 
 
 from . import nnet  # noqa: E402  (ft.nnet, after the names its functions stand beside)
@@ -452,6 +471,25 @@ __all__ += [
     "largest",
     "smallest",
     "default",
+    "less",
+    "greater",
+    "less_equal",
+    "greater_equal",
+    "equal",
+    "not_equal",
+    "power",
+    "expit",
+    "conjugate",
+    "dense_dot",
+    "isposinf",
+    "isneginf",
+    "round_half_to_even",
+    "round_half_away_from_zero",
+    "ceil_intdiv",
+    "divmod",
+    "empty",
+    "empty_like",
+    "tensor_copy",
 ]
 
 
@@ -459,26 +497,30 @@ __all__ += [
 #: loads, and a fresh process that only takes a function from the cache uses none of these.
 _LAZY = {
     **dict.fromkeys(
-        ("atleast_1d", "atleast_2d", "atleast_3d", "flip", "horizontal_stack", "join", "moveaxis", "pad")
-        + ("split", "stacklists", "vertical_stack"),
+        ("atleast_1d", "atleast_2d", "atleast_3d", "atleast_Nd", "flip", "horizontal_stack", "join")
+        + ("moveaxis", "pad", "split", "stacklists", "vertical_stack", "matrix_transpose", "broadcast_arrays"),
         "arrange",
     ),
     **dict.fromkeys(
         ("bincount", "flatnonzero", "nonzero", "nonzero_values", "searchsorted", "unique"), "data_ops"
     ),
     "einsum": "einsum",
-    **dict.fromkeys(("linspace", "mgrid", "ogrid"), "grids"),
+    **dict.fromkeys(("linspace", "logspace", "geomspace", "mgrid", "ogrid"), "grids"),
     **dict.fromkeys(
         ("corrcoef", "cov", "max_and_argmax", "median", "nanmax", "nanmin", "nansum", "ptp"),
         "stat_reductions",
     ),
     **dict.fromkeys(("argtopk", "topk", "topk_and_argtopk"), "topk"),
     **dict.fromkeys(
-        ("compress", "fill_diagonal_offset", "ravel_multi_index", "to_one_hot", "unravel_index"), "index_ops"
+        ("compress", "fill_diagonal_offset", "ravel_multi_index", "to_one_hot", "unravel_index")
+        + ("take_along_axis", "inverse_permutation", "tril_indices", "triu_indices")
+        + ("tril_indices_from", "triu_indices_from"),
+        "index_ops",
     ),
     **dict.fromkeys(("digamma", "log1mexp", "log1pexp", "polygamma", "psi", "xlogx", "xlogy0"), "special"),
     **dict.fromkeys(
-        ("NotScalarConstantError", "get_scalar_constant_value", "get_underlying_scalar_constant_value"),
+        ("NotScalarConstantError", "get_scalar_constant_value", "get_underlying_scalar_constant_value")
+        + ("get_vector_length",),
         "constant_value",
     ),
 }

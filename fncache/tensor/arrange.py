@@ -1,5 +1,6 @@
 """numpy's and PyTensor's functions that cut, join and rearrange arrays: ``split join
-stacklists horizontal_stack vertical_stack atleast_1d atleast_2d atleast_3d flip moveaxis pad``.
+stacklists horizontal_stack vertical_stack atleast_1d atleast_2d atleast_3d atleast_Nd flip
+moveaxis matrix_transpose broadcast_arrays pad``.
 
 Each is a composition of slices, concatenations, dimshuffles and ``alloc``, so it compiles to C
 where those ops do, keys and pickles as they do and differentiates through their gradient rules.
@@ -33,8 +34,11 @@ __all__ = [
     "atleast_1d",
     "atleast_2d",
     "atleast_3d",
+    "atleast_Nd",
     "flip",
     "moveaxis",
+    "matrix_transpose",
+    "broadcast_arrays",
     "pad",
 ]
 
@@ -187,6 +191,16 @@ def atleast_3d(*arys: Any) -> Any:
     return _atleast_many(arys, 3, "atleast_3d")
 
 
+def atleast_Nd(arry: Any, *, n: int = 1, left: bool = True) -> Variable:
+    """PyTensor's ``atleast_Nd``: ``arry`` with size-1 dims added in front (``left``) or at
+    the end until it has ``n`` dims."""
+    if not is_python_int(n) or n < 0:
+        raise TypeError(f"atleast_Nd: n must be a non-negative int, got {n!r}")
+    v = as_tensor_variable(arry)
+    pad = ["x"] * max(n - v.ndim, 0)
+    return dimshuffle(v, pad + list(range(v.ndim)) if left else list(range(v.ndim)) + pad)
+
+
 def horizontal_stack(*tensors: Any) -> Variable:
     """numpy.hstack (PyTensor's ``horizontal_stack``): joined along axis 1, or 0 for vectors."""
     if not tensors:
@@ -227,6 +241,29 @@ def moveaxis(a: Any, source: int | Sequence[int], destination: int | Sequence[in
     for d, s in sorted(zip(dst, src)):
         order.insert(d, s)
     return transpose(v, order)
+
+
+def matrix_transpose(x: Any) -> Variable:
+    """The transpose of the matrices on the last two dims (numpy's ``matrix_transpose``, the
+    property ``x.mT``)."""
+    v = as_tensor_variable(x)
+    if v.ndim < 2:
+        raise ValueError(f"matrix_transpose: takes a tensor of 2 or more dims, got {v.type}")
+    return transpose(v, list(range(v.ndim - 2)) + [v.ndim - 1, v.ndim - 2])
+
+
+def broadcast_arrays(*args: Any) -> list[Variable]:
+    """numpy.broadcast_arrays: each argument broadcast to the shape they broadcast to together
+    (new arrays, not numpy's read-only views). Sizes that do not broadcast raise ValueError."""
+    if not args:
+        raise TypeError("broadcast_arrays: give at least one tensor")
+    vs = [as_tensor_variable(a) for a in args]
+    # an int8 probe of the common shape: its sizes are the ones every argument is allocated to
+    probe = vs[0].zeros_like(dtype="int8")
+    for v in vs[1:]:
+        probe = elemwise("add", probe, v.zeros_like(dtype="int8"))
+    sizes = [s if s is not None else shape(probe)[d] for d, s in enumerate(probe.type.shape)]
+    return [alloc(v, *sizes) for v in vs]
 
 
 _PAD_MODES = ("constant", "edge", "reflect", "symmetric", "wrap")

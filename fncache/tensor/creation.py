@@ -31,6 +31,8 @@ __all__ = [
     "zeros_like",
     "ones_like",
     "full_like",
+    "empty",
+    "empty_like",
     "arange",
     "eye",
 ]
@@ -146,6 +148,18 @@ def zeros_like(x: Any, dtype: Any = None) -> Variable:
 def ones_like(x: Any, dtype: Any = None) -> Variable:
     """numpy.ones_like: the shape of ``x`` and its dtype (or ``dtype``)."""
     return full_like(x, 1, dtype)
+
+
+def empty(shape: Any, dtype: Any = None) -> Variable:
+    """numpy.empty: an array of ``shape`` whose values the caller will overwrite (default dtype
+    ``config.floatX``). It holds zeros, so a value read before it is written is 0, not
+    numpy's leftover memory."""
+    return zeros(shape, normalize_dtype(dtype, "empty"))
+
+
+def empty_like(x: Any, dtype: Any = None) -> Variable:
+    """numpy.empty_like: :func:`empty` of ``x``'s shape and dtype (or ``dtype``)."""
+    return zeros_like(x, dtype)
 
 
 class ARange(Op):

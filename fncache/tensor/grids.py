@@ -1,5 +1,5 @@
-"""Evenly spaced values and coordinate grids: numpy's ``linspace`` and PyTensor's ``mgrid``
-``ogrid``, built on ``arange`` with elementwise arithmetic (so the values follow numpy's rounding
+"""Evenly spaced values and coordinate grids: numpy's ``linspace logspace geomspace`` and
+PyTensor's ``mgrid ogrid``, built on ``arange`` with elementwise arithmetic (so the values follow numpy's rounding
 and the gradient reaches a symbolic start or stop)."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from .creation import alloc, arange
 from .elemwise import cast, elemwise
 from .shape_ops import dimshuffle
 
-__all__ = ["linspace", "mgrid", "ogrid"]
+__all__ = ["linspace", "logspace", "geomspace", "mgrid", "ogrid"]
 
 
 def _scalar_in(value: Any, dt: str, what: str) -> Variable:
@@ -58,6 +58,41 @@ def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, dtype:
         return y
     out = normalize_dtype(dtype, "linspace")
     return cast(elemwise("floor", y) if is_int(out) else y, out)
+
+
+
+def logspace(
+    start: Any, stop: Any, num: int = 50, endpoint: bool = True, base: Any = 10.0, dtype: Any = None
+) -> Variable:
+    """numpy.logspace: ``base ** linspace(start, stop, num, endpoint)``; an int ``dtype``
+    truncates, as numpy's cast does."""
+    y = elemwise("pow", base, linspace(start, stop, num, endpoint))
+    if dtype is None:
+        return y
+    return cast(y, normalize_dtype(dtype, "logspace"))
+
+
+def geomspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, dtype: Any = None) -> Variable:
+    """numpy.geomspace: ``num`` values from ``start`` to ``stop`` (of one sign, not 0) evenly
+    spaced on a log scale: the sign times ``10 ** linspace(log10|start|, log10|stop|)``, with
+    the first value ``start`` and the last ``stop`` exactly, as numpy sets them."""
+    for value, what in ((start, "start"), (stop, "stop")):
+        if not isinstance(value, Variable) and np.ndim(value) == 0 and value == 0:
+            raise ValueError(f"geomspace: {what} must not be 0 (a geometric sequence never reaches 0)")
+    s, e = (as_tensor_variable(v) for v in (start, stop))
+    sign = elemwise("sign", s)
+    y = elemwise(
+        "mul",
+        sign,
+        logspace(elemwise("log10", elemwise("abs", s)), elemwise("log10", elemwise("abs", e)), num, endpoint),
+    )
+    i = arange(0, int(num))
+    y = elemwise("switch", elemwise("eq", i, 0), cast(s, y.dtype), y)
+    if endpoint and num > 1:
+        y = elemwise("switch", elemwise("eq", i, int(num) - 1), cast(e, y.dtype), y)
+    if dtype is None:
+        return y
+    return cast(y, normalize_dtype(dtype, "geomspace"))
 
 
 class _Grid:

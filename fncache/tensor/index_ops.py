@@ -1,9 +1,11 @@
 """numpy's and PyTensor's index arithmetic and masked writes: ``ravel_multi_index
-unravel_index compress to_one_hot fill_diagonal_offset`` (PyTensor's ``tensor.extra_ops``).
+unravel_index compress to_one_hot fill_diagonal_offset`` (PyTensor's ``tensor.extra_ops``),
+``take_along_axis inverse_permutation tril_indices triu_indices tril_indices_from
+triu_indices_from``.
 
 ``ravel_multi_index`` and ``unravel_index`` run numpy's own functions (a Python step between
 the C kernels, as the ops of :mod:`.data_ops`): their results are integer indices, without a
-gradient. The other three are compositions of indexing and elementwise selects, so they fuse,
+gradient. The others are compositions of indexing and elementwise selects, so they fuse,
 compile and differentiate as those do.
 """
 
@@ -32,6 +34,12 @@ __all__ = [
     "compress",
     "to_one_hot",
     "fill_diagonal_offset",
+    "take_along_axis",
+    "inverse_permutation",
+    "tril_indices",
+    "triu_indices",
+    "tril_indices_from",
+    "triu_indices_from",
 ]
 
 _MODES = ("raise", "wrap", "clip")
@@ -208,3 +216,93 @@ def fill_diagonal_offset(a: Any, val: Any, offset: Any) -> Variable:
     j = dimshuffle(arange(v.shape[1]), ("x", 0))
     on = elemwise("eq", j - i, k)
     return elemwise("switch", on, cast(val_v, v.dtype), v)
+
+
+def take_along_axis(arr: Any, indices: Any, axis: int | None = -1) -> Variable:
+    """numpy.take_along_axis: ``arr`` indexed along ``axis`` by ``indices`` (ints, the same
+    number of dims as ``arr``; the other dims broadcast against ``arr``'s), as the result of
+    ``argsort`` or ``argmax(keepdims=True)`` picks values; ``axis=None`` takes from the
+    flattened ``arr`` by a vector. Advanced indexing, so the gradient reaches the values taken."""
+    from .reduction import ordered_axes
+    from .shape_ops import flatten
+
+    a, idx = as_tensor_variable(arr), as_tensor_variable(indices)
+    if not is_int(idx.dtype):
+        raise TypeError(f"take_along_axis: indices must hold ints, got {idx.type}")
+    if axis is None:
+        if idx.ndim != 1:
+            raise ValueError(f"take_along_axis: with axis=None indices must be a vector, got {idx.type}")
+        return flatten(a)[idx]
+    if idx.ndim != a.ndim:
+        raise ValueError(
+            f"take_along_axis: indices ({idx.type}) must have as many dims as arr ({a.type});"
+            " keep the reduced dim (argmax(..., keepdims=True)) or add it with ft.expand_dims"
+        )
+    (ax,) = ordered_axes(axis, a.ndim, "take_along_axis")
+    key = []
+    for d in range(a.ndim):
+        if d == ax:
+            key.append(idx)
+        else:
+            pattern = ["x"] * a.ndim
+            pattern[d] = 0
+            key.append(dimshuffle(arange(a.shape[d]), pattern))
+    return a[tuple(key)]
+
+
+def inverse_permutation(perm: Any) -> Variable:
+    """PyTensor's ``inverse_permutation``: the inverse of the permutation of ``0..n-1`` on the
+    last dim of ``perm`` (each row of a matrix its own), of ``perm``'s dtype: ``out[perm[i]]
+    = i``, so ``x[perm][inverse_permutation(perm)]`` is ``x``."""
+    from .array_ops import argsort
+
+    v = as_tensor_variable(perm)
+    if v.ndim < 1 or not is_int(v.dtype):
+        raise TypeError(f"inverse_permutation: perm must be an int tensor of at least 1 dim, got {v.type}")
+    return cast(argsort(v, axis=-1), v.dtype)
+
+
+def _triangle_indices(n: Any, k: Any, m: Any, upper: bool, what: str) -> tuple[Variable, Variable]:
+    from .data_ops import nonzero
+    from .extra_ops import tri
+
+    int_scalar(n, what, "n")
+    if m is not None:
+        int_scalar(m, what, "m")
+    k_v = int_scalar(k, what, "k")
+    if upper:
+        mask = elemwise("invert", tri(n, m, k_v - 1, dtype="bool"))
+    else:
+        mask = tri(n, m, k_v, dtype="bool")
+    return nonzero(mask)
+
+
+def tril_indices(n: Any, k: Any = 0, m: Any = None) -> tuple[Variable, Variable]:
+    """numpy.tril_indices: the (row, column) int64 indices of the lower triangle of an
+    ``(n, m)`` array (``m`` defaults to ``n``), the ``k``-th diagonal and below, in row-major
+    order; ``n``, ``k``, ``m`` ints or symbolic int scalars."""
+    return _triangle_indices(n, k, m, False, "tril_indices")
+
+
+def triu_indices(n: Any, k: Any = 0, m: Any = None) -> tuple[Variable, Variable]:
+    """numpy.triu_indices: as :func:`tril_indices`, of the ``k``-th diagonal and above."""
+    return _triangle_indices(n, k, m, True, "triu_indices")
+
+
+def _matrix_sizes(arr: Any, what: str) -> tuple[Variable, Variable]:
+    a = as_tensor_variable(arr)
+    if a.ndim != 2:
+        raise ValueError(f"{what}: takes a matrix, got {a.type}")
+    return a.shape[0], a.shape[1]
+
+
+def tril_indices_from(arr: Any, k: Any = 0) -> tuple[Variable, Variable]:
+    """numpy.tril_indices_from: :func:`tril_indices` of the matrix ``arr``'s shape."""
+    n, m = _matrix_sizes(arr, "tril_indices_from")
+    return tril_indices(n, k, m)
+
+
+def triu_indices_from(arr: Any, k: Any = 0) -> tuple[Variable, Variable]:
+    """numpy.triu_indices_from: :func:`triu_indices` of the matrix ``arr``'s shape."""
+    n, m = _matrix_sizes(arr, "triu_indices_from")
+    return triu_indices(n, k, m)

@@ -172,6 +172,13 @@ class _TensorOps:
     def T(self) -> Variable:
         return self.transpose()
 
+    @property
+    def mT(self) -> Variable:
+        """The transpose of the matrices on the last two dims (numpy's ``mT``)."""
+        from .arrange import matrix_transpose
+
+        return matrix_transpose(self)
+
     def transpose(self, *axes: Any) -> Variable:
         from .shape_ops import transpose
 
@@ -217,11 +224,23 @@ class _TensorOps:
         return reduction.sum(self, axis=axis, keepdims=keepdims, dtype=dtype, acc_dtype=acc_dtype)
 
     def prod(
-        self, axis: Any = None, keepdims: Any = False, dtype: Any = None, acc_dtype: Any = None
+        self,
+        axis: Any = None,
+        keepdims: Any = False,
+        dtype: Any = None,
+        acc_dtype: Any = None,
+        no_zeros_in_input: bool = False,
     ) -> Variable:
         from . import reduction
 
-        return reduction.prod(self, axis=axis, keepdims=keepdims, dtype=dtype, acc_dtype=acc_dtype)
+        return reduction.prod(
+            self,
+            axis=axis,
+            keepdims=keepdims,
+            dtype=dtype,
+            acc_dtype=acc_dtype,
+            no_zeros_in_input=no_zeros_in_input,
+        )
 
     def max(self, axis: Any = None, keepdims: Any = False) -> Variable:
         from . import reduction
@@ -280,15 +299,15 @@ class _TensorOps:
         """A copy of the value (an identity node: the result never shares the input's memory)."""
         return _ew("identity", self)
 
-    def diagonal(self, offset: Any = 0) -> Variable:
+    def diagonal(self, offset: Any = 0, axis1: Any = 0, axis2: Any = 1) -> Variable:
         from .array_ops import diagonal
 
-        return diagonal(self, offset)
+        return diagonal(self, offset, axis1, axis2)
 
-    def trace(self, offset: Any = 0) -> Variable:
+    def trace(self, offset: Any = 0, axis1: Any = 0, axis2: Any = 1) -> Variable:
         from .array_ops import trace
 
-        return trace(self, offset)
+        return trace(self, offset, axis1, axis2)
 
     @property
     def size(self) -> Variable:
@@ -311,8 +330,10 @@ class _TensorOps:
 
         return clip(self, a_min, a_max)
 
-    def round(self) -> Variable:
-        return _ew("round", self)
+    def round(self, mode: Any = None) -> Variable:
+        from .extra_ops import round
+
+        return round(self, mode)
 
     def repeat(self, repeats: Any, axis: Any = None) -> Variable:
         from .array_ops import repeat
@@ -324,15 +345,15 @@ class _TensorOps:
 
         return take(self, indices, axis, mode)
 
-    def sort(self, axis: Any = -1) -> Variable:
+    def sort(self, axis: Any = -1, kind: str = "quicksort", order: Any = None) -> Variable:
         from .array_ops import sort
 
-        return sort(self, axis)
+        return sort(self, axis, kind, order)
 
-    def argsort(self, axis: Any = -1) -> Variable:
+    def argsort(self, axis: Any = -1, kind: str = "quicksort", order: Any = None) -> Variable:
         from .array_ops import argsort
 
-        return argsort(self, axis)
+        return argsort(self, axis, kind, order)
 
     def nonzero(self, return_matrix: Any = False) -> Any:
         from .data_ops import nonzero
