@@ -79,7 +79,19 @@ from .extra_ops import (
     triu,
 )
 from .advanced_subtensor import take
-from .creation import alloc, arange, empty, empty_like, eye, full, full_like, ones, ones_like, zeros, zeros_like
+from .creation import (
+    alloc,
+    arange,
+    empty,
+    empty_like,
+    eye,
+    full,
+    full_like,
+    ones,
+    ones_like,
+    zeros,
+    zeros_like,
+)
 from .shape_ops import concatenate, flatten, reshape, stack, swapaxes, transpose, dimshuffle, shape
 from .variable import TensorConstant, TensorVariable
 
@@ -208,7 +220,6 @@ def tensor_copy(x: Any) -> TensorVariable:
     """PyTensor's ``tensor_copy``: a copy of ``x`` (``x.copy()``; the result never shares its
     memory)."""
     return elemwise("identity", x)
-
 
 
 from . import nnet  # noqa: E402  (ft.nnet, after the names its functions stand beside)
@@ -498,7 +509,15 @@ __all__ += [
 _LAZY = {
     **dict.fromkeys(
         ("atleast_1d", "atleast_2d", "atleast_3d", "atleast_Nd", "flip", "horizontal_stack", "join")
-        + ("moveaxis", "pad", "split", "stacklists", "vertical_stack", "matrix_transpose", "broadcast_arrays"),
+        + (
+            "moveaxis",
+            "pad",
+            "split",
+            "stacklists",
+            "vertical_stack",
+            "matrix_transpose",
+            "broadcast_arrays",
+        ),
         "arrange",
     ),
     **dict.fromkeys(

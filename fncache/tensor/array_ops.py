@@ -91,6 +91,13 @@ def specify_shape(x: Any, shape: Sequence[int | None]) -> Variable:
     """``x`` with its shape declared (``None`` for a dim of any size): later ops see the static
     sizes, and a value of another shape raises ValueError when the function runs."""
     v = as_tensor_variable(x)
+    if isinstance(shape, Constant) and shape.ndim == 1:
+        shape = [int(s) for s in shape.data]  # a constant vector's entries (PyTensor takes one)
+    elif isinstance(shape, Variable) and shape.ndim == 1:
+        raise TypeError(
+            f"specify_shape: the sizes must be known when the graph is built, got the symbolic vector"
+            f" {shape!r}; check a run-time shape with ft.assert_op(x, ft.all(ft.eq(x.shape, shape)))"
+        )
     shape = (shape,) if isinstance(shape, (int, np.integer)) or shape is None else tuple(shape)
     for s in shape:
         if isinstance(s, Variable):

@@ -469,8 +469,9 @@ def _choose_from_stacked(idx: Variable, table: Variable) -> Variable:
     table broadcast to ``(n,) + that shape``, flattened behind its first dim, and indexed with
     the flattened indices and their positions."""
     idx = elemwise("add", idx, zeros(shape(table)[1:], dtype=idx.dtype))
-    sizes = dim_sizes(idx)
-    full = alloc(table, shape(table)[0], *sizes)
+    # each choice's dims line up with the broadcast index's last ones
+    table = dimshuffle(table, [0] + ["x"] * (idx.ndim - table.ndim + 1) + list(range(1, table.ndim)))
+    full = alloc(table, shape(table)[0], *dim_sizes(idx))
     flat = reshape(full, (shape(table)[0], -1), ndim=2)
     picked = flat[flatten(idx), arange(shape(flat)[1])]
     return reshape(picked, shape(idx), ndim=idx.ndim)

@@ -60,7 +60,6 @@ def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, dtype:
     return cast(elemwise("floor", y) if is_int(out) else y, out)
 
 
-
 def logspace(
     start: Any, stop: Any, num: int = 50, endpoint: bool = True, base: Any = 10.0, dtype: Any = None
 ) -> Variable:
