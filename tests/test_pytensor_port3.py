@@ -253,6 +253,21 @@ BASIC: dict[str, Case] = {
         lambda p: np.argsort(p, -1),
         (np.array([[2, 0, 1], [0, 2, 1]]),),
     ),
+    "permute_row_elements_one_permutation": (
+        ft.permute_row_elements,
+        lambda x, y: x[:, y],
+        (M, _i(2, 0, 3, 1)),
+    ),
+    "permute_row_elements_each_row": (
+        ft.permute_row_elements,
+        lambda x, y: np.take_along_axis(x, y, -1),
+        (M, np.array([[1, 0, 2, 3], [3, 2, 1, 0], [0, 1, 2, 3]])),
+    ),
+    "permute_row_elements_one_row_many_ways": (
+        lambda x, y: ft.permute_row_elements(x, y, inverse=True),
+        lambda x, y: np.stack([x[np.argsort(p)] for p in y]),
+        (V[:4], np.array([[1, 0, 2, 3], [3, 2, 1, 0], [2, 3, 0, 1]])),
+    ),
     "empty_has_the_shape": (
         lambda n: ft.empty((n, 2), dtype="int32").shape,
         lambda n: _i(n, 2),
@@ -731,6 +746,12 @@ GRADS: dict[str, tuple[Callable[..., Any], tuple]] = {
     "choose_stacked_broadcast": (lambda i, t: ft.choose(i, t), (np.array([[0], [2]]), M)),
     "choose_list": (lambda i, a, b: ft.choose(i, [a, b]), (_i(0, 1, 1, 0, 1), V, _u(5))),
     "fill_diagonal": (lambda a: ft.fill_diagonal(a, 3.0), (M,)),
+    "permute_row_elements": (
+        lambda a: ft.permute_row_elements(
+            a, ft.constant(np.array([[1, 0, 2, 3], [3, 2, 1, 0], [0, 1, 2, 3]])), True
+        ),
+        (M,),
+    ),
     "take_along_axis": (lambda a: ft.take_along_axis(a, ft.argsort(a, axis=1), 1) * ft.arange(4), (M,)),
     "broadcast_arrays": (
         lambda a, b: ft.broadcast_arrays(a, b)[0] * ft.broadcast_arrays(a, b)[1],
@@ -924,6 +945,11 @@ def _bad() -> dict[str, tuple[Callable[[], Any], type, str]]:
             TypeError,
             "take_along_axis: indices must hold ints",
         ),
+        "permute_row_elements_float_y": (
+            lambda: ft.permute_row_elements(x, v),
+            TypeError,
+            "permute_row_elements: x must have at least 1 dim and y be an int tensor",
+        ),
         "inverse_permutation_float": (
             lambda: ft.inverse_permutation(v),
             TypeError,
@@ -1061,3 +1087,29 @@ def test_shape_and_specify_shape_of_constants_and_constant_vectors() -> None:
     assert f(12.0) == 12.0
     with pytest.raises(TypeError, match=r"specify_shape: the sizes must be known .*ft.assert_op"):
         ft.specify_shape(ft.vector(), ft.lvector("n"))
+
+
+def test_a_vector_of_known_length_unpacks() -> None:
+    """``n, m = x.shape`` and ``a, b = specify_shape(v, (2,))``, as PyTensor iterates a vector
+    whose length the graph knows; other variables refuse iteration, naming the fix."""
+    x, v = ft.dmatrix("x"), ft.dvector("v")
+    n, m = x.shape
+    a, b = ft.specify_shape(v, (2,))
+    f = fc.function([x, v], [n * 10 + m, a - b], mode=PY)
+    got = f(np.zeros((3, 4)), np.array([5.0, 2.0]))
+    assert_same(got[0], np.int64(34))
+    assert_same(got[1], np.float64(3.0))
+    assert [int(c.eval()) for c in ft.constant(_i(7, 8, 9))] == [7, 8, 9]
+    for bad in (v, x):
+        with pytest.raises(TypeError, match=r"cannot be iterated .* ft.sum"):
+            iter(bad)
+
+
+def test_where_of_a_condition_alone_and_a_named_copy() -> None:
+    x = ft.dmatrix("x")
+    got = fc.function([x], list(ft.where(x > 0)), mode=PY)(AR - 5)
+    for g, want in zip(got, np.where(AR - 5 > 0)):
+        assert_same(g, want)
+    with pytest.raises(TypeError, match="where: give both a and b"):
+        ft.where(x > 0, x)
+    assert x.copy(name="y").name == "y"

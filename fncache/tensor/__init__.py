@@ -230,7 +230,18 @@ def switch(cond: Any, a: Any, b: Any) -> TensorVariable:
     return elemwise("switch", cond, a, b)
 
 
-where = switch
+def where(cond: Any, a: Any = None, b: Any = None) -> Any:
+    """numpy.where: :func:`switch` of the three arguments; of ``cond`` alone, its
+    :func:`nonzero` (a tuple of index vectors)."""
+    if a is None and b is None:
+        from .data_ops import nonzero
+
+        return nonzero(cond)
+    if a is None or b is None:
+        raise TypeError("where: give both a and b (elementwise choice) or neither (the indices of cond)")
+    return switch(cond, a, b)
+
+
 second = fill  # PyTensor's name: b broadcast to a's shape
 
 
@@ -532,7 +543,7 @@ _LAZY = {
     **dict.fromkeys(("argtopk", "topk", "topk_and_argtopk"), "topk"),
     **dict.fromkeys(
         ("compress", "fill_diagonal_offset", "ravel_multi_index", "to_one_hot", "unravel_index")
-        + ("take_along_axis", "inverse_permutation", "tril_indices", "triu_indices")
+        + ("take_along_axis", "inverse_permutation", "permute_row_elements", "tril_indices", "triu_indices")
         + ("tril_indices_from", "triu_indices_from"),
         "index_ops",
     ),

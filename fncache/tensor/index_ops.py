@@ -1,7 +1,7 @@
 """numpy's and PyTensor's index arithmetic and masked writes: ``ravel_multi_index
 unravel_index compress to_one_hot fill_diagonal_offset`` (PyTensor's ``tensor.extra_ops``),
-``take_along_axis inverse_permutation tril_indices triu_indices tril_indices_from
-triu_indices_from``.
+``take_along_axis inverse_permutation permute_row_elements tril_indices triu_indices
+tril_indices_from triu_indices_from``.
 
 ``ravel_multi_index`` and ``unravel_index`` run numpy's own functions (a Python step between
 the C kernels, as the ops of :mod:`.data_ops`): their results are integer indices, without a
@@ -36,6 +36,7 @@ __all__ = [
     "fill_diagonal_offset",
     "take_along_axis",
     "inverse_permutation",
+    "permute_row_elements",
     "tril_indices",
     "triu_indices",
     "tril_indices_from",
@@ -260,6 +261,31 @@ def inverse_permutation(perm: Any) -> Variable:
     if v.ndim < 1 or not is_int(v.dtype):
         raise TypeError(f"inverse_permutation: perm must be an int tensor of at least 1 dim, got {v.type}")
     return cast(argsort(v, axis=-1), v.dtype)
+
+
+def permute_row_elements(x: Any, y: Any, inverse: bool = False) -> Variable:
+    """PyTensor's ``permute_row_elements``: each row (last dim) of ``x`` permuted by the
+    permutation in the matching row of ``y`` (``out[..., i] = x[..., y[..., i]]``; with
+    ``inverse``, ``out[..., y[..., i]] = x[..., i]``), the leading dims of ``x`` and ``y``
+    broadcast together (one permutation for every row, or every permutation of one row)."""
+    from .arrange import atleast_Nd, broadcast_arrays
+    from .creation import alloc
+    from .shape_ops import dim_sizes
+
+    xv, yv = as_tensor_variable(x), as_tensor_variable(y)
+    if xv.ndim < 1 or yv.ndim < 1 or not is_int(yv.dtype):
+        raise TypeError(
+            f"permute_row_elements: x must have at least 1 dim and y be an int tensor of at least 1"
+            f" dim, got {xv.type} and {yv.type}"
+        )
+    if inverse:
+        yv = inverse_permutation(yv)
+    nd = max(xv.ndim, yv.ndim)
+    xv, yv = atleast_Nd(xv, n=nd), atleast_Nd(yv, n=nd)
+    lead = broadcast_arrays(xv[..., 0], yv[..., 0])[0]
+    xb = alloc(xv, *dim_sizes(lead), dim_sizes(xv)[-1])
+    yb = alloc(yv, *dim_sizes(lead), dim_sizes(yv)[-1])
+    return take_along_axis(xb, yb, -1)
 
 
 def _triangle_indices(n: Any, k: Any, m: Any, upper: bool, what: str) -> tuple[Variable, Variable]:

@@ -140,9 +140,22 @@ class _TensorOps:
         )
 
     def __iter__(self):
-        raise TypeError(
-            f"symbolic variable {self!r} cannot be iterated; index it (x[i]) or use ft.stack/ft.concatenate"
-        )
+        """A vector whose length is known when the graph is built (``x.shape``, a constant, a
+        ``specify_shape``'d vector) iterates over its entries, as in PyTensor: ``n, m =
+        x.shape``. Other variables cannot be iterated."""
+        from .constant_value import get_vector_length
+
+        try:
+            n = get_vector_length(self) if self.ndim == 1 else None
+        except ValueError:
+            n = None
+        if n is None:
+            raise TypeError(
+                f"symbolic variable {self!r} cannot be iterated (only a vector of a length known when"
+                " the graph is built can); index it (x[i]) or use ft.stack/ft.concatenate, and"
+                " ft.sum/ft.max rather than Python's sum/max"
+            )
+        return iter([self[i] for i in range(n)])
 
     def __getitem__(self, idx):
         from .subtensor import getitem
@@ -295,9 +308,12 @@ class _TensorOps:
         return reduction.norm(self, L, axis=axis, keepdims=keepdims)
 
     # -- numpy's other array methods (Theano's and PyTensor's variables have them) ---------
-    def copy(self) -> Variable:
-        """A copy of the value (an identity node: the result never shares the input's memory)."""
-        return _ew("identity", self)
+    def copy(self, name: str | None = None) -> Variable:
+        """A copy of the value (an identity node: the result never shares the input's memory),
+        named ``name``."""
+        out = _ew("identity", self)
+        out.name = name
+        return out
 
     def diagonal(self, offset: Any = 0, axis1: Any = 0, axis2: Any = 1) -> Variable:
         from .array_ops import diagonal
