@@ -1113,3 +1113,22 @@ def test_where_of_a_condition_alone_and_a_named_copy() -> None:
     with pytest.raises(TypeError, match="where: give both a and b"):
         ft.where(x > 0, x)
     assert x.copy(name="y").name == "y"
+
+
+def test_psi_and_tri_gamma_at_negative_arguments_and_poles() -> None:
+    """scipy's values: psi is NaN at the negative integers (not a huge finite number from
+    ``tan(pi x)``), tri_gamma (``polygamma(1, x)``) reflects negative arguments and is +inf at
+    its poles."""
+    special = pytest.importorskip("scipy.special")
+    x = ft.dvector("x")
+    vals = np.array([-2.5, -0.5, -1.0, -2.0, 0.0, -0.0, 0.3, 1.0, 7.5, 1e-3, -3.7, np.nan])
+    got = fc.function([x], [ft.psi(x), ft.tri_gamma(x), ft.polygamma(1, x)], mode=PY)(vals)
+    with np.errstate(all="ignore"):
+        want = [special.psi(vals), special.polygamma(1, vals), special.polygamma(1, vals)]
+    for g, w in zip(got, want):
+        assert_same(g, w, rtol=1e-13, atol=0)
+
+
+def test_tri_gamma_gradient_on_both_sides_of_zero() -> None:
+    x = ft.dvector("x")
+    fd_check_grads([x], {"tri_gamma": (ft.tri_gamma, [0])}, [[np.array([-2.3, -0.4, 0.6, 3.1])]], mode=PY)

@@ -547,7 +547,9 @@ _LAZY = {
         + ("tril_indices_from", "triu_indices_from"),
         "index_ops",
     ),
-    **dict.fromkeys(("digamma", "log1mexp", "log1pexp", "polygamma", "psi", "xlogx", "xlogy0"), "special"),
+    **dict.fromkeys(
+        ("digamma", "log1mexp", "log1pexp", "polygamma", "psi", "tri_gamma", "xlogx", "xlogy0"), "special"
+    ),
     **dict.fromkeys(
         ("NotScalarConstantError", "get_scalar_constant_value", "get_underlying_scalar_constant_value")
         + ("get_vector_length",),

@@ -449,11 +449,12 @@ def choose(a: Any, choices: Any, mode: str = "raise") -> Variable:
         idx = elemwise("minimum", elemwise("maximum", idx, 0), elemwise("sub", n, 1))
     else:
         inside = elemwise("and_", elemwise("ge", idx, 0), elemwise("lt", idx, n))
+        bound = "number of choices" if stacked else n
         idx = assert_op(
             idx,
             all_(inside),
-            "choose: an index of a is outside [0, number of choices); give indices into the choices,"
-            " or pass mode='wrap' or mode='clip'",
+            f"choose: an index of a is outside [0, {bound}); give indices into the choices, or pass"
+            " mode='wrap' or mode='clip'",
         )
     if stacked:
         return _choose_from_stacked(idx, table)
