@@ -528,6 +528,7 @@ _LAZY = {
             "vertical_stack",
             "matrix_transpose",
             "broadcast_arrays",
+            "broadcast_shape",
         ),
         "arrange",
     ),
@@ -535,7 +536,7 @@ _LAZY = {
         ("bincount", "flatnonzero", "nonzero", "nonzero_values", "searchsorted", "unique"), "data_ops"
     ),
     "einsum": "einsum",
-    **dict.fromkeys(("linspace", "logspace", "geomspace", "mgrid", "ogrid"), "grids"),
+    **dict.fromkeys(("linspace", "logspace", "geomspace", "bartlett", "mgrid", "ogrid"), "grids"),
     **dict.fromkeys(
         ("corrcoef", "cov", "max_and_argmax", "median", "nanmax", "nanmin", "nansum", "ptp"),
         "stat_reductions",

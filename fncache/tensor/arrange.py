@@ -1,6 +1,6 @@
 """numpy's and PyTensor's functions that cut, join and rearrange arrays: ``split join
 stacklists horizontal_stack vertical_stack atleast_1d atleast_2d atleast_3d atleast_Nd flip
-moveaxis matrix_transpose broadcast_arrays pad``.
+moveaxis matrix_transpose broadcast_arrays broadcast_shape pad``.
 
 Each is a composition of slices, concatenations, dimshuffles and ``alloc``, so it compiles to C
 where those ops do, keys and pickles as they do and differentiates through their gradient rules.
@@ -39,6 +39,7 @@ __all__ = [
     "moveaxis",
     "matrix_transpose",
     "broadcast_arrays",
+    "broadcast_shape",
     "pad",
 ]
 
@@ -252,18 +253,36 @@ def matrix_transpose(x: Any) -> Variable:
     return transpose(v, list(range(v.ndim - 2)) + [v.ndim - 1, v.ndim - 2])
 
 
+def _common_sizes(vs: list[Variable]) -> list:
+    """The sizes ``vs`` broadcast to together (ints where static): those of an int8 probe, the
+    elementwise sum of zeros of each one's shape (sizes that do not broadcast raise ValueError)."""
+    probe = vs[0].zeros_like(dtype="int8")
+    for v in vs[1:]:
+        probe = elemwise("add", probe, v.zeros_like(dtype="int8"))
+    return [s if s is not None else shape(probe)[d] for d, s in enumerate(probe.type.shape)]
+
+
 def broadcast_arrays(*args: Any) -> list[Variable]:
     """numpy.broadcast_arrays: each argument broadcast to the shape they broadcast to together
     (new arrays, not numpy's read-only views). Sizes that do not broadcast raise ValueError."""
     if not args:
         raise TypeError("broadcast_arrays: give at least one tensor")
     vs = [as_tensor_variable(a) for a in args]
-    # an int8 probe of the common shape: its sizes are the ones every argument is allocated to
-    probe = vs[0].zeros_like(dtype="int8")
-    for v in vs[1:]:
-        probe = elemwise("add", probe, v.zeros_like(dtype="int8"))
-    sizes = [s if s is not None else shape(probe)[d] for d, s in enumerate(probe.type.shape)]
+    sizes = _common_sizes(vs)
     return [alloc(v, *sizes) for v in vs]
+
+
+def broadcast_shape(*arrays: Any, arrays_are_shapes: bool = False) -> tuple:
+    """PyTensor's ``broadcast_shape`` (numpy's ``broadcast_shapes`` with ``arrays_are_shapes``):
+    the shape the arguments (tensors, or shapes: tuples of ints and int scalars) broadcast to,
+    a tuple of ints where the sizes are static and int scalars elsewhere."""
+    if not arrays:
+        raise TypeError("broadcast_shape: give at least one tensor or shape")
+    if arrays_are_shapes:
+        vs = [alloc(constant(np.int8(0)), *(s if isinstance(s, (tuple, list)) else (s,))) for s in arrays]
+    else:
+        vs = [as_tensor_variable(a) for a in arrays]
+    return tuple(_common_sizes(vs))
 
 
 _PAD_MODES = ("constant", "edge", "reflect", "symmetric", "wrap")

@@ -73,8 +73,8 @@ _LAZY = {
         ("compress", "ravel_multi_index", "unravel_index", "to_one_hot", "fill_diagonal_offset"), "index_ops"
     ),
     **dict.fromkeys(("RavelMultiIndex", "UnravelIndex"), "index_ops"),
-    **dict.fromkeys(("linspace", "logspace", "geomspace"), "grids"),
-    "broadcast_arrays": "arrange",
+    **dict.fromkeys(("linspace", "logspace", "geomspace", "bartlett"), "grids"),
+    **dict.fromkeys(("broadcast_arrays", "broadcast_shape"), "arrange"),
 }
 
 

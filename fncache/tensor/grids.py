@@ -1,5 +1,5 @@
-"""Evenly spaced values and coordinate grids: numpy's ``linspace logspace geomspace`` and
-PyTensor's ``mgrid ogrid``, built on ``arange`` with elementwise arithmetic (so the values follow numpy's rounding
+"""Evenly spaced values and coordinate grids: numpy's ``linspace logspace geomspace bartlett``
+and PyTensor's ``mgrid ogrid``, built on ``arange`` with elementwise arithmetic (so the values follow numpy's rounding
 and the gradient reaches a symbolic start or stop)."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from .creation import alloc, arange
 from .elemwise import cast, elemwise
 from .shape_ops import dimshuffle
 
-__all__ = ["linspace", "logspace", "geomspace", "mgrid", "ogrid"]
+__all__ = ["linspace", "logspace", "geomspace", "bartlett", "mgrid", "ogrid"]
 
 
 def _scalar_in(value: Any, dt: str, what: str) -> Variable:
@@ -92,6 +92,18 @@ def geomspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, dtype
     if dtype is None:
         return y
     return cast(y, normalize_dtype(dtype, "geomspace"))
+
+
+def bartlett(M: Any) -> Variable:
+    """numpy.bartlett: the triangular window of ``M`` points (an int or a symbolic int scalar;
+    empty for ``M < 1``), float64."""
+    m = as_tensor_variable(M)
+    if m.ndim != 0 or not is_int(m.dtype):
+        raise TypeError(f"bartlett: M must be an int or a symbolic int scalar, got {M!r} ({m.type})")
+    m = cast(m, "float64")
+    n = arange(1 - m, m, 2.0)
+    div = elemwise("maximum", m - 1, 1.0)  # M == 1: the one point 0 gives 1
+    return elemwise("switch", elemwise("le", n, 0), 1 + n / div, 1 - n / div)
 
 
 class _Grid:
