@@ -940,6 +940,12 @@ def test_the_shape_of_a_scalar_reads_nothing() -> None:
     """A 0-d tensor's shape is the empty vector: ``ones(s.shape)`` needs no input."""
     s = ft.scalar("s")
     assert fc.function([], ft.ones(s.shape), mode=PY)().shape == ()
+    # a static input's shape still reads the input: a function of it alone takes and checks it
+    v = ft.vector("v", shape=(50,))
+    f = fc.function([v], v.shape, mode=PY)
+    assert_same(f(np.zeros(50)), _i(50))
+    with pytest.raises(TypeError, match="dim 0 must have size 50"):
+        f(np.zeros(3))
 
 
 @pytest.mark.parametrize("shape", [[], 1, [1], [1, 2], np.r_[1, 2, 3], np.array(5), ft.constant([2, 3])])

@@ -106,10 +106,11 @@ def shape(x: Any) -> Variable:
     v = as_tensor_variable(x)
     if isinstance(v, Constant):
         return constant(np.asarray(v.data.shape, dtype="int64"))
-    if None not in v.type.shape:
-        # every size is static (a run with other sizes fails at the input or the op that
-        # declared them): the shape is a constant, and reads nothing (a 0-d x's is empty)
-        return constant(np.asarray(v.type.shape, dtype="int64"))
+    if v.ndim == 0:
+        # the empty shape of a 0-d tensor reads nothing (ft.ones(s.shape) needs no input s);
+        # other static sizes stay a Shape of x (its static type tells alloc and reshape the
+        # sizes), so a function of x.shape alone still takes x
+        return constant(np.zeros(0, dtype="int64"))
     return Shape()(v)
 
 
