@@ -162,7 +162,7 @@ def test_norm_refuses_what_has_no_value() -> None:
     for bad in (0, -1, -np.inf, np.nan):
         with pytest.raises(ValueError, match=r"norm: L must be a positive number or inf"):
             x.norm(bad)
-    with pytest.raises(ValueError, match=r"diagonal: .*2-d"):
+    with pytest.raises(ValueError, match=r"diagonal: takes a tensor of 2 or more dims"):
         x.diagonal()
     with pytest.raises(TypeError, match=r"diagonal: offset must be an int"):
         ft.dmatrix("m").diagonal(1.5)
@@ -272,7 +272,7 @@ def test_shared_shape_declares_static_sizes_and_checks_them(mode: str) -> None:
         fc.shared(np.ones(3), name="b", shape=(3.0,))
     # an update is checked against the declared sizes: statically, else when the function runs
     n = ft.lscalar("n")
-    with pytest.raises(ValueError, match=r"updates: w has static shape \(3, None\), its update \(4, None\)"):
+    with pytest.raises(ValueError, match=r"updates: w has static shape \(3, None\), its update \(4, 2\)"):
         fc.function([], [], updates=[(w, ft.zeros((4, 2)).reshape((4, -1)))], mode=mode)
     f = fc.function([n], w.sum(), updates=[(w, ft.ones((n, 2)))], mode=mode)
     w.set_value(np.full((3, 5), 2.0))

@@ -80,17 +80,34 @@ from .extra_ops import (
     diff,
     fill,
     identity_like,
+    ceil_intdiv,
+    divmod,
     iround,
     largest,
     nan_to_num,
     roll,
+    round,
+    round_half_away_from_zero,
+    round_half_to_even,
     sgn,
     smallest,
     tril,
     triu,
 )
 from .advanced_subtensor import take, take_along_axis
-from .creation import alloc, arange, eye, full, full_like, ones, ones_like, zeros, zeros_like
+from .creation import (
+    alloc,
+    arange,
+    empty,
+    empty_like,
+    eye,
+    full,
+    full_like,
+    ones,
+    ones_like,
+    zeros,
+    zeros_like,
+)
 from .shape_ops import concatenate, flatten, reshape, stack, swapaxes, transpose, dimshuffle, shape
 from .variable import TensorConstant, TensorVariable
 
@@ -137,22 +154,6 @@ abs = _unary("abs", "Elementwise absolute value.")
 sign = _unary("sign", "Elementwise sign (-1, 0, 1; NaN stays NaN).")
 floor = _unary("floor", "Elementwise floor.")
 ceil = _unary("ceil", "Elementwise ceiling.")
-round_half_to_even = _unary("round", "Elementwise round half to even (numpy.round).")
-round_half_away_from_zero = _unary(
-    "round_half_away_from_zero", "Elementwise round half away from zero (C's round: 2.5 -> 3, -2.5 -> -3)."
-)
-
-
-def round(a: Any, mode: str | None = None) -> TensorVariable:
-    """Elementwise rounding to an integral value, PyTensor's ``round``: ``mode`` is
-    ``"half_to_even"`` (the default, as numpy.round) or ``"half_away_from_zero"``."""
-    if mode is None or mode == "half_to_even":
-        return round_half_to_even(a)
-    if mode == "half_away_from_zero":
-        return round_half_away_from_zero(a)
-    raise ValueError(f"round: mode must be 'half_to_even' or 'half_away_from_zero', got {mode!r}")
-
-
 isnan = _unary("isnan", "Elementwise NaN test.")
 isinf = _unary("isinf", "Elementwise infinity test.")
 eq = _binary("eq", "Elementwise ==.")
@@ -293,6 +294,14 @@ not_equal = neq
 rint = round
 degrees = rad2deg
 radians = deg2rad
+conjugate = conj
+dense_dot = dot
+
+
+def tensor_copy(x: Any) -> TensorVariable:
+    """PyTensor's ``tensor_copy``: a copy of ``x`` (``x.copy()``; the result never shares its
+    memory)."""
+    return elemwise("identity", x)
 
 
 from . import nnet  # noqa: E402  (ft.nnet, after the names its functions stand beside)
@@ -303,7 +312,18 @@ def switch(cond: Any, a: Any, b: Any) -> TensorVariable:
     return elemwise("switch", cond, a, b)
 
 
-where = switch
+def where(cond: Any, a: Any = None, b: Any = None) -> Any:
+    """numpy.where: :func:`switch` of the three arguments; of ``cond`` alone, its
+    :func:`nonzero` (a tuple of index vectors)."""
+    if a is None and b is None:
+        from .data_ops import nonzero
+
+        return nonzero(cond)
+    if a is None or b is None:
+        raise TypeError("where: give both a and b (elementwise choice) or neither (the indices of cond)")
+    return switch(cond, a, b)
+
+
 second = fill  # PyTensor's name: b broadcast to a's shape
 
 
@@ -610,6 +630,25 @@ __all__ += [
     "largest",
     "smallest",
     "default",
+    "less",
+    "greater",
+    "less_equal",
+    "greater_equal",
+    "equal",
+    "not_equal",
+    "power",
+    "expit",
+    "conjugate",
+    "dense_dot",
+    "isposinf",
+    "isneginf",
+    "round_half_to_even",
+    "round_half_away_from_zero",
+    "ceil_intdiv",
+    "divmod",
+    "empty",
+    "empty_like",
+    "tensor_copy",
 ]
 
 
@@ -617,16 +656,16 @@ __all__ += [
 #: loads, and a fresh process that only takes a function from the cache uses none of these.
 _LAZY = {
     **dict.fromkeys(
-        ("atleast_1d", "atleast_2d", "atleast_3d", "column_stack", "dstack", "flip", "fliplr", "flipud")
-        + ("horizontal_stack", "hstack", "join", "moveaxis", "pad", "rot90", "split", "stacklists")
-        + ("vertical_stack", "vstack", "append", "ediff1d"),
+        ("atleast_1d", "atleast_2d", "atleast_3d", "atleast_Nd", "column_stack", "dstack", "flip", "fliplr")
+        + ("flipud", "horizontal_stack", "hstack", "join", "moveaxis", "pad", "rot90", "split", "stacklists")
+        + ("vertical_stack", "vstack", "append", "ediff1d", "matrix_transpose", "broadcast_shape"),
         "arrange",
     ),
     **dict.fromkeys(
         ("bincount", "flatnonzero", "nonzero", "nonzero_values", "searchsorted", "unique"), "data_ops"
     ),
     "einsum": "einsum",
-    **dict.fromkeys(("geomspace", "linspace", "logspace", "meshgrid", "mgrid", "ogrid"), "grids"),
+    **dict.fromkeys(("bartlett", "geomspace", "linspace", "logspace", "meshgrid", "mgrid", "ogrid"), "grids"),
     **dict.fromkeys(
         ("average", "corrcoef", "count_nonzero", "cov", "max_and_argmax", "median", "nanargmax", "nanargmin")
         + ("nancumprod", "nancumsum", "nanmax", "nanmean", "nanmin", "nanprod", "nanstd", "nansum", "nanvar")
@@ -638,7 +677,8 @@ _LAZY = {
     **dict.fromkeys(("argtopk", "topk", "topk_and_argtopk"), "topk"),
     **dict.fromkeys(
         ("compress", "fill_diagonal_offset", "ravel_multi_index", "to_one_hot", "unravel_index")
-        + ("tril_indices", "triu_indices"),
+        + ("inverse_permutation", "permute_row_elements", "tril_indices", "triu_indices")
+        + ("tril_indices_from", "triu_indices_from"),
         "index_ops",
     ),
     **dict.fromkeys(
@@ -662,7 +702,11 @@ _LAZY = {
         "special",
     ),
     **dict.fromkeys(
-        ("NotScalarConstantError", "get_scalar_constant_value", "get_underlying_scalar_constant_value"),
+        ("digamma", "log1mexp", "log1pexp", "polygamma", "psi", "tri_gamma", "xlogx", "xlogy0"), "special"
+    ),
+    **dict.fromkeys(
+        ("NotScalarConstantError", "get_scalar_constant_value", "get_underlying_scalar_constant_value")
+        + ("get_vector_length",),
         "constant_value",
     ),
 }

@@ -1,6 +1,7 @@
 """numpy's and PyTensor's functions that cut, join and rearrange arrays: ``split join
 stacklists horizontal_stack vertical_stack hstack vstack dstack column_stack atleast_1d atleast_2d
-atleast_3d flip fliplr flipud rot90 moveaxis pad append ediff1d``.
+atleast_3d atleast_Nd flip fliplr flipud rot90 moveaxis matrix_transpose broadcast_shape
+pad append ediff1d``.
 
 Each is a composition of slices, concatenations, dimshuffles and ``alloc``, so it compiles to C
 where those ops do, keys and pickles as they do and differentiates through their gradient rules.
@@ -38,11 +39,14 @@ __all__ = [
     "atleast_1d",
     "atleast_2d",
     "atleast_3d",
+    "atleast_Nd",
     "flip",
     "fliplr",
     "flipud",
     "rot90",
     "moveaxis",
+    "matrix_transpose",
+    "broadcast_shape",
     "pad",
     "append",
     "ediff1d",
@@ -197,6 +201,16 @@ def atleast_3d(*arys: Any) -> Any:
     return _atleast_many(arys, 3, "atleast_3d")
 
 
+def atleast_Nd(arry: Any, *, n: int = 1, left: bool = True) -> Variable:
+    """PyTensor's ``atleast_Nd``: ``arry`` with size-1 dims added in front (``left``) or at
+    the end until it has ``n`` dims."""
+    if not is_python_int(n) or n < 0:
+        raise TypeError(f"atleast_Nd: n must be a non-negative int, got {n!r}")
+    v = as_tensor_variable(arry)
+    pad = ["x"] * max(n - v.ndim, 0)
+    return dimshuffle(v, pad + list(range(v.ndim)) if left else list(range(v.ndim)) + pad)
+
+
 def horizontal_stack(*tensors: Any) -> Variable:
     """numpy.hstack (PyTensor's ``horizontal_stack``): joined along axis 1, or 0 for vectors."""
     if not tensors:
@@ -305,6 +319,37 @@ def moveaxis(a: Any, source: int | Sequence[int], destination: int | Sequence[in
     for d, s in sorted(zip(dst, src)):
         order.insert(d, s)
     return transpose(v, order)
+
+
+def matrix_transpose(x: Any) -> Variable:
+    """The transpose of the matrices on the last two dims (numpy's ``matrix_transpose``, the
+    property ``x.mT``)."""
+    v = as_tensor_variable(x)
+    if v.ndim < 2:
+        raise ValueError(f"matrix_transpose: takes a tensor of 2 or more dims, got {v.type}")
+    return transpose(v, list(range(v.ndim - 2)) + [v.ndim - 1, v.ndim - 2])
+
+
+def _common_sizes(vs: list[Variable]) -> list:
+    """The sizes ``vs`` broadcast to together (ints where static): those of an int8 probe, the
+    elementwise sum of zeros of each one's shape (sizes that do not broadcast raise ValueError)."""
+    probe = vs[0].zeros_like(dtype="int8")
+    for v in vs[1:]:
+        probe = elemwise("add", probe, v.zeros_like(dtype="int8"))
+    return [s if s is not None else shape(probe)[d] for d, s in enumerate(probe.type.shape)]
+
+
+def broadcast_shape(*arrays: Any, arrays_are_shapes: bool = False) -> tuple:
+    """PyTensor's ``broadcast_shape`` (numpy's ``broadcast_shapes`` with ``arrays_are_shapes``):
+    the shape the arguments (tensors, or shapes: tuples of ints and int scalars) broadcast to,
+    a tuple of ints where the sizes are static and int scalars elsewhere."""
+    if not arrays:
+        raise TypeError("broadcast_shape: give at least one tensor or shape")
+    if arrays_are_shapes:
+        vs = [alloc(constant(np.int8(0)), *(s if isinstance(s, (tuple, list)) else (s,))) for s in arrays]
+    else:
+        vs = [as_tensor_variable(a) for a in arrays]
+    return tuple(_common_sizes(vs))
 
 
 _PAD_MODES = ("constant", "edge", "reflect", "symmetric", "wrap")

@@ -97,6 +97,13 @@ def specify_shape(x: Any, shape: Sequence[int | None]) -> Variable:
     """``x`` with its shape declared (``None`` for a dim of any size): later ops see the static
     sizes, and a value of another shape raises ValueError when the function runs."""
     v = as_tensor_variable(x)
+    if isinstance(shape, Constant) and shape.ndim == 1:
+        shape = [int(s) for s in shape.data]  # a constant vector's entries (PyTensor takes one)
+    elif isinstance(shape, Variable) and shape.ndim == 1:
+        raise TypeError(
+            f"specify_shape: the sizes must be known when the graph is built, got the symbolic vector"
+            f" {shape!r}; check a run-time shape with ft.assert_op(x, ft.all(ft.eq(x.shape, shape)))"
+        )
     shape = (shape,) if isinstance(shape, (int, np.integer)) or shape is None else tuple(shape)
     for s in shape:
         if isinstance(s, Variable):
@@ -332,12 +339,42 @@ class Tile(Op):
         return [np.tile(inputs[0], self.reps)]
 
 
-def tile(x: Any, reps: int | Sequence[int]) -> Variable:
-    """numpy.tile with ``reps`` given as Python ints."""
-    reps = (reps,) if isinstance(reps, (int, np.integer)) else tuple(reps)
-    if any(not isinstance(r, (int, np.integer)) or r < 0 for r in reps):
-        raise TypeError(f"tile: reps must be non-negative Python ints, got {reps!r}")
-    return Tile(tuple(int(r) for r in reps))(as_tensor_variable(x))
+def tile(x: Any, reps: Any) -> Variable:
+    """numpy.tile. ``reps`` is an int, a sequence of ints or symbolic int scalars, or a symbolic
+    int vector of known length (PyTensor's forms); all-constant ``reps`` compile to one tiling
+    step, symbolic ones to ``x`` broadcast along a new dim before each of its own and
+    reshaped."""
+    v = as_tensor_variable(x)
+    if isinstance(reps, Variable) and reps.ndim == 1:
+        n = reps.type.shape[0]
+        if n is None:
+            raise ValueError(
+                f"tile: reps is the symbolic vector {reps!r} of unknown length; declare its length"
+                " (ft.specify_shape(reps, (k,))) or pass a list of scalars"
+            )
+        reps = [reps[i] for i in range(n)]
+    reps = (reps,) if isinstance(reps, (int, np.integer, Variable)) else tuple(reps)
+    if not all(isinstance(r, (int, np.integer, Variable)) for r in reps):
+        raise TypeError(f"tile: reps must be ints or symbolic int scalars, got {reps!r}")
+    if all(isinstance(r, (int, np.integer)) for r in reps):
+        if any(r < 0 for r in reps):
+            raise ValueError(f"tile: reps must be non-negative, got {reps!r}")
+        return Tile(tuple(int(r) for r in reps))(v)
+    reps_v = [as_tensor_variable(r) for r in reps]
+    bad = [r for r in reps_v if r.ndim != 0 or not is_int(r.dtype)]
+    if bad:
+        raise TypeError(f"tile: reps must be ints or symbolic int scalars, got {bad[0]!r} ({bad[0].type})")
+    from .creation import alloc
+    from .shape_ops import reshape, shape
+
+    nd = max(v.ndim, len(reps_v))
+    v = dimshuffle(v, ["x"] * (nd - v.ndim) + list(range(v.ndim)))
+    reps_v = [as_tensor_variable(1)] * (nd - len(reps_v)) + reps_v
+    sizes = [shape(v)[d] for d in range(nd)]
+    # (r0, s0, r1, s1, ...): each dim of x behind a new one of its repetitions, then merged
+    spread = dimshuffle(v, [i for d in range(nd) for i in ("x", d)])
+    full = alloc(spread, *[t for r, s in zip(reps_v, sizes) for t in (r, s)])
+    return reshape(full, [elemwise("mul", r, s) for r, s in zip(reps_v, sizes)], ndim=nd)
 
 
 class TensorDot(Op):
@@ -456,20 +493,49 @@ class Sort(Op):
         return [np.asarray(fn(inputs[0], axis=self.axis), dtype=node.outputs[0].dtype)]
 
 
-def sort(x: Any, axis: int | None = -1) -> Variable:
-    """numpy.sort (ascending; NaN last)."""
+#: numpy's sorting algorithms; the values they give are the same, the order of ties in an
+#: argsort is fixed only by the stable ones.
+SORT_KINDS = ("quicksort", "mergesort", "heapsort", "stable")
+
+
+def _sort_kind(kind: Any, order: Any, what: str) -> str:
+    if kind not in SORT_KINDS:
+        raise ValueError(f"{what}: kind must be one of {SORT_KINDS} (numpy's), got {kind!r}")
+    if order is not None:
+        raise ValueError(f"{what}: order (the fields of a structured array) must be None, got {order!r}")
+    return kind
+
+
+def sort(x: Any, axis: int | None = -1, kind: str = "quicksort", order: Any = None) -> Variable:
+    """numpy.sort (ascending; NaN last). Every ``kind`` gives the same values."""
+    _sort_kind(kind, order, "sort")
     v = as_tensor_variable(x)
     if v.ndim == 0 and axis is not None:
         raise ValueError("sort: a 0-d tensor has no axis to sort along; give axis=None")
     return Sort("sort", _axis_or_none(v, axis, "sort"))(v)
 
 
-def argsort(x: Any, axis: int | None = -1) -> Variable:
-    """numpy.argsort (int64 indices; numpy's default algorithm, so ties come out as numpy's)."""
+class StableArgsort(Sort):
+    """numpy.argsort with ``kind="stable"``: equal values keep their order (numpy's own
+    algorithm, run as a Python step)."""
+
+    def __init__(self, axis: int | None) -> None:
+        super().__init__("argsort", axis)
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        return [np.asarray(np.argsort(inputs[0], axis=self.axis, kind="stable"), dtype="int64")]
+
+
+def argsort(x: Any, axis: int | None = -1, kind: str = "quicksort", order: Any = None) -> Variable:
+    """numpy.argsort (int64 indices). ``kind="quicksort"`` (the default) is numpy's default
+    algorithm, so ties come out as numpy's; ``"stable"`` and ``"mergesort"`` keep equal values
+    in their order."""
+    kind = _sort_kind(kind, order, "argsort")
     v = as_tensor_variable(x)
     if v.ndim == 0 and axis is not None:
         raise ValueError("argsort: a 0-d tensor has no axis to sort along; give axis=None")
-    return Sort("argsort", _axis_or_none(v, axis, "argsort"))(v)
+    ax = _axis_or_none(v, axis, "argsort")
+    return StableArgsort(ax)(v) if kind in ("stable", "mergesort") else Sort("argsort", ax)(v)
 
 
 class MatMul(Op):
@@ -580,26 +646,34 @@ def _last_to(v: Variable, axis: int) -> Variable:
     return dimshuffle(v, order)
 
 
-def diagonal(x: Any, offset: int = 0) -> Variable:
-    """numpy.diagonal of a matrix, ``offset`` above the main diagonal (below when negative): a
-    strided slice of the flattened matrix, so it compiles and differentiates as indexing does."""
+def diagonal(x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Variable:
+    """numpy.diagonal: the ``offset`` diagonal (above the main one when positive, below when
+    negative) of the matrices on the dims ``axis1``, ``axis2``, as the last dim of the result
+    (the other dims in order before it). A strided slice of those matrices flattened, so it
+    compiles and differentiates as indexing does."""
     v = as_tensor_variable(x)
-    if v.ndim != 2:
-        raise ValueError(f"diagonal: takes a 2-d tensor, got {v.type}; index a matrix out of it first")
+    if v.ndim < 2:
+        raise ValueError(f"diagonal: takes a tensor of 2 or more dims, got {v.type}")
     if isinstance(offset, (bool, np.bool_)) or not isinstance(offset, (int, np.integer)):
         raise TypeError(f"diagonal: offset must be an int, got {offset!r}")
+    a1, a2 = ordered_axes((axis1, axis2), v.ndim, "diagonal")
+    rest = [d for d in range(v.ndim) if d not in (a1, a2)]
+    if rest or (a1, a2) != (0, 1):
+        v = dimshuffle(v, rest + [a1, a2])
     k = int(offset)
-    n, m = v.shape[0], v.shape[1]
+    n, m = v.shape[-2], v.shape[-1]
     if k >= 0:
         start, length = k, elemwise("minimum", n, m - k)
     else:
         start, length = -k * m, elemwise("minimum", n + k, m)
     length = elemwise("maximum", length, 0)
-    return flatten(v)[start : start + length * (m + 1) : m + 1]
+    flat = flatten(v, v.ndim - 1)
+    return flat[(slice(None),) * len(rest) + (slice(start, start + length * (m + 1), m + 1),)]
 
 
-def trace(x: Any, offset: int = 0) -> Variable:
-    """numpy.trace of a matrix: the sum of its ``offset`` diagonal (numpy's sum dtype)."""
+def trace(x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Variable:
+    """numpy.trace: the sum of the ``offset`` diagonal on the dims ``axis1``, ``axis2`` (numpy's
+    sum dtype)."""
     from .reduction import sum as sum_
 
-    return sum_(diagonal(x, offset))
+    return sum_(diagonal(x, offset, axis1, axis2), axis=-1)

@@ -17,7 +17,12 @@ from .random import RandomVariable
 from .shape_ops import Shape
 from .subtensor import Subtensor
 
-__all__ = ["NotScalarConstantError", "get_scalar_constant_value", "get_underlying_scalar_constant_value"]
+__all__ = [
+    "NotScalarConstantError",
+    "get_scalar_constant_value",
+    "get_underlying_scalar_constant_value",
+    "get_vector_length",
+]
 
 #: The largest intermediate value evaluated while digging (as the ``constant_folding`` rewrite
 #: limits what it folds): a constant scalar is never hidden behind a large computation.
@@ -63,6 +68,27 @@ def get_scalar_constant_value(
         if raise_not_constant:
             raise
         return v
+
+
+def get_vector_length(v: Any) -> int:
+    """PyTensor's ``get_vector_length``: the length of the vector ``v`` known when the graph is
+    built (a list, a tuple, a constant, a static size, or the shape of a tensor, whose length
+    is its number of dims). ``ValueError`` when it is only known when a function runs."""
+    from .basic import as_tensor_variable
+
+    if isinstance(v, (list, tuple)):
+        return len(v)
+    var = as_tensor_variable(v)
+    if var.ndim != 1:
+        raise TypeError(f"get_vector_length: takes a vector (1 dim), got {var.type}")
+    if var.type.shape[0] is not None:
+        return int(var.type.shape[0])
+    if var.owner is not None and isinstance(var.owner.op, Shape):
+        return var.owner.inputs[0].ndim
+    raise ValueError(
+        f"get_vector_length: the length of {var!r} is only known when the function runs; declare it"
+        " with ft.specify_shape(v, (n,))"
+    )
 
 
 def _value(v: Variable, depth: int, elemwise: bool, only_constants: bool) -> np.ndarray:

@@ -31,6 +31,8 @@ __all__ = [
     "zeros_like",
     "ones_like",
     "full_like",
+    "empty",
+    "empty_like",
     "arange",
     "eye",
 ]
@@ -69,9 +71,21 @@ class Alloc(Op):
         if any(s is not None and s < 0 for s in static):
             shown = tuple("?" if s is None else s for s in static)
             raise ValueError(f"alloc: negative dimensions are not allowed: {shown}")
-        from .elemwise import broadcast_static_shape
-
-        broadcast_static_shape([value.type.shape, static], "alloc")
+        static = list(static)
+        lead = self.ndim - value.ndim
+        for d, s in enumerate(value.type.shape):
+            if s is None or s == 1:
+                continue
+            if static[lead + d] is None:
+                static[lead + d] = s  # a symbolic size where the value's is known can only be it
+            elif static[lead + d] != s:
+                shown = tuple("?" if t is None else t for t in static)
+                raise ValueError(
+                    f"alloc: the value has static shape {value.type.shape}, which cannot be broadcast"
+                    f" to the shape {shown} (its dim {d} of size {s} needs a size {s} there, or a"
+                    " value of size 1)"
+                )
+        static = tuple(static)
         return Apply(self, [value, shp], [TensorType(value.dtype, static)])
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
@@ -90,7 +104,7 @@ class Alloc(Op):
 def alloc(value: Any, *shape: Any) -> Variable:
     """``value`` broadcast to ``shape`` (ints or symbolic int scalars) in a new array."""
     v = as_tensor_variable(value)
-    if len(shape) == 1 and isinstance(shape[0], (list, tuple, Variable)):
+    if len(shape) == 1 and isinstance(shape[0], (list, tuple, Variable, np.ndarray)):
         shape = shape[0]
     vec = as_shape_vector(list(shape) if isinstance(shape, tuple) else shape, "alloc")
     n = vec.type.shape[0]
@@ -111,7 +125,8 @@ def full(shape: Any, fill_value: Any, dtype: Any = None) -> Variable:
         raise ValueError(f"full: fill_value must be a scalar, got {v.type}")
     shp = (
         [shape]
-        if isinstance(shape, (int, np.integer)) or (isinstance(shape, Variable) and shape.ndim == 0)
+        if isinstance(shape, (int, np.integer))
+        or (isinstance(shape, (Variable, np.ndarray)) and shape.ndim == 0)
         else shape
     )
     return alloc(v, shp)
@@ -146,6 +161,18 @@ def zeros_like(x: Any, dtype: Any = None) -> Variable:
 def ones_like(x: Any, dtype: Any = None) -> Variable:
     """numpy.ones_like: the shape of ``x`` and its dtype (or ``dtype``)."""
     return full_like(x, 1, dtype)
+
+
+def empty(shape: Any, dtype: Any = None) -> Variable:
+    """numpy.empty: an array of ``shape`` whose values the caller will overwrite (default dtype
+    ``config.floatX``). It holds zeros, so a value read before it is written is 0, not
+    numpy's leftover memory."""
+    return zeros(shape, normalize_dtype(dtype, "empty"))
+
+
+def empty_like(x: Any, dtype: Any = None) -> Variable:
+    """numpy.empty_like: :func:`empty` of ``x``'s shape and dtype (or ``dtype``)."""
+    return zeros_like(x, dtype)
 
 
 class ARange(Op):

@@ -46,6 +46,13 @@ __all__ = [
     "nan_to_num",
     "sgn",
     "iround",
+    "round",
+    "round_half_to_even",
+    "round_half_away_from_zero",
+    "isposinf",
+    "isneginf",
+    "ceil_intdiv",
+    "divmod",
     "fill",
     "identity_like",
     "batched_dot",
@@ -79,7 +86,8 @@ _LAZY = {
         ("compress", "ravel_multi_index", "unravel_index", "to_one_hot", "fill_diagonal_offset"), "index_ops"
     ),
     **dict.fromkeys(("RavelMultiIndex", "UnravelIndex"), "index_ops"),
-    **dict.fromkeys(("linspace", "logspace", "geomspace"), "grids"),
+    **dict.fromkeys(("linspace", "logspace", "geomspace", "bartlett"), "grids"),
+    **dict.fromkeys(("broadcast_shape",), "arrange"),
 }
 
 
@@ -291,9 +299,46 @@ def sgn(x: Any) -> Variable:
     return elemwise("sign", x)
 
 
-def iround(x: Any) -> Variable:
-    """Theano's ``iround``: ``round`` (half to even) cast to int64."""
-    return cast(elemwise("round", x), "int64")
+#: PyTensor's rounding modes for ``round`` and ``iround``.
+ROUND_MODES = ("half_to_even", "half_away_from_zero")
+
+
+def round(x: Any, mode: str | None = None) -> Variable:
+    """PyTensor's ``round(x, mode=None)``: ``"half_to_even"`` (the default, numpy.round) or
+    ``"half_away_from_zero"`` (C's ``round``)."""
+    if mode is None or mode == "half_to_even":
+        return round_half_to_even(x)
+    if mode == "half_away_from_zero":
+        return round_half_away_from_zero(x)
+    raise ValueError(f"round: mode must be None or one of {ROUND_MODES}, got {mode!r}")
+
+
+def round_half_to_even(x: Any) -> Variable:
+    """Elementwise rounding to the nearest integer, a half to the even one (numpy.round)."""
+    return elemwise("round", x)
+
+
+def round_half_away_from_zero(x: Any) -> Variable:
+    """Elementwise rounding to the nearest integer, a half away from zero (C's ``round``:
+    ``2.5 -> 3``, ``-2.5 -> -3``, 0.49999999999999994 -> 0)."""
+    return elemwise("round_half_away_from_zero", x)
+
+
+def iround(x: Any, mode: str | None = None) -> Variable:
+    """Theano's ``iround``: :func:`round` (``mode`` as its) cast to int64."""
+    return cast(round(x, mode), "int64")
+
+
+def ceil_intdiv(a: Any, b: Any) -> Variable:
+    """PyTensor's ``ceil_intdiv``: integer division rounded up, ``a // b`` plus one where the
+    division leaves a remainder (for integers; floats give ``ceil(a / b)`` the same way)."""
+    q = elemwise("floor_div", a, b)
+    return elemwise("add", q, cast(elemwise("neq", elemwise("mod", a, b), 0), q.dtype))
+
+
+def divmod(a: Any, b: Any) -> list[Variable]:
+    """numpy.divmod: ``[a // b, a % b]`` (Python's sign convention)."""
+    return [elemwise("floor_div", a, b), elemwise("mod", a, b)]
 
 
 def fill(model: Any, value: Any) -> Variable:
@@ -423,23 +468,50 @@ def fill_diagonal(a: Any, val: Any) -> Variable:
     return reshape(set_subtensor(diagonal(v), cast(val_v, v.dtype)), shape(v), ndim=2)
 
 
-def choose(a: Any, choices: Sequence[Any]) -> Variable:
-    """numpy.choose: ``choices[a]`` elementwise, ``a`` (ints) and the choices broadcast together;
-    an index outside ``[0, len(choices))`` raises when the function runs (numpy's mode
-    "raise"). A chain of selects: it fuses, and the gradient reaches the chosen elements."""
+def choose(a: Any, choices: Any, mode: str = "raise") -> Variable:
+    """numpy.choose: ``choices[a]`` elementwise, ``a`` (ints) and a choice broadcast together.
+    ``choices`` is a list or tuple of tensors (a chain of selects: it fuses) or one tensor whose
+    first dim holds the choices, as numpy and PyTensor take an array (an indexing of it, its
+    length known only when the function runs). ``mode`` is numpy's: ``"raise"`` (an index
+    outside ``[0, len(choices))`` raises when the function runs), ``"wrap"`` (taken modulo
+    the number of choices) or ``"clip"`` (limited to the first and last choice). The gradient
+    reaches the chosen elements."""
     idx = as_tensor_variable(a)
     if not is_int(idx.dtype):
         raise TypeError(f"choose: a must hold ints (indices into choices), got {idx.type}")
-    if isinstance(choices, Variable) or not isinstance(choices, (list, tuple)) or not choices:
+    if mode not in ("raise", "wrap", "clip"):
+        raise ValueError(f"choose: mode must be 'raise', 'wrap' or 'clip' (numpy's), got {mode!r}")
+    stacked = isinstance(choices, (Variable, np.ndarray))
+    if stacked:
+        table = as_tensor_variable(choices)
+        if table.ndim == 0:
+            raise ValueError(
+                f"choose: choices must have a first dim holding the choices, got the scalar {table.type};"
+                " pass a list of tensors or a tensor of at least one dim"
+            )
+        n: Any = shape(table)[0]
+    elif isinstance(choices, (list, tuple)) and choices:
+        n = len(choices)
+    else:
         raise TypeError(
-            f"choose: choices must be a non-empty list or tuple of tensors, got {choices!r}; "
-            "for a stacked tensor pass list(choices)"
+            f"choose: choices must be a non-empty list or tuple of tensors, or one tensor whose first"
+            f" dim holds them, got {choices!r}"
         )
-    n = len(choices)
-    inside = elemwise("and_", elemwise("ge", idx, 0), elemwise("lt", idx, n))
-    idx = assert_op(
-        idx, all_(inside), f"choose: an index of a is outside [0, {n}); give indices into the {n} choices"
-    )
+    if mode == "wrap":
+        idx = elemwise("mod", idx, cast(n, idx.dtype) if stacked else n)
+    elif mode == "clip":
+        idx = elemwise("minimum", elemwise("maximum", idx, 0), elemwise("sub", n, 1))
+    else:
+        inside = elemwise("and_", elemwise("ge", idx, 0), elemwise("lt", idx, n))
+        bound = "number of choices" if stacked else n
+        idx = assert_op(
+            idx,
+            all_(inside),
+            f"choose: an index of a is outside [0, {bound}); give indices into the choices, or pass"
+            " mode='wrap' or mode='clip'",
+        )
+    if stacked:
+        return _choose_from_stacked(idx, table)
     out = as_tensor_variable(choices[0])
     for k in range(1, n):
         out = elemwise("switch", elemwise("eq", idx, k), choices[k], out)
@@ -506,6 +578,19 @@ def piecewise(x: Any, condlist: Any, funclist: Sequence[Any]) -> Variable:
         value = as_tensor_variable(fn(v) if callable(fn) else fn)
         out = elemwise("switch", c, cast(value, v.dtype) if value.dtype != v.dtype else value, out)
     return out
+
+
+def _choose_from_stacked(idx: Variable, table: Variable) -> Variable:
+    """``table[idx[p], p]`` at each position ``p`` of ``idx`` broadcast against ``table[0]``: the
+    table broadcast to ``(n,) + that shape``, flattened behind its first dim, and indexed with
+    the flattened indices and their positions."""
+    idx = elemwise("add", idx, zeros(shape(table)[1:], dtype=idx.dtype))
+    # each choice's dims line up with the broadcast index's last ones
+    table = dimshuffle(table, [0] + ["x"] * (idx.ndim - table.ndim + 1) + list(range(1, table.ndim)))
+    full = alloc(table, shape(table)[0], *dim_sizes(idx))
+    flat = reshape(full, (shape(table)[0], -1), ndim=2)
+    picked = flat[flatten(idx), arange(shape(flat)[1])]
+    return reshape(picked, shape(idx), ndim=idx.ndim)
 
 
 def largest(*args: Any) -> Variable:

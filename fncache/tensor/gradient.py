@@ -358,10 +358,21 @@ def _through(
 def _refuse_complex_path(v: Variable, dep: set[int]) -> None:
     """Gradients do not flow through complex values: one computed from the real variables
     being differentiated would pass a zero gradient, so it is refused, naming the op that
-    made it (with the op's ``grad_hint``, where it has one)."""
+    made a complex value out of a real one (with the op's ``grad_hint``, where it has one),
+    however many complex ops lie between it and ``v`` (``real(cast(a) + 1j * cast(b))``)."""
+    stack, seen = [v], set()
+    while stack:
+        u = stack.pop()
+        if u.owner is None or id(u) in seen:
+            continue
+        seen.add(id(u))
+        if any(id(i) in dep and is_float(i.dtype) for i in u.owner.inputs):
+            _refuse_made_complex(u)
+        stack.extend(i for i in u.owner.inputs if id(i) in dep and is_complex(i.dtype))
+
+
+def _refuse_made_complex(v: Variable) -> None:
     owner = v.owner
-    if owner is None or not any(id(i) in dep and is_float(i.dtype) for i in owner.inputs):
-        return
     hint = getattr(owner.op, "grad_hint", "make the cost a function of real intermediate values")
     raise NotImplementedError(
         f"grad: the cost depends on the variables differentiated through {v!r} ({v.type}), a "

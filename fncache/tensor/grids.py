@@ -1,5 +1,5 @@
-"""Evenly spaced values and coordinate grids: numpy's ``linspace logspace geomspace meshgrid``
-and PyTensor's ``mgrid`` ``ogrid``, built on ``arange`` with elementwise arithmetic and
+"""Evenly spaced values and coordinate grids: numpy's ``linspace logspace geomspace meshgrid
+bartlett`` and PyTensor's ``mgrid`` ``ogrid``, built on ``arange`` with elementwise arithmetic and
 dimshuffles (so the values follow numpy's rounding and the gradient reaches a symbolic start or
 stop, or the coordinate vectors)."""
 
@@ -18,7 +18,7 @@ from .extra_ops import broadcast_arrays
 from .pyop import assert_op
 from .shape_ops import dimshuffle, flatten
 
-__all__ = ["linspace", "logspace", "geomspace", "meshgrid", "mgrid", "ogrid"]
+__all__ = ["linspace", "logspace", "geomspace", "meshgrid", "bartlett", "mgrid", "ogrid"]
 
 
 def _scalar_in(value: Any, dt: str, what: str, fn: str = "linspace") -> Variable:
@@ -160,6 +160,18 @@ def meshgrid(*xi: Any, copy: bool = True, sparse: bool = False, indexing: str = 
     if sparse or n < 2:
         return tuple(shaped)
     return broadcast_arrays(*shaped)
+
+
+def bartlett(M: Any) -> Variable:
+    """numpy.bartlett: the triangular window of ``M`` points (an int or a symbolic int scalar;
+    empty for ``M < 1``), float64."""
+    m = as_tensor_variable(M)
+    if m.ndim != 0 or not is_int(m.dtype):
+        raise TypeError(f"bartlett: M must be an int or a symbolic int scalar, got {M!r} ({m.type})")
+    m = cast(m, "float64")
+    n = arange(1 - m, m, 2.0)
+    div = elemwise("maximum", m - 1, 1.0)  # M == 1: the one point 0 gives 1
+    return elemwise("switch", elemwise("le", n, 0), 1 + n / div, 1 - n / div)
 
 
 class _Grid:

@@ -1,10 +1,11 @@
 """numpy's and PyTensor's index arithmetic and masked writes: ``ravel_multi_index
-unravel_index compress to_one_hot fill_diagonal_offset`` (PyTensor's ``tensor.extra_ops``) and
-numpy's ``tril_indices triu_indices``.
+unravel_index compress to_one_hot fill_diagonal_offset`` (PyTensor's ``tensor.extra_ops``),
+``inverse_permutation permute_row_elements tril_indices triu_indices tril_indices_from
+triu_indices_from``.
 
 ``ravel_multi_index`` and ``unravel_index`` run numpy's own functions (a Python step between
 the C kernels, as the ops of :mod:`.data_ops`): their results are integer indices, without a
-gradient. The other three are compositions of indexing and elementwise selects, so they fuse,
+gradient. The others are compositions of indexing and elementwise selects, so they fuse,
 compile and differentiate as those do.
 """
 
@@ -33,8 +34,12 @@ __all__ = [
     "compress",
     "to_one_hot",
     "fill_diagonal_offset",
+    "inverse_permutation",
+    "permute_row_elements",
     "tril_indices",
     "triu_indices",
+    "tril_indices_from",
+    "triu_indices_from",
 ]
 
 _MODES = ("raise", "wrap", "clip")
@@ -213,19 +218,86 @@ def fill_diagonal_offset(a: Any, val: Any, offset: Any) -> Variable:
     return elemwise("switch", on, cast(val_v, v.dtype), v)
 
 
-def tril_indices(n: Any, k: Any = 0, m: Any = None) -> tuple[Variable, ...]:
-    """numpy.tril_indices: the row and column indices (int64) of the lower triangle (``j <= i +
-    k``) of an ``n`` x ``m`` (``n`` x ``n``) matrix, row by row; sizes and ``k`` ints or symbolic
-    int scalars. ``nonzero`` of ``tri``."""
+def inverse_permutation(perm: Any) -> Variable:
+    """PyTensor's ``inverse_permutation``: the inverse of the permutation of ``0..n-1`` on the
+    last dim of ``perm`` (each row of a matrix its own), of ``perm``'s dtype: ``out[perm[i]]
+    = i``, so ``x[perm][inverse_permutation(perm)]`` is ``x``."""
+    from .array_ops import argsort
+
+    v = as_tensor_variable(perm)
+    if v.ndim < 1 or not is_int(v.dtype):
+        raise TypeError(f"inverse_permutation: perm must be an int tensor of at least 1 dim, got {v.type}")
+    return cast(argsort(v, axis=-1), v.dtype)
+
+
+def permute_row_elements(x: Any, y: Any, inverse: bool = False) -> Variable:
+    """PyTensor's ``permute_row_elements``: each row (last dim) of ``x`` permuted by the
+    permutation in the matching row of ``y`` (``out[..., i] = x[..., y[..., i]]``; with
+    ``inverse``, ``out[..., y[..., i]] = x[..., i]``), the leading dims of ``x`` and ``y``
+    broadcast together (one permutation for every row, or every permutation of one row)."""
+    from .advanced_subtensor import take_along_axis
+    from .arrange import atleast_Nd
+    from .extra_ops import broadcast_arrays
+    from .creation import alloc
+    from .shape_ops import dim_sizes
+
+    xv, yv = as_tensor_variable(x), as_tensor_variable(y)
+    if xv.ndim < 1 or yv.ndim < 1 or not is_int(yv.dtype):
+        raise TypeError(
+            f"permute_row_elements: x must have at least 1 dim and y be an int tensor of at least 1"
+            f" dim, got {xv.type} and {yv.type}"
+        )
+    if inverse:
+        yv = inverse_permutation(yv)
+    nd = max(xv.ndim, yv.ndim)
+    xv, yv = atleast_Nd(xv, n=nd), atleast_Nd(yv, n=nd)
+    lead = broadcast_arrays(xv[..., 0], yv[..., 0])[0]
+    xb = alloc(xv, *dim_sizes(lead), dim_sizes(xv)[-1])
+    yb = alloc(yv, *dim_sizes(lead), dim_sizes(yv)[-1])
+    return take_along_axis(xb, yb, -1)
+
+
+def _triangle_indices(n: Any, k: Any, m: Any, upper: bool, what: str) -> tuple[Variable, Variable]:
     from .data_ops import nonzero
     from .extra_ops import tri
 
-    return nonzero(tri(n, m, k, dtype="bool"))
+    int_scalar(n, what, "n")
+    if m is not None:
+        int_scalar(m, what, "m")
+    k_v = int_scalar(k, what, "k")
+    if upper:
+        mask = elemwise("invert", tri(n, m, k_v - 1, dtype="bool"))
+    else:
+        mask = tri(n, m, k_v, dtype="bool")
+    return nonzero(mask)
 
 
-def triu_indices(n: Any, k: Any = 0, m: Any = None) -> tuple[Variable, ...]:
-    """numpy.triu_indices: the indices of the upper triangle (``j >= i + k``), row by row."""
-    from .data_ops import nonzero
-    from .extra_ops import tri
+def tril_indices(n: Any, k: Any = 0, m: Any = None) -> tuple[Variable, Variable]:
+    """numpy.tril_indices: the (row, column) int64 indices of the lower triangle of an
+    ``(n, m)`` array (``m`` defaults to ``n``), the ``k``-th diagonal and below, in row-major
+    order; ``n``, ``k``, ``m`` ints or symbolic int scalars."""
+    return _triangle_indices(n, k, m, False, "tril_indices")
 
-    return nonzero(elemwise("invert", tri(n, m, int_scalar(k, "triu_indices", "k") - 1, dtype="bool")))
+
+def triu_indices(n: Any, k: Any = 0, m: Any = None) -> tuple[Variable, Variable]:
+    """numpy.triu_indices: as :func:`tril_indices`, of the ``k``-th diagonal and above."""
+    return _triangle_indices(n, k, m, True, "triu_indices")
+
+
+def _matrix_sizes(arr: Any, what: str) -> tuple[Variable, Variable]:
+    a = as_tensor_variable(arr)
+    if a.ndim != 2:
+        raise ValueError(f"{what}: takes a matrix, got {a.type}")
+    return a.shape[0], a.shape[1]
+
+
+def tril_indices_from(arr: Any, k: Any = 0) -> tuple[Variable, Variable]:
+    """numpy.tril_indices_from: :func:`tril_indices` of the matrix ``arr``'s shape."""
+    n, m = _matrix_sizes(arr, "tril_indices_from")
+    return tril_indices(n, k, m)
+
+
+def triu_indices_from(arr: Any, k: Any = 0) -> tuple[Variable, Variable]:
+    """numpy.triu_indices_from: :func:`triu_indices` of the matrix ``arr``'s shape."""
+    n, m = _matrix_sizes(arr, "triu_indices_from")
+    return triu_indices(n, k, m)

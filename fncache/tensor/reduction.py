@@ -265,9 +265,16 @@ def sum(
 
 
 def prod(
-    x: Any, axis: Any = None, keepdims: bool = False, dtype: Any = None, acc_dtype: Any = None
+    x: Any,
+    axis: Any = None,
+    keepdims: bool = False,
+    dtype: Any = None,
+    acc_dtype: Any = None,
+    no_zeros_in_input: bool = False,
 ) -> Variable:
-    """numpy's prod; ``dtype`` and ``acc_dtype`` as :func:`sum`'s."""
+    """numpy's prod; ``dtype`` and ``acc_dtype`` as :func:`sum`'s. ``no_zeros_in_input`` is
+    PyTensor's promise that no element is 0, taken so its code runs unchanged: the gradient is
+    right with zeros too, so it changes nothing."""
     return _reduce("mul", x, axis, keepdims, dtype, acc_dtype=acc_dtype)
 
 

@@ -106,6 +106,11 @@ def shape(x: Any) -> Variable:
     v = as_tensor_variable(x)
     if isinstance(v, Constant):
         return constant(np.asarray(v.data.shape, dtype="int64"))
+    if v.ndim == 0:
+        # the empty shape of a 0-d tensor reads nothing (ft.ones(s.shape) needs no input s);
+        # other static sizes stay a Shape of x (its static type tells alloc and reshape the
+        # sizes), so a function of x.shape alone still takes x
+        return constant(np.zeros(0, dtype="int64"))
     return Shape()(v)
 
 
@@ -145,17 +150,35 @@ def constant_entries(shp: Variable) -> tuple[int | None, ...] | None:
     symbolic), or None where not even its length is known."""
     if isinstance(shp, Constant):
         return tuple(int(s) for s in shp.data)
+    if shp.owner is not None and isinstance(shp.owner.op, Shape):
+        return tuple(shp.owner.inputs[0].type.shape)
     if shp.owner is not None and isinstance(shp.owner.op, MakeVector):
-        return tuple(
-            int(i.data) if isinstance(i, Constant) and _INT64_MIN <= int(i.data) <= _INT64_MAX else None
-            for i in shp.owner.inputs
-        )
+        return tuple(_constant_size(i) for i in shp.owner.inputs)
     return None
+
+
+def _constant_size(v: Variable) -> int | None:
+    """The int a shape entry is known to be when the graph is built (a constant, or arithmetic
+    on constants such as ``100 // n`` of a constant ``n``), else None."""
+    from .constant_value import NotScalarConstantError, get_underlying_scalar_constant_value
+
+    if isinstance(v, Constant):
+        data = v.data
+    elif v.owner is None:
+        return None
+    else:
+        try:
+            data = get_underlying_scalar_constant_value(v)
+        except NotScalarConstantError:
+            return None
+    return int(data) if _INT64_MIN <= int(data) <= _INT64_MAX else None
 
 
 def as_shape_vector(shp: Any, what: str) -> Variable:
     """A shape given to ``what`` as ints and/or symbolic int scalars (or a symbolic int
     vector)."""
+    if isinstance(shp, Constant) and shp.data.size == 0 and shp.ndim == 1:
+        return constant(np.zeros(0, dtype="int64"))  # numpy's empty shape, of any dtype
     if isinstance(shp, Variable):
         if shp.ndim == 0 and is_int(shp.dtype):
             return MakeVector(what)(shp)  # a symbolic length: reshape(x, n)
@@ -198,8 +221,9 @@ class Reshape(Op):
                 )
             )
         entries = constant_entries(shp)
-        if entries is not None:  # -1 (inferred) and symbolic entries stay unknown
+        if entries is not None:  # symbolic entries stay unknown
             static = tuple(None if s is None or s < 0 else s for s in entries)
+            static = _inferred_entry(static, entries, x.type.shape)
         return Apply(self, [x, shp], [TensorType(x.dtype, static)])
 
     def check_length(self, shp: np.ndarray) -> None:
@@ -217,6 +241,20 @@ class Reshape(Op):
             raise ValueError(
                 f"reshape: cannot reshape an array of shape {x.shape} into {tuple(int(s) for s in shp)}: {e}"
             ) from None
+
+
+def _inferred_entry(static: tuple, entries: Sequence[int | None], in_shape: tuple) -> tuple:
+    """``static`` with its one ``-1`` or symbolic entry's size filled in where it is known:
+    every other entry constant and every size of the input static (``reshape(x, (-1,))`` and
+    ``reshape(x, (n,))`` of a ``(2, 3)`` tensor are ``(6,)``; a run with another ``n`` fails)."""
+    unknown = [d for d, e in enumerate(entries) if e is None or e == -1]
+    if len(unknown) != 1 or None in in_shape:
+        return static
+    known = int(np.prod([e for e in entries if e is not None and e >= 0]))
+    size = int(np.prod(in_shape))
+    if known == 0 or size % known:
+        return static  # no size fits: the run-time check names the shapes
+    return tuple(size // known if d == unknown[0] else s for d, s in enumerate(static))
 
 
 def _ndim_mismatch(ndim: int, given: Any) -> str:
@@ -255,8 +293,8 @@ def flatten(x: Any, ndim: int = 1) -> Variable:
         raise ValueError(f"flatten: ndim must be in 1..{max(v.ndim, 1)}, got {ndim}")
     if ndim == 1:
         return reshape(v, (-1,))
-    s = shape(v)
-    return reshape(v, [s[i] for i in range(ndim - 1)] + [-1], ndim=ndim)
+    # the kept dims' static sizes stay static (ints), the others read from the shape
+    return reshape(v, dim_sizes(v)[: ndim - 1] + [-1], ndim=ndim)
 
 
 class Concatenate(Op):

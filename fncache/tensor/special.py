@@ -38,9 +38,11 @@ def psi(x: Any) -> Variable:
     """psi(x), the derivative of ``gammaln`` (log |gamma(x)|), from elementwise ops: the
     recurrence psi(x) = psi(x + 8) - sum 1/(x + k) lifts the argument to where the asymptotic
     series (Bernoulli terms to 1/t**12) is exact to ~1e-14, and negative arguments use the
-    reflection psi(x) = psi(1 - x) - pi / tan(pi x). Ints and bools give float64."""
+    reflection psi(x) = psi(1 - x) - pi / tan(pi x). The negative integers (poles of either
+    sign) give NaN, as scipy's. Ints and bools give float64."""
     x = as_tensor_variable(x)
     neg = elemwise("lt", x, 0)
+    pole = elemwise("and_", neg, elemwise("eq", x, elemwise("floor", x)))
     u = elemwise("switch", neg, 1 - x, x)
     shift = 1 / u
     for k in range(1, 8):
@@ -51,7 +53,8 @@ def psi(x: Any) -> Variable:
     for c in (1 / 132, 1 / 240, 1 / 252, 1 / 120, 1 / 12):
         series = c - w * series
     out = elemwise("log", t) - 0.5 / t - w * series - shift
-    return elemwise("switch", neg, out - math.pi / elemwise("tan", math.pi * x), out)
+    out = elemwise("switch", neg, out - math.pi / elemwise("tan", math.pi * x), out)
+    return elemwise("switch", pole, constant(np.asarray(np.nan, out.dtype)), out)
 
 
 digamma = psi
@@ -65,16 +68,25 @@ _SHIFT = 16
 
 def polygamma(n: int, x: Any) -> Variable:
     """scipy's ``polygamma(n, x)``: the ``n``-th derivative of :func:`psi`, for ``x > 0`` (NaN
-    for ``x <= 0``). ``n`` a non-negative int (``polygamma(0, x)`` is ``psi``). The recurrence
-    lifts ``x`` by 16, where the asymptotic series (Bernoulli terms to B_14) is exact to
-    ~1e-15 for the orders up to 6 (its error grows with ``n``: ~1e-12 at 10); the lifted terms
-    ``n! / (x + k)**(n + 1)`` are added back."""
+    for ``x <= 0``, but for the orders 0 and 1: :func:`psi` and :func:`tri_gamma` reflect
+    negative arguments). ``n`` a non-negative int. The recurrence lifts ``x`` by 16, where the
+    asymptotic series (Bernoulli terms to B_14) is exact to ~1e-15 for the orders up to 6 (its
+    error grows with ``n``: ~1e-12 at 10); the lifted terms ``n! / (x + k)**(n + 1)`` are
+    added back."""
     if not is_python_int(n) or n < 0:
         raise TypeError(f"polygamma: n (the order) must be a non-negative int, got {n!r}")
     n = int(n)
     x = as_tensor_variable(x)
     if n == 0:
         return psi(x)
+    if n == 1:
+        return tri_gamma(x)
+    out = _polygamma_series(n, x)
+    return elemwise("switch", elemwise("gt", x, 0), out, constant(np.asarray(np.nan, out.dtype)))
+
+
+def _polygamma_series(n: int, x: Variable) -> Variable:
+    """polygamma(n, x) for ``x > 0`` by the lifted asymptotic series (see :func:`polygamma`)."""
     sign = -1.0 if n % 2 == 0 else 1.0  # (-1)**(n + 1)
     t = x + _SHIFT
     w = 1 / elemwise("sqr", t)
@@ -88,8 +100,7 @@ def polygamma(n: int, x: Any) -> Variable:
     shift = 0
     for k in range(_SHIFT):
         shift = shift + 1 / elemwise("pow", x + k, n + 1)
-    out = sign * (out + math.factorial(n) * shift)
-    return elemwise("switch", elemwise("gt", x, 0), out, constant(np.asarray(np.nan, out.dtype)))
+    return sign * (out + math.factorial(n) * shift)
 
 
 def tri_gamma(x: Any) -> Variable:
@@ -100,9 +111,9 @@ def tri_gamma(x: Any) -> Variable:
     not taken."""
     x = as_tensor_variable(x)
     pos = elemwise("gt", x, 0)
-    right = polygamma(1, elemwise("switch", pos, x, 1.0))
+    right = _polygamma_series(1, elemwise("switch", pos, x, 1.0))
     xr = elemwise("switch", pos, 0.5, x)
-    left = math.pi**2 / elemwise("sqr", elemwise("sin", math.pi * xr)) - polygamma(1, 1 - xr)
+    left = math.pi**2 / elemwise("sqr", elemwise("sin", math.pi * xr)) - _polygamma_series(1, 1 - xr)
     pole = elemwise("eq", xr, elemwise("floor", xr))
     left = elemwise("switch", pole, constant(np.asarray(np.inf, left.dtype)), left)
     return elemwise("switch", pos, right, left)

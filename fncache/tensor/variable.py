@@ -140,9 +140,22 @@ class _TensorOps:
         )
 
     def __iter__(self):
-        raise TypeError(
-            f"symbolic variable {self!r} cannot be iterated; index it (x[i]) or use ft.stack/ft.concatenate"
-        )
+        """A vector whose length is known when the graph is built (``x.shape``, a constant, a
+        ``specify_shape``'d vector) iterates over its entries, as in PyTensor: ``n, m =
+        x.shape``. Other variables cannot be iterated."""
+        from .constant_value import get_vector_length
+
+        try:
+            n = get_vector_length(self) if self.ndim == 1 else None
+        except ValueError:
+            n = None
+        if n is None:
+            raise TypeError(
+                f"symbolic variable {self!r} cannot be iterated (only a vector of a length known when"
+                " the graph is built can); index it (x[i]) or use ft.stack/ft.concatenate, and"
+                " ft.sum/ft.max rather than Python's sum/max"
+            )
+        return iter([self[i] for i in range(n)])
 
     def __getitem__(self, idx):
         from .subtensor import getitem
@@ -171,6 +184,13 @@ class _TensorOps:
     @property
     def T(self) -> Variable:
         return self.transpose()
+
+    @property
+    def mT(self) -> Variable:
+        """The transpose of the matrices on the last two dims (numpy's ``mT``)."""
+        from .arrange import matrix_transpose
+
+        return matrix_transpose(self)
 
     def transpose(self, *axes: Any) -> Variable:
         from .shape_ops import transpose
@@ -217,11 +237,23 @@ class _TensorOps:
         return reduction.sum(self, axis=axis, keepdims=keepdims, dtype=dtype, acc_dtype=acc_dtype)
 
     def prod(
-        self, axis: Any = None, keepdims: Any = False, dtype: Any = None, acc_dtype: Any = None
+        self,
+        axis: Any = None,
+        keepdims: Any = False,
+        dtype: Any = None,
+        acc_dtype: Any = None,
+        no_zeros_in_input: bool = False,
     ) -> Variable:
         from . import reduction
 
-        return reduction.prod(self, axis=axis, keepdims=keepdims, dtype=dtype, acc_dtype=acc_dtype)
+        return reduction.prod(
+            self,
+            axis=axis,
+            keepdims=keepdims,
+            dtype=dtype,
+            acc_dtype=acc_dtype,
+            no_zeros_in_input=no_zeros_in_input,
+        )
 
     def max(self, axis: Any = None, keepdims: Any = False) -> Variable:
         from . import reduction
@@ -276,19 +308,22 @@ class _TensorOps:
         return reduction.norm(self, L, axis=axis, keepdims=keepdims)
 
     # -- numpy's other array methods (Theano's and PyTensor's variables have them) ---------
-    def copy(self) -> Variable:
-        """A copy of the value (an identity node: the result never shares the input's memory)."""
-        return _ew("identity", self)
+    def copy(self, name: str | None = None) -> Variable:
+        """A copy of the value (an identity node: the result never shares the input's memory),
+        named ``name``."""
+        out = _ew("identity", self)
+        out.name = name
+        return out
 
-    def diagonal(self, offset: Any = 0) -> Variable:
+    def diagonal(self, offset: Any = 0, axis1: Any = 0, axis2: Any = 1) -> Variable:
         from .array_ops import diagonal
 
-        return diagonal(self, offset)
+        return diagonal(self, offset, axis1, axis2)
 
-    def trace(self, offset: Any = 0) -> Variable:
+    def trace(self, offset: Any = 0, axis1: Any = 0, axis2: Any = 1) -> Variable:
         from .array_ops import trace
 
-        return trace(self, offset)
+        return trace(self, offset, axis1, axis2)
 
     @property
     def size(self) -> Variable:
@@ -328,15 +363,15 @@ class _TensorOps:
 
         return take(self, indices, axis, mode)
 
-    def sort(self, axis: Any = -1) -> Variable:
+    def sort(self, axis: Any = -1, kind: str = "quicksort", order: Any = None) -> Variable:
         from .array_ops import sort
 
-        return sort(self, axis)
+        return sort(self, axis, kind, order)
 
-    def argsort(self, axis: Any = -1) -> Variable:
+    def argsort(self, axis: Any = -1, kind: str = "quicksort", order: Any = None) -> Variable:
         from .array_ops import argsort
 
-        return argsort(self, axis)
+        return argsort(self, axis, kind, order)
 
     def nonzero(self, return_matrix: Any = False) -> Any:
         from .data_ops import nonzero
