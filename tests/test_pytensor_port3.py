@@ -1011,7 +1011,7 @@ def _bad() -> dict[str, tuple[Callable[[], Any], type, str]]:
         "take_along_axis_ndim": (
             lambda: ft.take_along_axis(x, iv, 1),
             ValueError,
-            "take_along_axis: indices .* keepdims",
+            "take_along_axis: indices .*keepdims",
         ),
         "take_along_axis_float": (
             lambda: ft.take_along_axis(x, x, 1),

@@ -630,20 +630,8 @@ __all__ += [
     "largest",
     "smallest",
     "default",
-    "less",
-    "greater",
-    "less_equal",
-    "greater_equal",
-    "equal",
-    "not_equal",
-    "power",
-    "expit",
     "conjugate",
     "dense_dot",
-    "isposinf",
-    "isneginf",
-    "round_half_to_even",
-    "round_half_away_from_zero",
     "ceil_intdiv",
     "divmod",
     "empty",
@@ -700,9 +688,6 @@ _LAZY = {
             "xlogy0",
         ),
         "special",
-    ),
-    **dict.fromkeys(
-        ("digamma", "log1mexp", "log1pexp", "polygamma", "psi", "tri_gamma", "xlogx", "xlogy0"), "special"
     ),
     **dict.fromkeys(
         ("NotScalarConstantError", "get_scalar_constant_value", "get_underlying_scalar_constant_value")
