@@ -1029,7 +1029,7 @@ def _bad() -> dict[str, tuple[Callable[[], Any], type, str]]:
             "inverse_permutation: perm must be an int",
         ),
         "tril_indices_float_n": (lambda: ft.tril_indices(2.5), TypeError, "tril_indices: n must be an int"),
-        "geomspace_zero": (lambda: ft.geomspace(0, 10), ValueError, "geomspace: start must not be 0"),
+        "geomspace_zero": (lambda: ft.geomspace(0, 10), ValueError, "geomspace: start is 0.*give non-zero ends"),
         "get_vector_length_unknown": (
             lambda: ft.get_vector_length(iv),
             ValueError,
@@ -1054,11 +1054,6 @@ def _bad() -> dict[str, tuple[Callable[[], Any], type, str]]:
             lambda: ft.inc_subtensor(v[1:], 1.0, False, "yes"),
             TypeError,
             "inc_subtensor: set_instead_of_inc",
-        ),
-        "broadcast_arrays_none": (
-            lambda: ft.broadcast_arrays(),
-            TypeError,
-            "broadcast_arrays: give at least one",
         ),
     }
 
