@@ -1029,7 +1029,11 @@ def _bad() -> dict[str, tuple[Callable[[], Any], type, str]]:
             "inverse_permutation: perm must be an int",
         ),
         "tril_indices_float_n": (lambda: ft.tril_indices(2.5), TypeError, "tril_indices: n must be an int"),
-        "geomspace_zero": (lambda: ft.geomspace(0, 10), ValueError, "geomspace: start is 0.*give non-zero ends"),
+        "geomspace_zero": (
+            lambda: ft.geomspace(0, 10),
+            ValueError,
+            "geomspace: start is 0.*give non-zero ends",
+        ),
         "get_vector_length_unknown": (
             lambda: ft.get_vector_length(iv),
             ValueError,

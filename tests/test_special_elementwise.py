@@ -271,7 +271,9 @@ def test_rounding_modes_and_their_errors() -> None:
     np.testing.assert_array_equal(away, [1.0, 2.0, 3.0, -1.0, -3.0, 0.0, -0.0, 7.0])
     assert np.signbit(away[6])
     np.testing.assert_array_equal(even, [0.0, 2.0, 2.0, -0.0, -2.0, 0.0, -0.0, 7.0])
-    with pytest.raises(ValueError, match="round: mode must be None or one of .*half_to_even.*half_away_from_zero.*half_up"):
+    with pytest.raises(
+        ValueError, match="round: mode must be None or one of .*half_to_even.*half_away_from_zero.*half_up"
+    ):
         ft.round(x, "half_up")
     with pytest.raises(TypeError, match="ldexp: the exponent i must be an integer tensor.*float64.*cast"):
         ft.ldexp(x, x)
