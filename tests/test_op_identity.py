@@ -175,6 +175,7 @@ EXAMPLES: dict[str, tuple[dict[str, Any], dict[str, dict[str, Any]]]] = {
         {"kind": "add", "axis": 0},
         {"kind": {"kind": "mul"}, "axis": {"axis": None}},
     ),
+    "fncache.tensor.array_ops.StableArgsort": ({"axis": 0}, {"axis": {"axis": None}}),
     "fncache.tensor.array_ops.Sort": (
         {"kind": "sort", "axis": 0},
         {"kind": {"kind": "argsort"}, "axis": {"axis": None}},
