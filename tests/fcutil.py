@@ -138,6 +138,21 @@ def run_python(code: str, *argv: str, env: dict[str, str] | None = None) -> str:
     return proc.stdout
 
 
+def script_function_in_a_fresh_process(script: Any, pickle_path: Any) -> str:
+    """Run the user ``script`` as ``__main__`` (it pickles a function to ``sys.argv[1]``), then
+    unpickle that function in another fresh process and return what calling it on
+    ``[1.0, 2.0]`` prints (its outputs as lists)."""
+    run_python(
+        f"import runpy, sys; sys.argv = ['make.py', {str(pickle_path)!r}]; "
+        f"runpy.run_path({str(script)!r}, run_name='__main__')"
+    )
+    return run_python(
+        "import pickle, sys, numpy as np; f = pickle.loads(open(sys.argv[1], 'rb').read());"
+        "print([a.tolist() for a in f(np.array([1.0, 2.0]))])",
+        str(pickle_path),
+    )
+
+
 def assert_second_process_compiles_nothing(code: str, *argv: str) -> None:
     """``code`` prints the compiledir's compile count, then what identifies its function and
     results (key, values); run twice in fresh processes, the second prints the same: the

@@ -14,7 +14,7 @@ import fncache as fc
 from fncache import tensor as ft
 from fncache.graph.params_type import Generic, Params, ParamsType, generic
 
-from fcutil import run_python
+from fcutil import script_function_in_a_fresh_process
 
 MODES = ["FAST_RUN", "FAST_COMPILE"]
 
@@ -129,15 +129,7 @@ def test_params_op_pickles_into_another_process(tmp_path) -> None:
         "f = fc.function([x], [ScaleShift(3.0, 1)(x), ScaleShift(0.5, 2)(x)])\n"
         "open(sys.argv[1], 'wb').write(pickle.dumps(f))\n"
     )
-    path = tmp_path / "f.pkl"
-    run_python(
-        f"import runpy, sys; sys.argv = ['make.py', {str(path)!r}]; runpy.run_path({str(script)!r}, run_name='__main__')"
-    )
-    out = run_python(
-        "import pickle, sys, numpy as np; f = pickle.loads(open(sys.argv[1], 'rb').read());"
-        "print([a.tolist() for a in f(np.array([1.0, 2.0]))])",
-        str(path),
-    )
+    out = script_function_in_a_fresh_process(script, tmp_path / "f.pkl")
     assert out.strip() == "[[4.0, 7.0], [2.5, 3.0]]"
 
 

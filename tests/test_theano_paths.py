@@ -18,7 +18,7 @@ import fncache as fc
 from fncache import tensor as ft
 from fncache.graph.basic import Apply, Op
 
-from fcutil import fd_check_grads, fd_jacobian, run_python
+from fcutil import fd_check_grads, fd_jacobian, run_python, script_function_in_a_fresh_process
 
 MODES = ["FAST_RUN", "FAST_COMPILE"]
 
@@ -387,15 +387,7 @@ def test_user_op_pickles_by_value_into_another_process(tmp_path) -> None:
         "f = fc.function([x], [TripleOp()(x), fc.grad(TripleOp()(x).sum(), x)])\n"
         "open(sys.argv[1], 'wb').write(pickle.dumps(f))\n"
     )
-    path = tmp_path / "f.pkl"
-    run_python(
-        f"import runpy, sys; sys.argv = ['make.py', {str(path)!r}]; runpy.run_path({str(script)!r}, run_name='__main__')"
-    )
-    out = run_python(
-        "import pickle, sys, numpy as np; f = pickle.loads(open(sys.argv[1], 'rb').read());"
-        "print([a.tolist() for a in f(np.array([1.0, 2.0]))])",
-        str(path),
-    )
+    out = script_function_in_a_fresh_process(script, tmp_path / "f.pkl")
     assert out.strip() == "[[3.0, 6.0], [3.0, 3.0]]"
 
 
