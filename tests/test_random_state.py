@@ -134,3 +134,18 @@ def test_seed_and_gen_seedgen() -> None:
     rs.seed(5)
     assert rs.gen_seedgen.entropy == 5
     assert isinstance(ft.dvector("v") * 2, fc.Variable) and not hasattr(ft.dvector("v"), "rng")
+
+
+@pytest.mark.parametrize(
+    "value", [np.random.default_rng(42), np.random.RandomState(42), np.random.PCG64(42)], ids=type
+)
+def test_setting_a_numpy_generator_as_a_draws_rng_says_how_to_reseed(value) -> None:
+    srng = RandomStreams(seed=234)
+    u = srng.uniform((2,))
+    f = fc.function([], u)
+    first = f()
+    with pytest.raises(TypeError, match=r"rng_234_0.*numpy .*(Generator|RandomState|PCG64).*seed\(n\)"):
+        u.rng.set_value(value)
+    assert u.rng.get_value() == 1  # old value kept: the next draw is the stream's second
+    srng.seed(234)
+    np.testing.assert_array_equal(f(), first)

@@ -71,6 +71,16 @@ class SharedVariable(TensorVariable):
     def set_value(self, value: Any, borrow: bool = False) -> None:
         """Replace the value. Another dtype or ndim raises TypeError, a size other than a
         declared one ValueError; either keeps the old value."""
+        if isinstance(value, (np.random.Generator, np.random.RandomState, np.random.BitGenerator)):
+            # PyTensor keeps a numpy Generator in a draw's rng; fncache's draws are keyed by the
+            # stream's seed and a counter, so a generator has nothing to replace here.
+            raise TypeError(
+                f"shared variable {self.name or '<unnamed>'!r} holds {self.dtype} with {self.ndim} "
+                f"dims; cannot set a numpy {type(value).__name__} (old value kept). fncache's random "
+                "draws do not use numpy generators: a draw's rng holds a counter of the draws made "
+                "(get_value() saves it, set_value() of that value replays them); to reseed, call "
+                "the stream's seed(n)."
+            )
         arr = np.asarray(value)
         if self.strict and not (isinstance(value, np.ndarray) and arr.dtype.name == self.dtype):
             raise TypeError(
