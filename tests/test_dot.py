@@ -94,6 +94,24 @@ def test_dot_shape_mismatch(mode: str) -> None:
     assert "dot" in msg.lower() or "aligned" in msg, msg
 
 
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(
+    ("sa", "sb"), [((3, 4), (5,)), ((3, 4), (5, 2)), ((4,), (5, 2)), ((4,), (5,))], ids=str
+)
+def test_dot_shape_mismatch_names_the_op_and_both_shapes(mode: str, sa: tuple, sb: tuple) -> None:
+    # both linkers word it the same way: the op, the two shapes, the dims that differ
+    a, b = (
+        ft.tensor("a", "float64", shape=(None,) * len(sa)),
+        ft.tensor("b", "float64", shape=(None,) * len(sb)),
+    )
+    f = fc.function([a, b], ft.dot(a, b) * 2, mode=mode)
+    with pytest.raises(ValueError) as ei:
+        f(np.ones(sa), np.ones(sb))
+    assert str(ei.value) == (
+        f"dot: shapes {sa} and {sb} are not aligned: {sa[-1]} (dim {len(sa) - 1}) != {sb[0]} (dim 0)"
+    )
+
+
 def test_dot_static_checks() -> None:
     assert ft.dot(ft.tensor3("t"), ft.vector("v")).ndim == 2  # numpy.dot's N-d rule
     with pytest.raises(ValueError, match="not aligned"):

@@ -29,6 +29,19 @@ static void fc_strides(int nd, int n, PyArrayObject **a, npy_intp *strides)
     }
 }
 
+/* An array's shape as a Python tuple (a new reference; NULL with an exception set), for error
+ * messages that print shapes as the Python linker's do. */
+static PyObject *fc_shape_tuple(PyArrayObject *a)
+{
+    PyObject *t = PyTuple_New(PyArray_NDIM(a));
+    for (int d = 0; t && d < PyArray_NDIM(a); d++) {
+        PyObject *n = PyLong_FromSsize_t(PyArray_DIM(a, d));
+        if (!n) { Py_CLEAR(t); break; }
+        PyTuple_SET_ITEM(t, d, n);
+    }
+    return t;
+}
+
 /* numpy broadcasting of `n` arrays into `shape` (ndim `nd`). */
 static int fc_broadcast(int nd, int n, PyArrayObject **a, npy_intp *shape, const char *what)
 {
@@ -49,12 +62,11 @@ bad:
     {
         PyObject *shapes = PyList_New(0);
         for (i = 0; i < n && shapes; i++) {
-            PyObject *t = PyTuple_New(PyArray_NDIM(a[i]));
-            for (d = 0; d < PyArray_NDIM(a[i]); d++)
-                PyTuple_SET_ITEM(t, d, PyLong_FromSsize_t(PyArray_DIM(a[i], d)));
-            PyList_Append(shapes, t);
-            Py_DECREF(t);
+            PyObject *t = fc_shape_tuple(a[i]);
+            if (!t || PyList_Append(shapes, t)) Py_CLEAR(shapes);
+            Py_XDECREF(t);
         }
+        if (!shapes) return -1;
         PyErr_Format(PyExc_ValueError,
                      "%s: input shapes %R cannot be broadcast together (numpy broadcasting rules)",
                      what, shapes);
@@ -587,7 +599,19 @@ static int run_dot(const Step *s, PyArrayObject **v)
 {
     /* A 1-D . 1-D product comes back as a numpy scalar, not an array: PyArray_FROM_OTF makes
      * it a 0-d array (and casts to the output dtype when numpy's differs). */
-    PyObject *prod = fc_quiet_product((PyObject *)v[s->in[0]], (PyObject *)v[s->in[1]]);
+    PyArrayObject *a = v[s->in[0]], *b = v[s->in[1]];
+    const int da = PyArray_NDIM(a) - 1;
+    if (PyArray_DIM(a, da) != PyArray_DIM(b, 0)) {
+        /* as the op's perform words it (numpy's own message names neither op nor shapes' owner) */
+        PyObject *sa = fc_shape_tuple(a), *sb = fc_shape_tuple(b);
+        if (sa && sb)
+            PyErr_Format(PyExc_ValueError, "dot: shapes %R and %R are not aligned: %zd (dim %d) != %zd (dim 0)",
+                         sa, sb, (Py_ssize_t)PyArray_DIM(a, da), da, (Py_ssize_t)PyArray_DIM(b, 0));
+        Py_XDECREF(sa);
+        Py_XDECREF(sb);
+        return -1;
+    }
+    PyObject *prod = fc_quiet_product((PyObject *)a, (PyObject *)b);
     if (!prod) return -1;
     PyObject *r = PyArray_FROM_OTF(prod, s->ints[0], NPY_ARRAY_FORCECAST);
     Py_DECREF(prod);
