@@ -378,3 +378,21 @@ def test_a_pickled_hessian_runs_in_a_fresh_process(tmp_path) -> None:
     )
     v = np.linspace(-1, 1, 5)
     np.testing.assert_array_equal(np.load(tmp_path / "h.npy"), f(v))
+
+
+def test_pytensor_vectorize_keyword_gives_the_same_graph() -> None:
+    # PyTensor's jacobian/hessian take vectorize=; here the rows are one node either way
+    from fncache.gradient import hessian, jacobian
+
+    x = ft.dvector("x")
+    y = ft.tanh(x) * x.sum()
+    for build in (jacobian, lambda e, w, **k: hessian((e**2).sum(), w, **k)):
+        plain, vec = build(y, x), build(y, x, vectorize=True)
+        f = fc.function([x], [plain, vec])
+        a, b = f(np.array([0.3, -1.2, 2.0]))
+        np.testing.assert_array_equal(a, b)
+        assert fc.function([x], plain).cache_key == fc.function([x], vec).cache_key
+    with pytest.raises(TypeError, match=r"jacobian: vectorize must be True or False, got 'yes'"):
+        jacobian(y, x, vectorize="yes")
+    with pytest.raises(TypeError, match=r"hessian: vectorize must be True or False, got 1"):
+        hessian(y.sum(), x, vectorize=1)

@@ -598,16 +598,19 @@ def jacobian(
     wrt: Any,
     consider_constant: Sequence[Variable] | None = None,
     disconnected_inputs: str = "raise",
+    vectorize: bool = False,
 ) -> Any:
     """d expression / d wrt, of shape ``expression.shape + wrt.shape`` (one per wrt when
     ``wrt`` is a list). Sizes may be unknown until the function runs (``ft.dvector``): the
     gradient of one element, ``grad(flat[k], wrt)``, is built once and evaluated for every
     ``k`` at run time (`JacobianRows`), whether the size is static or not (one graph per
     element, unrolled, compiles slower and runs no faster); an expression with no elements
-    gives an empty Jacobian."""
+    gives an empty Jacobian. ``vectorize`` (PyTensor's choice between a loop and a batched
+    graph) is taken and changes nothing: the rows are one node either way."""
     from .jacobian_rows import jacobian_rows
     from .shape_ops import reshape, shape
 
+    _check_vectorize(vectorize, "jacobian")
     expr = as_tensor_variable(expression)
     items, single = _as_list(wrt, "jacobian")
     consider_constant = _constants(consider_constant, "jacobian")
@@ -646,12 +649,14 @@ def hessian(
     wrt: Any,
     consider_constant: Sequence[Variable] | None = None,
     disconnected_inputs: str = "raise",
+    vectorize: bool = False,
 ) -> Any:
     """The matrix of second derivatives of scalar ``cost`` with respect to each ``wrt``
     variable: ``jacobian(grad(cost, w), w)``, of shape ``w.shape + w.shape``; ``w``'s size
-    may be unknown until the function runs."""
+    may be unknown until the function runs. ``vectorize`` as for :func:`jacobian`."""
     from .shape_ops import reshape
 
+    _check_vectorize(vectorize, "hessian")
     cost = as_tensor_variable(cost)
     if cost.ndim != 0:
         raise TypeError(
@@ -668,6 +673,11 @@ def hessian(
             g = reshape(g, w.type.shape)  # the gradient has w's shape: make it static
         out.append(jacobian(g, w, consider_constant, disconnected_inputs))
     return out[0] if single else out
+
+
+def _check_vectorize(vectorize: Any, what: str) -> None:
+    if not isinstance(vectorize, (bool, np.bool_)):
+        raise TypeError(f"{what}: vectorize must be True or False, got {vectorize!r}")
 
 
 def _paired(f: Any, points: Any, what: str, f_name: str) -> tuple[list[Variable], list[Any]]:
