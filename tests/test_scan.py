@@ -171,11 +171,14 @@ def test_refusals_name_the_argument_what_is_supported_and_the_fix() -> None:
             "mode='FAST_RUN'.*Pass the mode to fc.function",
         ),
         (dict(sequences=x, outputs_info=h0, profile=True), "profile=True is not supported"),
-        (dict(sequences=x, outputs_info=h0, allow_gc=False), "allow_gc=False is not supported"),
+        (dict(sequences=x, outputs_info=h0, allow_gc=True), "allow_gc=True is not supported"),
     ]
     for kwargs, msg in cases:
         with pytest.raises(NotImplementedError, match=msg):
             fc.scan(step, **kwargs)
+    # allow_gc=False asks for what the loop does: taken
+    hs, _ = fc.scan(step, sequences=x, outputs_info=h0, allow_gc=False)
+    np.testing.assert_array_equal(fc.function([x, h0], hs)(np.arange(3.0), 1.0), [1.0, 2.0, 4.0])
     with pytest.raises(ValueError, match="without sequences, n_steps is required"):
         fc.scan(lambda h: h, outputs_info=h0)
     with pytest.raises(TypeError, match="n_steps must be an integer scalar"):

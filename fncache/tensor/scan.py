@@ -479,7 +479,8 @@ def scan(
     * ``truncate_gradient=k``: the gradient runs back through the last k steps only (the
       earlier steps, the initial values and the sequences' earlier rows get none).
 
-    Refused, each with its own error: ``mode``, ``profile`` and ``allow_gc``. ``strict``:
+    Refused, each with its own error: ``mode``, ``profile`` and ``allow_gc=True`` (the step
+    keeps its buffers from step to step, which ``allow_gc=False`` asks for). ``strict``:
     ``fn`` may read only its arguments (and constants).
     """
     if isinstance(truncate_gradient, (bool, np.bool_)) or not isinstance(
@@ -502,12 +503,13 @@ def scan(
         )
     if profile:
         _refuse("profile", profile, "scan has no profiler of its own", "Leave profile=False.")
-    if allow_gc is not None:
+    if allow_gc is not None and allow_gc is not False:
+        # False (Theano's default for scan) is what the loop does: it keeps its buffers
         _refuse(
             "allow_gc",
             allow_gc,
             "the step always keeps its buffers from step to step",
-            "Leave allow_gc=None.",
+            "Leave allow_gc=None or False.",
         )
     seq_taps = [_sequence(s, i) for i, s in enumerate(_as_list(sequences))]
     infos = (
