@@ -117,6 +117,37 @@ def _test_value_mode(v: Any) -> str:
     return _choice("off", "ignore", "warn", "raise")(s)
 
 
+#: Theano's and PyTensor's linker names: every one but "py" runs compiled code where an op has
+#: it, which fncache's C run-time does.
+_LINKER_SPELLINGS = {
+    "auto": "auto",
+    "c": "c",
+    "py": "py",
+    **dict.fromkeys(("cvm", "cvm_nogc", "vm", "vm_nogc", "c|py", "c|py_nogc"), "c"),
+}
+
+
+def _linker(v: Any) -> str:
+    s = str(v)
+    if s not in _LINKER_SPELLINGS:
+        raise ValueError(f"expected one of {', '.join(_LINKER_SPELLINGS)}, got {v!r}")
+    return _LINKER_SPELLINGS[s]
+
+
+def _optimizer(v: Any) -> str | None:
+    if v is None or str(v).lower() == "none":
+        return None
+    return _choice("auto", "fast_run", "fast_compile")(str(v).lower())
+
+
+def _tags(v: Any) -> tuple[str, ...]:
+    """Rewrite tags: a ':'-separated string (Theano's spelling in THEANO_FLAGS) or a sequence."""
+    items = v.split(":") if isinstance(v, str) else list(v) if isinstance(v, (list, tuple)) else [v]
+    if not all(isinstance(t, str) for t in items):
+        raise ValueError(f"expected tags separated by ':' (or a list of strings), got {v!r}")
+    return tuple(t.strip() for t in items if t.strip())
+
+
 def user_cache_dir(name: str) -> str:
     """``$XDG_CACHE_HOME/<name>``, else ``~/.cache/<name>``: where per-user state goes (the
     default compiledir, this user's host records, the compiler fingerprint's memo).
@@ -149,6 +180,22 @@ _FLAGS: dict[str, _Flag] = {
         "root of the cache; may be on a shared filesystem",
     ),
     "mode": _Flag("FAST_RUN", _mode, "default compilation mode"),
+    "linker": _Flag(
+        "auto",
+        _linker,
+        "linker of functions compiled without an fc.Mode: auto (the mode's), c or py "
+        "(Theano's cvm, vm, c|py and their _nogc forms mean c)",
+    ),
+    "optimizer": _Flag(
+        "auto",
+        _optimizer,
+        "rewrites of functions compiled without an fc.Mode: auto (the mode's), fast_run, fast_compile or None",
+    ),
+    "optimizer_including": _Flag((), _tags, "rewrite tags added to modes given by name, ':'-separated"),
+    "optimizer_excluding": _Flag((), _tags, "rewrite tags removed from modes given by name, ':'-separated"),
+    "profile": _Flag(
+        False, _bool, "profile every function (as profile=True) and print each one's summary at exit"
+    ),
     "floatX": _Flag(
         "float64",
         _choice("float32", "float64"),

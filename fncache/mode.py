@@ -129,7 +129,9 @@ FAST_COMPILE = Mode("py", "fast_compile")
 
 
 def get_mode(mode: Any) -> Mode:
-    """``None`` -> ``config.mode``; a name (``"FAST_RUN"``...) or a Mode."""
+    """``None`` -> ``config.mode``; a name (``"FAST_RUN"``...) or a Mode. A name's mode takes
+    ``config.linker``, ``config.optimizer`` and the tags of ``config.optimizer_including`` /
+    ``optimizer_excluding`` where they are set."""
     from .config import config
 
     if mode is None:
@@ -140,6 +142,16 @@ def get_mode(mode: Any) -> Mode:
         m = FAST_RUN if mode.upper() == "FAST_RUN" else FAST_COMPILE
     else:
         raise ValueError(f"unknown mode {mode!r}: use 'FAST_RUN', 'FAST_COMPILE' or fc.Mode(...)")
-    if m.device is None:
-        m = Mode(m.linker, m.optimizer, m.included_tags, m.excluded_tags, config.device)
-    return m
+    if isinstance(mode, Mode):
+        if m.device is None:
+            m = Mode(m.linker, m.optimizer, m.included_tags, m.excluded_tags, config.device)
+        return m
+    # A mode given by name takes Theano's flags (config.linker, optimizer, optimizer_including
+    # and optimizer_excluding); an fc.Mode says all it wants itself.
+    return Mode(
+        m.linker if config.linker == "auto" else config.linker,
+        m.optimizer if config.optimizer == "auto" else config.optimizer,
+        m.included_tags + config.optimizer_including,
+        m.excluded_tags + config.optimizer_excluding,
+        config.device,
+    )

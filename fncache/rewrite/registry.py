@@ -48,9 +48,26 @@ def register(
     return deco
 
 
+#: Tags a mode named that no rewrite has, already reported (once per process each).
+_UNKNOWN_TAGS_SEEN: set[str] = set()
+
+
 def selected(mode: Mode) -> list[Rewrite]:
-    """The passes a mode runs: its optimizer's tag plus ``including``, minus ``excluding``."""
+    """The passes a mode runs: its optimizer's tag plus ``including``, minus ``excluding``. A
+    tag no rewrite has is logged once: it selects nothing (Theano's own tags, such as
+    ``local_elemwise_fusion``, name rewrites fncache calls otherwise or does not have)."""
     _load_all()
+    unknown = set(mode.included_tags + mode.excluded_tags) - _UNKNOWN_TAGS_SEEN
+    if unknown:
+        known = set().union(*(r.tags for r in REWRITES))
+        for tag in sorted(unknown - known):
+            _UNKNOWN_TAGS_SEEN.add(tag)
+            log.warning(
+                "rewrite tag %r (in a mode's including/excluding) names no rewrite and selects "
+                "nothing; known tags: %s",
+                tag,
+                ", ".join(sorted(known)),
+            )
     want = set(mode.included_tags)
     if mode.optimizer is not None:
         want.add(mode.optimizer)

@@ -6,6 +6,7 @@ measured only in the functions compiled with a profile (README "Compiling")."""
 
 from __future__ import annotations
 
+import atexit
 import sys
 import time
 from collections import defaultdict
@@ -122,9 +123,29 @@ def _share_lines(items: list, total: float, cols: Callable[[Any], tuple[float, s
     return "".join(out)
 
 
+#: The functions profiled because ``config.profile`` was on, in the order they were compiled:
+#: their summaries are written at exit, as Theano's ``profile=True`` flag does.
+_AT_EXIT: list[ProfileStats] = []
+
+
+def _summaries_at_exit() -> None:
+    for stats in _AT_EXIT:
+        stats.summary()
+
+
 def profile_stats(profile: Any, name: str) -> ProfileStats | None:
-    """The stats object ``fc.function``'s ``profile`` argument asks for, None for none."""
-    if profile is None or profile is False:
+    """The stats object ``fc.function``'s ``profile`` argument asks for, None for none; with no
+    ``profile`` given, ``config.profile`` on profiles the function and prints its summary at exit."""
+    if profile is None:
+        from ..config import config
+
+        if not config.profile:
+            return None
+        if not _AT_EXIT:
+            atexit.register(_summaries_at_exit)
+        _AT_EXIT.append(ProfileStats(name))
+        return _AT_EXIT[-1]
+    if profile is False:
         return None
     if profile is True:
         return ProfileStats(name)
