@@ -3,7 +3,9 @@ excluded), the step written by hand in numpy, and PyTensor C, side by side in on
 
     python benchmarks/train_step.py [--rounds 15]
 
-Each round times every implementation once (min of 3 repeats of 100 calls); the figure is the
+A last row times numpy's `X @ w` alone (one read of X, BLAS on the same threads), and each
+step's time is also given in those reads: the step reads X twice at least, for `X @ w` and
+`X.T @ g`, unless one read serves both. Each round times every implementation once (min of 3 repeats of 100 calls); the figure is the
 minimum over the rounds, so a burst of load on a shared machine hits all of them alike. Every
 implementation is checked on its first step's xent first. Every implementation runs on one
 thread: fncache with threads=1, numpy's and PyTensor's BLAS limited to 1 (``--blas-threads N``
@@ -46,7 +48,14 @@ def _steps() -> dict:
     ref = W.w4_ref(X, y, w0)
     for name, f in steps.items():
         np.testing.assert_allclose(f(X, y)[1], ref, rtol=1e-9, err_msg=name)
-    return {name: (lambda f=f: f(X, y)) for name, f in steps.items()}
+    calls = {name: (lambda f=f: f(X, y)) for name, f in steps.items()}
+    # Not a training step: one product over X, the least any step that reads X costs (a step
+    # reads X twice, for X @ w and X.T @ g, unless both come from one read).
+    calls[ONE_READ] = lambda: X @ w0
+    return calls
+
+
+ONE_READ = "numpy X @ w alone (1 read)"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -68,8 +77,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     ref = best.get("pytensor-C")
     for name, t in best.items():
-        ratio = f"   pytensor-C / this = {ref / t:.2f}x" if ref else ""
-        print(f"  {name:28s} {t * 1e6:7.1f} µs{ratio}")
+        ratio = f"   pytensor-C / this = {ref / t:.2f}x" if ref and name != ONE_READ else ""
+        reads = f"   = {t / best[ONE_READ]:.2f} reads of X" if name != ONE_READ else ""
+        print(f"  {name:28s} {t * 1e6:7.1f} µs{ratio}{reads}")
     return 0
 
 
