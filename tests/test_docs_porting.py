@@ -39,3 +39,10 @@ def test_every_path_in_the_module_table_resolves() -> None:
                     obj = getattr(obj, name)
                 except AttributeError:
                     obj = importlib.import_module(".".join(parts[: i + 1]))
+
+
+def test_theanos_sandbox_path_gives_the_same_class() -> None:
+    from fncache.sandbox.rng_mrg import MRG_RandomStreams
+    from fncache.tensor.shared_randomstreams import MRG_RandomStreams as same
+
+    assert MRG_RandomStreams is same

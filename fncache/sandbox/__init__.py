@@ -1,0 +1,1 @@
+"""Theano's ``theano.sandbox`` import path, for ported scripts: ``fncache.sandbox.rng_mrg``."""
