@@ -386,6 +386,15 @@ def _np_core_sorted(a: np.ndarray, s: np.ndarray) -> tuple:
     return srt[1:] * s, srt[0] + s
 
 
+def _core_halves(a: Any) -> Any:
+    """Indexing, shapes and a reshape, all rewritten node by node."""
+    return ft.reshape(a[1:], (2, -1)).sum(axis=0) * a.shape[0] + a[-1]
+
+
+def _np_core_halves(a: np.ndarray) -> np.ndarray:
+    return np.reshape(a[1:], (2, -1)).sum(axis=0) * a.shape[0] + a[-1]
+
+
 def _loops(v: Any) -> bool:
     return any(type(n.op).__name__ == "Scan" for n in toposort([v]))
 
@@ -396,10 +405,11 @@ def test_vectorize_against_numpy(mode: str) -> None:
     norm = ft.vectorize(_core_norm, signature="(n),(n)->()")
     srt = ft.vectorize(_core_sorted, signature="(n),()->(m),()")
     scalar = ft.vectorize(lambda a, b: ft.switch(a > b, a - b, a * b))
-    outs = [norm(x, y), norm(y, w), *srt(x, s), scalar(y, s[:, None]), norm(w, w), scalar(w, 2.0)]
-    assert [o.ndim for o in outs] == [2, 1, 3, 2, 2, 0, 1]
-    # the elementwise and reducing graph is rewritten node by node; sort and indexing loop
-    assert [_loops(o) for o in outs] == [False, False, True, True, False, False, False]
+    halves = ft.vectorize(_core_halves, signature="(n)->(k)")
+    outs = [norm(x, y), norm(y, w), *srt(x, s), scalar(y, s[:, None]), norm(w, w), scalar(w, 2.0), halves(x)]
+    assert [o.ndim for o in outs] == [2, 1, 3, 2, 2, 0, 1, 3]
+    # elementwise ops, reductions, indexing and reshapes are rewritten node by node; sort loops
+    assert [_loops(o) for o in outs] == [False, False, True, True, False, False, False, False]
     f = fc.function([x, y, w, s], outs, mode=mode)
     rng = np.random.default_rng(6)
     # batch dims broadcast: x's (3, 1) against y's (4,), s's (4,) against x's (3, 1)
@@ -413,7 +423,7 @@ def test_vectorize_against_numpy(mode: str) -> None:
     np_srt = np.vectorize(_np_core_sorted, signature="(n),()->(m),()")
     np_scalar = np.vectorize(lambda a, b: a - b if a > b else a * b)
     wants = [np_norm(xv, yv), np_norm(yv, wv), *np_srt(xv, sv), np_scalar(yv, sv[:, None]), np_norm(wv, wv)]
-    wants.append(np_scalar(wv, 2.0))
+    wants += [np_scalar(wv, 2.0), np.vectorize(_np_core_halves, signature="(n)->(k)")(xv)]
     for k, (got, want) in enumerate(zip(f(xv, yv, wv, sv), wants)):
         assert_same(got, np.asarray(want), f"output {k}", rtol=1e-12, atol=1e-12)
 
@@ -424,6 +434,7 @@ def test_vectorize_gradients(mode: str) -> None:
     cases = {
         "by_node": (lambda x, y, s: ft.vectorize(_core_norm, "(n),(n)->()")(x, y), [0, 1]),
         "by_loop": (lambda x, y, s: ft.vectorize(_core_sorted, "(n),()->(m),()")(y, s)[0], [1, 2]),
+        "indexing": (lambda x, y, s: ft.vectorize(_core_halves, "(n)->(k)")(y), [1]),
     }
     rng = np.random.default_rng(12)
     values = [rng.normal(size=(2, 3)), rng.permutation(12).reshape(2, 2, 3) * 0.31 - 1.7, rng.normal(size=2)]

@@ -1,9 +1,9 @@
 """PyTensor's ``vectorize`` and ``vectorize_graph``: a graph built on core-shaped inputs,
 applied to inputs with extra leading (batch) dims, as ``numpy.vectorize`` applies a function.
 
-A graph of elementwise ops, reductions and dimshuffles is rewritten node by node: each node is
-the same op on the batched inputs, their batch dims first (an elementwise op broadcasts them,
-a reduction's and a dimshuffle's axes move past them), so the result compiles, fuses and
+A graph of elementwise ops, reductions, dimshuffles, basic indexing, shapes and reshapes is
+rewritten node by node: each node is the same op on the batched inputs, their batch dims first
+(an elementwise op broadcasts them, the others' axes move past them), so the result compiles, fuses and
 differentiates as the core graph does. Any other graph runs once per batch element: the
 batch dims are broadcast together and flattened into one, whose rows a ``scan`` loops over
 (numpy.vectorize's loop, symbolic), and the stacked results take the batch dims back.
@@ -16,9 +16,10 @@ from typing import Any, Callable
 
 from ..graph.basic import Apply, Variable, ancestors, substitute, toposort
 from .basic import as_tensor_variable, constant, tensor
-from .elemwise import Elemwise
+from .elemwise import Elemwise, cast
 from .reduction import Reduce
-from .shape_ops import DimShuffle, dim_sizes, dimshuffle, reshape
+from .shape_ops import DimShuffle, Reshape, Shape, concatenate, dim_sizes, dimshuffle, reshape, shape
+from .subtensor import Subtensor
 
 __all__ = ["vectorize", "vectorize_graph"]
 
@@ -51,11 +52,34 @@ def _batch_dimshuffle(node: Apply, inputs: list[Variable], batch: list[int]) -> 
     return [DimShuffle(node.op.in_ndim + b, tuple(pattern))(inputs[0])]
 
 
-#: the ops a node of which is rewritten to take batched inputs
-_RULES: dict[type, Callable[[Apply, list[Variable], list[int]], list[Variable]]] = {
+def _batch_subtensor(node: Apply, inputs: list[Variable], batch: list[int]) -> list[Variable] | None:
+    if any(batch[1:]):
+        return None  # bounds read from the batch: each element has its own
+    whole = (("s", None, None, None),) * batch[0]
+    return Subtensor(whole + node.op.idx).make_node(*inputs).outputs
+
+
+def _batch_shape(node: Apply, inputs: list[Variable], batch: list[int]) -> list[Variable]:
+    return [shape(inputs[0])[batch[0] :]]  # the core dims' sizes: the same for every element
+
+
+def _batch_reshape(node: Apply, inputs: list[Variable], batch: list[int]) -> list[Variable] | None:
+    x, shp = inputs
+    if batch[1]:
+        return None  # a shape read from the batch: each element has its own
+    sizes = concatenate([shape(x)[: batch[0]], cast(shp, "int64")])
+    return [Reshape(node.op.ndim + batch[0])(x, sizes)]
+
+
+#: the ops a node of which is rewritten to take batched inputs (a rule returns None where the
+#: node's batch cannot be one op: the graph then loops over the batch)
+_RULES: dict[type, Callable[[Apply, list[Variable], list[int]], list[Variable] | None]] = {
     Elemwise: _batch_elemwise,
     Reduce: _batch_elemwise,
     DimShuffle: _batch_dimshuffle,
+    Subtensor: _batch_subtensor,
+    Shape: _batch_shape,
+    Reshape: _batch_reshape,
 }
 
 
@@ -95,12 +119,16 @@ def _by_node(outs: list[Variable], pairs: list[tuple[Variable, Variable]]) -> li
                 done.update({id(o): r for o, r in zip(node.outputs, rebuilt)})
             continue
         rule = _RULES.get(type(node.op))
-        if rule is None:
-            return None
         args = [new[id(i)][0] if id(i) in new else done.get(id(i), i) for i in node.inputs]
         batch = [new[id(i)][1] if id(i) in new else 0 for i in node.inputs]
-        for o, r in zip(node.outputs, rule(node, args, batch)):
-            new[id(o)] = (r, r.ndim - o.ndim)
+        batched = None if rule is None else rule(node, args, batch)
+        if batched is None:
+            return None
+        for o, r in zip(node.outputs, batched):
+            if r.ndim > o.ndim:
+                new[id(o)] = (r, r.ndim - o.ndim)
+            else:
+                done[id(o)] = r  # the same for every batch element (a shape)
     return [new[id(o)][0] if id(o) in new else done.get(id(o), o) for o in outs]
 
 
@@ -137,7 +165,8 @@ def vectorize_graph(outputs: Any, replace: Any) -> Any:
     ``replace`` (a dict or (core, batched) pairs) replaced by a tensor of its dtype with the same
     core dims last and extra batch dims before them, the graph rewritten so that it computes the
     core graph for every batch element (batch dims broadcast as numpy's): node by node for
-    elementwise ops, reductions and dimshuffles, by a loop over the batch otherwise. Outputs
+    elementwise ops, reductions, dimshuffles, basic indexing, shapes and reshapes (of sizes
+    that do not depend on the batch), by a loop over the batch otherwise. Outputs
     that do not depend on a batched variable are returned as they are."""
     single = not isinstance(outputs, (list, tuple))
     outs = [as_tensor_variable(o) for o in ([outputs] if single else outputs)]
