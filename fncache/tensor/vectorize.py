@@ -2,11 +2,12 @@
 applied to inputs with extra leading (batch) dims, as ``numpy.vectorize`` applies a function.
 
 A graph of elementwise ops, reductions, dimshuffles, basic indexing, shapes and reshapes is
-rewritten node by node: each node is the same op on the batched inputs, their batch dims first
-(an elementwise op broadcasts them, the others' axes move past them), so the result compiles, fuses and
-differentiates as the core graph does. Any other graph runs once per batch element: the
-batch dims are broadcast together and flattened into one, whose rows a ``scan`` loops over
-(numpy.vectorize's loop, symbolic), and the stacked results take the batch dims back.
+rewritten node by node: each node is the same op on the batched inputs, their batch dims
+first (an elementwise op broadcasts them, the others' axes move past them), so the result
+compiles, fuses and differentiates as the core graph does. Any other graph runs once per
+batch element: the batch dims are broadcast together and flattened into one, whose rows a
+``scan`` loops over (numpy.vectorize's loop, symbolic), and the stacked results take the
+batch dims back.
 """
 
 from __future__ import annotations
