@@ -624,9 +624,9 @@ def test_errors_name_the_function_and_the_fix() -> None:
         (lambda: ft.quantile(m, 1.5), ValueError, r"quantile: q must be in the range \[0, 1\]"),
         (lambda: ft.percentile(m, [10, 101]), ValueError, r"percentile: q must be in the range \[0, 100\]"),
         (
-            lambda: ft.quantile(m, 0.5, method="nearest"),
+            lambda: ft.quantile(m, 0.5, method="nearest_even"),
             ValueError,
-            "quantile: method 'nearest' is not supported",
+            "quantile: method 'nearest_even' is not supported",
         ),
         (lambda: ft.quantile(m, "a"), TypeError, "quantile: q must be a number"),
         (lambda: ft.quantile(m, 0.5, axis=2), ValueError, "quantile: axis 2 is out of bounds"),

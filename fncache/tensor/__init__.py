@@ -257,6 +257,30 @@ imag = _unary("imag", "Elementwise imaginary part (zeros for real dtypes).")
 conj = _unary("conj", "Elementwise complex conjugate (x itself for real dtypes).")
 angle = _unary("angle", "Elementwise argument of a complex number, in radians (numpy.angle).")
 
+
+def complex(real: Any, imag: Any) -> TensorVariable:
+    """PyTensor's ``complex``: elementwise the complex number ``real + imag * 1j`` of two real
+    tensors (broadcast), each part kept exactly (an infinite part makes no NaN of the other);
+    complex64 for float32 parts, complex128 for float64 (numpy's promotion of the parts with
+    complex64). Complex values are computed by numpy and carry no gradient: differentiate the
+    real parts' expressions (``hypot(re, im)`` for ``abs``, ``arctan2(im, re)`` for ``angle``)."""
+    for name, part in (("real", real), ("imag", imag)):
+        v = as_tensor_variable(part)
+        if v.dtype.startswith("complex"):
+            raise TypeError(
+                f"complex: the {name} part must be a real tensor, got {v.type}; give ft.real(z) and "
+                "ft.imag(z) of a complex z"
+            )
+    return elemwise("complex", real, imag)
+
+
+def complex_from_polar(abs: Any, angle: Any) -> TensorVariable:
+    """PyTensor's ``complex_from_polar``: elementwise ``abs * (cos(angle) + sin(angle) * 1j)``,
+    by :func:`complex` of its two real parts."""
+    r, theta = as_tensor_variable(abs), as_tensor_variable(angle)
+    return complex(r * elemwise("cos", theta), r * elemwise("sin", theta))
+
+
 # The named operator functions (PyTensor's spellings of the Python operators).
 add = _binary("add", "Elementwise a + b.")
 sub = _binary("sub", "Elementwise a - b.")
@@ -503,6 +527,8 @@ __all__ += [
     "imag",
     "conj",
     "angle",
+    "complex",
+    "complex_from_polar",
     "softmax",
     "log_softmax",
     "logsumexp",
@@ -646,13 +672,15 @@ _LAZY = {
     **dict.fromkeys(
         ("atleast_1d", "atleast_2d", "atleast_3d", "atleast_Nd", "column_stack", "dstack", "flip", "fliplr")
         + ("flipud", "horizontal_stack", "hstack", "join", "moveaxis", "pad", "rot90", "split", "stacklists")
-        + ("vertical_stack", "vstack", "append", "ediff1d", "matrix_transpose", "broadcast_shape"),
+        + ("vertical_stack", "vstack", "append", "ediff1d", "matrix_transpose", "broadcast_shape")
+        + ("join_dims", "split_dims", "pack", "unpack"),
         "arrange",
     ),
     **dict.fromkeys(
         ("bincount", "flatnonzero", "nonzero", "nonzero_values", "searchsorted", "unique"), "data_ops"
     ),
     "einsum": "einsum",
+    **dict.fromkeys(("vectorize", "vectorize_graph"), "vectorize"),
     **dict.fromkeys(("bartlett", "geomspace", "linspace", "logspace", "meshgrid", "mgrid", "ogrid"), "grids"),
     **dict.fromkeys(
         ("average", "corrcoef", "count_nonzero", "cov", "max_and_argmax", "median", "nanargmax", "nanargmin")

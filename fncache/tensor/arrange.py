@@ -1,7 +1,7 @@
 """numpy's and PyTensor's functions that cut, join and rearrange arrays: ``split join
 stacklists horizontal_stack vertical_stack hstack vstack dstack column_stack atleast_1d atleast_2d
 atleast_3d atleast_Nd flip fliplr flipud rot90 moveaxis matrix_transpose broadcast_shape
-pad append ediff1d``.
+pad append ediff1d join_dims split_dims pack unpack``.
 
 Each is a composition of slices, concatenations, dimshuffles and ``alloc``, so it compiles to C
 where those ops do, keys and pickles as they do and differentiates through their gradient rules.
@@ -23,8 +23,19 @@ from .elemwise import cast, elemwise
 from .pyop import assert_op
 from .reduction import all as all_
 from .reduction import ordered_axes
+from .reduction import prod as prod_
 from .reduction import sum as sum_
-from .shape_ops import concatenate, dimshuffle, flatten, shape, stack, transpose
+from .shape_ops import (
+    as_shape_vector,
+    concatenate,
+    dim_sizes,
+    dimshuffle,
+    flatten,
+    reshape,
+    shape,
+    stack,
+    transpose,
+)
 
 __all__ = [
     "split",
@@ -50,6 +61,10 @@ __all__ = [
     "pad",
     "append",
     "ediff1d",
+    "join_dims",
+    "split_dims",
+    "pack",
+    "unpack",
 ]
 
 
@@ -460,3 +475,164 @@ def ediff1d(ary: Any, to_end: Any = None, to_begin: Any = None) -> Variable:
         e = cast(e, v.dtype) if e.dtype != v.dtype else e
         pieces = [*pieces, e] if at_end else [e, *pieces]
     return concatenate(pieces, axis=0) if len(pieces) > 1 else pieces[0]
+
+
+def _dims_product(sizes: Sequence[Any]) -> Any:
+    """The product of dim sizes (ints, symbolic int scalars): an int where all are known."""
+    if all(is_python_int(s) for s in sizes):
+        return int(np.prod(sizes, dtype=np.int64))
+    out: Any = constant(np.int64(1))
+    for s in sizes:
+        out = out * s
+    return out
+
+
+def join_dims(x: Any, start_axis: int = 0, n_axes: int | None = None) -> Variable:
+    """PyTensor's ``join_dims``: the ``n_axes`` consecutive dims of ``x`` from ``start_axis``
+    made one, of their product's size (all the dims from ``start_axis`` without ``n_axes``; a
+    new size-1 dim there with ``n_axes=0``). A reshape: it keeps static sizes where it can."""
+    v = as_tensor_variable(x)
+    nd = v.ndim
+    if not is_python_int(start_axis):
+        raise TypeError(f"join_dims: start_axis must be an int, got {start_axis!r}")
+    start = start_axis + max(1, nd) if start_axis < 0 else start_axis
+    if not 0 <= start <= nd:
+        raise ValueError(
+            f"join_dims: start_axis {start_axis} is out of bounds for a tensor of ndim {nd}; give an "
+            f"axis in [{-max(1, nd)}, {nd}]"
+        )
+    n = nd - start if n_axes is None else n_axes
+    if not is_python_int(n) or n < 0 or start + n > nd:
+        raise ValueError(
+            f"join_dims: n_axes {n_axes!r} from axis {start} of a tensor of ndim {nd}; give an int "
+            f"in [0, {nd - start}] (or None for all the dims from start_axis)"
+        )
+    sizes = dim_sizes(v)
+    return reshape(
+        v, [*sizes[:start], _dims_product(sizes[start : start + n]), *sizes[start + n :]], ndim=nd - n + 1
+    )
+
+
+def split_dims(x: Any, shape: Any, axis: int = 0) -> Variable:
+    """PyTensor's ``split_dims``: dim ``axis`` of ``x`` made the dims ``shape`` (an int, a
+    sequence of ints and symbolic int scalars, or a symbolic int vector of static length),
+    whose product must be its size (checked when the graph is built where both are known,
+    else by the reshape when the function runs); ``shape=()`` drops a size-1 dim."""
+    v = as_tensor_variable(x)
+    ax = _one_axis(v, axis, "split_dims")
+    if isinstance(shape, (Constant, np.ndarray)):
+        shape = [int(d) for d in np.asarray(getattr(shape, "data", shape)).reshape(-1)]
+    if isinstance(shape, Variable) and shape.ndim == 1:
+        k = shape.type.shape[0]
+        if k is None:
+            raise TypeError(
+                f"split_dims: the shape {shape.type} has no static length; give a list of sizes or "
+                "a vector of known length (ft.specify_shape)"
+            )
+        entries: list = [shape[i] for i in range(k)]
+    else:
+        entries = list(shape) if isinstance(shape, (list, tuple)) else [shape]
+    entries = [int(e) if isinstance(e, (int, np.integer)) and not isinstance(e, bool) else e for e in entries]
+    for e in entries:
+        if is_python_int(e):
+            if e < 0:
+                raise ValueError(
+                    f"split_dims: the sizes {shape!r} must be non-negative; give the dims' sizes"
+                )
+        elif not (isinstance(e, Variable) and e.ndim == 0 and is_int(e.dtype)):
+            raise TypeError(
+                f"split_dims: each size must be an int or a symbolic int scalar, got {e!r}; give the "
+                "shape as a list of sizes or an int vector"
+            )
+    length, total = v.type.shape[ax], _dims_product(entries)
+    if length is not None and is_python_int(total) and total != length:
+        raise ValueError(
+            f"split_dims: the sizes {tuple(entries)} make {total} elements, not the {length} of axis {ax}; "
+            "give sizes whose product is the axis's size"
+        )
+    sizes = dim_sizes(v)
+    return reshape(v, [*sizes[:ax], *entries, *sizes[ax + 1 :]], ndim=v.ndim - 1 + len(entries))
+
+
+def _kept_axes(keep_axes: Any, what: str) -> tuple[int, int]:
+    """How many leading and trailing axes ``keep_axes`` keeps, by PyTensor's rules: ``None``
+    none; positive axes contiguous from 0, then negative ones contiguous up to -1."""
+    if keep_axes is None:
+        return 0, 0
+    axes = (keep_axes,) if is_python_int(keep_axes) else keep_axes
+    if not isinstance(axes, (tuple, list)) or not all(is_python_int(a) for a in axes):
+        raise TypeError(f"{what}: keep_axes must be an int, a sequence of ints or None, got {keep_axes!r}")
+    axes = [int(a) for a in axes]
+    if not axes:
+        raise ValueError(f"{what}: keep_axes=() is ambiguous; give None to ravel every axis")
+    before = [a for a in axes if a >= 0]
+    after = axes[len(before) :]
+    if (
+        any(a >= 0 for a in after)
+        or before != list(range(len(before)))
+        or after != list(range(-len(after), 0))
+    ):
+        raise ValueError(
+            f"{what}: keep_axes {keep_axes!r} must be contiguous axes from 0 (0, 1, ...) followed by "
+            "contiguous negative axes up to -1 (..., -2, -1), each once; the axes between them are packed"
+        )
+    return len(before), len(after)
+
+
+def pack(*tensors: Any, keep_axes: Any = None) -> tuple[Variable, list[Variable]]:
+    """PyTensor's ``pack``: the tensors with their dims between the kept leading and trailing
+    axes (``keep_axes``: None, an int, or axes from 0 and up to -1) raveled into one and
+    concatenated along it (``keep_axes=None``: ``concatenate([t.ravel() for t in tensors])``),
+    and each tensor's raveled dims' sizes (int64 vectors) for :func:`unpack`. The kept dims must
+    agree in size, as for ``concatenate``."""
+    if not tensors:
+        raise ValueError("pack: give at least one tensor to pack")
+    before, after = _kept_axes(keep_axes, "pack")
+    joined, shapes = [], []
+    for i, t in enumerate(tensors):
+        v = as_tensor_variable(t)
+        n = v.ndim - before - after
+        if n < 0:
+            raise ValueError(
+                f"pack: tensor {i} ({v.type}) has {v.ndim} dims, fewer than the {before + after} kept "
+                f"by keep_axes={keep_axes!r}; give tensors with as many dims or keep fewer axes"
+            )
+        shapes.append(as_shape_vector(dim_sizes(v)[before : before + n], "pack"))
+        joined.append(join_dims(v, before, n))
+    return concatenate(joined, axis=before), shapes
+
+
+def unpack(packed_input: Any, packed_shapes: Sequence[Any], keep_axes: Any = None) -> list[Variable]:
+    """PyTensor's ``unpack``, :func:`pack`'s inverse: ``packed_input`` split along its one axis
+    not kept by ``keep_axes`` (the same as given to ``pack``) into pieces of the sizes
+    ``packed_shapes`` (``pack``'s second result, or sequences of ints and symbolic int
+    scalars), each piece's axis made those dims."""
+    v = as_tensor_variable(packed_input)
+    if keep_axes is None:
+        if v.ndim != 1:
+            raise ValueError(
+                f"unpack: keep_axes=None unpacks a vector, got {v.type}; give the keep_axes given to pack"
+            )
+        ax = 0
+    else:
+        before, after = _kept_axes(keep_axes, "unpack")
+        if v.ndim != before + after + 1:
+            raise ValueError(
+                f"unpack: keep_axes={keep_axes!r} keeps {before + after} axes of a {v.ndim}-d input; the "
+                "packed input has exactly one more axis than it keeps"
+            )
+        ax = before
+    if not isinstance(packed_shapes, (list, tuple)) or not packed_shapes:
+        raise TypeError(f"unpack: packed_shapes must be a non-empty list of shapes, got {packed_shapes!r}")
+    shapes = [as_shape_vector(s, "unpack") for s in packed_shapes]
+    if len(shapes) == 1:
+        pieces = [v]
+    else:
+        sizes = [
+            _dims_product([int(d) for d in s.data]) if isinstance(s, Constant) else prod_(s) for s in shapes
+        ]
+        size_list = (
+            sizes if all(is_python_int(s) for s in sizes) else stack([cast(s, "int64") for s in sizes])
+        )
+        pieces = split(v, size_list, len(shapes), axis=ax)
+    return [split_dims(p, s, ax) for p, s in zip(pieces, shapes)]

@@ -1,7 +1,7 @@
 """Scalar ops for the numpy ufuncs beyond the core table of :mod:`scalar_ops`: inverse
 hyperbolics, ``arctan2 hypot fmod copysign nextafter``, ``trunc isfinite signbit exp2 deg2rad
 rad2deg reciprocal square``, the shifts, ``logaddexp``, the complex parts ``real imag conj
-angle`` and the special functions numpy lacks (``erfc erfinv erfcinv gammaln gamma``: the Python
+angle`` and their inverse ``complex``, the special functions numpy lacks (``erfc erfinv erfcinv gammaln gamma``: the Python
 linker computes them with Python's ``math`` module, erfinv and erfcinv by the C helper's
 algorithm; ``erfcx`` and the Bessel functions ``jv j0 j1 i0 i1 i0e i1e`` by their C helpers'
 algorithms in :mod:`special_reference`; the incomplete gamma and beta functions ``gammainc
@@ -81,6 +81,16 @@ def _ldexp(x: np.ndarray, e: np.ndarray) -> np.ndarray:
     """numpy's ldexp; the exponent may arrive converted to the float compute type (as in C),
     and is clamped as the C helper clamps it."""
     return np.ldexp(x, np.clip(np.asarray(e), -4000, 4000).astype(np.int32))
+
+
+def _complex(re: np.ndarray, im: np.ndarray) -> np.ndarray:
+    """The complex numbers of the parts ``re`` and ``im`` (real): each part stored as it is (an
+    infinite part leaves the other alone, where ``re + 1j * im`` would make a NaN), in the
+    smallest complex type that holds both (numpy's promotion with complex64)."""
+    re, im = np.asarray(re), np.asarray(im)
+    out = np.empty(np.broadcast_shapes(re.shape, im.shape), np.result_type(re.dtype, im.dtype, np.complex64))
+    out.real, out.imag = re, im
+    return out
 
 
 def _round_away(x: np.ndarray) -> np.ndarray:
@@ -233,6 +243,8 @@ MATH_OPS: list[ScalarOp] = [
     ScalarOp("imag", 1, np.imag, "0"),
     ScalarOp("conj", 1, np.conjugate, "$0"),
     ScalarOp("angle", 1, np.angle, "fc_atan2_$T(0, $0)", compute="float"),
+    # its output is complex, so numpy always computes it: the C expression is never rendered
+    ScalarOp("complex", 2, _complex, "$0"),
     ScalarOp("isfinite", 1, np.isfinite, "fc_isfinite_$T($0)", c_int="1", c_bool="1", compute="common"),
     ScalarOp("signbit", 1, np.signbit, "fc_signbit_$T($0)", c_int="(($0) < 0)", c_bool="0", compute="common"),
 ]

@@ -7,7 +7,7 @@ differentiate as those do."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -108,7 +108,90 @@ def median(a: Any, axis: Any = None, keepdims: bool = False) -> Variable:
     return keep_reduced_dims(med, axes, ndim, keepdims)
 
 
-_QUANTILE_METHODS = ("linear",)
+def _continuous_index(alpha: float, beta: float) -> Callable[[Variable, Variable], Variable]:
+    """Hyndman and Fan's continuous methods: numpy's virtual index
+    ``n q + (alpha + q (1 - alpha - beta)) - 1``, in numpy's order of operations."""
+    c = 1 - alpha - beta
+    return lambda n, q: n * q + (alpha + q * c) - 1
+
+
+def _shifted(p: Variable, c: float) -> Variable:
+    """``p - c`` for a product ``p`` (``c`` a multiple of 0.5), exactly numpy's value where that
+    is an integer: the compiler may contract ``p - c`` into one multiply-add, whose single
+    rounding can miss the integer numpy's two roundings land on (and with it the order
+    statistic a discrete method picks)."""
+    base = elemwise("floor", p) + (c % 1)  # the value of p at which p - c is an integer
+    return elemwise("switch", elemwise("eq", p, base), base - c, p - c)
+
+
+def _to_boundary(index: Variable, previous: Callable[[Variable, Variable], Variable]) -> Variable:
+    """numpy's discrete methods: the order statistic before ``index`` where ``previous(gamma,
+    index)`` holds, else the one after it, and never before the first."""
+    below = elemwise("floor", index)
+    chosen = elemwise("switch", previous(index - below, index), below, below + 1)
+    return elemwise("maximum", chosen, constant(np.zeros((), chosen.dtype)))
+
+
+def _gamma_where(cond: Callable[[Variable, Variable], Variable], yes: float, no: float) -> Callable:
+    """A rule replacing the interpolation weight by ``yes`` where ``cond(gamma, index)`` holds,
+    else by ``no`` (numpy's ``_get_gamma_mask``)."""
+
+    def fix(gamma: Variable, index: Variable) -> Variable:
+        dt = gamma.dtype
+        return elemwise(
+            "switch", cond(gamma, index), constant(np.asarray(yes, dt)), constant(np.asarray(no, dt))
+        )
+
+    return fix
+
+
+def _is_zero(v: Variable) -> Variable:
+    return elemwise("eq", v, constant(np.zeros((), v.dtype)))
+
+
+def _linear_index(n: Variable, q: Variable) -> Variable:
+    return (n - 1) * q
+
+
+def _midpoint(index: Variable) -> Variable:
+    return 0.5 * (elemwise("floor", index) + elemwise("ceil", index))
+
+
+#: numpy's quantile methods, one row each: the virtual index in the sorted values of a slice of
+#: ``n`` values (``n`` a float of the levels' dtype) at the levels ``q``, and how the weight of
+#: the value after it is fixed (None: a discrete method, whose index is an order statistic and
+#: whose result keeps the data's dtype)
+_QUANTILE_METHODS: dict[str, tuple[Callable[[Variable, Variable], Variable], Callable | None]] = {
+    "inverted_cdf": (lambda n, q: _to_boundary(_shifted(n * q, 1), lambda g, i: _is_zero(g)), None),
+    "averaged_inverted_cdf": (
+        lambda n, q: _shifted(n * q, 1),
+        _gamma_where(lambda g, i: _is_zero(g), 0.5, 1.0),
+    ),
+    "closest_observation": (
+        # the nearest even order statistic (1-based) where the index falls on one exactly
+        lambda n, q: _to_boundary(
+            _shifted(n * q, 1.5),
+            lambda g, i: elemwise(
+                "and_", _is_zero(g), elemwise("eq", elemwise("mod", elemwise("floor", i), 2), 1)
+            ),
+        ),
+        None,
+    ),
+    "interpolated_inverted_cdf": (_continuous_index(0, 1), lambda g, i: g),
+    "hazen": (_continuous_index(0.5, 0.5), lambda g, i: g),
+    "weibull": (_continuous_index(0, 0), lambda g, i: g),
+    "linear": (_linear_index, lambda g, i: g),
+    "median_unbiased": (_continuous_index(1 / 3.0, 1 / 3.0), lambda g, i: g),
+    "normal_unbiased": (_continuous_index(3 / 8.0, 3 / 8.0), lambda g, i: g),
+    "lower": (lambda n, q: elemwise("floor", _linear_index(n, q)), None),
+    "higher": (lambda n, q: elemwise("ceil", _linear_index(n, q)), None),
+    "midpoint": (
+        lambda n, q: _midpoint(_linear_index(n, q)),
+        _gamma_where(lambda g, i: _is_zero(elemwise("mod", i, 1)), 0.0, 0.5),
+    ),
+    # numpy.around: a half to the even one
+    "nearest": (lambda n, q: elemwise("round", _linear_index(n, q)), None),
+}
 
 
 def _quantile_levels(q: Any, data_dtype: str, scale: float, what: str) -> Variable:
@@ -136,20 +219,32 @@ def _quantile_levels(q: Any, data_dtype: str, scale: float, what: str) -> Variab
     return constant(arr)
 
 
+#: the methods whose virtual index of integer levels numpy computes in integers
+_INTEGER_WEIGHT = ("averaged_inverted_cdf", "interpolated_inverted_cdf", "weibull")
+
+
 def _quantile(
     a: Any, q: Any, axis: Any, keepdims: bool, method: str, scale: float, what: str, skip_nan: bool = False
 ) -> Variable:
-    if method not in _QUANTILE_METHODS:
+    if not isinstance(method, str) or method not in _QUANTILE_METHODS:
         raise ValueError(
             f"{what}: method {method!r} is not supported; give one of {', '.join(_QUANTILE_METHODS)} "
-            "(numpy's default)"
+            "(numpy's methods; 'linear' is the default)"
         )
+    index_of, fix_gamma = _QUANTILE_METHODS[method]
     given = as_tensor_variable(a)
     v = _real_values(given, what)
     skip_nan = skip_nan and is_float(given.dtype)  # numpy's nan-functions of ints are the others
     qv = _quantile_levels(q, v.dtype, scale, what)
-    if skip_nan and is_int(qv.dtype):
-        qv = cast(qv, v.dtype)  # the values themselves, by interpolation with weight 0
+    discrete = fix_gamma is None
+    # integer levels (0 and 1): numpy reads the first and last values themselves where the
+    # virtual index stays an integer, keeping the data's dtype (with an integer weight:
+    # promoted with int64); elsewhere they are floats
+    whole = method == "linear" or discrete
+    if is_int(qv.dtype) and (skip_nan or not (whole or method in _INTEGER_WEIGHT)):
+        qv = cast(qv, v.dtype if skip_nan and whole else "float64")
+    if (discrete or is_int(qv.dtype)) and (is_int(given.dtype) or given.dtype == "bool"):
+        v = given  # an order statistic keeps the data's dtype, as numpy's
     ndim = v.ndim
     axes = normalize_axes(axis, ndim, what)
     s, ax = _sorted_along(v, axes)
@@ -157,7 +252,8 @@ def _quantile(
     n = s.shape[-1]
     if is_int(qv.dtype):
         res = take(s, qv * (n - 1), axis=-1)
-        res = cast(res, given.dtype) if res.dtype != given.dtype else res
+        dt = given.dtype if whole else np.result_type(given.dtype, qv.dtype).name
+        res = cast(res, dt) if res.dtype != dt else res
         return _levels_first(_nan_where_nan(s, res, qv.ndim), qv.ndim, axes, ndim, keepdims)
     levels = qv
     if skip_nan:
@@ -165,23 +261,34 @@ def _quantile(
         # into one last dim to index every slice at its own places
         n = sum_(elemwise("invert", elemwise("isnan", s)), axis=-1, keepdims=True)
         levels = flatten(qv) if qv.ndim != 1 else qv
-    # numpy's linear method: the virtual index (n - 1) * q between the sorted values at its
-    # floor and the next one, both the last value at or past the end
-    virtual = cast(n - 1, qv.dtype) * levels
-    last = cast(n - 1, qv.dtype)
-    above = elemwise("ge", virtual, last)
-    floor = elemwise("floor", virtual)
-    lo = cast(elemwise("switch", above, last, floor), "int64")
-    hi = cast(elemwise("switch", above, last, floor + 1), "int64")
-    gamma = virtual - elemwise("switch", above, constant(np.asarray(-1, qv.dtype)), floor)
-    if skip_nan:
-        below, above_v = take_along_axis(s, lo, axis=-1), take_along_axis(s, hi, axis=-1)
+
+    def gather(index: Variable) -> Variable:
+        index = cast(index, "int64")
+        return take_along_axis(s, index, axis=-1) if skip_nan else take(s, index, axis=-1)
+
+    virtual = index_of(cast(n, qv.dtype), levels)
+    if discrete:
+        res = gather(virtual)
     else:
-        below, above_v = take(s, lo, axis=-1), take(s, hi, axis=-1)
-    diff = above_v - below
-    res = elemwise("switch", elemwise("ge", gamma, 0.5), above_v - diff * (1 - gamma), below + diff * gamma)
-    if not isinstance(q, Variable) and isinstance(q, (int, float)):
-        res = cast(res, v.dtype) if res.dtype != v.dtype else res  # numpy's weak gamma
+        # numpy's interpolation: between the sorted values at the virtual index's floor and the
+        # next one, both the last value at or past the end (the first before the start), with
+        # the method's weight of the next one
+        last = cast(n - 1, qv.dtype)
+        above, below = elemwise("ge", virtual, last), elemwise("lt", virtual, 0)
+        zero, floor = constant(np.zeros((), qv.dtype)), elemwise("floor", virtual)
+        lo = elemwise("switch", above, last, elemwise("switch", below, zero, floor))
+        hi = elemwise("switch", above, last, elemwise("switch", below, zero, floor + 1))
+        start = elemwise(
+            "switch", above, constant(np.asarray(-1, qv.dtype)), elemwise("switch", below, zero, floor)
+        )
+        gamma = fix_gamma(virtual - start, virtual)
+        below_v, above_v = gather(lo), gather(hi)
+        diff = above_v - below_v
+        res = elemwise(
+            "switch", elemwise("ge", gamma, 0.5), above_v - diff * (1 - gamma), below_v + diff * gamma
+        )
+        if not isinstance(q, Variable) and isinstance(q, (int, float)):
+            res = cast(res, v.dtype) if res.dtype != v.dtype else res  # numpy's weak gamma
     if skip_nan:
         # a slice of NaNs only reads its last value, NaN, as numpy's
         kept = tuple(dim_sizes(s)[:-1])
@@ -236,12 +343,13 @@ def _levels_first(res: Variable, q_ndim: int, axes: tuple[int, ...], ndim: int, 
 
 
 def quantile(a: Any, q: Any, axis: Any = None, keepdims: bool = False, method: str = "linear") -> Variable:
-    """numpy.quantile with its default ``method="linear"``: the ``q``-th quantiles (``q`` a
-    number in [0, 1], a list or a symbolic scalar or tensor of them) of ``a`` along an axis,
-    several axes or all the elements; the result has ``q``'s dims first, then the kept dims
-    (size-1 reduced dims with ``keepdims``); float64 for int data, the data's float dtype for
-    a Python number ``q``, as numpy; NaN where the values hold a NaN. Sorted values and an
-    interpolation between two of them, so the gradient goes to those two elements."""
+    """numpy.quantile with any of numpy's methods (``_QUANTILE_METHODS``; ``"linear"`` the
+    default): the ``q``-th quantiles (``q`` a number in [0, 1], a list or a symbolic scalar or
+    tensor of them) of ``a`` along an axis, several axes or all the elements; the result has
+    ``q``'s dims first, then the kept dims (size-1 reduced dims with ``keepdims``); float64 for
+    int data (a discrete method's order statistic keeps the data's dtype), the data's float
+    dtype for a Python number ``q``, as numpy; NaN where the values hold a NaN. Sorted values
+    and an interpolation between two of them, so the gradient goes to those two elements."""
     return _quantile(a, q, axis, keepdims, method, 1.0, "quantile")
 
 
