@@ -1,0 +1,9 @@
+"""``fncache.compile.debugmode``: Theano's place for ``fc.DebugMode`` (``fncache/mode.py``) and
+the errors it raises (``fncache/errors.py``)."""
+
+from __future__ import annotations
+
+from ..errors import BadDestroyMap, BadThunkOutput, DebugModeError, InvalidValueError
+from ..mode import DebugMode
+
+__all__ = ["BadDestroyMap", "BadThunkOutput", "DebugMode", "DebugModeError", "InvalidValueError"]
