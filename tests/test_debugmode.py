@@ -149,35 +149,39 @@ def test_a_disagreement_between_the_linkers_names_the_node() -> None:
 
 
 class _Skewed:
-    """A C runner whose values of ``op_name``'s node are scaled by ``factor``: a stand-in for a
+    """A C runner whose values of ``op_name``'s node are changed by ``change``: a stand-in for a
     C kernel that disagrees with its op's perform."""
 
-    def __init__(self, real: Any, fgraph: Any, op_name: str, factor: float) -> None:
+    def __init__(self, real: Any, fgraph: Any, op_name: str, change: Any) -> None:
         self.real, self.nodes = real, real.nodes
         self.which = [k for k, v in enumerate(fgraph.outputs) if str(v.owner.op).startswith(op_name)]
-        self.factor = factor
+        self.change = change
         assert self.which, f"no {op_name} node in {fgraph}"
 
     def native(self, *args: Any) -> list:
         out = list(self.real.native(*args))
         for k in self.which:
-            out[k] = out[k] * self.factor
+            out[k] = self.change(out[k])
         return out
 
     def failed_node(self) -> Any:
         return self.real.failed_node()
 
 
-@pytest.mark.parametrize(("factor", "caught"), [(1 + 1e-3, True), (1 + 1e-9, False)])
-def test_a_c_value_past_the_tolerance_is_caught(
-    monkeypatch: pytest.MonkeyPatch, factor: float, caught: bool
-) -> None:
+def _skew(monkeypatch: pytest.MonkeyPatch, op_name: str, change: Any) -> None:
     from fncache.codegen import c_linker
 
     real = c_linker.build_c_runner
     monkeypatch.setattr(
-        c_linker, "build_c_runner", lambda fg, *a, **kw: _Skewed(real(fg, *a, **kw), fg, "Dot", factor)
+        c_linker, "build_c_runner", lambda fg, *a, **kw: _Skewed(real(fg, *a, **kw), fg, op_name, change)
     )
+
+
+@pytest.mark.parametrize(("factor", "caught"), [(1 + 1e-3, True), (1 + 1e-9, False)])
+def test_a_c_value_past_the_tolerance_is_caught(
+    monkeypatch: pytest.MonkeyPatch, factor: float, caught: bool
+) -> None:
+    _skew(monkeypatch, "Dot", lambda v: v * factor)
     x, y = ft.dmatrix("x"), ft.dvector("y")
     f = fc.function([x, y], ft.dot(x, y) + 1, mode=DebugMode())
     xv, yv = np.ones((2, 3)), np.arange(1.0, 4.0)
@@ -188,6 +192,17 @@ def test_a_c_value_past_the_tolerance_is_caught(
         f(xv, yv)
     assert "max rel difference 0.001" in str(info.value)
     assert "Inputs (dtype[shape]): float64[2, 3], float64[3]" in str(info.value)
+
+
+def test_integer_outputs_are_compared_exactly(monkeypatch: pytest.MonkeyPatch) -> None:
+    _skew(monkeypatch, "ArgReduce", lambda v: v + 1)
+    x = ft.dmatrix("x")
+    f = fc.function([x], ft.argmax(x, axis=1) * 2, mode=DebugMode())
+    with pytest.raises(
+        BadThunkOutput,
+        match=r"(?s)output 0 of ArgReduce.*first difference at index \(0,\): numpy perform 2, C run-time 3.*2 of 2 values differ \(int64: compared exactly\)",
+    ):
+        f(np.array([[0.0, 1.0, 5.0], [9.0, 0.0, 0.0]]))
 
 
 def test_writing_into_an_undeclared_input_is_caught() -> None:

@@ -23,7 +23,8 @@ _TOLERANCES = {2: (1e-3, 1e-3), 4: (1e-5, 1e-5), 8: (1e-5, 1e-8)}
 _REPORT = (
     "If the op is one of fncache's own, this is a bug in fncache: please report it with this "
     "message and the function's graph (fc.debugprint(f)). If it is your own op, make its perform "
-    "give the same values from the same inputs."
+    "give the same values from the same inputs. DebugMode(check_c_code=False) leaves this "
+    "comparison out."
 )
 
 
@@ -55,7 +56,7 @@ def _disagreement(py: np.ndarray, c: np.ndarray) -> str | None:
     if not bad.any():
         return None
     where = tuple(int(i) for i in np.argwhere(bad)[0])
-    lines = [f"first difference at index {where}: numpy perform {py[where]!r}, C run-time {c[where]!r}"]
+    lines = [f"first difference at index {where}: numpy perform {py[where]}, C run-time {c[where]}"]
     if tol is not None:
         with np.errstate(all="ignore"):
             diff = np.abs(c.astype(np.complex128 if py.dtype.kind == "c" else np.float64) - py)
