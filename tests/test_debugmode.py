@@ -57,6 +57,15 @@ def test_debug_mode_passes_and_returns_the_normal_modes_values(case: int) -> Non
             assert np.asarray(got).dtype == np.asarray(want).dtype
 
 
+def test_debug_mode_updates_shared_values() -> None:
+    x = ft.dvector("x")
+    w = fc.shared(np.zeros(2), "w")
+    f = fc.function([x], (w * x).sum(), updates=[(w, w + x)], mode=DebugMode())
+    assert f(np.array([1.0, 2.0])) == 0.0
+    assert f(np.array([1.0, 2.0])) == 5.0
+    np.testing.assert_array_equal(w.get_value(), [2.0, 4.0])
+
+
 def test_debug_mode_by_its_theano_names_and_its_own_cache_entry() -> None:
     x = ft.dvector("x")
     normal = fc.function([x], ft.exp(x) + 1)
@@ -203,6 +212,19 @@ def test_integer_outputs_are_compared_exactly(monkeypatch: pytest.MonkeyPatch) -
         match=r"(?s)output 0 of ArgReduce.*first difference at index \(0,\): numpy perform 2, C run-time 3.*2 of 2 values differ \(int64: compared exactly\)",
     ):
         f(np.array([[0.0, 1.0, 5.0], [9.0, 0.0, 0.0]]))
+
+
+def test_an_error_of_the_c_run_time_alone_is_a_debug_mode_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    def fail(v: np.ndarray) -> np.ndarray:
+        raise FloatingPointError("overflow")
+
+    _skew(monkeypatch, "Dot", fail)
+    x = ft.dvector("x")
+    f = fc.function([x], ft.dot(x, x), mode=DebugMode())
+    with pytest.raises(
+        DebugModeError, match="the C run-time raised FloatingPointError: overflow, where the numpy"
+    ):
+        f(np.ones(2))
 
 
 def test_writing_into_an_undeclared_input_is_caught() -> None:

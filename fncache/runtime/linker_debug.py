@@ -144,6 +144,7 @@ class DebugRunner:
         self.compared: dict[int, Apply] = {}
         self.c_runner: Any = None
         self.c_inputs: list[tuple[int, int]] = []  # (step, input index) of each C input
+        self.origin: dict[int, Apply] = {}  # id of each node the C run-time runs -> the graph's node
         if "c" in checks:
             self._link_c(name)
 
@@ -153,7 +154,6 @@ class DebugRunner:
 
         ins: list[Variable] = []
         outs: list[Variable] = []
-        origin: dict[int, Apply] = {}  # id of each node the C run-time runs -> the graph's node
         for step, (node, *_rest) in enumerate(self.py.plan):
             if isinstance(node.op, InnerGraphOp):
                 continue
@@ -170,7 +170,7 @@ class DebugRunner:
                 tag=dict(node.tag),
             )
             outs += copy.outputs
-            origin[id(copy)] = node
+            self.origin[id(copy)] = node
             self.compared[step] = node
         if not outs:
             return
@@ -187,7 +187,6 @@ class DebugRunner:
             on_error=lambda e: e,
             on_kwargs=unexpected_kwargs,
         )
-        self.origin = origin
 
     def __call__(self, *inputs: Any) -> list[np.ndarray]:
         call = _DebugCall(self)
