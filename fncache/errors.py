@@ -72,6 +72,11 @@ class BadDestroyMap(DebugModeError):
     ``destroy_map`` (Theano's name)."""
 
 
+class BadViewMap(DebugModeError):
+    """``fc.DebugMode``: a node's output shares memory with an input its op declares neither
+    in its ``view_map`` nor in its ``destroy_map`` (Theano's name)."""
+
+
 class InvalidValueError(DebugModeError):
     """``fc.DebugMode``: a node's output is not a value of its variable's type (dtype, ndim,
     static sizes), or holds a NaN or an infinity under ``check_isfinite`` (Theano's name)."""

@@ -150,7 +150,8 @@ def DebugMode(
 ) -> Mode:
     """Theano's debugging mode, slow by design: runs every node of the optimized graph with
     numpy (its ``perform``) and checks that it modified no input it does not declare destroyed
-    (``BadDestroyMap``), that each output has its variable's dtype, ndim and static sizes and,
+    (``BadDestroyMap``), that no output shares memory with an input it does not declare viewed
+    or destroyed (``BadViewMap``), that each output has its variable's dtype, ndim and static sizes and,
     with ``check_isfinite``, no NaN nor infinity (``InvalidValueError``); with
     ``check_c_code``, every node is also run by the C run-time on the same inputs and the
     outputs compared (``BadThunkOutput`` past Theano's tolerances). The function returns the

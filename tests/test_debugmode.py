@@ -13,6 +13,7 @@ import fncache as fc
 import fncache.tensor as ft
 from fncache.compile.debugmode import (
     BadDestroyMap,
+    BadViewMap,
     BadThunkOutput,
     DebugMode,
     DebugModeError,
@@ -121,6 +122,23 @@ class ScaleInPlace(Op):
         return [x]
 
 
+class Reverse(Op):
+    """Returns a view of its input; ``declares`` says whether its view_map says so."""
+
+    __props__ = ("declares",)
+
+    def __init__(self, declares: bool) -> None:
+        self.declares = declares
+        self.view_map = {0: [0]} if declares else {}
+
+    def make_node(self, x: Any) -> Apply:
+        x = ft.as_tensor_variable(x)
+        return Apply(self, [x], [x.type()])
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        return [inputs[0][::-1]]
+
+
 class WrongOutput(Op):
     """Returns a value of another dtype or ndim than its node declares."""
 
@@ -135,7 +153,7 @@ class WrongOutput(Op):
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         x = inputs[0]
-        return [x.astype("float32") if self.how == "dtype" else x[None]]
+        return [x.astype("float32") if self.how == "dtype" else (x + 0)[None]]
 
 
 def test_a_disagreement_between_the_linkers_names_the_node() -> None:
@@ -237,6 +255,17 @@ def test_writing_into_an_undeclared_input_is_caught() -> None:
     np.testing.assert_allclose(g(np.ones(2)), [4.0, 4.0])
 
 
+def test_an_undeclared_view_is_caught() -> None:
+    x = ft.dvector("x")
+    f = fc.function([x], Reverse(False)(ft.exp(x)) * 2, mode=DebugMode())
+    with pytest.raises(
+        BadViewMap, match=r"output 0 of Reverse\{False\} shares memory with its input 0 .*view_map \(\{\}\)"
+    ):
+        f(np.zeros(2))
+    g = fc.function([x], Reverse(True)(ft.exp(x)) * 2, mode=DebugMode())
+    np.testing.assert_allclose(g(np.array([0.0, 1.0])), [2 * np.e, 2.0])
+
+
 @pytest.mark.parametrize(
     ("how", "why"), [("dtype", "dtype float32, not float64"), ("ndim", r"shape \(1, 2\), which does not fit")]
 )
@@ -326,5 +355,5 @@ def test_theano_places() -> None:
 
     assert dm.DebugMode is fc.DebugMode is fc.compile.DebugMode
     assert mm.MonitorMode is fc.MonitorMode is fc.compile.MonitorMode
-    for cls in (dm.BadThunkOutput, dm.BadDestroyMap, dm.InvalidValueError):
+    for cls in (dm.BadThunkOutput, dm.BadDestroyMap, dm.BadViewMap, dm.InvalidValueError):
         assert issubclass(cls, fc.errors.DebugModeError)

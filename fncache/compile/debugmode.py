@@ -3,7 +3,14 @@ the errors it raises (``fncache/errors.py``)."""
 
 from __future__ import annotations
 
-from ..errors import BadDestroyMap, BadThunkOutput, DebugModeError, InvalidValueError
+from ..errors import BadDestroyMap, BadThunkOutput, BadViewMap, DebugModeError, InvalidValueError
 from ..mode import DebugMode
 
-__all__ = ["BadDestroyMap", "BadThunkOutput", "DebugMode", "DebugModeError", "InvalidValueError"]
+__all__ = [
+    "BadDestroyMap",
+    "BadThunkOutput",
+    "BadViewMap",
+    "DebugMode",
+    "DebugModeError",
+    "InvalidValueError",
+]

@@ -8,7 +8,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..errors import BadDestroyMap, BadThunkOutput, DebugModeError, InvalidValueError
+from ..errors import BadDestroyMap, BadThunkOutput, BadViewMap, DebugModeError, InvalidValueError
 from ..graph.basic import Apply, Constant, Variable
 from ..graph.fgraph import FunctionGraph
 from .errors import describe_node
@@ -112,6 +112,7 @@ class _DebugCall:
                     "not write into its inputs (copy first), or declare destroy_map = {output: [input]}.\n"
                     + describe_node(node, self.kept)
                 )
+        self._check_views(node, inputs, outputs)
         if len(outputs) != len(node.outputs):
             raise InvalidValueError(
                 f"DebugMode: {node.op}'s perform gave {len(outputs)} outputs; the node has "
@@ -129,6 +130,25 @@ class _DebugCall:
         if step in self.runner.compared:
             self.seen[step] = (self.kept, [np.array(r, copy=True) for r in outputs])
         return outputs
+
+    def _check_views(self, node: Apply, inputs: list[Any], outputs: list[Any]) -> None:
+        """An output sharing memory with an input its op declares neither viewed nor destroyed:
+        the graph would take it for a buffer of its own (and may write into it in place)."""
+        op = node.op
+        if op.may_return_input:
+            return
+        for j, out in enumerate(outputs):
+            if not isinstance(out, np.ndarray):
+                continue
+            declared = set(op.view_map.get(j, ())) | set(op.destroy_map.get(j, ()))
+            for k, value in enumerate(inputs):
+                if k not in declared and isinstance(value, np.ndarray) and np.shares_memory(out, value):
+                    raise BadViewMap(
+                        f"DebugMode: output {j} of {node.op} shares memory with its input {k} "
+                        f"({node.inputs[k]}), which its view_map ({dict(op.view_map)}) does not "
+                        "declare; return a copy, or declare view_map = {output: [input]}.\n"
+                        + describe_node(node, self.kept)
+                    )
 
 
 class DebugRunner:
