@@ -37,6 +37,8 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "SharedVariable": ("fncache.tensor.shared", "SharedVariable"),
     "Mode": ("fncache.mode", "Mode"),
     "NanGuardMode": ("fncache.mode", "NanGuardMode"),
+    "DebugMode": ("fncache.mode", "DebugMode"),
+    "MonitorMode": ("fncache.mode", "MonitorMode"),
     "debugprint": ("fncache.runtime.debugprint", "debugprint"),
     "TensorType": ("fncache.tensor", "TensorType"),  # the front end: its variables carry operators
     "grad": ("fncache.tensor.gradient", "grad"),
@@ -81,6 +83,8 @@ __all__ = [
     "SharedVariable",
     "Mode",
     "NanGuardMode",
+    "DebugMode",
+    "MonitorMode",
     "debugprint",
     "cache",
     "TensorType",

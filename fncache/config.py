@@ -102,8 +102,9 @@ def _cuda_arch(v: Any) -> str:
 
 def _mode(v: Any) -> str:
     s = str(v).upper()
-    if s not in ("FAST_RUN", "FAST_COMPILE"):
-        raise ValueError(f"expected FAST_RUN or FAST_COMPILE, got {v!r}")
+    # Theano's names of DebugMode too (``fncache.mode.DEBUG_MODE_NAMES``: config is below it)
+    if s not in ("FAST_RUN", "FAST_COMPILE", "DEBUGMODE", "DEBUG_MODE"):
+        raise ValueError(f"expected FAST_RUN, FAST_COMPILE or DebugMode, got {v!r}")
     return s
 
 

@@ -55,3 +55,28 @@ class NullTypeGradError(FncacheError, NotImplementedError, TypeError):
 class NotScalarConstantError(FncacheError, ValueError):
     """``ft.get_scalar_constant_value`` was given a variable whose value is not a scalar
     known before the function runs (Theano/PyTensor's name)."""
+
+
+class DebugModeError(FncacheError, AssertionError):
+    """``fc.DebugMode`` found a node that misbehaves (Theano's name). An AssertionError: a
+    failed check, as ``NanGuardMode``'s."""
+
+
+class BadThunkOutput(DebugModeError):
+    """``fc.DebugMode``: the C run-time and the node's numpy ``perform`` give different
+    values for one of its outputs, from the same inputs (Theano's name)."""
+
+
+class BadDestroyMap(DebugModeError):
+    """``fc.DebugMode``: a node's ``perform`` changed an input its op does not declare in its
+    ``destroy_map`` (Theano's name)."""
+
+
+class BadViewMap(DebugModeError):
+    """``fc.DebugMode``: a node's output shares memory with an input its op declares neither
+    in its ``view_map`` nor in its ``destroy_map`` (Theano's name)."""
+
+
+class InvalidValueError(DebugModeError):
+    """``fc.DebugMode``: a node's output is not a value of its variable's type (dtype, ndim,
+    static sizes), or holds a NaN or an infinity under ``check_isfinite`` (Theano's name)."""

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
-__all__ = ["Mode", "NanGuardMode", "get_mode", "LINKERS", "OPTIMIZERS"]
+__all__ = ["Mode", "NanGuardMode", "DebugMode", "MonitorMode", "get_mode", "LINKERS", "OPTIMIZERS"]
 
 LINKERS = ("c", "py")
 OPTIMIZERS = ("fast_run", "fast_compile", None)
@@ -12,11 +12,24 @@ OPTIMIZERS = ("fast_run", "fast_compile", None)
 #: and a letter per check ("n", "i", "b"); a plain string, so pickles and inner functions
 #: carry it as any other linker.
 NANGUARD = "nanguard:"
+#: Both linkers, every node's outputs compared (``fc.DebugMode``): "debug:" and a letter per
+#: check beyond the numpy linker's own (outputs' types, inputs not declared destroyed): "c" the
+#: C run-time's values, "f" no NaN nor infinity.
+DEBUG = "debug:"
+#: The numpy linker calling the user's functions around each node (``fc.MonitorMode``).
+MONITOR = "monitor"
+#: The linkers that take flags after their prefix, and the flags each takes.
+_FLAGGED = {NANGUARD: set("nib"), DEBUG: set("cf")}
 
 
 def _known_linker(linker: str) -> bool:
-    return linker in LINKERS or (
-        isinstance(linker, str) and linker.startswith(NANGUARD) and set(linker[len(NANGUARD) :]) <= set("nib")
+    if not isinstance(linker, str):
+        return False
+    prefix, colon, flags = linker.partition(":")
+    return (
+        linker in LINKERS
+        or linker == MONITOR
+        or (bool(colon) and set(flags) <= _FLAGGED.get(prefix + ":", set()))
     )
 
 
@@ -81,6 +94,11 @@ class Mode:
     def excluded_tags(self) -> tuple[str, ...]:
         return self._excluding
 
+    def memo_key(self) -> str:
+        """What tells apart the functions compiled from one graph in one process (the inner
+        functions an op keeps per mode): the signature, for a mode that holds nothing more."""
+        return self.signature()
+
     def signature(self) -> str:
         return (
             f"linker={self.linker};optimizer={self.optimizer};"
@@ -124,30 +142,125 @@ def NanGuardMode(
     return Mode(NANGUARD + flags, optimizer, device="cpu")
 
 
+def DebugMode(
+    optimizer: str | None = "fast_run",
+    check_c_code: bool = True,
+    check_isfinite: bool = True,
+    linker: str | None = None,
+) -> Mode:
+    """Theano's debugging mode, slow by design: runs every node of the optimized graph with
+    numpy (its ``perform``) and checks that it modified no input it does not declare destroyed
+    (``BadDestroyMap``), that no output shares memory with an input it does not declare viewed
+    or destroyed (``BadViewMap``), that each output has its variable's dtype, ndim and static sizes and,
+    with ``check_isfinite``, no NaN nor infinity (``InvalidValueError``); with
+    ``check_c_code``, every node is also run by the C run-time on the same inputs and the
+    outputs compared (``BadThunkOutput`` past Theano's tolerances). The function returns the
+    numpy values. Errors are ``fncache.errors.DebugModeError``s."""
+    if linker not in (None, "c", "py", "cvm"):
+        raise ValueError(f"DebugMode: unknown linker {linker!r}; it runs both linkers (leave linker out)")
+    flags = "c" * bool(check_c_code) + "f" * bool(check_isfinite)
+    return Mode(DEBUG + flags, optimizer, device="cpu")
+
+
+class MonitorMode(Mode):
+    """Theano's ``MonitorMode``: the numpy linker, calling ``pre_func(i, node, fn)`` before and
+    ``post_func(i, node, fn)`` after each node runs (``i``: its position in the optimized
+    graph), where ``fn.inputs`` and ``fn.outputs`` are lists of one-element lists holding the
+    values (outputs: ``[None]`` before the node runs). A value a function puts in a cell is the
+    one used. The functions are not part of the function's cache key; the inner functions of
+    ``scan`` and ``ifelse`` call them too. On the host."""
+
+    __slots__ = ("pre_func", "post_func")
+
+    def __init__(
+        self,
+        pre_func: Callable[[int, Any, Any], Any] | None = None,
+        post_func: Callable[[int, Any, Any], Any] | None = None,
+        optimizer: str | None = "default",
+        linker: str | None = None,
+        including: tuple[str, ...] | list[str] = (),
+        excluding: tuple[str, ...] | list[str] = (),
+    ) -> None:
+        if linker not in (None, "py", MONITOR):
+            raise ValueError(
+                f"MonitorMode: unknown linker {linker!r}; it runs the Python linker (leave linker out)"
+            )
+        for name, fn in (("pre_func", pre_func), ("post_func", post_func)):
+            if fn is not None and not callable(fn):
+                raise TypeError(
+                    f"MonitorMode: {name} must be a function of (i, node, fn) or None, got {fn!r}"
+                )
+        super().__init__(
+            MONITOR, "fast_run" if optimizer == "default" else optimizer, including, excluding, "cpu"
+        )
+        self.pre_func = pre_func
+        self.post_func = post_func
+
+    def including(self, *tags: str) -> "MonitorMode":
+        m = super().including(*tags)
+        return MonitorMode(self.pre_func, self.post_func, m.optimizer, None, m.included_tags, m.excluded_tags)
+
+    def excluding(self, *tags: str) -> "MonitorMode":
+        m = super().excluding(*tags)
+        return MonitorMode(self.pre_func, self.post_func, m.optimizer, None, m.included_tags, m.excluded_tags)
+
+    def memo_key(self) -> str:
+        # the functions take no part in the cache key, but an inner function compiled for one
+        # MonitorMode must not be reused under another
+        return f"{self.signature()};monitor={id(self.pre_func)},{id(self.post_func)}"
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, MonitorMode)
+            and self.signature() == other.signature()
+            and (self.pre_func, self.post_func) == (other.pre_func, other.post_func)
+        )
+
+    def __hash__(self) -> int:
+        return hash(self.signature())
+
+    def __repr__(self) -> str:
+        return f"MonitorMode(pre_func={self.pre_func!r}, post_func={self.post_func!r}, optimizer={self.optimizer!r})"
+
+    def __reduce__(self):
+        return (
+            MonitorMode,
+            (self.pre_func, self.post_func, self.optimizer, None, self._including, self._excluding),
+        )
+
+
 FAST_RUN = Mode("c", "fast_run")
 FAST_COMPILE = Mode("py", "fast_compile")
+#: Theano's names of ``DebugMode()`` as a mode string (``mode="DebugMode"``), upper-cased.
+DEBUG_MODE_NAMES = ("DEBUGMODE", "DEBUG_MODE")
 
 
 def get_mode(mode: Any) -> Mode:
-    """``None`` -> ``config.mode``; a name (``"FAST_RUN"``...) or a Mode. A name's mode takes
+    """``None`` -> ``config.mode``; a name (``"FAST_RUN"``, ``"FAST_COMPILE"``, ``"DebugMode"``
+    or ``"DEBUG_MODE"``) or a Mode. ``"FAST_RUN"`` and ``"FAST_COMPILE"`` take
     ``config.linker``, ``config.optimizer`` and the tags of ``config.optimizer_including`` /
     ``optimizer_excluding`` where they are set."""
     from .config import config
 
     if mode is None:
         mode = config.mode
+    named = isinstance(mode, str) and mode.upper() in ("FAST_RUN", "FAST_COMPILE")
     if isinstance(mode, Mode):
         m = mode
-    elif isinstance(mode, str) and mode.upper() in ("FAST_RUN", "FAST_COMPILE"):
+    elif named:
         m = FAST_RUN if mode.upper() == "FAST_RUN" else FAST_COMPILE
+    elif isinstance(mode, str) and mode.upper() in DEBUG_MODE_NAMES:
+        m = DebugMode()
     else:
-        raise ValueError(f"unknown mode {mode!r}: use 'FAST_RUN', 'FAST_COMPILE' or fc.Mode(...)")
-    if isinstance(mode, Mode):
+        raise ValueError(
+            f"unknown mode {mode!r}: use 'FAST_RUN', 'FAST_COMPILE', 'DebugMode' or fc.Mode(...)"
+        )
+    if not named:
         if m.device is None:
             m = Mode(m.linker, m.optimizer, m.included_tags, m.excluded_tags, config.device)
         return m
-    # A mode given by name takes Theano's flags (config.linker, optimizer, optimizer_including
-    # and optimizer_excluding); an fc.Mode says all it wants itself.
+    # FAST_RUN and FAST_COMPILE given by name take Theano's flags (config.linker, optimizer,
+    # optimizer_including and optimizer_excluding); an fc.Mode says all it wants itself.
     return Mode(
         m.linker if config.linker == "auto" else config.linker,
         m.optimizer if config.optimizer == "auto" else config.optimizer,

@@ -1,7 +1,8 @@
 """``fncache.compile``, where Theano and PyTensor users look for the compiler's front door
 (``theano.compile``): ``function``, ``shared``, ``SharedVariable``, ``Mode``, ``In``, ``Out``,
 the modules ``ops`` (``as_op``), ``mode`` (``get_default_mode``, ``get_mode``),
-``nanguardmode`` (``NanGuardMode``), ``sharedvalue`` and ``profiling`` (``ProfileStats``). Each name is the one of ``fncache`` / ``fncache.tensor`` (README "Compiling");
+``nanguardmode`` (``NanGuardMode``), ``debugmode`` (``DebugMode`` and its errors),
+``monitormode`` (``MonitorMode``), ``sharedvalue`` and ``profiling`` (``ProfileStats``). Each name is the one of ``fncache`` / ``fncache.tensor`` (README "Compiling");
 this package only gives them Theano's places. Not to be confused with
 ``fncache.runtime.compile``, the compiler itself."""
 
@@ -10,25 +11,31 @@ from __future__ import annotations
 from ..runtime.function import Function, function
 from ..runtime.io import In, Out
 from ..tensor.shared import SharedVariable, shared
-from . import mode, nanguardmode, ops, profiling, sharedvalue
+from . import debugmode, mode, monitormode, nanguardmode, ops, profiling, sharedvalue
+from .debugmode import DebugMode
 from .mode import Mode, get_default_mode, get_mode
+from .monitormode import MonitorMode
 from .nanguardmode import NanGuardMode
 from .ops import as_op
 from .profiling import ProfileStats
 
 __all__ = [
+    "DebugMode",
     "Function",
     "In",
     "Mode",
+    "MonitorMode",
     "NanGuardMode",
     "Out",
     "ProfileStats",
     "SharedVariable",
     "as_op",
+    "debugmode",
     "function",
     "get_default_mode",
     "get_mode",
     "mode",
+    "monitormode",
     "nanguardmode",
     "ops",
     "profiling",

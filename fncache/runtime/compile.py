@@ -178,7 +178,10 @@ def inner_graph_nodes(graph: FunctionGraph) -> list[Any]:
 
 def inner_function_mode(mode: Mode) -> Mode:
     """The mode of the inner functions of a function compiled under ``mode``: the same, on the
-    host (the op runs its inner function from numpy values)."""
+    host (the op runs its inner function from numpy values). A mode already on the host is
+    itself (``fc.MonitorMode`` keeps its functions)."""
+    if mode.device == "cpu":
+        return mode
     return Mode(mode.linker, mode.optimizer, mode.included_tags, mode.excluded_tags, "cpu")
 
 
@@ -243,10 +246,21 @@ def build_runner(
             on_error=on_error,
             on_kwargs=on_kwargs,
         )
+    kind, _, checks = mode.linker.partition(":")
+    if kind == "debug":
+        from .linker_debug import DebugRunner
+
+        return DebugRunner(optimized, allow_gc=config.allow_gc, checks=checks, name=name)
+    if kind == "monitor":
+        from .linker_debug import MonitorHooks
+        from .linker_py import PyRunner
+
+        pre, post = getattr(mode, "pre_func", None), getattr(mode, "post_func", None)
+        return PyRunner(optimized, allow_gc=config.allow_gc, hooks=lambda: MonitorHooks(pre, post))
     if mode.linker != "c":  # "py", or "nanguard:" and its checks
         from .linker_py import PyRunner
 
-        return PyRunner(optimized, allow_gc=config.allow_gc, guard=mode.linker.partition(":")[2])
+        return PyRunner(optimized, allow_gc=config.allow_gc, guard=checks)
     from ..codegen.c_linker import build_c_runner
 
     return build_c_runner(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..graph.basic import Constant, Variable
+from ..graph.basic import Apply, Constant, Variable
 from ..graph.fgraph import FunctionGraph
 
 __all__ = ["debugprint"]
@@ -31,17 +31,20 @@ def _lines(fg: FunctionGraph) -> list[str]:
 
 
 def debugprint(obj: Any, file: Any = None) -> str:
-    """Text of ``obj`` (a Function: its optimized graph; a variable or list: its graph).
-    Printed to ``file`` when given; always returned."""
+    """Text of ``obj`` (a Function: its optimized graph; a variable or list: its graph; an
+    apply node, as Theano's ``MonitorMode`` examples print one: its outputs' graph). Printed to
+    ``file`` when given; always returned."""
     if hasattr(obj, "optimized_graph"):
         fg = obj.optimized_graph
         head = f"Function {obj.name!r} (key {obj.cache_key[:16]}), optimized graph:"
     elif isinstance(obj, FunctionGraph):
         fg, head = obj, "Graph:"
     else:
-        outs = list(obj) if isinstance(obj, (list, tuple)) else [obj]
+        outs = list(
+            obj.outputs if isinstance(obj, Apply) else obj if isinstance(obj, (list, tuple)) else [obj]
+        )
         if not all(isinstance(v, Variable) for v in outs):
-            raise TypeError(f"debugprint: expected a Function, a graph or variables, got {obj!r}")
+            raise TypeError(f"debugprint: expected a Function, a graph, variables or a node, got {obj!r}")
         from ..graph.basic import ancestors
 
         roots = [v for v in ancestors(outs) if v.owner is None and not isinstance(v, Constant)]

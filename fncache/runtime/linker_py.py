@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Protocol, Sequence
 
 import numpy as np
 
@@ -12,15 +12,32 @@ from ..graph.fgraph import FunctionGraph
 from ..graph.slots import plan_slots
 from .errors import annotate_runtime_error
 
-__all__ = ["PyRunner"]
+__all__ = ["PyRunner", "NodeHooks", "non_finite"]
+
+
+class NodeHooks(Protocol):
+    """What sees each node of one call of a :class:`PyRunner` (``fc.DebugMode``'s checks,
+    ``fc.MonitorMode``'s functions): the values ``before`` returns are the node's inputs, the
+    ones ``after`` returns its outputs."""
+
+    def before(self, step: int, node: Apply, inputs: list[Any]) -> list[Any]: ...
+
+    def after(self, step: int, node: Apply, inputs: list[Any], outputs: list[Any]) -> list[Any]: ...
 
 
 class PyRunner:
     """Callable on the fgraph's inputs (explicit inputs then shared values); returns the list
-    of all fgraph outputs."""
+    of all fgraph outputs. ``hooks``: makes the :class:`NodeHooks` of each call."""
 
-    def __init__(self, fgraph: FunctionGraph, allow_gc: bool = True, guard: str = "") -> None:
+    def __init__(
+        self,
+        fgraph: FunctionGraph,
+        allow_gc: bool = True,
+        guard: str = "",
+        hooks: Callable[[], NodeHooks] | None = None,
+    ) -> None:
         self.fgraph = fgraph
+        self.hooks = hooks
         #: the checks of ``fc.NanGuardMode`` on every value: "n" NaN, "i" infinities, "b" big
         self.guard = guard
         plan = plan_slots(fgraph)
@@ -41,6 +58,10 @@ class PyRunner:
         self.dies = [[s for s in dying if s >= self.n_inputs] for dying in plan.dying]
 
     def __call__(self, *inputs: Any) -> list[np.ndarray]:
+        return self.run(inputs, self.hooks() if self.hooks is not None else None)
+
+    def run(self, inputs: Sequence[Any], hooks: NodeHooks | None = None) -> list[np.ndarray]:
+        """One call on ``inputs``; ``hooks`` (one object per call) see each node's values."""
         store: list[Any] = [None] * self.n_slots
         store[: self.n_inputs] = inputs
         if self.guard:
@@ -49,10 +70,15 @@ class PyRunner:
         for s, data in self.consts:
             store[s] = data
         for step, (node, perform, ins, outs) in enumerate(self.plan):
+            values = [store[i] for i in ins]
+            if hooks is not None:
+                values = hooks.before(step, node, values)
             try:
-                res = perform([store[i] for i in ins])
+                res = perform(values)
             except Exception as e:
-                raise annotate_runtime_error(e, node, [store[i] for i in ins]) from None
+                raise annotate_runtime_error(e, node, values) from None
+            if hooks is not None:
+                res = hooks.after(step, node, values, res)
             if self.guard:
                 for j, r in enumerate(res):
                     _guard(self.guard, r, f"output {j} of {node.op} (inputs {[str(v) for v in node.inputs]})")
@@ -92,13 +118,14 @@ def _timed(perform: Callable[[list], list], cell: list) -> Callable[[list], list
     return run
 
 
-def _guard(checks: str, value: Any, what: str) -> None:
-    """``fc.NanGuardMode``'s check of one value: floating and complex arrays only (integers
-    hold neither NaN nor infinities)."""
+def non_finite(checks: str, value: Any) -> str | None:
+    """What ``value`` holds of the checks asked ("n" NaN, "i" infinities, "b" absolute values
+    above 1e10), in words; None when nothing. Floating and complex arrays only (integers hold
+    neither NaN nor infinities)."""
     a = np.asarray(value)
     if a.dtype.kind not in "fc" or a.size == 0:
-        return
-    found = (
+        return None
+    return (
         ("n" in checks and bool(np.isnan(a).any()) and "NaN")
         or ("i" in checks and bool(np.isinf(a).any()) and "an infinity")
         or (
@@ -106,6 +133,12 @@ def _guard(checks: str, value: Any, what: str) -> None:
             and bool((np.abs(a[np.isfinite(a)]) > 1e10).any())
             and "a value above 1e10 in absolute value"
         )
+        or None
     )
+
+
+def _guard(checks: str, value: Any, what: str) -> None:
+    """``fc.NanGuardMode``'s check of one value."""
+    found = non_finite(checks, value)
     if found:
         raise AssertionError(f"NanGuardMode found {found} in {what}")

@@ -47,7 +47,7 @@ import numpy as np
 from ..config import CODE_FLAGS, config
 from ..errors import FncacheError, PickleError
 from ..graph.serialize import decode_graph, encode_graph
-from ..mode import Mode
+from ..mode import MONITOR, Mode
 from .io import NO_DEFAULT, StateDefault
 
 if TYPE_CHECKING:
@@ -123,6 +123,14 @@ def dumps(f: Function, *, embed_native: bool = False) -> bytes:
 
 def _payload(f: Function, embed_native: bool) -> dict[str, Any]:
     """The body of ``f``'s payload, before pickling."""
+    if f.mode.linker == MONITOR:
+        # the payload keeps a mode as its five fields: the functions would be lost, and the
+        # loaded function would run unmonitored
+        raise TypeError(
+            f"function {f.name!r} was compiled under MonitorMode, whose pre_func/post_func a pickle "
+            "does not carry; pickle the function compiled under another mode and compile it again "
+            "under MonitorMode where you load it"
+        )
     return {
         "name": f.name,
         "graphs": {

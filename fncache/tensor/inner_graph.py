@@ -76,7 +76,7 @@ class InnerGraphOp(Op):
         """The inner graph compiled under ``mode`` (None: the default mode), once per mode.
         ``build``: makes that function instead of compiling the inner graph (an unpickled
         function brings its inner functions along), under the same flags."""
-        key = None if mode is None else mode.signature()
+        key = None if mode is None else mode.memo_key()
         fn = self.functions.get(key)
         if fn is None:
             # It runs once per row or step on same-sized values: its intermediates are kept
