@@ -361,6 +361,8 @@ def _is_user_module(name: str) -> bool:
     top = name.split(".")[0]
     if top in ("fncache", "fncache_cli"):
         return False
+    if name == "__main__":  # the program's script, notebook or -c code, whoever runs it
+        return True
     module = sys.modules.get(name)
     where = getattr(module, "__file__", None) or next(iter(getattr(module, "__path__", None) or ()), None)
     if not where:  # a module built into the interpreter, or code run from no file
