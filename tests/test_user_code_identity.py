@@ -251,12 +251,19 @@ def test_a_helper_class_and_module_data_are_followed(importable: Any) -> None:
 
 @pytest.mark.parametrize(
     "call",
-    ["halve(inputs[0])", "cached(2)", "apply(inputs[0])", "SCALER.apply(inputs[0])"],
-    ids=["partial", "lru_cache", "bound-method", "instance"],
+    [
+        "halve(inputs[0])",
+        "cached(2)",
+        "apply(inputs[0])",
+        "SCALER.apply(inputs[0])",
+        "TABLE['scale'](inputs[0], 1)",
+        "STEPS[0](inputs[0], 1)",
+    ],
+    ids=["partial", "lru_cache", "bound-method", "instance", "table", "list"],
 )
 def test_helpers_wrapped_in_callables_and_instances_are_followed(importable: Any, call: str) -> None:
-    """A ``functools.partial`` of a helper, an ``lru_cache``'d helper, a bound method and a
-    module-level instance of a helper class: an edit of the code behind each (or of the
+    """A ``functools.partial`` of a helper, an ``lru_cache``'d helper, a bound method, a
+    module-level instance of a helper class, and a dict and a list of helpers: an edit of the code behind each (or of the
     instance's state) is a new identity."""
     text = (
         "import functools\n\n\ndef scale(v, k):\n    return v * k * {factor}\n\n\n"
@@ -265,6 +272,7 @@ def test_helpers_wrapped_in_callables_and_instances_are_followed(importable: Any
         "class Scaler:\n    def __init__(self, k):\n        self.k = k\n\n"
         "    def apply(self, v):\n        return scale(v, self.k)\n\n\n"
         "SCALER = Scaler({k})\napply = SCALER.apply\n"
+        "TABLE = {{'scale': scale, 'name': 'x'}}\nSTEPS = [scale, None]\n"
     )
 
     def code(factor: int = 2, k: int = 1) -> str:

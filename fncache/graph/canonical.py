@@ -230,6 +230,8 @@ class _Walk:
             return self.klass(value)
         if isinstance(value, types.ModuleType):
             return self.module(value, ())
+        if type(value) in (list, tuple, dict):
+            return self.container(value)
         found = None if type(value) in _PLAIN or isinstance(value, _DATA) else self.callable(value)
         if found is not None:
             return found
@@ -239,6 +241,20 @@ class _Walk:
             return code + canonical(value)
         except TypeError:  # a value with no canonical form: the class keys alike in this process only
             return f"unique:{os.urandom(16).hex()}"
+
+    def container(self, value: list | tuple | dict) -> str:
+        """A list, tuple or dict: by its canonical text when it holds plain values only, else
+        element by element (a table of functions, ``{"relu": relu}``: their code counts)."""
+        values = value.values() if type(value) is dict else value
+        if all(type(v) in _PLAIN for v in values):
+            return canonical(value)
+        if type(value) is not dict:
+            return f"{type(value).__name__}(" + ",".join(self.member(v) for v in value) + ")"
+        try:
+            keys = sorted((canonical(k), k) for k in value)  # unequal keys have unequal texts
+        except TypeError:  # a key with no canonical form: the class keys alike in this process only
+            return f"unique:{os.urandom(16).hex()}"
+        return "dict(" + ",".join(f"{text}:{self.member(value[k])}" for text, k in keys) + ")"
 
     def callable(self, value: Any) -> str | None:
         """A callable made of a function: a ``functools.partial``, a bound method, a
