@@ -320,3 +320,16 @@ def test_past_the_bound_a_class_is_keyed_for_this_process_only(
         first = _op_code(importable, "chain_mod", chain, "f0(inputs[0])")
         assert _op_code(importable, "chain_mod", chain, "f0(inputs[0])") != first
     assert "user_op.Op" in caplog.text and "4" in caplog.text
+
+
+def test_data_that_fails_to_be_hashed_keys_the_class_for_this_process_only(
+    importable: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Module-level data nested deeper than the interpreter's recursion limit: the op still
+    gets an identity (of this process only), with a warning naming the class and the error,
+    never a failed compile."""
+    text = f"DEEP = [0]\nfor _ in range({sys.getrecursionlimit()}):\n    DEEP = [DEEP, 1]\n"
+    with caplog.at_level(logging.WARNING, logger="fncache.graph.canonical"):
+        first = _op_code(importable, "deep_mod", text, "DEEP[1]")
+        assert _op_code(importable, "deep_mod", text, "DEEP[1]") != first
+    assert "user_op.Op" in caplog.text and "RecursionError" in caplog.text

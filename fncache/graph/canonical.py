@@ -165,13 +165,14 @@ def class_code(cls: type) -> str:
                 if (getattr(klass, "__module__", "") or "").split(".")[0] not in ("builtins", "fncache"):
                     walk.ref(("own", id(klass)), klass)
             found = walk.digest()
-        except _TooFar:
+        except Exception as e:  # past the bound, or an object that fails to be read
             log.warning(
-                "fncache: op class %s reaches more than %d functions, classes and modules of "
-                "user code; it is identified in this process only, so no other process reuses "
-                "its compiled functions",
+                "fncache: op class %s %s; it is identified in this process only, so no other "
+                "process reuses its compiled functions",
                 _name(cls),
-                MAX_FOLLOWED,
+                f"reaches more than {MAX_FOLLOWED} functions, classes and modules of user code"
+                if isinstance(e, _TooFar)
+                else f"reads an object that could not be hashed ({type(e).__name__}: {e})",
             )
             found = f"unique:{os.urandom(16).hex()}"
         _class_codes[cls] = found
