@@ -266,30 +266,28 @@ class _Walk:
             )
         if isinstance(value, types.MethodType):
             return f"method({self.member(value.__func__)};{self.read(value.__self__, ())})"
+        inner = self._wrapped(value)
+        return None if inner is None else f"{_name(type(value))}({inner})"
+
+    def _wrapped(self, obj: Any) -> str | None:
+        """The function ``obj`` wraps (``functools.wraps``, ``functools.lru_cache``; Op's own
+        wrapper around a storage-writing ``perform``); None if none."""
         try:
-            wrapped = getattr(value, "__wrapped__", None)
+            wrapped = getattr(obj, "__wrapped__", None)
         except Exception:  # an object whose attribute lookup fails in its own way
             return None
-        return (
-            f"{_name(type(value))}({self.function(wrapped)})"
-            if isinstance(wrapped, types.FunctionType)
-            else None
-        )
+        return self.function(wrapped) if isinstance(wrapped, types.FunctionType) else None
 
     def function(self, fn: types.FunctionType, own: bool = False) -> str:
         if not (own or _followed(fn.__module__)):
-            # a library's decorator around a user's function (functools.wraps): the wrapped
-            # function counts
-            wrapped = getattr(fn, "__wrapped__", None)
-            inner = self.function(wrapped) if isinstance(wrapped, types.FunctionType) else ""
-            return _installed(fn) + inner
+            # a library's decorator around a user's function: the wrapped function counts
+            return _installed(fn) + (self._wrapped(fn) or "")
         return self.ref(("fn", id(fn)), fn)
 
     def _fn(self, fn: types.FunctionType) -> str:
         cells = ",".join(self._cell(c) for c in fn.__closure__ or ())
         defaults = self.member(fn.__defaults__) + self.member(fn.__kwdefaults__)
-        wrapped = getattr(fn, "__wrapped__", None)
-        inner = self.function(wrapped) if isinstance(wrapped, types.FunctionType) else ""
+        inner = self._wrapped(fn) or ""
         return (
             f"fn {self.code(fn.__code__, fn.__globals__)}\ndefaults {defaults}\ncells {cells}\nwraps {inner}"
         )
@@ -359,7 +357,7 @@ def _installed(obj: Any) -> str:
 
 
 _followed_memo: dict[str, bool] = {}
-_installed_roots: tuple[str, ...] | None = None
+_roots: tuple[str, ...] | None = None
 
 
 def _followed(module_name: str | None) -> bool:
@@ -394,13 +392,13 @@ def _is_user_module(name: str) -> bool:
 def _installation_roots() -> tuple[str, ...]:
     """The interpreter's own library folders and its site-packages folders (each ending in a
     separator)."""
-    global _installed_roots
-    if _installed_roots is None:
+    global _roots
+    if _roots is None:
         paths = sysconfig.get_paths()
         roots = [paths[k] for k in ("stdlib", "platstdlib", "purelib", "platlib") if k in paths]
         roots += site.getsitepackages() if hasattr(site, "getsitepackages") else []
-        _installed_roots = tuple(sorted({os.path.join(os.path.realpath(r), "") for r in roots}))
-    return _installed_roots
+        _roots = tuple(sorted({os.path.join(os.path.realpath(r), "") for r in roots}))
+    return _roots
 
 
 _versions: dict[str, str] = {}
