@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from fncache import tensor as ft
 from fncache.graph.canonical import class_code
 
 from fcutil import in_tests_dir, keys_in_fresh_processes, run_python
@@ -70,7 +71,24 @@ class ByMethod(Unary):
         output_storage[0][0] = Shifter().apply(inputs[0])
 
 
-OPS = [ByName, ByAttribute, ByDottedName, ByMethod]
+class Holding(Unary):
+    __props__ = ("helper",)
+
+    def __init__(self, helper):
+        self.helper = helper
+
+
+class HoldingFunction(Holding):
+    def perform(self, node, inputs, output_storage):
+        output_storage[0][0] = self.helper(inputs[0])
+
+
+class HoldingObject(Holding):
+    def perform(self, node, inputs, output_storage):
+        output_storage[0][0] = self.helper.apply(inputs[0])
+
+
+OPS = [ByName, ByAttribute, ByDottedName, ByMethod, lambda: HoldingFunction(scale), lambda: HoldingObject(Shifter())]
 """,
 }
 
@@ -86,7 +104,8 @@ def _write_package(root: Path, pkg: str, factor: int = 2, sign: str = "+", offse
 def _want(factor: int, sign: str, offset: int) -> list[list[float]]:
     x = np.array([1.0, 2.0])
     scaled = (x * factor).tolist()
-    return [scaled, scaled, scaled, (x + offset if sign == "+" else x - offset).tolist()]
+    shifted = (x + offset if sign == "+" else x - offset).tolist()
+    return [scaled, scaled, scaled, shifted, scaled, shifted]
 
 
 #: Fresh processes must compile what they read now, not a bytecode file of the same size and
@@ -96,7 +115,8 @@ _NO_PYC = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
 
 def test_editing_a_helper_in_another_module_is_not_answered_from_the_cache(tmp_path: Path) -> None:
     """Ops calling helpers of another module (by name, through the module, through the dotted
-    package path, through a helper class's method reading a third module's data), applied to a
+    package path, through a helper class's method reading a third module's data, or held as a
+    prop: a helper function, an instance of a helper class), applied to a
     constant (folded at compile time); each run a fresh process sharing the compiledir, each
     after an edit of one helper: every run prints what the code it runs now computes."""
     script = in_tests_dir(tmp_path / "cd", "from userpkg import ops") + (
@@ -333,3 +353,17 @@ def test_data_that_fails_to_be_hashed_keys_the_class_for_this_process_only(
         first = _op_code(importable, "deep_mod", text, "DEEP[1]")
         assert _op_code(importable, "deep_mod", text, "DEEP[1]") != first
     assert "user_op.Op" in caplog.text and "RecursionError" in caplog.text
+
+
+def test_functions_held_as_props_and_as_op_functions_are_identified_by_their_code(importable: Any) -> None:
+    """A user's function held by an op (an ``as_op`` function, a prop) counts by its code and
+    what that reaches, not by its name: loading an edited helper module gives another identity,
+    the same code the same one."""
+    text = "FACTOR = {factor}\n\n\ndef scale(v):\n    return v * FACTOR\n"
+
+    def signature(factor: int) -> str:
+        importable.write({"held_helpers.py": text.format(factor=factor)})
+        (helpers,) = importable.load("held_helpers")
+        return ft.as_op([ft.dvector], [ft.dvector])(helpers.scale).signature()
+
+    assert signature(2) == signature(2) and signature(3) != signature(2)

@@ -13,7 +13,9 @@ from its ``__props__`` alone:
 * objects by what pickling them records (``__reduce__``: a constructor and its arguments, or a
   class and its state), so value types such as ``Composite`` and ``TensorType`` need nothing;
 * callables (user functions of ``as_op``) by a hash of their cloudpickle; one that cannot be
-  pickled gets a token unique to this process, so it never shares a key with anything.
+  pickled gets a token unique to this process, so it never shares a key with anything;
+* a function or class of the user's (a helper held as a prop, an object's class) also by the
+  hash of its code, as :func:`class_code` hashes an op class's.
 
 An op class defined outside fncache adds :func:`class_code` to its ops' identity: fncache's own
 code is in every function key (``compiler_source``), a user's is not, and a user who edits
@@ -35,6 +37,7 @@ import os
 import site
 import sys
 import sysconfig
+import threading
 import types
 import weakref
 from importlib import metadata
@@ -60,7 +63,7 @@ def _callable(fn: Any) -> str:
         data = cloudpickle.dumps(fn)
     except Exception:  # a closure over a lock or a socket: identity only within this process
         return f"fn:{_name(fn)}:unpicklable:{os.urandom(16).hex()}"
-    return f"fn:{_name(fn)}:{hashlib.sha256(data).hexdigest()[:32]}"
+    return f"fn:{_name(fn)}:{hashlib.sha256(data).hexdigest()[:32]}{_user_code(fn)}"
 
 
 #: Types whose repr is exact and tells every two unequal values apart (and values of two of
@@ -102,7 +105,7 @@ def _canonical_object(value: Any, t: type) -> str:
         # a value type that says how it is built (Composite, TensorType): the common case
         return _reduced(value.__reduce__(), t)
     if isinstance(value, type):
-        return f"type:{_name(value)}"
+        return f"type:{_name(value)}{_user_code(value)}"
     if isinstance(value, _CALLABLES):
         return _callable(value)
     try:
@@ -131,7 +134,9 @@ _CLASS_NOISE = frozenset(
     | {"__firstlineno__", "__static_attributes__", "_identity_from_state", "_code_in_identity"}
     | {"_abc_impl"}  # abc's registry of subclasses, a cache
 )
-_class_codes: "weakref.WeakKeyDictionary[type, str]" = weakref.WeakKeyDictionary()
+_codes: "weakref.WeakKeyDictionary[Any, str]" = weakref.WeakKeyDictionary()
+#: ``now``: a code walk runs in this thread (it follows the functions and classes it meets).
+_walking = threading.local()
 #: Module-level values a method may read as data (a factor, a lookup table).
 _DATA = (tuple, list, dict, set, frozenset, np.ndarray, np.generic)
 #: At most this many functions, classes and modules of the user's are followed from one op
@@ -157,25 +162,46 @@ def class_code(cls: type) -> str:
     or a class reaching more than ``MAX_FOLLOWED`` objects, gives a hash of this process only
     (the class is then compiled anew by each process, never answered with another version's
     entry). Computed once per class."""
-    found = _class_codes.get(cls)
+    return _code_hash(cls)
+
+
+def _user_code(obj: Any) -> str:
+    """The code hash of a user's function or class met in op properties (a helper held as a
+    prop, the class of a helper object): its code computes the op's values as much as the op's
+    own. Nothing for fncache's and installed packages', nor inside a code walk, which follows
+    them itself."""
+    if getattr(_walking, "now", False) or not _followed(getattr(obj, "__module__", None)):
+        return ""
+    return f"#code:{_code_hash(obj)}"
+
+
+def _code_hash(root: Any) -> str:
+    """:func:`class_code` of a class, or the same hash of a function; computed once."""
+    found = _codes.get(root)
     if found is None:
         walk = _Walk()
+        _walking.now = True
         try:
-            for klass in cls.__mro__:
-                if (getattr(klass, "__module__", "") or "").split(".")[0] not in ("builtins", "fncache"):
-                    walk.ref(("own", id(klass)), klass)
+            if isinstance(root, type):
+                for klass in root.__mro__:
+                    if (getattr(klass, "__module__", "") or "").split(".")[0] not in ("builtins", "fncache"):
+                        walk.ref(("own", id(klass)), klass)
+            else:
+                walk.function(root, own=True)
             found = walk.digest()
         except Exception as e:  # past the bound, or an object that fails to be read
             log.warning(
-                "fncache: op class %s %s; it is identified in this process only, so no other "
+                "fncache: the code of %s %s; it is identified in this process only, so no other "
                 "process reuses its compiled functions",
-                _name(cls),
+                _name(root),
                 f"reaches more than {MAX_FOLLOWED} functions, classes and modules of user code"
                 if isinstance(e, _TooFar)
                 else f"reads an object that could not be hashed ({type(e).__name__}: {e})",
             )
             found = f"unique:{os.urandom(16).hex()}"
-        _class_codes[cls] = found
+        finally:
+            _walking.now = False
+        _codes[root] = found
     return found
 
 
