@@ -169,8 +169,8 @@ def decorated(v):
 def test_an_edited_as_op_function_in_another_module_runs_as_it_is_now(tmp_path: Path) -> None:
     """``as_op`` ops are never folded nor merged (the function may do more than return
     values), and a function entry holds the function by name (a module's) or by value (one
-    decorated in place, whose value is then its identity): a run after editing the helper a
-    function calls computes with the edited helper, though the key may be the old one."""
+    decorated in place): each run after an edit of the helper the functions call computes with
+    the edited helper, and the keys follow the code."""
     script = in_tests_dir(tmp_path / "cd", "from asoppkg import ops") + (
         "import json\n"
         "x = ft.dvector('x')\n"
