@@ -43,7 +43,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "TensorType": ("fncache.tensor", "TensorType"),  # the front end: its variables carry operators
     "grad": ("fncache.tensor.gradient", "grad"),
     "Lop": ("fncache.tensor.gradient", "Lop"),
-    "scan": ("fncache.tensor.scan", "scan"),
+    "scan": ("fncache.scan", None),  # a package callable as the function (PyTensor's paths)
     "until": ("fncache.tensor.scan", "until"),
     "Rop": ("fncache.tensor.gradient", "Rop"),
     "dumps": ("fncache.runtime.pickling", "dumps"),

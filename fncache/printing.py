@@ -1,6 +1,7 @@
 """``fncache.printing``, where Theano and PyTensor users look for it: ``from fncache.printing
 import pp, pprint, debugprint, Print`` (``fncache/runtime/printing.py``; ``Print``, the op
-that prints a value each time a function computes it: ``fncache/tensor/pyop.py``).
+that prints a value each time a function computes it: ``fncache/tensor/pyop.py``;
+``pydotprint``, the graph as Graphviz DOT text: ``fncache/runtime/graphviz.py``).
 
 ``debugprint`` here behaves as Theano's, so a ported script's ``debugprint(f)`` shows the graph:
 with no ``file`` it prints to standard output, ``file="str"`` only returns the text, and any
@@ -14,10 +15,11 @@ import sys
 from typing import Any
 
 from .runtime.debugprint import debugprint as _text
+from .runtime.graphviz import pydotprint
 from .runtime.printing import pp
 from .tensor.pyop import Print
 
-__all__ = ["Print", "debugprint", "pp", "pprint"]
+__all__ = ["Print", "debugprint", "pp", "pprint", "pydotprint"]
 
 #: Theano's other name for ``pp``.
 pprint = pp

@@ -202,8 +202,9 @@ def test_refusals_name_the_argument_what_is_supported_and_the_fix() -> None:
     fc.scan(lambda xt, h, ww: h + xt * ww, sequences=x, outputs_info=h0, non_sequences=[w], strict=True)
     with pytest.raises(AttributeError):
         ft.no_such_name  # noqa: B018
-    # this module imported fncache.tensor.scan: ft's names are still the functions
-    assert ft.scan is fc.scan and ft.until is fc.until and callable(ft.scan)
+    # this module imported fncache.tensor.scan: ft's names are still the functions; fc.scan is
+    # the package fncache.scan (PyTensor's paths), callable as the function
+    assert ft.scan is fc.scan.scan and ft.until is fc.until and callable(ft.scan) and callable(fc.scan)
 
 
 def test_bad_taps_updates_conditions_and_truncation_are_clear_errors() -> None:

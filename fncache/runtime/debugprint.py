@@ -7,7 +7,7 @@ from typing import Any
 from ..graph.basic import Apply, Constant, Variable
 from ..graph.fgraph import FunctionGraph
 
-__all__ = ["debugprint"]
+__all__ = ["debugprint", "graph_of"]
 
 
 def _lines(fg: FunctionGraph) -> list[str]:
@@ -30,25 +30,28 @@ def _lines(fg: FunctionGraph) -> list[str]:
     return out
 
 
+def graph_of(obj: Any, what: str) -> tuple[FunctionGraph, str]:
+    """The graph to show of ``obj`` (a Function: its optimized graph; a FunctionGraph; a
+    variable or list of them, or an apply node's outputs: their graph) and a heading naming it;
+    ``what`` names the caller in the error for anything else."""
+    if hasattr(obj, "optimized_graph"):
+        return obj.optimized_graph, f"Function {obj.name!r} (key {obj.cache_key[:16]}), optimized graph:"
+    if isinstance(obj, FunctionGraph):
+        return obj, "Graph:"
+    outs = list(obj.outputs if isinstance(obj, Apply) else obj if isinstance(obj, (list, tuple)) else [obj])
+    if not all(isinstance(v, Variable) for v in outs):
+        raise TypeError(f"{what}: expected a Function, a graph, variables or a node, got {obj!r}")
+    from ..graph.basic import ancestors
+
+    roots = [v for v in ancestors(outs) if v.owner is None and not isinstance(v, Constant)]
+    return FunctionGraph(roots, outs, clone=False), "Graph:"
+
+
 def debugprint(obj: Any, file: Any = None) -> str:
     """Text of ``obj`` (a Function: its optimized graph; a variable or list: its graph; an
     apply node, as Theano's ``MonitorMode`` examples print one: its outputs' graph). Printed to
     ``file`` when given; always returned."""
-    if hasattr(obj, "optimized_graph"):
-        fg = obj.optimized_graph
-        head = f"Function {obj.name!r} (key {obj.cache_key[:16]}), optimized graph:"
-    elif isinstance(obj, FunctionGraph):
-        fg, head = obj, "Graph:"
-    else:
-        outs = list(
-            obj.outputs if isinstance(obj, Apply) else obj if isinstance(obj, (list, tuple)) else [obj]
-        )
-        if not all(isinstance(v, Variable) for v in outs):
-            raise TypeError(f"debugprint: expected a Function, a graph, variables or a node, got {obj!r}")
-        from ..graph.basic import ancestors
-
-        roots = [v for v in ancestors(outs) if v.owner is None and not isinstance(v, Constant)]
-        fg, head = FunctionGraph(roots, outs, clone=False), "Graph:"
+    fg, head = graph_of(obj, "debugprint")
     text = "\n".join([head] + ["  " + ln for ln in _lines(fg)])
     if file is not None:
         print(text, file=file)

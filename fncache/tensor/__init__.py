@@ -724,6 +724,18 @@ _LAZY = {
     ),
 }
 __all__ += sorted(_LAZY)
+#: this package's modules that ``ft.<name>`` loads on first use
+_MODULES = (
+    "shared_randomstreams",
+    "rng_mrg",
+    "signal",
+    "special",
+    "sharedvar",
+    "random",
+    "math",
+    "linalg",
+    "type",
+)
 
 
 def __getattr__(name: str) -> Any:
@@ -738,19 +750,26 @@ def __getattr__(name: str) -> Any:
 
         globals().update(scan=scan, until=until)
         return globals()[name]
-    # modules loaded when asked for
-    if name in ("shared_randomstreams", "rng_mrg", "signal", "special", "sharedvar"):
+    # modules loaded when asked for (PyTensor's ``pt.random.normal``, ``pt.linalg.norm``...;
+    # math, type and random stay out of __all__: a star import would shadow Python's modules)
+    if name in _MODULES:
         return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'fncache.tensor' has no attribute {name!r}")
 
 
 class _Package(types.ModuleType):
     """This package, whose names ``scan`` and ``einsum`` (and the other functions of ``_LAZY``)
-    stay the functions while their modules load lazily: importing a module would otherwise bind
-    it to the package's name of the same spelling."""
+    stay the functions while their modules load lazily, and whose ``sort`` and ``var`` stay the
+    functions when Theano's modules ``fncache.tensor.sort`` and ``fncache.tensor.var`` are
+    imported: importing a module would otherwise bind it to the package's name of the same
+    spelling."""
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if isinstance(value, types.ModuleType) and (name == "scan" or name in _LAZY):
+        if isinstance(value, types.ModuleType) and (
+            name == "scan"
+            or name in _LAZY
+            or not isinstance(self.__dict__.get(name, value), types.ModuleType)
+        ):
             return
         super().__setattr__(name, value)
 

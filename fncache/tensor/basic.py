@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -202,3 +203,13 @@ def _shorthands() -> dict[str, Any]:
 _SHORTHANDS = _shorthands()
 globals().update(_SHORTHANDS)
 __all__ += ["row", "col", "tensor5", "tensor6", "tensor7"] + list(_SHORTHANDS)
+
+
+def __getattr__(name: str) -> Any:
+    # Theano's tensor.basic held the whole front end (``from theano.tensor.basic import
+    # zeros, stack, sum``) and PyTensor's still holds the array constructors: this module
+    # answers every public name of the package (built after this module, so looked up on use)
+    package = sys.modules[__package__]
+    if name in getattr(package, "__all__", ()):
+        return getattr(package, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -15,6 +15,7 @@ from ..graph.types import TensorType, normalize_dtype
 from . import scalar_ops as S
 
 __all__ = [
+    "DimShuffle",  # noqa: F822  (loaded on first use: __getattr__ below)
     "Elemwise",
     "elemwise",
     "cast",
@@ -163,3 +164,13 @@ def cast(x: Any, dtype: Any) -> Variable:
         return v
     comp = S.Composite([v.dtype], [(f"cast:{dt}", [("in", 0)], dt)], [0])
     return Elemwise(comp)(v)
+
+
+def __getattr__(name: str) -> Any:
+    # Theano's and PyTensor's tensor.elemwise also holds DimShuffle; fncache's is in shape_ops,
+    # which imports this module, so it is looked up on first use
+    if name == "DimShuffle":
+        from .shape_ops import DimShuffle
+
+        return DimShuffle
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -16,23 +16,24 @@ counter's value).
 
 from __future__ import annotations
 
+import importlib
 import math
 from typing import Any, Sequence
 
 import numpy as np
 
-from ..config import config
-from ..graph.basic import Apply, Constant, Op, Variable
-from ..graph.types import TensorType, is_float, is_int, normalize_dtype
-from .basic import as_tensor_variable, constant
-from .shape_ops import as_shape_vector
-from .hooks import c_runtime
-from .random_dists import BOUNDED as _BOUNDED
-from .random_dists import DISTRIBUTIONS, Source
-from .random_dists import EXPONENTIAL as _EXPONENTIAL
-from .random_dists import NORMAL as _NORMAL
-from .random_dists import UNIFORM as _UNIFORM
-from .random_dists import fill as _fill
+from ...config import config
+from ...graph.basic import Apply, Constant, Op, Variable
+from ...graph.types import TensorType, is_float, is_int, normalize_dtype
+from ..basic import as_tensor_variable, constant
+from ..shape_ops import as_shape_vector
+from ..hooks import c_runtime
+from ..random_dists import BOUNDED as _BOUNDED
+from ..random_dists import DISTRIBUTIONS, Source
+from ..random_dists import EXPONENTIAL as _EXPONENTIAL
+from ..random_dists import NORMAL as _NORMAL
+from ..random_dists import UNIFORM as _UNIFORM
+from ..random_dists import fill as _fill
 
 __all__ = ["RandomStream", "RandomVariable", "STREAM_FORMAT", "draws_made"]
 
@@ -301,7 +302,7 @@ class RandomStream:
     """
 
     def __init__(self, seed: int | None = None) -> None:
-        from .shared import shared
+        from ..shared import shared
 
         self.default_instance_seed = _seed_value(seed, "RandomStream")
         #: the seed every variable of the stream draws with (``seed`` sets it)
@@ -332,7 +333,7 @@ class RandomStream:
         replace: bool = True,
         endpoint: bool = False,
     ) -> Variable:
-        from .shared import shared
+        from ..shared import shared
 
         core = DISTRIBUTIONS[dist].core if dist in DISTRIBUTIONS else 0
         if size is None:
@@ -526,3 +527,40 @@ class RandomStream:
     def updates(self) -> list[tuple[Any, Variable]]:
         """Each variable's counter and its advanced value (Theano's ``updates()``)."""
         return list(self.state_updates)
+
+
+#: PyTensor's functions of ``pytensor.tensor.random`` (``pt.random.normal(0, 1, size=3)``):
+#: each is the ``RandomStream`` method of the same name (``fncache/tensor/random/basic.py``)
+DRAWS = (
+    "uniform",
+    "normal",
+    "integers",
+    "choice",
+    "permutation",
+    "bernoulli",
+    "binomial",
+    "poisson",
+    "exponential",
+    "gamma",
+    "beta",
+    "standard_normal",
+    "truncated_normal",
+    "random_integers",
+    "lognormal",
+    "laplace",
+    "logistic",
+    "gumbel",
+    "multinomial",
+    "dirichlet",
+    "categorical",
+)
+
+
+def __getattr__(name: str) -> Any:
+    # PyTensor's module paths (``fncache.tensor.random.basic``, ``.utils``) and the draws
+    # themselves load on first use: a graph drawing from a RandomStream needs neither
+    if name in ("basic", "utils"):
+        return importlib.import_module(f".{name}", __package__)
+    if name in DRAWS:
+        return getattr(importlib.import_module(".basic", __package__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,7 +1,7 @@
 """``ft.nnet``: the neural-network functions of ``theano.tensor.nnet`` (as the Theano and
 PyTensor tutorials call them), built from fncache's elementwise ops and reductions, so they
 fuse, run in every backend and have gradients without rules of their own; ``conv2d`` and
-``conv3d`` (:mod:`.conv`) and the CTC loss (:mod:`.ctc`) are the exceptions, ops of their own.
+``conv3d`` (:mod:`..conv`) and the CTC loss (:mod:`..ctc`) are the exceptions, ops of their own.
 
 The losses are written in their stable forms where the probabilities come from the logistic
 function or a softmax: ``binary_crossentropy(sigmoid(z), t)`` is computed from ``z`` with
@@ -14,19 +14,19 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from ..graph.basic import Variable
-from ..graph.types import is_float, upcast_float
-from .basic import as_tensor_variable, constant
-from .creation import arange
-from .elemwise import cast, elemwise, single_step
-from .pyop import assert_op
-from .reduction import all as all_
-from .reduction import sum as sum_
-from .shape_ops import dimshuffle
-from .softmax import log_softmax, softmax
+from ...graph.basic import Variable
+from ...graph.types import is_float, upcast_float
+from ..basic import as_tensor_variable, constant
+from ..creation import arange
+from ..elemwise import cast, elemwise, single_step
+from ..pyop import assert_op
+from ..reduction import all as all_
+from ..reduction import sum as sum_
+from ..shape_ops import dimshuffle
+from ..softmax import log_softmax, softmax
 
 # ft.sigmoid and ft.softplus themselves (the package defines them before importing this module)
-from . import sigmoid, softplus  # noqa: E402
+from .. import sigmoid, softplus  # noqa: E402
 
 __all__ = [
     "sigmoid",
@@ -196,10 +196,12 @@ def categorical_crossentropy(coding_dist: Any, true_dist: Any) -> Variable:
 def __getattr__(name: str) -> Any:
     # conv2d's module (and the others of _LAZY) load on first use: most graphs have none of them
     if name == "conv2d":
-        from .conv import conv2d
+        from ..conv import conv2d
 
         return conv2d
     if name in _LAZY or name in _SUBMODULES:
-        module = importlib.import_module(f"{__package__}.{_LAZY.get(name, name)}")
+        module = importlib.import_module(f"..{_LAZY.get(name, name)}", __package__)
         return module if name in _SUBMODULES else getattr(module, name)
+    if name == "sigm":  # this package's own module, Theano's place of the sigmoids
+        return importlib.import_module(f".{name}", __package__)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,1 @@
+"""``fncache.misc``, Theano's place of its helpers: ``pkl_utils`` (``dump``/``load``)."""

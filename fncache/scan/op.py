@@ -1,0 +1,8 @@
+"""``fncache.scan.op``, PyTensor's module of the loop's op, ``Scan``
+(``isinstance(node.op, Scan)``)."""
+
+from __future__ import annotations
+
+from ..tensor.scan import Scan
+
+__all__ = ["Scan"]
