@@ -395,7 +395,7 @@ def test_pydotprint_writes_dot_text(tmp_path) -> None:
     assert 'y\\"q float64[None]' in text and '"add"' in text
     with pytest.raises(ValueError, match="format must be a Graphviz output format"):
         pydotprint(f, tmp_path / "g.x", format="../png")
-    with pytest.raises(TypeError, match="pydotprint: expected a Function, a graph or variables"):
+    with pytest.raises(TypeError, match="pydotprint: expected a Function, a graph, variables or a node"):
         pydotprint(3, tmp_path / "g.dot", format="dot")
 
 
