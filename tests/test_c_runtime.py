@@ -279,6 +279,44 @@ def test_fork_after_threaded_loops_does_not_hang(tmp_path: Path) -> None:
     assert done.returncode == 0 and "ok" in done.stdout, done.stderr[-2000:]
 
 
+_WAIT_POLICY_CHILD = """
+import os, numpy as np, fncache as fc
+from fncache import tensor as ft
+x = ft.dvector("x")
+with fc.config.change_flags(threads=2):
+    f = fc.function([x], ft.sum(ft.exp(x)))
+f(np.zeros(1_000_000))
+print(os.environ.get("OMP_WAIT_POLICY"), flush=True)
+"""
+
+
+@pytest.mark.parametrize("user", [None, "active"])
+def test_loop_threads_sleep_between_loops_unless_the_user_sets_a_policy(
+    tmp_path: Path, user: str | None
+) -> None:
+    """The run-time's OpenMP threads get the passive wait policy (libgomp spins no pause after
+    a loop): spinning threads keep a core from numpy's BLAS threads and, on a loaded machine,
+    wait out whole time slices for a thread that is not running. The environment is restored
+    after libgomp read it, and a policy the user sets is kept. libgomp prints what it read with
+    OMP_DISPLAY_ENV=verbose."""
+    import os
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
+    env.update(OMP_DISPLAY_ENV="verbose", FNCACHE_FLAGS=f"compiledir={tmp_path / 'cd'}")
+    if user:
+        env["OMP_WAIT_POLICY"] = user
+    done = subprocess.run(
+        [sys.executable, "-c", _WAIT_POLICY_CHILD], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    spins = re.findall(r"GOMP_SPINCOUNT = '(\d+)'", done.stderr)
+    if not spins:
+        pytest.skip("the OpenMP run-time is not libgomp (no GOMP_SPINCOUNT shown)")
+    assert (int(spins[0]) == 0) == (user is None), done.stderr
+    assert done.stdout.split() == [str(user)]
+
+
 def test_a_runtime_built_from_other_sources_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     """A checkout whose run-time sources changed after the build (pull without reinstall) gets
     an ImportError naming the reinstall command, not kernels run by an older run-time."""
