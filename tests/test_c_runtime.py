@@ -457,7 +457,7 @@ from fncache import tensor as ft
 def tasks():
     return len(os.listdir("/proc/self/task"))
 x = ft.dvector("x")
-f = fc.function([x], x + 1)
+f = fc.function([x], {body})
 start = tasks()
 f(np.zeros(200_000))         # mid-size, not measured yet: one thread, which measures it
 mid = tasks()
@@ -467,20 +467,59 @@ print(start, mid, tasks())
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="counts threads in /proc")
-def test_mid_size_loops_run_on_one_thread_until_measured(tmp_path: Path) -> None:
-    """Between 32768 and 524288 elements an elementwise loop uses threads only once one thread
-    was measured taking >= 50 us for it (a sleeping worker takes tens of us to wake): its first
-    call runs on the calling thread alone. A longer loop always uses the threads."""
+@pytest.mark.parametrize("body", ["x + 1", "ft.sum(x)", "ft.max(x * 2)"])
+def test_mid_size_loops_run_on_one_thread_until_measured(tmp_path: Path, body: str) -> None:
+    """Between 32768 and 524288 elements an elementwise loop or a full reduction uses threads
+    only once one thread was measured taking >= 50 us for it (a sleeping worker takes tens of
+    us to wake; a sum of 40000 values takes a few): its first call runs on the calling thread
+    alone. A longer loop always uses the threads."""
     import os
     import sys
 
     env = {**os.environ, "FNCACHE_FLAGS": f"compiledir={tmp_path / 'cd'},threads=2"}
     done = subprocess.run(
-        [sys.executable, "-c", _THREAD_COUNT_CHILD], env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", _THREAD_COUNT_CHILD.format(body=body)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     start, mid, end = map(int, done.stdout.split())
     assert mid == start and end == start + 1
+
+
+_MEASURED_REDUCTION_CHILD = """
+import os, numpy as np, fncache as fc
+from fncache import tensor as ft
+x = ft.dvector("x")
+f = fc.function([x], ft.sum(ft.exp(x) * ft.sin(x)))
+v = np.random.default_rng(0).random(500_000)
+start = len(os.listdir("/proc/self/task"))
+first = f(v)                 # not measured yet: one thread, which measures it (>= 50 us)
+later = f(v)                 # threads
+print(len(os.listdir("/proc/self/task")) - start, first.tobytes() == later.tobytes(), flush=True)
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="counts threads in /proc")
+def test_a_reduction_gives_the_same_bits_on_one_thread_and_on_threads(tmp_path: Path) -> None:
+    """A mid-size full reduction first runs on one thread, then (measured as long enough) on
+    threads: it is cut into the same chunks either way, so the partial sums and the result
+    are the same bits on every call."""
+    import os
+    import sys
+
+    env = {**os.environ, "FNCACHE_FLAGS": f"compiledir={tmp_path / 'cd'},threads=2"}
+    done = subprocess.run(
+        [sys.executable, "-c", _MEASURED_REDUCTION_CHILD],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["1", "True"]
 
 
 def test_dropped_outputs_are_refilled_when_allow_gc_is_off() -> None:

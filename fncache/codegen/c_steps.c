@@ -298,10 +298,11 @@ static int use_threads(const Runner *self, npy_intp n)
     return fc_parallel_ok(n, self->nthreads);
 }
 
-/* An elementwise loop of n elements: threads when it is long, or when one thread took long
- * enough for it (see FC_PAR_BIG). Which way it runs never changes its result: the kernel
- * computes every element the same way on any chunk. */
-static int elemwise_threads(const Runner *self, const Step *s, npy_intp n)
+/* An elementwise loop or a full reduction of n elements: threads when it is long, or when one
+ * thread took long enough for it (see FC_PAR_BIG). Which way it runs never changes its result:
+ * the kernel computes every element the same way on any chunk, and a reduction's partials
+ * are the chunks' whichever thread computes them. */
+static int measured_threads(const Runner *self, const Step *s, npy_intp n)
 {
     if (n < FC_PAR_MIN || self->nthreads < 2 || fc_parallel_broken) return 0;
     if (n < FC_PAR_BIG) {
@@ -313,7 +314,7 @@ static int elemwise_threads(const Runner *self, const Step *s, npy_intp n)
 
 /* Single-threaded calls of a loop that threads may run measure it (two clock reads on a loop of
  * at least FC_PAR_MIN / 2 elements; none at all with threads=1). */
-static int elemwise_timed(const Runner *self, npy_intp n, int threads)
+static int measured_timed(const Runner *self, npy_intp n, int threads)
 {
     return !threads && self->nthreads >= 2 && n >= FC_PAR_MIN / 2 && n < FC_PAR_BIG;
 }
@@ -332,6 +333,22 @@ static long long fc_now_ns(void)
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+/* A step's cost per element on one thread: `ns` for `items` elements. */
+static void store_ps_per_item(Step *s, long long ns, npy_intp items)
+{
+    if (items <= 0) return;
+    long long ps = ns * 1000LL / items;
+    __atomic_store_n(&s->ps_per_item, ps > 0 ? ps : 1, __ATOMIC_RELAXED);
+}
+
+/* Below FC_PAR_BIG the calling thread of a threaded loop times its own chunks: one thread's
+ * cost per element, without the other threads' wake-up, keeps the choice current. The clock
+ * at a chunk's start, 0 for a chunk not timed. */
+static long long chunk_clock(int timed)
+{
+    return timed && fc_thread_num() == 0 ? fc_now_ns() : 0;
 }
 
 /* Threads take chunks of a loop from a shared counter (dynamic schedule), FC_CHUNKS_PER_THREAD
@@ -384,8 +401,8 @@ static int run_elemwise(Runner *self, Step *s, PyArrayObject **v)
         p[nin + m] = PyArray_DATA(r);
     }
     for (int i = 0; i < nin; i++) p[i] = PyArray_DATA(in_[i]);
-    int threads = elemwise_threads(self, s, n);
-    long long t0 = elemwise_timed(self, n, threads) ? fc_now_ns() : 0;
+    int threads = measured_threads(self, s, n);
+    long long t0 = measured_timed(self, n, threads) ? fc_now_ns() : 0;
     PyThreadState *ts = release_gil(s, n);
     if (fc_flat_ok(nin, in_, scalar, n)) {
         flat_fn f = (flat_fn)s->fn[0];
@@ -396,19 +413,14 @@ static int run_elemwise(Runner *self, Step *s, PyArrayObject **v)
             #pragma omp parallel for schedule(dynamic, 1) num_threads(self->nthreads)
             for (int k = 0; k < K; k++) {
                 const npy_intp lo = fc_chunk_at(n, k, K), hi = fc_chunk_at(n, k + 1, K);
-                /* Below FC_PAR_BIG the calling thread times its own chunks: one thread's cost
-                 * per element, without the other threads' wake-up, keeps the choice current. */
-                if (timed && fc_thread_num() == 0) {
-                    long long t = fc_now_ns();
-                    f(lo, hi, p);
+                const long long t = chunk_clock(timed);
+                f(lo, hi, p);
+                if (t) {
                     busy += fc_now_ns() - t;
                     items += hi - lo;
-                } else f(lo, hi, p);
+                }
             }
-            if (items) {
-                long long ps = busy * 1000LL / items;
-                __atomic_store_n(&s->ps_per_item, ps > 0 ? ps : 1, __ATOMIC_RELAXED);
-            }
+            store_ps_per_item(s, busy, items);
         } else f(0, n, p);
     } else if (n && nd) {
         rows_fn f = (rows_fn)s->fn[1];
@@ -424,14 +436,25 @@ static int run_elemwise(Runner *self, Step *s, PyArrayObject **v)
         } else f(0, rows, shape, st, p);
     }
     if (ts) PyEval_RestoreThread(ts);
-    if (t0) {
-        long long ps = (fc_now_ns() - t0) * 1000LL / n;
-        __atomic_store_n(&s->ps_per_item, ps > 0 ? ps : 1, __ATOMIC_RELAXED);
-    }
+    if (t0) store_ps_per_item(s, fc_now_ns() - t0, n);
     return 0;
 }
 
-static int run_reduce(Runner *self, const Step *s, PyArrayObject **v)
+/* Chunk k of K of a full reduction into its partial (parts, pn), timed when `timed` and run
+ * by the calling thread (chunk_clock): the time adds to *busy, the elements to *items. */
+static void reduce_chunk(red_fn red, npy_intp n, int k, int K, char *const *p, double *parts,
+                         int *pn, int timed, long long *busy, npy_intp *items)
+{
+    const npy_intp lo = fc_chunk_at(n, k, K), hi = fc_chunk_at(n, k + 1, K);
+    const long long t = chunk_clock(timed);
+    red(lo, hi, p, (char *)parts + k * FC_PART, &pn[k]);
+    if (t) {
+        *busy += fc_now_ns() - t;
+        *items += hi - lo;
+    }
+}
+
+static int run_reduce(Runner *self, Step *s, PyArrayObject **v)
 {
     /* ints: scalar flags per input, naxes, axes..., typenum, keep, minmax */
     const int nin = s->nin, nd = s->nd;
@@ -470,22 +493,29 @@ static int run_reduce(Runner *self, const Step *s, PyArrayObject **v)
     int rc = 0, flat = ond == 0 && s->fn[0] && fc_flat_ok(nin, in_, scalar, n);
     PyThreadState *ts = release_gil(s, n);
     if (flat) {
-        /* Full reduction over flat inputs: a vectorized kernel per thread, partials combined. */
+        /* Full reduction over flat inputs: a vectorized kernel per chunk, partials combined. */
         red_fn red = (red_fn)s->fn[0];
         double parts[FC_MAX_THREADS * FC_PART / sizeof(double)];
-        int pn[FC_MAX_THREADS], used = 1, hasnan = 0;
-        if (use_threads(self, n)) {
-            /* One partial per chunk (at most FC_MAX_THREADS), combined in chunk order. */
-            const int K = fc_nchunks(n, self->nthreads);
-            int nt = self->nthreads < FC_MAX_THREADS ? self->nthreads : FC_MAX_THREADS;
+        int pn[FC_MAX_THREADS], hasnan = 0;
+        /* One partial per chunk (at most FC_MAX_THREADS), combined in chunk order. The chunks
+         * depend on n and config.threads only, not on whether threads run them, so a function
+         * gives the same bits on every call (and in a child forked after threads started). */
+        const int K = n >= FC_PAR_MIN && self->nthreads >= 2 ? fc_nchunks(n, self->nthreads) : 1;
+        const int threads = K > 1 && measured_threads(self, s, n);
+        const int timed = K > 1 && n < FC_PAR_BIG;
+        long long busy = 0;
+        npy_intp items = 0;
+        if (threads) {
+            const int nt = self->nthreads < FC_MAX_THREADS ? self->nthreads : FC_MAX_THREADS;
             #pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
             for (int k = 0; k < K; k++)
-                red(fc_chunk_at(n, k, K), fc_chunk_at(n, k + 1, K), p,
-                    (char *)parts + k * FC_PART, &pn[k]);
-            used = K;
-        } else red(0, n, p, parts, &pn[0]);
-        for (int t = 0; t < used; t++) hasnan |= pn[t];
-        ((fin_fn)s->fn[1])((const char *)parts, used, hasnan, rn, out);
+                reduce_chunk(red, n, k, K, p, parts, pn, timed, &busy, &items);
+        } else
+            for (int k = 0; k < K; k++)
+                reduce_chunk(red, n, k, K, p, parts, pn, timed, &busy, &items);
+        store_ps_per_item(s, busy, items);
+        for (int k = 0; k < K; k++) hasnan |= pn[k];
+        ((fin_fn)s->fn[1])((const char *)parts, K, hasnan, rn, out);
     } else {
         fc_strides(nd, nin, in_, st);
         rc = ((gen_fn)s->fn[2])(shape, st, ost, n, on, rn, p, out);
