@@ -456,29 +456,45 @@ import os, numpy as np, fncache as fc
 from fncache import tensor as ft
 def tasks():
     return len(os.listdir("/proc/self/task"))
-x = ft.dvector("x")
-f = fc.function([x], {body})
+x, X, w = ft.dvector("x"), ft.dmatrix("X"), ft.dvector("w")
+f = fc.function({inputs}, {body})
+def args(n):
+    return {args}
 start = tasks()
-f(np.zeros(200_000))         # mid-size, not measured yet: one thread, which measures it
+f(*args(200_000))            # mid-size, not measured yet: one thread, which measures it
 mid = tasks()
-f(np.zeros(600_000))         # long: threads whatever it costs
+f(*args(600_000))            # long: threads whatever it costs
 print(start, mid, tasks())
 """
 
+# The row pass of a least-squares gradient: X.T @ (2 (X @ w - 1)) over n elements of X.
+_LSQ_GRAD = "fc.grad(((ft.dot(X, w) - 1) ** 2).sum(), w)"
+
 
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="counts threads in /proc")
-@pytest.mark.parametrize("body", ["x + 1", "ft.sum(x)", "ft.max(x * 2)"])
-def test_mid_size_loops_run_on_one_thread_until_measured(tmp_path: Path, body: str) -> None:
-    """Between 32768 and 524288 elements an elementwise loop or a full reduction uses threads
-    only once one thread was measured taking >= 50 us for it (a sleeping worker takes tens of
-    us to wake; a sum of 40000 values takes a few): its first call runs on the calling thread
-    alone. A longer loop always uses the threads."""
+@pytest.mark.parametrize(
+    "inputs,body,args",
+    [
+        ("[x]", "x + 1", "(np.zeros(n),)"),
+        ("[x]", "ft.sum(x)", "(np.zeros(n),)"),
+        ("[x]", "ft.max(x * 2)", "(np.zeros(n),)"),
+        ("[X, w]", _LSQ_GRAD, "(np.ones((n // 16, 16)), np.ones(16))"),
+    ],
+    ids=["elementwise", "sum", "max", "rowpass"],
+)
+def test_mid_size_loops_run_on_one_thread_until_measured(
+    tmp_path: Path, inputs: str, body: str, args: str
+) -> None:
+    """Between 32768 and 524288 elements an elementwise loop, a full reduction or a row pass
+    uses threads only once one thread was measured taking >= 50 us for it (a sleeping worker
+    takes tens of us to wake; a sum of 40000 values takes a few): its first call runs on the
+    calling thread alone. A longer loop always uses the threads."""
     import os
     import sys
 
     env = {**os.environ, "FNCACHE_FLAGS": f"compiledir={tmp_path / 'cd'},threads=2"}
     done = subprocess.run(
-        [sys.executable, "-c", _THREAD_COUNT_CHILD.format(body=body)],
+        [sys.executable, "-c", _THREAD_COUNT_CHILD.format(inputs=inputs, body=body, args=args)],
         env=env,
         capture_output=True,
         text=True,
@@ -489,30 +505,34 @@ def test_mid_size_loops_run_on_one_thread_until_measured(tmp_path: Path, body: s
     assert mid == start and end == start + 1
 
 
-_MEASURED_REDUCTION_CHILD = """
+_MEASURED_CHILD = """
 import os, numpy as np, fncache as fc
 from fncache import tensor as ft
-x = ft.dvector("x")
-f = fc.function([x], ft.sum(ft.exp(x) * ft.sin(x)))
-v = np.random.default_rng(0).random(500_000)
+X, w = ft.dmatrix("X"), ft.dvector("w")
+f = fc.function([X, w], {body}, on_unused_input="ignore")
+rng = np.random.default_rng(0)
+args = (rng.random((4000, 125)), rng.random(125))   # 500000 elements
 start = len(os.listdir("/proc/self/task"))
-first = f(v)                 # not measured yet: one thread, which measures it (>= 50 us)
-later = f(v)                 # threads
+first = f(*args)             # not measured yet: one thread, which measures it (>= 50 us)
+later = f(*args)             # threads
 print(len(os.listdir("/proc/self/task")) - start, first.tobytes() == later.tobytes(), flush=True)
 """
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="counts threads in /proc")
-def test_a_reduction_gives_the_same_bits_on_one_thread_and_on_threads(tmp_path: Path) -> None:
-    """A mid-size full reduction first runs on one thread, then (measured as long enough) on
-    threads: it is cut into the same chunks either way, so the partial sums and the result
-    are the same bits on every call."""
+@pytest.mark.parametrize(
+    "body", ["ft.sum(ft.exp(X) * ft.sin(X))", "fc.grad((ft.sin(ft.dot(X, w)) ** 2).sum(), w)"]
+)
+def test_a_sum_gives_the_same_bits_on_one_thread_and_on_threads(tmp_path: Path, body: str) -> None:
+    """A mid-size full reduction or row pass first runs on one thread, then (measured as long
+    enough) on threads: it is cut into the same chunks either way, so the partial sums and the
+    result are the same bits on every call."""
     import os
     import sys
 
     env = {**os.environ, "FNCACHE_FLAGS": f"compiledir={tmp_path / 'cd'},threads=2"}
     done = subprocess.run(
-        [sys.executable, "-c", _MEASURED_REDUCTION_CHILD],
+        [sys.executable, "-c", _MEASURED_CHILD.format(body=body)],
         env=env,
         capture_output=True,
         text=True,

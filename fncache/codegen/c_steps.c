@@ -298,10 +298,10 @@ static int use_threads(const Runner *self, npy_intp n)
     return fc_parallel_ok(n, self->nthreads);
 }
 
-/* An elementwise loop or a full reduction of n elements: threads when it is long, or when one
- * thread took long enough for it (see FC_PAR_BIG). Which way it runs never changes its result:
- * the kernel computes every element the same way on any chunk, and a reduction's partials
- * are the chunks' whichever thread computes them. */
+/* An elementwise loop, a full reduction or a row pass of n elements: threads when it is long,
+ * or when one thread took long enough for it (see FC_PAR_BIG). Which way it runs never changes
+ * its result: the kernel computes every element the same way on any chunk, and the partial
+ * sums of a reduction or row pass are the chunks' whichever thread computes them. */
 static int measured_threads(const Runner *self, const Step *s, npy_intp n)
 {
     if (n < FC_PAR_MIN || self->nthreads < 2 || fc_parallel_broken) return 0;
@@ -770,7 +770,22 @@ static int run_reduced_size(Runner *self, const Step *s, PyArrayObject **v)
  * of X's column count), the chunks' sums are added in order after the loop. */
 #define FC_ROWPASS_MIN_ROWS 64
 
-static int run_rowpass(Runner *self, const Step *s, PyArrayObject **v)
+/* Rows [m k / K, m (k+1) / K) of a row pass into the chunk's own X.T @ g (`part`), timed as
+ * reduce_chunk's are (n elements a row). */
+static void rowpass_chunk(pass_fn f, npy_intp m, npy_intp n, npy_intp rs, npy_intp cs,
+                          char *const *p, char *part, int k, int K, int timed, long long *busy,
+                          npy_intp *items)
+{
+    const npy_intp lo = m * k / K, hi = m * (k + 1) / K;
+    const long long t = chunk_clock(timed);
+    f(lo, hi, n, rs, cs, p, part);
+    if (t) {
+        *busy += fc_now_ns() - t;
+        *items += (hi - lo) * n;
+    }
+}
+
+static int run_rowpass(Runner *self, Step *s, PyArrayObject **v)
 {
     /* ints: index into performs, the outputs' typenums, the outputs' keeps, then per input
      * after X and w: 1 if read as one value. The kernel runs when X is 2-D, w is contiguous
@@ -818,11 +833,25 @@ static int run_rowpass(Runner *self, const Step *s, PyArrayObject **v)
     if (K > FC_MAX_THREADS) K = FC_MAX_THREADS;
     if (K > m / FC_ROWPASS_MIN_ROWS) K = m / FC_ROWPASS_MIN_ROWS;
     char *parts = NULL;
-    if (K > 1 && use_threads(self, m * n) && (parts = PyMem_Malloc(K * (n ? n : 1) * isz))) {
+    /* Chunked as soon as threads may run it, whether they do or (a pass measured as short,
+     * see measured_threads) the calling thread runs the chunks in turn: the same sums, so the
+     * same bits, on every call. */
+    if (K > 1 && m * n >= FC_PAR_MIN && self->nthreads >= 2
+        && (parts = PyMem_Malloc(K * (n ? n : 1) * isz))) {
+        const int threads = measured_threads(self, s, m * n), timed = m * n < FC_PAR_BIG;
+        long long busy = 0;
+        npy_intp items = 0;
         PyThreadState *ts = release_gil(s, m * n);
-        #pragma omp parallel for schedule(dynamic, 1) num_threads(self->nthreads)
-        for (int k = 0; k < (int)K; k++)
-            f(m * k / K, m * (k + 1) / K, n, rs, cs, p, parts + k * n * isz);
+        if (threads) {
+            #pragma omp parallel for schedule(dynamic, 1) num_threads(self->nthreads)
+            for (int k = 0; k < (int)K; k++)
+                rowpass_chunk(f, m, n, rs, cs, p, parts + k * n * isz, k, (int)K, timed, &busy,
+                              &items);
+        } else
+            for (int k = 0; k < (int)K; k++)
+                rowpass_chunk(f, m, n, rs, cs, p, parts + k * n * isz, k, (int)K, timed, &busy,
+                              &items);
+        store_ps_per_item(s, busy, items);
         /* Partial sums added in chunk order: the same result whatever thread ran a chunk. */
         if (isz == 8) {
             double *o = (double *)gw, *q = (double *)parts;
