@@ -454,9 +454,10 @@ def test_one_and_two_threads_give_the_same_bits(n: int, dtype: str) -> None:
 _THREAD_COUNT_CHILD = """
 import os, numpy as np, fncache as fc
 from fncache import tensor as ft
+from fncache.tensor.signal import pool
 def tasks():
     return len(os.listdir("/proc/self/task"))
-x, X, w = ft.dvector("x"), ft.dmatrix("X"), ft.dvector("w")
+x, X, w, T = ft.dvector("x"), ft.dmatrix("X"), ft.dvector("w"), ft.dtensor3("T")
 f = fc.function({inputs}, {body})
 def args(n):
     return {args}
@@ -479,14 +480,15 @@ _LSQ_GRAD = "fc.grad(((ft.dot(X, w) - 1) ** 2).sum(), w)"
         ("[x]", "ft.sum(x)", "(np.zeros(n),)"),
         ("[x]", "ft.max(x * 2)", "(np.zeros(n),)"),
         ("[X, w]", _LSQ_GRAD, "(np.ones((n // 16, 16)), np.ones(16))"),
+        ("[T]", "pool.pool_2d(T, (2, 2))", "(np.zeros((n // 64, 8, 8)),)"),
     ],
-    ids=["elementwise", "sum", "max", "rowpass"],
+    ids=["elementwise", "sum", "max", "rowpass", "pool"],
 )
 def test_mid_size_loops_run_on_one_thread_until_measured(
     tmp_path: Path, inputs: str, body: str, args: str
 ) -> None:
-    """Between 32768 and 524288 elements an elementwise loop, a full reduction or a row pass
-    uses threads only once one thread was measured taking >= 50 us for it (a sleeping worker
+    """Between 32768 and 524288 elements an elementwise loop, a full reduction, a row pass or a
+    pooling step (its reads and writes) uses threads only once one thread was measured taking >= 50 us for it (a sleeping worker
     takes tens of us to wake; a sum of 40000 values takes a few): its first call runs on the
     calling thread alone. A longer loop always uses the threads."""
     import os

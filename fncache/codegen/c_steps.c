@@ -298,8 +298,8 @@ static int use_threads(const Runner *self, npy_intp n)
     return fc_parallel_ok(n, self->nthreads);
 }
 
-/* An elementwise loop, a full reduction or a row pass of n elements: threads when it is long,
- * or when one thread took long enough for it (see FC_PAR_BIG). Which way it runs never changes
+/* An elementwise loop, a full reduction, a row pass or a pooling step of n elements: threads
+ * when it is long, or when one thread took long enough for it (see FC_PAR_BIG). Which way it runs never changes
  * its result: the kernel computes every element the same way on any chunk, and the partial
  * sums of a reduction or row pass are the chunks' whichever thread computes them. */
 static int measured_threads(const Runner *self, const Step *s, npy_intp n)
@@ -325,6 +325,15 @@ static int fc_thread_num(void)
     return omp_get_thread_num();
 #else
     return 0;
+#endif
+}
+
+static int fc_team_size(void)
+{
+#ifdef _OPENMP
+    return omp_get_num_threads();
+#else
+    return 1;
 #endif
 }
 
@@ -2182,7 +2191,7 @@ static int pool_fused(npy_intp ws, npy_intp st, int grad)
 
 typedef void (*pool_fn)(const PoolGeom *g, npy_intp b, char *const *p, char *o);
 
-static int run_pool(Runner *self, const Step *s, PyArrayObject **v)
+static int run_pool(Runner *self, Step *s, PyArrayObject **v)
 {
     /* ints: index into performs, the output typenum, the op (pool.POOL_OPS: 0 Pool,
      * 1 MaxPoolGrad, 2 AveragePoolGrad, 3 MaxPoolGradGrad), the mode (pool.MODES), ws, stride
@@ -2255,14 +2264,31 @@ static int run_pool(Runner *self, const Step *s, PyArrayObject **v)
         char *po = PyArray_DATA(out);
         /* each plane's reads and writes: the work the choice of threads weighs */
         const npy_intp n = planes * (g.r.in * g.c.in + g.r.n * g.c.n);
-        const int threads = planes > 1 && use_threads(self, n);
+        const int threads = planes > 1 && measured_threads(self, s, n);
+        const int timed = threads && n < FC_PAR_BIG;
+        const long long t0 = planes > 1 && measured_timed(self, n, threads) ? fc_now_ns() : 0;
+        long long busy = 0;
+        npy_intp timed_planes = 0;
         PyThreadState *ts = release_gil(s, n);
         if (threads) {
-            #pragma omp parallel for schedule(static) num_threads(self->nthreads)
-            for (npy_intp b = 0; b < planes; b++) f(&g, b, p, po);
+            /* An equal run of planes per thread; the calling thread times its whole run (a plane
+             * can be shorter than two clock reads). */
+            #pragma omp parallel num_threads(self->nthreads)
+            {
+                const int nt = fc_team_size(), me = fc_thread_num();
+                const npy_intp lo = planes * me / nt, hi = planes * (me + 1) / nt;
+                const long long c = chunk_clock(timed);
+                for (npy_intp b = lo; b < hi; b++) f(&g, b, p, po);
+                if (c) {
+                    busy = fc_now_ns() - c;
+                    timed_planes = hi - lo;
+                }
+            }
+            store_ps_per_item(s, busy, timed_planes * (n / planes));
         } else
             for (npy_intp b = 0; b < planes; b++) f(&g, b, p, po);
         if (ts) PyEval_RestoreThread(ts);
+        if (t0) store_ps_per_item(s, fc_now_ns() - t0, n);
     }
     free(bounds);
     for (int k = 0; k < 3; k++) Py_XDECREF(a[k]);
