@@ -299,9 +299,10 @@ static int use_threads(const Runner *self, npy_intp n)
 }
 
 /* An elementwise loop, a full reduction, a row pass or a pooling step of n elements: threads
- * when it is long, or when one thread took long enough for it (see FC_PAR_BIG). Which way it runs never changes
- * its result: the kernel computes every element the same way on any chunk, and the partial
- * sums of a reduction or row pass are the chunks' whichever thread computes them. */
+ * when it is long, or when one thread took long enough for it (see FC_PAR_BIG). Which way it
+ * runs never changes its result: the kernel computes every element the same way on any chunk,
+ * and the partial sums of a reduction or row pass are the chunks' whichever thread computes
+ * them. */
 static int measured_threads(const Runner *self, const Step *s, npy_intp n)
 {
     if (n < FC_PAR_MIN || self->nthreads < 2 || fc_parallel_broken) return 0;
