@@ -279,6 +279,44 @@ def test_fork_after_threaded_loops_does_not_hang(tmp_path: Path) -> None:
     assert done.returncode == 0 and "ok" in done.stdout, done.stderr[-2000:]
 
 
+_WAIT_POLICY_CHILD = """
+import os, numpy as np, fncache as fc
+from fncache import tensor as ft
+x = ft.dvector("x")
+with fc.config.change_flags(threads=2):
+    f = fc.function([x], ft.sum(ft.exp(x)))
+f(np.zeros(1_000_000))
+print(os.environ.get("OMP_WAIT_POLICY"), flush=True)
+"""
+
+
+@pytest.mark.parametrize("user", [None, "active"])
+def test_loop_threads_sleep_between_loops_unless_the_user_sets_a_policy(
+    tmp_path: Path, user: str | None
+) -> None:
+    """The run-time's OpenMP threads get the passive wait policy (libgomp spins no pause after
+    a loop): spinning threads keep a core from numpy's BLAS threads and, on a loaded machine,
+    wait out whole time slices for a thread that is not running. The environment is restored
+    after libgomp read it, and a policy the user sets is kept. libgomp prints what it read with
+    OMP_DISPLAY_ENV=verbose."""
+    import os
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
+    env.update(OMP_DISPLAY_ENV="verbose", FNCACHE_FLAGS=f"compiledir={tmp_path / 'cd'}")
+    if user:
+        env["OMP_WAIT_POLICY"] = user
+    done = subprocess.run(
+        [sys.executable, "-c", _WAIT_POLICY_CHILD], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    spins = re.findall(r"GOMP_SPINCOUNT = '(\d+)'", done.stderr)
+    if not spins:
+        pytest.skip("the OpenMP run-time is not libgomp (no GOMP_SPINCOUNT shown)")
+    assert (int(spins[0]) == 0) == (user is None), done.stderr
+    assert done.stdout.split() == [str(user)]
+
+
 def test_a_runtime_built_from_other_sources_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     """A checkout whose run-time sources changed after the build (pull without reinstall) gets
     an ImportError naming the reinstall command, not kernels run by an older run-time."""
@@ -416,33 +454,94 @@ def test_one_and_two_threads_give_the_same_bits(n: int, dtype: str) -> None:
 _THREAD_COUNT_CHILD = """
 import os, numpy as np, fncache as fc
 from fncache import tensor as ft
+from fncache.tensor.signal import pool
 def tasks():
     return len(os.listdir("/proc/self/task"))
-x = ft.dvector("x")
-f = fc.function([x], x + 1)
+x, X, w, T = ft.dvector("x"), ft.dmatrix("X"), ft.dvector("w"), ft.dtensor3("T")
+f = fc.function({inputs}, {body})
+def args(n):
+    return {args}
 start = tasks()
-f(np.zeros(200_000))         # mid-size, not measured yet: one thread, which measures it
+f(*args(200_000))            # mid-size, not measured yet: one thread, which measures it
 mid = tasks()
-f(np.zeros(600_000))         # long: threads whatever it costs
+f(*args(600_000))            # long: threads whatever it costs
 print(start, mid, tasks())
 """
 
+# The row pass of a least-squares gradient: X.T @ (2 (X @ w - 1)) over n elements of X.
+_LSQ_GRAD = "fc.grad(((ft.dot(X, w) - 1) ** 2).sum(), w)"
+
 
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="counts threads in /proc")
-def test_mid_size_loops_run_on_one_thread_until_measured(tmp_path: Path) -> None:
-    """Between 32768 and 524288 elements an elementwise loop uses threads only once one thread
-    was measured taking >= 50 us for it (a sleeping worker takes tens of us to wake): its first
-    call runs on the calling thread alone. A longer loop always uses the threads."""
+@pytest.mark.parametrize(
+    "inputs,body,args",
+    [
+        ("[x]", "x + 1", "(np.zeros(n),)"),
+        ("[x]", "ft.sum(x)", "(np.zeros(n),)"),
+        ("[x]", "ft.max(x * 2)", "(np.zeros(n),)"),
+        ("[X, w]", _LSQ_GRAD, "(np.ones((n // 16, 16)), np.ones(16))"),
+        ("[T]", "pool.pool_2d(T, (2, 2))", "(np.zeros((n // 64, 8, 8)),)"),
+    ],
+    ids=["elementwise", "sum", "max", "rowpass", "pool"],
+)
+def test_mid_size_loops_run_on_one_thread_until_measured(
+    tmp_path: Path, inputs: str, body: str, args: str
+) -> None:
+    """Between 32768 and 524288 elements an elementwise loop, a full reduction, a row pass or a
+    pooling step (its reads and writes) uses threads only once one thread was measured taking >= 50 us for it (a sleeping worker
+    takes tens of us to wake; a sum of 40000 values takes a few): its first call runs on the
+    calling thread alone. A longer loop always uses the threads."""
     import os
     import sys
 
     env = {**os.environ, "FNCACHE_FLAGS": f"compiledir={tmp_path / 'cd'},threads=2"}
     done = subprocess.run(
-        [sys.executable, "-c", _THREAD_COUNT_CHILD], env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", _THREAD_COUNT_CHILD.format(inputs=inputs, body=body, args=args)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     start, mid, end = map(int, done.stdout.split())
     assert mid == start and end == start + 1
+
+
+_MEASURED_CHILD = """
+import os, numpy as np, fncache as fc
+from fncache import tensor as ft
+X, w = ft.dmatrix("X"), ft.dvector("w")
+f = fc.function([X, w], {body}, on_unused_input="ignore")
+rng = np.random.default_rng(0)
+args = (rng.random((4000, 125)), rng.random(125))   # 500000 elements
+start = len(os.listdir("/proc/self/task"))
+first = f(*args)             # not measured yet: one thread, which measures it (>= 50 us)
+later = f(*args)             # threads
+print(len(os.listdir("/proc/self/task")) - start, first.tobytes() == later.tobytes(), flush=True)
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="counts threads in /proc")
+@pytest.mark.parametrize(
+    "body", ["ft.sum(ft.exp(X) * ft.sin(X))", "fc.grad((ft.sin(ft.dot(X, w)) ** 2).sum(), w)"]
+)
+def test_a_sum_gives_the_same_bits_on_one_thread_and_on_threads(tmp_path: Path, body: str) -> None:
+    """A mid-size full reduction or row pass first runs on one thread, then (measured as long
+    enough) on threads: it is cut into the same chunks either way, so the partial sums and the
+    result are the same bits on every call."""
+    import os
+    import sys
+
+    env = {**os.environ, "FNCACHE_FLAGS": f"compiledir={tmp_path / 'cd'},threads=2"}
+    done = subprocess.run(
+        [sys.executable, "-c", _MEASURED_CHILD.format(body=body)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["1", "True"]
 
 
 def test_dropped_outputs_are_refilled_when_allow_gc_is_off() -> None:

@@ -75,6 +75,32 @@ def runtime_source_hash(folder: Path) -> str | None:
     return h.hexdigest()[:16]
 
 
+#: The wait policy the run-time's OpenMP threads get unless the user sets one (OMP_WAIT_POLICY
+#: or GOMP_SPINCOUNT). libgomp's default spins each thread that finishes a loop (300000 pauses,
+#: milliseconds) before it sleeps: between two calls that keeps a core busy that numpy's BLAS
+#: threads and the caller need, and on a loaded machine a thread spinning for a thread that is
+#: not running waits out whole time slices (a 100000-row `dot` then `sum` took 8 ms instead of
+#: 0.2 ms on 2 busy cores). Passive threads sleep at once; waking one costs tens of
+#: microseconds, which the loop-size thresholds of the run-time (c_runtime.h) account for.
+WAIT_POLICY = "passive"
+
+
+def _import_runtime() -> Any:
+    """Import the compiled run-time, its libgomp reading the wait policy (WAIT_POLICY) from the
+    environment as it loads; the environment is then restored, so child processes and other
+    libraries see the user's. Without effect when libgomp was loaded before (by another module):
+    it read its settings then."""
+    mine = "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ
+    if mine:
+        os.environ["OMP_WAIT_POLICY"] = WAIT_POLICY
+    try:
+        from . import _c_runtime
+    finally:
+        if mine:
+            os.environ.pop("OMP_WAIT_POLICY", None)
+    return _c_runtime
+
+
 def runtime() -> Any:
     """fncache's compiled run-time (built when fncache is installed), checked against its
     sources: a checkout edited but not rebuilt would otherwise run kernels the old way."""
@@ -82,7 +108,7 @@ def runtime() -> Any:
     if _runtime is not None:
         return _runtime
     try:
-        from . import _c_runtime
+        _c_runtime = _import_runtime()
     except ImportError as e:
         raise ImportError(
             f"fncache's compiled run-time (fncache.codegen._c_runtime) is not built: {e}; {_REINSTALL}"

@@ -26,10 +26,11 @@
 
 /* Loops shorter than this run on one thread (thread start-up costs more than it saves). */
 #define FC_PAR_MIN 32768
-/* Elementwise loops between FC_PAR_MIN and FC_PAR_BIG elements use threads only when one
- * thread took at least FC_PAR_MIN_NS for them (measured on the step's single-threaded calls):
- * a worker asleep since the last call takes tens of microseconds to wake (~30 us on a VM), more
- * than a cheap loop of that size lasts, while an exp/sin loop gains already at FC_PAR_MIN. */
+/* Elementwise loops, full reductions, row passes and pooling steps between FC_PAR_MIN and
+ * FC_PAR_BIG elements use threads only when one thread took at least FC_PAR_MIN_NS for them
+ * (measured on the step's single-threaded calls): a worker asleep since the last call takes
+ * tens of microseconds to wake (~30 us on a VM), more than a cheap loop of that size lasts (a
+ * sum of FC_PAR_MIN values: ~5 us), while an exp/sin loop gains already at FC_PAR_MIN. */
 #define FC_PAR_BIG 524288
 #define FC_PAR_MIN_NS 50000
 /* Bytes per per-thread partial result of a full reduction (kernels use the same stride). */
@@ -69,7 +70,7 @@ typedef int (*gen_fn)(const npy_intp *shape, const npy_intp *st, const npy_intp 
 
 typedef struct {
     int kind, nin, nout, nd, nints, ndying, errcheck;
-    long long ps_per_item;    /* elementwise: picoseconds per element on one thread, 0: unknown */
+    long long ps_per_item;    /* loops, reductions, row passes: ps per element, 0: unknown */
     int *in, *out, *dying, *ints;
     void *fn[3];
     const char *name, *msg;   /* borrowed from the program tuple, which the Runner holds */

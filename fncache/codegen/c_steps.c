@@ -310,10 +310,12 @@ static int use_threads(const Runner *self, npy_intp n)
     return fc_parallel_ok(n, self->nthreads);
 }
 
-/* An elementwise loop of n elements: threads when it is long, or when one thread took long
- * enough for it (see FC_PAR_BIG). Which way it runs never changes its result: the kernel
- * computes every element the same way on any chunk. */
-static int elemwise_threads(const Runner *self, const Step *s, npy_intp n)
+/* An elementwise loop, a full reduction, a row pass or a pooling step of n elements: threads
+ * when it is long, or when one thread took long enough for it (see FC_PAR_BIG). Which way it
+ * runs never changes its result: the kernel computes every element the same way on any chunk,
+ * and the partial sums of a reduction or row pass are the chunks' whichever thread computes
+ * them. */
+static int measured_threads(const Runner *self, const Step *s, npy_intp n)
 {
     if (n < FC_PAR_MIN || self->nthreads < 2 || fc_parallel_broken) return 0;
     if (n < FC_PAR_BIG) {
@@ -325,7 +327,7 @@ static int elemwise_threads(const Runner *self, const Step *s, npy_intp n)
 
 /* Single-threaded calls of a loop that threads may run measure it (two clock reads on a loop of
  * at least FC_PAR_MIN / 2 elements; none at all with threads=1). */
-static int elemwise_timed(const Runner *self, npy_intp n, int threads)
+static int measured_timed(const Runner *self, npy_intp n, int threads)
 {
     return !threads && self->nthreads >= 2 && n >= FC_PAR_MIN / 2 && n < FC_PAR_BIG;
 }
@@ -339,11 +341,36 @@ static int fc_thread_num(void)
 #endif
 }
 
+static int fc_team_size(void)
+{
+#ifdef _OPENMP
+    return omp_get_num_threads();
+#else
+    return 1;
+#endif
+}
+
 static long long fc_now_ns(void)
 {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+/* A step's cost per element on one thread: `ns` for `items` elements. */
+static void store_ps_per_item(Step *s, long long ns, npy_intp items)
+{
+    if (items <= 0) return;
+    long long ps = ns * 1000LL / items;
+    __atomic_store_n(&s->ps_per_item, ps > 0 ? ps : 1, __ATOMIC_RELAXED);
+}
+
+/* Below FC_PAR_BIG the calling thread of a threaded loop times its own chunks: one thread's
+ * cost per element, without the other threads' wake-up, keeps the choice current. The clock
+ * at a chunk's start, 0 for a chunk not timed. */
+static long long chunk_clock(int timed)
+{
+    return timed && fc_thread_num() == 0 ? fc_now_ns() : 0;
 }
 
 /* Threads take chunks of a loop from a shared counter (dynamic schedule), FC_CHUNKS_PER_THREAD
@@ -396,8 +423,8 @@ static int run_elemwise(Runner *self, Step *s, PyArrayObject **v)
         p[nin + m] = PyArray_DATA(r);
     }
     for (int i = 0; i < nin; i++) p[i] = PyArray_DATA(in_[i]);
-    int threads = elemwise_threads(self, s, n);
-    long long t0 = elemwise_timed(self, n, threads) ? fc_now_ns() : 0;
+    int threads = measured_threads(self, s, n);
+    long long t0 = measured_timed(self, n, threads) ? fc_now_ns() : 0;
     PyThreadState *ts = release_gil(s, n);
     if (fc_flat_ok(nin, in_, scalar, n)) {
         flat_fn f = (flat_fn)s->fn[0];
@@ -408,19 +435,14 @@ static int run_elemwise(Runner *self, Step *s, PyArrayObject **v)
             #pragma omp parallel for schedule(dynamic, 1) num_threads(self->nthreads)
             for (int k = 0; k < K; k++) {
                 const npy_intp lo = fc_chunk_at(n, k, K), hi = fc_chunk_at(n, k + 1, K);
-                /* Below FC_PAR_BIG the calling thread times its own chunks: one thread's cost
-                 * per element, without the other threads' wake-up, keeps the choice current. */
-                if (timed && fc_thread_num() == 0) {
-                    long long t = fc_now_ns();
-                    f(lo, hi, p);
+                const long long t = chunk_clock(timed);
+                f(lo, hi, p);
+                if (t) {
                     busy += fc_now_ns() - t;
                     items += hi - lo;
-                } else f(lo, hi, p);
+                }
             }
-            if (items) {
-                long long ps = busy * 1000LL / items;
-                __atomic_store_n(&s->ps_per_item, ps > 0 ? ps : 1, __ATOMIC_RELAXED);
-            }
+            store_ps_per_item(s, busy, items);
         } else f(0, n, p);
     } else if (n && nd) {
         rows_fn f = (rows_fn)s->fn[1];
@@ -436,14 +458,25 @@ static int run_elemwise(Runner *self, Step *s, PyArrayObject **v)
         } else f(0, rows, shape, st, p);
     }
     if (ts) PyEval_RestoreThread(ts);
-    if (t0) {
-        long long ps = (fc_now_ns() - t0) * 1000LL / n;
-        __atomic_store_n(&s->ps_per_item, ps > 0 ? ps : 1, __ATOMIC_RELAXED);
-    }
+    if (t0) store_ps_per_item(s, fc_now_ns() - t0, n);
     return 0;
 }
 
-static int run_reduce(Runner *self, const Step *s, PyArrayObject **v)
+/* Chunk k of K of a full reduction into its partial (parts, pn), timed when `timed` and run
+ * by the calling thread (chunk_clock): the time adds to *busy, the elements to *items. */
+static void reduce_chunk(red_fn red, npy_intp n, int k, int K, char *const *p, double *parts,
+                         int *pn, int timed, long long *busy, npy_intp *items)
+{
+    const npy_intp lo = fc_chunk_at(n, k, K), hi = fc_chunk_at(n, k + 1, K);
+    const long long t = chunk_clock(timed);
+    red(lo, hi, p, (char *)parts + k * FC_PART, &pn[k]);
+    if (t) {
+        *busy += fc_now_ns() - t;
+        *items += hi - lo;
+    }
+}
+
+static int run_reduce(Runner *self, Step *s, PyArrayObject **v)
 {
     /* ints: scalar flags per input, naxes, axes..., typenum, keep, minmax */
     const int nin = s->nin, nd = s->nd;
@@ -482,22 +515,29 @@ static int run_reduce(Runner *self, const Step *s, PyArrayObject **v)
     int rc = 0, flat = ond == 0 && s->fn[0] && fc_flat_ok(nin, in_, scalar, n);
     PyThreadState *ts = release_gil(s, n);
     if (flat) {
-        /* Full reduction over flat inputs: a vectorized kernel per thread, partials combined. */
+        /* Full reduction over flat inputs: a vectorized kernel per chunk, partials combined. */
         red_fn red = (red_fn)s->fn[0];
         double parts[FC_MAX_THREADS * FC_PART / sizeof(double)];
-        int pn[FC_MAX_THREADS], used = 1, hasnan = 0;
-        if (use_threads(self, n)) {
-            /* One partial per chunk (at most FC_MAX_THREADS), combined in chunk order. */
-            const int K = fc_nchunks(n, self->nthreads);
-            int nt = self->nthreads < FC_MAX_THREADS ? self->nthreads : FC_MAX_THREADS;
+        int pn[FC_MAX_THREADS], hasnan = 0;
+        /* One partial per chunk (at most FC_MAX_THREADS), combined in chunk order. The chunks
+         * depend on n and config.threads only, not on whether threads run them, so a function
+         * gives the same bits on every call (and in a child forked after threads started). */
+        const int K = n >= FC_PAR_MIN && self->nthreads >= 2 ? fc_nchunks(n, self->nthreads) : 1;
+        const int threads = K > 1 && measured_threads(self, s, n);
+        const int timed = K > 1 && n < FC_PAR_BIG;
+        long long busy = 0;
+        npy_intp items = 0;
+        if (threads) {
+            const int nt = self->nthreads < FC_MAX_THREADS ? self->nthreads : FC_MAX_THREADS;
             #pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
             for (int k = 0; k < K; k++)
-                red(fc_chunk_at(n, k, K), fc_chunk_at(n, k + 1, K), p,
-                    (char *)parts + k * FC_PART, &pn[k]);
-            used = K;
-        } else red(0, n, p, parts, &pn[0]);
-        for (int t = 0; t < used; t++) hasnan |= pn[t];
-        ((fin_fn)s->fn[1])((const char *)parts, used, hasnan, rn, out);
+                reduce_chunk(red, n, k, K, p, parts, pn, timed, &busy, &items);
+        } else
+            for (int k = 0; k < K; k++)
+                reduce_chunk(red, n, k, K, p, parts, pn, timed, &busy, &items);
+        store_ps_per_item(s, busy, items);
+        for (int k = 0; k < K; k++) hasnan |= pn[k];
+        ((fin_fn)s->fn[1])((const char *)parts, K, hasnan, rn, out);
     } else {
         fc_strides(nd, nin, in_, st);
         rc = ((gen_fn)s->fn[2])(shape, st, ost, n, on, rn, p, out);
@@ -764,7 +804,22 @@ static int run_reduced_size(Runner *self, const Step *s, PyArrayObject **v)
  * of X's column count), the chunks' sums are added in order after the loop. */
 #define FC_ROWPASS_MIN_ROWS 64
 
-static int run_rowpass(Runner *self, const Step *s, PyArrayObject **v)
+/* Rows [m k / K, m (k+1) / K) of a row pass into the chunk's own X.T @ g (`part`), timed as
+ * reduce_chunk's are (n elements a row). */
+static void rowpass_chunk(pass_fn f, npy_intp m, npy_intp n, npy_intp rs, npy_intp cs,
+                          char *const *p, char *part, int k, int K, int timed, long long *busy,
+                          npy_intp *items)
+{
+    const npy_intp lo = m * k / K, hi = m * (k + 1) / K;
+    const long long t = chunk_clock(timed);
+    f(lo, hi, n, rs, cs, p, part);
+    if (t) {
+        *busy += fc_now_ns() - t;
+        *items += (hi - lo) * n;
+    }
+}
+
+static int run_rowpass(Runner *self, Step *s, PyArrayObject **v)
 {
     /* ints: index into performs, the outputs' typenums, the outputs' keeps, then per input
      * after X and w: 1 if read as one value. The kernel runs when X is 2-D, w is contiguous
@@ -812,11 +867,25 @@ static int run_rowpass(Runner *self, const Step *s, PyArrayObject **v)
     if (K > FC_MAX_THREADS) K = FC_MAX_THREADS;
     if (K > m / FC_ROWPASS_MIN_ROWS) K = m / FC_ROWPASS_MIN_ROWS;
     char *parts = NULL;
-    if (K > 1 && use_threads(self, m * n) && (parts = PyMem_Malloc(K * (n ? n : 1) * isz))) {
+    /* Chunked as soon as threads may run it, whether they do or (a pass measured as short,
+     * see measured_threads) the calling thread runs the chunks in turn: the same sums, so the
+     * same bits, on every call. */
+    if (K > 1 && m * n >= FC_PAR_MIN && self->nthreads >= 2
+        && (parts = PyMem_Malloc(K * (n ? n : 1) * isz))) {
+        const int threads = measured_threads(self, s, m * n), timed = m * n < FC_PAR_BIG;
+        long long busy = 0;
+        npy_intp items = 0;
         PyThreadState *ts = release_gil(s, m * n);
-        #pragma omp parallel for schedule(dynamic, 1) num_threads(self->nthreads)
-        for (int k = 0; k < (int)K; k++)
-            f(m * k / K, m * (k + 1) / K, n, rs, cs, p, parts + k * n * isz);
+        if (threads) {
+            #pragma omp parallel for schedule(dynamic, 1) num_threads(self->nthreads)
+            for (int k = 0; k < (int)K; k++)
+                rowpass_chunk(f, m, n, rs, cs, p, parts + k * n * isz, k, (int)K, timed, &busy,
+                              &items);
+        } else
+            for (int k = 0; k < (int)K; k++)
+                rowpass_chunk(f, m, n, rs, cs, p, parts + k * n * isz, k, (int)K, timed, &busy,
+                              &items);
+        store_ps_per_item(s, busy, items);
         /* Partial sums added in chunk order: the same result whatever thread ran a chunk. */
         if (isz == 8) {
             double *o = (double *)gw, *q = (double *)parts;
@@ -2147,7 +2216,7 @@ static int pool_fused(npy_intp ws, npy_intp st, int grad)
 
 typedef void (*pool_fn)(const PoolGeom *g, npy_intp b, char *const *p, char *o);
 
-static int run_pool(Runner *self, const Step *s, PyArrayObject **v)
+static int run_pool(Runner *self, Step *s, PyArrayObject **v)
 {
     /* ints: index into performs, the output typenum, the op (pool.POOL_OPS: 0 Pool,
      * 1 MaxPoolGrad, 2 AveragePoolGrad, 3 MaxPoolGradGrad), the mode (pool.MODES), ws, stride
@@ -2220,14 +2289,31 @@ static int run_pool(Runner *self, const Step *s, PyArrayObject **v)
         char *po = PyArray_DATA(out);
         /* each plane's reads and writes: the work the choice of threads weighs */
         const npy_intp n = planes * (g.r.in * g.c.in + g.r.n * g.c.n);
-        const int threads = planes > 1 && use_threads(self, n);
+        const int threads = planes > 1 && measured_threads(self, s, n);
+        const int timed = threads && n < FC_PAR_BIG;
+        const long long t0 = planes > 1 && measured_timed(self, n, threads) ? fc_now_ns() : 0;
+        long long busy = 0;
+        npy_intp timed_planes = 0;
         PyThreadState *ts = release_gil(s, n);
         if (threads) {
-            #pragma omp parallel for schedule(static) num_threads(self->nthreads)
-            for (npy_intp b = 0; b < planes; b++) f(&g, b, p, po);
+            /* An equal run of planes per thread; the calling thread times its whole run (a plane
+             * can be shorter than two clock reads). */
+            #pragma omp parallel num_threads(self->nthreads)
+            {
+                const int nt = fc_team_size(), me = fc_thread_num();
+                const npy_intp lo = planes * me / nt, hi = planes * (me + 1) / nt;
+                const long long c = chunk_clock(timed);
+                for (npy_intp b = lo; b < hi; b++) f(&g, b, p, po);
+                if (c) {
+                    busy = fc_now_ns() - c;
+                    timed_planes = hi - lo;
+                }
+            }
+            store_ps_per_item(s, busy, timed_planes * (n / planes));
         } else
             for (npy_intp b = 0; b < planes; b++) f(&g, b, p, po);
         if (ts) PyEval_RestoreThread(ts);
+        if (t0) store_ps_per_item(s, fc_now_ns() - t0, n);
     }
     free(bounds);
     for (int k = 0; k < 3; k++) Py_XDECREF(a[k]);
