@@ -405,3 +405,45 @@ def test_unlock_never_deletes_through_a_linked_lock_shard(cd, tmp_path):
     os.mkfifo(real / f"{'cd' * 32}.holder")
     cd.unlock(force=True)  # neither deletes through the link nor blocks on the FIFO
     assert all(f.exists() for f in files)
+
+
+# -- descriptors: a process that loads many kernel libraries ----------------------------------
+
+MANY_LIBRARIES = """
+import os, sys
+import numpy as np
+import fncache as fc, fncache.tensor as ft
+fc.config.compiledir = sys.argv[1]
+x = ft.dvector("x")
+def fds():
+    return len(os.listdir("/proc/self/fd"))
+fc.function([x], x + 0.5)(np.zeros(1))
+before = fds()
+def chain(v, k):  # k + 1 nodes: every k makes another loop, so another library
+    for i in range(k + 1):
+        v = ft.sin(v) if i % 2 else ft.cos(v)
+    return v
+fs = [fc.function([x], chain(x, k)) for k in range(40)]
+# each library computes its own function: none is taken for another one loaded before it
+v = np.array([0.3])
+for k, f in enumerate(fs):
+    want = v
+    for i in range(k + 1):
+        want = np.sin(want) if i % 2 else np.cos(want)
+    np.testing.assert_allclose(f(v), want, rtol=1e-14)
+print(fds() - before, len({f.cache_key for f in fs}))
+"""
+
+
+def test_loading_many_kernel_libraries_holds_no_descriptor_per_library(tmp_path):
+    # a long-running process (a notebook, a test session) loads thousands: one descriptor each
+    # would run into the usual limit of 1024 open files
+    r = subprocess.run(
+        [sys.executable, "-c", MANY_LIBRARIES, str(tmp_path / "cd")],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert r.returncode == 0, r.stderr[-2000:]
+    grew, functions = map(int, r.stdout.split()[-2:])
+    assert functions == 40 and grew < 5, r.stdout

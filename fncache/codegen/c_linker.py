@@ -61,7 +61,6 @@ _REINSTALL = (
 )
 
 _loaded: dict[str, Any] = {}
-_library_fds: list[int] = []
 
 
 def runtime_source_hash(folder: Path) -> str | None:
@@ -358,12 +357,13 @@ def load_library(data: bytes, name: str, sha256: str) -> Any:
 
 def _load_bytes(data: bytes, name: str) -> Any:
     if not hasattr(os, "memfd_create"):  # no memory files here: a file in a private directory
-        import tempfile
-
-        with tempfile.TemporaryDirectory(prefix="fncache-lib-") as d:
+        d = _private_dir()
+        try:
             path = Path(d) / name
             path.write_bytes(data)
             return runtime().load(str(path))
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
     fd = os.memfd_create(name, os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
     try:
         write_all(fd, data)
@@ -372,15 +372,39 @@ def _load_bytes(data: bytes, name: str) -> Any:
             fcntl.F_ADD_SEALS,
             fcntl.F_SEAL_WRITE | fcntl.F_SEAL_GROW | fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_SEAL,
         )
-        lib = runtime().load(f"/proc/self/fd/{fd}")
+        # The dynamic loader knows a library by the name it was opened with, and would answer
+        # a later library opened as /proc/self/fd/N (a reused number) with this one: each is
+        # opened by a name of its own, a link to the memory file in a new directory only this
+        # process can write. Once loaded, the mapping keeps the memory file; the descriptor,
+        # the link and the directory go (a descriptor per library would reach the usual limit
+        # of 1024 open files in a process that loads many).
+        d = _private_dir()
+        try:
+            link = os.path.join(d, name)
+            os.symlink(f"/proc/self/fd/{fd}", link)
+            return runtime().load(link)
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
     except OSError as e:
-        os.close(fd)
         raise OSError(e.errno, f"cannot load kernel library {name}: {e}") from None
-    # The descriptor stays open as long as the library (never unloaded): the dynamic loader
-    # knows a library by the name it was opened with, and would take a later library opened
-    # through a reused descriptor number for this one.
-    _library_fds.append(fd)
-    return lib
+    finally:
+        os.close(fd)
+
+
+def _private_dir() -> str:
+    """A new directory only this user can write: made with mode 0700 by a mkdir that fails
+    where the name exists (never one somebody else made), under $TMPDIR or /tmp. Written here
+    rather than with ``tempfile``, whose import (with ``random``) would cost every fresh process
+    a millisecond on its first cache hit."""
+    base = os.environ.get("TMPDIR") or "/tmp"
+    for _ in range(100):
+        d = os.path.join(base, f"fncache-load-{os.getpid()}-{os.urandom(8).hex()}")
+        try:
+            os.mkdir(d, 0o700)
+            return d
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no new directory could be made under {base}")
 
 
 def load_module(

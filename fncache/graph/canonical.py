@@ -36,11 +36,9 @@ import logging
 import os
 import site
 import sys
-import sysconfig
 import threading
 import types
 import weakref
-from importlib import metadata
 from typing import Any
 
 import numpy as np
@@ -420,6 +418,8 @@ def _installation_roots() -> tuple[str, ...]:
     separator)."""
     global _roots
     if _roots is None:
+        import sysconfig  # here, not at the top: a warm hit with no user op never needs it
+
         paths = sysconfig.get_paths()
         roots = [paths[k] for k in ("stdlib", "platstdlib", "purelib", "platlib") if k in paths]
         roots += site.getsitepackages() if hasattr(site, "getsitepackages") else []
@@ -439,6 +439,10 @@ def _version(module_name: str) -> str:
     if isinstance(found, str):
         return found
     if top not in _versions:
+        # importlib.metadata costs a fresh process ~25 ms to import: only when a user's op reads
+        # an installed package that has no __version__
+        from importlib import metadata
+
         try:
             _versions[top] = metadata.version(top)
         except Exception:  # not a distribution's name (the standard library, a script)
