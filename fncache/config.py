@@ -119,8 +119,8 @@ def _test_value_mode(v: Any) -> str:
 
 
 #: Theano's and PyTensor's linker names: every one but "py" runs compiled code where an op has
-#: it, which fncache's C run-time does.
-_LINKER_SPELLINGS = {
+#: it, which fncache's C run-time does. The flag and ``fc.Mode(linker=...)`` both read them.
+LINKER_SPELLINGS = {
     "auto": "auto",
     "c": "c",
     "py": "py",
@@ -130,9 +130,9 @@ _LINKER_SPELLINGS = {
 
 def _linker(v: Any) -> str:
     s = str(v)
-    if s not in _LINKER_SPELLINGS:
-        raise ValueError(f"expected one of {', '.join(_LINKER_SPELLINGS)}, got {v!r}")
-    return _LINKER_SPELLINGS[s]
+    if s not in LINKER_SPELLINGS:
+        raise ValueError(f"expected one of {', '.join(LINKER_SPELLINGS)}, got {v!r}")
+    return LINKER_SPELLINGS[s]
 
 
 def _optimizer(v: Any) -> str | None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from .config import LINKER_SPELLINGS
+
 __all__ = ["Mode", "NanGuardMode", "DebugMode", "MonitorMode", "get_mode", "LINKERS", "OPTIMIZERS"]
 
 LINKERS = ("c", "py")
@@ -48,10 +50,11 @@ class Mode:
         excluding: tuple[str, ...] | list[str] = (),
         device: str | None = None,
     ) -> None:
-        if linker == "cvm":
-            linker = "c"
+        if isinstance(linker, str) and linker != "auto":
+            linker = LINKER_SPELLINGS.get(linker, linker)
         if not _known_linker(linker):
-            raise ValueError(f"Mode: unknown linker {linker!r}; expected one of {LINKERS}")
+            spellings = [s for s in LINKER_SPELLINGS if s != "auto"]
+            raise ValueError(f"Mode: unknown linker {linker!r}; expected one of {', '.join(spellings)}")
         if optimizer is not None:
             optimizer = str(optimizer).lower()
         if optimizer == "none":
@@ -134,7 +137,7 @@ def NanGuardMode(
     (``inf_is_error``) and absolute values above 1e10 (``big_is_error``); the first found
     raises ``AssertionError`` naming the node and the value. On the host whatever
     ``config.device`` says."""
-    if linker not in (None, "py", "c", "cvm"):
+    if linker is not None and linker not in LINKER_SPELLINGS:
         raise ValueError(
             f"NanGuardMode: unknown linker {linker!r}; it runs the Python linker (leave linker out)"
         )
@@ -156,7 +159,7 @@ def DebugMode(
     ``check_c_code``, every node is also run by the C run-time on the same inputs and the
     outputs compared (``BadThunkOutput`` past Theano's tolerances). The function returns the
     numpy values. Errors are ``fncache.errors.DebugModeError``s."""
-    if linker not in (None, "c", "py", "cvm"):
+    if linker is not None and linker not in LINKER_SPELLINGS:
         raise ValueError(f"DebugMode: unknown linker {linker!r}; it runs both linkers (leave linker out)")
     flags = "c" * bool(check_c_code) + "f" * bool(check_isfinite)
     return Mode(DEBUG + flags, optimizer, device="cpu")
