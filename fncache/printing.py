@@ -17,7 +17,7 @@ from .runtime.debugprint import debugprint as _text
 from .runtime.printing import pp
 from .tensor.pyop import Print
 
-__all__ = ["Print", "debugprint", "pp", "pprint"]
+__all__ = ["Print", "debugprint", "dprint", "pp", "pprint"]
 
 #: Theano's other name for ``pp``.
 pprint = pp
@@ -30,3 +30,7 @@ def debugprint(obj: Any, file: Any = None) -> str:
     if file == "str":
         return _text(obj)
     return _text(obj, file=sys.stdout if file is None else file)
+
+
+#: PyTensor's short name for ``debugprint`` (also ``fncache.dprint``, as ``pytensor.dprint``).
+dprint = debugprint
