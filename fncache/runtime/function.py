@@ -23,7 +23,7 @@ from ..tensor.replace import fit_static_shape, replacement_map
 from ..tensor.shared import SharedVariable
 from ..tensor.hooks import set_c_runtime, set_function_compiler
 
-__all__ = ["function", "Function", "assemble"]
+__all__ = ["function", "Function", "FunctionMaker", "assemble"]
 
 _log = logging.getLogger(__name__)
 
@@ -91,6 +91,17 @@ def _check_updates(updates: Any) -> list[tuple[SharedVariable, Variable]]:
         )
         out.append((sv, expr))
     return out
+
+
+class FunctionMaker:
+    """What a compiled function was made from, under the names Theano's and PyTensor's
+    ``FunctionMaker`` gave it: ``fgraph`` (the optimized graph) and ``mode``."""
+
+    __slots__ = ("fgraph", "mode")
+
+    def __init__(self, fgraph: FunctionGraph, mode: Mode) -> None:
+        self.fgraph = fgraph
+        self.mode = mode
 
 
 class Function:
@@ -326,6 +337,12 @@ class Function:
                 val = np.array(val, copy=True)
             taken.add(id(val))
             sv.store_update(val)
+
+    @property
+    def maker(self) -> FunctionMaker:
+        """Theano's and PyTensor's ``f.maker``: ``f.maker.fgraph`` is the optimized graph (what
+        scripts walk with ``f.maker.fgraph.toposort()``), ``f.maker.mode`` the mode."""
+        return FunctionMaker(self.optimized_graph, self.mode)
 
     @property
     def shared_variables(self) -> list[SharedVariable]:
