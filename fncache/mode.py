@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, Callable
 
 from .config import LINKER_SPELLINGS
@@ -165,10 +166,27 @@ def DebugMode(
     return Mode(DEBUG + flags, optimizer, device="cpu")
 
 
+def monitor_takes_fgraph(func: Callable[..., Any]) -> bool | None:
+    """How ``MonitorMode`` calls ``func``: False as Theano's ``(i, node, fn)``, True as
+    PyTensor's ``(fgraph, i, node, fn)``, None when it takes neither."""
+    try:
+        sig = inspect.signature(func)
+    except (TypeError, ValueError):  # a builtin without a signature: Theano's form
+        return False
+    for takes_fgraph, args in ((False, (0, None, None)), (True, (None, 0, None, None))):
+        try:
+            sig.bind(*args)
+        except TypeError:
+            continue
+        return takes_fgraph
+    return None
+
+
 class MonitorMode(Mode):
     """Theano's ``MonitorMode``: the numpy linker, calling ``pre_func(i, node, fn)`` before and
     ``post_func(i, node, fn)`` after each node runs (``i``: its position in the optimized
-    graph), where ``fn.inputs`` and ``fn.outputs`` are lists of one-element lists holding the
+    graph; a function of four arguments is called as PyTensor's, ``(fgraph, i, node, fn)``,
+    ``fgraph`` the optimized graph), where ``fn.inputs`` and ``fn.outputs`` are lists of one-element lists holding the
     values (outputs: ``[None]`` before the node runs). A value a function puts in a cell is the
     one used. The functions are not part of the function's cache key; the inner functions of
     ``scan`` and ``ifelse`` call them too. On the host."""
@@ -189,9 +207,9 @@ class MonitorMode(Mode):
                 f"MonitorMode: unknown linker {linker!r}; it runs the Python linker (leave linker out)"
             )
         for name, fn in (("pre_func", pre_func), ("post_func", post_func)):
-            if fn is not None and not callable(fn):
+            if fn is not None and (not callable(fn) or monitor_takes_fgraph(fn) is None):
                 raise TypeError(
-                    f"MonitorMode: {name} must be a function of (i, node, fn) or None, got {fn!r}"
+                    f"MonitorMode: {name} must be a function of (i, node, fn) or (fgraph, i, node, fn), or None; got {fn!r}"
                 )
         super().__init__(
             MONITOR, "fast_run" if optimizer == "default" else optimizer, including, excluding, "cpu"
