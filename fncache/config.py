@@ -245,6 +245,9 @@ _FLAGS: dict[str, _Flag] = {
         "on a cache hit, rebuild the entry and compare it with the stored one (slow: for tests of the keys)",
     ),
     "allow_shared_compiledir": _Flag(False, _bool, "accept a compiledir that other users can write"),
+    "print_test_value": _Flag(
+        False, _bool, "a variable's repr shows its test value on a second line (when it has one)"
+    ),
     "compute_test_value": _Flag(
         "off",
         _test_value_mode,

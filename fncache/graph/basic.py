@@ -110,10 +110,17 @@ class Variable:
 
     def __repr__(self) -> str:
         if self.name:
-            return self.name
-        if self.owner is not None:
-            return f"{self.owner.op}.{self.index}"
-        return f"<{self.type.dtype}{list(self.type.shape)}>"
+            text = self.name
+        elif self.owner is not None:
+            text = f"{self.owner.op}.{self.index}"
+        else:
+            text = f"<{self.type.dtype}{list(self.type.shape)}>"
+        if config.print_test_value:
+            # the tag's own value only: get_test_value's error message is made of this repr
+            value = getattr(self.tag, "test_value", None)
+            if value is not None:
+                return f"{text}\n{value!r}"
+        return text
 
     def __hash__(self) -> int:
         return id(self)
