@@ -54,8 +54,9 @@ class SharedVariable(TensorVariable):
                 self._value = newer
         return self._value
 
-    def get_value(self, borrow: bool = False) -> np.ndarray:
-        """The current value (a copy unless ``borrow=True``)."""
+    def get_value(self, borrow: bool = False, return_internal_type: bool = False) -> np.ndarray:
+        """The current value (a copy unless ``borrow=True``). ``return_internal_type``
+        (Theano's and PyTensor's) changes nothing: the value is a numpy array on every device."""
         value = self._host_value()
         return value if borrow else value.copy()
 
