@@ -616,9 +616,15 @@ def _same_static_shape(a: TensorType, b: TensorType) -> bool:
 
 def _check_strict(outs: list[Variable], arguments: list[Variable]) -> None:
     """Refuse a step (of ``strict=True``) reading a variable that is neither one of its
-    ``arguments`` nor a constant."""
+    ``arguments`` nor a constant. A random stream's seed is the stream's state, as its
+    counters are (they arrive as arguments, being updated): PyTensor's strict leaves a draw's
+    generator out of the check too."""
     passed = {id(v) for v in arguments}
-    for v in ancestors(outs, blockers=arguments):
+    seen = ancestors(outs, blockers=arguments)
+    for v in seen:
+        if v.owner is not None and isinstance(v.owner.op, RandomVariable) and v.owner.op.seeded:
+            passed.add(id(v.owner.inputs[-1]))
+    for v in seen:
         if v.owner is None and id(v) not in passed and not isinstance(v, Constant):
             raise ValueError(
                 f"scan: strict=True and fn reads {v!r}, which is not one of its arguments; "
