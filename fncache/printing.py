@@ -23,13 +23,14 @@ __all__ = ["Print", "debugprint", "dprint", "pp", "pprint"]
 pprint = pp
 
 
-def debugprint(obj: Any, file: Any = None) -> str:
+def debugprint(obj: Any, file: Any = None, depth: int = -1) -> str:
     """The text of ``obj``'s graph (a Function: its optimized graph), one node a line, printed
     as Theano's ``debugprint`` prints it: to standard output when ``file`` is None, nowhere when
-    ``file == "str"``, else to ``file``. Returns the text."""
+    ``file == "str"``, else to ``file``; ``depth``: only the nodes that many nodes up from an
+    output (-1: all). Returns the text."""
     if file == "str":
-        return _text(obj)
-    return _text(obj, file=sys.stdout if file is None else file)
+        return _text(obj, depth=depth)
+    return _text(obj, file=sys.stdout if file is None else file, depth=depth)
 
 
 #: PyTensor's short name for ``debugprint`` (also ``fncache.dprint``, as ``pytensor.dprint``).

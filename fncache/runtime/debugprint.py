@@ -10,16 +10,32 @@ from ..graph.fgraph import FunctionGraph
 __all__ = ["debugprint"]
 
 
-def _lines(fg: FunctionGraph) -> list[str]:
+def _near_outputs(fg: FunctionGraph, depth: int) -> set[int]:
+    """The ids of the nodes at most ``depth`` nodes up from an output (its own node is 1)."""
+    near: set[int] = set()
+    level = [v.owner for v in fg.outputs if v.owner is not None]
+    for _ in range(depth):
+        level = [n for n in level if id(n) not in near]
+        near.update(id(n) for n in level)
+        level = [v.owner for n in level for v in n.inputs if v.owner is not None]
+    return near
+
+
+def _lines(fg: FunctionGraph, depth: int = -1) -> list[str]:
     names: dict[int, str] = {}
     for k, v in enumerate(fg.inputs):
         names[id(v)] = v.name or f"in{k}"
+    shown = _near_outputs(fg, depth) if depth >= 0 else None
     out = []
     for n, node in enumerate(fg.toposort()):
+        if shown is not None and id(node) not in shown:
+            continue
         args = []
         for v in node.inputs:
             if id(v) not in names:
-                names[id(v)] = repr(v) if isinstance(v, Constant) else (v.name or f"?{id(v)}")
+                # a constant, or the output of a node left out by ``depth``: its own repr
+                shown_as_is = isinstance(v, Constant) or v.owner is not None
+                names[id(v)] = repr(v) if shown_as_is else (v.name or f"?{id(v)}")
             args.append(names[id(v)])
         outs = []
         for j, o in enumerate(node.outputs):
@@ -30,10 +46,13 @@ def _lines(fg: FunctionGraph) -> list[str]:
     return out
 
 
-def debugprint(obj: Any, file: Any = None) -> str:
+def debugprint(obj: Any, file: Any = None, depth: int = -1) -> str:
     """Text of ``obj`` (a Function: its optimized graph; a variable or list: its graph; an
     apply node, as Theano's ``MonitorMode`` examples print one: its outputs' graph). Printed to
-    ``file`` when given; always returned."""
+    ``file`` when given; always returned. ``depth`` (Theano's and PyTensor's): only the nodes
+    at most that many nodes up from an output (-1: all)."""
+    if isinstance(depth, bool) or not isinstance(depth, int):
+        raise TypeError(f"debugprint: depth must be an int (-1 for the whole graph), got {depth!r}")
     if hasattr(obj, "optimized_graph"):
         fg = obj.optimized_graph
         head = f"Function {obj.name!r} (key {obj.cache_key[:16]}), optimized graph:"
@@ -49,7 +68,7 @@ def debugprint(obj: Any, file: Any = None) -> str:
 
         roots = [v for v in ancestors(outs) if v.owner is None and not isinstance(v, Constant)]
         fg, head = FunctionGraph(roots, outs, clone=False), "Graph:"
-    text = "\n".join([head] + ["  " + ln for ln in _lines(fg)])
+    text = "\n".join([head] + ["  " + ln for ln in _lines(fg, depth)])
     if file is not None:
         print(text, file=file)
     return text
