@@ -17,7 +17,7 @@ from ..graph.fgraph import FunctionGraph
 from ..mode import Mode, get_mode
 from ..graph.values import convert_value
 from .inputs import convert_input
-from .io import NO_DEFAULT, In, Out, StateDefault
+from .io import NO_DEFAULT, In, Out, StateDefault, as_in
 from .profiling import ProfileStats, profile_stats, profiled
 from ..tensor.replace import fit_static_shape, replacement_map
 from ..tensor.shared import SharedVariable
@@ -305,22 +305,47 @@ class Function:
         return res
 
     def _state_index(self, key: Any) -> int:
+        """The index in ``shared`` of the state input ``key`` names, else -1 - the position of
+        the explicit input with a plain default it names."""
         for k, (name, index) in enumerate(self._states):
             if (isinstance(key, str) and key == name) or key is self._state_variables.get(k):
                 return index
-        known = [n for n, _ in self._states]
+        for i, d in enumerate(self._defaults or ()):
+            named = (isinstance(key, str) and key == self._names[i]) or key is self.inputs[i]
+            if named and d is not NO_DEFAULT and not isinstance(d, StateDefault):
+                return -1 - i
+        known = [n for n, _ in self._states] + [
+            self._names[i]
+            for i, d in enumerate(self._defaults or ())
+            if d is not NO_DEFAULT and not isinstance(d, StateDefault)
+        ]
         raise KeyError(
-            f"function {self.name!r} keeps no input {key!r}: f[key] reads the inputs given as "
-            f"fc.In(..., update=...) or implicit=True, by name or variable; they are {known}"
+            f"function {self.name!r} keeps no input {key!r}: f[key] reads the inputs given a "
+            f"value (fc.In(..., value=...), with or without an update, or implicit=True), by name "
+            f"or variable; they are {known}"
         )
 
     def __getitem__(self, key: Any) -> np.ndarray:
-        """The value of a state input (``fc.In`` with an update, or implicit): a copy."""
-        return self._shared[self._state_index(key)].get_value()
+        """The value of a state input (``fc.In`` with an update, or implicit), or the default
+        of an input given a value: a copy."""
+        k = self._state_index(key)
+        if k < 0:
+            return np.array(self._defaults[-1 - k], copy=True)  # type: ignore[index]
+        return self._shared[k].get_value()
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        """Set a state input's value (converted to its type; an error keeps the old one)."""
-        sv = self._shared[self._state_index(key)]
+        """Set a state input's value, or the default of an input given a value, for the calls
+        that follow (converted to its type; an error keeps the old one)."""
+        k = self._state_index(key)
+        if k < 0:
+            i = -1 - k
+            new = np.array(
+                convert_input(self.name, i, self._names[i], self._types[i], value, self.allow_input_downcast)
+            )
+            new.setflags(write=False)  # as every default: the same array is each call's input
+            self._defaults = (*self._defaults[:i], new, *self._defaults[i + 1 :])  # type: ignore[index]
+            return
+        sv = self._shared[k]
         where = f"the state {sv.name!r} of function {self.name!r}"
         sv.set_value(convert_value(sv.type, value, self.allow_input_downcast, where))
 
@@ -551,6 +576,7 @@ def function(
         raise TypeError("inputs must be a list of symbolic variables, e.g. [x, y]")
     fname = name or "f"
     stats = profile_stats(profile, fname)
+    inputs = [as_in(i, k) for k, i in enumerate(inputs)]
     _check_inputs([i.variable if isinstance(i, In) else i for i in inputs])
     # an implicit input is no argument: its state stands for it in the graph
     states = _states_of(inputs, fname, allow_input_downcast)
