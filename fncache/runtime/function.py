@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 import warnings
@@ -48,15 +49,30 @@ def _check_inputs(inputs: Sequence[Any]) -> list[Variable]:
             )
         if isinstance(v, Constant):
             raise TypeError(f"input {k} ({v!r}) is a constant; inputs must be symbolic variables")
-        if v.owner is not None:
-            raise TypeError(
-                f"input {k} ({v!r}) is computed from other variables; inputs must "
-                "be root variables made with ft.vector(), ft.matrix(), ..."
-            )
         if any(v is u for u in out):
             raise ValueError(f"input {k} ({v!r}) is listed twice")
         out.append(v)
     return out
+
+
+def _cut_at_inputs(inputs: list[Any]) -> tuple[list[Any], dict[Variable, Variable]]:
+    """The inputs with each computed variable among them (Theano and PyTensor take one: the
+    function is given its value and computes nothing above it) made a root variable of its
+    type and name, and the map from each computed input to its root, to replace it in the
+    outputs and updates as ``givens`` do."""
+    cut: dict[Variable, Variable] = {}
+    out = []
+    for item in inputs:
+        v = item.variable if isinstance(item, In) else item
+        if isinstance(v, Variable) and v.owner is not None and v not in cut:
+            cut[v] = root = v.type.make_variable(v.name)
+            if isinstance(item, In):
+                item = copy.copy(item)
+                item.variable = root
+            else:
+                item = root
+        out.append(item)
+    return out, cut
 
 
 def _check_updates(updates: Any) -> list[tuple[SharedVariable, Variable]]:
@@ -576,7 +592,7 @@ def function(
         raise TypeError("inputs must be a list of symbolic variables, e.g. [x, y]")
     fname = name or "f"
     stats = profile_stats(profile, fname)
-    inputs = [as_in(i, k) for k, i in enumerate(inputs)]
+    inputs, cut = _cut_at_inputs([as_in(i, k) for k, i in enumerate(inputs)])
     _check_inputs([i.variable if isinstance(i, In) else i for i in inputs])
     # an implicit input is no argument: its state stands for it in the graph
     states = _states_of(inputs, fname, allow_input_downcast)
@@ -588,6 +604,10 @@ def function(
         [(sv, g.update) for g, sv in states if g.update is not None]
     )
     given = replacement_map(givens, "givens")
+    for v, root in cut.items():
+        if v in given:
+            raise ValueError(f"givens: {v!r} is an input of the function; it cannot also be replaced")
+        given[v] = root
     for g, sv in states:
         if g.implicit:
             if g.variable in given:
