@@ -10,10 +10,8 @@ a library can log it without writing to standard output."""
 
 from __future__ import annotations
 
-import sys
-from typing import Any
 
-from .runtime.debugprint import debugprint as _text
+from .runtime.debugprint import print_graph
 from .runtime.printing import pp
 from .tensor.pyop import Print
 
@@ -23,15 +21,11 @@ __all__ = ["Print", "debugprint", "dprint", "pp", "pprint"]
 pprint = pp
 
 
-def debugprint(obj: Any, file: Any = None, depth: int = -1) -> str:
-    """The text of ``obj``'s graph (a Function: its optimized graph), one node a line, printed
-    as Theano's ``debugprint`` prints it: to standard output when ``file`` is None, nowhere when
-    ``file == "str"``, else to ``file``; ``depth``: only the nodes that many nodes up from an
-    output (-1: all). Returns the text."""
-    if file == "str":
-        return _text(obj, depth=depth)
-    return _text(obj, file=sys.stdout if file is None else file, depth=depth)
-
+#: The text of ``obj``'s graph (a Function: its optimized graph), one node a line, printed as
+#: Theano's ``debugprint`` prints it: to standard output when ``file`` is None, nowhere when
+#: ``file == "str"``, else to ``file``; ``depth``: only the nodes that many nodes up from an
+#: output (-1: all). Returns the text.
+debugprint = print_graph
 
 #: PyTensor's short name for ``debugprint`` (also ``fncache.dprint``, as ``pytensor.dprint``).
 dprint = debugprint

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from ..graph.basic import Apply, Constant, Variable
 from ..graph.fgraph import FunctionGraph
 
-__all__ = ["debugprint"]
+__all__ = ["debugprint", "print_graph"]
 
 
 def _near_outputs(fg: FunctionGraph, depth: int) -> set[int]:
@@ -72,3 +73,12 @@ def debugprint(obj: Any, file: Any = None, depth: int = -1) -> str:
     if file is not None:
         print(text, file=file)
     return text
+
+
+def print_graph(obj: Any, file: Any = None, depth: int = -1) -> str:
+    """``obj``'s text printed as Theano's and PyTensor's ``debugprint`` prints it: to standard
+    output when ``file`` is None, nowhere when ``file == "str"``, else to ``file``. Returns the
+    text."""
+    if file == "str":
+        return debugprint(obj, depth=depth)
+    return debugprint(obj, file=sys.stdout if file is None else file, depth=depth)

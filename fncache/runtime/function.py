@@ -17,6 +17,7 @@ from ..graph.basic import Apply, Constant, Variable, ancestors, substitute
 from ..graph.fgraph import FunctionGraph
 from ..mode import Mode, get_mode
 from ..graph.values import convert_value
+from .debugprint import print_graph
 from .inputs import convert_input
 from .io import NO_DEFAULT, In, Out, StateDefault, as_in
 from .profiling import ProfileStats, profile_stats, profiled
@@ -378,6 +379,11 @@ class Function:
                 val = np.array(val, copy=True)
             taken.add(id(val))
             sv.store_update(val)
+
+    def dprint(self, file: Any = None, depth: int = -1) -> str:
+        """PyTensor's ``f.dprint()``: the optimized graph printed as ``fc.printing.debugprint``
+        prints it (to standard output by default). Returns the text."""
+        return print_graph(self, file=file, depth=depth)
 
     @property
     def maker(self) -> FunctionMaker:
