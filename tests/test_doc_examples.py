@@ -1434,3 +1434,180 @@ def test_creating_an_op_double_op1(capsys: pytest.CaptureFixture[str]) -> None:
     np.testing.assert_allclose(rop.eval({x: x_np, v: x_np}), 2 * x_np)
     with pytest.raises(TypeError, match="x must be a float64 matrix"):
         doubleOp1(pt.fmatrix())
+
+
+class DoubleOp2(pytensor.Op):
+    __props__ = ()
+
+    # inputs and output types must be float64 matrices
+    itypes = [pt.dmatrix]
+    otypes = [pt.dmatrix]
+
+    def perform(self, node, inputs, output_storage):
+        x = inputs[0]
+        z = output_storage[0]
+        z[0] = x * 2
+
+
+class AXPBOp(pytensor.Op):
+    """This creates an Op that takes x to a*x+b."""
+
+    __props__ = ("a", "b")
+
+    def __init__(self, a, b):
+        self.a = a
+        self.b = b
+        super().__init__()
+
+    def make_node(self, x):
+        x = pt.as_tensor_variable(x)
+        return pytensor.Apply(self, [x], [x.type()])
+
+    def perform(self, node, inputs, output_storage):
+        x = inputs[0]
+        z = output_storage[0]
+        z[0] = self.a * x + self.b
+
+
+class TransposeAndSumOp(pytensor.Op):
+    __props__ = ()
+
+    def make_node(self, x, y):
+        # Convert to TensorVariables (and fail if not possible)
+        x = pt.as_tensor_variable(x)
+        y = pt.as_tensor_variable(y)
+        # Validate inputs dimensions
+        if x.type.ndim < 2:
+            raise TypeError("x must be at least a matrix")
+        if y.type.ndim < 1:
+            raise TypeError("y must be at least a vector")
+        # Create output variables
+        out1_static_shape = (*x.type.shape[:-2], x.type.shape[-1], x.type.shape[-2])
+        out1_dtype = x.type.dtype
+        out1 = pt.tensor(dtype=out1_dtype, shape=out1_static_shape)
+        out2_static_shape = y.type.shape[:-1]
+        out2_dtype = "float64"  # hard-coded regardless of the input
+        out2 = pt.tensor(dtype=out2_dtype, shape=out2_static_shape)
+        return pytensor.Apply(self, [x, y], [out1, out2])
+
+    def perform(self, node, inputs, output_storage):
+        x, y = inputs
+        out_1, out_2 = output_storage
+        out_1[0] = np.swapaxes(x, -1, -2)
+        out_2[0] = y.sum(-1).astype("float64")
+
+    def infer_shape(self, fgraph, node, input_shapes):
+        x_shapes, y_shapes = input_shapes
+        out1_shape = (*x_shapes[:-2], x_shapes[-1], x_shapes[-2])
+        out2_shape = y_shapes[:-1]
+        return [out1_shape, out2_shape]
+
+    def L_op(self, inputs, outputs, output_grads):
+        from fncache.gradient import DisconnectedType
+
+        x, y = inputs
+        out1_grad, out2_grad = output_grads
+        if isinstance(out1_grad.type, DisconnectedType):
+            x_grad = DisconnectedType()()
+        else:
+            # Transpose the last two dimensions of the output gradient
+            x_grad = pt.swapaxes(out1_grad, -1, -2)
+        if isinstance(out2_grad.type, DisconnectedType):
+            y_grad = DisconnectedType()()
+        else:
+            # Broadcast the output gradient to the same shape as y
+            y_grad = pt.broadcast_to(pt.expand_dims(out2_grad, -1), y.shape)
+        return [x_grad, y_grad]
+
+
+@pytest.mark.usefixtures("py_linker")
+def test_creating_an_op_itypes_props_and_a_two_output_op() -> None:
+    from fncache.gradient import verify_grad
+
+    doubleOp2 = DoubleOp2()
+    x = pt.dmatrix("x")
+    np.testing.assert_array_equal(function([x], doubleOp2(x))(np.ones((2, 3))), np.full((2, 3), 2.0))
+
+    mult4plus5op = AXPBOp(4, 5)
+    another_mult4plus5op = AXPBOp(4, 5)
+    mult2plus3op = AXPBOp(2, 3)
+    assert mult4plus5op == another_mult4plus5op
+    assert mult4plus5op != mult2plus3op
+    x = pt.matrix("x", dtype="float32")
+    f = function([x], mult4plus5op(x))
+    g = function([x], mult2plus3op(x))
+    inp = np.random.default_rng(0).normal(size=(5, 4)).astype("float32")
+    np.testing.assert_allclose(4 * inp + 5, f(inp))
+    np.testing.assert_allclose(2 * inp + 3, g(inp))
+    # the page merges equal applications with rewrite_graph (PyTensor's rewriting API, which
+    # fncache does not provide); the compiled function merges them the same way
+    graph = mult4plus5op(x) + another_mult4plus5op(x) + mult2plus3op(x)
+    h = function([x], graph)
+    ops = [n.op for n in h.maker.fgraph.toposort() if isinstance(n.op, AXPBOp)]
+    assert sorted((op.a, op.b) for op in ops) == [(2, 3), (4, 5)]
+    np.testing.assert_allclose(h(inp), 2 * (4 * inp + 5) + 2 * inp + 3, rtol=1e-6)
+
+    transpose_and_sum_op = TransposeAndSumOp()
+    x = pt.tensor("x", shape=(5, None, 3), dtype="float32")
+    y = pt.matrix("y", shape=(2, 1), dtype="float32")
+    x_np = np.random.default_rng(1).normal(size=(5, 4, 3)).astype(np.float32)
+    y_np = np.random.default_rng(2).normal(size=(2, 1)).astype(np.float32)
+    out1, out2 = transpose_and_sum_op(x, y)
+    assert out1.type.shape == (5, 3, None) and out1.type.dtype == "float32"
+    assert out2.type.shape == (2,) and out2.type.dtype == "float64"
+    f = function([x, y], [out1, out2])
+    out1_np, out2_np = f(x_np, y_np)
+    np.testing.assert_allclose(out1_np, x_np.swapaxes(-1, -2))
+    np.testing.assert_allclose(out2_np, y_np.sum(-1))
+    shape_fn = function([x, y], [out1.shape, out2.shape])
+    out1_shape_np, out2_shape_np = shape_fn(x_np, y_np)
+    assert tuple(out1_shape_np) == out1_np.shape and tuple(out2_shape_np) == out2_np.shape
+
+    def both_outs_connected(x, y):
+        out1, out2 = transpose_and_sum_op(x, y)
+        return out1.sum() + out2.sum()
+
+    def only_out1_connected(x, y):
+        out1, _ = transpose_and_sum_op(x, y)
+        return out1.sum()
+
+    def only_out2_connected(x, y):
+        _, out2 = transpose_and_sum_op(x, y)
+        return out2.sum()
+
+    rng = np.random.default_rng(seed=37)
+    x_np = rng.random((5, 4, 3)).astype(np.float32)
+    y_np = rng.random((2, 1)).astype(np.float32)
+    verify_grad(both_outs_connected, [x_np, y_np], rng=rng)
+    verify_grad(only_out1_connected, [x_np, y_np], rng=rng)
+    verify_grad(only_out2_connected, [x_np, y_np], rng=rng)
+
+
+class FirstOfTwo(pytensor.Op):
+    """x, reading y only to be given it: its L_op says y's gradient is disconnected."""
+
+    __props__ = ()
+
+    def make_node(self, x, y):
+        x, y = pt.as_tensor_variable(x), pt.as_tensor_variable(y)
+        return pytensor.Apply(self, [x, y], [x.type()])
+
+    def perform(self, node, inputs, output_storage):
+        output_storage[0][0] = inputs[0].copy()
+
+    def L_op(self, inputs, outputs, output_grads):
+        from fncache.gradient import DisconnectedType
+
+        return [output_grads[0], DisconnectedType()()]
+
+
+def test_a_disconnected_type_returned_by_an_l_op_means_no_gradient() -> None:
+    x, y = pt.dvector("x"), pt.dvector("y")
+    cost = FirstOfTwo()(x, y).sum()
+    gx = pytensor.grad(cost, x)
+    np.testing.assert_array_equal(gx.eval({x: [1.0, 2.0], y: [3.0]}), [1.0, 1.0])
+    # y is an input of the op, so it stays connected: no gradient through the op is zero
+    # (PyTensor calls y disconnected and raises unless disconnected_inputs="ignore")
+    gy = pytensor.grad(cost, y, disconnected_inputs="ignore")
+    np.testing.assert_array_equal(gy.eval({y: [3.0]}), [0.0])
+    np.testing.assert_array_equal(pytensor.grad(cost + y.sum(), y).eval({y: [3.0]}), [1.0])
