@@ -1611,3 +1611,67 @@ def test_a_disconnected_type_returned_by_an_l_op_means_no_gradient() -> None:
     gy = pytensor.grad(cost, y, disconnected_inputs="ignore")
     np.testing.assert_array_equal(gy.eval({y: [3.0]}), [0.0])
     np.testing.assert_array_equal(pytensor.grad(cost + y.sum(), y).eval({y: [3.0]}), [1.0])
+
+
+# -- PyTensor: tutorial/broadcasting.rst ("Broadcasting") -----------------------------------------
+@pytest.mark.usefixtures("py_linker")
+def test_broadcasting_static_and_run_time() -> None:
+    x_matrix = pt.matrix("x_matrix")
+    assert x_matrix.type.shape == (None, None)
+    y_col = pt.col("y_col")
+    assert y_col.type.shape == (None, 1)
+    out = x_matrix + y_col
+    fn = pytensor.function([x_matrix, y_col], out)
+    X = np.arange(9).reshape(3, 3)
+    Y = np.arange(3).reshape(3, 1)
+    np.testing.assert_array_equal(fn(X, Y), [[0.0, 1.0, 2.0], [4.0, 5.0, 6.0], [8.0, 9.0, 10.0]])
+
+    x_matrix = pt.matrix("x_matrix")
+    y_matrix = pt.matrix("y_matrix")
+    out = x_matrix + y_matrix
+    fn = pytensor.function([x_matrix, y_matrix], out)
+    # PyTensor raises here ("Incompatible vectorized shapes"); fncache broadcasts a size 1
+    # found when the function runs, as numpy does (docs/porting.md, "What differs")
+    np.testing.assert_array_equal(fn(np.zeros((3, 3)), np.ones((3, 1))), np.ones((3, 3)))
+    with pytest.raises(ValueError):
+        fn(np.zeros((3, 3)), np.zeros((3, 2)))
+    assert fn(np.zeros((3, 3)), np.zeros((3, 3))).shape == (3, 3)
+    assert fn(np.zeros((3, 1)), np.zeros((3, 1))).shape == (3, 1)
+
+    zeros = np.zeros((3, 3))
+    x_matrix = pt.matrix("x_matrix")
+    y_col = pt.matrix("y_col", shape=(None, 1))
+    fn = pytensor.function([x_matrix, y_col], x_matrix + y_col)
+    np.testing.assert_array_equal(fn(np.zeros((3, 3)), np.zeros((3, 1))), zeros)
+    y_matrix = pt.matrix("y_matrix")
+    fn = pytensor.function([x_matrix, y_matrix], x_matrix + pt.specify_shape(y_matrix, (None, 1)))
+    np.testing.assert_array_equal(fn(np.zeros((3, 3)), np.zeros((3, 1))), zeros)
+    y_vector = pt.vector("y_vector")
+    fn = pytensor.function([x_matrix, y_vector], x_matrix + pt.expand_dims(y_vector, 1))
+    np.testing.assert_array_equal(fn(np.zeros((3, 3)), np.zeros(3)), zeros)
+
+    n = pt.scalar("n", dtype="int64")
+    assert pt.full((n,), 0.0).type.shape == (None,)
+    assert pt.full((1,), 0.0).type.shape == (1,)
+    assert pt.constant(np.zeros((3, 1))).type.shape == (3, 1)
+    value = np.zeros((3, 1))
+    assert pytensor.shared(value).type.shape == (None, None)
+    assert pytensor.shared(value, shape=(None, 1)).type.shape == (None, 1)
+
+
+# -- PyTensor: tutorial/profiling.rst ("Profiling PyTensor function") ------------------------------
+@pytest.mark.usefixtures("py_linker")
+def test_profiling_one_function_and_a_shared_profile() -> None:
+    x = pt.dvector("x")
+    f = pytensor.function([x], pt.exp(x) * 2, profile=True)
+    f(np.ones(3))
+    text = f.profile.summary()
+    assert text is None or isinstance(text, str)
+    profile = pytensor.compile.profiling.ProfileStats()  # pytensor.compile.debug.profiling
+    f = pytensor.function([x], x + 1, profile=profile)
+    g = pytensor.function([x], x * 3, profile=profile)
+    f(np.ones(2))
+    g(np.ones(2))
+    g(np.ones(2))
+    assert profile.fct_callcount == 3
+    profile.summary()
