@@ -1675,3 +1675,90 @@ def test_profiling_one_function_and_a_shared_profile() -> None:
     g(np.ones(2))
     assert profile.fct_callcount == 3
     profile.summary()
+
+
+# -- Theano: tutorial/conv_arithmetic.txt ("Convolution arithmetic tutorial") ----------------------
+def _np_conv2d(img: np.ndarray, kern: np.ndarray, pad: int, stride: int) -> np.ndarray:
+    """One image, one kernel: Theano's conv2d (the kernel flipped), zero padded, strided."""
+    x = np.pad(img, pad)
+    k = kern[::-1, ::-1]
+    rows = (x.shape[0] - k.shape[0]) // stride + 1
+    cols = (x.shape[1] - k.shape[1]) // stride + 1
+    return np.array(
+        [
+            [np.sum(x[r * stride : r * stride + 3, c * stride : c * stride + 3] * k) for c in range(cols)]
+            for r in range(rows)
+        ]
+    )
+
+
+@pytest.mark.usefixtures("py_linker")
+def test_conv_arithmetic_output_sizes_and_the_transposed_convolution() -> None:
+    from fncache.tensor.nnet import abstract_conv
+
+    input, filters = T.tensor4("input"), T.tensor4("filters")
+    img = np.arange(25.0).reshape(1, 1, 5, 5)
+    kern = np.array([[0.0, 1.0, 2.0], [2.0, 2.0, 0.0], [0.0, 1.0, 2.0]]).reshape(1, 1, 3, 3)
+    output = theano.tensor.nnet.conv2d(
+        input,
+        filters,
+        input_shape=(1, 1, 5, 5),
+        filter_shape=(1, 1, 3, 3),
+        border_mode=(1, 1),
+        subsample=(2, 2),
+    )
+    got = output.eval({input: img, filters: kern})
+    np.testing.assert_allclose(got[0, 0], _np_conv2d(img[0, 0], kern[0, 0], 1, 2))
+
+    b, c1, c2, i1, i2, k1, k2 = 2, 3, 2, 7, 6, 3, 2
+    rng = np.random.default_rng(3)
+    xv, wv = rng.normal(size=(b, c2, i1, i2)), rng.normal(size=(c1, c2, k1, k2))
+    p1, p2, s1, s2 = 2, 1, 2, 3
+    cases = [
+        ((0, 0), (1, 1), (i1 - k1 + 1, i2 - k2 + 1)),  # relationship 1
+        ((p1, p2), (1, 1), (i1 - k1 + 2 * p1 + 1, i2 - k2 + 2 * p2 + 1)),  # relationship 2
+        ("full", (1, 1), (i1 + k1 - 1, i2 + k2 - 1)),  # relationship 4
+        ((0, 0), (s1, s2), ((i1 - k1) // s1 + 1, (i2 - k2) // s2 + 1)),  # relationship 5
+        ((p1, p2), (s1, s2), ((i1 + 2 * p1 - k1) // s1 + 1, (i2 + 2 * p2 - k2) // s2 + 1)),  # relationship 6
+    ]
+    for border_mode, subsample, (o1, o2) in cases:
+        output = theano.tensor.nnet.conv2d(
+            input,
+            filters,
+            input_shape=(b, c2, i1, i2),
+            filter_shape=(c1, c2, k1, k2),
+            border_mode=border_mode,
+            subsample=subsample,
+        )
+        assert output.eval({input: xv, filters: wv}).shape == (b, c1, o1, o2), (border_mode, subsample)
+    # half padding keeps the size for an odd kernel (relationship 3)
+    wodd = rng.normal(size=(c1, c2, 3, 5))
+    output = theano.tensor.nnet.conv2d(
+        input, filters, input_shape=(b, c2, i1, i2), filter_shape=(c1, c2, 3, 5), border_mode="half"
+    )
+    assert output.eval({input: xv, filters: wodd}).shape == (b, c1, i1, i2)
+
+    # the transposed convolution is the gradient of the convolution with respect to its input
+    out = T.tensor4("out")
+    for border_mode, subsample, (o1, o2) in cases:
+        back = abstract_conv.conv2d_grad_wrt_inputs(
+            out,
+            filters,
+            input_shape=(b, c2, i1, i2),
+            filter_shape=(c1, c2, k1, k2),
+            border_mode=border_mode,
+            subsample=subsample,
+        )
+        gv = rng.normal(size=(b, c1, o1, o2))
+        forward = theano.tensor.nnet.conv2d(
+            input,
+            filters,
+            input_shape=(b, c2, i1, i2),
+            filter_shape=(c1, c2, k1, k2),
+            border_mode=border_mode,
+            subsample=subsample,
+        )
+        want = theano.grad((forward * out).sum(), input)
+        np.testing.assert_allclose(
+            back.eval({out: gv, filters: wv}), want.eval({input: xv, filters: wv, out: gv}), rtol=1e-10
+        )
