@@ -1762,3 +1762,25 @@ def test_conv_arithmetic_output_sizes_and_the_transposed_convolution() -> None:
         np.testing.assert_allclose(
             back.eval({out: gv, filters: wv}), want.eval({input: xv, filters: wv, out: gv}), rtol=1e-10
         )
+
+
+# -- PyTensor: tutorial/faq_tutorial.rst ("How to update a subset of weights?") -------------------
+@pytest.mark.usefixtures("py_linker")
+def test_faq_update_a_subset_of_weights() -> None:
+    rng = np.random.default_rng(8)
+    matrix_ndarray = rng.normal(size=(6, 3))
+    lookup_table = pytensor.shared(matrix_ndarray)
+    vector_of_indices = pt.ivector("idx")
+    target = pt.dmatrix("target")
+    lr = -0.1
+    subset = lookup_table[vector_of_indices]
+    cost = ((subset - target) ** 2).sum()  # something that depends on subset
+    g = pytensor.grad(cost, subset)
+    for updates in [pt.inc_subtensor(subset, g * lr), pt.set_subtensor(subset, subset + g * lr)]:
+        lookup_table.set_value(matrix_ndarray)
+        f = pytensor.function([vector_of_indices, target], cost, updates=[(lookup_table, updates)])
+        idx, tv = np.array([4, 1], dtype="int32"), rng.normal(size=(2, 3))
+        f(idx, tv)
+        want = matrix_ndarray.copy()
+        want[idx] += lr * 2 * (matrix_ndarray[idx] - tv)
+        np.testing.assert_allclose(lookup_table.get_value(), want, rtol=1e-12)
