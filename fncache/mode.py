@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 from typing import Any, Callable
 
-from .config import LINKER_SPELLINGS
+from .config import LINKER_SPELLINGS, MODE_NAMES
 
 __all__ = ["Mode", "NanGuardMode", "DebugMode", "MonitorMode", "get_mode", "LINKERS", "OPTIMIZERS"]
 
@@ -258,18 +258,18 @@ DEBUG_MODE_NAMES = ("DEBUGMODE", "DEBUG_MODE")
 
 def get_mode(mode: Any) -> Mode:
     """``None`` -> ``config.mode``; a name (``"FAST_RUN"``, ``"FAST_COMPILE"``, ``"DebugMode"``
-    or ``"DEBUG_MODE"``) or a Mode. ``"FAST_RUN"`` and ``"FAST_COMPILE"`` take
+    or ``"DEBUG_MODE"``; Theano's and PyTensor's ``"Mode"`` is FAST_RUN) or a Mode. ``"FAST_RUN"`` and ``"FAST_COMPILE"`` take
     ``config.linker``, ``config.optimizer`` and the tags of ``config.optimizer_including`` /
     ``optimizer_excluding`` where they are set."""
     from .config import config
 
     if mode is None:
         mode = config.mode
-    named = isinstance(mode, str) and mode.upper() in ("FAST_RUN", "FAST_COMPILE")
+    named = isinstance(mode, str) and mode.upper() in MODE_NAMES
     if isinstance(mode, Mode):
         m = mode
     elif named:
-        m = FAST_RUN if mode.upper() == "FAST_RUN" else FAST_COMPILE
+        m = FAST_RUN if MODE_NAMES[mode.upper()] == "FAST_RUN" else FAST_COMPILE
     elif isinstance(mode, str) and mode.upper() in DEBUG_MODE_NAMES:
         m = DebugMode()
     else:
