@@ -1784,3 +1784,22 @@ def test_faq_update_a_subset_of_weights() -> None:
         want = matrix_ndarray.copy()
         want[idx] += lr * 2 * (matrix_ndarray[idx] - tv)
         np.testing.assert_allclose(lookup_table.get_value(), want, rtol=1e-12)
+
+
+# -- PyTensor: library/config.rst ("config -- PyTensor Configuration") ----------------------------
+def test_config_prints_every_flag_and_takes_mode_named_mode() -> None:
+    text = str(pytensor.config)  # python -c 'import pytensor; print(pytensor.config)'
+    lines = text.splitlines()
+    assert any(ln.startswith("floatX = 'float64'") for ln in lines) and any(
+        ln.startswith("mode = ") for ln in lines
+    )
+    with pytensor.config.change_flags(remote_cache="redis://:hunter2@cachehost:6379/0"):
+        shown = str(pytensor.config)
+    assert "hunter2" not in shown and "redis://***@cachehost:6379/0" in shown
+    # PyTensor's and Theano's default mode is named 'Mode': FAST_RUN
+    with pytensor.config.change_flags(mode="Mode"):
+        assert pytensor.config.mode == "FAST_RUN"
+    x = pt.dvector("x")
+    assert pytensor.function([x], x * 2, mode="Mode").mode.optimizer == "fast_run"
+    with pytest.raises(ValueError, match="expected FAST_RUN, FAST_COMPILE, Mode"):
+        pytensor.config.mode = "FAST"
