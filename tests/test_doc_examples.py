@@ -1803,3 +1803,54 @@ def test_config_prints_every_flag_and_takes_mode_named_mode() -> None:
     assert pytensor.function([x], x * 2, mode="Mode").mode.optimizer == "fast_run"
     with pytest.raises(ValueError, match="expected FAST_RUN, FAST_COMPILE, Mode"):
         pytensor.config.mode = "FAST"
+
+
+# -- PyTensor: tutorial/loading_and_saving.rst ("Loading and Saving") ------------------------------
+def test_loading_and_saving_by_pickle(tmp_path) -> None:
+    import pickle as cPickle  # the page's six.moves.cPickle
+
+    x = pt.dvector("x")
+    w = pytensor.shared(np.arange(3.0), name="w")
+    my_obj = pytensor.function([x], x * w, updates=[(w, w + 1)], mode=pytensor.Mode(linker="py"))
+    with open(tmp_path / "obj.save", "wb") as f:
+        cPickle.dump(my_obj, f, protocol=cPickle.HIGHEST_PROTOCOL)
+    with open(tmp_path / "obj.save", "rb") as f:
+        loaded_obj = cPickle.load(f)
+    np.testing.assert_array_equal(loaded_obj(np.ones(3)), [0.0, 1.0, 2.0])
+    np.testing.assert_array_equal(loaded_obj(np.ones(3)), [1.0, 2.0, 3.0])  # its own w moved on
+    np.testing.assert_array_equal(w.get_value(), [0.0, 1.0, 2.0])
+
+    obj1, obj2, obj3 = w, x * 2, my_obj
+    with open(tmp_path / "objects.save", "wb") as f:
+        for obj in [obj1, obj2, obj3]:
+            cPickle.dump(obj, f, protocol=cPickle.HIGHEST_PROTOCOL)
+    loaded_objects = []
+    with open(tmp_path / "objects.save", "rb") as f:
+        for _ in range(3):
+            loaded_objects.append(cPickle.load(f))
+    np.testing.assert_array_equal(loaded_objects[0].get_value(), [0.0, 1.0, 2.0])
+    assert loaded_objects[1].ndim == 1
+    np.testing.assert_array_equal(loaded_objects[2](np.ones(3)), [0.0, 1.0, 2.0])
+
+
+# -- PyTensor: tutorial/examples.rst ("Using Random Numbers"), with fncache's stream ---------------
+@pytest.mark.usefixtures("py_linker")
+def test_examples_using_random_numbers_with_a_random_stream() -> None:
+    # the page's pt.random.shared_rng API is PyTensor's functional one, which fncache does not
+    # provide (docs/porting.md): the same example with the stream PyTensor's older page used
+    srng = pytensor.RandomStream(seed=123)
+    rv_u = srng.uniform(0, 1, size=(2, 2))
+    rv_n = srng.normal(0, 1, size=(2, 2))
+    f = pytensor.function([], [rv_u, rv_n])
+    (u0, n0), (u1, n1) = f(), f()
+    assert ((0 <= u0) & (u0 < 1)).all() and not np.array_equal(u0, u1) and not np.array_equal(n0, n1)
+    g = pytensor.function([], rv_n, no_default_updates=True)
+    np.testing.assert_array_equal(g(), g())  # same numbers every call
+    nearly_zeros = pytensor.function([], rv_u + rv_u - 2 * rv_u)
+    np.testing.assert_allclose(nearly_zeros(), 0.0, atol=1e-15)
+    srng.seed(42)  # reseeding: the same sequence as a new stream of that seed
+    again = pytensor.RandomStream(seed=42)
+    u2, n2 = again.uniform(0, 1, size=(2, 2)), again.normal(0, 1, size=(2, 2))
+    h = pytensor.function([], [u2, n2])
+    for a, b in zip(f(), h()):
+        np.testing.assert_array_equal(a, b)
