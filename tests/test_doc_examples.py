@@ -683,6 +683,8 @@ def test_debug_faq_monitor_mode(capsys: pytest.CaptureFixture[str]) -> None:
 
     def detect_nan(fgraph, i, node, fn):
         for output in fn.outputs:
+            # the page tests `not isinstance(output[0], np.ndarray)`, which no output passes (its
+            # printed output shows the NaN found): Theano's original left out random generators
             if not isinstance(output[0], np.random.Generator) and np.isnan(output[0]).any():
                 print("*** NaN detected ***")
                 pytensor.printing.debugprint(node)
@@ -1854,3 +1856,17 @@ def test_examples_using_random_numbers_with_a_random_stream() -> None:
     h = pytensor.function([], [u2, n2])
     for a, b in zip(f(), h()):
         np.testing.assert_array_equal(a, b)
+
+
+# -- Theano: tutorial/debug_faq.txt (what PyTensor's page does not show) -----------------------------
+def test_theano_debug_faq_detect_nan_of_monitormode(capsys: pytest.CaptureFixture[str]) -> None:
+    x = T.dscalar("x")
+    f = theano.function(
+        [x], [T.log(x) * x], mode=theano.compile.MonitorMode(post_func=theano.compile.monitormode.detect_nan)
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f(0)  # log(0) * 0 = -inf * 0 = NaN
+    out = capsys.readouterr().out
+    assert out.startswith("*** NaN detected ***\n") and out.endswith("Outputs: [array(nan)]\n")
+    f(1)
+    assert capsys.readouterr().out == ""
