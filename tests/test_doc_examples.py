@@ -1870,3 +1870,20 @@ def test_theano_debug_faq_detect_nan_of_monitormode(capsys: pytest.CaptureFixtur
     assert out.startswith("*** NaN detected ***\n") and out.endswith("Outputs: [array(nan)]\n")
     f(1)
     assert capsys.readouterr().out == ""
+
+
+# -- Theano: tutorial/using_gpu.txt ("Testing Theano with GPU"), on the CPU -------------------------
+def test_theano_using_gpu_test_script_on_the_cpu() -> None:
+    from fncache import tensor
+    from fncache.tensor.elemwise import Elemwise  # theano.tensor.Elemwise
+
+    vlen = 10 * 30 * 7  # the page's 10 * 30 * 768, smaller
+    rng = np.random.RandomState(22)
+    x = theano.shared(np.asarray(rng.rand(vlen), theano.config.floatX))
+    f = theano.function([], tensor.exp(x))
+    r = f()
+    np.testing.assert_allclose(r, np.exp(x.get_value()))
+    used_cpu = np.any(
+        [isinstance(x.op, Elemwise) and ("Gpu" not in type(x.op).__name__) for x in f.maker.fgraph.toposort()]
+    )
+    assert used_cpu  # the page prints 'Used the cpu'
