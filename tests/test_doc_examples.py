@@ -1887,3 +1887,36 @@ def test_theano_using_gpu_test_script_on_the_cpu() -> None:
         [isinstance(x.op, Elemwise) and ("Gpu" not in type(x.op).__name__) for x in f.maker.fgraph.toposort()]
     )
     assert used_cpu  # the page prints 'Used the cpu'
+
+
+# -- Theano: library/scan.txt (the Gibbs chain with Theano's RandomStreams) ---------------------------
+@pytest.mark.usefixtures("py_linker")
+def test_theano_scan_gibbs_chain_with_random_streams() -> None:
+    rng = np.random.default_rng(203940)
+    W_values = rng.uniform(size=(3, 2))
+    bvis_values, bhid_values = rng.uniform(size=(3,)), rng.uniform(size=(2,))
+    W = theano.shared(W_values)
+    bvis = theano.shared(bvis_values)
+    bhid = theano.shared(bhid_values)
+    trng = T.shared_randomstreams.RandomStreams(1234)
+
+    def OneStep(vsample):
+        hmean = T.nnet.sigmoid(theano.dot(vsample, W) + bhid)
+        hsample = trng.binomial(size=hmean.shape, n=1, p=hmean)
+        vmean = T.nnet.sigmoid(theano.dot(hsample, W.T) + bvis)
+        return trng.binomial(size=vsample.shape, n=1, p=vmean, dtype=theano.config.floatX)
+
+    sample = theano.tensor.vector()
+    values, updates = theano.scan(OneStep, outputs_info=sample, n_steps=10)
+    gibbs10 = theano.function([sample], values[-1], updates=updates)
+    draws = np.array([gibbs10(np.zeros(3, dtype=theano.config.floatX)) for _ in range(10)])
+    assert draws.shape == (10, 3) and set(np.unique(draws)) <= {0.0, 1.0}
+    assert len({tuple(d) for d in draws}) > 1  # the updates move the streams on between calls
+
+    def power_of_2(previous_power, max_value):
+        return previous_power * 2, theano.until(previous_power * 2 > max_value)  # theano.scan_module.until
+
+    max_value = T.scalar()
+    values, _ = theano.scan(power_of_2, outputs_info=T.constant(1.0), non_sequences=max_value, n_steps=1024)
+    f = theano.function([max_value], values)
+    np.testing.assert_array_equal(f(45), [2.0, 4.0, 8.0, 16.0, 32.0, 64.0])
