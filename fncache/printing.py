@@ -11,7 +11,7 @@ a library can log it without writing to standard output."""
 from __future__ import annotations
 
 
-from .runtime.debugprint import print_graph
+from .graph.debugprint import print_graph
 from .runtime.printing import pp
 from .tensor.pyop import Print
 

@@ -108,6 +108,13 @@ class Variable:
         v.tag = Tag(self.tag)
         return v
 
+    def dprint(self, file: Any = None, depth: int = -1) -> str:
+        """PyTensor's ``y.dprint()``: this variable's graph printed as
+        ``fc.printing.debugprint`` prints it (to standard output by default). Returns the text."""
+        from .debugprint import print_graph
+
+        return print_graph(self, file=file, depth=depth)
+
     def __repr__(self) -> str:
         if self.name:
             text = self.name

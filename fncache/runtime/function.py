@@ -17,7 +17,7 @@ from ..graph.basic import Apply, Constant, Variable, ancestors, substitute
 from ..graph.fgraph import FunctionGraph
 from ..mode import Mode, get_mode
 from ..graph.values import convert_value
-from .debugprint import print_graph
+from ..graph.debugprint import print_graph
 from .inputs import convert_input
 from .io import NO_DEFAULT, In, Out, StateDefault, as_in
 from .profiling import ProfileStats, profile_stats, profiled

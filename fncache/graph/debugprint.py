@@ -1,12 +1,13 @@
-"""``fc.debugprint``: a readable text of a graph or of a compiled function's optimized graph."""
+"""``fc.debugprint``: a readable text of a graph or of a compiled function's optimized graph
+(which it reads as ``optimized_graph``: the printing needs nothing above the graph layer)."""
 
 from __future__ import annotations
 
 import sys
 from typing import Any
 
-from ..graph.basic import Apply, Constant, Variable
-from ..graph.fgraph import FunctionGraph
+from .basic import Apply, Constant, Variable, ancestors
+from .fgraph import FunctionGraph
 
 __all__ = ["debugprint", "print_graph"]
 
@@ -65,8 +66,6 @@ def debugprint(obj: Any, file: Any = None, depth: int = -1) -> str:
         )
         if not all(isinstance(v, Variable) for v in outs):
             raise TypeError(f"debugprint: expected a Function, a graph, variables or a node, got {obj!r}")
-        from ..graph.basic import ancestors
-
         roots = [v for v in ancestors(outs) if v.owner is None and not isinstance(v, Constant)]
         fg, head = FunctionGraph(roots, outs, clone=False), "Graph:"
     text = "\n".join([head] + ["  " + ln for ln in _lines(fg, depth)])
