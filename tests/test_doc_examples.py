@@ -1920,3 +1920,16 @@ def test_theano_scan_gibbs_chain_with_random_streams() -> None:
     values, _ = theano.scan(power_of_2, outputs_info=T.constant(1.0), non_sequences=max_value, n_steps=1024)
     f = theano.function([max_value], values)
     np.testing.assert_array_equal(f(45), [2.0, 4.0, 8.0, 16.0, 32.0, 64.0])
+
+
+# -- PyTensor: gallery/introduction/pytensor_intro.ipynb ("What is PyTensor?"), its first cells ----
+def test_intro_notebook_definition_and_dprint(capsys: pytest.CaptureFixture[str]) -> None:
+    x = np.array([0, 1, np.e])  # Actual numbers
+    want = np.log(1 + x)  # Actual computation
+    x = pt.tensor(shape=(3,), dtype="float64")  # Symbolic vector
+    y = pt.log(1 + x)  # Symbolic computation
+    assert isinstance(y, pt.TensorVariable) and y.owner is not None
+    y.dprint()
+    text = capsys.readouterr().out
+    assert "log" in text and "add" in text
+    np.testing.assert_allclose(y.eval({x: np.array([0, 1, np.e])}), want)
