@@ -1933,3 +1933,70 @@ def test_intro_notebook_definition_and_dprint(capsys: pytest.CaptureFixture[str]
     text = capsys.readouterr().out
     assert "log" in text and "add" in text
     np.testing.assert_allclose(y.eval({x: np.array([0, 1, np.e])}), want)
+
+
+# -- PyTensor: gallery/scan/scan_tutorial.ipynb ("Introduction to Scan") ---------------------------
+@pytest.mark.usefixtures("py_linker")
+def test_scan_tutorial_notebook_examples() -> None:
+    floatX = pytensor.config.floatX
+    vector1 = pt.dvector("vector1")
+    vector2 = pt.dvector("vector2")
+    output, updates = pytensor.scan(fn=lambda a, b: a * b, sequences=[vector1, vector2])
+    f = pytensor.function(inputs=[vector1, vector2], outputs=output, updates=updates)
+    vector1_value = np.arange(0, 5).astype(floatX)  # [0,1,2,3,4]
+    vector2_value = np.arange(1, 6).astype(floatX)  # [1,2,3,4,5]
+    np.testing.assert_array_equal(f(vector1_value, vector2_value), [0.0, 2.0, 6.0, 12.0, 20.0])
+    np.testing.assert_array_equal(f(vector1_value, vector2_value[:4]), [0.0, 2.0, 6.0, 12.0])
+
+    X = pt.dmatrix("X")  # Minibatch of data
+    W = pt.dmatrix("W")  # Weights of the layer
+    b = pt.dvector("b")  # Biases of the layer
+
+    def step(v, W, b):
+        return v @ W + b
+
+    output, updates = pytensor.scan(fn=step, sequences=[X], non_sequences=[W, b])
+    assert dict(updates) == {}  # the page prints {}
+    f = pytensor.function(inputs=[X, W, b], outputs=output, updates=updates)
+    X_value = np.arange(-3, 3).reshape(3, 2).astype(floatX)
+    W_value = np.eye(2).astype(floatX)
+    b_value = np.arange(2).astype(floatX)
+    np.testing.assert_array_equal(f(X_value, W_value, b_value), [[-3.0, -1.0], [-1.0, 1.0], [1.0, 3.0]])
+
+    def step(m_row, cumulative_sum):
+        return m_row + cumulative_sum
+
+    M = pt.dmatrix("X")
+    s = pt.dvector("s")  # Initial value for the cumulative sum
+    output, updates = pytensor.scan(fn=step, sequences=[M], outputs_info=[s])
+    f = pytensor.function(inputs=[M, s], outputs=output, updates=updates)
+    M_value = np.arange(9).reshape(3, 3).astype(floatX)
+    s_value = np.zeros((3,), dtype=floatX)
+    np.testing.assert_array_equal(f(M_value, s_value), [[0.0, 1.0, 2.0], [3.0, 5.0, 7.0], [9.0, 12.0, 15.0]])
+
+    def step(f_minus2, f_minus1):
+        new_f = f_minus2 + f_minus1
+        ratio = new_f / f_minus1
+        return new_f, ratio
+
+    f_init = pt.fvector()
+    outputs_info = [dict(initial=f_init, taps=[-2, -1]), None]
+    output, updates = pytensor.scan(fn=step, outputs_info=outputs_info, n_steps=10)
+    next_fibonacci_terms = output[0]
+    ratios_between_terms = output[1]
+    f = pytensor.function(
+        inputs=[f_init], outputs=[next_fibonacci_terms, ratios_between_terms], updates=updates
+    )
+    out = f([1, 1])
+    np.testing.assert_array_equal(out[0], [2.0, 3.0, 5.0, 8.0, 13.0, 21.0, 34.0, 55.0, 89.0, 144.0])
+    fib = [1.0, 1.0, *out[0]]
+    np.testing.assert_allclose(out[1], np.array(fib[2:]) / np.array(fib[1:-1]), rtol=1e-6)
+    assert out[0].dtype == out[1].dtype == np.float32
+
+    # the exercise's helper: x[i].set(v), PyTensor's spelling of set_subtensor(x[i], v)
+    p = pt.dvector("p")
+    i = pt.lscalar("i")
+    new_p = p[i].set(0.0)
+    new_p = new_p / new_p.sum()
+    np.testing.assert_allclose(new_p.eval({p: [0.6, 0.3, 0.1], i: 0}), [0.0, 0.75, 0.25])
+    np.testing.assert_allclose(p[i].inc(1.0).eval({p: [0.6, 0.3, 0.1], i: 2}), [0.6, 0.3, 1.1])
