@@ -2000,3 +2000,19 @@ def test_scan_tutorial_notebook_examples() -> None:
     new_p = new_p / new_p.sum()
     np.testing.assert_allclose(new_p.eval({p: [0.6, 0.3, 0.1], i: 0}), [0.0, 0.75, 0.25])
     np.testing.assert_allclose(p[i].inc(1.0).eval({p: [0.6, 0.3, 0.1], i: 2}), [0.6, 0.3, 1.1])
+
+
+@pytest.mark.usefixtures("py_linker")
+def test_scan_return_updates_false_gives_the_outputs_alone() -> None:
+    x = pt.dvector("x")
+    doubled = pytensor.scan(lambda a: a * 2, sequences=[x], return_updates=False)
+    np.testing.assert_array_equal(pytensor.function([x], doubled)([1.0, 2.0]), [2.0, 4.0])
+    # a random draw's counter needs no updates given: the next call draws anew
+    srng = pytensor.RandomStream(5)
+    noisy = pytensor.scan(lambda a: a + srng.normal(), sequences=[x], return_updates=False)
+    f = pytensor.function([x], noisy)
+    assert not np.array_equal(f([0.0, 0.0]), f([0.0, 0.0]))
+    # an update the caller must apply is never dropped
+    k = pytensor.shared(0, name="k")
+    with pytest.raises(ValueError, match="return_updates=False, but the loop updates k"):
+        pytensor.scan(lambda: {k: k + 1}, n_steps=3, return_updates=False)
