@@ -2016,3 +2016,80 @@ def test_scan_return_updates_false_gives_the_outputs_alone() -> None:
     k = pytensor.shared(0, name="k")
     with pytest.raises(ValueError, match="return_updates=False, but the loop updates k"):
         pytensor.scan(lambda: {k: k + 1}, n_steps=3, return_updates=False)
+
+
+# -- PyTensor: gallery/autodiff/vector_jacobian_product.ipynb ("Vector Jacobian Product") ----------
+@pytest.mark.usefixtures("py_linker")
+def test_vector_jacobian_product_notebook() -> None:
+    from fncache.gradient import Lop
+    from fncache.gradient import jacobian as jacobian_raw
+
+    def jacobian(*args, vectorize=True, **kwargs):
+        return jacobian_raw(*args, vectorize=vectorize, **kwargs)
+
+    x = pt.vector("x")
+    log_x = pt.log(x)
+    J_log = jacobian(log_x, x)
+    np.testing.assert_allclose(J_log.eval({"x": [1.0, 2.0, 3.0]}), np.diag([1.0, 0.5, 1 / 3]))
+    v = pt.vector("v")
+    vjp_log = Lop(log_x, wrt=x, eval_points=v)
+    np.testing.assert_allclose(vjp_log.eval({"x": [1.0, 2.0, 3.0], "v": [4.0, 5.0, 6.0]}), [4.0, 2.5, 2.0])
+
+    x = pt.vector("x")
+    cumsum_x = pt.cumsum(x)
+    np.testing.assert_array_equal(cumsum_x.eval({"x": [1.0, 2.0, 3.0]}), [1.0, 3.0, 6.0])
+    J_cumsum = jacobian(cumsum_x, x)
+    np.testing.assert_array_equal(
+        J_cumsum.eval({"x": [1.0, 2.0, 3.0]}).astype(int), [[1, 0, 0], [1, 1, 0], [1, 1, 1]]
+    )
+    v = pt.vector("v")
+    vjp_cumsum = Lop(cumsum_x, x, v)
+    np.testing.assert_array_equal(vjp_cumsum.eval({"x": [1.0, 2.0, 3.0], "v": [1, 1, 1]}), [3.0, 2.0, 1.0])
+
+    x = pt.vector("x")
+    y = pt.vector("y", shape=(2,))
+    convolution_xy = pt.signal.convolve1d(x, y, mode="full")
+    np.testing.assert_array_equal(convolution_xy.eval({"x": [0, 1, 2], "y": [1, -1]}), [0.0, 1.0, 1.0, -2.0])
+    J_convolution = jacobian(convolution_xy, y)
+    # PyTensor's Jacobian (and VJP) no longer reads y; fncache's convolution reads y's shape
+    # (its emptiness check, its Shape kept as the shape of y), so y is given too
+    np.testing.assert_array_equal(
+        J_convolution.eval({"x": [0, 1, 2], "y": [1, -1]}), [[0.0, 0.0], [1.0, 0.0], [2.0, 1.0], [0.0, 2.0]]
+    )
+    v = pt.vector("v", shape=(4,))
+    vjp_convolution = Lop(convolution_xy, y, v)
+    np.testing.assert_array_equal(
+        vjp_convolution.eval({"v": [1, 2, 3, 4], "x": [0, 1, 2], "y": [1, -1]}), [8.0, 11.0]
+    )
+
+    A = pt.matrix("A", shape=(2, None))
+    transpose_A = A.T
+    assert transpose_A.type.shape == (None, 2)
+    np.testing.assert_array_equal(
+        transpose_A.ravel().eval({"A": np.arange(6).reshape(2, 3)}), [0.0, 3.0, 1.0, 4.0, 2.0, 5.0]
+    )
+    J_transpose = jacobian(transpose_A.ravel(), A).reshape((6, 6))
+    want = np.zeros((6, 6))
+    want[[0, 1, 2, 3, 4, 5], [0, 3, 1, 4, 2, 5]] = 1.0
+    np.testing.assert_array_equal(J_transpose.eval({"A": np.zeros((2, 3))}), want)
+    V = pt.matrix("V", shape=(3, 2))
+    naive_vjp_transpose = (V.ravel() @ J_transpose).reshape(V.shape[::-1])
+    vjp_eval_dict = {"V": np.arange(6).reshape((3, 2)), "A": np.zeros((2, 3))}
+    np.testing.assert_array_equal(naive_vjp_transpose.eval(vjp_eval_dict), [[0.0, 2.0, 4.0], [1.0, 3.0, 5.0]])
+    np.testing.assert_array_equal(
+        Lop(transpose_A, A, V).eval({"V": np.arange(6.0).reshape(3, 2)}), [[0.0, 2.0, 4.0], [1.0, 3.0, 5.0]]
+    )
+
+    x = pt.vector("x")
+    log_x = pt.log(x)
+    cumsum_log_x = pt.cumsum(log_x)
+    grad_out_wrt_x = pt.grad(cumsum_log_x.sum(), x)
+    grad_vec = pt.ones_like(cumsum_log_x)
+    chained = Lop(log_x, x, Lop(cumsum_log_x, log_x, grad_vec))
+    xv = np.array([1.0, 2.0, 4.0])
+    want = np.cumsum(np.ones(3))[::-1] / xv
+    np.testing.assert_allclose(grad_out_wrt_x.eval({x: xv}), want)
+    np.testing.assert_allclose(chained.eval({x: xv}), want)
+    # a name the graph's inputs do not have is refused, naming those it has
+    with pytest.raises(ValueError, match=r"eval: no input of this graph is named 'z'.*\['x'\]"):
+        log_x.eval({"z": [1.0]})
