@@ -1332,6 +1332,8 @@ def test_a_computed_variable_as_an_input_cuts_the_graph_there() -> None:
     np.testing.assert_array_equal(g([1.0, 2.0], 0.0), [1.0, 2.0])
     with pytest.raises(ValueError, match="depend on variables that are not inputs.*x"):
         theano.function([y], z + x.sum())
+    with pytest.raises(ValueError, match=r"input 1 \(y\) is listed twice"):
+        theano.function([y, y], z)
     with pytest.raises(ValueError, match="givens: y is an input of the function"):
         theano.function([y], z, givens={y: T.constant(1.0)})
 

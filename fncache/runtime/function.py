@@ -65,8 +65,11 @@ def _cut_at_inputs(inputs: list[Any]) -> tuple[list[Any], dict[Variable, Variabl
     out = []
     for item in inputs:
         v = item.variable if isinstance(item, In) else item
-        if isinstance(v, Variable) and v.owner is not None and v not in cut:
-            cut[v] = root = v.type.make_variable(v.name)
+        if isinstance(v, Variable) and v.owner is not None:
+            # one root per computed input, so one listed twice is refused as any input is
+            if v not in cut:
+                cut[v] = v.type.make_variable(v.name)
+            root = cut[v]
             if isinstance(item, In):
                 item = copy.copy(item)
                 item.variable = root
