@@ -39,7 +39,9 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "NanGuardMode": ("fncache.mode", "NanGuardMode"),
     "DebugMode": ("fncache.mode", "DebugMode"),
     "MonitorMode": ("fncache.mode", "MonitorMode"),
-    "debugprint": ("fncache.runtime.debugprint", "debugprint"),
+    "debugprint": ("fncache.graph.debugprint", "debugprint"),
+    # PyTensor's ``pytensor.dprint`` prints, as ``printing.debugprint`` does
+    "dprint": ("fncache.printing", "debugprint"),
     "TensorType": ("fncache.tensor", "TensorType"),  # the front end: its variables carry operators
     "grad": ("fncache.tensor.gradient", "grad"),
     "Lop": ("fncache.tensor.gradient", "Lop"),
@@ -86,6 +88,7 @@ __all__ = [
     "DebugMode",
     "MonitorMode",
     "debugprint",
+    "dprint",
     "cache",
     "TensorType",
     "FncacheError",

@@ -13,7 +13,7 @@ import os
 import re
 from typing import Any, Callable, Iterator, NamedTuple
 
-__all__ = ["config", "Config", "parse_size", "CODE_FLAGS", "CODE_FLAG_KEYS"]
+__all__ = ["config", "Config", "parse_size", "CODE_FLAGS", "CODE_FLAG_KEYS", "LINKER_SPELLINGS", "MODE_NAMES"]
 
 _SIZE_UNITS = {
     "": 1,
@@ -100,12 +100,17 @@ def _cuda_arch(v: Any) -> str:
     return s
 
 
+#: The named modes, upper-cased, and the one each stands for: Theano's and PyTensor's default
+#: "Mode" is FAST_RUN (``fncache.mode.get_mode`` reads this table too; DebugMode's names are
+#: ``fncache.mode.DEBUG_MODE_NAMES``: config is below it).
+MODE_NAMES = {"FAST_RUN": "FAST_RUN", "FAST_COMPILE": "FAST_COMPILE", "MODE": "FAST_RUN"}
+
+
 def _mode(v: Any) -> str:
     s = str(v).upper()
-    # Theano's names of DebugMode too (``fncache.mode.DEBUG_MODE_NAMES``: config is below it)
-    if s not in ("FAST_RUN", "FAST_COMPILE", "DEBUGMODE", "DEBUG_MODE"):
-        raise ValueError(f"expected FAST_RUN, FAST_COMPILE or DebugMode, got {v!r}")
-    return s
+    if s not in (*MODE_NAMES, "DEBUGMODE", "DEBUG_MODE"):
+        raise ValueError(f"expected FAST_RUN, FAST_COMPILE, Mode (FAST_RUN) or DebugMode, got {v!r}")
+    return MODE_NAMES.get(s, s)
 
 
 def _test_value_mode(v: Any) -> str:
@@ -119,8 +124,8 @@ def _test_value_mode(v: Any) -> str:
 
 
 #: Theano's and PyTensor's linker names: every one but "py" runs compiled code where an op has
-#: it, which fncache's C run-time does.
-_LINKER_SPELLINGS = {
+#: it, which fncache's C run-time does. The flag and ``fc.Mode(linker=...)`` both read them.
+LINKER_SPELLINGS = {
     "auto": "auto",
     "c": "c",
     "py": "py",
@@ -130,9 +135,9 @@ _LINKER_SPELLINGS = {
 
 def _linker(v: Any) -> str:
     s = str(v)
-    if s not in _LINKER_SPELLINGS:
-        raise ValueError(f"expected one of {', '.join(_LINKER_SPELLINGS)}, got {v!r}")
-    return _LINKER_SPELLINGS[s]
+    if s not in LINKER_SPELLINGS:
+        raise ValueError(f"expected one of {', '.join(LINKER_SPELLINGS)}, got {v!r}")
+    return LINKER_SPELLINGS[s]
 
 
 def _optimizer(v: Any) -> str | None:
@@ -161,6 +166,14 @@ def user_cache_dir(name: str) -> str:
 
 def _default_compiledir() -> str:
     return user_cache_dir("fncache")
+
+
+def _shown(name: str, value: Any) -> Any:
+    """A flag's value as printing the config shows it: a URL's password left out."""
+    if name == "remote_cache" and isinstance(value, str) and "@" in value and "://" in value:
+        scheme, rest = value.split("://", 1)
+        return f"{scheme}://***@{rest.rsplit('@', 1)[1]}"
+    return value
 
 
 class _Flag(NamedTuple):
@@ -245,6 +258,9 @@ _FLAGS: dict[str, _Flag] = {
         "on a cache hit, rebuild the entry and compare it with the stored one (slow: for tests of the keys)",
     ),
     "allow_shared_compiledir": _Flag(False, _bool, "accept a compiledir that other users can write"),
+    "print_test_value": _Flag(
+        False, _bool, "a variable's repr shows its test value on a second line (when it has one)"
+    ),
     "compute_test_value": _Flag(
         "off",
         _test_value_mode,
@@ -314,6 +330,13 @@ class Config:
     def code_flags(self) -> dict[str, Any]:
         """The flags that change generated code, by name (for cache keys and pickles)."""
         return {n: self._values[n] for n in CODE_FLAGS}
+
+    def __str__(self) -> str:
+        """Every flag, its value and what it does, one a line (``print(fc.config)``, as
+        Theano's and PyTensor's)."""
+        return "\n".join(
+            f"{n} = {_shown(n, self._values[n])!r}  # {f.doc}" for n, f in sorted(_FLAGS.items())
+        )
 
     def describe(self) -> dict[str, str]:
         return {n: f.doc for n, f in _FLAGS.items()}

@@ -4,17 +4,26 @@ import grad, jacobian, disconnected_grad`` (the front end's gradient API, README
 
 ``DisconnectedInputError`` (a ValueError) and ``NullTypeGradError`` (a NotImplementedError and
 a TypeError) are the errors ``grad`` raises for a variable the cost does not depend on and for
-an op without a gradient, under Theano/PyTensor's names."""
+an op without a gradient, under Theano/PyTensor's names. ``DisconnectedType`` is PyTensor's
+type of a disconnected gradient (``grad_markers.py``)."""
 
 from __future__ import annotations
 
 from .errors import DisconnectedInputError, NullTypeGradError
-from .tensor.grad_markers import consider_constant, disconnected_grad, grad_clip, grad_scale, zero_grad
+from .tensor.grad_markers import (
+    DisconnectedType,
+    consider_constant,
+    disconnected_grad,
+    grad_clip,
+    grad_scale,
+    zero_grad,
+)
 from .tensor.gradient import Lop, Rop, grad, hessian, hessian_vector_product, jacobian
 from .tensor.verify_grad import verify_grad
 
 __all__ = [
     "DisconnectedInputError",
+    "DisconnectedType",
     "NullTypeGradError",
     "Lop",
     "Rop",

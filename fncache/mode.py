@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, Callable
+
+from .config import LINKER_SPELLINGS, MODE_NAMES
 
 __all__ = ["Mode", "NanGuardMode", "DebugMode", "MonitorMode", "get_mode", "LINKERS", "OPTIMIZERS"]
 
@@ -48,10 +51,11 @@ class Mode:
         excluding: tuple[str, ...] | list[str] = (),
         device: str | None = None,
     ) -> None:
-        if linker == "cvm":
-            linker = "c"
+        if isinstance(linker, str) and linker != "auto":
+            linker = LINKER_SPELLINGS.get(linker, linker)
         if not _known_linker(linker):
-            raise ValueError(f"Mode: unknown linker {linker!r}; expected one of {LINKERS}")
+            spellings = [s for s in LINKER_SPELLINGS if s != "auto"]
+            raise ValueError(f"Mode: unknown linker {linker!r}; expected one of {', '.join(spellings)}")
         if optimizer is not None:
             optimizer = str(optimizer).lower()
         if optimizer == "none":
@@ -134,7 +138,7 @@ def NanGuardMode(
     (``inf_is_error``) and absolute values above 1e10 (``big_is_error``); the first found
     raises ``AssertionError`` naming the node and the value. On the host whatever
     ``config.device`` says."""
-    if linker not in (None, "py", "c", "cvm"):
+    if linker is not None and linker not in LINKER_SPELLINGS:
         raise ValueError(
             f"NanGuardMode: unknown linker {linker!r}; it runs the Python linker (leave linker out)"
         )
@@ -156,16 +160,33 @@ def DebugMode(
     ``check_c_code``, every node is also run by the C run-time on the same inputs and the
     outputs compared (``BadThunkOutput`` past Theano's tolerances). The function returns the
     numpy values. Errors are ``fncache.errors.DebugModeError``s."""
-    if linker not in (None, "c", "py", "cvm"):
+    if linker is not None and linker not in LINKER_SPELLINGS:
         raise ValueError(f"DebugMode: unknown linker {linker!r}; it runs both linkers (leave linker out)")
     flags = "c" * bool(check_c_code) + "f" * bool(check_isfinite)
     return Mode(DEBUG + flags, optimizer, device="cpu")
 
 
+def monitor_takes_fgraph(func: Callable[..., Any]) -> bool | None:
+    """How ``MonitorMode`` calls ``func``: False as Theano's ``(i, node, fn)``, True as
+    PyTensor's ``(fgraph, i, node, fn)``, None when it takes neither."""
+    try:
+        sig = inspect.signature(func)
+    except (TypeError, ValueError):  # a builtin without a signature: Theano's form
+        return False
+    for takes_fgraph, args in ((False, (0, None, None)), (True, (None, 0, None, None))):
+        try:
+            sig.bind(*args)
+        except TypeError:
+            continue
+        return takes_fgraph
+    return None
+
+
 class MonitorMode(Mode):
     """Theano's ``MonitorMode``: the numpy linker, calling ``pre_func(i, node, fn)`` before and
     ``post_func(i, node, fn)`` after each node runs (``i``: its position in the optimized
-    graph), where ``fn.inputs`` and ``fn.outputs`` are lists of one-element lists holding the
+    graph; a function of four arguments is called as PyTensor's, ``(fgraph, i, node, fn)``,
+    ``fgraph`` the optimized graph), where ``fn.inputs`` and ``fn.outputs`` are lists of one-element lists holding the
     values (outputs: ``[None]`` before the node runs). A value a function puts in a cell is the
     one used. The functions are not part of the function's cache key; the inner functions of
     ``scan`` and ``ifelse`` call them too. On the host."""
@@ -186,9 +207,9 @@ class MonitorMode(Mode):
                 f"MonitorMode: unknown linker {linker!r}; it runs the Python linker (leave linker out)"
             )
         for name, fn in (("pre_func", pre_func), ("post_func", post_func)):
-            if fn is not None and not callable(fn):
+            if fn is not None and (not callable(fn) or monitor_takes_fgraph(fn) is None):
                 raise TypeError(
-                    f"MonitorMode: {name} must be a function of (i, node, fn) or None, got {fn!r}"
+                    f"MonitorMode: {name} must be a function of (i, node, fn) or (fgraph, i, node, fn), or None; got {fn!r}"
                 )
         super().__init__(
             MONITOR, "fast_run" if optimizer == "default" else optimizer, including, excluding, "cpu"
@@ -237,18 +258,18 @@ DEBUG_MODE_NAMES = ("DEBUGMODE", "DEBUG_MODE")
 
 def get_mode(mode: Any) -> Mode:
     """``None`` -> ``config.mode``; a name (``"FAST_RUN"``, ``"FAST_COMPILE"``, ``"DebugMode"``
-    or ``"DEBUG_MODE"``) or a Mode. ``"FAST_RUN"`` and ``"FAST_COMPILE"`` take
+    or ``"DEBUG_MODE"``; Theano's and PyTensor's ``"Mode"`` is FAST_RUN) or a Mode. ``"FAST_RUN"`` and ``"FAST_COMPILE"`` take
     ``config.linker``, ``config.optimizer`` and the tags of ``config.optimizer_including`` /
     ``optimizer_excluding`` where they are set."""
     from .config import config
 
     if mode is None:
         mode = config.mode
-    named = isinstance(mode, str) and mode.upper() in ("FAST_RUN", "FAST_COMPILE")
+    named = isinstance(mode, str) and mode.upper() in MODE_NAMES
     if isinstance(mode, Mode):
         m = mode
     elif named:
-        m = FAST_RUN if mode.upper() == "FAST_RUN" else FAST_COMPILE
+        m = FAST_RUN if MODE_NAMES[mode.upper()] == "FAST_RUN" else FAST_COMPILE
     elif isinstance(mode, str) and mode.upper() in DEBUG_MODE_NAMES:
         m = DebugMode()
     else:

@@ -11,24 +11,22 @@ a library can log it without writing to standard output."""
 
 from __future__ import annotations
 
-import sys
-from typing import Any
-
-from .runtime.debugprint import debugprint as _text
+from .graph.debugprint import print_graph
 from .runtime.graphviz import pydotprint
 from .runtime.printing import pp
 from .tensor.pyop import Print
 
-__all__ = ["Print", "debugprint", "pp", "pprint", "pydotprint"]
+__all__ = ["Print", "debugprint", "dprint", "pp", "pprint", "pydotprint"]
 
 #: Theano's other name for ``pp``.
 pprint = pp
 
 
-def debugprint(obj: Any, file: Any = None) -> str:
-    """The text of ``obj``'s graph (a Function: its optimized graph), one node a line, printed
-    as Theano's ``debugprint`` prints it: to standard output when ``file`` is None, nowhere when
-    ``file == "str"``, else to ``file``. Returns the text."""
-    if file == "str":
-        return _text(obj)
-    return _text(obj, file=sys.stdout if file is None else file)
+#: The text of ``obj``'s graph (a Function: its optimized graph), one node a line, printed as
+#: Theano's ``debugprint`` prints it: to standard output when ``file`` is None, nowhere when
+#: ``file == "str"``, else to ``file``; ``depth``: only the nodes that many nodes up from an
+#: output (-1: all). Returns the text.
+debugprint = print_graph
+
+#: PyTensor's short name for ``debugprint`` (also ``fncache.dprint``, as ``pytensor.dprint``).
+dprint = debugprint

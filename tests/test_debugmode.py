@@ -79,8 +79,8 @@ def test_debug_mode_by_its_theano_names_and_its_own_cache_entry() -> None:
     assert fc.function([x], ft.exp(x) + 1).cache_key == normal.cache_key
     with fc.config.change_flags(mode="DebugMode"):
         assert fc.function([x], x * 2).mode == DebugMode()
-    with pytest.raises(ValueError, match="DebugMode: unknown linker 'vm'"):
-        DebugMode(linker="vm")
+    with pytest.raises(ValueError, match="DebugMode: unknown linker 'vm2'"):
+        DebugMode(linker="vm2")
     with pytest.raises(ValueError, match="'DebugMode'"):
         fc.function([x], x * 2, mode="DEBUG")
     # pickles keep the mode, and so its checks

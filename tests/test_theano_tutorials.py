@@ -685,5 +685,5 @@ def test_nan_guard_mode_names_the_node_that_made_the_value() -> None:
     from fncache.compile.nanguardmode import NanGuardMode  # Theano's place for it
 
     assert NanGuardMode is fc.NanGuardMode is fc.compile.NanGuardMode
-    with pytest.raises(ValueError, match=r"NanGuardMode: unknown linker 'vm'"):
-        fc.NanGuardMode(linker="vm")
+    with pytest.raises(ValueError, match=r"NanGuardMode: unknown linker 'vm2'"):
+        fc.NanGuardMode(linker="vm2")

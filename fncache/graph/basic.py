@@ -108,12 +108,26 @@ class Variable:
         v.tag = Tag(self.tag)
         return v
 
+    def dprint(self, file: Any = None, depth: int = -1) -> str:
+        """PyTensor's ``y.dprint()``: this variable's graph printed as
+        ``fc.printing.debugprint`` prints it (to standard output by default). Returns the text."""
+        from .debugprint import print_graph
+
+        return print_graph(self, file=file, depth=depth)
+
     def __repr__(self) -> str:
         if self.name:
-            return self.name
-        if self.owner is not None:
-            return f"{self.owner.op}.{self.index}"
-        return f"<{self.type.dtype}{list(self.type.shape)}>"
+            text = self.name
+        elif self.owner is not None:
+            text = f"{self.owner.op}.{self.index}"
+        else:
+            text = f"<{self.type.dtype}{list(self.type.shape)}>"
+        if config.print_test_value:
+            # the tag's own value only: get_test_value's error message is made of this repr
+            value = getattr(self.tag, "test_value", None)
+            if value is not None:
+                return f"{text}\n{value!r}"
+        return text
 
     def __hash__(self) -> int:
         return id(self)
@@ -218,6 +232,22 @@ def _output_variable(t: "TensorType | Variable", op: "Op") -> Variable:
     return t
 
 
+def check_itypes(op: Any, inputs: Sequence[Variable], itypes: Sequence[TensorType]) -> None:
+    """Refuse ``inputs`` that do not fit ``op``'s declared ``itypes`` (their count, each one's
+    dtype, ndim and any static size both know)."""
+    if len(inputs) != len(itypes):
+        raise TypeError(f"{op}: expected {len(itypes)} inputs, got {len(inputs)}")
+    for k, (v, t) in enumerate(zip(inputs, itypes)):
+        if (
+            v.type.dtype != t.dtype
+            or v.type.ndim != t.ndim
+            or any(a is not None and b is not None and a != b for a, b in zip(v.type.shape, t.shape))
+        ):
+            raise TypeError(
+                f"{op}: input {k} must be {t}, got {v.type}; cast it with ft.cast or change itypes"
+            )
+
+
 class Op:
     """Base class of operations.
 
@@ -294,8 +324,25 @@ class Op:
         return {k: v for k, v in self.__dict__.items() if k != "_signature"}
 
     # -- graph construction -------------------------------------------------------------
+    #: Theano's and PyTensor's declared types: an op that sets both and defines no make_node
+    #: takes inputs of ``itypes`` and makes outputs of ``otypes``
+    itypes: Sequence[TensorType] | None = None
+    otypes: Sequence[TensorType] | None = None
+
     def make_node(self, *inputs: Variable) -> Apply:
-        raise NotImplementedError
+        if self.itypes is None or self.otypes is None:
+            raise NotImplementedError(
+                f"{self}: define make_node(self, *inputs), or declare itypes and otypes (lists "
+                "of types, e.g. itypes = [ft.dmatrix])"
+            )
+        for k, v in enumerate(inputs):
+            if not isinstance(v, Variable):
+                raise TypeError(
+                    f"{self}: input {k} must be a symbolic variable, got {type(v).__name__}; "
+                    "convert it with ft.as_tensor_variable, or define make_node"
+                )
+        check_itypes(self, inputs, self.itypes)
+        return Apply(self, inputs, list(self.otypes))
 
     def __call__(self, *inputs: Any) -> Any:
         node = self.make_node(*inputs)

@@ -37,5 +37,10 @@ class FunctionGraph:
     def nodes(self) -> list[Apply]:
         return self.toposort()
 
+    @property
+    def apply_nodes(self) -> set[Apply]:
+        """The graph's nodes, as the set Theano's and PyTensor's ``fgraph.apply_nodes`` is."""
+        return set(self.toposort())
+
     def __repr__(self) -> str:
         return f"FunctionGraph({self.inputs} -> {self.outputs})"

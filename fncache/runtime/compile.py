@@ -256,7 +256,7 @@ def build_runner(
         from .linker_py import PyRunner
 
         pre, post = getattr(mode, "pre_func", None), getattr(mode, "post_func", None)
-        return PyRunner(optimized, allow_gc=config.allow_gc, hooks=lambda: MonitorHooks(pre, post))
+        return PyRunner(optimized, allow_gc=config.allow_gc, hooks=lambda: MonitorHooks(pre, post, optimized))
     if mode.linker != "c":  # "py", or "nanguard:" and its checks
         from .linker_py import PyRunner
 

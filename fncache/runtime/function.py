@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 import warnings
@@ -16,14 +17,15 @@ from ..graph.basic import Apply, Constant, Variable, ancestors, substitute
 from ..graph.fgraph import FunctionGraph
 from ..mode import Mode, get_mode
 from ..graph.values import convert_value
+from ..graph.debugprint import print_graph
 from .inputs import convert_input
-from .io import NO_DEFAULT, In, Out, StateDefault
+from .io import NO_DEFAULT, In, Out, StateDefault, as_in
 from .profiling import ProfileStats, profile_stats, profiled
 from ..tensor.replace import fit_static_shape, replacement_map
 from ..tensor.shared import SharedVariable
 from ..tensor.hooks import set_c_runtime, set_function_compiler
 
-__all__ = ["function", "Function", "assemble"]
+__all__ = ["function", "Function", "FunctionMaker", "assemble"]
 
 _log = logging.getLogger(__name__)
 
@@ -48,15 +50,33 @@ def _check_inputs(inputs: Sequence[Any]) -> list[Variable]:
             )
         if isinstance(v, Constant):
             raise TypeError(f"input {k} ({v!r}) is a constant; inputs must be symbolic variables")
-        if v.owner is not None:
-            raise TypeError(
-                f"input {k} ({v!r}) is computed from other variables; inputs must "
-                "be root variables made with ft.vector(), ft.matrix(), ..."
-            )
         if any(v is u for u in out):
             raise ValueError(f"input {k} ({v!r}) is listed twice")
         out.append(v)
     return out
+
+
+def _cut_at_inputs(inputs: list[Any]) -> tuple[list[Any], dict[Variable, Variable]]:
+    """The inputs with each computed variable among them (Theano and PyTensor take one: the
+    function is given its value and computes nothing above it) made a root variable of its
+    type and name, and the map from each computed input to its root, to replace it in the
+    outputs and updates as ``givens`` do."""
+    cut: dict[Variable, Variable] = {}
+    out = []
+    for item in inputs:
+        v = item.variable if isinstance(item, In) else item
+        if isinstance(v, Variable) and v.owner is not None:
+            # one root per computed input, so one listed twice is refused as any input is
+            if v not in cut:
+                cut[v] = v.type.make_variable(v.name)
+            root = cut[v]
+            if isinstance(item, In):
+                item = copy.copy(item)
+                item.variable = root
+            else:
+                item = root
+        out.append(item)
+    return out, cut
 
 
 def _check_updates(updates: Any) -> list[tuple[SharedVariable, Variable]]:
@@ -91,6 +111,17 @@ def _check_updates(updates: Any) -> list[tuple[SharedVariable, Variable]]:
         )
         out.append((sv, expr))
     return out
+
+
+class FunctionMaker:
+    """What a compiled function was made from, under the names Theano's and PyTensor's
+    ``FunctionMaker`` gave it: ``fgraph`` (the optimized graph) and ``mode``."""
+
+    __slots__ = ("fgraph", "mode")
+
+    def __init__(self, fgraph: FunctionGraph, mode: Mode) -> None:
+        self.fgraph = fgraph
+        self.mode = mode
 
 
 class Function:
@@ -294,22 +325,47 @@ class Function:
         return res
 
     def _state_index(self, key: Any) -> int:
+        """The index in ``shared`` of the state input ``key`` names, else -1 - the position of
+        the explicit input with a plain default it names."""
         for k, (name, index) in enumerate(self._states):
             if (isinstance(key, str) and key == name) or key is self._state_variables.get(k):
                 return index
-        known = [n for n, _ in self._states]
+        for i, d in enumerate(self._defaults or ()):
+            named = (isinstance(key, str) and key == self._names[i]) or key is self.inputs[i]
+            if named and d is not NO_DEFAULT and not isinstance(d, StateDefault):
+                return -1 - i
+        known = [n for n, _ in self._states] + [
+            self._names[i]
+            for i, d in enumerate(self._defaults or ())
+            if d is not NO_DEFAULT and not isinstance(d, StateDefault)
+        ]
         raise KeyError(
-            f"function {self.name!r} keeps no input {key!r}: f[key] reads the inputs given as "
-            f"fc.In(..., update=...) or implicit=True, by name or variable; they are {known}"
+            f"function {self.name!r} keeps no input {key!r}: f[key] reads the inputs given a "
+            f"value (fc.In(..., value=...), with or without an update, or implicit=True), by name "
+            f"or variable; they are {known}"
         )
 
     def __getitem__(self, key: Any) -> np.ndarray:
-        """The value of a state input (``fc.In`` with an update, or implicit): a copy."""
-        return self._shared[self._state_index(key)].get_value()
+        """The value of a state input (``fc.In`` with an update, or implicit), or the default
+        of an input given a value: a copy."""
+        k = self._state_index(key)
+        if k < 0:
+            return np.array(self._defaults[-1 - k], copy=True)  # type: ignore[index]
+        return self._shared[k].get_value()
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        """Set a state input's value (converted to its type; an error keeps the old one)."""
-        sv = self._shared[self._state_index(key)]
+        """Set a state input's value, or the default of an input given a value, for the calls
+        that follow (converted to its type; an error keeps the old one)."""
+        k = self._state_index(key)
+        if k < 0:
+            i = -1 - k
+            new = np.array(
+                convert_input(self.name, i, self._names[i], self._types[i], value, self.allow_input_downcast)
+            )
+            new.setflags(write=False)  # as every default: the same array is each call's input
+            self._defaults = (*self._defaults[:i], new, *self._defaults[i + 1 :])  # type: ignore[index]
+            return
+        sv = self._shared[k]
         where = f"the state {sv.name!r} of function {self.name!r}"
         sv.set_value(convert_value(sv.type, value, self.allow_input_downcast, where))
 
@@ -326,6 +382,17 @@ class Function:
                 val = np.array(val, copy=True)
             taken.add(id(val))
             sv.store_update(val)
+
+    def dprint(self, file: Any = None, depth: int = -1) -> str:
+        """PyTensor's ``f.dprint()``: the optimized graph printed as ``fc.printing.debugprint``
+        prints it (to standard output by default). Returns the text."""
+        return print_graph(self, file=file, depth=depth)
+
+    @property
+    def maker(self) -> FunctionMaker:
+        """Theano's and PyTensor's ``f.maker``: ``f.maker.fgraph`` is the optimized graph (what
+        scripts walk with ``f.maker.fgraph.toposort()``), ``f.maker.mode`` the mode."""
+        return FunctionMaker(self.optimized_graph, self.mode)
 
     @property
     def shared_variables(self) -> list[SharedVariable]:
@@ -534,6 +601,7 @@ def function(
         raise TypeError("inputs must be a list of symbolic variables, e.g. [x, y]")
     fname = name or "f"
     stats = profile_stats(profile, fname)
+    inputs, cut = _cut_at_inputs([as_in(i, k) for k, i in enumerate(inputs)])
     _check_inputs([i.variable if isinstance(i, In) else i for i in inputs])
     # an implicit input is no argument: its state stands for it in the graph
     states = _states_of(inputs, fname, allow_input_downcast)
@@ -545,6 +613,10 @@ def function(
         [(sv, g.update) for g, sv in states if g.update is not None]
     )
     given = replacement_map(givens, "givens")
+    for v, root in cut.items():
+        if v in given:
+            raise ValueError(f"givens: {v!r} is an input of the function; it cannot also be replaced")
+        given[v] = root
     for g, sv in states:
         if g.implicit:
             if g.variable in given:

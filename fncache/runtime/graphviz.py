@@ -11,7 +11,7 @@ from typing import Any
 
 from ..graph.basic import Constant, Variable
 from ..graph.fgraph import FunctionGraph
-from .debugprint import graph_of
+from ..graph.debugprint import graph_of
 
 __all__ = ["pydotprint", "to_dot"]
 

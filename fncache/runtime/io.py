@@ -10,7 +10,7 @@ import numpy as np
 
 from ..graph.basic import Variable
 
-__all__ = ["In", "Out", "NO_DEFAULT", "StateDefault"]
+__all__ = ["In", "Out", "NO_DEFAULT", "StateDefault", "as_in"]
 
 
 class _NoDefault:
@@ -137,6 +137,24 @@ def _update_of(variable: Variable, update: Any, name: str | None) -> Variable:
             f"update needs the input's dtype and number of dimensions (ft.cast(expr, '{variable.dtype}'))"
         )
     return expr
+
+
+def as_in(item: Any, k: int) -> Any:
+    """Input ``k`` of ``fc.function`` with Theano's and PyTensor's tuple shortcuts made an
+    ``In``: ``(var, value)``, ``((var, update), value)``, and either with a name first
+    (``(name, var)``, ``(name, var, value)``, ``(name, (var, update), value)``). Anything else
+    is returned as it is."""
+    if not isinstance(item, tuple):
+        return item
+    forms = "(var, value), ((var, update), value), or either with a name first"
+    rest, name = (item[1:], item[0]) if item and isinstance(item[0], str) else (item, None)
+    if rest and isinstance(rest[0], (tuple, list)) and len(rest) == 2 and len(rest[0]) == 2:
+        (variable, update), value = rest
+    elif rest and isinstance(rest[0], Variable) and len(rest) in (1, 2):
+        variable, update, value = rest[0], None, rest[1] if len(rest) == 2 else NO_DEFAULT
+    else:
+        raise TypeError(f"input {k} is the tuple {item!r}; an input tuple is one of {forms}")
+    return In(variable, name=name, value=value, update=update)
 
 
 class Out:

@@ -4,6 +4,7 @@ and checked, then by the C run-time on the same inputs and the two compared) and
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -11,6 +12,7 @@ import numpy as np
 from ..errors import BadDestroyMap, BadThunkOutput, BadViewMap, DebugModeError, InvalidValueError
 from ..graph.basic import Apply, Constant, Variable
 from ..graph.fgraph import FunctionGraph
+from ..mode import monitor_takes_fgraph
 from .errors import describe_node
 from .linker_py import PyRunner, non_finite
 
@@ -260,12 +262,24 @@ class _Cells:
         self.outputs: list[list[Any]] = [[None] for _ in range(n_outputs)]
 
 
+def _with_fgraph(func: Callable[..., Any] | None, fgraph: FunctionGraph | None) -> Callable[..., Any] | None:
+    """``func`` as the hooks call it, ``(i, node, fn)``: PyTensor's form gets ``fgraph`` first."""
+    if func is not None and monitor_takes_fgraph(func):
+        return functools.partial(func, fgraph)
+    return func
+
+
 class MonitorHooks:
     """``fc.MonitorMode``'s calls around each node (:class:`~fncache.runtime.linker_py.NodeHooks`)."""
 
-    def __init__(self, pre_func: Callable[..., Any] | None, post_func: Callable[..., Any] | None) -> None:
-        self.pre_func = pre_func
-        self.post_func = post_func
+    def __init__(
+        self,
+        pre_func: Callable[..., Any] | None,
+        post_func: Callable[..., Any] | None,
+        fgraph: FunctionGraph | None = None,
+    ) -> None:
+        self.pre_func = _with_fgraph(pre_func, fgraph)
+        self.post_func = _with_fgraph(post_func, fgraph)
         self.cells: _Cells | None = None
 
     def before(self, step: int, node: Apply, inputs: list[Any]) -> list[Any]:

@@ -1,4 +1,4 @@
-"""``fc.printing``: ``debugprint`` (one line per node, :mod:`.debugprint`) and ``pp``, an
+"""``fc.printing``: ``debugprint`` (one line per node, :mod:`fncache.graph.debugprint`) and ``pp``, an
 expression of a graph in infix notation, e.g. ``((x * 2.0) + exp(y))``."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import numpy as np
 
 from ..graph.basic import Constant, Variable, toposort
 from ..tensor.elemwise import Elemwise
-from .debugprint import debugprint
+from ..graph.debugprint import debugprint
 
 __all__ = ["debugprint", "pp"]
 

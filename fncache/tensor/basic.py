@@ -170,12 +170,15 @@ _LETTERS = {
 
 
 def _plural(make: Callable[[str | None], TensorVariable]) -> Callable[..., Any]:
-    """Theano's ``dvectors("a", "b")``: one variable per name (a lone name gives the variable
-    itself), or ``dvectors(3)``: a list of three unnamed ones."""
+    """Theano's ``dvectors("a", "b")``: one variable per name, or ``dvectors(3)``: a list of
+    three unnamed ones. A lone name of one letter gives the variable itself; a lone longer
+    string is, as in Theano and PyTensor, one name per letter (``scalars("abcd")``)."""
 
     def many(*names: Any) -> Any:
         if len(names) == 1 and isinstance(names[0], (int, np.integer)) and not isinstance(names[0], bool):
             return [make(None) for _ in range(int(names[0]))]
+        if len(names) == 1 and isinstance(names[0], str) and len(names[0]) > 1:
+            names = tuple(names[0])
         if len(names) == 1:
             return make(names[0])
         return [make(n) for n in names]

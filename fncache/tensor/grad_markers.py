@@ -28,6 +28,7 @@ __all__ = [
     "grad_clip",
     "grad_scale",
     "consider_constant",
+    "DisconnectedType",
 ]
 
 
@@ -130,3 +131,23 @@ def grad_clip(x: Any, lower: float, upper: float) -> Variable:
 def grad_scale(x: Any, multiplier: float) -> Variable:
     """``x``, whose incoming gradient is multiplied by ``multiplier`` (-1 reverses it)."""
     return _marked(GradScale(multiplier), x, "grad_scale")
+
+
+class DisconnectedType:
+    """PyTensor's type of a disconnected gradient, for ops written against it. fncache gives
+    an op's ``L_op``/``grad`` zeros for an output the cost does not read (so no output gradient
+    it receives has this type, and a branch testing for one is never taken); a
+    ``DisconnectedType()()`` the op returns for an input means that input gets no gradient
+    through the op (a zero one: the input stays connected, being the op's input)."""
+
+    def __call__(self, name: str | None = None) -> Variable:
+        return Variable(self, name=name)  # type: ignore[arg-type]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, DisconnectedType)
+
+    def __hash__(self) -> int:
+        return hash(DisconnectedType)
+
+    def __repr__(self) -> str:
+        return "DisconnectedType()"

@@ -46,7 +46,7 @@ from .blas import Dot, dot
 from .creation import Alloc, eye
 from .data_ops import BinCount
 from .elemwise import Elemwise, cast, elemwise
-from .grad_markers import DisconnectedGrad, GradClip, GradScale, ZeroGrad
+from .grad_markers import DisconnectedGrad, DisconnectedType, GradClip, GradScale, ZeroGrad
 from .ifelse import ifelse
 from .ifelse_op import IfElse
 from .grad_ops import ReducedSize, RepeatGrad, SortGrad, SubtensorGrad, SumToShape, ZerosSum
@@ -911,6 +911,10 @@ def _user_gradients(node: Apply, res: Any, what: str) -> list:
         raise ValueError(f"grad: {what} returned {len(res)} gradients for {len(node.inputs)} inputs")
     # The user's rule, unlike fncache's own, may not rely on the driver summing broadcast dims
     # or casting: a float input's gradient is checked to be exactly of its type and shape.
+    # PyTensor's DisconnectedType()() for an input: no gradient
+    res = [
+        None if g is not None and isinstance(getattr(g, "type", None), DisconnectedType) else g for g in res
+    ]
     return [
         given_gradient(v, g, "grad", what) if g is not None and is_float(v.dtype) else g
         for v, g in zip(node.inputs, res)

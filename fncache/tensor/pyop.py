@@ -8,7 +8,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..graph.basic import Apply, Op, Variable
+from ..graph.basic import Apply, Op, Variable, check_itypes
 from ..graph.types import TensorType
 from .basic import as_tensor_variable
 
@@ -81,17 +81,7 @@ class PythonOp(Op):
 
     def make_node(self, *inputs: Any) -> Apply:
         vs = [as_tensor_variable(i) for i in inputs]
-        if len(vs) != len(self.itypes):
-            raise TypeError(f"{self}: expected {len(self.itypes)} inputs, got {len(vs)}")
-        for k, (v, t) in enumerate(zip(vs, self.itypes)):
-            if (
-                v.dtype != t.dtype
-                or v.ndim != t.ndim
-                or any(a is not None and b is not None and a != b for a, b in zip(v.type.shape, t.shape))
-            ):
-                raise TypeError(
-                    f"{self}: input {k} must be {t}, got {v.type}; cast it with ft.cast or change itypes"
-                )
+        check_itypes(self, vs, self.itypes)
         return Apply(self, vs, self.otypes)
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:

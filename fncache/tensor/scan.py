@@ -450,7 +450,8 @@ def scan(
     allow_gc: Any = None,
     strict: bool = False,
     return_list: bool = False,
-) -> tuple[Any, dict]:
+    return_updates: bool = True,
+) -> Any:
     """A symbolic loop, called as Theano/PyTensor's ``scan``: ``(outputs, updates)``.
 
     ``fn`` receives, in order, the rows of each of ``sequences`` it reads, the past values of
@@ -478,6 +479,10 @@ def scan(
       have the rows of the steps run.
     * ``truncate_gradient=k``: the gradient runs back through the last k steps only (the
       earlier steps, the initial values and the sequences' earlier rows get none).
+
+    * ``return_updates=False`` (PyTensor's): the outputs alone. A random draw's counters are
+      applied without being given; any other update the loop makes is refused then (it would
+      be lost), naming the variables.
 
     Refused, each with its own error: ``mode``, ``profile`` and ``allow_gc=True`` (the step
     keeps its buffers from step to step, which ``allow_gc=False`` asks for). ``strict``:
@@ -589,7 +594,17 @@ def scan(
         # counter is read by its own draw only; a user's default update is left as it is).
         v.default_update = new_values[v]
     outputs = results[: len(outs)]
-    return (outputs[0] if len(outputs) == 1 and not return_list else outputs), new_values
+    result = outputs[0] if len(outputs) == 1 and not return_list else outputs
+    if return_updates:
+        return result, new_values
+    kept = [v for v in new_values if v not in drawn]
+    if kept:
+        names = ", ".join(repr(v) for v in kept)
+        raise ValueError(
+            f"scan: return_updates=False, but the loop updates {names}; call scan with "
+            "return_updates=True and give the updates to fc.function(..., updates=updates)"
+        )
+    return result
 
 
 def _tap_name(name: str | None, k: int) -> str | None:
@@ -616,9 +631,15 @@ def _same_static_shape(a: TensorType, b: TensorType) -> bool:
 
 def _check_strict(outs: list[Variable], arguments: list[Variable]) -> None:
     """Refuse a step (of ``strict=True``) reading a variable that is neither one of its
-    ``arguments`` nor a constant."""
+    ``arguments`` nor a constant. A random stream's seed is the stream's state, as its
+    counters are (they arrive as arguments, being updated): PyTensor's strict leaves a draw's
+    generator out of the check too."""
     passed = {id(v) for v in arguments}
-    for v in ancestors(outs, blockers=arguments):
+    seen = ancestors(outs, blockers=arguments)
+    for v in seen:
+        if v.owner is not None and isinstance(v.owner.op, RandomVariable) and v.owner.op.seeded:
+            passed.add(id(v.owner.inputs[-1]))
+    for v in seen:
         if v.owner is None and id(v) not in passed and not isinstance(v, Constant):
             raise ValueError(
                 f"scan: strict=True and fn reads {v!r}, which is not one of its arguments; "

@@ -3,6 +3,7 @@ MakeVector, Concatenate; and the front-end helpers built on them."""
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Sequence
 
 import numpy as np
@@ -359,7 +360,24 @@ def concatenate(seq: Sequence[Any], axis: int | None = 0) -> Variable:
     return Concatenate(axis % nd)(*vs)
 
 
-def stack(seq: Sequence[Any], axis: int = 0) -> Variable:
+def stack(seq: Sequence[Any], *more: Any, axis: Any = None) -> Variable:
+    """numpy's ``stack``: ``stack([a, b, c], axis=0)`` (the axis also positional). Theano's
+    older ``stack(a, b, c)``, tensors as separate arguments (the axis then by keyword only),
+    still works with a DeprecationWarning."""
+    if isinstance(seq, Variable):
+        warnings.warn(
+            "stack(a, b, ...) is Theano's deprecated form; pass the tensors as one list: "
+            "stack([a, b, ...], axis=...)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        seq, more = [seq, *more], ()
+    if len(more) > 1 or (more and axis is not None):
+        raise TypeError(
+            f"stack: takes the tensors as one list and one axis, got {len(more) + 1} positional "
+            "arguments" + (" and axis=" if axis is not None else "") + "; call stack([a, b, ...], axis=...)"
+        )
+    axis = more[0] if more else 0 if axis is None else axis
     vs = [as_tensor_variable(x) for x in seq]
     if not vs:
         raise ValueError("stack: need at least one tensor")

@@ -54,8 +54,9 @@ class SharedVariable(TensorVariable):
                 self._value = newer
         return self._value
 
-    def get_value(self, borrow: bool = False) -> np.ndarray:
-        """The current value (a copy unless ``borrow=True``)."""
+    def get_value(self, borrow: bool = False, return_internal_type: bool = False) -> np.ndarray:
+        """The current value (a copy unless ``borrow=True``). ``return_internal_type``
+        (Theano's and PyTensor's) changes nothing: the value is a numpy array on every device."""
         value = self._host_value()
         return value if borrow else value.copy()
 
@@ -164,12 +165,23 @@ def shared(
     *,
     strict: bool = False,
     shape: Any = None,
+    broadcastable: Any = None,
 ) -> SharedVariable:
     """A shared variable holding ``value`` (copied unless ``borrow=True`` and it is already an
     aligned native-order array). ``strict`` (Theano's): the value's own dtype, no floatX for a
     Python float, and ``set_value`` takes only arrays of that dtype. ``shape`` (PyTensor's):
-    static sizes (None for any) every value set must have."""
+    static sizes (None for any) every value set must have. ``broadcastable`` (Theano's): one
+    bool per dim, True for a dim of size 1 (``shape`` 1), False for any size."""
     what = f"shared({name!r})"
+    if broadcastable is not None:
+        if shape is not None:
+            raise TypeError(
+                f"{what}: pass shape or broadcastable, not both (shape=(1, None) is broadcastable=(True, False))"
+            )
+        flags = tuple(broadcastable)
+        if not all(isinstance(b, (bool, np.bool_)) for b in flags):
+            raise TypeError(f"{what}: broadcastable takes one bool per dim, got {broadcastable!r}")
+        shape = tuple(1 if b else None for b in flags)
     refuse_type(value, what)
     arr = np.asarray(value)
     if isinstance(value, float) and not isinstance(value, np.generic) and not strict:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..graph.basic import Constant, Variable
+from ..graph.basic import Constant, Variable, ancestors
 from ..graph.types import use_variable_classes
 from .hooks import function_compiler
 
@@ -421,13 +421,29 @@ class _TensorOps:
 
     def eval(self, inputs: dict | None = None) -> Any:
         """The value of this variable: compiles a function of the keys of ``inputs`` (once per
-        set of keys, kept on the variable) and calls it with their values."""
+        set of keys, kept on the variable) and calls it with their values. A key may also be
+        the name of one of the graph's inputs (PyTensor's ``y.eval({"x": [1.0, 2.0]})``)."""
         given = dict(inputs or {})
+        if any(isinstance(k, str) for k in given):
+            given = {self._input_named(k) if isinstance(k, str) else k: v for k, v in given.items()}
         keys = tuple(given)
         fns = self.__dict__.setdefault("_eval_fns", {})
         if keys not in fns:
             fns[keys] = function_compiler()(list(keys), self)
         return fns[keys](*[given[k] for k in keys])
+
+    def _input_named(self, name: str) -> Variable:
+        """The one input of this variable's graph (a root that is no constant) named ``name``."""
+        roots = [v for v in ancestors([self]) if v.owner is None and not isinstance(v, Constant)]
+        found = [v for v in roots if v.name == name]
+        if len(found) != 1:
+            named = sorted({v.name for v in roots if v.name})
+            why = "no input" if not found else f"{len(found)} inputs"
+            raise ValueError(
+                f"eval: {why} of this graph is named {name!r}; give the variable itself as the key "
+                f"(the named inputs are {named})"
+            )
+        return found[0]
 
 
 class TensorVariable(_TensorOps, Variable):

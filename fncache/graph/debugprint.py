@@ -1,0 +1,86 @@
+"""``fc.debugprint``: a readable text of a graph or of a compiled function's optimized graph
+(which it reads as ``optimized_graph``: the printing needs nothing above the graph layer)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from .basic import Apply, Constant, Variable, ancestors
+from .fgraph import FunctionGraph
+
+__all__ = ["debugprint", "graph_of", "print_graph"]
+
+
+def _near_outputs(fg: FunctionGraph, depth: int) -> set[int]:
+    """The ids of the nodes at most ``depth`` nodes up from an output (its own node is 1)."""
+    near: set[int] = set()
+    level = [v.owner for v in fg.outputs if v.owner is not None]
+    for _ in range(depth):
+        level = [n for n in level if id(n) not in near]
+        near.update(id(n) for n in level)
+        level = [v.owner for n in level for v in n.inputs if v.owner is not None]
+    return near
+
+
+def _lines(fg: FunctionGraph, depth: int = -1) -> list[str]:
+    names: dict[int, str] = {}
+    for k, v in enumerate(fg.inputs):
+        names[id(v)] = v.name or f"in{k}"
+    shown = _near_outputs(fg, depth) if depth >= 0 else None
+    out = []
+    for n, node in enumerate(fg.toposort()):
+        if shown is not None and id(node) not in shown:
+            continue
+        args = []
+        for v in node.inputs:
+            if id(v) not in names:
+                # a constant, or the output of a node left out by ``depth``: its own repr
+                shown_as_is = isinstance(v, Constant) or v.owner is not None
+                names[id(v)] = repr(v) if shown_as_is else (v.name or f"?{id(v)}")
+            args.append(names[id(v)])
+        outs = []
+        for j, o in enumerate(node.outputs):
+            names[id(o)] = o.name or f"t{n}" + (f".{j}" if len(node.outputs) > 1 else "")
+            outs.append(f"{names[id(o)]}: {o.type.dtype}{list(o.type.shape)}")
+        out.append(f"{', '.join(outs)} = {node.op}({', '.join(args)})")
+    out.append("return " + ", ".join(names.get(id(v), repr(v)) for v in fg.outputs))
+    return out
+
+
+def graph_of(obj: Any, what: str) -> tuple[FunctionGraph, str]:
+    """The graph to show of ``obj`` (a Function: its optimized graph; a FunctionGraph; a
+    variable or list of them, or an apply node's outputs: their graph) and a heading naming it;
+    ``what`` names the caller in the error for anything else."""
+    if hasattr(obj, "optimized_graph"):
+        return obj.optimized_graph, f"Function {obj.name!r} (key {obj.cache_key[:16]}), optimized graph:"
+    if isinstance(obj, FunctionGraph):
+        return obj, "Graph:"
+    outs = list(obj.outputs if isinstance(obj, Apply) else obj if isinstance(obj, (list, tuple)) else [obj])
+    if not all(isinstance(v, Variable) for v in outs):
+        raise TypeError(f"{what}: expected a Function, a graph, variables or a node, got {obj!r}")
+    roots = [v for v in ancestors(outs) if v.owner is None and not isinstance(v, Constant)]
+    return FunctionGraph(roots, outs, clone=False), "Graph:"
+
+
+def debugprint(obj: Any, file: Any = None, depth: int = -1) -> str:
+    """Text of ``obj`` (a Function: its optimized graph; a variable or list: its graph; an
+    apply node, as Theano's ``MonitorMode`` examples print one: its outputs' graph). Printed to
+    ``file`` when given; always returned. ``depth`` (Theano's and PyTensor's): only the nodes
+    at most that many nodes up from an output (-1: all)."""
+    if isinstance(depth, bool) or not isinstance(depth, int):
+        raise TypeError(f"debugprint: depth must be an int (-1 for the whole graph), got {depth!r}")
+    fg, head = graph_of(obj, "debugprint")
+    text = "\n".join([head] + ["  " + ln for ln in _lines(fg, depth)])
+    if file is not None:
+        print(text, file=file)
+    return text
+
+
+def print_graph(obj: Any, file: Any = None, depth: int = -1) -> str:
+    """``obj``'s text printed as Theano's and PyTensor's ``debugprint`` prints it: to standard
+    output when ``file`` is None, nowhere when ``file == "str"``, else to ``file``. Returns the
+    text."""
+    if file == "str":
+        return debugprint(obj, depth=depth)
+    return debugprint(obj, file=sys.stdout if file is None else file, depth=depth)
