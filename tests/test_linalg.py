@@ -187,8 +187,8 @@ def test_bad_arguments_name_the_function_and_the_fix() -> None:
     assert ft.solve(S, ft.dvector("b")).type.shape == (None, None)
     with pytest.raises(ValueError, match=r"solve: a is .* b needs 3 rows"):
         ft.solve(ft.tensor("a", "float64", shape=(3, 3)), ft.tensor("b", "float64", shape=(4,)))
-    with pytest.raises(ValueError, match=r"assume_a='pos' is not supported; use 'gen'"):
-        ft.solve(A, ft.dvector("b"), assume_a="pos")
+    with pytest.raises(ValueError, match=r"solve: assume_a must be one of .*'sym'.*got 'psd'"):
+        ft.solve(A, ft.dvector("b"), assume_a="psd")
     with pytest.raises(TypeError, match=r"cholesky: complex matrices are not supported"):
         ft.cholesky(ft.zmatrix("z"))
     with pytest.raises(TypeError, match="solve_triangular: lower must be True or False"):
