@@ -325,21 +325,24 @@ class QR(Op):
 class Lstsq(Op):
     """numpy.linalg.lstsq(a, b, rcond): the least-squares solution ``x``, the residuals (a sum
     of squares per column of ``b``; empty when ``a`` is rank deficient or not tall), the rank
-    of ``a`` (int32) and its singular values."""
+    of ``a`` (int32) and its singular values. ``rcond`` is the op's (a number or None) or, with
+    ``rcond_input``, a third input (a symbolic scalar)."""
 
-    __props__ = ("rcond",)
+    __props__ = ("rcond", "rcond_input")
 
-    def __init__(self, rcond: float | None = None) -> None:
+    def __init__(self, rcond: float | None = None, rcond_input: bool = False) -> None:
         self.rcond = rcond
+        self.rcond_input = bool(rcond_input)
 
-    def make_node(self, a: Variable, b: Variable) -> Apply:
+    def make_node(self, a: Variable, b: Variable, *rcond: Variable) -> Apply:
         (m, n), dt = a.type.shape, a.dtype
         x = TensorType(dt, (n,) + b.type.shape[1:])
         outs = [x, TensorType(dt, (None,)), TensorType("int32", ()), TensorType(dt, (_smaller(m, n),))]
-        return Apply(self, [a, b], outs)
+        return Apply(self, [a, b, *rcond], outs)
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
-        res = run_linalg("lstsq", lambda a, b: np.linalg.lstsq(a, b, rcond=self.rcond), *inputs)
+        rcond = float(inputs[2]) if self.rcond_input else self.rcond
+        res = run_linalg("lstsq", lambda a, b: np.linalg.lstsq(a, b, rcond=rcond), *inputs[:2])
         return [np.asarray(r, dtype=o.dtype) for r, o in zip(res, node.outputs)]
 
 
@@ -444,18 +447,32 @@ def qr(a: Any, mode: str = "reduced") -> Any:
     return QR(mode)(matrix_input(a, "qr"))
 
 
-def lstsq(a: Any, b: Any, rcond: float | None = None) -> tuple[Variable, Variable, Variable, Variable]:
+def lstsq(a: Any, b: Any, rcond: Any = None) -> tuple[Variable, Variable, Variable, Variable]:
     """numpy.linalg.lstsq: ``(x, residuals, rank, s)``, ``x`` minimizing ``|b - a x|`` for a
     matrix ``a`` ``(M, N)`` and ``b`` a vector or a matrix of right-hand sides (no stacks);
-    ``rcond`` (a number, or None for machine precision) cuts off small singular values."""
-    if rcond is not None and (
-        isinstance(rcond, (bool, np.bool_)) or not isinstance(rcond, (int, float, np.integer, np.floating))
+    ``rcond`` (a number, a symbolic real scalar as PyTensor's, or None for machine precision)
+    cuts off small singular values."""
+    symbolic = isinstance(rcond, Variable)
+    if symbolic and (
+        rcond.ndim != 0 or not (is_float(rcond.dtype) or rcond.dtype.startswith(("int", "uint")))
     ):
-        raise TypeError(f"lstsq: rcond must be a number or None, got {rcond!r}")
+        raise TypeError(f"lstsq: rcond must be a number, None or a symbolic scalar, got {rcond.type}")
+    if (
+        not symbolic
+        and rcond is not None
+        and (
+            isinstance(rcond, (bool, np.bool_))
+            or not isinstance(rcond, (int, float, np.integer, np.floating))
+        )
+    ):
+        raise TypeError(f"lstsq: rcond must be a number, None or a symbolic scalar, got {rcond!r}")
     va = linalg_input(a, "lstsq", range(2, 3), "a as a matrix (2 dims)")
     vb = linalg_input(b, "lstsq", range(1, 3), "b as a vector or a matrix of right-hand sides (1 or 2 dims)")
     va, vb = system_operands("lstsq", va, vb, va.type.shape[0], vb.type.shape[0])
-    x, residuals, rank, s = Lstsq(None if rcond is None else float(rcond))(va, vb)
+    if symbolic:
+        x, residuals, rank, s = Lstsq(rcond_input=True)(va, vb, rcond)
+    else:
+        x, residuals, rank, s = Lstsq(None if rcond is None else float(rcond))(va, vb)
     return x, residuals, rank, s
 
 
