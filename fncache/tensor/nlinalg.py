@@ -99,6 +99,30 @@ def check_square(v: Variable, what: str) -> Variable:
     return v
 
 
+class CheckSquare(Op):
+    """``x``, its last two dims checked square when the function runs (numpy's
+    ``LinAlgError``, a ``ValueError``, naming ``what``): for a function built of products, where
+    a rectangular matrix would otherwise fail in a product or not at all."""
+
+    __props__ = ("what",)
+    view_map = {0: [0]}
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+
+    def make_node(self, x: Variable) -> Apply:
+        return Apply(self, [x], [x.type])
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        x = inputs[0]
+        if x.shape[-1] != x.shape[-2]:
+            raise np.linalg.LinAlgError(
+                f"{self.what}: the last two dims must be square, got shape {x.shape}; give a square "
+                "matrix (or a stack of them)"
+            )
+        return [x]
+
+
 def square_input(x: Any, what: str, ndims: range = STACKS, takes: str = "") -> Variable:
     """:func:`linalg_input` whose last two dims are checked square where their sizes are known."""
     v = linalg_input(x, what, ndims, takes or "a square matrix or a stack of them (2 or more dims)")
@@ -493,6 +517,8 @@ def matrix_power(M: Any, n: int) -> Variable:
                 f"matrix_power: takes a square matrix or a stack of them (2 or more dims), got {v.type} ({v.ndim} dims)"
             )
         check_square(v, "matrix_power")
+        if None in v.type.shape[-2:]:
+            v = CheckSquare("matrix_power")(v)
     k = abs(int(n))
     if k == 0:
         return zeros_like(v) + eye(v.shape[-1], dtype=v.dtype)
