@@ -729,7 +729,11 @@ def test_bad_arguments_of_the_factorizations() -> None:
             ValueError,
             r"lstsq: .* b needs 2 rows",
         ),
-        (lambda: ft.lstsq(A, v, rcond="x"), TypeError, r"lstsq: rcond must be a number, None or a symbolic scalar"),
+        (
+            lambda: ft.lstsq(A, v, rcond="x"),
+            TypeError,
+            r"lstsq: rcond must be a number, None or a symbolic scalar",
+        ),
         (lambda: ft.matrix_power(A, 1.5), TypeError, r"matrix_power: n must be an int, got 1.5"),
         (lambda: ft.matrix_power(v, 2), ValueError, r"matrix_power: takes a square matrix .* \(1 dims\)"),
         (lambda: ft.matrix_power(rect, 2), ValueError, r"matrix_power: the last two dims must be square"),
