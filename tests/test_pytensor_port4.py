@@ -24,6 +24,7 @@ from scipy import special
 
 import fncache as fc
 from fncache import tensor as ft
+from fncache.tensor.scan import until
 from fcutil import assert_same, fd_check_grads
 
 PY = fc.Mode(linker="py")
@@ -1057,3 +1058,30 @@ def test_matrix_power_of_a_rectangular_matrix_raises_for_every_power(n: int) -> 
     ):
         f(M)
     assert_same(f(SQ), np.linalg.matrix_power(SQ, n), rtol=1e-12)
+
+
+@pytest.mark.parametrize("form", ["dict", "pairs", "outputs_then_pairs", "pairs_then_until"])
+def test_scan_takes_updates_as_a_dict_or_a_list_of_pairs(form: str) -> None:
+    """PyTensor's fn may give its updates as a list of ``(shared, new value)`` pairs too; such a
+    list alone was taken for two outputs, the update dropped without a word."""
+    total, x = fc.shared(np.float64(0.0), name="total"), ft.dvector("x")
+    steps = {
+        "dict": lambda v: {total: total + v},
+        "pairs": lambda v: [(total, total + v)],
+        "outputs_then_pairs": lambda v: (v * 2, [(total, total + v)]),
+        "pairs_then_until": lambda v: ([(total, total + v)], until(total + v > 2)),
+    }
+    out, updates = fc.scan(steps[form], sequences=x)
+    f = fc.function([x], out if form == "outputs_then_pairs" else [], updates=updates, mode=PY)
+    got = f(np.arange(5.0))
+    assert total.get_value() == (3.0 if form == "pairs_then_until" else 10.0)
+    if form == "outputs_then_pairs":
+        assert_same(got, np.arange(5.0) * 2)
+
+
+def test_scan_refuses_updates_or_until_before_the_outputs() -> None:
+    total, x = fc.shared(np.float64(0.0), name="total"), ft.dvector("x")
+    with pytest.raises(TypeError, match="scan: fn returned updates as output 0; return the outputs first"):
+        fc.scan(lambda v: ([(total, total + v)], v * 2), sequences=x)
+    with pytest.raises(TypeError, match="scan: fn returned until as output 0; return the outputs first"):
+        fc.scan(lambda v: (until(v > 0), v * 2), sequences=x)
