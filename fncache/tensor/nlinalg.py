@@ -123,6 +123,35 @@ class CheckSquare(Op):
         return [x]
 
 
+class CheckFinite(Op):
+    """``x``, checked to hold no infinity or NaN when the function runs (scipy's
+    ``check_finite=True``): ``ValueError`` naming ``what``."""
+
+    __props__ = ("what",)
+    view_map = {0: [0]}
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+
+    def make_node(self, x: Variable) -> Apply:
+        return Apply(self, [x], [x.type])
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        x = inputs[0]
+        if not np.isfinite(x).all():
+            raise ValueError(
+                f"{self.what}: the array of shape {x.shape} holds infinities or NaNs "
+                "(check_finite=True, scipy's check); give finite values, or check_finite=False"
+            )
+        return [x]
+
+
+def finite(v: Variable, check: Any, what: str) -> Variable:
+    """``v``, checked finite when the function runs if ``check`` (scipy's ``check_finite``,
+    a flag) is true."""
+    return CheckFinite(what)(v) if flag(check, what, "check_finite") else v
+
+
 def square_input(x: Any, what: str, ndims: range = STACKS, takes: str = "") -> Variable:
     """:func:`linalg_input` whose last two dims are checked square where their sizes are known."""
     v = linalg_input(x, what, ndims, takes or "a square matrix or a stack of them (2 or more dims)")

@@ -21,7 +21,7 @@ from .creation import eye
 from .basic import as_tensor_variable
 from .elemwise import broadcast_static_shape
 from .extra_ops import tril, triu
-from .nlinalg import eigvalsh, flag, linalg_input, run_linalg, square_input, symmetric_from
+from .nlinalg import eigvalsh, finite, flag, linalg_input, run_linalg, square_input, symmetric_from
 from .nlinalg import system_operands
 from .shape_ops import dim_sizes, dimshuffle, reshape
 
@@ -118,15 +118,16 @@ class SolveTriangular(Op):
 CHOLESKY_ON_ERROR = ("raise", "nan")
 
 
-def cholesky(x: Any, lower: bool = True, on_error: str = "raise") -> Variable:
+def cholesky(x: Any, lower: bool = True, on_error: str = "raise", check_finite: bool = False) -> Variable:
     """The Cholesky factor of a symmetric positive definite matrix (or of each in a stack):
     lower ``L`` with ``L @ L.T == x`` reading x's lower triangle, or with ``lower=False`` upper
     ``U`` with ``U.T @ U == x`` reading its upper triangle (scipy's convention). A matrix that is
     not positive definite raises numpy's ``LinAlgError`` when the function runs, or with
-    ``on_error="nan"`` (PyTensor's) gets a factor of NaN."""
+    ``on_error="nan"`` (PyTensor's) gets a factor of NaN. ``check_finite=True`` (scipy's check;
+    off by default, as PyTensor's) raises ``ValueError`` for an infinity or NaN in ``x``."""
     if on_error not in CHOLESKY_ON_ERROR:
         raise ValueError(f"cholesky: on_error must be one of {CHOLESKY_ON_ERROR}, got {on_error!r}")
-    v = square_input(x, "cholesky")
+    v = finite(square_input(x, "cholesky"), check_finite, "cholesky")
     op = Cholesky(on_error)
     if flag(lower, "cholesky", "lower"):
         return op(v)
@@ -141,15 +142,18 @@ _B_TAKES = {
 }
 
 
-def _system(a: Any, b: Any, what: str, b_ndim: int | None = None) -> tuple[Variable, Variable]:
+def _system(
+    a: Any, b: Any, what: str, b_ndim: int | None = None, check_finite: bool = False
+) -> tuple[Variable, Variable]:
     """``a`` (a square matrix or a stack) and ``b`` (a vector, a matrix or a stack of
     matrices, numpy.linalg.solve's) in one float dtype, their sizes checked where known.
     ``b_ndim`` (PyTensor's) says how many of b's dims one right-hand side has: 1 makes a ``b``
-    of more dims a stack of vectors (given as columns: see :func:`_solved`)."""
+    of more dims a stack of vectors (given as columns: see :func:`_solved`); ``check_finite``
+    checks both finite when the function runs (scipy's check)."""
     if b_ndim not in (None, 1, 2) or isinstance(b_ndim, bool):
         raise ValueError(f"{what}: b_ndim must be None, 1 or 2, got {b_ndim!r}")
-    va = square_input(a, what)
-    vb = linalg_input(b, what, range(b_ndim or 1, 64), _B_TAKES[b_ndim])
+    va = finite(square_input(a, what), check_finite, what)
+    vb = finite(linalg_input(b, what, range(b_ndim or 1, 64), _B_TAKES[b_ndim]), check_finite, what)
     if b_ndim == 1 and vb.ndim > 1:
         vb = dimshuffle(vb, list(range(vb.ndim)) + ["x"])
     if vb.ndim > 1:
@@ -196,6 +200,7 @@ def solve(
     lower: bool = False,
     transposed: bool = False,
     b_ndim: int | None = None,
+    check_finite: bool = True,
 ) -> Variable:
     """scipy.linalg.solve: ``x`` with ``a @ x == b`` (``a.T @ x == b`` with ``transposed``),
     ``b`` a vector or a matrix of right-hand sides. ``assume_a`` is scipy's (any of its
@@ -206,7 +211,8 @@ def solve(
     (``"tridiagonal"``). A singular ``a`` raises numpy's ``LinAlgError`` when the function
     runs. Stacks as numpy.linalg.solve's: ``a`` ``(..., M, M)``, ``b`` ``(M,)`` (one right-hand
     side for every matrix) or ``(..., M, K)``; ``b_ndim=1`` (PyTensor's) makes ``b`` ``(...,
-    M)`` a stack of vectors."""
+    M)`` a stack of vectors. ``check_finite`` (scipy's, on by default) raises ``ValueError``
+    for an infinity or NaN in ``a`` or ``b`` when the function runs."""
     kind = SOLVE_ASSUME_A.get(assume_a) if isinstance(assume_a, str) else None
     if kind is None:
         raise ValueError(
@@ -214,8 +220,10 @@ def solve(
         )
     low, trans = flag(lower, "solve", "lower"), flag(transposed, "solve", "transposed")
     if kind in ("upper", "lower"):
-        return solve_triangular(a, b, trans=int(trans), lower=kind == "lower", b_ndim=b_ndim)
-    va, vb = _system(a, b, "solve", b_ndim)
+        return solve_triangular(
+            a, b, trans=int(trans), lower=kind == "lower", b_ndim=b_ndim, check_finite=check_finite
+        )
+    va, vb = _system(a, b, "solve", b_ndim, check_finite)
     if kind == "sym":
         va = symmetric_from(va, low)
     elif kind == "diagonal":
@@ -237,19 +245,20 @@ def solve_triangular(
     lower: bool = False,
     unit_diagonal: bool = False,
     b_ndim: int | None = None,
+    check_finite: bool = True,
 ) -> Variable:
     """scipy.linalg.solve_triangular: ``x`` with ``t @ x == b``, ``t`` the upper triangle of ``a``
     (the lower one with ``lower=True``; the other is not read), ``t.T`` with ``trans`` 1, 2,
     ``"T"`` or ``"C"``; ``unit_diagonal=True`` takes t's diagonal as ones (a's is not read). A
-    zero on the diagonal raises numpy's ``LinAlgError`` when the function runs. ``b_ndim`` as
-    :func:`solve`'s."""
+    zero on the diagonal raises numpy's ``LinAlgError`` when the function runs. ``b_ndim`` and
+    ``check_finite`` as :func:`solve`'s."""
     if isinstance(trans, bool) or trans not in SOLVE_TRANS:
         raise ValueError(
             f"solve_triangular: trans must be one of {list(SOLVE_TRANS)} (scipy's), got {trans!r}"
         )
     low = flag(lower, "solve_triangular", "lower")
     unit = flag(unit_diagonal, "solve_triangular", "unit_diagonal")
-    va, vb = _system(a, b, "solve_triangular", b_ndim)
+    va, vb = _system(a, b, "solve_triangular", b_ndim, check_finite)
     if unit:
         va = _unit_diagonal(va)
     if SOLVE_TRANS[trans]:
