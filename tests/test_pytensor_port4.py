@@ -1085,3 +1085,50 @@ def test_scan_refuses_updates_or_until_before_the_outputs() -> None:
         fc.scan(lambda v: ([(total, total + v)], v * 2), sequences=x)
     with pytest.raises(TypeError, match="scan: fn returned until as output 0; return the outputs first"):
         fc.scan(lambda v: (until(v > 0), v * 2), sequences=x)
+
+
+def _check_finite_cases() -> dict[str, tuple[Callable[..., Any], int, bool]]:
+    """(builder of a and b, how many of them it reads, whether it checks by default)."""
+    return {
+        "cholesky": (lambda a, b, **kw: sl.cholesky(a, **kw), 1, False),
+        "solve": (lambda a, b, **kw: sl.solve(a, b, **kw), 2, True),
+        "solve_pos": (lambda a, b, **kw: sl.solve(a, b, assume_a="pos", **kw), 2, True),
+        "solve_triangular": (lambda a, b, **kw: sl.solve_triangular(a, b, **kw), 2, True),
+        "cho_solve": (lambda a, b, **kw: sl.cho_solve((a, True), b, **kw), 2, True),
+        "lu": (lambda a, b, **kw: sl.lu(a, **kw)[2], 1, True),
+        "lu_factor": (lambda a, b, **kw: sl.lu_factor(a, **kw)[0], 1, True),
+        "lu_solve": (lambda a, b, **kw: sl.lu_solve((a, ft.arange(4, dtype="int32")), b, **kw), 2, True),
+    }
+
+
+@pytest.mark.parametrize("name", list(_check_finite_cases()))
+def test_check_finite_raises_for_an_infinity_or_nan_when_asked(name: str) -> None:
+    """scipy's ``check_finite``: True raises ``ValueError`` naming the function for a NaN or an
+    infinity in any operand; False (and each function's default: PyTensor's) computes on."""
+    build, n_read, default = _check_finite_cases()[name]
+    a, b = ft.dmatrix("a"), ft.dvector("b")
+    what = name.split("_pos")[0]
+    f_checked = fc.function([a, b], build(a, b, check_finite=True), mode=PY, on_unused_input="ignore")
+    f_default = fc.function([a, b], build(a, b), mode=PY, on_unused_input="ignore")
+    f_unchecked = fc.function([a, b], build(a, b, check_finite=False), mode=PY, on_unused_input="ignore")
+    good = (np.tril(PD) if name != "solve_triangular" else PD, B4)
+    assert_same(f_checked(*good), f_unchecked(*good), name)
+    for k in range(n_read):
+        for bad_value in (np.nan, np.inf):
+            bad = [v.copy() for v in good]
+            bad[k].flat[1] = bad_value
+            with pytest.raises(ValueError, match=f"{what}: the array of shape .* holds infinities or NaNs"):
+                f_checked(*bad)
+            with np.errstate(all="ignore"):
+                try:
+                    f_unchecked(*bad)  # numpy's LAPACK: NaN out, or its own LinAlgError
+                except np.linalg.LinAlgError:
+                    pass
+            if default:
+                with pytest.raises(ValueError, match="holds infinities or NaNs"):
+                    f_default(*bad)
+
+
+def test_check_finite_must_be_a_flag() -> None:
+    with pytest.raises(TypeError, match="solve: check_finite must be True or False"):
+        sl.solve(ft.dmatrix(), ft.dvector(), check_finite="no")
