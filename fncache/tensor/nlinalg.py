@@ -604,7 +604,18 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> V
     """numpy.linalg.norm: a vector norm (``ord`` None or 2, 1, inf, -inf, 0 or any number) over
     one axis, a matrix norm (None or 'fro', 'nuc', 1, -1, 2, -2, inf, -inf) over two (rows,
     columns); with ``axis=None`` a 1-d ``x`` has a vector norm and a 2-d one a matrix norm, and
-    with ``ord=None`` any ``x`` the 2-norm of all its entries. Integers are computed in float64."""
+    with ``ord=None`` any ``x`` the 2-norm of all its entries. Integers are computed in float64.
+    A complex ``x`` has the norm of its magnitudes (the same value), but for the spectral matrix
+    norms (2, -2, 'nuc'), which need the singular values of a complex matrix."""
+    xv = as_tensor_variable(x)
+    if is_complex(xv.dtype):
+        two = axis is None and xv.ndim == 2 or isinstance(axis, (tuple, list)) and len(axis) == 2
+        if two and ord is not None and ord in (2, -2, "nuc"):
+            raise TypeError(
+                f"norm: ord={ord!r} of a complex matrix needs its singular values, which fncache "
+                f"does not compute for complex matrices (got {xv.type}); the other norms take it"
+            )
+        x = elemwise("abs", xv)
     v = linalg_input(x, "norm", range(0, 64), "a tensor")
     if axis is None:
         if ord is None:
