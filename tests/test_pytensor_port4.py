@@ -223,6 +223,16 @@ NLINALG: dict[str, Case] = {
         for o in [None, np.inf, -np.inf, 1, -1, 2, -2]
         for kd in (True, False)
     },
+    **{
+        f"norm_complex_{'vector' if len(core) == 1 else 'matrix'}_{o}": (
+            lambda a, o=o: nl.norm(a, o),
+            lambda a, o=o: np.linalg.norm(a, o),
+            ((_u(*core) + 1j * _u(*core)).astype("complex128" if len(core) == 1 else "complex64"),),
+            1e-5,
+        )
+        for core in [(4,), (4, 3)]
+        for o in [None, np.inf, -np.inf, 1, -1] + ([2, -2, 0, 3] if len(core) == 1 else ["fro"])
+    },
     "norm_of_rows": (lambda a: nl.norm(a, 1, axis=-1), lambda a: np.linalg.norm(a, 1, axis=-1), (M,), 1e-12),
     "tensorinv_ind_1_and_2": (
         lambda a, b: [ft.tensorinv(a, ind=1), ft.tensorinv(b)],
@@ -865,6 +875,11 @@ def _bad() -> dict[str, tuple[Callable[[], Any], type, str]]:
             lambda: nl.norm(ft.scalar(), 2),
             ValueError,
             "norm: ord=2 without axis takes a vector or a matrix",
+        ),
+        "norm_spectral_of_a_complex_matrix": (
+            lambda: nl.norm(ft.zmatrix(), "nuc"),
+            TypeError,
+            "norm: ord='nuc' of a complex matrix needs its singular values",
         ),
         "norm_symbolic_axis": (
             lambda: nl.norm(x, axis=ft.iscalar()),
