@@ -706,6 +706,21 @@ GRADS: dict[str, tuple[Callable[..., Any], tuple]] = {
     "tensorinv": (lambda a: ft.tensorinv(a, ind=1), (_u(4, 2, 2) + np.eye(4).reshape(4, 2, 2),)),
     "lstsq_symbolic_rcond": (lambda a, b: ft.lstsq(a, b, ft.constant(1e-10))[0], (TALL, _u(5))),
     "cholesky_on_error_nan": (lambda a: sl.cholesky(ft.dot(a, a.T) + 4 * ft.eye(4), on_error="nan"), (SQ,)),
+    "cholesky_upper_of_a_gram_matrix": (
+        lambda a: sl.cholesky(ft.dot(a, a.T) + ft.eye(4), lower=False),
+        (SQ,),
+    ),
+    "eigvalsh_generalized": (
+        lambda a, b: ft.dot(sl.eigvalsh(a + a.T, b), ft.arange(1.0, 5.0)),
+        (SQ, PD + 3 * np.eye(4)),
+    ),
+    "expm_symmetric": (sl.expm, (SQ + SQ.T,)),
+    "expm_real_spectrum": (
+        sl.expm,
+        (np.diag([1.0, 2.0, 0.5, 1.5]) @ (SQ + SQ.T) @ np.diag([1.0, 0.5, 2.0, 1 / 1.5]),),
+    ),
+    "expm_complex_spectrum": (sl.expm, (SQ,)),
+    "solve_gen_lower_ignored": (lambda a, b: sl.solve(a, b, lower=True), (0.5 * SQ + np.eye(4), B42)),
     "solve_transposed": (lambda a, b: sl.solve(a, b, transposed=True), (SQ + 3 * np.eye(4), B42)),
     "solve_pos_lower": (lambda a, b: sl.solve(a, b, assume_a="pos", lower=True), (PD, B4)),
     "solve_diagonal": (lambda a, b: sl.solve(a, b, assume_a="diagonal"), (PD, B42)),
@@ -1147,3 +1162,16 @@ def test_check_finite_raises_for_an_infinity_or_nan_when_asked(name: str) -> Non
 def test_check_finite_must_be_a_flag() -> None:
     with pytest.raises(TypeError, match="solve: check_finite must be True or False"):
         sl.solve(ft.dmatrix(), ft.dvector(), check_finite="no")
+
+
+def test_the_gradient_of_a_cholesky_factor_of_nan_is_nan() -> None:
+    """on_error="nan": an indefinite matrix gets a factor of NaN and a gradient of NaN; "raise"
+    raises for the gradient as for the factor."""
+    x = ft.dmatrix("x")
+    indefinite = np.array([[1.0, 0.2], [0.2, -2.0]])
+    for mode in (PY, "FAST_RUN"):
+        f = fc.function([x], fc.grad(ft.sum(sl.cholesky(x, on_error="nan")), x), mode=mode)
+        assert np.isnan(f(indefinite)).all()
+        f = fc.function([x], fc.grad(ft.sum(sl.cholesky(x)), x), mode=mode)
+        with pytest.raises(np.linalg.LinAlgError, match="cholesky: Matrix is not positive definite"):
+            f(indefinite)
