@@ -363,6 +363,13 @@ class _TensorOps:
 
         return take(self, indices, axis, mode)
 
+    def fill(self, value: Any) -> Variable:
+        """PyTensor's method: ``ft.fill(self, value)``, this tensor's shape filled with
+        ``value``."""
+        from .extra_ops import fill
+
+        return fill(self, value)
+
     def sort(
         self, axis: Any = -1, kind: str | None = None, order: Any = None, *, stable: bool | None = None
     ) -> Variable:
