@@ -452,6 +452,12 @@ ELEMWISE: dict[str, Case] = {
         (_I8, _U8, np.float32(1.5) * np.ones((2, 3), "float32")),
         1e-6,
     ),
+    "fill_method": (
+        lambda a, b: [a.fill(3.5), b.fill(a[0, 0])],
+        lambda a, b: [np.full(a.shape, 3.5), np.full(b.shape, a[0, 0])],
+        (M, _U8),
+        1e-12,
+    ),
     "dimshuffle_patterns": (
         lambda a: [a.dimshuffle(1, "x", 0), a.dimshuffle([1, 0]), a.dimshuffle("x", 0, "x", 1)],
         lambda a: [a.T[:, None, :], a.T, a[None, :, None, :]],
@@ -973,6 +979,16 @@ def _bad() -> dict[str, tuple[Callable[[], Any], type, str]]:
         "dimshuffle_string_digit": (lambda: ft.dimshuffle(x, ["1", 0]), TypeError, "got '1'"),
         "dimshuffle_repeat": (lambda: x.dimshuffle(0, 0), ValueError, r"dimshuffle\(0, 0\): invalid pattern"),
         "dimshuffle_drop": (lambda: x.dimshuffle(1), ValueError, "input dim 0 of x .* is not broadcastable"),
+        "dimshuffle_past_numpy_max_dims": (
+            lambda: ft.dscalar().dimshuffle(*(("x",) * 65)),
+            ValueError,
+            "TensorType: 65 dims, more than numpy's arrays have",
+        ),
+        "reshape_past_numpy_max_dims": (
+            lambda: ft.reshape(ft.dvector(), (1,) * 70),
+            ValueError,
+            "TensorType: 70 dims",
+        ),
         "sum_repeated_axis": (lambda: ft.sum(x, axis=(0, -2)), ValueError, "sum: axis 0 is repeated"),
         "sum_float_axis": (
             lambda: ft.sum(x, axis=1.0),
