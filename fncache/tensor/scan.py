@@ -354,6 +354,8 @@ def _output_info(o: Any, j: int) -> tuple[Variable, list[int]] | None:
 
 
 def _n_steps(n_steps: Any) -> Variable:
+    if isinstance(n_steps, np.ndarray) and n_steps.ndim == 0 and n_steps.dtype.kind in "iu":
+        n_steps = n_steps[()]  # a 0-d integer array, as PyTensor takes it: its number
     if isinstance(n_steps, (bool, np.bool_)) or not isinstance(n_steps, (int, np.integer, Variable)):
         raise TypeError(f"scan: n_steps must be an int or a symbolic integer scalar, got {n_steps!r}")
     if isinstance(n_steps, Variable):
