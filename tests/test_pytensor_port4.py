@@ -585,6 +585,11 @@ SCAN: dict[str, Case] = {
         lambda a, k: np.cumprod(np.ones((int(k), 3)) * a, 0),
         (_u(3), _i(4)),
     ),
+    "n_steps_a_0d_array": (
+        lambda a: fc.scan(lambda p: p * a, outputs_info=a, n_steps=np.array(3))[0],
+        lambda a: np.stack([a**2, a**3, a**4]),
+        (_u(2),),
+    ),
     "zero_steps": (_scan_power, lambda a, k: np.zeros((0, 3)), (_u(3), _i(0))),
     "sequence_and_output_taps": (_scan_taps, _np_taps, (_u(8), _u(3))),
     "go_backwards_with_an_output_not_fed_back": (
