@@ -16,7 +16,7 @@ import numpy as np
 
 from ..graph.basic import Apply, Constant, Op, Variable
 from ..graph.types import TensorType, is_complex, is_int, normalize_dtype
-from .basic import as_tensor_variable, declared_ndim
+from .basic import as_tensor_variable, declared_ndim, python_int
 from .blas import Dot
 from .elemwise import check_float64, elemwise
 from .reduction import normalize_axes, ordered_axes
@@ -414,12 +414,18 @@ def tensordot(a: Any, b: Any, axes: int | Sequence[Any] = 2) -> Variable:
     """numpy.tensordot: ``axes`` an int (the last n of a with the first n of b) or a pair of
     axis lists."""
     va, vb = as_tensor_variable(a), as_tensor_variable(b)
+    axes = python_int(axes)
     if isinstance(axes, (int, np.integer)):
         n = int(axes)
         if n < 0 or n > min(va.ndim, vb.ndim):
             raise ValueError(f"tensordot: axes={n} is out of range for ndims {va.ndim} and {vb.ndim}")
         aa, ba = tuple(range(va.ndim - n, va.ndim)), tuple(range(n))
     else:
+        if not (isinstance(axes, (tuple, list)) and len(axes) == 2):
+            raise TypeError(
+                f"tensordot: axes must be an int (the last n axes of a with the first n of b) or a "
+                f"pair (a_axes, b_axes), got {axes!r}"
+            )
         aa_, ba_ = axes
         aa_ = tuple(aa_) if isinstance(aa_, (tuple, list)) else (aa_,)
         ba_ = tuple(ba_) if isinstance(ba_, (tuple, list)) else (ba_,)

@@ -20,7 +20,7 @@ import numpy as np
 from ..graph.basic import Apply, Op, Variable
 from ..graph.types import TensorType, is_complex, is_float
 from .array_ops import matmul, swap_last, trace
-from .basic import as_tensor_variable
+from .basic import as_tensor_variable, python_int
 from .blas import dot
 from .creation import eye, zeros_like
 from .elemwise import cast, check_float64, elemwise
@@ -533,6 +533,7 @@ def matrix_power(M: Any, n: int) -> Variable:
     """numpy.linalg.matrix_power: ``M @ M @ ... `` (n times, by repeated squaring) of a square
     matrix (or of each in a stack); the identity for ``n == 0``, powers of the inverse for
     ``n < 0``. Integers stay integers for ``n >= 0``, as numpy's."""
+    n = python_int(n)
     if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)):
         raise TypeError(
             f"matrix_power: n must be an int, got {n!r}; for a real power of a symmetric matrix raise the eigenvalues of eigh"

@@ -33,7 +33,7 @@ from ..graph.basic import Apply, Constant, Variable, ancestors, clone_graph, sub
 from ..graph.fgraph import FunctionGraph
 from ..graph.types import TensorType
 from .array_ops import specify_shape
-from .basic import as_tensor_variable, constant
+from .basic import as_tensor_variable, constant, python_int
 from .elemwise import cast, elemwise
 from .inner_graph import InnerGraphOp, outer_values
 from .random import RandomVariable
@@ -354,8 +354,7 @@ def _output_info(o: Any, j: int) -> tuple[Variable, list[int]] | None:
 
 
 def _n_steps(n_steps: Any) -> Variable:
-    if isinstance(n_steps, np.ndarray) and n_steps.ndim == 0 and n_steps.dtype.kind in "iu":
-        n_steps = n_steps[()]  # a 0-d integer array, as PyTensor takes it: its number
+    n_steps = python_int(n_steps)  # a 0-d integer array too, as PyTensor takes it
     if isinstance(n_steps, (bool, np.bool_)) or not isinstance(n_steps, (int, np.integer, Variable)):
         raise TypeError(f"scan: n_steps must be an int or a symbolic integer scalar, got {n_steps!r}")
     if isinstance(n_steps, Variable):
