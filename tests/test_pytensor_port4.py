@@ -994,6 +994,11 @@ def _bad() -> dict[str, tuple[Callable[[], Any], type, str]]:
             ValueError,
             "TensorType: 70 dims",
         ),
+        "tensordot_float_axes": (
+            lambda: ft.tensordot(x, x, np.array(1.0)),
+            TypeError,
+            "tensordot: axes must be an int .* or a pair",
+        ),
         "sum_repeated_axis": (lambda: ft.sum(x, axis=(0, -2)), ValueError, "sum: axis 0 is repeated"),
         "sum_float_axis": (
             lambda: ft.sum(x, axis=1.0),
@@ -1196,3 +1201,28 @@ def test_the_gradient_of_a_cholesky_factor_of_nan_is_nan() -> None:
         f = fc.function([x], fc.grad(ft.sum(sl.cholesky(x)), x), mode=mode)
         with pytest.raises(np.linalg.LinAlgError, match="cholesky: Matrix is not positive definite"):
             f(indefinite)
+
+
+def test_0d_integer_arrays_are_taken_as_ints() -> None:
+    """numpy takes a 0-d integer array wherever it takes an int (operator.index), and so does
+    PyTensor for these counts; they were refused (or failed with a bare TypeError)."""
+    x, k = ft.dmatrix("x"), np.array(2)
+    outs = [
+        ft.matrix_power(x, k),
+        ft.flatten(x, np.array(1)),
+        ft.topk(x, k),
+        ft.tensordot(x, x.T, np.array(1)),
+        fc.scan(lambda p: p * 2, outputs_info=x[0], n_steps=k)[0],
+        ft.sum(x, axis=np.array(1)),
+    ]
+    wants = [
+        SQ @ SQ,
+        SQ.ravel(),
+        np.sort(SQ, 1)[:, ::-1][:, :2],
+        SQ @ SQ.T,
+        np.stack([SQ[0] * 2, SQ[0] * 4]),
+        SQ.sum(1),
+    ]
+    got = fc.function([x], outs, mode=PY)(SQ)
+    for k_, (g, w) in enumerate(zip(got, wants)):
+        assert_same(g, w, f"output {k_}", rtol=1e-12)
