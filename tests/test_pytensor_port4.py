@@ -5,13 +5,14 @@ written again for fncache (the first rounds, ``test_pytensor_port3.py``,
 and the gradients of the array functions): values and dtypes against numpy and scipy,
 gradients against central finite differences in float64, static shapes, scipy's keywords
 (``solve``'s every ``assume_a``, ``transposed`` and ``b_ndim``, ``solve_triangular``'s ``trans``
-and ``unit_diagonal``, ``cholesky``'s ``on_error``), symbolic axes and ``stable`` sorts, and
-clear errors for bad arguments.
+and ``unit_diagonal``, ``cholesky``'s ``on_error``, every ``check_finite``), symbolic axes and
+``stable`` sorts, norms of complex tensors, ``scan``'s updates as pairs, 0-d integer arrays
+taken as ints, and clear errors for bad arguments and at run time.
 
 Where fncache follows numpy rather than PyTensor (``kron`` of two vectors, ``norm`` of a stack
-without ``axis``) the numpy result is checked. Each case runs under the Python linker (a
-compile costs nothing there); each area also runs once compiled to C, every case one output
-of one function."""
+without ``axis``, a sum of bools in int64) the numpy result is checked. Each case runs under
+the Python linker (a compile costs nothing there); each area also runs once compiled to C,
+every case one output of one function."""
 
 from __future__ import annotations
 
