@@ -536,6 +536,34 @@ BLAS: dict[str, Case] = {
         (X3, _u(4, 5)),
         1e-12,
     ),
+    "batched_dot_of_each_rank": (
+        lambda a, b, c: [
+            ft.batched_dot(a, b),
+            ft.batched_dot(a, c),
+            ft.batched_dot(c, c),
+            ft.batched_dot(c[:, 0], b),
+        ],
+        lambda a, b, c: [
+            np.einsum("bij,bjk->bik", a, b),
+            np.einsum("bij,bj->bi", a, c),
+            (c * c).sum(1),
+            c[:, 0, None, None] * b,
+        ],
+        (X3, _u(2, 4, 5), _u(2, 4)),
+        1e-12,
+    ),
+    "batched_tensordot": (
+        lambda a, b: [ft.batched_tensordot(a, b, [[2], [1]]), ft.batched_tensordot(a, b, 1)],
+        lambda a, b: [np.einsum("bij,bjk->bik", a, b)] * 2,
+        (X3, _u(2, 4, 5)),
+        1e-12,
+    ),
+    "matvec_vecmat_vecdot": (
+        lambda a, v, w: [ft.matvec(a, v), ft.vecmat(w, a), ft.vecdot(a, a, axis=1)],
+        lambda a, v, w: [np.matvec(a, v), np.vecmat(w, a), np.vecdot(a, a, axis=1)],
+        (X3, _u(2, 4), _u(3)),
+        1e-12,
+    ),
     "dot_of_empty": (ft.dot, np.dot, (np.zeros((3, 0)), np.zeros((0, 2))), 1e-12),
 }
 
