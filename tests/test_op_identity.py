@@ -176,7 +176,7 @@ EXAMPLES: dict[str, tuple[dict[str, Any], dict[str, dict[str, Any]]]] = {
         {"kind": {"kind": "mul"}, "axis": {"axis": None}},
     ),
     "fncache.tensor.array_ops.StableArgsort": ({"axis": 0}, {"axis": {"axis": None}}),
-    "fncache.tensor.array_ops.AxisOf": (
+    "fncache.tensor.array_ops.CheckAxis": (
         {"ndim": 2, "what": "sort"},
         {"ndim": {"ndim": 3}, "what": {"what": "argsort"}},
     ),

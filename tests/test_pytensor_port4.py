@@ -1078,6 +1078,13 @@ def _run_time_errors() -> dict[str, tuple[Callable[[], Any], list, tuple, type, 
             ValueError,
             "sort: axis 2 is out of bounds for .* ndim 2",
         ),
+        "sort_of_a_vector_axis_out_of_range": (
+            lambda: ft.sort(v, k),
+            [v, k],
+            (V, _i(1)),
+            ValueError,
+            "sort: axis 1 is out of bounds for a tensor of ndim 1",
+        ),
         "argsort_axis_out_of_range": (
             lambda: ft.argsort(x, k),
             [x, k],

@@ -521,24 +521,26 @@ def _sort_kind(kind: Any, order: Any, stable: Any, what: str) -> str:
     return kind
 
 
-class AxisOf(Op):
-    """A symbolic axis of a tensor of ``ndim`` dims as an int64 in ``[0, ndim)`` (a negative
-    one counts from the end, as numpy's); one out of bounds raises naming ``what``."""
+class CheckAxis(Op):
+    """``x``, checked when the function runs that the symbolic ``axis`` (its second input) is
+    one of its ``ndim`` axes (a negative one counts from the end, as numpy's); one out of
+    bounds raises ``ValueError`` naming ``what``."""
 
     __props__ = ("ndim", "what")
+    view_map = {0: [0]}
 
     def __init__(self, ndim: int, what: str) -> None:
         self.ndim = int(ndim)
         self.what = what
 
-    def make_node(self, axis: Variable) -> Apply:
-        return Apply(self, [axis], [TensorType("int64", ())])
+    def make_node(self, x: Variable, axis: Variable) -> Apply:
+        return Apply(self, [x, axis], [x.type])
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
-        a = int(inputs[0])
+        a = int(inputs[1])
         if not -self.ndim <= a < self.ndim:
             raise ValueError(f"{self.what}: axis {a} is out of bounds for a tensor of ndim {self.ndim}")
-        return [np.asarray(a % self.ndim, dtype="int64")]
+        return [inputs[0]]
 
 
 def _sorted_along(v: Variable, axis: Any, what: str, build: Any) -> Variable:
@@ -556,10 +558,12 @@ def _sorted_along(v: Variable, axis: Any, what: str, build: Any) -> Variable:
         )
     from .ifelse import ifelse  # ifelse's module loads its op with the first call
 
-    k = AxisOf(v.ndim, what)(axis)
-    out = build(v, v.ndim - 1)
+    # every branch reads the checked x, so the check runs whichever is taken (one alone too)
+    checked = CheckAxis(v.ndim, what)(v, axis)
+    k = elemwise("mod", axis, v.ndim)
+    out = build(checked, v.ndim - 1)
     for d in range(v.ndim - 2, -1, -1):
-        out = ifelse(elemwise("eq", k, d), build(v, d), out)
+        out = ifelse(elemwise("eq", k, d), build(checked, d), out)
     return out
 
 

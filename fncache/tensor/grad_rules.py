@@ -22,6 +22,7 @@ from .array_ops import (
     CumOp,
     MatMul,
     Repeat,
+    CheckAxis,
     Sort,
     SpecifyShape,
     TensorDot,
@@ -841,7 +842,7 @@ def _random_variable(node: Apply, out_grads: list) -> list:
     )
 
 
-@register_grad(Assert, Print, CheckSquare, CheckFinite)
+@register_grad(Assert, Print, CheckSquare, CheckFinite, CheckAxis)
 def _assert(node: Apply, out_grads: list) -> list:
     return [out_grads[0]] + [None] * (len(node.inputs) - 1)
 
