@@ -720,7 +720,11 @@ def test_bad_arguments_of_the_factorizations() -> None:
         (lambda: ft.pinv(rect, hermitian=True), ValueError, r"pinv: the last two dims must be square"),
         (lambda: ft.pinv(A, hermitian="no"), TypeError, r"pinv: hermitian must be True or False"),
         (lambda: ft.svd(A, full_matrices=2), TypeError, r"svd: full_matrices must be True or False, got 2"),
-        (lambda: ft.qr(A, mode="raw"), ValueError, r"qr: mode='raw' is not supported; use 'reduced'"),
+        (
+            lambda: ft.qr(A, mode="economic"),
+            ValueError,
+            r"qr: mode='economic' is not supported; use 'reduced'",
+        ),
         (lambda: ft.eigh(A, UPLO="X"), ValueError, r"eigh: UPLO must be 'L'"),
         (lambda: ft.svd(ft.zmatrix("z")), TypeError, r"svd: complex matrices are not supported"),
         (lambda: ft.lstsq(A, ft.dtensor3("t")), ValueError, r"lstsq: takes b as a vector or a matrix"),

@@ -170,6 +170,11 @@ def _qr(node: Apply, out_grads: list) -> list:
     A complete QR's extra columns of Q are folded in (`_fold_complement`); the rows of R past
     K are zeros whatever x is."""
     x = node.inputs[0]
+    if node.op.mode == "raw":
+        raise NotImplementedError(
+            "grad: qr's mode='raw' (LAPACK's Householder reflectors) has no gradient; "
+            "differentiate mode='reduced' or 'complete' (Q and R)"
+        )
     if node.op.mode == "r":
         q, r = QR("reduced")(x)
         gq, gr = None, out_grads[0]

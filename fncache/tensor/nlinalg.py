@@ -348,13 +348,14 @@ class SVD(Op):
 
 
 #: numpy.linalg.qr's modes fncache computes.
-QR_MODES = ("reduced", "complete", "r")
+QR_MODES = ("reduced", "complete", "r", "raw")
 
 
 class QR(Op):
     """numpy.linalg.qr of a matrix or a stack of them: ``(Q, R)`` in modes ``"reduced"`` (``Q``
     ``(..., M, K)``, ``R`` ``(..., K, N)``, K = min(M, N)) and ``"complete"`` (``Q`` square),
-    ``R`` alone in mode ``"r"``."""
+    ``R`` alone in mode ``"r"``, LAPACK's Householder form ``(h, tau)`` in mode ``"raw"`` (``h``
+    ``(..., N, M)``, transposed as numpy's, ``tau`` ``(..., K)``)."""
 
     __props__ = ("mode",)
 
@@ -364,6 +365,8 @@ class QR(Op):
     def make_node(self, x: Variable) -> Apply:
         batch, (m, n) = x.type.shape[:-2], x.type.shape[-2:]
         k = m if self.mode == "complete" else _smaller(m, n)
+        if self.mode == "raw":
+            return Apply(self, [x], [TensorType(x.dtype, batch + (n, m)), TensorType(x.dtype, batch + (k,))])
         r = TensorType(x.dtype, batch + (k, n))
         if self.mode == "r":
             return Apply(self, [x], [r])
@@ -490,12 +493,13 @@ def svd(a: Any, full_matrices: bool = True, compute_uv: bool = True) -> Any:
 
 
 def qr(a: Any, mode: str = "reduced") -> Any:
-    """numpy.linalg.qr: ``(Q, R)`` (mode ``"reduced"`` or ``"complete"``) or ``R`` alone
-    (``"r"``), of a matrix or of each in a stack."""
+    """numpy.linalg.qr: ``(Q, R)`` (mode ``"reduced"`` or ``"complete"``), ``R`` alone
+    (``"r"``) or LAPACK's Householder reflectors ``(h, tau)`` (``"raw"``, which has no gradient),
+    of a matrix or of each in a stack."""
     if mode not in QR_MODES:
         raise ValueError(
             f"qr: mode={mode!r} is not supported; use 'reduced' (Q (M, K), R (K, N)), 'complete' "
-            "(Q (M, M), R (M, N)) or 'r' (R alone); 'raw' (LAPACK's Householder reflectors) is not offered"
+            "(Q (M, M), R (M, N)), 'r' (R alone) or 'raw' (LAPACK's Householder reflectors)"
         )
     return QR(mode)(matrix_input(a, "qr"))
 
