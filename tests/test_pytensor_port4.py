@@ -154,6 +154,12 @@ NLINALG: dict[str, Case] = {
         )
         for mode in _QR_MODES
     },
+    "qr_raw": (
+        lambda a, s: [*ft.qr(a, "raw"), *ft.qr(s, "raw")],
+        lambda a, s: [*np.linalg.qr(a, "raw"), *np.linalg.qr(s, "raw")],
+        (TALL, X3),
+        1e-9,
+    ),
     "qr_wide_complete": (lambda a: ft.qr(a, "complete"), lambda a: np.linalg.qr(a, "complete"), (M,), 1e-9),
     **{
         f"svd_{name}_full{full}_uv{uv}": (
@@ -850,6 +856,8 @@ def _static() -> dict[str, tuple[Callable[[], Any], tuple, str]]:
             (None, None),
             "float64",
         ),
+        "qr_raw_h": (lambda: ft.qr(ft.tensor(shape=(5, 3)), "raw")[0], (3, 5), "float64"),
+        "qr_raw_tau": (lambda: ft.qr(ft.tensor(shape=(2, 3, 4)), "raw")[1], (2, 3), "float64"),
         "cholesky_nan": (lambda: sl.cholesky(a33, on_error="nan"), (3, 3), "float64"),
         "solve_transposed": (lambda: sl.solve(a33, b32, transposed=True), (3, 2), "float64"),
         "solve_b_ndim_1": (lambda: sl.solve(a33, ft.tensor(shape=(5, 3)), b_ndim=1), (5, 3), "float64"),
@@ -918,6 +926,12 @@ def _bad() -> dict[str, tuple[Callable[[], Any], type, str]]:
         ),
         "sort_order": (lambda: ft.argsort(x, order=[]), ValueError, "argsort: order .* must be None"),
         "sort_axis_out_of_range": (lambda: ft.sort(x, 2), ValueError, "sort: axis 2 is out of bounds"),
+        "qr_raw_gradient": (
+            lambda: fc.grad(ft.sum(ft.qr(x, "raw")[0]), x),
+            NotImplementedError,
+            "grad: qr's mode='raw' .* has no gradient",
+        ),
+        "qr_bad_mode": (lambda: ft.qr(x, "economic"), ValueError, "qr: mode='economic' is not supported"),
         "det_not_square": (
             lambda: ft.det(ft.tensor(shape=(5, 7))),
             ValueError,
