@@ -19,7 +19,7 @@ from ..graph.types import TensorType
 from .array_ops import swap_last
 from .creation import eye
 from .basic import as_tensor_variable
-from .elemwise import broadcast_static_shape
+from .elemwise import broadcast_static_shape, elemwise
 from .extra_ops import tril, triu
 from .nlinalg import eigvalsh, finite, flag, linalg_input, run_linalg, square_input, symmetric_from
 from .nlinalg import system_operands
@@ -167,10 +167,10 @@ def _solved(x: Variable, b: Any, b_ndim: int | None) -> Variable:
     return x[..., 0] if b_ndim == 1 and as_tensor_variable(b).ndim > 1 else x
 
 
-def _unit_diagonal(a: Variable) -> Variable:
-    """``a`` with ones on its diagonal (per matrix of a stack): its diagonal is not read."""
-    one = eye(a.shape[-1], dtype=a.dtype)
-    return a * (1 - one) + one
+def _on_diagonal(a: Variable, diagonal: Any, rest: Any) -> Variable:
+    """``diagonal`` on the diagonal of each matrix of ``a``, ``rest`` off it: a select, so the
+    entries not chosen are not read (a NaN there stays out)."""
+    return elemwise("switch", eye(a.shape[-1], dtype="bool"), diagonal, rest)
 
 
 #: scipy.linalg.solve's ``assume_a`` (long and short spellings) and what fncache reads of ``a``:
@@ -227,7 +227,7 @@ def solve(
     if kind == "sym":
         va = symmetric_from(va, low)
     elif kind == "diagonal":
-        va = va * eye(va.shape[-1], dtype=va.dtype)
+        va = _on_diagonal(va, va, 0)
     elif kind == "tridiagonal":
         va = triu(tril(va, 1), -1)
     return _solved(Solve()(swap_last(va) if trans else va, vb), b, b_ndim)
@@ -260,7 +260,7 @@ def solve_triangular(
     unit = flag(unit_diagonal, "solve_triangular", "unit_diagonal")
     va, vb = _system(a, b, "solve_triangular", b_ndim, check_finite)
     if unit:
-        va = _unit_diagonal(va)
+        va = _on_diagonal(va, 1, va)
     if SOLVE_TRANS[trans]:
         # the named triangle of a, transposed, is the other triangle of a.T
         va, low = swap_last(va), not low
