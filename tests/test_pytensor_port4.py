@@ -1276,3 +1276,33 @@ def test_0d_integer_arrays_are_taken_as_ints() -> None:
     got = fc.function([x], outs, mode=PY)(SQ)
     for k_, (g, w) in enumerate(zip(got, wants)):
         assert_same(g, w, f"output {k_}", rtol=1e-12)
+
+
+def test_entries_scipy_does_not_read_can_hold_anything() -> None:
+    """A NaN where scipy does not read (off the diagonal of a diagonal system, outside the three
+    middle diagonals of a tridiagonal one, on the diagonal with unit_diagonal) changes nothing."""
+    a, b = ft.dmatrix("a"), ft.dvector("b")
+    diag = np.diag([2.0, 3.0, 4.0])
+    tri = diag + np.diag([1.0, 1.0], 1) + np.diag([1.0, 1.0], -1)
+    low = np.tril(SQ[:3, :3]) + 3 * np.eye(3)
+    for m in (diag, tri):
+        m[0, 2] = m[2, 0] = np.nan
+    low[1, 1] = np.inf
+    kw = dict(check_finite=False)
+    cases = [
+        (sl.solve(a, b, assume_a="diagonal", **kw), diag, sla.solve(diag, B4[:3], assume_a="diagonal", **kw)),
+        (
+            sl.solve(a, b, assume_a="tridiagonal", **kw),
+            tri,
+            sla.solve(tri, B4[:3], assume_a="tridiagonal", **kw),
+        ),
+        (
+            sl.solve_triangular(a, b, lower=True, unit_diagonal=True, **kw),
+            low,
+            sla.solve_triangular(low, B4[:3], lower=True, unit_diagonal=True, **kw),
+        ),
+    ]
+    for mode in (PY, "FAST_RUN"):
+        f = fc.function([a, b], [c[0] for c in cases], mode=mode)
+        for k, c in enumerate(cases):
+            assert_same(f(c[1], B4[:3])[k], c[2], f"case {k}", rtol=1e-12)
