@@ -176,6 +176,10 @@ EXAMPLES: dict[str, tuple[dict[str, Any], dict[str, dict[str, Any]]]] = {
         {"kind": {"kind": "mul"}, "axis": {"axis": None}},
     ),
     "fncache.tensor.array_ops.StableArgsort": ({"axis": 0}, {"axis": {"axis": None}}),
+    "fncache.tensor.array_ops.CheckAxis": (
+        {"ndim": 2, "what": "sort"},
+        {"ndim": {"ndim": 3}, "what": {"what": "argsort"}},
+    ),
     "fncache.tensor.array_ops.Sort": (
         {"kind": "sort", "axis": 0},
         {"kind": {"kind": "argsort"}, "axis": {"axis": None}},
@@ -190,8 +194,14 @@ EXAMPLES: dict[str, tuple[dict[str, Any], dict[str, dict[str, Any]]]] = {
         {"full_matrices": {"full_matrices": False}, "compute_uv": {"compute_uv": False}},
     ),
     "fncache.tensor.nlinalg.QR": ({"mode": "reduced"}, {"mode": {"mode": "complete"}}),
-    "fncache.tensor.nlinalg.Lstsq": ({"rcond": None}, {"rcond": {"rcond": 1e-3}}),
+    "fncache.tensor.nlinalg.Lstsq": (
+        {"rcond": None, "rcond_input": False},
+        {"rcond": {"rcond": 1e-3}, "rcond_input": {"rcond_input": True}},
+    ),
+    "fncache.tensor.nlinalg.CheckFinite": ({"what": "solve"}, {"what": {"what": "cholesky"}}),
+    "fncache.tensor.nlinalg.CheckSquare": ({"what": "matrix_power"}, {"what": {"what": "det"}}),
     "fncache.tensor.slinalg.SolveTriangular": ({"lower": True}, {"lower": {"lower": False}}),
+    "fncache.tensor.slinalg.Cholesky": ({"on_error": "raise"}, {"on_error": {"on_error": "nan"}}),
     "fncache.tensor.advanced_subtensor.AdvancedSubtensor": (_ADV, {"key": _ADV_ALT}),
     "fncache.tensor.advanced_subtensor.AdvancedSubtensorGrad": (_ADV, {"key": _ADV_ALT}),
     "fncache.tensor.advanced_subtensor.AdvancedSetGrad": (_ADV, {"key": _ADV_ALT}),

@@ -182,6 +182,10 @@ class TensorType:
         return self.constant_class(self, data, name=name)
 
 
+#: the most dims a numpy array has (numpy's NPY_MAXDIMS: 64 from numpy 2, 32 before)
+MAX_DIMS = 64 if np.lib.NumpyVersion(np.__version__) >= "2.0.0b1" else 32
+
+
 def _static_shape(shape: Any) -> tuple[int | None, ...]:
     """A type's static shape from Theano's and PyTensor's spellings: each entry a size (an
     int >= 0), ``None`` (unknown) or a bool (True: a broadcastable 1, False: unknown)."""
@@ -209,6 +213,11 @@ def _static_shape(shape: Any) -> tuple[int | None, ...]:
             raise TypeError(
                 f"TensorType: each shape entry must be an int, None or a bool, got {s!r} in {shape!r}"
             )
+    if len(out) > MAX_DIMS:
+        raise ValueError(
+            f"TensorType: {len(out)} dims, more than numpy's arrays have ({MAX_DIMS}); a value of "
+            "this type could never be computed"
+        )
     return tuple(out)
 
 

@@ -130,6 +130,23 @@ def _binary(name: str, doc: str):
     return f
 
 
+def _variadic(name: str, doc: str):
+    """PyTensor's ``add``/``mul``: any number of operands (one: itself), combined left to right
+    as the operator would."""
+
+    def f(*terms: Any) -> TensorVariable:
+        if not terms:
+            raise TypeError(f"{name}: give at least one operand")
+        out = as_tensor_variable(terms[0])
+        for t in terms[1:]:
+            out = elemwise(name, out, t)
+        return out
+
+    f.__name__ = name
+    f.__doc__ = doc
+    return f
+
+
 exp = _unary("exp", "Elementwise e**x.")
 log = _unary("log", "Elementwise natural logarithm.")
 log1p = _unary("log1p", "Elementwise log(1 + x), accurate for small x.")
@@ -282,9 +299,9 @@ def complex_from_polar(abs: Any, angle: Any) -> TensorVariable:
 
 
 # The named operator functions (PyTensor's spellings of the Python operators).
-add = _binary("add", "Elementwise a + b.")
+add = _variadic("add", "Elementwise a + b + ... of one or more operands.")
 sub = _binary("sub", "Elementwise a - b.")
-mul = _binary("mul", "Elementwise a * b.")
+mul = _variadic("mul", "Elementwise a * b * ... of one or more operands.")
 true_div = _binary("true_div", "Elementwise a / b (true division).")
 int_div = _binary("floor_div", "Elementwise a // b (floor division, as Python and numpy).")
 mod = _binary("mod", "Elementwise a % b (Python's sign convention, as numpy.remainder).")

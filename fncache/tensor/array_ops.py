@@ -16,7 +16,7 @@ import numpy as np
 
 from ..graph.basic import Apply, Constant, Op, Variable
 from ..graph.types import TensorType, is_complex, is_int, normalize_dtype
-from .basic import as_tensor_variable, declared_ndim
+from .basic import as_tensor_variable, declared_ndim, python_int
 from .blas import Dot
 from .elemwise import check_float64, elemwise
 from .reduction import normalize_axes, ordered_axes
@@ -414,12 +414,18 @@ def tensordot(a: Any, b: Any, axes: int | Sequence[Any] = 2) -> Variable:
     """numpy.tensordot: ``axes`` an int (the last n of a with the first n of b) or a pair of
     axis lists."""
     va, vb = as_tensor_variable(a), as_tensor_variable(b)
+    axes = python_int(axes)
     if isinstance(axes, (int, np.integer)):
         n = int(axes)
         if n < 0 or n > min(va.ndim, vb.ndim):
             raise ValueError(f"tensordot: axes={n} is out of range for ndims {va.ndim} and {vb.ndim}")
         aa, ba = tuple(range(va.ndim - n, va.ndim)), tuple(range(n))
     else:
+        if not (isinstance(axes, (tuple, list)) and len(axes) == 2):
+            raise TypeError(
+                f"tensordot: axes must be an int (the last n axes of a with the first n of b) or a "
+                f"pair (a_axes, b_axes), got {axes!r}"
+            )
         aa_, ba_ = axes
         aa_ = tuple(aa_) if isinstance(aa_, (tuple, list)) else (aa_,)
         ba_ = tuple(ba_) if isinstance(ba_, (tuple, list)) else (ba_,)
@@ -498,7 +504,16 @@ class Sort(Op):
 SORT_KINDS = ("quicksort", "mergesort", "heapsort", "stable")
 
 
-def _sort_kind(kind: Any, order: Any, what: str) -> str:
+def _sort_kind(kind: Any, order: Any, stable: Any, what: str) -> str:
+    """numpy's ``kind``/``stable`` pair as one kind (``stable=True`` is ``"stable"``,
+    ``False`` numpy's default)."""
+    if stable is not None:
+        if kind is not None:
+            raise ValueError(f"{what}: give kind or stable, not both (got kind={kind!r}, stable={stable!r})")
+        if not isinstance(stable, (bool, np.bool_)):
+            raise TypeError(f"{what}: stable must be True, False or None, got {stable!r}")
+        kind = "stable" if stable else "quicksort"
+    kind = "quicksort" if kind is None else kind
     if kind not in SORT_KINDS:
         raise ValueError(f"{what}: kind must be one of {SORT_KINDS} (numpy's), got {kind!r}")
     if order is not None:
@@ -506,13 +521,59 @@ def _sort_kind(kind: Any, order: Any, what: str) -> str:
     return kind
 
 
-def sort(x: Any, axis: int | None = -1, kind: str = "quicksort", order: Any = None) -> Variable:
-    """numpy.sort (ascending; NaN last). Every ``kind`` gives the same values."""
-    _sort_kind(kind, order, "sort")
-    v = as_tensor_variable(x)
+class CheckAxis(Op):
+    """``x``, checked when the function runs that the symbolic ``axis`` (its second input) is
+    one of its ``ndim`` axes (a negative one counts from the end, as numpy's); one out of
+    bounds raises ``ValueError`` naming ``what``."""
+
+    __props__ = ("ndim", "what")
+    view_map = {0: [0]}
+
+    def __init__(self, ndim: int, what: str) -> None:
+        self.ndim = int(ndim)
+        self.what = what
+
+    def make_node(self, x: Variable, axis: Variable) -> Apply:
+        return Apply(self, [x, axis], [x.type])
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        a = int(inputs[1])
+        if not -self.ndim <= a < self.ndim:
+            raise ValueError(f"{self.what}: axis {a} is out of bounds for a tensor of ndim {self.ndim}")
+        return [inputs[0]]
+
+
+def _sorted_along(v: Variable, axis: Any, what: str, build: Any) -> Variable:
+    """``build(v, axis)`` for a static axis (None, an int), or for the static axis a symbolic
+    integer scalar names when the function runs: one branch per axis, only the one taken
+    computed (a lazy ``ifelse``), so the result has the static type and gradient of each."""
     if v.ndim == 0 and axis is not None:
-        raise ValueError("sort: a 0-d tensor has no axis to sort along; give axis=None")
-    return Sort("sort", _axis_or_none(v, axis, "sort"))(v)
+        raise ValueError(f"{what}: a 0-d tensor has no axis to sort along; give axis=None")
+    if not isinstance(axis, Variable):
+        return build(v, _axis_or_none(v, axis, what))
+    if axis.ndim != 0 or not is_int(axis.dtype):
+        raise TypeError(
+            f"{what}: axis must be None, an int or a symbolic integer scalar, got {axis.type}; "
+            "cast a float axis with ft.cast(axis, 'int64')"
+        )
+    from .ifelse import ifelse  # ifelse's module loads its op with the first call
+
+    # every branch reads the checked x, so the check runs whichever is taken (one alone too)
+    checked = CheckAxis(v.ndim, what)(v, axis)
+    k = elemwise("mod", axis, v.ndim)
+    out = build(checked, v.ndim - 1)
+    for d in range(v.ndim - 2, -1, -1):
+        out = ifelse(elemwise("eq", k, d), build(checked, d), out)
+    return out
+
+
+def sort(
+    x: Any, axis: Any = -1, kind: str | None = None, order: Any = None, *, stable: bool | None = None
+) -> Variable:
+    """numpy.sort (ascending; NaN last) along ``axis`` (an int, None: the flattened input, or a
+    symbolic integer scalar). Every ``kind`` (``stable``) gives the same values."""
+    _sort_kind(kind, order, stable, "sort")
+    return _sorted_along(as_tensor_variable(x), axis, "sort", lambda v, ax: Sort("sort", ax)(v))
 
 
 class StableArgsort(Sort):
@@ -526,16 +587,16 @@ class StableArgsort(Sort):
         return [np.asarray(np.argsort(inputs[0], axis=self.axis, kind="stable"), dtype="int64")]
 
 
-def argsort(x: Any, axis: int | None = -1, kind: str = "quicksort", order: Any = None) -> Variable:
-    """numpy.argsort (int64 indices). ``kind="quicksort"`` (the default) is numpy's default
-    algorithm, so ties come out as numpy's; ``"stable"`` and ``"mergesort"`` keep equal values
-    in their order."""
-    kind = _sort_kind(kind, order, "argsort")
-    v = as_tensor_variable(x)
-    if v.ndim == 0 and axis is not None:
-        raise ValueError("argsort: a 0-d tensor has no axis to sort along; give axis=None")
-    ax = _axis_or_none(v, axis, "argsort")
-    return StableArgsort(ax)(v) if kind in ("stable", "mergesort") else Sort("argsort", ax)(v)
+def argsort(
+    x: Any, axis: Any = -1, kind: str | None = None, order: Any = None, *, stable: bool | None = None
+) -> Variable:
+    """numpy.argsort (int64 indices) along ``axis`` (an int, None: the flattened input, or a
+    symbolic integer scalar). ``kind="quicksort"`` (the default) is numpy's default algorithm,
+    so ties come out as numpy's; ``"stable"`` and ``"mergesort"`` (``stable=True``) keep equal
+    values in their order."""
+    kind = _sort_kind(kind, order, stable, "argsort")
+    op = StableArgsort if kind in ("stable", "mergesort") else lambda ax: Sort("argsort", ax)
+    return _sorted_along(as_tensor_variable(x), axis, "argsort", lambda v, ax: op(ax)(v))
 
 
 class MatMul(Op):

@@ -31,10 +31,21 @@ def is_python_int(value: Any) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
+def python_int(value: Any) -> Any:
+    """``value`` as a Python int where numpy takes it as one (``operator.index``): a numpy
+    integer or a 0-d integer array; anything else unchanged, for the caller's own check."""
+    if isinstance(value, np.integer) or (
+        isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iu"
+    ):
+        return int(value)
+    return value
+
+
 def declared_ndim(ndim: Any, op: str, what: str = "ndim") -> int:
     """``ndim`` (or another count of dims, named ``what``) as an op's argument that declares
-    its output's number of dims: a non-negative int (a numpy integer too), or an error naming
-    ``op``."""
+    its output's number of dims: a non-negative int (a numpy integer or a 0-d integer array
+    too), or an error naming ``op``."""
+    ndim = python_int(ndim)
     if isinstance(ndim, (bool, np.bool_)) or not isinstance(ndim, (int, np.integer)):
         raise TypeError(f"{op}: {what} must be a non-negative int, got {ndim!r}")
     if ndim < 0:

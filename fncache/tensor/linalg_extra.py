@@ -32,7 +32,7 @@ from .elemwise import cast, elemwise
 from .extra_ops import alloc_diag, tril, triu
 from .gradient import register_grad
 from .pyop import assert_op
-from .nlinalg import flag, linalg_input, run_linalg, square_input, system_operands
+from .nlinalg import finite, flag, linalg_input, run_linalg, square_input, system_operands
 from .shape_ops import concatenate, flatten, reshape
 from .slinalg import kron, solve, solve_triangular
 
@@ -158,11 +158,12 @@ def cho_solve(c_and_lower: Any, b: Any, check_finite: bool = True) -> Variable:
         )
     c, lower = c_and_lower
     low = flag(lower, "cho_solve", "lower")
-    vc = square_input(c, "cho_solve")
+    vc = finite(square_input(c, "cho_solve"), check_finite, "cho_solve")
+    b = finite(as_tensor_variable(b), check_finite, "cho_solve")
     lc = vc if low else swap_last(vc)
     # with c upper, c.T is the lower factor: solve L y = b, then L^T x = y
-    y = solve_triangular(lc, b, lower=True)
-    return solve_triangular(swap_last(lc), y, lower=False)
+    y = solve_triangular(lc, b, lower=True, check_finite=False)
+    return solve_triangular(swap_last(lc), y, lower=False, check_finite=False)
 
 
 def _getrf(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -226,8 +227,8 @@ def _lu_grad(node: Apply, out_grads: list) -> list:
     lower, upper = _unit_lower(packed, packed.shape[0]), triu(packed)
     inner = tril(matmul(swap_last(lower), tril(g, -1)), -1) + triu(matmul(triu(g), swap_last(upper)))
     # L^-T inner U^-T: a solve with L^T (upper) from the left, then y U^T = left as U y^T = left^T
-    left = solve_triangular(swap_last(lower), inner, lower=False)
-    pivoted = swap_last(solve_triangular(upper, swap_last(left), lower=False))
+    left = solve_triangular(swap_last(lower), inner, lower=False, check_finite=False)
+    pivoted = swap_last(solve_triangular(upper, swap_last(left), lower=False, check_finite=False))
     return [pivoted[argsort(perm)]]
 
 
@@ -249,7 +250,7 @@ def lu(a: Any, permute_l: bool = False, check_finite: bool = True, p_indices: bo
     square matrix are differentiable."""
     permute = flag(permute_l, "lu", "permute_l")
     indices = flag(p_indices, "lu", "p_indices")
-    v = _matrix(a, "lu")
+    v = finite(_matrix(a, "lu"), check_finite, "lu")
     packed, _, perm = LUFactor()(v)
     k = elemwise("minimum", v.shape[0], v.shape[1])
     lower, upper = _unit_lower(packed, k), triu(packed[:k, :])
@@ -266,7 +267,8 @@ def lu_factor(a: Any, check_finite: bool = True) -> tuple[Variable, Variable]:
     """scipy.linalg.lu_factor: ``(lu, piv)``, the packed factors of a square matrix (unit lower
     ``L`` below the diagonal, ``U`` on and above) and LAPACK's int32 pivots (row ``i`` swapped
     with row ``piv[i]``), for :func:`lu_solve`."""
-    packed, piv, _ = LUFactor()(square_input(a, "lu_factor", range(2, 3), "a square matrix (2 dims)"))
+    v = square_input(a, "lu_factor", range(2, 3), "a square matrix (2 dims)")
+    packed, piv, _ = LUFactor()(finite(v, check_finite, "lu_factor"))
     return packed, piv
 
 
@@ -310,15 +312,26 @@ def lu_solve(lu_and_piv: Any, b: Any, trans: int = 0, check_finite: bool = True)
         raise TypeError(f"lu_solve: piv must be an int vector (lu_factor's pivots), got {vpiv.type}")
     vb = linalg_input(b, "lu_solve", range(1, 3), "b as a vector or a matrix of right-hand sides")
     vlu, vb = system_operands("lu_solve", vlu, vb, vlu.type.shape[-1], vb.type.shape[0])
+    vlu, vb = finite(vlu, check_finite, "lu_solve"), finite(vb, check_finite, "lu_solve")
     n = vlu.shape[0]
     perm = PivotOrder()(vpiv, n)
     lower = _unit_lower(vlu, n)
     upper = triu(vlu)
     if trans == 0:
         # a = P L U with a[perm] = L U: L U x = b[perm]
-        return solve_triangular(upper, solve_triangular(lower, vb[perm], lower=True), lower=False)
+        return solve_triangular(
+            upper,
+            solve_triangular(lower, vb[perm], lower=True, check_finite=False),
+            lower=False,
+            check_finite=False,
+        )
     # a^T = U^T L^T P^T: U^T y = b, L^T z = y, x = P z (x[perm] = z)
-    z = solve_triangular(swap_last(lower), solve_triangular(swap_last(upper), vb, lower=True), lower=False)
+    z = solve_triangular(
+        swap_last(lower),
+        solve_triangular(swap_last(upper), vb, lower=True, check_finite=False),
+        lower=False,
+        check_finite=False,
+    )
     return z[argsort(perm)]
 
 
@@ -351,7 +364,7 @@ def _lyapunov_operands(A: Any, Q: Any, what: str) -> tuple[Variable, Variable]:
 
 def _solve_vectorized(op: Variable, q: Variable) -> Variable:
     """``X`` with ``op @ vec(X) == vec(q)``, vec the row-major flattening."""
-    return reshape(solve(op, flatten(q)), q.shape, ndim=2)
+    return reshape(solve(op, flatten(q), check_finite=False), q.shape, ndim=2)
 
 
 def solve_discrete_lyapunov(A: Any, Q: Any, method: str = "direct") -> Variable:

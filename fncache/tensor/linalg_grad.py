@@ -170,6 +170,11 @@ def _qr(node: Apply, out_grads: list) -> list:
     A complete QR's extra columns of Q are folded in (`_fold_complement`); the rows of R past
     K are zeros whatever x is."""
     x = node.inputs[0]
+    if node.op.mode == "raw":
+        raise NotImplementedError(
+            "grad: qr's mode='raw' (LAPACK's Householder reflectors) has no gradient; "
+            "differentiate mode='reduced' or 'complete' (Q and R)"
+        )
     if node.op.mode == "r":
         q, r = QR("reduced")(x)
         gq, gr = None, out_grads[0]
@@ -205,8 +210,8 @@ def _lstsq(node: Apply, out_grads: list) -> list:
     """``x`` as ``pinv(a) @ b`` and ``s`` as the singular values of ``a``, differentiated as
     those (a of constant rank). The residuals ``|b - a x|^2`` per column, at the minimum over
     ``x``, move with ``a`` and ``b`` alone: ``-2 r x^T`` and ``2 r`` times their gradient,
-    ``r = b - a x``."""
-    a, b = node.inputs
+    ``r = b - a x``. A symbolic ``rcond`` (a cut-off, constant near the point) gets none."""
+    a, b = node.inputs[:2]
     gx, gres, _, gs = out_grads
     outs, grads = [], []
     if gx is not None:
@@ -224,4 +229,4 @@ def _lstsq(node: Apply, out_grads: list) -> list:
         ga_res = -(_col(r) * _row(x) if b.ndim == 1 else matmul(r, swap_last(x)))
         ga = ga_res if ga is None else ga + ga_res
         gb = r if gb is None else gb + r
-    return [ga, gb]
+    return [ga, gb] + [None] * (len(node.inputs) - 2)

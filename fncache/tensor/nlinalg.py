@@ -20,7 +20,7 @@ import numpy as np
 from ..graph.basic import Apply, Op, Variable
 from ..graph.types import TensorType, is_complex, is_float
 from .array_ops import matmul, swap_last, trace
-from .basic import as_tensor_variable
+from .basic import as_tensor_variable, python_int
 from .blas import dot
 from .creation import eye, zeros_like
 from .elemwise import cast, check_float64, elemwise
@@ -97,6 +97,59 @@ def check_square(v: Variable, what: str) -> Variable:
             "stack of them), or use pinv / lstsq for a rectangular one"
         )
     return v
+
+
+class CheckSquare(Op):
+    """``x``, its last two dims checked square when the function runs (numpy's
+    ``LinAlgError``, a ``ValueError``, naming ``what``): for a function built of products, where
+    a rectangular matrix would otherwise fail in a product or not at all."""
+
+    __props__ = ("what",)
+    view_map = {0: [0]}
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+
+    def make_node(self, x: Variable) -> Apply:
+        return Apply(self, [x], [x.type])
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        x = inputs[0]
+        if x.shape[-1] != x.shape[-2]:
+            raise np.linalg.LinAlgError(
+                f"{self.what}: the last two dims must be square, got shape {x.shape}; give a square "
+                "matrix (or a stack of them)"
+            )
+        return [x]
+
+
+class CheckFinite(Op):
+    """``x``, checked to hold no infinity or NaN when the function runs (scipy's
+    ``check_finite=True``): ``ValueError`` naming ``what``."""
+
+    __props__ = ("what",)
+    view_map = {0: [0]}
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+
+    def make_node(self, x: Variable) -> Apply:
+        return Apply(self, [x], [x.type])
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        x = inputs[0]
+        if not np.isfinite(x).all():
+            raise ValueError(
+                f"{self.what}: the array of shape {x.shape} holds infinities or NaNs "
+                "(check_finite=True, scipy's check); give finite values, or check_finite=False"
+            )
+        return [x]
+
+
+def finite(v: Variable, check: Any, what: str) -> Variable:
+    """``v``, checked finite when the function runs if ``check`` (scipy's ``check_finite``,
+    a flag) is true."""
+    return CheckFinite(what)(v) if flag(check, what, "check_finite") else v
 
 
 def square_input(x: Any, what: str, ndims: range = STACKS, takes: str = "") -> Variable:
@@ -295,13 +348,14 @@ class SVD(Op):
 
 
 #: numpy.linalg.qr's modes fncache computes.
-QR_MODES = ("reduced", "complete", "r")
+QR_MODES = ("reduced", "complete", "r", "raw")
 
 
 class QR(Op):
     """numpy.linalg.qr of a matrix or a stack of them: ``(Q, R)`` in modes ``"reduced"`` (``Q``
     ``(..., M, K)``, ``R`` ``(..., K, N)``, K = min(M, N)) and ``"complete"`` (``Q`` square),
-    ``R`` alone in mode ``"r"``."""
+    ``R`` alone in mode ``"r"``, LAPACK's Householder form ``(h, tau)`` in mode ``"raw"`` (``h``
+    ``(..., N, M)``, transposed as numpy's, ``tau`` ``(..., K)``)."""
 
     __props__ = ("mode",)
 
@@ -311,6 +365,8 @@ class QR(Op):
     def make_node(self, x: Variable) -> Apply:
         batch, (m, n) = x.type.shape[:-2], x.type.shape[-2:]
         k = m if self.mode == "complete" else _smaller(m, n)
+        if self.mode == "raw":
+            return Apply(self, [x], [TensorType(x.dtype, batch + (n, m)), TensorType(x.dtype, batch + (k,))])
         r = TensorType(x.dtype, batch + (k, n))
         if self.mode == "r":
             return Apply(self, [x], [r])
@@ -325,21 +381,24 @@ class QR(Op):
 class Lstsq(Op):
     """numpy.linalg.lstsq(a, b, rcond): the least-squares solution ``x``, the residuals (a sum
     of squares per column of ``b``; empty when ``a`` is rank deficient or not tall), the rank
-    of ``a`` (int32) and its singular values."""
+    of ``a`` (int32) and its singular values. ``rcond`` is the op's (a number or None) or, with
+    ``rcond_input``, a third input (a symbolic scalar)."""
 
-    __props__ = ("rcond",)
+    __props__ = ("rcond", "rcond_input")
 
-    def __init__(self, rcond: float | None = None) -> None:
+    def __init__(self, rcond: float | None = None, rcond_input: bool = False) -> None:
         self.rcond = rcond
+        self.rcond_input = bool(rcond_input)
 
-    def make_node(self, a: Variable, b: Variable) -> Apply:
+    def make_node(self, a: Variable, b: Variable, *rcond: Variable) -> Apply:
         (m, n), dt = a.type.shape, a.dtype
         x = TensorType(dt, (n,) + b.type.shape[1:])
         outs = [x, TensorType(dt, (None,)), TensorType("int32", ()), TensorType(dt, (_smaller(m, n),))]
-        return Apply(self, [a, b], outs)
+        return Apply(self, [a, b, *rcond], outs)
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
-        res = run_linalg("lstsq", lambda a, b: np.linalg.lstsq(a, b, rcond=self.rcond), *inputs)
+        rcond = float(inputs[2]) if self.rcond_input else self.rcond
+        res = run_linalg("lstsq", lambda a, b: np.linalg.lstsq(a, b, rcond=rcond), *inputs[:2])
         return [np.asarray(r, dtype=o.dtype) for r, o in zip(res, node.outputs)]
 
 
@@ -434,28 +493,43 @@ def svd(a: Any, full_matrices: bool = True, compute_uv: bool = True) -> Any:
 
 
 def qr(a: Any, mode: str = "reduced") -> Any:
-    """numpy.linalg.qr: ``(Q, R)`` (mode ``"reduced"`` or ``"complete"``) or ``R`` alone
-    (``"r"``), of a matrix or of each in a stack."""
+    """numpy.linalg.qr: ``(Q, R)`` (mode ``"reduced"`` or ``"complete"``), ``R`` alone
+    (``"r"``) or LAPACK's Householder reflectors ``(h, tau)`` (``"raw"``, which has no gradient),
+    of a matrix or of each in a stack."""
     if mode not in QR_MODES:
         raise ValueError(
             f"qr: mode={mode!r} is not supported; use 'reduced' (Q (M, K), R (K, N)), 'complete' "
-            "(Q (M, M), R (M, N)) or 'r' (R alone); 'raw' (LAPACK's Householder reflectors) is not offered"
+            "(Q (M, M), R (M, N)), 'r' (R alone) or 'raw' (LAPACK's Householder reflectors)"
         )
     return QR(mode)(matrix_input(a, "qr"))
 
 
-def lstsq(a: Any, b: Any, rcond: float | None = None) -> tuple[Variable, Variable, Variable, Variable]:
+def lstsq(a: Any, b: Any, rcond: Any = None) -> tuple[Variable, Variable, Variable, Variable]:
     """numpy.linalg.lstsq: ``(x, residuals, rank, s)``, ``x`` minimizing ``|b - a x|`` for a
     matrix ``a`` ``(M, N)`` and ``b`` a vector or a matrix of right-hand sides (no stacks);
-    ``rcond`` (a number, or None for machine precision) cuts off small singular values."""
-    if rcond is not None and (
-        isinstance(rcond, (bool, np.bool_)) or not isinstance(rcond, (int, float, np.integer, np.floating))
+    ``rcond`` (a number, a symbolic real scalar as PyTensor's, or None for machine precision)
+    cuts off small singular values."""
+    symbolic = isinstance(rcond, Variable)
+    if symbolic and (
+        rcond.ndim != 0 or not (is_float(rcond.dtype) or rcond.dtype.startswith(("int", "uint")))
     ):
-        raise TypeError(f"lstsq: rcond must be a number or None, got {rcond!r}")
+        raise TypeError(f"lstsq: rcond must be a number, None or a symbolic scalar, got {rcond.type}")
+    if (
+        not symbolic
+        and rcond is not None
+        and (
+            isinstance(rcond, (bool, np.bool_))
+            or not isinstance(rcond, (int, float, np.integer, np.floating))
+        )
+    ):
+        raise TypeError(f"lstsq: rcond must be a number, None or a symbolic scalar, got {rcond!r}")
     va = linalg_input(a, "lstsq", range(2, 3), "a as a matrix (2 dims)")
     vb = linalg_input(b, "lstsq", range(1, 3), "b as a vector or a matrix of right-hand sides (1 or 2 dims)")
     va, vb = system_operands("lstsq", va, vb, va.type.shape[0], vb.type.shape[0])
-    x, residuals, rank, s = Lstsq(None if rcond is None else float(rcond))(va, vb)
+    if symbolic:
+        x, residuals, rank, s = Lstsq(rcond_input=True)(va, vb, rcond)
+    else:
+        x, residuals, rank, s = Lstsq(None if rcond is None else float(rcond))(va, vb)
     return x, residuals, rank, s
 
 
@@ -463,6 +537,7 @@ def matrix_power(M: Any, n: int) -> Variable:
     """numpy.linalg.matrix_power: ``M @ M @ ... `` (n times, by repeated squaring) of a square
     matrix (or of each in a stack); the identity for ``n == 0``, powers of the inverse for
     ``n < 0``. Integers stay integers for ``n >= 0``, as numpy's."""
+    n = python_int(n)
     if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)):
         raise TypeError(
             f"matrix_power: n must be an int, got {n!r}; for a real power of a symmetric matrix raise the eigenvalues of eigh"
@@ -476,6 +551,8 @@ def matrix_power(M: Any, n: int) -> Variable:
                 f"matrix_power: takes a square matrix or a stack of them (2 or more dims), got {v.type} ({v.ndim} dims)"
             )
         check_square(v, "matrix_power")
+        if None in v.type.shape[-2:]:
+            v = CheckSquare("matrix_power")(v)
     k = abs(int(n))
     if k == 0:
         return zeros_like(v) + eye(v.shape[-1], dtype=v.dtype)
@@ -532,7 +609,18 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> V
     """numpy.linalg.norm: a vector norm (``ord`` None or 2, 1, inf, -inf, 0 or any number) over
     one axis, a matrix norm (None or 'fro', 'nuc', 1, -1, 2, -2, inf, -inf) over two (rows,
     columns); with ``axis=None`` a 1-d ``x`` has a vector norm and a 2-d one a matrix norm, and
-    with ``ord=None`` any ``x`` the 2-norm of all its entries. Integers are computed in float64."""
+    with ``ord=None`` any ``x`` the 2-norm of all its entries. Integers are computed in float64.
+    A complex ``x`` has the norm of its magnitudes (the same value), but for the spectral matrix
+    norms (2, -2, 'nuc'), which need the singular values of a complex matrix."""
+    xv = as_tensor_variable(x)
+    if is_complex(xv.dtype):
+        two = axis is None and xv.ndim == 2 or isinstance(axis, (tuple, list)) and len(axis) == 2
+        if two and ord is not None and ord in (2, -2, "nuc"):
+            raise TypeError(
+                f"norm: ord={ord!r} of a complex matrix needs its singular values, which fncache "
+                f"does not compute for complex matrices (got {xv.type}); the other norms take it"
+            )
+        x = elemwise("abs", xv)
     v = linalg_input(x, "norm", range(0, 64), "a tensor")
     if axis is None:
         if ord is None:

@@ -33,7 +33,7 @@ from ..graph.basic import Apply, Constant, Variable, ancestors, clone_graph, sub
 from ..graph.fgraph import FunctionGraph
 from ..graph.types import TensorType
 from .array_ops import specify_shape
-from .basic import as_tensor_variable, constant
+from .basic import as_tensor_variable, constant, python_int
 from .elemwise import cast, elemwise
 from .inner_graph import InnerGraphOp, outer_values
 from .random import RandomVariable
@@ -354,6 +354,7 @@ def _output_info(o: Any, j: int) -> tuple[Variable, list[int]] | None:
 
 
 def _n_steps(n_steps: Any) -> Variable:
+    n_steps = python_int(n_steps)  # a 0-d integer array too, as PyTensor takes it
     if isinstance(n_steps, (bool, np.bool_)) or not isinstance(n_steps, (int, np.integer, Variable)):
         raise TypeError(f"scan: n_steps must be an int or a symbolic integer scalar, got {n_steps!r}")
     if isinstance(n_steps, Variable):
@@ -365,27 +366,43 @@ def _n_steps(n_steps: Any) -> Variable:
     return constant(np.int64(n_steps))
 
 
+def _as_updates(x: Any) -> dict | None:
+    """``x`` as an updates dict when it is one: a dict, or (PyTensor's other spelling) a
+    non-empty list of ``(shared variable, new value)`` pairs; else None."""
+    if isinstance(x, dict):
+        return x
+    pairs = isinstance(x, (list, tuple)) and len(x) > 0
+    if pairs and all(
+        isinstance(p, (list, tuple)) and len(p) == 2 and isinstance(p[0], SharedVariable) for p in x
+    ):
+        return OrderedDict(x)
+    return None
+
+
 def _split_return(res: Any) -> tuple[list, dict, Variable | None]:
     """``fn``'s return value as (outputs, updates, stop condition): outputs, then optionally
-    an updates dict and an `until`, in any order after them (PyTensor's forms)."""
+    an updates dict (or a list of ``(shared, new value)`` pairs) and an `until`, in any order
+    after them (PyTensor's forms)."""
+    if _as_updates(res) is not None:
+        return [], dict(_as_updates(res)), None
     items = list(res) if isinstance(res, (list, tuple)) else [res]
     updates: dict = {}
     cond = None
-    while items and isinstance(items[-1], (dict, until)):
+    while items and (isinstance(items[-1], until) or _as_updates(items[-1]) is not None):
         last = items.pop()
         if isinstance(last, until):
             if cond is not None:
                 raise ValueError("scan: fn returned two stop conditions (until); return one")
             cond = last.condition
         else:
-            updates = {**last, **updates}
+            updates = {**_as_updates(last), **updates}
     if len(items) == 1 and isinstance(items[0], (list, tuple)):
         items = list(items[0])
     for j, r in enumerate(items):
-        if isinstance(r, (dict, until)):
+        if isinstance(r, until) or _as_updates(r) is not None:
             raise TypeError(
-                f"scan: fn returned {type(r).__name__} as output {j}; return the outputs first, "
-                "then the updates dict and the until condition"
+                f"scan: fn returned {'until' if isinstance(r, until) else 'updates'} as output {j}; "
+                "return the outputs first, then the updates dict and the until condition"
             )
     return items, updates, cond
 
@@ -456,8 +473,8 @@ def scan(
 
     ``fn`` receives, in order, the rows of each of ``sequences`` it reads, the past values of
     each output whose ``outputs_info`` entry is not None, then ``non_sequences``; it returns
-    the step's outputs (one or a list), optionally followed by an updates dict and an
-    ``until`` stop condition.
+    the step's outputs (one or a list), optionally followed by an updates dict (or a list of
+    ``(shared, new value)`` pairs) and an ``until`` stop condition.
 
     * A sequence is a variable (step t reads row t) or ``{"input": x, "taps": [-2, 0, 1]}``
       (step t reads rows t-2, t and t+1, shifted so that the first step reads rows 0, 2 and 3:

@@ -71,6 +71,14 @@ class DimShuffle(Op):
 
 def dimshuffle(x: Any, pattern: Sequence[Any]) -> Variable:
     v = as_tensor_variable(x)
+    bad = [
+        p for p in pattern if not (p == "x" or isinstance(p, (int, np.integer)) and not isinstance(p, bool))
+    ]
+    if bad:
+        raise TypeError(
+            f"dimshuffle{tuple(pattern)}: each entry is an input dim (an int) or 'x' (a new dim of "
+            f"size 1), got {bad[0]!r}"
+        )
     pat = tuple("x" if p == "x" else int(p) for p in pattern)
     kept = [p for p in pat if p != "x"]
     if len(set(kept)) != len(kept) or any(not 0 <= p < v.ndim for p in kept):

@@ -17,9 +17,11 @@ import numpy as np
 from ..graph.basic import Apply, Op, Variable
 from ..graph.types import TensorType
 from .array_ops import swap_last
+from .creation import eye
 from .basic import as_tensor_variable
-from .elemwise import broadcast_static_shape
-from .nlinalg import eigvalsh, flag, linalg_input, run_linalg, square_input, symmetric_from
+from .elemwise import broadcast_static_shape, elemwise
+from .extra_ops import tril, triu
+from .nlinalg import eigvalsh, finite, flag, linalg_input, run_linalg, square_input, symmetric_from
 from .nlinalg import system_operands
 from .shape_ops import dim_sizes, dimshuffle, reshape
 
@@ -37,14 +39,29 @@ __all__ = [
 
 class Cholesky(Op):
     """numpy.linalg.cholesky: the lower factor L (``L @ L.T == a``) of a symmetric positive
-    definite matrix or a stack of them; only the lower triangle of ``a`` is read."""
+    definite matrix or a stack of them; only the lower triangle of ``a`` is read. A matrix that
+    is not positive definite raises (``on_error="raise"``) or gets a factor of NaN
+    (``on_error="nan"``; the other matrices of a stack get theirs)."""
+
+    __props__ = ("on_error",)
+
+    def __init__(self, on_error: str = "raise") -> None:
+        self.on_error = on_error
 
     def make_node(self, x: Variable) -> Apply:
         return Apply(self, [x], [TensorType(x.dtype, x.type.shape)])
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
-        res = run_linalg("cholesky", np.linalg.cholesky, inputs[0])
-        return [np.asarray(res, dtype=node.outputs[0].dtype)]
+        x, dt = inputs[0], node.outputs[0].dtype
+        if self.on_error == "raise":
+            return [np.asarray(run_linalg("cholesky", np.linalg.cholesky, x), dtype=dt)]
+        out = np.empty(x.shape, dtype=dt)
+        for i in np.ndindex(x.shape[:-2]):
+            try:
+                out[i] = np.linalg.cholesky(x[i])
+            except np.linalg.LinAlgError:
+                out[i] = np.nan
+        return [out]
 
 
 def _solved_type(a: Variable, b: Variable) -> TensorType:
@@ -97,56 +114,157 @@ class SolveTriangular(Op):
         return [np.asarray(res, dtype=node.outputs[0].dtype)]
 
 
-def cholesky(x: Any, lower: bool = True) -> Variable:
+#: cholesky's ``on_error`` values (PyTensor's)
+CHOLESKY_ON_ERROR = ("raise", "nan")
+
+
+def cholesky(x: Any, lower: bool = True, on_error: str = "raise", check_finite: bool = False) -> Variable:
     """The Cholesky factor of a symmetric positive definite matrix (or of each in a stack):
     lower ``L`` with ``L @ L.T == x`` reading x's lower triangle, or with ``lower=False`` upper
     ``U`` with ``U.T @ U == x`` reading its upper triangle (scipy's convention). A matrix that is
-    not positive definite raises numpy's ``LinAlgError`` when the function runs."""
-    v = square_input(x, "cholesky")
-    if lower:
-        return Cholesky()(v)
+    not positive definite raises numpy's ``LinAlgError`` when the function runs, or with
+    ``on_error="nan"`` (PyTensor's) gets a factor of NaN. ``check_finite=True`` (scipy's check;
+    off by default, as PyTensor's) raises ``ValueError`` for an infinity or NaN in ``x``."""
+    if on_error not in CHOLESKY_ON_ERROR:
+        raise ValueError(f"cholesky: on_error must be one of {CHOLESKY_ON_ERROR}, got {on_error!r}")
+    v = finite(square_input(x, "cholesky"), check_finite, "cholesky")
+    op = Cholesky(on_error)
+    if flag(lower, "cholesky", "lower"):
+        return op(v)
     # the lower factor of x.T (whose lower triangle is x's upper one), transposed
-    return swap_last(Cholesky()(swap_last(v)))
+    return swap_last(op(swap_last(v)))
 
 
-def _system(a: Any, b: Any, what: str) -> tuple[Variable, Variable]:
+_B_TAKES = {
+    None: "b as a vector, a matrix of right-hand sides or a stack of them (1 or more dims)",
+    1: "b as a vector or a stack of them (1 or more dims) with b_ndim=1",
+    2: "b as a matrix of right-hand sides or a stack of them (2 or more dims) with b_ndim=2",
+}
+
+
+def _system(
+    a: Any, b: Any, what: str, b_ndim: int | None = None, check_finite: bool = False
+) -> tuple[Variable, Variable]:
     """``a`` (a square matrix or a stack) and ``b`` (a vector, a matrix or a stack of
-    matrices, numpy.linalg.solve's) in one float dtype, their sizes checked where known."""
-    va = square_input(a, what)
-    vb = linalg_input(
-        b,
-        what,
-        range(1, 64),
-        "b as a vector, a matrix of right-hand sides or a stack of them (1 or more dims)",
-    )
+    matrices, numpy.linalg.solve's) in one float dtype, their sizes checked where known.
+    ``b_ndim`` (PyTensor's) says how many of b's dims one right-hand side has: 1 makes a ``b``
+    of more dims a stack of vectors (given as columns: see :func:`_solved`); ``check_finite``
+    checks both finite when the function runs (scipy's check)."""
+    if b_ndim not in (None, 1, 2) or isinstance(b_ndim, bool):
+        raise ValueError(f"{what}: b_ndim must be None, 1 or 2, got {b_ndim!r}")
+    va = finite(square_input(a, what), check_finite, what)
+    vb = finite(linalg_input(b, what, range(b_ndim or 1, 64), _B_TAKES[b_ndim]), check_finite, what)
+    if b_ndim == 1 and vb.ndim > 1:
+        vb = dimshuffle(vb, list(range(vb.ndim)) + ["x"])
     if vb.ndim > 1:
         broadcast_static_shape([va.type.shape[:-2], vb.type.shape[:-2]], what)
     return system_operands(what, va, vb, va.type.shape[-1], vb.type.shape[0 if vb.ndim == 1 else -2])
 
 
-def solve(a: Any, b: Any, assume_a: str = "gen", lower: bool = False) -> Variable:
-    """scipy.linalg.solve: ``x`` with ``a @ x == b``, ``b`` a vector or a matrix of right-hand
-    sides. ``assume_a="gen"`` reads all of ``a``; ``"sym"`` reads only its upper triangle (the
-    lower one with ``lower=True``) and mirrors it. A singular ``a`` raises numpy's
-    ``LinAlgError`` when the function runs. Stacks as numpy.linalg.solve's: ``a`` ``(..., M,
-    M)``, ``b`` ``(M,)`` (one right-hand side for every matrix) or ``(..., M, K)``."""
-    if assume_a not in ("gen", "sym"):
+def _solved(x: Variable, b: Any, b_ndim: int | None) -> Variable:
+    """The solution ``x`` of a system built by :func:`_system`: a stack of vectors (``b_ndim=1``)
+    given as columns gets its columns back as rows."""
+    return x[..., 0] if b_ndim == 1 and as_tensor_variable(b).ndim > 1 else x
+
+
+def _on_diagonal(a: Variable, diagonal: Any, rest: Any) -> Variable:
+    """``diagonal`` on the diagonal of each matrix of ``a``, ``rest`` off it: a select, so the
+    entries not chosen are not read (a NaN there stays out)."""
+    return elemwise("switch", eye(a.shape[-1], dtype="bool"), diagonal, rest)
+
+
+#: scipy.linalg.solve's ``assume_a`` (long and short spellings) and what fncache reads of ``a``:
+#: all of it, one triangle mirrored (a symmetric, Hermitian or positive definite ``a``), one
+#: triangle alone (a triangular ``a``), its diagonal or its three middle diagonals.
+SOLVE_ASSUME_A = {
+    "gen": "gen",
+    "general": "gen",
+    "banded": "gen",
+    "sym": "sym",
+    "symmetric": "sym",
+    "her": "sym",
+    "hermitian": "sym",
+    "pos": "sym",
+    "positive definite": "sym",
+    "upper triangular": "upper",
+    "lower triangular": "lower",
+    "diagonal": "diagonal",
+    "tridiagonal": "tridiagonal",
+}
+
+
+def solve(
+    a: Any,
+    b: Any,
+    assume_a: str = "gen",
+    lower: bool = False,
+    transposed: bool = False,
+    b_ndim: int | None = None,
+    check_finite: bool = True,
+) -> Variable:
+    """scipy.linalg.solve: ``x`` with ``a @ x == b`` (``a.T @ x == b`` with ``transposed``),
+    ``b`` a vector or a matrix of right-hand sides. ``assume_a`` is scipy's (any of its
+    spellings, :data:`SOLVE_ASSUME_A`) and says which entries of ``a`` are read: all of them
+    (``"gen"``, ``"banded"``), its upper triangle mirrored (``"sym"``, ``"her"``, ``"pos"``; the
+    lower one with ``lower=True``), one triangle (``"upper triangular"``, ``"lower
+    triangular"``), the diagonal (``"diagonal"``) or the three middle diagonals
+    (``"tridiagonal"``). A singular ``a`` raises numpy's ``LinAlgError`` when the function
+    runs. Stacks as numpy.linalg.solve's: ``a`` ``(..., M, M)``, ``b`` ``(M,)`` (one right-hand
+    side for every matrix) or ``(..., M, K)``; ``b_ndim=1`` (PyTensor's) makes ``b`` ``(...,
+    M)`` a stack of vectors. ``check_finite`` (scipy's, on by default) raises ``ValueError``
+    for an infinity or NaN in ``a`` or ``b`` when the function runs."""
+    kind = SOLVE_ASSUME_A.get(assume_a) if isinstance(assume_a, str) else None
+    if kind is None:
         raise ValueError(
-            f"solve: assume_a={assume_a!r} is not supported; use 'gen' (any square a) or 'sym' "
-            "(a symmetric a read from one triangle): for a positive definite or Hermitian a "
-            "they give the same solution"
+            f"solve: assume_a must be one of {sorted(SOLVE_ASSUME_A)} (scipy's), got {assume_a!r}"
         )
-    va, vb = _system(a, b, "solve")
-    return Solve()(symmetric_from(va, bool(lower)) if assume_a == "sym" else va, vb)
+    low, trans = flag(lower, "solve", "lower"), flag(transposed, "solve", "transposed")
+    if kind in ("upper", "lower"):
+        return solve_triangular(
+            a, b, trans=int(trans), lower=kind == "lower", b_ndim=b_ndim, check_finite=check_finite
+        )
+    va, vb = _system(a, b, "solve", b_ndim, check_finite)
+    if kind == "sym":
+        va = symmetric_from(va, low)
+    elif kind == "diagonal":
+        va = _on_diagonal(va, va, 0)
+    elif kind == "tridiagonal":
+        va = triu(tril(va, 1), -1)
+    return _solved(Solve()(swap_last(va) if trans else va, vb), b, b_ndim)
 
 
-def solve_triangular(a: Any, b: Any, lower: bool = False) -> Variable:
+#: scipy.linalg.solve_triangular's ``trans``: the system with ``a``, ``a.T`` or ``a.conj().T``
+#: (the same as ``a.T`` for the real matrices fncache solves)
+SOLVE_TRANS = {0: 0, 1: 1, 2: 1, "N": 0, "T": 1, "C": 1}
+
+
+def solve_triangular(
+    a: Any,
+    b: Any,
+    trans: int | str = 0,
+    lower: bool = False,
+    unit_diagonal: bool = False,
+    b_ndim: int | None = None,
+    check_finite: bool = True,
+) -> Variable:
     """scipy.linalg.solve_triangular: ``x`` with ``t @ x == b``, ``t`` the upper triangle of ``a``
-    (the lower one with ``lower=True``; the other is not read). A zero on the diagonal raises
-    numpy's ``LinAlgError`` when the function runs."""
+    (the lower one with ``lower=True``; the other is not read), ``t.T`` with ``trans`` 1, 2,
+    ``"T"`` or ``"C"``; ``unit_diagonal=True`` takes t's diagonal as ones (a's is not read). A
+    zero on the diagonal raises numpy's ``LinAlgError`` when the function runs. ``b_ndim`` and
+    ``check_finite`` as :func:`solve`'s."""
+    if isinstance(trans, bool) or trans not in SOLVE_TRANS:
+        raise ValueError(
+            f"solve_triangular: trans must be one of {list(SOLVE_TRANS)} (scipy's), got {trans!r}"
+        )
     low = flag(lower, "solve_triangular", "lower")
-    va, vb = _system(a, b, "solve_triangular")
-    return SolveTriangular(low)(va, vb)
+    unit = flag(unit_diagonal, "solve_triangular", "unit_diagonal")
+    va, vb = _system(a, b, "solve_triangular", b_ndim, check_finite)
+    if unit:
+        va = _on_diagonal(va, 1, va)
+    if SOLVE_TRANS[trans]:
+        # the named triangle of a, transposed, is the other triangle of a.T
+        va, low = swap_last(va), not low
+    return _solved(SolveTriangular(low)(va, vb), b, b_ndim)
 
 
 def kron(a: Any, b: Any) -> Variable:

@@ -1,8 +1,8 @@
 """Special functions composed from elementwise ops: ``psi`` (digamma), ``polygamma``,
 PyTensor's ``tri_gamma log1mexp log1pexp xlogx xlogy0``, its unregularized incomplete gamma
-functions ``gammau gammal``, ``chi2sf`` and ``betaln``, scipy's ``xlogy logit`` and numpy's ``sinc``. Each is
-a short chain of scalar ops, so it fuses into the surrounding C loop and differentiates through
-the ops' rules."""
+functions ``gammau gammal``, ``chi2sf``, ``betaln``, scipy's ``beta poch factorial xlogy logit``
+and numpy's ``sinc``. Each is a short chain of scalar ops, so it fuses into the surrounding C
+loop and differentiates through the ops' rules."""
 
 from __future__ import annotations
 
@@ -28,6 +28,9 @@ __all__ = [
     "gammal",
     "chi2sf",
     "betaln",
+    "beta",
+    "poch",
+    "factorial",
     "xlogy",
     "logit",
     "sinc",
@@ -141,6 +144,36 @@ def betaln(a: Any, b: Any) -> Variable:
     """PyTensor's ``betaln``: log |B(a, b)| = gammaln(a) + gammaln(b) - gammaln(a + b)."""
     a, b = as_tensor_variable(a), as_tensor_variable(b)
     return elemwise("gammaln", a) + elemwise("gammaln", b) - elemwise("gammaln", a + b)
+
+
+def _gamma_sign(x: Variable) -> Variable:
+    """The sign of gamma(x), right where gamma itself overflows."""
+    return elemwise("sign", elemwise("gamma", x))
+
+
+def beta(a: Any, b: Any) -> Variable:
+    """scipy's ``beta``: B(a, b) = gamma(a) gamma(b) / gamma(a + b), as the sign of that ratio
+    times ``exp(betaln(a, b))`` (finite where the gammas themselves overflow)."""
+    a, b = as_tensor_variable(a), as_tensor_variable(b)
+    sign = _gamma_sign(a) * _gamma_sign(b) * _gamma_sign(a + b)
+    return sign * elemwise("exp", betaln(a, b))
+
+
+def poch(z: Any, m: Any) -> Variable:
+    """scipy's ``poch``, the rising factorial (z)_m = gamma(z + m) / gamma(z), as the sign of
+    that ratio times the exponential of the difference of the ``gammaln`` (finite where the
+    gammas themselves overflow)."""
+    z, m = as_tensor_variable(z), as_tensor_variable(m)
+    log = elemwise("gammaln", z + m) - elemwise("gammaln", z)
+    return _gamma_sign(z + m) * _gamma_sign(z) * elemwise("exp", log)
+
+
+def factorial(n: Any) -> Variable:
+    """scipy's ``factorial`` (``exact=False``): gamma(n + 1), float64 for integers (computed
+    there, so no integer overflows), and 0 for negative n, as scipy's."""
+    n = as_tensor_variable(n)
+    g = elemwise("gamma", n + 1.0)
+    return _zero_where(elemwise("lt", n, 0), g)
 
 
 def _zero_where(cond: Variable, value: Variable) -> Variable:

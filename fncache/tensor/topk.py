@@ -13,7 +13,7 @@ from typing import Any
 from ..graph.basic import Variable
 from ..graph.types import is_complex, is_int, normalize_dtype
 from .array_ops import argsort, sort
-from .basic import as_tensor_variable, is_python_int
+from .basic import as_tensor_variable, is_python_int, python_int
 from .elemwise import cast, elemwise
 from .pyop import assert_op
 from .reduction import ordered_axes
@@ -29,6 +29,7 @@ def _top(x: Any, kth: Any, axis: Any, what: str) -> tuple[Variable, int, Any]:
         raise TypeError(f"{what}: complex tensors have no order, got {v.type}")
     if v.ndim == 0:
         raise ValueError(f"{what}: a 0-d tensor has no axis to take elements along; give a 1-d or more")
+    kth = python_int(kth)
     if not is_python_int(kth) or kth == 0:
         raise ValueError(
             f"{what}: kth must be a non-zero int (k > 0 for the k largest, k < 0 for the |k| smallest), got {kth!r}"

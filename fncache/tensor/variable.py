@@ -363,15 +363,26 @@ class _TensorOps:
 
         return take(self, indices, axis, mode)
 
-    def sort(self, axis: Any = -1, kind: str = "quicksort", order: Any = None) -> Variable:
+    def fill(self, value: Any) -> Variable:
+        """PyTensor's method: ``ft.fill(self, value)``, this tensor's shape filled with
+        ``value``."""
+        from .extra_ops import fill
+
+        return fill(self, value)
+
+    def sort(
+        self, axis: Any = -1, kind: str | None = None, order: Any = None, *, stable: bool | None = None
+    ) -> Variable:
         from .array_ops import sort
 
-        return sort(self, axis, kind, order)
+        return sort(self, axis, kind, order, stable=stable)
 
-    def argsort(self, axis: Any = -1, kind: str = "quicksort", order: Any = None) -> Variable:
+    def argsort(
+        self, axis: Any = -1, kind: str | None = None, order: Any = None, *, stable: bool | None = None
+    ) -> Variable:
         from .array_ops import argsort
 
-        return argsort(self, axis, kind, order)
+        return argsort(self, axis, kind, order, stable=stable)
 
     def nonzero(self, return_matrix: Any = False) -> Any:
         from .data_ops import nonzero
