@@ -442,3 +442,13 @@ def test_import_fncache_loads_none_of_the_new_modules() -> None:
         f"print([m for m in {new!r} if m in sys.modules])"
     )
     assert out.strip() == "[]"
+
+
+@pytest.mark.parametrize("sub", ["bn", "neighbours", "abstract_conv", "conv", "ctc"])
+def test_theanos_nnet_submodules_import_by_path(sub: str) -> None:
+    # `from theano.tensor.nnet.bn import batch_normalization_train`, as ported scripts write it
+    import importlib
+
+    mod = importlib.import_module(f"fncache.tensor.nnet.{sub}")
+    assert mod is importlib.import_module(f"fncache.tensor.{sub}") is getattr(ft.nnet, sub)
+    exec(f"from fncache.tensor.nnet.{sub} import {mod.__all__[0]}", {})
