@@ -1306,3 +1306,22 @@ def test_entries_scipy_does_not_read_can_hold_anything() -> None:
         f = fc.function([a, b], [c[0] for c in cases], mode=mode)
         for k, c in enumerate(cases):
             assert_same(f(c[1], B4[:3])[k], c[2], f"case {k}", rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda x, k: ft.split(x, [1, 2], k(2)),
+        lambda x, k: [ft.diff(x, n=k(1))],
+        lambda x, k: [ft.bincount(ft.cast(x, "int64"), minlength=k(5))],
+    ],
+    ids=["split", "diff", "bincount"],
+)
+def test_counts_given_as_0d_integer_arrays_as_numpy_takes_them(build) -> None:
+    # numpy takes a 0-d integer array wherever it takes an int count (operator.index)
+    x = ft.dvector("x")
+    v = np.array([1.0, 2.0, 4.0])
+    run = [fc.function([x], build(x, k), mode=fc.Mode(linker="py"))(v) for k in (np.array, int)]
+    assert len(run[0]) == len(run[1])
+    for a, b in zip(*run):
+        np.testing.assert_array_equal(a, b)

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..graph.basic import Constant, Variable
 from ..graph.types import is_int
-from .basic import as_tensor_variable, constant, is_python_int
+from .basic import as_tensor_variable, constant, is_python_int, python_int
 from .creation import alloc
 from .elemwise import cast, elemwise
 from .pyop import assert_op
@@ -100,6 +100,7 @@ def split(x: Any, splits_size: Any, n_splits: int | None = None, axis: int = 0) 
     n = shape(v)[ax]
     if n_splits is None:
         return _numpy_split(v, splits_size, ax, n)
+    n_splits = python_int(n_splits)
     if not is_python_int(n_splits) or n_splits < 1:
         raise TypeError(f"split: n_splits must be a positive int, got {n_splits!r}")
     sizes = as_tensor_variable(list(splits_size) if isinstance(splits_size, tuple) else splits_size)
@@ -219,6 +220,7 @@ def atleast_3d(*arys: Any) -> Any:
 def atleast_Nd(arry: Any, *, n: int = 1, left: bool = True) -> Variable:
     """PyTensor's ``atleast_Nd``: ``arry`` with size-1 dims added in front (``left``) or at
     the end until it has ``n`` dims."""
+    n = python_int(n)  # a 0-d integer array too, as numpy takes one
     if not is_python_int(n) or n < 0:
         raise TypeError(f"atleast_Nd: n must be a non-negative int, got {n!r}")
     v = as_tensor_variable(arry)
@@ -301,6 +303,7 @@ def rot90(m: Any, k: int = 1, axes: Sequence[int] = (0, 1)) -> Variable:
     """numpy.rot90: rotated by 90 degrees ``k`` times in the plane of ``axes`` (from the first
     axis towards the second); a flip and a transpose."""
     v = as_tensor_variable(m)
+    k = python_int(k)  # a 0-d integer array too, as numpy takes one
     if not is_python_int(k):
         raise TypeError(f"rot90: k must be an int, got {k!r}")
     if v.ndim < 2:
@@ -493,6 +496,7 @@ def join_dims(x: Any, start_axis: int = 0, n_axes: int | None = None) -> Variabl
     new size-1 dim there with ``n_axes=0``). A reshape: it keeps static sizes where it can."""
     v = as_tensor_variable(x)
     nd = v.ndim
+    start_axis = python_int(start_axis)  # a 0-d integer array too, as numpy takes one
     if not is_python_int(start_axis):
         raise TypeError(f"join_dims: start_axis must be an int, got {start_axis!r}")
     start = start_axis + max(1, nd) if start_axis < 0 else start_axis
@@ -502,6 +506,7 @@ def join_dims(x: Any, start_axis: int = 0, n_axes: int | None = None) -> Variabl
             f"axis in [{-max(1, nd)}, {nd}]"
         )
     n = nd - start if n_axes is None else n_axes
+    n = python_int(n)  # a 0-d integer array too, as numpy takes one
     if not is_python_int(n) or n < 0 or start + n > nd:
         raise ValueError(
             f"join_dims: n_axes {n_axes!r} from axis {start} of a tensor of ndim {nd}; give an int "

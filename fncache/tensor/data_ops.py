@@ -16,7 +16,7 @@ import numpy as np
 
 from ..graph.basic import Apply, Op, Variable
 from ..graph.types import TensorType, is_complex, is_int
-from .basic import as_tensor_variable, is_python_int
+from .basic import as_tensor_variable, is_python_int, python_int
 from .reduction import ordered_axes
 from .shape_ops import flatten, stack
 
@@ -179,6 +179,7 @@ def bincount(x: Any, weights: Any = None, minlength: int = 0) -> Variable:
     v = as_tensor_variable(x)
     if v.ndim != 1 or not (is_int(v.dtype) or v.dtype == "bool"):
         raise TypeError(f"bincount: x must be an int vector, got {v.type}")
+    minlength = python_int(minlength)  # a 0-d integer array too, as numpy takes one
     if not is_python_int(minlength):
         raise TypeError(f"bincount: minlength must be an int, got {minlength!r}")
     if minlength < 0:

@@ -25,7 +25,7 @@ import numpy as np
 from ..graph.basic import Variable
 from ..graph.types import is_complex, is_float, is_int, normalize_dtype
 from .array_ops import cumprod, cumsum, diagonal, expand_dims, matmul, repeat, squeeze
-from .basic import as_tensor_variable, constant, is_python_int
+from .basic import as_tensor_variable, constant, is_python_int, python_int
 from .creation import alloc, arange, eye, zeros
 from .elemwise import cast, elemwise
 from .inc_subtensor import set_subtensor
@@ -98,6 +98,7 @@ def __getattr__(name: str) -> Any:
 
 
 def _int_arg(value: Any, what: str, name: str) -> int:
+    value = python_int(value)  # a 0-d integer array, as numpy takes one
     if not is_python_int(value):
         raise TypeError(f"{what}: {name} must be an int, got {value!r}")
     return int(value)

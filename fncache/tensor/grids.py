@@ -11,7 +11,7 @@ import numpy as np
 
 from ..graph.basic import Variable
 from ..graph.types import is_complex, is_int, normalize_dtype
-from .basic import as_tensor_variable, constant, is_python_int
+from .basic import as_tensor_variable, constant, is_python_int, python_int
 from .creation import alloc, arange
 from .elemwise import cast, elemwise
 from .extra_ops import broadcast_arrays
@@ -31,6 +31,7 @@ def _scalar_in(value: Any, dt: str, what: str, fn: str = "linspace") -> Variable
 def _check_range_args(fn: str, num: Any, axis: Any, *values: tuple[Any, str]) -> None:
     """The arguments numpy's evenly spaced ranges share: an int ``num``, real scalars, and
     ``axis`` 0 (one range, so there is no other axis to put it along)."""
+    num = python_int(num)  # a 0-d integer array too, as numpy takes one
     if not is_python_int(num):
         raise TypeError(f"{fn}: num must be an int, got {num!r}")
     if num < 0:

@@ -15,7 +15,7 @@ from ..graph.basic import Variable
 from ..graph.types import is_complex, is_float, is_int
 from .advanced_subtensor import take, take_along_axis
 from .array_ops import cumprod, cumsum, diagonal, sort, squeeze
-from .basic import as_tensor_variable, constant, is_python_int
+from .basic import as_tensor_variable, constant, is_python_int, python_int
 from .blas import dot
 from .elemwise import cast, elemwise
 from .reduction import all as all_
@@ -410,6 +410,7 @@ def nanvar(a: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> V
 
 
 def _nanvar(a: Any, axis: Any, ddof: Any, keepdims: bool, what: str) -> Variable:
+    ddof = python_int(ddof)  # a 0-d integer array too, as numpy takes one
     if not is_python_int(ddof):
         raise TypeError(f"{what}: ddof must be an int, got {ddof!r}")
     v, valid, count, avg, axes = _nan_moments(a, axis, what)
