@@ -318,6 +318,64 @@ def fd_check_grads(
             )
 
 
+# -- tables of cases (expression builder, numpy reference, input values), as the ports of
+# -- PyTensor's tests write them
+
+
+def symbolic_like(value: Any) -> Any:
+    """A symbolic input of ``value``'s dtype and ndim, its sizes left to the call."""
+    import fncache.tensor as ft
+
+    a = np.asarray(value)
+    return ft.tensor(dtype=a.dtype.name, shape=(None,) * a.ndim)
+
+
+def as_list(value: Any) -> list:
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def on_slice(build: Callable[..., Any], at: int, n: int) -> Callable[..., Any]:
+    """``build`` applied to the ``n`` inputs from ``at`` of a function shared by several cases."""
+    return lambda *ins: build(*ins[at : at + n])
+
+
+def run_case(build: Callable[..., Any], vals: tuple, mode: Any) -> list:
+    """The outputs of ``build`` on symbolic inputs like ``vals``, compiled under ``mode`` and
+    called on ``vals``."""
+    import fncache as fc
+
+    ins = [symbolic_like(v) for v in vals]
+    return fc.function(ins, as_list(build(*ins)), mode=mode, on_unused_input="ignore")(*vals)
+
+
+def run_cases_in_one_function(cases: dict[str, tuple[Callable[..., Any], tuple]]) -> dict[str, list]:
+    """Each case's outputs, every case one set of outputs of one function compiled to C (one
+    compiler call for the whole table)."""
+    import fncache as fc
+
+    ins, outs, counts = [], [], []
+    for build, vals in cases.values():
+        mine = [symbolic_like(v) for v in vals]
+        ins += mine
+        built = as_list(build(*mine))
+        outs += built
+        counts.append(len(built))
+    got = fc.function(ins, outs, mode="FAST_RUN", on_unused_input="ignore")(
+        *[v for _, vals in cases.values() for v in vals]
+    )
+    res, at = {}, 0
+    for name, n in zip(cases, counts):
+        res[name], at = got[at : at + n], at + n
+    return res
+
+
+def fd_check_case(name: str, build: Callable[..., Any], vals: tuple, mode: Any) -> None:
+    """``build``'s gradient with respect to its float inputs against finite differences."""
+    vals = tuple(np.asarray(v) for v in vals)
+    used = [k for k, v in enumerate(vals) if v.dtype.kind == "f"]
+    fd_check_grads([symbolic_like(v) for v in vals], {name: (build, used)}, [list(vals)], mode=mode)
+
+
 def fd_jacobian(fn: Callable[..., np.ndarray], args: list[np.ndarray], j: int) -> np.ndarray:
     """Central differences of ``fn(*args)`` with respect to ``args[j]``: shape
     ``out.shape + args[j].shape``."""

@@ -19,7 +19,16 @@ import pytest
 
 import fncache as fc
 from fncache import tensor as ft
-from fcutil import assert_same, fd_check_grads
+from fcutil import (
+    as_list,
+    assert_same,
+    fd_check_case,
+    fd_check_grads,
+    on_slice,
+    run_case,
+    run_cases_in_one_function,
+    symbolic_like,
+)
 
 PY = fc.Mode(linker="py")
 RNG = np.random.default_rng(20261203)
@@ -57,15 +66,6 @@ def _add_at(idx: Callable[..., Any]) -> Callable[..., np.ndarray]:
         return out
 
     return f
-
-
-def _sym(v: Any) -> Any:
-    a = np.asarray(v)
-    return ft.tensor(dtype=a.dtype.name, shape=(None,) * a.ndim)
-
-
-def _as_list(v: Any) -> list:
-    return list(v) if isinstance(v, (list, tuple)) else [v]
 
 
 M = _u(3, 4)
@@ -755,7 +755,7 @@ ALL = [(area, name) for area, cases in AREAS.items() for name in cases]
 def _check_case(name: str, got: list, case: Case) -> None:
     _, ref, vals = case
     with np.errstate(all="ignore"):
-        want = _as_list(ref(*vals))
+        want = as_list(ref(*vals))
     assert len(got) == len(want), name
     for k, (g, w) in enumerate(zip(got, want)):
         assert_same(g, np.asarray(w), f"{name} output {k}")
@@ -764,29 +764,16 @@ def _check_case(name: str, got: list, case: Case) -> None:
 @pytest.mark.parametrize("area, name", ALL, ids=[f"{a}-{n}" for a, n in ALL])
 def test_values_match_numpy(area: str, name: str) -> None:
     build, _, vals = AREAS[area][name]
-    ins = [_sym(v) for v in vals]
-    outs = _as_list(build(*ins))
-    f = fc.function(ins, outs, mode=PY, on_unused_input="ignore")
-    _check_case(name, f(*vals), AREAS[area][name])
+    _check_case(name, run_case(build, vals, PY), AREAS[area][name])
 
 
 @pytest.mark.parametrize("area", list(AREAS))
 def test_values_compiled_to_c(area: str) -> None:
     """Every case of the area as outputs of one compiled function (one gcc call)."""
     cases = AREAS[area]
-    ins, outs, counts = [], [], []
-    for build, _, vals in cases.values():
-        mine = [_sym(v) for v in vals]
-        ins += mine
-        built = _as_list(build(*mine))
-        outs += built
-        counts.append(len(built))
-    f = fc.function(ins, outs, mode="FAST_RUN", on_unused_input="ignore")
-    got = f(*[v for _, _, vals in cases.values() for v in vals])
-    at = 0
-    for (name, case), n in zip(cases.items(), counts):
-        _check_case(name, got[at : at + n], case)
-        at += n
+    got = run_cases_in_one_function({name: (case[0], case[2]) for name, case in cases.items()})
+    for name, case in cases.items():
+        _check_case(name, got[name], case)
 
 
 def test_an_index_outside_the_choices_raises_when_the_function_runs() -> None:
@@ -861,16 +848,7 @@ GRADS: dict[str, tuple[Callable[..., Any], tuple]] = {
 
 @pytest.mark.parametrize("name", list(GRADS))
 def test_gradients_match_finite_differences(name: str) -> None:
-    build, vals = GRADS[name]
-    vals = tuple(np.asarray(v) for v in vals)
-    ins = [_sym(v) for v in vals]
-    used = [k for k, v in enumerate(vals) if v.dtype.kind == "f"]
-    fd_check_grads(ins, {name: (build, used)}, [list(vals)], mode=PY)
-
-
-def _on_slice(build: Callable[..., Any], at: int, n: int) -> Callable[..., Any]:
-    """``build`` applied to the ``n`` inputs from ``at`` of a function shared by several cases."""
-    return lambda *ins: build(*ins[at : at + n])
+    fd_check_case(name, *GRADS[name], mode=PY)
 
 
 def test_gradients_compiled_to_c() -> None:
@@ -881,10 +859,10 @@ def test_gradients_compiled_to_c() -> None:
         build, vals = GRADS[name]
         vals = tuple(np.asarray(v) for v in vals)
         at = len(ins)
-        ins += [_sym(v) for v in vals]
+        ins += [symbolic_like(v) for v in vals]
         values += list(vals)
         used = [at + k for k, v in enumerate(vals) if v.dtype.kind == "f"]
-        cases[name] = (_on_slice(build, at, len(vals)), used)
+        cases[name] = (on_slice(build, at, len(vals)), used)
     fd_check_grads(ins, cases, [values], mode="FAST_RUN")
 
 

@@ -26,7 +26,16 @@ from scipy import special
 import fncache as fc
 from fncache import tensor as ft
 from fncache.tensor.scan import until
-from fcutil import assert_same, fd_check_grads
+from fcutil import (
+    as_list,
+    assert_same,
+    fd_check_case,
+    fd_check_grads,
+    on_slice,
+    run_case,
+    run_cases_in_one_function,
+    symbolic_like,
+)
 
 PY = fc.Mode(linker="py")
 RNG = np.random.default_rng(20261204)
@@ -44,15 +53,6 @@ def _u(*shape: int, lo: float = -2.0, hi: float = 2.0) -> np.ndarray:
 def _spd(n: int) -> np.ndarray:
     m = RNG.normal(size=(n, n))
     return m @ m.T + n * np.eye(n)
-
-
-def _sym(v: Any) -> Any:
-    a = np.asarray(v)
-    return ft.tensor(dtype=a.dtype.name, shape=(None,) * a.ndim)
-
-
-def _as_list(v: Any) -> list:
-    return list(v) if isinstance(v, (list, tuple)) else [v]
 
 
 def _i(v: int) -> np.ndarray:
@@ -164,7 +164,7 @@ NLINALG: dict[str, Case] = {
     **{
         f"svd_{name}_full{full}_uv{uv}": (
             lambda a, full=full, uv=uv: ft.svd(a, full_matrices=full, compute_uv=uv),
-            lambda a, full=full, uv=uv: [np.abs(r) for r in _as_list(np.linalg.svd(a, full, uv))],
+            lambda a, full=full, uv=uv: [np.abs(r) for r in as_list(np.linalg.svd(a, full, uv))],
             (v,),
             1e-9,
         )
@@ -663,7 +663,7 @@ def _check_case(name: str, got: list, case: Case) -> None:
     _, ref, vals = case[:3]
     rtol = case[3] if len(case) > 3 else None
     with np.errstate(all="ignore"):
-        want = _as_list(ref(*vals))
+        want = as_list(ref(*vals))
     assert len(got) == len(want), name
     for k, (g, w) in enumerate(zip(got, want)):
         w = np.asarray(w)
@@ -675,30 +675,16 @@ def _check_case(name: str, got: list, case: Case) -> None:
 @pytest.mark.parametrize("area, name", ALL, ids=[f"{a}-{n}" for a, n in ALL])
 def test_values_match_numpy_and_scipy(area: str, name: str) -> None:
     build, _, vals = AREAS[area][name][:3]
-    ins = [_sym(v) for v in vals]
-    outs = _as_list(build(*ins))
-    f = fc.function(ins, outs, mode=PY, on_unused_input="ignore")
-    _check_case(name, f(*vals), AREAS[area][name])
+    _check_case(name, run_case(build, vals, PY), AREAS[area][name])
 
 
 @pytest.mark.parametrize("area", list(AREAS))
 def test_values_compiled_to_c(area: str) -> None:
     """Every case of the area as outputs of one compiled function (one gcc call)."""
     cases = AREAS[area]
-    ins, outs, counts = [], [], []
-    for case in cases.values():
-        build, _, vals = case[:3]
-        mine = [_sym(v) for v in vals]
-        ins += mine
-        built = _as_list(build(*mine))
-        outs += built
-        counts.append(len(built))
-    f = fc.function(ins, outs, mode="FAST_RUN", on_unused_input="ignore")
-    got = f(*[v for case in cases.values() for v in case[2]])
-    at = 0
-    for (name, case), n in zip(cases.items(), counts):
-        _check_case(name, got[at : at + n], case)
-        at += n
+    got = run_cases_in_one_function({name: (case[0], case[2]) for name, case in cases.items()})
+    for name, case in cases.items():
+        _check_case(name, got[name], case)
 
 
 # -- gradients against central finite differences ----------------------------------------------
@@ -797,16 +783,7 @@ GRADS: dict[str, tuple[Callable[..., Any], tuple]] = {
 
 @pytest.mark.parametrize("name", list(GRADS))
 def test_gradients_match_finite_differences(name: str) -> None:
-    build, vals = GRADS[name]
-    vals = tuple(np.asarray(v) for v in vals)
-    ins = [_sym(v) for v in vals]
-    used = [k for k, v in enumerate(vals) if v.dtype.kind == "f"]
-    fd_check_grads(ins, {name: (build, used)}, [list(vals)], mode=PY)
-
-
-def _on_slice(build: Callable[..., Any], at: int, n: int) -> Callable[..., Any]:
-    """``build`` applied to the ``n`` inputs from ``at`` of a function shared by several cases."""
-    return lambda *ins: build(*ins[at : at + n])
+    fd_check_case(name, *GRADS[name], mode=PY)
 
 
 def test_gradients_compiled_to_c() -> None:
@@ -824,10 +801,10 @@ def test_gradients_compiled_to_c() -> None:
         build, vals = GRADS[name]
         vals = tuple(np.asarray(v) for v in vals)
         at = len(ins)
-        ins += [_sym(v) for v in vals]
+        ins += [symbolic_like(v) for v in vals]
         values += list(vals)
         used = [at + k for k, v in enumerate(vals) if v.dtype.kind == "f"]
-        cases[name] = (_on_slice(build, at, len(vals)), used)
+        cases[name] = (on_slice(build, at, len(vals)), used)
     fd_check_grads(ins, cases, [values], mode="FAST_RUN")
 
 
