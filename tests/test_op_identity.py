@@ -198,8 +198,10 @@ EXAMPLES: dict[str, tuple[dict[str, Any], dict[str, dict[str, Any]]]] = {
         {"rcond": None, "rcond_input": False},
         {"rcond": {"rcond": 1e-3}, "rcond_input": {"rcond_input": True}},
     ),
-    "fncache.tensor.nlinalg.CheckFinite": ({"what": "solve"}, {"what": {"what": "cholesky"}}),
-    "fncache.tensor.nlinalg.CheckSquare": ({"what": "matrix_power"}, {"what": {"what": "det"}}),
+    "fncache.tensor.nlinalg.CheckValue": (
+        {"what": "solve", "check": "finite"},
+        {"what": {"what": "cholesky", "check": "finite"}, "check": {"what": "solve", "check": "square"}},
+    ),
     "fncache.tensor.slinalg.SolveTriangular": ({"lower": True}, {"lower": {"lower": False}}),
     "fncache.tensor.slinalg.Cholesky": ({"on_error": "raise"}, {"on_error": {"on_error": "nan"}}),
     "fncache.tensor.advanced_subtensor.AdvancedSubtensor": (_ADV, {"key": _ADV_ALT}),

@@ -55,7 +55,7 @@ from .gradient import backprop, broadcast_like, given_gradient, grad, register_g
 from .gradient import register_branch_grad, zeros_like
 from .extra_ops import tril, triu
 from .jacobian_rows import JacobianRows, jacobian_rows
-from .nlinalg import CheckFinite, CheckSquare, Det, MatrixInverse, SlogDet
+from .nlinalg import CheckValue, Det, MatrixInverse, SlogDet
 from .pyop import Assert, Print, PythonOp
 from .random import RandomVariable
 from .reduction import ArgReduce, Reduce, keep_reduced_dims
@@ -842,7 +842,7 @@ def _random_variable(node: Apply, out_grads: list) -> list:
     )
 
 
-@register_grad(Assert, Print, CheckSquare, CheckFinite, CheckAxis)
+@register_grad(Assert, Print, CheckValue, CheckAxis)
 def _assert(node: Apply, out_grads: list) -> list:
     return [out_grads[0]] + [None] * (len(node.inputs) - 1)
 

@@ -99,46 +99,32 @@ def check_square(v: Variable, what: str) -> Variable:
     return v
 
 
-class CheckSquare(Op):
-    """``x``, its last two dims checked square when the function runs (numpy's
-    ``LinAlgError``, a ``ValueError``, naming ``what``): for a function built of products, where
-    a rectangular matrix would otherwise fail in a product or not at all."""
+class CheckValue(Op):
+    """``x`` itself, checked when the function runs, the error naming ``what``: ``check`` is
+    ``"square"`` (its last two dims; numpy's ``LinAlgError``, a ``ValueError``: for a function
+    built of products, where a rectangular matrix would otherwise fail in a product or not at
+    all) or ``"finite"`` (no infinity or NaN; scipy's ``check_finite=True``, ``ValueError``)."""
 
-    __props__ = ("what",)
+    __props__ = ("what", "check")
     view_map = {0: [0]}
 
-    def __init__(self, what: str) -> None:
+    def __init__(self, what: str, check: str) -> None:
+        if check not in ("square", "finite"):
+            raise ValueError(f"CheckValue: check must be 'square' or 'finite', got {check!r}")
         self.what = what
+        self.check = check
 
     def make_node(self, x: Variable) -> Apply:
         return Apply(self, [x], [x.type])
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         x = inputs[0]
-        if x.shape[-1] != x.shape[-2]:
+        if self.check == "square" and x.shape[-1] != x.shape[-2]:
             raise np.linalg.LinAlgError(
                 f"{self.what}: the last two dims must be square, got shape {x.shape}; give a square "
                 "matrix (or a stack of them)"
             )
-        return [x]
-
-
-class CheckFinite(Op):
-    """``x``, checked to hold no infinity or NaN when the function runs (scipy's
-    ``check_finite=True``): ``ValueError`` naming ``what``."""
-
-    __props__ = ("what",)
-    view_map = {0: [0]}
-
-    def __init__(self, what: str) -> None:
-        self.what = what
-
-    def make_node(self, x: Variable) -> Apply:
-        return Apply(self, [x], [x.type])
-
-    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
-        x = inputs[0]
-        if not np.isfinite(x).all():
+        if self.check == "finite" and not np.isfinite(x).all():
             raise ValueError(
                 f"{self.what}: the array of shape {x.shape} holds infinities or NaNs "
                 "(check_finite=True, scipy's check); give finite values, or check_finite=False"
@@ -149,7 +135,7 @@ class CheckFinite(Op):
 def finite(v: Variable, check: Any, what: str) -> Variable:
     """``v``, checked finite when the function runs if ``check`` (scipy's ``check_finite``,
     a flag) is true."""
-    return CheckFinite(what)(v) if flag(check, what, "check_finite") else v
+    return CheckValue(what, "finite")(v) if flag(check, what, "check_finite") else v
 
 
 def square_input(x: Any, what: str, ndims: range = STACKS, takes: str = "") -> Variable:
@@ -552,7 +538,7 @@ def matrix_power(M: Any, n: int) -> Variable:
             )
         check_square(v, "matrix_power")
         if None in v.type.shape[-2:]:
-            v = CheckSquare("matrix_power")(v)
+            v = CheckValue("matrix_power", "square")(v)
     k = abs(int(n))
     if k == 0:
         return zeros_like(v) + eye(v.shape[-1], dtype=v.dtype)
