@@ -169,24 +169,25 @@ def test_embedded_library_needing_a_missing_feature_is_not_loaded(where, tmp_pat
 # -- host records -------------------------------------------------------------------------------
 
 
-def _probe(compiledir: Path, xdg: Path, **extra: str) -> list[str]:
-    """The host's march flags as a fresh process sees them, without the vector width's flag
-    (a detection measures the width again, and timings on a shared machine may differ)."""
+def _fresh(code: str, compiledir: Path, xdg: Path, **extra: str):
+    """What ``code``, run in a fresh process with these flags, prints last (as JSON)."""
     flags = ",".join([f"compiledir={compiledir}", *(f"{k}={v}" for k, v in extra.items())])
-    code = "import json; from fncache.toolchain import host_march_flags;print(json.dumps(host_march_flags()))"
     out = subprocess.run(
-        [sys.executable, "-c", code],
+        [sys.executable, "-c", f"import json; {code}"],
         capture_output=True,
         text=True,
         check=True,
         env={**os.environ, "PYTHONPATH": str(REPO), "XDG_CACHE_HOME": str(xdg), "FNCACHE_FLAGS": flags},
         timeout=120,
     )
-    return [
-        f
-        for f in json.loads(out.stdout.strip().splitlines()[-1])
-        if not f.startswith("-mprefer-vector-width=")
-    ]
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _probe(compiledir: Path, xdg: Path, **extra: str) -> list[str]:
+    """The host's march flags as a fresh process sees them, without the vector width's flag
+    (a detection measures the width again, and timings on a shared machine may differ)."""
+    code = "from fncache.toolchain import host_march_flags; print(json.dumps(host_march_flags()))"
+    return [f for f in _fresh(code, compiledir, xdg, **extra) if not f.startswith("-mprefer-vector-width=")]
 
 
 def _host_files(cd: Path, xdg: Path) -> list[Path]:
@@ -252,6 +253,51 @@ def test_host_records_are_signed_when_a_key_is_set(tmp_path):
     for path in _host_files(cd, xdg):
         _edit_march_records(path, forge)
     assert _probe(cd, xdg, signing_key=str(key)) == flags  # the forged records were ignored
+
+
+def _tuning(compiledir: Path, xdg: Path, **extra: str) -> dict:
+    """What a fresh process takes as this host's vector width (``host_tuning``)."""
+    code = "from fncache.toolchain import march; print(json.dumps(march.host_tuning()))"
+    return _fresh(code, compiledir, xdg, **extra)
+
+
+def test_a_host_detected_again_keeps_the_vector_width_it_chose(tmp_path):
+    """Timings move with the load, so a host measured twice may choose two widths, and its
+    processes would build under two keys. A process with ``signing_key`` refuses the record an
+    unkeyed process wrote and detects again: it keeps that record's width when the record
+    describes the flags it detects, and only then."""
+    from fncache.toolchain.tuning import candidates
+
+    cd, xdg, key = tmp_path / "cd", tmp_path / "xdg", tmp_path / "key"
+    key.write_bytes(os.urandom(32))
+    first = _tuning(cd, xdg)
+    private = next(xdg.glob("fncache-hosts/*.json"))
+    rec = next(r for m, r in json.loads(private.read_text()).items() if m.startswith("march|"))
+    others = [w for w in candidates(frozenset(rec["isa"])) if w != first["vector_width"]]
+    if not others:
+        pytest.skip("this CPU has no vector width to choose from (no AVX)")
+    marker = {w: 99.0 for w in rec["ns_per_element"]}  # no measurement gives these
+
+    def chose(width: str, flags: list[str] | None = None):
+        def edit(r: dict) -> None:
+            r["vector_width"], r["ns_per_element"] = width, marker
+            if flags is not None:
+                r["flags"] = flags
+
+        return edit
+
+    # an earlier detection chose another width: a keyed process keeps it, and signs it
+    _edit_march_records(private, chose(others[0]))
+    kept = _tuning(cd, xdg, signing_key=str(key))
+    assert kept["vector_width"] == others[0] and kept["ns_per_element"] == marker
+    assert all("hmac" in r for r in json.loads(private.read_text()).values())
+    # a width this CPU's flags cannot prefer, or a record of other flags, is measured again
+    for bad in (chose("128"), chose(others[0], ["-march=x86-64"])):
+        _edit_march_records(private, bad)
+        again = _tuning(cd, xdg, signing_key=str(key))
+        assert again["ns_per_element"] != marker and again["vector_width"] in candidates(
+            frozenset(rec["isa"])
+        )
 
 
 # -- the vector width, measured once per host --------------------------------------------------

@@ -83,7 +83,7 @@ def user_state(tmp_path, monkeypatch):
 
 
 def _memo(what: str, value: int, computed: list[int]) -> dict:
-    def compute() -> dict:
+    def compute(_refused: dict | None) -> dict:
         computed.append(value)
         return {"n": value}
 

@@ -70,7 +70,7 @@ def compiler_id() -> dict[str, str]:
         cxx = cxx_command()
         found = host_memo(
             "compiler",
-            lambda: _probe_compiler(cxx),
+            lambda _refused: _probe_compiler(cxx),
             lambda r: all(isinstance(r.get(k), str) for k in ("cxx", "version", "target")),
         )
         _ids[key] = found

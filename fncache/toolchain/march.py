@@ -236,7 +236,7 @@ def _checked(
 
 def host_memo(
     what: str,
-    compute: Callable[[], dict],
+    compute: Callable[[dict | None], dict],
     valid: Callable[[dict], bool],
     *,
     verify: Callable[[dict], bool] | None = None,
@@ -250,7 +250,9 @@ def host_memo(
     record from the compiledir that no ``signing_key`` vouches for (it may run the compiler).
     With ``config.signing_key`` set, records carry an HMAC and one without a good one is ignored.
     A bad or missing record is recomputed and written to both files; a record is never copied
-    from the compiledir into the private file.
+    from the compiledir into the private file.  ``compute`` is given the private file's record
+    that was refused (None when there was none): its fields are unverified, so it may only take
+    from it what it confirms itself.
     """
     from ..fs.signing import signing_key
 
@@ -261,6 +263,7 @@ def host_memo(
     private = (user_dir / f"{host_name()}.json", 0o600) if user_dir is not None else None
     shared = _shared_host_file()
     place, trusted = (private, True) if private is not None else (shared, False)
+    refused = None
     if place is not None:
         rec = _read_records(place[0]).get(memo_key)
         found = _checked(rec, what, place[0], memo_key, key, trusted, valid, verify)
@@ -268,7 +271,9 @@ def host_memo(
             if place is private and shared is not None:  # show it in the compiledir too
                 _write_record(shared[0], shared[1], memo_key, rec)
             return found
-    rec = compute()
+        if place is private and isinstance(rec, dict):
+            refused = {k: v for k, v in rec.items() if k != "hmac"}
+    rec = compute(refused)
     stored = {**rec, "hmac": _record_mac(key, memo_key, rec)} if key is not None else rec
     if _compiler_unchanged(memo_key):  # nothing is kept about a compiler that is not there
         for place in (private, shared):
@@ -351,7 +356,23 @@ def _native_flags(cxx: list[str], alongside: list[str] | None = None) -> tuple[l
     return flags, macros, other_ok
 
 
-def _detect(cxx: list[str]) -> dict:
+def _earlier_width(earlier: dict | None, flags: list[str], isa: frozenset[str]) -> dict | None:
+    """The vector width an earlier detection of this host chose, when its record describes the
+    same flags as this detection: a width measured again can differ (timings move with the
+    machine's load), and a host whose processes chose differently would split its cache, e.g.
+    between its processes with and without ``signing_key`` (those refuse a record without the
+    key's signature).  The width only shapes code for speed: it never selects a CPU feature."""
+    if not earlier or earlier.get("flags") != flags or earlier.get("isa") != sorted(isa):
+        return None
+    width, ns = earlier.get("vector_width"), earlier.get("ns_per_element")
+    if width not in candidates(isa) or not isinstance(ns, dict):
+        return None
+    if not all(w in WIDTHS and isinstance(t, (int, float)) for w, t in ns.items()):
+        return None
+    return {"vector_width": width, "ns_per_element": dict(ns)}
+
+
+def _detect(cxx: list[str], earlier: dict | None = None) -> dict:
     """This CPU's flags and the features they select: the compiler's ``-march=native`` when it
     describes this CPU, else flags made from ``cpuid`` (the compiler runs on another CPU than
     this process, e.g. natively while Python runs under an emulator), else generic code.
@@ -360,7 +381,8 @@ def _detect(cxx: list[str]) -> dict:
     The vector width's timing library is compiled with ``-march=native`` at the same time as
     the detection runs: with gcc that is the same code as with the expanded flags (its driver
     expands them for cc1), so it is used when the expanded flags turn out to be gcc's own for
-    this CPU, and built again with the final flags otherwise."""
+    this CPU, and built again with the final flags otherwise.  ``earlier``: this host's refused
+    record, whose vector width is kept when it describes the same flags (:func:`_earlier_width`)."""
     import tempfile
 
     t0 = time.perf_counter()
@@ -393,6 +415,14 @@ def _detect(cxx: list[str]) -> dict:
                 )
                 flags, isa = [], frozenset()
         tuned = choose_vector_width(cxx, flags, isa, built=built) if flags else None
+    kept = _earlier_width(earlier, flags, isa) if tuned is not None else None
+    if kept is not None and kept["vector_width"] != tuned["vector_width"]:
+        log.info(
+            "vector width: keeping %s, chosen when this host was detected before (measured now: %s)",
+            kept["vector_width"],
+            tuned["vector_width"],
+        )
+    tuned = kept or tuned
     # The tuning kernel was compiled and run with these flags: that is the test compile.
     if flags and tuned is None and not _test_compile(cxx, flags):
         log.warning(
@@ -451,7 +481,7 @@ def _auto_record() -> dict:
     found = _march_by_cxx.get(key)
     if found is None:
         found = _march_by_cxx[key] = host_memo(
-            "march", lambda: _detect(cxx), _valid_march, verify=_verified_march(cxx)
+            "march", lambda earlier: _detect(cxx, earlier), _valid_march, verify=_verified_march(cxx)
         )
     return found
 
