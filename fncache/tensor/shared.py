@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import PickleError
+from ..graph.basic import Tag, Variable
 from ..graph.types import TensorType, native_array, normalize_dtype
 from .basic import refuse_type
 from .variable import TensorVariable
@@ -138,6 +140,68 @@ class SharedVariable(TensorVariable):
 
     def __repr__(self) -> str:
         return self.name or f"<shared {self.dtype}{self.ndim}d>"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled as its class, value and declarations (not a GPU backend's device copy: the
+        value read pulls it first), then its tag and default update.  One variable pickled twice
+        in one pickle, on its own or by the functions that read it, is loaded as one object."""
+        state: dict[str, Any] = {}
+        if self.tag:
+            state["tag"] = dict(self.tag)
+        if self.default_update is not None:
+            state["default_update"] = self.default_update
+        args = (type(self), self.get_value(borrow=True), self.name, self.type.shape, self.strict)
+        return _unpickle_shared, args, state or None
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        tag, update = state.get("tag", {}), state.get("default_update")
+        if not isinstance(tag, dict) or not (update is None or isinstance(update, Variable)):
+            raise PickleError(
+                f"the pickle of shared variable {self.name!r} is malformed: its tag is "
+                f"{type(tag).__name__}, its default update {type(update).__name__}"
+            )
+        self.tag = Tag(tag)
+        self.default_update = update
+
+
+def declarations_fit(value: np.ndarray, shape: Any, strict: Any) -> bool:
+    """A shared variable's recorded static sizes (one int or None per dim, each int the
+    value's size) and strict flag are well formed."""
+    return (
+        isinstance(shape, tuple)
+        and len(shape) == value.ndim
+        and all(s is None or type(s) is int and s == n for s, n in zip(shape, value.shape))
+        and isinstance(strict, bool)
+    )
+
+
+def _unpickle_shared(cls: Any, value: Any, name: Any, shape: Any, strict: Any) -> SharedVariable:
+    """A shared variable from its pickle, checked: a variable of a dtype fncache computes in,
+    holding memory of its own (an array unpickled from a pickle's buffer may be read-only, or
+    another object's)."""
+    ok = (
+        isinstance(cls, type)
+        and issubclass(cls, SharedVariable)
+        and isinstance(value, np.ndarray)
+        and isinstance(name, (str, type(None)))
+        and declarations_fit(value, shape, strict)
+    )
+    if not ok:
+        raise PickleError(
+            f"the pickle of a shared variable is malformed: got class {cls!r}, value "
+            f"{type(value).__name__}, name {type(name).__name__}, shape {shape!r}, strict {strict!r}"
+        )
+    try:
+        computed = normalize_dtype(value.dtype, f"shared variable {name!r}") == value.dtype.name
+    except TypeError as e:
+        raise PickleError(f"the pickle of a shared variable is malformed: {e}") from None
+    if not computed:
+        raise PickleError(
+            f"the pickle of shared variable {name!r} is malformed: fncache does not compute in its dtype {value.dtype}"
+        )
+    if not (value.flags.writeable and value.flags.owndata):
+        value = np.array(value, copy=True)
+    return cls(value, name, shape, strict)
 
 
 def _static_sizes(shape: Any, arr: np.ndarray, what: str) -> tuple[int | None, ...] | None:
