@@ -253,6 +253,11 @@ def test_a_pickled_function_goes_on_with_its_state() -> None:
     assert np.array_equal(f(), a) and np.array_equal(f(), b)
     (state,) = g.shared_variables
     assert state.get_value().tolist() == [rng.get_value()[0], 3]
+    # the loaded state is a random state still: it takes a generator or a seed
+    assert isinstance(state, RandomGeneratorSharedVariable) and state.name == "rng"
+    state.set_value(seed=5)
+    rng.set_value(np.random.default_rng(5))
+    assert np.array_equal(g(), f())
 
 
 # -- refusals -------------------------------------------------------------------------------------
@@ -269,6 +274,8 @@ def test_bad_rng_arguments_are_refused_with_the_fix() -> None:
         pt.random.normal(rng=fc.RandomStream(1), return_next_rng=True)
     with pytest.raises(TypeError, match="return_next_rng must be True or False"):
         pt.random.normal(rng=pt.random.rng(), return_next_rng="yes")
+    with pytest.raises(AttributeError, match=r"no 'default_rng'.*shared_rng\(seed=...\)"):
+        pt.random.default_rng  # noqa: B018
 
 
 def test_bad_state_values_are_refused_with_the_fix() -> None:
@@ -299,3 +306,19 @@ def test_bad_state_values_are_refused_with_the_fix() -> None:
     m = pt.dscalar("m")
     with pytest.raises(TypeError, match="no gradient"):
         fc.grad(pt.random.normal(m, rng=r), m)
+
+
+def test_a_payload_claiming_a_random_state_for_another_value_is_refused(monkeypatch) -> None:
+    from fncache.runtime import pickling
+
+    w = fc.shared(np.arange(3.0), name="w")
+    f = fc.function([], w * 2.0)
+    monkeypatch.setattr(
+        pickling,
+        "_shared_record",
+        lambda sv: (sv.name, sv.get_value(), sv.type.shape, sv.strict, pickling.RANDOM_STATE),
+    )
+    data = fc.dumps(f)
+    monkeypatch.undo()
+    with pytest.raises(fc.PickleError, match="field 'shared'"):
+        fc.loads(data)

@@ -40,6 +40,7 @@ import hmac
 import logging
 import pickle
 import struct
+import sys
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import numpy as np
@@ -140,9 +141,7 @@ def _payload(f: Function, embed_native: bool) -> dict[str, Any]:
         "n_inputs": len(f.inputs),
         "n_outputs": len(f.outputs),
         "single": f.single_output,
-        "shared": [
-            (sv.name, sv.get_value(borrow=True), sv.type.shape, sv.strict) for sv in f.shared_variables
-        ],
+        "shared": [_shared_record(sv) for sv in f.shared_variables],
         "updated": list(f.updated_indices),
         "mode": (f.mode.linker, f.mode.optimizer, f.mode.included_tags, f.mode.excluded_tags, f.mode.device),
         "flags": dict(f.code_flags),
@@ -155,6 +154,32 @@ def _payload(f: Function, embed_native: bool) -> dict[str, Any]:
         "native": _native_of(f) if embed_native else None,
         "inner": _inner_of(f) if embed_native else {},
     }
+
+
+#: The last field of a shared variable's record that is a random state (PyTensor's
+#: ``shared(np.random.default_rng(s))``), so the loaded one takes generators and seeds again
+RANDOM_STATE = "random_state"
+
+
+def _shared_record(sv: Any) -> tuple:
+    """(name, value, static shape, strict), and RANDOM_STATE for a random state (whose module
+    is loaded where one was made: a function without one does not import it)."""
+    record = (sv.name, sv.get_value(borrow=True), sv.type.shape, sv.strict)
+    states = sys.modules.get("fncache.tensor.random.variable")
+    if states is not None and isinstance(sv, states.RandomGeneratorSharedVariable):
+        return (*record, RANDOM_STATE)
+    return record
+
+
+def _shared_variable(name: str | None, value: np.ndarray, *declared: Any) -> Any:
+    """The shared variable a record describes (a record checked by ``_check_fields``)."""
+    if declared[2:] == (RANDOM_STATE,):
+        from ..tensor.random.variable import RandomGeneratorSharedVariable
+
+        return RandomGeneratorSharedVariable(value, name)
+    from ..tensor.shared import SharedVariable
+
+    return SharedVariable(value, name, *declared)
 
 
 def _inner_of(f: Function) -> dict[str, dict[str, Any]]:
@@ -257,14 +282,15 @@ def _check_fields(p: dict[str, Any], depth: int) -> None:
         isinstance(p["shared"], list)
         and all(
             isinstance(i, tuple)
-            and len(i) in (2, 4)
+            and len(i) in (2, 4, 5)
             and isinstance(i[0], (str, type(None)))
             and isinstance(i[1], np.ndarray)
             and (len(i) == 2 or _shared_declarations_fit(i[1], i[2], i[3]))
+            and (len(i) < 5 or (i[4] == RANDOM_STATE and i[1].dtype == np.uint64 and i[1].shape == (2,)))
             for i in p["shared"]
         ),
         "shared",
-        "a list of (name, array) or (name, array, static shape, strict)",
+        "a list of (name, array), (name, array, static shape, strict) or (..., 'random_state')",
     )
     n_shared = len(p["shared"])
     need(
@@ -477,11 +503,9 @@ def _shared_declarations_fit(value: np.ndarray, shape: Any, strict: Any) -> bool
 def _decode(p: dict[str, Any]) -> tuple[Mode, list[Any], FunctionGraph, FunctionGraph | None]:
     """The mode, shared variables and graphs of a payload (the optimized one unless it will be
     reoptimized); checked, since a damaged graph may still unpickle."""
-    from ..tensor.shared import SharedVariable
-
     mode = Mode(*p["mode"])
     # payloads written before shared variables had static sizes and strict hold (name, value)
-    shared = [SharedVariable(value, name, *declared) for name, value, *declared in p["shared"]]
+    shared = [_shared_variable(name, value, *declared) for name, value, *declared in p["shared"]]
     original = decode_graph(p["graphs"]["original"], shared)
     optimized = (
         None if config.reoptimize_unpickled_function else decode_graph(p["graphs"]["optimized"], shared)

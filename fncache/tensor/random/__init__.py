@@ -682,4 +682,10 @@ def __getattr__(name: str) -> Any:
         return getattr(importlib.import_module(".basic", __package__), name)
     if name in STATES:
         return getattr(importlib.import_module(".variable", __package__), name)
+    if name == "default_rng":
+        raise AttributeError(
+            f"module {__name__!r} has no 'default_rng' (PyTensor's op making a numpy Generator "
+            "in the graph): random states are data here; make one with shared_rng(seed=...) or "
+            "fc.shared(np.random.default_rng(seed)), or a function input with rng('rng')"
+        )
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
