@@ -102,6 +102,11 @@ def test_owner_outputs_are_next_rng_and_the_draw() -> None:
     assert same is x and isinstance(next_rng, RandomGeneratorVariable)
     f = fc.function([], x, updates={rng: next_rng})
     assert f() != f()
+    # PyTensor's older tutorial: the next state as the shared state's default update
+    rng.default_update = next_rng
+    g = fc.function([], x)
+    before = rng.get_value()[1]
+    assert g() != g() and rng.get_value()[1] == before + 2
     # no rng: a fresh shared state, as PyTensor's
     fresh_next, y = pt.random.normal(size=2, return_next_rng=True)
     assert isinstance(y.owner.inputs[0], RandomGeneratorSharedVariable) and y.owner.outputs[0] is fresh_next

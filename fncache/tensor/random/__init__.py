@@ -12,6 +12,10 @@ a shared variable the compiled function advances by one on every call (a *defaul
 host, with any number of threads (a draw is split into chunks by element index), with any numpy
 version, on a cache hit in another process and after a pickle round trip (pickles carry the
 counter's value).
+
+PyTensor's functional draws (``pt.random.normal(rng=state, return_next_rng=True)``) draw the
+same numbers from a random state, ``[seed, counter]`` (``type.py``, ``variable.py``): a
+`RandomDraw` returns the next state instead of advancing a shared counter.
 """
 
 from __future__ import annotations
