@@ -327,3 +327,70 @@ def test_a_payload_claiming_a_random_state_for_another_value_is_refused(monkeypa
     monkeypatch.undo()
     with pytest.raises(fc.PickleError, match="field 'shared'"):
         fc.loads(data)
+
+
+# -- the same script under PyTensor ------------------------------------------------------------
+
+_IDIOMS = """
+import json, sys, warnings
+import numpy as np
+if sys.argv[1] == "pytensor":
+    import pytensor
+    import pytensor.tensor as pt
+else:
+    import fncache as pytensor
+    import fncache.tensor as pt
+warnings.simplefilter("ignore")
+rng = pytensor.shared(np.random.default_rng(42))
+out = pt.random.normal(0, 1, size=(3,), rng=rng, return_next_rng=True)
+next_rng, x = out
+res = {"pair": isinstance(out, tuple) and len(out) == 2}
+res["owner_outputs"] = list(x.owner.outputs) == [next_rng, x]
+res["draw_only"] = not isinstance(pt.random.normal(rng=rng), tuple)
+frozen = pytensor.function([], x)
+res["no_update_repeats"] = bool(np.array_equal(frozen(), frozen()))
+f = pytensor.function([], x, updates={rng: next_rng})
+saved = rng.get_value()
+a, b = f(), f()
+res["update_draws_new"] = not np.array_equal(a, b)
+rng.set_value(saved)
+res["set_value_replays"] = bool(np.array_equal(f(), a))
+_, y = next_rng.normal(size=(3,))
+xs, ys = pytensor.function([], [x, y])()
+res["chained_differ"] = not np.array_equal(xs, ys)
+s = pt.random.type.random_generator_type("s")
+s_next, z = pt.random.normal(size=(2,), rng=s, return_next_rng=True)
+h = pytensor.function([s], [s_next, z])
+s1, z1 = h(rng.get_value())
+res["input_not_changed"] = bool(np.array_equal(h(rng.get_value())[1], z1))
+res["next_state_draws_new"] = not np.array_equal(h(s1)[1], z1)
+rng.set_value(np.random.default_rng(7))
+u = f()
+rng.set_value(seed=7)
+res["seed_is_default_rng"] = bool(np.array_equal(f(), u))
+print(json.dumps(res))
+"""
+
+
+def test_the_idioms_behave_as_under_pytensor(tmp_path) -> None:
+    """One script, run with ``import pytensor`` and with ``import fncache as pytensor``: every
+    behaviour it checks (not the numbers, which differ) is PyTensor's."""
+    pytest.importorskip("pytensor")
+    env = dict(
+        os.environ,
+        XDG_CACHE_HOME=str(tmp_path / "cache"),
+        PYTENSOR_FLAGS=f"cxx=,mode=FAST_COMPILE,base_compiledir={tmp_path / 'pytensor'}",
+    )
+    results = {}
+    for lib in ("pytensor", "fncache"):
+        out = subprocess.run(
+            [sys.executable, "-c", _IDIOMS, lib],
+            env=env,
+            check=True,
+            timeout=300,
+            capture_output=True,
+            text=True,
+        )
+        results[lib] = out.stdout.split("\n")[-2]
+    assert results["fncache"] == results["pytensor"]
+    assert "false" not in results["fncache"]
