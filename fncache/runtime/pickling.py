@@ -50,6 +50,7 @@ import hmac
 import logging
 import pickle
 import struct
+import sys
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import numpy as np
@@ -216,12 +217,7 @@ def _payload(f: Function, embed_native: bool, *, beside: bool = False) -> dict[s
         "n_inputs": len(f.inputs),
         "n_outputs": len(f.outputs),
         "single": f.single_output,
-        "shared": [
-            (sv.name, sv.dtype, sv.type.shape, sv.strict, _value_digest(sv.get_value(borrow=True)))
-            if beside
-            else (sv.name, sv.get_value(borrow=True), sv.type.shape, sv.strict)
-            for sv in f.shared_variables
-        ],
+        "shared": [_shared_record(sv, beside) for sv in f.shared_variables],
         "updated": list(f.updated_indices),
         "mode": (f.mode.linker, f.mode.optimizer, f.mode.included_tags, f.mode.excluded_tags, f.mode.device),
         "flags": dict(f.code_flags),
@@ -234,6 +230,39 @@ def _payload(f: Function, embed_native: bool, *, beside: bool = False) -> dict[s
         "native": _native_of(f) if embed_native else None,
         "inner": _inner_of(f) if embed_native else {},
     }
+
+
+#: The last field of a shared variable's record that is a random state (PyTensor's
+#: ``shared(np.random.default_rng(s))``), so the loaded one takes generators and seeds again
+RANDOM_STATE = "random_state"
+
+
+def _shared_record(sv: Any, beside: bool) -> tuple:
+    """(name, value, static shape, strict), or with ``beside`` (name, dtype, static shape,
+    strict, value digest); then RANDOM_STATE for a random state (whose module is loaded where
+    one was made: a function without one does not import it)."""
+    value = sv.get_value(borrow=True)
+    if beside:
+        record = (sv.name, sv.dtype, sv.type.shape, sv.strict, _value_digest(value))
+    else:
+        record = (sv.name, value, sv.type.shape, sv.strict)
+    return (*record, RANDOM_STATE) if _is_random_state(sv) else record
+
+
+def _is_random_state(sv: Any) -> bool:
+    states = sys.modules.get("fncache.tensor.random.variable")
+    return states is not None and isinstance(sv, states.RandomGeneratorSharedVariable)
+
+
+def _shared_variable(name: str | None, value: np.ndarray, *declared: Any) -> Any:
+    """The shared variable a record describes (a record checked by ``_check_fields``)."""
+    if declared[2:] == (RANDOM_STATE,):
+        from ..tensor.random.variable import RandomGeneratorSharedVariable
+
+        return RandomGeneratorSharedVariable(value, name)
+    from ..tensor.shared import SharedVariable
+
+    return SharedVariable(value, name, *declared)
 
 
 def _inner_of(f: Function) -> dict[str, dict[str, Any]]:
@@ -407,7 +436,8 @@ def _check_fields(p: dict[str, Any], depth: int) -> None:
         ),
         "shared",
         "a list of (name, array) or (name, array, static shape, strict) or, in a payload beside"
-        " its shared variables, (name, dtype, static shape, strict, value digest)",
+        " its shared variables, (name, dtype, static shape, strict, value digest); a random"
+        " state's ends with 'random_state'",
     )
     n_shared = len(p["shared"])
     need(
@@ -613,24 +643,32 @@ def _value_inside(entry: Any) -> bool:
 
     return (
         isinstance(entry, tuple)
-        and len(entry) in (2, 4)
+        and len(entry) in (2, 4, 5)
         and isinstance(entry[0], (str, type(None)))
         and isinstance(entry[1], np.ndarray)
         and (len(entry) == 2 or declarations_fit(entry[1], entry[2], entry[3]))
+        and (len(entry) < 5 or _random_state_fits(entry[4], entry[1].dtype, entry[1].shape))
     )
 
 
+def _random_state_fits(marker: Any, dtype: Any, shape: Any) -> bool:
+    """A record's RANDOM_STATE marker on a random state's value (two uint64 words)."""
+    return marker == RANDOM_STATE and str(dtype) == "uint64" and tuple(shape) == (2,)
+
+
 def _value_beside(entry: Any) -> bool:
-    """A shared variable pickled beside the payload: (name, dtype, static shape, strict, digest)."""
+    """A shared variable pickled beside the payload: (name, dtype, static shape, strict, digest)
+    (then RANDOM_STATE for a random state)."""
     return (
         isinstance(entry, tuple)
-        and len(entry) == 5
+        and len(entry) in (5, 6)
         and isinstance(entry[0], (str, type(None)))
         and isinstance(entry[1], str)
         and isinstance(entry[2], tuple)
         and all(s is None or type(s) is int and s >= 0 for s in entry[2])
         and isinstance(entry[3], bool)
         and isinstance(entry[4], str)
+        and (len(entry) < 6 or _random_state_fits(entry[5], entry[1], entry[2]))
     )
 
 
@@ -650,13 +688,19 @@ def _bound_shared(entries: list[tuple[Any, ...]], given: Any) -> list[Any]:
         raise PickleError(
             f"the function payload reads {len(entries)} shared variable(s); the pickle gave {n} beside it"
         )
-    for (name, dtype, shape, strict, digest), sv in zip(entries, given):
-        if not isinstance(sv, SharedVariable):
+    for (name, dtype, shape, strict, digest, *state), sv in zip(entries, given):
+        if not isinstance(sv, SharedVariable) or _is_random_state(sv) != bool(state):
+            kind = "random state" if state else "shared variable"
             raise PickleError(
-                f"the pickle gave {type(sv).__name__} where the function payload reads shared variable {name!r}"
+                f"the pickle gave {type(sv).__name__} where the function payload reads {kind} {name!r}"
             )
-        declared = TensorType(dtype, shape)
-        if sv.type != declared or sv.strict != strict or sv.name != name:
+        declared = sv.type if state else TensorType(dtype, shape)
+        if (
+            sv.type != declared
+            or (sv.dtype, sv.type.shape) != (dtype, shape)
+            or sv.strict != strict
+            or sv.name != name
+        ):
             raise PickleError(
                 f"the pickle gave shared variable {sv.name!r} of {sv.type} (strict={sv.strict}) where "
                 f"the function payload reads {name!r} of {declared} (strict={strict}): the pickle was modified"
@@ -676,14 +720,12 @@ def _decode(
     """The mode, shared variables and graphs of a payload (the optimized one unless it will be
     reoptimized); checked, since a damaged graph may still unpickle.  ``given``: the shared
     variables pickled beside the payload, if it was."""
-    from ..tensor.shared import SharedVariable
-
     mode = Mode(*p["mode"])
     if given is not None:
         shared = _bound_shared(p["shared"], given)
     elif all(_value_inside(i) for i in p["shared"]):
         # payloads written before shared variables had static sizes and strict hold (name, value)
-        shared = [SharedVariable(value, name, *declared) for name, value, *declared in p["shared"]]
+        shared = [_shared_variable(name, value, *declared) for name, value, *declared in p["shared"]]
     else:
         raise PickleError(
             "this function payload's shared values are held by the pickle it came in, beside it: "

@@ -57,7 +57,7 @@ from .extra_ops import tril, triu
 from .jacobian_rows import JacobianRows, jacobian_rows
 from .nlinalg import CheckValue, Det, MatrixInverse, SlogDet
 from .pyop import Assert, Print, PythonOp
-from .random import RandomVariable
+from .random import RandomDraw, RandomVariable
 from .reduction import ArgReduce, Reduce, keep_reduced_dims
 from .reduction import prod as prod_
 from .reduction import sum as sum_
@@ -832,7 +832,7 @@ def _average_pool_grad(node: Apply, out_grads: list) -> list:
     return [None, node.op.with_mode(Pool)(out_grads[0])]
 
 
-@register_grad(RandomVariable)
+@register_grad(RandomVariable, RandomDraw)
 def _random_variable(node: Apply, out_grads: list) -> list:
     raise TypeError(
         f"grad: {node.op} draws random values, which have no gradient with respect to the "

@@ -75,12 +75,13 @@ class SharedVariable(TensorVariable):
         """Replace the value. Another dtype or ndim raises TypeError, a size other than a
         declared one ValueError; either keeps the old value."""
         if isinstance(value, (np.random.Generator, np.random.RandomState, np.random.BitGenerator)):
-            # PyTensor keeps a numpy Generator in a draw's rng; fncache's draws are keyed by the
-            # stream's seed and a counter, so a generator has nothing to replace here.
+            # A RandomStream draw's rng is a counter of the draws made, keyed by the stream's
+            # seed: a generator has nothing to replace here. Random states take one.
             raise TypeError(
                 f"shared variable {self.name or '<unnamed>'!r} holds {self.dtype} with {self.ndim} "
-                f"dims; cannot set a numpy {type(value).__name__} (old value kept). fncache's random "
-                "draws do not use numpy generators: a draw's rng holds a counter of the draws made "
+                f"dims; cannot set a numpy {type(value).__name__} (old value kept). Only a random "
+                "state (fc.shared(np.random.default_rng(seed)), pt.random.shared_rng(seed=...)) "
+                "takes a generator. A RandomStream draw's rng holds a counter of the draws made "
                 "(get_value() saves it, set_value() of that value replays them); to reseed, call "
                 "the stream's seed(n)."
             )
@@ -153,6 +154,12 @@ class SharedVariable(TensorVariable):
         args = (type(self), self.get_value(borrow=True), self.name, self.type.shape, self.strict)
         return _unpickle_shared, args, state or None
 
+    @classmethod
+    def from_pickle(cls, value: np.ndarray, name: str | None, shape: tuple, strict: bool) -> SharedVariable:
+        """The variable a pickle describes (its fields checked): a subclass whose constructor
+        takes other arguments says how it is made again."""
+        return cls(value, name, shape, strict)
+
     def __setstate__(self, state: dict[str, Any]) -> None:
         tag, update = state.get("tag", {}), state.get("default_update")
         if not isinstance(tag, dict) or not (update is None or isinstance(update, Variable)):
@@ -201,7 +208,7 @@ def _unpickle_shared(cls: Any, value: Any, name: Any, shape: Any, strict: Any) -
         )
     if not (value.flags.writeable and value.flags.owndata):
         value = np.array(value, copy=True)
-    return cls(value, name, shape, strict)
+    return cls.from_pickle(value, name, shape, strict)
 
 
 def _static_sizes(shape: Any, arr: np.ndarray, what: str) -> tuple[int | None, ...] | None:
@@ -235,8 +242,17 @@ def shared(
     aligned native-order array). ``strict`` (Theano's): the value's own dtype, no floatX for a
     Python float, and ``set_value`` takes only arrays of that dtype. ``shape`` (PyTensor's):
     static sizes (None for any) every value set must have. ``broadcastable`` (Theano's): one
-    bool per dim, True for a dim of size 1 (``shape`` 1), False for any size."""
+    bool per dim, True for a dim of size 1 (``shape`` 1), False for any size. A numpy
+    ``Generator`` makes a random state (``fncache.tensor.random.shared_rng``), seeded from it:
+    draws from it are fncache's numbers, not numpy's."""
     what = f"shared({name!r})"
+    if isinstance(value, (np.random.Generator, np.random.RandomState, np.random.BitGenerator)):
+        # PyTensor's shared(np.random.default_rng(seed)): a random state seeded from the generator
+        if shape is not None or broadcastable is not None:
+            raise TypeError(f"{what}: a random state has no shape to declare; leave shape/broadcastable out")
+        from .random.variable import shared_rng
+
+        return shared_rng(value, name=name)
     if broadcastable is not None:
         if shape is not None:
             raise TypeError(
