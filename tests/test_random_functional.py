@@ -352,7 +352,7 @@ def test_a_payload_claiming_a_random_state_for_another_value_is_refused(monkeypa
     monkeypatch.setattr(
         pickling,
         "_shared_record",
-        lambda sv: (sv.name, sv.get_value(), sv.type.shape, sv.strict, pickling.RANDOM_STATE),
+        lambda sv, beside: (sv.name, sv.get_value(), sv.type.shape, sv.strict, pickling.RANDOM_STATE),
     )
     data = fc.dumps(f)
     monkeypatch.undo()
