@@ -176,6 +176,41 @@ def test_second_derivatives_through_complex_values() -> None:
         np.testing.assert_allclose(out, num, rtol=FD_RTOL, atol=1e-6)
 
 
+def test_ifelse_Rop_and_verify_grad_through_complex_values() -> None:
+    """An ifelse picks complex values (each side's gradient computed on that side); Rop's two
+    reverse passes and verify_grad's random projection go through complex intermediates."""
+    from fncache.ifelse import ifelse
+
+    a, b = ft.dvector("a"), ft.dvector("b")
+    z = ft.complex(a, b)
+    picked = ifelse(ft.sum(a) > 0, z * z, ft.exp(z))
+    cost = ft.sum(ft.abs(picked) ** 2)
+    va, vb = ft.dvector("va"), ft.dvector("vb")
+    y = ft.abs(z * z) + ft.angle(z)
+    f = fc.function([a, b, va, vb], [cost, *fc.grad(cost, [a, b]), y, ft.Rop(y, [a, b], [va, vb])])
+    vals = [_u(3), _u(3), _u(3), _u(3)]
+    for sign in (1.0, -1.0):  # each side of the ifelse
+        vals[0] = np.abs(vals[0]) * sign
+        got = f(*vals)
+        for j in (0, 1):
+            up, down = [v.copy() for v in vals], [v.copy() for v in vals]
+            for i in range(3):
+                up[j][i] += FD_EPS
+                down[j][i] -= FD_EPS
+                want = (f(*up)[0] - f(*down)[0]) / (2 * FD_EPS)
+                np.testing.assert_allclose(got[1 + j][i], want, rtol=FD_RTOL, atol=FD_ATOL)
+                up[j][i] = down[j][i] = vals[j][i]
+        # J v: the derivative of y along (va, vb)
+        up = [vals[0] + FD_EPS * vals[2], vals[1] + FD_EPS * vals[3], *vals[2:]]
+        down = [vals[0] - FD_EPS * vals[2], vals[1] - FD_EPS * vals[3], *vals[2:]]
+        np.testing.assert_allclose(got[4], (f(*up)[3] - f(*down)[3]) / (2 * FD_EPS), rtol=FD_RTOL)
+    fc.gradient.verify_grad(
+        lambda x, w: ft.abs(ft.complex(x, w) ** 2) + ft.real(ft.log(ft.complex(x, w))),
+        [_u(4), _u(4)],
+        rng=np.random.default_rng(1),
+    )
+
+
 # -- complex variables differentiated ------------------------------------------------------------
 def _fd_complex(f: Callable[..., float], vals: list[np.ndarray], j: int) -> np.ndarray:
     """dC/dRe + i dC/dIm of ``f`` in input ``j`` (complex), by central differences."""
@@ -338,6 +373,10 @@ def test_ops_without_a_gradient_through_complex_values_are_refused_by_name() -> 
         (ft.sum(ft.real(ft.sign(z))), r"elementwise op sign has no gradient for complex values"),
         (ft.sum(ft.real(ft.sort(z))), r"complex input of Sort.* \(which has no gradient through complex"),
     ]
+    steps, _ = fc.scan(lambda zt: zt * 2, sequences=[z])
+    refusals.append(
+        (ft.sum(ft.abs(steps)), r"complex input of Scan.* \(which has no gradient through complex")
+    )
     square = ft.as_op([ft.zvector], [ft.zvector], grad=lambda ins, gs: [2 * ins[0] * gs[0]])(lambda v: v * v)
     refusals.append((ft.sum(ft.abs(square(z))), r"complex input of .*ft\.real, ft\.imag, ft\.abs"))
     for cost, message in refusals:

@@ -119,30 +119,24 @@ def _branch_rule(node: Apply) -> BranchGradRule | None:
     return next((_BRANCH_RULES[c] for c in type(node.op).__mro__ if c in _BRANCH_RULES), None)
 
 
-def _complex_values(node: Apply) -> str | None:
-    """How the rule `_rule` finds for ``node`` treats complex values (``_COMPLEX_VALUES``);
-    an op's own ``grad``/``L_op`` method has no gradient through them."""
-    from . import grad_rules  # noqa: F401  (registers the rules of fncache's own ops)
-
-    for cls in type(node.op).__mro__:
-        if cls in _RULES:
-            return _COMPLEX_VALUES.get(cls)
-        if "grad" in cls.__dict__ or "L_op" in cls.__dict__:
-            return None
-    return None
-
-
-def _rule(node: Apply) -> GradRule:
+def _rule(node: Apply) -> tuple[GradRule | None, str | None]:
+    """The rule of ``node``'s op (None where it has none) and how it treats complex values
+    (``_COMPLEX_VALUES``)."""
     from . import grad_rules  # registers the rules of fncache's own ops
 
     # The most derived class's rule: a registered one, or the op's own ``grad``/``L_op``
-    # method (an op written as in Theano's "Creating a new Op").
+    # method (an op written as in Theano's "Creating a new Op"), which has no gradient through
+    # complex values.
     for cls in type(node.op).__mro__:
         if cls in _RULES:
-            return _RULES[cls]
+            return _RULES[cls], _COMPLEX_VALUES.get(cls)
         if "grad" in cls.__dict__ or "L_op" in cls.__dict__:
-            return grad_rules.op_method_grad
-    raise NullTypeGradError(
+            return grad_rules.op_method_grad, None
+    return None, None
+
+
+def _no_rule(node: Apply) -> NullTypeGradError:
+    return NullTypeGradError(
         f"grad: {node.op} has no gradient rule; give its class a grad(inputs, output_grads) "
         f"method, register one with fncache.tensor.gradient.register_grad({type(node.op).__name__}), "
         "or wrap the computation in ft.as_op(..., grad=fn)"
@@ -345,14 +339,16 @@ def backprop(
             for v, g in branch(node, out_grads, _through(node, order, uses, dep)):
                 add(v, g)
             continue
-        mode = None if complex_value is None else _complex_values(node)
+        rule, mode = _rule(node)
         if complex_value is not None and mode is None:
             _refuse_complex(node, complex_value)
-        if mode == "holomorphic":
+        if rule is None:
+            raise _no_rule(node)
+        if complex_value is not None and mode == "holomorphic":
             # g * conj(f'(x)) from the rule's g * f'(x), which is linear in g
-            in_grads = [conj_grad(g) for g in _rule(node)(node, [conj_grad(g) for g in out_grads])]
+            in_grads = [conj_grad(g) for g in rule(node, [conj_grad(g) for g in out_grads])]
         else:
-            in_grads = _rule(node)(node, out_grads)
+            in_grads = rule(node, out_grads)
         if len(in_grads) != len(node.inputs):
             raise ValueError(
                 f"grad: the gradient rule of {node.op} returned {len(in_grads)} "
