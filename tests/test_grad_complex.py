@@ -211,6 +211,15 @@ def test_ifelse_Rop_and_verify_grad_through_complex_values() -> None:
     )
 
 
+def test_abs_and_angle_have_gradient_0_at_0() -> None:
+    """As abs's sign for real values: a subgradient, not the NaN of z / |z|."""
+    a, b = ft.dvector("a"), ft.dvector("b")
+    z = ft.complex(a, b)
+    grads = fc.grad(ft.sum(ft.abs(z) + ft.angle(z)), [a, b])
+    got = fc.function([a, b], grads)(np.array([0.0, 3.0]), np.array([0.0, 4.0]))
+    np.testing.assert_allclose(got, [[0.0, 0.6 - 4 / 25], [0.0, 0.8 + 3 / 25]], rtol=1e-14)
+
+
 # -- complex variables differentiated ------------------------------------------------------------
 def _fd_complex(f: Callable[..., float], vals: list[np.ndarray], j: int) -> np.ndarray:
     """dC/dRe + i dC/dIm of ``f`` in input ``j`` (complex), by central differences."""
