@@ -17,6 +17,7 @@ __all__ = [
     "is_float",
     "is_int",
     "is_complex",
+    "is_inexact",
     "upcast_float",
     "native_array",
     "use_variable_classes",
@@ -66,6 +67,11 @@ def is_float(dtype: str) -> bool:
 
 def is_complex(dtype: str) -> bool:
     return dtype in ("complex64", "complex128")
+
+
+def is_inexact(dtype: str) -> bool:
+    """Float or complex: the dtypes a gradient flows through."""
+    return is_float(dtype) or is_complex(dtype)
 
 
 def is_int(dtype: str) -> bool:

@@ -279,8 +279,8 @@ def complex(real: Any, imag: Any) -> TensorVariable:
     """PyTensor's ``complex``: elementwise the complex number ``real + imag * 1j`` of two real
     tensors (broadcast), each part kept exactly (an infinite part makes no NaN of the other);
     complex64 for float32 parts, complex128 for float64 (numpy's promotion of the parts with
-    complex64). Complex values are computed by numpy and carry no gradient: differentiate the
-    real parts' expressions (``hypot(re, im)`` for ``abs``, ``arctan2(im, re)`` for ``angle``)."""
+    complex64). Complex values are computed by numpy; a real cost of them has gradients in the
+    parts (``fc.grad``: the gradient of a complex value is ``dC/dRe + i dC/dIm``)."""
     for name, part in (("real", real), ("imag", imag)):
         v = as_tensor_variable(part)
         if v.dtype.startswith("complex"):
