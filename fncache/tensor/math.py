@@ -37,6 +37,8 @@ from . import (  # noqa: F401  (re-exported: __all__)
     ceil_intdiv,
     chi2sf,
     clip,
+    complex,
+    complex_from_polar,
     conj,
     conjugate,
     copysign,
