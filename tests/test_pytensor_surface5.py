@@ -36,6 +36,9 @@ NAMES = {
         "qr schur qz ordqz pivot_to_permutation solve_discrete_are solve_sylvester"
     ),
     ("pytensor.tensor.nlinalg", "fncache.tensor.nlinalg"): "kron",
+    ("pytensor.tensor.linalg", "fncache.tensor.linalg"): (
+        "qr schur qz ordqz pivot_to_permutation solve_discrete_are solve_sylvester"
+    ),
     ("pytensor.tensor.special", "fncache.tensor.special"): "xlog1py",
 }
 
@@ -337,6 +340,9 @@ def test_is_flat_scalar_conversions_and_identity() -> None:
     s = ft.scalar()
     assert ft.scalar_from_tensor(s) is s and ft.tensor_from_scalar(s) is s
     assert ft.identity is ft.tensor_copy and ft.nlinalg.kron is ft.slinalg.kron
+    # PyTensor's linalg.qr is scipy's (mode "full" by default), as ft.linalg's
+    assert ft.linalg.qr is sl.qr
+    assert [v.type.shape for v in ft.linalg.qr(ft.tensor(dtype="float64", shape=(4, 2)))] == [(4, 4), (4, 2)]
     assert ft.transfer(m, "cpu") is m and m.transfer("cpu") is m
     f = fc.function([m], ft.identity(m), mode=PY)
     x = _u(2, 2)
