@@ -40,6 +40,13 @@ NAMES = {
         "qr schur qz ordqz pivot_to_permutation solve_discrete_are solve_sylvester"
     ),
     ("pytensor.tensor.special", "fncache.tensor.special"): "xlog1py",
+    # the modules where PyTensor defines them
+    ("pytensor.tensor.extra_ops", "fncache.tensor.extra_ops"): "concat_with_broadcast",
+    ("pytensor.tensor.subtensor", "fncache.tensor.subtensor"): "slice_at_axis",
+    ("pytensor.tensor.math", "fncache.tensor.math"): "hyp2f1 kn",
+    ("pytensor.tensor.basic", "fncache.tensor.basic"): (
+        "extract_diag identity is_flat scalar_from_tensor tensor_from_scalar transfer"
+    ),
 }
 
 
