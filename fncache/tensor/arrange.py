@@ -1,7 +1,7 @@
 """numpy's and PyTensor's functions that cut, join and rearrange arrays: ``split join
-concat_with_broadcast stacklists horizontal_stack vertical_stack hstack vstack dstack column_stack atleast_1d atleast_2d
-atleast_3d atleast_Nd flip fliplr flipud rot90 moveaxis matrix_transpose broadcast_shape
-pad append ediff1d join_dims split_dims pack unpack``.
+concat_with_broadcast stacklists horizontal_stack vertical_stack hstack vstack dstack
+column_stack atleast_1d atleast_2d atleast_3d atleast_Nd flip fliplr flipud rot90 moveaxis
+matrix_transpose broadcast_shape pad append ediff1d join_dims split_dims pack unpack``.
 
 Each is a composition of slices, concatenations, dimshuffles and ``alloc``, so it compiles to C
 where those ops do, keys and pickles as they do and differentiates through their gradient rules.

@@ -1,8 +1,8 @@
 """Special functions composed from elementwise ops: ``psi`` (digamma), ``polygamma``,
 PyTensor's ``tri_gamma log1mexp log1pexp xlogx xlogy0``, its unregularized incomplete gamma
-functions ``gammau gammal``, ``chi2sf``, ``betaln``, scipy's ``beta poch factorial xlogy xlog1py logit``
-and numpy's ``sinc``. Each is a short chain of scalar ops, so it fuses into the surrounding C
-loop and differentiates through the ops' rules."""
+functions ``gammau gammal``, ``chi2sf``, ``betaln``, scipy's ``beta poch factorial xlogy
+xlog1py logit`` and numpy's ``sinc``. Each is a short chain of scalar ops, so it fuses into the
+surrounding C loop and differentiates through the ops' rules."""
 
 from __future__ import annotations
 
