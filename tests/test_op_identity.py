@@ -278,6 +278,24 @@ EXAMPLES: dict[str, tuple[dict[str, Any], dict[str, dict[str, Any]]]] = {
             "seeded": {"seeded": True},
         },
     ),
+    "fncache.tensor.random.RandomDraw": (
+        {
+            "dist": "normal",
+            "dtype": "float64",
+            "ndim": 1,
+            "has_size": True,
+            "replace": True,
+            "endpoint": False,
+        },
+        {
+            "dist": {"dist": "uniform"},
+            "dtype": {"dtype": "float32"},
+            "ndim": {"ndim": 2},
+            "has_size": {"has_size": False},
+            "replace": {"replace": False},
+            "endpoint": {"endpoint": True},
+        },
+    ),
     "fncache.tensor.data_ops.Unique": (
         {"return_index": False, "return_inverse": False, "return_counts": False, "axis": None},
         {
