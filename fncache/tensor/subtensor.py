@@ -10,6 +10,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..graph.args import as_int
 from ..graph.basic import Apply, Constant, Op, Variable
 from ..graph.types import TensorType, is_int
 from .basic import as_tensor_variable
@@ -90,8 +91,8 @@ def index_ref(v: Any, what: str, inputs: list[Variable]) -> Any:
     ``("v", k)`` for a symbolic int scalar, appended to ``inputs`` as its k-th."""
     if v is None:
         return None
-    if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
-        return ("c", int(v))
+    if as_int(v) is not None:
+        return ("c", as_int(v))
     sv = as_tensor_variable(v)
     if isinstance(sv, Constant) and sv.ndim == 0 and is_int(sv.dtype):
         return ("c", int(sv.data))
