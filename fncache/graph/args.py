@@ -3,17 +3,19 @@
 ``int_arg`` is every integer argument an op takes when the graph is built (a count, an offset,
 an axis, an order): a Python int or what numpy takes as one (``operator.index``: a numpy
 integer, a 0-d integer array), never a bool (a flag passed in an int's place is a mistake
-more often than a 0 or a 1).
+more often than a 0 or a 1). ``pairs_arg`` is every argument given as a dict or as a
+sequence of (key, value) pairs (``replace``, ``givens``, ``updates``).
 """
 
 from __future__ import annotations
 
 import operator
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
-__all__ = ["as_int", "int_arg"]
+__all__ = ["as_int", "int_arg", "pairs_arg"]
 
 
 def as_int(value: Any) -> int | None:
@@ -58,3 +60,29 @@ def int_arg(value: Any, op: str, what: str, *, minimum: int | None = None, fix: 
     if minimum is not None and n < minimum:
         raise ValueError(f"{op}: {what} must be {kind}, got {n}")
     return n
+
+
+def pairs_arg(
+    value: Any, what: str, key: str = "variable", item: str = "expression"
+) -> list[tuple[Any, Any]]:
+    """``value``, the argument ``what``, given as a mapping ``{key: item}`` or a sequence of
+    ``(key, item)`` pairs (None: none), as a list of pairs in the order given; TypeError naming
+    ``what`` and what was given otherwise. The caller checks the keys and the items."""
+    if value is None:
+        return []
+    if isinstance(value, Mapping):
+        return list(value.items())
+    form = f"a dict {{{key}: {item}}} or a sequence of ({key}, {item}) pairs"
+    if isinstance(value, (str, bytes)):
+        items = None
+    else:
+        try:
+            items = list(value)
+        except TypeError:
+            items = None
+    if items is None:
+        raise TypeError(f"{what} must be {form}, got {type(value).__name__} {value!r}")
+    for i, p in enumerate(items):
+        if not isinstance(p, (tuple, list)) or len(p) != 2:
+            raise TypeError(f"{what} must be {form}, got {p!r} at position {i} of {type(value).__name__}")
+    return [tuple(p) for p in items]
