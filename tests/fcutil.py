@@ -114,6 +114,22 @@ def reseal(payload: bytes) -> bytes:
     return payload[:end] + hashlib.sha256(payload[:end] + body).digest() + payload[end + 32 :]
 
 
+def as_format_1(payload: bytes) -> bytes:
+    """A function payload as fncache wrote it before function keys and checksums (format 1), unsigned."""
+    import struct
+
+    from fncache.runtime import pickling
+
+    at = len(pickling.MAGIC)
+    fmt, n = struct.unpack_from(">HB", payload, at)
+    end = at + 3 + n
+    if fmt == 1:
+        return payload
+    key_end = end + 1 + payload[end]
+    body = payload[key_end + 33 + payload[key_end + 32] :]
+    return payload[:at] + struct.pack(">H", 1) + payload[at + 2 : end] + b"\x00" + body
+
+
 def ext_source(name: str, value: int) -> str:
     """The C source of a tiny extension module ``name`` whose ``value()`` returns ``value``."""
     return f"""#define PY_SSIZE_T_CLEAN

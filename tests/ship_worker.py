@@ -42,6 +42,17 @@ def call(f: Any, args: tuple) -> dict[str, Any]:
     }
 
 
+def train_then_predict(f: Any, g: Any, w: Any, x: Any) -> dict[str, Any]:
+    """Run ``f`` (which updates ``w``) once, then ``g`` (which reads it); hand all three back."""
+    f(x)
+    return {
+        "same": all(w is fn.shared_variables[0] for fn in (f, g)),
+        "predicted": g(x * 0),
+        "w": w.get_value(),
+        "functions": (f, g, w),
+    }
+
+
 def main(request_path: str, result_path: str) -> None:
     with open(request_path, "rb") as fh:
         payload, args, options = pickle.load(fh)

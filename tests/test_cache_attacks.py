@@ -447,3 +447,49 @@ def test_loading_many_kernel_libraries_holds_no_descriptor_per_library(tmp_path)
     assert r.returncode == 0, r.stderr[-2000:]
     grew, functions = map(int, r.stdout.split()[-2:])
     assert functions == 40 and grew < 5, r.stdout
+
+
+LOAD_DIRS = """
+import os, sys
+import numpy as np
+import fncache as fc, fncache.tensor as ft
+from fncache.codegen import c_linker
+fc.config.compiledir = sys.argv[1]
+tmp = os.environ["TMPDIR"]
+x = ft.dvector("x")
+v = np.array([0.25])
+np.testing.assert_allclose(fc.function([x], ft.sin(x) + 1)(v), np.sin(v) + 1)
+dirs = os.listdir(tmp)
+assert len(dirs) == 1 and os.listdir(os.path.join(tmp, dirs[0])) == [], dirs  # links go at once
+for how in ("os._exit", "exit, its parent's directory gone"):
+    pid = os.fork()
+    if pid == 0:
+        if how != "os._exit":
+            os.rmdir(os.path.join(tmp, dirs[0]))
+        np.testing.assert_allclose(fc.function([x], ft.cos(x) * len(how))(v), np.cos(v) * len(how))
+        if how == "os._exit":
+            os._exit(0)
+        sys.exit(0)
+    assert os.waitpid(pid, 0)[1] == 0
+np.testing.assert_allclose(fc.function([x], ft.tanh(x) - 2)(v), np.tanh(v) - 2)  # a new directory
+print(len(os.listdir(tmp)))
+"""
+
+
+def test_libraries_are_loaded_through_one_directory_per_process_removed_at_exit(tmp_path):
+    """Each library is opened through a link of its own in a private directory: one per
+    process (a directory per load costs a mkdir and an rmdir on every warm hit), emptied after
+    each load and removed when its process exits; a forked child uses its parent's, and makes
+    (and removes) its own once that is gone. Nothing is left behind in $TMPDIR."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    r = subprocess.run(
+        [sys.executable, "-c", LOAD_DIRS, str(tmp_path / "cd")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "TMPDIR": str(tmp)},
+    )
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.split()[-1] == "1"  # while running: its own directory only
+    assert list(tmp.iterdir()) == []

@@ -1837,11 +1837,25 @@ def test_loading_and_saving_by_pickle(tmp_path) -> None:
     np.testing.assert_array_equal(loaded_objects[2](np.ones(3)), [0.0, 1.0, 2.0])
 
 
-# -- PyTensor: tutorial/examples.rst ("Using Random Numbers"), with fncache's stream ---------------
+# -- PyTensor: tutorial/examples.rst ("Using Random Numbers") --------------------------------------
+@pytest.mark.usefixtures("py_linker")
+def test_examples_using_random_numbers() -> None:
+    rng = pt.random.shared_rng(seed=123)
+    next_rng, rv_u = rng.uniform(0, 1, size=(2, 2))
+    final_rng, rv_n = next_rng.normal(0, 1, size=(2, 2))
+    f = pytensor.function([], [rv_u, rv_n], updates={rng: final_rng})
+    (u0, n0), (u1, n1) = f(), f()
+    assert ((0 <= u0) & (u0 < 1)).all() and not np.array_equal(u0, u1) and not np.array_equal(n0, n1)
+    rng.set_value(np.random.default_rng(42))  # reseeding
+    a = f()
+    rng.set_value(seed=42)  # or equivalently
+    for x, y in zip(a, f()):
+        np.testing.assert_array_equal(x, y)
+
+
 @pytest.mark.usefixtures("py_linker")
 def test_examples_using_random_numbers_with_a_random_stream() -> None:
-    # the page's pt.random.shared_rng API is PyTensor's functional one, which fncache does not
-    # provide (docs/porting.md): the same example with the stream PyTensor's older page used
+    # the same example with the stream PyTensor's older page used
     srng = pytensor.RandomStream(seed=123)
     rv_u = srng.uniform(0, 1, size=(2, 2))
     rv_n = srng.normal(0, 1, size=(2, 2))

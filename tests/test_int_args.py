@@ -63,6 +63,7 @@ CASES: list[tuple[str, Callable[[Any], Any], int, str]] = [
     ("take_along_axis axis", lambda k: ft.take_along_axis(m, ft.argsort(m, axis=1), k), 1, "fvb"),
     ("join axis", lambda k: ft.join(k, m, m), 1, "fvb"),
     ("concatenate axis", lambda k: ft.concatenate([m, m], axis=k), 1, "fvb"),
+    ("concat_with_broadcast axis", lambda k: ft.concat_with_broadcast([m, m[:1]], axis=k), 0, "fvb"),
     ("sum axis", lambda k: ft.sum(x, axis=k), 2, "fb"),
     ("cumsum axis", lambda k: ft.cumsum(m, axis=k), 1, "fvb"),
     ("expand_dims axis", lambda k: ft.expand_dims(m, k), 1, "fb"),
@@ -164,6 +165,7 @@ ONE_AXIS: list[tuple[str, Callable[[Any], Any]]] = [
     ("shape_padaxis", lambda a: ft.shape_padaxis(m, a)),
     ("diff", lambda a: ft.diff(m, 1, a)),
     ("take", lambda a: ft.take(m, iv[:1], axis=a)),
+    ("concat_with_broadcast", lambda a: ft.concat_with_broadcast([m, m], axis=a)),
 ]
 
 
@@ -185,11 +187,16 @@ def test_integer_arguments_of_the_other_front_end_functions_take_numpy_integers(
         pool_3d(ft.dtensor5(), (k, k, k))
         fc.shared(np.zeros((2, 3)), shape=(k, None))
         ft.random.RandomStream(seed=k)
+        assert ft.is_flat(m, k) and ft.slice_at_axis(slice(1), k) == np.s_[:, :, :1, ...]
     with pytest.raises(TypeError, match=r"^scan_checkpoints: save_every_N must be a positive int, got 2.0"):
         fc.scan_checkpoints(lambda h: h * 2, outputs_info=h0, n_steps=4, save_every_N=2.0)
     with pytest.raises(
         TypeError, match=r"^scan: truncate_gradient must be an int, got True; .*-1 for no truncation"
     ):
         fc.scan(lambda a: a * 2, outputs_info=[v], n_steps=4, truncate_gradient=True)
+    with pytest.raises(TypeError, match=r"^is_flat: ndim must be an int, got True"):
+        ft.is_flat(m, True)
+    with pytest.raises(TypeError, match=r"^slice_at_axis: axis must be an int, got 1.0"):
+        ft.slice_at_axis(slice(1), 1.0)
     with pytest.raises(TypeError, match=r"^verify_grad: n_tests must be a positive int, got 1.0"):
         ft.verify_grad(ft.exp, [np.ones(2)], n_tests=1.0)

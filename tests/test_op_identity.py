@@ -204,6 +204,24 @@ EXAMPLES: dict[str, tuple[dict[str, Any], dict[str, dict[str, Any]]]] = {
     ),
     "fncache.tensor.slinalg.SolveTriangular": ({"lower": True}, {"lower": {"lower": False}}),
     "fncache.tensor.slinalg.Cholesky": ({"on_error": "raise"}, {"on_error": {"on_error": "nan"}}),
+    "fncache.tensor.linalg_extra.PivotOrder": (
+        {"what": "lu_solve"},
+        {"what": {"what": "pivot_to_permutation"}},
+    ),
+    "fncache.tensor.linalg_scipy.Schur": (
+        {"output": "real", "sort": None},
+        {"output": {"output": "complex", "sort": None}, "sort": {"output": "real", "sort": "lhp"}},
+    ),
+    "fncache.tensor.linalg_scipy.QZ": (
+        {"output": "real", "sort": None, "eigenvalues": False},
+        {
+            "output": {"output": "complex", "sort": None, "eigenvalues": False},
+            "sort": {"output": "real", "sort": "iuc", "eigenvalues": False},
+            "eigenvalues": {"output": "real", "sort": None, "eigenvalues": True},
+        },
+    ),
+    "fncache.tensor.linalg_scipy.PivotedQR": ({"mode": "full"}, {"mode": {"mode": "economic"}}),
+    "fncache.tensor.hyp2f1.Hyp2F1Grad": ({"wrt": 0}, {"wrt": {"wrt": 2}}),
     "fncache.tensor.advanced_subtensor.AdvancedSubtensor": (_ADV, {"key": _ADV_ALT}),
     "fncache.tensor.advanced_subtensor.AdvancedSubtensorGrad": (_ADV, {"key": _ADV_ALT}),
     "fncache.tensor.advanced_subtensor.AdvancedSetGrad": (_ADV, {"key": _ADV_ALT}),

@@ -22,6 +22,7 @@ from fncache import tensor as ft
 from fncache.graph.fgraph import FunctionGraph
 from fncache.runtime import compile as fc_compile
 from fncache.runtime import pickling
+from fcutil import as_format_1
 
 # Pickles load through cache hits at both levels: each one is rebuilt and compared.
 pytestmark = pytest.mark.verify_hits
@@ -239,18 +240,6 @@ def test_fast_compile_functions_round_trip():
     np.testing.assert_array_equal(g(np.ones((2, 3))), np.ones(3))
 
 
-def _as_format_1(payload: bytes) -> bytes:
-    """The payload as fncache wrote it before function keys and checksums (format 1), unsigned."""
-    at = len(pickling.MAGIC)
-    fmt, n = struct.unpack_from(">HB", payload, at)
-    end = at + 3 + n
-    if fmt == 1:
-        return payload
-    key_end = end + 1 + payload[end]
-    body = payload[key_end + 33 + payload[key_end + 32] :]
-    return payload[:at] + struct.pack(">H", 1) + payload[at + 2 : end] + b"\x00" + body
-
-
 @pytest.fixture(scope="module")
 def small_payload() -> bytes:
     x = ft.dvector("x")
@@ -282,7 +271,7 @@ def test_damaged_format_1_payloads_fail_only_as_pickle_error(small_payload):
     """Format 1 has no checksum: a damaged body may still unpickle into a malformed payload. It
     must load (the damage was harmless) or fail as PickleError, never with another error."""
     rng = np.random.default_rng(10)
-    data = _as_format_1(small_payload)
+    data = as_format_1(small_payload)
     body_at = len(pickling.MAGIC) + 3 + data[len(pickling.MAGIC) + 2] + 1
     outcomes: dict[str, int] = {}
     for _ in range(400):
@@ -307,4 +296,4 @@ def test_a_payload_is_bound_to_its_function_key(small_payload, w3):
     with pytest.raises(fc.PickleError, match=f"not the expected {g.cache_key}"):
         fc.loads(other, key=g.cache_key)
     with pytest.raises(fc.PickleError, match="not the expected"):  # format 1 names no key
-        fc.loads(_as_format_1(small_payload), key=g.cache_key)
+        fc.loads(as_format_1(small_payload), key=g.cache_key)

@@ -144,6 +144,9 @@ def test_len_message() -> None:
         iter(x)
     with pytest.raises(TypeError, match="truth value"):
         bool(x > 0)
+    w = fc.shared(np.zeros(2), name="W")
+    with pytest.raises(TypeError, match="write `if x is not None:`"):  # Theano's `if not W:`
+        bool(w)
 
 
 @pytest.mark.parametrize("mode", MODES)

@@ -209,6 +209,11 @@ def test_dask_local_cluster(cdir, monkeypatch):
     monkeypatch.setenv("FNCACHE_FLAGS", f"compiledir={cdir}")
     f, args = _w3_shared()
     g, gargs = _pyop()
+    wv = fc.shared(np.arange(4.0), name="w")
+    x = ft.dvector("x")
+    py = fc.Mode(linker="py")  # no native module, so the counts below stay f's and g's
+    train = fc.function([x], (x * wv).sum(), updates=[(wv, wv + x)], name="train", mode=py)
+    predict = fc.function([x], (x + wv).sum(), name="predict", mode=py)
     compiles = fc.cache.info()["compiles"]
     with (
         distributed.LocalCluster(
@@ -224,6 +229,11 @@ def test_dask_local_cluster(cdir, monkeypatch):
             for fn, a in ((f, args), (g, gargs))
         ]
         results = client.gather(futures)
+        # functions and their shared variable as arguments of one task: one object there too
+        shared = client.submit(ship_worker.train_then_predict, train, predict, wv, np.ones(4), pure=False)
+        shared = shared.result(timeout=300)
+    assert shared["same"] and shared["predicted"] == np.arange(1.0, 5.0).sum()
+    np.testing.assert_array_equal(shared["w"], np.arange(1.0, 5.0))
     assert len({r["pid"] for r in results}) == 2
     assert all(r["compiledir"] == str(cdir) for r in results)
     want_f, want_g = f(*args), g(*gargs)

@@ -3,6 +3,7 @@ the compiledir or compile it (one gcc call), load it and build the run-time's ru
 
 from __future__ import annotations
 
+import atexit
 import fcntl
 import hashlib
 import logging
@@ -357,13 +358,13 @@ def load_library(data: bytes, name: str, sha256: str) -> Any:
 
 def _load_bytes(data: bytes, name: str) -> Any:
     if not hasattr(os, "memfd_create"):  # no memory files here: a file in a private directory
-        d = _private_dir()
+        path = _new_load_path(name)
         try:
-            path = Path(d) / name
-            path.write_bytes(data)
-            return runtime().load(str(path))
+            with open(path, "xb") as f:
+                f.write(data)
+            return runtime().load(path)
         finally:
-            shutil.rmtree(d, ignore_errors=True)
+            _unlink_quietly(path)
     fd = os.memfd_create(name, os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
     try:
         write_all(fd, data)
@@ -374,21 +375,75 @@ def _load_bytes(data: bytes, name: str) -> Any:
         )
         # The dynamic loader knows a library by the name it was opened with, and would answer
         # a later library opened as /proc/self/fd/N (a reused number) with this one: each is
-        # opened by a name of its own, a link to the memory file in a new directory only this
-        # process can write. Once loaded, the mapping keeps the memory file; the descriptor,
-        # the link and the directory go (a descriptor per library would reach the usual limit
+        # opened by a name never used before in this process, a link to the memory file in a
+        # directory only this user can write. Once loaded, the mapping keeps the memory file;
+        # the descriptor and the link go (a descriptor per library would reach the usual limit
         # of 1024 open files in a process that loads many).
-        d = _private_dir()
+        link = _new_load_path(name)
         try:
-            link = os.path.join(d, name)
             os.symlink(f"/proc/self/fd/{fd}", link)
+        except FileNotFoundError:  # the directory went since it was checked (a /tmp cleaner)
+            link = _new_load_path(name, fresh=True)
+            os.symlink(f"/proc/self/fd/{fd}", link)
+        try:
             return runtime().load(link)
         finally:
-            shutil.rmtree(d, ignore_errors=True)
+            _unlink_quietly(link)
     except OSError as e:
         raise OSError(e.errno, f"cannot load kernel library {name}: {e}") from None
     finally:
         os.close(fd)
+
+
+#: (pid of the process that made it, path) of the directory libraries are loaded through; a
+#: forked child uses its parent's while it is there and makes its own once it is gone.
+_load_dir: tuple[int, str] | None = None
+_load_count = 0
+_load_lock = threading.Lock()
+_exit_hook = False  # registered once; a forked child inherits the registration
+
+
+def _new_load_path(name: str, fresh: bool = False) -> str:
+    """A path for ``name`` that this process has never loaded a library from, in a directory
+    only this user can write. One directory per process, made at its first load and removed at
+    its exit (empty: each link goes right after its load): a directory per load would cost a
+    mkdir and an rmdir, 0.2 ms on an ext4 /tmp, on every warm hit's libraries. ``fresh``: make
+    a new directory (the current one went since it was checked)."""
+    global _load_dir, _load_count, _exit_hook
+    with _load_lock:
+        _load_count += 1
+        count = _load_count
+        if fresh or _load_dir is None or not os.path.isdir(_load_dir[1]):
+            _load_dir = (os.getpid(), _private_dir())
+            if not _exit_hook:
+                atexit.register(_remove_load_dir)
+                _exit_hook = True
+        return os.path.join(_load_dir[1], f"{os.getpid()}-{count}-{name}")
+
+
+def _after_fork_in_child() -> None:
+    global _load_lock
+    _load_lock = threading.Lock()  # another thread of the parent may have held it
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _remove_load_dir() -> None:
+    """At exit: the process's load directory, if this process made it (a forked child that
+    used its parent's leaves it to the parent)."""
+    if _load_dir is not None and _load_dir[0] == os.getpid():
+        try:
+            os.rmdir(_load_dir[1])
+        except OSError:
+            pass
+
+
+def _unlink_quietly(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
 
 
 def _private_dir() -> str:

@@ -627,8 +627,11 @@ def has_native(node: Apply) -> bool:
         is_complex(v.dtype) for v in (*node.inputs, *node.outputs)
     ):
         return False
-    if isinstance(node.op, Elemwise) and any(is_complex(dt) for _, _, dt in node.op.composite.steps):
-        return False
+    # a fused body computing complex values between real inputs and outputs (sum(real(z)))
+    body = node.op.composite if isinstance(node.op, Elemwise) else getattr(node.op, "pre", None)
+    if isinstance(node.op, (Elemwise, Reduce)) and body is not None:
+        if any(is_complex(dt) for _, _, dt in body.steps):
+            return False
     return isinstance(node.op, (Elemwise, Reduce, Dot, ArgReduce, DimShuffle))
 
 

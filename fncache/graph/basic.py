@@ -138,7 +138,8 @@ class Variable:
     def __bool__(self) -> bool:
         raise TypeError(
             f"the truth value of symbolic variable {self!r} is unknown until the function runs; "
-            "use ft.switch/ft.where for conditionals, or compare values after calling the function"
+            "use ft.switch/ft.where for conditionals, or compare values after calling the function "
+            "(to check that a variable was given, as Theano code's `if x:` does, write `if x is not None:`)"
         )
 
 

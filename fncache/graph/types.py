@@ -19,6 +19,7 @@ __all__ = [
     "is_float",
     "is_int",
     "is_complex",
+    "is_inexact",
     "upcast_float",
     "native_array",
     "use_variable_classes",
@@ -68,6 +69,11 @@ def is_float(dtype: str) -> bool:
 
 def is_complex(dtype: str) -> bool:
     return dtype in ("complex64", "complex128")
+
+
+def is_inexact(dtype: str) -> bool:
+    """Float or complex: the dtypes a gradient flows through."""
+    return is_float(dtype) or is_complex(dtype)
 
 
 def is_int(dtype: str) -> bool:
@@ -159,9 +165,16 @@ class TensorType:
         """``data`` as an ndarray of this type, as a function converts an input: Python numbers
         and lists when they convert exactly, safe casts, others only with ``allow_downcast``;
         ``strict`` accepts only an ndarray of this dtype. A TypeError says what does not fit."""
+        return self.convert(data, bool(allow_downcast), f"{self!r}.filter", strict)
+
+    def convert(self, value: Any, allow_downcast: bool, where: str, strict: bool = False) -> np.ndarray:
+        """``value`` as an aligned, native-order ndarray of exactly this type, or a TypeError
+        that names ``where`` (function inputs, states and ``filter`` convert through here; a
+        type whose values may come as other objects, such as a random state given a numpy
+        Generator, converts those first)."""
         from .values import convert_value
 
-        return convert_value(self, data, bool(allow_downcast), f"{self!r}.filter", strict)
+        return convert_value(self, value, allow_downcast, where, strict)
 
     def __repr__(self) -> str:
         dims = ",".join("?" if s is None else str(s) for s in self.shape)

@@ -4,10 +4,8 @@ binary file, and read it back. fncache's functions and shared variables pickle b
 (README "Pickling and shipping"), so these are ``pickle.dump``/``pickle.load`` with Theano's names; a file
 may also be given by its path. Theano's own zip files are not read.
 
-Unlike Theano's, a loaded function does not share its shared variables with the loaded ones
-that were pickled beside it: a function pickles as a payload of its own (README "Pickling and
-shipping"), so it comes back with its own copies (``f.shared_variables``), holding the same
-values."""
+As in Theano, functions and shared variables dumped in one object load sharing them: one
+object per shared variable, read and updated by every loaded function that uses it."""
 
 from __future__ import annotations
 

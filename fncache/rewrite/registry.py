@@ -97,5 +97,5 @@ def _load_all() -> None:
     # Importing a rewrite module registers its rewrites.
     from . import asserts, canonicalize, constant_folding, fusion, grad_markers, inplace  # noqa: F401
     from . import ifelse_lazy, merge, one_hot, rowpass, scan_outputs, sizes  # noqa: F401
-    from . import logistic, sigmoid_products  # noqa: F401
+    from . import logistic, random_state, sigmoid_products  # noqa: F401
     from . import composite  # noqa: F401  (after rowpass: runs on the bodies it leaves)

@@ -17,7 +17,6 @@ from ..graph.args import pairs_arg
 from ..graph.basic import Apply, Constant, Variable, ancestors, substitute
 from ..graph.fgraph import FunctionGraph
 from ..mode import Mode, get_mode
-from ..graph.values import convert_value
 from ..graph.debugprint import print_graph
 from .inputs import convert_input
 from .io import NO_DEFAULT, In, Out, StateDefault, as_in
@@ -362,7 +361,7 @@ class Function:
             return
         sv = self._shared[k]
         where = f"the state {sv.name!r} of function {self.name!r}"
-        sv.set_value(convert_value(sv.type, value, self.allow_input_downcast, where))
+        sv.set_value(sv.type.convert(value, self.allow_input_downcast, where))
 
     def _call_kwargs(self, *args: Any, **kwargs: Any) -> Any:
         return self._native(*self._bind_kwargs(args, kwargs))

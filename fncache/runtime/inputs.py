@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..graph.types import TensorType
-from ..graph.values import convert_value, plain_scalar
+from ..graph.values import plain_scalar
 
 __all__ = ["convert_input"]
 
@@ -23,4 +23,4 @@ def convert_input(
         if fast is not None:
             return fast
     where = f"input {index}" + (f" ('{name}')" if name else "") + f" of function {fname!r}"
-    return convert_value(t, value, allow_downcast, where)
+    return t.convert(value, allow_downcast, where)

@@ -1,9 +1,15 @@
 """Pickling compiled functions (README "Pickling and shipping"): a small, versioned, optionally signed payload.
 
-``pickle.dumps(f)`` stores only ``(load_function, (payload,))``: the outer pickle references one
-fncache function and holds bytes, so unpickling it runs nothing of the sender's before
-:func:`loads` has checked the format version and, with ``config.signing_key``, the HMAC.  The
-payload is::
+``pickle.dumps(f)`` stores ``(load_function, (payload, shared variables))``: the outer pickle
+references one fncache function, holds bytes and, beside them, the shared variables ``f`` reads
+as objects (each pickles as its class, value and declarations: ``SharedVariable.__reduce__``),
+so unpickling it runs nothing of the sender's before :func:`loads` has checked the format
+version and, with ``config.signing_key``, the HMAC.  Pickle's memo makes one object of a
+variable that several functions (and the caller) pickle together, as in Theano; the loader binds
+those objects once each matches the declaration and the SHA-256 of its value that the payload
+records, so its checksum and signature cover the values too.  A function that reads no shared
+variable stores ``(load_function, (payload,))``, as every pickle written before (whose payload
+holds the values) did.  The payload is::
 
     MAGIC | u16 format | u8 n | sender's fncache version (n ASCII bytes)
           | u8 k | the function's cache key (k ASCII bytes) | SHA-256 (32 bytes)
@@ -16,7 +22,11 @@ HMAC-SHA256 (``m`` = 0 when unsigned) covers the same bytes, so a signature bind
 function key in the clear header, which :func:`loads` can compare with the key it expects.
 Format 1 (no key, no checksum) is still read.  The body is a cloudpickle of a dict holding the
 original and the optimized graph (flat encodings, so a 10,000-node chain needs no recursion), shared variables'
-names and values, the mode, the code-changing flags and the call options.  cloudpickle, not
+names and values (format 2; format 3: their declarations and value digests, the values being
+beside the payload), the mode, the code-changing flags and the call options.  :func:`dumps` of a
+tuple, list or dict of functions and shared variables writes a format-3 payload of them all
+(function key empty): the body holds each function's body, with its shared variables as objects
+(one each, by the body's own memo), and the structure to rebuild.  cloudpickle, not
 pickle, because it stores lambdas, closures and anything defined in ``__main__`` by value: those
 exist only in the sender, and a pickle that names them by reference fails in a worker.
 
@@ -40,6 +50,7 @@ import hmac
 import logging
 import pickle
 import struct
+import sys
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import numpy as np
@@ -58,10 +69,14 @@ __all__ = ["FORMAT", "dumps", "loads", "load_function", "reduce_function"]
 
 log = logging.getLogger(__name__)
 
-#: Payload format this fncache writes.  Bump it when the layout changes.
-FORMAT = 2
-#: Formats it reads (1: no function key and no checksum in the header).
-READ_FORMATS = (1, 2)
+#: Payload format this fncache writes.  Bump it when the layout changes.  A payload whose shared
+#: values are all in it is written as format 2, which fncache before format 3 reads too.
+FORMAT = 3
+#: Formats it reads (1: no function key and no checksum in the header; 2: every shared value in
+#: the payload; 3: shared values beside it (recorded by digest), or a bundle).
+READ_FORMATS = (1, 2, 3)
+#: What a payload of several objects (:func:`dumps` of a tuple, list or dict) has for a function key.
+BUNDLE_KEY = ""
 MAGIC = b"\x00fncache-function\x00"
 _MAC_DOMAIN = b"fncache function payload v1\x00"  # a payload MAC can never pass for an entry MAC
 #: Code flags that describe the receiving host, not the function: the receiver keeps its own, so
@@ -97,32 +112,94 @@ _FIELDS = frozenset(
 # -- sending -------------------------------------------------------------------------------------
 
 
-def reduce_function(f: Function) -> tuple[Callable[[bytes], Function], tuple[bytes]]:
-    """``Function.__reduce__``: the outer pickle holds only the payload bytes."""
-    return load_function, (dumps(f),)
+def reduce_function(f: Function) -> tuple[Callable[..., Function], tuple[Any, ...]]:
+    """``Function.__reduce__``: the outer pickle holds the payload bytes and, beside them, the
+    shared variables ``f`` reads, as objects: pickle's memo then makes one object of a variable
+    that several functions (or the caller) pickle together, and the loader binds those objects.
+    Their values travel with them, once; the payload records each value's digest."""
+    if not f.shared_variables:
+        return load_function, (dumps(f),)
+    payload = _seal(_payload(f, False, beside=True), f.cache_key, FORMAT)
+    return load_function, (payload, tuple(f.shared_variables))
 
 
-def dumps(f: Function, *, embed_native: bool = False) -> bytes:
-    """The payload of ``f`` (signed when ``config.signing_key`` is set); read it with :func:`loads`.
+def dumps(obj: Any, *, embed_native: bool = False) -> bytes:
+    """The payload of a function (signed when ``config.signing_key`` is set); read it with :func:`loads`.
 
-    ``embed_native=True`` adds this host's native module, so workers of the same platform and
-    CPU can run ``f`` without a compiler (they fall back to their compiledir when it does not fit).
+    ``obj``: a function, or a tuple, list or dict (str or int keys) of functions, shared variables
+    and such containers: :func:`loads` gives back the same structure, with one object per
+    function and per shared variable, so the functions keep sharing their variables; the
+    payload holds each shared value once, covered by its checksum and signature.
+
+    ``embed_native=True`` adds this host's native modules, so workers of the same platform and
+    CPU can run the functions without a compiler (they fall back to their compiledir when a
+    module does not fit).
     """
+    from .function import Function
+
+    if isinstance(obj, Function):
+        return _seal(_payload(obj, embed_native), obj.cache_key, 2)
+    return _seal(_bundle(obj, embed_native), BUNDLE_KEY, FORMAT)
+
+
+def _seal(body_data: dict[str, Any], fkey_text: str, fmt: int) -> bytes:
+    """The payload of a body: the header naming ``fkey_text``, checksum, signature, body."""
     import cloudpickle
 
     from .. import __version__
 
-    body = cloudpickle.dumps(_payload(f, embed_native), protocol=pickle.HIGHEST_PROTOCOL)
+    body = cloudpickle.dumps(body_data, protocol=pickle.HIGHEST_PROTOCOL)
     version = __version__.encode("ascii", "replace")[:255]
-    fkey = f.cache_key.encode("ascii", "replace")[:255]
-    head = MAGIC + struct.pack(">HB", FORMAT, len(version)) + version + struct.pack(">B", len(fkey)) + fkey
+    fkey = fkey_text.encode("ascii", "replace")[:255]
+    head = MAGIC + struct.pack(">HB", fmt, len(version)) + version + struct.pack(">B", len(fkey)) + fkey
     key = _signing_key()
     mac = hmac.new(key, _MAC_DOMAIN + head + body, hashlib.sha256).digest() if key else b""
     return head + hashlib.sha256(head + body).digest() + struct.pack(">B", len(mac)) + mac + body
 
 
-def _payload(f: Function, embed_native: bool) -> dict[str, Any]:
-    """The body of ``f``'s payload, before pickling."""
+def _bundle(obj: Any, embed_native: bool) -> dict[str, Any]:
+    """The body of a payload of several objects: each function once, as a payload body whose
+    shared variables are beside it (the variable objects, which the body's pickle makes one
+    object each), and ``tree``, the structure of ``obj`` with each function by its position."""
+    from ..tensor.shared import SharedVariable
+    from .function import Function
+
+    functions: list[tuple[dict[str, Any], tuple[SharedVariable, ...]]] = []
+    position: dict[int, int] = {}
+
+    def encode(o: Any, depth: int) -> tuple[str, Any]:
+        if depth > MAX_INNER_DEPTH:
+            raise ValueError(f"fc.dumps: the objects given nest more than {MAX_INNER_DEPTH} deep")
+        if isinstance(o, Function):
+            if id(o) not in position:
+                position[id(o)] = len(functions)
+                functions.append((_payload(o, embed_native, beside=True), tuple(o.shared_variables)))
+            return ("function", position[id(o)])
+        if isinstance(o, SharedVariable):
+            return ("shared", o)
+        if isinstance(o, (tuple, list)):
+            return (type(o).__name__, [encode(i, depth + 1) for i in o])
+        if isinstance(o, dict) and all(isinstance(k, (str, int)) for k in o):
+            return ("dict", [(k, encode(v, depth + 1)) for k, v in o.items()])
+        raise TypeError(
+            f"fc.dumps takes a compiled function, or tuples, lists and dicts (str or int keys) of "
+            f"functions and shared variables; got {type(o).__name__}. Pickle other objects apart "
+            "(pickle.dumps), or hold values in shared variables"
+        )
+
+    return {"tree": encode(obj, 0), "functions": functions}
+
+
+def _value_digest(value: np.ndarray) -> str:
+    """The SHA-256 of a shared value: its dtype, shape and bytes."""
+    h = hashlib.sha256(f"{value.dtype.str}{value.shape}".encode())
+    h.update(np.ascontiguousarray(value).data)
+    return h.hexdigest()
+
+
+def _payload(f: Function, embed_native: bool, *, beside: bool = False) -> dict[str, Any]:
+    """The body of ``f``'s payload, before pickling.  ``beside``: the shared values travel
+    beside the payload, with the variables (the payload records each one's digest)."""
     if f.mode.linker == MONITOR:
         # the payload keeps a mode as its five fields: the functions would be lost, and the
         # loaded function would run unmonitored
@@ -140,9 +217,7 @@ def _payload(f: Function, embed_native: bool) -> dict[str, Any]:
         "n_inputs": len(f.inputs),
         "n_outputs": len(f.outputs),
         "single": f.single_output,
-        "shared": [
-            (sv.name, sv.get_value(borrow=True), sv.type.shape, sv.strict) for sv in f.shared_variables
-        ],
+        "shared": [_shared_record(sv, beside) for sv in f.shared_variables],
         "updated": list(f.updated_indices),
         "mode": (f.mode.linker, f.mode.optimizer, f.mode.included_tags, f.mode.excluded_tags, f.mode.device),
         "flags": dict(f.code_flags),
@@ -155,6 +230,39 @@ def _payload(f: Function, embed_native: bool) -> dict[str, Any]:
         "native": _native_of(f) if embed_native else None,
         "inner": _inner_of(f) if embed_native else {},
     }
+
+
+#: The last field of a shared variable's record that is a random state (PyTensor's
+#: ``shared(np.random.default_rng(s))``), so the loaded one takes generators and seeds again
+RANDOM_STATE = "random_state"
+
+
+def _shared_record(sv: Any, beside: bool) -> tuple:
+    """(name, value, static shape, strict), or with ``beside`` (name, dtype, static shape,
+    strict, value digest); then RANDOM_STATE for a random state (whose module is loaded where
+    one was made: a function without one does not import it)."""
+    value = sv.get_value(borrow=True)
+    if beside:
+        record = (sv.name, sv.dtype, sv.type.shape, sv.strict, _value_digest(value))
+    else:
+        record = (sv.name, value, sv.type.shape, sv.strict)
+    return (*record, RANDOM_STATE) if _is_random_state(sv) else record
+
+
+def _is_random_state(sv: Any) -> bool:
+    states = sys.modules.get("fncache.tensor.random.variable")
+    return states is not None and isinstance(sv, states.RandomGeneratorSharedVariable)
+
+
+def _shared_variable(name: str | None, value: np.ndarray, *declared: Any) -> Any:
+    """The shared variable a record describes (a record checked by ``_check_fields``)."""
+    if declared[2:] == (RANDOM_STATE,):
+        from ..tensor.random.variable import RandomGeneratorSharedVariable
+
+        return RandomGeneratorSharedVariable(value, name)
+    from ..tensor.shared import SharedVariable
+
+    return SharedVariable(value, name, *declared)
 
 
 def _inner_of(f: Function) -> dict[str, dict[str, Any]]:
@@ -200,31 +308,97 @@ def _native_of(f: Function) -> dict[str, Any] | None:
 # -- receiving -----------------------------------------------------------------------------------
 
 
-def load_function(payload: bytes) -> Function:
-    """What ``pickle.loads`` calls; the name is in every pickle made so far and must stay."""
-    return loads(payload)
+def load_function(payload: bytes, shared: Any = None) -> Function:
+    """What ``pickle.loads`` calls; the name is in every pickle made so far and must stay.
+    ``shared``: the shared variables pickled beside the payload (pickles made before they
+    travelled so have none: their values are in the payload)."""
+    body, fkey = _verified_body(payload)
+    p = _unpickled(body)
+    _check_payload(p)
+    _check_key(p, fkey)
+    return _rebuild(p, shared)
 
 
-def loads(data: bytes, key: str | None = None) -> Function:
-    """Rebuild a function from :func:`dumps` bytes: check format, checksum and signature, then
-    unpickle.  ``key``: the cache key (``f.cache_key``) of the function expected; a payload of
-    any other function is refused before anything is unpickled.  Every malformed payload is a
+def loads(data: bytes, key: str | None = None) -> Any:
+    """Rebuild a function (or the objects :func:`dumps` was given) from :func:`dumps` bytes:
+    check format, checksum and signature, then unpickle.  ``key``: the cache key
+    (``f.cache_key``) of the function expected; a payload of any other function, or of several
+    objects, is refused before anything is unpickled.  Every malformed payload is a
     :class:`~fncache.errors.PickleError`."""
     body, fkey = _verified_body(data)
     if key is not None and fkey != key:
-        raise PickleError(
-            f"the function payload holds function {fkey or '(unknown: format 1)'}, not the expected {key}"
+        held = {None: "function (unknown: format 1)", BUNDLE_KEY: "several objects"}.get(
+            fkey, f"function {fkey}"
         )
+        raise PickleError(f"the function payload holds {held}, not the expected {key}")
+    p = _unpickled(body)
+    if fkey == BUNDLE_KEY:
+        return _unbundle(p)
+    _check_payload(p)
+    _check_key(p, fkey)
+    return _rebuild(p)
+
+
+def _unpickled(body: bytes) -> Any:
     try:
-        payload = pickle.loads(body)
+        return pickle.loads(body)
     except Exception as e:
         raise PickleError(f"the function payload could not be unpickled: {type(e).__name__}: {e}") from e
-    _check_payload(payload)
-    if fkey is not None and payload["key"] != fkey:
+
+
+def _check_key(p: dict[str, Any], fkey: str | None) -> None:
+    """The body is of the function the header names (format 1 names none)."""
+    if fkey is not None and p["key"] != fkey:
         raise PickleError(
-            f"the function payload's body is of function {payload['key']!r}, its header says {fkey}"
+            f"the function payload's body is of function {p['key']!r}, its header says {fkey!r}"
         )
-    return _rebuild(payload)
+
+
+def _unbundle(b: Any) -> Any:
+    """The objects of a payload of several objects (:func:`_bundle`), each function rebuilt
+    once, bound to the shared variables its body's pickle made one object each."""
+    if not (
+        isinstance(b, dict)
+        and isinstance(b.get("functions"), list)
+        and all(isinstance(i, tuple) and len(i) == 2 for i in b["functions"])
+    ):
+        raise PickleError(
+            "the function payload does not hold a function, nor functions and shared variables (fields missing)"
+        )
+    for p, _ in b["functions"]:
+        _check_payload(p)
+    functions = [_rebuild(p, shared) for p, shared in b["functions"]]
+    return _untree(b.get("tree"), functions, 0)
+
+
+def _untree(node: Any, functions: list[Function], depth: int) -> Any:
+    """The object a bundle's ``tree`` node encodes (checked: it is data of the payload)."""
+    from ..tensor.shared import SharedVariable
+
+    def malformed(what: str) -> PickleError:
+        return PickleError(f"the payload of several objects is malformed: {what}")
+
+    if depth > MAX_INNER_DEPTH:
+        raise malformed(f"its objects nest more than {MAX_INNER_DEPTH} deep")
+    if not (isinstance(node, tuple) and len(node) == 2 and isinstance(node[0], str)):
+        raise malformed(f"a node is {type(node).__name__}, not a (kind, value) pair")
+    kind, value = node
+    if kind == "function" and type(value) is int and 0 <= value < len(functions):
+        return functions[value]
+    if kind == "shared" and isinstance(value, SharedVariable):
+        return value
+    if kind in ("tuple", "list") and isinstance(value, list):
+        items = [_untree(i, functions, depth + 1) for i in value]
+        return tuple(items) if kind == "tuple" else items
+    if (
+        kind == "dict"
+        and isinstance(value, list)
+        and all(isinstance(i, tuple) and len(i) == 2 for i in value)
+    ):
+        if not all(isinstance(k, (str, int)) for k, _ in value):
+            raise malformed("a dict key is neither str nor int")
+        return {k: _untree(v, functions, depth + 1) for k, v in value}
+    raise malformed(f"a {kind!r} node holds {type(value).__name__}")
 
 
 def _check_payload(p: Any, depth: int = 0) -> None:
@@ -255,16 +429,15 @@ def _check_fields(p: dict[str, Any], depth: int) -> None:
         need(isinstance(p[field], bool), field, "a bool")
     need(
         isinstance(p["shared"], list)
-        and all(
-            isinstance(i, tuple)
-            and len(i) in (2, 4)
-            and isinstance(i[0], (str, type(None)))
-            and isinstance(i[1], np.ndarray)
-            and (len(i) == 2 or _shared_declarations_fit(i[1], i[2], i[3]))
-            for i in p["shared"]
+        and (
+            all(_value_inside(i) for i in p["shared"])
+            or depth == 0
+            and all(_value_beside(i) for i in p["shared"])
         ),
         "shared",
-        "a list of (name, array) or (name, array, static shape, strict)",
+        "a list of (name, array) or (name, array, static shape, strict) or, in a payload beside"
+        " its shared variables, (name, dtype, static shape, strict, value digest); a random"
+        " state's ends with 'random_state'",
     )
     n_shared = len(p["shared"])
     need(
@@ -368,7 +541,7 @@ def _verified_body(data: Any) -> tuple[bytes, str | None]:
         if fmt not in READ_FORMATS:
             raise PickleError(
                 f"this function was pickled by fncache {sender} in payload format {fmt}; fncache "
-                f"{__version__} reads format {FORMAT} (and the older format 1) only. Load it "
+                f"{__version__} reads format {FORMAT} (and the older formats 1 and 2) only. Load it "
                 f"with fncache {sender}, or compile and pickle it again with fncache {__version__}"
             )
         fkey = checksum = None
@@ -409,14 +582,14 @@ def _verified_body(data: Any) -> tuple[bytes, str | None]:
     return body, key_text
 
 
-def _rebuild(p: dict[str, Any]) -> Function:
+def _rebuild(p: dict[str, Any], given: Any = None) -> Function:
     from .compile import function_key, optimize_graph
     from .function import assemble
 
     flags = {k: v for k, v in p["flags"].items() if k in CODE_FLAGS and k not in HOST_FLAGS}
     # A damaged payload that still unpickles may fail anywhere in decoding or linking.
     with _malformed_is_pickle_error(), config.change_flags(**flags):
-        mode, shared, original, optimized = _decode(p)
+        mode, shared, original, optimized = _decode(p, given)
         if config.reoptimize_unpickled_function:
             optimized = optimize_graph(original, mode)
             key = function_key(original, mode).digest
@@ -463,25 +636,101 @@ def _malformed_is_pickle_error() -> Iterator[None]:
         raise PickleError(f"the function payload is malformed: {type(e).__name__}: {e}") from e
 
 
-def _shared_declarations_fit(value: np.ndarray, shape: Any, strict: Any) -> bool:
-    """A shared variable's recorded static sizes (one int or None per dim, each int the
-    value's size) and strict flag are well formed."""
+def _value_inside(entry: Any) -> bool:
+    """A shared variable with its value in the payload: (name, value), as written before
+    static sizes and strict were recorded, or (name, value, static shape, strict)."""
+    from ..tensor.shared import declarations_fit
+
     return (
-        isinstance(shape, tuple)
-        and len(shape) == value.ndim
-        and all(s is None or type(s) is int and s == n for s, n in zip(shape, value.shape))
-        and isinstance(strict, bool)
+        isinstance(entry, tuple)
+        and len(entry) in (2, 4, 5)
+        and isinstance(entry[0], (str, type(None)))
+        and isinstance(entry[1], np.ndarray)
+        and (len(entry) == 2 or declarations_fit(entry[1], entry[2], entry[3]))
+        and (len(entry) < 5 or _random_state_fits(entry[4], entry[1].dtype, entry[1].shape))
     )
 
 
-def _decode(p: dict[str, Any]) -> tuple[Mode, list[Any], FunctionGraph, FunctionGraph | None]:
-    """The mode, shared variables and graphs of a payload (the optimized one unless it will be
-    reoptimized); checked, since a damaged graph may still unpickle."""
+def _random_state_fits(marker: Any, dtype: Any, shape: Any) -> bool:
+    """A record's RANDOM_STATE marker on a random state's value (two uint64 words)."""
+    return marker == RANDOM_STATE and str(dtype) == "uint64" and tuple(shape) == (2,)
+
+
+def _value_beside(entry: Any) -> bool:
+    """A shared variable pickled beside the payload: (name, dtype, static shape, strict, digest)
+    (then RANDOM_STATE for a random state)."""
+    return (
+        isinstance(entry, tuple)
+        and len(entry) in (5, 6)
+        and isinstance(entry[0], (str, type(None)))
+        and isinstance(entry[1], str)
+        and isinstance(entry[2], tuple)
+        and all(s is None or type(s) is int and s >= 0 for s in entry[2])
+        and isinstance(entry[3], bool)
+        and isinstance(entry[4], str)
+        and (len(entry) < 6 or _random_state_fits(entry[5], entry[1], entry[2]))
+    )
+
+
+def _bound_shared(entries: list[tuple[Any, ...]], given: Any) -> list[Any]:
+    """The shared variables pickled beside a payload, once each is checked against the
+    declaration and value digest the payload records (covered by its checksum and signature:
+    a value changed in the pickle is refused, whether or not the payload is signed)."""
+    from ..graph.types import TensorType
     from ..tensor.shared import SharedVariable
 
+    if not all(_value_beside(i) for i in entries):
+        raise PickleError(
+            "the function payload is malformed: it holds its shared values, yet shared variables were pickled beside it"
+        )
+    if not isinstance(given, tuple) or len(given) != len(entries):
+        n = len(given) if isinstance(given, tuple) else type(given).__name__
+        raise PickleError(
+            f"the function payload reads {len(entries)} shared variable(s); the pickle gave {n} beside it"
+        )
+    for (name, dtype, shape, strict, digest, *state), sv in zip(entries, given):
+        if not isinstance(sv, SharedVariable) or _is_random_state(sv) != bool(state):
+            kind = "random state" if state else "shared variable"
+            raise PickleError(
+                f"the pickle gave {type(sv).__name__} where the function payload reads {kind} {name!r}"
+            )
+        declared = sv.type if state else TensorType(dtype, shape)
+        if (
+            sv.type != declared
+            or (sv.dtype, sv.type.shape) != (dtype, shape)
+            or sv.strict != strict
+            or sv.name != name
+        ):
+            raise PickleError(
+                f"the pickle gave shared variable {sv.name!r} of {sv.type} (strict={sv.strict}) where "
+                f"the function payload reads {name!r} of {declared} (strict={strict}): the pickle was modified"
+            )
+        if _value_digest(sv.get_value(borrow=True)) != digest:
+            raise PickleError(
+                f"shared variable {name!r} does not hold the value the function payload records (its "
+                "SHA-256 differs): the pickle was modified after it was written, or the variable was "
+                "set between two dumps of one Pickler"
+            )
+    return list(given)
+
+
+def _decode(
+    p: dict[str, Any], given: Any = None
+) -> tuple[Mode, list[Any], FunctionGraph, FunctionGraph | None]:
+    """The mode, shared variables and graphs of a payload (the optimized one unless it will be
+    reoptimized); checked, since a damaged graph may still unpickle.  ``given``: the shared
+    variables pickled beside the payload, if it was."""
     mode = Mode(*p["mode"])
-    # payloads written before shared variables had static sizes and strict hold (name, value)
-    shared = [SharedVariable(value, name, *declared) for name, value, *declared in p["shared"]]
+    if given is not None:
+        shared = _bound_shared(p["shared"], given)
+    elif all(_value_inside(i) for i in p["shared"]):
+        # payloads written before shared variables had static sizes and strict hold (name, value)
+        shared = [_shared_variable(name, value, *declared) for name, value, *declared in p["shared"]]
+    else:
+        raise PickleError(
+            "this function payload's shared values are held by the pickle it came in, beside it: "
+            "load that pickle (pickle.loads), not the payload alone"
+        )
     original = decode_graph(p["graphs"]["original"], shared)
     optimized = (
         None if config.reoptimize_unpickled_function else decode_graph(p["graphs"]["optimized"], shared)

@@ -235,6 +235,14 @@ iv = _binary("iv", "Elementwise modified Bessel function of the first kind of re
 ive = _binary("ive", "Elementwise exponentially scaled iv: iv(v, x) * exp(-|x|).")
 kv = _binary("kv", "Elementwise modified Bessel function of the second kind of real order v: kv(v, x).")
 kve = _binary("kve", "Elementwise exponentially scaled kv: kv(v, x) * exp(x).")
+
+
+def kn(n: Any, x: Any) -> TensorVariable:
+    """PyTensor's ``kn``: the modified Bessel function of the second kind of integer order
+    ``n`` (scipy.special.kn), elementwise: :func:`kv` of that order."""
+    return elemwise("kv", n, x)
+
+
 yv = _binary("yv", "Elementwise Bessel function of the second kind of real order v: yv(v, x).")
 owens_t = _binary("owens_t", "Elementwise Owen's T function T(h, a) (scipy.special.owens_t).")
 #: scipy's jve(v, x) is jv(v, x) * exp(-|imag(x)|): jv itself for real x
@@ -279,8 +287,8 @@ def complex(real: Any, imag: Any) -> TensorVariable:
     """PyTensor's ``complex``: elementwise the complex number ``real + imag * 1j`` of two real
     tensors (broadcast), each part kept exactly (an infinite part makes no NaN of the other);
     complex64 for float32 parts, complex128 for float64 (numpy's promotion of the parts with
-    complex64). Complex values are computed by numpy and carry no gradient: differentiate the
-    real parts' expressions (``hypot(re, im)`` for ``abs``, ``arctan2(im, re)`` for ``angle``)."""
+    complex64). Complex values are computed by numpy; a real cost of them has gradients in the
+    parts (``fc.grad``: the gradient of a complex value is ``dC/dRe + i dC/dIm``)."""
     for name, part in (("real", real), ("imag", imag)):
         v = as_tensor_variable(part)
         if v.dtype.startswith("complex"):
@@ -343,6 +351,10 @@ def tensor_copy(x: Any) -> TensorVariable:
     """PyTensor's ``tensor_copy``: a copy of ``x`` (``x.copy()``; the result never shares its
     memory)."""
     return elemwise("identity", x)
+
+
+#: PyTensor's other name of ``tensor_copy``
+identity = tensor_copy
 
 
 from . import nnet  # noqa: E402  (ft.nnet, after the names its functions stand beside)
@@ -510,6 +522,7 @@ __all__ += [
     "ive",
     "kv",
     "kve",
+    "kn",
     "yv",
     "jve",
     "owens_t",
@@ -680,6 +693,7 @@ __all__ += [
     "empty",
     "empty_like",
     "tensor_copy",
+    "identity",
 ]
 
 
@@ -690,7 +704,7 @@ _LAZY = {
         ("atleast_1d", "atleast_2d", "atleast_3d", "atleast_Nd", "column_stack", "dstack", "flip", "fliplr")
         + ("flipud", "horizontal_stack", "hstack", "join", "moveaxis", "pad", "rot90", "split", "stacklists")
         + ("vertical_stack", "vstack", "append", "ediff1d", "matrix_transpose", "broadcast_shape")
-        + ("join_dims", "split_dims", "pack", "unpack"),
+        + ("join_dims", "split_dims", "pack", "unpack", "concat_with_broadcast"),
         "arrange",
     ),
     **dict.fromkeys(
@@ -705,7 +719,10 @@ _LAZY = {
         + ("nanmedian", "nanpercentile", "nanquantile", "percentile", "ptp", "quantile", "trapezoid"),
         "stat_reductions",
     ),
-    **dict.fromkeys(("digitize", "histogram", "interp"), "binning"),
+    **dict.fromkeys(("digitize", "histogram", "interp", "interpolate1d"), "binning"),
+    "hyp2f1": "hyp2f1",
+    "extract_diag": "linalg_extra",
+    "slice_at_axis": "subtensor",
     **dict.fromkeys(("convolve", "correlate"), "convolve"),
     **dict.fromkeys(("argtopk", "topk", "topk_and_argtopk"), "topk"),
     **dict.fromkeys(
@@ -731,6 +748,7 @@ _LAZY = {
             "xlogx",
             "xlogy",
             "xlogy0",
+            "xlog1py",
         ),
         "special",
     ),

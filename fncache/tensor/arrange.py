@@ -1,7 +1,7 @@
 """numpy's and PyTensor's functions that cut, join and rearrange arrays: ``split join
-stacklists horizontal_stack vertical_stack hstack vstack dstack column_stack atleast_1d atleast_2d
-atleast_3d atleast_Nd flip fliplr flipud rot90 moveaxis matrix_transpose broadcast_shape
-pad append ediff1d join_dims split_dims pack unpack``.
+concat_with_broadcast stacklists horizontal_stack vertical_stack hstack vstack dstack
+column_stack atleast_1d atleast_2d atleast_3d atleast_Nd flip fliplr flipud rot90 moveaxis
+matrix_transpose broadcast_shape pad append ediff1d join_dims split_dims pack unpack``.
 
 Each is a composition of slices, concatenations, dimshuffles and ``alloc``, so it compiles to C
 where those ops do, keys and pickles as they do and differentiates through their gradient rules.
@@ -21,6 +21,7 @@ from ..graph.args import as_int, int_arg
 from .basic import as_tensor_variable, constant
 from .creation import alloc
 from .elemwise import cast, elemwise
+from .extra_ops import broadcast_to
 from .pyop import assert_op
 from .reduction import all as all_
 from .reduction import one_axis, ordered_axes
@@ -41,6 +42,7 @@ from .shape_ops import (
 __all__ = [
     "split",
     "join",
+    "concat_with_broadcast",
     "stacklists",
     "horizontal_stack",
     "vertical_stack",
@@ -169,6 +171,40 @@ def join(axis: int, *tensors: Any) -> Variable:
     if not tensors:
         raise ValueError("join: give at least one tensor after the axis")
     return concatenate(tensors, axis=int_arg(axis, "join", "the axis (first argument)"))
+
+
+def concat_with_broadcast(tensor_list: Sequence[Any], axis: int = 0) -> Variable:
+    """PyTensor's ``concat_with_broadcast``: the tensors (of one number of dims) joined along
+    ``axis``, each first broadcast on the other dims to their common sizes (a dim of size 1
+    stretched to the size the others have, whether the types say so or not: sizes that do
+    not broadcast raise ValueError)."""
+    if isinstance(tensor_list, Variable) or not isinstance(tensor_list, (list, tuple)):
+        raise TypeError(f"concat_with_broadcast: takes a list of tensors, got {tensor_list!r}")
+    if not tensor_list:
+        raise ValueError("concat_with_broadcast: the list is empty; give at least one tensor")
+    vs = [as_tensor_variable(t) for t in tensor_list]
+    ndims = [v.ndim for v in vs]
+    if len(set(ndims)) != 1 or ndims[0] == 0:
+        raise TypeError(
+            f"concat_with_broadcast: takes tensors of one number of dims (at least 1), got ndims "
+            f"{ndims}; add dims with ft.expand_dims or ft.atleast_Nd first"
+        )
+    ax = one_axis(axis, ndims[0], "concat_with_broadcast")
+    # each other dim's size: one a type fixes (other than 1), else the largest of the sizes
+    # read at run time (1 or the common size: broadcast_to refuses any other)
+    common: list[Any] = [1] * ndims[0]
+    for d in range(ndims[0]):
+        static = {v.type.shape[d] for v in vs} - {None, 1}
+        if d == ax or static:
+            common[d] = min(static, default=1)
+            continue
+        for v in vs:
+            if v.type.shape[d] is None:
+                size = dim_sizes(v)[d]
+                common[d] = size if isinstance(common[d], int) else elemwise("maximum", common[d], size)
+    return concatenate(
+        [broadcast_to(v, common[:ax] + [dim_sizes(v)[ax]] + common[ax + 1 :]) for v in vs], axis=ax
+    )
 
 
 def stacklists(arg: Any) -> Variable:

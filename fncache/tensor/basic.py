@@ -194,6 +194,52 @@ globals().update(_SHORTHANDS)
 __all__ += ["row", "col", "tensor5", "tensor6", "tensor7"] + list(_SHORTHANDS)
 
 
+def _scalar_value(x: Any, what: str) -> TensorVariable:
+    v = as_tensor_variable(x)
+    if v.ndim != 0:
+        raise TypeError(
+            f"{what}: takes a scalar (0-d tensor), got {v.type}; index a value out first (x[0]) "
+            "or reduce it (ft.sum(x))"
+        )
+    return v
+
+
+def scalar_from_tensor(x: Any) -> TensorVariable:
+    """PyTensor's ``scalar_from_tensor``: the value of a 0-d tensor as a scalar. fncache's
+    scalars are 0-d tensors (there is no separate scalar type), so this is ``x`` itself."""
+    return _scalar_value(x, "scalar_from_tensor")
+
+
+def tensor_from_scalar(x: Any) -> TensorVariable:
+    """PyTensor's ``tensor_from_scalar``: a scalar as a 0-d tensor, ``x`` itself in fncache
+    (whose scalars are 0-d tensors); a Python number becomes a constant."""
+    return _scalar_value(x, "tensor_from_scalar")
+
+
+def is_flat(var: Any, ndim: int = 1) -> bool:
+    """PyTensor's ``is_flat``: whether ``var`` has ``ndim`` dims (as after ``flatten(var,
+    ndim)``)."""
+    return as_tensor_variable(var).ndim == int_arg(ndim, "is_flat", "ndim")
+
+
+def transfer(var: Any, target: str) -> TensorVariable:
+    """PyTensor's ``transfer``: ``var`` moved to ``target``. ``"cpu"`` gives ``var`` itself (as
+    a tensor). fncache places no variable on a device: a whole function runs on the device its
+    mode names, so any other target is refused with how to ask for it."""
+    if target == "cpu":
+        return as_tensor_variable(var)
+    if target in ("cuda", "gpu") or isinstance(target, str) and target.startswith(("cuda", "gpu")):
+        raise ValueError(
+            f"transfer: fncache does not place variables on a device (got target {target!r}); "
+            "a function runs wholly on its mode's device: compile it with "
+            "fc.function(..., mode=fc.Mode(device='cuda')) (or config device=cuda)"
+        )
+    raise ValueError(f"transfer: can't transfer to target {target!r}; the only target is 'cpu'")
+
+
+__all__ += ["scalar_from_tensor", "tensor_from_scalar", "is_flat", "transfer"]
+
+
 def __getattr__(name: str) -> Any:
     # Theano's tensor.basic held the whole front end (``from theano.tensor.basic import
     # zeros, stack, sum``) and PyTensor's still holds the array constructors: this module

@@ -1,4 +1,5 @@
-"""numpy functions that place values among sorted break points: ``digitize interp histogram``.
+"""numpy functions that place values among sorted break points: ``digitize interp histogram``,
+and PyTensor's ``interpolate1d``.
 
 Each is ``searchsorted`` (numpy's own binary search, a Python step between the C kernels)
 followed by elementwise selects, indexing and ``bincount``, so the arithmetic around the search
@@ -11,7 +12,7 @@ function runs by an ``Assert`` naming the function and the fix.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -31,7 +32,7 @@ from .reduction import min as min_
 from .reduction import sum as sum_
 from .shape_ops import concatenate, dimshuffle, flatten
 
-__all__ = ["digitize", "interp", "histogram"]
+__all__ = ["digitize", "interp", "interpolate1d", "histogram"]
 
 
 def _real(value: Any, what: str, name: str) -> Variable:
@@ -192,6 +193,70 @@ def _uniform_edges(first: Variable, last: Variable, nbins: int, dtype: str) -> V
     y = tensordot(dimshuffle(i, (0, "x")), dimshuffle(step, ("x",)), axes=1) + s
     y = elemwise("switch", elemwise("eq", arange(nbins + 1), nbins), e, y)
     return cast(y, dtype) if y.dtype != dtype else y
+
+
+#: interpolate1d's methods: the value between the two neighbouring points (``linear``), of
+#: the nearer one (``nearest``), of the one at or below (``first``), at or above (``last``), or
+#: the mean of the two (``mean``)
+INTERPOLATION_METHODS = ("linear", "nearest", "first", "last", "mean")
+
+
+def interpolate1d(
+    x: Any,
+    y: Any,
+    method: str = "linear",
+    left_pad: Any = None,
+    right_pad: Any = None,
+    extrapolate: bool = True,
+) -> Callable[[Any], Variable]:
+    """PyTensor's ``interpolate1d``: a function of ``x_hat`` (a tensor of any shape) giving,
+    elementwise, the interpolant of the points ``(x, y)`` (two vectors of one length, sorted
+    by ``x`` here) by ``method`` (:data:`INTERPOLATION_METHODS`). With ``extrapolate`` (the
+    default) points outside ``x``'s range continue the first or last piece; without it they
+    get ``left_pad`` / ``right_pad`` (default ``y[0]`` / ``y[-1]``). ``x_hat`` at or below
+    ``x[0]`` counts as outside on the left (PyTensor's search)."""
+    if method not in INTERPOLATION_METHODS:
+        raise ValueError(f"interpolate1d: method must be one of {INTERPOLATION_METHODS}, got {method!r}")
+    if not isinstance(extrapolate, (bool, np.bool_)):
+        raise TypeError(f"interpolate1d: extrapolate must be True or False, got {extrapolate!r}")
+    xv, yv = _vector(x, "interpolate1d", "x"), _vector(y, "interpolate1d", "y")
+    if None not in (xv.type.shape[0], yv.type.shape[0]) and xv.type.shape[0] != yv.type.shape[0]:
+        raise ValueError(
+            f"interpolate1d: x has {xv.type.shape[0]} points and y {yv.type.shape[0]} values; give one value per point"
+        )
+    order = argsort(xv)
+    xv, yv = take(xv, order), take(yv, order)
+    left = yv[0] if left_pad is None else _real(left_pad, "interpolate1d", "left_pad")
+    right = yv[-1] if right_pad is None else _real(right_pad, "interpolate1d", "right_pad")
+
+    def interpolate(x_hat: Any) -> Variable:
+        xh = _real(x_hat, "interpolate1d", "x_hat")
+        n = xv.shape[0]
+        idx = searchsorted(xv, xh)
+
+        def clipped(lo: Any, i: Any) -> Variable:
+            return elemwise("maximum", elemwise("minimum", i, n - 1), lo)
+
+        if method == "first":
+            out = take(yv, clipped(0, idx - 1))
+        elif method == "last":
+            out = take(yv, clipped(0, idx))
+        else:
+            hi = clipped(1, idx)
+            x0, x1, y0, y1 = take(xv, hi - 1), take(xv, hi), take(yv, hi - 1), take(yv, hi)
+            if method == "linear":
+                out = y0 + (xh - x0) / (x1 - x0) * (y1 - y0)
+            elif method == "nearest":
+                out = elemwise("switch", elemwise("le", xh - x0, x1 - xh), y0, y1)
+            else:
+                out = (y0 + y1) / 2
+        if extrapolate:
+            return out
+        return elemwise(
+            "switch", elemwise("eq", idx, 0), left, elemwise("switch", elemwise("eq", idx, n), right, out)
+        )
+
+    return interpolate
 
 
 def histogram(

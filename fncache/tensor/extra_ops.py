@@ -88,7 +88,7 @@ _LAZY = {
     ),
     **dict.fromkeys(("RavelMultiIndex", "UnravelIndex"), "index_ops"),
     **dict.fromkeys(("linspace", "logspace", "geomspace", "bartlett"), "grids"),
-    **dict.fromkeys(("broadcast_shape",), "arrange"),
+    **dict.fromkeys(("broadcast_shape", "concat_with_broadcast"), "arrange"),
 }
 
 

@@ -17,7 +17,7 @@ import numpy as np
 from ..config import config
 from ..errors import NullTypeGradError
 from ..graph.basic import Apply, Constant, Variable, substitute
-from ..graph.types import TensorType, is_float
+from ..graph.types import TensorType, is_complex, is_float, is_inexact
 from .array_ops import (
     CumOp,
     MatMul,
@@ -52,12 +52,12 @@ from .ifelse import ifelse
 from .ifelse_op import IfElse
 from .grad_ops import ReducedSize, RepeatGrad, SortGrad, SubtensorGrad, SumToShape, ZerosSum
 from .gradient import backprop, broadcast_like, given_gradient, grad, register_grad, sum_static_broadcast
-from .gradient import register_branch_grad, zeros_like
+from .gradient import conj_grad, register_branch_grad, zeros_like
 from .extra_ops import tril, triu
 from .jacobian_rows import JacobianRows, jacobian_rows
 from .nlinalg import CheckValue, Det, MatrixInverse, SlogDet
 from .pyop import Assert, Print, PythonOp
-from .random import RandomVariable
+from .random import RandomDraw, RandomVariable
 from .reduction import ArgReduce, Reduce, keep_reduced_dims
 from .reduction import prod as prod_
 from .reduction import sum as sum_
@@ -315,12 +315,62 @@ for _name in (
     SCALAR_GRADS[_name] = _NONE1
 SCALAR_GRADS["imag"] = SCALAR_GRADS["angle"] = _NONE1
 
+# -- elementwise, complex values: the gradient of x + iy is dC/dx + i dC/dy (gradient.py) ------
+#: The ops complex-differentiable in each input, whose rules above hold for complex values as
+#: g * f'(x); the gradient is g * conj(f'(x)), their rule's conj(rule(conj(g))).
+HOLOMORPHIC = frozenset(
+    """add sub mul true_div pow neg exp expm1 exp2 log log1p log2 log10 sqrt sqr square reciprocal
+    sin cos tan arcsin arccos arctan sinh cosh tanh arcsinh arctanh identity""".split()
+)
+
+
+def _abs_complex(a: list, z: Variable, g: Variable) -> list:
+    # d|x + iy| is (x dx + y dy) / |z|: the gradient z / |z|, 0 at 0 (as abs's sign for reals)
+    return [g * a[0] / (z + _e("eq", z, 0))]
+
+
+def _angle_complex(a: list, z: Variable, g: Variable) -> list:
+    # d atan2(y, x) is (x dy - y dx) / |z|**2: the gradient i z / |z|**2, 0 at 0
+    r2 = _e("sqr", _e("abs", a[0]))
+    return [g * 1j * a[0] / (r2 + _e("eq", r2, 0))]
+
+
+#: Rules for complex values where the op is not holomorphic (or is linear with real weights).
+COMPLEX_SCALAR_GRADS: dict[str, ScalarRule] = {
+    "real": lambda a, z, g: [g],
+    "imag": lambda a, z, g: [_e("complex", constant(np.zeros((), g.dtype)), g)],
+    "conj": lambda a, z, g: [_e("conj", g)],
+    "abs": _abs_complex,
+    "angle": _angle_complex,
+    "complex": lambda a, z, g: [_e("real", g), _e("imag", g)],
+    "switch": SCALAR_GRADS["switch"],
+    # principal branches: 1 / (sqrt(x - 1) sqrt(x + 1)), not 1 / sqrt(x**2 - 1), off the reals
+    "arccosh": lambda a, z, g: [g / conj_grad(_e("sqrt", a[0] - 1) * _e("sqrt", a[0] + 1))],
+}
+
+
+def _complex_scalar_grad(name: str, args: list, z: Variable, g: Variable) -> list:
+    rule = COMPLEX_SCALAR_GRADS.get(name)
+    if rule is not None:
+        return rule(args, z, g)
+    if name in HOLOMORPHIC:
+        return [conj_grad(r) for r in SCALAR_GRADS[name](args, z, conj_grad(g))]
+    types = ", ".join(str(v.type) for v in args)
+    raise NotImplementedError(
+        f"grad: the elementwise op {name} has no gradient for complex values (its operands: "
+        f"{types}); gradients flow through complex arithmetic, exp, log, sqrt, powers, the "
+        "trigonometric and hyperbolic functions, complex, real, imag, conj, abs and angle: "
+        "write the cost with those, or from real parts (ft.real, ft.imag)"
+    )
+
 
 def _scalar_grad(name: str, args: list, z: Variable, g: Variable) -> list:
-    if name.startswith("cast:"):
-        return [g if is_float(args[0].dtype) and is_float(z.dtype) else None]
-    if not is_float(z.dtype):
+    if name.startswith("cast:"):  # complex to real keeps the real part: its gradient is g too
+        return [g if is_inexact(args[0].dtype) and is_inexact(z.dtype) else None]
+    if not is_inexact(z.dtype):
         return [None] * len(args)  # integer or boolean results are piecewise constant
+    if is_complex(z.dtype) or any(is_complex(v.dtype) for v in args):
+        return _complex_scalar_grad(name, args, z, g)
     try:
         rule = SCALAR_GRADS[name]
     except KeyError:
@@ -340,7 +390,7 @@ def _expand_composite(comp: Composite, inputs: list[Variable]) -> list[Variable]
     return [vals[j] for j in comp.outputs]
 
 
-@register_grad(Elemwise)
+@register_grad(Elemwise, complex_values="rule")
 def _elemwise(node: Apply, out_grads: list) -> list:
     comp = node.op.composite
     if len(comp.steps) == 1 and comp.outputs == (0,):
@@ -384,7 +434,7 @@ def _prod_grad(x: Variable, z_k: Variable, g_k: Variable, axes: tuple[int, ...])
     return _e("switch", zero, at_zero, g_k * z_k / (x + zero))
 
 
-@register_grad(Reduce)
+@register_grad(Reduce, complex_values="rule")
 def _reduce(node: Apply, out_grads: list) -> list:
     op: Reduce = node.op
     if op.pre is not None:  # a fused body: differentiate the unfused pair
@@ -393,8 +443,13 @@ def _reduce(node: Apply, out_grads: list) -> list:
         found = backprop([out], out_grads, node.inputs)
         return [found.get(id(v)) for v in node.inputs]
     x, z, g = node.inputs[0], node.outputs[0], out_grads[0]
-    if not is_float(z.dtype) or op.kind in ("and", "or"):
+    if not is_inexact(z.dtype) or op.kind in ("and", "or"):
         return [None]
+    if is_complex(x.dtype) and op.kind not in ("add", "mean", "mul"):
+        raise NotImplementedError(
+            f"grad: {op} of complex values ({x.type}) has no gradient (they are ordered by real "
+            "part, then imaginary part); reduce a real function of them (ft.abs(z), ft.real(z))"
+        )
     if op.kind == "mean":
         n = _reduced_size(x, op.axes, g.dtype)
         g = g / (max(n - op.ddof, 0) if isinstance(n, int) else _e("maximum", n - op.ddof, 0))
@@ -402,8 +457,8 @@ def _reduce(node: Apply, out_grads: list) -> list:
     if op.kind in ("add", "mean"):
         return [broadcast_like(g_k, x)]
     z_k = keep_reduced_dims(z, op.axes, x.ndim, True)
-    if op.kind == "mul":
-        return [_prod_grad(x, z_k, g_k, op.axes)]
+    if op.kind == "mul":  # holomorphic: g * conj(d prod / d x_i)
+        return [conj_grad(_prod_grad(x, z_k, conj_grad(g_k), op.axes))]
     return [g_k * _e("eq", z_k, x)]  # max / min
 
 
@@ -419,7 +474,7 @@ def _no_grad(node: Apply, out_grads: list) -> list:
 
 
 # -- products and shapes ----------------------------------------------------------------------
-@register_grad(Dot)
+@register_grad(Dot, complex_values="holomorphic")
 def _dot(node: Apply, out_grads: list) -> list:
     a, b = node.inputs
     g = out_grads[0]
@@ -432,7 +487,7 @@ def _dot(node: Apply, out_grads: list) -> list:
     return [dot(g.dimshuffle(0, "x"), b.dimshuffle("x", 0)), dot(a.T, g)]  # (m, k) @ (k,)
 
 
-@register_grad(DimShuffle)
+@register_grad(DimShuffle, complex_values="linear")
 def _dimshuffle(node: Apply, out_grads: list) -> list:
     op: DimShuffle = node.op
     g = out_grads[0]
@@ -446,25 +501,25 @@ def _dimshuffle(node: Apply, out_grads: list) -> list:
     return [dimshuffle(g, ["x" if d in op.dropped else kept.index(d) for d in range(op.in_ndim)])]
 
 
-@register_grad(Reshape)
+@register_grad(Reshape, complex_values="linear")
 def _reshape(node: Apply, out_grads: list) -> list:
     x = node.inputs[0]
     return [reshape(out_grads[0], shape(x), ndim=x.ndim), None]
 
 
-@register_grad(Subtensor)
+@register_grad(Subtensor, complex_values="linear")
 def _subtensor(node: Apply, out_grads: list) -> list:
     x, bounds = node.inputs[0], node.inputs[1:]
     return [SubtensorGrad(node.op.idx)(x, out_grads[0], *bounds)] + [None] * len(bounds)
 
 
-@register_grad(SubtensorGrad)
+@register_grad(SubtensorGrad, complex_values="linear")
 def _subtensor_grad(node: Apply, out_grads: list) -> list:
     bounds = node.inputs[2:]
     return [None, Subtensor(node.op.idx)(out_grads[0], *bounds)] + [None] * len(bounds)
 
 
-@register_grad(IncSubtensor)
+@register_grad(IncSubtensor, complex_values="linear")
 def _inc_subtensor(node: Apply, out_grads: list) -> list:
     # x's gradient is g, less the region a set overwrote; y's is the region of g, summed over
     # the dims y was broadcast along.
@@ -479,20 +534,20 @@ def _inc_subtensor(node: Apply, out_grads: list) -> list:
     return [gx, gy] + [None] * len(bounds)
 
 
-@register_grad(AdvancedSubtensor)
+@register_grad(AdvancedSubtensor, complex_values="linear")
 def _advanced_subtensor(node: Apply, out_grads: list) -> list:
     # g added at the index into zeros: a repeated index gets the sum of its gradients
     x, args = node.inputs[0], node.inputs[1:]
     return [AdvancedSubtensorGrad(node.op.key)(x, out_grads[0], *args)] + [None] * len(args)
 
 
-@register_grad(AdvancedSubtensorGrad)
+@register_grad(AdvancedSubtensorGrad, complex_values="linear")
 def _advanced_subtensor_grad(node: Apply, out_grads: list) -> list:
     args = node.inputs[2:]
     return [None, AdvancedSubtensor(node.op.key)(out_grads[0], *args)] + [None] * len(args)
 
 
-@register_grad(AdvancedIncSubtensor)
+@register_grad(AdvancedIncSubtensor, complex_values="linear")
 def _advanced_inc_subtensor(node: Apply, out_grads: list) -> list:
     # x's gradient is g, less the region a set overwrote; y's is the region of g (of a set,
     # only the writes that stay), summed over the dims y was broadcast along.
@@ -506,7 +561,7 @@ def _advanced_inc_subtensor(node: Apply, out_grads: list) -> list:
     return [gx, _unbroadcast(region, y, range(y.ndim))] + [None] * len(args)
 
 
-@register_grad(AdvancedSetGrad)
+@register_grad(AdvancedSetGrad, complex_values="linear")
 def _advanced_set_grad(node: Apply, out_grads: list) -> list:
     # Each position of g is read by at most one unmasked entry (the write that stays): the
     # adjoint writes those entries back, which is what a set (last write wins) does.
@@ -516,12 +571,12 @@ def _advanced_set_grad(node: Apply, out_grads: list) -> list:
     return [gx] + [None] * len(args)
 
 
-@register_grad(SumToShape)
+@register_grad(SumToShape, complex_values="linear")
 def _sum_to_shape(node: Apply, out_grads: list) -> list:
     return [broadcast_like(out_grads[0], node.inputs[0])] + [None] * (len(node.inputs) - 1)
 
 
-@register_grad(Concatenate)
+@register_grad(Concatenate, complex_values="linear")
 def _concatenate(node: Apply, out_grads: list) -> list:
     axis, g = node.op.axis, out_grads[0]
     grads: list = []
@@ -545,18 +600,18 @@ def _unbroadcast(g: Variable, x: Variable, dims: Any) -> Variable:
     return SumToShape(dynamic)(g, x) if dynamic else g
 
 
-@register_grad(SpecifyShape)
+@register_grad(SpecifyShape, complex_values="linear")
 def _specify_shape(node: Apply, out_grads: list) -> list:
     return [out_grads[0]]
 
 
-@register_grad(Unbroadcast)
+@register_grad(Unbroadcast, complex_values="linear")
 def _unbroadcast_op(node: Apply, out_grads: list) -> list:
     # the gradient has the input's type: those dims are 1 again (as the value always was)
     return [specify_broadcastable(out_grads[0], *node.op.axes)]
 
 
-@register_grad(Alloc)
+@register_grad(Alloc, complex_values="linear")
 def _alloc(node: Apply, out_grads: list) -> list:
     value = node.inputs[0]
     return [_unbroadcast(out_grads[0], value, range(value.ndim)), None]
@@ -596,15 +651,18 @@ def _cumprod_grad(x: Variable, z: Variable, g: Variable, axis: int, nested: bool
     return _e("switch", before, g_before, _e("switch", first, g_first, after))
 
 
-@register_grad(CumOp)
+@register_grad(CumOp, complex_values="rule")
 def _cum_op(node: Apply, out_grads: list) -> list:
     op: CumOp = node.op
     x, z, g = node.inputs[0], node.outputs[0], out_grads[0]
-    if not is_float(z.dtype):
+    if not is_inexact(z.dtype):
         return [None]
     # axis None runs along the flattened x
     xs, axis = (flatten(x), 0) if op.axis is None else (x, op.axis)
-    gx = _reverse_cumsum(g, axis) if op.kind == "add" else _cumprod_grad(xs, z, g, axis)
+    if op.kind == "add":  # linear with real weights: complex values alike
+        gx = _reverse_cumsum(g, axis)
+    else:  # holomorphic: g * conj(d cumprod / d x_i)
+        gx = conj_grad(_cumprod_grad(xs, z, conj_grad(g), axis))
     return [reshape(gx, shape(x), ndim=x.ndim) if op.axis is None else gx]
 
 
@@ -625,7 +683,7 @@ def _sort_grad(node: Apply, out_grads: list) -> list:
     return [None, SortGrad(op.axis, gather=True)(x, flatten(g) if op.axis is None else g)]
 
 
-@register_grad(Repeat)
+@register_grad(Repeat, complex_values="linear")
 def _repeat(node: Apply, out_grads: list) -> list:
     op: Repeat = node.op
     x, repeats = node.inputs
@@ -640,7 +698,7 @@ def _repeat(node: Apply, out_grads: list) -> list:
     return [reshape(gx, shape(x), ndim=x.ndim) if op.axis is None else gx, None]
 
 
-@register_grad(RepeatGrad)
+@register_grad(RepeatGrad, complex_values="linear")
 def _repeat_grad(node: Apply, out_grads: list) -> list:
     return [Repeat(node.op.axis)(out_grads[0], node.inputs[1]), None]
 
@@ -656,7 +714,7 @@ def _bincount(node: Apply, out_grads: list) -> list:
     return [None, cast(out_grads[0][x], w.dtype)]
 
 
-@register_grad(Tile)
+@register_grad(Tile, complex_values="linear")
 def _tile(node: Apply, out_grads: list) -> list:
     x, g = node.inputs[0], out_grads[0]
     nd = g.ndim
@@ -670,7 +728,7 @@ def _tile(node: Apply, out_grads: list) -> list:
     return [reshape(gx, sizes[nd - x.ndim :], ndim=x.ndim) if nd > x.ndim else gx]
 
 
-@register_grad(TensorDot)
+@register_grad(TensorDot, complex_values="holomorphic")
 def _tensordot(node: Apply, out_grads: list) -> list:
     op: TensorDot = node.op
     a, b = node.inputs
@@ -691,7 +749,7 @@ def _tensordot(node: Apply, out_grads: list) -> list:
     ]
 
 
-@register_grad(MatMul)
+@register_grad(MatMul, complex_values="holomorphic")
 def _matmul(node: Apply, out_grads: list) -> list:
     """As dot's, per matrix of the stack; a vector operand is a one-row (``a``) or one-column
     (``b``) matrix, and the batch dims an operand was broadcast over are summed."""
@@ -832,7 +890,7 @@ def _average_pool_grad(node: Apply, out_grads: list) -> list:
     return [None, node.op.with_mode(Pool)(out_grads[0])]
 
 
-@register_grad(RandomVariable)
+@register_grad(RandomVariable, RandomDraw)
 def _random_variable(node: Apply, out_grads: list) -> list:
     raise TypeError(
         f"grad: {node.op} draws random values, which have no gradient with respect to the "
@@ -842,7 +900,7 @@ def _random_variable(node: Apply, out_grads: list) -> list:
     )
 
 
-@register_grad(Assert, Print, CheckValue, CheckAxis)
+@register_grad(Assert, Print, CheckValue, CheckAxis, complex_values="linear")
 def _assert(node: Apply, out_grads: list) -> list:
     return [out_grads[0]] + [None] * (len(node.inputs) - 1)
 
@@ -860,7 +918,7 @@ def _ifelse(node: Apply, out_grads: list, through: Callable[[int, list], list]) 
     return list(zip(found.values(), ifelse(node.inputs[0], then, other)))
 
 
-@register_grad(ZeroGrad, DisconnectedGrad)
+@register_grad(ZeroGrad, DisconnectedGrad, complex_values="linear")
 def _zero_grad(node: Apply, out_grads: list) -> list:
     # DisconnectedGrad's disconnection is decided by grad, which does not walk past it; a zero
     # here is what any other caller of backprop gets.
@@ -872,7 +930,7 @@ def _grad_clip(node: Apply, out_grads: list) -> list:
     return [_e("minimum", _e("maximum", out_grads[0], node.op.lower), node.op.upper)]
 
 
-@register_grad(GradScale)
+@register_grad(GradScale, complex_values="linear")
 def _grad_scale(node: Apply, out_grads: list) -> list:
     return [out_grads[0] * node.op.multiplier]
 

@@ -13,6 +13,17 @@ condition is true) has a branch rule instead (`register_branch_grad`): the nodes
 needs (``graph/branches.py``) are differentiated with the node, so the gradients reaching the
 values the side reads from the rest of the graph are computed on that side too, and a function
 computing them runs only the side taken, forward and backward.
+
+Complex values: the cost is real, and the gradient of a complex variable ``z = x + iy`` is
+``dC/dx + i dC/dy`` (PyTensor's rules for ``complex``, ``real``, ``imag``, ``abs`` and ``mul``
+follow it), so a step against it decreases the cost, and a real variable's gradient is the real
+part of the gradient it would have as a complex one. A rule declares how it treats complex
+values when it is registered (`register_grad`'s ``complex_values``): ``"linear"`` for an op
+linear with real coefficients (sums, reshapes, indexing), whose rule is right as it stands;
+``"holomorphic"`` for an op complex-differentiable in each input (``dot``), whose rule, written
+as ``g * f'(x)``, is taken as ``conj(rule(conj(g)))``, that is ``g * conj(f'(x))``; ``"rule"``
+for a rule that handles complex values itself. A node whose op declares none refuses, naming
+the op, when a gradient would flow through a complex value.
 """
 
 from __future__ import annotations
@@ -26,7 +37,7 @@ from ..graph.basic import Apply, Variable, ancestors, toposort
 from ..config import config
 from ..errors import DisconnectedInputError, NullTypeGradError
 from ..graph.branches import branch_regions, readers
-from ..graph.types import TensorType, is_complex, is_float
+from ..graph.types import TensorType, is_complex, is_float, is_inexact
 from .basic import as_tensor_variable, constant
 from .blas import Dot
 from .elemwise import Elemwise, cast, elemwise
@@ -49,12 +60,18 @@ __all__ = [
     "zeros_like",
     "backprop",
     "sum_static_broadcast",
+    "conj_grad",
 ]
 
 #: A rule: (node, gradients of its outputs, None for zero) -> one gradient (or None) per input.
 GradRule = Callable[[Apply, list], list]
 
 _RULES: dict[type, GradRule] = {}
+
+#: How the rule of an op class treats complex values: "linear", "holomorphic" or "rule" (see
+#: the module's docstring); an op class absent here has no gradient through complex values.
+_COMPLEX_VALUES: dict[type, str] = {}
+COMPLEX_VALUES = ("linear", "holomorphic", "rule")
 
 #: A branch rule: (node, gradients of its outputs, ``through``) -> [(variable, its gradient)].
 #: ``through(side, seeds)`` differentiates the node's inputs of that side (``op.branch_side``)
@@ -65,12 +82,22 @@ BranchGradRule = Callable[[Apply, list, Callable[[int, list], list]], list]
 _BRANCH_RULES: dict[type, BranchGradRule] = {}
 
 
-def register_grad(*op_classes: type) -> Callable[[GradRule], GradRule]:
-    """Decorator: ``fn(node, output_grads)`` is the gradient rule of ``op_classes``."""
+def register_grad(*op_classes: type, complex_values: str | None = None) -> Callable[[GradRule], GradRule]:
+    """Decorator: ``fn(node, output_grads)`` is the gradient rule of ``op_classes``.
+    ``complex_values`` says how it treats complex values (None: it has no gradient through
+    them; ``"linear"``, ``"holomorphic"`` or ``"rule"``: see the module's docstring)."""
+    if complex_values is not None and complex_values not in COMPLEX_VALUES:
+        raise ValueError(
+            f"register_grad: complex_values must be None or one of {COMPLEX_VALUES}, got {complex_values!r}"
+        )
 
     def deco(fn: GradRule) -> GradRule:
         for c in op_classes:
             _RULES[c] = fn
+            if complex_values is None:
+                _COMPLEX_VALUES.pop(c, None)
+            else:
+                _COMPLEX_VALUES[c] = complex_values
         return fn
 
     return deco
@@ -92,17 +119,24 @@ def _branch_rule(node: Apply) -> BranchGradRule | None:
     return next((_BRANCH_RULES[c] for c in type(node.op).__mro__ if c in _BRANCH_RULES), None)
 
 
-def _rule(node: Apply) -> GradRule:
+def _rule(node: Apply) -> tuple[GradRule | None, str | None]:
+    """The rule of ``node``'s op (None where it has none) and how it treats complex values
+    (``_COMPLEX_VALUES``)."""
     from . import grad_rules  # registers the rules of fncache's own ops
 
     # The most derived class's rule: a registered one, or the op's own ``grad``/``L_op``
-    # method (an op written as in Theano's "Creating a new Op").
+    # method (an op written as in Theano's "Creating a new Op"), which has no gradient through
+    # complex values.
     for cls in type(node.op).__mro__:
         if cls in _RULES:
-            return _RULES[cls]
+            return _RULES[cls], _COMPLEX_VALUES.get(cls)
         if "grad" in cls.__dict__ or "L_op" in cls.__dict__:
-            return grad_rules.op_method_grad
-    raise NullTypeGradError(
+            return grad_rules.op_method_grad, None
+    return None, None
+
+
+def _no_rule(node: Apply) -> NullTypeGradError:
+    return NullTypeGradError(
         f"grad: {node.op} has no gradient rule; give its class a grad(inputs, output_grads) "
         f"method, register one with fncache.tensor.gradient.register_grad({type(node.op).__name__}), "
         "or wrap the computation in ft.as_op(..., grad=fn)"
@@ -291,20 +325,30 @@ def backprop(
         out_grads = [grads.get(id(o)) for o in node.outputs]
         if all(g is None for g in out_grads):
             continue
-        need = [id(v) in dep and is_float(v.dtype) for v in node.inputs]
-        for v in node.inputs:
-            if id(v) in dep and is_complex(v.dtype):
-                _refuse_complex_path(v, dep)
+        need = [id(v) in dep and is_inexact(v.dtype) for v in node.inputs]
         if not any(need):
             continue
+        complex_value = next(
+            (v for v, n in zip(node.inputs, need) if n and is_complex(v.dtype)),
+            next((o for o, g in zip(node.outputs, out_grads) if g is not None and is_complex(o.dtype)), None),
+        )
         branch = _branch_rule(node)
-        if branch is not None:
+        if branch is not None:  # it picks values, which is linear: complex ones alike
             if uses is None:  # a variable given a gradient from outside is needed outside
                 uses = readers(order, [*outputs, *wrt])
             for v, g in branch(node, out_grads, _through(node, order, uses, dep)):
                 add(v, g)
             continue
-        in_grads = _rule(node)(node, out_grads)
+        rule, mode = _rule(node)
+        if complex_value is not None and mode is None:
+            _refuse_complex(node, complex_value)
+        if rule is None:
+            raise _no_rule(node)
+        if complex_value is not None and mode == "holomorphic":
+            # g * conj(f'(x)) from the rule's g * f'(x), which is linear in g
+            in_grads = [conj_grad(g) for g in rule(node, [conj_grad(g) for g in out_grads])]
+        else:
+            in_grads = rule(node, out_grads)
         if len(in_grads) != len(node.inputs):
             raise ValueError(
                 f"grad: the gradient rule of {node.op} returned {len(in_grads)} "
@@ -313,12 +357,16 @@ def backprop(
         for i, (v, g) in enumerate(zip(node.inputs, in_grads)):
             if need[i] and g is not None:
                 g = _sum_to(as_tensor_variable(g), v, node, i, dims)
-                if not is_float(g.dtype):
+                if not is_inexact(g.dtype):
                     # a cast would truncate it: an integer gradient is a wrong rule, not a value
                     raise TypeError(
                         f"grad: the gradient rule of {node.op} returned a gradient of dtype "
-                        f"{g.dtype} for input {i} ({v.type}); a rule must return float gradients"
+                        f"{g.dtype} for input {i} ({v.type}); a rule must return float gradients "
+                        "(or complex ones)"
                     )
+                if is_complex(g.dtype) and not is_complex(v.dtype):
+                    # dC/dx of a real x: the real part of the gradient it would have as x + 0i
+                    g = elemwise("real", g)
                 if g.ndim != v.ndim:
                     raise ValueError(
                         f"grad: the gradient rule of {node.op} returned a "
@@ -342,7 +390,7 @@ def _through(
             {
                 id(v): v
                 for v in [i for m in region for i in m.inputs] + outs
-                if id(v) not in made and id(v) in dep and is_float(v.dtype)
+                if id(v) not in made and id(v) in dep and is_inexact(v.dtype)
             }.values()
         )
         seeds = [
@@ -355,33 +403,31 @@ def _through(
     return through
 
 
-def _refuse_complex_path(v: Variable, dep: set[int]) -> None:
-    """Gradients do not flow through complex values: one computed from the real variables
-    being differentiated would pass a zero gradient, so it is refused, naming the op that
-    made a complex value out of a real one (with the op's ``grad_hint``, where it has one),
-    however many complex ops lie between it and ``v`` (``real(cast(a) + 1j * cast(b))``)."""
-    stack, seen = [v], set()
-    while stack:
-        u = stack.pop()
-        if u.owner is None or id(u) in seen:
-            continue
-        seen.add(id(u))
-        if any(id(i) in dep and is_float(i.dtype) for i in u.owner.inputs):
-            _refuse_made_complex(u)
-        stack.extend(i for i in u.owner.inputs if id(i) in dep and is_complex(i.dtype))
+def conj_grad(g: Variable | None) -> Variable | None:
+    """The conjugate of gradient ``g`` where it is complex; a real one (or None) itself."""
+    return elemwise("conj", g) if g is not None and is_complex(g.dtype) else g
 
 
-def _refuse_made_complex(v: Variable) -> None:
-    owner = v.owner
-    hint = getattr(owner.op, "grad_hint", "make the cost a function of real intermediate values")
+def _refuse_complex(node: Apply, v: Variable) -> None:
+    """A gradient would flow through complex value ``v``, an input or output of ``node``, whose
+    op has no rule for complex values (a zero gradient would be wrong): refused, with the op's
+    ``grad_hint`` where it has one."""
+    hint = getattr(
+        node.op,
+        "grad_hint",
+        "compute the cost from real values before it (ft.real, ft.imag, ft.abs and ft.angle of a "
+        "complex value are differentiable), or differentiate with respect to real variables only",
+    )
+    side = "output" if v in node.outputs else "input"
     raise NotImplementedError(
         f"grad: the cost depends on the variables differentiated through {v!r} ({v.type}), a "
-        f"complex output of {owner.op} computed from real inputs; gradients do not flow through "
-        f"complex values: {hint}"
+        f"complex {side} of {node.op} (which has no gradient through complex values): {hint}"
     )
 
 
-def _as_list(wrt: Any, what: str) -> tuple[list[Variable], bool]:
+def _as_list(wrt: Any, what: str, complex_ok: bool = False) -> tuple[list[Variable], bool]:
+    """``wrt`` as a list, and whether it was one variable; each a float variable (or a
+    complex one, where ``complex_ok``)."""
     single = isinstance(wrt, Variable)
     if not single and not isinstance(wrt, (list, tuple)):
         raise TypeError(f"{what}: wrt must be a symbolic variable or a list of them, got {wrt!r}")
@@ -389,13 +435,29 @@ def _as_list(wrt: Any, what: str) -> tuple[list[Variable], bool]:
     for w in items:
         if not isinstance(w, Variable):
             raise TypeError(f"{what}: wrt must be symbolic variables, got {w!r}")
-        if not is_float(w.dtype):
+        if is_complex(w.dtype) and not complex_ok:
+            raise TypeError(
+                f"{what}: cannot differentiate with respect to {w!r} of dtype {w.dtype}; "
+                f"{what} takes real variables only (fc.grad and ft.Lop take complex ones): "
+                "build the complex value from real variables, ft.complex(re, im), and "
+                "differentiate with respect to those"
+            )
+        if not is_inexact(w.dtype):
             raise TypeError(
                 f"{what}: cannot differentiate with respect to {w!r} of dtype "
                 f"{w.dtype}; gradients are defined for float variables (cast it "
                 "with ft.cast(x, 'float64') and differentiate the cast)"
             )
     return items, single
+
+
+def _complex_cost(what: str, name: str, v: Variable) -> str:
+    """The refusal of a complex ``v`` where ``what`` differentiates a real value (its ``name``)."""
+    return (
+        f"{what}: {name} must be real, got {v!r} of type {v.type}; a complex value has no "
+        "gradient of its own (it is two real values): differentiate a real function of it, "
+        "ft.real(c), ft.imag(c), ft.abs(c) or ft.abs(c) ** 2 (smooth at 0)"
+    )
 
 
 def _constants(consider_constant: Any, what: str) -> list[Variable]:
@@ -484,6 +546,8 @@ def grad(
                 f"{cost.type}; reduce it first (e.g. cost.sum()), use ft.jacobian, or pass "
                 "known_grads={expression: its gradient} with cost=None (ft.Lop)"
             )
+        if is_complex(cost.dtype):
+            raise TypeError(_complex_cost("grad", "cost", cost))
         if not is_float(cost.dtype):
             raise TypeError(
                 f"grad: cost must be a float scalar, got dtype {cost.dtype}; cast it "
@@ -500,7 +564,7 @@ def grad(
         for v, g in known_grads.items():
             outputs.append(v)
             seeds.append(given_gradient(v, g, "grad", "known_grads"))
-    items, single = _as_list(wrt, "grad")
+    items, single = _as_list(wrt, "grad", complex_ok=True)
     out = _seeded(outputs, seeds, items, consider_constant, disconnected_inputs, return_disconnected)
     if add_names and cost is not None and cost.name:
         for w, g in zip(items, out):
@@ -512,10 +576,11 @@ def grad(
 def given_gradient(v: Any, g: Any, what: str, name: str) -> Variable:
     """Gradient ``g`` given from outside the rules fncache trusts (``known_grads``, evaluation
     points, an as_op's grad function; ``name`` says which) for variable ``v``: a float tensor
-    of ``v``'s ndim and static sizes, cast to ``v``'s dtype, its run-time shape checked."""
+    (or a complex one, for a complex ``v``) of ``v``'s ndim and static sizes, cast to ``v``'s
+    dtype, its run-time shape checked."""
     if not isinstance(v, Variable):
         raise TypeError(f"{what}: the keys of {name} must be symbolic variables, got {v!r}")
-    if not is_float(v.dtype):
+    if not is_inexact(v.dtype):
         raise TypeError(
             f"{what}: {v!r} in {name} is of dtype {v.dtype}; gradients flow only through float "
             "variables (cast it with ft.cast(x, 'float64') and give the gradient of the cast)"
@@ -524,7 +589,12 @@ def given_gradient(v: Any, g: Any, what: str, name: str) -> Variable:
         g = as_tensor_variable(g)
     except TypeError as e:
         raise TypeError(f"{what}: the gradient given for {v!r} in {name} is not a tensor ({e})") from None
-    if not is_float(g.dtype):
+    if is_complex(g.dtype) and not is_complex(v.dtype):
+        raise TypeError(
+            f"{what}: the gradient given for {v!r} in {name} has dtype {g.dtype}, but the "
+            f"variable is real ({v.dtype}), and so is its gradient; give ft.real(g)"
+        )
+    if not is_inexact(g.dtype):
         raise TypeError(
             f"{what}: the gradient given for {v!r} in {name} has dtype {g.dtype}; a gradient "
             "must be of a float dtype (cast it with ft.cast(g, 'float64'))"
@@ -616,6 +686,8 @@ def jacobian(
     consider_constant = _constants(consider_constant, "jacobian")
     if expr.ndim == 0:
         return grad(expr, wrt, consider_constant, disconnected_inputs)
+    if is_complex(expr.dtype):
+        raise TypeError(_complex_cost("jacobian", "the expression", expr))
     if not is_float(expr.dtype):
         raise TypeError(
             f"jacobian: the expression must be of a float dtype, got {expr!r} of type "
@@ -715,7 +787,7 @@ def Lop(
     known: list[tuple[Variable, Variable]] = [
         (v, given_gradient(v, p, "Lop", "eval_points")) for v, p in zip(fs, points)
     ]
-    items, single = _as_list(wrt, "Lop")
+    items, single = _as_list(wrt, "Lop", complex_ok=True)
     consider_constant = _constants(consider_constant, "Lop")
     _check_disconnected(disconnected_inputs, "Lop")
     _check_choice(return_disconnected, "return_disconnected", ("zero", "none", "disconnected"), "Lop")
@@ -753,6 +825,8 @@ def Rop(
     single = not isinstance(f, (list, tuple))
     ys = [as_tensor_variable(y) for y in ([f] if single else f)]
     for y in ys:
+        if is_complex(y.dtype):
+            raise TypeError(_complex_cost("Rop", "f", y))
         if not is_float(y.dtype):
             raise TypeError(
                 f"Rop: f must be of a float dtype, got {y!r} of type {y.type}; cast it with "

@@ -1,6 +1,7 @@
 """``fncache.tensor.linalg``, PyTensor's module of the linear-algebra functions
 (``from pytensor.tensor.linalg import norm, solve``): those of ``ft.nlinalg`` and
-``ft.slinalg`` under one module path."""
+``ft.slinalg`` under one module path. Its ``qr`` is PyTensor's, ``slinalg.qr`` (scipy's modes,
+``"full"`` by default, and ``pivoting``), not numpy's ``nlinalg.qr``."""
 
 from __future__ import annotations
 
@@ -11,9 +12,12 @@ from .linalg_extra import (
     lu,
     lu_factor,
     lu_solve,
+    pivot_to_permutation,
     solve_continuous_lyapunov,
     solve_discrete_lyapunov,
+    solve_sylvester,
 )
+from .linalg_scipy import ordqz, qr, qz, schur, solve_discrete_are
 from .nlinalg import (
     det,
     eig,
@@ -26,7 +30,6 @@ from .nlinalg import (
     matrix_power,
     norm,
     pinv,
-    qr,
     slogdet,
     svd,
     tensorinv,
@@ -54,12 +57,18 @@ __all__ = [
     "matrix_inverse",
     "matrix_power",
     "norm",
+    "ordqz",
     "pinv",
+    "pivot_to_permutation",
     "qr",
+    "qz",
+    "schur",
     "slogdet",
     "solve",
     "solve_continuous_lyapunov",
+    "solve_discrete_are",
     "solve_discrete_lyapunov",
+    "solve_sylvester",
     "solve_triangular",
     "svd",
     "tensorinv",

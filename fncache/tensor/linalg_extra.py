@@ -1,6 +1,7 @@
 """scipy.linalg's further functions as PyTensor's ``tensor.slinalg`` offers them: ``expm``,
-``cho_solve``, ``lu``, ``lu_factor``, ``lu_solve``, ``block_diag``, ``solve_discrete_lyapunov``
-and ``solve_continuous_lyapunov``; and Theano's ``nlinalg.alloc_diag`` / ``extract_diag``.
+``cho_solve``, ``lu``, ``lu_factor``, ``lu_solve``, ``pivot_to_permutation``, ``block_diag``,
+``solve_discrete_lyapunov``, ``solve_continuous_lyapunov`` and ``solve_sylvester``; and Theano's
+``nlinalg.alloc_diag`` / ``extract_diag``.
 
 fncache does not depend on scipy, so the two functions that need new numerics are computed
 here with numpy: the matrix exponential by Higham's scaling and squaring of Padé
@@ -33,7 +34,7 @@ from .extra_ops import alloc_diag, tril, triu
 from .gradient import register_grad
 from .pyop import assert_op
 from .nlinalg import finite, flag, linalg_input, run_linalg, square_input, system_operands
-from .shape_ops import concatenate, flatten, reshape
+from .shape_ops import concatenate, dim_sizes, dimshuffle, reshape
 from .slinalg import kron, solve, solve_triangular
 
 __all__ = [
@@ -47,6 +48,8 @@ __all__ = [
     "block_diag",
     "solve_discrete_lyapunov",
     "solve_continuous_lyapunov",
+    "solve_sylvester",
+    "pivot_to_permutation",
     "alloc_diag",
     "extract_diag",
 ]
@@ -274,25 +277,48 @@ def lu_factor(a: Any, check_finite: bool = True) -> tuple[Variable, Variable]:
 
 class PivotOrder(Op):
     """The row order (int64 indices) of a sequence of LAPACK row swaps: row ``i`` swapped with
-    row ``piv[i]``, in turn."""
+    row ``piv[i]``, in turn; for a stack of pivot vectors, one order per vector. ``what`` is the
+    function the errors name."""
 
-    __props__ = ()
+    __props__ = ("what",)
+
+    def __init__(self, what: str = "lu_solve") -> None:
+        self.what = what
 
     def make_node(self, piv: Variable, n: Variable) -> Apply:
-        return Apply(self, [piv, n], [TensorType("int64", (None,))])
+        return Apply(self, [piv, n], [TensorType("int64", piv.type.shape[:-1] + (None,))])
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         piv, n = inputs
         n = int(n)
-        if piv.shape[0] > n or (piv.size and (piv.min() < 0 or piv.max() >= n)):
+        if piv.shape[-1] > n or (piv.size and (piv.min() < 0 or piv.max() >= n)):
             raise ValueError(
-                f"lu_solve: pivots {piv.tolist()} do not fit a matrix of {n} rows; give the "
+                f"{self.what}: pivots {piv.tolist()} do not fit a matrix of {n} rows; give the "
                 "pivots lu_factor returned for that matrix"
             )
-        perm = np.arange(n)
-        for i, p in enumerate(piv):
-            perm[[i, p]] = perm[[p, i]]
-        return [perm]
+        out = np.empty(piv.shape[:-1] + (n,), np.int64)
+        for idx in np.ndindex(piv.shape[:-1]):
+            perm = np.arange(n)
+            for i, p in enumerate(piv[idx]):
+                perm[[i, p]] = perm[[p, i]]
+            out[idx] = perm
+        return [out]
+
+
+def pivot_to_permutation(p: Any, inverse: bool = False) -> Variable:
+    """PyTensor's ``pivot_to_permutation``: LAPACK's pivots (``lu_factor``'s ``piv``: row ``i``
+    swapped with row ``p[i]``, in turn) as a permutation, int64: ``perm`` with ``L @ U ==
+    a[perm]`` for ``inverse=True``, its inverse (``a == (L @ U)[perm]``, scipy's ``lu``
+    ``p_indices``) by default. A stack of pivot vectors gives one permutation each."""
+    inv = flag(inverse, "pivot_to_permutation", "inverse")
+    v = as_tensor_variable(p)
+    if v.ndim < 1 or not is_int(v.dtype):
+        raise TypeError(
+            f"pivot_to_permutation: p must be an int vector (lu_factor's pivots) or a stack of "
+            f"them, got {v.type}"
+        )
+    order = PivotOrder("pivot_to_permutation")(v, v.shape[-1])
+    return order if inv else argsort(order, axis=-1)
 
 
 def lu_solve(lu_and_piv: Any, b: Any, trans: int = 0, check_finite: bool = True) -> Variable:
@@ -362,9 +388,28 @@ def _lyapunov_operands(A: Any, Q: Any, what: str) -> tuple[Variable, Variable]:
     return system_operands(what, va, vq, va.type.shape[-1], vq.type.shape[-1])
 
 
-def _solve_vectorized(op: Variable, q: Variable) -> Variable:
-    """``X`` with ``op @ vec(X) == vec(q)``, vec the row-major flattening."""
-    return reshape(solve(op, flatten(q), check_finite=False), q.shape, ndim=2)
+def solve_vectorized(op: Variable, q: Variable) -> Variable:
+    """``X`` with ``op @ vec(X) == vec(q)``, vec the row-major flattening of a matrix, per
+    matrix of a stack (``op`` and ``q``'s batch dims broadcast)."""
+    sizes = dim_sizes(q)
+    # the product, not -1: a stack of no matrices has no size to infer it from
+    vec = reshape(q, sizes[:-2] + [sizes[-2] * sizes[-1]], ndim=q.ndim - 1)
+    x = solve(op, vec, b_ndim=1, check_finite=False)
+    return reshape(x, dim_sizes(x)[:-1] + sizes[-2:], ndim=x.ndim + 1)
+
+
+def matrix_kron(a: Variable, b: Variable) -> Variable:
+    """The Kronecker product of each pair of matrices of two stacks (the last two dims; the
+    batch dims broadcast): ``kron`` per matrix. A broadcast product and a reshape."""
+    nd = max(a.ndim, b.ndim)
+    a = dimshuffle(a, ["x"] * (nd - a.ndim) + list(range(a.ndim)))
+    b = dimshuffle(b, ["x"] * (nd - b.ndim) + list(range(b.ndim)))
+    batch = list(range(nd - 2))
+    # a's rows and columns at dims -4 and -2, b's at -3 and -1
+    a = dimshuffle(a, batch + [nd - 2, "x", nd - 1, "x"])
+    prod = a * dimshuffle(b, batch + ["x", nd - 2, "x", nd - 1])
+    sizes = dim_sizes(prod)
+    return reshape(prod, sizes[:-4] + [sizes[-4] * sizes[-3], sizes[-2] * sizes[-1]], ndim=nd)
 
 
 def solve_discrete_lyapunov(A: Any, Q: Any, method: str = "direct") -> Variable:
@@ -376,7 +421,7 @@ def solve_discrete_lyapunov(A: Any, Q: Any, method: str = "direct") -> Variable:
         raise ValueError(f"solve_discrete_lyapunov: method must be 'direct' or 'bilinear', got {method!r}")
     va, vq = _lyapunov_operands(A, Q, "solve_discrete_lyapunov")
     # vec(A X A^T) = kron(A, A) vec(X) for the row-major vec
-    return _solve_vectorized(eye(va.shape[0] ** 2, dtype=va.dtype) - kron(va, va), vq)
+    return solve_vectorized(eye(va.shape[0] ** 2, dtype=va.dtype) - kron(va, va), vq)
 
 
 def solve_continuous_lyapunov(A: Any, Q: Any) -> Variable:
@@ -387,12 +432,44 @@ def solve_continuous_lyapunov(A: Any, Q: Any) -> Variable:
     va, vq = _lyapunov_operands(A, Q, "solve_continuous_lyapunov")
     ident = eye(va.shape[0], dtype=va.dtype)
     # vec(A X) = kron(A, I) vec(X), vec(X A^T) = kron(I, A) vec(X)
-    return _solve_vectorized(kron(va, ident) + kron(ident, va), vq)
+    return solve_vectorized(kron(va, ident) + kron(ident, va), vq)
+
+
+def solve_sylvester(A: Any, B: Any, Q: Any) -> Variable:
+    """scipy.linalg.solve_sylvester: ``X`` with ``A X + X B = Q`` for real ``A`` (M, M), ``B``
+    (N, N) and ``Q`` (M, N), or stacks of them (the batch dims broadcast), as one linear system
+    of size ``M * N`` in ``vec(X)`` per matrix: O((M N)**3) work, meant for small systems. A
+    singular system (``A`` and ``-B`` sharing an eigenvalue) raises numpy's ``LinAlgError``
+    when the function runs. Differentiable in all three."""
+    what = "solve_sylvester"
+    va = square_input(A, what, takes="A as a square matrix or a stack of them (2 or more dims)")
+    vb = square_input(B, what, takes="B as a square matrix or a stack of them (2 or more dims)")
+    vq = linalg_input(Q, what, range(2, 64), "Q as a matrix or a stack of them (2 or more dims)")
+    m, n = va.type.shape[-1], vb.type.shape[-1]
+    for name, got, want in (("rows", vq.type.shape[-2], m), ("columns", vq.type.shape[-1], n)):
+        if got is not None and want is not None and got != want:
+            raise ValueError(
+                f"{what}: A is {va.type}, B {vb.type} and Q {vq.type}: Q needs {want} {name}; "
+                "give A (M, M), B (N, N) and Q (M, N)"
+            )
+    if None in (m, n, *vq.type.shape[-2:]):
+        fits = elemwise("eq", vq.shape[-2], va.shape[-1]) & elemwise("eq", vq.shape[-1], vb.shape[-1])
+        vq = assert_op(vq, fits, f"{what}: Q must be M x N for A M x M and B N x N; give matching sizes")
+    dt = "float64" if "float64" in (va.dtype, vb.dtype, vq.dtype) else "float32"
+    va, vb, vq = cast(va, dt), cast(vb, dt), cast(vq, dt)
+    # vec(A X) = kron(A, I_N) vec(X), vec(X B) = kron(I_M, B^T) vec(X)
+    ident_m, ident_n = eye(va.shape[-1], dtype=dt), eye(vb.shape[-1], dtype=dt)
+    op = matrix_kron(va, ident_n) + matrix_kron(ident_m, swap_last(vb))
+    return solve_vectorized(op, vq)
 
 
 def extract_diag(x: Any) -> Variable:
-    """Theano's ``nlinalg.extract_diag``: the main diagonal of a matrix (``ft.diagonal``)."""
+    """Theano's ``nlinalg.extract_diag`` and PyTensor's ``extract_diag``: the main diagonal of
+    a matrix, or of the matrices on the first two dims of a tensor (``ft.diagonal(x)``)."""
     v = as_tensor_variable(x)
-    if v.ndim != 2:
-        raise ValueError(f"extract_diag: takes a matrix, got {v.type}; alloc_diag builds one from a vector")
+    if v.ndim < 2:
+        raise ValueError(
+            f"extract_diag: takes a matrix (or a tensor of 2 or more dims), got {v.type}; "
+            "alloc_diag builds a matrix from a vector"
+        )
     return diagonal(v)

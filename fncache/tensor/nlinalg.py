@@ -672,4 +672,8 @@ def __getattr__(name: str) -> Any:
         from . import linalg_extra
 
         return getattr(linalg_extra, name)
+    if name == "kron":  # PyTensor's nlinalg offers slinalg's kron too
+        from .slinalg import kron
+
+        return kron
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -6,7 +6,9 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import PickleError
 from ..graph.args import as_int
+from ..graph.basic import Tag, Variable
 from ..graph.types import TensorType, native_array, normalize_dtype
 from .basic import refuse_type
 from .variable import TensorVariable
@@ -74,12 +76,13 @@ class SharedVariable(TensorVariable):
         """Replace the value. Another dtype or ndim raises TypeError, a size other than a
         declared one ValueError; either keeps the old value."""
         if isinstance(value, (np.random.Generator, np.random.RandomState, np.random.BitGenerator)):
-            # PyTensor keeps a numpy Generator in a draw's rng; fncache's draws are keyed by the
-            # stream's seed and a counter, so a generator has nothing to replace here.
+            # A RandomStream draw's rng is a counter of the draws made, keyed by the stream's
+            # seed: a generator has nothing to replace here. Random states take one.
             raise TypeError(
                 f"shared variable {self.name or '<unnamed>'!r} holds {self.dtype} with {self.ndim} "
-                f"dims; cannot set a numpy {type(value).__name__} (old value kept). fncache's random "
-                "draws do not use numpy generators: a draw's rng holds a counter of the draws made "
+                f"dims; cannot set a numpy {type(value).__name__} (old value kept). Only a random "
+                "state (fc.shared(np.random.default_rng(seed)), pt.random.shared_rng(seed=...)) "
+                "takes a generator. A RandomStream draw's rng holds a counter of the draws made "
                 "(get_value() saves it, set_value() of that value replays them); to reseed, call "
                 "the stream's seed(n)."
             )
@@ -140,6 +143,74 @@ class SharedVariable(TensorVariable):
     def __repr__(self) -> str:
         return self.name or f"<shared {self.dtype}{self.ndim}d>"
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled as its class, value and declarations (not a GPU backend's device copy: the
+        value read pulls it first), then its tag and default update.  One variable pickled twice
+        in one pickle, on its own or by the functions that read it, is loaded as one object."""
+        state: dict[str, Any] = {}
+        if self.tag:
+            state["tag"] = dict(self.tag)
+        if self.default_update is not None:
+            state["default_update"] = self.default_update
+        args = (type(self), self.get_value(borrow=True), self.name, self.type.shape, self.strict)
+        return _unpickle_shared, args, state or None
+
+    @classmethod
+    def from_pickle(cls, value: np.ndarray, name: str | None, shape: tuple, strict: bool) -> SharedVariable:
+        """The variable a pickle describes (its fields checked): a subclass whose constructor
+        takes other arguments says how it is made again."""
+        return cls(value, name, shape, strict)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        tag, update = state.get("tag", {}), state.get("default_update")
+        if not isinstance(tag, dict) or not (update is None or isinstance(update, Variable)):
+            raise PickleError(
+                f"the pickle of shared variable {self.name!r} is malformed: its tag is "
+                f"{type(tag).__name__}, its default update {type(update).__name__}"
+            )
+        self.tag = Tag(tag)
+        self.default_update = update
+
+
+def declarations_fit(value: np.ndarray, shape: Any, strict: Any) -> bool:
+    """A shared variable's recorded static sizes (one int or None per dim, each int the
+    value's size) and strict flag are well formed."""
+    return (
+        isinstance(shape, tuple)
+        and len(shape) == value.ndim
+        and all(s is None or type(s) is int and s == n for s, n in zip(shape, value.shape))
+        and isinstance(strict, bool)
+    )
+
+
+def _unpickle_shared(cls: Any, value: Any, name: Any, shape: Any, strict: Any) -> SharedVariable:
+    """A shared variable from its pickle, checked: a variable of a dtype fncache computes in,
+    holding memory of its own (an array unpickled from a pickle's buffer may be read-only, or
+    another object's)."""
+    ok = (
+        isinstance(cls, type)
+        and issubclass(cls, SharedVariable)
+        and isinstance(value, np.ndarray)
+        and isinstance(name, (str, type(None)))
+        and declarations_fit(value, shape, strict)
+    )
+    if not ok:
+        raise PickleError(
+            f"the pickle of a shared variable is malformed: got class {cls!r}, value "
+            f"{type(value).__name__}, name {type(name).__name__}, shape {shape!r}, strict {strict!r}"
+        )
+    try:
+        computed = normalize_dtype(value.dtype, f"shared variable {name!r}") == value.dtype.name
+    except TypeError as e:
+        raise PickleError(f"the pickle of a shared variable is malformed: {e}") from None
+    if not computed:
+        raise PickleError(
+            f"the pickle of shared variable {name!r} is malformed: fncache does not compute in its dtype {value.dtype}"
+        )
+    if not (value.flags.writeable and value.flags.owndata):
+        value = np.array(value, copy=True)
+    return cls.from_pickle(value, name, shape, strict)
+
 
 def _static_sizes(shape: Any, arr: np.ndarray, what: str) -> tuple[int | None, ...] | None:
     """``shape=`` checked: one int >= 0 or None per dim of ``arr``, each int its size."""
@@ -170,8 +241,17 @@ def shared(
     aligned native-order array). ``strict`` (Theano's): the value's own dtype, no floatX for a
     Python float, and ``set_value`` takes only arrays of that dtype. ``shape`` (PyTensor's):
     static sizes (None for any) every value set must have. ``broadcastable`` (Theano's): one
-    bool per dim, True for a dim of size 1 (``shape`` 1), False for any size."""
+    bool per dim, True for a dim of size 1 (``shape`` 1), False for any size. A numpy
+    ``Generator`` makes a random state (``fncache.tensor.random.shared_rng``), seeded from it:
+    draws from it are fncache's numbers, not numpy's."""
     what = f"shared({name!r})"
+    if isinstance(value, (np.random.Generator, np.random.RandomState, np.random.BitGenerator)):
+        # PyTensor's shared(np.random.default_rng(seed)): a random state seeded from the generator
+        if shape is not None or broadcastable is not None:
+            raise TypeError(f"{what}: a random state has no shape to declare; leave shape/broadcastable out")
+        from .random.variable import shared_rng
+
+        return shared_rng(value, name=name)
     if broadcastable is not None:
         if shape is not None:
             raise TypeError(

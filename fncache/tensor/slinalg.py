@@ -1,6 +1,8 @@
 """scipy.linalg's solvers and factorization as PyTensor's ``tensor.slinalg`` offers them:
 ``cholesky``, ``solve``, ``solve_triangular`` and ``kron``, computed with numpy.linalg (fncache
-does not depend on scipy).
+does not depend on scipy). PyTensor's further names load on first use: those built of these ops
+or computed with numpy from :mod:`.linalg_extra`, those computed by scipy (``qr schur qz ordqz
+solve_discrete_are``) from :mod:`.linalg_scipy`.
 
 As in :mod:`.nlinalg`, each op's ``perform`` calls LAPACK through numpy, in both linkers (a
 Python step in the C linker, the host under the CUDA renderer). ``solve_triangular`` reads only
@@ -286,7 +288,9 @@ def kron(a: Any, b: Any) -> Variable:
 
 #: PyTensor's further names, in .linalg_extra (loaded when first asked for)
 _EXTRA = ("expm", "Expm", "cho_solve", "lu", "lu_factor", "lu_solve", "LUFactor", "block_diag")
-_EXTRA += ("solve_discrete_lyapunov", "solve_continuous_lyapunov")
+_EXTRA += ("solve_discrete_lyapunov", "solve_continuous_lyapunov", "solve_sylvester", "pivot_to_permutation")
+#: those computed by scipy, in .linalg_scipy (slinalg's ``qr`` is scipy's, nlinalg's numpy's)
+_SCIPY = ("schur", "qz", "ordqz", "qr", "solve_discrete_are")
 
 
 def __getattr__(name: str) -> Any:
@@ -294,4 +298,8 @@ def __getattr__(name: str) -> Any:
         from . import linalg_extra
 
         return getattr(linalg_extra, name)
+    if name in _SCIPY:
+        from . import linalg_scipy
+
+        return getattr(linalg_scipy, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

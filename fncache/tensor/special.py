@@ -1,8 +1,8 @@
 """Special functions composed from elementwise ops: ``psi`` (digamma), ``polygamma``,
 PyTensor's ``tri_gamma log1mexp log1pexp xlogx xlogy0``, its unregularized incomplete gamma
-functions ``gammau gammal``, ``chi2sf``, ``betaln``, scipy's ``beta poch factorial xlogy logit``
-and numpy's ``sinc``. Each is a short chain of scalar ops, so it fuses into the surrounding C
-loop and differentiates through the ops' rules."""
+functions ``gammau gammal``, ``chi2sf``, ``betaln``, scipy's ``beta poch factorial xlogy
+xlog1py logit`` and numpy's ``sinc``. Each is a short chain of scalar ops, so it fuses into the
+surrounding C loop and differentiates through the ops' rules."""
 
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ __all__ = [
     "poch",
     "factorial",
     "xlogy",
+    "xlog1py",
     "logit",
     "sinc",
 ]
@@ -208,12 +209,23 @@ def xlogy0(x: Any, y: Any) -> Variable:
     return _zero_where(elemwise("eq", x, 0), x * elemwise("log", y))
 
 
+def _x_times(x: Any, y: Any, log: str) -> Variable:
+    """x * log(y) (``log`` the op's name), 0 where x = 0 unless y is NaN (then NaN)."""
+    x = as_tensor_variable(x)
+    y = as_tensor_variable(y)
+    return _zero_where(elemwise("eq", x, 0) & ~elemwise("isnan", y), x * elemwise(log, y))
+
+
 def xlogy(x: Any, y: Any) -> Variable:
     """scipy's ``xlogy``: x * log(y), 0 where x = 0 unless y is NaN (then NaN). Its gradient
     in y is x / y; in x log(y), taken as 0 where x = 0 (the value is held there)."""
-    x = as_tensor_variable(x)
-    y = as_tensor_variable(y)
-    return _zero_where(elemwise("eq", x, 0) & ~elemwise("isnan", y), x * elemwise("log", y))
+    return _x_times(x, y, "log")
+
+
+def xlog1py(x: Any, y: Any) -> Variable:
+    """scipy's ``xlog1py``: x * log1p(y), 0 where x = 0 unless y is NaN (then NaN). Its
+    gradient in y is x / (1 + y); in x log1p(y), taken as 0 where x = 0."""
+    return _x_times(x, y, "log1p")
 
 
 def logit(x: Any) -> Variable:

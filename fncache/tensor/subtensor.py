@@ -10,12 +10,12 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..graph.args import as_int
+from ..graph.args import as_int, int_arg
 from ..graph.basic import Apply, Constant, Op, Variable
 from ..graph.types import TensorType, is_int
 from .basic import as_tensor_variable
 
-__all__ = ["Subtensor", "getitem", "index_ref", "python_index"]
+__all__ = ["Subtensor", "getitem", "index_ref", "python_index", "slice_at_axis"]
 
 # An index entry: ("i", ref) or ("s", start, stop, step); a ref is None, ("c", int) or ("v", k)
 # for the k-th symbolic input after x.
@@ -166,3 +166,15 @@ def getitem(x: Variable, key: Any) -> Variable:
                 k += 1
         out = dimshuffle(out, pattern)
     return out
+
+
+def slice_at_axis(sl: slice, axis: int) -> tuple:
+    """PyTensor's (and numpy's internal) ``slice_at_axis``: the index applying ``sl`` on dim
+    ``axis`` and taking every other dim whole, ``(slice(None),) * axis + (sl, ...)``; a
+    negative ``axis`` counts from the end, ``(..., sl) + (slice(None),) * (-axis - 1)``."""
+    if not isinstance(sl, slice):
+        raise TypeError(f"slice_at_axis: sl must be a slice, got {sl!r}; e.g. slice(None, 1)")
+    axis = int_arg(axis, "slice_at_axis", "axis")
+    if axis < 0:
+        return (Ellipsis, sl) + (slice(None),) * (-axis - 1)
+    return (slice(None),) * axis + (sl, Ellipsis)

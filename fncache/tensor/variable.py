@@ -320,6 +320,12 @@ class _TensorOps:
 
         return diagonal(self, offset, axis1, axis2)
 
+    def transfer(self, target: str) -> Variable:
+        """PyTensor's ``x.transfer(target)``: ``ft.transfer(x, target)``."""
+        from .basic import transfer
+
+        return transfer(self, target)
+
     def trace(self, offset: Any = 0, axis1: Any = 0, axis2: Any = 1) -> Variable:
         from .array_ops import trace
 

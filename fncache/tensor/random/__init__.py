@@ -12,6 +12,10 @@ a shared variable the compiled function advances by one on every call (a *defaul
 host, with any number of threads (a draw is split into chunks by element index), with any numpy
 version, on a cache hit in another process and after a pickle round trip (pickles carry the
 counter's value).
+
+PyTensor's functional draws (``pt.random.normal(rng=state, return_next_rng=True)``) draw the
+same numbers from a random state, ``[seed, counter]`` (``type.py``, ``variable.py``): a
+`RandomDraw` returns the next state instead of advancing a shared counter.
 """
 
 from __future__ import annotations
@@ -35,8 +39,9 @@ from ..random_dists import EXPONENTIAL as _EXPONENTIAL
 from ..random_dists import NORMAL as _NORMAL
 from ..random_dists import UNIFORM as _UNIFORM
 from ..random_dists import fill as _fill
+from .type import STATE_STREAM, random_generator_type
 
-__all__ = ["RandomStream", "RandomVariable", "STREAM_FORMAT", "draws_made"]
+__all__ = ["RandomDraw", "RandomStream", "RandomVariable", "STREAM_FORMAT", "StateDraws", "draws_made"]
 
 #: the draws every stream of this process has made (`scan` refuses a step function making one)
 _draws = [0]
@@ -73,6 +78,34 @@ def _sample_shape(shape: tuple | None, /, **params: np.ndarray) -> tuple:
         names = " and ".join(params)
         raise ValueError(f"{names} of shapes {' and '.join(map(str, shapes))} do not broadcast {where}")
     return full
+
+
+def _check_format(op: Any) -> None:
+    """Refuse to draw for an op made by an fncache of another STREAM_FORMAT (other numbers)."""
+    if op.stream != STREAM_FORMAT:
+        raise ValueError(
+            f"{op}: this random variable was made by an fncache whose random "
+            f"streams are format {op.stream}; this one draws format "
+            f"{STREAM_FORMAT}, other numbers for the same seed. Build the "
+            "function again from its graph to draw the new numbers, or load "
+            "the pickle with the fncache that made it"
+        )
+
+
+def _sample_type(op: Any, size: Variable, params: Sequence[Variable]) -> TensorType:
+    """The sample's type for a draw op (its ``dist``, ``dtype``, ``ndim``, ``has_size``): the
+    static sizes a constant ``size`` (or the parameters) tell."""
+    static: tuple = (None,) * op.ndim
+    if op.has_size and isinstance(size, Constant):
+        static = tuple(int(s) for s in size.data)
+        if any(s < 0 for s in static):
+            raise ValueError(f"{op.dist}: size {static} has a negative entry; sizes are >= 0")
+    elif op.dist == "permutation" and params[0].ndim:
+        static = params[0].type.shape
+    dist = DISTRIBUTIONS.get(op.dist)
+    if dist is not None and dist.core_out:
+        static = static[: op.ndim - 1] + params[len(dist.params) - 1].type.shape[-1:]
+    return TensorType(op.dtype, static)
 
 
 class RandomVariable(Op):
@@ -117,29 +150,14 @@ class RandomVariable(Op):
         return f"Random{{{self.dist}, {self.dtype}}}"
 
     def make_node(self, counter: Variable, size: Variable, *params: Variable) -> Apply:
-        static: tuple = (None,) * self.ndim
-        if self.has_size and isinstance(size, Constant):
-            static = tuple(int(s) for s in size.data)
-            if any(s < 0 for s in static):
-                raise ValueError(f"{self.dist}: size {static} has a negative entry; sizes are >= 0")
-        elif self.dist == "permutation" and params[0].ndim:
-            static = params[0].type.shape
-        dist = DISTRIBUTIONS.get(self.dist)
-        if dist is not None and dist.core_out:
-            static = static[: self.ndim - 1] + params[len(dist.params) - 1].type.shape[-1:]
         return Apply(
-            self, [counter, size, *params], [TensorType("uint64", ()), TensorType(self.dtype, static)]
+            self,
+            [counter, size, *params],
+            [TensorType("uint64", ()), _sample_type(self, size, params)],
         )
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
-        if self.stream != STREAM_FORMAT:
-            raise ValueError(
-                f"{self}: this random variable was made by an fncache whose random "
-                f"streams are format {self.stream}; this one draws format "
-                f"{STREAM_FORMAT}, other numbers for the same seed. Build the "
-                "function again from its graph to draw the new numbers, or load "
-                "the pickle with the fncache that made it"
-            )
+        _check_format(self)
         counter, size, *params = inputs
         call = int(counter)
         shape = tuple(int(s) for s in size) if self.has_size else None
@@ -294,36 +312,37 @@ def _seed_value(seed: int | None, what: str) -> int:
     return as_int(seed) % (1 << 64)
 
 
-class RandomStream:
-    """A seeded source of random variables (Theano's and PyTensor's ``RandomStream``).
+def _draw_shape(dist: str, size: Any, params: Sequence[Variable]) -> tuple[Variable, int]:
+    """A draw's size input (an int64 vector; empty for numpy's ``size=None``) and its sample's
+    number of dims, from ``size`` or the parameters' (a category axis added where the
+    distribution has one)."""
+    core = DISTRIBUTIONS[dist].core if dist in DISTRIBUTIONS else 0
+    if size is None:
+        ndim = max((p.ndim - (i >= len(params) - core) for i, p in enumerate(params)), default=0)
+        if dist == "choice":
+            ndim = 0
+        if dist == "permutation":
+            ndim = max(params[0].ndim, 1)
+        size_v: Variable = constant(np.zeros(0, dtype="int64"))
+    else:
+        size_v = as_shape_vector(size, f"{dist}: size")
+        ndim = size_v.type.shape[0]
+        if ndim is None:
+            raise TypeError(f"{dist}: give size as ints or int scalars (its length must be known)")
+    if core and params[-1].ndim == 0:
+        raise ValueError(
+            f"{dist}: {DISTRIBUTIONS[dist].params[-1]} must have a category axis (its last), got a scalar"
+        )
+    if dist in DISTRIBUTIONS and DISTRIBUTIONS[dist].core_out:
+        ndim += 1
+    return size_v, ndim
 
-    Each call (``rs.normal(size=(3, 4))``) returns a new random variable whose value changes on
-    every call of a function using it, reproducibly: two streams with the same seed, built the
-    same way, give the same numbers in any process and on any host.
-    """
 
-    def __init__(self, seed: int | None = None) -> None:
-        from ..shared import shared
-
-        self.default_instance_seed = _seed_value(seed, "RandomStream")
-        #: the seed every variable of the stream draws with (``seed`` sets it)
-        self.seed_var = shared(np.array(self.default_instance_seed, dtype=np.uint64), name="rng_seed")
-        #: each variable's counter (its ``rng``) and the counter's advanced value, in the order
-        #: the variables were made (Theano's and PyTensor's ``state_updates``)
-        self.state_updates: list[tuple[Any, Variable]] = []
-        #: PyTensor's ``gen_seedgen``: a ``SeedSequence`` of the seed, for code that derives
-        #: further seeds from the stream's (the stream's own draws are keyed by its seed)
-        self.gen_seedgen = np.random.SeedSequence(self.default_instance_seed)
-
-    def seed(self, seed: int | None = None) -> None:
-        """Seed the stream again (Theano's and PyTensor's ``seed``): every variable it made,
-        in every function already compiled, and every one it makes later, draws from then on
-        as a new ``RandomStream(seed)`` making the same variables would."""
-        self.default_instance_seed = _seed_value(seed, "RandomStream.seed")
-        self.gen_seedgen = np.random.SeedSequence(self.default_instance_seed)
-        self.seed_var.set_value(np.array(self.default_instance_seed, dtype=np.uint64))
-        for counter, _ in self.state_updates:
-            counter.set_value(np.array(0, dtype=np.uint64))
+class _Draws:
+    """The distributions, with numpy's parameters: each method checks its dtype and parameters
+    and hands the draw to ``_make``, which a source of random numbers defines (a
+    ``RandomStream``'s variables advance their own counters; a random state's draws return the
+    next state)."""
 
     def _make(
         self,
@@ -334,48 +353,7 @@ class RandomStream:
         replace: bool = True,
         endpoint: bool = False,
     ) -> Variable:
-        from ..shared import shared
-
-        core = DISTRIBUTIONS[dist].core if dist in DISTRIBUTIONS else 0
-        if size is None:
-            ndim = max((p.ndim - (i >= len(params) - core) for i, p in enumerate(params)), default=0)
-            if dist == "choice":
-                ndim = 0
-            if dist == "permutation":
-                ndim = max(params[0].ndim, 1)
-            size_v: Variable = constant(np.zeros(0, dtype="int64"))
-        else:
-            size_v = as_shape_vector(size, f"{dist}: size")
-            ndim = size_v.type.shape[0]
-            if ndim is None:
-                raise TypeError(f"{dist}: give size as ints or int scalars (its length must be known)")
-        if core and params[-1].ndim == 0:
-            raise ValueError(
-                f"{dist}: {DISTRIBUTIONS[dist].params[-1]} must have a category axis (its last), got a scalar"
-            )
-        if dist in DISTRIBUTIONS and DISTRIBUTIONS[dist].core_out:
-            ndim += 1
-        k = len(self.state_updates)
-        counter = shared(np.array(0, dtype=np.uint64), name=f"rng_{self.default_instance_seed}_{k}")
-        op = RandomVariable(
-            dist,
-            dtype,
-            (self.default_instance_seed, k),
-            ndim,
-            size is not None,
-            replace,
-            endpoint,
-            seeded=True,
-        )
-        new_counter, sample = op(counter, size_v, *params, self.seed_var)
-        counter.default_update = new_counter
-        self.state_updates.append((counter, new_counter))
-        # Theano's names on a draw: its generator's state (PyTensor's x.owner.inputs[0]) and
-        # that state's update
-        sample.rng = counter
-        sample.update = (counter, new_counter)
-        _draws[0] += 1
-        return sample
+        raise NotImplementedError
 
     @staticmethod
     def _float_dtype(dtype: Any, what: str) -> str:
@@ -525,9 +503,146 @@ class RandomStream:
         (PyTensor's ``categorical``)."""
         return self._drawn("categorical", self._count_dtype(dtype, "categorical"), size, p)
 
+
+class RandomStream(_Draws):
+    """A seeded source of random variables (Theano's and PyTensor's ``RandomStream``).
+
+    Each call (``rs.normal(size=(3, 4))``) returns a new random variable whose value changes on
+    every call of a function using it, reproducibly: two streams with the same seed, built the
+    same way, give the same numbers in any process and on any host.
+    """
+
+    def __init__(self, seed: int | None = None) -> None:
+        from ..shared import shared
+
+        self.default_instance_seed = _seed_value(seed, "RandomStream")
+        #: the seed every variable of the stream draws with (``seed`` sets it)
+        self.seed_var = shared(np.array(self.default_instance_seed, dtype=np.uint64), name="rng_seed")
+        #: each variable's counter (its ``rng``) and the counter's advanced value, in the order
+        #: the variables were made (Theano's and PyTensor's ``state_updates``)
+        self.state_updates: list[tuple[Any, Variable]] = []
+        #: PyTensor's ``gen_seedgen``: a ``SeedSequence`` of the seed, for code that derives
+        #: further seeds from the stream's (the stream's own draws are keyed by its seed)
+        self.gen_seedgen = np.random.SeedSequence(self.default_instance_seed)
+
+    def seed(self, seed: int | None = None) -> None:
+        """Seed the stream again (Theano's and PyTensor's ``seed``): every variable it made,
+        in every function already compiled, and every one it makes later, draws from then on
+        as a new ``RandomStream(seed)`` making the same variables would."""
+        self.default_instance_seed = _seed_value(seed, "RandomStream.seed")
+        self.gen_seedgen = np.random.SeedSequence(self.default_instance_seed)
+        self.seed_var.set_value(np.array(self.default_instance_seed, dtype=np.uint64))
+        for counter, _ in self.state_updates:
+            counter.set_value(np.array(0, dtype=np.uint64))
+
+    def _make(
+        self,
+        dist: str,
+        dtype: str,
+        size: Any,
+        params: Sequence[Variable],
+        replace: bool = True,
+        endpoint: bool = False,
+    ) -> Variable:
+        from ..shared import shared
+
+        size_v, ndim = _draw_shape(dist, size, params)
+        k = len(self.state_updates)
+        counter = shared(np.array(0, dtype=np.uint64), name=f"rng_{self.default_instance_seed}_{k}")
+        op = RandomVariable(
+            dist,
+            dtype,
+            (self.default_instance_seed, k),
+            ndim,
+            size is not None,
+            replace,
+            endpoint,
+            seeded=True,
+        )
+        new_counter, sample = op(counter, size_v, *params, self.seed_var)
+        counter.default_update = new_counter
+        self.state_updates.append((counter, new_counter))
+        # Theano's names on a draw: its generator's state (PyTensor's x.owner.inputs[0]) and
+        # that state's update
+        sample.rng = counter
+        sample.update = (counter, new_counter)
+        _draws[0] += 1
+        return sample
+
     def updates(self) -> list[tuple[Any, Variable]]:
         """Each variable's counter and its advanced value (Theano's ``updates()``)."""
         return list(self.state_updates)
+
+
+class RandomDraw(Op):
+    """A draw from a random state (PyTensor's functional draws): inputs the state (``[seed,
+    counter]``, a ``RandomGeneratorType`` value), the requested size and the distribution's
+    parameters; outputs the next state ``[seed, counter + 1]`` and the sample. The sample is the
+    one a ``RandomVariable`` keyed ``(seed, STATE_STREAM)`` draws at call ``counter``
+    (:meth:`counter_op`; the ``random_state`` rewrite puts that op in its place, so compiled
+    functions draw with the run-time's native steps)."""
+
+    __props__ = ("dist", "dtype", "ndim", "has_size", "replace", "endpoint", "stream")
+
+    def __init__(
+        self, dist: str, dtype: str, ndim: int, has_size: bool, replace: bool = True, endpoint: bool = False
+    ) -> None:
+        self.dist = dist
+        self.dtype = dtype
+        self.ndim = ndim
+        self.has_size = has_size
+        self.replace = bool(replace)
+        self.endpoint = bool(endpoint)
+        self.stream = STREAM_FORMAT
+
+    def __str__(self) -> str:
+        return f"RandomDraw{{{self.dist}, {self.dtype}}}"
+
+    def counter_op(self) -> RandomVariable:
+        """The op drawing this op's sample from the state's counter, size, parameters and seed."""
+        return RandomVariable(
+            self.dist,
+            self.dtype,
+            (0, STATE_STREAM),
+            self.ndim,
+            self.has_size,
+            self.replace,
+            self.endpoint,
+            seeded=True,
+        )
+
+    def make_node(self, state: Variable, size: Variable, *params: Variable) -> Apply:
+        return Apply(self, [state, size, *params], [random_generator_type, _sample_type(self, size, params)])
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        _check_format(self)
+        state, *rest = inputs
+        seed, counter = np.array(state[0], dtype=np.uint64), np.array(state[1], dtype=np.uint64)
+        new, sample = self.counter_op().perform(node, [counter, *rest, seed])
+        return [np.array([seed, new], dtype=np.uint64), sample]
+
+
+class StateDraws(_Draws):
+    """The distributions drawn from the random state ``state`` (a ``RandomGeneratorType``
+    variable): each method returns the sample, whose ``owner.outputs`` are ``(next state,
+    sample)`` (``fncache.tensor.random.basic``'s functions and a state's methods return both)."""
+
+    def __init__(self, state: Variable) -> None:
+        self.state = state
+
+    def _make(
+        self,
+        dist: str,
+        dtype: str,
+        size: Any,
+        params: Sequence[Variable],
+        replace: bool = True,
+        endpoint: bool = False,
+    ) -> Variable:
+        size_v, ndim = _draw_shape(dist, size, params)
+        op = RandomDraw(dist, dtype, ndim, size is not None, replace, endpoint)
+        _, sample = op(self.state, size_v, *params)
+        return sample
 
 
 #: PyTensor's functions of ``pytensor.tensor.random`` (``pt.random.normal(0, 1, size=3)``):
@@ -557,11 +672,25 @@ DRAWS = (
 )
 
 
+#: PyTensor's random states (``pt.random.rng("rng")``, ``pt.random.shared_rng(seed=1)``), from
+#: ``fncache/tensor/random/variable.py``
+STATES = ("rng", "shared_rng", "RandomGeneratorVariable", "RandomGeneratorSharedVariable")
+
+
 def __getattr__(name: str) -> Any:
-    # PyTensor's module paths (``fncache.tensor.random.basic``, ``.utils``) and the draws
-    # themselves load on first use: a graph drawing from a RandomStream needs neither
-    if name in ("basic", "utils"):
+    # PyTensor's module paths (``fncache.tensor.random.basic``, ``.utils``, ``.variable``,
+    # ``.var``), the draws and the random states load on first use: a graph drawing from a
+    # RandomStream needs none of them
+    if name in ("basic", "utils", "variable", "var"):
         return importlib.import_module(f".{name}", __package__)
     if name in DRAWS:
         return getattr(importlib.import_module(".basic", __package__), name)
+    if name in STATES:
+        return getattr(importlib.import_module(".variable", __package__), name)
+    if name == "default_rng":
+        raise AttributeError(
+            f"module {__name__!r} has no 'default_rng' (PyTensor's op making a numpy Generator "
+            "in the graph): random states are data here; make one with shared_rng(seed=...) or "
+            "fc.shared(np.random.default_rng(seed)), or a function input with rng('rng')"
+        )
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

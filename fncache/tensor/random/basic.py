@@ -1,40 +1,89 @@
 """``fncache.tensor.random.basic``: PyTensor's random functions (``pt.random.normal(loc,
-scale, size=..., rng=...)``), each a draw of the ``RandomStream`` method of the same name.
+scale, size=..., rng=..., return_next_rng=True)``), each a draw of the ``RandomStream``
+method of the same name.
 
-``rng`` is the stream to draw from (``fc.RandomStream(seed)``, reproducible); without one the
-draw gets a stream of its own with a fresh seed, as PyTensor's draws without an ``rng`` get a
-fresh generator. As every fncache draw, its value changes on every call of the function (the
-stream's counter is a default update), where PyTensor's repeats unless given an update."""
+``rng`` is a random state (``pt.random.shared_rng(seed=1)``, ``fc.shared(np.random.default_rng(1))``,
+a symbolic ``pt.random.rng("rng")``, or the next state of an earlier draw): the draw is a
+function of the state, ``return_next_rng=True`` returns ``(next_rng, draw)`` and, as in
+PyTensor, a function draws new numbers only where it updates the state
+(``updates={rng: next_rng}``). ``rng`` may also be a ``fc.RandomStream`` (reproducible), and
+without one the draw gets a stream of its own with a fresh seed; such draws change on every
+call of the function (the stream's counter is a default update)."""
 
 from __future__ import annotations
 
 from typing import Any, Callable
 
+import numpy as np
+
 from ...graph.basic import Variable
-from . import DRAWS, RandomStream
+from . import DRAWS, RandomStream, StateDraws
+from .type import random_generator_type
 
 __all__ = list(DRAWS)
 
+_MAKE_STATE = (
+    "pt.random.shared_rng(seed=...) or fc.shared(np.random.default_rng(seed)) for a shared "
+    "state, pt.random.rng('rng') for a function input"
+)
+
+
+def _is_state(rng: Any) -> bool:
+    """A variable holding ``[seed, counter]``: a ``RandomGeneratorType`` one, or any uint64
+    vector of two (a state carried through ``scan`` comes back as one)."""
+    return isinstance(rng, Variable) and rng.type == random_generator_type
+
 
 def _stream(rng: Any, what: str) -> RandomStream:
+    """The stream a draw without a random state draws from, or a TypeError saying what ``rng``
+    may be."""
     if rng is None:
         return RandomStream()
     if isinstance(rng, RandomStream):
         return rng
+    if isinstance(rng, (np.random.Generator, np.random.RandomState, np.random.BitGenerator)):
+        fix = f"make it a shared random state: rng=fc.shared(generator), then {what}(..., rng=rng)"
+    elif isinstance(rng, Variable):
+        fix = f"{rng!r} is a {rng.type!r} variable, not a random state; make one with {_MAKE_STATE}"
+    else:
+        fix = f"make a random state with {_MAKE_STATE}, or a stream with fc.RandomStream(seed)"
     raise TypeError(
-        f"{what}: rng must be an fc.RandomStream (or None for a fresh seed), got {type(rng).__name__}; "
-        f"make one with fc.RandomStream(seed) and pass it as rng=, or call its method: stream.{what}(...)"
+        f"{what}: rng must be a random state, an fc.RandomStream or None (a fresh seed), got "
+        f"{type(rng).__name__}; {fix}"
     )
 
 
-def _draw(name: str) -> Callable[..., Variable]:
-    method = getattr(RandomStream, name)
+def _draw(which: str) -> Callable[..., Any]:
+    method = getattr(RandomStream, which)
 
-    def draw(*args: Any, rng: RandomStream | None = None, **kwargs: Any) -> Variable:
-        return getattr(_stream(rng, name), name)(*args, **kwargs)
+    def draw(
+        *args: Any, rng: Any = None, return_next_rng: bool = False, name: str | None = None, **kwargs: Any
+    ) -> Any:
+        if not isinstance(return_next_rng, (bool, np.bool_)):
+            raise TypeError(f"{which}: return_next_rng must be True or False, got {return_next_rng!r}")
+        if rng is None and return_next_rng:
+            from .variable import shared_rng
 
-    draw.__name__ = draw.__qualname__ = name
-    draw.__doc__ = f"{method.__doc__}\n\nDrawn from ``rng`` (an ``fc.RandomStream``; None: a fresh seed)."
+            rng = shared_rng(seed=None)
+        if _is_state(rng):
+            sample = getattr(StateDraws(rng), which)(*args, **kwargs)
+        elif return_next_rng:
+            raise ValueError(
+                f"{which}: return_next_rng=True needs a random state as rng, got "
+                f"{type(rng).__name__} (a RandomStream's draws advance their own counters: "
+                f"x.owner.outputs[0]); make a state with {_MAKE_STATE}"
+            )
+        else:
+            sample = getattr(_stream(rng, which), which)(*args, **kwargs)
+        if name is not None:
+            sample.name = name
+        return (sample.owner.outputs[0], sample) if return_next_rng else sample
+
+    draw.__name__ = draw.__qualname__ = which
+    draw.__doc__ = (
+        f"{method.__doc__}\n\nDrawn from ``rng``: a random state (with ``return_next_rng=True``, "
+        "returns ``(next_rng, draw)``), an ``fc.RandomStream``, or None (a fresh seed)."
+    )
     return draw
 
 

@@ -1,0 +1,332 @@
+"""scipy.linalg's functions that need LAPACK routines numpy does not wrap, as PyTensor's
+``tensor.slinalg`` offers them: the Schur forms ``schur``, ``qz`` and ``ordqz`` (gees, gges,
+tgsen), the column-pivoted ``qr`` (geqp3) and ``solve_discrete_are``.
+
+fncache does not depend on scipy: these ops call it from their ``perform`` (a Python step in
+the C linker, the host under the CUDA renderer), one matrix of a stack at a time, and a
+process without scipy gets an error naming the function when the graph is built (or, for a
+graph loaded elsewhere, when it runs). ``slinalg.qr`` without pivoting is numpy's QR op, with
+its gradient; ``solve_discrete_are``'s gradient is Kao and Hennequin's closed form
+("Automatic differentiation of Sylvester, Lyapunov, and algebraic Riccati equations", 2020),
+PyTensor's. The Schur forms have no gradient, as in PyTensor.
+
+This module loads when one of its names is first asked for (``ft.slinalg.schur``).
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from ..graph.basic import Apply, Op, Variable
+from ..graph.types import TensorType
+from .array_ops import matmul, swap_last
+from .elemwise import broadcast_static_shape, cast
+from .extra_ops import triu
+from .gradient import register_grad
+from .linalg_extra import matrix_kron, solve_vectorized
+from .creation import eye
+from .nlinalg import QR, flag, matrix_input, square_input
+from .slinalg import solve
+
+__all__ = ["Schur", "QZ", "PivotedQR", "SolveDiscreteARE", "schur", "qz", "ordqz", "qr", "solve_discrete_are"]
+
+#: the eigenvalue orders of scipy's ``sort`` (left or right half-plane, inside or outside the
+#: unit circle): the selected eigenvalues come first
+SCHUR_SORTS = ("lhp", "rhp", "iuc", "ouc")
+
+
+def scipy_linalg(what: str) -> ModuleType:
+    """scipy.linalg, or an error naming ``what`` when scipy is not installed."""
+    try:
+        return importlib.import_module("scipy.linalg")
+    except ImportError:
+        raise ModuleNotFoundError(
+            f"{what}: computed with scipy.linalg, which is not installed; install scipy "
+            "(pip install scipy) to use it"
+        ) from None
+
+
+def _complex_of(dtype: str) -> str:
+    return "complex64" if dtype == "float32" else "complex128"
+
+
+def _per_matrix(inputs: list[np.ndarray], n_core: list[int], fn: Any, outs: list[str]) -> list[np.ndarray]:
+    """``fn`` (the core arrays to a tuple of arrays) over the broadcast batch dims of
+    ``inputs`` (each with ``n_core`` core dims), the results stacked in the dtypes ``outs``."""
+    batch = np.broadcast_shapes(*[a.shape[: a.ndim - k] for a, k in zip(inputs, n_core)])
+    full = [np.broadcast_to(a, batch + a.shape[a.ndim - k :]) for a, k in zip(inputs, n_core)]
+    results: list[np.ndarray] | None = None
+    for idx in np.ndindex(batch):
+        res = fn(*[a[idx] for a in full])
+        if results is None:
+            results = [np.empty(batch + np.shape(r), dt) for r, dt in zip(res, outs)]
+        for store, r in zip(results, res):
+            store[idx] = r
+    if results is None:  # an empty batch: the core shapes from one matrix of zeros
+        res = fn(*[np.zeros(a.shape[a.ndim - k :], a.dtype) for a, k in zip(inputs, n_core)])
+        results = [np.empty(batch + np.shape(r), dt) for r, dt in zip(res, outs)]
+    return results
+
+
+def _sort(sort: Any, what: str) -> Any:
+    if sort is not None and sort not in SCHUR_SORTS:
+        raise ValueError(f"{what}: sort must be None or one of {SCHUR_SORTS} (scipy's), got {sort!r}")
+    return sort
+
+
+def _output(output: Any, what: str) -> str:
+    if output not in ("real", "complex"):
+        raise ValueError(
+            f"{what}: output must be 'real' (quasi-triangular real forms) or 'complex' "
+            f"(triangular complex forms), got {output!r}"
+        )
+    return output
+
+
+class Schur(Op):
+    """scipy.linalg.schur: ``(T, Z)`` with ``A == Z @ T @ Z^H`` of a square matrix (of each of
+    a stack), ``T`` quasi-upper triangular (``output="real"``) or upper triangular
+    (``"complex"``), the eigenvalues ``sort`` selects first."""
+
+    __props__ = ("output", "sort")
+
+    def __init__(self, output: str = "real", sort: str | None = None) -> None:
+        self.output = _output(output, "schur")
+        self.sort = _sort(sort, "schur")
+
+    def make_node(self, a: Variable) -> Apply:
+        dt = a.dtype if self.output == "real" else _complex_of(a.dtype)
+        return Apply(self, [a], [TensorType(dt, a.type.shape), TensorType(dt, a.type.shape)])
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        sla = scipy_linalg("schur")
+
+        def one(a: np.ndarray) -> tuple:
+            if self.sort is None:
+                return sla.schur(a, output=self.output)
+            t, z, _ = sla.schur(a, output=self.output, sort=self.sort)
+            return t, z
+
+        return _per_matrix(inputs, [2], one, [o.dtype for o in node.outputs])
+
+
+class QZ(Op):
+    """scipy.linalg.qz (``sort`` None) or ordqz: ``(AA, BB, Q, Z)`` with ``A == Q @ AA @ Z^H``
+    and ``B == Q @ BB @ Z^H``; with ``eigenvalues`` also ``alpha`` and ``beta`` (the generalized
+    eigenvalues ``alpha / beta``) after ``BB``, as ordqz returns them."""
+
+    __props__ = ("output", "sort", "eigenvalues")
+
+    def __init__(self, output: str = "real", sort: str | None = None, eigenvalues: bool = False) -> None:
+        self.output = _output(output, "qz")
+        self.sort = _sort(sort, "qz")
+        self.eigenvalues = bool(eigenvalues)
+
+    def make_node(self, a: Variable, b: Variable) -> Apply:
+        dt = a.dtype if self.output == "real" else _complex_of(a.dtype)
+        batch = broadcast_static_shape([a.type.shape[:-2], b.type.shape[:-2]], "qz")
+        mat = TensorType(dt, batch + a.type.shape[-2:])
+        outs = [mat, mat]
+        if self.eigenvalues:
+            n = a.type.shape[-1]
+            outs += [TensorType(_complex_of(a.dtype), batch + (n,)), TensorType(dt, batch + (n,))]
+        return Apply(self, [a, b], outs + [mat, mat])
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        sla = scipy_linalg("qz")
+
+        def one(a: np.ndarray, b: np.ndarray) -> tuple:
+            if self.sort is None and not self.eigenvalues:
+                return sla.qz(a, b, output=self.output)
+            # ordqz with nothing selected keeps qz's order and gives the eigenvalues
+            sort = self.sort or (lambda alpha, beta: np.zeros(np.shape(alpha), bool))
+            aa, bb, alpha, beta, q, z = sla.ordqz(a, b, sort=sort, output=self.output)
+            return (aa, bb, alpha, beta, q, z) if self.eigenvalues else (aa, bb, q, z)
+
+        return _per_matrix(inputs, [2, 2], one, [o.dtype for o in node.outputs])
+
+
+class PivotedQR(Op):
+    """scipy.linalg.qr with ``pivoting=True``: the outputs of ``mode`` (``"full"``:
+    ``(Q, R)``, ``"economic"``, ``"r"``: ``R`` (M, N), ``"raw"``: ``(H, tau, R)``) and the
+    int32 column order ``P`` with ``A[:, P] == Q @ R``."""
+
+    __props__ = ("mode",)
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+
+    def make_node(self, a: Variable) -> Apply:
+        *batch, m, n = a.type.shape
+        k = None if m is None or n is None else min(m, n)
+        dt, b = a.dtype, tuple(batch)
+        shapes = {
+            "full": [(m, m), (m, n)],
+            "economic": [(m, k), (k, n)],
+            "r": [(m, n)],
+            "raw": [(m, n), (k,), (k, n)],
+        }[self.mode]
+        outs = [TensorType(dt, b + s) for s in shapes] + [TensorType("int32", b + (n,))]
+        return Apply(self, [a], outs)
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        sla = scipy_linalg("qr")
+
+        def one(a: np.ndarray) -> tuple:
+            res = sla.qr(a, mode=self.mode, pivoting=True)
+            if self.mode == "raw":
+                (h, tau), r, p = res
+                return h, tau, r, p
+            return res
+
+        return _per_matrix(inputs, [2], one, [o.dtype for o in node.outputs])
+
+
+#: scipy.linalg.qr's modes and numpy's names of the same (PyTensor takes both)
+QR_MODES = {"full": "full", "complete": "full", "economic": "economic", "reduced": "economic"}
+QR_MODES.update(r="r", raw="raw")
+
+
+def schur(A: Any, output: str = "real", sort: str | None = None) -> tuple[Variable, Variable]:
+    """scipy.linalg.schur: ``(T, Z)`` with ``A == Z @ T @ Z^H`` for a real square matrix (or
+    each of a stack), ``Z`` orthogonal (unitary); ``T`` is quasi-upper triangular (2x2 blocks
+    for complex eigenvalue pairs) with ``output="real"``, upper triangular and complex with
+    ``"complex"``. ``sort`` (``"lhp" "rhp" "iuc" "ouc"``) moves the eigenvalues it selects to
+    the top left. Computed by scipy; no gradient."""
+    op = Schur(_output(output, "schur"), _sort(sort, "schur"))
+    scipy_linalg("schur")
+    t, z = op(square_input(A, "schur"))
+    return t, z
+
+
+def qz(
+    A: Any, B: Any, output: str = "real", sort: str | None = None, return_eigenvalues: bool = False
+) -> tuple[Variable, ...]:
+    """scipy.linalg.qz, the generalized Schur form of a pair of real square matrices (or of
+    stacks): ``(AA, BB, Q, Z)`` with ``A == Q @ AA @ Z^H``, ``B == Q @ BB @ Z^H``. ``sort``
+    (PyTensor's, as scipy's ordqz) orders the generalized eigenvalues; ``return_eigenvalues``
+    gives ``(AA, BB, alpha, beta, Q, Z)``, ``alpha / beta`` the eigenvalues (``alpha``
+    complex). Computed by scipy; no gradient."""
+    op = QZ(_output(output, "qz"), _sort(sort, "qz"), flag(return_eigenvalues, "qz", "return_eigenvalues"))
+    scipy_linalg("qz")
+    va, vb = square_input(A, "qz"), square_input(B, "qz")
+    if None not in (va.type.shape[-1], vb.type.shape[-1]) and va.type.shape[-1] != vb.type.shape[-1]:
+        raise ValueError(f"qz: A is {va.type} and B {vb.type}; give two square matrices of one size")
+    dt = "float64" if "float64" in (va.dtype, vb.dtype) else "float32"
+    return tuple(op(cast(va, dt), cast(vb, dt)))
+
+
+def ordqz(A: Any, B: Any, sort: str = "lhp", output: str = "real") -> tuple[Variable, ...]:
+    """scipy.linalg.ordqz: ``(AA, BB, alpha, beta, Q, Z)``, :func:`qz` with the generalized
+    eigenvalues ``sort`` selects first (``"lhp" "rhp" "iuc" "ouc"``; None keeps qz's order)."""
+    return qz(A, B, output=output, sort=sort, return_eigenvalues=True)
+
+
+def qr(
+    A: Any, mode: str = "full", overwrite_a: bool = False, pivoting: bool = False, lwork: Any = None
+) -> Any:
+    """scipy.linalg.qr of a real matrix (or each of a stack): ``(Q, R)`` (``mode="full"``: Q
+    (M, M), R (M, N); ``"economic"``: (M, K), (K, N)), ``R`` (M, N) alone (``"r"``) or ``(H,
+    tau, R)`` (``"raw"``, LAPACK's Householder reflectors); numpy's names ``"complete"`` and
+    ``"reduced"`` are taken too. ``pivoting=True`` appends the int32 column order ``P`` with
+    ``A[..., P] == Q @ R`` (computed by scipy, no gradient); without it, numpy's QR, whose
+    ``Q`` and ``R`` are differentiable. ``overwrite_a`` and ``lwork`` are accepted and ignored
+    (scipy's workspace options)."""
+    if mode not in QR_MODES:
+        raise ValueError(
+            f"qr: mode={mode!r} is not supported; use 'full' (Q (M, M), R (M, N)), 'economic' "
+            "(Q (M, K), R (K, N)), 'r' (R (M, N) alone) or 'raw' (Householder reflectors, tau, R)"
+        )
+    flag(overwrite_a, "qr", "overwrite_a")
+    mode = QR_MODES[mode]
+    v = matrix_input(A, "qr")
+    if flag(pivoting, "qr", "pivoting"):
+        scipy_linalg("qr")
+        return tuple(PivotedQR(mode)(v))
+    if mode == "r":
+        # scipy's R has M rows (numpy's reduced one min(M, N)): the complete R
+        return QR("complete")(v)[1]
+    if mode == "raw":
+        # numpy's raw reflectors are LAPACK's transposed; scipy's are not
+        h, tau = QR("raw")(v)
+        h = swap_last(h)
+        # scipy's R: the upper triangle of the first min(M, N) rows
+        return h, tau, triu(h[..., : h.shape[-1], :])
+    q, r = QR("complete" if mode == "full" else "reduced")(v)
+    return q, r
+
+
+class SolveDiscreteARE(Op):
+    """scipy.linalg.solve_discrete_are: the stabilizing ``X`` of
+    ``A^T X A - X - A^T X B (R + B^T X B)^-1 B^T X A + Q = 0``, per matrix of a stack."""
+
+    __props__ = ()
+
+    def make_node(self, a: Variable, b: Variable, q: Variable, r: Variable) -> Apply:
+        batch = broadcast_static_shape([v.type.shape[:-2] for v in (a, b, q, r)], "solve_discrete_are")
+        return Apply(self, [a, b, q, r], [TensorType(a.dtype, batch + a.type.shape[-2:])])
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        sla = scipy_linalg("solve_discrete_are")
+
+        def one(a: np.ndarray, b: np.ndarray, q: np.ndarray, r: np.ndarray) -> tuple:
+            try:
+                return (sla.solve_discrete_are(a, b, q, r),)
+            except np.linalg.LinAlgError as e:
+                raise np.linalg.LinAlgError(
+                    f"solve_discrete_are: {e} (A {a.shape}, B {b.shape}); the pair (A, B) must be "
+                    "stabilizable and R + B^T X B invertible"
+                ) from None
+
+        batch = np.broadcast_shapes(*[x.shape[:-2] for x in inputs])
+        if 0 in batch:  # no matrices: X is A's size (a probe of zeros would not be stabilizable)
+            return [np.empty(batch + inputs[0].shape[-2:], node.outputs[0].dtype)]
+        return _per_matrix(inputs, [2, 2, 2, 2], one, [node.outputs[0].dtype])
+
+
+@register_grad(SolveDiscreteARE)
+def _dare_grad(node: Apply, out_grads: list) -> list:
+    """Kao and Hennequin's adjoint: with ``K = (R + B^T X B)^-1 B^T X A`` and the closed loop
+    ``C = A - B K``, ``S`` solves ``C S C^T - S + sym(gX) = 0``; then ``gA = 2 X C S``,
+    ``gB = -2 X C S K^T``, ``gQ = S``, ``gR = K S K^T``."""
+    a, b, q, r = node.inputs
+    x, g = node.outputs[0], out_grads[0]
+    if g is None:
+        return [None] * 4
+    bt = swap_last(b)
+    k = solve(r + matmul(matmul(bt, x), b), matmul(matmul(bt, x), a), check_finite=False)
+    c = a - matmul(b, k)
+    n = a.shape[-1]
+    s = solve_vectorized(eye(n * n, dtype=a.dtype) - matrix_kron(c, c), 0.5 * (g + swap_last(g)))
+    xcs = matmul(matmul(x, c), s)
+    return [2 * xcs, -2 * matmul(xcs, swap_last(k)), s, matmul(matmul(k, s), swap_last(k))]
+
+
+def solve_discrete_are(A: Any, B: Any, Q: Any, R: Any) -> Variable:
+    """scipy.linalg.solve_discrete_are: the stabilizing solution ``X`` of the discrete
+    algebraic Riccati equation ``A^T X A - X - A^T X B (R + B^T X B)^-1 B^T X A + Q = 0``
+    for real ``A`` (M, M), ``B`` (M, N), symmetric ``Q`` (M, M) and ``R`` (N, N), or stacks of
+    them (the batch dims broadcast). Computed by scipy; differentiable in all four (for the
+    symmetric ``Q`` and ``R`` the equation assumes)."""
+    what = "solve_discrete_are"
+    scipy_linalg(what)
+    va, vq = square_input(A, what), square_input(Q, what)
+    vb = matrix_input(B, what)
+    vr = square_input(R, what)
+    m, n = va.type.shape[-1], vb.type.shape[-1]
+    for name, got, want in (
+        ("B's rows", vb.type.shape[-2], m),
+        ("Q's size", vq.type.shape[-1], m),
+        ("R's size", vr.type.shape[-1], n),
+    ):
+        if got is not None and want is not None and got != want:
+            raise ValueError(
+                f"{what}: A is {va.type}, B {vb.type}, Q {vq.type}, R {vr.type}: {name} must be "
+                f"{want}; give A (M, M), B (M, N), Q (M, M) and R (N, N)"
+            )
+    dt = "float64" if "float64" in (va.dtype, vb.dtype, vq.dtype, vr.dtype) else "float32"
+    return SolveDiscreteARE()(*[cast(v, dt) for v in (va, vb, vq, vr)])
