@@ -335,7 +335,7 @@ def test_bad_arguments_name_the_function_what_was_given_and_the_fix() -> None:
         eo.fill_diagonal_offset(x, v, 0)
     with pytest.raises(TypeError, match="fill_diagonal_offset: offset must be an int"):
         eo.fill_diagonal_offset(x, 1, 0.5)
-    with pytest.raises(ValueError, match="Unique: axis must be None or a non-negative int"):
+    with pytest.raises(ValueError, match="Unique: axis must be a non-negative int, got -1"):
         eo.Unique(axis=-1)
     with pytest.raises(ValueError, match="unique: axis 2 is out of bounds"):
         eo.Unique(axis=2)(x)
@@ -345,7 +345,9 @@ def test_bad_arguments_name_the_function_what_was_given_and_the_fix() -> None:
         ft.largest()
     with pytest.raises(ValueError, match="topk: kth must be a non-zero int"):
         ft.topk(x, 0)
-    with pytest.raises(ValueError, match="argtopk: kth must be a non-zero int"):
+    with pytest.raises(
+        TypeError, match="argtopk: kth must be an int, got the symbolic k .*known when the graph is built"
+    ):
         ft.argtopk(x, ft.iscalar("k"))
     with pytest.raises(ValueError, match="topk: kth=5 asks for 5 elements of an axis of 3"):
         ft.topk(ft.tensor("s", "float64", shape=(2, 3)), 5)
@@ -364,7 +366,7 @@ def test_bad_arguments_name_the_function_what_was_given_and_the_fix() -> None:
         ft.cov(x, fweights=v)
     with pytest.raises(ValueError, match="cov: aweights must be a vector"):
         ft.cov(x, aweights=x)
-    with pytest.raises(TypeError, match="cov: ddof must be an int or None"):
+    with pytest.raises(TypeError, match="cov: ddof must be an int, got 0.5; .*or None for N - 1"):
         ft.cov(x, ddof=0.5)
     h = fc.function([x, v], ft.cov(x, aweights=v))
     with pytest.raises(AssertionError, match="cov: aweights must be non-negative, one per observation"):

@@ -300,7 +300,7 @@ def test_h_softmax_errors_name_the_function() -> None:
         match=r"h_softmax: n_classes \* n_outputs_per_class \(2 \* 4\) must be >= n_outputs \(10\)",
     ):
         ft.nnet.h_softmax(x, 5, 10, 2, 4, w1, b1, w2, b2)
-    with pytest.raises(ValueError, match=r"h_softmax: n_outputs must be an int >= 1, got 0"):
+    with pytest.raises(ValueError, match=r"h_softmax: n_outputs must be a positive int, got 0"):
         ft.nnet.h_softmax(x, 5, 0, 2, 4, w1, b1, w2, b2)
     with pytest.raises(TypeError, match=r"h_softmax: W2 must be a 3-d tensor \(n_classes, n_features"):
         ft.nnet.h_softmax(x, 5, 10, 3, 4, w1, b1, w1, b2)

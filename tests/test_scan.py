@@ -183,7 +183,7 @@ def test_refusals_name_the_argument_what_is_supported_and_the_fix() -> None:
         fc.scan(lambda h: h, outputs_info=h0)
     with pytest.raises(TypeError, match="n_steps must be an integer scalar"):
         fc.scan(lambda h: h, outputs_info=h0, n_steps=ft.dscalar())
-    with pytest.raises(ValueError, match="n_steps must be >= 0"):
+    with pytest.raises(ValueError, match="scan: n_steps must be a non-negative int, got -"):
         fc.scan(lambda h: h, outputs_info=h0, n_steps=-2)
     with pytest.raises(ValueError, match="fn returned 1 outputs but outputs_info has 2 entries"):
         fc.scan(step, sequences=x, outputs_info=[h0, None])

@@ -311,7 +311,7 @@ def test_polygamma_against_its_series(mode: str) -> None:
     assert got[0][2] == pytest.approx(math.pi**2 / 2, rel=1e-15)
     assert got[1][3] == pytest.approx(-2 * 1.2020569031595942854, rel=1e-15)
     assert_same(psi0[: len(pts)], f(pts)[-1], "polygamma(0) is psi")
-    with pytest.raises(TypeError, match="polygamma: n .the order. must be a non-negative int, got -1"):
+    with pytest.raises(ValueError, match="polygamma: n .the order. must be a non-negative int, got -1"):
         ft.polygamma(-1, x)
 
 
@@ -481,8 +481,8 @@ def test_bad_arguments_name_the_function_what_was_given_and_the_fix() -> None:
             "split: splits_size must be a list of ints or a symbolic int vector",
         ),
         (lambda: ft.split(m, v, 2), TypeError, "split: splits_size must be a list of ints"),
-        (lambda: ft.split(m, [1], 0), TypeError, "split: n_splits must be a positive int, got 0"),
-        (lambda: ft.split(m, 0), ValueError, "split: the number of sections must be at least 1"),
+        (lambda: ft.split(m, [1], 0), ValueError, "split: n_splits must be a positive int, got 0"),
+        (lambda: ft.split(m, 0), ValueError, "split: the number of sections must be a positive int, got 0"),
         (
             lambda: ft.split(m, "a"),
             TypeError,
@@ -520,8 +520,8 @@ def test_bad_arguments_name_the_function_what_was_given_and_the_fix() -> None:
         (lambda: ft.diag(v, 0.5), TypeError, "diag: k must be an int, got 0.5"),
         (lambda: ft.tri(3, 3, 0.5), TypeError, "tri: k must be an int or an int scalar"),
         (lambda: ft.tri(2.5), TypeError, "tri: N must be an int or an int scalar, got 2.5"),
-        (lambda: ft.linspace(0, 1, -1), ValueError, "linspace: num must not be negative, got -1"),
-        (lambda: ft.linspace(0, 1, 2.0), TypeError, "linspace: num must be an int, got 2.0"),
+        (lambda: ft.linspace(0, 1, -1), ValueError, "linspace: num must be a non-negative int, got -1"),
+        (lambda: ft.linspace(0, 1, 2.0), TypeError, "linspace: num must be a non-negative int, got 2.0"),
         (lambda: ft.linspace(v, 1), ValueError, "linspace: start must be a scalar"),
         (lambda: ft.linspace(0, 1j), TypeError, "linspace: stop must be real"),
         (lambda: ft.mgrid[0:], TypeError, r"mgrid: index it with slices start:stop\[:step\], got slice"),
@@ -541,12 +541,12 @@ def test_bad_arguments_name_the_function_what_was_given_and_the_fix() -> None:
         (
             lambda: ft.bincount(ft.lvector(), minlength=-1),
             ValueError,
-            "bincount: minlength must not be negative, got -1",
+            "bincount: minlength must be a non-negative int, got -1",
         ),
         (
             lambda: ft.bincount(ft.lvector(), minlength=2.0),
             TypeError,
-            "bincount: minlength must be an int, got 2.0",
+            "bincount: minlength must be a non-negative int, got 2.0",
         ),
         (lambda: ft.bincount(ft.lvector(), m), TypeError, "bincount: weights must be a real vector like x"),
         (lambda: ft.searchsorted(m, v), ValueError, "searchsorted: a must be a vector, got"),

@@ -239,7 +239,7 @@ def test_scan_checkpoints_with_n_steps_and_bad_arguments() -> None:
     x = ft.dvector("x")
     with pytest.raises(ValueError, match="outputs_info must be variables"):
         fc.scan_checkpoints(lambda v: v * 2, sequences=x, outputs_info=[None])
-    with pytest.raises(ValueError, match="save_every_N must be an int >= 1"):
+    with pytest.raises(ValueError, match="scan_checkpoints: save_every_N must be a positive int"):
         fc.scan_checkpoints(lambda v, h: h + v, sequences=x, outputs_info=h0, save_every_N=0)
     with pytest.raises(ValueError, match="give sequences or n_steps"):
         fc.scan_checkpoints(lambda h: h, outputs_info=h0)

@@ -338,7 +338,10 @@ def test_givens_refuse_replacements_of_another_type() -> None:
         )
     with pytest.raises(TypeError, match=r"givens: a key must be a symbolic variable"):
         fc.function([i], i * 2, givens={"x": i})
-    with pytest.raises(TypeError, match=r"givens must be \(variable, expression\) pairs"):
+    with pytest.raises(
+        TypeError,
+        match=r"givens must be a dict \{variable: expression\} or a sequence of \(variable, expression\) pairs, got ",
+    ):
         fc.function([i], i * 2, givens=[x])
 
 

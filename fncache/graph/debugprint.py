@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from .args import int_arg
 from .basic import Apply, Constant, Variable, ancestors
 from .fgraph import FunctionGraph
 
@@ -68,8 +69,7 @@ def debugprint(obj: Any, file: Any = None, depth: int = -1) -> str:
     apply node, as Theano's ``MonitorMode`` examples print one: its outputs' graph). Printed to
     ``file`` when given; always returned. ``depth`` (Theano's and PyTensor's): only the nodes
     at most that many nodes up from an output (-1: all)."""
-    if isinstance(depth, bool) or not isinstance(depth, int):
-        raise TypeError(f"debugprint: depth must be an int (-1 for the whole graph), got {depth!r}")
+    depth = int_arg(depth, "debugprint", "depth", fix="-1 for the whole graph")
     fg, head = graph_of(obj, "debugprint")
     text = "\n".join([head] + ["  " + ln for ln in _lines(fg, depth)])
     if file is not None:

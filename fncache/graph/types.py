@@ -10,6 +10,8 @@ from typing import Any, ClassVar, Sequence
 
 import numpy as np
 
+from .args import as_int
+
 __all__ = [
     "DTYPES",
     "TensorType",
@@ -213,15 +215,13 @@ def _static_shape(shape: Any) -> tuple[int | None, ...]:
     for s in shape:
         if s is None or isinstance(s, (bool, np.bool_)):
             out.append(1 if s else None)
-        elif isinstance(s, (int, np.integer)) or (
-            isinstance(s, np.ndarray) and s.ndim == 0 and s.dtype.kind in "iu"
-        ):
+        elif as_int(s) is not None:
             if s < 0:
                 raise ValueError(
                     f"TensorType: shape entry {s} in {tuple(shape)} is negative; give a size >= 0, "
                     "or None for a size known only at run time"
                 )
-            out.append(int(s))
+            out.append(as_int(s))
         else:
             raise TypeError(
                 f"TensorType: each shape entry must be an int, None or a bool, got {s!r} in {shape!r}"

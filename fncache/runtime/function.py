@@ -13,6 +13,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..config import config
+from ..graph.args import pairs_arg
 from ..graph.basic import Apply, Constant, Variable, ancestors, substitute
 from ..graph.fgraph import FunctionGraph
 from ..mode import Mode, get_mode
@@ -81,14 +82,8 @@ def _cut_at_inputs(inputs: list[Any]) -> tuple[list[Any], dict[Variable, Variabl
 def _check_updates(updates: Any) -> list[tuple[SharedVariable, Variable]]:
     from ..tensor.basic import as_tensor_variable
 
-    if updates is None:
-        return []
-    items = list(updates.items()) if isinstance(updates, dict) else list(updates)
     out: list[tuple[SharedVariable, Variable]] = []
-    for pair in items:
-        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
-            raise TypeError(f"updates must be (shared_variable, expression) pairs, got {pair!r}")
-        sv, expr = pair
+    for sv, expr in pairs_arg(updates, "updates", "shared_variable", "expression"):
         if not isinstance(sv, SharedVariable):
             raise TypeError(f"updates: {sv!r} is not a shared variable (make it with fc.shared)")
         if any(sv is s for s, _ in out):

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-import numpy as np
 
+from ..graph.args import as_int
 from ..graph.basic import Variable
 from ..graph.types import is_complex
 from .basic import as_tensor_variable
@@ -56,14 +56,14 @@ def _shape(shape: Any, n: int, defaults: Sequence[Any], fn: str, what: str) -> l
     for item, default in zip(items, list(defaults) + [None] * n):
         if item is None:
             item = default
-        if isinstance(item, (bool, np.bool_)) or not isinstance(item, (int, np.integer, Variable)):
+        if not isinstance(item, Variable) and as_int(item) is None:
             raise ValueError(
                 f"{fn}: {what} must be {k} ints or int scalars (None allowed for the first two, "
                 f"which are inferred), got {shape!r}"
             )
         if isinstance(item, Variable) and (item.ndim != 0 or item.dtype[:3] not in ("int", "uin")):
             raise ValueError(f"{fn}: {what} entries must be int scalars, got {item.type} in {shape!r}")
-        out.append(int(item) if isinstance(item, (int, np.integer)) else item)
+        out.append(item if isinstance(item, Variable) else as_int(item))
     return out
 
 

@@ -20,6 +20,7 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
+from ..graph.args import int_arg
 from ..graph.basic import Apply, Constant, Op, Variable
 from ..graph.types import TensorType, is_int
 from .basic import as_tensor_variable
@@ -425,9 +426,10 @@ def take(a: Any, indices: Any, axis: int | None = None, mode: str = "raise") -> 
     a = as_tensor_variable(a)
     if axis is None:
         a, axis = flatten(a), 0
-    if not isinstance(axis, (int, np.integer)) or not -a.ndim <= axis < a.ndim:
+    axis = int_arg(axis, "take", "axis", fix="or None for the flattened tensor")
+    if not -a.ndim <= axis < a.ndim:
         raise ValueError(f"take: axis {axis!r} is out of range for a tensor of ndim {a.ndim}")
-    axis = int(axis) % a.ndim
+    axis %= a.ndim
     idx = _index_array(indices, axis)
     if idx.dtype == "bool":
         raise TypeError("take: indices must be ints, got booleans (to select with a mask: a[mask])")
@@ -456,9 +458,10 @@ def take_along_axis(arr: Any, indices: Any, axis: int | None = -1) -> Variable:
             f"take_along_axis: indices {idx.type} and arr {a.type} must have the same number of "
             "dims; add size-1 dims (keepdims=True, or ft.expand_dims)"
         )
-    if not isinstance(axis, (int, np.integer)) or not -a.ndim <= axis < a.ndim:
+    axis = int_arg(axis, "take_along_axis", "axis", fix="or None for the flattened tensor")
+    if not -a.ndim <= axis < a.ndim:
         raise ValueError(f"take_along_axis: axis {axis!r} is out of range for a tensor of ndim {a.ndim}")
-    axis = int(axis) % a.ndim
+    axis %= a.ndim
     key = [
         idx if d == axis else dimshuffle(arange(a.shape[d]), ["x"] * d + [0] + ["x"] * (a.ndim - 1 - d))
         for d in range(a.ndim)

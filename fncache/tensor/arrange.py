@@ -17,13 +17,14 @@ import numpy as np
 
 from ..graph.basic import Constant, Variable
 from ..graph.types import is_int
-from .basic import as_tensor_variable, constant, is_python_int, python_int
+from ..graph.args import as_int, int_arg
+from .basic import as_tensor_variable, constant
 from .creation import alloc
 from .elemwise import cast, elemwise
 from .extra_ops import broadcast_to
 from .pyop import assert_op
 from .reduction import all as all_
-from .reduction import ordered_axes
+from .reduction import one_axis, ordered_axes
 from .reduction import prod as prod_
 from .reduction import sum as sum_
 from .shape_ops import (
@@ -88,7 +89,7 @@ def _checked(x: Variable, static: bool | None, cond: Callable[[], Variable], msg
 def _one_axis(v: Variable, axis: Any, what: str) -> int:
     if v.ndim == 0:
         raise ValueError(f"{what}: a 0-d tensor has no axis to work along; give a 1-d or more")
-    return ordered_axes(axis, v.ndim, what)[0]
+    return one_axis(axis, v.ndim, what)
 
 
 def split(x: Any, splits_size: Any, n_splits: int | None = None, axis: int = 0) -> list[Variable]:
@@ -102,9 +103,7 @@ def split(x: Any, splits_size: Any, n_splits: int | None = None, axis: int = 0) 
     n = shape(v)[ax]
     if n_splits is None:
         return _numpy_split(v, splits_size, ax, n)
-    n_splits = python_int(n_splits)
-    if not is_python_int(n_splits) or n_splits < 1:
-        raise TypeError(f"split: n_splits must be a positive int, got {n_splits!r}")
+    n_splits = int_arg(n_splits, "split", "n_splits", minimum=1)
     sizes = as_tensor_variable(list(splits_size) if isinstance(splits_size, tuple) else splits_size)
     if sizes.ndim != 1 or not is_int(sizes.dtype):
         raise TypeError(
@@ -146,10 +145,8 @@ def split(x: Any, splits_size: Any, n_splits: int | None = None, axis: int = 0) 
 
 
 def _numpy_split(v: Variable, sections: Any, ax: int, n: Variable) -> list[Variable]:
-    if is_python_int(sections):
-        k = int(sections)
-        if k < 1:
-            raise ValueError(f"split: the number of sections must be at least 1, got {k}")
+    if as_int(sections) is not None:
+        k = int_arg(sections, "split", "the number of sections", minimum=1)
         length = v.type.shape[ax]
         v = _checked(
             v,
@@ -160,8 +157,8 @@ def _numpy_split(v: Variable, sections: Any, ax: int, n: Variable) -> list[Varia
         )
         step = elemwise("floor_div", n, k)
         return [_along(v, ax, slice(i * step, (i + 1) * step)) for i in range(k)]
-    if isinstance(sections, (tuple, list)) and all(is_python_int(c) for c in sections):
-        cuts = [None, *(int(c) for c in sections), None]
+    if isinstance(sections, (tuple, list)) and all(as_int(c) is not None for c in sections):
+        cuts = [None, *(as_int(c) for c in sections), None]
         return [_along(v, ax, slice(a, b)) for a, b in zip(cuts[:-1], cuts[1:])]
     raise TypeError(
         f"split: without n_splits the second argument is numpy's indices_or_sections (an int or "
@@ -173,9 +170,7 @@ def join(axis: int, *tensors: Any) -> Variable:
     """PyTensor's ``join(axis, *tensors)``: ``concatenate(tensors, axis)``."""
     if not tensors:
         raise ValueError("join: give at least one tensor after the axis")
-    if isinstance(axis, Variable) or not is_python_int(axis):
-        raise TypeError(f"join: the axis (first argument) must be an int, got {axis!r}")
-    return concatenate(tensors, axis=axis)
+    return concatenate(tensors, axis=int_arg(axis, "join", "the axis (first argument)"))
 
 
 def concat_with_broadcast(tensor_list: Sequence[Any], axis: int = 0) -> Variable:
@@ -194,7 +189,7 @@ def concat_with_broadcast(tensor_list: Sequence[Any], axis: int = 0) -> Variable
             f"concat_with_broadcast: takes tensors of one number of dims (at least 1), got ndims "
             f"{ndims}; add dims with ft.expand_dims or ft.atleast_Nd first"
         )
-    (ax,) = ordered_axes(axis, ndims[0], "concat_with_broadcast")
+    ax = one_axis(axis, ndims[0], "concat_with_broadcast")
     # each other dim's size: one a type fixes (other than 1), else the largest of the sizes
     # read at run time (1 or the common size: broadcast_to refuses any other)
     common: list[Any] = [1] * ndims[0]
@@ -256,9 +251,7 @@ def atleast_3d(*arys: Any) -> Any:
 def atleast_Nd(arry: Any, *, n: int = 1, left: bool = True) -> Variable:
     """PyTensor's ``atleast_Nd``: ``arry`` with size-1 dims added in front (``left``) or at
     the end until it has ``n`` dims."""
-    n = python_int(n)  # a 0-d integer array too, as numpy takes one
-    if not is_python_int(n) or n < 0:
-        raise TypeError(f"atleast_Nd: n must be a non-negative int, got {n!r}")
+    n = int_arg(n, "atleast_Nd", "n", minimum=0)
     v = as_tensor_variable(arry)
     pad = ["x"] * max(n - v.ndim, 0)
     return dimshuffle(v, pad + list(range(v.ndim)) if left else list(range(v.ndim)) + pad)
@@ -339,9 +332,7 @@ def rot90(m: Any, k: int = 1, axes: Sequence[int] = (0, 1)) -> Variable:
     """numpy.rot90: rotated by 90 degrees ``k`` times in the plane of ``axes`` (from the first
     axis towards the second); a flip and a transpose."""
     v = as_tensor_variable(m)
-    k = python_int(k)  # a 0-d integer array too, as numpy takes one
-    if not is_python_int(k):
-        raise TypeError(f"rot90: k must be an int, got {k!r}")
+    k = int_arg(k, "rot90", "k")
     if v.ndim < 2:
         raise ValueError(f"rot90: takes a tensor of 2 or more dims, got {v.type}")
     if len(axes) != 2:
@@ -413,7 +404,7 @@ def _pad_widths(pad_width: Any, ndim: int) -> list[tuple[int, int]]:
     """numpy's spellings of ``pad_width``: an int, ``(before, after)``, or one pair per axis."""
     arr = np.asarray(pad_width, dtype=object)
     flat = arr.ravel().tolist()
-    if isinstance(pad_width, Variable) or not flat or not all(is_python_int(p) for p in flat):
+    if isinstance(pad_width, Variable) or not flat or not all(as_int(p) is not None for p in flat):
         raise TypeError(
             f"pad: pad_width must be ints (an int, a pair, or a pair per axis), got {pad_width!r}"
         )
@@ -518,7 +509,7 @@ def ediff1d(ary: Any, to_end: Any = None, to_begin: Any = None) -> Variable:
 
 def _dims_product(sizes: Sequence[Any]) -> Any:
     """The product of dim sizes (ints, symbolic int scalars): an int where all are known."""
-    if all(is_python_int(s) for s in sizes):
+    if all(as_int(s) is not None for s in sizes):
         return int(np.prod(sizes, dtype=np.int64))
     out: Any = constant(np.int64(1))
     for s in sizes:
@@ -532,18 +523,15 @@ def join_dims(x: Any, start_axis: int = 0, n_axes: int | None = None) -> Variabl
     new size-1 dim there with ``n_axes=0``). A reshape: it keeps static sizes where it can."""
     v = as_tensor_variable(x)
     nd = v.ndim
-    start_axis = python_int(start_axis)  # a 0-d integer array too, as numpy takes one
-    if not is_python_int(start_axis):
-        raise TypeError(f"join_dims: start_axis must be an int, got {start_axis!r}")
+    start_axis = int_arg(start_axis, "join_dims", "start_axis")
     start = start_axis + max(1, nd) if start_axis < 0 else start_axis
     if not 0 <= start <= nd:
         raise ValueError(
             f"join_dims: start_axis {start_axis} is out of bounds for a tensor of ndim {nd}; give an "
             f"axis in [{-max(1, nd)}, {nd}]"
         )
-    n = nd - start if n_axes is None else n_axes
-    n = python_int(n)  # a 0-d integer array too, as numpy takes one
-    if not is_python_int(n) or n < 0 or start + n > nd:
+    n = nd - start if n_axes is None else int_arg(n_axes, "join_dims", "n_axes", minimum=0)
+    if start + n > nd:
         raise ValueError(
             f"join_dims: n_axes {n_axes!r} from axis {start} of a tensor of ndim {nd}; give an int "
             f"in [0, {nd - start}] (or None for all the dims from start_axis)"
@@ -573,9 +561,9 @@ def split_dims(x: Any, shape: Any, axis: int = 0) -> Variable:
         entries: list = [shape[i] for i in range(k)]
     else:
         entries = list(shape) if isinstance(shape, (list, tuple)) else [shape]
-    entries = [int(e) if isinstance(e, (int, np.integer)) and not isinstance(e, bool) else e for e in entries]
+    entries = [e if as_int(e) is None else as_int(e) for e in entries]
     for e in entries:
-        if is_python_int(e):
+        if as_int(e) is not None:
             if e < 0:
                 raise ValueError(
                     f"split_dims: the sizes {shape!r} must be non-negative; give the dims' sizes"
@@ -586,7 +574,7 @@ def split_dims(x: Any, shape: Any, axis: int = 0) -> Variable:
                 "shape as a list of sizes or an int vector"
             )
     length, total = v.type.shape[ax], _dims_product(entries)
-    if length is not None and is_python_int(total) and total != length:
+    if length is not None and isinstance(total, int) and total != length:
         raise ValueError(
             f"split_dims: the sizes {tuple(entries)} make {total} elements, not the {length} of axis {ax}; "
             "give sizes whose product is the axis's size"
@@ -600,10 +588,10 @@ def _kept_axes(keep_axes: Any, what: str) -> tuple[int, int]:
     none; positive axes contiguous from 0, then negative ones contiguous up to -1."""
     if keep_axes is None:
         return 0, 0
-    axes = (keep_axes,) if is_python_int(keep_axes) else keep_axes
-    if not isinstance(axes, (tuple, list)) or not all(is_python_int(a) for a in axes):
+    axes = (keep_axes,) if as_int(keep_axes) is not None else keep_axes
+    if not isinstance(axes, (tuple, list)) or not all(as_int(a) is not None for a in axes):
         raise TypeError(f"{what}: keep_axes must be an int, a sequence of ints or None, got {keep_axes!r}")
-    axes = [int(a) for a in axes]
+    axes = [as_int(a) for a in axes]
     if not axes:
         raise ValueError(f"{what}: keep_axes=() is ambiguous; give None to ravel every axis")
     before = [a for a in axes if a >= 0]
@@ -673,7 +661,7 @@ def unpack(packed_input: Any, packed_shapes: Sequence[Any], keep_axes: Any = Non
             _dims_product([int(d) for d in s.data]) if isinstance(s, Constant) else prod_(s) for s in shapes
         ]
         size_list = (
-            sizes if all(is_python_int(s) for s in sizes) else stack([cast(s, "int64") for s in sizes])
+            sizes if all(isinstance(s, int) for s in sizes) else stack([cast(s, "int64") for s in sizes])
         )
         pieces = split(v, size_list, len(shapes), axis=ax)
     return [split_dims(p, s, ax) for p, s in zip(pieces, shapes)]

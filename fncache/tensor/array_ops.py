@@ -16,10 +16,11 @@ import numpy as np
 
 from ..graph.basic import Apply, Constant, Op, Variable
 from ..graph.types import TensorType, is_complex, is_int, normalize_dtype
-from .basic import as_tensor_variable, declared_ndim, python_int
+from ..graph.args import as_int, int_arg
+from .basic import as_tensor_variable
 from .blas import Dot
 from .elemwise import check_float64, elemwise
-from .reduction import normalize_axes, ordered_axes
+from .reduction import normalize_axes, one_axis, ordered_axes
 from .reduction import sum as sum_
 from .shape_ops import dimshuffle, flatten, stack
 
@@ -104,17 +105,19 @@ def specify_shape(x: Any, shape: Sequence[int | None]) -> Variable:
             f"specify_shape: the sizes must be known when the graph is built, got the symbolic vector"
             f" {shape!r}; check a run-time shape with ft.assert_op(x, ft.all(ft.eq(x.shape, shape)))"
         )
-    shape = (shape,) if isinstance(shape, (int, np.integer)) or shape is None else tuple(shape)
+    single = shape is None or isinstance(shape, (bool, np.bool_)) or as_int(shape) is not None
+    shape = (shape,) if single else tuple(shape)
     for s in shape:
         if isinstance(s, Variable):
             raise TypeError(
                 f"specify_shape: the sizes must be known when the graph is built, got the symbolic "
                 f"{s!r} in {shape}; check a run-time size with ft.assert_op(x, ft.eq(x.shape[d], n))"
             )
-        if s is not None and (isinstance(s, (bool, np.bool_)) or not isinstance(s, (int, np.integer))):
+        if s is not None and as_int(s) is None:
             raise TypeError(f"specify_shape: each size must be an int or None, got {s!r} in {shape}")
         if s is not None and s < 0:
             raise ValueError(f"specify_shape: size {s} in {shape} is negative; give a size >= 0 or None")
+    shape = tuple(None if s is None else as_int(s) for s in shape)
     if tuple(shape) == v.type.shape:
         return v
     return SpecifyShape(shape)(v)
@@ -188,24 +191,24 @@ def patternbroadcast(x: Any, pattern: Sequence[bool]) -> Variable:
 def shape_padleft(x: Any, n_ones: int = 1) -> Variable:
     """``x`` with ``n_ones`` broadcastable dims added in front (Theano's)."""
     v = as_tensor_variable(x)
-    return dimshuffle(v, ["x"] * declared_ndim(n_ones, "shape_padleft", "n_ones") + list(range(v.ndim)))
+    return dimshuffle(v, ["x"] * int_arg(n_ones, "shape_padleft", "n_ones", minimum=0) + list(range(v.ndim)))
 
 
 def shape_padright(x: Any, n_ones: int = 1) -> Variable:
     """``x`` with ``n_ones`` broadcastable dims added at the end (Theano's)."""
     v = as_tensor_variable(x)
-    return dimshuffle(v, list(range(v.ndim)) + ["x"] * declared_ndim(n_ones, "shape_padright", "n_ones"))
+    return dimshuffle(v, list(range(v.ndim)) + ["x"] * int_arg(n_ones, "shape_padright", "n_ones", minimum=0))
 
 
 def shape_padaxis(x: Any, axis: int) -> Variable:
     """``x`` with a broadcastable dim inserted at ``axis`` (Theano's; numpy's expand_dims)."""
-    return expand_dims(x, ordered_axes(axis, as_tensor_variable(x).ndim + 1, "shape_padaxis")[0])
+    return expand_dims(x, one_axis(axis, as_tensor_variable(x).ndim + 1, "shape_padaxis"))
 
 
 def expand_dims(x: Any, axis: int | Sequence[int]) -> Variable:
     """numpy.expand_dims: size-1 dims inserted at ``axis`` (positions in the result)."""
     v = as_tensor_variable(x)
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    axes = tuple(axis) if isinstance(axis, (tuple, list)) or np.ndim(axis) == 1 else (axis,)
     axes = normalize_axes(axes, v.ndim + len(axes), "expand_dims")
     pattern: list[Any] = []
     k = 0
@@ -316,7 +319,7 @@ def repeat(x: Any, repeats: Any, axis: int | None = None) -> Variable:
         raise TypeError(f"repeat: repeats must be an int or an int vector, got {r.type}")
     if isinstance(r, Constant) and (r.data < 0).any():
         raise ValueError(f"repeat: repeats must not be negative, got {r.data}")
-    ax = None if axis is None else normalize_axes(axis, v.ndim, "repeat")[0]
+    ax = None if axis is None else one_axis(axis, v.ndim, "repeat")
     return Repeat(ax)(v, r)
 
 
@@ -353,13 +356,16 @@ def tile(x: Any, reps: Any) -> Variable:
                 " (ft.specify_shape(reps, (k,))) or pass a list of scalars"
             )
         reps = [reps[i] for i in range(n)]
-    reps = (reps,) if isinstance(reps, (int, np.integer, Variable)) else tuple(reps)
-    if not all(isinstance(r, (int, np.integer, Variable)) for r in reps):
+    if as_int(reps) is not None or not isinstance(reps, (tuple, list, np.ndarray)):
+        reps = (reps,)
+    reps = tuple(reps)
+    ints = [as_int(r) for r in reps]
+    if not all(n is not None or isinstance(r, Variable) for n, r in zip(ints, reps)):
         raise TypeError(f"tile: reps must be ints or symbolic int scalars, got {reps!r}")
-    if all(isinstance(r, (int, np.integer)) for r in reps):
-        if any(r < 0 for r in reps):
+    if None not in ints:
+        if any(n < 0 for n in ints):
             raise ValueError(f"tile: reps must be non-negative, got {reps!r}")
-        return Tile(tuple(int(r) for r in reps))(v)
+        return Tile(tuple(ints))(v)
     reps_v = [as_tensor_variable(r) for r in reps]
     bad = [r for r in reps_v if r.ndim != 0 or not is_int(r.dtype)]
     if bad:
@@ -414,9 +420,8 @@ def tensordot(a: Any, b: Any, axes: int | Sequence[Any] = 2) -> Variable:
     """numpy.tensordot: ``axes`` an int (the last n of a with the first n of b) or a pair of
     axis lists."""
     va, vb = as_tensor_variable(a), as_tensor_variable(b)
-    axes = python_int(axes)
-    if isinstance(axes, (int, np.integer)):
-        n = int(axes)
+    n = as_int(axes)
+    if n is not None:
         if n < 0 or n > min(va.ndim, vb.ndim):
             raise ValueError(f"tensordot: axes={n} is out of range for ndims {va.ndim} and {vb.ndim}")
         aa, ba = tuple(range(va.ndim - n, va.ndim)), tuple(range(n))
@@ -466,7 +471,7 @@ class CumOp(Op):
 
 
 def _axis_or_none(x: Variable, axis: Any, what: str) -> int | None:
-    return None if axis is None else normalize_axes(axis, x.ndim, what)[0]
+    return None if axis is None else one_axis(axis, x.ndim, what)
 
 
 def cumsum(x: Any, axis: int | None = None) -> Variable:
@@ -656,7 +661,7 @@ def vecdot(x1: Any, x2: Any, axis: int = -1) -> Variable:
         if v.ndim == 0:
             raise ValueError(f"vecdot: operand {k} is 0-d ({v.type}); give vectors or stacks of them")
     prod = elemwise("mul", elemwise("conj", va) if is_complex(va.dtype) else va, vb)
-    return sum_(prod, axis=ordered_axes(axis, prod.ndim, "vecdot")[0], dtype=prod.dtype)
+    return sum_(prod, axis=one_axis(axis, prod.ndim, "vecdot"), dtype=prod.dtype)
 
 
 def matvec(x1: Any, x2: Any) -> Variable:
@@ -686,7 +691,7 @@ def cross(a: Any, b: Any, axis: int = -1) -> Variable:
     for name, v in (("a", va), ("b", vb)):
         if v.ndim == 0:
             raise ValueError(f"cross: {name} must hold 3-vectors, got a 0-d {v.type}")
-        ax = ordered_axes(axis, v.ndim, "cross")[0]
+        ax = one_axis(axis, v.ndim, "cross")
         if v.type.shape[ax] not in (None, 3):
             raise ValueError(
                 f"cross: {name} {v.type} has {v.type.shape[ax]} components along axis {axis}; "
@@ -701,7 +706,7 @@ def cross(a: Any, b: Any, axis: int = -1) -> Variable:
 
 def _last_to(v: Variable, axis: int) -> Variable:
     """``v`` with its last axis moved to ``axis``."""
-    ax = ordered_axes(axis, v.ndim, "cross")[0]
+    ax = one_axis(axis, v.ndim, "cross")
     order = list(range(v.ndim - 1))
     order.insert(ax, v.ndim - 1)
     return dimshuffle(v, order)
@@ -715,8 +720,7 @@ def diagonal(x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Variabl
     v = as_tensor_variable(x)
     if v.ndim < 2:
         raise ValueError(f"diagonal: takes a tensor of 2 or more dims, got {v.type}")
-    if isinstance(offset, (bool, np.bool_)) or not isinstance(offset, (int, np.integer)):
-        raise TypeError(f"diagonal: offset must be an int, got {offset!r}")
+    offset = int_arg(offset, "diagonal", "offset")
     a1, a2 = ordered_axes((axis1, axis2), v.ndim, "diagonal")
     rest = [d for d in range(v.ndim) if d not in (a1, a2)]
     if rest or (a1, a2) != (0, 1):

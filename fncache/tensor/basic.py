@@ -8,6 +8,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..config import config
+from ..graph.args import as_int, int_arg
 from ..graph.basic import Variable
 from ..graph.types import DTYPES, TensorType, normalize_dtype
 from .variable import TensorConstant, TensorVariable
@@ -23,34 +24,6 @@ __all__ = [
     "tensor3",
     "tensor4",
 ]
-
-
-def is_python_int(value: Any) -> bool:
-    """An int as numpy's functions take one for a count or an offset: a Python or numpy
-    integer, not a bool."""
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
-
-
-def python_int(value: Any) -> Any:
-    """``value`` as a Python int where numpy takes it as one (``operator.index``): a numpy
-    integer or a 0-d integer array; anything else unchanged, for the caller's own check."""
-    if isinstance(value, np.integer) or (
-        isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iu"
-    ):
-        return int(value)
-    return value
-
-
-def declared_ndim(ndim: Any, op: str, what: str = "ndim") -> int:
-    """``ndim`` (or another count of dims, named ``what``) as an op's argument that declares
-    its output's number of dims: a non-negative int (a numpy integer or a 0-d integer array
-    too), or an error naming ``op``."""
-    ndim = python_int(ndim)
-    if isinstance(ndim, (bool, np.bool_)) or not isinstance(ndim, (int, np.integer)):
-        raise TypeError(f"{op}: {what} must be a non-negative int, got {ndim!r}")
-    if ndim < 0:
-        raise ValueError(f"{op}: {what} must be a non-negative int, got {ndim}")
-    return int(ndim)
 
 
 def tensor(
@@ -74,7 +47,7 @@ def tensor(
     if shape is None and broadcastable is None:
         if ndim is None:
             raise TypeError("tensor(): give ndim (or shape)")
-        t = t.clone(shape=(None,) * declared_ndim(ndim, "tensor()"))
+        t = t.clone(shape=(None,) * int_arg(ndim, "tensor()", "ndim", minimum=0))
     elif ndim is not None and ndim != t.ndim:
         raise TypeError(f"tensor(): ndim={ndim} does not match shape={t.shape}")
     return t.make_variable(name)
@@ -148,9 +121,11 @@ def as_tensor_variable(x: Any, name: str | None = None, ndim: int | None = None)
     PyTensor's): leading dims known to be 1 are dropped, or broadcastable ones added, to reach
     it."""
     v = x if isinstance(x, Variable) else constant(x, name=name)
-    if ndim is None or v.ndim == ndim:
+    if ndim is None:
         return v
-    ndim = declared_ndim(ndim, "as_tensor_variable")
+    ndim = int_arg(ndim, "as_tensor_variable", "ndim", minimum=0)
+    if v.ndim == ndim:
+        return v
     from .shape_ops import dimshuffle
 
     extra = v.ndim - ndim
@@ -186,8 +161,8 @@ def _plural(make: Callable[[str | None], TensorVariable]) -> Callable[..., Any]:
     string is, as in Theano and PyTensor, one name per letter (``scalars("abcd")``)."""
 
     def many(*names: Any) -> Any:
-        if len(names) == 1 and isinstance(names[0], (int, np.integer)) and not isinstance(names[0], bool):
-            return [make(None) for _ in range(int(names[0]))]
+        if len(names) == 1 and as_int(names[0]) is not None:
+            return [make(None) for _ in range(as_int(names[0]))]
         if len(names) == 1 and isinstance(names[0], str) and len(names[0]) > 1:
             names = tuple(names[0])
         if len(names) == 1:
@@ -244,9 +219,7 @@ def tensor_from_scalar(x: Any) -> TensorVariable:
 def is_flat(var: Any, ndim: int = 1) -> bool:
     """PyTensor's ``is_flat``: whether ``var`` has ``ndim`` dims (as after ``flatten(var,
     ndim)``)."""
-    if isinstance(ndim, bool) or not isinstance(ndim, (int, np.integer)):
-        raise TypeError(f"is_flat: ndim must be an int, got {ndim!r}")
-    return as_tensor_variable(var).ndim == int(ndim)
+    return as_tensor_variable(var).ndim == int_arg(ndim, "is_flat", "ndim")
 
 
 def transfer(var: Any, target: str) -> TensorVariable:

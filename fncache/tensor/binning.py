@@ -20,7 +20,8 @@ from ..graph.basic import Constant, Variable
 from ..graph.types import is_complex, is_float, is_int
 from .advanced_subtensor import take
 from .array_ops import argsort, tensordot
-from .basic import as_tensor_variable, constant, is_python_int
+from ..graph.args import as_int, int_arg
+from .basic import as_tensor_variable, constant
 from .creation import arange
 from .data_ops import bincount, searchsorted
 from .elemwise import cast, elemwise
@@ -281,11 +282,9 @@ def histogram(
         same = all_(elemwise("eq", w.shape, av.shape)) if av.ndim else constant(True)
         w = flatten(assert_op(w, same, "histogram: weights must have the same shape as a"))
     av = flatten(av)
-    if is_python_int(bins) and not isinstance(bins, bool):
-        if bins < 1:
-            raise ValueError(f"histogram: bins must be positive when an integer, got {bins}")
+    if as_int(bins) is not None or isinstance(bins, (float, np.floating)):
         first, last, edge_dtype = _range_ends(av, range)
-        edges = _uniform_edges(first, last, int(bins), edge_dtype)
+        edges = _uniform_edges(first, last, int_arg(bins, "histogram", "bins", minimum=1), edge_dtype)
     elif isinstance(bins, (str, bool)) or bins is None:
         raise TypeError(
             f"histogram: bins must be an int or a vector of increasing edges, got {bins!r} (numpy's "

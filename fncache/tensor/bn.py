@@ -11,6 +11,7 @@ import functools
 import operator
 from typing import Any, Sequence
 
+from ..graph.args import as_int
 from ..graph.basic import Variable
 from .basic import as_tensor_variable, constant
 from .elemwise import cast, elemwise
@@ -43,8 +44,8 @@ def _axes(axes: Any, ndim: int, fn: str) -> tuple[int, ...]:
         return (0,)
     if axes == "spatial":
         return (0,) + tuple(range(2, ndim))
-    if isinstance(axes, (tuple, list)) and all(isinstance(a, int) and not isinstance(a, bool) for a in axes):
-        out = tuple(sorted(set(int(a) for a in axes)))
+    if isinstance(axes, (tuple, list)) and all(as_int(a) is not None for a in axes):
+        out = tuple(sorted(set(as_int(a) for a in axes)))
         if out and 0 <= out[0] and out[-1] < ndim:
             return out
     raise ValueError(

@@ -27,6 +27,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..graph.args import as_int
 from ..graph.basic import Apply, Op, Variable
 from ..graph.types import TensorType, is_complex
 from .array_ops import specify_shape
@@ -66,15 +67,15 @@ def _ints(n: int) -> str:
 def int_tuple(value: Any, n: int, fn: str, what: str, minimum: int, example: str) -> Sizes:
     """``value`` (an int or ``n`` ints, one per spatial dim) as ``n`` ints ``>= minimum``; else
     a ``ValueError`` naming the function ``fn``, the argument ``what`` and an ``example``."""
-    items = (value,) * n if isinstance(value, (int, np.integer)) else value
+    items = (value,) * n if as_int(value) is not None else value
     ok = isinstance(items, (tuple, list)) and len(items) == n
-    ok = ok and all(isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) for v in items)
+    ok = ok and all(as_int(v) is not None for v in items)
     if not ok or min(items) < minimum:
         raise ValueError(
             f"{fn}: {what} must be {_ints(n)} >= {minimum} ({DIM_NAMES[n]}), got {value!r}; "
             f"e.g. {what}={example}"
         )
-    return tuple(int(v) for v in items)
+    return tuple(as_int(v) for v in items)
 
 
 def int_pair(value: Any, fn: str, what: str, minimum: int, example: str) -> Pair:
@@ -89,9 +90,7 @@ def _border(border_mode: Any, n: int, fn: str) -> Border:
             return (0,) * n
         if border_mode in ("full", "half"):
             return border_mode
-    elif not isinstance(border_mode, (bool, np.bool_)) and isinstance(
-        border_mode, (int, np.integer, tuple, list)
-    ):
+    elif as_int(border_mode) is not None or isinstance(border_mode, (tuple, list)):
         try:
             return int_tuple(border_mode, n, fn, "border_mode", 0, str((1,) * n))
         except ValueError:
@@ -331,14 +330,14 @@ def _hinted(v: Variable, shape: Any, what: str, fn: str) -> Variable:
     if shape is None:
         return v
     hint = tuple(shape)
-    if len(hint) != v.ndim or any(s is not None and not isinstance(s, (int, np.integer)) for s in hint):
+    if len(hint) != v.ndim or any(s is not None and as_int(s) is None for s in hint):
         raise ValueError(
             f"{fn}: {what}_shape must be {v.ndim} ints (or None for unknown sizes), got {shape!r}"
         )
     for have, want in zip(v.type.shape, hint):
         if have is not None and want is not None and have != want:
             raise ValueError(f"{fn}: {what}_shape={tuple(hint)} contradicts the {what}'s type {v.type}")
-    merged = tuple(h if h is not None else s for h, s in zip(hint, v.type.shape))
+    merged = tuple(as_int(h) if h is not None else s for h, s in zip(hint, v.type.shape))
     return specify_shape(v, merged) if merged != v.type.shape else v
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..config import config
+from ..graph.args import as_int
 from ..graph.basic import Apply, Constant, Op, Variable
 from ..graph.types import TensorType, is_int, normalize_dtype
 from .basic import as_tensor_variable, constant
@@ -125,8 +126,7 @@ def full(shape: Any, fill_value: Any, dtype: Any = None) -> Variable:
         raise ValueError(f"full: fill_value must be a scalar, got {v.type}")
     shp = (
         [shape]
-        if isinstance(shape, (int, np.integer))
-        or (isinstance(shape, (Variable, np.ndarray)) and shape.ndim == 0)
+        if as_int(shape) is not None or (isinstance(shape, (Variable, np.ndarray)) and shape.ndim == 0)
         else shape
     )
     return alloc(v, shp)

@@ -16,8 +16,9 @@ import numpy as np
 
 from ..graph.basic import Apply, Op, Variable
 from ..graph.types import TensorType, is_complex, is_int
-from .basic import as_tensor_variable, is_python_int, python_int
-from .reduction import ordered_axes
+from ..graph.args import int_arg
+from .basic import as_tensor_variable
+from .reduction import one_axis
 from .shape_ops import flatten, stack
 
 __all__ = [
@@ -91,9 +92,7 @@ class Unique(Op):
         self.return_index = bool(return_index)
         self.return_inverse = bool(return_inverse)
         self.return_counts = bool(return_counts)
-        if axis is not None and (not is_python_int(axis) or axis < 0):
-            raise ValueError(f"Unique: axis must be None or a non-negative int, got {axis!r}")
-        self.axis = None if axis is None else int(axis)
+        self.axis = None if axis is None else int_arg(axis, "Unique", "axis", minimum=0)
 
     def make_node(self, x: Any) -> Apply:
         x = as_tensor_variable(x)
@@ -140,7 +139,7 @@ def unique(
     arrays asked for, in numpy's order."""
     v = as_tensor_variable(ar)
     if axis is not None:
-        axis = ordered_axes(axis, v.ndim, "unique")[0]
+        axis = one_axis(axis, v.ndim, "unique")
     return Unique(return_index, return_inverse, return_counts, axis)(v)
 
 
@@ -179,11 +178,7 @@ def bincount(x: Any, weights: Any = None, minlength: int = 0) -> Variable:
     v = as_tensor_variable(x)
     if v.ndim != 1 or not (is_int(v.dtype) or v.dtype == "bool"):
         raise TypeError(f"bincount: x must be an int vector, got {v.type}")
-    minlength = python_int(minlength)  # a 0-d integer array too, as numpy takes one
-    if not is_python_int(minlength):
-        raise TypeError(f"bincount: minlength must be an int, got {minlength!r}")
-    if minlength < 0:
-        raise ValueError(f"bincount: minlength must not be negative, got {minlength}")
+    minlength = int_arg(minlength, "bincount", "minlength", minimum=0)
     if weights is None:
         return BinCount(int(minlength), False)(v)
     w = as_tensor_variable(weights)

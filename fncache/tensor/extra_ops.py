@@ -25,13 +25,14 @@ import numpy as np
 from ..graph.basic import Variable
 from ..graph.types import is_complex, is_float, is_int, normalize_dtype
 from .array_ops import cumprod, cumsum, diagonal, expand_dims, matmul, repeat, squeeze
-from .basic import as_tensor_variable, constant, is_python_int, python_int
+from ..graph.args import as_int, int_arg
+from .basic import as_tensor_variable, constant
 from .creation import alloc, arange, eye, zeros
 from .elemwise import cast, elemwise
 from .inc_subtensor import set_subtensor
 from .pyop import assert_op
 from .reduction import all as all_
-from .reduction import ordered_axes
+from .reduction import one_axis, ordered_axes
 from .shape_ops import concatenate, dim_sizes, dimshuffle, flatten, reshape, shape
 
 __all__ = [
@@ -97,13 +98,6 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def _int_arg(value: Any, what: str, name: str) -> int:
-    value = python_int(value)  # a 0-d integer array, as numpy takes one
-    if not is_python_int(value):
-        raise TypeError(f"{what}: {name} must be an int, got {value!r}")
-    return int(value)
-
-
 def int_scalar(value: Any, what: str, name: str) -> Variable:
     """``value`` (an int or a symbolic int scalar) as an int64 scalar."""
     v = as_tensor_variable(value)
@@ -147,12 +141,10 @@ def diff(x: Any, n: int = 1, axis: int = -1) -> Variable:
     """numpy.diff: the ``n``-th differences along ``axis`` (``x[1:] - x[:-1]``, repeated; for
     bool, ``!=`` as numpy)."""
     v = as_tensor_variable(x)
-    n = _int_arg(n, "diff", "n")
-    if n < 0:
-        raise ValueError(f"diff: order n must be non-negative, got {n}")
+    n = int_arg(n, "diff", "n", minimum=0)
     if v.ndim == 0:
         raise ValueError("diff: a 0-d tensor has no axis to take differences along; give a 1-d or more")
-    ax = ordered_axes(axis, v.ndim, "diff")[0]
+    ax = one_axis(axis, v.ndim, "diff")
     op = "neq" if v.dtype == "bool" else "sub"
     for _ in range(n):
         v = elemwise(op, _along(v, ax, slice(1, None)), _along(v, ax, slice(None, -1)))
@@ -201,7 +193,7 @@ def diag(v: Any, k: int = 0) -> Variable:
     main one for ``k > 0``, below for ``k < 0``) and zeros elsewhere; of a matrix, its ``k``-th
     diagonal (:func:`diagonal`). A select with an index mask, so it fuses and differentiates."""
     x = as_tensor_variable(v)
-    k = _int_arg(k, "diag", "k")
+    k = int_arg(k, "diag", "k")
     if x.ndim == 2:
         return diagonal(x, k)
     if x.ndim != 1:
@@ -217,7 +209,7 @@ def alloc_diag(diag: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Va
     its other dims are ``diag``'s leading ones, in order), so ``diagonal(alloc_diag(v)) == v``.
     A select with an index mask, so it fuses and differentiates."""
     x = as_tensor_variable(diag)
-    k = _int_arg(offset, "alloc_diag", "offset")
+    k = int_arg(offset, "alloc_diag", "offset")
     if x.ndim == 0:
         raise ValueError(f"alloc_diag: takes a vector (or a stack of them), got a 0-d {x.type}")
     a1, a2 = sorted(ordered_axes((axis1, axis2), x.ndim + 1, "alloc_diag"))
@@ -240,9 +232,7 @@ def broadcast_to(x: Any, shape: Any) -> Variable:
     array rather than numpy's read-only view. Sizes that do not broadcast raise ValueError."""
     v = as_tensor_variable(x)
     shp = (
-        (shape,)
-        if isinstance(shape, (int, np.integer)) or (isinstance(shape, Variable) and shape.ndim == 0)
-        else shape
+        (shape,) if as_int(shape) is not None or (isinstance(shape, Variable) and shape.ndim == 0) else shape
     )
     if isinstance(shp, (tuple, list)) and len(shp) < v.ndim:
         raise ValueError(
@@ -402,8 +392,8 @@ def batched_tensordot(x: Any, y: Any, axes: int | Sequence[Any] = 2) -> Variable
     for name, v in (("x", vx), ("y", vy)):
         if v.ndim < 1:
             raise TypeError(f"batched_tensordot: {name} must have a batch dim, got a 0-d {v.type}")
-    if is_python_int(axes):
-        n = int(axes)
+    if as_int(axes) is not None:
+        n = int_arg(axes, "batched_tensordot", "axes")
         if not 0 <= n < min(vx.ndim, vy.ndim):
             raise ValueError(
                 f"batched_tensordot: axes={n} is out of range for {vx.type} and {vy.type}; give at "

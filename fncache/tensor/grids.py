@@ -11,7 +11,8 @@ import numpy as np
 
 from ..graph.basic import Variable
 from ..graph.types import is_complex, is_int, normalize_dtype
-from .basic import as_tensor_variable, constant, is_python_int, python_int
+from ..graph.args import as_int, int_arg
+from .basic import as_tensor_variable, constant
 from .creation import alloc, arange
 from .elemwise import cast, elemwise
 from .extra_ops import broadcast_arrays
@@ -28,15 +29,11 @@ def _scalar_in(value: Any, dt: str, what: str, fn: str = "linspace") -> Variable
     return cast(v, dt) if v.dtype != dt else v
 
 
-def _check_range_args(fn: str, num: Any, axis: Any, *values: tuple[Any, str]) -> None:
-    """The arguments numpy's evenly spaced ranges share: an int ``num``, real scalars, and
-    ``axis`` 0 (one range, so there is no other axis to put it along)."""
-    num = python_int(num)  # a 0-d integer array too, as numpy takes one
-    if not is_python_int(num):
-        raise TypeError(f"{fn}: num must be an int, got {num!r}")
-    if num < 0:
-        raise ValueError(f"{fn}: num must not be negative, got {num}")
-    if axis not in (0, -1):
+def _check_range_args(fn: str, num: Any, axis: Any, *values: tuple[Any, str]) -> int:
+    """The arguments numpy's evenly spaced ranges share: an int ``num`` (returned as a Python
+    int), real scalars, and ``axis`` 0 (one range, so there is no other axis to put it along)."""
+    n = int_arg(num, fn, "num", minimum=0)
+    if as_int(axis) not in (0, -1):
         raise ValueError(
             f"{fn}: axis must be 0 (start and stop are scalars, the result one vector), got {axis!r}"
         )
@@ -45,6 +42,7 @@ def _check_range_args(fn: str, num: Any, axis: Any, *values: tuple[Any, str]) ->
             isinstance(value, Variable) and is_complex(value.dtype)
         ):
             raise TypeError(f"{fn}: {what} must be real, got {value!r}")
+    return n
 
 
 def _numpy_operand(value: Any) -> Any:
@@ -58,10 +56,9 @@ def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, dtype:
     computed as numpy does (``i * step + start``, the last one set to ``stop``); ``start`` and
     ``stop`` numbers or symbolic scalars, ``num`` an int. The dtype is numpy's (float64 for
     ints, float32 stays float32); an int ``dtype`` floors, as numpy does."""
-    _check_range_args("linspace", num, 0, (start, "start"), (stop, "stop"))
+    num = _check_range_args("linspace", num, 0, (start, "start"), (stop, "stop"))
     dt = normalize_dtype(np.result_type(_numpy_operand(start), _numpy_operand(stop), 1.0), "linspace")
     s, e = _scalar_in(start, dt, "start"), _scalar_in(stop, dt, "stop")
-    num = int(num)
     i = arange(0, num, dtype=dt)
     div = num - 1 if endpoint else num
     if div > 0:
@@ -89,7 +86,7 @@ def logspace(
     """numpy.logspace: ``base ** linspace(start, stop, num, endpoint)``; ``start``, ``stop`` and
     ``base`` numbers or symbolic scalars, ``num`` an int. The dtype is numpy's; a ``dtype``
     converts as numpy's ``astype`` (an int dtype truncates)."""
-    _check_range_args("logspace", num, axis, (base, "base"))
+    num = _check_range_args("logspace", num, axis, (base, "base"))
     b = as_tensor_variable(base) if isinstance(base, Variable) else base
     if isinstance(b, Variable) and b.ndim != 0:
         raise ValueError(f"logspace: base must be a scalar, got {b.type}; logspace takes no arrays")
@@ -107,7 +104,7 @@ def geomspace(
     ValueError, a symbolic zero AssertionError when the function runs); ends of different signs
     give NaN, as numpy's.
     float64 unless ``dtype`` (an int dtype floors, as numpy's)."""
-    _check_range_args("geomspace", num, axis, (start, "start"), (stop, "stop"))
+    num = _check_range_args("geomspace", num, axis, (start, "start"), (stop, "stop"))
     for value, what in ((start, "start"), (stop, "stop")):
         if not isinstance(value, Variable) and value == 0:
             raise ValueError(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..graph.args import int_arg
 from ..graph.basic import Variable
 from .basic import as_tensor_variable
 from .array_ops import tensordot
@@ -26,19 +27,21 @@ from .softmax import softmax
 __all__ = ["h_softmax"]
 
 
-def _check_sizes(n_outputs: Any, n_classes: Any, n_outputs_per_class: Any) -> None:
-    for name, v in (
-        ("n_outputs", n_outputs),
-        ("n_classes", n_classes),
-        ("n_outputs_per_class", n_outputs_per_class),
-    ):
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            raise ValueError(f"h_softmax: {name} must be an int >= 1, got {v!r}")
+def _check_sizes(n_outputs: Any, n_classes: Any, n_outputs_per_class: Any) -> tuple[int, int, int]:
+    n_outputs, n_classes, n_outputs_per_class = (
+        int_arg(v, "h_softmax", name, minimum=1)
+        for name, v in (
+            ("n_outputs", n_outputs),
+            ("n_classes", n_classes),
+            ("n_outputs_per_class", n_outputs_per_class),
+        )
+    )
     if n_classes * n_outputs_per_class < n_outputs:
         raise ValueError(
             f"h_softmax: n_classes * n_outputs_per_class ({n_classes} * {n_outputs_per_class}) must be "
             f">= n_outputs ({n_outputs}); give more classes or more outputs per class"
         )
+    return n_outputs, n_classes, n_outputs_per_class
 
 
 def _operand(v: Any, ndim: int, name: str, layout: str) -> Variable:
@@ -71,7 +74,7 @@ def h_softmax(
     probability is not given to the others). With ``target`` (integer, ``(batch_size,)`` or
     ``(batch_size, 1)``): the probability of each example's target output, ``(batch_size,)``; a
     target outside ``[0, n_outputs)`` is an error when the function runs."""
-    _check_sizes(n_outputs, n_classes, n_outputs_per_class)
+    n_outputs, n_classes, n_outputs_per_class = _check_sizes(n_outputs, n_classes, n_outputs_per_class)
     x = _operand(x, 2, "x", "(batch_size, n_features)")
     W1 = _operand(W1, 2, "W1", "(n_features, n_classes)")
     b1 = _operand(b1, 1, "b1", "(n_classes,)")

@@ -20,7 +20,8 @@ import numpy as np
 from ..graph.basic import Apply, Op, Variable
 from ..graph.types import TensorType, is_complex, is_float
 from .array_ops import matmul, swap_last, trace
-from .basic import as_tensor_variable, python_int
+from ..graph.args import int_arg
+from .basic import as_tensor_variable
 from .blas import dot
 from .creation import eye, zeros_like
 from .elemwise import cast, check_float64, elemwise
@@ -523,11 +524,9 @@ def matrix_power(M: Any, n: int) -> Variable:
     """numpy.linalg.matrix_power: ``M @ M @ ... `` (n times, by repeated squaring) of a square
     matrix (or of each in a stack); the identity for ``n == 0``, powers of the inverse for
     ``n < 0``. Integers stay integers for ``n >= 0``, as numpy's."""
-    n = python_int(n)
-    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)):
-        raise TypeError(
-            f"matrix_power: n must be an int, got {n!r}; for a real power of a symmetric matrix raise the eigenvalues of eigh"
-        )
+    n = int_arg(
+        n, "matrix_power", "n", fix="for a real power of a symmetric matrix raise the eigenvalues of eigh"
+    )
     if n < 0:
         v = MatrixInverse()(square_input(M, "matrix_power"))
     else:
@@ -635,11 +634,8 @@ def tensorinv(a: Any, ind: int = 2) -> Variable:
     first ``ind`` ones (``a`` reshaped to a square matrix, inverted, reshaped back), of shape
     ``a.shape[ind:] + a.shape[:ind]``."""
     v = linalg_input(a, "tensorinv", range(1, 64), "a tensor of 1 or more dims")
-    if (
-        isinstance(ind, (bool, np.bool_))
-        or not isinstance(ind, (int, np.integer))
-        or not 0 < ind < max(v.ndim, 2)
-    ):
+    ind = int_arg(ind, "tensorinv", "ind", minimum=1)
+    if not ind < max(v.ndim, 2):
         raise ValueError(
             f"tensorinv: ind must be an int between 1 and {v.ndim - 1}, got {ind!r} for {v.type}"
         )

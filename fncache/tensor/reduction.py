@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from ..graph.args import as_int, int_arg
 from ..graph.basic import Apply, Op, Variable
 from ..graph.types import TensorType, is_complex, is_float, normalize_dtype
 from . import scalar_ops as S
@@ -28,6 +29,7 @@ __all__ = [
     "all",
     "any",
     "normalize_axes",
+    "one_axis",
     "norm",
 ]
 
@@ -43,10 +45,9 @@ _NP_REDUCE = {
 
 def axis_index(a: Any, what: str, axis: Any = None) -> int:
     """An axis as numpy takes one: an int, a numpy integer or a 0-d integer array."""
-    if isinstance(a, np.ndarray) and a.ndim == 0 and a.dtype.kind in "iu":
-        return int(a)
-    if isinstance(a, (int, np.integer)) and not isinstance(a, (bool, np.bool_)):
-        return int(a)
+    n = as_int(a)
+    if n is not None:
+        return n
     raise TypeError(
         f"{what}: axis must be None, an int or a tuple of ints, got {a if axis is None else axis!r}"
     )
@@ -71,6 +72,12 @@ def ordered_axes(axis: Any, ndim: int, what: str) -> tuple[int, ...]:
             raise ValueError(f"{what}: axis {a} is repeated in {axis!r}")
         out.append(a)
     return tuple(out)
+
+
+def one_axis(axis: Any, ndim: int, what: str) -> int:
+    """The one axis an op works along (an int as numpy takes one, not a sequence of axes),
+    checked against ``ndim`` and made non-negative."""
+    return ordered_axes(int_arg(axis, what, "axis"), ndim, what)[0]
 
 
 def normalize_axes(axis: Any, ndim: int, what: str) -> tuple[int, ...]:
@@ -323,6 +330,11 @@ def var(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0, correct
     rather than ``N``. ``corrected=True`` (PyTensor's) uses the corrected two-pass algorithm:
     it subtracts ``sum(x - mean(x))**2 / (N (N - ddof))``, zero but for the rounding of the
     mean, which removes that rounding's error from the result."""
+    return _var(x, axis, keepdims, ddof, corrected, "var")
+
+
+def _var(x: Any, axis: Any, keepdims: bool, ddof: Any, corrected: bool, what: str) -> Variable:
+    ddof = int_arg(ddof, what, "ddof")
     v = as_tensor_variable(x)
     if not is_float(v.dtype) and not is_complex(v.dtype):
         v = cast(v, "float64")
@@ -340,14 +352,12 @@ def var(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0, correct
 
 def std(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0, corrected: bool = False) -> Variable:
     """numpy.std: the square root of :func:`var` (``corrected`` as there)."""
-    return elemwise("sqrt", var(x, axis=axis, keepdims=keepdims, ddof=ddof, corrected=corrected))
+    return elemwise("sqrt", _var(x, axis, keepdims, ddof, corrected, "std"))
 
 
 def _arg(kind: str, x: Any, axis: Any, keepdims: bool) -> Variable:
     v = as_tensor_variable(x)
-    multi = axis is not None and not (
-        isinstance(axis, (int, np.integer)) or isinstance(axis, np.ndarray) and axis.ndim == 0
-    )
+    multi = axis is not None and as_int(axis) is None
     axes = normalize_axes(axis, v.ndim, kind)
     if axis is None or axes == tuple(range(v.ndim)) and v.ndim:
         res = ArgReduce(kind, None)(v)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..graph.args import pairs_arg
 from ..graph.basic import Constant, Variable, ancestors, substitute
 from .basic import as_tensor_variable
 
@@ -32,30 +33,12 @@ def fit_static_shape(want: tuple[int | None, ...], expr: Variable, what: str) ->
     return specify_shape(expr, tuple(w if w is not None else h for w, h in zip(want, expr.type.shape)))
 
 
-def _pairs(replace: Any, what: str) -> list[tuple[Any, Any]]:
-    if replace is None:
-        return []
-    if isinstance(replace, dict):
-        return list(replace.items())
-    try:
-        items = list(replace)
-    except TypeError:
-        raise TypeError(
-            f"{what} must be a dict {{variable: expression}} or a list of (variable, expression) "
-            f"pairs, got {type(replace).__name__}"
-        ) from None
-    for p in items:
-        if not isinstance(p, (tuple, list)) or len(p) != 2:
-            raise TypeError(f"{what} must be (variable, expression) pairs, got {p!r}")
-    return [tuple(p) for p in items]
-
-
 def replacement_map(replace: Any, what: str = "replace") -> dict[Variable, Variable]:
     """``replace`` (a dict or (variable, expression) pairs) checked: each key a symbolic,
     non-constant variable, each value an expression of the key's type (see the module's doc).
-    ``what`` names the argument in errors ("givens", "replace")."""
+    ``what`` names the argument in errors ("givens", "clone_replace: replace")."""
     out: dict[Variable, Variable] = {}
-    for key, value in _pairs(replace, what):
+    for key, value in pairs_arg(replace, what):
         if not isinstance(key, Variable) or isinstance(key, Constant):
             raise TypeError(
                 f"{what}: a key must be a symbolic variable (an input such as ft.matrix('x') or a "
@@ -95,13 +78,13 @@ def clone_replace(output: Any, replace: Any = None) -> Any:
     replaced by the given expressions; the replacements themselves are taken as they are.
     The parts of the graph that do not depend on a replaced variable are shared, not copied
     (graphs are never changed in place, so sharing them is safe)."""
-    return _apply(output, replacement_map(replace, "replace"))
+    return _apply(output, replacement_map(replace, "clone_replace: replace"))
 
 
 def graph_replace(outputs: Any, replace: Any = None, *, strict: bool = True) -> Any:
     """As :func:`clone_replace`; with ``strict`` (the default) a key that ``outputs`` do not
     depend on is an error rather than ignored."""
-    mapping = replacement_map(replace, "replace")
+    mapping = replacement_map(replace, "graph_replace: replace")
     if strict and mapping:
         single = not isinstance(outputs, (list, tuple))
         used = {id(v) for v in ancestors([as_tensor_variable(o) for o in ([outputs] if single else outputs)])}
@@ -121,7 +104,7 @@ def clone(output: Any, replace: Any = None, strict: bool = True, share_inputs: b
     accepted for Theano's signature: a replacement must have its key's dtype and number of
     dimensions either way (fncache casts nothing silently)."""
     del strict  # every replacement is checked as clone_replace checks it
-    mapping = replacement_map(replace, "replace")
+    mapping = replacement_map(replace, "clone: replace")
     if not share_inputs:
         single = not isinstance(output, (list, tuple))
         outs = [as_tensor_variable(o) for o in ([output] if single else output)]

@@ -33,7 +33,8 @@ from ..graph.basic import Apply, Constant, Variable, ancestors, clone_graph, sub
 from ..graph.fgraph import FunctionGraph
 from ..graph.types import TensorType
 from .array_ops import specify_shape
-from .basic import as_tensor_variable, constant, python_int
+from ..graph.args import as_int, int_arg
+from .basic import as_tensor_variable, constant
 from .elemwise import cast, elemwise
 from .inner_graph import InnerGraphOp, outer_values
 from .random import RandomVariable
@@ -277,13 +278,9 @@ def _as_list(x: Any) -> list:
 def _taps(taps: Any, where: str) -> list[int]:
     """``taps`` (an int or a list of them) as a list of distinct ints."""
     items = list(taps) if isinstance(taps, (list, tuple)) else [taps]
-    if (
-        not items
-        or any(isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)) for k in items)
-        or len(set(items)) != len(items)
-    ):
+    if not items or any(as_int(k) is None for k in items) or len(set(as_int(k) for k in items)) != len(items):
         raise ValueError(f"scan: {where} has taps {taps!r}; give a non-empty list of distinct ints")
-    return [int(k) for k in items]
+    return [as_int(k) for k in items]
 
 
 def _sequence(s: Any, i: int) -> tuple[Variable, list[int]]:
@@ -354,15 +351,11 @@ def _output_info(o: Any, j: int) -> tuple[Variable, list[int]] | None:
 
 
 def _n_steps(n_steps: Any) -> Variable:
-    n_steps = python_int(n_steps)  # a 0-d integer array too, as PyTensor takes it
-    if isinstance(n_steps, (bool, np.bool_)) or not isinstance(n_steps, (int, np.integer, Variable)):
-        raise TypeError(f"scan: n_steps must be an int or a symbolic integer scalar, got {n_steps!r}")
     if isinstance(n_steps, Variable):
         if n_steps.ndim != 0 or not n_steps.dtype.startswith(("int", "uint")):
             raise TypeError(f"scan: n_steps must be an integer scalar, got {n_steps.type}")
         return n_steps if n_steps.dtype == "int64" else cast(n_steps, "int64")
-    if n_steps < 0:
-        raise ValueError(f"scan: n_steps must be >= 0, got {n_steps}")
+    n_steps = int_arg(n_steps, "scan", "n_steps", minimum=0, fix="or a symbolic integer scalar")
     return constant(np.int64(n_steps))
 
 
@@ -505,12 +498,7 @@ def scan(
     keeps its buffers from step to step, which ``allow_gc=False`` asks for). ``strict``:
     ``fn`` may read only its arguments (and constants).
     """
-    if isinstance(truncate_gradient, (bool, np.bool_)) or not isinstance(
-        truncate_gradient, (int, np.integer)
-    ):
-        raise TypeError(
-            f"scan: truncate_gradient must be an int (-1: no truncation), got {truncate_gradient!r}"
-        )
+    truncate_gradient = int_arg(truncate_gradient, "scan", "truncate_gradient", fix="-1 for no truncation")
     if truncate_gradient == 0 or truncate_gradient < -1:
         raise ValueError(
             f"scan: truncate_gradient={truncate_gradient}; give the number of steps the gradient "

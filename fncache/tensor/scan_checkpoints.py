@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..graph.args import int_arg
 from ..graph.basic import Variable
 from .basic import as_tensor_variable, constant
 from .creation import arange, zeros
@@ -46,8 +47,7 @@ def scan_checkpoints(
     if not infos:
         raise ValueError("scan_checkpoints: outputs_info must give an initial value for every output")
     inits = [_plain(o, "outputs_info") for o in infos]
-    if isinstance(save_every_N, bool) or not isinstance(save_every_N, int) or save_every_N < 1:
-        raise ValueError(f"scan_checkpoints: save_every_N must be an int >= 1, got {save_every_N!r}")
+    save_every_N = int_arg(save_every_N, "scan_checkpoints", "save_every_N", minimum=1)
     del padding  # the last block runs fewer steps instead of reading padded rows
     if n_steps is None:
         if not seqs:

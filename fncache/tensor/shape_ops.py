@@ -10,8 +10,9 @@ import numpy as np
 
 from ..graph.basic import Apply, Constant, Op, Variable
 from ..graph.types import TensorType, is_int
-from .basic import as_tensor_variable, constant, declared_ndim
-from .reduction import axis_index, ordered_axes
+from ..graph.args import as_int, int_arg
+from .basic import as_tensor_variable, constant
+from .reduction import axis_index, one_axis, ordered_axes
 
 __all__ = [
     "DimShuffle",
@@ -71,15 +72,13 @@ class DimShuffle(Op):
 
 def dimshuffle(x: Any, pattern: Sequence[Any]) -> Variable:
     v = as_tensor_variable(x)
-    bad = [
-        p for p in pattern if not (p == "x" or isinstance(p, (int, np.integer)) and not isinstance(p, bool))
-    ]
+    bad = [p for p in pattern if not (isinstance(p, str) and p == "x" or as_int(p) is not None)]
     if bad:
         raise TypeError(
             f"dimshuffle{tuple(pattern)}: each entry is an input dim (an int) or 'x' (a new dim of "
             f"size 1), got {bad[0]!r}"
         )
-    pat = tuple("x" if p == "x" else int(p) for p in pattern)
+    pat = tuple("x" if isinstance(p, str) else as_int(p) for p in pattern)
     kept = [p for p in pat if p != "x"]
     if len(set(kept)) != len(kept) or any(not 0 <= p < v.ndim for p in kept):
         raise ValueError(
@@ -200,8 +199,8 @@ def as_shape_vector(shp: Any, what: str) -> Variable:
     if isinstance(shp, np.ndarray) and shp.ndim == 0:
         shp = shp.item()
     items = list(shp) if isinstance(shp, (list, tuple, np.ndarray)) else [shp]
-    if all(isinstance(i, (int, np.integer)) for i in items):
-        return constant(np.asarray(items, dtype="int64"))
+    if all(as_int(i) is not None for i in items):
+        return constant(np.asarray([as_int(i) for i in items], dtype="int64"))
     vs = [as_tensor_variable(i) for i in items]
     for i in vs:
         if i.ndim != 0 or not is_int(i.dtype):
@@ -277,7 +276,7 @@ def _ndim_mismatch(ndim: int, given: Any) -> str:
 def reshape(x: Any, shp: Any, ndim: int | None = None) -> Variable:
     v = as_tensor_variable(x)
     vec = as_shape_vector(shp, "reshape")
-    n = vec.type.shape[0] if ndim is None else declared_ndim(ndim, "reshape")
+    n = vec.type.shape[0] if ndim is None else int_arg(ndim, "reshape", "ndim", minimum=0)
     if n is None:
         raise TypeError("reshape: give ndim= when the shape is a symbolic vector")
     if isinstance(vec, Constant):
@@ -297,7 +296,7 @@ def reshape(x: Any, shp: Any, ndim: int | None = None) -> Variable:
 
 def flatten(x: Any, ndim: int = 1) -> Variable:
     v = as_tensor_variable(x)
-    ndim = declared_ndim(ndim, "flatten")
+    ndim = int_arg(ndim, "flatten", "ndim", minimum=0)
     if ndim < 1 or ndim > max(v.ndim, 1):
         raise ValueError(f"flatten: ndim must be in 1..{max(v.ndim, 1)}, got {ndim}")
     if ndim == 1:
@@ -346,7 +345,7 @@ class Concatenate(Op):
 def swapaxes(x: Any, axis1: int, axis2: int) -> Variable:
     """numpy.swapaxes: ``x`` with two axes exchanged."""
     v = as_tensor_variable(x)
-    a, b = (ordered_axes(ax, v.ndim, "swapaxes")[0] for ax in (axis1, axis2))
+    a, b = (one_axis(ax, v.ndim, "swapaxes") for ax in (axis1, axis2))
     perm = list(range(v.ndim))
     perm[a], perm[b] = b, a
     return transpose(v, perm)

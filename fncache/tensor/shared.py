@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import PickleError
+from ..graph.args import as_int
 from ..graph.basic import Tag, Variable
 from ..graph.types import TensorType, native_array, normalize_dtype
 from .basic import refuse_type
@@ -217,11 +218,9 @@ def _static_sizes(shape: Any, arr: np.ndarray, what: str) -> tuple[int | None, .
         return None
     sizes = tuple(shape)
     for s in sizes:
-        if s is not None and (
-            isinstance(s, (bool, np.bool_)) or not isinstance(s, (int, np.integer)) or s < 0
-        ):
+        if s is not None and (as_int(s) is None or s < 0):
             raise TypeError(f"{what}: shape entries must be ints >= 0 or None, got {s!r} in {sizes}")
-    sizes = tuple(None if s is None else int(s) for s in sizes)
+    sizes = tuple(None if s is None else as_int(s) for s in sizes)
     if len(sizes) != arr.ndim:
         raise ValueError(f"{what}: shape={sizes} has {len(sizes)} entries, the value {arr.ndim} dims")
     if any(s is not None and s != n for s, n in zip(sizes, arr.shape)):

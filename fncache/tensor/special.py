@@ -12,7 +12,8 @@ from typing import Any
 import numpy as np
 
 from ..graph.basic import Variable
-from .basic import as_tensor_variable, constant, is_python_int, python_int
+from ..graph.args import int_arg
+from .basic import as_tensor_variable, constant
 from .elemwise import elemwise
 
 __all__ = [
@@ -77,10 +78,7 @@ def polygamma(n: int, x: Any) -> Variable:
     asymptotic series (Bernoulli terms to B_14) is exact to ~1e-15 for the orders up to 6 (its
     error grows with ``n``: ~1e-12 at 10); the lifted terms ``n! / (x + k)**(n + 1)`` are
     added back."""
-    n = python_int(n)  # a 0-d integer array too, as numpy takes one
-    if not is_python_int(n) or n < 0:
-        raise TypeError(f"polygamma: n (the order) must be a non-negative int, got {n!r}")
-    n = int(n)
+    n = int_arg(n, "polygamma", "n (the order)", minimum=0)
     x = as_tensor_variable(x)
     if n == 0:
         return psi(x)

@@ -15,13 +15,14 @@ from ..graph.basic import Variable
 from ..graph.types import is_complex, is_float, is_int
 from .advanced_subtensor import take, take_along_axis
 from .array_ops import cumprod, cumsum, diagonal, sort, squeeze
-from .basic import as_tensor_variable, constant, is_python_int, python_int
+from ..graph.args import int_arg
+from .basic import as_tensor_variable, constant
 from .blas import dot
 from .elemwise import cast, elemwise
 from .reduction import all as all_
 from .reduction import any as any_
 from .pyop import assert_op
-from .reduction import argmax, argmin, keep_reduced_dims, mean, normalize_axes
+from .reduction import argmax, argmin, keep_reduced_dims, mean, normalize_axes, one_axis
 from .reduction import max as max_
 from .reduction import min as min_
 from .reduction import prod
@@ -410,9 +411,7 @@ def nanvar(a: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> V
 
 
 def _nanvar(a: Any, axis: Any, ddof: Any, keepdims: bool, what: str) -> Variable:
-    ddof = python_int(ddof)  # a 0-d integer array too, as numpy takes one
-    if not is_python_int(ddof):
-        raise TypeError(f"{what}: ddof must be an int, got {ddof!r}")
+    ddof = int_arg(ddof, what, "ddof")
     v, valid, count, avg, axes = _nan_moments(a, axis, what)
     dev = elemwise("switch", valid, v - avg, constant(np.zeros((), v.dtype)))
     dof = count - int(ddof)
@@ -542,7 +541,7 @@ def trapezoid(y: Any, x: Any = None, dx: Any = 1.0, axis: int = -1) -> Variable:
     v = as_tensor_variable(y)
     if v.ndim == 0:
         raise ValueError(f"trapezoid: y must have an axis to integrate along, got a 0-d {v.type}")
-    ax = normalize_axes(axis, v.ndim, "trapezoid")[0]
+    ax = one_axis(axis, v.ndim, "trapezoid")
     head = (slice(None),) * ax
     if x is None:
         # a Python number is weak, as in numpy: it takes a float y's dtype
@@ -611,8 +610,8 @@ def cov(
         x = concatenate([x, _variables_in_rows(y, rowvar, "cov", "y")], axis=0)
     if ddof is None:
         ddof = 0 if bias else 1
-    elif not is_python_int(ddof):
-        raise TypeError(f"cov: ddof must be an int or None, got {ddof!r}")
+    else:
+        ddof = int_arg(ddof, "cov", "ddof", fix="or None for N - 1 (N with bias)")
     n = x.shape[1]
     w = None if fweights is None else _weights(fweights, n, "cov", "fweights", ints=True)
     if aweights is not None:

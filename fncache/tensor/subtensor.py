@@ -10,6 +10,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..graph.args import as_int, int_arg
 from ..graph.basic import Apply, Constant, Op, Variable
 from ..graph.types import TensorType, is_int
 from .basic import as_tensor_variable
@@ -90,8 +91,8 @@ def index_ref(v: Any, what: str, inputs: list[Variable]) -> Any:
     ``("v", k)`` for a symbolic int scalar, appended to ``inputs`` as its k-th."""
     if v is None:
         return None
-    if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
-        return ("c", int(v))
+    if as_int(v) is not None:
+        return ("c", as_int(v))
     sv = as_tensor_variable(v)
     if isinstance(sv, Constant) and sv.ndim == 0 and is_int(sv.dtype):
         return ("c", int(sv.data))
@@ -173,8 +174,7 @@ def slice_at_axis(sl: slice, axis: int) -> tuple:
     negative ``axis`` counts from the end, ``(..., sl) + (slice(None),) * (-axis - 1)``."""
     if not isinstance(sl, slice):
         raise TypeError(f"slice_at_axis: sl must be a slice, got {sl!r}; e.g. slice(None, 1)")
-    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
-        raise TypeError(f"slice_at_axis: axis must be an int, got {axis!r}")
+    axis = int_arg(axis, "slice_at_axis", "axis")
     if axis < 0:
-        return (Ellipsis, sl) + (slice(None),) * (-int(axis) - 1)
-    return (slice(None),) * int(axis) + (sl, Ellipsis)
+        return (Ellipsis, sl) + (slice(None),) * (-axis - 1)
+    return (slice(None),) * axis + (sl, Ellipsis)

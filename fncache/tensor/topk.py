@@ -13,10 +13,11 @@ from typing import Any
 from ..graph.basic import Variable
 from ..graph.types import is_complex, is_int, normalize_dtype
 from .array_ops import argsort, sort
-from .basic import as_tensor_variable, is_python_int, python_int
+from ..graph.args import int_arg
+from .basic import as_tensor_variable
 from .elemwise import cast, elemwise
 from .pyop import assert_op
-from .reduction import ordered_axes
+from .reduction import one_axis
 
 __all__ = ["topk", "argtopk", "topk_and_argtopk"]
 
@@ -29,14 +30,14 @@ def _top(x: Any, kth: Any, axis: Any, what: str) -> tuple[Variable, int, Any]:
         raise TypeError(f"{what}: complex tensors have no order, got {v.type}")
     if v.ndim == 0:
         raise ValueError(f"{what}: a 0-d tensor has no axis to take elements along; give a 1-d or more")
-    kth = python_int(kth)
-    if not is_python_int(kth) or kth == 0:
+    kth = int_arg(kth, what, "kth")
+    if kth == 0:
         raise ValueError(
             f"{what}: kth must be a non-zero int (k > 0 for the k largest, k < 0 for the |k| smallest), got {kth!r}"
         )
     if axis is None:
         raise ValueError(f"{what}: axis must be an int, got None; flatten x first for all its elements")
-    ax = ordered_axes(axis, v.ndim, what)[0]
+    ax = one_axis(axis, v.ndim, what)
     k = abs(int(kth))
     n = v.type.shape[ax]
     if n is not None and k > n:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from typing import Any, Callable
 
+from ..graph.args import pairs_arg
 from ..graph.basic import Apply, Variable, ancestors, substitute, toposort
 from .basic import as_tensor_variable, constant, tensor
 from .elemwise import Elemwise, cast
@@ -85,12 +86,8 @@ _RULES: dict[type, Callable[[Apply, list[Variable], list[int]], list[Variable] |
 
 
 def _checked_pairs(replace: Any) -> list[tuple[Variable, Variable]]:
-    items = list(replace.items()) if isinstance(replace, dict) else list(replace or ())
     pairs = []
-    for pair in items:
-        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
-            raise TypeError(f"vectorize_graph: replace must be a dict or (core, batched) pairs, got {pair!r}")
-        core, new = pair
+    for core, new in pairs_arg(replace, "vectorize_graph: replace", "core variable", "batched expression"):
         if not isinstance(core, Variable):
             raise TypeError(f"vectorize_graph: a key must be a symbolic variable of the graph, got {core!r}")
         new = as_tensor_variable(new)

@@ -12,6 +12,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..errors import GradientError
+from ..graph.args import as_int, int_arg
 from ..graph.basic import Variable
 from ..graph.types import TensorType, is_float
 from .gradient import grad
@@ -29,8 +30,8 @@ _TOL = {"float64": 1e-4, "float32": 1e-2, "float16": 5e-2}
 def _generator(rng: Any) -> Callable[[tuple[int, ...]], np.ndarray]:
     """Uniform [0, 1) draws of a shape from ``rng``: None, a seed, a Generator or a
     RandomState."""
-    if rng is None or isinstance(rng, (int, np.integer)):
-        return np.random.default_rng(rng).random
+    if rng is None or as_int(rng) is not None:
+        return np.random.default_rng(None if rng is None else as_int(rng)).random
     if isinstance(rng, np.random.Generator):
         return rng.random
     if isinstance(rng, np.random.RandomState):
@@ -65,8 +66,7 @@ def verify_grad(
             f"verify_grad: pt must be a list or tuple of arrays (one per argument of fun), got "
             f"{type(pt).__name__}; wrap a single array as [x]"
         )
-    if isinstance(n_tests, bool) or not isinstance(n_tests, (int, np.integer)) or n_tests < 1:
-        raise ValueError(f"verify_grad: n_tests must be a positive int, got {n_tests!r}")
+    n_tests = int_arg(n_tests, "verify_grad", "n_tests", minimum=1)
     values = [np.array(p) for p in pt]
     for i, p in enumerate(values):
         if p.dtype.name not in _EPS:

@@ -27,6 +27,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ...config import config
+from ...graph.args import as_int
 from ...graph.basic import Apply, Constant, Op, Variable
 from ...graph.types import TensorType, is_float, is_int, normalize_dtype
 from ..basic import as_tensor_variable, constant
@@ -306,9 +307,9 @@ def _seed_value(seed: int | None, what: str) -> int:
     """A seed as the key's first word: a non-negative int, or a fresh one for None."""
     if seed is None:
         seed = int(np.random.SeedSequence().entropy % (1 << 63))
-    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
+    if as_int(seed) is None or seed < 0:
         raise TypeError(f"{what}: seed must be a non-negative int, got {seed!r}")
-    return int(seed) % (1 << 64)
+    return as_int(seed) % (1 << 64)
 
 
 def _draw_shape(dist: str, size: Any, params: Sequence[Variable]) -> tuple[Variable, int]:
@@ -382,9 +383,9 @@ class _Draws:
         dt = normalize_dtype(dtype, "integers")
         if not is_int(dt):
             raise TypeError(f"integers: dtype must be an integer dtype, got {dt}")
-        if not endpoint and isinstance(high, (int, np.integer)) and not isinstance(high, bool):
+        if not endpoint and as_int(high) is not None:
             # a constant high is kept inclusive, so 2**64 (no uint64) needs no constant
-            high, endpoint = int(high) - 1, True
+            high, endpoint = as_int(high) - 1, True
         lv, hv = as_tensor_variable(low), as_tensor_variable(high)
         for name, v in (("low", lv), ("high", hv)):
             if not is_int(v.dtype):

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 
+from ...graph.args import as_int
 from ...graph.basic import Variable
 from ..basic import as_tensor_variable
 from ..shape_ops import dimshuffle
@@ -24,13 +24,13 @@ __all__ = ["pool_3d", "max_pool_2d_same_size"]
 def _triple(value: Any, what: str, minimum: int, example: str) -> tuple[int, int, int]:
     items = value
     ok = isinstance(items, (tuple, list)) and len(items) == 3
-    ok = ok and all(isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) for v in items)
+    ok = ok and all(as_int(v) is not None for v in items)
     if not ok or min(items) < minimum:
         raise ValueError(
             f"pool_3d: {what} must be three ints >= {minimum} (depth, rows, cols), got {value!r}; e.g. "
             f"{what}={example}"
         )
-    return int(items[0]), int(items[1]), int(items[2])
+    return as_int(items[0]), as_int(items[1]), as_int(items[2])
 
 
 def pool_3d(

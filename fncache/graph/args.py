@@ -1,0 +1,88 @@
+"""Arguments as the front end and ``fc.function`` take them, checked in one place each.
+
+``int_arg`` is every integer argument an op takes when the graph is built (a count, an offset,
+an axis, an order): a Python int or what numpy takes as one (``operator.index``: a numpy
+integer, a 0-d integer array), never a bool (a flag passed in an int's place is a mistake
+more often than a 0 or a 1). ``pairs_arg`` is every argument given as a dict or as a
+sequence of (key, value) pairs (``replace``, ``givens``, ``updates``).
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+__all__ = ["as_int", "int_arg", "pairs_arg"]
+
+
+def as_int(value: Any) -> int | None:
+    """``value`` as a Python int where numpy takes it as one (a Python or numpy integer, a 0-d
+    integer array; not a bool nor a symbolic variable), else None: for an argument that may
+    also be something else (a sequence of ints, a symbolic scalar)."""
+    if isinstance(value, (bool, np.bool_)) or (isinstance(value, np.ndarray) and value.dtype == bool):
+        return None
+    try:
+        return operator.index(value)
+    except TypeError:
+        return None
+
+
+def _given(value: Any) -> str:
+    """What was given, and the fix, for an integer argument that is not one."""
+    if hasattr(value, "owner") and hasattr(value, "type"):  # a symbolic variable
+        return f"the symbolic {value!r} ({value.type}); give a Python int: it must be known when the graph is built"
+    given = (
+        f"an array of shape {value.shape} and dtype {value.dtype}"
+        if isinstance(value, np.ndarray)
+        else repr(value)
+    )
+    return f"{given}; give a Python int, a numpy integer or a 0-d integer array"
+
+
+def int_arg(value: Any, op: str, what: str, *, minimum: int | None = None, fix: str = "") -> int:
+    """``value``, the integer argument ``what`` of ``op``, as a Python int (see the module's
+    doc): TypeError for anything else (naming ``op``, ``what``, what was given and what to give
+    instead, ``fix`` added to that), ValueError for one below ``minimum``."""
+    n = as_int(value)
+    if minimum is None:
+        kind = "an int"
+    elif minimum == 0:
+        kind = "a non-negative int"
+    elif minimum == 1:
+        kind = "a positive int"
+    else:
+        kind = f"an int >= {minimum}"
+    if n is None:
+        raise TypeError(f"{op}: {what} must be {kind}, got {_given(value)}{f'; {fix}' if fix else ''}")
+    if minimum is not None and n < minimum:
+        raise ValueError(f"{op}: {what} must be {kind}, got {n}")
+    return n
+
+
+def pairs_arg(
+    value: Any, what: str, key: str = "variable", item: str = "expression"
+) -> list[tuple[Any, Any]]:
+    """``value``, the argument ``what``, given as a mapping ``{key: item}`` or a sequence of
+    ``(key, item)`` pairs (None: none), as a list of pairs in the order given; TypeError naming
+    ``what`` and what was given otherwise. The caller checks the keys and the items."""
+    if value is None:
+        return []
+    if isinstance(value, Mapping):
+        return list(value.items())
+    form = f"a dict {{{key}: {item}}} or a sequence of ({key}, {item}) pairs"
+    if isinstance(value, (str, bytes)):
+        items = None
+    else:
+        try:
+            items = list(value)
+        except TypeError:
+            items = None
+    if items is None:
+        raise TypeError(f"{what} must be {form}, got {type(value).__name__} {value!r}")
+    for i, p in enumerate(items):
+        if not isinstance(p, (tuple, list)) or len(p) != 2:
+            raise TypeError(f"{what} must be {form}, got {p!r} at position {i} of {type(value).__name__}")
+    return [tuple(p) for p in items]
