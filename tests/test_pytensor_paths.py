@@ -316,7 +316,10 @@ def test_random_functions_draw_from_the_given_stream() -> None:
         np.testing.assert_array_equal(got[2], got[3])
     free = fc.function([], R.uniform(2.0, 3.0, size=(1000,)))()
     assert free.shape == (1000,) and (free >= 2).all() and (free < 3).all() and 2.4 < free.mean() < 2.6
-    with pytest.raises(TypeError, match=r"normal: rng must be an fc.RandomStream .* got Generator"):
+    with pytest.raises(
+        TypeError,
+        match=r"normal: rng must be a random state, an fc.RandomStream .* got Generator; make it a shared random state",
+    ):
         R.normal(rng=np.random.default_rng(0))
     with pytest.raises(AttributeError):
         R.no_such_distribution  # noqa: B018
