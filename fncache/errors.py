@@ -80,3 +80,14 @@ class BadViewMap(DebugModeError):
 class InvalidValueError(DebugModeError):
     """``fc.DebugMode``: a node's output is not a value of its variable's type (dtype, ndim,
     static sizes), or holds a NaN or an infinity under ``check_isfinite`` (Theano's name)."""
+
+
+class StridesMismatch(DebugModeError, TypeError):
+    """``fc.DebugMode(require_matching_strides=2)``: the C run-time and the node's numpy
+    ``perform`` give an output of one shape laid out with other strides. Theano raises a
+    ``TypeError("Stride mismatch", ...)`` there, so this is one too."""
+
+
+class StochasticOrder(DebugModeError):
+    """``fc.DebugMode(stability_patience=N)``: optimizing one graph N times gave different
+    optimized graphs (Theano's name)."""

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
+import logging
+import re
 from typing import Any, Callable
 
 from .config import LINKER_SPELLINGS, MODE_NAMES
+from .graph.args import int_arg
+
+log = logging.getLogger(__name__)
 
 __all__ = ["Mode", "NanGuardMode", "DebugMode", "MonitorMode", "get_mode", "LINKERS", "OPTIMIZERS"]
 
@@ -17,23 +23,37 @@ OPTIMIZERS = ("fast_run", "fast_compile", None)
 NANGUARD = "nanguard:"
 #: Both linkers, every node's outputs compared (``fc.DebugMode``): "debug:" and a letter per
 #: check beyond the numpy linker's own (outputs' types, inputs not declared destroyed): "c" the
-#: C run-time's values, "f" no NaN nor infinity.
+#: C run-time's values, "f" no NaN nor infinity, "w" / "s" the C run-time's strides (warned /
+#: raised, ``require_matching_strides`` 1 / 2); then the ``stability_patience`` above 1, in
+#: digits.
 DEBUG = "debug:"
 #: The numpy linker calling the user's functions around each node (``fc.MonitorMode``).
 MONITOR = "monitor"
-#: The linkers that take flags after their prefix, and the flags each takes.
-_FLAGGED = {NANGUARD: set("nib"), DEBUG: set("cf")}
+#: The linkers that take flags after their prefix, and the flags each takes (DebugMode's: below).
+_FLAGGED = {NANGUARD: set("nib")}
+_DEBUG_FLAGS = re.compile(r"c?f?[ws]?([1-9][0-9]*)?")
+#: Theano's ``check_preallocated_output`` values.
+PREALLOCATED_OUTPUT = ("initial", "previous", "c_contiguous", "f_contiguous", "strided", "wrong_size", "ALL")
 
 
 def _known_linker(linker: str) -> bool:
     if not isinstance(linker, str):
         return False
     prefix, colon, flags = linker.partition(":")
+    if prefix + colon == DEBUG:
+        return _DEBUG_FLAGS.fullmatch(flags) is not None
     return (
         linker in LINKERS
         or linker == MONITOR
         or (bool(colon) and set(flags) <= _FLAGGED.get(prefix + ":", set()))
     )
+
+
+def debug_patience(checks: str) -> int:
+    """How many times a ``DebugMode`` with these checks (the linker's flags) optimizes each
+    graph: its ``stability_patience``, 1 when the flags give none."""
+    digits = checks.lstrip("cfws")
+    return int(digits) if digits else 1
 
 
 class Mode:
@@ -146,23 +166,94 @@ def NanGuardMode(
     return Mode(NANGUARD + flags, optimizer, device="cpu")
 
 
+def _check_preallocated(value: Any) -> tuple[str, ...]:
+    """Theano's ``check_preallocated_output``, a list of its names or one string of them
+    joined by ":" or ","; "ALL" stands for every one."""
+    if value is None:
+        return ()
+    names = [n for n in re.split("[:,]", value) if n] if isinstance(value, str) else value
+    if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
+        raise TypeError(f"DebugMode: check_preallocated_output must be a list of names; got {value!r}")
+    bad = [n for n in names if n not in PREALLOCATED_OUTPUT]
+    if bad:
+        raise ValueError(
+            f"DebugMode: unknown check_preallocated_output {bad!r}; expected some of "
+            f"{', '.join(PREALLOCATED_OUTPUT)}"
+        )
+    return tuple(names)
+
+
+@functools.lru_cache(maxsize=None)
+def _note_preallocated(names: tuple[str, ...]) -> None:
+    log.warning(
+        "fncache: DebugMode(check_preallocated_output=%r) checks nothing: fncache's C run-time "
+        "allocates every output itself (nothing is ever preallocated by the caller), so there is "
+        "no preallocated buffer to try",
+        list(names),
+    )
+
+
 def DebugMode(
     optimizer: str | None = "fast_run",
-    check_c_code: bool = True,
-    check_isfinite: bool = True,
+    stability_patience: int | None = None,
+    check_c_code: bool | None = None,
+    check_py_code: bool | None = None,
+    check_isfinite: bool | None = None,
+    check_preallocated_output: list[str] | tuple[str, ...] | str | None = None,
+    require_matching_strides: int | None = None,
     linker: str | None = None,
 ) -> Mode:
     """Theano's debugging mode, slow by design: runs every node of the optimized graph with
     numpy (its ``perform``) and checks that it modified no input it does not declare destroyed
     (``BadDestroyMap``), that no output shares memory with an input it does not declare viewed
     or destroyed (``BadViewMap``), that each output has its variable's dtype, ndim and static sizes and,
-    with ``check_isfinite``, no NaN nor infinity (``InvalidValueError``); with
-    ``check_c_code``, every node is also run by the C run-time on the same inputs and the
+    with ``check_isfinite`` (default True), no NaN nor infinity (``InvalidValueError``); with
+    ``check_c_code`` (default True), every node is also run by the C run-time on the same inputs and the
     outputs compared (``BadThunkOutput`` past Theano's tolerances). The function returns the
-    numpy values. Errors are ``fncache.errors.DebugModeError``s."""
+    numpy values. Errors are ``fncache.errors.DebugModeError``s.
+
+    Theano's other keywords: ``require_matching_strides`` (0, the default: no check; 1: a
+    warning; 2: ``StridesMismatch``) compares the strides of each output of the two linkers
+    where both have one shape; ``stability_patience`` (None: 1) optimizes each graph that many
+    times and raises ``StochasticOrder`` if the optimized graphs differ; ``check_py_code``
+    must be True (the numpy perform is what every check and the C comparison run on);
+    ``check_preallocated_output`` takes Theano's names and checks nothing, as fncache's C
+    run-time allocates its outputs itself."""
     if linker is not None and linker not in LINKER_SPELLINGS:
         raise ValueError(f"DebugMode: unknown linker {linker!r}; it runs both linkers (leave linker out)")
-    flags = "c" * bool(check_c_code) + "f" * bool(check_isfinite)
+    if check_py_code is not None and not check_py_code:
+        raise ValueError(
+            "DebugMode: check_py_code=False is not supported: fncache's DebugMode runs each node's "
+            "numpy perform, whose values are what the C run-time is given and compared with; leave "
+            "check_py_code out, or use mode='FAST_RUN' to run the C run-time alone"
+        )
+    strides = int_arg(
+        0 if require_matching_strides is None else require_matching_strides,
+        "DebugMode",
+        "require_matching_strides",
+        minimum=0,
+        fix="0 (no check), 1 (warn) or 2 (raise)",
+    )
+    if strides > 2:
+        raise ValueError(
+            f"DebugMode: require_matching_strides must be 0 (no check), 1 (warn) or 2 (raise), got {strides}"
+        )
+    patience = int_arg(
+        1 if stability_patience is None else stability_patience,
+        "DebugMode",
+        "stability_patience",
+        minimum=1,
+        fix="how many times each graph is optimized",
+    )
+    prealloc = _check_preallocated(check_preallocated_output)
+    if prealloc:
+        _note_preallocated(prealloc)
+    flags = (
+        "c" * (check_c_code is None or bool(check_c_code))
+        + "f" * (check_isfinite is None or bool(check_isfinite))
+        + ("", "w", "s")[strides]
+        + (str(patience) if patience > 1 else "")
+    )
     return Mode(DEBUG + flags, optimizer, device="cpu")
 
 

@@ -18,6 +18,8 @@ from fncache.compile.debugmode import (
     DebugMode,
     DebugModeError,
     InvalidValueError,
+    StochasticOrder,
+    StridesMismatch,
 )
 from fncache.compile.monitormode import MonitorMode
 from fncache.graph.basic import Apply, Op
@@ -355,5 +357,149 @@ def test_theano_places() -> None:
 
     assert dm.DebugMode is fc.DebugMode is fc.compile.DebugMode
     assert mm.MonitorMode is fc.MonitorMode is fc.compile.MonitorMode
-    for cls in (dm.BadThunkOutput, dm.BadDestroyMap, dm.BadViewMap, dm.InvalidValueError):
+    for cls in (
+        dm.BadThunkOutput,
+        dm.BadDestroyMap,
+        dm.BadViewMap,
+        dm.InvalidValueError,
+        dm.StridesMismatch,
+        dm.StochasticOrder,
+    ):
         assert issubclass(cls, fc.errors.DebugModeError)
+
+
+def test_theano_keywords_are_part_of_the_mode_and_its_cache_key() -> None:
+    x = ft.dvector("x")
+    plain = DebugMode()
+    assert DebugMode(check_py_code=True, stability_patience=1, require_matching_strides=0) == plain
+    assert DebugMode(check_c_code=None, check_isfinite=None) == plain
+    for mode in (
+        DebugMode(require_matching_strides=1),
+        DebugMode(require_matching_strides=2),
+        DebugMode(stability_patience=3),
+    ):
+        assert mode != plain and pickle.loads(pickle.dumps(mode)) == mode
+        assert fc.Mode(mode.linker) == fc.Mode(mode.linker)  # the linker string alone says it
+        keys = {fc.function([x], ft.exp(x), mode=m).cache_key for m in (mode, plain, "FAST_RUN")}
+        assert len(keys) == 3
+    assert DebugMode(stability_patience=12).linker == "debug:cf12"
+    with pytest.raises(ValueError, match="unknown linker 'debug:sw'"):
+        fc.Mode("debug:sw")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (
+            {"require_matching_strides": 3},
+            r"require_matching_strides must be 0 \(no check\), 1 \(warn\) or 2",
+        ),
+        ({"stability_patience": 0}, "stability_patience must be a positive int, got 0"),
+        (
+            {"check_preallocated_output": ["previous", "fortran"]},
+            r"unknown check_preallocated_output \['fortran'\]; expected some of initial, previous",
+        ),
+        ({"check_py_code": False}, r"check_py_code=False is not supported.*mode='FAST_RUN'"),
+    ],
+)
+def test_bad_values_of_theano_keywords_are_refused(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        DebugMode(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"require_matching_strides": True}, "require_matching_strides must be a non-negative int, got True"),
+        ({"stability_patience": 2.5}, r"stability_patience must be a positive int, got 2.5.*how many times"),
+    ],
+)
+def test_theano_keywords_of_another_type_are_refused(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(TypeError, match=message):
+        DebugMode(**kwargs)
+
+
+def test_require_matching_strides(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    # the C run-time gives the values perform gives, laid out in Fortran order
+    _skew(monkeypatch, "Dot", np.asfortranarray)
+    x, w = ft.dmatrix("x"), ft.dmatrix("w")
+    xv, wv = np.arange(6.0).reshape(2, 3), np.arange(9.0).reshape(3, 3)
+    want = xv @ wv + 1
+    np.testing.assert_allclose(fc.function([x, w], ft.dot(x, w) + 1, mode=DebugMode())(xv, wv), want)
+    with pytest.raises(
+        StridesMismatch,
+        match=r"stride mismatch on output 0 of Dot.*shape \(2, 3\): numpy perform strides \(24, 8\), C run-time strides \(8, 16\)",
+    ) as info:
+        fc.function([x, w], ft.dot(x, w) + 1, mode=DebugMode(require_matching_strides=2))(xv, wv)
+    assert isinstance(info.value, TypeError) and isinstance(info.value, DebugModeError)
+    with caplog.at_level("WARNING", logger="fncache.runtime.linker_debug"):
+        got = fc.function([x, w], ft.dot(x, w) + 1, mode=DebugMode(require_matching_strides=1))(xv, wv)
+    np.testing.assert_allclose(got, want)
+    assert "stride mismatch on output 0 of Dot" in caplog.text
+    # a (2, 1) output has no layout along its length-1 axis, and a transpose (a declared view)
+    # comes back from the C program as a copy of its own: nothing to raise about
+    got = fc.function([x, w], ft.dot(x, w[:, :1]) + x.T[0], mode=DebugMode(require_matching_strides=2))(
+        xv, wv
+    )
+    np.testing.assert_allclose(got, xv @ wv[:, :1] + xv.T[0])
+
+
+def test_stability_patience(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    from fncache.runtime import compile as compile_mod
+
+    x = ft.dvector("x")
+    graph = ft.exp(x) * 2 + ft.log1p(x).sum()
+    calls: list[str] = []
+    real = compile_mod.optimize_graph
+
+    def counted(original: Any, mode: Any) -> Any:
+        out = real(original, mode)
+        calls.append(fc.graph.serialize.graph_signature(out))
+        return out
+
+    monkeypatch.setattr(compile_mod, "optimize_graph", counted)
+    # a compiledir of its own: a hit is not optimized again
+    with fc.config.change_flags(compiledir=str(tmp_path)):
+        f = fc.function([x], graph, mode=DebugMode(stability_patience=4))
+    # fncache's optimizer is deterministic: four optimizations, one optimized graph
+    assert len(calls) == 4 and len(set(calls)) == 1
+    np.testing.assert_allclose(f(np.array([0.0, 1.0])), [2.0, 2 * np.e] + np.log1p([0.0, 1.0]).sum())
+
+    # an optimizer whose result changes from one run to the next is caught
+    flips = iter(range(100))
+
+    def unstable(original: Any, mode: Any) -> Any:
+        out = real(original, mode)
+        if next(flips) % 2:
+            return real(fc.graph.fgraph.FunctionGraph(*_exp_then_neg(original)), mode)
+        return out
+
+    monkeypatch.setattr(compile_mod, "optimize_graph", unstable)
+    with pytest.raises(
+        StochasticOrder,
+        match=r"optimization 2 of 3 of one graph gave another optimized graph.*first different node, at position 0: Composite\{exp,mul\}, then Composite\{exp,neg,mul\}",
+    ):
+        fc.function([x], ft.exp(x) * 3, mode=DebugMode(stability_patience=3))
+
+
+def _exp_then_neg(original: Any) -> tuple[list[Any], list[Any]]:
+    """Inputs and outputs of another graph over ``original``'s first input."""
+    v = original.inputs[0].type()
+    return [v], [-ft.exp(v) * 3]
+
+
+def test_check_preallocated_output_checks_nothing_and_says_so(caplog: pytest.LogCaptureFixture) -> None:
+    import fncache.mode
+
+    fncache.mode._note_preallocated.cache_clear()
+    with caplog.at_level("WARNING", logger="fncache.mode"):
+        mode = DebugMode(check_preallocated_output=["previous", "f_contiguous"])
+        DebugMode(check_preallocated_output=["previous", "f_contiguous"])
+    assert caplog.text.count("checks nothing") == 1  # once per process
+    assert "allocates every output itself" in caplog.text
+    assert mode == DebugMode()
+    assert DebugMode(check_preallocated_output="ALL") == DebugMode(
+        check_preallocated_output="initial:strided"
+    )
+    with pytest.raises(TypeError, match="check_preallocated_output must be a list of names"):
+        DebugMode(check_preallocated_output=3)

@@ -3,7 +3,15 @@ the errors it raises (``fncache/errors.py``)."""
 
 from __future__ import annotations
 
-from ..errors import BadDestroyMap, BadThunkOutput, BadViewMap, DebugModeError, InvalidValueError
+from ..errors import (
+    BadDestroyMap,
+    BadThunkOutput,
+    BadViewMap,
+    DebugModeError,
+    InvalidValueError,
+    StochasticOrder,
+    StridesMismatch,
+)
 from ..mode import DebugMode
 
 __all__ = [
@@ -13,4 +21,6 @@ __all__ = [
     "DebugMode",
     "DebugModeError",
     "InvalidValueError",
+    "StochasticOrder",
+    "StridesMismatch",
 ]

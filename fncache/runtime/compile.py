@@ -12,7 +12,7 @@ from ..config import config
 from ..graph.basic import clone_graph
 from ..graph.fgraph import FunctionGraph
 from ..graph.serialize import decode_graph, dumps, encode_graph, graph_signature
-from ..mode import Mode
+from ..mode import DEBUG, Mode, debug_patience
 
 __all__ = [
     "optimize_or_load",
@@ -25,6 +25,7 @@ __all__ = [
     "inner_function_mode",
     "optimize_graph",
     "attach_traces",
+    "check_stability",
 ]
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,37 @@ def optimize_graph(original: FunctionGraph, mode: Mode) -> FunctionGraph:
     for i, node in enumerate(fg.toposort()):
         node.tag["origin"] = i
     return attach_traces(optimize(fg, mode), original)
+
+
+def check_stability(original: FunctionGraph, mode: Mode, optimized: FunctionGraph) -> None:
+    """``DebugMode(stability_patience=N)``: optimize ``original`` N - 1 more times and raise
+    ``StochasticOrder`` when a run gives another graph than ``optimized`` (the optimizer must
+    give one graph from one graph, whatever the order it meets its nodes in). A function loaded
+    from the compiledir is not optimized again: its entry, under this mode's key, was checked when
+    it was stored."""
+    if not mode.linker.startswith(DEBUG):
+        return
+    patience = debug_patience(mode.linker[len(DEBUG) :])
+    first = graph_signature(optimized)
+    for attempt in range(2, patience + 1):
+        again = optimize_graph(original, mode)
+        if graph_signature(again) == first:
+            continue
+        from ..errors import StochasticOrder
+
+        ops = [str(n.op) for n in optimized.toposort()], [str(n.op) for n in again.toposort()]
+        at = next((k for k, (a, b) in enumerate(zip(*ops)) if a != b), min(map(len, ops)))
+        if ops[0] == ops[1]:
+            where = "the same ops in the same order, with other inputs or constants"
+        else:
+            was, now = (o[at] if at < len(o) else "nothing" for o in ops)
+            where = f"the first different node, at position {at}: {was}, then {now}"
+        raise StochasticOrder(
+            f"DebugMode: optimization {attempt} of {patience} of one graph gave another optimized "
+            f"graph than the first ({len(ops[0])} nodes, then {len(ops[1])}; {where}). "
+            "A rewrite depends on something other than the graph (an iteration order over a set or "
+            "ids, a random choice): make it deterministic."
+        )
 
 
 def attach_traces(optimized: FunctionGraph, original: FunctionGraph) -> FunctionGraph:
@@ -114,6 +146,7 @@ def optimize_or_load(
     if loaded is not None and not config.cache_verify_hits:
         return loaded, key.digest, _recorded_kernel_source(entry.meta), None
     optimized = optimize_graph(original, mode)
+    check_stability(original, mode, optimized)
     if loaded is not None:
         from ..cache.hitcheck import check_hit
 

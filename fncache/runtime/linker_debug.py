@@ -5,16 +5,26 @@ and checked, then by the C run-time on the same inputs and the two compared) and
 from __future__ import annotations
 
 import functools
+import logging
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..errors import BadDestroyMap, BadThunkOutput, BadViewMap, DebugModeError, InvalidValueError
+from ..errors import (
+    BadDestroyMap,
+    BadThunkOutput,
+    BadViewMap,
+    DebugModeError,
+    InvalidValueError,
+    StridesMismatch,
+)
 from ..graph.basic import Apply, Constant, Variable
 from ..graph.fgraph import FunctionGraph
 from ..mode import monitor_takes_fgraph
 from .errors import describe_node
 from .linker_py import PyRunner, non_finite
+
+log = logging.getLogger(__name__)
 
 __all__ = ["DebugRunner", "MonitorHooks", "tolerance"]
 
@@ -78,6 +88,15 @@ def _disagreement(py: np.ndarray, c: np.ndarray) -> str | None:
     return "\n".join(lines)
 
 
+def _same_layout(c: np.ndarray, py_strides: Any) -> bool:
+    """Whether ``c`` has the strides the numpy perform's output (of ``c``'s shape, as
+    :func:`_disagreement` checked) had, along the axes where a stride means something (longer
+    than 1; an empty array has no layout). True where perform gave no ndarray."""
+    if py_strides is None or c.size == 0:
+        return True
+    return all(n == 1 or a == b for n, a, b in zip(c.shape, c.strides, py_strides))
+
+
 def _invalid(v: Variable, value: Any) -> str | None:
     """What makes ``value`` no value of ``v``'s type, in words; None when it is one."""
     if not isinstance(value, (np.ndarray, np.generic)):
@@ -97,8 +116,9 @@ class _DebugCall:
     def __init__(self, runner: "DebugRunner") -> None:
         self.runner = runner
         self.kept: list[Any] = []
-        #: step -> (its inputs as they were before it ran, its outputs), for the C comparison
-        self.seen: dict[int, tuple[list[np.ndarray], list[np.ndarray]]] = {}
+        #: step -> (its inputs as they were before it ran, its outputs, their strides as
+        #: perform laid them out), for the C comparison
+        self.seen: dict[int, tuple[list[np.ndarray], list[np.ndarray], list[Any]]] = {}
 
     def before(self, step: int, node: Apply, inputs: list[Any]) -> list[Any]:
         self.kept = [np.array(v, copy=True) for v in inputs]
@@ -130,7 +150,8 @@ class _DebugCall:
                     + describe_node(node, self.kept)
                 )
         if step in self.runner.compared:
-            self.seen[step] = (self.kept, [np.array(r, copy=True) for r in outputs])
+            strides = [getattr(r, "strides", None) for r in outputs]
+            self.seen[step] = (self.kept, [np.array(r, copy=True) for r in outputs], strides)
         return outputs
 
     def _check_views(self, node: Apply, inputs: list[Any], outputs: list[Any]) -> None:
@@ -163,6 +184,8 @@ class DebugRunner:
     def __init__(self, fgraph: FunctionGraph, allow_gc: bool, checks: str, name: str) -> None:
         self.py = PyRunner(fgraph, allow_gc=allow_gc)
         self.finite = "f" in checks
+        #: require_matching_strides: 0 no check, 1 warn, 2 raise
+        self.strides = 1 if "w" in checks else 2 if "s" in checks else 0
         self.compared: dict[int, Apply] = {}
         self.c_runner: Any = None
         self.c_inputs: list[tuple[int, int]] = []  # (step, input index) of each C input
@@ -217,7 +240,7 @@ class DebugRunner:
             self._compare(call.seen)
         return outputs
 
-    def _compare(self, seen: dict[int, tuple[list[np.ndarray], list[np.ndarray]]]) -> None:
+    def _compare(self, seen: dict[int, tuple[list[np.ndarray], list[np.ndarray], list[Any]]]) -> None:
         args = [np.array(seen[step][0][k], copy=True) for step, k in self.c_inputs]
         try:
             c_values = self.c_runner.native(*args)
@@ -231,7 +254,7 @@ class DebugRunner:
             ) from e
         at = 0
         for step, node in self.compared.items():
-            kept, py_values = seen[step]
+            kept, py_values, py_strides = seen[step]
             for j, py in enumerate(py_values):
                 c = np.asarray(c_values[at + j])
                 why = _disagreement(np.asarray(py), c)
@@ -241,7 +264,26 @@ class DebugRunner:
                         f"{node.op} (node {step} of the optimized graph), from the same inputs.\n"
                         f"{why}\n{describe_node(node, kept)}\n{_REPORT}"
                     )
+                # A declared view or destroyed input comes back from the C program as a copy of
+                # its own (a function never returns its inputs' memory): its layout says nothing.
+                aliased = j in node.op.view_map or j in node.op.destroy_map
+                if self.strides and not aliased and not _same_layout(c, py_strides[j]):
+                    self._strides_mismatch(node, step, j, py_strides[j], c, kept)
             at += len(node.outputs)
+
+    def _strides_mismatch(
+        self, node: Apply, step: int, j: int, py_strides: Any, c: np.ndarray, kept: list[np.ndarray]
+    ) -> None:
+        msg = (
+            f"DebugMode: stride mismatch on output {j} of {node.op} (node {step} of the optimized "
+            f"graph), shape {c.shape}: numpy perform strides {py_strides}, C run-time strides "
+            f"{c.strides}. The values agree; code that depends on the layout (a C kernel reading "
+            "its input's strides as contiguous) may not. require_matching_strides=0 leaves this "
+            "check out.\n" + describe_node(node, kept)
+        )
+        if self.strides == 2:
+            raise StridesMismatch(msg)
+        log.warning("%s", msg)
 
     def free(self) -> None:
         """Nothing is kept between calls by this linker."""
