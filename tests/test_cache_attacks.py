@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import signal
 import sys
 import time
 from pathlib import Path
@@ -459,20 +460,22 @@ tmp = os.environ["TMPDIR"]
 x = ft.dvector("x")
 v = np.array([0.25])
 np.testing.assert_allclose(fc.function([x], ft.sin(x) + 1)(v), np.sin(v) + 1)
-dirs = os.listdir(tmp)
-assert len(dirs) == 1 and os.listdir(os.path.join(tmp, dirs[0])) == [], dirs  # links go at once
+user = os.path.join(tmp, f"fncache-load-{os.getuid()}")
+assert os.listdir(tmp) == [os.path.basename(user)] and os.stat(user).st_mode & 0o777 == 0o700
+dirs = os.listdir(user)
+assert len(dirs) == 1 and os.listdir(os.path.join(user, dirs[0])) == [], dirs  # links go at once
 for how in ("os._exit", "exit, its parent's directory gone"):
     pid = os.fork()
     if pid == 0:
         if how != "os._exit":
-            os.rmdir(os.path.join(tmp, dirs[0]))
+            os.rmdir(os.path.join(user, dirs[0]))
         np.testing.assert_allclose(fc.function([x], ft.cos(x) * len(how))(v), np.cos(v) * len(how))
         if how == "os._exit":
             os._exit(0)
         sys.exit(0)
     assert os.waitpid(pid, 0)[1] == 0
 np.testing.assert_allclose(fc.function([x], ft.tanh(x) - 2)(v), np.tanh(v) - 2)  # a new directory
-print(len(os.listdir(tmp)))
+print(len(os.listdir(user)))
 """
 
 
@@ -492,4 +495,57 @@ def test_libraries_are_loaded_through_one_directory_per_process_removed_at_exit(
     )
     assert r.returncode == 0, r.stderr[-2000:]
     assert r.stdout.split()[-1] == "1"  # while running: its own directory only
+    assert list(tmp.iterdir()) == []
+
+
+KILLED_WHILE_LOADED = """
+import os, signal, sys
+import numpy as np
+import fncache as fc, fncache.tensor as ft
+fc.config.compiledir = sys.argv[1]
+x = ft.dvector("x")
+v = np.array([0.5])
+np.testing.assert_allclose(fc.function([x], ft.exp(x) * float(sys.argv[2]))(v), np.exp(v) * float(sys.argv[2]))
+if sys.argv[3] == "kill":
+    os.kill(os.getpid(), signal.SIGKILL)
+print(sorted(os.listdir(os.path.join(os.environ["TMPDIR"], f"fncache-load-{os.getuid()}"))))
+"""
+
+
+def test_load_directories_of_killed_processes_are_removed_by_the_next_process(tmp_path):
+    """A process killed outright (kill -9, the out-of-memory killer, a scheduler's time limit)
+    cannot remove its load directory; the next process to make one removes those whose process
+    is gone, so a node's /tmp does not collect one per killed job. A directory of a process
+    still running is kept."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    user = tmp / f"fncache-load-{os.getuid()}"
+    env = {**os.environ, "TMPDIR": str(tmp)}
+
+    def run(k: int, how: str) -> subprocess.CompletedProcess:
+        args = [sys.executable, "-c", KILLED_WHILE_LOADED, str(tmp_path / "cd"), str(k), how]
+        return subprocess.run(args, capture_output=True, text=True, timeout=300, env=env)
+
+    gone: list[str] = []
+    for k in (2, 3):
+        r = run(k, "kill")
+        assert r.returncode == -signal.SIGKILL, r.stderr[-2000:]
+        left = sorted(p.name for p in user.iterdir())
+        assert len(left) == 1 and left[0] not in gone, (left, gone)  # its own only: at exit nothing ran
+        gone += left
+
+    # a running process's directory (its pid is alive) stays through another's sweep
+    alive = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+    try:
+        (user / f"{alive.pid}-0123456789abcdef").mkdir(mode=0o700)
+        r = run(4, "stay")
+        assert r.returncode == 0, r.stderr[-2000:]
+        seen = eval(r.stdout.strip().splitlines()[-1])
+        assert not set(gone) & set(seen), (gone, seen)  # the killed ones' are gone
+        assert f"{alive.pid}-0123456789abcdef" in seen and len(seen) == 2, seen  # its own besides
+        assert sorted(p.name for p in user.iterdir()) == [f"{alive.pid}-0123456789abcdef"]
+    finally:
+        alive.communicate(b"")
+    r = run(5, "stay")  # now that one is gone too, and the user's directory goes at exit
+    assert r.returncode == 0, r.stderr[-2000:]
     assert list(tmp.iterdir()) == []

@@ -10,6 +10,7 @@ import logging
 import os
 import platform
 import shutil
+import stat
 import threading
 import time
 from pathlib import Path
@@ -358,10 +359,13 @@ def load_library(data: bytes, name: str, sha256: str) -> Any:
 
 def _load_bytes(data: bytes, name: str) -> Any:
     if not hasattr(os, "memfd_create"):  # no memory files here: a file in a private directory
-        path = _new_load_path(name)
-        try:
+
+        def write(path: str) -> None:
             with open(path, "xb") as f:
                 f.write(data)
+
+        path = _made_in_load_dir(name, write)
+        try:
             return runtime().load(path)
         finally:
             _unlink_quietly(path)
@@ -379,12 +383,7 @@ def _load_bytes(data: bytes, name: str) -> Any:
         # directory only this user can write. Once loaded, the mapping keeps the memory file;
         # the descriptor and the link go (a descriptor per library would reach the usual limit
         # of 1024 open files in a process that loads many).
-        link = _new_load_path(name)
-        try:
-            os.symlink(f"/proc/self/fd/{fd}", link)
-        except FileNotFoundError:  # the directory went since it was checked (a /tmp cleaner)
-            link = _new_load_path(name, fresh=True)
-            os.symlink(f"/proc/self/fd/{fd}", link)
+        link = _made_in_load_dir(name, lambda path: os.symlink(f"/proc/self/fd/{fd}", path))
         try:
             return runtime().load(link)
         finally:
@@ -401,6 +400,20 @@ _load_dir: tuple[int, str] | None = None
 _load_count = 0
 _load_lock = threading.Lock()
 _exit_hook = False  # registered once; a forked child inherits the registration
+
+
+def _made_in_load_dir(name: str, make: Callable[[str], None]) -> str:
+    """``make(path)`` at a path for ``name`` that this process has never loaded a library from,
+    in its load directory; the path. The directory may go between its check and ``make`` (a
+    /tmp cleaner, or another process's sweep taking it for a dead one's): then once more in a
+    new one."""
+    path = _new_load_path(name)
+    try:
+        make(path)
+    except FileNotFoundError:
+        path = _new_load_path(name, fresh=True)
+        make(path)
+    return path
 
 
 def _new_load_path(name: str, fresh: bool = False) -> str:
@@ -431,12 +444,14 @@ os.register_at_fork(after_in_child=_after_fork_in_child)
 
 def _remove_load_dir() -> None:
     """At exit: the process's load directory, if this process made it (a forked child that
-    used its parent's leaves it to the parent)."""
+    used its parent's leaves it to the parent), and the user's directory that holds them once
+    no other process has one there."""
     if _load_dir is not None and _load_dir[0] == os.getpid():
-        try:
-            os.rmdir(_load_dir[1])
-        except OSError:
-            pass
+        for d in (_load_dir[1], os.path.dirname(_load_dir[1])):
+            try:
+                os.rmdir(d)
+            except OSError:
+                return
 
 
 def _unlink_quietly(path: str) -> None:
@@ -447,19 +462,71 @@ def _unlink_quietly(path: str) -> None:
 
 
 def _private_dir() -> str:
-    """A new directory only this user can write: made with mode 0700 by a mkdir that fails
-    where the name exists (never one somebody else made), under $TMPDIR or /tmp. Written here
-    rather than with ``tempfile``, whose import (with ``random``) would cost every fresh process
-    a millisecond on its first cache hit."""
+    """A new directory only this user can write, for this process: ``<pid>-<random>`` inside
+    the user's ``fncache-load-<uid>`` under $TMPDIR or /tmp, made by a mkdir that fails where
+    the name exists (never one somebody else made). A process killed outright (``kill -9``, the
+    out-of-memory killer, a scheduler's time limit) leaves its directory behind: each new one
+    removes those of processes that are gone, so a cluster node's /tmp does not fill with them.
+    Written here rather than with ``tempfile``, whose import (with ``random``) would cost every
+    fresh process a millisecond on its first cache hit."""
     base = os.environ.get("TMPDIR") or "/tmp"
     for _ in range(100):
-        d = os.path.join(base, f"fncache-load-{os.getpid()}-{os.urandom(8).hex()}")
+        parent = _user_load_dir(base)
+        d = os.path.join(parent, f"{os.getpid()}-{os.urandom(8).hex()}")
         try:
             os.mkdir(d, 0o700)
-            return d
-        except FileExistsError:
+        except (FileExistsError, FileNotFoundError):  # a name taken, or the parent just removed
             continue
+        if parent != base:
+            _sweep_dead_load_dirs(parent)
+        return d
     raise FileExistsError(f"no new directory could be made under {base}")
+
+
+def _user_load_dir(base: str) -> str:
+    """The user's directory for load directories under ``base``: made 0700 if missing, used only
+    if it is a real directory of this user that nobody else can write; else ``base`` itself
+    (each process's own directory is private either way, only the sweep needs the parent)."""
+    parent = os.path.join(base, f"fncache-load-{os.getuid()}")
+    try:
+        os.mkdir(parent, 0o700)
+    except FileExistsError:
+        pass
+    except OSError:
+        return base
+    try:
+        st = os.lstat(parent)
+    except OSError:
+        return base
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o022:
+        return base
+    return parent
+
+
+def _sweep_dead_load_dirs(parent: str) -> None:
+    """Remove the empty load directories in ``parent`` whose process no longer runs. Only
+    empty ones: a link left inside marks a load that was under way, and rmdir leaves those. A
+    process of another pid namespace may look gone; its directory is empty between loads, and
+    its next load makes a new one (``_made_in_load_dir``)."""
+    try:
+        names = os.listdir(parent)
+    except OSError:
+        return
+    for n in names:
+        pid = n.partition("-")[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+            continue
+        except ProcessLookupError:
+            pass
+        except OSError:  # it runs, as another user
+            continue
+        try:
+            os.rmdir(os.path.join(parent, n))
+        except OSError:
+            pass
 
 
 def load_module(
