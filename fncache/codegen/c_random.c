@@ -736,16 +736,31 @@ static double truncated_normal_at(const Stream *s, uint64_t i, uint64_t w)
     return z;
 }
 
+/* Wald(mean mu, shape lam) of element i of s (random_dists._wald): w its first word, v the
+ * uniform of sub-stream (1, 0). */
+static double wald_at(const Stream *s, uint64_t i, uint64_t w, double mu, double lam, double v)
+{
+    const double z = src_normal(s, i, w), y = mu * (z * z), root = y + sqrt(y * (4.0 * lam + y));
+    const double x = y > 0 ? mu * (4.0 * lam * y) / (root * root) : mu;
+    return v <= mu / (mu + x) ? x : mu * mu / x;
+}
+
 /* The distributions with a C step, in c_program.RANDOM_DISTS' order. */
 enum { RD_BERNOULLI, RD_BINOMIAL, RD_POISSON, RD_EXPONENTIAL, RD_GAMMA, RD_BETA, RD_LOGNORMAL,
-       RD_LAPLACE, RD_LOGISTIC, RD_GUMBEL, RD_TRUNCATED_NORMAL, RD_COUNT };
+       RD_LAPLACE, RD_LOGISTIC, RD_GUMBEL, RD_TRUNCATED_NORMAL, RD_HALFNORMAL, RD_CAUCHY,
+       RD_HALFCAUCHY, RD_INVGAMMA, RD_WEIBULL, RD_PARETO, RD_WALD, RD_TRUNCEXPON, RD_TRIANGULAR,
+       RD_T, RD_GENGAMMA, RD_GEOMETRIC, RD_NEGATIVE_BINOMIAL, RD_BETA_BINOMIAL, RD_COUNT };
+
+/* The distributions whose first parameter is an integer count (Draw.n). */
+#define RD_COUNT_FIRST(dist) ((dist) == RD_BINOMIAL || (dist) == RD_BETA_BINOMIAL)
 
 typedef struct {
     int dist;
     Stream s;
-    const double *a, *b;     /* the float parameters, per element, or NULL (binomial: b is p) */
-    npy_intp sa, sb, sn;     /* element strides (0: one value for all) */
-    const int64_t *n;        /* binomial's n */
+    const double *a, *b, *c; /* the float parameters, per element, or NULL (a count first: a is
+                                NULL, b and c the next ones) */
+    npy_intp sa, sb, sc, sn; /* element strides (0: one value for all) */
+    const int64_t *n;        /* binomial's and beta_binomial's n */
     int single_a, single_b;  /* gamma's and beta's float32 parameters (std_gamma_at) */
     void *out;               /* the sample */
     int out_type;            /* its type: int64, int32, float64 or float32 */
@@ -753,8 +768,8 @@ typedef struct {
 
 /* What a parameter's values must be for the C step (random_dists' checks; a value outside
  * them, or anything unexpected, runs the op's perform instead, which reports it). */
-enum { PV_PROB, PV_NONNEG, PV_POS, PV_FINITE, PV_LAM, PV_COUNT };
-static const struct { int nparams, kinds[2], counts; } RD_SPEC[RD_COUNT] = {
+enum { PV_PROB, PV_NONNEG, PV_POS, PV_FINITE, PV_LAM, PV_COUNT, PV_OPEN_PROB };
+static const struct { int nparams, kinds[3], counts; } RD_SPEC[RD_COUNT] = {
     [RD_BERNOULLI] = {1, {PV_PROB}, 1},
     [RD_BINOMIAL] = {2, {PV_COUNT, PV_PROB}, 1},
     [RD_POISSON] = {1, {PV_LAM}, 1},
@@ -766,6 +781,20 @@ static const struct { int nparams, kinds[2], counts; } RD_SPEC[RD_COUNT] = {
     [RD_LOGISTIC] = {2, {PV_FINITE, PV_NONNEG}, 0},
     [RD_GUMBEL] = {2, {PV_FINITE, PV_NONNEG}, 0},
     [RD_TRUNCATED_NORMAL] = {2, {PV_FINITE, PV_NONNEG}, 0},
+    [RD_HALFNORMAL] = {2, {PV_FINITE, PV_NONNEG}, 0},
+    [RD_CAUCHY] = {2, {PV_FINITE, PV_NONNEG}, 0},
+    [RD_HALFCAUCHY] = {2, {PV_FINITE, PV_NONNEG}, 0},
+    [RD_INVGAMMA] = {2, {PV_POS, PV_NONNEG}, 0},
+    [RD_WEIBULL] = {1, {PV_NONNEG}, 0},
+    [RD_PARETO] = {2, {PV_POS, PV_POS}, 0},
+    [RD_WALD] = {2, {PV_POS, PV_POS}, 0},
+    [RD_TRUNCEXPON] = {3, {PV_POS, PV_FINITE, PV_POS}, 0},
+    [RD_TRIANGULAR] = {3, {PV_FINITE, PV_FINITE, PV_FINITE}, 0},
+    [RD_T] = {3, {PV_POS, PV_FINITE, PV_POS}, 0},
+    [RD_GENGAMMA] = {3, {PV_POS, PV_POS, PV_POS}, 0},
+    [RD_GEOMETRIC] = {1, {PV_OPEN_PROB}, 1},
+    [RD_NEGATIVE_BINOMIAL] = {2, {PV_POS, PV_OPEN_PROB}, 1},
+    [RD_BETA_BINOMIAL] = {3, {PV_COUNT, PV_POS, PV_POS}, 1},
 };
 
 /* Elements [lo, lo + n) from buf (int64 counts or float64 values) into the output, cast as
@@ -820,7 +849,8 @@ static void draw_range(const Draw *d, npy_intp lo, npy_intp hi)
     for (npy_intp lo_b = lo; lo_b < hi; lo_b += DRAW_BLOCK) {
         const npy_intp n = hi - lo_b < DRAW_BLOCK ? hi - lo_b : DRAW_BLOCK;
         const double *pa = d->a ? d->a + lo_b * d->sa : NULL, *pb = d->b ? d->b + lo_b * d->sb : NULL;
-        const npy_intp sa = d->sa, sb = d->sb;
+        const double *pc = d->c ? d->c + lo_b * d->sc : NULL;
+        const npy_intp sa = d->sa, sb = d->sb, sc = d->sc;
         switch (d->dist) {
         case RD_EXPONENTIAL:
             block_exponential(&w0, lo_b, n, fout);
@@ -853,7 +883,7 @@ static void draw_range(const Draw *d, npy_intp lo, npy_intp hi)
         default:
             for (npy_intp k = 0; k < n; k++) {
                 const uint64_t u = (uint64_t)(lo_b + k);
-                const double a = pa ? pa[k * sa] : 0.0, b = pb ? pb[k * sb] : 0.0;
+                const double a = pa ? pa[k * sa] : 0.0, b = pb ? pb[k * sb] : 0.0, c = pc ? pc[k * sc] : 0.0;
                 double g;
                 switch (d->dist) {
                 case RD_BERNOULLI: iout[k] = src_uniform(words_at(&w0, u)) < a; break;
@@ -864,6 +894,53 @@ static void draw_range(const Draw *d, npy_intp lo, npy_intp hi)
                 case RD_POISSON: iout[k] = poisson_at(&d->s, u, a, src_uniform(words_at(&w0, u)), &memo); break;
                 case RD_GAMMA: std_gamma_at(&d->s, u, a, d->single_a, 0, &g); fout[k] = g * b; break;
                 case RD_BETA: fout[k] = beta_at(&d->s, u, a, b, d->single_a, d->single_b); break;
+                case RD_HALFNORMAL: fout[k] = a + b * fabs(src_normal(&d->s, u, words_at(&w0, u))); break;
+                case RD_CAUCHY:
+                case RD_HALFCAUCHY: {
+                    const double r = src_normal(&d->s, u, words_at(&w0, u)) / src_normal(&s1, u, words_at(&w1, u));
+                    fout[k] = a + b * (d->dist == RD_CAUCHY ? r : fabs(r));
+                    break;
+                }
+                case RD_INVGAMMA: std_gamma_at(&d->s, u, a, 0, 0, &g); fout[k] = b / g; break;
+                case RD_WEIBULL:
+                    fout[k] = a == 0 ? 0.0 : fc_exp_any(fc_log_any(src_exponential(words_at(&w0, u))) / a);
+                    break;
+                case RD_PARETO: fout[k] = b * fc_exp_any(src_exponential(words_at(&w0, u)) / a); break;
+                case RD_WALD: fout[k] = wald_at(&d->s, u, words_at(&w0, u), a, b, src_uniform(words_at(&w1, u))); break;
+                case RD_TRUNCEXPON: {
+                    const double mass = a < 1e-4 ? a * (1.0 - a * (0.5 - a * (1.0 / 6.0 - a / 24.0))) : 1.0 - fc_exp_any(-a);
+                    fout[k] = b + c * fmin(-log1m_at(src_uniform(words_at(&w0, u)) * mass), a);
+                    break;
+                }
+                case RD_TRIANGULAR: {
+                    const double base = c - a, v = src_uniform(words_at(&w0, u));
+                    fout[k] = v <= (b - a) / base ? a + sqrt(v * ((b - a) * base)) : c - sqrt((1.0 - v) * ((c - b) * base));
+                    break;
+                }
+                case RD_T: {
+                    const Stream s4 = sub_stream(&d->s, 4, 0);
+                    std_gamma_at(&s4, u, a * 0.5, 0, 0, &g);
+                    fout[k] = b + c * (src_normal(&d->s, u, words_at(&w0, u)) / sqrt((g + g) / a));
+                    break;
+                }
+                case RD_GENGAMMA: fout[k] = c * fc_exp_any(std_gamma_at(&d->s, u, a / b, 0, 1, &g) / b); break;
+                case RD_GEOMETRIC: {
+                    const double x = ceil(src_exponential(words_at(&w0, u)) / -log1m_at(a));
+                    iout[k] = (int64_t)(x < 1.0 ? 1.0 : x > 9.2e18 ? 9.2e18 : x);
+                    break;
+                }
+                case RD_NEGATIVE_BINOMIAL: {
+                    std_gamma_at(&d->s, u, a, 0, 0, &g);
+                    const Stream s6 = sub_stream(&d->s, 6, 0);
+                    iout[k] = poisson_at(&s6, u, fmin(g * ((1.0 - b) / b), 1e18), src_uniform(word_at(&s6, u)), &memo);
+                    break;
+                }
+                case RD_BETA_BINOMIAL: {
+                    const Stream s7 = sub_stream(&d->s, 7, 0), s8 = sub_stream(&d->s, 8, 0), s82 = sub_stream(&s8, 2, 0);
+                    iout[k] = binomial_at(&s8, u, d->n[(lo_b + k) * d->sn], beta_at(&s7, u, b, c, 0, 0),
+                                          src_uniform(word_at(&s82, u)), &memo);
+                    break;
+                }
                 default: fout[k] = a + b * truncated_normal_at(&d->s, u, words_at(&w0, u));
                 }
             }
@@ -881,6 +958,7 @@ static int value_ok(int kind, double x)
     case PV_POS: return x > 0.0 && x < INFINITY;
     case PV_FINITE: return isfinite(x);
     case PV_LAM: return x >= 0.0 && x <= 1e18;
+    case PV_OPEN_PROB: return x > 0.0 && x <= 1.0;
     default: return x >= 0.0 && x < 0x1p63 && x == floor(x);
     }
 }
@@ -986,9 +1064,9 @@ int fc_random_step(const Step *s, PyArrayObject **v, int nthreads)
     scalar_u64(v[s->in[np_ + 2]], &seed, &ok);
     if (!ok) return 1;
     d.s = (Stream){seed, (uint64_t)(unsigned)s->ints[4], call};
-    PyArrayObject *ps[2] = {NULL, NULL}, *out = NULL;
+    PyArrayObject *ps[3] = {NULL, NULL, NULL}, *out = NULL;
     int rc = 1, nd;
-    npy_intp dims[NPY_MAXDIMS], st[2] = {0, 0};
+    npy_intp dims[NPY_MAXDIMS], st[3] = {0, 0, 0};
     for (int j = 0; j < np_; j++) {
         const int kind = RD_SPEC[dist].kinds[j];
         PyArrayObject *p = v[s->in[2 + j]];
@@ -1016,6 +1094,15 @@ int fc_random_step(const Step *s, PyArrayObject **v, int nthreads)
     rc = -1;
     for (int j = 0; j < np_; j++)
         if (param_spread(&ps[j], nd, dims, &st[j]) < 0) goto done;
+    if (dist == RD_TRIANGULAR) {
+        /* left <= mode <= right and left < right, which the perform reports */
+        const double *l = PyArray_DATA(ps[0]), *m = PyArray_DATA(ps[1]), *r = PyArray_DATA(ps[2]);
+        for (npy_intp i = 0, count = PyArray_MultiplyList(dims, nd); i < count; i++)
+            if (!(l[i * st[0]] <= m[i * st[1]] && m[i * st[1]] <= r[i * st[2]] && l[i * st[0]] < r[i * st[2]])) {
+                rc = 1;
+                goto done;
+            }
+    }
     /* the sample in its own type where draw_store writes that, else as numpy's transform
      * gives it (int64 counts or float64 values), cast by numpy below */
     const int typ = s->ints[1];
@@ -1023,7 +1110,7 @@ int fc_random_step(const Step *s, PyArrayObject **v, int nthreads)
                      ? typ
                      : RD_SPEC[dist].counts ? NPY_INT64 : NPY_DOUBLE;
     if (!(out = (PyArrayObject *)PyArray_EMPTY(nd, dims, d.out_type, 0))) goto done;
-    if (dist == RD_BINOMIAL) {
+    if (RD_COUNT_FIRST(dist)) {
         d.n = PyArray_DATA(ps[0]);
         d.sn = st[0];
     } else {
@@ -1033,6 +1120,10 @@ int fc_random_step(const Step *s, PyArrayObject **v, int nthreads)
     if (np_ > 1) {
         d.b = PyArray_DATA(ps[1]);
         d.sb = st[1];
+    }
+    if (np_ > 2) {
+        d.c = PyArray_DATA(ps[2]);
+        d.sc = st[2];
     }
     d.out = PyArray_DATA(out);
     pthread_once(&zig_once, zig_tables);
@@ -1060,6 +1151,7 @@ int fc_random_step(const Step *s, PyArrayObject **v, int nthreads)
 done:
     Py_XDECREF(ps[0]);
     Py_XDECREF(ps[1]);
+    Py_XDECREF(ps[2]);
     Py_XDECREF(out);
     return rc;
 }
