@@ -149,6 +149,23 @@ def _draws(dist: str):
                 rs.nbinom(xd + 1, x32, dtype="float64"),
                 rs.negative_binomial(n + 1, 0.5, size=(N // 10, 3), dtype="uint8"),
             ],
+            "vonmises": lambda: [
+                rs.vonmises(
+                    np.array([-3.0, 0.0, 2.5]),
+                    np.array([[0.0], [1e-6], [0.7], [40.0], [1e7]]),
+                    size=(N, 5, 3),
+                ),
+                rs.vonmises(x32, xd, dtype="float32"),
+            ],
+            "hypergeometric": lambda: [
+                rs.hypergeometric(
+                    np.array([0, 3, 40, 7000, 10**8]),
+                    np.array([5, 9, 2, 9000, 10**8]),
+                    np.array([4, 10, 30, 12000, 10**7]),
+                    size=(N // 10, 5),
+                ),
+                rs.hypergeometric(n, n + 2, n, dtype="int32"),
+            ],
             "beta_binomial": lambda: [
                 rs.betabinom(np.array([0, 1, 7, 80, 5000]), 0.5, 2.0, size=(N, 5)),
                 rs.betabinom(n, xd, x32),
@@ -233,6 +250,8 @@ def test_the_c_step_runs_without_the_ops_perform(monkeypatch) -> None:
         "geometric": (xd,),
         "negative_binomial": (xd, 0.5),
         "beta_binomial": (4, xd, 1.0),
+        "vonmises": (xd, 1.0),
+        "hypergeometric": (5, 7, 4),
     }
     assert sorted(dists) == sorted(c_program.RANDOM_DISTS)
     method = {"beta_binomial": "betabinom"}
@@ -299,6 +318,19 @@ BAD = [
     (lambda rs, n, x: rs.t(x, 0.0, 1.0), GOOD_N, BAD_X, r"Random\{t, float64\}: df must be > 0, got -0.5"),
     (lambda rs, n, x: rs.geometric(x), GOOD_N, GOOD_X - 0.25, r"geometric.*p must be in \(0, 1\], got 0.0"),
     (lambda rs, n, x: rs.nbinom(2.0, x), GOOD_N, GOOD_X + 0.5, r"negative_binomial.*p must be in \(0, 1\]"),
+    (lambda rs, n, x: rs.vonmises(0.0, x), GOOD_N, BAD_X, r"vonmises.*kappa must be >= 0, got -0.5"),
+    (
+        lambda rs, n, x: rs.hypergeometric(n, 2, 3),
+        GOOD_N - 1,
+        GOOD_X,
+        r"hypergeometric.*nsample must be at most",
+    ),
+    (
+        lambda rs, n, x: rs.hypergeometric(n * 10**8, 1, 1),
+        GOOD_N * 10,
+        GOOD_X,
+        r"hypergeometric.*ngood must be below 1e9",
+    ),
     (lambda rs, n, x: rs.betabinom(n, x, 1.0), -GOOD_N, GOOD_X, r"beta_binomial.*n must be >= 0, got -1"),
     (
         lambda rs, n, x: rs.binomial(n, x, size=(2, 3)),

@@ -151,6 +151,8 @@ RANDOM_DISTS = (
     "geometric",
     "negative_binomial",
     "beta_binomial",
+    "vonmises",
+    "hypergeometric",
 )
 
 #: (kind, in_slots, out_slots, dying_slots, ints, kernels, name, msg, nd, errcheck)

@@ -458,7 +458,8 @@ def _hypergeometric(
     are counted); then inversion of a uniform from k0 = ten standard deviations below the mean
     (the mass below k0 is under 1e-20), pmf(k0) from log-factorials (Stirling's series: about
     1e-6 relative at populations of 1e9) and pmf(k) = pmf(k - 1) (g - k + 1) (m - k + 1) /
-    (k (b - m + k)). An element takes O(sqrt(nsample)) steps."""
+    (k (b - m + k)), in float64 (exact: the counts are below 1e9). An element takes
+    O(sqrt(nsample)) steps."""
     g0, b0, m0 = (np.asarray(x).astype(np.int64) for x in (ngood, nbad, nsample))
     total = g0 + b0
     rest = m0 > total // 2
@@ -480,9 +481,11 @@ def _hypergeometric(
         + _log_factorial(total - m)
     )
 
+    gf, bf, mf = g.astype(np.float64), b.astype(np.float64), m.astype(np.float64)
+
     def step(j: int, rows: np.ndarray) -> np.ndarray:
-        k = k0[rows] + j
-        return (g[rows] - k + 1) * (m[rows] - k + 1) / (k * (b[rows] - m[rows] + k))
+        k = (k0[rows] + j).astype(np.float64)
+        return (gf[rows] - k + 1.0) * (mf[rows] - k + 1.0) / (k * (bf[rows] - mf[rows] + k))
 
     x = k0 + _invert(src.uniform(pos), first, step, np.minimum(m, g) - k0)
     x = np.where(swap, m - x, x)
@@ -759,10 +762,11 @@ def _check_hypergeometric(ngood: np.ndarray, nbad: np.ndarray, nsample: np.ndarr
     for name, x in (("ngood", ngood), ("nbad", nbad), ("nsample", nsample)):
         _at_least(name, x, 0)
         _integral(name, x)
-    total = np.asarray(ngood).astype(object) + np.asarray(nbad).astype(object)
-    if np.any(total >= 2**62):
-        raise ValueError("ngood + nbad must be below 2**62")
-    if np.any(np.asarray(nsample).astype(object) > total):
+    for name, x in (("ngood", ngood), ("nbad", nbad)):
+        if np.any(x >= 10**9):
+            raise ValueError(f"{name} must be below 1e9 (numpy's bound), got {np.asarray(x)[x >= 10**9].flat[0]}")
+    total = np.asarray(ngood).astype(np.int64) + np.asarray(nbad).astype(np.int64)
+    if np.any(np.asarray(nsample) > total):
         raise ValueError("nsample must be at most ngood + nbad (the items drawn without replacement)")
 
 
