@@ -764,7 +764,9 @@ def _check_hypergeometric(ngood: np.ndarray, nbad: np.ndarray, nsample: np.ndarr
         _integral(name, x)
     for name, x in (("ngood", ngood), ("nbad", nbad)):
         if np.any(x >= 10**9):
-            raise ValueError(f"{name} must be below 1e9 (numpy's bound), got {np.asarray(x)[x >= 10**9].flat[0]}")
+            raise ValueError(
+                f"{name} must be below 1e9 (numpy's bound), got {np.asarray(x)[x >= 10**9].flat[0]}"
+            )
     total = np.asarray(ngood).astype(np.int64) + np.asarray(nbad).astype(np.int64)
     if np.any(np.asarray(nsample) > total):
         raise ValueError("nsample must be at most ngood + nbad (the items drawn without replacement)")
