@@ -211,6 +211,9 @@ def test_the_c_step_splits_a_large_draw_over_threads_with_the_same_bits() -> Non
                     rs.poisson(np.array([4.0, 250.0]), size=(50_003, 2)),
                     rs.bernoulli(0.5, size=(200_001,), dtype="float32"),
                     rs.gumbel(size=(100_000,)),
+                    rs.vonmises(0.5, 2.0, size=(50_001,)),
+                    rs.nbinom(3.0, 0.4, size=(50_001,)),
+                    rs.betabinom(40, 2.0, 3.0, size=(50_001,)),
                 ],
                 mode=mode,
             )

@@ -11,8 +11,8 @@ key, the call, i and its own parameters. Logs and exps are the run-time's (``mat
 numbers are the same bits on every x86-64 host: the numpy arithmetic here is + - * / sqrt and
 floor only, each rounded once.
 
-Compiled functions draw bernoulli, binomial, poisson, exponential, gamma, beta, lognormal,
-laplace, logistic, gumbel and truncated_normal with a run-time step (codegen/c_random.c) that
+Compiled functions draw every distribution here but multinomial, dirichlet, categorical and
+multivariate_normal (whose factor is numpy's LAPACK's) with a run-time step (codegen/c_random.c) that
 writes these transforms element by element, the same operations in the same order (a Python
 float meeting a float32 parameter rounds to float32, as numpy's rule has it), so the two give the
 same bits: a change to a transform here is a change to its C version too.
