@@ -710,15 +710,10 @@ def _check_positive(**params: np.ndarray) -> None:
         _finite(name, x)
 
 
-def _check_loc_positive(name: str) -> Callable[..., None]:
-    """The check of a distribution whose parameters are a finite ``loc`` and ones above 0."""
-
-    def check(**params: np.ndarray) -> None:
-        _finite("loc", params.pop("loc"))
-        _check_positive(**params)
-
-    check.__name__ = f"_check_{name}"
-    return check
+def _check_loc_positive(loc: np.ndarray, **params: np.ndarray) -> None:
+    """A finite ``loc``, the other parameters finite and above 0."""
+    _finite("loc", loc)
+    _check_positive(**params)
 
 
 def _check_invgamma(shape: np.ndarray, scale: np.ndarray) -> None:
@@ -832,9 +827,9 @@ DISTRIBUTIONS: dict[str, Distribution] = {
     "weibull": Distribution(("shape",), _check_weibull, _weibull),
     "pareto": Distribution(("b", "scale"), _check_positive, _pareto),
     "wald": Distribution(("mean", "scale"), _check_positive, _wald),
-    "truncexpon": Distribution(("b", "loc", "scale"), _check_loc_positive("truncexpon"), _truncexpon),
+    "truncexpon": Distribution(("b", "loc", "scale"), _check_loc_positive, _truncexpon),
     "triangular": Distribution(("left", "mode", "right"), _check_triangular, _triangular),
-    "t": Distribution(("df", "loc", "scale"), _check_loc_positive("t"), _t),
+    "t": Distribution(("df", "loc", "scale"), _check_loc_positive, _t),
     "gengamma": Distribution(("alpha", "p", "lambd"), _check_positive, _gengamma),
     "geometric": Distribution(("p",), _check_open_probability, _geometric),
     "negative_binomial": Distribution(("n", "p"), _check_negative_binomial, _negative_binomial),
