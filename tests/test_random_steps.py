@@ -107,6 +107,69 @@ def _draws(dist: str):
                 rs.truncated_normal(xd, x32, size=(4, 3), dtype="float32"),
                 rs.truncated_normal(size=(0, 2)),
             ],
+            "halfnormal": lambda: [
+                rs.halfnormal(-0.0, np.array([1.0, 2.0]), size=(N, 2)),
+                rs.halfnormal(xd, x32, dtype="float32"),
+            ],
+            "cauchy": lambda: [rs.cauchy(col, 2.0, size=(2, N)), rs.cauchy(x32, xd)],
+            "halfcauchy": lambda: [rs.halfcauchy(1.0, xd, size=(N // 10, 3)), rs.halfcauchy(size=(0,))],
+            "invgamma": lambda: [
+                rs.invgamma(np.array([0.3, 1.0, 9.5]), 2.0, size=(N, 3)),
+                rs.invgamma(x32, col, size=(2, 3), dtype="float32"),
+                rs.invgamma(n + 1, xd),
+            ],
+            "weibull": lambda: [rs.weibull(np.array([0.0, 0.5, 3.0]), size=(N, 3)), rs.weibull(x32)],
+            "pareto": lambda: [rs.pareto(np.array([0.5, 3.0]), 2.0, size=(N, 2)), rs.pareto(xd, x32)],
+            "wald": lambda: [
+                rs.wald(np.array([0.1, 1.0, 50.0]), np.array([[0.5], [20.0]]), size=(N, 2, 3)),
+                rs.wald(xd, x32, dtype="float32"),
+            ],
+            "truncexpon": lambda: [
+                rs.truncexpon(np.array([1e-6, 0.5, 30.0]), 1.0, 2.0, size=(N, 3)),
+                rs.truncexpon(xd, x32, xd),
+            ],
+            "triangular": lambda: [
+                rs.triangular(0.0, np.array([0.0, 0.25, 1.0]), 1.0, size=(N, 3)),
+                rs.triangular(x32 - 1, x32, xd + 1, dtype="float32"),
+            ],
+            "t": lambda: [
+                rs.t(np.array([0.4, 1.0, 30.0]), -1.0, 2.0, size=(N, 3)),
+                rs.t(xd, x32, col, size=(2, 3)),
+            ],
+            "gengamma": lambda: [
+                rs.gengamma(np.array([0.2, 1.0, 7.0]), np.array([[0.5], [3.0]]), 2.0, size=(N, 2, 3)),
+                rs.gengamma(xd, x32, xd),
+            ],
+            "geometric": lambda: [
+                rs.geometric(np.array([1e-12, 1e-5, 0.3, 0.7, 1.0]), size=(N, 5)),
+                rs.geometric(x32, dtype="int32"),
+            ],
+            "negative_binomial": lambda: [
+                rs.nbinom(np.array([0.3, 4.0, 1e3]), np.array([[0.05], [1.0]]), size=(N, 2, 3)),
+                rs.nbinom(xd + 1, x32, dtype="float64"),
+                rs.negative_binomial(n + 1, 0.5, size=(N // 10, 3), dtype="uint8"),
+            ],
+            "vonmises": lambda: [
+                rs.vonmises(
+                    np.array([-3.0, 0.0, 2.5]),
+                    np.array([[0.0], [1e-6], [0.7], [40.0], [1e7]]),
+                    size=(N, 5, 3),
+                ),
+                rs.vonmises(x32, xd, dtype="float32"),
+            ],
+            "hypergeometric": lambda: [
+                rs.hypergeometric(
+                    np.array([0, 3, 40, 7000, 10**8]),
+                    np.array([5, 9, 2, 9000, 10**8]),
+                    np.array([4, 10, 30, 12000, 10**7]),
+                    size=(N // 10, 5),
+                ),
+                rs.hypergeometric(n, n + 2, n, dtype="int32"),
+            ],
+            "beta_binomial": lambda: [
+                rs.betabinom(np.array([0, 1, 7, 80, 5000]), 0.5, 2.0, size=(N, 5)),
+                rs.betabinom(n, xd, x32),
+            ],
         }[dist]()
 
     values = (np.array([0.0625, 0.375, 1.0], np.float32), np.array([0.5, 0.125, 1.0]), np.array([0, 3, 60]))
@@ -148,6 +211,9 @@ def test_the_c_step_splits_a_large_draw_over_threads_with_the_same_bits() -> Non
                     rs.poisson(np.array([4.0, 250.0]), size=(50_003, 2)),
                     rs.bernoulli(0.5, size=(200_001,), dtype="float32"),
                     rs.gumbel(size=(100_000,)),
+                    rs.vonmises(0.5, 2.0, size=(50_001,)),
+                    rs.nbinom(3.0, 0.4, size=(50_001,)),
+                    rs.betabinom(40, 2.0, 3.0, size=(50_001,)),
                 ],
                 mode=mode,
             )
@@ -173,9 +239,26 @@ def test_the_c_step_runs_without_the_ops_perform(monkeypatch) -> None:
         "logistic": (xd, 1.0),
         "gumbel": (xd, 1.0),
         "truncated_normal": (xd, 1.0),
+        "halfnormal": (xd, 1.0),
+        "cauchy": (xd, 1.0),
+        "halfcauchy": (xd, 1.0),
+        "invgamma": (xd, 1.0),
+        "weibull": (xd,),
+        "pareto": (xd, 1.0),
+        "wald": (xd, 1.0),
+        "truncexpon": (xd, 0.0, 1.0),
+        "triangular": (-1.0, xd, 1.0),
+        "t": (xd, 0.0, 1.0),
+        "gengamma": (xd, 1.0, 1.0),
+        "geometric": (xd,),
+        "negative_binomial": (xd, 0.5),
+        "beta_binomial": (4, xd, 1.0),
+        "vonmises": (xd, 1.0),
+        "hypergeometric": (5, 7, 4),
     }
     assert sorted(dists) == sorted(c_program.RANDOM_DISTS)
-    f = fc.function([xd], [getattr(rs, d)(*p, size=(5, 3)) for d, p in dists.items()])
+    method = {"beta_binomial": "betabinom"}
+    f = fc.function([xd], [getattr(rs, method.get(d, d))(*p, size=(5, 3)) for d, p in dists.items()])
     monkeypatch.setattr(RandomVariable, "_transform", _refuse)
     outs = f(np.array([0.5, 0.25, 1.0]))
     assert [o.shape for o in outs] == [(5, 3)] * len(dists)
@@ -231,6 +314,27 @@ BAD = [
     (lambda rs, n, x: rs.logistic(0.0, x), GOOD_N, BAD_X, r"logistic.*scale must be >= 0"),
     (lambda rs, n, x: rs.gumbel(0.0, x), GOOD_N, GOOD_X + np.inf, r"gumbel.*scale must be finite"),
     (lambda rs, n, x: rs.truncated_normal(0.0, x), GOOD_N, BAD_X, r"truncated_normal.*scale must be >= 0"),
+    (lambda rs, n, x: rs.halfnormal(0.0, x), GOOD_N, BAD_X, r"halfnormal.*scale must be >= 0, got -0.5"),
+    (lambda rs, n, x: rs.invgamma(x, 1.0), GOOD_N, GOOD_X - 0.25, r"invgamma.*shape must be > 0, got 0.0"),
+    (lambda rs, n, x: rs.wald(1.0, x), GOOD_N, GOOD_X * np.inf, r"wald.*scale must be finite"),
+    (lambda rs, n, x: rs.triangular(0.0, x, 1.0), GOOD_N, GOOD_X + 0.5, r"triangular.*left <= mode <= right"),
+    (lambda rs, n, x: rs.t(x, 0.0, 1.0), GOOD_N, BAD_X, r"Random\{t, float64\}: df must be > 0, got -0.5"),
+    (lambda rs, n, x: rs.geometric(x), GOOD_N, GOOD_X - 0.25, r"geometric.*p must be in \(0, 1\], got 0.0"),
+    (lambda rs, n, x: rs.nbinom(2.0, x), GOOD_N, GOOD_X + 0.5, r"negative_binomial.*p must be in \(0, 1\]"),
+    (lambda rs, n, x: rs.vonmises(0.0, x), GOOD_N, BAD_X, r"vonmises.*kappa must be >= 0, got -0.5"),
+    (
+        lambda rs, n, x: rs.hypergeometric(n, 2, 3),
+        GOOD_N - 1,
+        GOOD_X,
+        r"hypergeometric.*nsample must be at most",
+    ),
+    (
+        lambda rs, n, x: rs.hypergeometric(n * 10**8, 1, 1),
+        GOOD_N * 10,
+        GOOD_X,
+        r"hypergeometric.*ngood must be below 1e9",
+    ),
+    (lambda rs, n, x: rs.betabinom(n, x, 1.0), -GOOD_N, GOOD_X, r"beta_binomial.*n must be >= 0, got -1"),
     (
         lambda rs, n, x: rs.binomial(n, x, size=(2, 3)),
         GOOD_N[:2],

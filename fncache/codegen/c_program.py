@@ -137,6 +137,22 @@ RANDOM_DISTS = (
     "logistic",
     "gumbel",
     "truncated_normal",
+    "halfnormal",
+    "cauchy",
+    "halfcauchy",
+    "invgamma",
+    "weibull",
+    "pareto",
+    "wald",
+    "truncexpon",
+    "triangular",
+    "t",
+    "gengamma",
+    "geometric",
+    "negative_binomial",
+    "beta_binomial",
+    "vonmises",
+    "hypergeometric",
 )
 
 #: (kind, in_slots, out_slots, dying_slots, ints, kernels, name, msg, nd, errcheck)

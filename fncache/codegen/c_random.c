@@ -685,11 +685,17 @@ static void log_fact_table(void)
     }
 }
 
+/* log(k!) - (k log k - k + log(2 pi k) / 2) for k >= 20 (random_dists._stirling_tail). */
+static inline double stirling_tail(double kk)
+{
+    const double inv = 1.0 / kk, inv2 = inv * inv;
+    return inv * (1.0 / 12.0 - inv2 * (1.0 / 360.0 - inv2 * (1.0 / 1260.0 - inv2 / 1680.0)));
+}
+
 static double log_poisson_pmf(int64_t k, double d, double lam)
 {
     if (k < 20) return -lam + (double)k * fc_log_any(lam) - log_fact[k < 0 ? 0 : k];
-    const double kk = (double)k, x = d / lam, inv = 1.0 / kk, inv2 = inv * inv;
-    const double tail = inv * (1.0 / 12.0 - inv2 * (1.0 / 360.0 - inv2 * (1.0 / 1260.0 - inv2 / 1680.0)));
+    const double kk = (double)k, x = d / lam, tail = stirling_tail(kk);
     const double bracket = fabs(x) < 0.01
         ? x * x * (1.0 / 2.0 - x * (1.0 / 6.0 - x * (1.0 / 12.0 - x * (1.0 / 20.0 - x * (1.0 / 30.0 - x / 42.0)))))
         : (1.0 + x) * fc_log_any(fmax(1.0 + x, 1e-300)) - x;
@@ -736,16 +742,120 @@ static double truncated_normal_at(const Stream *s, uint64_t i, uint64_t w)
     return z;
 }
 
+/* log(k!) of k >= 0 (random_dists._log_factorial). */
+static double log_factorial(int64_t k)
+{
+    if (k < 20) return log_fact[k];
+    const double kk = (double)k;
+    return (kk + 0.5) * fc_log_any(kk) - kk + HALF_LOG_2PI + stirling_tail(kk);
+}
+
+/* Hypergeometric(ngood g0, nbad b0, nsample m0) by inversion of u (random_dists._hypergeometric):
+ * the symmetries to m <= total / 2 and g <= b, then the search from k0, ten standard deviations
+ * below the mean. */
+static int64_t hypergeometric_at(int64_t g0, int64_t b0, int64_t m0, double u)
+{
+    const int64_t total = g0 + b0, rest = m0 > total / 2, swap = g0 > b0;
+    const int64_t m = rest ? total - m0 : m0, g = swap ? b0 : g0, b = swap ? g0 : b0;
+    const double all = (double)(total > 1 ? total : 1), mean = (double)m * ((double)g / all);
+    const double var = mean * ((double)b / all) * ((double)(total - m) / (double)(total - 1 > 1 ? total - 1 : 1));
+    const double low = floor(mean - 10.0 * sqrt(var));
+    const int64_t k0 = (int64_t)(low > 0.0 ? low : 0.0), limit = (m < g ? m : g) - k0;
+    const double first = fc_exp_any(log_factorial(g) - log_factorial(k0) - log_factorial(g - k0) + log_factorial(b)
+                                    - log_factorial(m - k0) - log_factorial(b - m + k0) - log_factorial(total)
+                                    + log_factorial(m) + log_factorial(total - m));
+    int64_t x = 0;
+    if (u >= first && limit > 0) {
+        const double gf = (double)g, bf = (double)b, mf = (double)m;
+        double pmf = first, cdf = first;
+        for (int64_t j = 1;; j++) {
+            const double k = (double)(k0 + j);
+            pmf = pmf * ((gf - k + 1.0) * (mf - k + 1.0) / (k * (bf - mf + k)));
+            cdf = cdf + pmf;
+            if (!(u >= cdf && limit > j && pmf > 0)) {
+                x = j;
+                break;
+            }
+        }
+    }
+    x = k0 + x;
+    if (swap) x = m - x;
+    return rest ? g0 - x : x;
+}
+
+/* math.pi (C11 has no M_PI). */
+static const double FC_PI = 3.141592653589793;
+
+/* arctan of r >= 0 (random_dists._atan): + - * / and sqrt only. */
+static double atan_pos(double r)
+{
+    const int inv = r > 1.0;
+    double t = inv ? 1.0 / r : r;
+    for (int j = 0; j < 2; j++) t = t / (1.0 + sqrt(1.0 + t * t));
+    const double t2 = t * t;
+    double series = 1.0 / 23.0;
+    for (int j = 21; j > 0; j -= 2) series = series * -t2 + 1.0 / j;
+    const double a = 4.0 * (t * series);
+    return inv ? FC_PI / 2 - a : a;
+}
+
+/* von Mises(mu, k) of element i of s (random_dists._vonmises); u0: s's uniform at i. */
+static double vonmises_at(const Stream *s, uint64_t i, double u0, double mu, double k)
+{
+    if (k < 1e-8) return FC_PI * (2.0 * u0 - 1.0);
+    double angle;
+    if (k > 1e6) {
+        const Stream s5 = sub_stream(s, 5, 0);
+        angle = src_normal(&s5, i, word_at(&s5, i)) / sqrt(k);
+    } else {
+        const double r = 1.0 + sqrt(1.0 + 4.0 * k * k), rho = (r - sqrt(2.0 * r)) / (2.0 * k);
+        const double sv = k < 1e-5 ? 1.0 / k : (1.0 + rho * rho) / (2.0 * rho);
+        double w;
+        for (uint64_t t = 0;; t++) {
+            const Stream s1 = sub_stream(s, 1, t), s2 = sub_stream(s, 2, t), s3 = sub_stream(s, 3, t);
+            const double z1 = src_normal(&s1, i, word_at(&s1, i)), z2 = src_normal(&s2, i, word_at(&s2, i));
+            const double v = src_uniform(word_at(&s3, i)), c = z1 / sqrt(z1 * z1 + z2 * z2);
+            const double wr = (1.0 + sv * c) / (sv + c), y = k * (sv - wr);
+            if (y * (2.0 - y) - v >= 0 || fc_log_any(y / v) + 1.0 - y >= 0) {
+                w = wr;
+                break;
+            }
+        }
+        w = w < -1.0 ? -1.0 : w > 1.0 ? 1.0 : w;
+        angle = 2.0 * atan_pos(sqrt((1.0 - w) / (1.0 + w)));
+        const Stream s4 = sub_stream(s, 4, 0);
+        if (src_uniform(word_at(&s4, i)) < 0.5) angle = -angle;
+    }
+    const double x = mu + angle, wrapped = fmod(fabs(x) + FC_PI, 2.0 * FC_PI) - FC_PI;
+    return x < 0 ? -wrapped : wrapped;
+}
+
+/* Wald(mean mu, shape lam) of element i of s (random_dists._wald): w its first word, v the
+ * uniform of sub-stream (1, 0). */
+static double wald_at(const Stream *s, uint64_t i, uint64_t w, double mu, double lam, double v)
+{
+    const double z = src_normal(s, i, w), y = mu * (z * z), root = y + sqrt(y * (4.0 * lam + y));
+    const double x = y > 0 ? mu * (4.0 * lam * y) / (root * root) : mu;
+    return v <= mu / (mu + x) ? x : mu * mu / x;
+}
+
 /* The distributions with a C step, in c_program.RANDOM_DISTS' order. */
 enum { RD_BERNOULLI, RD_BINOMIAL, RD_POISSON, RD_EXPONENTIAL, RD_GAMMA, RD_BETA, RD_LOGNORMAL,
-       RD_LAPLACE, RD_LOGISTIC, RD_GUMBEL, RD_TRUNCATED_NORMAL, RD_COUNT };
+       RD_LAPLACE, RD_LOGISTIC, RD_GUMBEL, RD_TRUNCATED_NORMAL, RD_HALFNORMAL, RD_CAUCHY,
+       RD_HALFCAUCHY, RD_INVGAMMA, RD_WEIBULL, RD_PARETO, RD_WALD, RD_TRUNCEXPON, RD_TRIANGULAR,
+       RD_T, RD_GENGAMMA, RD_GEOMETRIC, RD_NEGATIVE_BINOMIAL, RD_BETA_BINOMIAL, RD_VONMISES,
+       RD_HYPERGEOMETRIC, RD_COUNT };
+
+/* The distributions whose first parameter is an integer count (Draw.n). */
+#define RD_COUNT_FIRST(dist) ((dist) == RD_BINOMIAL || (dist) == RD_BETA_BINOMIAL)
 
 typedef struct {
     int dist;
     Stream s;
-    const double *a, *b;     /* the float parameters, per element, or NULL (binomial: b is p) */
-    npy_intp sa, sb, sn;     /* element strides (0: one value for all) */
-    const int64_t *n;        /* binomial's n */
+    const double *a, *b, *c; /* the float parameters, per element, or NULL (a count first: a is
+                                NULL, b and c the next ones) */
+    npy_intp sa, sb, sc, sn; /* element strides (0: one value for all) */
+    const int64_t *n;        /* binomial's and beta_binomial's n */
     int single_a, single_b;  /* gamma's and beta's float32 parameters (std_gamma_at) */
     void *out;               /* the sample */
     int out_type;            /* its type: int64, int32, float64 or float32 */
@@ -753,8 +863,8 @@ typedef struct {
 
 /* What a parameter's values must be for the C step (random_dists' checks; a value outside
  * them, or anything unexpected, runs the op's perform instead, which reports it). */
-enum { PV_PROB, PV_NONNEG, PV_POS, PV_FINITE, PV_LAM, PV_COUNT };
-static const struct { int nparams, kinds[2], counts; } RD_SPEC[RD_COUNT] = {
+enum { PV_PROB, PV_NONNEG, PV_POS, PV_FINITE, PV_LAM, PV_COUNT, PV_OPEN_PROB, PV_ITEMS };
+static const struct { int nparams, kinds[3], counts; } RD_SPEC[RD_COUNT] = {
     [RD_BERNOULLI] = {1, {PV_PROB}, 1},
     [RD_BINOMIAL] = {2, {PV_COUNT, PV_PROB}, 1},
     [RD_POISSON] = {1, {PV_LAM}, 1},
@@ -766,6 +876,22 @@ static const struct { int nparams, kinds[2], counts; } RD_SPEC[RD_COUNT] = {
     [RD_LOGISTIC] = {2, {PV_FINITE, PV_NONNEG}, 0},
     [RD_GUMBEL] = {2, {PV_FINITE, PV_NONNEG}, 0},
     [RD_TRUNCATED_NORMAL] = {2, {PV_FINITE, PV_NONNEG}, 0},
+    [RD_HALFNORMAL] = {2, {PV_FINITE, PV_NONNEG}, 0},
+    [RD_CAUCHY] = {2, {PV_FINITE, PV_NONNEG}, 0},
+    [RD_HALFCAUCHY] = {2, {PV_FINITE, PV_NONNEG}, 0},
+    [RD_INVGAMMA] = {2, {PV_POS, PV_NONNEG}, 0},
+    [RD_WEIBULL] = {1, {PV_NONNEG}, 0},
+    [RD_PARETO] = {2, {PV_POS, PV_POS}, 0},
+    [RD_WALD] = {2, {PV_POS, PV_POS}, 0},
+    [RD_TRUNCEXPON] = {3, {PV_POS, PV_FINITE, PV_POS}, 0},
+    [RD_TRIANGULAR] = {3, {PV_FINITE, PV_FINITE, PV_FINITE}, 0},
+    [RD_T] = {3, {PV_POS, PV_FINITE, PV_POS}, 0},
+    [RD_GENGAMMA] = {3, {PV_POS, PV_POS, PV_POS}, 0},
+    [RD_GEOMETRIC] = {1, {PV_OPEN_PROB}, 1},
+    [RD_NEGATIVE_BINOMIAL] = {2, {PV_POS, PV_OPEN_PROB}, 1},
+    [RD_BETA_BINOMIAL] = {3, {PV_COUNT, PV_POS, PV_POS}, 1},
+    [RD_VONMISES] = {2, {PV_FINITE, PV_NONNEG}, 0},
+    [RD_HYPERGEOMETRIC] = {3, {PV_ITEMS, PV_ITEMS, PV_ITEMS}, 1},
 };
 
 /* Elements [lo, lo + n) from buf (int64 counts or float64 values) into the output, cast as
@@ -820,7 +946,8 @@ static void draw_range(const Draw *d, npy_intp lo, npy_intp hi)
     for (npy_intp lo_b = lo; lo_b < hi; lo_b += DRAW_BLOCK) {
         const npy_intp n = hi - lo_b < DRAW_BLOCK ? hi - lo_b : DRAW_BLOCK;
         const double *pa = d->a ? d->a + lo_b * d->sa : NULL, *pb = d->b ? d->b + lo_b * d->sb : NULL;
-        const npy_intp sa = d->sa, sb = d->sb;
+        const double *pc = d->c ? d->c + lo_b * d->sc : NULL;
+        const npy_intp sa = d->sa, sb = d->sb, sc = d->sc;
         switch (d->dist) {
         case RD_EXPONENTIAL:
             block_exponential(&w0, lo_b, n, fout);
@@ -853,7 +980,7 @@ static void draw_range(const Draw *d, npy_intp lo, npy_intp hi)
         default:
             for (npy_intp k = 0; k < n; k++) {
                 const uint64_t u = (uint64_t)(lo_b + k);
-                const double a = pa ? pa[k * sa] : 0.0, b = pb ? pb[k * sb] : 0.0;
+                const double a = pa ? pa[k * sa] : 0.0, b = pb ? pb[k * sb] : 0.0, c = pc ? pc[k * sc] : 0.0;
                 double g;
                 switch (d->dist) {
                 case RD_BERNOULLI: iout[k] = src_uniform(words_at(&w0, u)) < a; break;
@@ -864,6 +991,57 @@ static void draw_range(const Draw *d, npy_intp lo, npy_intp hi)
                 case RD_POISSON: iout[k] = poisson_at(&d->s, u, a, src_uniform(words_at(&w0, u)), &memo); break;
                 case RD_GAMMA: std_gamma_at(&d->s, u, a, d->single_a, 0, &g); fout[k] = g * b; break;
                 case RD_BETA: fout[k] = beta_at(&d->s, u, a, b, d->single_a, d->single_b); break;
+                case RD_HALFNORMAL: fout[k] = a + b * fabs(src_normal(&d->s, u, words_at(&w0, u))); break;
+                case RD_CAUCHY:
+                case RD_HALFCAUCHY: {
+                    const double r = src_normal(&d->s, u, words_at(&w0, u)) / src_normal(&s1, u, words_at(&w1, u));
+                    fout[k] = a + b * (d->dist == RD_CAUCHY ? r : fabs(r));
+                    break;
+                }
+                case RD_INVGAMMA: std_gamma_at(&d->s, u, a, 0, 0, &g); fout[k] = b / g; break;
+                case RD_WEIBULL:
+                    fout[k] = a == 0 ? 0.0 : fc_exp_any(fc_log_any(src_exponential(words_at(&w0, u))) / a);
+                    break;
+                case RD_PARETO: fout[k] = b * fc_exp_any(src_exponential(words_at(&w0, u)) / a); break;
+                case RD_WALD: fout[k] = wald_at(&d->s, u, words_at(&w0, u), a, b, src_uniform(words_at(&w1, u))); break;
+                case RD_TRUNCEXPON: {
+                    const double mass = a < 1e-4 ? a * (1.0 - a * (0.5 - a * (1.0 / 6.0 - a / 24.0))) : 1.0 - fc_exp_any(-a);
+                    fout[k] = b + c * fmin(-log1m_at(src_uniform(words_at(&w0, u)) * mass), a);
+                    break;
+                }
+                case RD_TRIANGULAR: {
+                    const double base = c - a, v = src_uniform(words_at(&w0, u));
+                    fout[k] = v <= (b - a) / base ? a + sqrt(v * ((b - a) * base)) : c - sqrt((1.0 - v) * ((c - b) * base));
+                    break;
+                }
+                case RD_T: {
+                    const Stream s4 = sub_stream(&d->s, 4, 0);
+                    std_gamma_at(&s4, u, a * 0.5, 0, 0, &g);
+                    fout[k] = b + c * (src_normal(&d->s, u, words_at(&w0, u)) / sqrt((g + g) / a));
+                    break;
+                }
+                case RD_GENGAMMA: fout[k] = c * fc_exp_any(std_gamma_at(&d->s, u, a / b, 0, 1, &g) / b); break;
+                case RD_GEOMETRIC: {
+                    const double x = ceil(src_exponential(words_at(&w0, u)) / -log1m_at(a));
+                    iout[k] = (int64_t)(x < 1.0 ? 1.0 : x > 9.2e18 ? 9.2e18 : x);
+                    break;
+                }
+                case RD_NEGATIVE_BINOMIAL: {
+                    std_gamma_at(&d->s, u, a, 0, 0, &g);
+                    const Stream s6 = sub_stream(&d->s, 6, 0);
+                    iout[k] = poisson_at(&s6, u, fmin(g * ((1.0 - b) / b), 1e18), src_uniform(word_at(&s6, u)), &memo);
+                    break;
+                }
+                case RD_VONMISES: fout[k] = vonmises_at(&d->s, u, src_uniform(words_at(&w0, u)), a, b); break;
+                case RD_HYPERGEOMETRIC:
+                    iout[k] = hypergeometric_at((int64_t)a, (int64_t)b, (int64_t)c, src_uniform(words_at(&w0, u)));
+                    break;
+                case RD_BETA_BINOMIAL: {
+                    const Stream s7 = sub_stream(&d->s, 7, 0), s8 = sub_stream(&d->s, 8, 0), s82 = sub_stream(&s8, 2, 0);
+                    iout[k] = binomial_at(&s8, u, d->n[(lo_b + k) * d->sn], beta_at(&s7, u, b, c, 0, 0),
+                                          src_uniform(word_at(&s82, u)), &memo);
+                    break;
+                }
                 default: fout[k] = a + b * truncated_normal_at(&d->s, u, words_at(&w0, u));
                 }
             }
@@ -881,6 +1059,8 @@ static int value_ok(int kind, double x)
     case PV_POS: return x > 0.0 && x < INFINITY;
     case PV_FINITE: return isfinite(x);
     case PV_LAM: return x >= 0.0 && x <= 1e18;
+    case PV_OPEN_PROB: return x > 0.0 && x <= 1.0;
+    case PV_ITEMS: return x >= 0.0 && x < 2e9 && x == floor(x);
     default: return x >= 0.0 && x < 0x1p63 && x == floor(x);
     }
 }
@@ -963,6 +1143,19 @@ static int draw_shape(PyArrayObject *size, int has_size, PyArrayObject *const *p
     return 0;
 }
 
+/* The bounds between parameters, which the perform reports: triangular's left <= mode <= right
+ * and left < right, hypergeometric's ngood and nbad below 1e9 and nsample at most their sum. */
+static int params_fit(int dist, PyArrayObject *const *ps, const npy_intp *st, npy_intp count)
+{
+    if (dist != RD_TRIANGULAR && dist != RD_HYPERGEOMETRIC) return 1;
+    const double *x = PyArray_DATA(ps[0]), *y = PyArray_DATA(ps[1]), *z = PyArray_DATA(ps[2]);
+    for (npy_intp i = 0; i < count; i++) {
+        const double a = x[i * st[0]], b = y[i * st[1]], c = z[i * st[2]];
+        if (dist == RD_TRIANGULAR ? !(a <= b && b <= c && a < c) : !(a < 1e9 && b < 1e9 && c <= a + b)) return 0;
+    }
+    return 1;
+}
+
 static void scalar_u64(PyArrayObject *a, uint64_t *x, int *ok)
 {
     if (PyArray_NDIM(a) != 0 || PyArray_TYPE(a) != NPY_UINT64) *ok = 0;
@@ -986,9 +1179,9 @@ int fc_random_step(const Step *s, PyArrayObject **v, int nthreads)
     scalar_u64(v[s->in[np_ + 2]], &seed, &ok);
     if (!ok) return 1;
     d.s = (Stream){seed, (uint64_t)(unsigned)s->ints[4], call};
-    PyArrayObject *ps[2] = {NULL, NULL}, *out = NULL;
+    PyArrayObject *ps[3] = {NULL, NULL, NULL}, *out = NULL;
     int rc = 1, nd;
-    npy_intp dims[NPY_MAXDIMS], st[2] = {0, 0};
+    npy_intp dims[NPY_MAXDIMS], st[3] = {0, 0, 0};
     for (int j = 0; j < np_; j++) {
         const int kind = RD_SPEC[dist].kinds[j];
         PyArrayObject *p = v[s->in[2 + j]];
@@ -1016,6 +1209,10 @@ int fc_random_step(const Step *s, PyArrayObject **v, int nthreads)
     rc = -1;
     for (int j = 0; j < np_; j++)
         if (param_spread(&ps[j], nd, dims, &st[j]) < 0) goto done;
+    if (!params_fit(dist, ps, st, PyArray_MultiplyList(dims, nd))) {
+        rc = 1;
+        goto done;
+    }
     /* the sample in its own type where draw_store writes that, else as numpy's transform
      * gives it (int64 counts or float64 values), cast by numpy below */
     const int typ = s->ints[1];
@@ -1023,7 +1220,7 @@ int fc_random_step(const Step *s, PyArrayObject **v, int nthreads)
                      ? typ
                      : RD_SPEC[dist].counts ? NPY_INT64 : NPY_DOUBLE;
     if (!(out = (PyArrayObject *)PyArray_EMPTY(nd, dims, d.out_type, 0))) goto done;
-    if (dist == RD_BINOMIAL) {
+    if (RD_COUNT_FIRST(dist)) {
         d.n = PyArray_DATA(ps[0]);
         d.sn = st[0];
     } else {
@@ -1033,6 +1230,10 @@ int fc_random_step(const Step *s, PyArrayObject **v, int nthreads)
     if (np_ > 1) {
         d.b = PyArray_DATA(ps[1]);
         d.sb = st[1];
+    }
+    if (np_ > 2) {
+        d.c = PyArray_DATA(ps[2]);
+        d.sc = st[2];
     }
     d.out = PyArray_DATA(out);
     pthread_once(&zig_once, zig_tables);
@@ -1060,6 +1261,7 @@ int fc_random_step(const Step *s, PyArrayObject **v, int nthreads)
 done:
     Py_XDECREF(ps[0]);
     Py_XDECREF(ps[1]);
+    Py_XDECREF(ps[2]);
     Py_XDECREF(out);
     return rc;
 }

@@ -11,8 +11,8 @@ key, the call, i and its own parameters. Logs and exps are the run-time's (``mat
 numbers are the same bits on every x86-64 host: the numpy arithmetic here is + - * / sqrt and
 floor only, each rounded once.
 
-Compiled functions draw bernoulli, binomial, poisson, exponential, gamma, beta, lognormal,
-laplace, logistic, gumbel and truncated_normal with a run-time step (codegen/c_random.c) that
+Compiled functions draw every distribution here but multinomial, dirichlet, categorical and
+multivariate_normal (whose factor is numpy's LAPACK's) with a run-time step (codegen/c_random.c) that
 writes these transforms element by element, the same operations in the same order (a Python
 float meeting a float32 parameter rounds to float32, as numpy's rule has it), so the two give the
 same bits: a change to a transform here is a change to its C version too.
@@ -322,6 +322,265 @@ def _scaled(loc: np.ndarray, scale: np.ndarray, x: np.ndarray) -> np.ndarray:
     return loc + scale * x
 
 
+# -- PyTensor's further distributions, built from the draws above -------------------------
+
+
+def _f64(x: np.ndarray) -> np.ndarray:
+    """A parameter in float64: these transforms compute in float64 whatever the parameters' type
+    (the sample is cast to its dtype after), which the run-time's steps of them do too."""
+    return np.asarray(x, dtype=np.float64)
+
+
+def _halfnormal(src: Source, pos: np.ndarray, loc: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """loc + scale |z|."""
+    return _f64(loc) + _f64(scale) * np.abs(src.normal(pos))
+
+
+def _ratio(src: Source, pos: np.ndarray) -> np.ndarray:
+    """A standard Cauchy: the ratio of two normals (the second from sub-stream (1, 0))."""
+    return src.normal(pos) / src.sub(1).normal(pos)
+
+
+def _cauchy(src: Source, pos: np.ndarray, loc: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    return _f64(loc) + _f64(scale) * _ratio(src, pos)
+
+
+def _halfcauchy(src: Source, pos: np.ndarray, loc: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    return _f64(loc) + _f64(scale) * np.abs(_ratio(src, pos))
+
+
+def _invgamma(src: Source, pos: np.ndarray, shape: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """scale / Gamma(shape, 1) (PyTensor's 1 / gamma(shape, 1 / scale))."""
+    return _f64(scale) / _std_gamma(src, pos, _f64(shape))[0]
+
+
+def _weibull(src: Source, pos: np.ndarray, shape: np.ndarray) -> np.ndarray:
+    """E**(1 / shape) as exp(log E / shape); 0 for shape 0 (numpy's)."""
+    a = _f64(shape)
+    return np.where(a == 0, 0.0, exp(log(src.exponential(pos)) / a))
+
+
+def _pareto(src: Source, pos: np.ndarray, b: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """scale U**(-1 / b) as scale exp(E / b): scipy's pareto, at least ``scale``."""
+    return _f64(scale) * exp(src.exponential(pos) / _f64(b))
+
+
+def _wald(src: Source, pos: np.ndarray, mean: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """Michael, Schucany and Haas (1976), numpy's method: the smaller root x of the inverse
+    Gaussian's chi-square of a normal z (y = mean z**2), kept with probability mean / (mean +
+    x), else mean**2 / x (the uniform from sub-stream (1, 0)). The root mean + mean / (2 scale)
+    (y - sqrt(4 scale y + y**2)) is written mean 4 scale y / (y + sqrt(y (4 scale + y)))**2,
+    which has no cancellation where y is large."""
+    mu, lam = _f64(mean), _f64(scale)
+    z = src.normal(pos)
+    y = mu * (z * z)
+    root = y + np.sqrt(y * (4.0 * lam + y))
+    x = np.where(y > 0, mu * (4.0 * lam * y) / (root * root), mu)
+    u = src.sub(1).uniform(pos)
+    return np.where(u <= mu / (mu + x), x, mu * mu / x)
+
+
+def _truncexpon(
+    src: Source, pos: np.ndarray, b: np.ndarray, loc: np.ndarray, scale: np.ndarray
+) -> np.ndarray:
+    """Inversion: -log(1 - u (1 - exp(-b))), at most b (scipy's truncexpon, on [0, b] before
+    loc and scale); 1 - exp(-b) by its series below b = 1e-4."""
+    bb = _f64(b)
+    series = bb * (1.0 - bb * (0.5 - bb * (1.0 / 6.0 - bb / 24.0)))
+    mass = np.where(bb < 1e-4, series, 1.0 - exp(-bb))
+    x = np.minimum(-_log1m(src.uniform(pos) * mass), bb)
+    return _f64(loc) + _f64(scale) * x
+
+
+def _triangular(
+    src: Source, pos: np.ndarray, left: np.ndarray, mode: np.ndarray, right: np.ndarray
+) -> np.ndarray:
+    """numpy's inversion of a uniform u: left + sqrt(u (right - left) (mode - left)) up to the
+    mode's share of the base, right - sqrt((1 - u) (right - left) (right - mode)) past it."""
+    lo, mo, hi = _f64(left), _f64(mode), _f64(right)
+    base = hi - lo
+    u = src.uniform(pos)
+    below = lo + np.sqrt(u * ((mo - lo) * base))
+    above = hi - np.sqrt((1.0 - u) * ((hi - mo) * base))
+    return np.where(u <= (mo - lo) / base, below, above)
+
+
+def _t(src: Source, pos: np.ndarray, df: np.ndarray, loc: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """loc + scale z / sqrt(V / df), V = 2 Gamma(df / 2) a chi-square (sub-stream (4, 0))."""
+    d = _f64(df)
+    g = _std_gamma(src.sub(4), pos, d * 0.5)[0]
+    return _f64(loc) + _f64(scale) * (src.normal(pos) / np.sqrt((g + g) / d))
+
+
+def _gengamma(
+    src: Source, pos: np.ndarray, alpha: np.ndarray, p: np.ndarray, lambd: np.ndarray
+) -> np.ndarray:
+    """lambd Gamma(alpha / p)**(1 / p), the power through the gamma's log (scipy's gengamma
+    with a = alpha / p, c = p, scale = lambd)."""
+    pp = _f64(p)
+    return _f64(lambd) * exp(_std_gamma(src, pos, _f64(alpha) / pp)[1] / pp)
+
+
+def _geometric(src: Source, pos: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Trials to the first success, inversion: ceil(E / -log(1 - p)), at least 1 (and at most
+    9.2e18, within int64)."""
+    x = np.ceil(src.exponential(pos) / -_log1m(_f64(p)))
+    return np.clip(x, 1.0, 9.2e18).astype(np.int64)
+
+
+def _negative_binomial(src: Source, pos: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Failures before the n-th success: Poisson(Gamma(n) (1 - p) / p), numpy's gamma-Poisson
+    mixture (the Poisson from sub-stream (6, 0)); its mean is capped at the Poisson's 1e18."""
+    pp = _f64(p)
+    lam = _std_gamma(src, pos, _f64(n))[0] * ((1.0 - pp) / pp)
+    return _poisson(src.sub(6), pos, np.minimum(lam, 1e18))
+
+
+def _beta_binomial(src: Source, pos: np.ndarray, n: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Bin(n, Beta(a, b)): the beta from sub-stream (7, 0), the binomial from (8, 0)."""
+    p = _beta(src.sub(7), pos, _f64(a), _f64(b))
+    return _binomial(src.sub(8), pos, n, p)
+
+
+def _log_factorial(k: np.ndarray) -> np.ndarray:
+    """log(k!) of int k >= 0: exact factorials' logs below 20, Stirling's series from there."""
+    table = log(np.array([float(math.factorial(j)) for j in range(20)]))
+    kk = np.maximum(k, 20).astype(np.float64)
+    high = (kk + 0.5) * log(kk) - kk + _HALF_LOG_2PI + _stirling_tail(kk)
+    return np.where(k < 20, table[np.clip(k, 0, 19)], high)
+
+
+def _hypergeometric(
+    src: Source, pos: np.ndarray, ngood: np.ndarray, nbad: np.ndarray, nsample: np.ndarray
+) -> np.ndarray:
+    """Good items among nsample drawn without replacement. By symmetry nsample <= half the
+    population (else the items left behind are drawn) and ngood <= nbad (else the bad ones
+    are counted); then inversion of a uniform from k0 = ten standard deviations below the mean
+    (the mass below k0 is under 1e-20), pmf(k0) from log-factorials (Stirling's series: about
+    1e-6 relative at populations of 1e9) and pmf(k) = pmf(k - 1) (g - k + 1) (m - k + 1) /
+    (k (b - m + k)), in float64 (exact: the counts are below 1e9). An element takes
+    O(sqrt(nsample)) steps."""
+    g0, b0, m0 = (np.asarray(x).astype(np.int64) for x in (ngood, nbad, nsample))
+    total = g0 + b0
+    rest = m0 > total // 2
+    m = np.where(rest, total - m0, m0)
+    swap = g0 > b0
+    g, b = np.where(swap, b0, g0), np.where(swap, g0, b0)
+    mean = m * (g / np.maximum(total, 1))
+    var = mean * (b / np.maximum(total, 1)) * ((total - m) / np.maximum(total - 1, 1))
+    k0 = np.maximum(np.floor(mean - 10.0 * np.sqrt(var)), 0.0).astype(np.int64)
+    first = exp(
+        _log_factorial(g)
+        - _log_factorial(k0)
+        - _log_factorial(g - k0)
+        + _log_factorial(b)
+        - _log_factorial(m - k0)
+        - _log_factorial(b - m + k0)
+        - _log_factorial(total)
+        + _log_factorial(m)
+        + _log_factorial(total - m)
+    )
+
+    gf, bf, mf = g.astype(np.float64), b.astype(np.float64), m.astype(np.float64)
+
+    def step(j: int, rows: np.ndarray) -> np.ndarray:
+        k = (k0[rows] + j).astype(np.float64)
+        return (gf[rows] - k + 1.0) * (mf[rows] - k + 1.0) / (k * (bf[rows] - mf[rows] + k))
+
+    x = k0 + _invert(src.uniform(pos), first, step, np.minimum(m, g) - k0)
+    x = np.where(swap, m - x, x)
+    return np.where(rest, g0 - x, x)
+
+
+def _atan(r: np.ndarray) -> np.ndarray:
+    """arctan of r >= 0 (inf included) with + - * / and sqrt only, the same bits everywhere:
+    pi/2 - atan(1/r) above 1, two halvings atan(t) = 2 atan(t / (1 + sqrt(1 + t**2))) to
+    |t| <= tan(pi/16), then the series to t**23 (its next term below 1e-18)."""
+    inv = r > 1.0
+    with np.errstate(divide="ignore"):
+        t = np.where(inv, 1.0 / r, r)
+    for _ in range(2):
+        t = t / (1.0 + np.sqrt(1.0 + t * t))
+    t2 = t * t
+    series = np.full(t.shape, 1.0 / 23.0)
+    for j in range(21, 0, -2):
+        series = series * -t2 + 1.0 / j
+    a = 4.0 * (t * series)
+    return np.where(inv, math.pi / 2 - a, a)
+
+
+def _vonmises(src: Source, pos: np.ndarray, mu: np.ndarray, kappa: np.ndarray) -> np.ndarray:
+    """Best and Fisher's (1979) rejection, numpy's constants: attempt t's cos(pi U) is the cosine
+    of the uniform direction of two normals (sub-streams (1, t), (2, t)), its uniform from (3,
+    t); the sign from sub-stream (4, 0). kappa < 1e-8 is uniform on [-pi, pi), kappa > 1e6 a
+    normal of variance 1 / kappa about mu; the result is wrapped to [-pi, pi] as numpy wraps it.
+    arccos is 2 atan(sqrt((1 - w) / (1 + w))) of this file's atan."""
+    m, k = _f64(mu), _f64(kappa)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = 1.0 + np.sqrt(1.0 + 4.0 * k * k)
+        rho = (r - np.sqrt(2.0 * r)) / (2.0 * k)
+        s = np.where(k < 1e-5, 1.0 / k, (1.0 + rho * rho) / (2.0 * rho))
+    w = np.zeros(k.shape)
+    rows = np.flatnonzero((k >= 1e-8) & (k <= 1e6))
+    t = 0
+    while rows.size:
+        z1, z2 = src.sub(1, t).normal(pos[rows]), src.sub(2, t).normal(pos[rows])
+        v = src.sub(3, t).uniform(pos[rows])
+        c = z1 / np.sqrt(z1 * z1 + z2 * z2)
+        sr, kr = s[rows], k[rows]
+        wr = (1.0 + sr * c) / (sr + c)
+        y = kr * (sr - wr)
+        accept = (y * (2.0 - y) - v >= 0) | (log(y / v) + 1.0 - y >= 0)
+        w[rows[accept]] = wr[accept]
+        rows = rows[~accept]
+        t += 1
+    w = np.clip(w, -1.0, 1.0)
+    with np.errstate(divide="ignore"):
+        angle = 2.0 * _atan(np.sqrt((1.0 - w) / (1.0 + w)))
+    angle = np.where(src.sub(4).uniform(pos) < 0.5, -angle, angle)
+    angle = np.where(k > 1e6, src.sub(5).normal(pos) / np.sqrt(k), angle)
+    x = m + angle
+    wrapped = np.fmod(np.abs(x) + math.pi, 2.0 * math.pi) - math.pi
+    x = np.where(x < 0, -wrapped, wrapped)
+    return np.where(k < 1e-8, math.pi * (2.0 * src.uniform(pos) - 1.0), x)
+
+
+def _mvn_factor(cov: np.ndarray, method: str) -> np.ndarray:
+    """A with A A^T = cov for each matrix of cov (..., n, n): its Cholesky factor, or the
+    eigenvectors (``eigh``) or left singular vectors (``svd``) scaled by the square roots of
+    their values (eigenvalues below 0 by rounding taken as 0)."""
+    if method == "cholesky":
+        try:
+            return np.linalg.cholesky(cov)
+        except np.linalg.LinAlgError:
+            raise ValueError(
+                "cov is not positive definite, which method='cholesky' needs; give "
+                "method='eigh' or method='svd' for a positive semi-definite cov"
+            ) from None
+    if method == "svd":
+        a, s, _ = np.linalg.svd(cov)
+        return a * np.sqrt(s)[..., None, :]
+    w, a = np.linalg.eigh(cov)
+    return a * np.sqrt(np.maximum(w, 0.0))[..., None, :]
+
+
+def _mvn(method: str) -> Callable[..., np.ndarray]:
+    def sample(src: Source, pos: np.ndarray, mean: np.ndarray, cov: np.ndarray) -> np.ndarray:
+        """mean + A z, z the normals at positions pos * n + j; A factored once where every row
+        has the same cov (a cov broadcast against size), and A z summed over j in order."""
+        n = mean.shape[-1]
+        cov = _f64(cov)
+        same = cov.shape[0] > 1 and bool(np.all(cov == cov[:1]))
+        a = _mvn_factor(cov[:1] if same else cov, method)
+        z = src.normal(pos[:, None] * n + np.arange(n)) if n else np.zeros((len(pos), 0))
+        out = _f64(mean).copy()
+        for j in range(n):
+            out += a[:, :, j] * z[:, None, j]
+        return out
+
+    return sample
+
+
 # -- the checks: each raises ValueError naming the parameter -------------------------------
 
 
@@ -374,6 +633,13 @@ class Distribution:
     sample: Callable[..., np.ndarray]
     core: int = 0  # 1: the last parameter's last axis holds the categories
     core_out: bool = False  # the sample has the category axis too
+    #: each parameter's number of core axes, where they are not ``core``'s (multivariate_normal:
+    #: the mean's vector and the covariance's matrix)
+    core_ndims: tuple[int, ...] = ()
+
+    def ndims(self) -> tuple[int, ...]:
+        """Each parameter's number of core axes (the last ones)."""
+        return self.core_ndims or (0,) * (len(self.params) - self.core) + (1,) * self.core
 
 
 def _check_binomial(n: np.ndarray, p: np.ndarray) -> None:
@@ -437,6 +703,86 @@ def _check_scale_only(scale: np.ndarray) -> None:
     _finite("scale", scale)
 
 
+def _check_positive(**params: np.ndarray) -> None:
+    """Each parameter finite and above 0."""
+    for name, x in params.items():
+        _at_least(name, x, 0, strict=True)
+        _finite(name, x)
+
+
+def _check_loc_positive(loc: np.ndarray, **params: np.ndarray) -> None:
+    """A finite ``loc``, the other parameters finite and above 0."""
+    _finite("loc", loc)
+    _check_positive(**params)
+
+
+def _check_invgamma(shape: np.ndarray, scale: np.ndarray) -> None:
+    _check_positive(shape=shape)
+    _at_least("scale", scale, 0)
+    _finite("scale", scale)
+
+
+def _check_weibull(shape: np.ndarray) -> None:
+    _at_least("shape", shape, 0)
+    _finite("shape", shape)
+
+
+def _check_triangular(left: np.ndarray, mode: np.ndarray, right: np.ndarray) -> None:
+    for name, x in (("left", left), ("mode", mode), ("right", right)):
+        _finite(name, x)
+    if np.any(left > mode) or np.any(mode > right):
+        raise ValueError("left <= mode <= right must hold, a mode is outside [left, right]")
+    if np.any(left >= right):
+        raise ValueError("left < right must hold, a left is at or above its right")
+
+
+def _check_open_probability(p: np.ndarray) -> None:
+    bad = ~((p > 0) & (p <= 1))
+    if np.any(bad):
+        raise ValueError(f"p must be in (0, 1], got {np.asarray(p)[bad].flat[0]}")
+
+
+def _check_negative_binomial(n: np.ndarray, p: np.ndarray) -> None:
+    _check_positive(n=n)
+    _check_open_probability(p)
+
+
+def _check_beta_binomial(n: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
+    _at_least("n", n, 0)
+    _integral("n", n)
+    _check_beta(a, b)
+
+
+def _check_hypergeometric(ngood: np.ndarray, nbad: np.ndarray, nsample: np.ndarray) -> None:
+    for name, x in (("ngood", ngood), ("nbad", nbad), ("nsample", nsample)):
+        _at_least(name, x, 0)
+        _integral(name, x)
+    for name, x in (("ngood", ngood), ("nbad", nbad)):
+        if np.any(x >= 10**9):
+            raise ValueError(
+                f"{name} must be below 1e9 (numpy's bound), got {np.asarray(x)[x >= 10**9].flat[0]}"
+            )
+    total = np.asarray(ngood).astype(np.int64) + np.asarray(nbad).astype(np.int64)
+    if np.any(np.asarray(nsample) > total):
+        raise ValueError("nsample must be at most ngood + nbad (the items drawn without replacement)")
+
+
+def _check_vonmises(mu: np.ndarray, kappa: np.ndarray) -> None:
+    _finite("mu", mu)
+    _at_least("kappa", kappa, 0)
+    _finite("kappa", kappa)
+
+
+def _check_mvn(mean: np.ndarray, cov: np.ndarray) -> None:
+    n = mean.shape[-1]
+    if cov.shape[-2:] != (n, n):
+        raise ValueError(
+            f"cov's last two axes must be ({n}, {n}) for a mean of {n} (its last axis), got {cov.shape[-2:]}"
+        )
+    _finite("mean", mean)
+    _finite("cov", cov)
+
+
 DISTRIBUTIONS: dict[str, Distribution] = {
     "bernoulli": Distribution(
         ("p",), lambda p: _probability("p", p), lambda src, pos, p: (src.uniform(pos) < p).astype(np.int64)
@@ -474,4 +820,26 @@ DISTRIBUTIONS: dict[str, Distribution] = {
     "multinomial": Distribution(("n", "pvals"), _check_multinomial, _multinomial, core=1, core_out=True),
     "dirichlet": Distribution(("alpha",), _check_alpha, _dirichlet, core=1, core_out=True),
     "categorical": Distribution(("p",), lambda p: _check_pvals("p", p), _categorical, core=1),
+    "halfnormal": Distribution(("loc", "scale"), _check_scale, _halfnormal),
+    "cauchy": Distribution(("loc", "scale"), _check_scale, _cauchy),
+    "halfcauchy": Distribution(("loc", "scale"), _check_scale, _halfcauchy),
+    "invgamma": Distribution(("shape", "scale"), _check_invgamma, _invgamma),
+    "weibull": Distribution(("shape",), _check_weibull, _weibull),
+    "pareto": Distribution(("b", "scale"), _check_positive, _pareto),
+    "wald": Distribution(("mean", "scale"), _check_positive, _wald),
+    "truncexpon": Distribution(("b", "loc", "scale"), _check_loc_positive, _truncexpon),
+    "triangular": Distribution(("left", "mode", "right"), _check_triangular, _triangular),
+    "t": Distribution(("df", "loc", "scale"), _check_loc_positive, _t),
+    "gengamma": Distribution(("alpha", "p", "lambd"), _check_positive, _gengamma),
+    "geometric": Distribution(("p",), _check_open_probability, _geometric),
+    "negative_binomial": Distribution(("n", "p"), _check_negative_binomial, _negative_binomial),
+    "beta_binomial": Distribution(("n", "a", "b"), _check_beta_binomial, _beta_binomial),
+    "hypergeometric": Distribution(("ngood", "nbad", "nsample"), _check_hypergeometric, _hypergeometric),
+    "vonmises": Distribution(("mu", "kappa"), _check_vonmises, _vonmises),
+    **{
+        "multivariate_normal" + ("" if method == "cholesky" else f"_{method}"): Distribution(
+            ("mean", "cov"), _check_mvn, _mvn(method), core_ndims=(1, 2), core_out=True
+        )
+        for method in ("cholesky", "eigh", "svd")
+    },
 }

@@ -284,19 +284,17 @@ class RandomVariable(Op):
         with a category axis by its other axes) and drawn flat."""
         dist = DISTRIBUTIONS[self.dist]
         named = dict(zip(dist.params, params))
-        dist.check(**named)
-        ncore = len(params) - dist.core
+        ndims = dist.ndims()
         batch = {
-            name: v if i < ncore else np.broadcast_to(np.zeros(()), v.shape[:-1])
-            for i, (name, v) in enumerate(named.items())
+            name: v if k == 0 else np.broadcast_to(np.zeros(()), v.shape[: v.ndim - k])
+            for (name, v), k in zip(named.items(), ndims)
         }
-        full = _sample_shape(shape, **batch)
+        full = _sample_shape(shape, **batch)  # first: the checks may compare parameters
+        dist.check(**named)
         count = math.prod(full)
         flat = [
-            np.broadcast_to(v, full).reshape(count)
-            if i < ncore
-            else np.broadcast_to(v, full + v.shape[-1:]).reshape(count, v.shape[-1])
-            for i, v in enumerate(params)
+            np.broadcast_to(v, full + v.shape[v.ndim - k :]).reshape(count, *v.shape[v.ndim - k :])
+            for v, k in zip(params, ndims)
         ]
         with np.errstate(all="ignore"):  # the transforms' infinities are their values' edges
             sample = dist.sample(Source(key, call), np.arange(count), *flat)
@@ -316,9 +314,9 @@ def _draw_shape(dist: str, size: Any, params: Sequence[Variable]) -> tuple[Varia
     """A draw's size input (an int64 vector; empty for numpy's ``size=None``) and its sample's
     number of dims, from ``size`` or the parameters' (a category axis added where the
     distribution has one)."""
-    core = DISTRIBUTIONS[dist].core if dist in DISTRIBUTIONS else 0
+    ndims = DISTRIBUTIONS[dist].ndims() if dist in DISTRIBUTIONS else (0,) * len(params)
     if size is None:
-        ndim = max((p.ndim - (i >= len(params) - core) for i, p in enumerate(params)), default=0)
+        ndim = max((p.ndim - k for p, k in zip(params, ndims)), default=0)
         if dist == "choice":
             ndim = 0
         if dist == "permutation":
@@ -329,10 +327,12 @@ def _draw_shape(dist: str, size: Any, params: Sequence[Variable]) -> tuple[Varia
         ndim = size_v.type.shape[0]
         if ndim is None:
             raise TypeError(f"{dist}: give size as ints or int scalars (its length must be known)")
-    if core and params[-1].ndim == 0:
-        raise ValueError(
-            f"{dist}: {DISTRIBUTIONS[dist].params[-1]} must have a category axis (its last), got a scalar"
-        )
+    for p, k, name in zip(params, ndims, DISTRIBUTIONS[dist].params if dist in DISTRIBUTIONS else ()):
+        if p.ndim >= k:
+            continue
+        if k == 1 and not DISTRIBUTIONS[dist].core_ndims:
+            raise ValueError(f"{dist}: {name} must have a category axis (its last), got a scalar")
+        raise ValueError(f"{dist}: {name} must have at least {k} axes (its core ones), got {p.type}")
     if dist in DISTRIBUTIONS and DISTRIBUTIONS[dist].core_out:
         ndim += 1
     return size_v, ndim
@@ -503,6 +503,108 @@ class _Draws:
         (PyTensor's ``categorical``)."""
         return self._drawn("categorical", self._count_dtype(dtype, "categorical"), size, p)
 
+    def halfnormal(self, loc: Any = 0.0, scale: Any = 1.0, size: Any = None, dtype: Any = None) -> Variable:
+        """Half-normal: ``loc + scale * |z|`` (PyTensor's and scipy's ``halfnorm``)."""
+        return self._drawn("halfnormal", self._float_dtype(dtype, "halfnormal"), size, loc, scale)
+
+    def cauchy(self, loc: Any = 0.0, scale: Any = 1.0, size: Any = None, dtype: Any = None) -> Variable:
+        """Cauchy: ``loc + scale * z1 / z2``, a ratio of two normals."""
+        return self._drawn("cauchy", self._float_dtype(dtype, "cauchy"), size, loc, scale)
+
+    def halfcauchy(self, loc: Any = 0.0, scale: Any = 1.0, size: Any = None, dtype: Any = None) -> Variable:
+        """Half-Cauchy: ``loc + scale * |z1 / z2|``."""
+        return self._drawn("halfcauchy", self._float_dtype(dtype, "halfcauchy"), size, loc, scale)
+
+    def chisquare(self, df: Any, size: Any = None, dtype: Any = None) -> Variable:
+        """Chi-square with ``df`` degrees of freedom: ``gamma(df / 2, 2)``, as PyTensor builds it
+        (the draw is a gamma)."""
+        return self.gamma(as_tensor_variable(df) / 2.0, 2.0, size=size, dtype=dtype)
+
+    def invgamma(self, shape: Any, scale: Any, size: Any = None, dtype: Any = None) -> Variable:
+        """Inverse gamma: ``scale / Gamma(shape, 1)`` (PyTensor's ``1 / gamma(shape, 1 /
+        scale)``; mean ``scale / (shape - 1)``)."""
+        return self._drawn("invgamma", self._float_dtype(dtype, "invgamma"), size, shape, scale)
+
+    def weibull(self, shape: Any, size: Any = None, dtype: Any = None) -> Variable:
+        """Weibull of scale 1 (``Generator.weibull``): ``E ** (1 / shape)``."""
+        return self._drawn("weibull", self._float_dtype(dtype, "weibull"), size, shape)
+
+    def pareto(self, b: Any, scale: Any = 1.0, size: Any = None, dtype: Any = None) -> Variable:
+        """Pareto of shape ``b`` above ``scale`` (scipy's ``pareto``, PyTensor's): ``scale *
+        U ** (-1 / b)``."""
+        return self._drawn("pareto", self._float_dtype(dtype, "pareto"), size, b, scale)
+
+    def wald(self, mean: Any = 1.0, scale: Any = 1.0, size: Any = None, dtype: Any = None) -> Variable:
+        """Wald (inverse Gaussian) of mean ``mean`` and shape ``scale`` (``Generator.wald``)."""
+        return self._drawn("wald", self._float_dtype(dtype, "wald"), size, mean, scale)
+
+    def truncexpon(
+        self, b: Any, loc: Any = 0.0, scale: Any = 1.0, size: Any = None, dtype: Any = None
+    ) -> Variable:
+        """Exponential cut at ``b`` (scipy's ``truncexpon``): ``loc + scale * x``, x on [0, b]."""
+        return self._drawn("truncexpon", self._float_dtype(dtype, "truncexpon"), size, b, loc, scale)
+
+    def triangular(self, left: Any, mode: Any, right: Any, size: Any = None, dtype: Any = None) -> Variable:
+        """Triangular on [left, right] peaking at ``mode`` (``Generator.triangular``)."""
+        return self._drawn("triangular", self._float_dtype(dtype, "triangular"), size, left, mode, right)
+
+    def t(self, df: Any, loc: Any = 0.0, scale: Any = 1.0, size: Any = None, dtype: Any = None) -> Variable:
+        """Student's t with ``df`` degrees of freedom, ``loc + scale * z / sqrt(chi2(df) /
+        df)`` (scipy's ``t``)."""
+        return self._drawn("t", self._float_dtype(dtype, "t"), size, df, loc, scale)
+
+    def gengamma(
+        self, alpha: Any = 1.0, p: Any = 1.0, lambd: Any = 1.0, size: Any = None, dtype: Any = None
+    ) -> Variable:
+        """Generalized gamma, density ``x**(alpha - 1) exp(-(x / lambd)**p)``: ``lambd *
+        Gamma(alpha / p) ** (1 / p)`` (PyTensor's; scipy's ``gengamma(alpha / p, p, scale=lambd)``)."""
+        return self._drawn("gengamma", self._float_dtype(dtype, "gengamma"), size, alpha, p, lambd)
+
+    def vonmises(self, mu: Any, kappa: Any, size: Any = None, dtype: Any = None) -> Variable:
+        """von Mises on [-pi, pi] about ``mu`` with concentration ``kappa``
+        (``Generator.vonmises``)."""
+        return self._drawn("vonmises", self._float_dtype(dtype, "vonmises"), size, mu, kappa)
+
+    def geometric(self, p: Any, size: Any = None, dtype: Any = "int64") -> Variable:
+        """Trials up to the first success, each of probability ``p`` in (0, 1]; at least 1
+        (``Generator.geometric``)."""
+        return self._drawn("geometric", self._count_dtype(dtype, "geometric"), size, p)
+
+    def negative_binomial(self, n: Any, p: Any, size: Any = None, dtype: Any = "int64") -> Variable:
+        """Failures before the ``n``-th success (``n > 0``, may be fractional), each trial of
+        probability ``p`` in (0, 1] (``Generator.negative_binomial``, scipy's ``nbinom``)."""
+        return self._drawn("negative_binomial", self._count_dtype(dtype, "negative_binomial"), size, n, p)
+
+    nbinom = negative_binomial
+
+    def betabinom(self, n: Any, a: Any, b: Any, size: Any = None, dtype: Any = "int64") -> Variable:
+        """Beta-binomial: ``binomial(n, Beta(a, b))`` (scipy's ``betabinom``)."""
+        return self._drawn("beta_binomial", self._count_dtype(dtype, "betabinom"), size, n, a, b)
+
+    def hypergeometric(
+        self, ngood: Any, nbad: Any, nsample: Any, size: Any = None, dtype: Any = "int64"
+    ) -> Variable:
+        """Good items among ``nsample`` drawn without replacement from ``ngood`` good and
+        ``nbad`` bad ones (``Generator.hypergeometric``)."""
+        return self._drawn(
+            "hypergeometric", self._count_dtype(dtype, "hypergeometric"), size, ngood, nbad, nsample
+        )
+
+    def multivariate_normal(
+        self, mean: Any, cov: Any, size: Any = None, method: str | None = None, dtype: Any = None
+    ) -> Variable:
+        """Multivariate normal: ``mean + A z`` with ``A A^T = cov`` from ``method``:
+        "cholesky" (the default; cov positive definite), "eigh" or "svd" (positive
+        semi-definite). ``mean`` (..., n) and ``cov`` (..., n, n) broadcast by their other axes;
+        the sample has ``size`` (or that broadcast) and n."""
+        method = "cholesky" if method is None else method
+        if method not in ("cholesky", "eigh", "svd"):
+            raise ValueError(
+                f"multivariate_normal: method must be 'cholesky', 'eigh' or 'svd', got {method!r}"
+            )
+        dist = "multivariate_normal" + ("" if method == "cholesky" else f"_{method}")
+        return self._drawn(dist, self._float_dtype(dtype, "multivariate_normal"), size, mean, cov)
+
 
 class RandomStream(_Draws):
     """A seeded source of random variables (Theano's and PyTensor's ``RandomStream``).
@@ -669,6 +771,25 @@ DRAWS = (
     "multinomial",
     "dirichlet",
     "categorical",
+    "halfnormal",
+    "cauchy",
+    "halfcauchy",
+    "chisquare",
+    "invgamma",
+    "weibull",
+    "pareto",
+    "wald",
+    "truncexpon",
+    "triangular",
+    "t",
+    "gengamma",
+    "vonmises",
+    "geometric",
+    "negative_binomial",
+    "nbinom",
+    "betabinom",
+    "hypergeometric",
+    "multivariate_normal",
 )
 
 
