@@ -227,19 +227,34 @@ static PyArrayObject *fc_empty(int nd, npy_intp *shape, int typenum)
 }
 #endif
 
+/* DebugMode's check_preallocated_output (Runner.fill_outputs): a buffer handed to a step for
+ * its output is filled first, every byte `poison - 1` (0xFF, "initial": NaN in floats and
+ * complex values, -1 or the largest value in integers; 0: zeros). Booleans get 1 for a nonzero
+ * byte, their one other valid byte. A kernel that reads its output before writing it, or
+ * leaves part of it unwritten, then gives other values than on another buffer, and DebugMode
+ * sees the difference. */
+static PyArrayObject *fc_poisoned(PyArrayObject *r, int poison)
+{
+    if (r && poison) {
+        int byte = poison - 1;
+        memset(PyArray_DATA(r), PyArray_TYPE(r) == NPY_BOOL ? byte != 0 : byte, (size_t)PyArray_NBYTES(r));
+    }
+    return r;
+}
+
 /* A fresh output, or the buffer kept from the previous call when allow_gc is off and nothing
  * else holds it (a refcount of 1 means only this runner does). */
-static PyArrayObject *fc_alloc(int nd, npy_intp *shape, int typenum, PyArrayObject **keep)
+static PyArrayObject *fc_alloc(int nd, npy_intp *shape, int typenum, PyArrayObject **keep, int poison)
 {
     PyArrayObject *r;
     if (keep && *keep && Py_REFCNT(*keep) == 1 && PyArray_NDIM(*keep) == nd
         && fc_same_dims(PyArray_DIMS(*keep), shape, nd)) {
         Py_INCREF(*keep);
-        return *keep;
+        return fc_poisoned(*keep, poison);
     }
     r = fc_empty(nd, shape, typenum);
     if (r && keep) { Py_XDECREF(*keep); Py_INCREF(r); *keep = r; }
-    return r;
+    return fc_poisoned(r, poison);
 }
 
 static PyArrayObject **keep_for(Runner *self, int k)
@@ -259,7 +274,7 @@ static PyArrayObject *fc_out(Runner *self, PyArrayObject **v, int slot, int nd, 
         Py_INCREF(sk);
         return sk;
     }
-    return fc_alloc(nd, shape, typenum, keep_for(self, keep));
+    return fc_alloc(nd, shape, typenum, keep_for(self, keep), self->poison);
 }
 
 /* The dying input `a` can hold the output: same shape, contiguous, writeable, not shared. */
@@ -855,7 +870,7 @@ static int run_rowpass(Runner *self, Step *s, PyArrayObject **v)
     for (int i = 0; i < nrest; i++) p[3 + i] = PyArray_DATA(v[s->in[2 + i]]);
     for (int o = 0; o < nout; o++) {
         npy_intp len = o ? m : n;
-        PyArrayObject *r = fc_alloc(1, &len, typenums[o], keep_for(self, keeps[o]));
+        PyArrayObject *r = fc_alloc(1, &len, typenums[o], keep_for(self, keeps[o]), self->poison);
         if (!r) { PyMem_Free(scratch); return -1; }
         v[s->out[o]] = r;
         if (o) p[3 + nrest + o] = PyArray_DATA(r);
