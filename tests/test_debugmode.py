@@ -578,9 +578,30 @@ def test_check_preallocated_output_catches_a_kernel_reading_its_output(
         assert got in str(info.value)
 
 
-@pytest.mark.parametrize("case", range(5), ids=[g[0] for g in _graphs()])
+def _step_graph() -> tuple[str, list[Any], list[Any], list[Any]]:
+    """A graph of the run-time's own steps (those that allocate their outputs themselves)."""
+    x, n, m = ft.dvector("x"), ft.lscalar("n"), ft.dmatrix("m")
+    outs = [
+        ft.alloc(x[0], n, 3),
+        ft.arange(n),
+        ft.tile(x, (2,)),
+        ft.sort(x),
+        ft.argsort(x),
+        ft.grad(ft.sort(x)[0] * 3, x),
+        ft.cumsum(x),
+        ft.concatenate([x, x]),
+        ft.stack([x[0], x[1]]),
+        ft.repeat(x, 2),
+        ft.eye(n),
+        m[[0, 1]],
+        ft.tensordot(m, m, axes=[[1], [0]]),
+    ]
+    return ("run-time steps", [x, n, m], outs, [np.array([3.0, 1.0, 2.0]), 3, np.arange(9.0).reshape(3, 3)])
+
+
+@pytest.mark.parametrize("case", range(6), ids=[g[0] for g in _graphs()] + ["steps"])
 def test_correct_graphs_pass_every_check(case: int) -> None:
-    _, ins, outs, values = _graphs()[case]
+    _, ins, outs, values = (_graphs() + [_step_graph()])[case]
     normal = fc.function(ins, outs)(*values)
     for mode in (
         DebugMode(check_preallocated_output="ALL", require_matching_strides=2),

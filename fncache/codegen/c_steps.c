@@ -257,6 +257,12 @@ static PyArrayObject *fc_alloc(int nd, npy_intp *shape, int typenum, PyArrayObje
     return fc_poisoned(r, poison);
 }
 
+/* A fresh output of a step that allocates it itself, filled as fc_alloc's are. */
+static PyArrayObject *fc_fresh(const Runner *self, int nd, npy_intp *dims, int typenum)
+{
+    return fc_poisoned((PyArrayObject *)PyArray_EMPTY(nd, dims, typenum, 0), self->poison);
+}
+
 static PyArrayObject **keep_for(Runner *self, int k)
 {
     return (k >= 0 && !self->allow_gc) ? &self->keep[k] : NULL;
@@ -1178,7 +1184,7 @@ static int run_make_vector(Runner *self, const Step *s, PyArrayObject **v)
      * inputs (a symbolic shape); an input of another kind (uint64, which may not fit) runs the
      * op's perform. */
     npy_intp n = s->nin;
-    PyArrayObject *r = (PyArrayObject *)PyArray_EMPTY(1, &n, NPY_INT64, 0);
+    PyArrayObject *r = fc_fresh(self, 1, &n, NPY_INT64);
     if (!r) return -1;
     npy_int64 *o = (npy_int64 *)PyArray_DATA(r);
     for (int i = 0; i < s->nin; i++) {
@@ -1212,7 +1218,7 @@ static int run_alloc(Runner *self, const Step *s, PyArrayObject **v)
         if (x < 0) return run_perform(self, s, v);
         dims[d] = (npy_intp)x;
     }
-    PyArrayObject *r = (PyArrayObject *)PyArray_EMPTY(nd, dims, s->ints[1], 0);
+    PyArrayObject *r = fc_fresh(self, nd, dims, s->ints[1]);
     if (!r) return -1;
     if (PyArray_CopyInto(r, val) < 0) {
         PyErr_Clear();
@@ -1296,7 +1302,7 @@ static int run_arange(Runner *self, const Step *s, PyArrayObject **v)
         if (b[0] > -lim && b[0] < lim && b[1] > -lim && b[1] < lim && b[2] > -lim && b[2] < lim) {
             const npy_intp span = b[2] > 0 ? b[1] - b[0] : b[0] - b[1], st = b[2] > 0 ? b[2] : -b[2];
             npy_intp n = span > 0 ? (span + st - 1) / st : 0;
-            PyArrayObject *r = (PyArrayObject *)PyArray_EMPTY(1, &n, NPY_INT64, 0);
+            PyArrayObject *r = fc_fresh(self, 1, &n, NPY_INT64);
             if (!r) return -1;
             npy_int64 *o = (npy_int64 *)PyArray_DATA(r);
             for (npy_intp i = 0; i < n; i++) o[i] = b[0] + i * b[2];
@@ -1656,7 +1662,7 @@ static int run_tile(Runner *self, const Step *s, PyArrayObject **v)
         split[2 * d + 1] = xsplit[2 * d + 1] = size;
         xsplit[2 * d] = 1;
     }
-    PyArrayObject *r = (PyArrayObject *)PyArray_EMPTY(nd, dims, s->ints[1], 0);
+    PyArrayObject *r = fc_fresh(self, nd, dims, s->ints[1]);
     if (!r) {
         PyErr_Clear();
         return run_perform(self, s, v);
@@ -1794,8 +1800,8 @@ static int run_sort_grad(Runner *self, const Step *s, PyArrayObject **v)
     }
     PyArrayObject *g = PyArray_GETCONTIGUOUS(g0), *out = NULL;
     if (g)
-        out = gather ? (PyArrayObject *)PyArray_EMPTY(nd, PyArray_DIMS(order), s->ints[1], 0)
-                     : (PyArrayObject *)PyArray_EMPTY(PyArray_NDIM(x), PyArray_DIMS(x), s->ints[1], 0);
+        out = gather ? fc_fresh(self, nd, PyArray_DIMS(order), s->ints[1])
+                     : fc_fresh(self, PyArray_NDIM(x), PyArray_DIMS(x), s->ints[1]);
     if (out) {
         npy_intp outer = 1, inner = 1;
         const npy_intp n = PyArray_DIM(order, axis), isz = PyArray_ITEMSIZE(g);
