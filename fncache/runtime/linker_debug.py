@@ -264,30 +264,21 @@ class DebugRunner:
         self.py_code = "n" not in checks
         #: require_matching_strides: 0 no check, 1 warn, 2 raise
         self.strides = 1 if "w" in checks else 2 if "s" in checks else 0
-        self.preallocated = [
-            (name, what, fill) for flag, name, what, fill in PREALLOCATED_RUNS if flag in checks
-        ]
+        self.preallocated = [tuple(run) for flag, *run in PREALLOCATED_RUNS if flag in checks]
         self.compared: dict[int, Apply] = {}
         self.c_runner: Any = None
         self.c_inputs: list[tuple[int, int]] = []  # (step, input index) of each C input
         self.origin: dict[int, Apply] = {}  # id of each node the C run-time runs -> the graph's node
-        self.whole: Any = None  # check_py_code=False: the C run-time's runner of the whole graph
+        # check_py_code=False: the C run-time's runner of the whole graph, what it returns, the
+        # inputs of each node it ran, and the nodes whose values it does not keep
+        self.whole: Any = None
         self.whole_outputs: list[Variable] = []
+        self.whole_inputs: dict[int, list[Any]] = {}
+        self.unsure: set[int] = set()
         if "c" in checks:
             self._link_c(name)
         if not self.py_code:
             self._link_whole(name)
-        #: check_py_code=False: the nodes whose values the whole graph's run does not keep,
-        #: left out of the comparison: a Python op that declares it destroys an input (its
-        #: perform overwrote the value the run returns for that input), and the node that made
-        #: that value. (The run-time's own in-place loops write into no value the run returns.)
-        self.unsure: set[int] = set()
-        self.whole_inputs: dict[int, list[Any]] = {}
-        destroyers = [n for n, *_rest in self.py.plan if n.op.destroy_map and not isinstance(n.op, Elemwise)]
-        destroyed = {id(n.inputs[i]) for n in destroyers for ins in n.op.destroy_map.values() for i in ins}
-        for step, (node, *_rest) in enumerate(self.py.plan):
-            if any(node is n for n in destroyers) or any(id(o) in destroyed for o in node.outputs):
-                self.unsure.add(step)
 
     def _link_c(self, name: str) -> None:
         from ..config import config
@@ -334,6 +325,14 @@ class DebugRunner:
                     have.add(id(o))
                     outs.append(o)
         self.whole_outputs = outs
+        # Left out of the comparison: a Python op that declares it destroys an input (its
+        # perform overwrote the value the run returns for that input), and the node that made
+        # that value. (The run-time's own in-place loops write into no value the run returns.)
+        destroyers = [n for n, *_rest in self.py.plan if n.op.destroy_map and not isinstance(n.op, Elemwise)]
+        destroyed = {id(n.inputs[i]) for n in destroyers for ins in n.op.destroy_map.values() for i in ins}
+        for step, (node, *_rest) in enumerate(self.py.plan):
+            if any(node is n for n in destroyers) or any(id(o) in destroyed for o in node.outputs):
+                self.unsure.add(step)
         # allow_gc off: an in-place loop never overwrites a value that is an output, and every
         # value is one here, so each keeps what its node gave
         with config.change_flags(allow_gc=False):
