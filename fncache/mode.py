@@ -23,17 +23,23 @@ OPTIMIZERS = ("fast_run", "fast_compile", None)
 NANGUARD = "nanguard:"
 #: Both linkers, every node's outputs compared (``fc.DebugMode``): "debug:" and a letter per
 #: check beyond the numpy linker's own (outputs' types, inputs not declared destroyed): "c" the
-#: C run-time's values, "f" no NaN nor infinity, "w" / "s" the C run-time's strides (warned /
-#: raised, ``require_matching_strides`` 1 / 2); then the ``stability_patience`` above 1, in
-#: digits.
+#: C run-time's values, "n" no numpy perform (``check_py_code=False``: the C run-time twice),
+#: "f" no NaN nor infinity, "w" / "s" the C run-time's strides (warned / raised,
+#: ``require_matching_strides`` 1 / 2), "i" / "p" the C run-time again with its output buffers
+#: full of garbage / of the previous run's outputs (``check_preallocated_output``); then the
+#: ``stability_patience`` above 1, in digits.
 DEBUG = "debug:"
 #: The numpy linker calling the user's functions around each node (``fc.MonitorMode``).
 MONITOR = "monitor"
 #: The linkers that take flags after their prefix, and the flags each takes (DebugMode's: below).
 _FLAGGED = {NANGUARD: set("nib")}
-_DEBUG_FLAGS = re.compile(r"c?f?[ws]?([1-9][0-9]*)?")
+_DEBUG_FLAGS = re.compile(r"c?n?f?[ws]?i?p?([1-9][0-9]*)?")
 #: Theano's ``check_preallocated_output`` values.
 PREALLOCATED_OUTPUT = ("initial", "previous", "c_contiguous", "f_contiguous", "strided", "wrong_size", "ALL")
+#: Those that run the C program once more, and their flags in the linker: the others are
+#: layouts and sizes the C run-time never hands a step (it allocates every output itself,
+#: C-contiguous and of its exact shape), and "c_contiguous" is every run's layout.
+PREALLOCATED_FLAGS = {"initial": "i", "previous": "p"}
 
 
 def _known_linker(linker: str) -> bool:
@@ -52,7 +58,7 @@ def _known_linker(linker: str) -> bool:
 def debug_patience(checks: str) -> int:
     """How many times a ``DebugMode`` with these checks (the linker's flags) optimizes each
     graph: its ``stability_patience``, 1 when the flags give none."""
-    digits = checks.lstrip("cfws")
+    digits = checks.lstrip("cnfwsip")
     return int(digits) if digits else 1
 
 
@@ -180,17 +186,14 @@ def _check_preallocated(value: Any) -> tuple[str, ...]:
             f"DebugMode: unknown check_preallocated_output {bad!r}; expected some of "
             f"{', '.join(PREALLOCATED_OUTPUT)}"
         )
-    return tuple(names)
+    if "ALL" in names:
+        return PREALLOCATED_OUTPUT[:-1]
+    return tuple(dict.fromkeys(names))
 
 
 @functools.lru_cache(maxsize=None)
-def _note_preallocated(names: tuple[str, ...]) -> None:
-    log.warning(
-        "fncache: DebugMode(check_preallocated_output=%r) checks nothing: fncache's C run-time "
-        "allocates every output itself (nothing is ever preallocated by the caller), so there is "
-        "no preallocated buffer to try",
-        list(names),
-    )
+def _note_preallocated(names: tuple[str, ...], why: str) -> None:
+    log.warning("fncache: DebugMode(check_preallocated_output=%r) checks nothing: %s", list(names), why)
 
 
 def DebugMode(
@@ -215,17 +218,31 @@ def DebugMode(
     Theano's other keywords: ``require_matching_strides`` (0, the default: no check; 1: a
     warning; 2: ``StridesMismatch``) compares the strides of each output of the two linkers
     where both have one shape; ``stability_patience`` (None: 1) optimizes each graph that many
-    times and raises ``StochasticOrder`` if the optimized graphs differ; ``check_py_code``
-    must be True (the numpy perform is what every check and the C comparison run on);
-    ``check_preallocated_output`` takes Theano's names and checks nothing, as fncache's C
-    run-time allocates its outputs itself."""
+    times and raises ``StochasticOrder`` if the optimized graphs differ.
+
+    ``check_py_code=False`` leaves the numpy perform out: the C run-time runs the whole graph
+    (its values are returned and checked for their types and, with ``check_isfinite``, NaN),
+    then each node again, alone, on the inputs the first run gave it; the two runs must agree
+    (``BadThunkOutput``: a kernel or op that is not deterministic, or reads memory it does not
+    own) and the second may change no input its node does not declare destroyed
+    (``BadDestroyMap``). It needs ``check_c_code``.
+
+    ``check_preallocated_output`` (Theano's names; "ALL": every one) runs the nodes' C program
+    again for each of "previous" (each step's output buffer holds the previous run's output)
+    and "initial" (each holds garbage, every bit set) and compares once more: a kernel that
+    reads its output before writing it, or leaves part of it unwritten, is caught. The other
+    names check nothing more: the C run-time allocates every output itself, C-contiguous and of
+    its exact shape, so a step is never handed an "f_contiguous", "strided" or "wrong_size"
+    buffer, and "c_contiguous" is what every run has."""
     if linker is not None and linker not in LINKER_SPELLINGS:
         raise ValueError(f"DebugMode: unknown linker {linker!r}; it runs both linkers (leave linker out)")
-    if check_py_code is not None and not check_py_code:
+    check_c = check_c_code is None or bool(check_c_code)
+    check_py = check_py_code is None or bool(check_py_code)
+    if not (check_c or check_py):
         raise ValueError(
-            "DebugMode: check_py_code=False is not supported: fncache's DebugMode runs each node's "
-            "numpy perform, whose values are what the C run-time is given and compared with; leave "
-            "check_py_code out, or use mode='FAST_RUN' to run the C run-time alone"
+            "DebugMode: check_c_code=False and check_py_code=False leave nothing to run; give "
+            "check_py_code=False alone (the C run-time, run twice) or check_c_code=False alone "
+            "(the numpy perform)"
         )
     strides = int_arg(
         0 if require_matching_strides is None else require_matching_strides,
@@ -246,12 +263,22 @@ def DebugMode(
         fix="how many times each graph is optimized",
     )
     prealloc = _check_preallocated(check_preallocated_output)
-    if prealloc:
-        _note_preallocated(prealloc)
+    runs = "".join(PREALLOCATED_FLAGS[n] for n in PREALLOCATED_FLAGS if n in prealloc) if check_c else ""
+    if prealloc and not runs:
+        _note_preallocated(
+            prealloc,
+            "the preallocated buffers are the C run-time's, which check_c_code=False leaves out"
+            if not check_c
+            else "fncache's C run-time allocates every output itself, C-contiguous and of its exact "
+            "shape, so no step is ever handed another layout or size; 'initial' and 'previous' are "
+            "the checks that apply",
+        )
     flags = (
-        "c" * (check_c_code is None or bool(check_c_code))
+        "c" * check_c
+        + "n" * (not check_py)
         + "f" * (check_isfinite is None or bool(check_isfinite))
         + ("", "w", "s")[strides]
+        + runs
         + (str(patience) if patience > 1 else "")
     )
     return Mode(DEBUG + flags, optimizer, device="cpu")

@@ -399,7 +399,11 @@ def test_theano_keywords_are_part_of_the_mode_and_its_cache_key() -> None:
             {"check_preallocated_output": ["previous", "fortran"]},
             r"unknown check_preallocated_output \['fortran'\]; expected some of initial, previous",
         ),
-        ({"check_py_code": False}, r"check_py_code=False is not supported.*mode='FAST_RUN'"),
+        (
+            {"check_py_code": False, "check_c_code": False},
+            r"check_c_code=False and check_py_code=False leave nothing to run",
+        ),
+        ({"check_preallocated_output": "ALL:bogus"}, r"unknown check_preallocated_output \['bogus'\]"),
     ],
 )
 def test_bad_values_of_theano_keywords_are_refused(kwargs: dict[str, Any], message: str) -> None:
@@ -488,18 +492,169 @@ def _exp_then_neg(original: Any) -> tuple[list[Any], list[Any]]:
     return [v], [-ft.exp(v) * 3]
 
 
-def test_check_preallocated_output_checks_nothing_and_says_so(caplog: pytest.LogCaptureFixture) -> None:
+def test_theano_keywords_as_linker_flags(caplog: pytest.LogCaptureFixture) -> None:
     import fncache.mode
 
+    assert DebugMode(check_py_code=False).linker == "debug:cnf"
+    assert DebugMode(check_preallocated_output="ALL").linker == "debug:cfip"
+    assert DebugMode(check_preallocated_output=["previous"]).linker == "debug:cfp"
+    assert (
+        DebugMode(check_py_code=False, check_preallocated_output="initial:c_contiguous").linker
+        == "debug:cnfi"
+    )
+    assert DebugMode(check_preallocated_output="ALL", stability_patience=2).linker == "debug:cfip2"
+    for mode in (DebugMode(check_py_code=False), DebugMode(check_preallocated_output="ALL")):
+        assert mode != DebugMode() and pickle.loads(pickle.dumps(mode)) == mode
+    # the layouts and sizes the C run-time never hands a step check nothing more, and say so once
     fncache.mode._note_preallocated.cache_clear()
     with caplog.at_level("WARNING", logger="fncache.mode"):
-        mode = DebugMode(check_preallocated_output=["previous", "f_contiguous"])
-        DebugMode(check_preallocated_output=["previous", "f_contiguous"])
-    assert caplog.text.count("checks nothing") == 1  # once per process
-    assert "allocates every output itself" in caplog.text
-    assert mode == DebugMode()
-    assert DebugMode(check_preallocated_output="ALL") == DebugMode(
-        check_preallocated_output="initial:strided"
-    )
+        mode = DebugMode(check_preallocated_output=["c_contiguous", "f_contiguous", "strided", "wrong_size"])
+        DebugMode(check_preallocated_output=["c_contiguous", "f_contiguous", "strided", "wrong_size"])
+        quiet = DebugMode(check_preallocated_output=["initial", "strided"])
+    assert caplog.text.count("checks nothing") == 1
+    assert "allocates every output itself, C-contiguous and of its exact shape" in caplog.text
+    assert mode == DebugMode() and quiet.linker == "debug:cfi"
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="fncache.mode"):
+        no_c = DebugMode(check_c_code=False, check_preallocated_output="ALL")
+    assert no_c == DebugMode(check_c_code=False) and "check_c_code=False leaves out" in caplog.text
     with pytest.raises(TypeError, match="check_preallocated_output must be a list of names"):
         DebugMode(check_preallocated_output=3)
+
+
+def _kernels_writing(monkeypatch: pytest.MonkeyPatch, how: str) -> None:
+    """Make every flat elementwise kernel read its output buffer before writing it: "zero"
+    writes ``0 * out + value`` (right on any buffer but one holding NaN or infinities), "acc"
+    ``out += value`` (right on a zeroed buffer only); or, "double", write ``2 * value``."""
+    from fncache.codegen import c_nodes
+
+    real = c_nodes._flat_loop
+
+    def loop(*args: Any) -> list[str]:
+        lines = real(*args)
+        for k, line in enumerate(lines):
+            target, eq, value = line.partition(" = ")
+            if target.strip().startswith("po") and target.strip().endswith("[i]") and eq:
+                lines[k] = {
+                    "zero": f"{target} = 0 * {target.strip()} + {value}",
+                    "acc": f"{target} += {value}",
+                    "double": f"{target} = 2 * ({value[:-1]});",
+                }[how]
+        assert any(line.startswith("  po0[i]") and line != real(*args)[k] for k, line in enumerate(lines))
+        return lines
+
+    monkeypatch.setattr(c_nodes, "_flat_loop", loop)
+
+
+@pytest.mark.parametrize("py_code", [True, False], ids=["perform", "no-perform"])
+@pytest.mark.parametrize(
+    ("how", "caught_by"),
+    [("zero", {"initial"}), ("acc", {"initial", "previous"})],
+)
+def test_check_preallocated_output_catches_a_kernel_reading_its_output(
+    monkeypatch: pytest.MonkeyPatch, how: str, caught_by: set[str], py_code: bool
+) -> None:
+    _kernels_writing(monkeypatch, how)
+    x = ft.dvector("x")
+    xv = np.linspace(-1.0, 1.0, 37)
+    want = np.exp(xv) * 2 + 1
+    for name in ("previous", "initial"):
+        f = fc.function(
+            [x], ft.exp(x) * 2 + 1, mode=DebugMode(check_py_code=py_code, check_preallocated_output=[name])
+        )
+        if name not in caught_by:
+            # the first run's buffers are zeroed and the previous outputs are finite: both pass
+            np.testing.assert_allclose(f(xv), want)
+            np.testing.assert_allclose(f(xv), want)
+            continue
+        ref = "numpy perform" if py_code else "first C run"
+        with pytest.raises(
+            BadThunkOutput,
+            match=rf"(?s)with check_preallocated_output='{name}' \(.*output 0 of Composite\{{exp,mul,add\}}.*{ref} .*reads that buffer before writing it",
+        ) as info:
+            f(xv)
+            f(xv)  # "previous": the buffers of the call before
+        got = "NaN" if name == "initial" else str(want[0] * 2)[:6]
+        assert got in str(info.value)
+
+
+def _step_graph() -> tuple[str, list[Any], list[Any], list[Any]]:
+    """A graph of the run-time's own steps (those that allocate their outputs themselves)."""
+    x, n, m = ft.dvector("x"), ft.lscalar("n"), ft.dmatrix("m")
+    outs = [
+        ft.alloc(x[0], n, 3),
+        ft.arange(n),
+        ft.tile(x, (2,)),
+        ft.sort(x),
+        ft.argsort(x),
+        ft.grad(ft.sort(x)[0] * 3, x),
+        ft.cumsum(x),
+        ft.concatenate([x, x]),
+        ft.stack([x[0], x[1]]),
+        ft.repeat(x, 2),
+        ft.eye(n),
+        m[[0, 1]],
+        ft.tensordot(m, m, axes=[[1], [0]]),
+    ]
+    return ("run-time steps", [x, n, m], outs, [np.array([3.0, 1.0, 2.0]), 3, np.arange(9.0).reshape(3, 3)])
+
+
+@pytest.mark.parametrize("case", range(6), ids=[g[0] for g in _graphs()] + ["steps"])
+def test_correct_graphs_pass_every_check(case: int) -> None:
+    _, ins, outs, values = (_graphs() + [_step_graph()])[case]
+    normal = fc.function(ins, outs)(*values)
+    for mode in (
+        DebugMode(check_preallocated_output="ALL", require_matching_strides=2),
+        DebugMode(check_py_code=False, check_preallocated_output="ALL"),
+    ):
+        f = fc.function(ins, outs, mode=mode)
+        for _ in range(2):
+            for got, want in zip(f(*values), normal):
+                np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-15)
+                assert np.asarray(got).dtype == np.asarray(want).dtype
+
+
+def test_check_py_code_false_runs_the_c_code_twice() -> None:
+    x = ft.dvector("x")
+    mode = DebugMode(check_py_code=False)
+    # an op whose values change from one run to the next: the two C runs disagree
+    with pytest.raises(
+        BadThunkOutput,
+        match=r"(?s)two runs of the C run-time \(the whole graph, then each node alone\) disagree on output 0 of NoisyOp.*first C run: .*second C run: ",
+    ):
+        fc.function([x], ft.exp(NoisyOp()(x)) * 2, mode=mode)(np.arange(3.0))
+    # the numpy perform never runs: a kernel that disagrees with it is not seen ...
+    assert fc.function([x], NoisyOp()(x), mode=DebugMode(check_c_code=False))(np.zeros(2)).shape == (2,)
+    # ... but the C run-time's own values are checked: their types, NaN, inputs written into
+    with pytest.raises(
+        InvalidValueError, match=r"output 0 of .*log.* \(C run-time\) is NaN \(check_isfinite\)"
+    ):
+        fc.function([x], ft.log(x) * 2, mode=mode)(np.array([-1.0]))
+    with pytest.raises(InvalidValueError, match=r"output 0 of WrongOutput.*\(C run-time\) is shape \(1, 2\)"):
+        fc.function([x], WrongOutput("ndim")(x), mode=mode)(np.ones(2))
+    with pytest.raises(
+        BadDestroyMap, match=r"C run-time's step of ScaleInPlace\{False\} changed its input 0"
+    ):
+        fc.function([x], ScaleInPlace(False)(x * 1.5) + 1, mode=mode)(np.ones(2))
+    # the values returned are the C run-time's
+    # (a Python op that declares it destroys its input: the value it overwrote is not compared)
+    declared = fc.function([x], ft.exp(x) + ScaleInPlace(True)(x * 1.5), mode=mode)
+    np.testing.assert_allclose(declared(np.array([0.0, 1.0])), np.exp([0.0, 1.0]) + [0.0, 3.0])
+
+
+def test_without_perform_a_steady_disagreement_is_not_seen(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a kernel giving twice perform's value, the same on every run: only the comparison with
+    # perform sees it, and check_py_code=False returns the C run-time's values
+    _kernels_writing(monkeypatch, "double")
+    x = ft.dvector("x")
+    with pytest.raises(BadThunkOutput, match="the C run-time and the numpy perform disagree"):
+        fc.function([x], ft.exp(x) * 2 + 1, mode=DebugMode())(np.zeros(2))
+    got = fc.function([x], ft.exp(x) * 2 + 1, mode=DebugMode(check_py_code=False))(np.zeros(2))
+    np.testing.assert_array_equal(got, [6.0, 6.0])
+
+
+def test_fill_outputs_takes_a_byte() -> None:
+    x = ft.dvector("x")
+    native = fc.function([x], ft.exp(x) * 2)._native
+    with pytest.raises(ValueError, match=r"fill_outputs: a byte \(0 to 255\) or None, got 256"):
+        native.fill_outputs(256)

@@ -386,6 +386,23 @@ static PyObject *Runner_set_trust(PyObject *op, PyObject *arg)
     Py_RETURN_NONE;
 }
 
+static PyObject *Runner_fill_outputs(PyObject *op, PyObject *arg)
+{
+    /* fill_outputs(byte): DebugMode's check of kernels that read their outputs: each buffer a
+     * step gets for an output is filled with `byte` first (c_steps.c, fc_poisoned); None: not. */
+    long byte = -1;
+    if (arg != Py_None) {
+        byte = PyLong_AsLong(arg);
+        if (byte == -1 && PyErr_Occurred()) return NULL;
+        if (byte < 0 || byte > 255) {
+            PyErr_Format(PyExc_ValueError, "fill_outputs: a byte (0 to 255) or None, got %ld", byte);
+            return NULL;
+        }
+    }
+    ((Runner *)op)->poison = (int)byte + 1;
+    Py_RETURN_NONE;
+}
+
 static PyObject *Runner_time_steps(PyObject *op, PyObject *arg)
 {
     /* time_steps(on): start (from zero) or stop timing each step of the calls that follow. */
@@ -667,6 +684,8 @@ static PyMethodDef Runner_methods[] = {
     {"bind_shared", Runner_bind_shared, METH_VARARGS,
      "bind_shared(shared, updated, n_out, single): read and update shared variables in C"},
     {"set_trust", Runner_set_trust, METH_O, "skip input checks"},
+    {"fill_outputs", Runner_fill_outputs, METH_O,
+     "fill_outputs(byte): fill each output buffer with byte before its step runs (None: no)"},
     {"time_steps", Runner_time_steps, METH_O, "time_steps(on): time each step of later calls"},
     {"step_times", Runner_step_times, METH_NOARGS,
      "step_times() -> ((seconds, runs), ...) per step, or None when not timing"},

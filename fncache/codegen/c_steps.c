@@ -227,19 +227,40 @@ static PyArrayObject *fc_empty(int nd, npy_intp *shape, int typenum)
 }
 #endif
 
+/* DebugMode's check_preallocated_output (Runner.fill_outputs): a buffer handed to a step for
+ * its output is filled first, every byte `poison - 1` (0xFF, "initial": NaN in floats and
+ * complex values, -1 or the largest value in integers; 0: zeros). Booleans get 1 for a nonzero
+ * byte, their one other valid byte. A kernel that reads its output before writing it, or
+ * leaves part of it unwritten, then gives other values than on another buffer, and DebugMode
+ * sees the difference. */
+static PyArrayObject *fc_poisoned(PyArrayObject *r, int poison)
+{
+    if (r && poison) {
+        int byte = poison - 1;
+        memset(PyArray_DATA(r), PyArray_TYPE(r) == NPY_BOOL ? byte != 0 : byte, (size_t)PyArray_NBYTES(r));
+    }
+    return r;
+}
+
 /* A fresh output, or the buffer kept from the previous call when allow_gc is off and nothing
  * else holds it (a refcount of 1 means only this runner does). */
-static PyArrayObject *fc_alloc(int nd, npy_intp *shape, int typenum, PyArrayObject **keep)
+static PyArrayObject *fc_alloc(int nd, npy_intp *shape, int typenum, PyArrayObject **keep, int poison)
 {
     PyArrayObject *r;
     if (keep && *keep && Py_REFCNT(*keep) == 1 && PyArray_NDIM(*keep) == nd
         && fc_same_dims(PyArray_DIMS(*keep), shape, nd)) {
         Py_INCREF(*keep);
-        return *keep;
+        return fc_poisoned(*keep, poison);
     }
     r = fc_empty(nd, shape, typenum);
     if (r && keep) { Py_XDECREF(*keep); Py_INCREF(r); *keep = r; }
-    return r;
+    return fc_poisoned(r, poison);
+}
+
+/* A fresh output of a step that allocates it itself, filled as fc_alloc's are. */
+static PyArrayObject *fc_fresh(const Runner *self, int nd, npy_intp *dims, int typenum)
+{
+    return fc_poisoned((PyArrayObject *)PyArray_EMPTY(nd, dims, typenum, 0), self->poison);
 }
 
 static PyArrayObject **keep_for(Runner *self, int k)
@@ -259,7 +280,7 @@ static PyArrayObject *fc_out(Runner *self, PyArrayObject **v, int slot, int nd, 
         Py_INCREF(sk);
         return sk;
     }
-    return fc_alloc(nd, shape, typenum, keep_for(self, keep));
+    return fc_alloc(nd, shape, typenum, keep_for(self, keep), self->poison);
 }
 
 /* The dying input `a` can hold the output: same shape, contiguous, writeable, not shared. */
@@ -855,7 +876,7 @@ static int run_rowpass(Runner *self, Step *s, PyArrayObject **v)
     for (int i = 0; i < nrest; i++) p[3 + i] = PyArray_DATA(v[s->in[2 + i]]);
     for (int o = 0; o < nout; o++) {
         npy_intp len = o ? m : n;
-        PyArrayObject *r = fc_alloc(1, &len, typenums[o], keep_for(self, keeps[o]));
+        PyArrayObject *r = fc_alloc(1, &len, typenums[o], keep_for(self, keeps[o]), self->poison);
         if (!r) { PyMem_Free(scratch); return -1; }
         v[s->out[o]] = r;
         if (o) p[3 + nrest + o] = PyArray_DATA(r);
@@ -1163,7 +1184,7 @@ static int run_make_vector(Runner *self, const Step *s, PyArrayObject **v)
      * inputs (a symbolic shape); an input of another kind (uint64, which may not fit) runs the
      * op's perform. */
     npy_intp n = s->nin;
-    PyArrayObject *r = (PyArrayObject *)PyArray_EMPTY(1, &n, NPY_INT64, 0);
+    PyArrayObject *r = fc_fresh(self, 1, &n, NPY_INT64);
     if (!r) return -1;
     npy_int64 *o = (npy_int64 *)PyArray_DATA(r);
     for (int i = 0; i < s->nin; i++) {
@@ -1197,7 +1218,7 @@ static int run_alloc(Runner *self, const Step *s, PyArrayObject **v)
         if (x < 0) return run_perform(self, s, v);
         dims[d] = (npy_intp)x;
     }
-    PyArrayObject *r = (PyArrayObject *)PyArray_EMPTY(nd, dims, s->ints[1], 0);
+    PyArrayObject *r = fc_fresh(self, nd, dims, s->ints[1]);
     if (!r) return -1;
     if (PyArray_CopyInto(r, val) < 0) {
         PyErr_Clear();
@@ -1281,7 +1302,7 @@ static int run_arange(Runner *self, const Step *s, PyArrayObject **v)
         if (b[0] > -lim && b[0] < lim && b[1] > -lim && b[1] < lim && b[2] > -lim && b[2] < lim) {
             const npy_intp span = b[2] > 0 ? b[1] - b[0] : b[0] - b[1], st = b[2] > 0 ? b[2] : -b[2];
             npy_intp n = span > 0 ? (span + st - 1) / st : 0;
-            PyArrayObject *r = (PyArrayObject *)PyArray_EMPTY(1, &n, NPY_INT64, 0);
+            PyArrayObject *r = fc_fresh(self, 1, &n, NPY_INT64);
             if (!r) return -1;
             npy_int64 *o = (npy_int64 *)PyArray_DATA(r);
             for (npy_intp i = 0; i < n; i++) o[i] = b[0] + i * b[2];
@@ -1641,7 +1662,7 @@ static int run_tile(Runner *self, const Step *s, PyArrayObject **v)
         split[2 * d + 1] = xsplit[2 * d + 1] = size;
         xsplit[2 * d] = 1;
     }
-    PyArrayObject *r = (PyArrayObject *)PyArray_EMPTY(nd, dims, s->ints[1], 0);
+    PyArrayObject *r = fc_fresh(self, nd, dims, s->ints[1]);
     if (!r) {
         PyErr_Clear();
         return run_perform(self, s, v);
@@ -1779,8 +1800,8 @@ static int run_sort_grad(Runner *self, const Step *s, PyArrayObject **v)
     }
     PyArrayObject *g = PyArray_GETCONTIGUOUS(g0), *out = NULL;
     if (g)
-        out = gather ? (PyArrayObject *)PyArray_EMPTY(nd, PyArray_DIMS(order), s->ints[1], 0)
-                     : (PyArrayObject *)PyArray_EMPTY(PyArray_NDIM(x), PyArray_DIMS(x), s->ints[1], 0);
+        out = gather ? fc_fresh(self, nd, PyArray_DIMS(order), s->ints[1])
+                     : fc_fresh(self, PyArray_NDIM(x), PyArray_DIMS(x), s->ints[1]);
     if (out) {
         npy_intp outer = 1, inner = 1;
         const npy_intp n = PyArray_DIM(order, axis), isz = PyArray_ITEMSIZE(g);

@@ -149,6 +149,7 @@ class Function:
         input_names: Sequence[str | None] | None = None,
         defaults: Sequence[Any] | None = None,
         states: Sequence[tuple[str | None, int]] | None = None,
+        advanced: Sequence[tuple[int, int]] | None = None,
     ) -> None:
         self.inputs = inputs
         self.outputs = outputs
@@ -187,13 +188,18 @@ class Function:
             for k, (_, index) in enumerate(self._states)
             if index == d.index
         }
+        #: the random state inputs given as ``In(rng, mutable=True)``: (input position, how many
+        #: draws a call makes from it, one after the other)
+        self._advanced = [(int(i), int(n)) for i, n in advanced or ()]
         self._last_bound: tuple | None = None
         self._last: tuple | None = None
         self._trust = False
+        self._direct = False  # the class's __call__ is the native runner
         if self._native is not None and not (shared and self._owns_shared):
             if shared:  # the C runner reads the shared values and stores the updates itself
                 self._native.bind_shared(tuple(shared), tuple(updated), len(outputs), single)
             self.__class__ = _direct_class(self._native)
+            self._direct = True
             self.fn = self._native.repeat  # f.fn(n_calls=N) in C, no Python frame
         if self._defaults is not None:
             # a call may leave inputs out: fill them in Python before the usual call
@@ -208,6 +214,18 @@ class Function:
             )
             if any(isinstance(d, StateDefault) for d in self._defaults):
                 self.fn = self._repeat_with_state
+        if self._advanced:
+            # the states given are advanced after the call, in Python
+            self.__class__ = type(
+                "Function",
+                (type(self),),
+                {
+                    "__call__": Function._call_advancing,
+                    "__module__": Function.__module__,
+                    "__qualname__": "Function",
+                },
+            )
+            self.fn = self._repeat_advancing
 
     def time_nodes(self) -> Callable[[], list[tuple[Apply, float, int]]] | None:
         """Start timing each node of the optimized graph in the calls that follow (what
@@ -318,6 +336,52 @@ class Function:
             res = Function._call_defaults(self, *args)
         return res
 
+    def _call_advancing(self, *args: Any, **kwargs: Any) -> Any:
+        """``__call__`` of a function with random state inputs given as ``In(rng, mutable=True)``:
+        each state the caller gives is advanced in place after the call, past the draws the call
+        made from it, so the next call draws new numbers (as PyTensor advances a mutable
+        ``Generator``). A state array's counter moves on by that many draws; a ``Generator``
+        gives up the word the state was seeded from (the next call seeds from the word after)."""
+        if kwargs or len(args) != len(self._types):
+            args = self._bind_kwargs(args, kwargs)
+        given = [
+            (i, n) for i, n in self._advanced if self._defaults is None or args[i] is not self._defaults[i]
+        ]
+        for i, _ in given:
+            value = args[i]
+            if not isinstance(value, np.random.Generator) and not (
+                type(value) is np.ndarray
+                and value.dtype == np.uint64
+                and value.shape == (2,)
+                and value.flags.writeable
+            ):
+                raise TypeError(
+                    f"function {self.name!r}: input {self._names[i] or i!r} is In(..., mutable=True), a "
+                    "random state each call advances in place; give a numpy Generator or a writeable "
+                    f"uint64 state array of 2 words (a state's get_value()), got {type(value).__name__} "
+                    f"{value!r}"
+                )
+        self._last_bound = args
+        res = self._native(*args) if self._direct else Function.__call__(self, *args)
+        for i, n in given:
+            if isinstance(args[i], np.random.Generator):
+                args[i].bit_generator.random_raw()
+            else:
+                args[i][1] += np.uint64(n)  # modulo 2**64, as the draws' own counter
+        return res
+
+    def _repeat_advancing(self, n_calls: int = 1) -> Any:
+        """``f.fn`` of a function with ``In(rng, mutable=True)`` inputs: the last call again, its
+        states advanced each time."""
+        if self._last_bound is None:
+            raise RuntimeError(
+                f"function {self.name!r}: f.fn() repeats the last call; call f(...) once first"
+            )
+        res = None
+        for _ in range(max(int(n_calls), 1)):
+            res = Function._call_advancing(self, *self._last_bound)
+        return res
+
     def _state_index(self, key: Any) -> int:
         """The index in ``shared`` of the state input ``key`` names, else -1 - the position of
         the explicit input with a plain default it names."""
@@ -421,6 +485,12 @@ class Function:
         return list(self._states)
 
     @property
+    def advanced_inputs(self) -> list[tuple[int, int]]:
+        """The random state inputs given as ``In(rng, mutable=True)``, which each call advances
+        in place: (input position, draws a call makes from it)."""
+        return list(self._advanced)
+
+    @property
     def trust_input(self) -> bool:
         """When True, inputs are not checked: the caller promises exact dtype and ndim."""
         return self._trust
@@ -480,7 +550,11 @@ class Function:
         outs = exprs[: self._n_out]
         updates = [] if delete_updates else [(now[k], e) for k, e in zip(self._updated, exprs[self._n_out :])]
         defaults = self._defaults or (NO_DEFAULT,) * n_in
-        ins = [In(v, name=nm, value=d) for v, nm, d in zip(fg.inputs[:n_in], self._names, defaults)]
+        advanced = {i for i, _ in self._advanced}
+        ins = [
+            In(v, name=nm, value=d, mutable=k in advanced)
+            for k, (v, nm, d) in enumerate(zip(fg.inputs[:n_in], self._names, defaults))
+        ]
         g = function(
             ins,
             outs[0] if self._single else outs,
@@ -674,6 +748,7 @@ def function(
         kept, ins, fname, allow_input_downcast, {id(g): where[id(sv)] for g, sv in states}
     )
     state_names = [(g.name, where[id(sv)]) for g, sv in states]
+    advanced = _advanced_states(kept, used)
     optimized, key, kernel_source, early = optimize_or_load(original, m, shared)
     with early if early is not None else nullcontext():
         f = assemble(
@@ -694,6 +769,7 @@ def function(
             input_names=input_names,
             defaults=input_defaults,
             states=state_names,
+            advanced=advanced,
         )
     # an implicit input is in no graph any more: f[variable] still names it
     f._state_variables.update({k: g.variable for k, (g, _) in enumerate(states) if g.implicit})
@@ -710,6 +786,39 @@ def _states_of(inputs: Sequence[Any], fname: str, allow_downcast: bool) -> list[
             value = convert_input(fname, k, g.name, v.type, g.value, allow_downcast)
             states.append((g, SharedVariable(np.array(value), g.name, v.type.shape, True)))
     return states
+
+
+def _advanced_states(given: Sequence[Any], used: Sequence[Variable]) -> list[tuple[int, int]]:
+    """(position, draws) of each random state input given as ``In(rng, mutable=True)`` (and no
+    update: a state the function keeps is its own) that the graph draws from: how far a call
+    advances it is its longest chain of draws, each from the next state the one before gave."""
+    from ..tensor.random import RandomDraw
+    from ..tensor.random.type import RandomGeneratorType
+
+    nexts: dict[int, list[Variable]] = {}  # a state -> the next states of the draws from it
+    seen: set[int] = set()
+    for v in used:
+        node = v.owner
+        if node is not None and isinstance(node.op, RandomDraw) and id(node) not in seen:
+            seen.add(id(node))
+            nexts.setdefault(id(node.inputs[0]), []).append(node.outputs[0])
+    out = []
+    for k, g in enumerate(given):
+        if not (
+            isinstance(g, In)
+            and g.mutable
+            and not g.is_state
+            and isinstance(g.variable.type, RandomGeneratorType)
+        ):
+            continue
+        longest, stack = 0, [(g.variable, 0)]
+        while stack:  # no recursion: a chain may be thousands of draws long
+            state, depth = stack.pop()
+            longest = max(longest, depth)
+            stack += [(n, depth + 1) for n in nexts.get(id(state), ())]
+        if longest:
+            out.append((k, longest))
+    return out
 
 
 def _input_specs(
@@ -771,6 +880,7 @@ def assemble(
     input_names: Sequence[str | None] | None = None,
     defaults: Sequence[Any] | None = None,
     states: Sequence[tuple[str | None, int]] | None = None,
+    advanced: Sequence[tuple[int, int]] | None = None,
 ) -> Function:
     """Link an already optimized graph into a Function: the one assembly path, shared by
     :func:`function` and unpickling (which brings its optimized graph along). ``build``
@@ -829,6 +939,7 @@ def assemble(
         input_names=input_names,
         defaults=defaults,
         states=states,
+        advanced=advanced,
     )
     holder.append(weakref.ref(f))
     if trust_input:

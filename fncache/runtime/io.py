@@ -60,7 +60,8 @@ class In:
     * ``implicit``: True makes it no argument at all (a call cannot give it): its value (required)
       is the function's own, read and set with ``f[name]``; default False;
     * ``mutable``: permission for the function to overwrite the caller's array; fncache never
-      writes into an input, so it changes nothing;
+      writes into an input, so it changes nothing, but for a random state input: each call then
+      advances the state (or numpy ``Generator``) the caller gives in place, past its draws;
     * ``borrow``: permission to return the caller's array (or a view of it) as an output;
       fncache returns arrays the caller owns, which every ``borrow`` allows, so it changes nothing.
     """

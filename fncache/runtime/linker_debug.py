@@ -21,12 +21,13 @@ from ..errors import (
 from ..graph.basic import Apply, Constant, Variable
 from ..graph.fgraph import FunctionGraph
 from ..mode import monitor_takes_fgraph
-from .errors import describe_node
+from ..tensor.elemwise import Elemwise
+from .errors import annotate_runtime_error, describe_node
 from .linker_py import PyRunner, non_finite
 
 log = logging.getLogger(__name__)
 
-__all__ = ["DebugRunner", "MonitorHooks", "tolerance"]
+__all__ = ["DebugRunner", "MonitorHooks", "PREALLOCATED_RUNS", "tolerance"]
 
 #: Theano's tolerances of ``DebugMode`` (``theano.tensor.basic``: float32_rtol and so on; numpy's
 #: ``allclose`` defaults for float64), by the real dtype's size in bytes.
@@ -37,6 +38,21 @@ _REPORT = (
     "message and the function's graph (fc.debugprint(f)). If it is your own op, make its perform "
     "give the same values from the same inputs. DebugMode(check_c_code=False) leaves this "
     "comparison out."
+)
+
+_TWICE_REPORT = (
+    "The C code of a node gave other values on a second run from the same inputs: it is not "
+    "deterministic, or it reads memory it does not own. If the op is one of fncache's own, this "
+    "is a bug in fncache: please report it with this message and the function's graph "
+    "(fc.debugprint(f)). If it is your own op, make its perform give the same values from the "
+    "same inputs."
+)
+
+_PREALLOCATED_REPORT = (
+    "A kernel that gives other values when its output buffer holds other values reads that "
+    "buffer before writing it, or leaves part of it unwritten: if the op is one of fncache's "
+    "own, this is a bug in fncache (please report it with this message and fc.debugprint(f)). "
+    "DebugMode(check_preallocated_output=None) leaves this check out."
 )
 
 
@@ -55,11 +71,15 @@ def _same_bits(a: np.ndarray, b: np.ndarray) -> bool:
     return a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
 
 
-def _disagreement(py: np.ndarray, c: np.ndarray) -> str | None:
+def _disagreement(
+    py: np.ndarray, c: np.ndarray, names: tuple[str, str] = ("numpy perform", "C run-time")
+) -> str | None:
     """How ``c`` differs from ``py`` beyond the tolerance of their dtype; None when it does not.
-    NaNs in the same places and equal infinities agree, as in Theano."""
+    NaNs in the same places and equal infinities agree, as in Theano. ``names``: what gave
+    each, in the message."""
+    a, b = names
     if py.dtype != c.dtype or py.shape != c.shape:
-        return f"numpy perform: {py.dtype}{list(py.shape)}, C run-time: {c.dtype}{list(c.shape)}"
+        return f"{a}: {py.dtype}{list(py.shape)}, {b}: {c.dtype}{list(c.shape)}"
     tol = tolerance(py.dtype)
     if tol is None:
         bad = py != c
@@ -68,7 +88,7 @@ def _disagreement(py: np.ndarray, c: np.ndarray) -> str | None:
     if not bad.any():
         return None
     where = tuple(int(i) for i in np.argwhere(bad)[0])
-    lines = [f"first difference at index {where}: numpy perform {py[where]}, C run-time {c[where]}"]
+    lines = [f"first difference at index {where}: {a} {py[where]}, {b} {c[where]}"]
     if tol is not None:
         with np.errstate(all="ignore"):
             diff = np.abs(c.astype(np.complex128 if py.dtype.kind == "c" else np.float64) - py)
@@ -83,8 +103,9 @@ def _disagreement(py: np.ndarray, c: np.ndarray) -> str | None:
         )
     else:
         lines.append(f"{int(bad.sum())} of {bad.size} values differ ({py.dtype}: compared exactly)")
-    lines.append(f"numpy perform: {np.array2string(py, threshold=20)}")
-    lines.append(f"C run-time:    {np.array2string(c, threshold=20)}")
+    width = max(len(a), len(b)) + 1
+    lines.append(f"{a + ':':<{width}} {np.array2string(py, threshold=20)}")
+    lines.append(f"{b + ':':<{width}} {np.array2string(c, threshold=20)}")
     return "\n".join(lines)
 
 
@@ -109,6 +130,29 @@ def _invalid(v: Variable, value: Any) -> str | None:
     return None
 
 
+def _check_outputs(node: Apply, outputs: list[Any], finite: bool, inputs: list[Any], who: str) -> None:
+    """``outputs``, what ``who`` gave for ``node``, are as many as its outputs, each a value of
+    its variable's type (and, with ``finite``, free of NaN and infinities): else
+    ``InvalidValueError``."""
+    if len(outputs) != len(node.outputs):
+        raise InvalidValueError(
+            f"DebugMode: {node.op}'s {who} gave {len(outputs)} outputs; the node has "
+            f"{len(node.outputs)}.\n" + describe_node(node, inputs)
+        )
+    for j, (v, value) in enumerate(zip(node.outputs, outputs)):
+        why = _invalid(v, value) or (finite and (f := non_finite("ni", value)) and f"{f} (check_isfinite)")
+        if why:
+            raise InvalidValueError(
+                f"DebugMode: output {j} of {node.op} ({who}) is {why}; the node declares {v.type}.\n"
+                + describe_node(node, inputs)
+            )
+
+
+#: One node's values as the reference run saw them: its inputs before it ran, its outputs, and
+#: their strides (None where the reference has no layout to compare).
+_Seen = tuple[list[np.ndarray], list[np.ndarray], list[Any]]
+
+
 class _DebugCall:
     """The checks of one call (:class:`~fncache.runtime.linker_py.NodeHooks`): what each node
     may do to its inputs and must give, and what the C run-time is then given."""
@@ -116,9 +160,8 @@ class _DebugCall:
     def __init__(self, runner: "DebugRunner") -> None:
         self.runner = runner
         self.kept: list[Any] = []
-        #: step -> (its inputs as they were before it ran, its outputs, their strides as
-        #: perform laid them out), for the C comparison
-        self.seen: dict[int, tuple[list[np.ndarray], list[np.ndarray], list[Any]]] = {}
+        #: step -> its values (:data:`_Seen`), for the C comparison
+        self.seen: dict[int, _Seen] = {}
 
     def before(self, step: int, node: Apply, inputs: list[Any]) -> list[Any]:
         self.kept = [np.array(v, copy=True) for v in inputs]
@@ -135,20 +178,7 @@ class _DebugCall:
                     + describe_node(node, self.kept)
                 )
         self._check_views(node, inputs, outputs)
-        if len(outputs) != len(node.outputs):
-            raise InvalidValueError(
-                f"DebugMode: {node.op}'s perform gave {len(outputs)} outputs; the node has "
-                f"{len(node.outputs)}.\n" + describe_node(node, self.kept)
-            )
-        for j, (v, value) in enumerate(zip(node.outputs, outputs)):
-            why = _invalid(v, value) or (
-                self.runner.finite and (f := non_finite("ni", value)) and f"{f} (check_isfinite)"
-            )
-            if why:
-                raise InvalidValueError(
-                    f"DebugMode: output {j} of {node.op} is {why}; the node declares {v.type}.\n"
-                    + describe_node(node, self.kept)
-                )
+        _check_outputs(node, outputs, self.runner.finite, self.kept, "perform")
         if step in self.runner.compared:
             strides = [getattr(r, "strides", None) for r in outputs]
             self.seen[step] = (self.kept, [np.array(r, copy=True) for r in outputs], strides)
@@ -174,27 +204,84 @@ class _DebugCall:
                     )
 
 
+#: ``check_preallocated_output``'s runs of the nodes' C program after the first, by the mode's
+#: flag: Theano's name, what the run does, and the byte
+#: the run-time fills it with first (None: not filled). With any of them, the first run's
+#: buffers are zeroed first, so that it is compared on known buffers too.
+PREALLOCATED_RUNS = (
+    (
+        "p",
+        "previous",
+        "each step's output buffer holding its previous run's output, as allow_gc=False's kept buffers do",
+        None,
+    ),
+    (
+        "i",
+        "initial",
+        "each step's output buffer filled with garbage first: every bit set, NaN in floats, -1 in integers",
+        0xFF,
+    ),
+)
+
+
+def _c_program(fgraph: FunctionGraph, name: str) -> Any:
+    """The C run-time's runner of ``fgraph``, called by position with exactly typed values and
+    returning every output in a list, its errors raised as they are."""
+    from ..codegen.c_linker import build_c_runner
+
+    def unexpected_kwargs(*args: Any, **kwargs: Any) -> Any:
+        raise TypeError("DebugMode's C run-time is called with values by position only")
+
+    return build_c_runner(
+        fgraph,
+        name,
+        n_explicit=len(fgraph.inputs),
+        single=False,
+        converter=lambda i, value: np.asarray(value),
+        on_error=lambda e: e,
+        on_kwargs=unexpected_kwargs,
+    )
+
+
 class DebugRunner:
     """``fc.DebugMode``'s runner: the numpy linker with every node checked (:class:`_DebugCall`),
     then, with ``check_c``, the C run-time running each node once more on the same inputs, all
-    nodes side by side in one program (one kernel library), and every output compared. Returns
-    the numpy values. Nodes that run an inner function (``scan``, ``ifelse``) are not run twice:
-    their inner functions are compiled under DebugMode themselves."""
+    nodes side by side in one program (one kernel library), and every output compared; with
+    ``check_preallocated_output``, that program runs again with its output buffers holding the
+    previous run's outputs or garbage, and is compared again. Returns the numpy values.
+
+    Without the numpy perform (``check_py_code=False``, flag "n"), the C run-time runs the whole
+    graph, every node's outputs returned (the reference values, checked for their types and
+    NaN), then the nodes' program runs each node again on the inputs the first run gave it: two
+    runs of the C code that must agree. Returns the C run-time's values.
+
+    Nodes that run an inner function (``scan``, ``ifelse``) are not run twice: their inner
+    functions are compiled under DebugMode themselves."""
 
     def __init__(self, fgraph: FunctionGraph, allow_gc: bool, checks: str, name: str) -> None:
         self.py = PyRunner(fgraph, allow_gc=allow_gc)
         self.finite = "f" in checks
+        self.py_code = "n" not in checks
         #: require_matching_strides: 0 no check, 1 warn, 2 raise
         self.strides = 1 if "w" in checks else 2 if "s" in checks else 0
+        self.preallocated = [tuple(run) for flag, *run in PREALLOCATED_RUNS if flag in checks]
         self.compared: dict[int, Apply] = {}
         self.c_runner: Any = None
         self.c_inputs: list[tuple[int, int]] = []  # (step, input index) of each C input
         self.origin: dict[int, Apply] = {}  # id of each node the C run-time runs -> the graph's node
+        # check_py_code=False: the C run-time's runner of the whole graph, what it returns, the
+        # inputs of each node it ran, and the nodes whose values it does not keep
+        self.whole: Any = None
+        self.whole_outputs: list[Variable] = []
+        self.whole_inputs: dict[int, list[Any]] = {}
+        self.unsure: set[int] = set()
         if "c" in checks:
             self._link_c(name)
+        if not self.py_code:
+            self._link_whole(name)
 
     def _link_c(self, name: str) -> None:
-        from ..codegen.c_linker import build_c_runner
+        from ..config import config
         from ..tensor.inner_graph import InnerGraphOp
 
         ins: list[Variable] = []
@@ -219,57 +306,161 @@ class DebugRunner:
             self.compared[step] = node
         if not outs:
             return
+        # "previous": the run-time refills the buffers it kept from the run before (allow_gc
+        # off), as a function compiled with allow_gc=False does on every call after its first
+        with config.change_flags(allow_gc=not any(n == "previous" for n, *_ in self.preallocated)):
+            self.c_runner = _c_program(FunctionGraph(ins, outs, clone=False), f"{name}_debug")
 
-        def unexpected_kwargs(*args: Any, **kwargs: Any) -> Any:
-            raise TypeError("DebugMode's C run-time is called with values by position only")
+    def _link_whole(self, name: str) -> None:
+        """The C run-time's runner of the whole graph, returning its outputs and then every other
+        value a node computes (check_py_code=False's reference run)."""
+        from ..config import config
 
-        self.c_runner = build_c_runner(
-            FunctionGraph(ins, outs, clone=False),
-            f"{name}_debug",
-            n_explicit=len(ins),
-            single=False,
-            converter=lambda i, value: np.asarray(value),
-            on_error=lambda e: e,
-            on_kwargs=unexpected_kwargs,
-        )
+        fgraph = self.py.fgraph
+        outs = list(fgraph.outputs)
+        have = {id(v) for v in outs}
+        for node, *_rest in self.py.plan:
+            for o in node.outputs:
+                if id(o) not in have:
+                    have.add(id(o))
+                    outs.append(o)
+        self.whole_outputs = outs
+        # Left out of the comparison: a Python op that declares it destroys an input (its
+        # perform overwrote the value the run returns for that input), and the node that made
+        # that value. (The run-time's own in-place loops write into no value the run returns.)
+        destroyers = [n for n, *_rest in self.py.plan if n.op.destroy_map and not isinstance(n.op, Elemwise)]
+        destroyed = {id(n.inputs[i]) for n in destroyers for ins in n.op.destroy_map.values() for i in ins}
+        for step, (node, *_rest) in enumerate(self.py.plan):
+            if any(node is n for n in destroyers) or any(id(o) in destroyed for o in node.outputs):
+                self.unsure.add(step)
+        # allow_gc off: an in-place loop never overwrites a value that is an output, and every
+        # value is one here, so each keeps what its node gave
+        with config.change_flags(allow_gc=False):
+            self.whole = _c_program(FunctionGraph(list(fgraph.inputs), outs, clone=False), f"{name}_debug_c")
+        if self.preallocated:  # its buffers zeroed, as the nodes' first run's: known buffers
+            self.whole.native.fill_outputs(0)
 
     def __call__(self, *inputs: Any) -> list[np.ndarray]:
-        call = _DebugCall(self)
-        outputs = self.py.run(inputs, call)
+        if self.py_code:
+            call = _DebugCall(self)
+            outputs = self.py.run(inputs, call)
+            seen = call.seen
+        else:
+            outputs, seen = self._run_whole(inputs)
         if self.c_runner is not None:
-            self._compare(call.seen)
+            self._compare(seen, None)
+            for run in self.preallocated:
+                self._compare(seen, run)
         return outputs
 
-    def _compare(self, seen: dict[int, tuple[list[np.ndarray], list[np.ndarray], list[Any]]]) -> None:
-        args = [np.array(seen[step][0][k], copy=True) for step, k in self.c_inputs]
+    def _run_whole(self, inputs: Sequence[Any]) -> tuple[list[np.ndarray], dict[int, _Seen]]:
+        """check_py_code=False's reference run: the whole graph by the C run-time, each node's
+        outputs checked (types, NaN); the function's values and what each node saw."""
         try:
-            c_values = self.c_runner.native(*args)
+            values = list(self.whole.native(*inputs))
+        except Exception as e:
+            node = self.whole.failed_node()
+            raise (annotate_runtime_error(e, node) if node is not None else e) from None
+        value = {id(v): x for v, x in zip(self.whole_outputs, values)}
+        for v, x in zip(self.py.fgraph.inputs, inputs):
+            value.setdefault(id(v), x)
+        seen: dict[int, _Seen] = {}
+        for step, (node, *_rest) in enumerate(self.py.plan):
+            ins = [v.data if isinstance(v, Constant) else value[id(v)] for v in node.inputs]
+            outs = [value[id(o)] for o in node.outputs]
+            _check_outputs(node, outs, self.finite, ins, "C run-time")
+            if step in self.compared:
+                self.whole_inputs[step] = ins
+            if step in self.compared and step not in self.unsure:
+                # no perform: no layout to hold the C run-time's strides against
+                seen[step] = (
+                    [np.array(x, copy=True) for x in ins],
+                    [np.array(x, copy=True) for x in outs],
+                    [None] * len(outs),
+                )
+        return values[: len(self.py.fgraph.outputs)], seen
+
+    def _input_of(self, seen: dict[int, _Seen], step: int, k: int) -> Any:
+        """Input ``k`` of node ``step`` as the reference run gave it."""
+        return seen[step][0][k] if step in seen else self.whole_inputs[step][k]
+
+    def _compare(self, seen: dict[int, _Seen], preallocated: tuple[str, str, int | None] | None) -> None:
+        """Run the nodes' C program on the inputs each node had in the reference run and compare
+        every output with the reference's; ``preallocated``: the (name, what, fill) of the
+        ``check_preallocated_output`` run this is (None: the first run)."""
+        ref, got = ("numpy perform", "C run-time") if self.py_code else ("first C run", "second C run")
+        if preallocated is not None:
+            got += f" ({preallocated[0]})"
+        how = (
+            f"with check_preallocated_output={preallocated[0]!r} ({preallocated[1]}), "
+            if preallocated
+            else ""
+        )
+        args = [np.array(self._input_of(seen, step, k), copy=True) for step, k in self.c_inputs]
+        native = self.c_runner.native
+        fill = preallocated[2] if preallocated is not None else 0 if self.preallocated else None
+        if fill is not None:
+            native.fill_outputs(fill)
+        try:
+            c_values = native(*args)
         except Exception as e:
             failed = self.c_runner.failed_node()
             node = self.origin.get(id(failed)) if failed is not None else None
             inputs = next((seen[s][0] for s, n in self.compared.items() if n is node), None)
             raise DebugModeError(
-                f"DebugMode: the C run-time raised {type(e).__name__}: {e}, where the numpy perform "
+                f"DebugMode: {how}the C run-time raised {type(e).__name__}: {e}, where the {ref} "
                 "did not.\n" + (describe_node(node, inputs) + "\n" if node is not None else "") + _REPORT
             ) from e
+        finally:
+            if fill is not None:
+                native.fill_outputs(None)
+        self._check_inputs_kept(args, seen)
+        what = (
+            "the C run-time and the numpy perform disagree"
+            if self.py_code
+            else "two runs of the C run-time (the whole graph, then each node alone) disagree"
+        )
         at = 0
         for step, node in self.compared.items():
-            kept, py_values, py_strides = seen[step]
-            for j, py in enumerate(py_values):
+            if step not in seen:
+                at += len(node.outputs)
+                continue
+            kept, ref_values, ref_strides = seen[step]
+            for j, expected in enumerate(ref_values):
                 c = np.asarray(c_values[at + j])
-                why = _disagreement(np.asarray(py), c)
+                why = _disagreement(np.asarray(expected), c, (ref, got))
                 if why:
                     raise BadThunkOutput(
-                        f"DebugMode: the C run-time and the numpy perform disagree on output {j} of "
-                        f"{node.op} (node {step} of the optimized graph), from the same inputs.\n"
-                        f"{why}\n{describe_node(node, kept)}\n{_REPORT}"
+                        f"DebugMode: {how}{what} on output {j} of {node.op} (node {step} of the "
+                        f"optimized graph), from the same inputs.\n{why}\n{describe_node(node, kept)}\n"
+                        + (
+                            _PREALLOCATED_REPORT
+                            if preallocated
+                            else _REPORT
+                            if self.py_code
+                            else _TWICE_REPORT
+                        )
                     )
                 # A declared view or destroyed input comes back from the C program as a copy of
                 # its own (a function never returns its inputs' memory): its layout says nothing.
                 aliased = j in node.op.view_map or j in node.op.destroy_map
-                if self.strides and not aliased and not _same_layout(c, py_strides[j]):
-                    self._strides_mismatch(node, step, j, py_strides[j], c, kept)
+                if self.strides and not aliased and not _same_layout(c, ref_strides[j]):
+                    self._strides_mismatch(node, step, j, ref_strides[j], c, kept)
             at += len(node.outputs)
+
+    def _check_inputs_kept(self, args: list[np.ndarray], seen: dict[int, _Seen]) -> None:
+        """The nodes' C program wrote into no input a node does not declare destroyed."""
+        for arg, (step, k) in zip(args, self.c_inputs):
+            node = self.compared[step]
+            if step not in seen:
+                continue
+            destroyed = {id(node.inputs[i]) for ins in node.op.destroy_map.values() for i in ins}
+            if id(node.inputs[k]) not in destroyed and not _same_bits(arg, seen[step][0][k]):
+                raise BadDestroyMap(
+                    f"DebugMode: the C run-time's step of {node.op} changed its input {k} "
+                    f"({node.inputs[k]}), which its destroy_map ({dict(node.op.destroy_map)}) does "
+                    "not declare destroyed.\n" + describe_node(node, seen[step][0]) + "\n" + _REPORT
+                )
 
     def _strides_mismatch(
         self, node: Apply, step: int, j: int, py_strides: Any, c: np.ndarray, kept: list[np.ndarray]

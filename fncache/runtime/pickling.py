@@ -226,6 +226,7 @@ def _payload(f: Function, embed_native: bool, *, beside: bool = False) -> dict[s
         "input_names": f.input_names,
         "defaults": f.defaults,
         "states": f.states,
+        "advanced": f.advanced_inputs,
         "key": f.cache_key,
         "native": _native_of(f) if embed_native else None,
         "inner": _inner_of(f) if embed_native else {},
@@ -508,6 +509,21 @@ def _check_fields(p: dict[str, Any], depth: int) -> None:
         "states",
         "a list of (name, shared-variable position)",
     )
+    advanced = p.get("advanced", [])  # absent from payloads written before In(rng, mutable=True)
+    need(
+        isinstance(advanced, list)
+        and all(
+            isinstance(a, tuple)
+            and len(a) == 2
+            and type(a[0]) is int
+            and type(a[1]) is int
+            and 0 <= a[0] < p["n_inputs"]
+            and a[1] >= 1
+            for a in advanced
+        ),
+        "advanced",
+        "a list of (input position, draws)",
+    )
     inner = p.get("inner", {})  # absent from payloads written before inner functions travelled
     need(
         isinstance(inner, dict) and all(isinstance(k, str) for k in inner),
@@ -613,6 +629,7 @@ def _rebuild(p: dict[str, Any], given: Any = None) -> Function:
             input_names=p.get("input_names"),
             defaults=_read_only(p.get("defaults")),
             states=p.get("states"),
+            advanced=p.get("advanced"),
         )
 
 
