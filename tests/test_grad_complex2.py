@@ -8,6 +8,7 @@ an ambiguous Jacobian or Hessian), each a TypeError naming the op and the fix.""
 
 from __future__ import annotations
 
+import pickle
 from typing import Any, Callable
 
 import numpy as np
@@ -85,6 +86,13 @@ def test_jacobian_of_complex_expressions_with_respect_to_real_variables() -> Non
     _close(got[1], _partials(f, vals, 0, 0)[0], "d/da")
     _close(got[2], _partials(f, vals, 1, 0)[0], "d/db")
     _close(got[4], _partials(f, vals, 1, 3)[0], "d/db of a complex scalar")
+    fa, cz = ft.fvector("fa"), ft.cvector("cz")
+    single = [
+        ft.jacobian(ft.complex(fa, fa) * fa, fa),
+        ft.jacobian(ft.abs(cz * cz), cz),
+        ft.Rop(cz * cz, cz, cz),
+    ]
+    assert [j.dtype for j in single] == ["complex64"] * 3
 
 
 def test_complex_jacobian_matches_PyTensor_on_the_real_and_imaginary_parts() -> None:
@@ -257,6 +265,8 @@ def test_as_op_declares_how_its_gradient_treats_complex_values() -> None:
     ]
     for make in ops:
         square = make(lambda v: v * v)
+        # the declaration travels with the op, as its grad function does
+        square = pickle.loads(pickle.dumps(square))
         _check_complex_grads([z], ft.sum(ft.abs(square(z) + z) + ft.angle(square(z))), [_c(3)])
     with pytest.raises(
         ValueError, match=r"as_op: complex_values must be None or one of .*'holomorphic'.*got 'complex'"
@@ -292,6 +302,18 @@ def test_complex_max_and_min_are_refused_as_PyTensor_refuses_them() -> None:
             TypeError, match=rf"grad: {name}.* of complex values \(TensorType\(complex128.*ft\.abs\(z\)"
         ):
             fc.grad(ft.real(reduce(z)), z)
+
+
+def test_functions_of_real_values_only_refuse_complex_ones() -> None:
+    """Their implementations would cast a complex value to float, dropping its imaginary part:
+    a wrong value (and no gradient), so the graph is refused when it is built."""
+    z = ft.zvector("z")
+    for fn in (ft.erf, ft.erfc, ft.gammaln, ft.gamma, ft.j0, ft.i1e):
+        with pytest.raises(
+            TypeError, match=r"is not defined for dtypes complex128.* real values only .*ft\.real"
+        ):
+            fn(z)
+    assert ft.erf(ft.real(z)).dtype == "float64"
 
 
 def test_linear_algebra_refuses_complex_matrices_and_differentiates_real_ones_into_complex_costs() -> None:
