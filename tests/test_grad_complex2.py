@@ -347,3 +347,25 @@ def test_linear_algebra_refuses_complex_matrices_and_differentiates_real_ones_in
     _check_complex_grads([m, z], cost, [_u(3, 3) + 3 * np.eye(3), _c(3)])
     with pytest.raises(TypeError, match=r"complex output of Eig .* eig has no gradient"):
         fc.grad(ft.sum(ft.abs(nl.eig(m)[0])), m)
+
+
+def test_verify_grad_takes_complex_points_and_complex_outputs() -> None:
+    """Right gradients pass; a wrong one (g * f'(z) where dC/dRe + i dC/dIm is g * conj(f'(z)))
+    fails naming the argument, the position and the part."""
+    rng = np.random.default_rng(3)
+    fc.gradient.verify_grad(
+        lambda z, x: ft.exp(z * 0.5) * x + ft.abs(z), [_c(3), _u(3)], rng=rng, abs_tol=1e-6, rel_tol=1e-6
+    )
+    fc.gradient.verify_grad(lambda z: ft.abs(z * z) + ft.angle(z), [_c(2, 2)], rng=rng)
+    wrong = ft.as_op([ft.zvector], [ft.zvector], grad=lambda i, g: [2 * i[0] * g[0]], complex_values="rule")(
+        lambda v: v * v
+    )
+    with pytest.raises(
+        fc.GradientError,
+        match=r"argument 0 \(shape \(3,\)\) at position \(\d,\) \(its (real|imaginary) part\)",
+    ):
+        fc.gradient.verify_grad(lambda z: wrong(z), [_c(3)], rng=rng)
+    with pytest.raises(
+        TypeError, match=r"argument 0 of pt has dtype int64; the point must be float or complex"
+    ):
+        fc.gradient.verify_grad(lambda z: z * 2.0, [np.arange(3)])
