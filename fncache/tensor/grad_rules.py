@@ -363,7 +363,8 @@ COMPLEX_SCALAR_GRADS: dict[str, ScalarRule] = {
     # numpy's order of complex values (real parts, then imaginary ones) picks one operand
     "maximum": _max_min,
     "minimum": _max_min,
-    "sign": _sign_complex,
+    # numpy 2's sign of a complex value is z / |z|; numpy 1's, the sign of its real part
+    "sign": _sign_complex if np.lib.NumpyVersion(np.__version__) >= "2.0.0" else _NONE1,
     # each part rounded: piecewise constant
     "round": _NONE1,
     # principal branches: 1 / (sqrt(x - 1) sqrt(x + 1)), not 1 / sqrt(x**2 - 1), off the reals

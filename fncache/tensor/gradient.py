@@ -127,8 +127,8 @@ def _rule(node: Apply) -> tuple[GradRule | None, str | None]:
 
     # The most derived class's rule: a registered one, or the op's own ``grad``/``L_op``
     # method (an op written as in Theano's "Creating a new Op"), which has no gradient through
-    # complex values.
-    # An op instance may declare its own (an as_op's ``complex_values``) where its class does not.
+    # complex values. An op instance may declare how its rule treats them (an as_op's
+    # ``complex_values``) where its class does not.
     for cls in type(node.op).__mro__:
         if cls in _RULES:
             return _RULES[cls], _COMPLEX_VALUES.get(cls, getattr(node.op, "complex_values", None))
@@ -733,7 +733,7 @@ def _complex_jacobian(
     disconnected_inputs: str,
 ) -> Any:
     """The Jacobian of complex ``expr`` with respect to real ``items``: ``d Re/dw + i d Im/dw``
-    (the two parts have the graph, so the connection, of ``expr`` itself)."""
+    (the parts depend on the variables ``expr`` depends on: the same ones are disconnected)."""
     for w in items:
         if is_complex(w.dtype):
             raise TypeError(
@@ -777,7 +777,7 @@ def hessian(
             raise TypeError(
                 f"hessian: cannot take the Hessian with respect to {w!r} of dtype {w.dtype}: a "
                 "real cost's second derivatives in a complex variable are a real matrix of twice "
-                "its size (in its real and imaginary parts), not one of {w.dtype}; take g = "
+                f"its size (in its real and imaginary parts), not one of {w.dtype}; take g = "
                 "fc.grad(cost, z), then ft.jacobian(ft.real(g), z) and ft.jacobian(ft.imag(g), z) "
                 "(the rows d/dRe + i d/dIm of dC/dRe and of dC/dIm), or build z = "
                 "ft.complex(re, im) from real variables and differentiate with respect to those"
