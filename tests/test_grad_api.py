@@ -198,7 +198,7 @@ def test_lop_rop_argument_errors() -> None:
         ft.Lop([x, x], x, [v])
     with pytest.raises(ValueError, match="does not match the variable's"):
         ft.Lop(ft.sum(x), x, v)
-    with pytest.raises(TypeError, match="Rop: f must be of a float dtype"):
+    with pytest.raises(TypeError, match="Rop: f must be of a float or complex dtype"):
         ft.Rop(ft.cast(x, "int64"), x, v)
     with pytest.raises(ValueError, match="disconnected_outputs must be one of"):
         ft.Rop(x, x, v, disconnected_outputs="no")

@@ -147,12 +147,13 @@ EXAMPLES: dict[str, tuple[dict[str, Any], dict[str, dict[str, Any]]]] = {
         {"idx": {"idx": _INDEX}, "set_instead_of_inc": {"set_instead_of_inc": True}},
     ),
     "fncache.tensor.pyop.PythonOp": (
-        {"fn": np.exp, "itypes": (_DV,), "otypes": (_DV,), "grad_fn": None},
+        {"fn": np.exp, "itypes": (_DV,), "otypes": (_DV,), "grad_fn": None, "complex_values": None},
         {
             "fn": {"fn": np.log},
             "itypes": {"itypes": (_FV,)},
             "otypes": {"otypes": (_FV,)},
             "grad_fn": {"grad_fn": lambda inputs, grads: [grads[0]]},
+            "complex_values": {"complex_values": "linear"},
         },
     ),
     "fncache.tensor.pyop.Assert": (
@@ -330,6 +331,7 @@ EXAMPLES: dict[str, tuple[dict[str, Any], dict[str, dict[str, Any]]]] = {
 NOT_IDENTITY = {
     ("fncache.tensor.scan.Scan", "name"): "the name only labels the loop in printed graphs",
     ("fncache.tensor.pyop.PythonOp", "grad_fn"): "read only while a gradient graph is built",
+    ("fncache.tensor.pyop.PythonOp", "complex_values"): "read only while a gradient graph is built",
 }
 
 #: (class, attribute) -> why an attribute that is not a prop says nothing more than the props.

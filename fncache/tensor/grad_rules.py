@@ -51,7 +51,15 @@ from .grad_markers import DisconnectedGrad, DisconnectedType, GradClip, GradScal
 from .ifelse import ifelse
 from .ifelse_op import IfElse
 from .grad_ops import ReducedSize, RepeatGrad, SortGrad, SubtensorGrad, SumToShape, ZerosSum
-from .gradient import backprop, broadcast_like, given_gradient, grad, register_grad, sum_static_broadcast
+from .gradient import (
+    backprop,
+    broadcast_like,
+    given_gradient,
+    grad,
+    real_inner,
+    register_grad,
+    sum_static_broadcast,
+)
 from .gradient import conj_grad, register_branch_grad, zeros_like
 from .extra_ops import tril, triu
 from .jacobian_rows import JacobianRows, jacobian_rows
@@ -320,7 +328,7 @@ SCALAR_GRADS["imag"] = SCALAR_GRADS["angle"] = _NONE1
 #: g * f'(x); the gradient is g * conj(f'(x)), their rule's conj(rule(conj(g))).
 HOLOMORPHIC = frozenset(
     """add sub mul true_div pow neg exp expm1 exp2 log log1p log2 log10 sqrt sqr square reciprocal
-    sin cos tan arcsin arccos arctan sinh cosh tanh arcsinh arctanh identity""".split()
+    sin cos tan arcsin arccos arctan sinh cosh tanh arcsinh arctanh sigmoid identity""".split()
 )
 
 
@@ -335,6 +343,14 @@ def _angle_complex(a: list, z: Variable, g: Variable) -> list:
     return [g * 1j * a[0] / (r2 + _e("eq", r2, 0))]
 
 
+def _sign_complex(a: list, z: Variable, g: Variable) -> list:
+    # sign(x) = x / |x|: a step along x leaves it, one across turns it by step / |x|, so the
+    # gradient is the part of g across the sign, (g - Re(conj(g) s) s) / |x|; 0 at 0 (as reals)
+    r = _e("abs", a[0])
+    across = g - _e("real", conj_grad(g) * z) * z
+    return [_e("switch", _e("eq", r, 0), 0, across / (r + _e("eq", r, 0)))]
+
+
 #: Rules for complex values where the op is not holomorphic (or is linear with real weights).
 COMPLEX_SCALAR_GRADS: dict[str, ScalarRule] = {
     "real": lambda a, z, g: [g],
@@ -344,6 +360,13 @@ COMPLEX_SCALAR_GRADS: dict[str, ScalarRule] = {
     "angle": _angle_complex,
     "complex": lambda a, z, g: [_e("real", g), _e("imag", g)],
     "switch": SCALAR_GRADS["switch"],
+    # numpy's order of complex values (real parts, then imaginary ones) picks one operand
+    "maximum": _max_min,
+    "minimum": _max_min,
+    # numpy 2's sign of a complex value is z / |z|; numpy 1's, the sign of its real part
+    "sign": _sign_complex if np.lib.NumpyVersion(np.__version__) >= "2.0.0" else _NONE1,
+    # each part rounded: piecewise constant
+    "round": _NONE1,
     # principal branches: 1 / (sqrt(x - 1) sqrt(x + 1)), not 1 / sqrt(x**2 - 1), off the reals
     "arccosh": lambda a, z, g: [g / conj_grad(_e("sqrt", a[0] - 1) * _e("sqrt", a[0] + 1))],
 }
@@ -356,10 +379,11 @@ def _complex_scalar_grad(name: str, args: list, z: Variable, g: Variable) -> lis
     if name in HOLOMORPHIC:
         return [conj_grad(r) for r in SCALAR_GRADS[name](args, z, conj_grad(g))]
     types = ", ".join(str(v.type) for v in args)
-    raise NotImplementedError(
+    raise NullTypeGradError(
         f"grad: the elementwise op {name} has no gradient for complex values (its operands: "
         f"{types}); gradients flow through complex arithmetic, exp, log, sqrt, powers, the "
-        "trigonometric and hyperbolic functions, complex, real, imag, conj, abs and angle: "
+        "trigonometric and hyperbolic functions, complex, real, imag, conj, abs, angle, sign, "
+        "maximum and minimum: "
         "write the cost with those, or from real parts (ft.real, ft.imag)"
     )
 
@@ -446,9 +470,10 @@ def _reduce(node: Apply, out_grads: list) -> list:
     if not is_inexact(z.dtype) or op.kind in ("and", "or"):
         return [None]
     if is_complex(x.dtype) and op.kind not in ("add", "mean", "mul"):
-        raise NotImplementedError(
+        raise NullTypeGradError(
             f"grad: {op} of complex values ({x.type}) has no gradient (they are ordered by real "
-            "part, then imaginary part); reduce a real function of them (ft.abs(z), ft.real(z))"
+            "part, then imaginary part; PyTensor refuses max and min of complex values); reduce "
+            "a real function of them (ft.abs(z), ft.real(z))"
         )
     if op.kind == "mean":
         n = _reduced_size(x, op.axes, g.dtype)
@@ -666,15 +691,16 @@ def _cum_op(node: Apply, out_grads: list) -> list:
     return [reshape(gx, shape(x), ndim=x.ndim) if op.axis is None else gx]
 
 
-@register_grad(Sort)
+# The values move, in numpy's order (complex ones by real part, then imaginary part): linear.
+@register_grad(Sort, complex_values="linear")
 def _sort(node: Apply, out_grads: list) -> list:
     op: Sort = node.op
-    if op.kind != "sort" or not is_float(node.outputs[0].dtype):
+    if op.kind != "sort" or not is_inexact(node.outputs[0].dtype):
         return [None]  # argsort: integer positions
     return [SortGrad(op.axis)(node.inputs[0], out_grads[0])]
 
 
-@register_grad(SortGrad)
+@register_grad(SortGrad, complex_values="linear")
 def _sort_grad(node: Apply, out_grads: list) -> list:
     op: SortGrad = node.op
     x, g = node.inputs[0], out_grads[0]
@@ -975,12 +1001,12 @@ def _user_gradients(node: Apply, res: Any, what: str) -> list:
         None if g is not None and isinstance(getattr(g, "type", None), DisconnectedType) else g for g in res
     ]
     return [
-        given_gradient(v, g, "grad", what) if g is not None and is_float(v.dtype) else g
+        given_gradient(v, g, "grad", what) if g is not None and is_inexact(v.dtype) else g
         for v, g in zip(node.inputs, res)
     ]
 
 
-@register_grad(JacobianRows)
+@register_grad(JacobianRows, complex_values="rule")
 def _jacobian_rows(node: Apply, out_grads: list) -> list:
     # built on stand-ins, which have no test values (config.compute_test_value)
     with config.change_flags(compute_test_value="off"):
@@ -998,7 +1024,7 @@ def _jacobian_rows_grad(node: Apply, out_grads: list) -> list:
     res: list = [None] * len(node.inputs)
     wrt: list[Variable] = []
     for v in values:
-        if is_float(v.dtype) and not any(v is w for w in wrt):
+        if is_inexact(v.dtype) and not any(v is w for w in wrt):
             wrt.append(v)
     if all(g is None for g in out_grads) or not wrt:
         return res
@@ -1007,7 +1033,7 @@ def _jacobian_rows_grad(node: Apply, out_grads: list) -> list:
     stand_in = {id(w): w.type.make_variable(w.name) for w in wrt}
     k = TensorType("int64", ())("k")
     rows = op.rows_of(k, [stand_in.get(id(v), v) for v in values])
-    terms = [sum_(g[k] * r) for g, r in zip(out_grads, rows) if g is not None]
+    terms = [real_inner(g[k], r) for g, r in zip(out_grads, rows) if g is not None]
     cost = terms[0]
     for t in terms[1:]:
         cost = cost + t
@@ -1025,7 +1051,7 @@ def _jacobian_rows_grad(node: Apply, out_grads: list) -> list:
     return res
 
 
-@register_grad(Scan)
+@register_grad(Scan, complex_values="rule")
 def _scan(node: Apply, out_grads: list) -> list:
     """Backpropagation through time, as another `Scan` (``scan_grad.py``)."""
     return scan_grad(node, out_grads)

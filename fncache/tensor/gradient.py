@@ -61,6 +61,7 @@ __all__ = [
     "backprop",
     "sum_static_broadcast",
     "conj_grad",
+    "real_inner",
 ]
 
 #: A rule: (node, gradients of its outputs, None for zero) -> one gradient (or None) per input.
@@ -126,10 +127,11 @@ def _rule(node: Apply) -> tuple[GradRule | None, str | None]:
 
     # The most derived class's rule: a registered one, or the op's own ``grad``/``L_op``
     # method (an op written as in Theano's "Creating a new Op"), which has no gradient through
-    # complex values.
+    # complex values. An op instance may declare how its rule treats them (an as_op's
+    # ``complex_values``) where its class does not.
     for cls in type(node.op).__mro__:
         if cls in _RULES:
-            return _RULES[cls], _COMPLEX_VALUES.get(cls)
+            return _RULES[cls], _COMPLEX_VALUES.get(cls, getattr(node.op, "complex_values", None))
         if "grad" in cls.__dict__ or "L_op" in cls.__dict__:
             return grad_rules.op_method_grad, None
     return None, None
@@ -408,6 +410,15 @@ def conj_grad(g: Variable | None) -> Variable | None:
     return elemwise("conj", g) if g is not None and is_complex(g.dtype) else g
 
 
+def real_inner(g: Variable, p: Variable) -> Variable:
+    """``sum(g * p)``, and for complex values ``Re(sum(conj(g) * p))``: the inner product of
+    their real and imaginary parts, which a gradient ``dC/dRe + i dC/dIm`` pairs with a step."""
+    from .reduction import sum as sum_
+
+    prod = conj_grad(g) * p
+    return sum_(elemwise("real", prod) if is_complex(prod.dtype) else prod)
+
+
 def _refuse_complex(node: Apply, v: Variable) -> None:
     """A gradient would flow through complex value ``v``, an input or output of ``node``, whose
     op has no rule for complex values (a zero gradient would be wrong): refused, with the op's
@@ -419,15 +430,14 @@ def _refuse_complex(node: Apply, v: Variable) -> None:
         "complex value are differentiable), or differentiate with respect to real variables only",
     )
     side = "output" if v in node.outputs else "input"
-    raise NotImplementedError(
+    raise NullTypeGradError(
         f"grad: the cost depends on the variables differentiated through {v!r} ({v.type}), a "
         f"complex {side} of {node.op} (which has no gradient through complex values): {hint}"
     )
 
 
-def _as_list(wrt: Any, what: str, complex_ok: bool = False) -> tuple[list[Variable], bool]:
-    """``wrt`` as a list, and whether it was one variable; each a float variable (or a
-    complex one, where ``complex_ok``)."""
+def _as_list(wrt: Any, what: str) -> tuple[list[Variable], bool]:
+    """``wrt`` as a list, and whether it was one variable; each a float or complex variable."""
     single = isinstance(wrt, Variable)
     if not single and not isinstance(wrt, (list, tuple)):
         raise TypeError(f"{what}: wrt must be a symbolic variable or a list of them, got {wrt!r}")
@@ -435,13 +445,6 @@ def _as_list(wrt: Any, what: str, complex_ok: bool = False) -> tuple[list[Variab
     for w in items:
         if not isinstance(w, Variable):
             raise TypeError(f"{what}: wrt must be symbolic variables, got {w!r}")
-        if is_complex(w.dtype) and not complex_ok:
-            raise TypeError(
-                f"{what}: cannot differentiate with respect to {w!r} of dtype {w.dtype}; "
-                f"{what} takes real variables only (fc.grad and ft.Lop take complex ones): "
-                "build the complex value from real variables, ft.complex(re, im), and "
-                "differentiate with respect to those"
-            )
         if not is_inexact(w.dtype):
             raise TypeError(
                 f"{what}: cannot differentiate with respect to {w!r} of dtype "
@@ -564,7 +567,7 @@ def grad(
         for v, g in known_grads.items():
             outputs.append(v)
             seeds.append(given_gradient(v, g, "grad", "known_grads"))
-    items, single = _as_list(wrt, "grad", complex_ok=True)
+    items, single = _as_list(wrt, "grad")
     out = _seeded(outputs, seeds, items, consider_constant, disconnected_inputs, return_disconnected)
     if add_names and cost is not None and cost.name:
         for w, g in zip(items, out):
@@ -676,7 +679,13 @@ def jacobian(
     ``k`` at run time (`JacobianRows`), whether the size is static or not (one graph per
     element, unrolled, compiles slower and runs no faster); an expression with no elements
     gives an empty Jacobian. ``vectorize`` (PyTensor's choice between a loop and a batched
-    graph) is taken and changes nothing: the rows are one node either way."""
+    graph) is taken and changes nothing: the rows are one node either way.
+
+    Complex values: with respect to a complex variable ``z``, each row is ``grad``'s
+    ``d/dRe + i d/dIm`` of a real expression's element; a complex expression's Jacobian with
+    respect to real variables is ``d Re/dw + i d Im/dw`` (its derivative), and with respect to
+    a complex variable it is refused (two real Jacobians: those of ``ft.real`` and ``ft.imag``
+    of it)."""
     from .jacobian_rows import jacobian_rows
     from .shape_ops import reshape, shape
 
@@ -684,10 +693,10 @@ def jacobian(
     expr = as_tensor_variable(expression)
     items, single = _as_list(wrt, "jacobian")
     consider_constant = _constants(consider_constant, "jacobian")
+    if is_complex(expr.dtype):
+        return _complex_jacobian(expr, items, single, consider_constant, disconnected_inputs)
     if expr.ndim == 0:
         return grad(expr, wrt, consider_constant, disconnected_inputs)
-    if is_complex(expr.dtype):
-        raise TypeError(_complex_cost("jacobian", "the expression", expr))
     if not is_float(expr.dtype):
         raise TypeError(
             f"jacobian: the expression must be of a float dtype, got {expr!r} of type "
@@ -716,6 +725,33 @@ def jacobian(
     return jacs[0] if single else jacs
 
 
+def _complex_jacobian(
+    expr: Variable,
+    items: list[Variable],
+    single: bool,
+    consider_constant: list[Variable],
+    disconnected_inputs: str,
+) -> Any:
+    """The Jacobian of complex ``expr`` with respect to real ``items``: ``d Re/dw + i d Im/dw``
+    (the parts depend on the variables ``expr`` depends on: the same ones are disconnected)."""
+    for w in items:
+        if is_complex(w.dtype):
+            raise TypeError(
+                f"jacobian: the expression {expr!r} ({expr.type}) and the variable {w!r} "
+                f"({w.type}) are both complex, and a complex function of a complex variable has "
+                "no one Jacobian unless it is holomorphic (it is four real ones); take "
+                "ft.jacobian(ft.real(e), z) and ft.jacobian(ft.imag(e), z) (each d/dRe + i d/dIm "
+                "of a real expression), or differentiate with respect to the real variables of "
+                "z = ft.complex(re, im)"
+            )
+    parts = [
+        jacobian(elemwise(part, expr), items, consider_constant, disconnected_inputs)
+        for part in ("real", "imag")
+    ]
+    out = [elemwise("complex", re, im) for re, im in zip(parts[0], parts[1])]
+    return out[0] if single else out
+
+
 def hessian(
     cost: Any,
     wrt: Any,
@@ -736,6 +772,16 @@ def hessian(
             "reduce it first (e.g. cost.sum())"
         )
     items, single = _as_list(wrt, "hessian")
+    for w in items:
+        if is_complex(w.dtype):
+            raise TypeError(
+                f"hessian: cannot take the Hessian with respect to {w!r} of dtype {w.dtype}: a "
+                "real cost's second derivatives in a complex variable are a real matrix of twice "
+                f"its size (in its real and imaginary parts), not one of {w.dtype}; take g = "
+                "fc.grad(cost, z), then ft.jacobian(ft.real(g), z) and ft.jacobian(ft.imag(g), z) "
+                "(the rows d/dRe + i d/dIm of dC/dRe and of dC/dIm), or build z = "
+                "ft.complex(re, im) from real variables and differentiate with respect to those"
+            )
     consider_constant = _constants(consider_constant, "hessian")
     _check_disconnected(disconnected_inputs, "hessian")
     out = []
@@ -787,7 +833,7 @@ def Lop(
     known: list[tuple[Variable, Variable]] = [
         (v, given_gradient(v, p, "Lop", "eval_points")) for v, p in zip(fs, points)
     ]
-    items, single = _as_list(wrt, "Lop", complex_ok=True)
+    items, single = _as_list(wrt, "Lop")
     consider_constant = _constants(consider_constant, "Lop")
     _check_disconnected(disconnected_inputs, "Lop")
     _check_choice(return_disconnected, "return_disconnected", ("zero", "none", "disconnected"), "Lop")
@@ -816,7 +862,12 @@ def Rop(
     of ``y``'s type, and its own vector-Jacobian product with ``eval_points`` is ``J v``.
     ``disconnected_outputs``: for a ``y`` that depends on no ``wrt`` variable, ``"raise"``
     (ValueError), ``"warn"`` or ``"ignore"``; ``return_disconnected`` then says what it gets
-    (``"zero"``: zeros of ``y``'s type; ``"none"``/``"disconnected"``: None)."""
+    (``"zero"``: zeros of ``y``'s type; ``"none"``/``"disconnected"``: None).
+
+    Complex values: ``J v`` is the derivative of ``y`` along ``v``, ``d/dt y(wrt + t v)`` at
+    0, for complex ``y``, complex ``wrt`` (complex ``v``) or both. ``J^T u`` is then the
+    gradient of ``Re(sum(conj(u) y))`` (`Lop`'s), real-linear in ``u``, and its own gradient
+    along ``v`` is ``J v``: the two reverse passes hold as for real values."""
     _check_choice(disconnected_outputs, "disconnected_outputs", ("raise", "warn", "ignore"), "Rop")
     _check_choice(return_disconnected, "return_disconnected", ("zero", "none", "disconnected"), "Rop")
     items, _ = _as_list(wrt, "Rop")
@@ -825,11 +876,9 @@ def Rop(
     single = not isinstance(f, (list, tuple))
     ys = [as_tensor_variable(y) for y in ([f] if single else f)]
     for y in ys:
-        if is_complex(y.dtype):
-            raise TypeError(_complex_cost("Rop", "f", y))
-        if not is_float(y.dtype):
+        if not is_inexact(y.dtype):
             raise TypeError(
-                f"Rop: f must be of a float dtype, got {y!r} of type {y.type}; cast it with "
+                f"Rop: f must be of a float or complex dtype, got {y!r} of type {y.type}; cast it with "
                 "ft.cast(f, 'float64')"
             )
     # The stand-in u for each y: y itself behind a zero gradient, so J v, which reads at most
@@ -877,11 +926,9 @@ def hessian_vector_product(cost: Any, wrt: Any, p: Any, **grad_kwargs: Any) -> A
     ws, points = _paired(items, p, "hessian_vector_product", "wrt")
     ps = [given_gradient(w, v, "hessian_vector_product", "p") for w, v in zip(ws, points)]
     gs = grad(cost, ws, **grad_kwargs)
-    from .reduction import sum as sum_
-
-    total = sum_(gs[0] * ps[0])
+    total = real_inner(gs[0], ps[0])
     for g, v in zip(gs[1:], ps[1:]):
-        total = total + sum_(g * v)
+        total = total + real_inner(g, v)
     second = {k: v for k, v in grad_kwargs.items() if k != "disconnected_inputs"}
     out = grad(total, ws, disconnected_inputs="ignore", **second)
     return out[0] if single else out

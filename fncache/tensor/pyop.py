@@ -45,8 +45,10 @@ class PythonOp(Op):
     """Calls ``fn`` (numpy in, numpy out). Lambdas and closures pickle through cloudpickle.
 
     ``grad_fn(inputs, output_grads)``, if given, returns one symbolic gradient (or None for
-    zero) per input. It is used only while building gradient graphs, so it is not a prop: it
-    changes neither what the op computes nor its cache key.
+    zero) per input; ``complex_values`` says how it treats complex values (as
+    ``register_grad``'s; None: no gradient through them). Both are used only while building
+    gradient graphs, so they are not props: they change neither what the op computes nor its
+    cache key.
     """
 
     __props__ = ("fn", "itypes", "otypes")
@@ -60,11 +62,25 @@ class PythonOp(Op):
         itypes: Sequence[TensorType],
         otypes: Sequence[TensorType],
         grad_fn: Callable[[list, list], Sequence[Any]] | None = None,
+        complex_values: str | None = None,
     ) -> None:
         self.fn = fn
         self.itypes = tuple(itypes)
         self.otypes = tuple(otypes)
         self.grad_fn = grad_fn
+        self.complex_values = complex_values
+
+    @property
+    def grad_hint(self) -> str:
+        """What to do when a gradient would flow through its complex values."""
+        how = (
+            "complex_values='holomorphic' if fn returns g * f'(x) for a complex-differentiable "
+            "f, 'rule' if it returns dC/dRe + i dC/dIm itself (g * conj(f'(x)) for such an f), "
+            "'linear' if the op is linear with real weights"
+        )
+        if self.grad_fn is None:
+            return f"give it a gradient, ft.as_op(itypes, otypes, grad=fn, complex_values=...), with {how}"
+        return f"declare how its grad function treats complex values: ft.as_op(..., grad=fn, {how})"
 
     def __reduce__(self) -> tuple:
         # By value, as a function's pickle carries the op: a decorated module-level function's
@@ -73,7 +89,13 @@ class PythonOp(Op):
 
         return (
             _load_python_op,
-            (cloudpickle.dumps(self.fn), self.itypes, self.otypes, cloudpickle.dumps(self.grad_fn)),
+            (
+                cloudpickle.dumps(self.fn),
+                self.itypes,
+                self.otypes,
+                cloudpickle.dumps(self.grad_fn),
+                self.complex_values,
+            ),
         )
 
     def __str__(self) -> str:
@@ -145,29 +167,52 @@ class PythonOp(Op):
 
 
 def _wrap(
-    fn: Callable[..., Any], it: tuple, ot: tuple, grad: Callable[[list, list], Sequence[Any]] | None
+    fn: Callable[..., Any],
+    it: tuple,
+    ot: tuple,
+    grad: Callable[[list, list], Sequence[Any]] | None,
+    complex_values: str | None = None,
 ) -> PythonOp:
-    op = PythonOp(fn, it, ot, grad)
+    op = PythonOp(fn, it, ot, grad, complex_values)
     functools.update_wrapper(op, fn, updated=())  # type: ignore[arg-type]
     return op
 
 
-def _load_python_op(fn: bytes, itypes: tuple, otypes: tuple, grad: bytes) -> PythonOp:
-    return _wrap(pickle.loads(fn), itypes, otypes, pickle.loads(grad))
+def _load_python_op(
+    fn: bytes, itypes: tuple, otypes: tuple, grad: bytes, complex_values: str | None = None
+) -> PythonOp:
+    return _wrap(pickle.loads(fn), itypes, otypes, pickle.loads(grad), complex_values)
 
 
 def as_op(
-    itypes: Any, otypes: Any, grad: Callable[[list, list], Sequence[Any]] | None = None
+    itypes: Any,
+    otypes: Any,
+    grad: Callable[[list, list], Sequence[Any]] | None = None,
+    complex_values: str | None = None,
 ) -> Callable[[Callable[..., Any]], PythonOp]:
     """Decorator: a Python function (numpy in, numpy out) becomes an op usable in graphs.
 
     ``grad(inputs, output_grads)`` makes it differentiable: given the op's symbolic inputs and
     the gradients of its outputs, it returns one symbolic gradient per input (build it from
-    ft.* operations or another as_op), as Theano's ``Op.grad``.
+    ft.* operations or another as_op), as Theano's ``Op.grad``. A gradient through complex
+    inputs or outputs needs ``complex_values``, as ``register_grad``'s: ``"holomorphic"``
+    (``grad`` returns ``g * f'(x)``), ``"rule"`` (it returns ``dC/dRe + i dC/dIm`` itself) or
+    ``"linear"`` (linear with real weights); None refuses them.
     """
+    from .gradient import COMPLEX_VALUES
+
     it, ot = _as_types(itypes, "itypes"), _as_types(otypes, "otypes")
     if grad is not None and not callable(grad):
         raise TypeError(f"as_op: grad must be a function (inputs, output_grads) -> gradients, got {grad!r}")
+    if complex_values is not None and complex_values not in COMPLEX_VALUES:
+        raise ValueError(
+            f"as_op: complex_values must be None or one of {COMPLEX_VALUES}, got {complex_values!r}"
+        )
+    if complex_values is not None and grad is None:
+        raise ValueError(
+            f"as_op: complex_values={complex_values!r} says how grad treats complex values, but "
+            "no grad is given; pass grad=fn as well"
+        )
 
     def wrap(fn: Callable[..., Any]) -> PythonOp:
         if not callable(fn):
@@ -175,7 +220,7 @@ def as_op(
                 f"as_op: the decorated object must be callable (numpy arrays in, numpy arrays "
                 f"out), got {fn!r}"
             )
-        return _wrap(fn, it, ot, grad)
+        return _wrap(fn, it, ot, grad, complex_values)
 
     return wrap
 

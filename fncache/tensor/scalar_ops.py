@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import math
+import warnings
 from typing import Any, Callable, NamedTuple, Sequence
 
 import numpy as np
@@ -157,8 +158,17 @@ def _probe(name: str, dtypes: tuple[str, ...]) -> str:
     args = [np.ones(1, dtype=d) for d in dtypes]
     if name == "switch":
         return normalize_dtype(np.result_type(*args[1:]))
-    with np.errstate(all="ignore"):
-        res = op.impl(*args)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        # An implementation for real values only casts complex inputs to float, dropping their
+        # imaginary parts: a wrong value, so those inputs are refused.
+        warnings.simplefilter("error", np.exceptions.ComplexWarning)
+        try:
+            res = op.impl(*args)
+        except np.exceptions.ComplexWarning:
+            raise TypeError(
+                "it is defined for real values only (it would drop the imaginary parts); take "
+                "ft.real, ft.imag or ft.abs of a complex value first"
+            ) from None
     return normalize_dtype(np.asarray(res).dtype)
 
 

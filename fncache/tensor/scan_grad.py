@@ -17,7 +17,7 @@ import numpy as np
 
 from ..config import config
 from ..graph.basic import Apply, Variable, substitute
-from ..graph.types import TensorType, is_float
+from ..graph.types import TensorType, is_inexact
 from .basic import constant
 from .elemwise import cast, elemwise
 from .gradient import backprop, zeros_like
@@ -66,22 +66,26 @@ def _scan_grad(node: Apply, out_grads: list) -> list:
         for j, (g, k) in enumerate(zip(out_grads, op.kinds))
         if g is not None and k != "last"
     }
-    float_rec = [r for r, j in enumerate(rec) if is_float(node.outputs[j].dtype)]
-    carries = {r: prevs[r].type.make_variable(f"carry{r}") for r in float_rec}
-    float_params = [k for k, p in enumerate(params) if is_float(p.dtype)]
-    sums = {k: params[k].type.make_variable(f"sum{k}") for k in float_params}
+    inexact_rec = [r for r, j in enumerate(rec) if is_inexact(node.outputs[j].dtype)]
+    carries = {r: prevs[r].type.make_variable(f"carry{r}") for r in inexact_rec}
+    inexact_params = [k for k, p in enumerate(params) if is_inexact(p.dtype)]
+    sums = {k: params[k].type.make_variable(f"sum{k}") for k in inexact_params}
     totals: list[Variable | None] = []
     for j in range(len(step)):
         r = rec.index(j) if j in rec else None
         parts = [v for v in (carries.get(r) if r is not None else None, g_rows.get(j)) if v is not None]
         totals.append(None if not parts else parts[0] if len(parts) == 1 else parts[0] + parts[1])
-    float_seqs = [i for i, x in enumerate(rows) if is_float(x.dtype)]
-    wrt = [rows[i] for i in float_seqs] + [prevs[r] for r in float_rec] + [params[k] for k in float_params]
+    inexact_seqs = [i for i, x in enumerate(rows) if is_inexact(x.dtype)]
+    wrt = (
+        [rows[i] for i in inexact_seqs]
+        + [prevs[r] for r in inexact_rec]
+        + [params[k] for k in inexact_params]
+    )
     grads = backprop(step, totals, wrt)
     g = {id(w): grads[id(w)] if id(w) in grads else zeros_like(w) for w in wrt}
-    new_carries = [g[id(prevs[r])] for r in float_rec]
-    new_sums = [sums[k] + g[id(params[k])] for k in float_params]
-    g_xs = [g[id(rows[i])] for i in float_seqs]
+    new_carries = [g[id(prevs[r])] for r in inexact_rec]
+    new_sums = [sums[k] + g[id(params[k])] for k in inexact_params]
+    g_xs = [g[id(rows[i])] for i in inexact_seqs]
     # The gradient reads the step's outputs where its rules do (tanh's is 1 - h_t**2): they are
     # stored, so the backward step reads them instead of computing the forward step again.
     stored = {
@@ -109,8 +113,8 @@ def _scan_grad(node: Apply, out_grads: list) -> list:
         out_grads[rec[r]]
         if op.kinds[rec[r]] == "last" and out_grads[rec[r]] is not None
         else zeros_like(inits[r])
-        for r in float_rec
-    ] + [zeros_like(nonseqs[k]) for k in float_params]
+        for r in inexact_rec
+    ] + [zeros_like(nonseqs[k]) for k in inexact_params]
     b_prevs = [*carries.values(), *sums.values()]
     kinds = ["last"] * (len(b_prevs)) + ["map"] * len(g_xs)
     name = f"grad_{op.name}" if op.name else None
@@ -118,11 +122,11 @@ def _scan_grad(node: Apply, out_grads: list) -> list:
     # Truncated short of the first step, the gradient reaches neither the initial values nor
     # the rows before the steps it ran over.
     reached = None if op.truncate == -1 else elemwise("le", n, steps)
-    for r, v in zip(float_rec, outs):
+    for r, v in zip(inexact_rec, outs):
         res[1 + S + r] = v if reached is None else elemwise("switch", reached, v, zeros_like(v))
-    for k, v in zip(float_params, outs[len(float_rec) :]):
+    for k, v in zip(inexact_params, outs[len(inexact_rec) :]):
         res[1 + S + len(rec) + k] = v
-    for i, v in zip(float_seqs, outs[len(b_prevs) :]):
+    for i, v in zip(inexact_seqs, outs[len(b_prevs) :]):
         if reached is not None:
             v = concatenate([v, _zero_rows(n - steps, seqs[i])])
         res[1 + i] = v[::-1]

@@ -2,7 +2,10 @@
 
 The output of ``fun`` is projected on a random array ``r`` (entries in [0.5, 1.5), so that no
 element's gradient vanishes in the sum): the gradient of ``sum(r * fun(*pt))`` built by
-``grad`` is compared, element by element, with central differences of that scalar.
+``grad`` is compared, element by element, with central differences of that scalar. Complex
+values take part as their real and imaginary parts: a complex output is projected on a complex
+``r`` (``Re(sum(conj(r) * out))``), and a complex argument's gradient, ``dC/dRe + i dC/dIm``,
+is compared part by part with the differences in each.
 """
 
 from __future__ import annotations
@@ -14,10 +17,9 @@ import numpy as np
 from ..errors import GradientError
 from ..graph.args import as_int, int_arg
 from ..graph.basic import Variable
-from ..graph.types import TensorType, is_float
-from .gradient import grad
+from ..graph.types import TensorType, is_inexact
+from .gradient import grad, real_inner
 from .hooks import function_compiler
-from .reduction import sum as sum_
 from .shape_ops import shape
 
 __all__ = ["verify_grad"]
@@ -51,10 +53,11 @@ def verify_grad(
     rel_tol: float | None = None,
     mode: Any = None,
 ) -> None:
-    """Check ``grad`` of ``fun`` at the point ``pt`` (a list of float arrays, one per
-    argument of ``fun``, which takes symbolic variables and returns one). ``n_tests`` random
+    """Check ``grad`` of ``fun`` at the point ``pt`` (a list of float or complex arrays, one
+    per argument of ``fun``, which takes symbolic variables and returns one). ``n_tests`` random
     projections are tried; an element fails when both its absolute and its relative error
-    exceed the tolerances (defaults by the inputs' dtypes). Raises `fncache.GradientError`
+    exceed the tolerances (defaults by the inputs' dtypes, a complex one's by its parts').
+    Raises `fncache.GradientError`
     (an AssertionError) naming the argument, the position, both values and both errors."""
     if not callable(fun):
         raise TypeError(
@@ -69,16 +72,17 @@ def verify_grad(
     n_tests = int_arg(n_tests, "verify_grad", "n_tests", minimum=1)
     values = [np.array(p) for p in pt]
     for i, p in enumerate(values):
-        if p.dtype.name not in _EPS:
+        if p.dtype.kind not in "fc" or _part_dtype(p) not in _EPS:
             raise TypeError(
                 f"verify_grad: argument {i} of pt has dtype {p.dtype}; the point must be float "
-                "arrays (float16/32/64): pass np.asarray(x, dtype='float64')"
+                "or complex arrays (float16/32/64, complex64/128): pass np.asarray(x, "
+                "dtype='float64')"
             )
     for what, v in (("eps", eps), ("abs_tol", abs_tol), ("rel_tol", rel_tol)):
         if v is not None and not (isinstance(v, (int, float, np.floating)) and v > 0):
             raise ValueError(f"verify_grad: {what} must be a positive number or None, got {v!r}")
     draw = _generator(rng)
-    dtypes = [p.dtype.name for p in values]
+    dtypes = [_part_dtype(p) for p in values]
     eps = eps if eps is not None else max(_EPS[d] for d in dtypes)
     abs_tol = abs_tol if abs_tol is not None else max(_TOL[d] for d in dtypes)
     rel_tol = rel_tol if rel_tol is not None else max(_TOL[d] for d in dtypes)
@@ -94,10 +98,13 @@ def verify_grad(
             f"verify_grad: fun must return one symbolic variable, got {type(out).__name__}; "
             "check the outputs one at a time"
         )
-    if not is_float(out.dtype):
-        raise TypeError(f"verify_grad: fun returned {out!r} of dtype {out.dtype}; it must be a float")
-    r = TensorType("float64", (None,) * out.ndim)("projection")
-    cost = sum_(r * out)
+    if not is_inexact(out.dtype):
+        raise TypeError(
+            f"verify_grad: fun returned {out!r} of dtype {out.dtype}; it must be a float or complex"
+        )
+    complex_out = out.dtype.startswith("complex")
+    r = TensorType("complex128" if complex_out else "float64", (None,) * out.ndim)("projection")
+    cost = real_inner(r, out)
     compile_ = function_compiler()
     kw = dict(mode=mode, on_unused_input="ignore")
     # The cost function also gives the output's shape, which the projection takes: a
@@ -107,27 +114,45 @@ def verify_grad(
     out_shape = tuple(int(s) for s in f_cost(*values, np.ones((1,) * out.ndim))[1])
     for _ in range(n_tests):
         proj = draw(out_shape) + 0.5
+        if complex_out:
+            proj = proj + 1j * (draw(out_shape) + 0.5)
         analytic = f_grad(*values, proj)
         numeric = _central_differences(lambda *a: f_cost(*a)[0], values, proj, eps)
         _compare(analytic, numeric, abs_tol, rel_tol)
 
 
+def _part_dtype(p: np.ndarray) -> str:
+    """The dtype of ``p``'s parts: its own for a real array, float64 for complex128."""
+    return np.finfo(p.dtype).dtype.name if p.dtype.kind == "c" else p.dtype.name
+
+
 def _central_differences(
     f_cost: Callable[..., Any], values: list[np.ndarray], proj: np.ndarray, eps: float
 ) -> list[np.ndarray]:
-    """d f_cost / d each element of each value, by (f(x + eps) - f(x - eps)) / (2 eps)."""
+    """d f_cost / d each element of each value, by (f(x + eps) - f(x - eps)) / (2 eps); for
+    a complex value, in its real part plus i times in its imaginary part."""
     out = []
     for i, v in enumerate(values):
-        g = np.zeros(v.shape, dtype="float64")
+        steps = (eps, eps * 1j) if v.dtype.kind == "c" else (eps,)
+        g = np.zeros(v.shape, dtype="complex128" if v.dtype.kind == "c" else "float64")
         for idx in np.ndindex(v.shape):
-            args = [p.copy() for p in values]
-            args[i][idx] = v[idx] + eps
-            up = float(f_cost(*args, proj))
-            args[i][idx] = v[idx] - eps
-            down = float(f_cost(*args, proj))
-            g[idx] = (up - down) / (2 * eps)
+            for step in steps:
+                args = [p.copy() for p in values]
+                args[i][idx] = v[idx] + step
+                up = float(f_cost(*args, proj))
+                args[i][idx] = v[idx] - step
+                down = float(f_cost(*args, proj))
+                g[idx] += (up - down) / (2 * eps) * (step / eps)
         out.append(g)
     return out
+
+
+def _parts(x: Any) -> np.ndarray:
+    """``x`` as float64; a complex array as its real and imaginary parts along a new last dim."""
+    x = np.asarray(x)
+    return (
+        np.stack([x.real, x.imag], axis=-1).astype("float64") if x.dtype.kind == "c" else x.astype("float64")
+    )
 
 
 def _compare(analytic: list[np.ndarray], numeric: list[np.ndarray], abs_tol: float, rel_tol: float) -> None:
@@ -135,7 +160,7 @@ def _compare(analytic: list[np.ndarray], numeric: list[np.ndarray], abs_tol: flo
     it exceeds both."""
     worst: tuple[float, int, tuple] | None = None
     for i, (a, n) in enumerate(zip(analytic, numeric)):
-        a = np.asarray(a, dtype="float64")
+        a, n = _parts(a), _parts(n)
         abs_err = np.abs(a - n)
         rel_err = abs_err / np.maximum(np.abs(a) + np.abs(n), 1e-8)
         bad = ~np.isfinite(abs_err)
@@ -146,11 +171,14 @@ def _compare(analytic: list[np.ndarray], numeric: list[np.ndarray], abs_tol: flo
     if worst is None or worst[0] <= 1.0:
         return
     _, i, idx = worst
-    a, n = float(np.asarray(analytic[i])[idx]), float(numeric[i][idx])
+    a, n = float(_parts(analytic[i])[idx]), float(_parts(numeric[i])[idx])
+    part = ""
+    if numeric[i].dtype.kind == "c":
+        idx, part = idx[:-1], (" (its imaginary part)" if idx[-1] else " (its real part)")
     abs_err = abs(a - n)
     rel_err = abs_err / max(abs(a) + abs(n), 1e-8)
     err = GradientError(
-        f"verify_grad: the gradient of argument {i} (shape {numeric[i].shape}) at position {idx} is "
+        f"verify_grad: the gradient of argument {i} (shape {numeric[i].shape}) at position {idx}{part} is "
         f"{a!r} symbolically but {n!r} by finite differences: abs error {abs_err:.3g} "
         f"(abs_tol {abs_tol:.3g}), rel error {rel_err:.3g} (rel_tol {rel_tol:.3g})"
     )
