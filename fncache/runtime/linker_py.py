@@ -52,8 +52,11 @@ class PyRunner:
             for node, ins, outs in zip(plan.nodes, plan.ins, plan.outs)
         ]
         self.out_slots = plan.out_slots
-        # Outputs that may view an input, a constant or a shared value are copied on return.
-        self.copy_outs = [aliases_storage(v) for v in fgraph.outputs]
+        # Outputs that may view an input, a constant or a shared value are copied on return
+        # (by their type, for a value that is not an array: a sparse matrix).
+        self.copy_outs = [
+            getattr(v.type, "copy_value", np.array) if aliases_storage(v) else None for v in fgraph.outputs
+        ]
         # Free a slot after its last use (allow_gc); the caller's inputs are the caller's.
         self.dies = [[s for s in dying if s >= self.n_inputs] for dying in plan.dying]
 
@@ -87,7 +90,9 @@ class PyRunner:
             if self.allow_gc:
                 for s in self.dies[step]:
                     store[s] = None
-        return [np.array(store[s]) if copy else store[s] for s, copy in zip(self.out_slots, self.copy_outs)]
+        return [
+            store[s] if copy is None else copy(store[s]) for s, copy in zip(self.out_slots, self.copy_outs)
+        ]
 
     def free(self) -> None:
         """Nothing is kept between calls by this linker."""
