@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..graph.basic import Constant, Variable, ancestors
-from ..graph.types import use_variable_classes
+from ..graph.types import TensorType, use_variable_classes
 from .hooks import function_compiler
 
 __all__ = ["TensorVariable", "TensorConstant"]
@@ -13,6 +13,10 @@ __all__ = ["TensorVariable", "TensorConstant"]
 
 def _ew(name: str, *args: Any) -> Variable:
     from .elemwise import elemwise
+
+    if any(isinstance(a, Variable) and not isinstance(a.type, TensorType) for a in args):
+        # a sparse matrix's own operators answer (``dense + sparse`` is fncache.sparse.add)
+        return NotImplemented
 
     return elemwise(name, *args)
 

@@ -143,6 +143,22 @@ def as_sparse_or_tensor_variable(x: Any, name: str | None = None) -> Variable:
     return as_tensor_variable(x, name=name)
 
 
+def _operands(x: Any, y: Any) -> tuple[Variable, Variable]:
+    """``x`` and ``y`` as variables; a Python number beside a float matrix takes its dtype, as
+    numpy's weak scalars do (``x * 2`` of a float32 matrix is float32)."""
+
+    def weak(v: Any, other: Any) -> bool:
+        return (
+            type(v) in (int, float) and isinstance(other, Variable) and other.dtype in ("float32", "float64")
+        )
+
+    if weak(x, y):
+        x = ft.constant(x, dtype=y.dtype)
+    if weak(y, x):
+        y = ft.constant(y, dtype=x.dtype)
+    return as_sparse_or_tensor_variable(x), as_sparse_or_tensor_variable(y)
+
+
 def matrix(format: str, name: str | None = None, dtype: Any = None) -> Variable:
     """A symbolic sparse matrix of ``format`` (``"csr"`` or ``"csc"``) and ``dtype``
     (``config.floatX`` by default)."""
@@ -315,6 +331,8 @@ class CSMGrad(Op):
     __props__ = ("format",)
 
     def __init__(self, format: str) -> None:
+        if format not in FORMATS:
+            raise ValueError(f"CSMGrad: format must be one of {FORMATS}, got {format!r}")
         self.format = format
 
     def make_node(self, indices: Any, indptr: Any, g: Any) -> Apply:
@@ -596,7 +614,7 @@ add_s_d = AddSD()
 
 def add(x: Any, y: Any) -> Variable:
     """``x + y``, one of them sparse: sparse for two sparse matrices, else dense."""
-    x, y = as_sparse_or_tensor_variable(x), as_sparse_or_tensor_variable(y)
+    x, y = _operands(x, y)
     if is_sparse_variable(x) and is_sparse_variable(y):
         return add_s_s(x, y)
     if is_sparse_variable(x):
@@ -608,7 +626,7 @@ def add(x: Any, y: Any) -> Variable:
 
 def sub(x: Any, y: Any) -> Variable:
     """``x - y``, one of them sparse."""
-    y = as_sparse_or_tensor_variable(y)
+    x, y = _operands(x, y)
     return add(x, neg(y) if is_sparse_variable(y) else -y)
 
 
@@ -685,7 +703,7 @@ def mul(x: Any, y: Any) -> Variable:
     """``x * y`` elementwise, one of them sparse: sparse, with the stored entries of the
     sparse operand (both operands' for two sparse matrices). The other may be a dense matrix
     of the same shape or a scalar."""
-    x, y = as_sparse_or_tensor_variable(x), as_sparse_or_tensor_variable(y)
+    x, y = _operands(x, y)
     if is_sparse_variable(x) and is_sparse_variable(y):
         return mul_s_s(x, y)
     if is_sparse_variable(y):
