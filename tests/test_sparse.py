@@ -339,6 +339,11 @@ def test_run_time_errors() -> None:
     np.testing.assert_array_equal(
         fc.function([x, row], x * row.dimshuffle("x", 0))(a, np.arange(3.0)).toarray(), np.diag([0.0, 1, 2])
     )
+    with pytest.raises(TypeError, match="not a tensor.*structured_exp.*toarray"):
+        ft.exp(x)
+    with pytest.raises(TypeError, match="not a tensor.*fncache.sparse.dot"):
+        ft.blas.Dot()(d, x)
+    assert isinstance(ft.dot(d, x).owner.op, S.Dot) and isinstance((d @ x).owner.op, S.Dot)
     with pytest.raises(TypeError, match="neither operand is sparse"):
         S.add(d, d)
     with pytest.raises(TypeError, match="csr_from_dense"):
