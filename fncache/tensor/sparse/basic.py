@@ -24,7 +24,7 @@ from .type import (
     FORMATS,
     SparseConstant,
     SparseTensorType,
-    _scipy_sparse,
+    scipy_sparse,
     is_sparse_value,
     is_sparse_variable,
 )
@@ -202,13 +202,13 @@ def _upcast(*dtypes: str) -> str:
 
 
 def _matrix_class(fmt: str) -> Any:
-    return getattr(_scipy_sparse(), f"{fmt}_matrix")
+    return getattr(scipy_sparse(), f"{fmt}_matrix")
 
 
 def _as_type(value: Any, t: SparseTensorType) -> Any:
     """A computed scipy value as a matrix of ``t`` (scipy picks its own formats, classes and
     index dtypes for some results)."""
-    sp = _scipy_sparse()
+    sp = scipy_sparse()
     if not sp.issparse(value):
         value = sp.csr_matrix(np.asarray(value))
     if value.format != t.format:

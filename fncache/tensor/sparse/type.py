@@ -31,13 +31,15 @@ __all__ = [
     "as_sparse_value",
     "sparse_shared",
     "sparse_value_digest",
+    "scipy_sparse",
 ]
 
 #: The formats a sparse type declares (compressed rows, compressed columns).
 FORMATS = ("csr", "csc")
 
 
-def _scipy_sparse() -> Any:
+def scipy_sparse() -> Any:
+    """The ``scipy.sparse`` module."""
     import scipy.sparse  # imported on first use: `import fncache` does not need scipy
 
     return scipy.sparse
@@ -67,7 +69,7 @@ def as_sparse_value(value: Any, fmt: str, dtype: str, where: str, allow_downcast
     scipy sparse array becomes the matrix class over the same arrays), cast only where the
     cast is safe or ``allow_downcast`` is given; anything else is a TypeError naming ``where``,
     what was given and the fix."""
-    sp = _scipy_sparse()
+    sp = scipy_sparse()
     make = f"scipy.sparse.{fmt}_matrix"
     if isinstance(value, Variable):
         raise TypeError(
