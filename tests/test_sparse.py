@@ -502,6 +502,42 @@ def test_grad_with_respect_to_a_scalar_factor() -> None:
     assert np.isclose(f(a, 1.5), 2 * 1.5 * (a.data**2).sum())
 
 
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_sampling_dot_true_dot_and_scales(fmt: str) -> None:
+    rng = np.random.default_rng(29)
+    x, y, s = ft.dmatrix("x"), ft.dmatrix("y"), ft.dvector("s")
+    p = S.matrix(fmt, "p", "float64")
+    z = S.sampling_dot(x, y, p)
+    t = S.true_dot(p, y)
+    cost = S.sp_sum(S.sqr(z)) + S.sp_sum(S.sqr(t)) + S.sp_sum(S.row_scale(p, s[:4]) * S.col_scale(p, s))
+    f = fc.function([x, y, p, s], [z, t, S.true_dot(y.T, p.T), p.shape, cost, *fc.grad(cost, [x, y, p, s])])
+    xv, yv, sv = rng.uniform(-1, 1, (4, 3)), rng.uniform(-1, 1, (5, 3)), rng.uniform(-1, 1, 5)
+    pv = _rand(rng, (4, 5), fmt, "float64", 0.5)
+    pd, mask = pv.toarray(), pv.toarray() != 0
+    zv, tv, tt, shape, c, gx, gy, gp, gs = f(xv, yv, pv, sv)
+    assert zv.format == fmt and tv.format == fmt and tt.format == S.transpose(p).format
+    np.testing.assert_allclose(zv.toarray(), pd * (xv @ yv.T), rtol=1e-12)
+    np.testing.assert_allclose(tv.toarray(), pd @ yv, rtol=1e-12)
+    np.testing.assert_allclose(tt.toarray(), (pd @ yv).T, rtol=1e-12)
+    assert tuple(shape) == (4, 5)
+
+    def ref(xv, yv, pd, sv):
+        return (
+            ((pd * (xv @ yv.T)) ** 2).sum()
+            + ((pd @ yv) ** 2).sum()
+            + ((pd * sv[:4, None]) * (pd * sv[None, :5])).sum()
+        )
+
+    assert np.isclose(c, ref(xv, yv, pd, sv))
+    np.testing.assert_allclose(gx, _fd(lambda v: ref(v, yv, pd, sv), xv), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(gy, _fd(lambda v: ref(xv, v, pd, sv), yv), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(gs, _fd(lambda v: ref(xv, yv, pd, v), sv), rtol=1e-6, atol=1e-7)
+    # true_dot's part is regular (every entry), the others' structured (p's entries only)
+    regular = _fd(lambda v: ((v @ yv) ** 2).sum(), pd)
+    structured = _fd(lambda v: ref(xv, yv, v, sv) - ((v @ yv) ** 2).sum(), pd) * mask
+    np.testing.assert_allclose(gp.toarray(), regular + structured, rtol=1e-6, atol=1e-7)
+
+
 # -- a CAR prior's log-density (PyMC's CAR with a sparse adjacency matrix) --------------------
 def test_car_log_density_and_gradient() -> None:
     rng = np.random.default_rng(30)
@@ -549,20 +585,53 @@ def test_pickle_round_trip() -> None:
 
 
 # -- PyTensor itself, where it is installed ----------------------------------------------------
-def test_against_pytensor_sparse() -> None:
+#: costs written once for both libraries: (sparse module, tensor module, x sparse, b dense, d dense)
+PYTENSOR_COSTS = {
+    "structured_dot": lambda S_, T, x, b, d: T.sin(S_.structured_dot(x, b)).sum(),
+    "dot": lambda S_, T, x, b, d: (S_.dot(x, b) ** 2).sum(),
+    "dense_dot": lambda S_, T, x, b, d: T.exp(S_.dot(d.T, x) / 4).sum(),
+    "sp_sum": lambda S_, T, x, b, d: (
+        (S_.sp_sum(x, axis=0) ** 2).sum() + S_.sp_sum(x, axis=1, sparse_grad=True).sum()
+    ),
+    "mul": lambda S_, T, x, b, d: S_.sp_sum(S_.multiply(x, d)),
+    "add": lambda S_, T, x, b, d: (S_.add(x, d) ** 2).sum(),
+    "structured": lambda S_, T, x, b, d: S_.sp_sum(S_.structured_exp(x) + S_.sqr(S_.structured_sigmoid(x))),
+    "dense_from_sparse": lambda S_, T, x, b, d: (T.tanh(S_.dense_from_sparse(S_.transpose(x))) * d.T).sum(),
+    "true_dot": lambda S_, T, x, b, d: S_.sp_sum(S_.true_dot(x, b) * S_.true_dot(x, b)),
+    "scales": lambda S_, T, x, b, d: S_.sp_sum(S_.row_scale(x, d[:, 0]) * S_.col_scale(x, b[:, 0])),
+}
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("name", sorted(PYTENSOR_COSTS))
+def test_against_pytensor_sparse(name: str, fmt: str) -> None:
     pytensor = pytest.importorskip("pytensor")
     import pytensor.sparse as ps
+    import pytensor.tensor as pt
 
+    build = PYTENSOR_COSTS[name]
     rng = np.random.default_rng(32)
-    a = _rand(rng, (5, 4), "csr", "float64")
-    bv = rng.uniform(size=(4, 3))
-    px, pb = ps.csr_matrix("x", dtype="float64"), pytensor.tensor.dmatrix("b")
-    pc = pytensor.tensor.sin(ps.structured_dot(px, pb)).sum() + ps.sp_sum(px, axis=0, sparse_grad=True).sum()
-    pf = pytensor.function([px, pb], [pc, pytensor.grad(pc, px), ps.dense_from_sparse(ps.transpose(px))])
-    x, b = S.csr_matrix("x", "float64"), ft.dmatrix("b")
-    c = ft.sin(S.structured_dot(x, b)).sum() + S.sp_sum(x, axis=0, sparse_grad=True).sum()
-    f = fc.function([x, b], [c, fc.grad(c, x), S.dense_from_sparse(S.transpose(x))])
-    mine, theirs = f(a, bv), pf(a, bv)
-    assert np.isclose(mine[0], theirs[0])
-    np.testing.assert_allclose(mine[1].toarray(), theirs[1].toarray(), rtol=1e-12)
-    np.testing.assert_allclose(mine[2], theirs[2])
+    a = _rand(rng, (5, 4), fmt, "float64", 0.5)
+    bv, dv = rng.uniform(-1, 1, (4, 3)), rng.uniform(-1, 1, (5, 4))
+    px, pb, pd = ps.matrix(fmt, "x", dtype="float64"), pt.dmatrix("b"), pt.dmatrix("d")
+    pc = build(ps, pt, px, pb, pd)
+    mode = pytensor.compile.mode.Mode(linker="py", optimizer="fast_compile")
+    pf = pytensor.function(
+        [px, pb, pd],
+        [pc, *pytensor.grad(pc, [px, pb, pd], disconnected_inputs="ignore")],
+        mode=mode,
+        on_unused_input="ignore",
+    )
+    x, b, d = S.matrix(fmt, "x", "float64"), ft.dmatrix("b"), ft.dmatrix("d")
+    c = build(S, ft, x, b, d)
+    f = fc.function(
+        [x, b, d], [c, *fc.grad(c, [x, b, d], disconnected_inputs="ignore")], on_unused_input="ignore"
+    )
+    mine, theirs = f(a, bv, dv), pf(a, bv, dv)
+    assert np.isclose(mine[0], theirs[0], rtol=1e-12)
+    assert sp.issparse(mine[1]) and mine[1].format == fmt
+    # PyTensor's regular gradient through dot is a dense array: the same values
+    their_x = theirs[1].toarray() if sp.issparse(theirs[1]) else theirs[1]
+    np.testing.assert_allclose(mine[1].toarray(), their_x, rtol=1e-10, atol=1e-12)
+    for g, h in zip(mine[2:], theirs[2:]):
+        np.testing.assert_allclose(g, h, rtol=1e-10, atol=1e-12)

@@ -78,6 +78,11 @@ __all__ = [
     "StructuredDotGrad",
     "structured_dot",
     "structured_dot_grad",
+    "TrueDot",
+    "true_dot",
+    "sampling_dot",
+    "row_scale",
+    "col_scale",
     "sp_ones_like",
     "sp_zeros_like",
     "structured_sigmoid",
@@ -901,6 +906,79 @@ class StructuredDotGrad(Op):
 
 
 structured_dot_grad = StructuredDotGrad()
+
+
+@register_grad(StructuredDotGrad)
+def _structured_dot_grad_grad(node: Apply, out_grads: list) -> list:
+    # z[i, j] = g[i] . b[j] at a's stored entries: the output gradient (of a's structure) gives
+    # b's and g's; a's structure carries none
+    (gz,) = out_grads
+    if gz is None:
+        return [None, None, None]
+    _, b, g = node.inputs
+    return [None, _dense_grad_as(dot(transpose(gz), g), b), _dense_grad_as(dot(gz, b), g)]
+
+
+def sampling_dot(x: Any, y: Any, p: Any) -> Variable:
+    """``p * (x @ y.T)`` at ``p``'s stored entries only (PyTensor's ``sampling_dot``): ``x``
+    and ``y`` dense matrices, ``p`` sparse; sparse, of ``p``'s format. The product is computed
+    at those entries alone."""
+    p = _sparse_in("sampling_dot", p)
+    x, y = _dense_in("sampling_dot", x, (2,)), _dense_in("sampling_dot", y, (2,))
+    return mul(p, structured_dot_grad(p, y, x))
+
+
+def row_scale(x: Any, s: Any) -> Variable:
+    """Sparse ``x`` with row i's stored values times ``s[i]`` (a dense vector)."""
+    return mul(x, _dense_in("row_scale", s, (1,)).dimshuffle(0, "x"))
+
+
+def col_scale(x: Any, s: Any) -> Variable:
+    """Sparse ``x`` with column j's stored values times ``s[j]`` (a dense vector)."""
+    return mul(x, _dense_in("col_scale", s, (1,)).dimshuffle("x", 0))
+
+
+class TrueDot(Op):
+    """The product of sparse ``x`` and a matrix ``y`` as a sparse matrix of ``x``'s format
+    (PyTensor's ``true_dot``); its gradients are regular (sparse for a sparse operand, dense
+    for a dense one)."""
+
+    __props__ = ()
+
+    def make_node(self, x: Any, y: Any) -> Apply:
+        x, y = _sparse_in(self, x), as_sparse_or_tensor_variable(y)
+        if y.ndim != 2:
+            raise TypeError(f"{self}: y must be a matrix, got {y.type}")
+        return Apply(self, [x, y], [SparseTensorType(x.format, _upcast(x.dtype, y.dtype))])
+
+    def perform(self, node: Apply, inputs: list) -> list:
+        x, y = inputs
+        if x.shape[1] != y.shape[0]:
+            raise ValueError(f"{self}: shapes {x.shape} and {y.shape} are not aligned")
+        return [_as_type(x @ y, node.outputs[0].type)]
+
+
+_true_dot = TrueDot()
+
+
+def true_dot(x: Any, y: Any) -> Variable:
+    """``x @ y`` as a sparse matrix, one or both operands sparse."""
+    x, y = as_sparse_or_tensor_variable(x), as_sparse_or_tensor_variable(y)
+    if is_sparse_variable(x):
+        return _true_dot(x, y)
+    if not is_sparse_variable(y):
+        raise TypeError("true_dot: neither operand is sparse; use ft.dot for dense tensors")
+    return transpose(_true_dot(transpose(y), x.T))
+
+
+@register_grad(TrueDot)
+def _true_dot_grad(node: Apply, out_grads: list) -> list:
+    (g,) = out_grads
+    if g is None:
+        return [None, None]
+    x, y = node.inputs
+    gy = true_dot(transpose(x), g)
+    return [_like(true_dot(g, _t(y)), x), _like(gy, y) if is_sparse_variable(y) else dense_from_sparse(gy)]
 
 
 @register_grad(StructuredDot)

@@ -209,6 +209,11 @@ class SparseVariable(Variable):
         return self.type.format
 
     @property
+    def shape(self) -> Variable:
+        """The matrix's two sizes, a symbolic int64 vector."""
+        return _ops().csm_shape(self)
+
+    @property
     def T(self) -> SparseVariable:
         return _ops().transpose(self)
 
