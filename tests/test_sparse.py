@@ -122,6 +122,21 @@ def test_shared_sparse_variables() -> None:
         fc.function([], S.sp_sum(w), updates={w: w.toarray()})
 
 
+def test_eval_givens_copy_and_disconnected_gradients() -> None:
+    a = _rand(np.random.default_rng(3), (4, 3), "csr", "float64")
+    x = S.csr_matrix("x", "float64")
+    np.testing.assert_allclose((x * 2).eval({x: a}).toarray(), 2 * a.toarray())
+    w = fc.shared(a, name="W")
+    assert np.isclose(S.sp_sum(w).eval(), a.sum())
+    f = fc.function([], S.sp_sum(x), givens={x: w})
+    assert np.isclose(f(), a.sum()) and np.isclose(f.copy()(), a.sum())
+    y = ft.dvector("y")
+    gy, gw = fc.grad((y**2).sum(), [y, w], disconnected_inputs="ignore")
+    assert gw.type == w.type  # zeros of the sparse type
+    zeros = fc.function([], gw)()
+    assert zeros.format == "csr" and zeros.shape == a.shape and not zeros.toarray().any()
+
+
 # -- the ops, against scipy and numpy ----------------------------------------------------------
 def _check(fmt: str, dtype: str, build, expect, seed: int, n_dense: int = 0, dense_shape=None) -> None:
     """Compile ``build(x, *dense)`` over a ``fmt`` matrix and compare, on three random values,

@@ -19,6 +19,7 @@ from ...errors import PickleError
 from ...graph.basic import Constant, Tag, Variable
 from ...graph.types import normalize_dtype
 from ..shared import SharedVariable
+from ..variable import Evaluable
 
 __all__ = [
     "FORMATS",
@@ -196,7 +197,7 @@ def _ops() -> Any:
     return basic
 
 
-class SparseVariable(Variable):
+class SparseVariable(Evaluable, Variable):
     """A symbolic sparse matrix, with Theano's and PyTensor's operators: ``+``, ``-``, ``*``
     (elementwise, as ``fncache.sparse.mul``), ``@`` (``fncache.sparse.dot``), ``.T``,
     ``.toarray()``, ``.sum(axis)``."""
