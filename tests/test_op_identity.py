@@ -170,6 +170,14 @@ EXAMPLES: dict[str, tuple[dict[str, Any], dict[str, dict[str, Any]]]] = {
         {"format": "csr", "dtype": "float64"},
         {"format": {"format": "csc"}, "dtype": {"dtype": "float32"}},
     ),
+    "fncache.tensor.sparse.basic.GetItem2d": (
+        {"spec": (("all",), ("list",))},
+        {"spec": {"spec": (("list",), ("all",))}},
+    ),
+    "fncache.tensor.sparse.basic.GetItem2dGrad": (
+        {"spec": (("slice", True, False, False), ("all",))},
+        {"spec": {"spec": (("slice", False, True, False), ("all",))}},
+    ),
     "fncache.tensor.sparse.basic.SpSum": (
         {"axis": None, "sparse_grad": False},
         {"axis": {"axis": 0}, "sparse_grad": {"sparse_grad": True}},

@@ -553,6 +553,68 @@ def test_sampling_dot_true_dot_and_scales(fmt: str) -> None:
     np.testing.assert_allclose(gp.toarray(), regular + structured, rtol=1e-6, atol=1e-7)
 
 
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_indexing_and_its_gradient(fmt: str) -> None:
+    rng = np.random.default_rng(33)
+    a = _rand(rng, (6, 5), fmt, "float64", 0.5)
+    A = a.toarray()
+    x, i = S.matrix(fmt, "x", "float64"), ft.lscalar("i")
+    v, u = ft.lvector("v"), ft.lvector("u")
+    outs = [x[1:4], x[i : i + 2, ::2], x[v], x[:, u], x[v, 1:], x[-2:, u]]
+    f = fc.function([x, i, v, u], outs)
+    got = f(a, 2, np.array([0, 5, 0]), np.array([4, 0]))
+    want = [A[1:4], A[2:4, ::2], A[[0, 5, 0]], A[:, [4, 0]], A[[0, 5, 0], 1:], A[-2:][:, [4, 0]]]
+    for g, w in zip(got, want):
+        assert g.format == fmt
+        np.testing.assert_array_equal(g.toarray(), w)
+    with pytest.raises(IndexError, match=r"GetItem2d.*out of range for a matrix of shape \(6, 5\)"):
+        f(a, 2, np.array([6]), np.array([0]))
+    with pytest.raises(TypeError, match="integer vector"):
+        x[ft.dvector("f")]
+    # rows taken twice get the gradient twice; a regular sum's gradient fills its slice
+    cost = S.sp_sum(S.sqr(x[v])) + S.sp_sum(x[i : i + 2, ::2] * 3.0)
+    gx = fc.function([x, i, v], fc.grad(cost, x))(a, 2, np.array([0, 5, 0]))
+    expect = np.zeros_like(A)
+    for k in (0, 5, 0):
+        expect[k] += 2 * A[k]
+    expect[2:4, ::2] += 3
+    assert gx.format == fmt
+    np.testing.assert_allclose(gx.toarray(), expect, rtol=1e-12)
+
+
+def test_minibatches_of_a_sparse_design_matrix() -> None:
+    # the Theano tutorials' minibatch pattern, on sparse data: givens slice a shared matrix
+    rng = np.random.default_rng(34)
+    data = _rand(rng, (20, 6), "csr", "float64", 0.3)
+    X = fc.shared(data, name="X")
+    w = fc.shared(np.zeros(6), name="w")
+    x, index, n = S.csr_matrix("x", "float64"), ft.lscalar("index"), 5
+    err = S.dot(x, w.dimshuffle(0, "x")).flatten() - 1.0
+    cost = (err**2).mean()
+    train = fc.function(
+        [index], cost, updates={w: w - 0.1 * fc.grad(cost, w)}, givens={x: X[index * n : (index + 1) * n]}
+    )
+    wv, dense = np.zeros(6), data.toarray()
+    for step in range(8):
+        rows = dense[(step % 4) * n : (step % 4 + 1) * n]
+        e = rows @ wv - 1.0
+        assert np.isclose(train(step % 4), (e**2).mean())
+        wv = wv - 0.1 * 2 * rows.T @ e / n
+    np.testing.assert_allclose(w.get_value(), wv, rtol=1e-12)
+
+
+def test_theano_names_and_remove0() -> None:
+    assert S.SparseType is S.SparseTensorType
+    assert fc.sparse.basic.add_s_s is S.add_s_s and S.mul_s_d is fc.sparse.basic.mul_s_d
+    m = sp.csr_matrix((np.array([1.0, 0.0, 2.0]), np.array([0, 1, 1]), np.array([0, 2, 3])), shape=(2, 2))
+    x = S.csr_matrix("x", "float64")
+    f = fc.function([x], [S.remove0(x), fc.grad(S.sp_sum(S.sqr(S.remove0(x))), x)])
+    r, g = f(m)
+    assert r.nnz == 2 and m.nnz == 3
+    np.testing.assert_array_equal(r.toarray(), m.toarray())
+    np.testing.assert_array_equal(g.toarray(), 2 * m.toarray())
+
+
 # -- a CAR prior's log-density (PyMC's CAR with a sparse adjacency matrix) --------------------
 def test_car_log_density_and_gradient() -> None:
     rng = np.random.default_rng(30)

@@ -18,10 +18,13 @@ from .type import (
 
 #: PyTensor's ``pytensor.sparse.shared``: a shared variable holding a scipy.sparse matrix
 shared = sparse_shared
+#: Theano's name of the type
+SparseType = SparseTensorType
 
 __all__ = [
     *_ops,
     "SparseTensorType",
+    "SparseType",
     "SparseVariable",
     "SparseConstant",
     "SparseSharedVariable",

@@ -65,6 +65,15 @@ __all__ = [
     "neg",
     "AddSS",
     "AddSD",
+    "add_s_s",
+    "add_s_d",
+    "mul_s_s",
+    "mul_s_d",
+    "Remove0",
+    "remove0",
+    "GetItem2d",
+    "GetItem2dGrad",
+    "get_item",
     "add",
     "sub",
     "subtract",
@@ -507,6 +516,146 @@ csc_from_dense = SparseFromDense("csc")
 def _sparse_from_dense_grad(node: Apply, out_grads: list) -> list:
     (g,) = out_grads
     return [None if g is None else dense_from_sparse(g)]
+
+
+class Remove0(Op):
+    """The matrix without its explicitly stored zeros (Theano's and PyTensor's ``remove0``);
+    the gradient passes as it is."""
+
+    __props__ = ()
+
+    def make_node(self, x: Any) -> Apply:
+        x = _sparse_in(self, x)
+        return Apply(self, [x], [x.type])
+
+    def perform(self, node: Apply, inputs: list) -> list:
+        z = inputs[0].copy()
+        z.eliminate_zeros()
+        return [z]
+
+
+remove0 = Remove0()
+
+
+@register_grad(Remove0)
+def _remove0_grad(node: Apply, out_grads: list) -> list:
+    return [out_grads[0]]
+
+
+# -- indexing ------------------------------------------------------------------------------------
+#: How one dim of `GetItem2d` is indexed: all of it, a slice (which of start, stop and step are
+#: inputs: the others are None), or an integer vector (an input).
+_ALL = ("all",)
+
+
+def _index_spec(key: Any, what: str) -> tuple[tuple, list[Variable]]:
+    """One dim's key as (its spec, the variables it reads)."""
+    if isinstance(key, slice):
+        parts = [key.start, key.stop, key.step]
+        if all(p is None for p in parts):
+            return _ALL, []
+        given = [as_tensor_variable(p) for p in parts if p is not None]
+        for v in given:
+            if v.ndim != 0 or not v.dtype.startswith(("int", "uint")):
+                raise TypeError(f"{what}: a slice's start, stop and step must be integers, got {v.type}")
+        return ("slice", *(p is not None for p in parts)), given
+    v = as_tensor_variable(key)
+    if v.ndim == 1 and v.dtype.startswith(("int", "uint")):
+        return ("list",), [v]
+    raise TypeError(
+        f"{what}: each index must be a slice (of integers, constant or symbolic) or an integer "
+        f"vector, got {v.type}; a single element is x.toarray()[i, j]"
+    )
+
+
+def _keys(spec: tuple, values: list) -> list[Any]:
+    """The numpy keys of both dims from ``spec`` and the values of its inputs."""
+    keys, at = [], 0
+    for dim in spec:
+        if dim[0] == "all":
+            keys.append(slice(None))
+        elif dim[0] == "list":
+            keys.append(np.asarray(values[at]))
+            at += 1
+        else:
+            parts = []
+            for given in dim[1:]:
+                parts.append(int(values[at]) if given else None)
+                at += int(given)
+            keys.append(slice(*parts))
+    return keys
+
+
+class GetItem2d(Op):
+    """``x[rows, cols]``: each a slice (its bounds constants or symbolic integers) or an
+    integer vector (rows or columns taken in that order, repeats allowed); sparse, of ``x``'s
+    type. Its gradient is the output gradient put back at the entries taken (summed where one
+    was taken twice)."""
+
+    __props__ = ("spec",)
+
+    def __init__(self, spec: tuple) -> None:
+        self.spec = tuple(tuple(d) for d in spec)
+
+    def make_node(self, x: Any, *index: Any) -> Apply:
+        x = _sparse_in(self, x)
+        return Apply(self, [x, *map(as_tensor_variable, index)], [x.type])
+
+    def perform(self, node: Apply, inputs: list) -> list:
+        x = inputs[0]
+        rows, cols = _keys(self.spec, inputs[1:])
+        try:
+            z = x[rows, :][:, cols]
+        except IndexError as e:
+            raise IndexError(f"{self}: index out of range for a matrix of shape {x.shape}: {e}") from None
+        return [_as_type(z, node.outputs[0].type)]
+
+
+class GetItem2dGrad(Op):
+    """The gradient of `GetItem2d`: ``g`` (the part's gradient) at the entries of ``x`` the part
+    was taken from, in a matrix of ``x``'s shape and type."""
+
+    __props__ = ("spec",)
+
+    def __init__(self, spec: tuple) -> None:
+        self.spec = tuple(tuple(d) for d in spec)
+
+    def make_node(self, x: Any, g: Any, *index: Any) -> Apply:
+        x, g = _sparse_in(self, x), _sparse_in(self, g)
+        return Apply(self, [x, g, *index], [x.type])
+
+    def perform(self, node: Apply, inputs: list) -> list:
+        x, g = inputs[0], inputs[1].tocoo()
+        rows, cols = _keys(self.spec, inputs[2:])
+        at_rows, at_cols = np.arange(x.shape[0])[rows], np.arange(x.shape[1])[cols]
+        coo = scipy_sparse().coo_matrix((g.data, (at_rows[g.row], at_cols[g.col])), shape=x.shape)
+        return [_as_type(coo, node.outputs[0].type)]  # the conversion sums repeated entries
+
+
+@register_grad(GetItem2d)
+def _get_item_grad(node: Apply, out_grads: list) -> list:
+    (g,) = out_grads
+    if g is None:
+        return [None] * len(node.inputs)
+    x, *index = node.inputs
+    return [GetItem2dGrad(node.op.spec)(x, _like(g, x), *index), *[None] * len(index)]
+
+
+def get_item(x: Any, key: Any) -> Variable:
+    """``x[key]`` (``SparseVariable.__getitem__``): rows, or rows and columns (see `GetItem2d`)."""
+    x = _sparse_in("sparse indexing", x)
+    keys = list(key) if isinstance(key, tuple) else [key]
+    if len(keys) > 2:
+        raise IndexError(f"sparse indexing: a matrix takes 2 indices, got {len(keys)}")
+    keys += [slice(None)] * (2 - len(keys))
+    spec, inputs = [], []
+    for k in keys:
+        dim, given = _index_spec(k, "sparse indexing")
+        spec.append(dim)
+        inputs += given
+    if spec == [_ALL, _ALL]:
+        return x
+    return GetItem2d(tuple(spec))(x, *inputs)
 
 
 # -- sums ----------------------------------------------------------------------------------------

@@ -221,6 +221,9 @@ class SparseVariable(Evaluable, Variable):
     def transpose(self) -> SparseVariable:
         return _ops().transpose(self)
 
+    def __getitem__(self, key: Any) -> SparseVariable:
+        return _ops().get_item(self, key)
+
     def toarray(self) -> Variable:
         return _ops().dense_from_sparse(self)
 
