@@ -178,6 +178,10 @@ EXAMPLES: dict[str, tuple[dict[str, Any], dict[str, dict[str, Any]]]] = {
         {"spec": (("slice", True, False, False), ("all",))},
         {"spec": {"spec": (("slice", False, True, False), ("all",))}},
     ),
+    "fncache.tensor.sparse.basic.Stack": (
+        {"axis": 0, "format": "csr", "dtype": "float64"},
+        {"axis": {"axis": 1}, "format": {"format": "csc"}, "dtype": {"dtype": "float32"}},
+    ),
     "fncache.tensor.sparse.basic.SpSum": (
         {"axis": None, "sparse_grad": False},
         {"axis": {"axis": 0}, "sparse_grad": {"sparse_grad": True}},

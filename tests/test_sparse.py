@@ -582,6 +582,28 @@ def test_indexing_and_its_gradient(fmt: str) -> None:
     np.testing.assert_allclose(gx.toarray(), expect, rtol=1e-12)
 
 
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_stacking_and_its_gradient(fmt: str) -> None:
+    rng = np.random.default_rng(35)
+    a, b = _rand(rng, (3, 4), fmt, "float64", 0.5), _rand(rng, (3, 2), "csr", "float32", 0.5)
+    c = _rand(rng, (2, 4), "csc", "float64", 0.5)
+    x, y, z = S.matrix(fmt, "x", "float64"), S.csr_matrix("y", "float32"), S.csc_matrix("z", "float64")
+    h, v = S.hstack([x, y]), S.vstack([x, z], format="csc")
+    cost = S.sp_sum(S.sqr(h) * 2.0) + S.sp_sum(S.structured_exp(v))
+    f = fc.function([x, y, z], [h, v, *fc.grad(cost, [x, y, z])])
+    hv, vv, gx, gy, gz = f(a, b, c)
+    assert (hv.format, hv.dtype, vv.format) == (fmt, "float64", "csc")
+    np.testing.assert_array_equal(hv.toarray(), np.hstack([a.toarray(), b.toarray()]))
+    np.testing.assert_array_equal(vv.toarray(), np.vstack([a.toarray(), c.toarray()]))
+    assert (gx.format, gy.format, gy.dtype, gz.format) == (fmt, "csr", "float32", "csc")
+    ad, cd = a.toarray(), c.toarray()
+    np.testing.assert_allclose(gx.toarray(), 4 * ad + np.exp(ad) * (ad != 0), rtol=1e-12)
+    np.testing.assert_allclose(gy.toarray(), 4 * b.toarray(), rtol=1e-6)
+    np.testing.assert_allclose(gz.toarray(), np.exp(cd) * (cd != 0), rtol=1e-12)
+    with pytest.raises(ValueError, match="sizes along axis 0 differ"):
+        f(a, _rand(rng, (4, 2), "csr", "float32"), c)
+
+
 def test_minibatches_of_a_sparse_design_matrix() -> None:
     # the Theano tutorials' minibatch pattern, on sparse data: givens slice a shared matrix
     rng = np.random.default_rng(34)

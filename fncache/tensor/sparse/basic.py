@@ -74,6 +74,9 @@ __all__ = [
     "GetItem2d",
     "GetItem2dGrad",
     "get_item",
+    "Stack",
+    "hstack",
+    "vstack",
     "add",
     "sub",
     "subtract",
@@ -656,6 +659,70 @@ def get_item(x: Any, key: Any) -> Variable:
     if spec == [_ALL, _ALL]:
         return x
     return GetItem2d(tuple(spec))(x, *inputs)
+
+
+class Stack(Op):
+    """Sparse matrices side by side (``axis`` 1, ``hstack``) or one above the other (0,
+    ``vstack``), as a ``format`` matrix of ``dtype``; the gradient of each block is its part of
+    the output gradient."""
+
+    __props__ = ("axis", "format", "dtype")
+
+    def __init__(self, axis: int, format: str, dtype: Any) -> None:
+        if axis not in (0, 1) or isinstance(axis, bool):
+            raise ValueError(f"Stack: axis must be 0 or 1, got {axis!r}")
+        if format not in FORMATS:
+            raise ValueError(f"Stack: format must be one of {FORMATS}, got {format!r}")
+        self.axis = axis
+        self.format = format
+        self.dtype = normalize_dtype(dtype, "Stack")
+
+    def make_node(self, *blocks: Any) -> Apply:
+        if not blocks:
+            raise ValueError(f"{self}: give at least one block")
+        return Apply(self, [_sparse_in(self, b) for b in blocks], [SparseTensorType(self.format, self.dtype)])
+
+    def perform(self, node: Apply, inputs: list) -> list:
+        other = 1 - self.axis
+        if len({b.shape[other] for b in inputs}) > 1:
+            raise ValueError(
+                f"{self}: the blocks' sizes along axis {other} differ: {[b.shape for b in inputs]}"
+            )
+        join = scipy_sparse().hstack if self.axis == 1 else scipy_sparse().vstack
+        return [_as_type(join(inputs, format=self.format, dtype=self.dtype), node.outputs[0].type)]
+
+
+@register_grad(Stack)
+def _stack_grad(node: Apply, out_grads: list) -> list:
+    (g,) = out_grads
+    if g is None:
+        return [None] * len(node.inputs)
+    axis, start, out = node.op.axis, ft.constant(0, dtype="int64"), []
+    for block in node.inputs:
+        stop = start + csm_shape(block)[axis]
+        part = g[:, start:stop] if axis == 1 else g[start:stop]
+        out.append(_like(part, block))
+        start = stop
+    return out
+
+
+def _stack(axis: int, blocks: Any, format: str | None, dtype: Any) -> Variable:
+    blocks = [_sparse_in("sparse stacking", b) for b in blocks]
+    if not blocks:
+        raise ValueError("sparse stacking: give at least one block")
+    dtype = dtype or _upcast(*[b.dtype for b in blocks])
+    return Stack(axis, format or blocks[0].format, dtype)(*blocks)
+
+
+def hstack(blocks: Any, format: str | None = None, dtype: Any = None) -> Variable:
+    """Sparse ``blocks`` side by side (PyTensor's ``sparse.hstack``): ``format`` the first
+    block's and ``dtype`` their upcast unless given."""
+    return _stack(1, blocks, format, dtype)
+
+
+def vstack(blocks: Any, format: str | None = None, dtype: Any = None) -> Variable:
+    """Sparse ``blocks`` one above the other (PyTensor's ``sparse.vstack``)."""
+    return _stack(0, blocks, format, dtype)
 
 
 # -- sums ----------------------------------------------------------------------------------------
