@@ -72,6 +72,14 @@ def test_identity_returns_a_copy_of_the_declared_type(fmt: str, dtype: str) -> N
     np.testing.assert_array_equal(out.toarray(), a.toarray())
 
 
+def test_a_sparse_constant_alone_runs() -> None:
+    # the graph's only sparse value is a constant (no input, no result of a node is sparse)
+    a = _rand(np.random.default_rng(36), (4, 3), "csr", "float64")
+    y = ft.dmatrix("y")
+    f = fc.function([y], S.dot(S.as_sparse_variable(a), y))
+    np.testing.assert_allclose(f(np.ones((3, 2))), a @ np.ones((3, 2)), rtol=1e-12)
+
+
 def test_input_errors_name_the_input_and_the_fix() -> None:
     x, y = S.csr_matrix("x", "float32"), ft.fmatrix("y")
     f = fc.function([x, y], S.dot(x, y))

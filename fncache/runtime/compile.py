@@ -208,7 +208,7 @@ def holds_objects(graph: FunctionGraph) -> bool:
     sparse = sys.modules.get("fncache.tensor.sparse.type")
     if sparse is None:
         return False
-    values = [*graph.inputs, *(o for node in graph.toposort() for o in node.outputs)]
+    values = [*graph.inputs, *(v for node in graph.toposort() for v in (*node.inputs, *node.outputs))]
     return any(isinstance(v.type, sparse.SparseTensorType) for v in values)
 
 
