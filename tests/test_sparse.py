@@ -80,6 +80,14 @@ def test_a_sparse_constant_alone_runs() -> None:
     np.testing.assert_allclose(f(np.ones((3, 2))), a @ np.ones((3, 2)), rtol=1e-12)
 
 
+def test_nanguard_reads_stored_values() -> None:
+    x = S.csr_matrix("x", "float64")
+    f = fc.function([x], S.structured_log(x), mode=fc.NanGuardMode(nan_is_error=True, inf_is_error=True))
+    assert f(sp.csr_matrix(np.array([[0.0, 2.0]]))).nnz == 1
+    with pytest.raises(AssertionError, match="NanGuardMode found NaN"):
+        f(sp.csr_matrix(np.array([[0.0, -2.0]])))
+
+
 def test_input_errors_name_the_input_and_the_fix() -> None:
     x, y = S.csr_matrix("x", "float32"), ft.fmatrix("y")
     f = fc.function([x, y], S.dot(x, y))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from typing import Any, Callable, Protocol, Sequence
 
@@ -127,6 +128,9 @@ def non_finite(checks: str, value: Any) -> str | None:
     """What ``value`` holds of the checks asked ("n" NaN, "i" infinities, "b" absolute values
     above 1e10), in words; None when nothing. Floating and complex arrays only (integers hold
     neither NaN nor infinities)."""
+    sparse = sys.modules.get("scipy.sparse")
+    if sparse is not None and sparse.issparse(value):
+        value = value.data  # a sparse matrix (fncache.sparse): its stored values
     a = np.asarray(value)
     if a.dtype.kind not in "fc" or a.size == 0:
         return None
