@@ -56,6 +56,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "printing": ("fncache.printing", None),
     "pp": ("fncache.runtime.printing", "pp"),
     "ifelse": ("fncache.ifelse", None),  # a module callable as the function
+    "sparse": ("fncache.sparse", None),  # scipy.sparse matrices in graphs (docs/sparse.md)
     "clone_replace": ("fncache.tensor.replace", "clone_replace"),
     "graph_replace": ("fncache.tensor.replace", "graph_replace"),
     "In": ("fncache.runtime.io", "In"),

@@ -164,6 +164,29 @@ EXAMPLES: dict[str, tuple[dict[str, Any], dict[str, dict[str, Any]]]] = {
         {"message": "x", "attrs": ("__str__",)},
         {"message": {"message": "y"}, "attrs": {"attrs": ("shape",)}},
     ),
+    "fncache.tensor.sparse.basic.CSM": ({"format": "csr"}, {"format": {"format": "csc"}}),
+    "fncache.tensor.sparse.basic.CSMGrad": ({"format": "csr"}, {"format": {"format": "csc"}}),
+    "fncache.tensor.sparse.basic.SparseFromDense": ({"format": "csr"}, {"format": {"format": "csc"}}),
+    "fncache.tensor.sparse.basic.AsSparseType": (
+        {"format": "csr", "dtype": "float64"},
+        {"format": {"format": "csc"}, "dtype": {"dtype": "float32"}},
+    ),
+    "fncache.tensor.sparse.basic.GetItem2d": (
+        {"spec": (("all",), ("list",))},
+        {"spec": {"spec": (("list",), ("all",))}},
+    ),
+    "fncache.tensor.sparse.basic.GetItem2dGrad": (
+        {"spec": (("slice", True, False, False), ("all",))},
+        {"spec": {"spec": (("slice", False, True, False), ("all",))}},
+    ),
+    "fncache.tensor.sparse.basic.Stack": (
+        {"axis": 0, "format": "csr", "dtype": "float64"},
+        {"axis": {"axis": 1}, "format": {"format": "csc"}, "dtype": {"dtype": "float32"}},
+    ),
+    "fncache.tensor.sparse.basic.SpSum": (
+        {"axis": None, "sparse_grad": False},
+        {"axis": {"axis": 0}, "sparse_grad": {"sparse_grad": True}},
+    ),
     "fncache.tensor.array_ops.SpecifyShape": ({"shape": (2, None)}, {"shape": {"shape": (3, None)}}),
     "fncache.tensor.array_ops.Unbroadcast": ({"axes": (0,)}, {"axes": {"axes": (1,)}}),
     "fncache.tensor.array_ops.Repeat": ({"axis": 0}, {"axis": {"axis": None}}),

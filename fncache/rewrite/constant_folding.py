@@ -7,6 +7,7 @@ import numpy as np
 
 from ..graph.basic import Constant
 from ..graph.fgraph import FunctionGraph
+from ..graph.types import TensorType
 from ..tensor.basic import constant
 from ..tensor.pyop import Assert
 from ..tensor.shape_ops import Shape
@@ -25,6 +26,8 @@ def constant_folding(fgraph: FunctionGraph) -> bool:
             return None
         if not all(isinstance(v, Constant) for v in node.inputs):
             return None
+        if not all(isinstance(o.type, TensorType) for o in node.outputs):
+            return None  # a sparse matrix is no array constant: it is computed when the function runs
         try:
             outs = node.op.perform(node, [v.data for v in node.inputs])
         except Exception:  # the error will be raised at run time, where the user expects it

@@ -26,6 +26,7 @@ __all__ = [
     "optimize_graph",
     "attach_traces",
     "check_stability",
+    "holds_objects",
 ]
 
 log = logging.getLogger(__name__)
@@ -108,7 +109,7 @@ def kernel_source_record(loaded: FunctionGraph, mode: Mode) -> dict[str, str]:
     the graph alone), so that a hit keys the library without rendering it. Nothing for other
     linkers, or a graph without kernels. The source is kept for building the library next
     (``c_linker.remember_source``): a cold compile renders it once."""
-    if mode.linker != "c" or mode.device == "cuda":
+    if mode.linker != "c" or mode.device == "cuda" or holds_objects(loaded):
         return {}
     from ..codegen.c_linker import remember_source
     from ..codegen.c_module import render_module
@@ -199,6 +200,18 @@ def _only_fncache_ops(graph: FunctionGraph) -> bool:
     return True
 
 
+def holds_objects(graph: FunctionGraph) -> bool:
+    """Whether a value of ``graph`` is not an array (a scipy.sparse matrix of
+    ``fncache.sparse``). The C run-time's slots and the CUDA runner hold arrays only, so such a
+    graph runs in the Python linker whatever the mode's linker."""
+    # a graph holds a sparse type only once its module is loaded: other graphs need no walk
+    sparse = sys.modules.get("fncache.tensor.sparse.type")
+    if sparse is None:
+        return False
+    values = [*graph.inputs, *(v for node in graph.toposort() for v in (*node.inputs, *node.outputs))]
+    return any(isinstance(v.type, sparse.SparseTensorType) for v in values)
+
+
 def inner_graph_nodes(graph: FunctionGraph) -> list[Any]:
     """The nodes of ``graph`` whose op runs an inner function (`JacobianRows`, `Scan`)."""
     # A graph holds such an op only once its module is loaded (building or unpickling one
@@ -264,8 +277,13 @@ def build_runner(
     backend while the compiler builds this graph's kernel library (their own compiler calls
     run beside it)."""
     link_inner = inner_functions(optimized, mode)
-    if link_inner is not None and (mode.device == "cuda" or mode.linker != "c"):
+    objects = holds_objects(optimized)
+    if link_inner is not None and (mode.device == "cuda" or mode.linker != "c" or objects):
         link_inner()
+    if objects and mode.linker.partition(":")[0] not in ("py", "nanguard", "monitor"):
+        from .linker_py import PyRunner
+
+        return PyRunner(optimized, allow_gc=config.allow_gc)
     if mode.device == "cuda":
         from ..codegen.cuda.linker import build_cuda_runner
 

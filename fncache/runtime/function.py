@@ -16,6 +16,7 @@ from ..config import config
 from ..graph.args import pairs_arg
 from ..graph.basic import Apply, Constant, Variable, ancestors, substitute
 from ..graph.fgraph import FunctionGraph
+from ..graph.types import TensorType
 from ..mode import Mode, get_mode
 from ..graph.debugprint import print_graph
 from .inputs import convert_input
@@ -88,6 +89,15 @@ def _check_updates(updates: Any) -> list[tuple[SharedVariable, Variable]]:
             raise TypeError(f"updates: {sv!r} is not a shared variable (make it with fc.shared)")
         if any(sv is s for s, _ in out):
             raise ValueError(f"updates: shared variable {sv!r} is updated twice")
+        if not isinstance(sv.type, TensorType):  # a sparse matrix: an update of its very type
+            if not isinstance(expr, Variable) or expr.type != sv.type:
+                got = expr.type if isinstance(expr, Variable) else type(expr).__name__
+                raise TypeError(
+                    f"updates: {sv!r} holds a {sv.type}; its update must be a symbolic sparse matrix of "
+                    f"that type, got {got} (fncache.sparse.cast or csr_from_dense/csc_from_dense convert)"
+                )
+            out.append((sv, expr))
+            continue
         expr = as_tensor_variable(expr)
         if expr.ndim != sv.ndim:
             raise TypeError(f"updates: {sv!r} has {sv.ndim} dims but its update expression has {expr.ndim}")
@@ -171,6 +181,8 @@ class Function:
         if self._owns_shared:
             runner.bind_updates(updated)
         self._n_out = len(outputs)
+        # outputs whose values are arrays (not the scipy matrices of fncache.sparse)
+        self._dense_outs = [isinstance(v.type, TensorType) for v in outputs]
         self._types = [v.type for v in inputs]
         self._names = list(input_names) if input_names is not None else [v.name for v in inputs]
         # each input's default value (``fc.In``), NO_DEFAULT where it has none; None: no defaults
@@ -293,7 +305,10 @@ class Function:
         if self._updated:
             self._apply_updates(res[self._n_out :], outs)
         if self._native is None:
-            outs = [o if isinstance(o, np.ndarray) and o.flags.writeable else np.array(o) for o in outs]
+            outs = [
+                o if not dense or isinstance(o, np.ndarray) and o.flags.writeable else np.array(o)
+                for o, dense in zip(outs, self._dense_outs)
+            ]
         return outs[0] if self._single else outs
 
     def _explain(self, e: BaseException) -> BaseException:
@@ -434,7 +449,9 @@ class Function:
         taken = {id(o) for o in outs}
         for k, val in zip(self._updated, values):
             sv = self._shared[k]
-            if id(val) in taken or not (
+            if not isinstance(sv.type, TensorType):  # a sparse matrix: a copy of its own
+                val = sv.type.copy_value(val)
+            elif id(val) in taken or not (
                 isinstance(val, np.ndarray) and val.flags.writeable and val.flags.owndata
             ):
                 val = np.array(val, copy=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from typing import Any, Callable, Protocol, Sequence
 
@@ -52,8 +53,11 @@ class PyRunner:
             for node, ins, outs in zip(plan.nodes, plan.ins, plan.outs)
         ]
         self.out_slots = plan.out_slots
-        # Outputs that may view an input, a constant or a shared value are copied on return.
-        self.copy_outs = [aliases_storage(v) for v in fgraph.outputs]
+        # Outputs that may view an input, a constant or a shared value are copied on return
+        # (by their type, for a value that is not an array: a sparse matrix).
+        self.copy_outs = [
+            getattr(v.type, "copy_value", np.array) if aliases_storage(v) else None for v in fgraph.outputs
+        ]
         # Free a slot after its last use (allow_gc); the caller's inputs are the caller's.
         self.dies = [[s for s in dying if s >= self.n_inputs] for dying in plan.dying]
 
@@ -87,7 +91,9 @@ class PyRunner:
             if self.allow_gc:
                 for s in self.dies[step]:
                     store[s] = None
-        return [np.array(store[s]) if copy else store[s] for s, copy in zip(self.out_slots, self.copy_outs)]
+        return [
+            store[s] if copy is None else copy(store[s]) for s, copy in zip(self.out_slots, self.copy_outs)
+        ]
 
     def free(self) -> None:
         """Nothing is kept between calls by this linker."""
@@ -122,6 +128,9 @@ def non_finite(checks: str, value: Any) -> str | None:
     """What ``value`` holds of the checks asked ("n" NaN, "i" infinities, "b" absolute values
     above 1e10), in words; None when nothing. Floating and complex arrays only (integers hold
     neither NaN nor infinities)."""
+    sparse = sys.modules.get("scipy.sparse")
+    if sparse is not None and sparse.issparse(value):
+        value = value.data  # a sparse matrix (fncache.sparse): its stored values
     a = np.asarray(value)
     if a.dtype.kind not in "fc" or a.size == 0:
         return None

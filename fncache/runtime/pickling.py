@@ -190,8 +190,12 @@ def _bundle(obj: Any, embed_native: bool) -> dict[str, Any]:
     return {"tree": encode(obj, 0), "functions": functions}
 
 
-def _value_digest(value: np.ndarray) -> str:
-    """The SHA-256 of a shared value: its dtype, shape and bytes."""
+def _value_digest(value: Any) -> str:
+    """The SHA-256 of a shared value: its dtype, shape and bytes (a sparse matrix's: its
+    format's too, and its three arrays')."""
+    sparse = _sparse_module()
+    if sparse is not None and sparse.is_sparse_value(value):
+        return sparse.sparse_value_digest(value)
     h = hashlib.sha256(f"{value.dtype.str}{value.shape}".encode())
     h.update(np.ascontiguousarray(value).data)
     return h.hexdigest()
@@ -238,16 +242,46 @@ def _payload(f: Function, embed_native: bool, *, beside: bool = False) -> dict[s
 RANDOM_STATE = "random_state"
 
 
+#: The last field of the record of a sparse shared variable, its format after it ("sparse:csr")
+SPARSE = "sparse:"
+
+
+def _sparse_module() -> Any:
+    """``fncache.tensor.sparse.type`` where it is loaded (a sparse value or variable exists only
+    once it is), else None."""
+    return sys.modules.get("fncache.tensor.sparse.type")
+
+
+def _kind(sv: Any) -> str | None:
+    """The marker ending a shared variable's record: RANDOM_STATE, SPARSE and its format, or
+    None for an array."""
+    if _is_random_state(sv):
+        return RANDOM_STATE
+    sparse = _sparse_module()
+    if sparse is not None and isinstance(sv, sparse.SparseSharedVariable):
+        return SPARSE + sv.type.format
+    return None
+
+
+def _sparse_format(marker: Any) -> str | None:
+    """The format a record's SPARSE marker names, or None."""
+    if isinstance(marker, str) and marker.startswith(SPARSE) and marker[len(SPARSE) :] in ("csr", "csc"):
+        return marker[len(SPARSE) :]
+    return None
+
+
 def _shared_record(sv: Any, beside: bool) -> tuple:
     """(name, value, static shape, strict), or with ``beside`` (name, dtype, static shape,
     strict, value digest); then RANDOM_STATE for a random state (whose module is loaded where
-    one was made: a function without one does not import it)."""
+    one was made: a function without one does not import it), or SPARSE and its format for a
+    sparse matrix."""
     value = sv.get_value(borrow=True)
     if beside:
         record = (sv.name, sv.dtype, sv.type.shape, sv.strict, _value_digest(value))
     else:
         record = (sv.name, value, sv.type.shape, sv.strict)
-    return (*record, RANDOM_STATE) if _is_random_state(sv) else record
+    kind = _kind(sv)
+    return record if kind is None else (*record, kind)
 
 
 def _is_random_state(sv: Any) -> bool:
@@ -261,6 +295,10 @@ def _shared_variable(name: str | None, value: np.ndarray, *declared: Any) -> Any
         from ..tensor.random.variable import RandomGeneratorSharedVariable
 
         return RandomGeneratorSharedVariable(value, name)
+    if len(declared) == 3 and _sparse_format(declared[2]):
+        from ..tensor.sparse.type import SparseSharedVariable
+
+        return SparseSharedVariable(value, name, declared[1])
     from ..tensor.shared import SharedVariable
 
     return SharedVariable(value, name, *declared)
@@ -658,6 +696,16 @@ def _value_inside(entry: Any) -> bool:
     static sizes and strict were recorded, or (name, value, static shape, strict)."""
     from ..tensor.shared import declarations_fit
 
+    if isinstance(entry, tuple) and len(entry) == 5 and _sparse_format(entry[4]) is not None:
+        sparse = _sparse_module()
+        return (
+            sparse is not None
+            and isinstance(entry[0], (str, type(None)))
+            and sparse.is_sparse_value(entry[1])
+            and entry[1].format == _sparse_format(entry[4])
+            and entry[2] == (None, None)
+            and isinstance(entry[3], bool)
+        )
     return (
         isinstance(entry, tuple)
         and len(entry) in (2, 4, 5)
@@ -685,7 +733,12 @@ def _value_beside(entry: Any) -> bool:
         and all(s is None or type(s) is int and s >= 0 for s in entry[2])
         and isinstance(entry[3], bool)
         and isinstance(entry[4], str)
-        and (len(entry) < 6 or _random_state_fits(entry[5], entry[1], entry[2]))
+        and (
+            len(entry) < 6
+            or _random_state_fits(entry[5], entry[1], entry[2])
+            or _sparse_format(entry[5]) is not None
+            and entry[2] == (None, None)
+        )
     )
 
 
@@ -706,12 +759,17 @@ def _bound_shared(entries: list[tuple[Any, ...]], given: Any) -> list[Any]:
             f"the function payload reads {len(entries)} shared variable(s); the pickle gave {n} beside it"
         )
     for (name, dtype, shape, strict, digest, *state), sv in zip(entries, given):
-        if not isinstance(sv, SharedVariable) or _is_random_state(sv) != bool(state):
-            kind = "random state" if state else "shared variable"
+        if not isinstance(sv, SharedVariable) or _kind(sv) != (state[0] if state else None):
+            kind = (
+                "random state" if state == [RANDOM_STATE] else "sparse matrix" if state else "shared variable"
+            )
             raise PickleError(
                 f"the pickle gave {type(sv).__name__} where the function payload reads {kind} {name!r}"
             )
-        declared = TensorType(dtype, shape)  # a random state's type is one (uint64, (2,))
+        if state and _sparse_format(state[0]):
+            declared = _sparse_module().SparseTensorType(_sparse_format(state[0]), dtype)
+        else:
+            declared = TensorType(dtype, shape)  # a random state's type is one (uint64, (2,))
         if sv.type != declared or sv.strict != strict or sv.name != name:
             raise PickleError(
                 f"the pickle gave shared variable {sv.name!r} of {sv.type} (strict={sv.strict}) where "

@@ -18,7 +18,7 @@ from ..graph.basic import Apply, Constant, Op, Variable
 from ..graph.types import TensorType, is_complex, is_int, normalize_dtype
 from ..graph.args import as_int, int_arg
 from .basic import as_tensor_variable
-from .blas import Dot
+from .blas import Dot, dot_protocol
 from .elemwise import check_float64, elemwise
 from .reduction import normalize_axes, one_axis, ordered_axes
 from .reduction import sum as sum_
@@ -640,7 +640,11 @@ def swap_last(v: Variable) -> Variable:
 
 def matmul(a: Any, b: Any) -> Variable:
     """numpy.matmul (``a @ b``): 1-D and 2-D operands as ``dot`` (BLAS in C), stacks of
-    matrices (3 or more dims) batched, the batch dims broadcast."""
+    matrices (3 or more dims) batched, the batch dims broadcast; a sparse operand makes
+    ``fncache.sparse.dot``."""
+    other = dot_protocol(a, b)
+    if other is not None:
+        return other
     va, vb = as_tensor_variable(a), as_tensor_variable(b)
     for k, v in enumerate((va, vb)):
         if v.ndim == 0:

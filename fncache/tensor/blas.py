@@ -20,6 +20,12 @@ class Dot(Op):
     """``a @ b`` for 1-D/2-D ``a`` and ``b``. The C backend calls numpy's BLAS-backed product."""
 
     def make_node(self, a: Variable, b: Variable) -> Apply:
+        for v in (a, b):
+            if not isinstance(v.type, TensorType):
+                raise TypeError(
+                    f"dot: {v!r} is a {v.type}, not a tensor; a product with a sparse matrix is "
+                    "fncache.sparse.dot (ft.dot and @ call it for a sparse operand)"
+                )
         if a.ndim not in (1, 2) or b.ndim not in (1, 2):
             raise TypeError(f"dot: operands must be 1-D or 2-D, got ndim {a.ndim} and {b.ndim}")
         if a.dtype == "bool" and b.dtype == "bool":
@@ -49,9 +55,24 @@ class Dot(Op):
         return [np.asarray(res, dtype=node.outputs[0].dtype)]
 
 
+def dot_protocol(a: Any, b: Any) -> Variable | None:
+    """Theano's dot protocol: an operand that is a variable of another type than a tensor (a
+    sparse matrix of ``fncache.sparse``) makes the product itself (``a.__dot__(b)``, else
+    ``b.__rdot__(a)``); None when both are tensors (or values)."""
+    if isinstance(a, Variable) and not isinstance(a.type, TensorType) and hasattr(a, "__dot__"):
+        return a.__dot__(b)
+    if isinstance(b, Variable) and not isinstance(b.type, TensorType) and hasattr(b, "__rdot__"):
+        return b.__rdot__(a)
+    return None
+
+
 def dot(a: Any, b: Any) -> Variable:
     """numpy.dot (and Theano's): 1-D and 2-D operands are a :class:`Dot`; a 0-d operand
-    multiplies; N-d operands contract ``a``'s last axis with ``b``'s second to last."""
+    multiplies; N-d operands contract ``a``'s last axis with ``b``'s second to last. A sparse
+    operand makes ``fncache.sparse.dot``."""
+    other = dot_protocol(a, b)
+    if other is not None:
+        return other
     va, vb = as_tensor_variable(a), as_tensor_variable(b)
     if va.ndim == 0 or vb.ndim == 0:
         return elemwise("mul", va, vb)

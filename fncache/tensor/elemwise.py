@@ -82,6 +82,13 @@ class Elemwise(Op):
         return body + ("_inplace" if self.inplace else "")
 
     def make_node(self, *inputs: Variable) -> Apply:
+        for v in inputs:
+            if not isinstance(v.type, TensorType):
+                raise TypeError(
+                    f"{self}: {v!r} is a {v.type}, not a tensor; elementwise functions of a sparse "
+                    "matrix are fncache.sparse's (sparse.add, sparse.mul, structured_exp, ...), or "
+                    "make it dense first (x.toarray())"
+                )
         shape = broadcast_static_shape([i.type.shape for i in inputs], str(self))
         return Apply(self, inputs, [TensorType(d, shape) for d in self.composite.out_dtypes])
 

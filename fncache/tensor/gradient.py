@@ -155,7 +155,10 @@ def broadcast_like(g: Variable, x: Variable) -> Variable:
 
 
 def zeros_like(x: Variable, dtype: str | None = None) -> Variable:
-    """Zeros of ``x``'s shape and ``dtype`` (default ``x``'s)."""
+    """Zeros of ``x``'s shape and ``dtype`` (default ``x``'s); of ``x``'s own type for a
+    variable that is not a tensor (a sparse matrix's ``zeros_like``)."""
+    if not isinstance(x.type, TensorType) and dtype in (None, x.dtype):
+        return x.zeros_like()
     return broadcast_like(constant(np.zeros((), dtype=dtype or x.dtype)), x)
 
 

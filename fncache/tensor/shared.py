@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import numpy as np
@@ -228,6 +229,12 @@ def _static_sizes(shape: Any, arr: np.ndarray, what: str) -> tuple[int | None, .
     return sizes
 
 
+def _is_sparse(value: Any) -> bool:
+    """Whether ``value`` is a scipy.sparse matrix (no scipy import: none exists before it is)."""
+    sp = sys.modules.get("scipy.sparse")
+    return sp is not None and sp.issparse(value)
+
+
 def shared(
     value: Any,
     name: str | None = None,
@@ -241,10 +248,18 @@ def shared(
     aligned native-order array). ``strict`` (Theano's): the value's own dtype, no floatX for a
     Python float, and ``set_value`` takes only arrays of that dtype. ``shape`` (PyTensor's):
     static sizes (None for any) every value set must have. ``broadcastable`` (Theano's): one
-    bool per dim, True for a dim of size 1 (``shape`` 1), False for any size. A numpy
+    bool per dim, True for a dim of size 1 (``shape`` 1), False for any size. A csr or csc
+    scipy.sparse matrix makes a sparse shared variable (``fncache.sparse``). A numpy
     ``Generator`` makes a random state (``fncache.tensor.random.shared_rng``), seeded from it:
     draws from it are fncache's numbers, not numpy's."""
     what = f"shared({name!r})"
+    if _is_sparse(value):
+        # Theano's and PyTensor's shared(scipy.sparse.csr_matrix(...)): a sparse shared variable
+        if shape is not None or broadcastable is not None:
+            raise TypeError(f"{what}: a sparse matrix's sizes are its own; leave shape/broadcastable out")
+        from .sparse.type import sparse_shared
+
+        return sparse_shared(value, name, borrow, strict)
     if isinstance(value, (np.random.Generator, np.random.RandomState, np.random.BitGenerator)):
         # PyTensor's shared(np.random.default_rng(seed)): a random state seeded from the generator
         if shape is not None or broadcastable is not None:

@@ -5,19 +5,54 @@ from __future__ import annotations
 from typing import Any
 
 from ..graph.basic import Constant, Variable, ancestors
-from ..graph.types import use_variable_classes
+from ..graph.types import TensorType, use_variable_classes
 from .hooks import function_compiler
 
-__all__ = ["TensorVariable", "TensorConstant"]
+__all__ = ["TensorVariable", "TensorConstant", "Evaluable"]
 
 
 def _ew(name: str, *args: Any) -> Variable:
     from .elemwise import elemwise
 
+    if any(isinstance(a, Variable) and not isinstance(a.type, TensorType) for a in args):
+        # a sparse matrix's own operators answer (``dense + sparse`` is fncache.sparse.add)
+        return NotImplemented
+
     return elemwise(name, *args)
 
 
-class _TensorOps:
+class Evaluable:
+    """Mixin: ``x.eval()``, for tensors and the other variables of the front end (sparse
+    matrices)."""
+
+    def eval(self, inputs: dict | None = None) -> Any:
+        """The value of this variable: compiles a function of the keys of ``inputs`` (once per
+        set of keys, kept on the variable) and calls it with their values. A key may also be
+        the name of one of the graph's inputs (PyTensor's ``y.eval({"x": [1.0, 2.0]})``)."""
+        given = dict(inputs or {})
+        if any(isinstance(k, str) for k in given):
+            given = {self._input_named(k) if isinstance(k, str) else k: v for k, v in given.items()}
+        keys = tuple(given)
+        fns = self.__dict__.setdefault("_eval_fns", {})
+        if keys not in fns:
+            fns[keys] = function_compiler()(list(keys), self)
+        return fns[keys](*[given[k] for k in keys])
+
+    def _input_named(self, name: str) -> Variable:
+        """The one input of this variable's graph (a root that is no constant) named ``name``."""
+        roots = [v for v in ancestors([self]) if v.owner is None and not isinstance(v, Constant)]
+        found = [v for v in roots if v.name == name]
+        if len(found) != 1:
+            named = sorted({v.name for v in roots if v.name})
+            why = "no input" if not found else f"{len(found)} inputs"
+            raise ValueError(
+                f"eval: {why} of this graph is named {name!r}; give the variable itself as the key "
+                f"(the named inputs are {named})"
+            )
+        return found[0]
+
+
+class _TensorOps(Evaluable):
     """Mixin: numpy-like operators for symbolic tensors."""
 
     # numpy arrays and scalars on the left (``np.arange(3) - x``) must defer to our reflected
@@ -435,32 +470,6 @@ class _TensorOps:
 
     def conj(self) -> Variable:
         return _ew("conj", self)
-
-    def eval(self, inputs: dict | None = None) -> Any:
-        """The value of this variable: compiles a function of the keys of ``inputs`` (once per
-        set of keys, kept on the variable) and calls it with their values. A key may also be
-        the name of one of the graph's inputs (PyTensor's ``y.eval({"x": [1.0, 2.0]})``)."""
-        given = dict(inputs or {})
-        if any(isinstance(k, str) for k in given):
-            given = {self._input_named(k) if isinstance(k, str) else k: v for k, v in given.items()}
-        keys = tuple(given)
-        fns = self.__dict__.setdefault("_eval_fns", {})
-        if keys not in fns:
-            fns[keys] = function_compiler()(list(keys), self)
-        return fns[keys](*[given[k] for k in keys])
-
-    def _input_named(self, name: str) -> Variable:
-        """The one input of this variable's graph (a root that is no constant) named ``name``."""
-        roots = [v for v in ancestors([self]) if v.owner is None and not isinstance(v, Constant)]
-        found = [v for v in roots if v.name == name]
-        if len(found) != 1:
-            named = sorted({v.name for v in roots if v.name})
-            why = "no input" if not found else f"{len(found)} inputs"
-            raise ValueError(
-                f"eval: {why} of this graph is named {name!r}; give the variable itself as the key "
-                f"(the named inputs are {named})"
-            )
-        return found[0]
 
 
 class TensorVariable(_TensorOps, Variable):
