@@ -103,7 +103,9 @@ class OpFromGraph(InnerGraphOp):
             raise TypeError(f"OpFromGraph: name must be a str or None, got {name!r}")
         self.name = name
         what = "OpFromGraph" if name is None else f"OpFromGraph {name!r}"
-        ins, outs = _variables(inputs, "inputs", what), _variables(outputs, "outputs", what)
+        ignore_unused = kwargs.get("on_unused_input") == "ignore"
+        ins = _variables(inputs, "inputs", what, repeats=ignore_unused)
+        outs = _variables(outputs, "outputs", what)
         if "updates" in kwargs or "givens" in kwargs:
             raise NotImplementedError(
                 f"{what}: updates and givens are not supported; give them to the fc.function that uses the op"
@@ -150,7 +152,14 @@ class OpFromGraph(InnerGraphOp):
         # The graph's own inputs: new variables of the same types (and names), so the op holds
         # nothing of the user's graph and a shared variable stands for any value of its type.
         fresh = {v: v.type(name=v.name) for v in [*ins, *shared]}
-        inner_ins, inner_outs, _ = clone_graph([*ins, *shared], outs, replace=fresh)
+        _, inner_outs, _ = clone_graph([*ins, *shared], outs, replace=fresh)
+        # A variable given twice (allowed with on_unused_input='ignore', as in PyTensor) is
+        # read at its last place; the earlier ones are inputs the graph does not read.
+        everything = [*ins, *shared]
+        inner_ins = [
+            fresh[v] if not any(v is u for u in everything[k + 1 :]) else v.type(name=v.name)
+            for k, v in enumerate(everything)
+        ]
         super().__init__(FunctionGraph(inner_ins, inner_outs, clone=False))
         self.given_pattern = _pattern(connection_pattern, len(inner_ins), len(inner_outs), what)
 
@@ -312,7 +321,7 @@ class OpFromGraph(InnerGraphOp):
         return _moved(found, mapping)
 
 
-def _variables(values: Any, label: str, what: str) -> list[Variable]:
+def _variables(values: Any, label: str, what: str, repeats: bool = False) -> list[Variable]:
     if not isinstance(values, (list, tuple)):
         raise TypeError(
             f"{what}: {label} must be a list of variables, got {type(values).__name__} {values!r}"
@@ -322,16 +331,12 @@ def _variables(values: Any, label: str, what: str) -> list[Variable]:
         if not isinstance(v, Variable) or isinstance(v.type, (DisconnectedType, NullType)):
             raise TypeError(f"{what}: {label}[{k}] must be a symbolic variable, got {type(v).__name__} {v!r}")
         out.append(v)
-    if label == "inputs":
+    if label == "inputs" and not repeats:
         for k, v in enumerate(out):
-            if isinstance(v, Constant):
-                raise TypeError(
-                    f"{what}: inputs[{k}] is a constant ({v!r}); give a variable such as ft.dscalar()"
-                )
             if any(v is u for u in out[:k]):
                 raise ValueError(
                     f"{what}: {v!r} is given twice as an input; give another variable (v.type()) for "
-                    "the second place"
+                    "the second place (or on_unused_input='ignore': the graph reads the last place)"
                 )
     return out
 
