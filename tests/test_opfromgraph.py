@@ -167,13 +167,14 @@ def test_gradients_match_central_differences() -> None:
     fd_check_grads([x, w], cases, values)
 
 
-def test_grad_of_grad_and_hand_written_values() -> None:
+@pytest.mark.parametrize("mode", [None, KEPT], ids=["inline", "kept"])
+def test_grad_of_grad_and_hand_written_values(mode: fc.Mode | None) -> None:
     x, y, z = ft.dmatrix("x"), ft.dmatrix("y"), ft.dmatrix("z")
     op = OpFromGraph([x, y, z], [x + y * z])
     f1 = op(x, y, z)
     f1 = f1 - fc.grad(f1.sum(), y)
     f2 = f1 - fc.grad(ft.sum(f1 * f1), y)
-    fn = fc.function([x, y, z], [f1, f2])
+    fn = fc.function([x, y, z], [f1, f2], mode=mode)
     xv, yv, zv = RNG.normal(size=(3, 2, 2))
     a = xv + yv * zv - zv
     np.testing.assert_allclose(fn(xv, yv, zv)[0], a)
@@ -211,7 +212,7 @@ def test_lop_override_forms_give_the_rule(form: str) -> None:
         op = OpFromGraph([x], [y], **kwargs)
     assert any(issubclass(w.category, FutureWarning) for w in caught) == (form == "deprecated")
     xx = ft.dvector("xx")
-    f = fc.function([xx], fc.grad(ft.sum(op(xx) * ft.arange(5)), xx))
+    f = fc.function([xx], fc.grad(ft.sum(op(xx) * ft.arange(5)), xx), mode=PY)
     xv = RNG.normal(size=5)
     s = 1 / (1 + np.exp(-xv))
     np.testing.assert_allclose(f(xv), 2 * s * (1 - s) * np.arange(5), rtol=1e-12)
@@ -232,11 +233,11 @@ def test_list_override_mixes_defaults_disconnected_and_null() -> None:
 
     for default in (None, "default"):
         op = OpFromGraph([x, y, z], [e], lop_overrides=[default, rescale_dy, default])
-        f = fc.function([x, y, z], fc.grad(op(x, y, z), [x, y, z]), on_unused_input="ignore")
+        f = fc.function([x, y, z], fc.grad(op(x, y, z), [x, y, z]), on_unused_input="ignore", mode=PY)
         assert [float(v) for v in f(2.0, 3.0, 4.0)] == [1.0, 8.0, 3.0]
     op = OpFromGraph([x, y, z], [e], lop_overrides=[DisconnectedType(), NullType("no rule for y"), "default"])
     gx, gz = fc.grad(op(x, y, z), [x, z])
-    f = fc.function([x, y, z], [gx, gz], on_unused_input="ignore")
+    f = fc.function([x, y, z], [gx, gz], on_unused_input="ignore", mode=PY)
     assert [float(v) for v in f(2.0, 3.0, 4.0)] == [0.0, 3.0]  # disconnected: zero
     with pytest.raises(NullTypeGradError, match="no rule for y"):
         fc.grad(op(x, y, z), y)
@@ -277,11 +278,11 @@ def test_connection_pattern() -> None:
 def test_jacobian_and_hessian_through_the_op() -> None:
     x = ft.dvector("x")
     op = OpFromGraph([x], [ft.sin(x) * x.sum()])
-    jac = fc.function([x], ft.jacobian(op(x), x))
+    jac = fc.function([x], ft.jacobian(op(x), x), mode=PY)
     xv = RNG.normal(size=4)
     want = np.diag(np.cos(xv) * xv.sum()) + np.sin(xv)[:, None]
     np.testing.assert_allclose(jac(xv), want, rtol=1e-12)
-    hess = fc.function([x], ft.hessian(op(x).sum(), x))
+    hess = fc.function([x], ft.hessian(op(x).sum(), x), mode=PY)
     # of sum(sin(x)) * sum(x), by central differences of its gradient cos(x_i) sum(x) + sum(sin(x))
     num = np.stack([_fd(lambda v, i=i: np.cos(v[i]) * v.sum() + np.sin(v).sum(), [xv])[0] for i in range(4)])
     np.testing.assert_allclose(hess(xv), num, atol=1e-6)
@@ -297,7 +298,7 @@ def test_rop_of_the_graph(use_op: bool) -> None:
     x, w, du = ft.dvector("x"), ft.dmatrix("w"), ft.dvector("du")
     y0, y1 = op(x, w)
     outs = [fc.pushforward(y, x, du, use_op_pushforward=use_op) for y in (y0, y1, y0 + y1)]
-    fn = fc.function([x, w, du], outs, on_unused_input="ignore")
+    fn = fc.function([x, w, du], outs, on_unused_input="ignore", mode=PY)
     xv, wv, dv = RNG.normal(size=4), RNG.normal(size=(4, 4)), RNG.normal(size=4)
     got = fn(xv, wv, dv)
     for g, want in zip(got, [dv @ wv, -(dv @ wv), np.zeros(4)]):
@@ -323,7 +324,7 @@ def test_rop_override_is_used_with_the_op_implementation(form: str) -> None:
     zz = op(xx, yy) + 0.5 * xx
     custom = fc.Rop(zz, [xx, yy], [du, dv], use_op_rop_implementation=True)
     plain = fc.Rop(zz, [xx, yy], [du, dv])  # PyTensor's default: the override is not used
-    fn = fc.function([xx, yy, du, dv], [custom, plain])
+    fn = fc.function([xx, yy, du, dv], [custom, plain], mode=PY)
     a, b, c, d = RNG.normal(size=(4, 6))
     got_custom, got_plain = fn(a, b, c, d)
     np.testing.assert_allclose(got_custom, a * d * 1.5 + b * c * 2.0 + 0.5 * c, rtol=1e-12)
@@ -336,7 +337,7 @@ def test_rop_list_override_with_a_default_entry() -> None:
     xx, dx = ft.dvector("xx"), ft.dvector("dx")
     r0, r1 = (fc.Rop(o, xx, dx, use_op_rop_implementation=True) for o in op(xx))
     xv, dv = RNG.normal(size=(2, 3))
-    got = fc.function([xx, dx], [r0, r1])(xv, dv)
+    got = fc.function([xx, dx], [r0, r1], mode=PY)(xv, dv)
     np.testing.assert_allclose(got[0], 2 * xv * dv)
     np.testing.assert_allclose(got[1], 3 * dv)
 
@@ -516,11 +517,12 @@ def test_against_pytensor() -> None:
     pt = pytest.importorskip("pytensor.tensor")
     xv, wv = RNG.normal(size=3), RNG.normal(size=(3, 3))
     results = []
-    for lib, t in ((pytensor, pt), (fc, ft)):
+    # PyTensor's side inline on its Python linker: its C compiles would take seconds
+    for lib, t, mode in ((pytensor, pt, pytensor.Mode(linker="py")), (fc, ft, None)):
         x, w = t.dvector("x"), t.dmatrix("w")
-        op = lib.OpFromGraph([x, w], [t.tanh(t.dot(w, x)), t.exp(x)])
+        op = lib.OpFromGraph([x, w], [t.tanh(t.dot(w, x)), t.exp(x)], inline=True)
         a, b = op(x, w)
         cost = (a * b).sum()
-        results.append(lib.function([x, w], [a, b, *lib.grad(cost, [x, w])])(xv, wv))
+        results.append(lib.function([x, w], [a, b, *lib.grad(cost, [x, w])], mode=mode)(xv, wv))
     for mine, theirs in zip(*results[::-1]):
         np.testing.assert_allclose(mine, theirs, rtol=1e-12)

@@ -224,6 +224,9 @@ class OpFromGraph(InnerGraphOp):
     def connection_pattern(self, node: Apply) -> list[list[bool]]:
         """``[input][output]``: whether the output depends on the input (the one given, or
         what the graph says, nodes of ops with a pattern of their own read through it)."""
+        return self._pattern_rows()
+
+    def _pattern_rows(self) -> list[list[bool]]:
         if self.given_pattern is not None:
             return [list(row) for row in self.given_pattern]
         return io_connection_pattern(self.inner.inputs, self.inner.outputs)
@@ -279,7 +282,7 @@ class OpFromGraph(InnerGraphOp):
                 res = _called(override, args, f"{self}'s {label}")
             res = user_gradients(inputs, res, f"{self}'s {label}")
         # An input no output with a gradient depends on gets none.
-        pattern = self.connection_pattern(Apply(self, inputs, [o.type for o in outputs]))
+        pattern = self._pattern_rows()
         return [
             g if any(row[j] and gs[j] is not None for j in range(len(gs))) else None
             for g, row in zip(res, pattern)
