@@ -95,6 +95,21 @@ def test_multiple_outputs_and_nesting(mode: fc.Mode | None) -> None:
     assert str(outer) == "roundtrip{inline=False}"
 
 
+def test_pytensor_attributes_and_clone() -> None:
+    x = ft.dscalar("x")
+    op = OpFromGraph([x], [x**2 / x])
+    assert op.fgraph is op.inner and op.inner_inputs == op.inner.inputs
+    assert fc.graph.equal_computations(op.inner_outputs, [x**2 / x], op.inner_inputs, [x])
+    assert float(op.fn(3.0)[0]) == 3.0
+    # compiling it leaves its graph as it was
+    assert fc.graph.equal_computations(op.inner_outputs, [x**2 / x], op.inner_inputs, [x])
+    twin = op.clone()
+    assert twin == op and twin.fgraph is not op.fgraph and twin.inner_outputs[0] is not op.inner_outputs[0]
+    assert fc.graph.equal_computations(
+        twin.inner_outputs, op.inner_outputs, twin.inner_inputs, op.inner_inputs
+    )
+
+
 def test_output_that_is_an_input_and_constant_inputs() -> None:
     x, y = ft.dscalar("x"), ft.dscalar("y")
     c = ft.constant(1.0)

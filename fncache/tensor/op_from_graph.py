@@ -16,6 +16,7 @@ they are not part of its identity (as an ``as_op``'s gradient is not).
 
 from __future__ import annotations
 
+import copy
 import itertools
 import logging
 import warnings
@@ -165,6 +166,32 @@ class OpFromGraph(InnerGraphOp):
 
     def __str__(self) -> str:
         return f"{self.name or 'OpFromGraph'}{{inline={self.is_inline}}}"
+
+    # PyTensor's names for the graph the op holds
+    @property
+    def fgraph(self) -> FunctionGraph:
+        """The op's graph (its inputs: the call's, then the shared variables')."""
+        return self.inner
+
+    @property
+    def inner_inputs(self) -> list[Variable]:
+        return self.inner.inputs
+
+    @property
+    def inner_outputs(self) -> list[Variable]:
+        return self.inner.outputs
+
+    @property
+    def fn(self) -> Any:
+        """The graph compiled under the default mode, as a node left in a graph runs it."""
+        return self.function()
+
+    def clone(self) -> "OpFromGraph":
+        """An equal op holding a copy of the graph."""
+        new = copy.copy(self)
+        ins, outs, _ = clone_graph(self.inner.inputs, self.inner.outputs)
+        new._use(FunctionGraph(ins, outs, clone=False))
+        return new
 
     def __getstate__(self) -> dict[str, Any]:
         import cloudpickle  # the overrides are often lambdas or closures
