@@ -261,6 +261,26 @@ def test_list_override_mixes_defaults_disconnected_and_null() -> None:
     assert float(fc.grad(op(x, y), x).eval({y: 3.0})) == 3.0
 
 
+@pytest.mark.parametrize("custom", [False, True])
+def test_gradients_of_some_of_the_outputs(custom: bool) -> None:
+    """The cost reads some outputs only: their gradients alone flow back (an override is given
+    zeros for the others)."""
+    x, y = ft.dscalar("x"), ft.dscalar("y")
+    out1, out2 = x + y, x * y
+
+    def pullback_3out(inputs, outputs, output_grads):  # noqa: ANN001, ANN202
+        a, b = inputs
+        d1, d2, d3 = output_grads
+        dx = d1 + d2 * b + d3 * (2 * a * b + b**2)
+        dy = d1 + d2 * a + d3 * (a**2 + 2 * a * b)
+        return [dx, dy]
+
+    op = OpFromGraph([x, y], [out1, out2, out1 * out2], lop_overrides=pullback_3out if custom else None)
+    point = [np.asarray(v) for v in RNG.normal(size=2)]
+    for pick in (lambda o: o[0] + o[1] + o[2], lambda o: o[0] + o[1], lambda o: o[1] + o[2], lambda o: o[2]):
+        fc.gradient.verify_grad(lambda a, b, pick=pick: pick(op(a, b)), point, rng=RNG, mode=PY)
+
+
 def test_connection_pattern() -> None:
     x, y, z = ft.dmatrix("x"), ft.dmatrix("y"), ft.dmatrix("z")
     op1 = OpFromGraph([x, y, z], [x * y, y * z])
