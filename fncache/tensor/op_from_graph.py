@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import copy
 import itertools
-import logging
 import warnings
 from typing import Any, Callable, Sequence
 
@@ -33,8 +32,6 @@ from .inner_graph import InnerGraphOp
 from .replace import fit_static_shape
 
 __all__ = ["OpFromGraph", "inline_graph"]
-
-log = logging.getLogger(__name__)
 
 #: ``fc.function`` options PyTensor passes on to the inner function; here the outer function's
 #: mode and options apply to the whole graph, inner part included.
