@@ -187,7 +187,7 @@ class OpFromGraph(InnerGraphOp):
         """An equal op holding a copy of the graph."""
         new = copy.copy(self)
         ins, outs, _ = clone_graph(self.inner.inputs, self.inner.outputs)
-        new._use(FunctionGraph(ins, outs, clone=False))
+        InnerGraphOp.__init__(new, FunctionGraph(ins, outs, clone=False))
         return new
 
     def __getstate__(self) -> dict[str, Any]:
