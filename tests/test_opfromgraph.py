@@ -377,6 +377,32 @@ def test_rop_list_override_with_a_default_entry() -> None:
     np.testing.assert_allclose(got[1], 3 * dv)
 
 
+class _Double(fc.Op):
+    """A user's op with a grad and an R_op (which says 3: the one Rop uses shows)."""
+
+    def make_node(self, x):  # noqa: ANN001, ANN201
+        return fc.Apply(self, [x], [x.type()])
+
+    def perform(self, node, inputs, output_storage):  # noqa: ANN001, ANN201
+        output_storage[0][0] = inputs[0] * 2
+
+    def grad(self, inputs, output_grads):  # noqa: ANN001, ANN201
+        return [output_grads[0] * 2]
+
+    def R_op(self, inputs, eval_points):  # noqa: ANN001, ANN201
+        return [eval_points[0] * 3]
+
+
+def test_rop_uses_an_ops_own_r_op_only_when_asked() -> None:
+    x, v = ft.dvector("x"), ft.dvector("v")
+    y = ft.sin(_Double()(x))
+    f = fc.function([x, v], [fc.Rop(y, x, v, use_op_rop_implementation=True), fc.Rop(y, x, v)], mode=PY)
+    xv, vv = RNG.normal(size=(2, 3))
+    with_r_op, through_grad = f(xv, vv)
+    np.testing.assert_allclose(with_r_op, np.cos(2 * xv) * 3 * vv)
+    np.testing.assert_allclose(through_grad, np.cos(2 * xv) * 2 * vv)
+
+
 def test_rop_matches_central_differences() -> None:
     x, w = ft.dvector("x"), ft.dmatrix("w")
     op = OpFromGraph([x, w], [ft.tanh(ft.dot(w, x))])
