@@ -75,6 +75,11 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "Op": ("fncache.graph.basic", "Op"),
     "clone": ("fncache.tensor.replace", "clone"),
     "dot": ("fncache.tensor.blas", "dot"),
+    "OpFromGraph": ("fncache.tensor.op_from_graph", "OpFromGraph"),
+    "wrap_py": ("fncache.tensor.pyop", "wrap_py"),
+    "pullback": ("fncache.tensor.gradient", "pullback"),
+    "pushforward": ("fncache.tensor.gradient", "pushforward"),
+    "get_mode": ("fncache.mode", "get_mode"),
 }
 
 __all__ = [
@@ -128,6 +133,11 @@ __all__ = [
     "Op",
     "clone",
     "dot",
+    "OpFromGraph",
+    "wrap_py",
+    "pullback",
+    "pushforward",
+    "get_mode",
     "__version__",
 ]
 # fc.compile, fc.map and fc.reduce are left out of __all__: `from fncache import *` must not

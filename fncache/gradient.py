@@ -5,25 +5,28 @@ import grad, jacobian, disconnected_grad`` (the front end's gradient API, README
 ``DisconnectedInputError`` (a ValueError) and ``NullTypeGradError`` (a NotImplementedError and
 a TypeError) are the errors ``grad`` raises for a variable the cost does not depend on and for
 an op without a gradient, under Theano/PyTensor's names. ``DisconnectedType`` is PyTensor's
-type of a disconnected gradient (``grad_markers.py``)."""
+type of a disconnected gradient, ``NullType`` its type of an undefined one (``grad_markers.py``);
+``pullback`` and ``pushforward`` are PyTensor 3's names for ``Lop`` and ``Rop``."""
 
 from __future__ import annotations
 
 from .errors import DisconnectedInputError, NullTypeGradError
 from .tensor.grad_markers import (
     DisconnectedType,
+    NullType,
     consider_constant,
     disconnected_grad,
     grad_clip,
     grad_scale,
     zero_grad,
 )
-from .tensor.gradient import Lop, Rop, grad, hessian, hessian_vector_product, jacobian
+from .tensor.gradient import Lop, Rop, grad, hessian, hessian_vector_product, jacobian, pullback, pushforward
 from .tensor.verify_grad import verify_grad
 
 __all__ = [
     "DisconnectedInputError",
     "DisconnectedType",
+    "NullType",
     "NullTypeGradError",
     "Lop",
     "Rop",
@@ -35,6 +38,8 @@ __all__ = [
     "hessian",
     "hessian_vector_product",
     "jacobian",
+    "pullback",
+    "pushforward",
     "verify_grad",
     "zero_grad",
 ]

@@ -74,6 +74,7 @@ def _stop(x: Any) -> Any:
 
 
 _DV, _FV = TensorType("float64", (None,)), TensorType("float32", (None,))
+_X, _F = ft.dvector("x"), ft.fvector("x")
 _POOL = {"ws": (2, 2), "stride": (2, 2), "pad": (0, 0), "ignore_border": True, "mode": "max"}
 _POOL_ALT = {"ws": (3, 3), "stride": (1, 1), "pad": (1, 1), "ignore_border": False, "mode": "sum"}
 _CONV = {"border": "valid", "subsample": (1, 1), "filter_flip": True, "dilation": (1, 1)}
@@ -278,6 +279,10 @@ EXAMPLES: dict[str, tuple[dict[str, Any], dict[str, dict[str, Any]]]] = {
             "truncate": {"truncate": 3},
         },
     ),
+    "fncache.tensor.op_from_graph.OpFromGraph": (
+        {"inputs": [_X], "outputs": [_double(_X)]},
+        {"inputs": {"inputs": [_F], "outputs": [_double(_F)]}, "outputs": {"outputs": [_shift(_X)]}},
+    ),
     "fncache.tensor.ifelse_op.IfElse": ({"n_outs": 1}, {"n_outs": {"n_outs": 2}}),
     "fncache.tensor.conv._ConvOp": (_CONV, {k: {k: v} for k, v in _CONV_ALT.items()}),
     "fncache.tensor.random.RandomVariable": (
@@ -355,6 +360,21 @@ NOT_IDENTITY = {
     ("fncache.tensor.scan.Scan", "name"): "the name only labels the loop in printed graphs",
     ("fncache.tensor.pyop.PythonOp", "grad_fn"): "read only while a gradient graph is built",
     ("fncache.tensor.pyop.PythonOp", "complex_values"): "read only while a gradient graph is built",
+    **{
+        ("fncache.tensor.op_from_graph.OpFromGraph", arg): "read only while a gradient graph is built"
+        for arg in (
+            "lop_overrides",
+            "grad_overrides",
+            "rop_overrides",
+            "pullback",
+            "pushforward",
+            "connection_pattern",
+        )
+    },
+    ("fncache.tensor.op_from_graph.OpFromGraph", "inline"): "every op is put inline alike",
+    ("fncache.tensor.op_from_graph.OpFromGraph", "strict"): "only refuses implicit inputs",
+    ("fncache.tensor.op_from_graph.OpFromGraph", "name"): "the name only labels the op in printed graphs",
+    ("fncache.tensor.op_from_graph.OpFromGraph", "kwargs"): "the outer function's mode and options apply",
 }
 
 #: (class, attribute) -> why an attribute that is not a prop says nothing more than the props.
@@ -364,6 +384,10 @@ DERIVED = {
     ("fncache.tensor.inner_graph.InnerGraphOp", "inner"): "identified by its signature, inner_key",
     ("fncache.tensor.inner_graph.InnerGraphOp", "functions"): "the inner graph compiled, per mode",
     ("fncache.tensor.ifelse_op.LazyIfElse", "branches"): "one op per half of the inner graph's outputs",
+    ("fncache.tensor.op_from_graph.OpFromGraph", "is_inline"): "the inline argument",
+    ("fncache.tensor.op_from_graph.OpFromGraph", "given_pattern"): "the connection_pattern argument",
+    ("fncache.tensor.op_from_graph.OpFromGraph", "shared_inputs"): "what a call appends: node inputs",
+    ("fncache.tensor.op_from_graph.OpFromGraph", "n_explicit"): "how many inputs a call gives",
 }
 
 

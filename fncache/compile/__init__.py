@@ -1,6 +1,6 @@
 """``fncache.compile``, where Theano and PyTensor users look for the compiler's front door
 (``theano.compile``): ``function``, ``shared``, ``SharedVariable``, ``Mode``, ``In``, ``Out``,
-the modules ``ops`` (``as_op``), ``mode`` (``get_default_mode``, ``get_mode``),
+the modules ``builders`` (``OpFromGraph``), ``ops`` (``as_op``, ``wrap_py``), ``mode`` (``get_default_mode``, ``get_mode``),
 ``nanguardmode`` (``NanGuardMode``), ``debugmode`` (``DebugMode`` and its errors),
 ``monitormode`` (``MonitorMode``), ``sharedvalue`` and ``profiling`` (``ProfileStats``). Each name is the one of ``fncache`` / ``fncache.tensor`` (README "Compiling");
 this package only gives them Theano's places. Not to be confused with
@@ -11,12 +11,13 @@ from __future__ import annotations
 from ..runtime.function import Function, function
 from ..runtime.io import In, Out
 from ..tensor.shared import SharedVariable, shared
-from . import debugmode, mode, monitormode, nanguardmode, ops, profiling, sharedvalue
+from . import builders, debugmode, mode, monitormode, nanguardmode, ops, profiling, sharedvalue
+from .builders import OpFromGraph
 from .debugmode import DebugMode
 from .mode import Mode, get_default_mode, get_mode
 from .monitormode import MonitorMode
 from .nanguardmode import NanGuardMode
-from .ops import as_op
+from .ops import as_op, wrap_py
 from .profiling import ProfileStats
 
 __all__ = [
@@ -26,10 +27,12 @@ __all__ = [
     "Mode",
     "MonitorMode",
     "NanGuardMode",
+    "OpFromGraph",
     "Out",
     "ProfileStats",
     "SharedVariable",
     "as_op",
+    "builders",
     "debugmode",
     "function",
     "get_default_mode",
@@ -41,4 +44,5 @@ __all__ = [
     "profiling",
     "shared",
     "sharedvalue",
+    "wrap_py",
 ]

@@ -26,6 +26,9 @@ __all__ = [
     "ancestors",
     "graph_inputs",
     "clone_graph",
+    "clone",
+    "explicit_graph_inputs",
+    "equal_computations",
     "substitute",
     "is_constant",
     "format_trace",
@@ -565,6 +568,104 @@ def clone_graph(
     for node in toposort(outputs, blockers=inputs):
         _copy_node(node, memo)
     return [memo[i] for i in inputs], [memo.get(o, o) for o in outputs], memo
+
+
+def clone(
+    inputs: Sequence[Variable],
+    outputs: Sequence[Variable],
+    copy_inputs: bool = True,
+    copy_orphans: bool | None = None,
+    clone_inner_graphs: bool = False,
+) -> tuple[list[Variable], list[Variable]]:
+    """PyTensor's ``pytensor.graph.clone``: a copy of the graph between ``inputs`` and
+    ``outputs``, returned as (new inputs, new outputs). ``copy_inputs``: copy the inputs too
+    (else the copy reads the same ones); ``copy_orphans`` (default ``copy_inputs``): copy the
+    constants the graph reads too. ``clone_inner_graphs`` is accepted: an op's inner graph is
+    never changed in place, so the copy shares it safely."""
+    if copy_orphans is None:
+        copy_orphans = copy_inputs
+    replace: dict[Variable, Variable] = {} if copy_inputs else {i: i for i in inputs}
+    if copy_orphans:
+        own = {id(i) for i in inputs}
+        replace.update(
+            (v, v.clone())
+            for v in graph_inputs(outputs, inputs)
+            if isinstance(v, Constant) and id(v) not in own
+        )
+    new_ins, new_outs, _ = clone_graph(inputs, outputs, replace)
+    return new_ins, new_outs
+
+
+def explicit_graph_inputs(graph: Variable | Iterable[Variable]) -> Iterable[Variable]:
+    """PyTensor's ``explicit_graph_inputs``: the roots of ``graph`` (a variable or several)
+    a function computing it must be given, neither constants nor shared variables, in the
+    order :func:`graph_inputs` meets them."""
+    graphs = [graph] if isinstance(graph, Variable) else list(graph)
+    return (v for v in graph_inputs(graphs) if not isinstance(v, Constant) and not v.holds_value)
+
+
+def equal_computations(
+    xs: Sequence[Any],
+    ys: Sequence[Any],
+    in_xs: Sequence[Variable] | None = None,
+    in_ys: Sequence[Variable] | None = None,
+    strict_dtype: bool = True,
+) -> bool:
+    """PyTensor's ``equal_computations``: whether each ``xs[k]`` computes what ``ys[k]`` does:
+    equal ops on equal inputs, down to the same root variables (``in_xs[i]`` standing for
+    ``in_ys[i]``) or equal constants (a number or array compares with a constant's value).
+    ``strict_dtype`` is accepted: a variable's type, dtype included, is always compared."""
+    if len(xs) != len(ys):
+        raise ValueError(f"equal_computations: {len(xs)} graphs in xs but {len(ys)} in ys; give as many")
+    in_xs, in_ys = list(in_xs or ()), list(in_ys or ())
+    if len(in_xs) != len(in_ys):
+        return False
+    same: dict[tuple[int, int], bool] = {(id(a), id(b)): a.type == b.type for a, b in zip(in_xs, in_ys)}
+
+    def value(v: Any) -> Any:
+        return v.data if isinstance(v, Constant) else v
+
+    def equal(a: Any, b: Any) -> bool:
+        if not isinstance(a, Variable) or not isinstance(b, Variable):
+            if isinstance(a, Variable) and not isinstance(a, Constant):
+                return False
+            if isinstance(b, Variable) and not isinstance(b, Constant):
+                return False
+            return bool(np.array_equal(value(a), value(b), equal_nan=True))
+        key = (id(a), id(b))
+        if key in same:
+            return same[key]
+        # Iterative on the owners' inputs: deep graphs must not exhaust the stack.
+        stack = [(a, b)]
+        while stack:
+            x, y = stack[-1]
+            k = (id(x), id(y))
+            if k in same:
+                stack.pop()
+                continue
+            if x is y:
+                result: bool | None = True
+            elif x.type != y.type or (x.owner is None) != (y.owner is None):
+                result = False
+            elif x.owner is None:
+                result = (
+                    isinstance(x, Constant) and isinstance(y, Constant) and x.signature() == y.signature()
+                )
+            elif x.owner.op != y.owner.op or x.index != y.index or len(x.owner.inputs) != len(y.owner.inputs):
+                result = False
+            else:
+                pending = [
+                    (i, j) for i, j in zip(x.owner.inputs, y.owner.inputs) if (id(i), id(j)) not in same
+                ]
+                if pending:
+                    stack.extend(pending)
+                    continue
+                result = all(same[(id(i), id(j))] for i, j in zip(x.owner.inputs, y.owner.inputs))
+            same[k] = result
+            stack.pop()
+        return same[key]
+
+    return all(equal(a, b) for a, b in zip(xs, ys))
 
 
 def substitute(outputs: Sequence[Variable], mapping: dict[Variable, Variable]) -> list[Variable]:

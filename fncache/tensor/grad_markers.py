@@ -29,6 +29,8 @@ __all__ = [
     "grad_scale",
     "consider_constant",
     "DisconnectedType",
+    "NullType",
+    "is_null_gradient",
 ]
 
 
@@ -151,3 +153,29 @@ class DisconnectedType:
 
     def __repr__(self) -> str:
         return "DisconnectedType()"
+
+
+class NullType:
+    """PyTensor's type of an undefined gradient (``NullType(why_null)()``), for ops and
+    gradient overrides written against it: an input given one has no gradient, and ``grad``
+    raises ``NullTypeGradError`` (with ``why_null``) when a gradient would flow through it."""
+
+    def __init__(self, why_null: str = "(no explanation given)") -> None:
+        self.why_null = str(why_null)
+
+    def __call__(self, name: str | None = None) -> Variable:
+        return Variable(self, name=name)  # type: ignore[arg-type]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, NullType) and other.why_null == self.why_null
+
+    def __hash__(self) -> int:
+        return hash((NullType, self.why_null))
+
+    def __repr__(self) -> str:
+        return f"NullType({self.why_null!r})"
+
+
+def is_null_gradient(g: Any) -> bool:
+    """Whether ``g`` is an undefined gradient (a variable of `NullType`)."""
+    return isinstance(getattr(g, "type", None), NullType)

@@ -47,22 +47,15 @@ from .blas import Dot, dot
 from .creation import Alloc, eye
 from .data_ops import BinCount
 from .elemwise import Elemwise, cast, elemwise
-from .grad_markers import DisconnectedGrad, DisconnectedType, GradClip, GradScale, ZeroGrad
+from .grad_markers import DisconnectedGrad, GradClip, GradScale, ZeroGrad
 from .ifelse import ifelse
 from .ifelse_op import IfElse
 from .grad_ops import ReducedSize, RepeatGrad, SortGrad, SubtensorGrad, SumToShape, ZerosSum
-from .gradient import (
-    backprop,
-    broadcast_like,
-    given_gradient,
-    grad,
-    real_inner,
-    register_grad,
-    sum_static_broadcast,
-)
-from .gradient import conj_grad, register_branch_grad, zeros_like
+from .gradient import backprop, broadcast_like, grad, real_inner, register_grad, sum_static_broadcast
+from .gradient import conj_grad, register_branch_grad, user_gradients, zeros_like
 from .extra_ops import tril, triu
 from .jacobian_rows import JacobianRows, jacobian_rows
+from .op_from_graph import OpFromGraph
 from .nlinalg import CheckValue, Det, MatrixInverse, SlogDet
 from .pyop import Assert, Print, PythonOp
 from .random import RandomDraw, RandomVariable
@@ -970,7 +963,7 @@ def _python_op(node: Apply, out_grads: list) -> list:
             "where fn(inputs, output_grads) returns one symbolic gradient per input"
         )
     gs = [g if g is not None else zeros_like(o) for g, o in zip(out_grads, node.outputs)]
-    return _user_gradients(node, op.grad_fn(list(node.inputs), gs), f"the grad function of {op}")
+    return user_gradients(node.inputs, op.grad_fn(list(node.inputs), gs), f"the grad function of {op}")
 
 
 def op_method_grad(node: Apply, out_grads: list) -> list:
@@ -983,27 +976,13 @@ def op_method_grad(node: Apply, out_grads: list) -> list:
         res = op.L_op(list(node.inputs), list(node.outputs), gs)
     else:
         res = op.grad(list(node.inputs), gs)
-    return _user_gradients(node, res, f"{op}.grad")
+    return user_gradients(node.inputs, res, f"{op}.grad")
 
 
-def _user_gradients(node: Apply, res: Any, what: str) -> list:
-    """The gradients a user's rule (``what``) returned for ``node``'s inputs, checked."""
-    if not isinstance(res, (list, tuple)):
-        raise TypeError(
-            f"grad: {what} must return a list (one symbolic gradient or None per input), got {res!r}"
-        )
-    if len(res) != len(node.inputs):
-        raise ValueError(f"grad: {what} returned {len(res)} gradients for {len(node.inputs)} inputs")
-    # The user's rule, unlike fncache's own, may not rely on the driver summing broadcast dims
-    # or casting: a float input's gradient is checked to be exactly of its type and shape.
-    # PyTensor's DisconnectedType()() for an input: no gradient
-    res = [
-        None if g is not None and isinstance(getattr(g, "type", None), DisconnectedType) else g for g in res
-    ]
-    return [
-        given_gradient(v, g, "grad", what) if g is not None and is_inexact(v.dtype) else g
-        for v, g in zip(node.inputs, res)
-    ]
+@register_grad(OpFromGraph, complex_values="rule")
+def _op_from_graph(node: Apply, out_grads: list) -> list:
+    # the op's own graph's gradient, or its overrides' (each checked as a user's rule)
+    return node.op.L_op(list(node.inputs), list(node.outputs), out_grads)
 
 
 @register_grad(JacobianRows, complex_values="rule")

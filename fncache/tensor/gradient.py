@@ -41,7 +41,7 @@ from ..graph.types import TensorType, is_complex, is_float, is_inexact
 from .basic import as_tensor_variable, constant
 from .blas import Dot
 from .elemwise import Elemwise, cast, elemwise
-from .grad_markers import DisconnectedGrad, GradMarker, ZeroGrad
+from .grad_markers import DisconnectedGrad, DisconnectedType, GradMarker, ZeroGrad, is_null_gradient
 from .grad_ops import SubtensorGrad
 from .reduction import Reduce
 from .shape_ops import DimShuffle
@@ -62,6 +62,11 @@ __all__ = [
     "sum_static_broadcast",
     "conj_grad",
     "real_inner",
+    "user_gradients",
+    "seeded_gradients",
+    "jvp",
+    "pullback",
+    "pushforward",
 ]
 
 #: A rule: (node, gradients of its outputs, None for zero) -> one gradient (or None) per input.
@@ -360,6 +365,11 @@ def backprop(
                 f"gradients for {len(node.inputs)} inputs"
             )
         for i, (v, g) in enumerate(zip(node.inputs, in_grads)):
+            if need[i] and is_null_gradient(g):
+                raise NullTypeGradError(
+                    f"grad: the gradient of {node.op} with respect to its input {i} ({v!r}) is "
+                    f"undefined: {g.type.why_null}"
+                )
             if need[i] and g is not None:
                 g = _sum_to(as_tensor_variable(g), v, node, i, dims)
                 if not is_inexact(g.dtype):
@@ -649,7 +659,7 @@ def _seeded(
         if v.owner is not None and isinstance(v.owner.op, DisconnectedGrad)
     ]
     grads = backprop(outputs, seeds, items, blockers)
-    reachable = {id(v) for v in ancestors(outputs, blockers)}
+    reachable = _connected_ancestors(outputs, blockers)
     out: list[Any] = []
     for w in items:
         g = grads.get(id(w))
@@ -667,6 +677,63 @@ def _seeded(
             g = zeros_like(w)
         out.append(g)
     return out
+
+
+def _connected_ancestors(outputs: Sequence[Variable], blockers: Sequence[Variable]) -> set[int]:
+    """The ids of the variables ``outputs`` depend on, not walking past ``blockers``, nor from
+    an output of a node to the inputs its op's ``connection_pattern(node)`` (Theano's and
+    PyTensor's ``[input][output]`` booleans) says it does not depend on."""
+    block = {id(b) for b in blockers}
+    seen: set[int] = set()
+    stack = list(outputs)
+    while stack:
+        v = stack.pop()
+        if id(v) in seen:
+            continue
+        seen.add(id(v))
+        node = v.owner
+        if node is None or id(v) in block:
+            continue
+        pattern = getattr(node.op, "connection_pattern", None)
+        if callable(pattern):
+            k = node.outputs.index(v)
+            stack.extend(i for i, row in zip(node.inputs, pattern(node)) if row[k])
+        else:
+            stack.extend(node.inputs)
+    return seen
+
+
+def seeded_gradients(
+    outputs: Sequence[Variable], seeds: Sequence[Variable], wrt: Sequence[Variable]
+) -> list[Variable | None]:
+    """The gradients reaching each of ``wrt`` from ``seeds`` (trusted: of their outputs' types)
+    at ``outputs``; None where none reaches. What an op made of a graph of its own
+    (``OpFromGraph``) gives its inputs."""
+    return _seeded(outputs, seeds, list(wrt), None, "ignore", "none")
+
+
+def user_gradients(inputs: Sequence[Variable], res: Any, what: str) -> list:
+    """The gradients a user's rule (``what``) returned for ``inputs``, checked: one per input,
+    None (or PyTensor's ``DisconnectedType()()``) for none, an undefined one (``NullType``)
+    kept as it is, the others of their input's type and shape."""
+    if not isinstance(res, (list, tuple)):
+        raise TypeError(
+            f"grad: {what} must return a list (one symbolic gradient or None per input), got {res!r}"
+        )
+    if len(res) != len(inputs):
+        raise ValueError(f"grad: {what} returned {len(res)} gradients for {len(inputs)} inputs")
+    # The user's rule, unlike fncache's own, may not rely on the driver summing broadcast dims
+    # or casting: a float or complex input's gradient is checked to be exactly of its type and
+    # shape.
+    res = [
+        None if g is not None and isinstance(getattr(g, "type", None), DisconnectedType) else g for g in res
+    ]
+    return [
+        given_gradient(v, g, "grad", what)
+        if g is not None and not is_null_gradient(g) and is_inexact(v.dtype)
+        else g
+        for v, g in zip(inputs, res)
+    ]
 
 
 def jacobian(
@@ -857,6 +924,7 @@ def Rop(
     eval_points: Any,
     disconnected_outputs: str = "raise",
     return_disconnected: str = "zero",
+    use_op_rop_implementation: bool = False,
 ) -> Any:
     """The Jacobian-vector product: for each ``y`` of ``f``, ``sum_j d y / d wrt[j] .
     eval_points[j]``, of ``y``'s shape (``wrt``, ``eval_points``: a variable each, or lists of
@@ -870,7 +938,11 @@ def Rop(
     Complex values: ``J v`` is the derivative of ``y`` along ``v``, ``d/dt y(wrt + t v)`` at
     0, for complex ``y``, complex ``wrt`` (complex ``v``) or both. ``J^T u`` is then the
     gradient of ``Re(sum(conj(u) y))`` (`Lop`'s), real-linear in ``u``, and its own gradient
-    along ``v`` is ``J v``: the two reverse passes hold as for real values."""
+    along ``v`` is ``J v``: the two reverse passes hold as for real values.
+
+    ``use_op_rop_implementation`` (PyTensor's): the product is carried forward node by node,
+    and a node whose op has an ``R_op(inputs, eval_points)`` (an ``OpFromGraph`` with
+    ``rop_overrides``) gives its own; each other node's is its two reverse passes."""
     _check_choice(disconnected_outputs, "disconnected_outputs", ("raise", "warn", "ignore"), "Rop")
     _check_choice(return_disconnected, "return_disconnected", ("zero", "none", "disconnected"), "Rop")
     items, _ = _as_list(wrt, "Rop")
@@ -884,16 +956,7 @@ def Rop(
                 f"Rop: f must be of a float or complex dtype, got {y!r} of type {y.type}; cast it with "
                 "ft.cast(f, 'float64')"
             )
-    # The stand-in u for each y: y itself behind a zero gradient, so J v, which reads at most
-    # u's shape, reads y's, and the sizes of u and y are known equal (no run-time broadcast
-    # check); a gradient of J v flows into y through its own graph only.
-    us = [ZeroGrad()(y) for y in ys]
-    # J^T u for each wrt; wrt variables none of f depends on simply give no term.
-    jtu = _seeded(ys, us, ws, None, "ignore", "none")
-    terms = [(g, v) for g, v in zip(jtu, vs) if g is not None]
-    jv: list[Any] = [None] * len(ys)
-    if terms:
-        jv = _seeded([g for g, _ in terms], [v for _, v in terms], us, None, "ignore", "none")
+    jv = _forward(ys, ws, vs) if use_op_rop_implementation else jvp(ys, ws, vs)
     out: list[Any] = []
     for y, r in zip(ys, jv):
         if r is None:
@@ -905,6 +968,102 @@ def Rop(
             r = zeros_like(y) if return_disconnected == "zero" else None
         out.append(r)
     return out[0] if single else out
+
+
+def jvp(
+    ys: Sequence[Variable], ws: Sequence[Variable], vs: Sequence[Variable], blockers: Sequence[Variable] = ()
+) -> list[Variable | None]:
+    """``J v`` for each of ``ys`` (float or complex variables), ``v`` being ``vs`` (trusted: of the types
+    of ``ws``, distinct variables) by two reverse passes, not walking past ``blockers``; None
+    for a ``y`` that depends on none of ``ws``."""
+    # The stand-in u for each y: y itself behind a zero gradient, so J v, which reads at most
+    # u's shape, reads y's, and the sizes of u and y are known equal (no run-time broadcast
+    # check); a gradient of J v flows into y through its own graph only.
+    us = [ZeroGrad()(y) for y in ys]
+    # J^T u for each wrt; wrt variables none of ys depends on simply give no term.
+    jtu = _seeded(ys, us, list(ws), list(blockers) or None, "ignore", "none")
+    terms = [(g, v) for g, v in zip(jtu, vs) if g is not None]
+    if not terms:
+        return [None] * len(ys)
+    return _seeded([g for g, _ in terms], [v for _, v in terms], us, None, "ignore", "none")
+
+
+def _forward(ys: Sequence[Variable], ws: Sequence[Variable], vs: Sequence[Variable]) -> list[Variable | None]:
+    """``J v`` for each of ``ys``, carried forward node by node from ``vs`` at ``ws``: a node
+    whose op has ``R_op(inputs, eval_points)`` gives its outputs' products itself (None for
+    an input without one), any other node its own two reverse passes (:func:`jvp`)."""
+    tangent: dict[int, Variable] = {}
+    for w, v in zip(ws, vs):
+        tangent[id(w)] = v if id(w) not in tangent else tangent[id(w)] + v
+    for node in toposort(ys):
+        ts = [tangent.get(id(i)) for i in node.inputs]
+        if all(t is None for t in ts):
+            continue
+        for i, t in zip(node.inputs, ts):
+            if is_null_gradient(t):
+                raise NullTypeGradError(f"Rop: the product through {i!r} is undefined: {t.type.why_null}")
+        r_op = getattr(node.op, "R_op", None)
+        if callable(r_op):
+            res = r_op(list(node.inputs), ts)
+            if not isinstance(res, (list, tuple)) or len(res) != len(node.outputs):
+                raise ValueError(
+                    f"Rop: {node.op}.R_op must return a list of {len(node.outputs)} products (one "
+                    f"per output, None for none), got {res!r}"
+                )
+            outs = [
+                None
+                if t is None or isinstance(getattr(t, "type", None), DisconnectedType)
+                else t
+                if is_null_gradient(t)
+                else given_gradient(o, t, "Rop", f"the R_op of {node.op}")
+                for o, t in zip(node.outputs, res)
+            ]
+        else:
+            # each distinct input once: an input read twice has one tangent, not two
+            idx = list({id(i): k for k, i in enumerate(node.inputs) if ts[k] is not None}.values())
+            floats = [o for o in node.outputs if is_inexact(o.dtype)]
+            found = dict(
+                zip(
+                    map(id, floats),
+                    jvp(floats, [node.inputs[k] for k in idx], [ts[k] for k in idx], node.inputs),
+                )
+            )
+            outs = [found.get(id(o)) for o in node.outputs]
+        for o, t in zip(node.outputs, outs):
+            if t is not None:
+                tangent[id(o)] = t
+    out = []
+    for y in ys:
+        t = tangent.get(id(y))
+        if is_null_gradient(t):
+            raise NullTypeGradError(f"Rop: the product of {y!r} is undefined: {t.type.why_null}")
+        out.append(t)
+    return out
+
+
+def pullback(
+    f: Any,
+    wrt: Any,
+    cotangents: Any,
+    consider_constant: Sequence[Variable] | None = None,
+    disconnected_inputs: str = "raise",
+    return_disconnected: str = "zero",
+) -> Any:
+    """PyTensor 3's name for :func:`Lop` (``cotangents``: its ``eval_points``)."""
+    return Lop(f, wrt, cotangents, consider_constant, disconnected_inputs, return_disconnected)
+
+
+def pushforward(
+    f: Any,
+    wrt: Any,
+    tangents: Any,
+    disconnected_outputs: str = "raise",
+    return_disconnected: str = "zero",
+    use_op_pushforward: bool = False,
+) -> Any:
+    """PyTensor 3's name for :func:`Rop` (``tangents``: its ``eval_points``;
+    ``use_op_pushforward``: its ``use_op_rop_implementation``)."""
+    return Rop(f, wrt, tangents, disconnected_outputs, return_disconnected, use_op_pushforward)
 
 
 def hessian_vector_product(cost: Any, wrt: Any, p: Any, **grad_kwargs: Any) -> Any:

@@ -12,7 +12,7 @@ from ..graph.basic import Apply, Op, Variable, check_itypes
 from ..graph.types import TensorType
 from .basic import as_tensor_variable
 
-__all__ = ["PythonOp", "as_op", "Assert", "assert_op", "Print"]
+__all__ = ["PythonOp", "as_op", "wrap_py", "Assert", "assert_op", "Print"]
 
 
 def _as_types(types: Any, what: str) -> tuple[TensorType, ...]:
@@ -223,6 +223,20 @@ def as_op(
         return _wrap(fn, it, ot, grad, complex_values)
 
     return wrap
+
+
+def wrap_py(
+    itypes: Any, otypes: Any, infer_shape: Callable[..., Any] | None = None
+) -> Callable[[Callable[..., Any]], PythonOp]:
+    """PyTensor 3's name for :func:`as_op`: ``@wrap_py(itypes, otypes)`` makes a Python
+    function (numpy in, numpy out) an op. ``infer_shape(fgraph, node, input_shapes)`` is
+    accepted: fncache learns the outputs' shapes by running the function."""
+    if infer_shape is not None and not callable(infer_shape):
+        raise TypeError(
+            f"wrap_py: infer_shape must be None or a function (fgraph, node, input_shapes) -> "
+            f"output_shapes, got {infer_shape!r}"
+        )
+    return as_op(itypes, otypes)
 
 
 class Assert(Op):
