@@ -5,6 +5,8 @@ central differences, a CAR prior's log-density, pickles, and the errors for bad 
 from __future__ import annotations
 
 import pickle
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -750,3 +752,21 @@ def test_against_pytensor_sparse(name: str, fmt: str) -> None:
     np.testing.assert_allclose(mine[1].toarray(), their_x, rtol=1e-10, atol=1e-12)
     for g, h in zip(mine[2:], theirs[2:]):
         np.testing.assert_allclose(g, h, rtol=1e-10, atol=1e-12)
+
+
+def test_without_scipy_a_sparse_function_says_what_to_install():
+    # scipy is not a dependency of fncache: a sparse value needs it, and the error says so
+    code = """
+import sys
+sys.modules["scipy"] = None  # as where scipy is not installed
+import numpy as np, fncache as fc, fncache.tensor as ft, fncache.sparse as sp
+x = ft.dmatrix("x")
+f = fc.function([x], sp.sp_sum(sp.csr_from_dense(x)))
+try:
+    f(np.eye(3))
+except ModuleNotFoundError as e:
+    print(e)
+"""
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "scipy.sparse, which is not installed" in r.stdout and "pip install scipy" in r.stdout, r.stdout

@@ -12,7 +12,7 @@ is the derivative of the power series term by term (``Hyp2F1Grad``, numpy), as P
 
 from __future__ import annotations
 
-import importlib
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -22,6 +22,7 @@ from ..graph.types import TensorType
 from .basic import as_tensor_variable
 from .elemwise import broadcast_static_shape
 from .gradient import register_grad
+from .optional_deps import scipy_module
 
 __all__ = ["Hyp2F1", "Hyp2F1Grad", "hyp2f1"]
 
@@ -112,15 +113,9 @@ def _hyp2f1_grad(node: Apply, out_grads: list) -> list:
     return [g * Hyp2F1Grad(k)(a, b, c, z) for k in range(3)] + [g * dz]
 
 
-def scipy_special(what: str) -> Any:
+def scipy_special(what: str) -> ModuleType:
     """scipy.special, or an error naming ``what`` when scipy is not installed."""
-    try:
-        return importlib.import_module("scipy.special")
-    except ImportError:
-        raise ModuleNotFoundError(
-            f"{what}: computed with scipy.special, which is not installed; install scipy "
-            "(pip install scipy) to use it"
-        ) from None
+    return scipy_module("special", what)
 
 
 def hyp2f1(a: Any, b: Any, c: Any, z: Any) -> Variable:

@@ -15,7 +15,6 @@ This module loads when one of its names is first asked for (``ft.slinalg.schur``
 
 from __future__ import annotations
 
-import importlib
 from types import ModuleType
 from typing import Any
 
@@ -30,6 +29,7 @@ from .gradient import register_grad
 from .linalg_extra import matrix_kron, solve_vectorized
 from .creation import eye
 from .nlinalg import QR, flag, matrix_input, square_input
+from .optional_deps import scipy_module
 from .slinalg import solve
 
 __all__ = ["Schur", "QZ", "PivotedQR", "SolveDiscreteARE", "schur", "qz", "ordqz", "qr", "solve_discrete_are"]
@@ -41,13 +41,7 @@ SCHUR_SORTS = ("lhp", "rhp", "iuc", "ouc")
 
 def scipy_linalg(what: str) -> ModuleType:
     """scipy.linalg, or an error naming ``what`` when scipy is not installed."""
-    try:
-        return importlib.import_module("scipy.linalg")
-    except ImportError:
-        raise ModuleNotFoundError(
-            f"{what}: computed with scipy.linalg, which is not installed; install scipy "
-            "(pip install scipy) to use it"
-        ) from None
+    return scipy_module("linalg", what)
 
 
 def _complex_of(dtype: str) -> str:

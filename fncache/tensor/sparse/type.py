@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -18,6 +19,7 @@ import numpy as np
 from ...errors import PickleError
 from ...graph.basic import Constant, Tag, Variable
 from ...graph.types import normalize_dtype
+from ..optional_deps import scipy_module
 from ..shared import SharedVariable
 from ..variable import Evaluable
 
@@ -39,11 +41,10 @@ __all__ = [
 FORMATS = ("csr", "csc")
 
 
-def scipy_sparse() -> Any:
-    """The ``scipy.sparse`` module."""
-    import scipy.sparse  # imported on first use: `import fncache` does not need scipy
-
-    return scipy.sparse
+def scipy_sparse(what: str = "fncache.sparse") -> ModuleType:
+    """The ``scipy.sparse`` module, imported on first use (``import fncache`` does not need
+    scipy), or an error naming ``what`` when scipy is not installed."""
+    return scipy_module("sparse", what)
 
 
 def is_sparse_value(value: Any) -> bool:
