@@ -809,6 +809,9 @@ def _advanced_states(given: Sequence[Any], used: Sequence[Variable]) -> list[tup
     """(position, draws) of each random state input given as ``In(rng, mutable=True)`` (and no
     update: a state the function keeps is its own) that the graph draws from: how far a call
     advances it is its longest chain of draws, each from the next state the one before gave."""
+    mutable = [(k, g) for k, g in enumerate(given) if isinstance(g, In) and g.mutable and not g.is_state]
+    if not mutable:  # the common case: no random module is loaded for it (a warm hit's imports)
+        return []
     from ..tensor.random import RandomDraw
     from ..tensor.random.type import RandomGeneratorType
 
@@ -820,13 +823,8 @@ def _advanced_states(given: Sequence[Any], used: Sequence[Variable]) -> list[tup
             seen.add(id(node))
             nexts.setdefault(id(node.inputs[0]), []).append(node.outputs[0])
     out = []
-    for k, g in enumerate(given):
-        if not (
-            isinstance(g, In)
-            and g.mutable
-            and not g.is_state
-            and isinstance(g.variable.type, RandomGeneratorType)
-        ):
+    for k, g in mutable:
+        if not isinstance(g.variable.type, RandomGeneratorType):
             continue
         longest, stack = 0, [(g.variable, 0)]
         while stack:  # no recursion: a chain may be thousands of draws long
