@@ -21,6 +21,7 @@ from typing import Any, Callable
 
 import numpy as np
 import pytest
+import scipy.linalg as sla
 from scipy import special
 
 import fncache as fc
@@ -616,12 +617,89 @@ PAD["pad_linear_ramp_uint8"] = _pad_case(_XU8, 3, "linear_ramp", end_values=200)
 PAD["pad_constant_per_axis"] = _pad_case(M, 2, "constant", constant_values=((1, 2), (3, 4)))
 PAD["pad_edge_and_3d"] = _pad_case(X3, ((0, 1), (2, 0), (1, 1)), "edge")
 
+# -- linear algebra over stacks of matrices (tests/tensor/test_blockwise.py, linalg/) -----------
+_A = _n(2, 3, 4, 4)
+_P = _A @ np.swapaxes(_A, -1, -2) + 4 * np.eye(4)
+_B = _n(2, 3, 4, 2)
+
+
+def _per_matrix(f: Callable[..., Any]) -> Callable[..., Any]:
+    """scipy's ``f`` applied to each matrix of stacks with the same batch dims, the results
+    (one array or a tuple) stacked back."""
+
+    def stacked(*arrays: np.ndarray) -> Any:
+        batch = arrays[0].shape[:-2]
+        outs = [f(*[a[idx] for a in arrays]) for idx in np.ndindex(batch)]
+        if not isinstance(outs[0], tuple):
+            return np.stack(outs).reshape(batch + outs[0].shape)
+        return [np.stack([o[k] for o in outs]).reshape(batch + o0.shape) for k, o0 in enumerate(outs[0])]
+
+    return stacked
+
+
+LINALG: dict[str, Case] = {
+    "lu_of_a_stack": (
+        lambda a: [*ft.slinalg.lu(a), *ft.slinalg.lu(a, permute_l=True), *ft.slinalg.lu(a, p_indices=True)],
+        lambda a: [
+            *_per_matrix(sla.lu)(a),
+            *_per_matrix(lambda m: sla.lu(m, permute_l=True))(a),
+            *_per_matrix(lambda m: sla.lu(m, p_indices=True))(a),
+        ],
+        (_A,),
+        1e-10,
+    ),
+    "lu_of_a_stack_of_wide_matrices": (
+        lambda a: list(ft.slinalg.lu(a)),
+        _per_matrix(sla.lu),
+        (_n(3, 3, 5),),
+        1e-10,
+    ),
+    "lu_factor_and_solve_of_a_stack": (
+        lambda a, b: [*ft.slinalg.lu_factor(a), ft.slinalg.lu_solve(ft.slinalg.lu_factor(a), b)],
+        lambda a, b: [
+            *_per_matrix(sla.lu_factor)(a),
+            _per_matrix(lambda m, r: sla.lu_solve(sla.lu_factor(m), r))(a, b),
+        ],
+        (_A, _B),
+        1e-10,
+    ),
+    "lu_solve_of_a_stack_vector_transposed": (
+        lambda a, b: ft.slinalg.lu_solve(ft.slinalg.lu_factor(a), b[..., 0], trans=1),
+        lambda a, b: _per_matrix(lambda m, r: sla.lu_solve(sla.lu_factor(m), r, trans=1))(a, b)[..., 0],
+        (_A, _B[..., :1]),
+        1e-10,
+    ),
+    "lyapunov_solvers_of_a_stack": (
+        lambda a, q: [
+            ft.slinalg.solve_continuous_lyapunov(a - 5 * np.eye(4), q),
+            ft.slinalg.solve_discrete_lyapunov(a / 5, q),
+            ft.slinalg.solve_discrete_lyapunov(a[0, 0] / 5, q, method="bilinear"),
+        ],
+        lambda a, q: [
+            _per_matrix(sla.solve_continuous_lyapunov)(a - 5 * np.eye(4), q),
+            _per_matrix(sla.solve_discrete_lyapunov)(a / 5, q),
+            _per_matrix(lambda m: sla.solve_discrete_lyapunov(a[0, 0] / 5, m))(q),
+        ],
+        (_A, _P),
+        1e-9,
+    ),
+    "block_diag_of_stacks": (
+        lambda a, b: [ft.slinalg.block_diag(a, b), ft.slinalg.block_diag(a[0], b, b[1, 2])],
+        lambda a, b: [
+            _per_matrix(sla.block_diag)(a, b),
+            _per_matrix(lambda x, y: sla.block_diag(x, y, b[1, 2]))(np.broadcast_to(a[0], a.shape), b),
+        ],
+        (_A, _B),
+    ),
+}
+
 AREAS: dict[str, dict[str, Case]] = {
     "einsum": EINSUM,
     "indexing": INDEXING,
     "reduce": REDUCE,
     "math": MATH,
     "pad": PAD,
+    "linalg": LINALG,
 }
 ALL = [(area, name) for area, cases in AREAS.items() for name in cases]
 
@@ -667,12 +745,49 @@ GRADS: dict[str, tuple[Callable[..., Any], tuple]] = {
     "pad_maximum": (lambda a: ft.pad(a, 2, "maximum"), (M,)),
     "pad_median": (lambda a: ft.pad(a, (2, 1), "median", stat_length=3), (_n(6),)),
     "pad_linear_ramp": (lambda a, e: ft.pad(a, 3, "linear_ramp", end_values=e), (M, np.asarray(0.5))),
+    "lu_of_a_stack": (lambda a: ft.slinalg.lu(a)[1] * 2 + ft.slinalg.lu(a)[2], (_n(2, 3, 3),)),
+    "lu_solve_of_a_stack": (
+        lambda a, b: ft.slinalg.lu_solve(ft.slinalg.lu_factor(a), b),
+        (_n(2, 3, 3) + 3 * np.eye(3), _n(2, 3)),
+    ),
+    "lyapunov_of_a_stack": (
+        lambda a, q: ft.slinalg.solve_discrete_lyapunov(a, q),
+        (_n(2, 3, 3) / 4, _n(2, 3, 3)),
+    ),
+    "block_diag_of_stacks": (lambda a, b: ft.slinalg.block_diag(a, b), (_n(2, 2, 3), _n(1, 2, 2))),
 }
 
 
 @pytest.mark.parametrize("name", list(GRADS))
 def test_gradients_match_finite_differences(name: str) -> None:
     fd_check_case(name, *GRADS[name], mode=PY)
+
+
+# -- as_tensor of lists holding variables (tests/tensor/test_basic.py) ----------------------------
+def test_as_tensor_stacks_a_list_holding_variables() -> None:
+    """PyTensor's ``as_tensor([x.shape[0], 2])`` stacks the entries (a shape vector built of
+    symbolic sizes); fncache tried to make a constant of it and raised."""
+    x, f, b = ft.dmatrix("x"), ft.fscalar("f"), ft.tensor("b", "int8", shape=())
+    shape_vec = ft.as_tensor([x.shape[0], 2])
+    assert shape_vec.type == ft.TensorType("int64", (2,))
+    nested = ft.as_tensor_variable(((x[0, 0], 1.0), [2, x[1, 1]]), name="n")
+    assert nested.type.shape == (2, 2) and nested.name == "n"
+    rows = ft.as_tensor([x[0], [1.0, 2.0, 3.0]])
+    # Python numbers take the dtype of the tensors they meet (numpy's rule), if they fit it
+    assert [ft.as_tensor([f, 1.5]).dtype, ft.as_tensor([b, 3]).dtype, ft.as_tensor([b, 300]).dtype] == [
+        "float32",
+        "int8",
+        "int64",
+    ]
+    xv = np.arange(6.0).reshape(2, 3)
+    for mode in (PY, "FAST_RUN"):
+        got = fc.function([x], [shape_vec, nested, rows, ft.zeros(ft.as_tensor([x.shape[1], 2]))], mode=mode)(
+            xv
+        )
+        assert_same(got[0], np.array([2, 2]))
+        assert_same(got[1], np.array([[0.0, 1.0], [2.0, 4.0]]))
+        assert_same(got[2], np.stack([xv[0], [1.0, 2.0, 3.0]]))
+        assert_same(got[3], np.zeros((3, 2)))
 
 
 # -- bad arguments --------------------------------------------------------------------------------
@@ -714,6 +829,21 @@ def _bad() -> dict[str, tuple[Callable[[], Any], type, str]]:
             lambda: ft.pad(m, 1, constant_values=ft.dvector("c")),
             TypeError,
             "pad: constant_values must be numbers or one symbolic scalar",
+        ),
+        "block_diag_of_a_stack_and_a_vector": (
+            lambda: ft.slinalg.block_diag(ft.dtensor3("t"), ft.dvector("v")),
+            ValueError,
+            "block_diag: with stacks of matrices every block needs 2 or more dims, got .* block 1",
+        ),
+        "lu_solve_pivots_of_another_stack": (
+            lambda: ft.slinalg.lu_solve((ft.dtensor3("lu"), ft.ivector("p")), ft.dmatrix("b")),
+            TypeError,
+            "lu_solve: piv must be an int vector per matrix of lu",
+        ),
+        "lu_of_a_vector": (
+            lambda: ft.slinalg.lu(ft.dvector("v")),
+            ValueError,
+            "lu: takes a matrix or a stack",
         ),
         "pad_empty_axis": (
             lambda: ft.pad(ft.TensorType("float64", (0, 3))("e"), 1, "wrap"),
