@@ -790,6 +790,41 @@ def test_as_tensor_stacks_a_list_holding_variables() -> None:
         assert_same(got[3], np.zeros((3, 2)))
 
 
+# -- PyTensor's module paths ------------------------------------------------------------------------
+def test_pytensor_module_paths_hold_the_front_ends_names() -> None:
+    """``from pytensor.tensor.shape import specify_shape``, ``from pytensor.tensor.subtensor
+    import set_subtensor``, ``from pytensor.tensor.functional import vectorize`` and the
+    modules ``pad`` and ``interpolate`` raised ImportError."""
+    import importlib
+
+    paths = {
+        "shape": "reshape shape specify_shape specify_broadcastable shape_padleft shape_padright shape_padaxis",
+        "subtensor": "set_subtensor inc_subtensor take flip slice_at_axis",
+        "functional": "vectorize",
+        "pad": "pad",
+        "interpolate": "interp interpolate1d",
+    }
+    for path, names in paths.items():
+        module = importlib.import_module(f"fncache.tensor.{path}")
+        for name in names.split():
+            assert getattr(module, name) is getattr(ft, name), (path, name)
+    # importing the modules leaves ft's functions of the same names in place
+    assert ft.pad is ft.arrange.pad and ft.shape is ft.shape_ops.shape
+    assert ft.functional.vectorize is ft.vectorize and ft.interpolate.interp is ft.interp
+    from fncache.tensor.shape import shape_i, shape_tuple
+
+    x = ft.tensor("x", "float64", shape=(None, 3))
+    sizes = shape_tuple(x)
+    assert isinstance(sizes, tuple) and len(sizes) == 2 and sizes[1].data == 3
+    assert shape_i(x, -1).data == 3
+    f = fc.function([x], [sizes[0], shape_i(x, 0) * 2], mode=PY)
+    assert [int(v) for v in f(np.ones((4, 3)))] == [4, 8]
+    with pytest.raises(ValueError, match=r"shape_i: dim 2 is out of range"):
+        shape_i(x, 2)
+    with pytest.raises(AttributeError, match="fncache.tensor.subtensor' has no attribute 'nope'"):
+        importlib.import_module("fncache.tensor.subtensor").nope  # noqa: B018
+
+
 # -- bad arguments --------------------------------------------------------------------------------
 def _bad() -> dict[str, tuple[Callable[[], Any], type, str]]:
     m = ft.dmatrix("m")

@@ -770,6 +770,8 @@ _MODULES = (
     "math",
     "linalg",
     "type",
+    "functional",
+    "interpolate",
 )
 
 
