@@ -693,6 +693,60 @@ LINALG: dict[str, Case] = {
     ),
 }
 
+
+# -- fft (tests/tensor/test_fft.py) --------------------------------------------------------------
+def _np_rfft(a: np.ndarray, norm: str | None = None) -> np.ndarray:
+    """numpy's rfftn over every dim but the first, as (real, imaginary) pairs in a's dtype."""
+    res = np.fft.rfftn(a, axes=tuple(range(1, a.ndim)), norm="backward" if norm != "ortho" else "ortho")
+    return np.stack([res.real, res.imag], axis=-1).astype(a.dtype)
+
+
+def _np_irfft(a: np.ndarray, n: int, norm: str | None = None) -> np.ndarray:
+    """numpy's irfftn of (real, imaginary) pairs to a last transformed dim of ``n``."""
+    sizes = a.shape[1:-2] + (n,)
+    kind = {None: "backward", "ortho": "ortho", "no_norm": "forward"}[norm]
+    res = np.fft.irfftn(a[..., 0] + 1j * a[..., 1], s=sizes, axes=tuple(range(1, a.ndim - 1)), norm=kind)
+    return res.astype(a.dtype)
+
+
+_F8, _F5, _F3D = _n(3, 8), _n(2, 5), _n(2, 4, 6)
+FFT: dict[str, Case] = {
+    "rfft_even_odd_and_2d": (
+        lambda a, b, c: [ft.fft.rfft(a), ft.fft.rfft(b), ft.fft.rfft(c)],
+        lambda a, b, c: [_np_rfft(a), _np_rfft(b), _np_rfft(c)],
+        (_F8, _F5, _F3D),
+        1e-11,
+    ),
+    "rfft_norms_and_float32": (
+        lambda a, f: [ft.fft.rfft(a, "ortho"), ft.fft.rfft(a, "no_norm"), ft.fft.rfft(f)],
+        lambda a, f: [_np_rfft(a, "ortho"), _np_rfft(a), _np_rfft(f)],
+        (_F8, _F8.astype("float32")),
+        1e-5,
+    ),
+    "irfft_inverts_rfft": (
+        lambda a, b, c: [
+            ft.fft.irfft(ft.fft.rfft(a)),
+            ft.fft.irfft(ft.fft.rfft(b, "ortho"), "ortho", is_odd=True),
+            ft.fft.irfft(ft.fft.rfft(c)),
+        ],
+        lambda a, b, c: [a, b, c],
+        (_F8, _F5, _F3D),
+        1e-11,
+    ),
+    "irfft_norms_against_numpy": (
+        lambda z: [ft.fft.irfft(z), ft.fft.irfft(z, "ortho", True), ft.fft.irfft(z, "no_norm")],
+        lambda z: [_np_irfft(z, 8), _np_irfft(z, 9, "ortho"), _np_irfft(z, 8, "no_norm")],
+        (_n(2, 5, 2),),
+        1e-11,
+    ),
+    "rfft_of_ints_in_float64": (
+        lambda i: ft.fft.rfft(i),
+        lambda i: _np_rfft(i.astype("float64")),
+        (MI,),
+        1e-11,
+    ),
+}
+
 AREAS: dict[str, dict[str, Case]] = {
     "einsum": EINSUM,
     "indexing": INDEXING,
@@ -700,6 +754,7 @@ AREAS: dict[str, dict[str, Case]] = {
     "math": MATH,
     "pad": PAD,
     "linalg": LINALG,
+    "fft": FFT,
 }
 ALL = [(area, name) for area, cases in AREAS.items() for name in cases]
 
@@ -755,6 +810,10 @@ GRADS: dict[str, tuple[Callable[..., Any], tuple]] = {
         (_n(2, 3, 3) / 4, _n(2, 3, 3)),
     ),
     "block_diag_of_stacks": (lambda a, b: ft.slinalg.block_diag(a, b), (_n(2, 2, 3), _n(1, 2, 2))),
+    "rfft": (lambda a: ft.fft.rfft(a) * np.arange(20.0).reshape(2, 5, 2), (_n(2, 8),)),
+    "rfft_odd_ortho_2d": (lambda a: ft.fft.rfft(a, "ortho"), (_n(2, 3, 5),)),
+    "irfft": (lambda z: ft.fft.irfft(z) * np.arange(16.0).reshape(2, 8), (_n(2, 5, 2),)),
+    "irfft_odd_ortho": (lambda z: ft.fft.irfft(z, "ortho", is_odd=True), (_n(2, 4, 2),)),
 }
 
 
@@ -879,6 +938,31 @@ def _bad() -> dict[str, tuple[Callable[[], Any], type, str]]:
             lambda: ft.slinalg.lu(ft.dvector("v")),
             ValueError,
             "lu: takes a matrix or a stack",
+        ),
+        "rfft_of_a_vector": (
+            lambda: ft.fft.rfft(ft.dvector("v")),
+            TypeError,
+            "rfft: input must have 2 or more dims",
+        ),
+        "irfft_of_a_matrix": (
+            lambda: ft.fft.irfft(ft.dmatrix("m")),
+            TypeError,
+            "irfft: input must have 3 or more dims",
+        ),
+        "rfft_norm": (
+            lambda: ft.fft.rfft(ft.dmatrix("m"), "backward"),
+            ValueError,
+            "rfft: norm must be None, 'ortho'",
+        ),
+        "irfft_is_odd": (
+            lambda: ft.fft.irfft(ft.dtensor3("z"), is_odd=2),
+            ValueError,
+            "irfft: is_odd must be True or",
+        ),
+        "rfft_sizes": (
+            lambda: ft.fft.rfft_op(ft.dmatrix("m"), ft.dvector("s")),
+            TypeError,
+            "rfft: the transform sizes s must be an int vector",
         ),
         "pad_empty_axis": (
             lambda: ft.pad(ft.TensorType("float64", (0, 3))("e"), 1, "wrap"),

@@ -772,6 +772,7 @@ _MODULES = (
     "type",
     "functional",
     "interpolate",
+    "fft",
 )
 
 
