@@ -508,6 +508,27 @@ MATH: dict[str, Case] = {
         (M, _POS),
         1e-9,
     ),
+    # the compositions computed in the input's integer dtype: x + 8 wrapped, 1 / x in float32
+    "special_compositions_of_small_ints": (
+        lambda i, u: [
+            ft.psi(i),
+            ft.polygamma(3, i),
+            ft.tri_gamma(u),
+            ft.special.betaln(i, i),
+            ft.special.poch(u, u),
+            ft.special.xlogy(i, i),
+        ],
+        lambda i, u: [
+            special.psi(i),
+            special.polygamma(3, i),
+            special.polygamma(1, u),
+            special.betaln(i, i).astype("float32"),
+            special.poch(u, u).astype("float32"),
+            special.xlogy(i, i).astype("float32"),
+        ],
+        (np.array([2, 5, 1, 100, 127], dtype="int8"), np.array([2, 5, 1, 30, 255], dtype="uint8")),
+        1e-6,
+    ),
     "special_module": (
         lambda a, p: [
             ft.special.log_softmax(a, axis=0),
@@ -847,6 +868,32 @@ def test_as_tensor_stacks_a_list_holding_variables() -> None:
         assert_same(got[1], np.array([[0.0, 1.0], [2.0, 4.0]]))
         assert_same(got[2], np.stack([xv[0], [1.0, 2.0, 3.0]]))
         assert_same(got[3], np.zeros((3, 2)))
+
+
+# -- where fncache follows numpy rather than PyTensor (docs/porting.md) --------------------------
+def test_integer_results_follow_numpy_not_pytensor() -> None:
+    """PyTensor's ``reciprocal``/``floor``/``ceil``/``trunc`` of ints give floats; fncache's
+    give numpy's dtype and values (documented in docs/porting.md)."""
+    i = ft.ivector("i")
+    iv = np.array([2, -3, 1], dtype="int32")
+    outs = [ft.reciprocal(i), ft.floor(i), ft.ceil(i), ft.trunc(i), 1.0 / i, ft.psi(ft.cast(i, "int8"))]
+    want = [
+        np.reciprocal(iv),
+        np.floor(iv),
+        np.ceil(iv),
+        np.trunc(iv),
+        1.0 / iv,
+        special.psi(iv.astype("int8")),
+    ]
+    for mode in (PY, "FAST_RUN"):
+        for g, w in zip(fc.function([i], outs, mode=mode)(iv), want):
+            assert_same(g, w, "numpy's integer results")
+    m = ft.dmatrix("m")
+    vals, vecs = ft.nlinalg.eig(m)
+    assert (vals.dtype, vecs.dtype) == ("complex128", "complex128")  # numpy's is value-dependent
+    got = fc.function([m], vals, mode=PY)(SQ + SQ.T)
+    np.testing.assert_allclose(np.sort(got.real), np.linalg.eigvalsh(SQ + SQ.T), rtol=1e-10)
+    assert np.all(got.imag == 0)
 
 
 # -- PyTensor's module paths ------------------------------------------------------------------------
