@@ -22,6 +22,7 @@ from typing import Any, Callable
 import numpy as np
 import pytest
 import scipy.linalg as sla
+import scipy.signal
 from scipy import special
 
 import fncache as fc
@@ -768,6 +769,45 @@ FFT: dict[str, Case] = {
     ),
 }
 
+
+# -- signal.convolve2d (tests/tensor/signal/test_conv.py) -------------------------------------------
+def _conv2d_stack(a: np.ndarray, k: np.ndarray, *args: Any) -> np.ndarray:
+    """scipy's convolve2d of each image of the stack ``a`` with ``k``."""
+    outs = [scipy.signal.convolve2d(a[idx], k, *args) for idx in np.ndindex(a.shape[:-2])]
+    return np.stack(outs).reshape(a.shape[:-2] + outs[0].shape)
+
+
+_IMG, _KER = _n(5, 6), _n(2, 3)
+SIGNAL: dict[str, Case] = {
+    f"convolve2d_{mode}_{boundary}": (
+        lambda a, k, mode=mode, boundary=boundary: ft.signal.convolve2d(a, k, mode, boundary, 1.5),
+        lambda a, k, mode=mode, boundary=boundary: scipy.signal.convolve2d(a, k, mode, boundary, 1.5),
+        (_IMG, _KER),
+        1e-11,
+    )
+    for mode in ("full", "same", "valid")
+    for boundary in ("fill", "wrap", "symm")
+}
+SIGNAL.update(
+    {
+        "convolve2d_kernel_larger_than_the_image": (
+            lambda a, k: [ft.signal.convolve2d(k, a, "valid"), ft.signal.convolve2d(k, a, "same", "symm")],
+            lambda a, k: [
+                scipy.signal.convolve2d(k, a, "valid"),
+                scipy.signal.convolve2d(k, a, "same", "symm"),
+            ],
+            (_IMG, _KER),
+            1e-11,
+        ),
+        "convolve2d_of_a_stack_and_ints": (
+            lambda a, k, i: [ft.signal.convolve2d(a, k, "same", "wrap"), ft.signal.convolve2d(i, i[:2, :2])],
+            lambda a, k, i: [_conv2d_stack(a, k, "same", "wrap"), scipy.signal.convolve2d(i, i[:2, :2])],
+            (_n(2, 3, 5, 6), _KER, MI),
+            1e-11,
+        ),
+    }
+)
+
 AREAS: dict[str, dict[str, Case]] = {
     "einsum": EINSUM,
     "indexing": INDEXING,
@@ -776,6 +816,7 @@ AREAS: dict[str, dict[str, Case]] = {
     "pad": PAD,
     "linalg": LINALG,
     "fft": FFT,
+    "signal": SIGNAL,
 }
 ALL = [(area, name) for area, cases in AREAS.items() for name in cases]
 
@@ -834,6 +875,18 @@ GRADS: dict[str, tuple[Callable[..., Any], tuple]] = {
     "rfft": (lambda a: ft.fft.rfft(a) * np.arange(20.0).reshape(2, 5, 2), (_n(2, 8),)),
     "rfft_odd_ortho_2d": (lambda a: ft.fft.rfft(a, "ortho"), (_n(2, 3, 5),)),
     "irfft": (lambda z: ft.fft.irfft(z) * np.arange(16.0).reshape(2, 8), (_n(2, 5, 2),)),
+    "convolve2d_full_fill": (
+        lambda a, k, f: ft.signal.convolve2d(a, k, "full", "fill", f),
+        (_n(3, 4), _n(2, 2), np.asarray(0.7)),
+    ),
+    "convolve2d_same_symm_stack": (
+        lambda a, k: ft.signal.convolve2d(a, k, "same", "symm"),
+        (_n(2, 3, 4), _n(3, 2)),
+    ),
+    "convolve2d_valid_larger_kernel": (
+        lambda a, k: ft.signal.convolve2d(a, k, "valid"),
+        (_n(2, 2), _n(3, 4)),
+    ),
     "irfft_odd_ortho": (lambda z: ft.fft.irfft(z, "ortho", is_odd=True), (_n(2, 4, 2),)),
 }
 
@@ -1011,6 +1064,21 @@ def _bad() -> dict[str, tuple[Callable[[], Any], type, str]]:
             TypeError,
             "rfft: the transform sizes s must be an int vector",
         ),
+        "convolve2d_mode": (
+            lambda: ft.signal.convolve2d(ft.dmatrix("a"), ft.dmatrix("k"), "circular"),
+            ValueError,
+            "convolve2d: mode must be one of full, same, valid",
+        ),
+        "convolve2d_boundary": (
+            lambda: ft.signal.convolve2d(ft.dmatrix("a"), ft.dmatrix("k"), boundary="reflect"),
+            ValueError,
+            "convolve2d: boundary must be one of fill, wrap, symm",
+        ),
+        "convolve2d_vector": (
+            lambda: ft.signal.convolve2d(ft.dvector("a"), ft.dmatrix("k")),
+            ValueError,
+            "convolve2d: in1 must have 2 or more dims",
+        ),
         "pad_empty_axis": (
             lambda: ft.pad(ft.TensorType("float64", (0, 3))("e"), 1, "wrap"),
             ValueError,
@@ -1024,6 +1092,19 @@ def test_bad_arguments_name_the_function_and_the_fix(name: str) -> None:
     call, exc, match = _bad()[name]
     with pytest.raises(exc, match=match):
         call()
+
+
+@pytest.mark.parametrize("mode", [PY, "FAST_RUN"], ids=["py", "c"])
+def test_convolve2d_valid_needs_one_image_larger_in_both_dims(mode: Any) -> None:
+    """scipy raises for 'valid' when neither input is the larger in both dims, and so does
+    fncache when the function runs (the sizes are known only then)."""
+    a, k = ft.dmatrix("a"), ft.dmatrix("k")
+    f = fc.function([a, k], ft.signal.convolve2d(a, k, "valid"), mode=mode)
+    assert_same(f(_IMG, _KER), scipy.signal.convolve2d(_IMG, _KER, "valid"), rtol=1e-11)
+    with pytest.raises(ValueError):
+        scipy.signal.convolve2d(_n(3, 3), _n(5, 2), "valid")
+    with pytest.raises(AssertionError, match="convolve2d: .* in 'valid' mode one must be at least as large"):
+        f(_n(3, 3), _n(5, 2))
 
 
 @pytest.mark.parametrize("mode", [PY, "FAST_RUN"], ids=["py", "c"])
