@@ -42,7 +42,8 @@ UNARY = {
     "sinh": (ft.sinh, np.sinh),
     "cosh": (ft.cosh, np.cosh),
     "tanh": (ft.tanh, np.tanh),
-    "sigmoid": (ft.sigmoid, lambda a: 1 / (1 + np.exp(-a))),
+    # bools as the smallest float (numpy has no negative of bools), as exp's
+    "sigmoid": (ft.sigmoid, lambda a: 1 / (1 + np.exp(-a.astype(np.result_type(a, np.float16))))),
     "softplus": (ft.softplus, lambda a: np.logaddexp(np.zeros((), a.dtype), a)),
     "erf": (ft.erf, lambda a: _erf(a).astype(np.result_type(a.dtype, np.float16))),
     "sign": (ft.sign, np.sign),

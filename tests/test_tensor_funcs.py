@@ -439,10 +439,9 @@ def test_split_sizes_are_checked_when_the_function_runs(mode: str) -> None:
     with pytest.raises(AssertionError, match="split: 2 sections do not divide axis 0"):
         g(np.ones((3, 2)))
     p = fc.function([x], ft.pad(x, 2, "reflect"), mode=mode)
-    with pytest.raises(
-        AssertionError, match="pad: mode 'reflect' with pad widths \\(2, 2\\) needs axis 0 at least 3 long"
-    ):
-        p(np.ones((2, 5)))
+    assert_same(p(np.arange(10.0).reshape(2, 5)), np.pad(np.arange(10.0).reshape(2, 5), 2, "reflect"))
+    with pytest.raises(AssertionError, match="pad: mode 'reflect' cannot pad the empty axis 0"):
+        p(np.ones((0, 5)))
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -502,7 +501,18 @@ def test_bad_arguments_name_the_function_what_was_given_and_the_fix() -> None:
             "moveaxis: 2 source axes .* give one destination per source axis",
         ),
         (lambda: ft.moveaxis(x, 0, 0.5), TypeError, "moveaxis: axis must be"),
-        (lambda: ft.pad(m, 1, "mean"), ValueError, "pad: mode 'mean' is not supported; give one of constant"),
+        (
+            lambda: ft.pad(m, 1, "mean_"),
+            ValueError,
+            "pad: mode 'mean_' is not supported; give one of constant",
+        ),
+        (lambda: ft.pad(m, 1, "edge", stat_length=2), ValueError, "pad: mode 'edge' takes no stat_length"),
+        (
+            lambda: ft.pad(m, 1, "reflect", reflect_type="x"),
+            ValueError,
+            "pad: reflect_type must be 'even' or 'odd'",
+        ),
+        (lambda: ft.pad(m, 1, "mean", stat_length=0), ValueError, "pad: stat_length must be at least 1"),
         (lambda: ft.pad(m, -1), ValueError, "pad: pad_width must not be negative"),
         (lambda: ft.pad(m, 1.5), TypeError, "pad: pad_width must be ints"),
         (
@@ -510,11 +520,12 @@ def test_bad_arguments_name_the_function_what_was_given_and_the_fix() -> None:
             ValueError,
             "pad: pad_width .* does not fit a tensor of 2 dims",
         ),
-        (lambda: ft.pad(m, 1, constant_values=(1, 2)), TypeError, "pad: constant_values must be one number"),
+        (lambda: ft.pad(m, 1, constant_values="a"), TypeError, "pad: constant_values must be numbers"),
+        (lambda: ft.pad(m, 1, constant_values=(1, 2, 3)), ValueError, "pad: constant_values .* does not fit"),
         (
-            lambda: ft.pad(fixed, 2, "reflect"),
+            lambda: ft.pad(ft.TensorType("float64", (0, 3))("e"), 2, "reflect"),
             ValueError,
-            "pad: mode 'reflect' with pad widths \\(2, 2\\) needs axis 0 at least 3 long",
+            "pad: mode 'reflect' cannot pad the empty axis 0; use mode 'constant'",
         ),
         (lambda: ft.diag(x), ValueError, "diag: takes a vector .* or a matrix .*, got"),
         (lambda: ft.diag(v, 0.5), TypeError, "diag: k must be an int, got 0.5"),
@@ -644,12 +655,11 @@ def test_einsum_bad_arguments() -> None:
     fixed = ft.tensor("t", "float64", shape=(2, 3))
     cases = [
         (lambda: ft.einsum("ij", m, m), ValueError, "einsum: 'ij' names 1 operands, 2 were given"),
-        (lambda: ft.einsum("...i->i", m), ValueError, "einsum: the operands' ellipses stand for 1 dims"),
         (lambda: ft.einsum("i1", m), ValueError, "einsum: subscripts are letters, got '1'"),
         (
-            lambda: ft.einsum("ii->i", m),
+            lambda: ft.einsum("ii->i", fixed),
             ValueError,
-            "einsum: 'i' is repeated in operand 0's subscripts 'ii'; take its diagonal",
+            "einsum: the dims of the repeated subscript 'i' have sizes 2 and 3 in 'ii->i'",
         ),
         (lambda: ft.einsum("ij->ii", m), ValueError, "einsum: output subscript 'i' is repeated"),
         (lambda: ft.einsum("ij->k", m), ValueError, "einsum: output subscript 'k' names no dim"),

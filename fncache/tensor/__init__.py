@@ -770,6 +770,9 @@ _MODULES = (
     "math",
     "linalg",
     "type",
+    "functional",
+    "interpolate",
+    "fft",
 )
 
 

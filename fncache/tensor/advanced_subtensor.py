@@ -24,7 +24,7 @@ from ..graph.args import int_arg
 from ..graph.basic import Apply, Constant, Op, Variable
 from ..graph.types import TensorType, is_int
 from .basic import as_tensor_variable
-from .elemwise import broadcast_static_shape
+from .elemwise import broadcast_static_shape, elemwise
 from .subtensor import index_ref, python_index
 
 __all__ = [
@@ -414,15 +414,13 @@ def advanced_getitem(x: Variable, key: tuple) -> Variable:
 def take(a: Any, indices: Any, axis: int | None = None, mode: str = "raise") -> Variable:
     """numpy's ``take``: the elements of ``a`` at ``indices`` along ``axis`` (``None``: ``a``
     flattened), of shape ``a.shape[:axis] + indices.shape + a.shape[axis + 1:]``. Indices out
-    of range raise ``IndexError`` (``mode='raise'``, the only mode offered)."""
+    of range raise ``IndexError`` (``mode='raise'``), wrap around (``'wrap'``: modulo the
+    axis's size) or are clipped to it (``'clip'``: negative ones to the first element)."""
     from .shape_ops import flatten
     from .subtensor import getitem
 
-    if mode != "raise":
-        raise ValueError(
-            f"take: mode {mode!r} is not supported, only 'raise'; for 'wrap' pass indices % n, for"
-            " 'clip' ft.clip(indices, 0, n - 1)"
-        )
+    if mode not in ("raise", "wrap", "clip"):
+        raise ValueError(f"take: mode must be 'raise', 'wrap' or 'clip', got {mode!r}")
     a = as_tensor_variable(a)
     if axis is None:
         a, axis = flatten(a), 0
@@ -433,6 +431,11 @@ def take(a: Any, indices: Any, axis: int | None = None, mode: str = "raise") -> 
     idx = _index_array(indices, axis)
     if idx.dtype == "bool":
         raise TypeError("take: indices must be ints, got booleans (to select with a mask: a[mask])")
+    n = a.shape[axis]
+    if mode == "wrap":
+        idx = elemwise("mod", idx, n)
+    elif mode == "clip":
+        idx = elemwise("minimum", elemwise("maximum", idx, 0), elemwise("sub", n, 1))
     return getitem(a, (slice(None),) * axis + (idx,))
 
 

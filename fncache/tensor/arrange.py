@@ -22,11 +22,17 @@ from .basic import as_tensor_variable, constant
 from .creation import alloc
 from .elemwise import cast, elemwise
 from .extra_ops import broadcast_to
+from .advanced_subtensor import take
+from .creation import arange
 from .pyop import assert_op
 from .reduction import all as all_
+from .reduction import max as max_
+from .reduction import mean
+from .reduction import min as min_
 from .reduction import one_axis, ordered_axes
 from .reduction import prod as prod_
 from .reduction import sum as sum_
+from .stat_reductions import median
 from .shape_ops import (
     as_shape_vector,
     concatenate,
@@ -397,7 +403,28 @@ def broadcast_shape(*arrays: Any, arrays_are_shapes: bool = False) -> tuple:
     return tuple(_common_sizes(vs))
 
 
-_PAD_MODES = ("constant", "edge", "reflect", "symmetric", "wrap")
+_PAD_MODES = (
+    "constant",
+    "edge",
+    "linear_ramp",
+    "maximum",
+    "mean",
+    "median",
+    "minimum",
+    "reflect",
+    "symmetric",
+    "wrap",
+)
+#: the statistic each statistic mode pads with, over ``stat_length`` entries at that end
+_PAD_STATS = {"maximum": max_, "minimum": min_, "mean": mean, "median": median}
+#: the keyword each mode takes beyond ``pad_width`` (numpy's)
+_PAD_KEYWORDS = {
+    "constant": "constant_values",
+    "linear_ramp": "end_values",
+    "reflect": "reflect_type",
+    "symmetric": "reflect_type",
+    **{m: "stat_length" for m in _PAD_STATS},
+}
 
 
 def _pad_widths(pad_width: Any, ndim: int) -> list[tuple[int, int]]:
@@ -410,72 +437,184 @@ def _pad_widths(pad_width: Any, ndim: int) -> list[tuple[int, int]]:
         )
     if any(p < 0 for p in flat):
         raise ValueError(f"pad: pad_width must not be negative, got {pad_width!r}")
+    return [(int(b), int(e)) for b, e in _per_axis(flat, arr.shape, ndim, "pad_width", pad_width)]
+
+
+def _per_axis(flat: list, arr_shape: tuple, ndim: int, what: str, given: Any) -> list[tuple[Any, Any]]:
+    """numpy's broadcasting of one value, a ``(before, after)`` pair or a pair per axis to one
+    pair per axis."""
+    idx = np.arange(len(flat)).reshape(arr_shape)
     try:
-        pairs = np.broadcast_to(np.asarray(flat, dtype=np.int64).reshape(arr.shape), (ndim, 2))
+        pairs = np.broadcast_to(idx, (ndim, 2))
     except ValueError:
         raise ValueError(
-            f"pad: pad_width {pad_width!r} does not fit a tensor of {ndim} dims; give an int, a "
+            f"pad: {what} {given!r} does not fit a tensor of {ndim} dims; give one value, a "
             f"(before, after) pair, or {ndim} pairs"
         ) from None
-    return [(int(b), int(e)) for b, e in pairs]
+    return [(flat[b], flat[e]) for b, e in pairs]
 
 
-def pad(array: Any, pad_width: Any, mode: str = "constant", constant_values: Any = 0) -> Variable:
-    """numpy.pad with the modes ``constant`` (``constant_values``: a number or a symbolic
-    scalar), ``edge``, ``reflect``, ``symmetric`` and ``wrap``. Reflecting or wrapping needs the
-    axis at least as long as the padding (longer for ``reflect``), edge padding a non-empty axis;
-    checked when the function runs."""
+def _pad_values(values: Any, ndim: int, what: str) -> list[tuple[Any, Any]]:
+    """``constant_values``/``end_values``: one number or symbolic scalar, or numbers as a pair
+    or a pair per axis."""
+    if isinstance(values, Variable):
+        if values.ndim != 0:
+            raise TypeError(f"pad: {what} must be numbers or one symbolic scalar, got {values.type}")
+        return [(values, values)] * ndim
+    arr = np.asarray(values, dtype=object)
+    flat = arr.ravel().tolist()
+    if not flat or not all(isinstance(f, (int, float, np.number, bool)) for f in flat):
+        raise TypeError(
+            f"pad: {what} must be numbers (one, a pair, or a pair per axis) or one symbolic "
+            f"scalar, got {values!r}"
+        )
+    return _per_axis(flat, arr.shape, ndim, what, values)
+
+
+def _stat_lengths(stat_length: Any, ndim: int) -> list[tuple[int | None, int | None]]:
+    """``stat_length``: None (the whole axis), or ints >= 1 as one, a pair or a pair per axis."""
+    if stat_length is None:
+        return [(None, None)] * ndim
+    arr = np.asarray(stat_length, dtype=object)
+    flat = arr.ravel().tolist()
+    if not flat or not all(f is None or as_int(f) is not None for f in flat):
+        raise TypeError(f"pad: stat_length must be ints or None, got {stat_length!r}")
+    if any(f is not None and f < 1 for f in flat):
+        raise ValueError(f"pad: stat_length must be at least 1, got {stat_length!r}")
+    return _per_axis(flat, arr.shape, ndim, "stat_length", stat_length)
+
+
+def pad(
+    array: Any,
+    pad_width: Any,
+    mode: str = "constant",
+    constant_values: Any = 0,
+    *,
+    stat_length: Any = None,
+    end_values: Any = 0,
+    reflect_type: str = "even",
+) -> Variable:
+    """numpy.pad with its modes: ``constant`` (``constant_values``: numbers as numpy takes
+    them, or a symbolic scalar), ``edge``, ``linear_ramp`` (``end_values``), ``maximum``,
+    ``minimum``, ``mean`` and ``median`` (over ``stat_length`` entries at each end; integer
+    means rounded half to even, as numpy's), ``reflect`` and ``symmetric`` (``reflect_type``
+    ``'even'`` or ``'odd'``) and ``wrap``. Padding longer than the axis repeats the reflection
+    or the period, as numpy's; every mode but ``constant`` needs a non-empty axis to pad,
+    checked when the function runs where the static shape does not tell."""
     v = as_tensor_variable(array)
     if mode not in _PAD_MODES:
         raise ValueError(f"pad: mode {mode!r} is not supported; give one of {', '.join(_PAD_MODES)}")
+    given = {
+        "stat_length": stat_length is not None,
+        "end_values": not (isinstance(end_values, (int, float)) and end_values == 0),
+        "reflect_type": reflect_type != "even",
+    }
+    extra = [k for k, on in given.items() if on and _PAD_KEYWORDS.get(mode) != k]
+    if extra:
+        raise ValueError(f"pad: mode {mode!r} takes no {extra[0]}; give it to a mode that uses it")
+    if reflect_type not in ("even", "odd"):
+        raise ValueError(f"pad: reflect_type must be 'even' or 'odd', got {reflect_type!r}")
     widths = _pad_widths(pad_width, v.ndim)
-    if mode == "constant":
-        fill = as_tensor_variable(constant_values)
-        if fill.ndim != 0:
-            raise TypeError(
-                f"pad: constant_values must be one number or a symbolic scalar, got {constant_values!r}"
-            )
-        fill = cast(fill, v.dtype) if fill.dtype != v.dtype else fill
+    per_axis: list[tuple[Any, Any]] = [(None, None)] * v.ndim
+    if mode in ("constant", "linear_ramp"):
+        raw = constant_values if mode == "constant" else end_values
+        per_axis = _pad_values(raw, v.ndim, _PAD_KEYWORDS[mode])
+    elif mode in _PAD_STATS:
+        per_axis = _stat_lengths(stat_length, v.ndim)
     out = v
     for ax, (before, after) in enumerate(widths):
         if not before and not after:
             continue
-        n = shape(out)[ax]
-        need = {"edge": 1, "reflect": max(before, after) + 1, "symmetric": max(before, after)}
-        need["wrap"] = need["symmetric"]
-        if mode in need:
-            length = out.type.shape[ax]
+        if mode != "constant":
+            length, n = out.type.shape[ax], shape(out)[ax]
             out = _checked(
                 out,
-                None if length is None else length >= need[mode],
-                lambda n=n, least=need[mode]: elemwise("ge", n, least),
-                f"pad: mode {mode!r} with pad widths ({before}, {after}) needs axis {ax} at least "
-                f"{need[mode]} long; pad less or use mode 'constant'",
+                None if length is None else length >= 1,
+                lambda n=n: elemwise("ge", n, 1),
+                f"pad: mode {mode!r} cannot pad the empty axis {ax}; use mode 'constant'",
             )
         pieces = [
-            _pad_piece(out, ax, k, mode, fill if mode == "constant" else None, at_end)
+            _pad_piece(out, ax, k, mode, per_axis[ax][at_end], reflect_type, at_end)
             for k, at_end in ((before, False), (after, True))
         ]
         out = concatenate([pieces[0], out, pieces[1]], axis=ax)
     return out
 
 
-def _pad_piece(v: Variable, ax: int, k: int, mode: str, fill: Variable | None, at_end: bool) -> Variable:
-    """The ``k`` entries added before (or, ``at_end``, after) ``v`` along ``ax``."""
+def _along_axis(vec: Variable, ax: int, ndim: int) -> Variable:
+    """A vector laid along dim ``ax`` of an ``ndim``-dim tensor, to broadcast against it."""
+    return dimshuffle(vec, ["x"] * ax + [0] + ["x"] * (ndim - 1 - ax))
+
+
+def _pad_piece(
+    v: Variable, ax: int, k: int, mode: str, arg: Any, reflect_type: str, at_end: bool
+) -> Variable:
+    """The ``k`` entries added before (or, ``at_end``, after) ``v`` along ``ax``; ``arg`` is
+    this end's constant, end value or statistic length."""
+    dims = [shape(v)[d] if d != ax else k for d in range(v.ndim)]
+    if k == 0:
+        return _along(v, ax, slice(0, 0))
     if mode == "constant":
-        dims = [shape(v)[d] if d != ax else k for d in range(v.ndim)]
-        return alloc(fill, *dims)
+        fill = as_tensor_variable(arg)
+        return alloc(fill if fill.dtype == v.dtype else cast(fill, v.dtype), *dims)
+    edge = _along(v, ax, slice(-1, None) if at_end else slice(0, 1))
     if mode == "edge":
-        edge = _along(v, ax, slice(-1, None) if at_end else slice(0, 1))
-        dims = [shape(v)[d] if d != ax else k for d in range(v.ndim)]
         return alloc(edge, *dims)
+    if mode in _PAD_STATS:
+        region = _along(v, ax, slice(None) if arg is None else slice(-arg, None) if at_end else slice(0, arg))
+        stat = _PAD_STATS[mode](region, axis=ax, keepdims=True)
+        if stat.dtype != v.dtype:  # an integer mean or median: numpy rounds it half to even
+            stat = cast(elemwise("round", stat) if is_int(v.dtype) else stat, v.dtype)
+        return alloc(stat, *dims)
+    if mode == "linear_ramp":
+        # numpy's linspace(end, edge, k, endpoint=False): t * ((edge - end) / k) + end, in
+        # float64, floored for an integer dtype; the end after the array runs backwards
+        t = arange(k - 1, -1, -1) if at_end else arange(k)
+        end = cast(as_tensor_variable(arg), "float64")
+        step = elemwise("true_div", elemwise("sub", cast(edge, "float64"), end), float(k))
+        ramp = elemwise("add", elemwise("mul", cast(_along_axis(t, ax, v.ndim), "float64"), step), end)
+        if is_int(v.dtype) or v.dtype == "bool":
+            ramp = elemwise("floor", ramp)
+        return cast(ramp, v.dtype)
+    return _periodic_piece(v, ax, k, mode, reflect_type == "odd", at_end)
+
+
+def _periodic_piece(v: Variable, ax: int, k: int, mode: str, odd: bool, at_end: bool) -> Variable:
+    """``wrap``, ``reflect`` and ``symmetric`` padding of any length: the positions ``i`` past
+    the end read ``v`` at ``i`` modulo the period (``n``; ``2n - 2`` reflecting about the edge
+    entry, ``2n`` about the edge itself), mirrored in the period's second half. An odd
+    reflection is ``2 * edge - `` the even one on the mirrored halves, and each whole period
+    further adds ``2 * (last - first)``, which is what numpy's repeated reflections give."""
+    n = shape(v)[ax]
+    n_len = v.type.shape[ax]
+    simple = n_len is not None and k <= n_len - (mode == "reflect") and not odd
+    if simple:  # one slice of the array (reversed for a reflection)
+        if mode == "wrap":
+            return _along(v, ax, slice(0, k) if at_end else slice(-k, None))
+        skip = 1 if mode == "reflect" else 0  # reflect leaves the edge entry out, symmetric repeats it
+        if at_end:
+            return _along(v, ax, slice(-1 - skip, -1 - skip - k, -1))
+        return _along(v, ax, slice(k - 1 + skip, skip - 1 if skip else None, -1))
+    i = arange(n, elemwise("add", n, k)) if at_end else arange(-k, 0)
     if mode == "wrap":
-        return _along(v, ax, slice(0, k) if at_end else slice(-k, None) if k else slice(0, 0))
-    skip = 1 if mode == "reflect" else 0  # reflect leaves the edge entry out, symmetric repeats it
-    if at_end:
-        start = -1 - skip
-        return _along(v, ax, slice(start, start - k, -1))
-    return _along(v, ax, slice(k - 1 + skip, skip - 1 if skip else None, -1) if k else slice(0, 0))
+        return take(v, elemwise("mod", i, n), axis=ax)
+    period = elemwise("mul", 2, n)
+    if mode == "reflect":  # a single entry reflects onto itself
+        period = elemwise("maximum", elemwise("sub", period, 2), 1)
+    r = elemwise("mod", i, period)
+    mirrored = elemwise("ge", r, n)
+    mirror = elemwise("sub", period, r)
+    if mode == "symmetric":
+        mirror = elemwise("sub", mirror, 1)
+    piece = take(v, elemwise("switch", mirrored, mirror, r), axis=ax)
+    if not odd:
+        return piece
+    first, last = _along(v, ax, slice(0, 1)), _along(v, ax, slice(-1, None))
+    turns = _along_axis(elemwise("floor_div", elemwise("sub", i, r), period), ax, v.ndim)
+    flipped = elemwise("sub", elemwise("mul", 2, last), piece)
+    base = elemwise("switch", _along_axis(mirrored, ax, v.ndim), flipped, piece)
+    shift = elemwise("mul", cast(turns, v.dtype), elemwise("mul", 2, elemwise("sub", last, first)))
+    return elemwise("add", base, shift)
 
 
 def append(arr: Any, values: Any, axis: int | None = None) -> Variable:

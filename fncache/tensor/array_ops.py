@@ -737,7 +737,13 @@ def diagonal(x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Variabl
         start, length = -k * m, elemwise("minimum", n + k, m)
     length = elemwise("maximum", length, 0)
     flat = flatten(v, v.ndim - 1)
-    return flat[(slice(None),) * len(rest) + (slice(start, start + length * (m + 1), m + 1),)]
+    out = flat[(slice(None),) * len(rest) + (slice(start, start + length * (m + 1), m + 1),)]
+    sn, sm = v.type.shape[-2:]
+    if sn is not None and sm is not None and out.type.shape[-1] is None:
+        # the slice's length is symbolic; the matrices' static sizes give it (as numpy's)
+        known = max(min(sn, sm - k) if k >= 0 else min(sn + k, sm), 0)
+        out = specify_shape(out, out.type.shape[:-1] + (known,))
+    return out
 
 
 def trace(x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Variable:

@@ -117,10 +117,20 @@ def constant(value: Any, name: str | None = None, dtype: Any = None) -> TensorCo
 
 
 def as_tensor_variable(x: Any, name: str | None = None, ndim: int | None = None) -> Variable:
-    """Variables pass through; numbers, lists and arrays become constants. ``ndim`` (as
-    PyTensor's): leading dims known to be 1 are dropped, or broadcastable ones added, to reach
-    it."""
-    v = x if isinstance(x, Variable) else constant(x, name=name)
+    """Variables pass through; numbers, lists and arrays become constants, and a list or
+    tuple holding a variable (``[x.shape[0], 2]``) is its entries stacked, as PyTensor's.
+    ``ndim`` (as PyTensor's): leading dims known to be 1 are dropped, or broadcastable ones
+    added, to reach it."""
+    if isinstance(x, Variable):
+        v = x
+    elif isinstance(x, (list, tuple)) and _holds_variable(x):
+        from .shape_ops import stack
+
+        v = stack(_weak_numbers_cast([as_tensor_variable(e) if not _is_number(e) else e for e in x]))
+        if name is not None:
+            v.name = name
+    else:
+        v = constant(x, name=name)
     if ndim is None:
         return v
     ndim = int_arg(ndim, "as_tensor_variable", "ndim", minimum=0)
@@ -140,6 +150,35 @@ def as_tensor_variable(x: Any, name: str | None = None, ndim: int | None = None)
 
 
 as_tensor = as_tensor_variable
+
+
+def _is_number(e: Any) -> bool:
+    return isinstance(e, (bool, int, float, complex)) and not isinstance(e, np.generic)
+
+
+def _weak_numbers_cast(entries: list) -> list[Variable]:
+    """Python numbers among tensors made constants of the dtype they take with them (numpy's
+    NEP 50, as for an operator: ``[float32 scalar, 1.5]`` is float32); a number that does not
+    fit that dtype keeps its own."""
+    tensors = [np.dtype(e.dtype) for e in entries if isinstance(e, Variable)]
+    out = []
+    for e in entries:
+        if isinstance(e, Variable):
+            out.append(e)
+            continue
+        try:
+            dt = np.result_type(*tensors, e)
+            data = np.asarray(e, dtype=dt)
+            fits = data == e
+        except (OverflowError, TypeError):
+            fits = False
+        out.append(constant(data if fits else e))
+    return out
+
+
+def _holds_variable(seq: list | tuple) -> bool:
+    """Whether a (nested) list or tuple has a variable among its entries."""
+    return any(isinstance(e, Variable) or (isinstance(e, (list, tuple)) and _holds_variable(e)) for e in seq)
 
 
 #: Theano's and PyTensor's dtype letters, except ``b``: bool in fncache, int8 there.

@@ -1,5 +1,6 @@
-"""1-D discrete convolution and cross-correlation: numpy's ``convolve correlate`` and
-PyTensor's ``signal.convolve1d`` (which also takes stacks of signals).
+"""Discrete convolution and cross-correlation: numpy's ``convolve correlate``, PyTensor's
+``signal.convolve1d`` (which also takes stacks of signals) and ``signal.convolve2d``
+(scipy's, over the last two dims of stacks of images).
 
 Each output value is a dot product of the second signal with a window of the first (padded
 with zeros): the windows are one indexing of the padded signal by a matrix of positions, the
@@ -24,7 +25,7 @@ from .pyop import assert_op
 from .reduction import sum as sum_
 from .shape_ops import concatenate, dim_sizes, dimshuffle
 
-__all__ = ["convolve", "correlate", "convolve1d"]
+__all__ = ["convolve", "correlate", "convolve1d", "convolve2d"]
 
 _MODES = ("full", "same", "valid")
 
@@ -97,3 +98,86 @@ def convolve1d(in1: Any, in2: Any, mode: str = "full") -> Variable:
     va, vv = _signals(in1, in2, "convolve1d", one_d=False)
     full = _correlate_full(va, vv[..., ::-1])
     return _cut(full, va.shape[-1], vv.shape[-1], mode, "convolve1d", False)
+
+
+_BOUNDARIES = ("fill", "wrap", "symm")
+
+
+def _source_index(pos: Variable, n: Variable, boundary: str) -> tuple[Variable, Variable | None]:
+    """The entry of a dim of size ``n`` that the (possibly outside) positions ``pos`` read, by
+    scipy's ``boundary`` rule, and for ``fill`` whether each position is inside."""
+    if boundary == "wrap":
+        return elemwise("mod", pos, n), None
+    if boundary == "symm":  # mirrored about the edges, the edge entry repeated
+        r = elemwise("mod", pos, 2 * n)
+        return elemwise("switch", elemwise("ge", r, n), 2 * n - 1 - r, r), None
+    inside = elemwise("and_", elemwise("ge", pos, 0), elemwise("lt", pos, n))
+    return elemwise("minimum", elemwise("maximum", pos, 0), n - 1), inside
+
+
+def convolve2d(
+    in1: Any, in2: Any, mode: str = "full", boundary: str = "fill", fillvalue: Any = 0, method: str = "auto"
+) -> Variable:
+    """PyTensor's ``signal.convolve2d`` (scipy's ``convolve2d`` over the last two dims, the
+    leading dims of ``in1`` (..., N, M) and ``in2`` (..., K, L) broadcast): ``mode`` ``full``
+    (N + K - 1, M + L - 1), ``same`` (in1's size, centred as scipy's) or ``valid`` (where the
+    smaller fits whole in the larger, which must be so in both dims); ``boundary`` ``fill``
+    (``fillvalue`` outside ``in1``), ``wrap`` or ``symm``. Every output entry is the sum of
+    products of ``in2`` with a window of ``in1`` read by index arithmetic, so it compiles to C
+    and differentiates with respect to both inputs (and a symbolic ``fillvalue``); ``method``
+    is accepted and changes nothing."""
+    if mode not in _MODES:
+        raise ValueError(f"convolve2d: mode must be one of {', '.join(_MODES)}, got {mode!r}")
+    if boundary not in _BOUNDARIES:
+        raise ValueError(f"convolve2d: boundary must be one of {', '.join(_BOUNDARIES)}, got {boundary!r}")
+    if method not in ("auto", "direct", "fft"):
+        raise ValueError(f"convolve2d: method must be 'auto', 'direct' or 'fft', got {method!r}")
+    va, vk = as_tensor_variable(in1), as_tensor_variable(in2)
+    for name, t in (("in1", va), ("in2", vk)):
+        if is_complex(t.dtype):
+            raise TypeError(f"convolve2d: complex inputs are not supported, got {t.type} for {name}")
+        if t.ndim < 2:
+            raise ValueError(f"convolve2d: {name} must have 2 or more dims (an image last), got {t.type}")
+    n, m, k, l_ = va.shape[-2], va.shape[-1], vk.shape[-2], vk.shape[-1]
+    sizes = [va.shape[-2] * va.shape[-1], vk.shape[-2] * vk.shape[-1]]
+    ok = elemwise("and_", elemwise("gt", sizes[0], 0), elemwise("gt", sizes[1], 0))
+    if mode == "valid":
+        rows_in1 = elemwise("ge", n, k)
+        fits = elemwise("eq", rows_in1, elemwise("ge", m, l_))
+        ok = elemwise(
+            "and_", ok, elemwise("or_", fits, elemwise("and_", elemwise("eq", n, k), elemwise("eq", m, l_)))
+        )
+    va = assert_op(
+        va,
+        ok,
+        "convolve2d: the images must not be empty, and in 'valid' mode one must be at least as "
+        "large as the other in both dims",
+    )
+    dtype = np.result_type(va.dtype, vk.dtype).name
+    if mode == "valid":
+        # only whole overlaps: whichever input is the smaller, the positions past in1 add 0
+        boundary, fillvalue = "fill", 0
+    # the output's first position in full-mode coordinates, and its size, per dim
+    first, count = [], []
+    for size, ksize in ((n, k), (m, l_)):
+        if mode == "full":
+            first.append(0)
+            count.append(size + ksize - 1)
+        elif mode == "same":
+            first.append(elemwise("floor_div", ksize - 1, 2))
+            count.append(size)
+        else:
+            first.append(elemwise("minimum", size, ksize) - 1)
+            count.append(elemwise("abs", size - ksize) + 1)
+    rows = dimshuffle(arange(count[0]) + first[0], (0, "x")) - dimshuffle(arange(k), ("x", 0))
+    cols = dimshuffle(arange(count[1]) + first[1], (0, "x")) - dimshuffle(arange(l_), ("x", 0))
+    r_idx, r_in = _source_index(rows, n, boundary)
+    c_idx, c_in = _source_index(cols, m, boundary)
+    windows = va[..., dimshuffle(r_idx, (0, "x", 1, "x")), dimshuffle(c_idx, ("x", 0, "x", 1))]
+    if boundary == "fill":
+        inside = elemwise("and_", dimshuffle(r_in, (0, "x", 1, "x")), dimshuffle(c_in, ("x", 0, "x", 1)))
+        fill = cast(as_tensor_variable(fillvalue), va.dtype)
+        windows = elemwise("switch", inside, windows, fill)
+    kernel = dimshuffle(vk, list(range(vk.ndim - 2)) + ["x", "x", vk.ndim - 2, vk.ndim - 1])
+    out = sum_(elemwise("mul", windows, kernel), axis=(-2, -1))
+    return cast(out, dtype) if out.dtype != dtype else out

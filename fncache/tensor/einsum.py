@@ -2,7 +2,9 @@
 operands contracted left to right (``tensordot`` where two share no index kept for later, a
 broadcast product and a sum where they do), the result transposed to the output order. The
 dims of an ellipsis get names of their own, kept to the output, so they broadcast in those
-products. The gradient comes from those ops' rules."""
+products. An index repeated within one operand takes that operand's diagonal first, and an
+index of static size 1 in one operand and another size in others is that operand's broadcast
+(numpy's): the dim is dropped from it. The gradient comes from those ops' rules."""
 
 from __future__ import annotations
 
@@ -12,9 +14,10 @@ import numpy as np
 
 from ..graph.basic import Variable
 from ..graph.types import is_complex
-from .array_ops import tensordot
+from .array_ops import diagonal, squeeze, tensordot
 from .basic import as_tensor_variable
-from .elemwise import cast
+from .elemwise import cast, elemwise
+from .pyop import assert_op
 from .reduction import sum as sum_
 from .shape_ops import dimshuffle, transpose
 
@@ -69,19 +72,52 @@ def _parse(subscripts: str, vs: list[Variable]) -> tuple[list[str], str, str]:
         letters = "".join(p[0] for p in parsed)
         out = ell + "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
     else:
+        # an explicit output without '...' sums the dims the ellipses stand for (PyTensor's
+        # einsum; numpy refuses)
         letters, has_ell = _split_ellipsis(out, subscripts)
-        if ell and not has_ell:
-            raise ValueError(
-                f"einsum: the operands' ellipses stand for {len(ell)} dims but the output subscripts "
-                f"{out!r} have no '...' for them, in {subscripts!r}; add '...' to the output"
-            )
-        out = out.replace("...", ell)
+        out = out.replace("...", ell) if has_ell else letters
     for c in out:
         if out.count(c) > 1:
             raise ValueError(f"einsum: output subscript {c!r} is repeated in {subscripts!r}")
         if not any(c in s for s in ins):
             raise ValueError(f"einsum: output subscript {c!r} names no dim of an operand in {subscripts!r}")
     return ins, out, ell
+
+
+def _take_diagonals(v: Variable, letters: str, subscripts: str) -> tuple[Variable, str]:
+    """``v`` with each index repeated in ``letters`` replaced by the diagonal over its dims
+    (numpy's einsum: ``'ii->i'``, ``'ii'`` the trace), which must be of one size."""
+    for c in dict.fromkeys(letters):
+        while letters.count(c) > 1:
+            d1 = letters.index(c)
+            d2 = letters.index(c, d1 + 1)
+            n1, n2 = v.type.shape[d1], v.type.shape[d2]
+            if n1 is not None and n2 is not None and n1 != n2:
+                raise ValueError(
+                    f"einsum: the dims of the repeated subscript {c!r} have sizes {n1} and {n2} in "
+                    f"{subscripts!r}; a diagonal needs equal sizes"
+                )
+            if n1 is None or n2 is None:
+                same = elemwise("eq", v.shape[d1], v.shape[d2])
+                v = assert_op(v, same, f"einsum: the dims of the repeated subscript {c!r} differ in size")
+            v = diagonal(v, 0, d1, d2)
+            letters = letters[:d1] + letters[d1 + 1 : d2] + letters[d2 + 1 :] + c
+    return v, letters
+
+
+def _drop_broadcast_dims(vs: list[Variable], ins: list[str]) -> tuple[list[Variable], list[str]]:
+    """Each operand without its dims of static size 1 whose index has another size (or one
+    unknown) in some operand: the operand is constant along that index, so it broadcasts."""
+    wide = {c for v, s in zip(vs, ins) for c, n in zip(s, v.type.shape) if n != 1}
+    out_vs, out_ins = [], []
+    for v, s in zip(vs, ins):
+        gone = [d for d, (c, n) in enumerate(zip(s, v.type.shape)) if n == 1 and c in wide]
+        if gone:
+            v = squeeze(v, tuple(gone))
+            s = "".join(c for d, c in enumerate(s) if d not in gone)
+        out_vs.append(v)
+        out_ins.append(s)
+    return out_vs, out_ins
 
 
 def _sum_letters(v: Variable, letters: str, keep: set[str]) -> tuple[Variable, str]:
@@ -109,23 +145,22 @@ def einsum(subscripts: str, *operands: Any) -> Variable:
     """numpy.einsum with explicit (``'ij,jk->ik'``) or implicit (``'ij,jk'``) output subscripts,
     and ellipses (``'...ij,...jk->...ik'``) for leading dims that broadcast as numpy's do; the
     result's dtype is numpy's (that of the operands together). An index repeated within one
-    operand (a diagonal) is not supported: take ``diagonal`` first."""
+    operand takes its diagonal (``'ii->i'``); an index of static size 1 in an operand broadcasts
+    against the others' size; an explicit output without ``'...'`` sums the ellipsis dims
+    (PyTensor's; numpy refuses)."""
     if not operands:
         raise ValueError("einsum: give at least one operand after the subscripts")
     vs = [as_tensor_variable(o) for o in operands]
     ins, out, ell = _parse(subscripts, vs)
-    sizes: dict[str, int] = {}
-    for k, (v, s) in enumerate(zip(vs, ins)):
+    for k, v in enumerate(vs):
         if is_complex(v.dtype):
             raise TypeError(f"einsum: complex operands are not supported, got {v.type} (operand {k})")
-        for c in s:
-            if s.count(c) > 1:
-                raise ValueError(
-                    f"einsum: {c!r} is repeated in operand {k}'s subscripts {s!r}; take its diagonal "
-                    "with ft.diagonal first"
-                )
+    vs, ins = (list(t) for t in zip(*(_take_diagonals(v, s, subscripts) for v, s in zip(vs, ins))))
+    vs, ins = _drop_broadcast_dims(vs, ins)
+    sizes: dict[str, int] = {}
+    for v, s in zip(vs, ins):
         for c, n in zip(s, v.type.shape):
-            if n is None or (c in ell and n == 1):  # an ellipsis dim of size 1 broadcasts
+            if n is None:
                 continue
             if sizes.setdefault(c, n) != n:
                 what = f"subscript {c!r}" if c not in ell else f"ellipsis dim {ell.index(c) - len(ell)}"

@@ -33,9 +33,10 @@ from .elemwise import cast, elemwise
 from .extra_ops import alloc_diag, tril, triu
 from .gradient import register_grad
 from .pyop import assert_op
-from .nlinalg import finite, flag, linalg_input, run_linalg, square_input, system_operands
+from .nlinalg import STACKS, finite, flag, linalg_input, run_linalg, square_input, system_operands
 from .shape_ops import concatenate, dim_sizes, dimshuffle, reshape
-from .slinalg import kron, solve, solve_triangular
+from .slinalg import solve, solve_triangular
+from .vectorize import vectorize
 
 __all__ = [
     "Expm",
@@ -235,10 +236,6 @@ def _lu_grad(node: Apply, out_grads: list) -> list:
     return [pivoted[argsort(perm)]]
 
 
-def _matrix(a: Any, what: str) -> Variable:
-    return linalg_input(a, what, range(2, 3), "a matrix (2 dims)")
-
-
 def _unit_lower(packed: Variable, k: Any) -> Variable:
     """The unit lower factor (``m x k``) of the packed LU factors."""
     return tril(packed[:, :k], -1) + eye(packed.shape[0], k, dtype=packed.dtype)
@@ -253,7 +250,11 @@ def lu(a: Any, permute_l: bool = False, check_finite: bool = True, p_indices: bo
     square matrix are differentiable."""
     permute = flag(permute_l, "lu", "permute_l")
     indices = flag(p_indices, "lu", "p_indices")
-    v = finite(_matrix(a, "lu"), check_finite, "lu")
+    v = linalg_input(a, "lu", STACKS, "a matrix or a stack of them (2 or more dims)")
+    if v.ndim > 2:
+        out = "(m,k),(k,n)" if permute else "(m),(m,k),(k,n)" if indices else "(m,m),(m,k),(k,n)"
+        return tuple(vectorize(lambda m: lu(m, permute, check_finite, indices), f"(m,n)->{out}")(v))
+    v = finite(v, check_finite, "lu")
     packed, _, perm = LUFactor()(v)
     k = elemwise("minimum", v.shape[0], v.shape[1])
     lower, upper = _unit_lower(packed, k), triu(packed[:k, :])
@@ -262,7 +263,7 @@ def lu(a: Any, permute_l: bool = False, check_finite: bool = True, p_indices: bo
         return take(lower, argsort(perm), axis=0), upper
     p = argsort(perm)
     if indices:
-        return p, lower, upper
+        return cast(p, "int32"), lower, upper  # scipy's dtype
     return eye(v.shape[0], dtype=v.dtype)[perm].T, lower, upper
 
 
@@ -270,7 +271,9 @@ def lu_factor(a: Any, check_finite: bool = True) -> tuple[Variable, Variable]:
     """scipy.linalg.lu_factor: ``(lu, piv)``, the packed factors of a square matrix (unit lower
     ``L`` below the diagonal, ``U`` on and above) and LAPACK's int32 pivots (row ``i`` swapped
     with row ``piv[i]``), for :func:`lu_solve`."""
-    v = square_input(a, "lu_factor", range(2, 3), "a square matrix (2 dims)")
+    v = square_input(a, "lu_factor", STACKS, "a square matrix or a stack of them (2 or more dims)")
+    if v.ndim > 2:
+        return tuple(vectorize(lambda m: lu_factor(m, check_finite), "(m,m)->(m,m),(m)")(v))
     packed, piv, _ = LUFactor()(finite(v, check_finite, "lu_factor"))
     return packed, piv
 
@@ -332,10 +335,18 @@ def lu_solve(lu_and_piv: Any, b: Any, trans: int = 0, check_finite: bool = True)
     if trans not in (0, 1, 2):
         raise ValueError(f"lu_solve: trans must be 0 (a x = b), 1 or 2 (a^T x = b), got {trans!r}")
     packed, piv = lu_and_piv
-    vlu = square_input(packed, "lu_solve", range(2, 3), "the packed factors lu (a square matrix)")
+    vlu = square_input(packed, "lu_solve", STACKS, "the packed factors lu (a square matrix or a stack)")
     vpiv = as_tensor_variable(piv)
-    if vpiv.ndim != 1 or not is_int(vpiv.dtype):
-        raise TypeError(f"lu_solve: piv must be an int vector (lu_factor's pivots), got {vpiv.type}")
+    if vpiv.ndim != vlu.ndim - 1 or not is_int(vpiv.dtype):
+        raise TypeError(
+            f"lu_solve: piv must be an int vector per matrix of lu {vlu.type} (lu_factor's pivots), "
+            f"got {vpiv.type}"
+        )
+    if vlu.ndim > 2:
+        # b a vector per matrix when it has as many dims as piv (b_ndim=1), else a matrix
+        vb = linalg_input(b, "lu_solve", STACKS, "b as a vector or a matrix per matrix of lu")
+        sig = "(m,m),(m),(m)->(m)" if vb.ndim <= vpiv.ndim else "(m,m),(m),(m,k)->(m,k)"
+        return vectorize(lambda f, p, r: lu_solve((f, p), r, trans, check_finite), sig)(vlu, vpiv, vb)
     vb = linalg_input(b, "lu_solve", range(1, 3), "b as a vector or a matrix of right-hand sides")
     vlu, vb = system_operands("lu_solve", vlu, vb, vlu.type.shape[-1], vb.type.shape[0])
     vlu, vb = finite(vlu, check_finite, "lu_solve"), finite(vb, check_finite, "lu_solve")
@@ -367,6 +378,17 @@ def block_diag(*matrices: Any) -> Variable:
     Concatenations, so the gradient reaches each block."""
     if not matrices:
         raise TypeError("block_diag: takes one or more matrices, got none")
+    vs = [as_tensor_variable(m) for m in matrices]
+    if any(v.ndim > 2 for v in vs):
+        # stacks of matrices: one block matrix per matrix of the stacks (batch dims broadcast)
+        for i, v in enumerate(vs):
+            if v.ndim < 2:
+                raise ValueError(
+                    f"block_diag: with stacks of matrices every block needs 2 or more dims, got "
+                    f"{v.type} for block {i}"
+                )
+        sig = ",".join(f"(r{i},c{i})" for i in range(len(vs))) + "->(r,c)"
+        return vectorize(block_diag, sig)(*vs)
     blocks = []
     for i, m in enumerate(matrices):
         v = as_tensor_variable(m)
@@ -383,8 +405,8 @@ def block_diag(*matrices: Any) -> Variable:
 
 
 def _lyapunov_operands(A: Any, Q: Any, what: str) -> tuple[Variable, Variable]:
-    va = square_input(A, what, range(2, 3), "A as a square matrix (2 dims)")
-    vq = square_input(Q, what, range(2, 3), "Q as a square matrix (2 dims)")
+    va = square_input(A, what, takes="A as a square matrix or a stack of them (2 or more dims)")
+    vq = square_input(Q, what, takes="Q as a square matrix or a stack of them (2 or more dims)")
     return system_operands(what, va, vq, va.type.shape[-1], vq.type.shape[-1])
 
 
@@ -420,8 +442,8 @@ def solve_discrete_lyapunov(A: Any, Q: Any, method: str = "direct") -> Variable:
     if method not in ("direct", "bilinear"):
         raise ValueError(f"solve_discrete_lyapunov: method must be 'direct' or 'bilinear', got {method!r}")
     va, vq = _lyapunov_operands(A, Q, "solve_discrete_lyapunov")
-    # vec(A X A^T) = kron(A, A) vec(X) for the row-major vec
-    return solve_vectorized(eye(va.shape[0] ** 2, dtype=va.dtype) - kron(va, va), vq)
+    # vec(A X A^T) = kron(A, A) vec(X) for the row-major vec (per matrix of a stack)
+    return solve_vectorized(eye(va.shape[-1] ** 2, dtype=va.dtype) - matrix_kron(va, va), vq)
 
 
 def solve_continuous_lyapunov(A: Any, Q: Any) -> Variable:
@@ -430,9 +452,9 @@ def solve_continuous_lyapunov(A: Any, Q: Any) -> Variable:
     systems. A singular system (``A`` and ``-A`` sharing an eigenvalue) raises numpy's
     ``LinAlgError`` when the function runs. Differentiable."""
     va, vq = _lyapunov_operands(A, Q, "solve_continuous_lyapunov")
-    ident = eye(va.shape[0], dtype=va.dtype)
-    # vec(A X) = kron(A, I) vec(X), vec(X A^T) = kron(I, A) vec(X)
-    return solve_vectorized(kron(va, ident) + kron(ident, va), vq)
+    ident = eye(va.shape[-1], dtype=va.dtype)
+    # vec(A X) = kron(A, I) vec(X), vec(X A^T) = kron(I, A) vec(X) (per matrix of a stack)
+    return solve_vectorized(matrix_kron(va, ident) + matrix_kron(ident, va), vq)
 
 
 def solve_sylvester(A: Any, B: Any, Q: Any) -> Variable:

@@ -20,6 +20,9 @@ __all__ = ["ScalarOp", "SCALAR_OPS", "get", "out_dtype", "Composite"]
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x)
+    if x.dtype == np.bool_:
+        x = x.astype(np.float16)  # numpy has no negative of bools; a float result as exp's
     with np.errstate(over="ignore"):
         return 1.0 / (1.0 + np.exp(-x))
 

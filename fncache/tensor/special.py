@@ -13,8 +13,9 @@ import numpy as np
 
 from ..graph.basic import Variable
 from ..graph.args import int_arg
+from ..graph.types import is_complex, is_float
 from .basic import as_tensor_variable, constant
-from .elemwise import elemwise
+from .elemwise import cast, elemwise
 
 __all__ = [
     "psi",
@@ -39,13 +40,26 @@ __all__ = [
 ]
 
 
+def _real(x: Any, ints: str | None = None) -> Variable:
+    """``x`` with an integer or bool dtype cast to a float one first (``ints``, or numpy's
+    float for it, float32 for the small ones), so the compositions below compute in floats:
+    in the input's dtype ``x + 8`` would wrap and ``1 / x`` round to float32."""
+    v = as_tensor_variable(x)
+    if is_float(v.dtype) or is_complex(v.dtype):
+        return v
+    if ints is None:
+        ints = np.result_type(np.dtype(v.dtype), np.float16).name
+        ints = "float32" if ints == "float16" else ints
+    return cast(v, ints)
+
+
 def psi(x: Any) -> Variable:
     """psi(x), the derivative of ``gammaln`` (log |gamma(x)|), from elementwise ops: the
     recurrence psi(x) = psi(x + 8) - sum 1/(x + k) lifts the argument to where the asymptotic
     series (Bernoulli terms to 1/t**12) is exact to ~1e-14, and negative arguments use the
     reflection psi(x) = psi(1 - x) - pi / tan(pi x). The negative integers (poles of either
     sign) give NaN, as scipy's. Ints and bools give float64."""
-    x = as_tensor_variable(x)
+    x = _real(x, "float64")
     neg = elemwise("lt", x, 0)
     pole = elemwise("and_", neg, elemwise("eq", x, elemwise("floor", x)))
     u = elemwise("switch", neg, 1 - x, x)
@@ -79,7 +93,7 @@ def polygamma(n: int, x: Any) -> Variable:
     error grows with ``n``: ~1e-12 at 10); the lifted terms ``n! / (x + k)**(n + 1)`` are
     added back."""
     n = int_arg(n, "polygamma", "n (the order)", minimum=0)
-    x = as_tensor_variable(x)
+    x = _real(x, "float64")
     if n == 0:
         return psi(x)
     if n == 1:
@@ -112,7 +126,7 @@ def tri_gamma(x: Any) -> Variable:
     +inf at 0 and the negative integers. Each branch is evaluated at an argument where it is
     finite (the other's elements get a stand-in), so the gradient has no NaN from the branch
     not taken."""
-    x = as_tensor_variable(x)
+    x = _real(x, "float64")
     pos = elemwise("gt", x, 0)
     right = _polygamma_series(1, elemwise("switch", pos, x, 1.0))
     xr = elemwise("switch", pos, 0.5, x)
@@ -137,12 +151,12 @@ def gammal(k: Any, x: Any) -> Variable:
 def chi2sf(x: Any, k: Any) -> Variable:
     """PyTensor's ``chi2sf``: the survival function of the chi-squared distribution with ``k``
     degrees of freedom, ``gammaincc(k / 2, x / 2)`` (NaN for ``x < 0``, as there)."""
-    return elemwise("gammaincc", as_tensor_variable(k) / 2, as_tensor_variable(x) / 2)
+    return elemwise("gammaincc", _real(k, "float64") / 2, _real(x, "float64") / 2)
 
 
 def betaln(a: Any, b: Any) -> Variable:
     """PyTensor's ``betaln``: log |B(a, b)| = gammaln(a) + gammaln(b) - gammaln(a + b)."""
-    a, b = as_tensor_variable(a), as_tensor_variable(b)
+    a, b = _real(a), _real(b)
     return elemwise("gammaln", a) + elemwise("gammaln", b) - elemwise("gammaln", a + b)
 
 
@@ -154,7 +168,7 @@ def _gamma_sign(x: Variable) -> Variable:
 def beta(a: Any, b: Any) -> Variable:
     """scipy's ``beta``: B(a, b) = gamma(a) gamma(b) / gamma(a + b), as the sign of that ratio
     times ``exp(betaln(a, b))`` (finite where the gammas themselves overflow)."""
-    a, b = as_tensor_variable(a), as_tensor_variable(b)
+    a, b = _real(a), _real(b)
     sign = _gamma_sign(a) * _gamma_sign(b) * _gamma_sign(a + b)
     return sign * elemwise("exp", betaln(a, b))
 
@@ -163,7 +177,7 @@ def poch(z: Any, m: Any) -> Variable:
     """scipy's ``poch``, the rising factorial (z)_m = gamma(z + m) / gamma(z), as the sign of
     that ratio times the exponential of the difference of the ``gammaln`` (finite where the
     gammas themselves overflow)."""
-    z, m = as_tensor_variable(z), as_tensor_variable(m)
+    z, m = _real(z), _real(m)
     log = elemwise("gammaln", z + m) - elemwise("gammaln", z)
     return _gamma_sign(z + m) * _gamma_sign(z) * elemwise("exp", log)
 
@@ -183,7 +197,7 @@ def _zero_where(cond: Variable, value: Variable) -> Variable:
 def log1mexp(x: Any) -> Variable:
     """PyTensor's ``log1mexp``: log(1 - exp(x)) for x <= 0, accurate at both ends (``log1p(-exp
     x)`` below -log 2, ``log(-expm1 x)`` above; NaN for x > 0)."""
-    x = as_tensor_variable(x)
+    x = _real(x)
     return elemwise(
         "switch",
         elemwise("lt", x, -math.log(2.0)),
@@ -199,20 +213,19 @@ def log1pexp(x: Any) -> Variable:
 
 def xlogx(x: Any) -> Variable:
     """PyTensor's ``xlogx``: x * log(x), 0 at x = 0."""
-    x = as_tensor_variable(x)
+    x = _real(x)
     return _zero_where(elemwise("eq", x, 0), x * elemwise("log", x))
 
 
 def xlogy0(x: Any, y: Any) -> Variable:
     """PyTensor's ``xlogy0``: x * log(y), 0 where x = 0 (whatever y)."""
-    x = as_tensor_variable(x)
+    x = _real(x)
     return _zero_where(elemwise("eq", x, 0), x * elemwise("log", y))
 
 
 def _x_times(x: Any, y: Any, log: str) -> Variable:
     """x * log(y) (``log`` the op's name), 0 where x = 0 unless y is NaN (then NaN)."""
-    x = as_tensor_variable(x)
-    y = as_tensor_variable(y)
+    x, y = _real(x), _real(y)
     return _zero_where(elemwise("eq", x, 0) & ~elemwise("isnan", y), x * elemwise(log, y))
 
 
@@ -233,7 +246,7 @@ def logit(x: Any) -> Variable:
     inf at 1, NaN outside [0, 1]). Near 1/2, where the value is near 0, as 2 atanh(2x - 1)
     (2x - 1 is exact for x in [1/4, 1]); elsewhere as log(x) - log1p(-x), which keeps the
     digits of x near 0 and of 1 - x near 1."""
-    x = as_tensor_variable(x)
+    x = _real(x)
     middle = elemwise("lt", elemwise("abs", x - 0.5), 0.25)
     return elemwise(
         "switch",
@@ -246,7 +259,7 @@ def logit(x: Any) -> Variable:
 def sinc(x: Any) -> Variable:
     """numpy's normalized ``sinc``: sin(pi x) / (pi x), 1 at 0. The division sees 1 where
     x = 0, so the gradient there is the limit 0, not NaN."""
-    x = as_tensor_variable(x)
+    x = _real(x, "float64")  # numpy's: pi * x of integers is float64
     zero = elemwise("eq", x, 0)
     px = elemwise("switch", zero, 1, math.pi * x)
     return elemwise("switch", zero, 1, elemwise("sin", px) / px)

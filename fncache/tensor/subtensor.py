@@ -17,6 +17,24 @@ from .basic import as_tensor_variable
 
 __all__ = ["Subtensor", "getitem", "index_ref", "python_index", "slice_at_axis"]
 
+#: PyTensor's names of this module path (``from pytensor.tensor.subtensor import
+#: set_subtensor``), from the modules that build on this one: loaded when first asked for
+_LATER = {
+    "set_subtensor": "inc_subtensor",
+    "inc_subtensor": "inc_subtensor",
+    "take": "advanced_subtensor",
+    "flip": "arrange",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LATER:
+        import importlib
+
+        return getattr(importlib.import_module(f"{__package__}.{_LATER[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 # An index entry: ("i", ref) or ("s", start, stop, step); a ref is None, ("c", int) or ("v", k)
 # for the k-th symbolic input after x.
 
