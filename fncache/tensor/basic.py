@@ -116,11 +116,22 @@ def constant(value: Any, name: str | None = None, dtype: Any = None) -> TensorCo
     return TensorConstant(TensorType(dt, arr.shape), arr, name=name)
 
 
+def _holds_variables(x: list | tuple) -> bool:
+    return any(isinstance(e, Variable) or (isinstance(e, (list, tuple)) and _holds_variables(e)) for e in x)
+
+
 def as_tensor_variable(x: Any, name: str | None = None, ndim: int | None = None) -> Variable:
-    """Variables pass through; numbers, lists and arrays become constants. ``ndim`` (as
+    """Variables pass through; numbers, lists and arrays become constants, lists holding
+    variables their stack (PyTensor's ``as_tensor([s1, s2])``). ``ndim`` (as
     PyTensor's): leading dims known to be 1 are dropped, or broadcastable ones added, to reach
     it."""
-    v = x if isinstance(x, Variable) else constant(x, name=name)
+    if isinstance(x, (list, tuple)) and _holds_variables(x):
+        # PyTensor's MakeVector: a list of symbolic scalars (or tensors) stacked
+        from .arrange import stacklists
+
+        v = stacklists(x)
+    else:
+        v = x if isinstance(x, Variable) else constant(x, name=name)
     if ndim is None:
         return v
     ndim = int_arg(ndim, "as_tensor_variable", "ndim", minimum=0)
