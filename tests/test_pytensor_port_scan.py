@@ -527,14 +527,15 @@ def test_gradient_of_nested_loops_with_discrete_draws() -> None:
 # -- until ---------------------------------------------------------------------------------------
 
 
-def test_until_stops_the_loop_and_its_gradient() -> None:
+@pytest.mark.parametrize("linker", ["py", "c"])
+def test_until_stops_the_loop_and_its_gradient(linker: str) -> None:
     """test_while, test_while_infer_shape and TestGradUntil (with truncation, sequence taps,
     a condition over a row)."""
     x, th = ft.dvector("x"), ft.lscalar("threshold")
     vx = np.zeros(50)
     vx[23] = 4
     o, _ = fc.scan(lambda xt: (xt + 1, fc.until(xt > 3)), x)
-    got, n = fc.function([x], [o, o.shape[0]], mode=PY)(vx)
+    got, n = fc.function([x], [o, o.shape[0]], mode=fc.Mode(linker))(vx)
     assert len(got) == n == 24
     seq = np.arange(15.0)
     stop = int(np.argmax(seq > 5)) + 1
@@ -553,13 +554,13 @@ def test_until_stops_the_loop_and_its_gradient() -> None:
             non_sequences=[th],
             truncate_gradient=trunc,
         )
-        out, g = fc.function([x, th], [r, fc.grad(r.sum(), x)], mode=PY)(seq, 5)
+        out, g = fc.function([x, th], [r, fc.grad(r.sum(), x)], mode=fc.Mode(linker))(seq, 5)
         np.testing.assert_allclose(out, seq[:stop] ** 2)
         np.testing.assert_allclose(g, grads(trunc))
     X = ft.dmatrix("X")
     r, _ = fc.scan(lambda xt, u: (xt * xt, fc.until(ft.all(xt > u))), sequences=X, non_sequences=[th])
     tiled = np.tile(seq[:, None], (1, 5))
-    out, g = fc.function([X, th], [r, fc.grad(r.sum(), X)], mode=PY)(tiled, 5)
+    out, g = fc.function([X, th], [r, fc.grad(r.sum(), X)], mode=fc.Mode(linker))(tiled, 5)
     np.testing.assert_allclose(out, np.tile((seq[:stop] ** 2)[:, None], (1, 5)))
     np.testing.assert_allclose(g, np.tile(grads(-1)[:, None], (1, 5)))
     # sequence taps [-2, 0], truncated to the last 3 steps
@@ -569,7 +570,7 @@ def test_until_stops_the_loop_and_its_gradient() -> None:
         non_sequences=[th],
         truncate_gradient=3,
     )
-    out, g = fc.function([x, th], [r, fc.grad(r.sum(), x)], mode=PY)(seq, 6)
+    out, g = fc.function([x, th], [r, fc.grad(r.sum(), x)], mode=fc.Mode(linker))(seq, 6)
     ran = int(np.argmax(seq[2:] > 6)) + 1
     np.testing.assert_allclose(out, seq[:ran] * seq[2 : 2 + ran])
     want = np.zeros_like(seq)
@@ -887,6 +888,52 @@ def test_a_loop_over_a_loops_output_and_a_function_reading_intermediate_nodes() 
         w2.append(b2)
     np.testing.assert_allclose(o1, np.array(w1))
     np.testing.assert_allclose(o2, np.array(w2))
+
+
+def test_a_loop_in_a_loops_step_and_bool_and_backwards_bounded_loops() -> None:
+    """A loop inside another's step reading the outer step's row: values and gradients (the
+    inner loop's gradient inside the outer one's) against numpy and finite differences; a
+    bool state; go_backwards with a symbolic n_steps beyond the rows."""
+    x, w = ft.dvector("x"), ft.dscalar("w")
+
+    def outer(xt, h):
+        inner, _ = fc.scan(lambda hh: ft.tanh(hh * w + xt), outputs_info=h, n_steps=3)
+        return inner[-1]
+
+    hs, _ = fc.scan(outer, sequences=x, outputs_info=ft.constant(0.1))
+    fd_check_grads(
+        [x, w],
+        {
+            "nested loops": (
+                lambda x, w: fc.scan(outer, sequences=x, outputs_info=ft.constant(0.1))[0],
+                [0, 1],
+            )
+        },
+        [[_rng(17).normal(size=4), np.array(0.7)]],
+        mode=PY,
+    )
+    xv = _rng(17).normal(size=4)
+    h, want = 0.1, []
+    for t in xv:
+        for _ in range(3):
+            h = np.tanh(h * 0.7 + t)
+        want.append(h)
+    np.testing.assert_allclose(fc.function([x, w], hs, mode=PY)(xv, 0.7), want, rtol=1e-12)
+    b = ft.scalar("b", dtype="bool")
+    flips, _ = fc.scan(lambda p: ~p, outputs_info=b, n_steps=3)
+    got = fc.function([b], flips, mode=PY)(True)
+    assert got.dtype == np.bool_ and list(got) == [False, True, False]
+    k = ft.iscalar("k")
+    back, _ = fc.scan(
+        lambda xt, p: p * 2 + xt, sequences=x, outputs_info=ft.constant(0.0), n_steps=k, go_backwards=True
+    )
+    f = fc.function([x, k], back, mode=PY)
+    for steps in (0, 3, 9):
+        p, want = 0.0, []
+        for t in xv[::-1][:steps]:
+            p = p * 2 + t
+            want.append(p)
+        np.testing.assert_allclose(f(xv, steps), np.array(want).reshape(-1))
 
 
 # -- views and checkpoints -----------------------------------------------------------------------
