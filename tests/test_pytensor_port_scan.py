@@ -1079,6 +1079,20 @@ def test_modes_names_strictness_and_shape_changes() -> None:
     assert a1.owner.op == a2.owner.op and hash(a1.owner.op) == hash(a2.owner.op)
 
 
+def test_debugprint_shows_the_steps_graph() -> None:
+    """tests/scan/test_printing.py, what a user sees: the loop's node, then the graph of its
+    step (PyTensor's "Inner graphs"), each loop once, those of the gradient's loop too."""
+    x, w = ft.dvector("x"), ft.dscalar("w")
+    hs, _ = fc.scan(lambda xt, h: h * w + xt, sequences=x, outputs_info=ft.constant(0.0), name="acc")
+    text = fc.printing.debugprint([hs, fc.grad(hs.sum(), w)], file="str")
+    assert text.count("Inner graph of Scan{acc} (x[t], in1, w):") == 1
+    assert "Inner graph of Scan{grad_acc}" in text
+    step = text.split("Inner graph of Scan{acc}")[1].split("Inner graph")[0]
+    assert "mul(in1, w)" in step and "add(t0, x[t])" in step
+    f = fc.function([x, w], hs, mode=PY)
+    assert "Inner graph of Scan{acc}" in fc.printing.debugprint(f, file="str")
+
+
 def test_pytensor_gives_the_same_values() -> None:
     """The cases whose fncache behaviour was fixed here, run by PyTensor itself when it is
     installed: outputs_info=[], a draw passed as a non-sequence read once, the views'
