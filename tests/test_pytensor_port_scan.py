@@ -425,6 +425,19 @@ def test_shared_variables_read_and_updated_in_fn() -> None:
     _, upd = fc.scan(lambda: (ft.zeros(()), {c: c + inc}), n_steps=20)
     fc.function([inc], [], updates=upd, mode=PY)(0.25)
     assert c.get_value() == 5.0
+    # a shared variable passed in non_sequences and updated by fn: each step reads the last
+    Wn, xs = fc.shared(1.0, "Wn"), ft.dvector("xs")
+    hs, upd = fc.scan(lambda xt, w: (xt * w, {Wn: w * 2}), sequences=xs, non_sequences=[Wn])
+    np.testing.assert_array_equal(fc.function([xs], hs, updates=upd, mode=PY)(np.ones(3)), [1.0, 2.0, 4.0])
+    assert Wn.get_value() == 8.0
+    # test_default_value_broadcasted: an SGD step on a weight a (1, 4) state is made from
+    X, Wx = ft.dmatrix("X"), fc.shared(rng.random((2, 4)) * 0.1, "Wx")
+    val, _ = fc.scan(
+        lambda r, pre: ft.dot(ft.reshape(r, (1, 2)), Wx), sequences=X, outputs_info=[ft.alloc(0.0, 1, 4)]
+    )
+    Xv, w0 = rng.random((10, 2)), Wx.get_value()
+    fc.function([X], ft.mean(val), updates=[(Wx, Wx - 0.1 * fc.grad(ft.mean(val), Wx))], mode=PY)(Xv)
+    np.testing.assert_allclose(Wx.get_value(), w0 - 0.1 * np.outer(Xv.sum(0), np.ones(4)) / (len(Xv) * 4))
     s32 = fc.shared(np.float32(1.0))
     _, upd = fc.scan(lambda: ([], {s32: s32 + np.float32(1.0)}), n_steps=10)
     assert fc.function([], fc.grad(next(iter(upd.values())), s32), mode=PY)() == 1.0
