@@ -1124,7 +1124,7 @@ def test_pytensor_gives_the_same_values() -> None:
     p_r = p_foldr(lambda t, acc: acc * 0.5 + t, pu, pt.constant(0.0, dtype="float64"), return_updates=False)
     f_r = foldr(lambda t, acc: acc * 0.5 + t, u, ft.constant(0.0), return_updates=False)
     np.testing.assert_allclose(fc.function([u], f_r, mode=PY)(uv), pytensor.function([pu], p_r)(uv))
-    p_y = pt.random.normal(size=(2,), rng=pytensor.shared(np.random.default_rng(1)))
+    _, p_y = pt.random.normal(size=(2,), rng=pytensor.shared(np.random.default_rng(1)), return_next_rng=True)
     p_z = pytensor.scan(lambda a: a + 0, non_sequences=p_y, n_steps=3, return_updates=False)
     pz = pytensor.function([], p_z)()
     f_z = fc.scan(
