@@ -518,6 +518,44 @@ def test_gradient_through_a_loop_with_draws_and_a_stop_condition() -> None:
         assert len(o) == (stop[0] + 1 if len(stop) else 10)
 
 
+def test_gradient_beside_an_int_sequence_and_a_draw_per_step() -> None:
+    """test_grad_multiple_outs_some_uncomputable: an int sequence (no gradient: PyTensor gives
+    zeros, fncache's grad refuses an int variable, so it is left out), an int output not fed
+    back, a draw per step; finite differences from the same counter."""
+    W_in, u, u2, x0 = ft.dmatrix("W_in"), ft.dmatrix("u"), ft.ivector("u2"), ft.dvector("x0")
+
+    def step(u_t, u2_t, x_tm1, w):
+        noise = fc.RandomStream(123).uniform(low=-1.1, high=1.1)
+        return ft.cast(u2_t, "float64") + ft.dot(u_t, w) + x_tm1 + noise, 2 * u2_t
+
+    (xs, ys), upd = fc.scan(step, [u, u2], [x0, None], W_in)
+    cost = (xs**2).sum() + ys.sum()
+    f = fc.function([u, u2, x0, W_in], [cost, *fc.grad(cost, [u, x0, W_in])], updates=upd, mode=PY)
+    (counter,) = upd
+
+    def from_start(*vals):
+        counter.set_value(np.array(0, dtype=np.uint64))
+        return f(*vals)
+
+    rng = _rng(18)
+    vals = [
+        rng.uniform(-3, 3, (5, 2)),
+        np.array([1, 3, 4, 6, 8], "int32"),
+        rng.uniform(-3, 3, 2),
+        rng.uniform(-3, 3, (2, 2)),
+    ]
+    got = from_start(*vals)
+    eps = 1e-6
+    for k, i in enumerate([0, 2, 3]):
+        fd = np.zeros_like(vals[i])
+        for idx in np.ndindex(vals[i].shape):
+            up, down = [v.copy() for v in vals], [v.copy() for v in vals]
+            up[i][idx] += eps
+            down[i][idx] -= eps
+            fd[idx] = (from_start(*up)[0] - from_start(*down)[0]) / (2 * eps)
+        np.testing.assert_allclose(got[1 + k], fd, rtol=1e-6, atol=1e-6)
+
+
 def test_gradient_of_nested_loops_with_discrete_draws() -> None:
     """test_crash_nonseq_grad: PyTensor raises NullTypeGradError (the gradient would need
     the random states of the inner loop); fncache differentiates the loop with the draws
