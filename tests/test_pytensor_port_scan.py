@@ -831,6 +831,12 @@ def test_disconnected_and_integer_paths_in_gradients() -> None:
     np.testing.assert_array_equal(
         fc.function([x0, z0], gz, mode=PY, on_unused_input="ignore")(np.ones(2), np.ones(2)), 0
     )
+    # a threshold only the stop condition reads decides the steps run: connected, with a zero
+    # gradient (as a comparison's inputs are)
+    xs, th = ft.dvector("xs"), ft.dscalar("th")
+    r, _ = fc.scan(lambda xt, u: (xt * xt, fc.until(xt > u)), sequences=xs, non_sequences=[th])
+    g = fc.function([xs, th], fc.grad(r.sum(), th), mode=PY, on_unused_input="ignore")
+    assert g(np.arange(15.0), 5.0) == 0.0
     v, m = ft.dvector("v"), ft.dmatrix("m")
     (u, m2), _ = fc.scan(lambda r, s: [s, v], sequences=m, outputs_info=[ft.zeros((7,)), None])
     g = fc.grad((m * m2).sum(), v)

@@ -218,13 +218,17 @@ class Scan(InnerGraphOp):
 
     def connection_pattern(self, node: Apply) -> list[list[bool]]:
         """``[input][output]``: whether output j depends on input i through the loop (an output
-        reads a recurrent output's past values, hence everything that output depends on).
-        Neither ``n_steps`` nor the stop condition's count of steps carries a gradient."""
+        reads a recurrent output's past values, hence everything that output depends on; with
+        a stop condition, every output depends on what the condition reads, as the steps run
+        do, with a zero gradient). Neither ``n_steps`` nor the count of steps run carries a
+        gradient."""
         from .gradient import _connected_ancestors
 
-        ins, outs = self.inner.inputs, self.inner.outputs[: len(self.kinds)]
+        ins, n_out = self.inner.inputs, len(self.kinds)
         index = {id(v): i for i, v in enumerate(ins)}
-        direct = [{index[k] for k in _connected_ancestors([o], ins) if k in index} for o in outs]
+        direct = [
+            {index[k] for k in _connected_ancestors([o], ins) if k in index} for o in self.inner.outputs
+        ]
         prev = {self.n_seqs + r: j for r, j in enumerate(self.recurrent)}
         reach = [set(d) for d in direct]
         changed = True
@@ -235,8 +239,13 @@ class Scan(InnerGraphOp):
                 if more:
                     r |= more
                     changed = True
+        if self.until:
+            for r in reach[:n_out]:
+                r |= reach[-1]
         count = [False] * int(self.until)
-        return [[False] * len(node.outputs)] + [[i in r for r in reach] + count for i in range(len(ins))]
+        return [[False] * len(node.outputs)] + [
+            [i in r for r in reach[:n_out]] + count for i in range(len(ins))
+        ]
 
     def outputs_of(self, inputs: Sequence[Variable]) -> list[Variable]:
         """The inner graph's outputs as a graph of ``inputs`` (in place of its inputs): one
