@@ -167,8 +167,8 @@ def test_refusals_name_the_argument_what_is_supported_and_the_fix() -> None:
     step = lambda xt, h: h + xt  # noqa: E731
     cases = [
         (
-            dict(sequences=x, outputs_info=h0, mode="FAST_RUN"),
-            "mode='FAST_RUN'.*Pass the mode to fc.function",
+            dict(sequences=x, outputs_info=h0, mode=fc.DebugMode()),
+            "mode=.*debug.*would not reach it. Pass the mode to fc.function",
         ),
         (dict(sequences=x, outputs_info=h0, profile=True), "profile=True is not supported"),
         (dict(sequences=x, outputs_info=h0, allow_gc=True), "allow_gc=True is not supported"),

@@ -49,6 +49,22 @@ def _lines(fg: FunctionGraph, depth: int = -1) -> list[str]:
     return out
 
 
+def _inner_lines(fg: FunctionGraph, indent: str) -> list[str]:
+    """The graphs of the ops holding one (a loop's step, an ``OpFromGraph``), each once, after
+    the graph that applies them (PyTensor's "Inner graphs:"), theirs nested under them."""
+    out: list[str] = []
+    seen: set[int] = set()
+    for node in fg.toposort():
+        inner = getattr(node.op, "inner", None)
+        if not isinstance(inner, FunctionGraph) or id(inner) in seen:
+            continue
+        seen.add(id(inner))
+        ins = ", ".join(v.name or f"in{k}" for k, v in enumerate(inner.inputs))
+        out.append(f"{indent}Inner graph of {node.op} ({ins}):")
+        out += [indent + "  " + ln for ln in _lines(inner)] + _inner_lines(inner, indent + "  ")
+    return out
+
+
 def graph_of(obj: Any, what: str) -> tuple[FunctionGraph, str]:
     """The graph to show of ``obj`` (a Function: its optimized graph; a FunctionGraph; a
     variable or list of them, or an apply node's outputs: their graph) and a heading naming it;
@@ -68,10 +84,11 @@ def debugprint(obj: Any, file: Any = None, depth: int = -1) -> str:
     """Text of ``obj`` (a Function: its optimized graph; a variable or list: its graph; an
     apply node, as Theano's ``MonitorMode`` examples print one: its outputs' graph). Printed to
     ``file`` when given; always returned. ``depth`` (Theano's and PyTensor's): only the nodes
-    at most that many nodes up from an output (-1: all)."""
+    at most that many nodes up from an output (-1: all). The graphs of ops holding one (a
+    ``scan``'s step, an ``OpFromGraph``) follow, each once."""
     depth = int_arg(depth, "debugprint", "depth", fix="-1 for the whole graph")
     fg, head = graph_of(obj, "debugprint")
-    text = "\n".join([head] + ["  " + ln for ln in _lines(fg, depth)])
+    text = "\n".join([head] + ["  " + ln for ln in _lines(fg, depth)] + _inner_lines(fg, "  "))
     if file is not None:
         print(text, file=file)
     return text

@@ -12,11 +12,11 @@ from typing import Any
 from ..callable_module import make_callable
 from ..tensor.scan import Scan, scan, until
 
-__all__ = ["Scan", "scan", "until", "map", "reduce", "foldl", "foldr", "scan_checkpoints"]  # noqa: F822
+__all__ = ["Scan", "scan", "until", "map", "reduce", "foldl", "foldr", "filter", "scan_checkpoints"]  # noqa: F822
 
 #: names of the other modules, loaded on first use (a loop needs neither)
 _LAZY = {
-    **dict.fromkeys(("map", "reduce", "foldl", "foldr"), "views"),
+    **dict.fromkeys(("map", "reduce", "foldl", "foldr", "filter"), "views"),
     "scan_checkpoints": "checkpoints",
 }
 

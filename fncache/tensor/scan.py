@@ -216,6 +216,37 @@ class Scan(InnerGraphOp):
             f"{dtype}{list(shape or ())} ({why}); make fn return the same shape at every step"
         )
 
+    def connection_pattern(self, node: Apply) -> list[list[bool]]:
+        """``[input][output]``: whether output j depends on input i through the loop (an output
+        reads a recurrent output's past values, hence everything that output depends on; with
+        a stop condition, every output depends on what the condition reads, as the steps run
+        do, with a zero gradient). Neither ``n_steps`` nor the count of steps run carries a
+        gradient."""
+        from .gradient import _connected_ancestors
+
+        ins, n_out = self.inner.inputs, len(self.kinds)
+        index = {id(v): i for i, v in enumerate(ins)}
+        direct = [
+            {index[k] for k in _connected_ancestors([o], ins) if k in index} for o in self.inner.outputs
+        ]
+        prev = {self.n_seqs + r: j for r, j in enumerate(self.recurrent)}
+        reach = [set(d) for d in direct]
+        changed = True
+        while changed:
+            changed = False
+            for r in reach:
+                more = set().union(*(direct[prev[i]] for i in r if i in prev)) - r
+                if more:
+                    r |= more
+                    changed = True
+        if self.until:
+            for r in reach[:n_out]:
+                r |= reach[-1]
+        count = [False] * int(self.until)
+        return [[False] * len(node.outputs)] + [
+            [i in r for r in reach[:n_out]] + count for i in range(len(ins))
+        ]
+
     def outputs_of(self, inputs: Sequence[Variable]) -> list[Variable]:
         """The inner graph's outputs as a graph of ``inputs`` (in place of its inputs): one
         step, for building graphs over it (its gradient)."""
@@ -263,6 +294,14 @@ class until:
                 "(ft.any(...) or ft.all(...))"
             )
         self.condition = c
+
+
+def _plain_mode(mode: Any) -> bool:
+    """Whether ``mode`` only chooses a linker and rewrites (a name, or a mode of the C or the
+    Python linker), which change no value the loop computes."""
+    if isinstance(mode, str):
+        return mode.upper() in ("FAST_RUN", "FAST_COMPILE", "MODE")
+    return type(mode).__name__ == "Mode" and getattr(mode, "linker", None) in ("c", "py")
 
 
 def _refuse(argument: str, got: Any, supported: str, fix: str) -> None:
@@ -420,9 +459,9 @@ def _step_outputs(items: list, n_info: int | None) -> list[Variable]:
 
 def _step_updates(updates: dict, reads: list[Variable], blockers: list[Variable]) -> tuple[dict, list]:
     """The shared variables the loop updates at every step, each with its new value: those of
-    ``updates`` (fn's) and those ``reads`` reads that have a default update (as PyTensor; the
-    counters of the random draws made in fn: a draw per step). Also the list of those
-    counters."""
+    ``updates`` (fn's) and those ``reads`` reads, short of ``blockers``, that have a default
+    update (as Theano; the counters of the random draws fn reads: a draw per step). Also the
+    list of those counters."""
     out = {}
     for v, new in updates.items():
         if not isinstance(v, SharedVariable):
@@ -494,9 +533,14 @@ def scan(
       applied without being given; any other update the loop makes is refused then (it would
       be lost), naming the variables.
 
-    Refused, each with its own error: ``mode``, ``profile`` and ``allow_gc=True`` (the step
-    keeps its buffers from step to step, which ``allow_gc=False`` asks for). ``strict``:
-    ``fn`` may read only its arguments (and constants).
+    ``mode``: a plain mode (``"FAST_RUN"``, ``"FAST_COMPILE"``, ``fc.Mode(linker=...)``) is
+    taken, the step being compiled under the outer function's mode (the values are the same
+    under every linker and optimizer).
+
+    Refused, each with its own error: a ``mode`` that checks or watches values, ``profile``
+    and ``allow_gc=True`` (the step keeps its buffers from step to step, which
+    ``allow_gc=False`` asks for). ``strict``: ``fn`` may read only its arguments (and
+    constants).
     """
     truncate_gradient = int_arg(truncate_gradient, "scan", "truncate_gradient", fix="-1 for no truncation")
     if truncate_gradient == 0 or truncate_gradient < -1:
@@ -504,11 +548,12 @@ def scan(
             f"scan: truncate_gradient={truncate_gradient}; give the number of steps the gradient "
             "runs back through (>= 1), or -1 for all of them"
         )
-    if mode is not None:
+    if mode is not None and not _plain_mode(mode):
         _refuse(
             "mode",
             mode,
-            "the step is compiled under the outer function's mode",
+            "the step is compiled under the outer function's mode, so a mode that checks or "
+            "watches values (DebugMode, NanGuardMode, MonitorMode) would not reach it",
             "Pass the mode to fc.function instead.",
         )
     if profile:
@@ -522,9 +567,8 @@ def scan(
             "Leave allow_gc=None or False.",
         )
     seq_taps = [_sequence(s, i) for i, s in enumerate(_as_list(sequences))]
-    infos = (
-        None if outputs_info is None else [_output_info(o, j) for j, o in enumerate(_as_list(outputs_info))]
-    )
+    # no entries (None or [], PyTensor's spelling): no output is fed back
+    infos = [_output_info(o, j) for j, o in enumerate(_as_list(outputs_info))] or None
     nonseqs = [as_tensor_variable(v) for v in _as_list(non_sequences)]
     if not seq_taps and n_steps is None:
         raise ValueError("scan: without sequences, n_steps is required (the number of steps to run)")
@@ -569,7 +613,9 @@ def scan(
 
     placeholders = [*rows, *prev, *(v for past in older for v in past[1:])]
     reads = [*outs, *shifts] + ([cond] if cond is not None else [])
-    updates, drawn = _step_updates(fn_updates, reads, placeholders)
+    # the non-sequences are values computed once, outside: a draw among them is not redrawn
+    # (a draw read from fn's closure is, as in Theano)
+    updates, drawn = _step_updates(fn_updates, reads, [*placeholders, *nonseqs])
     shared = list(updates)
     last = [v.type.make_variable(_tap_name(v.name, -1)) for v in shared]
     step = substitute([*reads, *updates.values()], dict(zip(shared, last)))

@@ -33,7 +33,8 @@ def scan_checkpoints(
     n_steps: Any = None,
     save_every_N: int = 10,
     padding: bool = True,
-) -> tuple[Any, dict]:
+    return_updates: bool = True,
+) -> Any:
     """``scan(fn, sequences, outputs_info, non_sequences, n_steps)`` with checkpointed
     gradients. Returns ``(outputs, updates)`` as ``scan``, each output holding only the
     states at the end of each block of ``save_every_N`` steps (steps ``N-1, 2N-1, ...``
@@ -41,7 +42,8 @@ def scan_checkpoints(
 
     As Theano's, every sequence is read at tap 0 and every output is fed back at tap -1 from
     an initial value (no ``None`` entries, no taps dicts, no updates). ``padding`` is
-    accepted for Theano's signature: the last block simply runs fewer steps."""
+    accepted for Theano's signature: the last block simply runs fewer steps.
+    ``return_updates=False`` (PyTensor's): the outputs alone."""
     seqs = [_plain(s, "sequences") for s in _listed(sequences)]
     infos = _listed(outputs_info)
     if not infos:
@@ -101,7 +103,8 @@ def scan_checkpoints(
         name=name,
         return_list=True,
     )
-    return (outs[0] if len(outs) == 1 else outs), updates
+    result = outs[0] if len(outs) == 1 else outs
+    return (result, updates) if return_updates else result
 
 
 def _listed(x: Any) -> list:

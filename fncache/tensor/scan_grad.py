@@ -31,7 +31,12 @@ __all__ = ["scan_grad"]
 def scan_grad(node: Apply, out_grads: list) -> list:
     # built on stand-ins, which have no test values (config.compute_test_value)
     with config.change_flags(compute_test_value="off"):
-        return _scan_grad(node, out_grads)
+        res = _scan_grad(node, out_grads)
+    # An input no output given a gradient depends on gets none (not zeros): `grad` then tells
+    # a disconnected input from one whose gradient happens to be zero.
+    given = [j for j, g in enumerate(out_grads) if g is not None]
+    pattern = node.op.connection_pattern(node)
+    return [g if any(row[j] for j in given) else None for g, row in zip(res, pattern)]
 
 
 def _scan_grad(node: Apply, out_grads: list) -> list:
