@@ -116,11 +116,26 @@ def constant(value: Any, name: str | None = None, dtype: Any = None) -> TensorCo
     return TensorConstant(TensorType(dt, arr.shape), arr, name=name)
 
 
+def holds_variable(x: Any) -> bool:
+    """Whether ``x`` is a variable, or a (nested) list or tuple with one among its elements."""
+    if isinstance(x, (list, tuple)):
+        return any(holds_variable(e) for e in x)
+    return isinstance(x, Variable)
+
+
 def as_tensor_variable(x: Any, name: str | None = None, ndim: int | None = None) -> Variable:
-    """Variables pass through; numbers, lists and arrays become constants. ``ndim`` (as
-    PyTensor's): leading dims known to be 1 are dropped, or broadcastable ones added, to reach
-    it."""
-    v = x if isinstance(x, Variable) else constant(x, name=name)
+    """Variables pass through; numbers, lists and arrays become constants, and a (nested) list
+    or tuple holding variables is stacked (as PyTensor's: ``pt.sum([pt.sum(t) for t in
+    terms])``). ``ndim`` (as PyTensor's): leading dims known to be 1 are dropped, or
+    broadcastable ones added, to reach it."""
+    if isinstance(x, Variable):
+        v = x
+    elif isinstance(x, (list, tuple)) and holds_variable(x):
+        from .shape_ops import stack
+
+        v = stack(list(x))
+    else:
+        v = constant(x, name=name)
     if ndim is None:
         return v
     ndim = int_arg(ndim, "as_tensor_variable", "ndim", minimum=0)
