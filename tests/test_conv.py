@@ -252,6 +252,29 @@ def test_pool_2d_on_any_number_of_dims_and_static_shapes() -> None:
     assert pool.pool_2d(ft.TensorType("float64", (1, 1))("s"), (2, 2)).type.shape == (0, 0)
 
 
+def test_pool_2d_and_pool_3d_take_theanos_older_argument_names() -> None:
+    """Theano 1.0's ``pool_2d``/``pool_3d`` still took ``ds``, ``st`` and ``padding`` (its
+    0.8 names, as the LeNet tutorial of that time calls them), with a DeprecationWarning."""
+    t4 = ft.TensorType("float64", (2, 3, 9, 8))("t4")
+    with pytest.warns(DeprecationWarning, match=r"pool_2d: '\w+' is Theano's older name") as seen:
+        old = pool.pool_2d(t4, ds=(3, 3), st=(1, 2), padding=(1, 1), ignore_border=True)
+    assert [str(w.message).split("'")[1] for w in seen] == ["ds", "st", "padding"]
+    new = pool.pool_2d(t4, ws=(3, 3), stride=(1, 2), pad=(1, 1), ignore_border=True)
+    assert old.owner.op == new.owner.op
+    t5 = ft.dtensor5("t5")
+    with pytest.warns(DeprecationWarning, match=r"pool_3d: 'st' is Theano's older name for 'stride'"):
+        old3 = pool.pool_3d(t5, (2, 2, 2), st=(1, 1, 1))
+    xv = np.random.default_rng(2).normal(size=(1, 2, 3, 4, 5))
+    want = fc.function([t5], pool.pool_3d(t5, (2, 2, 2), stride=(1, 1, 1)))(xv)
+    np.testing.assert_array_equal(fc.function([t5], old3)(xv), want)
+    with pytest.raises(TypeError, match=r"pool_2d: give the window size as ws or ds, not both"):
+        pool.pool_2d(t4, (2, 2), ds=(2, 2))
+    with pytest.raises(TypeError, match=r"pool_2d: give the window size ws, e.g. ws=\(2, 2\)"):
+        pool.pool_2d(t4)
+    with pytest.raises(TypeError, match=r"pool_3d: give the padding as pad or padding, not both"):
+        pool.pool_3d(t5, (2, 2, 2), pad=(1, 1, 1), padding=(1, 1, 1))
+
+
 # -- gradients ----------------------------------------------------------------------------------
 @pytest.mark.parametrize("mode", MODES)
 def test_conv2d_gradients_against_finite_differences(mode: str) -> None:
