@@ -39,6 +39,24 @@ def test_gradient_module_paths() -> None:
     assert issubclass(NullTypeGradError, NotImplementedError) and issubclass(NullTypeGradError, TypeError)
 
 
+def test_scalar_module_upcast_is_the_dtype_elementwise_ops_give() -> None:
+    """``theano.scalar.upcast``, as the HMC tutorial averages a bool acceptance with it
+    (``accept.mean(dtype=theano.scalar.upcast(accept.dtype, rate.dtype))``)."""
+    import fncache.scalar as S
+
+    assert fc.scalar is S is sys.modules["fncache.scalar"]
+    assert S.upcast("bool", "float64") == "float64"
+    assert S.upcast("int8", "int16") == "int16"
+    assert S.upcast("float32") == "float32"
+    assert S.upcast(np.dtype("int64"), "float32", np.float32) == "float64"
+    for a, b in [("bool", "float32"), ("uint8", "int8"), ("int32", "float32"), ("int64", "complex64")]:
+        assert S.upcast(a, b) == (ft.tensor(dtype=a, shape=()) + ft.tensor(dtype=b, shape=())).dtype
+    with pytest.raises(TypeError, match=r"upcast: unsupported dtype 'object'"):
+        S.upcast("float64", "object")
+    with pytest.raises(TypeError, match=r"upcast: give at least one dtype"):
+        S.upcast()
+
+
 def test_gradient_module_computes() -> None:
     G = fc.gradient
     x, v = ft.dvector("x"), ft.dvector("v")
