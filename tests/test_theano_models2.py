@@ -851,6 +851,205 @@ def test_ca_is_the_same_in_the_python_linker_and_pickles() -> None:
     np.testing.assert_allclose(runs[0], runs[1], rtol=1e-12)
 
 
+# -- Hamiltonian Monte Carlo ------------------------------------------------------------------------
+def sharedX(X, name):
+    return theano.shared(numpy.asarray(X, dtype=theano.config.floatX), name=name)
+
+
+def kinetic_energy(vel):
+    return 0.5 * (vel**2).sum(axis=1)
+
+
+def hamiltonian(pos, vel, energy_fn):
+    return energy_fn(pos) + kinetic_energy(vel)
+
+
+def metropolis_hastings_accept(energy_prev, energy_next, s_rng):
+    ediff = energy_prev - energy_next
+    return (T.exp(ediff) - s_rng.uniform(size=energy_prev.shape)) >= 0
+
+
+def simulate_dynamics(initial_pos, initial_vel, stepsize, n_steps, energy_fn):
+    def leapfrog(pos, vel, step):
+        dE_dpos = T.grad(energy_fn(pos).sum(), pos)
+        new_vel = vel - step * dE_dpos
+        new_pos = pos + step * new_vel
+        return [new_pos, new_vel], {}
+
+    initial_energy = energy_fn(initial_pos)
+    dE_dpos = T.grad(initial_energy.sum(), initial_pos)
+    vel_half_step = initial_vel - 0.5 * stepsize * dE_dpos
+    pos_full_step = initial_pos + stepsize * vel_half_step
+    (all_pos, all_vel), scan_updates = theano.scan(
+        leapfrog,
+        outputs_info=[dict(initial=pos_full_step), dict(initial=vel_half_step)],
+        non_sequences=[stepsize],
+        n_steps=n_steps - 1,
+    )
+    final_pos = all_pos[-1]
+    final_vel = all_vel[-1]
+    assert not scan_updates
+    energy = energy_fn(final_pos)
+    final_vel = final_vel - 0.5 * stepsize * T.grad(energy.sum(), final_pos)
+    return final_pos, final_vel
+
+
+def hmc_move(s_rng, positions, energy_fn, stepsize, n_steps):
+    initial_vel = s_rng.normal(size=positions.shape)
+    final_pos, final_vel = simulate_dynamics(
+        initial_pos=positions,
+        initial_vel=initial_vel,
+        stepsize=stepsize,
+        n_steps=n_steps,
+        energy_fn=energy_fn,
+    )
+    accept = metropolis_hastings_accept(
+        energy_prev=hamiltonian(positions, initial_vel, energy_fn),
+        energy_next=hamiltonian(final_pos, final_vel, energy_fn),
+        s_rng=s_rng,
+    )
+    return accept, final_pos
+
+
+def hmc_updates(
+    positions,
+    stepsize,
+    avg_acceptance_rate,
+    final_pos,
+    accept,
+    target_acceptance_rate,
+    stepsize_inc,
+    stepsize_dec,
+    stepsize_min,
+    stepsize_max,
+    avg_acceptance_slowness,
+):
+    accept_matrix = accept.dimshuffle(0, *(("x",) * (final_pos.ndim - 1)))
+    new_positions = T.switch(accept_matrix, final_pos, positions)
+    _new_stepsize = T.switch(
+        avg_acceptance_rate > target_acceptance_rate, stepsize * stepsize_inc, stepsize * stepsize_dec
+    )
+    new_stepsize = T.clip(_new_stepsize, stepsize_min, stepsize_max)
+    mean_dtype = theano.scalar.upcast(accept.dtype, avg_acceptance_rate.dtype)
+    new_acceptance_rate = T.add(
+        avg_acceptance_slowness * avg_acceptance_rate,
+        (1.0 - avg_acceptance_slowness) * accept.mean(dtype=mean_dtype),
+    )
+    return [(positions, new_positions), (stepsize, new_stepsize), (avg_acceptance_rate, new_acceptance_rate)]
+
+
+class RecordingStreams(RandomStreams):
+    """The tutorial's random stream, which also keeps the draws it makes (for the tests)."""
+
+    def __init__(self, seed):
+        super().__init__(seed)
+        self.made = []
+
+    def normal(self, *args, **kwargs):
+        self.made.append(super().normal(*args, **kwargs))
+        return self.made[-1]
+
+    def uniform(self, *args, **kwargs):
+        self.made.append(super().uniform(*args, **kwargs))
+        return self.made[-1]
+
+
+HMC = dict(
+    initial_stepsize=0.9,
+    target_acceptance_rate=0.9,
+    n_steps=5,
+    stepsize_dec=0.98,
+    stepsize_min=0.001,
+    stepsize_max=1.5,
+    stepsize_inc=1.02,
+    avg_acceptance_slowness=0.9,
+)
+HMC_MU = np.array([1.0, -0.5])
+HMC_COV_INV = np.array([[2.0, 0.6], [0.6, 1.0]])
+
+
+def gaussian_energy(x):
+    return 0.5 * (T.dot((x - HMC_MU), HMC_COV_INV) * (x - HMC_MU)).sum(axis=1)
+
+
+def build_hmc(mode: Any, seed: int) -> dict[str, Any]:
+    """``HMC_sampler.new_from_shared_positions``: the simulation's function with its updates,
+    and one that reads the draws its next call makes."""
+    positions = sharedX(np.random.default_rng(seed).normal(size=(4, 2)), "positions")
+    stepsize = sharedX(HMC["initial_stepsize"], "hmc_stepsize")
+    avg_acceptance_rate = sharedX(HMC["target_acceptance_rate"], "avg_acceptance_rate")
+    s_rng = RecordingStreams(seed)
+    accept, final_pos = hmc_move(s_rng, positions, gaussian_energy, stepsize, HMC["n_steps"])
+    simulate_updates = hmc_updates(
+        positions,
+        stepsize,
+        avg_acceptance_rate,
+        final_pos=final_pos,
+        accept=accept,
+        **{k: v for k, v in HMC.items() if k not in ("initial_stepsize", "n_steps")},
+    )
+    return dict(
+        simulate=theano.function([], [], updates=simulate_updates, mode=mode),
+        draws=theano.function([], s_rng.made, no_default_updates=True, mode=mode),
+        state=[positions, stepsize, avg_acceptance_rate],
+    )
+
+
+def np_hmc_step(pos, step, avg, vel, u):
+    def energy(x):
+        return 0.5 * ((x - HMC_MU) @ HMC_COV_INV * (x - HMC_MU)).sum(axis=1)
+
+    def grad(x):
+        return (x - HMC_MU) @ HMC_COV_INV
+
+    v = vel - 0.5 * step * grad(pos)
+    x = pos + step * v
+    for _ in range(HMC["n_steps"] - 1):
+        v = v - step * grad(x)
+        x = x + step * v
+    v = v - 0.5 * step * grad(x)
+    accept = np.exp(energy(pos) + 0.5 * (vel**2).sum(1) - energy(x) - 0.5 * (v**2).sum(1)) - u >= 0
+    new_step = step * (HMC["stepsize_inc"] if avg > HMC["target_acceptance_rate"] else HMC["stepsize_dec"])
+    new_step = np.clip(new_step, HMC["stepsize_min"], HMC["stepsize_max"])
+    new_avg = HMC["avg_acceptance_slowness"] * avg + (1 - HMC["avg_acceptance_slowness"]) * accept.mean()
+    return np.where(accept[:, None], x, pos), new_step, new_avg, accept
+
+
+def test_hmc_sampler_matches_numpy_given_its_draws() -> None:
+    m = build_hmc(None, 12345)
+    pos, step, avg = (v.get_value() for v in m["state"])
+    accepted = []
+    for it in range(8):
+        vel, u = m["draws"]()
+        assert vel.shape == (4, 2) and u.shape == (4,)
+        pos, step, avg, accept = np_hmc_step(pos, step, avg, vel, u)
+        accepted.append(accept)
+        assert m["simulate"]() == []
+        for v, want in zip(m["state"], (pos, step, avg)):
+            np.testing.assert_allclose(
+                v.get_value(), want, rtol=1e-11, atol=1e-14, err_msg=f"{v.name} at {it}"
+            )
+    # both decisions were taken
+    assert 0 < np.mean(accepted) < 1
+
+
+def test_hmc_sampler_is_the_same_in_the_python_linker_and_pickles_with_its_state() -> None:
+    runs = []
+    for mode in MODES:
+        m = build_hmc(mode, 7)
+        for _ in range(3):
+            m["simulate"]()
+        simulate2, state2 = pickle.loads(pickle.dumps((m["simulate"], m["state"])))
+        for _ in range(3):
+            m["simulate"]()
+            simulate2()
+        for v, v2 in zip(m["state"], state2):
+            assert np.array_equal(v.get_value(), v2.get_value()), v.name
+        runs.append([v.get_value() for v in m["state"]])
+    for u, v in zip(*runs):
+        np.testing.assert_allclose(u, v, rtol=1e-12, atol=1e-15)
+
+
 # -- a model as PyMC builds it ------------------------------------------------------------------------
 # Eight-schools-like: mu ~ Normal(0, 5), tau ~ HalfCauchy(5) (log transform), theta_raw ~
 # Normal(0, 1) (4,), y ~ Normal(mu + tau * theta_raw, sigma_y); and a two-component mixture
