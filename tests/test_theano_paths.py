@@ -57,6 +57,25 @@ def test_scalar_module_upcast_is_the_dtype_elementwise_ops_give() -> None:
         S.upcast()
 
 
+def test_function_takes_theanos_argument_order_and_no_outputs() -> None:
+    """``function(inputs, outputs=None, mode=None, updates=None, givens=None,
+    no_default_updates=False)`` in Theano's and PyTensor's order: ``function([x], y, mode)``,
+    and ``function([], updates=...)`` (the RNN tutorial's ``normalize``) returning []."""
+    x = ft.dscalar("x")
+    emb = fc.shared(np.array([[3.0, 4.0], [0.0, 2.0]]), name="emb")
+    normalize = fc.function(inputs=[], updates={emb: emb / ft.sqrt((emb**2).sum(axis=1)).dimshuffle(0, "x")})
+    assert normalize() == []
+    np.testing.assert_allclose(emb.get_value(), [[0.6, 0.8], [0.0, 1.0]])
+    py = fc.Mode(linker="py")
+    f = fc.function([x], x * 2, py)
+    assert f.mode.linker == "py" and f(3.0) == 6.0
+    s = fc.shared(1.0, name="s")
+    g = fc.function([x], s * x, "FAST_COMPILE", [(s, s + x)], {x: x + 1}, True)
+    assert g(1.0) == 2.0 and s.get_value() == 3.0
+    with pytest.raises(TypeError, match=r"positional"):
+        fc.function([x], x, None, None, None, False, "name")
+
+
 def test_gradient_module_computes() -> None:
     G = fc.gradient
     x, v = ft.dvector("x"), ft.dvector("v")
