@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import pickle
 
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -849,6 +850,129 @@ def test_ca_is_the_same_in_the_python_linker_and_pickles() -> None:
             assert np.array_equal(q.get_value(), q2.get_value())
         runs.append(np.array(steps))
     np.testing.assert_allclose(runs[0], runs[1], rtol=1e-12)
+
+
+# -- the Elman RNN of the slot-filling tutorial ------------------------------------------------------
+class RNNSLU:
+    def __init__(self, nh, nc, ne, de, cs, mode=None, seed=0):
+        rng = numpy.random.RandomState(seed)
+        self.emb = theano.shared(
+            name="embeddings", value=0.2 * rng.uniform(-1.0, 1.0, (ne + 1, de)).astype(theano.config.floatX)
+        )
+        self.wx = theano.shared(
+            name="wx", value=0.2 * rng.uniform(-1.0, 1.0, (de * cs, nh)).astype(theano.config.floatX)
+        )
+        self.wh = theano.shared(
+            name="wh", value=0.2 * rng.uniform(-1.0, 1.0, (nh, nh)).astype(theano.config.floatX)
+        )
+        self.w = theano.shared(
+            name="w", value=0.2 * rng.uniform(-1.0, 1.0, (nh, nc)).astype(theano.config.floatX)
+        )
+        self.bh = theano.shared(name="bh", value=numpy.zeros(nh, dtype=theano.config.floatX))
+        self.b = theano.shared(name="b", value=numpy.zeros(nc, dtype=theano.config.floatX))
+        self.h0 = theano.shared(name="h0", value=numpy.zeros(nh, dtype=theano.config.floatX))
+        self.params = [self.emb, self.wx, self.wh, self.w, self.bh, self.b, self.h0]
+        idxs = T.imatrix()
+        x = self.emb[idxs].reshape((idxs.shape[0], de * cs))
+        y_sentence = T.ivector("y_sentence")
+
+        def recurrence(x_t, h_tm1):
+            h_t = T.nnet.sigmoid(T.dot(x_t, self.wx) + T.dot(h_tm1, self.wh) + self.bh)
+            s_t = T.nnet.softmax(T.dot(h_t, self.w) + self.b)
+            return [h_t, s_t]
+
+        [h, s], _ = theano.scan(fn=recurrence, sequences=x, outputs_info=[self.h0, None], n_steps=x.shape[0])
+        # Theano's softmax of a vector was a (1, n) row, hence its s[:, 0, :] (docs/porting.md)
+        p_y_given_x_sentence = s
+        y_pred = T.argmax(p_y_given_x_sentence, axis=1)
+        lr = T.scalar("lr")
+        sentence_nll = -T.mean(T.log(p_y_given_x_sentence)[T.arange(x.shape[0]), y_sentence])
+        sentence_gradients = T.grad(sentence_nll, self.params)
+        sentence_updates = OrderedDict((p, p - lr * g) for p, g in zip(self.params, sentence_gradients))
+        self.classify = theano.function(inputs=[idxs], outputs=y_pred, mode=mode)
+        self.sentence_train = theano.function(
+            inputs=[idxs, y_sentence, lr], outputs=sentence_nll, updates=sentence_updates, mode=mode
+        )
+        self.normalize = theano.function(
+            inputs=[],
+            updates={self.emb: self.emb / T.sqrt((self.emb**2).sum(axis=1)).dimshuffle(0, "x")},
+            mode=mode,
+        )
+        self.nll = theano.function([idxs, y_sentence], sentence_nll, mode=mode)
+        self.grads = theano.function([idxs, y_sentence], sentence_gradients, mode=mode)
+
+    def train(self, x, y, window_size, learning_rate):
+        cwords = contextwin(x, window_size)
+        words = [numpy.asarray(w).astype("int32") for w in cwords]
+        cost = self.sentence_train(words, y, learning_rate)
+        self.normalize()
+        return cost
+
+
+def contextwin(sentence, win):
+    padded = win // 2 * [-1] + list(sentence) + win // 2 * [-1]
+    return [padded[i : i + win] for i in range(len(sentence))]
+
+
+SENTENCE = ([1, 4, 2, 7, 3, 4], np.array([0, 1, 2, 1, 0, 2], dtype="int32"))
+
+
+def np_elman_nll(p: list[np.ndarray], words: np.ndarray, y: np.ndarray) -> float:
+    emb, wx, wh, w, bh, b, h = p
+    x = emb[words].reshape(len(words), -1)
+    nll = 0.0
+    for t in range(len(words)):
+        h = np_sigmoid(x[t] @ wx + h @ wh + bh)
+        z = h @ w + b
+        nll -= z[y[t]] - np.log(np.exp(z).sum())
+    return nll / len(words)
+
+
+def test_elman_rnn_training_matches_numpy_and_its_gradients_finite_differences() -> None:
+    r = RNNSLU(5, 3, 10, 4, 3, seed=1)
+    words = np.asarray(contextwin(SENTENCE[0], 3), dtype="int32")
+    for _ in range(3):
+        p = [q.get_value() for q in r.params]
+        want = np_elman_nll(p, words, SENTENCE[1])
+        np.testing.assert_allclose(r.train(*SENTENCE, 3, 0.1), want, rtol=1e-12)
+        # each embedding (-1, the padding, is the last row) has unit norm after normalize()
+        np.testing.assert_allclose(np.linalg.norm(r.emb.get_value(), axis=1), 1.0, rtol=1e-12)
+    assert r.classify(words).shape == (6,)
+    grads = r.grads(words, SENTENCE[1])
+    eps = 1e-6
+    rng = np.random.default_rng(5)
+    for q, g in zip(r.params, grads):
+        base = q.get_value()
+        for j in rng.choice(base.size, 3, replace=False) if q is not r.emb else [4 * 4 + 1, 10 * 4 + 2]:
+            moved = [base.ravel().copy() for _ in range(2)]
+            moved[0][j] += eps
+            moved[1][j] -= eps
+            vals = [
+                np_elman_nll(
+                    [m.reshape(base.shape) if o is q else o.get_value() for o in r.params], words, SENTENCE[1]
+                )
+                for m in moved
+            ]
+            np.testing.assert_allclose(
+                g.ravel()[j], (vals[0] - vals[1]) / (2 * eps), rtol=1e-6, atol=1e-9, err_msg=q.name
+            )
+
+
+def test_elman_rnn_is_the_same_in_the_python_linker_and_pickles() -> None:
+    runs = []
+    for mode in MODES:
+        r = RNNSLU(5, 3, 10, 4, 3, mode=mode, seed=2)
+        costs = [r.train(*SENTENCE, 3, 0.1) for _ in range(2)]
+        train2, normalize2, params2 = pickle.loads(pickle.dumps((r.sentence_train, r.normalize, r.params)))
+        words = np.asarray(contextwin(SENTENCE[0], 3), dtype="int32")
+        assert train2(words, SENTENCE[1], 0.1) == r.sentence_train(words, SENTENCE[1], 0.1)
+        assert normalize2() == r.normalize() == []
+        for q, q2 in zip(r.params, params2):
+            assert np.array_equal(q.get_value(), q2.get_value()), q.name
+        runs.append((costs, [q.get_value() for q in r.params]))
+    np.testing.assert_allclose(runs[0][0], runs[1][0], rtol=1e-12)
+    for u, v in zip(runs[0][1], runs[1][1]):
+        np.testing.assert_allclose(u, v, rtol=1e-11, atol=1e-14)
 
 
 # -- Hamiltonian Monte Carlo ------------------------------------------------------------------------
