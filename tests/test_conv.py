@@ -252,6 +252,50 @@ def test_pool_2d_on_any_number_of_dims_and_static_shapes() -> None:
     assert pool.pool_2d(ft.TensorType("float64", (1, 1))("s"), (2, 2)).type.shape == (0, 0)
 
 
+@pytest.mark.parametrize("mode", MODES)
+def test_grouped_conv2d_against_a_convolution_per_group(mode: str) -> None:
+    """Theano 1.0's ``num_groups``: the channels and the filters split into that many groups,
+    each group of filters convolving its group of channels; values, gradients and errors."""
+    x, w = ft.dtensor4("x"), ft.dtensor4("w")
+    rng = np.random.default_rng(21)
+    xv, wv = rng.normal(size=(2, 6, 5, 6)), rng.normal(size=(4, 3, 3, 2))
+    y = ft.nnet.conv2d(x, w, border_mode=(1, 0), subsample=(2, 1), num_groups=2)
+    ys = ft.nnet.conv2d(
+        x, w, input_shape=(2, 6, 5, 6), filter_shape=(4, 3, 3, 2), border_mode="half", num_groups=2
+    )
+    assert ys.type.shape == (2, 4, 5, 7)  # "half" pads an even filter of 2 by 1
+    f = fc.function([x, w], [y, ys], mode=mode)
+    got, got_s = f(xv, wv)
+    for out, border, stride in [(got, (1, 0), (2, 1)), (got_s, "half", (1, 1))]:
+        want = np.concatenate(
+            [
+                conv_reference(xv[:, 3 * g : 3 * g + 3], wv[2 * g : 2 * g + 2], border, stride)
+                for g in range(2)
+            ],
+            axis=1,
+        )
+        assert_same(out, want, f"groups {border}")
+    uneven = ft.nnet.conv2d(x, w[:, :1], num_groups=6)  # 4 filters do not split into 6 groups
+    with pytest.raises(AssertionError, match=r"conv2d: num_groups=6 must divide the number of filters"):
+        fc.function([x, w], uneven, mode=mode)(xv, wv)
+    with pytest.raises(AssertionError, match=r"conv2d: the input's channels are not num_groups=3 groups"):
+        fc.function([x, w], ft.nnet.conv2d(x, w[:3], num_groups=3), mode=mode)(xv, wv)
+    with pytest.raises(ValueError, match=r"conv2d: the input .* has 5 channels but num_groups=2 groups"):
+        ft.nnet.conv2d(
+            ft.TensorType("float64", (None, 5, None, None))(), w, filter_shape=(4, 3, 3, 2), num_groups=2
+        )
+    with pytest.raises(ValueError, match=r"conv2d: num_groups"):
+        ft.nnet.conv2d(x, w, num_groups=0)
+    cases = {"groups": (lambda x, w: ft.nnet.conv2d(x, w, border_mode="full", num_groups=3), [0, 1])}
+    fd_check_grads([x, w], cases, [[rng.normal(size=(2, 3, 4, 3)), rng.normal(size=(3, 1, 2, 2))]], mode=mode)
+    x5, w5 = ft.dtensor5("x5"), ft.dtensor5("w5")
+    x5v, w5v = rng.normal(size=(1, 4, 3, 4, 3)), rng.normal(size=(2, 2, 2, 2, 2))
+    y3 = fc.function([x5, w5], ft.nnet.conv3d(x5, w5, num_groups=2), mode=mode)(x5v, w5v)
+    want3 = fc.function([x5, w5], ft.nnet.conv3d(x5, w5), mode=mode)
+    for g in range(2):
+        assert_same(y3[:, g : g + 1], want3(x5v[:, 2 * g : 2 * g + 2], w5v[g : g + 1]), "conv3d groups")
+
+
 def test_pool_2d_and_pool_3d_take_theanos_older_argument_names() -> None:
     """Theano 1.0's ``pool_2d``/``pool_3d`` still took ``ds``, ``st`` and ``padding`` (its
     0.8 names, as the LeNet tutorial of that time calls them), with a DeprecationWarning."""
