@@ -296,6 +296,30 @@ def test_grouped_conv2d_against_a_convolution_per_group(mode: str) -> None:
         assert_same(y3[:, g : g + 1], want3(x5v[:, 2 * g : 2 * g + 2], w5v[g : g + 1]), "conv3d groups")
 
 
+def test_get_conv_output_shape_is_the_shape_conv2d_gives() -> None:
+    """Theano's ``abstract_conv.get_conv_output_shape`` and ``get_conv_shape_1axis``, as code
+    sizing the layer after a convolution calls them: ints, None where unknown, and symbolic
+    sizes."""
+    from fncache.tensor.nnet.abstract_conv import get_conv_output_shape, get_conv_shape_1axis
+
+    rng = np.random.default_rng(3)
+    x, w = ft.dtensor4("x"), ft.dtensor4("w")
+    xv, wv = rng.normal(size=(2, 2, 7, 8)), rng.normal(size=(3, 2, 3, 2))
+    for border, stride, dilation, _ in CONV_CASES[::2]:
+        got = fc.function(
+            [x, w], ft.nnet.conv2d(x, w, border_mode=border, subsample=stride, filter_dilation=dilation)
+        )
+        shape = get_conv_output_shape(xv.shape, wv.shape, border, stride, dilation)
+        assert got(xv, wv).shape == shape, (border, stride, dilation)
+    assert get_conv_output_shape((None, 2, 7, None), (3, 2, 3, 2), "valid", (1, 1)) == (None, 3, 5, None)
+    assert get_conv_shape_1axis(7, 3, "full", 2) == 5 and get_conv_shape_1axis(7, 3, (2, 1), 1, 2) == 6
+    n = ft.lscalar("n")
+    sym = get_conv_output_shape((2, 2, n, 8), (3, 2, 3, 2), "half", (2, 1), (1, 2))
+    assert fc.function([n], sym[2])(9) == 5 and sym[3] == 8
+    with pytest.raises(ValueError, match=r"get_conv_shape_1axis: border_mode must be"):
+        get_conv_shape_1axis(7, 3, "same", 1)
+
+
 def test_pool_2d_and_pool_3d_take_theanos_older_argument_names() -> None:
     """Theano 1.0's ``pool_2d``/``pool_3d`` still took ``ds``, ``st`` and ``padding`` (its
     0.8 names, as the LeNet tutorial of that time calls them), with a DeprecationWarning."""
