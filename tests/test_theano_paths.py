@@ -76,6 +76,27 @@ def test_function_takes_theanos_argument_order_and_no_outputs() -> None:
         fc.function([x], x, None, None, None, False, "name")
 
 
+def test_nanguardmode_by_name_as_theanos_mode_flag() -> None:
+    """Theano took ``mode='NanGuardMode'`` (and ``THEANO_FLAGS=mode=NanGuardMode``, the usual
+    way to find where a NaN comes from): NanGuardMode() with every check on."""
+    x = ft.dvector("x")
+    f = fc.function([x], ft.log(x) * 2, mode="NanGuardMode")
+    np.testing.assert_allclose(f(np.array([1.0, np.e])), [0.0, 2.0])
+    with pytest.raises(AssertionError, match=r"NaN"):
+        f(np.array([-1.0]))
+    assert fc.get_mode("nanguardmode") == fc.NanGuardMode()
+    old = fc.config.mode
+    try:
+        fc.config.mode = "NanGuardMode"
+        assert fc.config.mode == "NanGuardMode"
+        with pytest.raises(AssertionError, match=r"NaN"):
+            fc.function([x], ft.log(x))(np.array([-1.0]))
+    finally:
+        fc.config.mode = old
+    with pytest.raises(ValueError, match=r"NanGuardMode"):
+        fc.function([x], x, mode="NanGuard")
+
+
 def test_gradient_module_computes() -> None:
     G = fc.gradient
     x, v = ft.dvector("x"), ft.dvector("v")
