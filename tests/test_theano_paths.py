@@ -97,6 +97,26 @@ def test_nanguardmode_by_name_as_theanos_mode_flag() -> None:
         fc.function([x], x, mode="NanGuard")
 
 
+def test_grad_takes_theanos_spellings_of_return_disconnected() -> None:
+    """Theano spells ``return_disconnected`` 'zero', 'None' and 'Disconnected', PyTensor all
+    lower case: both are taken, by ``grad`` and ``Lop``."""
+    x, c = ft.dvector("x"), ft.dscalar("c")
+    cost = (x**2).sum()
+    for spelling in ("None", "none", "Disconnected", "disconnected"):
+        gx, gc = fc.grad(cost, [x, c], disconnected_inputs="ignore", return_disconnected=spelling)
+        assert gc is None and gx is not None
+        assert (
+            fc.gradient.Lop(x**2, [x, c], x, disconnected_inputs="ignore", return_disconnected=spelling)[1]
+            is None
+        )
+    gz = fc.grad(cost, [x, c], disconnected_inputs="ignore", return_disconnected="Zero")[1]
+    assert fc.function([c], gz, on_unused_input="ignore")(2.0) == 0.0
+    with pytest.raises(
+        ValueError, match=r"grad: return_disconnected must be one of 'zero', 'none', 'disconnected'"
+    ):
+        fc.grad(cost, [x, c], disconnected_inputs="ignore", return_disconnected="nothing")
+
+
 def test_gradient_module_computes() -> None:
     G = fc.gradient
     x, v = ft.dvector("x"), ft.dvector("v")
