@@ -1340,6 +1340,56 @@ def test_pymc_bounds_give_minus_inf_and_a_finite_gradient(mode: Any) -> None:
     np.testing.assert_allclose(gw, 1 / 0.3 - 1 / 0.7 - 0.3, rtol=1e-12)
 
 
+MVN_X = np.array([[0.3, -1.0, 2.0], [1.0, 0.5, 0.1], [-0.2, 0.0, 1.3], [2.0, 1.0, -1.0]])
+MVN_TRIL = np.tril_indices(3)
+
+
+def mvn_free_to_params(q):
+    """The mean and the Cholesky factor of a 3-d normal from a flat free vector (the factor's
+    lower triangle, its diagonal on the log scale), as PyMC's LKJCholeskyCov transforms it;
+    symbolic for a variable, numpy for an array."""
+    if isinstance(q, np.ndarray):
+        L = np.zeros((3, 3))
+        L[MVN_TRIL] = q[3:]
+        L[np.diag_indices(3)] = np.exp(np.diag(L))
+        return q[:3], L
+    L = pt.set_subtensor(pt.zeros((3, 3))[MVN_TRIL], q[3:])
+    return q[:3], pt.set_subtensor(L[np.arange(3), np.arange(3)], pt.exp(pt.diag(L)))
+
+
+@pytest.mark.parametrize("mode", MODES, ids=MODE_IDS)
+def test_pymc_multivariate_normal_logp_through_cholesky_and_solve(mode: Any) -> None:
+    """MvNormal's log-density as PyMC writes it (a Cholesky factor of the covariance and a
+    triangular solve), and the same through ``det`` and ``inv``, with their gradients w.r.t.
+    the free vector, against scipy.stats and finite differences."""
+    from scipy import stats
+
+    q = pt.dvector("q")
+    mu, L = mvn_free_to_params(q)
+    cov = L @ L.T
+    chol = pt.linalg.cholesky(cov)
+    delta = MVN_X - mu
+    sol = pt.linalg.solve_triangular(chol, delta.T, lower=True)
+    n, k = MVN_X.shape
+    logp = -0.5 * n * (k * np.log(2 * np.pi) + 2 * pt.log(pt.diag(chol)).sum()) - 0.5 * (sol**2).sum()
+    logp_inv = -0.5 * n * (k * np.log(2 * np.pi) + pt.log(pt.linalg.det(cov))) - 0.5 * pt.sum(
+        (delta @ pt.linalg.inv(cov)) * delta
+    )
+    f = pytensor.function([q], [logp, pt.grad(logp, q), logp_inv, pt.grad(logp_inv, q)], mode=mode)
+
+    def ref(v):
+        m, Lv = mvn_free_to_params(v)
+        return stats.multivariate_normal.logpdf(MVN_X, m, Lv @ Lv.T).sum()
+
+    eps = 1e-6
+    for qv in np.random.default_rng(0).normal(size=(2, 9)) * 0.5:
+        fd = np.array([(ref(qv + eps * e) - ref(qv - eps * e)) / (2 * eps) for e in np.eye(9)])
+        value, grad, value_inv, grad_inv = f(qv)
+        np.testing.assert_allclose([value, value_inv], ref(qv), rtol=1e-12)
+        np.testing.assert_allclose(grad, fd, rtol=1e-6, atol=1e-7)
+        np.testing.assert_allclose(grad_inv, grad, rtol=1e-10, atol=1e-12)
+
+
 def test_pymc_logp_function_pickles() -> None:
     f = pymc_logp_dlogp()
     g = pickle.loads(pickle.dumps(f))
