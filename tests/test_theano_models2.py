@@ -402,6 +402,28 @@ def test_mlp_class_is_the_same_in_the_python_linker_and_pickles() -> None:
         np.testing.assert_allclose(u, v, rtol=1e-11, atol=1e-14)
 
 
+def test_a_pickled_classifier_compiles_its_prediction_after_loading() -> None:
+    """``logistic_sgd.py``'s ``predict()``: the trained classifier object (its symbolic graph
+    and shared variables) pickled as ``best_model.pkl``, loaded, and a function compiled from
+    its ``input`` and ``y_pred``."""
+    m = build_mlp(None, 3)
+    for i in range(4):
+        m["train_model"](i)
+    classifier = MLP(numpy.random.RandomState(0), T.matrix("x"), 6, 7, 3)
+    for q, trained in zip(classifier.params, m["params"]):
+        q.set_value(trained.get_value())
+    loaded = pickle.loads(pickle.dumps(classifier))
+    for q, q2 in zip(classifier.params, loaded.params):
+        assert q2 is not q and np.array_equal(q2.get_value(), q.get_value())
+    predict_model = theano.function(inputs=[loaded.input], outputs=loaded.logRegressionLayer.y_pred)
+    xs = m["data"][0]
+    w1, c1, w2, c2 = (q.get_value() for q in m["params"])
+    np.testing.assert_array_equal(predict_model(xs), np.argmax(np.tanh(xs @ w1 + c1) @ w2 + c2, axis=1))
+    y = T.ivector("y")
+    errors = theano.function([loaded.input, y], loaded.errors(y))(xs, m["data"][1].astype("int32"))
+    assert errors == np.mean(predict_model(xs) != m["data"][1])
+
+
 # -- the denoising autoencoder ----------------------------------------------------------------------
 class dA:
     def __init__(
