@@ -63,6 +63,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "Out": ("fncache.runtime.io", "Out"),
     # Theano/PyTensor's places for the same things (README "Theano and PyTensor names")
     "gradient": ("fncache.gradient", None),
+    "scalar": ("fncache.scalar", None),
     "compile": ("fncache.compile", None),
     "graph": ("fncache.graph", None),
     "map": ("fncache.tensor.scan_views", "map"),
@@ -124,6 +125,7 @@ __all__ = [
     "In",
     "Out",
     "gradient",
+    "scalar",
     "graph",
     "foldl",
     "foldr",

@@ -13,7 +13,16 @@ import os
 import re
 from typing import Any, Callable, Iterator, NamedTuple
 
-__all__ = ["config", "Config", "parse_size", "CODE_FLAGS", "CODE_FLAG_KEYS", "LINKER_SPELLINGS", "MODE_NAMES"]
+__all__ = [
+    "config",
+    "Config",
+    "parse_size",
+    "CODE_FLAGS",
+    "CODE_FLAG_KEYS",
+    "LINKER_SPELLINGS",
+    "MODE_NAMES",
+    "DEBUGGING_MODE_NAMES",
+]
 
 _SIZE_UNITS = {
     "": 1,
@@ -104,13 +113,17 @@ def _cuda_arch(v: Any) -> str:
 #: "Mode" is FAST_RUN (``fncache.mode.get_mode`` reads this table too; DebugMode's names are
 #: ``fncache.mode.DEBUG_MODE_NAMES``: config is below it).
 MODE_NAMES = {"FAST_RUN": "FAST_RUN", "FAST_COMPILE": "FAST_COMPILE", "MODE": "FAST_RUN"}
+#: The debugging modes by name, upper-cased, and how ``config.mode`` spells each.
+DEBUGGING_MODE_NAMES = {"DEBUGMODE": "DEBUGMODE", "DEBUG_MODE": "DEBUG_MODE", "NANGUARDMODE": "NanGuardMode"}
 
 
 def _mode(v: Any) -> str:
     s = str(v).upper()
-    if s not in (*MODE_NAMES, "DEBUGMODE", "DEBUG_MODE"):
-        raise ValueError(f"expected FAST_RUN, FAST_COMPILE, Mode (FAST_RUN) or DebugMode, got {v!r}")
-    return MODE_NAMES.get(s, s)
+    if s not in (*MODE_NAMES, *DEBUGGING_MODE_NAMES):
+        raise ValueError(
+            f"expected FAST_RUN, FAST_COMPILE, Mode (FAST_RUN), DebugMode or NanGuardMode, got {v!r}"
+        )
+    return MODE_NAMES.get(s) or DEBUGGING_MODE_NAMES[s]
 
 
 def _test_value_mode(v: Any) -> str:

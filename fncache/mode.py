@@ -376,7 +376,8 @@ DEBUG_MODE_NAMES = ("DEBUGMODE", "DEBUG_MODE")
 
 def get_mode(mode: Any) -> Mode:
     """``None`` -> ``config.mode``; a name (``"FAST_RUN"``, ``"FAST_COMPILE"``, ``"DebugMode"``
-    or ``"DEBUG_MODE"``; Theano's and PyTensor's ``"Mode"`` is FAST_RUN) or a Mode. ``"FAST_RUN"`` and ``"FAST_COMPILE"`` take
+    or ``"DEBUG_MODE"``, ``"NanGuardMode"`` (every check on, as Theano's); Theano's and
+    PyTensor's ``"Mode"`` is FAST_RUN) or a Mode. ``"FAST_RUN"`` and ``"FAST_COMPILE"`` take
     ``config.linker``, ``config.optimizer`` and the tags of ``config.optimizer_including`` /
     ``optimizer_excluding`` where they are set."""
     from .config import config
@@ -390,9 +391,11 @@ def get_mode(mode: Any) -> Mode:
         m = FAST_RUN if MODE_NAMES[mode.upper()] == "FAST_RUN" else FAST_COMPILE
     elif isinstance(mode, str) and mode.upper() in DEBUG_MODE_NAMES:
         m = DebugMode()
+    elif isinstance(mode, str) and mode.upper() == "NANGUARDMODE":
+        m = NanGuardMode()
     else:
         raise ValueError(
-            f"unknown mode {mode!r}: use 'FAST_RUN', 'FAST_COMPILE', 'DebugMode' or fc.Mode(...)"
+            f"unknown mode {mode!r}: use 'FAST_RUN', 'FAST_COMPILE', 'DebugMode', 'NanGuardMode' or fc.Mode(...)"
         )
     if not named:
         if m.device is None:

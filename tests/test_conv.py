@@ -252,6 +252,97 @@ def test_pool_2d_on_any_number_of_dims_and_static_shapes() -> None:
     assert pool.pool_2d(ft.TensorType("float64", (1, 1))("s"), (2, 2)).type.shape == (0, 0)
 
 
+@pytest.mark.parametrize("mode", MODES)
+def test_grouped_conv2d_against_a_convolution_per_group(mode: str) -> None:
+    """Theano 1.0's ``num_groups``: the channels and the filters split into that many groups,
+    each group of filters convolving its group of channels; values, gradients and errors."""
+    x, w = ft.dtensor4("x"), ft.dtensor4("w")
+    rng = np.random.default_rng(21)
+    xv, wv = rng.normal(size=(2, 6, 5, 6)), rng.normal(size=(4, 3, 3, 2))
+    y = ft.nnet.conv2d(x, w, border_mode=(1, 0), subsample=(2, 1), num_groups=2)
+    ys = ft.nnet.conv2d(
+        x, w, input_shape=(2, 6, 5, 6), filter_shape=(4, 3, 3, 2), border_mode="half", num_groups=2
+    )
+    assert ys.type.shape == (2, 4, 5, 7)  # "half" pads an even filter of 2 by 1
+    f = fc.function([x, w], [y, ys], mode=mode)
+    got, got_s = f(xv, wv)
+    for out, border, stride in [(got, (1, 0), (2, 1)), (got_s, "half", (1, 1))]:
+        want = np.concatenate(
+            [
+                conv_reference(xv[:, 3 * g : 3 * g + 3], wv[2 * g : 2 * g + 2], border, stride)
+                for g in range(2)
+            ],
+            axis=1,
+        )
+        assert_same(out, want, f"groups {border}")
+    uneven = ft.nnet.conv2d(x, w[:, :1], num_groups=6)  # 4 filters do not split into 6 groups
+    with pytest.raises(AssertionError, match=r"conv2d: num_groups=6 must divide the number of filters"):
+        fc.function([x, w], uneven, mode=mode)(xv, wv)
+    with pytest.raises(AssertionError, match=r"conv2d: the input's channels are not num_groups=3 groups"):
+        fc.function([x, w], ft.nnet.conv2d(x, w[:3], num_groups=3), mode=mode)(xv, wv)
+    with pytest.raises(ValueError, match=r"conv2d: the input .* has 5 channels but num_groups=2 groups"):
+        ft.nnet.conv2d(
+            ft.TensorType("float64", (None, 5, None, None))(), w, filter_shape=(4, 3, 3, 2), num_groups=2
+        )
+    with pytest.raises(ValueError, match=r"conv2d: num_groups"):
+        ft.nnet.conv2d(x, w, num_groups=0)
+    cases = {"groups": (lambda x, w: ft.nnet.conv2d(x, w, border_mode="full", num_groups=3), [0, 1])}
+    fd_check_grads([x, w], cases, [[rng.normal(size=(2, 3, 4, 3)), rng.normal(size=(3, 1, 2, 2))]], mode=mode)
+    x5, w5 = ft.dtensor5("x5"), ft.dtensor5("w5")
+    x5v, w5v = rng.normal(size=(1, 4, 3, 4, 3)), rng.normal(size=(2, 2, 2, 2, 2))
+    y3 = fc.function([x5, w5], ft.nnet.conv3d(x5, w5, num_groups=2), mode=mode)(x5v, w5v)
+    want3 = fc.function([x5, w5], ft.nnet.conv3d(x5, w5), mode=mode)
+    for g in range(2):
+        assert_same(y3[:, g : g + 1], want3(x5v[:, 2 * g : 2 * g + 2], w5v[g : g + 1]), "conv3d groups")
+
+
+def test_get_conv_output_shape_is_the_shape_conv2d_gives() -> None:
+    """Theano's ``abstract_conv.get_conv_output_shape`` and ``get_conv_shape_1axis``, as code
+    sizing the layer after a convolution calls them: ints, None where unknown, and symbolic
+    sizes."""
+    from fncache.tensor.nnet.abstract_conv import get_conv_output_shape, get_conv_shape_1axis
+
+    rng = np.random.default_rng(3)
+    x, w = ft.dtensor4("x"), ft.dtensor4("w")
+    xv, wv = rng.normal(size=(2, 2, 7, 8)), rng.normal(size=(3, 2, 3, 2))
+    for border, stride, dilation, _ in CONV_CASES[::2]:
+        got = fc.function(
+            [x, w], ft.nnet.conv2d(x, w, border_mode=border, subsample=stride, filter_dilation=dilation)
+        )
+        shape = get_conv_output_shape(xv.shape, wv.shape, border, stride, dilation)
+        assert got(xv, wv).shape == shape, (border, stride, dilation)
+    assert get_conv_output_shape((None, 2, 7, None), (3, 2, 3, 2), "valid", (1, 1)) == (None, 3, 5, None)
+    assert get_conv_shape_1axis(7, 3, "full", 2) == 5 and get_conv_shape_1axis(7, 3, (2, 1), 1, 2) == 6
+    n = ft.lscalar("n")
+    sym = get_conv_output_shape((2, 2, n, 8), (3, 2, 3, 2), "half", (2, 1), (1, 2))
+    assert fc.function([n], sym[2])(9) == 5 and sym[3] == 8
+    with pytest.raises(ValueError, match=r"get_conv_shape_1axis: border_mode must be"):
+        get_conv_shape_1axis(7, 3, "same", 1)
+
+
+def test_pool_2d_and_pool_3d_take_theanos_older_argument_names() -> None:
+    """Theano 1.0's ``pool_2d``/``pool_3d`` still took ``ds``, ``st`` and ``padding`` (its
+    0.8 names, as the LeNet tutorial of that time calls them), with a DeprecationWarning."""
+    t4 = ft.TensorType("float64", (2, 3, 9, 8))("t4")
+    with pytest.warns(DeprecationWarning, match=r"pool_2d: '\w+' is Theano's older name") as seen:
+        old = pool.pool_2d(t4, ds=(3, 3), st=(1, 2), padding=(1, 1), ignore_border=True)
+    assert [str(w.message).split("'")[1] for w in seen] == ["ds", "st", "padding"]
+    new = pool.pool_2d(t4, ws=(3, 3), stride=(1, 2), pad=(1, 1), ignore_border=True)
+    assert old.owner.op == new.owner.op
+    t5 = ft.dtensor5("t5")
+    with pytest.warns(DeprecationWarning, match=r"pool_3d: 'st' is Theano's older name for 'stride'"):
+        old3 = pool.pool_3d(t5, (2, 2, 2), st=(1, 1, 1))
+    xv = np.random.default_rng(2).normal(size=(1, 2, 3, 4, 5))
+    want = fc.function([t5], pool.pool_3d(t5, (2, 2, 2), stride=(1, 1, 1)))(xv)
+    np.testing.assert_array_equal(fc.function([t5], old3)(xv), want)
+    with pytest.raises(TypeError, match=r"pool_2d: give the window size as ws or ds, not both"):
+        pool.pool_2d(t4, (2, 2), ds=(2, 2))
+    with pytest.raises(TypeError, match=r"pool_2d: give the window size ws, e.g. ws=\(2, 2\)"):
+        pool.pool_2d(t4)
+    with pytest.raises(TypeError, match=r"pool_3d: give the padding as pad or padding, not both"):
+        pool.pool_3d(t5, (2, 2, 2), pad=(1, 1, 1), padding=(1, 1, 1))
+
+
 # -- gradients ----------------------------------------------------------------------------------
 @pytest.mark.parametrize("mode", MODES)
 def test_conv2d_gradients_against_finite_differences(mode: str) -> None:

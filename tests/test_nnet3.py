@@ -198,8 +198,8 @@ def test_conv3d_errors_name_the_function_and_the_fix() -> None:
         ft.nnet.conv3d(x5, w5, subsample=(1, 0, 1))
     with pytest.raises(ValueError, match=r"conv3d: filter_dilation must be 3 ints"):
         ft.nnet.conv3d(x5, w5, filter_dilation=(2, 2))
-    with pytest.raises(ValueError, match=r"conv3d: num_groups must be 1"):
-        ft.nnet.conv3d(x5, w5, num_groups=2)
+    with pytest.raises(ValueError, match=r"conv3d: num_groups must be a positive int, got 0"):
+        ft.nnet.conv3d(x5, w5, num_groups=0)
     with pytest.raises(ValueError, match=r"conv3d: input_shape must be 5 ints"):
         ft.nnet.conv3d(x5, w5, input_shape=(1, 2, 3, 3))
     with pytest.raises(

@@ -253,6 +253,26 @@ def test_shared_strict_keeps_the_dtype_and_takes_only_that_dtype() -> None:
         fc.shared(np.zeros(2, "float16"), name="h", strict=True)
 
 
+def test_a_python_float_sets_a_floatx_shared_variable() -> None:
+    """Theano's rule for a bare Python float: it sets a shared variable of dtype floatX (the
+    learning-rate schedule's ``lr.set_value(0.05)`` under floatX=float32), as ``shared(0.5)``
+    makes one; other values keep their own rules (an array of float64 is still refused)."""
+    with fc.config.change_flags(floatX="float32"):
+        lr = fc.shared(np.asarray(0.1, dtype=fc.config.floatX), name="lr")
+        lr.set_value(0.05)
+        assert lr.get_value().dtype == "float32" and lr.get_value() == np.float32(0.05)
+        w = fc.shared(np.zeros(2, "float32"), name="w")
+        with pytest.raises(
+            TypeError, match=r"shared variable 'w' holds float32 .* dtype float64 with 1 dims"
+        ):
+            w.set_value(np.array([0.1, 0.2]))
+    with pytest.raises(
+        TypeError,
+        match=r"shared variable 'lr' holds float32 with 0 dims; cannot set a value of dtype float64",
+    ):
+        lr.set_value(0.05)  # floatX is float64 again: a float32 variable is not floatX
+
+
 @pytest.mark.parametrize("mode", MODES)
 def test_shared_shape_declares_static_sizes_and_checks_them(mode: str) -> None:
     w = fc.shared(np.ones((3, 2)), name="w", shape=(3, None))

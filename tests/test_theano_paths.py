@@ -39,6 +39,84 @@ def test_gradient_module_paths() -> None:
     assert issubclass(NullTypeGradError, NotImplementedError) and issubclass(NullTypeGradError, TypeError)
 
 
+def test_scalar_module_upcast_is_the_dtype_elementwise_ops_give() -> None:
+    """``theano.scalar.upcast``, as the HMC tutorial averages a bool acceptance with it
+    (``accept.mean(dtype=theano.scalar.upcast(accept.dtype, rate.dtype))``)."""
+    import fncache.scalar as S
+
+    assert fc.scalar is S is sys.modules["fncache.scalar"]
+    assert S.upcast("bool", "float64") == "float64"
+    assert S.upcast("int8", "int16") == "int16"
+    assert S.upcast("float32") == "float32"
+    assert S.upcast(np.dtype("int64"), "float32", np.float32) == "float64"
+    for a, b in [("bool", "float32"), ("uint8", "int8"), ("int32", "float32"), ("int64", "complex64")]:
+        assert S.upcast(a, b) == (ft.tensor(dtype=a, shape=()) + ft.tensor(dtype=b, shape=())).dtype
+    with pytest.raises(TypeError, match=r"upcast: unsupported dtype 'object'"):
+        S.upcast("float64", "object")
+    with pytest.raises(TypeError, match=r"upcast: give at least one dtype"):
+        S.upcast()
+
+
+def test_function_takes_theanos_argument_order_and_no_outputs() -> None:
+    """``function(inputs, outputs=None, mode=None, updates=None, givens=None,
+    no_default_updates=False)`` in Theano's and PyTensor's order: ``function([x], y, mode)``,
+    and ``function([], updates=...)`` (the RNN tutorial's ``normalize``) returning []."""
+    x = ft.dscalar("x")
+    emb = fc.shared(np.array([[3.0, 4.0], [0.0, 2.0]]), name="emb")
+    normalize = fc.function(inputs=[], updates={emb: emb / ft.sqrt((emb**2).sum(axis=1)).dimshuffle(0, "x")})
+    assert normalize() == []
+    np.testing.assert_allclose(emb.get_value(), [[0.6, 0.8], [0.0, 1.0]])
+    py = fc.Mode(linker="py")
+    f = fc.function([x], x * 2, py)
+    assert f.mode.linker == "py" and f(3.0) == 6.0
+    s = fc.shared(1.0, name="s")
+    g = fc.function([x], s * x, "FAST_COMPILE", [(s, s + x)], {x: x + 1}, True)
+    assert g(1.0) == 2.0 and s.get_value() == 3.0
+    with pytest.raises(TypeError, match=r"positional"):
+        fc.function([x], x, None, None, None, False, "name")
+
+
+def test_nanguardmode_by_name_as_theanos_mode_flag() -> None:
+    """Theano took ``mode='NanGuardMode'`` (and ``THEANO_FLAGS=mode=NanGuardMode``, the usual
+    way to find where a NaN comes from): NanGuardMode() with every check on."""
+    x = ft.dvector("x")
+    f = fc.function([x], ft.log(x) * 2, mode="NanGuardMode")
+    np.testing.assert_allclose(f(np.array([1.0, np.e])), [0.0, 2.0])
+    with pytest.raises(AssertionError, match=r"NaN"):
+        f(np.array([-1.0]))
+    assert fc.get_mode("nanguardmode") == fc.NanGuardMode()
+    old = fc.config.mode
+    try:
+        fc.config.mode = "NanGuardMode"
+        assert fc.config.mode == "NanGuardMode"
+        with pytest.raises(AssertionError, match=r"NaN"):
+            fc.function([x], ft.log(x))(np.array([-1.0]))
+    finally:
+        fc.config.mode = old
+    with pytest.raises(ValueError, match=r"NanGuardMode"):
+        fc.function([x], x, mode="NanGuard")
+
+
+def test_grad_takes_theanos_spellings_of_return_disconnected() -> None:
+    """Theano spells ``return_disconnected`` 'zero', 'None' and 'Disconnected', PyTensor all
+    lower case: both are taken, by ``grad`` and ``Lop``."""
+    x, c = ft.dvector("x"), ft.dscalar("c")
+    cost = (x**2).sum()
+    for spelling in ("None", "none", "Disconnected", "disconnected"):
+        gx, gc = fc.grad(cost, [x, c], disconnected_inputs="ignore", return_disconnected=spelling)
+        assert gc is None and gx is not None
+        assert (
+            fc.gradient.Lop(x**2, [x, c], x, disconnected_inputs="ignore", return_disconnected=spelling)[1]
+            is None
+        )
+    gz = fc.grad(cost, [x, c], disconnected_inputs="ignore", return_disconnected="Zero")[1]
+    assert fc.function([c], gz, on_unused_input="ignore")(2.0) == 0.0
+    with pytest.raises(
+        ValueError, match=r"grad: return_disconnected must be one of 'zero', 'none', 'disconnected'"
+    ):
+        fc.grad(cost, [x, c], disconnected_inputs="ignore", return_disconnected="nothing")
+
+
 def test_gradient_module_computes() -> None:
     G = fc.gradient
     x, v = ft.dvector("x"), ft.dvector("v")

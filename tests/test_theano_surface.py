@@ -388,6 +388,49 @@ def test_as_tensor_variable_with_ndim() -> None:
         ft.as_tensor_variable(np.ones(3), ndim=-1.0)
 
 
+@pytest.mark.parametrize("mode", ["FAST_RUN", "py"])
+def test_a_list_of_variables_is_stacked_where_a_tensor_is_expected(mode: str) -> None:
+    """PyTensor's ``as_tensor_variable`` stacks a (nested) list or tuple holding variables, so
+    ``pt.sum([pt.sum(t) for t in terms])`` (how PyMC sums its log-density terms),
+    ``ft.exp([a, b])`` and ``x + [a, 1.0]`` take one."""
+    a, b = ft.dscalar("a"), ft.dscalar("b")
+    v = ft.dvector("v")
+    assert ft.as_tensor_variable([a, b]).type.shape == (2,)
+    assert ft.as_tensor_variable(([a, 1.0], (2, b))).type.shape == (2, 2)
+    outs = [
+        ft.sum([ft.sum(v), a, b]),
+        ft.exp([a, b]),
+        v[:2] + [a, 1.0],
+        ft.dot([[a, 0.0], [0.0, b]], v[:2]),
+        ft.as_tensor_variable([v, 2 * v]),
+    ]
+    f = fc.function([a, b, v], outs, mode=fc.Mode(linker="py") if mode == "py" else mode)
+    av, bv, vv = 0.5, -2.0, np.array([1.0, 3.0, 4.0])
+    got = f(av, bv, vv)
+    want = [
+        vv.sum() + av + bv,
+        np.exp([av, bv]),
+        vv[:2] + [av, 1.0],
+        np.array([av, bv]) * vv[:2],
+        np.stack([vv, 2 * vv]),
+    ]
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-15)
+    # its gradient reaches every element
+    ga, gb = fc.grad(ft.sum(ft.sqr([a, b, 3.0])), [a, b])
+    assert fc.function([a, b], [ga, gb], mode=fc.Mode(linker="py") if mode == "py" else mode)(av, bv) == [
+        1.0,
+        -4.0,
+    ]
+    # elements of different dims or sizes are refused, naming stack or its join
+    with pytest.raises(
+        ValueError, match=r"stack: the tensors must have the same number of dims, got \[0, 1\]"
+    ):
+        ft.as_tensor_variable([a, v])
+    with pytest.raises(ValueError, match=r"concatenate\(axis=0\): shapes \[\(1, 3\), \(1, 2\)\]"):
+        fc.function([v], ft.as_tensor_variable([v, v[:2]]))(vv)
+
+
 @pytest.mark.parametrize("mode", ["FAST_RUN", "FAST_COMPILE"])
 def test_numpy_array_methods_on_variables(mode: str) -> None:
     x = ft.dmatrix("x")

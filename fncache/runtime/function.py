@@ -657,18 +657,21 @@ def _unrunnable_checks(used: Sequence[Variable], ins: list[Variable]) -> dict[Va
 
 def function(
     inputs: Sequence[Variable],
-    outputs: Any,
-    updates: Any = None,
+    outputs: Any = None,
     mode: Any = None,
+    updates: Any = None,
+    givens: Any = None,
+    no_default_updates: Any = False,
+    *,
     name: str | None = None,
     allow_input_downcast: bool = False,
     on_unused_input: str = "raise",
     trust_input: bool = False,
-    givens: Any = None,
-    no_default_updates: Any = False,
     profile: Any = None,
 ) -> Function:
-    """Compile ``outputs`` as a function of ``inputs`` (README "Compiling").
+    """Compile ``outputs`` as a function of ``inputs`` (README "Compiling"); the arguments up to
+    ``no_default_updates`` in Theano's and PyTensor's order, the others by keyword. Without
+    ``outputs`` (``function([], updates=...)``) a call returns [].
 
     ``givens`` (a dict or (variable, expression) pairs) replaces variables of the outputs and
     updates by expressions before compiling, e.g. ``{x: data[i * n:(i + 1) * n]}`` with ``data``
@@ -692,7 +695,7 @@ def function(
     states = _states_of(inputs, fname, allow_input_downcast)
     kept = [i for i in inputs if not (isinstance(i, In) and i.implicit)]
     ins = [i.variable if isinstance(i, In) else i for i in kept]
-    outs, single = _as_list(outputs)
+    outs, single = _as_list([] if outputs is None else outputs)
     outs = [as_tensor_variable(o.variable if isinstance(o, Out) else o) for o in outs]
     upd = _check_updates(updates) + _check_updates(
         [(sv, g.update) for g, sv in states if g.update is not None]

@@ -23,6 +23,8 @@ from .reduction import all as all_
 from .shape_ops import stack
 
 __all__ = [
+    "get_conv_output_shape",
+    "get_conv_shape_1axis",
     "conv2d",
     "conv2d_grad_wrt_inputs",
     "conv2d_grad_wrt_weights",
@@ -72,17 +74,57 @@ def _float_dtype(*vs: Variable) -> str:
     return "float32" if all(v.dtype == "float32" for v in vs) else "float64"
 
 
+def get_conv_shape_1axis(
+    image_shape: Any, kernel_shape: Any, border_mode: Any, subsample: Any, dilation: Any = 1
+) -> Any:
+    """Theano's: the size along one axis of a convolution's output, for the input's and the
+    filter's sizes along it (ints or symbolic; None if any argument is None), ``border_mode``
+    ``'valid'``, ``'full'``, ``'half'``, an int padding each side or a pair (before, after),
+    the stride ``subsample`` and the filter's ``dilation``."""
+    if any(a is None for a in (image_shape, kernel_shape, border_mode, subsample, dilation)):
+        return None
+    span = (kernel_shape - 1) * dilation + 1
+    if isinstance(border_mode, str) and border_mode in ("valid", "full", "half"):
+        pads = {"valid": 0, "full": span - 1, "half": span // 2}[border_mode] * 2
+    elif isinstance(border_mode, (tuple, list)) and len(border_mode) == 2:
+        pads = border_mode[0] + border_mode[1]
+    elif as_int(border_mode) is not None:
+        pads = 2 * as_int(border_mode)
+    else:
+        raise ValueError(
+            "get_conv_shape_1axis: border_mode must be 'valid', 'full', 'half', an int or a pair "
+            f"(pad_before, pad_after), got {border_mode!r}"
+        )
+    return (image_shape + pads - span) // subsample + 1
+
+
+def get_conv_output_shape(
+    image_shape: Sequence[Any],
+    kernel_shape: Sequence[Any],
+    border_mode: Any,
+    subsample: Sequence[Any],
+    filter_dilation: Sequence[Any] | None = None,
+) -> tuple[Any, ...]:
+    """Theano's: the shape of ``conv2d``'s (or ``conv3d``'s) output for an input of
+    ``image_shape`` (batch, channels, spatial sizes) and filters of ``kernel_shape``
+    (n_filters, channels, spatial sizes): ``(batch, n_filters, *sizes)``, each size
+    :func:`get_conv_shape_1axis`'s (``border_mode`` one for every axis, or a tuple of one per
+    axis)."""
+    n = len(subsample)
+    dilation = list(filter_dilation) if filter_dilation is not None else [1] * n
+    borders = list(border_mode) if isinstance(border_mode, (tuple, list)) else [border_mode] * n
+    image, kernel = list(image_shape)[2:], list(kernel_shape)[-n:]
+    sizes = [
+        get_conv_shape_1axis(image[d], kernel[d], borders[d], subsample[d], dilation[d]) for d in range(n)
+    ]
+    return (image_shape[0], kernel_shape[0], *sizes)
+
+
 def _out_sizes(op: ConvForward, image: Sequence[Any], kernel: Sequence[Any]) -> list[Any]:
     """The convolution's output sizes for ``image`` and ``kernel`` sizes that may be symbolic
     (``static_out`` takes ints only)."""
-    out = []
-    for d in range(op.spatial):
-        span = (kernel[d] - 1) * op.dilation[d] + 1
-        pad = (
-            op.border[d] if not isinstance(op.border, str) else span - 1 if op.border == "full" else span // 2
-        )
-        out.append((image[d] + 2 * pad - span) // op.subsample[d] + 1)
-    return out
+    border = op.border if isinstance(op.border, str) else list(op.border)
+    return list(get_conv_output_shape([0, 0, *image], [0, 0, *kernel], border, op.subsample, op.dilation)[2:])
 
 
 def _sizes(v: Variable) -> list[Any]:

@@ -27,7 +27,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..graph.args import as_int
+from ..graph.args import as_int, int_arg
 from ..graph.basic import Apply, Op, Variable
 from ..graph.types import TensorType, is_complex
 from .array_ops import specify_shape
@@ -352,9 +352,13 @@ def convolution(
     subsample: Any,
     filter_flip: bool,
     filter_dilation: Any,
+    num_groups: Any = 1,
 ) -> Variable:
     """The convolution over ``n`` spatial dims that ``conv2d`` and ``conv3d`` (named ``fn`` in
-    errors) build: the arguments checked, the operands cast to one float dtype."""
+    errors) build: the arguments checked, the operands cast to one float dtype. With
+    ``num_groups`` > 1, the input's channels and the filters are split into that many groups,
+    each group of filters convolving its group of channels (one op per group, joined)."""
+    groups = int_arg(num_groups, fn, "num_groups", minimum=1)
     x, w = _operand(input, "input", n, fn), _operand(filters, "filters", n, fn)
     border = _border(border_mode, n, fn)
     example = str((2,) * n)
@@ -367,15 +371,49 @@ def convolution(
     x, w = cast(x, dt), cast(w, dt)
     op = _FAMILIES[n][0](border, stride, bool(filter_flip), dilation)
     cx, cw = x.type.shape[1], w.type.shape[1]
-    if cx is not None and cw is not None and cx != cw:
+    if cx is not None and cw is not None and cx != cw * groups:
         raise ValueError(
             f"{fn}: input {x.type} has {cx} channels but filters {w.type} expect {cw}; the filters' "
             "dim 1 must equal the input's dim 1"
+            if groups == 1
+            else f"{fn}: the input {x.type} has {cx} channels but num_groups={groups} groups of the "
+            f"filters' {cw} ({w.type}) read {groups * cw}; the input's dim 1 must be num_groups times "
+            "the filters' dim 1"
         )
     image, kernel = x.type.shape[2:], w.type.shape[2:]
     if all(s is not None for s in image + kernel):
         op.geometry(image, kernel, fn)  # type: ignore[arg-type]
-    return op(x, w)
+    if groups == 1:
+        return op(x, w)
+    return _grouped(op, x, w, groups, fn)
+
+
+def _grouped(op: Op, x: Variable, w: Variable, groups: int, fn: str) -> Variable:
+    """``op`` applied to each of ``groups`` groups of ``x``'s channels and of the filters
+    ``w``, the results joined along the channels; sizes that do not split so are refused when
+    the graph is built where they are static, else when the function runs (AssertionError)."""
+    from .elemwise import elemwise
+    from .pyop import assert_op
+    from .shape_ops import concatenate
+
+    nf, cw = w.type.shape[0], w.type.shape[1]
+    if nf is not None and nf % groups:
+        raise ValueError(f"{fn}: num_groups={groups} must divide the number of filters, got {nf} ({w.type})")
+    n_filters, per_group = (w.shape[0] if nf is None else nf), (w.shape[1] if cw is None else cw)
+    x = assert_op(
+        x,
+        elemwise("eq", n_filters % groups, 0),
+        f"{fn}: num_groups={groups} must divide the number of filters",
+    )
+    x = assert_op(
+        x,
+        elemwise("eq", x.shape[1], per_group * groups),
+        f"{fn}: the input's channels are not num_groups={groups} groups of the filters' channels (the "
+        "input's dim 1 must be num_groups times the filters' dim 1)",
+    )
+    fg = n_filters // groups
+    outs = [op(x[:, g * per_group : (g + 1) * per_group], w[g * fg : (g + 1) * fg]) for g in range(groups)]
+    return concatenate(outs, axis=1)
 
 
 def conv2d(
@@ -388,6 +426,7 @@ def conv2d(
     filter_flip: bool = True,
     filter_dilation: Any = (1, 1),
     image_shape: Sequence[int | None] | None = None,
+    num_groups: int = 1,
 ) -> Variable:
     """The 2-d convolution of Theano's ``tensor.nnet.conv2d``: ``input`` is
     ``(batch, channels, rows, cols)``, ``filters`` ``(n_filters, channels, frows, fcols)``, the
@@ -401,7 +440,10 @@ def conv2d(
     False a correlation. ``input_shape``/``filter_shape`` declare sizes (None for unknown): the
     result's static shape uses them and other sizes are an error when the function runs.
     Both operands are cast to one float dtype (float32 stays float32). ``image_shape`` is
-    ``input_shape``'s older name (Theano's ``tensor.nnet.conv.conv2d``, the LeNet tutorial's)."""
+    ``input_shape``'s older name (Theano's ``tensor.nnet.conv.conv2d``, the LeNet tutorial's).
+    ``num_groups`` (Theano 1.0's) splits the channels and the filters into that many groups,
+    each group of filters convolving its group of channels: the filters are
+    ``(n_filters, channels // num_groups, frows, fcols)``."""
     if image_shape is not None:
         if input_shape is not None:
             raise TypeError("conv2d: give input_shape or its older name image_shape, not both")
@@ -417,6 +459,7 @@ def conv2d(
         subsample,
         filter_flip,
         filter_dilation,
+        num_groups,
     )
 
 
@@ -436,11 +479,7 @@ def conv3d(
     ``(n_filters, channels, fdepth, frows, fcols)``, the result
     ``(batch, n_filters, out_depth, out_rows, out_cols)``; every argument as ``conv2d``'s with
     three sizes in place of two (``border_mode`` an int or ``(pad_depth, pad_rows, pad_cols)``).
-    ``num_groups`` must be 1 (grouped convolutions are not supported)."""
-    if num_groups != 1:
-        raise ValueError(
-            f"conv3d: num_groups must be 1 (grouped convolutions are not supported), got {num_groups!r}"
-        )
+    ``num_groups`` as ``conv2d``'s."""
     return convolution(
         "conv3d",
         3,
@@ -452,4 +491,5 @@ def conv3d(
         subsample,
         filter_flip,
         filter_dilation,
+        num_groups,
     )

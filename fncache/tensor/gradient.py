@@ -499,6 +499,14 @@ def _check_choice(value: Any, name: str, choices: tuple[str, ...], what: str) ->
         raise ValueError(f"{what}: {name} must be one of {listed}, got {value!r}")
 
 
+def _return_disconnected(value: Any, what: str) -> str:
+    """``return_disconnected`` checked, in PyTensor's lower case (Theano spells its choices
+    'zero', 'None' and 'Disconnected')."""
+    value = value.lower() if isinstance(value, str) else value
+    _check_choice(value, "return_disconnected", ("zero", "none", "disconnected"), what)
+    return value
+
+
 def _disconnected(msg: str, policy: str, stacklevel: int) -> None:
     """What ``policy`` ('raise', 'warn' or 'ignore') asks for a disconnected variable."""
     if policy == "raise":
@@ -538,7 +546,7 @@ def grad(
     to return instead).
     """
     _check_disconnected(disconnected_inputs, "grad")
-    _check_choice(return_disconnected, "return_disconnected", ("zero", "none", "disconnected"), "grad")
+    return_disconnected = _return_disconnected(return_disconnected, "grad")
     consider_constant = _constants(consider_constant, "grad")
     if null_gradients != "raise":
         raise ValueError(
@@ -906,7 +914,7 @@ def Lop(
     items, single = _as_list(wrt, "Lop")
     consider_constant = _constants(consider_constant, "Lop")
     _check_disconnected(disconnected_inputs, "Lop")
-    _check_choice(return_disconnected, "return_disconnected", ("zero", "none", "disconnected"), "Lop")
+    return_disconnected = _return_disconnected(return_disconnected, "Lop")
     out = _seeded(
         [v for v, _ in known],
         [g for _, g in known],
@@ -944,7 +952,7 @@ def Rop(
     and a node whose op has an ``R_op(inputs, eval_points)`` (an ``OpFromGraph`` with
     ``rop_overrides``) gives its own; each other node's is its two reverse passes."""
     _check_choice(disconnected_outputs, "disconnected_outputs", ("raise", "warn", "ignore"), "Rop")
-    _check_choice(return_disconnected, "return_disconnected", ("zero", "none", "disconnected"), "Rop")
+    return_disconnected = _return_disconnected(return_disconnected, "Rop")
     items, _ = _as_list(wrt, "Rop")
     ws, points = _paired(items, eval_points, "Rop", "wrt")
     vs = [given_gradient(w, p, "Rop", "eval_points") for w, p in zip(ws, points)]

@@ -389,6 +389,11 @@ def stack(seq: Sequence[Any], *more: Any, axis: Any = None) -> Variable:
     if not vs:
         raise ValueError("stack: need at least one tensor")
     nd = vs[0].ndim
+    if any(v.ndim != nd for v in vs):
+        raise ValueError(
+            f"stack: the tensors must have the same number of dims, got {[v.ndim for v in vs]} "
+            f"({', '.join(map(str, vs))}); reshape or broadcast them first"
+        )
     axis = axis_index(axis, "stack")
     if not -(nd + 1) <= axis <= nd:
         raise ValueError(f"stack: axis {axis} is out of bounds for ndim {nd + 1}")

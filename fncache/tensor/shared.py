@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from ..config import config
 from ..errors import PickleError
 from ..graph.args import as_int
 from ..graph.basic import Tag, Variable
@@ -75,7 +76,9 @@ class SharedVariable(TensorVariable):
 
     def set_value(self, value: Any, borrow: bool = False) -> None:
         """Replace the value. Another dtype or ndim raises TypeError, a size other than a
-        declared one ValueError; either keeps the old value."""
+        declared one ValueError; either keeps the old value. A value that is not an array (a
+        number, a list) converts where the cast is safe, and a bare Python float (as Theano's
+        rule has it) converts to a variable of dtype ``config.floatX``."""
         if isinstance(value, (np.random.Generator, np.random.RandomState, np.random.BitGenerator)):
             # A RandomStream draw's rng is a counter of the draws made, keyed by the stream's
             # seed: a generator has nothing to replace here. Random states take one.
@@ -98,8 +101,11 @@ class SharedVariable(TensorVariable):
             if (
                 arr.ndim == self.ndim
                 and arr.dtype.kind in "biuf"
-                and np.can_cast(arr.dtype, self.dtype, "safe")
                 and not isinstance(value, np.ndarray)
+                and (
+                    np.can_cast(arr.dtype, self.dtype, "safe")
+                    or (type(value) is float and self.dtype == config.floatX)
+                )
             ):
                 arr = arr.astype(self.dtype)
             else:
@@ -279,8 +285,6 @@ def shared(
     refuse_type(value, what)
     arr = np.asarray(value)
     if isinstance(value, float) and not isinstance(value, np.generic) and not strict:
-        from ..config import config
-
         arr = arr.astype(config.floatX)
     normalize_dtype(arr.dtype, what)
     if arr.dtype.name == "float16":

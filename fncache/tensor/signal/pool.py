@@ -15,6 +15,7 @@ and the other back ends run this engine.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Callable, Iterator
 
 import numpy as np
@@ -210,13 +211,44 @@ class AveragePoolGrad(_PoolOp):
 POOL_OPS = (Pool, MaxPoolGrad, AveragePoolGrad, MaxPoolGradGrad)
 
 
+#: What each of Theano's older pooling argument names stands for: (its newer name, what it gives)
+OLDER_NAMES = {"ds": ("ws", "window size"), "st": ("stride", "stride"), "padding": ("pad", "padding")}
+
+
+def theano_older_names(what: str, given: dict[str, Any], older: dict[str, Any]) -> dict[str, Any]:
+    """The arguments ``given`` (newer names; None, or zeros for ``pad``, where left out) with
+    those given under Theano 1.0's older names (``ds``, ``st``, ``padding``) put in, each with
+    a DeprecationWarning, as Theano's ``pool_2d`` and ``pool_3d`` took them."""
+    out = dict(given)
+    for old, value in older.items():
+        if value is None:
+            continue
+        new, label = OLDER_NAMES[old]
+        current = out[new]
+        if current is not None and not (new == "pad" and not np.any(current)):
+            raise TypeError(f"{what}: give the {label} as {new} or {old}, not both")
+        warnings.warn(
+            f"{what}: {old!r} is Theano's older name for {new!r}; write {new}=...",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        out[new] = value
+    if out["ws"] is None:
+        example = "(2, 2)" if what == "pool_2d" else "(2, 2, 2)"
+        raise TypeError(f"{what}: give the window size ws, e.g. ws={example}")
+    return out
+
+
 def pool_2d(
     input: Any,
-    ws: Any,
+    ws: Any = None,
     ignore_border: bool = True,
     stride: Any = None,
     pad: Any = (0, 0),
     mode: str = "max",
+    ds: Any = None,
+    st: Any = None,
+    padding: Any = None,
 ) -> Variable:
     """Pool the windows of the last two dims of ``input`` (any tensor of 2 or more dims), as
     Theano's ``pool_2d``: windows of ``ws = (rows, cols)`` every ``stride`` (default ``ws``:
@@ -226,7 +258,12 @@ def pool_2d(
     counted) or ``'average_exc_pad'`` (padding not counted); padding never wins a max.
     ``ignore_border=True`` keeps whole windows only; False adds a last partial window where the
     input does not divide (padding then must be 0). The gradient of a max goes to every entry
-    equal to its window's max."""
+    equal to its window's max. ``ds``, ``st`` and ``padding`` are Theano's older names of
+    ``ws``, ``stride`` and ``pad`` (deprecated)."""
+    names = theano_older_names(
+        "pool_2d", dict(ws=ws, stride=stride, pad=pad), dict(ds=ds, st=st, padding=padding)
+    )
+    ws, stride, pad = names["ws"], names["stride"], names["pad"]
     x = as_tensor_variable(input)
     if x.ndim < 2:
         raise TypeError(

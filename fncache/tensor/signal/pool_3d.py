@@ -16,7 +16,7 @@ from ...graph.args import as_int
 from ...graph.basic import Variable
 from ..basic import as_tensor_variable
 from ..shape_ops import dimshuffle
-from .pool import MODES, MaxPoolGrad, pool_2d
+from .pool import MODES, MaxPoolGrad, pool_2d, theano_older_names
 
 __all__ = ["pool_3d", "max_pool_2d_same_size"]
 
@@ -35,15 +35,23 @@ def _triple(value: Any, what: str, minimum: int, example: str) -> tuple[int, int
 
 def pool_3d(
     input: Any,
-    ws: Any,
+    ws: Any = None,
     ignore_border: bool = True,
     stride: Any = None,
     pad: Any = (0, 0, 0),
     mode: str = "max",
+    ds: Any = None,
+    st: Any = None,
+    padding: Any = None,
 ) -> Variable:
     """Pool the windows of the last three dims of ``input`` (3 or more dims), as Theano's
     ``pool_3d``: windows of ``ws = (depth, rows, cols)`` every ``stride`` (default ``ws``),
-    the input padded by ``pad`` each side; ``mode`` and ``ignore_border`` as ``pool_2d``'s."""
+    the input padded by ``pad`` each side; ``mode`` and ``ignore_border`` as ``pool_2d``'s,
+    and so are Theano's older names ``ds``, ``st`` and ``padding``."""
+    names = theano_older_names(
+        "pool_3d", dict(ws=ws, stride=stride, pad=pad), dict(ds=ds, st=st, padding=padding)
+    )
+    ws, stride, pad = names["ws"], names["stride"], names["pad"]
     x = as_tensor_variable(input)
     if x.ndim < 3:
         raise TypeError(
