@@ -61,6 +61,7 @@ __all__ = [
     "backprop",
     "sum_static_broadcast",
     "conj_grad",
+    "connected_ancestors",
     "real_inner",
     "user_gradients",
     "seeded_gradients",
@@ -667,7 +668,7 @@ def _seeded(
         if v.owner is not None and isinstance(v.owner.op, DisconnectedGrad)
     ]
     grads = backprop(outputs, seeds, items, blockers)
-    reachable = _connected_ancestors(outputs, blockers)
+    reachable = connected_ancestors(outputs, blockers)
     out: list[Any] = []
     for w in items:
         g = grads.get(id(w))
@@ -687,7 +688,7 @@ def _seeded(
     return out
 
 
-def _connected_ancestors(outputs: Sequence[Variable], blockers: Sequence[Variable]) -> set[int]:
+def connected_ancestors(outputs: Sequence[Variable], blockers: Sequence[Variable]) -> set[int]:
     """The ids of the variables ``outputs`` depend on, not walking past ``blockers``, nor from
     an output of a node to the inputs its op's ``connection_pattern(node)`` (Theano's and
     PyTensor's ``[input][output]`` booleans) says it does not depend on."""

@@ -222,13 +222,11 @@ class Scan(InnerGraphOp):
         a stop condition, every output depends on what the condition reads, as the steps run
         do, with a zero gradient). Neither ``n_steps`` nor the count of steps run carries a
         gradient."""
-        from .gradient import _connected_ancestors
+        from .gradient import connected_ancestors
 
         ins, n_out = self.inner.inputs, len(self.kinds)
         index = {id(v): i for i, v in enumerate(ins)}
-        direct = [
-            {index[k] for k in _connected_ancestors([o], ins) if k in index} for o in self.inner.outputs
-        ]
+        direct = [{index[k] for k in connected_ancestors([o], ins) if k in index} for o in self.inner.outputs]
         prev = {self.n_seqs + r: j for r, j in enumerate(self.recurrent)}
         reach = [set(d) for d in direct]
         changed = True
