@@ -1065,3 +1065,23 @@ def test_against_pytensor_keywords_and_chained_default_updates() -> None:
         lib.function([], [a, b, c], no_default_updates=[c])()
         results.append(([float(v) for v in got], [int(s.get_value()) for s in (a, b, c)]))
     assert results[0] == results[1]
+
+
+def test_function_dump_and_a_pickle_keeps_its_optimized_graph(tmp_path) -> None:
+    v = ft.vector()
+    fc.function_dump(tmp_path / "dump.pkl", [v], v + 1, mode=PY)
+    with open(tmp_path / "dump.pkl", "rb") as fh:
+        args = pickle.load(fh)
+    x = [1.0, 2.0, 3.0]
+    np.testing.assert_allclose(function(**args)(x), function([v], v + 1, mode=PY)(x))
+    assert fc.compile.function_dump is fc.function_dump
+    # test_optimizations_preserved: a pickle loads its optimized graph whatever the flags say
+    a, xv, s = ft.dvector(), ft.dvector("x"), ft.dvector("s")
+    xm, sm = ft.dmatrix("x"), ft.dmatrix("s")
+    f = function([a, xv, s, xm, sm], a.T.T * (ft.dot(xm, sm.T.T.T) + xv).T * (xv / xv) + s, mode=PY)
+    with fc.config.change_flags(mode="FAST_COMPILE", optimizer="None", linker="py"):
+        g = pickle.loads(pickle.dumps(f, protocol=-1))
+    tf, tg = f.maker.fgraph.toposort(), g.maker.fgraph.toposort()
+    assert f.maker.fgraph is not g.maker.fgraph and len(tf) == len(tg)
+    for nf, ng in zip(tf, tg):
+        assert nf.op == ng.op and [i.type for i in nf.inputs] == [i.type for i in ng.inputs]

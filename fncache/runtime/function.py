@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import logging
+import os
+import pickle
 import time
 import warnings
 import weakref
@@ -26,7 +28,7 @@ from ..tensor.replace import fit_static_shape, replacement_map
 from ..tensor.shared import SharedVariable
 from ..tensor.hooks import set_c_runtime, set_function_compiler
 
-__all__ = ["function", "Function", "FunctionMaker", "assemble"]
+__all__ = ["function", "function_dump", "Function", "FunctionMaker", "assemble"]
 
 _log = logging.getLogger(__name__)
 
@@ -920,6 +922,15 @@ def function(
     # an implicit input is in no graph any more: f[variable] still names it
     f._state_variables.update({k: g.variable for k, (g, _) in enumerate(states) if g.implicit})
     return f if stats is None else profiled(f, stats, time.perf_counter() - started)
+
+
+def function_dump(
+    filename: str | os.PathLike, inputs: Sequence[Any], outputs: Any = None, **kwargs: Any
+) -> None:
+    """PyTensor's ``function_dump``: ``fc.function``'s arguments pickled to ``filename``, for
+    a report that builds the function again elsewhere with ``fc.function(**pickle.load(f))``."""
+    with open(filename, "wb") as fh:
+        pickle.dump(dict(inputs=inputs, outputs=outputs, **kwargs), fh, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _states_of(inputs: Sequence[Any], fname: str, allow_downcast: bool) -> list[tuple[In, SharedVariable]]:
