@@ -1085,3 +1085,23 @@ def test_function_dump_and_a_pickle_keeps_its_optimized_graph(tmp_path) -> None:
     assert f.maker.fgraph is not g.maker.fgraph and len(tf) == len(tg)
     for nf, ng in zip(tf, tg):
         assert nf.op == ng.op and [i.type for i in nf.inputs] == [i.type for i in ng.inputs]
+
+
+def test_pytensors_other_function_keywords() -> None:
+    """``outputs=None``, ``on_unused_input=None``, ``accept_inplace`` and ``rebuild_strict``
+    (PyTensor's signature) were TypeErrors."""
+    x = ft.dscalar("x")
+    s = shared(0.0)
+    f = function([x], updates={s: s + x}, mode=PY)
+    assert f(2.0) == [] and s.get_value() == 2.0
+    assert function([], None, mode=PY)() == []
+    g = function([x], x * 2, accept_inplace=True, rebuild_strict=True, on_unused_input=None, mode=PY)
+    assert g(3.0) == 6.0
+    with pytest.raises(ValueError, match="not used"):
+        function([x, ft.dscalar("y")], x, on_unused_input=None)
+    # what differs: a replacement keeps its key's type even with rebuild_strict=False
+    y = ft.fscalar("y")
+    with pytest.raises(TypeError, match="same dtype"):
+        function([y], x * 2, givens={x: y}, rebuild_strict=False)
+    with pytest.raises(TypeError, match="rebuild_strict"):
+        function([x], x, rebuild_strict="no")

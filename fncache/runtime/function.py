@@ -780,16 +780,18 @@ def _unrunnable_checks(used: Sequence[Variable], ins: list[Variable]) -> dict[Va
 
 def function(
     inputs: Sequence[Variable],
-    outputs: Any,
+    outputs: Any = None,
     updates: Any = None,
     mode: Any = None,
     name: str | None = None,
     allow_input_downcast: bool = False,
-    on_unused_input: str = "raise",
+    on_unused_input: str | None = "raise",
     trust_input: bool = False,
     givens: Any = None,
     no_default_updates: Any = False,
     profile: Any = None,
+    accept_inplace: bool = False,
+    rebuild_strict: bool = True,
 ) -> Function:
     """Compile ``outputs`` as a function of ``inputs`` (README "Compiling").
 
@@ -800,7 +802,10 @@ def function(
     ``no_default_updates`` (True, or a list of shared variables) leaves out the default updates
     (a random stream's state) of all or of those shared variables: each call then draws the
     same numbers. ``profile=True`` (or a name, or a ``ProfileStats``) counts and times the
-    calls in ``f.profile`` (``f.profile.summary()``)."""
+    calls in ``f.profile`` (``f.profile.summary()``). ``outputs=None`` is no output (a call
+    returns ``[]``, as PyTensor's). PyTensor's ``accept_inplace`` and ``rebuild_strict`` are
+    taken: a graph fncache builds holds no in-place op, and replacements (``givens``) keep
+    their keys' types, as ``rebuild_strict=True`` has them do."""
     from ..tensor.basic import as_tensor_variable
     from .compile import optimize_or_load
 
@@ -816,6 +821,15 @@ def function(
     kept = [i for i in inputs if not (isinstance(i, In) and i.implicit)]
     ins = [i.variable if isinstance(i, In) else i for i in kept]
     output_keys = None
+    if outputs is None:
+        outputs = []
+    if on_unused_input is None:
+        on_unused_input = "raise"
+    if not isinstance(accept_inplace, (bool, np.bool_)) or not isinstance(rebuild_strict, (bool, np.bool_)):
+        raise TypeError(
+            f"function: accept_inplace and rebuild_strict must be True or False, got {accept_inplace!r} "
+            f"and {rebuild_strict!r}"
+        )
     if isinstance(outputs, dict):
         outputs, output_keys = _keyed_outputs(outputs)
     outs, single = _as_list(outputs)
