@@ -978,6 +978,8 @@ def _advanced_states(given: Sequence[Any], used: Sequence[Variable]) -> list[tup
     """(position, draws) of each random state input given as ``In(rng, mutable=True)`` (and no
     update: a state the function keeps is its own) that the graph draws from: how far a call
     advances it is its longest chain of draws, each from the next state the one before gave."""
+    if not any(isinstance(g, In) and g.mutable and not g.is_state for g in given):
+        return []  # nothing to look for: a warm hit need not import the random streams
     from ..tensor.random import RandomDraw
     from ..tensor.random.type import RandomGeneratorType
 
