@@ -1048,6 +1048,7 @@ def test_print_op_and_pp() -> None:
 # -- against PyTensor itself, where it is installed ----------------------------------------------
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # PyTensor deprecates default_update
 def test_against_pytensor_keywords_and_chained_default_updates() -> None:
     """(PyTensor 3 no longer takes outputs as a dict, which its older tests and Theano did.)"""
     pytensor = pytest.importorskip("pytensor")
