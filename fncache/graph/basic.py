@@ -111,12 +111,13 @@ class Variable:
         v.tag = Tag(self.tag)
         return v
 
-    def dprint(self, file: Any = None, depth: int = -1) -> str:
+    def dprint(self, file: Any = None, depth: int = -1, **options: Any) -> str:
         """PyTensor's ``y.dprint()``: this variable's graph printed as
-        ``fc.printing.debugprint`` prints it (to standard output by default). Returns the text."""
+        ``fc.printing.debugprint`` prints it (to standard output by default, with its
+        keywords). Returns the text."""
         from .debugprint import print_graph
 
-        return print_graph(self, file=file, depth=depth)
+        return print_graph(self, file=file, depth=depth, **options)
 
     def __repr__(self) -> str:
         if self.name:

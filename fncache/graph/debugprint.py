@@ -24,11 +24,62 @@ def _near_outputs(fg: FunctionGraph, depth: int) -> set[int]:
     return near
 
 
-def _lines(fg: FunctionGraph, depth: int = -1) -> list[str]:
+def _above_names(fg: FunctionGraph) -> set[int]:
+    """The ids of the nodes reached from the outputs without going above a named variable
+    (``stop_on_name``): an output's own node is always shown."""
+    seen: set[int] = set()
+    stack = [v.owner for v in fg.outputs if v.owner is not None]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack += [v.owner for v in node.inputs if v.owner is not None and not v.name]
+    return seen
+
+
+#: PyTensor's ``debugprint`` keywords that change nothing here: every line shows its outputs'
+#: types and names them by name or place, and values are not printed
+_IGNORED = frozenset(
+    {
+        "ids",
+        "id_type",
+        "done",
+        "used_ids",
+        "print_type",
+        "print_storage",
+        "print_op_info",
+        "print_fgraph_inputs",
+        "print_shape",
+        "print_memory_map",
+    }
+)
+
+
+def _maps(node: Apply, destroy: bool, view: bool) -> str:
+    """`` d={...}`` / `` v={...}``: the node's destroy and view maps, where asked and not empty."""
+    text = ""
+    for asked, label, attr in ((destroy, "d", "destroy_map"), (view, "v", "view_map")):
+        found = getattr(node.op, attr, None) if asked else None
+        if found:
+            text += f" {label}={dict(found)}"
+    return text
+
+
+def _lines(
+    fg: FunctionGraph,
+    depth: int = -1,
+    stop_on_name: bool = False,
+    destroy_map: bool = False,
+    view_map: bool = False,
+) -> list[str]:
     names: dict[int, str] = {}
     for k, v in enumerate(fg.inputs):
         names[id(v)] = v.name or f"in{k}"
     shown = _near_outputs(fg, depth) if depth >= 0 else None
+    if stop_on_name:
+        above = _above_names(fg)
+        shown = above if shown is None else shown & above
     out = []
     for n, node in enumerate(fg.toposort()):
         if shown is not None and id(node) not in shown:
@@ -44,7 +95,7 @@ def _lines(fg: FunctionGraph, depth: int = -1) -> list[str]:
         for j, o in enumerate(node.outputs):
             names[id(o)] = o.name or f"t{n}" + (f".{j}" if len(node.outputs) > 1 else "")
             outs.append(f"{names[id(o)]}: {o.type.dtype}{list(o.type.shape)}")
-        out.append(f"{', '.join(outs)} = {node.op}({', '.join(args)})")
+        out.append(f"{', '.join(outs)} = {node.op}({', '.join(args)}){_maps(node, destroy_map, view_map)}")
     out.append("return " + ", ".join(names.get(id(v), repr(v)) for v in fg.outputs))
     return out
 
@@ -80,24 +131,42 @@ def graph_of(obj: Any, what: str) -> tuple[FunctionGraph, str]:
     return FunctionGraph(roots, outs, clone=False), "Graph:"
 
 
-def debugprint(obj: Any, file: Any = None, depth: int = -1) -> str:
+def debugprint(
+    obj: Any,
+    file: Any = None,
+    depth: int = -1,
+    stop_on_name: bool = False,
+    print_destroy_map: bool = False,
+    print_view_map: bool = False,
+    **options: Any,
+) -> str:
     """Text of ``obj`` (a Function: its optimized graph; a variable or list: its graph; an
     apply node, as Theano's ``MonitorMode`` examples print one: its outputs' graph). Printed to
     ``file`` when given; always returned. ``depth`` (Theano's and PyTensor's): only the nodes
-    at most that many nodes up from an output (-1: all). The graphs of ops holding one (a
-    ``scan``'s step, an ``OpFromGraph``) follow, each once."""
+    at most that many nodes up from an output (-1: all); ``stop_on_name``: not the nodes above
+    a named variable; ``print_destroy_map`` / ``print_view_map``: each node's maps (``d={0:
+    [0]}``). PyTensor's other keywords (``id_type``, ``print_type``, ``print_storage``, ...)
+    are taken and change nothing: each line already shows its outputs' types. The graphs of
+    ops holding one (a ``scan``'s step, an ``OpFromGraph``) follow, each once."""
+    unknown = sorted(set(options) - _IGNORED)
+    if unknown:
+        raise TypeError(
+            f"debugprint: unknown keyword {unknown[0]!r}; it takes file, depth, stop_on_name, "
+            f"print_destroy_map, print_view_map and PyTensor's {', '.join(sorted(_IGNORED))}"
+        )
     depth = int_arg(depth, "debugprint", "depth", fix="-1 for the whole graph")
     fg, head = graph_of(obj, "debugprint")
-    text = "\n".join([head] + ["  " + ln for ln in _lines(fg, depth)] + _inner_lines(fg, "  "))
+    lines = _lines(fg, depth, bool(stop_on_name), bool(print_destroy_map), bool(print_view_map))
+    text = "\n".join([head] + ["  " + ln for ln in lines] + _inner_lines(fg, "  "))
     if file is not None:
         print(text, file=file)
     return text
 
 
-def print_graph(obj: Any, file: Any = None, depth: int = -1) -> str:
+def print_graph(obj: Any, file: Any = None, depth: int = -1, **options: Any) -> str:
     """``obj``'s text printed as Theano's and PyTensor's ``debugprint`` prints it: to standard
     output when ``file`` is None, nowhere when ``file == "str"``, else to ``file``. Returns the
-    text."""
+    text. ``options``: :func:`debugprint`'s."""
     if file == "str":
-        return debugprint(obj, depth=depth)
-    return debugprint(obj, file=sys.stdout if file is None else file, depth=depth)
+        return debugprint(obj, depth=depth, **options)
+    return debugprint(obj, file=sys.stdout if file is None else file, depth=depth, **options)

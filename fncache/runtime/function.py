@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import logging
+import os
+import pickle
 import time
 import warnings
 import weakref
@@ -20,13 +22,13 @@ from ..graph.types import TensorType
 from ..mode import Mode, get_mode
 from ..graph.debugprint import print_graph
 from .inputs import convert_input
-from .io import NO_DEFAULT, In, Out, StateDefault, as_in
+from .io import NO_DEFAULT, Container, In, Out, StateDefault, as_in
 from .profiling import ProfileStats, profile_stats, profiled
 from ..tensor.replace import fit_static_shape, replacement_map
 from ..tensor.shared import SharedVariable
 from ..tensor.hooks import set_c_runtime, set_function_compiler
 
-__all__ = ["function", "Function", "FunctionMaker", "assemble"]
+__all__ = ["function", "function_dump", "Function", "FunctionMaker", "assemble"]
 
 _log = logging.getLogger(__name__)
 
@@ -35,6 +37,19 @@ def _as_list(x: Any) -> tuple[list[Any], bool]:
     if isinstance(x, (list, tuple)):
         return list(x), False
     return [x], True
+
+
+def _keyed_outputs(outputs: dict) -> tuple[list[Any], list[str]]:
+    """Outputs given as a dict (PyTensor's): the outputs in the order of their sorted keys,
+    and the keys, which must be strings (a call returns a dict of them)."""
+    bad = [k for k in outputs if not isinstance(k, str)]
+    if bad:
+        raise TypeError(
+            f"function: the keys of an outputs dict name the results a call returns and must be "
+            f"strings, got {bad[0]!r}; e.g. outputs={{'loss': loss}}"
+        )
+    keys = sorted(outputs)
+    return [outputs[k] for k in keys], keys
 
 
 def _check_inputs(inputs: Sequence[Any]) -> list[Variable]:
@@ -160,6 +175,8 @@ class Function:
         defaults: Sequence[Any] | None = None,
         states: Sequence[tuple[str | None, int]] | None = None,
         advanced: Sequence[tuple[int, int]] | None = None,
+        input_flags: Sequence[tuple[bool, bool | None]] | None = None,
+        output_keys: Sequence[str] | None = None,
     ) -> None:
         self.inputs = inputs
         self.outputs = outputs
@@ -203,6 +220,15 @@ class Function:
         #: the random state inputs given as ``In(rng, mutable=True)``: (input position, how many
         #: draws a call makes from it, one after the other)
         self._advanced = [(int(i), int(n)) for i, n in advanced or ()]
+        #: each input's (strict, allow_downcast) as ``fc.In`` gave them (None: the function's
+        #: allow_input_downcast); None where no input has either
+        self._input_flags = (
+            [(bool(st), None if ad is None else bool(ad)) for st, ad in input_flags]
+            if input_flags is not None and any(st or ad is not None for st, ad in input_flags)
+            else None
+        )
+        #: the keys of the dict a call returns (outputs given as a dict), else None
+        self._output_keys = list(output_keys) if output_keys is not None else None
         self._last_bound: tuple | None = None
         self._last: tuple | None = None
         self._trust = False
@@ -238,6 +264,18 @@ class Function:
                 },
             )
             self.fn = self._repeat_advancing
+        if self._output_keys is not None:
+            # a call returns a dict: the call made so far, its outputs keyed
+            self._unkeyed = self.__call__
+            self.__class__ = type(
+                "Function",
+                (type(self),),
+                {
+                    "__call__": Function._call_keyed,
+                    "__module__": Function.__module__,
+                    "__qualname__": "Function",
+                },
+            )
 
     def time_nodes(self) -> Callable[[], list[tuple[Apply, float, int]]] | None:
         """Start timing each node of the optimized graph in the calls that follow (what
@@ -248,7 +286,13 @@ class Function:
 
     # -- input conversion -------------------------------------------------------------------
     def _convert_one(self, i: int, value: Any) -> np.ndarray:
-        return convert_input(self.name, i, self._names[i], self._types[i], value, self.allow_input_downcast)
+        if self._input_flags is None:
+            return convert_input(
+                self.name, i, self._names[i], self._types[i], value, self.allow_input_downcast
+            )
+        strict, downcast = self._input_flags[i]
+        allow = self.allow_input_downcast if downcast is None else downcast
+        return convert_input(self.name, i, self._names[i], self._types[i], value, allow, strict)
 
     def _convert(self, args: tuple) -> tuple:
         if len(args) != len(self._types):
@@ -331,9 +375,13 @@ class Function:
         if kwargs or len(args) != len(self._types):
             args = self._bind_kwargs(args, kwargs)
         self._last_bound = args
-        if type(self).__mro__[1] is not Function:  # the native runner is the direct call
+        if self._direct:  # the native runner is the direct call
             return self._native(*args)
         return Function.__call__(self, *args)
+
+    def _call_keyed(self, *args: Any, **kwargs: Any) -> Any:
+        """``__call__`` of a function given its outputs as a dict: the outputs by key."""
+        return dict(zip(self._output_keys, self._unkeyed(*args, **kwargs)))  # type: ignore[arg-type]
 
     def _repeat_with_state(self, n_calls: int = 1) -> Any:
         """``f.fn`` of a function with inputs that have updates: each run reads their states as
@@ -432,15 +480,20 @@ class Function:
         k = self._state_index(key)
         if k < 0:
             i = -1 - k
-            new = np.array(
-                convert_input(self.name, i, self._names[i], self._types[i], value, self.allow_input_downcast)
-            )
+            new = np.array(self._convert_one(i, value))
             new.setflags(write=False)  # as every default: the same array is each call's input
             self._defaults = (*self._defaults[:i], new, *self._defaults[i + 1 :])  # type: ignore[index]
             return
         sv = self._shared[k]
         where = f"the state {sv.name!r} of function {self.name!r}"
         sv.set_value(sv.type.convert(value, self.allow_input_downcast, where))
+
+    @property
+    def container(self) -> _Containers:
+        """PyTensor's ``f.container``: ``f.container[x]`` (a name or variable) is the
+        :class:`Container` of a state input (``fc.In`` with an update, implicit, or given a
+        container), which ``fc.In(y, value=f.container[x])`` shares with another function."""
+        return _Containers(self)
 
     def _call_kwargs(self, *args: Any, **kwargs: Any) -> Any:
         return self._native(*self._bind_kwargs(args, kwargs))
@@ -458,10 +511,10 @@ class Function:
             taken.add(id(val))
             sv.store_update(val)
 
-    def dprint(self, file: Any = None, depth: int = -1) -> str:
+    def dprint(self, file: Any = None, depth: int = -1, **options: Any) -> str:
         """PyTensor's ``f.dprint()``: the optimized graph printed as ``fc.printing.debugprint``
-        prints it (to standard output by default). Returns the text."""
-        return print_graph(self, file=file, depth=depth)
+        prints it (to standard output by default, with its keywords). Returns the text."""
+        return print_graph(self, file=file, depth=depth, **options)
 
     @property
     def maker(self) -> FunctionMaker:
@@ -508,6 +561,17 @@ class Function:
         return list(self._advanced)
 
     @property
+    def input_flags(self) -> list[tuple[bool, bool | None]] | None:
+        """Each input's (strict, allow_downcast) as ``fc.In`` gave them, or None where no input
+        has either."""
+        return None if self._input_flags is None else list(self._input_flags)
+
+    @property
+    def output_keys(self) -> list[str] | None:
+        """The keys of the dict a call returns (outputs given as a dict), else None."""
+        return None if self._output_keys is None else list(self._output_keys)
+
+    @property
     def trust_input(self) -> bool:
         """When True, inputs are not checked: the caller promises exact dtype and ndim."""
         return self._trust
@@ -544,17 +608,14 @@ class Function:
     ) -> Function:
         """Theano's ``f.copy``: this function built again from its graph (a cache hit), reading
         the shared variables ``swap`` maps each of this function's to (same type), and making
-        no update at all when ``delete_updates``. ``share_memory`` is accepted for Theano's
-        signature: functions never share intermediate buffers, so it changes nothing."""
-        if self._states:
-            raise TypeError(
-                f"copy: function {self.name!r} keeps internal state (fc.In with update= or "
-                "implicit=True), which copy does not duplicate; build the function again with "
-                "fc.function"
-            )
+        no update at all when ``delete_updates``. The copy's state inputs (``fc.In`` with an
+        update, or implicit) start at this function's values and go on apart from them.
+        ``share_memory`` is accepted for Theano's signature: functions never share
+        intermediate buffers, so it changes nothing."""
         swap = dict(swap or {})
+        state_cells = {index for _, index in self._states}
         for old, new in swap.items():
-            if not any(old is sv for sv in self._shared):
+            if not any(old is sv for sv in self._shared) or any(old is self._shared[j] for j in state_cells):
                 raise ValueError(f"copy: swap names {old!r}, which function {self.name!r} does not read")
             if not isinstance(new, SharedVariable) or new.type != old.type:
                 raise TypeError(
@@ -562,19 +623,52 @@ class Function:
                     "of the same type; give fc.shared(value) of the same dtype and ndim"
                 )
         fg, n_in = self.original_graph, len(self.inputs)
-        now = [swap.get(sv, sv) for sv in self._shared]
-        exprs = substitute(list(fg.outputs), dict(zip(fg.inputs[n_in:], now)))
+        now = [
+            SharedVariable(np.array(sv.value), sv.name, sv.type.shape, True)
+            if j in state_cells
+            else swap.get(sv, sv)
+            for j, sv in enumerate(self._shared)
+        ]
+        exprs = substitute(
+            list(fg.outputs), {**dict(zip(fg.inputs[n_in:], now)), **dict(zip(fg.inputs[:n_in], self.inputs))}
+        )
         outs = exprs[: self._n_out]
-        updates = [] if delete_updates else [(now[k], e) for k, e in zip(self._updated, exprs[self._n_out :])]
+        update_of = {} if delete_updates else dict(zip(self._updated, exprs[self._n_out :]))
+        updates = [(now[j], e) for j, e in update_of.items() if j not in state_cells]
         defaults = self._defaults or (NO_DEFAULT,) * n_in
+        flags = self._input_flags or [(False, None)] * n_in
         advanced = {i for i, _ in self._advanced}
         ins = [
-            In(v, name=nm, value=d, mutable=k in advanced)
-            for k, (v, nm, d) in enumerate(zip(fg.inputs[:n_in], self._names, defaults))
+            In(
+                v,
+                name=nm,
+                value=Container(now[d.index]) if isinstance(d, StateDefault) else d,
+                update=update_of.get(d.index) if isinstance(d, StateDefault) else None,
+                mutable=k in advanced,
+                strict=strict,
+                allow_downcast=downcast,
+            )
+            for k, (v, nm, d, (strict, downcast)) in enumerate(zip(self.inputs, self._names, defaults, flags))
+        ]
+        explicit = {d.index for d in defaults if isinstance(d, StateDefault)}
+        ins += [  # the implicit states: their graphs read the copy's cells themselves
+            In(
+                self._state_variables[k] if k in self._state_variables else now[j].type.make_variable(nm),
+                name=nm,
+                value=Container(now[j]),
+                update=update_of.get(j),
+                implicit=True,
+            )
+            for k, (nm, j) in enumerate(self._states)
+            if j not in explicit
         ]
         g = function(
             ins,
-            outs[0] if self._single else outs,
+            dict(zip(self._output_keys, outs))
+            if self._output_keys is not None
+            else outs[0]
+            if self._single
+            else outs,
             updates=updates,
             mode=self.mode,
             name=name or self.name,
@@ -584,6 +678,10 @@ class Function:
         )
         g.trust_input = self._trust
         return g
+
+    def __copy__(self) -> Function:
+        """``copy.copy(f)`` is ``f.copy()``, as in PyTensor."""
+        return self.copy()
 
     def free(self) -> None:
         """Drop intermediate buffers kept for reuse (``allow_gc=False``)."""
@@ -599,6 +697,31 @@ class Function:
         from .pickling import reduce_function
 
         return reduce_function(self)
+
+
+class _Containers:
+    """``f.container``: a function's state inputs' containers, by name or variable."""
+
+    __slots__ = ("_f",)
+
+    def __init__(self, f: Function) -> None:
+        self._f = f
+
+    def __getitem__(self, key: Any) -> Container:
+        k = self._f._state_index(key)
+        if k < 0:
+            raise KeyError(
+                f"function {self._f.name!r}: input {key!r} has a default value, not a container: "
+                "only a state input (fc.In with update= or implicit=True) keeps its value in one; "
+                "read or set the default with f[key]"
+            )
+        return Container(self._f._shared[k])
+
+    def __contains__(self, key: Any) -> bool:
+        try:
+            return self._f._state_index(key) >= 0
+        except KeyError:
+            return False
 
 
 def _direct_class(native: Any) -> type:
@@ -665,9 +788,11 @@ def function(
     *,
     name: str | None = None,
     allow_input_downcast: bool = False,
-    on_unused_input: str = "raise",
+    on_unused_input: str | None = "raise",
     trust_input: bool = False,
     profile: Any = None,
+    accept_inplace: bool = False,
+    rebuild_strict: bool = True,
 ) -> Function:
     """Compile ``outputs`` as a function of ``inputs`` (README "Compiling"); the arguments up to
     ``no_default_updates`` in Theano's and PyTensor's order, the others by keyword. Without
@@ -680,7 +805,10 @@ def function(
     ``no_default_updates`` (True, or a list of shared variables) leaves out the default updates
     (a random stream's state) of all or of those shared variables: each call then draws the
     same numbers. ``profile=True`` (or a name, or a ``ProfileStats``) counts and times the
-    calls in ``f.profile`` (``f.profile.summary()``)."""
+    calls in ``f.profile`` (``f.profile.summary()``). ``outputs=None`` is no output (a call
+    returns ``[]``, as PyTensor's). PyTensor's ``accept_inplace`` and ``rebuild_strict`` are
+    taken: a graph fncache builds holds no in-place op, and replacements (``givens``) keep
+    their keys' types, as ``rebuild_strict=True`` has them do."""
     from ..tensor.basic import as_tensor_variable
     from .compile import optimize_or_load
 
@@ -695,7 +823,19 @@ def function(
     states = _states_of(inputs, fname, allow_input_downcast)
     kept = [i for i in inputs if not (isinstance(i, In) and i.implicit)]
     ins = [i.variable if isinstance(i, In) else i for i in kept]
-    outs, single = _as_list([] if outputs is None else outputs)
+    output_keys = None
+    if outputs is None:
+        outputs = []
+    if on_unused_input is None:
+        on_unused_input = "raise"
+    if not isinstance(accept_inplace, (bool, np.bool_)) or not isinstance(rebuild_strict, (bool, np.bool_)):
+        raise TypeError(
+            f"function: accept_inplace and rebuild_strict must be True or False, got {accept_inplace!r} "
+            f"and {rebuild_strict!r}"
+        )
+    if isinstance(outputs, dict):
+        outputs, output_keys = _keyed_outputs(outputs)
+    outs, single = _as_list(outputs)
     outs = [as_tensor_variable(o.variable if isinstance(o, Out) else o) for o in outs]
     upd = _check_updates(updates) + _check_updates(
         [(sv, g.update) for g, sv in states if g.update is not None]
@@ -723,17 +863,20 @@ def function(
         all_outs = outs + [e for _, e in upd]
         used = ancestors(all_outs)
     # A shared variable with a default update (a random stream's counter) gets it unless the
-    # caller updates it: every call then draws new numbers.
+    # caller updates it: every call then draws new numbers. A default update may read other
+    # shared variables with default updates of their own: those are made too, until none is new.
     skip = _no_default_updates(no_default_updates)
-    defaults = [
-        (v, v.default_update)
-        for v in used
-        if isinstance(v, SharedVariable)
-        and v.default_update is not None
-        and not any(v is s for s, _ in upd)
-        and (skip is not True and not any(v is s for s in skip))
-    ]
-    if defaults:
+    while True:
+        defaults = [
+            (v, v.default_update)
+            for v in used
+            if isinstance(v, SharedVariable)
+            and v.default_update is not None
+            and not any(v is s for s, _ in upd)
+            and (skip is not True and not any(v is s for s in skip))
+        ]
+        if not defaults:
+            break
         if given:
             defaults = [(sv, e) for (sv, _), e in zip(defaults, substitute([e for _, e in defaults], given))]
         upd += defaults
@@ -790,22 +933,48 @@ def function(
             defaults=input_defaults,
             states=state_names,
             advanced=advanced,
+            input_flags=[(g.strict, g.allow_downcast) if isinstance(g, In) else (False, None) for g in kept],
+            output_keys=output_keys,
         )
     # an implicit input is in no graph any more: f[variable] still names it
     f._state_variables.update({k: g.variable for k, (g, _) in enumerate(states) if g.implicit})
     return f if stats is None else profiled(f, stats, time.perf_counter() - started)
 
 
+def function_dump(
+    filename: str | os.PathLike, inputs: Sequence[Any], outputs: Any = None, **kwargs: Any
+) -> None:
+    """PyTensor's ``function_dump``: ``fc.function``'s arguments pickled to ``filename``, for
+    a report that builds the function again elsewhere with ``fc.function(**pickle.load(f))``."""
+    with open(filename, "wb") as fh:
+        pickle.dump(dict(inputs=inputs, outputs=outputs, **kwargs), fh, protocol=pickle.HIGHEST_PROTOCOL)
+
+
 def _states_of(inputs: Sequence[Any], fname: str, allow_downcast: bool) -> list[tuple[In, SharedVariable]]:
     """A shared variable of the function's own for each input whose value it keeps (``fc.In``
-    with an update, or implicit), holding the input's ``value`` as its type."""
+    with an update, or implicit), holding the input's ``value`` as its type; for an input given
+    another function's container, that container's cell."""
     states = []
     for k, g in enumerate(inputs):
-        if isinstance(g, In) and g.is_state:
+        if isinstance(g, In) and isinstance(g.value, Container):
+            cell, v = g.value.cell, g.variable
+            if cell.type.dtype != v.type.dtype or cell.type.ndim != v.type.ndim:
+                raise TypeError(
+                    f"In: input {k} ({v!r}, {v.type}) is given the container of a {cell.type}; a "
+                    "container is shared by inputs of one dtype and number of dimensions"
+                )
+            states.append((g, cell))
+        elif isinstance(g, In) and g.is_state:
             v = g.variable
-            value = convert_input(fname, k, g.name, v.type, g.value, allow_downcast)
+            value = convert_input(fname, k, g.name, v.type, g.value, _downcast(g, allow_downcast), g.strict)
             states.append((g, SharedVariable(np.array(value), g.name, v.type.shape, True)))
     return states
+
+
+def _downcast(given: In, allow_downcast: bool) -> bool:
+    """Whether input ``given``'s values may be cast with loss: its own ``allow_downcast``, else
+    the function's."""
+    return allow_downcast if given.allow_downcast is None else given.allow_downcast
 
 
 def _advanced_states(given: Sequence[Any], used: Sequence[Variable]) -> list[tuple[int, int]]:
@@ -857,19 +1026,12 @@ def _input_specs(
     raw = [g.value if isinstance(g, In) else NO_DEFAULT for g in given]
     if all(d is NO_DEFAULT for d in raw):
         return names, None
-    first = next(k for k, d in enumerate(raw) if d is not NO_DEFAULT)
-    for k in range(first, len(raw)):
-        if raw[k] is NO_DEFAULT:
-            raise ValueError(
-                f"input {k} ({ins[k]!r}) has no default value but input {first} before it has one; "
-                "give it one (fc.In(var, value=...)) or move it before the inputs with defaults"
-            )
     defaults = [
         StateDefault(state_of[id(g)])
         if id(g) in state_of
         else d
         if d is NO_DEFAULT
-        else np.array(convert_input(fname, k, names[k], v.type, d, allow_downcast))
+        else np.array(convert_input(fname, k, names[k], v.type, d, _downcast(g, allow_downcast), g.strict))
         for k, (g, d, v) in enumerate(zip(given, raw, ins))
     ]
     for d in defaults:
@@ -899,6 +1061,8 @@ def assemble(
     defaults: Sequence[Any] | None = None,
     states: Sequence[tuple[str | None, int]] | None = None,
     advanced: Sequence[tuple[int, int]] | None = None,
+    input_flags: Sequence[tuple[bool, bool | None]] | None = None,
+    output_keys: Sequence[str] | None = None,
 ) -> Function:
     """Link an already optimized graph into a Function: the one assembly path, shared by
     :func:`function` and unpickling (which brings its optimized graph along). ``build``
@@ -958,6 +1122,8 @@ def assemble(
         defaults=defaults,
         states=states,
         advanced=advanced,
+        input_flags=input_flags,
+        output_keys=output_keys,
     )
     holder.append(weakref.ref(f))
     if trust_input:

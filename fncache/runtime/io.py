@@ -9,8 +9,9 @@ from typing import Any
 import numpy as np
 
 from ..graph.basic import Variable
+from ..tensor.shared import SharedVariable
 
-__all__ = ["In", "Out", "NO_DEFAULT", "StateDefault", "as_in"]
+__all__ = ["In", "Out", "Container", "NO_DEFAULT", "StateDefault", "as_in"]
 
 
 class _NoDefault:
@@ -43,16 +44,50 @@ class StateDefault:
         return f"StateDefault({self.index})"
 
 
+class Container:
+    """PyTensor's ``f.container[x]``: the cell holding the value of an input a function keeps
+    (``fc.In`` with an update, implicit, or itself given a container). Given as another
+    input's value, ``fc.In(y, value=f.container[x], ...)``, it makes both functions read and
+    update the one value. ``value`` (also ``data``) reads it (a copy) and sets it (converted to
+    its type)."""
+
+    __slots__ = ("cell",)
+
+    def __init__(self, cell: SharedVariable) -> None:
+        self.cell = cell
+
+    @property
+    def value(self) -> np.ndarray:
+        return self.cell.get_value()
+
+    @value.setter
+    def value(self, new: Any) -> None:
+        self.cell.set_value(self.cell.type.convert(new, False, f"the container {self.cell.name!r}"))
+
+    data = value
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Container) and other.cell is self.cell
+
+    def __hash__(self) -> int:
+        return id(self.cell)
+
+    def __repr__(self) -> str:
+        return f"Container({self.cell.name!r}, {self.cell.get_value()!r})"
+
+
 #: the keywords `In` takes, for the error naming one it does not
-_IN_KEYWORDS = ("name", "value", "update", "mutable", "borrow", "implicit")
+_IN_KEYWORDS = ("name", "value", "update", "mutable", "borrow", "implicit", "strict", "allow_downcast")
 
 
 class In:
     """An input of ``fc.function``, as Theano/PyTensor's ``In``:
 
     * ``name``: the keyword a call gives it by (default: the variable's name);
-    * ``value``: its value when a call leaves it out (the inputs after one with a default need
-      one too, as Python's arguments), converted to the input's type when the function is built;
+    * ``value``: its value when a call leaves it out (an input without one after an input
+      with one is then given by keyword), converted to the input's type when the function is
+      built; or another function's ``f.container[x]``: the input is then a state of this
+      function too, reading (and with an update, updating) that function's value;
     * ``update``: an expression (of the function's inputs, this one included) whose value
       replaces the input's after each call: the input is then the function's internal state,
       starting at ``value`` (required); a call that gives it a value sets the state first, as
@@ -63,7 +98,11 @@ class In:
       writes into an input, so it changes nothing, but for a random state input: each call then
       advances the state (or numpy ``Generator``) the caller gives in place, past its draws;
     * ``borrow``: permission to return the caller's array (or a view of it) as an output;
-      fncache returns arrays the caller owns, which every ``borrow`` allows, so it changes nothing.
+      fncache returns arrays the caller owns, which every ``borrow`` allows, so it changes nothing;
+    * ``strict``: True takes only an ndarray of the input's own dtype (anything else is a
+      ``TypeError``), as PyTensor's; default False;
+    * ``allow_downcast``: this input's ``allow_input_downcast`` (True: a value is cast to the
+      input's dtype even if that loses data; False: never; None, the default: as the function's).
     """
 
     def __init__(
@@ -75,22 +114,33 @@ class In:
         mutable: bool | None = None,
         borrow: bool | None = None,
         implicit: bool | None = None,
+        strict: bool = False,
+        allow_downcast: bool | None = None,
         **unknown: Any,
     ) -> None:
         if unknown:
             bad = next(iter(unknown))
-            raise TypeError(
-                f"In: unknown keyword {bad!r}; In takes {', '.join(_IN_KEYWORDS)} (Theano's "
-                "strict and allow_downcast: pass allow_input_downcast to fc.function)"
-            )
+            raise TypeError(f"In: unknown keyword {bad!r}; In takes {', '.join(_IN_KEYWORDS)}")
         if not isinstance(variable, Variable):
             raise TypeError(
                 f"In: the variable must be a symbolic variable (e.g. ft.vector('x')), got "
                 f"{type(variable).__name__} {variable!r}"
             )
+        if isinstance(variable, SharedVariable):
+            raise TypeError(
+                f"In: {variable!r} is a shared variable: a function reads shared variables without "
+                "listing them as inputs; give its update in fc.function's updates= instead"
+            )
         if name is not None and not isinstance(name, str):
             raise TypeError(f"In: name must be a str, got {type(name).__name__} {name!r}")
-        for flag, given in (("mutable", mutable), ("borrow", borrow), ("implicit", implicit)):
+        flags = (
+            ("mutable", mutable),
+            ("borrow", borrow),
+            ("implicit", implicit),
+            ("strict", strict),
+            ("allow_downcast", allow_downcast),
+        )
+        for flag, given in flags:
             if given is not None and not isinstance(given, (bool, np.bool_)):
                 raise TypeError(f"In: {flag} must be True or False, got {type(given).__name__} {given!r}")
         self.variable = variable
@@ -100,6 +150,8 @@ class In:
         self.mutable = bool(mutable)
         self.borrow = bool(borrow)
         self.implicit = bool(implicit)
+        self.strict = bool(strict)
+        self.allow_downcast = None if allow_downcast is None else bool(allow_downcast)
         if value is NO_DEFAULT and (self.implicit or self.update is not None):
             what, how = (
                 ("implicit input", "implicit=True")
@@ -113,12 +165,12 @@ class In:
     @property
     def is_state(self) -> bool:
         """Whether the function keeps this input's value itself (an update, or implicit)."""
-        return self.update is not None or self.implicit
+        return self.update is not None or self.implicit or isinstance(self.value, Container)
 
     def __repr__(self) -> str:
         extra = "".join(
             f", {k}={getattr(self, k)!r}"
-            for k in ("update", "mutable", "borrow", "implicit")
+            for k in ("update", "mutable", "borrow", "implicit", "strict", "allow_downcast")
             if getattr(self, k) not in (None, False)
         )
         return f"In({self.variable!r}, name={self.name!r}, value={self.value!r}{extra})"

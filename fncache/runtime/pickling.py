@@ -231,6 +231,8 @@ def _payload(f: Function, embed_native: bool, *, beside: bool = False) -> dict[s
         "defaults": f.defaults,
         "states": f.states,
         "advanced": f.advanced_inputs,
+        "input_flags": f.input_flags,
+        "output_keys": f.output_keys,
         "key": f.cache_key,
         "native": _native_of(f) if embed_native else None,
         "inner": _inner_of(f) if embed_native else {},
@@ -562,6 +564,30 @@ def _check_fields(p: dict[str, Any], depth: int) -> None:
         "advanced",
         "a list of (input position, draws)",
     )
+    flags_in = p.get("input_flags")  # absent from payloads written before In(strict=, allow_downcast=)
+    need(
+        flags_in is None
+        or isinstance(flags_in, list)
+        and len(flags_in) == p["n_inputs"]
+        and all(
+            isinstance(fl, tuple)
+            and len(fl) == 2
+            and type(fl[0]) is bool
+            and (fl[1] is None or type(fl[1]) is bool)
+            for fl in flags_in
+        ),
+        "input_flags",
+        "None or a (strict, allow_downcast) per input",
+    )
+    keys = p.get("output_keys")  # absent from payloads written before outputs as a dict
+    need(
+        keys is None
+        or isinstance(keys, list)
+        and len(keys) == p["n_outputs"]
+        and all(isinstance(k, str) for k in keys),
+        "output_keys",
+        "None or a str per output",
+    )
     inner = p.get("inner", {})  # absent from payloads written before inner functions travelled
     need(
         isinstance(inner, dict) and all(isinstance(k, str) for k in inner),
@@ -668,6 +694,8 @@ def _rebuild(p: dict[str, Any], given: Any = None) -> Function:
             defaults=_read_only(p.get("defaults")),
             states=p.get("states"),
             advanced=p.get("advanced"),
+            input_flags=p.get("input_flags"),
+            output_keys=p.get("output_keys"),
         )
 
 

@@ -574,10 +574,10 @@ def grad(
         if is_complex(cost.dtype):
             raise TypeError(_complex_cost("grad", "cost", cost))
         if not is_float(cost.dtype):
-            raise TypeError(
-                f"grad: cost must be a float scalar, got dtype {cost.dtype}; cast it "
-                "with ft.cast(cost, 'float64')"
-            )
+            # An integer or bool cost is a step function of the float values it reads: its
+            # gradient is zero wherever it is defined, which the rules give for the cast (as
+            # PyTensor, whose seed is a float one). A float seed needs a float cost to start from.
+            cost = cast(cost, config.floatX)
         if not known_grads or not any(k is cost for k in known_grads):
             outputs.append(cost)
             seeds.append(constant(np.ones((), dtype=cost.dtype)))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..graph.types import TensorType
 from .basic import as_tensor_variable
 
 __all__ = ["ifelse"]
@@ -32,6 +33,14 @@ def ifelse(condition: Any, then_branch: Any, else_branch: Any, name: str | None 
     if not thens:
         raise ValueError("ifelse: the branches are empty; give at least one variable")
     for k, (a, b) in enumerate(zip(thens, elses)):
+        if not isinstance(a.type, TensorType) or not isinstance(b.type, TensorType):
+            # a sparse matrix: the node's outputs are arrays, which such a value is not
+            kind = "do not match" if a.type != b.type else "are sparse matrices"
+            raise TypeError(
+                f"ifelse: output {k}: the branches' types {a.type} and {b.type} {kind}; ifelse "
+                "chooses between arrays: convert both with fncache.sparse.dense_from_sparse (and "
+                "back with csr_from_dense/csc_from_dense)"
+            )
         if a.dtype != b.dtype or a.ndim != b.ndim:
             raise TypeError(
                 f"ifelse: output {k}: the then-branch is {a.type!r} but the else-branch {b.type!r}; "

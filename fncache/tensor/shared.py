@@ -26,7 +26,9 @@ class SharedVariable(TensorVariable):
     ``borrow=True`` too: such an array is copied, not borrowed) or an unpickled function.
 
     ``shape``: static sizes (None for any), which every value set must have; ``strict``: set
-    values must be arrays of exactly this dtype (Theano's ``strict``)."""
+    values must be arrays of exactly this dtype (Theano's ``strict``); ``allow_downcast``
+    (Theano's and PyTensor's): set values of another numeric dtype are cast to this one even
+    where that loses data (8.23 into an int64 variable is 8)."""
 
     holds_value = True
 
@@ -36,11 +38,13 @@ class SharedVariable(TensorVariable):
         name: str | None = None,
         shape: tuple[int | None, ...] | None = None,
         strict: bool = False,
+        allow_downcast: bool = False,
     ) -> None:
         value = native_array(value)
         static = (None,) * value.ndim if shape is None else tuple(shape)
         super().__init__(TensorType(value.dtype, static), name=name)
         self.strict = bool(strict)
+        self.allow_downcast = bool(allow_downcast)
         self._check_shape(value)
         self._value = value
         #: The device copy kept by a GPU backend (fncache.codegen.cuda), or None. Its ``pull()``
@@ -101,10 +105,13 @@ class SharedVariable(TensorVariable):
             if (
                 arr.ndim == self.ndim
                 and arr.dtype.kind in "biuf"
-                and not isinstance(value, np.ndarray)
                 and (
-                    np.can_cast(arr.dtype, self.dtype, "safe")
-                    or (type(value) is float and self.dtype == config.floatX)
+                    self.allow_downcast
+                    or not isinstance(value, np.ndarray)
+                    and (
+                        np.can_cast(arr.dtype, self.dtype, "safe")
+                        or (type(value) is float and self.dtype == config.floatX)
+                    )
                 )
             ):
                 arr = arr.astype(self.dtype)
@@ -112,7 +119,8 @@ class SharedVariable(TensorVariable):
                 raise TypeError(
                     f"shared variable {self.name or '<unnamed>'!r} holds {self.dtype} with "
                     f"{self.ndim} dims; cannot set a value of dtype {arr.dtype} with {arr.ndim} "
-                    f"dims (old value kept). Cast it first: value.astype('{self.dtype}')."
+                    f"dims (old value kept). Cast it first: value.astype('{self.dtype}'), or make the "
+                    "variable with fc.shared(..., allow_downcast=True)."
                 )
         self._check_shape(arr)
         kept = arr if borrow and arr is value else np.array(arr, copy=True)
@@ -159,6 +167,8 @@ class SharedVariable(TensorVariable):
             state["tag"] = dict(self.tag)
         if self.default_update is not None:
             state["default_update"] = self.default_update
+        if self.allow_downcast:
+            state["allow_downcast"] = True
         args = (type(self), self.get_value(borrow=True), self.name, self.type.shape, self.strict)
         return _unpickle_shared, args, state or None
 
@@ -177,6 +187,7 @@ class SharedVariable(TensorVariable):
             )
         self.tag = Tag(tag)
         self.default_update = update
+        self.allow_downcast = state.get("allow_downcast") is True
 
 
 def declarations_fit(value: np.ndarray, shape: Any, strict: Any) -> bool:
@@ -247,12 +258,14 @@ def shared(
     borrow: bool = False,
     *,
     strict: bool = False,
+    allow_downcast: bool = False,
     shape: Any = None,
     broadcastable: Any = None,
 ) -> SharedVariable:
     """A shared variable holding ``value`` (copied unless ``borrow=True`` and it is already an
     aligned native-order array). ``strict`` (Theano's): the value's own dtype, no floatX for a
-    Python float, and ``set_value`` takes only arrays of that dtype. ``shape`` (PyTensor's):
+    Python float, and ``set_value`` takes only arrays of that dtype; ``allow_downcast``: a value
+    set later is cast to the variable's dtype even where that loses data. ``shape`` (PyTensor's):
     static sizes (None for any) every value set must have. ``broadcastable`` (Theano's): one
     bool per dim, True for a dim of size 1 (``shape`` 1), False for any size. A csr or csc
     scipy.sparse matrix makes a sparse shared variable (``fncache.sparse``). A numpy
@@ -296,4 +309,6 @@ def shared(
         arr = arr.astype("float32")
     if not (borrow and arr is value):
         arr = np.array(arr, copy=True)
-    return SharedVariable(arr, name=name, shape=_static_sizes(shape, arr, what), strict=strict)
+    return SharedVariable(
+        arr, name=name, shape=_static_sizes(shape, arr, what), strict=strict, allow_downcast=allow_downcast
+    )
