@@ -31,6 +31,25 @@ def test_trust_input(mode: str) -> None:
     assert_same(g(np.array(2.0)), np.array(3.0), "trust_input=True at compile time")
 
 
+def test_trusted_compiled_code_never_reads_past_an_input():
+    """trust_input promises exact inputs; compiled code still checks each one's dtype, rank and
+    declared sizes (nanoseconds), converting or refusing as an untrusted call does: a kernel
+    given an int32 array for a float64 input, or 2 elements for 5 declared, would read past the
+    array's memory (garbage values, or a crash)."""
+    x = ft.dvector("x")
+    f = fc.function([x], x * 2, trust_input=True)
+    v = np.arange(1000, dtype=np.int32)
+    np.testing.assert_array_equal(f(v), v * 2.0)  # converted, as an untrusted call converts
+    y = ft.TensorType("float64", (5,))("y")
+    g = fc.function([y], y + 1, trust_input=True)
+    with pytest.raises(TypeError, match="size 5"):
+        g(np.zeros(2))
+    m = ft.dmatrix("m")
+    h = fc.function([m], ft.sum(m), trust_input=True)
+    with pytest.raises(TypeError):
+        h(np.zeros(3))  # rank 1 for rank 2
+
+
 @pytest.mark.parametrize("mode", MODES)
 def test_fn_repeats_last_call(mode: str) -> None:
     x = ft.vector("x")

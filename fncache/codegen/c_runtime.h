@@ -105,7 +105,7 @@ typedef struct {
     long long *step_ns;    /* time_steps(): per step, nanoseconds spent, then runs; or NULL */
     int n_given, n_shared, n_updated, n_user_out, user_single;
     int n_args, n_consts, n_slots, n_keep, n_steps, n_outs, single;
-    int trust, allow_gc, nthreads, failed_node, has_last, running;
+    int allow_gc, nthreads, failed_node, has_last, running;
     int poison;            /* fill_outputs(): 1 + the byte outputs' buffers are filled with; 0 */
 } Runner;
 

@@ -573,14 +573,15 @@ class Function:
 
     @property
     def trust_input(self) -> bool:
-        """When True, inputs are not checked: the caller promises exact dtype and ndim."""
+        """When True, the Python linker takes the inputs as they are: the caller promises exact
+        dtypes and ranks. Compiled code checks each input's dtype, rank and declared sizes
+        whatever this says (nanoseconds, in C): a kernel given another would read past the
+        array's memory."""
         return self._trust
 
     @trust_input.setter
     def trust_input(self, value: bool) -> None:
         self._trust = bool(value)
-        if self._native is not None:
-            self._native.set_trust(self._trust)
 
     def fn(self, n_calls: int = 1) -> Any:
         """Run again on the last call's inputs ``n_calls`` times; return the last outputs.

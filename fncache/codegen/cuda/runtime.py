@@ -99,7 +99,7 @@ Executor = Callable[[Apply, Any, list, list, list], list]
 class CudaRunner:
     """The runner of one function: callable on the explicit inputs (shared values are its own),
     returning ``GPUArray`` outputs. Also its own ``native`` (the interface fncache's Function
-    calls directly: ``repeat``, ``set_trust``, ``free``, ``failed_node``)."""
+    calls directly: ``repeat``, ``free``, ``failed_node``)."""
 
     owns_shared = True
 
@@ -151,7 +151,6 @@ class CudaRunner:
         self._sm = 1
         self._const_dev: dict[int, DevArray] = {}
         self._keep: dict[int, tuple[Any, int]] = {}
-        self._trust = False
         self._failed = -1
         self._last: tuple | None = None
         self._host_logged = False
@@ -245,9 +244,6 @@ class CudaRunner:
         for _ in range(max(int(n_calls), 1)):
             res = self._call(self._last)
         return res
-
-    def set_trust(self, value: bool) -> None:
-        self._trust = bool(value)
 
     def free(self) -> None:
         """Drop the intermediate buffers kept for reuse and the device copies of constants."""
@@ -536,7 +532,7 @@ class CudaRunner:
         t = self._types[i]
         if hasattr(a, "__cuda_array_interface__"):
             d = arrays.from_cuda_array(a)
-            if not self._trust and (
+            if (
                 d.dtype.name != t.dtype
                 or d.ndim != t.ndim
                 or any(s is not None and s != n for s, n in zip(t.shape, d.shape))
@@ -550,9 +546,13 @@ class CudaRunner:
                     f"x.astype('{t.dtype}')), or pass a numpy array."
                 )
             return d
-        if type(a) is np.ndarray and (
-            self._trust
-            or (a.dtype.name == t.dtype and a.ndim == t.ndim and a.flags.aligned and a.dtype.isnative)
+        if (
+            type(a) is np.ndarray
+            and a.dtype.name == t.dtype
+            and a.ndim == t.ndim
+            and a.flags.aligned
+            and a.dtype.isnative
+            and all(s is None or s == n for s, n in zip(t.shape, a.shape))
         ):
             return a
         return self._converter(i, a)
