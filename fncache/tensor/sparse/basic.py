@@ -73,7 +73,10 @@ __all__ = [
     "remove0",
     "GetItem2d",
     "GetItem2dGrad",
+    "GetItemScalar",
+    "GetItemScalarGrad",
     "get_item",
+    "get_item_scalar",
     "Stack",
     "hstack",
     "vstack",
@@ -95,6 +98,10 @@ __all__ = [
     "sampling_dot",
     "row_scale",
     "col_scale",
+    "mul_s_v",
+    "structured_add_s_v",
+    "Usmm",
+    "usmm",
     "sp_ones_like",
     "sp_zeros_like",
     "structured_sigmoid",
@@ -567,7 +574,7 @@ def _index_spec(key: Any, what: str) -> tuple[tuple, list[Variable]]:
         return ("list",), [v]
     raise TypeError(
         f"{what}: each index must be a slice (of integers, constant or symbolic) or an integer "
-        f"vector, got {v.type}; a single element is x.toarray()[i, j]"
+        f"vector, got {v.type}; a single element is x[i, j] (two integers), a row x[i:i + 1]"
     )
 
 
@@ -644,12 +651,89 @@ def _get_item_grad(node: Apply, out_grads: list) -> list:
     return [GetItem2dGrad(node.op.spec)(x, _like(g, x), *index), *[None] * len(index)]
 
 
+class GetItemScalar(Op):
+    """``x[i, j]``: one element of sparse ``x`` as a 0-d dense tensor of its dtype (zero where
+    ``x`` stores none); ``i`` and ``j`` integer scalars, negative ones counted from the end.
+    Its gradient is regular: a matrix of ``x``'s type holding the output gradient at (i, j)
+    (PyTensor's has none)."""
+
+    __props__ = ()
+
+    def make_node(self, x: Any, i: Any, j: Any) -> Apply:
+        x = _sparse_in(self, x)
+        index = [_int_scalar(self, v) for v in (i, j)]
+        return Apply(self, [x, *index], [TensorType(x.dtype, ())])
+
+    def perform(self, node: Apply, inputs: list) -> list:
+        x, i, j = inputs
+        i, j = _element(self, x.shape, i, j)
+        return [np.asarray(x[i, j], dtype=node.outputs[0].dtype)]
+
+
+class GetItemScalarGrad(Op):
+    """The gradient of `GetItemScalar`: a matrix of ``x``'s shape and type holding the 0-d
+    ``g`` at (i, j) and nothing else."""
+
+    __props__ = ()
+
+    def make_node(self, x: Any, g: Any, i: Any, j: Any) -> Apply:
+        x = _sparse_in(self, x)
+        g = _dense_in(self, g, (0,))
+        return Apply(self, [x, g, _int_scalar(self, i), _int_scalar(self, j)], [x.type])
+
+    def perform(self, node: Apply, inputs: list) -> list:
+        x, g, i, j = inputs
+        i, j = _element(self, x.shape, i, j)
+        coo = scipy_sparse().coo_matrix(([g], ([i], [j])), shape=x.shape)
+        return [_as_type(coo, node.outputs[0].type)]
+
+
+def _int_scalar(op: Any, v: Any) -> Variable:
+    v = as_tensor_variable(v)
+    if v.ndim != 0 or not v.dtype.startswith(("int", "uint")):
+        raise TypeError(f"{op}: an element's index must be an integer scalar, got {v.type}")
+    return v
+
+
+def _element(op: Op, shape: tuple[int, int], i: Any, j: Any) -> tuple[int, int]:
+    """``(i, j)`` counted from the start, or an IndexError naming ``op`` where either is
+    out of range for ``shape``."""
+    i, j = int(i), int(j)
+    if not (-shape[0] <= i < shape[0] and -shape[1] <= j < shape[1]):
+        raise IndexError(
+            f"{op}: index ({i}, {j}) is out of range for a matrix of shape {shape} "
+            f"(rows -{shape[0]}..{shape[0] - 1}, columns -{shape[1]}..{shape[1] - 1})"
+        )
+    return i % shape[0], j % shape[1]
+
+
+get_item_scalar = GetItemScalar()
+
+
+@register_grad(GetItemScalar)
+def _get_item_scalar_grad(node: Apply, out_grads: list) -> list:
+    (g,) = out_grads
+    if g is None:
+        return [None, None, None]
+    x, i, j = node.inputs
+    return [GetItemScalarGrad()(x, ft.cast(g, x.dtype), i, j), None, None]
+
+
+def _is_int_scalar(k: Any) -> bool:
+    if isinstance(k, (int, np.integer)) and not isinstance(k, bool):
+        return True
+    return isinstance(k, Variable) and k.ndim == 0 and k.dtype.startswith(("int", "uint"))
+
+
 def get_item(x: Any, key: Any) -> Variable:
-    """``x[key]`` (``SparseVariable.__getitem__``): rows, or rows and columns (see `GetItem2d`)."""
+    """``x[key]`` (``SparseVariable.__getitem__``): one element for two integer scalars (see
+    `GetItemScalar`), else rows, or rows and columns (see `GetItem2d`)."""
     x = _sparse_in("sparse indexing", x)
     keys = list(key) if isinstance(key, tuple) else [key]
     if len(keys) > 2:
         raise IndexError(f"sparse indexing: a matrix takes 2 indices, got {len(keys)}")
+    if len(keys) == 2 and all(map(_is_int_scalar, keys)):
+        return get_item_scalar(x, *keys)
     keys += [slice(None)] * (2 - len(keys))
     spec, inputs = [], []
     for k in keys:
@@ -1054,7 +1138,12 @@ def _dot_grad(node: Apply, out_grads: list) -> list:
     (g,) = out_grads
     if g is None:
         return [None, None]
-    x, y = node.inputs
+    return _product_grads(g, *node.inputs)
+
+
+def _product_grads(g: Variable, x: Variable, y: Variable) -> list[Variable]:
+    """The gradients of ``x @ y`` with respect to ``x`` and ``y`` given the product's ``g``:
+    regular (made sparse for a sparse operand)."""
     return [_dense_grad_as(_product(g, _t(y)), x), _dense_grad_as(_product(_t(x), g), y)]
 
 
@@ -1149,9 +1238,76 @@ def row_scale(x: Any, s: Any) -> Variable:
     return mul(x, _dense_in("row_scale", s, (1,)).dimshuffle(0, "x"))
 
 
+def _by_columns(what: str, x: Any, v: Any) -> tuple[Variable, Variable]:
+    """Sparse ``x`` and dense vector ``v`` as a row to broadcast over ``x``'s rows."""
+    return _sparse_in(what, x), _dense_in(what, v, (1,)).dimshuffle("x", 0)
+
+
 def col_scale(x: Any, s: Any) -> Variable:
     """Sparse ``x`` with column j's stored values times ``s[j]`` (a dense vector)."""
-    return mul(x, _dense_in("col_scale", s, (1,)).dimshuffle("x", 0))
+    return mul(*_by_columns("col_scale", x, s))
+
+
+def mul_s_v(x: Any, y: Any) -> Variable:
+    """Sparse ``x`` times dense vector ``y`` broadcast over its rows (PyTensor's ``mul_s_v``):
+    sparse, with ``x``'s stored entries. Its gradients are PyTensor's: ``x``'s the output
+    gradient times ``y`` at those entries, ``y``'s the column sums of ``x`` times it."""
+    return mul(*_by_columns("mul_s_v", x, y))
+
+
+def structured_add_s_v(x: Any, y: Any) -> Variable:
+    """Sparse ``x`` with ``y[j]`` added to each stored value of column j (PyTensor's
+    ``structured_add_s_v``; ``y`` a dense vector): sparse, of ``x``'s format. Its gradients are
+    structured: ``x``'s the output gradient, ``y``'s its column sums at ``x``'s entries."""
+    x, row = _by_columns("structured_add_s_v", x, y)
+    return add(x, mul(sp_ones_like(x), row))
+
+
+class Usmm(Op):
+    """``z + alpha * (x @ y)``, dense (PyTensor's ``usmm``): ``x`` or ``y`` sparse, the other
+    a sparse or dense matrix, ``z`` a dense matrix of the product's shape, ``alpha`` a scalar.
+    Its gradients with respect to ``x`` and ``y`` are those of `Dot` (regular); PyTensor's
+    ``Usmm`` has none."""
+
+    __props__ = ()
+
+    def make_node(self, alpha: Any, x: Any, y: Any, z: Any) -> Apply:
+        x, y = as_sparse_or_tensor_variable(x), as_sparse_or_tensor_variable(y)
+        if not (is_sparse_variable(x) or is_sparse_variable(y)):
+            raise TypeError(
+                f"{self}: neither x nor y is sparse; use z + alpha * ft.dot(x, y) for dense tensors"
+            )
+        for v in (x, y):
+            if v.ndim != 2:
+                raise TypeError(f"{self}: x and y must be matrices, got {v.type}")
+        alpha, z = _dense_in(self, alpha, (0,)), _dense_in(self, z, (2,))
+        dtype = _upcast(alpha.dtype, x.dtype, y.dtype, z.dtype)
+        return Apply(self, [alpha, x, y, z], [TensorType(dtype, (None, None))])
+
+    def perform(self, node: Apply, inputs: list) -> list:
+        alpha, x, y, z = inputs
+        if x.shape[1] != y.shape[0]:
+            raise ValueError(f"{self}: shapes {x.shape} and {y.shape} are not aligned")
+        if z.shape != (x.shape[0], y.shape[1]):
+            raise ValueError(f"{self}: z's shape {z.shape} is not the product's {(x.shape[0], y.shape[1])}")
+        xy = x @ y
+        if is_sparse_value(xy):
+            xy = xy.toarray()
+        dtype = node.outputs[0].dtype
+        return [np.asarray(z + alpha * np.asarray(xy), dtype=dtype)]
+
+
+usmm = Usmm()
+
+
+@register_grad(Usmm)
+def _usmm_grad(node: Apply, out_grads: list) -> list:
+    (g,) = out_grads
+    if g is None:
+        return [None] * 4
+    alpha, x, y, z = node.inputs
+    ga = (ft.cast(g, alpha.dtype) * ft.cast(_product(x, y), alpha.dtype)).sum()
+    return [ga, *_product_grads(g * alpha, x, y), ft.cast(g, z.dtype)]
 
 
 class TrueDot(Op):
