@@ -231,3 +231,93 @@ def test_vector_ops_and_usmm_against_pytensor() -> None:
     assert sp.issparse(mine[2]) and mine[2].format == "csc"
     np.testing.assert_allclose(mine[2].toarray(), theirs[2].toarray(), rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(mine[3], theirs[3], rtol=1e-10, atol=1e-12)
+
+
+# -- comparisons -------------------------------------------------------------------------------
+COMPARE = {
+    "eq": np.equal,
+    "neq": np.not_equal,
+    "lt": np.less,
+    "gt": np.greater,
+    "le": np.less_equal,
+    "ge": np.greater_equal,
+}
+
+
+def _with_ties(rng: np.random.Generator, shape: tuple[int, int], fmt: str, dtype: str) -> object:
+    """A random matrix of small integers (equal entries are common), zeros stored or not."""
+    m = _rand(rng, shape, fmt, dtype)
+    m.data = rng.integers(-2, 3, size=m.nnz).astype(dtype)
+    return m
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_comparisons(fmt: str, dtype: str) -> None:
+    rng = np.random.default_rng(8)
+    other = "csc" if fmt == "csr" else "csr"
+    x, y, d = S.matrix(fmt, "x", dtype), S.matrix(other, "y", "float64"), ft.matrix("d", dtype)
+    names = sorted(COMPARE)
+    outs = [getattr(S, n)(x, y) for n in names] + [getattr(S, n)(x, d) for n in names]
+    outs += [getattr(S, n)(d, x) for n in names]
+    ops = [x < d, x <= y, x > 0.5, x >= d]
+    f = fc.function([x, y, d], outs + ops)
+    for _ in range(3):
+        shape = (int(rng.integers(1, 6)), int(rng.integers(1, 6)))
+        a, b = _with_ties(rng, shape, fmt, dtype), _with_ties(rng, shape, other, "float64")
+        dv = rng.integers(-2, 3, size=shape).astype(dtype)
+        A, B = a.toarray(), b.toarray()
+        got = f(a, b, dv)
+        want = [COMPARE[n](A, B) for n in names] + [COMPARE[n](A, dv) for n in names]
+        want += [COMPARE[n](dv, A) for n in names] + [A < dv, A <= B, A > 0.5, A >= dv]
+        for k, (g, w) in enumerate(zip(got, want)):
+            sparse_out = k < len(names) or k == len(got) - 3
+            assert sp.issparse(g) == sparse_out
+            if sparse_out:
+                # the 1s only, in x's format
+                assert g.format == fmt and (g.data == 1).all()
+                g = g.toarray()
+            assert g.dtype == np.uint8
+            np.testing.assert_array_equal(g, w.astype(np.uint8))
+    with pytest.raises(ValueError, match=r"ComparisonSD.*shapes differ"):
+        f(_rand(rng, (3, 3), fmt, dtype), _rand(rng, (3, 3), other), np.ones((3, 2), dtype))
+    with pytest.raises(TypeError, match="neither operand is sparse"):
+        S.lt(d, d)
+    with pytest.raises(TypeError, match="ComparisonSD.*expected a dense tensor of 0 or 2 dims"):
+        S.lt(x, ft.dvector("v"))
+    with pytest.raises(ValueError, match="op must be one of"):
+        S.ComparisonSS("lte")
+    # no gradient flows through a comparison; the cost's other terms still have theirs
+    cost = S.sp_sum(x * ft.cast(S.gt(x, d), dtype), sparse_grad=True)
+    g = fc.function([x, d], fc.grad(cost, x))(a, dv)
+    stored = a.copy()
+    stored.data[:] = 1  # zeros stored too: the gradient of mul is at the stored entries
+    np.testing.assert_array_equal(g.toarray(), (a.toarray() > dv) * stored.toarray())
+
+
+@pytest.mark.filterwarnings("ignore::scipy.sparse.SparseEfficiencyWarning")  # PyTensor's own
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("name", sorted(COMPARE))
+def test_comparisons_against_pytensor(name: str, fmt: str) -> None:
+    pytensor = pytest.importorskip("pytensor")
+    import pytensor.sparse as ps
+    import pytensor.tensor as pt
+
+    rng = np.random.default_rng(9)
+    a, b = _with_ties(rng, (4, 3), fmt, "float64"), _with_ties(rng, (4, 3), fmt, "float64")
+    dv = rng.integers(-2, 3, size=(4, 3)).astype("float64")
+
+    def build(S_, x, y, d):
+        op = getattr(S_, name)
+        return [op(x, y), op(x, d), op(d, x)]
+
+    px, py, pd = ps.matrix(fmt, "x", dtype="float64"), ps.matrix(fmt, "y", dtype="float64"), pt.dmatrix("d")
+    pf = pytensor.function([px, py, pd], build(ps, px, py, pd), mode=pytensor.compile.mode.Mode(linker="py"))
+    x, y, d = S.matrix(fmt, "x", "float64"), S.matrix(fmt, "y", "float64"), ft.dmatrix("d")
+    f = fc.function([x, y, d], build(S, x, y, d))
+    for mine, theirs in zip(f(a, b, dv), pf(a, b, dv)):
+        assert sp.issparse(mine) == sp.issparse(theirs) and mine.dtype == theirs.dtype
+        if sp.issparse(mine):
+            assert mine.format == theirs.format
+            mine, theirs = mine.toarray(), theirs.toarray()
+        np.testing.assert_array_equal(mine, theirs)

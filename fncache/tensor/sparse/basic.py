@@ -11,6 +11,8 @@ dense gradient made sparse.
 
 from __future__ import annotations
 
+import operator
+import warnings
 from typing import Any, Callable
 
 import numpy as np
@@ -98,6 +100,14 @@ __all__ = [
     "sampling_dot",
     "row_scale",
     "col_scale",
+    "ComparisonSS",
+    "ComparisonSD",
+    "eq",
+    "neq",
+    "lt",
+    "gt",
+    "le",
+    "ge",
     "mul_s_v",
     "structured_add_s_v",
     "Usmm",
@@ -1040,6 +1050,104 @@ def _mul_sd_grad(node: Apply, out_grads: list) -> list:
     xg = mul(x, g)
     gy = sp_sum(xg) if y.ndim == 0 else dense_from_sparse(xg)
     return [gx, gy]
+
+
+# -- comparisons ---------------------------------------------------------------------------------
+#: each comparison's function, and its mirror (``a < b`` is ``b > a``)
+_COMPARISONS = {
+    "eq": (operator.eq, "eq"),
+    "neq": (operator.ne, "neq"),
+    "lt": (operator.lt, "gt"),
+    "gt": (operator.gt, "lt"),
+    "le": (operator.le, "ge"),
+    "ge": (operator.ge, "le"),
+}
+
+
+def _comparison_name(op: str, where: str) -> str:
+    if op not in _COMPARISONS:
+        raise ValueError(f"{where}: op must be one of {sorted(_COMPARISONS)}, got {op!r}")
+    return op
+
+
+class ComparisonSS(Op):
+    """Sparse ``x`` compared with sparse ``y`` elementwise (``op`` one of eq, neq, lt, gt, le,
+    ge): a sparse uint8 matrix of ``x``'s format holding the 1s, as PyTensor's ``EqualSS``,
+    ``LessThanSS``... (eq, le and ge hold a 1 wherever both matrices are zero)."""
+
+    __props__ = ("op",)
+
+    def __init__(self, op: str) -> None:
+        self.op = _comparison_name(op, "ComparisonSS")
+
+    def make_node(self, x: Any, y: Any) -> Apply:
+        x, y = _sparse_in(self, x), _sparse_in(self, y)
+        return Apply(self, [x, y], [SparseTensorType(x.format, "uint8")])
+
+    def perform(self, node: Apply, inputs: list) -> list:
+        x, y = inputs
+        _same_shape(self, x, y)
+        with warnings.catch_warnings():
+            # eq, le and ge are true where neither matrix stores an entry: scipy warns that
+            # the result is dense in a sparse matrix, which is what PyTensor's is
+            warnings.simplefilter("ignore", scipy_sparse().SparseEfficiencyWarning)
+            z = _COMPARISONS[self.op][0](x, y)
+        z.eliminate_zeros()
+        return [_as_type(z, node.outputs[0].type)]
+
+
+class ComparisonSD(Op):
+    """Sparse ``x`` compared with dense ``y`` (a matrix of ``x``'s shape, or a scalar)
+    elementwise: a dense uint8 matrix, as PyTensor's ``EqualSD``, ``LessThanSD``..."""
+
+    __props__ = ("op",)
+
+    def __init__(self, op: str) -> None:
+        self.op = _comparison_name(op, "ComparisonSD")
+
+    def make_node(self, x: Any, y: Any) -> Apply:
+        x, y = _sparse_in(self, x), _dense_in(self, y, (0, 2))
+        return Apply(self, [x, y], [TensorType("uint8", (None, None))])
+
+    def perform(self, node: Apply, inputs: list) -> list:
+        x, y = inputs
+        if y.ndim == 2:
+            _same_shape(self, x, y)
+        # a dense operand makes scipy's comparison dense
+        z = _COMPARISONS[self.op][0](x, np.broadcast_to(y, x.shape))
+        return [np.asarray(z, dtype="uint8")]
+
+
+@register_grad(ComparisonSS, ComparisonSD)
+def _comparison_grad(node: Apply, out_grads: list) -> list:
+    return [None, None]  # the outputs are integers: nothing flows back
+
+
+def _comparison(op: str) -> Callable[[Any, Any], Variable]:
+    def compare(x: Any, y: Any) -> Variable:
+        x, y = _operands(x, y)
+        if is_sparse_variable(x) and is_sparse_variable(y):
+            return ComparisonSS(op)(x, y)
+        if is_sparse_variable(x):
+            return ComparisonSD(op)(x, y)
+        if is_sparse_variable(y):
+            return ComparisonSD(_COMPARISONS[op][1])(y, x)
+        raise TypeError(f"sparse.{op}: neither operand is sparse; compare dense tensors with ft.{op}")
+
+    compare.__name__ = compare.__qualname__ = op
+    compare.__doc__ = (
+        f"``{op}(x, y)`` elementwise, one or both sparse (PyTensor's ``sparse.{op}``): a sparse "
+        "uint8 matrix (``x``'s format) for two sparse operands, else a dense uint8 matrix."
+    )
+    return compare
+
+
+eq = _comparison("eq")
+neq = _comparison("neq")
+lt = _comparison("lt")
+gt = _comparison("gt")
+le = _comparison("le")
+ge = _comparison("ge")
 
 
 def _structured(fn: Callable[..., Variable], name: str) -> Callable[..., Variable]:

@@ -200,8 +200,9 @@ def _ops() -> Any:
 
 class SparseVariable(Evaluable, Variable):
     """A symbolic sparse matrix, with Theano's and PyTensor's operators: ``+``, ``-``, ``*``
-    (elementwise, as ``fncache.sparse.mul``), ``@`` (``fncache.sparse.dot``), ``.T``,
-    ``.toarray()``, ``.sum(axis)``."""
+    (elementwise, as ``fncache.sparse.mul``), ``@`` (``fncache.sparse.dot``), ``<``, ``<=``,
+    ``>``, ``>=`` (``fncache.sparse.lt``...; ``==`` is identity, as for every variable),
+    ``.T``, ``.toarray()``, ``.sum(axis)``."""
 
     # numpy arrays on the left (``dense_value * W``) must defer to the reflected operators
     __array_ufunc__ = None
@@ -260,6 +261,18 @@ class SparseVariable(Evaluable, Variable):
 
     def __rmul__(self, o: Any) -> Variable:
         return _ops().mul(o, self)
+
+    def __lt__(self, o: Any) -> Variable:
+        return _ops().lt(self, o)
+
+    def __le__(self, o: Any) -> Variable:
+        return _ops().le(self, o)
+
+    def __gt__(self, o: Any) -> Variable:
+        return _ops().gt(self, o)
+
+    def __ge__(self, o: Any) -> Variable:
+        return _ops().ge(self, o)
 
     def __matmul__(self, o: Any) -> Variable:
         return _ops().dot(self, o)
