@@ -321,3 +321,33 @@ def test_comparisons_against_pytensor(name: str, fmt: str) -> None:
             assert mine.format == theirs.format
             mine, theirs = mine.toarray(), theirs.toarray()
         np.testing.assert_array_equal(mine, theirs)
+
+
+# -- other formats -----------------------------------------------------------------------------
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_other_formats_are_refused_with_the_conversion_to_make(fmt: str) -> None:
+    # PyTensor converts a coo (or any) matrix given for a csr input, a copy at every call;
+    # fncache asks for the declared format, as it does for csc given for csr
+    x = S.matrix(fmt, "x", "float64")
+    f = fc.function([x], S.sp_sum(x))
+    eye = np.eye(3)
+    for value in [
+        sp.coo_matrix(eye),
+        sp.coo_array(eye),
+        sp.bsr_matrix(eye),
+        sp.dok_matrix(eye),
+        sp.lil_matrix(eye),
+    ]:
+        with pytest.raises(
+            TypeError, match=rf"input 0 \('x'\).*expected a {fmt} .*got a {value.format} "
+        ) as e:
+            f(value)
+        msg = str(e.value)
+        assert f"x.to{fmt}()" in msg and "declare the input" not in msg
+        assert "fncache's sparse matrices are csr or csc" in msg
+    assert f(sp.coo_matrix(eye).asformat(fmt)) == 3.0
+    w = fc.shared(sp.csr_matrix(eye), name="w")
+    with pytest.raises(TypeError, match=r"'w' \(old value kept\).*got a coo.*x.tocsr\(\)"):
+        w.set_value(sp.coo_matrix(eye))
+    with pytest.raises(TypeError, match=r"sparse shared variable 'v'.*got a coo.*x.tocsr\(\) or x.tocsc\(\)"):
+        fc.shared(sp.coo_matrix(eye), name="v")
