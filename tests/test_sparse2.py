@@ -41,7 +41,7 @@ def test_single_element(fmt: str, dtype: str) -> None:
     a = _rand(rng, (5, 4), fmt, dtype)
     A = a.toarray()
     x, i, j = S.matrix(fmt, "x", dtype), ft.lscalar("i"), ft.iscalar("j")
-    outs = [x[i, j], x[2, -1], x[np.int64(-5), 0]]
+    outs = [x[i, j], x[2, -1], x[np.int64(-5), np.array(0, "uint8")]]
     f = fc.function([x, i, j], outs)
     assert all(o.type == ft.TensorType(dtype, ()) for o in outs)
     for r, c in [(0, 0), (4, 3), (-1, -4), (-5, 2)] + [(k, m) for k in range(5) for m in range(4)]:
@@ -201,6 +201,13 @@ def test_usmm_errors() -> None:
         S.usmm(1.0, d, d, d)
     with pytest.raises(TypeError, match="Usmm: expected a dense tensor of 0 dims"):
         S.usmm(ft.dvector("a"), x, d, d)
+    # alpha as PyTensor's rewrites give it, a (1, 1) tensor
+    one = ft.TensorType("float64", (1, 1))("one")
+    z = ft.dmatrix("z")
+    g = fc.function([one, x, d, z], S.usmm(one, x, d, z))
+    np.testing.assert_allclose(
+        g([[2.0]], sp.csr_matrix(np.eye(2)), np.ones((2, 2)), np.eye(2)), np.eye(2) + 2
+    )
     f = fc.function([x, d], S.usmm(2.0, x, d, d))
     with pytest.raises(ValueError, match="Usmm: shapes .* are not aligned"):
         f(sp.csr_matrix(np.eye(3)), np.ones((2, 2)))

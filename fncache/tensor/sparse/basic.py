@@ -730,8 +730,8 @@ def _get_item_scalar_grad(node: Apply, out_grads: list) -> list:
 
 
 def _is_int_scalar(k: Any) -> bool:
-    if isinstance(k, (int, np.integer)) and not isinstance(k, bool):
-        return True
+    if isinstance(k, (int, np.integer, np.ndarray)) and not isinstance(k, bool):
+        return np.ndim(k) == 0 and np.asarray(k).dtype.kind in "iu"
     return isinstance(k, Variable) and k.ndim == 0 and k.dtype.startswith(("int", "uint"))
 
 
@@ -1373,7 +1373,8 @@ def structured_add_s_v(x: Any, y: Any) -> Variable:
 
 class Usmm(Op):
     """``z + alpha * (x @ y)``, dense (PyTensor's ``usmm``): ``x`` or ``y`` sparse, the other
-    a sparse or dense matrix, ``z`` a dense matrix of the product's shape, ``alpha`` a scalar.
+    a sparse or dense matrix, ``z`` a dense matrix of the product's shape, ``alpha`` a scalar
+    (or a tensor of one element, its dims declared of size 1).
     Its gradients with respect to ``x`` and ``y`` are those of `Dot` (regular); PyTensor's
     ``Usmm`` has none."""
 
@@ -1388,6 +1389,9 @@ class Usmm(Op):
         for v in (x, y):
             if v.ndim != 2:
                 raise TypeError(f"{self}: x and y must be matrices, got {v.type}")
+        alpha = as_tensor_variable(alpha)
+        if alpha.ndim and all(d == 1 for d in alpha.type.shape):
+            alpha = alpha.dimshuffle()  # PyTensor's rewrites give alpha as a (1, 1) tensor
         alpha, z = _dense_in(self, alpha, (0,)), _dense_in(self, z, (2,))
         dtype = _upcast(alpha.dtype, x.dtype, y.dtype, z.dtype)
         return Apply(self, [alpha, x, y, z], [TensorType(dtype, (None, None))])
