@@ -184,6 +184,8 @@ EXAMPLES: dict[str, tuple[dict[str, Any], dict[str, dict[str, Any]]]] = {
         {"axis": 0, "format": "csr", "dtype": "float64"},
         {"axis": {"axis": 1}, "format": {"format": "csc"}, "dtype": {"dtype": "float32"}},
     ),
+    "fncache.tensor.sparse.basic.ComparisonSS": ({"op": "lt"}, {"op": {"op": "gt"}}),
+    "fncache.tensor.sparse.basic.ComparisonSD": ({"op": "eq"}, {"op": {"op": "neq"}}),
     "fncache.tensor.sparse.basic.SpSum": (
         {"axis": None, "sparse_grad": False},
         {"axis": {"axis": 0}, "sparse_grad": {"sparse_grad": True}},

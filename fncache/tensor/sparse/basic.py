@@ -11,6 +11,8 @@ dense gradient made sparse.
 
 from __future__ import annotations
 
+import operator
+import warnings
 from typing import Any, Callable
 
 import numpy as np
@@ -73,7 +75,10 @@ __all__ = [
     "remove0",
     "GetItem2d",
     "GetItem2dGrad",
+    "GetItemScalar",
+    "GetItemScalarGrad",
     "get_item",
+    "get_item_scalar",
     "Stack",
     "hstack",
     "vstack",
@@ -95,6 +100,18 @@ __all__ = [
     "sampling_dot",
     "row_scale",
     "col_scale",
+    "ComparisonSS",
+    "ComparisonSD",
+    "eq",
+    "neq",
+    "lt",
+    "gt",
+    "le",
+    "ge",
+    "mul_s_v",
+    "structured_add_s_v",
+    "Usmm",
+    "usmm",
     "sp_ones_like",
     "sp_zeros_like",
     "structured_sigmoid",
@@ -567,7 +584,7 @@ def _index_spec(key: Any, what: str) -> tuple[tuple, list[Variable]]:
         return ("list",), [v]
     raise TypeError(
         f"{what}: each index must be a slice (of integers, constant or symbolic) or an integer "
-        f"vector, got {v.type}; a single element is x.toarray()[i, j]"
+        f"vector, got {v.type}; a single element is x[i, j] (two integers), a row x[i:i + 1]"
     )
 
 
@@ -644,12 +661,89 @@ def _get_item_grad(node: Apply, out_grads: list) -> list:
     return [GetItem2dGrad(node.op.spec)(x, _like(g, x), *index), *[None] * len(index)]
 
 
+class GetItemScalar(Op):
+    """``x[i, j]``: one element of sparse ``x`` as a 0-d dense tensor of its dtype (zero where
+    ``x`` stores none); ``i`` and ``j`` integer scalars, negative ones counted from the end.
+    Its gradient is regular: a matrix of ``x``'s type holding the output gradient at (i, j)
+    (PyTensor's has none)."""
+
+    __props__ = ()
+
+    def make_node(self, x: Any, i: Any, j: Any) -> Apply:
+        x = _sparse_in(self, x)
+        index = [_int_scalar(self, v) for v in (i, j)]
+        return Apply(self, [x, *index], [TensorType(x.dtype, ())])
+
+    def perform(self, node: Apply, inputs: list) -> list:
+        x, i, j = inputs
+        i, j = _element(self, x.shape, i, j)
+        return [np.asarray(x[i, j], dtype=node.outputs[0].dtype)]
+
+
+class GetItemScalarGrad(Op):
+    """The gradient of `GetItemScalar`: a matrix of ``x``'s shape and type holding the 0-d
+    ``g`` at (i, j) and nothing else."""
+
+    __props__ = ()
+
+    def make_node(self, x: Any, g: Any, i: Any, j: Any) -> Apply:
+        x = _sparse_in(self, x)
+        g = _dense_in(self, g, (0,))
+        return Apply(self, [x, g, _int_scalar(self, i), _int_scalar(self, j)], [x.type])
+
+    def perform(self, node: Apply, inputs: list) -> list:
+        x, g, i, j = inputs
+        i, j = _element(self, x.shape, i, j)
+        coo = scipy_sparse().coo_matrix(([g], ([i], [j])), shape=x.shape)
+        return [_as_type(coo, node.outputs[0].type)]
+
+
+def _int_scalar(op: Any, v: Any) -> Variable:
+    v = as_tensor_variable(v)
+    if v.ndim != 0 or not v.dtype.startswith(("int", "uint")):
+        raise TypeError(f"{op}: an element's index must be an integer scalar, got {v.type}")
+    return v
+
+
+def _element(op: Op, shape: tuple[int, int], i: Any, j: Any) -> tuple[int, int]:
+    """``(i, j)`` counted from the start, or an IndexError naming ``op`` where either is
+    out of range for ``shape``."""
+    i, j = int(i), int(j)
+    if not (-shape[0] <= i < shape[0] and -shape[1] <= j < shape[1]):
+        raise IndexError(
+            f"{op}: index ({i}, {j}) is out of range for a matrix of shape {shape} "
+            f"(rows -{shape[0]}..{shape[0] - 1}, columns -{shape[1]}..{shape[1] - 1})"
+        )
+    return i % shape[0], j % shape[1]
+
+
+get_item_scalar = GetItemScalar()
+
+
+@register_grad(GetItemScalar)
+def _get_item_scalar_grad(node: Apply, out_grads: list) -> list:
+    (g,) = out_grads
+    if g is None:
+        return [None, None, None]
+    x, i, j = node.inputs
+    return [GetItemScalarGrad()(x, ft.cast(g, x.dtype), i, j), None, None]
+
+
+def _is_int_scalar(k: Any) -> bool:
+    if isinstance(k, (int, np.integer, np.ndarray)) and not isinstance(k, bool):
+        return np.ndim(k) == 0 and np.asarray(k).dtype.kind in "iu"
+    return isinstance(k, Variable) and k.ndim == 0 and k.dtype.startswith(("int", "uint"))
+
+
 def get_item(x: Any, key: Any) -> Variable:
-    """``x[key]`` (``SparseVariable.__getitem__``): rows, or rows and columns (see `GetItem2d`)."""
+    """``x[key]`` (``SparseVariable.__getitem__``): one element for two integer scalars (see
+    `GetItemScalar`), else rows, or rows and columns (see `GetItem2d`)."""
     x = _sparse_in("sparse indexing", x)
     keys = list(key) if isinstance(key, tuple) else [key]
     if len(keys) > 2:
         raise IndexError(f"sparse indexing: a matrix takes 2 indices, got {len(keys)}")
+    if len(keys) == 2 and all(map(_is_int_scalar, keys)):
+        return get_item_scalar(x, *keys)
     keys += [slice(None)] * (2 - len(keys))
     spec, inputs = [], []
     for k in keys:
@@ -958,6 +1052,104 @@ def _mul_sd_grad(node: Apply, out_grads: list) -> list:
     return [gx, gy]
 
 
+# -- comparisons ---------------------------------------------------------------------------------
+#: each comparison's function, and its mirror (``a < b`` is ``b > a``)
+_COMPARISONS = {
+    "eq": (operator.eq, "eq"),
+    "neq": (operator.ne, "neq"),
+    "lt": (operator.lt, "gt"),
+    "gt": (operator.gt, "lt"),
+    "le": (operator.le, "ge"),
+    "ge": (operator.ge, "le"),
+}
+
+
+def _comparison_name(op: str, where: str) -> str:
+    if op not in _COMPARISONS:
+        raise ValueError(f"{where}: op must be one of {sorted(_COMPARISONS)}, got {op!r}")
+    return op
+
+
+class ComparisonSS(Op):
+    """Sparse ``x`` compared with sparse ``y`` elementwise (``op`` one of eq, neq, lt, gt, le,
+    ge): a sparse uint8 matrix of ``x``'s format holding the 1s, as PyTensor's ``EqualSS``,
+    ``LessThanSS``... (eq, le and ge hold a 1 wherever both matrices are zero)."""
+
+    __props__ = ("op",)
+
+    def __init__(self, op: str) -> None:
+        self.op = _comparison_name(op, "ComparisonSS")
+
+    def make_node(self, x: Any, y: Any) -> Apply:
+        x, y = _sparse_in(self, x), _sparse_in(self, y)
+        return Apply(self, [x, y], [SparseTensorType(x.format, "uint8")])
+
+    def perform(self, node: Apply, inputs: list) -> list:
+        x, y = inputs
+        _same_shape(self, x, y)
+        with warnings.catch_warnings():
+            # eq, le and ge are true where neither matrix stores an entry: scipy warns that
+            # the result is dense in a sparse matrix, which is what PyTensor's is
+            warnings.simplefilter("ignore", scipy_sparse().SparseEfficiencyWarning)
+            z = _COMPARISONS[self.op][0](x, y)
+        z.eliminate_zeros()
+        return [_as_type(z, node.outputs[0].type)]
+
+
+class ComparisonSD(Op):
+    """Sparse ``x`` compared with dense ``y`` (a matrix of ``x``'s shape, or a scalar)
+    elementwise: a dense uint8 matrix, as PyTensor's ``EqualSD``, ``LessThanSD``..."""
+
+    __props__ = ("op",)
+
+    def __init__(self, op: str) -> None:
+        self.op = _comparison_name(op, "ComparisonSD")
+
+    def make_node(self, x: Any, y: Any) -> Apply:
+        x, y = _sparse_in(self, x), _dense_in(self, y, (0, 2))
+        return Apply(self, [x, y], [TensorType("uint8", (None, None))])
+
+    def perform(self, node: Apply, inputs: list) -> list:
+        x, y = inputs
+        if y.ndim == 2:
+            _same_shape(self, x, y)
+        # a dense operand makes scipy's comparison dense
+        z = _COMPARISONS[self.op][0](x, np.broadcast_to(y, x.shape))
+        return [np.asarray(z, dtype="uint8")]
+
+
+@register_grad(ComparisonSS, ComparisonSD)
+def _comparison_grad(node: Apply, out_grads: list) -> list:
+    return [None, None]  # the outputs are integers: nothing flows back
+
+
+def _comparison(op: str) -> Callable[[Any, Any], Variable]:
+    def compare(x: Any, y: Any) -> Variable:
+        x, y = _operands(x, y)
+        if is_sparse_variable(x) and is_sparse_variable(y):
+            return ComparisonSS(op)(x, y)
+        if is_sparse_variable(x):
+            return ComparisonSD(op)(x, y)
+        if is_sparse_variable(y):
+            return ComparisonSD(_COMPARISONS[op][1])(y, x)
+        raise TypeError(f"sparse.{op}: neither operand is sparse; compare dense tensors with ft.{op}")
+
+    compare.__name__ = compare.__qualname__ = op
+    compare.__doc__ = (
+        f"``{op}(x, y)`` elementwise, one or both sparse (PyTensor's ``sparse.{op}``): a sparse "
+        "uint8 matrix (``x``'s format) for two sparse operands, else a dense uint8 matrix."
+    )
+    return compare
+
+
+eq = _comparison("eq")
+neq = _comparison("neq")
+lt = _comparison("lt")
+gt = _comparison("gt")
+le = _comparison("le")
+ge = _comparison("ge")
+
+
 def _structured(fn: Callable[..., Variable], name: str) -> Callable[..., Variable]:
     """``fn`` applied to a sparse matrix's stored values only (its structure kept)."""
 
@@ -1054,7 +1246,12 @@ def _dot_grad(node: Apply, out_grads: list) -> list:
     (g,) = out_grads
     if g is None:
         return [None, None]
-    x, y = node.inputs
+    return _product_grads(g, *node.inputs)
+
+
+def _product_grads(g: Variable, x: Variable, y: Variable) -> list[Variable]:
+    """The gradients of ``x @ y`` with respect to ``x`` and ``y`` given the product's ``g``:
+    regular (made sparse for a sparse operand)."""
     return [_dense_grad_as(_product(g, _t(y)), x), _dense_grad_as(_product(_t(x), g), y)]
 
 
@@ -1149,9 +1346,80 @@ def row_scale(x: Any, s: Any) -> Variable:
     return mul(x, _dense_in("row_scale", s, (1,)).dimshuffle(0, "x"))
 
 
+def _by_columns(what: str, x: Any, v: Any) -> tuple[Variable, Variable]:
+    """Sparse ``x`` and dense vector ``v`` as a row to broadcast over ``x``'s rows."""
+    return _sparse_in(what, x), _dense_in(what, v, (1,)).dimshuffle("x", 0)
+
+
 def col_scale(x: Any, s: Any) -> Variable:
     """Sparse ``x`` with column j's stored values times ``s[j]`` (a dense vector)."""
-    return mul(x, _dense_in("col_scale", s, (1,)).dimshuffle("x", 0))
+    return mul(*_by_columns("col_scale", x, s))
+
+
+def mul_s_v(x: Any, y: Any) -> Variable:
+    """Sparse ``x`` times dense vector ``y`` broadcast over its rows (PyTensor's ``mul_s_v``):
+    sparse, with ``x``'s stored entries. Its gradients are PyTensor's: ``x``'s the output
+    gradient times ``y`` at those entries, ``y``'s the column sums of ``x`` times it."""
+    return mul(*_by_columns("mul_s_v", x, y))
+
+
+def structured_add_s_v(x: Any, y: Any) -> Variable:
+    """Sparse ``x`` with ``y[j]`` added to each stored value of column j (PyTensor's
+    ``structured_add_s_v``; ``y`` a dense vector): sparse, of ``x``'s format. Its gradients are
+    structured: ``x``'s the output gradient, ``y``'s its column sums at ``x``'s entries."""
+    x, row = _by_columns("structured_add_s_v", x, y)
+    return add(x, mul(sp_ones_like(x), row))
+
+
+class Usmm(Op):
+    """``z + alpha * (x @ y)``, dense (PyTensor's ``usmm``): ``x`` or ``y`` sparse, the other
+    a sparse or dense matrix, ``z`` a dense matrix of the product's shape, ``alpha`` a scalar
+    (or a tensor of one element, its dims declared of size 1).
+    Its gradients with respect to ``x`` and ``y`` are those of `Dot` (regular); PyTensor's
+    ``Usmm`` has none."""
+
+    __props__ = ()
+
+    def make_node(self, alpha: Any, x: Any, y: Any, z: Any) -> Apply:
+        x, y = as_sparse_or_tensor_variable(x), as_sparse_or_tensor_variable(y)
+        if not (is_sparse_variable(x) or is_sparse_variable(y)):
+            raise TypeError(
+                f"{self}: neither x nor y is sparse; use z + alpha * ft.dot(x, y) for dense tensors"
+            )
+        for v in (x, y):
+            if v.ndim != 2:
+                raise TypeError(f"{self}: x and y must be matrices, got {v.type}")
+        alpha = as_tensor_variable(alpha)
+        if alpha.ndim and all(d == 1 for d in alpha.type.shape):
+            alpha = alpha.dimshuffle()  # PyTensor's rewrites give alpha as a (1, 1) tensor
+        alpha, z = _dense_in(self, alpha, (0,)), _dense_in(self, z, (2,))
+        dtype = _upcast(alpha.dtype, x.dtype, y.dtype, z.dtype)
+        return Apply(self, [alpha, x, y, z], [TensorType(dtype, (None, None))])
+
+    def perform(self, node: Apply, inputs: list) -> list:
+        alpha, x, y, z = inputs
+        if x.shape[1] != y.shape[0]:
+            raise ValueError(f"{self}: shapes {x.shape} and {y.shape} are not aligned")
+        if z.shape != (x.shape[0], y.shape[1]):
+            raise ValueError(f"{self}: z's shape {z.shape} is not the product's {(x.shape[0], y.shape[1])}")
+        xy = x @ y
+        if is_sparse_value(xy):
+            xy = xy.toarray()
+        dtype = node.outputs[0].dtype
+        return [np.asarray(z + alpha * np.asarray(xy), dtype=dtype)]
+
+
+usmm = Usmm()
+
+
+@register_grad(Usmm)
+def _usmm_grad(node: Apply, out_grads: list) -> list:
+    (g,) = out_grads
+    if g is None:
+        return [None] * 4
+    alpha, x, y, z = node.inputs
+    ga = (ft.cast(g, alpha.dtype) * ft.cast(_product(x, y), alpha.dtype)).sum()
+    return [ga, *_product_grads(g * alpha, x, y), ft.cast(g, z.dtype)]
 
 
 class TrueDot(Op):

@@ -86,9 +86,13 @@ def as_sparse_value(value: Any, fmt: str, dtype: str, where: str, allow_downcast
             f"{where}: expected a {fmt} sparse matrix of dtype {dtype}, got {_describe(value)}; {fix}"
         )
     if value.format != fmt:
+        if value.format in FORMATS:
+            fix = f"convert it with x.to{fmt}() or declare the input as fncache.sparse.{value.format}_matrix"
+        else:
+            # PyTensor converts any format at every call; the copy is the caller's to make once
+            fix = f"convert it with x.to{fmt}() (fncache's sparse matrices are csr or csc)"
         raise TypeError(
-            f"{where}: expected a {fmt} sparse matrix of dtype {dtype}, got {_describe(value)}; "
-            f"convert it with x.to{fmt}() or declare the input as fncache.sparse.{value.format}_matrix"
+            f"{where}: expected a {fmt} sparse matrix of dtype {dtype}, got {_describe(value)}; {fix}"
         )
     if value.ndim != 2:
         raise TypeError(f"{where}: expected a 2-d {fmt} sparse matrix, got {_describe(value)}")
@@ -200,8 +204,9 @@ def _ops() -> Any:
 
 class SparseVariable(Evaluable, Variable):
     """A symbolic sparse matrix, with Theano's and PyTensor's operators: ``+``, ``-``, ``*``
-    (elementwise, as ``fncache.sparse.mul``), ``@`` (``fncache.sparse.dot``), ``.T``,
-    ``.toarray()``, ``.sum(axis)``."""
+    (elementwise, as ``fncache.sparse.mul``), ``@`` (``fncache.sparse.dot``), ``<``, ``<=``,
+    ``>``, ``>=`` (``fncache.sparse.lt``...; ``==`` is identity, as for every variable),
+    ``.T``, ``.toarray()``, ``.sum(axis)``."""
 
     # numpy arrays on the left (``dense_value * W``) must defer to the reflected operators
     __array_ufunc__ = None
@@ -260,6 +265,18 @@ class SparseVariable(Evaluable, Variable):
 
     def __rmul__(self, o: Any) -> Variable:
         return _ops().mul(o, self)
+
+    def __lt__(self, o: Any) -> Variable:
+        return _ops().lt(self, o)
+
+    def __le__(self, o: Any) -> Variable:
+        return _ops().le(self, o)
+
+    def __gt__(self, o: Any) -> Variable:
+        return _ops().gt(self, o)
+
+    def __ge__(self, o: Any) -> Variable:
+        return _ops().ge(self, o)
 
     def __matmul__(self, o: Any) -> Variable:
         return _ops().dot(self, o)
@@ -321,7 +338,7 @@ class SparseSharedVariable(SparseVariable, SharedVariable):
         if not is_sparse_value(value) or value.format not in FORMATS:
             raise TypeError(
                 f"sparse shared variable {name!r}: expected a csr or csc scipy.sparse matrix, "
-                f"got {_describe(value)}"
+                f"got {_describe(value)}; convert it with x.tocsr() or x.tocsc()"
             )
         Variable.__init__(self, SparseTensorType(value.format, value.dtype), name=name)
         self.strict = bool(strict)
