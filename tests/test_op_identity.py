@@ -246,6 +246,10 @@ EXAMPLES: dict[str, tuple[dict[str, Any], dict[str, dict[str, Any]]]] = {
         },
     ),
     "fncache.tensor.linalg_scipy.PivotedQR": ({"mode": "full"}, {"mode": {"mode": "economic"}}),
+    "fncache.tensor.linalg_scipy.TridiagonalLUSolve": (
+        {"b_ndim": 1, "transposed": False},
+        {"b_ndim": {"b_ndim": 2, "transposed": False}, "transposed": {"b_ndim": 1, "transposed": True}},
+    ),
     "fncache.tensor.hyp2f1.Hyp2F1Grad": ({"wrt": 0}, {"wrt": {"wrt": 2}}),
     "fncache.tensor.advanced_subtensor.AdvancedSubtensor": (_ADV, {"key": _ADV_ALT}),
     "fncache.tensor.advanced_subtensor.AdvancedSubtensorGrad": (_ADV, {"key": _ADV_ALT}),
