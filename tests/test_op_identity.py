@@ -86,6 +86,16 @@ _ADV_ALT = {"key": (("a", 0), ("a", 1))}
 _SLICE = (("s", ("c", 1), ("c", 3), None),)
 _INDEX = (("i", ("c", 2)),)
 
+#: a scipy.optimize op's constructor arguments (the inner graph its objective)
+_OPT: dict[str, Any] = {
+    "inner": _inner(_double),
+    "kind": "minimize",
+    "method": "BFGS",
+    "jac": True,
+    "hess": False,
+    "options": (),
+}
+
 #: class -> (base constructor arguments, {argument: the arguments that change it}); a class
 #: without an entry uses its nearest base class's (the same constructor).
 EXAMPLES: dict[str, tuple[dict[str, Any], dict[str, dict[str, Any]]]] = {
@@ -261,6 +271,17 @@ EXAMPLES: dict[str, tuple[dict[str, Any], dict[str, dict[str, Any]]]] = {
     "fncache.tensor.inner_graph.InnerGraphOp": (
         {"inner": _inner(_double)},
         {"inner": {"inner": _inner(_shift)}},
+    ),
+    "fncache.tensor.optimize.ScipyOptimizeOp": (
+        _OPT,
+        {
+            "inner": {**_OPT, "inner": _inner(_shift)},
+            "kind": {**_OPT, "kind": "root"},
+            "method": {**_OPT, "method": "CG"},
+            "jac": {**_OPT, "jac": False},
+            "hess": {**_OPT, "hess": True},
+            "options": {**_OPT, "options": ("dict", (("tol", 1e-3),))},
+        },
     ),
     "fncache.tensor.ifelse_op.LazyIfElse": (
         {"inner": _inner(_double, _shift, _double, _shift), "n_outs": 2},
