@@ -116,6 +116,29 @@ def test_root_scalar_and_its_gradient(method: str, jac: bool, hess: bool) -> Non
     np.testing.assert_allclose(g, 1 / (3 * 4 + 1), rtol=1e-8)
 
 
+def test_a_list_of_variables_of_any_dims_is_packed() -> None:
+    m, c, t = ft.dmatrix("m"), ft.dscalar("c"), ft.dmatrix("t")
+    obj = ((m - t) ** 2).sum() + (m**4).sum() + (c - t.sum()) ** 2 + c**4
+    # a tolerance BFGS reaches here (at 1e-12 scipy's own run reports a loss of precision)
+    (m_star, c_star), ok = opt.minimize(obj, [m, c], optimizer_kwargs={"tol": 1e-10})
+    assert m_star.ndim == 2 and c_star.ndim == 0
+    cost = (m_star * [[1.0, 2.0]]).sum() + 3 * c_star
+    fn = fc.function([m, c, t], [m_star, c_star, ok, ft.grad(cost, t)])
+    t0 = np.array([[0.5, -1.0]])
+    got_m, got_c, success, g = fn(np.zeros((1, 2)), 0.0, t0)
+    solve_one = lambda ti, lo, hi: so.brentq(lambda v: 2 * (v - ti) + 4 * v**3, lo, hi)  # noqa: E731
+    assert bool(success)
+    np.testing.assert_allclose(got_m, [[solve_one(ti, -3, 3) for ti in t0[0]]], atol=1e-7)
+    np.testing.assert_allclose(got_c, solve_one(t0.sum(), -3, 3), atol=1e-7)
+    solve_only = fc.function([m, c, t], cost)
+    np.testing.assert_allclose(g, _fd(lambda p: solve_only(np.zeros((1, 2)), 0.0, p), t0), rtol=1e-4)
+    # root over a matrix: as many equations as unknowns, in one vector
+    eqs = ft.concatenate([(m**3).ravel() - t.ravel()])
+    m_root, ok = opt.root(eqs, m, optimizer_kwargs=TIGHT)
+    got = fc.function([m, t], m_root)(np.ones((1, 2)), np.array([[8.0, 27.0]]))
+    np.testing.assert_allclose(got, [[2.0, 3.0]], rtol=1e-9)
+
+
 def test_parameters_may_be_computed_and_shared() -> None:
     x = ft.dvector("x")
     s = fc.shared(np.array([1.0, 2.0]), name="s")
@@ -166,8 +189,10 @@ def test_bad_input_is_named() -> None:
     with pytest.raises(TypeError, match="must be a float tensor"):
         i = ft.lvector("i")
         opt.minimize((i * a).sum(), i)
-    with pytest.raises(ValueError, match="minimize: the variable to solve for must have 0 or 1 dims"):
-        opt.minimize((m**2).sum(), m)
+    with pytest.raises(ValueError, match="root_scalar: the variable to solve for must have 0 dims"):
+        opt.root_scalar((m**2).sum(), m)
+    with pytest.raises(TypeError, match="root: the variable to solve for must be an input variable"):
+        opt.root(x - a, [x, a * 2])
     with pytest.raises(ValueError, match="does not depend on"):
         opt.minimize((a**2).sum(), x)
     with pytest.raises(ValueError, match="root: the equations .* must have as many dims"):

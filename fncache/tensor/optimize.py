@@ -19,7 +19,7 @@ solver converged and ``dF/dx`` is invertible there.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -157,53 +157,82 @@ class ScipyOptimizeOp(InnerGraphOp):
 def _implicit_grad(node: Apply, out_grads: list) -> list:
     """The implicit function theorem at the solution ``x*``: with ``F(x*, theta) = 0`` and
     ``v`` solving ``(dF/dx)^T v = g``, the parameters' gradient is that of ``-sum(F * v)``,
-    ``x*`` and ``v`` held constant. The starting point and the success flag get none."""
+    ``v`` held constant. It is built on the inner graph, whose parameters are independent
+    inputs (an outer parameter may be computed from another: differentiating there would count
+    that path twice), then read at the node's inputs. The starting point and the success flag
+    get none."""
     from .slinalg import solve
 
     op: ScipyOptimizeOp = node.op
-    x0, *params = node.inputs
     x_star, g = node.outputs[0], out_grads[0]
-    if g is None or not params:
+    x_in, *params_in = op.inner.inputs
+    floats = [p for p in params_in if p.dtype.startswith("float")]
+    if g is None or not floats:
         return [None] * len(node.inputs)
-    inner = op.inner
-    replace = {i: o for i, o in zip(inner.inputs, [x_star, *params])}
-    f = clone_graph(list(inner.inputs), [inner.outputs[0]], replace=replace)[1][0]
+    f = op.inner.outputs[0]
     if KINDS[op.kind]:
-        f = grad(f, x_star)
-    if x_star.ndim == 0:
-        v = g / grad(f, x_star)
+        f = grad(f, x_in)
+    if x_in.ndim == 0:
+        v = g / grad(f, x_in)
     else:
-        v = solve(swap_last(jacobian(f, x_star)), g)
-    floats = [p for p in params if p.dtype.startswith("float")]
-    if not floats:
-        return [None] * len(node.inputs)
-    grads = grad(-(f * v).sum(), floats, consider_constant=[x_star, v], disconnected_inputs="ignore")
-    by_param = dict(zip(floats, grads))
-    return [None] + [by_param.get(p) for p in params]
+        v = solve(swap_last(jacobian(f, x_in)), g)
+    grads = grad(-(f * v).sum(), floats, consider_constant=[v], disconnected_inputs="ignore")
+    outer = dict(zip(op.inner.inputs, [x_star, *node.inputs[1:]]))
+    by_param = dict(zip(floats, clone_graph(list(op.inner.inputs), grads, replace=outer)[1]))
+    return [None] + [by_param.get(p) for p in params_in]
 
 
-def _problem(what: str, f: Any, x: Any, f_takes: str, x_ndims: tuple[int, ...]) -> tuple[Variable, Variable]:
-    """``f`` and ``x`` checked: ``x`` a float input variable of ``f``'s graph (not a constant,
-    nor computed from others) with a number of dims in ``x_ndims``."""
-    scipy_module("optimize", what)
-    fv = as_tensor_variable(f)
+def _input_variable(what: str, x: Any) -> Variable:
+    """``x`` checked a float tensor input variable of a graph (not a constant, nor computed)."""
     if not isinstance(x, Variable) or isinstance(x, Constant) or x.owner is not None:
         raise TypeError(
             f"{what}: the variable to solve for must be an input variable of the graph (such as "
             f"ft.dvector('x')), got {x!r}; build the objective from a fresh variable"
         )
-    if not x.dtype.startswith("float") or not isinstance(x.type, TensorType):
+    if not isinstance(x.type, TensorType) or not x.dtype.startswith("float"):
         raise TypeError(f"{what}: the variable to solve for must be a float tensor, got {x.type}")
-    if x.ndim not in x_ndims:
-        raise ValueError(
-            f"{what}: the variable to solve for must have {' or '.join(map(str, x_ndims))} dims, got "
-            f"{x.type}; solve for one vector and reshape it in the graph"
-        )
+    return x
+
+
+def _problem(
+    what: str, f: Any, x: Any, f_takes: str, x_ndims: tuple[int, ...], packs: bool = False
+) -> tuple[Variable, Variable, Variable, Callable[[Variable], Any]]:
+    """``f`` and ``x`` checked, as ``(f, x, x0, unpack)``: ``f`` of the variable ``x`` solved
+    for, the starting point ``x0`` and ``unpack`` (the solution to what the caller gets). Where
+    ``packs``, ``x`` may be a list of variables or one of more dims, as PyTensor packs them:
+    their raveled values concatenated into one vector ``f`` is rewritten to read."""
+    scipy_module("optimize", what)
+    fv = as_tensor_variable(f)
     if not fv.dtype.startswith("float"):
         raise TypeError(f"{what}: {f_takes} must be float, got {fv.type}")
-    if id(x) not in _ancestors(fv):
-        raise ValueError(f"{what}: {f_takes} does not depend on {x}; build it from the variable to solve for")
-    return fv, x
+    many = isinstance(x, (list, tuple))
+    xs = [_input_variable(what, v) for v in (x if many else [x])]
+    if not xs:
+        raise ValueError(f"{what}: give the variable (or, a list of variables) to solve for")
+    for v in xs:
+        if id(v) not in _ancestors(fv):
+            raise ValueError(
+                f"{what}: {f_takes} does not depend on {v}; build it from the variable to solve for"
+            )
+    if not many and xs[0].ndim in x_ndims:
+        return fv, xs[0], xs[0], lambda sol: sol
+    if not packs:
+        raise ValueError(
+            f"{what}: the variable to solve for must have {' or '.join(map(str, x_ndims))} dims, got {x!r}"
+        )
+    from .arrange import pack, unpack
+    from .elemwise import cast
+
+    x0, shapes = pack(*xs)
+    packed = TensorType(x0.dtype, (None,)).make_variable("packed_" + "_".join(str(v.name) for v in xs))
+    pieces = [cast(p, v.dtype) for p, v in zip(unpack(packed, shapes), xs)]
+    fv = clone_graph(xs, [fv], replace=dict(zip(xs, pieces)))[1][0]
+
+    def unpacked(sol: Variable) -> Any:
+        out = [cast(p, v.dtype) for p, v in zip(unpack(sol, shapes), xs)]
+        return out if many else out[0]
+
+    return fv, packed, x0, unpacked
 
 
 def _ancestors(v: Variable) -> set[int]:
@@ -221,7 +250,14 @@ def _ancestors(v: Variable) -> set[int]:
 
 
 def _solve(
-    kind: str, x: Variable, outputs: list[Variable], method: Any, jac: bool, hess: bool, kwargs: Any
+    kind: str,
+    x: Variable,
+    x0: Variable,
+    outputs: list[Variable],
+    method: Any,
+    jac: bool,
+    hess: bool,
+    kwargs: Any,
 ) -> tuple[Variable, Variable]:
     if not isinstance(method, str):
         raise TypeError(f"{kind}: method must be the name of a scipy.optimize.{kind} method, got {method!r}")
@@ -235,7 +271,7 @@ def _solve(
     op = ScipyOptimizeOp(
         FunctionGraph(ins, outs, clone=False), kind, method, jac, hess, _freeze(kwargs or {})
     )
-    solution, success = op(x, *values)
+    solution, success = op(x0, *values)
     return solution, success
 
 
@@ -255,7 +291,7 @@ def minimize(
     ``use_vectorized_jac`` is PyTensor's choice of how to build Jacobians and changes nothing.
     The solution is differentiable in the objective's other inputs (the implicit function
     theorem at the minimum)."""
-    f, xv = _problem("minimize", objective, x, "the objective", (0, 1))
+    f, xv, x0, unpacked = _problem("minimize", objective, x, "the objective", (0, 1), packs=True)
     if f.ndim != 0:
         raise ValueError(
             f"minimize: the objective must be a scalar (0 dims), got {f.type}; sum it or take a norm"
@@ -265,7 +301,8 @@ def minimize(
         outs.append(grad(f, xv))
     if hess:
         outs.append(hessian(f, xv) if xv.ndim == 1 else grad(grad(f, xv), xv))
-    return _solve("minimize", xv, outs, method, bool(jac), bool(hess), optimizer_kwargs)
+    solution, success = _solve("minimize", xv, x0, outs, method, bool(jac), bool(hess), optimizer_kwargs)
+    return unpacked(solution), success
 
 
 def minimize_scalar(
@@ -275,10 +312,10 @@ def minimize_scalar(
     ``(solution, success)``. As in scipy, the search does not start at ``x``'s value (give
     ``bracket`` or ``bounds`` in ``optimizer_kwargs``). Differentiable in the objective's other
     inputs."""
-    f, xv = _problem("minimize_scalar", objective, x, "the objective", (0,))
+    f, xv, _, _ = _problem("minimize_scalar", objective, x, "the objective", (0,))
     if f.ndim != 0:
         raise ValueError(f"minimize_scalar: the objective must be a scalar (0 dims), got {f.type}")
-    return _solve("minimize_scalar", xv, [f], method, False, False, optimizer_kwargs)
+    return _solve("minimize_scalar", xv, xv, [f], method, False, False, optimizer_kwargs)
 
 
 def root(
@@ -293,8 +330,8 @@ def root(
     input of their graph with as many dims, its value the starting point): ``(solution,
     success)``; ``jac`` gives the method the symbolic Jacobian. Differentiable in the
     equations' other inputs."""
-    f, xv = _problem("root", equations, variables, "the equations", (0, 1))
-    if f.ndim != xv.ndim:
+    f, xv, x0, unpacked = _problem("root", equations, variables, "the equations", (0, 1), packs=True)
+    if f.ndim != xv.ndim and not (xv is not x0 and f.ndim == 1):
         raise ValueError(
             f"root: the equations ({f.type}) must have as many dims as the variables ({xv.type}): one "
             "equation per unknown"
@@ -302,7 +339,8 @@ def root(
     outs = [f]
     if jac:
         outs.append(jacobian(f, xv) if xv.ndim == 1 else grad(f, xv))
-    return _solve("root", xv, outs, method, bool(jac), False, optimizer_kwargs)
+    solution, success = _solve("root", xv, x0, outs, method, bool(jac), False, optimizer_kwargs)
+    return unpacked(solution), success
 
 
 def root_scalar(
@@ -317,7 +355,7 @@ def root_scalar(
     (its value ``x0``): ``(solution, success)``; ``jac`` and ``hess`` give the method the first
     and second derivatives (``hess`` needs ``jac``). Differentiable in the equation's other
     inputs."""
-    f, xv = _problem("root_scalar", equation, variable, "the equation", (0,))
+    f, xv, _, _ = _problem("root_scalar", equation, variable, "the equation", (0,))
     if f.ndim != 0:
         raise ValueError(f"root_scalar: the equation must be a scalar (0 dims), got {f.type}")
     if hess and not jac:
@@ -327,4 +365,4 @@ def root_scalar(
         outs.append(grad(f, xv))
     if hess:
         outs.append(grad(outs[1], xv))
-    return _solve("root_scalar", xv, outs, method, bool(jac), bool(hess), optimizer_kwargs)
+    return _solve("root_scalar", xv, xv, outs, method, bool(jac), bool(hess), optimizer_kwargs)
