@@ -139,6 +139,28 @@ def test_a_list_of_variables_of_any_dims_is_packed() -> None:
     np.testing.assert_allclose(got, [[2.0, 3.0]], rtol=1e-9)
 
 
+def test_a_parameter_read_directly_and_through_a_value_computed_from_it() -> None:
+    """``t`` and ``t.sum()`` are both inputs of the solve: the gradient follows each path once."""
+    x, t = ft.dvector("x"), ft.dvector("t")
+    obj = ((x[:2] - t) ** 2).sum() + (x[:2] ** 4).sum() + (x[2] - t.sum()) ** 2 + x[2] ** 4
+    sol, _ = opt.minimize(obj, x, optimizer_kwargs={"tol": 1e-10})
+    cost = (sol * [1.0, 2.0, 3.0]).sum()
+    fn = fc.function([x, t], ft.grad(cost, t))
+    solve_only = fc.function([x, t], cost)
+    t0 = np.array([0.5, -1.0])
+    np.testing.assert_allclose(fn(np.zeros(3), t0), _fd(lambda p: solve_only(np.zeros(3), p), t0), rtol=1e-4)
+
+
+def test_float32_stays_float32() -> None:
+    x, a = ft.fvector("x"), ft.fvector("a")
+    sol, ok = opt.minimize(((x - a) ** 2).sum() + (x**4).sum(), x)
+    got, success, g = fc.function([x, a], [sol, ok, ft.grad(sol.sum(), a)])(
+        np.zeros(2, "float32"), np.array([1.0, 2.0], "float32")
+    )
+    assert got.dtype == g.dtype == np.float32 and bool(success)
+    np.testing.assert_allclose(got, [0.5897545, 0.8351224], rtol=1e-5)
+
+
 def test_parameters_may_be_computed_and_shared() -> None:
     x = ft.dvector("x")
     s = fc.shared(np.array([1.0, 2.0]), name="s")
