@@ -251,3 +251,13 @@ def test_against_pytensor() -> None:
     got = fc.function([x, a], [sol, ft.grad(sol.sum(), a), rt, ft.grad((rt * [1.0, 3.0]).sum(), a)])(x0, a0)
     for g, w in zip(got, want):
         np.testing.assert_allclose(g, w, rtol=1e-6, atol=1e-8)
+
+
+def test_the_names_are_pytensors() -> None:
+    assert sorted(opt.__all__) == sorted(
+        ["ScipyOptimizeOp", "minimize", "minimize_scalar", "root", "root_scalar"]
+    )
+    pytest.importorskip("pytensor")
+    import pytensor.tensor.optimize as pto
+
+    assert set(pto.__all__) <= set(opt.__all__)

@@ -112,3 +112,13 @@ def test_bad_input_is_named() -> None:
         fn(np.eye(4), np.ones(3))
     with pytest.raises(np.linalg.LinAlgError, match="tridiagonal_lu_factor: the matrix is singular"):
         fn(np.zeros((4, 4)), np.ones(4))
+
+
+def test_the_names_are_pytensors() -> None:
+    """``linalg`` holds both functions (``slinalg`` too), as PyTensor's ``linalg`` does."""
+    for name in ("tridiagonal_lu_factor", "tridiagonal_lu_solve"):
+        assert getattr(ft.linalg, name) is getattr(ft.slinalg, name)
+    pytest.importorskip("pytensor")
+    import pytensor.tensor.linalg as ptl
+
+    assert callable(ptl.tridiagonal_lu_factor) and callable(ptl.tridiagonal_lu_solve)
