@@ -112,7 +112,9 @@ class ScipyOptimizeOp(InnerGraphOp):
         def at(k: int, shape: tuple | None = None) -> Any:
             def one(x: Any, *_: Any) -> Any:
                 out = outputs(x)[k]
-                return float(out) if shape is None else np.reshape(out, shape)
+                # a copy in float64: scipy keeps earlier gradients while asking for new ones,
+                # and the inner function may hand back its own buffers
+                return float(out) if shape is None else np.array(out, dtype=np.float64).reshape(shape)
 
             return one
 
