@@ -261,3 +261,23 @@ def test_the_names_are_pytensors() -> None:
     import pytensor.tensor.optimize as pto
 
     assert set(pto.__all__) <= set(opt.__all__)
+
+
+def test_missing_scipy_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
+    real_import = importlib.import_module
+
+    def no_scipy(name: str, *args: object) -> object:
+        if name.startswith("scipy"):
+            raise ImportError(f"No module named {name!r}")
+        return real_import(name, *args)
+
+    monkeypatch.setattr(importlib, "import_module", no_scipy)
+    x = ft.dvector("x")
+    with pytest.raises(
+        ModuleNotFoundError, match=r"minimize: computed with scipy.optimize.*pip install scipy"
+    ):
+        opt.minimize((x**2).sum(), x)
+    with pytest.raises(ModuleNotFoundError, match=r"tridiagonal_lu_factor: computed with scipy.linalg"):
+        ft.linalg.tridiagonal_lu_factor(ft.dmatrix("a"))
