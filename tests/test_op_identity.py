@@ -86,6 +86,16 @@ _ADV_ALT = {"key": (("a", 0), ("a", 1))}
 _SLICE = (("s", ("c", 1), ("c", 3), None),)
 _INDEX = (("i", ("c", 2)),)
 
+#: a scipy.optimize op's constructor arguments (the inner graph its objective)
+_OPT: dict[str, Any] = {
+    "inner": _inner(_double),
+    "kind": "minimize",
+    "method": "BFGS",
+    "jac": True,
+    "hess": False,
+    "options": (),
+}
+
 #: class -> (base constructor arguments, {argument: the arguments that change it}); a class
 #: without an entry uses its nearest base class's (the same constructor).
 EXAMPLES: dict[str, tuple[dict[str, Any], dict[str, dict[str, Any]]]] = {
@@ -248,6 +258,10 @@ EXAMPLES: dict[str, tuple[dict[str, Any], dict[str, dict[str, Any]]]] = {
         },
     ),
     "fncache.tensor.linalg_scipy.PivotedQR": ({"mode": "full"}, {"mode": {"mode": "economic"}}),
+    "fncache.tensor.linalg_scipy.TridiagonalLUSolve": (
+        {"b_ndim": 1, "transposed": False},
+        {"b_ndim": {"b_ndim": 2, "transposed": False}, "transposed": {"b_ndim": 1, "transposed": True}},
+    ),
     "fncache.tensor.hyp2f1.Hyp2F1Grad": ({"wrt": 0}, {"wrt": {"wrt": 2}}),
     "fncache.tensor.advanced_subtensor.AdvancedSubtensor": (_ADV, {"key": _ADV_ALT}),
     "fncache.tensor.advanced_subtensor.AdvancedSubtensorGrad": (_ADV, {"key": _ADV_ALT}),
@@ -259,6 +273,17 @@ EXAMPLES: dict[str, tuple[dict[str, Any], dict[str, dict[str, Any]]]] = {
     "fncache.tensor.inner_graph.InnerGraphOp": (
         {"inner": _inner(_double)},
         {"inner": {"inner": _inner(_shift)}},
+    ),
+    "fncache.tensor.optimize.ScipyOptimizeOp": (
+        _OPT,
+        {
+            "inner": {**_OPT, "inner": _inner(_shift)},
+            "kind": {**_OPT, "kind": "root"},
+            "method": {**_OPT, "method": "CG"},
+            "jac": {**_OPT, "jac": False},
+            "hess": {**_OPT, "hess": True},
+            "options": {**_OPT, "options": ("dict", (("tol", 1e-3),))},
+        },
     ),
     "fncache.tensor.ifelse_op.LazyIfElse": (
         {"inner": _inner(_double, _shift, _double, _shift), "n_outs": 2},

@@ -773,6 +773,7 @@ _MODULES = (
     "functional",
     "interpolate",
     "fft",
+    "optimize",
 )
 
 

@@ -17,7 +17,15 @@ from .linalg_extra import (
     solve_discrete_lyapunov,
     solve_sylvester,
 )
-from .linalg_scipy import ordqz, qr, qz, schur, solve_discrete_are
+from .linalg_scipy import (
+    ordqz,
+    qr,
+    qz,
+    schur,
+    solve_discrete_are,
+    tridiagonal_lu_factor,
+    tridiagonal_lu_solve,
+)
 from .nlinalg import (
     det,
     eig,
@@ -74,4 +82,6 @@ __all__ = [
     "tensorinv",
     "tensorsolve",
     "trace",
+    "tridiagonal_lu_factor",
+    "tridiagonal_lu_solve",
 ]

@@ -1,6 +1,7 @@
 """scipy.linalg's functions that need LAPACK routines numpy does not wrap, as PyTensor's
 ``tensor.slinalg`` offers them: the Schur forms ``schur``, ``qz`` and ``ordqz`` (gees, gges,
-tgsen), the column-pivoted ``qr`` (geqp3) and ``solve_discrete_are``.
+tgsen), the column-pivoted ``qr`` (geqp3), ``solve_discrete_are`` and the tridiagonal LU
+factorization and solve ``tridiagonal_lu_factor`` and ``tridiagonal_lu_solve`` (gttrf, gttrs).
 
 fncache does not depend on scipy: these ops call it from their ``perform`` (a Python step in
 the C linker, the host under the CUDA renderer), one matrix of a stack at a time, and a
@@ -21,18 +22,20 @@ from typing import Any
 import numpy as np
 
 from ..graph.basic import Apply, Op, Variable
+from .basic import as_tensor_variable
 from ..graph.types import TensorType
-from .array_ops import matmul, swap_last
+from .array_ops import diagonal, matmul, swap_last
 from .elemwise import broadcast_static_shape, cast
 from .extra_ops import triu
 from .gradient import register_grad
 from .linalg_extra import matrix_kron, solve_vectorized
 from .creation import eye
-from .nlinalg import QR, flag, matrix_input, square_input
+from .nlinalg import QR, flag, linalg_input, matrix_input, square_input
 from .optional_deps import scipy_module
 from .slinalg import solve
 
 __all__ = ["Schur", "QZ", "PivotedQR", "SolveDiscreteARE", "schur", "qz", "ordqz", "qr", "solve_discrete_are"]
+__all__ += ["TridiagonalLUFactor", "TridiagonalLUSolve", "tridiagonal_lu_factor", "tridiagonal_lu_solve"]
 
 #: the eigenvalue orders of scipy's ``sort`` (left or right half-plane, inside or outside the
 #: unit circle): the selected eigenvalues come first
@@ -324,3 +327,139 @@ def solve_discrete_are(A: Any, B: Any, Q: Any, R: Any) -> Variable:
             )
     dt = "float64" if "float64" in (va.dtype, vb.dtype, vq.dtype, vr.dtype) else "float32"
     return SolveDiscreteARE()(*[cast(v, dt) for v in (va, vb, vq, vr)])
+
+
+def _tridiagonal_size(sizes: list[int | None], less: list[int]) -> int | None:
+    """The order ``n`` of a tridiagonal system from the static lengths of its bands, band ``i``
+    being ``n - less[i]`` long (None where no length is known)."""
+    for size, k in zip(sizes, less):
+        if size is not None:
+            return size + k
+    return None
+
+
+def _float_of(dtypes: list[str]) -> str:
+    return "float32" if all(dt == "float32" for dt in dtypes) else "float64"
+
+
+class TridiagonalLUFactor(Op):
+    """LAPACK's gttrf of the tridiagonal matrix with sub-, main and super-diagonals ``dl``,
+    ``d``, ``du`` (of each of a stack, the batch dims broadcast): ``(dl, d, du, du2, ipiv)``,
+    the factors, the second super-diagonal of ``U`` and the (1-based, LAPACK's) int32 pivots."""
+
+    __props__ = ()
+
+    def make_node(self, dl: Variable, d: Variable, du: Variable) -> Apply:
+        batch = broadcast_static_shape([v.type.shape[:-1] for v in (dl, d, du)], "tridiagonal_lu_factor")
+        n = _tridiagonal_size([v.type.shape[-1] for v in (d, dl, du)], [0, 1, 1])
+        dt = _float_of([dl.dtype, d.dtype, du.dtype])
+        band = [None if n is None else max(n - k, 0) for k in (1, 0, 1, 2)]
+        outs = [TensorType(dt, batch + (m,)) for m in band] + [TensorType("int32", batch + (n,))]
+        return Apply(self, [dl, d, du], outs)
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        dt = node.outputs[0].dtype
+        gttrf = scipy_linalg("tridiagonal_lu_factor").get_lapack_funcs("gttrf", dtype=dt)
+
+        def one(dl: np.ndarray, d: np.ndarray, du: np.ndarray) -> tuple:
+            if not len(dl) == len(du) == max(len(d) - 1, 0):
+                raise ValueError(
+                    f"tridiagonal_lu_factor: bands of lengths {len(dl)}, {len(d)}, {len(du)}; the "
+                    "sub- and super-diagonals of an n x n matrix have n - 1 entries"
+                )
+            *factors, info = gttrf(dl.astype(dt), d.astype(dt), du.astype(dt))
+            if info > 0:
+                raise np.linalg.LinAlgError(
+                    f"tridiagonal_lu_factor: the matrix is singular (U[{info - 1}, {info - 1}] is "
+                    "exactly zero); a system with it has no unique solution"
+                )
+            return tuple(factors)
+
+        return _per_matrix(inputs, [1, 1, 1], one, [o.dtype for o in node.outputs])
+
+
+class TridiagonalLUSolve(Op):
+    """LAPACK's gttrs: the solution of ``A x = b`` (``A^T x = b`` when ``transposed``) from the
+    factors of :class:`TridiagonalLUFactor`, ``b`` a vector (``b_ndim=1``) or a matrix of
+    right-hand sides (2), per system of a stack."""
+
+    __props__ = ("b_ndim", "transposed")
+
+    def __init__(self, b_ndim: int, transposed: bool = False) -> None:
+        self.b_ndim = b_ndim
+        self.transposed = transposed
+
+    def make_node(self, *inputs: Variable) -> Apply:
+        *bands, b = inputs
+        core = [1] * 5 + [self.b_ndim]
+        batch = broadcast_static_shape(
+            [v.type.shape[: v.ndim - k] for v, k in zip(inputs, core)], "tridiagonal_lu_solve"
+        )
+        rows = b.type.shape[-self.b_ndim]
+        n = _tridiagonal_size([v.type.shape[-1] for v in bands] + [rows], [1, 0, 1, 2, 0, 0])
+        dt = _float_of([v.dtype for v in bands[:4]] + [b.dtype])
+        core_shape = (n,) if self.b_ndim == 1 else (n, b.type.shape[-1])
+        return Apply(self, list(inputs), [TensorType(dt, batch + core_shape)])
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        dt = node.outputs[0].dtype
+        gttrs = scipy_linalg("tridiagonal_lu_solve").get_lapack_funcs("gttrs", dtype=dt)
+
+        def one(
+            dl: np.ndarray, d: np.ndarray, du: np.ndarray, du2: np.ndarray, ipiv: np.ndarray, b: np.ndarray
+        ) -> tuple:
+            if len(b) != len(d) or len(ipiv) != len(d):
+                raise ValueError(
+                    f"tridiagonal_lu_solve: b has {len(b)} rows and the factors are of a "
+                    f"{len(d)} x {len(d)} matrix; give b one row per row of the matrix"
+                )
+            bands = [a.astype(dt) for a in (dl, d, du, du2)]
+            x, info = gttrs(
+                *bands, ipiv.astype(np.int32), b.astype(dt), trans="T" if self.transposed else "N"
+            )
+            if info < 0:
+                raise ValueError(
+                    f"tridiagonal_lu_solve: LAPACK's gttrs rejected argument {-info} of the factors"
+                )
+            return (x,)
+
+        return _per_matrix(inputs, [1] * 5 + [self.b_ndim], one, [node.outputs[0].dtype])
+
+
+def tridiagonal_lu_factor(a: Any) -> tuple[Variable, ...]:
+    """The LU factorization LAPACK's gttrf computes of a tridiagonal matrix (or each of a
+    stack; only its three diagonals are read): ``(dl, d, du, du2, ipiv)``, the inputs of
+    :func:`tridiagonal_lu_solve`. ``ipiv`` holds LAPACK's 1-based int32 row interchanges.
+    Computed by scipy; no gradient, as in PyTensor."""
+    what = "tridiagonal_lu_factor"
+    scipy_linalg(what)
+    va = square_input(a, what)
+    bands = [diagonal(va, offset=k, axis1=-2, axis2=-1) for k in (-1, 0, 1)]
+    return tuple(TridiagonalLUFactor()(*bands))
+
+
+def tridiagonal_lu_solve(a_diagonals: Any, b: Any, *, b_ndim: int, transposed: bool = False) -> Variable:
+    """The solution of ``A x = b`` (``A^T x = b`` with ``transposed``) by LAPACK's gttrs, from
+    ``a_diagonals``, the five outputs of :func:`tridiagonal_lu_factor`; ``b`` is one right-hand
+    side (``b_ndim=1``) or a matrix of them (``b_ndim=2``), with leading batch dims broadcast
+    against the factors'. Computed by scipy; no gradient, as in PyTensor."""
+    what = "tridiagonal_lu_solve"
+    scipy_linalg(what)
+    if b_ndim not in (1, 2) or isinstance(b_ndim, bool):
+        raise ValueError(
+            f"{what}: b_ndim must be 1 (b a vector) or 2 (a matrix of right-hand sides), got {b_ndim!r}"
+        )
+    flag(transposed, what, "transposed")
+    if not isinstance(a_diagonals, (tuple, list)) or len(a_diagonals) != 5:
+        raise TypeError(
+            f"{what}: a_diagonals must be the five outputs (dl, d, du, du2, ipiv) of tridiagonal_lu_factor"
+        )
+    *bands, ipiv = a_diagonals
+    vbands = [linalg_input(v, what, range(1, 64), "vectors (or stacks of them) for the bands") for v in bands]
+    vpiv = as_tensor_variable(ipiv)
+    if not vpiv.dtype.startswith(("int", "uint")) or vpiv.ndim < 1:
+        raise TypeError(
+            f"{what}: ipiv must be the integer pivots tridiagonal_lu_factor returns, got {vpiv.type}"
+        )
+    vb = linalg_input(b, what, range(b_ndim, 64), f"b with at least {b_ndim} dims (b_ndim={b_ndim})")
+    return TridiagonalLUSolve(b_ndim, bool(transposed))(*vbands, vpiv, vb)

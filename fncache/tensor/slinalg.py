@@ -290,7 +290,7 @@ def kron(a: Any, b: Any) -> Variable:
 _EXTRA = ("expm", "Expm", "cho_solve", "lu", "lu_factor", "lu_solve", "LUFactor", "block_diag")
 _EXTRA += ("solve_discrete_lyapunov", "solve_continuous_lyapunov", "solve_sylvester", "pivot_to_permutation")
 #: those computed by scipy, in .linalg_scipy (slinalg's ``qr`` is scipy's, nlinalg's numpy's)
-_SCIPY = ("schur", "qz", "ordqz", "qr", "solve_discrete_are")
+_SCIPY = ("schur", "qz", "ordqz", "qr", "solve_discrete_are", "tridiagonal_lu_factor", "tridiagonal_lu_solve")
 
 
 def __getattr__(name: str) -> Any:
