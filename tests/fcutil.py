@@ -392,6 +392,17 @@ def fd_check_case(name: str, build: Callable[..., Any], vals: tuple, mode: Any) 
     fd_check_grads([symbolic_like(v) for v in vals], {name: (build, used)}, [list(vals)], mode=mode)
 
 
+def fd_gradient(fn: Callable[[np.ndarray], float], a: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+    """Central differences of the scalar ``fn`` at every element of ``a``."""
+    g = np.zeros_like(a)
+    for idx in np.ndindex(a.shape):
+        up, down = a.copy(), a.copy()
+        up[idx] += eps
+        down[idx] -= eps
+        g[idx] = (fn(up) - fn(down)) / (2 * eps)
+    return g
+
+
 def fd_jacobian(fn: Callable[..., np.ndarray], args: list[np.ndarray], j: int) -> np.ndarray:
     """Central differences of ``fn(*args)`` with respect to ``args[j]``: shape
     ``out.shape + args[j].shape``."""

@@ -13,21 +13,16 @@ import scipy.optimize as so
 
 import fncache as fc
 from fncache import tensor as ft
+from fcutil import fd_gradient
 
 opt = ft.optimize
 TIGHT = {"tol": 1e-12}
 
 
-def _fd(fn, p: np.ndarray, eps: float = 1e-4) -> np.ndarray:
+def _fd(fn, p: np.ndarray) -> np.ndarray:
     """Central differences of the scalar ``fn`` (a whole solve) in each entry of ``p``; each
     solve is accurate to about 1e-9, so the differences to about 1e-5 of their size."""
-    out = np.empty_like(p)
-    for i in np.ndindex(p.shape):
-        hi, lo = p.copy(), p.copy()
-        hi[i] += eps
-        lo[i] -= eps
-        out[i] = (fn(hi) - fn(lo)) / (2 * eps)
-    return out
+    return fd_gradient(fn, p, eps=1e-4)
 
 
 def _rosen_like(x, a, b):

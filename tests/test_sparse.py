@@ -16,6 +16,7 @@ sp = pytest.importorskip("scipy.sparse")
 import fncache as fc  # noqa: E402
 import fncache.sparse as S  # noqa: E402
 from fncache import tensor as ft  # noqa: E402
+from fcutil import fd_gradient  # noqa: E402
 
 FORMATS = ("csr", "csc")
 DTYPES = ("float32", "float64")
@@ -388,15 +389,6 @@ def test_run_time_errors() -> None:
 
 
 # -- gradients, against central differences ----------------------------------------------------
-def _fd(fn, a: np.ndarray, eps: float = 1e-6) -> np.ndarray:
-    """Central differences of scalar ``fn`` at every element of ``a``."""
-    g = np.zeros_like(a)
-    for idx in np.ndindex(a.shape):
-        up, down = a.copy(), a.copy()
-        up[idx] += eps
-        down[idx] -= eps
-        g[idx] = (fn(up) - fn(down)) / (2 * eps)
-    return g
 
 
 def _sparse_grad_check(
@@ -418,7 +410,7 @@ def _sparse_grad_check(
     np.testing.assert_allclose(got[0], ref(a.toarray(), *vals), rtol=1e-12)
     gx = got[1]
     assert sp.issparse(gx) and gx.format == fmt and gx.dtype == "float64"
-    want = _fd(lambda v: ref(v, *vals), a.toarray())
+    want = fd_gradient(lambda v: ref(v, *vals), a.toarray())
     if structured:
         want = want * (a.toarray() != 0)
         assert gx.nnz <= a.nnz
@@ -431,7 +423,7 @@ def _sparse_grad_check(
             others[j] = w
             return ref(a.toarray(), *others)
 
-        np.testing.assert_allclose(g, _fd(with_j, v), rtol=1e-6, atol=1e-7)
+        np.testing.assert_allclose(g, fd_gradient(with_j, v), rtol=1e-6, atol=1e-7)
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -516,15 +508,15 @@ def test_grad_elementwise(fmt: str) -> None:
     mask_a, mask_b = a.toarray() != 0, b.toarray() != 0
     np.testing.assert_allclose(
         ga.toarray() * mask_a,
-        _fd(lambda v: ref(v * mask_a, b.toarray(), dv), a.toarray()) * mask_a,
+        fd_gradient(lambda v: ref(v * mask_a, b.toarray(), dv), a.toarray()) * mask_a,
         atol=1e-7,
     )
     np.testing.assert_allclose(
         gb.toarray() * mask_b,
-        _fd(lambda v: ref(a.toarray(), v * mask_b, dv), b.toarray()) * mask_b,
+        fd_gradient(lambda v: ref(a.toarray(), v * mask_b, dv), b.toarray()) * mask_b,
         atol=1e-7,
     )
-    np.testing.assert_allclose(gd, _fd(lambda v: ref(a.toarray(), b.toarray(), v), dv), atol=1e-7)
+    np.testing.assert_allclose(gd, fd_gradient(lambda v: ref(a.toarray(), b.toarray(), v), dv), atol=1e-7)
 
 
 def test_grad_with_respect_to_a_scalar_factor() -> None:
@@ -562,12 +554,12 @@ def test_sampling_dot_true_dot_and_scales(fmt: str) -> None:
         )
 
     assert np.isclose(c, ref(xv, yv, pd, sv))
-    np.testing.assert_allclose(gx, _fd(lambda v: ref(v, yv, pd, sv), xv), rtol=1e-6, atol=1e-7)
-    np.testing.assert_allclose(gy, _fd(lambda v: ref(xv, v, pd, sv), yv), rtol=1e-6, atol=1e-7)
-    np.testing.assert_allclose(gs, _fd(lambda v: ref(xv, yv, pd, v), sv), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(gx, fd_gradient(lambda v: ref(v, yv, pd, sv), xv), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(gy, fd_gradient(lambda v: ref(xv, v, pd, sv), yv), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(gs, fd_gradient(lambda v: ref(xv, yv, pd, v), sv), rtol=1e-6, atol=1e-7)
     # true_dot's part is regular (every entry), the others' structured (p's entries only)
-    regular = _fd(lambda v: ((v @ yv) ** 2).sum(), pd)
-    structured = _fd(lambda v: ref(xv, yv, v, sv) - ((v @ yv) ** 2).sum(), pd) * mask
+    regular = fd_gradient(lambda v: ((v @ yv) ** 2).sum(), pd)
+    structured = fd_gradient(lambda v: ref(xv, yv, v, sv) - ((v @ yv) ** 2).sum(), pd) * mask
     np.testing.assert_allclose(gp.toarray(), regular + structured, rtol=1e-6, atol=1e-7)
 
 

@@ -12,6 +12,7 @@ sp = pytest.importorskip("scipy.sparse")
 import fncache as fc  # noqa: E402
 import fncache.sparse as S  # noqa: E402
 from fncache import tensor as ft  # noqa: E402
+from fcutil import fd_gradient  # noqa: E402
 
 FORMATS = ("csr", "csc")
 
@@ -20,17 +21,6 @@ def _rand(rng: np.random.Generator, shape: tuple[int, int], fmt: str, dtype: str
     m = sp.random(*shape, density=0.5, format=fmt, dtype=np.float64, random_state=rng)
     m.data = rng.uniform(-2, 2, size=m.nnz)
     return m.astype(dtype)
-
-
-def _fd(fn, a: np.ndarray, eps: float = 1e-6) -> np.ndarray:
-    """Central differences of scalar ``fn`` at every element of ``a``."""
-    g = np.zeros_like(a)
-    for idx in np.ndindex(a.shape):
-        up, down = a.copy(), a.copy()
-        up[idx] += eps
-        down[idx] -= eps
-        g[idx] = (fn(up) - fn(down)) / (2 * eps)
-    return g
 
 
 # -- one element -------------------------------------------------------------------------------
@@ -75,7 +65,7 @@ def test_single_element_gradient(fmt: str) -> None:
         c, g = f(a, r)
         assert np.isclose(c, ref(a.toarray(), r), rtol=1e-12)
         assert sp.issparse(g) and g.format == fmt and g.dtype == "float64"
-        want = _fd(lambda v, r=r: ref(v, r), a.toarray())
+        want = fd_gradient(lambda v, r=r: ref(v, r), a.toarray())
         # the sqr term's gradient is structured: the dense difference there is 2v at every entry
         want -= 2 * a.toarray() * (a.toarray() == 0)
         np.testing.assert_allclose(g.toarray(), want, rtol=1e-6, atol=1e-7)
@@ -139,9 +129,9 @@ def test_mul_s_v_and_structured_add_s_v_gradients(fmt: str) -> None:
     assert sp.issparse(gx) and gx.format == fmt
     # both gradients with respect to x are structured
     np.testing.assert_allclose(
-        gx.toarray(), _fd(lambda w: ref(w, v), a.toarray()) * mask, rtol=1e-6, atol=1e-7
+        gx.toarray(), fd_gradient(lambda w: ref(w, v), a.toarray()) * mask, rtol=1e-6, atol=1e-7
     )
-    np.testing.assert_allclose(gy, _fd(lambda u: ref(a.toarray(), u), v), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(gy, fd_gradient(lambda u: ref(a.toarray(), u), v), rtol=1e-6, atol=1e-7)
 
 
 def _usmm_operands(kind: str, fmt: str, rng: np.random.Generator) -> tuple[list, list]:
@@ -182,15 +172,15 @@ def test_usmm_and_its_gradients(kind: str, fmt: str) -> None:
     got, c, ga, gx, gy, gz = f(av, xv, yv, zv)
     np.testing.assert_allclose(got, zv + av * X @ Y, rtol=1e-13)
     assert np.isclose(c, ref(av, X, Y, zv), rtol=1e-12)
-    assert np.isclose(ga, _fd(lambda a: ref(a[()], X, Y, zv), np.array(av)), rtol=1e-6)
+    assert np.isclose(ga, fd_gradient(lambda a: ref(a[()], X, Y, zv), np.array(av)), rtol=1e-6)
     # the gradients with respect to x and y are regular: every entry, stored or not
     for g, v, want in [
-        (gx, xv, _fd(lambda p: ref(av, p, Y, zv), X)),
-        (gy, yv, _fd(lambda q: ref(av, X, q, zv), Y)),
+        (gx, xv, fd_gradient(lambda p: ref(av, p, Y, zv), X)),
+        (gy, yv, fd_gradient(lambda q: ref(av, X, q, zv), Y)),
     ]:
         assert sp.issparse(g) == sp.issparse(v)
         np.testing.assert_allclose(_dense(g), want, rtol=1e-6, atol=1e-7)
-    np.testing.assert_allclose(gz, _fd(lambda r: ref(av, X, Y, r), zv), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(gz, fd_gradient(lambda r: ref(av, X, Y, r), zv), rtol=1e-6, atol=1e-7)
     with pytest.raises(ValueError, match=r"Usmm: z's shape \(2, 2\) is not the product's \(3, 2\)"):
         f(av, xv, yv, zv[:2])
 
