@@ -20,6 +20,9 @@ from fncache.tensor.random import RandomVariable
 
 SEED = 4711
 N = 2_000
+#: multivariate_normal's covariances: one, and a batch of two
+COV3 = np.array([[1.0, 0.6, -0.3], [0.6, 1.0, 0.22], [-0.3, 0.22, 1.78]])
+COVS = np.stack([COV3, np.diag([0.5, 2.0, 3.0])])
 
 
 def _bits(x: np.ndarray) -> tuple:
@@ -170,6 +173,23 @@ def _draws(dist: str):
                 rs.betabinom(np.array([0, 1, 7, 80, 5000]), 0.5, 2.0, size=(N, 5)),
                 rs.betabinom(n, xd, x32),
             ],
+            "multivariate_normal": lambda: [
+                rs.multivariate_normal(np.array([1.0, -2.0, 0.5]), COV3, size=(N,)),
+                # a batch of covs along the last axis, means along the first; covs equal by value
+                # (zeros of either sign), whose first one's factor serves all
+                rs.multivariate_normal(
+                    np.array([0.0, 5.0])[:, None, None, None] + np.arange(3.0), COVS, size=(2, N // 10, 2)
+                ),
+                rs.multivariate_normal(
+                    np.zeros(3),
+                    np.stack([COVS[1], COVS[1] * np.where(COVS[1] == 0, -1.0, 1.0)]),
+                    size=(N // 10, 2),
+                ),
+                rs.multivariate_normal(x32, ft.diag(xd) + 0.25, size=(N // 10,), dtype="float32"),
+                rs.multivariate_normal(xd, ft.diag(x32)),
+                rs.multivariate_normal(np.zeros(3), COV3, size=(0,)),
+                rs.multivariate_normal(np.zeros(0), np.zeros((0, 0)), size=(4,)),
+            ],
         }[dist]()
 
     values = (np.array([0.0625, 0.375, 1.0], np.float32), np.array([0.5, 0.125, 1.0]), np.array([0, 3, 60]))
@@ -255,13 +275,14 @@ def test_the_c_step_runs_without_the_ops_perform(monkeypatch) -> None:
         "beta_binomial": (4, xd, 1.0),
         "vonmises": (xd, 1.0),
         "hypergeometric": (5, 7, 4),
+        "multivariate_normal": (xd[:1], ft.diag(xd)[:1, :1]),
     }
     assert sorted(dists) == sorted(c_program.RANDOM_DISTS)
     method = {"beta_binomial": "betabinom"}
     f = fc.function([xd], [getattr(rs, method.get(d, d))(*p, size=(5, 3)) for d, p in dists.items()])
     monkeypatch.setattr(RandomVariable, "_transform", _refuse)
     outs = f(np.array([0.5, 0.25, 1.0]))
-    assert [o.shape for o in outs] == [(5, 3)] * len(dists)
+    assert [o.shape for o in outs] == [(5, 3)] * (len(dists) - 1) + [(5, 3, 1)]
     assert outs[0].dtype == np.int64 and outs[3].dtype == np.float64
     with pytest.raises(AssertionError, match="perform ran"):  # a bad parameter goes to the perform
         f(np.array([0.5, -1.0, 1.0]))

@@ -153,6 +153,7 @@ RANDOM_DISTS = (
     "beta_binomial",
     "vonmises",
     "hypergeometric",
+    "multivariate_normal",
 )
 
 #: (kind, in_slots, out_slots, dying_slots, ints, kernels, name, msg, nd, errcheck)

@@ -844,7 +844,7 @@ enum { RD_BERNOULLI, RD_BINOMIAL, RD_POISSON, RD_EXPONENTIAL, RD_GAMMA, RD_BETA,
        RD_LAPLACE, RD_LOGISTIC, RD_GUMBEL, RD_TRUNCATED_NORMAL, RD_HALFNORMAL, RD_CAUCHY,
        RD_HALFCAUCHY, RD_INVGAMMA, RD_WEIBULL, RD_PARETO, RD_WALD, RD_TRUNCEXPON, RD_TRIANGULAR,
        RD_T, RD_GENGAMMA, RD_GEOMETRIC, RD_NEGATIVE_BINOMIAL, RD_BETA_BINOMIAL, RD_VONMISES,
-       RD_HYPERGEOMETRIC, RD_COUNT };
+       RD_HYPERGEOMETRIC, RD_MULTIVARIATE_NORMAL, RD_COUNT };
 
 /* The distributions whose first parameter is an integer count (Draw.n). */
 #define RD_COUNT_FIRST(dist) ((dist) == RD_BINOMIAL || (dist) == RD_BETA_BINOMIAL)
@@ -892,6 +892,7 @@ static const struct { int nparams, kinds[3], counts; } RD_SPEC[RD_COUNT] = {
     [RD_BETA_BINOMIAL] = {3, {PV_COUNT, PV_POS, PV_POS}, 1},
     [RD_VONMISES] = {2, {PV_FINITE, PV_NONNEG}, 0},
     [RD_HYPERGEOMETRIC] = {3, {PV_ITEMS, PV_ITEMS, PV_ITEMS}, 1},
+    [RD_MULTIVARIATE_NORMAL] = {2, {PV_FINITE, PV_FINITE}, 0}, /* its own step: mvn_step */
 };
 
 /* Elements [lo, lo + n) from buf (int64 counts or float64 values) into the output, cast as
@@ -1104,10 +1105,17 @@ static int param_spread(PyArrayObject **p, int nd, const npy_intp *dims, npy_int
     return 0;
 }
 
-/* The sample's shape: size (has_size), which the parameters must broadcast to, else their
- * broadcast shape. 0: done, 1: they do not fit (numpy's rule). */
-static int draw_shape(PyArrayObject *size, int has_size, PyArrayObject *const *ps, int np_,
-                      int *nd, npy_intp *dims)
+/* A parameter's batch shape: its axes but its last `core` ones. */
+typedef struct { int nd; const npy_intp *dims; } Batch;
+
+static Batch batch_of(PyArrayObject *p, int core)
+{
+    return (Batch){PyArray_NDIM(p) - core, PyArray_DIMS(p)};
+}
+
+/* The sample's shape: size (has_size), which the parameters' batch shapes must broadcast to,
+ * else their broadcast shape. 0: done, 1: they do not fit (numpy's rule). */
+static int draw_shape(PyArrayObject *size, int has_size, const Batch *ps, int np_, int *nd, npy_intp *dims)
 {
     *nd = 0;
     if (has_size) {
@@ -1121,14 +1129,14 @@ static int draw_shape(PyArrayObject *size, int has_size, PyArrayObject *const *p
         }
     } else {
         for (int j = 0; j < np_; j++)
-            if (PyArray_NDIM(ps[j]) > *nd) *nd = PyArray_NDIM(ps[j]);
+            if (ps[j].nd > *nd) *nd = ps[j].nd;
         for (int d = 0; d < *nd; d++) dims[d] = 1;
     }
     for (int j = 0; j < np_; j++) {
-        const int pd = PyArray_NDIM(ps[j]);
-        if (pd > *nd) return 1;
+        const int pd = ps[j].nd;
+        if (pd > *nd || pd < 0) return 1;
         for (int k = 0; k < pd; k++) {
-            const npy_intp x = PyArray_DIM(ps[j], k);
+            const npy_intp x = ps[j].dims[k];
             npy_intp *to = &dims[*nd - pd + k];
             if (x == *to || x == 1) continue;
             if (has_size || *to != 1) return 1;
@@ -1162,6 +1170,197 @@ static void scalar_u64(PyArrayObject *a, uint64_t *x, int *ok)
     else memcpy(x, PyArray_DATA(a), sizeof *x);
 }
 
+/* The step's outputs: the advanced counter and the sample, whose reference they take (0), or
+ * -1 with an exception (the sample left to the caller). */
+static int step_outputs(const Step *s, PyArrayObject **v, uint64_t call, PyArrayObject *out)
+{
+    PyArrayObject *next = (PyArrayObject *)PyArray_ZEROS(0, NULL, NPY_UINT64, 0);
+    if (!next) return -1;
+    *(uint64_t *)PyArray_DATA(next) = call + 1;
+    v[s->out[0]] = next;
+    v[s->out[1]] = out;
+    return 0;
+}
+
+/* ---- multivariate_normal ------------------------------------------------------------------- */
+
+/* The lower Cholesky factor of the n x n matrix at a (row-major; its lower triangle read, as
+ * LAPACK's 'L'), in place, its upper triangle zeroed: column by column, each element's sum over
+ * the columns before it taken in order, with + - * / and sqrt only, so the same bits on every
+ * host. 0: the matrix is not positive definite (a pivot not above 0, or NaN). */
+static int cholesky_at(double *a, npy_intp n)
+{
+    for (npy_intp j = 0; j < n; j++) {
+        double *rj = a + j * n;
+        for (npy_intp i = j; i < n; i++) {
+            double *ri = a + i * n;
+            double x = ri[j];
+            for (npy_intp k = 0; k < j; k++) x -= ri[k] * rj[k];
+            if (i > j) ri[j] = x / rj[j];
+            else if (x > 0.0) rj[j] = sqrt(x);
+            else return 0;
+        }
+        for (npy_intp k = j + 1; k < n; k++) rj[k] = 0.0;
+    }
+    return 1;
+}
+
+/* cholesky(x): each n x n matrix of x (float64, C-contiguous, (..., n, n)) replaced in place by
+ * its lower Cholesky factor (cholesky_at): random_dists' factor of multivariate_normal's
+ * covariance, which the step below computes too. False when one is not positive definite. */
+PyObject *fc_random_cholesky(PyObject *mod, PyObject *args)
+{
+    PyArrayObject *x;
+    (void)mod;
+    if (fc_numpy_ready() < 0) return NULL;
+    if (!PyArg_ParseTuple(args, "O!:cholesky", &PyArray_Type, &x) || check_out(x, NPY_DOUBLE, "cholesky") < 0)
+        return NULL;
+    const int nd = PyArray_NDIM(x);
+    if (nd < 2 || PyArray_DIM(x, nd - 1) != PyArray_DIM(x, nd - 2)) {
+        PyErr_SetString(PyExc_ValueError, "random cholesky: x must be (..., n, n)");
+        return NULL;
+    }
+    const npy_intp n = PyArray_DIM(x, nd - 1), m = n ? PyArray_SIZE(x) / (n * n) : 0;
+    double *a = (double *)PyArray_DATA(x);
+    int ok = 1;
+    Py_BEGIN_ALLOW_THREADS
+    for (npy_intp k = 0; k < m && ok; k++) ok = cholesky_at(a + k * n * n, n);
+    Py_END_ALLOW_THREADS
+    return PyBool_FromLong(ok);
+}
+
+/* Which of p's batch entries (its axes but the last `core`) row r of a draw of batch shape
+ * dims reads, for every r < count: numpy's broadcast of p's batch to dims, flat. NULL: no
+ * memory (an exception). */
+static npy_intp *batch_rows(PyArrayObject *p, int core, int nd, const npy_intp *dims, npy_intp count)
+{
+    npy_intp *rows = PyMem_RawMalloc((size_t)(count ? count : 1) * sizeof *rows);
+    if (!rows) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    const int pd = PyArray_NDIM(p) - core;
+    npy_intp step[NPY_MAXDIMS], idx[NPY_MAXDIMS] = {0}, at = 0, stride = 1;
+    for (int d = nd - 1; d >= 0; d--) {  /* p's stride in entries along each axis of dims */
+        const int k = d - (nd - pd);
+        step[d] = k < 0 || PyArray_DIM(p, k) == 1 ? 0 : stride;
+        if (k >= 0) stride *= PyArray_DIM(p, k);
+    }
+    for (npy_intp r = 0; r < count; r++) {
+        rows[r] = at;
+        for (int d = nd - 1; d >= 0; d--) {  /* the next multi-index, the last axis fastest */
+            at += step[d];
+            if (++idx[d] < dims[d]) break;
+            at -= step[d] * dims[d];
+            idx[d] = 0;
+        }
+    }
+    return rows;
+}
+
+typedef struct {
+    Stream s;
+    npy_intp n;
+    const double *mean, *factor; /* the mean's rows, the factors (n x n each) */
+    const npy_intp *mrow, *frow; /* which mean and which factor each sample row takes */
+    double *out;
+} Mvn;
+
+/* Rows [lo, hi) of random_dists._mvn: out = mean + A z, z the normals at positions r * n + j,
+ * A z summed over j in order (each out[i] gets its terms in the order numpy adds them). */
+static void mvn_range(const Mvn *m, npy_intp lo, npy_intp hi)
+{
+    const npy_intp n = m->n;
+    Words w;
+    words_init(&w, &m->s);
+    for (npy_intp r = lo; r < hi; r++) {
+        double *o = m->out + r * n;
+        const double *a = m->factor + m->frow[r] * n * n;
+        memcpy(o, m->mean + m->mrow[r] * n, (size_t)n * sizeof *o);
+        for (npy_intp j = 0; j < n; j++) {
+            const uint64_t u = (uint64_t)(r * n + j);
+            const double z = src_normal(&m->s, u, words_at(&w, u));
+            for (npy_intp i = 0; i < n; i++) o[i] += a[i * n + j] * z;
+        }
+    }
+}
+
+/* multivariate_normal (method cholesky) as the step: inputs the counter, the size, the mean
+ * (..., n), the cov (..., n, n), the seed. As random_dists._mvn: the factor of the first
+ * matrix for all rows when every row's cov equals the first's (by value), else each row's own
+ * (the factor of its cov's batch entry: the same bits as a factor of a copy). 1 (the perform
+ * reports it): a cov not positive definite, values not finite, shapes that do not fit. */
+static int mvn_step(const Step *s, PyArrayObject **v, int nthreads, Stream st, uint64_t call)
+{
+    PyArrayObject *mean = NULL, *cov = NULL, *out = NULL;
+    npy_intp *mrow = NULL, *frow = NULL;
+    double *factor = NULL;
+    int rc = 1, nd;
+    npy_intp dims[NPY_MAXDIMS + 1];
+    if (!(mean = param_as(v[s->in[2]], NPY_DOUBLE)) || !(cov = param_as(v[s->in[3]], NPY_DOUBLE))) goto done;
+    const int md = PyArray_NDIM(mean), cd = PyArray_NDIM(cov);
+    if (md < 1 || cd < 2) goto done;
+    const npy_intp n = PyArray_DIM(mean, md - 1);
+    if (PyArray_DIM(cov, cd - 1) != n || PyArray_DIM(cov, cd - 2) != n) goto done;
+    const double *mv = PyArray_DATA(mean), *cv = PyArray_DATA(cov);
+    for (npy_intp i = 0; i < PyArray_SIZE(mean); i++)
+        if (!isfinite(mv[i])) goto done;
+    for (npy_intp i = 0; i < PyArray_SIZE(cov); i++)
+        if (!isfinite(cv[i])) goto done;
+    const Batch batch[2] = {batch_of(mean, 1), batch_of(cov, 2)};
+    if (draw_shape(v[s->in[1]], s->ints[3], batch, 2, &nd, dims) || nd >= NPY_MAXDIMS) goto done;
+    const npy_intp count = PyArray_MultiplyList(dims, nd), nn = n * n;
+    if (n && count > NPY_MAX_INTP / n) goto done;
+    rc = -1;
+    if (!(mrow = batch_rows(mean, 1, nd, dims, count)) || !(frow = batch_rows(cov, 2, nd, dims, count))) goto done;
+    /* same: every row's cov equals the first row's, so the first's factor serves all */
+    int same = count > 1;
+    for (npy_intp r = 1; r < count && same; r++)
+        for (npy_intp i = 0; i < nn && same; i++) same = cv[frow[r] * nn + i] == cv[frow[0] * nn + i];
+    const npy_intp nf = count == 0 ? 0 : same ? 1 : (nn ? PyArray_SIZE(cov) / nn : 0);
+    if (!(factor = PyMem_RawMalloc((size_t)(nf * nn > 0 ? nf * nn : 1) * sizeof *factor))) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (same) {
+        memcpy(factor, cv + frow[0] * nn, (size_t)nn * sizeof *factor);
+        for (npy_intp r = 0; r < count; r++) frow[r] = 0;
+    } else memcpy(factor, cv, (size_t)(nf * nn) * sizeof *factor);
+    int ok = 1;
+    for (npy_intp k = 0; k < nf && ok; k++) ok = cholesky_at(factor + k * nn, n);
+    if (!ok) {
+        rc = 1;
+        goto done;
+    }
+    dims[nd] = n;
+    if (!(out = (PyArrayObject *)PyArray_EMPTY(nd + 1, dims, NPY_DOUBLE, 0))) goto done;
+    const Mvn m = {st, n, mv, factor, mrow, frow, PyArray_DATA(out)};
+    pthread_once(&zig_once, zig_tables);
+    Py_BEGIN_ALLOW_THREADS
+    if (fc_parallel_ok(count * n, nthreads)) {
+        const int K = fc_nchunks(count * n, nthreads);
+        #pragma omp parallel for schedule(dynamic, 1) num_threads(nthreads)
+        for (int k = 0; k < K; k++) mvn_range(&m, fc_chunk_at(count, k, K), fc_chunk_at(count, k + 1, K));
+    } else mvn_range(&m, 0, count);
+    Py_END_ALLOW_THREADS
+    if (s->ints[1] != NPY_DOUBLE) {
+        PyArrayObject *cast = (PyArrayObject *)PyArray_CastToType(out, PyArray_DescrFromType(s->ints[1]), 0);
+        Py_DECREF(out);
+        if (!(out = cast)) goto done;
+    }
+    if (step_outputs(s, v, call, out) < 0) goto done;
+    out = NULL;
+    rc = 0;
+done:
+    Py_XDECREF(mean);
+    Py_XDECREF(cov);
+    Py_XDECREF(out);
+    PyMem_RawFree(mrow);
+    PyMem_RawFree(frow);
+    PyMem_RawFree(factor);
+    return rc;
+}
+
 /* A RandomVariable of one of RD_* as a run-time step (c_nodes.render_random). Inputs: the
  * counter, the size, the parameters, the seed; outputs: the advanced counter, the sample. ints:
  * index into performs, the sample's typenum, the distribution, has_size, the key's variable
@@ -1179,6 +1378,7 @@ int fc_random_step(const Step *s, PyArrayObject **v, int nthreads)
     scalar_u64(v[s->in[np_ + 2]], &seed, &ok);
     if (!ok) return 1;
     d.s = (Stream){seed, (uint64_t)(unsigned)s->ints[4], call};
+    if (dist == RD_MULTIVARIATE_NORMAL) return mvn_step(s, v, nthreads, d.s, call);
     PyArrayObject *ps[3] = {NULL, NULL, NULL}, *out = NULL;
     int rc = 1, nd;
     npy_intp dims[NPY_MAXDIMS], st[3] = {0, 0, 0};
@@ -1205,7 +1405,9 @@ int fc_random_step(const Step *s, PyArrayObject **v, int nthreads)
             if (!(ps[j] = n)) goto done;
         }
     }
-    if (draw_shape(v[s->in[1]], s->ints[3], ps, np_, &nd, dims)) goto done;
+    const Batch batch[3] = {batch_of(ps[0], 0), np_ > 1 ? batch_of(ps[1], 0) : (Batch){0, NULL},
+                            np_ > 2 ? batch_of(ps[2], 0) : (Batch){0, NULL}};
+    if (draw_shape(v[s->in[1]], s->ints[3], batch, np_, &nd, dims)) goto done;
     rc = -1;
     for (int j = 0; j < np_; j++)
         if (param_spread(&ps[j], nd, dims, &st[j]) < 0) goto done;
@@ -1251,11 +1453,7 @@ int fc_random_step(const Step *s, PyArrayObject **v, int nthreads)
         Py_DECREF(out);
         if (!(out = cast)) goto done;
     }
-    PyArrayObject *next = (PyArrayObject *)PyArray_ZEROS(0, NULL, NPY_UINT64, 0);
-    if (!next) goto done;
-    *(uint64_t *)PyArray_DATA(next) = call + 1;
-    v[s->out[0]] = next;
-    v[s->out[1]] = out;
+    if (step_outputs(s, v, call, out) < 0) goto done;
     out = NULL;
     rc = 0;
 done:

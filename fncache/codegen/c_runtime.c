@@ -945,6 +945,8 @@ static PyMethodDef module_methods[] = {
      "random_shuffle(out, n, key, call): the first len(out) of a shuffle of range(n)"},
     {"random_math", fc_random_math, METH_VARARGS,
      "random_math(kind, x): x in place by its log (0) or exp (1) of c_random.c"},
+    {"random_cholesky", fc_random_cholesky, METH_VARARGS,
+     "random_cholesky(x) -> bool: each matrix of x in place by its lower Cholesky factor"},
     {NULL, NULL, 0, NULL}
 };
 

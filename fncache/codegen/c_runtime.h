@@ -128,6 +128,7 @@ PyObject *fc_random_philox(PyObject *mod, PyObject *args);
 PyObject *fc_random_fill(PyObject *mod, PyObject *args);
 PyObject *fc_random_shuffle(PyObject *mod, PyObject *args);
 PyObject *fc_random_math(PyObject *mod, PyObject *args);
+PyObject *fc_random_cholesky(PyObject *mod, PyObject *args);
 /* A RandomVariable's draw as a step: 0 done, -1 an exception, 1 run the op's perform. */
 int fc_random_step(const Step *s, PyArrayObject **v, int nthreads);
 

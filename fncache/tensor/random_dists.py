@@ -12,10 +12,11 @@ numbers are the same bits on every x86-64 host: the numpy arithmetic here is + -
 floor only, each rounded once.
 
 Compiled functions draw every distribution here but multinomial, dirichlet, categorical and
-multivariate_normal (whose factor is numpy's LAPACK's) with a run-time step (codegen/c_random.c) that
-writes these transforms element by element, the same operations in the same order (a Python
-float meeting a float32 parameter rounds to float32, as numpy's rule has it), so the two give the
-same bits: a change to a transform here is a change to its C version too.
+multivariate_normal's ``eigh`` and ``svd`` methods (whose factors are numpy's LAPACK's) with a
+run-time step (codegen/c_random.c) that writes these transforms element by element, the same
+operations in the same order (a Python float meeting a float32 parameter rounds to float32, as
+numpy's rule has it), so the two give the same bits: a change to a transform here is a change to
+its C version too. multivariate_normal's Cholesky factor is the run-time's on both paths.
 """
 
 from __future__ import annotations
@@ -546,17 +547,19 @@ def _vonmises(src: Source, pos: np.ndarray, mu: np.ndarray, kappa: np.ndarray) -
 
 
 def _mvn_factor(cov: np.ndarray, method: str) -> np.ndarray:
-    """A with A A^T = cov for each matrix of cov (..., n, n): its Cholesky factor, or the
-    eigenvectors (``eigh``) or left singular vectors (``svd``) scaled by the square roots of
-    their values (eigenvalues below 0 by rounding taken as 0)."""
+    """A with A A^T = cov for each matrix of cov (..., n, n): its Cholesky factor (the
+    run-time's, which its step computes too: the same bits on every host, where LAPACK's
+    blocking and kernels differ), or the eigenvectors (``eigh``) or left singular vectors
+    (``svd``, both numpy's LAPACK) scaled by the square roots of their values (eigenvalues
+    below 0 by rounding taken as 0)."""
     if method == "cholesky":
-        try:
-            return np.linalg.cholesky(cov)
-        except np.linalg.LinAlgError:
+        factor = np.array(cov, dtype=np.float64, order="C")
+        if not c_runtime().random_cholesky(factor):
             raise ValueError(
                 "cov is not positive definite, which method='cholesky' needs; give "
                 "method='eigh' or method='svd' for a positive semi-definite cov"
-            ) from None
+            )
+        return factor
     if method == "svd":
         a, s, _ = np.linalg.svd(cov)
         return a * np.sqrt(s)[..., None, :]
