@@ -5,12 +5,17 @@ gradient, finite differences and PyTensor's."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
 import fncache as fc
+import fncache.tensor as ft
 from fncache.codegen.c_linker import runtime
 from fncache.tensor.random import RandomVariable
+
+from fcutil import fd_gradient
 
 # -- multivariate_normal -------------------------------------------------------------------------
 
@@ -97,3 +102,67 @@ def test_a_multivariate_normal_without_a_cholesky_factor_raises_in_both_modes(mo
     with pytest.raises(ValueError, match=r"multivariate_normal.*cov must be finite"):
         f(np.array([[1.0, np.nan], [np.nan, 1.0]]))
     assert f(np.eye(2)).shape == (3, 2)  # and draws again once given a good cov
+
+
+# -- einsum: a size 1 known only at run time broadcasts ------------------------------------------
+
+#: (subscripts, the operands' shapes): dims of size 1 against larger ones, in a contraction (a
+#: `BroadcastTensorDot`), in a product kept for later and in an ellipsis, on either side
+EINSUM_CASES = [
+    ("ij,jk->ik", [(2, 1), (3, 4)]),
+    ("ij,jk->ik", [(2, 3), (1, 4)]),
+    ("ij,jk->ik", [(2, 3), (3, 4)]),
+    ("i,i->", [(1,), (3,)]),
+    ("ij,kj->ik", [(2, 3), (4, 1)]),
+    ("ij,j->i", [(2, 1), (5,)]),
+    ("ij,jk,kl->il", [(2, 1), (3, 4), (1, 5)]),
+    ("bij,bjk->bik", [(2, 3, 1), (1, 4, 5)]),
+    ("...ij,...jk->...ik", [(1, 2, 1), (3, 1, 4)]),
+    ("ij,ij->i", [(1, 3), (2, 1)]),
+]
+
+
+@pytest.fixture(scope="module", params=["FAST_RUN", "FAST_COMPILE"])
+def einsum_results(request: Any) -> tuple[list, list]:
+    """Every case's operands, and its value and gradients of sum(einsum * weights) from one
+    function per mode."""
+    rng = np.random.default_rng(3)
+    syms, vals, outs = [], [], []
+    for sub, shapes in EINSUM_CASES:
+        xs = [ft.tensor(dtype="float64", shape=(None,) * len(s)) for s in shapes]
+        y = ft.einsum(sub, *xs)
+        w = np.asarray(rng.standard_normal(np.einsum(sub, *[np.ones(s) for s in shapes]).shape))
+        syms += xs
+        vals.append([rng.standard_normal(s) for s in shapes])
+        outs += [y, *fc.grad(ft.sum(y * w), xs)]
+        vals[-1].append(w)
+    f = fc.function(syms, outs, mode=request.param)
+    got = f(*[v for case in vals for v in case[:-1]])
+    return vals, got
+
+
+@pytest.mark.parametrize("case", range(len(EINSUM_CASES)))
+def test_einsum_broadcasts_a_size_1_known_only_at_run_time_as_numpy(einsum_results: Any, case: int) -> None:
+    vals, got = einsum_results
+    at = sum(1 + len(shapes) for _, shapes in EINSUM_CASES[:case])
+    sub, shapes = EINSUM_CASES[case]
+    *xs, w = vals[case]
+    np.testing.assert_allclose(got[at], np.einsum(sub, *xs), rtol=1e-12, atol=1e-12)
+    for k, x in enumerate(xs):  # the gradient of each operand, of its own shape
+
+        def cost(v: np.ndarray, k: int = k) -> float:
+            return float(np.sum(np.einsum(sub, *xs[:k], v, *xs[k + 1 :]) * w))
+
+        assert got[at + 1 + k].shape == x.shape, (sub, k)
+        np.testing.assert_allclose(got[at + 1 + k], fd_gradient(cost, x), rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("mode", ["FAST_RUN", "FAST_COMPILE"])
+def test_einsum_contracted_sizes_that_do_not_broadcast_raise_naming_einsum(mode: str) -> None:
+    a, b = ft.dmatrix("a"), ft.dmatrix("b")
+    f = fc.function([a, b], ft.einsum("ij,jk->ik", a, b), mode=mode)
+    with pytest.raises(
+        ValueError, match=r"einsum: a contracted subscript has sizes 2 and 3.*must agree or one be 1"
+    ):
+        f(np.ones((2, 2)), np.ones((3, 4)))
+    np.testing.assert_allclose(f(np.ones((2, 1)), np.ones((3, 4))), np.full((2, 4), 3.0))

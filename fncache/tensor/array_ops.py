@@ -34,6 +34,7 @@ __all__ = [
     "Repeat",
     "Tile",
     "TensorDot",
+    "BroadcastTensorDot",
     "CumOp",
     "Sort",
     "MatMul",
@@ -414,6 +415,33 @@ class TensorDot(Op):
                 f"tensordot: shapes {a.shape} and {b.shape} along axes {self.a_axes} and {self.b_axes}: {e}"
             ) from None
         return [np.asarray(res, dtype=node.outputs[0].dtype)]
+
+
+class BroadcastTensorDot(TensorDot):
+    """numpy.einsum's contraction of two operands: `TensorDot` whose contracted dims broadcast
+    a size 1 against the other operand's size, as einsum's do (numpy.tensordot refuses), for a
+    size 1 known only at run time (a static one einsum drops first). The operand of the larger
+    size is summed over that dim first: sum_j a_0 b_j = a_0 (sum_j b_j). Where the sizes agree
+    the C run-time's tensordot step runs it as any `TensorDot`; otherwise it runs this perform.
+    Its gradient is `TensorDot`'s summed back to each operand's shape."""
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        a, b = inputs
+        for da, db in zip(self.a_axes, self.b_axes):
+            na, nb = a.shape[da], b.shape[db]
+            if na == nb:
+                continue
+            if na != 1 and nb != 1:
+                raise ValueError(
+                    f"einsum: a contracted subscript has sizes {na} and {nb} (dim {da} of an operand "
+                    f"of shape {a.shape}, dim {db} of one of shape {b.shape}); the sizes must agree "
+                    "or one be 1"
+                )
+            if na == 1:
+                b = np.add.reduce(b, axis=db, keepdims=True, dtype=b.dtype)
+            else:
+                a = np.add.reduce(a, axis=da, keepdims=True, dtype=a.dtype)
+        return super().perform(node, [a, b])
 
 
 def tensordot(a: Any, b: Any, axes: int | Sequence[Any] = 2) -> Variable:

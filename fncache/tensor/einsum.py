@@ -4,7 +4,9 @@ broadcast product and a sum where they do), the result transposed to the output 
 dims of an ellipsis get names of their own, kept to the output, so they broadcast in those
 products. An index repeated within one operand takes that operand's diagonal first, and an
 index of static size 1 in one operand and another size in others is that operand's broadcast
-(numpy's): the dim is dropped from it. The gradient comes from those ops' rules."""
+(numpy's): the dim is dropped from it. A size 1 known only at run time broadcasts too: in the
+products as any elementwise op's, and in a contraction by `BroadcastTensorDot`. The gradient
+comes from those ops' rules."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ import numpy as np
 
 from ..graph.basic import Variable
 from ..graph.types import is_complex
-from .array_ops import diagonal, squeeze, tensordot
+from .array_ops import BroadcastTensorDot, diagonal, squeeze, tensordot
 from .basic import as_tensor_variable
 from .elemwise import cast, elemwise
 from .pyop import assert_op
@@ -133,7 +135,10 @@ def _contract(a: Variable, la: str, b: Variable, lb: str, keep: set[str]) -> tup
     shared = [c for c in la if c in lb]
     if not any(c in keep for c in shared):
         axes = ([la.index(c) for c in shared], [lb.index(c) for c in shared])
-        out = tensordot(a, b, axes)
+        # a size 1 known only at run time broadcasts against the other's size, as numpy's
+        # einsum has it; where the sizes are static (and so equal), a plain tensordot
+        static = all(a.type.shape[i] is not None and b.type.shape[j] is not None for i, j in zip(*axes))
+        out = tensordot(a, b, axes) if static else BroadcastTensorDot(*axes)(a, b)
         return out, "".join(c for c in la if c not in shared) + "".join(c for c in lb if c not in shared)
     letters = la + "".join(c for c in lb if c not in la)
     pa = list(range(len(la))) + ["x"] * (len(letters) - len(la))
@@ -145,8 +150,8 @@ def einsum(subscripts: str, *operands: Any) -> Variable:
     """numpy.einsum with explicit (``'ij,jk->ik'``) or implicit (``'ij,jk'``) output subscripts,
     and ellipses (``'...ij,...jk->...ik'``) for leading dims that broadcast as numpy's do; the
     result's dtype is numpy's (that of the operands together). An index repeated within one
-    operand takes its diagonal (``'ii->i'``); an index of static size 1 in an operand broadcasts
-    against the others' size; an explicit output without ``'...'`` sums the ellipsis dims
+    operand takes its diagonal (``'ii->i'``); an index of size 1 in an operand broadcasts
+    against the others' size (numpy's); an explicit output without ``'...'`` sums the ellipsis dims
     (PyTensor's; numpy refuses)."""
     if not operands:
         raise ValueError("einsum: give at least one operand after the subscripts")

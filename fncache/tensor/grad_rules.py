@@ -19,6 +19,7 @@ from ..errors import NullTypeGradError
 from ..graph.basic import Apply, Constant, Variable, substitute
 from ..graph.types import TensorType, is_complex, is_float, is_inexact
 from .array_ops import (
+    BroadcastTensorDot,
     CumOp,
     MatMul,
     Repeat,
@@ -765,6 +766,20 @@ def _tensordot(node: Apply, out_grads: list) -> list:
     return [
         dimshuffle(ga, [ga_dims.index(d) for d in range(a.ndim)]),
         dimshuffle(gb, [gb_dims.index(d) for d in range(b.ndim)]),
+    ]
+
+
+@register_grad(BroadcastTensorDot, complex_values="holomorphic")
+def _broadcast_tensordot(node: Apply, out_grads: list) -> list:
+    """TensorDot's, whose gradient of an operand has the other operand's sizes along the
+    contracted dims: summed where the operand was 1 against the other's size, broadcast where
+    the other was 1."""
+    op: BroadcastTensorDot = node.op
+    a, b = node.inputs
+    ga, gb = _tensordot(node, out_grads)
+    return [
+        broadcast_like(_unbroadcast(ga, a, op.a_axes), a),
+        broadcast_like(_unbroadcast(gb, b, op.b_axes), b),
     ]
 
 
