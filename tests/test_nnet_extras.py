@@ -561,7 +561,11 @@ def test_conv2d_gradient_errors_name_the_function() -> None:
         abstract.conv2d_grad_wrt_inputs(g, w, (7, 6))
     with pytest.raises(ValueError, match="None allowed for the first two"):
         ft.nnet.conv2d_transpose(g, w, (2, 2, None, 6))
-    with pytest.raises(ValueError, match="conv2d_grad_wrt_weights: num_groups must be 1"):
+    with pytest.raises(ValueError, match="conv2d_grad_wrt_weights: num_groups must be a positive int, got 0"):
+        abstract.conv2d_grad_wrt_weights(g, g, (3, 2, 2, 2), num_groups=0)
+    with pytest.raises(
+        ValueError, match=r"conv2d_grad_wrt_weights: num_groups=2 must divide the number of filters, got 3"
+    ):
         abstract.conv2d_grad_wrt_weights(g, g, (3, 2, 2, 2), num_groups=2)
     with pytest.raises(ValueError, match="conv2d: subsample must be a pair"):
         abstract.conv2d_grad_wrt_inputs(g, w, (1, 2, 5, 4), subsample=0)

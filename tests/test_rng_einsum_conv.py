@@ -166,3 +166,139 @@ def test_einsum_contracted_sizes_that_do_not_broadcast_raise_naming_einsum(mode:
     ):
         f(np.ones((2, 2)), np.ones((3, 4)))
     np.testing.assert_allclose(f(np.ones((2, 1)), np.ones((3, 4))), np.full((2, 4), 3.0))
+
+
+# -- conv2d's gradients with num_groups ----------------------------------------------------------
+
+abstract_conv = ft.nnet.abstract_conv
+
+#: (input shape, filter shape, num_groups, options): strides, dilation, padding and flips
+GROUP_CASES = [
+    ((2, 4, 6, 5), (6, 2, 3, 2), 2, {}),
+    ((1, 6, 7, 7), (3, 2, 3, 3), 3, {"border_mode": "half", "subsample": (2, 1)}),
+    ((2, 4, 8, 6), (4, 1, 2, 2), 4, {"border_mode": (1, 2), "filter_dilation": (2, 1), "filter_flip": False}),
+]
+
+
+def _group_grads(case: int) -> tuple[list, list, list]:
+    """(the forward's gradients, the named gradients, their values' arrays x, w, g) for one case."""
+    xs, ws, groups, opts = GROUP_CASES[case]
+    rng = np.random.default_rng(case)
+    x, w = ft.dtensor4("x"), ft.dtensor4("w")
+    y = ft.nnet.conv2d(x, w, num_groups=groups, **opts)
+    xv, wv = rng.standard_normal(xs), rng.standard_normal(ws)
+    gv = rng.standard_normal(fc.function([x, w], y)(xv, wv).shape)
+    g = ft.dtensor4("g")
+    forward = fc.grad(ft.sum(y * g), [x, w])
+    named = [
+        abstract_conv.conv2d_grad_wrt_inputs(g, w, xs, num_groups=groups, **opts),
+        abstract_conv.conv2d_grad_wrt_weights(x, g, ws, num_groups=groups, **opts),
+    ]
+    f = fc.function([x, w, g], forward + named)
+    return f(xv, wv, gv), [xv, wv, gv], [x, w, g]
+
+
+@pytest.mark.parametrize("case", range(len(GROUP_CASES)))
+def test_conv2d_grads_with_num_groups_are_the_forward_convolutions_gradients(case: int) -> None:
+    (fx, fw, gx, gw), (xv, wv, gv), _ = _group_grads(case)
+    assert gx.shape == xv.shape and gw.shape == wv.shape
+    np.testing.assert_allclose(gx, fx, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(gw, fw, rtol=1e-12, atol=1e-12)
+    # each group's gradient reads only its own channels and filters: another group's filters
+    # or output gradient change nothing in it
+    groups = GROUP_CASES[case][2]
+    fg, cg = wv.shape[0] // groups, wv.shape[1]
+    np.testing.assert_allclose(
+        gx[:, :cg],
+        abstract_conv.conv2d_grad_wrt_inputs(
+            gv[:, :fg], wv[:fg], (xv.shape[0], cg, *xv.shape[2:]), **GROUP_CASES[case][3]
+        ).eval(),
+        rtol=1e-12,
+        atol=1e-12,
+    )
+
+
+def test_conv2d_grads_with_num_groups_against_finite_differences() -> None:
+    xs, ws, groups, opts = GROUP_CASES[1]
+    rng = np.random.default_rng(7)
+    x, w = ft.dtensor4("x"), ft.dtensor4("w")
+    xv, wv = rng.standard_normal(xs), rng.standard_normal(ws)
+    forward = fc.function([x, w], ft.nnet.conv2d(x, w, num_groups=groups, **opts))
+    gv = rng.standard_normal(forward(xv, wv).shape)
+    g = ft.dtensor4("g")
+    gx = abstract_conv.conv2d_grad_wrt_inputs(g, w, xs, num_groups=groups, **opts)
+    gw = abstract_conv.conv2d_grad_wrt_weights(x, g, ws, num_groups=groups, **opts)
+    gxv, gwv = fc.function([x, w, g], [gx, gw])(xv, wv, gv)
+    np.testing.assert_allclose(gxv, fd_gradient(lambda v: float(np.sum(forward(v, wv) * gv)), xv), atol=1e-6)
+    np.testing.assert_allclose(gwv, fd_gradient(lambda v: float(np.sum(forward(xv, v) * gv)), wv), atol=1e-6)
+
+
+def test_conv3d_and_transposed_grads_take_num_groups() -> None:
+    rng = np.random.default_rng(8)
+    x, w, g = ft.dtensor5("x"), ft.dtensor5("w"), ft.dtensor5("g")
+    xv, wv = rng.standard_normal((1, 4, 4, 5, 4)), rng.standard_normal((4, 2, 2, 2, 3))
+    y = ft.nnet.conv3d(x, w, num_groups=2, border_mode=(1, 0, 1))
+    gv = rng.standard_normal(fc.function([x, w], y)(xv, wv).shape)
+    want = fc.function([x, w, g], fc.grad(ft.sum(y * g), [x, w]))(xv, wv, gv)
+    named = [
+        abstract_conv.conv3d_grad_wrt_inputs(g, w, xv.shape, num_groups=2, border_mode=(1, 0, 1)),
+        abstract_conv.conv3d_grad_wrt_weights(x, g, wv.shape, num_groups=2, border_mode=(1, 0, 1)),
+    ]
+    for got, ref in zip(fc.function([x, w, g], named)(xv, wv, gv), want):
+        np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-12)
+    # the transposed convolution upsamples each group of channels with its own filters
+    x4, w4 = ft.dtensor4("x4"), ft.dtensor4("w4")
+    up = ft.nnet.conv2d_transpose(x4, w4, (1, 4, 7, 5), input_dilation=(2, 1), num_groups=2)
+    x4v, w4v = rng.standard_normal((1, 6, 3, 4)), rng.standard_normal((6, 2, 2, 2))
+    got = fc.function([x4, w4], up)(x4v, w4v)
+    for k in range(2):
+        alone = ft.nnet.conv2d_transpose(
+            x4v[:, 3 * k : 3 * k + 3], w4v[3 * k : 3 * k + 3], (1, 2, 7, 5), input_dilation=(2, 1)
+        )
+        np.testing.assert_allclose(got[:, 2 * k : 2 * k + 2], alone.eval(), rtol=1e-12, atol=1e-12)
+
+
+def test_conv2d_grads_with_num_groups_refuse_sizes_that_do_not_split() -> None:
+    g, x = ft.dtensor4("g"), ft.dtensor4("x")
+    with pytest.raises(
+        ValueError, match=r"conv2d_grad_wrt_inputs: num_groups=4 must divide the number of filters, got 6"
+    ):
+        abstract_conv.conv2d_grad_wrt_inputs(
+            g, ft.TensorType("float64", (6, 2, 3, 3))(), (1, 8, 5, 5), num_groups=4
+        )
+    with pytest.raises(ValueError, match=r"has 5 channels but num_groups=2 groups of the filters' 2"):
+        abstract_conv.conv2d_grad_wrt_inputs(
+            g, ft.TensorType("float64", (4, 2, 3, 3))(), (1, 5, 5, 5), num_groups=2
+        )
+    with pytest.raises(ValueError, match=r"conv2d_grad_wrt_weights: num_groups must be a positive int"):
+        abstract_conv.conv2d_grad_wrt_weights(x, g, (4, 2, 3, 3), num_groups=0)
+    # sizes known only when the function runs: the input's 5 channels are not 2 groups of 2
+    f = fc.function([x, g], abstract_conv.conv2d_grad_wrt_weights(x, g, (4, None, 3, 3), num_groups=2))
+    with pytest.raises(
+        AssertionError, match=r"conv2d_grad_wrt_weights: the input's channels are not num_groups=2"
+    ):
+        f(np.zeros((1, 5, 5, 5)), np.zeros((1, 4, 3, 3)))
+    assert f(np.zeros((1, 4, 5, 5)), np.zeros((1, 4, 3, 3))).shape == (4, 2, 3, 3)
+
+
+def test_conv2d_grads_with_num_groups_match_pytensors() -> None:
+    pytensor = pytest.importorskip("pytensor")
+    theirs = pytest.importorskip("pytensor.tensor.conv.abstract_conv")
+    xs, ws, groups, opts = GROUP_CASES[1]
+    rng = np.random.default_rng(9)
+    xv, wv = rng.standard_normal(xs), rng.standard_normal(ws)
+    gv = rng.standard_normal(ft.nnet.conv2d(xv, wv, num_groups=groups, **opts).eval().shape)
+    ours = [
+        abstract_conv.conv2d_grad_wrt_inputs(gv, wv, xs, num_groups=groups, **opts).eval(),
+        abstract_conv.conv2d_grad_wrt_weights(xv, gv, ws, num_groups=groups, **opts).eval(),
+    ]
+    pt = pytensor.tensor
+    ref = pytensor.function(
+        [],
+        [
+            theirs.conv2d_grad_wrt_inputs(pt.constant(gv), pt.constant(wv), xs, num_groups=groups, **opts),
+            theirs.conv2d_grad_wrt_weights(pt.constant(xv), pt.constant(gv), ws, num_groups=groups, **opts),
+        ],
+    )()
+    for a, b in zip(ours, ref):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10)

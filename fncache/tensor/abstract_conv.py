@@ -11,16 +11,16 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 
-from ..graph.args import as_int
+from ..graph.args import as_int, int_arg
 from ..graph.basic import Variable
 from ..graph.types import is_complex
 from .basic import as_tensor_variable
-from .conv import DIM_NAMES, ConvForward, conv2d, conv3d, convolution, int_pair
+from .conv import DIM_NAMES, ConvForward, conv2d, conv3d, group_split, int_pair, prepare
 from .creation import zeros
 from .elemwise import cast, elemwise
 from .pyop import assert_op
 from .reduction import all as all_
-from .shape_ops import stack
+from .shape_ops import concatenate, stack
 
 __all__ = [
     "get_conv_output_shape",
@@ -132,14 +132,21 @@ def _sizes(v: Variable) -> list[Any]:
     return [v.type.shape[d] if v.type.shape[d] is not None else v.shape[d] for d in range(2, v.ndim)]
 
 
-def _checked(g: Variable, probe: Variable, image: Sequence[Any], kernel: Sequence[Any], fn: str) -> Variable:
-    """``g`` (an output gradient) checked to have the spatial sizes of ``probe`` (the forward
-    convolution of the given shapes, a graph never run), for ``image`` and ``kernel`` sizes:
+def _checked(
+    g: Variable,
+    op: ConvForward,
+    x: Variable,
+    w: Variable,
+    image: Sequence[Any],
+    kernel: Sequence[Any],
+    fn: str,
+) -> Variable:
+    """``g`` (an output gradient) checked to have the spatial sizes of ``op``'s convolution of
+    ``x`` and ``w`` (of the given shapes, never run), whose sizes are ``image`` and ``kernel``:
     now where both are static, else when the function runs."""
-    op = probe.owner.op
-    want, have = probe.type.shape[2:], g.type.shape[2:]
+    want, have = op.static_out(x.type.shape[2:], w.type.shape[2:]), g.type.shape[2:]
     names = DIM_NAMES[op.spatial].replace(", cols", " and cols")
-    if any(w is not None and h is not None and w != h for w, h in zip(want, have)):
+    if any(a is not None and h is not None and a != h for a, h in zip(want, have)):
         raise ValueError(
             f"{fn}: the output gradient {g.type} has {'x'.join(map(str, have))} {names}, but the "
             f"convolution of the given shapes gives {'x'.join(map(str, want))} (check the input "
@@ -156,41 +163,68 @@ def _checked(g: Variable, probe: Variable, image: Sequence[Any], kernel: Sequenc
     )
 
 
-def _check_groups(num_groups: Any, fn: str) -> None:
-    if num_groups != 1:
-        raise ValueError(
-            f"{fn}: num_groups must be 1 (grouped convolutions are not supported), got {num_groups!r}"
-        )
-
-
 def _grad_wrt_inputs(
-    fn: str, n: int, output_grad: Any, filters: Any, input_shape: Any, conv_args: tuple
+    fn: str, n: int, output_grad: Any, filters: Any, input_shape: Any, conv_args: tuple, num_groups: Any
 ) -> Variable:
     """The image gradient of the ``n``-d convolution (``fn`` in errors); ``conv_args``: the
-    forward convolution's filter_shape, border_mode, subsample, filter_flip, filter_dilation."""
+    forward convolution's filter_shape, border_mode, subsample, filter_flip, filter_dilation.
+    With groups, each group of filters gives the gradient of its group of channels."""
     g, w = _output_grad(output_grad, n, fn), as_tensor_variable(filters)
     dt = _float_dtype(g, w)
-    shape = _shape(input_shape, n, [g.shape[0], w.shape[1] if w.ndim == n + 2 else None], fn, "input_shape")
-    # the convolution checks the options and the filters and casts them; its result only
-    # gives shapes
-    probe = convolution(f"conv{n}d", n, zeros(shape, dtype=dt), w, None, *conv_args)
-    _, grad_inputs, _ = probe.owner.op.with_ops()
-    g = _checked(cast(g, dt), probe, shape[2:], _sizes(probe.owner.inputs[1]), fn)
-    return grad_inputs(probe.owner.inputs[1], g, zeros(shape, dtype="int8"))  # only its shape is read
+    groups = int_arg(num_groups, fn, "num_groups", minimum=1)
+    channels = (
+        (w.type.shape[1] if w.type.shape[1] is not None else w.shape[1]) * groups if w.ndim == n + 2 else None
+    )
+    shape = _shape(input_shape, n, [g.shape[0], channels], fn, "input_shape")
+    # the images only give shapes: the forward convolution's checks of the options, the
+    # filters and the sizes
+    op, x, w, _ = prepare(f"conv{n}d", n, zeros(shape, dtype=dt), w, None, *conv_args, groups)
+    _, grad_inputs, _ = op.with_ops()
+    g = _checked(cast(g, dt), op, x, w, shape[2:], _sizes(w), fn)
+    if groups == 1:
+        return grad_inputs(w, g, zeros(shape, dtype="int8"))  # only its shape is read
+    fg, per_group, checked = group_split(fn, groups, w, shape[1])
+    g = checked(g)
+    like = zeros([shape[0], per_group, *shape[2:]], dtype="int8")
+    parts = [grad_inputs(w[k * fg : (k + 1) * fg], g[:, k * fg : (k + 1) * fg], like) for k in range(groups)]
+    return concatenate(parts, axis=1)
 
 
 def _grad_wrt_weights(
-    fn: str, n: int, input: Any, output_grad: Any, filter_shape: Any, input_shape: Any, conv_args: tuple
+    fn: str,
+    n: int,
+    input: Any,
+    output_grad: Any,
+    filter_shape: Any,
+    input_shape: Any,
+    conv_args: tuple,
+    num_groups: Any,
 ) -> Variable:
     """The filter gradient of the ``n``-d convolution (``fn`` in errors); ``conv_args``: the
-    forward convolution's border_mode, subsample, filter_flip, filter_dilation."""
+    forward convolution's border_mode, subsample, filter_flip, filter_dilation. With groups,
+    each group of channels gives the gradient of its group of filters."""
     x, g = as_tensor_variable(input), _output_grad(output_grad, n, fn)
     dt = _float_dtype(x, g)
-    shape = _shape(filter_shape, n, [g.shape[1], x.shape[1] if x.ndim == n + 2 else None], fn, "filter_shape")
-    probe = convolution(f"conv{n}d", n, x, zeros(shape, dtype=dt), input_shape, None, *conv_args)
-    _, _, grad_weights = probe.owner.op.with_ops()
-    g = _checked(cast(g, dt), probe, _sizes(probe.owner.inputs[0]), shape[2:], fn)
-    return grad_weights(probe.owner.inputs[0], g, zeros(shape, dtype="int8"))  # only its shape is read
+    groups = int_arg(num_groups, fn, "num_groups", minimum=1)
+    channels = (
+        (x.type.shape[1] if x.type.shape[1] is not None else x.shape[1]) // groups
+        if x.ndim == n + 2
+        else None
+    )
+    shape = _shape(filter_shape, n, [g.shape[1], channels], fn, "filter_shape")
+    op, x, w, _ = prepare(f"conv{n}d", n, x, zeros(shape, dtype=dt), input_shape, None, *conv_args, groups)
+    _, _, grad_weights = op.with_ops()
+    g = _checked(cast(g, dt), op, x, w, _sizes(x), shape[2:], fn)
+    if groups == 1:
+        return grad_weights(x, g, zeros(shape, dtype="int8"))  # only its shape is read
+    fg, per_group, checked = group_split(fn, groups, w, x.shape[1])
+    g = checked(g)
+    like = zeros([fg, *shape[1:]], dtype="int8")
+    parts = [
+        grad_weights(x[:, k * per_group : (k + 1) * per_group], g[:, k * fg : (k + 1) * fg], like)
+        for k in range(groups)
+    ]
+    return concatenate(parts, axis=0)
 
 
 def conv2d_grad_wrt_inputs(
@@ -209,9 +243,8 @@ def conv2d_grad_wrt_inputs(
     int scalars, or None for the batch and channels: taken from ``output_grad`` and
     ``filters``), which a stride leaves ambiguous. The other arguments are ``conv2d``'s."""
     fn = "conv2d_grad_wrt_inputs"
-    _check_groups(num_groups, fn)
     conv_args = (filter_shape, border_mode, subsample, filter_flip, filter_dilation)
-    return _grad_wrt_inputs(fn, 2, output_grad, filters, input_shape, conv_args)
+    return _grad_wrt_inputs(fn, 2, output_grad, filters, input_shape, conv_args, num_groups)
 
 
 def conv2d_grad_wrt_weights(
@@ -230,9 +263,8 @@ def conv2d_grad_wrt_weights(
     (ints, int scalars, or None for the filter count and channels: taken from ``output_grad``
     and ``input``). The other arguments are ``conv2d``'s."""
     fn = "conv2d_grad_wrt_weights"
-    _check_groups(num_groups, fn)
     conv_args = (border_mode, subsample, filter_flip, filter_dilation)
-    return _grad_wrt_weights(fn, 2, input, output_grad, filter_shape, input_shape, conv_args)
+    return _grad_wrt_weights(fn, 2, input, output_grad, filter_shape, input_shape, conv_args, num_groups)
 
 
 def conv3d_grad_wrt_inputs(
@@ -249,9 +281,8 @@ def conv3d_grad_wrt_inputs(
     """:func:`conv2d_grad_wrt_inputs` of ``conv3d``: ``input_shape`` gives 5 sizes
     ``(batch, channels, depth, rows, cols)``."""
     fn = "conv3d_grad_wrt_inputs"
-    _check_groups(num_groups, fn)
     conv_args = (filter_shape, border_mode, subsample, filter_flip, filter_dilation)
-    return _grad_wrt_inputs(fn, 3, output_grad, filters, input_shape, conv_args)
+    return _grad_wrt_inputs(fn, 3, output_grad, filters, input_shape, conv_args, num_groups)
 
 
 def conv3d_grad_wrt_weights(
@@ -268,9 +299,8 @@ def conv3d_grad_wrt_weights(
     """:func:`conv2d_grad_wrt_weights` of ``conv3d``: ``filter_shape`` gives 5 sizes
     ``(n_filters, channels, fdepth, frows, fcols)``."""
     fn = "conv3d_grad_wrt_weights"
-    _check_groups(num_groups, fn)
     conv_args = (border_mode, subsample, filter_flip, filter_dilation)
-    return _grad_wrt_weights(fn, 3, input, output_grad, filter_shape, input_shape, conv_args)
+    return _grad_wrt_weights(fn, 3, input, output_grad, filter_shape, input_shape, conv_args, num_groups)
 
 
 def conv2d_transpose(

@@ -32,7 +32,9 @@ from ..graph.basic import Apply, Op, Variable
 from ..graph.types import TensorType, is_complex
 from .array_ops import specify_shape
 from .basic import as_tensor_variable
-from .elemwise import cast
+from .elemwise import cast, elemwise
+from .pyop import assert_op
+from .shape_ops import concatenate
 
 __all__ = [
     "ConvForward",
@@ -47,6 +49,8 @@ __all__ = [
     "conv2d",
     "conv3d",
     "convolution",
+    "prepare",
+    "group_split",
     "int_pair",
     "int_tuple",
 ]
@@ -341,7 +345,7 @@ def _hinted(v: Variable, shape: Any, what: str, fn: str) -> Variable:
     return specify_shape(v, merged) if merged != v.type.shape else v
 
 
-def convolution(
+def prepare(
     fn: str,
     n: int,
     input: Any,
@@ -353,11 +357,11 @@ def convolution(
     filter_flip: bool,
     filter_dilation: Any,
     num_groups: Any = 1,
-) -> Variable:
-    """The convolution over ``n`` spatial dims that ``conv2d`` and ``conv3d`` (named ``fn`` in
-    errors) build: the arguments checked, the operands cast to one float dtype. With
-    ``num_groups`` > 1, the input's channels and the filters are split into that many groups,
-    each group of filters convolving its group of channels (one op per group, joined)."""
+) -> tuple[ConvForward, Variable, Variable, int]:
+    """What ``convolution`` applies: (the op, the input and the filters with their declared
+    sizes, cast to one float dtype, the number of groups), the arguments checked (``fn`` in
+    errors), and the sizes where they are static: the channels against the filters', and the
+    filters against the padded images."""
     groups = int_arg(num_groups, fn, "num_groups", minimum=1)
     x, w = _operand(input, "input", n, fn), _operand(filters, "filters", n, fn)
     border = _border(border_mode, n, fn)
@@ -383,35 +387,75 @@ def convolution(
     image, kernel = x.type.shape[2:], w.type.shape[2:]
     if all(s is not None for s in image + kernel):
         op.geometry(image, kernel, fn)  # type: ignore[arg-type]
+    return op, x, w, groups
+
+
+def convolution(
+    fn: str,
+    n: int,
+    input: Any,
+    filters: Any,
+    input_shape: Sequence[int | None] | None,
+    filter_shape: Sequence[int | None] | None,
+    border_mode: Any,
+    subsample: Any,
+    filter_flip: bool,
+    filter_dilation: Any,
+    num_groups: Any = 1,
+) -> Variable:
+    """The convolution over ``n`` spatial dims that ``conv2d`` and ``conv3d`` (named ``fn`` in
+    errors) build: the arguments checked, the operands cast to one float dtype. With
+    ``num_groups`` > 1, the input's channels and the filters are split into that many groups,
+    each group of filters convolving its group of channels (one op per group, joined)."""
+    op, x, w, groups = prepare(
+        fn,
+        n,
+        input,
+        filters,
+        input_shape,
+        filter_shape,
+        border_mode,
+        subsample,
+        filter_flip,
+        filter_dilation,
+        num_groups,
+    )
     if groups == 1:
         return op(x, w)
     return _grouped(op, x, w, groups, fn)
+
+
+def group_split(fn: str, groups: int, w: Variable, channels: Any) -> tuple[Any, Any, Variable]:
+    """(filters per group, channels per group, ``checked``) of a convolution of ``groups``
+    groups with filters ``w`` over ``channels`` input channels (an int or a symbolic int
+    scalar). A static filter count that does not split is refused now; ``checked(v)`` is ``v``
+    with the checks that the filters and the channels split so, raising when the function runs
+    (AssertionError)."""
+    nf, cw = w.type.shape[0], w.type.shape[1]
+    if nf is not None and nf % groups:
+        raise ValueError(f"{fn}: num_groups={groups} must divide the number of filters, got {nf} ({w.type})")
+    n_filters, per_group = (w.shape[0] if nf is None else nf), (w.shape[1] if cw is None else cw)
+    divides = elemwise("eq", n_filters % groups, 0)
+    split = elemwise("eq", channels, per_group * groups)
+
+    def checked(v: Variable) -> Variable:
+        v = assert_op(v, divides, f"{fn}: num_groups={groups} must divide the number of filters")
+        return assert_op(
+            v,
+            split,
+            f"{fn}: the input's channels are not num_groups={groups} groups of the filters' channels (the "
+            "input's dim 1 must be num_groups times the filters' dim 1)",
+        )
+
+    return n_filters // groups, per_group, checked
 
 
 def _grouped(op: Op, x: Variable, w: Variable, groups: int, fn: str) -> Variable:
     """``op`` applied to each of ``groups`` groups of ``x``'s channels and of the filters
     ``w``, the results joined along the channels; sizes that do not split so are refused when
     the graph is built where they are static, else when the function runs (AssertionError)."""
-    from .elemwise import elemwise
-    from .pyop import assert_op
-    from .shape_ops import concatenate
-
-    nf, cw = w.type.shape[0], w.type.shape[1]
-    if nf is not None and nf % groups:
-        raise ValueError(f"{fn}: num_groups={groups} must divide the number of filters, got {nf} ({w.type})")
-    n_filters, per_group = (w.shape[0] if nf is None else nf), (w.shape[1] if cw is None else cw)
-    x = assert_op(
-        x,
-        elemwise("eq", n_filters % groups, 0),
-        f"{fn}: num_groups={groups} must divide the number of filters",
-    )
-    x = assert_op(
-        x,
-        elemwise("eq", x.shape[1], per_group * groups),
-        f"{fn}: the input's channels are not num_groups={groups} groups of the filters' channels (the "
-        "input's dim 1 must be num_groups times the filters' dim 1)",
-    )
-    fg = n_filters // groups
+    fg, per_group, checked = group_split(fn, groups, w, x.shape[1])
+    x = checked(x)
     outs = [op(x[:, g * per_group : (g + 1) * per_group], w[g * fg : (g + 1) * fg]) for g in range(groups)]
     return concatenate(outs, axis=1)
 
