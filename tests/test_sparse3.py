@@ -15,6 +15,8 @@ sp = pytest.importorskip("scipy.sparse")
 import fncache as fc  # noqa: E402
 import fncache.sparse as S  # noqa: E402
 from fncache import tensor as ft  # noqa: E402
+from fncache.errors import BadDestroyMap, BadThunkOutput, BadViewMap, InvalidValueError  # noqa: E402
+from fncache.graph.basic import Apply, Op  # noqa: E402
 from fcutil import fd_gradient  # noqa: E402
 
 FORMATS = ("csr", "csc")
@@ -344,3 +346,122 @@ def test_get_item_2d_takes_pytensor_form() -> None:
     x = S.csr_matrix("x", dtype="float64")
     got = fc.function([x], S.get_item_2d(x, [slice(1, 4), np.array([3, 0])]))(a)
     _same_matrix(got, a.toarray()[1:4][:, [3, 0]], "csr", "float64")
+
+
+# -- DebugMode on sparse values --------------------------------------------------------------------
+class _SparseOp(Op):
+    """A sparse op that goes wrong as ``how`` says: "noisy" (other values at each run),
+    "writes" (into its input), "view" (returns its input's arrays), "format" (a csc matrix
+    for a csr output), "dtype", "dense" (an array), "parts" (an index out of range)."""
+
+    __props__ = ("how",)
+
+    def __init__(self, how: str) -> None:
+        self.how = how
+
+    def make_node(self, x: object) -> Apply:
+        x = S.as_sparse_variable(x)
+        return Apply(self, [x], [x.type()])
+
+    def perform(self, node: Apply, inputs: list) -> list:
+        (x,) = inputs
+        z = x.copy()
+        if self.how == "noisy":
+            z.data += np.random.default_rng().uniform(0.1, 1.0, z.nnz)
+        elif self.how == "writes":
+            x.data *= 2
+        elif self.how == "view":
+            z = sp.csr_matrix((x.data, x.indices, x.indptr), shape=x.shape)
+        elif self.how == "format":
+            z = z.tocsc()
+        elif self.how == "dtype":
+            z = z.astype("float32")
+        elif self.how == "dense":
+            z = z.toarray()
+        elif self.how == "parts":
+            z.indices[0] = x.shape[1]
+        return [z]
+
+
+class _NoisyDense(Op):
+    """A dense op whose perform is not deterministic (the C run-time's run of it disagrees)."""
+
+    __props__ = ()
+
+    def make_node(self, x: object) -> Apply:
+        x = ft.as_tensor_variable(x)
+        return Apply(self, [x], [x.type()])
+
+    def perform(self, node: Apply, inputs: list) -> list:
+        return [inputs[0] + np.random.default_rng().uniform(0.1, 1.0, inputs[0].shape)]
+
+
+def test_debug_mode_checks_sparse_values() -> None:
+    a = _rand(np.random.default_rng(19), (4, 5), "csr")
+    x, v = S.csr_matrix("x", dtype="float64"), ft.dvector("v")
+    outs = [
+        S.sp_sum(S.sqr(x) * 2.0),
+        S.structured_exp(S.clean(x)),
+        S.dense_from_sparse(S.row_scale(x, v)) + 1,
+    ]
+    outs.append(fc.grad(outs[0] + outs[2].sum(), x))
+    vals = fc.function([x, v], outs, mode=fc.DebugMode())(a, np.arange(4.0))
+    for got, want in zip(vals, fc.function([x, v], outs)(a, np.arange(4.0))):
+        if sp.issparse(want):
+            _same_matrix(got, want, want.format, want.dtype)
+        else:
+            np.testing.assert_allclose(got, want)
+    # nodes of sparse values, and dense ones in the same graph (compared with the C run-time)
+    cases = [
+        (
+            "noisy",
+            BadThunkOutput,
+            r"two runs of the perform of _SparseOp\{noisy\}.*first difference at entry",
+        ),
+        ("writes", BadDestroyMap, r"_SparseOp\{writes\}'s perform changed its input 0"),
+        ("view", BadViewMap, r"output 0 of _SparseOp\{view\} shares memory with its input 0"),
+        ("format", InvalidValueError, r"is a csc csc_matrix of dtype float64, not a csr_matrix of float64"),
+        ("dtype", InvalidValueError, r"of dtype float32, not a csr_matrix of float64"),
+        ("dense", InvalidValueError, r"is a ndarray, not a scipy.sparse csr_matrix"),
+        ("parts", InvalidValueError, r"whose parts are inconsistent"),
+    ]
+    for how, error, message in cases:
+        f = fc.function([x], S.sp_sum(_SparseOp(how)(x * 2.0)), mode=fc.DebugMode())
+        with pytest.raises(error, match=f"(?s){message}"):
+            f(a)
+    f = fc.function([x], _NoisyDense()(S.dense_from_sparse(x)) * 2, mode=fc.DebugMode())
+    with pytest.raises(
+        BadThunkOutput, match="the C run-time and the numpy perform disagree on output 0 of _NoisyDense"
+    ):
+        f(a)
+    # check_isfinite reads the stored values
+    with pytest.raises(InvalidValueError, match=r"NaN \(check_isfinite\)"):
+        fc.function([x], S.structured_log(x), mode=fc.DebugMode())(a)
+    assert np.isnan(
+        fc.function([x], S.structured_log(x), mode=fc.DebugMode(check_isfinite=False))(a).data
+    ).any()
+    # without check_c_code nothing runs twice; without check_py_code, perform is the reference
+    fc.function([x], S.sp_sum(_SparseOp("noisy")(x)), mode=fc.DebugMode(check_c_code=False))(a)
+    g = fc.function([x], S.sp_sum(_SparseOp("noisy")(x)), mode=fc.DebugMode(check_py_code=False))
+    with pytest.raises(BadThunkOutput, match="two runs of the perform"):
+        g(a)
+
+
+def test_sparse_disagreement_reads_every_stored_entry() -> None:
+    from fncache.runtime.linker_debug import _sparse_disagreement
+
+    names = ("first", "second")
+    a = sp.csr_matrix(np.array([[1.0, 0.0], [0.0, np.nan]]))
+    b = a.copy()
+    b.data[0] = 0.0  # stored as a zero
+    assert _sparse_disagreement(a, a.copy(), names) is None  # NaN in the same place agrees
+    assert "first difference at entry (0, 0): first 1.0, second 0.0" in _sparse_disagreement(a, b, names)
+    c = a.copy()
+    c.data[0] = 1 + 1e-9  # within float64's tolerance
+    assert _sparse_disagreement(a, c, names) is None
+    zero = sp.csr_matrix(np.array([[1.0, 0.0], [0.0, np.nan]]))
+    zero.data[0] = 0.0
+    zero.eliminate_zeros()
+    assert _sparse_disagreement(b, zero, names) is None  # a stored zero and no entry agree
+    assert "csc" in _sparse_disagreement(a, a.tocsc(), names)
+    assert _sparse_disagreement(sp.csr_matrix((2, 2)), sp.csr_matrix((2, 2)), names) is None

@@ -13,7 +13,15 @@ from ..graph.fgraph import FunctionGraph
 from ..graph.slots import plan_slots
 from .errors import annotate_runtime_error
 
-__all__ = ["PyRunner", "NodeHooks", "non_finite"]
+__all__ = ["PyRunner", "NodeHooks", "non_finite", "holds_object"]
+
+
+def holds_object(v: Any) -> bool:
+    """Whether variable ``v``'s values are not arrays: a scipy.sparse matrix of
+    ``fncache.sparse``, which only the Python linker runs."""
+    # a variable has a sparse type only once its module is loaded: no import for the question
+    sparse = sys.modules.get("fncache.tensor.sparse.type")
+    return sparse is not None and isinstance(v.type, sparse.SparseTensorType)
 
 
 class NodeHooks(Protocol):
