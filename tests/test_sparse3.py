@@ -465,3 +465,23 @@ def test_sparse_disagreement_reads_every_stored_entry() -> None:
     assert _sparse_disagreement(b, zero, names) is None  # a stored zero and no entry agree
     assert "csc" in _sparse_disagreement(a, a.tocsc(), names)
     assert _sparse_disagreement(sp.csr_matrix((2, 2)), sp.csr_matrix((2, 2)), names) is None
+
+
+# -- cases of PyTensor's tests/sparse/test_basic.py ------------------------------------------------
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_two_index_lists_take_elements_as_numpy_and_pytensor(fmt: str) -> None:
+    """``x[[0, 0, 1, 3], [0, 1, 2, 4]]`` pairs the lists, as numpy, scipy and PyTensor do
+    (``get_item_2lists``): four elements, a dense vector, not a 4 x 4 part."""
+    a = _rand(np.random.default_rng(20), (4, 5), fmt)
+    x, r, c = S.matrix(fmt, "x"), ft.lvector("r"), ft.lvector("c")
+    rows, cols = [0, 0, 1, 3], [0, 1, 2, 4]
+    outs = [x[rows, cols], x[r, c], x[np.array(rows), cols]]
+    assert all(o.type == ft.TensorType("float64", (None,)) for o in outs)
+    f = fc.function([x, r, c], outs)
+    for got in f(a, np.array(rows), np.array(cols)):
+        np.testing.assert_array_equal(got, np.asarray(a[rows, cols]).ravel())
+    for bad in ([0, 5], [0, 3]), ([0, 3], [0, 5]):
+        with pytest.raises(IndexError, match="GetItem2Lists"):
+            f(a, np.array(bad[0]), np.array(bad[1]))
+    # a list beside a slice still takes rows (or columns) whole
+    np.testing.assert_array_equal(fc.function([x], x[rows, 1:])(a).toarray(), a.toarray()[rows, 1:])

@@ -965,7 +965,8 @@ def _is_int_scalar(k: Any) -> bool:
 
 def get_item(x: Any, key: Any) -> Variable:
     """``x[key]`` (``SparseVariable.__getitem__``): one element for two integer scalars (see
-    `GetItemScalar`), else rows, or rows and columns (see `GetItem2d`)."""
+    `GetItemScalar`), elements ``x[rows[k], cols[k]]`` for two integer vectors (a dense vector,
+    see `GetItem2Lists`), else rows, or rows and columns (see `GetItem2d`)."""
     x = _sparse_in("sparse indexing", x)
     keys = list(key) if isinstance(key, tuple) else [key]
     if len(keys) > 2:
@@ -980,6 +981,9 @@ def get_item(x: Any, key: Any) -> Variable:
         inputs += given
     if spec == [_ALL, _ALL]:
         return x
+    if spec == [("list",), ("list",)]:
+        # two index vectors pair up, as numpy's, scipy's and PyTensor's do: elements
+        return get_item_2lists(x, *inputs)
     return GetItem2d(tuple(spec))(x, *inputs)
 
 
