@@ -7,6 +7,8 @@ PyTensor's own sparse tests."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -485,3 +487,63 @@ def test_two_index_lists_take_elements_as_numpy_and_pytensor(fmt: str) -> None:
             f(a, np.array(bad[0]), np.array(bad[1]))
     # a list beside a slice still takes rows (or columns) whole
     np.testing.assert_array_equal(fc.function([x], x[rows, 1:])(a).toarray(), a.toarray()[rows, 1:])
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("ndim", [0, 1, 2])
+def test_sparse_from_dense_of_fewer_dims(fmt: str, ndim: int) -> None:
+    """A scalar or a vector made sparse is a 1 x 1 or 1 x n matrix, as scipy's (PyTensor's
+    ``check_format_ndim``); its gradient has the dense operand's shape."""
+    x = ft.TensorType("float64", (None,) * ndim)("x")
+    s = S.SparseFromDense(fmt)(x)
+    cost = S.dense_from_sparse(-s).sum() + S.sp_sum(S.sqr(s))
+    f = fc.function([x], [s, fc.grad(cost, x)])
+    values = [np.array(0.0, ndmin=ndim), np.array(7.0, ndmin=ndim)]
+    if ndim:
+        values.append(np.array([[-1.0, 0.0, 2.0]]).reshape((1, 3)[2 - ndim :]))
+    for v in values:
+        got, g = f(v)
+        _same_matrix(got, getattr(sp, f"{fmt}_matrix")(v), fmt, "float64")
+        assert g.shape == v.shape
+        # structured through dense_from_sparse, as PyTensor's: nothing where no entry is stored
+        np.testing.assert_allclose(g, np.where(v != 0, -1 + 2 * v, 0.0))
+    with pytest.raises(TypeError, match="0, 1 or 2 dims"):
+        S.csr_from_dense(ft.tensor3())
+
+
+def test_pytensor_conversion_of_a_vector() -> None:
+    pt = pytest.importorskip("pytensor")
+    import pytensor.sparse as PS
+
+    v = np.arange(1.0, 4.0)
+    want = PS.csc_from_dense(pt.tensor.as_tensor_variable(v)).eval()
+    got = S.csc_from_dense(ft.as_tensor_variable(v)).eval()
+    _same_matrix(got, want, "csc", "float64")
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_variable_methods_of_pytensor(fmt: str) -> None:
+    """``x.size`` (stored entries, explicit zeros included, as scipy's ``size``), ``x.astype``,
+    ``x.conj()``, ``x.zeros_like()`` (no entry stored, as PyTensor's ``sp_zeros_like``) and
+    ``x.ones_like()``."""
+    x = S.matrix(fmt, "x")
+    f = fc.function(
+        [x], [x.size, x.astype("float32"), x.conj(), x.zeros_like(), x.ones_like(), S.sp_zeros_like(x)]
+    )
+    y = getattr(sp, f"{fmt}_matrix")((5, 7))
+    for change in (None, (0, 0, 1.0), (0, 1, 0.0)):  # an entry, then an explicit zero
+        if change:
+            with warnings.catch_warnings():  # a new entry in a csr or csc matrix: a warning
+                warnings.simplefilter("ignore", sp.SparseEfficiencyWarning)
+                y[change[0], change[1]] = change[2]
+        size, as32, conj, zeros, ones, zeros2 = f(y)
+        assert size == y.size
+        _same_matrix(as32, y, fmt, "float32")
+        _same_matrix(conj, y, fmt, "float64")
+        for z in (zeros, zeros2):
+            _same_matrix(z, np.zeros((5, 7)), fmt, "float64")
+            assert z.nnz == 0
+        stored = y.tocoo()
+        want = np.zeros(y.shape)
+        want[stored.row, stored.col] = 1.0  # a 1 at every stored entry, the explicit zero's too
+        _same_matrix(ones, want, fmt, "float64")

@@ -275,7 +275,8 @@ def _dense_in(op: Any, x: Any, ndims: tuple[int, ...]) -> Variable:
         raise TypeError(f"{op}: expected a dense tensor, got the sparse {x!r}; use the sparse-sparse form")
     v = as_tensor_variable(x)
     if v.ndim not in ndims:
-        raise TypeError(f"{op}: expected a dense tensor of {' or '.join(map(str, ndims))} dims, got {v.type}")
+        counts = ", ".join(map(str, ndims[:-1])) + " or " * (len(ndims) > 1) + str(ndims[-1])
+        raise TypeError(f"{op}: expected a dense tensor of {counts} dims, got {v.type}")
     return v
 
 
@@ -446,9 +447,9 @@ def sp_ones_like(x: Any) -> Variable:
 
 
 def sp_zeros_like(x: Any) -> Variable:
-    """A matrix with ``x``'s stored entries, each 0."""
+    """A matrix of zeros of ``x``'s shape and type, storing no entry (PyTensor's)."""
     data, indices, indptr, shape = csm_properties(x)
-    return CSM(x.format)(ft.zeros_like(data), indices, indptr, shape)
+    return CSM(x.format)(data[:0], indices[:0], ft.zeros_like(indptr), shape)
 
 
 @register_grad(CSMProperties)
@@ -577,7 +578,8 @@ def _dense_from_sparse_grad(node: Apply, out_grads: list) -> list:
 
 
 class SparseFromDense(Op):
-    """A dense matrix as a ``format`` one, storing its non-zero entries."""
+    """A dense matrix as a ``format`` one, storing its non-zero entries; a scalar or a vector
+    is a 1 x 1 or 1 x n matrix, as scipy makes it (PyTensor's)."""
 
     __props__ = ("format",)
 
@@ -587,11 +589,11 @@ class SparseFromDense(Op):
         self.format = format
 
     def make_node(self, x: Any) -> Apply:
-        x = _dense_in(self, x, (2,))
+        x = _dense_in(self, x, (0, 1, 2))
         return Apply(self, [x], [SparseTensorType(self.format, x.dtype)])
 
     def perform(self, node: Apply, inputs: list) -> list:
-        return [_matrix_class(self.format)(inputs[0])]
+        return [_matrix_class(self.format)(np.atleast_2d(inputs[0]))]
 
 
 csr_from_dense = SparseFromDense("csr")
@@ -601,7 +603,11 @@ csc_from_dense = SparseFromDense("csc")
 @register_grad(SparseFromDense)
 def _sparse_from_dense_grad(node: Apply, out_grads: list) -> list:
     (g,) = out_grads
-    return [None if g is None else dense_from_sparse(g)]
+    if g is None:
+        return [None]
+    dense, ndim = dense_from_sparse(g), node.inputs[0].ndim
+    # a scalar's or a vector's gradient: the one row of the 1 x 1 or 1 x n matrix
+    return [dense if ndim == 2 else dense[0] if ndim == 1 else dense[0, 0]]
 
 
 class Remove0(Op):

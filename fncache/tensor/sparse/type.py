@@ -239,8 +239,24 @@ class SparseVariable(Evaluable, Variable):
     def sum(self, axis: int | None = None, sparse_grad: bool = False) -> Variable:
         return _ops().sp_sum(self, axis, sparse_grad)
 
+    @property
+    def size(self) -> Variable:
+        """How many entries the matrix stores, explicit zeros included (scipy's ``size``)."""
+        return _ops().csm_data(self).shape[0]
+
+    def astype(self, dtype: Any) -> SparseVariable:
+        return _ops().cast(self, dtype)
+
+    def conj(self) -> SparseVariable:
+        return _ops().structured_conjugate(self)
+
     def zeros_like(self) -> SparseVariable:
-        return _ops().mul(self, 0)
+        """A matrix of zeros of this shape and type, storing no entry (PyTensor's)."""
+        return _ops().sp_zeros_like(self)
+
+    def ones_like(self) -> SparseVariable:
+        """A 1 at each entry this matrix stores (PyTensor's ``sp_ones_like``)."""
+        return _ops().sp_ones_like(self)
 
     def __neg__(self) -> SparseVariable:
         return _ops().neg(self)
