@@ -547,3 +547,32 @@ def test_variable_methods_of_pytensor(fmt: str) -> None:
         want = np.zeros(y.shape)
         want[stored.row, stored.col] = 1.0  # a 1 at every stored entry, the explicit zero's too
         _same_matrix(ones, want, fmt, "float64")
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_dot_with_a_dense_vector(fmt: str) -> None:
+    """``dot(x, v)`` and ``dot(v, x)`` with a dense vector: a dense vector, as numpy's and
+    PyTensor's (its ``TestDots.test_csr_dense``), through ``ft.dot`` and ``@`` too; the
+    gradients are regular."""
+    rng = np.random.default_rng(21)
+    a = _rand(rng, (10, 20), fmt)
+    x, v, u = S.matrix(fmt, "x"), ft.dvector("v"), ft.dvector("u")
+    outs = [S.dot(x, v), S.dot(u, x), ft.dot(x, v), x @ v, u @ x]
+    assert all(o.type == ft.TensorType("float64", (None,)) for o in outs)
+    cost = (ft.sin(outs[0]) * 2.0).sum() + (outs[1] ** 2).sum()
+    f = fc.function([x, v, u], [*outs, *fc.grad(cost, [x, v, u])])
+    vv, uv = rng.normal(size=20), rng.normal(size=10)
+    *got, gx, gv, gu = f(a, vv, uv)
+    A = a.toarray()
+    for g, want in zip(got, [A @ vv, uv @ A, A @ vv, A @ vv, uv @ A]):
+        np.testing.assert_allclose(g, want, rtol=1e-12)
+
+    def ref(m: np.ndarray, p: np.ndarray, q: np.ndarray) -> float:
+        return float((np.sin(m @ p) * 2.0).sum() + ((q @ m) ** 2).sum())
+
+    assert gx.format == fmt and gx.dtype == "float64"
+    np.testing.assert_allclose(gx.toarray(), fd_gradient(lambda m: ref(m, vv, uv), A), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(gv, fd_gradient(lambda p: ref(A, p, uv), vv), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(gu, fd_gradient(lambda q: ref(A, vv, q), uv), rtol=1e-5, atol=1e-6)
+    with pytest.raises(TypeError, match="matrices or vectors"):
+        S.dot(x, ft.tensor3())

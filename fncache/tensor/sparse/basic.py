@@ -1585,7 +1585,17 @@ _dot = Dot()
 
 
 def dot(x: Any, y: Any) -> Variable:
-    """``x @ y``, one or both sparse: a dense matrix (PyTensor's ``sparse.dot``)."""
+    """``x @ y``, one or both sparse: a dense matrix (PyTensor's ``sparse.dot``); with a dense
+    vector for the other operand, a dense vector, as numpy's (the vector as a one-column or
+    one-row matrix)."""
+    x, y = as_sparse_or_tensor_variable(x), as_sparse_or_tensor_variable(y)
+    for v in (x, y):
+        if v.ndim not in (1, 2):
+            raise TypeError(f"sparse.dot: the operands must be matrices or vectors, got {v.type}")
+    if y.ndim == 1:
+        return _dot(x, y.dimshuffle(0, "x")).flatten()
+    if x.ndim == 1:
+        return _dot(x.dimshuffle("x", 0), y).flatten()
     return _dot(x, y)
 
 
