@@ -7,6 +7,7 @@ PyTensor's own sparse tests."""
 
 from __future__ import annotations
 
+import operator
 import warnings
 
 import numpy as np
@@ -576,3 +577,84 @@ def test_dot_with_a_dense_vector(fmt: str) -> None:
     np.testing.assert_allclose(gu, fd_gradient(lambda q: ref(A, vv, q), uv), rtol=1e-5, atol=1e-6)
     with pytest.raises(TypeError, match="matrices or vectors"):
         S.dot(x, ft.tensor3())
+
+
+def test_conjugate_of_real_values_is_the_matrix() -> None:
+    x = S.csr_matrix("x", dtype="float64")
+    assert x.conj() is x and S.conj(x) is x
+    z = S.csr_matrix("z", dtype="complex128")
+    assert z.conj() is not z
+
+
+_UNARY = ["__ceil__", "__floor__", "__trunc__", "any", "all", "flatten", "ravel", "arccos", "arcsin"]
+_UNARY += ["arctan", "arccosh", "arcsinh", "arctanh", "ceil", "cos", "cosh", "deg2rad", "exp", "exp2"]
+_UNARY += ["expm1", "floor", "log", "log10", "log1p", "log2", "rad2deg", "sin", "sinh", "sqrt", "tan"]
+_UNARY += ["tanh", "copy", "prod", "mean", "var", "std", "min", "max", "argmin", "argmax", "nonzero"]
+_UNARY += ["nonzero_values", "argsort", "round", "trace", "cumsum", "cumprod", "ptp", "squeeze", "diagonal"]
+
+
+@pytest.mark.parametrize("method", _UNARY)
+def test_methods_computed_on_the_dense_form(method: str) -> None:
+    """PyTensor's ``TestSparseVariable.test_unary``: a method a sparse variable does not define
+    computes on its dense form, with a warning, and gives numpy's values."""
+    x = S.csr_from_dense(ft.dmatrix("x"))
+    with pytest.warns(UserWarning, match="converted to dense"):
+        z = getattr(x, method)()
+    outs = list(z) if isinstance(z, tuple) else [z]
+    assert all(isinstance(o.type, ft.TensorType) for o in outs)
+    value = np.array([[1.1, 0.0, 2.0], [-1.0, 0.0, 0.0]])
+    with np.errstate(all="ignore"):
+        got = fc.function([x.owner.inputs[0]], outs)(value)
+        if method in ("nonzero_values",):
+            want = [value[value != 0]]
+        elif method.startswith("__"):
+            want = [getattr(np, method.strip("_"))(value)]
+        else:
+            want = getattr(np, method)(value) if hasattr(np, method) else getattr(value, method)()
+            want = list(want) if isinstance(want, tuple) else [want]
+    for g, w in zip(got, want):
+        assert isinstance(g, np.ndarray)
+        np.testing.assert_allclose(g, w, equal_nan=True)
+
+
+@pytest.mark.parametrize(
+    "method",
+    ["__and__", "__or__", "__xor__", "__pow__", "__mod__", "__divmod__", "__truediv__", "__floordiv__"],
+)
+def test_binary_methods_computed_on_the_dense_form(method: str) -> None:
+    x, y = ft.lmatrix("x"), ft.lmatrix("y")
+    xs, ys = S.csr_from_dense(x), S.csr_from_dense(y)
+    with pytest.warns(UserWarning, match="converted to dense"):
+        z = getattr(xs, method)(ys)
+    outs = list(z) if isinstance(z, tuple) else [z]
+    a, b = np.array([[1, 0, 2], [-1, 0, 0]]), np.array([[1, 1, 2], [1, 4, 1]])
+    got = fc.function([x, y], outs)(a, b)
+    want = getattr(operator, method)(a, b) if method != "__divmod__" else divmod(a, b)
+    for g, w in zip(got, want if isinstance(want, tuple) else [want]):
+        assert isinstance(g, np.ndarray)
+        np.testing.assert_allclose(g, w)
+
+
+def test_reshape_dimshuffle_repeat_on_the_dense_form() -> None:
+    x = ft.dmatrix("x")
+    xs = S.csr_from_dense(x)
+    with pytest.warns(UserWarning, match="converted to dense"):
+        outs = [xs.reshape((3, 2)), xs.dimshuffle((1, 0)), xs.repeat(2, axis=1)]
+    value = np.array([[1.1, 0.0, 2.0], [-1.0, 0.0, 0.0]])
+    got = fc.function([x], outs)(value)
+    for g, w in zip(got, [value.reshape((3, 2)), value.T, value.repeat(2, axis=1)]):
+        np.testing.assert_array_equal(g, w)
+    # what a sparse variable defines stays sparse, with no warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        kept = [
+            xs[:, :2],
+            xs.T,
+            xs * 2.0,
+            -xs,
+            xs.sum(),
+            xs.zeros_like(),
+            xs.ones_like(),
+            xs.astype("float32"),
+        ]
+    assert [S.is_sparse_variable(k) for k in kept] == [True] * 4 + [False] + [True] * 3  # sum is dense

@@ -1535,7 +1535,16 @@ rad2deg = _structured(ft.rad2deg, "rad2deg")
 structured_minimum = _structured(ft.minimum, "structured_minimum")
 structured_maximum = _structured(ft.maximum, "structured_maximum")
 rint = _structured(ft.rint, "rint")
-structured_conjugate = _structured(ft.conj, "structured_conjugate")
+_conjugate = _structured(ft.conj, "structured_conjugate")
+
+
+def structured_conjugate(x: Any) -> Variable:
+    """The complex conjugate of sparse ``x``'s stored values; ``x`` itself where its values are
+    real (PyTensor's ``conj``)."""
+    x = _sparse_in("sparse.conj", x)
+    return _conjugate(x) if x.dtype.startswith("complex") else x
+
+
 conj = conjugate = structured_conjugate
 #: PyTensor's name of `abs_` (``fncache.sparse.abs``; the builtin is not used in this module)
 abs = abs_
