@@ -743,10 +743,11 @@ def _add_s_s_data_grad(node: Apply, out_grads: list) -> list:
 
 
 class ConstructSparseFromList(Op):
-    """A csc matrix of ``shape`` (an integer vector of 2) whose row ``ilist[k]`` holds dense row
-    ``values[k]`` (rows given twice summed; PyTensor's ``construct_sparse_from_list(x, values,
-    ilist)`` takes the shape of a matrix ``x``): the gradient of ``x[ilist]`` made sparse. Its
-    gradient with respect to ``values`` is the output gradient's rows ``ilist``, dense."""
+    """A csc matrix of ``shape`` (an integer vector of 2) and ``values``' dtype whose row
+    ``ilist[k]`` holds dense row ``values[k]`` (rows given twice summed; PyTensor's
+    ``construct_sparse_from_list(x, values, ilist)`` takes the shape of a matrix ``x``): the
+    gradient of ``x[ilist]`` made sparse. Its gradient with respect to ``values`` is the output
+    gradient's rows ``ilist``, dense."""
 
     __props__ = ()
 
