@@ -249,6 +249,7 @@ def test_construct_sparse_from_list(dtype: str) -> None:
         f(np.zeros((5, 3), dtype), vals, index[:2])
 
 
+@pytest.mark.filterwarnings("ignore:Numba will use object mode")
 def test_construct_sparse_from_list_matches_pytensor() -> None:
     pt = pytest.importorskip("pytensor")
     import pytensor.sparse as PS
@@ -332,7 +333,7 @@ def test_pytensor_sparse_names_are_provided() -> None:
     pytest.importorskip("pytensor")
     import pytensor.sparse as PS
 
-    left_out = {"bsr_matrix", "bsr_dmatrix", "bsr_fmatrix", "sparse_grad", "csm_grad", "sdg_csr", "sdg_csc"}
+    left_out = {"bsr_matrix", "bsr_dmatrix", "bsr_fmatrix", "csm_grad", "sdg_csr", "sdg_csc"}
     missing = []
     for name in dir(PS):
         obj = getattr(PS, name)
@@ -658,3 +659,45 @@ def test_reshape_dimshuffle_repeat_on_the_dense_form() -> None:
             xs.astype("float32"),
         ]
     assert [S.is_sparse_variable(k) for k in kept] == [True] * 4 + [False] + [True] * 3  # sum is dense
+
+
+def test_sparse_grad_of_rows_taken_by_a_vector() -> None:
+    """PyTensor's ``TestConstructSparseFromList``: ``sparse_grad(m[v])`` takes the same rows,
+    and its gradient with respect to ``m`` is a csc matrix (the dense one without it), summed
+    with a dense gradient where another path gives one."""
+    m, v = ft.dmatrix("m"), ft.lvector("v")
+    with pytest.raises(TypeError, match="sparse_grad: expected rows"):
+        S.sparse_grad(v)
+    with pytest.raises(TypeError, match="sparse_grad: expected rows"):
+        S.sparse_grad(m[v, v])
+    with pytest.raises(TypeError, match="sparse_grad: expected rows"):
+        S.sparse_grad(ft.tensor3("t")[v])
+    assert not S.is_sparse_variable(fc.grad(m[v].sum(), m))  # not by default
+    sub = S.sparse_grad(m[v])
+    cost = (ft.sin(sub) * 3.0).sum()
+    g = fc.grad(cost, m)
+    assert g.type == S.SparseTensorType("csc", "float64")
+    both = fc.grad(cost + (m**2).sum(), m)
+    rng = np.random.default_rng(22)
+    mv, iv = rng.normal(size=(5, 4)), np.array([4, 0, 4, -1])
+    taken, gv, bothv = fc.function([m, v], [sub, g, both])(mv, iv)
+    np.testing.assert_array_equal(taken, mv[iv])
+    want = fd_gradient(lambda a: float((np.sin(a[iv]) * 3.0).sum()), mv)
+    _same_matrix(gv, want, "csc", "float64")
+    np.testing.assert_allclose(bothv, want + 2 * mv, rtol=1e-6, atol=1e-8)
+    with pytest.raises(IndexError, match="SparseGradTake: a row index"):
+        fc.function([m, v], sub)(mv, np.array([5]))
+
+
+@pytest.mark.filterwarnings("ignore:Numba will use object mode")
+def test_sparse_grad_matches_pytensor() -> None:
+    pt = pytest.importorskip("pytensor")
+    import pytensor.sparse as PS
+    import pytensor.tensor as pt_t
+
+    mv, iv = np.arange(12.0).reshape(4, 3), np.array([1, 3, 1])
+    pm = pt_t.dmatrix("m")
+    want = pt.function([pm], pt.grad((PS.sparse_grad(pm[iv]) ** 2).sum(), pm))(mv)
+    m = ft.dmatrix("m")
+    got = fc.function([m], fc.grad((S.sparse_grad(m[iv]) ** 2).sum(), m))(mv)
+    _same_matrix(got, want, "csc", "float64")

@@ -20,6 +20,7 @@ import numpy as np
 from ... import tensor as ft
 from ...graph.basic import Apply, Op, Variable
 from ...graph.types import TensorType, normalize_dtype
+from ..advanced_subtensor import AdvancedSubtensor
 from ..basic import as_tensor_variable
 from ..gradient import register_grad
 from .type import (
@@ -83,6 +84,8 @@ __all__ = [
     "add_s_s_data",
     "ConstructSparseFromList",
     "construct_sparse_from_list",
+    "SparseGradTake",
+    "sparse_grad",
     "as_symbolic_sparse",
     "bcast",
     "wcast",
@@ -795,6 +798,54 @@ def _construct_sparse_from_list_grad(node: Apply, out_grads: list) -> list:
         return [None, None, None]
     _, values, ilist = node.inputs
     return [None, ft.cast(dense_from_sparse(get_item(g, ilist)), values.dtype), None]
+
+
+class SparseGradTake(Op):
+    """Rows ``ilist`` of dense matrix ``x`` (``x[ilist]``), whose gradient with respect to ``x``
+    is sparse: a csc matrix holding the output gradient's rows at rows ``ilist`` (summed where
+    a row is taken twice; `ConstructSparseFromList`). What `sparse_grad` makes."""
+
+    __props__ = ()
+
+    def make_node(self, x: Any, ilist: Any) -> Apply:
+        x = _dense_in(self, x, (2,))
+        ilist = _int_vector(self, ilist)
+        return Apply(self, [x, ilist], [TensorType(x.dtype, (None, x.type.shape[1]))])
+
+    def perform(self, node: Apply, inputs: list) -> list:
+        x, ilist = inputs
+        if len(ilist) and not (-x.shape[0] <= ilist.min() and ilist.max() < x.shape[0]):
+            raise IndexError(f"{self}: a row index of {ilist.tolist()} is out of range for shape {x.shape}")
+        return [x[ilist]]
+
+
+@register_grad(SparseGradTake)
+def _sparse_grad_take_grad(node: Apply, out_grads: list) -> list:
+    (g,) = out_grads
+    if g is None:
+        return [None, None]
+    x, ilist = node.inputs
+    return [construct_sparse_from_list_op(x.shape, ft.cast(g, x.dtype), ilist), None]
+
+
+def sparse_grad(var: Any) -> Variable:
+    """``var``, rows of a dense matrix taken by an integer vector (``m[idx]``), as a variable
+    whose gradient with respect to the matrix is sparse (PyTensor's ``sparse_grad``): a csc
+    matrix holding the gradient's rows at rows ``idx`` (see `SparseGradTake`). Anything else
+    is a TypeError."""
+    node = getattr(var, "owner", None)
+    if (
+        node is None
+        or not isinstance(node.op, AdvancedSubtensor)
+        or node.op.key != (("a", 0),)
+        or node.inputs[0].ndim != 2
+        or node.inputs[1].ndim != 1
+    ):
+        raise TypeError(
+            f"sparse_grad: expected rows of a dense matrix taken by one integer vector (m[idx]), "
+            f"got {var!r}; the gradient is made sparse for that indexing only"
+        )
+    return SparseGradTake()(*node.inputs)
 
 
 # -- indexing ------------------------------------------------------------------------------------
