@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import sys
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -24,7 +23,7 @@ from ..graph.fgraph import FunctionGraph
 from ..mode import monitor_takes_fgraph
 from ..tensor.elemwise import Elemwise
 from .errors import annotate_runtime_error, describe_node
-from .linker_py import PyRunner, holds_object, non_finite
+from .linker_py import PyRunner, holds_object, is_sparse, non_finite
 
 log = logging.getLogger(__name__)
 
@@ -75,21 +74,14 @@ def tolerance(dtype: np.dtype) -> tuple[float, float] | None:
     return None
 
 
-def _is_sparse(value: Any) -> bool:
-    """Whether ``value`` is a scipy.sparse matrix (a value of ``fncache.sparse``; scipy is not
-    imported for the question)."""
-    sparse = sys.modules.get("scipy.sparse")
-    return sparse is not None and sparse.issparse(value)
-
-
 def _copy(value: Any) -> Any:
     """A copy of a node's value that shares no memory with it: an array, or a sparse matrix."""
-    return value.copy() if _is_sparse(value) else np.array(value, copy=True)
+    return value.copy() if is_sparse(value) else np.array(value, copy=True)
 
 
 def _buffers(value: Any) -> list[np.ndarray]:
     """The arrays ``value`` keeps its numbers in: itself, or a sparse matrix's parts."""
-    if _is_sparse(value):
+    if is_sparse(value):
         return [value.data, value.indices, value.indptr]
     return [value] if isinstance(value, np.ndarray) else []
 
@@ -97,10 +89,10 @@ def _buffers(value: Any) -> list[np.ndarray]:
 def _same_bits(a: Any, b: Any) -> bool:
     """Whether ``a`` and ``b`` hold the same bits: arrays, or sparse matrices (format, shape
     and the parts)."""
-    if _is_sparse(a) or _is_sparse(b):
+    if is_sparse(a) or is_sparse(b):
         return (
-            _is_sparse(a)
-            and _is_sparse(b)
+            is_sparse(a)
+            and is_sparse(b)
             and a.format == b.format
             and a.shape == b.shape
             and all(_same_bits(x, y) for x, y in zip(_buffers(a), _buffers(b)))
@@ -157,7 +149,7 @@ def _sparse_disagreement(py: Any, c: Any, names: tuple[str, str]) -> str | None:
     their values at every entry either stores (an entry one stores as a zero and the other
     not at all agrees), within the dtype's tolerance."""
     a, b = names
-    if not (_is_sparse(py) and _is_sparse(c)):
+    if not (is_sparse(py) and is_sparse(c)):
         return f"{a}: {type(py).__name__}, {b}: {type(c).__name__}"
     if (py.format, py.dtype, py.shape) != (c.format, c.dtype, c.shape):
         return f"{a}: {py.format} {py.dtype}{list(py.shape)}, {b}: {c.format} {c.dtype}{list(c.shape)}"
@@ -205,7 +197,7 @@ def _invalid_sparse(v: Variable, value: Any) -> str | None:
     """What makes ``value`` no value of sparse ``v``'s type: another class, format or dtype,
     or parts that do not make a matrix (indices out of range, a wrong indptr)."""
     t = v.type
-    if not _is_sparse(value):
+    if not is_sparse(value):
         return f"a {type(value).__name__}, not a scipy.sparse {t.format}_matrix"
     if not t.is_compatible(value):
         return f"a {value.format} {type(value).__name__} of dtype {value.dtype}, not a {t.format}_matrix of {t.dtype}"
@@ -279,7 +271,7 @@ class _DebugCall:
         again = perform([_copy(v) for v in self.kept])
         names = ("first perform", "second perform")
         for j, (first, second) in enumerate(zip(outputs, again)):
-            if _is_sparse(first) or _is_sparse(second):
+            if is_sparse(first) or is_sparse(second):
                 why = _sparse_disagreement(first, second, names)
             else:
                 why = _disagreement(np.asarray(first), np.asarray(second), names)
@@ -366,6 +358,8 @@ class DebugRunner:
     functions are compiled under DebugMode themselves."""
 
     def __init__(self, fgraph: FunctionGraph, allow_gc: bool, checks: str, name: str) -> None:
+        from .compile import holds_objects
+
         self.py = PyRunner(fgraph, allow_gc=allow_gc)
         self.finite = "f" in checks
         self.py_code = "n" not in checks
@@ -385,7 +379,7 @@ class DebugRunner:
         self.whole_outputs: list[Variable] = []
         self.whole_inputs: dict[int, list[Any]] = {}
         self.unsure: set[int] = set()
-        if not self.py_code and any(holds_object(v) for v in self._values()):
+        if not self.py_code and holds_objects(fgraph):
             # the C run-time cannot run a graph of sparse values whole: perform is the reference
             log.warning(
                 "fncache: DebugMode(check_py_code=False): the graph holds sparse matrices, which "
@@ -397,9 +391,6 @@ class DebugRunner:
             self._link_c(name)
         if not self.py_code:
             self._link_whole(name)
-
-    def _values(self) -> list[Variable]:
-        return [*self.py.fgraph.inputs, *(v for n, *_rest in self.py.plan for v in (*n.inputs, *n.outputs))]
 
     def _link_c(self, name: str) -> None:
         from ..config import config
