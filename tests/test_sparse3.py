@@ -124,7 +124,7 @@ def test_diag_matches_pytensor() -> None:
     a = _rand(np.random.default_rng(6), (4, 4), "csr")
     w = np.arange(4.0)
     x = PS.csr_matrix("x", dtype="float64")
-    pg = pt.function([x], pt.grad((PS.diag(x) * w).sum(), x))(a)
+    pg = pt.function([x], pt.grad((PS.diag(x) * w).sum(), x), mode="FAST_COMPILE")(a)
     fx = S.csr_matrix("x", dtype="float64")
     fg = fc.function([fx], fc.grad((S.diag(fx) * w).sum(), fx))(a)
     np.testing.assert_allclose(fg.toarray(), pg.toarray())
@@ -196,7 +196,7 @@ def test_get_item_2lists_matches_pytensor() -> None:
     a = _rand(np.random.default_rng(10), (4, 5), "csc")
     rows, cols = np.array([0, 3, 1]), np.array([1, 4, 0])
     x = PS.csc_matrix("x", dtype="float64")
-    want = pt.function([x], PS.get_item_2lists(x, rows, cols))(a)
+    want = pt.function([x], PS.get_item_2lists(x, rows, cols), mode="FAST_COMPILE")(a)
     fx = S.csc_matrix("x", dtype="float64")
     np.testing.assert_array_equal(fc.function([fx], S.get_item_2lists(fx, rows, cols))(a), want)
 
@@ -249,7 +249,6 @@ def test_construct_sparse_from_list(dtype: str) -> None:
         f(np.zeros((5, 3), dtype), vals, index[:2])
 
 
-@pytest.mark.filterwarnings("ignore:Numba will use object mode")
 def test_construct_sparse_from_list_matches_pytensor() -> None:
     pt = pytest.importorskip("pytensor")
     import pytensor.sparse as PS
@@ -257,7 +256,9 @@ def test_construct_sparse_from_list_matches_pytensor() -> None:
 
     vals, index = np.arange(6.0).reshape(2, 3), np.array([3, 0])
     m, v = pt_t.dmatrix("m"), pt_t.dmatrix("v")
-    want = pt.function([m, v], PS.construct_sparse_from_list(m, v, index))(np.zeros((4, 3)), vals)
+    want = pt.function([m, v], PS.construct_sparse_from_list(m, v, index), mode="FAST_COMPILE")(
+        np.zeros((4, 3)), vals
+    )
     fm, fv = ft.dmatrix("m"), ft.dmatrix("v")
     got = fc.function([fm, fv], S.construct_sparse_from_list(fm, fv, index))(np.zeros((4, 3)), vals)
     _same_matrix(got, want, "csc", "float64")
@@ -689,7 +690,6 @@ def test_sparse_grad_of_rows_taken_by_a_vector() -> None:
         fc.function([m, v], sub)(mv, np.array([5]))
 
 
-@pytest.mark.filterwarnings("ignore:Numba will use object mode")
 def test_sparse_grad_matches_pytensor() -> None:
     pt = pytest.importorskip("pytensor")
     import pytensor.sparse as PS
@@ -697,7 +697,89 @@ def test_sparse_grad_matches_pytensor() -> None:
 
     mv, iv = np.arange(12.0).reshape(4, 3), np.array([1, 3, 1])
     pm = pt_t.dmatrix("m")
-    want = pt.function([pm], pt.grad((PS.sparse_grad(pm[iv]) ** 2).sum(), pm))(mv)
+    want = pt.function([pm], pt.grad((PS.sparse_grad(pm[iv]) ** 2).sum(), pm), mode="FAST_COMPILE")(mv)
     m = ft.dmatrix("m")
     got = fc.function([m], fc.grad((S.sparse_grad(m[iv]) ** 2).sum(), m))(mv)
     _same_matrix(got, want, "csc", "float64")
+
+
+@pytest.mark.parametrize(("d1", "d2"), [("float64", "int8"), ("int8", "float64"), ("float32", "float64")])
+def test_add_and_mul_of_mixed_dtypes_and_formats(d1: str, d2: str) -> None:
+    """PyTensor's ``TestAddMul``: sparse with sparse (any two formats) and with a dense
+    operand on either side (an array, a constant, a shared variable)."""
+    a1, a2 = np.array([[1.0, 0], [3, 0], [0, 6]]), np.array([[0, 2.0], [0, 4], [5, 0]])
+    for f1, f2 in [("csr", "csc"), ("csc", "csr"), ("csr", "csr")]:
+        a = S.as_sparse_variable(getattr(sp, f"{f1}_matrix")(a1).astype(d1))
+        b = S.as_sparse_variable(getattr(sp, f"{f2}_matrix")(a2).astype(d2))
+        s, p = fc.function([], [S.add(a, b), S.mul(a, b)])()
+        _same_matrix(s, a1 + a2, f1, np.result_type(d1, d2).name)
+        _same_matrix(p, a1 * a2, f1, np.result_type(d1, d2).name)
+        for dense in (a1.astype(d1), ft.as_tensor_variable(a1.astype(d1)), fc.shared(a1.astype(d1))):
+            s1, s2, p1, p2 = fc.function(
+                [], [S.add(dense, b), S.add(b, dense), S.mul(dense, b), S.mul(b, dense)]
+            )()
+            np.testing.assert_array_equal(s1, a1 + a2)
+            np.testing.assert_array_equal(s2, a1 + a2)
+            for prod in (p1, p2):
+                _same_matrix(prod, a1 * a2, f2, np.result_type(d1, d2).name)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_comparisons_with_a_dense_operand_first(fmt: str) -> None:
+    """PyTensor's ``TestComparison``: ``gt(dense, sparse)`` and the others, and all-zero
+    operands (``test_equality_case``)."""
+    rng = np.random.default_rng(23)
+    m, d = _rand(rng, (10, 40), fmt), rng.uniform(-1000, 1000, (10, 40))
+    x, y = S.matrix(fmt, "x"), ft.dmatrix("y")
+    ops = {"gt": np.greater, "lt": np.less, "ge": np.greater_equal, "le": np.less_equal}
+    got = fc.function([y, x], [getattr(S, n)(y, x) for n in ops])
+    for res, ref in zip(got(d, m), ops.values()):
+        np.testing.assert_array_equal(res, ref(d, m.toarray()).astype("uint8"))
+    for res, ref in zip(got(np.zeros((2, 2)), getattr(sp, f"{fmt}_matrix")((2, 2))), ops.values()):
+        np.testing.assert_array_equal(res, ref(np.zeros((2, 2)), 0).astype("uint8"))
+
+
+def test_structured_dot_true_dot_and_sampling_dot_dtypes() -> None:
+    """PyTensor's ``TestStructuredDot.test_upcast``, ``TestTrueDot`` and
+    ``TestSamplingDot.test_negative_stride``: the result's dtype is numpy's upcast and its
+    values scipy's, for integer, float and complex operands."""
+    rng = np.random.default_rng(24)
+    mask = rng.random((4, 3)) < 0.5
+    for sd, dd in [
+        ("int8", "float32"),
+        ("int64", "int16"),
+        ("float32", "complex64"),
+        ("complex128", "float64"),
+    ]:
+        a, b = S.SparseTensorType("csc", sd)("a"), ft.matrix("b", dtype=dd)
+        sm = sp.csc_matrix((rng.integers(1, 9, (4, 3)) * mask).astype(sd))
+        mat = (rng.standard_normal((3, 5)) * 9).astype(dd)
+        want = sm @ mat
+        sdot, tdot = fc.function([a, b], [S.structured_dot(a, b), S.true_dot(a, b)])(sm, mat)
+        assert sdot.dtype == want.dtype and tdot.dtype == want.dtype and tdot.format == "csc"
+        np.testing.assert_allclose(sdot, want, rtol=1e-5)
+        np.testing.assert_allclose(tdot.toarray(), want, rtol=1e-5)
+    x, y, p = ft.dmatrix("x"), ft.dmatrix("y"), S.csr_matrix("p", dtype="float64")
+    xv, yv = rng.integers(0, 5, (4, 3)).astype(float), rng.integers(0, 5, (5, 3)).astype(float)
+    pv = sp.csr_matrix(rng.integers(0, 2, (4, 5)).astype(float))
+    got = fc.function([x, y, p], S.sampling_dot(x, y, p))(xv[::-1], yv[:, ::-1], pv)
+    _same_matrix(got, pv.multiply(xv[::-1] @ yv[:, ::-1].T), "csr", "float64")
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_remove0_and_clean_of_explicit_zeros(fmt: str) -> None:
+    """PyTensor's ``TestRemove0`` and ``TestClean``: explicit zeros (stored by setting entries
+    to 0) are removed, and their sizes are scipy's after ``eliminate_zeros``."""
+    a = _rand(np.random.default_rng(25), (6, 8), fmt)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sp.SparseEfficiencyWarning)
+        a[0, 0] = a[1, 1] = 0.0
+    assert 0 in a.data
+    x = S.matrix(fmt, "x")
+    r0, cl, size = fc.function([x], [S.remove0(x), S.clean(x), x.size])(a)
+    assert size == a.size
+    want = a.copy()
+    want.eliminate_zeros()
+    for got in (r0, cl):
+        _same_matrix(got, want, fmt, "float64")
+        assert got.size == want.size and 0 not in got.data
