@@ -688,6 +688,11 @@ def test_sparse_grad_of_rows_taken_by_a_vector() -> None:
     np.testing.assert_allclose(bothv, want + 2 * mv, rtol=1e-6, atol=1e-8)
     with pytest.raises(IndexError, match="SparseGradTake: a row index"):
         fc.function([m, v], sub)(mv, np.array([5]))
+    # an embedding's update, as PyTensor's users write it: dense minus the sparse gradient
+    emb = fc.shared(np.ones((5, 3)), name="emb")
+    step = fc.function([v], [], updates={emb: emb - 0.1 * fc.grad((S.sparse_grad(emb[v]) ** 2).sum(), emb)})
+    step(np.array([0, 2, 2]))
+    np.testing.assert_allclose(emb.get_value(), np.ones((5, 3)) - 0.2 * np.array([1, 0, 2, 0, 0])[:, None])
 
 
 def test_sparse_grad_matches_pytensor() -> None:
