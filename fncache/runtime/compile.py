@@ -204,12 +204,13 @@ def holds_objects(graph: FunctionGraph) -> bool:
     """Whether a value of ``graph`` is not an array (a scipy.sparse matrix of
     ``fncache.sparse``). The C run-time's slots and the CUDA runner hold arrays only, so such a
     graph runs in the Python linker whatever the mode's linker."""
+    from .linker_py import holds_object
+
     # a graph holds a sparse type only once its module is loaded: other graphs need no walk
-    sparse = sys.modules.get("fncache.tensor.sparse.type")
-    if sparse is None:
+    if "fncache.tensor.sparse.type" not in sys.modules:
         return False
     values = [*graph.inputs, *(v for node in graph.toposort() for v in (*node.inputs, *node.outputs))]
-    return any(isinstance(v.type, sparse.SparseTensorType) for v in values)
+    return any(map(holds_object, values))
 
 
 def inner_graph_nodes(graph: FunctionGraph) -> list[Any]:
@@ -280,7 +281,8 @@ def build_runner(
     objects = holds_objects(optimized)
     if link_inner is not None and (mode.device == "cuda" or mode.linker != "c" or objects):
         link_inner()
-    if objects and mode.linker.partition(":")[0] not in ("py", "nanguard", "monitor"):
+    # DebugMode checks such a graph's nodes itself (the C run-time runs its dense nodes only)
+    if objects and mode.linker.partition(":")[0] not in ("py", "nanguard", "monitor", "debug"):
         from .linker_py import PyRunner
 
         return PyRunner(optimized, allow_gc=config.allow_gc)

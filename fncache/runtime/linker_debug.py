@@ -23,7 +23,7 @@ from ..graph.fgraph import FunctionGraph
 from ..mode import monitor_takes_fgraph
 from ..tensor.elemwise import Elemwise
 from .errors import annotate_runtime_error, describe_node
-from .linker_py import PyRunner, non_finite
+from .linker_py import PyRunner, holds_object, is_sparse, non_finite
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,13 @@ _TWICE_REPORT = (
     "same inputs."
 )
 
+_TWICE_PERFORM_REPORT = (
+    "An op whose perform gives other values from the same inputs is not deterministic, or keeps "
+    "state between calls: if the op is one of fncache's own, this is a bug in fncache (please "
+    "report it with this message and fc.debugprint(f)). DebugMode(check_c_code=False) leaves "
+    "this check out."
+)
+
 _PREALLOCATED_REPORT = (
     "A kernel that gives other values when its output buffer holds other values reads that "
     "buffer before writing it, or leaves part of it unwritten: if the op is one of fncache's "
@@ -67,7 +74,30 @@ def tolerance(dtype: np.dtype) -> tuple[float, float] | None:
     return None
 
 
-def _same_bits(a: np.ndarray, b: np.ndarray) -> bool:
+def _copy(value: Any) -> Any:
+    """A copy of a node's value that shares no memory with it: an array, or a sparse matrix."""
+    return value.copy() if is_sparse(value) else np.array(value, copy=True)
+
+
+def _buffers(value: Any) -> list[np.ndarray]:
+    """The arrays ``value`` keeps its numbers in: itself, or a sparse matrix's parts."""
+    if is_sparse(value):
+        return [value.data, value.indices, value.indptr]
+    return [value] if isinstance(value, np.ndarray) else []
+
+
+def _same_bits(a: Any, b: Any) -> bool:
+    """Whether ``a`` and ``b`` hold the same bits: arrays, or sparse matrices (format, shape
+    and the parts)."""
+    if is_sparse(a) or is_sparse(b):
+        return (
+            is_sparse(a)
+            and is_sparse(b)
+            and a.format == b.format
+            and a.shape == b.shape
+            and all(_same_bits(x, y) for x, y in zip(_buffers(a), _buffers(b)))
+        )
+    a, b = np.asarray(a), np.asarray(b)
     return a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
 
 
@@ -81,10 +111,7 @@ def _disagreement(
     if py.dtype != c.dtype or py.shape != c.shape:
         return f"{a}: {py.dtype}{list(py.shape)}, {b}: {c.dtype}{list(c.shape)}"
     tol = tolerance(py.dtype)
-    if tol is None:
-        bad = py != c
-    else:
-        bad = ~np.isclose(c, py, rtol=tol[0], atol=tol[1], equal_nan=True)
+    bad = _mismatch(py, c)
     if not bad.any():
         return None
     where = tuple(int(i) for i in np.argwhere(bad)[0])
@@ -109,6 +136,40 @@ def _disagreement(
     return "\n".join(lines)
 
 
+def _mismatch(py: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """Where ``c`` differs from ``py`` (one dtype and shape) beyond their dtype's tolerance."""
+    tol = tolerance(py.dtype)
+    if tol is None:
+        return py != c
+    return ~np.isclose(c, py, rtol=tol[0], atol=tol[1], equal_nan=True)
+
+
+def _sparse_disagreement(py: Any, c: Any, names: tuple[str, str]) -> str | None:
+    """:func:`_disagreement` of two sparse matrices: their formats, dtypes and shapes, then
+    their values at every entry either stores (an entry one stores as a zero and the other
+    not at all agrees), within the dtype's tolerance."""
+    a, b = names
+    if not (is_sparse(py) and is_sparse(c)):
+        return f"{a}: {type(py).__name__}, {b}: {type(c).__name__}"
+    if (py.format, py.dtype, py.shape) != (c.format, c.dtype, c.shape):
+        return f"{a}: {py.format} {py.dtype}{list(py.shape)}, {b}: {c.format} {c.dtype}{list(c.shape)}"
+    union = (abs(py) + abs(c)).tocoo()  # NaN stays stored: a NaN on either side is compared
+    if union.nnz == 0:
+        return None
+    rows, cols = union.row, union.col
+    at_py = np.asarray(py.tocsr()[rows, cols], dtype=py.dtype).ravel()
+    at_c = np.asarray(c.tocsr()[rows, cols], dtype=c.dtype).ravel()
+    bad = _mismatch(at_py, at_c)
+    if not bad.any():
+        return None
+    k = int(np.argmax(bad))
+    return (
+        f"first difference at entry ({int(rows[k])}, {int(cols[k])}): {a} {at_py[k]}, {b} {at_c[k]}; "
+        f"{int(bad.sum())} of the {len(bad)} entries either stores differ\n"
+        f"the values at those entries:\n" + _disagreement(at_py, at_c, names)
+    )
+
+
 def _same_layout(c: np.ndarray, py_strides: Any) -> bool:
     """Whether ``c`` has the strides the numpy perform's output (of ``c``'s shape, as
     :func:`_disagreement` checked) had, along the axes where a stride means something (longer
@@ -120,6 +181,8 @@ def _same_layout(c: np.ndarray, py_strides: Any) -> bool:
 
 def _invalid(v: Variable, value: Any) -> str | None:
     """What makes ``value`` no value of ``v``'s type, in words; None when it is one."""
+    if holds_object(v):
+        return _invalid_sparse(v, value)
     if not isinstance(value, (np.ndarray, np.generic)):
         return f"a {type(value).__name__}, not an ndarray"
     a = np.asarray(value)
@@ -127,6 +190,21 @@ def _invalid(v: Variable, value: Any) -> str | None:
         return f"dtype {a.dtype.name}, not {v.type.dtype}"
     if not v.type.fits_shape(a.shape):
         return f"shape {a.shape}, which does not fit the static shape {v.type.shape} (ndim {v.type.ndim})"
+    return None
+
+
+def _invalid_sparse(v: Variable, value: Any) -> str | None:
+    """What makes ``value`` no value of sparse ``v``'s type: another class, format or dtype,
+    or parts that do not make a matrix (indices out of range, a wrong indptr)."""
+    t = v.type
+    if not is_sparse(value):
+        return f"a {type(value).__name__}, not a scipy.sparse {t.format}_matrix"
+    if not t.is_compatible(value):
+        return f"a {value.format} {type(value).__name__} of dtype {value.dtype}, not a {t.format}_matrix of {t.dtype}"
+    try:
+        value.check_format(full_check=True)
+    except ValueError as e:
+        return f"a {t.format} matrix whose parts are inconsistent ({e})"
     return None
 
 
@@ -164,13 +242,13 @@ class _DebugCall:
         self.seen: dict[int, _Seen] = {}
 
     def before(self, step: int, node: Apply, inputs: list[Any]) -> list[Any]:
-        self.kept = [np.array(v, copy=True) for v in inputs]
+        self.kept = [_copy(v) for v in inputs]
         return inputs
 
     def after(self, step: int, node: Apply, inputs: list[Any], outputs: list[Any]) -> list[Any]:
         destroyed = {i for ins in node.op.destroy_map.values() for i in ins}
         for k, (now, was) in enumerate(zip(inputs, self.kept)):
-            if k not in destroyed and not _same_bits(np.asarray(now), was):
+            if k not in destroyed and not _same_bits(now, was):
                 raise BadDestroyMap(
                     f"DebugMode: {node.op}'s perform changed its input {k} ({node.inputs[k]}), which its "
                     f"destroy_map ({dict(node.op.destroy_map)}) does not declare destroyed; it must "
@@ -182,7 +260,27 @@ class _DebugCall:
         if step in self.runner.compared:
             strides = [getattr(r, "strides", None) for r in outputs]
             self.seen[step] = (self.kept, [np.array(r, copy=True) for r in outputs], strides)
+        elif step in self.runner.rerun:
+            self._run_again(step, node, outputs)
         return outputs
+
+    def _run_again(self, step: int, node: Apply, outputs: list[Any]) -> None:
+        """A node the C run-time cannot run (its values are sparse matrices): its perform runs
+        once more on copies of the inputs it had, and must give the same values."""
+        perform = self.runner.py.plan[step][1]
+        again = perform([_copy(v) for v in self.kept])
+        names = ("first perform", "second perform")
+        for j, (first, second) in enumerate(zip(outputs, again)):
+            if is_sparse(first) or is_sparse(second):
+                why = _sparse_disagreement(first, second, names)
+            else:
+                why = _disagreement(np.asarray(first), np.asarray(second), names)
+            if why:
+                raise BadThunkOutput(
+                    f"DebugMode: two runs of the perform of {node.op} (node {step} of the optimized "
+                    f"graph, whose sparse values the C run-time does not hold) disagree on output {j}, "
+                    f"from the same inputs.\n{why}\n{describe_node(node, self.kept)}\n{_TWICE_PERFORM_REPORT}"
+                )
 
     def _check_views(self, node: Apply, inputs: list[Any], outputs: list[Any]) -> None:
         """An output sharing memory with an input its op declares neither viewed nor destroyed:
@@ -191,11 +289,12 @@ class _DebugCall:
         if op.may_return_input:
             return
         for j, out in enumerate(outputs):
-            if not isinstance(out, np.ndarray):
-                continue
+            parts = _buffers(out)
             declared = set(op.view_map.get(j, ())) | set(op.destroy_map.get(j, ()))
             for k, value in enumerate(inputs):
-                if k not in declared and isinstance(value, np.ndarray) and np.shares_memory(out, value):
+                if k in declared:
+                    continue
+                if any(np.shares_memory(p, q) for p in parts for q in _buffers(value)):
                     raise BadViewMap(
                         f"DebugMode: output {j} of {node.op} shares memory with its input {k} "
                         f"({node.inputs[k]}), which its view_map ({dict(op.view_map)}) does not "
@@ -259,6 +358,8 @@ class DebugRunner:
     functions are compiled under DebugMode themselves."""
 
     def __init__(self, fgraph: FunctionGraph, allow_gc: bool, checks: str, name: str) -> None:
+        from .compile import holds_objects
+
         self.py = PyRunner(fgraph, allow_gc=allow_gc)
         self.finite = "f" in checks
         self.py_code = "n" not in checks
@@ -266,6 +367,9 @@ class DebugRunner:
         self.strides = 1 if "w" in checks else 2 if "s" in checks else 0
         self.preallocated = [tuple(run) for flag, *run in PREALLOCATED_RUNS if flag in checks]
         self.compared: dict[int, Apply] = {}
+        #: the steps whose values the C run-time cannot hold (sparse matrices): with "c", their
+        #: perform runs twice instead
+        self.rerun: set[int] = set()
         self.c_runner: Any = None
         self.c_inputs: list[tuple[int, int]] = []  # (step, input index) of each C input
         self.origin: dict[int, Apply] = {}  # id of each node the C run-time runs -> the graph's node
@@ -275,6 +379,14 @@ class DebugRunner:
         self.whole_outputs: list[Variable] = []
         self.whole_inputs: dict[int, list[Any]] = {}
         self.unsure: set[int] = set()
+        if not self.py_code and holds_objects(fgraph):
+            # the C run-time cannot run a graph of sparse values whole: perform is the reference
+            log.warning(
+                "fncache: DebugMode(check_py_code=False): the graph holds sparse matrices, which "
+                "the C run-time does not hold; its nodes run by their perform, checked as with "
+                "check_py_code=True"
+            )
+            self.py_code = True
         if "c" in checks:
             self._link_c(name)
         if not self.py_code:
@@ -288,6 +400,9 @@ class DebugRunner:
         outs: list[Variable] = []
         for step, (node, *_rest) in enumerate(self.py.plan):
             if isinstance(node.op, InnerGraphOp):
+                continue
+            if any(holds_object(v) for v in (*node.inputs, *node.outputs)):
+                self.rerun.add(step)
                 continue
             fresh: dict[int, Variable] = {}  # one input per distinct variable, as the node reads it
             for k, v in enumerate(node.inputs):

@@ -13,7 +13,22 @@ from ..graph.fgraph import FunctionGraph
 from ..graph.slots import plan_slots
 from .errors import annotate_runtime_error
 
-__all__ = ["PyRunner", "NodeHooks", "non_finite"]
+__all__ = ["PyRunner", "NodeHooks", "non_finite", "holds_object", "is_sparse"]
+
+
+def is_sparse(value: Any) -> bool:
+    """Whether ``value`` is a scipy.sparse matrix (a value of ``fncache.sparse``; scipy is not
+    imported for the question: none exists before it is)."""
+    sparse = sys.modules.get("scipy.sparse")
+    return sparse is not None and sparse.issparse(value)
+
+
+def holds_object(v: Any) -> bool:
+    """Whether variable ``v``'s values are not arrays: a scipy.sparse matrix of
+    ``fncache.sparse``, which only the Python linker runs."""
+    # a variable has a sparse type only once its module is loaded: no import for the question
+    sparse = sys.modules.get("fncache.tensor.sparse.type")
+    return sparse is not None and isinstance(v.type, sparse.SparseTensorType)
 
 
 class NodeHooks(Protocol):
@@ -128,8 +143,7 @@ def non_finite(checks: str, value: Any) -> str | None:
     """What ``value`` holds of the checks asked ("n" NaN, "i" infinities, "b" absolute values
     above 1e10), in words; None when nothing. Floating and complex arrays only (integers hold
     neither NaN nor infinities)."""
-    sparse = sys.modules.get("scipy.sparse")
-    if sparse is not None and sparse.issparse(value):
+    if is_sparse(value):
         value = value.data  # a sparse matrix (fncache.sparse): its stored values
     a = np.asarray(value)
     if a.dtype.kind not in "fc" or a.size == 0:

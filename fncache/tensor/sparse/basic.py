@@ -20,6 +20,7 @@ import numpy as np
 from ... import tensor as ft
 from ...graph.basic import Apply, Op, Variable
 from ...graph.types import TensorType, normalize_dtype
+from ..advanced_subtensor import AdvancedSubtensor
 from ..basic import as_tensor_variable
 from ..gradient import register_grad
 from .type import (
@@ -73,12 +74,40 @@ __all__ = [
     "mul_s_d",
     "Remove0",
     "remove0",
+    "EnsureSortedIndices",
+    "ensure_sorted_indices",
+    "clean",
+    "Diag",
+    "diag",
+    "square_diagonal",
+    "AddSSData",
+    "add_s_s_data",
+    "ConstructSparseFromList",
+    "construct_sparse_from_list",
+    "SparseGradTake",
+    "sparse_grad",
+    "as_symbolic_sparse",
+    "bcast",
+    "wcast",
+    "icast",
+    "lcast",
+    "fcast",
+    "dcast",
+    "ccast",
+    "zcast",
     "GetItem2d",
     "GetItem2dGrad",
     "GetItemScalar",
     "GetItemScalarGrad",
     "get_item",
     "get_item_scalar",
+    "get_item_2d",
+    "get_item_list",
+    "get_item_list_grad",
+    "GetItem2Lists",
+    "GetItem2ListsGrad",
+    "get_item_2lists",
+    "get_item_2lists_grad",
     "Stack",
     "hstack",
     "vstack",
@@ -108,6 +137,18 @@ __all__ = [
     "gt",
     "le",
     "ge",
+    "equal_s_s",
+    "not_equal_s_s",
+    "less_than_s_s",
+    "greater_than_s_s",
+    "less_equal_s_s",
+    "greater_equal_s_s",
+    "equal_s_d",
+    "not_equal_s_d",
+    "less_than_s_d",
+    "greater_than_s_d",
+    "less_equal_s_d",
+    "greater_equal_s_d",
     "mul_s_v",
     "structured_add_s_v",
     "Usmm",
@@ -119,6 +160,14 @@ __all__ = [
     "structured_log",
     "structured_add",
     "structured_pow",
+    "structured_minimum",
+    "structured_maximum",
+    "structured_conjugate",
+    "structured_elemwise",
+    "conj",
+    "conjugate",
+    "rint",
+    "abs",
     "sqr",
     "sqrt",
     "abs_",
@@ -168,6 +217,8 @@ def as_sparse_variable(x: Any, name: str | None = None) -> Variable:
 
 
 as_sparse = as_sparse_variable
+#: PyTensor's name of `as_sparse_variable`
+as_symbolic_sparse = as_sparse_variable
 
 
 def as_sparse_or_tensor_variable(x: Any, name: str | None = None) -> Variable:
@@ -227,7 +278,8 @@ def _dense_in(op: Any, x: Any, ndims: tuple[int, ...]) -> Variable:
         raise TypeError(f"{op}: expected a dense tensor, got the sparse {x!r}; use the sparse-sparse form")
     v = as_tensor_variable(x)
     if v.ndim not in ndims:
-        raise TypeError(f"{op}: expected a dense tensor of {' or '.join(map(str, ndims))} dims, got {v.type}")
+        counts = ", ".join(map(str, ndims[:-1])) + " or " * (len(ndims) > 1) + str(ndims[-1])
+        raise TypeError(f"{op}: expected a dense tensor of {counts} dims, got {v.type}")
     return v
 
 
@@ -398,9 +450,9 @@ def sp_ones_like(x: Any) -> Variable:
 
 
 def sp_zeros_like(x: Any) -> Variable:
-    """A matrix with ``x``'s stored entries, each 0."""
+    """A matrix of zeros of ``x``'s shape and type, storing no entry (PyTensor's)."""
     data, indices, indptr, shape = csm_properties(x)
-    return CSM(x.format)(ft.zeros_like(data), indices, indptr, shape)
+    return CSM(x.format)(data[:0], indices[:0], ft.zeros_like(indptr), shape)
 
 
 @register_grad(CSMProperties)
@@ -454,6 +506,24 @@ def cast(x: Any, dtype: Any) -> Variable:
     x = _sparse_in("sparse.cast", x)
     dtype = normalize_dtype(dtype, "sparse.cast")
     return x if dtype == x.dtype else AsSparseType(x.format, dtype)(x)
+
+
+def _caster(dtype: str) -> Callable[[Any], Variable]:
+    def cast_to(x: Any) -> Variable:
+        return cast(x, dtype)
+
+    cast_to.__doc__ = f"Sparse ``x`` with values of dtype {dtype} (PyTensor's ``Cast({dtype!r})``)."
+    return cast_to
+
+
+bcast = _caster("int8")
+wcast = _caster("int16")
+icast = _caster("int32")
+lcast = _caster("int64")
+fcast = _caster("float32")
+dcast = _caster("float64")
+ccast = _caster("complex64")
+zcast = _caster("complex128")
 
 
 class Transpose(Op):
@@ -511,7 +581,8 @@ def _dense_from_sparse_grad(node: Apply, out_grads: list) -> list:
 
 
 class SparseFromDense(Op):
-    """A dense matrix as a ``format`` one, storing its non-zero entries."""
+    """A dense matrix as a ``format`` one, storing its non-zero entries; a scalar or a vector
+    is a 1 x 1 or 1 x n matrix, as scipy makes it (PyTensor's)."""
 
     __props__ = ("format",)
 
@@ -521,11 +592,11 @@ class SparseFromDense(Op):
         self.format = format
 
     def make_node(self, x: Any) -> Apply:
-        x = _dense_in(self, x, (2,))
+        x = _dense_in(self, x, (0, 1, 2))
         return Apply(self, [x], [SparseTensorType(self.format, x.dtype)])
 
     def perform(self, node: Apply, inputs: list) -> list:
-        return [_matrix_class(self.format)(inputs[0])]
+        return [_matrix_class(self.format)(np.atleast_2d(inputs[0]))]
 
 
 csr_from_dense = SparseFromDense("csr")
@@ -535,7 +606,11 @@ csc_from_dense = SparseFromDense("csc")
 @register_grad(SparseFromDense)
 def _sparse_from_dense_grad(node: Apply, out_grads: list) -> list:
     (g,) = out_grads
-    return [None if g is None else dense_from_sparse(g)]
+    if g is None:
+        return [None]
+    dense, ndim = dense_from_sparse(g), node.inputs[0].ndim
+    # a scalar's or a vector's gradient: the one row of the 1 x 1 or 1 x n matrix
+    return [dense if ndim == 2 else dense[0] if ndim == 1 else dense[0, 0]]
 
 
 class Remove0(Op):
@@ -560,6 +635,217 @@ remove0 = Remove0()
 @register_grad(Remove0)
 def _remove0_grad(node: Apply, out_grads: list) -> list:
     return [out_grads[0]]
+
+
+class EnsureSortedIndices(Op):
+    """The matrix with each row's (csr) or column's (csc) indices in increasing order (PyTensor's
+    ``ensure_sorted_indices``): a matrix built from parts (`CSM`) may store them in any order,
+    which other libraries refuse. The gradient passes as it is."""
+
+    __props__ = ()
+
+    def make_node(self, x: Any) -> Apply:
+        x = _sparse_in(self, x)
+        return Apply(self, [x], [x.type])
+
+    def perform(self, node: Apply, inputs: list) -> list:
+        return [inputs[0].sorted_indices()]
+
+
+ensure_sorted_indices = EnsureSortedIndices()
+
+
+@register_grad(EnsureSortedIndices)
+def _ensure_sorted_indices_grad(node: Apply, out_grads: list) -> list:
+    return [out_grads[0]]
+
+
+def clean(x: Any) -> Variable:
+    """``x`` without its explicitly stored zeros and with its indices sorted (PyTensor's
+    ``clean``): `remove0`, then `ensure_sorted_indices`."""
+    return ensure_sorted_indices(remove0(x))
+
+
+class Diag(Op):
+    """The diagonal of a square sparse matrix as a dense vector (PyTensor's ``diag``); a matrix
+    that is not square is a ValueError. Its gradient is regular: `square_diagonal` of the
+    output gradient, as ``x``'s type."""
+
+    __props__ = ()
+
+    def make_node(self, x: Any) -> Apply:
+        x = _sparse_in(self, x)
+        return Apply(self, [x], [TensorType(x.dtype, (None,))])
+
+    def perform(self, node: Apply, inputs: list) -> list:
+        (x,) = inputs
+        if x.shape[0] != x.shape[1]:
+            raise ValueError(
+                f"{self}: the matrix must be square, got shape {x.shape}; x[:k, :k] takes a square part"
+            )
+        return [np.asarray(x.diagonal(), dtype=node.outputs[0].dtype)]
+
+
+diag = Diag()
+
+
+@register_grad(Diag)
+def _diag_grad(node: Apply, out_grads: list) -> list:
+    (g,) = out_grads
+    if g is None:
+        return [None]
+    x = node.inputs[0]
+    return [_like(square_diagonal(ft.cast(g, x.dtype)), x)]
+
+
+def square_diagonal(diag: Any) -> Variable:
+    """A square csc matrix holding dense vector ``diag`` on its diagonal, each of its values
+    stored, zeros too (PyTensor's ``square_diagonal``)."""
+    data = _dense_in("square_diagonal", diag, (1,))
+    n = data.shape[0]
+    index = ft.arange(n, dtype="int32")
+    return CSC(data, index, ft.arange(n + 1, dtype="int32"), ft.stack([n, n]))
+
+
+class AddSSData(Op):
+    """The sum of two sparse matrices of one format, dtype and structure, computed on their
+    stored values alone (PyTensor's ``add_s_s_data``); operands that store different entries
+    are a ValueError (`add` sums any two). Its gradients are the output gradient, for each."""
+
+    __props__ = ()
+
+    def make_node(self, x: Any, y: Any) -> Apply:
+        x, y = _sparse_in(self, x), _sparse_in(self, y)
+        if x.type != y.type:
+            raise TypeError(
+                f"{self}: the operands must have one format and dtype, got {x.type} and {y.type}; "
+                "convert one with fncache.sparse.cast (dtype) or transpose it twice (format), or use add"
+            )
+        return Apply(self, [x, y], [x.type])
+
+    def perform(self, node: Apply, inputs: list) -> list:
+        x, y = inputs
+        _same_shape(self, x, y)
+        if not (np.array_equal(x.indptr, y.indptr) and np.array_equal(x.indices, y.indices)):
+            raise ValueError(
+                f"{self}: the operands store different entries ({x.nnz} and {y.nnz} stored); "
+                "add_s_s_data needs one structure, add (x + y) sums any two"
+            )
+        z = x.copy()
+        z.data = z.data + y.data
+        return [z]
+
+
+add_s_s_data = AddSSData()
+
+
+@register_grad(AddSSData)
+def _add_s_s_data_grad(node: Apply, out_grads: list) -> list:
+    (g,) = out_grads
+    return [None, None] if g is None else [_like(g, v) for v in node.inputs]
+
+
+class ConstructSparseFromList(Op):
+    """A csc matrix of ``shape`` (an integer vector of 2) and ``values``' dtype whose row
+    ``ilist[k]`` holds dense row ``values[k]`` (rows given twice summed; PyTensor's
+    ``construct_sparse_from_list(x, values, ilist)`` takes the shape of a matrix ``x``): the
+    gradient of ``x[ilist]`` made sparse. Its gradient with respect to ``values`` is the output
+    gradient's rows ``ilist``, dense."""
+
+    __props__ = ()
+
+    def make_node(self, shape: Any, values: Any, ilist: Any) -> Apply:
+        values = _dense_in(self, values, (2,))
+        ilist = as_tensor_variable(ilist)
+        if ilist.ndim != 1 or not ilist.dtype.startswith(("int", "uint")):
+            raise TypeError(f"{self}: ilist must be an integer vector, got {ilist.type}")
+        shape = as_tensor_variable(shape)
+        if shape.ndim != 1 or not shape.dtype.startswith(("int", "uint")):
+            raise TypeError(f"{self}: shape must be an integer vector of 2 sizes, got {shape.type}")
+        return Apply(self, [shape, values, ilist], [SparseTensorType("csc", values.dtype)])
+
+    def perform(self, node: Apply, inputs: list) -> list:
+        shape, values, ilist = inputs
+        shape = tuple(int(n) for n in shape)
+        if len(shape) != 2 or values.shape != (len(ilist), shape[1]):
+            raise ValueError(
+                f"{self}: values must hold one row of {shape[1:]} columns for each of the "
+                f"{len(ilist)} indices, got shape {values.shape} (output shape {shape})"
+            )
+        if len(ilist) and not (-shape[0] <= ilist.min() and ilist.max() < shape[0]):
+            raise IndexError(f"{self}: a row index of {ilist.tolist()} is out of range for shape {shape}")
+        rows = np.repeat(ilist % max(shape[0], 1), shape[1])
+        cols = np.tile(np.arange(shape[1]), len(ilist))
+        coo = scipy_sparse().coo_matrix((values.ravel(), (rows, cols)), shape=shape)
+        return [_as_type(coo, node.outputs[0].type)]  # the conversion sums repeated rows
+
+
+construct_sparse_from_list_op = ConstructSparseFromList()
+
+
+def construct_sparse_from_list(x: Any, values: Any, ilist: Any) -> Variable:
+    """A csc matrix of dense matrix ``x``'s shape holding row ``values[k]`` at row ``ilist[k]``
+    (PyTensor's ``construct_sparse_from_list``; see `ConstructSparseFromList`)."""
+    return construct_sparse_from_list_op(
+        _dense_in("construct_sparse_from_list", x, (2,)).shape, values, ilist
+    )
+
+
+@register_grad(ConstructSparseFromList)
+def _construct_sparse_from_list_grad(node: Apply, out_grads: list) -> list:
+    (g,) = out_grads
+    if g is None:
+        return [None, None, None]
+    _, values, ilist = node.inputs
+    return [None, ft.cast(dense_from_sparse(get_item(g, ilist)), values.dtype), None]
+
+
+class SparseGradTake(Op):
+    """Rows ``ilist`` of dense matrix ``x`` (``x[ilist]``), whose gradient with respect to ``x``
+    is sparse: a csc matrix holding the output gradient's rows at rows ``ilist`` (summed where
+    a row is taken twice; `ConstructSparseFromList`). What `sparse_grad` makes."""
+
+    __props__ = ()
+
+    def make_node(self, x: Any, ilist: Any) -> Apply:
+        x = _dense_in(self, x, (2,))
+        ilist = _int_vector(self, ilist)
+        return Apply(self, [x, ilist], [TensorType(x.dtype, (None, x.type.shape[1]))])
+
+    def perform(self, node: Apply, inputs: list) -> list:
+        x, ilist = inputs
+        if len(ilist) and not (-x.shape[0] <= ilist.min() and ilist.max() < x.shape[0]):
+            raise IndexError(f"{self}: a row index of {ilist.tolist()} is out of range for shape {x.shape}")
+        return [x[ilist]]
+
+
+@register_grad(SparseGradTake)
+def _sparse_grad_take_grad(node: Apply, out_grads: list) -> list:
+    (g,) = out_grads
+    if g is None:
+        return [None, None]
+    x, ilist = node.inputs
+    return [construct_sparse_from_list_op(x.shape, ft.cast(g, x.dtype), ilist), None]
+
+
+def sparse_grad(var: Any) -> Variable:
+    """``var``, rows of a dense matrix taken by an integer vector (``m[idx]``), as a variable
+    whose gradient with respect to the matrix is sparse (PyTensor's ``sparse_grad``): a csc
+    matrix holding the gradient's rows at rows ``idx`` (see `SparseGradTake`). Anything else
+    is a TypeError."""
+    node = getattr(var, "owner", None)
+    if (
+        node is None
+        or not isinstance(node.op, AdvancedSubtensor)
+        or node.op.key != (("a", 0),)
+        or node.inputs[0].ndim != 2
+        or node.inputs[1].ndim != 1
+    ):
+        raise TypeError(
+            f"sparse_grad: expected rows of a dense matrix taken by one integer vector (m[idx]), "
+            f"got {var!r}; the gradient is made sparse for that indexing only"
+        )
+    return SparseGradTake()(*node.inputs)
 
 
 # -- indexing ------------------------------------------------------------------------------------
@@ -737,7 +1023,8 @@ def _is_int_scalar(k: Any) -> bool:
 
 def get_item(x: Any, key: Any) -> Variable:
     """``x[key]`` (``SparseVariable.__getitem__``): one element for two integer scalars (see
-    `GetItemScalar`), else rows, or rows and columns (see `GetItem2d`)."""
+    `GetItemScalar`), elements ``x[rows[k], cols[k]]`` for two integer vectors (a dense vector,
+    see `GetItem2Lists`), else rows, or rows and columns (see `GetItem2d`)."""
     x = _sparse_in("sparse indexing", x)
     keys = list(key) if isinstance(key, tuple) else [key]
     if len(keys) > 2:
@@ -752,7 +1039,108 @@ def get_item(x: Any, key: Any) -> Variable:
         inputs += given
     if spec == [_ALL, _ALL]:
         return x
+    if spec == [("list",), ("list",)]:
+        # two index vectors pair up, as numpy's, scipy's and PyTensor's do: elements
+        return get_item_2lists(x, *inputs)
     return GetItem2d(tuple(spec))(x, *inputs)
+
+
+def get_item_2d(x: Any, index: Any) -> Variable:
+    """``x[index]`` for ``index`` a pair of slices or integer vectors (PyTensor's
+    ``get_item_2d(x, [rows, cols])``): sparse, of ``x``'s type (see `GetItem2d`)."""
+    return get_item(x, tuple(index))
+
+
+_ROWS = (("list",), _ALL)
+
+
+def get_item_list(x: Any, index: Any) -> Variable:
+    """Rows ``index`` (an integer vector) of sparse ``x``, sparse of its type (PyTensor's
+    ``get_item_list``; ``x[index]``)."""
+    dim, given = _index_spec(index, "get_item_list")
+    if dim != _ROWS[0]:
+        raise TypeError(f"get_item_list: index must be an integer vector, got {index!r}")
+    return GetItem2d(_ROWS)(x, *given)
+
+
+def get_item_list_grad(x: Any, index: Any, gz: Any) -> Variable:
+    """The gradient of ``get_item_list(x, index)`` given its gradient ``gz`` (sparse): ``gz``'s
+    rows at rows ``index`` of a matrix of ``x``'s shape and type, summed where a row was taken
+    twice."""
+    x = _sparse_in("get_item_list_grad", x)
+    return GetItem2dGrad(_ROWS)(x, _like(_sparse_in("get_item_list_grad", gz), x), as_tensor_variable(index))
+
+
+def _int_vector(op: Any, v: Any) -> Variable:
+    v = as_tensor_variable(v)
+    if v.ndim != 1 or not v.dtype.startswith(("int", "uint")):
+        raise TypeError(f"{op}: the indices must be integer vectors, got {v.type}")
+    return v
+
+
+def _pairs(
+    op: Op, shape: tuple[int, int], rows: np.ndarray, cols: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Index vectors ``rows`` and ``cols`` counted from the start, or an error naming ``op``
+    where their lengths differ or one is out of range for ``shape``."""
+    if rows.shape != cols.shape:
+        raise ValueError(f"{op}: the row and column indices differ in length, {len(rows)} and {len(cols)}")
+    for what, v, n in (("row", rows, shape[0]), ("column", cols, shape[1])):
+        if len(v) and not (-n <= v.min() and v.max() < n):
+            raise IndexError(f"{op}: a {what} index of {v.tolist()} is out of range for shape {shape}")
+    return rows % max(shape[0], 1), cols % max(shape[1], 1)
+
+
+class GetItem2Lists(Op):
+    """``x[ind1[k], ind2[k]]`` for each k: elements of sparse ``x`` as a dense vector of its
+    dtype (PyTensor's ``get_item_2lists``; zero where ``x`` stores none). Its gradient is
+    regular: the output gradient at those elements, summed where one was taken twice."""
+
+    __props__ = ()
+
+    def make_node(self, x: Any, ind1: Any, ind2: Any) -> Apply:
+        x = _sparse_in(self, x)
+        return Apply(
+            self, [x, _int_vector(self, ind1), _int_vector(self, ind2)], [TensorType(x.dtype, (None,))]
+        )
+
+    def perform(self, node: Apply, inputs: list) -> list:
+        x, ind1, ind2 = inputs
+        rows, cols = _pairs(self, x.shape, ind1, ind2)
+        return [np.asarray(_sample(x, rows, cols), dtype=node.outputs[0].dtype)]
+
+
+class GetItem2ListsGrad(Op):
+    """The gradient of `GetItem2Lists`: dense vector ``gz`` at ``(ind1[k], ind2[k])`` in a
+    matrix of ``x``'s shape and type, summed where a pair repeats."""
+
+    __props__ = ()
+
+    def make_node(self, x: Any, ind1: Any, ind2: Any, gz: Any) -> Apply:
+        x = _sparse_in(self, x)
+        gz = _dense_in(self, gz, (1,))
+        return Apply(self, [x, _int_vector(self, ind1), _int_vector(self, ind2), gz], [x.type])
+
+    def perform(self, node: Apply, inputs: list) -> list:
+        x, ind1, ind2, gz = inputs
+        rows, cols = _pairs(self, x.shape, ind1, ind2)
+        if gz.shape != rows.shape:
+            raise ValueError(f"{self}: gz holds {len(gz)} values for {len(rows)} index pairs")
+        coo = scipy_sparse().coo_matrix((gz, (rows, cols)), shape=x.shape)
+        return [_as_type(coo, node.outputs[0].type)]  # the conversion sums repeated pairs
+
+
+get_item_2lists = GetItem2Lists()
+get_item_2lists_grad = GetItem2ListsGrad()
+
+
+@register_grad(GetItem2Lists)
+def _get_item_2lists_grad(node: Apply, out_grads: list) -> list:
+    (g,) = out_grads
+    if g is None:
+        return [None, None, None]
+    x, ind1, ind2 = node.inputs
+    return [get_item_2lists_grad(x, ind1, ind2, ft.cast(g, x.dtype)), None, None]
 
 
 class Stack(Op):
@@ -1149,6 +1537,15 @@ gt = _comparison("gt")
 le = _comparison("le")
 ge = _comparison("ge")
 
+# PyTensor's names of the comparisons of two sparse matrices (``equal_s_s``) and of a sparse
+# with a dense matrix (``equal_s_d``)
+equal_s_s, equal_s_d = ComparisonSS("eq"), ComparisonSD("eq")
+not_equal_s_s, not_equal_s_d = ComparisonSS("neq"), ComparisonSD("neq")
+less_than_s_s, less_than_s_d = ComparisonSS("lt"), ComparisonSD("lt")
+greater_than_s_s, greater_than_s_d = ComparisonSS("gt"), ComparisonSD("gt")
+less_equal_s_s, less_equal_s_d = ComparisonSS("le"), ComparisonSD("le")
+greater_equal_s_s, greater_equal_s_d = ComparisonSS("ge"), ComparisonSD("ge")
+
 
 def _structured(fn: Callable[..., Variable], name: str) -> Callable[..., Variable]:
     """``fn`` applied to a sparse matrix's stored values only (its structure kept)."""
@@ -1187,6 +1584,36 @@ trunc = _structured(ft.trunc, "trunc")
 sign = _structured(ft.sign, "sign")
 deg2rad = _structured(ft.deg2rad, "deg2rad")
 rad2deg = _structured(ft.rad2deg, "rad2deg")
+structured_minimum = _structured(ft.minimum, "structured_minimum")
+structured_maximum = _structured(ft.maximum, "structured_maximum")
+rint = _structured(ft.rint, "rint")
+_conjugate = _structured(ft.conj, "structured_conjugate")
+
+
+def structured_conjugate(x: Any) -> Variable:
+    """The complex conjugate of sparse ``x``'s stored values; ``x`` itself where its values are
+    real (PyTensor's ``conj``)."""
+    x = _sparse_in("sparse.conj", x)
+    return _conjugate(x) if x.dtype.startswith("complex") else x
+
+
+conj = conjugate = structured_conjugate
+#: PyTensor's name of `abs_` (``fncache.sparse.abs``; the builtin is not used in this module)
+abs = abs_
+
+
+def structured_elemwise(tensor_op: Callable[..., Variable]) -> Callable[[Callable], Callable[..., Variable]]:
+    """PyTensor's decorator of a structured function: ``@structured_elemwise(ft.exp)`` over
+    ``def f(x)`` makes ``f(x, *args)`` apply ``tensor_op(values, *args)`` to sparse ``x``'s
+    stored values, its structure kept (the decorated body is not run)."""
+
+    def decorate(f: Callable) -> Callable[..., Variable]:
+        apply = _structured(tensor_op, f.__name__)
+        apply.__doc__ = f.__doc__ or apply.__doc__
+        apply.__module__ = f.__module__
+        return apply
+
+    return decorate
 
 
 # -- products ------------------------------------------------------------------------------------
@@ -1219,7 +1646,17 @@ _dot = Dot()
 
 
 def dot(x: Any, y: Any) -> Variable:
-    """``x @ y``, one or both sparse: a dense matrix (PyTensor's ``sparse.dot``)."""
+    """``x @ y``, one or both sparse: a dense matrix (PyTensor's ``sparse.dot``); with a dense
+    vector for the other operand, a dense vector, as numpy's (the vector as a one-column or
+    one-row matrix)."""
+    x, y = as_sparse_or_tensor_variable(x), as_sparse_or_tensor_variable(y)
+    for v in (x, y):
+        if v.ndim not in (1, 2):
+            raise TypeError(f"sparse.dot: the operands must be matrices or vectors, got {v.type}")
+    if y.ndim == 1:
+        return _dot(x, y.dimshuffle(0, "x")).flatten()
+    if x.ndim == 1:
+        return _dot(x.dimshuffle("x", 0), y).flatten()
     return _dot(x, y)
 
 

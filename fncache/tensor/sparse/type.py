@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import sys
+import warnings
 from types import ModuleType
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -239,8 +240,24 @@ class SparseVariable(Evaluable, Variable):
     def sum(self, axis: int | None = None, sparse_grad: bool = False) -> Variable:
         return _ops().sp_sum(self, axis, sparse_grad)
 
+    @property
+    def size(self) -> Variable:
+        """How many entries the matrix stores, explicit zeros included (scipy's ``size``)."""
+        return _ops().csm_data(self).shape[0]
+
+    def astype(self, dtype: Any) -> SparseVariable:
+        return _ops().cast(self, dtype)
+
+    def conj(self) -> SparseVariable:
+        return _ops().structured_conjugate(self)
+
     def zeros_like(self) -> SparseVariable:
-        return _ops().mul(self, 0)
+        """A matrix of zeros of this shape and type, storing no entry (PyTensor's)."""
+        return _ops().sp_zeros_like(self)
+
+    def ones_like(self) -> SparseVariable:
+        """A 1 at each entry this matrix stores (PyTensor's ``sp_ones_like``)."""
+        return _ops().sp_ones_like(self)
 
     def __neg__(self) -> SparseVariable:
         return _ops().neg(self)
@@ -296,6 +313,70 @@ class SparseVariable(Evaluable, Variable):
         if self.owner is not None:
             return f"{self.owner.op}.{self.index}"
         return f"<sparse {self.type.format} {self.type.dtype}>"
+
+
+#: PyTensor's methods of a sparse variable that compute on its dense form, with a warning: a
+#: dense variable's own method of that name...
+_DENSE_METHODS = (
+    "__and__", "__or__", "__xor__", "__pow__", "__mod__", "__truediv__", "__floordiv__",
+    "all", "any", "argmax", "argmin", "argsort", "copy", "cumprod", "cumsum", "diagonal",
+    "dimshuffle", "flatten", "max", "mean", "min", "nonzero", "nonzero_values", "prod", "ravel",
+    "repeat", "reshape", "round", "squeeze", "std", "trace", "var",
+)  # fmt: skip
+#: ...or the function of ``fncache.tensor`` that computes it
+_DENSE_FUNCTIONS = {
+    "__ceil__": "ceil", "__floor__": "floor", "__trunc__": "trunc", "arccos": "arccos",
+    "arccosh": "arccosh", "arcsin": "arcsin", "arcsinh": "arcsinh", "arctan": "arctan",
+    "arctanh": "arctanh", "ceil": "ceil", "cos": "cos", "cosh": "cosh", "deg2rad": "deg2rad",
+    "exp": "exp", "exp2": "exp2", "expm1": "expm1", "floor": "floor", "log": "log",
+    "log10": "log10", "log1p": "log1p", "log2": "log2", "rad2deg": "rad2deg", "sin": "sin",
+    "sinh": "sinh", "sqrt": "sqrt", "tan": "tan", "tanh": "tanh",
+}  # fmt: skip
+
+
+def _on_dense(name: str, compute: Callable[..., Any]) -> Callable[..., Any]:
+    """Method ``name`` of a sparse variable as PyTensor's: ``compute`` of its dense form (and
+    of any sparse argument's), after a warning that says so."""
+
+    def method(self: SparseVariable, *args: Any, **kwargs: Any) -> Any:
+        warnings.warn(
+            f"fncache.sparse: {name} is not defined for sparse variables; {self!r} is converted to "
+            "dense (x.toarray()), as in PyTensor. The structured functions of fncache.sparse keep "
+            "it sparse.",
+            UserWarning,
+            stacklevel=2,
+        )
+        args = tuple(a.toarray() if is_sparse_variable(a) else a for a in args)
+        return compute(self.toarray(), *args, **kwargs)
+
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = f"``{name}`` of the dense form of this matrix (a warning says so), as PyTensor's."
+    return method
+
+
+def _tensor_function(name: str) -> Callable[..., Any]:
+    def compute(x: Any, *args: Any, **kwargs: Any) -> Any:
+        from ... import tensor as ft
+
+        return getattr(ft, name)(x, *args, **kwargs)
+
+    return compute
+
+
+def _ptp(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    return x.max(axis=axis, keepdims=keepdims) - x.min(axis=axis, keepdims=keepdims)
+
+
+def _divmod(x: Any, y: Any) -> Any:
+    return x // y, x % y
+
+
+for _name in _DENSE_METHODS:
+    setattr(SparseVariable, _name, _on_dense(_name, lambda x, *a, _n=_name, **k: getattr(x, _n)(*a, **k)))
+for _name, _function in _DENSE_FUNCTIONS.items():
+    setattr(SparseVariable, _name, _on_dense(_name, _tensor_function(_function)))
+SparseVariable.ptp = _on_dense("ptp", _ptp)
+SparseVariable.__divmod__ = _on_dense("__divmod__", _divmod)
 
 
 def sparse_value_digest(value: Any) -> str:
