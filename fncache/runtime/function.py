@@ -789,7 +789,7 @@ def function(
     *,
     name: str | None = None,
     allow_input_downcast: bool = False,
-    on_unused_input: str | None = "raise",
+    on_unused_input: str | None = None,
     trust_input: bool = False,
     profile: Any = None,
     accept_inplace: bool = False,
@@ -807,7 +807,9 @@ def function(
     (a random stream's state) of all or of those shared variables: each call then draws the
     same numbers. ``profile=True`` (or a name, or a ``ProfileStats``) counts and times the
     calls in ``f.profile`` (``f.profile.summary()``). ``outputs=None`` is no output (a call
-    returns ``[]``, as PyTensor's). PyTensor's ``accept_inplace`` and ``rebuild_strict`` are
+    returns ``[]``, as PyTensor's). ``on_unused_input`` (``"raise"``, ``"warn"``, ``"ignore"``;
+    None: ``config.on_unused_input``) says what an input the outputs do not read does.
+    PyTensor's ``accept_inplace`` and ``rebuild_strict`` are
     taken: a graph fncache builds holds no in-place op, and replacements (``givens``) keep
     their keys' types, as ``rebuild_strict=True`` has them do."""
     from ..tensor.basic import as_tensor_variable
@@ -828,7 +830,7 @@ def function(
     if outputs is None:
         outputs = []
     if on_unused_input is None:
-        on_unused_input = "raise"
+        on_unused_input = config.on_unused_input
     if not isinstance(accept_inplace, (bool, np.bool_)) or not isinstance(rebuild_strict, (bool, np.bool_)):
         raise TypeError(
             f"function: accept_inplace and rebuild_strict must be True or False, got {accept_inplace!r} "
@@ -891,7 +893,7 @@ def function(
         if id(stands_for.get(id(v), v)) not in used_ids:
             msg = (
                 f"input {k} ({v!r}) is not used to compute the outputs; remove it, or pass "
-                "on_unused_input='warn' or 'ignore'"
+                "on_unused_input='warn' or 'ignore' (or set config.on_unused_input)"
             )
             if on_unused_input == "raise":
                 raise ValueError(msg)

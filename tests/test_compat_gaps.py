@@ -1,0 +1,134 @@
+"""What a Theano or PyTensor script ported to fncache still reaches for in the function, config
+and shared-variable layer: Theano's flag names (`on_unused_input`, `openmp`,
+`openmp_elemwise_minsize`, `gcc.cxxflags`, `cxx=`), `Param`, `fncache.raise_op`,
+`rebuild_strict=False`, `set_value` of another dtype, and DebugMode called from several threads."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+
+import numpy as np
+import pytest
+
+import fncache as fc
+from fncache import tensor as ft
+from fncache.cache.keys import kernel_library_key
+from fncache.codegen import c_linker
+from fncache.config import Config
+from fncache.graph.fgraph import FunctionGraph
+from fncache.mode import get_mode
+from fncache.runtime.compile import function_key as graph_function_key
+from fncache.toolchain import compile_flags
+
+# -- Theano's flags -------------------------------------------------------------------------------
+
+
+def test_theano_flag_names_are_read_from_the_environment(monkeypatch) -> None:
+    monkeypatch.setenv(
+        "FNCACHE_FLAGS",
+        "on_unused_input=warn,openmp=False,gcc.cxxflags=-O2 -DFC_PROBE=1,cxx=,openmp_elemwise_minsize=1000",
+    )
+    c = Config()
+    assert c.on_unused_input == "warn" and c.openmp is False and c.loop_threads() == 1
+    assert c.gcc__cxxflags == "-O2 -DFC_PROBE=1" and getattr(c, "gcc.cxxflags") == c.gcc__cxxflags
+    assert c.cxx == "" and c.openmp_elemwise_minsize == 1000
+    monkeypatch.setenv("FNCACHE_FLAGS", "gcc__cxxflags=-g,threads=3")
+    c = Config()
+    assert c.gcc__cxxflags == "-g" and c.openmp is True and c.loop_threads() == 3
+
+
+@pytest.mark.parametrize("flags", ["on_unused_inputs=ignore", "gcc.cxxflag=-O2", "openmpp=1"])
+def test_an_unknown_flag_is_still_refused_by_name(monkeypatch, flags: str) -> None:
+    monkeypatch.setenv("FNCACHE_FLAGS", flags)
+    given = flags.split("=")[0]
+    with pytest.raises(
+        AttributeError, match=rf"unknown flag '{given}'; known flags: .*gcc__cxxflags.*openmp"
+    ):
+        Config()
+    with pytest.raises(ValueError, match="on_unused_input.*expected one of raise, warn, ignore"):
+        fc.config.on_unused_input = "maybe"
+    with pytest.raises(ValueError, match="openmp.*True or False"):
+        fc.config.openmp = "sometimes"
+
+
+def test_on_unused_input_flag_is_the_default_of_function() -> None:
+    x, y = ft.dvector("x"), ft.dvector("y")
+    with pytest.raises(ValueError, match=r"input 1 .* not used .* config.on_unused_input"):
+        fc.function([x, y], x * 2)
+    with fc.config.change_flags(on_unused_input="ignore"):
+        f = fc.function([x, y], x * 2)
+        np.testing.assert_array_equal(f([1.0, 2.0], [9.0]), [2.0, 4.0])
+        with pytest.raises(ValueError, match="not used"):  # an explicit argument wins
+            fc.function([x, y], x * 3, on_unused_input="raise")
+    with fc.config.change_flags(on_unused_input="warn"), pytest.warns(UserWarning, match="input 1"):
+        fc.function([x, y], x * 4)
+    with fc.config.change_flags(on_unused_input="warn"), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fc.function([x, y], x * 5, on_unused_input="ignore")
+
+
+def test_openmp_false_gives_the_run_time_one_thread(monkeypatch) -> None:
+    real = c_linker.runtime()
+    threads: list[int] = []
+
+    class Spy:
+        def __getattr__(self, name: str):
+            return getattr(real, name)
+
+        def Runner(self, *args):  # noqa: N802 - the run-time's name
+            threads.append(args[6])
+            return real.Runner(*args)
+
+    monkeypatch.setattr(c_linker, "runtime", Spy)
+    x = ft.dvector("x")
+    v = np.linspace(0, 1, 100_000)
+    with fc.config.change_flags(openmp=False, threads=4):
+        np.testing.assert_allclose(fc.function([x], ft.exp(x) * 2)(v), np.exp(v) * 2)
+    with fc.config.change_flags(threads=3):
+        np.testing.assert_allclose(fc.function([x], ft.exp(x) * 2)(v), np.exp(v) * 2)
+    assert threads == [1, 3]
+
+
+def test_openmp_elemwise_minsize_is_taken_with_a_warning(caplog) -> None:
+    with caplog.at_level(logging.WARNING, logger="fncache.config"):
+        with fc.config.change_flags(openmp_elemwise_minsize=5000):
+            assert fc.config.openmp_elemwise_minsize == 5000
+    said = " ".join(r.getMessage() for r in caplog.records)
+    assert "openmp_elemwise_minsize=5000" in said and "changes nothing" in said and "threads=1" in said
+    with pytest.raises(ValueError, match="openmp_elemwise_minsize"):
+        fc.config.openmp_elemwise_minsize = -1
+
+
+def test_gcc_cxxflags_are_added_to_the_compile_flags_and_the_module_key() -> None:
+    base_flags = compile_flags()
+    base_key = kernel_library_key("int x;", extra_flags=[])
+    x = ft.dvector("x")
+    fkey = graph_function_key(FunctionGraph([x], [ft.exp(x)]), get_mode("FAST_RUN"))
+    with fc.config.change_flags(**{"gcc.cxxflags": "-DFC_COMPAT_PROBE=1"}):
+        flags = compile_flags()
+        assert flags[: flags.index("-DFC_COMPAT_PROBE=1")] == base_flags[: len(fc.config.cxxflags.split())]
+        key = kernel_library_key("int x;", extra_flags=[])
+        assert key != base_key and "-DFC_COMPAT_PROBE=1" in key.components["flags"]
+        # the function entry is host-independent: the flags are the kernel library's key's
+        assert graph_function_key(FunctionGraph([x], [ft.exp(x)]), get_mode("FAST_RUN")) == fkey
+    assert fc.config.gcc__cxxflags == "" and compile_flags() == base_flags
+
+
+def test_gcc_cxxflags_reach_the_compiler(tmp_path) -> None:
+    x = ft.dvector("x")
+    with fc.config.change_flags(compiledir=str(tmp_path), gcc__cxxflags="-fno-such-flag-for-fncache-compat"):
+        with pytest.raises(fc.CompileError, match="no-such-flag-for-fncache-compat"):
+            fc.function([x], ft.exp(x) * 7 + 1)(np.ones(3))
+
+
+def test_cxx_empty_runs_the_python_linker() -> None:
+    x = ft.dvector("x")
+    with fc.config.change_flags(cxx=""):
+        for mode in (None, "FAST_RUN", "FAST_COMPILE"):
+            f = fc.function([x], ft.exp(x) * 2, mode=mode)
+            assert f.mode.linker == "py", mode
+            np.testing.assert_allclose(f(np.array([0.0, 1.0])), [2.0, 2 * np.e])
+        with pytest.raises(ValueError, match=r"config.cxx is '' .* set config.cxx .*Mode\(linker='py'\)"):
+            fc.function([x], ft.exp(x) * 11 - 3, mode=fc.Mode(linker="c"))(np.ones(2))
+    assert fc.function([x], ft.exp(x) * 2).mode.linker == "c"
