@@ -132,3 +132,76 @@ def test_cxx_empty_runs_the_python_linker() -> None:
         with pytest.raises(ValueError, match=r"config.cxx is '' .* set config.cxx .*Mode\(linker='py'\)"):
             fc.function([x], ft.exp(x) * 11 - 3, mode=fc.Mode(linker="c"))(np.ones(2))
     assert fc.function([x], ft.exp(x) * 2).mode.linker == "c"
+
+
+# -- Param and fncache.raise_op -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["FAST_RUN", "FAST_COMPILE"])
+def test_param_is_theanos_in_with_a_default(mode: str) -> None:
+    from fncache.compile import Param as CompileParam
+
+    x, y, z = ft.dscalar("x"), ft.dscalar("y"), ft.dscalar("z")
+    assert fc.Param is CompileParam and issubclass(fc.Param, fc.In)
+    f = fc.function([x, fc.Param(y, 2.0), fc.Param(z, default=3.0, name="zz")], x * y + z, mode=mode)
+    assert f(1.0) == 5.0 and f(1.0, 4.0) == 7.0 and f(1.0, zz=10.0) == 12.0
+    assert f.input_names == ["x", "y", "zz"]
+    g = fc.function([fc.Param(x), y], x - y, mode=mode)  # default=None: no default, as in Theano
+    with pytest.raises(TypeError):
+        g(1.0)
+    assert g(5.0, 2.0) == 3.0
+    with pytest.raises(TypeError, match="strict conversion"):
+        fc.function([fc.Param(x, strict=True)], x * 2, mode=mode)(np.float32(1))
+    with pytest.raises(TypeError, match="symbolic variable"):
+        fc.Param(1.0)
+
+
+@pytest.mark.parametrize("mode", ["FAST_RUN", "FAST_COMPILE"])
+def test_raise_op_mirrors_pytensors(mode: str) -> None:
+    from fncache import raise_op
+    from fncache.raise_op import Assert, CheckAndRaise, assert_op
+
+    assert fc.raise_op is raise_op and isinstance(assert_op, Assert) and issubclass(Assert, CheckAndRaise)
+    x = ft.dvector("x")
+    checked = CheckAndRaise(ValueError, "x must be positive")(x, ft.all(x > 0))
+    asserted = Assert("x is too long")(x, x.shape[0] < 4, ft.constant(True))
+    both = assert_op(checked * 2 + asserted, ft.sum(x) < 100)
+    f = fc.function([x], both, mode=mode)
+    np.testing.assert_array_equal(f(np.array([1.0, 2.0])), [3.0, 6.0])
+    with pytest.raises(ValueError, match="x must be positive"):
+        f(np.array([1.0, -2.0]))
+    with pytest.raises(AssertionError, match="x is too long"):
+        f(np.ones(5))
+    with pytest.raises(AssertionError, match="assertion failed"):
+        f(np.array([50.0, 60.0]))
+    # the front end's assert_op makes the same op: one Assert, not two of a kind
+    assert ft.assert_op(x, x > 0, "m").owner.op == Assert("m")
+    assert str(checked.owner.op) == "CheckAndRaise{raises=ValueError, msg='x must be positive'}"
+    assert CheckAndRaise(ValueError, "a") != CheckAndRaise(TypeError, "a")
+    # a gradient passes through, the conditions get none
+    g = fc.function([x], fc.grad(checked.sum(), x), mode=mode)
+    np.testing.assert_array_equal(g(np.ones(3)), np.ones(3))
+    with pytest.raises(ValueError, match="exc_type must be an Exception subclass"):
+        CheckAndRaise(int, "no")
+
+
+def test_raise_op_raises_where_pytensors_does() -> None:
+    pytensor = pytest.importorskip("pytensor")
+    from pytensor import raise_op as pt_raise_op
+    from pytensor import tensor as pt
+
+    from fncache.raise_op import CheckAndRaise
+
+    px, x = pt.dvector("x"), ft.dvector("x")
+    pf = pytensor.function(
+        [px], pt_raise_op.CheckAndRaise(ValueError, "neg")(px, pt.all(px > 0)) * 2, mode="FAST_COMPILE"
+    )
+    f = fc.function([x], CheckAndRaise(ValueError, "neg")(x, ft.all(x > 0)) * 2)
+    for v in (np.array([1.0, 2.0]), np.array([1.0, -2.0]), np.array([0.0])):
+        try:
+            want = pf(v)
+        except ValueError as e:
+            with pytest.raises(ValueError, match=str(e)):
+                f(v)
+        else:
+            np.testing.assert_array_equal(f(v), want)

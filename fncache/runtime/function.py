@@ -756,7 +756,7 @@ def _replaced(
 
 
 def _unrunnable_checks(used: Sequence[Variable], ins: list[Variable]) -> dict[Variable, Variable]:
-    """The optional checks (``Assert(optional=True)``) among ``used`` whose condition reads a
+    """The optional checks (``Assert(optional=True)``, any ``CheckAndRaise``) among ``used`` whose condition reads a
     variable that is neither an input, a shared variable nor a constant, each mapped to the
     value it guards: the function could not run them, and that value does not need the
     variable."""
@@ -767,13 +767,13 @@ def _unrunnable_checks(used: Sequence[Variable], ins: list[Variable]) -> dict[Va
 
     if not any(missing(v) for v in used):
         return {}
-    from ..tensor.pyop import Assert
+    from ..tensor.pyop import CheckAndRaise
 
     return {
         v: v.owner.inputs[0]
         for v in used
         if v.owner is not None
-        and isinstance(v.owner.op, Assert)
+        and isinstance(v.owner.op, CheckAndRaise)
         and v.owner.op.optional
         and any(missing(a) for a in ancestors(v.owner.inputs[1:]))
     }
