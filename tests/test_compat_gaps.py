@@ -205,3 +205,82 @@ def test_raise_op_raises_where_pytensors_does() -> None:
                 f(v)
         else:
             np.testing.assert_array_equal(f(v), want)
+
+
+# -- set_value of another dtype -------------------------------------------------------------------
+
+#: (the variable's dtype, the value, whether PyTensor's TensorType.filter takes it without
+#: allow_downcast): safe casts of arrays, exact conversions of untyped values
+SET_VALUE_CASES = [
+    ("float64", np.arange(3, dtype="int32"), True),
+    ("float64", np.arange(3, dtype="int64"), True),
+    ("float64", np.ones(3, "float32"), True),
+    ("float64", np.array([True, False, True]), True),
+    ("float32", np.arange(3, dtype="int16"), True),
+    ("int64", np.arange(3, dtype="uint32"), True),
+    ("complex128", np.ones(3), True),
+    ("float64", [1, 2, 3], True),
+    ("float32", [1, 2, 3], True),
+    ("int64", [1.0, 2.0, 3.0], True),
+    ("float32", np.ones(3), False),
+    ("float32", np.arange(3, dtype="int32"), False),
+    ("int32", np.arange(3, dtype="int64"), False),
+    ("int32", np.ones(3), False),
+    ("int8", np.arange(3, dtype="uint8"), False),
+    ("uint8", np.arange(3, dtype="int8"), False),
+    ("bool", np.arange(3, dtype="int8"), False),
+    ("int64", [1.5, 2.0, 3.0], False),
+    ("float64", np.ones(3, "complex128"), False),
+]
+
+
+@pytest.mark.parametrize(("dtype", "value", "safe"), SET_VALUE_CASES)
+def test_set_value_casts_what_loses_nothing(dtype: str, value, safe: bool) -> None:
+    s = fc.shared(np.zeros(3, dtype), name="s")
+    loose = fc.shared(np.zeros(3, dtype), name="loose", allow_downcast=True)
+    if safe:
+        s.set_value(value)
+        got = s.get_value()
+        assert got.dtype == dtype and np.array_equal(got, np.asarray(value).astype(dtype))
+        return
+    with pytest.raises(
+        TypeError, match=rf"shared variable 's' holds {dtype} .* dtype {np.asarray(value).dtype}"
+    ):
+        s.set_value(value)
+    assert np.array_equal(s.get_value(), np.zeros(3, dtype))  # the old value kept
+    if np.asarray(value).dtype.kind == "c":
+        with pytest.raises(TypeError, match=r"imaginary parts .* np.real"):
+            loose.set_value(value)
+        return
+    loose.set_value(value)
+    assert loose.get_value().dtype == dtype
+    np.testing.assert_array_equal(loose.get_value(), np.asarray(value).astype(dtype))
+
+
+def test_set_value_keeps_strict_ndim_and_floatx_rules() -> None:
+    w = fc.shared(np.zeros(3), name="w", strict=True)
+    with pytest.raises(TypeError, match="is strict"):
+        w.set_value(np.arange(3, dtype="int32"))
+    v = fc.shared(np.zeros(3), name="v")
+    with pytest.raises(
+        TypeError, match="holds float64 with 1 dims; cannot set a value of dtype int32 with 2"
+    ):
+        v.set_value(np.zeros((1, 3), "int32"))
+    with fc.config.change_flags(floatX="float32"):
+        lr = fc.shared(np.float32(0.1), name="lr")
+        lr.set_value(0.05)  # a bare Python float sets a floatX variable, as in Theano
+        assert lr.get_value().dtype == "float32"
+    with pytest.raises(TypeError, match="holds float32"):
+        lr.set_value(0.05)  # floatX float64: 0.05 does not convert exactly
+
+
+def test_set_value_takes_what_pytensors_takes() -> None:
+    pytensor = pytest.importorskip("pytensor")
+    for dtype, value, safe in SET_VALUE_CASES:
+        p = pytensor.shared(np.zeros(3, dtype))
+        try:
+            p.set_value(value)
+            took = True
+        except TypeError:
+            took = False
+        assert took == safe, (dtype, value)
