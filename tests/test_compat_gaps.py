@@ -284,3 +284,56 @@ def test_set_value_takes_what_pytensors_takes() -> None:
         except TypeError:
             took = False
         assert took == safe, (dtype, value)
+
+
+# -- rebuild_strict=False -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["FAST_RUN", "FAST_COMPILE"])
+def test_rebuild_strict_false_rebuilds_the_graph_on_the_new_dtype(mode: str) -> None:
+    x, y, i = ft.fvector("x"), ft.dvector("y"), ft.lvector("i")
+    out = ft.exp(x) * 2 + ft.max(x) + x.T[::-1] + ft.cast(x, "float32")
+    v = np.array([0.5, 1.0, 2.5])
+    want = np.exp(v) * 2 + v.max() + v[::-1] + v.astype("float32")
+    with pytest.raises(TypeError, match="rebuild_strict=False"):  # the default keeps the key's type
+        fc.function([y], out, givens={x: y}, mode=mode)
+    f = fc.function([y], out, givens={x: y}, rebuild_strict=False, mode=mode)
+    got = f(v)
+    assert got.dtype == "float64"
+    np.testing.assert_allclose(got, want, rtol=1e-7)  # float64 arithmetic: no float32 rounding
+    g = fc.function([i], ft.exp(x) * 2, givens={x: i}, rebuild_strict=False, mode=mode)
+    np.testing.assert_allclose(g(np.array([1, 2])), np.exp([1.0, 2.0]) * 2)
+    assert fc.clone_replace(out, {x: y}, rebuild_strict=False).dtype == "float64"
+    assert fc.clone_replace(ft.exp(x), {x: ft.dmatrix("m")}, rebuild_strict=False).type.ndim == 2
+    assert fc.clone(ft.exp(x), {x: y}, strict=False).dtype == "float64"
+    # an update rebuilt on float64 for a float32 variable is cast, as any update of its kind
+    w = fc.shared(np.zeros(3, "float32"), name="w")
+    h = fc.function([y], x * 2, givens={x: y}, updates={w: w + x}, rebuild_strict=False, mode=mode)
+    np.testing.assert_array_equal(h(v), v * 2)
+    assert w.get_value().dtype == "float32" and np.array_equal(w.get_value(), v.astype("float32"))
+
+
+def test_rebuild_strict_false_refuses_an_op_built_for_its_dtypes() -> None:
+    x, y = ft.fvector("x"), ft.dvector("y")
+    sorted_x = ft.sort(x)
+    with pytest.raises(
+        TypeError, match=r"rebuild_strict=False: .* cannot be rebuilt .* cast the replacement"
+    ):
+        fc.clone_replace(sorted_x * 2, {x: y}, rebuild_strict=False)
+    with pytest.raises(TypeError, match="rebuild_strict must be True or False"):
+        fc.clone_replace(x * 2, {x: y}, rebuild_strict="no")
+
+
+def test_rebuild_strict_false_gives_pytensors_types_and_values() -> None:
+    pytensor = pytest.importorskip("pytensor")
+    from pytensor import tensor as pt
+
+    v = np.array([0.25, 1.5, 3.0])
+    built = []
+    for lib, t, fn in ((pt, pt, pytensor.function), (ft, ft, fc.function)):
+        x, y = t.fvector("x"), t.dvector("y")
+        out = lib.exp(x) * 2 + lib.max(x) + x[::-1]
+        f = fn([y], out, givens={x: y}, rebuild_strict=False)
+        built.append(f(v))
+    assert built[0].dtype == built[1].dtype == "float64"
+    np.testing.assert_allclose(built[1], built[0], rtol=1e-12)

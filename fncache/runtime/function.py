@@ -24,7 +24,7 @@ from ..graph.debugprint import print_graph
 from .inputs import convert_input
 from .io import NO_DEFAULT, Container, In, Out, StateDefault, as_in
 from .profiling import ProfileStats, profile_stats, profiled
-from ..tensor.replace import fit_static_shape, replacement_map
+from ..tensor.replace import fit_static_shape, remake, replacement_map
 from ..tensor.shared import SharedVariable
 from ..tensor.hooks import set_c_runtime, set_function_compiler
 
@@ -748,10 +748,14 @@ def _no_default_updates(value: Any) -> Any:
 
 
 def _replaced(
-    outs: list[Variable], upd: list[tuple[Variable, Variable]], mapping: dict[Variable, Variable]
+    outs: list[Variable],
+    upd: list[tuple[Variable, Variable]],
+    mapping: dict[Variable, Variable],
+    rebuild: bool = False,
 ) -> tuple[list[Variable], list[tuple[Variable, Variable]]]:
-    """``outs`` and the updates' expressions with ``mapping``'s variables replaced."""
-    new = substitute(outs + [e for _, e in upd], mapping)
+    """``outs`` and the updates' expressions with ``mapping``'s variables replaced (``rebuild``:
+    the nodes reading a replacement of another type made again, as ``substitute`` says)."""
+    new = substitute(outs + [e for _, e in upd], mapping, remake if rebuild else None)
     return new[: len(outs)], [(sv, e) for (sv, _), e in zip(upd, new[len(outs) :])]
 
 
@@ -809,9 +813,10 @@ def function(
     calls in ``f.profile`` (``f.profile.summary()``). ``outputs=None`` is no output (a call
     returns ``[]``, as PyTensor's). ``on_unused_input`` (``"raise"``, ``"warn"``, ``"ignore"``;
     None: ``config.on_unused_input``) says what an input the outputs do not read does.
-    PyTensor's ``accept_inplace`` and ``rebuild_strict`` are
-    taken: a graph fncache builds holds no in-place op, and replacements (``givens``) keep
-    their keys' types, as ``rebuild_strict=True`` has them do."""
+    PyTensor's ``accept_inplace`` is taken (a graph fncache builds holds no in-place op);
+    ``rebuild_strict=False`` (PyTensor's) lets a ``givens`` replacement have another dtype or
+    number of dimensions than its key, the nodes reading it made again on the new type (an
+    update of another dtype is then cast or refused as in ``updates``)."""
     from ..tensor.basic import as_tensor_variable
     from .compile import optimize_or_load
 
@@ -843,7 +848,8 @@ def function(
     upd = _check_updates(updates) + _check_updates(
         [(sv, g.update) for g, sv in states if g.update is not None]
     )
-    given = replacement_map(givens, "givens")
+    rebuild = not rebuild_strict
+    given = replacement_map(givens, "givens", strict=not rebuild)
     for v, root in cut.items():
         if v in given:
             raise ValueError(f"givens: {v!r} is an input of the function; it cannot also be replaced")
@@ -854,7 +860,9 @@ def function(
                 raise ValueError(f"givens: {g.variable!r} is an implicit input (fc.In); it has its own value")
             given[g.variable] = sv
     if given:
-        outs, upd = _replaced(outs, upd, given)
+        outs, upd = _replaced(outs, upd, given, rebuild)
+        if rebuild:  # an update rebuilt on another dtype is cast or refused as given so
+            upd = _check_updates(upd)
     if on_unused_input not in ("raise", "warn", "ignore"):
         raise ValueError("on_unused_input must be 'raise', 'warn' or 'ignore'")
     all_outs = outs + [e for _, e in upd]
@@ -881,7 +889,10 @@ def function(
         if not defaults:
             break
         if given:
-            defaults = [(sv, e) for (sv, _), e in zip(defaults, substitute([e for _, e in defaults], given))]
+            new = substitute([e for _, e in defaults], given, remake if rebuild else None)
+            defaults = [(sv, e) for (sv, _), e in zip(defaults, new)]
+            if rebuild:
+                defaults = _check_updates(defaults)
         upd += defaults
         all_outs = outs + [e for _, e in upd]
         used = ancestors(all_outs)
