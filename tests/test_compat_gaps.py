@@ -6,6 +6,8 @@ and shared-variable layer: Theano's flag names (`on_unused_input`, `openmp`,
 from __future__ import annotations
 
 import logging
+import threading
+import time
 import warnings
 
 import numpy as np
@@ -337,3 +339,61 @@ def test_rebuild_strict_false_gives_pytensors_types_and_values() -> None:
         built.append(f(v))
     assert built[0].dtype == built[1].dtype == "float64"
     np.testing.assert_allclose(built[1], built[0], rtol=1e-12)
+
+
+# -- DebugMode from several threads ---------------------------------------------------------------
+
+
+class _WatchedProgram:
+    """DebugMode's C program of the nodes, as its runner calls it, noting a call during which
+    another thread changed how the program fills its output buffers (check_preallocated_output)."""
+
+    def __init__(self, native) -> None:
+        self.native = native
+        self.fill = None
+        self.clashes: list[tuple] = []
+
+    def fill_outputs(self, byte) -> None:
+        self.fill = byte
+        self.native.fill_outputs(byte)
+
+    def __call__(self, *args):
+        before = self.fill
+        time.sleep(0.002)  # other threads run meanwhile
+        out = self.native(*args)
+        time.sleep(0.002)
+        if self.fill != before:
+            self.clashes.append((before, self.fill))
+        return out
+
+    def __getattr__(self, name: str):
+        return getattr(self.native, name)
+
+
+@pytest.mark.parametrize("check_py_code", [True, False])
+def test_debugmode_is_safe_to_call_from_several_threads(check_py_code: bool) -> None:
+    x = ft.dvector("x")
+    mode = fc.DebugMode(check_py_code=check_py_code, check_preallocated_output=["initial", "previous"])
+    f = fc.function([x], ft.exp(x) * 2 + ft.sin(x).sum(), mode=mode)
+    programs = f._runner.c_runner
+    watched = programs.native = _WatchedProgram(programs.native)
+    errors: list[BaseException] = []
+
+    def work(k: int) -> None:
+        v = np.linspace(0, 1, 5000) + k
+        try:
+            for _ in range(4):
+                np.testing.assert_allclose(f(v), np.exp(v) * 2 + np.sin(v).sum(), rtol=1e-12)
+        except BaseException as e:  # noqa: BLE001 - reported by the main thread
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors, errors[0]
+    assert not watched.clashes, (
+        f"{len(watched.clashes)} runs had their buffers filled by another thread's check"
+    )
+    assert watched.fill is None  # the program is left filling nothing
