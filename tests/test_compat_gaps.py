@@ -6,6 +6,7 @@ and shared-variable layer: Theano's flag names (`on_unused_input`, `openmp`,
 from __future__ import annotations
 
 import logging
+import shutil
 import threading
 import time
 import warnings
@@ -21,7 +22,7 @@ from fncache.config import Config
 from fncache.graph.fgraph import FunctionGraph
 from fncache.mode import get_mode
 from fncache.runtime.compile import function_key as graph_function_key
-from fncache.toolchain import compile_flags
+from fncache.toolchain import compile_flags, compiler_id
 
 # -- Theano's flags -------------------------------------------------------------------------------
 
@@ -122,6 +123,18 @@ def test_gcc_cxxflags_reach_the_compiler(tmp_path) -> None:
     with fc.config.change_flags(compiledir=str(tmp_path), gcc__cxxflags="-fno-such-flag-for-fncache-compat"):
         with pytest.raises(fc.CompileError, match="no-such-flag-for-fncache-compat"):
             fc.function([x], ft.exp(x) * 7 + 1)(np.ones(3))
+
+
+def test_cxx_may_name_a_cpp_compiler(tmp_path) -> None:
+    """Theano's ``cxx`` is ``g++`` by default: the C sources are compiled as C by it too."""
+    if shutil.which("g++") is None:
+        pytest.skip("no g++ on this host")
+    x = ft.dvector("x")
+    v = np.linspace(-1, 1, 7)
+    with fc.config.change_flags(compiledir=str(tmp_path), cxx="g++"):
+        f = fc.function([x], ft.exp(x) * 2 + ft.sin(x).sum())
+        np.testing.assert_allclose(f(v), np.exp(v) * 2 + np.sin(v).sum(), rtol=1e-12)
+        assert "g++" in compiler_id()["version"]  # the kernels were built by g++
 
 
 def test_cxx_empty_runs_the_python_linker() -> None:

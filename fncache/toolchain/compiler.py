@@ -20,7 +20,7 @@ from typing import Any, Sequence
 from ..config import config
 from ..errors import CompileError
 from .march import cxx_command, host_march_flags, host_memo
-from .process import run_tool, start_tool
+from .process import as_c_source, run_tool, start_tool
 
 __all__ = [
     "compiler_id",
@@ -262,7 +262,14 @@ def start_shared_object(
         *(f"-I{d}" for d in include_dirs),
         *extra_flags,
     ]
-    command = [*cxx_command(), *flags, "-o", str(target), str(src), *(_lib_flag(lib) for lib in libs)]
+    command = [
+        *cxx_command(),
+        *flags,
+        "-o",
+        str(target),
+        *as_c_source(src),
+        *(_lib_flag(lib) for lib in libs),
+    ]
     return CompileJob(source, name, command, target)
 
 
