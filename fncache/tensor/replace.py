@@ -96,7 +96,8 @@ def _replayed(composite: Any, inputs: list[Variable]) -> list[Variable]:
 def remake(node: Apply, inputs: list[Variable]) -> list[Variable]:
     """The outputs of ``node``'s computation on ``inputs``, some of another dtype or number of
     dimensions than the node's own (``rebuild_strict=False``): elementwise ops are built again
-    by the front end, a reduction that keeps its input's dtype keeps the new one, and the ops
+    by the front end, a reduction that keeps its input's dtype keeps the new one (of as many
+    dimensions: its axes are numbers), and the ops
     whose outputs follow their inputs' types are made again by their ``make_node``. Any other
     op is refused (``TypeError``): it was built for its inputs' dtypes."""
     from .array_ops import SpecifyShape
@@ -111,12 +112,27 @@ def remake(node: Apply, inputs: list[Variable]) -> list[Variable]:
     try:
         if isinstance(op, Elemwise):
             return _replayed(op.composite, inputs)
-        if isinstance(op, Reduce) and op.pre is None and op.out_dtype == node.inputs[0].dtype:
+        old = node.inputs[0]
+        if (
+            isinstance(op, Reduce)
+            and op.pre is None
+            and op.out_dtype == old.dtype
+            and inputs[0].ndim == old.ndim
+        ):
             kept = Reduce(op.kind, op.axes, inputs[0].dtype, None, op.ddof, op.acc_dtype)
             return kept.make_node(*inputs).outputs
-        if isinstance(
-            op, (DimShuffle, Subtensor, Reshape, Shape, Dot, Concatenate, ArgReduce, SpecifyShape)
-        ) or (isinstance(op, CheckAndRaise)):
+        following = (
+            DimShuffle,
+            Subtensor,
+            Reshape,
+            Shape,
+            Dot,
+            Concatenate,
+            ArgReduce,
+            SpecifyShape,
+            CheckAndRaise,
+        )
+        if isinstance(op, following):
             return op.make_node(*inputs).outputs
     except (TypeError, ValueError) as e:
         raise TypeError(
