@@ -335,6 +335,8 @@ def test_rebuild_strict_false_refuses_an_op_built_for_its_dtypes() -> None:
         TypeError, match=r"rebuild_strict=False: .* cannot be rebuilt .* cast the replacement"
     ):
         fc.clone_replace(sorted_x * 2, {x: y}, rebuild_strict=False)
+    with pytest.raises(TypeError, match=r"Sum\{axes=\[0\]\} was built for inputs"):  # axes of a vector
+        fc.clone_replace(ft.sum(x, axis=0), {x: ft.dmatrix("m")}, rebuild_strict=False)
     with pytest.raises(TypeError, match="rebuild_strict must be True or False"):
         fc.clone_replace(x * 2, {x: y}, rebuild_strict="no")
 
