@@ -61,6 +61,8 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "clone_replace": ("fncache.tensor.replace", "clone_replace"),
     "graph_replace": ("fncache.tensor.replace", "graph_replace"),
     "In": ("fncache.runtime.io", "In"),
+    "Param": ("fncache.runtime.io", "Param"),
+    "raise_op": ("fncache.raise_op", None),
     "Out": ("fncache.runtime.io", "Out"),
     # Theano/PyTensor's places for the same things (README "Theano and PyTensor names")
     "gradient": ("fncache.gradient", None),
@@ -125,6 +127,8 @@ __all__ = [
     "clone_replace",
     "graph_replace",
     "In",
+    "Param",
+    "raise_op",
     "Out",
     "gradient",
     "scalar",

@@ -9,6 +9,7 @@ forgotten in the key.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import re
 from typing import Any, Callable, Iterator, NamedTuple
@@ -94,6 +95,21 @@ def _positive_float(v: Any) -> float:
     if not f > 0 or f == float("inf"):
         raise ValueError(f"expected a finite number > 0, got {v!r}")
     return f
+
+
+def _ignored_minsize(v: Any) -> int:
+    """Theano's ``openmp_elemwise_minsize``, taken so that a Theano flag string works: fncache's
+    run-time decides per loop, by size and by the time one thread was measured taking, which
+    loops use threads (README "How a loop is split over threads"); a fixed size would make
+    cheap loops of that size wait for sleeping threads."""
+    size = _nonneg_int(v)
+    logging.getLogger(__name__).warning(
+        "fncache: flag openmp_elemwise_minsize=%d is accepted and changes nothing: the run-time "
+        "splits a loop over threads from 32768 elements, and below 524288 only once one thread "
+        "was measured taking 50 us for it; threads=1 (or openmp=False) keeps every loop on one thread",
+        size,
+    )
+    return size
 
 
 def _optional_str(v: Any) -> str | None:
@@ -231,8 +247,20 @@ _FLAGS: dict[str, _Flag] = {
     ),
     "device": _Flag("cpu", _choice("cpu", "cuda"), "cpu or cuda", "function"),
     "cuda_arch": _Flag("auto", _cuda_arch, "GPU architecture to build for", "cuda"),
-    "cxx": _Flag("gcc", str, "C compiler", "kernel_library"),
-    "cxxflags": _Flag("-O3", str, "extra compiler flags", "kernel_library"),
+    "cxx": _Flag(
+        "gcc",
+        str,
+        "C compiler (it may hold a wrapper: 'ccache gcc'); '' (Theano's: none) runs the modes given by "
+        "name with the Python linker",
+        "kernel_library",
+    ),
+    "cxxflags": _Flag("-O3", str, "the compiler's optimization and other flags", "kernel_library"),
+    "gcc__cxxflags": _Flag(
+        "",
+        str,
+        "flags added after cxxflags (Theano's gcc.cxxflags, also spelled so)",
+        "kernel_library",
+    ),
     "march": _Flag("auto", str, "auto (detected), a flags string, or none", "kernel_library"),
     "vector_width": _Flag(
         "auto",
@@ -241,6 +269,12 @@ _FLAGS: dict[str, _Flag] = {
         "kernel_library",
     ),
     "threads": _Flag(0, _nonneg_int, "threads for large arrays; 0 = all cores"),
+    "openmp": _Flag(True, _bool, "False: every loop on one thread, whatever threads says (Theano's flag)"),
+    "openmp_elemwise_minsize": _Flag(
+        200000,
+        _ignored_minsize,
+        "Theano's: accepted, changes nothing (fncache's run-time chooses which loops use threads)",
+    ),
     "warn_float64": _Flag(
         "ignore",
         _choice("ignore", "warn", "raise"),
@@ -250,6 +284,12 @@ _FLAGS: dict[str, _Flag] = {
         "low", _choice("low", "high"), "high: run-time errors show the graph node and source line"
     ),
     "allow_gc": _Flag(True, _bool, "free intermediates after each call"),
+    "on_unused_input": _Flag(
+        "raise",
+        _choice("raise", "warn", "ignore"),
+        "what fc.function does with an input the outputs do not read, where its on_unused_input is "
+        "not given: raise, warn or ignore",
+    ),
     "reoptimize_unpickled_function": _Flag(
         False, _bool, "re-run the optimizer on the original graph when unpickling"
     ),
@@ -282,6 +322,12 @@ _FLAGS: dict[str, _Flag] = {
     ),
 }
 
+
+def _flag_name(name: str) -> str:
+    """A flag's name as declared: Theano's section spelling ``gcc.cxxflags`` is ``gcc__cxxflags``."""
+    return name.replace(".", "__")
+
+
 #: Flags whose value changes generated code, and the kind of key that reads each.
 CODE_FLAG_KEYS: dict[str, str] = {n: f.changes_code for n, f in sorted(_FLAGS.items()) if f.changes_code}
 CODE_FLAGS: tuple[str, ...] = tuple(CODE_FLAG_KEYS)
@@ -303,9 +349,12 @@ class Config:
             name, value = item.split("=", 1)
             self._set(name.strip(), value.strip(), source="FNCACHE_FLAGS")
 
-    def _set(self, name: str, value: Any, source: str = "config") -> None:
+    def _set(self, given: str, value: Any, source: str = "config") -> None:
+        name = _flag_name(given)
         if name not in _FLAGS:
-            raise AttributeError(f"{source}: unknown flag {name!r}; known flags: {', '.join(sorted(_FLAGS))}")
+            raise AttributeError(
+                f"{source}: unknown flag {given!r}; known flags: {', '.join(sorted(_FLAGS))}"
+            )
         try:
             parsed = _FLAGS[name].parse(value)
         except (TypeError, ValueError) as e:
@@ -315,7 +364,7 @@ class Config:
 
     def __getattr__(self, name: str) -> Any:
         try:
-            return self._values[name]
+            return self._values[_flag_name(name)]
         except KeyError:
             raise AttributeError(f"unknown flag {name!r}; known flags: {', '.join(sorted(_FLAGS))}") from None
 
@@ -330,7 +379,7 @@ class Config:
     @contextlib.contextmanager
     def change_flags(self, **flags: Any) -> Iterator[None]:
         """Temporarily set flags: ``with config.change_flags(floatX='float32'): ...``."""
-        old = {k: self._values[k] for k in flags if k in self._values}
+        old = {_flag_name(k): self._values[_flag_name(k)] for k in flags if _flag_name(k) in self._values}
         try:
             for k, v in flags.items():
                 self._set(k, v)
@@ -339,6 +388,11 @@ class Config:
             for k, v in old.items():
                 self._values[k] = v
             object.__setattr__(self, "_version", self._version + 1)
+
+    def loop_threads(self) -> int:
+        """The threads the run-time's loops may use: ``threads`` (0: one per core), or 1 where
+        ``openmp`` is off."""
+        return int(self._values["threads"]) if self._values["openmp"] else 1
 
     def code_flags(self) -> dict[str, Any]:
         """The flags that change generated code, by name (for cache keys and pickles)."""

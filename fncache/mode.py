@@ -379,7 +379,8 @@ def get_mode(mode: Any) -> Mode:
     or ``"DEBUG_MODE"``, ``"NanGuardMode"`` (every check on, as Theano's); Theano's and
     PyTensor's ``"Mode"`` is FAST_RUN) or a Mode. ``"FAST_RUN"`` and ``"FAST_COMPILE"`` take
     ``config.linker``, ``config.optimizer`` and the tags of ``config.optimizer_including`` /
-    ``optimizer_excluding`` where they are set."""
+    ``optimizer_excluding`` where they are set, and the Python linker where ``config.cxx`` is
+    ``''`` (no C compiler, Theano's meaning)."""
     from .config import config
 
     if mode is None:
@@ -402,9 +403,13 @@ def get_mode(mode: Any) -> Mode:
             m = Mode(m.linker, m.optimizer, m.included_tags, m.excluded_tags, config.device)
         return m
     # FAST_RUN and FAST_COMPILE given by name take Theano's flags (config.linker, optimizer,
-    # optimizer_including and optimizer_excluding); an fc.Mode says all it wants itself.
+    # optimizer_including and optimizer_excluding; cxx='', no C compiler, is the Python
+    # linker, as in Theano); an fc.Mode says all it wants itself.
+    linker = m.linker if config.linker == "auto" else config.linker
+    if not config.cxx.strip() and config.device == "cpu":
+        linker = "py"
     return Mode(
-        m.linker if config.linker == "auto" else config.linker,
+        linker,
         m.optimizer if config.optimizer == "auto" else config.optimizer,
         m.included_tags + config.optimizer_including,
         m.excluded_tags + config.optimizer_excluding,

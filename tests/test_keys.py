@@ -196,6 +196,7 @@ def test_every_code_flag_is_read_by_the_key_config_names():
         "floatX": "float32",
         "device": "cuda",
         "cxxflags": "-O1",
+        "gcc__cxxflags": "-O2",
         "march": "none",
         "vector_width": "128",
         "cxx": "cc",

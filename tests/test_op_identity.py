@@ -171,6 +171,14 @@ EXAMPLES: dict[str, tuple[dict[str, Any], dict[str, dict[str, Any]]]] = {
         {"msg": "positive", "optional": False},
         {"msg": {"msg": "finite"}, "optional": {"optional": True}},
     ),
+    "fncache.tensor.pyop.CheckAndRaise": (
+        {"exc_type": ValueError, "msg": "positive", "optional": False},
+        {
+            "exc_type": {"exc_type": TypeError},
+            "msg": {"msg": "finite"},
+            "optional": {"optional": True},
+        },
+    ),
     "fncache.tensor.pyop.Print": (
         {"message": "x", "attrs": ("__str__",)},
         {"message": {"message": "y"}, "attrs": {"attrs": ("shape",)}},

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from ..toolchain.compiler import compile_flags
+from ..toolchain.compiler import compile_flags, user_cxxflags
 from ..cache.entry import Entry, write_all
 from ..config import config
 from ..errors import CacheError, CompileError
@@ -333,12 +333,13 @@ def _verify(entry: Any, mod: KernelLibrary, build: Callable[[Path], dict]) -> No
 def library_isa() -> frozenset[str]:
     """The CPU features a kernel library built now may use (what the compiler's flags select).
 
-    With detected flags and no target flag in ``config.cxxflags`` that is what the host's
-    detection recorded (the compiler was asked then): no compiler run on the compile path."""
+    With detected flags and no target flag in the user's (``cxxflags``, ``gcc__cxxflags``) that
+    is what the host's detection recorded (the compiler was asked then): no compiler run on the
+    compile path."""
     from ..toolchain.cpu import isa_of
     from ..toolchain.march import cxx_command, host_isa
 
-    if config.march.strip() == "auto" and not any(t.startswith("-m") for t in config.cxxflags.split()):
+    if config.march.strip() == "auto" and not any(t.startswith("-m") for t in user_cxxflags()):
         return host_isa()
     return isa_of(cxx_command(), compile_flags())
 
@@ -680,7 +681,7 @@ def runner_for(
         tuple(_performer(n) for n in mod.fallbacks),
         tuple(mod.constants),
         bool(config.allow_gc),
-        int(config.threads),
+        config.loop_threads(),
         on_error,
         on_kwargs,
     )

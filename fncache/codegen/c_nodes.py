@@ -32,7 +32,7 @@ from ..tensor.advanced_subtensor import AdvancedIncSubtensor, AdvancedSubtensor,
 from ..tensor.blas import Dot, RowPass
 from ..tensor.elemwise import Elemwise
 from ..tensor.grad_ops import ReducedSize, RepeatGrad, SortGrad, SubtensorGrad, SumToShape
-from ..tensor.pyop import Assert
+from ..tensor.pyop import Assert, CheckAndRaise
 from ..tensor.reduction import ArgReduce, Reduce
 from ..tensor.scalar_ops import Composite
 from ..tensor.array_ops import CumOp, MatMul, Repeat, Sort, SpecifyShape, TensorDot, Tile
@@ -662,7 +662,13 @@ def render_along_axis(node: Apply, ctx: NodeCtx) -> tuple:
 
 
 #: Steps whose only parameters are the perform's index and the output's typenum, by op.
-_TYPED_KINDS = {Assert: ST_ASSERT, ARange: ST_ARANGE, Eye: ST_EYE, MatMul: ST_MATMUL}
+_TYPED_KINDS = {
+    Assert: ST_ASSERT,
+    CheckAndRaise: ST_ASSERT,
+    ARange: ST_ARANGE,
+    Eye: ST_EYE,
+    MatMul: ST_MATMUL,
+}
 
 
 def render_pool(node: Apply, ctx: NodeCtx) -> tuple | None:

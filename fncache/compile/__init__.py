@@ -1,5 +1,5 @@
 """``fncache.compile``, where Theano and PyTensor users look for the compiler's front door
-(``theano.compile``): ``function``, ``function_dump``, ``shared``, ``SharedVariable``, ``Mode``, ``In``, ``Out``,
+(``theano.compile``): ``function``, ``function_dump``, ``shared``, ``SharedVariable``, ``Mode``, ``In``, ``Param``, ``Out``,
 the modules ``builders`` (``OpFromGraph``), ``ops`` (``as_op``, ``wrap_py``), ``mode`` (``get_default_mode``, ``get_mode``),
 ``nanguardmode`` (``NanGuardMode``), ``debugmode`` (``DebugMode`` and its errors),
 ``monitormode`` (``MonitorMode``), ``sharedvalue`` and ``profiling`` (``ProfileStats``). Each name is the one of ``fncache`` / ``fncache.tensor`` (README "Compiling");
@@ -9,7 +9,7 @@ this package only gives them Theano's places. Not to be confused with
 from __future__ import annotations
 
 from ..runtime.function import Function, function, function_dump
-from ..runtime.io import In, Out
+from ..runtime.io import In, Out, Param
 from ..tensor.shared import SharedVariable, shared
 from . import builders, debugmode, mode, monitormode, nanguardmode, ops, profiling, sharedvalue
 from .builders import OpFromGraph
@@ -29,6 +29,7 @@ __all__ = [
     "NanGuardMode",
     "OpFromGraph",
     "Out",
+    "Param",
     "ProfileStats",
     "SharedVariable",
     "as_op",

@@ -669,14 +669,33 @@ def equal_computations(
     return all(equal(a, b) for a, b in zip(xs, ys))
 
 
-def substitute(outputs: Sequence[Variable], mapping: dict[Variable, Variable]) -> list[Variable]:
+def substitute(
+    outputs: Sequence[Variable],
+    mapping: dict[Variable, Variable],
+    remake: Callable[[Apply, list[Variable]], list[Variable]] | None = None,
+) -> list[Variable]:
     """``outputs`` with the variables of ``mapping`` replaced: only the nodes that depend on
-    them are rebuilt (as :func:`clone_graph` copies them); the rest of the graph is shared."""
+    them are rebuilt (as :func:`clone_graph` copies them); the rest of the graph is shared.
+
+    ``remake(node, inputs)`` (PyTensor's ``rebuild_strict=False``) gives the outputs of a node
+    whose inputs now have another dtype or number of dimensions, made for the new inputs (the
+    front end's ``tensor/replace.py`` says how); without it such a node keeps its types."""
     memo: dict[Variable, Variable] = dict(mapping)
     for node in toposort(outputs):
         if any(v in memo for v in node.inputs):
-            _copy_node(node, memo)
+            inputs = [memo.get(v, v) for v in node.inputs]
+            if remake is not None and any(_retyped(v, w) for v, w in zip(node.inputs, inputs)):
+                for old, new in zip(node.outputs, remake(node, inputs)):
+                    new.name = old.name
+                    memo[old] = new
+            else:
+                _copy_node(node, memo)
     return [memo.get(o, o) for o in outputs]
+
+
+def _retyped(old: Variable, new: Variable) -> bool:
+    kind = (getattr(old.type, "dtype", None), getattr(old.type, "ndim", None))
+    return kind != (getattr(new.type, "dtype", None), getattr(new.type, "ndim", None))
 
 
 def _copy_node(node: Apply, memo: dict[Variable, Variable]) -> None:

@@ -9,7 +9,7 @@ from ..graph.basic import Constant
 from ..graph.fgraph import FunctionGraph
 from ..graph.types import TensorType
 from ..tensor.basic import constant
-from ..tensor.pyop import Assert
+from ..tensor.pyop import CheckAndRaise
 from ..tensor.shape_ops import Shape
 from .local import local_pass
 from .registry import register
@@ -22,7 +22,7 @@ def constant_folding(fgraph: FunctionGraph) -> bool:
     def fn(node):
         if isinstance(node.op, Shape) and None not in node.inputs[0].type.shape:
             return [constant(np.asarray(node.inputs[0].type.shape, dtype="int64"))]
-        if isinstance(node.op, Assert) or getattr(node.op, "side_effects", False):
+        if isinstance(node.op, CheckAndRaise) or getattr(node.op, "side_effects", False):
             return None
         if not all(isinstance(v, Constant) for v in node.inputs):
             return None

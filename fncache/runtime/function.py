@@ -24,7 +24,7 @@ from ..graph.debugprint import print_graph
 from .inputs import convert_input
 from .io import NO_DEFAULT, Container, In, Out, StateDefault, as_in
 from .profiling import ProfileStats, profile_stats, profiled
-from ..tensor.replace import fit_static_shape, replacement_map
+from ..tensor.replace import fit_static_shape, remake, replacement_map
 from ..tensor.shared import SharedVariable
 from ..tensor.hooks import set_c_runtime, set_function_compiler
 
@@ -748,15 +748,19 @@ def _no_default_updates(value: Any) -> Any:
 
 
 def _replaced(
-    outs: list[Variable], upd: list[tuple[Variable, Variable]], mapping: dict[Variable, Variable]
+    outs: list[Variable],
+    upd: list[tuple[Variable, Variable]],
+    mapping: dict[Variable, Variable],
+    rebuild: bool = False,
 ) -> tuple[list[Variable], list[tuple[Variable, Variable]]]:
-    """``outs`` and the updates' expressions with ``mapping``'s variables replaced."""
-    new = substitute(outs + [e for _, e in upd], mapping)
+    """``outs`` and the updates' expressions with ``mapping``'s variables replaced (``rebuild``:
+    the nodes reading a replacement of another type made again, as ``substitute`` says)."""
+    new = substitute(outs + [e for _, e in upd], mapping, remake if rebuild else None)
     return new[: len(outs)], [(sv, e) for (sv, _), e in zip(upd, new[len(outs) :])]
 
 
 def _unrunnable_checks(used: Sequence[Variable], ins: list[Variable]) -> dict[Variable, Variable]:
-    """The optional checks (``Assert(optional=True)``) among ``used`` whose condition reads a
+    """The optional checks (``Assert(optional=True)``, any ``CheckAndRaise``) among ``used`` whose condition reads a
     variable that is neither an input, a shared variable nor a constant, each mapped to the
     value it guards: the function could not run them, and that value does not need the
     variable."""
@@ -767,13 +771,13 @@ def _unrunnable_checks(used: Sequence[Variable], ins: list[Variable]) -> dict[Va
 
     if not any(missing(v) for v in used):
         return {}
-    from ..tensor.pyop import Assert
+    from ..tensor.pyop import CheckAndRaise
 
     return {
         v: v.owner.inputs[0]
         for v in used
         if v.owner is not None
-        and isinstance(v.owner.op, Assert)
+        and isinstance(v.owner.op, CheckAndRaise)
         and v.owner.op.optional
         and any(missing(a) for a in ancestors(v.owner.inputs[1:]))
     }
@@ -789,7 +793,7 @@ def function(
     *,
     name: str | None = None,
     allow_input_downcast: bool = False,
-    on_unused_input: str | None = "raise",
+    on_unused_input: str | None = None,
     trust_input: bool = False,
     profile: Any = None,
     accept_inplace: bool = False,
@@ -807,9 +811,12 @@ def function(
     (a random stream's state) of all or of those shared variables: each call then draws the
     same numbers. ``profile=True`` (or a name, or a ``ProfileStats``) counts and times the
     calls in ``f.profile`` (``f.profile.summary()``). ``outputs=None`` is no output (a call
-    returns ``[]``, as PyTensor's). PyTensor's ``accept_inplace`` and ``rebuild_strict`` are
-    taken: a graph fncache builds holds no in-place op, and replacements (``givens``) keep
-    their keys' types, as ``rebuild_strict=True`` has them do."""
+    returns ``[]``, as PyTensor's). ``on_unused_input`` (``"raise"``, ``"warn"``, ``"ignore"``;
+    None: ``config.on_unused_input``) says what an input the outputs do not read does.
+    PyTensor's ``accept_inplace`` is taken (a graph fncache builds holds no in-place op);
+    ``rebuild_strict=False`` (PyTensor's) lets a ``givens`` replacement have another dtype or
+    number of dimensions than its key, the nodes reading it made again on the new type (an
+    update of another dtype is then cast or refused as in ``updates``)."""
     from ..tensor.basic import as_tensor_variable
     from .compile import optimize_or_load
 
@@ -828,7 +835,7 @@ def function(
     if outputs is None:
         outputs = []
     if on_unused_input is None:
-        on_unused_input = "raise"
+        on_unused_input = config.on_unused_input
     if not isinstance(accept_inplace, (bool, np.bool_)) or not isinstance(rebuild_strict, (bool, np.bool_)):
         raise TypeError(
             f"function: accept_inplace and rebuild_strict must be True or False, got {accept_inplace!r} "
@@ -841,7 +848,8 @@ def function(
     upd = _check_updates(updates) + _check_updates(
         [(sv, g.update) for g, sv in states if g.update is not None]
     )
-    given = replacement_map(givens, "givens")
+    rebuild = not rebuild_strict
+    given = replacement_map(givens, "givens", strict=not rebuild)
     for v, root in cut.items():
         if v in given:
             raise ValueError(f"givens: {v!r} is an input of the function; it cannot also be replaced")
@@ -852,7 +860,9 @@ def function(
                 raise ValueError(f"givens: {g.variable!r} is an implicit input (fc.In); it has its own value")
             given[g.variable] = sv
     if given:
-        outs, upd = _replaced(outs, upd, given)
+        outs, upd = _replaced(outs, upd, given, rebuild)
+        if rebuild:  # an update rebuilt on another dtype is cast or refused as given so
+            upd = _check_updates(upd)
     if on_unused_input not in ("raise", "warn", "ignore"):
         raise ValueError("on_unused_input must be 'raise', 'warn' or 'ignore'")
     all_outs = outs + [e for _, e in upd]
@@ -879,7 +889,10 @@ def function(
         if not defaults:
             break
         if given:
-            defaults = [(sv, e) for (sv, _), e in zip(defaults, substitute([e for _, e in defaults], given))]
+            new = substitute([e for _, e in defaults], given, remake if rebuild else None)
+            defaults = [(sv, e) for (sv, _), e in zip(defaults, new)]
+            if rebuild:
+                defaults = _check_updates(defaults)
         upd += defaults
         all_outs = outs + [e for _, e in upd]
         used = ancestors(all_outs)
@@ -891,7 +904,7 @@ def function(
         if id(stands_for.get(id(v), v)) not in used_ids:
             msg = (
                 f"input {k} ({v!r}) is not used to compute the outputs; remove it, or pass "
-                "on_unused_input='warn' or 'ignore'"
+                "on_unused_input='warn' or 'ignore' (or set config.on_unused_input)"
             )
             if on_unused_input == "raise":
                 raise ValueError(msg)

@@ -11,7 +11,7 @@ import numpy as np
 from ..graph.basic import Variable
 from ..tensor.shared import SharedVariable
 
-__all__ = ["In", "Out", "Container", "NO_DEFAULT", "StateDefault", "as_in"]
+__all__ = ["In", "Param", "Out", "Container", "NO_DEFAULT", "StateDefault", "as_in"]
 
 
 class _NoDefault:
@@ -174,6 +174,35 @@ class In:
             if getattr(self, k) not in (None, False)
         )
         return f"In({self.variable!r}, name={self.name!r}, value={self.value!r}{extra})"
+
+
+class Param(In):
+    """Theano's older name for an input with a default (``theano.Param``, deprecated there for
+    ``In``): ``Param(variable, default=None, name=None, mutable=False, strict=False,
+    allow_downcast=None, implicit=None, borrow=None)`` is ``In(variable, name=name,
+    value=default, ...)``, where ``default=None`` is no default, as in Theano."""
+
+    def __init__(
+        self,
+        variable: Variable,
+        default: Any = None,
+        name: str | None = None,
+        mutable: bool | None = None,
+        strict: bool = False,
+        allow_downcast: bool | None = None,
+        implicit: bool | None = None,
+        borrow: bool | None = None,
+    ) -> None:
+        super().__init__(
+            variable,
+            name=name,
+            value=NO_DEFAULT if default is None else default,
+            mutable=mutable,
+            borrow=borrow,
+            implicit=implicit,
+            strict=strict,
+            allow_downcast=allow_downcast,
+        )
 
 
 def _update_of(variable: Variable, update: Any, name: str | None) -> Variable:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -377,8 +378,14 @@ class DebugRunner:
         # inputs of each node it ran, and the nodes whose values it does not keep
         self.whole: Any = None
         self.whole_outputs: list[Variable] = []
-        self.whole_inputs: dict[int, list[Any]] = {}
         self.unsure: set[int] = set()
+        #: Held while a C program runs: the run-time keeps how it fills output buffers, the
+        #: buffers kept between runs and the failing step per program, not per call, so two
+        #: threads calling the function run the programs one at a time (each call's own values
+        #: are kept by the call). Reentrant: a Python op of the graph may call the function.
+        self.c_lock = threading.RLock()
+        #: How the nodes' program fills its output buffers now (``Runner.fill_outputs``).
+        self.fill: int | None = None
         if not self.py_code and holds_objects(fgraph):
             # the C run-time cannot run a graph of sparse values whole: perform is the reference
             log.warning(
@@ -456,26 +463,31 @@ class DebugRunner:
             self.whole.native.fill_outputs(0)
 
     def __call__(self, *inputs: Any) -> list[np.ndarray]:
+        given: dict[int, list[Any]] = {}  # check_py_code=False: each node's inputs, this call's
         if self.py_code:
             call = _DebugCall(self)
             outputs = self.py.run(inputs, call)
             seen = call.seen
         else:
-            outputs, seen = self._run_whole(inputs)
+            outputs, seen = self._run_whole(inputs, given)
         if self.c_runner is not None:
-            self._compare(seen, None)
+            self._compare(seen, given, None)
             for run in self.preallocated:
-                self._compare(seen, run)
+                self._compare(seen, given, run)
         return outputs
 
-    def _run_whole(self, inputs: Sequence[Any]) -> tuple[list[np.ndarray], dict[int, _Seen]]:
+    def _run_whole(
+        self, inputs: Sequence[Any], given: dict[int, list[Any]]
+    ) -> tuple[list[np.ndarray], dict[int, _Seen]]:
         """check_py_code=False's reference run: the whole graph by the C run-time, each node's
-        outputs checked (types, NaN); the function's values and what each node saw."""
-        try:
-            values = list(self.whole.native(*inputs))
-        except Exception as e:
-            node = self.whole.failed_node()
-            raise (annotate_runtime_error(e, node) if node is not None else e) from None
+        outputs checked (types, NaN); the function's values and what each node saw (the inputs
+        of the nodes compared also in ``given``)."""
+        with self.c_lock:
+            try:
+                values = list(self.whole.native(*inputs))
+            except Exception as e:
+                node = self.whole.failed_node()
+                raise (annotate_runtime_error(e, node) if node is not None else e) from None
         value = {id(v): x for v, x in zip(self.whole_outputs, values)}
         for v, x in zip(self.py.fgraph.inputs, inputs):
             value.setdefault(id(v), x)
@@ -485,7 +497,7 @@ class DebugRunner:
             outs = [value[id(o)] for o in node.outputs]
             _check_outputs(node, outs, self.finite, ins, "C run-time")
             if step in self.compared:
-                self.whole_inputs[step] = ins
+                given[step] = ins
             if step in self.compared and step not in self.unsure:
                 # no perform: no layout to hold the C run-time's strides against
                 seen[step] = (
@@ -495,11 +507,17 @@ class DebugRunner:
                 )
         return values[: len(self.py.fgraph.outputs)], seen
 
-    def _input_of(self, seen: dict[int, _Seen], step: int, k: int) -> Any:
+    @staticmethod
+    def _input_of(seen: dict[int, _Seen], given: dict[int, list[Any]], step: int, k: int) -> Any:
         """Input ``k`` of node ``step`` as the reference run gave it."""
-        return seen[step][0][k] if step in seen else self.whole_inputs[step][k]
+        return seen[step][0][k] if step in seen else given[step][k]
 
-    def _compare(self, seen: dict[int, _Seen], preallocated: tuple[str, str, int | None] | None) -> None:
+    def _compare(
+        self,
+        seen: dict[int, _Seen],
+        given: dict[int, list[Any]],
+        preallocated: tuple[str, str, int | None] | None,
+    ) -> None:
         """Run the nodes' C program on the inputs each node had in the reference run and compare
         every output with the reference's; ``preallocated``: the (name, what, fill) of the
         ``check_preallocated_output`` run this is (None: the first run)."""
@@ -511,24 +529,19 @@ class DebugRunner:
             if preallocated
             else ""
         )
-        args = [np.array(self._input_of(seen, step, k), copy=True) for step, k in self.c_inputs]
-        native = self.c_runner.native
+        args = [np.array(self._input_of(seen, given, step, k), copy=True) for step, k in self.c_inputs]
         fill = preallocated[2] if preallocated is not None else 0 if self.preallocated else None
-        if fill is not None:
-            native.fill_outputs(fill)
-        try:
-            c_values = native(*args)
-        except Exception as e:
-            failed = self.c_runner.failed_node()
-            node = self.origin.get(id(failed)) if failed is not None else None
-            inputs = next((seen[s][0] for s, n in self.compared.items() if n is node), None)
-            raise DebugModeError(
-                f"DebugMode: {how}the C run-time raised {type(e).__name__}: {e}, where the {ref} "
-                "did not.\n" + (describe_node(node, inputs) + "\n" if node is not None else "") + _REPORT
-            ) from e
-        finally:
-            if fill is not None:
-                native.fill_outputs(None)
+        with self.c_lock:
+            try:
+                c_values = self._run_filled(args, fill)
+            except Exception as e:
+                failed = self.c_runner.failed_node()
+                node = self.origin.get(id(failed)) if failed is not None else None
+                inputs = next((seen[s][0] for s, n in self.compared.items() if n is node), None)
+                raise DebugModeError(
+                    f"DebugMode: {how}the C run-time raised {type(e).__name__}: {e}, where the {ref} "
+                    "did not.\n" + (describe_node(node, inputs) + "\n" if node is not None else "") + _REPORT
+                ) from e
         self._check_inputs_kept(args, seen)
         what = (
             "the C run-time and the numpy perform disagree"
@@ -562,6 +575,22 @@ class DebugRunner:
                 if self.strides and not aliased and not _same_layout(c, ref_strides[j]):
                     self._strides_mismatch(node, step, j, ref_strides[j], c, kept)
             at += len(node.outputs)
+
+    def _run_filled(self, args: list[np.ndarray], fill: int | None) -> Any:
+        """The nodes' program on ``args``, its output buffers filled with ``fill`` (None: as
+        they are), then left filling what it filled before (a call of the function made by a
+        Python op of the graph, in this thread, runs inside the outer call's run). Under
+        ``c_lock``."""
+        native, before = self.c_runner.native, self.fill
+        if fill is None:
+            return native(*args)
+        native.fill_outputs(fill)
+        self.fill = fill
+        try:
+            return native(*args)
+        finally:
+            native.fill_outputs(before)
+            self.fill = before
 
     def _check_inputs_kept(self, args: list[np.ndarray], seen: dict[int, _Seen]) -> None:
         """The nodes' C program wrote into no input a node does not declare destroyed."""

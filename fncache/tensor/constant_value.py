@@ -12,7 +12,7 @@ import numpy as np
 from ..errors import NotScalarConstantError
 from ..graph.basic import Constant, Variable
 from .elemwise import Elemwise
-from .pyop import Assert
+from .pyop import CheckAndRaise
 from .random import RandomDraw, RandomVariable
 from .shape_ops import Shape
 from .subtensor import Subtensor
@@ -106,7 +106,7 @@ def _value(v: Variable, depth: int, elemwise: bool, only_constants: bool) -> np.
     # user code, printing, assertions and draws are evaluated when the function runs, never here
     if (
         getattr(op, "side_effects", False)
-        or isinstance(op, (Assert, RandomDraw, RandomVariable, Shape))
+        or isinstance(op, (CheckAndRaise, RandomDraw, RandomVariable, Shape))
         or (isinstance(op, Elemwise) and not elemwise)
     ):
         raise NotScalarConstantError(f"{v!r} is computed by {op} when the function runs")

@@ -141,9 +141,12 @@ def _as_strong(args: Sequence[Any], weak_from: Sequence[int]) -> list[Variable]:
             continue
         dt = np.result_type(*strong_dt, a) if strong_dt else None
         try:
-            out.append(constant(a, dtype=dt))
+            c = constant(a, dtype=dt)
         except OverflowError as e:
             raise OverflowError(f"constant {a!r} does not fit dtype {dt} of the other operand: {e}") from None
+        # a graph rebuilt on operands of other dtypes (rebuild_strict=False) promotes it anew
+        c.tag.weak_number = a
+        out.append(c)
     return out
 
 

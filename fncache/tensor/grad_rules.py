@@ -58,7 +58,7 @@ from .extra_ops import tril, triu
 from .jacobian_rows import JacobianRows, jacobian_rows
 from .op_from_graph import OpFromGraph
 from .nlinalg import CheckValue, Det, MatrixInverse, SlogDet
-from .pyop import Assert, Print, PythonOp
+from .pyop import CheckAndRaise, Print, PythonOp
 from .random import RandomDraw, RandomVariable
 from .reduction import ArgReduce, Reduce, keep_reduced_dims
 from .reduction import prod as prod_
@@ -934,7 +934,7 @@ def _random_variable(node: Apply, out_grads: list) -> list:
     )
 
 
-@register_grad(Assert, Print, CheckValue, CheckAxis, complex_values="linear")
+@register_grad(CheckAndRaise, Print, CheckValue, CheckAxis, complex_values="linear")
 def _assert(node: Apply, out_grads: list) -> list:
     return [out_grads[0]] + [None] * (len(node.inputs) - 1)
 

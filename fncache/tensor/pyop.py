@@ -1,4 +1,5 @@
-"""Ops that run Python inside compiled functions: ``as_op``, ``assert_op`` and ``Print``."""
+"""Ops that run Python inside compiled functions: ``as_op``, ``CheckAndRaise`` (``Assert``,
+``assert_op``) and ``Print``."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from ..graph.basic import Apply, Op, Variable, check_itypes
 from ..graph.types import TensorType
 from .basic import as_tensor_variable
 
-__all__ = ["PythonOp", "as_op", "wrap_py", "Assert", "assert_op", "Print"]
+__all__ = ["PythonOp", "as_op", "wrap_py", "CheckAndRaise", "Assert", "assert_op", "Print"]
 
 
 def _as_types(types: Any, what: str) -> tuple[TensorType, ...]:
@@ -239,34 +240,62 @@ def wrap_py(
     return as_op(itypes, otypes)
 
 
-class Assert(Op):
-    """Returns ``x``; raises ``AssertionError(msg)`` at run time when a condition is false.
+class CheckAndRaise(Op):
+    """PyTensor's ``CheckAndRaise(exc_type, msg)``: ``op(x, *conds)`` returns ``x``, and raises
+    ``exc_type(msg)`` at run time where a condition (an array of any shape: all its values)
+    is false. :class:`Assert` is the one that raises ``AssertionError``.
 
     An ``optional`` check compares a value the caller gave with one the graph computes (a
     gradient given for ``y`` against ``y``'s shape); where the function is not given what the
     condition reads, it is left out, as Theano and PyTensor never make it (a vector-Jacobian
     product ``Lop(dot(x, W), W, v)`` needs ``x`` and ``v`` only, not ``W``)."""
 
-    __props__ = ("msg", "optional")
+    __props__ = ("exc_type", "msg", "optional")
     view_map = {0: [0]}
 
-    def __init__(self, msg: str, optional: bool = False) -> None:
+    def __init__(self, exc_type: type[Exception], msg: str = "", optional: bool = False) -> None:
+        if not (isinstance(exc_type, type) and issubclass(exc_type, Exception)):
+            raise ValueError(
+                f"CheckAndRaise: exc_type must be an Exception subclass (e.g. ValueError), got {exc_type!r}"
+            )
+        self.exc_type = exc_type
+        self._check(msg, optional)
+
+    def _check(self, msg: str, optional: bool) -> None:
+        if not isinstance(msg, str):
+            raise TypeError(f"{type(self).__name__}: msg must be a str, got {type(msg).__name__} {msg!r}")
         self.msg = msg
         self.optional = bool(optional)
 
-    def make_node(self, x: Variable, *conds: Variable) -> Apply:
-        return Apply(self, [x, *conds], [x.type])
+    def __str__(self) -> str:
+        raises = "" if type(self) is Assert else f"raises={self.exc_type.__name__}, "
+        return f"{type(self).__name__}{{{raises}msg={self.msg!r}}}"
+
+    def make_node(self, x: Any, *conds: Any) -> Apply:
+        x = as_tensor_variable(x)
+        return Apply(self, [x, *(as_tensor_variable(c) for c in conds)], [x.type])
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         for c in inputs[1:]:
             # the array's own method: np.all's dispatch costs several times more per call
             if not c.all():
-                raise AssertionError(self.msg)
+                raise self.exc_type(self.msg)
         return [inputs[0]]
 
 
+class Assert(CheckAndRaise):
+    """Returns ``x``; raises ``AssertionError(msg)`` at run time when a condition is false
+    (``Assert(msg)(x, *conds)``, as Theano's and PyTensor's)."""
+
+    __props__ = ("msg", "optional")
+    exc_type = AssertionError
+
+    def __init__(self, msg: str = "assertion failed", optional: bool = False) -> None:
+        self._check(msg, optional)
+
+
 def assert_op(x: Any, cond: Any, msg: str = "assertion failed", optional: bool = False) -> Variable:
-    return Assert(str(msg), optional)(as_tensor_variable(x), as_tensor_variable(cond))
+    return Assert(str(msg), optional)(x, cond)
 
 
 class Print(Op):

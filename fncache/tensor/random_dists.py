@@ -42,8 +42,8 @@ _SUB = 0x5EED_5AB5_7EA3_0001
 def fill(
     kind: int, out: np.ndarray, key: tuple[int, int], call: int, a: float = 0.0, b: Any = 1.0
 ) -> np.ndarray:
-    """Draw every element of ``out`` (C-contiguous) by its index, on ``config.threads``."""
-    c_runtime().random_fill(kind, out, key, call, int(config.threads), a, b)
+    """Draw every element of ``out`` (C-contiguous) by its index, on ``config.loop_threads()``."""
+    c_runtime().random_fill(kind, out, key, call, config.loop_threads(), a, b)
     return out
 
 

@@ -5,18 +5,23 @@ A replacement must have the type of the variable it stands for: the same dtype a
 dimensions (nothing is cast silently: a float32 batch standing for a float64 ``x`` would change
 every result), and no static size that contradicts the variable's. A static size the variable
 declares and the replacement does not is checked when the function runs (`specify_shape`), so
-the ops that rely on it (a broadcastable dimension) stay right.
+the ops that rely on it (a broadcastable dimension) stay right. PyTensor's
+``rebuild_strict=False`` lifts the first rule: a replacement of another dtype or number of
+dimensions is taken, and the nodes that read it are made again by their ops, so their types
+follow the new one.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from ..graph.args import pairs_arg
-from ..graph.basic import Constant, Variable, ancestors, substitute
+from ..graph.basic import Apply, Constant, Variable, ancestors, substitute
 from .basic import as_tensor_variable
 
-__all__ = ["clone", "clone_replace", "graph_replace", "replacement_map", "fit_static_shape"]
+__all__ = ["clone", "clone_replace", "graph_replace", "replacement_map", "fit_static_shape", "remake"]
 
 
 def fit_static_shape(want: tuple[int | None, ...], expr: Variable, what: str) -> Variable:
@@ -33,9 +38,11 @@ def fit_static_shape(want: tuple[int | None, ...], expr: Variable, what: str) ->
     return specify_shape(expr, tuple(w if w is not None else h for w, h in zip(want, expr.type.shape)))
 
 
-def replacement_map(replace: Any, what: str = "replace") -> dict[Variable, Variable]:
+def replacement_map(replace: Any, what: str = "replace", strict: bool = True) -> dict[Variable, Variable]:
     """``replace`` (a dict or (variable, expression) pairs) checked: each key a symbolic,
-    non-constant variable, each value an expression of the key's type (see the module's doc).
+    non-constant variable, each value an expression of the key's type (see the module's doc),
+    or with ``strict=False`` (PyTensor's ``rebuild_strict=False``) of any dtype and number of
+    dimensions, the graph then rebuilt on it (:func:`~fncache.graph.basic.substitute`).
     ``what`` names the argument in errors ("givens", "clone_replace: replace")."""
     out: dict[Variable, Variable] = {}
     for key, value in pairs_arg(replace, what):
@@ -50,7 +57,7 @@ def replacement_map(replace: Any, what: str = "replace") -> dict[Variable, Varia
             new = as_tensor_variable(value)
         except Exception as e:
             raise TypeError(f"{what}: the replacement of {key!r} is not an expression: {e}") from None
-        if new.ndim != key.ndim or new.dtype != key.dtype:
+        if strict and (new.ndim != key.ndim or new.dtype != key.dtype):
             fix = (
                 f"cast it with ft.cast(expr, '{key.dtype}')"
                 if new.ndim == key.ndim
@@ -58,27 +65,112 @@ def replacement_map(replace: Any, what: str = "replace") -> dict[Variable, Varia
             )
             raise TypeError(
                 f"{what}: {key!r} has type {key.type!r} but its replacement {new!r} has type "
-                f"{new.type!r}; a replacement needs the same dtype and number of dimensions: {fix}"
+                f"{new.type!r}; a replacement needs the same dtype and number of dimensions "
+                f"(or rebuild_strict=False, which rebuilds the graph on the new type): {fix}"
             )
-        out[key] = fit_static_shape(
-            key.type.shape, new, f"{what}: {key!r} has static shape {key.type.shape}, its replacement"
+        out[key] = (
+            fit_static_shape(
+                key.type.shape, new, f"{what}: {key!r} has static shape {key.type.shape}, its replacement"
+            )
+            if new.ndim == key.ndim
+            else new
         )
     return out
 
 
-def _apply(outputs: Any, mapping: dict[Variable, Variable]) -> Any:
+def _replayed(composite: Any, inputs: list[Variable]) -> list[Variable]:
+    """An elementwise body's steps applied anew by the front end to ``inputs``: each step's
+    dtype follows its new inputs (numpy's promotion, Python numbers weak as when the
+    expression was written), a cast keeps its target."""
+    from .elemwise import cast, elemwise
+
+    # a Python number of the expression (x * 2) takes its dtype from the new operands again
+    given = [v.tag.get("weak_number", v) if isinstance(v, Constant) else v for v in inputs]
+    done: list[Any] = []
+    for name, refs, dtype in composite.steps:
+        args = [given[k] if where == "in" else done[k] for where, k in refs]
+        done.append(cast(args[0], dtype) if name.startswith("cast:") else elemwise(name, *args))
+    return [done[j] for j in composite.outputs]
+
+
+def remake(node: Apply, inputs: list[Variable]) -> list[Variable]:
+    """The outputs of ``node``'s computation on ``inputs``, some of another dtype or number of
+    dimensions than the node's own (``rebuild_strict=False``): elementwise ops are built again
+    by the front end, a reduction that keeps its input's dtype keeps the new one (of as many
+    dimensions: its axes are numbers), and the ops
+    whose outputs follow their inputs' types are made again by their ``make_node``. Any other
+    op is refused (``TypeError``): it was built for its inputs' dtypes."""
+    from .array_ops import SpecifyShape
+    from .blas import Dot
+    from .elemwise import Elemwise
+    from .pyop import CheckAndRaise
+    from .reduction import ArgReduce, Reduce
+    from .shape_ops import Concatenate, DimShuffle, Reshape, Shape
+    from .subtensor import Subtensor
+
+    op = node.op
+    try:
+        if isinstance(op, Elemwise):
+            return _replayed(op.composite, inputs)
+        old = node.inputs[0]
+        if (
+            isinstance(op, Reduce)
+            and op.pre is None
+            and op.out_dtype == old.dtype
+            and inputs[0].ndim == old.ndim
+        ):
+            kept = Reduce(op.kind, op.axes, inputs[0].dtype, None, op.ddof, op.acc_dtype)
+            return kept.make_node(*inputs).outputs
+        following = (
+            DimShuffle,
+            Subtensor,
+            Reshape,
+            Shape,
+            Dot,
+            Concatenate,
+            ArgReduce,
+            SpecifyShape,
+            CheckAndRaise,
+        )
+        if isinstance(op, following):
+            return op.make_node(*inputs).outputs
+    except (TypeError, ValueError) as e:
+        raise TypeError(
+            f"rebuild_strict=False: {op} cannot take inputs of types {[v.type for v in inputs]}: {e}"
+        ) from e
+    was = [v.type for v in node.inputs]
+    raise TypeError(
+        f"rebuild_strict=False: {op} was built for inputs of types {was} and cannot be rebuilt "
+        f"on {[v.type for v in inputs]} (fncache rebuilds elementwise ops, reductions that keep "
+        "their input's dtype, dimshuffles, indexing, reshapes, shapes, dot, concatenate and "
+        "checks); cast the replacement to the type it replaces, or build the expression on the "
+        "new variable"
+    )
+
+
+def _apply(outputs: Any, mapping: dict[Variable, Variable], rebuild: bool = False) -> Any:
     single = not isinstance(outputs, (list, tuple))
     outs = [as_tensor_variable(o) for o in ([outputs] if single else outputs)]
-    new = substitute(outs, mapping)
+    new = substitute(outs, mapping, remake if rebuild else None)
     return new[0] if single else new
 
 
-def clone_replace(output: Any, replace: Any = None) -> Any:
+def _strict_flag(value: Any, what: str) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{what} must be True or False, got {type(value).__name__} {value!r}")
+    return bool(value)
+
+
+def clone_replace(output: Any, replace: Any = None, *, rebuild_strict: bool = True) -> Any:
     """``output`` (a variable or a list) with the variables of ``replace`` (a dict or pairs)
     replaced by the given expressions; the replacements themselves are taken as they are.
     The parts of the graph that do not depend on a replaced variable are shared, not copied
-    (graphs are never changed in place, so sharing them is safe)."""
-    return _apply(output, replacement_map(replace, "clone_replace: replace"))
+    (graphs are never changed in place, so sharing them is safe). ``rebuild_strict=False``
+    (PyTensor's) takes a replacement of another dtype or number of dimensions and makes the
+    nodes that read it again, so their types follow (a float64 stand-in for a float32 ``x``
+    makes ``exp(x)`` float64)."""
+    strict = _strict_flag(rebuild_strict, "clone_replace: rebuild_strict")
+    return _apply(output, replacement_map(replace, "clone_replace: replace", strict), not strict)
 
 
 def graph_replace(outputs: Any, replace: Any = None, *, strict: bool = True) -> Any:
@@ -101,14 +193,14 @@ def clone(output: Any, replace: Any = None, strict: bool = True, share_inputs: b
     """Theano's ``theano.clone``: :func:`clone_replace`, and with ``share_inputs=False`` the
     graph's inputs (not its constants or shared variables) are replaced by new variables of the
     same types and names too, so the copy reads none of the original's inputs. ``strict`` is
-    accepted for Theano's signature: a replacement must have its key's dtype and number of
-    dimensions either way (fncache casts nothing silently)."""
-    del strict  # every replacement is checked as clone_replace checks it
-    mapping = replacement_map(replace, "clone: replace")
+    Theano's ``rebuild_strict``: False takes a replacement of another type and rebuilds the
+    nodes that read it."""
+    strict = _strict_flag(strict, "clone: strict")
+    mapping = replacement_map(replace, "clone: replace", strict)
     if not share_inputs:
         single = not isinstance(output, (list, tuple))
         outs = [as_tensor_variable(o) for o in ([output] if single else output)]
         for v in ancestors(outs, blockers=list(mapping)):
             if v.owner is None and v not in mapping and not isinstance(v, Constant) and not v.holds_value:
                 mapping[v] = v.clone()
-    return _apply(output, mapping)
+    return _apply(output, mapping, not strict)

@@ -79,10 +79,12 @@ class SharedVariable(TensorVariable):
         )
 
     def set_value(self, value: Any, borrow: bool = False) -> None:
-        """Replace the value. Another dtype or ndim raises TypeError, a size other than a
-        declared one ValueError; either keeps the old value. A value that is not an array (a
-        number, a list) converts where the cast is safe, and a bare Python float (as Theano's
-        rule has it) converts to a variable of dtype ``config.floatX``."""
+        """Replace the value. A value of another dtype is cast where PyTensor's would be: a safe
+        cast of an array (int32 into float64; not float64 into float32, unless the variable
+        was made with ``allow_downcast=True``), a number or list that converts exactly, a bare
+        Python float into a variable of dtype ``config.floatX``. Another dtype, another ndim
+        or a complex value for a real variable raises TypeError, a size other than a declared
+        one ValueError; either keeps the old value."""
         if isinstance(value, (np.random.Generator, np.random.RandomState, np.random.BitGenerator)):
             # A RandomStream draw's rng is a counter of the draws made, keyed by the stream's
             # seed: a generator has nothing to replace here. Random states take one.
@@ -101,31 +103,44 @@ class SharedVariable(TensorVariable):
                 f"ndarray of dtype {self.dtype}, got {type(value).__name__} of dtype {arr.dtype} "
                 f"(old value kept). Cast it first: np.asarray(value, dtype='{self.dtype}')."
             )
-        if arr.dtype.name != self.dtype or arr.ndim != self.ndim:
-            if (
-                arr.ndim == self.ndim
-                and arr.dtype.kind in "biuf"
-                and (
-                    self.allow_downcast
-                    or not isinstance(value, np.ndarray)
-                    and (
-                        np.can_cast(arr.dtype, self.dtype, "safe")
-                        or (type(value) is float and self.dtype == config.floatX)
-                    )
-                )
-            ):
-                arr = arr.astype(self.dtype)
-            else:
-                raise TypeError(
-                    f"shared variable {self.name or '<unnamed>'!r} holds {self.dtype} with "
-                    f"{self.ndim} dims; cannot set a value of dtype {arr.dtype} with {arr.ndim} "
-                    f"dims (old value kept). Cast it first: value.astype('{self.dtype}'), or make the "
-                    "variable with fc.shared(..., allow_downcast=True)."
-                )
+        if arr.ndim != self.ndim or (arr.dtype.name != self.dtype and not self._casts(value, arr)):
+            real = arr.dtype.kind == "c" and np.dtype(self.dtype).kind != "c"
+            fix = (
+                "Its imaginary parts would be lost: take np.real(value) first"
+                if real
+                else f"Cast it first: value.astype('{self.dtype}'), or make the variable with "
+                "fc.shared(..., allow_downcast=True)"
+            )
+            raise TypeError(
+                f"shared variable {self.name or '<unnamed>'!r} holds {self.dtype} with "
+                f"{self.ndim} dims; cannot set a value of dtype {arr.dtype} with {arr.ndim} "
+                f"dims (old value kept). {fix}."
+            )
+        if arr.dtype.name != self.dtype:
+            arr = arr.astype(self.dtype)
         self._check_shape(arr)
         kept = arr if borrow and arr is value else np.array(arr, copy=True)
         self._value = native_array(kept)
         self._device = None
+
+    def _casts(self, value: Any, arr: np.ndarray) -> bool:
+        """Whether ``value`` (``arr`` as an array) may become a value of this variable's dtype,
+        as PyTensor's ``TensorType.filter`` decides: a cast numpy calls safe (int32 into
+        float64), a bare Python float into floatX, another untyped value (a Python number or
+        list, a numpy scalar) that converts to the same values, and with ``allow_downcast``
+        any numeric value; never complex values into a real variable (the imaginary parts would
+        be dropped, ``allow_downcast`` or not)."""
+        target = np.dtype(self.dtype)
+        if arr.dtype.kind not in "biufc" or (arr.dtype.kind == "c" and target.kind != "c"):
+            return False
+        if self.allow_downcast or np.can_cast(arr.dtype, target, "safe"):
+            return True
+        if isinstance(value, np.ndarray):
+            return False
+        if isinstance(value, (float, np.floating)) and self.dtype == config.floatX:
+            return True
+        with np.errstate(all="ignore"):
+            return bool(np.array_equal(arr.astype(target), arr, equal_nan=arr.dtype.kind in "fc"))
 
     @property
     def stored_value(self) -> np.ndarray:

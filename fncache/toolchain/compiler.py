@@ -20,7 +20,7 @@ from typing import Any, Sequence
 from ..config import config
 from ..errors import CompileError
 from .march import cxx_command, host_march_flags, host_memo
-from .process import run_tool, start_tool
+from .process import as_c_source, run_tool, start_tool
 
 __all__ = [
     "compiler_id",
@@ -30,6 +30,7 @@ __all__ = [
     "CompileJob",
     "ext_suffix",
     "python_abi_tag",
+    "user_cxxflags",
 ]
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,12 @@ def compiler_id() -> dict[str, str]:
     return dict(found)
 
 
+def user_cxxflags() -> list[str]:
+    """The compiler flags the user chose: ``config.cxxflags`` then Theano's ``gcc__cxxflags``
+    (``gcc.cxxflags``), added after them as Theano adds them after its own."""
+    return [*shlex.split(config.cxxflags), *shlex.split(config.gcc__cxxflags)]
+
+
 def compile_flags() -> list[str]:
     """The exact flags :func:`compile_shared_object` passes (cxxflags, expanded march, -shared -fPIC).
 
@@ -87,7 +94,7 @@ def compile_flags() -> list[str]:
     memo = _flags_memo
     if memo is not None and memo[0] == config.version:
         return list(memo[1])
-    flags = [*shlex.split(config.cxxflags), *host_march_flags(), "-shared", "-fPIC"]
+    flags = [*user_cxxflags(), *host_march_flags(), "-shared", "-fPIC"]
     _flags_memo = (config.version, flags)
     return list(flags)
 
@@ -255,7 +262,14 @@ def start_shared_object(
         *(f"-I{d}" for d in include_dirs),
         *extra_flags,
     ]
-    command = [*cxx_command(), *flags, "-o", str(target), str(src), *(_lib_flag(lib) for lib in libs)]
+    command = [
+        *cxx_command(),
+        *flags,
+        "-o",
+        str(target),
+        *as_c_source(src),
+        *(_lib_flag(lib) for lib in libs),
+    ]
     return CompileJob(source, name, command, target)
 
 

@@ -134,7 +134,7 @@ def isa_of(cxx: list[str], flags: list[str]) -> frozenset[str]:
         raise CompileError(
             f"the compiler {' '.join(cxx)!r} rejects the flags "
             f"{' '.join(flags)!r}: {proc.stderr.strip()[-2000:]}; fix config.march "
-            f"or config.cxxflags"
+            f"or config.cxxflags / config.gcc__cxxflags"
         )
     found = _isa_memo[memo] = isa_of_macros(proc.stdout)
     return found

@@ -78,7 +78,11 @@ def cxx_command() -> list[str]:
     """``config.cxx`` as an argv prefix (it may hold a wrapper, e.g. ``ccache gcc``)."""
     cmd = shlex.split(config.cxx)
     if not cmd:
-        raise ValueError("config.cxx is empty")
+        raise ValueError(
+            "config.cxx is '' (no C compiler, Theano's meaning): the modes given by name run the "
+            "Python linker, but this function asks for compiled code (an fc.Mode with linker 'c', "
+            "DebugMode); set config.cxx to a compiler (e.g. 'gcc'), or use fc.Mode(linker='py')"
+        )
     return cmd
 
 

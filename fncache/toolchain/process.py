@@ -11,9 +11,16 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import subprocess
 
-__all__ = ["run_tool", "start_tool", "run_side_by_side"]
+__all__ = ["run_tool", "start_tool", "run_side_by_side", "as_c_source"]
 
 log = logging.getLogger(__name__)
+
+
+def as_c_source(path: str | os.PathLike) -> list[str]:
+    """``path`` on a compiler's command line as a C file whatever the driver: ``g++`` or
+    ``clang++`` (Theano's ``cxx`` named a C++ compiler) would compile a ``.c`` file as C++,
+    whose mangled names the run-time would not find."""
+    return ["-x", "c", str(path), "-x", "none"]
 
 
 def _c_locale() -> dict[str, str]:

@@ -20,6 +20,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .process import as_c_source
+
 __all__ = [
     "WIDTHS",
     "candidates",
@@ -97,7 +99,7 @@ def build_argv(cxx: list[str], flags: list[str], widths: list[str], directory: P
         "-fno-math-errno",
         "-shared",
         "-fPIC",
-        str(source),
+        *as_c_source(source),
         "-o",
         str(directory / "tune.so"),
         "-lmvec",

@@ -29,7 +29,7 @@ from ...graph.slots import plan_slots
 from ...tensor.blas import Dot
 from ...tensor.elemwise import Elemwise
 from ...tensor.grad_ops import ReducedSize
-from ...tensor.pyop import Assert
+from ...tensor.pyop import CheckAndRaise
 from ...tensor.reduction import Reduce
 from ...tensor.shape_ops import Concatenate, DimShuffle, MakeVector, Reshape, Shape
 from ...tensor.subtensor import Subtensor
@@ -196,7 +196,7 @@ class CudaRunner:
             (Shape, self._shape),
             (ReducedSize, self._sizes),
             (MakeVector, self._host),
-            (Assert, self._assert),
+            (CheckAndRaise, self._assert),
             (Concatenate, self._concatenate),
         ]
         for cls, ex in table:
@@ -504,7 +504,7 @@ class CudaRunner:
     def _assert(self, node: Apply, spec: Any, store: list, ins: list, outs: list) -> list:
         for s in ins[1:]:
             if not np.all(self._hostval(store, s)):
-                raise AssertionError(node.op.msg)
+                raise node.op.exc_type(node.op.msg)
         return [store[ins[0]]]
 
     def _concatenate(self, node: Apply, spec: Any, store: list, ins: list, outs: list) -> list:
