@@ -1,8 +1,9 @@
 """Sizes, counts, bounds and steps near the ends of int64 given to compiled functions at run
 time: each either gives numpy's result (numpy computing with exact integers) or a clear error
 naming the op, never a crash or a wrong array. numpy itself crashes on some of these (its
-``repeat`` adds counts without an overflow check and writes past the array it then allocates),
-so those run in a fresh process, where a crash fails the test instead of ending the session."""
+``repeat`` adds counts without an overflow check and writes past the array it then allocates;
+its ``ufunc.at`` takes at most 32 dims), so those run in a fresh process, where a crash fails
+the test instead of ending the session."""
 
 from __future__ import annotations
 
@@ -20,9 +21,13 @@ from fncache.codegen.c_module import render_module
 
 I64_MIN, I64_MAX = -(2**63), 2**63 - 1
 
-# Each case: a name, the code of a function `f`, its arguments. numpy 2's repeat (and tile,
-# which calls it) segfaults on all of them: the total wraps to 0 (or a small number).
-_WRAPPING = """
+# The cases numpy itself crashes on, run in one fresh process (`_CRASHERS`): each builds a
+# function and its arguments. `repeat_*`, `tile_*`: numpy 2's repeat (and tile, which calls it)
+# segfaults on them (the total wraps to 0 or a small number), so they must raise before
+# reaching it. `dims40_*`: numpy's ufunc.at (np.add.at) segfaults on arrays of more than 32
+# dims, so the sums go another way; each returns the function's outputs next to numpy's (on
+# the same values seen as a matrix).
+_CRASHERS = """
 import numpy as np
 import fncache as fc
 from fncache import tensor as ft
@@ -47,34 +52,49 @@ def tile_rows(mode):
     x = ft.dmatrix("x")
     return fc.function([x], ft.tile(x, (2**62, 1)), mode=mode), (np.ones((1, 4)),)
 
+def dims40_inc_grad_and_set_at_repeated_rows(mode):
+    x, i = ft.TensorType("float64", (None,) * 40)("x"), ft.lvector("i")
+    outs = [ft.inc_subtensor(x[i], 1.0), fc.grad((x[i] ** 2).sum(), x), ft.set_subtensor(x[i], 3.0)]
+    f = fc.function([x, i], outs, mode=mode)
+    xv, iv = np.arange(12.0).reshape((2,) + (1,) * 37 + (2, 3)), np.array([1, 0, 1])
+    inc, grad, put = xv.reshape(2, 6).copy(), np.zeros((2, 6)), xv.reshape(2, 6).copy()
+    np.add.at(inc, iv, 1.0)
+    np.add.at(grad, iv, 2 * xv.reshape(2, 6)[iv])
+    put[iv] = 3.0
+    return lambda *a: [o.reshape(2, 6) for o in f(*a)], (xv, iv), [inc, grad, put]
+
 for mode in ("FAST_RUN", "FAST_COMPILE"):
     for name, build in list(globals().items()):
-        if not name.startswith(("repeat_", "tile_")):
+        if not name.startswith(("repeat_", "tile_", "dims40_")):
             continue
         print("start", mode, name, flush=True)
-        f, args = build(mode)
+        f, args, *want = build(mode)
         try:
-            f(*args)
-            print("returned", mode, name, flush=True)
+            got = f(*args)
         except (ValueError, MemoryError) as e:
             print("raised", mode, name, type(e).__name__, str(e).splitlines()[0], flush=True)
+            continue
+        same = bool(want) and all(np.array_equal(g, w) for g, w in zip(got, want[0]))
+        print("returned", mode, name, "numpy's" if same else "other values", flush=True)
 """
 
 
-def test_counts_that_wrap_raise_instead_of_crashing(_private_compiledir: str) -> None:
+def test_what_crashes_numpy_raises_or_is_computed(_private_compiledir: str) -> None:
     env = {**os.environ, "FNCACHE_FLAGS": f"compiledir={_private_compiledir}"}
     proc = subprocess.run(
-        [sys.executable, "-c", _WRAPPING], env=env, capture_output=True, text=True, timeout=300
+        [sys.executable, "-c", _CRASHERS], env=env, capture_output=True, text=True, timeout=300
     )
     started = [line.split()[1:] for line in proc.stdout.splitlines() if line.startswith("start")]
     assert proc.returncode == 0, f"crashed (exit {proc.returncode}) at {started[-1:]}:\n{proc.stderr[-2000:]}"
-    raised = [line for line in proc.stdout.splitlines() if not line.startswith("start")]
-    assert len(raised) == len(started) == 10, proc.stdout
-    for line in raised:
-        word, _mode, name, kind, *message = line.split()
-        assert word == "raised" and kind == "ValueError", line
-        op = name.split("_")[0]
-        assert " ".join(message).startswith(f"{op}: the result would have shape"), line
+    done = [line.split() for line in proc.stdout.splitlines() if not line.startswith("start")]
+    assert len(done) == len(started) == 12, proc.stdout
+    for word, mode, name, *rest in done:
+        if name.startswith("dims40_"):
+            assert (word, rest) == ("returned", ["numpy's"]), (mode, name, rest)
+        else:
+            op = name.split("_")[0]
+            assert word == "raised" and rest[0] == "ValueError", (mode, name, rest)
+            assert " ".join(rest[1:]).startswith(f"{op}: the result would have shape"), (mode, name, rest)
 
 
 @pytest.mark.parametrize("mode", [None, "FAST_COMPILE"])
@@ -183,3 +203,19 @@ def test_program_ints_that_do_not_fit_a_c_int_are_refused() -> None:
         c_linker.runtime().Runner(
             None, damaged, lambda i, v: np.asarray(v), (), tuple(mod.constants), True, 1, None, None
         )
+
+
+@pytest.mark.parametrize("n", [2**33, 2**32 + 1])
+def test_zero_stride_inputs_broadcast_past_an_arrays_size_raise(n) -> None:
+    # Views of one element hold n of them; their outer product has n * n, which wraps an
+    # int64 (to 0, or to 2**33 + 1): numpy refuses it, and so does every fused loop.
+    x, y = ft.dvector("x"), ft.dvector("y")
+    outer = x[:, None] * y[None, :]
+    v = np.broadcast_to(1.0, (n,))
+    with pytest.raises(ValueError, match="iterator is too large"):
+        np.sum(v[:, None] * v[None, :])
+    for out in [outer, outer.sum(), ft.mean(outer, axis=0)]:
+        f = fc.function([x, y], out)
+        with pytest.raises(ValueError, match="broadcast to more elements than an array can hold"):
+            f(v, v)
+    np.testing.assert_array_equal(f(v[:3], v[:2]), np.ones(2))

@@ -42,10 +42,14 @@ static PyObject *fc_shape_tuple(PyArrayObject *a)
     return t;
 }
 
-/* numpy broadcasting of `n` arrays into `shape` (ndim `nd`). */
+/* numpy broadcasting of `n` arrays into `shape` (ndim `nd`). Views with zero strides
+ * (np.broadcast_to) hold many elements in little memory, so the broadcast shape of several
+ * can have more elements than an npy_intp counts: refused as numpy refuses them (its own
+ * broadcast of those views fails), not looped over a wrapped count. */
 static int fc_broadcast(int nd, int n, PyArrayObject **a, npy_intp *shape, const char *what)
 {
-    int i, d;
+    int i, d, too_many = 0;
+    npy_intp count = 1;
     for (d = 0; d < nd; d++) shape[d] = 1;
     for (i = 0; i < n; i++) {
         int off = nd - PyArray_NDIM(a[i]);
@@ -57,7 +61,8 @@ static int fc_broadcast(int nd, int n, PyArrayObject **a, npy_intp *shape, const
             }
         }
     }
-    return 0;
+    for (d = 0; d < nd && !too_many; d++) too_many = __builtin_mul_overflow(count, shape[d], &count);
+    if (!too_many) return 0;
 bad:
     {
         PyObject *shapes = PyList_New(0);
@@ -67,9 +72,14 @@ bad:
             Py_XDECREF(t);
         }
         if (!shapes) return -1;
-        PyErr_Format(PyExc_ValueError,
-                     "%s: input shapes %R cannot be broadcast together (numpy broadcasting rules)",
-                     what, shapes);
+        if (!too_many)
+            PyErr_Format(PyExc_ValueError,
+                         "%s: input shapes %R cannot be broadcast together (numpy broadcasting rules)",
+                         what, shapes);
+        else
+            PyErr_Format(PyExc_ValueError,
+                         "%s: input shapes %R broadcast to more elements than an array can hold; "
+                         "give smaller inputs", what, shapes);
         Py_XDECREF(shapes);
         return -1;
     }

@@ -161,7 +161,7 @@ def check_array_fits(what: str, shape: Sequence[int], itemsize: int, fix: str) -
     its end, so the sizes that reach it are checked here first."""
     count = 1
     for n in shape:
-        count *= n
+        count *= int(n)  # a numpy integer's product would wrap
     if count * max(itemsize, 1) > _INT64_MAX:
         raise ValueError(
             f"{what}: the result would have shape {tuple(shape)} ({count} elements of {itemsize} "
