@@ -219,3 +219,22 @@ def test_zero_stride_inputs_broadcast_past_an_arrays_size_raise(n) -> None:
         with pytest.raises(ValueError, match="broadcast to more elements than an array can hold"):
             f(v, v)
     np.testing.assert_array_equal(f(v[:3], v[:2]), np.ones(2))
+
+
+@pytest.mark.parametrize("mode", [None, "FAST_COMPILE"])
+@pytest.mark.parametrize(
+    "build, op, size, kind",
+    [
+        (lambda n: ft.zeros((n, n)), "Alloc", 2**62, ValueError),
+        (lambda n: ft.zeros((n, 3)), "Alloc", 2**40, MemoryError),
+        (lambda n: ft.eye(n), "Eye", 274177 * 2**20, ValueError),
+        (lambda n: ft.arange(n), "ARange", 2**62, ValueError),
+    ],
+)
+def test_sizes_no_array_can_have_name_the_op(mode, build, op, size, kind) -> None:
+    # numpy's own words ("array is too big", "Unable to allocate ...") name neither.
+    n = ft.lscalar("n")
+    f = fc.function([n], build(n), mode=mode)
+    with pytest.raises(kind, match=rf"^{op}\{{.*(array is too big|Unable to allocate).*check the shapes"):
+        f(size)
+    assert f(2).shape[0] == 2
