@@ -26,7 +26,8 @@ I64_MIN, I64_MAX = -(2**63), 2**63 - 1
 # segfaults on them (the total wraps to 0 or a small number), so they must raise before
 # reaching it. `dims40_*`: numpy's ufunc.at (np.add.at) segfaults on arrays of more than 32
 # dims, so the sums go another way; each returns the function's outputs next to numpy's (on
-# the same values seen as a matrix).
+# the same values seen as a matrix). `pool_*`: a pooling stride beyond a C int, which the
+# run-time once read cut to an int (2**32 + 1: a stride of 1, other windows).
 _CRASHERS = """
 import numpy as np
 import fncache as fc
@@ -63,9 +64,18 @@ def dims40_inc_grad_and_set_at_repeated_rows(mode):
     put[iv] = 3.0
     return lambda *a: [o.reshape(2, 6) for o in f(*a)], (xv, iv), [inc, grad, put]
 
+def pool_stride_beyond_a_c_int(mode):
+    from fncache.tensor.signal.pool import pool_2d
+
+    x = ft.dtensor4("x")
+    f = fc.function([x], pool_2d(x, ws=(2, 2), stride=(2**32 + 1, 1), ignore_border=True), mode=mode)
+    xv = np.arange(32.0).reshape(1, 2, 4, 4)
+    want = np.stack([xv[..., :2, j : j + 2].max(axis=(-2, -1)) for j in range(3)], axis=-1)
+    return lambda a: [f(a)], (xv,), [want[..., None, :]]
+
 for mode in ("FAST_RUN", "FAST_COMPILE"):
     for name, build in list(globals().items()):
-        if not name.startswith(("repeat_", "tile_", "dims40_")):
+        if not name.startswith(("repeat_", "tile_", "dims40_", "pool_")):
             continue
         print("start", mode, name, flush=True)
         f, args, *want = build(mode)
@@ -87,9 +97,9 @@ def test_what_crashes_numpy_raises_or_is_computed(_private_compiledir: str) -> N
     started = [line.split()[1:] for line in proc.stdout.splitlines() if line.startswith("start")]
     assert proc.returncode == 0, f"crashed (exit {proc.returncode}) at {started[-1:]}:\n{proc.stderr[-2000:]}"
     done = [line.split() for line in proc.stdout.splitlines() if not line.startswith("start")]
-    assert len(done) == len(started) == 12, proc.stdout
+    assert len(done) == len(started) == 14, proc.stdout
     for word, mode, name, *rest in done:
-        if name.startswith("dims40_"):
+        if name.startswith(("dims40_", "pool_")):
             assert (word, rest) == ("returned", ["numpy's"]), (mode, name, rest)
         else:
             op = name.split("_")[0]
