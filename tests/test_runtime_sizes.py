@@ -248,3 +248,15 @@ def test_sizes_no_array_can_have_name_the_op(mode, build, op, size, kind) -> Non
     with pytest.raises(kind, match=rf"^{op}\{{.*(array is too big|Unable to allocate).*check the shapes"):
         f(size)
     assert f(2).shape[0] == 2
+
+
+@pytest.mark.parametrize("mode", [None, "FAST_COMPILE"])
+def test_reduced_size_past_int64_raises(mode) -> None:
+    from fncache.tensor.grad_ops import ReducedSize
+
+    x, y = ft.dvector("x"), ft.dvector("y")
+    f = fc.function([x, y], ReducedSize((((0, 0),), ((1, 0),)), "int64")(x, y), mode=mode)
+    assert f(np.ones(3), np.ones(5)) == 15
+    v = np.broadcast_to(1.0, (2**33,))
+    with pytest.raises(ValueError, match="more than an array can hold"):
+        f(v, v)

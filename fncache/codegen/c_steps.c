@@ -819,7 +819,8 @@ static int run_reduced_size(Runner *self, const Step *s, PyArrayObject **v)
             if (size != 1 && size != here) return run_perform(self, s, v);
             size = here;
         }
-        total *= size;
+        /* zero-stride inputs can broadcast to more elements than an int64 counts */
+        if (__builtin_mul_overflow(total, size, &total)) return run_perform(self, s, v);
     }
     PyObject *n = PyLong_FromSsize_t(total);
     if (!n) return -1;
