@@ -119,6 +119,10 @@ def has_int_pow(comp: Composite) -> bool:
     return any(name == "pow" and is_int(dt) for name, _, dt in comp.steps)
 
 
+#: A C int's range: the run-time reads a step's parameters as ints.
+_INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
+
+
 def _step(
     kind: int,
     node: Apply,
@@ -129,6 +133,10 @@ def _step(
     nd: int = 0,
     errcheck: bool = False,
 ) -> tuple:
+    """A step of ``kind``; one of a node with a perform whose parameters do not all fit a C int
+    (the run-time's, which refuses a program holding more) runs that perform instead."""
+    if kind != ST_PERFORM and ctx.perform >= 0 and any(not _INT_MIN <= i <= _INT_MAX for i in ints):
+        return render_fallback(node, ctx)
     return c_program.step(kind, ctx.ins, ctx.outs, ctx.dying, ints, kernels, str(node.op), msg, nd, errcheck)
 
 
@@ -389,7 +397,6 @@ def render_reshape(node: Apply, ctx: NodeCtx) -> tuple:
 
 #: Index bounds the run-time reads (``run_subtensor_grad``): none, a constant, a symbolic input.
 _BOUND_TAGS = {None: 0, "c": 1, "v": 2}
-_INT_MAX = 2**31 - 1
 
 
 def _index_ints(idx: tuple) -> list[int]:
@@ -405,11 +412,8 @@ def _index_ints(idx: tuple) -> list[int]:
 
 def _index_step(kind: int, node: Apply, ctx: NodeCtx, head: list[int]) -> tuple:
     """A step reading a basic index after ``head``; a constant bound beyond a C int's range
-    leaves the whole node to the op's perform."""
-    ints = head + _index_ints(node.op.idx)
-    if any(abs(i) > _INT_MAX for i in ints):
-        return render_fallback(node, ctx)
-    return _step(kind, node, ctx, ints)
+    leaves the whole node to the op's perform (``_step``)."""
+    return _step(kind, node, ctx, head + _index_ints(node.op.idx))
 
 
 def render_subtensor(node: Apply, ctx: NodeCtx) -> tuple:
@@ -419,16 +423,12 @@ def render_subtensor(node: Apply, ctx: NodeCtx) -> tuple:
 
 def render_concatenate(node: Apply, ctx: NodeCtx) -> tuple:
     """numpy's concatenate, called by the run-time (an axis beyond a C int stays with the perform)."""
-    if abs(node.op.axis) > _INT_MAX:
-        return render_fallback(node, ctx)
     return _step(ST_CONCATENATE, node, ctx, [ctx.perform, typenum(node.outputs[0].dtype), node.op.axis])
 
 
 def render_specify_shape(node: Apply, ctx: NodeCtx) -> tuple:
     """The input itself where its shape fits the declared one (checked by the run-time)."""
     sizes = [-1 if n is None else n for n in node.op.shape]
-    if any(n > _INT_MAX for n in sizes):
-        return render_fallback(node, ctx)
     head = [ctx.perform, typenum(node.outputs[0].dtype), len(sizes)]
     return _step(ST_SPECIFY_SHAPE, node, ctx, head + sizes)
 
@@ -443,8 +443,6 @@ def render_tile(node: Apply, ctx: NodeCtx) -> tuple:
     """numpy's tile, one broadcast copy made by the run-time (a count beyond a C int stays with
     the perform)."""
     reps = node.op.reps
-    if any(r > _INT_MAX for r in reps):
-        return render_fallback(node, ctx)
     return _step(ST_TILE, node, ctx, [ctx.perform, typenum(node.outputs[0].dtype), len(reps), *reps])
 
 

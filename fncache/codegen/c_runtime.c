@@ -447,6 +447,13 @@ static int *int_array(PyObject *t, int *len, const char *what)
     for (Py_ssize_t i = 0; i < n; i++) {
         long x = PyLong_AsLong(PyTuple_GET_ITEM(t, i));
         if (x == -1 && PyErr_Occurred()) { PyMem_Free(r); return NULL; }
+        if (x < INT_MIN || x > INT_MAX) {
+            /* never cut to an int: a bound or size read as another number is a wrong result */
+            PyMem_Free(r);
+            PyErr_Format(PyExc_OverflowError, "fncache runtime: %s holds %ld, which does not "
+                         "fit a C int", what, x);
+            return NULL;
+        }
         r[i] = (int)x;
     }
     if (len) *len = (int)n;

@@ -42,10 +42,14 @@ static PyObject *fc_shape_tuple(PyArrayObject *a)
     return t;
 }
 
-/* numpy broadcasting of `n` arrays into `shape` (ndim `nd`). */
+/* numpy broadcasting of `n` arrays into `shape` (ndim `nd`). Views with zero strides
+ * (np.broadcast_to) hold many elements in little memory, so the broadcast shape of several
+ * can have more elements than an npy_intp counts: refused as numpy refuses them (its own
+ * broadcast of those views fails), not looped over a wrapped count. */
 static int fc_broadcast(int nd, int n, PyArrayObject **a, npy_intp *shape, const char *what)
 {
-    int i, d;
+    int i, d, too_many = 0;
+    npy_intp count = 1;
     for (d = 0; d < nd; d++) shape[d] = 1;
     for (i = 0; i < n; i++) {
         int off = nd - PyArray_NDIM(a[i]);
@@ -57,7 +61,8 @@ static int fc_broadcast(int nd, int n, PyArrayObject **a, npy_intp *shape, const
             }
         }
     }
-    return 0;
+    for (d = 0; d < nd && !too_many; d++) too_many = __builtin_mul_overflow(count, shape[d], &count);
+    if (!too_many) return 0;
 bad:
     {
         PyObject *shapes = PyList_New(0);
@@ -67,9 +72,14 @@ bad:
             Py_XDECREF(t);
         }
         if (!shapes) return -1;
-        PyErr_Format(PyExc_ValueError,
-                     "%s: input shapes %R cannot be broadcast together (numpy broadcasting rules)",
-                     what, shapes);
+        if (!too_many)
+            PyErr_Format(PyExc_ValueError,
+                         "%s: input shapes %R cannot be broadcast together (numpy broadcasting rules)",
+                         what, shapes);
+        else
+            PyErr_Format(PyExc_ValueError,
+                         "%s: input shapes %R broadcast to more elements than an array can hold; "
+                         "give smaller inputs", what, shapes);
         Py_XDECREF(shapes);
         return -1;
     }
@@ -809,7 +819,8 @@ static int run_reduced_size(Runner *self, const Step *s, PyArrayObject **v)
             if (size != 1 && size != here) return run_perform(self, s, v);
             size = here;
         }
-        total *= size;
+        /* zero-stride inputs can broadcast to more elements than an int64 counts */
+        if (__builtin_mul_overflow(total, size, &total)) return run_perform(self, s, v);
     }
     PyObject *n = PyLong_FromSsize_t(total);
     if (!n) return -1;
@@ -1066,6 +1077,9 @@ static int basic_index(const Step *s, PyArrayObject **v, int first, int pos, int
                       hp = index_bound(s, v, first, s->ints + pos + 4, &step);
             pos += 6;
             if (hs < 0 || he < 0 || hp < 0 || step == 0) return 0;
+            /* PySlice_AdjustIndices negates the step: the smallest int64 is clamped first, as
+             * Python's slice objects do (one element either way). */
+            if (step < -PY_SSIZE_T_MAX) step = -PY_SSIZE_T_MAX;
             if (!hs) start = step < 0 ? PY_SSIZE_T_MAX : 0;
             if (!he) stop = step < 0 ? PY_SSIZE_T_MIN : PY_SSIZE_T_MAX;
             const npy_intp len = PySlice_AdjustIndices(n, &start, &stop, step);
@@ -1301,7 +1315,8 @@ static int run_arange(Runner *self, const Step *s, PyArrayObject **v)
         const npy_intp lim = (npy_intp)1 << 62;  /* stop - start cannot overflow */
         if (b[0] > -lim && b[0] < lim && b[1] > -lim && b[1] < lim && b[2] > -lim && b[2] < lim) {
             const npy_intp span = b[2] > 0 ? b[1] - b[0] : b[0] - b[1], st = b[2] > 0 ? b[2] : -b[2];
-            npy_intp n = span > 0 ? (span + st - 1) / st : 0;
+            /* ceil(span / st) without span + st - 1, which passes 2**63 for bounds near 2**62 */
+            npy_intp n = span > 0 ? span / st + (span % st != 0) : 0;
             PyArrayObject *r = fc_fresh(self, 1, &n, NPY_INT64);
             if (!r) return -1;
             npy_int64 *o = (npy_int64 *)PyArray_DATA(r);
@@ -1316,6 +1331,13 @@ static int run_arange(Runner *self, const Step *s, PyArrayObject **v)
     for (int i = 0; i < 3 && ok; i++) {
         PyArrayObject *a = v[s->in[i]];
         ok = PyArray_NDIM(a) == 0 && (sc[i] = PyArray_ToScalar(PyArray_DATA(a), a)) != NULL;
+        if (ok && PyArray_ISINTEGER(a)) {
+            /* As Python ints: numpy's arange takes stop - start in the scalars' own type, and
+             * bounds a whole int64 apart wrap to an empty (or wrong) range. */
+            PyObject *exact = PyNumber_Index(sc[i]);
+            Py_SETREF(sc[i], exact);
+            ok = exact != NULL;
+        }
     }
     /* a zero step goes straight to the perform (numpy would first warn of the division) */
     if (ok && PyObject_IsTrue(sc[2]) == 1) r = PyArray_ArangeObj(sc[0], sc[1], sc[2], descr);
@@ -1604,9 +1626,13 @@ static int run_eye(Runner *self, const Step *s, PyArrayObject **v)
         PyErr_Clear();
         return run_perform(self, s, v);
     }
-    /* the diagonal runs from (max(0, -k), max(0, k)) for as long as both bounds allow */
-    const npy_intp k = b[2], i0 = k < 0 ? -k : 0, j0 = k > 0 ? k : 0;
-    const npy_intp len = (i0 >= b[0] || j0 >= b[1]) ? 0 : (b[0] - i0 < b[1] - j0 ? b[0] - i0 : b[1] - j0);
+    /* the diagonal runs from (max(0, -k), max(0, k)) for as long as both bounds allow; a k
+     * off the matrix (compared before any negation: -k of the smallest int64 overflows) has
+     * none */
+    const npy_intp k = b[2];
+    const int off = k <= -b[0] || k >= b[1];
+    const npy_intp i0 = off || k >= 0 ? 0 : -k, j0 = off || k <= 0 ? 0 : k;
+    const npy_intp len = off ? 0 : (b[0] - i0 < b[1] - j0 ? b[0] - i0 : b[1] - j0);
     if (len > 0) {
         PyObject *one = PyLong_FromLong(1);
         if (!one || PyArray_SETITEM(r, PyArray_GETPTR2(r, i0, j0), one) < 0) {
@@ -1623,6 +1649,30 @@ static int run_eye(Runner *self, const Step *s, PyArrayObject **v)
     return 0;
 }
 
+/* Whether numpy's repeat of x by the counts r along `axis` (-1: of the flattened x) makes an
+ * array whose byte count fits an npy_intp. numpy adds the counts without an overflow check: a
+ * total that wraps gets a small array that is then written far past its end. 1: it fits (or
+ * numpy refuses the counts itself: a negative one); 0: it does not, or the counts are of a
+ * type not read here (the op's perform then checks them). */
+static int repeat_fits(PyArrayObject *x, PyArrayObject *r, int axis)
+{
+    if (PyArray_NDIM(r) > 1 || !fc_index_type_ok(PyArray_TYPE(r))) return 0;
+    const npy_intp n = axis < 0 ? PyArray_SIZE(x) : PyArray_DIM(x, axis), m = PyArray_SIZE(r);
+    npy_intp total = 0, rest = PyArray_ITEMSIZE(x);
+    for (int d = 0; axis >= 0 && d < PyArray_NDIM(x); d++)
+        if (d != axis && __builtin_mul_overflow(rest, PyArray_DIM(x, d), &rest)) return 0;
+    const char *p = PyArray_DATA(r);
+    const npy_intp st = PyArray_NDIM(r) ? PyArray_STRIDE(r, 0) : 0;
+    for (npy_intp k = 0; k < m; k++) {
+        const npy_intp c = fc_index_at(p, st, PyArray_TYPE(r), k);
+        if (c < 0) return 1;
+        if (__builtin_add_overflow(total, c, &total)) return 0;
+    }
+    /* one count for every element */
+    if (m == 1 && __builtin_mul_overflow(total, n, &total)) return 0;
+    return !__builtin_mul_overflow(total, rest, &total);
+}
+
 static int run_repeat(Runner *self, const Step *s, PyArrayObject **v)
 {
     /* ints: index into performs, the output typenum, the axis (-1: of the flattened input),
@@ -1630,7 +1680,8 @@ static int run_repeat(Runner *self, const Step *s, PyArrayObject **v)
      * input 1; anything numpy refuses (a negative count, a count per element that does not
      * fit) runs the op's perform, which words the error. */
     PyArrayObject *x = v[s->in[0]];
-    if (s->nints < 4 || PyArray_TYPE(x) != s->ints[1] || s->ints[2] < -1 || s->ints[2] >= PyArray_NDIM(x))
+    if (s->nints < 4 || PyArray_TYPE(x) != s->ints[1] || s->ints[2] < -1 || s->ints[2] >= PyArray_NDIM(x)
+        || !repeat_fits(x, v[s->in[1]], s->ints[2]))
         return run_perform(self, s, v);
     PyObject *r = PyArray_Repeat(x, (PyObject *)v[s->in[1]], s->ints[2] < 0 ? FC_RAVEL_AXIS : s->ints[2]);
     if (!r) {

@@ -31,10 +31,35 @@ def describe_node(node: Apply, inputs: Sequence[Any] | None = None) -> str:
     return "\n".join(lines)
 
 
+#: How numpy words a size no array can have (a count past int64, a negative one, more bytes
+#: than memory): the message names neither the op that asked for it nor the fix.
+_NUMPY_SIZE_ERRORS = (
+    "array is too big",
+    "Unable to allocate",
+    "Maximum allowed dimension exceeded",
+    "Maximum allowed size exceeded",
+    "negative dimensions are not allowed",
+    "iterator is too large",
+)
+
+
+def _named_size_error(e: BaseException, node: Apply) -> BaseException:
+    """numpy's error for a size no array can have, as the same kind of error with numpy's words
+    after ``node``'s op and before the fix; any other error as it is."""
+    if not isinstance(e, (ValueError, MemoryError)) or not str(e).startswith(_NUMPY_SIZE_ERRORS):
+        return e
+    kind = MemoryError if isinstance(e, MemoryError) else ValueError
+    return kind(
+        f"{node.op}: {e} (the sizes this op was given at run time make an array that cannot be "
+        "allocated; check the shapes, counts and sizes passed in)"
+    )
+
+
 def annotate_runtime_error(
     e: BaseException, node: Apply, inputs: Sequence[Any] | None = None
 ) -> BaseException:
     """The exception to raise for ``e`` raised while running ``node``."""
+    e = _named_size_error(e, node)
     if config.exception_verbosity != "high":
         if hasattr(e, "add_note"):
             e.add_note(

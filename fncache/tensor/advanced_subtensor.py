@@ -41,6 +41,22 @@ __all__ = [
 
 _INTP_MAX = np.iinfo(np.intp).max
 
+#: numpy's ufunc.at runs on its legacy iterators, which take at most 32 dims: an array or an
+#: index of more crashes it (numpy 2 arrays have up to 64)
+_AT_MAX_DIMS = 32
+
+
+def _add_at(out: np.ndarray, index: tuple, y: Any) -> None:
+    """``np.add.at(out, index, y)`` (a repeated index adds each of its values) for a C-contiguous
+    ``out``; where ``out``, ``y`` or an index array has more dims than numpy's ``ufunc.at``
+    takes, the same sums through the flat positions the index selects (a 1-D ``add.at``)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    if max([out.ndim, np.ndim(y)] + [np.ndim(i) for i in parts if isinstance(i, np.ndarray)]) <= _AT_MAX_DIMS:
+        np.add.at(out, index, y)
+        return
+    where = np.arange(out.size).reshape(out.shape)[index]
+    np.add.at(out.reshape(-1), where.reshape(-1), np.broadcast_to(y, where.shape).reshape(-1))
+
 
 def _str_key(key: tuple) -> str:
     def r(ref: Any) -> str:
@@ -226,7 +242,7 @@ class AdvancedIncSubtensor(_AdvancedIndexOp):
             if self.set_instead_of_inc:
                 out[index] = y
             else:
-                np.add.at(out, index, y)
+                _add_at(out, index, y)
         except ValueError as e:
             raise ValueError(
                 f"{self}: y of shape {np.shape(y)} does not fit the region x[idx]: {e}"
@@ -256,7 +272,7 @@ class AdvancedSubtensorGrad(_AdvancedIndexOp):
         out = np.zeros(x.shape, dtype=node.outputs[0].dtype)
         index = self.index_of(x.shape, inputs)
         with self.numpy_errors(x.shape):
-            np.add.at(out, index, g)
+            _add_at(out, index, g)
         return [out]
 
 

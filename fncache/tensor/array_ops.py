@@ -22,7 +22,7 @@ from .blas import Dot, dot_protocol
 from .elemwise import check_float64, elemwise
 from .reduction import normalize_axes, one_axis, ordered_axes
 from .reduction import sum as sum_
-from .shape_ops import dimshuffle, flatten, stack
+from .shape_ops import check_array_fits, dimshuffle, flatten, stack
 
 __all__ = [
     "Unbroadcast",
@@ -303,12 +303,34 @@ class Repeat(Op):
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         x, r = inputs
+        self._check_total(x, r)
         try:
             return [np.repeat(x, r, axis=self.axis)]
         except ValueError as e:
             raise ValueError(
                 f"repeat: {x.shape} with repeats of shape {r.shape} along axis {self.axis}: {e}"
             ) from None
+
+    def _check_total(self, x: np.ndarray, r: np.ndarray) -> None:
+        """The result's exact size fits an array (``check_array_fits``); counts numpy refuses
+        itself (negative, not integers, a wrong number of them) are left to it."""
+        counts = np.asarray(r).ravel()
+        if counts.size == 0 or counts.dtype.kind not in "iu" or (counts < 0).any():
+            return
+        n = x.size if self.axis is None else x.shape[self.axis]
+        if counts.size == 1:
+            total = n * int(counts[0])
+        elif int(counts.max()) * counts.size <= np.iinfo(np.int64).max:
+            total = int(counts.sum())
+        else:  # a sum in int64 could wrap: Python's ints
+            total = sum(counts.tolist())
+        shape = [total] if self.axis is None else [*x.shape[: self.axis], total, *x.shape[self.axis + 1 :]]
+        check_array_fits(
+            "repeat",
+            shape,
+            x.itemsize,
+            f"the repeats (shape {r.shape}) of {x.shape} along axis {self.axis} add up to too many",
+        )
 
 
 def repeat(x: Any, repeats: Any, axis: int | None = None) -> Variable:
@@ -340,7 +362,17 @@ class Tile(Op):
         return Apply(self, [x], [TensorType(x.dtype, shape)])
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
-        return [np.tile(inputs[0], self.reps)]
+        x = inputs[0]
+        nd = max(x.ndim, len(self.reps))
+        xs = (1,) * (nd - x.ndim) + x.shape
+        reps = (1,) * (nd - len(self.reps)) + self.reps
+        check_array_fits(
+            "tile",
+            [s * r for s, r in zip(xs, reps)],
+            x.itemsize,
+            f"reps {self.reps} for {x.shape} are too many",
+        )
+        return [np.tile(x, self.reps)]
 
 
 def tile(x: Any, reps: Any) -> Variable:

@@ -192,7 +192,11 @@ class ARange(Op):
     def _run(self, start: Any, stop: Any, step: Any) -> np.ndarray:
         if step == 0:
             raise ValueError("arange: step must not be zero")
-        return np.arange(start[()], stop[()], step[()], dtype=self.dtype)
+        bounds = [np.asarray(b) for b in (start, stop, step)]
+        # Integer bounds as Python ints: numpy's arange takes stop - start in the scalars' own
+        # type, and bounds a whole int64 apart wrap to an empty (or wrong) range.
+        args = [b.item() if b.dtype.kind in "iu" else b[()] for b in bounds]
+        return np.arange(*args, dtype=self.dtype)
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         return [self._run(*inputs)]

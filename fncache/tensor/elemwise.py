@@ -20,6 +20,7 @@ __all__ = [
     "elemwise",
     "cast",
     "broadcast_static_shape",
+    "broadcast_shapes",
     "check_float64",
     "runtime_broadcast_shape",
     "single_step",
@@ -47,16 +48,31 @@ def broadcast_static_shape(shapes: Sequence[tuple[int | None, ...]], what: str) 
     return tuple(out)
 
 
+def broadcast_shapes(*shapes: Sequence[int]) -> tuple[int, ...] | None:
+    """numpy's broadcast of run-time shapes, or None where they do not broadcast. Computed here:
+    ``np.broadcast_shapes`` runs on numpy's legacy iterators, which refuse more than 32 dims
+    (numpy 2's arrays have up to 64)."""
+    nd = max((len(s) for s in shapes), default=0)
+    out = [1] * nd
+    for s in shapes:
+        for d, n in enumerate(s, nd - len(s)):
+            if n != 1:
+                if out[d] != 1 and out[d] != n:
+                    return None
+                out[d] = n
+    return tuple(out)
+
+
 def runtime_broadcast_shape(inputs: Sequence[np.ndarray], what: str) -> tuple[int, ...]:
     """The broadcast shape of run-time values, or a ValueError naming the op and the shapes
     (numpy's own message names neither the op nor, for fused loops, all the inputs)."""
     shapes = [np.shape(i) for i in inputs]
-    try:
-        return np.broadcast_shapes(*shapes)
-    except ValueError:
+    shape = broadcast_shapes(*shapes)
+    if shape is None:
         raise ValueError(
             f"{what}: input shapes {shapes} cannot be broadcast together (numpy broadcasting rules)"
-        ) from None
+        )
+    return shape
 
 
 class Elemwise(Op):

@@ -108,6 +108,12 @@ class ReducedSize(Op):
                     f"{self}: sizes {sizes} cannot be broadcast together (numpy broadcasting rules)"
                 )
             n *= big.pop() if big else 1
+        if np.dtype(self.dtype).kind in "iu" and n > np.iinfo(self.dtype).max:
+            # views with zero strides (np.broadcast_to) can broadcast to such counts
+            raise ValueError(
+                f"{self}: the reduction would combine {n} elements, more than an array can hold; "
+                "give smaller inputs"
+            )
         return [np.asarray(n, dtype=self.dtype)]
 
 

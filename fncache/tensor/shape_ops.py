@@ -29,6 +29,7 @@ __all__ = [
     "concatenate",
     "stack",
     "as_shape_vector",
+    "check_array_fits",
 ]
 
 
@@ -151,6 +152,21 @@ class MakeVector(Op):
 
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+def check_array_fits(what: str, shape: Sequence[int], itemsize: int, fix: str) -> None:
+    """Raise ValueError where an array of ``shape`` (exact Python ints) and ``itemsize`` cannot
+    exist: its byte count passes the largest npy_intp. numpy's repeat (and tile, which calls it)
+    adds sizes without an overflow check: a total that wraps gets a small array written far past
+    its end, so the sizes that reach it are checked here first."""
+    count = 1
+    for n in shape:
+        count *= int(n)  # a numpy integer's product would wrap
+    if count * max(itemsize, 1) > _INT64_MAX:
+        raise ValueError(
+            f"{what}: the result would have shape {tuple(shape)} ({count} elements of {itemsize} "
+            f"bytes), more than an array can hold; {fix}"
+        )
 
 
 def constant_entries(shp: Variable) -> tuple[int | None, ...] | None:

@@ -31,7 +31,8 @@ from ...graph.args import as_int
 from ...graph.basic import Apply, Constant, Op, Variable
 from ...graph.types import TensorType, is_float, is_int, normalize_dtype
 from ..basic import as_tensor_variable, constant
-from ..shape_ops import as_shape_vector
+from ..elemwise import broadcast_shapes
+from ..shape_ops import as_shape_vector, check_array_fits
 from ..hooks import c_runtime
 from ..random_dists import BOUNDED as _BOUNDED
 from ..random_dists import DISTRIBUTIONS, Source
@@ -69,10 +70,11 @@ def _sample_shape(shape: tuple | None, /, **params: np.ndarray) -> tuple:
     """``size``, or the parameters' broadcast shape without one; parameters must broadcast to
     ``size`` (numpy's rule)."""
     shapes = [np.shape(p) for p in params.values()]
-    try:
-        full = np.broadcast_shapes(*shapes, () if shape is None else shape)
-    except ValueError:
-        full = None
+    if shape is not None:
+        if any(s < 0 for s in shape):
+            raise ValueError(f"size {shape} has a negative entry; sizes are >= 0")
+        check_array_fits("size", shape, 8, "draw fewer numbers at a time")
+    full = broadcast_shapes(*shapes, () if shape is None else shape)
     if full is None or (shape is not None and full != shape):
         where = "together" if shape is None else f"to size {shape}"
         names = " and ".join(params)
