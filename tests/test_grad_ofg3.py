@@ -1,0 +1,115 @@
+"""`fc.OpFromGraph` shapes and gradient overrides against the cache, second derivatives of
+complex parameters, and second-order gradients through ``ft.optimize``'s solutions."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+
+import fncache as fc
+from fncache import tensor as ft
+from fncache.tensor.op_from_graph import OpFromGraph
+
+PY = fc.Mode(linker="py")
+#: the op's nodes kept, each running its graph as an inner function
+KEPT = fc.Mode(linker="c").excluding("inline_op_from_graph")
+MODES = pytest.mark.parametrize("mode", [None, PY, KEPT], ids=["inline", "py", "kept"])
+RNG = np.random.default_rng(20261203)
+
+
+def _ops(f: fc.Function) -> list[str]:
+    return [type(n.op).__name__ for n in f.maker.fgraph.toposort()]
+
+
+# -- OpFromGraph: shapes -------------------------------------------------------------------------
+
+
+def test_shape_of_an_inline_op_is_the_shape_of_the_graph_written_out() -> None:
+    """Put inline, the op's output shape compiles to the nodes the graph written out gives (shapes are those of computed values, docs/porting.md): no inner function runs."""
+    x, y = ft.dmatrix("x"), ft.dmatrix("y")
+    op = OpFromGraph([x, y], [ft.dot(ft.exp(x), y)])
+    f = fc.function([x, y], op(x, y).shape)
+    written = fc.function([x, y], ft.dot(ft.exp(x), y).shape)
+    assert "OpFromGraph" not in _ops(f)
+    assert [str(n.op) for n in f.maker.fgraph.toposort()] == [
+        str(n.op) for n in written.maker.fgraph.toposort()
+    ]
+    np.testing.assert_array_equal(f(np.ones((2, 3)), np.ones((3, 5))), [2, 5])
+
+
+def test_shape_of_a_kept_op_runs_its_graph_and_refuses_what_the_graph_refuses() -> None:
+    x, y = ft.dmatrix("x"), ft.dmatrix("y")
+    op = OpFromGraph([x, y], [ft.exp(x) + y])
+    f = fc.function([x, y], op(x, y).shape, mode=KEPT)
+    assert _ops(f) == ["OpFromGraph", "Shape"]
+    np.testing.assert_array_equal(f(np.ones((2, 3)), np.ones((1, 3))), [2, 3])
+    with pytest.raises(ValueError):
+        f(np.ones((2, 3)), np.ones((4, 3)))
+
+
+# -- OpFromGraph: overrides are not part of the identity, yet never share a gradient ------------
+
+
+def _sines() -> tuple[ft.TensorVariable, list[OpFromGraph]]:
+    """Three equal ops (one graph, ``sin``) whose gradients are 1, 2 and 3 times the true one."""
+    x = ft.dvector("x")
+
+    def scaled(c: float):  # noqa: ANN202
+        return None if c == 1.0 else (lambda i, o, g: [c * ft.cos(i[0]) * g[0]])
+
+    return x, [OpFromGraph([x], [ft.sin(x)], lop_overrides=scaled(c)) for c in (1.0, 2.0, 3.0)]
+
+
+@MODES
+def test_equal_ops_with_other_overrides_give_their_own_gradients(mode: fc.Mode | None) -> None:
+    """The ops are equal (one forward function, one cache entry), but each gradient is built
+    from its own op's override, in one function or in several, nested, unpickled, through
+    ``jacobian``/``hessian`` and through ``scan``."""
+    _, ops = _sines()
+    assert ops[0] == ops[1] == ops[2]
+    v, m = ft.dvector("v"), ft.dmatrix("m")
+    xv = RNG.normal(size=(4, 3))
+    nested = [OpFromGraph([v], [op(v) * 2.0]) for op in ops]
+    assert nested[0] == nested[1]
+    unpickled = [pickle.loads(pickle.dumps(op)) for op in ops]
+    scans = [fc.scan(lambda a, op=op: op(a), sequences=[m])[0] for op in ops]
+    builders = {
+        "grad": (lambda op: fc.grad(op(v).sum(), v), np.cos(xv[0])),
+        "nested": (lambda k: fc.grad(nested[k](v).sum(), v), 2 * np.cos(xv[0])),
+        "unpickled": (lambda k: fc.grad(unpickled[k](v).sum(), v), np.cos(xv[0])),
+        "jacobian": (lambda op: ft.jacobian(op(v), v), np.diag(np.cos(xv[0]))),
+        "hessian": (lambda op: ft.hessian(op(v).sum(), v), np.diag(-np.sin(xv[0]))),
+        "scan": (lambda k: fc.grad(scans[k].sum(), m), np.cos(xv)),
+    }
+    by_index = {"nested", "unpickled", "scan"}
+    outs, wants = [], []
+    for name, (build, base) in builders.items():
+        for k, op in enumerate(ops):
+            outs.append(build(k if name in by_index else op))
+            wants.append((k + 1) * base)
+    together = fc.function([v, m], outs, mode=mode, on_unused_input="ignore")
+    for got, want in zip(together(xv[0], xv), wants):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)
+    # one function each: equal forward graphs, yet no gradient comes from another's entry
+    for k in range(3):
+        alone = fc.function([v], fc.grad(ops[k](v).sum(), v), mode=mode)
+        np.testing.assert_allclose(alone(xv[0]), (k + 1) * np.cos(xv[0]), rtol=1e-12)
+    forward = {fc.function([v], op(v), mode=mode).cache_key for op in ops}
+    assert len(forward) == 1
+
+
+@MODES
+def test_equal_ops_with_other_rop_overrides_give_their_own_products(mode: fc.Mode | None) -> None:
+    x, p = ft.dvector("x"), ft.dvector("p")
+    ops = [
+        OpFromGraph([x], [ft.sin(x)], rop_overrides=lambda i, q, c=c: [c * ft.cos(i[0]) * q[0]])
+        for c in (1.0, 2.0)
+    ]
+    assert ops[0] == ops[1]
+    outs = [fc.Rop(op(x), x, p, use_op_rop_implementation=True) for op in ops]
+    f = fc.function([x, p], outs, mode=mode)
+    xv, pv = RNG.normal(size=(2, 5))
+    for k, got in enumerate(f(xv, pv)):
+        np.testing.assert_allclose(got, (k + 1) * np.cos(xv) * pv, rtol=1e-12)
