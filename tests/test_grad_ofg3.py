@@ -113,3 +113,43 @@ def test_equal_ops_with_other_rop_overrides_give_their_own_products(mode: fc.Mod
     xv, pv = RNG.normal(size=(2, 5))
     for k, got in enumerate(f(xv, pv)):
         np.testing.assert_allclose(got, (k + 1) * np.cos(xv) * pv, rtol=1e-12)
+
+
+# -- second derivatives in complex variables: refused, as PyTensor refuses them ------------------
+
+
+def _complex_cases() -> dict[str, tuple]:
+    z, x, c = ft.zvector("z"), ft.dvector("x"), ft.cvector("c")
+    s = ft.zscalar("s")
+    cost = ft.sum(ft.abs(z * z - 1) ** 2 + ft.real(ft.exp(z))) + ft.sum(x**2)
+    return {
+        "hessian": (lambda: ft.hessian(cost, z), "hessian", "complex128"),
+        "hessian vectorized": (lambda: ft.hessian(cost, z, vectorize=True), "hessian", "complex128"),
+        "hessian in a list": (lambda: ft.hessian(cost, [x, z]), "hessian", "complex128"),
+        "fc.gradient.hessian": (lambda: fc.gradient.hessian(cost, z), "hessian", "complex128"),
+        "jacobian": (lambda: ft.jacobian(z * z, z), "jacobian", "complex128"),
+        "jacobian vectorized": (lambda: ft.jacobian(z * z, z, vectorize=True), "jacobian", "complex128"),
+        "jacobian in a list": (lambda: ft.jacobian(z * x, [x, z]), "jacobian", "complex128"),
+        "jacobian complex64": (lambda: ft.jacobian(c**2, c), "jacobian", "complex64"),
+        "jacobian of a scalar": (lambda: ft.jacobian(s**2, s), "jacobian", "complex128"),
+    }
+
+
+@pytest.mark.parametrize("case", list(_complex_cases()))
+def test_complex_second_derivatives_are_refused_naming_function_dtype_and_fix(case: str) -> None:
+    build, name, dtype = _complex_cases()[case]
+    with pytest.raises(TypeError, match=rf"^{name}: .*{dtype}.*ft\.jacobian\(ft\.real\(.*ft\.imag\("):
+        build()
+
+
+def test_pytensor_refuses_them_too() -> None:
+    """The refusals follow PyTensor, whose ``hessian`` and ``jacobian`` give no answer here
+    (so there is none to match)."""
+    pytensor = pytest.importorskip("pytensor")
+    import pytensor.tensor as pt
+
+    z = pt.zvector("z")
+    cost = (pt.real(z) ** 2 * pt.imag(z)).sum()
+    for build in (lambda: pytensor.gradient.hessian(cost, z), lambda: pytensor.gradient.jacobian(z * z, z)):
+        with pytest.raises((TypeError, AssertionError)):
+            build()
