@@ -153,3 +153,64 @@ def test_pytensor_refuses_them_too() -> None:
     for build in (lambda: pytensor.gradient.hessian(cost, z), lambda: pytensor.gradient.jacobian(z * z, z)):
         with pytest.raises((TypeError, AssertionError)):
             build()
+
+
+# -- ft.optimize: second derivatives of a solution -----------------------------------------------
+
+
+def _fd_rows(fn, p: np.ndarray, eps: float = 1e-4) -> np.ndarray:  # noqa: ANN001
+    """Central differences of the gradient ``fn(p)`` (a whole solve and its implicit gradient,
+    accurate to about 1e-9): ``out.shape + p.shape``, to about 1e-5 of its size."""
+    cols = []
+    for idx in np.ndindex(p.shape):
+        up, down = p.copy(), p.copy()
+        up[idx] += eps
+        down[idx] -= eps
+        cols.append((np.asarray(fn(up)) - np.asarray(fn(down))) / (2 * eps))
+    return np.stack(cols, axis=-1).reshape(np.shape(fn(p)) + p.shape)
+
+
+@pytest.mark.parametrize("mode", [None, PY], ids=["c", "py"])
+def test_hessian_of_a_minimum_in_its_parameters_matches_differences_of_its_gradient(
+    mode: fc.Mode | None,
+) -> None:
+    """The implicit gradient is itself a graph of the solution and the parameters (its linear
+    solve included), so differentiating it again gives the second derivatives: ``hessian`` in
+    one parameter and ``grad`` of a gradient across two."""
+    x, a, b = ft.dvector("x"), ft.dvector("a"), ft.dscalar("b")
+    obj = ((x - a) ** 2).sum() + b * (x**4).sum() + (x[:-1] * x[1:]).sum() * 0.1
+    sol, _ = ft.optimize.minimize(obj, x, optimizer_kwargs={"tol": 1e-12})
+    cost = (ft.sin(sol) * ft.arange(1, 4)).sum() + (sol**2).sum() * b
+    ga, gb = fc.grad(cost, [a, b])
+    f = fc.function([x, a, b], [ga, gb, ft.hessian(cost, a), *fc.grad(gb, [a, b])], mode=mode)
+    x0, a0, b0 = np.zeros(3), np.array([1.0, -2.0, 0.5]), 0.7
+    _, _, h_aa, h_ba, h_bb = f(x0, a0, b0)
+    np.testing.assert_allclose(h_aa, _fd_rows(lambda p: f(x0, p, b0)[0], a0), rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(h_ba, _fd_rows(lambda p: f(x0, p, b0)[1], a0), rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(h_bb, _fd_rows(lambda p: f(x0, a0, float(p))[1], np.array(b0)), rtol=1e-4)
+    np.testing.assert_allclose(h_aa, h_aa.T, atol=1e-8)
+
+
+def test_hessian_of_a_root_in_its_parameters_matches_differences_of_its_gradient() -> None:
+    y, c = ft.dvector("y"), ft.dvector("c")
+    r, _ = ft.optimize.root(y**3 + y - c + 0.1 * y[::-1], y, optimizer_kwargs={"tol": 1e-12})
+    cost = (ft.exp(r) * c).sum()
+    f = fc.function([y, c], [fc.grad(cost, c), ft.hessian(cost, c)])
+    y0, c0 = np.zeros(3), np.array([0.5, 1.5, -0.3])
+    np.testing.assert_allclose(f(y0, c0)[1], _fd_rows(lambda p: f(y0, p)[0], c0), rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["minimize_scalar", "root_scalar"])
+def test_second_derivative_of_a_scalar_solution(kind: str) -> None:
+    s, t = ft.dscalar("s"), ft.dscalar("t")
+    if kind == "minimize_scalar":
+        sol, _ = ft.optimize.minimize_scalar((s - t) ** 2 + s**4, s, optimizer_kwargs={"tol": 1e-12})
+    else:
+        sol, _ = ft.optimize.root_scalar(
+            s**3 + s - t, s, method="newton", jac=True, optimizer_kwargs={"xtol": 1e-14}
+        )
+    g = fc.grad(ft.exp(sol) * t, t)
+    f = fc.function([s, t], [g, fc.grad(g, t)])
+    np.testing.assert_allclose(
+        f(0.0, 0.8)[1], _fd_rows(lambda p: f(0.0, float(p))[0], np.array(0.8)), rtol=1e-4
+    )
