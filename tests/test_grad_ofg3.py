@@ -10,6 +10,8 @@ import pytest
 
 import fncache as fc
 from fncache import tensor as ft
+from fncache.errors import DisconnectedInputError, NullTypeGradError
+from fncache.gradient import DisconnectedType, NullType
 from fncache.tensor.op_from_graph import OpFromGraph
 
 PY = fc.Mode(linker="py")
@@ -214,3 +216,61 @@ def test_second_derivative_of_a_scalar_solution(kind: str) -> None:
     np.testing.assert_allclose(
         f(0.0, 0.8)[1], _fd_rows(lambda p: f(0.0, float(p))[0], np.array(0.8)), rtol=1e-4
     )
+
+
+# -- PyTensor's tests/test_gradient.py cases -------------------------------------------------------
+
+
+def test_hessian_vector_product_reads_no_value_it_does_not_need() -> None:
+    """PyTensor's ``test_multiple_wrt``: ``x`` and ``y`` do not matter to the product of
+    ``(x**2 - y**2).sum()``'s Hessian with ``p`` (NaN there gives the product), nor to the
+    Hessian itself: the gradient a broadcast (``fill``) sends to the variable giving only its
+    shape is none, not zeros times a derivative that may be NaN."""
+    x, y, px, py = (ft.dvector(n) for n in ("x", "y", "p_x", "p_y"))
+    cost = (x**2 - y**2).sum()
+    hx, hy = ft.hessian_vector_product(cost, wrt=[x, y], p=[px, py])
+    f = fc.function([x, y, px, py], [hx, hy, ft.hessian(cost, x)], on_unused_input="ignore")
+    got = f(np.full(3, np.nan), np.full(3, np.nan), [1.0, 2.0, 3.0], [3.0, 2.0, 1.0])
+    np.testing.assert_allclose(got[0], [2, 4, 6])
+    np.testing.assert_allclose(got[1], [-6, -4, -2])
+    np.testing.assert_allclose(got[2], 2 * np.eye(3))
+
+
+@pytest.mark.parametrize("kind", ["null", "disconnected"])
+def test_known_grads_placeholders(kind: str) -> None:
+    """PyTensor's ``test_undefined_cost_grad`` and ``test_disconnected_cost_grad``: a known
+    gradient that is undefined (``NullType()()``) raises ``NullTypeGradError`` naming the
+    variable; a disconnected one (``DisconnectedType()()``) leaves the variables it reaches
+    disconnected: ``DisconnectedInputError`` under ``disconnected_inputs="raise"``, zeros
+    under ``"ignore"``, and the other known gradients still count."""
+    x, y, w = ft.dscalar("x"), ft.dscalar("y"), ft.dscalar("w")
+    cost = x + y
+    other = w * 3.0
+    if kind == "null":
+        with pytest.raises(NullTypeGradError, match=r"known_grads.*add"):
+            fc.grad(cost, [x, y], known_grads={cost: NullType("no reason")()})
+        # none reaching the variables asked for: nothing is undefined
+        gw = fc.grad(None, w, known_grads={cost: NullType()(), other: ft.constant(2.0)})
+        assert float(fc.function([], gw)()) == 6.0
+        return
+    with pytest.raises(DisconnectedInputError):
+        fc.grad(cost, [x, y], known_grads={cost: DisconnectedType()()}, disconnected_inputs="raise")
+    gx, gw = fc.grad(
+        None,
+        [x, w],
+        known_grads={cost: DisconnectedType()(), other: ft.constant(2.0)},
+        disconnected_inputs="ignore",
+    )
+    f = fc.function([x, w], [gx, gw], on_unused_input="ignore")
+    assert [float(v) for v in f(1.0, 1.0)] == [0.0, 6.0]
+
+
+def test_jacobian_keeps_the_container_it_is_given() -> None:
+    """PyTensor's ``test_jacobian_vector``: a tuple of variables gives a tuple, a list a
+    list, a variable a variable (as ``grad``)."""
+    x = ft.dvector("x")
+    y = x * 2
+    assert isinstance(ft.jacobian(y, (x,)), tuple) and isinstance(ft.jacobian(y, [x]), list)
+    assert isinstance(fc.grad(y.sum(), (x,)), tuple) and isinstance(fc.grad(y.sum(), [x]), list)
+    f = fc.function([x], ft.jacobian(y, (x,))[0])
+    np.testing.assert_allclose(f(np.arange(4.0)), 2 * np.eye(4))

@@ -450,8 +450,9 @@ def _refuse_complex(node: Apply, v: Variable) -> None:
     )
 
 
-def _as_list(wrt: Any, what: str) -> tuple[list[Variable], bool]:
-    """``wrt`` as a list, and whether it was one variable; each a float or complex variable."""
+def _as_list(wrt: Any, what: str) -> list[Variable]:
+    """``wrt`` as a list (`_as_given` puts results back in its container); each a float or
+    complex variable."""
     single = isinstance(wrt, Variable)
     if not single and not isinstance(wrt, (list, tuple)):
         raise TypeError(f"{what}: wrt must be a symbolic variable or a list of them, got {wrt!r}")
@@ -465,7 +466,15 @@ def _as_list(wrt: Any, what: str) -> tuple[list[Variable], bool]:
                 f"{w.dtype}; gradients are defined for float variables (cast it "
                 "with ft.cast(x, 'float64') and differentiate the cast)"
             )
-    return items, single
+    return items
+
+
+def _as_given(out: list, given: Any) -> Any:
+    """Results ``out``, one per variable of ``given``, in the container ``given`` came in (as
+    PyTensor returns them): one result for a variable, a tuple for a tuple, else a list."""
+    if isinstance(given, Variable):
+        return out[0]
+    return tuple(out) if isinstance(given, tuple) else list(out)
 
 
 def _complex_cost(what: str, name: str, v: Variable) -> str:
@@ -557,6 +566,7 @@ def grad(
         )
     outputs: list[Variable] = []
     seeds: list[Variable] = []
+    undefined: list[tuple[Variable, Variable]] = []
     if cost is None:
         if not known_grads:
             raise ValueError(
@@ -587,15 +597,31 @@ def grad(
                 f"grad: known_grads must be a dict {{variable: gradient}}, got {type(known_grads).__name__}"
             )
         for v, g in known_grads.items():
+            # PyTensor's placeholders: a disconnected gradient starts nothing; an undefined
+            # one is refused below where it would reach a variable asked for
+            if isinstance(getattr(g, "type", None), DisconnectedType):
+                continue
+            if is_null_gradient(g):
+                undefined.append((v, g))
+                continue
             outputs.append(v)
             seeds.append(given_gradient(v, g, "grad", "known_grads"))
-    items, single = _as_list(wrt, "grad")
+    items = _as_list(wrt, "grad")
+    for v, g in undefined:
+        reached = connected_ancestors([v], consider_constant or ())
+        hit = next((w for w in items if id(w) in reached), None)
+        if hit is not None:
+            raise NullTypeGradError(
+                f"grad: the gradient given for {v!r} in known_grads is undefined "
+                f"({g.type.why_null}), and {hit!r} depends on {v!r}; give a defined gradient, or "
+                f"leave {v!r} out of known_grads"
+            )
     out = _seeded(outputs, seeds, items, consider_constant, disconnected_inputs, return_disconnected)
     if add_names and cost is not None and cost.name:
         for w, g in zip(items, out):
             if g is not None and g.owner is not None and g.name is None and w.name:
                 g.name = f"(d{cost.name}/d{w.name})"
-    return out[0] if single else out
+    return _as_given(out, wrt)
 
 
 def given_gradient(v: Any, g: Any, what: str, name: str) -> Variable:
@@ -770,10 +796,10 @@ def jacobian(
 
     _check_vectorize(vectorize, "jacobian")
     expr = as_tensor_variable(expression)
-    items, single = _as_list(wrt, "jacobian")
+    items = _as_list(wrt, "jacobian")
     consider_constant = _constants(consider_constant, "jacobian")
     if is_complex(expr.dtype):
-        return _complex_jacobian(expr, items, single, consider_constant, disconnected_inputs)
+        return _complex_jacobian(expr, wrt, items, consider_constant, disconnected_inputs)
     if expr.ndim == 0:
         return grad(expr, wrt, consider_constant, disconnected_inputs)
     if not is_float(expr.dtype):
@@ -801,13 +827,13 @@ def jacobian(
             ws = shape(w)
             w_shape = [s if s is not None else ws[d] for d, s in enumerate(w.type.shape)]
             jacs[j] = reshape(jacs[j], expr_shape + w_shape, ndim=expr.ndim + w.ndim)
-    return jacs[0] if single else jacs
+    return _as_given(jacs, wrt)
 
 
 def _complex_jacobian(
     expr: Variable,
+    wrt: Any,
     items: list[Variable],
-    single: bool,
     consider_constant: list[Variable],
     disconnected_inputs: str,
 ) -> Any:
@@ -828,7 +854,7 @@ def _complex_jacobian(
         for part in ("real", "imag")
     ]
     out = [elemwise("complex", re, im) for re, im in zip(parts[0], parts[1])]
-    return out[0] if single else out
+    return _as_given(out, wrt)
 
 
 def hessian(
@@ -850,7 +876,7 @@ def hessian(
             f"hessian: cost must be a scalar (ndim 0), got {cost!r} of type {cost.type}; "
             "reduce it first (e.g. cost.sum())"
         )
-    items, single = _as_list(wrt, "hessian")
+    items = _as_list(wrt, "hessian")
     for w in items:
         if is_complex(w.dtype):
             raise TypeError(
@@ -869,7 +895,7 @@ def hessian(
         if g.type.shape != w.type.shape and None not in w.type.shape:
             g = reshape(g, w.type.shape)  # the gradient has w's shape: make it static
         out.append(jacobian(g, w, consider_constant, disconnected_inputs))
-    return out[0] if single else out
+    return _as_given(out, wrt)
 
 
 def _check_vectorize(vectorize: Any, what: str) -> None:
@@ -912,7 +938,7 @@ def Lop(
     known: list[tuple[Variable, Variable]] = [
         (v, given_gradient(v, p, "Lop", "eval_points")) for v, p in zip(fs, points)
     ]
-    items, single = _as_list(wrt, "Lop")
+    items = _as_list(wrt, "Lop")
     consider_constant = _constants(consider_constant, "Lop")
     _check_disconnected(disconnected_inputs, "Lop")
     return_disconnected = _return_disconnected(return_disconnected, "Lop")
@@ -924,7 +950,7 @@ def Lop(
         disconnected_inputs,
         return_disconnected,
     )
-    return out[0] if single else out
+    return _as_given(out, wrt)
 
 
 def Rop(
@@ -954,7 +980,7 @@ def Rop(
     ``rop_overrides``) gives its own; each other node's is its two reverse passes."""
     _check_choice(disconnected_outputs, "disconnected_outputs", ("raise", "warn", "ignore"), "Rop")
     return_disconnected = _return_disconnected(return_disconnected, "Rop")
-    items, _ = _as_list(wrt, "Rop")
+    items = _as_list(wrt, "Rop")
     ws, points = _paired(items, eval_points, "Rop", "wrt")
     vs = [given_gradient(w, p, "Rop", "eval_points") for w, p in zip(ws, points)]
     single = not isinstance(f, (list, tuple))
@@ -976,7 +1002,7 @@ def Rop(
             _disconnected(msg, disconnected_outputs, stacklevel=3)
             r = zeros_like(y) if return_disconnected == "zero" else None
         out.append(r)
-    return out[0] if single else out
+    return out[0] if single else _as_given(out, f)
 
 
 def jvp(
@@ -1093,7 +1119,7 @@ def hessian_vector_product(cost: Any, wrt: Any, p: Any, **grad_kwargs: Any) -> A
         grad_kwargs["consider_constant"] = _constants(
             grad_kwargs["consider_constant"], "hessian_vector_product"
         )
-    items, single = _as_list(wrt, "hessian_vector_product")
+    items = _as_list(wrt, "hessian_vector_product")
     ws, points = _paired(items, p, "hessian_vector_product", "wrt")
     ps = [given_gradient(w, v, "hessian_vector_product", "p") for w, v in zip(ws, points)]
     gs = grad(cost, ws, **grad_kwargs)
@@ -1102,4 +1128,4 @@ def hessian_vector_product(cost: Any, wrt: Any, p: Any, **grad_kwargs: Any) -> A
         total = total + real_inner(g, v)
     second = {k: v for k, v in grad_kwargs.items() if k != "disconnected_inputs"}
     out = grad(total, ws, disconnected_inputs="ignore", **second)
-    return out[0] if single else out
+    return _as_given(out, wrt)
