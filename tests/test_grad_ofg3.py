@@ -274,3 +274,20 @@ def test_jacobian_keeps_the_container_it_is_given() -> None:
     assert isinstance(fc.grad(y.sum(), (x,)), tuple) and isinstance(fc.grad(y.sum(), [x]), list)
     f = fc.function([x], ft.jacobian(y, (x,))[0])
     np.testing.assert_allclose(f(np.arange(4.0)), 2 * np.eye(4))
+
+
+@pytest.mark.parametrize("use_op", [False, True])
+def test_rop_through_a_zero_derivative_is_zero_not_disconnected(use_op: bool) -> None:
+    """PyTensor's ``TestZeroGrad.test_rop``: ``zero_grad(x)`` stays connected to ``x`` (as
+    ``grad`` has it), so its product is zeros; so are those of ``round``, ``sign`` and an
+    integer step (PyTensor's too). A variable reached only through ``disconnected_grad``, or
+    not at all, is still disconnected."""
+    x, v, z = ft.dvector("x"), ft.dvector("v"), ft.dvector("z")
+    steps = [fc.gradient.zero_grad(x), ft.round(x), ft.sign(x), ft.cast(ft.argmax(x), "float64") * x[0] * 0]
+    outs = fc.Rop(steps, x, v, use_op_rop_implementation=use_op)
+    f = fc.function([x, v], outs, on_unused_input="ignore")
+    for got in f(np.array([0.5, -1.5, 2.0]), np.ones(3)):
+        assert not np.any(got)
+    for cut in (fc.gradient.disconnected_grad(x), z * 2):
+        with pytest.raises(DisconnectedInputError, match="does not depend on any of wrt"):
+            fc.Rop(cut, x, v, use_op_rop_implementation=use_op)

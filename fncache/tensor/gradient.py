@@ -686,13 +686,7 @@ def _seeded(
     reaches, the error ``disconnected_inputs`` asks for, else zeros (``return_disconnected``
     ``"zero"``) or None. An item reached only through integer steps (comparisons, argmax)
     is connected: its gradient is zeros."""
-    blockers = list(consider_constant or ())
-    # A disconnected_grad marker blocks like a consider_constant variable.
-    blockers += [
-        v.owner.outputs[0]
-        for v in ancestors(outputs, blockers)
-        if v.owner is not None and isinstance(v.owner.op, DisconnectedGrad)
-    ]
+    blockers = _blockers(outputs, consider_constant)
     grads = backprop(outputs, seeds, items, blockers)
     reachable = connected_ancestors(outputs, blockers)
     out: list[Any] = []
@@ -712,6 +706,18 @@ def _seeded(
             g = zeros_like(w)
         out.append(g)
     return out
+
+
+def _blockers(outputs: Sequence[Variable], consider_constant: Sequence[Variable] | None) -> list[Variable]:
+    """What no gradient passes: ``consider_constant``, and the output of each
+    ``disconnected_grad`` marker ``outputs`` depend on."""
+    blockers = list(consider_constant or ())
+    blockers += [
+        v.owner.outputs[0]
+        for v in ancestors(outputs, blockers)
+        if v.owner is not None and isinstance(v.owner.op, DisconnectedGrad)
+    ]
+    return blockers
 
 
 def connected_ancestors(outputs: Sequence[Variable], blockers: Sequence[Variable]) -> set[int]:
@@ -995,9 +1001,16 @@ def Rop(
     out: list[Any] = []
     for y, r in zip(ys, jv):
         if r is None:
+            # None: no product reached y. Where y still depends on a wrt variable, only
+            # through steps of derivative zero (zero_grad, round, an integer), it is zeros,
+            # as grad's gradient there; disconnected is what grad calls so.
+            reached = connected_ancestors([y], _blockers([y], None))
+            if any(id(w) in reached for w in ws):
+                out.append(zeros_like(y))
+                continue
             msg = (
-                f"Rop: {y!r} does not depend on any of wrt (or only through integer steps); pass "
-                "disconnected_outputs='ignore' or 'warn' to get zeros"
+                f"Rop: {y!r} does not depend on any of wrt (or only through disconnected_grad); "
+                "pass disconnected_outputs='ignore' or 'warn' to get zeros"
             )
             _disconnected(msg, disconnected_outputs, stacklevel=3)
             r = zeros_like(y) if return_disconnected == "zero" else None
