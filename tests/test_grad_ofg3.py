@@ -291,3 +291,51 @@ def test_rop_through_a_zero_derivative_is_zero_not_disconnected(use_op: bool) ->
     for cut in (fc.gradient.disconnected_grad(x), z * 2):
         with pytest.raises(DisconnectedInputError, match="does not depend on any of wrt"):
             fc.Rop(cut, x, v, use_op_rop_implementation=use_op)
+
+
+def test_disconnected_grad_inside_an_op_from_graph_stays_disconnected() -> None:
+    """PyTensor's ``TestDisconnectedGrad.test_connection_pattern``: the marker's pattern is
+    ``[[False]]``, so an ``OpFromGraph`` whose output reaches an input only through it is
+    disconnected from it as the graph written out is (it used to give zeros silently)."""
+    x, v, w = ft.dvector("x"), ft.dvector("v"), ft.dvector("w")
+    marked = fc.gradient.disconnected_grad(x)
+    assert marked.owner.op.connection_pattern(marked.owner) == [[False]]
+    op = OpFromGraph([x, w], [fc.gradient.disconnected_grad(x) * 2 + w])
+    assert op.connection_pattern(None) == [[False], [True]]
+    for cost in (op(v, w).sum(), (fc.gradient.disconnected_grad(v) * 2 + w).sum()):
+        with pytest.raises(DisconnectedInputError):
+            fc.grad(cost, v)
+        gv, gw = fc.grad(cost, [v, w], disconnected_inputs="ignore")
+        f = fc.function([v, w], [gv, gw])
+        got = f(np.ones(3), np.ones(3))
+        np.testing.assert_array_equal(got[0], np.zeros(3))
+        np.testing.assert_array_equal(got[1], np.ones(3))
+
+
+def test_subgraph_grad_layer_by_layer_equals_the_full_gradient() -> None:
+    """PyTensor's ``test_subgraph_grad``: two layers' parameter gradients taken one part at
+    a time (each part's ``end`` gradients starting the next) equal the whole gradient."""
+    rng = np.random.default_rng(5)
+    w1, w2 = fc.shared(rng.normal(size=(3, 4)), name="w1"), fc.shared(rng.normal(size=(4, 2)), name="w2")
+    x, t = ft.dvector("x"), ft.dvector("t")
+    a1 = ft.tanh(ft.dot(x, w1))
+    a2 = ft.tanh(ft.dot(a1, w2))
+    cost2 = ft.sqr(a2 - t).sum() + ft.sqr(w2.sum())
+    cost1 = ft.sqr(w1.sum())
+    whole = fc.function([t, x], fc.grad(cost2 + cost1, [w2, w1]))
+    start, parts = None, []
+    for params, end, cost in (([w2], [a1], cost2), ([w1], [x], cost1)):
+        g, ends = fc.gradient.subgraph_grad(wrt=params, end=end, start=start, cost=cost)
+        start = dict(zip(end, ends))
+        parts.extend(g)
+    g, ends, from_start, from_cost = fc.gradient.subgraph_grad(
+        [w1], [x], start=start, cost=cost1, details=True
+    )
+    assert len(from_start) == len(from_cost) == 2
+    vals = [rng.normal(size=2), rng.normal(size=3)]
+    for want, got in zip(whole(*vals), fc.function([t, x], parts)(*vals)):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+    with pytest.raises(ValueError, match="subgraph_grad: give cost, start"):
+        fc.gradient.subgraph_grad([w1], [x])
+    with pytest.raises(TypeError, match="subgraph_grad: wrt must be a list"):
+        fc.gradient.subgraph_grad(w1, [x], cost=cost1)

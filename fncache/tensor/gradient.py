@@ -68,6 +68,7 @@ __all__ = [
     "jvp",
     "pullback",
     "pushforward",
+    "subgraph_grad",
 ]
 
 #: A rule: (node, gradients of its outputs, None for zero) -> one gradient (or None) per input.
@@ -1142,3 +1143,47 @@ def hessian_vector_product(cost: Any, wrt: Any, p: Any, **grad_kwargs: Any) -> A
     second = {k: v for k, v in grad_kwargs.items() if k != "disconnected_inputs"}
     out = grad(total, ws, disconnected_inputs="ignore", **second)
     return _as_given(out, wrt)
+
+
+def subgraph_grad(
+    wrt: Sequence[Variable],
+    end: Sequence[Variable],
+    start: Mapping[Variable, Any] | None = None,
+    cost: Any = None,
+    details: bool = False,
+) -> tuple:
+    """PyTensor's ``subgraph_grad``: the gradient of one part of a graph at a time. ``cost``
+    (a scalar) and the gradients ``start`` ({variable: gradient}, those of variables above
+    this part, as ``known_grads``) flow back to ``wrt`` and stop at ``end`` (taken as
+    constants); returns ``(wrt_grads, end_grads)``, ``end_grads`` being what the part below
+    starts from (``dict(zip(end, end_grads))``), and with ``details`` also the gradients from
+    ``start`` alone and from ``cost`` alone (None where not given), each over ``wrt + end``
+    without repeats."""
+    what = "subgraph_grad"
+    if cost is None and start is None:
+        raise ValueError(f"{what}: give cost, start (a dict of known gradients) or both")
+    for name, given in (("wrt", wrt), ("end", end)):
+        if not isinstance(given, (list, tuple)):
+            raise TypeError(f"{what}: {name} must be a list of variables, got {type(given).__name__}")
+    if start is not None and not isinstance(start, Mapping):
+        raise TypeError(f"{what}: start must be a dict {{variable: gradient}}, got {type(start).__name__}")
+    params: list[Variable] = []
+    for v in [*wrt, *end]:
+        if not any(v is p for p in params):
+            params.append(v)
+    fixed = list(end)
+    from_start = (
+        grad(None, params, fixed, "ignore", known_grads=start, return_disconnected="zero")
+        if start is not None
+        else None
+    )
+    from_cost = grad(cost, params, fixed, "ignore") if cost is not None else None
+    if from_start is None or from_cost is None:
+        total = from_cost if from_start is None else from_start
+    else:
+        total = [a + b for a, b in zip(from_start, from_cost)]
+    found = dict(zip(map(id, params), total))
+    wrt_grads, end_grads = [found[id(v)] for v in wrt], [found[id(v)] for v in end]
+    if details:
+        return wrt_grads, end_grads, from_start, from_cost
+    return wrt_grads, end_grads
