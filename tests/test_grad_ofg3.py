@@ -339,3 +339,43 @@ def test_subgraph_grad_layer_by_layer_equals_the_full_gradient() -> None:
         fc.gradient.subgraph_grad([w1], [x])
     with pytest.raises(TypeError, match="subgraph_grad: wrt must be a list"):
         fc.gradient.subgraph_grad(w1, [x], cost=cost1)
+
+
+def test_an_output_an_op_says_is_not_connected_needs_no_gradient() -> None:
+    """PyTensor's ``test_disconnected_nan``: ``x`` reaches ``f`` but not ``g`` (``Op1``'s
+    ``connection_pattern``), so ``Op2``'s undefined gradient for ``g`` is never asked for."""
+
+    class Op1(fc.Op):
+        __props__ = ()
+
+        def make_node(self, x):  # noqa: ANN001, ANN202
+            return fc.Apply(self, [x], [x.type(), ft.dscalar()])
+
+        def connection_pattern(self, node):  # noqa: ANN001, ANN202
+            return [[True, False]]
+
+        def grad(self, inputs, output_grads):  # noqa: ANN001, ANN202
+            return [inputs[0] * 0 + output_grads[0]]
+
+        def perform(self, node, inputs, outputs):  # noqa: ANN001, ANN202
+            outputs[0][0], outputs[1][0] = inputs[0] * 2, np.asarray(1.0)
+
+    class Op2(fc.Op):
+        __props__ = ()
+
+        def make_node(self, f, g):  # noqa: ANN001, ANN202
+            return fc.Apply(self, [f, g], [ft.dscalar()])
+
+        def grad(self, inputs, output_grads):  # noqa: ANN001, ANN202
+            return [ft.ones_like(inputs[0]) * output_grads[0], NullType("g has none")()]
+
+        def perform(self, node, inputs, outputs):  # noqa: ANN001, ANN202
+            outputs[0][0] = np.asarray(inputs[0].sum() * inputs[1])
+
+    x = ft.dvector("x")
+    f, g = Op1()(x)
+    gx = fc.grad(Op2()(f, g), x)
+    np.testing.assert_allclose(fc.function([x], gx, mode=PY)(np.arange(3.0)), np.ones(3))
+    # where the undefined gradient is needed, it still raises
+    with pytest.raises(NullTypeGradError, match="g has none"):
+        fc.grad(Op2()(x.sum(), x.sum()), x)

@@ -316,12 +316,18 @@ def backprop(
     """Gradients reaching ``wrt`` (by ``id``) from ``output_grads`` at ``outputs``; no
     gradient flows past ``blockers``. A missing key means a zero gradient."""
     order = toposort(outputs, blockers=blockers)
-    # Only variables that depend on a wrt variable need a gradient. A wrt variable among the
-    # blockers still gets the gradient that reaches it (it only passes no further).
+    # Only variables that depend on a wrt variable need a gradient, an output depending on the
+    # inputs its op's connection_pattern says it does. A wrt variable among the blockers still
+    # gets the gradient that reaches it (it only passes no further).
     dep = {id(w) for w in wrt}
     for node in order:
         if any(id(v) in dep for v in node.inputs):
-            dep.update(id(o) for o in node.outputs)
+            pattern = getattr(node.op, "connection_pattern", None)
+            if not callable(pattern):
+                dep.update(id(o) for o in node.outputs)
+                continue
+            rows = [row for v, row in zip(node.inputs, pattern(node)) if id(v) in dep]
+            dep.update(id(o) for j, o in enumerate(node.outputs) if any(row[j] for row in rows))
     dims = _DimTokens(order)
     grads: dict[int, Variable] = {}
 
