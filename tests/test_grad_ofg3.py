@@ -1,5 +1,8 @@
 """`fc.OpFromGraph` shapes and gradient overrides against the cache, second derivatives of
-complex parameters, and second-order gradients through ``ft.optimize``'s solutions."""
+complex parameters (refused, as PyTensor gives none), second-order gradients through
+``ft.optimize``'s solutions against differences of the first, and the cases of PyTensor's
+``tests/test_gradient.py`` that failed here (placeholders in ``known_grads``, tuples of
+``wrt``, ``Rop`` through zero derivatives, connection patterns, ``subgraph_grad``)."""
 
 from __future__ import annotations
 
