@@ -6,7 +6,8 @@ import grad, jacobian, disconnected_grad`` (the front end's gradient API, README
 a TypeError) are the errors ``grad`` raises for a variable the cost does not depend on and for
 an op without a gradient, under Theano/PyTensor's names. ``DisconnectedType`` is PyTensor's
 type of a disconnected gradient, ``NullType`` its type of an undefined one (``grad_markers.py``);
-``pullback`` and ``pushforward`` are PyTensor 3's names for ``Lop`` and ``Rop``."""
+``pullback`` and ``pushforward`` are PyTensor 3's names for ``Lop`` and ``Rop``; ``subgraph_grad``
+takes a gradient one part of a graph at a time."""
 
 from __future__ import annotations
 
@@ -20,7 +21,17 @@ from .tensor.grad_markers import (
     grad_scale,
     zero_grad,
 )
-from .tensor.gradient import Lop, Rop, grad, hessian, hessian_vector_product, jacobian, pullback, pushforward
+from .tensor.gradient import (
+    Lop,
+    Rop,
+    grad,
+    hessian,
+    hessian_vector_product,
+    jacobian,
+    pullback,
+    pushforward,
+    subgraph_grad,
+)
 from .tensor.verify_grad import verify_grad
 
 __all__ = [
@@ -40,6 +51,7 @@ __all__ = [
     "jacobian",
     "pullback",
     "pushforward",
+    "subgraph_grad",
     "verify_grad",
     "zero_grad",
 ]

@@ -56,6 +56,11 @@ class DisconnectedGrad(GradMarker):
     """No gradient flows through it: a variable reached only through it is disconnected from
     the cost (``disconnected_inputs`` applies), as if it were listed in ``consider_constant``."""
 
+    def connection_pattern(self, node: Apply) -> list[list[bool]]:
+        """PyTensor's: the output is connected to no input, so a graph holding the marker
+        (an ``OpFromGraph``'s) reads as disconnected through it too."""
+        return [[False]]
+
 
 def _number(value: Any, what: str, fn: str) -> float:
     """``value`` as a Python float (an infinity is allowed, NaN is not), or a TypeError or

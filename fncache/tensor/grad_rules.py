@@ -89,6 +89,22 @@ _NONE1: ScalarRule = lambda a, z, g: [None]  # noqa: E731
 _NONE2: ScalarRule = lambda a, z, g: [None, None]  # noqa: E731
 
 
+def _switch(a: list, z: Variable, g: Variable) -> list:
+    """Each branch gets ``g`` where it is picked. A branch a constant condition never picks
+    gets none, not zeros: a broadcast (``fill``, ``switch(True, value, model)``) reads its
+    model for the shape only, and zeros sent there would be multiplied by the model's own
+    derivative, NaN or inf where the model's value is (a second derivative at such values)."""
+    cond = a[0]
+    picks = np.asarray(cond.data) if isinstance(cond, Constant) else None
+    always = picks is not None and bool(picks.all())
+    never = picks is not None and not picks.any()
+    return [
+        None,
+        None if never else _e("switch", cond, g, 0),
+        None if always else _e("switch", cond, 0, g),
+    ]
+
+
 def _pow(a: list, z: Variable, g: Variable) -> list:
     x, y = a
     if isinstance(y, Constant) and y.data.size >= 1 and np.all(y.data == -1):
@@ -239,7 +255,7 @@ SCALAR_GRADS: dict[str, ScalarRule] = {
     "erf": lambda a, z, g: [g * (2 / math.sqrt(math.pi)) * _e("exp", -_e("sqr", a[0]))],
     "maximum": _max_min,
     "minimum": _max_min,
-    "switch": lambda a, z, g: [None, _e("switch", a[0], g, 0), _e("switch", a[0], 0, g)],
+    "switch": _switch,
     "identity": lambda a, z, g: [g],
     "arctan2": _arctan2,
     "hypot": lambda a, z, g: [g * a[0] / z, g * a[1] / z],

@@ -68,6 +68,7 @@ __all__ = [
     "jvp",
     "pullback",
     "pushforward",
+    "subgraph_grad",
 ]
 
 #: A rule: (node, gradients of its outputs, None for zero) -> one gradient (or None) per input.
@@ -315,12 +316,18 @@ def backprop(
     """Gradients reaching ``wrt`` (by ``id``) from ``output_grads`` at ``outputs``; no
     gradient flows past ``blockers``. A missing key means a zero gradient."""
     order = toposort(outputs, blockers=blockers)
-    # Only variables that depend on a wrt variable need a gradient. A wrt variable among the
-    # blockers still gets the gradient that reaches it (it only passes no further).
+    # Only variables that depend on a wrt variable need a gradient, an output depending on the
+    # inputs its op's connection_pattern says it does. A wrt variable among the blockers still
+    # gets the gradient that reaches it (it only passes no further).
     dep = {id(w) for w in wrt}
     for node in order:
         if any(id(v) in dep for v in node.inputs):
-            dep.update(id(o) for o in node.outputs)
+            pattern = getattr(node.op, "connection_pattern", None)
+            if not callable(pattern):
+                dep.update(id(o) for o in node.outputs)
+                continue
+            rows = [row for v, row in zip(node.inputs, pattern(node)) if id(v) in dep]
+            dep.update(id(o) for j, o in enumerate(node.outputs) if any(row[j] for row in rows))
     dims = _DimTokens(order)
     grads: dict[int, Variable] = {}
 
@@ -450,8 +457,9 @@ def _refuse_complex(node: Apply, v: Variable) -> None:
     )
 
 
-def _as_list(wrt: Any, what: str) -> tuple[list[Variable], bool]:
-    """``wrt`` as a list, and whether it was one variable; each a float or complex variable."""
+def _as_list(wrt: Any, what: str) -> list[Variable]:
+    """``wrt`` as a list (`_as_given` puts results back in its container); each a float or
+    complex variable."""
     single = isinstance(wrt, Variable)
     if not single and not isinstance(wrt, (list, tuple)):
         raise TypeError(f"{what}: wrt must be a symbolic variable or a list of them, got {wrt!r}")
@@ -465,7 +473,15 @@ def _as_list(wrt: Any, what: str) -> tuple[list[Variable], bool]:
                 f"{w.dtype}; gradients are defined for float variables (cast it "
                 "with ft.cast(x, 'float64') and differentiate the cast)"
             )
-    return items, single
+    return items
+
+
+def _as_given(out: list, given: Any) -> Any:
+    """Results ``out``, one per variable of ``given``, in the container ``given`` came in (as
+    PyTensor returns them): one result for a variable, a tuple for a tuple, else a list."""
+    if isinstance(given, Variable):
+        return out[0]
+    return tuple(out) if isinstance(given, tuple) else list(out)
 
 
 def _complex_cost(what: str, name: str, v: Variable) -> str:
@@ -557,6 +573,7 @@ def grad(
         )
     outputs: list[Variable] = []
     seeds: list[Variable] = []
+    undefined: list[tuple[Variable, Variable]] = []
     if cost is None:
         if not known_grads:
             raise ValueError(
@@ -587,15 +604,31 @@ def grad(
                 f"grad: known_grads must be a dict {{variable: gradient}}, got {type(known_grads).__name__}"
             )
         for v, g in known_grads.items():
+            # PyTensor's placeholders: a disconnected gradient starts nothing; an undefined
+            # one is refused below where it would reach a variable asked for
+            if isinstance(getattr(g, "type", None), DisconnectedType):
+                continue
+            if is_null_gradient(g):
+                undefined.append((v, g))
+                continue
             outputs.append(v)
             seeds.append(given_gradient(v, g, "grad", "known_grads"))
-    items, single = _as_list(wrt, "grad")
+    items = _as_list(wrt, "grad")
+    for v, g in undefined:
+        reached = connected_ancestors([v], consider_constant or ())
+        hit = next((w for w in items if id(w) in reached), None)
+        if hit is not None:
+            raise NullTypeGradError(
+                f"grad: the gradient given for {v!r} in known_grads is undefined "
+                f"({g.type.why_null}), and {hit!r} depends on {v!r}; give a defined gradient, or "
+                f"leave {v!r} out of known_grads"
+            )
     out = _seeded(outputs, seeds, items, consider_constant, disconnected_inputs, return_disconnected)
     if add_names and cost is not None and cost.name:
         for w, g in zip(items, out):
             if g is not None and g.owner is not None and g.name is None and w.name:
                 g.name = f"(d{cost.name}/d{w.name})"
-    return out[0] if single else out
+    return _as_given(out, wrt)
 
 
 def given_gradient(v: Any, g: Any, what: str, name: str) -> Variable:
@@ -660,13 +693,7 @@ def _seeded(
     reaches, the error ``disconnected_inputs`` asks for, else zeros (``return_disconnected``
     ``"zero"``) or None. An item reached only through integer steps (comparisons, argmax)
     is connected: its gradient is zeros."""
-    blockers = list(consider_constant or ())
-    # A disconnected_grad marker blocks like a consider_constant variable.
-    blockers += [
-        v.owner.outputs[0]
-        for v in ancestors(outputs, blockers)
-        if v.owner is not None and isinstance(v.owner.op, DisconnectedGrad)
-    ]
+    blockers = _blockers(outputs, consider_constant)
     grads = backprop(outputs, seeds, items, blockers)
     reachable = connected_ancestors(outputs, blockers)
     out: list[Any] = []
@@ -686,6 +713,18 @@ def _seeded(
             g = zeros_like(w)
         out.append(g)
     return out
+
+
+def _blockers(outputs: Sequence[Variable], consider_constant: Sequence[Variable] | None) -> list[Variable]:
+    """What no gradient passes: ``consider_constant``, and the output of each
+    ``disconnected_grad`` marker ``outputs`` depend on."""
+    blockers = list(consider_constant or ())
+    blockers += [
+        v.owner.outputs[0]
+        for v in ancestors(outputs, blockers)
+        if v.owner is not None and isinstance(v.owner.op, DisconnectedGrad)
+    ]
+    return blockers
 
 
 def connected_ancestors(outputs: Sequence[Variable], blockers: Sequence[Variable]) -> set[int]:
@@ -770,10 +809,10 @@ def jacobian(
 
     _check_vectorize(vectorize, "jacobian")
     expr = as_tensor_variable(expression)
-    items, single = _as_list(wrt, "jacobian")
+    items = _as_list(wrt, "jacobian")
     consider_constant = _constants(consider_constant, "jacobian")
     if is_complex(expr.dtype):
-        return _complex_jacobian(expr, items, single, consider_constant, disconnected_inputs)
+        return _complex_jacobian(expr, wrt, items, consider_constant, disconnected_inputs)
     if expr.ndim == 0:
         return grad(expr, wrt, consider_constant, disconnected_inputs)
     if not is_float(expr.dtype):
@@ -801,13 +840,13 @@ def jacobian(
             ws = shape(w)
             w_shape = [s if s is not None else ws[d] for d, s in enumerate(w.type.shape)]
             jacs[j] = reshape(jacs[j], expr_shape + w_shape, ndim=expr.ndim + w.ndim)
-    return jacs[0] if single else jacs
+    return _as_given(jacs, wrt)
 
 
 def _complex_jacobian(
     expr: Variable,
+    wrt: Any,
     items: list[Variable],
-    single: bool,
     consider_constant: list[Variable],
     disconnected_inputs: str,
 ) -> Any:
@@ -828,7 +867,7 @@ def _complex_jacobian(
         for part in ("real", "imag")
     ]
     out = [elemwise("complex", re, im) for re, im in zip(parts[0], parts[1])]
-    return out[0] if single else out
+    return _as_given(out, wrt)
 
 
 def hessian(
@@ -850,7 +889,7 @@ def hessian(
             f"hessian: cost must be a scalar (ndim 0), got {cost!r} of type {cost.type}; "
             "reduce it first (e.g. cost.sum())"
         )
-    items, single = _as_list(wrt, "hessian")
+    items = _as_list(wrt, "hessian")
     for w in items:
         if is_complex(w.dtype):
             raise TypeError(
@@ -869,7 +908,7 @@ def hessian(
         if g.type.shape != w.type.shape and None not in w.type.shape:
             g = reshape(g, w.type.shape)  # the gradient has w's shape: make it static
         out.append(jacobian(g, w, consider_constant, disconnected_inputs))
-    return out[0] if single else out
+    return _as_given(out, wrt)
 
 
 def _check_vectorize(vectorize: Any, what: str) -> None:
@@ -912,7 +951,7 @@ def Lop(
     known: list[tuple[Variable, Variable]] = [
         (v, given_gradient(v, p, "Lop", "eval_points")) for v, p in zip(fs, points)
     ]
-    items, single = _as_list(wrt, "Lop")
+    items = _as_list(wrt, "Lop")
     consider_constant = _constants(consider_constant, "Lop")
     _check_disconnected(disconnected_inputs, "Lop")
     return_disconnected = _return_disconnected(return_disconnected, "Lop")
@@ -924,7 +963,7 @@ def Lop(
         disconnected_inputs,
         return_disconnected,
     )
-    return out[0] if single else out
+    return _as_given(out, wrt)
 
 
 def Rop(
@@ -954,7 +993,7 @@ def Rop(
     ``rop_overrides``) gives its own; each other node's is its two reverse passes."""
     _check_choice(disconnected_outputs, "disconnected_outputs", ("raise", "warn", "ignore"), "Rop")
     return_disconnected = _return_disconnected(return_disconnected, "Rop")
-    items, _ = _as_list(wrt, "Rop")
+    items = _as_list(wrt, "Rop")
     ws, points = _paired(items, eval_points, "Rop", "wrt")
     vs = [given_gradient(w, p, "Rop", "eval_points") for w, p in zip(ws, points)]
     single = not isinstance(f, (list, tuple))
@@ -969,14 +1008,21 @@ def Rop(
     out: list[Any] = []
     for y, r in zip(ys, jv):
         if r is None:
+            # None: no product reached y. Where y still depends on a wrt variable, only
+            # through steps of derivative zero (zero_grad, round, an integer), it is zeros,
+            # as grad's gradient there; disconnected is what grad calls so.
+            reached = connected_ancestors([y], _blockers([y], None))
+            if any(id(w) in reached for w in ws):
+                out.append(zeros_like(y))
+                continue
             msg = (
-                f"Rop: {y!r} does not depend on any of wrt (or only through integer steps); pass "
-                "disconnected_outputs='ignore' or 'warn' to get zeros"
+                f"Rop: {y!r} does not depend on any of wrt (or only through disconnected_grad); "
+                "pass disconnected_outputs='ignore' or 'warn' to get zeros"
             )
             _disconnected(msg, disconnected_outputs, stacklevel=3)
             r = zeros_like(y) if return_disconnected == "zero" else None
         out.append(r)
-    return out[0] if single else out
+    return out[0] if single else _as_given(out, f)
 
 
 def jvp(
@@ -1093,7 +1139,7 @@ def hessian_vector_product(cost: Any, wrt: Any, p: Any, **grad_kwargs: Any) -> A
         grad_kwargs["consider_constant"] = _constants(
             grad_kwargs["consider_constant"], "hessian_vector_product"
         )
-    items, single = _as_list(wrt, "hessian_vector_product")
+    items = _as_list(wrt, "hessian_vector_product")
     ws, points = _paired(items, p, "hessian_vector_product", "wrt")
     ps = [given_gradient(w, v, "hessian_vector_product", "p") for w, v in zip(ws, points)]
     gs = grad(cost, ws, **grad_kwargs)
@@ -1102,4 +1148,48 @@ def hessian_vector_product(cost: Any, wrt: Any, p: Any, **grad_kwargs: Any) -> A
         total = total + real_inner(g, v)
     second = {k: v for k, v in grad_kwargs.items() if k != "disconnected_inputs"}
     out = grad(total, ws, disconnected_inputs="ignore", **second)
-    return out[0] if single else out
+    return _as_given(out, wrt)
+
+
+def subgraph_grad(
+    wrt: Sequence[Variable],
+    end: Sequence[Variable],
+    start: Mapping[Variable, Any] | None = None,
+    cost: Any = None,
+    details: bool = False,
+) -> tuple:
+    """PyTensor's ``subgraph_grad``: the gradient of one part of a graph at a time. ``cost``
+    (a scalar) and the gradients ``start`` ({variable: gradient}, those of variables above
+    this part, as ``known_grads``) flow back to ``wrt`` and stop at ``end`` (taken as
+    constants); returns ``(wrt_grads, end_grads)``, ``end_grads`` being what the part below
+    starts from (``dict(zip(end, end_grads))``), and with ``details`` also the gradients from
+    ``start`` alone and from ``cost`` alone (None where not given), each over ``wrt + end``
+    without repeats."""
+    what = "subgraph_grad"
+    if cost is None and start is None:
+        raise ValueError(f"{what}: give cost, start (a dict of known gradients) or both")
+    for name, given in (("wrt", wrt), ("end", end)):
+        if not isinstance(given, (list, tuple)):
+            raise TypeError(f"{what}: {name} must be a list of variables, got {type(given).__name__}")
+    if start is not None and not isinstance(start, Mapping):
+        raise TypeError(f"{what}: start must be a dict {{variable: gradient}}, got {type(start).__name__}")
+    params: list[Variable] = []
+    for v in [*wrt, *end]:
+        if not any(v is p for p in params):
+            params.append(v)
+    fixed = list(end)
+    from_start = (
+        grad(None, params, fixed, "ignore", known_grads=start, return_disconnected="zero")
+        if start is not None
+        else None
+    )
+    from_cost = grad(cost, params, fixed, "ignore") if cost is not None else None
+    if from_start is None or from_cost is None:
+        total = from_cost if from_start is None else from_start
+    else:
+        total = [a + b for a, b in zip(from_start, from_cost)]
+    found = dict(zip(map(id, params), total))
+    wrt_grads, end_grads = [found[id(v)] for v in wrt], [found[id(v)] for v in end]
+    if details:
+        return wrt_grads, end_grads, from_start, from_cost
+    return wrt_grads, end_grads
