@@ -37,11 +37,14 @@ def const_value(v: Variable) -> Any:
 
 
 def can_stand_for(out: Variable, x: Variable) -> bool:
-    """``x`` can stand for ``out``: same dtype and ndim, and ``x`` is not broadcast by it."""
+    """``x`` can stand for ``out``: same dtype and ndim, and ``x`` is not broadcast by it: each
+    of ``out``'s sizes is ``x``'s or unknown. A size of ``x`` known only when the function runs
+    may be 1, which numpy broadcasts to the size ``out`` knows (``x * ones(3)`` of a length-1
+    ``x`` has length 3)."""
     return (
         x.dtype == out.dtype
         and x.ndim == out.ndim
-        and all(a == b or b is None or a is None and b != 1 for a, b in zip(x.type.shape, out.type.shape))
+        and all(b is None or a == b for a, b in zip(x.type.shape, out.type.shape))
     )
 
 
