@@ -44,6 +44,7 @@ I64 = np.array([-(2**63), 2**63 - 1, 0, 1, -1, 5, -7, 100, -100, 2, 3, -2, 2**40
 I32 = np.array([-(2**31), 2**31 - 1, 0, 1, -1, 5, -7, 100, -100, 2, 3, -2, 2**20, -(2**20)], "int32")
 U8 = np.array([0, 255, 1, 2, 128, 127, 5, 7, 100, 200, 3, 250, 64, 9], dtype="uint8")
 ONE = np.array([2.0])  # a vector of length 1, known only when the function runs
+_ZEROS = np.array([-0.0, 0.0] * 7)  # zeros of both signs: no one of them is a unit of x + c
 #: Products that round (or overflow), and the negated products: x*y + z is 0 (NaN) only where
 #: x*y is rounded before the addition.
 _FMA_X = np.array([0.1, 1e308, 1 / 3, 3.0, np.pi, 1.1])
@@ -77,6 +78,12 @@ MATH: dict[str, Case] = {
     "0.0+x": (lambda m, x: 0.0 + x, lambda x: 0.0 + x, (S,)),
     "x+(-0.0)": (lambda m, x: x + np.float64(-0.0), lambda x: x + -0.0, (S,)),
     "x+zeros": (lambda m, x: x + np.zeros(14), lambda x: x + np.zeros(14), (S,)),
+    "x+[-0.0, 0.0, ...]": (lambda m, x: x + _ZEROS, lambda x: x + _ZEROS, (S,)),
+    "x+(-0.0)*ones": (lambda m, x: x + np.full(14, -0.0), lambda x: x + -0.0, (S,)),
+    "x-[0.0, -0.0, ...]": (lambda m, x: x - _ZEROS[::-1], lambda x: x - _ZEROS[::-1], (S,)),
+    "x+0 int8": (lambda m, x: x + np.int8(0), lambda x: x + np.int8(0), (I8,)),
+    "x+(-0.0) float32": (lambda m, x: x + np.float32(-0.0), lambda x: x + np.float32(-0.0), (S32,)),
+    "x+0.0 float32": (lambda m, x: x + np.float32(0.0), lambda x: x + np.float32(0.0), (S32,)),
     "x-0": (lambda m, x: x - 0, lambda x: x - 0, (S,)),
     "x-(-0.0)": (lambda m, x: x - np.float64(-0.0), lambda x: x - -0.0, (S,)),
     "0-x": (lambda m, x: 0 - x, lambda x: 0 - x, (S,)),
