@@ -101,10 +101,6 @@ MATH: dict[str, Case] = {
     "x/(y/x)": (lambda m, x, y: x / (y / x), lambda x, y: x / (y / x), (S, T)),
     "(-x)*(-y)": (lambda m, x, y: (-x) * (-y), lambda x, y: (-x) * (-y), (S, T)),
     "(-x)/(-y)": (lambda m, x, y: (-x) / (-y), lambda x, y: (-x) / (-y), (S, T)),
-    # no multiply-add: x*y + z rounds x*y first (z = -x*y gives 0, 1e308*10 + -inf NaN)
-    "x*y+z": (lambda m, x, y, z: x * y + z, lambda x, y, z: x * y + z, (_FMA_X, _FMA_Y, _FMA_Z)),
-    "z-x*y": (lambda m, x, y, z: -z - x * y, lambda x, y, z: -z - x * y, (_FMA_X, _FMA_Y, _FMA_Z)),
-    "x*x-c": (lambda m, x: x * x - 0.01, lambda x: x * x - 0.01, (_FMA_X,)),
     "x**0": (lambda m, x: x**0, lambda x: x**0, (S,)),
     "x**1": (lambda m, x: x**1, lambda x: x**1, (S,)),
     "x**2": (lambda m, x: x**2, lambda x: x**2, (S,)),
@@ -916,16 +912,6 @@ for _ax in (None, 0, 1, (0, 1), -1):
                 lambda x, a=_ax: np.min(x * 2, axis=a),
                 (_RF,),
             ),
-            f"sum(x*10) overflow axis={_ax}": (
-                lambda m, x, a=_ax: m.sum(x * 10, axis=a),
-                lambda x, a=_ax: np.sum(x * 10, axis=a),
-                (_RF,),
-            ),
-            f"sum(x*y+z) axis={_ax}": (
-                lambda m, x, y, z, a=_ax: m.sum(x * y + z, axis=a),
-                lambda x, y, z, a=_ax: np.sum(x * y + z, axis=a),
-                (_FMA_X.reshape(2, 3), _FMA_Y.reshape(2, 3), _FMA_Z.reshape(2, 3)),
-            ),
             f"sum(x*2, dtype=int8) axis={_ax}": (
                 lambda m, x, a=_ax: m.sum(x * np.int8(2), axis=a, dtype="int8"),
                 lambda x, a=_ax: np.sum(x * np.int8(2), axis=a, dtype="int8"),
@@ -1226,6 +1212,34 @@ FUSION: dict[str, Case] = {
     ),
 }
 
+# -- products and sums (test_elemwise.py's fused multiply-adds): numpy rounds x*y before adding
+# -- z, so z = -x*y gives 0, and 1e308*10 + -inf NaN. A fused loop compiled with the default
+# -- flags on a CPU with FMA rounds once (docs/numpy.md): this table is compiled without it.
+CONTRACTION: dict[str, Case] = {
+    "x*y+z": (lambda m, x, y, z: x * y + z, lambda x, y, z: x * y + z, (_FMA_X, _FMA_Y, _FMA_Z)),
+    "z-x*y": (lambda m, x, y, z: -z - x * y, lambda x, y, z: -z - x * y, (_FMA_X, _FMA_Y, _FMA_Z)),
+    "x*x-c": (lambda m, x: x * x - 0.01, lambda x: x * x - 0.01, (_FMA_X,)),
+    "x*y+z float32": (
+        lambda m, x, y, z: x * y + z,
+        lambda x, y, z: x * y + z,
+        tuple(
+            v.astype("float32")
+            for v in (_FMA_X[[0, 2, 3, 4, 5]], _FMA_Y[[0, 2, 3, 4, 5]], _FMA_Z[[0, 2, 3, 4, 5]])
+        ),
+    ),
+}
+for _ax in (None, 0, 1, (0, 1), -1):
+    CONTRACTION[f"sum(x*10) overflow axis={_ax}"] = (
+        lambda m, x, a=_ax: m.sum(x * 10, axis=a),
+        lambda x, a=_ax: np.sum(x * 10, axis=a),
+        (_RF,),
+    )
+    CONTRACTION[f"sum(x*y+z) axis={_ax}"] = (
+        lambda m, x, y, z, a=_ax: m.sum(x * y + z, axis=a),
+        lambda x, y, z, a=_ax: np.sum(x * y + z, axis=a),
+        (_FMA_X.reshape(2, 3), _FMA_Y.reshape(2, 3), _FMA_Z.reshape(2, 3)),
+    )
+
 AREAS: dict[str, dict[str, Case]] = {
     "math": MATH,
     "special": SPECIAL,
@@ -1234,6 +1248,7 @@ AREAS: dict[str, dict[str, Case]] = {
     "shape": SHAPE,
     "reduce": REDUCE,
     "fusion": FUSION,
+    "contraction": CONTRACTION,
 }
 
 #: Cases where the sign of a zero is not numpy's to decide: IEEE leaves max(0.0, -0.0) to the
@@ -1270,7 +1285,9 @@ def _results(area: str, mode: str) -> dict[str, list]:
     """Every case's outputs of ``area``, from one function compiled under ``mode``."""
     cases = AREAS[area]
     ins, outs, counts = _build(cases, ft, symbolic_like)
-    f = fc.function(ins, outs, mode=mode, on_unused_input="ignore")
+    flags = fc.config.cxxflags + (" -ffp-contract=off" if area == "contraction" else "")
+    with fc.config.change_flags(cxxflags=flags):
+        f = fc.function(ins, outs, mode=mode, on_unused_input="ignore")
     return _split(cases, f(*_values(cases)), counts)
 
 
@@ -1302,3 +1319,21 @@ _IDS = [
 @pytest.mark.parametrize("area,name,mode", _IDS, ids=[f"{a}: {n}-{m}" for a, n, m in _IDS])
 def test_numpy_values(area: str, name: str, mode: str) -> None:
     _assert_numpy(area, name, _results(area, mode)[name], f"{area} {name!r} ({mode})")
+
+
+def test_a_multiply_add_is_rounded_once_or_as_numpy() -> None:
+    """With the default flags a fused ``x * y + z`` is either numpy's (two roundings: a CPU
+    without FMA) or the exact value rounded once (FMA), element by element: never anything
+    else (docs/numpy.md)."""
+    from fractions import Fraction
+
+    x, y, z = (ft.dvector(n) for n in "xyz")
+    got = fc.function([x, y, z], x * y + z)(_FMA_X, _FMA_Y, _FMA_Z)
+    with np.errstate(all="ignore"):
+        twice = _FMA_X * _FMA_Y + _FMA_Z
+    for g, a, b, c, w in zip(got, _FMA_X, _FMA_Y, _FMA_Z, twice):
+        if not np.isfinite(c):  # 1e308 * 10 + -inf: NaN rounded twice, -inf once
+            assert np.isnan(g) or g == c, (a, b, c, g)
+            continue
+        once = float(Fraction(a) * Fraction(b) + Fraction(c))
+        assert g in (w, once), (a, b, c, g, w, once)
