@@ -24,6 +24,7 @@ from typing import Any, Callable
 
 import numpy as np
 import pytest
+from scipy import special
 
 import fncache as fc
 from fncache import tensor as ft
@@ -44,6 +45,18 @@ I64 = np.array([-(2**63), 2**63 - 1, 0, 1, -1, 5, -7, 100, -100, 2, 3, -2, 2**40
 I32 = np.array([-(2**31), 2**31 - 1, 0, 1, -1, 5, -7, 100, -100, 2, 3, -2, 2**20, -(2**20)], "int32")
 U8 = np.array([0, 255, 1, 2, 128, 127, 5, 7, 100, 200, 3, 250, 64, 9], dtype="uint8")
 ONE = np.array([2.0])  # a vector of length 1, known only when the function runs
+_GAMMA_X = np.array([1e308, -1e308, 1e-320, -1e-320, 171.7, 0.0, -0.0, -1.0, 0.5, -2.5, INF, NAN])
+
+
+def _gammaln(x: np.ndarray) -> np.ndarray:
+    """scipy's gammaln, but C's lgamma's -log|x| for a subnormal x and +inf for -inf (scipy's
+    are inf and -inf)."""
+    tiny = (x != 0) & (np.abs(x) < np.finfo(x.dtype).tiny)
+    with np.errstate(divide="ignore"):
+        out = np.where(tiny, -np.log(np.abs(x)), special.gammaln(x))
+    return np.where(x == -INF, INF, out).astype(x.dtype)
+
+
 _ZEROS = np.array([-0.0, 0.0] * 7)  # zeros of both signs: no one of them is a unit of x + c
 #: Products that round (or overflow), and the negated products: x*y + z is 0 (NaN) only where
 #: x*y is rounded before the addition.
@@ -252,6 +265,10 @@ MATH: dict[str, Case] = {
     ),
     "x**0 int64": (lambda m, x: x**0, lambda x: x**0, (I64,)),
     "x**1 uint8": (lambda m, x: x**1, lambda x: x**1, (U8,)),
+    # test_special.py: past the float range, as C's lgamma and tgamma (and scipy)
+    "gammaln": (lambda m, x: m.gammaln(x), _gammaln, (_GAMMA_X,)),
+    "gamma": (lambda m, x: m.gamma(x), special.gamma, (_GAMMA_X,)),
+    "gammaln float32": (lambda m, x: m.gammaln(x), _gammaln, (_GAMMA_X.astype("float32"),)),
     # x * 1 and x + 0 where the constant is larger than x's length, 1 when the function runs
     "x*ones(3), len(x)=1": (lambda m, x: x * np.ones(3), lambda x: x * np.ones(3), (ONE,)),
     "x+zeros(3), len(x)=1": (lambda m, x: x + np.zeros(3), lambda x: x + np.zeros(3), (ONE,)),
@@ -314,12 +331,12 @@ SPECIAL: dict[str, Case] = {
         (I8,),
     ),
     "tanh": (lambda m, x: m.tanh(x), np.tanh, (S,)),
-    "erf": (lambda m, x: m.erf(x), lambda x: __import__("scipy.special").special.erf(x), (S,)),
-    "erfc": (lambda m, x: m.erfc(x), lambda x: __import__("scipy.special").special.erfc(x), (S,)),
-    "1-erf": (lambda m, x: 1 - m.erf(x), lambda x: 1 - __import__("scipy.special").special.erf(x), (S,)),
+    "erf": (lambda m, x: m.erf(x), lambda x: special.erf(x), (S,)),
+    "erfc": (lambda m, x: m.erfc(x), lambda x: special.erfc(x), (S,)),
+    "1-erf": (lambda m, x: 1 - m.erf(x), lambda x: 1 - special.erf(x), (S,)),
     "logsumexp": (
         lambda m, x: m.logsumexp(x),
-        lambda x: __import__("scipy.special").special.logsumexp(x),
+        lambda x: special.logsumexp(x),
         (np.array([-INF, 1.0, 2.0, 800.0]),),
     ),
     "logsumexp -inf": (
