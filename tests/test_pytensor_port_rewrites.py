@@ -1257,6 +1257,74 @@ for _ax in (None, 0, 1, (0, 1), -1):
         (_FMA_X.reshape(2, 3), _FMA_Y.reshape(2, 3), _FMA_Z.reshape(2, 3)),
     )
 
+# -- test_special.py: softmax, log_softmax and logsumexp (local_logsoftmax, the max shift) on
+# -- slices holding infinities and NaN, against scipy
+_SOFT = np.array(
+    [
+        [1.0, 2.0, 3.0],
+        [-INF, 0.0, -INF],
+        [1000.0, -1000.0, 0.0],
+        [INF, 1.0, 0.0],
+        [-INF, -INF, -INF],
+        [INF, INF, 1.0],
+        [NAN, 1.0, 2.0],
+        [INF, -INF, 0.0],
+        [1000.0, INF, -INF],
+    ]
+)
+SOFTMAX: dict[str, Case] = {}
+for _ax in (0, 1, -1):
+    SOFTMAX.update(
+        {
+            f"softmax axis={_ax}": (
+                lambda m, x, a=_ax: m.special.softmax(x, axis=a),
+                lambda x, a=_ax: special.softmax(x, axis=a),
+                (_SOFT,),
+            ),
+            f"log_softmax axis={_ax}": (
+                lambda m, x, a=_ax: m.special.log_softmax(x, axis=a),
+                lambda x, a=_ax: special.log_softmax(x, axis=a),
+                (_SOFT,),
+            ),
+            f"logsumexp axis={_ax}": (
+                lambda m, x, a=_ax: m.logsumexp(x, axis=a),
+                lambda x, a=_ax: special.logsumexp(x, axis=a),
+                (_SOFT,),
+            ),
+            f"softmax(x + 5) axis={_ax}": (
+                lambda m, x, a=_ax: m.special.softmax(x + 5.0, axis=a),
+                lambda x, a=_ax: special.softmax(x + 5.0, axis=a),
+                (_SOFT,),
+            ),
+            f"softmax float32 axis={_ax}": (
+                lambda m, x, a=_ax: m.special.softmax(x, axis=a),
+                lambda x, a=_ax: special.softmax(x, axis=a).astype("float32"),
+                (_SOFT.astype("float32"),),
+            ),
+        }
+    )
+    if _ax != 0:  # no slices (numpy's and scipy's max of an empty axis raises)
+        SOFTMAX[f"softmax of no rows axis={_ax}"] = (
+            lambda m, x, a=_ax: m.special.softmax(x, axis=a),
+            lambda x, a=_ax: x.copy(),
+            (_SOFT[:0],),
+        )
+SOFTMAX["softmax(x - max(x))"] = (
+    lambda m, x: m.special.softmax(x - m.max(x, axis=1, keepdims=True), axis=1),
+    lambda x: special.softmax(x - x.max(1, keepdims=True), axis=1),
+    (_SOFT,),
+)
+SOFTMAX["log(softmax(x))"] = (
+    lambda m, x: m.log(m.special.softmax(x, axis=1)),
+    lambda x: np.log(special.softmax(x, axis=1)),
+    (_SOFT[[0, 1, 3, 4, 5, 6, 7]],),
+)
+SOFTMAX["softmax int8"] = (
+    lambda m, x: m.special.softmax(x, axis=0),
+    lambda x: special.softmax(x.astype("float32"), axis=0).astype("float32"),
+    (I8,),
+)
+
 AREAS: dict[str, dict[str, Case]] = {
     "math": MATH,
     "special": SPECIAL,
@@ -1266,6 +1334,7 @@ AREAS: dict[str, dict[str, Case]] = {
     "reduce": REDUCE,
     "fusion": FUSION,
     "contraction": CONTRACTION,
+    "softmax": SOFTMAX,
 }
 
 #: Cases where the sign of a zero is not numpy's to decide: IEEE leaves max(0.0, -0.0) to the
