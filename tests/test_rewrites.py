@@ -348,6 +348,8 @@ def test_the_sum_of_a_jacobian_row_seed_is_its_one() -> None:
     got = f(np.zeros(3), np.float32(1.25), 1)
     assert_same(got[0], np.float64(1.25), "summed in float64")
     assert_same(got[1], np.float32(1.25), "summed in float32")
+    # numpy's sum starts from 0.0: a -0.0 written among zeros sums to 0.0
+    assert not np.signbit(f(np.zeros(3), np.float32(-0.0), 1)).any(), "the sum of -0.0 and zeros"
     m = ft.dmatrix("m")
     row_seed = SubtensorGrad((("i", ("v", 0)),), in_range=True)(m, ft.dvector("r"), k)
     f = fc.function([m, row_seed.owner.inputs[1], k], ft.sum(row_seed))
