@@ -46,6 +46,8 @@ I32 = np.array([-(2**31), 2**31 - 1, 0, 1, -1, 5, -7, 100, -100, 2, 3, -2, 2**20
 U8 = np.array([0, 255, 1, 2, 128, 127, 5, 7, 100, 200, 3, 250, 64, 9], dtype="uint8")
 ONE = np.array([2.0])  # a vector of length 1, known only when the function runs
 _GAMMA_X = np.array([1e308, -1e308, 1e-320, -1e-320, 171.7, 0.0, -0.0, -1.0, 0.5, -2.5, INF, NAN])
+with np.errstate(over="ignore"):
+    _GAMMA_X32 = _GAMMA_X.astype("float32")
 
 
 def _gammaln(x: np.ndarray) -> np.ndarray:
@@ -92,6 +94,11 @@ MATH: dict[str, Case] = {
     "x+(-0.0)": (lambda m, x: x + np.float64(-0.0), lambda x: x + -0.0, (S,)),
     "x+zeros": (lambda m, x: x + np.zeros(14), lambda x: x + np.zeros(14), (S,)),
     "x+[-0.0, 0.0, ...]": (lambda m, x: x + _ZEROS, lambda x: x + _ZEROS, (S,)),
+    "x+0.0 and x+(-0.0) (not merged)": (
+        lambda m, x: [x + np.float64(0.0), x + np.float64(-0.0), x * np.float64(-0.0), x * np.float64(0.0)],
+        lambda x: [x + 0.0, x + -0.0, x * -0.0, x * 0.0],
+        (S,),
+    ),
     "x+(-0.0)*ones": (lambda m, x: x + np.full(14, -0.0), lambda x: x + -0.0, (S,)),
     "x-[0.0, -0.0, ...]": (lambda m, x: x - _ZEROS[::-1], lambda x: x - _ZEROS[::-1], (S,)),
     "x+0 int8": (lambda m, x: x + np.int8(0), lambda x: x + np.int8(0), (I8,)),
@@ -268,7 +275,7 @@ MATH: dict[str, Case] = {
     # test_special.py: past the float range, as C's lgamma and tgamma (and scipy)
     "gammaln": (lambda m, x: m.gammaln(x), _gammaln, (_GAMMA_X,)),
     "gamma": (lambda m, x: m.gamma(x), special.gamma, (_GAMMA_X,)),
-    "gammaln float32": (lambda m, x: m.gammaln(x), _gammaln, (_GAMMA_X.astype("float32"),)),
+    "gammaln float32": (lambda m, x: m.gammaln(x), _gammaln, (_GAMMA_X32,)),
     # x * 1 and x + 0 where the constant is larger than x's length, 1 when the function runs
     "x*ones(3), len(x)=1": (lambda m, x: x * np.ones(3), lambda x: x * np.ones(3), (ONE,)),
     "x+zeros(3), len(x)=1": (lambda m, x: x + np.zeros(3), lambda x: x + np.zeros(3), (ONE,)),
@@ -839,6 +846,101 @@ SHAPE: dict[str, Case] = {
     ),
     "cumsum(x) empty": (lambda m, x: m.cumsum(x), lambda x: np.cumsum(x), (_M[:0],)),
     "cumprod inf nan": (lambda m, x: m.cumprod(x), lambda x: np.cumprod(x), (S,)),
+    "split, a part empty": (
+        lambda m, x, s: m.split(x, s, n_splits=2, axis=0),
+        lambda x, s: np.split(x, np.cumsum(s)[:-1], axis=0),
+        (_M, np.array([0, 4])),
+    ),
+    "split axis 1": (
+        lambda m, x, s: m.split(x, s, n_splits=3, axis=1),
+        lambda x, s: np.split(x, np.cumsum(s)[:-1], axis=1),
+        (_M, np.array([2, 0, 3])),
+    ),
+    "join with an empty middle": (
+        lambda m, x, y: m.concatenate([x, y, x], axis=0),
+        lambda x, y: np.concatenate([x, y, x]),
+        (_M[:1], _M[:0]),
+    ),
+    "stack axis=-1": (
+        lambda m, x, y: m.stack([x, y], axis=-1),
+        lambda x, y: np.stack([x, y], axis=-1),
+        (_M, -_M),
+    ),
+    "alloc(row, n, m)": (
+        lambda m, x, n, k: m.alloc(x, n, k),
+        lambda x, n, k: np.broadcast_to(x, (n, k)).copy(),
+        (np.arange(5.0)[None], np.int64(3), np.int64(5)),
+    ),
+    "alloc(1x1, n, m)": (
+        lambda m, x, n, k: m.alloc(x, n, k),
+        lambda x, n, k: np.broadcast_to(x, (n, k)).copy(),
+        (np.ones((1, 1)), np.int64(3), np.int64(5)),
+    ),
+    "sum(alloc(x, n, 5), 0)": (
+        lambda m, x, n: m.sum(m.alloc(x, n, 5), axis=0),
+        lambda x, n: np.sum(np.broadcast_to(x, (n, 5)), axis=0),
+        (S[:5], np.int64(3)),
+    ),
+    "sum(alloc(x, 0, 5))": (
+        lambda m, x, n: m.sum(m.alloc(x, n, 5)),
+        lambda x, n: np.float64(0.0),
+        (S[:5], np.int64(0)),
+    ),
+    "-alloc(x, n, 5)": (
+        lambda m, x, n: -m.alloc(x, n, 5),
+        lambda x, n: -np.broadcast_to(x, (n, 5)),
+        (S[:5], np.int64(2)),
+    ),
+    "alloc(int8, n) + 100": (
+        lambda m, x, n: m.alloc(x, n) + np.int8(100),
+        lambda x, n: np.full(n, x, "int8") + np.int8(100),
+        (np.int8(100), np.int64(3)),
+    ),
+    "reshape(x, (-1, n))": (
+        lambda m, x, a, b: m.reshape(x, m.stack([a, b]), ndim=2),
+        lambda x, a, b: x.reshape(a, b),
+        (_M, np.int64(-1), np.int64(2)),
+    ),
+    "sum(x[:, None], 1)": (
+        lambda m, x: m.sum(x.dimshuffle(0, "x", 1), axis=1),
+        lambda x: x + 0.0,
+        (S[:12].reshape(3, 4),),
+    ),
+    "max(x[None], 0)": (
+        lambda m, x: m.max(x.dimshuffle("x", 0, 1), axis=0),
+        lambda x: x.copy(),
+        (S[:12].reshape(3, 4),),
+    ),
+    "argmax(x[None], 0)": (
+        lambda m, x: m.argmax(x.dimshuffle("x", 0, 1), axis=0),
+        lambda x: np.zeros((4, 5), "int64"),
+        (_M,),
+    ),
+    "prod(x[:, None], 1)": (lambda m, x: m.prod(x[:, None], axis=1), lambda x: x * 1.0, (S,)),
+    "sum((x>3)[None], 0)": (
+        lambda m, x: m.sum((x > 3)[None], axis=0),
+        lambda x: (x > 3).astype("int64"),
+        (S,),
+    ),
+    "sum(int8[None], 0)": (lambda m, x: m.sum(x[None], axis=0), lambda x: x.astype("int64"), (I8,)),
+    "sum(uint8[None], 0)": (lambda m, x: m.sum(x[None], axis=0), lambda x: np.sum(x[None], axis=0), (U8,)),
+    "all(x[None], 0)": (lambda m, x: m.all(x[None], axis=0), lambda x: x.astype(bool), (S,)),
+    "var(x[None], 0)": (lambda m, x: m.var(x[None], axis=0), lambda x: np.var(x[None], axis=0), (S,)),
+    "sum(sqr(x[None]), 0)": (
+        lambda m, x: m.sum(m.sqr(x[None]), axis=0),
+        lambda x: np.sum(x[None] ** 2, axis=0),
+        (S,),
+    ),
+    "sum(x[None], 0, keepdims)": (
+        lambda m, x: m.sum(x[None], axis=0, keepdims=True),
+        lambda x: np.sum(x[None], axis=0, keepdims=True),
+        (S,),
+    ),
+    "sum(fill(x, inf))": (
+        lambda m, x, y: m.sum(m.fill(x, y)),
+        lambda x, y: np.sum(np.full_like(x, y)),
+        (_M, np.float64(INF)),
+    ),
 }
 
 
@@ -1446,12 +1548,12 @@ def test_a_multiply_add_is_rounded_once_or_as_numpy() -> None:
 
 
 #: Where PyTensor's rewrites give another value than numpy's (fncache's): they take
-#: ``inc_subtensor(x[a], zeros)`` for x (keeping a -0.0) and ``zeros_like(x) * y`` for zeros
-#: (0 where y is inf or NaN), and ``erfc`` is more accurate than ``1 - erf`` (fncache computes
-#: what was written).
+#: ``inc_subtensor(x[a], zeros)`` for x (keeping a -0.0), ``zeros_like(x) * y`` for zeros (0
+#: where y is inf or NaN) and the variance over a length-1 axis for 0 (numpy's is NaN for inf
+#: and NaN), and ``erfc`` is more accurate than ``1 - erf`` (fncache computes what was written).
 _PYTENSOR_DIFFERS = {
     ("inc_subtensor", f"inc x[{_slice_text(a)}] zeros") for a in _SLICES[1:8] if (S[:11][a] == 0).any()
-} | {("special", "1-erf"), ("shape", "zeros_like(x)*y nan")}
+} | {("special", "1-erf"), ("shape", "zeros_like(x)*y nan"), ("shape", "var(x[None], 0)")}
 #: The tables PyTensor runs in a few seconds (its rewrites take minutes on the indexing chains)
 _PYTENSOR_AREAS = ("special", "shape")
 
