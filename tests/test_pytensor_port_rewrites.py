@@ -1,6 +1,6 @@
 """The numeric cases of PyTensor's rewrite tests (``tests/tensor/rewriting/test_math.py``,
 ``test_basic.py``, ``test_elemwise.py`` (fusion), ``test_subtensor.py``, ``test_shape.py``,
-``test_special.py``), written again for fncache: each graph a rewrite of PyTensor's applies to
+``test_special.py``, ``test_linalg.py``), written again for fncache: each graph a rewrite of PyTensor's applies to
 (``x * 1``, ``x + 0``, ``x ** 2``, ``log(exp(x))``, ``x[a:b][c:d]``, ``set_subtensor`` of a
 ``set_subtensor``, ``sum`` of a product, ...) is built with fncache and its values, dtypes and
 shapes are checked against numpy, compiled to C (``FAST_RUN``, where fncache's own rewrites
@@ -1447,6 +1447,68 @@ SOFTMAX["softmax int8"] = (
     (I8,),
 )
 
+# -- test_linalg.py: inverses, determinants, solves and products PyTensor rewrites (inv(inv(x)),
+# -- det of a diagonal or scaled identity, solve with an identity, transposes of products)
+_LA = np.random.default_rng(20261203).normal(size=(4, 4))
+_SPD = _LA @ _LA.T + 4 * np.eye(4)
+_DIAG = np.diag([2.0, -3.0, 0.5, 4.0])
+_RHS = np.arange(12.0).reshape(4, 3) - 5
+LINALG: dict[str, Case] = {
+    "inv(inv(x))": (
+        lambda m, x: m.linalg.inv(m.linalg.inv(x)),
+        lambda x: np.linalg.inv(np.linalg.inv(x)),
+        (_LA,),
+    ),
+    "inv(diagonal)": (lambda m, x: m.linalg.inv(x), np.linalg.inv, (_DIAG,)),
+    "inv(eye * c)": (
+        lambda m, c: m.linalg.inv(m.eye(3) * c),
+        lambda c: np.linalg.inv(np.eye(3) * c),
+        (np.float64(-0.5),),
+    ),
+    "det(diagonal)": (lambda m, x: m.linalg.det(x), np.linalg.det, (_DIAG,)),
+    "det(eye * x)": (lambda m, x: m.linalg.det(m.eye(4) * x), lambda x: np.linalg.det(np.eye(4) * x), (_LA,)),
+    "det(x.T)": (lambda m, x: m.linalg.det(x.T), lambda x: np.linalg.det(x.T), (_LA,)),
+    "log(det(x))": (lambda m, x: m.log(m.linalg.det(x)), lambda x: np.log(np.linalg.det(x)), (_SPD,)),
+    "cholesky(diagonal)": (
+        lambda m, x: m.linalg.cholesky(x),
+        np.linalg.cholesky,
+        (np.diag([4.0, 9.0, 1.0]),),
+    ),
+    "solve(eye, b)": (lambda m, b: m.linalg.solve(m.eye(4), b), lambda b: b.copy(), (_RHS,)),
+    "solve(a, b)": (lambda m, a, b: m.linalg.solve(a, b), np.linalg.solve, (_LA, _RHS)),
+    "inv(a) @ b": (lambda m, a, b: m.dot(m.linalg.inv(a), b), lambda a, b: np.linalg.inv(a) @ b, (_LA, _RHS)),
+    "x @ eye": (lambda m, x: m.dot(x, m.eye(4)), lambda x: x @ np.eye(4), (_LA,)),
+    "(a @ b).T": (lambda m, a, b: m.dot(a, b).T, lambda a, b: (a @ b).T, (_LA, _RHS)),
+    "b.T @ a.T": (lambda m, a, b: m.dot(b.T, a.T), lambda a, b: b.T @ a.T, (_LA, _RHS)),
+    "dot of empty": (lambda m, a, b: m.dot(a, b), lambda a, b: a @ b, (np.zeros((3, 0)), np.zeros((0, 4)))),
+    "dot int8 overflow": (
+        lambda m, a, b: m.dot(a, b),
+        lambda a, b: a @ b,
+        (np.array([[100, 100]], "int8"), np.array([[2], [1]], "int8")),
+    ),
+    "dot uint8 int8": (
+        lambda m, a, b: m.dot(a, b),
+        lambda a, b: a @ b,
+        (np.array([[200, 100]], "uint8"), np.array([[2], [-1]], "int8")),
+    ),
+    "dot inf * 0": (
+        lambda m, a, b: m.dot(a, b),
+        lambda a, b: a @ b,
+        (np.array([[INF, 0.0]]), np.array([[0.0], [1.0]])),
+    ),
+    "dot bool": (
+        lambda m, a, b: m.dot(a, b),
+        lambda a, b: a @ b,
+        (np.array([[True, False]]), np.array([[True], [True]])),
+    ),
+    "trace(a @ b)": (lambda m, a, b: m.trace(m.dot(a, b)), lambda a, b: np.trace(a @ b), (_LA, _LA.T.copy())),
+    "diagonal(a @ b)": (
+        lambda m, a, b: m.diagonal(m.dot(a, b)),
+        lambda a, b: np.diagonal(a @ b),
+        (_LA, _LA.T.copy()),
+    ),
+}
+
 AREAS: dict[str, dict[str, Case]] = {
     "math": MATH,
     "special": SPECIAL,
@@ -1457,6 +1519,7 @@ AREAS: dict[str, dict[str, Case]] = {
     "fusion": FUSION,
     "contraction": CONTRACTION,
     "softmax": SOFTMAX,
+    "linalg": LINALG,
 }
 
 #: Cases where the sign of a zero is not numpy's to decide: IEEE leaves max(0.0, -0.0) to the
@@ -1555,9 +1618,10 @@ _PYTENSOR_DIFFERS = {
     ("inc_subtensor", f"inc x[{_slice_text(a)}] zeros") for a in _SLICES[1:8] if (S[:11][a] == 0).any()
 } | {("special", "1-erf"), ("shape", "zeros_like(x)*y nan"), ("shape", "var(x[None], 0)")}
 #: The tables PyTensor runs in a few seconds (its rewrites take minutes on the indexing chains)
-_PYTENSOR_AREAS = ("special", "shape")
+_PYTENSOR_AREAS = ("special", "shape", "linalg")
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # its numpy calls on inf and NaN
 @pytest.mark.parametrize("area", _PYTENSOR_AREAS)
 def test_pytensor_agrees(area: str) -> None:
     """PyTensor (with its rewrites, under its Python linker) gives fncache's values, dtypes and
