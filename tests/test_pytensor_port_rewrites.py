@@ -1,20 +1,29 @@
 """The numeric cases of PyTensor's rewrite tests (``tests/tensor/rewriting/test_math.py``,
 ``test_basic.py``, ``test_elemwise.py`` (fusion), ``test_subtensor.py``, ``test_shape.py``,
-``test_special.py``, ``test_linalg.py``), written again for fncache: each graph a rewrite of PyTensor's applies to
-(``x * 1``, ``x + 0``, ``x ** 2``, ``log(exp(x))``, ``x[a:b][c:d]``, ``set_subtensor`` of a
-``set_subtensor``, ``sum`` of a product, ...) is built with fncache and its values, dtypes and
-shapes are checked against numpy, compiled to C (``FAST_RUN``, where fncache's own rewrites
-and fusion run) and under the Python linker (``FAST_COMPILE``). The structure of PyTensor's
-rewritten graphs is not checked: only what a user sees.
+``test_special.py``, ``test_linalg.py``), written again for fncache: each graph a rewrite of
+PyTensor's applies to (``x * 1``, ``x + 0``, ``x ** 2``, ``log(exp(x))``, ``x[a:b][c:d]``,
+``set_subtensor`` of a ``set_subtensor``, ``sum`` of a product, ...) is built with fncache and
+its values, dtypes and shapes are checked against numpy (scipy for the special functions),
+compiled to C (``FAST_RUN``, where fncache's own rewrites and fusion run) and under the Python
+linker (``FAST_COMPILE``). The structure of PyTensor's rewritten graphs is not checked: only
+what a user sees.
 
 The inputs are the edge values: NaN, +-inf, -0.0 (its sign is checked), the limits of the
 integer dtypes, signed and unsigned integers mixed, division by zero, empty arrays, sizes of
 1 known only when the function runs (numpy's broadcasting, ``docs/porting.md``), negative
 slice steps and chains of indexing and writing into regions.
 
+Cases fncache got wrong until now: ``x * ones(3)`` (and ``x + zeros(3)``, ``x ** full(3, 2)``,
+``log(exp(x)) * ones(3)``) of an ``x`` of length 1 known only at run time kept length 1;
+``x + 0.0`` kept a -0.0 (numpy's is 0.0); ``gammaln(1e308)`` raised ``OverflowError`` under
+the Python linker and ``gamma(-1e-320)`` was +inf there; ``softmax`` of a slice holding +inf
+gave 0 beside it (NaN for values that overflowed) where scipy's is NaN throughout. A fused
+``x * y + z`` is one multiply-add on a CPU with FMA (docs/numpy.md): those cases are compiled
+without contraction, and a test checks the default rounds once or as numpy.
+
 Each table is one function per mode (one compile), every case its outputs; the cases are
-parametrized over that shared function. ``test_pytensor_agrees`` runs the same tables through
-PyTensor (when installed), where its results are numpy's too.
+parametrized over that shared function. ``test_pytensor_agrees`` runs some tables through
+PyTensor (when installed) and compares its values with fncache's.
 """
 
 from __future__ import annotations
