@@ -1667,3 +1667,24 @@ def test_incomplete_gamma_of_a_large_shape(mode: str) -> None:
     got = f(big, big)
     assert_same(got[0], special.gammainc(big, big), "gammainc", rtol=1e-6)
     assert_same(got[1], special.gammaincc(big, big), "gammaincc", rtol=1e-6)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_shape_is_that_of_the_computed_value(mode: str) -> None:
+    """``e.shape`` of a computed ``e`` whose type knows its sizes (local_shape_to_shape_i's
+    graphs) is still ``e``'s: the op's own check runs, so a reshape, a sum or a join of sizes
+    that do not fit raises, as computing ``e`` does (docs/porting.md)."""
+    x, y = ft.dvector("x"), ft.tensor(dtype="float64", shape=(3,))
+    # (shape, a length of x that fits, the shape then)
+    cases = {
+        "reshape": (ft.reshape(x, (2, 2)).shape, 4, np.array([2, 2])),
+        "specify_shape": (ft.specify_shape(x, (3,)).shape, 3, np.array([3])),
+        "x + y": ((x + y).shape, 3, np.array([3])),
+        "join": (ft.concatenate([y[None], x[None]]).shape, 3, np.array([2, 3])),
+        "x + y, times 0": ((x + y).shape[0] * 0, 1, np.int64(0)),
+    }
+    for name, (e, n, want) in cases.items():
+        f = fc.function([x, y], e, mode=mode, on_unused_input="ignore")
+        with pytest.raises((ValueError, AssertionError)):
+            f(np.ones(5), np.ones(3))
+        assert_same(np.asarray(f(np.ones(n), np.ones(3))), want, name)
