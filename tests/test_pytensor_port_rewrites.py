@@ -1682,6 +1682,8 @@ def test_a_shape_is_that_of_the_computed_value(mode: str) -> None:
         "x + y": ((x + y).shape, 3, np.array([3])),
         "join": (ft.concatenate([y[None], x[None]]).shape, 3, np.array([2, 3])),
         "x + y, times 0": ((x + y).shape[0] * 0, 1, np.int64(0)),
+        "zeros_like(x + y)": (ft.zeros_like(x + y), 3, np.zeros(3)),
+        "ones_like(reshape)": (ft.ones_like(ft.reshape(x, (2, 2)), dtype="int8"), 4, np.ones((2, 2), "int8")),
     }
     for name, (e, n, want) in cases.items():
         f = fc.function([x, y], e, mode=mode, on_unused_input="ignore")
