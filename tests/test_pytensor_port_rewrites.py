@@ -668,6 +668,38 @@ INC_SUBTENSOR.update(
             lambda x, y, i: _np_inc_at(x, i, y),
             (np.array([120, -120, 5, 0], "int8"), np.array([100, 100, 100], "int8"), np.array([0, 0, 3])),
         ),
+        # an advanced index of a view writes into the view, as PyTensor's inc_subtensor does
+        "inc x[::-1][idx]": (
+            lambda m, x, i, y: m.inc_subtensor(x[::-1][i], y),
+            lambda x, i, y: _np_inc_at(x[::-1], i, y),
+            (_M, _IDX[1:], np.ones((4, 5))),
+        ),
+        "inc x[1:][idx]": (
+            lambda m, x, i, y: m.inc_subtensor(x[1:][i], y),
+            lambda x, i, y: _np_inc_at(x[1:], i, y),
+            (_M, np.array([0, 2, 2, -1]), np.ones(5)),
+        ),
+        "set x.T[idx]": (
+            lambda m, x, i, y: m.set_subtensor(x.T[i], y),
+            lambda x, i, y: _np_set(x.T, i, y),
+            (_M, np.array([0, 4, 1]), np.arange(12.0).reshape(3, 4)),
+        ),
+        "inc x[::-1, idx]": (
+            lambda m, x, i, y: m.inc_subtensor(x[::-1, i], y),
+            lambda x, i, y: _np_inc_at(x, (slice(None, None, -1), i), y),
+            (_M, np.array([0, 4, 0]), np.arange(12.0).reshape(4, 3)),
+        ),
+        "inc x[idx][::-1]": (
+            lambda m, x, i, y: m.inc_subtensor(x[i], y)[::-1],
+            lambda x, i, y: _np_inc_at(x, i, y)[::-1],
+            (_M, _IDX[1:], np.ones(5)),
+        ),
+        "inc x[i[:, None], j]": (
+            lambda m, x, i, j, y: m.inc_subtensor(x[i[:, None], j[None, :]], y),
+            lambda x, i, j, y: _np_inc_at(x, (i[:, None], j[None, :]), y),
+            (_M, np.array([0, 0]), np.array([1, -1, 1]), np.ones((2, 3))),
+        ),
+        "x[x[:, 0] > 10][::-1]": (lambda m, x: x[x[:, 0] > 10][::-1], lambda x: x[x[:, 0] > 10][::-1], (_M,)),
         "set float32 into float64": (
             lambda m, x, y: m.set_subtensor(x[1:3], y),
             lambda x, y: _np_set(x, slice(1, 3), y),
