@@ -143,6 +143,14 @@ MATH: dict[str, Case] = {
     "x**0.5 f32": (lambda m, x: x**0.5, lambda x: x**0.5, (S32,)),
     "x**-1 f32": (lambda m, x: x**-1, lambda x: x**-1, (S32,)),
     "x**y": (lambda m, x, y: x**y, lambda x, y: x**y, (S, T)),
+    "power(x, 0.5)": (lambda m, x: m.power(x, 0.5), lambda x: np.power(x, 0.5), (S,)),
+    "x**full(.5)": (lambda m, x: x ** np.full(14, 0.5), lambda x: x ** np.full(14, 0.5), (S,)),
+    "power(x, full(.5))": (
+        lambda m, x: m.power(x, np.full(14, 0.5)),
+        lambda x: np.power(x, np.full(14, 0.5)),
+        (S,),
+    ),
+    "x**full(-1)": (lambda m, x: x ** np.full(14, -1.0), lambda x: x ** np.full(14, -1.0), (S,)),
     "--x": (lambda m, x: -(-x), lambda x: -(-x), (S,)),  # noqa: B002
     "abs(-x)": (lambda m, x: abs(-x), lambda x: abs(-x), (S,)),
     "sqrt(sqr(x))": (lambda m, x: m.sqrt(m.sqr(x)), lambda x: np.sqrt(np.square(x)), (S,)),
