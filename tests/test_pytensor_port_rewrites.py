@@ -17,7 +17,9 @@ Cases fncache got wrong until now: ``x * ones(3)`` (and ``x + zeros(3)``, ``x **
 ``log(exp(x)) * ones(3)``) of an ``x`` of length 1 known only at run time kept length 1;
 ``x + 0.0`` kept a -0.0 (numpy's is 0.0); ``gammaln(1e308)`` raised ``OverflowError`` under
 the Python linker and ``gamma(-1e-320)`` was +inf there; ``softmax`` of a slice holding +inf
-gave 0 beside it (NaN for values that overflowed) where scipy's is NaN throughout. A fused
+gave 0 beside it (NaN for values that overflowed) where scipy's is NaN throughout;
+``reshape(x, (2, 2)).shape``, ``(x + y).shape`` and ``zeros_like(x + y)`` of sizes that do not
+fit answered from the types' sizes instead of raising. A fused
 ``x * y + z`` is one multiply-add on a CPU with FMA (docs/numpy.md): those cases are compiled
 without contraction, and a test checks the default rounds once or as numpy.
 
