@@ -436,9 +436,9 @@ def _np_logsumexp(a: np.ndarray, axis, keepdims: bool = False) -> np.ndarray:
 
 
 def _np_softmax(a: np.ndarray, axis) -> np.ndarray:
-    m = np.max(a, axis=axis, keepdims=True)
+    # scipy's: shifted by the maximum itself, so a slice holding +inf or NaN is NaN throughout
     with numpy_errstate():
-        e = np.exp(a - np.where(np.isfinite(m), m, 0))
+        e = np.exp(a - np.max(a, axis=axis, keepdims=True))
         return e / np.sum(e, axis=axis, keepdims=True)
 
 

@@ -1,15 +1,18 @@
-"""`canonicalize`: algebraic simplifications that are exact in floating point (NaN and inf
-included) or strictly more accurate: x*1, x+0, x-0, x/1, x**1, --x, log(exp(x)), x**2 -> sqr,
+"""`canonicalize`: algebraic simplifications that are exact in floating point (NaN, inf and
+the sign of zero included) or strictly more accurate: x*1, x+(-0.0), x-0, x/1, x**1, --x, log(exp(x)), x**2 -> sqr,
 x**0.5 -> sqrt, x**-1 -> reciprocal (as numpy's ``x**-1`` is), switch on a constant condition,
 nested dimshuffles, and dimshuffles that only prepend broadcast dims to an elementwise input."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
+
+import numpy as np
 
 from ..graph.basic import Apply, Constant, Variable
 from ..graph.fgraph import FunctionGraph
-from ..graph.types import is_float
+from ..graph.types import is_complex, is_float
 from ..tensor.elemwise import Elemwise, elemwise, single_step
 from ..tensor.shape_ops import DimShuffle, dimshuffle
 from .local import local_pass
@@ -26,22 +29,50 @@ UNITS: dict[str, tuple[int, tuple[int, ...]]] = {
     "pow": (1, (1,)),
 }
 
+#: The sign a float zero must have to be a unit: -0.0 + 0.0 is 0.0, so only x + (-0.0) is x
+#: for every float x (-0.0 included), and x - 0.0 is x, where x - (-0.0) is x + 0.0.
+_ZERO_SIGN = {"add": -1.0, "sub": 1.0}
+
+
+def is_unit(name: str, c: Any, out_dtype: str) -> bool:
+    """The constant value ``c`` is the unit of binary op ``name`` (in :data:`UNITS`) for a
+    result of ``out_dtype``: a zero added to or subtracted from a float also keeps the sign of
+    a -0.0 (an integer zero is a float 0.0 there, and a real zero has a 0.0 imaginary part)."""
+    if c != UNITS[name][0]:
+        return False
+    sign = _ZERO_SIGN.get(name)
+    if sign is None or not (is_float(out_dtype) or is_complex(out_dtype)):
+        return True
+    zeros = (c.real, c.imag) if is_complex(out_dtype) else (float(c),)
+    return all(math.copysign(1.0, z) == sign for z in zeros)
+
 
 def const_value(v: Variable) -> Any:
-    """The value of a constant whose elements are all equal, else None."""
+    """The value of a constant whose elements are all equal (zeros of one sign), else None."""
     if isinstance(v, Constant) and v.data.size >= 1:
         flat = v.data.reshape(-1)
-        if (flat == flat[0]).all():
+        if (flat == flat[0]).all() and all(len(set(np.signbit(p).tolist())) == 1 for p in _float_parts(flat)):
             return flat[0].item()
     return None
 
 
+def _float_parts(a: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The float arrays whose signs make ``a``'s value: its real and imaginary parts, itself, or
+    none for an integer array."""
+    if a.dtype.kind == "c":
+        return (a.real, a.imag)
+    return (a,) if a.dtype.kind == "f" else ()
+
+
 def can_stand_for(out: Variable, x: Variable) -> bool:
-    """``x`` can stand for ``out``: same dtype and ndim, and ``x`` is not broadcast by it."""
+    """``x`` can stand for ``out``: same dtype and ndim, and ``x`` is not broadcast by it: each
+    of ``out``'s sizes is ``x``'s or unknown. A size of ``x`` known only when the function runs
+    may be 1, which numpy broadcasts to the size ``out`` knows (``x * ones(3)`` of a length-1
+    ``x`` has length 3)."""
     return (
         x.dtype == out.dtype
         and x.ndim == out.ndim
-        and all(a == b or b is None or a is None and b != 1 for a, b in zip(x.type.shape, out.type.shape))
+        and all(b is None or a == b for a, b in zip(x.type.shape, out.type.shape))
     )
 
 
@@ -95,9 +126,14 @@ def _rewrite(node: Apply) -> list[Variable] | None:
     name, ins = s
     out = node.outputs[0]
     if name in UNITS and len(ins) == 2:
-        unit, where = UNITS[name]
-        for b in where:
-            if const_value(ins[b]) == unit and can_stand_for(out, ins[1 - b]) and ins[b].ndim <= out.ndim:
+        for b in UNITS[name][1]:
+            c = const_value(ins[b])
+            if (
+                c is not None
+                and is_unit(name, c, out.dtype)
+                and can_stand_for(out, ins[1 - b])
+                and ins[b].ndim <= out.ndim
+            ):
                 return [ins[1 - b]]
     if name == "pow" and is_float(out.dtype) and can_stand_for(out, ins[0]):
         c = const_value(ins[1])

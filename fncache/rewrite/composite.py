@@ -2,7 +2,7 @@
 constants. Canonicalize makes the same simplifications node by node, but only where the
 node's output keeps the shape of what replaces it; inside a loop body the node's inputs
 still decide the loop's shape (they all stay), so the rules apply to every step: a switch on
-a constant condition is the branch it picks, and x + 0, x - 0, x * 1, x / 1 and x ** 1 are x
+a constant condition is the branch it picks, and x + (-0.0), x - 0, x * 1, x / 1 and x ** 1 are x
 (exact, NaN and inf included: canonicalize's `UNITS`). Steps no output needs any more are dropped.
 
 Gradients leave such steps in the body: ``broadcast_like`` is a switch on True, and the
@@ -16,14 +16,14 @@ from ..graph.basic import Apply, Variable
 from ..graph.fgraph import FunctionGraph
 from ..tensor.elemwise import Elemwise
 from ..tensor.scalar_ops import Composite
-from .canonicalize import UNITS, const_value
+from .canonicalize import UNITS, const_value, is_unit
 from .local import local_pass
 from .registry import register
 
 Ref = tuple[str, int]
 
 
-def _same_as(name: str, refs: tuple[Ref, ...], const: dict[int, Any]) -> Ref | None:
+def _same_as(name: str, refs: tuple[Ref, ...], const: dict[int, Any], out_dtype: str) -> Ref | None:
     """The operand a step always equals, given the constant inputs' values, or None."""
 
     def value(r: Ref) -> Any:
@@ -33,9 +33,9 @@ def _same_as(name: str, refs: tuple[Ref, ...], const: dict[int, Any]) -> Ref | N
         c = value(refs[0])
         return None if c is None else refs[1] if c else refs[2]
     if name in UNITS and len(refs) == 2:
-        unit, where = UNITS[name]
-        for b in where:
-            if value(refs[b]) == unit:
+        for b in UNITS[name][1]:
+            c = value(refs[b])
+            if c is not None and is_unit(name, c, out_dtype):
                 return refs[1 - b]
     return None
 
@@ -52,7 +52,7 @@ def simplify_body(comp: Composite, const: dict[int, Any]) -> Composite | None:
     steps: list[tuple[str, tuple[Ref, ...], str]] = []
     for j, (name, refs, dt) in enumerate(comp.steps):
         refs = tuple(equal.get(k, (kind, k)) if kind == "s" else (kind, k) for kind, k in refs)
-        same = _same_as(name, refs, const)
+        same = _same_as(name, refs, const, dt)
         if same is not None and dtype(same) == dt:
             equal[j] = same
             # An output stays a step of its own (an output is a step, never an input).

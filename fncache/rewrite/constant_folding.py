@@ -1,5 +1,8 @@
 """`constant_folding`: evaluate nodes whose inputs are all constants (small results only, so
-the graph and its cache key stay small), and shapes that are statically known."""
+the graph and its cache key stay small), and the shapes of inputs and constants that are
+statically known. The shape of a computed value is read from the value: its type's sizes were
+inferred when the graph was built and are checked by its op when it runs (a reshape, a sum
+of mismatched sizes, a ``specify_shape``), which a folded shape would skip."""
 
 from __future__ import annotations
 
@@ -20,8 +23,10 @@ MAX_FOLDED_SIZE = 1 << 16
 @register("constant_folding", "fast_run", "fast_compile")
 def constant_folding(fgraph: FunctionGraph) -> bool:
     def fn(node):
-        if isinstance(node.op, Shape) and None not in node.inputs[0].type.shape:
-            return [constant(np.asarray(node.inputs[0].type.shape, dtype="int64"))]
+        if isinstance(node.op, Shape):
+            x = node.inputs[0]
+            if x.owner is None and None not in x.type.shape:
+                return [constant(np.asarray(x.type.shape, dtype="int64"))]
         if isinstance(node.op, CheckAndRaise) or getattr(node.op, "side_effects", False):
             return None
         if not all(isinstance(v, Constant) for v in node.inputs):

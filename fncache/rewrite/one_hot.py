@@ -1,13 +1,17 @@
 """`one_hot_sum`: the sum of zeros with one value ``g`` written at an int index is ``g``, where
 the index is known to be in range (`SubtensorGrad`'s ``in_range``: the seed of a Jacobian's
 row): one reduction less per row, and what only read that sum no longer depends on the row.
-Exact but for the sign of a zero ``g`` (the sum of -0.0 and zeros is +0.0), as x + 0 -> x."""
+Exact, the sign of a zero ``g`` included: the sum of a -0.0 and zeros is 0.0, so ``g`` of a
+float dtype becomes ``g + 0.0``."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..graph.basic import Apply, Variable
 from ..graph.fgraph import FunctionGraph
-from ..tensor.elemwise import cast
+from ..graph.types import is_complex, is_float
+from ..tensor.elemwise import cast, elemwise
 from ..tensor.grad_ops import SubtensorGrad
 from ..tensor.reduction import Reduce
 from .local import local_pass
@@ -31,7 +35,10 @@ def _rewrite(node: Apply) -> list[Variable] | None:
     g = x.owner.inputs[1]
     if g.ndim != 0:
         return None
-    return [g if g.dtype == out.dtype else cast(g, out.dtype)]
+    g = g if g.dtype == out.dtype else cast(g, out.dtype)
+    if is_float(out.dtype) or is_complex(out.dtype):
+        return [elemwise("add", g, np.zeros((), out.dtype))]
+    return [g]
 
 
 @register("one_hot_sum", "fast_run")

@@ -147,6 +147,13 @@ def full_like(x: Any, fill_value: Any, dtype: Any = None) -> Variable:
     dt = v.dtype if dtype is None else normalize_dtype(dtype, "full_like")
     # the static sizes stay static (the result broadcasts and fuses like x)
     shp: Any = list(v.type.shape)
+    if v.owner is not None and v.ndim and None not in shp:
+        # a computed value's sizes come from computing it (its op checks that they fit, as
+        # numpy's would): read them, and keep the static ones in the result's type
+        from .array_ops import specify_shape
+
+        run = shape(v)
+        return specify_shape(full([run[d] for d in range(v.ndim)], fill_value, dt), shp)
     if None in shp:
         run = shape(v)
         shp = [run[d] if s is None else s for d, s in enumerate(shp)]

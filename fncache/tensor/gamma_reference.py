@@ -16,7 +16,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from .special_reference import float_op
+from .special_reference import c_lgamma, float_op
 
 __all__ = [
     "gammainc",
@@ -99,7 +99,7 @@ def _stirling_corr(a: float) -> float:
 
 def _lgamma1p(a: float) -> float:
     if not a < 0.2:
-        return math.lgamma(1.0 + a)
+        return c_lgamma(1.0 + a)
     s = 0.0
     for k in range(24, -1, -1):
         s = (-_ZETA_K[k] if k & 1 else _ZETA_K[k]) + a * s
@@ -120,7 +120,7 @@ def _digamma_pos(a: float) -> float:
 
 def _igam_fac(a: float, x: float) -> float:
     if a < 10.0:
-        return _exp(a * math.log(x) - x - math.lgamma(a))
+        return _exp(a * math.log(x) - x - c_lgamma(a))
     return _exp(a * _log1pmx(math.log(x / a), (x - a) / a) - _stirling_corr(a)) * math.sqrt(
         a / 6.283185307179586
     )
@@ -256,7 +256,7 @@ def _igam_start(a: float, p: float, q: float) -> float:
         t = 1.0 - a * (0.253 + a * 0.12)
         return (p / t) ** (1.0 / a) if p < t else 1.0 - math.log(q / (1.0 - t))
     pp = p if p < 0.5 else q
-    lg = math.lgamma(a)
+    lg = c_lgamma(a)
     xs = _exp((math.log(p) + lg + math.log(a)) / a)
     xl = -math.log(q) - lg
     if xs < 0.2 * (a + 1.0):
@@ -309,14 +309,14 @@ def _lbeta(a: float, b: float) -> float:
         )
     if hi >= 10.0:
         return (
-            math.lgamma(lo)
+            c_lgamma(lo)
             - (hi - 0.5) * math.log1p(lo / hi)
             - lo * math.log(s)
             + lo
             + _stirling_corr(hi)
             - _stirling_corr(s)
         )
-    return math.lgamma(lo) + math.lgamma(hi) - math.lgamma(s)
+    return c_lgamma(lo) + c_lgamma(hi) - c_lgamma(s)
 
 
 def _beta_front(a: float, b: float, x: float) -> float:

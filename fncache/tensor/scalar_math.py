@@ -47,23 +47,15 @@ def _from_math(fn: Callable[[float], float]) -> Callable[[np.ndarray], np.ndarra
     return f
 
 
-def _lgamma(x: float) -> float:
-    # math.lgamma raises at the poles (0, -1, -2, ...) where C's lgamma gives +inf.
-    try:
-        return math.lgamma(x)
-    except ValueError:
-        return math.inf
-
-
 def _gamma(x: float) -> float:
     # math.gamma raises where C's tgamma returns: +-inf at +-0, NaN at the negative integers
-    # and -inf, +inf past the float range
+    # and -inf, +-inf past the float range (1 / x for a tiny x)
     try:
         return math.gamma(x)
     except ValueError:
         return math.copysign(math.inf, x) if x == 0 else math.nan
-    except OverflowError:
-        return math.inf
+    except OverflowError:  # past the float range: +inf, or -inf for a tiny negative x
+        return math.copysign(math.inf, x)
 
 
 def _reciprocal(x: np.ndarray) -> np.ndarray:
@@ -210,7 +202,7 @@ MATH_OPS: list[ScalarOp] = [
     ScalarOp("erfc", 1, _from_math(math.erfc), "fc_erfc_$T($0)", compute="float"),
     ScalarOp("erfinv", 1, erfinv_reference, "fc_erfinv_$T($0)", compute="float"),
     ScalarOp("erfcinv", 1, erfcinv_reference, "fc_erfcinv_$T($0)", compute="float"),
-    ScalarOp("gammaln", 1, _from_math(_lgamma), "fc_gammaln_$T($0)", compute="float"),
+    ScalarOp("gammaln", 1, _from_math(special_reference.c_lgamma), "fc_gammaln_$T($0)", compute="float"),
     ScalarOp("gamma", 1, _from_math(_gamma), "fc_gamma_$T($0)", compute="float"),
     ScalarOp("jv", 2, special_reference.jv, "fc_jv_$T($0, $1)", compute="float"),
     *(

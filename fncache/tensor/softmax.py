@@ -27,19 +27,23 @@ def _float_input(x: Any, what: str) -> Variable:
     return v
 
 
-def _shifted(v: Variable, axis: Any, what: str) -> tuple[Variable, Variable]:
-    """(x - m, m) where m is the max over ``axis`` (kept as size-1 dims), with non-finite
-    maxima replaced by 0 so an all -inf or +inf slice does not turn into NaN here."""
+def _shifted(v: Variable, axis: Any, what: str, finite: bool = True) -> tuple[Variable, Variable]:
+    """(x - m, m) where m is the max over ``axis`` (kept as size-1 dims), with (``finite``)
+    non-finite maxima replaced by 0 so an all -inf or +inf slice does not turn into NaN here."""
     axes = normalize_axes(axis, v.ndim, what)
     m = max_(v, axis=axes, keepdims=True)
-    m = elemwise("switch", elemwise("isfinite", m), m, 0)
+    if finite:
+        m = elemwise("switch", elemwise("isfinite", m), m, 0)
     return elemwise("sub", v, m), m
 
 
 def softmax(x: Any, axis: Any = -1) -> Variable:
     """exp(x) / sum(exp(x), axis), computed as exp(x - max) / sum(exp(x - max))."""
     v = _float_input(x, "softmax")
-    d, _ = _shifted(v, axis, "softmax")
+    # The maximum itself, even where it is not finite: a slice holding +inf or NaN is NaN
+    # throughout (0 / NaN), as scipy's and PyTensor's (a shift by 0 there would give 0 for the
+    # finite values beside a +inf, and NaN for those that overflow)
+    d, _ = _shifted(v, axis, "softmax", finite=False)
     e = elemwise("exp", d)
     return elemwise("true_div", e, sum_(e, axis=axis, keepdims=True))
 

@@ -22,7 +22,18 @@ __all__ = ["erfcx", "jv", "j0", "j1", "i0", "i1", "i0e", "i1e", "float_op"]
 _FAR = 25.0
 _erfc = np.frompyfunc(math.erfc, 1, 1)
 _gamma = np.frompyfunc(math.gamma, 1, 1)
-_lgamma = np.frompyfunc(math.lgamma, 1, 1)
+
+
+def c_lgamma(x: float) -> float:
+    """C's ``lgamma``: +inf at the poles (0, -1, -2, ...) and past the float range, where
+    ``math.lgamma`` raises."""
+    try:
+        return math.lgamma(x)
+    except (ValueError, OverflowError):
+        return math.inf
+
+
+_lgamma = np.frompyfunc(c_lgamma, 1, 1)
 
 
 def _series(nu: np.ndarray, x: np.ndarray, s: float) -> np.ndarray:
