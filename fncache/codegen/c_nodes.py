@@ -32,7 +32,7 @@ from ..tensor.advanced_subtensor import AdvancedIncSubtensor, AdvancedSubtensor,
 from ..tensor.blas import Dot, RowPass
 from ..tensor.elemwise import Elemwise
 from ..tensor.grad_ops import ReducedSize, RepeatGrad, SortGrad, SubtensorGrad, SumToShape
-from ..tensor.pyop import Assert, CheckAndRaise
+from ..tensor.pyop import Assert, CheckAndRaise, CheckAndReport
 from ..tensor.reduction import ArgReduce, Reduce
 from ..tensor.scalar_ops import Composite
 from ..tensor.array_ops import CumOp, MatMul, Repeat, Sort, SpecifyShape, TensorDot, Tile
@@ -765,6 +765,9 @@ def render_node(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
         return "", _step(
             _TYPED_KINDS[type(node.op)], node, ctx, [ctx.perform, typenum(node.outputs[0].dtype)]
         )
+    if isinstance(node.op, CheckAndReport):
+        ints = [ctx.perform, typenum(node.outputs[0].dtype), node.op.n_conds(node)]
+        return "", _step(ST_ASSERT, node, ctx, ints)
     pooling = render_pool(node, ctx)
     if pooling is not None:
         return "", pooling

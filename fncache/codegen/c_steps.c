@@ -1286,11 +1286,13 @@ static int run_specify_shape(Runner *self, const Step *s, PyArrayObject **v)
 
 static int run_assert(Runner *self, const Step *s, PyArrayObject **v)
 {
-    /* ints: index into performs, the output typenum. Input 0 itself where every condition is
-     * a contiguous bool array of true values (a 0-d one, or the comparison of two shapes);
-     * anything else (a false value, another dtype) runs the op's perform, which raises or
-     * checks it. */
-    for (int i = 1; i < s->nin; i++) {
+    /* ints: index into performs, the output typenum and, where given, how many inputs after
+     * input 0 are conditions (the rest are values the perform's message names; default: all).
+     * Input 0 itself where every condition is a contiguous bool array of true values (a 0-d
+     * one, or the comparison of two shapes); anything else (a false value, another dtype) runs
+     * the op's perform, which raises or checks it. */
+    const int nin = s->nints > 2 && s->ints[2] >= 0 && s->ints[2] < s->nin ? 1 + s->ints[2] : s->nin;
+    for (int i = 1; i < nin; i++) {
         PyArrayObject *c = v[s->in[i]];
         if (PyArray_TYPE(c) != NPY_BOOL || !PyArray_IS_C_CONTIGUOUS(c)) return run_perform(self, s, v);
         const npy_bool *b = (const npy_bool *)PyArray_DATA(c);
