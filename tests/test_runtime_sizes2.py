@@ -26,3 +26,32 @@ def test_split_sizes_that_miss_the_axis_name_the_sizes_and_the_length(mode) -> N
     got = f(np.arange(5.0), np.array([2, 3]))
     for g, w in zip(got, np.split(np.arange(5.0), [2])):
         np.testing.assert_array_equal(g, w)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_sorts_of_more_dims_than_numpys_iterators_take_are_numpys(mode) -> None:
+    # numpy's sort, argsort and take/put_along_axis refuse more than 32 dims (a RuntimeError
+    # naming no op); its arrays have up to 64
+    shape = (2,) + (1,) * 33 + (3,)
+    xv = np.random.default_rng(0).permutation(6).astype(float).reshape(shape)
+    with pytest.raises(RuntimeError, match="32 dimensions"):
+        np.sort(xv)
+    x = ft.TensorType("float64", (None,) * len(shape))("x")
+    outs = [
+        ft.sort(x),
+        ft.argsort(x),
+        ft.argsort(x, axis=0, stable=True),
+        ft.sort(x, axis=None),
+        fc.grad((ft.sort(x) * np.arange(3.0)).sum(), x),
+    ]
+    f = fc.function([x], outs, mode=mode)
+    flat = xv.reshape(2, 3)
+    sorted_grad = np.zeros((2, 3))
+    np.put_along_axis(sorted_grad, np.argsort(flat), np.broadcast_to(np.arange(3.0), (2, 3)), -1)
+    want = [np.sort(flat), np.argsort(flat), np.argsort(flat, axis=0, stable=True), np.sort(flat, axis=None)]
+    got = f(xv)
+    for g, w in zip(got[:3], want[:3]):
+        assert g.shape == shape
+        np.testing.assert_array_equal(g.reshape(2, 3), w)
+    np.testing.assert_array_equal(got[3], want[3])
+    np.testing.assert_array_equal(got[4].reshape(2, 3), sorted_grad)
