@@ -55,3 +55,28 @@ def test_sorts_of_more_dims_than_numpys_iterators_take_are_numpys(mode) -> None:
         np.testing.assert_array_equal(g.reshape(2, 3), w)
     np.testing.assert_array_equal(got[3], want[3])
     np.testing.assert_array_equal(got[4].reshape(2, 3), sorted_grad)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_arange_of_uint64_bounds_has_numpys_dtype(mode) -> None:
+    # numpy 2 promotes arange's bounds with its default int64: with a uint64 that is float64
+    a, b = ft.lscalar("a"), ft.scalar("b", dtype="uint64")
+    cases = [
+        ([a, b], ft.arange(a, b), (np.int64(-2), np.uint64(5))),
+        ([b], ft.arange(b), (np.uint64(5),)),
+        ([b], ft.arange(b, 0, -1), (np.uint64(5),)),
+        ([], ft.arange(np.uint64(5)), ()),
+        ([], ft.arange(np.int64(1), np.uint64(5)), ()),
+    ]
+    wants = [
+        np.arange(np.int64(-2), np.uint64(5)),
+        np.arange(np.uint64(5)),
+        np.arange(5.0, 0, -1),  # numpy's own wraps the uint64 step and refuses the length
+        np.arange(np.uint64(5)),
+        np.arange(np.int64(1), np.uint64(5)),
+    ]
+    for (ins, out, args), want in zip(cases, wants):
+        assert want.dtype == np.float64 and out.dtype == "float64"
+        got = fc.function(ins, out, mode=mode)(*args)
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)
