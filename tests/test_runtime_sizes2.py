@@ -4,6 +4,8 @@ what it was given and the fix, in the C mode and FAST_COMPILE."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -80,3 +82,27 @@ def test_arange_of_uint64_bounds_has_numpys_dtype(mode) -> None:
         got = fc.function(ins, out, mode=mode)(*args)
         assert got.dtype == want.dtype
         np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_means_of_nothing_warn_as_numpys(mode) -> None:
+    x = ft.dmatrix("x")
+    f = fc.function([x], [ft.mean(x, axis=0), ft.mean(x)], mode=mode)
+    for xv in [np.zeros((0, 3)), np.zeros((0, 0))]:
+        with pytest.warns(RuntimeWarning, match="Mean of empty slice"):
+            with np.errstate(invalid="ignore"):
+                want = [np.mean(xv, axis=0), np.mean(xv)]
+        with pytest.warns(RuntimeWarning, match=r"^Mean\{.*Mean of empty slice.*NaN"):
+            got = f(xv)
+        for g, w in zip(got, want):
+            np.testing.assert_array_equal(g, w)
+    v = fc.function([x], ft.var(x, axis=1, ddof=1), mode=mode)
+    with pytest.warns(RuntimeWarning, match="Degrees of freedom <= 0 for slice"):
+        np.testing.assert_array_equal(v(np.ones((2, 1))), np.full(2, np.nan))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        # the mean of each of no columns: no mean of nothing, no warning (as numpy)
+        g = fc.function([x], ft.mean(x, axis=0), mode=mode)
+        np.testing.assert_array_equal(g(np.zeros((3, 0))), np.mean(np.zeros((3, 0)), axis=0))
+        np.testing.assert_array_equal(f(np.ones((2, 3)))[1], 1.0)
+        np.testing.assert_array_equal(v(np.ones((2, 2))), np.zeros(2))
