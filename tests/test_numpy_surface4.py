@@ -276,7 +276,9 @@ def test_pack_static_shapes_and_symbolic_sizes() -> None:
     got_l, got_r = f(np.arange(9.0), 3)
     assert_same(got_l, np.arange(6.0).reshape(3, 2), "unpack symbolic size")
     assert_same(got_r, np.arange(6.0, 9.0), "unpack last piece")
-    with pytest.raises(Exception, match=r"split: the 2 sizes must be non-negative and add up"):
+    with pytest.raises(
+        Exception, match=r"split: the sizes \[4, 3\] must be 2 non-negative ints that add up to the length 9"
+    ):
         f(np.arange(9.0), 2)
 
 

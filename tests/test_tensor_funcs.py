@@ -433,14 +433,16 @@ def test_split_sizes_are_checked_when_the_function_runs(mode: str) -> None:
     got = f(np.arange(6.0).reshape(2, 3), np.array([2, 1]))
     assert_same(got[0], np.arange(6.0).reshape(2, 3)[:, :2])
     for bad in ([1, 1], [4, -1], [1, 1, 1]):
-        with pytest.raises(AssertionError, match="split: the 2 sizes must be non-negative and add up"):
+        with pytest.raises(
+            ValueError, match=r"split: the sizes \[.*\] must be 2 non-negative ints that add up"
+        ):
             f(np.ones((2, 3)), np.array(bad))
     g = fc.function([x], ft.split(x, 2, axis=0), mode=mode)
-    with pytest.raises(AssertionError, match="split: 2 sections do not divide axis 0"):
+    with pytest.raises(ValueError, match=r"split: 2 sections do not divide axis 0 of x \(length 3\)"):
         g(np.ones((3, 2)))
     p = fc.function([x], ft.pad(x, 2, "reflect"), mode=mode)
     assert_same(p(np.arange(10.0).reshape(2, 5)), np.pad(np.arange(10.0).reshape(2, 5), 2, "reflect"))
-    with pytest.raises(AssertionError, match="pad: mode 'reflect' cannot pad the empty axis 0"):
+    with pytest.raises(ValueError, match="pad: mode 'reflect' cannot pad the empty axis 0"):
         p(np.ones((0, 5)))
 
 

@@ -32,7 +32,7 @@ from ..tensor.advanced_subtensor import AdvancedIncSubtensor, AdvancedSubtensor,
 from ..tensor.blas import Dot, RowPass
 from ..tensor.elemwise import Elemwise
 from ..tensor.grad_ops import ReducedSize, RepeatGrad, SortGrad, SubtensorGrad, SumToShape
-from ..tensor.pyop import Assert, CheckAndRaise
+from ..tensor.pyop import Assert, CheckAndRaise, CheckAndReport
 from ..tensor.reduction import ArgReduce, Reduce
 from ..tensor.scalar_ops import Composite
 from ..tensor.array_ops import CumOp, MatMul, Repeat, Sort, SpecifyShape, TensorDot, Tile
@@ -252,10 +252,15 @@ def render_reduce(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
     kernels = [f"fc_k{k}_red", f"fc_k{k}_fin"] if ond == 0 else ["", ""]
     kernels.append(f"fc_k{k}_gen")
     ints = [int(_static_scalar(v.type.shape)) for v in node.inputs]
-    ints += [len(axes), *axes, typenum(out.dtype), ctx.keeps[0], int(kind in ("max", "min"))]
+    # 1: an empty reduction raises (max, min); 2 + ddof: a mean of no more than ddof
+    # values (a negative ddof never warns)
+    check = 1 if kind in ("max", "min") else 2 + min(op.ddof, 2**30) if kind == "mean" and op.ddof >= 0 else 0
+    ints += [len(axes), *axes, typenum(out.dtype), ctx.keeps[0], check]
     msg = (
         f"{op}: zero-size array to reduction operation {kind}imum which has no identity"
         if kind in ("max", "min")
+        else op.empty_mean_warning()
+        if kind == "mean"
         else ""
     )
     step = _step(ST_REDUCE, node, ctx, ints, kernels, msg=msg, nd=nd, errcheck=has_int_pow(comp))
@@ -765,6 +770,9 @@ def render_node(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
         return "", _step(
             _TYPED_KINDS[type(node.op)], node, ctx, [ctx.perform, typenum(node.outputs[0].dtype)]
         )
+    if isinstance(node.op, CheckAndReport):
+        ints = [ctx.perform, typenum(node.outputs[0].dtype), node.op.n_conds(node)]
+        return "", _step(ST_ASSERT, node, ctx, ints)
     pooling = render_pool(node, ctx)
     if pooling is not None:
         return "", pooling

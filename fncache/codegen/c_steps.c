@@ -509,10 +509,12 @@ static void reduce_chunk(red_fn red, npy_intp n, int k, int K, char *const *p, d
 
 static int run_reduce(Runner *self, Step *s, PyArrayObject **v)
 {
-    /* ints: scalar flags per input, naxes, axes..., typenum, keep, minmax */
+    /* ints: scalar flags per input, naxes, axes..., typenum, keep, check (1: an empty
+     * reduction raises the step's message, as max and min; 2 + ddof: a mean of no more than
+     * ddof values warns it, as numpy's mean and var) */
     const int nin = s->nin, nd = s->nd;
     const int *scalar = s->ints, naxes = s->ints[nin], *axes = s->ints + nin + 1;
-    const int typenum = axes[naxes], keep = axes[naxes + 1], minmax = axes[naxes + 2];
+    const int typenum = axes[naxes], keep = axes[naxes + 1], check = axes[naxes + 2];
     PyArrayObject *in_[nin > 0 ? nin : 1];
     npy_intp shape[nd > 0 ? nd : 1], st[nin * nd > 0 ? nin * nd : 1];
     npy_intp oshape[nd > 0 ? nd : 1], ost[nd > 0 ? nd : 1];
@@ -534,10 +536,11 @@ static int run_reduce(Runner *self, Step *s, PyArrayObject **v)
         if (reduced) ost[d] = 0;
         else { ost[d] = stride; stride *= shape[d]; }
     }
-    if (minmax && rn == 0) {
+    if (check == 1 && rn == 0) {
         PyErr_SetString(PyExc_ValueError, s->msg);
         return -1;
     }
+    if (check >= 2 && rn <= check - 2 && PyErr_WarnEx(PyExc_RuntimeWarning, s->msg, 1) < 0) return -1;
     PyArrayObject *o = fc_out(self, v, s->out[0], ond, oshape, typenum, keep);
     if (!o) return -1;
     v[s->out[0]] = o;
@@ -1286,11 +1289,13 @@ static int run_specify_shape(Runner *self, const Step *s, PyArrayObject **v)
 
 static int run_assert(Runner *self, const Step *s, PyArrayObject **v)
 {
-    /* ints: index into performs, the output typenum. Input 0 itself where every condition is
-     * a contiguous bool array of true values (a 0-d one, or the comparison of two shapes);
-     * anything else (a false value, another dtype) runs the op's perform, which raises or
-     * checks it. */
-    for (int i = 1; i < s->nin; i++) {
+    /* ints: index into performs, the output typenum and, where given, how many inputs after
+     * input 0 are conditions (the rest are values the perform's message names; default: all).
+     * Input 0 itself where every condition is a contiguous bool array of true values (a 0-d
+     * one, or the comparison of two shapes); anything else (a false value, another dtype) runs
+     * the op's perform, which raises or checks it. */
+    const int nin = s->nints > 2 && s->ints[2] >= 0 && s->ints[2] < s->nin ? 1 + s->ints[2] : s->nin;
+    for (int i = 1; i < nin; i++) {
         PyArrayObject *c = v[s->in[i]];
         if (PyArray_TYPE(c) != NPY_BOOL || !PyArray_IS_C_CONTIGUOUS(c)) return run_perform(self, s, v);
         const npy_bool *b = (const npy_bool *)PyArray_DATA(c);

@@ -83,12 +83,15 @@ def check_stability(original: FunctionGraph, mode: Mode, optimized: FunctionGrap
 
 
 def attach_traces(optimized: FunctionGraph, original: FunctionGraph) -> FunctionGraph:
-    """Give each optimized node the creation trace of the original node it comes from."""
+    """Give each optimized node the creation trace of the original node it comes from, and
+    the function that made it (``made_by``: its name and the fix its size errors suggest)."""
     nodes = original.toposort()
     for node in optimized.toposort():
         k = node.tag.get("origin")
-        if k is not None and k < len(nodes) and "trace" in nodes[k].tag:
-            node.tag["trace"] = nodes[k].tag["trace"]
+        if k is not None and k < len(nodes):
+            for key in ("trace", "made_by"):
+                if key in nodes[k].tag:
+                    node.tag[key] = nodes[k].tag[key]
     return optimized
 
 

@@ -49,9 +49,10 @@ def _named_size_error(e: BaseException, node: Apply) -> BaseException:
     if not isinstance(e, (ValueError, MemoryError)) or not str(e).startswith(_NUMPY_SIZE_ERRORS):
         return e
     kind = MemoryError if isinstance(e, MemoryError) else ValueError
+    name, fix = node.tag.get("made_by", (None, "check the shapes, counts and sizes passed in"))
     return kind(
-        f"{node.op}: {e} (the sizes this op was given at run time make an array that cannot be "
-        "allocated; check the shapes, counts and sizes passed in)"
+        f"{f'{name} ({node.op})' if name else node.op}: {e} (the sizes this op was given at run "
+        f"time make an array that cannot be allocated; {fix})"
     )
 
 

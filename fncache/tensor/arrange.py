@@ -5,8 +5,8 @@ matrix_transpose broadcast_shape pad append ediff1d join_dims split_dims pack un
 
 Each is a composition of slices, concatenations, dimshuffles and ``alloc``, so it compiles to C
 where those ops do, keys and pickles as they do and differentiates through their gradient rules.
-Sizes only known at run time are checked there by an ``Assert`` on the input (a C step), whose
-message names the function and the fix.
+Sizes only known at run time are checked there by a check on the input (a C step), which
+raises numpy's ``ValueError`` naming the function, the sizes it was given and the fix.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from .elemwise import cast, elemwise
 from .extra_ops import broadcast_to
 from .advanced_subtensor import take
 from .creation import arange
-from .pyop import assert_op
+from .pyop import CheckAndReport
 from .reduction import all as all_
 from .reduction import max as max_
 from .reduction import mean
@@ -82,13 +82,21 @@ def _along(x: Variable, axis: int, index: Any) -> Variable:
     return x[(slice(None),) * axis + (index,)]
 
 
-def _checked(x: Variable, static: bool | None, cond: Callable[[], Variable], msg: str) -> Variable:
+def _checked(
+    x: Variable,
+    static: bool | None,
+    cond: Callable[[], Variable],
+    msg: str,
+    values: Sequence[tuple[Variable, Any]] = (),
+) -> Variable:
     """``x``, with a condition on sizes checked when the graph is built where the static shapes
-    decide it (``static``), else when the function runs (an ``Assert`` of ``cond()``)."""
+    decide it (``static``), else when the function runs (a C step of ``cond()``). Either way a
+    failure is numpy's ``ValueError``, ``msg`` formatted with ``values`` (pairs of a symbolic
+    value, read only when the check fails, and its static value, for the check at build time)."""
     if static is None:
-        return assert_op(x, cond(), msg)
+        return CheckAndReport(ValueError, msg)(x, cond(), *(v for v, _ in values))
     if not static:
-        raise ValueError(msg)
+        raise ValueError(msg.format(*(known for _, known in values)))
     return x
 
 
@@ -139,8 +147,9 @@ def split(x: Any, splits_size: Any, n_splits: int | None = None, axis: int = 0) 
         v,
         static,
         sizes_fit,
-        f"split: the {n_splits} sizes must be non-negative and add up to the length of axis "
-        f"{ax} of x; give sizes that cover the axis exactly",
+        f"split: the sizes {{0}} must be {n_splits} non-negative ints that add up to the "
+        f"length {{1}} of axis {ax} of x; give sizes that cover the axis exactly",
+        [(sizes, None), (n, None)],
     )
     out, start = [], constant(np.int64(0))
     for i in range(n_splits):
@@ -158,8 +167,9 @@ def _numpy_split(v: Variable, sections: Any, ax: int, n: Variable) -> list[Varia
             v,
             None if length is None else length % k == 0,
             lambda: elemwise("eq", elemwise("mod", n, k), 0),
-            f"split: {k} sections do not divide axis {ax} of x equally; give a length that "
-            f"{k} divides or the cut points",
+            f"split: {k} sections do not divide axis {ax} of x (length {{0}}) equally; give a "
+            f"length that {k} divides or the cut points",
+            [(n, length)],
         )
         step = elemwise("floor_div", n, k)
         return [_along(v, ax, slice(i * step, (i + 1) * step)) for i in range(k)]

@@ -20,6 +20,7 @@ from ..graph.args import as_int, int_arg
 from .basic import as_tensor_variable
 from .blas import Dot, dot_protocol
 from .elemwise import check_float64, elemwise
+from .grad_ops import along_lanes
 from .reduction import normalize_axes, one_axis, ordered_axes
 from .reduction import sum as sum_
 from .shape_ops import check_array_fits, dimshuffle, flatten, stack
@@ -560,8 +561,13 @@ class Sort(Op):
         return Apply(self, [x], [TensorType(dt, _along_shape(x, self.axis))])
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        return [np.asarray(self._sorted(inputs[0], "quicksort"), dtype=node.outputs[0].dtype)]
+
+    def _sorted(self, x: np.ndarray, kind: str) -> np.ndarray:
         fn = np.argsort if self.kind == "argsort" else np.sort
-        return [np.asarray(fn(inputs[0], axis=self.axis), dtype=node.outputs[0].dtype)]
+        if self.axis is None:
+            return fn(x, axis=None, kind=kind)
+        return along_lanes(lambda a, ax: fn(a, axis=ax, kind=kind), self.axis, x)
 
 
 #: numpy's sorting algorithms; the values they give are the same, the order of ties in an
@@ -649,7 +655,7 @@ class StableArgsort(Sort):
         super().__init__("argsort", axis)
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
-        return [np.asarray(np.argsort(inputs[0], axis=self.axis, kind="stable"), dtype="int64")]
+        return [np.asarray(self._sorted(inputs[0], "stable"), dtype="int64")]
 
 
 def argsort(

@@ -216,8 +216,11 @@ def arange(start: Any, stop: Any = None, step: Any = 1, dtype: Any = None) -> Va
         start, stop = 0, start
     args = [as_tensor_variable(a) if isinstance(a, Variable) else a for a in (start, stop, step)]
     if dtype is None:
-        dt = np.result_type(*[np.dtype(a.dtype) if isinstance(a, Variable) else a for a in args])
-        dtype = normalize_dtype(dt, "arange")
+        kinds = [np.dtype(a.dtype) if isinstance(a, Variable) else a for a in args]
+        if any(np.result_type(k) == np.uint64 for k in kinds):
+            # numpy promotes the bounds with its default int64, which takes no uint64: float64
+            kinds.append(np.int64)
+        dtype = normalize_dtype(np.result_type(*kinds), "arange")
     else:
         dtype = normalize_dtype(dtype, "arange")
     vs = []

@@ -229,7 +229,9 @@ def alloc_diag(diag: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Va
 
 def broadcast_to(x: Any, shape: Any) -> Variable:
     """numpy.broadcast_to: ``x`` broadcast to ``shape`` (ints or symbolic int scalars); a new
-    array rather than numpy's read-only view. Sizes that do not broadcast raise ValueError."""
+    array rather than numpy's read-only view (a function's outputs are arrays of their own).
+    Sizes that do not broadcast raise ValueError; a result too large for memory MemoryError
+    naming broadcast_to."""
     v = as_tensor_variable(x)
     shp = (
         (shape,) if as_int(shape) is not None or (isinstance(shape, Variable) and shape.ndim == 0) else shape
@@ -239,7 +241,16 @@ def broadcast_to(x: Any, shape: Any) -> Variable:
             f"broadcast_to: the shape {tuple(shp)!r} has fewer dims than {v.type} ({v.ndim}); "
             "give at least one size per dim of x"
         )
-    return alloc(v, shp)
+    out = alloc(v, shp)
+    out.owner.tag["made_by"] = ("broadcast_to", _BROADCAST_TO_FIX)
+    return out
+
+
+_BROADCAST_TO_FIX = (
+    "unlike numpy's read-only view, broadcast_to makes a new array (a function's outputs are "
+    "arrays of their own); check the shape, or compute with x itself, which elementwise ops "
+    "broadcast without copying (a sum of broadcast_to(x, (n,) + x.shape) is n * x.sum(0))"
+)
 
 
 def broadcast_arrays(*args: Any) -> tuple[Variable, ...]:

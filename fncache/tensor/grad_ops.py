@@ -5,6 +5,9 @@ gradient divides by it)."""
 
 from __future__ import annotations
 
+import math
+from typing import Callable
+
 import numpy as np
 
 from ..graph.basic import Apply, Op, Variable
@@ -117,6 +120,24 @@ class ReducedSize(Op):
         return [np.asarray(n, dtype=self.dtype)]
 
 
+#: numpy's sort, argsort and take/put_along_axis run on its legacy iterators, which take at
+#: most 32 dims (numpy 2's arrays have up to 64)
+_LANES_MAX_DIMS = 32
+
+
+def along_lanes(fn: Callable[..., np.ndarray], axis: int, *arrays: np.ndarray) -> np.ndarray:
+    """``fn(*arrays, axis)`` for arrays of one shape, each lane along ``axis`` on its own (a
+    sort, a gather along the sort's order). Past the dims numpy's iterators take, the same
+    lanes as 3-d arrays (the dims before ``axis``, ``axis``, the dims after), the result in
+    the arrays' shape again: numpy's result, which depends on each lane alone."""
+    shape = arrays[0].shape
+    if len(shape) <= _LANES_MAX_DIMS:
+        return fn(*arrays, axis)
+    ax = axis % len(shape)
+    lanes = (math.prod(shape[:ax]), shape[ax], math.prod(shape[ax + 1 :]))
+    return fn(*(a.reshape(lanes) for a in arrays), 1).reshape(shape)
+
+
 class SortGrad(Op):
     """The gradient of ``sort(x, axis)``: ``g`` (shaped like the sorted values) put back at
     the positions the values came from, ``out`` with ``out[argsort(x)] = g`` along ``axis``
@@ -138,12 +159,20 @@ class SortGrad(Op):
         x, g = inputs
         axis = -1 if self.axis is None else self.axis
         flat = x.reshape(-1) if self.axis is None else x
-        order = np.argsort(flat, axis=axis)
         if self.gather:
-            return [np.take_along_axis(g, order, axis=axis)]
+            return [along_lanes(_gather_sorted, axis, flat, g)]
         out = np.zeros(flat.shape, dtype=g.dtype)
-        np.put_along_axis(out, order, g, axis=axis)
-        return [out.reshape(x.shape)]
+        return [along_lanes(_scatter_sorted, axis, flat, g, out).reshape(x.shape)]
+
+
+def _gather_sorted(x: np.ndarray, g: np.ndarray, axis: int) -> np.ndarray:
+    return np.take_along_axis(g, np.argsort(x, axis=axis), axis=axis)
+
+
+def _scatter_sorted(x: np.ndarray, g: np.ndarray, out: np.ndarray, axis: int) -> np.ndarray:
+    """``out`` (zeros) with ``g`` put where ``x``'s sorted values came from."""
+    np.put_along_axis(out, np.argsort(x, axis=axis), g, axis=axis)
+    return out
 
 
 class RepeatGrad(Op):

@@ -275,12 +275,32 @@ class CheckAndRaise(Op):
         x = as_tensor_variable(x)
         return Apply(self, [x, *(as_tensor_variable(c) for c in conds)], [x.type])
 
+    def n_conds(self, node: Apply) -> int:
+        """How many inputs after ``x`` are conditions (all of them here)."""
+        return len(node.inputs) - 1
+
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
-        for c in inputs[1:]:
+        for c in inputs[1 : 1 + self.n_conds(node)]:
             # the array's own method: np.all's dispatch costs several times more per call
             if not c.all():
-                raise self.exc_type(self.msg)
+                raise self.exc_type(self.message(inputs))
         return [inputs[0]]
+
+    def message(self, inputs: list[np.ndarray]) -> str:
+        """The error's text, for the values the check was given."""
+        return self.msg
+
+
+class CheckAndReport(CheckAndRaise):
+    """``CheckAndReport(exc_type, msg)(x, cond, *values)``: ``x``, or ``exc_type`` where ``cond``
+    is false, its message ``msg.format(*values)`` (the values as Python numbers and lists), so
+    the error says what the function was given. The values are read only on failure."""
+
+    def n_conds(self, node: Apply) -> int:
+        return 1
+
+    def message(self, inputs: list[np.ndarray]) -> str:
+        return self.msg.format(*(np.asarray(v).tolist() for v in inputs[2:]))
 
 
 class Assert(CheckAndRaise):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import warnings
 from typing import Any
 
 import numpy as np
@@ -139,6 +140,12 @@ class Reduce(Op):
         out_shape = tuple(s for d, s in enumerate(shape) if d not in self.axes)
         return Apply(self, inputs, [TensorType(self.out_dtype, out_shape)])
 
+    def empty_mean_warning(self) -> str:
+        """numpy's warning for a mean of no values (or no more than ``ddof``), whose result is
+        NaN: given where the reduced size is that small, so no other call pays for it."""
+        what = "Mean of empty slice" if self.ddof == 0 else "Degrees of freedom <= 0 for slice"
+        return f"{self}: {what} (the result is NaN, as numpy's)"
+
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         x = inputs[0]
         if self.pre is not None:
@@ -151,6 +158,8 @@ class Reduce(Op):
                 acc = self.acc_dtype or (x.dtype.name if is_complex(x.dtype.name) else "float64")
                 s = np.add.reduce(x, axis=self.axes, dtype=acc)
                 res = np.true_divide(s, builtins.max(n - self.ddof, 0))
+                if n <= self.ddof:
+                    warnings.warn(self.empty_mean_warning(), RuntimeWarning, stacklevel=2)
             elif self.kind in ("max", "min"):
                 if builtins.any(x.shape[a] == 0 for a in self.axes):
                     raise ValueError(
