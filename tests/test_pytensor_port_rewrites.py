@@ -1695,12 +1695,6 @@ def test_pytensor_agrees(area: str) -> None:
             assert_same(np.asarray(t), o, f"{area} {name!r} output {k}: PyTensor and fncache")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="gammainc and gammaincc of a large a near x need an asymptotic expansion (scipy's "
-    "Temme series): the series and continued fraction run out of iterations (NaN in C) or divide "
-    "by zero (the Python linker)",
-)
 @pytest.mark.parametrize("mode", MODES)
 def test_incomplete_gamma_of_a_large_shape(mode: str) -> None:
     a, x = ft.dvector("a"), ft.dvector("x")

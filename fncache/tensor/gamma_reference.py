@@ -11,6 +11,7 @@ tens to hundreds of Python steps: this is the reference, the C loops are the fas
 
 from __future__ import annotations
 
+import functools
 import math
 from fractions import Fraction
 
@@ -155,7 +156,7 @@ def _igam_series(a: float, x: float, fac: float, dfac: float) -> tuple[float, fl
         dt = dt * x / (a + n) - t / (a + n)
         s += t
         ds += dt
-        if t < _EPS * s and abs(dt) < _EPS * abs(ds):
+        if t < _EPS * s and abs(dt) <= _EPS * abs(ds):  # <=: both 0 for a huge a
             break
         n += 1
     return (fac * s if n < _ITMAX else _NAN), fac * (dfac * s + ds)
@@ -192,8 +193,89 @@ def _igam_cf(a: float, x: float, fac: float, dfac: float) -> tuple[float, float]
     return (fac * h if n < _ITMAX else _NAN), -fac * (dfac * h + dh)
 
 
-def _igam_main(a: float, x: float, upper: bool) -> tuple[float, float]:
-    """P(a, x) (Q with ``upper``) and dP/da for a > 0, 0 < x < inf."""
+#: the uniform asymptotic expansion of P and Q (Temme's; DLMF 8.12) is used for a above this
+#: with |x - a| / a below _TEMME_SPREAD, where the series and continued fraction need of the order
+#: of sqrt(a) steps (and lose accuracy); its first omitted term is below 1e-28 from a = 20 on
+_TEMME_A = 20.0
+_TEMME_SPREAD = 0.3
+#: how many terms c_k(eta) a^-k, and how many powers of eta in each c_k (|eta| < 0.35 here)
+_TEMME_K = 25
+_TEMME_N = 25
+
+
+def _bernoulli(n: int) -> list[Fraction]:
+    b = [Fraction(1)]
+    for m in range(1, n + 1):
+        b.append(-sum(math.comb(m + 1, k) * b[k] for k in range(m)) / (m + 1))
+    return b
+
+
+def _gamma_star(k_max: int) -> list[Fraction]:
+    """g_0..g_k_max of gamma*(a) = gamma(a) / (sqrt(2 pi / a) (a / e)^a) ~ sum_k g_k a^-k (DLMF
+    5.11.3): the exponential of Stirling's series sum_j B_2j / (2j (2j - 1)) a^(1 - 2j)."""
+    b = _bernoulli(k_max + 1)
+    s = [Fraction(0)] * (k_max + 1)
+    for j in range(1, (k_max + 1) // 2 + 1):
+        s[2 * j - 1] = b[2 * j] / (2 * j * (2 * j - 1))
+    e = [Fraction(1)] + [Fraction(0)] * k_max
+    for n in range(1, k_max + 1):  # e' = s' e, coefficient by coefficient
+        e[n] = sum(k * s[k] * e[n - k] for k in range(1, n + 1)) / n
+    return e
+
+
+@functools.cache
+def temme_coefficients() -> tuple[tuple[float, ...], ...]:
+    """The Taylor coefficients in eta of Temme's c_0(eta)..c_{K-1}(eta) (DLMF 8.12.8-8.12.9:
+    c_0 = 1 / (lambda - 1) - 1 / eta, c_k = c_{k-1}'(eta) / eta + (-1)^k g_k / (lambda - 1), with
+    lambda = x / a and eta^2 / 2 = lambda - 1 - log(lambda)), computed exactly in rationals: the
+    C helper's table is these, rounded (a test checks that)."""
+    m_top = _TEMME_N + 2 * _TEMME_K + 2  # each step (1/eta) d/deta loses two orders
+    # mu = lambda - 1 = sum_n m_n eta^n solves mu mu' = eta (1 + mu), m_1 = 1
+    m = [Fraction(0), Fraction(1)] + [Fraction(0)] * m_top
+    for k in range(2, m_top + 2):
+        m[k] = (m[k - 1] - sum(m[i] * (k + 1 - i) * m[k + 1 - i] for i in range(2, k))) / (k + 1)
+    # 1 / (lambda - 1) = (1 / eta) / (mu / eta): entry j is the coefficient of eta^(j - 1)
+    inv = [Fraction(1)] + [Fraction(0)] * m_top
+    for n in range(1, m_top + 1):
+        inv[n] = -sum(m[k + 1] * inv[n - k] for k in range(1, n + 1))
+    g = _gamma_star(_TEMME_K)
+    c = inv[:]
+    c[0] -= 1
+    rows = []
+    for k in range(_TEMME_K):
+        if k:
+            c = [(j + 1) * c[j + 2] if j + 2 <= m_top else Fraction(0) for j in range(m_top + 1)]
+            c = [cj + (-1) ** k * g[k] * ij for cj, ij in zip(c, inv)]
+        if c[0]:  # the poles cancel: c_k is a power series
+            raise AssertionError(f"Temme coefficient c_{k} has a pole")
+        rows.append(tuple(float(v) for v in c[1 : _TEMME_N + 1]))
+    return tuple(rows)
+
+
+def _igam_temme(a: float, x: float, upper: bool) -> float:
+    """P (Q with ``upper``) = erfc(-+eta sqrt(a / 2)) / 2 -+ R, R = e^(-a eta^2 / 2) / sqrt(2 pi a)
+    sum_k c_k(eta) a^-k, for a > _TEMME_A and |x - a| / a < _TEMME_SPREAD."""
+    sigma = (x - a) / a
+    half_eta2 = -_log1pmx(math.log(x / a), sigma)
+    eta = math.copysign(math.sqrt(2.0 * half_eta2), sigma)
+    s, w = 0.0, 1.0
+    for row in temme_coefficients():
+        ck = 0.0
+        for v in reversed(row):
+            ck = ck * eta + v
+        s += ck * w
+        w /= a
+        if w < 1e-18:  # the next terms are below the rounding of s
+            break
+    r = _exp(-a * half_eta2) / math.sqrt(6.283185307179586 * a) * s
+    sign = 1.0 if upper else -1.0
+    return 0.5 * math.erfc(sign * eta * math.sqrt(0.5 * a)) + sign * r
+
+
+def _igam_main(a: float, x: float, upper: bool, want_da: bool = True) -> tuple[float, float]:
+    """P(a, x) (Q with ``upper``) and dP/da (NaN without ``want_da``) for a > 0, 0 < x < inf."""
+    if not want_da and a > _TEMME_A and abs(x - a) < _TEMME_SPREAD * a:
+        return _igam_temme(a, x, upper), _NAN
     if a < 1.0 and x < 1.5:
         return _igam_small(a, x, upper)
     fac = _igam_fac(a, x)
@@ -220,12 +302,12 @@ def _igam_edge(a: float, x: float) -> float | None:
 
 def _gammainc(a: float, x: float) -> float:
     p = _igam_edge(a, x)
-    return p if p is not None else _igam_main(a, x, False)[0]
+    return p if p is not None else _igam_main(a, x, False, False)[0]
 
 
 def _gammaincc(a: float, x: float) -> float:
     p = _igam_edge(a, x)
-    return 1.0 - p if p is not None else _igam_main(a, x, True)[0]
+    return 1.0 - p if p is not None else _igam_main(a, x, True, False)[0]
 
 
 def _gammainc_da(a: float, x: float) -> float:
@@ -283,7 +365,7 @@ def _igam_inv(a: float, p: float, q: float) -> float:
     x = _igam_start(a, p, q)
     k = 0
     while k < 100 and x > 0.0:
-        err = _igam_main(a, x, False)[0] - p if p < 0.5 else q - _igam_main(a, x, True)[0]
+        err = _igam_main(a, x, False, False)[0] - p if p < 0.5 else q - _igam_main(a, x, True, False)[0]
         dens = _igam_fac(a, x) / x
         if not dens > 0.0 or err != err:
             break

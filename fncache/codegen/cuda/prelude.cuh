@@ -33,6 +33,7 @@ typedef double npy_float64;
 #define NPY_MAX_UINT64 18446744073709551615ULL
 
 #define FC_INLINE static __device__ __forceinline__
+#define FC_TABLE static __device__ const
 
 /* The C prelude's reentrant lgamma wrappers (the scalar helpers' gammaln calls them): the
  * device lgamma keeps no global sign. */
