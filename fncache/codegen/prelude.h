@@ -1162,6 +1162,9 @@ FC_INLINE double fc_igam_temme(double a, double x, int upper) {
 FC_INLINE double fc_igam_main(double a, double x, int upper, double *da) {
     double fac, dfac, s, ds, t, dt, r, da0;
     int n;
+    /* without `da` the loops stop on the value alone: for a huge a the derivative's terms
+     * under- or overflow and would never meet the test */
+    const int want_da = da != NULL;
     if (!da) {
         if (a > FC_TEMME_A && fabs(x - a) < FC_TEMME_SPREAD * a) return fc_igam_temme(a, x, upper);
         da = &da0;
@@ -1187,6 +1190,9 @@ FC_INLINE double fc_igam_main(double a, double x, int upper, double *da) {
     }
     fac = fc_igam_fac(a, x);
     dfac = log(x) - fc_digamma_pos(a);  /* d log(fac) / da */
+    /* the prefactor underflowed: P (below a + 1) or Q (above) is 0, the loops need not run (nor
+     * can they, for a huge a: there the continued fraction's ratios round to 1 - ulp) */
+    if (!want_da && fac == 0.0) return (x < a + 1.0) == !upper ? 0.0 : 1.0;
     if (x < a + 1.0) {
         /* P = fac sum_n x^n / (a (a + 1) ... (a + n)) */
         t = 1.0 / a; dt = -t / a; s = t; ds = dt;
@@ -1194,7 +1200,7 @@ FC_INLINE double fc_igam_main(double a, double x, int upper, double *da) {
             t *= x / (a + n);
             dt = dt * x / (a + n) - t / (a + n);
             s += t; ds += dt;
-            if (t < FC_IG_EPS * s && fabs(dt) <= FC_IG_EPS * fabs(ds)) break;  /* <=: both 0 for a huge a */
+            if (t < FC_IG_EPS * s && (!want_da || fabs(dt) <= FC_IG_EPS * fabs(ds))) break;
         }
         r = n < FC_IG_ITMAX ? fac * s : (double)NAN;
         *da = fac * (dfac * s + ds);
@@ -1218,7 +1224,8 @@ FC_INLINE double fc_igam_main(double a, double x, int upper, double *da) {
             del = d * c; ddel = dd * c + d * dc;
             dh = dh * del + h * ddel;
             h *= del;
-            if (fabs(del - 1.0) < FC_IG_EPS && fabs(ddel) < FC_IG_EPS * (1.0 + fabs(dh / h))) break;
+            if (fabs(del - 1.0) < FC_IG_EPS
+                && (!want_da || fabs(ddel) < FC_IG_EPS * (1.0 + fabs(dh / h)))) break;
         }
         r = n < FC_IG_ITMAX ? fac * h : (double)NAN;
         *da = -fac * (dfac * h + dh);

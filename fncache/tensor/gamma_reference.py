@@ -145,7 +145,7 @@ def _igam_small(a: float, x: float, upper: bool) -> tuple[float, float]:
     return (r if upper else xa * (1.0 + a * s)), da
 
 
-def _igam_series(a: float, x: float, fac: float, dfac: float) -> tuple[float, float]:
+def _igam_series(a: float, x: float, fac: float, dfac: float, want_da: bool) -> tuple[float, float]:
     """P by its power series (x < a + 1) and dP/da."""
     t = 1.0 / a
     dt = -t / a
@@ -156,13 +156,14 @@ def _igam_series(a: float, x: float, fac: float, dfac: float) -> tuple[float, fl
         dt = dt * x / (a + n) - t / (a + n)
         s += t
         ds += dt
-        if t < _EPS * s and abs(dt) <= _EPS * abs(ds):  # <=: both 0 for a huge a
+        # without want_da, on the value alone (the derivative's terms under- or overflow for a huge a)
+        if t < _EPS * s and (not want_da or abs(dt) <= _EPS * abs(ds)):
             break
         n += 1
     return (fac * s if n < _ITMAX else _NAN), fac * (dfac * s + ds)
 
 
-def _igam_cf(a: float, x: float, fac: float, dfac: float) -> tuple[float, float]:
+def _igam_cf(a: float, x: float, fac: float, dfac: float, want_da: bool) -> tuple[float, float]:
     """Q by its continued fraction (modified Lentz, with derivatives in a) and dP/da."""
     b = x + 1.0 - a
     c, dc = 1.0 / _TINY, 0.0
@@ -187,7 +188,7 @@ def _igam_cf(a: float, x: float, fac: float, dfac: float) -> tuple[float, float]
         dde = dd * c + d * dc
         dh = dh * de + h * dde
         h *= de
-        if abs(de - 1.0) < _EPS and abs(dde) < _EPS * (1.0 + abs(dh / h)):
+        if abs(de - 1.0) < _EPS and (not want_da or abs(dde) < _EPS * (1.0 + abs(dh / h))):
             break
         n += 1
     return (fac * h if n < _ITMAX else _NAN), -fac * (dfac * h + dh)
@@ -280,10 +281,12 @@ def _igam_main(a: float, x: float, upper: bool, want_da: bool = True) -> tuple[f
         return _igam_small(a, x, upper)
     fac = _igam_fac(a, x)
     dfac = math.log(x) - _digamma_pos(a)
+    if not want_da and fac == 0.0:  # underflow: P (below a + 1) or Q (above) is 0
+        return (0.0 if (x < a + 1.0) == (not upper) else 1.0), _NAN
     if x < a + 1.0:
-        r, da = _igam_series(a, x, fac, dfac)
+        r, da = _igam_series(a, x, fac, dfac, want_da)
         return (1.0 - r if upper else r), da
-    r, da = _igam_cf(a, x, fac, dfac)
+    r, da = _igam_cf(a, x, fac, dfac, want_da)
     return (r if upper else 1.0 - r), da
 
 
