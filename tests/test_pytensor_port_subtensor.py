@@ -666,3 +666,33 @@ def test_gradients_match_finite_differences(mode: str) -> None:
         cases[name] = (on_slice(build, at, n), used)
         at += n
     fd_check_grads(inputs, cases, [vals], mode=mode)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_python_int_is_written_into_an_unsigned_tensor(mode: str) -> None:
+    """A Python number written into a region takes ``x``'s dtype where it fits, as numpy's
+    ``x[idx] = 200`` and ``x + 200`` (NEP 50's weak scalars); one that does not fit raises
+    numpy's OverflowError."""
+    x = ft.tensor("x", "uint8", shape=(None,))
+    i = ft.lvector("i")
+    outs = [
+        ft.set_subtensor(x[1:], 200),
+        ft.inc_subtensor(x[i], 3),
+        ft.set_subtensor(x[i], 255),
+        ft.inc_subtensor(x[0], True),
+    ]
+    f = fc.function([x, i], outs, mode=mode)
+    xv, iv = np.array([1, 2, 250], "uint8"), np.array([2, 0, 2])
+    want = [
+        _set(xv, slice(1, None), 200),
+        _inc(xv, iv, np.uint8(3)),
+        _set(xv, iv, 255),
+        _inc(xv, 0, np.uint8(1)),
+    ]
+    for k, (g, w) in enumerate(zip(f(xv, iv), want)):
+        assert_same(g, w, f"output {k}")
+    for bad in (300, -1):
+        with pytest.raises(OverflowError, match=f"set_subtensor: the Python number {bad}"):
+            ft.set_subtensor(x[1:], bad)
+    with pytest.raises(TypeError, match="same-kind"):
+        ft.inc_subtensor(x[1:], 2.5)
