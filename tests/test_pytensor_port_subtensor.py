@@ -651,6 +651,39 @@ GRADS: dict[str, tuple[Callable[..., Any], tuple]] = {
     "tril": (lambda x: ft.tril(x, 1), (A,)),
     "choose": (lambda i, c: ft.choose(i, c), (np.array([0, 1, 2, 1, 0]), _RNG.normal(size=(3, 5)))),
     "broadcast_to": (lambda x: ft.broadcast_to(x, (3, 7)), (V,)),
+    # a set's overwritten values (repeated indices) get no gradient
+    "set x[i] = y[0] repeated": (lambda x, y, i: ft.set_subtensor(x[i], y[0]), (V, V + 1, IDX)),
+    "set x[i] = row repeated": (lambda x, y, i: ft.set_subtensor(x[i], y[:5]), (A, V, IDX)),
+    "set x[i, i[::-1]] = y": (lambda x, y, i: ft.set_subtensor(x[i, i[::-1]], y[:4]), (A, V, IDX)),
+    "set x[x > 0] = y[0]": (lambda x, y: ft.set_subtensor(x[x > 0], y[0]), (A, V)),
+    "set x[::-2] = y[0]": (lambda x, y: ft.set_subtensor(x[::-2], y[0]), (V, V + 1)),
+    "set x[i - 7] = y": (
+        lambda x, y, i: ft.set_subtensor(x[i - 7], y[:4]),
+        (V, V + 1, np.array([0, 3, 0, 6])),
+    ),
+    "inc x[i, :, j] apart": (lambda x, y, i: ft.inc_subtensor(x[i[:2], :, i[1:3]], y[:4]), (T3, V, IDX)),
+    "set x[i, :, j] apart repeated": (
+        lambda x, y, i: ft.set_subtensor(x[i[:2], :, i[2:]], y[:4]),
+        (T3, V, np.array([1, 1, 2, 2])),
+    ),
+    "take wrap": (lambda x, i: ft.take(x, i, mode="wrap"), (V, np.array([-9, 8, 20, 1]))),
+    "take clip": (lambda x, i: ft.take(x, i, axis=0, mode="clip"), (A, np.array([-9, 8, 2]))),
+    "choose wrap": (
+        lambda i, c: ft.choose(i, c, mode="wrap"),
+        (np.array([0, 4, -1, 1, 5]), _RNG.normal(size=(3, 5))),
+    ),
+    "choose broadcast": (lambda i, c: ft.choose(i, c), (np.array([[0], [1]]), _RNG.normal(size=(2, 2, 3)))),
+    "take_along_axis None": (lambda x, i: ft.take_along_axis(x, i, axis=None), (A, np.array([0, 19, -1, 0]))),
+    "take_along_axis repeated": (lambda x, i: ft.take_along_axis(x, i, axis=1), (A, np.array([[0, 4, 0]]))),
+    "diagonal axes 0, 2": (lambda x: ft.diagonal(x, 1, 0, 2), (T3,)),
+    "split": (lambda x: ft.split(x, [2, 0, 3], 3, axis=1)[2], (A,)),
+    "roll two axes": (lambda x: ft.roll(x, (1, -2), axis=(0, 1)), (A,)),
+    "flip": (lambda x: ft.flip(x, 1), (A,)),
+    "x[i[:, None], i[None, :3]]": (lambda x, i: x[i[:, None], i[None, :3]], (A, IDX)),
+    "x[i, None, 1:]": (lambda x, i: x[i, None, 1:], (A, IDX)),
+    "fill_diagonal tall": (lambda x, y: ft.fill_diagonal(x, y[0]), (A.T.copy(), V)),
+    "tile symbolic": (lambda x, i: ft.tile(x, (i[0], 2)), (A, np.array([2]))),
+    "repeat symbolic counts": (lambda x, i: ft.repeat(x, i, axis=0), (A, np.array([0, 2, 1, 3]))),
 }
 
 
