@@ -729,3 +729,16 @@ def test_a_python_int_is_written_into_an_unsigned_tensor(mode: str) -> None:
             ft.set_subtensor(x[1:], bad)
     with pytest.raises(TypeError, match="same-kind"):
         ft.inc_subtensor(x[1:], 2.5)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_uint64_index_above_int64_is_out_of_bounds(mode: str) -> None:
+    """numpy wraps ``2**64 - 1`` to ``-1`` (the last element); fncache reads it as the number it
+    is, out of range (docs/numpy.md)."""
+    x = ft.dvector("x")
+    i = ft.tensor("i", "uint64", shape=(None,))
+    f = fc.function([x, i], [x[i]], mode=mode)
+    big = np.array([2**64 - 1], "uint64")
+    with pytest.raises(IndexError, match="18446744073709551615"):
+        f(np.arange(7.0), big)
+    assert_same(f(np.arange(7.0), np.array([6, 0], "uint64"))[0], np.array([6.0, 0.0]))
