@@ -140,7 +140,7 @@ def _is_python_number(a: Any) -> bool:
     return isinstance(a, (bool, int, float, complex)) and not isinstance(a, np.generic)
 
 
-def _as_strong(args: Sequence[Any], weak_from: Sequence[int]) -> list[Variable]:
+def as_strong(args: Sequence[Any], weak_from: Sequence[int]) -> list[Variable]:
     """Turn Python numbers into constants of numpy's weak-promotion dtype (NEP 50): they take
     the dtype of the typed operands they meet (``float32_vector * 2.0`` stays float32)."""
     from .basic import as_tensor_variable, constant
@@ -172,7 +172,7 @@ def elemwise(name: str, *args: Any) -> Variable:
     if len(args) != op.nin:
         raise TypeError(f"{name} takes {op.nin} inputs, got {len(args)}")
     weak_from = tuple(range(1, 3)) if name == "switch" else tuple(range(len(args)))
-    inputs = _as_strong(args, weak_from)
+    inputs = as_strong(args, weak_from)
     dtypes = [v.dtype for v in inputs]
     out = S.out_dtype(name, dtypes)
     check_float64(name, dtypes, out)

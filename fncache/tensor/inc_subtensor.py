@@ -16,7 +16,7 @@ import numpy as np
 from ..graph.basic import Apply, Op, Variable
 from ..graph.types import TensorType
 from .basic import as_tensor_variable
-from .elemwise import cast
+from .elemwise import as_strong, cast
 from .subtensor import Subtensor
 
 __all__ = ["IncSubtensor", "set_subtensor", "inc_subtensor"]
@@ -91,7 +91,15 @@ def _write(region: Any, y: Any, set_instead_of_inc: bool) -> Variable:
             f" {what}(x[1:3], y) or {what}(x[ivec], y); got {region!r}{hint}"
         )
     x, bounds = owner.inputs[0], owner.inputs[1:]
-    y = as_tensor_variable(y)
+    # a Python number takes x's dtype where it fits (numpy's x[idx] = 200 into uint8, NEP 50),
+    # and raises numpy's OverflowError where it does not
+    try:
+        y = as_strong([x, y], (0, 1))[1]
+    except OverflowError:
+        raise OverflowError(
+            f"{what}: the Python number {y!r} is out of bounds for x's dtype {x.dtype}; give a value"
+            " that fits, or cast x first"
+        ) from None
     if not np.can_cast(y.dtype, x.dtype, "same_kind"):
         raise TypeError(
             f"{what}: cannot write {y.dtype} values into a {x.dtype} tensor (numpy's same-kind"
