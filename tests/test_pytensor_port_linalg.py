@@ -261,6 +261,18 @@ NLINALG: list[Case] = [
         (_r(3, 2, 4),),
     ),
     ("norm empty", la.norm, np.linalg.norm, (_r(0, 3),)),
+    # numpy's largest-magnitude norms of no values are 0 (its smallest-magnitude ones raise)
+    ("norm vector inf empty", lambda x: la.norm(x, np.inf), lambda x: np.linalg.norm(x, np.inf), (_r(0),)),
+    *[
+        (
+            f"norm matrix ord={o} {sh}",
+            lambda x, o=o: la.norm(x, o),
+            lambda x, o=o: np.linalg.norm(x, o),
+            (_r(*sh),),
+        )
+        for o in (np.inf, 1, 2)
+        for sh in ((0, 3), (3, 0), (0, 0))
+    ],
     ("norm int", la.norm, np.linalg.norm, (np.arange(5),)),
 ]
 
