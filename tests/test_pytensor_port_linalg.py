@@ -710,3 +710,15 @@ def test_gradients_against_finite_differences(mode: str) -> None:
     for g, (name, _, ref, vals), w in zip(got, GRADS, _WEIGHTS):
         want = fd_gradient(lambda a, ref=ref, w=w: float(np.sum(ref(a) * w)), vals[0])
         np.testing.assert_allclose(g, want, rtol=1e-5, atol=max(FD_ATOL, 1e-6), err_msg=name)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_lu_and_tensorinv_of_empty_matrices_keep_their_shapes(mode: str) -> None:
+    """Deliberately unlike scipy (P (0, 0) for an (M, 0) matrix) and numpy (tensorinv of an empty
+    map raises): P is (M, M) so that P @ L @ U is the matrix again (docs/porting.md)."""
+    x = ft.dmatrix()
+    p, lo, up = fc.function([x], list(la.lu(x)), mode=mode)(np.zeros((3, 0)))
+    assert (p.shape, lo.shape, up.shape) == ((3, 3), (3, 0), (0, 0))
+    assert_same(p @ lo @ up, np.zeros((3, 0)), "lu (3, 0)")
+    assert fc.function([x], la.lu(x, p_indices=True)[0], mode=mode)(np.zeros((3, 0))).shape == (3,)
+    assert_same(fc.function([x], la.tensorinv(x, ind=1), mode=mode)(np.zeros((0, 0))), np.zeros((0, 0)))
