@@ -30,7 +30,7 @@ from .reduction import keep_reduced_dims, ordered_axes
 from .reduction import max as max_
 from .reduction import min as min_
 from .reduction import sum as sum_
-from .shape_ops import dim_sizes, dimshuffle, reshape
+from .shape_ops import concatenate, dim_sizes, dimshuffle, reshape
 
 __all__ = [
     "MatrixInverse",
@@ -551,6 +551,14 @@ def matrix_power(M: Any, n: int) -> Variable:
     return result
 
 
+def _largest(mag: Variable, axis: Any, along: int, keepdims: bool) -> Variable:
+    """The largest of the nonnegative ``mag`` over ``axis`` (whose other axes have size 1), 0
+    where there are none: numpy's largest-magnitude norms of an empty vector or matrix are 0,
+    not an error. A zero is joined on along ``along``."""
+    zero = zeros_like(sum_(mag, axis=along, keepdims=True))
+    return max_(concatenate([zero, mag], axis=along), axis=axis, keepdims=keepdims)
+
+
 def _vector_norm(x: Variable, ord: Any, ax: tuple[int, ...], keepdims: bool) -> Variable:
     mag = elemwise("abs", x)
     if ord is None or ord == 2:
@@ -558,7 +566,7 @@ def _vector_norm(x: Variable, ord: Any, ax: tuple[int, ...], keepdims: bool) -> 
     if isinstance(ord, str):
         raise ValueError(f"norm: ord={ord!r} is a matrix norm; a vector takes a number, inf or -inf")
     if ord == np.inf:
-        return max_(mag, axis=ax, keepdims=keepdims)
+        return _largest(mag, ax, ax[0], keepdims)
     if ord == -np.inf:
         return min_(mag, axis=ax, keepdims=keepdims)
     if ord == 0:
@@ -569,8 +577,8 @@ def _vector_norm(x: Variable, ord: Any, ax: tuple[int, ...], keepdims: bool) -> 
     return elemwise("pow", sum_(elemwise("pow", mag, p), axis=ax, keepdims=keepdims), 1.0 / p)
 
 
-#: The matrix norms summing magnitudes: (the axis summed over, the reduction of the sums).
-_SUMMED = {1: (0, max_), -1: (0, min_), np.inf: (1, max_), -np.inf: (1, min_)}
+#: The matrix norms summing magnitudes: (the axis summed over, whether the largest sum is taken).
+_SUMMED = {1: (0, True), -1: (0, False), np.inf: (1, True), -np.inf: (1, False)}
 
 
 def _matrix_norm(x: Variable, ord: Any, ax: tuple[int, int], keepdims: bool) -> Variable:
@@ -579,15 +587,20 @@ def _matrix_norm(x: Variable, ord: Any, ax: tuple[int, int], keepdims: bool) -> 
     if ord in (2, -2, "nuc"):
         # the singular values of each matrix, the two axes moved last
         s = SVD(False, False)(dimshuffle(x, [d for d in range(x.ndim) if d not in ax] + list(ax)))
-        red = {2: max_, -2: min_, "nuc": sum_}[ord](s, axis=-1)
+        if ord == 2:
+            red = _largest(s, -1, -1, False)
+        else:
+            red = {-2: min_, "nuc": sum_}[ord](s, axis=-1)
         return keep_reduced_dims(red, tuple(sorted(ax)), x.ndim, keepdims)
     if isinstance(ord, str) or ord not in _SUMMED:
         raise ValueError(
             f"norm: ord={ord!r} is not a matrix norm; use None or 'fro', 'nuc', 1, -1, 2, -2, inf or -inf"
         )
-    summed, pick = _SUMMED[ord]
+    summed, largest = _SUMMED[ord]
     sums = sum_(elemwise("abs", x), axis=ax[summed], keepdims=True)
-    return pick(sums, axis=ax, keepdims=keepdims)
+    if largest:
+        return _largest(sums, ax, ax[1 - summed], keepdims)
+    return min_(sums, axis=ax, keepdims=keepdims)
 
 
 def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Variable:
