@@ -246,3 +246,17 @@ def test_gradients_against_finite_differences(mode: str) -> None:
 
         fd = fd_gradient(one, args[i])
         np.testing.assert_allclose(got[i], fd, rtol=1e-5, atol=1e-7, err_msg=f"{name} {mode}")
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("mode", MODES)
+def test_psi_and_tri_gamma_reflect_large_negative_arguments(mode: str, dtype: str) -> None:
+    """The reflection's pi / tan(pi x) and pi**2 / sin(pi x)**2 must see x reduced by its nearest
+    integer (exact in floating point): pi * x itself rounds away the fraction that decides the
+    value once |x| is large (float32: 87232.43 gave psi 12.013 for 12.082)."""
+    x = np.array([-5.568814, -88.7, -103.9, -3486.3652, -87232.43, -1e6 - 0.25, -3e7 - 0.5], dtype)
+    s = ft.vector(dtype=dtype)
+    got = fc.function([s], [ft.psi(s), ft.tri_gamma(s)], mode=mode)(x)
+    xd = x.astype(np.float64)
+    for g, w, name in zip(got, [special.psi(xd), special.polygamma(1, xd)], ["psi", "tri_gamma"]):
+        _same(g, w.astype(dtype), 1e-12 if dtype == "float64" else 1e-5, f"{name} {dtype} {mode}")
