@@ -384,15 +384,10 @@ def clip(x: Any, lo: Any, hi: Any) -> TensorVariable:
     """``x`` limited to [lo, hi]: numpy.clip's value, ``minimum(maximum(x, lo), hi)``, NaN
     where any operand is NaN. The gradient goes to the one operand the value is taken from:
     ``x`` where ``lo <= x <= hi``, a bound only where the value is that bound and not ``x``
-    (as PyTensor's ``clip``)."""
-    if isinstance(as_tensor_variable(lo), TensorConstant) and isinstance(
-        as_tensor_variable(hi), TensorConstant
-    ):
-        # constant bounds get no gradient, so maximum/minimum's rule (every operand equal to
-        # the result gets it) gives x exactly its share
-        return minimum(maximum(x, lo), hi)
-    # with a symbolic bound that rule would give x and the bound the gradient both at a tie
-    # (twice the derivative of the sum); pick the operand numpy's result equals instead
+    (as PyTensor's ``clip``). At a tie the value is ``x`` itself, so ``clip(-0.0, 0.0, 0.0)``
+    is -0.0 as in numpy (``minimum(maximum(...))`` would give the bound's zero)."""
+    # maximum/minimum's gradient rule (every operand equal to the result gets it) would give
+    # x and a symbolic bound the gradient both at a tie; pick the operand numpy's result equals
     to_hi = gt(maximum(x, lo), hi) | isnan(hi)
     to_lo = lt(x, lo) | isnan(lo)
     return switch(to_hi, hi, switch(to_lo, lo, x))

@@ -53,6 +53,13 @@ def _real(x: Any, ints: str | None = None) -> Variable:
     return cast(v, ints)
 
 
+def _frac(x: Variable) -> Variable:
+    """``x`` less its nearest integer, exact in floating point: tan(pi x) and sin(pi x)**2 have
+    period 1, and pi * x itself would round away the fraction once |x| is large. Its gradient
+    is x's (round's is 0)."""
+    return x - elemwise("round", x)
+
+
 def psi(x: Any) -> Variable:
     """psi(x), the derivative of ``gammaln`` (log |gamma(x)|), from elementwise ops: the
     recurrence psi(x) = psi(x + 8) - sum 1/(x + k) lifts the argument to where the asymptotic
@@ -72,7 +79,10 @@ def psi(x: Any) -> Variable:
     for c in (1 / 132, 1 / 240, 1 / 252, 1 / 120, 1 / 12):
         series = c - w * series
     out = elemwise("log", t) - 0.5 / t - w * series - shift
-    out = elemwise("switch", neg, out - math.pi / elemwise("tan", math.pi * x), out)
+    # the positive elements get a stand-in where tan is finite and nonzero, so the branch not
+    # taken adds no NaN to the gradient (tan(pi * 0) = 0 at the positive integers)
+    xr = elemwise("switch", neg, x, 0.5)
+    out = elemwise("switch", neg, out - math.pi / elemwise("tan", math.pi * _frac(xr)), out)
     return elemwise("switch", pole, constant(np.asarray(np.nan, out.dtype)), out)
 
 
@@ -130,7 +140,7 @@ def tri_gamma(x: Any) -> Variable:
     pos = elemwise("gt", x, 0)
     right = _polygamma_series(1, elemwise("switch", pos, x, 1.0))
     xr = elemwise("switch", pos, 0.5, x)
-    left = math.pi**2 / elemwise("sqr", elemwise("sin", math.pi * xr)) - _polygamma_series(1, 1 - xr)
+    left = math.pi**2 / elemwise("sqr", elemwise("sin", math.pi * _frac(xr))) - _polygamma_series(1, 1 - xr)
     pole = elemwise("eq", xr, elemwise("floor", xr))
     left = elemwise("switch", pole, constant(np.asarray(np.inf, left.dtype)), left)
     return elemwise("switch", pos, right, left)
