@@ -29,10 +29,11 @@ def scalar_expr(
         if out == "bool":
             return f"({args[0]} != 0)"
         if is_float(arg_dtypes[0]) and out.startswith("uint"):
-            # C leaves a negative float's conversion to unsigned undefined (vectorized code
-            # saturates); numpy wraps it modulo 2**bits, as going through int64 does
+            # C leaves a negative or NaN float's conversion to unsigned undefined (vectorized
+            # code saturates); numpy wraps negatives modulo 2**bits and gives NaN int64's
+            # minimum, as going through int64 does
             a, i64, u64 = args[0], ctype["int64"], ctype["uint64"]
-            return f"({ctype[out]})(({a}) < 0 ? ({u64})({i64})({a}) : ({u64})({a}))"
+            return f"({ctype[out]})(!(({a}) >= 0) ? ({u64})({i64})({a}) : ({u64})({a}))"
         return f"({ctype[out]})({args[0]})"
     op = SCALAR_OPS[name]
     ct = compute_dtype(op, arg_dtypes, out)
