@@ -26,7 +26,15 @@ def scalar_expr(
 ) -> str:
     """C expression computing scalar op ``name`` on C expressions ``args``."""
     if name.startswith("cast:"):
-        return f"({args[0]} != 0)" if out == "bool" else f"({ctype[out]})({args[0]})"
+        if out == "bool":
+            return f"({args[0]} != 0)"
+        if is_float(arg_dtypes[0]) and out.startswith("uint"):
+            # C leaves a negative or NaN float's conversion to unsigned undefined (vectorized
+            # code saturates); numpy wraps negatives modulo 2**bits and gives NaN int64's
+            # minimum, as going through int64 does
+            a, i64, u64 = args[0], ctype["int64"], ctype["uint64"]
+            return f"({ctype[out]})(!(({a}) >= 0) ? ({u64})({i64})({a}) : ({u64})({a}))"
+        return f"({ctype[out]})({args[0]})"
     op = SCALAR_OPS[name]
     ct = compute_dtype(op, arg_dtypes, out)
     if ct == "bool" and op.c_bool is not None:
