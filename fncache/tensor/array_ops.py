@@ -10,6 +10,8 @@ kernel would buy nothing (2-D and 1-D ``matmul`` goes to :class:`Dot`, like ``do
 
 from __future__ import annotations
 
+import functools
+
 from typing import Any, Sequence
 
 import numpy as np
@@ -405,15 +407,21 @@ def tile(x: Any, reps: Any) -> Variable:
     if bad:
         raise TypeError(f"tile: reps must be ints or symbolic int scalars, got {bad[0]!r} ({bad[0].type})")
     from .creation import alloc
-    from .shape_ops import reshape, shape
+    from .pyop import CheckAndReport
+    from .shape_ops import MakeVector, reshape, shape
 
+    # the repetitions checked as given (the broadcast below sees them between x's sizes)
+    ok = functools.reduce(lambda a, b: elemwise("and_", a, b), [elemwise("ge", r, 0) for r in reps_v])
+    msg = "tile: reps must be non-negative, got {}; give counts >= 0"
+    v = CheckAndReport(ValueError, msg)(v, ok, MakeVector("tile")(*reps_v))
     nd = max(v.ndim, len(reps_v))
     v = dimshuffle(v, ["x"] * (nd - v.ndim) + list(range(v.ndim)))
     reps_v = [as_tensor_variable(1)] * (nd - len(reps_v)) + reps_v
     sizes = [shape(v)[d] for d in range(nd)]
     # (r0, s0, r1, s1, ...): each dim of x behind a new one of its repetitions, then merged
     spread = dimshuffle(v, [i for d in range(nd) for i in ("x", d)])
-    full = alloc(spread, *[t for r, s in zip(reps_v, sizes) for t in (r, s)])
+    full = alloc(spread, *[t for r, s in zip(reps_v, sizes) for t in (r, s)], what="tile")
+    full.owner.tag["made_by"] = ("tile", "check reps: the result is x's sizes times reps")
     return reshape(full, [elemwise("mul", r, s) for r, s in zip(reps_v, sizes)], ndim=nd)
 
 

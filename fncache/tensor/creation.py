@@ -49,29 +49,35 @@ def _int_scalar(x: Any, what: str) -> Variable:
 def _size(a: np.ndarray, what: str) -> int:
     n = operator.index(a.item())
     if n < 0:
-        raise ValueError(f"{what}: negative dimensions are not allowed (got {n})")
+        raise ValueError(f"{what}: negative dimensions are not allowed (got {n}); give sizes >= 0")
     return n
 
 
 class Alloc(Op):
     """A new array of the shape given by the int vector input, filled with the value input
-    (broadcast as numpy broadcasts it)."""
+    (broadcast as numpy broadcasts it). ``what`` is the function the user called (its errors
+    name it: ``broadcast_to``'s sizes are the user's, not an internal op's)."""
 
-    __props__ = ("ndim",)
+    __props__ = ("ndim", "what")
 
-    def __init__(self, ndim: int) -> None:
+    def __init__(self, ndim: int, what: str = "alloc") -> None:
         self.ndim = ndim
+        self.what = what
+
+    def __str__(self) -> str:
+        return f"Alloc{{{self.ndim}}}"  # ``what`` only words its error messages
 
     def make_node(self, value: Variable, shp: Variable) -> Apply:
         if value.ndim > self.ndim:
             raise ValueError(
-                f"alloc: the value has {value.ndim} dims, more than the {self.ndim} of the shape"
+                f"{self.what}: the value has {value.ndim} dims, more than the {self.ndim} of the shape"
+                "; give at least one size per dim of the value"
             )
         # the constant entries are the output's sizes (a run gives those or fails)
         static: tuple = constant_entries(shp) or (None,) * self.ndim
         if any(s is not None and s < 0 for s in static):
             shown = tuple("?" if s is None else s for s in static)
-            raise ValueError(f"alloc: negative dimensions are not allowed: {shown}")
+            raise ValueError(f"{self.what}: negative dimensions are not allowed: {shown}; give sizes >= 0")
         static = list(static)
         lead = self.ndim - value.ndim
         for d, s in enumerate(value.type.shape):
@@ -82,38 +88,41 @@ class Alloc(Op):
             elif static[lead + d] != s:
                 shown = tuple("?" if t is None else t for t in static)
                 raise ValueError(
-                    f"alloc: the value has static shape {value.type.shape}, which cannot be broadcast"
-                    f" to the shape {shown} (its dim {d} of size {s} needs a size {s} there, or a"
-                    " value of size 1)"
+                    f"{self.what}: the value has static shape {value.type.shape}, which cannot be "
+                    f"broadcast to the shape {shown} (its dim {d} of size {s} needs a size {s} there, "
+                    "or a value of size 1)"
                 )
         static = tuple(static)
         return Apply(self, [value, shp], [TensorType(value.dtype, static)])
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         value, shp = inputs
-        dims = tuple(_size(np.asarray(s), "alloc") for s in shp)
+        dims = tuple(_size(np.asarray(s), self.what) for s in shp)
         out = np.empty(dims, dtype=node.outputs[0].dtype)
         try:
             np.copyto(out, value)
         except ValueError:
             raise ValueError(
-                f"alloc: a value of shape {np.shape(value)} cannot be broadcast to the shape {dims}"
+                f"{self.what}: a value of shape {np.shape(value)} cannot be broadcast to the shape "
+                f"{dims} (each of its sizes must be 1 or the shape's size at the same place, "
+                "counting from the last)"
             ) from None
         return [out]
 
 
-def alloc(value: Any, *shape: Any) -> Variable:
-    """``value`` broadcast to ``shape`` (ints or symbolic int scalars) in a new array."""
+def alloc(value: Any, *shape: Any, what: str = "alloc") -> Variable:
+    """``value`` broadcast to ``shape`` (ints or symbolic int scalars) in a new array; its
+    errors name ``what``, the function the user called."""
     v = as_tensor_variable(value)
     if len(shape) == 1 and isinstance(shape[0], (list, tuple, Variable, np.ndarray)):
         shape = shape[0]
-    vec = as_shape_vector(list(shape) if isinstance(shape, tuple) else shape, "alloc")
+    vec = as_shape_vector(list(shape) if isinstance(shape, tuple) else shape, what)
     n = vec.type.shape[0]
     if n is None:
         raise TypeError(
-            "alloc: the shape vector's length must be known; give the sizes as a list of ints or int scalars"
+            f"{what}: the shape vector's length must be known; give the sizes as a list of ints or int scalars"
         )
-    return Alloc(n)(v, vec)
+    return Alloc(n, what)(v, vec)
 
 
 def full(shape: Any, fill_value: Any, dtype: Any = None) -> Variable:

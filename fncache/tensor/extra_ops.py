@@ -241,7 +241,7 @@ def broadcast_to(x: Any, shape: Any) -> Variable:
             f"broadcast_to: the shape {tuple(shp)!r} has fewer dims than {v.type} ({v.ndim}); "
             "give at least one size per dim of x"
         )
-    out = alloc(v, shp)
+    out = alloc(v, shp, what="broadcast_to")
     out.owner.tag["made_by"] = ("broadcast_to", _BROADCAST_TO_FIX)
     return out
 
