@@ -43,6 +43,14 @@ def test_run_time_errors_name_the_function(mode: str) -> None:
         ValueError, match=r"^broadcast_to: a value of shape \(4,\) cannot be broadcast to the shape \(2, 3\)"
     ):
         b(np.ones(4), 2)
+    # a reduction of the broadcast reduces the value (broadcast_reduce): the same errors
+    r = fc.function([v, n], ft.broadcast_to(v, (n, 3)).sum(axis=0), mode=mode)
+    with pytest.raises(
+        ValueError, match=r"^broadcast_to: negative dimensions are not allowed \(got -2\); give"
+    ):
+        r(np.ones(3), -2)
+    with pytest.raises(ValueError, match=r"^broadcast_to: a value of shape \(4,\) cannot be broadcast"):
+        r(np.ones(4), 2)
     t = fc.function([v, n], ft.tile(v, (n, 2)), mode=mode)
     np.testing.assert_array_equal(t(np.arange(3.0), 2), np.tile(np.arange(3.0), (2, 2)))
     with pytest.raises(

@@ -21,23 +21,24 @@ from ..graph.types import is_complex, is_float
 from ..tensor.creation import Alloc, alloc
 from ..tensor.elemwise import Elemwise, cast, elemwise, single_step
 from ..tensor.reduction import Reduce
-from ..tensor.shape_ops import MakeVector, constant_entries, dimshuffle, shape
+from ..tensor.shape_ops import MakeVector, constant_entries, shape
 from .local import local_pass
 from .registry import register
 
 #: How many elementwise ops a broadcast is looked for through (a chain of them is one loop).
 _MAX_DEPTH = 8
 
-Broadcast = tuple[Variable, list[Variable], list["int | None"]]
+Broadcast = tuple[Variable, list[Variable], list["int | None"], str]
 
 
-def _padded(v: Variable, ndim: int) -> Variable:
-    lead = ndim - v.ndim
-    return dimshuffle(v, ["x"] * lead + list(range(v.ndim))) if lead else v
+def _static(v: Variable, ndim: int) -> tuple:
+    """``v``'s static shape as broadcasting sees it in ``ndim`` dims (leading 1s)."""
+    return (1,) * (ndim - v.ndim) + v.type.shape
 
 
 def _of_alloc(x: Variable) -> Broadcast | None:
-    """``x = alloc(value, shp)`` as (value padded to x's dims, its sizes, those known now)."""
+    """``x = alloc(value, shp)`` as (the value, x's sizes, those known now, the function its
+    errors name)."""
     value, shp = x.owner.inputs
     known = constant_entries(shp) or (None,) * x.ndim
     entries = shp.owner.inputs if shp.owner is not None and isinstance(shp.owner.op, MakeVector) else ()
@@ -46,7 +47,7 @@ def _of_alloc(x: Variable) -> Broadcast | None:
     sizes = [e if e.dtype == "int64" else shp[d] for d, e in enumerate(entries)] or [
         shp[d] for d in range(x.ndim)
     ]
-    return _padded(value, x.ndim), sizes, list(known)
+    return value, sizes, list(known), x.owner.op.what
 
 
 def _of_elemwise(x: Variable, depth: int) -> Broadcast | None:
@@ -61,24 +62,24 @@ def _of_elemwise(x: Variable, depth: int) -> Broadcast | None:
     found = [(k, b) for k, b in found if b is not None]
     if len(found) != 1:
         return None
-    k, (u, sizes, known) = found[0]
-    if not all(s == 1 or (n is not None and n != 1) for s, n in zip(u.type.shape, known)):
+    k, (u, sizes, known, what) = found[0]
+    if not all(s == 1 or (n is not None and n != 1) for s, n in zip(_static(u, x.ndim), known)):
         return None
     ins = list(node.inputs)
     ins[k] = u
     small = node.op.make_node(*ins).outputs[0]
     if small.type.dtype != x.dtype:
         return None
-    ds = shape(small)
+    ds, lead = shape(small), x.ndim - small.ndim
     out_sizes, out_known = [], []
     for d, (s, n) in enumerate(zip(sizes, known)):
-        if n is not None and n != 1 or small.type.shape[d] == 1:
+        if n is not None and n != 1 or _static(small, x.ndim)[d] == 1:
             out_sizes.append(s)
             out_known.append(n)
         else:  # the other inputs' size where the broadcast one is 1
-            out_sizes.append(elemwise("switch", elemwise("eq", s, 1), ds[d], s))
+            out_sizes.append(elemwise("switch", elemwise("eq", s, 1), ds[d - lead], s))
             out_known.append(None)
-    return small, out_sizes, out_known
+    return small, out_sizes, out_known, what
 
 
 def _broadcast(x: Variable, depth: int = 0) -> Broadcast | None:
@@ -110,6 +111,14 @@ def _product(sizes: Sequence[Variable], dtype: str) -> Variable:
     return out
 
 
+def _exponent_dtype(acc: str) -> str:
+    """The type of a power's count for a product accumulated in ``acc``: wide enough for any
+    count, and one numpy's power of an ``acc`` base keeps in ``acc``'s kind."""
+    if is_float(acc) or is_complex(acc):
+        return "float64"
+    return "uint64" if acc.startswith("uint") else "int64"
+
+
 def _reduce_of_broadcast(node: Apply) -> list[Variable] | None:
     op = node.op
     if not isinstance(op, Reduce) or op.pre is not None or len(node.inputs) != 1:
@@ -120,12 +129,12 @@ def _reduce_of_broadcast(node: Apply) -> list[Variable] | None:
     b = _broadcast(node.inputs[0])
     if b is None:
         return None
-    u, sizes, known = b
-    copies = [d for d in op.axes if u.type.shape[d] == 1 and not _at_most_one(sizes[d], known[d])]
+    u, sizes, known, what = b
+    copies = [d for d in op.axes if _static(u, len(sizes))[d] == 1 and not _at_most_one(sizes[d], known[d])]
     if not copies:
         return None
     one = [elemwise("minimum", sizes[d], 1) if d in copies else sizes[d] for d in range(len(sizes))]
-    small = alloc(u, *one)
+    small = alloc(u, *one, what=what)
     if op.kind not in ("add", "mul"):
         return [op(small)]
     n = [sizes[d] for d in copies]
@@ -134,14 +143,7 @@ def _reduce_of_broadcast(node: Apply) -> list[Variable] | None:
     if op.kind == "add":
         res = elemwise("mul", r, _product(n, acc))
     else:  # a power by squaring wraps as the product does; its exponent must not
-        exp_dtype = (
-            "uint64"
-            if acc.startswith("uint")
-            else "int64"
-            if not (is_float(acc) or is_complex(acc))
-            else "float64"
-        )
-        res = elemwise("pow", r, _product(n, exp_dtype))
+        res = elemwise("pow", r, _product(n, _exponent_dtype(acc)))
     return [cast(res, op.out_dtype)]
 
 
