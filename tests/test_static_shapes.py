@@ -79,6 +79,26 @@ FNCACHE_ONLY = {
     ),
     "rfft": (lambda i: fft.rfft(i["F"]), lambda a: _np_rfft(a["F"])),
     "irfft of rfft": (lambda i: fft.irfft(fft.rfft(i["F"])), lambda a: a["F"]),
+    "identity_like": (lambda i: extra_ops.identity_like(i["A"]), lambda a: np.eye(3, 4)),
+    "fill_diagonal": (
+        lambda i: ft.fill_diagonal(i["A"], 2.0),
+        lambda a: np.where(np.eye(3, 4, dtype=bool), 2.0, a["A"]),
+    ),
+    "diagonal, k=-1": (lambda i: ft.diagonal(i["A"], -1), lambda a: np.diagonal(a["A"], -1)),
+    "convolve": (lambda i: ft.convolve(i["v"], i["w"]), lambda a: np.convolve(a["v"], a["w"])),
+    "convolve, same": (
+        lambda i: ft.convolve(i["w"], i["v"], mode="same"),
+        lambda a: np.convolve(a["w"], a["v"], mode="same"),
+    ),
+    "correlate": (lambda i: ft.correlate(i["v"], i["w"]), lambda a: np.correlate(a["v"], a["w"])),
+    "correlate, same": (
+        lambda i: ft.correlate(i["w"], i["v"], mode="same"),
+        lambda a: np.correlate(a["w"], a["v"], mode="same"),
+    ),
+    "images2neibs": (
+        lambda i: ft.nnet.neighbours.images2neibs(ft.reshape(i["T"], (1, 2, 3, 4)), (3, 2)),
+        lambda a: a["T"].reshape(2, 3, 2, 2).transpose(0, 2, 1, 3).reshape(4, 6),
+    ),
     "tensorinv": (
         lambda i: ft.tensorinv(ft.reshape(ft.kron(i["S"], i["S"]), (3, 3, 3, 3)), ind=2),
         lambda a: np.linalg.tensorinv(np.kron(a["S"], a["S"]).reshape(3, 3, 3, 3), ind=2),

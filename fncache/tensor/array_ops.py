@@ -25,7 +25,7 @@ from .elemwise import check_float64, elemwise
 from .grad_ops import along_lanes
 from .reduction import normalize_axes, one_axis, ordered_axes
 from .reduction import sum as sum_
-from .shape_ops import check_array_fits, dimshuffle, flatten, stack
+from .shape_ops import check_array_fits, dim_sizes, dimshuffle, flatten, stack
 
 __all__ = [
     "Unbroadcast",
@@ -804,20 +804,19 @@ def diagonal(x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Variabl
     if rest or (a1, a2) != (0, 1):
         v = dimshuffle(v, rest + [a1, a2])
     k = int(offset)
-    n, m = v.shape[-2], v.shape[-1]
-    if k >= 0:
-        start, length = k, elemwise("minimum", n, m - k)
+    n, m = dim_sizes(v)[-2:]
+    if isinstance(n, int) and isinstance(m, int):
+        # the matrices' static sizes: a constant slice, whose length is the result's static size
+        start, length = (k, min(n, m - k)) if k >= 0 else (-k * m, min(n + k, m))
+        length = max(length, 0)
     else:
-        start, length = -k * m, elemwise("minimum", n + k, m)
-    length = elemwise("maximum", length, 0)
+        if k >= 0:
+            start, length = k, elemwise("minimum", n, m - k)
+        else:
+            start, length = -k * m, elemwise("minimum", n + k, m)
+        length = elemwise("maximum", length, 0)
     flat = flatten(v, v.ndim - 1)
-    out = flat[(slice(None),) * len(rest) + (slice(start, start + length * (m + 1), m + 1),)]
-    sn, sm = v.type.shape[-2:]
-    if sn is not None and sm is not None and out.type.shape[-1] is None:
-        # the slice's length is symbolic; the matrices' static sizes give it (as numpy's)
-        known = max(min(sn, sm - k) if k >= 0 else min(sn + k, sm), 0)
-        out = specify_shape(out, out.type.shape[:-1] + (known,))
-    return out
+    return flat[(slice(None),) * len(rest) + (slice(start, start + length * (m + 1), m + 1),)]
 
 
 def trace(x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Variable:

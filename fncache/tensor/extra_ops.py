@@ -362,7 +362,7 @@ def identity_like(x: Any) -> Variable:
     v = as_tensor_variable(x)
     if v.ndim != 2:
         raise ValueError(f"identity_like: takes a matrix, got {v.type}; give a 2-d tensor")
-    return eye(v.shape[0], v.shape[1], 0, v.dtype)
+    return eye(*dim_sizes(v), 0, v.dtype)
 
 
 def batched_dot(a: Any, b: Any) -> Variable:
