@@ -11,7 +11,6 @@ kernel would buy nothing (2-D and 1-D ``matmul`` goes to :class:`Dot`, like ``do
 from __future__ import annotations
 
 import functools
-
 from typing import Any, Sequence
 
 import numpy as np
