@@ -229,7 +229,7 @@ EXAMPLES: dict[str, tuple[dict[str, Any], dict[str, dict[str, Any]]]] = {
         {"kind": "sort", "axis": 0},
         {"kind": {"kind": "argsort"}, "axis": {"axis": None}},
     ),
-    "fncache.tensor.creation.Alloc": ({"ndim": 1}, {"ndim": {"ndim": 2}}),
+    "fncache.tensor.creation.Alloc": ({"ndim": 1}, {"ndim": {"ndim": 2}, "what": {"what": "broadcast_to"}}),
     "fncache.tensor.creation.ARange": ({"dtype": "int64"}, {"dtype": {"dtype": "float64"}}),
     "fncache.tensor.creation.Eye": ({"dtype": "int64"}, {"dtype": {"dtype": "float64"}}),
     "fncache.tensor.nlinalg.Pinv": ({"hermitian": False}, {"hermitian": {"hermitian": True}}),

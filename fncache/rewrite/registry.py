@@ -96,6 +96,7 @@ def optimize(fgraph: FunctionGraph, mode: Mode, max_rounds: int = 8) -> Function
 def _load_all() -> None:
     # Importing a rewrite module registers its rewrites.
     from . import op_from_graph  # noqa: F401  (first: the other passes see the graphs inline)
+    from . import broadcast_reduce  # noqa: F401  (before constant folding tries a broadcast's size)
     from . import asserts, canonicalize, constant_folding, fusion, grad_markers, inplace  # noqa: F401
     from . import ifelse_lazy, merge, one_hot, rowpass, scan_outputs, sizes  # noqa: F401
     from . import logistic, random_state, sigmoid_products  # noqa: F401

@@ -23,6 +23,7 @@ from .creation import alloc
 from .elemwise import cast, elemwise
 from .extra_ops import broadcast_to
 from .advanced_subtensor import take
+from .array_ops import specify_shape
 from .creation import arange
 from .pyop import CheckAndReport
 from .reduction import all as all_
@@ -129,6 +130,7 @@ def split(x: Any, splits_size: Any, n_splits: int | None = None, axis: int = 0) 
             f"split: {sizes.type.shape[0]} sizes {splits_size!r} for n_splits={n_splits}; give one "
             "size per piece (numpy's split(x, indices, axis) takes the axis as a keyword here)"
         )
+    known = None
     if isinstance(sizes, Constant):
         known, length = [int(s) for s in sizes.data], v.type.shape[ax]
         if min(known) < 0 or length is not None and sum(known) != length:
@@ -151,6 +153,13 @@ def split(x: Any, splits_size: Any, n_splits: int | None = None, axis: int = 0) 
         f"length {{1}} of axis {ax} of x; give sizes that cover the axis exactly",
         [(sizes, None), (n, None)],
     )
+    if known is not None:
+        # constant sizes (checked above to cover the axis): each piece's static size is its own
+        bounds = np.cumsum([0, *known]).tolist()
+        return [
+            specify_shape(_along(v, ax, slice(a, b)), v.type.shape[:ax] + (b - a,) + v.type.shape[ax + 1 :])
+            for a, b in zip(bounds[:-1], bounds[1:])
+        ]
     out, start = [], constant(np.int64(0))
     for i in range(n_splits):
         stop = start + sizes[i]
@@ -171,7 +180,8 @@ def _numpy_split(v: Variable, sections: Any, ax: int, n: Variable) -> list[Varia
             f"length that {k} divides or the cut points",
             [(n, length)],
         )
-        step = elemwise("floor_div", n, k)
+        # an int where the length is known: the pieces' static sizes
+        step = elemwise("floor_div", n, k) if length is None else length // k
         return [_along(v, ax, slice(i * step, (i + 1) * step)) for i in range(k)]
     if isinstance(sections, (tuple, list)) and all(as_int(c) is not None for c in sections):
         cuts = [None, *(as_int(c) for c in sections), None]

@@ -10,6 +10,7 @@ kernel would buy nothing (2-D and 1-D ``matmul`` goes to :class:`Dot`, like ``do
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Sequence
 
 import numpy as np
@@ -23,7 +24,7 @@ from .elemwise import check_float64, elemwise
 from .grad_ops import along_lanes
 from .reduction import normalize_axes, one_axis, ordered_axes
 from .reduction import sum as sum_
-from .shape_ops import check_array_fits, dimshuffle, flatten, stack
+from .shape_ops import check_array_fits, dim_sizes, dimshuffle, flatten, stack
 
 __all__ = [
     "Unbroadcast",
@@ -405,15 +406,21 @@ def tile(x: Any, reps: Any) -> Variable:
     if bad:
         raise TypeError(f"tile: reps must be ints or symbolic int scalars, got {bad[0]!r} ({bad[0].type})")
     from .creation import alloc
-    from .shape_ops import reshape, shape
+    from .pyop import CheckAndReport
+    from .shape_ops import MakeVector, reshape, shape
 
+    # the repetitions checked as given (the broadcast below sees them between x's sizes)
+    ok = functools.reduce(lambda a, b: elemwise("and_", a, b), [elemwise("ge", r, 0) for r in reps_v])
+    msg = "tile: reps must be non-negative, got {}; give counts >= 0"
+    v = CheckAndReport(ValueError, msg)(v, ok, MakeVector("tile")(*reps_v))
     nd = max(v.ndim, len(reps_v))
     v = dimshuffle(v, ["x"] * (nd - v.ndim) + list(range(v.ndim)))
     reps_v = [as_tensor_variable(1)] * (nd - len(reps_v)) + reps_v
     sizes = [shape(v)[d] for d in range(nd)]
     # (r0, s0, r1, s1, ...): each dim of x behind a new one of its repetitions, then merged
     spread = dimshuffle(v, [i for d in range(nd) for i in ("x", d)])
-    full = alloc(spread, *[t for r, s in zip(reps_v, sizes) for t in (r, s)])
+    full = alloc(spread, *[t for r, s in zip(reps_v, sizes) for t in (r, s)], what="tile")
+    full.owner.tag["made_by"] = ("tile", "check reps: the result is x's sizes times reps")
     return reshape(full, [elemwise("mul", r, s) for r, s in zip(reps_v, sizes)], ndim=nd)
 
 
@@ -796,20 +803,19 @@ def diagonal(x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Variabl
     if rest or (a1, a2) != (0, 1):
         v = dimshuffle(v, rest + [a1, a2])
     k = int(offset)
-    n, m = v.shape[-2], v.shape[-1]
-    if k >= 0:
-        start, length = k, elemwise("minimum", n, m - k)
+    n, m = dim_sizes(v)[-2:]
+    if isinstance(n, int) and isinstance(m, int):
+        # the matrices' static sizes: a constant slice, whose length is the result's static size
+        start, length = (k, min(n, m - k)) if k >= 0 else (-k * m, min(n + k, m))
+        length = max(length, 0)
     else:
-        start, length = -k * m, elemwise("minimum", n + k, m)
-    length = elemwise("maximum", length, 0)
+        if k >= 0:
+            start, length = k, elemwise("minimum", n, m - k)
+        else:
+            start, length = -k * m, elemwise("minimum", n + k, m)
+        length = elemwise("maximum", length, 0)
     flat = flatten(v, v.ndim - 1)
-    out = flat[(slice(None),) * len(rest) + (slice(start, start + length * (m + 1), m + 1),)]
-    sn, sm = v.type.shape[-2:]
-    if sn is not None and sm is not None and out.type.shape[-1] is None:
-        # the slice's length is symbolic; the matrices' static sizes give it (as numpy's)
-        known = max(min(sn, sm - k) if k >= 0 else min(sn + k, sm), 0)
-        out = specify_shape(out, out.type.shape[:-1] + (known,))
-    return out
+    return flat[(slice(None),) * len(rest) + (slice(start, start + length * (m + 1), m + 1),)]
 
 
 def trace(x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Variable:

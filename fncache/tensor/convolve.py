@@ -46,7 +46,7 @@ def _signals(a: Any, v: Any, what: str, one_d: bool) -> tuple[Variable, Variable
 def _correlate_full(a: Variable, v: Variable) -> Variable:
     """Every overlap of ``v`` with ``a`` along their last axes: ``c[k] = sum_j a[k + j - (m -
     1)] * v[j]`` for k in [0, n + m - 1), ``a`` taken as 0 outside; the leading dims broadcast."""
-    n, m = a.shape[-1], v.shape[-1]
+    n, m = dim_sizes(a)[-1], dim_sizes(v)[-1]  # ints where known: the result's static size
     # no padding for an empty v, which the signals' check then refuses
     pad = zeros(tuple(dim_sizes(a)[:-1]) + (elemwise("maximum", m - 1, 0),), a.dtype)
     padded = concatenate([pad, a, pad], axis=-1)
@@ -58,19 +58,29 @@ def _correlate_full(a: Variable, v: Variable) -> Variable:
     return cast(out, dtype) if out.dtype != dtype else out
 
 
-def _cut(full: Variable, n: Variable, m: Variable, mode: str, what: str, correlating: bool) -> Variable:
+def _lengths(a: Variable, v: Variable) -> list:
+    """The signals' lengths (their last dims): ints where static, so the cut keeps them."""
+    return [dim_sizes(a)[-1], dim_sizes(v)[-1]]
+
+
+def _cut(full: Variable, n: Any, m: Any, mode: str, what: str, correlating: bool) -> Variable:
     """The part of the full result numpy's ``mode`` keeps: all of it, the ``max(n, m)`` values
-    about its centre, or the ``|n - m| + 1`` where the signals overlap whole."""
+    about its centre, or the ``|n - m| + 1`` where the signals overlap whole. Lengths known
+    when the graph is built (ints) cut a constant slice, of a static size."""
     if mode not in _MODES:
         raise ValueError(f"{what}: mode must be one of {', '.join(_MODES)}, got {mode!r}")
     if mode == "full":
         return full
-    short = elemwise("minimum", n, m)
+    known = isinstance(n, int) and isinstance(m, int)
+    short = min(n, m) if known else elemwise("minimum", n, m)
     if mode == "valid":
-        return full[..., short - 1 : full.shape[-1] - (short - 1)]
+        return full[..., short - 1 : dim_sizes(full)[-1] - (short - 1)]
+    if known:
+        # numpy's correlation centres the other way when the second signal is the longer
+        start = short // 2 if correlating and n < m else (short - 1) // 2
+        return full[..., start : start + max(n, m)]
     start = elemwise("floor_div", short - 1, 2)
     if correlating:
-        # numpy's correlation centres the other way when the second signal is the longer
         start = elemwise("switch", elemwise("lt", n, m), elemwise("floor_div", short, 2), start)
     return full[..., start : start + elemwise("maximum", n, m)]
 
@@ -80,7 +90,7 @@ def convolve(a: Any, v: Any, mode: str = "full") -> Variable:
     ``n + m - 1`` (``mode="full"``), ``max(n, m)`` (``"same"``, centred as numpy's) or ``|n - m|
     + 1`` (``"valid"``); numpy's dtype (the signals' together)."""
     va, vv = _signals(a, v, "convolve", one_d=True)
-    return _cut(_correlate_full(va, vv[::-1]), va.shape[0], vv.shape[0], mode, "convolve", False)
+    return _cut(_correlate_full(va, vv[::-1]), *_lengths(va, vv), mode, "convolve", False)
 
 
 def correlate(a: Any, v: Any, mode: str = "valid") -> Variable:
@@ -88,7 +98,7 @@ def correlate(a: Any, v: Any, mode: str = "valid") -> Variable:
     vectors ``a`` and ``v``, with numpy's modes (``"valid"`` by default, ``"same"``,
     ``"full"``) and its dtype."""
     va, vv = _signals(a, v, "correlate", one_d=True)
-    return _cut(_correlate_full(va, vv), va.shape[0], vv.shape[0], mode, "correlate", True)
+    return _cut(_correlate_full(va, vv), *_lengths(va, vv), mode, "correlate", True)
 
 
 def convolve1d(in1: Any, in2: Any, mode: str = "full") -> Variable:
@@ -97,7 +107,7 @@ def convolve1d(in1: Any, in2: Any, mode: str = "full") -> Variable:
     convolved with its filter)."""
     va, vv = _signals(in1, in2, "convolve1d", one_d=False)
     full = _correlate_full(va, vv[..., ::-1])
-    return _cut(full, va.shape[-1], vv.shape[-1], mode, "convolve1d", False)
+    return _cut(full, *_lengths(va, vv), mode, "convolve1d", False)
 
 
 _BOUNDARIES = ("fill", "wrap", "symm")

@@ -18,8 +18,8 @@ from ..graph.args import as_int
 from ..graph.basic import Apply, Constant, Op, Variable
 from ..graph.types import TensorType, is_int, normalize_dtype
 from .basic import as_tensor_variable, constant
-from .elemwise import cast
-from .shape_ops import as_shape_vector, constant_entries, shape
+from .elemwise import Elemwise, cast
+from .shape_ops import DimShuffle, Shape, as_shape_vector, constant_entries, shape
 
 __all__ = [
     "Alloc",
@@ -49,29 +49,35 @@ def _int_scalar(x: Any, what: str) -> Variable:
 def _size(a: np.ndarray, what: str) -> int:
     n = operator.index(a.item())
     if n < 0:
-        raise ValueError(f"{what}: negative dimensions are not allowed (got {n})")
+        raise ValueError(f"{what}: negative dimensions are not allowed (got {n}); give sizes >= 0")
     return n
 
 
 class Alloc(Op):
     """A new array of the shape given by the int vector input, filled with the value input
-    (broadcast as numpy broadcasts it)."""
+    (broadcast as numpy broadcasts it). ``what`` is the function the user called (its errors
+    name it: ``broadcast_to``'s sizes are the user's, not an internal op's)."""
 
-    __props__ = ("ndim",)
+    __props__ = ("ndim", "what")
 
-    def __init__(self, ndim: int) -> None:
+    def __init__(self, ndim: int, what: str = "alloc") -> None:
         self.ndim = ndim
+        self.what = what
+
+    def __str__(self) -> str:
+        return f"Alloc{{{self.ndim}}}"  # ``what`` only words its error messages
 
     def make_node(self, value: Variable, shp: Variable) -> Apply:
         if value.ndim > self.ndim:
             raise ValueError(
-                f"alloc: the value has {value.ndim} dims, more than the {self.ndim} of the shape"
+                f"{self.what}: the value has {value.ndim} dims, more than the {self.ndim} of the shape"
+                "; give at least one size per dim of the value"
             )
         # the constant entries are the output's sizes (a run gives those or fails)
         static: tuple = constant_entries(shp) or (None,) * self.ndim
         if any(s is not None and s < 0 for s in static):
             shown = tuple("?" if s is None else s for s in static)
-            raise ValueError(f"alloc: negative dimensions are not allowed: {shown}")
+            raise ValueError(f"{self.what}: negative dimensions are not allowed: {shown}; give sizes >= 0")
         static = list(static)
         lead = self.ndim - value.ndim
         for d, s in enumerate(value.type.shape):
@@ -82,38 +88,41 @@ class Alloc(Op):
             elif static[lead + d] != s:
                 shown = tuple("?" if t is None else t for t in static)
                 raise ValueError(
-                    f"alloc: the value has static shape {value.type.shape}, which cannot be broadcast"
-                    f" to the shape {shown} (its dim {d} of size {s} needs a size {s} there, or a"
-                    " value of size 1)"
+                    f"{self.what}: the value has static shape {value.type.shape}, which cannot be "
+                    f"broadcast to the shape {shown} (its dim {d} of size {s} needs a size {s} there, "
+                    "or a value of size 1)"
                 )
         static = tuple(static)
         return Apply(self, [value, shp], [TensorType(value.dtype, static)])
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         value, shp = inputs
-        dims = tuple(_size(np.asarray(s), "alloc") for s in shp)
+        dims = tuple(_size(np.asarray(s), self.what) for s in shp)
         out = np.empty(dims, dtype=node.outputs[0].dtype)
         try:
             np.copyto(out, value)
         except ValueError:
             raise ValueError(
-                f"alloc: a value of shape {np.shape(value)} cannot be broadcast to the shape {dims}"
+                f"{self.what}: a value of shape {np.shape(value)} cannot be broadcast to the shape "
+                f"{dims} (each of its sizes must be 1 or the shape's size at the same place, "
+                "counting from the last)"
             ) from None
         return [out]
 
 
-def alloc(value: Any, *shape: Any) -> Variable:
-    """``value`` broadcast to ``shape`` (ints or symbolic int scalars) in a new array."""
+def alloc(value: Any, *shape: Any, what: str = "alloc") -> Variable:
+    """``value`` broadcast to ``shape`` (ints or symbolic int scalars) in a new array; its
+    errors name ``what``, the function the user called."""
     v = as_tensor_variable(value)
     if len(shape) == 1 and isinstance(shape[0], (list, tuple, Variable, np.ndarray)):
         shape = shape[0]
-    vec = as_shape_vector(list(shape) if isinstance(shape, tuple) else shape, "alloc")
+    vec = as_shape_vector(list(shape) if isinstance(shape, tuple) else shape, what)
     n = vec.type.shape[0]
     if n is None:
         raise TypeError(
-            "alloc: the shape vector's length must be known; give the sizes as a list of ints or int scalars"
+            f"{what}: the shape vector's length must be known; give the sizes as a list of ints or int scalars"
         )
-    return Alloc(n)(v, vec)
+    return Alloc(n, what)(v, vec)
 
 
 def full(shape: Any, fill_value: Any, dtype: Any = None) -> Variable:
@@ -143,21 +152,74 @@ def ones(shape: Any, dtype: Any = None) -> Variable:
 
 
 def full_like(x: Any, fill_value: Any, dtype: Any = None) -> Variable:
+    """numpy.full_like: ``x``'s shape filled with ``fill_value``, of ``x``'s dtype (or
+    ``dtype``). As numpy computes its operand, a computed ``x`` whose computation may raise (a
+    size check, an integer power) is computed, and its error raised; where it cannot, its sizes
+    are read from the values it is computed from and its data is not computed."""
     v = as_tensor_variable(x)
     dt = v.dtype if dtype is None else normalize_dtype(dtype, "full_like")
-    # the static sizes stay static (the result broadcasts and fuses like x)
-    shp: Any = list(v.type.shape)
-    if v.owner is not None and v.ndim and None not in shp:
-        # a computed value's sizes come from computing it (its op checks that they fit, as
-        # numpy's would): read them, and keep the static ones in the result's type
-        from .array_ops import specify_shape
+    sizes = _sizes_without_data(v, {})
+    # the shape of the computed value (a 0-d one's too): its static sizes stay in the result's type
+    return full(Shape()(v) if sizes is None else sizes, fill_value, dt)
 
-        run = shape(v)
-        return specify_shape(full([run[d] for d in range(v.ndim)], fill_value, dt), shp)
-    if None in shp:
-        run = shape(v)
-        shp = [run[d] if s is None else s for d, s in enumerate(shp)]
-    return full(shp, fill_value, dt)
+
+#: How deep :func:`_sizes_without_data` looks (a longer chain is computed instead).
+_MAX_SIZE_DEPTH = 32
+
+
+def _sizes_without_data(v: Variable, memo: dict[int, list | None], depth: int = 0) -> list | None:
+    """The sizes of ``v`` (ints where static, else symbolic), read from the inputs it is
+    computed from, where computing ``v`` cannot raise: elementwise ops whose broadcasting the
+    static shapes decide (in each dim at most one input not of size 1, or all of one known
+    size) and that raise nothing (an integer power may), dimshuffles, and reductions that
+    raise nothing on an empty axis. None elsewhere."""
+    if id(v) in memo:
+        return memo[id(v)]
+    node = v.owner
+    out: list | None = None
+    if node is None:
+        out = [shape(v)[d] if s is None else s for d, s in enumerate(v.type.shape)]
+    elif depth < _MAX_SIZE_DEPTH:
+        out = _node_sizes(node, v, memo, depth + 1)
+    memo[id(v)] = out
+    return out
+
+
+def _node_sizes(node: Apply, v: Variable, memo: dict[int, list | None], depth: int) -> list | None:
+    from .reduction import Reduce
+
+    op = node.op
+    if isinstance(op, DimShuffle):
+        ins = _sizes_without_data(node.inputs[0], memo, depth)
+        return None if ins is None else [1 if p == "x" else ins[p] for p in op.pattern]
+    if isinstance(op, Reduce):
+        if op.pre is not None or len(node.inputs) != 1 or op.kind in ("max", "min"):
+            return None
+        ins = _sizes_without_data(node.inputs[0], memo, depth)
+        return None if ins is None else [s for d, s in enumerate(ins) if d not in op.axes]
+    if not isinstance(op, Elemwise) or any(n == "pow" and is_int(dt) for n, _, dt in op.composite.steps):
+        return None
+    out: list = []
+    for d in range(v.ndim):
+        there = [(i, d - v.ndim + i.ndim) for i in node.inputs if d - v.ndim + i.ndim >= 0]
+        grown = [(i, e) for i, e in there if i.type.shape[e] != 1]
+        known = {i.type.shape[e] for i, e in grown}
+        if len(grown) > 1 and (None in known or len(known) > 1):
+            return None  # broadcasting is checked when the function runs
+        if not grown:
+            out.append(1)
+        elif len(grown) > 1 or v.type.shape[d] is not None:
+            out.append(v.type.shape[d])
+        else:
+            i, e = grown[0]
+            ins = _sizes_without_data(i, memo, depth)
+            if ins is None:
+                return None
+            out.append(ins[e])
+    # every input is computed without raising too
+    if any(_sizes_without_data(i, memo, depth) is None for i in node.inputs):
+        return None
+    return out
 
 
 def zeros_like(x: Any, dtype: Any = None) -> Variable:

@@ -24,7 +24,7 @@ import numpy as np
 
 from ..graph.basic import Variable
 from ..graph.types import is_complex, is_float, is_int, normalize_dtype
-from .array_ops import cumprod, cumsum, diagonal, expand_dims, matmul, repeat, squeeze
+from .array_ops import cumprod, cumsum, diagonal, expand_dims, matmul, repeat, specify_shape, squeeze
 from ..graph.args import as_int, int_arg
 from .basic import as_tensor_variable, constant
 from .creation import alloc, arange, eye, zeros
@@ -134,7 +134,8 @@ def roll(x: Any, shift: Any, axis: int | Sequence[int] | None = None) -> Variabl
         # (integer modulo by zero is 0), two empty-or-whole slices
         cut = n - elemwise("mod", sv, n)
         out = concatenate([_along(out, ax, slice(cut, None)), _along(out, ax, slice(None, cut))], axis=ax)
-    return out
+    # the two pieces of a symbolic cut are x's size together: x's static sizes are the result's
+    return specify_shape(out, v.type.shape) if any(s is not None for s in v.type.shape) else out
 
 
 def diff(x: Any, n: int = 1, axis: int = -1) -> Variable:
@@ -216,7 +217,7 @@ def alloc_diag(diag: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Va
     lead = list(range(x.ndim - 1))
     # the vector padded to the matrix's size, read along the rows (k >= 0) or the columns
     padded = concatenate([x, zeros(tuple(dim_sizes(x)[:-1]) + (abs(k),), x.dtype)], axis=-1) if k else x
-    size = padded.shape[-1]
+    size = dim_sizes(padded)[-1]  # an int where known: the result's static sizes
     i = dimshuffle(arange(size), (0, "x"))
     j = dimshuffle(arange(size), ("x", 0))
     along = dimshuffle(padded, lead + ([x.ndim - 1, "x"] if k >= 0 else ["x", x.ndim - 1]))
@@ -241,7 +242,7 @@ def broadcast_to(x: Any, shape: Any) -> Variable:
             f"broadcast_to: the shape {tuple(shp)!r} has fewer dims than {v.type} ({v.ndim}); "
             "give at least one size per dim of x"
         )
-    out = alloc(v, shp)
+    out = alloc(v, shp, what="broadcast_to")
     out.owner.tag["made_by"] = ("broadcast_to", _BROADCAST_TO_FIX)
     return out
 
@@ -361,7 +362,7 @@ def identity_like(x: Any) -> Variable:
     v = as_tensor_variable(x)
     if v.ndim != 2:
         raise ValueError(f"identity_like: takes a matrix, got {v.type}; give a 2-d tensor")
-    return eye(v.shape[0], v.shape[1], 0, v.dtype)
+    return eye(*dim_sizes(v), 0, v.dtype)
 
 
 def batched_dot(a: Any, b: Any) -> Variable:

@@ -21,7 +21,7 @@ from .elemwise import cast, elemwise
 from .gradient import register_grad
 from .inc_subtensor import set_subtensor
 from .reduction import prod
-from .shape_ops import shape
+from .shape_ops import as_shape_vector, constant_entries, dim_sizes, shape
 
 __all__ = ["IRFFTOp", "RFFTOp", "irfft", "irfft_op", "rfft", "rfft_op"]
 
@@ -29,7 +29,7 @@ _NORMS = (None, "ortho", "no_norm")
 
 
 def _sizes(s: Any, what: str) -> Variable:
-    v = as_tensor_variable(s)
+    v = as_shape_vector(s, what) if isinstance(s, list) else as_tensor_variable(s)
     if v.ndim != 1 or not is_int(v.dtype):
         raise TypeError(f"{what}: the transform sizes s must be an int vector, got {v.type}")
     return v
@@ -47,6 +47,16 @@ def _real_input(a: Any, what: str, least: int, takes: str) -> Variable:
     return v if is_float(v.dtype) else cast(v, "float64")
 
 
+def _transformed(s: Variable, ndim: int, half: bool) -> tuple:
+    """The static sizes of a transform of sizes ``s`` over ``ndim`` dims: ``s``'s constant
+    entries (the last halved plus one for a real forward transform), None elsewhere."""
+    known = constant_entries(s)
+    if known is None or len(known) != ndim:
+        return (None,) * ndim
+    last = known[-1] // 2 + 1 if half and known[-1] is not None else known[-1]
+    return tuple(known[:-1]) + (last,)
+
+
 class RFFTOp(Op):
     """numpy's ``rfftn`` over every dim of ``a`` but the first, of sizes ``s``: the complex
     result as a last dim of (real, imaginary)."""
@@ -55,8 +65,8 @@ class RFFTOp(Op):
 
     def make_node(self, a: Any, s: Any = None) -> Apply:
         a = _real_input(a, "rfft", 2, "the first one the batch")
-        s = _sizes(shape(a)[1:] if s is None else s, "rfft")
-        out = TensorType(a.dtype, (a.type.shape[0],) + (None,) * (a.ndim - 1) + (2,))
+        s = _sizes(dim_sizes(a)[1:] if s is None else s, "rfft")
+        out = TensorType(a.dtype, (a.type.shape[0],) + _transformed(s, a.ndim - 1, half=True) + (2,))
         return Apply(self, [a, s], [out])
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
@@ -78,7 +88,7 @@ class IRFFTOp(Op):
             sizes = shape(a)[1:-1]
             s = set_subtensor(sizes[-1], (sizes[-1] - 1) * 2)
         s = _sizes(s, "irfft")
-        out = TensorType(a.dtype, (a.type.shape[0],) + (None,) * (a.ndim - 2))
+        out = TensorType(a.dtype, (a.type.shape[0],) + _transformed(s, a.ndim - 2, half=False))
         return Apply(self, [a, s], [out])
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
@@ -137,7 +147,7 @@ def rfft(inp: Any, norm: str | None = None) -> Variable:
     root) or ``'no_norm'``."""
     norm = _norm(norm, "rfft")
     a = _real_input(inp, "rfft", 2, "the first one the batch")
-    s = shape(a)[1:]
+    s = _sizes(dim_sizes(a)[1:], "rfft")  # ints where known: the result's static sizes
     out = rfft_op(a, s)
     if norm == "ortho":
         out = out / elemwise("sqrt", cast(prod(s), a.dtype))
@@ -152,8 +162,8 @@ def irfft(inp: Any, norm: str | None = None, is_odd: bool = False) -> Variable:
     if is_odd not in (True, False):
         raise ValueError(f"irfft: is_odd must be True or False, got {is_odd!r}")
     a = _real_input(inp, "irfft", 3, "the first one the batch, the last the real and imaginary parts")
-    sizes = shape(a)[1:-1]
-    s = set_subtensor(sizes[-1], (sizes[-1] - 1) * 2 + int(is_odd))
+    sizes = dim_sizes(a)[1:-1]  # ints where known: the result's static sizes
+    s = _sizes(sizes[:-1] + [(sizes[-1] - 1) * 2 + int(is_odd)], "irfft")
     out = irfft_op(a, s)
     if norm is None:
         out = out / cast(prod(s), a.dtype)

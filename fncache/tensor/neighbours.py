@@ -87,7 +87,10 @@ class Images2Neibs(_NeibsOp):
     each image, flattened row by row, in the order batch, channel, grid row, grid col."""
 
     def make_node(self, x: Variable) -> Apply:
-        return Apply(self, [x], [TensorType(x.dtype, (None, self.neib_shape[0] * self.neib_shape[1]))])
+        # static sizes give the number of neighbourhoods (grid checks them as a run would)
+        b, c, r, k = x.type.shape
+        n = None if None in (b, c, r, k) else b * c * self.grid(r, 0) * self.grid(k, 1)
+        return Apply(self, [x], [TensorType(x.dtype, (n, self.neib_shape[0] * self.neib_shape[1]))])
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         (x,) = inputs
