@@ -40,3 +40,23 @@ def test_a_bool_accumulator_tests_values_against_zero(mode: str) -> None:
     ]
     for k, (got, w) in enumerate(zip(fc.function([v, i, m], outs, mode=mode)(vv, iv, mv), want)):
         assert got.dtype == bool and np.array_equal(got, w), (k, got, w)
+
+
+@pytest.mark.parametrize("mode", ["FAST_RUN", "FAST_COMPILE"])
+def test_arange_takes_numpy_dtype_of_symbolic_bounds(mode: str) -> None:
+    """numpy's arange takes its bounds as Python numbers: an int8 or uint8 bound gives int64, a
+    float32 one float64, a uint64 one float64; a complex ``dtype`` counts from real bounds
+    (complex bounds count no values, which made ``arange(n, dtype=complex128)`` empty)."""
+    outs, want = [], []
+    ins, vals = [], []
+    for dt in ("int8", "uint8", "int32", "uint32", "uint64", "float32"):
+        x = ft.tensor(f"n_{dt}", dt, shape=())
+        v = np.asarray(4, dtype=dt)
+        ins.append(x)
+        vals.append(v)
+        outs += [ft.arange(x), ft.arange(1, x), ft.arange(x, dtype="complex128"), ft.arange(0.5, x)]
+        want += [np.arange(v), np.arange(1, v), np.arange(v, dtype="complex128"), np.arange(0.5, v)]
+    outs.append(ft.arange(np.int8(3)))
+    want.append(np.arange(np.int8(3)))
+    for got, o, w in zip(fc.function(ins, outs, mode=mode)(*vals), outs, want):
+        assert got.dtype == w.dtype == o.dtype and np.array_equal(got, w), (o, got, w)
