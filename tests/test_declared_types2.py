@@ -450,9 +450,16 @@ def test_quantile_of_uint64_levels(mode: str) -> None:
         assert got.dtype == np.asarray(w).dtype == o.dtype and np.array_equal(got, w), (o, got, w)
 
 
-def test_a_symbolic_dtype_is_refused_naming_the_function() -> None:
-    """A variable given for ``dtype`` raised numpy's ValueError, which names no function."""
-    x, d = ft.dvector("x"), ft.dscalar("d")
-    for call, name in [(lambda: ft.cast(x, d), "cast"), (lambda: ft.sum(x, dtype=d), "sum: dtype")]:
-        with pytest.raises(TypeError, match=f"{name}: unsupported dtype"):
+def test_a_symbolic_dtype_or_axis_is_refused_naming_the_function() -> None:
+    """A variable given for ``dtype`` raised numpy's ValueError, and one given for
+    ``expand_dims``'s axis the error of iterating a variable: neither named the function."""
+    x, d, a = ft.dvector("x"), ft.dscalar("d"), ft.lvector("a")
+    for call, msg in [
+        (lambda: ft.cast(x, d), "cast: unsupported dtype"),
+        (lambda: ft.sum(x, dtype=d), "sum: dtype: unsupported dtype"),
+        (lambda: ft.expand_dims(x, a), "expand_dims: axis must be"),
+        (lambda: ft.expand_dims(x, ft.lscalar("s")), "expand_dims: axis must be"),
+    ]:
+        with pytest.raises(TypeError, match=msg):
             call()
+    assert ft.expand_dims(x, np.array([0, -1])).type.shape == (1, None, 1)
