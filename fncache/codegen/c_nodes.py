@@ -74,7 +74,7 @@ from .c_program import (
     ST_TENSORDOT,
     ST_TILE,
 )
-from .c_types import CTYPE, composite_lines, reduce_accumulator, reduce_combine
+from .c_types import CTYPE, composite_lines, reduce_accumulator, reduce_combine, reduce_kind
 
 __all__ = ["NodeCtx", "render_node", "has_native", "has_int_pow", "keeps_buffers"]
 
@@ -267,6 +267,7 @@ def render_reduce(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
     if not ctx.source:
         return "", step
     vdt = comp.out_dtypes[0]
+    kind = reduce_kind(kind, out.dtype, op.acc_dtype)
     acc, ident = reduce_accumulator(kind, out.dtype, vdt, op.acc_dtype)
     nan_track = kind in ("max", "min") and is_float(vdt)
     oct_ = CTYPE[out.dtype]
@@ -284,9 +285,10 @@ def render_reduce(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
         return combine(a, val)
 
     def finish(a: str) -> str:
-        if kind == "mean":
-            return f"({oct_})({a} / (double)(rn - {op.ddof} > 0 ? rn - {op.ddof} : 0))"
-        return f"({oct_})({a})"
+        if op.kind == "mean":
+            a = f"({a} / (double)(rn - {op.ddof} > 0 ? rn - {op.ddof} : 0))"
+        # numpy's cast to bool is a test against 0, not C's truncation to one byte
+        return f"({oct_})({a} != 0)" if out.dtype == "bool" else f"({oct_})({a})"
 
     pro, loads = _loads([v.type.shape for v in node.inputs], comp)
     K: list[str] = []

@@ -13,6 +13,7 @@ __all__ = [
     "composite_lines",
     "reduce_accumulator",
     "reduce_combine",
+    "reduce_kind",
     "minmax_identity",
 ]
 
@@ -102,6 +103,17 @@ def minmax_identity(kind: str, dt: str) -> str:
     if kind == "max":
         return "0" if dt.startswith("uint") else f"NPY_MIN_{lim}"
     return f"NPY_MAX_{lim}"
+
+
+def reduce_kind(kind: str, out: str, acc_dtype: str | None = None) -> str:
+    """The kind of accumulation a reduction's loop runs: numpy adds bools by ``or`` and
+    multiplies them by ``and``, so a sum, product or mean accumulating in bool (its
+    ``acc_dtype``, else a sum's or product's result dtype) is an ``or`` or an ``and`` of the
+    values tested against 0 (a C cast to the one-byte bool would truncate 0.5 to 0 and wrap
+    256 to 0); a mean still divides that by the count."""
+    if kind in ("add", "mul", "mean") and (acc_dtype or (out if kind != "mean" else None)) == "bool":
+        return "and" if kind == "mul" else "or"
+    return kind
 
 
 def reduce_accumulator(kind: str, out: str, vdt: str, acc_dtype: str | None = None) -> tuple[str, str]:

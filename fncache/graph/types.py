@@ -51,7 +51,7 @@ def normalize_dtype(dtype: Any, what: str = "dtype") -> str:
         return config.floatX
     try:
         name = np.dtype(dtype).name
-    except TypeError:
+    except (TypeError, ValueError):  # a symbolic variable: numpy reads its .dtype and refuses
         name = str(dtype)
     if name == "float16":
         name = "float32"  # float16 is not supported: promote (documented in the README)

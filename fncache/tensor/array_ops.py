@@ -211,7 +211,10 @@ def shape_padaxis(x: Any, axis: int) -> Variable:
 def expand_dims(x: Any, axis: int | Sequence[int]) -> Variable:
     """numpy.expand_dims: size-1 dims inserted at ``axis`` (positions in the result)."""
     v = as_tensor_variable(x)
-    axes = tuple(axis) if isinstance(axis, (tuple, list)) or np.ndim(axis) == 1 else (axis,)
+    # a symbolic axis is one value, refused by normalize_axes naming expand_dims (iterating it
+    # raised the generic error of a variable of unknown length)
+    seq = isinstance(axis, (tuple, list)) or (isinstance(axis, np.ndarray) and axis.ndim == 1)
+    axes = tuple(axis) if seq else (axis,)
     axes = normalize_axes(axes, v.ndim + len(axes), "expand_dims")
     pattern: list[Any] = []
     k = 0

@@ -271,6 +271,10 @@ class ARange(Op):
         return [self._run(*inputs)]
 
 
+#: The dtype numpy's arange gives bounds of each kind (uint64 ones are kept apart)
+_ARANGE_KIND = {"b": np.int64, "i": np.int64, "u": np.int64, "f": np.float64, "c": np.complex128}
+
+
 def arange(start: Any, stop: Any = None, step: Any = 1, dtype: Any = None) -> Variable:
     """numpy.arange: Python numbers or symbolic scalars; the dtype is numpy's for the
     arguments (int64 for ints, float64 for floats) unless ``dtype`` is given."""
@@ -278,19 +282,25 @@ def arange(start: Any, stop: Any = None, step: Any = 1, dtype: Any = None) -> Va
         start, stop = 0, start
     args = [as_tensor_variable(a) if isinstance(a, Variable) else a for a in (start, stop, step)]
     if dtype is None:
-        kinds = [np.dtype(a.dtype) if isinstance(a, Variable) else a for a in args]
-        if any(np.result_type(k) == np.uint64 for k in kinds):
+        # numpy's arange takes its bounds as Python numbers: int8 or float32 bounds give int64
+        # or float64 (uint64 stays, and promotes with int64 to float64, below)
+        dts = [np.result_type(a.dtype if isinstance(a, Variable) else a) for a in args]
+        kinds = [np.uint64 if d == np.uint64 else _ARANGE_KIND[d.kind] for d in dts]
+        if np.uint64 in kinds:
             # numpy promotes the bounds with its default int64, which takes no uint64: float64
             kinds.append(np.int64)
         dtype = normalize_dtype(np.result_type(*kinds), "arange")
     else:
         dtype = normalize_dtype(dtype, "arange")
+    # a constant bound holds its value and the dtype's kind, but a complex dtype's bounds stay
+    # real: numpy's arange of complex bounds counts no values (arange(0j, 4, 1 + 0j) is empty)
+    real = np.dtype(dtype).type(0).real.dtype
     vs = []
     for a, what in zip(args, ("start", "stop", "step")):
         v = (
             as_tensor_variable(a)
             if isinstance(a, Variable)
-            else constant(np.asarray(a, dtype=np.result_type(a, np.dtype(dtype))))
+            else constant(np.asarray(a, dtype=np.result_type(a, real)))
         )
         if v.ndim:
             raise ValueError(f"arange: {what} must be a scalar, got {v.type}")

@@ -252,7 +252,8 @@ def _quantile(
     s = dimshuffle(s, [d for d in range(s.ndim) if d != ax] + [ax])  # the sorted axis last
     n = s.shape[-1]
     if is_int(qv.dtype):
-        res = take(s, qv * (n - 1), axis=-1)
+        # the index in int64: a uint64 level times the int64 size would promote to float64
+        res = take(s, cast(qv, "int64") * (n - 1), axis=-1)
         dt = given.dtype if whole else np.result_type(given.dtype, qv.dtype).name
         res = cast(res, dt) if res.dtype != dt else res
         return _levels_first(_nan_where_nan(s, res, qv.ndim), qv.ndim, axes, ndim, keepdims)

@@ -32,7 +32,7 @@ from ...tensor.reduction import Reduce
 from ...tensor.scalar_ops import Composite
 from ...tensor.shape_ops import Concatenate, Reshape
 from ..c_nodes import has_int_pow, has_native
-from ..c_types import CTYPE, composite_lines, reduce_accumulator, reduce_combine
+from ..c_types import CTYPE, composite_lines, reduce_accumulator, reduce_combine, reduce_kind
 
 __all__ = [
     "BLOCK",
@@ -245,7 +245,8 @@ def render_reduce(
         if op.pre is not None
         else Composite([in_dtypes[0]], [("identity", (("in", 0),), in_dtypes[0])], [0])
     )
-    vdt, out, kind = comp.out_dtypes[0], op.out_dtype, op.kind
+    vdt, out = comp.out_dtypes[0], op.out_dtype
+    kind = reduce_kind(op.kind, out, op.acc_dtype)
     acc, ident = _accumulator(kind, vdt, out, op.acc_dtype)
     ni = len(comp.in_dtypes)
     KD, RD = max(ndim - len(op.axes), 1), max(len(op.axes), 1)
@@ -257,8 +258,9 @@ def render_reduce(
         f"const {acc} b) const {{ return {reduce_combine(kind, vdt, 'a', 'b')}; }} }};",
     ]
     total = f"(({CTYPE[op.acc_dtype]})acc)" if op.acc_dtype else "acc"
-    if kind == "mean":
-        finish = f"({CTYPE[out]})({total} / (double)(R - {op.ddof} > 0 ? R - {op.ddof} : 0))"
+    if op.kind == "mean":
+        mean = f"({total} / (double)(R - {op.ddof} > 0 ? R - {op.ddof} : 0))"
+        finish = f"(npy_bool)({mean} != 0)" if out == "bool" else f"({CTYPE[out]})({mean})"
     elif out == "bool":
         finish = f"(npy_bool)({total} != 0)"
     else:
