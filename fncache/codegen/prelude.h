@@ -494,10 +494,14 @@ FC_INLINE double fc_j0_float64(double x) { return fc_jv_float64(0.0, x); }
 FC_INLINE double fc_j1_float64(double x) { return x == 0.0 ? x : fc_jv_float64(1.0, x); }
 
 /* I_nu(|x|) exp(-|x|) for nu = 0, 1: the series scaled below FC_BESSEL_FAR, the Hankel
- * expansion (all its terms added, alternating) from there. */
+ * expansion (all its terms added, alternating) from there, its first term alone past
+ * FC_BESSEL_HUGE (the next is below 1e-17 of it there, and the sums' powers of 1 / a
+ * underflow further on). */
+#define FC_BESSEL_HUGE 1e17
 FC_INLINE double fc_bessel_ie(double a, int nu) {
     double s[4];
     if (a < FC_BESSEL_FAR) return fc_bessel_series(nu, a, 1.0) * exp(-a);
+    if (a > FC_BESSEL_HUGE) return 0.3989422804014327 / sqrt(a);  /* 2 pi a may overflow */
     fc_hankel_sums(a, nu, s);
     return (s[0] - s[1] + s[2] - s[3]) / sqrt(6.283185307179586 * a); }
 
@@ -843,12 +847,13 @@ FC_INLINE double fc_owens_t_float64(double h, double a) {
     const double ha = fabs(h), aa = fabs(a), sg = a < 0.0 ? -1.0 : 1.0;
     double qh, qah;
     if (h != h || a != a) return h + a;
-    if (ha == (double)INFINITY) return sg * 0.0;
+    /* T < exp(-h^2 / 2) / 4 underflows past h = 40 (and h^2 / 2 would overflow further on) */
+    if (ha > 40.0) return sg * 0.0;
     if (aa <= 1.0) return sg * fc_owens_t_small(ha, aa);
     qh = 0.5 * erfc(0.7071067811865476 * ha);
     if (aa == (double)INFINITY) return sg * 0.5 * qh;
     qah = 0.5 * erfc(0.7071067811865476 * (aa * ha));
-    return sg * (0.5 * qh + 0.5 * qah - qh * qah - fc_owens_t_small(aa * ha, 1.0 / aa)); }
+    return sg * (0.5 * qh + 0.5 * qah - qh * qah - (aa * ha > 40.0 ? 0.0 : fc_owens_t_small(aa * ha, 1.0 / aa))); }
 
 /* exp(x^2) with x^2 split exactly into hi + lo (fma): exp(hi) (1 + lo), so the rounding of
  * x^2 (up to 700 ulps of exp's argument) does not reach the result. */
@@ -868,7 +873,7 @@ FC_INLINE double fc_erfcx_float64(double x) {
         double t = 1.0, sum = 1.0;
         int k;
         for (k = 1; k < 16; k++) { t *= -(2.0 * k - 1.0) * w; sum += t; }
-        r = sum / (a * 1.772453850905516);
+        r = sum / 1.772453850905516 / a;  /* a sqrt(pi) would overflow for the largest a */
     }
     return x < 0.0 ? 2.0 * fc_exp_sqr(x) - r : r; }
 
@@ -1143,19 +1148,33 @@ FC_TABLE double fc_temme_c[25][25] = {
      1.1116169295323557, -0.7914772145428005, 0.277441675222115, 5.226168222780974e-12,
      -0.06531439992499116}};
 
-FC_INLINE double fc_igam_temme(double a, double x, int upper) {
+/* With `da`, also dP/da: with E = e^(-a eta^2 / 2) / sqrt(2 pi a), S = sum_k c_k a^-k, and
+ * d eta / da = -sigma / (a eta) (from d(eta^2 / 2) / da = -sigma / a), dQ/da = E (sigma / eta
+ * - eta / 2 + S (log(x / a) - 1 / (2 a)) - sigma / (a eta) sum_k c_k' a^-k - sum_k k c_k a^-k-1),
+ * no term of which cancels: the series' and continued fraction's derivatives run out of steps
+ * (or overflow) for a huge a. sigma / eta tends to 1 at x = a. */
+FC_INLINE double fc_igam_temme(double a, double x, int upper, double *da) {
     const double sigma = (x - a) / a, half_eta2 = -fc_log1pmx(log(x / a), sigma);
     const double eta = copysign(sqrt(2.0 * half_eta2), sigma), sign = upper ? 1.0 : -1.0;
-    double s = 0.0, w = 1.0, ck;
+    const double e = exp(-a * half_eta2) / sqrt(6.283185307179586 * a);
+    double s = 0.0, ds = 0.0, ks = 0.0, w = 1.0, ck, dck, ratio;
     int k, n;
     for (k = 0; k < 25; k++) {
-        for (ck = 0.0, n = 24; n >= 0; n--) ck = ck * eta + fc_temme_c[k][n];
+        for (ck = 0.0, dck = 0.0, n = 24; n >= 0; n--) {
+            dck = dck * eta + ck;
+            ck = ck * eta + fc_temme_c[k][n];
+        }
         s += ck * w;
+        ds += dck * w;
+        ks += k * ck * w;
         w /= a;
         if (w < 1e-18) break;  /* the next terms are below the rounding of s */
     }
-    return 0.5 * erfc(sign * eta * sqrt(0.5 * a))
-           + sign * exp(-a * half_eta2) / sqrt(6.283185307179586 * a) * s; }
+    if (da) {
+        ratio = eta == 0.0 ? 1.0 : sigma / eta;
+        *da = -e * (ratio - 0.5 * eta + s * (log(x / a) - 0.5 / a) - ratio / a * ds - ks / a);
+    }
+    return 0.5 * erfc(sign * eta * sqrt(0.5 * a)) + sign * e * s; }
 
 /* P(a, x) (or Q with `upper`) for a > 0, 0 < x < inf, and with `da` its derivative in a (NULL:
  * the value only, by the asymptotic expansion where it applies). */
@@ -1165,10 +1184,8 @@ FC_INLINE double fc_igam_main(double a, double x, int upper, double *da) {
     /* without `da` the loops stop on the value alone: for a huge a the derivative's terms
      * under- or overflow and would never meet the test */
     const int want_da = da != NULL;
-    if (!da) {
-        if (a > FC_TEMME_A && fabs(x - a) < FC_TEMME_SPREAD * a) return fc_igam_temme(a, x, upper);
-        da = &da0;
-    }
+    if (a > FC_TEMME_A && fabs(x - a) < FC_TEMME_SPREAD * a) return fc_igam_temme(a, x, upper, da);
+    if (!da) da = &da0;
     if (a < 1.0 && x < 1.5) {
         /* Q = u - x^a / gamma(1 + a) a sum_{n>=1} (-x)^n / (n! (a + n)), u = 1 - x^a / gamma(1 + a),
          * so that Q keeps its relative accuracy as a goes to 0 (where P is near 1) */
@@ -1299,8 +1316,12 @@ FC_INLINE double fc_igam_inv(double a, double p, double q) {
             if (x < 1e-3 * a) x = 1e-3 * a;
         }
     } else {
-        t = 1.0 - a * (0.253 + a * 0.12);
-        x = p < t ? pow(p / t, 1.0 / a) : 1.0 - log(q / (1.0 - t));
+        /* 1 - t directly: for a tiny a, t rounds to 1 (and p to 1 with it), and the tail's
+         * start, 1 - log(q / (1 - t)), would be -inf; it is kept positive where q exceeds it */
+        const double u = a * (0.253 + a * 0.12);
+        t = 1.0 - u;
+        x = p < t ? pow(p / t, 1.0 / a) : 1.0 - log(q / u);
+        if (p >= t && !(x > 0.05)) x = 0.05;
     }
     for (k = 0; k < 100 && x > 0.0; k++) {
         err = p < 0.5 ? fc_igam_main(a, x, 0, NULL) - p : q - fc_igam_main(a, x, 1, NULL);

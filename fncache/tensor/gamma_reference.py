@@ -122,9 +122,10 @@ def _digamma_pos(a: float) -> float:
 def _igam_fac(a: float, x: float) -> float:
     if a < 10.0:
         return _exp(a * math.log(x) - x - c_lgamma(a))
-    return _exp(a * _log1pmx(math.log(x / a), (x - a) / a) - _stirling_corr(a)) * math.sqrt(
-        a / 6.283185307179586
-    )
+    # x / a underflows to 0 for a tiny x and a huge a: C's log gives -inf there, math.log raises
+    ratio = x / a
+    lr = math.log(ratio) if ratio > 0.0 else -_INF
+    return _exp(a * _log1pmx(lr, (x - a) / a) - _stirling_corr(a)) * math.sqrt(a / 6.283185307179586)
 
 
 def _igam_small(a: float, x: float, upper: bool) -> tuple[float, float]:
@@ -253,30 +254,37 @@ def temme_coefficients() -> tuple[tuple[float, ...], ...]:
     return tuple(rows)
 
 
-def _igam_temme(a: float, x: float, upper: bool) -> float:
+def _igam_temme(a: float, x: float, upper: bool) -> tuple[float, float]:
     """P (Q with ``upper``) = erfc(-+eta sqrt(a / 2)) / 2 -+ R, R = e^(-a eta^2 / 2) / sqrt(2 pi a)
-    sum_k c_k(eta) a^-k, for a > _TEMME_A and |x - a| / a < _TEMME_SPREAD."""
+    sum_k c_k(eta) a^-k, for a > _TEMME_A and |x - a| / a < _TEMME_SPREAD; and dP/da, the
+    expansion differentiated (d eta / da = -sigma / (a eta); the C helper's comment has the
+    formula)."""
     sigma = (x - a) / a
     half_eta2 = -_log1pmx(math.log(x / a), sigma)
     eta = math.copysign(math.sqrt(2.0 * half_eta2), sigma)
-    s, w = 0.0, 1.0
-    for row in temme_coefficients():
-        ck = 0.0
+    e = _exp(-a * half_eta2) / math.sqrt(6.283185307179586 * a)
+    s, ds, ks, w = 0.0, 0.0, 0.0, 1.0
+    for k, row in enumerate(temme_coefficients()):
+        ck = dck = 0.0
         for v in reversed(row):
+            dck = dck * eta + ck
             ck = ck * eta + v
         s += ck * w
+        ds += dck * w
+        ks += k * ck * w
         w /= a
         if w < 1e-18:  # the next terms are below the rounding of s
             break
-    r = _exp(-a * half_eta2) / math.sqrt(6.283185307179586 * a) * s
+    ratio = 1.0 if eta == 0.0 else sigma / eta
+    da = -e * (ratio - 0.5 * eta + s * (math.log(x / a) - 0.5 / a) - ratio / a * ds - ks / a)
     sign = 1.0 if upper else -1.0
-    return 0.5 * math.erfc(sign * eta * math.sqrt(0.5 * a)) + sign * r
+    return 0.5 * math.erfc(sign * eta * math.sqrt(0.5 * a)) + sign * e * s, da
 
 
 def _igam_main(a: float, x: float, upper: bool, want_da: bool = True) -> tuple[float, float]:
     """P(a, x) (Q with ``upper``) and dP/da (NaN without ``want_da``) for a > 0, 0 < x < inf."""
-    if not want_da and a > _TEMME_A and abs(x - a) < _TEMME_SPREAD * a:
-        return _igam_temme(a, x, upper), _NAN
+    if a > _TEMME_A and abs(x - a) < _TEMME_SPREAD * a:
+        return _igam_temme(a, x, upper)
     if a < 1.0 and x < 1.5:
         return _igam_small(a, x, upper)
     fac = _igam_fac(a, x)
@@ -338,8 +346,11 @@ def _halley_step(x: float, u: float, c: float, hi: float) -> tuple[float, float]
 
 def _igam_start(a: float, p: float, q: float) -> float:
     if a <= 1.0:
-        t = 1.0 - a * (0.253 + a * 0.12)
-        return (p / t) ** (1.0 / a) if p < t else 1.0 - math.log(q / (1.0 - t))
+        u = a * (0.253 + a * 0.12)  # 1 - t, which rounds to 0 for a tiny a (see the C helper)
+        t = 1.0 - u
+        if p < t:
+            return (p / t) ** (1.0 / a)
+        return max(1.0 - math.log(q / u), 0.05) if u > 0.0 else 0.05  # C: q / 0 = inf
     pp = p if p < 0.5 else q
     lg = c_lgamma(a)
     xs = _exp((math.log(p) + lg + math.log(a)) / a)

@@ -20,6 +20,8 @@ __all__ = ["erfcx", "jv", "j0", "j1", "i0", "i1", "i0e", "i1e", "float_op"]
 
 #: from here on the Hankel expansion (FC_BESSEL_FAR in the C prelude)
 _FAR = 25.0
+#: from here on the Hankel expansion's first term alone (FC_BESSEL_HUGE)
+_HUGE = 1e17
 _erfc = np.frompyfunc(math.erfc, 1, 1)
 _gamma = np.frompyfunc(math.gamma, 1, 1)
 
@@ -159,10 +161,12 @@ def _jv(v: np.ndarray, x: np.ndarray) -> np.ndarray:
 
 def _bessel_ie(a: np.ndarray, nu: int) -> np.ndarray:
     out = np.empty_like(a)
-    near = a < _FAR
+    near, huge = a < _FAR, a > _HUGE
+    far = ~near & ~huge
     out[near] = _series(nu, a[near], 1.0) * np.exp(-a[near])
-    s = _hankel_sums(a[~near], nu)[0]
-    out[~near] = (s[0] - s[1] + s[2] - s[3]) / np.sqrt(2 * math.pi * a[~near])
+    s = _hankel_sums(a[far], nu)[0]
+    out[far] = (s[0] - s[1] + s[2] - s[3]) / np.sqrt(2 * math.pi * a[far])
+    out[huge] = 0.3989422804014327 / np.sqrt(a[huge])  # 2 pi a may overflow
     return out
 
 
@@ -195,7 +199,7 @@ def _erfcx(x: np.ndarray) -> np.ndarray:
         total = total + t
     near = a < 12.0
     r = np.where(near, _exp_sqr(np.where(near, a, 0.0)) * np.asarray(_erfc(a), np.float64), 0.0)
-    r = np.where(near, r, total / (a * math.sqrt(math.pi)))
+    r = np.where(near, r, total / math.sqrt(math.pi) / a)
     return np.where(x < 0, 2.0 * _exp_sqr(x) - r, r)
 
 
@@ -555,9 +559,10 @@ def _owens_t(h: np.ndarray, a: np.ndarray) -> np.ndarray:
     qh = 0.5 * np.asarray(_erfc(0.7071067811865476 * ha), np.float64)
     qah = 0.5 * np.asarray(_erfc(0.7071067811865476 * (aa * ha)), np.float64)
     inv = np.where(small, 1.0, 1.0 / aa)
-    far = 0.5 * qh + 0.5 * qah - qh * qah - _owens_t_small(np.where(small, 0.0, aa * ha), inv)
+    tail = np.where(small | (aa * ha > 40.0), 0.0, aa * ha)  # T(ah, 1 / a) underflows past 40
+    far = 0.5 * qh + 0.5 * qah - qh * qah - np.where(aa * ha > 40.0, 0.0, _owens_t_small(tail, inv))
     out = np.where(small, _owens_t_small(ha, np.where(small, aa, 0.0)), np.where(aa == np.inf, 0.5 * qh, far))
-    out = np.where(ha == np.inf, 0.0, out)
+    out = np.where(ha > 40.0, 0.0, out)
     return np.where(np.isnan(h) | np.isnan(a), h + a, sg * out)
 
 
