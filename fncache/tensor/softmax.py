@@ -22,9 +22,7 @@ def _float_input(x: Any, what: str) -> Variable:
     if not is_float(v.dtype):
         # as numpy's exp: float64 for wide integers, float32 for bool and 8/16-bit ones
         v = cast(v, upcast_float(v.dtype))
-    if v.ndim == 0:
-        raise ValueError(f"{what}: needs at least one dimension, got a 0-d tensor")
-    return v
+    return v  # a 0-d tensor reduces over no axes, as scipy's (an axis it has not is refused)
 
 
 def _shifted(v: Variable, axis: Any, what: str, finite: bool = True) -> tuple[Variable, Variable]:
