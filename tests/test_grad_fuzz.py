@@ -3,16 +3,17 @@ differences, in FAST_RUN (C) and FAST_COMPILE (numpy), and the two modes agree c
 
 A program is a random graph over one to three float64 inputs of different ranks (size-1 dims,
 declared or known only at run time, broadcast against full ones) built from elementwise math
-(``exp log tanh sigmoid softplus sqrt``, powers, quotients), ``maximum minimum clip
+(``exp log tanh sigmoid softplus sqrt``, the logistic spellings FAST_RUN rewrites, powers,
+quotients), ``maximum minimum clip
 where switch abs``, the reductions ``sum mean prod max min var std logsumexp`` (axes, axis
 tuples, keepdims), ``dot matmul tensordot``, ``reshape transpose dimshuffle``, basic slicing
 (negative steps, integer indices), integer-array indexing (repeated and negative indices),
 ``concatenate stack``, ``cumsum cumprod`` and ``set_subtensor inc_subtensor`` (slices and
 index arrays). Its cost is a weighted sum of one or two nodes; each example checks
 
-* ``fc.grad`` of the cost with respect to every input against central differences of numpy
-  evaluating the same program (relative 1e-6, absolute floor scaled by the rounding noise of
-  the differences themselves);
+* ``fc.grad`` of the cost with respect to every input against fourth-order central
+  differences of numpy evaluating the same program (relative 1e-6, above an absolute floor
+  scaled by the rounding noise of the differences themselves);
 * ``jacobian`` of a node flattened to a vector, and ``Rop`` / ``Lop`` of it against the
   finite-difference Jacobian times a vector (some examples);
 * ``hessian`` of the cost (small programs) against central differences of the gradient;
@@ -22,9 +23,9 @@ Finite differences only mean something away from kinks and domain edges, so the 
 keeps every node on all three value sets of its example at least ``GAP`` away from a tie or
 a branch (``maximum``, ``clip``'s bounds, a ``where`` condition's two sides, the two largest
 elements of a ``max``, ``abs`` at 0) and ``log``/``sqrt``/powers/quotients at least
-``DOMAIN`` above 0, and drops a node whose values leave [-BOUND, BOUND]; a difference step
-that still crosses a branch (a different branch pattern than the unperturbed point) fails
-the example as a generator bug, not as the gradient's. Ties are PyTensor's convention, not a
+``DOMAIN`` above 0, and drops a node whose values leave [-BOUND, BOUND]. A value set where a
+difference step still crosses a branch (another branch pattern than the unperturbed point's:
+a kink operand moving faster than GAP / 2H) is not checked. Ties are PyTensor's convention, not a
 derivative (``maximum(a, a)`` gives ``a`` twice the gradient), so they are out of scope here;
 ``tests/test_grad_ported.py`` checks them.
 
@@ -116,7 +117,7 @@ def _reduced_flat(a: np.ndarray, axis: Any) -> np.ndarray:
     axes = tuple(range(a.ndim)) if axis is None else (axis,) if isinstance(axis, int) else axis
     axes = tuple(x % a.ndim for x in axes)
     moved = np.moveaxis(a, axes, tuple(range(a.ndim - len(axes), a.ndim)))
-    return moved.reshape(moved.shape[: a.ndim - len(axes)] + (-1,))
+    return moved.reshape(moved.shape[: a.ndim - len(axes)] + (int(np.prod([a.shape[x] for x in axes])),))
 
 
 def _top_two(kind: str, axis: Any) -> Callable[[np.ndarray], tuple[Any, bool]]:
@@ -157,6 +158,15 @@ SMOOTH: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
     "neg": (lambda a: -a, np.negative),
     "cube": (lambda a: a**3, lambda a: a**3),
     "scale": (lambda a: 1.5 * a - 0.25, lambda a: 1.5 * a - 0.25),
+    # spellings of the logistic function and its logarithm that FAST_RUN rewrites (README,
+    # Gradients): their gradients are rewritten too
+    "logistic": (lambda a: 1 / (1 + ft.exp(-a)), lambda a: 1 / (1 + np.exp(-a))),
+    "tanh_logistic": (lambda a: 0.5 * ft.tanh(0.5 * a) + 0.5, lambda a: 0.5 * np.tanh(0.5 * a) + 0.5),
+    "log1p_exp": (lambda a: ft.log1p(ft.exp(a)), lambda a: np.log1p(np.exp(a))),
+    "log_sigmoid": (lambda a: ft.log(ft.sigmoid(a)), lambda a: -np.logaddexp(0.0, -a)),
+    "log1m_sigmoid": (lambda a: ft.log(1 - ft.sigmoid(a)), lambda a: -np.logaddexp(0.0, a)),
+    "swish": (lambda a: a * ft.sigmoid(a), lambda a: a / (1 + np.exp(-a))),
+    "expm1": (ft.expm1, np.expm1),
 }
 #: positive forms of a node, fed to log, sqrt, powers and quotients
 POSITIVE: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
@@ -272,6 +282,7 @@ class _Gen:
             (
                 "unary",
                 "unary",
+                "positive",
                 "positive",
                 "binary",
                 "binary",
@@ -522,7 +533,7 @@ class _Gen:
             if (kind == "dot" and len(s) > 2) or not s or not t:
                 return False
             try:
-                npf(np.empty(t), np.empty(s))
+                npf(np.zeros(t), np.zeros(s))
             except ValueError:
                 return False
             return True
