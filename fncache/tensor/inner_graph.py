@@ -15,12 +15,11 @@ from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
-
 from ..config import config
 from ..graph.basic import Apply, Constant, Op, Variable, clone_graph, toposort
 from ..graph.fgraph import FunctionGraph
-from ..graph.types import is_int
 from ..graph.serialize import decode_graph, encode_graph, graph_signature
+from ..graph.types import is_int
 from .hooks import function_compiler
 
 __all__ = ["InnerGraphOp", "lift_inner_graph", "outer_values"]
