@@ -16,12 +16,13 @@ from __future__ import annotations
 from typing import Any, Callable, Sequence
 
 from ..config import config
-from ..graph.basic import Apply, Constant, Op, Variable, toposort
+from ..graph.basic import Apply, Constant, Op, Variable, clone_graph, toposort
 from ..graph.fgraph import FunctionGraph
 from ..graph.serialize import decode_graph, encode_graph, graph_signature
+from ..graph.types import is_int
 from .hooks import function_compiler
 
-__all__ = ["InnerGraphOp", "outer_values"]
+__all__ = ["InnerGraphOp", "lift_inner_graph", "outer_values"]
 
 
 class InnerGraphOp(Op):
@@ -93,21 +94,50 @@ class InnerGraphOp(Op):
         return node.tag.get("inner_function") or self.function()
 
 
+def _shape_computations(order: Sequence[Apply]) -> set[int]:
+    """The ids of the variables of ``order`` computed from shapes and constants alone: a
+    `Shape`'s output, and the small integer results (scalars, vectors) of nodes reading only
+    such variables and constants."""
+    from .shape_ops import Shape
+
+    found: set[int] = set()
+    for node in order:
+        if isinstance(node.op, Shape) or (
+            all(is_int(o.dtype) and o.ndim <= 1 for o in node.outputs)
+            and all(isinstance(v, Constant) or id(v) in found for v in node.inputs)
+        ):
+            found.update(id(o) for o in node.outputs)
+    return found
+
+
 def outer_values(inner_inputs: Sequence[Variable], outputs: Sequence[Variable]) -> list[Variable]:
     """The variables the part of the graph that depends on ``inner_inputs`` reads without
-    depending on them (constants excepted: they stay in the inner graph), in a deterministic
-    order: what an inner graph over ``inner_inputs`` must take from the outer graph."""
+    depending on them, in a deterministic order: what an inner graph over ``inner_inputs``
+    must take from the outer graph.
+
+    Constants stay in the inner graph, and so do computations from shapes (the variables whose
+    shapes they read are taken instead): ops read static sizes through them when they make
+    their nodes (``reshape(g, shape(x))`` is as static as ``x``'s type), so as an opaque value
+    such a size would leave nodes typed more precisely than their ops make them from the inner
+    graph's inputs, and the inner graph would not rebuild node by node, as a pickle rebuilds it
+    (a dim of size 1 that a later node drops would no longer be known to be 1)."""
     order = toposort(outputs)
     dep = {id(v) for v in inner_inputs}
     for node in order:
         if any(id(v) in dep for v in node.inputs):
             dep.update(id(o) for o in node.outputs)
+    sizes = _shape_computations(order)
     found: list[Variable] = []
     seen: set[int] = set()
 
     def take(v: Variable) -> None:
-        if id(v) not in dep and id(v) not in seen and not isinstance(v, Constant):
-            seen.add(id(v))
+        if id(v) in dep or id(v) in seen or isinstance(v, Constant):
+            return
+        seen.add(id(v))
+        if id(v) in sizes:
+            for i in v.owner.inputs:
+                take(i)
+        else:
             found.append(v)
 
     for node in order:
@@ -117,3 +147,15 @@ def outer_values(inner_inputs: Sequence[Variable], outputs: Sequence[Variable]) 
     for o in outputs:
         take(o)
     return found
+
+
+def lift_inner_graph(
+    inner_inputs: Sequence[Variable], outputs: Sequence[Variable]
+) -> tuple[FunctionGraph, list[Variable]]:
+    """The inner graph of ``outputs`` over ``inner_inputs`` followed by the values it reads from
+    the outer graph (:func:`outer_values`, each a fresh input of its type), and those values."""
+    values = outer_values(inner_inputs, outputs)
+    heads = [*inner_inputs, *values]
+    fresh = {v: v.type.make_variable(v.name) for v in heads}
+    ins, outs, _ = clone_graph(heads, list(outputs), replace=fresh)
+    return FunctionGraph(ins, outs, clone=False), values

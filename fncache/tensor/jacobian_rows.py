@@ -20,10 +20,9 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..graph.basic import Apply, Variable, clone_graph
-from ..graph.fgraph import FunctionGraph
 from ..graph.types import TensorType
 from .hooks import c_runtime
-from .inner_graph import InnerGraphOp, outer_values
+from .inner_graph import InnerGraphOp, lift_inner_graph
 
 __all__ = ["JacobianRows", "jacobian_rows"]
 
@@ -99,9 +98,7 @@ class JacobianRows(InnerGraphOp):
 def jacobian_rows(rows: Variable, k: Variable, outputs: Sequence[Variable], wrt: Sequence[Variable]) -> list:
     """For each of ``outputs`` (functions of the int64 scalar input ``k``, of ``wrt``'s shapes),
     its values at k = 0..len(rows)-1, stacked: one ``(len(rows),) + wrt_j.shape`` variable each."""
-    values = outer_values([k], outputs)
-    fresh = {v: v.type.make_variable(v.name) for v in [k, *values]}
-    ins, outs, _ = clone_graph([k, *values], list(outputs), replace=fresh)
-    op = JacobianRows(FunctionGraph(ins, outs, clone=False))
+    inner, values = lift_inner_graph([k], outputs)
+    op = JacobianRows(inner)
     res = op(rows, *wrt, *values)
     return list(res) if isinstance(res, list) else [res]  # a copy: never the node's own list

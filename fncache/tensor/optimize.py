@@ -29,7 +29,7 @@ from ..graph.types import TensorType
 from .array_ops import swap_last
 from .basic import as_tensor_variable
 from .gradient import grad, hessian, jacobian, register_grad
-from .inner_graph import InnerGraphOp, outer_values
+from .inner_graph import InnerGraphOp, lift_inner_graph
 from .optional_deps import scipy_module
 
 __all__ = ["ScipyOptimizeOp", "minimize", "minimize_scalar", "root", "root_scalar"]
@@ -267,12 +267,8 @@ def _solve(
         raise TypeError(
             f"{kind}: optimizer_kwargs must be a dict of scipy.optimize.{kind}'s arguments, got {kwargs!r}"
         )
-    values = outer_values([x], outputs)
-    fresh = {v: v.type.make_variable(v.name) for v in [x, *values]}
-    ins, outs, _ = clone_graph([x, *values], outputs, replace=fresh)
-    op = ScipyOptimizeOp(
-        FunctionGraph(ins, outs, clone=False), kind, method, jac, hess, _freeze(kwargs or {})
-    )
+    inner, values = lift_inner_graph([x], outputs)
+    op = ScipyOptimizeOp(inner, kind, method, jac, hess, _freeze(kwargs or {}))
     solution, success = op(x0, *values)
     return solution, success
 

@@ -36,7 +36,7 @@ from .array_ops import specify_shape
 from ..graph.args import as_int, int_arg
 from .basic import as_tensor_variable, constant
 from .elemwise import cast, elemwise
-from .inner_graph import InnerGraphOp, outer_values
+from .inner_graph import InnerGraphOp, lift_inner_graph
 from .random import RandomVariable
 from .shared import SharedVariable
 
@@ -268,10 +268,8 @@ def scan_node(
     ``until``, the last output is the stop condition) for ``n_steps`` steps over ``seqs`` from
     ``inits``. What the step reads besides its placeholders becomes the node's
     non-sequences."""
-    values = outer_values(step_inputs, step_outputs)
-    fresh = {v: v.type.make_variable(v.name) for v in [*step_inputs, *values]}
-    ins, outs, _ = clone_graph([*step_inputs, *values], list(step_outputs), replace=fresh)
-    op = Scan(FunctionGraph(ins, outs, clone=False), len(seqs), kinds, name, until, truncate)
+    inner, values = lift_inner_graph(step_inputs, step_outputs)
+    op = Scan(inner, len(seqs), kinds, name, until, truncate)
     res = op(n_steps, *seqs, *inits, *values)
     return list(res) if isinstance(res, list) else [res]
 

@@ -17,13 +17,13 @@ from .reduction import max as max_, normalize_axes, sum as sum_
 __all__ = ["softmax", "log_softmax", "logsumexp"]
 
 
-def _float_input(x: Any, what: str) -> Variable:
+def _float_input(x: Any) -> Variable:
+    """``x`` as a float tensor; a 0-d one reduces over no axes, as scipy's (an axis it has not
+    is refused by the reduction)."""
     v = as_tensor_variable(x)
     if not is_float(v.dtype):
         # as numpy's exp: float64 for wide integers, float32 for bool and 8/16-bit ones
         v = cast(v, upcast_float(v.dtype))
-    if v.ndim == 0:
-        raise ValueError(f"{what}: needs at least one dimension, got a 0-d tensor")
     return v
 
 
@@ -39,7 +39,7 @@ def _shifted(v: Variable, axis: Any, what: str, finite: bool = True) -> tuple[Va
 
 def softmax(x: Any, axis: Any = -1) -> Variable:
     """exp(x) / sum(exp(x), axis), computed as exp(x - max) / sum(exp(x - max))."""
-    v = _float_input(x, "softmax")
+    v = _float_input(x)
     # The maximum itself, even where it is not finite: a slice holding +inf or NaN is NaN
     # throughout (0 / NaN), as scipy's and PyTensor's (a shift by 0 there would give 0 for the
     # finite values beside a +inf, and NaN for those that overflow)
@@ -50,14 +50,14 @@ def softmax(x: Any, axis: Any = -1) -> Variable:
 
 def log_softmax(x: Any, axis: Any = -1) -> Variable:
     """x - logsumexp(x, axis), computed as (x - max) - log(sum(exp(x - max)))."""
-    v = _float_input(x, "log_softmax")
+    v = _float_input(x)
     d, _ = _shifted(v, axis, "log_softmax")
     return elemwise("sub", d, elemwise("log", sum_(elemwise("exp", d), axis=axis, keepdims=True)))
 
 
 def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:
     """log(sum(exp(x), axis)), computed as max + log(sum(exp(x - max)))."""
-    v = _float_input(x, "logsumexp")
+    v = _float_input(x)
     d, m = _shifted(v, axis, "logsumexp")
     s = elemwise("log", sum_(elemwise("exp", d), axis=axis, keepdims=True))
     out = elemwise("add", s, m)
