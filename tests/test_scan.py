@@ -135,7 +135,8 @@ def test_zero_steps_give_empty_outputs_or_a_clear_error(linker: str) -> None:
     assert a.shape == (0, 2, 5) and b.shape == (0, 3) and a.dtype == b.dtype == np.float64
     with pytest.raises(ValueError, match="n_steps is -1; scan runs a non-negative number of steps"):
         f(np.zeros(1), np.ones((2, 5)), -1)
-    dyn, _ = fc.scan(lambda xt, h: xt * h, sequences=x, non_sequences=[h0])
+    # a step whose shape depends on a row's value: unknown until a step runs
+    dyn, _ = fc.scan(lambda xt, h: h[: ft.cast(xt, "int64")], sequences=x, non_sequences=[h0])
     g = fc.function([x, h0], dyn, mode=fc.Mode(linker))
     assert g(np.ones(2), np.ones((1, 2))).shape == (2, 1, 2)
     with pytest.raises(ValueError, match="zero steps, and the shape of a step of output 0"):
@@ -760,3 +761,25 @@ def test_a_function_without_scan_never_loads_it() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+@pytest.mark.parametrize("linker", LINKERS)
+def test_zero_steps_give_each_output_the_step_shape_its_inputs_shapes_imply(linker: str) -> None:
+    """A stacked output whose step shape follows from the shapes of the step's inputs (a
+    sequence's rows, a state, a non-sequence) is empty with that shape after zero steps, as
+    after any other number."""
+    x, m, w, k = ft.dmatrix("x"), ft.dmatrix("m"), ft.fvector("w"), ft.lscalar("k")
+    outs, _ = fc.scan(
+        lambda xt, h, w: [h + ft.dot(m, xt), ft.cast(w, "float64") * ft.sum(xt), ft.outer(xt, h)],
+        sequences=x,
+        outputs_info=[ft.zeros((2,)), None, None],
+        non_sequences=[w],
+        n_steps=k,
+    )
+    f = fc.function([x, m, w, k], outs, mode=fc.Mode(linker))
+    xv, mv, wv = np.ones((4, 3)), np.ones((2, 3)), np.ones(5, np.float32)
+    for steps in (2, 0):
+        got = f(xv, mv, wv, steps)
+        assert [g.shape for g in got] == [(steps, 2), (steps, 5), (steps, 3, 2)]
+    got = f(np.ones((0, 3)), mv, wv, 4)
+    assert [g.shape for g in got] == [(0, 2), (0, 5), (0, 3, 2)]

@@ -29,7 +29,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..config import config
-from ..graph.basic import Apply, Constant, Variable, ancestors, clone_graph, substitute
+from ..graph.basic import Apply, Constant, Variable, ancestors, clone_graph, substitute, toposort
 from ..graph.fgraph import FunctionGraph
 from ..graph.types import TensorType
 from .array_ops import specify_shape
@@ -156,7 +156,7 @@ class Scan(InnerGraphOp):
             shapes[j] = s.shape
         ran = [np.array(0, np.int64)] if self.until else []
         if n == 0:
-            return [self._empty(j, shapes[j], dtypes[j], states) for j in range(len(kinds))] + ran
+            return [self._empty(j, shapes[j], dtypes[j], inputs[1:]) for j in range(len(kinds))] + ran
         fn = self.node_function(node)
         outs: list[np.ndarray | None] = [None] * len(kinds)
         steps = n
@@ -190,20 +190,37 @@ class Scan(InnerGraphOp):
             for o, k in zip(outs, kinds)
         ] + ran
 
-    def _empty(self, j: int, shape: tuple | None, dtype: np.dtype, states: list[np.ndarray]) -> np.ndarray:
-        """Output ``j`` after zero steps."""
+    def _empty(self, j: int, shape: tuple | None, dtype: np.dtype, values: list[np.ndarray]) -> np.ndarray:
+        """Output ``j`` after zero steps (``values``: the node's inputs after ``n_steps``)."""
         if self.kinds[j] == "last":
-            return np.array(states[self.recurrent.index(j)], dtype=dtype, copy=True)
+            return np.array(values[self.n_seqs + self.recurrent.index(j)], dtype=dtype, copy=True)
         if shape is None:
-            static = self.inner.outputs[j].type.shape
-            if any(d is None for d in static):
-                raise ValueError(
-                    f"{self}: zero steps, and the shape of a step of output {j} ({self.inner.outputs[j].type}) "
-                    "is known only once a step runs; run at least one step, or give that output "
-                    "a static shape (ft.specify_shape in fn)"
-                )
-            shape = static
+            shape = self._step_shape(j, values)
+        if shape is None:
+            raise ValueError(
+                f"{self}: zero steps, and the shape of a step of output {j} ({self.inner.outputs[j].type}) "
+                "is known only once a step runs; run at least one step, or give that output "
+                "a static shape (ft.specify_shape in fn)"
+            )
         return np.empty((0,) + tuple(shape), dtype)
+
+    def _step_shape(self, j: int, values: list[np.ndarray]) -> tuple | None:
+        """The shape of a step of output ``j`` as the static shapes of the step's ops give it
+        when its inputs have the shapes of ``values`` (a sequence: of its rows), or None where
+        it depends on the values themselves. No step runs: only the nodes' types are made."""
+        memo: dict = {
+            p: TensorType(p.dtype, v.shape[1:] if i < self.n_seqs else v.shape).make_variable(p.name)
+            for i, (p, v) in enumerate(zip(self.inner.inputs, values))
+        }
+        out = self.inner.outputs[j]
+        try:
+            for node in toposort([out], blockers=self.inner.inputs):
+                remade = node.op.make_node(*[memo.get(v, v) for v in node.inputs])
+                memo.update(zip(node.outputs, remade.outputs))
+        except (TypeError, ValueError, NotImplementedError):
+            return None  # an op refusing the shapes: the step would fail as well
+        shape = memo.get(out, out).type.shape
+        return None if any(d is None for d in shape) else tuple(shape)
 
     def _bad_step(self, t: int, j: int, r: np.ndarray, shape: tuple | None, dtype: np.dtype) -> None:
         why = (
