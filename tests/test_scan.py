@@ -783,3 +783,26 @@ def test_zero_steps_give_each_output_the_step_shape_its_inputs_shapes_imply(link
         assert [g.shape for g in got] == [(steps, 2), (steps, 5), (steps, 3, 2)]
     got = f(np.ones((0, 3)), mv, wv, 4)
     assert [g.shape for g in got] == [(0, 2), (0, 5), (0, 3, 2)]
+
+
+@pytest.mark.parametrize("linker", LINKERS)
+def test_gradient_of_a_loop_run_zero_steps(linker: str) -> None:
+    """Over zero steps the gradients of the sequences, the initial value and a non-sequence
+    are zeros of their shapes (no rows for an empty sequence), with a stop condition or
+    without: the backward loop's stacked outputs take the shapes of its inputs' rows."""
+    x, h0, w, k = ft.dmatrix("x"), ft.dvector("h0"), ft.dvector("w"), ft.lscalar("k")
+    for stop in (False, True):
+
+        def step(xt, h, w, stop=stop):
+            h = ft.tanh(h * w + xt)
+            return (h, fc.scan.until(ft.sum(xt) > 100)) if stop else h
+
+        hs, _ = fc.scan(step, sequences=x, outputs_info=h0, non_sequences=w, n_steps=k)
+        f = fc.function([x, h0, w, k], fc.grad(hs.sum(), [x, h0, w]), mode=fc.Mode(linker))
+        gx, gh, gw = f(np.ones((2, 3)), np.ones(3), np.ones(3), 0)
+        assert gx.shape == (2, 3) and gh.shape == gw.shape == (3,)
+        np.testing.assert_array_equal(gx, 0.0)
+        np.testing.assert_array_equal(gh, 0.0)
+        np.testing.assert_array_equal(gw, 0.0)
+        gx, gh, gw = f(np.ones((0, 3)), np.ones(3), np.ones(3), 5)
+        assert gx.shape == (0, 3) and gh.shape == gw.shape == (3,)
