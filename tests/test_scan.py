@@ -436,7 +436,7 @@ def test_taps_forward_results_are_numpys_loops(linker: str) -> None:
         for got, want, name in zip(f(*vals), _taps_numpy(*vals), ["ys", "zs", "ps"]):
             assert got.shape == want.shape, name
             np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12, err_msg=name)
-    with pytest.raises(ValueError, match="shape"):
+    with pytest.raises(ValueError, match=r"outputs_info\[\d\] has taps .* needs 2 leading rows"):
         f(np.ones(4), np.ones(3), 0.5, np.ones((2, 2)), np.ones((3, 2)), 1)  # y0 needs 2 rows
 
 
@@ -806,3 +806,29 @@ def test_gradient_of_a_loop_run_zero_steps(linker: str) -> None:
         np.testing.assert_array_equal(gw, 0.0)
         gx, gh, gw = f(np.ones((0, 3)), np.ones(3), np.ones(3), 5)
         assert gx.shape == (0, 3) and gh.shape == gw.shape == (3,)
+
+
+@pytest.mark.parametrize("linker", LINKERS)
+def test_an_initial_value_with_the_wrong_number_of_rows_names_scan_the_output_and_the_fix(
+    linker: str,
+) -> None:
+    """Taps [-3, -1] read the three values before the first step: an initial value of
+    another number of rows, known only when the function runs, is refused there with
+    scan's own error (the output, the taps, the rows given and needed)."""
+    x0, m0, h = ft.dvector("x0"), ft.dmatrix("m0"), ft.dscalar("h")
+    xs, _ = fc.scan(lambda a, b: a + b, outputs_info={"initial": x0, "taps": [-3, -1]}, n_steps=2)
+    ms, _ = fc.scan(
+        lambda p, a, b: (p + ft.sum(a), a * b), outputs_info=[h, {"initial": m0, "taps": [-1, -2]}], n_steps=2
+    )
+    f = fc.function([x0], xs, mode=fc.Mode(linker))
+    np.testing.assert_allclose(f(np.array([1.0, 2.0, 3.0])), [4.0, 6.0])
+    for rows in (2, 4):
+        with pytest.raises(
+            ValueError,
+            match=r"scan: outputs_info\[0\] has taps \[-3, -1\]: its initial value needs 3 leading "
+            rf"rows \(the values of steps -3 \.\. -1\), got {rows}; give 3 rows",
+        ):
+            f(np.ones(rows))
+    g = fc.function([h, m0], ms[1], mode=fc.Mode(linker))
+    with pytest.raises(ValueError, match=r"scan: outputs_info\[1\] has taps \[-1, -2\].* got 3"):
+        g(0.0, np.ones((3, 2)))

@@ -37,6 +37,7 @@ from ..graph.args import as_int, int_arg
 from .basic import as_tensor_variable, constant
 from .elemwise import cast, elemwise
 from .inner_graph import InnerGraphOp, outer_values
+from .pyop import CheckAndReport
 from .random import RandomVariable
 from .shared import SharedVariable
 
@@ -400,6 +401,14 @@ def _output_info(o: Any, j: int) -> tuple[Variable, list[int]] | None:
                 f"scan: outputs_info[{j}] has taps {taps}: its initial value needs {rows} leading "
                 f"rows (the values of steps -{rows} .. -1), got {init.type}"
             )
+        if init.type.shape[0] is None:
+            # PyTensor reads the first rows of a longer value: fncache takes no such guess
+            need = (
+                f"scan: outputs_info[{j}] has taps {taps}: its initial value needs {rows} leading rows "
+                f"(the values of steps -{rows} .. -1), got {{0}}; give {rows} rows (x0[:{rows}] "
+                "are the rows PyTensor reads of a longer one)"
+            )
+            init = CheckAndReport(ValueError, need)(init, elemwise("eq", init.shape[0], rows), init.shape[0])
         init = specify_shape(init, (rows,) + init.type.shape[1:])
     return init, taps
 
