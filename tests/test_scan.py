@@ -832,3 +832,32 @@ def test_an_initial_value_with_the_wrong_number_of_rows_names_scan_the_output_an
     g = fc.function([h, m0], ms[1], mode=fc.Mode(linker))
     with pytest.raises(ValueError, match=r"scan: outputs_info\[1\] has taps \[-1, -2\].* got 3"):
         g(0.0, np.ones((3, 2)))
+
+
+def test_arguments_that_are_no_tensors_and_a_step_taking_other_arguments_are_scans_errors() -> None:
+    """A sequence, initial value or non-sequence that is no tensor, and an fn whose
+    parameters do not take what scan passes it, are TypeErrors naming scan, the argument and
+    the fix (not the conversion's or Python's call error)."""
+    x, h0 = ft.dvector("x"), ft.dscalar("h0")
+    cases = [
+        (dict(sequences=[None], n_steps=2), r"scan: sequences\[0\] must be a tensor .*got None"),
+        (dict(sequences=[x, "abc"]), r"scan: sequences\[1\] must be a tensor .*got 'abc'"),
+        (dict(sequences=x, outputs_info=[object]), r"scan: outputs_info\[0\] must be a tensor .*got <class"),
+        (dict(sequences={"input": "s"}), r"scan: sequences\[0\] must be a tensor"),
+        (dict(sequences=x, non_sequences=[h0, "w"]), r"scan: non_sequences\[1\] must be a tensor .*got 'w'"),
+    ]
+    for kwargs, msg in cases:
+        with pytest.raises(TypeError, match=msg):
+            fc.scan(lambda *a: a[0], **kwargs)
+    with pytest.raises(
+        TypeError,
+        match=r"scan: fn takes the arguments \(a\) but scan passes it 3: one row per sequence tap \(2\), "
+        r"one value per output tap \(1\), then the 0 non-sequences",
+    ):
+        fc.scan(lambda a: a, sequences=[x, {"input": x, "taps": [0]}], outputs_info=h0)
+    with pytest.raises(TypeError, match=r"scan: fn takes the arguments \(a, b, c\) but scan passes it 2"):
+        fc.scan(lambda a, b, c: a, sequences=x, non_sequences=h0)
+    # defaults, *args and callables without a signature are taken as they are
+    for fn in (lambda a, b=1.0: a * b, lambda *a: a[0], ft.exp):
+        ys, _ = fc.scan(fn, sequences=x)
+        assert ys.ndim == 1

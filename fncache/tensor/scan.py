@@ -23,6 +23,7 @@ gradient; a loop that stopped itself is differentiated as the same loop over the
 
 from __future__ import annotations
 
+import inspect
 from collections import OrderedDict
 from typing import Any, Callable, Sequence
 
@@ -349,7 +350,7 @@ def _sequence(s: Any, i: int) -> tuple[Variable, list[int]]:
             )
         taps = [0] if s.get("taps") is None else _taps(s["taps"], f"sequences[{i}]")
         s = s["input"]
-    v = as_tensor_variable(s)
+    v = _tensor(s, f"sequences[{i}]")
     if v.ndim < 1:
         raise TypeError(f"scan: sequences[{i}] must have at least one dimension (its steps), got {v.type}")
     return v, taps
@@ -393,7 +394,7 @@ def _output_info(o: Any, j: int) -> tuple[Variable, list[int]] | None:
         o = o["initial"]
     if o is None:
         return None
-    init = as_tensor_variable(o)
+    init = _tensor(o, f"outputs_info[{j}]")
     if taps != [-1]:
         rows = -min(taps)
         if init.ndim < 1 or init.type.shape[0] not in (None, rows):
@@ -411,6 +412,36 @@ def _output_info(o: Any, j: int) -> tuple[Variable, list[int]] | None:
             init = CheckAndReport(ValueError, need)(init, elemwise("eq", init.shape[0], rows), init.shape[0])
         init = specify_shape(init, (rows,) + init.type.shape[1:])
     return init, taps
+
+
+def _tensor(x: Any, where: str) -> Variable:
+    """``x`` (argument ``where`` of scan) as a tensor variable."""
+    try:
+        return as_tensor_variable(x)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"scan: {where} must be a tensor (a variable, or a number or array to make a "
+            f"constant of), got {x!r}"
+        ) from None
+
+
+def _check_arity(fn: Callable[..., Any], n_rows: int, n_taps: int, n_nonseqs: int) -> None:
+    """Refuse an ``fn`` whose parameters cannot take the step's arguments, before calling it
+    (Python's own error would name neither scan nor where the arguments come from)."""
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return  # a callable without a signature: its call says what it takes
+    n = n_rows + n_taps + n_nonseqs
+    try:
+        sig.bind(*range(n))
+    except TypeError:
+        names = ", ".join(sig.parameters)
+        raise TypeError(
+            f"scan: fn takes the arguments ({names}) but scan passes it {n}: one row per sequence "
+            f"tap ({n_rows}), one value per output tap ({n_taps}), then the {n_nonseqs} "
+            "non-sequences; make fn take them in that order"
+        ) from None
 
 
 def _n_steps(n_steps: Any) -> Variable:
@@ -593,7 +624,7 @@ def scan(
     seq_taps = [_sequence(s, i) for i, s in enumerate(_as_list(sequences))]
     # no entries (None or [], PyTensor's spelling): no output is fed back
     infos = [_output_info(o, j) for j, o in enumerate(_as_list(outputs_info))] or None
-    nonseqs = [as_tensor_variable(v) for v in _as_list(non_sequences)]
+    nonseqs = [_tensor(v, f"non_sequences[{k}]") for k, v in enumerate(_as_list(non_sequences))]
     if not seq_taps and n_steps is None:
         raise ValueError("scan: without sequences, n_steps is required (the number of steps to run)")
     seqs = [sl for v, taps in seq_taps for sl in _tap_slices(v, taps, go_backwards)]
@@ -624,6 +655,7 @@ def scan(
         older_inits += values[1:]
         older.append(past)
         args += [past[-k - 1] for k in taps]
+    _check_arity(fn, len(rows), len(args), len(nonseqs))
     # the step is built on stand-ins without test values; the loop's node is evaluated whole
     with config.change_flags(compute_test_value="off"):
         res = fn(*rows, *args, *nonseqs)
