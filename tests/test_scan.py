@@ -861,3 +861,23 @@ def test_arguments_that_are_no_tensors_and_a_step_taking_other_arguments_are_sca
     for fn in (lambda a, b=1.0: a * b, lambda *a: a[0], ft.exp):
         ys, _ = fc.scan(fn, sequences=x)
         assert ys.ndim == 1
+
+
+@pytest.mark.parametrize("linker", LINKERS)
+def test_zero_steps_of_a_loop_whose_step_runs_a_loop_over_its_row(linker: str) -> None:
+    """A step holding a loop over its row (as many steps as the row has entries) has a
+    step shape its inputs' shapes imply: zero outer steps give empty outputs and gradients of
+    those shapes."""
+    x, h0, k = ft.dmatrix("x"), ft.dscalar("h0"), ft.iscalar("k")
+
+    def step(xt, h):
+        inner, _ = fc.scan(lambda v, g: ft.tanh(g * 0.7 + v), sequences=xt, outputs_info=h)
+        return inner[-1], inner
+
+    (hs, rows), _ = fc.scan(step, sequences=x, outputs_info=[h0, None], n_steps=k)
+    f = fc.function([x, h0, k], [hs, rows, *fc.grad(hs.sum(), [x, h0])], mode=fc.Mode(linker))
+    for steps in (2, 0):
+        got = f(np.ones((2, 3)), 0.5, steps)
+        assert [g.shape for g in got] == [(steps,), (steps, 3), (2, 3), ()]
+    np.testing.assert_array_equal(got[2], 0.0)
+    assert got[3] == 0.0

@@ -9,7 +9,9 @@ constant, symbolically or not at all (0, 1, fewer than the rows), ``go_backwards
 condition (``until``) and, now and then, a loop inside the step. Each output's step is a
 random expression of the step's arguments: elementwise ops, reductions, dots, in float64,
 float32 and int64 (int outputs are accumulators of int values and of comparisons of inputs,
-which both modes read exactly). The reference loop is written from the same expression,
+which both modes read exactly); now and then an output is one of the step's arguments as it
+is (the step's input is its output) or the same expression as another output. The
+reference loop is written from the same expression,
 evaluated by numpy on each step's values.
 
 Float states go through tanh at every step, so values stay bounded and a float32 program's
@@ -263,10 +265,16 @@ def programs(draw: Any, float64_only: bool = False) -> Program:
     if draw(st.integers(0, 3)) == 0:
         p.shared = (draw(st.integers(0, 1)), ())
     p.args = _arg_list(p)
-    for o in p.outs:
-        want_int = o.dtype == "int64"
-        e = _gen_expr(draw, p, draw(st.integers(1, 4)), want_int)
-        o.expr = _target(p, e, o.dtype, o.ndim, o.taps is not None)
+    for j, o in enumerate(p.outs):
+        same = [i for i, a in enumerate(p.args) if (a.dtype, a.ndim) == (o.dtype, o.ndim)]
+        if same and draw(st.integers(0, 5)) == 5:
+            # an argument returned as it is (a row, a past value: the step's input is its output)
+            o.expr = ("arg", draw(st.sampled_from(same)))
+        elif j and draw(st.integers(0, 5)) == 5 and _meta(p, p.outs[0].expr) == (o.dtype, o.ndim):
+            o.expr = p.outs[0].expr  # two outputs of one expression
+        else:
+            e = _gen_expr(draw, p, draw(st.integers(1, 4)), o.dtype == "int64")
+            o.expr = _target(p, e, o.dtype, o.ndim, o.taps is not None)
     if p.shared is not None:
         e = _gen_expr(draw, p, 2, False)
         new = ("bin", "add", ("un", "half", ("shared",)), ("un", "tanh", _fit_ndim(p, e, p.shared[0])))

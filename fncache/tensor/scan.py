@@ -39,6 +39,7 @@ from .basic import as_tensor_variable, constant
 from .elemwise import cast, elemwise
 from .inner_graph import InnerGraphOp, outer_values
 from .pyop import CheckAndReport
+from .shape_ops import Shape
 from .random import RandomVariable
 from .shared import SharedVariable
 
@@ -209,7 +210,9 @@ class Scan(InnerGraphOp):
     def _step_shape(self, j: int, values: list[np.ndarray]) -> tuple | None:
         """The shape of a step of output ``j`` as the static shapes of the step's ops give it
         when its inputs have the shapes of ``values`` (a sequence: of its rows), or None where
-        it depends on the values themselves. No step runs: only the nodes' types are made."""
+        it depends on the values themselves. No step runs: only the nodes' types are made,
+        and the sizes read from shapes known so (a loop in the step running ``len(v)``
+        steps) computed."""
         memo: dict = {
             p: TensorType(p.dtype, v.shape[1:] if i < self.n_seqs else v.shape).make_variable(p.name)
             for i, (p, v) in enumerate(zip(self.inner.inputs, values))
@@ -217,8 +220,9 @@ class Scan(InnerGraphOp):
         out = self.inner.outputs[j]
         try:
             for node in toposort([out], blockers=self.inner.inputs):
-                remade = node.op.make_node(*[memo.get(v, v) for v in node.inputs])
-                memo.update(zip(node.outputs, remade.outputs))
+                ins = [memo.get(v, v) for v in node.inputs]
+                remade = node.op.make_node(*ins)
+                memo.update(zip(node.outputs, _fold_sizes(remade)))
         except (TypeError, ValueError, NotImplementedError):
             return None  # an op refusing the shapes: the step would fail as well
         shape = memo.get(out, out).type.shape
@@ -269,6 +273,25 @@ class Scan(InnerGraphOp):
         step, for building graphs over it (its gradient)."""
         ins = self.inner.inputs
         return clone_graph(ins, self.inner.outputs, replace=dict(zip(ins, inputs)))[1]
+
+
+#: the most elements of a constant that `_fold_sizes` computes with
+_SIZE_ELEMENTS = 32
+
+
+def _fold_sizes(node: Apply) -> list[Variable]:
+    """``node``'s outputs, as constants where they are sizes known from static shapes: the
+    shape of a tensor of static shape, an integer op of small integer constants."""
+    if isinstance(node.op, Shape) and None not in node.inputs[0].type.shape:
+        return [constant(np.asarray(node.inputs[0].type.shape, dtype="int64"))]
+    small = all(
+        isinstance(v, Constant) and v.dtype.startswith(("int", "uint")) and v.data.size <= _SIZE_ELEMENTS
+        for v in node.inputs
+    )
+    if not small or not node.inputs or not all(o.dtype.startswith(("int", "uint")) for o in node.outputs):
+        return node.outputs
+    res = node.op.perform(node, [v.data for v in node.inputs])
+    return [constant(np.asarray(r, dtype=o.dtype)) for r, o in zip(res, node.outputs)]
 
 
 def scan_node(
