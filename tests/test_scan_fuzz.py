@@ -3,16 +3,17 @@ step) compiled in FAST_RUN (C) and FAST_COMPILE, and their gradients match centr
 differences in float64.
 
 A program has sequences (each read at random taps, negative and positive), outputs fed back
-at taps -1, -2, -3 or a mix (or not fed back), non-sequences, a number of steps given as a
-constant, symbolically or not at all (0, 1, fewer than the rows), ``go_backwards``,
-``truncate_gradient``, ``return_list``, a shared variable updated at every step, a stop
-condition (``until``) and, now and then, a loop inside the step. Each output's step is a
-random expression of the step's arguments: elementwise ops, reductions, dots, in float64,
-float32 and int64 (int outputs are accumulators of int values and of comparisons of inputs,
-which both modes read exactly); now and then an output is one of the step's arguments as it
-is (the step's input is its output) or the same expression as another output. The
-reference loop is written from the same expression,
-evaluated by numpy on each step's values.
+at taps -1, -2, -3 or a mix (or not fed back), non-sequences (inputs or shared variables), a
+number of steps given as a constant, symbolically or not at all (0, 1, fewer than the rows),
+``go_backwards``, ``truncate_gradient``, ``return_list``, a shared variable updated at every
+step, a stop condition (``until``) and, now and then, a loop inside the step. Each output's
+step is a random expression of the step's arguments: elementwise ops, reductions, dots, in
+float64, float32 and int64 (int outputs are accumulators of int values and of comparisons of
+inputs, which both modes read exactly); now and then an output is one of the step's
+arguments as it is (the step's input is its output) or the same expression as another
+output. The reference loop evaluates the same expressions with numpy on each step's values.
+A gradient whose loop truncates it short of the first step is checked to reach no initial
+value.
 
 Float states go through tanh at every step, so values stay bounded and a float32 program's
 tolerance stays a fixed multiple of its precision. Stop conditions read only exact values
@@ -394,10 +395,11 @@ class Built:
     outputs: list  # the scan's outputs
     updates: dict
     shared: Any
-    #: indices (into inputs) of the sequences, initial values and non-sequences
+    #: indices (into inputs) of the sequences, initial values and non-sequences (a shared
+    #: variable given as a non-sequence: itself)
     seq_at: list[int]
     init_at: list[int]
-    nonseq_at: list[int]
+    nonseq_at: list
 
 
 def _value(rng: np.random.Generator, dtype: str, shape: tuple[int, ...]) -> np.ndarray:
@@ -436,6 +438,10 @@ def build_scan(p: Program, seed: int) -> Built:
             outputs_info.append({"initial": add(f"h{j}", o.dtype, (rows,) + _shape(o.ndim)), "taps": o.taps})
     nonseqs = []
     for k, a in enumerate(p.nonseqs):
+        if rng.integers(0, 3) == 0:
+            nonseqs.append(fc.shared(_value(rng, a.dtype, _shape(a.ndim)), name=f"w{k}"))
+            nonseq_at.append(nonseqs[-1])
+            continue
         nonseq_at.append(len(inputs))
         nonseqs.append(add(f"w{k}", a.dtype, _shape(a.ndim)))
     shared = None
@@ -506,7 +512,7 @@ def reference(p: Program, b: Built, values: list[np.ndarray]) -> tuple[list[np.n
         for h, o in zip(hist, (o for o in p.outs if o.taps is not None)):
             lag = -min(o.taps)
             args += [h[lag + t + k] for k in o.taps]  # h[lag + t] is the value at step t
-        args += [values[i] for i in b.nonseq_at]
+        args += [values[i] if isinstance(i, int) else i.get_value() for i in b.nonseq_at]
         env = Env(args, shared)
         new = [ref(o.expr, env) for o in p.outs]
         for j, v in enumerate(new):
@@ -585,7 +591,9 @@ def _fd(f: Any, vals: list[np.ndarray], wrt: int, eps: float = 1e-6) -> np.ndarr
 def test_random_scan_gradients(p: Program, seed: int) -> None:
     b = build_scan(p, seed)
     floats = [k for k, o in enumerate(b.outputs) if o.dtype == "float64"]
-    wrt = [i for i in b.seq_at + b.init_at + b.nonseq_at if b.inputs[i].dtype == "float64"]
+    wrt = [
+        i for i in b.seq_at + b.init_at + b.nonseq_at if isinstance(i, int) and b.inputs[i].dtype == "float64"
+    ]
     if not floats or not wrt:
         return
     cost = sum(ft.sum(b.outputs[k] * (0.5 + k)) + ft.sum(b.outputs[k] ** 2) * 0.25 for k in floats)
