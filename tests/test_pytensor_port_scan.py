@@ -349,7 +349,7 @@ def test_outputs_info_spellings_and_return_forms() -> None:
         vals.append(vals[-2] + 10 * vals[-1])
     np.testing.assert_allclose(fc.function([x0], first, mode=PY)(np.array([1.0, 2.0, 3.0, 4.0])), vals[2:])
     for rows in ([1.0], [1.0, 2.0, 3.0]):
-        with pytest.raises(ValueError, match=r"specify_shape: the value has shape"):
+        with pytest.raises(ValueError, match=r"scan: outputs_info\[0\] has taps \[-2, -1\]: its initial"):
             fc.function([x0], longer, mode=PY)(np.array(rows))
     # Python ints start integer states: the condition stops the loop past max_value
     max_value, n = ft.dscalar("max_value"), ft.iscalar("n")

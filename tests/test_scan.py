@@ -135,7 +135,8 @@ def test_zero_steps_give_empty_outputs_or_a_clear_error(linker: str) -> None:
     assert a.shape == (0, 2, 5) and b.shape == (0, 3) and a.dtype == b.dtype == np.float64
     with pytest.raises(ValueError, match="n_steps is -1; scan runs a non-negative number of steps"):
         f(np.zeros(1), np.ones((2, 5)), -1)
-    dyn, _ = fc.scan(lambda xt, h: xt * h, sequences=x, non_sequences=[h0])
+    # a step whose shape depends on a row's value: unknown until a step runs
+    dyn, _ = fc.scan(lambda xt, h: h[: ft.cast(xt, "int64")], sequences=x, non_sequences=[h0])
     g = fc.function([x, h0], dyn, mode=fc.Mode(linker))
     assert g(np.ones(2), np.ones((1, 2))).shape == (2, 1, 2)
     with pytest.raises(ValueError, match="zero steps, and the shape of a step of output 0"):
@@ -435,7 +436,7 @@ def test_taps_forward_results_are_numpys_loops(linker: str) -> None:
         for got, want, name in zip(f(*vals), _taps_numpy(*vals), ["ys", "zs", "ps"]):
             assert got.shape == want.shape, name
             np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12, err_msg=name)
-    with pytest.raises(ValueError, match="shape"):
+    with pytest.raises(ValueError, match=r"outputs_info\[\d\] has taps .* needs 2 leading rows"):
         f(np.ones(4), np.ones(3), 0.5, np.ones((2, 2)), np.ones((3, 2)), 1)  # y0 needs 2 rows
 
 
@@ -760,3 +761,123 @@ def test_a_function_without_scan_never_loads_it() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+@pytest.mark.parametrize("linker", LINKERS)
+def test_zero_steps_give_each_output_the_step_shape_its_inputs_shapes_imply(linker: str) -> None:
+    """A stacked output whose step shape follows from the shapes of the step's inputs (a
+    sequence's rows, a state, a non-sequence) is empty with that shape after zero steps, as
+    after any other number."""
+    x, m, w, k = ft.dmatrix("x"), ft.dmatrix("m"), ft.fvector("w"), ft.lscalar("k")
+    outs, _ = fc.scan(
+        lambda xt, h, w: [h + ft.dot(m, xt), ft.cast(w, "float64") * ft.sum(xt), ft.outer(xt, h)],
+        sequences=x,
+        outputs_info=[ft.zeros((2,)), None, None],
+        non_sequences=[w],
+        n_steps=k,
+    )
+    f = fc.function([x, m, w, k], outs, mode=fc.Mode(linker))
+    xv, mv, wv = np.ones((4, 3)), np.ones((2, 3)), np.ones(5, np.float32)
+    for steps in (2, 0):
+        got = f(xv, mv, wv, steps)
+        assert [g.shape for g in got] == [(steps, 2), (steps, 5), (steps, 3, 2)]
+    got = f(np.ones((0, 3)), mv, wv, 4)
+    assert [g.shape for g in got] == [(0, 2), (0, 5), (0, 3, 2)]
+
+
+@pytest.mark.parametrize("linker", LINKERS)
+def test_gradient_of_a_loop_run_zero_steps(linker: str) -> None:
+    """Over zero steps the gradients of the sequences, the initial value and a non-sequence
+    are zeros of their shapes (no rows for an empty sequence), with a stop condition or
+    without: the backward loop's stacked outputs take the shapes of its inputs' rows."""
+    x, h0, w, k = ft.dmatrix("x"), ft.dvector("h0"), ft.dvector("w"), ft.lscalar("k")
+    for stop in (False, True):
+
+        def step(xt, h, w, stop=stop):
+            h = ft.tanh(h * w + xt)
+            return (h, fc.scan.until(ft.sum(xt) > 100)) if stop else h
+
+        hs, _ = fc.scan(step, sequences=x, outputs_info=h0, non_sequences=w, n_steps=k)
+        f = fc.function([x, h0, w, k], fc.grad(hs.sum(), [x, h0, w]), mode=fc.Mode(linker))
+        gx, gh, gw = f(np.ones((2, 3)), np.ones(3), np.ones(3), 0)
+        assert gx.shape == (2, 3) and gh.shape == gw.shape == (3,)
+        np.testing.assert_array_equal(gx, 0.0)
+        np.testing.assert_array_equal(gh, 0.0)
+        np.testing.assert_array_equal(gw, 0.0)
+        gx, gh, gw = f(np.ones((0, 3)), np.ones(3), np.ones(3), 5)
+        assert gx.shape == (0, 3) and gh.shape == gw.shape == (3,)
+
+
+@pytest.mark.parametrize("linker", LINKERS)
+def test_an_initial_value_with_the_wrong_number_of_rows_names_scan_the_output_and_the_fix(
+    linker: str,
+) -> None:
+    """Taps [-3, -1] read the three values before the first step: an initial value of
+    another number of rows, known only when the function runs, is refused there with
+    scan's own error (the output, the taps, the rows given and needed)."""
+    x0, m0, h = ft.dvector("x0"), ft.dmatrix("m0"), ft.dscalar("h")
+    xs, _ = fc.scan(lambda a, b: a + b, outputs_info={"initial": x0, "taps": [-3, -1]}, n_steps=2)
+    ms, _ = fc.scan(
+        lambda p, a, b: (p + ft.sum(a), a * b), outputs_info=[h, {"initial": m0, "taps": [-1, -2]}], n_steps=2
+    )
+    f = fc.function([x0], xs, mode=fc.Mode(linker))
+    np.testing.assert_allclose(f(np.array([1.0, 2.0, 3.0])), [4.0, 6.0])
+    for rows in (2, 4):
+        with pytest.raises(
+            ValueError,
+            match=r"scan: outputs_info\[0\] has taps \[-3, -1\]: its initial value needs 3 leading "
+            rf"rows \(the values of steps -3 \.\. -1\), got {rows}; give 3 rows",
+        ):
+            f(np.ones(rows))
+    g = fc.function([h, m0], ms[1], mode=fc.Mode(linker))
+    with pytest.raises(ValueError, match=r"scan: outputs_info\[1\] has taps \[-1, -2\].* got 3"):
+        g(0.0, np.ones((3, 2)))
+
+
+def test_arguments_that_are_no_tensors_and_a_step_taking_other_arguments_are_scans_errors() -> None:
+    """A sequence, initial value or non-sequence that is no tensor, and an fn whose
+    parameters do not take what scan passes it, are TypeErrors naming scan, the argument and
+    the fix (not the conversion's or Python's call error)."""
+    x, h0 = ft.dvector("x"), ft.dscalar("h0")
+    cases = [
+        (dict(sequences=[None], n_steps=2), r"scan: sequences\[0\] must be a tensor .*got None"),
+        (dict(sequences=[x, "abc"]), r"scan: sequences\[1\] must be a tensor .*got 'abc'"),
+        (dict(sequences=x, outputs_info=[object]), r"scan: outputs_info\[0\] must be a tensor .*got <class"),
+        (dict(sequences={"input": "s"}), r"scan: sequences\[0\] must be a tensor"),
+        (dict(sequences=x, non_sequences=[h0, "w"]), r"scan: non_sequences\[1\] must be a tensor .*got 'w'"),
+    ]
+    for kwargs, msg in cases:
+        with pytest.raises(TypeError, match=msg):
+            fc.scan(lambda *a: a[0], **kwargs)
+    with pytest.raises(
+        TypeError,
+        match=r"scan: fn takes the arguments \(a\) but scan passes it 3: one row per sequence tap \(2\), "
+        r"one value per output tap \(1\), then the 0 non-sequences",
+    ):
+        fc.scan(lambda a: a, sequences=[x, {"input": x, "taps": [0]}], outputs_info=h0)
+    with pytest.raises(TypeError, match=r"scan: fn takes the arguments \(a, b, c\) but scan passes it 2"):
+        fc.scan(lambda a, b, c: a, sequences=x, non_sequences=h0)
+    # defaults, *args and callables without a signature are taken as they are
+    for fn in (lambda a, b=1.0: a * b, lambda *a: a[0], ft.exp):
+        ys, _ = fc.scan(fn, sequences=x)
+        assert ys.ndim == 1
+
+
+@pytest.mark.parametrize("linker", LINKERS)
+def test_zero_steps_of_a_loop_whose_step_runs_a_loop_over_its_row(linker: str) -> None:
+    """A step holding a loop over its row (as many steps as the row has entries) has a
+    step shape its inputs' shapes imply: zero outer steps give empty outputs and gradients of
+    those shapes."""
+    x, h0, k = ft.dmatrix("x"), ft.dscalar("h0"), ft.iscalar("k")
+
+    def step(xt, h):
+        inner, _ = fc.scan(lambda v, g: ft.tanh(g * 0.7 + v), sequences=xt, outputs_info=h)
+        return inner[-1], inner
+
+    (hs, rows), _ = fc.scan(step, sequences=x, outputs_info=[h0, None], n_steps=k)
+    f = fc.function([x, h0, k], [hs, rows, *fc.grad(hs.sum(), [x, h0])], mode=fc.Mode(linker))
+    for steps in (2, 0):
+        got = f(np.ones((2, 3)), 0.5, steps)
+        assert [g.shape for g in got] == [(steps,), (steps, 3), (2, 3), ()]
+    np.testing.assert_array_equal(got[2], 0.0)
+    assert got[3] == 0.0

@@ -39,10 +39,15 @@ class SumToShape(Op):
                 and all(1 <= k <= len(likes) and 0 <= d < likes[k - 1].ndim for k, d in refs)
             ):
                 raise ValueError(f"{self}: entry {(a, refs)} does not match the inputs")
-        # A summed axis may become 1: its size is unknown, whatever g's static size.
-        axes = {a for a, _ in self.spec}
-        shape = tuple(None if d in axes else s for d, s in enumerate(g.type.shape))
-        return Apply(self, [g, *likes], [TensorType(g.dtype, shape)])
+        shape = list(g.type.shape)
+        for a, refs in self.spec:
+            sizes = [likes[k - 1].type.shape[d] for k, d in refs]
+            if all(s == 1 for s in sizes):
+                shape[a] = 1  # summed, or 1 already
+            elif not any(s is not None and s != 1 for s in sizes):
+                # a summed axis may become 1: its size is unknown, whatever g's static size
+                shape[a] = 1 if shape[a] == 1 else None
+        return Apply(self, [g, *likes], [TensorType(g.dtype, tuple(shape))])
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         g = inputs[0]

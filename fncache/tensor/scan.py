@@ -23,13 +23,14 @@ gradient; a loop that stopped itself is differentiated as the same loop over the
 
 from __future__ import annotations
 
+import inspect
 from collections import OrderedDict
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from ..config import config
-from ..graph.basic import Apply, Constant, Variable, ancestors, clone_graph, substitute
+from ..graph.basic import Apply, Constant, Variable, ancestors, clone_graph, substitute, toposort
 from ..graph.fgraph import FunctionGraph
 from ..graph.types import TensorType
 from .array_ops import specify_shape
@@ -37,6 +38,8 @@ from ..graph.args import as_int, int_arg
 from .basic import as_tensor_variable, constant
 from .elemwise import cast, elemwise
 from .inner_graph import InnerGraphOp, lift_inner_graph
+from .pyop import CheckAndReport
+from .shape_ops import Shape
 from .random import RandomVariable
 from .shared import SharedVariable
 
@@ -156,7 +159,7 @@ class Scan(InnerGraphOp):
             shapes[j] = s.shape
         ran = [np.array(0, np.int64)] if self.until else []
         if n == 0:
-            return [self._empty(j, shapes[j], dtypes[j], states) for j in range(len(kinds))] + ran
+            return [self._empty(j, shapes[j], dtypes[j], inputs[1:]) for j in range(len(kinds))] + ran
         fn = self.node_function(node)
         outs: list[np.ndarray | None] = [None] * len(kinds)
         steps = n
@@ -190,20 +193,40 @@ class Scan(InnerGraphOp):
             for o, k in zip(outs, kinds)
         ] + ran
 
-    def _empty(self, j: int, shape: tuple | None, dtype: np.dtype, states: list[np.ndarray]) -> np.ndarray:
-        """Output ``j`` after zero steps."""
+    def _empty(self, j: int, shape: tuple | None, dtype: np.dtype, values: list[np.ndarray]) -> np.ndarray:
+        """Output ``j`` after zero steps (``values``: the node's inputs after ``n_steps``)."""
         if self.kinds[j] == "last":
-            return np.array(states[self.recurrent.index(j)], dtype=dtype, copy=True)
+            return np.array(values[self.n_seqs + self.recurrent.index(j)], dtype=dtype, copy=True)
         if shape is None:
-            static = self.inner.outputs[j].type.shape
-            if any(d is None for d in static):
-                raise ValueError(
-                    f"{self}: zero steps, and the shape of a step of output {j} ({self.inner.outputs[j].type}) "
-                    "is known only once a step runs; run at least one step, or give that output "
-                    "a static shape (ft.specify_shape in fn)"
-                )
-            shape = static
+            shape = self._step_shape(j, values)
+        if shape is None:
+            raise ValueError(
+                f"{self}: zero steps, and the shape of a step of output {j} ({self.inner.outputs[j].type}) "
+                "is known only once a step runs; run at least one step, or give that output "
+                "a static shape (ft.specify_shape in fn)"
+            )
         return np.empty((0,) + tuple(shape), dtype)
+
+    def _step_shape(self, j: int, values: list[np.ndarray]) -> tuple | None:
+        """The shape of a step of output ``j`` as the static shapes of the step's ops give it
+        when its inputs have the shapes of ``values`` (a sequence: of its rows), or None where
+        it depends on the values themselves. No step runs: only the nodes' types are made,
+        and the sizes read from shapes known so (a loop in the step running ``len(v)``
+        steps) computed."""
+        memo: dict = {
+            p: TensorType(p.dtype, v.shape[1:] if i < self.n_seqs else v.shape).make_variable(p.name)
+            for i, (p, v) in enumerate(zip(self.inner.inputs, values))
+        }
+        out = self.inner.outputs[j]
+        try:
+            for node in toposort([out], blockers=self.inner.inputs):
+                ins = [memo.get(v, v) for v in node.inputs]
+                remade = node.op.make_node(*ins)
+                memo.update(zip(node.outputs, _fold_sizes(remade)))
+        except (TypeError, ValueError, NotImplementedError):
+            return None  # an op refusing the shapes: the step would fail as well
+        shape = memo.get(out, out).type.shape
+        return None if any(d is None for d in shape) else tuple(shape)
 
     def _bad_step(self, t: int, j: int, r: np.ndarray, shape: tuple | None, dtype: np.dtype) -> None:
         why = (
@@ -250,6 +273,29 @@ class Scan(InnerGraphOp):
         step, for building graphs over it (its gradient)."""
         ins = self.inner.inputs
         return clone_graph(ins, self.inner.outputs, replace=dict(zip(ins, inputs)))[1]
+
+
+#: the most elements of a constant that `_fold_sizes` computes with
+_SIZE_ELEMENTS = 32
+
+
+def _fold_sizes(node: Apply) -> list[Variable]:
+    """``node``'s outputs, as constants where they are sizes known from static shapes: the
+    shape of a tensor of static shape, an integer op of small integer constants."""
+    if isinstance(node.op, Shape) and None not in node.inputs[0].type.shape:
+        return [constant(np.asarray(node.inputs[0].type.shape, dtype="int64"))]
+    small = all(
+        isinstance(v, Constant) and v.dtype.startswith(("int", "uint")) and v.data.size <= _SIZE_ELEMENTS
+        for v in node.inputs
+    )
+    ints = all(getattr(o, "dtype", "").startswith(("int", "uint")) for o in node.outputs)
+    if not small or not node.inputs or not ints or getattr(node.op, "side_effects", False):
+        return node.outputs
+    try:
+        res = node.op.perform(node, [v.data for v in node.inputs])
+    except Exception:  # a check failing, an op without perform: the size stays unknown
+        return node.outputs
+    return [constant(np.asarray(r, dtype=o.dtype)) for r, o in zip(res, node.outputs)]
 
 
 def scan_node(
@@ -329,7 +375,7 @@ def _sequence(s: Any, i: int) -> tuple[Variable, list[int]]:
             )
         taps = [0] if s.get("taps") is None else _taps(s["taps"], f"sequences[{i}]")
         s = s["input"]
-    v = as_tensor_variable(s)
+    v = _tensor(s, f"sequences[{i}]")
     if v.ndim < 1:
         raise TypeError(f"scan: sequences[{i}] must have at least one dimension (its steps), got {v.type}")
     return v, taps
@@ -373,7 +419,7 @@ def _output_info(o: Any, j: int) -> tuple[Variable, list[int]] | None:
         o = o["initial"]
     if o is None:
         return None
-    init = as_tensor_variable(o)
+    init = _tensor(o, f"outputs_info[{j}]")
     if taps != [-1]:
         rows = -min(taps)
         if init.ndim < 1 or init.type.shape[0] not in (None, rows):
@@ -381,8 +427,46 @@ def _output_info(o: Any, j: int) -> tuple[Variable, list[int]] | None:
                 f"scan: outputs_info[{j}] has taps {taps}: its initial value needs {rows} leading "
                 f"rows (the values of steps -{rows} .. -1), got {init.type}"
             )
+        if init.type.shape[0] is None:
+            # PyTensor reads the first rows of a longer value: fncache takes no such guess
+            need = (
+                f"scan: outputs_info[{j}] has taps {taps}: its initial value needs {rows} leading rows "
+                f"(the values of steps -{rows} .. -1), got {{0}}; give {rows} rows (x0[:{rows}] "
+                "are the rows PyTensor reads of a longer one)"
+            )
+            init = CheckAndReport(ValueError, need)(init, elemwise("eq", init.shape[0], rows), init.shape[0])
         init = specify_shape(init, (rows,) + init.type.shape[1:])
     return init, taps
+
+
+def _tensor(x: Any, where: str) -> Variable:
+    """``x`` (argument ``where`` of scan) as a tensor variable."""
+    try:
+        return as_tensor_variable(x)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"scan: {where} must be a tensor (a variable, or a number or array to make a "
+            f"constant of), got {x!r}"
+        ) from None
+
+
+def _check_arity(fn: Callable[..., Any], n_rows: int, n_taps: int, n_nonseqs: int) -> None:
+    """Refuse an ``fn`` whose parameters cannot take the step's arguments, before calling it
+    (Python's own error would name neither scan nor where the arguments come from)."""
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return  # a callable without a signature: its call says what it takes
+    n = n_rows + n_taps + n_nonseqs
+    try:
+        sig.bind(*range(n))
+    except TypeError:
+        names = ", ".join(sig.parameters)
+        raise TypeError(
+            f"scan: fn takes the arguments ({names}) but scan passes it {n}: one row per sequence "
+            f"tap ({n_rows}), one value per output tap ({n_taps}), then the {n_nonseqs} "
+            "non-sequences; make fn take them in that order"
+        ) from None
 
 
 def _n_steps(n_steps: Any) -> Variable:
@@ -565,7 +649,7 @@ def scan(
     seq_taps = [_sequence(s, i) for i, s in enumerate(_as_list(sequences))]
     # no entries (None or [], PyTensor's spelling): no output is fed back
     infos = [_output_info(o, j) for j, o in enumerate(_as_list(outputs_info))] or None
-    nonseqs = [as_tensor_variable(v) for v in _as_list(non_sequences)]
+    nonseqs = [_tensor(v, f"non_sequences[{k}]") for k, v in enumerate(_as_list(non_sequences))]
     if not seq_taps and n_steps is None:
         raise ValueError("scan: without sequences, n_steps is required (the number of steps to run)")
     seqs = [sl for v, taps in seq_taps for sl in _tap_slices(v, taps, go_backwards)]
@@ -596,6 +680,7 @@ def scan(
         older_inits += values[1:]
         older.append(past)
         args += [past[-k - 1] for k in taps]
+    _check_arity(fn, len(rows), len(args), len(nonseqs))
     # the step is built on stand-ins without test values; the loop's node is evaluated whole
     with config.change_flags(compute_test_value="off"):
         res = fn(*rows, *args, *nonseqs)
