@@ -8,6 +8,7 @@ many input shapes.
 from __future__ import annotations
 
 import functools
+import os
 from typing import Any, Callable
 
 import numpy as np
@@ -26,6 +27,20 @@ ATOL = {"float64": 1e-300, "float32": 1e-37}
 FD_EPS = 1e-6
 FD_RTOL = 1e-6
 FD_ATOL = 1e-7
+
+
+def fuzz_settings(default_examples: int, examples_var: str = "FNCACHE_HYPOTHESIS_EXAMPLES") -> Any:
+    """Hypothesis settings of the property tests: ``examples_var`` examples (``default_examples``
+    unset), the same ones every run unless FNCACHE_HYPOTHESIS_RANDOM is set (CI must not find a
+    new failure by chance; an exploring run sets it), and no deadline (an example compiles)."""
+    from hypothesis import HealthCheck, settings
+
+    return settings(
+        max_examples=int(os.environ.get(examples_var, str(default_examples))),
+        deadline=None,
+        derandomize=not os.environ.get("FNCACHE_HYPOTHESIS_RANDOM"),
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+    )
 
 
 def compiled(builder: Callable[..., Any]) -> Callable[..., Any]:

@@ -46,9 +46,9 @@ import numpy as np
 import pytest
 
 hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import given  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
-from fcutil import fd_jacobian  # noqa: E402
+from fcutil import fd_jacobian, fuzz_settings  # noqa: E402
 from test_random_graphs2 import _broadcasts, _rand_slice  # noqa: E402
 
 import fncache as fc  # noqa: E402
@@ -825,15 +825,7 @@ def check_set(p: Program, c: Checks, fns: dict[str, Any], seed: int, s: int, wha
     return True
 
 
-EXAMPLES = int(os.environ.get("FNCACHE_HYPOTHESIS_EXAMPLES", "25"))
-
-
-@settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    derandomize=not os.environ.get("FNCACHE_HYPOTHESIS_RANDOM"),
-    suppress_health_check=[HealthCheck.too_slow],
-)
+@fuzz_settings(25)
 @given(seed=st.integers(0, 2**31))
 def test_random_gradients(seed: int) -> None:
     check(seed)

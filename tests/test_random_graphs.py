@@ -13,7 +13,6 @@ FNCACHE_HYPOTHESIS_EXAMPLES) to explore new examples.
 from __future__ import annotations
 
 import math
-import os
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +21,8 @@ import numpy as np
 import pytest
 
 hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import HealthCheck, given, settings  # noqa: E402
+from fcutil import fuzz_settings  # noqa: E402
+from hypothesis import given  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 import fncache as fc  # noqa: E402
@@ -305,15 +305,9 @@ def layouts(draw: Any, inputs: list[Input]) -> list[list[np.ndarray]]:
 
 
 TOL = {"float64": 1e-11, "float32": 2e-5}
-EXAMPLES = int(os.environ.get("FNCACHE_HYPOTHESIS_EXAMPLES", "60"))
 
 
-@settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    derandomize=not os.environ.get("FNCACHE_HYPOTHESIS_RANDOM"),
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
-)
+@fuzz_settings(60)
 @given(data=st.data())
 def test_random_graphs(data: Any) -> None:
     inputs, e = data.draw(programs(), label="program")

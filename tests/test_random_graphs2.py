@@ -26,7 +26,8 @@ import numpy as np
 import pytest
 
 hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import HealthCheck, given, settings  # noqa: E402
+from fcutil import fuzz_settings  # noqa: E402
+from hypothesis import given  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from test_random_graphs import _mag  # noqa: E402
 
@@ -325,15 +326,7 @@ def check(seed: int) -> None:
             np.testing.assert_allclose(got, want.astype(got.dtype), rtol=0, atol=tol, err_msg=what)
 
 
-EXAMPLES = int(os.environ.get("FNCACHE_HYPOTHESIS_EXAMPLES", "80"))
-
-
-@settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    derandomize=not os.environ.get("FNCACHE_HYPOTHESIS_RANDOM"),
-    suppress_health_check=[HealthCheck.too_slow],
-)
+@fuzz_settings(80)
 @given(seed=st.integers(0, 2**31))
 def test_random_shape_graphs(seed: int) -> None:
     check(seed)

@@ -25,7 +25,6 @@ programs.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,7 +32,8 @@ import numpy as np
 import pytest
 
 hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import HealthCheck, given, settings  # noqa: E402
+from fcutil import fuzz_settings  # noqa: E402
+from hypothesis import given  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 import fncache as fc  # noqa: E402
@@ -538,14 +538,7 @@ def reference(
 
 # -- the tests --------------------------------------------------------------------------------
 
-EXAMPLES = int(os.environ.get("FNCACHE_HYPOTHESIS_EXAMPLES", "20"))
-GRAD_EXAMPLES = int(os.environ.get("FNCACHE_HYPOTHESIS_GRAD_EXAMPLES", "6"))
 MODES = ("FAST_RUN", "FAST_COMPILE")
-SETTINGS = dict(
-    deadline=None,
-    derandomize=not os.environ.get("FNCACHE_HYPOTHESIS_RANDOM"),
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
-)
 
 
 def _tol(p: Program) -> float:
@@ -554,7 +547,7 @@ def _tol(p: Program) -> float:
     return 2e-4 if "float32" in repr(p) else 1e-10
 
 
-@settings(max_examples=EXAMPLES, **SETTINGS)
+@fuzz_settings(20)
 @given(p=programs(), seed=st.integers(0, 2**16))
 def test_random_scans(p: Program, seed: int) -> None:
     b = build_scan(p, seed)
@@ -591,7 +584,7 @@ def _fd(f: Any, vals: list[np.ndarray], wrt: int, eps: float = 1e-6) -> np.ndarr
     return num
 
 
-@settings(max_examples=GRAD_EXAMPLES, **SETTINGS)
+@fuzz_settings(6, "FNCACHE_HYPOTHESIS_GRAD_EXAMPLES")
 @given(p=programs(float64_only=True), seed=st.integers(0, 2**16))
 def test_random_scan_gradients(p: Program, seed: int) -> None:
     b = build_scan(p, seed)
