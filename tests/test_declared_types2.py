@@ -61,6 +61,7 @@ NUMPY_DIFFERS = {
     "cov": "size-1 dims known when the graph is built are squeezed (docs/numpy.md, cov)",
     "corrcoef": "as cov",
     "i0": "PyTensor's elementwise i0: small ints give float32 (docs/numpy.md), numpy's float64",
+    "fill_diagonal": "a function returning the filled copy, as PyTensor's (docs/numpy.md); numpy's fills in place",
 }
 
 DTYPES = ("bool", "int8", "uint8", "int32", "int64", "uint64", "float16", "float32", "float64", "complex128")
@@ -236,6 +237,9 @@ def _numpy_function(mname: str, name: str) -> Callable[..., Any] | None:
 
 def _numpy_value(ref: Callable[..., Any], params: list[str], vals: list, kwargs: dict, n: int) -> list | None:
     """numpy's outputs for the same call, or None where numpy refuses it or has no such call."""
+    # copies: a numpy function that writes into its argument must not change the inputs the
+    # later cases share
+    vals = [v.copy() if isinstance(v, np.ndarray) else v for v in vals]
     try:
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore")
