@@ -438,10 +438,14 @@ def solve_discrete_lyapunov(A: Any, Q: Any, method: str = "direct") -> Variable:
     """scipy.linalg.solve_discrete_lyapunov: ``X`` with ``A X A^T - X + Q = 0`` (real ``A`` and
     ``Q``). Both methods (``"direct"``, ``"bilinear"``) solve the same equation as one linear
     system of size ``n**2`` in ``vec(X)`` (PyTensor's direct method): exact up to rounding,
-    O(n**6) work, meant for the small systems of state-space models. Differentiable."""
+    O(n**6) work, meant for the small systems of state-space models. float64, for float32
+    operands too (scipy's dtype). Differentiable."""
     if method not in ("direct", "bilinear"):
         raise ValueError(f"solve_discrete_lyapunov: method must be 'direct' or 'bilinear', got {method!r}")
     va, vq = _lyapunov_operands(A, Q, "solve_discrete_lyapunov")
+    # scipy's solution is float64 for float32 operands too (both methods add float64
+    # identities), as PyTensor declares
+    va, vq = cast(va, "float64"), cast(vq, "float64")
     # vec(A X A^T) = kron(A, A) vec(X) for the row-major vec (per matrix of a stack)
     return solve_vectorized(eye(va.shape[-1] ** 2, dtype=va.dtype) - matrix_kron(va, va), vq)
 

@@ -307,8 +307,9 @@ def solve_discrete_are(A: Any, B: Any, Q: Any, R: Any) -> Variable:
     """scipy.linalg.solve_discrete_are: the stabilizing solution ``X`` of the discrete
     algebraic Riccati equation ``A^T X A - X - A^T X B (R + B^T X B)^-1 B^T X A + Q = 0``
     for real ``A`` (M, M), ``B`` (M, N), symmetric ``Q`` (M, M) and ``R`` (N, N), or stacks of
-    them (the batch dims broadcast). Computed by scipy; differentiable in all four (for the
-    symmetric ``Q`` and ``R`` the equation assumes)."""
+    them (the batch dims broadcast). Computed by scipy, in float64 for float32 operands too
+    (scipy's dtype); differentiable in all four (for the symmetric ``Q`` and ``R`` the
+    equation assumes)."""
     what = "solve_discrete_are"
     scipy_linalg(what)
     va, vq = square_input(A, what), square_input(Q, what)
@@ -325,8 +326,8 @@ def solve_discrete_are(A: Any, B: Any, Q: Any, R: Any) -> Variable:
                 f"{what}: A is {va.type}, B {vb.type}, Q {vq.type}, R {vr.type}: {name} must be "
                 f"{want}; give A (M, M), B (M, N), Q (M, M) and R (N, N)"
             )
-    dt = "float64" if "float64" in (va.dtype, vb.dtype, vq.dtype, vr.dtype) else "float32"
-    return SolveDiscreteARE()(*[cast(v, dt) for v in (va, vb, vq, vr)])
+    # scipy solves in float64 whatever the real dtype (float32 too), as PyTensor declares
+    return SolveDiscreteARE()(*[cast(v, "float64") for v in (va, vb, vq, vr)])
 
 
 def _tridiagonal_size(sizes: list[int | None], less: list[int]) -> int | None:
