@@ -5,8 +5,9 @@ functions) for the same call must be one dtype, and the values must be scipy's w
 precision of that dtype (factors that are not unique compared by what they reconstruct).
 PyTensor's declared dtypes are compared too: where they differ from scipy's, docs/numpy.md
 says so (``PYTENSOR_DIFFERS``). Complex inputs are refused by the functions that compute in
-LAPACK, with a ``TypeError`` naming the function; those built of products and selects take
-them and must match numpy there too.
+LAPACK, with a ``TypeError`` naming the function, but for the Schur forms (``schur qz ordqz``,
+computed by scipy); those and the functions built of products and selects must match scipy
+(numpy) for complex inputs too.
 
 The inputs are small matrices of integer values, the same numbers in every dtype, so scipy
 sees exactly what fncache does; one function per (dtype, mode) holds every case's outputs.
@@ -91,7 +92,7 @@ class Case(NamedTuple):
     canon: Callable[..., list[np.ndarray]] | None = None
     #: whether ``build`` makes the same call with PyTensor's module
     pytensor: bool = True
-    #: whether it takes complex inputs (built of products and selects, not LAPACK)
+    #: whether it takes complex inputs (built of products and selects, or scipy's Schur forms)
     takes_complex: bool = False
 
 
@@ -293,20 +294,29 @@ CASES: dict[str, Case] = {
         lambda L, v: L.solve_discrete_are(v["N"], v["B"], v["S"], v["R"]),
         lambda d: sla.solve_discrete_are(d["N"], d["B"], d["S"], d["R"]),
     ),
-    "schur": Case(lambda L, v: L.schur(v["G"]), lambda d: tuple(sla.schur(d["G"])), _SCHUR),
+    "schur": Case(
+        lambda L, v: L.schur(v["G"]), lambda d: tuple(sla.schur(d["G"])), _SCHUR, takes_complex=True
+    ),
     "schur_complex": Case(
         lambda L, v: L.schur(v["G"], output="complex"),
         lambda d: tuple(sla.schur(d["G"], output="complex")),
         _SCHUR,
+        takes_complex=True,
     ),
-    "qz": Case(lambda L, v: L.qz(v["G"], v["C"]), lambda d: tuple(sla.qz(d["G"], d["C"])), _QZ),
+    "qz": Case(
+        lambda L, v: L.qz(v["G"], v["C"]), lambda d: tuple(sla.qz(d["G"], d["C"])), _QZ, takes_complex=True
+    ),
     "qz_complex": Case(
         lambda L, v: L.qz(v["G"], v["C"], output="complex"),
         lambda d: tuple(sla.qz(d["G"], d["C"], output="complex")),
         _QZ,
+        takes_complex=True,
     ),
     "ordqz": Case(
-        lambda L, v: L.ordqz(v["G"], v["C"]), lambda d: tuple(sla.ordqz(d["G"], d["C"], sort="lhp")), _ORDQZ
+        lambda L, v: L.ordqz(v["G"], v["C"]),
+        lambda d: tuple(sla.ordqz(d["G"], d["C"], sort="lhp")),
+        _ORDQZ,
+        takes_complex=True,
     ),
     "tridiagonal_lu_factor": Case(lambda L, v: L.tridiagonal_lu_factor(v["G"]), lambda d: _gttrf(d["G"])),
     "tridiagonal_lu_solve": Case(
@@ -346,9 +356,9 @@ def _cases_of(dtype: str) -> list[str]:
 
 
 @compiled
-def dtype_fn(dtype: str, mode: str) -> tuple[Any, dict[str, slice], dict[str, list[str]]]:
-    """Every case's outputs for inputs of ``dtype`` in one function: the function, the slice
-    of its outputs each case has, and each case's declared dtypes."""
+def dtype_results(dtype: str, mode: str) -> tuple[list[np.ndarray], dict[str, slice], dict[str, list[str]]]:
+    """Every case's outputs for inputs of ``dtype`` from one function, run once: the values,
+    the slice of them each case has, and each case's declared dtypes."""
     syms = _symbols(dtype, lambda k, dt, shape: ft.tensor(k, dt, shape=shape))
     outs: list = []
     where, declared = {}, {}
@@ -358,7 +368,7 @@ def dtype_fn(dtype: str, mode: str) -> tuple[Any, dict[str, slice], dict[str, li
         declared[name] = [o.dtype for o in got]
         outs += got
     fn = fc.function(list(syms.values()), outs, mode=mode, on_unused_input="ignore")
-    return fn, where, declared
+    return fn(*_values(dtype).values()), where, declared
 
 
 def _tolerance(dtypes: list[str]) -> dict[str, float]:
@@ -377,9 +387,9 @@ def test_dtype_declared_run_and_scipy(name: str, dtype: str, mode: str) -> None:
         with pytest.raises(TypeError, match="complex"):
             case.build(ft.linalg, syms)
         return
-    fn, where, declared = dtype_fn(dtype, mode)
+    results, where, declared = dtype_results(dtype, mode)
     vals = _values(dtype)
-    got = fn(*vals.values())[where[name]]
+    got = results[where[name]]
     want = [np.asarray(w) for w in _as_list(case.ref(vals))]
     want_dtypes = [w.dtype.name for w in want]
     run_dtypes = [g.dtype.name for g in got]
@@ -433,3 +443,70 @@ def test_float64_results_of_float32_operands_differentiate(name: str) -> None:
         assert [g.dtype.name for g in grads[dt]] == [dt] * len(keys)
     for k, g32, g64 in zip(keys, grads["float32"], grads["float64"]):
         np.testing.assert_allclose(g32, g64, rtol=1e-4, atol=1e-4 * np.abs(g64).max(), err_msg=f"d/d{k}")
+
+
+#: Operands of two dtypes: (function, scipy's, the dtypes of ``G`` and ``C``).
+MIXED = {
+    "solve": (
+        lambda v: ft.linalg.solve(v["G"], v["C"]),
+        lambda d: sla.solve(d["G"], d["C"]),
+        ("float32", "float64"),
+    ),
+    "solve_int": (
+        lambda v: ft.linalg.solve(v["G"], v["C"]),
+        lambda d: sla.solve(d["G"], d["C"]),
+        ("float32", "int32"),
+    ),
+    "qz_complex64": (
+        lambda v: ft.linalg.qz(v["G"], v["C"]),
+        lambda d: sla.qz(d["G"], d["C"]),
+        ("float32", "complex64"),
+    ),
+    "qz_complex128": (
+        lambda v: ft.linalg.qz(v["G"], v["C"]),
+        lambda d: sla.qz(d["G"], d["C"]),
+        ("float64", "complex64"),
+    ),
+    "ordqz_int": (
+        lambda v: ft.linalg.ordqz(v["G"], v["C"]),
+        lambda d: sla.ordqz(d["G"], d["C"], sort="lhp"),
+        ("int64", "complex64"),
+    ),
+    "sylvester": (
+        lambda v: ft.linalg.solve_sylvester(v["G"], v["C"], v["G"]),
+        lambda d: sla.solve_sylvester(d["G"], d["C"], d["G"]),
+        ("float32", "float64"),
+    ),
+    "block_diag": (
+        lambda v: ft.linalg.block_diag(v["G"], v["C"]),
+        lambda d: sla.block_diag(d["G"], d["C"]),
+        ("int32", "int64"),
+    ),
+    "kron": (
+        lambda v: ft.linalg.kron(v["G"], v["C"]),
+        lambda d: np.kron(d["G"], d["C"]),
+        ("float32", "int32"),
+    ),
+}
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_mixed_operand_dtypes(mode: str) -> None:
+    """Operands of two dtypes give scipy's dtype for the pair (float32 and complex64:
+    complex64; float64 or an integer with either: double precision), declared and run."""
+    syms, outs, vals = [], [], []
+    for build, _, (dg, dc) in MIXED.values():
+        v = {"G": ft.tensor("G", dg, shape=(4, 4)), "C": ft.tensor("C", dc, shape=(4, 4))}
+        syms += [v["G"], v["C"]]
+        outs.append(_as_list(build(v)))
+        vals += [
+            INPUTS["G"].astype(dg),
+            (COMPLEX_INPUTS if dc.startswith("complex") else INPUTS)["C"].astype(dc),
+        ]
+    got = iter(fc.function(syms, [o for case in outs for o in case], mode=mode)(*vals))
+    for (name, (_, ref, _)), case, g, c in zip(MIXED.items(), outs, vals[::2], vals[1::2]):
+        want = [np.asarray(w).dtype.name for w in _as_list(ref({"G": g, "C": c}))]
+        run = [next(got).dtype.name for _ in case]
+        assert [o.dtype for o in case] == run == want, (
+            f"{name}: declares {[o.dtype for o in case]}, runs to {run}, scipy {want}"
+        )

@@ -20,6 +20,7 @@ __all__ = [
     "is_int",
     "is_complex",
     "is_inexact",
+    "complex_of",
     "upcast_float",
     "native_array",
     "use_variable_classes",
@@ -78,6 +79,12 @@ def is_inexact(dtype: str) -> bool:
 
 def is_int(dtype: str) -> bool:
     return dtype in ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
+
+
+def complex_of(dtype: str) -> str:
+    """The complex dtype of ``dtype``'s precision: complex64 for float32 and complex64,
+    complex128 for the others (integers are computed in float64)."""
+    return "complex64" if dtype in ("float32", "complex64") else "complex128"
 
 
 def upcast_float(dtype: str) -> str:

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..graph.basic import Apply, Op, Variable
 from .basic import as_tensor_variable
-from ..graph.types import TensorType
+from ..graph.types import TensorType, complex_of
 from .array_ops import diagonal, matmul, swap_last
 from .elemwise import broadcast_static_shape, cast
 from .extra_ops import triu
@@ -45,10 +45,6 @@ SCHUR_SORTS = ("lhp", "rhp", "iuc", "ouc")
 def scipy_linalg(what: str) -> ModuleType:
     """scipy.linalg, or an error naming ``what`` when scipy is not installed."""
     return scipy_module("linalg", what)
-
-
-def _complex_of(dtype: str) -> str:
-    return "complex64" if dtype == "float32" else "complex128"
 
 
 def _per_matrix(inputs: list[np.ndarray], n_core: list[int], fn: Any, outs: list[str]) -> list[np.ndarray]:
@@ -96,7 +92,7 @@ class Schur(Op):
         self.sort = _sort(sort, "schur")
 
     def make_node(self, a: Variable) -> Apply:
-        dt = a.dtype if self.output == "real" else _complex_of(a.dtype)
+        dt = a.dtype if self.output == "real" else complex_of(a.dtype)
         return Apply(self, [a], [TensorType(dt, a.type.shape), TensorType(dt, a.type.shape)])
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
@@ -124,13 +120,13 @@ class QZ(Op):
         self.eigenvalues = bool(eigenvalues)
 
     def make_node(self, a: Variable, b: Variable) -> Apply:
-        dt = a.dtype if self.output == "real" else _complex_of(a.dtype)
+        dt = a.dtype if self.output == "real" else complex_of(a.dtype)
         batch = broadcast_static_shape([a.type.shape[:-2], b.type.shape[:-2]], "qz")
         mat = TensorType(dt, batch + a.type.shape[-2:])
         outs = [mat, mat]
         if self.eigenvalues:
             n = a.type.shape[-1]
-            outs += [TensorType(_complex_of(a.dtype), batch + (n,)), TensorType(dt, batch + (n,))]
+            outs += [TensorType(complex_of(a.dtype), batch + (n,)), TensorType(dt, batch + (n,))]
         return Apply(self, [a, b], outs + [mat, mat])
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
@@ -189,31 +185,33 @@ QR_MODES.update(r="r", raw="raw")
 
 
 def schur(A: Any, output: str = "real", sort: str | None = None) -> tuple[Variable, Variable]:
-    """scipy.linalg.schur: ``(T, Z)`` with ``A == Z @ T @ Z^H`` for a real square matrix (or
-    each of a stack), ``Z`` orthogonal (unitary); ``T`` is quasi-upper triangular (2x2 blocks
-    for complex eigenvalue pairs) with ``output="real"``, upper triangular and complex with
-    ``"complex"``. ``sort`` (``"lhp" "rhp" "iuc" "ouc"``) moves the eigenvalues it selects to
-    the top left. Computed by scipy; no gradient."""
+    """scipy.linalg.schur: ``(T, Z)`` with ``A == Z @ T @ Z^H`` for a square matrix (or each of
+    a stack), ``Z`` orthogonal (unitary); ``T`` is quasi-upper triangular (2x2 blocks for
+    complex eigenvalue pairs) with ``output="real"``, upper triangular and complex with
+    ``"complex"`` or a complex ``A`` (complex64 for float32 and complex64, scipy's dtypes).
+    ``sort`` (``"lhp" "rhp" "iuc" "ouc"``) moves the eigenvalues it selects to the top left.
+    Computed by scipy; no gradient."""
     op = Schur(_output(output, "schur"), _sort(sort, "schur"))
     scipy_linalg("schur")
-    t, z = op(square_input(A, "schur"))
+    t, z = op(square_input(A, "schur", complex_ok=True))
     return t, z
 
 
 def qz(
     A: Any, B: Any, output: str = "real", sort: str | None = None, return_eigenvalues: bool = False
 ) -> tuple[Variable, ...]:
-    """scipy.linalg.qz, the generalized Schur form of a pair of real square matrices (or of
-    stacks): ``(AA, BB, Q, Z)`` with ``A == Q @ AA @ Z^H``, ``B == Q @ BB @ Z^H``. ``sort``
+    """scipy.linalg.qz, the generalized Schur form of a pair of square matrices (or of stacks):
+    ``(AA, BB, Q, Z)`` with ``A == Q @ AA @ Z^H``, ``B == Q @ BB @ Z^H``, complex for
+    ``output="complex"`` or a complex ``A`` or ``B`` (in scipy's dtypes). ``sort``
     (PyTensor's, as scipy's ordqz) orders the generalized eigenvalues; ``return_eigenvalues``
     gives ``(AA, BB, alpha, beta, Q, Z)``, ``alpha / beta`` the eigenvalues (``alpha``
     complex). Computed by scipy; no gradient."""
     op = QZ(_output(output, "qz"), _sort(sort, "qz"), flag(return_eigenvalues, "qz", "return_eigenvalues"))
     scipy_linalg("qz")
-    va, vb = square_input(A, "qz"), square_input(B, "qz")
+    va, vb = square_input(A, "qz", complex_ok=True), square_input(B, "qz", complex_ok=True)
     if None not in (va.type.shape[-1], vb.type.shape[-1]) and va.type.shape[-1] != vb.type.shape[-1]:
         raise ValueError(f"qz: A is {va.type} and B {vb.type}; give two square matrices of one size")
-    dt = "float64" if "float64" in (va.dtype, vb.dtype) else "float32"
+    dt = np.result_type(va.dtype, vb.dtype).name  # scipy's: float32 with complex64 is complex64
     return tuple(op(cast(va, dt), cast(vb, dt)))
 
 

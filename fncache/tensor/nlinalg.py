@@ -18,7 +18,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..graph.basic import Apply, Op, Variable
-from ..graph.types import TensorType, is_complex, is_float
+from ..graph.types import TensorType, complex_of, is_complex, is_float
 from .array_ops import matmul, swap_last, trace
 from ..graph.args import int_arg
 from .basic import as_tensor_variable
@@ -68,18 +68,19 @@ __all__ = [
 ]
 
 
-def linalg_input(x: Any, what: str, ndims: range, takes: str) -> Variable:
+def linalg_input(x: Any, what: str, ndims: range, takes: str, complex_ok: bool = False) -> Variable:
     """``x`` as a float tensor a linear-algebra function takes: real (integers and bools become
-    float64, as numpy's) with a number of dims in ``ndims`` (``takes`` says which in words)."""
+    float64, as numpy's; complex too where ``complex_ok``) with a number of dims in ``ndims``
+    (``takes`` says which in words)."""
     v = as_tensor_variable(x)
-    if is_complex(v.dtype):
+    if is_complex(v.dtype) and not complex_ok:
         raise TypeError(
             f"{what}: complex matrices are not supported, got {v.type}; only float32 and float64 "
             "(and integers, computed in float64)"
         )
     if v.ndim not in ndims:
         raise ValueError(f"{what}: takes {takes}, got {v.type} ({v.ndim} dims)")
-    if not is_float(v.dtype):
+    if not is_float(v.dtype) and not is_complex(v.dtype):
         check_float64(what, [v.dtype], "float64")
         v = cast(v, "float64")
     return v
@@ -139,9 +140,12 @@ def finite(v: Variable, check: Any, what: str) -> Variable:
     return CheckValue(what, "finite")(v) if flag(check, what, "check_finite") else v
 
 
-def square_input(x: Any, what: str, ndims: range = STACKS, takes: str = "") -> Variable:
+def square_input(
+    x: Any, what: str, ndims: range = STACKS, takes: str = "", complex_ok: bool = False
+) -> Variable:
     """:func:`linalg_input` whose last two dims are checked square where their sizes are known."""
-    v = linalg_input(x, what, ndims, takes or "a square matrix or a stack of them (2 or more dims)")
+    takes = takes or "a square matrix or a stack of them (2 or more dims)"
+    v = linalg_input(x, what, ndims, takes, complex_ok)
     return check_square(v, what)
 
 
@@ -176,10 +180,6 @@ def _side(v: Variable) -> int | None:
 
 def _smaller(a: int | None, b: int | None) -> int | None:
     return None if a is None or b is None else min(a, b)
-
-
-def _complex_of(dtype: str) -> str:
-    return "complex64" if dtype == "float32" else "complex128"
 
 
 #: What to do about numpy.linalg's errors, by the start of their message.
@@ -294,7 +294,7 @@ class Eig(Op):
     )
 
     def make_node(self, x: Variable) -> Apply:
-        n, dt = _side(x), _complex_of(x.dtype)
+        n, dt = _side(x), complex_of(x.dtype)
         batch = x.type.shape[:-2]
         return Apply(self, [x], [TensorType(dt, batch + (n,)), TensorType(dt, batch + (n, n))])
 
