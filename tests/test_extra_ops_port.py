@@ -233,7 +233,7 @@ def test_cov_of_one_observation_divides_by_zero_as_numpy() -> None:
 
 
 _COV_M = [(1, 3), (3, 1), (1, 1), (2, 3), (3,), (0, 3), (2, 0)]
-_COV_Y = [None, (1, 3), (3, 1), (2, 3), (3,)]
+_COV_Y = [None, (1, 3), (2, 3), (3,)]
 
 
 def _cov_cases() -> list[tuple[str, tuple, tuple | None, bool, bool, dict]]:
@@ -292,9 +292,13 @@ def _check_cov(got: np.ndarray, out: Any, want: np.ndarray, what: str) -> None:
 def test_cov_corrcoef_of_every_shape_against_numpy(mode: str) -> None:
     """cov and corrcoef over single rows and columns, vectors, no variables or observations,
     with y, rowvar, ddof and weights, the shapes static or known only at run time: numpy's
-    values and shapes, or its ValueError (built in one function per mode)."""
+    values and shapes, or its ValueError (built in one function per mode; the normalizations
+    and weights, whose shapes are those of plain cov, in FAST_COMPILE only: one C compile less
+    large)."""
     ins, outs, vals, wants, whats = [], [], [], [], []
     for k, case in enumerate(_cov_cases()):
+        if mode != "FAST_COMPILE" and case[-1]:
+            continue
         i, v, build, want = _cov_graph(*case, seed=k)
         what = f"{case}"
         if isinstance(want, Exception):
