@@ -7,6 +7,10 @@ differences; bad arguments; the modules loading only when first asked for."""
 
 from __future__ import annotations
 
+import itertools
+import warnings
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -226,6 +230,95 @@ def test_cov_of_one_observation_divides_by_zero_as_numpy() -> None:
     with np.errstate(all="ignore"), pytest.warns(RuntimeWarning):
         want = np.cov(np.array([[1.0], [2.0]]))
     assert_same(f(np.array([[1.0], [2.0]])), want, "one observation")
+
+
+_COV_M = [(1, 3), (3, 1), (1, 1), (2, 3), (3,), (0, 3), (2, 0)]
+_COV_Y = [None, (1, 3), (2, 3), (3,)]
+
+
+def _cov_cases() -> list[tuple[str, tuple, tuple | None, bool, bool, dict]]:
+    """Every (function, m's shape, y's shape, rowvar, static shapes, keywords) of the shapes
+    above; corrcoef, the normalizations and the weights without y."""
+    cases = []
+    for ms, ys, rowvar, static in itertools.product(_COV_M, _COV_Y, (True, False), (True, False)):
+        cases.append(("cov", ms, ys, rowvar, static, {}))
+        if ys is None:
+            for kw in ({"bias": True}, {"ddof": 2}, {"fweights": 1, "aweights": 1}):
+                cases.append(("cov", ms, ys, rowvar, static, kw))
+            cases.append(("corrcoef", ms, ys, rowvar, static, {}))
+    return cases
+
+
+def _cov_graph(fn: str, ms: tuple, ys: tuple | None, rowvar: bool, static: bool, kw: dict, seed: int):
+    """The inputs, the output and numpy's value (or the exception it raises) of one case."""
+    rng = np.random.default_rng(seed)
+    mv = rng.normal(size=ms)
+    yv = None if ys is None else rng.normal(size=ys)
+    n_obs = ms[-1] if len(ms) == 1 or rowvar else ms[0]
+    draw = {
+        "fweights": lambda: rng.integers(1, 4, size=n_obs),
+        "aweights": lambda: rng.uniform(0.5, 2, size=n_obs),
+    }
+    weights = {k: draw[k]() for k in kw if k in draw}
+    values = [mv] + ([] if yv is None else [yv]) + list(weights.values())
+    ins = [
+        ft.tensor(f"i{k}", v.dtype, shape=v.shape if static else (None,) * v.ndim)
+        for k, v in enumerate(values)
+    ]
+    args = {**kw, **dict(zip(weights, ins[len(ins) - len(weights) :]))}
+    try:
+        with numpy_errstate(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            want = getattr(np, fn)(mv, yv, rowvar=rowvar, **{**kw, **weights})
+    except (ValueError, ZeroDivisionError) as e:
+        want = e
+    build = lambda: getattr(ft, fn)(ins[0], None if yv is None else ins[1], rowvar=rowvar, **args)  # noqa: E731
+    return ins, values, build, want
+
+
+def _check_cov(got: np.ndarray, out: Any, want: np.ndarray, what: str) -> None:
+    # the declared type is the value's; a single variable known only at run time is not
+    # squeezed (the number of dims is fixed when the graph is built): (1, 1) for numpy's 0-d
+    assert got.dtype == out.dtype and got.ndim == out.ndim, f"{what}: {got.dtype} {got.shape} for {out.type}"
+    assert all(s is None or s == g for s, g in zip(out.type.shape, got.shape)), (
+        f"{what}: {got.shape} for {out.type}"
+    )
+    if want.ndim == 0 and out.ndim == 2 and out.type.shape == (None, None):
+        want = want.reshape(1, 1)
+    assert_same(got, want, what, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_cov_corrcoef_of_every_shape_against_numpy(mode: str) -> None:
+    """cov and corrcoef over single rows and columns, vectors, no variables or observations,
+    with y, rowvar, ddof and weights, the shapes static or known only at run time: numpy's
+    values and shapes, or its ValueError (built in one function per mode; the normalizations
+    and weights, whose shapes are those of plain cov, in FAST_COMPILE only: one C compile less
+    large)."""
+    ins, outs, vals, wants, whats = [], [], [], [], []
+    for k, case in enumerate(_cov_cases()):
+        if mode != "FAST_COMPILE" and case[-1]:
+            continue
+        i, v, build, want = _cov_graph(*case, seed=k)
+        what = f"{case}"
+        if isinstance(want, Exception):
+            if mode == "FAST_COMPILE":  # refused when built or when run, as numpy refuses
+                # (weights of sum 0: fncache's run-time check, AssertionError, for numpy's ZeroDivisionError)
+                with pytest.raises((ValueError, AssertionError)), warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    fc.function(i, build(), mode=mode, on_unused_input="ignore")(*v)
+            continue
+        ins += i
+        outs.append(build())
+        vals += v
+        wants.append(want)
+        whats.append(what)
+    f = fc.function(ins, outs, mode=mode, on_unused_input="ignore")  # y of an m of no variables
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # numpy's empty-mean warnings, checked elsewhere
+        got = f(*vals)
+    for g, o, w, what in zip(got, outs, wants, whats):
+        _check_cov(g, o, w, what)
 
 
 @pytest.mark.parametrize("mode", MODES)

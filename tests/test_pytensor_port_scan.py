@@ -298,8 +298,8 @@ def test_zero_steps_empty_sequences_and_fewer_steps_than_rows() -> None:
     assert s1 == s2 == 20
     np.testing.assert_allclose(v1, xv[:20] + 1)
     np.testing.assert_allclose(v2, xv[0] + np.cumsum(xv[:20]))
-    # test_infershape_seq_shorter_nsteps: n_steps beyond the rows runs over the rows (PyTensor
-    # reads past them: docs/porting.md)
+    # test_infershape_seq_shorter_nsteps: n_steps beyond the rows runs over the rows (PyTensor's
+    # recurrent loops raise or read past them: docs/porting.md)
     short, _ = fc.scan(lambda a, h: h + a, sequences=x, outputs_info=ft.constant(0.0), n_steps=20)
     np.testing.assert_allclose(fc.function([x], short, mode=PY)(xv[:10]), np.cumsum(xv[:10]))
     # no sequence, no state: a non-sequence repeated; its gradient counts the steps

@@ -70,14 +70,15 @@ def encode_graph(fgraph: FunctionGraph, shared: Sequence[Variable] = ()) -> dict
             enc_roots.append(("shared", shared_pos[id(v)]))
         else:
             enc_roots.append(("input", v.type, v.name))
-    # Node provenance (the creation trace and the original node's position) is kept so that
-    # run-time errors of a loaded graph still name the user's source line.
+    # Node provenance (the creation trace, the original node's position and the user's function
+    # that made it) is kept so that run-time errors of a loaded graph still name the user's
+    # source line and function.
     enc_nodes = [
         (
             node.op,
             [index[id(v)] for v in node.inputs],
             [o.name for o in node.outputs],
-            {k: node.tag[k] for k in ("trace", "origin") if k in node.tag},
+            {k: node.tag[k] for k in ("trace", "origin", "made_by") if k in node.tag},
         )
         for node in nodes
     ]

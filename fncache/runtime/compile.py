@@ -84,7 +84,7 @@ def check_stability(original: FunctionGraph, mode: Mode, optimized: FunctionGrap
 
 def attach_traces(optimized: FunctionGraph, original: FunctionGraph) -> FunctionGraph:
     """Give each optimized node the creation trace of the original node it comes from, and
-    the function that made it (``made_by``: its name and the fix its size errors suggest)."""
+    the function that made it (``made_by``: its name and the fix its size and index errors suggest)."""
     nodes = original.toposort()
     for node in optimized.toposort():
         k = node.tag.get("origin")

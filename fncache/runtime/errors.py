@@ -43,13 +43,19 @@ _NUMPY_SIZE_ERRORS = (
 )
 
 
-def _named_size_error(e: BaseException, node: Apply) -> BaseException:
+def _named_error(e: BaseException, node: Apply) -> BaseException:
     """numpy's error for a size no array can have, as the same kind of error with numpy's words
-    after ``node``'s op and before the fix; any other error as it is."""
+    after ``node``'s op and before the fix; an index out of range of a node made by a user's
+    function (``made_by``: ``take``'s indexing) as an ``IndexError`` naming that function and
+    its fix; any other error as it is."""
+    made_by = node.tag.get("made_by")
+    if isinstance(e, IndexError) and made_by is not None:
+        name, fix = made_by
+        return IndexError(f"{name} ({node.op}): {str(e).removeprefix(f'{node.op}: ')}; {fix}")
     if not isinstance(e, (ValueError, MemoryError)) or not str(e).startswith(_NUMPY_SIZE_ERRORS):
         return e
     kind = MemoryError if isinstance(e, MemoryError) else ValueError
-    name, fix = node.tag.get("made_by", (None, "check the shapes, counts and sizes passed in"))
+    name, fix = made_by or (None, "check the shapes, counts and sizes passed in")
     return kind(
         f"{f'{name} ({node.op})' if name else node.op}: {e} (the sizes this op was given at run "
         f"time make an array that cannot be allocated; {fix})"
@@ -60,7 +66,7 @@ def annotate_runtime_error(
     e: BaseException, node: Apply, inputs: Sequence[Any] | None = None
 ) -> BaseException:
     """The exception to raise for ``e`` raised while running ``node``."""
-    e = _named_size_error(e, node)
+    e = _named_error(e, node)
     if config.exception_verbosity != "high":
         if hasattr(e, "add_note"):
             e.add_note(

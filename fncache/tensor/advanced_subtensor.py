@@ -427,32 +427,61 @@ def advanced_getitem(x: Variable, key: tuple) -> Variable:
     return AdvancedSubtensor(k)(x, *args)
 
 
+#: What an index out of range of ``take`` (``mode='raise'``) or ``take_along_axis`` asks for.
+_IN_RANGE = "give indices in [-n, n) for an axis of size n"
+
+
 def take(a: Any, indices: Any, axis: int | None = None, mode: str = "raise") -> Variable:
     """numpy's ``take``: the elements of ``a`` at ``indices`` along ``axis`` (``None``: ``a``
     flattened), of shape ``a.shape[:axis] + indices.shape + a.shape[axis + 1:]``. Indices out
     of range raise ``IndexError`` (``mode='raise'``), wrap around (``'wrap'``: modulo the
     axis's size) or are clipped to it (``'clip'``: negative ones to the first element)."""
+    if mode == "raise":
+        fix = f"{_IN_RANGE}, or mode='wrap' or mode='clip'"
+        fix += " (axis=None: the axis of the flattened a)" if axis is None else ""
+    else:
+        fix = f"mode={mode!r} has no element to take from an empty axis (numpy: 'cannot do a non-empty take')"
+    return take_named(a, indices, axis, mode, "take", fix)
+
+
+def take_named(a: Any, indices: Any, axis: int | None, mode: str, what: str, fix: str) -> Variable:
+    """``take`` for the function ``what`` the user called: its errors name it, and an index
+    out of range gives ``fix``, when the graph is built and when the function runs."""
     from .shape_ops import flatten
-    from .subtensor import getitem
 
     if mode not in ("raise", "wrap", "clip"):
-        raise ValueError(f"take: mode must be 'raise', 'wrap' or 'clip', got {mode!r}")
+        raise ValueError(f"{what}: mode must be 'raise', 'wrap' or 'clip', got {mode!r}")
     a = as_tensor_variable(a)
     if axis is None:
         a, axis = flatten(a), 0
-    axis = int_arg(axis, "take", "axis", fix="or None for the flattened tensor")
+    axis = int_arg(axis, what, "axis", fix="or None for the flattened tensor")
     if not -a.ndim <= axis < a.ndim:
-        raise ValueError(f"take: axis {axis!r} is out of range for a tensor of ndim {a.ndim}")
+        raise ValueError(f"{what}: axis {axis!r} is out of range for a tensor of ndim {a.ndim}")
     axis %= a.ndim
     idx = _index_array(indices, axis)
     if idx.dtype == "bool":
-        raise TypeError("take: indices must be ints, got booleans (to select with a mask: a[mask])")
+        raise TypeError(f"{what}: indices must be ints, got booleans (to select with a mask: a[mask])")
     n = a.shape[axis]
     if mode == "wrap":
         idx = elemwise("mod", idx, n)
     elif mode == "clip":
         idx = elemwise("minimum", elemwise("maximum", idx, 0), elemwise("sub", n, 1))
-    return getitem(a, (slice(None),) * axis + (idx,))
+    return _indexing_named(a, (slice(None),) * axis + (idx,), what, fix)
+
+
+def _indexing_named(a: Variable, key: tuple, what: str, fix: str) -> Variable:
+    """``a[key]`` whose index out of range names ``what``, the function the user called, and
+    ``fix``: checked now where the graph knows the indices and the size, else by the indexing
+    node's error when the function runs (its ``made_by``)."""
+    from .subtensor import getitem
+
+    try:
+        out = getitem(a, key)
+    except IndexError as e:
+        raise IndexError(f"{what}: {e}; {fix}") from None
+    if out.owner is not None and isinstance(out.owner.op, AdvancedSubtensor):
+        out.owner.tag["made_by"] = (what, fix)
+    return out
 
 
 def take_along_axis(arr: Any, indices: Any, axis: int | None = -1) -> Variable:
@@ -463,7 +492,6 @@ def take_along_axis(arr: Any, indices: Any, axis: int | None = -1) -> Variable:
     the elements taken."""
     from .creation import arange
     from .shape_ops import dimshuffle, flatten
-    from .subtensor import getitem
 
     a, idx = as_tensor_variable(arr), as_tensor_variable(indices)
     if not (idx.dtype.startswith("int") or idx.dtype.startswith("uint")):
@@ -485,4 +513,4 @@ def take_along_axis(arr: Any, indices: Any, axis: int | None = -1) -> Variable:
         idx if d == axis else dimshuffle(arange(a.shape[d]), ["x"] * d + [0] + ["x"] * (a.ndim - 1 - d))
         for d in range(a.ndim)
     ]
-    return getitem(a, tuple(key))
+    return _indexing_named(a, tuple(key), "take_along_axis", _IN_RANGE)

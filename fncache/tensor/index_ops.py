@@ -17,7 +17,7 @@ import numpy as np
 
 from ..graph.basic import Apply, Op, Variable
 from ..graph.types import TensorType, is_int, normalize_dtype
-from .advanced_subtensor import take
+from .advanced_subtensor import take_named
 from .basic import as_tensor_variable
 from .creation import arange
 from .elemwise import broadcast_static_shape, cast, elemwise
@@ -177,7 +177,8 @@ def compress(condition: Any, x: Any, axis: int | None = None) -> Variable:
     c = as_tensor_variable(condition)
     if c.ndim != 1:
         raise ValueError(f"compress: condition must be a vector (1 dim), got {c.type}")
-    return take(x, flatnonzero(c), axis=axis)
+    fix = "the condition has a true entry past the axis: give one no longer than the axis, or false there"
+    return take_named(x, flatnonzero(c), axis, "raise", "compress", fix)
 
 
 def to_one_hot(y: Any, nb_class: Any, dtype: Any = None) -> Variable:

@@ -569,16 +569,31 @@ def trapezoid(y: Any, x: Any = None, dx: Any = 1.0, axis: int = -1) -> Variable:
 
 
 def _variables_in_rows(m: Any, rowvar: bool, what: str, name: str) -> Variable:
-    """``m`` as numpy.cov reads it: a matrix with one variable per row, in float64 (numpy's
-    dtype for the result); a vector is one variable."""
+    """``m`` as numpy.cov reads it: a matrix with one variable per row (per column with
+    ``rowvar=False``, whatever its shape: numpy 2 transposes a single row too), in float64
+    (numpy's dtype for the result); a vector is one variable."""
     v = as_tensor_variable(m)
     if v.ndim > 2 or is_complex(v.dtype):
         raise ValueError(f"{what}: {name} must be a real vector or matrix, got {v.type}")
     v = cast(v, "float64") if v.dtype != "float64" else v
     if v.ndim < 2:
         return reshape(v, (1, -1))
-    # numpy transposes for rowvar=False unless there is a single observation row
-    return v.T if not rowvar and v.type.shape[0] != 1 else v
+    return v if rowvar else v.T
+
+
+def _y_variables_in_rows(y: Any, rowvar: bool) -> Variable:
+    """``y`` as numpy.cov reads it: as ``m``, except that with ``rowvar=False`` a single row
+    stays one variable (numpy transposes ``y`` only when it has more than one row), decided on
+    the run-time number of rows where the graph does not know it."""
+    v = _variables_in_rows(y, True, "cov", "y")
+    rows = v.type.shape[0]
+    if rowvar or rows == 1:
+        return v
+    if rows is not None:
+        return v.T
+    from .ifelse import ifelse  # ifelse's module loads its op with the first call
+
+    return ifelse(elemwise("eq", v.shape[0], 1), v, v.T)
 
 
 def _weights(w: Any, n: Any, what: str, name: str, ints: bool) -> Variable:
@@ -605,14 +620,29 @@ def cov(
     ``rowvar=False``) and those of ``y``, normalized by ``N - 1`` (``N`` with ``bias``, ``N -
     ddof`` with ``ddof``), with integer frequency weights ``fweights`` and observation weights
     ``aweights`` per observation as numpy's; float64. The size-1 dims known when the graph is
-    built are squeezed out (one variable gives a 0-d variance). Differentiable."""
-    x = _variables_in_rows(m, rowvar, "cov", "m")
-    if y is not None:
-        x = concatenate([x, _variables_in_rows(y, rowvar, "cov", "y")], axis=0)
+    built are squeezed out (one variable gives a 0-d variance; one known only at run time a
+    (1, 1) matrix, numpy's 0-d variance being of another number of dims). Differentiable."""
     if ddof is None:
         ddof = 0 if bias else 1
     else:
         ddof = int_arg(ddof, "cov", "ddof", fix="or None for N - 1 (N with bias)")
+    x = _variables_in_rows(m, rowvar, "cov", "m")
+    if y is None:
+        return _cov_of_rows(x, ddof, fweights, aweights)
+    # numpy gives an empty result for no variables in m, whatever y holds
+    none = reshape(x[:0, :0], (0, 0))
+    if x.type.shape[0] == 0:
+        return none
+    c = _cov_of_rows(concatenate([x, _y_variables_in_rows(y, rowvar)], axis=0), ddof, fweights, aweights)
+    if x.type.shape[0] is not None:
+        return c
+    from .ifelse import ifelse  # ifelse's module loads its op with the first call
+
+    return ifelse(elemwise("eq", x.shape[0], 0), none, c)
+
+
+def _cov_of_rows(x: Variable, ddof: int, fweights: Any, aweights: Any) -> Variable:
+    """numpy.cov of the variables in the rows of the float64 matrix ``x``."""
     n = x.shape[1]
     w = None if fweights is None else _weights(fweights, n, "cov", "fweights", ints=True)
     if aweights is not None:
@@ -622,6 +652,11 @@ def cov(
         avg, fact = mean(x, axis=1), cast(n, "float64") - ddof
     else:
         w_sum = sum_(w)
+        w_sum = assert_op(
+            w_sum,
+            elemwise("neq", w_sum, 0),
+            "cov: the weights sum to zero and cannot normalize; give weights with a non-zero sum",
+        )
         avg = sum_(x * w, axis=1) / w_sum
         if ddof == 0:
             fact = w_sum
