@@ -270,6 +270,15 @@ FC_INLINE npy_uint64 fc_pow_uint64(npy_uint64 a, npy_uint64 b) {
 
 FC_INLINE npy_bool fc_pow_bool(npy_bool a, npy_bool b) { return b ? a : 1; }
 
+FC_INLINE double fc_erfcx_float64(double x); /* below, with the other special functions */
+
+/* One Newton step on log erfc(x) = log(c) far in erfc's tail (c < 1e-16), in double, with
+ * log erfc(x) = log(erfcx(x)) - x^2: erfc(x) itself is subnormal there for the smallest c,
+ * with too few digits for the step (and for float, below float's normal range from c ~ 1e-38). */
+FC_INLINE double fc_erfc_tail_newton(double x, double c) {
+    const double r = fc_erfcx_float64(x);
+    return x + (log(r) - x * x - log(c)) * r * 0.8862269254527580; }
+
 /* The numpy ufuncs beyond the core set (fncache/tensor/scalar_math.py). Each follows numpy's
  * C loop for the special values: logaddexp is numpy's npy_logaddexp written without branches
  * (so the loop still vectorizes through libmvec), erfinv has no libm function and is a
@@ -350,8 +359,9 @@ FC_INLINE T fc_erfinv_core_##S(T a, T c) {                                      
          * which is nearly quadratic in x, with c = 1 - a exact */                         \
         const T d = (T)1.1283791670955126 * exp##SUF(-x * x), e = erfc##SUF(x);            \
         u = (erf##SUF(x) - a) / d;                                                         \
-        x = a < (T)0.5 ? x - u / ((T)1 + x * u)                                            \
-                       : (d > (T)0 ? x + (log##SUF(e) - log##SUF(c)) * e / d : x);         \
+        x = c < (T)1e-16 ? (T)fc_erfc_tail_newton((double)x, (double)c)                    \
+            : a < (T)0.5 ? x - u / ((T)1 + x * u)                                          \
+                         : (d > (T)0 ? x + (log##SUF(e) - log##SUF(c)) * e / d : x);       \
     }                                                                                      \
     return c > (T)0 ? x : (c == (T)0 ? (T)INFINITY : (T)NAN); }                            \
 FC_INLINE T fc_erfinv_##S(T y) {                                                           \

@@ -1,0 +1,115 @@
+"""Special functions at the edges of their domains, against scipy.special (and PyTensor where
+it defines the behaviour), compiled in C (FAST_RUN) and by the Python references
+(FAST_COMPILE), in float64 and float32: the poles of gamma in ``poch beta betaln``, ``kn`` of a
+non-integer order."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from scipy import special  # the reference (a test dependency)
+
+import fncache as fc
+from fncache import tensor as ft
+from fcutil import MODES, numpy_errstate
+
+
+def _assert_same(
+    name: str, got: np.ndarray, want: np.ndarray, rtol: float, args: tuple, floor: float = 0.0
+) -> None:
+    """got is want: within rtol (relative to max(|want|, floor)), the same NaN, the same
+    infinities and zeros with their signs."""
+    got = got.astype(np.float64)
+    with numpy_errstate():
+        close = np.abs(got - want) <= rtol * np.maximum(np.abs(want), floor)
+    same = (got == want) | close | (np.isnan(got) & np.isnan(want))
+    same &= np.isnan(want) | (np.signbit(got) == np.signbit(want))
+    bad = ~same
+    assert not bad.any(), f"{name}{tuple(a[bad][:6] for a in args)} = {got[bad][:6]}, scipy {want[bad][:6]}"
+
+
+def _pole_grid() -> tuple[np.ndarray, np.ndarray]:
+    """Pairs of the integers and half-integers from -6 to 6 (-0.0 included), where gamma of
+    one argument, of the other or of their sum has a pole."""
+    v = np.concatenate([np.arange(-6, 7.0), np.arange(-5.5, 6.0), [-0.0, 0.3, -2.7]])
+    a, b = np.meshgrid(v, v)
+    return a.ravel(), b.ravel()
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("mode", MODES)
+def test_poch_beta_betaln_at_the_poles_of_gamma(mode: str, dtype: str) -> None:
+    """Each gave NaN where one of the gammas has a pole (poch(-3, 2) for 6, beta(-1, 1) for -1,
+    beta(-1.5, -1.5) for 0, betaln(-1, -1) for inf); scipy's values, signs included."""
+    a, b = _pole_grid()
+    x, y = ft.vector("x", dtype=dtype), ft.vector("y", dtype=dtype)
+    outs = fc.function(
+        [x, y], [ft.special.poch(x, y), ft.special.beta(x, y), ft.special.betaln(x, y)], mode=mode
+    )(a.astype(dtype), b.astype(dtype))
+    # float32's gammaln sums are accurate to an ulp of the terms, not of betaln near its zeros
+    rtol, floor = (1e-13, 0.0) if dtype == "float64" else (1e-5, 1.0)
+    with numpy_errstate():
+        for name, got, ref in zip(
+            ("poch", "beta", "betaln"), outs, (special.poch, special.beta, special.betaln)
+        ):
+            assert got.dtype == dtype, name
+            _assert_same(name, got, ref(a, b), rtol, (a, b), floor)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_kn_of_a_non_integer_order_is_pytensors(mode: str) -> None:
+    """PyTensor's ``kn`` is ``kv`` of the order as given; scipy's truncates a non-integer order
+    (with a RuntimeWarning). fncache follows PyTensor: kv(2.7, x), not kv(2, x)."""
+    pytensor = pytest.importorskip("pytensor")
+    pt = pytest.importorskip("pytensor.tensor")
+    orders = np.array([2.7, -2.7, 0.5, 3.0, 1e-3])
+    xs = np.array([1.5, 0.3, 2.0, 4.0, 10.0])
+    n, x = ft.dvector("n"), ft.dvector("x")
+    got = fc.function([n, x], ft.kn(n, x), mode=mode)(orders, xs)
+    pn, px = pt.dvector("n"), pt.dvector("x")
+    theirs = pytensor.function([pn, px], pt.kn(pn, px), mode="FAST_COMPILE")(orders, xs)
+    np.testing.assert_allclose(got, theirs, rtol=1e-12)
+    np.testing.assert_allclose(got, special.kv(orders, xs), rtol=1e-12)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        truncated = special.kn(orders, xs)
+    assert not np.allclose(got[:2], truncated[:2])
+
+
+#: erfcinv of subnormals and tiny normals, by mpmath (40 digits) from log erfc(x) = log y: scipy
+#: itself gives inf at 5e-324 and is off by up to 2e-5 on the subnormals (3e-12 at 1e-315)
+ERFCINV_TAIL = {
+    5e-324: 27.21329321081295,
+    1e-323: 27.200563366536258,
+    2.288e-321: 27.100364445942972,
+    3.07e-317: 26.924555794721684,
+    1e-315: 26.859832753310737,
+    1e-310: 26.644806559364763,
+    2.2250738585072014e-308: 26.54325845425098,
+    1e-300: 26.209469960516124,
+}
+#: the same for the float32 subnormals and tiny normals (the float32 inputs as doubles)
+ERFCINV_TAIL32 = {
+    1.401298464324817e-45: 10.019834265884624,
+    1.1770907100328463e-43: 9.797371647811218,
+    9.99994610111476e-41: 9.448790050366227,
+    1.0000002153053333e-39: 9.326837087870516,
+    1.1699999996735163e-38: 9.194802737232664,
+    3.0000000565330046e-31: 8.221625614254547,
+}
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_erfcinv_of_subnormals_keeps_its_digits(mode: str) -> None:
+    """Newton's step on log erfc took erfc(x) itself, subnormal there: 4.6e-7 relative error at
+    2.3e-321 in float64, 2.7e-5 at 1.2e-43 in float32. Now within 2 ulps (float64) and the
+    correctly rounded value (float32)."""
+    y, y32 = ft.dvector("y"), ft.fvector("y")
+    f = fc.function([y, y32], [ft.erfcinv(y), ft.erfcinv(y32)], mode=mode)
+    ys, ys32 = np.array(list(ERFCINV_TAIL)), np.array(list(ERFCINV_TAIL32), np.float32)
+    got, got32 = f(ys, ys32)
+    np.testing.assert_allclose(got, list(ERFCINV_TAIL.values()), rtol=3e-16)
+    assert got32.dtype == np.float32
+    np.testing.assert_array_equal(got32, np.array(list(ERFCINV_TAIL32.values()), np.float32))
