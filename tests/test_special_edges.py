@@ -113,3 +113,54 @@ def test_erfcinv_of_subnormals_keeps_its_digits(mode: str) -> None:
     np.testing.assert_allclose(got, list(ERFCINV_TAIL.values()), rtol=3e-16)
     assert got32.dtype == np.float32
     np.testing.assert_array_equal(got32, np.array(list(ERFCINV_TAIL32.values()), np.float32))
+
+
+#: betainc(a, b, x) for a tiny b, by mpmath (60 digits): scipy's is wrong where a is tiny too
+#: (4.5e-302 for 1e-40 at a = 1e-260, b = 1e-300, x = 0.9)
+BETAINC_TINY_B = {
+    (1.0, 1e-300, 0.9): 2.302585092994046e-300,
+    (0.5, 1e-300, 0.999): 8.293549452497793e-300,
+    (5.0, 1e-300, 0.9): 5.9056009299404584e-301,
+    (1e-9, 1e-300, 0.9): 1.0000000021972245e-291,
+    (1e-260, 1e-300, 0.9): 1.0000000000000001e-40,
+    (2.0, 1e-17, 0.7): 5.0397280432593593e-18,
+}
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_betainc_of_a_tiny_b_and_its_range(mode: str) -> None:
+    """For a tiny b, I_x(a, b) is of the order of b, and above the mean 1 - I_{1-x}(b, a)
+    cancelled to nothing: betainc(1, 1e-300, 0.9) was -2.8e-14, (0.5, 1e-300, 0.999) NaN. Now
+    its first order in b; and every value of a tiny-shape grid lies in [0, 1] (1 + 2e-14 at
+    a = 1e-300, b = 1e-180), float64 and float32."""
+    a, b, x = ft.dvector("a"), ft.dvector("b"), ft.dvector("x")
+    f = fc.function([a, b, x], ft.betainc(a, b, x), mode=mode)
+    args = np.array(list(BETAINC_TINY_B)).T
+    np.testing.assert_allclose(f(*args), list(BETAINC_TINY_B.values()), rtol=1e-13)
+    shapes = np.concatenate([np.logspace(-300, -20, 8), np.logspace(-16, 0, 9), [2.0, 30.0, 1e3]])
+    xs = np.concatenate([np.logspace(-300, -1, 6), [0.5, 0.9], 1 - np.logspace(-16, -1, 6)])
+    grid = [v.ravel() for v in np.meshgrid(shapes, shapes, xs, indexing="ij")]
+    a32, b32, x32 = ft.fvector("a"), ft.fvector("b"), ft.fvector("x")
+    f32 = fc.function([a32, b32, x32], ft.betainc(a32, b32, x32), mode=mode)
+    grid32 = [g.astype(np.float32) for g in grid]
+    with numpy_errstate():
+        for got, (ga, gb, _) in ((f(*grid), grid), (f32(*grid32), grid32)):
+            outside = (got < 0) | (got > 1) | (np.isnan(got) & ((ga > 0) | (gb > 0)))
+            assert not outside.any(), [g[outside][:4] for g in grid]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_betaincinv_of_a_tiny_b(mode: str) -> None:
+    """The start of betaincinv(1, 1e-300, 1e-300) rounded to 1 and stayed there; for a = 1 the
+    inverse is 1 - (1 - y)**(1 / b) exactly (and scipy's elsewhere)."""
+    a, b, y = ft.dvector("a"), ft.dvector("b"), ft.dvector("y")
+    f = fc.function([a, b, y], ft.betaincinv(a, b, y), mode=mode)
+    bs = np.array([1e-300, 1e-300, 1e-300, 1e-20, 1e-17])
+    ys = np.array([1e-300, 3e-299, 1e-302, 1e-25, 1e-18])
+    np.testing.assert_allclose(f(np.ones(5), bs, ys), -np.expm1(np.log1p(-ys) / bs), rtol=1e-14)
+    shapes, bs, ys = (
+        np.array([5.0, 0.5, 2.0]),
+        np.array([1e-300, 1e-200, 1e-17]),
+        np.array([3e-300, 1e-205, 1e-18]),
+    )
+    np.testing.assert_allclose(f(shapes, bs, ys), special.betaincinv(shapes, bs, ys), rtol=1e-13)

@@ -109,7 +109,7 @@ def _lgamma1p(a: float) -> float:
 
 def _digamma_pos(a: float) -> float:
     s = 0.0
-    while a < 8.0:
+    while a < 16.0:
         s -= 1.0 / a
         a += 1.0
     w = 1.0 / (a * a)
@@ -481,8 +481,45 @@ def _betacf(p: tuple, q: tuple, x: float) -> tuple:
     return (_NAN, _NAN, _NAN)
 
 
+def _trigamma_pos(a: float) -> float:
+    s = 0.0
+    while a < 16.0:
+        s += 1.0 / (a * a)
+        a += 1.0
+    w = 1.0 / (a * a)
+    c = 7.0 / 6
+    for v in (691.0 / 2730, 5.0 / 66, 1.0 / 30, 1.0 / 42, 1.0 / 30, 1.0 / 6):
+        c = v - w * c
+    return s + 1.0 / a + 0.5 * w + w / a * c
+
+
+def _betainc_tiny_b(a: float, b: float, y: float) -> tuple:
+    """I_x(a, b) to first order in a tiny b, with y = 1 - x: the C helper ``fc_betainc_tiny_b``."""
+    eps, euler, ay = 2.220446049250313e-16, 0.5772156649015329, a * y
+    t, dt = y - ay, -y
+    if a * eps <= 2e-2:
+        c, dc = math.log(y) + _digamma_pos(a + 1.0) - 1.0 / a + euler + t, _trigamma_pos(a + 1.0) + dt
+        w = (b / a) / a
+    else:
+        c, dc, w = math.log(ay) + euler + t, dt, b / a
+    tol = 5.0 * eps * abs(c)
+    s = ds = 0.0
+    j = 2.0
+    while j < _ITMAX:
+        dt = dt * (y - ay / j) - t * y / j
+        t *= y - ay / j
+        aj = t / j
+        s += aj
+        ds += dt / j
+        if abs(aj) <= tol and abs(dt / j) <= 5.0 * eps * abs(dc):
+            break
+        j += 1.0
+    return (-b * (c + s), -w - b * (dc + ds), -(c + s))
+
+
 def _betainc_dual(a: float, b: float, x: float, upper: bool = False) -> tuple:
-    """I_x(a, b) (1 - I_x(a, b) with ``upper``) and its derivatives in a and b."""
+    """I_x(a, b) (1 - I_x(a, b) with ``upper``) and its derivatives in a and b: the C helper
+    ``fc_betainc_dual``."""
     if not (a >= 0.0 and b >= 0.0 and 0.0 <= x <= 1.0) or (a == b == 0.0) or (a == b == _INF):
         return (_NAN, _NAN, _NAN)
     if x in (0.0, 1.0):
@@ -495,6 +532,9 @@ def _betainc_dual(a: float, b: float, x: float, upper: bool = False) -> tuple:
         v = -1.0
     if v >= 0.0:
         return (1.0 - v if upper else v, 0.0, 0.0)
+    if b <= 2.220446049250313e-16 * min(a, 1.0) and 1.0 - x <= 0.5 and a * (1.0 - x) <= 1.0:
+        v, va, vb = _betainc_tiny_b(a, b, 1.0 - x)
+        return (1.0 - v, -va, -vb) if upper else (v, va, vb)
     f = _beta_front(a, b, x)
     ab = _digamma_pos(a + b)
     da = math.log(x) - _digamma_pos(a) + ab
@@ -506,6 +546,7 @@ def _betainc_dual(a: float, b: float, x: float, upper: bool = False) -> tuple:
     sg = -1.0 if swap != upper else 1.0
     if swap != upper:
         v = 1.0 - v
+    v = min(max(v, 0.0), 1.0)  # a probability (the C helper's clamp)
     return (v, sg * f * (da * h[0] + h[1]), sg * f * (db * h[0] + h[2]))
 
 
@@ -537,6 +578,11 @@ def _betainc_inv(a: float, b: float, p: float, q: float) -> float:
     if q == 0.0 or a == _INF:
         return 1.0
     x = _betainc_start(a, b, p, q, _lbeta(a, b))
+    if b <= 2.220446049250313e-16 * min(a, 1.0):
+        # a tiny b: the C helper's start from I ~ b (-log(1 - x) - psi(a) - gamma)
+        w = -p / b - _digamma_pos(a) - 0.5772156649015329
+        if w < 0.0:
+            x = min(x, -math.expm1(w))
     k = 0
     while k < 100 and 0.0 < x < 1.0:
         err = _betainc_dual(a, b, x)[0] - p if p < 0.5 else q - _betainc_dual(a, b, x, True)[0]
