@@ -115,7 +115,7 @@ def test_erfcinv_of_subnormals_keeps_its_digits(mode: str) -> None:
     np.testing.assert_array_equal(got32, np.array(list(ERFCINV_TAIL32.values()), np.float32))
 
 
-#: betainc(a, b, x) for a tiny b, by mpmath (60 digits): scipy's is wrong where a is tiny too
+#: betainc(a, b, x) for a small b (or a), by mpmath (50 digits): scipy's is wrong where a is tiny too
 #: (4.5e-302 for 1e-40 at a = 1e-260, b = 1e-300, x = 0.9)
 BETAINC_TINY_B = {
     (1.0, 1e-300, 0.9): 2.302585092994046e-300,
@@ -124,15 +124,23 @@ BETAINC_TINY_B = {
     (1e-9, 1e-300, 0.9): 1.0000000021972245e-291,
     (1e-260, 1e-300, 0.9): 1.0000000000000001e-40,
     (2.0, 1e-17, 0.7): 5.0397280432593593e-18,
+    (1.0, 1e-10, 0.9): 2.302585092728951e-10,
+    (2.0, 1e-06, 0.99): 3.615164141316133e-06,
+    (30.0, 1e-3, 0.999): 0.0029712534198958838,
+    (0.5, 0.05, 0.999): 0.33691027084974884,
+    (1e-3, 1e-8, 0.7): 1.0008360354695338e-05,
+    (0.2, 1e-12, 0.999999999999): 3.234286746904787e-11,
+    (1e-300, 1e-9, 0.2): 1.0,
 }
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_betainc_of_a_tiny_b_and_its_range(mode: str) -> None:
-    """For a tiny b, I_x(a, b) is of the order of b, and above the mean 1 - I_{1-x}(b, a)
-    cancelled to nothing: betainc(1, 1e-300, 0.9) was -2.8e-14, (0.5, 1e-300, 0.999) NaN. Now
-    its first order in b; and every value of a tiny-shape grid lies in [0, 1] (1 + 2e-14 at
-    a = 1e-300, b = 1e-180), float64 and float32."""
+def test_betainc_of_a_small_shape_and_its_range(mode: str) -> None:
+    """For a small b, I_x(a, b) is small, and above the mean 1 - I_{1-x}(b, a) cancelled:
+    betainc(1, 1e-300, 0.9) was -2.8e-14, (0.5, 1e-300, 0.999) NaN, (1, 1e-10, 0.9) 2.30258231e-10
+    for 2.30258509e-10; near 1 for a tiny a the value was off by 1e-13. Every value of a
+    tiny-shape grid lies in [0, 1] (it was 1 + 2e-14 at a = 1e-300, b = 1e-180), float64 and
+    float32."""
     a, b, x = ft.dvector("a"), ft.dvector("b"), ft.dvector("x")
     f = fc.function([a, b, x], ft.betainc(a, b, x), mode=mode)
     args = np.array(list(BETAINC_TINY_B)).T

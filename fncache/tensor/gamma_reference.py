@@ -517,6 +517,67 @@ def _betainc_tiny_b(a: float, b: float, y: float) -> tuple:
     return (-b * (c + s), -w - b * (dc + ds), -(c + s))
 
 
+_STIRLING = (1.0 / 12, -1.0 / 360, 1.0 / 1260, -1.0 / 1680, 1.0 / 1188, -691.0 / 360360, 1.0 / 156)
+
+
+def _lgamma_diff(a: float, b: float) -> float:
+    """lgamma(a + b) - lgamma(a) for 0 < b < 1 to a few ulps of b: the C helper ``fc_lgamma_diff``."""
+    s = 0.0
+    while a < 10.0:
+        s -= math.log1p(b / a)
+        a += 1.0
+    u, v, d = 1.0 / a, 1.0 / (a + b), -b / (a * (a + b))
+    vn = sn = 1.0
+    corr = 0.0
+    for n in range(1, 14):
+        if n & 1:
+            corr += _STIRLING[n // 2] * sn
+        vn *= v
+        sn = u * sn + vn
+    return s + (a - 0.5) * math.log1p(b / a) + b * math.log(a + b) - b + corr * d
+
+
+_PSI_ASYMP = (1.0 / 12, -1.0 / 120, 1.0 / 252, -1.0 / 240, 1.0 / 132, -691.0 / 32760, 1.0 / 12)
+
+
+def _digamma_diff(a: float, b: float) -> float:
+    """psi(a + b) - psi(a) for 0 < b < 1 to a few ulps of it: the C helper ``fc_digamma_diff``."""
+    s = 0.0
+    while a < 10.0:
+        s += b / a / (a + b)  # b / a first: a (a + b) underflows for a tiny a
+        a += 1.0
+    u, v, d = 1.0 / a, 1.0 / (a + b), -b / (a * (a + b))
+    vn = sn = 1.0
+    corr = 0.0
+    for n in range(1, 15):
+        if not n & 1:
+            corr += _PSI_ASYMP[n // 2 - 1] * sn
+        vn *= v
+        sn = u * sn + vn
+    return s + math.log1p(b / a) - 0.5 * d - d * corr
+
+
+def _betainc_small_b(a: float, b: float, y: float) -> tuple:
+    """I_{1-y}(a, b) for b < 1 where it is small, with its derivatives in a and b: the C helper
+    ``fc_betainc_small_b``."""
+    lg = b * math.log(y) - _lgamma1p(b) + _lgamma_diff(a, b)
+    la = _digamma_diff(a, b)
+    lb = math.log(y) - _digamma_pos(1.0 + b) + _digamma_pos(a + b)
+    c, dc, t, ta, tb, n = 1.0, 0.0, 0.0, 0.0, 0.0, 1.0
+    while n < _ITMAX:
+        dc = (dc * (n - a) - c) * y / n
+        c *= (n - a) * y / n
+        t += c / (b + n)
+        ta += dc / (b + n)
+        tb -= c / ((b + n) * (b + n))
+        if abs(c) <= 1e-17 * abs(t) and abs(dc) <= 1e-17 * abs(ta):
+            break
+        n += 1.0
+    e = _exp(lg)
+    w = 1.0 + b * t
+    return (-math.expm1(lg) - e * b * t, -e * (w * la + b * ta), -e * (w * lb + t + b * tb))
+
+
 def _betainc_dual(a: float, b: float, x: float, upper: bool = False) -> tuple:
     """I_x(a, b) (1 - I_x(a, b) with ``upper``) and its derivatives in a and b: the C helper
     ``fc_betainc_dual``."""
@@ -542,12 +603,20 @@ def _betainc_dual(a: float, b: float, x: float, upper: bool = False) -> tuple:
     pa, pb = (a, 1.0, 0.0), (b, 0.0, 1.0)
     swap = not x * (a + b + 2.0) < a + 1.0
     h = _div(_betacf(pb, pa, 1.0 - x), pb) if swap else _div(_betacf(pa, pb, x), pa)
+    # f h is I on the direct side, 1 - I on the swapped one; q = 1 - f h and its derivatives
+    # qa, qb as the C helper's, by the series where it is small
     v = f * h[0]
-    sg = -1.0 if swap != upper else 1.0
+    q = 1.0 - v
+    qa, qb = -f * (da * h[0] + h[1]), -f * (db * h[0] + h[2])
+    if q < 0.5 and (b if swap else a) < 1.0:
+        q, sa, sb = _betainc_small_b(a, b, 1.0 - x) if swap else _betainc_small_b(b, a, x)
+        v = 1.0 - q
+        qa, qb = (sa, sb) if swap else (sb, sa)
+    sg = 1.0 if swap != upper else -1.0
     if swap != upper:
-        v = 1.0 - v
+        v = q
     v = min(max(v, 0.0), 1.0)  # a probability (the C helper's clamp)
-    return (v, sg * f * (da * h[0] + h[1]), sg * f * (db * h[0] + h[2]))
+    return (v, sg * qa, sg * qb)
 
 
 def _betainc_start(a: float, b: float, p: float, q: float, lb: float) -> float:
