@@ -270,6 +270,15 @@ FC_INLINE npy_uint64 fc_pow_uint64(npy_uint64 a, npy_uint64 b) {
 
 FC_INLINE npy_bool fc_pow_bool(npy_bool a, npy_bool b) { return b ? a : 1; }
 
+FC_INLINE double fc_erfcx_float64(double x); /* below, with the other special functions */
+
+/* One Newton step on log erfc(x) = log(c) far in erfc's tail (c < 1e-16), in double, with
+ * log erfc(x) = log(erfcx(x)) - x^2: erfc(x) itself is subnormal there for the smallest c,
+ * with too few digits for the step (and for float, below float's normal range from c ~ 1e-38). */
+FC_INLINE double fc_erfc_tail_newton(double x, double c) {
+    const double r = fc_erfcx_float64(x);
+    return x + (log(r) - x * x - log(c)) * r * 0.8862269254527580; }
+
 /* The numpy ufuncs beyond the core set (fncache/tensor/scalar_math.py). Each follows numpy's
  * C loop for the special values: logaddexp is numpy's npy_logaddexp written without branches
  * (so the loop still vectorizes through libmvec), erfinv has no libm function and is a
@@ -350,8 +359,9 @@ FC_INLINE T fc_erfinv_core_##S(T a, T c) {                                      
          * which is nearly quadratic in x, with c = 1 - a exact */                         \
         const T d = (T)1.1283791670955126 * exp##SUF(-x * x), e = erfc##SUF(x);            \
         u = (erf##SUF(x) - a) / d;                                                         \
-        x = a < (T)0.5 ? x - u / ((T)1 + x * u)                                            \
-                       : (d > (T)0 ? x + (log##SUF(e) - log##SUF(c)) * e / d : x);         \
+        x = c < (T)1e-16 ? (T)fc_erfc_tail_newton((double)x, (double)c)                    \
+            : a < (T)0.5 ? x - u / ((T)1 + x * u)                                          \
+                         : (d > (T)0 ? x + (log##SUF(e) - log##SUF(c)) * e / d : x);       \
     }                                                                                      \
     return c > (T)0 ? x : (c == (T)0 ? (T)INFINITY : (T)NAN); }                            \
 FC_INLINE T fc_erfinv_##S(T y) {                                                           \
@@ -937,11 +947,12 @@ FC_INLINE double fc_lgamma1p(double a) {
     for (k = 24; k >= 0; k--) s = (k & 1 ? -z[k] : z[k]) + a * s;
     return a * (a * s - 0.5772156649015329); }
 
-/* digamma for a > 0 (the derivatives of gamma(a) in the prefactors): up by the recurrence to
- * 8, then the asymptotic series (as fncache.tensor.special.psi). */
+/* digamma for a > 0 (the derivatives of gamma(a) in the prefactors, the tiny-b series of
+ * betainc): up by the recurrence to 16, then the asymptotic series, whose first omitted term
+ * is below 1e-18 there (at 8 it was 2e-14). */
 FC_INLINE double fc_digamma_pos(double a) {
     double s = 0.0, w;
-    while (a < 8.0) { s -= 1.0 / a; a += 1.0; }
+    while (a < 16.0) { s -= 1.0 / a; a += 1.0; }
     w = 1.0 / (a * a);
     return s + log(a) - 0.5 / a - w * (1.0 / 12 - w * (1.0 / 120 - w * (1.0 / 252 - w * (1.0 / 240
             - w * (1.0 / 132 - w * (691.0 / 32760)))))); }
@@ -1414,14 +1425,110 @@ FC_INLINE fc_dual fc_betacf(fc_dual p, fc_dual q, double x) {
     }
     return fc_dual_make((double)NAN, (double)NAN, (double)NAN); }
 
+/* trigamma for a >= 1 (the derivative of the tiny-b series in a): up by the recurrence to 16,
+ * then the asymptotic series. */
+FC_INLINE double fc_trigamma_pos(double a) {
+    double s = 0.0, w;
+    while (a < 16.0) { s += 1.0 / (a * a); a += 1.0; }
+    w = 1.0 / (a * a);
+    return s + 1.0 / a + 0.5 * w + w / a * (1.0 / 6 - w * (1.0 / 30 - w * (1.0 / 42 - w * (1.0 / 30
+            - w * (5.0 / 66 - w * (691.0 / 2730 - w * (7.0 / 6))))))); }
+
+/* I_x(a, b) for b <= eps min(1, a), 1 - x <= 1/2 and a (1 - x) <= 1, where it is of the order of
+ * b and 1 - I_{1-x}(b, a) would cancel to nothing: its first order in b (DiDonato and Morris's
+ * APSER, eps relative), -b (c + s) with y = 1 - x, c = log(y) + psi(a) + gamma + y (1 - a) (for
+ * a huge, log(a y) + gamma + y (1 - a)) and s = sum_{j>=2} t_j / j, t_j = t_{j-1} (y - a y / j),
+ * with its derivatives in a and b. */
+FC_INLINE fc_dual fc_betainc_tiny_b(double a, double b, double y) {
+    const double euler = 0.5772156649015329, ay = a * y;
+    double t = y - ay, dt = -y, c, dc, w, s = 0.0, ds = 0.0, aj, tol, j;
+    /* psi(a) = psi(a + 1) - 1 / a, psi'(a) = psi'(a + 1) + 1 / a^2: b / a^2 is taken as
+     * (b / a) / a, finite where a^2 underflows */
+    if (a * 2.220446049250313e-16 <= 2e-2) {
+        c = log(y) + fc_digamma_pos(a + 1.0) - 1.0 / a + euler + t;
+        dc = fc_trigamma_pos(a + 1.0) + dt;
+        w = (b / a) / a;
+    } else { c = log(ay) + euler + t; dc = dt; w = b / a; }
+    tol = 5.0 * 2.220446049250313e-16 * fabs(c);
+    for (j = 2.0; j < FC_IG_ITMAX; j += 1.0) {
+        dt = dt * (y - ay / j) - t * y / j;
+        t *= y - ay / j;
+        aj = t / j;
+        s += aj;
+        ds += dt / j;
+        if (fabs(aj) <= tol && fabs(dt / j) <= 5.0 * 2.220446049250313e-16 * fabs(dc)) break;
+    }
+    return fc_dual_make(-b * (c + s), -w - b * (dc + ds), -(c + s)); }
+
+/* lgamma(a + b) - lgamma(a) for a > 0, 0 < b < 1, to a few ulps of b rather than of the two
+ * gammaln: up by the recurrence to 10 (each step -log1p(b / a)), then Stirling's series,
+ * whose difference is (a - 1/2) log1p(b / a) + b log(a + b) - b and, for each correction
+ * term c / a^n, c (v^n - u^n) with u = 1 / a, v = 1 / (a + b) and v - u = -b / (a (a + b)). */
+FC_TABLE double fc_stirling_c[7] = {1.0 / 12, -1.0 / 360, 1.0 / 1260, -1.0 / 1680, 1.0 / 1188,
+                                    -691.0 / 360360, 1.0 / 156};
+FC_INLINE double fc_lgamma_diff(double a, double b) {
+    double s = 0.0, u, v, d, vn = 1.0, sn = 1.0, corr = 0.0;
+    int n;
+    while (a < 10.0) { s -= log1p(b / a); a += 1.0; }
+    u = 1.0 / a; v = 1.0 / (a + b); d = -b / (a * (a + b));
+    /* v^n - u^n = d S_n, S_n = sum_{i<n} v^i u^(n-1-i): S_1 = 1, S_{n+1} = u S_n + v^n */
+    for (n = 1; n <= 13; n++) {
+        if (n & 1) corr += fc_stirling_c[n / 2] * sn;
+        vn *= v;
+        sn = u * sn + vn;
+    }
+    corr *= d;
+    return s + (a - 0.5) * log1p(b / a) + b * log(a + b) - b + corr; }
+
+/* psi(a + b) - psi(a) for a > 0, 0 < b < 1, to a few ulps of the difference, as
+ * fc_lgamma_diff: each step of the recurrence adds b / (a (a + b)); the asymptotic series
+ * psi(z) = log z - 1 / (2z) - sum_k c_k / z^(2k) differs by log1p(b / a) - d / 2 - d sum_k c_k
+ * S_(2k). */
+FC_TABLE double fc_psi_asymp_c[7] = {1.0 / 12, -1.0 / 120, 1.0 / 252, -1.0 / 240, 1.0 / 132,
+                                     -691.0 / 32760, 1.0 / 12};
+FC_INLINE double fc_digamma_diff(double a, double b) {
+    double s = 0.0, u, v, d, vn = 1.0, sn = 1.0, corr = 0.0;
+    int n;
+    while (a < 10.0) { s += b / a / (a + b); a += 1.0; }  /* b / a first: a (a + b) underflows */
+    u = 1.0 / a; v = 1.0 / (a + b); d = -b / (a * (a + b));
+    for (n = 1; n <= 14; n++) {
+        if (!(n & 1)) corr += fc_psi_asymp_c[n / 2 - 1] * sn;
+        vn *= v;
+        sn = u * sn + vn;
+    }
+    return s + log1p(b / a) - 0.5 * d - d * corr; }
+
+/* I_x(a, b) for b < 1 above the mean, where it is small and 1 - I_{1-x}(b, a) by the continued
+ * fraction would cancel, with its derivatives in a and b: with y = 1 - x, I_y(b, a) = P (1 +
+ * b T) by its power series, P = y^b / (b B(a, b)) = exp(L), T = sum_{n>=1} (1 - a)_n y^n /
+ * (n! (b + n)), so I = -expm1(L) - P b T, with L = b log(y) - lgamma(1 + b) + lgamma(a + b) -
+ * lgamma(a) and dL / da = psi(a + b) - psi(a) to a few ulps of b. */
+FC_INLINE fc_dual fc_betainc_small_b(double a, double b, double y) {
+    const double l = b * log(y) - fc_lgamma1p(b) + fc_lgamma_diff(a, b), la = fc_digamma_diff(a, b),
+                 lb = log(y) - fc_digamma_pos(1.0 + b) + fc_digamma_pos(a + b);
+    double c = 1.0, dc = 0.0, t = 0.0, ta = 0.0, tb = 0.0, n, e, w;
+    for (n = 1.0; n < FC_IG_ITMAX; n += 1.0) {
+        /* c = (1 - a)_n y^n / n! and its derivative in a */
+        dc = (dc * (n - a) - c) * y / n;
+        c *= (n - a) * y / n;
+        t += c / (b + n);
+        ta += dc / (b + n);
+        tb -= c / ((b + n) * (b + n));
+        if (fabs(c) <= 1e-17 * fabs(t) && fabs(dc) <= 1e-17 * fabs(ta)) break;
+    }
+    e = exp(l);
+    w = 1.0 + b * t;
+    return fc_dual_make(-expm1(l) - e * b * t, -e * (w * la + b * ta), -e * (w * lb + t + b * tb)); }
+
 /* I_x(a, b) (or 1 - I_x(a, b) with `upper`, without cancellation) with its derivatives in a
  * and b: scipy's special values (NaN for negative or NaN arguments, x outside [0, 1],
  * a = b = 0 and a = b = inf; 0 at x = 0 and for b = 0 or a = inf, 1 at x = 1 and for a = 0
  * or b = inf; derivatives 0 there), else the continued fraction on the side of the mean where
- * it converges, the other side by I_x(a, b) = 1 - I_{1-x}(b, a). */
+ * it converges, the other side by I_x(a, b) = 1 - I_{1-x}(b, a); where that difference is
+ * small (and would cancel) fc_betainc_small_b, for a tiny b near x = 1 fc_betainc_tiny_b. */
 FC_INLINE fc_dual fc_betainc_dual(double a, double b, double x, int upper) {
     const double inf = (double)INFINITY;
-    double f, da, db, ab, v, sg;
+    double f, da, db, ab, v, q, qa, qb, sg;
     int swap;
     fc_dual h;
     if (!(a >= 0.0 && b >= 0.0 && x >= 0.0 && x <= 1.0) || (a == 0.0 && b == 0.0) || (a == inf && b == inf))
@@ -1431,6 +1538,9 @@ FC_INLINE fc_dual fc_betainc_dual(double a, double b, double x, int upper) {
     else if (b == 0.0 || a == inf) v = 0.0;
     else v = -1.0;
     if (v >= 0.0) return fc_dual_make(upper ? 1.0 - v : v, 0.0, 0.0);
+    if (b <= 2.220446049250313e-16 * (a < 1.0 ? a : 1.0) && 1.0 - x <= 0.5 && a * (1.0 - x) <= 1.0) {
+        h = fc_betainc_tiny_b(a, b, 1.0 - x);
+        return upper ? fc_dual_make(1.0 - h.v, -h.a, -h.b) : h; }
     f = fc_beta_front(a, b, x);
     ab = fc_digamma_pos(a + b);
     da = log(x) - fc_digamma_pos(a) + ab;
@@ -1440,11 +1550,26 @@ FC_INLINE fc_dual fc_betainc_dual(double a, double b, double x, int upper) {
                            fc_dual_make(b, 0.0, 1.0))
              : fc_dual_div(fc_betacf(fc_dual_make(a, 1.0, 0.0), fc_dual_make(b, 0.0, 1.0), x),
                            fc_dual_make(a, 1.0, 0.0));
-    /* f h is I on the direct side, 1 - I on the swapped one */
+    /* f h is I on the direct side, 1 - I on the swapped one; q = 1 - f h, the other (with its
+     * derivatives qa, qb), cancels where it is small: there, for the shape of the far side
+     * below 1, by its power series (q is I if swap, and the series of 1 - I = I_{1-x}(b, a)
+     * swaps the shapes if not) */
     v = f * h.v;
-    sg = swap != upper ? -1.0 : 1.0;
-    if (swap != upper) v = 1.0 - v;
-    return fc_dual_make(v, sg * f * (da * h.v + h.a), sg * f * (db * h.v + h.b)); }
+    q = 1.0 - v;
+    qa = -f * (da * h.v + h.a);
+    qb = -f * (db * h.v + h.b);
+    if (q < 0.5 && (swap ? b : a) < 1.0) {
+        h = swap ? fc_betainc_small_b(a, b, 1.0 - x) : fc_betainc_small_b(b, a, x);
+        q = h.v;
+        v = 1.0 - q;
+        qa = swap ? h.a : h.b;
+        qb = swap ? h.b : h.a;
+    }
+    sg = swap != upper ? 1.0 : -1.0;
+    v = swap != upper ? q : v;
+    /* a probability: rounding in the prefactor of tiny shapes can leave it an ulp or so outside */
+    v = v < 0.0 ? 0.0 : (v > 1.0 ? 1.0 : v);
+    return fc_dual_make(v, sg * qa, sg * qb); }
 
 FC_INLINE double fc_betainc_float64(double a, double b, double x) { return fc_betainc_dual(a, b, x, 0).v; }
 FC_INLINE double fc_betainc_da_float64(double a, double b, double x) { return fc_betainc_dual(a, b, x, 0).a; }
@@ -1479,6 +1604,12 @@ FC_INLINE double fc_betainc_inv(double a, double b, double p, double q) {
         /* the tail whose power law holds more of the mass at p */
         w = exp(a * log(a / (a + b)) - lb) / a;
         x = p * (w + exp(b * log(b / (a + b)) - lb) / b) < w ? t : -expm1(u);
+    }
+    if (b <= 2.220446049250313e-16 * (a < 1.0 ? a : 1.0)) {
+        /* a tiny b: I ~ b (-log(1 - x) - psi(a) - gamma) away from 0, where that is positive (the
+         * power laws' start rounds to 1 there) */
+        w = -p / b - fc_digamma_pos(a) - 0.5772156649015329;
+        if (w < 0.0 && -expm1(w) < x) x = -expm1(w);
     }
     for (k = 0; k < 100 && x > 0.0 && x < 1.0; k++) {
         err = p < 0.5 ? fc_betainc_dual(a, b, x, 0).v - p : q - fc_betainc_dual(a, b, x, 1).v;

@@ -238,8 +238,9 @@ kve = _binary("kve", "Elementwise exponentially scaled kv: kv(v, x) * exp(x).")
 
 
 def kn(n: Any, x: Any) -> TensorVariable:
-    """PyTensor's ``kn``: the modified Bessel function of the second kind of integer order
-    ``n`` (scipy.special.kn), elementwise: :func:`kv` of that order."""
+    """PyTensor's ``kn``: the modified Bessel function of the second kind of order ``n``,
+    elementwise: :func:`kv` of that order. A non-integer order is kept, as PyTensor's ``kn``
+    does; scipy.special.kn truncates it to an integer (with a RuntimeWarning)."""
     return elemwise("kv", n, x)
 
 

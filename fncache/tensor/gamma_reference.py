@@ -109,7 +109,7 @@ def _lgamma1p(a: float) -> float:
 
 def _digamma_pos(a: float) -> float:
     s = 0.0
-    while a < 8.0:
+    while a < 16.0:
         s -= 1.0 / a
         a += 1.0
     w = 1.0 / (a * a)
@@ -481,8 +481,106 @@ def _betacf(p: tuple, q: tuple, x: float) -> tuple:
     return (_NAN, _NAN, _NAN)
 
 
+def _trigamma_pos(a: float) -> float:
+    s = 0.0
+    while a < 16.0:
+        s += 1.0 / (a * a)
+        a += 1.0
+    w = 1.0 / (a * a)
+    c = 7.0 / 6
+    for v in (691.0 / 2730, 5.0 / 66, 1.0 / 30, 1.0 / 42, 1.0 / 30, 1.0 / 6):
+        c = v - w * c
+    return s + 1.0 / a + 0.5 * w + w / a * c
+
+
+def _betainc_tiny_b(a: float, b: float, y: float) -> tuple:
+    """I_x(a, b) to first order in a tiny b, with y = 1 - x: the C helper ``fc_betainc_tiny_b``."""
+    eps, euler, ay = 2.220446049250313e-16, 0.5772156649015329, a * y
+    t, dt = y - ay, -y
+    if a * eps <= 2e-2:
+        c, dc = math.log(y) + _digamma_pos(a + 1.0) - 1.0 / a + euler + t, _trigamma_pos(a + 1.0) + dt
+        w = (b / a) / a
+    else:
+        c, dc, w = math.log(ay) + euler + t, dt, b / a
+    tol = 5.0 * eps * abs(c)
+    s = ds = 0.0
+    j = 2.0
+    while j < _ITMAX:
+        dt = dt * (y - ay / j) - t * y / j
+        t *= y - ay / j
+        aj = t / j
+        s += aj
+        ds += dt / j
+        if abs(aj) <= tol and abs(dt / j) <= 5.0 * eps * abs(dc):
+            break
+        j += 1.0
+    return (-b * (c + s), -w - b * (dc + ds), -(c + s))
+
+
+_STIRLING = (1.0 / 12, -1.0 / 360, 1.0 / 1260, -1.0 / 1680, 1.0 / 1188, -691.0 / 360360, 1.0 / 156)
+
+
+def _lgamma_diff(a: float, b: float) -> float:
+    """lgamma(a + b) - lgamma(a) for 0 < b < 1 to a few ulps of b: the C helper ``fc_lgamma_diff``."""
+    s = 0.0
+    while a < 10.0:
+        s -= math.log1p(b / a)
+        a += 1.0
+    u, v, d = 1.0 / a, 1.0 / (a + b), -b / (a * (a + b))
+    vn = sn = 1.0
+    corr = 0.0
+    for n in range(1, 14):
+        if n & 1:
+            corr += _STIRLING[n // 2] * sn
+        vn *= v
+        sn = u * sn + vn
+    return s + (a - 0.5) * math.log1p(b / a) + b * math.log(a + b) - b + corr * d
+
+
+_PSI_ASYMP = (1.0 / 12, -1.0 / 120, 1.0 / 252, -1.0 / 240, 1.0 / 132, -691.0 / 32760, 1.0 / 12)
+
+
+def _digamma_diff(a: float, b: float) -> float:
+    """psi(a + b) - psi(a) for 0 < b < 1 to a few ulps of it: the C helper ``fc_digamma_diff``."""
+    s = 0.0
+    while a < 10.0:
+        s += b / a / (a + b)  # b / a first: a (a + b) underflows for a tiny a
+        a += 1.0
+    u, v, d = 1.0 / a, 1.0 / (a + b), -b / (a * (a + b))
+    vn = sn = 1.0
+    corr = 0.0
+    for n in range(1, 15):
+        if not n & 1:
+            corr += _PSI_ASYMP[n // 2 - 1] * sn
+        vn *= v
+        sn = u * sn + vn
+    return s + math.log1p(b / a) - 0.5 * d - d * corr
+
+
+def _betainc_small_b(a: float, b: float, y: float) -> tuple:
+    """I_{1-y}(a, b) for b < 1 where it is small, with its derivatives in a and b: the C helper
+    ``fc_betainc_small_b``."""
+    lg = b * math.log(y) - _lgamma1p(b) + _lgamma_diff(a, b)
+    la = _digamma_diff(a, b)
+    lb = math.log(y) - _digamma_pos(1.0 + b) + _digamma_pos(a + b)
+    c, dc, t, ta, tb, n = 1.0, 0.0, 0.0, 0.0, 0.0, 1.0
+    while n < _ITMAX:
+        dc = (dc * (n - a) - c) * y / n
+        c *= (n - a) * y / n
+        t += c / (b + n)
+        ta += dc / (b + n)
+        tb -= c / ((b + n) * (b + n))
+        if abs(c) <= 1e-17 * abs(t) and abs(dc) <= 1e-17 * abs(ta):
+            break
+        n += 1.0
+    e = _exp(lg)
+    w = 1.0 + b * t
+    return (-math.expm1(lg) - e * b * t, -e * (w * la + b * ta), -e * (w * lb + t + b * tb))
+
+
 def _betainc_dual(a: float, b: float, x: float, upper: bool = False) -> tuple:
-    """I_x(a, b) (1 - I_x(a, b) with ``upper``) and its derivatives in a and b."""
+    """I_x(a, b) (1 - I_x(a, b) with ``upper``) and its derivatives in a and b: the C helper
+    ``fc_betainc_dual``."""
     if not (a >= 0.0 and b >= 0.0 and 0.0 <= x <= 1.0) or (a == b == 0.0) or (a == b == _INF):
         return (_NAN, _NAN, _NAN)
     if x in (0.0, 1.0):
@@ -495,6 +593,9 @@ def _betainc_dual(a: float, b: float, x: float, upper: bool = False) -> tuple:
         v = -1.0
     if v >= 0.0:
         return (1.0 - v if upper else v, 0.0, 0.0)
+    if b <= 2.220446049250313e-16 * min(a, 1.0) and 1.0 - x <= 0.5 and a * (1.0 - x) <= 1.0:
+        v, va, vb = _betainc_tiny_b(a, b, 1.0 - x)
+        return (1.0 - v, -va, -vb) if upper else (v, va, vb)
     f = _beta_front(a, b, x)
     ab = _digamma_pos(a + b)
     da = math.log(x) - _digamma_pos(a) + ab
@@ -502,11 +603,20 @@ def _betainc_dual(a: float, b: float, x: float, upper: bool = False) -> tuple:
     pa, pb = (a, 1.0, 0.0), (b, 0.0, 1.0)
     swap = not x * (a + b + 2.0) < a + 1.0
     h = _div(_betacf(pb, pa, 1.0 - x), pb) if swap else _div(_betacf(pa, pb, x), pa)
+    # f h is I on the direct side, 1 - I on the swapped one; q = 1 - f h and its derivatives
+    # qa, qb as the C helper's, by the series where it is small
     v = f * h[0]
-    sg = -1.0 if swap != upper else 1.0
+    q = 1.0 - v
+    qa, qb = -f * (da * h[0] + h[1]), -f * (db * h[0] + h[2])
+    if q < 0.5 and (b if swap else a) < 1.0:
+        q, sa, sb = _betainc_small_b(a, b, 1.0 - x) if swap else _betainc_small_b(b, a, x)
+        v = 1.0 - q
+        qa, qb = (sa, sb) if swap else (sb, sa)
+    sg = 1.0 if swap != upper else -1.0
     if swap != upper:
-        v = 1.0 - v
-    return (v, sg * f * (da * h[0] + h[1]), sg * f * (db * h[0] + h[2]))
+        v = q
+    v = min(max(v, 0.0), 1.0)  # a probability (the C helper's clamp)
+    return (v, sg * qa, sg * qb)
 
 
 def _betainc_start(a: float, b: float, p: float, q: float, lb: float) -> float:
@@ -537,6 +647,11 @@ def _betainc_inv(a: float, b: float, p: float, q: float) -> float:
     if q == 0.0 or a == _INF:
         return 1.0
     x = _betainc_start(a, b, p, q, _lbeta(a, b))
+    if b <= 2.220446049250313e-16 * min(a, 1.0):
+        # a tiny b: the C helper's start from I ~ b (-log(1 - x) - psi(a) - gamma)
+        w = -p / b - _digamma_pos(a) - 0.5772156649015329
+        if w < 0.0:
+            x = min(x, -math.expm1(w))
     k = 0
     while k < 100 and 0.0 < x < 1.0:
         err = _betainc_dual(a, b, x)[0] - p if p < 0.5 else q - _betainc_dual(a, b, x, True)[0]

@@ -99,6 +99,13 @@ _erf64 = np.frompyfunc(math.erf, 1, 1)
 _erfc64 = np.frompyfunc(math.erfc, 1, 1)
 
 
+def _erfc_tail_newton(x: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """One Newton step on log erfc(x) = log(c) with log erfc(x) = log(erfcx(x)) - x**2: the C
+    helper ``fc_erfc_tail_newton`` (erfc(x) itself is subnormal for the smallest c)."""
+    r = special_reference.erfcx(x)
+    return x + (np.log(r) - x * x - np.log(c)) * r * 0.8862269254527580
+
+
 def _erfinv_core(a: np.ndarray, c: np.ndarray, steps: int) -> np.ndarray:
     """x >= 0 with erf(x) = a, given c = 1 - a exactly: the C helper ``fc_erfinv_core``."""
     with np.errstate(all="ignore"):
@@ -145,7 +152,7 @@ def _erfinv_core(a: np.ndarray, c: np.ndarray, steps: int) -> np.ndarray:
             e = np.asarray(_erfc64(xs), dtype=np.float64)
             u = (np.asarray(_erf64(xs), dtype=np.float64) - a) / d
             newton = np.where(d > 0, x + (np.log(e) - np.log(c)) * e / d, x)
-            x = np.where(a < 0.5, x - u / (1 + x * u), newton)
+            x = np.where(c < 1e-16, _erfc_tail_newton(xs, c), np.where(a < 0.5, x - u / (1 + x * u), newton))
         return np.where(c > 0, x, np.where(c == 0, np.inf, np.nan))
 
 

@@ -164,10 +164,63 @@ def chi2sf(x: Any, k: Any) -> Variable:
     return elemwise("gammaincc", _real(k, "float64") / 2, _real(x, "float64") / 2)
 
 
-def betaln(a: Any, b: Any) -> Variable:
-    """PyTensor's ``betaln``: log |B(a, b)| = gammaln(a) + gammaln(b) - gammaln(a + b)."""
+def _nonpositive_int(x: Variable) -> Variable:
+    """Where ``x`` is 0 or a negative integer: the poles of gamma."""
+    return elemwise("le", x, 0) & elemwise("eq", x, elemwise("floor", x))
+
+
+def _parity_sign(n: Variable) -> Variable:
+    """(-1)**n for an integer-valued ``n``: -1 where it is odd."""
+    odd = elemwise("neq", n, 2 * elemwise("floor", n / 2))
+    return elemwise("switch", odd, _const(-1, n), _const(1, n))
+
+
+def _const(value: float, like: Variable) -> Variable:
+    """``value`` as a constant of ``like``'s dtype (a Python float would make it float64)."""
+    return constant(np.asarray(value, like.dtype))
+
+
+def _safe(cond: Variable, x: Variable, stand_in: float) -> Variable:
+    """``x`` where ``cond``, else a stand-in at which the branch is finite: the branch not
+    taken then adds no NaN to the gradient of a switch."""
+    return elemwise("switch", cond, x, stand_in)
+
+
+def _beta_parts(a: Any, b: Any) -> tuple[Variable, Variable]:
+    """(sign, log |B(a, b)|) with scipy's values at the poles of gamma(a) and gamma(b): for a
+    nonpositive integer n (a, else b) and the other argument o, (-1)**o B(1 - n - o, o) when o
+    is an integer with n + o <= 0 (+-inf for o <= 0, finite for o > 0), else +inf. A pole of
+    gamma(a + b) alone gives a zero with the sign of gamma(a) gamma(b)."""
     a, b = _real(a), _real(b)
-    return elemwise("gammaln", a) + elemwise("gammaln", b) - elemwise("gammaln", a + b)
+    pa, pb = _nonpositive_int(a), _nonpositive_int(b)
+    pole = pa | pb
+    n = elemwise("switch", pa, a, b)
+    o = elemwise("switch", pa, b, a)
+    paired = pole & elemwise("eq", o, elemwise("floor", o)) & elemwise("le", n + o, 0)
+    finite = paired & elemwise("gt", o, 0)
+    nf, of = _safe(finite, n, 0.0), _safe(finite, o, 1.0)
+    at_pole = elemwise(
+        "switch",
+        finite,
+        elemwise("gammaln", 1 - nf - of) + elemwise("gammaln", of) - elemwise("gammaln", 1 - nf),
+        _const(np.inf, n),
+    )
+    ag, bg = _safe(~pole, a, 0.5), _safe(~pole, b, 0.5)
+    general = elemwise("gammaln", ag) + elemwise("gammaln", bg) - elemwise("gammaln", ag + bg)
+    sum_sign = elemwise("switch", _nonpositive_int(ag + bg), _const(1, ag), _gamma_sign(ag + bg))
+    sign = elemwise(
+        "switch",
+        pole,
+        elemwise("switch", paired, _parity_sign(o), _const(1, o)),
+        _gamma_sign(ag) * _gamma_sign(bg) * sum_sign,
+    )
+    return sign, elemwise("switch", pole, at_pole, general)
+
+
+def betaln(a: Any, b: Any) -> Variable:
+    """PyTensor's ``betaln``: log |B(a, b)| = gammaln(a) + gammaln(b) - gammaln(a + b), with
+    scipy's values where a or b is a nonpositive integer (see :func:`beta`)."""
+    return _beta_parts(a, b)[1]
 
 
 def _gamma_sign(x: Variable) -> Variable:
@@ -177,19 +230,32 @@ def _gamma_sign(x: Variable) -> Variable:
 
 def beta(a: Any, b: Any) -> Variable:
     """scipy's ``beta``: B(a, b) = gamma(a) gamma(b) / gamma(a + b), as the sign of that ratio
-    times ``exp(betaln(a, b))`` (finite where the gammas themselves overflow)."""
-    a, b = _real(a), _real(b)
-    sign = _gamma_sign(a) * _gamma_sign(b) * _gamma_sign(a + b)
-    return sign * elemwise("exp", betaln(a, b))
+    times ``exp(betaln(a, b))`` (finite where the gammas themselves overflow). At the poles of
+    gamma(a) or gamma(b) scipy's values: for a nonpositive integer n and the other argument
+    o, (-1)**o B(1 - n - o, o) when o is an integer with n + o <= 0, else inf; 0 (signed)
+    where only a + b is a pole."""
+    sign, log = _beta_parts(a, b)
+    return sign * elemwise("exp", log)
 
 
 def poch(z: Any, m: Any) -> Variable:
     """scipy's ``poch``, the rising factorial (z)_m = gamma(z + m) / gamma(z), as the sign of
     that ratio times the exponential of the difference of the ``gammaln`` (finite where the
-    gammas themselves overflow)."""
+    gammas themselves overflow). At the poles scipy's values: 1 for m = 0; for z a nonpositive
+    integer 0, or, where z + m is one too, the finite ratio (-1)**m gamma(1 - z) /
+    gamma(1 - z - m); inf where only z + m is a pole."""
     z, m = _real(z), _real(m)
-    log = elemwise("gammaln", z + m) - elemwise("gammaln", z)
-    return _gamma_sign(z + m) * _gamma_sign(z) * elemwise("exp", log)
+    pz, pzm = _nonpositive_int(z), _nonpositive_int(z + m)
+    both = pz & pzm
+    zb, mb = _safe(both, z, 0.0), _safe(both, m, 0.0)
+    ratio = _parity_sign(mb) * elemwise("exp", elemwise("gammaln", 1 - zb) - elemwise("gammaln", 1 - zb - mb))
+    regular = ~(pz | pzm)
+    zg, mg = _safe(regular, z, 0.5), _safe(regular, m, 0.0)
+    log = elemwise("gammaln", zg + mg) - elemwise("gammaln", zg)
+    general = _gamma_sign(zg + mg) * _gamma_sign(zg) * elemwise("exp", log)
+    zero, inf = _const(0, general), _const(np.inf, general)
+    out = elemwise("switch", pz, elemwise("switch", pzm, ratio, zero), elemwise("switch", pzm, inf, general))
+    return elemwise("switch", elemwise("eq", m, 0), _const(1, out), out)
 
 
 def factorial(n: Any) -> Variable:
