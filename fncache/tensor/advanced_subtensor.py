@@ -8,8 +8,10 @@ A *key* lists one entry per index position: ``("a", k)`` the int array that is i
 after ``x`` (``y`` too for the writing op), ``("b", k, nd)`` the boolean mask that is input
 ``k``, over ``nd`` axes (numpy reads it as the ``nd`` int arrays of its true positions),
 ``("i", ref)`` an int, ``("s", start, stop, step)`` a slice, ``("n",)`` a new axis, ``("e",)``
-an ellipsis standing for no dims; a ref is ``None``, ``("c", int)`` or ``("v", k)`` (a symbolic
-int scalar input), as in basic indexing. Where the index arrays' dims go follows numpy: in
+an ellipsis standing for no dims; after them, ``("k", axis, sizes)`` checks that ``x``'s dims
+from ``axis`` have the sizes of a constant mask (read as int arrays where the graph is built)
+that ``x``'s static shape did not tell. A ref is ``None``, ``("c", int)`` or ``("v", k)`` (a
+symbolic int scalar input), as in basic indexing. Where the index arrays' dims go follows numpy: in
 place of the array and int entries where those are adjacent, first otherwise (a new axis, a
 slice or an ellipsis, even of no dims, between two of them parts them).
 """
@@ -77,6 +79,8 @@ def _str_key(key: tuple) -> str:
             parts.append("None")
         elif e[0] == "e":
             parts.append("...")
+        elif e[0] == "k":
+            parts.append(f"mask{e[2]}@axis{e[1]}")
         elif e[0] == "i":
             parts.append(r(e[1]))
         else:
@@ -86,7 +90,7 @@ def _str_key(key: tuple) -> str:
 
 def _width(e: tuple) -> int:
     """How many axes of ``x`` a key entry indexes."""
-    return 0 if e[0] in ("n", "e") else (e[2] if e[0] == "b" else 1)
+    return 0 if e[0] in ("n", "e", "k") else (e[2] if e[0] == "b" else 1)
 
 
 def _x_axes(key: tuple) -> list[int | None]:
@@ -95,7 +99,7 @@ def _x_axes(key: tuple) -> list[int | None]:
     axes: list[int | None] = []
     d = 0
     for e in key:
-        axes.append(None if e[0] in ("n", "e") else d)
+        axes.append(None if e[0] in ("n", "e", "k") else d)
         d += _width(e)
     return axes
 
@@ -161,6 +165,9 @@ class _AdvancedIndexOp(Op):
                 out.append(None)
             elif e[0] == "e":
                 out.append(Ellipsis)
+            elif e[0] == "k":
+                with self.numpy_errors(x_shape):
+                    _check_mask_size(x_shape, e[1], e[2])
             elif e[0] == "a":
                 a = np.asarray(args[e[1]])
                 if a.dtype == np.uint64 and a.size and a.max() > _INTP_MAX:
@@ -367,22 +374,34 @@ def _index_array(k: Any, position: int) -> Variable:
     return v
 
 
-def _mask_entries(x: Variable, mask: Variable, axis: int, args: list[Variable]) -> list[tuple]:
-    """The key entries of a boolean mask indexing ``x`` from ``axis`` (its inputs appended to
-    ``args``): a constant mask's true positions, known now, as int arrays; a symbolic mask as
-    itself. Its shape is checked against ``x``'s static sizes."""
-    known = x.type.shape[axis : axis + mask.ndim]
-    if len(known) < mask.ndim:
-        raise IndexError(f"too many indices: a {mask.ndim}-d mask at axis {axis} of a {x.ndim}-d tensor")
-    for d, (n, m) in enumerate(zip(known, mask.type.shape)):
+def _check_mask_size(x_shape: Sequence[int | None], axis: int, sizes: Sequence[int | None]) -> None:
+    """numpy's IndexError for a mask of ``sizes`` indexing dims of ``x_shape`` from ``axis``
+    (``None``: a size not known yet, taken to fit)."""
+    for d, (n, m) in enumerate(zip(x_shape[axis:], sizes)):
         if n is not None and m is not None and n != m:
             raise IndexError(
                 f"boolean index did not match indexed array along axis {axis + d}; size of"
                 f" axis is {n} but size of corresponding boolean axis is {m}"
             )
+
+
+def _mask_entries(
+    x: Variable, mask: Variable, axis: int, args: list[Variable], checks: list[tuple]
+) -> list[tuple]:
+    """The key entries of a boolean mask indexing ``x`` from ``axis`` (its inputs appended to
+    ``args``): a constant mask's true positions, known now, as int arrays; a symbolic mask as
+    itself. Its shape is checked against ``x``'s static sizes; a constant mask's against the
+    others when the function runs (the check appended to ``checks``), as its positions alone
+    do not tell its size."""
+    known = x.type.shape[axis : axis + mask.ndim]
+    if len(known) < mask.ndim:
+        raise IndexError(f"too many indices: a {mask.ndim}-d mask at axis {axis} of a {x.ndim}-d tensor")
+    _check_mask_size(x.type.shape, axis, mask.type.shape)
     if not isinstance(mask, Constant):
         args.append(mask)
         return [("b", len(args) - 1, mask.ndim)]
+    if None in known:
+        checks.append(("k", axis, tuple(mask.data.shape)))
     entries = []
     for a in np.nonzero(mask.data):
         args.append(as_tensor_variable(a.astype(np.int64)))
@@ -395,6 +414,7 @@ def advanced_key(x: Variable, key: tuple) -> tuple[tuple, list[Variable]]:
     args: list[Variable] = []
     out: list[tuple] = []
     out_of_range: list[str] = []  # of constant index arrays
+    checks: list[tuple] = []  # of constant masks' sizes
     axes = 0
     for pos, k in enumerate(key):
         if k is None or k is Ellipsis:
@@ -411,7 +431,7 @@ def advanced_key(x: Variable, key: tuple) -> tuple[tuple, list[Variable]]:
         elif _is_array_index(k):
             v = _index_array(k, pos)
             if v.dtype == "bool":
-                out.extend(_mask_entries(x, v, axes, args))
+                out.extend(_mask_entries(x, v, axes, args, checks))
                 axes += v.ndim
                 continue
             n = x.type.shape[axes]
@@ -437,7 +457,7 @@ def advanced_key(x: Variable, key: tuple) -> tuple[tuple, list[Variable]]:
         shapes = [args[e[1]].type.shape if e[0] == "a" else (None,) for e in out if e[0] in ("a", "b")]
         if all(n is not None and n > 0 for n in _broadcast_static(shapes, "indexing")):
             raise IndexError(out_of_range[0])
-    return tuple(out), args
+    return tuple(out + checks), args
 
 
 def advanced_getitem(x: Variable, key: tuple) -> Variable:
