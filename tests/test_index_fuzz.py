@@ -10,17 +10,20 @@ of several int dtypes; negative and repeated entries, several dims, broadcast be
 several, apart or side by side: numpy's rule on where their dims go) and boolean masks
 (constant or symbolic, over one or several dims, not always all). Each case checks
 
-* ``x[key]`` against numpy's ``x[key]``;
+* ``x[key]`` against numpy's ``x[key]`` (some examples: read by a compiled loop too);
 * ``set_subtensor(x[key], y)`` (or ``x[key].set(y)``) against numpy's ``x[key] = y``, for a
-  ``y`` that broadcasts to the region: of a repeated index the last write stays, numpy's
-  (and PyTensor's) assignment;
+  ``y`` that broadcasts to the region (symbolic, constant or a Python number, of x's dtype or
+  one numpy casts from): of a repeated index the last write stays, numpy's (and PyTensor's,
+  checked against PyTensor below) assignment;
 * ``inc_subtensor(x[key], y)`` (or ``x[key].inc(y)``) against ``np.add.at``: a repeated
   index adds each of its values (PyTensor's default, ``ignore_duplicates=False``);
 * every declared static size of a result against the result, and the input left unchanged.
 
-A key numpy refuses (an index out of range, a mask of the wrong size, a zero step) must be
-refused with IndexError or ValueError naming the indexing, when the graph is built or when
-the function runs, in both modes.
+A key numpy refuses (an index out of range, a mask of the wrong size, a zero step), or a
+``y`` that does not fit the region, must be refused with IndexError or ValueError naming the
+indexing, when the graph is built or when the function runs, in both modes. Writing into
+``x[...]``, ``x[:]`` or new axes over basic indexing is refused with TypeError, as documented
+(those are ``x`` itself or a view of another shape, not a region of ``x``).
 
 Each example compiles one function per mode holding a few cases (the compile is the cost).
 The run is deterministic; set FNCACHE_HYPOTHESIS_RANDOM=1 and raise
@@ -38,7 +41,7 @@ import pytest
 hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import given  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
-from fcutil import MODES, add_at, assert_same, fuzz_settings, sample  # noqa: E402
+from fcutil import MODES, add_at, assert_same, fuzz_settings, numpy_errstate, sample  # noqa: E402
 
 import fncache as fc  # noqa: E402
 from fncache import tensor as ft  # noqa: E402
@@ -255,6 +258,12 @@ def build(case: Case, rng: np.random.Generator, out: Checked) -> None:
     out.outs.append(region)
     out.wants.append(want)
     out.what.append(f"x[key] of {case.x.type}, key {case.key!r}")
+    if rng.random() < 0.25:
+        # the region read by a compiled loop (a view: any strides, negative too)
+        out.outs.append(region * region if case.x.dtype != "bool" else ~region)
+        with numpy_errstate():  # (int products wrap, as fncache's)
+            out.wants.append(want * want if case.x.dtype != "bool" else ~want)
+        out.what.append(f"x[key] ** 2 of {case.x.type}, key {case.key!r}")
     if not _writable(region):
         # x itself (x[...], x[:]) or new axes over basic indexing: not a region of x to write
         # into, refused as documented
@@ -492,3 +501,25 @@ def test_constant_mask_of_the_wrong_size_is_refused_when_the_function_runs(mode:
         got, [np.array([0.0]), np.array([1.0, 1, 2, 3]), np.array([1.0, 1, 2, 3]), np.zeros((0,))]
     ):
         assert_same(g, w, f"{mode}")
+
+
+def test_repeated_indices_write_as_pytensor_writes() -> None:
+    """Of a repeated index, a set keeps the last write and an inc adds every value: PyTensor's
+    behaviour (its numpy assignment and ``np.add.at``), checked against PyTensor itself."""
+    pytensor = pytest.importorskip("pytensor")
+    pt = pytest.importorskip("pytensor.tensor")
+    xv = sample("float64", (4, 3), special=False)
+    iv, jv = np.array([[0, 3, 0], [-4, 1, 3]]), np.array([2, 2, -1])
+    yv = sample("float64", (2, 3), seed=1, special=False)
+    results = []
+    for lib in (ft, pt):
+        x, i, j, y = lib.dmatrix("x"), lib.lmatrix("i"), lib.lvector("j"), lib.dmatrix("y")
+        regions = [(x[i[0]], y[:1]), (x[:, j], y[:1]), (x[i, j], y), (x[i[1], 1:], y.T[:, :2])]
+        outs = [w(r, v) for r, v in regions for w in (lib.set_subtensor, lib.inc_subtensor)]
+        if lib is ft:
+            f = fc.function([x, i, j, y], outs, mode="FAST_RUN")
+        else:
+            f = pytensor.function([x, i, j, y], outs, mode="FAST_COMPILE")
+        results.append(f(xv, iv, jv, yv))
+    for k, (got, want) in enumerate(zip(*results)):
+        assert_same(np.asarray(got), np.asarray(want), f"write {k}")
