@@ -298,6 +298,12 @@ def build(case: Case, rng: np.random.Generator, out: Checked) -> None:
     out.what += [
         f"x[key] {k} y {getattr(y, 'type', y)!r}, key {case.key!r} of {case.x.type}" for k in ("set", "inc")
     ]
+    if rng.random() < 0.2:
+        # an inc into the set's result at the same key, both outputs: done in place, the
+        # inc must leave the set's result alone
+        out.outs.append(ft.inc_subtensor(out.outs[-2][case.key], y))
+        out.wants.append(add_at(want_set, npkey, yv))
+        out.what.append(f"x[key] set y, then inc y, key {case.key!r} of {case.x.type}")
 
 
 def _raises_in_both_modes(case: Case, out: Any, inputs: list, values: list, match: str) -> None:
