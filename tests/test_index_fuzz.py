@@ -390,7 +390,7 @@ def check(seed: int) -> None:
             np.testing.assert_array_equal(v, b, err_msg=f"{mode}: an input was modified")
 
 
-@fuzz_settings(25)
+@fuzz_settings(20)
 @given(seed=st.integers(0, 2**31))
 def test_random_keys(seed: int) -> None:
     check(seed)

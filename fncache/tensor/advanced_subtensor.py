@@ -410,7 +410,7 @@ def _mask_entries(
 
 
 def advanced_key(x: Variable, key: tuple) -> tuple[tuple, list[Variable]]:
-    """The key of ``x[key]`` (``...`` already expanded) and its index inputs."""
+    """The key of ``x[key]`` (``...`` already expanded, unless it stands for no dims) and its index inputs."""
     args: list[Variable] = []
     out: list[tuple] = []
     out_of_range: list[str] = []  # of constant index arrays
@@ -461,7 +461,7 @@ def advanced_key(x: Variable, key: tuple) -> tuple[tuple, list[Variable]]:
 
 
 def advanced_getitem(x: Variable, key: tuple) -> Variable:
-    """``x[key]`` for a key with index arrays (``...`` already expanded)."""
+    """``x[key]`` for a key with index arrays (``...`` already expanded, unless it stands for no dims)."""
     k, args = advanced_key(x, key)
     return AdvancedSubtensor(k)(x, *args)
 
