@@ -112,6 +112,16 @@ def sample(
     return a.reshape(shape)
 
 
+def add_at(x: np.ndarray, key: Any, y: Any) -> np.ndarray:
+    """A copy of ``x`` with ``y`` added at ``x[key]``, a repeated position once per time it is
+    indexed: ``np.add.at`` through the flat positions ``key`` selects (a 1-D index and values
+    of its shape: numpy's ``add.at`` of a ``y`` of fewer dims than the region is wrong in 2.4)."""
+    out = np.array(x, copy=True, order="C")  # (its flat positions are C order)
+    where = np.arange(x.size).reshape(x.shape)[key]
+    np.add.at(out.reshape(-1), where.reshape(-1), np.broadcast_to(y, where.shape).reshape(-1))
+    return out
+
+
 def numpy_errstate() -> Any:
     return np.errstate(all="ignore")
 

@@ -458,7 +458,7 @@ _ADV_MODES = {AdvancedSubtensor: 0, AdvancedSubtensorGrad: 1, AdvancedIncSubtens
 
 
 def adv_index_mode(node: Apply) -> int | None:
-    """The run-time's mode for an advanced indexing node whose key is index arrays on the
+    """The run-time's mode for an advanced indexing node whose key is 1-D index arrays on the
     leading axes, in input order (``x[ivec]``, ``M[arange(n), y]`` and their gradients, an inc
     of such a region); ``None`` for others (sets, slices or ints among the entries: the op's
     perform runs)."""
@@ -466,7 +466,11 @@ def adv_index_mode(node: Apply) -> int | None:
     if mode is None or getattr(node.op, "set_instead_of_inc", False):
         return None
     key = node.op.key
-    return mode if key and key == tuple(("a", j) for j in range(len(key))) else None
+    if not key or key != tuple(("a", j) for j in range(len(key))):
+        return None
+    # the gather takes 1-D index arrays: a 0-d one is numpy's int, a region of another shape
+    lead = len(node.inputs) - len(key)
+    return mode if all(a.ndim == 1 for a in node.inputs[lead:]) else None
 
 
 def render_adv_index(node: Apply, ctx: NodeCtx) -> tuple:

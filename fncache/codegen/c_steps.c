@@ -1458,6 +1458,8 @@ static int run_adv_index(Runner *self, const Step *s, PyArrayObject **v)
     if (m < 1 || m > nd || s->nin != lead + m || PyArray_TYPE(x) != typenum
         || !PyArray_IS_C_CONTIGUOUS(x))
         return run_perform(self, s, v);
+    /* (a 0-d index array has no dims to read a length from) */
+    if (PyArray_NDIM(v[s->in[lead]]) != 1) return run_perform(self, s, v);
     const npy_intp n = PyArray_DIM(v[s->in[lead]], 0);
     for (int j = 0; j < m; j++) {
         PyArrayObject *a = v[s->in[lead + j]];

@@ -7,10 +7,13 @@ need (`AdvancedSubtensorGrad`, `AdvancedSetGrad`).
 A *key* lists one entry per index position: ``("a", k)`` the int array that is input ``k``
 after ``x`` (``y`` too for the writing op), ``("b", k, nd)`` the boolean mask that is input
 ``k``, over ``nd`` axes (numpy reads it as the ``nd`` int arrays of its true positions),
-``("i", ref)`` an int, ``("s", start, stop, step)`` a slice, ``("n",)`` a new axis; a ref is
-``None``, ``("c", int)`` or ``("v", k)`` (a symbolic int scalar input), as in basic indexing.
-Where the index arrays' dims go follows numpy: in place of the array and int entries where
-those are adjacent, first otherwise.
+``("i", ref)`` an int, ``("s", start, stop, step)`` a slice, ``("n",)`` a new axis, ``("e",)``
+an ellipsis standing for no dims; after them, ``("k", axis, sizes)`` checks that ``x``'s dims
+from ``axis`` have the sizes of a constant mask (read as int arrays where the graph is built)
+that ``x``'s static shape did not tell. A ref is ``None``, ``("c", int)`` or ``("v", k)`` (a
+symbolic int scalar input), as in basic indexing. Where the index arrays' dims go follows numpy: in
+place of the array and int entries where those are adjacent, first otherwise (a new axis, a
+slice or an ellipsis, even of no dims, between two of them parts them).
 """
 
 from __future__ import annotations
@@ -46,10 +49,14 @@ _INTP_MAX = np.iinfo(np.intp).max
 _AT_MAX_DIMS = 32
 
 
-def _add_at(out: np.ndarray, index: tuple, y: Any) -> None:
+def _add_at(out: np.ndarray, index: tuple, y: Any, region_ndim: int) -> None:
     """``np.add.at(out, index, y)`` (a repeated index adds each of its values) for a C-contiguous
-    ``out``; where ``out``, ``y`` or an index array has more dims than numpy's ``ufunc.at``
-    takes, the same sums through the flat positions the index selects (a 1-D ``add.at``)."""
+    ``out`` and a region ``out[index]`` of ``region_ndim`` dims; where ``out``, ``y`` or an index
+    array has more dims than numpy's ``ufunc.at`` takes, the same sums through the flat
+    positions the index selects (a 1-D ``add.at``)."""
+    # numpy's ufunc.at reads a y of fewer dims than the region wrongly (2.4: a vector out, an
+    # index matrix and a vector y add uninitialized values): y gets the region's dims first
+    y = np.reshape(y, (1,) * (region_ndim - np.ndim(y)) + np.shape(y))
     parts = index if isinstance(index, tuple) else (index,)
     if max([out.ndim, np.ndim(y)] + [np.ndim(i) for i in parts if isinstance(i, np.ndarray)]) <= _AT_MAX_DIMS:
         np.add.at(out, index, y)
@@ -70,6 +77,10 @@ def _str_key(key: tuple) -> str:
             parts.append(f"mask@{e[1]}")
         elif e[0] == "n":
             parts.append("None")
+        elif e[0] == "e":
+            parts.append("...")
+        elif e[0] == "k":
+            parts.append(f"mask{e[2]}@axis{e[1]}")
         elif e[0] == "i":
             parts.append(r(e[1]))
         else:
@@ -79,15 +90,16 @@ def _str_key(key: tuple) -> str:
 
 def _width(e: tuple) -> int:
     """How many axes of ``x`` a key entry indexes."""
-    return 0 if e[0] == "n" else (e[2] if e[0] == "b" else 1)
+    return 0 if e[0] in ("n", "e", "k") else (e[2] if e[0] == "b" else 1)
 
 
 def _x_axes(key: tuple) -> list[int | None]:
-    """Per key entry, the (first) axis of ``x`` it indexes (``None`` for a new axis)."""
+    """Per key entry, the (first) axis of ``x`` it indexes (``None`` for a new axis or an
+    ellipsis of no dims)."""
     axes: list[int | None] = []
     d = 0
     for e in key:
-        axes.append(None if e[0] == "n" else d)
+        axes.append(None if e[0] in ("n", "e", "k") else d)
         d += _width(e)
     return axes
 
@@ -151,6 +163,11 @@ class _AdvancedIndexOp(Op):
         for e, d in zip(self.key, _x_axes(self.key)):
             if e[0] == "n":
                 out.append(None)
+            elif e[0] == "e":
+                out.append(Ellipsis)
+            elif e[0] == "k":
+                with self.numpy_errors(x_shape):
+                    _check_mask_size(x_shape, e[1], e[2])
             elif e[0] == "a":
                 a = np.asarray(args[e[1]])
                 if a.dtype == np.uint64 and a.size and a.max() > _INTP_MAX:
@@ -234,15 +251,15 @@ class AdvancedIncSubtensor(_AdvancedIndexOp):
         out = np.array(x, copy=True, order="C")
         index = self.index_of(x.shape, inputs)
         with self.numpy_errors(x.shape):
-            self._write(out, index, y)
+            self._write(out, index, y, self.region_type(node.inputs[0], node.inputs[2:]).ndim)
         return [out]
 
-    def _write(self, out: np.ndarray, index: tuple, y: np.ndarray) -> None:
+    def _write(self, out: np.ndarray, index: tuple, y: np.ndarray, region_ndim: int) -> None:
         try:
             if self.set_instead_of_inc:
                 out[index] = y
             else:
-                _add_at(out, index, y)
+                _add_at(out, index, y, region_ndim)
         except ValueError as e:
             raise ValueError(
                 f"{self}: y of shape {np.shape(y)} does not fit the region x[idx]: {e}"
@@ -272,7 +289,7 @@ class AdvancedSubtensorGrad(_AdvancedIndexOp):
         out = np.zeros(x.shape, dtype=node.outputs[0].dtype)
         index = self.index_of(x.shape, inputs)
         with self.numpy_errors(x.shape):
-            _add_at(out, index, g)
+            _add_at(out, index, g, np.ndim(g))
         return [out]
 
 
@@ -357,22 +374,34 @@ def _index_array(k: Any, position: int) -> Variable:
     return v
 
 
-def _mask_entries(x: Variable, mask: Variable, axis: int, args: list[Variable]) -> list[tuple]:
-    """The key entries of a boolean mask indexing ``x`` from ``axis`` (its inputs appended to
-    ``args``): a constant mask's true positions, known now, as int arrays; a symbolic mask as
-    itself. Its shape is checked against ``x``'s static sizes."""
-    known = x.type.shape[axis : axis + mask.ndim]
-    if len(known) < mask.ndim:
-        raise IndexError(f"too many indices: a {mask.ndim}-d mask at axis {axis} of a {x.ndim}-d tensor")
-    for d, (n, m) in enumerate(zip(known, mask.type.shape)):
+def _check_mask_size(x_shape: Sequence[int | None], axis: int, sizes: Sequence[int | None]) -> None:
+    """numpy's IndexError for a mask of ``sizes`` indexing dims of ``x_shape`` from ``axis``
+    (``None``: a size not known yet, taken to fit)."""
+    for d, (n, m) in enumerate(zip(x_shape[axis:], sizes)):
         if n is not None and m is not None and n != m:
             raise IndexError(
                 f"boolean index did not match indexed array along axis {axis + d}; size of"
                 f" axis is {n} but size of corresponding boolean axis is {m}"
             )
+
+
+def _mask_entries(
+    x: Variable, mask: Variable, axis: int, args: list[Variable], checks: list[tuple]
+) -> list[tuple]:
+    """The key entries of a boolean mask indexing ``x`` from ``axis`` (its inputs appended to
+    ``args``): a constant mask's true positions, known now, as int arrays; a symbolic mask as
+    itself. Its shape is checked against ``x``'s static sizes; a constant mask's against the
+    others when the function runs (the check appended to ``checks``), as its positions alone
+    do not tell its size."""
+    known = x.type.shape[axis : axis + mask.ndim]
+    if len(known) < mask.ndim:
+        raise IndexError(f"too many indices: a {mask.ndim}-d mask at axis {axis} of a {x.ndim}-d tensor")
+    _check_mask_size(x.type.shape, axis, mask.type.shape)
     if not isinstance(mask, Constant):
         args.append(mask)
         return [("b", len(args) - 1, mask.ndim)]
+    if None in known:
+        checks.append(("k", axis, tuple(mask.data.shape)))
     entries = []
     for a in np.nonzero(mask.data):
         args.append(as_tensor_variable(a.astype(np.int64)))
@@ -381,13 +410,15 @@ def _mask_entries(x: Variable, mask: Variable, axis: int, args: list[Variable]) 
 
 
 def advanced_key(x: Variable, key: tuple) -> tuple[tuple, list[Variable]]:
-    """The key of ``x[key]`` (``...`` already expanded) and its index inputs."""
+    """The key of ``x[key]`` (``...`` already expanded, unless it stands for no dims) and its index inputs."""
     args: list[Variable] = []
     out: list[tuple] = []
+    out_of_range: list[str] = []  # of constant index arrays
+    checks: list[tuple] = []  # of constant masks' sizes
     axes = 0
     for pos, k in enumerate(key):
-        if k is None:
-            out.append(("n",))
+        if k is None or k is Ellipsis:
+            out.append(("n",) if k is None else ("e",))
             continue
         if isinstance(k, slice):
             e = ("s",) + tuple(
@@ -400,7 +431,7 @@ def advanced_key(x: Variable, key: tuple) -> tuple[tuple, list[Variable]]:
         elif _is_array_index(k):
             v = _index_array(k, pos)
             if v.dtype == "bool":
-                out.extend(_mask_entries(x, v, axes, args))
+                out.extend(_mask_entries(x, v, axes, args, checks))
                 axes += v.ndim
                 continue
             n = x.type.shape[axes]
@@ -408,7 +439,7 @@ def advanced_key(x: Variable, key: tuple) -> tuple[tuple, list[Variable]]:
                 lo, hi = int(v.data.min()), int(v.data.max())
                 bad = hi if hi >= n else (lo if lo < -n else None)
                 if bad is not None:
-                    raise IndexError(f"index {bad} is out of bounds for axis {axes} with size {n}")
+                    out_of_range.append(f"index {bad} is out of bounds for axis {axes} with size {n}")
             args.append(v)
             out.append(("a", len(args) - 1))
         else:
@@ -418,11 +449,19 @@ def advanced_key(x: Variable, key: tuple) -> tuple[tuple, list[Variable]]:
                 raise IndexError(f"index {ref[1]} is out of bounds for axis {axes} with size {n}")
             out.append(("i", ref))
         axes += 1
-    return tuple(out), args
+    # numpy checks an index array's entries as it reads them, none where the index arrays
+    # broadcast to an empty shape (x[[5], []] is empty): refused now where the broadcast
+    # shape is known not to be empty, else when the function runs
+    if out_of_range:
+        # (a symbolic mask's true positions: a count known when the function runs)
+        shapes = [args[e[1]].type.shape if e[0] == "a" else (None,) for e in out if e[0] in ("a", "b")]
+        if all(n is not None and n > 0 for n in _broadcast_static(shapes, "indexing")):
+            raise IndexError(out_of_range[0])
+    return tuple(out + checks), args
 
 
 def advanced_getitem(x: Variable, key: tuple) -> Variable:
-    """``x[key]`` for a key with index arrays (``...`` already expanded)."""
+    """``x[key]`` for a key with index arrays (``...`` already expanded, unless it stands for no dims)."""
     k, args = advanced_key(x, key)
     return AdvancedSubtensor(k)(x, *args)
 

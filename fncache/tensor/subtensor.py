@@ -139,9 +139,12 @@ def getitem(x: Variable, key: Any) -> Variable:
         raise IndexError(f"too many indices for a tensor of ndim {x.ndim}: {key!r}")
     if any(k is Ellipsis for k in key):
         i = next(i for i, k in enumerate(key) if k is Ellipsis)
-        key = key[:i] + (slice(None),) * (x.ndim - n_real) + key[i + 1 :]
+        # An ellipsis of no dims stays: between two index arrays it still parts them, as a
+        # slice would (numpy then puts their dims first).
+        key = key[:i] + ((slice(None),) * (x.ndim - n_real) or (Ellipsis,)) + key[i + 1 :]
     if is_advanced(key):
         return advanced_getitem(x, key)
+    key = tuple(k for k in key if k is not Ellipsis)
     # Output positions of the new axes: ints remove a dim, slices keep one, None adds one.
     new_axes, pos = [], 0
     for k in key:
