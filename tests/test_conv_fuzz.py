@@ -172,9 +172,9 @@ def conv_cases(draw: Any, n: int) -> Conv:
     groups = draw(st.sampled_from([1, 1, 2, 3]))
     cg, fg = draw(st.integers(1, 2)), draw(st.integers(1, 2))
     batch = draw(st.integers(1, 3))
-    kernel = tuple(draw(st.integers(1, 3 if n == 2 else 2)) for _ in range(n))
-    dilation = tuple(draw(st.sampled_from([1, 1, 2])) for _ in range(n))
-    stride = tuple(draw(st.sampled_from([1, 1, 2, 3])) for _ in range(n))
+    kernel = tuple(draw(st.integers(1, 4 if n == 2 else 2)) for _ in range(n))
+    dilation = tuple(draw(st.sampled_from([1, 1, 2, 3])) for _ in range(n))
+    stride = tuple(draw(st.sampled_from([1, 1, 2, 3, 5])) for _ in range(n))
     border = draw(
         st.one_of(
             st.sampled_from(["valid", "full", "half"]),
@@ -418,8 +418,8 @@ class Convolve:
 
     @property
     def by_pytensor(self) -> bool:
-        # PyTensor's convolve2d pads for "same" with an op that compiles itself, in FAST_RUN,
-        # each call (seconds): scipy is the reference there; it reads ``boundary`` only there
+        # PyTensor's convolve2d pads (for "same", or a boundary other than "fill") with an op
+        # that compiles itself in FAST_RUN at each call (seconds): scipy is the reference there
         return self.nd == 1 or (self.mode != "same" and self.boundary == "fill")
 
     def scipy(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
