@@ -60,16 +60,18 @@ def _span(k: int, d: int) -> int:
     return (k - 1) * d + 1
 
 
-def conv_pads(border: Any, kernel: tuple[int, ...], dilation: tuple[int, ...]) -> tuple[int, ...]:
+def conv_pads(border: Any, kernel: tuple[int, ...], dilation: tuple[int, ...]) -> tuple[tuple[int, int], ...]:
+    """The zeros (before, after) each spatial dim is padded with."""
     n = len(kernel)
     spans = [_span(k, d) for k, d in zip(kernel, dilation)]
     if border == "valid":
-        return (0,) * n
+        return ((0, 0),) * n
     if border == "full":
-        return tuple(s - 1 for s in spans)
+        return tuple((s - 1, s - 1) for s in spans)
     if border == "half":
-        return tuple(s // 2 for s in spans)
-    return (border,) * n if isinstance(border, int) else tuple(border)
+        return tuple((s // 2, s // 2) for s in spans)
+    per_dim = (border,) * n if isinstance(border, int) else tuple(border)
+    return tuple((p, p) if isinstance(p, int) else tuple(p) for p in per_dim)  # type: ignore[misc]
 
 
 @dataclass(frozen=True)
@@ -88,13 +90,13 @@ class Conv:
     declared: str
 
     @property
-    def pads(self) -> tuple[int, ...]:
+    def pads(self) -> tuple[tuple[int, int], ...]:
         return conv_pads(self.border, self.w_shape[2:], self.dilation)
 
     @property
     def out_shape(self) -> tuple[int, ...]:
         spatial = [
-            (i + 2 * p - _span(k, d)) // s + 1
+            (i + sum(p) - _span(k, d)) // s + 1
             for i, p, k, d, s in zip(
                 self.x_shape[2:], self.pads, self.w_shape[2:], self.dilation, self.stride
             )
@@ -119,7 +121,7 @@ class Conv:
         mats = []
         for d in range(self.n):
             o_n, k_n = self.out_shape[2 + d], self.w_shape[2 + d]
-            p_n = self.x_shape[2 + d] + 2 * self.pads[d]
+            p_n = self.x_shape[2 + d] + sum(self.pads[d])
             m = np.zeros((o_n, k_n, p_n))
             for o in range(o_n):
                 for k in range(k_n):
@@ -148,7 +150,7 @@ class Conv:
         return np.einsum(f"{lhs}->{spec[out]}", *[args[n] for n in names], *self._reads(), optimize=True)
 
     def padded(self, x: np.ndarray) -> np.ndarray:
-        return np.pad(x.astype("float64"), ((0, 0), (0, 0)) + tuple((p, p) for p in self.pads))
+        return np.pad(x.astype("float64"), ((0, 0), (0, 0)) + self.pads)
 
     def forward(self, x: np.ndarray, w: np.ndarray) -> np.ndarray:
         return self._einsum("c", self.padded(x), self._full_filters(w.astype("float64")))
@@ -157,7 +159,9 @@ class Conv:
         """The gradients of ``sum(c * forward(x, w))`` with respect to ``x`` and ``w``."""
         c = c.astype("float64")
         gxp = self._einsum("x", None, self._full_filters(w.astype("float64")), c)  # type: ignore[arg-type]
-        gx = gxp[(slice(None),) * 2 + tuple(slice(p, p + s) for p, s in zip(self.pads, self.x_shape[2:]))]
+        gx = gxp[
+            (slice(None),) * 2 + tuple(slice(p[0], p[0] + s) for p, s in zip(self.pads, self.x_shape[2:]))
+        ]
         gfull = self._einsum("w", self.padded(x), None, c)  # type: ignore[arg-type]
         if self.flip:
             gfull = gfull[(slice(None),) * 2 + (slice(None, None, -1),) * self.n]
@@ -180,6 +184,8 @@ def conv_cases(draw: Any, n: int) -> Conv:
             st.sampled_from(["valid", "full", "half"]),
             st.integers(0, 2),
             st.tuples(*[st.integers(0, 2)] * n),
+            # Theano 1.0's asymmetric padding: (before, after) for some dims
+            st.tuples(*[st.one_of(st.integers(0, 2), st.tuples(st.integers(0, 2), st.integers(0, 2)))] * n),
         )
     )
     pads = conv_pads(border, kernel, dilation)
@@ -187,7 +193,9 @@ def conv_cases(draw: Any, n: int) -> Conv:
     # images from the smallest the padded filter fits (the filter as large as the image) up
     image = tuple(
         draw(
-            st.integers(max(1, spans[d] - 2 * pads[d]), max(1, spans[d] - 2 * pads[d]) + (4 if n == 2 else 2))
+            st.integers(
+                max(1, spans[d] - sum(pads[d])), max(1, spans[d] - sum(pads[d])) + (4 if n == 2 else 2)
+            )
         )
         for d in range(n)
     )
@@ -506,3 +514,27 @@ def test_signal_convolve_against_pytensor_and_scipy(cases: list[Convolve], seed:
             for name, want in zip(("y", "grad a", "grad b"), refs):
                 scale = 10 * float(np.abs(want).max(initial=1.0))
                 assert_close(next(got), np.asarray(want), scale, "float64", f"{mode} {name} of {case}")
+
+
+def test_asymmetric_padding_of_conv2d_and_conv3d() -> None:
+    """Theano 1.0's ``border_mode`` with a pair (before, after) for a dim: values, static
+    shapes, gradients and the named gradients, as the einsum reference's."""
+    cases = [
+        Conv(2, (2, 2, 4, 3), (3, 2, 2, 2), ((1, 2), 0), (1, 2), (1, 1), True, 1, "type"),
+        Conv(
+            3, (1, 2, 3, 2, 3), (2, 1, 2, 1, 2), (1, (0, 2), (2, 0)), (2, 1, 1), (1, 1, 2), False, 2, "none"
+        ),
+    ]
+    rng = np.random.default_rng(3)
+    for case in cases:
+        ins, outs = conv_outputs(case, "float64")
+        assert outs[0].type.shape == (case.out_shape if case.declared == "type" else (None,) * (case.n + 2))
+        x, w, c = (rng.normal(size=s) for s in (case.x_shape, case.w_shape, case.out_shape))
+        gx, gw = case.grads(x, w, c)
+        wants = [case.forward(x, w), gx, gw, gx, gw, gx][: len(outs)]
+        for got, want in zip(fc.function(ins, outs)(x, w, c), wants):
+            assert_close(got, want, 100.0, "float64", str(case))
+    with pytest.raises(
+        ValueError, match=r"conv2d: border_mode must be .* each an int or a pair \(before, after\)"
+    ):
+        ft.nnet.conv2d(ft.dtensor4(), ft.dtensor4(), border_mode=((1, 2, 3), 0))
