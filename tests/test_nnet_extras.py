@@ -559,8 +559,12 @@ def test_conv2d_gradient_errors_name_the_function() -> None:
     abstract = ft.nnet.abstract_conv
     with pytest.raises(ValueError, match="conv2d_grad_wrt_inputs: input_shape must be 4 sizes"):
         abstract.conv2d_grad_wrt_inputs(g, w, (7, 6))
-    with pytest.raises(ValueError, match="None allowed for the first two"):
+    with pytest.raises(
+        ValueError, match=r"conv2d_transpose: output_shape must be 4 ints .*None allowed for the first two"
+    ):
         ft.nnet.conv2d_transpose(g, w, (2, 2, None, 6))
+    with pytest.raises(TypeError, match="conv2d_transpose: input must be a real 4-d tensor"):
+        ft.nnet.conv2d_transpose(ft.dmatrix(), w, (1, 2, 5, 4))
     with pytest.raises(ValueError, match="conv2d_grad_wrt_weights: num_groups must be a positive int, got 0"):
         abstract.conv2d_grad_wrt_weights(g, g, (3, 2, 2, 2), num_groups=0)
     with pytest.raises(
@@ -577,8 +581,18 @@ def test_conv2d_gradient_errors_name_the_function() -> None:
         ft.nnet.conv2d_transpose(g, ft.dmatrix(), (1, 2, 5, 4))
     f = fc.function([g, w], ft.nnet.conv2d_transpose(g, w, (1, 2, 5, 4), input_dilation=(2, 1)))
     f(np.zeros((1, 3, 2, 3)), np.zeros((3, 2, 2, 2)))  # (5 - 2) // 2 + 1 = 2 rows, 3 cols
-    with pytest.raises(AssertionError, match="conv2d_grad_wrt_inputs: the output gradient's rows and cols"):
+    # the transposed convolution's errors name it and its own arguments
+    with pytest.raises(
+        AssertionError,
+        match=r"conv2d_transpose: the input's rows and cols .* \(check output_shape, border_mode, input_dilation",
+    ):
         f(np.zeros((1, 3, 3, 2)), np.zeros((3, 2, 2, 2)))  # as many entries, another shape
+    h = fc.function([g, w], abstract.conv2d_grad_wrt_inputs(g, w, (1, 2, 5, 4), subsample=(2, 1)))
+    with pytest.raises(
+        AssertionError,
+        match=r"conv2d_grad_wrt_inputs: the output gradient's rows and cols .* \(check input_shape, border_mode, subsample",
+    ):
+        h(np.zeros((1, 3, 3, 2)), np.zeros((3, 2, 2, 2)))
 
 
 # -- pool_3d and max_pool_2d_same_size ------------------------------------------------------------
@@ -694,7 +708,7 @@ def test_conv2d_gradient_static_sizes_are_checked_when_building() -> None:
     w = ft.TensorType("float64", (3, 2, 2, 2))("w")
     with pytest.raises(
         ValueError,
-        match=r"conv2d_grad_wrt_inputs: the output gradient .* has 3x3 rows and cols, but .* gives 4x3",
+        match=r"conv2d_transpose: the input .* has 3x3 rows and cols, but .* gives 4x3 \(check output_shape",
     ):
         ft.nnet.conv2d_transpose(g, w, (1, 2, 5, 4))
     g2 = ft.TensorType("float64", (1, 3, 2, 3))("g2")

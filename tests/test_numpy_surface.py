@@ -350,6 +350,15 @@ def test_interp_special_values_as_numpy() -> None:
 
 
 # -- convolution and correlation --------------------------------------------------------------
+def pytensor_convolve1d(a: np.ndarray, v: np.ndarray, mode: str) -> np.ndarray:
+    """PyTensor's ``signal.convolve1d``: numpy's convolve, but ``"same"`` keeps ``a``'s length
+    (scipy's rule) where numpy keeps the longer signal's."""
+    if mode != "same":
+        return np.convolve(a, v, mode)
+    start = (len(v) - 1) // 2
+    return np.convolve(a, v, "full")[start : start + len(a)]
+
+
 @compiled
 def convolve_fn(dtype: str, mode: str):
     a, v = ft.tensor("a", dtype, 1), ft.tensor("v", dtype, 1)
@@ -357,7 +366,10 @@ def convolve_fn(dtype: str, mode: str):
     for m in ("full", "same", "valid"):
         cases[f"convolve_{m}"] = (ft.convolve(a, v, m), lambda a, v, m=m: np.convolve(a, v, m))
         cases[f"correlate_{m}"] = (ft.correlate(a, v, m), lambda a, v, m=m: np.correlate(a, v, m))
-        cases[f"convolve1d_{m}"] = (ft.signal.convolve1d(a, v, m), lambda a, v, m=m: np.convolve(a, v, m))
+        cases[f"convolve1d_{m}"] = (
+            ft.signal.convolve1d(a, v, m),
+            lambda a, v, m=m: pytensor_convolve1d(a, v, m),
+        )
     cases["correlate_default"] = (ft.correlate(v, a), lambda a, v: np.correlate(v, a))
     cases["convolve_default"] = (ft.convolve(v, a), lambda a, v: np.convolve(v, a))
     return _function([a, v], cases, mode)
@@ -387,10 +399,14 @@ def test_convolve1d_of_stacks() -> None:
     a, v = ft.dmatrix("a"), ft.dtensor3("v")
     f = fc.function([a, v], [ft.signal.convolve1d(a, v, m) for m in ("full", "same", "valid")])
     rng = np.random.default_rng(5)
-    av, vv = rng.normal(size=(3, 6)), rng.normal(size=(2, 1, 4))
-    for got, m in zip(f(av, vv), ("full", "same", "valid")):
-        want = np.array([[np.convolve(av[i], vv[j, 0], m) for i in range(3)] for j in range(2)])
-        assert_same(got, want, m)
+    # filters longer than the signals too: "same" keeps the signals' length, as PyTensor's
+    for av, vv in [
+        (rng.normal(size=(3, 6)), rng.normal(size=(2, 1, 4))),
+        (rng.normal(size=(3, 2)), rng.normal(size=(2, 1, 5))),
+    ]:
+        for got, m in zip(f(av, vv), ("full", "same", "valid")):
+            want = np.array([[pytensor_convolve1d(av[i], vv[j, 0], m) for i in range(3)] for j in range(2)])
+            assert_same(got, want, m)
 
 
 # -- selects and batched products ---------------------------------------------------------------

@@ -35,11 +35,17 @@ __all__ = [
 ]
 
 
-def _output_grad(g: Any, n: int, fn: str) -> Variable:
+#: The argument names of the image gradient (the output gradient, the images' shape, the stride)
+#: as ``conv2d_grad_wrt_inputs`` and ``conv2d_transpose`` call them, for their messages.
+GRAD_NAMES = ("output_grad", "input_shape", "subsample")
+TRANSPOSE_NAMES = ("input", "output_shape", "input_dilation")
+
+
+def _output_grad(g: Any, n: int, fn: str, what: str = "output_grad") -> Variable:
     v = as_tensor_variable(g)
     if v.ndim != n + 2 or is_complex(v.dtype):
         raise TypeError(
-            f"{fn}: output_grad must be a real {n + 2}-d tensor (batch, n_filters, {DIM_NAMES[n]}), "
+            f"{fn}: {what} must be a real {n + 2}-d tensor (batch, n_filters, {DIM_NAMES[n]}), "
             f"got {v.type} ({v.ndim} dims)"
         )
     return v
@@ -140,47 +146,57 @@ def _checked(
     image: Sequence[Any],
     kernel: Sequence[Any],
     fn: str,
+    arg_names: tuple[str, str, str] = GRAD_NAMES,
 ) -> Variable:
     """``g`` (an output gradient) checked to have the spatial sizes of ``op``'s convolution of
     ``x`` and ``w`` (of the given shapes, never run), whose sizes are ``image`` and ``kernel``:
-    now where both are static, else when the function runs."""
+    now where both are static, else when the function runs. The messages name ``fn``'s
+    arguments ``arg_names`` (:data:`GRAD_NAMES`'s roles)."""
     want, have = op.static_out(x.type.shape[2:], w.type.shape[2:]), g.type.shape[2:]
     names = DIM_NAMES[op.spatial].replace(", cols", " and cols")
+    what = "the output gradient" if arg_names[0] == "output_grad" else f"the {arg_names[0]}"
+    check = f"check {arg_names[1]}, border_mode, {arg_names[2]} and filter_dilation"
     if any(a is not None and h is not None and a != h for a, h in zip(want, have)):
         raise ValueError(
-            f"{fn}: the output gradient {g.type} has {'x'.join(map(str, have))} {names}, but the "
-            f"convolution of the given shapes gives {'x'.join(map(str, want))} (check the input "
-            "shape, border_mode, subsample and filter_dilation)"
+            f"{fn}: {what} {g.type} has {'x'.join(map(str, have))} {names}, but the convolution "
+            f"of the given shapes gives {'x'.join(map(str, want))} ({check})"
         )
     sizes = _out_sizes(op, image, kernel)
     ok = all_(stack([elemwise("eq", g.shape[2 + d], sizes[d]) for d in range(op.spatial)]))
     return assert_op(
         g,
         ok,
-        f"{fn}: the output gradient's {names} do not match the ones the convolution of the "
-        "given input shape and filters gives (check input_shape, border_mode, subsample and "
-        "filter_dilation)",
+        f"{fn}: {what}'s {names} do not match the ones the convolution of the given "
+        f"{arg_names[1]} and filters gives ({check})",
     )
 
 
 def _grad_wrt_inputs(
-    fn: str, n: int, output_grad: Any, filters: Any, input_shape: Any, conv_args: tuple, num_groups: Any
+    fn: str,
+    n: int,
+    output_grad: Any,
+    filters: Any,
+    input_shape: Any,
+    conv_args: tuple,
+    num_groups: Any,
+    arg_names: tuple[str, str, str] = GRAD_NAMES,
 ) -> Variable:
-    """The image gradient of the ``n``-d convolution (``fn`` in errors); ``conv_args``: the
-    forward convolution's filter_shape, border_mode, subsample, filter_flip, filter_dilation.
-    With groups, each group of filters gives the gradient of its group of channels."""
-    g, w = _output_grad(output_grad, n, fn), as_tensor_variable(filters)
+    """The image gradient of the ``n``-d convolution (``fn`` and its ``arg_names`` in errors);
+    ``conv_args``: the forward convolution's filter_shape, border_mode, subsample, filter_flip,
+    filter_dilation. With groups, each group of filters gives the gradient of its group of
+    channels."""
+    g, w = _output_grad(output_grad, n, fn, arg_names[0]), as_tensor_variable(filters)
     dt = _float_dtype(g, w)
     groups = int_arg(num_groups, fn, "num_groups", minimum=1)
     channels = (
         (w.type.shape[1] if w.type.shape[1] is not None else w.shape[1]) * groups if w.ndim == n + 2 else None
     )
-    shape = _shape(input_shape, n, [g.shape[0], channels], fn, "input_shape")
+    shape = _shape(input_shape, n, [g.shape[0], channels], fn, arg_names[1])
     # the images only give shapes: the forward convolution's checks of the options, the
     # filters and the sizes
     op, x, w, _ = prepare(f"conv{n}d", n, zeros(shape, dtype=dt), w, None, *conv_args, groups)
     _, grad_inputs, _ = op.with_ops()
-    g = _checked(cast(g, dt), op, x, w, shape[2:], _sizes(w), fn)
+    g = _checked(cast(g, dt), op, x, w, shape[2:], _sizes(w), fn, arg_names)
     if groups == 1:
         return grad_inputs(w, g, zeros(shape, dtype="int8"))  # only its shape is read
     fg, per_group, checked = group_split(fn, groups, w, shape[1])
@@ -317,15 +333,7 @@ def conv2d_transpose(
     """Theano's transposed convolution: :func:`conv2d_grad_wrt_inputs` of ``input`` read as an
     output gradient, giving images of ``output_shape``; ``input_dilation`` is the stride of the
     convolution it transposes (the upsampling factor)."""
-    stride = int_pair(input_dilation, "conv2d_transpose", "input_dilation", 1, "(2, 2)")
-    return conv2d_grad_wrt_inputs(
-        input,
-        filters,
-        output_shape,
-        filter_shape=filter_shape,
-        border_mode=border_mode,
-        subsample=stride,
-        filter_flip=filter_flip,
-        filter_dilation=filter_dilation,
-        num_groups=num_groups,
-    )
+    fn = "conv2d_transpose"
+    stride = int_pair(input_dilation, fn, "input_dilation", 1, "(2, 2)")
+    conv_args = (filter_shape, border_mode, stride, filter_flip, filter_dilation)
+    return _grad_wrt_inputs(fn, 2, input, filters, output_shape, conv_args, num_groups, TRANSPOSE_NAMES)

@@ -58,8 +58,8 @@ __all__ = [
 Pair = tuple[int, int]
 Sizes = tuple[int, ...]
 #: A normalized border mode: 'full', 'half' (their padding depends on the filter size) or the
-#: padding itself, one int per spatial dim.
-Border = str | Sizes
+#: padding itself, per spatial dim an int (each side) or a pair (before, after) that differ.
+Border = str | tuple[int | Pair, ...]
 #: The spatial dims' names, by their number (for messages).
 DIM_NAMES = {2: "rows, cols", 3: "depth, rows, cols"}
 
@@ -94,14 +94,25 @@ def _border(border_mode: Any, n: int, fn: str) -> Border:
             return (0,) * n
         if border_mode in ("full", "half"):
             return border_mode
-    elif as_int(border_mode) is not None or isinstance(border_mode, (tuple, list)):
-        try:
-            return int_tuple(border_mode, n, fn, "border_mode", 0, str((1,) * n))
-        except ValueError:
-            pass
+    elif as_int(border_mode) is not None:
+        if as_int(border_mode) >= 0:
+            return (as_int(border_mode),) * n
+    elif isinstance(border_mode, (tuple, list)) and len(border_mode) == n:
+        # Theano 1.0's: per dim an int (each side) or a pair (before, after); an even pair is
+        # kept as its int, so a symmetric padding names the same op however it is written
+        dims: list[int | Pair] = []
+        for item in border_mode:
+            pair = tuple(item) if isinstance(item, (tuple, list)) else (item, item)
+            sides = [as_int(v) for v in pair]
+            if len(sides) != 2 or any(v is None or v < 0 for v in sides):
+                break
+            dims.append(sides[0] if sides[0] == sides[1] else (sides[0], sides[1]))  # type: ignore[arg-type]
+        else:
+            return tuple(dims)
     raise ValueError(
-        f"{fn}: border_mode must be 'valid', 'full', 'half', an int >= 0 or {_ints(n)} >= 0 "
-        f"(the zero padding of {DIM_NAMES[n]}), got {border_mode!r}"
+        f"{fn}: border_mode must be 'valid', 'full', 'half', an int >= 0 or {n} entries >= 0 "
+        f"(the zero padding of {DIM_NAMES[n]}), each an int or a pair (before, after), e.g. "
+        f"{str((1,) * n)} or {str(((1, 0),) + (1,) * (n - 1))}; got {border_mode!r}"
     )
 
 
@@ -110,17 +121,20 @@ def _span(k: int, dilation: int) -> int:
     return (k - 1) * dilation + 1
 
 
-def _pad(border: Border, d: int, k: int, dilation: int) -> int:
-    """The zeros added each side of spatial dim ``d`` for a filter of ``k`` taps."""
+def _pad(border: Border, d: int, k: int, dilation: int) -> Pair:
+    """The zeros added (before, after) spatial dim ``d`` for a filter of ``k`` taps."""
     if border == "full":
-        return _span(k, dilation) - 1
-    if border == "half":
-        return _span(k, dilation) // 2
-    return border[d]  # type: ignore[index]
+        side = _span(k, dilation) - 1
+    elif border == "half":
+        side = _span(k, dilation) // 2
+    else:
+        given = border[d]  # type: ignore[index]
+        return given if isinstance(given, tuple) else (given, given)  # type: ignore[return-value]
+    return side, side
 
 
-def _out_size(size: int, k: int, pad: int, stride: int, dilation: int) -> int:
-    return (size + 2 * pad - _span(k, dilation)) // stride + 1
+def _out_size(size: int, k: int, pad: Pair, stride: int, dilation: int) -> int:
+    return (size + pad[0] + pad[1] - _span(k, dilation)) // stride + 1
 
 
 def _product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -140,7 +154,11 @@ class _ConvOp(Op):
     __props__ = ("border", "subsample", "filter_flip", "dilation")
 
     def __init__(self, border: Border, subsample: Sizes, filter_flip: bool, dilation: Sizes) -> None:
-        self.border = border if isinstance(border, str) else tuple(int(p) for p in border)
+        self.border = (
+            border
+            if isinstance(border, str)
+            else tuple((int(p[0]), int(p[1])) if isinstance(p, tuple) else int(p) for p in border)
+        )
         self.subsample = tuple(int(s) for s in subsample)
         self.filter_flip = bool(filter_flip)
         self.dilation = tuple(int(d) for d in dilation)
@@ -171,7 +189,9 @@ class _ConvOp(Op):
         ]
 
     # -- the numpy engine -------------------------------------------------------------------
-    def geometry(self, image: Sequence[int], kernel: Sequence[int], who: str = "") -> tuple[Sizes, Sizes]:
+    def geometry(
+        self, image: Sequence[int], kernel: Sequence[int], who: str = ""
+    ) -> tuple[tuple[Pair, ...], Sizes]:
         """(padding, output sizes) of ``image`` (its spatial sizes) under ``kernel``, checked
         (an error names ``who``, by default the op)."""
         dims = range(self.spatial)
@@ -181,7 +201,7 @@ class _ConvOp(Op):
         )
         if min(out) < 1:
             spans = "x".join(str(_span(kernel[d], self.dilation[d])) for d in dims)
-            padded = "x".join(str(image[d] + 2 * pads[d]) for d in dims)
+            padded = "x".join(str(image[d] + sum(pads[d])) for d in dims)
             raise ValueError(
                 f"{who or type(self).__name__}: the filters (dilated {spans}) are larger than the "
                 f"images padded to {padded}; give larger images, smaller filters or "
@@ -196,9 +216,9 @@ class _ConvOp(Op):
             for t, o, s, d in zip(tap, out, self.subsample, self.dilation)
         )
 
-    def padded(self, x: np.ndarray, pads: Sizes) -> np.ndarray:
-        """``x`` with ``pads`` zeros each side of each spatial dim."""
-        return np.pad(x, ((0, 0), (0, 0)) + tuple((p, p) for p in pads)) if any(pads) else x
+    def padded(self, x: np.ndarray, pads: tuple[Pair, ...]) -> np.ndarray:
+        """``x`` with ``pads`` zeros (before, after) each spatial dim."""
+        return np.pad(x, ((0, 0), (0, 0)) + pads) if any(map(any, pads)) else x
 
     def columns(self, x: np.ndarray, kernel: Sizes) -> tuple[np.ndarray, Sizes]:
         """im2col: ``(channels * taps, batch * output positions)`` of the padded images."""
@@ -276,10 +296,10 @@ class ConvGradInputs(_ConvOp):
         # accumulated channels first, as the columns are laid out (whole rows added at a
         # time), then transposed once: a third faster than adding into (batch, channels, ...)
         dt = node.outputs[0].dtype
-        gx = np.zeros((c, b) + tuple(n + 2 * p for n, p in zip(image, pads)), dtype=dt)
+        gx = np.zeros((c, b) + tuple(n + sum(p) for n, p in zip(image, pads)), dtype=dt)
         for tap in np.ndindex(*kernel):
             gx[(_ALL, _ALL, *self._slices(tap, out))] += cols[(_ALL, *tap)]
-        gx = gx[(_ALL, _ALL) + tuple(slice(p, p + n) for p, n in zip(pads, image))]
+        gx = gx[(_ALL, _ALL) + tuple(slice(p[0], p[0] + n) for p, n in zip(pads, image))]
         return [np.ascontiguousarray(gx.swapaxes(0, 1))]
 
 
@@ -478,7 +498,8 @@ def conv2d(
 
     ``border_mode``: ``'valid'`` (no padding: ``rows - frows + 1``), ``'full'`` (every overlap:
     ``rows + frows - 1``), ``'half'`` (``frows // 2`` zeros each side: the same size for odd
-    filters), an int or a pair ``(pad_rows, pad_cols)`` of zeros added each side.
+    filters), an int or a pair ``(pad_rows, pad_cols)`` of zeros added each side, and
+    either entry of the pair may be a pair ``(before, after)`` (Theano 1.0's asymmetric padding).
     ``subsample`` is the stride, ``filter_dilation`` the spacing of the filter taps. With
     ``filter_flip=True`` (the default) it is a true convolution (the filters are flipped), with
     False a correlation. ``input_shape``/``filter_shape`` declare sizes (None for unknown): the

@@ -63,14 +63,21 @@ def _lengths(a: Variable, v: Variable) -> list:
     return [dim_sizes(a)[-1], dim_sizes(v)[-1]]
 
 
-def _cut(full: Variable, n: Any, m: Any, mode: str, what: str, correlating: bool) -> Variable:
+def _cut(
+    full: Variable, n: Any, m: Any, mode: str, what: str, correlating: bool, same_as_first: bool = False
+) -> Variable:
     """The part of the full result numpy's ``mode`` keeps: all of it, the ``max(n, m)`` values
-    about its centre, or the ``|n - m| + 1`` where the signals overlap whole. Lengths known
-    when the graph is built (ints) cut a constant slice, of a static size."""
+    about its centre, or the ``|n - m| + 1`` where the signals overlap whole. With
+    ``same_as_first`` (scipy's and PyTensor's rule) ``"same"`` keeps the first signal's ``n``
+    values instead, from ``(m - 1) // 2``: numpy's where ``n >= m``. Lengths known when the
+    graph is built (ints) cut a constant slice, of a static size."""
     if mode not in _MODES:
         raise ValueError(f"{what}: mode must be one of {', '.join(_MODES)}, got {mode!r}")
     if mode == "full":
         return full
+    if mode == "same" and same_as_first:
+        start = (m - 1) // 2 if isinstance(m, int) else elemwise("floor_div", m - 1, 2)
+        return full[..., start : start + n]
     known = isinstance(n, int) and isinstance(m, int)
     short = min(n, m) if known else elemwise("minimum", n, m)
     if mode == "valid":
@@ -104,10 +111,11 @@ def correlate(a: Any, v: Any, mode: str = "valid") -> Variable:
 def convolve1d(in1: Any, in2: Any, mode: str = "full") -> Variable:
     """PyTensor's ``signal.convolve1d``: :func:`convolve` along the last axis, with the leading
     dims of ``in1`` and ``in2`` broadcast against each other (a stack of signals each
-    convolved with its filter)."""
+    convolved with its filter). ``mode="same"`` keeps ``in1``'s length, as PyTensor's (and
+    scipy's): numpy's ``convolve`` keeps the longer signal's."""
     va, vv = _signals(in1, in2, "convolve1d", one_d=False)
     full = _correlate_full(va, vv[..., ::-1])
-    return _cut(full, *_lengths(va, vv), mode, "convolve1d", False)
+    return _cut(full, *_lengths(va, vv), mode, "convolve1d", False, same_as_first=True)
 
 
 _BOUNDARIES = ("fill", "wrap", "symm")
