@@ -202,3 +202,38 @@ def test_missing_compiler_is_a_compile_error(compiledir, tmp_path):
     with config.change_flags(cxx="/nonexistent/cc", march="none"):
         with pytest.raises(CompileError, match="could not start the compiler"):
             compile_shared_object("int x;\n", tmp_path, "x", python_ext=False)
+
+
+@pytest.mark.parametrize("flags", ["-O2 -ffast-math", "-Ofast"])
+def test_a_fast_math_kernel_library_leaves_the_process_float_modes(compiledir, flags: str) -> None:
+    """gcc links a library built with -ffast-math (or -Ofast) with a constructor that sets
+    flush-to-zero and denormals-are-zero for the thread that loads it: every later float
+    operation of the process, numpy's and Python's included, would read and make subnormals
+    as 0. Loading a kernel library keeps the loader's float modes. A fresh process: a test
+    that broke them would break every test after it."""
+    code = f"""
+import math, numpy as np, fncache as fc, fncache.tensor as ft
+from fncache.config import config
+config.compiledir = {str(compiledir)!r}
+tiny = np.float64(5e-324)
+assert tiny * 1.0 > 0 and math.log(5e-324) < -744
+with config.change_flags(cxxflags={flags!r}):
+    x = ft.dvector("x")
+    f = fc.function([x], x * 2.0 + 1.0, mode="FAST_RUN")
+    assert f(np.array([1.0]))[0] == 3.0
+# numpy's multiply, the C run-time's own loops and Python's float all keep subnormals
+assert tiny * 1.0 > 0, "flush-to-zero: numpy's 5e-324 * 1.0 is 0"
+assert np.float32(1e-45) * np.float32(1.0) > 0
+assert math.log(5e-324) < -744, "denormals-are-zero: math.log(5e-324) read 0"
+g = fc.function([x], x * 1.0, mode="FAST_RUN")
+assert g(np.array([5e-324]))[0] > 0, "a later function flushed a subnormal"
+print("ok")
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        timeout=300,
+    )
+    assert out.returncode == 0 and out.stdout.strip().endswith("ok"), out.stderr[-3000:]

@@ -15,6 +15,7 @@
 #define FC_RUNTIME_MAIN
 #include "c_runtime.h"
 #include <dlfcn.h>
+#include <fenv.h>
 #include <pthread.h>
 #include <time.h>
 
@@ -50,13 +51,20 @@ static PyTypeObject LibraryType = {
 static PyObject *rt_load(PyObject *mod, PyObject *arg)
 {
     /* load(path) -> Library: dlopen a kernel library (RTLD_LOCAL: every library has its own
-     * kernel names). Raises OSError with dlerror()'s reason. */
+     * kernel names). Raises OSError with dlerror()'s reason.
+     * The loading thread's float modes are put back after: gcc links a library built with
+     * -ffast-math or -Ofast (a user's cxxflags) with a constructor that turns on flush-to-zero
+     * and denormals-are-zero, which would make every later float operation of the thread,
+     * numpy's and Python's too, read and write subnormals as 0. */
     PyObject *bytes;
     void *h;
     Library *lib;
+    fenv_t modes;
     if (!PyUnicode_FSConverter(arg, &bytes)) return NULL;
     Py_BEGIN_ALLOW_THREADS
+    fegetenv(&modes);
     h = dlopen(PyBytes_AS_STRING(bytes), RTLD_NOW | RTLD_LOCAL);
+    fesetenv(&modes);
     Py_END_ALLOW_THREADS
     Py_DECREF(bytes);
     if (!h) {
