@@ -55,6 +55,17 @@ def assert_close(got: np.ndarray, want: np.ndarray, scale: float, dtype: str, wh
     np.testing.assert_allclose(got, want, rtol=TOL[dtype], atol=TOL[dtype] * max(scale, 1.0), err_msg=what)
 
 
+def check_every_mode(inputs: list, outputs: list, checks: list, dtype: str) -> None:
+    """Compile ``outputs`` once per mode and compare them, in order, with ``checks``: per case
+    (its input values, [(name, reference)], its scale, the case)."""
+    for mode in MODES:
+        f = fc.function(inputs, outputs, mode=mode)
+        got = iter(f(*[v for vals, *_ in checks for v in vals]))
+        for _, refs, scale, case in checks:
+            for name, want in refs:
+                assert_close(next(got), want, scale, dtype, f"{mode} {name} of {case}")
+
+
 # -- the convolution's numpy reference ------------------------------------------------------------
 def _span(k: int, d: int) -> int:
     return (k - 1) * d + 1
@@ -262,20 +273,12 @@ def test_conv_against_the_einsum_reference(cases: list[Conv], dtype: str, seed: 
         c = rng.normal(size=case.out_shape).astype(dtype)
         gx, gw = case.grads(x, w, c)
         # the largest sum of absolute terms: the tolerance's scale
-        scale = max(
-            np.abs(case.forward(np.abs(x), np.abs(w))).max(initial=0),
-            np.abs(case.grads(np.abs(x), np.abs(w), np.abs(c))[0]).max(initial=0),
-            np.abs(case.grads(np.abs(x), np.abs(w), np.abs(c))[1]).max(initial=0),
-        )
+        bound = [case.forward(np.abs(x), np.abs(w)), *case.grads(np.abs(x), np.abs(w), np.abs(c))]
+        scale = max(np.abs(b).max(initial=0) for b in bound)
         refs = [case.forward(x, w), gx, gw, gx, gw] + ([gx] if case.n == 2 else [])
         names = ["conv", "grad x", "grad w", "grad_wrt_inputs", "grad_wrt_weights", "conv2d_transpose"]
         wants.append(((x, w, c), list(zip(names, refs)), scale, case))
-    for mode in MODES:
-        f = fc.function(inputs, outputs, mode=mode)
-        got = iter(f(*[v for vals, *_ in wants for v in vals]))
-        for _, refs, scale, case in wants:
-            for name, want in refs:
-                assert_close(next(got), want, scale, dtype, f"{mode} {name} of {case}")
+    check_every_mode(inputs, outputs, wants, dtype)
 
 
 # -- pooling ---------------------------------------------------------------------------------------
@@ -405,12 +408,7 @@ def test_pooling_against_theanos_windows(cases: list[Pooling], dtype: str, seed:
             s is None or s == t for s, t in zip(y.type.shape, want.shape)
         ), f"static shape {y.type.shape} of {case}, the reference gives {want.shape}"
         checks.append(((xv, cv), [("pool", want), ("grad", gwant)], scale, case))
-    for mode in MODES:
-        f = fc.function(inputs, outputs, mode=mode)
-        got = iter(f(*[v for vals, *_ in checks for v in vals]))
-        for _, refs, scale, case in checks:
-            for name, want in refs:
-                assert_close(next(got), want, scale, dtype, f"{mode} {name} of {case}")
+    check_every_mode(inputs, outputs, checks, dtype)
 
 
 # -- signal.convolve1d / convolve2d against PyTensor's and scipy's -------------------------------
