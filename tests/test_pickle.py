@@ -287,6 +287,21 @@ def test_damaged_format_1_payloads_fail_only_as_pickle_error(small_payload):
     assert outcomes.get("refused", 0) > 0
 
 
+@pytest.mark.parametrize("index", [2**26, 2**31 - 1])
+def test_a_format_1_memo_index_past_the_payload_is_refused_at_once(small_payload, index):
+    """Unpickling sizes its memo to the largest index a put names: one damaged byte in a
+    format-1 body (no checksum) could make that index millions, and the load allocated and
+    cleared gigabytes for tens of seconds before failing. Such a body is refused before it is
+    unpickled."""
+    data = as_format_1(small_payload)
+    body_at = len(pickling.MAGIC) + 3 + data[len(pickling.MAGIC) + 2] + 1
+    body = b"\x80\x04K\x01r" + struct.pack("<I", index) + b"."
+    t0 = time.perf_counter()
+    with pytest.raises(fc.PickleError, match=f"memo index {index}"):
+        fc.loads(data[:body_at] + body)
+    assert time.perf_counter() - t0 < 1
+
+
 def test_a_payload_is_bound_to_its_function_key(small_payload, w3):
     """``fc.loads(data, key=...)`` refuses the payload of another function before unpickling it."""
     f, _ = w3

@@ -49,6 +49,7 @@ import hashlib
 import hmac
 import logging
 import pickle
+import pickletools
 import struct
 import sys
 from typing import TYPE_CHECKING, Any, Callable, Iterator
@@ -640,6 +641,8 @@ def _verified_body(data: Any) -> tuple[bytes, str | None]:
         raise PickleError(
             "the fncache function payload is damaged or truncated (its checksum does not match)"
         )
+    if checksum is None:
+        _check_memo_indices(body)
     try:
         key_text = fkey.decode("ascii") if fkey is not None else None
     except UnicodeDecodeError:
@@ -660,6 +663,29 @@ def _verified_body(data: Any) -> tuple[bytes, str | None]:
             "after signing, or signed with another key than config.signing_key"
         )
     return body, key_text
+
+
+#: The opcodes that name a memo index: unpickling grows its memo to the largest one named.
+_MEMO_OPCODES = frozenset({"PUT", "BINPUT", "LONG_BINPUT", "GET", "BINGET", "LONG_BINGET"})
+
+
+def _check_memo_indices(body: bytes) -> None:
+    """Refuse a body without a checksum (format 1) that names a memo index no pickler could
+    have written there. A pickler numbers its memo entries in order, so an index is below the
+    count of opcodes before it; one damaged byte can make it millions, and unpickling would
+    then allocate and clear gigabytes for tens of seconds before failing. A body with a
+    checksum was written as read, so only format 1 needs the (pure Python) walk."""
+    try:
+        for count, (opcode, arg, _) in enumerate(pickletools.genops(body)):
+            if opcode.name in _MEMO_OPCODES and int(arg) >= count:
+                raise PickleError(
+                    f"the fncache function payload is damaged: an {opcode.name} names memo index "
+                    f"{arg} after {count} opcodes (format 1 has no checksum to tell this earlier)"
+                )
+    except PickleError:
+        raise
+    except Exception as e:
+        raise PickleError(f"the function payload could not be unpickled: {type(e).__name__}: {e}") from e
 
 
 def _rebuild(p: dict[str, Any], given: Any = None) -> Function:
