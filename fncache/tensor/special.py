@@ -242,19 +242,32 @@ def poch(z: Any, m: Any) -> Variable:
     """scipy's ``poch``, the rising factorial (z)_m = gamma(z + m) / gamma(z), as the sign of
     that ratio times the exponential of the difference of the ``gammaln`` (finite where the
     gammas themselves overflow). At the poles scipy's values: 1 for m = 0; for z a nonpositive
-    integer 0, or, where z + m is one too, the finite ratio (-1)**m gamma(1 - z) /
-    gamma(1 - z - m); inf where only z + m is a pole."""
+    integer 0, or, where z + m is one too and m is an integer, the finite ratio (-1)**m
+    gamma(1 - z) / gamma(1 - z - m); inf where only z + m is a pole. Where a sum rounds onto a
+    pole it is not, the exact value: for an integer m and a z that is not an integer (z =
+    1e-17, m = -3) the product (z)_m, which the same reflected ratio (with the signs of its
+    gammas) gives; for z a pole and m no integer (z = -6, m = 1e-300) 0, where scipy's sum
+    rounds onto the pole and gives NaN."""
     z, m = _real(z), _real(m)
     pz, pzm = _nonpositive_int(z), _nonpositive_int(z + m)
-    both = pz & pzm
-    zb, mb = _safe(both, z, 0.0), _safe(both, m, 0.0)
-    ratio = _parity_sign(mb) * elemwise("exp", elemwise("gammaln", 1 - zb) - elemwise("gammaln", 1 - zb - mb))
+    integer_m = elemwise("eq", m, elemwise("floor", m))
+    integer_z = elemwise("eq", z, elemwise("floor", z))
+    reflected = pzm & integer_m & (pz | ~integer_z)
+    zr, mr = _safe(reflected, z, 0.0), _safe(reflected, m, 0.0)
+    ratio = (
+        _parity_sign(mr)
+        * _gamma_sign(1 - zr)
+        * _gamma_sign(1 - zr - mr)
+        * elemwise("exp", elemwise("gammaln", 1 - zr) - elemwise("gammaln", 1 - zr - mr))
+    )
     regular = ~(pz | pzm)
     zg, mg = _safe(regular, z, 0.5), _safe(regular, m, 0.0)
     log = elemwise("gammaln", zg + mg) - elemwise("gammaln", zg)
     general = _gamma_sign(zg + mg) * _gamma_sign(zg) * elemwise("exp", log)
     zero, inf = _const(0, general), _const(np.inf, general)
-    out = elemwise("switch", pz, elemwise("switch", pzm, ratio, zero), elemwise("switch", pzm, inf, general))
+    out = elemwise(
+        "switch", reflected, ratio, elemwise("switch", pz, zero, elemwise("switch", pzm, inf, general))
+    )
     return elemwise("switch", elemwise("eq", m, 0), _const(1, out), out)
 
 
