@@ -100,7 +100,8 @@ BINARY = {
     "/": (operator.truediv, np.true_divide),
     "//": (operator.floordiv, np.floor_divide),
     "%": (operator.mod, np.remainder),
-    "divmod": (lambda a, b: ft.divmod(a, b)[0] * 3 + ft.divmod(a, b)[1], lambda a, b: a // b * 3 + a % b),
+    "divmod[0]": (lambda a, b: ft.divmod(a, b)[0], lambda a, b: np.divmod(a, b)[0]),
+    "divmod[1]": (lambda a, b: ft.divmod(a, b)[1], lambda a, b: np.divmod(a, b)[1]),
     "fmod": (ft.fmod, np.fmod),
     "<<": (operator.lshift, np.left_shift),
     ">>": (operator.rshift, np.right_shift),
@@ -118,7 +119,7 @@ BINARY = {
     "eq": (ft.eq, np.equal),
     "neq": (ft.neq, np.not_equal),
 }
-ARITH = ("+", "-", "*", "/", "//", "%", "divmod", "fmod")
+ARITH = ("+", "-", "*", "/", "//", "%", "divmod[0]", "divmod[1]", "fmod")
 COMPARE = ("<", "<=", ">", ">=", "eq", "neq")
 SELECT = ("maximum", "minimum", "fmax", "fmin")
 #: the ops each dtype pair is checked with (every op costs a kernel in FAST_RUN): integer
