@@ -307,10 +307,26 @@ def test_complex_to_real_casts_keep_the_real_part() -> None:
 
 
 # -- Python numbers (NEP 50) ------------------------------------------------------------------
+#: numpy's names of the fncache functions the expressions below use
+NUMPY_NAMES = {
+    "ft.eq": "np.equal",
+    "ft.neq": "np.not_equal",
+    "ft.maximum": "np.maximum",
+    "ft.clip": "np.clip",
+}
+
+
+def numpy_value(expr: str, x: np.ndarray) -> np.ndarray:
+    for name, np_name in NUMPY_NAMES.items():
+        expr = expr.replace(name, np_name)
+    return eval(expr, {"x": x, "np": np})
+
+
 def test_python_numbers_take_the_tensor_dtype_and_compare_exactly() -> None:
     """A Python int takes the integer tensor's dtype (``int8 + 1`` is int8 and wraps) and one
     it cannot hold raises OverflowError, as numpy 2; comparisons with such an int are numpy's
-    answer for every element (``uint8 < 300`` is all True, ``uint64 == -1`` all False)."""
+    answer for every element (``uint8 < 300`` is all True, ``uint64 == -1`` all False), and
+    ``clip`` drops such a bound on the side where it clips nothing, as numpy's."""
     exprs = {
         "int8": [
             "x + 1",
@@ -324,6 +340,8 @@ def test_python_numbers_take_the_tensor_dtype_and_compare_exactly() -> None:
             "x >= -129",
             "ft.eq(x, 128)",
             "ft.neq(x, -(2**70))",
+            "ft.clip(x, 0, 255)",
+            "ft.clip(x, -5, -1)",
         ],
         "uint8": [
             "x - 1",
@@ -334,6 +352,9 @@ def test_python_numbers_take_the_tensor_dtype_and_compare_exactly() -> None:
             "ft.eq(x, -1)",
             "ft.neq(x, 256)",
             "x <= 2**64",
+            "ft.clip(x, -1, 300)",
+            "ft.clip(x, 5, 2**70)",
+            "ft.clip(x, None, 7)",
         ],
         "int64": ["x + 1", "x >= 2**63", "x < -(2**63) - 1", "ft.eq(x, 2**63)"],
         "uint64": ["x + 1", "x // 3", "x < -1", "x >= 2**64", "ft.neq(x, -5)", "x * 0.5"],
@@ -345,16 +366,20 @@ def test_python_numbers_take_the_tensor_dtype_and_compare_exactly() -> None:
         x = ft.row(f"x_{dt}", dt)
         inputs.append(x)
         values.append(a)
-        for e in rows:
-            want = eval(e.replace("ft.eq", "np.equal").replace("ft.neq", "np.not_equal"), {"x": a, "np": np})
-            cases.append((f"{e} for {dt}", eval(e, {"x": x, "ft": ft}), want, (a,)))
+        cases += [(f"{e} for {dt}", eval(e, {"x": x, "ft": ft}), numpy_value(e, a), (a,)) for e in rows]
     compile_and_compare(inputs, values, cases)
-    for e in ("x + 300", "x * -1", "ft.maximum(x, 256)", "x & -1"):
-        for dt, v in (("uint8", np.zeros(1, "uint8")),):
-            with pytest.raises(OverflowError):
-                eval(e.replace("ft.maximum", "np.maximum"), {"x": v, "np": np})
-            with pytest.raises(OverflowError, match="does not fit dtype uint8"):
-                eval(e, {"x": ft.vector("x", dt), "ft": ft})
+    for e in (
+        "x + 300",
+        "x * -1",
+        "ft.maximum(x, 256)",
+        "x & -1",
+        "ft.clip(x, 300, 400)",
+        "ft.clip(x, -5, -1)",
+    ):
+        with pytest.raises(OverflowError):
+            numpy_value(e, np.zeros(1, "uint8"))
+        with pytest.raises(OverflowError, match="does not fit dtype uint8"):
+            eval(e, {"x": ft.vector("x", "uint8"), "ft": ft})
 
 
 # -- reductions -------------------------------------------------------------------------------
