@@ -210,7 +210,9 @@ UNARY = {
     "clip(x, 0, 5)": (lambda x: ft.clip(x, 0, 5), lambda v: np.clip(v, 0, 5)),
     "clip(x, nan, 5.0)": (lambda x: ft.clip(x, np.nan, 5.0), lambda v: np.clip(v, np.nan, 5.0)),
 }
-#: the float cases (the integer ones are the point here): NaN, infinities and signed zeros
+#: the ops whose integer results depend on the width (the others are checked on int8, uint8,
+#: int64 and uint64), and the float cases: NaN, infinities and signed zeros
+WIDTH_UNARY = ("-x", "abs", "~x", "square")
 FLOAT_UNARY = ("sign", "round", "clip(x, 0, 5)", "clip(x, nan, 5.0)")
 
 
@@ -226,6 +228,8 @@ def test_unary_ops_of_edge_values() -> None:
         values.append(a)
         for name, (build, ref) in UNARY.items():
             if dt in FLOATS and name not in FLOAT_UNARY:
+                continue
+            if dt in ("int16", "int32", "uint16", "uint32") and name not in WIDTH_UNARY:
                 continue
             try:
                 want = ref(a)
