@@ -74,7 +74,7 @@ from .c_program import (
     ST_TENSORDOT,
     ST_TILE,
 )
-from .c_types import CTYPE, composite_lines, reduce_accumulator, reduce_combine, reduce_kind
+from .c_types import CTYPE, composite_lines, convert_expr, reduce_accumulator, reduce_combine, reduce_kind
 
 __all__ = ["NodeCtx", "render_node", "has_native", "has_int_pow", "keeps_buffers"]
 
@@ -275,7 +275,7 @@ def render_reduce(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
     def combine(a: str, val: str) -> str:
         # Sums and products convert to the accumulator first; and/or test the value itself
         # (0.5 is true: converting it to int first would make it false).
-        v = f"({acc})({val})" if kind in ("add", "mul", "mean") else val
+        v = convert_expr(val, vdt, acc) if kind in ("add", "mul", "mean") else val
         return f"{a} = {reduce_combine(kind, vdt, a, v)};"
 
     def pick(a: str, val: str) -> str:
@@ -287,6 +287,8 @@ def render_reduce(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
     def finish(a: str) -> str:
         if op.kind == "mean":
             a = f"({a} / (double)(rn - {op.ddof} > 0 ? rn - {op.ddof} : 0))"
+            if out.dtype != "bool":  # a double (NaN of no values) to the result's type
+                return convert_expr(a, "float64", oct_)
         # numpy's cast to bool is a test against 0, not C's truncation to one byte
         return f"({oct_})({a} != 0)" if out.dtype == "bool" else f"({oct_})({a})"
 

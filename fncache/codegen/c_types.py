@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Sequence
 
 from ..graph.types import DTYPES, is_complex, is_float, is_int
-from ..tensor.scalar_ops import SCALAR_OPS, Composite, compute_dtype
+from ..tensor.scalar_ops import SCALAR_OPS, Composite, compute_dtype, float_to_int_rule
 
 __all__ = [
     "CTYPE",
     "scalar_expr",
     "composite_lines",
+    "convert_expr",
     "reduce_accumulator",
     "reduce_combine",
     "reduce_kind",
@@ -29,12 +30,8 @@ def scalar_expr(
     if name.startswith("cast:"):
         if out == "bool":
             return f"({args[0]} != 0)"
-        if is_float(arg_dtypes[0]) and out.startswith("uint"):
-            # C leaves a negative or NaN float's conversion to unsigned undefined (vectorized
-            # code saturates); numpy wraps negatives modulo 2**bits and gives NaN int64's
-            # minimum, as going through int64 does
-            a, i64, u64 = args[0], ctype["int64"], ctype["uint64"]
-            return f"({ctype[out]})(!(({a}) >= 0) ? ({u64})({i64})({a}) : ({u64})({a}))"
+        if is_float(arg_dtypes[0]) and is_int(out):
+            return float_to_int_expr(args[0], arg_dtypes[0], out, ctype)
         return f"({ctype[out]})({args[0]})"
     op = SCALAR_OPS[name]
     ct = compute_dtype(op, arg_dtypes, out)
@@ -54,6 +51,39 @@ def scalar_expr(
     for k in reversed(range(len(conv))):
         expr = expr.replace(f"${k}", conv[k])
     return expr
+
+
+def _int_literal(value: int, ct: str) -> str:
+    # the minimum of int64 has no literal of its own
+    return f"(({ct})({value + 1}LL - 1))" if value < 0 else f"(({ct}){value}ULL)"
+
+
+def float_to_int_expr(a: str, src: str, out: str, ctype: dict[str, str] = CTYPE) -> str:
+    """C expression converting float ``a`` to integer ``out`` by ``float_to_int_rule``: only
+    values the C conversion defines are converted, so the bits are the same on every host, in
+    vector and scalar code and in numpy's reference evaluation. The out-of-range values are
+    replaced by 0 before the conversion rather than branched around, and the selects are
+    written so that gcc still vectorizes the loop (``&``, not ``&&``; NaN fails both tests)."""
+    rule = float_to_int_rule(out)
+    suffix = "f" if src == "float32" else ""
+    lo, hi = (f"{int(v)}.0{suffix}" for v in (rule.lo, rule.hi))  # powers of two: exact
+    ct, via = ctype[out], ctype[rule.via]
+    t = f"(((({a}) >= {lo}) & (({a}) < {hi})) ? ({a}) : 0)"
+    if rule.above != rule.below:  # uint32, uint64: the upper half is past via's range
+        conv = f"({t} < 0 ? ({ct})({via})({t}) : ({ct})({t}))"
+    else:
+        conv = f"({ct})({via})({t})"
+    above, below = _int_literal(rule.above, ct), _int_literal(rule.below, ct)
+    return f"(({a}) >= {hi} ? {above} : ({a}) >= {lo} ? {conv} : {below})"
+
+
+def convert_expr(val: str, src: str, ct: str, ctype: dict[str, str] = CTYPE) -> str:
+    """C expression converting ``val`` of dtype ``src`` to C type ``ct`` (a reduction's
+    accumulator): a float to an integer type by ``float_to_int_rule``, as a cast node does."""
+    dst = next((dt for dt, c in ctype.items() if c == ct), None)
+    if is_float(src) and dst is not None and is_int(dst):
+        return float_to_int_expr(val, src, dst, ctype)
+    return f"({ct})({val})"
 
 
 def composite_lines(

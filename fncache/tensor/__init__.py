@@ -8,6 +8,8 @@ import sys
 import types
 from typing import Any
 
+import numpy as np
+
 from ..graph.types import TensorType, is_int
 from .basic import *  # noqa: F401,F403
 from .basic import __all__ as _basic_all
@@ -381,17 +383,37 @@ def where(cond: Any, a: Any = None, b: Any = None) -> Any:
 second = fill  # PyTensor's name: b broadcast to a's shape
 
 
+def _no_bound(x: Any, bound: Any, lower: bool) -> bool:
+    """numpy 2's clip takes None for no bound, and drops a Python int bound an integer ``x``'s
+    dtype cannot hold on the side where it clips nothing (``clip(uint8, -1, 300)`` is ``x``)."""
+    if bound is None:
+        return True
+    dtype = str(getattr(x, "dtype", ""))
+    if type(bound) is not int or not is_int(dtype):
+        return False
+    info = np.iinfo(dtype)
+    return bound < info.min if lower else bound > info.max
+
+
 def clip(x: Any, lo: Any, hi: Any) -> TensorVariable:
     """``x`` limited to [lo, hi]: numpy.clip's value, ``minimum(maximum(x, lo), hi)``, NaN
     where any operand is NaN. The gradient goes to the one operand the value is taken from:
     ``x`` where ``lo <= x <= hi``, a bound only where the value is that bound and not ``x``
     (as PyTensor's ``clip``). At a tie the value is ``x`` itself, so ``clip(-0.0, 0.0, 0.0)``
-    is -0.0 as in numpy (``minimum(maximum(...))`` would give the bound's zero)."""
+    is -0.0 as in numpy (``minimum(maximum(...))`` would give the bound's zero). A bound of
+    None, or a Python int beyond an integer ``x``'s dtype on the side it leaves alone, is no
+    bound, as numpy 2's (the other side's raises OverflowError)."""
+    if _no_bound(x, lo, lower=True):
+        lo = None
+    if _no_bound(x, hi, lower=False):
+        hi = None
     # maximum/minimum's gradient rule (every operand equal to the result gets it) would give
     # x and a symbolic bound the gradient both at a tie; pick the operand numpy's result equals
-    to_hi = gt(maximum(x, lo), hi) | isnan(hi)
-    to_lo = lt(x, lo) | isnan(lo)
-    return switch(to_hi, hi, switch(to_lo, lo, x))
+    out = as_tensor_variable(x) if lo is None else switch(lt(x, lo) | isnan(lo), lo, x)
+    if hi is None:
+        return out
+    to_hi = gt(x if lo is None else maximum(x, lo), hi) | isnan(hi)
+    return switch(to_hi, hi, out)
 
 
 __all__ = list(_basic_all) + [

@@ -166,11 +166,45 @@ def as_strong(args: Sequence[Any], weak_from: Sequence[int]) -> list[Variable]:
     return out
 
 
+#: each comparison with its operands swapped
+_SWAPPED = {"lt": "gt", "gt": "lt", "le": "ge", "ge": "le", "eq": "eq", "neq": "neq"}
+
+
+def _beyond_the_dtype(name: str, args: Sequence[Any]) -> Variable | None:
+    """numpy 2 compares an integer tensor with a Python int its dtype cannot hold
+    (``uint8_vector < 300`` is all True, ``== -1`` all False) where other ops raise
+    OverflowError: the answer is the same for every element, so the comparison is made with the
+    dtype's own limit in a way that gives it. None for any other call."""
+    if name not in _SWAPPED or len(args) != 2:
+        return None
+    k = next((i for i, a in enumerate(args) if type(a) is int), None)
+    if k is None or _is_python_number(args[1 - k]):
+        return None
+    from .basic import as_tensor_variable
+
+    x = as_tensor_variable(args[1 - k])
+    if not x.dtype.startswith(("int", "uint")):
+        return None
+    info = np.iinfo(x.dtype)
+    c = args[k]
+    if info.min <= c <= info.max:
+        return None
+    op = name if k == 1 else _SWAPPED[name]  # as ``x op c``
+    above = c > info.max
+    holds = {"lt": above, "le": above, "gt": not above, "ge": not above, "eq": False, "neq": True}[op]
+    if above:
+        return elemwise("le" if holds else "gt", x, int(info.max))
+    return elemwise("ge" if holds else "lt", x, int(info.min))
+
+
 def elemwise(name: str, *args: Any) -> Variable:
     """Build scalar op ``name`` applied elementwise to ``args`` (variables, arrays, numbers)."""
     op = S.get(name)
     if len(args) != op.nin:
         raise TypeError(f"{name} takes {op.nin} inputs, got {len(args)}")
+    beyond = _beyond_the_dtype(name, args)
+    if beyond is not None:
+        return beyond
     weak_from = tuple(range(1, 3)) if name == "switch" else tuple(range(len(args)))
     inputs = as_strong(args, weak_from)
     dtypes = [v.dtype for v in inputs]

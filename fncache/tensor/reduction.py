@@ -10,7 +10,7 @@ import numpy as np
 
 from ..graph.args import as_int, int_arg
 from ..graph.basic import Apply, Op, Variable
-from ..graph.types import TensorType, is_complex, is_float, normalize_dtype
+from ..graph.types import TensorType, is_complex, is_float, is_int, normalize_dtype
 from . import scalar_ops as S
 from .basic import as_tensor_variable
 from .elemwise import cast, check_float64, elemwise, runtime_broadcast_shape
@@ -156,8 +156,10 @@ class Reduce(Op):
                 n = int(np.prod([x.shape[a] for a in self.axes]))
                 # real means accumulate in float64, as the C backend's do
                 acc = self.acc_dtype or (x.dtype.name if is_complex(x.dtype.name) else "float64")
-                s = np.add.reduce(x, axis=self.axes, dtype=acc)
+                s = np.add.reduce(as_accumulated(x, acc), axis=self.axes, dtype=acc)
                 res = np.true_divide(s, builtins.max(n - self.ddof, 0))
+                if is_int(self.out_dtype):  # NaN of no values
+                    res = S.float_to_int(res, self.out_dtype)
                 if n <= self.ddof:
                     warnings.warn(self.empty_mean_warning(), RuntimeWarning, stacklevel=2)
             elif self.kind in ("max", "min"):
@@ -172,7 +174,7 @@ class Reduce(Op):
             else:
                 # float32 sums and products accumulate in float64, as the C backend's do
                 acc = self.acc_dtype or ("float64" if self.out_dtype == "float32" else self.out_dtype)
-                res = _NP_REDUCE[self.kind].reduce(x, axis=self.axes, dtype=acc)
+                res = _NP_REDUCE[self.kind].reduce(as_accumulated(x, acc), axis=self.axes, dtype=acc)
         return [np.asarray(res, dtype=self.out_dtype)]
 
 
@@ -215,6 +217,14 @@ def keep_reduced_dims(res: Variable, axes: tuple[int, ...], ndim: int, keepdims:
             pattern.append(k)
             k += 1
     return dimshuffle(res, pattern)
+
+
+def as_accumulated(x: np.ndarray, acc: str) -> np.ndarray:
+    """``x`` as the reduction's loop adds or multiplies it: numpy converts each value to the
+    accumulator's dtype first, floats to an integer one by fncache's rule, as the C loops."""
+    if is_float(x.dtype.name) and is_int(acc):
+        return S.float_to_int(x, acc)
+    return x
 
 
 def _sum_dtype(dt: str) -> str:

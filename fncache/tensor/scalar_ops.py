@@ -14,7 +14,7 @@ from typing import Any, Callable, NamedTuple, Sequence
 
 import numpy as np
 
-from ..graph.types import is_complex, is_float, normalize_dtype
+from ..graph.types import is_complex, is_float, is_int, normalize_dtype
 
 __all__ = ["ScalarOp", "SCALAR_OPS", "get", "out_dtype", "Composite"]
 
@@ -266,10 +266,66 @@ class Composite:
         return [np.asarray(vals[j]) for j in self.outputs]
 
 
+class FloatToInt(NamedTuple):
+    """How a float converts to an integer dtype, in every linker. C leaves NaN, the infinities
+    and values out of the type's range undefined (gcc's AVX-512 loops saturate the unsigned
+    ones), and numpy's loops answer by platform, and for uint32 even by an element's place in
+    the array; this is the rule numpy's x86-64 loops follow: the value truncated toward zero in
+    ``via``, wrapped to the dtype."""
+
+    #: values in ``[lo, hi)`` are truncated in ``via`` and wrapped to the dtype
+    lo: float
+    hi: float
+    via: str
+    #: what NaN, -inf and values below ``lo`` give (``via``'s minimum, wrapped)
+    below: int
+    #: what +inf and values from ``hi`` on give
+    above: int
+
+
+@functools.lru_cache(maxsize=None)
+def float_to_int_rule(dtype: str) -> FloatToInt:
+    """The conversion of floats to integer ``dtype``: in int32 for the types of 32 bits or
+    fewer, in int64 for int64 and uint64; uint32 and uint64 take values up to 2**32 and 2**64
+    (the upper half as the signed value 2**31 or 2**63 below, with the top bit set), and give 0
+    from there on."""
+    bits = np.iinfo(dtype).bits
+    wide = 64 if bits == 64 else 32
+    unsigned_wide = dtype.startswith("uint") and bits == wide
+    below = int(np.array(-(2 ** (wide - 1)), f"int{wide}").astype(dtype))
+    return FloatToInt(
+        lo=-(2.0 ** (wide - 1)),
+        hi=2.0**wide if unsigned_wide else 2.0 ** (wide - 1),
+        via=f"int{wide}",
+        below=below,
+        above=0 if unsigned_wide else below,
+    )
+
+
+def float_to_int(x: Any, dtype: str) -> np.ndarray:
+    """Floats ``x`` converted to integer ``dtype`` by :func:`float_to_int_rule` (numpy's
+    ``astype`` is that only on x86-64, and not for every uint32 element)."""
+    rule = float_to_int_rule(dtype)
+    x = np.asarray(x)
+    with np.errstate(all="ignore"):
+        inside = (x >= rule.lo) & (x < rule.hi)
+        t = np.where(inside, x, 0)
+        if rule.above != rule.below:  # uint32, uint64: t may be past via's range
+            res = np.where(t < 0, t.astype(rule.via).astype(dtype), t.astype(dtype))
+        else:
+            res = t.astype(rule.via).astype(dtype)
+    if not inside.all():
+        out_of_range = np.where(x >= rule.hi, np.array(rule.above, dtype), np.array(rule.below, dtype))
+        res = np.where(inside, res, out_of_range)
+    return np.asarray(res, dtype=dtype)
+
+
 def apply_scalar(name: str, args: Sequence[Any], dtype: str) -> np.ndarray:
     """Run scalar op ``name`` (or ``cast:<dtype>``) with numpy, giving exactly ``dtype``."""
     with np.errstate(all="ignore"):
-        if name.startswith("cast:"):
+        if name.startswith("cast:") and is_float(np.asarray(args[0]).dtype.name) and is_int(dtype):
+            res = float_to_int(args[0], dtype)
+        elif name.startswith("cast:"):
             res = np.asarray(args[0]).astype(dtype)
         else:
             op = SCALAR_OPS[name]

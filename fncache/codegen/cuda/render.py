@@ -32,7 +32,7 @@ from ...tensor.reduction import Reduce
 from ...tensor.scalar_ops import Composite
 from ...tensor.shape_ops import Concatenate, Reshape
 from ..c_nodes import has_int_pow, has_native
-from ..c_types import CTYPE, composite_lines, reduce_accumulator, reduce_combine, reduce_kind
+from ..c_types import CTYPE, composite_lines, convert_expr, reduce_accumulator, reduce_combine, reduce_kind
 
 __all__ = [
     "BLOCK",
@@ -260,7 +260,7 @@ def render_reduce(
     total = f"(({CTYPE[op.acc_dtype]})acc)" if op.acc_dtype else "acc"
     if op.kind == "mean":
         mean = f"({total} / (double)(R - {op.ddof} > 0 ? R - {op.ddof} : 0))"
-        finish = f"(npy_bool)({mean} != 0)" if out == "bool" else f"({CTYPE[out]})({mean})"
+        finish = f"(npy_bool)({mean} != 0)" if out == "bool" else convert_expr(mean, "float64", CTYPE[out])
     elif out == "bool":
         finish = f"(npy_bool)({total} != 0)"
     else:
@@ -270,8 +270,8 @@ def render_reduce(
 
     def accumulate(loads: list[str]) -> list[str]:
         body, names = composite_lines(comp, [f"c{k}" if scalar_in[k] else ld for k, ld in enumerate(loads)])
-        conv = f"({names[0]} != 0)" if kind in ("and", "or") else names[0]
-        return body + [f"acc = op(acc, ({acc})({conv}));"]
+        conv = f"({acc})({names[0]} != 0)" if kind in ("and", "or") else convert_expr(names[0], vdt, acc)
+        return body + [f"acc = op(acc, {conv});"]
 
     def loops(start: str, step: str) -> list[str]:
         flat = accumulate([f"p{k}[b{k} + r * g.rst[{k}][{RD - 1}]]" for k in range(ni)])
