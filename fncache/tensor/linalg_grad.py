@@ -26,7 +26,7 @@ from .creation import eye, zeros, zeros_like
 from .elemwise import elemwise
 from .extra_ops import tril, triu
 from .gradient import backprop, register_grad
-from .nlinalg import QR, SVD, Eigh, Lstsq, Pinv
+from .nlinalg import QR, SVD, Eigh, Lstsq, Pinv, symmetric_from
 from .shape_ops import concatenate, dimshuffle
 from .slinalg import SolveTriangular
 
@@ -64,8 +64,12 @@ def _read_triangle(g: Variable, lower: bool) -> Variable:
 @register_grad(Pinv)
 def _pinv(node: Apply, out_grads: list) -> list:
     """Golub and Pereyra's derivative of the pseudo-inverse (as PyTensor's), for ``x`` of
-    constant rank: ``(-z g^T z + z z^T g (I - x z) + (I - z x) g z^T z)^T``."""
+    constant rank: ``(-z g^T z + z z^T g (I - x z) + (I - z x) g z^T z)^T``; with
+    ``hermitian=True`` of the symmetric matrix read from x's lower triangle, whose pseudo-inverse
+    ``z`` is (the other triangle may hold anything)."""
     x, z, g = node.inputs[0], node.outputs[0], out_grads[0]
+    if node.op.hermitian:
+        x = symmetric_from(x, True)
     zt, gt = swap_last(z), swap_last(g)
     left = _eye(x, x.shape[-2]) - matmul(x, z)
     right = _eye(x, x.shape[-1]) - matmul(z, x)

@@ -459,8 +459,12 @@ def eigvalsh(a: Any, b: Any = None, UPLO: str = "L", lower: Any = None) -> Varia
         return Eigh(_uplo(UPLO, "eigvalsh"))(va)[0]
     from .slinalg import cholesky
 
-    sym = symmetric_from(va, _uplo(UPLO, "eigvalsh") == "L")
-    li = MatrixInverse()(cholesky(square_input(b, "eigvalsh"), lower=True))
+    low = _uplo(UPLO, "eigvalsh") == "L"
+    # scipy reads the same triangle of b as of a: the lower factor of b's, or the transposed
+    # upper one
+    factor = cholesky(square_input(b, "eigvalsh"), lower=low)
+    li = MatrixInverse()(factor if low else swap_last(factor))
+    sym = symmetric_from(va, low)
     return Eigh()(matmul(matmul(li, sym), swap_last(li)))[0]
 
 
