@@ -294,6 +294,10 @@ CASES: dict[str, tuple[Callable[..., Any], list[np.ndarray]]] = {
     ),
     "lstsq_tall": (_lstsq, [_singular([3.0, 2.0, 1.0], 5), _gen(5, 2)]),
     "lstsq_vector": (_lstsq, [_singular([3.0, 2.0, 1.0], 4), _gen(4)]),
+    "lstsq_cut_off": (
+        lambda L, a, b: [L.lstsq(a, b, rcond=1e-2)[0], L.lstsq(a, b[:, 0], rcond=1e-2)[0]],
+        [_singular([3.0, 2.0, 1e-7], 5), _gen(5, 2)],
+    ),
     "lstsq_wide": (lambda L, a, b: _lstsq(L, a, b)[0::2], [_singular([3.0, 1.0], -3), _gen(2)]),
     "continuous_lyapunov": (
         lambda L, a, q: L.solve_continuous_lyapunov(a, q),
