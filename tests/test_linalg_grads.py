@@ -84,10 +84,15 @@ REF = SimpleNamespace(
     solve_discrete_are=_riccati_limit,
     block_diag=sl.block_diag,
     eye=np.eye,
+    # Theano's slinalg names: scipy's triangular solves and, for the symmetric one, its general
+    # solve (Theano's)
+    solve_lower_triangular=lambda a, b: sl.solve_triangular(a, b, lower=True),
+    solve_upper_triangular=lambda a, b: sl.solve_triangular(a, b, lower=False),
+    solve_symmetric=sl.solve,
 )
 
 #: the same names in fncache
-FT = SimpleNamespace(**{k: getattr(ft.linalg, k, None) for k in vars(REF)})
+FT = SimpleNamespace(**{k: getattr(ft.linalg, k, getattr(ft.slinalg, k, None)) for k in vars(REF)})
 FT.nqr, FT.matrix_dot = ft.nlinalg.qr, lambda ms: ft.linalg.matrix_dot(*ms)
 FT.eye = lambda n: ft.eye(n, dtype="float64")
 
@@ -267,6 +272,14 @@ CASES: dict[str, tuple[Callable[..., Any], list[np.ndarray]]] = {
                 (2, True, False),
                 ("T", False, False),
             )
+        ],
+        [_square(3, 3), _gen(3, 2)],
+    ),
+    "theano_solvers": (
+        lambda L, a, b: [
+            L.solve_lower_triangular(a, b),
+            L.solve_upper_triangular(a, b),
+            L.solve_symmetric(a, b),
         ],
         [_square(3, 3), _gen(3, 2)],
     ),
