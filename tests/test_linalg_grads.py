@@ -51,6 +51,13 @@ def _riccati_limit(a: np.ndarray, b: np.ndarray, q: np.ndarray, r: np.ndarray) -
     return x
 
 
+def _eigh(a: np.ndarray, UPLO: str = "L", b: Any = None, lower: Any = None) -> Any:
+    """numpy's eigh, or scipy's generalized one given ``b`` (fncache's takes both)."""
+    if b is None:
+        return np.linalg.eigh(a, UPLO)
+    return sl.eigh(a, b, lower=lower is not False)
+
+
 #: the names the cases use, as numpy and scipy compute them
 REF = SimpleNamespace(
     det=np.linalg.det,
@@ -64,7 +71,7 @@ REF = SimpleNamespace(
     lu=sl.lu,
     lu_factor=sl.lu_factor,
     lu_solve=sl.lu_solve,
-    eigh=np.linalg.eigh,
+    eigh=_eigh,
     eigvalsh=sl.eigvalsh,
     svd=np.linalg.svd,
     qr=sl.qr,
@@ -333,6 +340,17 @@ CASES: dict[str, tuple[Callable[..., Any], list[np.ndarray]]] = {
     "eigh_upper": (
         lambda L, a: _eigh_cost(L, a, "U", 4),
         [_spectrum([1.0, 2.0, 4.0, 7.0]) + _gen(4, 4) * 0.05],
+    ),
+    "eigh_generalized": (
+        lambda L, a, b: [
+            L.eigh(a, b=b)[0],
+            _sign_free(L.eigh(a, b=b)[1], 3),
+            _sign_free(L.eigh(a, b=b, lower=False)[1], 3),
+        ],
+        [
+            _spectrum([-1.0, 0.5, 2.0], 2) + _gen(2, 3, 3) * 0.3,
+            _spectrum([1.0, 2.0, 3.0], 2) + _gen(2, 3, 3) * 0.3,
+        ],
     ),
     "eigvalsh": (
         lambda L, a, b: [L.eigvalsh(a), L.eigvalsh(a, b), L.eigvalsh(a, b, lower=False) * 0.5],
