@@ -609,3 +609,22 @@ def test_gradient_types_and_integer_inputs() -> None:
             TypeError, match=r"cannot differentiate with respect to i0 of dtype int32.*ft.cast"
         ):
             fc.grad(_cost(FT, name, ins), ins[0])
+
+
+def test_eigh_and_eigvalsh_read_numpy_s_and_pytensor_s_positional_arguments() -> None:
+    """numpy's ``eigvalsh(a, "U")``, PyTensor's ``eigvalsh(a, b, False)`` (``lower``) and
+    ``eigh(a, b)`` (the generalized problem) mean what they mean there; an unknown LAPACK
+    driver is named."""
+    a, b = _spectrum([-1.0, 0.5, 2.0]) + _gen(3, 3), _spectrum([1.0, 2.0, 3.0]) + _gen(3, 3) * 0.3
+    A, B = ft.dmatrix("A"), ft.dmatrix("B")
+    outs = [
+        ft.linalg.eigvalsh(A, "U"),
+        ft.linalg.eigvalsh(A, B, False),
+        ft.linalg.eigh(A, B, driver="gvd")[0],
+    ]
+    got = fc.function([A, B], outs, mode="FAST_COMPILE")(a, b)
+    want = [np.linalg.eigvalsh(a, "U"), sl.eigvalsh(a, b, lower=False), sl.eigvalsh(a, b)]
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-12)
+    with pytest.raises(ValueError, match=r"eigh: driver must be None or one of .*'evr'.*got 'fast'"):
+        ft.linalg.eigh(A, driver="fast")

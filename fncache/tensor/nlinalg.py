@@ -459,6 +459,10 @@ def _eigh_of(what: str, a: Any, b: Any, UPLO: Any, lower: Any) -> tuple[Variable
     return w, y, li
 
 
+#: scipy's (and PyTensor's) LAPACK drivers of eigh, taken and left to numpy's choice
+_EIGH_DRIVERS = (None, "ev", "evd", "evr", "evx", "gv", "gvd", "gvx")
+
+
 def eigh(
     a: Any, UPLO: Any = "L", b: Any = None, lower: Any = None, driver: Any = None
 ) -> tuple[Variable, Variable]:
@@ -469,6 +473,8 @@ def eigh(
     definite), for scipy's generalized problem ``a v = w b v`` with ``v^T b v = I`` (each
     vector up to its sign), the same triangle of ``a`` and ``b`` read; ``driver`` (LAPACK's
     choice) is accepted and numpy's used."""
+    if driver not in _EIGH_DRIVERS:
+        raise ValueError(f"eigh: driver must be None or one of {_EIGH_DRIVERS[1:]} (scipy's), got {driver!r}")
     if b is None and not isinstance(UPLO, str):
         UPLO, b = "L", UPLO
     w, y, li = _eigh_of("eigh", a, b, UPLO, lower)
