@@ -26,7 +26,7 @@ from .creation import eye, zeros, zeros_like
 from .elemwise import elemwise
 from .extra_ops import tril, triu
 from .gradient import backprop, register_grad
-from .nlinalg import QR, SVD, Eigh, Lstsq, Pinv
+from .nlinalg import QR, SVD, Eigh, Lstsq, Pinv, symmetric_from
 from .shape_ops import concatenate, dimshuffle
 from .slinalg import SolveTriangular
 
@@ -61,19 +61,26 @@ def _read_triangle(g: Variable, lower: bool) -> Variable:
     return triu(g) + swap_last(tril(g, -1))
 
 
-@register_grad(Pinv)
-def _pinv(node: Apply, out_grads: list) -> list:
-    """Golub and Pereyra's derivative of the pseudo-inverse (as PyTensor's), for ``x`` of
-    constant rank: ``(-z g^T z + z z^T g (I - x z) + (I - z x) g z^T z)^T``."""
-    x, z, g = node.inputs[0], node.outputs[0], out_grads[0]
+def _pinv_grad(x: Variable, z: Variable, g: Variable) -> Variable:
+    """Golub and Pereyra's derivative of the pseudo-inverse ``z`` of ``x`` (as PyTensor's), for
+    ``x`` of constant rank: ``(-z g^T z + z z^T g (I - x z) + (I - z x) g z^T z)^T``."""
     zt, gt = swap_last(z), swap_last(g)
     left = _eye(x, x.shape[-2]) - matmul(x, z)
     right = _eye(x, x.shape[-1]) - matmul(z, x)
     grad = -matmul(matmul(z, gt), z)
     grad = grad + matmul(matmul(matmul(z, zt), g), left) + matmul(matmul(right, g), matmul(zt, z))
-    grad = swap_last(grad)
+    return swap_last(grad)
+
+
+@register_grad(Pinv)
+def _pinv(node: Apply, out_grads: list) -> list:
+    """`_pinv_grad`; with ``hermitian=True`` of the symmetric matrix read from x's lower
+    triangle, whose pseudo-inverse ``z`` is (the other triangle may hold anything)."""
+    x, z, g = node.inputs[0], node.outputs[0], out_grads[0]
+    if not node.op.hermitian:
+        return [_pinv_grad(x, z, g)]
     # hermitian=True reads the lower triangle (numpy's eigh)
-    return [_read_triangle(grad, True) if node.op.hermitian else grad]
+    return [_read_triangle(_pinv_grad(symmetric_from(x, True), z, g), True)]
 
 
 @register_grad(Eigh)
@@ -207,21 +214,23 @@ def _residual_weights(gres: Variable, b: Variable) -> Variable:
 
 @register_grad(Lstsq)
 def _lstsq(node: Apply, out_grads: list) -> list:
-    """``x`` as ``pinv(a) @ b`` and ``s`` as the singular values of ``a``, differentiated as
-    those (a of constant rank). The residuals ``|b - a x|^2`` per column, at the minimum over
-    ``x``, move with ``a`` and ``b`` alone: ``-2 r x^T`` and ``2 r`` times their gradient,
-    ``r = b - a x``. A symbolic ``rcond`` (a cut-off, constant near the point) gets none."""
+    """``x`` as ``z @ b``, ``z`` the pseudo-inverse with lstsq's cut-off (``rcond``: the
+    singular values it drops stay dropped, ``a`` of constant rank), computed by the same op
+    with the identity for ``b``: ``gb = z^T gx`` and ``a``'s as `_pinv_grad`'s with
+    ``gz = gx b^T``. ``s`` as the singular values of ``a``. The residuals ``|b - a x|^2`` per
+    column, at the minimum over ``x``, move with ``a`` and ``b`` alone: ``-2 r x^T`` and ``2 r``
+    times their gradient, ``r = b - a x``. A symbolic ``rcond`` (a cut-off, constant near the
+    point) gets none."""
     a, b = node.inputs[:2]
     gx, gres, _, gs = out_grads
-    outs, grads = [], []
+    ga = gb = None
     if gx is not None:
-        outs.append(matmul(Pinv()(a), b))
-        grads.append(gx)
+        z = node.op(a, _eye(a, a.shape[0]), *node.inputs[2:])[0]
+        gz = _col(gx) * _row(b) if b.ndim == 1 else matmul(gx, swap_last(b))
+        ga, gb = _pinv_grad(a, z, gz), matmul(swap_last(z), gx)
     if gs is not None:
-        outs.append(SVD(False, False)(a))
-        grads.append(gs)
-    found = backprop(outs, grads, [a, b]) if outs else {}
-    ga, gb = found.get(id(a)), found.get(id(b))
+        ga_s = backprop([SVD(False, False)(a)], [gs], [a])[id(a)]
+        ga = ga_s if ga is None else ga + ga_s
     if gres is not None:
         x = node.outputs[0]
         w = _residual_weights(gres, b)

@@ -439,29 +439,59 @@ def _uplo(UPLO: Any, what: str) -> str:
     return UPLO
 
 
-def eigh(a: Any, UPLO: str = "L") -> tuple[Variable, Variable]:
-    """numpy.linalg.eigh: ``(w, v)``, the eigenvalues (ascending) and the eigenvectors (the
-    columns of ``v``) of a symmetric matrix (or of each in a stack), reading only its lower
-    triangle (``UPLO="U"``: the upper one)."""
-    w, v = Eigh(_uplo(UPLO, "eigh"))(square_input(a, "eigh"))
-    return w, v
-
-
-def eigvalsh(a: Any, b: Any = None, UPLO: str = "L", lower: Any = None) -> Variable:
-    """numpy.linalg.eigvalsh: the eigenvalues (ascending) of a symmetric matrix (or of each in
-    a stack); with ``b`` (a symmetric positive definite matrix, as scipy's) those of the
-    generalized problem ``a v = w b v``, from ``L^-1 a L^-T`` with ``b = L L^T``. ``lower``
-    (PyTensor's spelling) picks the triangle read as ``UPLO`` does."""
+def _eigh_of(what: str, a: Any, b: Any, UPLO: Any, lower: Any) -> tuple[Variable, Variable, Variable | None]:
+    """``(w, y, li)``: the eigenvalues and eigenvectors of ``a`` read from one triangle
+    (``UPLO``, or PyTensor's ``lower``), ``li`` None; with ``b`` (symmetric positive definite,
+    the same triangle read, scipy's) those of ``L^-1 a L^-T``, ``b = L L^T``, and ``L^-1``."""
     if lower is not None:
-        UPLO = "L" if flag(lower, "eigvalsh", "lower") else "U"
-    va = square_input(a, "eigvalsh")
+        UPLO = "L" if flag(lower, what, "lower") else "U"
+    low = _uplo(UPLO, what) == "L"
+    va = square_input(a, what)
     if b is None:
-        return Eigh(_uplo(UPLO, "eigvalsh"))(va)[0]
+        w, y = Eigh(UPLO)(va)
+        return w, y, None
     from .slinalg import cholesky
 
-    sym = symmetric_from(va, _uplo(UPLO, "eigvalsh") == "L")
-    li = MatrixInverse()(cholesky(square_input(b, "eigvalsh"), lower=True))
-    return Eigh()(matmul(matmul(li, sym), swap_last(li)))[0]
+    # the lower factor of b's lower triangle, or the transposed upper factor of its upper one
+    factor = cholesky(square_input(b, what), lower=low)
+    li = MatrixInverse()(factor if low else swap_last(factor))
+    w, y = Eigh()(matmul(matmul(li, symmetric_from(va, low)), swap_last(li)))
+    return w, y, li
+
+
+#: scipy's (and PyTensor's) LAPACK drivers of eigh, taken and left to numpy's choice
+_EIGH_DRIVERS = (None, "ev", "evd", "evr", "evx", "gv", "gvd", "gvx")
+
+
+def eigh(
+    a: Any, UPLO: Any = "L", b: Any = None, lower: Any = None, driver: Any = None
+) -> tuple[Variable, Variable]:
+    """numpy.linalg.eigh: ``(w, v)``, the eigenvalues (ascending) and the eigenvectors (the
+    columns of ``v``) of a symmetric matrix (or of each in a stack), reading only its lower
+    triangle (``UPLO="U"``: the upper one). PyTensor's ``eigh(a, b=None, lower=True)`` too: a
+    second argument that is not ``"L"`` or ``"U"`` is its ``b`` (symmetric positive
+    definite), for scipy's generalized problem ``a v = w b v`` with ``v^T b v = I`` (each
+    vector up to its sign), the same triangle of ``a`` and ``b`` read; ``driver`` (LAPACK's
+    choice) is accepted and numpy's used."""
+    if driver not in _EIGH_DRIVERS:
+        raise ValueError(f"eigh: driver must be None or one of {_EIGH_DRIVERS[1:]} (scipy's), got {driver!r}")
+    if b is None and not isinstance(UPLO, str):
+        UPLO, b = "L", UPLO
+    w, y, li = _eigh_of("eigh", a, b, UPLO, lower)
+    return (w, y) if li is None else (w, matmul(swap_last(li), y))
+
+
+def eigvalsh(a: Any, b: Any = None, UPLO: Any = "L", lower: Any = None) -> Variable:
+    """numpy.linalg.eigvalsh: the eigenvalues (ascending) of a symmetric matrix (or of each in
+    a stack); with ``b`` (a symmetric positive definite matrix, as scipy's) those of the
+    generalized problem ``a v = w b v``, reading the same triangle of ``a`` and ``b``.
+    numpy's ``eigvalsh(a, "U")`` and PyTensor's ``eigvalsh(a, b, False)`` (``lower``) are
+    read as they mean."""
+    if isinstance(b, str):
+        UPLO, b = b, None
+    if isinstance(UPLO, (bool, np.bool_)):
+        UPLO, lower = "L", UPLO
+    return _eigh_of("eigvalsh", a, b, UPLO, lower)[0]
 
 
 def eig(a: Any) -> tuple[Variable, Variable]:

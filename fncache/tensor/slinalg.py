@@ -36,6 +36,9 @@ __all__ = [
     "solve_triangular",
     "kron",
     "eigvalsh",  # PyTensor's slinalg offers it (scipy's generalized form)
+    "solve_lower_triangular",
+    "solve_upper_triangular",
+    "solve_symmetric",
 ]
 
 
@@ -267,6 +270,22 @@ def solve_triangular(
         # the named triangle of a, transposed, is the other triangle of a.T
         va, low = swap_last(va), not low
     return _solved(SolveTriangular(low)(va, vb), b, b_ndim)
+
+
+def solve_lower_triangular(a: Any, b: Any) -> Variable:
+    """Theano's ``slinalg.solve_lower_triangular``: :func:`solve_triangular` with ``lower=True``."""
+    return solve_triangular(a, b, lower=True)
+
+
+def solve_upper_triangular(a: Any, b: Any) -> Variable:
+    """Theano's ``slinalg.solve_upper_triangular``: :func:`solve_triangular` of the upper triangle."""
+    return solve_triangular(a, b, lower=False)
+
+
+def solve_symmetric(a: Any, b: Any) -> Variable:
+    """Theano's ``slinalg.solve_symmetric``: Theano solved it as a general system (all of ``a``
+    read, its gradient not mirrored), and so does this, :func:`solve`."""
+    return solve(a, b)
 
 
 def kron(a: Any, b: Any) -> Variable:
