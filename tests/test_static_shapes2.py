@@ -204,6 +204,7 @@ CASES: dict[str, Callable[[Any, Any], Any]] = {
     "repeat": lambda m, x: m.repeat(x.A, 2, axis=1),
     "repeat a list": lambda m, x: m.repeat(x.A, [1, 2, 0], axis=0),
     "repeat flat": lambda m, x: m.repeat(x.A, 2),
+    "repeat by a size": lambda m, x: m.repeat(x.A, x.A.shape[0], axis=0),
     "pad": lambda m, x: m.pad(x.A, ((1, 2), (0, 3))),
     "pad 1": lambda m, x: m.pad(x.A, 1),
     "pad edge": lambda m, x: m.pad(x.T, ((0, 0), (1, 1), (2, 0)), mode="edge"),
@@ -361,6 +362,10 @@ CASES: dict[str, Callable[[Any, Any], Any]] = {
     "T + A": lambda m, x: x.T + x.A,
     "T - c": lambda m, x: x.T - x.c,
     "exp": lambda m, x: m.exp(x.T),
+    "stack of a broadcast": lambda m, x: m.stack([x.A, x.c + x.r]),
+    "concatenate a broadcast": lambda m, x: m.concatenate([x.A, x.c * x.r], axis=1),
+    "where of a column and a row": lambda m, x: m.where(x.A > 0, x.c, x.r),
+    "full of sizes": lambda m, x: m.full((x.A.shape[0], x.B.shape[1]), 1.0),
     # linear algebra
     "inv": lambda m, x: m.lin.inv(x.S),
     "inv of a stack": lambda m, x: m.lin.inv(x.Q + 5 * m.eye(4)),
@@ -507,10 +512,10 @@ def test_static_sizes_are_pytensors(variant: str) -> None:
         except (AttributeError, TypeError, NotImplementedError, ValueError):
             continue  # a function PyTensor has not, or not in this form
         compared += 1
-        # PyTensor's size where numpy's result has it for every value the declared sizes allow
-        # (PyTensor declares some sizes its runs contradict: lu's of a matrix of unknown width)
         if all(s is None for shape in theirs for s in shape):
             continue
+        # PyTensor's size where numpy's result has it for every value the declared sizes allow
+        # (PyTensor declares some sizes its runs contradict: lu's of a matrix of unknown width)
         results = [WANTS[name]] + [
             w[name] for (shapes, _), w in zip(OTHERS, OTHER_WANTS) if fitting(shapes, outs)
         ]
@@ -560,10 +565,10 @@ def test_compiled_c_gives_the_static_sizes_and_numpys_values() -> None:
 
 
 #: Cases left out of runs on other sizes: fncache's split checks that its sizes cover the
-#: axis (numpy's split takes indices and does not); a reduction over an empty axis (numpy's
-#: median, scipy's logsumexp give nan, -inf) raises in fncache's max, as numpy's max does;
-#: scipy's lu of a matrix of no columns gives a (0, 0) permutation matrix (of 4 rows, fncache's
-#: is the (4, 4) identity, which ``P @ L @ U`` needs)
+#: axis (numpy's split takes indices and does not); median and logsumexp over an empty axis
+#: raise in fncache (the max they take of no values), where numpy's median gives nan and
+#: scipy's and PyTensor's logsumexp -inf; scipy's lu of a matrix of no columns gives a (0, 0)
+#: permutation matrix (of 4 rows, fncache's is the (4, 4) identity, which ``P @ L @ U`` needs)
 OTHER_SIZES_DIFFER = {"split", "split, axis 1", "median", "logsumexp", "lu of a tall matrix"}
 
 
@@ -585,3 +590,15 @@ def test_sizes_known_only_when_run_hold_for_every_size() -> None:
         for (name, k, out), g in zip(flat, got):
             bad.extend(_mismatch(f"{name}[{k}]", out, g, wants[name][k]))
     assert not bad, "\n".join(bad)
+
+
+def test_negative_sizes_read_from_static_sizes_name_the_function() -> None:
+    """A size or count known when the graph is built is refused as a constant one is, naming
+    the function (not a negative static shape's ``TensorType`` error when compiling)."""
+    x = ft.tensor("x", dtype="float64", shape=(3,))
+    with pytest.raises(ValueError, match="^eye: n must not be negative, got -2"):
+        ft.eye(x.shape[0] - 5)
+    with pytest.raises(ValueError, match="^repeat: repeats must not be negative, got -2"):
+        ft.repeat(x, x.shape[0] - 5)
+    with pytest.raises(ValueError, match="^normal: size .* has a negative entry"):
+        ft.random.RandomStream(0).normal(size=(x.shape[0] - 5,))

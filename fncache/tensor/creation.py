@@ -333,6 +333,9 @@ class Eye(Op):
     def make_node(self, n: Variable, m: Variable, k: Variable) -> Apply:
         # constants, or values read from static sizes (eye(x.shape[0]))
         shape = (static_int(n), static_int(m))
+        for size, what in zip(shape, ("n", "m")):
+            if size is not None and size < 0:
+                raise ValueError(f"eye: {what} must not be negative, got {size}")
         return Apply(self, [n, m, k], [TensorType(self.dtype, shape)])
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
