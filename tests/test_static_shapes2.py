@@ -107,8 +107,8 @@ NP = _Lib(
     alloc=lambda v, *s: np.broadcast_to(v, s).copy(),
     fft=_Lib(np.fft, rfft=_np_rfft),
     join=lambda axis, *xs: np.concatenate(xs, axis=axis),
+    rng=np.random.default_rng(0),
 )
-NP.rng = np.random.default_rng(0)
 FT = _Lib(ft, lin=ft.linalg, splitn=ft.split, rng=ft.random.RandomStream(0), scan=fc.scan)
 PT_NAMES = {
     "splitn": lambda pt: lambda x, s, n, axis=0: pt.split(x, s, n_splits=n, axis=axis),
