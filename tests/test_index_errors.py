@@ -97,14 +97,21 @@ def test_build_time_index_errors_name_the_function() -> None:
     f = fc.function([t], ft.compress(np.array([0, 0, 0, 1]), t, axis=1))
     with pytest.raises(IndexError, match=r"^compress \(AdvancedSubtensor.*\): index 3 .* the condition"):
         f(np.zeros((2, 3)))
-    # its other axes are indexed by aranges of t's sizes, not known to be non-empty before a run:
-    # numpy accepts out-of-range indices that broadcast to nothing, so the run names it
-    f = fc.function([t], ft.take_along_axis(t, np.array([[-4]]), axis=1))
+    # its other axes are indexed by aranges of t's sizes: of static sizes, known to be non-empty
+    # when the graph is built, which names take_along_axis then; of unknown ones, not (numpy
+    # accepts out-of-range indices that broadcast to nothing), so the run names it
+    with pytest.raises(
+        IndexError, match=r"^take_along_axis: index -4 is out of bounds for axis 1 with size 3"
+    ):
+        ft.take_along_axis(t, np.array([[-4]]), axis=1)
+    u = ft.dmatrix("u")
+    f = fc.function([u], ft.take_along_axis(u, np.array([[-4]]), axis=1))
     with pytest.raises(
         IndexError,
         match=r"^take_along_axis \(AdvancedSubtensor.*\): index -4 is out of bounds for axis 1 with size 3",
     ):
         f(np.zeros((2, 3)))
+    assert f(np.zeros((0, 3))).shape == (0, 1)
 
 
 @pytest.mark.parametrize("mode", MODES)

@@ -24,7 +24,7 @@ from .elemwise import check_float64, elemwise
 from .grad_ops import along_lanes
 from .reduction import normalize_axes, one_axis, ordered_axes
 from .reduction import sum as sum_
-from .shape_ops import check_array_fits, dim_sizes, dimshuffle, flatten, stack
+from .shape_ops import check_array_fits, dim_sizes, dimshuffle, flatten, stack, static_int
 
 __all__ = [
     "Unbroadcast",
@@ -289,8 +289,14 @@ class Repeat(Op):
             shape: tuple = (None,)
         else:
             shape = tuple(None if d == self.axis else s for d, s in enumerate(x.type.shape))
-        if isinstance(repeats, Constant):
-            r = repeats.data
+        r = repeats.data if isinstance(repeats, Constant) else None
+        if r is None and repeats.ndim == 0:
+            known = static_int(repeats)  # a count read from a static size: x.shape[0]
+            r = None if known is None else np.asarray(known)
+        if r is not None and (r < 0).any():
+            # a count known only once folded (x.shape[0] - 5) is refused as a constant one is
+            raise ValueError(f"repeat: repeats must not be negative, got {r}")
+        if r is not None:
             src = x.type.shape if self.axis is None else (x.type.shape[self.axis],)
             n = None if None in src else int(np.prod(src))
             if r.ndim == 0:

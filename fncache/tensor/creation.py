@@ -19,7 +19,7 @@ from ..graph.basic import Apply, Constant, Op, Variable
 from ..graph.types import TensorType, is_int, normalize_dtype
 from .basic import as_tensor_variable, constant
 from .elemwise import Elemwise, cast
-from .shape_ops import DimShuffle, Shape, as_shape_vector, constant_entries, shape
+from .shape_ops import DimShuffle, Shape, as_shape_vector, constant_entries, shape, static_int
 
 __all__ = [
     "Alloc",
@@ -44,6 +44,16 @@ def _int_scalar(x: Any, what: str) -> Variable:
     if v.ndim != 0 or not (is_int(v.dtype) or v.dtype == "bool"):
         raise TypeError(f"{what} must be an int or a symbolic int scalar, got {v.type}")
     return v
+
+
+def _known(v: Variable) -> np.ndarray | None:
+    """The value of the scalar ``v`` known when the graph is built, else None."""
+    from .constant_value import NotScalarConstantError, get_underlying_scalar_constant_value
+
+    try:
+        return get_underlying_scalar_constant_value(v)
+    except NotScalarConstantError:
+        return None
 
 
 def _size(a: np.ndarray, what: str) -> int:
@@ -254,8 +264,10 @@ class ARange(Op):
 
     def make_node(self, start: Variable, stop: Variable, step: Variable) -> Apply:
         n: int | None = None
-        if all(isinstance(v, Constant) for v in (start, stop, step)):
-            n = len(self._run(start.data, stop.data, step.data))
+        bounds = [_known(v) for v in (start, stop, step)]
+        if all(b is not None for b in bounds):
+            # constants, or values read from static sizes (arange(x.shape[0]))
+            n = len(self._run(*bounds))
         return Apply(self, [start, stop, step], [TensorType(self.dtype, (n,))])
 
     def _run(self, start: Any, stop: Any, step: Any) -> np.ndarray:
@@ -319,7 +331,11 @@ class Eye(Op):
         self.dtype = dtype
 
     def make_node(self, n: Variable, m: Variable, k: Variable) -> Apply:
-        shape = tuple(int(v.data) if isinstance(v, Constant) else None for v in (n, m))
+        # constants, or values read from static sizes (eye(x.shape[0]))
+        shape = (static_int(n), static_int(m))
+        for size, what in zip(shape, ("n", "m")):
+            if size is not None and size < 0:
+                raise ValueError(f"eye: {what} must not be negative, got {size}")
         return Apply(self, [n, m, k], [TensorType(self.dtype, shape)])
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:

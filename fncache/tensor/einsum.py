@@ -16,7 +16,7 @@ import numpy as np
 
 from ..graph.basic import Variable
 from ..graph.types import is_complex
-from .array_ops import BroadcastTensorDot, diagonal, squeeze, tensordot
+from .array_ops import BroadcastTensorDot, diagonal, specify_shape, squeeze, tensordot
 from .basic import as_tensor_variable
 from .elemwise import cast, elemwise
 from .pyop import assert_op
@@ -103,6 +103,9 @@ def _take_diagonals(v: Variable, letters: str, subscripts: str) -> tuple[Variabl
                 same = elemwise("eq", v.shape[d1], v.shape[d2])
                 v = assert_op(v, same, f"einsum: the dims of the repeated subscript {c!r} differ in size")
             v = diagonal(v, 0, d1, d2)
+            if v.type.shape[-1] is None and (n1, n2) != (None, None):
+                # the sizes are equal (checked above), so one known is the diagonal's length
+                v = specify_shape(v, v.type.shape[:-1] + (n2 if n1 is None else n1,))
             letters = letters[:d1] + letters[d1 + 1 : d2] + letters[d2 + 1 :] + c
     return v, letters
 

@@ -39,7 +39,7 @@ from .basic import as_tensor_variable, constant
 from .elemwise import cast, elemwise
 from .inner_graph import InnerGraphOp, lift_inner_graph
 from .pyop import CheckAndReport
-from .shape_ops import Shape
+from .shape_ops import Shape, static_int
 from .random import RandomVariable
 from .shared import SharedVariable
 
@@ -127,7 +127,12 @@ class Scan(InnerGraphOp):
                 raise TypeError(f"{self}: input {i + 1} must be {expected}, got {v.type}")
         inits = args[self.n_seqs : self.n_seqs + n_rec]
         shapes = {j: v.type.shape for j, v in zip(self.recurrent, inits)}
-        steps = int(n_steps.data) if isinstance(n_steps, Constant) and not self.until else None
+        steps = None
+        if not self.until:
+            # every sequence has one row per step (checked when the loop runs), so a static
+            # length of one, or a count known when the graph is built, is the steps' count
+            known = [static_int(n_steps)] + [v.type.shape[0] for v in args[: self.n_seqs]]
+            steps = next((k for k in known if k is not None and k >= 0), None)
         out_types = []
         for j, (kind, o) in enumerate(zip(self.kinds, self.inner.outputs)):
             shape = shapes.get(j, o.type.shape)

@@ -13,6 +13,7 @@ from ..graph.types import TensorType, is_int
 from ..graph.args import as_int, int_arg
 from .basic import as_tensor_variable, constant
 from .reduction import axis_index, one_axis, ordered_axes
+from .subtensor import Subtensor
 
 __all__ = [
     "DimShuffle",
@@ -177,13 +178,25 @@ def constant_entries(shp: Variable) -> tuple[int | None, ...] | None:
     if shp.owner is not None and isinstance(shp.owner.op, Shape):
         return tuple(shp.owner.inputs[0].type.shape)
     if shp.owner is not None and isinstance(shp.owner.op, MakeVector):
-        return tuple(_constant_size(i) for i in shp.owner.inputs)
+        return tuple(static_int(i) for i in shp.owner.inputs)
+    if shp.owner is not None and isinstance(shp.owner.op, Subtensor):
+        # a constant slice of a shape vector: x.shape[1:], x.shape[::-1]
+        idx, whole = shp.owner.op.idx, constant_entries(shp.owner.inputs[0])
+        if (
+            whole is not None
+            and len(idx) == 1
+            and idx[0][0] == "s"
+            and all(r is None or r[0] == "c" for r in idx[0][1:])
+        ):
+            return whole[slice(*[None if r is None else r[1] for r in idx[0][1:]])]
     return None
 
 
-def _constant_size(v: Variable) -> int | None:
-    """The int a shape entry is known to be when the graph is built (a constant, or arithmetic
-    on constants such as ``100 // n`` of a constant ``n``), else None."""
+def static_int(v: Variable) -> int | None:
+    """The int a symbolic int scalar is known to be when the graph is built (a constant, a
+    static size ``x.shape[0]``, or arithmetic on those such as ``x.shape[0] - 1``), else None.
+    Ops take it as a static size or a constant bound: the declared sizes it reads are checked
+    when the function runs."""
     from .constant_value import NotScalarConstantError, get_underlying_scalar_constant_value
 
     if isinstance(v, Constant):
@@ -315,10 +328,14 @@ def flatten(x: Any, ndim: int = 1) -> Variable:
     ndim = int_arg(ndim, "flatten", "ndim", minimum=0)
     if ndim < 1 or ndim > max(v.ndim, 1):
         raise ValueError(f"flatten: ndim must be in 1..{max(v.ndim, 1)}, got {ndim}")
-    if ndim == 1:
-        return reshape(v, (-1,))
-    # the kept dims' static sizes stay static (ints), the others read from the shape
-    return reshape(v, dim_sizes(v)[: ndim - 1] + [-1], ndim=ndim)
+    sizes = dim_sizes(v)
+    # the product of the flattened sizes rather than -1, which an array of no elements leaves
+    # undefined (numpy's reshape(0, -1) raises); static sizes stay static (ints)
+    last = int(np.prod([s for s in sizes[ndim - 1 :] if isinstance(s, int)], dtype="int64"))
+    for s in sizes[ndim - 1 :]:
+        if not isinstance(s, int):
+            last = s * last
+    return reshape(v, sizes[: ndim - 1] + [last], ndim=ndim)
 
 
 class Concatenate(Op):

@@ -72,13 +72,24 @@ class Subtensor(Op):
         return f"Subtensor[{', '.join(parts)}]"
 
     def make_node(self, x: Variable, *bounds: Variable) -> Apply:
+        from .shape_ops import static_int
+
+        def known(r: Any) -> int | None:
+            # a symbolic bound read from static sizes (x[: x.shape[0] - 1]) is known too, as
+            # PyTensor's; it stays an input, so a graph rebuilt on other sizes recomputes it
+            return None if r is None else r[1] if r[0] == "c" else static_int(bounds[r[1]])
+
         shape: list[int | None] = []
         for d, e in enumerate(self.idx):
             if e[0] == "s":
                 n = x.type.shape[d]
-                if n is not None and all(r is None or r[0] == "c" for r in e[1:]):
-                    rng = range(n)[slice(*[None if r is None else r[1] for r in e[1:]])]
-                    shape.append(len(rng))
+                ends = [known(r) for r in e[1:]]
+                if (
+                    n is not None
+                    and ends[2] != 0
+                    and all(r is None or k is not None for r, k in zip(e[1:], ends))
+                ):
+                    shape.append(len(range(n)[slice(*ends)]))
                 else:
                     shape.append(None)
         shape.extend(x.type.shape[len(self.idx) :])

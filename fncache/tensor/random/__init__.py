@@ -28,11 +28,11 @@ import numpy as np
 
 from ...config import config
 from ...graph.args import as_int
-from ...graph.basic import Apply, Constant, Op, Variable
+from ...graph.basic import Apply, Op, Variable
 from ...graph.types import TensorType, is_float, is_int, normalize_dtype
 from ..basic import as_tensor_variable, constant
-from ..elemwise import broadcast_shapes
-from ..shape_ops import as_shape_vector, check_array_fits
+from ..elemwise import broadcast_shapes, broadcast_static_shape
+from ..shape_ops import as_shape_vector, check_array_fits, constant_entries, static_int
 from ..hooks import c_runtime
 from ..random_dists import BOUNDED as _BOUNDED
 from ..random_dists import DISTRIBUTIONS, Source
@@ -96,17 +96,41 @@ def _check_format(op: Any) -> None:
 
 def _sample_type(op: Any, size: Variable, params: Sequence[Variable]) -> TensorType:
     """The sample's type for a draw op (its ``dist``, ``dtype``, ``ndim``, ``has_size``): the
-    static sizes a constant ``size`` (or the parameters) tell."""
-    static: tuple = (None,) * op.ndim
-    if op.has_size and isinstance(size, Constant):
-        static = tuple(int(s) for s in size.data)
-        if any(s < 0 for s in static):
-            raise ValueError(f"{op.dist}: size {static} has a negative entry; sizes are >= 0")
-    elif op.dist == "permutation" and params[0].ndim:
-        static = params[0].type.shape
+    static sizes ``size`` tells (its constant entries and static sizes read into it), and
+    where it does not, those of the parameters it broadcasts (a run draws that shape or
+    fails)."""
+    if getattr(op, "seeded", False):
+        params = params[:-1]  # the seed is no parameter
     dist = DISTRIBUTIONS.get(op.dist)
+    n_batch = op.ndim - 1 if dist is not None and dist.core_out else op.ndim
+    static: tuple = (None,) * n_batch
+    if op.dist == "permutation":
+        n = None if params[0].ndim else static_int(params[0])
+        static = params[0].type.shape if params[0].ndim else (n if n is not None and n >= 0 else None,)
+    elif op.dist != "choice":  # choice's parameters are the population, not the sample
+        ndims = dist.ndims() if dist is not None else (0,) * len(params)
+        try:
+            static = broadcast_static_shape(
+                [p.type.shape[: p.ndim - k] for p, k in zip(params, ndims)], op.dist
+            )
+        except ValueError:
+            pass  # the draw raises numpy's error when it runs
+    if op.has_size:
+        entries = constant_entries(size) or (None,) * n_batch
+        if any(s is not None and s < 0 for s in entries):
+            raise ValueError(f"{op.dist}: size {entries} has a negative entry; sizes are >= 0")
+        # the parameters broadcast to size: a parameter's size other than 1 is size's there
+        lead = n_batch - len(static)
+        static = tuple(
+            e
+            if e is not None or not 0 <= d - lead < len(static) or static[d - lead] == 1
+            else static[d - lead]
+            for d, e in enumerate(entries)
+        )
+    if len(static) != n_batch:
+        static = (None,) * n_batch
     if dist is not None and dist.core_out:
-        static = static[: op.ndim - 1] + params[len(dist.params) - 1].type.shape[-1:]
+        static = static + params[len(dist.params) - 1].type.shape[-1:]
     return TensorType(op.dtype, static)
 
 
