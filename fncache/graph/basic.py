@@ -23,6 +23,7 @@ __all__ = [
     "Op",
     "Tag",
     "toposort",
+    "merges",
     "ancestors",
     "graph_inputs",
     "clone_graph",
@@ -522,6 +523,13 @@ def graph_inputs(graphs: Iterable[Variable], blockers: Iterable[Variable] | None
         else:
             stack.extend(reversed(v.owner.inputs))
     return out
+
+
+def merges(op: Op) -> bool:
+    """Whether two nodes of ``op`` reading the same variables may be one node (the `merge`
+    rewrite, and the function key, which reads them as one): not an op with side effects (a
+    user's callable, a Print), each of whose nodes runs where it was put."""
+    return not getattr(op, "side_effects", False)
 
 
 def toposort(outputs: Sequence[Variable], blockers: Iterable[Variable] = ()) -> list[Apply]:
