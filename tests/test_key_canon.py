@@ -92,6 +92,34 @@ def test_the_other_order_of_compiles_and_one_output_alone_hit_too():
     assert misses == 2 and a.cache_key == b.cache_key and c.cache_key == d.cache_key != a.cache_key
 
 
+def test_outputs_and_inputs_keep_their_order():
+    x, y = ft.dvector("x"), ft.dvector("y")
+    a, b = ft.exp(x) - y, x * y
+    cases = (([x, y], [a, b]), ([x, y], [b, a]), ([y, x], [a, b]))
+    assert len({fc.function(ins, outs, mode=PY).cache_key for ins, outs in cases}) == 3
+
+
+def test_repeats_that_differ_in_a_constant_its_dtype_an_op_or_an_axis_stay_apart():
+    """Two near-equal subexpressions are not one: the sign of a zero constant, a constant's
+    dtype, the op, a reduction's axis. Each function computes numpy's value."""
+    x, y, m = ft.dvector("x"), ft.fvector("y"), ft.dmatrix("m")
+    yv, mv = Y.astype("float32"), np.arange(6.0).reshape(2, 3) - 2.5
+    c32, c64 = np.float32(0.1), np.float64(0.1)
+    cases = [  # (one subexpression, the near-equal one, numpy's values of both)
+        (lambda: x * 0.0, lambda: x * -0.0, X * 0.0, X * -0.0),
+        (lambda: y + ft.constant(c32), lambda: y + ft.constant(c64), yv + c32, yv + c64),
+        (lambda: ft.maximum(x, -x), lambda: ft.minimum(x, -x), np.maximum(X, -X), np.minimum(X, -X)),
+        (lambda: ft.sum(m, axis=0), lambda: ft.sum(m, axis=1)[[0, 1, 1]], mv.sum(0), mv.sum(1)[[0, 1, 1]]),
+    ]
+    for one, other, one_v, other_v in cases:
+        a = one()
+        near = fc.function([x, y, m], a + other(), mode=PY, on_unused_input="ignore")
+        same = fc.function([x, y, m], a + a, mode=PY, on_unused_input="ignore")
+        assert near.cache_key != same.cache_key
+        assert_same(near(X, yv, mv), one_v + other_v)
+        assert_same(same(X, yv, mv), one_v + one_v)
+
+
 def test_a_mode_that_does_not_merge_keeps_the_graph_as_written():
     """Without `merge` (optimizer None, or excluding it) the function runs the nodes it was
     given: the repeat is its own entry, as the user asked."""
@@ -198,9 +226,9 @@ def test_two_draws_of_a_random_stream_stay_two_draws():
     f_one = fc.function([], two[0] - two[0], mode=PY)
     assert f_two.cache_key != f_one.cache_key
     assert np.all(f_two() != 0.0) and np.all(f_one() == 0.0)
-    g = fc.function([], [rs.uniform(size=(4,)), rs.uniform(size=(4,))])
-    u, w = g()
-    assert not np.array_equal(u, w)
+    for draw in (lambda: rs.uniform(size=(4,)), lambda: ft.random.uniform(size=(4,))):
+        u, w = fc.function([], [draw(), draw()], mode=PY)()
+        assert not np.array_equal(u, w)
 
 
 def test_draws_from_one_random_state_are_one_value_as_in_pytensor():
@@ -218,6 +246,13 @@ def test_draws_from_one_random_state_are_one_value_as_in_pytensor():
     assert (
         fc.function([], first - again, mode=PY).cache_key == fc.function([], first - first, mode=PY).cache_key
     )
+    import pytensor
+    import pytensor.tensor as pt
+
+    state = pytensor.shared(np.random.default_rng(5))
+    draws = [pt.random.normal(0.0, 1.0, size=(4,), rng=state, return_next_rng=True)[1] for _ in range(2)]
+    a, b = pytensor.function([], draws, mode="FAST_COMPILE")()
+    assert np.array_equal(a, b)
 
 
 def test_a_print_a_loop_that_prints_or_a_python_op_written_twice_runs_twice(capsys):
