@@ -99,6 +99,28 @@ def test_outputs_and_inputs_keep_their_order():
     assert len({fc.function(ins, outs, mode=PY).cache_key for ins, outs in cases}) == 3
 
 
+@pytest.mark.parametrize("mode", [PY, fc.Mode(linker="c")], ids=["py", "c"])
+def test_an_output_written_twice_listed_twice_or_viewed_is_its_own_array(mode):
+    """Each output is an array of its own, as in PyTensor: writing one never changes another,
+    also where two equal outputs became one node (they share a key)."""
+    x, y = ft.dvector("x"), ft.dvector("y")
+    a = ft.exp(x) - y
+    builds = [
+        (([x, y], [ft.exp(x) - y, ft.exp(x) - y]), {}),
+        (([x, y], [a, a]), {}),
+        (([x, y], [a, a.dimshuffle("x", 0)[0], a[::-1]]), {}),
+    ]
+    fs, misses = _compiles(builds, mode)
+    assert misses == 2 and fs[0].cache_key == fs[1].cache_key
+    want = np.exp(X) - Y
+    for f in fs:
+        outs = f(X, Y)
+        outs[0][:] = 0.0
+        for k, got in enumerate(outs[1:], 1):
+            assert_same(got, want if k == 1 else want[::-1], f"output {k}")
+            assert not np.shares_memory(got, outs[0])
+
+
 def test_repeats_that_differ_in_a_constant_its_dtype_an_op_or_an_axis_stay_apart():
     """Two near-equal subexpressions are not one: the sign of a zero constant, a constant's
     dtype, the op, a reduction's axis. Each function computes numpy's value."""

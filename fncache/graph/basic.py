@@ -34,6 +34,8 @@ __all__ = [
     "is_constant",
     "format_trace",
     "aliases_storage",
+    "storage_root",
+    "copied_outputs",
     "node_performer",
 ]
 
@@ -472,20 +474,42 @@ def format_trace(trace: Any) -> str | None:
     return f'File "{filename}", line {lineno}, in {name}\n    {line}'
 
 
+def storage_root(v: Variable) -> Variable | None:
+    """The variable whose storage ``v`` may be (a view of): ``v`` itself, or what its op views
+    or overwrites, followed back; None where an op may return one of its inputs as it is."""
+    while v.owner is not None:
+        op = v.owner.op
+        if op.may_return_input:
+            return None
+        src = op.view_map.get(v.index) or op.destroy_map.get(v.index)
+        if not src:
+            return v
+        v = v.owner.inputs[src[0]]
+    return v
+
+
 def aliases_storage(v: Variable) -> bool:
     """True when ``v`` may be (a view of) a root: an input, a constant or a shared value.
     Such an output must be copied before it is returned, so the caller never holds (and
     cannot overwrite) storage the function reads."""
-    while True:
-        if v.owner is None:
-            return True
-        op = v.owner.op
-        if op.may_return_input:
-            return True
-        src = op.view_map.get(v.index) or op.destroy_map.get(v.index)
-        if not src:
-            return False
-        v = v.owner.inputs[src[0]]
+    root = storage_root(v)
+    return root is None or root.owner is None
+
+
+def copied_outputs(outputs: Sequence[Variable]) -> list[bool]:
+    """For each output of a function, whether it is copied before it is returned: it may be (a
+    view of) a root (:func:`aliases_storage`), or of an earlier output's value (one variable
+    listed twice, a view of another output, or two equal nodes that `merge` made one). So a
+    call never returns one array twice, and writing one output never changes another (as in
+    Theano and PyTensor)."""
+    seen: set[int] = set()
+    copied = []
+    for v in outputs:
+        root = storage_root(v)
+        copied.append(root is None or root.owner is None or id(root) in seen)
+        if root is not None:
+            seen.add(id(root))
+    return copied
 
 
 def ancestors(outputs: Iterable[Variable], blockers: Iterable[Variable] = ()) -> list[Variable]:
