@@ -180,9 +180,9 @@ def test_updates_in_any_order_are_one_compile_and_each_stores_its_own(mode):
     start = {"a": X.copy(), "b": Y.copy(), "c": np.zeros(3), "m": np.ones(3), "v": np.full(3, 2.0)}
     sv = {k: fc.shared(v.copy(), name=k) for k, v in start.items()}
     a, b, c, m, v = sv.values()
-    # a and b swap (each reads the other's old value), c reads both, m and v are read by no
-    # output and have updates of one form
-    pairs = [(a, b * 1.0), (b, a + x), (c, a * b), (m, m * 0.5 + x), (v, v * 0.5 + x)]
+    # a and b swap (each reads the other's old value), c reads both and v (a velocity: read by
+    # an update only), m is read by nothing but its own update, of v's form
+    pairs = [(a, b * 1.0), (b, a + x), (c, a * b + v), (m, m * 0.5 + x), (v, v * 0.5 + x)]
 
     def want(n_calls: int) -> dict[str, np.ndarray]:
         s = {k: val.copy() for k, val in start.items()}
@@ -190,7 +190,7 @@ def test_updates_in_any_order_are_one_compile_and_each_stores_its_own(mode):
             s = {
                 "a": s["b"] * 1.0,
                 "b": s["a"] + X,
-                "c": s["a"] * s["b"],
+                "c": s["a"] * s["b"] + s["v"],
                 "m": s["m"] * 0.5 + X,
                 "v": s["v"] * 0.5 + X,
             }
