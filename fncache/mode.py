@@ -13,10 +13,22 @@ from .graph.args import int_arg
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Mode", "NanGuardMode", "DebugMode", "MonitorMode", "get_mode", "LINKERS", "OPTIMIZERS"]
+__all__ = [
+    "Mode",
+    "NanGuardMode",
+    "DebugMode",
+    "MonitorMode",
+    "get_mode",
+    "LINKERS",
+    "OPTIMIZERS",
+    "MERGE_TAGS",
+]
 
 LINKERS = ("c", "py")
 OPTIMIZERS = ("fast_run", "fast_compile", None)
+#: The tags of the `merge` rewrite (one node for equal nodes on equal inputs), its name first:
+#: a mode runs it when it names one of them and excludes none (`Mode.merges`).
+MERGE_TAGS = ("merge", "fast_run", "fast_compile")
 #: The Python linker checking every value for NaN, infinities and/or big values: "nanguard:"
 #: and a letter per check ("n", "i", "b"); a plain string, so pickles and inner functions
 #: carry it as any other linker.
@@ -123,6 +135,13 @@ class Mode:
     @property
     def excluded_tags(self) -> tuple[str, ...]:
         return self._excluding
+
+    def merges(self) -> bool:
+        """Whether the mode runs the `merge` rewrite, so that a subexpression written twice and
+        written once optimize to one graph (and share a function key): read from the tags
+        alone, as the rewrite registry selects passes, without loading the optimizer."""
+        named = {self.optimizer, *self._including}
+        return any(t in named for t in MERGE_TAGS) and not any(t in self._excluding for t in MERGE_TAGS)
 
     def memo_key(self) -> str:
         """What tells apart the functions compiled from one graph in one process (the inner

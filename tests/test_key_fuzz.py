@@ -9,8 +9,9 @@ mutation of each that changes one thing:
 
 * a graph and a mutation whose numpy results differ never share a function key, and each,
   compiled from a compiledir the other warmed, computes its own numpy result;
-* the same graph built again (other variables, other names, other constant objects) has the
-  same key and is a function-entry hit;
+* the same graph built again (other variables, other names, other constant objects, some of
+  its repeated subexpressions built once and read twice, or written twice) has the same key and
+  is a function-entry hit; under a mode without ``merge`` those stay apart;
 * pickled functions loaded in a fresh process (one for all of them) compute the same results,
   from the compiledir, without a function-entry miss.
 
@@ -26,6 +27,7 @@ import functools
 import pickle
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any, Callable
 
@@ -38,6 +40,7 @@ import fncache as fc
 from fncache import tensor as ft
 from fncache.config import config
 from fncache.graph.fgraph import FunctionGraph
+from fncache.graph.serialize import canonical_form
 from fncache.mode import get_mode
 from fncache.runtime.compile import function_key
 from fcutil import assert_same, fuzz_settings
@@ -139,12 +142,26 @@ def _np_red(kind: str, v: np.ndarray, axis: int | None, keepdims: bool) -> np.nd
     return np.asarray(getattr(np, kind)(v, axis=axis, keepdims=keepdims))
 
 
-def evaluate(e: tuple, leaf: Callable[[tuple], Any], sym: bool) -> Any:
-    """The value of ``e``: symbolic (``sym``) or numpy's, with ``leaf`` giving each leaf."""
+def evaluate(
+    e: tuple,
+    leaf: Callable[[tuple], Any],
+    sym: bool,
+    share: frozenset = frozenset(),
+    built: dict | None = None,
+) -> Any:
+    """The value of ``e``: symbolic (``sym``) or numpy's, with ``leaf`` giving each leaf. A
+    subexpression whose text is in ``share`` is built once and read wherever it occurs
+    (``built`` keeps it); any other is built again at each occurrence."""
+    text = repr(e) if share else ""
+    if text in share:
+        built = {} if built is None else built
+        if text not in built:
+            built[text] = evaluate(e, leaf, sym, share - {text}, built)
+        return built[text]
     if e[0] != "op":
         return leaf(e)
     _, kind, p, kids = e
-    a = [evaluate(k, leaf, sym) for k in kids]
+    a = [evaluate(k, leaf, sym, share, built) for k in kids]
     if kind == "un":
         return UNARY[p[0]][0 if sym else 1](a[0])
     if kind == "bin":
@@ -195,8 +212,9 @@ def _numpy_value(text: str, e: tuple) -> np.ndarray:
     return out
 
 
-def symbolic(e: tuple, inputs: dict[str, Any]) -> Any:
-    """The graph of ``e`` on ``inputs``; each constant a new object."""
+def symbolic(e: tuple, inputs: dict[str, Any], share: frozenset = frozenset()) -> Any:
+    """The graph of ``e`` on ``inputs``; each constant a new object, and each occurrence of a
+    subexpression new nodes, but for those whose text is in ``share`` (built once)."""
 
     def leaf(t: tuple) -> Any:
         if t[0] == "in":
@@ -205,7 +223,7 @@ def symbolic(e: tuple, inputs: dict[str, Any]) -> Any:
             return ft.constant(np.asarray(t[1], dtype=t[2]))
         return t[1]
 
-    return ft.as_tensor_variable(evaluate(e, leaf, sym=True))
+    return ft.as_tensor_variable(evaluate(e, leaf, sym=True, share=share, built={}))
 
 
 def fresh_inputs(prefix: str) -> list[Any]:
@@ -337,6 +355,8 @@ def _expr(data: st.DataObject, depth: int) -> tuple:
         return leaf if leaf[0] == "in" or _const_ok(leaf) else ("in", "x")
     kind = data.draw(st.sampled_from(sorted(ARITY)))
     kids = [_expr(data, depth - 1) for _ in range(ARITY[kind])]
+    if len(kids) > 1 and data.draw(st.integers(0, 3)) == 0:
+        kids[-1] = kids[0]  # a repeat: written twice, or once and read twice (``share``)
     if kind == "bin" and data.draw(st.integers(0, 3)) == 0:
         kids[1] = ("py", data.draw(st.sampled_from(PY_VALUES)))
     node = _node(data, kind, kids)
@@ -428,6 +448,27 @@ def graph_and_mutation(draw: Any) -> tuple[tuple, tuple]:
     return e, m
 
 
+def repeats(e: tuple) -> list[str]:
+    """The texts of the subexpressions (ops and constants) that ``e`` holds more than once."""
+    count = Counter(repr(t) for t in (_at(e, q) for q in _positions(e)) if t[0] in ("op", "const"))
+    return sorted(text for text, n in count.items() if n > 1)
+
+
+@st.composite
+def graph_mutation_and_sharing(draw: Any) -> tuple[tuple, tuple, frozenset]:
+    """A graph, its mutation, and some of the graph's repeats to build once: the graph built
+    with them shared computes what it computes written out (one node made two, or two equal
+    nodes made one), so it must have its key."""
+    e, m = draw(graph_and_mutation())
+    if draw(st.booleans()):  # a repeat at the top, the mutation in its first copy
+        op = ("op", "bin", (draw(st.sampled_from(sorted(BINARY))),))
+        twice, changed = op + ((e, e),), op + ((m, e),)
+        if _defined(twice) and _defined(changed):
+            e, m = twice, changed
+    found = repeats(e)
+    return e, m, frozenset(draw(st.sets(st.sampled_from(found), min_size=1))) if found else frozenset()
+
+
 def differ(a: np.ndarray, b: np.ndarray) -> bool:
     """Whether two results differ: dtype, shape, or any value bit (the sign of a zero too),
     NaN's sign and payload apart (numpy's own kernels for one value differ in them)."""
@@ -440,9 +481,9 @@ def _bits(v: np.ndarray) -> bytes:
     return v.tobytes()
 
 
-def graph_of(e: tuple, prefix: str) -> FunctionGraph:
+def graph_of(e: tuple, prefix: str, share: frozenset = frozenset()) -> FunctionGraph:
     ins = fresh_inputs(prefix)
-    out = symbolic(e, dict(zip(NAMES, ins)))
+    out = symbolic(e, dict(zip(NAMES, ins)), share)
     if prefix != "a":
         out.name = f"{prefix}_out"
     return FunctionGraph(ins, [out])
@@ -451,16 +492,31 @@ def graph_of(e: tuple, prefix: str) -> FunctionGraph:
 # -- (1, 2) keys without compiling ----------------------------------------------------------------
 
 
+def _parts(fg: FunctionGraph) -> int:
+    """How many nodes and constants ``fg`` has, each counted as often as it was made."""
+    form = canonical_form(fg.inputs, fg.outputs)
+    return len(form.roots) + len(form.nodes)
+
+
 @fuzz_settings(150)
-@given(graph_and_mutation())
-def test_keys_tell_apart_what_computes_differently_and_match_the_same_graph(pair):
-    e, m = pair
+@given(graph_mutation_and_sharing())
+def test_keys_tell_apart_what_computes_differently_and_match_the_same_graph(case):
+    e, m, share = case
     mode = get_mode("FAST_RUN")
     ka = function_key(graph_of(e, "a"), mode)
     assert function_key(graph_of(e, "renamed_"), mode) == ka, f"the same graph, another key: {e}"
+    if share:
+        event("repeats built once")
+        shared = graph_of(e, "s", share)
+        assert function_key(shared, mode) == ka, f"{e} with {sorted(share)} built once, another key"
+        # a mode without `merge` runs the nodes as written: its keys keep apart graphs that
+        # have other numbers of nodes or constants (``y.T`` of a vector makes none)
+        plain, written = mode.excluding("merge"), graph_of(e, "a")
+        if _parts(shared) != _parts(written):
+            assert function_key(shared, plain) != function_key(written, plain), f"{e}: {sorted(share)}"
     if differ(numpy_value(e), numpy_value(m)):
         event("the mutation computes something else")
-        kb = function_key(graph_of(m, "a"), mode)
+        kb = function_key(graph_of(m, "a", share), mode)
         assert kb != ka, f"{e} and {m} compute different things but share key {ka.digest[:16]}"
 
 
@@ -477,11 +533,13 @@ def _function_counts() -> tuple[int, int]:
     return int(kind.get("hits", 0)), int(kind.get("misses", 0))
 
 
-def compile_expr(e: tuple, prefix: str, nan_check: bool = False) -> fc.Function:
-    """``e`` compiled, taking every input; ``nan_check`` adds a second output, ``isnan(x)``
-    (what ``-ffast-math`` compiles to false)."""
+def compile_expr(
+    e: tuple, prefix: str, nan_check: bool = False, share: frozenset = frozenset()
+) -> fc.Function:
+    """``e`` compiled, taking every input (its repeats in ``share`` built once); ``nan_check``
+    adds a second output, ``isnan(x)`` (what ``-ffast-math`` compiles to false)."""
     ins = fresh_inputs(prefix)
-    out = symbolic(e, dict(zip(NAMES, ins)))
+    out = symbolic(e, dict(zip(NAMES, ins)), share)
     return fc.function(ins, [out, ft.isnan(ins[0])] if nan_check else out, on_unused_input="ignore")
 
 
@@ -495,15 +553,18 @@ def check_result(f: fc.Function, e: tuple, what: str) -> None:
 
 
 @fuzz_settings(20)
-@given(graph_and_mutation())
-def test_a_graph_and_its_mutation_each_compute_their_own_result_from_one_compiledir(shared_compiledir, pair):
-    e, m = pair
+@given(graph_mutation_and_sharing())
+def test_a_graph_and_its_mutation_each_compute_their_own_result_from_one_compiledir(shared_compiledir, case):
+    """The graph built again has some of its repeats built once (``share``): still a hit."""
+    e, m, share = case
     with config.change_flags(compiledir=str(shared_compiledir)):
         fa = compile_expr(e, "a")
-        fb = compile_expr(m, "b")
+        fb = compile_expr(m, "b", share=share)
         hits, misses = _function_counts()
-        again = compile_expr(e, "again_")
-        assert _function_counts() == (hits + 1, misses), f"the same graph missed its entry: {e}"
+        again = compile_expr(e, "again_", share=share)
+        assert _function_counts() == (hits + 1, misses), (
+            f"the same graph missed its entry: {e} {sorted(share)}"
+        )
         assert again.cache_key == fa.cache_key
         if differ(numpy_value(e), numpy_value(m)):
             assert fb.cache_key != fa.cache_key, f"{e} and {m} share a key"

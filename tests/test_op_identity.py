@@ -418,6 +418,7 @@ DERIVED = {
     ("fncache.tensor.shape_ops.DimShuffle", "perm"): "computed from in_ndim and pattern",
     ("fncache.tensor.inner_graph.InnerGraphOp", "inner"): "identified by its signature, inner_key",
     ("fncache.tensor.inner_graph.InnerGraphOp", "functions"): "the inner graph compiled, per mode",
+    ("fncache.tensor.inner_graph.InnerGraphOp", "side_effects"): "whether a node of the inner graph has one",
     ("fncache.tensor.ifelse_op.LazyIfElse", "branches"): "one op per half of the inner graph's outputs",
     ("fncache.tensor.op_from_graph.OpFromGraph", "is_inline"): "the inline argument",
     ("fncache.tensor.op_from_graph.OpFromGraph", "given_pattern"): "the connection_pattern argument",

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..graph.basic import Apply, aliases_storage
+from ..graph.basic import Apply, copied_outputs
 from ..graph.fgraph import FunctionGraph
 from ..graph.slots import plan_slots
 from . import c_program
@@ -131,7 +131,7 @@ def render_module(
         static = [(d, s) for d, s in enumerate(v.type.shape) if s is not None]
         inputs.append((typenum(v.dtype), v.ndim, len(static), *(x for ds in static for x in ds)))
     outs = tuple(slot[id(v)] for v in fgraph.outputs)
-    copies = tuple(int(aliases_storage(v)) for v in fgraph.outputs)
+    copies = tuple(map(int, copied_outputs(fgraph.outputs)))
     program = c_program.program(len(slot), n_keep, inputs, const_slots, steps, outs, copies, single)
     text = (prelude_text() + "\n\n" + "\n\n".join(kernels) + "\n") if kernels else ""
     return KernelLibrary(

@@ -23,6 +23,7 @@ __all__ = [
     "Op",
     "Tag",
     "toposort",
+    "merges",
     "ancestors",
     "graph_inputs",
     "clone_graph",
@@ -33,6 +34,8 @@ __all__ = [
     "is_constant",
     "format_trace",
     "aliases_storage",
+    "storage_root",
+    "copied_outputs",
     "node_performer",
 ]
 
@@ -471,20 +474,42 @@ def format_trace(trace: Any) -> str | None:
     return f'File "{filename}", line {lineno}, in {name}\n    {line}'
 
 
+def storage_root(v: Variable) -> Variable | None:
+    """The variable whose storage ``v`` may be (a view of): ``v`` itself, or what its op views
+    or overwrites, followed back; None where an op may return one of its inputs as it is."""
+    while v.owner is not None:
+        op = v.owner.op
+        if op.may_return_input:
+            return None
+        src = op.view_map.get(v.index) or op.destroy_map.get(v.index)
+        if not src:
+            return v
+        v = v.owner.inputs[src[0]]
+    return v
+
+
 def aliases_storage(v: Variable) -> bool:
     """True when ``v`` may be (a view of) a root: an input, a constant or a shared value.
     Such an output must be copied before it is returned, so the caller never holds (and
     cannot overwrite) storage the function reads."""
-    while True:
-        if v.owner is None:
-            return True
-        op = v.owner.op
-        if op.may_return_input:
-            return True
-        src = op.view_map.get(v.index) or op.destroy_map.get(v.index)
-        if not src:
-            return False
-        v = v.owner.inputs[src[0]]
+    root = storage_root(v)
+    return root is None or root.owner is None
+
+
+def copied_outputs(outputs: Sequence[Variable]) -> list[bool]:
+    """For each output of a function, whether it is copied before it is returned: it may be (a
+    view of) a root (:func:`aliases_storage`), or of an earlier output's value (one variable
+    listed twice, a view of another output, or two equal nodes that `merge` made one). So a
+    call never returns one array twice, and writing one output never changes another (as in
+    Theano and PyTensor)."""
+    seen: set[int] = set()
+    copied = []
+    for v in outputs:
+        root = storage_root(v)
+        copied.append(root is None or root.owner is None or id(root) in seen)
+        if root is not None:
+            seen.add(id(root))
+    return copied
 
 
 def ancestors(outputs: Iterable[Variable], blockers: Iterable[Variable] = ()) -> list[Variable]:
@@ -522,6 +547,13 @@ def graph_inputs(graphs: Iterable[Variable], blockers: Iterable[Variable] | None
         else:
             stack.extend(reversed(v.owner.inputs))
     return out
+
+
+def merges(op: Op) -> bool:
+    """Whether two nodes of ``op`` reading the same variables may be one node (the `merge`
+    rewrite, and the function key, which reads them as one): not an op with side effects (a
+    user's callable, a Print), each of whose nodes runs where it was put."""
+    return not getattr(op, "side_effects", False)
 
 
 def toposort(outputs: Sequence[Variable], blockers: Iterable[Variable] = ()) -> list[Apply]:

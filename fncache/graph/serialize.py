@@ -9,58 +9,198 @@ from __future__ import annotations
 
 import hashlib
 import pickle
-from typing import Any, Sequence
+from typing import Any, Callable, NamedTuple, Sequence
 
-from .basic import Apply, Constant, Variable, toposort
+from .basic import Apply, Constant, Variable, merges, toposort
 from .fgraph import FunctionGraph
 
-__all__ = ["graph_signature", "encode_graph", "decode_graph"]
+__all__ = [
+    "CanonicalForm",
+    "canonical_form",
+    "graph_signature",
+    "form_signature",
+    "in_canonical_order",
+    "encode_graph",
+    "decode_graph",
+]
 
 
-def _index_graph(
-    inputs: Sequence[Variable], outputs: Sequence[Variable]
-) -> tuple[list[Variable], list[Apply], dict[int, int]]:
-    """Roots (the inputs first, then constants and other roots in order of first use) get
-    indices 0..R-1, then each node's outputs in dependency order."""
+class CanonicalForm(NamedTuple):
+    """A graph as its canonical text sees it: ``roots`` (the inputs first, then constants and
+    other roots in order of first use), ``nodes`` (in dependency order, one of each set of
+    merged equal nodes), ``reads`` (the numbers of each of those nodes' inputs), ``index`` (the
+    number of each variable, by id: roots 0..R-1, then the nodes' outputs) and ``number`` (each
+    node's position in ``nodes``, by id: a merged node has the position of the equal node that
+    stands for it)."""
+
+    roots: list[Variable]
+    nodes: list[Apply]
+    reads: list[tuple[int, ...]]
+    index: dict[int, int]
+    number: dict[int, int]
+
+
+def canonical_form(
+    inputs: Sequence[Variable], outputs: Sequence[Variable], merge: bool = False
+) -> CanonicalForm:
+    """The graph between ``inputs`` and ``outputs``, numbered for its canonical text.
+
+    ``merge``: equal constants (type and value) are one root, and a node of an op that `merges`
+    reading the same variables as an earlier node of an equal op is that node, so a subexpression
+    written twice and written once read alike (what the `merge` rewrite makes of both). Nothing
+    is merged in a graph holding an op that overwrites an input: there two nodes reading one
+    variable may read two values."""
     nodes = toposort(outputs, blockers=inputs)
+    overwrites: list[bool] = []
+
+    def may_merge() -> bool:  # asked at the first equal pair only: most graphs have none
+        if not overwrites:
+            overwrites.append(any(node.op.destroy_map for node in nodes))
+        return not overwrites[0]
+
     roots: list[Variable] = list(inputs)
     index: dict[int, int] = {id(v): i for i, v in enumerate(roots)}
     produced = {id(o) for node in nodes for o in node.outputs}
+    constants: dict[tuple[Any, str], int] = {}
     for v in [v for node in nodes for v in node.inputs] + list(outputs):
-        if id(v) not in index and id(v) not in produced:
-            index[id(v)] = len(roots)
-            roots.append(v)
+        if id(v) in index or id(v) in produced:
+            continue
+        if merge and isinstance(v, Constant):
+            key = (v.type, v.signature())
+            if key not in constants:
+                constants[key] = len(roots)
+            elif may_merge():
+                index[id(v)] = constants[key]
+                continue
+        index[id(v)] = len(roots)
+        roots.append(v)
+    count = len(roots)
+    kept: list[Apply] = []
+    reads: list[tuple[int, ...]] = []
+    number: dict[int, int] = {}
+    seen: dict[tuple[str, tuple[int, ...]], Apply] = {}
     for node in nodes:
+        ins = tuple([index[id(v)] for v in node.inputs])
+        if merge:
+            first = seen.setdefault((node.op.signature(), ins), node)
+            if first is not node and merges(node.op) and may_merge():
+                number[id(node)] = number[id(first)]
+                index.update((id(o), index[id(f)]) for o, f in zip(node.outputs, first.outputs))
+                continue
+        number[id(node)] = len(kept)
+        kept.append(node)
+        reads.append(ins)
         for o in node.outputs:
-            index[id(o)] = len(index)
-    return roots, nodes, index
+            index[id(o)] = count
+            count += 1
+    return CanonicalForm(roots, kept, reads, index, number)
 
 
-def graph_signature(fgraph: FunctionGraph) -> str:
+def graph_signature(fgraph: FunctionGraph, merge: bool = False) -> str:
     """sha256 of a canonical text of the graph: equal graphs (up to variable identity and
     names) give equal signatures, so they share cache entries. A root holding its own value (a
-    shared variable) is told from an explicit input of the same type."""
-    roots, nodes, index = _index_graph(fgraph.inputs, fgraph.outputs)
-    h = hashlib.sha256()
+    shared variable) is told from an explicit input of the same type. ``merge``: a
+    subexpression written twice reads as written once (:func:`canonical_form`)."""
+    return form_signature(fgraph, canonical_form(fgraph.inputs, fgraph.outputs, merge))
+
+
+def form_signature(fgraph: FunctionGraph, form: CanonicalForm) -> str:
+    """:func:`graph_signature` of ``fgraph`` from its ``form``, already computed."""
     n_in = len(fgraph.inputs)
     # Variables are numbered by first appearance so the text does not depend on object ids.
-    for k, v in enumerate(roots):
+    text = [
+        f"C{k}:{v.type!r}:{v.signature()}\n"
+        if isinstance(v, Constant)
+        else f"{'S' if v.holds_value else 'I' if k < n_in else 'R'}{k}:{v.type!r}\n"
+        for k, v in enumerate(form.roots)
+    ]
+    text += [
+        f"N:{node.op.signature()}({','.join(map(str, ins))})\n" for node, ins in zip(form.nodes, form.reads)
+    ]
+    text.append("O:" + ",".join([str(form.index[id(v)]) for v in fgraph.outputs]))
+    return hashlib.sha256("".join(text).encode()).hexdigest()
+
+
+def in_canonical_order(
+    inputs: Sequence[Variable], outputs: Sequence[Variable], pairs: Sequence[tuple[Variable, Variable]]
+) -> list[tuple[Variable, Variable]]:
+    """``pairs`` (a variable holding a value and the expression stored into it: a function's
+    updates) in an order that depends on what they are, not on the order they were given in,
+    so that the same updates given in another order make the same graph (and function key).
+
+    The variables are ranked in the order a walk meets them: of the ``outputs``, then of the
+    expressions of the variables ranked so far, in rank order (a parameter, then its
+    velocity). The pairs of ranked variables come first, by rank; the others follow by the
+    variable's type and a hash of the expression's structure (its ops, constants, the
+    positions of the ``inputs`` it reads, ranked variables by rank). Pairs alike in all of
+    that keep the order they were given in (at worst a cache miss: whatever the order, each
+    expression is stored into its own variable)."""
+    if len(pairs) < 2:
+        return list(pairs)
+    expression = {id(v): e for v, e in pairs}
+    unranked = set(expression)
+    ranked: list[Variable] = []
+    rank: dict[int, int] = {}
+    seen: set[int] = set()
+
+    def meet(graphs: list[Variable]) -> None:  # graph_inputs' walk, one `seen` for all walks
+        stack = graphs[::-1]
+        while stack:
+            v = stack.pop()
+            if id(v) in seen:
+                continue
+            seen.add(id(v))
+            if v.owner is not None:
+                stack.extend(reversed(v.owner.inputs))
+            elif v.holds_value:
+                rank[id(v)] = len(ranked)
+                ranked.append(v)
+                unranked.discard(id(v))
+
+    meet(list(outputs))
+    k = 0
+    while unranked and k < len(ranked):
+        if id(ranked[k]) in expression:
+            meet([expression[id(ranked[k])]])
+        k += 1
+    if unranked:
+        digest = _structure_digests(inputs, rank, [e for v, e in pairs if id(v) not in rank])
+
+    def order(pair: tuple[Variable, Variable]) -> tuple[int, int, str]:
+        v, e = pair
+        if id(v) in rank:
+            return 0, rank[id(v)], ""
+        return 1, 0, f"{v.type!r}:{digest(e)}"
+
+    return sorted(pairs, key=order)
+
+
+def _structure_digests(
+    inputs: Sequence[Variable], rank: dict[int, int], expressions: list[Variable]
+) -> Callable[[Variable], str]:
+    """A hash of each of ``expressions``' structure: ops, constants, the positions of the
+    ``inputs`` it reads and the ranks of the other roots (their types where unranked)."""
+    position = {id(v): k for k, v in enumerate(inputs)}
+    digest: dict[int, str] = {}
+
+    def root(v: Variable) -> str:
         if isinstance(v, Constant):
-            h.update(f"C{k}:{v.type!r}:{v.signature()}\n".encode())
-        else:
-            kind = "S" if v.holds_value else "I" if k < n_in else "R"
-            h.update(f"{kind}{k}:{v.type!r}\n".encode())
-    for node in nodes:
-        ins = ",".join(str(index[id(v)]) for v in node.inputs)
-        h.update(f"N:{node.op.signature()}({ins})\n".encode())
-    h.update(("O:" + ",".join(str(index[id(v)]) for v in fgraph.outputs)).encode())
-    return h.hexdigest()
+            return f"C{v.type!r}:{v.signature()}"
+        if id(v) in position:
+            return f"I{position[id(v)]}"
+        return f"S{rank[id(v)]}" if id(v) in rank else f"R{v.type!r}"
+
+    for node in toposort(expressions):
+        ins = ",".join(digest[id(v)] if v.owner is not None else root(v) for v in node.inputs)
+        h = hashlib.sha256(f"{node.op.signature()}({ins})".encode()).hexdigest()[:32]
+        digest.update((id(o), f"{h}.{j}") for j, o in enumerate(node.outputs))
+    return lambda e: digest[id(e)] if e.owner is not None else root(e)
 
 
 def encode_graph(fgraph: FunctionGraph, shared: Sequence[Variable] = ()) -> dict[str, Any]:
     """A picklable flat description. Shared variables are referenced by position in
     ``shared`` (their values travel separately)."""
-    roots, nodes, index = _index_graph(fgraph.inputs, fgraph.outputs)
+    roots, nodes, _, index, _ = canonical_form(fgraph.inputs, fgraph.outputs)
     shared_pos = {id(s): i for i, s in enumerate(shared)}
     enc_roots = []
     for v in roots:

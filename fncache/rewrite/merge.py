@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from ..graph.basic import Constant, Variable
+from ..graph.basic import Constant, Variable, merges
 from ..graph.fgraph import FunctionGraph
+from ..mode import MERGE_TAGS
 from .local import local_pass
 from .registry import register
 
 
-@register("merge", "fast_run", "fast_compile")
+@register(*MERGE_TAGS)
 def merge(fgraph: FunctionGraph) -> bool:
     consts: dict[tuple, Variable] = {}
     seen: dict[tuple, list[Variable]] = {}
@@ -19,8 +20,8 @@ def merge(fgraph: FunctionGraph) -> bool:
             if isinstance(v, Constant):
                 key = (v.type, v.signature())
                 node.inputs[i] = consts.setdefault(key, v)
-        if getattr(node.op, "side_effects", False):
-            return None  # a user's callable or a Print: each runs where it was put
+        if not merges(node.op):
+            return None
         key = (node.op, tuple(id(v) for v in node.inputs))
         if key in seen:
             return seen[key]

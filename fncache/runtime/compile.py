@@ -11,7 +11,14 @@ from typing import Any, Callable, Sequence
 from ..config import config
 from ..graph.basic import clone_graph
 from ..graph.fgraph import FunctionGraph
-from ..graph.serialize import decode_graph, dumps, encode_graph, graph_signature
+from ..graph.serialize import (
+    canonical_form,
+    decode_graph,
+    dumps,
+    encode_graph,
+    form_signature,
+    graph_signature,
+)
 from ..mode import DEBUG, Mode, debug_patience
 
 __all__ = [
@@ -37,18 +44,26 @@ GRAPH_FILE = "graph.pkl"
 def optimize_graph(original: FunctionGraph, mode: Mode) -> FunctionGraph:
     """A rewritten copy of ``original`` (which is left untouched).
 
-    Each node is tagged with ``origin``, the position of the original node it comes from
-    (rewrites pass it on to the nodes they make), so that the optimized graph, even one
-    loaded from the cache for another function with the same graph, names the user's
-    source lines of *this* function (:func:`attach_traces`).
+    Each node is tagged with ``origin``, its position among the nodes of the graph's canonical
+    text (rewrites pass it on to the nodes they make), so that the optimized graph, even one
+    loaded from the cache for another function with the same key, names the user's source
+    lines of *this* function (:func:`attach_traces`). Under a mode that merges, the optimizer
+    starts from the graph with its equal nodes merged: a subexpression written twice or once
+    (one function key) optimizes to one graph.
     """
     from ..rewrite import optimize  # not imported on a cache hit, which never optimizes
 
     ins, outs, _ = clone_graph(original.inputs, original.outputs)
     fg = FunctionGraph(ins, outs, clone=False)
-    for i, node in enumerate(fg.toposort()):
-        node.tag["origin"] = i
-    return attach_traces(optimize(fg, mode), original)
+    merges = mode.merges()
+    number = canonical_form(ins, outs, merges).number
+    for node in fg.toposort():
+        node.tag["origin"] = number[id(node)]
+    if merges:
+        from ..rewrite.merge import merge
+
+        merge(fg)
+    return attach_traces(optimize(fg, mode), canonical_form(original.inputs, original.outputs, merges).nodes)
 
 
 def check_stability(original: FunctionGraph, mode: Mode, optimized: FunctionGraph) -> None:
@@ -82,24 +97,35 @@ def check_stability(original: FunctionGraph, mode: Mode, optimized: FunctionGrap
         )
 
 
-def attach_traces(optimized: FunctionGraph, original: FunctionGraph) -> FunctionGraph:
+def attach_traces(optimized: FunctionGraph, origins: Sequence[Any]) -> FunctionGraph:
     """Give each optimized node the creation trace of the original node it comes from, and
-    the function that made it (``made_by``: its name and the fix its size and index errors suggest)."""
-    nodes = original.toposort()
+    the function that made it (``made_by``: its name and the fix its size and index errors
+    suggest). ``origins``: the original graph's nodes as its canonical text numbers them
+    (``canonical_form(...).nodes``, under the mode's ``merges``), which the ``origin`` tags
+    count."""
     for node in optimized.toposort():
         k = node.tag.get("origin")
-        if k is not None and k < len(nodes):
+        if k is not None and k < len(origins):
             for key in ("trace", "made_by"):
-                if key in nodes[k].tag:
-                    node.tag[key] = nodes[k].tag[key]
+                if key in origins[k].tag:
+                    node.tag[key] = origins[k].tag[key]
     return optimized
 
 
-def function_key(original: FunctionGraph, mode: Mode) -> Any:
-    """The function key of ``original`` under ``mode`` and the current flags."""
+def _keyed(original: FunctionGraph, mode: Mode) -> tuple[Any, list[Any]]:
+    """The function key of ``original`` under ``mode`` and the current flags, and the nodes of
+    the canonical text it hashes (what :func:`attach_traces` reads)."""
     from ..cache.keys import function_key as fkey
 
-    return fkey(graph_signature(original), mode.signature(), config.code_flags())
+    form = canonical_form(original.inputs, original.outputs, mode.merges())
+    key = fkey(form_signature(original, form), mode.signature(), config.code_flags())
+    return key, form.nodes
+
+
+def function_key(original: FunctionGraph, mode: Mode) -> Any:
+    """The function key of ``original`` under ``mode`` and the current flags: a subexpression
+    written twice keys as written once when the mode merges (``Mode.merges``)."""
+    return _keyed(original, mode)[0]
 
 
 #: The function entry's record of its graph's C kernel library (meta.json).
@@ -138,13 +164,13 @@ def optimize_or_load(
     hands it to :func:`build_runner` and closes it)."""
     from ..cache import cache
 
-    key = function_key(original, mode)
+    key, origins = _keyed(original, mode)
     entry = cache.get(key)
     loaded = None
     if entry is not None:
         try:
             enc = pickle.loads(entry.read_bytes(GRAPH_FILE))
-            loaded = attach_traces(decode_graph(enc, shared), original)
+            loaded = attach_traces(decode_graph(enc, shared), origins)
         except Exception as e:  # a bad entry must never stop the user: rebuild it
             log.warning("fncache: function entry %s could not be loaded (%s); rebuilding", key.digest[:16], e)
     if loaded is not None and not config.cache_verify_hits:
@@ -163,7 +189,7 @@ def optimize_or_load(
         return optimized, key.digest, None, None
     # Recorded from the graph as a hit will decode it: the library a hit finds under the
     # record is then the one its own graph renders to, whatever a pickle round trip changes.
-    decoded = attach_traces(decode_graph(pickle.loads(payload), shared), original)
+    decoded = attach_traces(decode_graph(pickle.loads(payload), shared), origins)
     record = kernel_source_record(decoded, mode)
     meta = {"nodes": len(optimized.toposort()), **record}
     sha = record.get(KERNEL_SOURCE_FIELD)

@@ -18,6 +18,7 @@ from ..config import config
 from ..graph.args import pairs_arg
 from ..graph.basic import Apply, Constant, Variable, ancestors, substitute
 from ..graph.fgraph import FunctionGraph
+from ..graph.serialize import in_canonical_order
 from ..graph.types import TensorType
 from ..mode import Mode, get_mode
 from ..graph.debugprint import print_graph
@@ -894,6 +895,12 @@ def function(
             if rebuild:
                 defaults = _check_updates(defaults)
         upd += defaults
+        all_outs = outs + [e for _, e in upd]
+        used = ancestors(all_outs)
+    # the same updates given in another order make the same graph, hence one function entry
+    ordered = in_canonical_order(ins, outs, upd)
+    if any(a is not b for (a, _), (b, _) in zip(ordered, upd)):
+        upd = ordered
         all_outs = outs + [e for _, e in upd]
         used = ancestors(all_outs)
     used_ids = {id(v) for v in used}

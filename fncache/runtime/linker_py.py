@@ -8,7 +8,7 @@ from typing import Any, Callable, Protocol, Sequence
 
 import numpy as np
 
-from ..graph.basic import Apply, aliases_storage, node_performer
+from ..graph.basic import Apply, copied_outputs, node_performer
 from ..graph.fgraph import FunctionGraph
 from ..graph.slots import plan_slots
 from .errors import annotate_runtime_error
@@ -68,10 +68,11 @@ class PyRunner:
             for node, ins, outs in zip(plan.nodes, plan.ins, plan.outs)
         ]
         self.out_slots = plan.out_slots
-        # Outputs that may view an input, a constant or a shared value are copied on return
-        # (by their type, for a value that is not an array: a sparse matrix).
+        # Outputs that may view an input, a constant, a shared value or an earlier output are
+        # copied on return (by their type, for a value that is not an array: a sparse matrix).
         self.copy_outs = [
-            getattr(v.type, "copy_value", np.array) if aliases_storage(v) else None for v in fgraph.outputs
+            getattr(v.type, "copy_value", np.array) if copied else None
+            for v, copied in zip(fgraph.outputs, copied_outputs(fgraph.outputs))
         ]
         # Free a slot after its last use (allow_gc); the caller's inputs are the caller's.
         self.dies = [[s for s in dying if s >= self.n_inputs] for dying in plan.dying]

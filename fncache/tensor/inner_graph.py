@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any, Callable, Sequence
 
 from ..config import config
-from ..graph.basic import Apply, Constant, Op, Variable, clone_graph, toposort
+from ..graph.basic import Apply, Constant, Op, Variable, clone_graph, merges, toposort
 from ..graph.fgraph import FunctionGraph
 from ..graph.serialize import decode_graph, encode_graph, graph_signature
 from ..graph.types import is_int
@@ -36,7 +36,7 @@ class InnerGraphOp(Op):
     inner_name = "inner"
     #: what a pickle leaves out: the graph travels encoded, and the rest is remade from it
     #: where it is loaded
-    not_pickled = frozenset({"inner", "inner_key", "functions", "_signature"})
+    not_pickled = frozenset({"inner", "inner_key", "functions", "_signature", "side_effects"})
 
     def __init__(self, inner: FunctionGraph) -> None:
         self._use(inner)
@@ -44,6 +44,10 @@ class InnerGraphOp(Op):
     def _use(self, inner: FunctionGraph) -> None:
         self.inner = inner
         self.inner_key = graph_signature(inner)
+        #: an inner node with side effects (a Print, a user's callable) runs at every run of
+        #: this op's every node: two equal nodes are then not one (`merges`), nor is a node
+        #: run at compile time
+        self.side_effects = not all(merges(node.op) for node in inner.toposort())
         #: compiled inner functions by mode signature (None: the default mode); never pickled
         self.functions: dict[Any, Any] = {}
 
