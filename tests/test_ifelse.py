@@ -446,3 +446,22 @@ def test_theanos_module_paths_import() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "(x * 2.0) [2.0, 2.0]", out.stdout + out.stderr
+
+
+@pytest.mark.parametrize("mode", MODES, ids=MODE_IDS)
+def test_a_value_of_known_size_carried_to_the_gradient_of_a_branch(mode: Any) -> None:
+    """A value one branch computes and a later node of the condition reads (the maximum a
+    gradient reuses, of static size 1 with keepdims) comes from the other branch as a stand-in;
+    it was (0, 0), and the later node's branch refused it for the size 1 it declares."""
+    x, c = ft.dmatrix("x"), ft.lscalar("c")
+    m = ft.max(x, axis=0, keepdims=True)
+    y = fc.ifelse(ft.eq(c, 0), ft.zeros_like(x[0]), ft.log(ft.sum(ft.exp(x - m), axis=0)) + m[0])
+    f = fc.function([c, x], [y, fc.grad(ft.sum(y), x)], mode=mode)
+    a = np.arange(6.0).reshape(2, 3) / 5
+    value, grad = f(0, a)
+    np.testing.assert_array_equal(value, np.zeros(3))
+    np.testing.assert_array_equal(grad, np.zeros_like(a))
+    value, grad = f(1, a)
+    e = np.exp(a - a.max(axis=0))
+    np.testing.assert_allclose(value, np.log(e.sum(axis=0)) + a.max(axis=0), rtol=1e-13)
+    np.testing.assert_allclose(grad, e / e.sum(axis=0), rtol=1e-13)

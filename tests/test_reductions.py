@@ -4,6 +4,7 @@ None / int / negative / tuple, keepdims, numpy's dtype promotion and empty input
 
 from __future__ import annotations
 
+import functools
 import warnings
 
 import numpy as np
@@ -169,6 +170,35 @@ def test_empty_reductions(mode: str) -> None:
         h = fc.function([x], arg(x), mode=mode)
         with pytest.raises(ValueError):
             h(np.zeros((2, 0)))
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_reductions_read_through_an_element_of_nothing(mode: str) -> None:
+    """logsumexp and median read an element (the maximum, the middle one) and raised IndexError
+    or ValueError for empty axes: scipy's logsumexp (and PyTensor's) gives -inf there, numpy's
+    median NaN. Sizes known only at run time and declared 0 alike; gradients stay zeros."""
+    x, z = ft.dmatrix("x"), ft.tensor("z", dtype="float64", shape=(0, 3))
+    # scipy's logsumexp of all of an empty array raises IndexError: numpy's reduction of
+    # logaddexp is the same sum, -inf for nothing
+    cases = [(ft.logsumexp, np.logaddexp.reduce), (ft.median, np.median)]
+    outs, refs = [], []
+    for ours, theirs in cases:
+        for axis, keepdims in ((0, False), (1, True), (None, False), ((0, 1), True)):
+            outs += [ours(x, axis=axis, keepdims=keepdims), ours(z, axis=axis, keepdims=keepdims)]
+            refs += [functools.partial(theirs, axis=axis, keepdims=keepdims)] * 2
+    cost = ft.sum(ft.logsumexp(x, axis=0)) + ft.sum(ft.median(x, axis=1))
+    f = fc.function([x, z], [*outs, fc.grad(cost, x)], mode=mode)
+    for a in (np.zeros((0, 3)), np.zeros((3, 0)), np.arange(12.0).reshape(4, 3) / 7):
+        *got, g = f(a, np.zeros((0, 3)))
+        with numpy_errstate(), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            for k, (v, ref) in enumerate(zip(got, refs)):
+                want = ref(a if k % 2 == 0 else np.zeros((0, 3)))
+                assert v.shape == np.shape(want), (k, a.shape)
+                np.testing.assert_array_equal(
+                    v, want
+                ) if not v.size or a.size == 0 else np.testing.assert_allclose(v, want, rtol=1e-12)
+        assert g.shape == a.shape and (a.size or not g.size)
 
 
 def test_reduction_dtypes() -> None:

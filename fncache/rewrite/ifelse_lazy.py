@@ -15,7 +15,7 @@ then-values of those nodes or by other such nodes, and is no output of the funct
 and the values its branches take from the rest of the graph, and runs the taken branch's inner
 function. A value a later `IfElse` of the condition also needs on that side (a forward value a
 gradient reads when the two could not be merged) is one more output of the first: the branch's
-value where it is computed, an empty array of its dtype from the other branch, which never
+value where it is computed, an empty array of its dtype and static sizes from the other branch, which never
 reaches the later branch (that runs only when the same branch is taken). So a function
 computing an ``ifelse`` and its gradient runs only the taken branch, forward and backward, each
 node once. What the rest of the graph or both branches read stays outside, computed once. A
@@ -35,6 +35,7 @@ from ..graph.basic import Apply, Constant, Variable, ancestors, clone_graph, sub
 from ..graph.branches import branch_regions, readers
 from ..graph.fgraph import FunctionGraph
 from ..tensor.basic import constant
+from ..tensor.creation import alloc
 from .registry import register
 
 __all__ = ["lazy_ifelse"]
@@ -188,10 +189,15 @@ def _make_lazy(fgraph: FunctionGraph, order: list[Apply], nodes: list[Apply], La
     return changed
 
 
-def _empty(v: Variable) -> Constant:
-    """An empty array of ``v``'s dtype and number of dimensions: what a branch returns for a
-    value only the other branch computes."""
-    return constant(np.zeros((0,) * v.ndim, dtype=v.dtype))
+def _empty(v: Variable) -> Variable:
+    """What a branch returns for a value only the other branch computes: an array of ``v``'s
+    dtype and static sizes, empty where a size is unknown. Its static sizes are ``v``'s because
+    a later node of the condition declares them for the value it reads (a ``keepdims`` size 1),
+    and its inner function checks them even on the side that does not read it. Every size
+    known: zeros, made when the branch runs (not a constant of that size in the graph)."""
+    shape = tuple(0 if s is None else s for s in v.type.shape)
+    zero = np.zeros(shape if 0 in shape else (), dtype=v.dtype)
+    return constant(zero) if 0 in shape else alloc(constant(zero), *shape)
 
 
 def _values(moved: list[Apply], outputs: list[Variable]) -> list[Variable]:

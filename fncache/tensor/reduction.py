@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import builtins
 import warnings
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -200,6 +200,35 @@ class ArgReduce(Op):
             )
         f = np.argmax if self.kind == "argmax" else np.argmin
         return [np.asarray(f(x, axis=self.axis), dtype="int64")]
+
+
+def filled_when_empty(
+    x: Variable, axes: tuple[int, ...], fill: float, dtype: str, build: Callable[[], Variable]
+) -> Variable:
+    """``build()``, a reduction of ``x`` over ``axes`` (their dims dropped) of ``dtype``, or
+    ``fill`` in its shape where those axes hold nothing: the value numpy or scipy give a
+    reduction of nothing that ``build`` computes through an element (the median reads the
+    middle one, logsumexp the maximum), which would raise. The choice is lazy (``ifelse``), so
+    the reduction is not computed then; where the sizes are known, no choice is made at all
+    (and an axis known empty builds nothing: reading an element of it is refused at once)."""
+    from .shape_ops import dim_sizes
+
+    sizes = dim_sizes(x)
+    reduced = [sizes[d] for d in axes]
+    if builtins.all(isinstance(n, int) and n > 0 for n in reduced):
+        return build()
+    from .creation import alloc
+
+    filled = alloc(np.asarray(fill, dtype), *[n for d, n in enumerate(sizes) if d not in axes])
+    if builtins.any(isinstance(n, int) and n == 0 for n in reduced):
+        return filled
+    from .ifelse import ifelse  # ifelse's module loads its op with the first call
+
+    unknown = [elemwise("eq", n, 0) for n in reduced if not isinstance(n, int)]
+    empty = unknown[0]
+    for e in unknown[1:]:
+        empty = elemwise("or_", empty, e)
+    return ifelse(empty, filled, build())
 
 
 def keep_reduced_dims(res: Variable, axes: tuple[int, ...], ndim: int, keepdims: bool) -> Variable:

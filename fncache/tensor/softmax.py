@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from ..graph.basic import Variable
 from ..graph.types import is_float, upcast_float
 from .basic import as_tensor_variable
 from .elemwise import cast, elemwise
-from .reduction import max as max_, normalize_axes, sum as sum_
+from .reduction import filled_when_empty, keep_reduced_dims, normalize_axes
+from .reduction import max as max_
+from .reduction import sum as sum_
 
 __all__ = ["softmax", "log_softmax", "logsumexp"]
 
@@ -56,14 +60,17 @@ def log_softmax(x: Any, axis: Any = -1) -> Variable:
 
 
 def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:
-    """log(sum(exp(x), axis)), computed as max + log(sum(exp(x - max)))."""
+    """log(sum(exp(x), axis)), computed as max + log(sum(exp(x - max))); -inf (the log of an
+    empty sum) where the axes hold nothing, as scipy's and PyTensor's."""
     v = _float_input(x)
-    d, m = _shifted(v, axis, "logsumexp")
-    s = elemwise("log", sum_(elemwise("exp", d), axis=axis, keepdims=True))
-    out = elemwise("add", s, m)
-    if keepdims:
-        return out
-    from .shape_ops import dimshuffle
-
     axes = normalize_axes(axis, v.ndim, "logsumexp")
-    return dimshuffle(out, [d for d in range(v.ndim) if d not in axes])
+
+    def build() -> Variable:
+        from .shape_ops import dimshuffle
+
+        d, m = _shifted(v, axes, "logsumexp")
+        out = elemwise("add", elemwise("log", sum_(elemwise("exp", d), axis=axes, keepdims=True)), m)
+        return dimshuffle(out, [d for d in range(v.ndim) if d not in axes])
+
+    out = filled_when_empty(v, axes, -np.inf, v.dtype, build)
+    return keep_reduced_dims(out, axes, v.ndim, keepdims)

@@ -22,7 +22,7 @@ from .elemwise import cast, elemwise
 from .reduction import all as all_
 from .reduction import any as any_
 from .pyop import assert_op
-from .reduction import argmax, argmin, keep_reduced_dims, mean, normalize_axes, one_axis
+from .reduction import argmax, argmin, filled_when_empty, keep_reduced_dims, mean, normalize_axes, one_axis
 from .reduction import max as max_
 from .reduction import min as min_
 from .reduction import prod
@@ -95,18 +95,24 @@ def _sorted_along(v: Variable, axes: tuple[int, ...]) -> tuple[Variable, int]:
 def median(a: Any, axis: Any = None, keepdims: bool = False) -> Variable:
     """numpy.median along an axis, several axes (a tuple) or all the elements: the middle of the
     sorted values, the mean of the two middle ones for an even count (float64 for ints); NaN
-    where the values hold a NaN, as numpy. Several axes are moved to the end and merged into
-    one, as numpy does. The gradient goes to the middle element(s)."""
+    where the values hold a NaN, as numpy, or where the axes hold nothing (numpy's NaN of an
+    empty mean). Several axes are moved to the end and merged into one, as numpy does. The
+    gradient goes to the middle element(s)."""
     v = _real_values(a, "median")
     ndim = v.ndim
     axes = normalize_axes(axis, ndim, "median")
-    s, ax = _sorted_along(v, axes)
-    n = s.shape[ax]
-    head = (slice(None),) * ax
-    lo, hi = s[head + (elemwise("floor_div", n - 1, 2),)], s[head + (elemwise("floor_div", n, 2),)]
-    med = (lo + hi) / 2
-    med = elemwise("switch", elemwise("isnan", s[head + (-1,)]), constant(np.asarray(np.nan, med.dtype)), med)
-    return keep_reduced_dims(med, axes, ndim, keepdims)
+
+    def build() -> Variable:
+        s, ax = _sorted_along(v, axes)
+        n = s.shape[ax]
+        head = (slice(None),) * ax
+        lo, hi = s[head + (elemwise("floor_div", n - 1, 2),)], s[head + (elemwise("floor_div", n, 2),)]
+        med = (lo + hi) / 2
+        nan = constant(np.asarray(np.nan, med.dtype))
+        return elemwise("switch", elemwise("isnan", s[head + (-1,)]), nan, med)
+
+    dtype = "float64" if is_int(v.dtype) or v.dtype == "bool" else v.dtype
+    return keep_reduced_dims(filled_when_empty(v, axes, np.nan, dtype, build), axes, ndim, keepdims)
 
 
 def _continuous_index(alpha: float, beta: float) -> Callable[[Variable, Variable], Variable]:
