@@ -21,6 +21,7 @@ __all__ = [
     "config",
     "Config",
     "parse_size",
+    "parse_path",
     "CODE_FLAGS",
     "CODE_FLAG_KEYS",
     "LINKER_SPELLINGS",
@@ -147,7 +148,7 @@ def _args(v: Any) -> str:
     return v
 
 
-def _path(v: Any) -> str:
+def parse_path(v: Any) -> str:
     """A path, made absolute: not empty, no NUL, and not wrapped in quotes (quotes inside
     FNCACHE_FLAGS are part of the value; quote the whole variable in the shell instead)."""
     if not isinstance(v, (str, os.PathLike)):
@@ -292,7 +293,7 @@ class _Flag(NamedTuple):
 _FLAGS: dict[str, _Flag] = {
     "compiledir": _Flag(
         None,
-        _path,
+        parse_path,
         "root of the cache; may be on a shared filesystem",
     ),
     "mode": _Flag("FAST_RUN", _mode, "default compilation mode"),
@@ -375,7 +376,7 @@ _FLAGS: dict[str, _Flag] = {
         "every process sharing a compiledir must use the same value",
     ),
     "cache_max_size": _Flag(10 * 10**9, parse_size, "size cap of the compiledir (0 = none)"),
-    "signing_key": _Flag(None, _optional(_path), "path of an HMAC key file"),
+    "signing_key": _Flag(None, _optional(parse_path), "path of an HMAC key file"),
     "remote_cache": _Flag(None, _optional(_text), "redis://host:port/db remote tier"),
     "remote_timeout": _Flag(2.0, _seconds(finite=True), "seconds any remote-tier call may wait"),
     "cache_verify_hits": _Flag(

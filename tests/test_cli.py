@@ -675,6 +675,30 @@ def test_missing_or_foreign_compiledir_is_a_message(tmp_path: Path) -> None:
     assert "FNCACHE_FLAGS" in bad_flags.stderr
 
 
+def test_bad_input_is_one_line_naming_it(populated: dict[str, Any], tmp_path: Path) -> None:
+    """Bad flags, paths and archive names: one line on stderr naming the input, exit 1 for a
+    failure and 2 for a malformed argument, and nothing written."""
+    cd, garbage = populated["dir"], tmp_path / "garbage.tar"
+    garbage.write_text("not a tar archive\n")
+    cases: list[tuple[list[str | Path], dict[str, str], int, list[str]]] = [
+        # a flag name that is none is the user's error, not "a bug in fncache"
+        (["info"], {"compiledir": str(cd), "floatx": "float32"}, 1, ["unknown flag 'floatx'", "'floatX'?"]),
+        (["list"], {"compiledir": str(cd), "threads": "x"}, 1, ["flag 'threads'", "got 'x'"]),
+        (["info", "--compiledir", ""], {}, 2, ["--compiledir", "empty"]),
+        (["list", "--compiledir", "'/tmp/x'"], {}, 2, ["--compiledir", "quotes"]),
+        (["export", tmp_path / "all.zip", "--compiledir", cd], {}, 2, ["all.zip", ".tar.gz"]),
+        (["export", tmp_path / "-", "--compiledir", cd], {}, 2, ["-'", ".tar.gz"]),
+        (["import", tmp_path, "--compiledir", tmp_path / "new"], {}, 1, [f"{tmp_path} is not a file"]),
+        (["import", garbage, "--compiledir", tmp_path / "new"], {}, 1, [str(garbage)]),
+    ]
+    for args, flags, status, says in cases:
+        err = run_cli(*args, env=clean_env(**flags), expect=status).stderr
+        lines = [line for line in err.splitlines() if not line.startswith(("usage:", " "))]
+        assert len(lines) == 1 and "a bug in fncache" not in err, (args, err)
+        assert all(s in lines[0] for s in says), (args, err)
+    assert not (tmp_path / "all.zip").exists() and not (tmp_path / "-").exists()
+
+
 def test_usage_errors_exit_2() -> None:
     assert "invalid choice" in run_cli("frobnicate", expect=2).stderr
     assert "a command is required" in run_cli(expect=2).stderr
