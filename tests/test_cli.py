@@ -376,6 +376,7 @@ def test_purge_usage_errors(populated: dict[str, Any]) -> None:
         (["purge"], "say what to remove"),
         (["purge", "--older-than", "3 fortnights"], "--older-than"),
         (["purge", "--max-size", "big"], "--max-size"),
+        (["purge", "--max-size", "0.5"], "whole number of bytes"),  # was 0: every entry removed
         (["purge", "--all", "--older-than", "1d"], "cannot be combined"),
     ):
         proc = run_cli(*args, "--compiledir", cd, expect=2)
