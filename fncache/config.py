@@ -15,6 +15,7 @@ import math
 import os
 import re
 import shlex
+import threading
 from typing import Any, Callable, Iterator, NamedTuple
 
 __all__ = [
@@ -114,14 +115,20 @@ def _nonneg_int(v: Any) -> int:
 
 
 def _seconds(*, positive: bool = False, finite: bool = False) -> Callable[[Any], float]:
-    """Seconds: never NaN; > 0 where ``positive``, else >= 0; infinity (wait for ever) only
-    where not ``finite``."""
+    """Seconds: never NaN; > 0 where ``positive``, else >= 0; where ``finite`` (a socket's or a
+    sleep's timeout), at most the longest wait the clock can represent, else also infinity (wait
+    for ever: the lock loops poll a deadline)."""
     bound = "> 0" if positive else ">= 0"
-    expected = f"a {'finite ' if finite else ''}number of seconds {bound}"
+    expected = (
+        f"a finite number of seconds {bound} and at most {threading.TIMEOUT_MAX:g}"
+        if finite
+        else f"a number of seconds {bound} (or inf)"
+    )
 
     def parse(v: Any) -> float:
         f = float(_not_bool(v))
-        if math.isnan(f) or (f <= 0 if positive else f < 0) or (finite and math.isinf(f)):
+        too_long = f > threading.TIMEOUT_MAX if finite else False
+        if math.isnan(f) or (f <= 0 if positive else f < 0) or too_long:
             raise ValueError(f"expected {expected}, got {v!r}")
         return f
 

@@ -44,6 +44,9 @@ BAD_VALUES: list[tuple[str, Any, str]] = [
     ("remote_timeout", "1e400", "finite"),
     ("remote_timeout", NAN, "number"),
     ("lease_seconds", NAN, "finite"),
+    # a wait longer than the clock's limit fails in every socket and sleep that is given it
+    ("remote_timeout", 1e30, "at most"),
+    ("lease_seconds", "1e12", "at most"),
     # text: a string, without NUL, that splits into arguments as a shell would
     ("cxx", None, "a string"),
     ("cxxflags", 3, "a string"),
