@@ -686,6 +686,7 @@ def test_bad_input_is_one_line_naming_it(populated: dict[str, Any], tmp_path: Pa
         (["info"], {"compiledir": str(cd), "floatx": "float32"}, 1, ["unknown flag 'floatx'", "'floatX'?"]),
         (["list"], {"compiledir": str(cd), "threads": "x"}, 1, ["flag 'threads'", "got 'x'"]),
         (["info", "--compiledir", ""], {}, 2, ["--compiledir", "empty"]),
+        (["demo", "--compiledir", ""], {}, 2, ["--compiledir", "empty"]),  # not a temporary one
         (["list", "--compiledir", "'/tmp/x'"], {}, 2, ["--compiledir", "quotes"]),
         (["export", tmp_path / "all.zip", "--compiledir", cd], {}, 2, ["all.zip", ".tar.gz"]),
         (["export", tmp_path / "-", "--compiledir", cd], {}, 2, ["-'", ".tar.gz"]),
