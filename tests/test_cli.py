@@ -691,13 +691,15 @@ def test_bad_input_is_one_line_naming_it(populated: dict[str, Any], tmp_path: Pa
         (["export", tmp_path / "all.zip", "--compiledir", cd], {}, 2, ["all.zip", ".tar.gz"]),
         (["export", tmp_path / "-", "--compiledir", cd], {}, 2, ["-'", ".tar.gz"]),
         (["import", tmp_path, "--compiledir", tmp_path / "new"], {}, 1, [f"{tmp_path} is not a file"]),
+        (["info", "--remote", "redis://:s3cret@[::1/0", "--compiledir", cd], {}, 1, ["remote_cache URL"]),
+        (["stats", "--remote", "redis://:s3cret@h:port/0", "--compiledir", cd], {}, 1, ["bad host or port"]),
         (["import", garbage, "--compiledir", tmp_path / "new"], {}, 1, [str(garbage)]),
     ]
     for args, flags, status, says in cases:
         err = run_cli(*args, env=clean_env(**flags), expect=status).stderr
         lines = [line for line in err.splitlines() if not line.startswith(("usage:", " "))]
         assert len(lines) == 1 and "a bug in fncache" not in err, (args, err)
-        assert all(s in lines[0] for s in says), (args, err)
+        assert all(s in lines[0] for s in says) and "s3cret" not in err, (args, err)
     assert not (tmp_path / "all.zip").exists() and not (tmp_path / "-").exists()
 
 

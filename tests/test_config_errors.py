@@ -163,3 +163,25 @@ def test_a_compiledir_that_cannot_be_created_is_a_cache_error_naming_it(tmp_path
         with fc.config.change_flags(compiledir=where), pytest.raises(fc.CacheError) as info:
             fc.function([x], ft.exp(x) + 3.25)(np.ones(2))
         assert f"compiledir {where}" in str(info.value) and "config.compiledir" in str(info.value)
+
+
+#: remote_cache URLs that cannot be used, each with a password that must never be shown.
+BAD_REMOTE_URLS = [
+    "redis://:s3cret@127.0.0.1:notaport/0",
+    "redis://user:s3cret@[::1/0",
+    "redis://:s3cret@127.0.0.1:99999/0",
+    "rediss://:s3cret@cache/notadb",
+]
+
+
+def test_a_remote_cache_url_that_cannot_be_used_is_a_warning_without_its_password(caplog) -> None:
+    from fncache.cache import remote
+
+    x = ft.dvector("x")
+    for i, url in enumerate(BAD_REMOTE_URLS):
+        assert "s3cret" not in remote.redact(url) and "***" in remote.redact(url)
+        caplog.clear()
+        with fc.config.change_flags(remote_cache=url):  # compiling still works, local alone
+            np.testing.assert_allclose(fc.function([x], x * (i + 0.75))(np.ones(2)), i + 0.75)
+        said = " ".join(r.getMessage() for r in caplog.records)
+        assert "cannot be used" in said and "remote_cache URL" in said and "s3cret" not in said, said
