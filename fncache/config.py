@@ -104,14 +104,11 @@ def _nonneg_int(v: Any) -> int:
         f = float(_not_bool(v))
     except (TypeError, ValueError):
         f = math.nan
-    if not f.is_integer():
+    if not f.is_integer() or f < 0:
         raise ValueError(f"expected a whole number >= 0, got {v!r}")
-    i = int(v) if isinstance(v, int) else int(f) if isinstance(v, float) else int(str(v).strip())
-    if i < 0:
-        raise ValueError(f"expected a whole number >= 0, got {v!r}")
-    if i > _MAX_COUNT:
+    if f > _MAX_COUNT:  # below it, a float holds every whole number exactly
         raise ValueError(f"expected a whole number at most {_MAX_COUNT}, got {v!r}")
-    return i
+    return int(f)
 
 
 def _seconds(*, positive: bool = False, finite: bool = False) -> Callable[[Any], float]:
@@ -127,7 +124,7 @@ def _seconds(*, positive: bool = False, finite: bool = False) -> Callable[[Any],
 
     def parse(v: Any) -> float:
         f = float(_not_bool(v))
-        too_long = f > threading.TIMEOUT_MAX if finite else False
+        too_long = finite and f > threading.TIMEOUT_MAX
         if math.isnan(f) or (f <= 0 if positive else f < 0) or too_long:
             raise ValueError(f"expected {expected}, got {v!r}")
         return f
@@ -158,11 +155,9 @@ def _args(v: Any) -> str:
 def parse_path(v: Any) -> str:
     """A path, made absolute: not empty, no NUL, and not wrapped in quotes (quotes inside
     FNCACHE_FLAGS are part of the value; quote the whole variable in the shell instead)."""
-    if not isinstance(v, (str, os.PathLike)):
+    s = os.fspath(v) if isinstance(v, (str, os.PathLike)) else None
+    if not isinstance(s, str):  # bytes paths too: the cache's paths are text
         raise ValueError(f"expected a path (a string or os.PathLike), got {v!r} ({type(v).__name__})")
-    s = os.fspath(v)
-    if not isinstance(s, str):
-        raise ValueError(f"expected a path (a string or os.PathLike), got {v!r} ({type(s).__name__})")
     if not s.strip():
         raise ValueError(f"expected a path, got an empty one: {v!r}")
     if "\0" in s:
