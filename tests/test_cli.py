@@ -687,6 +687,9 @@ def test_bad_input_is_one_line_naming_it(populated: dict[str, Any], tmp_path: Pa
         (["list"], {"compiledir": str(cd), "threads": "x"}, 1, ["flag 'threads'", "got 'x'"]),
         (["info", "--compiledir", ""], {}, 2, ["--compiledir", "empty"]),
         (["demo", "--compiledir", ""], {}, 2, ["--compiledir", "empty"]),  # not a temporary one
+        # longer than a key: refused at once (the search for the closest keys ran one lookup
+        # per digit: 20 s for 100000)
+        (["show", "a" * 1000, "--compiledir", cd], {}, 2, ["at most 64", "1000 digits"]),
         (["list", "--compiledir", "'/tmp/x'"], {}, 2, ["--compiledir", "quotes"]),
         (["export", tmp_path / "all.zip", "--compiledir", cd], {}, 2, ["all.zip", ".tar.gz"]),
         (["export", tmp_path / "-", "--compiledir", cd], {}, 2, ["-'", ".tar.gz"]),
