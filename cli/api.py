@@ -19,6 +19,7 @@ __all__ = [
     "UsageError",
     "candidate",
     "is_fncache_error",
+    "load_config",
     "open_compiledir",
     "resolve_key",
 ]
@@ -45,6 +46,17 @@ def is_fncache_error(exc: BaseException) -> bool:
     return errors is not None and isinstance(exc, errors.FncacheError)
 
 
+def load_config() -> None:
+    """Import fncache's configuration, which reads ``FNCACHE_FLAGS``: an unknown flag or a bad
+    value there is the user's to fix (exit 1), not a bug in fncache."""
+    try:
+        import fncache.config  # noqa: F401
+    except (ValueError, AttributeError) as e:
+        if not str(e).startswith("FNCACHE_FLAGS:"):
+            raise
+        raise CliError(str(e), hint="fix the flag in FNCACHE_FLAGS, or unset it") from None
+
+
 def open_compiledir(path: str | None, *, create: bool = False) -> Compiledir:
     """The compiledir of ``--compiledir`` (else ``config.compiledir``), bound as ``fncache.cache.cache``.
 
@@ -53,13 +65,14 @@ def open_compiledir(path: str | None, *, create: bool = False) -> Compiledir:
     exist: pointing the tool at a typo must not create a cache there, and pointing it at a
     directory that is not a compiledir must not fill it with one.
     """
-    try:
-        from fncache.cache import cache
-        from fncache.config import config
-    except ValueError as e:  # FNCACHE_FLAGS is parsed when fncache.config is first imported
-        raise CliError(str(e)) from None
+    from fncache.cache import cache
+    from fncache.config import config, parse_path
+
     if path is not None:
-        config.compiledir = path
+        try:
+            config.compiledir = parse_path(path)
+        except ValueError as e:
+            raise UsageError(f"--compiledir: {e}") from None
     root = Path(config.compiledir)
     if not create:
         if not root.exists():

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from . import format as fmt
 from . import remote
-from .api import CliError, UsageError, is_fncache_error
+from .api import CliError, UsageError, is_fncache_error, load_config
 from .commands import COMMAND_MODULES
 from .output import Output
 
@@ -102,6 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     out = Output(json_mode=getattr(args, "json", False))
     try:
+        load_config()
         return args.handler(args, out)
     except UsageError as e:
         args.parser.error(str(e))  # prints the subcommand's usage and exits 2

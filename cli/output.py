@@ -25,6 +25,12 @@ _SPINNER = "|/-\\"
 _TICK = 0.1
 
 
+def _one_line(text: str) -> str:
+    """A message on one line: some errors fncache passes on span several (tarfile's lists each
+    decompressor it tried), and every failure is one line on stderr."""
+    return " ".join(part.strip() for part in text.splitlines() if part.strip())
+
+
 class Output:
     """Writes one command's results; with ``json_mode`` a command emits one JSON document instead
     of text (the error path too, so a script always gets JSON on stdout)."""
@@ -74,10 +80,10 @@ class Output:
 
     # -- messages (stderr) ------------------------------------------------------------------
     def warn(self, text: str) -> None:
-        self.stderr.write(f"fncache: warning: {text}\n")
+        self.stderr.write(f"fncache: warning: {_one_line(text)}\n")
 
     def error(self, text: str, detail: Sequence[str] = ()) -> None:
-        self.stderr.write(f"fncache: error: {text}\n" + "".join(f"  {d}\n" for d in detail))
+        self.stderr.write(f"fncache: error: {_one_line(text)}\n" + "".join(f"  {d}\n" for d in detail))
 
     @contextlib.contextmanager
     def activity(self, label: str) -> Iterator[None]:

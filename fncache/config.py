@@ -9,15 +9,20 @@ forgotten in the key.
 from __future__ import annotations
 
 import contextlib
+import difflib
 import logging
+import math
 import os
 import re
+import shlex
+import threading
 from typing import Any, Callable, Iterator, NamedTuple
 
 __all__ = [
     "config",
     "Config",
     "parse_size",
+    "parse_path",
     "CODE_FLAGS",
     "CODE_FLAG_KEYS",
     "LINKER_SPELLINGS",
@@ -43,16 +48,29 @@ _SIZE_UNITS = {
 }
 
 
+def _not_bool(v: Any) -> Any:
+    """A number flag refuses True and False: ``threads=True`` is a mistake, not one thread."""
+    if isinstance(v, bool):
+        raise ValueError(f"expected a number, got {v!r}")
+    return v
+
+
 def parse_size(value: Any) -> int:
-    """Parse ``10GB``, ``512MiB``, ``0`` or an int into bytes."""
+    """Parse ``10GB``, ``512MiB``, ``0`` or an int into bytes (a whole number of them: ``0.5``,
+    which would read as 0, no cap, is refused)."""
+    expected = f"expected a size such as '10GB', '512MiB' or 0, got {value!r}"
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if value < 0:
-            raise ValueError(f"size must be >= 0, got {value!r}")
-        return int(value)
-    m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([A-Za-z]*)\s*", str(value))
-    if not m or m.group(2).upper() not in _SIZE_UNITS:
-        raise ValueError(f"expected a size such as '10GB', '512MiB' or 0, got {value!r}")
-    return int(float(m.group(1)) * _SIZE_UNITS[m.group(2).upper()])
+        size = value
+    else:
+        m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([A-Za-z]*)\s*", str(value))
+        if isinstance(value, bool) or not m or m.group(2).upper() not in _SIZE_UNITS:
+            raise ValueError(expected)
+        size = float(m.group(1)) * _SIZE_UNITS[m.group(2).upper()]
+    if not math.isfinite(size) or size < 0:
+        raise ValueError(expected)
+    if size != int(size):
+        raise ValueError(f"expected a whole number of bytes, got {value!r}")
+    return int(size)
 
 
 def _choice(*choices: str) -> Callable[[Any], str]:
@@ -76,25 +94,80 @@ def _bool(v: Any) -> bool:
     raise ValueError(f"expected True or False, got {v!r}")
 
 
+#: The largest count a count flag takes: the run-time reads it as a C int.
+_MAX_COUNT = 2**31 - 1
+
+
 def _nonneg_int(v: Any) -> int:
-    i = int(v)
-    if i < 0:
-        raise ValueError(f"expected an integer >= 0, got {v!r}")
-    return i
+    """A whole number >= 0 (``"3"`` and ``3.0`` included; ``1.5`` is refused, not cut to 1)."""
+    try:
+        f = float(_not_bool(v))
+    except (TypeError, ValueError):
+        f = math.nan
+    if not f.is_integer() or f < 0:
+        raise ValueError(f"expected a whole number >= 0, got {v!r}")
+    if f > _MAX_COUNT:  # below it, a float holds every whole number exactly
+        raise ValueError(f"expected a whole number at most {_MAX_COUNT}, got {v!r}")
+    return int(f)
 
 
-def _nonneg_float(v: Any) -> float:
-    f = float(v)
-    if f < 0:
-        raise ValueError(f"expected a number >= 0, got {v!r}")
-    return f
+def _seconds(*, positive: bool = False, finite: bool = False) -> Callable[[Any], float]:
+    """Seconds: never NaN; > 0 where ``positive``, else >= 0; where ``finite`` (a socket's or a
+    sleep's timeout), at most the longest wait the clock can represent, else also infinity (wait
+    for ever: the lock loops poll a deadline)."""
+    bound = "> 0" if positive else ">= 0"
+    expected = (
+        f"a finite number of seconds {bound} and at most {threading.TIMEOUT_MAX:g}"
+        if finite
+        else f"a number of seconds {bound} (or inf)"
+    )
+
+    def parse(v: Any) -> float:
+        f = float(_not_bool(v))
+        too_long = finite and f > threading.TIMEOUT_MAX
+        if math.isnan(f) or (f <= 0 if positive else f < 0) or too_long:
+            raise ValueError(f"expected {expected}, got {v!r}")
+        return f
+
+    return parse
 
 
-def _positive_float(v: Any) -> float:
-    f = float(v)
-    if not f > 0 or f == float("inf"):
-        raise ValueError(f"expected a finite number > 0, got {v!r}")
-    return f
+def _text(v: Any) -> str:
+    """A string without NUL characters (no command line, path or URL can hold one)."""
+    if not isinstance(v, str):
+        raise ValueError(f"expected a string, got {v!r} ({type(v).__name__})")
+    if "\0" in v:
+        raise ValueError(f"expected a string without NUL characters, got {v!r}")
+    return v
+
+
+def _args(v: Any) -> str:
+    """A string a shell would split into arguments (a compiler, its flags): quotes balanced, so
+    that a typo is refused here rather than when a function is first compiled."""
+    _text(v)
+    try:
+        shlex.split(v)
+    except ValueError as e:  # shlex says "No closing quotation"
+        raise ValueError(f"{e} (a quote is not closed), got {v!r}") from None
+    return v
+
+
+def parse_path(v: Any) -> str:
+    """A path, made absolute: not empty, no NUL, and not wrapped in quotes (quotes inside
+    FNCACHE_FLAGS are part of the value; quote the whole variable in the shell instead)."""
+    s = os.fspath(v) if isinstance(v, (str, os.PathLike)) else None
+    if not isinstance(s, str):  # bytes paths too: the cache's paths are text
+        raise ValueError(f"expected a path (a string or os.PathLike), got {v!r} ({type(v).__name__})")
+    if not s.strip():
+        raise ValueError(f"expected a path, got an empty one: {v!r}")
+    if "\0" in s:
+        raise ValueError(f"expected a path without NUL characters, got {v!r}")
+    if len(s) > 1 and s[0] == s[-1] and s[0] in "'\"":
+        raise ValueError(
+            f"the path is wrapped in quotes, which would be part of its name, got {v!r}; "
+            "give it unquoted (FNCACHE_FLAGS=compiledir=/path, quoting the whole variable in the shell)"
+        )
+    return os.path.abspath(os.path.expanduser(s))
 
 
 def _ignored_minsize(v: Any) -> int:
@@ -112,10 +185,13 @@ def _ignored_minsize(v: Any) -> int:
     return size
 
 
-def _optional_str(v: Any) -> str | None:
-    if v is None or str(v) in ("", "None", "none"):
-        return None
-    return str(v)
+def _optional(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``parse``, or None for None, ``""``, ``"None"`` or ``"none"`` (the flag is off)."""
+
+    def parse_optional(v: Any) -> Any:
+        return None if v is None or (isinstance(v, str) and v in ("", "None", "none")) else parse(v)
+
+    return parse_optional
 
 
 def _cuda_arch(v: Any) -> str:
@@ -219,7 +295,7 @@ class _Flag(NamedTuple):
 _FLAGS: dict[str, _Flag] = {
     "compiledir": _Flag(
         None,
-        lambda v: os.path.abspath(os.path.expanduser(str(v))),
+        parse_path,
         "root of the cache; may be on a shared filesystem",
     ),
     "mode": _Flag("FAST_RUN", _mode, "default compilation mode"),
@@ -249,19 +325,19 @@ _FLAGS: dict[str, _Flag] = {
     "cuda_arch": _Flag("auto", _cuda_arch, "GPU architecture to build for", "cuda"),
     "cxx": _Flag(
         "gcc",
-        str,
+        _args,
         "C compiler (it may hold a wrapper: 'ccache gcc'); '' (Theano's: none) runs the modes given by "
         "name with the Python linker",
         "kernel_library",
     ),
-    "cxxflags": _Flag("-O3", str, "the compiler's optimization and other flags", "kernel_library"),
+    "cxxflags": _Flag("-O3", _args, "the compiler's optimization and other flags", "kernel_library"),
     "gcc__cxxflags": _Flag(
         "",
-        str,
+        _args,
         "flags added after cxxflags (Theano's gcc.cxxflags, also spelled so)",
         "kernel_library",
     ),
-    "march": _Flag("auto", str, "auto (detected), a flags string, or none", "kernel_library"),
+    "march": _Flag("auto", _args, "auto (detected), a flags string, or none", "kernel_library"),
     "vector_width": _Flag(
         "auto",
         _choice("auto", "default", "128", "256", "512"),
@@ -294,17 +370,17 @@ _FLAGS: dict[str, _Flag] = {
         False, _bool, "re-run the optimizer on the original graph when unpickling"
     ),
     "lock_mode": _Flag("auto", _choice("auto", "flock", "lease"), "cache lock protocol"),
-    "lock_timeout": _Flag(600.0, _nonneg_float, "seconds to wait for a lock"),
+    "lock_timeout": _Flag(600.0, _seconds(), "seconds to wait for a lock (inf: for ever)"),
     "lease_seconds": _Flag(
         30.0,
-        _positive_float,
+        _seconds(positive=True, finite=True),
         "seconds without a refresh after which another host may break a lease; "
         "every process sharing a compiledir must use the same value",
     ),
     "cache_max_size": _Flag(10 * 10**9, parse_size, "size cap of the compiledir (0 = none)"),
-    "signing_key": _Flag(None, _optional_str, "path of an HMAC key file"),
-    "remote_cache": _Flag(None, _optional_str, "redis://host:port/db remote tier"),
-    "remote_timeout": _Flag(2.0, _nonneg_float, "seconds any remote-tier call may wait"),
+    "signing_key": _Flag(None, _optional(parse_path), "path of an HMAC key file"),
+    "remote_cache": _Flag(None, _optional(_text), "redis://host:port/db remote tier"),
+    "remote_timeout": _Flag(2.0, _seconds(finite=True), "seconds any remote-tier call may wait"),
     "cache_verify_hits": _Flag(
         False,
         _bool,
@@ -333,6 +409,14 @@ CODE_FLAG_KEYS: dict[str, str] = {n: f.changes_code for n, f in sorted(_FLAGS.it
 CODE_FLAGS: tuple[str, ...] = tuple(CODE_FLAG_KEYS)
 
 
+def _unknown(given: str, source: str = "config") -> str:
+    """The error for a flag name that is none: the known ones, and the nearest of them."""
+    by_lower = {n.lower(): n for n in _FLAGS}
+    near = difflib.get_close_matches(_flag_name(given).lower(), by_lower, n=1, cutoff=0.75)
+    hint = f"; did you mean {by_lower[near[0]]!r}?" if near else ""
+    return f"{source}: unknown flag {given!r}; known flags: {', '.join(sorted(_FLAGS))}{hint}"
+
+
 class Config:
     """The flag registry. Read and write flags as attributes."""
 
@@ -342,22 +426,29 @@ class Config:
         for name, flag in _FLAGS.items():
             self._values[name] = flag.default
         self._values["compiledir"] = _default_compiledir()
-        env = os.environ.get("FNCACHE_FLAGS", "")
-        for item in filter(None, (p.strip() for p in env.split(","))):
-            if "=" not in item:
-                raise ValueError(f"FNCACHE_FLAGS: expected name=value, got {item!r}")
-            name, value = item.split("=", 1)
-            self._set(name.strip(), value.strip(), source="FNCACHE_FLAGS")
+        self._set_from(os.environ.get("FNCACHE_FLAGS", ""), source="FNCACHE_FLAGS")
+
+    def _set_from(self, flags: str, source: str) -> None:
+        """Set the flags of ``NAME=VALUE,NAME=VALUE`` (Theano's syntax: items and names trimmed,
+        empty items skipped, the right-most of a repeated flag wins)."""
+        for item in filter(None, (p.strip() for p in flags.split(","))):
+            name, eq, value = item.partition("=")
+            if not eq:
+                raise ValueError(
+                    f"{source}: expected NAME=VALUE items separated by ',' "
+                    f"(e.g. floatX=float32,threads=2), got {item!r}"
+                )
+            if not name.strip():
+                raise ValueError(f"{source}: empty flag name in {item!r}; write NAME=VALUE")
+            self._set(name.strip(), value.strip(), source=source)
 
     def _set(self, given: str, value: Any, source: str = "config") -> None:
         name = _flag_name(given)
         if name not in _FLAGS:
-            raise AttributeError(
-                f"{source}: unknown flag {given!r}; known flags: {', '.join(sorted(_FLAGS))}"
-            )
+            raise AttributeError(_unknown(given, source))
         try:
             parsed = _FLAGS[name].parse(value)
-        except (TypeError, ValueError) as e:
+        except (TypeError, ValueError, OverflowError) as e:
             raise ValueError(f"{source}: bad value for flag {name!r}: {e}") from None
         self._values[name] = parsed
         object.__setattr__(self, "_version", self._version + 1)
@@ -366,7 +457,7 @@ class Config:
         try:
             return self._values[_flag_name(name)]
         except KeyError:
-            raise AttributeError(f"unknown flag {name!r}; known flags: {', '.join(sorted(_FLAGS))}") from None
+            raise AttributeError(_unknown(name)) from None
 
     def __setattr__(self, name: str, value: Any) -> None:
         self._set(name, value)

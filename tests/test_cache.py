@@ -389,6 +389,15 @@ def test_usage_logs_of_earlier_days_are_folded_exactly(cd, tmp_path):
     assert [r["hits"] for r in fresh.entries()] == [6]
 
 
+def test_export_refuses_a_name_that_says_no_compression(cd, tmp_path):
+    cd.put_bytes(fkey("e"), {"a": b"1"}, {})
+    for name in ("bundle.zip", "bundle", ".tar.gz", "-"):
+        with pytest.raises(ValueError, match=rf"ends in \.tar, \.tar\.gz.*got '.*{name}'"):
+            cd.export(tmp_path / name)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cd"]
+    assert cd.export(tmp_path / "b.tgz")["exported"] and tarfile.open(tmp_path / "b.tgz", "r:gz")
+
+
 def test_export_import_roundtrip_verifies(cd, tmp_path):
     key = module_key("kernel_library", ext_source("exp_mod", 3))
     cd.get_or_build(key, builder("exp_mod", 3))

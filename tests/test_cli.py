@@ -376,6 +376,7 @@ def test_purge_usage_errors(populated: dict[str, Any]) -> None:
         (["purge"], "say what to remove"),
         (["purge", "--older-than", "3 fortnights"], "--older-than"),
         (["purge", "--max-size", "big"], "--max-size"),
+        (["purge", "--max-size", "0.5"], "whole number of bytes"),  # was 0: every entry removed
         (["purge", "--all", "--older-than", "1d"], "cannot be combined"),
     ):
         proc = run_cli(*args, "--compiledir", cd, expect=2)
@@ -673,6 +674,36 @@ def test_missing_or_foreign_compiledir_is_a_message(tmp_path: Path) -> None:
     assert sorted(p.name for p in foreign.iterdir()) == ["notes.txt"]
     bad_flags = run_cli("info", env={**clean_env(), "FNCACHE_FLAGS": "nonsense"}, expect=1)
     assert "FNCACHE_FLAGS" in bad_flags.stderr
+
+
+def test_bad_input_is_one_line_naming_it(populated: dict[str, Any], tmp_path: Path) -> None:
+    """Bad flags, paths and archive names: one line on stderr naming the input, exit 1 for a
+    failure and 2 for a malformed argument, and nothing written."""
+    cd, garbage = populated["dir"], tmp_path / "garbage.tar"
+    garbage.write_text("not a tar archive\n")
+    cases: list[tuple[list[str | Path], dict[str, str], int, list[str]]] = [
+        # a flag name that is none is the user's error, not "a bug in fncache"
+        (["info"], {"compiledir": str(cd), "floatx": "float32"}, 1, ["unknown flag 'floatx'", "'floatX'?"]),
+        (["list"], {"compiledir": str(cd), "threads": "x"}, 1, ["flag 'threads'", "got 'x'"]),
+        (["info", "--compiledir", ""], {}, 2, ["--compiledir", "empty"]),
+        (["demo", "--compiledir", ""], {}, 2, ["--compiledir", "empty"]),  # not a temporary one
+        # longer than a key: refused at once (the search for the closest keys ran one lookup
+        # per digit: 20 s for 100000)
+        (["show", "a" * 1000, "--compiledir", cd], {}, 2, ["at most 64", "1000 digits"]),
+        (["list", "--compiledir", "'/tmp/x'"], {}, 2, ["--compiledir", "quotes"]),
+        (["export", tmp_path / "all.zip", "--compiledir", cd], {}, 2, ["all.zip", ".tar.gz"]),
+        (["export", tmp_path / "-", "--compiledir", cd], {}, 2, ["-'", ".tar.gz"]),
+        (["import", tmp_path, "--compiledir", tmp_path / "new"], {}, 1, [f"{tmp_path} is not a file"]),
+        (["info", "--remote", "redis://:s3cret@[::1/0", "--compiledir", cd], {}, 1, ["remote_cache URL"]),
+        (["stats", "--remote", "redis://:s3cret@h:port/0", "--compiledir", cd], {}, 1, ["bad host or port"]),
+        (["import", garbage, "--compiledir", tmp_path / "new"], {}, 1, [str(garbage)]),
+    ]
+    for args, flags, status, says in cases:
+        err = run_cli(*args, env=clean_env(**flags), expect=status).stderr
+        lines = [line for line in err.splitlines() if not line.startswith(("usage:", " "))]
+        assert len(lines) == 1 and "a bug in fncache" not in err, (args, err)
+        assert all(s in lines[0] for s in says) and "s3cret" not in err, (args, err)
+    assert not (tmp_path / "all.zip").exists() and not (tmp_path / "-").exists()
 
 
 def test_usage_errors_exit_2() -> None:

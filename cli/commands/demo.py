@@ -85,7 +85,7 @@ def _timed(fn: Any) -> float:
 
 def run_demo(args: argparse.Namespace, out: Output) -> int:
     given = getattr(args, "compiledir", None)
-    path = given or tempfile.mkdtemp(prefix="fncache-demo-")
+    path = given if given is not None else tempfile.mkdtemp(prefix="fncache-demo-")
     try:
         cache = compiledir_for(argparse.Namespace(compiledir=path), create=True)
         from fncache.config import config

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from .. import format as fmt
-from ..api import CliError, resolve_key
+from ..api import CliError, UsageError, resolve_key
 from ..output import Output
 from .common import add_command, compiledir_for
 
@@ -14,6 +14,12 @@ __all__ = ["register"]
 
 
 def run_export(args: argparse.Namespace, out: Output) -> int:
+    from fncache.cache.bundle import archive_compression
+
+    try:
+        archive_compression(Path(args.path))
+    except ValueError as e:
+        raise UsageError(str(e)) from None
     cache = compiledir_for(args)
     # Each KEY must name one entry, as for `show`: a typo must fail, not export a different set.
     keys = [resolve_key(cache, k)["key"] for k in args.keys] if args.keys else None
@@ -40,8 +46,10 @@ def run_export(args: argparse.Namespace, out: Output) -> int:
 
 
 def run_import(args: argparse.Namespace, out: Output) -> int:
-    if not Path(args.path).is_file():
+    if not Path(args.path).exists():
         raise CliError(f"no such archive: {args.path}")
+    if not Path(args.path).is_file():
+        raise CliError(f"{args.path} is not a file (an archive made by `fncache export`)")
     cache = compiledir_for(args, create=True)  # importing into a new compiledir is how a node is seeded
     with out.activity(f"importing {args.path}"):
         report = cache.import_(args.path)

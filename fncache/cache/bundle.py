@@ -34,18 +34,30 @@ MANIFEST = "fncache-bundle.json"
 FORMAT = 1
 
 
+#: An archive's compression by the end of its name.
+ARCHIVE_SUFFIXES = {".tar": "", ".tar.gz": "gz", ".tgz": "gz", ".tar.xz": "xz", ".tar.bz2": "bz2"}
+
+
+def _named_compression(name: str) -> str | None:
+    return next((c for s, c in ARCHIVE_SUFFIXES.items() if name.endswith(s) and name != s), None)
+
+
+def archive_compression(path: Path) -> str:
+    """The compression an archive's name asks for ("" for none); a name that says none of them
+    (``out.zip``, ``-``) is refused rather than given a plain tar archive it does not describe."""
+    comp = _named_compression(path.name)
+    if comp is None:
+        raise ValueError(
+            f"an archive's name ends in {', '.join(ARCHIVE_SUFFIXES)} (which chooses its "
+            f"compression); got {str(path)!r}"
+        )
+    return comp
+
+
 def _tar_mode(path: Path, write: bool) -> str:
-    name = path.name
-    comp = (
-        "gz"
-        if name.endswith((".tar.gz", ".tgz"))
-        else "xz"
-        if name.endswith(".tar.xz")
-        else "bz2"
-        if name.endswith(".tar.bz2")
-        else ""
-    )
-    return ("w:" if write else "r:") + (comp or ("" if write else "*"))
+    if write:
+        return "w:" + archive_compression(path)
+    return "r:" + (_named_compression(path.name) or "*")  # a plain or unnamed one: by its content
 
 
 def _add(tar: Any, name: str, data: bytes) -> None:

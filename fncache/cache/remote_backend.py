@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import abc
 import importlib
+import re
 import threading
 from typing import Any, Callable, Mapping, TypeVar
-from urllib.parse import urlsplit, urlunsplit
 
 __all__ = [
     "RemoteBackend",
@@ -43,12 +43,16 @@ class RemoteFull(RemoteError):
 
 
 def redact(url: str) -> str:
-    """``url`` without its password, for logs and reports."""
-    parts = urlsplit(url)
-    if parts.password is None:
+    """``url`` without its password, for logs and reports. Read as text, not parsed: it must
+    also hide the password of a URL that is being reported because it does not parse (a bad
+    port, an unclosed ``[``)."""
+    m = re.match(r"([^:/?#]+://)([^/?#]*)(.*)", url, re.DOTALL)
+    if not m:
         return url
-    netloc = f"{parts.username or ''}:***@{parts.hostname or ''}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
+    userinfo, at, hostport = m[2].rpartition("@")
+    if not at or ":" not in userinfo:
+        return url
+    return f"{m[1]}{userinfo.split(':', 1)[0]}:***@{hostport}{m[3]}"
 
 
 class RemoteBackend(abc.ABC):
@@ -100,7 +104,7 @@ class RemoteBackend(abc.ABC):
 
 def backend_for(url: str, timeout: float) -> RemoteBackend:
     """The backend named by ``url``'s scheme, its module imported now (remote_redis for ``redis://``)."""
-    scheme = urlsplit(url).scheme
+    scheme = url.partition("://")[0].lower() if "://" in url else ""  # the backend parses the rest
     if scheme not in BACKENDS:
         raise ValueError(
             f"remote_cache: unsupported URL scheme {scheme!r} in {redact(url)!r}; "

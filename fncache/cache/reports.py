@@ -91,6 +91,8 @@ def find(layout: Layout, prefix: str) -> list[dict[str, Any]]:
     prefix = prefix.strip().lower()
     if not re.fullmatch(r"[0-9a-f]+", prefix):
         raise ValueError(f"a cache key is hexadecimal; got {prefix!r}")
+    if len(prefix) > 64:
+        raise ValueError(f"a cache key has at most 64 hex digits; got {len(prefix)} digits")
     if len(prefix) >= 2:
         shards = [prefix[:2]]
     else:

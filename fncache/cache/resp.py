@@ -34,6 +34,8 @@ import time
 from typing import Any, Iterator, Sequence
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from .remote_backend import redact
+
 __all__ = [
     "RespClient",
     "RespError",
@@ -67,12 +69,18 @@ class ProtocolError(RespError):
 
 
 def parse_url(url: str) -> dict[str, Any]:
-    """Connection settings from a redis-py style URL; ValueError names what is wrong."""
-    parts = urlsplit(url)
+    """Connection settings from a redis-py style URL; ValueError names what is wrong (and the
+    URL without its password)."""
+    shown = redact(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 -- urlsplit checks a port only when it is read
+    except ValueError as e:  # an unclosed "[", a port that is no number or out of range
+        raise ValueError(f"remote_cache URL {shown!r}: bad host or port ({e})") from None
     query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
     scheme = parts.scheme.lower()
     if scheme not in ("redis", "rediss", "unix"):
-        raise ValueError(f"remote_cache URL {url!r}: scheme must be redis://, rediss:// or unix://")
+        raise ValueError(f"remote_cache URL {shown!r}: scheme must be redis://, rediss:// or unix://")
     out: dict[str, Any] = {
         "tls": scheme == "rediss",
         "unix": None,
@@ -89,16 +97,13 @@ def parse_url(url: str) -> dict[str, Any]:
     db = query.get("db")
     if scheme == "unix":
         if not parts.path:
-            raise ValueError(f"remote_cache URL {url!r}: unix:// needs a socket path")
+            raise ValueError(f"remote_cache URL {shown!r}: unix:// needs a socket path")
         out["unix"] = unquote(parts.path)
     else:
         if not parts.hostname:
-            raise ValueError(f"remote_cache URL {url!r}: no host")
+            raise ValueError(f"remote_cache URL {shown!r}: no host")
         out["host"] = parts.hostname
-        try:
-            out["port"] = parts.port or 6379
-        except ValueError as e:
-            raise ValueError(f"remote_cache URL {url!r}: bad port ({e})") from None
+        out["port"] = parts.port or 6379
         path = parts.path.strip("/")
         if path and db is None:
             db = path
@@ -106,7 +111,7 @@ def parse_url(url: str) -> dict[str, Any]:
         try:
             out["db"] = int(db)
         except ValueError:
-            raise ValueError(f"remote_cache URL {url!r}: database {db!r} is not a number") from None
+            raise ValueError(f"remote_cache URL {shown!r}: database {db!r} is not a number") from None
     return out
 
 

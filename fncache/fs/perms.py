@@ -10,6 +10,7 @@ group keeps working in it whatever each member's umask is.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import threading
@@ -131,16 +132,21 @@ def layout_for(root: str | os.PathLike[str]) -> Layout:
     if found is not None:
         return found
     with _layouts_lock:
-        if root.parent != root:
-            os.makedirs(root.parent, exist_ok=True)
         try:
-            os.mkdir(root, 0o700)
-        except FileExistsError:
-            pass
+            if root.parent != root:
+                os.makedirs(root.parent, exist_ok=True)
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(root, 0o700)
+        except OSError as e:  # a parent that is a file, read-only or missing on a mount
+            why = "is not a directory" if isinstance(e, FileExistsError) else f"({e.strerror or e})"
+            raise CacheError(
+                f"cannot create compiledir {root}: {e.filename or root} {why}; set config.compiledir "
+                "(FNCACHE_FLAGS=compiledir=...) to a directory this user can create or write"
+            ) from None
         try:
             st = os.stat(root)
         except OSError as e:
-            raise CacheError(f"cannot use compiledir {root}: {e}") from None
+            raise CacheError(f"cannot use compiledir {root}: {e}; set config.compiledir") from None
         if not stat.S_ISDIR(st.st_mode):
             raise CacheError(f"compiledir {root} exists and is not a directory")
         problems = _problems(root, st)
