@@ -84,3 +84,23 @@ def test_no_top_level_cli_package_is_importable_outside_the_checkout(tmp_path):
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[false, true]"
+
+
+def test_no_package_reads_a_builtin_name_one_of_its_submodules_takes():
+    """Importing ``fncache.tensor.type`` binds ``type`` in ``fncache.tensor``'s namespace, so a
+    ``type(...)`` call in that package's ``__init__`` calls the module once anything imported
+    it (``ft.clip`` failed so after a test touched ``fncache.tensor.type``)."""
+    import ast
+    import builtins
+
+    root = Path(fncache.__file__).parent
+    found = []
+    for init in root.rglob("__init__.py"):
+        taken = {p.stem for p in init.parent.iterdir() if p.suffix == ".py" or (p / "__init__.py").is_file()}
+        shadowed = taken & set(dir(builtins))
+        for node in ast.walk(ast.parse(init.read_text())):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in shadowed:
+                found.append(f"{init.relative_to(root.parent)}:{node.lineno}: {node.id}")
+    assert not found, found
+    importlib.import_module("fncache.tensor.type")
+    assert fc.tensor.clip(fc.tensor.vector("x", dtype="int8"), -1, 300).dtype == "int8"

@@ -389,7 +389,8 @@ def _no_bound(x: Any, bound: Any, lower: bool) -> bool:
     if bound is None:
         return True
     dtype = str(getattr(x, "dtype", ""))
-    if type(bound) is not int or not is_int(dtype):
+    # not type(bound): this package's submodule `type` takes that name here once imported
+    if not isinstance(bound, int) or isinstance(bound, (bool, np.bool_)) or not is_int(dtype):
         return False
     info = np.iinfo(dtype)
     return bound < info.min if lower else bound > info.max
