@@ -268,9 +268,12 @@ def test_draws_from_one_random_state_are_one_value_as_in_pytensor():
     assert (
         fc.function([], first - again, mode=PY).cache_key == fc.function([], first - first, mode=PY).cache_key
     )
-    import pytensor
-    import pytensor.tensor as pt
 
+
+def test_pytensor_draws_from_one_state_are_one_value_too():
+    """What the test above takes from PyTensor: its two equal draws from one state agree."""
+    pytensor = pytest.importorskip("pytensor")
+    pt = pytest.importorskip("pytensor.tensor")
     state = pytensor.shared(np.random.default_rng(5))
     draws = [pt.random.normal(0.0, 1.0, size=(4,), rng=state, return_next_rng=True)[1] for _ in range(2)]
     a, b = pytensor.function([], draws, mode="FAST_COMPILE")()
