@@ -96,12 +96,11 @@ def canonical_form(
     return CanonicalForm(roots, kept, reads, index, number)
 
 
-def graph_signature(fgraph: FunctionGraph, merge: bool = False) -> str:
+def graph_signature(fgraph: FunctionGraph) -> str:
     """sha256 of a canonical text of the graph: equal graphs (up to variable identity and
     names) give equal signatures, so they share cache entries. A root holding its own value (a
-    shared variable) is told from an explicit input of the same type. ``merge``: a
-    subexpression written twice reads as written once (:func:`canonical_form`)."""
-    return form_signature(fgraph, canonical_form(fgraph.inputs, fgraph.outputs, merge))
+    shared variable) is told from an explicit input of the same type."""
+    return form_signature(fgraph, canonical_form(fgraph.inputs, fgraph.outputs))
 
 
 def form_signature(fgraph: FunctionGraph, form: CanonicalForm) -> str:

@@ -9,7 +9,7 @@ import sys
 from typing import Any, Callable, Sequence
 
 from ..config import config
-from ..graph.basic import clone_graph
+from ..graph.basic import clone_graph, toposort
 from ..graph.fgraph import FunctionGraph
 from ..graph.serialize import (
     canonical_form,
@@ -53,17 +53,17 @@ def optimize_graph(original: FunctionGraph, mode: Mode) -> FunctionGraph:
     """
     from ..rewrite import optimize  # not imported on a cache hit, which never optimizes
 
-    ins, outs, _ = clone_graph(original.inputs, original.outputs)
+    ins, outs, copies = clone_graph(original.inputs, original.outputs)
     fg = FunctionGraph(ins, outs, clone=False)
     merges = mode.merges()
-    number = canonical_form(ins, outs, merges).number
-    for node in fg.toposort():
-        node.tag["origin"] = number[id(node)]
+    form = canonical_form(original.inputs, original.outputs, merges)
+    for node in toposort(original.outputs, blockers=original.inputs):
+        copies[node.outputs[0]].owner.tag["origin"] = form.number[id(node)]
     if merges:
         from ..rewrite.merge import merge
 
         merge(fg)
-    return attach_traces(optimize(fg, mode), canonical_form(original.inputs, original.outputs, merges).nodes)
+    return attach_traces(optimize(fg, mode), form.nodes)
 
 
 def check_stability(original: FunctionGraph, mode: Mode, optimized: FunctionGraph) -> None:
