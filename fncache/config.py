@@ -9,12 +9,10 @@ forgotten in the key.
 from __future__ import annotations
 
 import contextlib
-import difflib
 import logging
 import math
 import os
 import re
-import shlex
 import threading
 from typing import Any, Callable, Iterator, NamedTuple
 
@@ -145,6 +143,8 @@ def _args(v: Any) -> str:
     """A string a shell would split into arguments (a compiler, its flags): quotes balanced, so
     that a typo is refused here rather than when a function is first compiled."""
     _text(v)
+    import shlex  # only when such a flag is set: not on every `import fncache`
+
     try:
         shlex.split(v)
     except ValueError as e:  # shlex says "No closing quotation"
@@ -411,6 +411,8 @@ CODE_FLAGS: tuple[str, ...] = tuple(CODE_FLAG_KEYS)
 
 def _unknown(given: str, source: str = "config") -> str:
     """The error for a flag name that is none: the known ones, and the nearest of them."""
+    import difflib  # only for this error: not on every `import fncache`
+
     by_lower = {n.lower(): n for n in _FLAGS}
     near = difflib.get_close_matches(_flag_name(given).lower(), by_lower, n=1, cutoff=0.75)
     hint = f"; did you mean {by_lower[near[0]]!r}?" if near else ""

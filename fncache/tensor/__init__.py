@@ -390,7 +390,7 @@ def _no_bound(x: Any, bound: Any, lower: bool) -> bool:
         return True
     dtype = str(getattr(x, "dtype", ""))
     # not type(bound): this package's submodule `type` takes that name here once imported
-    if not isinstance(bound, int) or isinstance(bound, (bool, np.bool_)) or not is_int(dtype):
+    if not isinstance(bound, int) or isinstance(bound, bool) or not is_int(dtype):
         return False
     info = np.iinfo(dtype)
     return bound < info.min if lower else bound > info.max
