@@ -46,16 +46,6 @@ def _int_scalar(x: Any, what: str) -> Variable:
     return v
 
 
-def _known(v: Variable) -> np.ndarray | None:
-    """The value of the scalar ``v`` known when the graph is built, else None."""
-    from .constant_value import NotScalarConstantError, get_underlying_scalar_constant_value
-
-    try:
-        return get_underlying_scalar_constant_value(v)
-    except NotScalarConstantError:
-        return None
-
-
 def _size(a: np.ndarray, what: str) -> int:
     n = operator.index(a.item())
     if n < 0:
@@ -263,9 +253,12 @@ class ARange(Op):
         self.dtype = dtype
 
     def make_node(self, start: Variable, stop: Variable, step: Variable) -> Apply:
+        from .constant_value import get_scalar_constant_value
+
         n: int | None = None
-        bounds = [_known(v) for v in (start, stop, step)]
-        if all(b is not None for b in bounds):
+        given = (start, stop, step)
+        bounds = [get_scalar_constant_value(v, raise_not_constant=False) for v in given]
+        if all(b is not v for b, v in zip(bounds, given)):
             # constants, or values read from static sizes (arange(x.shape[0]))
             n = len(self._run(*bounds))
         return Apply(self, [start, stop, step], [TensorType(self.dtype, (n,))])
