@@ -21,6 +21,9 @@ __all__ = [
     "Config",
     "parse_size",
     "parse_path",
+    "parse_remote_url",
+    "redact_url",
+    "REMOTE_SCHEMES",
     "CODE_FLAGS",
     "CODE_FLAG_KEYS",
     "LINKER_SPELLINGS",
@@ -139,16 +142,62 @@ def _text(v: Any) -> str:
     return v
 
 
+#: Compiler flags refused in cxx, cxxflags, gcc__cxxflags and march, each with why (a name
+#: ending in "*" is a prefix).  fncache asks the compiler for one shared library, at a path it
+#: chooses, built from the code its cache key describes, for this interpreter's ABI; a flag that
+#: defeats one of those would fail later and obscurely, or worse, load and compute garbage.
+#: Everything else is the user's choice (README "Configuration").
+_REFUSED_FLAGS = (
+    (("-o*",), "names the output file, which fncache chooses (its own -o comes last and wins)"),
+    (
+        ("-c", "-S", "-E", "-fsyntax-only", "-###", "--help*", "--version", "-dump*", "-print-*"),
+        "stops the compiler before it writes the shared library fncache loads",
+    ),
+    (("-M*",), "writes dependency files (-MD, -MF, ...) or makes them instead of the library (-M, -MM)"),
+    (("-save-temps*",), "leaves intermediate files in the working directory and beside the library"),
+    (
+        ("@*", "-specs=*", "--specs=*", "-include", "-imacros"),
+        "reads flags or code from a file the cache key does not hold, so editing it would not rebuild",
+    ),
+    (
+        (
+            *("-m16", "-m32", "-mx32", "-mabi=*", "-mlong-double-*", "-m96bit-long-double"),
+            *("-m128bit-long-double", "-fpack-struct*", "-fshort-enums", "-fshort-wchar"),
+            *("-freg-struct-return", "-fpcc-struct-return"),
+        ),
+        "changes the ABI: the library would not load into this Python, or would misread numpy's structures",
+    ),
+)
+
+
+def _refused_flag(word: str) -> str | None:
+    """Why the compiler argument ``word`` is refused (``_REFUSED_FLAGS``), or None; the options
+    that ``-Wl,``, ``-Wp,`` and ``-Wa,`` pass on are checked too."""
+    if word.startswith(("-Wl,", "-Wp,", "-Wa,")):
+        return next(filter(None, map(_refused_flag, word.split(",")[1:])), None)
+    for names, why in _REFUSED_FLAGS:
+        if any(word == n or (n.endswith("*") and word.startswith(n[:-1])) for n in names):
+            return why
+    return None
+
+
 def _args(v: Any) -> str:
-    """A string a shell would split into arguments (a compiler, its flags): quotes balanced, so
-    that a typo is refused here rather than when a function is first compiled."""
+    """A string a shell would split into arguments (a compiler, its flags): quotes balanced, and
+    none of the flags fncache cannot build with (``_REFUSED_FLAGS``), so that a mistake is
+    refused here rather than when a function is first compiled."""
     _text(v)
     import shlex  # only when such a flag is set: not on every `import fncache`
 
     try:
-        shlex.split(v)
+        words = shlex.split(v)
     except ValueError as e:  # shlex says "No closing quotation"
         raise ValueError(f"{e} (a quote is not closed), got {v!r}") from None
+    for word in words:  # the word after -Xlinker too: it is checked as the flag it is
+        why = _refused_flag(word)
+        if why is not None:
+            raise ValueError(
+                f"{word!r} {why}; remove it, got {v!r} (README's Configuration section lists the refused flags)"
+            )
     return v
 
 
@@ -273,12 +322,119 @@ def _default_compiledir() -> str:
     return user_cache_dir("fncache")
 
 
+#: The remote tier's URL schemes: ``redis://``, ``rediss://`` (TLS) and ``unix://`` (a socket path).
+REMOTE_SCHEMES = ("redis", "rediss", "unix")
+#: The query parameters a remote_cache URL may carry (redis-py's names); the ``ssl_`` ones are rediss://'s.
+_REMOTE_PARAMETERS = ("db", "ssl_ca_certs", "ssl_certfile", "ssl_keyfile", "ssl_cert_reqs")
+_URL_FORM = "redis://[[USER]:PASSWORD@]HOST[:PORT][/DB], rediss://... (TLS) or unix:///PATH/TO/SOCKET[?db=DB]"
+
+
+def redact_url(url: str) -> str:
+    """``url`` with its password hidden (the user stays): what printing the config, errors, logs
+    and the ``fncache`` command show of a URL.
+
+    Read as text, not parsed, so that it also hides the password of a URL reported because it
+    does not parse (a bad port, an unclosed ``[``, a ``/`` in the password): everything before the
+    last ``@`` is user information, and with no ``:`` in it all of it is taken for a password (a
+    user without one is refused, so it is most likely a password without its ``:``).
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        scheme, rest = "", url
+    userinfo, at, tail = rest.rpartition("@")
+    if at:
+        user, colon, _ = userinfo.partition(":")
+        rest = f"{user}:***@{tail}" if colon else f"***@{tail}"
+    rest = re.sub(r"(?i)([?&;]password=)[^&;#]*", r"\1***", rest)
+    return f"{scheme}{sep}{rest}"
+
+
+def parse_remote_url(url: str) -> dict[str, Any]:
+    """The connection settings of a remote_cache URL (redis-py's spelling: ``_URL_FORM``): every
+    part checked, so that a URL that cannot work is refused when it is given, not when the tier
+    first connects.  ValueError says which part is wrong, shows the URL with its password hidden
+    and how to write it."""
+    from urllib.parse import parse_qs, unquote, urlsplit  # only for a URL: not on every import
+
+    shown = repr(redact_url(url))
+
+    def bad(what: str, fix: str = f"write {_URL_FORM}") -> ValueError:
+        return ValueError(f"{shown}: {what}; {fix}")
+
+    if any(c.isspace() or not c.isprintable() for c in url):
+        raise bad("a space or control character", "percent-encode it (a space is %20)")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as e:  # an unclosed "[", a port that is no number or out of range
+        raise bad(f"bad host or port ({e})") from None
+    scheme = parts.scheme.lower()
+    if scheme not in REMOTE_SCHEMES or "://" not in url:
+        raise bad(f"unsupported URL scheme {parts.scheme!r}", f"expected one of {_URL_FORM}")
+    query = parse_qs(parts.query, keep_blank_values=True)
+    for name in query:
+        if name not in _REMOTE_PARAMETERS:
+            raise bad(f"unknown parameter {name!r}", f"the known ones are {', '.join(_REMOTE_PARAMETERS)}")
+        if name.startswith("ssl_") and scheme != "rediss":
+            raise bad(f"parameter {name!r} is for TLS", "use rediss:// (or leave it out)")
+    q = {k: v[-1] for k, v in query.items()}
+    if q.get("ssl_cert_reqs", "required") not in ("none", "optional", "required"):
+        raise bad(f"ssl_cert_reqs={q['ssl_cert_reqs']!r}", "give none, optional or required")
+    if "ssl_keyfile" in q and "ssl_certfile" not in q:
+        raise bad("ssl_keyfile without ssl_certfile", "give the client certificate with ssl_certfile=")
+    if parts.username and parts.password is None:
+        raise bad(
+            "a user without a password", "write USER:PASSWORD@ (or :PASSWORD@ for Redis's default user)"
+        )
+    out: dict[str, Any] = {
+        "tls": scheme == "rediss",
+        "unix": None,
+        "host": None,
+        "port": 6379,
+        "username": unquote(parts.username) if parts.username else None,
+        "password": unquote(parts.password) if parts.password else None,
+        "db": 0,
+        "verify": q.get("ssl_cert_reqs", "required") != "none",
+        "ca": q.get("ssl_ca_certs"),
+        "cert": q.get("ssl_certfile"),
+        "key": q.get("ssl_keyfile"),
+    }
+    db = q.get("db")
+    if scheme == "unix":
+        if parts.hostname or port is not None:
+            raise bad("a host in a unix:// URL", "name the socket alone: unix:///PATH/TO/SOCKET")
+        if not parts.path.strip("/"):
+            raise bad("no socket path", "write unix:///PATH/TO/SOCKET")
+        out["unix"] = unquote(parts.path)
+    else:
+        if not parts.hostname:
+            raise bad("no host", f"write {scheme}://HOST[:PORT][/DB]")
+        if port == 0:
+            raise bad("port 0", "give a port from 1 to 65535 (Redis listens on 6379)")
+        out["host"] = parts.hostname
+        out["port"] = port or 6379
+        path = parts.path.strip("/")
+        if path and db is None:
+            db = path
+    if db is not None:
+        if not (re.fullmatch(r"[0-9]{1,10}", db) and int(db) <= _MAX_COUNT):
+            given = db if len(db) <= 20 else f"{db[:20]}..."
+            raise bad(f"database {given!r} is not a number from 0 to {_MAX_COUNT}", "give its index: .../0")
+        out["db"] = int(db)
+    return out
+
+
+def _remote_url(v: Any) -> str:
+    """A remote_cache URL (:func:`parse_remote_url`); the errors never show its password."""
+    if not isinstance(v, str):  # not its repr: a bytes URL would show its password
+        raise ValueError(f"expected a string, got a {type(v).__name__}")
+    parse_remote_url(v)
+    return v
+
+
 def _shown(name: str, value: Any) -> Any:
-    """A flag's value as printing the config shows it: a URL's password left out."""
-    if name == "remote_cache" and isinstance(value, str) and "@" in value and "://" in value:
-        scheme, rest = value.split("://", 1)
-        return f"{scheme}://***@{rest.rsplit('@', 1)[1]}"
-    return value
+    """A flag's value as printing the config shows it: a URL's password hidden."""
+    return redact_url(value) if name == "remote_cache" and value else value
 
 
 class _Flag(NamedTuple):
@@ -379,7 +535,7 @@ _FLAGS: dict[str, _Flag] = {
     ),
     "cache_max_size": _Flag(10 * 10**9, parse_size, "size cap of the compiledir (0 = none)"),
     "signing_key": _Flag(None, _optional(parse_path), "path of an HMAC key file"),
-    "remote_cache": _Flag(None, _optional(_text), "redis://host:port/db remote tier"),
+    "remote_cache": _Flag(None, _optional(_remote_url), "redis://host:port/db remote tier"),
     "remote_timeout": _Flag(2.0, _seconds(finite=True), "seconds any remote-tier call may wait"),
     "cache_verify_hits": _Flag(
         False,
@@ -438,10 +594,10 @@ class Config:
             if not eq:
                 raise ValueError(
                     f"{source}: expected NAME=VALUE items separated by ',' "
-                    f"(e.g. floatX=float32,threads=2), got {item!r}"
+                    f"(e.g. floatX=float32,threads=2), got {redact_url(item)!r}"
                 )
             if not name.strip():
-                raise ValueError(f"{source}: empty flag name in {item!r}; write NAME=VALUE")
+                raise ValueError(f"{source}: empty flag name in {redact_url(item)!r}; write NAME=VALUE")
             self._set(name.strip(), value.strip(), source=source)
 
     def _set(self, given: str, value: Any, source: str = "config") -> None:

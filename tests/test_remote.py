@@ -742,7 +742,7 @@ def test_cli_remote_errors_are_messages(capsys):
 
 
 def test_resp_url_parsing() -> None:
-    from fncache.cache.resp import parse_url
+    from fncache.config import parse_remote_url as parse_url
 
     got = parse_url("redis://alice:p%40ss@cache.internal:6380/4")
     assert (got["host"], got["port"], got["db"], got["username"], got["password"], got["tls"]) == (

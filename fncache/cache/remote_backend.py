@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import abc
 import importlib
-import re
 import threading
 from typing import Any, Callable, Mapping, TypeVar
+
+from ..config import REMOTE_SCHEMES
+from ..config import redact_url as redact  # the one password hider (the config prints URLs too)
 
 __all__ = [
     "RemoteBackend",
@@ -27,11 +29,7 @@ __all__ = [
 T = TypeVar("T")
 
 #: URL scheme -> (module, class) of the backend that serves it.
-BACKENDS = {
-    "redis": ("fncache.cache.remote_redis", "RedisBackend"),
-    "rediss": ("fncache.cache.remote_redis", "RedisBackend"),
-    "unix": ("fncache.cache.remote_redis", "RedisBackend"),
-}
+BACKENDS = dict.fromkeys(REMOTE_SCHEMES, ("fncache.cache.remote_redis", "RedisBackend"))
 
 
 class RemoteError(Exception):
@@ -40,19 +38,6 @@ class RemoteError(Exception):
 
 class RemoteFull(RemoteError):
     """The store refused a write because it is out of memory; reads still work."""
-
-
-def redact(url: str) -> str:
-    """``url`` without its password, for logs and reports. Read as text, not parsed: it must
-    also hide the password of a URL that is being reported because it does not parse (a bad
-    port, an unclosed ``[``)."""
-    m = re.match(r"([^:/?#]+://)([^/?#]*)(.*)", url, re.DOTALL)
-    if not m:
-        return url
-    userinfo, at, hostport = m[2].rpartition("@")
-    if not at or ":" not in userinfo:
-        return url
-    return f"{m[1]}{userinfo.split(':', 1)[0]}:***@{hostport}{m[3]}"
 
 
 class RemoteBackend(abc.ABC):

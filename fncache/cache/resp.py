@@ -18,8 +18,8 @@ imports in about a millisecond. It does only what the tier needs, the way the ti
 * server error replies are :class:`RespError` (the connection stays usable); socket trouble
   is ``OSError``; a reply that is not RESP is :class:`ProtocolError`.
 
-URLs are redis-py's: ``redis://[[user]:password@]host[:port][/db]``, ``rediss://`` for TLS
-(certificates verified against the system's CAs, or ``?ssl_ca_certs=/path/ca.pem``; a client
+URLs are redis-py's, read by ``fncache.config.parse_remote_url``:
+``redis://[[user]:password@]host[:port][/db]``, ``rediss://`` for TLS (certificates verified against the system's CAs, or ``?ssl_ca_certs=/path/ca.pem``; a client
 certificate with ``ssl_certfile=`` and ``ssl_keyfile=``; ``ssl_cert_reqs=none`` turns
 verification off for self-signed test servers), ``unix:///path/to/socket[?db=N]``, and
 ``?db=N`` anywhere.
@@ -32,15 +32,13 @@ import socket
 import threading
 import time
 from typing import Any, Iterator, Sequence
-from urllib.parse import parse_qs, unquote, urlsplit
 
-from .remote_backend import redact
+from ..config import parse_remote_url
 
 __all__ = [
     "RespClient",
     "RespError",
     "ProtocolError",
-    "parse_url",
     "MAX_BULK",
     "MAX_ARRAY",
     "MAX_DEPTH",
@@ -66,53 +64,6 @@ class RespError(Exception):
 
 class ProtocolError(RespError):
     """The bytes received are not a RESP2 reply (the connection is closed)."""
-
-
-def parse_url(url: str) -> dict[str, Any]:
-    """Connection settings from a redis-py style URL; ValueError names what is wrong (and the
-    URL without its password)."""
-    shown = redact(url)
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 -- urlsplit checks a port only when it is read
-    except ValueError as e:  # an unclosed "[", a port that is no number or out of range
-        raise ValueError(f"remote_cache URL {shown!r}: bad host or port ({e})") from None
-    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-    scheme = parts.scheme.lower()
-    if scheme not in ("redis", "rediss", "unix"):
-        raise ValueError(f"remote_cache URL {shown!r}: scheme must be redis://, rediss:// or unix://")
-    out: dict[str, Any] = {
-        "tls": scheme == "rediss",
-        "unix": None,
-        "host": None,
-        "port": 6379,
-        "username": unquote(parts.username) if parts.username else None,
-        "password": unquote(parts.password) if parts.password else None,
-        "db": 0,
-        "verify": query.get("ssl_cert_reqs", "required") != "none",
-        "ca": query.get("ssl_ca_certs"),
-        "cert": query.get("ssl_certfile"),
-        "key": query.get("ssl_keyfile"),
-    }
-    db = query.get("db")
-    if scheme == "unix":
-        if not parts.path:
-            raise ValueError(f"remote_cache URL {shown!r}: unix:// needs a socket path")
-        out["unix"] = unquote(parts.path)
-    else:
-        if not parts.hostname:
-            raise ValueError(f"remote_cache URL {shown!r}: no host")
-        out["host"] = parts.hostname
-        out["port"] = parts.port or 6379
-        path = parts.path.strip("/")
-        if path and db is None:
-            db = path
-    if db is not None:
-        try:
-            out["db"] = int(db)
-        except ValueError:
-            raise ValueError(f"remote_cache URL {shown!r}: database {db!r} is not a number") from None
-    return out
 
 
 def _encode(args: Sequence[Any]) -> bytes:
@@ -152,7 +103,7 @@ class RespClient:
     def __init__(self, url: str, timeout: float) -> None:
         self.url = url
         self.timeout = timeout
-        self._cfg = parse_url(url)
+        self._cfg = parse_remote_url(url)
         self._lock = threading.Lock()
         self._sock: socket.socket | None = None
         self._buf = bytearray()
