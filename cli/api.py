@@ -18,6 +18,7 @@ __all__ = [
     "CliError",
     "UsageError",
     "candidate",
+    "hide_passwords",
     "is_fncache_error",
     "load_config",
     "open_compiledir",
@@ -46,6 +47,20 @@ def is_fncache_error(exc: BaseException) -> bool:
     return errors is not None and isinstance(exc, errors.FncacheError)
 
 
+def hide_passwords(text: str) -> str:
+    """``text`` with the password of every URL in it hidden (``fncache.config.redact_url``): a
+    message may quote a URL the user typed where another argument belongs."""
+    if "://" not in text:
+        return text
+    import re
+
+    try:
+        from fncache.config import redact_url
+    except (ValueError, AttributeError):  # FNCACHE_FLAGS is bad: this is the config's own error,
+        return text  # which hides the password itself
+    return re.sub(r"[A-Za-z][A-Za-z0-9+.-]*://\S+", lambda m: redact_url(m[0]), text)
+
+
 def load_config() -> None:
     """Import fncache's configuration, which reads ``FNCACHE_FLAGS``: an unknown flag or a bad
     value there is the user's to fix (exit 1), not a bug in fncache."""
@@ -62,8 +77,8 @@ def open_compiledir(path: str | None, *, create: bool = False) -> Compiledir:
 
     ``config.compiledir`` is set too, so the host data that ``info`` reads (march detection) is
     the one processes using that compiledir see.  Unless ``create``, the directory must already
-    exist: pointing the tool at a typo must not create a cache there, and pointing it at a
-    directory that is not a compiledir must not fill it with one.
+    exist: pointing the tool at a typo must not create a cache there; and pointing it at a
+    directory that is not a compiledir must not fill it with one, ``create`` or not.
     """
     from fncache.cache import cache
     from fncache.config import config, parse_path
@@ -74,19 +89,21 @@ def open_compiledir(path: str | None, *, create: bool = False) -> Compiledir:
         except ValueError as e:
             raise UsageError(f"--compiledir: {e}") from None
     root = Path(config.compiledir)
-    if not create:
-        if not root.exists():
+    if not root.exists():
+        if not create:
             raise CliError(
                 f"compiledir {root} does not exist (nothing has been cached there yet)",
                 hint="pass --compiledir PATH, or set FNCACHE_FLAGS=compiledir=PATH",
             )
-        if not root.is_dir():
-            raise CliError(f"compiledir {root} is not a directory")
-        if not (root / "entries").is_dir() and any(os.scandir(root)):
-            raise CliError(
-                f"{root} does not look like an fncache compiledir (it has no entries/ directory)",
-                hint="pass the directory that fncache compiles into (config.compiledir)",
-            )
+    elif not root.is_dir():
+        raise CliError(
+            f"compiledir {root} is not a directory", hint="pass the directory fncache compiles into"
+        )
+    elif not (root / "entries").is_dir() and any(os.scandir(root)):
+        raise CliError(
+            f"{root} does not look like an fncache compiledir (it has no entries/ directory)",
+            hint="pass the directory that fncache compiles into (config.compiledir), or a new one",
+        )
     return cache
 
 

@@ -11,16 +11,63 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any, NoReturn
 
 from . import format as fmt
 from . import remote
-from .api import CliError, UsageError, is_fncache_error, load_config
+from .api import CliError, UsageError, hide_passwords, is_fncache_error, load_config
 from .commands import COMMAND_MODULES
 from .output import Output
 
 __all__ = ["build_parser", "main"]
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, except that an option's value may start with ``-``.
+
+    argparse takes ``--older-than -1d`` for an option missing its value ("expected one
+    argument"), which hides what is wrong with the value; here a word after an option that takes
+    one value is that value unless it is itself one of the parser's options, so it reaches the
+    option's own check ("an age must be >= 0 ...").  ``--opt=-1d`` always worked so.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        super().error(hide_passwords(message))
+
+    def parse_known_args(self, args: Sequence[str] | None = None, namespace: Any = None) -> Any:
+        words = list(sys.argv[1:] if args is None else args)
+        return super().parse_known_args(self._attach_values(words), namespace)
+
+    def _attach_values(self, words: list[str]) -> list[str]:
+        out: list[str] = []
+        i = 0
+        while i < len(words):
+            word = words[i]
+            if word == "--":  # the rest are operands
+                return out + words[i:]
+            action = self._option_string_actions.get(word)
+            takes_one = action is not None and action.nargs is None and action.option_strings
+            if takes_one and i + 1 < len(words) and self._is_dash_value(words[i + 1]):
+                out.append(f"{word}={words[i + 1]}")
+                i += 2
+                continue
+            out.append(word)
+            i += 1
+        return out
+
+    def _is_dash_value(self, word: str) -> bool:
+        """``word`` starts with ``-`` but names no option (abbreviated or not) of this parser nor of
+        its subcommands: ``fncache purge --compiledir --dry-run`` must not lose ``--dry-run``."""
+        if not word.startswith("-") or word == "--":
+            return False
+        name = word.split("=", 1)[0]
+        options = set(self._option_string_actions)
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                options.update(*(sub._option_string_actions for sub in action.choices.values()))
+        return not any(o == name or (name.startswith("--") and o.startswith(name)) for o in options)
 
 
 def _common_options() -> argparse.ArgumentParser:
@@ -47,7 +94,7 @@ def _common_options() -> argparse.ArgumentParser:
 
 def build_parser() -> argparse.ArgumentParser:
     common = _common_options()
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="fncache",
         parents=[common],
         description="Inspect, explain, verify and purge the fncache compiledir.",
@@ -62,6 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _report(out: Output, message: str, err: CliError | None = None) -> None:
+    message = hide_passwords(message)
     candidates = err.candidates if err else []
     hint = err.hint if err else None
     if out.json_mode:

@@ -13,6 +13,7 @@ import argparse
 from typing import Any
 
 from . import format as fmt
+from .api import UsageError
 from .commands.common import Handler
 from .commands.maintain import purge_criteria
 from .commands.listing import entries_table, purge_doc, purge_report, select_entries
@@ -31,10 +32,17 @@ def _api() -> Any:
 
 
 def _url(args: argparse.Namespace) -> str | None:
-    """``--remote URL``, else ``config.remote_cache`` (None: the API says how to set it)."""
-    from fncache.config import config
+    """``--remote URL``, checked as ``config.remote_cache`` is (a usage error naming the option),
+    else ``config.remote_cache`` (None: the API says how to set it)."""
+    from fncache.config import config, parse_remote_url
 
-    return args.remote or config.remote_cache
+    if not args.remote:
+        return config.remote_cache
+    try:
+        parse_remote_url(args.remote)
+    except ValueError as e:
+        raise UsageError(f"--remote: {e}") from None
+    return args.remote
 
 
 def _entry(e: dict[str, Any]) -> dict[str, Any]:

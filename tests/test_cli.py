@@ -694,8 +694,8 @@ def test_bad_input_is_one_line_naming_it(populated: dict[str, Any], tmp_path: Pa
         (["export", tmp_path / "all.zip", "--compiledir", cd], {}, 2, ["all.zip", ".tar.gz"]),
         (["export", tmp_path / "-", "--compiledir", cd], {}, 2, ["-'", ".tar.gz"]),
         (["import", tmp_path, "--compiledir", tmp_path / "new"], {}, 1, [f"{tmp_path} is not a file"]),
-        (["info", "--remote", "redis://:s3cret@[::1/0", "--compiledir", cd], {}, 1, ["bad host"]),
-        (["stats", "--remote", "redis://:s3cret@h:port/0", "--compiledir", cd], {}, 1, ["bad host or port"]),
+        (["info", "--remote", "redis://:s3cret@[::1/0", "--compiledir", cd], {}, 2, ["--remote", "bad host"]),
+        (["stats", "--remote", "redis://:s3cret@h:port/0", "--compiledir", cd], {}, 2, ["bad host or port"]),
         (["import", garbage, "--compiledir", tmp_path / "new"], {}, 1, [str(garbage)]),
     ]
     for args, flags, status, says in cases:

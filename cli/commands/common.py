@@ -12,7 +12,15 @@ from ..output import Output
 if TYPE_CHECKING:
     from fncache.cache import Compiledir
 
-__all__ = ["ENTRY_FIELDS", "Handler", "add_command", "compiledir_for", "entry_json"]
+__all__ = [
+    "ENTRY_FIELDS",
+    "Handler",
+    "add_command",
+    "compiledir_for",
+    "entry_json",
+    "path_text",
+    "pattern_text",
+]
 
 Handler = Callable[[argparse.Namespace, Output], int]
 
@@ -54,3 +62,19 @@ def compiledir_for(args: argparse.Namespace, *, create: bool = False) -> Compile
 def entry_json(entry: dict[str, Any]) -> dict[str, Any]:
     """An entry as the CLI's JSON documents it: a fixed set of fields, whatever else the API adds."""
     return {name: entry.get(name) for name in ENTRY_FIELDS}
+
+
+def path_text(text: str) -> str:
+    """A path argument (argparse ``type``): not empty, as ``"$DIR"`` is when DIR is unset."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a path, got an empty one")
+    return text
+
+
+def pattern_text(text: str) -> str:
+    """A ``--kind``/``--host`` pattern (argparse ``type``): an empty one would match nothing."""
+    if not text:
+        raise argparse.ArgumentTypeError(
+            "expected a pattern such as 'kernel_library' or 'node*' ('*': any), got ''"
+        )
+    return text

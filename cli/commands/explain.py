@@ -8,7 +8,7 @@ from typing import Any
 from .. import format as fmt
 from ..api import CliError, UsageError, resolve_key
 from ..output import Output
-from .common import add_command, compiledir_for
+from .common import add_command, compiledir_for, path_text
 
 __all__ = ["register"]
 
@@ -93,4 +93,6 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         "between two entries, or between a pickled function's keys and what this host computes.",
     )
     p.add_argument("keys", metavar="KEY", nargs="*", help="two entries' keys (unique prefixes)")
-    p.add_argument("--function", metavar="FILE", help="a pickled fncache function (pickle.dump(f, file))")
+    p.add_argument(
+        "--function", metavar="FILE", type=path_text, help="a pickled fncache function (pickle.dump(f, file))"
+    )

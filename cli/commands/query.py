@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from .. import format as fmt
 from ..api import resolve_key
 from ..output import Output
-from .common import add_command, compiledir_for, entry_json
+from .common import add_command, compiledir_for, entry_json, pattern_text
 from .listing import SORTS, entries_table, select_entries
 
 if TYPE_CHECKING:
@@ -350,8 +350,18 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p = add_command(
         sub, common, "list", run_list, "one row per entry: key, kind, size, age, last use, hits, host"
     )
-    p.add_argument("--kind", metavar="PATTERN", help="only entries of this kind (glob, e.g. kernel_library)")
-    p.add_argument("--host", metavar="PATTERN", help="only entries built on this host (glob, e.g. 'node*')")
+    p.add_argument(
+        "--kind",
+        metavar="PATTERN",
+        type=pattern_text,
+        help="only entries of this kind (glob, e.g. kernel_library)",
+    )
+    p.add_argument(
+        "--host",
+        metavar="PATTERN",
+        type=pattern_text,
+        help="only entries built on this host (glob, e.g. 'node*')",
+    )
     p.add_argument(
         "--sort",
         choices=sorted(SORTS),

@@ -6,9 +6,9 @@ import argparse
 from pathlib import Path
 
 from .. import format as fmt
-from ..api import CliError, UsageError, resolve_key
+from ..api import UsageError, resolve_key
 from ..output import Output
-from .common import add_command, compiledir_for
+from .common import add_command, compiledir_for, path_text
 
 __all__ = ["register"]
 
@@ -46,11 +46,9 @@ def run_export(args: argparse.Namespace, out: Output) -> int:
 
 
 def run_import(args: argparse.Namespace, out: Output) -> int:
-    if not Path(args.path).exists():
-        raise CliError(f"no such archive: {args.path}")
-    if not Path(args.path).is_file():
-        raise CliError(f"{args.path} is not a file (an archive made by `fncache export`)")
-    cache = compiledir_for(args, create=True)  # importing into a new compiledir is how a node is seeded
+    # Importing into a new compiledir is how a node is seeded; the cache refuses what is no
+    # readable archive before it creates or changes anything.
+    cache = compiledir_for(args, create=True)
     with out.activity(f"importing {args.path}"):
         report = cache.import_(args.path)
     bad = [{"key": b.get("key"), "reason": b.get("reason")} for b in report.get("bad", [])]
@@ -85,7 +83,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         "Write entries into one tar archive (.tar, .tar.gz, .tar.xz) for `fncache import` on another "
         "machine. Damaged entries are skipped (exit status 1).",
     )
-    p.add_argument("path", metavar="PATH", help="the archive to write")
+    p.add_argument("path", metavar="PATH", type=path_text, help="the archive to write")
     p.add_argument(
         "keys", metavar="KEY", nargs="*", help="entries to export (unique key prefixes); default: all"
     )
@@ -98,4 +96,4 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         "Add the entries of an archive made by `fncache export`; each is verified before it is "
         "published. Entries that fail verification are rejected (exit status 1).",
     )
-    p.add_argument("path", metavar="PATH", help="the archive to read")
+    p.add_argument("path", metavar="PATH", type=path_text, help="the archive to read")

@@ -10,15 +10,17 @@ signing key is set — and only then published with the usual atomic rename).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import lzma
 import os
 import shutil
+import stat
 import time
 import zlib
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from ..errors import CacheError
 from .entry import META, Damaged, is_digest, read_entry, remove_dir, stage, valid_file_name, write_error
@@ -26,9 +28,13 @@ from .install import install_staged
 from ..fs.layout import Layout
 from ..fs.safedir import read_file
 
-__all__ = ["export_entries", "import_entries"]
+__all__ = ["export_entries", "import_entries", "open_archive"]
 
 log = logging.getLogger("fncache.cache")
+
+#: What reading an archive raises when it is truncated or damaged (compressed streams fail with
+#: their own errors).
+_READ_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError)
 
 MANIFEST = "fncache-bundle.json"
 FORMAT = 1
@@ -105,12 +111,50 @@ def export_entries(layout: Layout, path: Path, digests: Iterable[str], host: str
     except OSError as e:
         raise CacheError(f"cannot write cache archive {path}: {e.strerror or e}") from None
     finally:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # not there (ENOTDIR too): the error above says why
+            tmp.unlink()
     return {"path": str(path), "exported": exported, "skipped": skipped, "size": size}
 
 
-def import_entries(layout: Layout, path: Path, host: str) -> dict[str, Any]:
-    """Import every entry of an archive made by :func:`export_entries` that verifies; report the rest."""
+@contextlib.contextmanager
+def open_archive(path: Path) -> Iterator[Any]:
+    """The archive at ``path`` as a readable ``tarfile.TarFile``, its first member already read.
+
+    Every way a path can fail to be an archive is a :class:`CacheError` naming it here, before an
+    import touches the compiledir: missing, unreadable, no regular file (a directory; a FIFO,
+    opened without waiting for a writer) or not a tar archive of the compression its name says.
+    """
+    import tarfile
+
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        raise CacheError(f"no such archive: {path}") from None
+    except OSError as e:
+        raise CacheError(f"cannot read cache archive {path}: {e.strerror or e}") from None
+    st_mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(st_mode):
+        os.close(fd)
+        kind = {stat.S_IFDIR: "a directory", stat.S_IFIFO: "a FIFO"}.get(
+            stat.S_IFMT(st_mode), "no regular file"
+        )
+        raise CacheError(f"{path} is not a file (it is {kind}); give an archive made by `fncache export`")
+    os.set_blocking(fd, True)
+    with os.fdopen(fd, "rb") as fh:
+        mode = _tar_mode(Path(path), write=False)
+        try:
+            tar = tarfile.open(fileobj=fh, mode=mode)
+        except (*_READ_ERRORS, tarfile.TarError) as e:
+            # "r:*" tried every compression and lists each failure: one line says it better
+            why = "no tar archive, plain or compressed" if mode == "r:*" else f"{type(e).__name__}: {e}"
+            raise CacheError(f"cannot read cache archive {path}: {why}") from None
+        with tar:
+            yield tar
+
+
+def import_entries(layout: Layout, tar: Any, path: Path, host: str) -> dict[str, Any]:
+    """Import every entry of ``tar`` (:func:`open_archive` of ``path``, an archive made by
+    :func:`export_entries`) that verifies; report the rest."""
     import tarfile
 
     staged: dict[str, Path] = {}
@@ -118,9 +162,8 @@ def import_entries(layout: Layout, path: Path, host: str) -> dict[str, Any]:
     work = stage(layout, host)
     try:
         try:
-            manifest = _stage_members(path, layout, work, staged, bad)
-        except (OSError, EOFError, tarfile.TarError, zlib.error, lzma.LZMAError) as e:
-            # A truncated or damaged archive (compressed streams fail with their own errors).
+            manifest = _stage_members(tar, path, layout, work, staged, bad)
+        except (*_READ_ERRORS, tarfile.TarError) as e:
             raise CacheError(f"cannot read cache archive {path}: {type(e).__name__}: {e}") from None
         if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
             raise CacheError(f"{path} is not an fncache cache archive (format {FORMAT})")
@@ -149,43 +192,40 @@ def import_entries(layout: Layout, path: Path, host: str) -> dict[str, Any]:
 
 
 def _stage_members(
-    path: Path, layout: Layout, work: Path, staged: dict[str, Path], bad: list[dict[str, str]]
+    tar: Any, path: Path, layout: Layout, work: Path, staged: dict[str, Path], bad: list[dict[str, str]]
 ) -> Any:
     """Stream the archive's entry members into ``work/<digest>/`` (``staged[digest]``) and return
     its manifest; odd members are reported in ``bad``.  Reading errors propagate."""
-    import tarfile
-
     manifest = None
-    with tarfile.open(path, _tar_mode(Path(path), write=False)) as tar:
-        for member in tar:
-            if member.name == MANIFEST and member.isfile() and member.size < 1 << 24:
-                try:
-                    manifest = json.loads(tar.extractfile(member).read())  # type: ignore[union-attr]
-                except ValueError:
-                    raise CacheError(f"{path}: unreadable {MANIFEST}") from None
-                continue
-            parts = member.name.split("/")
-            if (
-                len(parts) != 3
-                or parts[0] != "entries"
-                or not is_digest(parts[1])
-                or not (valid_file_name(parts[2]) or parts[2] == META)
-                or not member.isfile()
-            ):
-                bad.append({"key": member.name, "reason": "unexpected archive member (skipped)"})
-                continue
-            d = staged.get(parts[1])
-            if d is None:
-                d = staged[parts[1]] = work / parts[1]
-                d.mkdir()
-                if layout.dir_mode is not None:
-                    os.chmod(d, layout.dir_mode)
-            src = tar.extractfile(member)
+    for member in tar:
+        if member.name == MANIFEST and member.isfile() and member.size < 1 << 24:
             try:
-                with open(d / parts[2], "wb") as out:
-                    shutil.copyfileobj(src, out)  # type: ignore[misc]
-                    if layout.file_mode is not None:
-                        os.fchmod(out.fileno(), layout.file_mode)
-            except OSError as e:
-                raise write_error(e, d / parts[2]) from None
+                manifest = json.loads(tar.extractfile(member).read())  # type: ignore[union-attr]
+            except ValueError:
+                raise CacheError(f"{path}: unreadable {MANIFEST}") from None
+            continue
+        parts = member.name.split("/")
+        if (
+            len(parts) != 3
+            or parts[0] != "entries"
+            or not is_digest(parts[1])
+            or not (valid_file_name(parts[2]) or parts[2] == META)
+            or not member.isfile()
+        ):
+            bad.append({"key": member.name, "reason": "unexpected archive member (skipped)"})
+            continue
+        d = staged.get(parts[1])
+        if d is None:
+            d = staged[parts[1]] = work / parts[1]
+            d.mkdir()
+            if layout.dir_mode is not None:
+                os.chmod(d, layout.dir_mode)
+        src = tar.extractfile(member)
+        try:
+            with open(d / parts[2], "wb") as out:
+                shutil.copyfileobj(src, out)  # type: ignore[misc]
+                if layout.file_mode is not None:
+                    os.fchmod(out.fileno(), layout.file_mode)
+        except OSError as e:
+            raise write_error(e, d / parts[2]) from None
     return manifest

@@ -120,6 +120,24 @@ _roots: dict[tuple[str, bool], _Root] = {}
 _roots_lock = threading.Lock()
 
 
+def _first_missing(path: Path) -> Path | None:
+    """The top-most of ``path`` and its parents that does not exist: what creating ``path`` makes."""
+    top, here = None, Path(os.path.abspath(path))
+    while not os.path.lexists(here):
+        top, here = here, here.parent
+    return top
+
+
+def _remove_empty_dirs(top: Path) -> None:
+    """Remove ``top`` and the directories under it, deepest first, as far as they are empty: what
+    another process may have written meanwhile stays."""
+    for where, _, _ in os.walk(top, topdown=False):
+        try:
+            os.rmdir(where)
+        except OSError:
+            pass
+
+
 class Compiledir:
     """A compiledir. ``Compiledir()`` follows ``config.compiledir``; ``Compiledir(path)`` is fixed.
 
@@ -465,12 +483,23 @@ class Compiledir:
         return export_entries(root.layout, Path(path), self._resolve(keys), root.host)
 
     def import_(self, path: str | os.PathLike[str]) -> dict[str, Any]:
-        """Import an archive made by :meth:`export`; every entry is verified before it is published."""
-        from . import evict
-        from .bundle import import_entries
+        """Import an archive made by :meth:`export`; every entry is verified before it is published.
 
-        root = self._root()
-        report = import_entries(root.layout, Path(path), root.host)
+        A failed import leaves no trace: what is not a readable archive is refused before the
+        compiledir is touched, and a compiledir that an import created and that then failed
+        (a truncated archive, one without fncache's manifest) is removed again."""
+        from . import evict
+        from .bundle import import_entries, open_archive
+
+        with open_archive(Path(path)) as tar:
+            created = _first_missing(self.path)
+            try:
+                root = self._root()
+                report = import_entries(root.layout, tar, Path(path), root.host)
+            except BaseException:
+                if created is not None:
+                    _remove_empty_dirs(created)
+                raise
         if report["bytes"]:
             evict.note_added(root.layout, report["bytes"], config.cache_max_size)
         return report

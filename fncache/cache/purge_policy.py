@@ -8,6 +8,7 @@ the choice is made here, once.
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from typing import Callable, Sequence, TypeVar
@@ -21,16 +22,25 @@ T = TypeVar("T")
 _AGE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
+_AGE_FORMS = "30d, 12h, 15m, 45s, 2w or a number of seconds"
+
+
 def parse_age(value: float | int | str) -> float:
-    """Seconds from a number or ``"30d"``, ``"12h"``, ``"15m"``, ``"45s"``, ``"2w"``."""
+    """Seconds from a number or ``"30d"``, ``"12h"``, ``"15m"``, ``"45s"``, ``"2w"``: finite and >= 0
+    (an age counts back from now)."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if value < 0:
-            raise ValueError(f"an age must be >= 0, got {value!r}")
-        return float(value)
-    m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([smhdw]?)\s*", str(value).lower())
-    if not m:
-        raise ValueError(f"expected an age such as '30d', '12h' or a number of seconds, got {value!r}")
-    return float(m.group(1)) * _AGE_UNITS.get(m.group(2) or "s", 1)
+        seconds = float(value)
+    else:
+        text = str(value).strip().lower()
+        m = re.fullmatch(r"(-?)([0-9]*\.?[0-9]+)\s*([smhdw]?)", text)
+        if not m:
+            raise ValueError(f"expected an age such as {_AGE_FORMS}, got {value!r}")
+        seconds = float(m[1] + m[2]) * _AGE_UNITS[m[3] or "s"]
+    if not seconds >= 0:  # NaN too
+        raise ValueError(f"an age must be >= 0 (it counts back from now): give {_AGE_FORMS}; got {value!r}")
+    if math.isinf(seconds):
+        raise ValueError(f"an age must be finite: give {_AGE_FORMS}; got {str(value)[:40]!r}")
+    return seconds
 
 
 class PurgePolicy:
