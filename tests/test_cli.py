@@ -693,7 +693,7 @@ def test_bad_input_is_one_line_naming_it(populated: dict[str, Any], tmp_path: Pa
         (["list", "--compiledir", "'/tmp/x'"], {}, 2, ["--compiledir", "quotes"]),
         (["export", tmp_path / "all.zip", "--compiledir", cd], {}, 2, ["all.zip", ".tar.gz"]),
         (["export", tmp_path / "-", "--compiledir", cd], {}, 2, ["-'", ".tar.gz"]),
-        (["import", tmp_path, "--compiledir", tmp_path / "new"], {}, 1, [f"{tmp_path} is not a file"]),
+        (["import", tmp_path, "--compiledir", tmp_path / "new"], {}, 1, [f"{tmp_path}: not a regular file"]),
         (["info", "--remote", "redis://:s3cret@[::1/0", "--compiledir", cd], {}, 2, ["--remote", "bad host"]),
         (["stats", "--remote", "redis://:s3cret@h:port/0", "--compiledir", cd], {}, 2, ["bad host or port"]),
         (["import", garbage, "--compiledir", tmp_path / "new"], {}, 1, [str(garbage)]),

@@ -78,11 +78,11 @@ def bad_archives(tmp_path: Path, good: Path) -> dict[str, tuple[Path, str]]:
 
     made["missing"] = (tmp_path / "missing.tar", "no such archive")
     (tmp_path / "a_dir.tar").mkdir()
-    made["directory"] = (tmp_path / "a_dir.tar", "is not a file (it is a directory)")
+    made["directory"] = (tmp_path / "a_dir.tar", "not a regular file (it is a directory)")
     os.mkfifo(tmp_path / "fifo.tar")  # opening it to read would wait for a writer for ever
-    made["fifo"] = (tmp_path / "fifo.tar", "is not a file (it is a FIFO)")
+    made["fifo"] = (tmp_path / "fifo.tar", "not a regular file (it is a FIFO)")
     (tmp_path / "dir_link.tar").symlink_to(tmp_path / "a_dir.tar")
-    made["link to a directory"] = (tmp_path / "dir_link.tar", "is a directory")
+    made["link to a directory"] = (tmp_path / "dir_link.tar", "(it is a directory)")
     (tmp_path / "dangling.tar").symlink_to(tmp_path / "nowhere")
     made["dangling link"] = (tmp_path / "dangling.tar", "no such archive")
     write("text.tar", b"this is not a tar archive\n" * 40, "cannot read cache archive")
@@ -181,6 +181,8 @@ def test_bad_arguments_are_one_line_naming_them(capsys, archive, tmp_path: Path)
     a_file = tmp_path / "a_file"
     a_file.write_text("x")
     (tmp_path / "file_link").symlink_to(a_file)
+    fifo = tmp_path / "fifo.pkl"
+    os.mkfifo(fifo)
     cases: list[tuple[list[Any], int, list[str]]] = [
         (["list", "--kind", ""], 2, ["--kind", "got ''"]),
         (["list", "--host", ""], 2, ["--host", "got ''"]),
@@ -195,7 +197,8 @@ def test_bad_arguments_are_one_line_naming_them(capsys, archive, tmp_path: Path)
         (["list", "--compiledir", a_file], 1, [f"compiledir {a_file} is not a directory"]),
         (["stats", "--compiledir", tmp_path / "file_link"], 1, ["is not a directory"]),
         (["info", "--compiledir", tmp_path / "ünïcødé"], 1, ["ünïcødé does not exist"]),
-        (["explain", "--function", tmp_path], 1, [f"cannot read {tmp_path}"]),
+        (["explain", "--function", tmp_path], 1, [f"cannot read {tmp_path}", "it is a directory"]),
+        (["explain", "--function", fifo], 1, [f"cannot read {fifo}", "it is a FIFO"]),  # not waited on
         (["explain", "--function", a_file], 1, [str(a_file), "could not be unpickled"]),
         (["export", tmp_path / "no" / "such" / "dir.tar"], 1, ["cannot write cache archive"]),
         (["export", a_file / "x.tar"], 1, ["cannot write cache archive"]),

@@ -7,6 +7,7 @@ is refused with the nearest known one, and a compiledir that cannot be created i
 from __future__ import annotations
 
 import math
+import os
 import re
 import subprocess
 import sys
@@ -326,3 +327,14 @@ def test_compiler_flags_that_are_the_users_choice_are_kept() -> None:
     )
     with fc.config.change_flags(cxxflags=allowed, gcc__cxxflags="-g3", cxx="ccache gcc", march="none"):
         assert fc.config.cxxflags == allowed and fc.config.cxx == "ccache gcc"
+
+
+def test_a_signing_key_that_is_no_regular_file_is_refused_not_waited_on(tmp_path: Path) -> None:
+    from fncache.fs.signing import signing_key
+
+    os.mkfifo(tmp_path / "key.fifo")  # reading it would wait for a writer for ever
+    (tmp_path / "key.dir").mkdir()
+    for path, kind in ((tmp_path / "key.fifo", "a FIFO"), (tmp_path / "key.dir", "a directory")):
+        with fc.config.change_flags(signing_key=path), pytest.raises(fc.CacheError) as info:
+            signing_key()
+        assert f"signing_key file {path}: not a regular file (it is {kind})" in str(info.value)

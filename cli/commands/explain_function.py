@@ -111,12 +111,15 @@ def _module_level(cache: Any, f: Any) -> dict[str, Any]:
 
 def explain_function(cache: Any, path: str) -> dict[str, Any]:
     """Load the pickled function at ``path`` as a worker would and explain its keys (module doc)."""
+    import os
     import pickle
+
     import fncache as fc
+    from fncache.fs.safedir import open_regular
 
     before = cache.stats()
     try:
-        with open(path, "rb") as fh:
+        with os.fdopen(open_regular(path), "rb") as fh:  # a FIFO is refused, not waited on
             f = pickle.load(fh)
     except OSError as e:
         raise CliError(f"cannot read {path}: {e.strerror}") from None

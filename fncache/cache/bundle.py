@@ -16,7 +16,6 @@ import logging
 import lzma
 import os
 import shutil
-import stat
 import time
 import zlib
 from pathlib import Path
@@ -26,7 +25,7 @@ from ..errors import CacheError
 from .entry import META, Damaged, is_digest, read_entry, remove_dir, stage, valid_file_name, write_error
 from .install import install_staged
 from ..fs.layout import Layout
-from ..fs.safedir import read_file
+from ..fs.safedir import open_regular, read_file
 
 __all__ = ["export_entries", "import_entries", "open_archive"]
 
@@ -127,19 +126,11 @@ def open_archive(path: Path) -> Iterator[Any]:
     import tarfile
 
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        fd = open_regular(path)
     except FileNotFoundError:
         raise CacheError(f"no such archive: {path}") from None
     except OSError as e:
         raise CacheError(f"cannot read cache archive {path}: {e.strerror or e}") from None
-    st_mode = os.fstat(fd).st_mode
-    if not stat.S_ISREG(st_mode):
-        os.close(fd)
-        kind = {stat.S_IFDIR: "a directory", stat.S_IFIFO: "a FIFO"}.get(
-            stat.S_IFMT(st_mode), "no regular file"
-        )
-        raise CacheError(f"{path} is not a file (it is {kind}); give an archive made by `fncache export`")
-    os.set_blocking(fd, True)
     with os.fdopen(fd, "rb") as fh:
         mode = _tar_mode(Path(path), write=False)
         try:

@@ -33,6 +33,7 @@ __all__ = [
     "names",
     "remove",
     "read_file",
+    "open_regular",
     "describe",
     "write_all",
     "replace_file",
@@ -165,6 +166,22 @@ def read_file(name: str, dfd: int | None = None, *, limit: int | None = None) ->
         return b"".join(chunks), st
     finally:
         os.close(fd)
+
+
+def open_regular(path: str | os.PathLike[str]) -> int:
+    """A blocking read-only descriptor of the regular file at ``path``, a path a user gave (links
+    followed). Opened without blocking first: a FIFO would wait for a writer for ever; it, a
+    directory, a device or a socket raises OSError ``EINVAL`` saying which it is."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        kind = {stat.S_IFDIR: "a directory", stat.S_IFIFO: "a FIFO"}.get(
+            stat.S_IFMT(mode), "a device or socket"
+        )
+        raise OSError(errno.EINVAL, f"not a regular file (it is {kind})", os.fspath(path))
+    os.set_blocking(fd, True)
+    return fd
 
 
 def write_all(fd: int, data: bytes) -> None:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from ..config import config
 from ..errors import CacheError
+from .safedir import open_regular
 
 __all__ = ["signing_key"]
 
@@ -23,9 +23,10 @@ def signing_key() -> bytes | None:
         st = os.stat(path)
         if _key_memo is not None and _key_memo[:2] == (path, st.st_mtime_ns):
             return _key_memo[2]
-        data = Path(path).read_bytes()
+        with os.fdopen(open_regular(path), "rb") as fh:  # a FIFO must not hang every compile
+            data = fh.read()
     except OSError as e:
-        raise CacheError(f"cannot read signing_key file {path}: {e}") from None
+        raise CacheError(f"cannot read signing_key file {path}: {e.strerror or e}") from None
     if not data.strip():
         raise CacheError(f"signing_key file {path} is empty")
     _key_memo = (path, st.st_mtime_ns, data)
