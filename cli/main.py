@@ -33,12 +33,19 @@ class _Parser(argparse.ArgumentParser):
     option's own check ("an age must be >= 0 ...").  ``--opt=-1d`` always worked so.
     """
 
+    _words: list[str] = []
+
     def error(self, message: str) -> NoReturn:
+        # argparse reads an operand starting with "-" (export -x.tar) as an unknown option and
+        # then says only that the operand is missing
+        unknown = [w for w in self._words if w != "-" and self._is_dash_value(w)]
+        if "arguments are required" in message and unknown:
+            message += f" ({unknown[0]!r} is read as an option: put -- before an operand starting with '-')"
         super().error(hide_passwords(message))
 
     def parse_known_args(self, args: Sequence[str] | None = None, namespace: Any = None) -> Any:
-        words = list(sys.argv[1:] if args is None else args)
-        return super().parse_known_args(self._attach_values(words), namespace)
+        self._words = self._attach_values(list(sys.argv[1:] if args is None else args))
+        return super().parse_known_args(self._words, namespace)
 
     def _attach_values(self, words: list[str]) -> list[str]:
         out: list[str] = []
@@ -48,6 +55,9 @@ class _Parser(argparse.ArgumentParser):
             if word == "--":  # the rest are operands
                 return out + words[i:]
             action = self._option_string_actions.get(word)
+            if action is None and word.startswith("--"):  # an abbreviation, when it names one option
+                named = {a for o, a in self._option_string_actions.items() if o.startswith(word)}
+                action = named.pop() if len(named) == 1 else None
             takes_one = action is not None and action.nargs is None and action.option_strings
             if takes_one and i + 1 < len(words) and self._is_dash_value(words[i + 1]):
                 out.append(f"{word}={words[i + 1]}")

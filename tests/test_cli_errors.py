@@ -131,7 +131,7 @@ def test_import_into_a_directory_that_is_no_compiledir_is_refused(capsys, archiv
 # -- option values starting with '-' -----------------------------------------------------------------
 def test_purge_refuses_a_negative_age_naming_the_option_and_the_forms(capsys, archive) -> None:
     before = tree(archive["dir"])
-    for args in (["--older-than", "-1d"], ["--older-than=-1d"], ["--older-than", "-30"]):
+    for args in (["--older-than", "-1d"], ["--older-than=-1d"], ["--older-than", "-30"], ["--older", "-2w"]):
         rc, _, err = run(capsys, "purge", *args, "--compiledir", archive["dir"])
         line = one_error(err)
         assert rc == 2 and "--older-than: an age must be >= 0" in line and "30d, 12h" in line, err
@@ -207,6 +207,9 @@ def test_bad_arguments_are_one_line_naming_them(capsys, archive, tmp_path: Path)
         rc, _, err = run(capsys, *args, *(["--compiledir", cd] if "--compiledir" not in args else []))
         line = one_error(err)
         assert rc == status and all(s in line for s in says), (args, err)
+    for command in (["export", "-x.tar"], ["import", "-x.tar"], ["show", "-abc"]):
+        rc, _, err = run(capsys, *command, "--compiledir", cd)
+        assert rc == 2 and "is read as an option: put -- before an operand" in one_error(err), err
     rc, out, _ = run(capsys, "list", "--limit", str(10**30), "--kind", "ké*", "--json", "--compiledir", cd)
     assert rc == 0 and json.loads(out)["matched"] == 0
     assert not (tmp_path / "no").exists()
