@@ -187,10 +187,15 @@ FC_FMOD_HELPERS(float, float32, f, npy_int32, npy_uint32, 0x4affffffU, 0x7fc0000
 #endif
 
 /* @fc-scalar-helpers-begin: shared with the CUDA backend (fncache/codegen/cuda/render.py),
- * which defines FC_INLINE as a device function qualifier, FC_TABLE as a device constant
- * qualifier and the npy_* types first. */
+ * which defines FC_INLINE and FC_OUTLINE as device function qualifiers, FC_TABLE as a device
+ * constant qualifier and the npy_* types first. FC_OUTLINE marks the iterative special-function
+ * helpers (series, continued fractions, root finders): C inlines them like the rest, a CUDA
+ * module keeps one copy of each that every kernel calls. */
 #ifndef FC_INLINE
 #define FC_INLINE static inline
+#endif
+#ifndef FC_OUTLINE
+#define FC_OUTLINE FC_INLINE
 #endif
 #ifndef FC_TABLE
 #define FC_TABLE static const
@@ -270,7 +275,7 @@ FC_INLINE npy_uint64 fc_pow_uint64(npy_uint64 a, npy_uint64 b) {
 
 FC_INLINE npy_bool fc_pow_bool(npy_bool a, npy_bool b) { return b ? a : 1; }
 
-FC_INLINE double fc_erfcx_float64(double x); /* below, with the other special functions */
+FC_OUTLINE double fc_erfcx_float64(double x); /* below, with the other special functions */
 
 /* One Newton step on log erfc(x) = log(c) far in erfc's tail (c < 1e-16), in double, with
  * log erfc(x) = log(erfcx(x)) - x^2: erfc(x) itself is subnormal there for the smallest c,
@@ -388,7 +393,7 @@ FC_MATH_HELPERS(float, float32, f)
  * s = +1 I_nu(x) (x > 0; nu >= 0 or not an integer). The terms of the I series are all
  * positive; the J series is used where its terms fall from the first on (x^2 / 4 <= |nu| + 1)
  * or x < 2, so it loses a few ulps at most. */
-FC_INLINE double fc_bessel_series(double nu, double x, double s) {
+FC_OUTLINE double fc_bessel_series(double nu, double x, double s) {
     const double q = s * 0.25 * x * x;
     /* past 170 gamma overflows: the first term by logarithms (lgamma's reentrant wrapper) */
     double t = nu < 170.0 ? pow(0.5 * x, nu) / tgamma(nu + 1.0)
@@ -405,7 +410,7 @@ FC_INLINE double fc_bessel_series(double nu, double x, double s) {
  * the term of index m is prod_{j<=m} (4 nu^2 - (2j - 1)^2) / (8 j x). Stops at the smallest
  * term (the series diverges past it) or below 1e-18, and returns the first term left out:
  * the error's size. */
-FC_INLINE double fc_hankel_sums(double x, double nu, double *s) {
+FC_OUTLINE double fc_hankel_sums(double x, double nu, double *s) {
     const double mu = 4.0 * nu * nu;
     double b = 1.0, prev = 2.0;
     int m;
@@ -425,7 +430,7 @@ FC_INLINE double fc_hankel_sums(double x, double nu, double *s) {
  * (x/2)^f = gamma(1 + f) J_f + sum_{k>=1} (f + 2k) g_k J_{f+2k}, g_k = gamma(f + k) / k!
  * (so 1 = J_0 + 2 (J_2 + J_4 + ...) for f = 0). The g_k follow downwards from an arbitrary
  * value at the top and are scaled at the end by g_1 = gamma(1 + f). */
-FC_INLINE void fc_bessel_miller(double f, int m, double x, double *jm, double *jm1) {
+FC_OUTLINE void fc_bessel_miller(double f, int m, double x, double *jm, double *jm1) {
     const int top = (m > (int)x ? m : (int)x) + 30 + (int)(2.0 * sqrt(x));
     const int n = top + (top & 1);
     const double gf = tgamma(1.0 + f);
@@ -450,7 +455,7 @@ FC_INLINE void fc_bessel_miller(double f, int m, double x, double *jm, double *j
  * (P cos w - Q sin w) and (P sin w + Q cos w), with w = x - (nu / 2 + 1/4) pi taken apart into
  * x's own cosine and sine (exact for any x) and those of the exactly reduced phase. Returns the
  * first term left out: above 1e-16 the order is too large for x (and the values are NaN). */
-FC_INLINE double fc_bessel_far_jy(double nu, double x, double *j, double *y) {
+FC_OUTLINE double fc_bessel_far_jy(double nu, double x, double *j, double *y) {
     const double ph = 3.141592653589793 * fmod(0.5 * nu + 0.25, 2.0);  /* nu / 2 is exact */
     double s[4], p, q, c = cos(x), sn = sin(x), cp = cos(ph), sp = sin(ph);
     const double left = fc_hankel_sums(x, nu, s), r = sqrt(2.0 / (3.141592653589793 * x));
@@ -460,7 +465,7 @@ FC_INLINE double fc_bessel_far_jy(double nu, double x, double *j, double *y) {
     *y = left > 1e-16 ? NAN : (p * sw + q * cw) * r;
     return left; }
 
-FC_INLINE double fc_bessel_far_j(double nu, double x) {
+FC_OUTLINE double fc_bessel_far_j(double nu, double x) {
     double j, y;
     fc_bessel_far_jy(nu, x, &j, &y);
     return j; }
@@ -469,7 +474,7 @@ FC_INLINE double fc_bessel_far_j(double nu, double x) {
  * J_n(-x) = (-1)^n J_n(x); NaN for a non-integer order at negative x (the value is complex)
  * and for |v| > 10000 beyond the power series' range x^2 / 4 <= |v| + 1 (not computed);
  * NaN for an infinite order; 0 at x = +-inf. */
-FC_INLINE double fc_jv_float64(double v, double x) {
+FC_OUTLINE double fc_jv_float64(double v, double x) {
     double a = fabs(x), nu = v, sgn = 1.0, r = NAN, f, j0, j1, jm;
     int m, k;
     if (v != v || x != x) return v + x;
@@ -508,7 +513,7 @@ FC_INLINE double fc_j1_float64(double x) { return x == 0.0 ? x : fc_jv_float64(1
  * FC_BESSEL_HUGE (the next is below 1e-17 of it there, and the sums' powers of 1 / a
  * underflow further on). */
 #define FC_BESSEL_HUGE 1e17
-FC_INLINE double fc_bessel_ie(double a, int nu) {
+FC_OUTLINE double fc_bessel_ie(double a, int nu) {
     double s[4];
     if (a < FC_BESSEL_FAR) return fc_bessel_series(nu, a, 1.0) * exp(-a);
     if (a > FC_BESSEL_HUGE) return 0.3989422804014327 / sqrt(a);  /* 2 pi a may overflow */
@@ -516,7 +521,7 @@ FC_INLINE double fc_bessel_ie(double a, int nu) {
     return (s[0] - s[1] + s[2] - s[3]) / sqrt(6.283185307179586 * a); }
 
 /* I_nu(|x|): exp(|x|) applied in two halves, so the product stays finite as long as I is. */
-FC_INLINE double fc_bessel_i(double a, int nu) {
+FC_OUTLINE double fc_bessel_i(double a, int nu) {
     double h;
     if (a < FC_BESSEL_FAR) return fc_bessel_series(nu, a, 1.0);
     if (a == (double)INFINITY) return a;
@@ -551,7 +556,7 @@ FC_INLINE double fc_i1e_float64(double x) {
  * 1/gamma(1 + mu)) / 2 for |mu| <= 1/2 from the Taylor series 1/gamma(z) = sum_k c_k z^k
  * (the c_k rounded from 60 digits; the first left out, c_27 mu^26, is below 1e-25): gam1 is
  * the series of the odd part divided by mu, so it has no cancellation as mu goes to 0. */
-FC_INLINE void fc_temme_gammas(double mu, double *gam1, double *gam2) {
+FC_OUTLINE void fc_temme_gammas(double mu, double *gam1, double *gam2) {
     const double m = mu * mu;
     *gam1 = -(5.77215664901532866e-01 + m * (-4.20026350340952370e-02 + m * (-4.21977345555443334e-02
         + m * (7.21894324666309990e-03 + m * (-2.15241674114950975e-04 + m * (-2.01348547807882387e-05
@@ -577,7 +582,7 @@ FC_INLINE double fc_sinh_over_t(double t) { return fabs(t) < 1e-8 ? 1.0 : sinh(t
  * s = +1: K_mu = sum c_k f_k and K_{mu+1} = (2 / x) sum c_k (p_k - k f_k). s = -1, with f, p
  * and q times 2 / pi: Y_mu = -sum c_k g_k, g_k = f_k + (2 / mu) sin^2(mu pi / 2) q_k, and
  * Y_{mu+1} = -(2 / x) sum c_k (p_k - k g_k). */
-FC_INLINE void fc_temme_series(double mu, double x, double s, double *r0, double *r1) {
+FC_OUTLINE void fc_temme_series(double mu, double x, double s, double *r0, double *r1) {
     const double l = -log(0.5 * x), t = mu * l, e = exp(t), d = s * 0.25 * x * x;
     const double scale = s > 0.0 ? 1.0 : 0.6366197723675814, hs = sin(1.5707963267948966 * mu);
     const double r = s > 0.0 || mu == 0.0 ? 0.0 : 2.0 * hs * hs / mu;
@@ -608,7 +613,7 @@ FC_INLINE void fc_temme_series(double mu, double x, double s, double *r0, double
  * 1 / (b_1 + a_2 / (b_2 + a_3 / ...)), a_k = mu^2 - (k - 1/2)^2, b_k = 2 (k + x), summed term
  * by term, and alongside it S = sum_k C_k z_k / z_0 from the same terms; then
  * K_mu exp(x) = sqrt(pi / (2 x)) / S and K_{mu+1} = K_mu (mu + 1/2 + x - (1/4 - mu^2) h) / x. */
-FC_INLINE void fc_bessel_k_mu(double mu, double x, double *k0, double *k1) {
+FC_OUTLINE void fc_bessel_k_mu(double mu, double x, double *k0, double *k1) {
     const double a1 = 0.25 - mu * mu;
     double b = 2.0 * (1.0 + x), d = 1.0 / b, h = d, dh = d, a = -a1, c = a1, q = a1;
     double q1 = 0.0, q2 = 1.0, qn, s = 1.0 + a1 * dh, ds;
@@ -644,7 +649,7 @@ FC_INLINE double fc_times_exp_neg(double y, double x) {
  * K_{mu+1} exp(x), |mu| <= 1/2, rescaled by 1e-250 before they overflow (the count kept), so
  * that exp(-x) is applied once at the end, to the value at the order wanted: K_nu is then
  * representable exactly where it is itself (not 0 where exp(-x) alone underflows). */
-FC_INLINE double fc_bessel_kv_pos(double nu, double x, int scaled) {
+FC_OUTLINE double fc_bessel_kv_pos(double nu, double x, int scaled) {
     const double n = floor(nu + 0.5), mu = nu - n;
     double k0, k1, kn;
     int j, shrunk = 0;
@@ -663,7 +668,7 @@ FC_INLINE double fc_bessel_kv_pos(double nu, double x, int scaled) {
     return scaled ? k0 : fc_times_exp_neg(k0, x); }
 
 /* I_nu(x) for nu >= 0 and 0 < x < inf (times exp(-x) if scaled). */
-FC_INLINE double fc_bessel_iv_pos(double nu, double x, int scaled) {
+FC_OUTLINE double fc_bessel_iv_pos(double nu, double x, int scaled) {
     const double n = floor(nu + 0.5), mu = nu - n;
     double g, c, dd, i0 = 1.0, i1, in, k0, k1, s[4];
     int j, shrunk = 0;
@@ -711,7 +716,7 @@ FC_INLINE double fc_bessel_iv_pos(double nu, double x, int scaled) {
 /* (J' + iY') / (J + iY) = p + iq of order mu at x > 2: -1/(2x) + i + (i / x) a_1 / G with
  * G = b_1 + a_2 / (b_2 + a_3 / ...), a_k = (k - 1/2)^2 - mu^2, b_k = 2 (x + ik), by Lentz's
  * method in complex arithmetic (b_k's imaginary part keeps every divisor off 0). */
-FC_INLINE void fc_bessel_pq(double mu, double x, double *p, double *q) {
+FC_OUTLINE void fc_bessel_pq(double mu, double x, double *p, double *q) {
     double gr = 2.0 * x, gi = 2.0, cr = gr, ci = gi, dr = 0.0, di = 0.0, t, fr, fi;
     int k;
     for (k = 2; k < 100000; k++) {
@@ -732,7 +737,7 @@ FC_INLINE void fc_bessel_pq(double mu, double x, double *p, double *q) {
  * overflows. At x <= 2 |mu| <= 1/2 (Temme's series); above, 0 <= mu < 1: the Hankel expansion
  * from FC_BESSEL_FAR, else Y_mu = (p J_mu - J'_mu) / q from p + iq and Miller's J_mu,
  * J_{mu+1}, with Y'_mu = q J_mu + p Y_mu. */
-FC_INLINE double fc_bessel_yv_pos(double nu, double x) {
+FC_OUTLINE double fc_bessel_yv_pos(double nu, double x) {
     const double n = x <= 2.0 ? floor(nu + 0.5) : floor(nu), mu = nu - n;
     double y0 = NAN, y1 = NAN, yn, j0, j1, p, q;
     int j;
@@ -769,7 +774,7 @@ FC_INLINE void fc_sincos_pi(double v, double *sn, double *cs) {
  * integer orders (I_n(-x) = (-1)^n I_n(x)), NaN for the others (the value is complex). At 0:
  * 1, 0, or for negative non-integer orders the infinity of the series' first term (its sign
  * that of 1 / gamma(v + 1)); at +-inf the limits (ive: 0); NaN for an infinite order. */
-FC_INLINE double fc_iv_scaled(double v, double x, int scaled) {
+FC_OUTLINE double fc_iv_scaled(double v, double x, int scaled) {
     const double nu = fabs(v), a = fabs(x);
     double sgn = 1.0, r, sn, cs;
     if (v != v || x != x) return v + x;
@@ -798,7 +803,7 @@ FC_INLINE double fc_iv_scaled(double v, double x, int scaled) {
 
 /* scipy's kv and kve: K_v(x) (times exp(x) if scaled) for real v, x > 0; inf at 0, NaN below;
  * 0 at inf; NaN for an infinite order. */
-FC_INLINE double fc_kv_scaled(double v, double x, int scaled) {
+FC_OUTLINE double fc_kv_scaled(double v, double x, int scaled) {
     if (v != v || x != x) return v + x;
     if (v - v != 0.0 || x < 0.0) return NAN;
     if (x == 0.0) return (double)INFINITY;
@@ -808,7 +813,7 @@ FC_INLINE double fc_kv_scaled(double v, double x, int scaled) {
 /* scipy's yv: Y_v(x) for real v, x > 0; NaN below 0, 0 at inf, NaN for an infinite order. At
  * 0 the limit: -inf for v >= 0, (-1)^n times that for v = -n, and cos(v pi) times it for the
  * other negative orders (0 at the half-integers, where Y_v is sin(v pi) J_{-v}). */
-FC_INLINE double fc_yv_float64(double v, double x) {
+FC_OUTLINE double fc_yv_float64(double v, double x) {
     const double nu = fabs(v);
     double r, sn = 0.0, cs = 1.0;
     if (v != v || x != x) return v + x;
@@ -836,7 +841,7 @@ FC_INLINE double fc_kve_float64(double v, double x) { return fc_kv_scaled(v, x, 
 #define FC_OWENS_NODE(X, W) {                                                              \
     const double u = hw * (X), p = hw - u, q = hw + u;                                     \
     acc += (W) * (exp(-beta * p * p) / (1.0 + p * p) + exp(-beta * q * q) / (1.0 + q * q)); }
-FC_INLINE double fc_owens_t_small(double h, double a) {  /* h >= 0, 0 <= a <= 1 */
+FC_OUTLINE double fc_owens_t_small(double h, double a) {  /* h >= 0, 0 <= a <= 1 */
     const double beta = 0.5 * h * h, hi = h * h, lo = fma(h, h, -hi);
     const double hw = 0.5 * (h * a > 8.84 ? 8.84 / h : a);
     double acc = 0.0;
@@ -853,7 +858,7 @@ FC_INLINE double fc_owens_t_small(double h, double a) {  /* h >= 0, 0 <= a <= 1 
     return exp(-0.5 * hi) * (1.0 - 0.5 * lo) * (hw * acc) / 6.283185307179586; }
 #undef FC_OWENS_NODE
 
-FC_INLINE double fc_owens_t_float64(double h, double a) {
+FC_OUTLINE double fc_owens_t_float64(double h, double a) {
     const double ha = fabs(h), aa = fabs(a), sg = a < 0.0 ? -1.0 : 1.0;
     double qh, qah;
     if (h != h || a != a) return h + a;
@@ -874,7 +879,7 @@ FC_INLINE double fc_exp_sqr(double x) {
 /* erfcx(x) = exp(x^2) erfc(x): directly below 12 (erfc is still far from underflow there),
  * the asymptotic series 1 / (x sqrt(pi)) sum_k (-1)^k (2k - 1)!! / (2 x^2)^k above (its terms
  * are below 1e-18 by k = 12), and 2 exp(x^2) - erfcx(-x) for negative x (+inf below -26.6). */
-FC_INLINE double fc_erfcx_float64(double x) {
+FC_OUTLINE double fc_erfcx_float64(double x) {
     const double a = fabs(x);
     double r;
     if (a < 12.0) r = fc_exp_sqr(a) * erfc(a);
@@ -911,7 +916,7 @@ FC_INLINE float fc_i1e_float32(float x) { return (float)fc_i1e_float64(x); }
 
 /* log(1 + d) - d given lr = log(1 + d) computed by the caller from the exact ratio: the
  * alternating series below |d| = 0.3 (the difference cancels there), else the difference. */
-FC_INLINE double fc_log1pmx(double lr, double d) {
+FC_OUTLINE double fc_log1pmx(double lr, double d) {
     double p = d * d, s = -0.5 * p, t;
     int k;
     if (!(fabs(d) < 0.3)) return lr - d;
@@ -932,7 +937,7 @@ FC_INLINE double fc_stirling_corr(double a) {
 
 /* log gamma(1 + a) for 0 <= a: near 0, where 1 + a would round a away, the Taylor series
  * -euler_gamma a + sum_k (-1)^k zeta(k) / k a^k (coefficients zeta(k) / k for k = 2..26). */
-FC_INLINE double fc_lgamma1p(double a) {
+FC_OUTLINE double fc_lgamma1p(double a) {
     const double z[25] = {
         0.8224670334241132, 0.40068563438653143, 0.27058080842778454, 0.207385551028674,
         0.16955717699740822, 0.14404989676884614, 0.12550966952474304, 0.11133426586956469,
@@ -950,7 +955,7 @@ FC_INLINE double fc_lgamma1p(double a) {
 /* digamma for a > 0 (the derivatives of gamma(a) in the prefactors, the tiny-b series of
  * betainc): up by the recurrence to 16, then the asymptotic series, whose first omitted term
  * is below 1e-18 there (at 8 it was 2e-14). */
-FC_INLINE double fc_digamma_pos(double a) {
+FC_OUTLINE double fc_digamma_pos(double a) {
     double s = 0.0, w;
     while (a < 16.0) { s -= 1.0 / a; a += 1.0; }
     w = 1.0 / (a * a);
@@ -959,7 +964,7 @@ FC_INLINE double fc_digamma_pos(double a) {
 
 /* x^a e^-x / gamma(a) for a > 0, x > 0: directly for small a, for a >= 10 as
  * (x / a)^a e^(a - x) sqrt(a / (2 pi)) / exp(stirling_corr(a)). */
-FC_INLINE double fc_igam_fac(double a, double x) {
+FC_OUTLINE double fc_igam_fac(double a, double x) {
     if (a < 10.0) return exp(a * log(x) - x - fc_lgamma_float64(a));
     return exp(a * fc_log1pmx(log(x / a), (x - a) / a) - fc_stirling_corr(a))
            * sqrt(a / 6.283185307179586); }
@@ -1164,7 +1169,7 @@ FC_TABLE double fc_temme_c[25][25] = {
  * - eta / 2 + S (log(x / a) - 1 / (2 a)) - sigma / (a eta) sum_k c_k' a^-k - sum_k k c_k a^-k-1),
  * no term of which cancels: the series' and continued fraction's derivatives run out of steps
  * (or overflow) for a huge a. sigma / eta tends to 1 at x = a. */
-FC_INLINE double fc_igam_temme(double a, double x, int upper, double *da) {
+FC_OUTLINE double fc_igam_temme(double a, double x, int upper, double *da) {
     const double sigma = (x - a) / a, half_eta2 = -fc_log1pmx(log(x / a), sigma);
     const double eta = copysign(sqrt(2.0 * half_eta2), sigma), sign = upper ? 1.0 : -1.0;
     const double e = exp(-a * half_eta2) / sqrt(6.283185307179586 * a);
@@ -1189,7 +1194,7 @@ FC_INLINE double fc_igam_temme(double a, double x, int upper, double *da) {
 
 /* P(a, x) (or Q with `upper`) for a > 0, 0 < x < inf, and with `da` its derivative in a (NULL:
  * the value only, by the asymptotic expansion where it applies). */
-FC_INLINE double fc_igam_main(double a, double x, int upper, double *da) {
+FC_OUTLINE double fc_igam_main(double a, double x, int upper, double *da) {
     double fac, dfac, s, ds, t, dt, r, da0;
     int n;
     /* without `da` the loops stop on the value alone: for a huge a the derivative's terms
@@ -1263,7 +1268,7 @@ FC_INLINE double fc_igam_main(double a, double x, int upper, double *da) {
 /* scipy's special values: NaN for a or x negative or NaN and for a = x = 0 (and a = x = inf);
  * 0 at x = 0, 1 for a = 0 (< x) and at x = inf; P = 0 for a = inf. Returns 1 with P set for
  * these, 0 otherwise. */
-FC_INLINE int fc_igam_edge(double a, double x, double *p) {
+FC_OUTLINE int fc_igam_edge(double a, double x, double *p) {
     if (!(a >= 0.0 && x >= 0.0) || (a == 0.0 && x == 0.0) || (a == x && x == (double)INFINITY))
         *p = (double)NAN;
     else if (x == 0.0) *p = 0.0;
@@ -1279,7 +1284,7 @@ FC_INLINE double fc_gammaincc_float64(double a, double x) {
     double p;
     return fc_igam_edge(a, x, &p) ? 1.0 - p : fc_igam_main(a, x, 1, NULL); }
 /* d P(a, x) / da (the gradients of gammainc and, negated, gammaincc in a): 0 at the edges */
-FC_INLINE double fc_gammainc_da_float64(double a, double x) {
+FC_OUTLINE double fc_gammainc_da_float64(double a, double x) {
     double p, da;
     if (fc_igam_edge(a, x, &p)) return p == p ? 0.0 : p;
     fc_igam_main(a, x, 0, &da);
@@ -1294,7 +1299,7 @@ FC_INLINE double fc_normal_tail(double pp) {
 /* One Halley step for F(x) = target, given u = (F - target) / F' and c = F'' / F' at x, kept
  * inside (0, hi): a step that would leave halves the distance to the bound instead. Returns
  * the new x and sets *step. */
-FC_INLINE double fc_halley_step(double x, double u, double c, double hi, double *step) {
+FC_OUTLINE double fc_halley_step(double x, double u, double c, double hi, double *step) {
     const double t = u * c;
     double s = u / (1.0 - 0.5 * (t < 1.0 ? t : 1.0));
     if (s >= x) s = 0.5 * x;
@@ -1305,7 +1310,7 @@ FC_INLINE double fc_halley_step(double x, double u, double c, double hi, double 
 /* x with P(a, x) = p, Q(a, x) = q (p + q = 1, the smaller one exact): a start from the
  * Wilson-Hilferty normal approximation (a > 1) or the small-x power law, refined by Halley
  * steps on whichever of P - p and q - Q has the smaller target. */
-FC_INLINE double fc_igam_inv(double a, double p, double q) {
+FC_OUTLINE double fc_igam_inv(double a, double p, double q) {
     double x, t, err, dens, step;
     int k;
     if (!(a >= 0.0 && p >= 0.0 && q >= 0.0) || a == (double)INFINITY) return (double)NAN;
@@ -1349,7 +1354,7 @@ FC_INLINE double fc_gammainccinv_float64(double a, double y) { return fc_igam_in
 /* log B(a, b) for a, b > 0: Stirling's series where a shape is 10 or more, written so that
  * the large logarithms cancel analytically (for b >= a >= 10: log(2 pi) / 2 - log(b) / 2 +
  * (a - 1/2) log(a / (a + b)) - b log(1 + a / b) and the series' corrections). */
-FC_INLINE double fc_lbeta(double a, double b) {
+FC_OUTLINE double fc_lbeta(double a, double b) {
     const double lo = a < b ? a : b, hi = a < b ? b : a, s = a + b;
     if (lo >= 10.0)
         return 0.9189385332046728 - 0.5 * log(hi) + (lo - 0.5) * log(lo / s) - hi * log1p(lo / hi)
@@ -1363,7 +1368,7 @@ FC_INLINE double fc_lbeta(double a, double b) {
  * and v = (1 - x) (a + b) / b - 1 (a u + b v = 0) it is sqrt(a b / (2 pi (a + b))) times
  * exp(a (log(1 + u) - u) + b (log(1 + v) - v)) and the Stirling corrections; 1 - x is only
  * formed where it is exact (x >= 1/2). */
-FC_INLINE double fc_beta_front(double a, double b, double x) {
+FC_OUTLINE double fc_beta_front(double a, double b, double x) {
     const double y = 1.0 - x, s = a + b;
     double e, lu, lv;
     if (a < 10.0 || b < 10.0)
@@ -1404,7 +1409,7 @@ FC_INLINE fc_dual fc_lentz_step(fc_dual aa, fc_dual *d, fc_dual *c, fc_dual *h) 
  * (1 + ...))), d_{2m} = m (q - m) x / ((p + 2m - 1) (p + 2m)), d_{2m+1} = -(p + m) (p + q + m) x
  * / ((p + 2m) (p + 2m + 1)); it converges fast for x below the mean (p + 1) / (p + q + 2).
  * p and q carry their derivatives in the outer a and b. NaN if it has not converged. */
-FC_INLINE fc_dual fc_betacf(fc_dual p, fc_dual q, double x) {
+FC_OUTLINE fc_dual fc_betacf(fc_dual p, fc_dual q, double x) {
     const fc_dual pq = fc_dual_make(p.v + q.v, p.a + q.a, p.b + q.b);
     fc_dual c = fc_dual_make(1.0, 0.0, 0.0), d, h, aa, del;
     int m;
@@ -1427,7 +1432,7 @@ FC_INLINE fc_dual fc_betacf(fc_dual p, fc_dual q, double x) {
 
 /* trigamma for a >= 1 (the derivative of the tiny-b series in a): up by the recurrence to 16,
  * then the asymptotic series. */
-FC_INLINE double fc_trigamma_pos(double a) {
+FC_OUTLINE double fc_trigamma_pos(double a) {
     double s = 0.0, w;
     while (a < 16.0) { s += 1.0 / (a * a); a += 1.0; }
     w = 1.0 / (a * a);
@@ -1439,7 +1444,7 @@ FC_INLINE double fc_trigamma_pos(double a) {
  * APSER, eps relative), -b (c + s) with y = 1 - x, c = log(y) + psi(a) + gamma + y (1 - a) (for
  * a huge, log(a y) + gamma + y (1 - a)) and s = sum_{j>=2} t_j / j, t_j = t_{j-1} (y - a y / j),
  * with its derivatives in a and b. */
-FC_INLINE fc_dual fc_betainc_tiny_b(double a, double b, double y) {
+FC_OUTLINE fc_dual fc_betainc_tiny_b(double a, double b, double y) {
     const double euler = 0.5772156649015329, ay = a * y;
     double t = y - ay, dt = -y, c, dc, w, s = 0.0, ds = 0.0, aj, tol, j;
     /* psi(a) = psi(a + 1) - 1 / a, psi'(a) = psi'(a + 1) + 1 / a^2: b / a^2 is taken as
@@ -1466,7 +1471,7 @@ FC_INLINE fc_dual fc_betainc_tiny_b(double a, double b, double y) {
  * term c / a^n, c (v^n - u^n) with u = 1 / a, v = 1 / (a + b) and v - u = -b / (a (a + b)). */
 FC_TABLE double fc_stirling_c[7] = {1.0 / 12, -1.0 / 360, 1.0 / 1260, -1.0 / 1680, 1.0 / 1188,
                                     -691.0 / 360360, 1.0 / 156};
-FC_INLINE double fc_lgamma_diff(double a, double b) {
+FC_OUTLINE double fc_lgamma_diff(double a, double b) {
     double s = 0.0, u, v, d, vn = 1.0, sn = 1.0, corr = 0.0;
     int n;
     while (a < 10.0) { s -= log1p(b / a); a += 1.0; }
@@ -1486,7 +1491,7 @@ FC_INLINE double fc_lgamma_diff(double a, double b) {
  * S_(2k). */
 FC_TABLE double fc_psi_asymp_c[7] = {1.0 / 12, -1.0 / 120, 1.0 / 252, -1.0 / 240, 1.0 / 132,
                                      -691.0 / 32760, 1.0 / 12};
-FC_INLINE double fc_digamma_diff(double a, double b) {
+FC_OUTLINE double fc_digamma_diff(double a, double b) {
     double s = 0.0, u, v, d, vn = 1.0, sn = 1.0, corr = 0.0;
     int n;
     while (a < 10.0) { s += b / a / (a + b); a += 1.0; }  /* b / a first: a (a + b) underflows */
@@ -1503,7 +1508,7 @@ FC_INLINE double fc_digamma_diff(double a, double b) {
  * b T) by its power series, P = y^b / (b B(a, b)) = exp(L), T = sum_{n>=1} (1 - a)_n y^n /
  * (n! (b + n)), so I = -expm1(L) - P b T, with L = b log(y) - lgamma(1 + b) + lgamma(a + b) -
  * lgamma(a) and dL / da = psi(a + b) - psi(a) to a few ulps of b. */
-FC_INLINE fc_dual fc_betainc_small_b(double a, double b, double y) {
+FC_OUTLINE fc_dual fc_betainc_small_b(double a, double b, double y) {
     const double l = b * log(y) - fc_lgamma1p(b) + fc_lgamma_diff(a, b), la = fc_digamma_diff(a, b),
                  lb = log(y) - fc_digamma_pos(1.0 + b) + fc_digamma_pos(a + b);
     double c = 1.0, dc = 0.0, t = 0.0, ta = 0.0, tb = 0.0, n, e, w;
@@ -1526,7 +1531,7 @@ FC_INLINE fc_dual fc_betainc_small_b(double a, double b, double y) {
  * or b = inf; derivatives 0 there), else the continued fraction on the side of the mean where
  * it converges, the other side by I_x(a, b) = 1 - I_{1-x}(b, a); where that difference is
  * small (and would cancel) fc_betainc_small_b, for a tiny b near x = 1 fc_betainc_tiny_b. */
-FC_INLINE fc_dual fc_betainc_dual(double a, double b, double x, int upper) {
+FC_OUTLINE fc_dual fc_betainc_dual(double a, double b, double x, int upper) {
     const double inf = (double)INFINITY;
     double f, da, db, ab, v, q, qa, qb, sg;
     int swap;
@@ -1578,7 +1583,7 @@ FC_INLINE double fc_betainc_db_float64(double a, double b, double x) { return fc
 /* x with I_x(a, b) = p, 1 - I_x(a, b) = q (p + q = 1, the smaller one exact): a start from a
  * normal approximation (a, b >= 1) or the power laws of the two tails, refined by Halley steps
  * on whichever of I - p and q - (1 - I) has the smaller target, kept inside (0, 1). */
-FC_INLINE double fc_betainc_inv(double a, double b, double p, double q) {
+FC_OUTLINE double fc_betainc_inv(double a, double b, double p, double q) {
     const double inf = (double)INFINITY;
     double x, t, u, w, err, dens, step, lb;
     int k;
