@@ -18,12 +18,14 @@ import itertools
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import fncache as fc
 from fncache import tensor as ft
 from fncache.config import config
 from fncache.printing import Print
-from fcutil import assert_same
+from fcutil import assert_same, fuzz_settings
 
 pytestmark = pytest.mark.verify_hits
 
@@ -208,6 +210,46 @@ def test_updates_in_any_order_are_one_compile_and_each_stores_its_own(mode):
         for name, s in sv.items():
             assert_same(s.get_value(), want(2)[name], name)
         assert_same(np.asarray(out[1]), np.asarray((want(1)["a"] * 2.0).sum() + want(1)["c"].sum()))
+
+
+#: An update no output reads: (what it stores, the shared variables it reads); ``x`` is the input.
+UPDATE_FORMS = {
+    "scaled": (lambda s, x: s[0] * 0.5, 1),
+    "shifted": (lambda s, x: s[0] + x, 1),
+    "sum": (lambda s, x: s[0] + s[1], 2),
+    "difference": (lambda s, x: s[0] - s[1], 2),
+}
+
+
+@fuzz_settings(10)
+@given(st.data())
+def test_updates_no_output_reads_are_one_compile_in_any_order(data):
+    """Updates alike in type and in the form of their expression (``a <- b * 0.5``,
+    ``b <- c * 0.5``) are told apart by what they read and what reads them: a chain, a swap,
+    a variable read by another update or by none. Each function stores its own values."""
+    n = data.draw(st.integers(3, 5), "shared variables")
+    targets = data.draw(st.permutations(range(n)))[: data.draw(st.integers(2, n), "updates")]
+    updates = []
+    for t in targets:
+        form = data.draw(st.sampled_from(sorted(UPDATE_FORMS)))
+        reads = [data.draw(st.integers(0, n - 1)) for _ in range(UPDATE_FORMS[form][1])]
+        updates.append((t, form, reads))
+    start = [X * (k + 1) + k for k in range(n)]
+    x = ft.dvector("x")
+    sv = [fc.shared(v.copy(), name=f"s{k}") for k, v in enumerate(start)]
+    pairs = [(sv[t], UPDATE_FORMS[form][0]([sv[r] for r in reads], x)) for t, form, reads in updates]
+    want = [v.copy() for v in start]
+    for t, form, reads in updates:
+        want[t] = UPDATE_FORMS[form][0]([start[r] for r in reads], X)
+    orders = [data.draw(st.permutations(range(len(pairs))), "order") for _ in range(3)]
+    fs, misses = _compiles([(([x], x.sum()), {"updates": [pairs[k] for k in order]}) for order in orders])
+    assert misses <= 1 and len({f.cache_key for f in fs}) == 1, updates
+    for f in fs:
+        for s, v in zip(sv, start):
+            s.set_value(v.copy())
+        f(X)
+        for k, s in enumerate(sv):
+            assert_same(s.get_value(), want[k], f"s{k} after {updates}")
 
 
 def test_updates_as_a_dict_and_with_a_random_streams_counter_hit_in_any_order():
