@@ -173,6 +173,26 @@ def test_errors_of_a_hit_name_the_line_of_the_function_that_hit():
     assert f"line {line}" in str(info.value), str(info.value)
 
 
+def test_errors_of_a_node_written_twice_name_both_lines():
+    """Two equal nodes are one node of the optimized graph (and one node of the key's text): its
+    error names the line of each, in this function and in one that hits its entry."""
+    x = ft.dvector("x")
+    i = ft.lscalar("i")
+    lines = {}
+    for attempt in range(2):  # the second compile is a hit
+        first = ft.exp(x * 2.0)[i]  # FIRST COPY
+        second = ft.exp(x * 2.0)[i]  # SECOND COPY
+        f = fc.function([x, i], first + second, mode=PY)
+        with config.change_flags(exception_verbosity="high"), pytest.raises(IndexError) as info:
+            f(X, 7)
+        for mark in ("FIRST COPY", "SECOND COPY"):
+            lines[mark] = next(
+                k for k, t in enumerate(open(__file__), 1) if f"# {mark}" in t and "for mark" not in t
+            )
+            assert f"line {lines[mark]}" in str(info.value), (attempt, str(info.value))
+    assert _counts() == (1, 1)
+
+
 # -- updates -------------------------------------------------------------------------------------
 
 

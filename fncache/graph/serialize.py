@@ -31,13 +31,15 @@ class CanonicalForm(NamedTuple):
     merged equal nodes), ``reads`` (the numbers of each of those nodes' inputs), ``index`` (the
     number of each variable, by id: roots 0..R-1, then the nodes' outputs) and ``number`` (each
     node's position in ``nodes``, by id: a merged node has the position of the equal node that
-    stands for it)."""
+    stands for it), ``also`` (the nodes merged into each node, by its position)."""
 
     roots: list[Variable]
     nodes: list[Apply]
     reads: list[tuple[int, ...]]
     index: dict[int, int]
     number: dict[int, int]
+    #: the other nodes each merged node stands for, by its position in ``nodes``
+    also: dict[int, list[Apply]]
 
 
 def canonical_form(
@@ -78,6 +80,7 @@ def canonical_form(
     kept: list[Apply] = []
     reads: list[tuple[int, ...]] = []
     number: dict[int, int] = {}
+    also: dict[int, list[Apply]] = {}
     seen: dict[tuple[str, tuple[int, ...]], Apply] = {}
     for node in nodes:
         ins = tuple([index[id(v)] for v in node.inputs])
@@ -85,6 +88,7 @@ def canonical_form(
             first = seen.setdefault((node.op.signature(), ins), node)
             if first is not node and merges(node.op) and may_merge():
                 number[id(node)] = number[id(first)]
+                also.setdefault(number[id(first)], []).append(node)
                 index.update((id(o), index[id(f)]) for o, f in zip(node.outputs, first.outputs))
                 continue
         number[id(node)] = len(kept)
@@ -93,7 +97,7 @@ def canonical_form(
         for o in node.outputs:
             index[id(o)] = count
             count += 1
-    return CanonicalForm(roots, kept, reads, index, number)
+    return CanonicalForm(roots, kept, reads, index, number, also)
 
 
 def graph_signature(fgraph: FunctionGraph) -> str:
@@ -287,7 +291,8 @@ def _free_roots(e: Variable, position: dict[int, int], rank: dict[int, int]) -> 
 def encode_graph(fgraph: FunctionGraph, shared: Sequence[Variable] = ()) -> dict[str, Any]:
     """A picklable flat description. Shared variables are referenced by position in
     ``shared`` (their values travel separately)."""
-    roots, nodes, _, index, _ = canonical_form(fgraph.inputs, fgraph.outputs)
+    form = canonical_form(fgraph.inputs, fgraph.outputs)
+    roots, nodes, index = form.roots, form.nodes, form.index
     shared_pos = {id(s): i for i, s in enumerate(shared)}
     enc_roots = []
     for v in roots:
