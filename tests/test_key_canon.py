@@ -15,6 +15,7 @@ Hits run with ``cache_verify_hits``: each hit is optimized again and compared wi
 from __future__ import annotations
 
 import itertools
+import pickle
 
 import numpy as np
 import pytest
@@ -92,6 +93,26 @@ def test_the_other_order_of_compiles_and_one_output_alone_hit_too():
         [((ins, once), {}), ((ins, twice), {}), ((ins, once[:1]), {}), ((ins, twice[:1]), {})]
     )
     assert misses == 2 and a.cache_key == b.cache_key and c.cache_key == d.cache_key != a.cache_key
+
+
+def test_other_names_another_construction_order_and_a_pickled_graph_hit():
+    def built(first_a: bool, names: str):
+        x, y = ft.dvector(names[0]), ft.dvector(names[1])
+        s = fc.shared(X.copy(), name=names[2])
+        if first_a:
+            a, b = ft.exp(x) * s, ft.sin(y) + 1.0
+        else:
+            b, a = ft.sin(y) + 1.0, ft.exp(x) * s
+        return ([x, y], [a - b, a * b]), {"updates": [(s, s * 0.5)]}
+
+    (args, kw) = built(True, "xys")
+    args, kw["updates"] = pickle.loads(pickle.dumps((args, kw["updates"])))
+    fs, misses = _compiles([built(True, "xys"), built(False, "xys"), built(False, "pqr"), (args, kw)])
+    assert misses == 1 and len({f.cache_key for f in fs}) == 1
+    for f in fs:
+        a = np.exp(X) * X
+        for got, want in zip(f(X, Y), (a - (np.sin(Y) + 1.0), a * (np.sin(Y) + 1.0))):
+            assert_same(got, want)
 
 
 def test_outputs_and_inputs_keep_their_order():
