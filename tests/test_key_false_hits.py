@@ -4,7 +4,8 @@ Each pair below differs in exactly one detail: a constant's value, dtype or shap
 zero, a NaN's sign, 1, 1.0 and True), an op's parameter (an axis, keepdims, a dtype, a mode, a
 rounding mode, a slice bound, the order of a non-commutative op's inputs), an input's static
 shape, an inner graph (a loop's step, a lazy branch), the function's input order, output
-order, givens, a state input's update, the mode and floatX. Both are compiled into one
+order, givens, a state input's update, the mode and floatX, and a user's op attribute its
+``__props__`` leave out. Both are compiled into one
 compiledir, the second after the first is stored; their keys must differ and each must compute
 numpy's value. A property test puts the pairs in random surroundings (other outputs, a near-equal
 repeat of the first side, another input order, a mode that does not merge), and one subprocess
@@ -586,3 +587,59 @@ def test_another_process_gets_its_own_values_from_a_compiledir_this_one_filled(t
         assert second != first[name], f"{name}: the second side shares the first's key in another process"
         assert again == first[name], f"{name}: the first side has another key in another process"
     assert found["missed"] == [], "another process missed these first sides' entries"
+
+
+# -- users' ops ------------------------------------------------------------------------------------
+
+
+class _Scale(fc.Op):
+    """A Theano-style op whose ``__props__`` leave out the attribute it computes with."""
+
+    __props__ = ()
+
+    def __init__(self, k: float) -> None:
+        self.k = k
+
+    def make_node(self, x: Any) -> Any:
+        x = ft.as_tensor_variable(x)
+        return fc.Apply(self, [x], [x.type()])
+
+    def perform(self, node: Any, inputs: list, out: list) -> None:
+        out[0][0] = inputs[0] * self.k
+
+
+class _Cast(fc.Op):
+    """An op whose output type its ``make_node`` reads from an attribute ``__props__`` leave out."""
+
+    __props__ = ()
+
+    def __init__(self, dtype: str) -> None:
+        self.dtype = dtype
+
+    def make_node(self, x: Any) -> Any:
+        x = ft.as_tensor_variable(x)
+        return fc.Apply(self, [x], [ft.TensorType(self.dtype, x.type.shape)()])
+
+    def perform(self, node: Any, inputs: list, out: list) -> None:
+        out[0][0] = inputs[0].astype(self.dtype)
+
+
+@pytest.mark.parametrize(
+    "make, values",
+    [
+        (lambda: (_Scale(2.0), _Scale(3.0)), (V * 2.0, V * 3.0)),
+        (lambda: (_Cast("float32"), _Cast("int64")), (V.astype("float32"), V.astype("int64"))),
+    ],
+    ids=["an attribute", "an output type"],
+)
+def test_users_ops_that_differ_in_what_their_props_leave_out_keep_apart(make, values) -> None:
+    """In PyTensor two such ops compile to two functions that each compute their own values (its
+    cache holds C code, not graphs): so must they here, where a hit loads the other's graph."""
+    fs = []
+    for op, want in zip(make(), values):
+        v = ft.dvector("v")
+        fs.append(fc.function([v], op(v), mode=PY))
+        assert_same(fs[-1](V), want, f"{op}")
+    assert fs[0].cache_key != fs[1].cache_key
+    again = fc.function([v], make()[0](v), mode=PY)
+    assert again.cache_key == fs[0].cache_key, "an equal op built again has another key"

@@ -278,7 +278,8 @@ class Op:
     #: share a cache entry, and equal ones still do.
     _identity_from_state: ClassVar[bool] = False
     #: True for an op class defined outside fncache: its code (``canonical.class_code``) is
-    #: part of its ops' identity, as fncache's own code is part of every function key.
+    #: part of its ops' identity, as fncache's own code is part of every function key, and so
+    #: are its instance's attributes, ``__props__`` or not (``_Scale(2)``, ``_Scale(3)``).
     _code_in_identity: ClassVar[bool] = False
 
     #: Theano's and PyTensor's op params: the type of what :meth:`get_params` returns, which a
@@ -306,16 +307,18 @@ class Op:
 
     def signature(self) -> str:
         """The op's identity: canonical text of its class and props, and of a user class's
-        code (computed once; props do not change after construction)."""
+        code and attributes (computed once; props do not change after construction)."""
         sig = self.__dict__.get("_signature")
         if sig is None:
             from .canonical import canonical, class_code
 
-            if not (self._identity_from_state or self._takes_params):
+            if not (self._code_in_identity or self._takes_params):
                 text = canonical(self._props())
             else:
-                # an op with params is identified by its attributes too: get_params reads
-                # them, whatever __props__ lists, and ops that differ in params must not merge
+                # a user's op, and an op with params, is identified by its attributes too: its
+                # perform, make_node or get_params may read one that __props__ leaves out, and
+                # ops that compute differently must not merge nor share a cache entry (a hit
+                # would run the other's op)
                 props = canonical(self._props()) if self.__props__ else ""
                 try:
                     text = props + canonical(self.__getstate__())
