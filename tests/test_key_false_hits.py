@@ -4,7 +4,8 @@ Each pair below differs in exactly one detail: a constant's value, dtype or shap
 zero, a NaN's sign, 1, 1.0 and True), an op's parameter (an axis, keepdims, a dtype, a mode, a
 rounding mode, a slice bound, the order of a non-commutative op's inputs), an input's static
 shape, an inner graph (a loop's step, a lazy branch), the function's input order, output
-order, givens, a state input's update, the mode and floatX, and a user's op attribute its
+order, givens, a state input's update, a random stream's seed, the mode and floatX, and a
+user's op attribute its
 ``__props__`` leave out. Both are compiled into one
 compiledir, the second after the first is stored; their keys must differ and each must compute
 numpy's value. A property test puts the pairs in random surroundings (other outputs, a near-equal
@@ -13,7 +14,7 @@ compiles the second sides from a compiledir this process filled with the first o
 
 What a function entry does not hold is wired by each function itself, so functions alike but
 for it share the entry and still compute their own values: which shared variable an update is
-stored into, a default value, ``on_unused_input``, ``accept_inplace``, ``profile``,
+stored into, a default value, a shared variable's value, ``on_unused_input``, ``accept_inplace``, ``profile``,
 ``trust_input``, the function's name.
 """
 
@@ -454,6 +455,14 @@ def _static_shape(side: int) -> tuple[fc.Function, Callable[[fc.Function], Any]]
     return f, lambda f: (f(xv, yv), (xv + yv).sum(axis=0))
 
 
+def _seed(side: int) -> tuple[fc.Function, Callable[[fc.Function], Any]]:
+    f = fc.function([], fc.RandomStream([3, 4][side]).normal(size=(4,)), mode=PY)
+    # the draws of a stream seeded so, from a compiledir of their own
+    with config.change_flags(compiledir=str(Path(config.compiledir) / f"alone{side}")):
+        want = fc.function([], fc.RandomStream([3, 4][side]).normal(size=(4,)), mode=PY)()
+    return f, lambda f: (f(), want)
+
+
 FUNCTION_DETAILS = {
     "input order": _inputs_listed,
     "output order": _outputs_listed,
@@ -462,6 +471,7 @@ FUNCTION_DETAILS = {
     "mode": _mode,
     "floatX": _float_x,
     "static shape of an input": _static_shape,
+    "a random stream's seed": _seed,
 }
 
 
@@ -509,6 +519,12 @@ def _default(side: int) -> tuple[fc.Function, Callable[[fc.Function], Any]]:
     return f, lambda f: ([f(XV)], [XV + [XV, YV][side]])
 
 
+def _shared_value(side: int) -> tuple[fc.Function, Callable[[fc.Function], Any]]:
+    x, s = ft.dvector("x"), fc.shared([XV, YV][side].copy(), name="s")
+    f = fc.function([x], x * s, mode=PY)
+    return f, lambda f: ([f(XV)], [XV * [XV, YV][side]])
+
+
 def _keyword(name: str, value: Any) -> Callable[[int], tuple[fc.Function, Callable[[fc.Function], Any]]]:
     def made(side: int) -> tuple[fc.Function, Callable[[fc.Function], Any]]:
         x, y = ft.dvector("x"), ft.dvector("y")
@@ -523,6 +539,7 @@ WIRED_DETAILS = {
     "the shared variable an update is stored into": _update_into,
     "updates swapped or kept": _swapped_or_kept,
     "a default value": _default,
+    "a shared variable's value": _shared_value,
     "on_unused_input": _keyword("on_unused_input", "ignore"),
     "accept_inplace": _keyword("accept_inplace", True),
     "profile": _keyword("profile", True),
