@@ -137,7 +137,7 @@ def _reduced(reduced: Any, t: type) -> str:
 #: Class attributes that say nothing about what the class computes.
 _CLASS_NOISE = frozenset(
     {"__module__", "__qualname__", "__doc__", "__dict__", "__weakref__", "__annotations__"}
-    | {"__firstlineno__", "__static_attributes__", "_identity_from_state", "_code_in_identity"}
+    | {"__firstlineno__", "__static_attributes__", "_code_in_identity"}
     | {"_abc_impl"}  # abc's registry of subclasses, a cache
 )
 _codes: "weakref.WeakKeyDictionary[Any, str]" = weakref.WeakKeyDictionary()
