@@ -15,15 +15,18 @@ Hits run with ``cache_verify_hits``: each hit is optimized again and compared wi
 from __future__ import annotations
 
 import itertools
+import pickle
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import fncache as fc
 from fncache import tensor as ft
 from fncache.config import config
 from fncache.printing import Print
-from fcutil import assert_same
+from fcutil import assert_same, fuzz_settings
 
 pytestmark = pytest.mark.verify_hits
 
@@ -90,6 +93,26 @@ def test_the_other_order_of_compiles_and_one_output_alone_hit_too():
         [((ins, once), {}), ((ins, twice), {}), ((ins, once[:1]), {}), ((ins, twice[:1]), {})]
     )
     assert misses == 2 and a.cache_key == b.cache_key and c.cache_key == d.cache_key != a.cache_key
+
+
+def test_other_names_another_construction_order_and_a_pickled_graph_hit():
+    def built(first_a: bool, names: str):
+        x, y = ft.dvector(names[0]), ft.dvector(names[1])
+        s = fc.shared(X.copy(), name=names[2])
+        if first_a:
+            a, b = ft.exp(x) * s, ft.sin(y) + 1.0
+        else:
+            b, a = ft.sin(y) + 1.0, ft.exp(x) * s
+        return ([x, y], [a - b, a * b]), {"updates": [(s, s * 0.5)]}
+
+    (args, kw) = built(True, "xys")
+    args, kw["updates"] = pickle.loads(pickle.dumps((args, kw["updates"])))
+    fs, misses = _compiles([built(True, "xys"), built(False, "xys"), built(False, "pqr"), (args, kw)])
+    assert misses == 1 and len({f.cache_key for f in fs}) == 1
+    for f in fs:
+        a = np.exp(X) * X
+        for got, want in zip(f(X, Y), (a - (np.sin(Y) + 1.0), a * (np.sin(Y) + 1.0))):
+            assert_same(got, want)
 
 
 def test_outputs_and_inputs_keep_their_order():
@@ -171,6 +194,26 @@ def test_errors_of_a_hit_name_the_line_of_the_function_that_hit():
     assert f"line {line}" in str(info.value), str(info.value)
 
 
+def test_errors_of_a_node_written_twice_name_both_lines():
+    """Two equal nodes are one node of the optimized graph (and one node of the key's text): its
+    error names the line of each, in this function and in one that hits its entry."""
+    x = ft.dvector("x")
+    i = ft.lscalar("i")
+    lines = {}
+    for attempt in range(2):  # the second compile is a hit
+        first = ft.exp(x * 2.0)[i]  # FIRST COPY
+        second = ft.exp(x * 2.0)[i]  # SECOND COPY
+        f = fc.function([x, i], first + second, mode=PY)
+        with config.change_flags(exception_verbosity="high"), pytest.raises(IndexError) as info:
+            f(X, 7)
+        for mark in ("FIRST COPY", "SECOND COPY"):
+            lines[mark] = next(
+                k for k, t in enumerate(open(__file__), 1) if f"# {mark}" in t and "for mark" not in t
+            )
+            assert f"line {lines[mark]}" in str(info.value), (attempt, str(info.value))
+    assert _counts() == (1, 1)
+
+
 # -- updates -------------------------------------------------------------------------------------
 
 
@@ -208,6 +251,46 @@ def test_updates_in_any_order_are_one_compile_and_each_stores_its_own(mode):
         for name, s in sv.items():
             assert_same(s.get_value(), want(2)[name], name)
         assert_same(np.asarray(out[1]), np.asarray((want(1)["a"] * 2.0).sum() + want(1)["c"].sum()))
+
+
+#: An update no output reads: (what it stores, the shared variables it reads); ``x`` is the input.
+UPDATE_FORMS = {
+    "scaled": (lambda s, x: s[0] * 0.5, 1),
+    "shifted": (lambda s, x: s[0] + x, 1),
+    "sum": (lambda s, x: s[0] + s[1], 2),
+    "difference": (lambda s, x: s[0] - s[1], 2),
+}
+
+
+@fuzz_settings(10)
+@given(st.data())
+def test_updates_no_output_reads_are_one_compile_in_any_order(data):
+    """Updates alike in type and in the form of their expression (``a <- b * 0.5``,
+    ``b <- c * 0.5``) are told apart by what they read and what reads them: a chain, a swap,
+    a variable read by another update or by none. Each function stores its own values."""
+    n = data.draw(st.integers(3, 5), "shared variables")
+    targets = data.draw(st.permutations(range(n)))[: data.draw(st.integers(2, n), "updates")]
+    updates = []
+    for t in targets:
+        form = data.draw(st.sampled_from(sorted(UPDATE_FORMS)))
+        reads = [data.draw(st.integers(0, n - 1)) for _ in range(UPDATE_FORMS[form][1])]
+        updates.append((t, form, reads))
+    start = [X * (k + 1) + k for k in range(n)]
+    x = ft.dvector("x")
+    sv = [fc.shared(v.copy(), name=f"s{k}") for k, v in enumerate(start)]
+    pairs = [(sv[t], UPDATE_FORMS[form][0]([sv[r] for r in reads], x)) for t, form, reads in updates]
+    want = [v.copy() for v in start]
+    for t, form, reads in updates:
+        want[t] = UPDATE_FORMS[form][0]([start[r] for r in reads], X)
+    orders = [data.draw(st.permutations(range(len(pairs))), "order") for _ in range(3)]
+    fs, misses = _compiles([(([x], x.sum()), {"updates": [pairs[k] for k in order]}) for order in orders])
+    assert misses <= 1 and len({f.cache_key for f in fs}) == 1, updates
+    for f in fs:
+        for s, v in zip(sv, start):
+            s.set_value(v.copy())
+        f(X)
+        for k, s in enumerate(sv):
+            assert_same(s.get_value(), want[k], f"s{k} after {updates}")
 
 
 def test_updates_as_a_dict_and_with_a_random_streams_counter_hit_in_any_order():

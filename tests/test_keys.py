@@ -77,6 +77,10 @@ def test_graphs_holding_optimized_fused_ops_get_their_own_keys():
     assert not np.allclose(f(*v), g(*v))
 
 
+_NAN = float("nan")
+_OTHER_NAN = float(np.array([0x7FF8000000000ABC], dtype="uint64").view("float64")[0])
+
+
 @pytest.mark.parametrize(
     "a, b",
     [
@@ -89,6 +93,13 @@ def test_graphs_holding_optimized_fused_ops_get_their_own_keys():
         (0.1, 0.1 + 1e-17 * 3),
         (np.zeros(3), np.zeros(3, "float32")),
         ({"a": 1}, {"a": 2}),
+        (0.0, -0.0),
+        # a NaN's sign and payload (copysign reads the sign; arithmetic carries the payload)
+        (_NAN, -_NAN),
+        (_NAN, _OTHER_NAN),
+        ((1.0, _NAN), (1.0, -_NAN)),
+        ([_NAN], [_OTHER_NAN]),
+        (np.float32(_NAN), np.float32(-_NAN)),
     ],
 )
 def test_canonical_text_tells_apart_values_python_calls_equal_or_prints_alike(a, b):
@@ -99,6 +110,7 @@ def test_canonical_text_ignores_what_does_not_change_a_value():
     assert canonical({"a": 1, "b": (2, None)}) == canonical({"b": (2, None), "a": 1})
     assert canonical(frozenset({3, 1, 2})) == canonical(frozenset({2, 3, 1}))
     assert canonical(np.arange(4)) == canonical(np.arange(4).copy())
+    assert canonical((1.0, _NAN)) == canonical((1.0, float("nan"))) == canonical((1.0, np.nan))
     assert canonical(np.add) == canonical(np.add) != canonical(np.subtract)
     assert canonical(len) != canonical(abs) and canonical(int) != canonical(float)
     assert canonical(fc.TensorType("float32", (None, 3))) == canonical(fc.TensorType("float32", (None, 3)))

@@ -272,13 +272,11 @@ class Op:
     #: True for ops running user code, whose outputs may be their inputs (or views of them).
     may_return_input = False
 
-    #: True for a user's op class that declares no ``__props__`` anywhere (Theano's ops may
-    #: not: they compare by identity there): its identity is then its attributes, so two
-    #: instances that compute differently (``ScaleOp(2)``, ``ScaleOp(3)``) never merge or
-    #: share a cache entry, and equal ones still do.
-    _identity_from_state: ClassVar[bool] = False
     #: True for an op class defined outside fncache: its code (``canonical.class_code``) is
-    #: part of its ops' identity, as fncache's own code is part of every function key.
+    #: part of its ops' identity, as fncache's own code is part of every function key, and so
+    #: are its instance's attributes, whether ``__props__`` lists them or not (Theano's ops may
+    #: declare none, or leave one out): two instances that compute differently
+    #: (``ScaleOp(2)``, ``ScaleOp(3)``) never merge or share a cache entry, equal ones still do.
     _code_in_identity: ClassVar[bool] = False
 
     #: Theano's and PyTensor's op params: the type of what :meth:`get_params` returns, which a
@@ -306,16 +304,18 @@ class Op:
 
     def signature(self) -> str:
         """The op's identity: canonical text of its class and props, and of a user class's
-        code (computed once; props do not change after construction)."""
+        code and attributes (computed once; props do not change after construction)."""
         sig = self.__dict__.get("_signature")
         if sig is None:
             from .canonical import canonical, class_code
 
-            if not (self._identity_from_state or self._takes_params):
+            if not (self._code_in_identity or self._takes_params):
                 text = canonical(self._props())
             else:
-                # an op with params is identified by its attributes too: get_params reads
-                # them, whatever __props__ lists, and ops that differ in params must not merge
+                # a user's op, and an op with params, is identified by its attributes too: its
+                # perform, make_node or get_params may read one that __props__ leaves out, and
+                # ops that compute differently must not merge nor share a cache entry (a hit
+                # would run the other's op)
                 props = canonical(self._props()) if self.__props__ else ""
                 try:
                     text = props + canonical(self.__getstate__())
@@ -388,8 +388,6 @@ class Op:
         super().__init_subclass__(**kwargs)
         if not cls.__module__.startswith("fncache."):
             cls._code_in_identity = True
-            if not any("__props__" in c.__dict__ for c in cls.__mro__ if c is not Op):
-                cls._identity_from_state = True
         perform = cls.__dict__.get("perform")
         if perform is not None and _writes_output_storage(perform):
             cls._takes_params = perform.__code__.co_argcount >= 5

@@ -7,7 +7,8 @@ does. The text is built from the values themselves, never from an object's displ
 ``repr`` or ``str`` may print two different values alike), so a new op gets a sound identity
 from its ``__props__`` alone:
 
-* numbers and strings by their exact repr (``1``, ``1.0``, ``True`` and ``'1'`` differ);
+* numbers and strings by their exact repr (``1``, ``1.0``, ``True`` and ``'1'`` differ), a NaN
+  by its bits (its sign and payload);
 * containers are written element by element, dicts and sets in sorted order;
 * numpy arrays by a hash of dtype, shape and bytes;
 * objects by what pickling them records (``__reduce__``: a constructor and its arguments, or a
@@ -35,6 +36,7 @@ import importlib.machinery
 import logging
 import os
 import site
+import struct
 import sys
 import threading
 import types
@@ -73,10 +75,10 @@ def canonical(value: Any) -> str:
     """The canonical text of ``value`` (see the module docstring); TypeError if it has none."""
     t = type(value)
     if t in _PLAIN:
-        return repr(value)
+        return repr(value) if value == value else _nan(value)
     if t is tuple:
         for v in value:
-            if type(v) not in _PLAIN:
+            if type(v) not in _PLAIN or v != v:
                 return "(" + ",".join([canonical(v) for v in value]) + ",)"
         return repr(value)  # the common leaf, e.g. ("in", 0): one C call
     if t is list:
@@ -88,6 +90,12 @@ def canonical(value: Any) -> str:
     if t in (set, frozenset):
         return "set{" + ",".join(sorted([canonical(v) for v in value])) + "}"
     return _canonical_object(value, t)
+
+
+def _nan(value: float) -> str:
+    """A NaN by its bits: every NaN prints ``nan``, but its sign (``copysign``) and payload
+    (which arithmetic carries into its result) are part of its value."""
+    return f"nan:{struct.pack('<d', value).hex()}"
 
 
 def _canonical_object(value: Any, t: type) -> str:
@@ -129,7 +137,7 @@ def _reduced(reduced: Any, t: type) -> str:
 #: Class attributes that say nothing about what the class computes.
 _CLASS_NOISE = frozenset(
     {"__module__", "__qualname__", "__doc__", "__dict__", "__weakref__", "__annotations__"}
-    | {"__firstlineno__", "__static_attributes__", "_identity_from_state", "_code_in_identity"}
+    | {"__firstlineno__", "__static_attributes__", "_code_in_identity"}
     | {"_abc_impl"}  # abc's registry of subclasses, a cache
 )
 _codes: "weakref.WeakKeyDictionary[Any, str]" = weakref.WeakKeyDictionary()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import pickle
-from typing import Any, Callable, NamedTuple, Sequence
+from typing import Any, NamedTuple, Sequence
 
 from .basic import Apply, Constant, Variable, merges, toposort
 from .fgraph import FunctionGraph
@@ -31,13 +31,15 @@ class CanonicalForm(NamedTuple):
     merged equal nodes), ``reads`` (the numbers of each of those nodes' inputs), ``index`` (the
     number of each variable, by id: roots 0..R-1, then the nodes' outputs) and ``number`` (each
     node's position in ``nodes``, by id: a merged node has the position of the equal node that
-    stands for it)."""
+    stands for it), ``also`` (the nodes merged into each node, by its position)."""
 
     roots: list[Variable]
     nodes: list[Apply]
     reads: list[tuple[int, ...]]
     index: dict[int, int]
     number: dict[int, int]
+    #: the other nodes each merged node stands for, by its position in ``nodes``
+    also: dict[int, list[Apply]]
 
 
 def canonical_form(
@@ -78,6 +80,7 @@ def canonical_form(
     kept: list[Apply] = []
     reads: list[tuple[int, ...]] = []
     number: dict[int, int] = {}
+    also: dict[int, list[Apply]] = {}
     seen: dict[tuple[str, tuple[int, ...]], Apply] = {}
     for node in nodes:
         ins = tuple([index[id(v)] for v in node.inputs])
@@ -85,6 +88,7 @@ def canonical_form(
             first = seen.setdefault((node.op.signature(), ins), node)
             if first is not node and merges(node.op) and may_merge():
                 number[id(node)] = number[id(first)]
+                also.setdefault(number[id(first)], []).append(node)
                 index.update((id(o), index[id(f)]) for o, f in zip(node.outputs, first.outputs))
                 continue
         number[id(node)] = len(kept)
@@ -93,7 +97,7 @@ def canonical_form(
         for o in node.outputs:
             index[id(o)] = count
             count += 1
-    return CanonicalForm(roots, kept, reads, index, number)
+    return CanonicalForm(roots, kept, reads, index, number, also)
 
 
 def graph_signature(fgraph: FunctionGraph) -> str:
@@ -129,11 +133,11 @@ def in_canonical_order(
 
     The variables are ranked in the order a walk meets them: of the ``outputs``, then of the
     expressions of the variables ranked so far, in rank order (a parameter, then its
-    velocity). The pairs of ranked variables come first, by rank; the others follow by the
-    variable's type and a hash of the expression's structure (its ops, constants, the
-    positions of the ``inputs`` it reads, ranked variables by rank). Pairs alike in all of
-    that keep the order they were given in (at worst a cache miss: whatever the order, each
-    expression is stored into its own variable)."""
+    velocity). The pairs of ranked variables come first, by rank; the others (updates no output
+    reads) follow by a label of their variable (:func:`_unranked_labels`): its type and the
+    structure of its expression, refined by what the variables it reads and those reading it
+    are. Pairs no label tells apart keep the order they were given in (at worst a cache miss:
+    whatever the order, each expression is stored into its own variable)."""
     if len(pairs) < 2:
         return list(pairs)
     expression = {id(v): e for v, e in pairs}
@@ -163,43 +167,132 @@ def in_canonical_order(
             meet([expression[id(ranked[k])]])
         k += 1
     if unranked:
-        digest = _structure_digests(inputs, rank, [e for v, e in pairs if id(v) not in rank])
+        label = _unranked_labels(inputs, rank, [(v, e) for v, e in pairs if id(v) not in rank])
 
     def order(pair: tuple[Variable, Variable]) -> tuple[int, int, str]:
         v, e = pair
         if id(v) in rank:
             return 0, rank[id(v)], ""
-        return 1, 0, f"{v.type!r}:{digest(e)}"
+        return 1, 0, label[id(v)]
 
     return sorted(pairs, key=order)
 
 
-def _structure_digests(
-    inputs: Sequence[Variable], rank: dict[int, int], expressions: list[Variable]
-) -> Callable[[Variable], str]:
-    """A hash of each of ``expressions``' structure: ops, constants, the positions of the
-    ``inputs`` it reads and the ranks of the other roots (their types where unranked)."""
+#: At most this many pairs :func:`_unranked_labels` tells apart by choosing one of several
+#: alike (each choice refines every label again); past it the rest keep their given order.
+MAX_CHOICES = 16
+
+
+def _unranked_labels(
+    inputs: Sequence[Variable], rank: dict[int, int], pairs: list[tuple[Variable, Variable]]
+) -> dict[int, str]:
+    """A label of each variable of ``pairs`` (updates no output reads) that depends on what the
+    pairs are, not on their order: its type and a hash of its expression's structure (ops,
+    constants, the positions of the ``inputs`` it reads, ranked variables by rank, other
+    variables by their labels). Where two pairs have one label, the labels are refined (colour
+    refinement): each variable's label takes in its expression's hash under the labels so far
+    and the labels of the pairs whose expressions read it, until no new label appears. Pairs
+    still alike are then told apart by choosing the first given (its label marked) and refining
+    again: a choice among pairs that mirror each other, as ``a <- a * r`` and ``b <- b * r``,
+    gives one graph whichever is chosen. Alike pairs that read nothing of one another (the
+    steps of many parameters) are all chosen at once, in their given order."""
+    targets = [v for v, _ in pairs]
     position = {id(v): k for k, v in enumerate(inputs)}
-    digest: dict[int, str] = {}
+    label = {id(v): repr(v.type) for v in targets}
+    nodes = toposort([e for _, e in pairs])
 
-    def root(v: Variable) -> str:
-        if isinstance(v, Constant):
-            return f"C{v.type!r}:{v.signature()}"
-        if id(v) in position:
-            return f"I{position[id(v)]}"
-        return f"S{rank[id(v)]}" if id(v) in rank else f"R{v.type!r}"
+    def digests() -> list[str]:
+        def root(v: Variable) -> str:
+            if isinstance(v, Constant):
+                return f"C{v.type!r}:{v.signature()}"
+            if id(v) in position:
+                return f"I{position[id(v)]}"
+            return f"S{rank[id(v)]}" if id(v) in rank else f"R{v.type!r}{label.get(id(v), '')}"
 
-    for node in toposort(expressions):
-        ins = ",".join(digest[id(v)] if v.owner is not None else root(v) for v in node.inputs)
-        h = hashlib.sha256(f"{node.op.signature()}({ins})".encode()).hexdigest()[:32]
-        digest.update((id(o), f"{h}.{j}") for j, o in enumerate(node.outputs))
-    return lambda e: digest[id(e)] if e.owner is not None else root(e)
+        digest: dict[int, str] = {}
+        for node in nodes:
+            ins = ",".join(digest[id(v)] if v.owner is not None else root(v) for v in node.inputs)
+            h = hashlib.sha256(f"{node.op.signature()}({ins})".encode()).hexdigest()[:32]
+            digest.update((id(o), f"{h}.{j}") for j, o in enumerate(node.outputs))
+        return [digest[id(e)] if e.owner is not None else root(e) for _, e in pairs]
+
+    found = {id(v): f"{label[id(v)]}:{d}" for v, d in zip(targets, digests())}
+    if len(set(found.values())) == len(targets):
+        return found  # the common case: the structure alone tells the pairs apart
+    # who reads each variable, and where: its place among the reader's roots, in a walk's order
+    readers: dict[int, list[tuple[int, int]]] = {}
+    for k, (_, e) in enumerate(pairs):
+        for j, v in enumerate(_free_roots(e, position, rank)):
+            readers.setdefault(id(v), []).append((k, j))
+            label.setdefault(id(v), "")  # read, not updated: its type is in the digests
+
+    def refine() -> None:
+        count = len(set(label.values()))
+        while True:
+            own = dict(zip(map(id, targets), digests()))
+            new = {}
+            for r, text in label.items():
+                read_by = sorted(f"{label[id(targets[k])]}@{j}" for k, j in readers.get(r, ()))
+                new[r] = hashlib.sha256(f"{text}|{own.get(r, '')}|{read_by}".encode()).hexdigest()[:32]
+            label.update(new)
+            if len(set(new.values())) == count:
+                return
+            count = len(set(new.values()))
+
+    # the pairs linked by what they read (each other's variables, or one variable): a group of
+    # alike pairs each in its own part mirror each other, and are told apart in one choice
+    part = list(range(len(pairs)))
+
+    def find(k: int) -> int:
+        while part[k] != k:
+            part[k] = part[part[k]]
+            k = part[k]
+        return k
+
+    number = {id(v): k for k, v in enumerate(targets)}
+    for r, read in readers.items():
+        for k, _ in read + ([(number[r], 0)] if r in number else []):
+            part[find(k)] = find(read[0][0])
+
+    refine()
+    for _ in range(MAX_CHOICES):
+        by_label: dict[str, list[int]] = {}
+        for k, v in enumerate(targets):
+            by_label.setdefault(label[id(v)], []).append(k)
+        alike = [group for _, group in sorted(by_label.items()) if len(group) > 1]
+        if not alike:
+            break
+        group = alike[0]
+        if len({find(k) for k in group}) < len(group):
+            group = group[:1]
+        for n, k in enumerate(group):
+            label[id(targets[k])] += f"!{n}"
+        refine()
+    return {id(v): label[id(v)] for v in targets}
+
+
+def _free_roots(e: Variable, position: dict[int, int], rank: dict[int, int]) -> list[Variable]:
+    """The roots of ``e`` that are neither constants, ``inputs`` (``position``) nor ranked."""
+    found: list[Variable] = []
+    seen: set[int] = set()
+    stack = [e]
+    while stack:
+        v = stack.pop()
+        if id(v) in seen:
+            continue
+        seen.add(id(v))
+        if v.owner is not None:
+            stack.extend(v.owner.inputs)
+        elif not isinstance(v, Constant) and id(v) not in position and id(v) not in rank:
+            found.append(v)
+    return found
 
 
 def encode_graph(fgraph: FunctionGraph, shared: Sequence[Variable] = ()) -> dict[str, Any]:
     """A picklable flat description. Shared variables are referenced by position in
     ``shared`` (their values travel separately)."""
-    roots, nodes, _, index, _ = canonical_form(fgraph.inputs, fgraph.outputs)
+    form = canonical_form(fgraph.inputs, fgraph.outputs)
+    roots, nodes, index = form.roots, form.nodes, form.index
     shared_pos = {id(s): i for i, s in enumerate(shared)}
     enc_roots = []
     for v in roots:

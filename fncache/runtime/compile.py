@@ -12,6 +12,7 @@ from ..config import config
 from ..graph.basic import clone_graph, toposort
 from ..graph.fgraph import FunctionGraph
 from ..graph.serialize import (
+    CanonicalForm,
     canonical_form,
     decode_graph,
     dumps,
@@ -63,7 +64,7 @@ def optimize_graph(original: FunctionGraph, mode: Mode) -> FunctionGraph:
         from ..rewrite.merge import merge
 
         merge(fg)
-    return attach_traces(optimize(fg, mode), form.nodes)
+    return attach_traces(optimize(fg, mode), form)
 
 
 def check_stability(original: FunctionGraph, mode: Mode, optimized: FunctionGraph) -> None:
@@ -97,29 +98,34 @@ def check_stability(original: FunctionGraph, mode: Mode, optimized: FunctionGrap
         )
 
 
-def attach_traces(optimized: FunctionGraph, origins: Sequence[Any]) -> FunctionGraph:
+def attach_traces(optimized: FunctionGraph, form: CanonicalForm) -> FunctionGraph:
     """Give each optimized node the creation trace of the original node it comes from, and
     the function that made it (``made_by``: its name and the fix its size and index errors
-    suggest). ``origins``: the original graph's nodes as its canonical text numbers them
-    (``canonical_form(...).nodes``, under the mode's ``merges``), which the ``origin`` tags
-    count."""
+    suggest). ``form``: the original graph's canonical form (under the mode's ``merges``),
+    whose nodes the ``origin`` tags count; a node standing for equal nodes merged into one also
+    gets their traces (``also``), so that its errors name each line that wrote it."""
+    origins = form.nodes
     for node in optimized.toposort():
         k = node.tag.get("origin")
         if k is not None and k < len(origins):
             for key in ("trace", "made_by"):
                 if key in origins[k].tag:
                     node.tag[key] = origins[k].tag[key]
+            traces = [n.tag["trace"] for n in form.also.get(k, ()) if n.tag.get("trace")]
+            others = [t for t in dict.fromkeys(traces) if t != origins[k].tag.get("trace")]
+            if others:
+                node.tag["also"] = others
     return optimized
 
 
-def _keyed(original: FunctionGraph, mode: Mode) -> tuple[Any, list[Any]]:
-    """The function key of ``original`` under ``mode`` and the current flags, and the nodes of
-    the canonical text it hashes (what :func:`attach_traces` reads)."""
+def _keyed(original: FunctionGraph, mode: Mode) -> tuple[Any, CanonicalForm]:
+    """The function key of ``original`` under ``mode`` and the current flags, and the canonical
+    form it hashes (what :func:`attach_traces` reads)."""
     from ..cache.keys import function_key as fkey
 
     form = canonical_form(original.inputs, original.outputs, mode.merges())
     key = fkey(form_signature(original, form), mode.signature(), config.code_flags())
-    return key, form.nodes
+    return key, form
 
 
 def function_key(original: FunctionGraph, mode: Mode) -> Any:
@@ -164,13 +170,13 @@ def optimize_or_load(
     hands it to :func:`build_runner` and closes it)."""
     from ..cache import cache
 
-    key, origins = _keyed(original, mode)
+    key, form = _keyed(original, mode)
     entry = cache.get(key)
     loaded = None
     if entry is not None:
         try:
             enc = pickle.loads(entry.read_bytes(GRAPH_FILE))
-            loaded = attach_traces(decode_graph(enc, shared), origins)
+            loaded = attach_traces(decode_graph(enc, shared), form)
         except Exception as e:  # a bad entry must never stop the user: rebuild it
             log.warning("fncache: function entry %s could not be loaded (%s); rebuilding", key.digest[:16], e)
     if loaded is not None and not config.cache_verify_hits:
@@ -189,7 +195,7 @@ def optimize_or_load(
         return optimized, key.digest, None, None
     # Recorded from the graph as a hit will decode it: the library a hit finds under the
     # record is then the one its own graph renders to, whatever a pickle round trip changes.
-    decoded = attach_traces(decode_graph(pickle.loads(payload), shared), origins)
+    decoded = attach_traces(decode_graph(pickle.loads(payload), shared), form)
     record = kernel_source_record(decoded, mode)
     meta = {"nodes": len(optimized.toposort()), **record}
     sha = record.get(KERNEL_SOURCE_FIELD)

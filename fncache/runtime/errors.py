@@ -28,6 +28,11 @@ def describe_node(node: Apply, inputs: Sequence[Any] | None = None) -> str:
         if trace
         else "Created at: unknown (the node was made by a rewrite)"
     )
+    # equal nodes the function computes once (`merge`): each line that wrote one
+    lines += [
+        "Also written at (the same expression, computed once):\n  " + format_trace(t)
+        for t in node.tag.get("also", ())
+    ]
     return "\n".join(lines)
 
 
