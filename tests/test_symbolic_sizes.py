@@ -261,3 +261,32 @@ def test_pytensor_gives_the_same_values() -> None:
         for a, b in zip(ours(nv, X, CLASSES), theirs(nv, X, CLASSES)):
             np.testing.assert_allclose(a, b, rtol=1e-15)
             assert a.shape == b.shape
+
+
+def _numeric_grad(f: Callable[[np.ndarray], float], at: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+    return np.array([(f(at + e * eps) - f(at - e * eps)) / (2 * eps) for e in np.eye(at.size)])
+
+
+def test_gradients_through_symbolic_sizes_are_numpys_differences() -> None:
+    # a symbolic width of 0 pads nothing: no division by it reaches the gradient (NaN before)
+    modes = ("linear_ramp", "reflect", "wrap", "mean", "edge")
+    ramp = ft.arange(100)
+    grads = [ft.grad((ft.pad(x, (n, 1), mode=pm) * ramp[: x.shape[0] + n + 1]).sum(), x) for pm in modes]
+    a = ft.dscalar("a")
+    grads.append(ft.grad((ft.linspace(a, 3.0, n) ** 2).sum(), a))
+    f = fc.function([n, x, a], grads, mode="FAST_COMPILE")
+    xv = X[:3]
+    for nv in (0, 1, 4):
+        got = f(nv, xv, 1.5)
+        for pm, g in zip(modes, got):
+
+            def padded(v: np.ndarray, pm: str = pm, nv: int = nv) -> float:
+                p = np.pad(v, (nv, 1), mode=pm)
+                return float((p * np.arange(p.size)).sum())
+
+            np.testing.assert_allclose(g, _numeric_grad(padded, xv), atol=1e-5, err_msg=f"{pm} n={nv}")
+
+        def spaced(v: np.ndarray, nv: int = nv) -> float:
+            return float((np.linspace(v[0], 3.0, nv) ** 2).sum())
+
+        np.testing.assert_allclose(got[-1], _numeric_grad(spaced, np.array([1.5]))[0], atol=1e-5)

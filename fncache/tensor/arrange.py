@@ -627,7 +627,8 @@ def _pad_piece(
         step = elemwise(
             "true_div",
             elemwise("sub", cast(edge, "float64"), end),
-            float(k) if isinstance(k, int) else cast(k, "float64"),
+            # a symbolic k of 0 ramps nothing: dividing by 1 keeps the gradient of the edge finite
+            float(k) if isinstance(k, int) else cast(elemwise("maximum", k, 1), "float64"),
         )
         ramp = elemwise("add", elemwise("mul", cast(_along_axis(t, ax, v.ndim), "float64"), step), end)
         if is_int(v.dtype) or v.dtype == "bool":
