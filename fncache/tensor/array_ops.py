@@ -828,38 +828,43 @@ def _last_to(v: Variable, axis: int) -> Variable:
     return dimshuffle(v, order)
 
 
-def diagonal(x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Variable:
+def diagonal(x: Any, offset: Any = 0, axis1: int = 0, axis2: int = 1) -> Variable:
     """numpy.diagonal: the ``offset`` diagonal (above the main one when positive, below when
-    negative) of the matrices on the dims ``axis1``, ``axis2``, as the last dim of the result
-    (the other dims in order before it). A strided slice of those matrices flattened, so it
-    compiles and differentiates as indexing does."""
+    negative; an int or a symbolic int scalar) of the matrices on the dims ``axis1``,
+    ``axis2``, as the last dim of the result (the other dims in order before it). A strided
+    slice of those matrices flattened, so it compiles and differentiates as indexing does."""
     v = as_tensor_variable(x)
     if v.ndim < 2:
         raise ValueError(f"diagonal: takes a tensor of 2 or more dims, got {v.type}")
-    offset = int_arg(offset, "diagonal", "offset")
+    k = size_arg(offset, "diagonal", "offset", minimum=None)
     a1, a2 = ordered_axes((axis1, axis2), v.ndim, "diagonal")
     rest = [d for d in range(v.ndim) if d not in (a1, a2)]
     if rest or (a1, a2) != (0, 1):
         v = dimshuffle(v, rest + [a1, a2])
-    k = int(offset)
     n, m = dim_sizes(v)[-2:]
-    if isinstance(n, int) and isinstance(m, int):
+    if isinstance(n, int) and isinstance(m, int) and isinstance(k, int):
         # the matrices' static sizes: a constant slice, whose length is the result's static size
         start, length = (k, min(n, m - k)) if k >= 0 else (-k * m, min(n + k, m))
         length = max(length, 0)
-    else:
+    elif isinstance(k, int):
         if k >= 0:
             start, length = k, elemwise("minimum", n, m - k)
         else:
             start, length = -k * m, elemwise("minimum", n + k, m)
         length = elemwise("maximum", length, 0)
+    else:
+        # the diagonal starts on the first row (k >= 0) or the first column, as numpy's
+        above = elemwise("ge", k, 0)
+        start = elemwise("switch", above, k, -k * m)
+        length = elemwise("switch", above, elemwise("minimum", n, m - k), elemwise("minimum", n + k, m))
+        length = elemwise("maximum", length, 0)
     flat = flatten(v, v.ndim - 1)
     return flat[(slice(None),) * len(rest) + (slice(start, start + length * (m + 1), m + 1),)]
 
 
-def trace(x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Variable:
-    """numpy.trace: the sum of the ``offset`` diagonal on the dims ``axis1``, ``axis2`` (numpy's
-    sum dtype)."""
+def trace(x: Any, offset: Any = 0, axis1: int = 0, axis2: int = 1) -> Variable:
+    """numpy.trace: the sum of the ``offset`` diagonal (an int or a symbolic int scalar) on the
+    dims ``axis1``, ``axis2`` (numpy's sum dtype)."""
     from .reduction import sum as sum_
 
     return sum_(diagonal(x, offset, axis1, axis2), axis=-1)
