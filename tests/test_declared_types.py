@@ -220,7 +220,7 @@ def test_creation_ops_declare_the_known_sizes_and_return_them(linker: str) -> No
 
 def test_creation_ops_refuse_a_negative_constant_size_at_build() -> None:
     n = ft.lscalar("n")
-    with pytest.raises(ValueError, match=r"alloc: negative dimensions are not allowed"):
+    with pytest.raises(ValueError, match=r"zeros: negative dimensions are not allowed"):
         ft.zeros((n, -1))
 
 

@@ -420,7 +420,7 @@ def test_bad_arguments_name_the_function_what_was_given_and_the_fix() -> None:
         eo.unravel_index(i, x)
     with pytest.raises(TypeError, match="to_one_hot: y must be an int vector"):
         eo.to_one_hot(v, 3)
-    with pytest.raises(TypeError, match="to_one_hot: nb_class must be an int"):
+    with pytest.raises(TypeError, match="to_one_hot: nb_class must be a non-negative int"):
         eo.to_one_hot(i, 2.5)
     with pytest.raises(ValueError, match="fill_diagonal_offset: takes a matrix"):
         eo.fill_diagonal_offset(v, 1, 0)
@@ -438,10 +438,8 @@ def test_bad_arguments_name_the_function_what_was_given_and_the_fix() -> None:
         ft.largest()
     with pytest.raises(ValueError, match="topk: kth must be a non-zero int"):
         ft.topk(x, 0)
-    with pytest.raises(
-        TypeError, match="argtopk: kth must be an int, got the symbolic k .*known when the graph is built"
-    ):
-        ft.argtopk(x, ft.iscalar("k"))
+    with pytest.raises(TypeError, match="argtopk: kth must be an int or a symbolic int scalar, got k"):
+        ft.argtopk(x, ft.dscalar("k"))
     with pytest.raises(ValueError, match="topk: kth=5 asks for 5 elements of an axis of 3"):
         ft.topk(ft.tensor("s", "float64", shape=(2, 3)), 5)
     with pytest.raises(ValueError, match="topk: a 0-d tensor has no axis"):

@@ -356,7 +356,7 @@ def test_pack_errors() -> None:
             "split_dims: the sizes .* make 8 elements, not the 6",
         ),
         (lambda: ft.split_dims(v, (2, -1)), ValueError, "split_dims: the sizes .* must be non-negative"),
-        (lambda: ft.split_dims(v, (2.0,)), TypeError, "split_dims: each size must be an int"),
+        (lambda: ft.split_dims(v, (2.0,)), TypeError, "split_dims: each size must be a non-negative int"),
         (
             lambda: ft.split_dims(v, ft.lvector("s")),
             TypeError,

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["as_int", "int_arg", "pairs_arg"]
+__all__ = ["as_int", "int_arg", "int_kind", "pairs_arg"]
 
 
 def as_int(value: Any) -> int | None:
@@ -42,19 +42,23 @@ def _given(value: Any) -> str:
     return f"{given}; give a Python int, a numpy integer or a 0-d integer array"
 
 
+def int_kind(minimum: int | None) -> str:
+    """The words for an int of at least ``minimum`` (None: any int), as the errors say it."""
+    if minimum is None:
+        return "an int"
+    if minimum == 0:
+        return "a non-negative int"
+    if minimum == 1:
+        return "a positive int"
+    return f"an int >= {minimum}"
+
+
 def int_arg(value: Any, op: str, what: str, *, minimum: int | None = None, fix: str = "") -> int:
     """``value``, the integer argument ``what`` of ``op``, as a Python int (see the module's
     doc): TypeError for anything else (naming ``op``, ``what``, what was given and what to give
     instead, ``fix`` added to that), ValueError for one below ``minimum``."""
     n = as_int(value)
-    if minimum is None:
-        kind = "an int"
-    elif minimum == 0:
-        kind = "a non-negative int"
-    elif minimum == 1:
-        kind = "a positive int"
-    else:
-        kind = f"an int >= {minimum}"
+    kind = int_kind(minimum)
     if n is None:
         raise TypeError(f"{op}: {what} must be {kind}, got {_given(value)}{f'; {fix}' if fix else ''}")
     if minimum is not None and n < minimum:

@@ -34,6 +34,7 @@ from .reduction import one_axis, ordered_axes
 from .reduction import prod as prod_
 from .reduction import sum as sum_
 from .stat_reductions import median
+from .size_args import size_arg
 from .shape_ops import (
     as_shape_vector,
     concatenate,
@@ -447,17 +448,37 @@ _PAD_KEYWORDS = {
 }
 
 
-def _pad_widths(pad_width: Any, ndim: int) -> list[tuple[int, int]]:
-    """numpy's spellings of ``pad_width``: an int, ``(before, after)``, or one pair per axis."""
-    arr = np.asarray(pad_width, dtype=object)
+def _pad_widths(pad_width: Any, ndim: int) -> list[tuple[int | Variable, int | Variable]]:
+    """numpy's spellings of ``pad_width``: an int, ``(before, after)``, or one pair per axis,
+    each width an int or a symbolic int scalar (a Python int where known when the graph is
+    built; else checked not negative when the function runs). A symbolic int vector is taken
+    as numpy takes an array of its length: one width, a pair, or the pairs flattened."""
+    if isinstance(pad_width, Variable) and pad_width.ndim > 0:
+        v = as_tensor_variable(pad_width)
+        n = v.type.shape
+        if v.ndim > 2 or None in n:
+            raise TypeError(
+                f"pad: pad_width {pad_width!r} ({v.type}) must be an int scalar, or a vector or a "
+                "matrix of static shape; give a pair per axis as a list of int scalars"
+            )
+        entries = np.empty(n, dtype=object)
+        for idx in np.ndindex(*n):
+            entries[idx] = v[idx]
+        pad_width = entries
+    if isinstance(pad_width, Variable):  # one symbolic width
+        arr = np.empty((), dtype=object)
+        arr[()] = pad_width
+    else:
+        arr = np.asarray(pad_width, dtype=object)
     flat = arr.ravel().tolist()
-    if isinstance(pad_width, Variable) or not flat or not all(as_int(p) is not None for p in flat):
+    if not flat or not all(as_int(p) is not None or isinstance(p, Variable) for p in flat):
         raise TypeError(
-            f"pad: pad_width must be ints (an int, a pair, or a pair per axis), got {pad_width!r}"
+            f"pad: pad_width must be ints or int scalars (one, a pair, or a pair per axis), got {pad_width!r}"
         )
-    if any(p < 0 for p in flat):
+    if any(as_int(p) is not None and as_int(p) < 0 for p in flat):
         raise ValueError(f"pad: pad_width must not be negative, got {pad_width!r}")
-    return [(int(b), int(e)) for b, e in _per_axis(flat, arr.shape, ndim, "pad_width", pad_width)]
+    widths = [size_arg(p, "pad", "pad_width") for p in flat]
+    return _per_axis(widths, arr.shape, ndim, "pad_width", pad_width)
 
 
 def _per_axis(flat: list, arr_shape: tuple, ndim: int, what: str, given: Any) -> list[tuple[Any, Any]]:
@@ -543,14 +564,17 @@ def pad(
         per_axis = _stat_lengths(stat_length, v.ndim)
     out = v
     for ax, (before, after) in enumerate(widths):
-        if not before and not after:
+        if isinstance(before, int) and isinstance(after, int) and not before and not after:
             continue
         if mode != "constant":
             length, n = out.type.shape[ax], shape(out)[ax]
+            static = None if length is None else length >= 1
+            if not (isinstance(before, int) and isinstance(after, int)):
+                static = static or None  # symbolic widths may be 0: known when the function runs
             out = _checked(
                 out,
-                None if length is None else length >= 1,
-                lambda n=n: elemwise("ge", n, 1),
+                static,
+                lambda n=n, b=before, a=after: _can_pad(n, b, a),
                 f"pad: mode {mode!r} cannot pad the empty axis {ax}; use mode 'constant'",
             )
         pieces = [
@@ -561,18 +585,27 @@ def pad(
     return out
 
 
+def _can_pad(n: Variable, before: int | Variable, after: int | Variable) -> Variable:
+    """A mode other than ``constant`` pads an axis of ``n`` entries: it has one, or (symbolic
+    widths) the widths are 0 and pad nothing, as numpy's."""
+    some = elemwise("ge", n, 1)
+    if isinstance(before, int) and isinstance(after, int):
+        return some
+    return elemwise("or_", some, elemwise("eq", elemwise("add", before, after), 0))
+
+
 def _along_axis(vec: Variable, ax: int, ndim: int) -> Variable:
     """A vector laid along dim ``ax`` of an ``ndim``-dim tensor, to broadcast against it."""
     return dimshuffle(vec, ["x"] * ax + [0] + ["x"] * (ndim - 1 - ax))
 
 
 def _pad_piece(
-    v: Variable, ax: int, k: int, mode: str, arg: Any, reflect_type: str, at_end: bool
+    v: Variable, ax: int, k: int | Variable, mode: str, arg: Any, reflect_type: str, at_end: bool
 ) -> Variable:
-    """The ``k`` entries added before (or, ``at_end``, after) ``v`` along ``ax``; ``arg`` is
-    this end's constant, end value or statistic length."""
+    """The ``k`` entries (an int, or a symbolic int scalar) added before (or, ``at_end``,
+    after) ``v`` along ``ax``; ``arg`` is this end's constant, end value or statistic length."""
     dims = [shape(v)[d] if d != ax else k for d in range(v.ndim)]
-    if k == 0:
+    if isinstance(k, int) and k == 0:
         return _along(v, ax, slice(0, 0))
     if mode == "constant":
         fill = as_tensor_variable(arg)
@@ -591,7 +624,12 @@ def _pad_piece(
         # float64, floored for an integer dtype; the end after the array runs backwards
         t = arange(k - 1, -1, -1) if at_end else arange(k)
         end = cast(as_tensor_variable(arg), "float64")
-        step = elemwise("true_div", elemwise("sub", cast(edge, "float64"), end), float(k))
+        step = elemwise(
+            "true_div",
+            elemwise("sub", cast(edge, "float64"), end),
+            # a symbolic k of 0 ramps nothing: dividing by 1 keeps the gradient of the edge finite
+            float(k) if isinstance(k, int) else cast(elemwise("maximum", k, 1), "float64"),
+        )
         ramp = elemwise("add", elemwise("mul", cast(_along_axis(t, ax, v.ndim), "float64"), step), end)
         if is_int(v.dtype) or v.dtype == "bool":
             ramp = elemwise("floor", ramp)
@@ -599,7 +637,7 @@ def _pad_piece(
     return _periodic_piece(v, ax, k, mode, reflect_type == "odd", at_end)
 
 
-def _periodic_piece(v: Variable, ax: int, k: int, mode: str, odd: bool, at_end: bool) -> Variable:
+def _periodic_piece(v: Variable, ax: int, k: int | Variable, mode: str, odd: bool, at_end: bool) -> Variable:
     """``wrap``, ``reflect`` and ``symmetric`` padding of any length: the positions ``i`` past
     the end read ``v`` at ``i`` modulo the period (``n``; ``2n - 2`` reflecting about the edge
     entry, ``2n`` about the edge itself), mirrored in the period's second half. An odd
@@ -607,7 +645,7 @@ def _periodic_piece(v: Variable, ax: int, k: int, mode: str, odd: bool, at_end: 
     further adds ``2 * (last - first)``, which is what numpy's repeated reflections give."""
     n = shape(v)[ax]
     n_len = v.type.shape[ax]
-    simple = n_len is not None and k <= n_len - (mode == "reflect") and not odd
+    simple = isinstance(k, int) and n_len is not None and k <= n_len - (mode == "reflect") and not odd
     if simple:  # one slice of the array (reversed for a reflection)
         if mode == "wrap":
             return _along(v, ax, slice(0, k) if at_end else slice(-k, None))
@@ -720,18 +758,11 @@ def split_dims(x: Any, shape: Any, axis: int = 0) -> Variable:
         entries: list = [shape[i] for i in range(k)]
     else:
         entries = list(shape) if isinstance(shape, (list, tuple)) else [shape]
-    entries = [e if as_int(e) is None else as_int(e) for e in entries]
     for e in entries:
-        if as_int(e) is not None:
-            if e < 0:
-                raise ValueError(
-                    f"split_dims: the sizes {shape!r} must be non-negative; give the dims' sizes"
-                )
-        elif not (isinstance(e, Variable) and e.ndim == 0 and is_int(e.dtype)):
-            raise TypeError(
-                f"split_dims: each size must be an int or a symbolic int scalar, got {e!r}; give the "
-                "shape as a list of sizes or an int vector"
-            )
+        if as_int(e) is not None and as_int(e) < 0:
+            raise ValueError(f"split_dims: the sizes {shape!r} must be non-negative; give the dims' sizes")
+    # a symbolic size is checked not negative too: the reshape would take -1 as "the rest"
+    entries = [size_arg(e, "split_dims", "each size") for e in entries]
     length, total = v.type.shape[ax], _dims_product(entries)
     if length is not None and isinstance(total, int) and total != length:
         raise ValueError(

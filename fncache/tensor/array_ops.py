@@ -23,8 +23,11 @@ from .blas import Dot, dot_protocol
 from .elemwise import check_float64, elemwise
 from .grad_ops import along_lanes
 from .reduction import normalize_axes, one_axis, ordered_axes
+from .pyop import CheckAndReport
+from .reduction import all as all_
 from .reduction import sum as sum_
 from .shape_ops import check_array_fits, dim_sizes, dimshuffle, flatten, stack, static_int
+from .size_args import size_arg
 
 __all__ = [
     "Unbroadcast",
@@ -97,33 +100,52 @@ class SpecifyShape(Op):
         return [x]
 
 
-def specify_shape(x: Any, shape: Sequence[int | None]) -> Variable:
-    """``x`` with its shape declared (``None`` for a dim of any size): later ops see the static
-    sizes, and a value of another shape raises ValueError when the function runs."""
+def specify_shape(x: Any, shape: Any) -> Variable:
+    """``x`` with its shape declared: one size per dim, each an int, a symbolic int scalar or
+    ``None`` (any size), or a symbolic int vector of static length. Later ops see the sizes
+    known when the graph is built (ints, constants, static sizes such as ``y.shape[0]``) as
+    static sizes; a value of another shape raises ValueError when the function runs, a
+    symbolic size checked against the value's size there too."""
     v = as_tensor_variable(x)
     if isinstance(shape, Constant) and shape.ndim == 1:
         shape = [int(s) for s in shape.data]  # a constant vector's entries (PyTensor takes one)
     elif isinstance(shape, Variable) and shape.ndim == 1:
-        raise TypeError(
-            f"specify_shape: the sizes must be known when the graph is built, got the symbolic vector"
-            f" {shape!r}; check a run-time shape with ft.assert_op(x, ft.all(ft.eq(x.shape, shape)))"
-        )
-    single = shape is None or isinstance(shape, (bool, np.bool_)) or as_int(shape) is not None
+        if shape.type.shape[0] is None or not is_int(shape.dtype):
+            raise TypeError(
+                f"specify_shape: shape {shape!r} ({shape.type}) must be an int vector of static "
+                "length; give a list of sizes (ints, int scalars or None)"
+            )
+        shape = [shape[d] for d in range(shape.type.shape[0])]
+    single = (
+        shape is None
+        or isinstance(shape, (bool, np.bool_))
+        or as_int(shape) is not None
+        or (isinstance(shape, Variable) and shape.ndim == 0)
+    )
     shape = (shape,) if single else tuple(shape)
     for s in shape:
-        if isinstance(s, Variable):
+        if s is not None and not isinstance(s, Variable) and as_int(s) is None:
             raise TypeError(
-                f"specify_shape: the sizes must be known when the graph is built, got the symbolic "
-                f"{s!r} in {shape}; check a run-time size with ft.assert_op(x, ft.eq(x.shape[d], n))"
+                f"specify_shape: each size must be an int, an int scalar or None, got {s!r} in {shape}"
             )
-        if s is not None and as_int(s) is None:
-            raise TypeError(f"specify_shape: each size must be an int or None, got {s!r} in {shape}")
-        if s is not None and s < 0:
+        if s is not None and not isinstance(s, Variable) and s < 0:
             raise ValueError(f"specify_shape: size {s} in {shape} is negative; give a size >= 0 or None")
-    shape = tuple(None if s is None else as_int(s) for s in shape)
-    if tuple(shape) == v.type.shape:
-        return v
-    return SpecifyShape(shape)(v)
+    if v.ndim != len(shape):
+        raise ValueError(f"specify_shape: {v!r} has {v.ndim} dims, the shape {shape} has {len(shape)}")
+    sizes = [None if s is None else size_arg(s, "specify_shape", "a size", minimum=None) for s in shape]
+    static = tuple(s if isinstance(s, int) else None for s in sizes)
+    if static != v.type.shape:
+        v = SpecifyShape(static)(v)
+    symbolic = [(d, s) for d, s in enumerate(sizes) if isinstance(s, Variable)]
+    if symbolic:
+        have = stack([v.shape[d] for d, _ in symbolic])
+        want = stack([s for _, s in symbolic])
+        v = CheckAndReport(
+            ValueError,
+            f"specify_shape: the value's sizes {{}} in dims {[d for d, _ in symbolic]} are not the "
+            "declared sizes {}",
+        )(v, all_(elemwise("eq", have, want)), have, want)
+    return v
 
 
 def specify_broadcastable(x: Any, *axes: int) -> Variable:
@@ -497,6 +519,14 @@ def tensordot(a: Any, b: Any, axes: int | Sequence[Any] = 2) -> Variable:
     """numpy.tensordot: ``axes`` an int (the last n of a with the first n of b) or a pair of
     axis lists."""
     va, vb = as_tensor_variable(a), as_tensor_variable(b)
+    if isinstance(axes, Variable):
+        if axes.ndim != 0 or not is_int(axes.dtype) or static_int(axes) is None:
+            raise TypeError(
+                f"tensordot: axes must be known when the graph is built (they decide the result's "
+                f"dims), got the symbolic {axes!r} ({axes.type}); give a Python int or a pair of "
+                "axis lists"
+            )
+        axes = static_int(axes)
     n = as_int(axes)
     if n is not None:
         if n < 0 or n > min(va.ndim, vb.ndim):
@@ -798,38 +828,43 @@ def _last_to(v: Variable, axis: int) -> Variable:
     return dimshuffle(v, order)
 
 
-def diagonal(x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Variable:
+def diagonal(x: Any, offset: Any = 0, axis1: int = 0, axis2: int = 1) -> Variable:
     """numpy.diagonal: the ``offset`` diagonal (above the main one when positive, below when
-    negative) of the matrices on the dims ``axis1``, ``axis2``, as the last dim of the result
-    (the other dims in order before it). A strided slice of those matrices flattened, so it
-    compiles and differentiates as indexing does."""
+    negative; an int or a symbolic int scalar) of the matrices on the dims ``axis1``,
+    ``axis2``, as the last dim of the result (the other dims in order before it). A strided
+    slice of those matrices flattened, so it compiles and differentiates as indexing does."""
     v = as_tensor_variable(x)
     if v.ndim < 2:
         raise ValueError(f"diagonal: takes a tensor of 2 or more dims, got {v.type}")
-    offset = int_arg(offset, "diagonal", "offset")
+    k = size_arg(offset, "diagonal", "offset", minimum=None)
     a1, a2 = ordered_axes((axis1, axis2), v.ndim, "diagonal")
     rest = [d for d in range(v.ndim) if d not in (a1, a2)]
     if rest or (a1, a2) != (0, 1):
         v = dimshuffle(v, rest + [a1, a2])
-    k = int(offset)
     n, m = dim_sizes(v)[-2:]
-    if isinstance(n, int) and isinstance(m, int):
+    if isinstance(n, int) and isinstance(m, int) and isinstance(k, int):
         # the matrices' static sizes: a constant slice, whose length is the result's static size
         start, length = (k, min(n, m - k)) if k >= 0 else (-k * m, min(n + k, m))
         length = max(length, 0)
-    else:
+    elif isinstance(k, int):
         if k >= 0:
             start, length = k, elemwise("minimum", n, m - k)
         else:
             start, length = -k * m, elemwise("minimum", n + k, m)
         length = elemwise("maximum", length, 0)
+    else:
+        # the diagonal starts on the first row (k >= 0) or the first column, as numpy's
+        above = elemwise("ge", k, 0)
+        start = elemwise("switch", above, k, -k * m)
+        length = elemwise("switch", above, elemwise("minimum", n, m - k), elemwise("minimum", n + k, m))
+        length = elemwise("maximum", length, 0)
     flat = flatten(v, v.ndim - 1)
     return flat[(slice(None),) * len(rest) + (slice(start, start + length * (m + 1), m + 1),)]
 
 
-def trace(x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Variable:
-    """numpy.trace: the sum of the ``offset`` diagonal on the dims ``axis1``, ``axis2`` (numpy's
-    sum dtype)."""
+def trace(x: Any, offset: Any = 0, axis1: int = 0, axis2: int = 1) -> Variable:
+    """numpy.trace: the sum of the ``offset`` diagonal (an int or a symbolic int scalar) on the
+    dims ``axis1``, ``axis2`` (numpy's sum dtype)."""
     from .reduction import sum as sum_
 
     return sum_(diagonal(x, offset, axis1, axis2), axis=-1)

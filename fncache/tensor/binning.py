@@ -20,7 +20,7 @@ from ..graph.basic import Constant, Variable
 from ..graph.types import is_complex, is_float, is_int
 from .advanced_subtensor import take
 from .array_ops import argsort, tensordot
-from ..graph.args import as_int, int_arg
+from ..graph.args import as_int
 from .basic import as_tensor_variable, constant
 from .creation import arange
 from .data_ops import bincount, searchsorted
@@ -31,6 +31,7 @@ from .reduction import max as max_
 from .reduction import min as min_
 from .reduction import sum as sum_
 from .shape_ops import concatenate, dimshuffle, flatten
+from .size_args import size_arg
 
 __all__ = ["digitize", "interp", "interpolate1d", "histogram"]
 
@@ -181,14 +182,14 @@ def _extreme(dtype: str, sign: int) -> Any:
     return info.max if sign > 0 else info.min
 
 
-def _uniform_edges(first: Variable, last: Variable, nbins: int, dtype: str) -> Variable:
+def _uniform_edges(first: Variable, last: Variable, nbins: int | Variable, dtype: str) -> Variable:
     """numpy's ``linspace(first, last, nbins + 1)`` to the bit, in ``dtype``: ``i * step +
     first``, the last set to ``last``. The product is a ``tensordot``, which the C kernels cannot
     contract with the addition into a fused multiply-add: its single rounding can move an edge
     by one unit in the last place, and a value on that edge into the next bin."""
     dt = np.result_type(np.dtype(first.dtype), np.dtype(last.dtype), 1.0).name
     s, e = cast(first, dt), cast(last, dt)
-    step = (e - s) / constant(np.asarray(nbins, dt))
+    step = (e - s) / (constant(np.asarray(nbins, dt)) if isinstance(nbins, int) else cast(nbins, dt))
     i = arange(0, nbins + 1, dtype=dt)
     y = tensordot(dimshuffle(i, (0, "x")), dimshuffle(step, ("x",)), axes=1) + s
     y = elemwise("switch", elemwise("eq", arange(nbins + 1), nbins), e, y)
@@ -263,7 +264,7 @@ def histogram(
     a: Any, bins: Any = 10, range: Any = None, density: bool | None = None, weights: Any = None
 ) -> tuple[Variable, Variable]:
     """numpy.histogram: ``(counts, edges)`` of the values of ``a`` (flattened) in ``bins``: an
-    int (that many equal bins over ``range``, or over the smallest to the largest value, as
+    int or a symbolic int scalar (that many equal bins over ``range``, or over the smallest to the largest value, as
     numpy computes the edges) or the increasing bin edges (a list or a symbolic vector; the
     last bin includes its right edge). Counts are int64, or the sums of ``weights`` (of
     ``a``'s shape, in their dtype); ``density`` divides by the bin widths and the total
@@ -282,9 +283,13 @@ def histogram(
         same = all_(elemwise("eq", w.shape, av.shape)) if av.ndim else constant(True)
         w = flatten(assert_op(w, same, "histogram: weights must have the same shape as a"))
     av = flatten(av)
-    if as_int(bins) is not None or isinstance(bins, (float, np.floating)):
+    if (
+        as_int(bins) is not None
+        or isinstance(bins, (float, np.floating))
+        or (isinstance(bins, Variable) and bins.ndim == 0)
+    ):
         first, last, edge_dtype = _range_ends(av, range)
-        edges = _uniform_edges(first, last, int_arg(bins, "histogram", "bins", minimum=1), edge_dtype)
+        edges = _uniform_edges(first, last, size_arg(bins, "histogram", "bins", minimum=1), edge_dtype)
     elif isinstance(bins, (str, bool)) or bins is None:
         raise TypeError(
             f"histogram: bins must be an int or a vector of increasing edges, got {bins!r} (numpy's "

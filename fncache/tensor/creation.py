@@ -127,28 +127,33 @@ def alloc(value: Any, *shape: Any, what: str = "alloc") -> Variable:
 
 def full(shape: Any, fill_value: Any, dtype: Any = None) -> Variable:
     """numpy.full: ``shape`` an int, a sequence of ints / int scalars or an int vector."""
+    return _full(shape, fill_value, dtype, "full")
+
+
+def _full(shape: Any, fill_value: Any, dtype: Any, what: str) -> Variable:
+    """:func:`full`, its errors naming ``what``, the function the user called."""
     if isinstance(fill_value, Variable):
         v = fill_value if dtype is None else cast(fill_value, dtype)
     else:
         v = constant(fill_value, dtype=None if dtype is None else normalize_dtype(dtype))
     if v.ndim:
-        raise ValueError(f"full: fill_value must be a scalar, got {v.type}")
+        raise ValueError(f"{what}: fill_value must be a scalar, got {v.type}")
     shp = (
         [shape]
         if as_int(shape) is not None or (isinstance(shape, (Variable, np.ndarray)) and shape.ndim == 0)
         else shape
     )
-    return alloc(v, shp)
+    return alloc(v, shp, what=what)
 
 
 def zeros(shape: Any, dtype: Any = None) -> Variable:
     """numpy.zeros (default dtype ``config.floatX``)."""
-    return full(shape, 0, normalize_dtype(dtype, "zeros"))
+    return _full(shape, 0, normalize_dtype(dtype, "zeros"), "zeros")
 
 
 def ones(shape: Any, dtype: Any = None) -> Variable:
     """numpy.ones (default dtype ``config.floatX``)."""
-    return full(shape, 1, normalize_dtype(dtype, "ones"))
+    return _full(shape, 1, normalize_dtype(dtype, "ones"), "ones")
 
 
 def full_like(x: Any, fill_value: Any, dtype: Any = None) -> Variable:
@@ -236,7 +241,7 @@ def empty(shape: Any, dtype: Any = None) -> Variable:
     """numpy.empty: an array of ``shape`` whose values the caller will overwrite (default dtype
     ``config.floatX``). It holds zeros, so a value read before it is written is 0, not
     numpy's leftover memory."""
-    return zeros(shape, normalize_dtype(dtype, "empty"))
+    return _full(shape, 0, normalize_dtype(dtype, "empty"), "empty")
 
 
 def empty_like(x: Any, dtype: Any = None) -> Variable:

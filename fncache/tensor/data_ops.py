@@ -17,9 +17,12 @@ import numpy as np
 from ..graph.basic import Apply, Op, Variable
 from ..graph.types import TensorType, is_complex, is_int
 from ..graph.args import int_arg
-from .basic import as_tensor_variable
+from .basic import as_tensor_variable, constant
+from .creation import alloc
+from .elemwise import elemwise
 from .reduction import one_axis
-from .shape_ops import flatten, stack
+from .shape_ops import concatenate, flatten, stack
+from .size_args import size_arg
 
 __all__ = [
     "NonZero",
@@ -171,20 +174,27 @@ class BinCount(Op):
         return [res.astype(node.outputs[0].dtype, copy=False)]
 
 
-def bincount(x: Any, weights: Any = None, minlength: int = 0) -> Variable:
+def bincount(x: Any, weights: Any = None, minlength: Any = 0) -> Variable:
     """numpy.bincount: how often each non-negative int of the vector ``x`` occurs (int64), or the
-    sum of the ``weights`` at each (float64); at least ``minlength`` bins. A negative value
-    raises ValueError when the function runs."""
+    sum of the ``weights`` at each (float64); at least ``minlength`` bins (an int or a symbolic
+    int scalar). A negative value or ``minlength`` raises ValueError when the function runs."""
     v = as_tensor_variable(x)
     if v.ndim != 1 or not (is_int(v.dtype) or v.dtype == "bool"):
         raise TypeError(f"bincount: x must be an int vector, got {v.type}")
-    minlength = int_arg(minlength, "bincount", "minlength", minimum=0)
-    if weights is None:
-        return BinCount(int(minlength), False)(v)
-    w = as_tensor_variable(weights)
-    if w.ndim != 1 or is_complex(w.dtype):
-        raise TypeError(f"bincount: weights must be a real vector like x, got {w.type}")
-    return BinCount(int(minlength), True)(v, w)
+    minlength = size_arg(minlength, "bincount", "minlength")
+    weighted = weights is not None
+    ins = [v]
+    if weighted:
+        w = as_tensor_variable(weights)
+        if w.ndim != 1 or is_complex(w.dtype):
+            raise TypeError(f"bincount: weights must be a real vector like x, got {w.type}")
+        ins.append(w)
+    if isinstance(minlength, int):
+        return BinCount(minlength, weighted)(*ins)
+    # a run-time minlength: the counts, then zero bins up to it
+    counts = BinCount(0, weighted)(*ins)
+    more = elemwise("maximum", elemwise("sub", minlength, counts.shape[0]), 0)
+    return concatenate([counts, alloc(constant(np.zeros((), counts.dtype)), more)])
 
 
 class SearchSorted(Op):

@@ -34,6 +34,7 @@ from .pyop import assert_op
 from .reduction import all as all_
 from .reduction import one_axis, ordered_axes
 from .shape_ops import concatenate, dim_sizes, dimshuffle, flatten, reshape, shape
+from .size_args import size_arg
 
 __all__ = [
     "roll",
@@ -189,12 +190,13 @@ def tri(N: Any, M: Any = None, k: Any = 0, dtype: Any = "float64") -> Variable:
     return cast(mask, dt)
 
 
-def diag(v: Any, k: int = 0) -> Variable:
+def diag(v: Any, k: Any = 0) -> Variable:
     """numpy.diag: of a vector, the square matrix with it on the ``k``-th diagonal (above the
-    main one for ``k > 0``, below for ``k < 0``) and zeros elsewhere; of a matrix, its ``k``-th
-    diagonal (:func:`diagonal`). A select with an index mask, so it fuses and differentiates."""
+    main one for ``k > 0``, below for ``k < 0``; an int or a symbolic int scalar) and zeros
+    elsewhere; of a matrix, its ``k``-th diagonal (:func:`diagonal`). A select with an index
+    mask, so it fuses and differentiates."""
     x = as_tensor_variable(v)
-    k = int_arg(k, "diag", "k")
+    k = size_arg(k, "diag", "k", minimum=None)
     if x.ndim == 2:
         return diagonal(x, k)
     if x.ndim != 1:
@@ -204,23 +206,31 @@ def diag(v: Any, k: int = 0) -> Variable:
     return alloc_diag(x, k)
 
 
-def alloc_diag(diag: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Variable:
+def alloc_diag(diag: Any, offset: Any = 0, axis1: int = 0, axis2: int = 1) -> Variable:
     """PyTensor's ``alloc_diag``: zeros with the last dim of ``diag`` on the ``offset``-th
     diagonal of the dims ``axis1`` and ``axis2`` of the result (one more dim than ``diag``;
-    its other dims are ``diag``'s leading ones, in order), so ``diagonal(alloc_diag(v)) == v``.
-    A select with an index mask, so it fuses and differentiates."""
+    its other dims are ``diag``'s leading ones, in order), so ``diagonal(alloc_diag(v)) == v``;
+    ``offset`` an int or a symbolic int scalar. A select with an index mask, so it fuses and
+    differentiates."""
     x = as_tensor_variable(diag)
-    k = int_arg(offset, "alloc_diag", "offset")
+    k = size_arg(offset, "alloc_diag", "offset", minimum=None)
     if x.ndim == 0:
         raise ValueError(f"alloc_diag: takes a vector (or a stack of them), got a 0-d {x.type}")
     a1, a2 = sorted(ordered_axes((axis1, axis2), x.ndim + 1, "alloc_diag"))
     lead = list(range(x.ndim - 1))
     # the vector padded to the matrix's size, read along the rows (k >= 0) or the columns
-    padded = concatenate([x, zeros(tuple(dim_sizes(x)[:-1]) + (abs(k),), x.dtype)], axis=-1) if k else x
+    symbolic = isinstance(k, Variable)
+    width = elemwise("abs", k) if symbolic else abs(k)
+    padded = concatenate([x, zeros((*dim_sizes(x)[:-1], width), x.dtype)], axis=-1) if symbolic or k else x
     size = dim_sizes(padded)[-1]  # an int where known: the result's static sizes
     i = dimshuffle(arange(size), (0, "x"))
     j = dimshuffle(arange(size), ("x", 0))
-    along = dimshuffle(padded, lead + ([x.ndim - 1, "x"] if k >= 0 else ["x", x.ndim - 1]))
+    rows = dimshuffle(padded, [*lead, x.ndim - 1, "x"])
+    cols = dimshuffle(padded, [*lead, "x", x.ndim - 1])
+    if symbolic:  # which of the two, when the function runs
+        along = elemwise("switch", elemwise("ge", k, 0), rows, cols)
+    else:
+        along = rows if k >= 0 else cols
     square = elemwise("switch", elemwise("eq", j - i, k), along, constant(np.zeros((), x.dtype)))
     # the two new dims (last in ``square``) moved to axis1 and axis2
     order = iter(lead)

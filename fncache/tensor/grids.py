@@ -11,13 +11,14 @@ import numpy as np
 
 from ..graph.basic import Variable
 from ..graph.types import is_complex, is_int, normalize_dtype
-from ..graph.args import as_int, int_arg
+from ..graph.args import as_int
 from .basic import as_tensor_variable, constant
 from .creation import alloc, arange
 from .elemwise import cast, elemwise
 from .extra_ops import broadcast_arrays
 from .pyop import assert_op
 from .shape_ops import dimshuffle, flatten
+from .size_args import size_arg
 
 __all__ = ["linspace", "logspace", "geomspace", "meshgrid", "bartlett", "mgrid", "ogrid"]
 
@@ -29,10 +30,11 @@ def _scalar_in(value: Any, dt: str, what: str, fn: str = "linspace") -> Variable
     return cast(v, dt) if v.dtype != dt else v
 
 
-def _check_range_args(fn: str, num: Any, axis: Any, *values: tuple[Any, str]) -> int:
-    """The arguments numpy's evenly spaced ranges share: an int ``num`` (returned as a Python
-    int), real scalars, and ``axis`` 0 (one range, so there is no other axis to put it along)."""
-    n = int_arg(num, fn, "num", minimum=0)
+def _check_range_args(fn: str, num: Any, axis: Any, *values: tuple[Any, str]) -> int | Variable:
+    """The arguments numpy's evenly spaced ranges share: ``num`` (returned as a Python int
+    where known when the graph is built, else the int64 scalar checked when the function
+    runs), real scalars, and ``axis`` 0 (one range, so there is no other axis to put it along)."""
+    n = size_arg(num, fn, "num")
     if as_int(axis) not in (0, -1):
         raise ValueError(
             f"{fn}: axis must be 0 (start and stop are scalars, the result one vector), got {axis!r}"
@@ -51,20 +53,31 @@ def _numpy_operand(value: Any) -> Any:
     return np.dtype(value.dtype) if isinstance(value, Variable) else value
 
 
-def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, dtype: Any = None) -> Variable:
+def _last_of(i: Variable, num: int | Variable) -> Variable:
+    """Where the range ``i`` of ``num`` values holds its last one, when there are 2 or more
+    (numpy sets that one to ``stop``; a single value stays ``start``)."""
+    last = elemwise("eq", i, num - 1)
+    return last if isinstance(num, int) else elemwise("and_", last, elemwise("gt", i, 0))
+
+
+def linspace(start: Any, stop: Any, num: Any = 50, endpoint: bool = True, dtype: Any = None) -> Variable:
     """numpy.linspace: ``num`` values from ``start`` to ``stop`` (included when ``endpoint``),
     computed as numpy does (``i * step + start``, the last one set to ``stop``); ``start`` and
-    ``stop`` numbers or symbolic scalars, ``num`` an int. The dtype is numpy's (float64 for
-    ints, float32 stays float32); an int ``dtype`` floors, as numpy does."""
+    ``stop`` numbers or symbolic scalars, ``num`` an int or a symbolic int scalar (a negative
+    one raises ValueError when the function runs). The dtype is numpy's (float64 for ints,
+    float32 stays float32); an int ``dtype`` floors, as numpy does."""
     num = _check_range_args("linspace", num, 0, (start, "start"), (stop, "stop"))
     dt = normalize_dtype(np.result_type(_numpy_operand(start), _numpy_operand(stop), 1.0), "linspace")
     s, e = _scalar_in(start, dt, "start"), _scalar_in(stop, dt, "stop")
     i = arange(0, num, dtype=dt)
     div = num - 1 if endpoint else num
-    if div > 0:
-        y = i * ((e - s) / constant(np.asarray(div, dt))) + s
+    if not isinstance(div, int) or div > 0:
+        # a symbolic count that leaves no step (one value, or none) divides by 1: the one
+        # value is start, as numpy's
+        d = constant(np.asarray(div, dt)) if isinstance(div, int) else cast(elemwise("maximum", div, 1), dt)
+        y = i * ((e - s) / d) + s
         if endpoint:
-            y = elemwise("switch", elemwise("eq", i, num - 1), e, y)
+            y = elemwise("switch", _last_of(i, num), e, y)
     else:
         # 0 or 1 values: numpy's step is NaN there and the one value is start
         y = i * (e - s) + s
@@ -77,14 +90,14 @@ def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, dtype:
 def logspace(
     start: Any,
     stop: Any,
-    num: int = 50,
+    num: Any = 50,
     endpoint: bool = True,
     base: Any = 10.0,
     dtype: Any = None,
     axis: int = 0,
 ) -> Variable:
     """numpy.logspace: ``base ** linspace(start, stop, num, endpoint)``; ``start``, ``stop`` and
-    ``base`` numbers or symbolic scalars, ``num`` an int. The dtype is numpy's; a ``dtype``
+    ``base`` numbers or symbolic scalars, ``num`` as :func:`linspace`'s. The dtype is numpy's; a ``dtype``
     converts as numpy's ``astype`` (an int dtype truncates)."""
     num = _check_range_args("logspace", num, axis, (base, "base"))
     b = as_tensor_variable(base) if isinstance(base, Variable) else base
@@ -95,14 +108,14 @@ def logspace(
 
 
 def geomspace(
-    start: Any, stop: Any, num: int = 50, endpoint: bool = True, dtype: Any = None, axis: int = 0
+    start: Any, stop: Any, num: Any = 50, endpoint: bool = True, dtype: Any = None, axis: int = 0
 ) -> Variable:
     """numpy.geomspace: ``num`` values from ``start`` to ``stop`` in a geometric progression,
     computed as numpy does (``logspace`` of the ``log10`` of the ends divided by the sign of
     ``start``; the first value set to ``start`` and, with ``endpoint``, the last to ``stop``).
     ``start`` and ``stop`` are non-zero numbers or symbolic scalars (a zero number raises
     ValueError, a symbolic zero AssertionError when the function runs); ends of different signs
-    give NaN, as numpy's.
+    give NaN, as numpy's. ``num`` as :func:`linspace`'s.
     float64 unless ``dtype`` (an int dtype floors, as numpy's)."""
     num = _check_range_args("geomspace", num, axis, (start, "start"), (stop, "stop"))
     for value, what in ((start, "start"), (stop, "stop")):
@@ -111,13 +124,13 @@ def geomspace(
                 f"geomspace: {what} is 0, and a geometric sequence cannot include zero; give non-zero ends"
             )
     out = None if dtype is None else normalize_dtype(dtype, "geomspace")
-    # numpy's working dtype: the ends as float arrays (a number as float64), with float(num)
+    # numpy's working dtype: the ends as float arrays (a number as float64), with the float count
     # and the dtype asked for (float64 when none is)
     ends = [
         np.result_type(_numpy_operand(v) if isinstance(v, Variable) else np.asarray(v), 1.0)
         for v in (start, stop)
     ]
-    dt = normalize_dtype(np.result_type(*ends, float(num), np.zeros((), out)), "geomspace")
+    dt = normalize_dtype(np.result_type(*ends, 1.0, np.zeros((), out)), "geomspace")
     s, e = _scalar_in(start, dt, "start", "geomspace"), _scalar_in(stop, dt, "stop", "geomspace")
     if isinstance(start, Variable) or isinstance(stop, Variable):
         nonzero = elemwise("and_", elemwise("neq", s, 0), elemwise("neq", e, 0))
@@ -131,8 +144,8 @@ def geomspace(
     y = logspace(elemwise("log10", s), elemwise("log10", e), num, endpoint, 10.0, dt)
     i = arange(0, num)
     y = elemwise("switch", elemwise("eq", i, 0), s, y)
-    if endpoint and num > 1:
-        y = elemwise("switch", elemwise("eq", i, num - 1), e, y)
+    if endpoint and (not isinstance(num, int) or num > 1):
+        y = elemwise("switch", _last_of(i, num), e, y)
     y = y * sign
     if out is None:
         return y

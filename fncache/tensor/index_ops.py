@@ -25,6 +25,7 @@ from .extra_ops import int_scalar
 from .pyop import assert_op
 from .reduction import all as all_
 from .shape_ops import dimshuffle, stack
+from .size_args import size_arg
 
 __all__ = [
     "RavelMultiIndex",
@@ -184,11 +185,12 @@ def compress(condition: Any, x: Any, axis: int | None = None) -> Variable:
 def to_one_hot(y: Any, nb_class: Any, dtype: Any = None) -> Variable:
     """PyTensor's ``to_one_hot``: the matrix ``(len(y), nb_class)`` whose row ``i`` is 1 at
     column ``y[i]`` and 0 elsewhere, of ``dtype`` (default ``config.floatX``). A class outside
-    ``[0, nb_class)`` raises when the function runs. A comparison with ``arange``, so it fuses."""
+    ``[0, nb_class)`` (an int or a symbolic int scalar) raises when the function runs, a
+    negative ``nb_class`` ValueError. A comparison with ``arange``, so it fuses."""
     v = as_tensor_variable(y)
     if v.ndim != 1 or not is_int(v.dtype):
         raise TypeError(f"to_one_hot: y must be an int vector of class indices, got {v.type}")
-    n = int_scalar(nb_class, "to_one_hot", "nb_class")
+    n = size_arg(nb_class, "to_one_hot", "nb_class")
     dt = normalize_dtype(dtype, "to_one_hot")
     inside = all_(elemwise("and_", elemwise("ge", v, 0), elemwise("lt", v, n)))
     v = assert_op(
