@@ -57,7 +57,7 @@ from .gradient import conj_grad, register_branch_grad, user_gradients, zeros_lik
 from .extra_ops import tril, triu
 from .jacobian_rows import JacobianRows, jacobian_rows
 from .op_from_graph import OpFromGraph
-from .nlinalg import CheckValue, Det, MatrixInverse, SlogDet
+from .nlinalg import CheckValue, Cofactors, CofactorsGrad, Det, MatrixInverse, SlogDet
 from .pyop import CheckAndRaise, Print, PythonOp
 from .random import RandomDraw, RandomVariable
 from .reduction import ArgReduce, Reduce, keep_reduced_dims
@@ -829,16 +829,30 @@ def _matrix_inverse(node: Apply, out_grads: list) -> list:
     return [-matmul(matmul(zt, out_grads[0]), zt)]
 
 
-@register_grad(Det)
+@register_grad(Det, complex_values="holomorphic")
 def _det(node: Apply, out_grads: list) -> list:
-    x = node.inputs[0]
-    return [_per_matrix(out_grads[0] * node.outputs[0]) * swap_last(MatrixInverse()(x))]
+    """The matrix of cofactors (``det(x) inv(x)^T`` where x is regular), finite at a singular
+    matrix too, where there is no inverse."""
+    return [_per_matrix(out_grads[0]) * Cofactors()(node.inputs[0])]
+
+
+@register_grad(Cofactors)
+def _cofactors(node: Apply, out_grads: list) -> list:
+    """``inv(x)^T``'s (``over_det``) is inv's; the cofactors' is computed from the SVD, finite
+    at a singular matrix too."""
+    x, g = node.inputs[0], out_grads[0]
+    if node.op.over_det:
+        z = node.outputs[0]
+        return [-matmul(matmul(z, swap_last(g)), z)]
+    return [CofactorsGrad()(x, g)]
 
 
 @register_grad(SlogDet)
 def _slogdet(node: Apply, out_grads: list) -> list:
-    g = out_grads[1]  # the sign is piecewise constant
-    return [None if g is None else _per_matrix(g) * swap_last(MatrixInverse()(node.inputs[0]))]
+    """``inv(x)^T`` (the sign is piecewise constant); at a singular matrix, where log|det| is
+    -inf, it is not finite: inf (NaN where the cofactor is 0), not an error."""
+    g = out_grads[1]
+    return [None if g is None else _per_matrix(g) * Cofactors(over_det=True)(node.inputs[0])]
 
 
 def _solve_grads(node: Apply, solve_t: Any, g: Variable, triangle: Any) -> list:

@@ -244,6 +244,123 @@ class SlogDet(Op):
         return [np.asarray(sign, dtype=dt), np.asarray(logdet, dtype=dt)]
 
 
+def _products_but_one(s: np.ndarray) -> np.ndarray:
+    """``prod_{j != i} s_j`` for each ``i`` along the last axis, without a division (a zero
+    among the ``s`` is fine)."""
+    if s.shape[-1] == 0:
+        return s.copy()
+    ones = np.ones_like(s[..., :1])
+    before = np.cumprod(np.concatenate([ones, s[..., :-1]], -1), -1)
+    after = np.cumprod(np.concatenate([ones, s[..., :0:-1]], -1), -1)[..., ::-1]
+    return before * after
+
+
+def _svd_parts(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(U, s, Vh, det(U) det(Vh))`` of a stack of square matrices."""
+    u, s, vh = np.linalg.svd(x)
+    return u, s, vh, np.linalg.det(u) * np.linalg.det(vh)
+
+
+def _cofactors_by_svd(x: np.ndarray) -> np.ndarray:
+    """The matrix of cofactors of each matrix of the stack ``x`` from its SVD ``U S Vh``:
+    ``det(U) det(Vh) conj(U) adj(S) conj(Vh)``, ``adj(S)`` the products of all singular
+    values but one. Polynomial in ``x``, so right for a singular matrix too."""
+    u, s, vh, phase = _svd_parts(x)
+    return phase[..., None, None] * (np.conj(u) * _products_but_one(s)[..., None, :]) @ np.conj(vh)
+
+
+def _flat_stack(x: np.ndarray) -> np.ndarray:
+    """The matrices of the stack ``x`` along one batch dim."""
+    return x.reshape((int(np.prod(x.shape[:-2])),) + x.shape[-2:])
+
+
+def _inverses(flat: np.ndarray, finite: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``(indices, inverses)`` of the matrices of ``flat`` (where ``finite``) LU inverts: one
+    group, or one each where one of them is singular (numpy's inv of a stack then fails)."""
+    at = np.flatnonzero(finite)
+    try:
+        return [(at, np.linalg.inv(flat[at]))] if len(at) else []
+    except np.linalg.LinAlgError:
+        pass
+    groups = []
+    for i in at:
+        try:
+            groups.append((np.array([i]), np.linalg.inv(flat[i : i + 1])))
+        except np.linalg.LinAlgError:
+            pass
+    return groups
+
+
+def cofactors(x: np.ndarray, over_det: bool) -> np.ndarray:
+    """The matrix of cofactors ``det(x) inv(x)^T`` of each matrix of a stack (det's gradient,
+    finite for every matrix), or with ``over_det`` the cofactors over det, ``inv(x)^T``
+    (log|det|'s gradient; at a singular matrix inf or NaN, as log|det| is -inf there). From
+    the inverse where LU finds one (det times it is accurate however ill-conditioned the
+    matrix, the two from the same factors), from the SVD where it does not."""
+    wide = np.complex128 if np.iscomplexobj(x) else np.float64
+    flat = _flat_stack(x).astype(wide)
+    out = np.full(flat.shape, np.nan, wide)
+    with np.errstate(all="ignore"):
+        finite = np.isfinite(flat).all(axis=(-2, -1))
+        singular = finite.copy()
+        for at, inv in _inverses(flat, finite):
+            scale = 1.0 if over_det else np.linalg.det(flat[at])[:, None, None]
+            out[at] = scale * inv.transpose(0, 2, 1)
+            singular[at] = False
+        if singular.any():
+            cof = _cofactors_by_svd(flat[singular])
+            out[singular] = cof / np.linalg.det(flat[singular])[:, None, None] if over_det else cof
+    return out.reshape(x.shape)
+
+
+def cofactors_grad(x: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """The gradient of ``sum(g * cofactors(x))`` for real matrices (per matrix of a stack):
+    with ``x = U S Vh`` and ``H = det(U) det(Vh) U^T g V``, ``U (diag(Q diag(H)) - (H^T o Q))
+    Vh``, ``Q[i, j]`` the product of the singular values but the i-th and j-th (0 on the
+    diagonal); from the derivative of the cofactors of a diagonal matrix, polynomial in ``x``."""
+    n = x.shape[-1]
+    flat, gf = _flat_stack(x).astype(np.float64), _flat_stack(g).astype(np.float64)
+    out = np.full(flat.shape, np.nan)
+    finite = np.isfinite(flat).all(axis=(-2, -1))
+    if finite.any():
+        u, s, vh, phase = _svd_parts(flat[finite])
+        h = phase[:, None, None] * (u.transpose(0, 2, 1) @ gf[finite] @ vh.transpose(0, 2, 1))
+        eye_n = np.eye(n, dtype=bool)
+        q = np.where(eye_n, 0.0, _products_but_one(np.where(eye_n, 1.0, s[:, None, :])))
+        gamma = -(h.transpose(0, 2, 1) * q)
+        gamma[:, eye_n] += (q @ np.diagonal(h, axis1=1, axis2=2)[..., None])[..., 0]
+        out[finite] = u @ gamma @ vh
+    return out.reshape(x.shape)
+
+
+class Cofactors(Op):
+    """The matrix of cofactors of a square matrix (of each of a stack), ``det(x) inv(x)^T``:
+    det's gradient, finite at a singular matrix too (:func:`cofactors`); with ``over_det``,
+    ``inv(x)^T``, log|det|'s gradient, inf or NaN at a singular matrix."""
+
+    __props__ = ("over_det",)
+
+    def __init__(self, over_det: bool = False) -> None:
+        self.over_det = bool(over_det)
+
+    def make_node(self, x: Variable) -> Apply:
+        return Apply(self, [x], [TensorType(x.dtype, x.type.shape)])
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        return [cofactors(inputs[0], self.over_det).astype(node.outputs[0].dtype, copy=False)]
+
+
+class CofactorsGrad(Op):
+    """The gradient of ``sum(g * Cofactors()(x))`` with respect to a real ``x``
+    (:func:`cofactors_grad`): det's second derivative, finite at a singular matrix too."""
+
+    def make_node(self, x: Variable, g: Variable) -> Apply:
+        return Apply(self, [x, g], [TensorType(x.dtype, x.type.shape)])
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        return [cofactors_grad(*inputs).astype(node.outputs[0].dtype, copy=False)]
+
+
 class Pinv(Op):
     """numpy.linalg.pinv: the Moore-Penrose pseudo-inverse (from the SVD) of a matrix or a stack
     of matrices, ``(..., M, N)`` to ``(..., N, M)``."""
