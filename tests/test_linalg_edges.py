@@ -122,3 +122,84 @@ def test_lstsq_gradient_where_rcond_drops_singular_values_that_are_not_zero(
     want = [_differences(lambda y: cost(y, b0), a0), _differences(lambda z: cost(a0, z), b0)]
     for i, g in enumerate(got):
         _close(g, want[i % 2], f"lstsq(rcond={rcond}) {'ab'[i % 2]}'s gradient ({i // 2}: symbolic rcond)")
+
+
+def _complex(*shape: int) -> np.ndarray:
+    return RNG.normal(size=shape) + 1j * RNG.normal(size=shape)
+
+
+def _complex_differences(fn: Callable[[np.ndarray], float], z: np.ndarray) -> np.ndarray:
+    """``dC/dRe + i dC/dIm`` of a real cost of complex ``z`` (fncache's convention)."""
+    re = _differences(lambda x: fn(x + 1j * z.imag), z.real)
+    im = _differences(lambda y: fn(z.real + 1j * y), z.imag)
+    return re + 1j * im
+
+
+#: Complex-differentiable functions of a complex matrix ``z`` (and ``w``): fncache's and
+#: numpy's (scipy's)
+HOLOMORPHIC: dict[str, tuple[Callable[..., Any], Callable[..., Any]]] = {
+    "det": (lambda L, z, w: L.det(z), lambda z, w: np.linalg.det(z)),
+    "inv": (lambda L, z, w: L.inv(z), lambda z, w: np.linalg.inv(z)),
+    "solve": (lambda L, z, w: L.solve(z, w), lambda z, w: np.linalg.solve(z, w)),
+    "solve_triangular": (
+        lambda L, z, w: L.solve_triangular(z, w, trans="C"),
+        lambda z, w: np.linalg.solve(np.triu(z).conj().T, w),
+    ),
+    "matrix_power": (lambda L, z, w: L.matrix_power(z, -2), lambda z, w: np.linalg.matrix_power(z, -2)),
+    "expm": (lambda L, z, w: L.expm(z * 0.5), None),
+}
+
+
+def test_complex_matrices_differentiate_through_the_complex_differentiable_functions() -> None:
+    """det, inv, solve, solve_triangular (``trans="C"``: the conjugate transpose), powers and
+    expm of a complex matrix: values as numpy's and scipy's, and the gradient of a real cost,
+    ``dC/dRe + i dC/dIm``, against their differences."""
+    sl = pytest.importorskip("scipy.linalg")
+    z0, w0 = _complex(3, 3) + 3 * np.eye(3), _complex(3, 2)
+    z, w = symbolic_like(z0), symbolic_like(w0)
+    outs = []
+    for build, _ in HOLOMORPHIC.values():
+        v = build(ft.linalg, z, w)
+        cost = ft.sum(ft.abs(v) ** 2 + ft.real(v * (0.5 - 1j)))
+        outs += [v, *fc.grad(cost, [z, w], disconnected_inputs="ignore")]
+    got = fc.function([z, w], outs, mode="FAST_COMPILE")(z0, w0)
+    for i, (name, (_, ref)) in enumerate(HOLOMORPHIC.items()):
+        ref = ref or (lambda zz, ww: sl.expm(zz * 0.5))
+
+        def cost_of(zz: np.ndarray, ww: np.ndarray, ref: Any = ref) -> float:
+            v = np.asarray(ref(zz, ww))
+            return float(np.sum(np.abs(v) ** 2 + np.real(v * (0.5 - 1j))))
+
+        value, gz, gw = got[3 * i : 3 * i + 3]
+        _close(value, np.asarray(ref(z0, w0)), f"{name}: the value", 1e-12)
+        _close(gz, _complex_differences(lambda zz: cost_of(zz, w0), z0), f"{name}: d/dz")
+        _close(gw, _complex_differences(lambda ww: cost_of(z0, ww), w0), f"{name}: d/dw")
+
+
+def test_complex_factorizations_refuse_a_gradient_and_the_real_only_functions_say_what_to_do() -> None:
+    """The factorizations take complex matrices for their values (tests/test_linalg_dtypes.py)
+    but their gradient rules are the real ones: a gradient through a complex matrix is
+    refused naming the op, not computed wrong. The functions that take real matrices only
+    refuse a complex one when the graph is built, naming the function, the type and the fix."""
+    z = ft.zmatrix("z")
+    L = ft.linalg
+    for name, value in [
+        ("SlogDet", L.slogdet(z)[1]),
+        ("SVD", L.svd(z, compute_uv=False)),
+        ("Eigh", L.eigvalsh(z)),
+        ("Cholesky", ft.real(L.cholesky(z))),
+        ("QR", ft.real(L.qr(z)[1])),
+        ("Pinv", ft.real(L.pinv(z))),
+        ("Lstsq", ft.real(L.lstsq(z, z)[0])),
+        ("SVD", L.norm(z, 2)),
+    ]:
+        with pytest.raises(fc.errors.NullTypeGradError, match=rf"complex input of {name}.*no gradient"):
+            fc.grad(ft.sum(value), z)
+    for build, fix in [
+        (lambda: L.solve(z, z, assume_a="her"), r"solve: .*complex128.*assume_a='gen'"),
+        (lambda: L.eigh(z, b=z), r"eigh: .*complex128.*the generalized problem .*takes real matrices"),
+        (lambda: L.cho_solve((z, True), z), r"cho_solve: .*complex128.*\[\[Re A, -Im A\], \[Im A, Re A\]\]"),
+        (lambda: L.solve_discrete_are(z, z, z, z), r"solve_discrete_are: .*complex128.*give real matrices"),
+    ]:
+        with pytest.raises(TypeError, match=fix):
+            build()

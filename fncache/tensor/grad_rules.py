@@ -823,7 +823,7 @@ def _per_matrix(v: Variable) -> Variable:
     return dimshuffle(v, list(range(v.ndim)) + ["x", "x"])
 
 
-@register_grad(MatrixInverse)
+@register_grad(MatrixInverse, complex_values="holomorphic")
 def _matrix_inverse(node: Apply, out_grads: list) -> list:
     zt = swap_last(node.outputs[0])
     return [-matmul(matmul(zt, out_grads[0]), zt)]
@@ -876,12 +876,12 @@ def _solve_grads(node: Apply, solve_t: Any, g: Variable, triangle: Any) -> list:
     return [_unbroadcast(ga, a, range(a.ndim - 2)), _unbroadcast(grad_b, b, range(max(b.ndim - 2, 0)))]
 
 
-@register_grad(Solve)
+@register_grad(Solve, complex_values="holomorphic")
 def _solve(node: Apply, out_grads: list) -> list:
     return _solve_grads(node, Solve(), out_grads[0], None)
 
 
-@register_grad(SolveTriangular)
+@register_grad(SolveTriangular, complex_values="holomorphic")
 def _solve_triangular(node: Apply, out_grads: list) -> list:
     lower = node.op.lower
     return _solve_grads(node, SolveTriangular(not lower), out_grads[0], tril if lower else triu)

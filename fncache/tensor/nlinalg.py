@@ -7,7 +7,11 @@ The factorizations are LAPACK's, through numpy: the ops' ``perform`` calls numpy
 linkers (the C linker runs it as a Python step, as for every op without a C kernel; under the
 CUDA renderer it runs on the host). A generated loop would be a slower LU than LAPACK's. Stacks
 of matrices (more than 2 dims) are handled as numpy handles them, one matrix per leading index.
-Real inputs only: integers and bools become float64 (as numpy's), float32 stays float32.
+Integers and bools become float64 (as numpy's), float32 stays float32. Complex matrices are
+taken where LAPACK's complex routines give numpy's results (``inv det slogdet pinv eig eigh
+eigvalsh svd qr lstsq matrix_power norm tensorinv tensorsolve``; the real results of a complex
+matrix, singular values and ``eigh``'s eigenvalues, are real as numpy's) and refused with a
+``TypeError`` saying what to do elsewhere.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..graph.basic import Apply, Op, Variable
-from ..graph.types import TensorType, complex_of, is_complex, is_float
+from ..graph.types import TensorType, complex_of, is_complex, is_float, real_of
 from .array_ops import matmul, swap_last, trace
 from ..graph.args import int_arg
 from .basic import as_tensor_variable
@@ -68,16 +72,22 @@ __all__ = [
 ]
 
 
-def linalg_input(x: Any, what: str, ndims: range, takes: str, complex_ok: bool = False) -> Variable:
+#: What to do with a complex matrix, for a function that takes real ones only.
+COMPLEX_FIX = (
+    "give real matrices (float32, float64, or integers, computed in float64); a complex linear "
+    "system A z = b is the real one [[Re A, -Im A], [Im A, Re A]] [Re z; Im z] = [Re b; Im b]"
+)
+
+
+def linalg_input(
+    x: Any, what: str, ndims: range, takes: str, complex_ok: bool = False, fix: str = COMPLEX_FIX
+) -> Variable:
     """``x`` as a float tensor a linear-algebra function takes: real (integers and bools become
-    float64, as numpy's; complex too where ``complex_ok``) with a number of dims in ``ndims``
-    (``takes`` says which in words)."""
+    float64, as numpy's; complex too where ``complex_ok``, else refused saying ``fix``) with a
+    number of dims in ``ndims`` (``takes`` says which in words)."""
     v = as_tensor_variable(x)
     if is_complex(v.dtype) and not complex_ok:
-        raise TypeError(
-            f"{what}: complex matrices are not supported, got {v.type}; only float32 and float64 "
-            "(and integers, computed in float64)"
-        )
+        raise TypeError(f"{what}: complex matrices are not supported, got {v.type}; {fix}")
     if v.ndim not in ndims:
         raise ValueError(f"{what}: takes {takes}, got {v.type} ({v.ndim} dims)")
     if not is_float(v.dtype) and not is_complex(v.dtype):
@@ -141,27 +151,33 @@ def finite(v: Variable, check: Any, what: str) -> Variable:
 
 
 def square_input(
-    x: Any, what: str, ndims: range = STACKS, takes: str = "", complex_ok: bool = False
+    x: Any,
+    what: str,
+    ndims: range = STACKS,
+    takes: str = "",
+    complex_ok: bool = False,
+    fix: str = COMPLEX_FIX,
 ) -> Variable:
     """:func:`linalg_input` whose last two dims are checked square where their sizes are known."""
     takes = takes or "a square matrix or a stack of them (2 or more dims)"
-    v = linalg_input(x, what, ndims, takes, complex_ok)
+    v = linalg_input(x, what, ndims, takes, complex_ok, fix)
     return check_square(v, what)
 
 
-def matrix_input(x: Any, what: str) -> Variable:
+def matrix_input(x: Any, what: str, complex_ok: bool = False) -> Variable:
     """:func:`linalg_input` of a matrix or a stack of them, of any (known or not) sizes."""
-    return linalg_input(x, what, STACKS, "a matrix or a stack of them (2 or more dims)")
+    return linalg_input(x, what, STACKS, "a matrix or a stack of them (2 or more dims)", complex_ok)
 
 
 def system_operands(
     what: str, va: Variable, vb: Variable, rows_a: int | None, rows_b: int | None
 ) -> tuple[Variable, Variable]:
-    """``a`` and ``b`` of a linear system in one float dtype (float64 if either is), ``b``'s
-    rows (``rows_b``) checked against ``a``'s where both are known."""
+    """``a`` and ``b`` of a linear system in one float (or complex) dtype, numpy's for the
+    pair (double precision if either is), ``b``'s rows (``rows_b``) checked against ``a``'s
+    where both are known."""
     if rows_a is not None and rows_b is not None and rows_a != rows_b:
         raise ValueError(f"{what}: a is {va.type} and b is {vb.type}: b needs {rows_a} rows, as a has")
-    dt = "float64" if "float64" in (va.dtype, vb.dtype) else "float32"
+    dt = np.result_type(va.dtype, vb.dtype).name
     return cast(va, dt), cast(vb, dt)
 
 
@@ -235,13 +251,12 @@ class SlogDet(Op):
     """numpy.linalg.slogdet: (sign, log |det|) of a matrix or a stack of matrices."""
 
     def make_node(self, x: Variable) -> Apply:
-        t = TensorType(x.dtype, x.type.shape[:-2])
-        return Apply(self, [x], [t, t])
+        batch = x.type.shape[:-2]
+        return Apply(self, [x], [TensorType(x.dtype, batch), TensorType(real_of(x.dtype), batch)])
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         sign, logdet = run_linalg("slogdet", np.linalg.slogdet, inputs[0])
-        dt = node.outputs[0].dtype
-        return [np.asarray(sign, dtype=dt), np.asarray(logdet, dtype=dt)]
+        return [np.asarray(r, dtype=o.dtype) for r, o in zip((sign, logdet), node.outputs)]
 
 
 def _products_but_one(s: np.ndarray) -> np.ndarray:
@@ -391,12 +406,12 @@ class Eigh(Op):
     def make_node(self, x: Variable) -> Apply:
         n = _side(x)
         batch = x.type.shape[:-2]
-        return Apply(self, [x], [TensorType(x.dtype, batch + (n,)), TensorType(x.dtype, batch + (n, n))])
+        w = TensorType(real_of(x.dtype), batch + (n,))  # a Hermitian matrix's are real
+        return Apply(self, [x], [w, TensorType(x.dtype, batch + (n, n))])
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         w, v = run_linalg("eigh", lambda a: np.linalg.eigh(a, UPLO=self.UPLO), inputs[0])
-        dt = node.outputs[0].dtype
-        return [np.asarray(w, dtype=dt), np.asarray(v, dtype=dt)]
+        return [np.asarray(r, dtype=o.dtype) for r, o in zip((w, v), node.outputs)]
 
 
 class Eig(Op):
@@ -435,7 +450,7 @@ class SVD(Op):
     def make_node(self, x: Variable) -> Apply:
         batch, (m, n) = x.type.shape[:-2], x.type.shape[-2:]
         k = _smaller(m, n)
-        s = TensorType(x.dtype, batch + (k,))
+        s = TensorType(real_of(x.dtype), batch + (k,))
         if not self.compute_uv:
             return Apply(self, [x], [s])
         u, vh = (batch + (m, m), batch + (n, n)) if self.full_matrices else (batch + (m, k), batch + (k, n))
@@ -495,9 +510,9 @@ class Lstsq(Op):
         self.rcond_input = bool(rcond_input)
 
     def make_node(self, a: Variable, b: Variable, *rcond: Variable) -> Apply:
-        (m, n), dt = a.type.shape, a.dtype
+        (m, n), dt, real = a.type.shape, a.dtype, real_of(a.dtype)
         x = TensorType(dt, (n,) + b.type.shape[1:])
-        outs = [x, TensorType(dt, (None,)), TensorType("int32", ()), TensorType(dt, (_smaller(m, n),))]
+        outs = [x, TensorType(real, (None,)), TensorType("int32", ()), TensorType(real, (_smaller(m, n),))]
         return Apply(self, [a, b, *rcond], outs)
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
@@ -509,7 +524,7 @@ class Lstsq(Op):
 def matrix_inverse(x: Any) -> Variable:
     """numpy.linalg.inv: the inverse of a square matrix (or of each in a stack). A singular
     matrix raises numpy's ``LinAlgError`` when the function runs, naming ``matrix_inverse``."""
-    return MatrixInverse()(square_input(x, "matrix_inverse"))
+    return MatrixInverse()(square_input(x, "matrix_inverse", complex_ok=True))
 
 
 inv = matrix_inverse
@@ -517,12 +532,12 @@ inv = matrix_inverse
 
 def det(x: Any) -> Variable:
     """numpy.linalg.det: the determinant of a square matrix (or of each in a stack)."""
-    return Det()(square_input(x, "det"))
+    return Det()(square_input(x, "det", complex_ok=True))
 
 
 def slogdet(x: Any) -> tuple[Variable, Variable]:
     """numpy.linalg.slogdet: ``(sign, log|det|)``, without det's overflow for large matrices."""
-    sign, logdet = SlogDet()(square_input(x, "slogdet"))
+    sign, logdet = SlogDet()(square_input(x, "slogdet", complex_ok=True))
     return sign, logdet
 
 
@@ -544,8 +559,8 @@ def pinv(x: Any, hermitian: bool = False) -> Variable:
     """numpy.linalg.pinv: the pseudo-inverse of a matrix (or of each in a stack), ``(M, N)`` to
     ``(N, M)``; ``hermitian=True`` computes it from the eigenvalues of a symmetric ``x``."""
     if flag(hermitian, "pinv", "hermitian"):
-        return Pinv(True)(square_input(x, "pinv"))
-    return Pinv()(matrix_input(x, "pinv"))
+        return Pinv(True)(square_input(x, "pinv", complex_ok=True))
+    return Pinv()(matrix_input(x, "pinv", complex_ok=True))
 
 
 def _uplo(UPLO: Any, what: str) -> str:
@@ -556,6 +571,13 @@ def _uplo(UPLO: Any, what: str) -> str:
     return UPLO
 
 
+#: What to do with a complex generalized eigenproblem, which fncache solves for real ones only.
+_GENERALIZED_FIX = (
+    "the generalized problem (with b) takes real matrices; for a Hermitian a and b = L L^H "
+    "solve the standard one of L^-1 a L^-H (eigh of a complex matrix is supported)"
+)
+
+
 def _eigh_of(what: str, a: Any, b: Any, UPLO: Any, lower: Any) -> tuple[Variable, Variable, Variable | None]:
     """``(w, y, li)``: the eigenvalues and eigenvectors of ``a`` read from one triangle
     (``UPLO``, or PyTensor's ``lower``), ``li`` None; with ``b`` (symmetric positive definite,
@@ -563,14 +585,14 @@ def _eigh_of(what: str, a: Any, b: Any, UPLO: Any, lower: Any) -> tuple[Variable
     if lower is not None:
         UPLO = "L" if flag(lower, what, "lower") else "U"
     low = _uplo(UPLO, what) == "L"
-    va = square_input(a, what)
+    va = square_input(a, what, complex_ok=b is None, fix=_GENERALIZED_FIX)
     if b is None:
         w, y = Eigh(UPLO)(va)
         return w, y, None
     from .slinalg import cholesky
 
     # the lower factor of b's lower triangle, or the transposed upper factor of its upper one
-    factor = cholesky(square_input(b, what), lower=low)
+    factor = cholesky(square_input(b, what, fix=_GENERALIZED_FIX), lower=low)
     li = MatrixInverse()(factor if low else swap_last(factor))
     w, y = Eigh()(matmul(matmul(li, symmetric_from(va, low)), swap_last(li)))
     return w, y, li
@@ -615,7 +637,7 @@ def eig(a: Any) -> tuple[Variable, Variable]:
     """numpy.linalg.eig: ``(w, v)``, the eigenvalues and eigenvectors (columns of ``v``) of a
     square matrix (or of each in a stack), as complex numbers (complex64 for float32). It has
     no gradient: use ``eigh`` for a symmetric matrix."""
-    w, v = Eig()(square_input(a, "eig"))
+    w, v = Eig()(square_input(a, "eig", complex_ok=True))
     return w, v
 
 
@@ -623,7 +645,7 @@ def svd(a: Any, full_matrices: bool = True, compute_uv: bool = True) -> Any:
     """numpy.linalg.svd: ``(U, s, Vh)`` with ``a == U[..., :K] * s @ Vh[..., :K, :]`` (a
     stack: per matrix), or the singular values ``s`` alone when ``compute_uv=False``."""
     op = SVD(flag(full_matrices, "svd", "full_matrices"), flag(compute_uv, "svd", "compute_uv"))
-    return op(matrix_input(a, "svd"))
+    return op(matrix_input(a, "svd", complex_ok=True))
 
 
 def qr(a: Any, mode: str = "reduced") -> Any:
@@ -635,7 +657,7 @@ def qr(a: Any, mode: str = "reduced") -> Any:
             f"qr: mode={mode!r} is not supported; use 'reduced' (Q (M, K), R (K, N)), 'complete' "
             "(Q (M, M), R (M, N)), 'r' (R alone) or 'raw' (LAPACK's Householder reflectors)"
         )
-    return QR(mode)(matrix_input(a, "qr"))
+    return QR(mode)(matrix_input(a, "qr", complex_ok=True))
 
 
 def lstsq(a: Any, b: Any, rcond: Any = None) -> tuple[Variable, Variable, Variable, Variable]:
@@ -657,8 +679,14 @@ def lstsq(a: Any, b: Any, rcond: Any = None) -> tuple[Variable, Variable, Variab
         )
     ):
         raise TypeError(f"lstsq: rcond must be a number, None or a symbolic scalar, got {rcond!r}")
-    va = linalg_input(a, "lstsq", range(2, 3), "a as a matrix (2 dims)")
-    vb = linalg_input(b, "lstsq", range(1, 3), "b as a vector or a matrix of right-hand sides (1 or 2 dims)")
+    va = linalg_input(a, "lstsq", range(2, 3), "a as a matrix (2 dims)", complex_ok=True)
+    vb = linalg_input(
+        b,
+        "lstsq",
+        range(1, 3),
+        "b as a vector or a matrix of right-hand sides (1 or 2 dims)",
+        complex_ok=True,
+    )
     va, vb = system_operands("lstsq", va, vb, va.type.shape[0], vb.type.shape[0])
     if symbolic:
         x, residuals, rank, s = Lstsq(rcond_input=True)(va, vb, rcond)
@@ -675,7 +703,7 @@ def matrix_power(M: Any, n: int) -> Variable:
         n, "matrix_power", "n", fix="for a real power of a symmetric matrix raise the eigenvalues of eigh"
     )
     if n < 0:
-        v = MatrixInverse()(square_input(M, "matrix_power"))
+        v = MatrixInverse()(square_input(M, "matrix_power", complex_ok=True))
     else:
         v = as_tensor_variable(M)
         if v.ndim < 2:
@@ -728,12 +756,18 @@ def _vector_norm(x: Variable, ord: Any, ax: tuple[int, ...], keepdims: bool) -> 
 _SUMMED = {1: (0, True), -1: (0, False), np.inf: (1, True), -np.inf: (1, False)}
 
 
-def _matrix_norm(x: Variable, ord: Any, ax: tuple[int, int], keepdims: bool) -> Variable:
+def _matrix_norm(
+    x: Variable, ord: Any, ax: tuple[int, int], keepdims: bool, matrices: Variable | None = None
+) -> Variable:
+    """The matrix norm ``ord`` of ``x`` (magnitudes) over ``ax``; the spectral ones from the
+    singular values of ``matrices`` (the complex matrices ``x`` is the magnitudes of), or of
+    ``x`` itself."""
     if ord is None or ord == "fro":
         return elemwise("sqrt", sum_(elemwise("sqr", x), axis=ax, keepdims=keepdims))
     if ord in (2, -2, "nuc"):
         # the singular values of each matrix, the two axes moved last
-        s = SVD(False, False)(dimshuffle(x, [d for d in range(x.ndim) if d not in ax] + list(ax)))
+        m = x if matrices is None else matrices
+        s = SVD(False, False)(dimshuffle(m, [d for d in range(m.ndim) if d not in ax] + list(ax)))
         if ord == 2:
             red = _largest(s, -1, -1, False)
         else:
@@ -756,16 +790,11 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> V
     columns); with ``axis=None`` a 1-d ``x`` has a vector norm and a 2-d one a matrix norm, and
     with ``ord=None`` any ``x`` the 2-norm of all its entries. Integers are computed in float64.
     A complex ``x`` has the norm of its magnitudes (the same value), but for the spectral matrix
-    norms (2, -2, 'nuc'), which need the singular values of a complex matrix."""
+    norms (2, -2, 'nuc'): the singular values of the complex matrix."""
     xv = as_tensor_variable(x)
+    matrices = None
     if is_complex(xv.dtype):
-        two = axis is None and xv.ndim == 2 or isinstance(axis, (tuple, list)) and len(axis) == 2
-        if two and ord is not None and ord in (2, -2, "nuc"):
-            raise TypeError(
-                f"norm: ord={ord!r} of a complex matrix needs its singular values, which fncache "
-                f"does not compute for complex matrices (got {xv.type}); the other norms take it"
-            )
-        x = elemwise("abs", xv)
+        matrices, x = xv, elemwise("abs", xv)
     v = linalg_input(x, "norm", range(0, 64), "a tensor")
     if axis is None:
         if ord is None:
@@ -780,7 +809,7 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> V
     if len(ax) == 1:
         return _vector_norm(v, ord, ax, keepdims)
     if len(ax) == 2:
-        return _matrix_norm(v, ord, (ax[0], ax[1]), keepdims)
+        return _matrix_norm(v, ord, (ax[0], ax[1]), keepdims, matrices)
     raise ValueError(f"norm: axis takes one axis (a vector norm) or two (a matrix norm), got {axis!r}")
 
 
@@ -793,7 +822,7 @@ def tensorinv(a: Any, ind: int = 2) -> Variable:
     """numpy.linalg.tensorinv: the inverse of ``a`` as a linear map from its last dims to its
     first ``ind`` ones (``a`` reshaped to a square matrix, inverted, reshaped back), of shape
     ``a.shape[ind:] + a.shape[:ind]``."""
-    v = linalg_input(a, "tensorinv", range(1, 64), "a tensor of 1 or more dims")
+    v = linalg_input(a, "tensorinv", range(1, 64), "a tensor of 1 or more dims", complex_ok=True)
     ind = int_arg(ind, "tensorinv", "ind", minimum=1)
     if not ind < max(v.ndim, 2):
         raise ValueError(
@@ -809,8 +838,8 @@ def tensorsolve(a: Any, b: Any, axes: Any = None) -> Variable:
     ``a``) moved last first; ``a`` reshaped to a square matrix and solved."""
     from .slinalg import solve
 
-    va = linalg_input(a, "tensorsolve", range(1, 64), "a tensor of 1 or more dims")
-    vb = linalg_input(b, "tensorsolve", range(0, 64), "b as a tensor")
+    va = linalg_input(a, "tensorsolve", range(1, 64), "a tensor of 1 or more dims", complex_ok=True)
+    vb = linalg_input(b, "tensorsolve", range(0, 64), "b as a tensor", complex_ok=True)
     if axes is not None:
         moved = ordered_axes(axes, va.ndim, "tensorsolve")
         va = dimshuffle(va, [d for d in range(va.ndim) if d not in moved] + list(moved))
