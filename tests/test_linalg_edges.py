@@ -147,13 +147,18 @@ HOLOMORPHIC: dict[str, tuple[Callable[..., Any], Callable[..., Any]]] = {
     ),
     "matrix_power": (lambda L, z, w: L.matrix_power(z, -2), lambda z, w: np.linalg.matrix_power(z, -2)),
     "expm": (lambda L, z, w: L.expm(z * 0.5), None),
+    # log|det| and the sign, a complex number of modulus 1 turning with the phase of det
+    "slogdet": (
+        lambda L, z, w: L.slogdet(z)[1] * (1.5 + 0.5j) + L.slogdet(z)[0] * (2 - 1j),
+        lambda z, w: np.linalg.slogdet(z)[1] * (1.5 + 0.5j) + np.linalg.slogdet(z)[0] * (2 - 1j),
+    ),
 }
 
 
 def test_complex_matrices_differentiate_through_the_complex_differentiable_functions() -> None:
-    """det, inv, solve, solve_triangular (``trans="C"``: the conjugate transpose), powers and
-    expm of a complex matrix: values as numpy's and scipy's, and the gradient of a real cost,
-    ``dC/dRe + i dC/dIm``, against their differences."""
+    """det, slogdet, inv, solve, solve_triangular (``trans="C"``: the conjugate transpose),
+    powers and expm of a complex matrix: values as numpy's and scipy's, and the gradient of a
+    real cost, ``dC/dRe + i dC/dIm``, against their differences."""
     sl = pytest.importorskip("scipy.linalg")
     z0, w0 = _complex(3, 3) + 3 * np.eye(3), _complex(3, 2)
     z, w = symbolic_like(z0), symbolic_like(w0)
@@ -184,7 +189,6 @@ def test_complex_factorizations_refuse_a_gradient_and_the_real_only_functions_sa
     z = ft.zmatrix("z")
     L = ft.linalg
     for name, value in [
-        ("SlogDet", L.slogdet(z)[1]),
         ("SVD", L.svd(z, compute_uv=False)),
         ("Eigh", L.eigvalsh(z)),
         ("Cholesky", ft.real(L.cholesky(z))),

@@ -847,12 +847,23 @@ def _cofactors(node: Apply, out_grads: list) -> list:
     return [CofactorsGrad()(x, g)]
 
 
-@register_grad(SlogDet)
+@register_grad(SlogDet, complex_values="rule")
 def _slogdet(node: Apply, out_grads: list) -> list:
-    """``inv(x)^T`` (the sign is piecewise constant); at a singular matrix, where log|det| is
-    -inf, it is not finite: inf (NaN where the cofactor is 0), not an error."""
-    g = out_grads[1]
-    return [None if g is None else _per_matrix(g) * Cofactors(over_det=True)(node.inputs[0])]
+    """``g inv(x)^T`` (a real matrix's sign is piecewise constant); at a singular matrix, where
+    log|det| is -inf, it is not finite: inf (NaN where the cofactor is 0), not an error. A
+    complex matrix's sign turns with the phase ``t = Im(log det)``: with ``d log det = tr(inv(x)
+    dx)``, ``dC = Re((g - i w) tr(inv(x) dx))``, ``w = Re(i conj(g_sign) sign)``, whose
+    gradient ``dC/dRe + i dC/dIm`` is ``conj((g - i w) inv(x)^T)``."""
+    x = node.inputs[0]
+    g_sign, g = out_grads
+    if not is_complex(x.dtype):
+        return [None if g is None else _per_matrix(g) * Cofactors(over_det=True)(x)]
+    if g_sign is None and g is None:
+        return [None]
+    c = 0 if g is None else g
+    if g_sign is not None:
+        c = c - 1j * elemwise("real", 1j * elemwise("conj", g_sign) * node.outputs[0])
+    return [elemwise("conj", _per_matrix(c) * Cofactors(over_det=True)(x))]
 
 
 def _solve_grads(node: Apply, solve_t: Any, g: Variable, triangle: Any) -> list:
