@@ -21,6 +21,7 @@ __all__ = [
     "is_complex",
     "is_inexact",
     "complex_of",
+    "real_of",
     "upcast_float",
     "native_array",
     "use_variable_classes",
@@ -85,6 +86,11 @@ def complex_of(dtype: str) -> str:
     """The complex dtype of ``dtype``'s precision: complex64 for float32 and complex64,
     complex128 for the others (integers are computed in float64)."""
     return "complex64" if dtype in ("float32", "complex64") else "complex128"
+
+
+def real_of(dtype: str) -> str:
+    """The dtype of a complex ``dtype``'s real and imaginary parts (a real ``dtype`` itself)."""
+    return {"complex64": "float32", "complex128": "float64"}.get(dtype, dtype)
 
 
 def upcast_float(dtype: str) -> str:

@@ -57,7 +57,7 @@ from .gradient import conj_grad, register_branch_grad, user_gradients, zeros_lik
 from .extra_ops import tril, triu
 from .jacobian_rows import JacobianRows, jacobian_rows
 from .op_from_graph import OpFromGraph
-from .nlinalg import CheckValue, Det, MatrixInverse, SlogDet
+from .nlinalg import CheckValue, Cofactors, CofactorsGrad, Det, MatrixInverse, SlogDet
 from .pyop import CheckAndRaise, Print, PythonOp
 from .random import RandomDraw, RandomVariable
 from .reduction import ArgReduce, Reduce, keep_reduced_dims
@@ -823,22 +823,47 @@ def _per_matrix(v: Variable) -> Variable:
     return dimshuffle(v, list(range(v.ndim)) + ["x", "x"])
 
 
-@register_grad(MatrixInverse)
+@register_grad(MatrixInverse, complex_values="holomorphic")
 def _matrix_inverse(node: Apply, out_grads: list) -> list:
     zt = swap_last(node.outputs[0])
     return [-matmul(matmul(zt, out_grads[0]), zt)]
 
 
-@register_grad(Det)
+@register_grad(Det, complex_values="holomorphic")
 def _det(node: Apply, out_grads: list) -> list:
-    x = node.inputs[0]
-    return [_per_matrix(out_grads[0] * node.outputs[0]) * swap_last(MatrixInverse()(x))]
+    """The matrix of cofactors (``det(x) inv(x)^T`` where x is regular), finite at a singular
+    matrix too, where there is no inverse."""
+    return [_per_matrix(out_grads[0]) * Cofactors()(node.inputs[0])]
 
 
-@register_grad(SlogDet)
+@register_grad(Cofactors)
+def _cofactors(node: Apply, out_grads: list) -> list:
+    """``inv(x)^T``'s (``over_det``) is inv's; the cofactors' is computed from the SVD, finite
+    at a singular matrix too."""
+    x, g = node.inputs[0], out_grads[0]
+    if node.op.over_det:
+        z = node.outputs[0]
+        return [-matmul(matmul(z, swap_last(g)), z)]
+    return [CofactorsGrad()(x, g)]
+
+
+@register_grad(SlogDet, complex_values="rule")
 def _slogdet(node: Apply, out_grads: list) -> list:
-    g = out_grads[1]  # the sign is piecewise constant
-    return [None if g is None else _per_matrix(g) * swap_last(MatrixInverse()(node.inputs[0]))]
+    """``g inv(x)^T`` (a real matrix's sign is piecewise constant); at a singular matrix, where
+    log|det| is -inf, it is not finite: inf (NaN where the cofactor is 0), not an error. A
+    complex matrix's sign turns with the phase ``t = Im(log det)``: with ``d log det = tr(inv(x)
+    dx)``, ``dC = Re((g - i w) tr(inv(x) dx))``, ``w = Re(i conj(g_sign) sign)``, whose
+    gradient ``dC/dRe + i dC/dIm`` is ``conj((g - i w) inv(x)^T)``."""
+    x = node.inputs[0]
+    g_sign, g = out_grads
+    if not is_complex(x.dtype):
+        return [None if g is None else _per_matrix(g) * Cofactors(over_det=True)(x)]
+    if g_sign is None and g is None:
+        return [None]
+    c = 0 if g is None else g
+    if g_sign is not None:
+        c = c - 1j * elemwise("real", 1j * elemwise("conj", g_sign) * node.outputs[0])
+    return [elemwise("conj", _per_matrix(c) * Cofactors(over_det=True)(x))]
 
 
 def _solve_grads(node: Apply, solve_t: Any, g: Variable, triangle: Any) -> list:
@@ -862,12 +887,12 @@ def _solve_grads(node: Apply, solve_t: Any, g: Variable, triangle: Any) -> list:
     return [_unbroadcast(ga, a, range(a.ndim - 2)), _unbroadcast(grad_b, b, range(max(b.ndim - 2, 0)))]
 
 
-@register_grad(Solve)
+@register_grad(Solve, complex_values="holomorphic")
 def _solve(node: Apply, out_grads: list) -> list:
     return _solve_grads(node, Solve(), out_grads[0], None)
 
 
-@register_grad(SolveTriangular)
+@register_grad(SolveTriangular, complex_values="holomorphic")
 def _solve_triangular(node: Apply, out_grads: list) -> list:
     lower = node.op.lower
     return _solve_grads(node, SolveTriangular(not lower), out_grads[0], tril if lower else triu)

@@ -108,10 +108,12 @@ def _expm(a: np.ndarray) -> np.ndarray:
 
 
 def _expm_stack(a: np.ndarray) -> np.ndarray:
-    """:func:`_expm` of each matrix of the stack ``a`` (float64), stacked back."""
-    out = np.empty(a.shape, np.float64)
+    """:func:`_expm` of each matrix of the stack ``a`` (in float64, or complex128 for a complex
+    ``a``), stacked back."""
+    wide = np.complex128 if np.iscomplexobj(a) else np.float64
+    out = np.empty(a.shape, wide)
     for idx in np.ndindex(a.shape[:-2]):
-        out[idx] = _expm(a[idx].astype(np.float64))
+        out[idx] = _expm(a[idx].astype(wide))
     return out
 
 
@@ -131,7 +133,7 @@ class Expm(Op):
         return [res.astype(node.outputs[0].dtype, copy=False)]
 
 
-@register_grad(Expm)
+@register_grad(Expm, complex_values="holomorphic")
 def _expm_grad(node: Apply, out_grads: list) -> list:
     """The adjoint of the Fréchet derivative, ``L(a^T, g)``: the upper right block of
     ``expm([[a^T, g], [0, a^T]])``, per matrix of a stack."""
@@ -146,8 +148,9 @@ def _expm_grad(node: Apply, out_grads: list) -> list:
 
 def expm(A: Any) -> Variable:
     """scipy.linalg.expm: the matrix exponential ``sum_k A**k / k!`` of a square matrix (or of
-    each of a stack), by scaling and squaring of Padé approximants. Differentiable."""
-    return Expm()(square_input(A, "expm"))
+    each of a stack; complex too), by scaling and squaring of Padé approximants.
+    Differentiable."""
+    return Expm()(square_input(A, "expm", complex_ok=True))
 
 
 def cho_solve(c_and_lower: Any, b: Any, check_finite: bool = True) -> Variable:

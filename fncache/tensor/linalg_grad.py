@@ -22,7 +22,7 @@ from typing import Any
 
 from ..graph.basic import Apply, Variable
 from .array_ops import matmul, swap_last
-from .creation import eye, zeros, zeros_like
+from .creation import arange, eye, zeros, zeros_like
 from .elemwise import elemwise
 from .extra_ops import tril, triu
 from .gradient import backprop, register_grad
@@ -212,15 +212,39 @@ def _residual_weights(gres: Variable, b: Variable) -> Variable:
     return concatenate([gres, zeros((k,), dtype=gres.dtype)])[:k]
 
 
+def _dropped_values_grad(a: Variable, rank: Variable, gz: Variable) -> Variable:
+    """What `_pinv_grad` leaves out of the gradient of ``z``, the pseudo-inverse of ``a``
+    truncated to its ``rank`` largest singular values, where the ones dropped are not 0: the
+    kept singular vectors turn towards the dropped ones as ``a`` moves. With ``a = U S Vh``
+    (thin), ``M = Vh gz U`` and, for i kept and j dropped, ``D = 1 / (s_i^2 - s_j^2)``:
+    ``U (X + Y^T) Vh``, ``X_ij = D s_j (M_ij + M_ji s_j / s_i) / s_i`` and
+    ``Y_ij = D s_j (M_ji + M_ij s_j / s_i) / s_i``; 0 where the dropped ``s_j`` are 0 (the
+    constant-rank case `_pinv_grad` is exact for)."""
+    u, s, vh = SVD(False, True)(a)
+    kept = elemwise("lt", arange(s.shape[-1]), rank)
+    pair = elemwise("and_", _col(kept), _row(elemwise("invert", kept)))
+    si = _col(elemwise("switch", kept, s, 1))  # s_i, 1 where i is dropped (never read)
+    sj = _row(s)
+    gap = elemwise("switch", pair, si * si - sj * sj, 1)
+    d = elemwise("switch", pair, sj / (gap * si), 0)
+    m = matmul(matmul(vh, gz), u)
+    mt = swap_last(m)
+    x = d * (m + mt * sj / si)
+    y = d * (mt + m * sj / si)
+    return matmul(matmul(u, x + swap_last(y)), vh)
+
+
 @register_grad(Lstsq)
 def _lstsq(node: Apply, out_grads: list) -> list:
     """``x`` as ``z @ b``, ``z`` the pseudo-inverse with lstsq's cut-off (``rcond``: the
-    singular values it drops stay dropped, ``a`` of constant rank), computed by the same op
-    with the identity for ``b``: ``gb = z^T gx`` and ``a``'s as `_pinv_grad`'s with
-    ``gz = gx b^T``. ``s`` as the singular values of ``a``. The residuals ``|b - a x|^2`` per
-    column, at the minimum over ``x``, move with ``a`` and ``b`` alone: ``-2 r x^T`` and ``2 r``
-    times their gradient, ``r = b - a x``. A symbolic ``rcond`` (a cut-off, constant near the
-    point) gets none."""
+    singular values it drops stay dropped, as near the point where none is at the cut-off),
+    computed by the same op with the identity for ``b``: ``gb = z^T gx`` and ``a``'s as
+    `_pinv_grad`'s with ``gz = gx b^T``, plus, where ``rcond`` is given and may drop singular
+    values that are not 0, `_dropped_values_grad` (the default cut-off drops only values
+    within rounding of 0, whose part is as small). ``s`` as the singular values of ``a``. The
+    residuals ``|b - a x|^2`` per column, at the minimum over ``x``, move with ``a`` and ``b``
+    alone: ``-2 r x^T`` and ``2 r`` times their gradient, ``r = b - a x``. A symbolic ``rcond``
+    (a cut-off, constant near the point) gets none."""
     a, b = node.inputs[:2]
     gx, gres, _, gs = out_grads
     ga = gb = None
@@ -228,6 +252,8 @@ def _lstsq(node: Apply, out_grads: list) -> list:
         z = node.op(a, _eye(a, a.shape[0]), *node.inputs[2:])[0]
         gz = _col(gx) * _row(b) if b.ndim == 1 else matmul(gx, swap_last(b))
         ga, gb = _pinv_grad(a, z, gz), matmul(swap_last(z), gx)
+        if node.op.rcond is not None or node.op.rcond_input:
+            ga = ga + _dropped_values_grad(a, node.outputs[2], gz)
     if gs is not None:
         ga_s = backprop([SVD(False, False)(a)], [gs], [a])[id(a)]
         ga = ga_s if ga is None else ga + ga_s

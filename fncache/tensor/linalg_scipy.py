@@ -238,7 +238,7 @@ def qr(
         )
     flag(overwrite_a, "qr", "overwrite_a")
     mode = QR_MODES[mode]
-    v = matrix_input(A, "qr")
+    v = matrix_input(A, "qr", complex_ok=True)
     if flag(pivoting, "qr", "pivoting"):
         scipy_linalg("qr")
         return tuple(PivotedQR(mode)(v))

@@ -7,7 +7,11 @@ The factorizations are LAPACK's, through numpy: the ops' ``perform`` calls numpy
 linkers (the C linker runs it as a Python step, as for every op without a C kernel; under the
 CUDA renderer it runs on the host). A generated loop would be a slower LU than LAPACK's. Stacks
 of matrices (more than 2 dims) are handled as numpy handles them, one matrix per leading index.
-Real inputs only: integers and bools become float64 (as numpy's), float32 stays float32.
+Integers and bools become float64 (as numpy's), float32 stays float32. Complex matrices are
+taken where LAPACK's complex routines give numpy's results (``inv det slogdet pinv eig eigh
+eigvalsh svd qr lstsq matrix_power norm tensorinv tensorsolve``; the real results of a complex
+matrix, singular values and ``eigh``'s eigenvalues, are real as numpy's) and refused with a
+``TypeError`` saying what to do elsewhere.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..graph.basic import Apply, Op, Variable
-from ..graph.types import TensorType, complex_of, is_complex, is_float
+from ..graph.types import TensorType, complex_of, is_complex, is_float, real_of
 from .array_ops import matmul, swap_last, trace
 from ..graph.args import int_arg
 from .basic import as_tensor_variable
@@ -68,16 +72,22 @@ __all__ = [
 ]
 
 
-def linalg_input(x: Any, what: str, ndims: range, takes: str, complex_ok: bool = False) -> Variable:
+#: What to do with a complex matrix, for a function that takes real ones only.
+COMPLEX_FIX = (
+    "give real matrices (float32, float64, or integers, computed in float64); a complex linear "
+    "system A z = b is the real one [[Re A, -Im A], [Im A, Re A]] [Re z; Im z] = [Re b; Im b]"
+)
+
+
+def linalg_input(
+    x: Any, what: str, ndims: range, takes: str, complex_ok: bool = False, fix: str = COMPLEX_FIX
+) -> Variable:
     """``x`` as a float tensor a linear-algebra function takes: real (integers and bools become
-    float64, as numpy's; complex too where ``complex_ok``) with a number of dims in ``ndims``
-    (``takes`` says which in words)."""
+    float64, as numpy's; complex too where ``complex_ok``, else refused saying ``fix``) with a
+    number of dims in ``ndims`` (``takes`` says which in words)."""
     v = as_tensor_variable(x)
     if is_complex(v.dtype) and not complex_ok:
-        raise TypeError(
-            f"{what}: complex matrices are not supported, got {v.type}; only float32 and float64 "
-            "(and integers, computed in float64)"
-        )
+        raise TypeError(f"{what}: complex matrices are not supported, got {v.type}; {fix}")
     if v.ndim not in ndims:
         raise ValueError(f"{what}: takes {takes}, got {v.type} ({v.ndim} dims)")
     if not is_float(v.dtype) and not is_complex(v.dtype):
@@ -141,27 +151,33 @@ def finite(v: Variable, check: Any, what: str) -> Variable:
 
 
 def square_input(
-    x: Any, what: str, ndims: range = STACKS, takes: str = "", complex_ok: bool = False
+    x: Any,
+    what: str,
+    ndims: range = STACKS,
+    takes: str = "",
+    complex_ok: bool = False,
+    fix: str = COMPLEX_FIX,
 ) -> Variable:
     """:func:`linalg_input` whose last two dims are checked square where their sizes are known."""
     takes = takes or "a square matrix or a stack of them (2 or more dims)"
-    v = linalg_input(x, what, ndims, takes, complex_ok)
+    v = linalg_input(x, what, ndims, takes, complex_ok, fix)
     return check_square(v, what)
 
 
-def matrix_input(x: Any, what: str) -> Variable:
+def matrix_input(x: Any, what: str, complex_ok: bool = False) -> Variable:
     """:func:`linalg_input` of a matrix or a stack of them, of any (known or not) sizes."""
-    return linalg_input(x, what, STACKS, "a matrix or a stack of them (2 or more dims)")
+    return linalg_input(x, what, STACKS, "a matrix or a stack of them (2 or more dims)", complex_ok)
 
 
 def system_operands(
     what: str, va: Variable, vb: Variable, rows_a: int | None, rows_b: int | None
 ) -> tuple[Variable, Variable]:
-    """``a`` and ``b`` of a linear system in one float dtype (float64 if either is), ``b``'s
-    rows (``rows_b``) checked against ``a``'s where both are known."""
+    """``a`` and ``b`` of a linear system in one float (or complex) dtype, numpy's for the
+    pair (double precision if either is), ``b``'s rows (``rows_b``) checked against ``a``'s
+    where both are known."""
     if rows_a is not None and rows_b is not None and rows_a != rows_b:
         raise ValueError(f"{what}: a is {va.type} and b is {vb.type}: b needs {rows_a} rows, as a has")
-    dt = "float64" if "float64" in (va.dtype, vb.dtype) else "float32"
+    dt = np.result_type(va.dtype, vb.dtype).name
     return cast(va, dt), cast(vb, dt)
 
 
@@ -235,13 +251,129 @@ class SlogDet(Op):
     """numpy.linalg.slogdet: (sign, log |det|) of a matrix or a stack of matrices."""
 
     def make_node(self, x: Variable) -> Apply:
-        t = TensorType(x.dtype, x.type.shape[:-2])
-        return Apply(self, [x], [t, t])
+        batch = x.type.shape[:-2]
+        return Apply(self, [x], [TensorType(x.dtype, batch), TensorType(real_of(x.dtype), batch)])
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         sign, logdet = run_linalg("slogdet", np.linalg.slogdet, inputs[0])
-        dt = node.outputs[0].dtype
-        return [np.asarray(sign, dtype=dt), np.asarray(logdet, dtype=dt)]
+        return [np.asarray(r, dtype=o.dtype) for r, o in zip((sign, logdet), node.outputs)]
+
+
+def _products_but_one(s: np.ndarray) -> np.ndarray:
+    """``prod_{j != i} s_j`` for each ``i`` along the last axis, without a division (a zero
+    among the ``s`` is fine)."""
+    if s.shape[-1] == 0:
+        return s.copy()
+    ones = np.ones_like(s[..., :1])
+    before = np.cumprod(np.concatenate([ones, s[..., :-1]], -1), -1)
+    after = np.cumprod(np.concatenate([ones, s[..., :0:-1]], -1), -1)[..., ::-1]
+    return before * after
+
+
+def _svd_parts(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(U, s, Vh, det(U) det(Vh))`` of a stack of square matrices."""
+    u, s, vh = np.linalg.svd(x)
+    return u, s, vh, np.linalg.det(u) * np.linalg.det(vh)
+
+
+def _cofactors_by_svd(x: np.ndarray) -> np.ndarray:
+    """The matrix of cofactors of each matrix of the stack ``x`` from its SVD ``U S Vh``:
+    ``det(U) det(Vh) conj(U) adj(S) conj(Vh)``, ``adj(S)`` the products of all singular
+    values but one. Polynomial in ``x``, so right for a singular matrix too."""
+    u, s, vh, phase = _svd_parts(x)
+    return phase[..., None, None] * (np.conj(u) * _products_but_one(s)[..., None, :]) @ np.conj(vh)
+
+
+def _flat_stack(x: np.ndarray) -> np.ndarray:
+    """The matrices of the stack ``x`` along one batch dim."""
+    return x.reshape((int(np.prod(x.shape[:-2])),) + x.shape[-2:])
+
+
+def _inverses(flat: np.ndarray, finite: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``(indices, inverses)`` of the matrices of ``flat`` (where ``finite``) LU inverts: one
+    group, or one each where one of them is singular (numpy's inv of a stack then fails)."""
+    at = np.flatnonzero(finite)
+    try:
+        return [(at, np.linalg.inv(flat[at]))] if len(at) else []
+    except np.linalg.LinAlgError:
+        pass
+    groups = []
+    for i in at:
+        try:
+            groups.append((np.array([i]), np.linalg.inv(flat[i : i + 1])))
+        except np.linalg.LinAlgError:
+            pass
+    return groups
+
+
+def cofactors(x: np.ndarray, over_det: bool) -> np.ndarray:
+    """The matrix of cofactors ``det(x) inv(x)^T`` of each matrix of a stack (det's gradient,
+    finite for every matrix), or with ``over_det`` the cofactors over det, ``inv(x)^T``
+    (log|det|'s gradient; at a singular matrix inf or NaN, as log|det| is -inf there). From
+    the inverse where LU finds one (det times it is accurate however ill-conditioned the
+    matrix, the two from the same factors), from the SVD where it does not."""
+    wide = np.complex128 if np.iscomplexobj(x) else np.float64
+    flat = _flat_stack(x).astype(wide)
+    out = np.full(flat.shape, np.nan, wide)
+    with np.errstate(all="ignore"):
+        finite = np.isfinite(flat).all(axis=(-2, -1))
+        singular = finite.copy()
+        for at, inv in _inverses(flat, finite):
+            scale = 1.0 if over_det else np.linalg.det(flat[at])[:, None, None]
+            out[at] = scale * inv.transpose(0, 2, 1)
+            singular[at] = False
+        if singular.any():
+            cof = _cofactors_by_svd(flat[singular])
+            out[singular] = cof / np.linalg.det(flat[singular])[:, None, None] if over_det else cof
+    return out.reshape(x.shape)
+
+
+def cofactors_grad(x: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """The gradient of ``sum(g * cofactors(x))`` for real matrices (per matrix of a stack):
+    with ``x = U S Vh`` and ``H = det(U) det(Vh) U^T g V``, ``U (diag(Q diag(H)) - (H^T o Q))
+    Vh``, ``Q[i, j]`` the product of the singular values but the i-th and j-th (0 on the
+    diagonal); from the derivative of the cofactors of a diagonal matrix, polynomial in ``x``."""
+    n = x.shape[-1]
+    flat, gf = _flat_stack(x).astype(np.float64), _flat_stack(g).astype(np.float64)
+    out = np.full(flat.shape, np.nan)
+    finite = np.isfinite(flat).all(axis=(-2, -1))
+    if finite.any():
+        u, s, vh, phase = _svd_parts(flat[finite])
+        h = phase[:, None, None] * (u.transpose(0, 2, 1) @ gf[finite] @ vh.transpose(0, 2, 1))
+        eye_n = np.eye(n, dtype=bool)
+        q = np.where(eye_n, 0.0, _products_but_one(np.where(eye_n, 1.0, s[:, None, :])))
+        gamma = -(h.transpose(0, 2, 1) * q)
+        gamma[:, eye_n] += (q @ np.diagonal(h, axis1=1, axis2=2)[..., None])[..., 0]
+        out[finite] = u @ gamma @ vh
+    return out.reshape(x.shape)
+
+
+class Cofactors(Op):
+    """The matrix of cofactors of a square matrix (of each of a stack), ``det(x) inv(x)^T``:
+    det's gradient, finite at a singular matrix too (:func:`cofactors`); with ``over_det``,
+    ``inv(x)^T``, log|det|'s gradient, inf or NaN at a singular matrix."""
+
+    __props__ = ("over_det",)
+
+    def __init__(self, over_det: bool = False) -> None:
+        self.over_det = bool(over_det)
+
+    def make_node(self, x: Variable) -> Apply:
+        return Apply(self, [x], [TensorType(x.dtype, x.type.shape)])
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        return [cofactors(inputs[0], self.over_det).astype(node.outputs[0].dtype, copy=False)]
+
+
+class CofactorsGrad(Op):
+    """The gradient of ``sum(g * Cofactors()(x))`` with respect to a real ``x``
+    (:func:`cofactors_grad`): det's second derivative, finite at a singular matrix too."""
+
+    def make_node(self, x: Variable, g: Variable) -> Apply:
+        return Apply(self, [x, g], [TensorType(x.dtype, x.type.shape)])
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        return [cofactors_grad(*inputs).astype(node.outputs[0].dtype, copy=False)]
 
 
 class Pinv(Op):
@@ -274,12 +406,12 @@ class Eigh(Op):
     def make_node(self, x: Variable) -> Apply:
         n = _side(x)
         batch = x.type.shape[:-2]
-        return Apply(self, [x], [TensorType(x.dtype, batch + (n,)), TensorType(x.dtype, batch + (n, n))])
+        w = TensorType(real_of(x.dtype), batch + (n,))  # a Hermitian matrix's are real
+        return Apply(self, [x], [w, TensorType(x.dtype, batch + (n, n))])
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         w, v = run_linalg("eigh", lambda a: np.linalg.eigh(a, UPLO=self.UPLO), inputs[0])
-        dt = node.outputs[0].dtype
-        return [np.asarray(w, dtype=dt), np.asarray(v, dtype=dt)]
+        return [np.asarray(r, dtype=o.dtype) for r, o in zip((w, v), node.outputs)]
 
 
 class Eig(Op):
@@ -318,7 +450,7 @@ class SVD(Op):
     def make_node(self, x: Variable) -> Apply:
         batch, (m, n) = x.type.shape[:-2], x.type.shape[-2:]
         k = _smaller(m, n)
-        s = TensorType(x.dtype, batch + (k,))
+        s = TensorType(real_of(x.dtype), batch + (k,))
         if not self.compute_uv:
             return Apply(self, [x], [s])
         u, vh = (batch + (m, m), batch + (n, n)) if self.full_matrices else (batch + (m, k), batch + (k, n))
@@ -378,9 +510,9 @@ class Lstsq(Op):
         self.rcond_input = bool(rcond_input)
 
     def make_node(self, a: Variable, b: Variable, *rcond: Variable) -> Apply:
-        (m, n), dt = a.type.shape, a.dtype
+        (m, n), dt, real = a.type.shape, a.dtype, real_of(a.dtype)
         x = TensorType(dt, (n,) + b.type.shape[1:])
-        outs = [x, TensorType(dt, (None,)), TensorType("int32", ()), TensorType(dt, (_smaller(m, n),))]
+        outs = [x, TensorType(real, (None,)), TensorType("int32", ()), TensorType(real, (_smaller(m, n),))]
         return Apply(self, [a, b, *rcond], outs)
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
@@ -392,7 +524,7 @@ class Lstsq(Op):
 def matrix_inverse(x: Any) -> Variable:
     """numpy.linalg.inv: the inverse of a square matrix (or of each in a stack). A singular
     matrix raises numpy's ``LinAlgError`` when the function runs, naming ``matrix_inverse``."""
-    return MatrixInverse()(square_input(x, "matrix_inverse"))
+    return MatrixInverse()(square_input(x, "matrix_inverse", complex_ok=True))
 
 
 inv = matrix_inverse
@@ -400,12 +532,12 @@ inv = matrix_inverse
 
 def det(x: Any) -> Variable:
     """numpy.linalg.det: the determinant of a square matrix (or of each in a stack)."""
-    return Det()(square_input(x, "det"))
+    return Det()(square_input(x, "det", complex_ok=True))
 
 
 def slogdet(x: Any) -> tuple[Variable, Variable]:
     """numpy.linalg.slogdet: ``(sign, log|det|)``, without det's overflow for large matrices."""
-    sign, logdet = SlogDet()(square_input(x, "slogdet"))
+    sign, logdet = SlogDet()(square_input(x, "slogdet", complex_ok=True))
     return sign, logdet
 
 
@@ -427,8 +559,8 @@ def pinv(x: Any, hermitian: bool = False) -> Variable:
     """numpy.linalg.pinv: the pseudo-inverse of a matrix (or of each in a stack), ``(M, N)`` to
     ``(N, M)``; ``hermitian=True`` computes it from the eigenvalues of a symmetric ``x``."""
     if flag(hermitian, "pinv", "hermitian"):
-        return Pinv(True)(square_input(x, "pinv"))
-    return Pinv()(matrix_input(x, "pinv"))
+        return Pinv(True)(square_input(x, "pinv", complex_ok=True))
+    return Pinv()(matrix_input(x, "pinv", complex_ok=True))
 
 
 def _uplo(UPLO: Any, what: str) -> str:
@@ -439,6 +571,13 @@ def _uplo(UPLO: Any, what: str) -> str:
     return UPLO
 
 
+#: What to do with a complex generalized eigenproblem, which fncache solves for real ones only.
+_GENERALIZED_FIX = (
+    "the generalized problem (with b) takes real matrices; for a Hermitian a and b = L L^H "
+    "solve the standard one of L^-1 a L^-H (eigh of a complex matrix is supported)"
+)
+
+
 def _eigh_of(what: str, a: Any, b: Any, UPLO: Any, lower: Any) -> tuple[Variable, Variable, Variable | None]:
     """``(w, y, li)``: the eigenvalues and eigenvectors of ``a`` read from one triangle
     (``UPLO``, or PyTensor's ``lower``), ``li`` None; with ``b`` (symmetric positive definite,
@@ -446,14 +585,14 @@ def _eigh_of(what: str, a: Any, b: Any, UPLO: Any, lower: Any) -> tuple[Variable
     if lower is not None:
         UPLO = "L" if flag(lower, what, "lower") else "U"
     low = _uplo(UPLO, what) == "L"
-    va = square_input(a, what)
+    va = square_input(a, what, complex_ok=b is None, fix=_GENERALIZED_FIX)
     if b is None:
         w, y = Eigh(UPLO)(va)
         return w, y, None
     from .slinalg import cholesky
 
     # the lower factor of b's lower triangle, or the transposed upper factor of its upper one
-    factor = cholesky(square_input(b, what), lower=low)
+    factor = cholesky(square_input(b, what, fix=_GENERALIZED_FIX), lower=low)
     li = MatrixInverse()(factor if low else swap_last(factor))
     w, y = Eigh()(matmul(matmul(li, symmetric_from(va, low)), swap_last(li)))
     return w, y, li
@@ -498,7 +637,7 @@ def eig(a: Any) -> tuple[Variable, Variable]:
     """numpy.linalg.eig: ``(w, v)``, the eigenvalues and eigenvectors (columns of ``v``) of a
     square matrix (or of each in a stack), as complex numbers (complex64 for float32). It has
     no gradient: use ``eigh`` for a symmetric matrix."""
-    w, v = Eig()(square_input(a, "eig"))
+    w, v = Eig()(square_input(a, "eig", complex_ok=True))
     return w, v
 
 
@@ -506,7 +645,7 @@ def svd(a: Any, full_matrices: bool = True, compute_uv: bool = True) -> Any:
     """numpy.linalg.svd: ``(U, s, Vh)`` with ``a == U[..., :K] * s @ Vh[..., :K, :]`` (a
     stack: per matrix), or the singular values ``s`` alone when ``compute_uv=False``."""
     op = SVD(flag(full_matrices, "svd", "full_matrices"), flag(compute_uv, "svd", "compute_uv"))
-    return op(matrix_input(a, "svd"))
+    return op(matrix_input(a, "svd", complex_ok=True))
 
 
 def qr(a: Any, mode: str = "reduced") -> Any:
@@ -518,7 +657,7 @@ def qr(a: Any, mode: str = "reduced") -> Any:
             f"qr: mode={mode!r} is not supported; use 'reduced' (Q (M, K), R (K, N)), 'complete' "
             "(Q (M, M), R (M, N)), 'r' (R alone) or 'raw' (LAPACK's Householder reflectors)"
         )
-    return QR(mode)(matrix_input(a, "qr"))
+    return QR(mode)(matrix_input(a, "qr", complex_ok=True))
 
 
 def lstsq(a: Any, b: Any, rcond: Any = None) -> tuple[Variable, Variable, Variable, Variable]:
@@ -540,8 +679,14 @@ def lstsq(a: Any, b: Any, rcond: Any = None) -> tuple[Variable, Variable, Variab
         )
     ):
         raise TypeError(f"lstsq: rcond must be a number, None or a symbolic scalar, got {rcond!r}")
-    va = linalg_input(a, "lstsq", range(2, 3), "a as a matrix (2 dims)")
-    vb = linalg_input(b, "lstsq", range(1, 3), "b as a vector or a matrix of right-hand sides (1 or 2 dims)")
+    va = linalg_input(a, "lstsq", range(2, 3), "a as a matrix (2 dims)", complex_ok=True)
+    vb = linalg_input(
+        b,
+        "lstsq",
+        range(1, 3),
+        "b as a vector or a matrix of right-hand sides (1 or 2 dims)",
+        complex_ok=True,
+    )
     va, vb = system_operands("lstsq", va, vb, va.type.shape[0], vb.type.shape[0])
     if symbolic:
         x, residuals, rank, s = Lstsq(rcond_input=True)(va, vb, rcond)
@@ -558,7 +703,7 @@ def matrix_power(M: Any, n: int) -> Variable:
         n, "matrix_power", "n", fix="for a real power of a symmetric matrix raise the eigenvalues of eigh"
     )
     if n < 0:
-        v = MatrixInverse()(square_input(M, "matrix_power"))
+        v = MatrixInverse()(square_input(M, "matrix_power", complex_ok=True))
     else:
         v = as_tensor_variable(M)
         if v.ndim < 2:
@@ -611,12 +756,18 @@ def _vector_norm(x: Variable, ord: Any, ax: tuple[int, ...], keepdims: bool) -> 
 _SUMMED = {1: (0, True), -1: (0, False), np.inf: (1, True), -np.inf: (1, False)}
 
 
-def _matrix_norm(x: Variable, ord: Any, ax: tuple[int, int], keepdims: bool) -> Variable:
+def _matrix_norm(
+    x: Variable, ord: Any, ax: tuple[int, int], keepdims: bool, matrices: Variable | None = None
+) -> Variable:
+    """The matrix norm ``ord`` of ``x`` (magnitudes) over ``ax``; the spectral ones from the
+    singular values of ``matrices`` (the complex matrices ``x`` is the magnitudes of), or of
+    ``x`` itself."""
     if ord is None or ord == "fro":
         return elemwise("sqrt", sum_(elemwise("sqr", x), axis=ax, keepdims=keepdims))
     if ord in (2, -2, "nuc"):
         # the singular values of each matrix, the two axes moved last
-        s = SVD(False, False)(dimshuffle(x, [d for d in range(x.ndim) if d not in ax] + list(ax)))
+        m = x if matrices is None else matrices
+        s = SVD(False, False)(dimshuffle(m, [d for d in range(m.ndim) if d not in ax] + list(ax)))
         if ord == 2:
             red = _largest(s, -1, -1, False)
         else:
@@ -639,16 +790,11 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> V
     columns); with ``axis=None`` a 1-d ``x`` has a vector norm and a 2-d one a matrix norm, and
     with ``ord=None`` any ``x`` the 2-norm of all its entries. Integers are computed in float64.
     A complex ``x`` has the norm of its magnitudes (the same value), but for the spectral matrix
-    norms (2, -2, 'nuc'), which need the singular values of a complex matrix."""
+    norms (2, -2, 'nuc'): the singular values of the complex matrix."""
     xv = as_tensor_variable(x)
+    matrices = None
     if is_complex(xv.dtype):
-        two = axis is None and xv.ndim == 2 or isinstance(axis, (tuple, list)) and len(axis) == 2
-        if two and ord is not None and ord in (2, -2, "nuc"):
-            raise TypeError(
-                f"norm: ord={ord!r} of a complex matrix needs its singular values, which fncache "
-                f"does not compute for complex matrices (got {xv.type}); the other norms take it"
-            )
-        x = elemwise("abs", xv)
+        matrices, x = xv, elemwise("abs", xv)
     v = linalg_input(x, "norm", range(0, 64), "a tensor")
     if axis is None:
         if ord is None:
@@ -663,7 +809,7 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> V
     if len(ax) == 1:
         return _vector_norm(v, ord, ax, keepdims)
     if len(ax) == 2:
-        return _matrix_norm(v, ord, (ax[0], ax[1]), keepdims)
+        return _matrix_norm(v, ord, (ax[0], ax[1]), keepdims, matrices)
     raise ValueError(f"norm: axis takes one axis (a vector norm) or two (a matrix norm), got {axis!r}")
 
 
@@ -676,7 +822,7 @@ def tensorinv(a: Any, ind: int = 2) -> Variable:
     """numpy.linalg.tensorinv: the inverse of ``a`` as a linear map from its last dims to its
     first ``ind`` ones (``a`` reshaped to a square matrix, inverted, reshaped back), of shape
     ``a.shape[ind:] + a.shape[:ind]``."""
-    v = linalg_input(a, "tensorinv", range(1, 64), "a tensor of 1 or more dims")
+    v = linalg_input(a, "tensorinv", range(1, 64), "a tensor of 1 or more dims", complex_ok=True)
     ind = int_arg(ind, "tensorinv", "ind", minimum=1)
     if not ind < max(v.ndim, 2):
         raise ValueError(
@@ -692,8 +838,8 @@ def tensorsolve(a: Any, b: Any, axes: Any = None) -> Variable:
     ``a``) moved last first; ``a`` reshaped to a square matrix and solved."""
     from .slinalg import solve
 
-    va = linalg_input(a, "tensorsolve", range(1, 64), "a tensor of 1 or more dims")
-    vb = linalg_input(b, "tensorsolve", range(0, 64), "b as a tensor")
+    va = linalg_input(a, "tensorsolve", range(1, 64), "a tensor of 1 or more dims", complex_ok=True)
+    vb = linalg_input(b, "tensorsolve", range(0, 64), "b as a tensor", complex_ok=True)
     if axes is not None:
         moved = ordered_axes(axes, va.ndim, "tensorsolve")
         va = dimshuffle(va, [d for d in range(va.ndim) if d not in moved] + list(moved))

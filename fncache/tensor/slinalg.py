@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..graph.basic import Apply, Op, Variable
-from ..graph.types import TensorType
+from ..graph.types import TensorType, is_complex
 from .array_ops import swap_last
 from .creation import eye
 from .basic import as_tensor_variable
@@ -132,7 +132,7 @@ def cholesky(x: Any, lower: bool = True, on_error: str = "raise", check_finite: 
     off by default, as PyTensor's) raises ``ValueError`` for an infinity or NaN in ``x``."""
     if on_error not in CHOLESKY_ON_ERROR:
         raise ValueError(f"cholesky: on_error must be one of {CHOLESKY_ON_ERROR}, got {on_error!r}")
-    v = finite(square_input(x, "cholesky"), check_finite, "cholesky")
+    v = finite(square_input(x, "cholesky", complex_ok=True), check_finite, "cholesky")
     op = Cholesky(on_error)
     if flag(lower, "cholesky", "lower"):
         return op(v)
@@ -147,18 +147,28 @@ _B_TAKES = {
 }
 
 
+#: What to do with a complex system solve takes real only (a Hermitian one, mirrored with
+#: conjugates, which fncache does not read).
+_HERMITIAN_FIX = (
+    "assume_a='her' and 'pos' read real matrices only; give the whole complex matrix with "
+    "assume_a='gen' (a Hermitian matrix is a general one)"
+)
+
+
 def _system(
-    a: Any, b: Any, what: str, b_ndim: int | None = None, check_finite: bool = False
+    a: Any, b: Any, what: str, b_ndim: int | None = None, check_finite: bool = False, complex_ok: bool = True
 ) -> tuple[Variable, Variable]:
     """``a`` (a square matrix or a stack) and ``b`` (a vector, a matrix or a stack of
     matrices, numpy.linalg.solve's) in one float dtype, their sizes checked where known.
     ``b_ndim`` (PyTensor's) says how many of b's dims one right-hand side has: 1 makes a ``b``
     of more dims a stack of vectors (given as columns: see :func:`_solved`); ``check_finite``
-    checks both finite when the function runs (scipy's check)."""
+    checks both finite when the function runs (scipy's check); complex operands are refused
+    unless ``complex_ok``."""
     if b_ndim not in (None, 1, 2) or isinstance(b_ndim, bool):
         raise ValueError(f"{what}: b_ndim must be None, 1 or 2, got {b_ndim!r}")
-    va = finite(square_input(a, what), check_finite, what)
-    vb = finite(linalg_input(b, what, range(b_ndim or 1, 64), _B_TAKES[b_ndim]), check_finite, what)
+    va = finite(square_input(a, what, complex_ok=complex_ok, fix=_HERMITIAN_FIX), check_finite, what)
+    vb = linalg_input(b, what, range(b_ndim or 1, 64), _B_TAKES[b_ndim], complex_ok, _HERMITIAN_FIX)
+    vb = finite(vb, check_finite, what)
     if b_ndim == 1 and vb.ndim > 1:
         vb = dimshuffle(vb, list(range(vb.ndim)) + ["x"])
     if vb.ndim > 1:
@@ -177,6 +187,10 @@ def _on_diagonal(a: Variable, diagonal: Any, rest: Any) -> Variable:
     entries not chosen are not read (a NaN there stays out)."""
     return elemwise("switch", eye(a.shape[-1], dtype="bool"), diagonal, rest)
 
+
+#: The ``assume_a`` of a Hermitian ``a`` (mirrored with conjugates: fncache solves it for real
+#: matrices only, where it is the symmetric one).
+SOLVE_ASSUME_A_HERMITIAN = {"her": True, "hermitian": True, "pos": True, "positive definite": True}
 
 #: scipy.linalg.solve's ``assume_a`` (long and short spellings) and what fncache reads of ``a``:
 #: all of it, one triangle mirrored (a symmetric, Hermitian or positive definite ``a``), one
@@ -228,7 +242,8 @@ def solve(
         return solve_triangular(
             a, b, trans=int(trans), lower=kind == "lower", b_ndim=b_ndim, check_finite=check_finite
         )
-    va, vb = _system(a, b, "solve", b_ndim, check_finite)
+    hermitian = SOLVE_ASSUME_A_HERMITIAN.get(assume_a, False)
+    va, vb = _system(a, b, "solve", b_ndim, check_finite, complex_ok=not hermitian)
     if kind == "sym":
         va = symmetric_from(va, low)
     elif kind == "diagonal":
@@ -238,9 +253,9 @@ def solve(
     return _solved(Solve()(swap_last(va) if trans else va, vb), b, b_ndim)
 
 
-#: scipy.linalg.solve_triangular's ``trans``: the system with ``a``, ``a.T`` or ``a.conj().T``
-#: (the same as ``a.T`` for the real matrices fncache solves)
-SOLVE_TRANS = {0: 0, 1: 1, 2: 1, "N": 0, "T": 1, "C": 1}
+#: scipy.linalg.solve_triangular's ``trans``: the system with ``a`` (0), ``a.T`` (1) or
+#: ``a.conj().T`` (2; ``a.T`` for a real ``a``)
+SOLVE_TRANS = {0: 0, 1: 1, 2: 2, "N": 0, "T": 1, "C": 2}
 
 
 def solve_triangular(
@@ -269,6 +284,8 @@ def solve_triangular(
     if SOLVE_TRANS[trans]:
         # the named triangle of a, transposed, is the other triangle of a.T
         va, low = swap_last(va), not low
+        if SOLVE_TRANS[trans] == 2 and is_complex(va.dtype):
+            va = elemwise("conj", va)
     return _solved(SolveTriangular(low)(va, vb), b, b_ndim)
 
 
