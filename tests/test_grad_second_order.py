@@ -14,7 +14,7 @@ import pytest
 
 import fncache as fc
 from fncache import tensor as ft
-from fncache.errors import NullTypeGradError
+from fncache.errors import DisconnectedInputError, NullTypeGradError
 from fncache.tensor import linalg
 
 #: fourth-order central differences: the step, and the tolerance second derivatives meet
@@ -312,3 +312,143 @@ def test_second_derivatives_not_implemented_are_refused_naming_the_op() -> None:
     # an order read twice, once as the order: undefined however the terms are summed
     with pytest.raises(NullTypeGradError, match=r"jv\(v, x\) has no gradient in its order v"):
         fc.grad(ft.sum(ft.jv(z, z)), z)
+
+
+# -- the gradient options at second order --------------------------------------------------------
+XV, YV = np.array([0.3, -0.7, 1.1]), np.array([1.2, 0.4, -0.5])
+
+
+def test_options_of_the_first_gradient_do_not_leak_into_the_second() -> None:
+    """consider_constant and known_grads shape the first gradient only: the second walks the
+    first's graph, through the variables the first held constant (PyTensor's results: the
+    comparison below)."""
+    x, y = ft.dvector("x"), ft.dvector("y")
+    z = ft.exp(x)
+    g = fc.grad(ft.sum(z * y * x), x, consider_constant=[z])  # z y
+    e = ft.sin(x) * y
+    k = fc.grad(None, x, known_grads={e: ft.cos(e) * x})  # cos(e) x cos(x) y
+    outs = [g, fc.grad(ft.sum(g * y), x), fc.grad(ft.sum(g**2), y), k, fc.grad(ft.sum(k), x)]
+    got = _function([x, y], outs)(XV, YV)
+    ev = np.sin(XV) * YV
+    np.testing.assert_allclose(got[0], np.exp(XV) * YV, rtol=1e-14)
+    np.testing.assert_allclose(got[1], np.exp(XV) * YV**2, rtol=1e-14)
+    np.testing.assert_allclose(got[2], 2 * np.exp(2 * XV) * YV, rtol=1e-14)
+    np.testing.assert_allclose(got[3], np.cos(ev) * XV * np.cos(XV) * YV, rtol=1e-14)
+    fd = _differences(lambda v: [_function([x, y], [ft.sum(k)])(v, YV)[0]], [XV], [np.ones(3)])
+    np.testing.assert_allclose(np.sum(got[4]), fd[0], rtol=RTOL)
+
+
+def test_disconnected_second_gradients_follow_the_options() -> None:
+    x, y = ft.dvector("x"), ft.dvector("y")
+    g = fc.grad(ft.sum(x**2), x)
+    with pytest.raises(DisconnectedInputError, match="does not depend on y"):
+        fc.grad(ft.sum(g), y)
+    with pytest.raises(DisconnectedInputError, match="does not depend on y"):
+        ft.hessian(ft.sum(x**2), y)
+    with pytest.raises(DisconnectedInputError, match="does not depend on any of wrt"):
+        ft.Rop(fc.grad(ft.sum(x**2) + ft.sum(y), y), x, y)
+    none = fc.grad(ft.sum(g), [x, y], disconnected_inputs="ignore", return_disconnected="none")
+    assert none[1] is None
+    with pytest.warns(UserWarning, match="does not depend on y"):
+        zero = fc.grad(ft.sum(g), [x, y], disconnected_inputs="warn")
+    got = _function([x, y], [none[0], *zero, ft.hessian(ft.sum(x**2), y, disconnected_inputs="ignore")])(
+        XV, YV
+    )
+    np.testing.assert_array_equal(got[0], 2.0 * np.ones(3))
+    np.testing.assert_array_equal(got[2], np.zeros(3))
+    np.testing.assert_array_equal(got[3], np.zeros((3, 3)))
+    with pytest.raises(ValueError, match="null_gradients must be 'raise'"):
+        fc.grad(ft.sum(g), x, null_gradients="return")
+
+
+def test_the_gradient_of_an_expression_built_after_the_cost_is_refused_with_the_fix() -> None:
+    """Theano's and PyTensor's DisconnectedInputError: x[0] made after the cost is a new
+    variable; the error says to differentiate x and index its gradient."""
+    x = ft.dvector("x")
+    cost = ft.sum(x**2)
+    for what in (
+        lambda: fc.grad(cost, x[0]),
+        lambda: ft.hessian(cost, x[:2]),
+        lambda: ft.jacobian(x**2, x[::-1]),
+    ):
+        with pytest.raises(DisconnectedInputError, match=r"built after the cost.*fc.grad\(cost, x\)\[0\]"):
+            what()
+    part = x[0]  # built before the cost, and read by it: its own gradient
+    got = _function([x], [fc.grad(ft.sum(x**2) + part**3, part), ft.hessian(part**3 + ft.sum(x**2), x)])(XV)
+    np.testing.assert_allclose(got[0], 3 * XV[0] ** 2, rtol=1e-14)
+    np.testing.assert_allclose(got[1], np.diag([2 + 6 * XV[0], 2, 2]), rtol=1e-14)
+
+
+def test_integer_inputs_at_second_order() -> None:
+    """An integer input read by the cost (an exponent, an index) takes no part in the second
+    derivatives in the float ones; differentiating with respect to it is refused (with the
+    cast to make) at each order."""
+    x, n = ft.dvector("x"), ft.lvector("n")
+    cost = ft.sum(x**n) + ft.sum(x * n) + x[ft.argmax(x)] ** 3
+    g = fc.grad(cost, x)
+    got = _function([x, n], [fc.grad(ft.sum(g), x), ft.hessian(cost, x), ft.Rop(g, x, ft.ones_like(x))])(
+        np.array([1.5, 2.0, 0.5]), np.array([2, 3, 0])
+    )
+    want = np.diag([2.0, 6 * 2.0 + 6 * 2.0, 0.0])
+    np.testing.assert_allclose(got[1], want, rtol=1e-14)
+    np.testing.assert_allclose(got[0], want.sum(axis=0), rtol=1e-14)
+    np.testing.assert_allclose(got[2], want.sum(axis=1), rtol=1e-14)
+    with pytest.raises(TypeError, match=r"with respect to n of dtype int64.*ft.cast"):
+        fc.grad(ft.sum(g), n)
+
+
+# -- PyTensor's Rop, Lop, jacobian and hessian --------------------------------------------------
+#: expressions of a matrix x and a vector y, written once for both libraries (``T`` the tensor
+#: module, ``S`` one with softmax and solve)
+PT_EXPRESSIONS: dict[str, Callable[..., Any]] = {
+    "elementwise_dot": lambda T, S, x, y: T.exp(x) * T.sin(y) + T.tanh(T.dot(x, y)) / (1 + x**2),
+    "softmax_logsumexp": lambda T, S, x, y: S.softmax(x * y, axis=-1) + T.logsumexp(x, axis=0),
+    "indexing": lambda T, S, x, y: (
+        T.set_subtensor(x[1:, 0], y[:2] ** 2) * T.inc_subtensor(x[[0, 0, 2]], y**2)
+    ),
+    "reductions": lambda T, S, x, y: T.max(x * y, axis=0) + T.min(x, axis=1) + T.var(x, axis=1),
+    "solve": lambda T, S, x, y: S.solve(x, y) * T.cumsum(x * y, axis=0),
+}
+
+
+def _products(T: Any, S: Any, G: Any, name: str, x: Any, y: Any, vx: Any, vy: Any) -> list:
+    e = PT_EXPRESSIONS[name](T, S, x, y)
+    e = e.flatten() if e.ndim > 1 else e
+    cost = T.sum(T.sin(e) * e)
+    gs = G.grad(cost, [x, y])
+    return [
+        G.pushforward(e, [x, y], [vx, vy]),
+        *G.pullback(e, [x, y], T.cos(e)),
+        *G.jacobian(e, [x, y]),
+        *G.jacobian(e, [x, y], vectorize=True),
+        G.hessian(cost, y),
+        *G.pushforward(gs, [x, y], [vx, vy]),
+        *G.pullback(gs, [x, y], [vx, vy]),
+        *G.grad(T.sum(gs[0] * vx) + T.sum(gs[1] * vy), [x, y]),
+    ]
+
+
+def test_Rop_Lop_jacobian_and_hessian_equal_pytensors() -> None:
+    pytensor = pytest.importorskip("pytensor")
+    import pytensor.gradient as pg
+    import pytensor.tensor as pt
+    import pytensor.tensor.linalg as pt_linalg
+    import pytensor.tensor.special as pt_special
+
+    class PtS:
+        softmax = staticmethod(pt_special.softmax)
+        solve = staticmethod(pt_linalg.solve)
+
+    class FtS:
+        softmax = staticmethod(ft.softmax)
+        solve = staticmethod(linalg.solve)
+
+    vals = [SQ, A, _u(-1, 1, 3, 3), _u(-1, 1, 3)]
+    for name in PT_EXPRESSIONS:  # one function each: PyTensor's rewrites of one big graph are slow
+        p_ins = [pt.dmatrix(), pt.dvector(), pt.dmatrix(), pt.dvector()]
+        f_ins = [ft.dmatrix(), ft.dvector(), ft.dmatrix(), ft.dvector()]
+        p_outs = _products(pt, PtS, pg, name, *p_ins)
+        want = pytensor.function(p_ins, p_outs, mode="FAST_COMPILE", on_unused_input="ignore")(*vals)
+        got = _function(f_ins, _products(ft, FtS, fc.gradient, name, *f_ins))(*vals)
+        for k, (g, w) in enumerate(zip(got, want)):
+            np.testing.assert_allclose(g, w, rtol=1e-10, atol=1e-12, err_msg=f"{name}, output {k}")

@@ -704,7 +704,7 @@ def _seeded(
                 msg = (
                     f"grad: the cost does not depend on {w!r} (it is not part of the cost's "
                     "graph, or only through consider_constant or disconnected_grad); pass "
-                    "disconnected_inputs='ignore' or 'warn' to get zeros"
+                    "disconnected_inputs='ignore' or 'warn' to get zeros" + _built_after_hint(w)
                 )
                 _disconnected(msg, disconnected_inputs, stacklevel=4)
                 if return_disconnected != "zero":
@@ -713,6 +713,20 @@ def _seeded(
             g = zeros_like(w)
         out.append(g)
     return out
+
+
+def _built_after_hint(w: Variable) -> str:
+    """For a ``wrt`` variable computed from others: that an expression built after the cost
+    (``x[0]``, ``x.T``) is a new variable, which the cost does not read, and what to do."""
+    if w.owner is None:
+        return ""
+    source = next((v for v in w.owner.inputs if is_inexact(v.dtype)), None)
+    name = repr(source) if source is not None else "the variable it is computed from"
+    return (
+        f". {w!r} is computed by {w.owner.op}: an expression built after the cost (x[0], x.T) is a "
+        f"new variable, which the cost does not read; differentiate with respect to {name} and "
+        "take the part of its gradient (fc.grad(cost, x)[0]), or build the cost from the expression"
+    )
 
 
 def _blockers(outputs: Sequence[Variable], consider_constant: Sequence[Variable] | None) -> list[Variable]:
