@@ -15,6 +15,7 @@ import pytest
 import fncache as fc
 from fncache import tensor as ft
 from fncache.errors import DisconnectedInputError, NullTypeGradError
+from fncache import sparse
 from fncache.tensor import linalg
 
 #: fourth-order central differences: the step, and the tolerance second derivatives meet
@@ -48,6 +49,12 @@ def _betainc_dp(p: Any, x: Any) -> Any:
 
 def _hyp2f1_da(a: Any, z: Any) -> Any:
     return ft.sum(fc.grad(ft.sum(ft.hyp2f1(a, a + 0.5, 2.5 + a, z)), a) * ft.exp(z))
+
+
+def _csr_of(data: Any) -> Any:
+    """A 2 x 4 csr matrix holding ``data`` (4 values) at fixed entries."""
+    indices, indptr = np.array([0, 2, 1, 3], "int32"), np.array([0, 2, 4], "int32")
+    return sparse.CSR(data, indices, indptr, np.array([2, 4]))
 
 
 A = _u(-1.5, 1.5, 3)
@@ -197,6 +204,18 @@ CASES: dict[str, Case] = {
         ),
         [M],
         [0],
+    ),
+    # the gradients of sparse indexing and of a matrix built from its parts place or sample
+    # values: linear, their own gradients the ops they are the gradients of
+    "sparse": (
+        lambda d, v: (
+            _cube(sparse.dense_from_sparse(sparse.csr_from_dense(d)[0:2, 1:3]))
+            + sparse.get_item_scalar(sparse.csr_from_dense(d), 1, 2) ** 3 * ft.sum(d)
+            + _cube(sparse.get_item_2lists(sparse.csr_from_dense(d), [0, 2, 0], [0, 3, 0]))
+            + ft.sum(sparse.dense_from_sparse(_csr_of(ft.sin(v) * v)) ** 3 * np.arange(8.0).reshape(2, 4))
+        ),
+        [np.where(np.eye(3, 4) > 0, 0.0, M), _u(-1, 1, 4)],
+        [0, 1],
     ),
     "conv_pool": (
         lambda x, w: (
