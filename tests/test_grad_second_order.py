@@ -328,6 +328,13 @@ def test_second_derivatives_not_implemented_are_refused_naming_the_op() -> None:
         ft.hessian(ft.sum(ft.gammainc(a, z)), a)
     with pytest.raises(NullTypeGradError, match="gammainc_da.*input 0"):
         fc.grad(ft.sum(dk), [a, z])
+    # an op of fncache's own without a gradient: named, with what to do (no class to extend)
+    m = ft.dmatrix("m")
+    with pytest.raises(
+        NullTypeGradError,
+        match=r"Schur.* has no gradient \(fncache does not implement one\).*consider_constant",
+    ):
+        fc.grad(ft.sum(linalg.schur(m)[0]), m)
     # an order read twice, once as the order: undefined however the terms are summed
     with pytest.raises(NullTypeGradError, match=r"jv\(v, x\) has no gradient in its order v"):
         fc.grad(ft.sum(ft.jv(z, z)), z)
@@ -376,6 +383,10 @@ def test_disconnected_second_gradients_follow_the_options() -> None:
     np.testing.assert_array_equal(got[0], 2.0 * np.ones(3))
     np.testing.assert_array_equal(got[2], np.zeros(3))
     np.testing.assert_array_equal(got[3], np.zeros((3, 3)))
+    # a gradient reading x only for its shape (that of a cost linear in x): zeros, connected
+    np.testing.assert_array_equal(
+        _function([x, y], fc.grad(ft.sum(fc.grad(ft.sum(x * y), x)), x))(XV, YV), np.zeros(3)
+    )
     with pytest.raises(ValueError, match="null_gradients must be 'raise'"):
         fc.grad(ft.sum(g), x, null_gradients="return")
 

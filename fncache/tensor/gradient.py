@@ -145,6 +145,12 @@ def _rule(node: Apply) -> tuple[GradRule | None, str | None]:
 
 
 def _no_rule(node: Apply) -> NullTypeGradError:
+    if type(node.op).__module__.startswith("fncache."):
+        # one of fncache's own ops, whose gradient is not implemented: no class to extend
+        return NullTypeGradError(
+            f"grad: {node.op} has no gradient (fncache does not implement one); compute the cost "
+            "without it, or pass its outputs in consider_constant to treat them as constants"
+        )
     return NullTypeGradError(
         f"grad: {node.op} has no gradient rule; give its class a grad(inputs, output_grads) "
         f"method, register one with fncache.tensor.gradient.register_grad({type(node.op).__name__}), "
