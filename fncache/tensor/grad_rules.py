@@ -48,7 +48,7 @@ from .blas import Dot, dot
 from .creation import Alloc, eye
 from .data_ops import BinCount
 from .elemwise import Elemwise, cast, elemwise
-from .grad_markers import DisconnectedGrad, GradClip, GradScale, ZeroGrad
+from .grad_markers import DisconnectedGrad, GradClip, GradScale, NullType, ZeroGrad, is_null_gradient
 from .ifelse import ifelse
 from .ifelse_op import IfElse
 from .grad_ops import ReducedSize, RepeatGrad, SortGrad, SubtensorGrad, SumToShape, ZerosSum
@@ -130,17 +130,19 @@ def _over_x(v: Variable, x: Variable) -> Variable:
 
 
 def _order_grad(name: str, dx: Callable[[Variable, Variable, Variable], Variable]) -> ScalarRule:
-    """The rule of a Bessel function ``name(v, x)``: ``dx(v, x, z)`` in x, none in the order v
-    (an error if v is a float variable, whose gradient would silently be missing)."""
+    """The rule of a Bessel function ``name(v, x)``: ``dx(v, x, z)`` in x, and in the order v
+    an undefined gradient where v is a float variable (refused where v depends on the variables
+    differentiated, whose gradient would otherwise silently miss v's part)."""
 
     def rule(a: list, z: Variable, g: Variable) -> list:
         v, x = a
+        dv = None
         if is_float(v.dtype) and not isinstance(v, Constant):
-            raise NotImplementedError(
-                f"grad: {name}(v, x) has no gradient in its order v, and v here is a float variable "
+            dv = NullType(
+                f"{name}(v, x) has no gradient in its order v, and v here is a float variable "
                 f"({v.type}); give the order as a constant or an int tensor"
-            )
-        return [None, g * dx(v, x, z)]
+            )()
+        return [dv, g * dx(v, x, z)]
 
     return rule
 
@@ -206,15 +208,39 @@ def _betaincinv(a: list, z: Variable, g: Variable) -> list:
     return [-inv * _e("betainc_da", p, q, z), -inv * _e("betainc_db", p, q, z), inv]
 
 
-def _no_second_order(name: str, of: str) -> Callable[[list, Variable, Variable], list]:
+def _shape_derivative(
+    name: str, of: str, dx: Callable[..., Variable]
+) -> Callable[[list, Variable, Variable], list]:
+    """The rule of ``name``, the derivative of ``of`` in one of its shape parameters: in x
+    (the last operand) ``dx(*operands)``, the derivative of ``of``'s density in that parameter;
+    in the shape parameters an undefined gradient (refused where one depends on the variables
+    differentiated)."""
+    why = (
+        f"{name}, the derivative of {of} in its shape parameter, has no gradient in the shape "
+        f"parameters (a second derivative of {of} in its shape parameters is not implemented); "
+        "take the gradient in the shape parameters once, or differentiate the rest in x only"
+    )
+
     def rule(a: list, z: Variable, g: Variable) -> list:
-        raise NullTypeGradError(
-            f"grad: {name}, the derivative of {of} in its shape parameter, has no gradient (a "
-            f"second derivative of {of} in its shape parameter is not implemented); take the "
-            f"gradient in the shape parameter once, or differentiate in x only"
-        )
+        return [NullType(why)() for _ in a[:-1]] + [g * dx(*a)]
 
     return rule
+
+
+def _scaled_density(dens: Variable, factor: Variable) -> Variable:
+    """``dens * factor``, 0 where the density is (x at 0 or 1, where factor is infinite)."""
+    return _e("switch", _e("eq", dens, 0), 0, dens * factor)
+
+
+def _d_gamma_density_dk(k: Variable, x: Variable) -> Variable:
+    """d/dk of ``x**(k - 1) exp(-x) / gamma(k)``: the derivative of gammainc_da in x."""
+    return _scaled_density(_gamma_density(k, x), _e("log", x) - psi(k))
+
+
+def _d_beta_density(p: Variable, q: Variable, x: Variable, log_part: Variable, shape: Variable) -> Variable:
+    """d/dp (or d/dq) of betainc's density: ``log x - psi(p) + psi(p + q)`` (or ``log(1 - x) -
+    psi(q) + psi(p + q)``) times it: the derivative of betainc_da (betainc_db) in x."""
+    return _scaled_density(_betainc_density(p, q, x), log_part - psi(shape) + psi(p + q))
 
 
 def _arctan2(a: list, z: Variable, g: Variable) -> list:
@@ -282,10 +308,14 @@ SCALAR_GRADS: dict[str, ScalarRule] = {
     "gammaincc": lambda a, z, g: [-g * _e("gammainc_da", *a), -g * _gamma_density(*a)],
     "gammaincinv": _gammainc_inverse(1.0),
     "gammainccinv": _gammainc_inverse(-1.0),
-    "gammainc_da": _no_second_order("gammainc_da", "gammainc"),
+    "gammainc_da": _shape_derivative("gammainc_da", "gammainc", _d_gamma_density_dk),
     "betainc": _betainc,
-    "betainc_da": _no_second_order("betainc_da", "betainc"),
-    "betainc_db": _no_second_order("betainc_db", "betainc"),
+    "betainc_da": _shape_derivative(
+        "betainc_da", "betainc", lambda p, q, x: _d_beta_density(p, q, x, _e("log", x), p)
+    ),
+    "betainc_db": _shape_derivative(
+        "betainc_db", "betainc", lambda p, q, x: _d_beta_density(p, q, x, _e("log1p", -x), q)
+    ),
     "betaincinv": _betaincinv,
     "yv": _order_grad("yv", _half_sum("yv", -1.0)),
     "iv": _order_grad("iv", _half_sum("iv", 1.0)),
@@ -424,6 +454,16 @@ def _expand_composite(comp: Composite, inputs: list[Variable]) -> list[Variable]
     return [vals[j] for j in comp.outputs]
 
 
+def _add_term(total: Any, g: Any) -> Any:
+    """``total + g`` for gradient terms, None being zero; an undefined one (`NullType`) stays
+    undefined whatever is added to it."""
+    if g is None or is_null_gradient(total):
+        return total
+    if total is None or is_null_gradient(g):
+        return g
+    return total + g
+
+
 @register_grad(Elemwise, complex_values="rule")
 def _elemwise(node: Apply, out_grads: list) -> list:
     comp = node.op.composite
@@ -432,8 +472,7 @@ def _elemwise(node: Apply, out_grads: list) -> list:
         args = [node.inputs[k] for _, k in refs]
         grads: list = [None] * len(node.inputs)
         for (_, k), g in zip(refs, _scalar_grad(name, args, node.outputs[0], out_grads[0])):
-            if g is not None:
-                grads[k] = g if grads[k] is None else grads[k] + g
+            grads[k] = _add_term(grads[k], g)
         return grads
     outs = _expand_composite(comp, node.inputs)
     found = backprop(outs, out_grads, node.inputs)

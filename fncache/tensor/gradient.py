@@ -145,6 +145,12 @@ def _rule(node: Apply) -> tuple[GradRule | None, str | None]:
 
 
 def _no_rule(node: Apply) -> NullTypeGradError:
+    if type(node.op).__module__.startswith("fncache."):
+        # one of fncache's own ops, whose gradient is not implemented: no class to extend
+        return NullTypeGradError(
+            f"grad: {node.op} has no gradient (fncache does not implement one); compute the cost "
+            "without it, or pass its outputs in consider_constant to treat them as constants"
+        )
     return NullTypeGradError(
         f"grad: {node.op} has no gradient rule; give its class a grad(inputs, output_grads) "
         f"method, register one with fncache.tensor.gradient.register_grad({type(node.op).__name__}), "
@@ -704,7 +710,7 @@ def _seeded(
                 msg = (
                     f"grad: the cost does not depend on {w!r} (it is not part of the cost's "
                     "graph, or only through consider_constant or disconnected_grad); pass "
-                    "disconnected_inputs='ignore' or 'warn' to get zeros"
+                    "disconnected_inputs='ignore' or 'warn' to get zeros" + _built_after_hint(w)
                 )
                 _disconnected(msg, disconnected_inputs, stacklevel=4)
                 if return_disconnected != "zero":
@@ -713,6 +719,20 @@ def _seeded(
             g = zeros_like(w)
         out.append(g)
     return out
+
+
+def _built_after_hint(w: Variable) -> str:
+    """For a ``wrt`` variable computed from others: that an expression built after the cost
+    (``x[0]``, ``x.T``) is a new variable, which the cost does not read, and what to do."""
+    if w.owner is None:
+        return ""
+    source = next((v for v in w.owner.inputs if is_inexact(v.dtype)), None)
+    name = repr(source) if source is not None else "the variable it is computed from"
+    return (
+        f". {w!r} is computed by {w.owner.op}: an expression built after the cost (x[0], x.T) is a "
+        f"new variable, which the cost does not read; differentiate with respect to {name} and "
+        "take the part of its gradient (fc.grad(cost, x)[0]), or build the cost from the expression"
+    )
 
 
 def _blockers(outputs: Sequence[Variable], consider_constant: Sequence[Variable] | None) -> list[Variable]:

@@ -21,6 +21,7 @@ from ..graph.basic import Apply, Op, Variable
 from ..graph.types import TensorType
 from .basic import as_tensor_variable
 from .elemwise import broadcast_static_shape
+from .grad_markers import NullType
 from .gradient import register_grad
 from .optional_deps import scipy_module
 
@@ -111,6 +112,26 @@ def _hyp2f1_grad(node: Apply, out_grads: list) -> list:
         return [None] * 4
     dz = a * b / c * Hyp2F1()(a + 1, b + 1, c + 1, z)
     return [g * Hyp2F1Grad(k)(a, b, c, z) for k in range(3)] + [g * dz]
+
+
+@register_grad(Hyp2F1Grad)
+def _hyp2f1_grad_grad(node: Apply, out_grads: list) -> list:
+    """In ``z``: d/dz 2F1 is ``s 2F1(a + 1, b + 1, c + 1, z)`` with ``s = a b / c``, whose
+    derivative in the parameter is ``ds 2F1(...) + s d2F1(...)``. In ``a``, ``b`` and ``c`` the
+    second derivatives are not implemented: undefined, refused where one is needed."""
+    a, b, c, z = node.inputs
+    g = out_grads[0]
+    k = node.op.wrt
+    s = a * b / c
+    ds = [b / c, a / c, -s / c][k]
+    up = (a + 1, b + 1, c + 1, z)
+    dz = ds * Hyp2F1()(*up) + s * Hyp2F1Grad(k)(*up)
+    why = (
+        f"{node.op}, the derivative of hyp2f1 in {'abc'[k]}, has no gradient in a, b or c (second "
+        "derivatives of hyp2f1 in its parameters are not implemented); differentiate in them once, "
+        "or differentiate the rest in z only"
+    )
+    return [NullType(why)() for _ in range(3)] + [g * dz]
 
 
 def scipy_special(what: str) -> ModuleType:

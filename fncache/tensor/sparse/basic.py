@@ -474,6 +474,18 @@ def _csm_grad(node: Apply, out_grads: list) -> list:
     return [CSMGrad(node.op.format)(indices, indptr, g), None, None, None]
 
 
+# The gradient ops below are linear in the gradient they place or sample: each one's gradient
+# is the op it is the gradient of (sampling the entries it placed, placing what it sampled).
+@register_grad(CSMGrad)
+def _csm_grad_grad(node: Apply, out_grads: list) -> list:
+    (h,) = out_grads
+    indices, indptr, g = node.inputs
+    if h is None:
+        return [None, None, None]
+    shape = csm_properties(g)[3]
+    return [None, None, _like(CSM(node.op.format)(ft.cast(h, g.dtype), indices, indptr, shape), g)]
+
+
 # -- conversions ---------------------------------------------------------------------------------
 class AsSparseType(Op):
     """A sparse matrix as another format and/or dtype (``cast``; the gradients of the ops whose
@@ -947,6 +959,15 @@ def _get_item_grad(node: Apply, out_grads: list) -> list:
     return [GetItem2dGrad(node.op.spec)(x, _like(g, x), *index), *[None] * len(index)]
 
 
+@register_grad(GetItem2dGrad)
+def _get_item_2d_grad_grad(node: Apply, out_grads: list) -> list:
+    (h,) = out_grads
+    x, g, *index = node.inputs
+    if h is None:
+        return [None] * len(node.inputs)
+    return [None, _like(GetItem2d(node.op.spec)(_like(h, x), *index), g), *[None] * len(index)]
+
+
 class GetItemScalar(Op):
     """``x[i, j]``: one element of sparse ``x`` as a 0-d dense tensor of its dtype (zero where
     ``x`` stores none); ``i`` and ``j`` integer scalars, negative ones counted from the end.
@@ -1013,6 +1034,15 @@ def _get_item_scalar_grad(node: Apply, out_grads: list) -> list:
         return [None, None, None]
     x, i, j = node.inputs
     return [GetItemScalarGrad()(x, ft.cast(g, x.dtype), i, j), None, None]
+
+
+@register_grad(GetItemScalarGrad)
+def _get_item_scalar_grad_grad(node: Apply, out_grads: list) -> list:
+    (h,) = out_grads
+    x, g, i, j = node.inputs
+    if h is None:
+        return [None] * 4
+    return [None, ft.cast(GetItemScalar()(_like(h, x), i, j), g.dtype), None, None]
 
 
 def _is_int_scalar(k: Any) -> bool:
@@ -1141,6 +1171,15 @@ def _get_item_2lists_grad(node: Apply, out_grads: list) -> list:
         return [None, None, None]
     x, ind1, ind2 = node.inputs
     return [get_item_2lists_grad(x, ind1, ind2, ft.cast(g, x.dtype)), None, None]
+
+
+@register_grad(GetItem2ListsGrad)
+def _get_item_2lists_grad_grad(node: Apply, out_grads: list) -> list:
+    (h,) = out_grads
+    x, ind1, ind2, gz = node.inputs
+    if h is None:
+        return [None] * 4
+    return [None, None, None, ft.cast(get_item_2lists(_like(h, x), ind1, ind2), gz.dtype)]
 
 
 class Stack(Op):
