@@ -430,6 +430,20 @@ def fd_gradient(fn: Callable[[np.ndarray], float], a: np.ndarray, eps: float = 1
     return g
 
 
+def fd4_differences(fn: Callable[[np.ndarray], Any], x: np.ndarray, h: float = 1e-3) -> np.ndarray:
+    """Fourth-order central differences of ``fn`` at each element of ``x``: shape
+    ``fn(x).shape + x.shape``."""
+    out = np.zeros(np.shape(fn(x)) + x.shape)
+    for idx in np.ndindex(x.shape):
+        vals = []
+        for k in (2, 1, -1, -2):
+            y = x.copy()
+            y[idx] += k * h
+            vals.append(np.asarray(fn(y)))
+        out[(Ellipsis,) + idx] = (-vals[0] + 8 * vals[1] - 8 * vals[2] + vals[3]) / (12 * h)
+    return out
+
+
 def fd_jacobian(fn: Callable[..., np.ndarray], args: list[np.ndarray], j: int) -> np.ndarray:
     """Central differences of ``fn(*args)`` with respect to ``args[j]``: shape
     ``out.shape + args[j].shape``."""

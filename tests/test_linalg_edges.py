@@ -14,7 +14,7 @@ import pytest
 
 import fncache as fc
 from fncache import tensor as ft
-from fcutil import symbolic_like
+from fcutil import fd4_differences, symbolic_like
 
 RNG = np.random.default_rng(2027)
 
@@ -30,20 +30,6 @@ def _with_singular_values(values: list[float], m: int, n: int) -> np.ndarray:
     u = np.linalg.qr(RNG.normal(size=(m, m)))[0][:, :k]
     v = np.linalg.qr(RNG.normal(size=(n, n)))[0][:, :k]
     return (u * np.array(values)) @ v.T
-
-
-def _differences(fn: Callable[[np.ndarray], Any], x: np.ndarray, h: float = 1e-3) -> np.ndarray:
-    """Fourth-order central differences of ``fn`` at each element of ``x``: shape
-    ``fn(x).shape + x.shape``."""
-    out = np.zeros(np.shape(fn(x)) + x.shape)
-    for idx in np.ndindex(x.shape):
-        vals = []
-        for k in (2, 1, -1, -2):
-            y = x.copy()
-            y[idx] += k * h
-            vals.append(np.asarray(fn(y)))
-        out[(Ellipsis,) + idx] = (-vals[0] + 8 * vals[1] - 8 * vals[2] + vals[3]) / (12 * h)
-    return out
 
 
 def _close(got: np.ndarray, want: np.ndarray, what: str, rtol: float = 1e-6) -> None:
@@ -65,13 +51,13 @@ def test_det_gradient_and_hessian_at_singular_matrices() -> None:
     outs = [fc.grad(cost, x)] + [ft.hessian(ft.det(m), m)]
     f = fc.function([x, m], outs, mode="FAST_COMPILE")
     grad_stack, _ = f(stack, stack[0])
-    want = _differences(lambda y: (np.linalg.det(y) * weights).sum(), stack)
+    want = fd4_differences(lambda y: (np.linalg.det(y) * weights).sum(), stack)
     _close(grad_stack, want, "det's gradient at ranks 4, 3 and 2")
     assert np.abs(want[1]).max() > 0.1 and np.abs(want[2]).max() < 1e-9  # the cases they are
     for rank in (3, 2):
         a = _of_rank(3, rank)
         hess = f(stack, a)[1]
-        want = _differences(lambda y: _differences(np.linalg.det, y), a)
+        want = fd4_differences(lambda y: fd4_differences(np.linalg.det, y), a)
         _close(hess, want, f"det's Hessian at rank {rank}", 1e-5)
 
 
@@ -119,7 +105,7 @@ def test_lstsq_gradient_where_rcond_drops_singular_values_that_are_not_zero(
         return float((np.linalg.lstsq(y, z, rcond=rcond)[0] * w).sum())
 
     assert np.linalg.lstsq(a0, b0, rcond=rcond)[2] < len([v for v in values if v > 0])
-    want = [_differences(lambda y: cost(y, b0), a0), _differences(lambda z: cost(a0, z), b0)]
+    want = [fd4_differences(lambda y: cost(y, b0), a0), fd4_differences(lambda z: cost(a0, z), b0)]
     for i, g in enumerate(got):
         _close(g, want[i % 2], f"lstsq(rcond={rcond}) {'ab'[i % 2]}'s gradient ({i // 2}: symbolic rcond)")
 
@@ -130,8 +116,8 @@ def _complex(*shape: int) -> np.ndarray:
 
 def _complex_differences(fn: Callable[[np.ndarray], float], z: np.ndarray) -> np.ndarray:
     """``dC/dRe + i dC/dIm`` of a real cost of complex ``z`` (fncache's convention)."""
-    re = _differences(lambda x: fn(x + 1j * z.imag), z.real)
-    im = _differences(lambda y: fn(z.real + 1j * y), z.imag)
+    re = fd4_differences(lambda x: fn(x + 1j * z.imag), z.real)
+    im = fd4_differences(lambda y: fn(z.real + 1j * y), z.imag)
     return re + 1j * im
 
 

@@ -18,7 +18,7 @@ import pytest
 
 import fncache as fc
 from fncache import tensor as ft
-from fcutil import MODES, symbolic_like
+from fcutil import MODES, fd4_differences, symbolic_like
 
 sl = pytest.importorskip("scipy.linalg")
 try:  # the references' thousands of tiny LAPACK calls are many times slower with BLAS threads
@@ -451,20 +451,6 @@ def _cost(L: Any, name: str, xs: list) -> Any:
     return total
 
 
-def _differences(fn: Callable[[np.ndarray], Any], x: np.ndarray, h: float = 1e-3) -> np.ndarray:
-    """Fourth-order central differences of ``fn`` at each element of ``x``: shape
-    ``fn(x).shape + x.shape``."""
-    out = np.zeros(np.shape(fn(x)) + x.shape)
-    for idx in np.ndindex(x.shape):
-        vals = []
-        for k in (2, 1, -1, -2):
-            y = x.copy()
-            y[idx] += k * h
-            vals.append(np.asarray(fn(y)))
-        out[(Ellipsis,) + idx] = (-vals[0] + 8 * vals[1] - 8 * vals[2] + vals[3]) / (12 * h)
-    return out
-
-
 def _along(fn: Callable[[np.ndarray], Any], x: np.ndarray, v: np.ndarray, h: float = 1e-3) -> np.ndarray:
     """Fourth-order central difference of ``fn`` at ``x`` along ``v``."""
     f = [np.asarray(fn(x + k * h * v)) for k in (2, 1, -1, -2)]
@@ -478,7 +464,9 @@ def _with(xs: list[np.ndarray], j: int, y: np.ndarray) -> list[np.ndarray]:
 def _reference_gradients(name: str) -> tuple[float, list[np.ndarray]]:
     xs = CASES[name][1]
     cost = _cost(REF, name, xs)
-    return cost, [_differences(lambda y, j=j: _cost(REF, name, _with(xs, j, y)), x) for j, x in enumerate(xs)]
+    return cost, [
+        fd4_differences(lambda y, j=j: _cost(REF, name, _with(xs, j, y)), x) for j, x in enumerate(xs)
+    ]
 
 
 def _close(got: np.ndarray, want: np.ndarray, what: str, rtol: float = 1e-6) -> None:
@@ -541,7 +529,7 @@ def _check_case(name: str, mode: str, dtype: str = "float64") -> Callable[[list[
 def _hessian_check(name: str) -> Callable[[list[np.ndarray]], None]:
     build, x = HESSIANS[name]
     with threadpool_limits(1):
-        want = _differences(lambda y: _differences(lambda z: build(REF, z), y), x)
+        want = fd4_differences(lambda y: fd4_differences(lambda z: build(REF, z), y), x)
 
     def check(got: list[np.ndarray]) -> None:
         _close(got[0], want, f"the Hessian of {name}", 1e-5)
@@ -553,7 +541,7 @@ def _products_check(name: str, v: np.ndarray, u: np.ndarray) -> Callable[[list[n
     build, x = PRODUCTS[name]
     with threadpool_limits(1):
         want_r = _along(lambda y: build(REF, y), x, v)
-        want_l = _differences(lambda y: (u * build(REF, y)).sum(), x)
+        want_l = fd4_differences(lambda y: (u * build(REF, y)).sum(), x)
 
     def check(got: list[np.ndarray]) -> None:
         _close(got[0], want_r, f"Rop of {name}")
