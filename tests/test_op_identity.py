@@ -232,6 +232,7 @@ EXAMPLES: dict[str, tuple[dict[str, Any], dict[str, dict[str, Any]]]] = {
     "fncache.tensor.creation.Alloc": ({"ndim": 1}, {"ndim": {"ndim": 2}, "what": {"what": "broadcast_to"}}),
     "fncache.tensor.creation.ARange": ({"dtype": "int64"}, {"dtype": {"dtype": "float64"}}),
     "fncache.tensor.creation.Eye": ({"dtype": "int64"}, {"dtype": {"dtype": "float64"}}),
+    "fncache.tensor.nlinalg.Cofactors": ({"over_det": False}, {"over_det": {"over_det": True}}),
     "fncache.tensor.nlinalg.Pinv": ({"hermitian": False}, {"hermitian": {"hermitian": True}}),
     "fncache.tensor.nlinalg.Eigh": ({"UPLO": "L"}, {"UPLO": {"UPLO": "U"}}),
     "fncache.tensor.nlinalg.SVD": (
