@@ -43,7 +43,7 @@ from .shape_ops import Shape, static_int
 from .random import RandomVariable
 from .shared import SharedVariable
 
-__all__ = ["Scan", "scan", "scan_node", "until"]
+__all__ = ["Scan", "loop_steps", "scan", "scan_node", "until"]
 
 #: the kinds of a scan output: stacked and fed back, fed back with only the last value
 #: returned (the gradient's carries and sums), stacked and not fed back
@@ -171,7 +171,12 @@ class Scan(InnerGraphOp):
         for t in range(n):
             # [t, ...]: a row of a vector is a 0-d array (a view), not a numpy scalar, which the
             # step function would take through its input conversion (25 µs instead of 1)
-            res = fn(*[s[t, ...] for s in seqs], *states, *nonseqs)
+            rows = [s[t, ...] for s in seqs]
+            try:
+                res = fn(*rows, *states, *nonseqs)
+            except Exception as e:
+                e.add_note(self._step_inputs(t, rows, states, nonseqs))
+                raise
             for j, kind in enumerate(kinds):
                 r = res[j]
                 if t == 0 and shapes[j] is None:
@@ -233,6 +238,24 @@ class Scan(InnerGraphOp):
         shape = memo.get(out, out).type.shape
         return None if any(d is None for d in shape) else tuple(shape)
 
+    def _step_inputs(self, t: int, rows: list, states: list, nonseqs: list) -> str:
+        """What step ``t``, which raised, was given: the error names neither the loop nor the
+        step, and an initial value of another shape than fn's output shows only here."""
+        parts = [
+            f"{what} {', '.join(_shape_of(v) for v in vals)}"
+            for what, vals in (
+                ("the rows of the sequences", rows),
+                (
+                    "the previous values of the outputs"
+                    + (" (their initial values, outputs_info)" if t == 0 else ""),
+                    states,
+                ),
+                ("the non-sequences", nonseqs),
+            )
+            if vals
+        ]
+        return f"(raised in step {t} of {self}, given {'; '.join(parts) or 'no inputs'})"
+
     def _bad_step(self, t: int, j: int, r: np.ndarray, shape: tuple | None, dtype: np.dtype) -> None:
         why = (
             "a recurrent output keeps its initial value's shape and dtype"
@@ -240,7 +263,7 @@ class Scan(InnerGraphOp):
             else "every step of an output has the shape and dtype of the first"
         )
         raise ValueError(
-            f"{self}: step {t} returned output {j} as {r.dtype}{list(r.shape)}, expected "
+            f"{self}: step {t} returned output {j} as {_shape_of(r)}, expected "
             f"{dtype}{list(shape or ())} ({why}); make fn return the same shape at every step"
         )
 
@@ -278,6 +301,11 @@ class Scan(InnerGraphOp):
         step, for building graphs over it (its gradient)."""
         ins = self.inner.inputs
         return clone_graph(ins, self.inner.outputs, replace=dict(zip(ins, inputs)))[1]
+
+
+def _shape_of(a: np.ndarray) -> str:
+    """``a``'s dtype and shape, as ``float64[3, 2]``."""
+    return f"{a.dtype}{list(a.shape)}"
 
 
 #: the most elements of a constant that `_fold_sizes` computes with
@@ -474,13 +502,49 @@ def _check_arity(fn: Callable[..., Any], n_rows: int, n_taps: int, n_nonseqs: in
         ) from None
 
 
-def _n_steps(n_steps: Any) -> Variable:
+def _n_steps(n_steps: Any, caller: str) -> Variable:
     if isinstance(n_steps, Variable):
         if n_steps.ndim != 0 or not n_steps.dtype.startswith(("int", "uint")):
-            raise TypeError(f"scan: n_steps must be an integer scalar, got {n_steps.type}")
+            raise TypeError(f"{caller}: n_steps must be an integer scalar, got {n_steps.type}")
         return n_steps if n_steps.dtype == "int64" else cast(n_steps, "int64")
-    n_steps = int_arg(n_steps, "scan", "n_steps", minimum=0, fix="or a symbolic integer scalar")
+    n_steps = int_arg(n_steps, caller, "n_steps", minimum=0, fix="or a symbolic integer scalar")
     return constant(np.int64(n_steps))
+
+
+def loop_steps(
+    n_steps: Any, seq_taps: list[tuple[Variable, list[int]]], caller: str = "scan"
+) -> tuple[Variable | None, list[tuple[Variable, list[int]]]]:
+    """``n_steps`` (argument of ``caller``) as an int64 scalar, None when not given, and the
+    sequences with their taps, each checked to hold the rows its taps read over that many
+    steps (``n_steps + max(taps, 0) - min(taps, 0)``). As Theano: a loop given more steps than a
+    sequence has rows for raises instead of running fewer steps than asked (a known count
+    when the graph is built, else when the function runs)."""
+    if n_steps is None:
+        return None, seq_taps
+    n = _n_steps(n_steps, caller)
+    known = static_int(n)
+    if known is None:
+        # checked here, before the sequences' rows are counted against it
+        msg = f"{caller}: n_steps is {{0}}; {caller} runs a non-negative number of steps"
+        n = CheckAndReport(ValueError, msg)(n, elemwise("ge", n, 0), n)
+    checked = []
+    for i, (v, taps) in enumerate(seq_taps):
+        span = max(*taps, 0) - min(*taps, 0)
+        read = f", and its taps {taps} read {span} more rows than the steps" if span else ""
+        msg = (
+            f"{caller}: n_steps is {{0}} but sequences[{i}] has {{1}} rows{read}: enough for "
+            f"{{2}} steps; give n_steps <= {{2}}, or leave n_steps out to run over the "
+            "sequences' rows"
+        )
+        rows = v.type.shape[0]
+        if known is not None and rows is not None:
+            if rows - span < known:
+                raise ValueError(msg.format(known, rows, max(rows - span, 0)))
+        else:
+            most = elemwise("maximum", v.shape[0] - span, 0)
+            v = CheckAndReport(ValueError, msg)(v, elemwise("le", n, most), n, v.shape[0], most)
+        checked.append((v, taps))
+    return n, checked
 
 
 def _as_updates(x: Any) -> dict | None:
@@ -600,9 +664,9 @@ def scan(
       fed back) or ``{"initial": x0, "taps": [-2, -1]}``: fn reads the values of steps t-2 and
       t-1, and ``x0`` holds the ``-min(taps)`` values before the first step, oldest first.
     * Each output is returned stacked over the steps, ``(n_steps,) + its shape`` (without the
-      initial rows). The loop runs over the shortest sequence, and at most ``n_steps`` (an int
-      or a symbolic integer scalar, required without sequences) steps; ``go_backwards`` runs
-      it from the sequences' last rows.
+      initial rows). The loop runs ``n_steps`` steps (an int or a symbolic integer scalar,
+      required without sequences; a sequence without the rows for them raises), or without
+      it over the shortest sequence; ``go_backwards`` runs it from the sequences' last rows.
     * Updates: fn's dict maps shared variables to their new values; each step reads the value
       the previous step gave, and the returned ``updates`` maps each to its value after the
       last step (pass it to ``fc.function(..., updates=updates)``); so does a shared variable
@@ -657,9 +721,9 @@ def scan(
     nonseqs = [_tensor(v, f"non_sequences[{k}]") for k, v in enumerate(_as_list(non_sequences))]
     if not seq_taps and n_steps is None:
         raise ValueError("scan: without sequences, n_steps is required (the number of steps to run)")
+    n, seq_taps = loop_steps(n_steps, seq_taps)
     seqs = [sl for v, taps in seq_taps for sl in _tap_slices(v, taps, go_backwards)]
-    n = _n_steps(n_steps) if n_steps is not None else None
-    for s in seqs:
+    for s in seqs if n_steps is None else []:
         n = s.shape[0] if n is None else elemwise("minimum", n, s.shape[0])
     assert n is not None
     seqs = [s if n_steps is None and len(seqs) == 1 else s[:n] for s in seqs]
@@ -753,13 +817,31 @@ def _check_recurrent(outs: list[Variable], kinds: list[str], inits: list[Variabl
     value before the first step)."""
     for j, init in zip([j for j, k in enumerate(kinds) if k == "rec"], inits):
         o = outs[j]
-        if o.dtype != init.dtype or o.ndim != init.ndim or not _same_static_shape(o.type, init.type):
+        if o.dtype != init.dtype:
             raise TypeError(
                 f"scan: output {j} of fn is {o.type} but its initial value (outputs_info[{j}]) "
                 f"is {init.type}; a recurrent output must keep its initial value's dtype and "
                 f"shape. Cast one to the other (ft.cast(..., {init.dtype!r}) in fn, or the "
                 "initial value)"
             )
+        if o.ndim != init.ndim:
+            raise TypeError(
+                f"scan: output {j} of fn has {o.ndim} dimensions but its initial value "
+                f"(outputs_info[{j}]) has {init.ndim} ({o.type}, {init.type}); a recurrent "
+                "output is fed back as fn's next argument, so fn must return a value of its "
+                "initial value's shape"
+            )
+        if not _same_static_shape(o.type, init.type):
+            raise TypeError(
+                f"scan: output {j} of fn has shape {_static(o.type)} but its initial value "
+                f"(outputs_info[{j}]) has {_static(init.type)}; a recurrent output is fed back "
+                "as fn's next argument, so fn must return a value of its initial value's shape"
+            )
+
+
+def _static(t: TensorType) -> str:
+    """``t``'s static shape as a tuple, ``?`` for a size known only when the loop runs."""
+    return str(tuple("?" if d is None else d for d in t.shape)).replace("'", "")
 
 
 def _same_static_shape(a: TensorType, b: TensorType) -> bool:
