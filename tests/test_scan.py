@@ -197,7 +197,7 @@ def test_refusals_name_the_argument_what_is_supported_and_the_fix() -> None:
         fc.scan(step, sequences=h0, outputs_info=h0)
     with pytest.raises(TypeError, match="fn must return a variable or a list of variables"):
         fc.scan(lambda xt: "no", sequences=x)
-    w = ft.dscalar("w")
+    w = fc.shared(np.float64(2.0), "w")
     with pytest.raises(ValueError, match="strict=True and fn reads w"):
         fc.scan(lambda xt, h: h + xt * w, sequences=x, outputs_info=h0, strict=True)
     fc.scan(lambda xt, h, ww: h + xt * ww, sequences=x, outputs_info=h0, non_sequences=[w], strict=True)

@@ -395,6 +395,20 @@ def test_outputs_info_and_step_results_that_disagree_are_errors_naming_scan_and_
         fc.function([x, hv], grow, mode=PY)(np.ones(3), np.zeros(3))
 
 
+def test_strict_refuses_the_shared_variables_fn_is_not_given_only() -> None:
+    """Theano's and PyTensor's strict=True: every shared variable fn reads must be passed in
+    non_sequences; a symbolic variable fn closes over is the loop's input as without it."""
+    x, a = ft.dvector("x"), ft.dscalar("a")
+    w = fc.shared(np.float64(3.0), "w")
+    scaled, _ = fc.scan(lambda xt: xt * a, sequences=x, strict=True)
+    passed, _ = fc.scan(lambda xt, ww: xt * ww * a, sequences=x, non_sequences=[w], strict=True)
+    xv = np.arange(4.0)
+    got = fc.function([x, a], [scaled, passed], mode=PY)(xv, 2.0)
+    np.testing.assert_allclose(got, [xv * 2.0, xv * 6.0])
+    with pytest.raises(ValueError, match="strict=True and fn reads w, a shared variable.*non_sequences"):
+        fc.scan(lambda xt: xt * w, sequences=x, strict=True)
+
+
 # -- PyTensor ---------------------------------------------------------------------------------
 
 

@@ -688,8 +688,8 @@ def scan(
 
     Refused, each with its own error: a ``mode`` that checks or watches values, ``profile``
     and ``allow_gc=True`` (the step keeps its buffers from step to step, which
-    ``allow_gc=False`` asks for). ``strict``: ``fn`` may read only its arguments (and
-    constants).
+    ``allow_gc=False`` asks for). ``strict``: ``fn`` may read no shared variable but
+    its arguments (as Theano's and PyTensor's).
     """
     truncate_gradient = int_arg(truncate_gradient, "scan", "truncate_gradient", fix="-1 for no truncation")
     if truncate_gradient == 0 or truncate_gradient < -1:
@@ -849,8 +849,9 @@ def _same_static_shape(a: TensorType, b: TensorType) -> bool:
 
 
 def _check_strict(outs: list[Variable], arguments: list[Variable]) -> None:
-    """Refuse a step (of ``strict=True``) reading a variable that is neither one of its
-    ``arguments`` nor a constant. A random stream's seed is the stream's state, as its
+    """Refuse a step (of ``strict=True``) reading a shared variable that is not one of its
+    ``arguments``, as Theano's and PyTensor's strict (a symbolic variable fn closes over is
+    the loop's input either way). A random stream's seed is the stream's state, as its
     counters are (they arrive as arguments, being updated): PyTensor's strict leaves a draw's
     generator out of the check too."""
     passed = {id(v) for v in arguments}
@@ -859,8 +860,8 @@ def _check_strict(outs: list[Variable], arguments: list[Variable]) -> None:
         if v.owner is not None and isinstance(v.owner.op, RandomVariable) and v.owner.op.seeded:
             passed.add(id(v.owner.inputs[-1]))
     for v in seen:
-        if v.owner is None and id(v) not in passed and not isinstance(v, Constant):
+        if isinstance(v, SharedVariable) and id(v) not in passed:
             raise ValueError(
-                f"scan: strict=True and fn reads {v!r}, which is not one of its arguments; "
-                "pass it in non_sequences"
+                f"scan: strict=True and fn reads {v!r}, a shared variable that is not one of "
+                "its arguments; pass it in non_sequences"
             )
