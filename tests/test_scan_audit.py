@@ -253,21 +253,24 @@ def test_gradients_match_finite_differences() -> None:
     fd_check_grads(ins, cases, [vals], mode=PY)
 
 
-def _truncated_bptt(x: np.ndarray, h0: float, a: float, k: int) -> tuple[np.ndarray, float, float]:
-    """The gradient of ``sum(h)`` for ``h_t = a h_{t-1} + x_t``, backpropagated through the last
-    ``k`` steps only (PyTensor's truncate_gradient): d/dx, d/dh0, d/da."""
-    n = len(x)
-    h = np.empty(n)
-    prev = h0
-    for t in range(n):
-        prev = h[t] = a * prev + x[t]
-    dx, da, carry = np.zeros(n), 0.0, 0.0
-    for t in range(n - 1, max(n - k, 0) - 1, -1):
-        g = carry + 1.0
-        dx[t] = g
-        da += g * (h[t - 1] if t > 0 else h0)
-        carry = g * a
-    return dx, (carry if k >= n else 0.0), da
+def _truncated_bptt(
+    x: np.ndarray, init: np.ndarray, a: float, k: int, taps: tuple = (-1,), weights: tuple = (1.0,)
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """The gradient of ``sum(h)`` for ``h_t = x_t + a * sum_i weights[i] h_{t + taps[i]}`` (the
+    rows of ``init`` the values before the first step, oldest first), backpropagated through the
+    last ``k`` steps only (PyTensor's truncate_gradient): d/dx, d/init, d/da."""
+    lag, n = len(init), len(x)
+    h = np.concatenate([init, np.empty(n)])
+    for t in range(lag, lag + n):
+        h[t] = x[t - lag] + a * sum(w * h[t + p] for p, w in zip(taps, weights))
+    g = np.concatenate([np.zeros(lag), np.ones(n)])  # d sum(h) / d h, over the steps run back
+    dx, da = np.zeros(n), 0.0
+    for t in range(lag + n - 1, lag + max(n - k, 0) - 1, -1):
+        dx[t - lag] = g[t]
+        da += g[t] * sum(w * h[t + p] for p, w in zip(taps, weights))
+        for p, w in zip(taps, weights):
+            g[t + p] += g[t] * a * w
+    return dx, g[:lag], da
 
 
 def test_truncated_gradient_is_numpys_truncated_backpropagation() -> None:
@@ -282,7 +285,8 @@ def test_truncated_gradient_is_numpys_truncated_backpropagation() -> None:
     xv = _rng(5).normal(size=6)
     got = f(xv, 0.4, 0.8)
     for i, k in enumerate((1, 3, 6, 10)):
-        for g, w in zip(got[3 * i : 3 * i + 3], _truncated_bptt(xv, 0.4, 0.8, k)):
+        dx, (dh0,), da = _truncated_bptt(xv, np.array([0.4]), 0.8, k)
+        for g, w in zip(got[3 * i : 3 * i + 3], (dx, dh0, da)):
             np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-12, err_msg=f"truncate_gradient={k}")
 
 
@@ -302,9 +306,81 @@ def test_truncated_gradient_of_a_stopped_loop_runs_back_from_its_last_step() -> 
     hv, *grads = f(xv, 0.5, 1.1)
     ran = len(hv)
     assert ran == 5
-    dx, dh0, da = _truncated_bptt(xv[:ran], 0.5, 1.1, 2)
+    dx, (dh0,), da = _truncated_bptt(xv[:ran], np.array([0.5]), 1.1, 2)
     np.testing.assert_allclose(grads[0], np.concatenate([dx, np.zeros(len(xv) - ran)]), rtol=1e-12)
     np.testing.assert_allclose(grads[1:], [dh0, da], rtol=1e-12)
+
+
+def test_truncated_gradient_reaches_the_initial_rows_of_an_output_with_taps_its_steps_read() -> None:
+    """Truncated short of the first step, the last k steps still read the initial rows of an
+    output with taps [-3, -1] (or [-2]) when fewer than 3 (2) steps come before them: those
+    rows get the gradient (was zero: the states carrying an output's older values counted
+    as steps), the others none. Forwards, backwards, with a stop condition, two such outputs
+    in one loop."""
+    x, r3, r2, a = ft.dvector("x"), ft.dvector("r3"), ft.dvector("r2"), ft.dscalar("a")
+    w3, w2 = (0.7, -1.3), (0.6,)
+
+    def one(taps, w, init, k, back=False, stop=None):
+        def step(xt, *past):
+            h = xt + a * sum(c * p for c, p in zip(w, past))
+            return h if stop is None else (h, fc.until(h > stop))
+
+        hs, _ = fc.scan(
+            step,
+            sequences=x,
+            outputs_info={"initial": init, "taps": list(taps)},
+            go_backwards=back,
+            truncate_gradient=k,
+        )
+        return [hs, *fc.grad(hs.sum(), [x, init, a])]
+
+    cases = [((-3, -1), w3, r3, k, False) for k in (1, 2, 3, 4, 6)]
+    cases += [((-2,), w2, r2, k, False) for k in (2, 4)] + [((-3, -1), w3, r3, 3, True)]
+    outs = [v for taps, w, init, k, back in cases for v in one(taps, w, init, k, back)]
+    outs += one((-3, -1), w3, r3, 2, stop=2.0)  # h is 0.49, -1.24, 2.5, ...: 3 steps
+    # two outputs with taps in one loop (the last two rows of r3 and the last of r2 read),
+    # and an output without
+    (h3, h2, h1), _ = fc.scan(
+        lambda xt, p3, p1, q2, s: (
+            xt + a * (w3[0] * p3 + w3[1] * p1),
+            xt + a * w2[0] * q2,
+            s * a + xt,
+        ),
+        sequences=x,
+        outputs_info=[{"initial": r3, "taps": [-3, -1]}, {"initial": r2, "taps": [-2]}, r2[0]],
+        truncate_gradient=4,
+    )
+    outs += fc.grad(h3.sum() + h2.sum() + h1.sum(), [x, r3, r2, a])
+    f = fc.function([x, r3, r2, a], outs, mode=PY)
+    xv, r3v, r2v, av = (
+        np.array([0.9, -0.4, 1.2, 0.3, -0.8]),
+        np.array([0.5, -1.1, 0.8]),
+        np.array([1.3, -0.7]),
+        0.6,
+    )
+    got = f(xv, r3v, r2v, av)
+    inits = {(-3, -1): r3v, (-2,): r2v}
+    for i, (taps, w, _, k, back) in enumerate(cases):
+        rows = xv[::-1] if back else xv
+        dx, dinit, da = _truncated_bptt(rows, inits[taps], av, k, taps, w)
+        want = [dx[::-1] if back else dx, dinit, da]
+        for g, wv in zip(got[4 * i + 1 : 4 * i + 4], want):
+            np.testing.assert_allclose(g, wv, rtol=1e-12, atol=1e-12, err_msg=f"taps {taps}, k={k}")
+    # the cases read: none of r3's rows (k=2), the last (k=3), the last two (k=4)
+    reached = [np.flatnonzero(got[4 * i + 2]).tolist() for i in range(1, 4)]
+    assert reached == [[], [2], [1, 2]], reached
+    hv, *grads = got[4 * len(cases) : 4 * len(cases) + 4]
+    ran = len(hv)
+    assert ran == 3
+    dx, dinit, da = _truncated_bptt(xv[:ran], r3v, av, 2, (-3, -1), w3)
+    for g, wv in zip(grads, [np.concatenate([dx, np.zeros(len(xv) - ran)]), dinit, da]):
+        np.testing.assert_allclose(g, wv, rtol=1e-12, atol=1e-12, err_msg="until")
+    dx3, d3, da3 = _truncated_bptt(xv, r3v, av, 4, (-3, -1), w3)
+    dx2, d2, da2 = _truncated_bptt(xv, r2v, av, 4, (-2,), w2)
+    dx1, (d1,), da1 = _truncated_bptt(xv, r2v[:1], av, 4)
+    want = [dx3 + dx2 + dx1, d3, d2 + np.array([d1, 0.0]), da3 + da2 + da1]
+    for g, wv in zip(got[-4:], want):
+        np.testing.assert_allclose(g, wv, rtol=1e-12, atol=1e-12, err_msg="three outputs")
 
 
 # -- bad input --------------------------------------------------------------------------------
@@ -449,5 +525,44 @@ def test_pytensor_gives_the_same_values_and_gradients() -> None:
         pt, lambda *a, **k: (pytensor.scan(*a, return_updates=False, **k), {}), pytensor.grad
     )
     want = pytensor.function(p_ins, p_outs)(*vals)
+    for i, (g, w) in enumerate(zip(got, want)):
+        np.testing.assert_allclose(g, w, rtol=1e-10, atol=1e-12, err_msg=f"output {i}")
+
+
+def test_pytensor_gives_the_same_truncated_gradient_to_the_initial_rows_of_outputs_with_taps() -> None:
+    """Two outputs with taps read by each other's steps, forwards and backwards, truncated
+    short of the first step: the initial rows the last steps read get PyTensor's gradient;
+    a state fn itself passes along unchanged (c) gets none, as PyTensor's."""
+    pytensor = pytest.importorskip("pytensor")
+    pt = pytest.importorskip("pytensor.tensor")
+
+    def build(T, scan, grad):
+        x, r3, r2, a, c = T.dvector("x"), T.dvector("r3"), T.dmatrix("r2"), T.dscalar("a"), T.dscalar("c")
+        outs = []
+        for back, k in ((False, 3), (True, 4)):
+            h, q, _ = scan(
+                lambda xt, h3, h1, q2, cc, aa: (
+                    T.tanh(aa * h3 - h1 * q2.sum() + xt * cc),
+                    T.sin(q2 * h1 + aa),
+                    cc,
+                ),
+                sequences=x,
+                outputs_info=[{"initial": r3, "taps": [-3, -1]}, {"initial": r2, "taps": [-2]}, c],
+                non_sequences=a,
+                go_backwards=back,
+                truncate_gradient=k,
+            )
+            outs += grad((h * T.arange(1, 6)).sum() + (q**2).sum(), [x, r3, r2, a, c])
+        return [x, r3, r2, a, c], outs
+
+    rng = _rng(8)
+    vals = [rng.normal(size=5), rng.normal(size=3), rng.normal(size=(2, 2)), np.array(0.8), np.array(1.2)]
+    ins, outs = build(ft, lambda *a, **k: fc.scan(*a, **k)[0], fc.grad)
+    got = fc.function(ins, outs, mode=PY)(*vals)
+    p_ins, p_outs = build(pt, lambda *a, **k: pytensor.scan(*a, return_updates=False, **k), pytensor.grad)
+    want = pytensor.function(p_ins, p_outs, mode="FAST_COMPILE")(*vals)
+    # read: r3's last row (3 steps of 5), r3's last two and r2's last (4 of 5); c: none
+    reached = [np.flatnonzero(want[i]).tolist() for i in (1, 2, 4, 6, 7, 9)]
+    assert reached == [[2], [], [], [1, 2], [2, 3], []], reached
     for i, (g, w) in enumerate(zip(got, want)):
         np.testing.assert_allclose(g, w, rtol=1e-10, atol=1e-12, err_msg=f"output {i}")

@@ -62,14 +62,18 @@ class Scan(InnerGraphOp):
     stops after the first step where it is true (``n_steps`` is then the most it runs), the
     stacked outputs have the rows of the steps run and the node has one more output, the
     number of steps run. ``truncate``: the gradient runs through the last ``truncate`` steps
-    only (-1: all of them)."""
+    only (-1: all of them). ``shifts``: pairs ``(r, s)`` of recurrent outputs (indices among
+    the fed-back ones) where ``scan`` made output ``r`` pass along the previous value of ``s``
+    (an older value of an output with taps): truncated, the gradient of an initial value
+    down such a chain is the carry of the state that held it when the last steps began."""
 
-    __props__ = ("inner_key", "n_seqs", "kinds", "until", "truncate")
+    __props__ = ("inner_key", "n_seqs", "kinds", "until", "truncate", "shifts")
 
     inner_name = "scan"
-    #: what an op unpickled from an fncache without stop conditions or truncation has
+    #: what an op unpickled from an fncache without stop conditions, truncation or shifts has
     until = False
     truncate = -1
+    shifts: tuple[tuple[int, int], ...] = ()
 
     def __init__(
         self,
@@ -79,6 +83,7 @@ class Scan(InnerGraphOp):
         name: str | None = None,
         until: bool = False,
         truncate: int = -1,
+        shifts: Sequence[tuple[int, int]] = (),
     ) -> None:
         bad = [k for k in kinds if k not in KINDS]
         if bad or len(kinds) + bool(until) != len(inner.outputs):
@@ -88,6 +93,7 @@ class Scan(InnerGraphOp):
         self.name = name
         self.until = bool(until)
         self.truncate = int(truncate)
+        self.shifts = tuple(sorted((int(r), int(src)) for r, src in shifts))
         super().__init__(inner)
 
     def __str__(self) -> str:
@@ -95,12 +101,12 @@ class Scan(InnerGraphOp):
 
     def derived(self, outputs: Sequence[Variable], kinds: Sequence[str], until: bool | None = None) -> "Scan":
         """A loop over the same inputs running ``outputs`` (of this op's inner inputs) as
-        ``kinds``, with this op's name and truncation (and stop condition unless ``until``
-        says otherwise: its condition is then the last of ``outputs``)."""
+        ``kinds``, with this op's name, truncation and shifts (the fed-back outputs being the
+        same) and stop condition unless ``until`` says otherwise (its condition is then the
+        last of ``outputs``)."""
         inner = FunctionGraph(self.inner.inputs, list(outputs))
-        return Scan(
-            inner, self.n_seqs, kinds, self.name, self.until if until is None else until, self.truncate
-        )
+        until = self.until if until is None else until
+        return Scan(inner, self.n_seqs, kinds, self.name, until, self.truncate, self.shifts)
 
     @property
     def recurrent(self) -> list[int]:
@@ -341,6 +347,7 @@ def scan_node(
     name: str | None = None,
     until: bool = False,
     truncate: int = -1,
+    shifts: Sequence[tuple[int, int]] = (),
 ) -> list[Variable]:
     """The outputs of a `Scan` node running ``step_outputs`` (a graph of ``step_inputs``: one
     placeholder per sequence row, then one per recurrent output's previous value; with
@@ -348,7 +355,7 @@ def scan_node(
     ``inits``. What the step reads besides its placeholders becomes the node's
     non-sequences."""
     inner, values = lift_inner_graph(step_inputs, step_outputs)
-    op = Scan(inner, len(seqs), kinds, name, until, truncate)
+    op = Scan(inner, len(seqs), kinds, name, until, truncate, shifts)
     res = op(n_steps, *seqs, *inits, *values)
     return list(res) if isinstance(res, list) else [res]
 
@@ -676,7 +683,8 @@ def scan(
     * ``until(cond)``: the loop stops after the first step where ``cond`` is true; the outputs
       have the rows of the steps run.
     * ``truncate_gradient=k``: the gradient runs back through the last k steps only (the
-      earlier steps, the initial values and the sequences' earlier rows get none).
+      earlier steps, the sequences' earlier rows and the initial values get none, but for
+      the initial rows of an output with taps that those steps read).
 
     * ``return_updates=False`` (PyTensor's): the outputs alone. A random draw's counters are
       applied without being given; any other update the loop makes is refused then (it would
@@ -777,6 +785,9 @@ def scan(
         *step[len(outs) + len(shifts) : len(reads)],
     ]
     kinds += ["rec"] * len(shifts) + ["last"] * len(shared)
+    # the states after fn's own: each shift passes along the value another state held
+    state = {id(v): r for r, v in enumerate(placeholders[len(rows) :])}
+    passes = [(len(prev) + i, state[id(v)]) for i, v in enumerate(shifts)]
     results = scan_node(
         [*placeholders, *last],
         step,
@@ -787,6 +798,7 @@ def scan(
         name,
         until=cond is not None,
         truncate=int(truncate_gradient),
+        shifts=passes,
     )
     finals = results[len(outs) + len(shifts) : len(outs) + len(shifts) + len(shared)]
     new_values = OrderedDict(zip(shared, finals))
