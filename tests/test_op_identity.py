@@ -306,6 +306,7 @@ EXAMPLES: dict[str, tuple[dict[str, Any], dict[str, dict[str, Any]]]] = {
             "name": "a",
             "until": False,
             "truncate": -1,
+            "shifts": (),
         },
         {
             "inner": {"inner": _inner(_shift)},
@@ -313,6 +314,7 @@ EXAMPLES: dict[str, tuple[dict[str, Any], dict[str, dict[str, Any]]]] = {
             "kinds": {"kinds": ("map",)},
             "until": {"inner": _inner(_double, _stop), "until": True},
             "truncate": {"truncate": 3},
+            "shifts": {"shifts": ((0, 0),)},
         },
     ),
     "fncache.tensor.op_from_graph.OpFromGraph": (

@@ -1040,10 +1040,12 @@ def _bad() -> dict[str, tuple[Callable[[], Any], type, str]]:
             TypeError,
             "scan: output 0 of fn is .*float32.* initial value .*float64",
         ),
-        "scan_strict_reads_an_outside_variable": (
-            lambda: fc.scan(lambda h: ft.dot(x, h), outputs_info=v, n_steps=k, strict=True),
+        "scan_strict_reads_an_outside_shared_variable": (
+            lambda: fc.scan(
+                lambda h: ft.dot(fc.shared(np.eye(2), "w_out"), h), outputs_info=v, n_steps=k, strict=True
+            ),
             ValueError,
-            "scan: strict=True and fn reads x",
+            "scan: strict=True and fn reads w_out, a shared variable",
         ),
     }
 

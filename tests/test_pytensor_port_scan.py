@@ -298,10 +298,11 @@ def test_zero_steps_empty_sequences_and_fewer_steps_than_rows() -> None:
     assert s1 == s2 == 20
     np.testing.assert_allclose(v1, xv[:20] + 1)
     np.testing.assert_allclose(v2, xv[0] + np.cumsum(xv[:20]))
-    # test_infershape_seq_shorter_nsteps: n_steps beyond the rows runs over the rows (PyTensor's
-    # recurrent loops raise or read past them: docs/porting.md)
+    # test_infershape_seq_shorter_nsteps: n_steps beyond the rows raises, as Theano's loops (of
+    # PyTensor's, the Python loop raises and the C loop reads past the rows: docs/porting.md)
     short, _ = fc.scan(lambda a, h: h + a, sequences=x, outputs_info=ft.constant(0.0), n_steps=20)
-    np.testing.assert_allclose(fc.function([x], short, mode=PY)(xv[:10]), np.cumsum(xv[:10]))
+    with pytest.raises(ValueError, match=r"n_steps is 20 but sequences\[0\] has 10 rows"):
+        fc.function([x], short, mode=PY)(xv[:10])
     # no sequence, no state: a non-sequence repeated; its gradient counts the steps
     m = ft.dmatrix("m")
     rep, _ = fc.scan(lambda a: a, non_sequences=[m], n_steps=3)
@@ -954,7 +955,7 @@ def test_a_loop_over_a_loops_output_and_a_function_reading_intermediate_nodes() 
 def test_a_loop_in_a_loops_step_and_bool_and_backwards_bounded_loops() -> None:
     """A loop inside another's step reading the outer step's row: values and gradients (the
     inner loop's gradient inside the outer one's) against numpy and finite differences; a
-    bool state; go_backwards with a symbolic n_steps beyond the rows."""
+    bool state; go_backwards with a symbolic n_steps (beyond the rows: an error)."""
     x, w = ft.dvector("x"), ft.dscalar("w")
 
     def outer(xt, h):
@@ -989,7 +990,9 @@ def test_a_loop_in_a_loops_step_and_bool_and_backwards_bounded_loops() -> None:
         lambda xt, p: p * 2 + xt, sequences=x, outputs_info=ft.constant(0.0), n_steps=k, go_backwards=True
     )
     f = fc.function([x, k], back, mode=PY)
-    for steps in (0, 3, 9):
+    with pytest.raises(ValueError, match=r"n_steps is 9 but sequences\[0\] has 4 rows"):
+        f(xv, 9)
+    for steps in (0, 3, 4):
         p, want = 0.0, []
         for t in xv[::-1][:steps]:
             p = p * 2 + t

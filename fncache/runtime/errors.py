@@ -67,17 +67,21 @@ def _named_error(e: BaseException, node: Apply) -> BaseException:
     )
 
 
+_HINT = (
+    "HINT: set fc.config.exception_verbosity='high' to see the graph node and the source line "
+    "that created it."
+)
+
+
 def annotate_runtime_error(
     e: BaseException, node: Apply, inputs: Sequence[Any] | None = None
 ) -> BaseException:
     """The exception to raise for ``e`` raised while running ``node``."""
     e = _named_error(e, node)
     if config.exception_verbosity != "high":
-        if hasattr(e, "add_note"):
-            e.add_note(
-                "HINT: set fc.config.exception_verbosity='high' to see the graph node "
-                "and the source line that created it."
-            )
+        # an error of an inner function (a loop's step) passes through its outer node too
+        if hasattr(e, "add_note") and _HINT not in getattr(e, "__notes__", ()):
+            e.add_note(_HINT)
         return e
     extra = describe_node(node, inputs)
     try:

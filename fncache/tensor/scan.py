@@ -43,7 +43,7 @@ from .shape_ops import Shape, static_int
 from .random import RandomVariable
 from .shared import SharedVariable
 
-__all__ = ["Scan", "scan", "scan_node", "until"]
+__all__ = ["Scan", "loop_steps", "scan", "scan_node", "until"]
 
 #: the kinds of a scan output: stacked and fed back, fed back with only the last value
 #: returned (the gradient's carries and sums), stacked and not fed back
@@ -62,14 +62,18 @@ class Scan(InnerGraphOp):
     stops after the first step where it is true (``n_steps`` is then the most it runs), the
     stacked outputs have the rows of the steps run and the node has one more output, the
     number of steps run. ``truncate``: the gradient runs through the last ``truncate`` steps
-    only (-1: all of them)."""
+    only (-1: all of them). ``shifts``: pairs ``(r, s)`` of recurrent outputs (indices among
+    the fed-back ones) where ``scan`` made output ``r`` pass along the previous value of ``s``
+    (an older value of an output with taps): truncated, the gradient of an initial value
+    down such a chain is the carry of the state that held it when the last steps began."""
 
-    __props__ = ("inner_key", "n_seqs", "kinds", "until", "truncate")
+    __props__ = ("inner_key", "n_seqs", "kinds", "until", "truncate", "shifts")
 
     inner_name = "scan"
-    #: what an op unpickled from an fncache without stop conditions or truncation has
+    #: what an op unpickled from an fncache without stop conditions, truncation or shifts has
     until = False
     truncate = -1
+    shifts: tuple[tuple[int, int], ...] = ()
 
     def __init__(
         self,
@@ -79,6 +83,7 @@ class Scan(InnerGraphOp):
         name: str | None = None,
         until: bool = False,
         truncate: int = -1,
+        shifts: Sequence[tuple[int, int]] = (),
     ) -> None:
         bad = [k for k in kinds if k not in KINDS]
         if bad or len(kinds) + bool(until) != len(inner.outputs):
@@ -88,6 +93,7 @@ class Scan(InnerGraphOp):
         self.name = name
         self.until = bool(until)
         self.truncate = int(truncate)
+        self.shifts = tuple(sorted((int(r), int(src)) for r, src in shifts))
         super().__init__(inner)
 
     def __str__(self) -> str:
@@ -95,12 +101,12 @@ class Scan(InnerGraphOp):
 
     def derived(self, outputs: Sequence[Variable], kinds: Sequence[str], until: bool | None = None) -> "Scan":
         """A loop over the same inputs running ``outputs`` (of this op's inner inputs) as
-        ``kinds``, with this op's name and truncation (and stop condition unless ``until``
-        says otherwise: its condition is then the last of ``outputs``)."""
+        ``kinds``, with this op's name, truncation and shifts (the fed-back outputs being the
+        same) and stop condition unless ``until`` says otherwise (its condition is then the
+        last of ``outputs``)."""
         inner = FunctionGraph(self.inner.inputs, list(outputs))
-        return Scan(
-            inner, self.n_seqs, kinds, self.name, self.until if until is None else until, self.truncate
-        )
+        until = self.until if until is None else until
+        return Scan(inner, self.n_seqs, kinds, self.name, until, self.truncate, self.shifts)
 
     @property
     def recurrent(self) -> list[int]:
@@ -171,7 +177,12 @@ class Scan(InnerGraphOp):
         for t in range(n):
             # [t, ...]: a row of a vector is a 0-d array (a view), not a numpy scalar, which the
             # step function would take through its input conversion (25 µs instead of 1)
-            res = fn(*[s[t, ...] for s in seqs], *states, *nonseqs)
+            rows = [s[t, ...] for s in seqs]
+            try:
+                res = fn(*rows, *states, *nonseqs)
+            except Exception as e:
+                e.add_note(self._step_inputs(t, rows, states, nonseqs))
+                raise
             for j, kind in enumerate(kinds):
                 r = res[j]
                 if t == 0 and shapes[j] is None:
@@ -233,6 +244,24 @@ class Scan(InnerGraphOp):
         shape = memo.get(out, out).type.shape
         return None if any(d is None for d in shape) else tuple(shape)
 
+    def _step_inputs(self, t: int, rows: list, states: list, nonseqs: list) -> str:
+        """What step ``t``, which raised, was given: the error names neither the loop nor the
+        step, and an initial value of another shape than fn's output shows only here."""
+        parts = [
+            f"{what} {', '.join(_shape_of(v) for v in vals)}"
+            for what, vals in (
+                ("the rows of the sequences", rows),
+                (
+                    "the previous values of the outputs"
+                    + (" (their initial values, outputs_info)" if t == 0 else ""),
+                    states,
+                ),
+                ("the non-sequences", nonseqs),
+            )
+            if vals
+        ]
+        return f"(raised in step {t} of {self}, given {'; '.join(parts) or 'no inputs'})"
+
     def _bad_step(self, t: int, j: int, r: np.ndarray, shape: tuple | None, dtype: np.dtype) -> None:
         why = (
             "a recurrent output keeps its initial value's shape and dtype"
@@ -240,7 +269,7 @@ class Scan(InnerGraphOp):
             else "every step of an output has the shape and dtype of the first"
         )
         raise ValueError(
-            f"{self}: step {t} returned output {j} as {r.dtype}{list(r.shape)}, expected "
+            f"{self}: step {t} returned output {j} as {_shape_of(r)}, expected "
             f"{dtype}{list(shape or ())} ({why}); make fn return the same shape at every step"
         )
 
@@ -280,6 +309,11 @@ class Scan(InnerGraphOp):
         return clone_graph(ins, self.inner.outputs, replace=dict(zip(ins, inputs)))[1]
 
 
+def _shape_of(a: np.ndarray) -> str:
+    """``a``'s dtype and shape, as ``float64[3, 2]``."""
+    return f"{a.dtype}{list(a.shape)}"
+
+
 #: the most elements of a constant that `_fold_sizes` computes with
 _SIZE_ELEMENTS = 32
 
@@ -313,6 +347,7 @@ def scan_node(
     name: str | None = None,
     until: bool = False,
     truncate: int = -1,
+    shifts: Sequence[tuple[int, int]] = (),
 ) -> list[Variable]:
     """The outputs of a `Scan` node running ``step_outputs`` (a graph of ``step_inputs``: one
     placeholder per sequence row, then one per recurrent output's previous value; with
@@ -320,7 +355,7 @@ def scan_node(
     ``inits``. What the step reads besides its placeholders becomes the node's
     non-sequences."""
     inner, values = lift_inner_graph(step_inputs, step_outputs)
-    op = Scan(inner, len(seqs), kinds, name, until, truncate)
+    op = Scan(inner, len(seqs), kinds, name, until, truncate, shifts)
     res = op(n_steps, *seqs, *inits, *values)
     return list(res) if isinstance(res, list) else [res]
 
@@ -474,13 +509,49 @@ def _check_arity(fn: Callable[..., Any], n_rows: int, n_taps: int, n_nonseqs: in
         ) from None
 
 
-def _n_steps(n_steps: Any) -> Variable:
+def _n_steps(n_steps: Any, caller: str) -> Variable:
     if isinstance(n_steps, Variable):
         if n_steps.ndim != 0 or not n_steps.dtype.startswith(("int", "uint")):
-            raise TypeError(f"scan: n_steps must be an integer scalar, got {n_steps.type}")
+            raise TypeError(f"{caller}: n_steps must be an integer scalar, got {n_steps.type}")
         return n_steps if n_steps.dtype == "int64" else cast(n_steps, "int64")
-    n_steps = int_arg(n_steps, "scan", "n_steps", minimum=0, fix="or a symbolic integer scalar")
+    n_steps = int_arg(n_steps, caller, "n_steps", minimum=0, fix="or a symbolic integer scalar")
     return constant(np.int64(n_steps))
+
+
+def loop_steps(
+    n_steps: Any, seq_taps: list[tuple[Variable, list[int]]], caller: str = "scan"
+) -> tuple[Variable | None, list[tuple[Variable, list[int]]]]:
+    """``n_steps`` (argument of ``caller``) as an int64 scalar, None when not given, and the
+    sequences with their taps, each checked to hold the rows its taps read over that many
+    steps (``n_steps + max(taps, 0) - min(taps, 0)``). As Theano: a loop given more steps than a
+    sequence has rows for raises instead of running fewer steps than asked (a known count
+    when the graph is built, else when the function runs)."""
+    if n_steps is None:
+        return None, seq_taps
+    n = _n_steps(n_steps, caller)
+    known = static_int(n)
+    if known is None:
+        # checked here, before the sequences' rows are counted against it
+        msg = f"{caller}: n_steps is {{0}}; {caller} runs a non-negative number of steps"
+        n = CheckAndReport(ValueError, msg)(n, elemwise("ge", n, 0), n)
+    checked = []
+    for i, (v, taps) in enumerate(seq_taps):
+        span = max(*taps, 0) - min(*taps, 0)
+        read = f", and its taps {taps} read {span} more rows than the steps" if span else ""
+        msg = (
+            f"{caller}: n_steps is {{0}} but sequences[{i}] has {{1}} rows{read}: enough for "
+            f"{{2}} steps; give n_steps <= {{2}}, or leave n_steps out to run over the "
+            "sequences' rows"
+        )
+        rows = v.type.shape[0]
+        if known is not None and rows is not None:
+            if rows - span < known:
+                raise ValueError(msg.format(known, rows, max(rows - span, 0)))
+        else:
+            most = elemwise("maximum", v.shape[0] - span, 0)
+            v = CheckAndReport(ValueError, msg)(v, elemwise("le", n, most), n, v.shape[0], most)
+        checked.append((v, taps))
+    return n, checked
 
 
 def _as_updates(x: Any) -> dict | None:
@@ -600,9 +671,9 @@ def scan(
       fed back) or ``{"initial": x0, "taps": [-2, -1]}``: fn reads the values of steps t-2 and
       t-1, and ``x0`` holds the ``-min(taps)`` values before the first step, oldest first.
     * Each output is returned stacked over the steps, ``(n_steps,) + its shape`` (without the
-      initial rows). The loop runs over the shortest sequence, and at most ``n_steps`` (an int
-      or a symbolic integer scalar, required without sequences) steps; ``go_backwards`` runs
-      it from the sequences' last rows.
+      initial rows). The loop runs ``n_steps`` steps (an int or a symbolic integer scalar,
+      required without sequences; a sequence without the rows for them raises), or without
+      it over the shortest sequence; ``go_backwards`` runs it from the sequences' last rows.
     * Updates: fn's dict maps shared variables to their new values; each step reads the value
       the previous step gave, and the returned ``updates`` maps each to its value after the
       last step (pass it to ``fc.function(..., updates=updates)``); so does a shared variable
@@ -612,7 +683,8 @@ def scan(
     * ``until(cond)``: the loop stops after the first step where ``cond`` is true; the outputs
       have the rows of the steps run.
     * ``truncate_gradient=k``: the gradient runs back through the last k steps only (the
-      earlier steps, the initial values and the sequences' earlier rows get none).
+      earlier steps, the sequences' earlier rows and the initial values get none, but for
+      the initial rows of an output with taps that those steps read).
 
     * ``return_updates=False`` (PyTensor's): the outputs alone. A random draw's counters are
       applied without being given; any other update the loop makes is refused then (it would
@@ -624,8 +696,8 @@ def scan(
 
     Refused, each with its own error: a ``mode`` that checks or watches values, ``profile``
     and ``allow_gc=True`` (the step keeps its buffers from step to step, which
-    ``allow_gc=False`` asks for). ``strict``: ``fn`` may read only its arguments (and
-    constants).
+    ``allow_gc=False`` asks for). ``strict``: ``fn`` may read no shared variable but
+    its arguments (as Theano's and PyTensor's).
     """
     truncate_gradient = int_arg(truncate_gradient, "scan", "truncate_gradient", fix="-1 for no truncation")
     if truncate_gradient == 0 or truncate_gradient < -1:
@@ -657,9 +729,9 @@ def scan(
     nonseqs = [_tensor(v, f"non_sequences[{k}]") for k, v in enumerate(_as_list(non_sequences))]
     if not seq_taps and n_steps is None:
         raise ValueError("scan: without sequences, n_steps is required (the number of steps to run)")
+    n, seq_taps = loop_steps(n_steps, seq_taps)
     seqs = [sl for v, taps in seq_taps for sl in _tap_slices(v, taps, go_backwards)]
-    n = _n_steps(n_steps) if n_steps is not None else None
-    for s in seqs:
+    for s in seqs if n_steps is None else []:
         n = s.shape[0] if n is None else elemwise("minimum", n, s.shape[0])
     assert n is not None
     seqs = [s if n_steps is None and len(seqs) == 1 else s[:n] for s in seqs]
@@ -713,6 +785,9 @@ def scan(
         *step[len(outs) + len(shifts) : len(reads)],
     ]
     kinds += ["rec"] * len(shifts) + ["last"] * len(shared)
+    # the states after fn's own: each shift passes along the value another state held
+    state = {id(v): r for r, v in enumerate(placeholders[len(rows) :])}
+    passes = [(len(prev) + i, state[id(v)]) for i, v in enumerate(shifts)]
     results = scan_node(
         [*placeholders, *last],
         step,
@@ -723,6 +798,7 @@ def scan(
         name,
         until=cond is not None,
         truncate=int(truncate_gradient),
+        shifts=passes,
     )
     finals = results[len(outs) + len(shifts) : len(outs) + len(shifts) + len(shared)]
     new_values = OrderedDict(zip(shared, finals))
@@ -753,13 +829,31 @@ def _check_recurrent(outs: list[Variable], kinds: list[str], inits: list[Variabl
     value before the first step)."""
     for j, init in zip([j for j, k in enumerate(kinds) if k == "rec"], inits):
         o = outs[j]
-        if o.dtype != init.dtype or o.ndim != init.ndim or not _same_static_shape(o.type, init.type):
+        if o.dtype != init.dtype:
             raise TypeError(
                 f"scan: output {j} of fn is {o.type} but its initial value (outputs_info[{j}]) "
                 f"is {init.type}; a recurrent output must keep its initial value's dtype and "
                 f"shape. Cast one to the other (ft.cast(..., {init.dtype!r}) in fn, or the "
                 "initial value)"
             )
+        if o.ndim != init.ndim:
+            raise TypeError(
+                f"scan: output {j} of fn has {o.ndim} dimensions but its initial value "
+                f"(outputs_info[{j}]) has {init.ndim} ({o.type}, {init.type}); a recurrent "
+                "output is fed back as fn's next argument, so fn must return a value of its "
+                "initial value's shape"
+            )
+        if not _same_static_shape(o.type, init.type):
+            raise TypeError(
+                f"scan: output {j} of fn has shape {_static(o.type)} but its initial value "
+                f"(outputs_info[{j}]) has {_static(init.type)}; a recurrent output is fed back "
+                "as fn's next argument, so fn must return a value of its initial value's shape"
+            )
+
+
+def _static(t: TensorType) -> str:
+    """``t``'s static shape as a tuple, ``?`` for a size known only when the loop runs."""
+    return str(tuple("?" if d is None else d for d in t.shape)).replace("'", "")
 
 
 def _same_static_shape(a: TensorType, b: TensorType) -> bool:
@@ -767,8 +861,9 @@ def _same_static_shape(a: TensorType, b: TensorType) -> bool:
 
 
 def _check_strict(outs: list[Variable], arguments: list[Variable]) -> None:
-    """Refuse a step (of ``strict=True``) reading a variable that is neither one of its
-    ``arguments`` nor a constant. A random stream's seed is the stream's state, as its
+    """Refuse a step (of ``strict=True``) reading a shared variable that is not one of its
+    ``arguments``, as Theano's and PyTensor's strict (a symbolic variable fn closes over is
+    the loop's input either way). A random stream's seed is the stream's state, as its
     counters are (they arrive as arguments, being updated): PyTensor's strict leaves a draw's
     generator out of the check too."""
     passed = {id(v) for v in arguments}
@@ -777,8 +872,8 @@ def _check_strict(outs: list[Variable], arguments: list[Variable]) -> None:
         if v.owner is not None and isinstance(v.owner.op, RandomVariable) and v.owner.op.seeded:
             passed.add(id(v.owner.inputs[-1]))
     for v in seen:
-        if v.owner is None and id(v) not in passed and not isinstance(v, Constant):
+        if isinstance(v, SharedVariable) and id(v) not in passed:
             raise ValueError(
-                f"scan: strict=True and fn reads {v!r}, which is not one of its arguments; "
-                "pass it in non_sequences"
+                f"scan: strict=True and fn reads {v!r}, a shared variable that is not one of "
+                "its arguments; pass it in non_sequences"
             )

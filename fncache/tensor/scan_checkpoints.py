@@ -18,7 +18,7 @@ from ..graph.args import int_arg
 from ..graph.basic import Variable
 from .basic import as_tensor_variable, constant
 from .creation import arange, zeros
-from .scan import scan
+from .scan import loop_steps, scan
 from .shape_ops import concatenate
 
 __all__ = ["scan_checkpoints"]
@@ -51,16 +51,13 @@ def scan_checkpoints(
     inits = [_plain(o, "outputs_info") for o in infos]
     save_every_N = int_arg(save_every_N, "scan_checkpoints", "save_every_N", minimum=1)
     del padding  # the last block runs fewer steps instead of reading padded rows
-    if n_steps is None:
-        if not seqs:
-            raise ValueError("scan_checkpoints: give sequences or n_steps")
-        steps = seqs[0].shape[0]
-        for s in seqs[1:]:
-            steps = _min(steps, s.shape[0])
-    else:
-        steps = as_tensor_variable(n_steps)
-        for s in seqs:
-            steps = _min(steps, s.shape[0])
+    if n_steps is None and not seqs:
+        raise ValueError("scan_checkpoints: give sequences or n_steps")
+    steps, checked = loop_steps(n_steps, [(s, [0]) for s in seqs], "scan_checkpoints")
+    seqs = [s for s, _ in checked]
+    for s in seqs if steps is None else []:
+        steps = s.shape[0] if steps is None else _min(steps, s.shape[0])
+    assert steps is not None
     steps = steps.astype("int64")
     block = constant(np.int64(save_every_N))
     n_blocks = (steps + block - 1) // block

@@ -7,7 +7,8 @@ gradient carried into h_t from the later steps, and gives, by fncache's own ``ba
 the step's graph, the gradient of x_t (stacked), the carry into h_{t-1} (only its last value
 is kept: the initial values' gradient) and the parameters' gradient added to a running sum
 (likewise). Being a `Scan` itself, it can be differentiated again. With the op's
-``truncate`` it runs over the last steps only; a loop that stopped itself (``until``) is
+``truncate`` it runs over the last steps only (the op's ``shifts`` say which initial rows of
+an output with taps those steps still read); a loop that stopped itself (``until``) is
 differentiated as the same loop without its condition, run again over the steps it ran.
 """
 
@@ -124,18 +125,35 @@ def _scan_grad(node: Apply, out_grads: list) -> list:
     kinds = ["last"] * (len(b_prevs)) + ["map"] * len(g_xs)
     name = f"grad_{op.name}" if op.name else None
     outs = scan_node([*b_rows, *b_prevs], back, kinds, steps, b_seqs, b_inits, name)
-    # Truncated short of the first step, the gradient reaches neither the initial values nor
-    # the rows before the steps it ran over.
-    reached = None if op.truncate == -1 else elemwise("le", n, steps)
-    for r, v in zip(inexact_rec, outs):
-        res[1 + S + r] = v if reached is None else elemwise("switch", reached, v, zeros_like(v))
+    # Truncated short of the first step, the gradient reaches neither the rows before the
+    # steps it ran over nor the initial values those steps do not read.
+    carried = dict(zip(inexact_rec, outs))
+    for r, v in carried.items():
+        res[1 + S + r] = v if op.truncate == -1 else _initial_grad(r, carried, op.shifts, n - steps)
     for k, v in zip(inexact_params, outs[len(inexact_rec) :]):
         res[1 + S + len(rec) + k] = v
     for i, v in zip(inexact_seqs, outs[len(b_prevs) :]):
-        if reached is not None:
+        if op.truncate != -1:
             v = concatenate([v, _zero_rows(n - steps, seqs[i])])
         res[1 + i] = v[::-1]
     return res
+
+
+def _initial_grad(r: int, carried: dict, shifts: tuple, skipped: Variable) -> Variable:
+    """The gradient of recurrent state ``r``'s initial value, the backward loop having stopped
+    at step ``skipped`` (the steps before it not run back through): the carry of the state
+    holding that value at that step. That is ``r``'s own when it ran back to the first step;
+    an older value of an output with taps is passed along a chain of shifts, one state a
+    step, so it is then the state ``skipped`` places down that chain, and none past the
+    chain's end (no step run back through reads the value)."""
+    after = {src: r2 for r2, src in shifts}
+    chain = [r]
+    while chain[-1] in after:
+        chain.append(after[chain[-1]])
+    g = zeros_like(carried[r])
+    for d in reversed(range(len(chain))):
+        g = elemwise("switch", elemwise("eq", skipped, constant(np.int64(d))), carried[chain[d]], g)
+    return g
 
 
 def _zero_rows(rows: Variable, like: Variable) -> Variable:
