@@ -250,7 +250,12 @@ def _flags(v: Any) -> str:
 
 def _march(v: Any) -> str:
     """``auto``, ``none`` or compiler flags (``_flags``)."""
-    return v if isinstance(v, str) and v.strip() in ("auto", "none") else _flags(v)
+    words = v.split() if isinstance(v, str) else []
+    if words in (["auto"], ["none"]):
+        return v
+    if len(words) == 1 and not words[0].startswith("-"):  # march=native, for gcc's -march=native
+        raise ValueError(f"expected auto, none or compiler flags such as -march=native, got {v!r}")
+    return _flags(v)
 
 
 def parse_path(v: Any) -> str:

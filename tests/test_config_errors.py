@@ -358,6 +358,14 @@ def test_compiler_flags_refuse_a_word_that_is_no_option(flags: str, says: str) -
         assert getattr(fc.config, name) == before
 
 
+def test_march_names_its_forms_for_a_lone_word() -> None:
+    for word in ("native", "Auto", "x86-64"):
+        with pytest.raises(
+            ValueError, match=rf"expected auto, none or compiler flags such as -march=native, got '{word}'"
+        ):
+            fc.config.march = word
+
+
 def test_options_with_a_separate_argument_are_kept() -> None:
     separate = (
         "-I /opt/include -isystem /opt/sys -iquote q -idirafter d -D NAME=1 -U NDEBUG -L /opt/lib "
