@@ -97,7 +97,7 @@ def _common_options() -> argparse.ArgumentParser:
         metavar="PATH",
         default=argparse.SUPPRESS,
         help="the compiledir to work on (default: config.compiledir, "
-        "i.e. FNCACHE_FLAGS=compiledir=... or ~/.cache/fncache)",
+        "i.e. FNCACHE_FLAGS=compiledir=..., else $XDG_CACHE_HOME/fncache or ~/.cache/fncache)",
     )
     return common
 

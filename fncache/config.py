@@ -181,10 +181,49 @@ def _refused_flag(word: str) -> str | None:
     return None
 
 
+#: gcc's options whose argument may be the next word (``-I dir``, ``-x c``; the refused ones
+#: above aside): that word is no file to compile or link.
+_OPTIONS_WITH_ARGUMENT = frozenset(
+    (
+        *("-D", "-U", "-A", "-I", "-iquote", "-isystem", "-idirafter", "-iprefix", "-iwithprefix"),
+        *("-iwithprefixbefore", "-isysroot", "-imultilib", "-L", "-l", "-u", "-z", "-x", "--param"),
+        *("-Xlinker", "-Xassembler", "-Xpreprocessor"),
+    )
+)
+
+
+def _operand_error(words: list[str]) -> str | None:
+    """What is wrong with the first word of ``words`` that is neither an option nor the separate
+    argument of one (``-I dir``): gcc would compile or link such a word (``foo.c``, ``lib.a``,
+    ``-`` for standard input) into the library although the cache key does not hold the file."""
+    wants = None  # the option whose argument the next word is
+    for word in words:
+        if wants is not None:
+            wants = None
+        elif word.startswith("-") and word != "-":
+            wants = word if word in _OPTIONS_WITH_ARGUMENT else None
+        else:
+            return (
+                f"{word!r} is not an option: gcc would compile or link it into the library, but the "
+                "cache key does not hold that file; remove it (an option's argument goes right after the "
+                "option: -I dir or -Idir)"
+            )
+    if wants is not None:
+        return f"{wants!r} is missing its argument; give it one ({wants} VALUE) or remove it"
+    return None
+
+
 def _args(v: Any) -> str:
-    """A string a shell would split into arguments (a compiler, its flags): quotes balanced, and
-    none of the flags fncache cannot build with (``_REFUSED_FLAGS``), so that a mistake is
-    refused here rather than when a function is first compiled."""
+    """A string a shell would split into arguments (a compiler and any wrapper: ``ccache gcc``,
+    ``qemu-x86_64 -cpu Nehalem gcc``): quotes balanced, and none of the flags fncache cannot build
+    with (``_REFUSED_FLAGS``), so that a mistake is refused here rather than when a function is
+    first compiled."""
+    _words(v)
+    return v
+
+
+def _words(v: Any) -> list[str]:
+    """``v`` split as a shell would (``_args``), each word checked against ``_REFUSED_FLAGS``."""
     _text(v)
     import shlex  # only when such a flag is set: not on every `import fncache`
 
@@ -198,7 +237,25 @@ def _args(v: Any) -> str:
             raise ValueError(
                 f"{word!r} {why}; remove it, got {v!r} (README's Configuration section lists the refused flags)"
             )
+    return words
+
+
+def _flags(v: Any) -> str:
+    """Compiler flags (``_args``) that are only options and their arguments (``_operand_error``)."""
+    why = _operand_error(_words(v))
+    if why is not None:
+        raise ValueError(f"{why}; got {v!r}")
     return v
+
+
+def _march(v: Any) -> str:
+    """``auto``, ``none`` or compiler flags (``_flags``)."""
+    words = v.split() if isinstance(v, str) else []
+    if words in (["auto"], ["none"]):
+        return v
+    if len(words) == 1 and not words[0].startswith("-"):  # march=native, for gcc's -march=native
+        raise ValueError(f"expected auto, none or compiler flags such as -march=native, got {v!r}")
+    return _flags(v)
 
 
 def parse_path(v: Any) -> str:
@@ -486,14 +543,14 @@ _FLAGS: dict[str, _Flag] = {
         "name with the Python linker",
         "kernel_library",
     ),
-    "cxxflags": _Flag("-O3", _args, "the compiler's optimization and other flags", "kernel_library"),
+    "cxxflags": _Flag("-O3", _flags, "the compiler's optimization and other flags", "kernel_library"),
     "gcc__cxxflags": _Flag(
         "",
-        _args,
+        _flags,
         "flags added after cxxflags (Theano's gcc.cxxflags, also spelled so)",
         "kernel_library",
     ),
-    "march": _Flag("auto", _args, "auto (detected), a flags string, or none", "kernel_library"),
+    "march": _Flag("auto", _march, "auto (detected), a flags string, or none", "kernel_library"),
     "vector_width": _Flag(
         "auto",
         _choice("auto", "default", "128", "256", "512"),

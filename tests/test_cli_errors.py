@@ -148,6 +148,27 @@ def test_purge_refuses_a_negative_age_naming_the_option_and_the_forms(capsys, ar
     assert tree(archive["dir"]) == before
 
 
+def test_purge_refuses_a_max_size_of_0_pointing_to_all(capsys, archive) -> None:
+    """cache_max_size=0 means no cap, so ``--max-size 0`` cannot mean "remove everything": it is
+    refused, however it is spelled, and --all named; the library's purge refuses it too."""
+    from fncache.cache import cache
+
+    before = tree(archive["dir"])
+    for size in ("0", "0B", "0.0GB", "0KiB"):
+        rc, out, err = run(capsys, "purge", "--max-size", size, "--compiledir", archive["dir"])
+        line = one_error(err)
+        assert rc == 2 and not out and f"--max-size: a size of 0 is refused ({size!r})" in line, err
+        assert "cache_max_size=0 means no cap" in line and "use --all" in line, err
+    rc, _, err = run(capsys, "purge", "--max-size", "0", "--all", "--compiledir", archive["dir"])
+    assert rc == 2 and "--all removes every entry; it cannot be combined" in one_error(err)
+    with config.change_flags(compiledir=archive["dir"]):
+        for size in (0, "0MB"):
+            with pytest.raises(ValueError, match=r"a size of 0 is refused .* use all=True"):
+                cache.purge(max_size=size)
+        assert len(cache.purge(max_size=1, dry_run=True)) == 3  # the smallest cap keeps nothing
+    assert tree(archive["dir"]) == before
+
+
 def subcommand_options() -> list[tuple[str, str]]:
     parser = build_parser()
     subparsers = next(a for a in parser._actions if a.dest == "command").choices

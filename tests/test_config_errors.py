@@ -330,6 +330,59 @@ def test_compiler_flags_that_are_the_users_choice_are_kept() -> None:
         assert fc.config.cxxflags == allowed and fc.config.cxx == "ccache gcc"
 
 
+#: Compiler arguments that are neither an option nor an option's separate argument: gcc would
+#: build the file they name into the library, which the cache key does not hold.
+STRAY_OPERANDS = [
+    ("-O2 foo.c", "'foo.c' is not an option"),
+    ("lib.a -O2", "'lib.a' is not an option"),
+    ("-I /opt/include extra.o", "'extra.o' is not an option"),
+    ("-DX=1 X", "'X' is not an option"),  # joined: the next word is no argument
+    ("-O2 -", "'-' is not an option"),  # standard input
+    ("-x c -Xlinker -rpath -Xlinker /opt/lib main.c", "'main.c'"),
+    ("-O2 -I", "'-I' is missing its argument"),
+]
+
+
+@pytest.mark.parametrize(("flags", "says"), STRAY_OPERANDS, ids=lambda p: repr(p)[:30])
+def test_compiler_flags_refuse_a_word_that_is_no_option(flags: str, says: str) -> None:
+    for name, value in (
+        ("cxxflags", flags),
+        ("gcc__cxxflags", flags),
+        ("march", f"-march=x86-64 {flags}"),
+    ):
+        before = getattr(fc.config, name)
+        with pytest.raises(ValueError, match=rf"flag '{name}': {re.escape(says)}.*; got ") as info:
+            setattr(fc.config, name, value)
+        if "missing" not in says:
+            assert "remove it (an option's argument goes right after the option" in str(info.value)
+        assert getattr(fc.config, name) == before
+
+
+def test_march_names_its_forms_for_a_lone_word() -> None:
+    for word in ("native", "Auto", "x86-64"):
+        with pytest.raises(
+            ValueError, match=rf"expected auto, none or compiler flags such as -march=native, got '{word}'"
+        ):
+            fc.config.march = word
+
+
+def test_options_with_a_separate_argument_are_kept() -> None:
+    separate = (
+        "-I /opt/include -isystem /opt/sys -iquote q -idirafter d -D NAME=1 -U NDEBUG -L /opt/lib "
+        "-l m -x c -Xlinker -rpath -Xlinker /opt/lib -u sym -z now --param max-unroll-times=2 "
+        "-Xassembler --noexecstack -A a=b"
+    )
+    for name, value in (
+        ("cxxflags", separate),
+        ("gcc__cxxflags", separate),
+        ("march", f"-march=x86-64 {separate}"),
+        ("march", " none "),
+        ("cxx", "qemu-x86_64 -cpu Nehalem gcc"),  # a wrapper's own arguments: cxx is a command
+    ):
+        with fc.config.change_flags(**{name: value}):
+            assert getattr(fc.config, name) == value
+
+
 def test_a_signing_key_that_is_no_regular_file_is_refused_not_waited_on(tmp_path: Path) -> None:
     from fncache.fs.signing import signing_key
 
@@ -339,3 +392,34 @@ def test_a_signing_key_that_is_no_regular_file_is_refused_not_waited_on(tmp_path
         with fc.config.change_flags(signing_key=path), pytest.raises(fc.CacheError) as info:
             signing_key()
         assert f"signing_key file {path}: not a regular file (it is {kind})" in str(info.value)
+
+
+def readme_flag_rows() -> list[tuple[str, str]]:
+    """The rows of README's Configuration table: each flag's name and its Default cell."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## Configuration\n", 1)[1].split("\n## ", 1)[0]
+    return [(m[1], m[2].strip()) for m in re.finditer(r"^\| `(\w+)` \| ([^|]*) \|", section, re.M)]
+
+
+def test_readme_documents_every_flag_the_config_takes_and_its_default(monkeypatch) -> None:
+    """A flag documented but refused, or taken but undocumented, is a bug; so is a default that
+    the flag, set to what README says, would not have."""
+    monkeypatch.delenv("FNCACHE_FLAGS", raising=False)
+    defaults, rows = Config(), readme_flag_rows()
+    names = [name for name, _ in rows]
+    documented, taken = set(names), set(defaults.describe())
+    assert not documented - taken, f"documented, but fc.config refuses them: {documented - taken}"
+    assert not taken - documented, f"taken, but README's table does not list them: {taken - documented}"
+    assert len(names) == len(documented), f"listed twice: {names}"
+    printed = [line.split(" = ", 1)[0] for line in str(defaults).splitlines()]
+    assert printed == sorted(names)  # print(fc.config) shows each flag once
+    for name, shown in rows:
+        written = re.fullmatch(r"`([^`]*)`", shown)
+        if written:  # set to the documented default, the flag reads as its default
+            probe = Config()
+            setattr(probe, name, written[1])
+            assert getattr(probe, name) == getattr(defaults, name), (name, shown)
+        elif shown == "none":
+            assert getattr(defaults, name) in ("", ()), name
+        else:  # worked out per user
+            assert name == "compiledir" and getattr(defaults, name).endswith("/fncache"), (name, shown)

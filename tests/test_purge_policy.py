@@ -41,7 +41,7 @@ def test_max_size_takes_least_recently_used_until_the_rest_fits():
     assert chosen(PurgePolicy.of(max_size=100), ITEMS) == []
     assert chosen(PurgePolicy.of(max_size=60), ITEMS) == ["older"]
     assert chosen(PurgePolicy.of(max_size=59), ITEMS) == ["older", "old"]
-    assert chosen(PurgePolicy.of(max_size=0), ITEMS) == ["older", "old", "mid", "new"]
+    assert chosen(PurgePolicy.of(max_size=1), ITEMS) == ["older", "old", "mid", "new"]
     assert chosen(PurgePolicy.of(max_size="1KB"), ITEMS) == []
 
 
@@ -61,7 +61,7 @@ def test_random_policies_keep_their_promises():
             )
         )
         older = rng.choice([None, rng.uniform(0, 100 * 86400)])
-        cap = rng.choice([None, rng.randrange(0, 600)])
+        cap = rng.choice([None, rng.randrange(1, 600)])
         if older is None and cap is None:
             continue
         policy = PurgePolicy.of(older_than=older, max_size=cap)
@@ -87,6 +87,9 @@ def test_random_policies_keep_their_promises():
         ({"older_than": "soon"}, "expected an age such as 30d"),
         ({"older_than": -1}, "an age must be >= 0"),
         ({"max_size": "lots"}, "lots"),
+        # cache_max_size=0 is no cap: the same number cannot mean "remove everything" here
+        ({"max_size": 0}, r"a size of 0 is refused \(0\): cache_max_size=0 means no cap.*use all=True"),
+        ({"max_size": "0GB", "older_than": "1d"}, "a size of 0 is refused"),
     ],
 )
 def test_bad_arguments_say_what_is_wrong(kwargs, message):

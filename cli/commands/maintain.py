@@ -21,8 +21,7 @@ __all__ = ["register"]
 # -- purge -------------------------------------------------------------------------------------
 def purge_criteria(args: argparse.Namespace) -> dict[str, Any]:
     """Validate purge's options into seconds and bytes; bad values are usage errors (exit 2)."""
-    from fncache.cache.purge_policy import parse_age
-    from fncache.config import parse_size
+    from fncache.cache.purge_policy import parse_age, parse_max_size
 
     if not (args.all or args.older_than is not None or args.max_size is not None):
         raise UsageError("say what to remove: --all, --older-than AGE and/or --max-size SIZE")
@@ -33,7 +32,7 @@ def purge_criteria(args: argparse.Namespace) -> dict[str, Any]:
     except ValueError as e:
         raise UsageError(f"--older-than: {e}") from None
     try:
-        limit = parse_size(args.max_size) if args.max_size is not None else None
+        limit = parse_max_size(args.max_size, every="--all") if args.max_size is not None else None
     except ValueError as e:
         raise UsageError(f"--max-size: {e}") from None
     return {"all": bool(args.all), "older_than_seconds": older, "max_size_bytes": limit}
@@ -159,7 +158,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     )
     p.add_argument("--older-than", metavar="AGE", help="entries unused for this long: 30d, 12h, 15m, 45s, 2w")
     p.add_argument(
-        "--max-size", metavar="SIZE", help="evict least recently used entries down to this: 2GB, 500MB"
+        "--max-size",
+        metavar="SIZE",
+        help="evict least recently used entries down to this: 2GB, 500MB (not 0: --all removes every entry)",
     )
     p.add_argument("--all", action="store_true", help="remove every entry")
     p.add_argument(

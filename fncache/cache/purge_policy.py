@@ -15,7 +15,7 @@ from typing import Callable, Sequence, TypeVar
 
 from ..config import parse_size
 
-__all__ = ["PurgePolicy", "parse_age"]
+__all__ = ["PurgePolicy", "parse_age", "parse_max_size"]
 
 T = TypeVar("T")
 
@@ -43,6 +43,19 @@ def parse_age(value: float | int | str) -> float:
     return seconds
 
 
+def parse_max_size(value: int | str, every: str = "all=True") -> int:
+    """A purge's size to keep, in bytes (``parse_size``), not 0: the ``cache_max_size`` flag reads 0
+    as no cap, so a purge to 0 bytes would mean the opposite of the same number there; emptying
+    the cache is asked for by name (``every``: how the caller spells it)."""
+    size = parse_size(value)
+    if size == 0:
+        raise ValueError(
+            f"a size of 0 is refused ({value!r}): cache_max_size=0 means no cap, so it cannot also mean "
+            f"remove everything; to remove every entry use {every}, else give the size to keep (e.g. '2GB')"
+        )
+    return size
+
+
 class PurgePolicy:
     """What a purge removes: every entry, or those unused for ``older_than`` seconds and then the
     least recently used until ``max_size`` bytes are left (either or both)."""
@@ -68,7 +81,7 @@ class PurgePolicy:
         return cls(
             every=bool(all),
             older_than=parse_age(older_than) if older_than is not None else None,
-            max_size=parse_size(max_size) if max_size is not None else None,
+            max_size=parse_max_size(max_size) if max_size is not None else None,
         )
 
     def select(
