@@ -256,6 +256,30 @@ def check_itypes(op: Any, inputs: Sequence[Variable], itypes: Sequence[TensorTyp
             )
 
 
+def with_prop_defaults(cls: type, state: dict[str, Any]) -> dict[str, Any]:
+    """``state`` of an fncache op of class ``cls`` with each prop it lacks that the constructor
+    gives a default: a pickle written by an fncache from before the class had that prop loads
+    as the op built without it (it computes as before), instead of failing on the missing
+    attribute where the op is first compared or run."""
+    if getattr(cls, "_code_in_identity", False):
+        return state  # a user's op class pickles as Python pickles any object
+    missing = {p: d for p, d in _constructor_defaults(cls).items() if p in cls.__props__ and p not in state}
+    return {**missing, **state} if missing else state
+
+
+def _constructor_defaults(cls: type) -> dict[str, Any]:
+    defaults = cls.__dict__.get("_constructor_defaults_memo")
+    if defaults is None:
+        import inspect
+
+        params = (
+            inspect.signature(cls.__init__).parameters.values() if cls.__init__ is not object.__init__ else ()
+        )
+        defaults = {p.name: p.default for p in params if p.default is not inspect.Parameter.empty}
+        cls._constructor_defaults_memo = defaults  # type: ignore[attr-defined]
+    return defaults
+
+
 class Op:
     """Base class of operations.
 
@@ -330,6 +354,9 @@ class Op:
     def __getstate__(self) -> dict[str, Any]:
         # The memoized identity is recomputed where the op is loaded, never trusted from a pickle.
         return {k: v for k, v in self.__dict__.items() if k != "_signature"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(with_prop_defaults(type(self), state))
 
     # -- graph construction -------------------------------------------------------------
     #: Theano's and PyTensor's declared types: an op that sets both and defines no make_node

@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any, Callable, Sequence
 
 from ..config import config
-from ..graph.basic import Apply, Constant, Op, Variable, clone_graph, merges, toposort
+from ..graph.basic import Apply, Constant, Op, Variable, clone_graph, merges, toposort, with_prop_defaults
 from ..graph.fgraph import FunctionGraph
 from ..graph.serialize import decode_graph, encode_graph, graph_signature
 from ..graph.types import is_int
@@ -56,7 +56,7 @@ class InnerGraphOp(Op):
         return {**own, "inner": encode_graph(self.inner)}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        state = dict(state)
+        state = dict(with_prop_defaults(type(self), state))
         inner = decode_graph(state.pop("inner"))
         self.__dict__.update(state)
         # The identity is recomputed from the graph itself, never trusted from the pickle.
