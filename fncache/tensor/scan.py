@@ -70,10 +70,6 @@ class Scan(InnerGraphOp):
     __props__ = ("inner_key", "n_seqs", "kinds", "until", "truncate", "shifts")
 
     inner_name = "scan"
-    #: what an op unpickled from an fncache without stop conditions, truncation or shifts has
-    until = False
-    truncate = -1
-    shifts: tuple[tuple[int, int], ...] = ()
 
     def __init__(
         self,
