@@ -13,7 +13,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-__all__ = ["DevArray", "c_strides", "from_cuda_array", "dimshuffle", "index", "reshape_shape"]
+__all__ = ["DevArray", "c_strides", "from_cuda_array", "as_pairs", "dimshuffle", "index", "reshape_shape"]
 
 
 def c_strides(shape: Sequence[int]) -> tuple[int, ...]:
@@ -110,6 +110,15 @@ def from_cuda_array(obj: Any) -> DevArray:
             )
         strides = tuple(s // dtype.itemsize for s in cai["strides"])
     return DevArray(cai["data"][0] or 0, shape, strides, dtype, obj)
+
+
+def as_pairs(a: DevArray) -> DevArray:
+    """A complex array as the array of its (real, imaginary) pairs: its real dtype, one more
+    dim of size 2 (the copy kernels move complex values so)."""
+    real = np.dtype(a.dtype.char.lower()) if a.dtype.kind == "c" else None
+    if real is None:
+        raise TypeError(f"as_pairs: expected a complex array, got {a.dtype}")
+    return DevArray(a.ptr, (*a.shape, 2), (*(2 * s for s in a.strides), 1), real, a.base, a.fresh)
 
 
 def dimshuffle(a: DevArray, pattern: Sequence[Any], dropped: Sequence[int], what: str) -> DevArray:

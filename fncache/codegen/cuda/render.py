@@ -7,7 +7,8 @@ broadcasting and any layout), every reduction (a block-level tree reduction, a t
 variant for reductions over outer axes, and a second pass that combines per-block partials), and
 the copy / cast kernels the runner needs to make strided values contiguous, concatenate, or hand
 out outputs that would alias its storage. Matrix products go to cuBLAS (``blas.py``); shape ops
-are views computed on the host (``arrays.py``); anything else runs on the host (``runtime.py``).
+are views computed on the host (``arrays.py``); anything else, and every node computing complex
+values, runs on the host (``runtime.py``).
 
 The scalar code is the C backend's: loop bodies come from :func:`composite_lines` and the scalar
 helpers from the marked region of ``codegen/prelude.h``, so both backends compute the same
@@ -44,6 +45,7 @@ __all__ = [
     "render_elemwise",
     "render_reduce",
     "copy_composite",
+    "copy_key",
     "blas_dtype",
     "NUMPY_OF",
 ]
@@ -61,6 +63,9 @@ NUMPY_OF = {
     "npy_int32": "int32",
     "int": "int32",
 }
+
+#: The real dtype of each complex one's two parts.
+_PAIR_OF = {"complex64": "float32", "complex128": "float64"}
 
 _HELPERS_BEGIN = "/* @fc-scalar-helpers-begin"
 _HELPERS_END = "/* @fc-scalar-helpers-end */"
@@ -366,6 +371,17 @@ def copy_composite(src: str, dst: str) -> Composite:
     return Composite([src], [(name, (("in", 0),), dst)], [0])
 
 
+def copy_key(src: str, dst: str, ndim: int) -> tuple[str, str, int] | None:
+    """The copy kernel that copies ``ndim``-dim ``src`` values into ``dst`` ones: a complex
+    array is copied as its (real, imaginary) pairs, an array of its real dtype with one more
+    dim. None for a cast to or from a complex dtype (the runner does it on the host)."""
+    if src == dst and src in _PAIR_OF:
+        return _PAIR_OF[src], _PAIR_OF[src], ndim + 1
+    if src in CTYPE and dst in CTYPE:
+        return src, dst, ndim
+    return None
+
+
 def blas_dtype(node: Apply) -> str | None:
     """The dtype cuBLAS computes ``node`` (a Dot) in, or None when it runs on the host
     (integer and mixed-dtype products: cuBLAS has no kernels for them)."""
@@ -396,12 +412,7 @@ def render_graph(fgraph: FunctionGraph) -> CudaSource:
     for i, node in enumerate(fgraph.toposort()):
         op = node.op
         if isinstance(op, (Elemwise, Reduce)) and not has_native(node):
-            dts = sorted({v.dtype for v in (*node.inputs, *node.outputs)})
-            raise TypeError(
-                f"the CUDA backend has no complex arithmetic: {str(op)[:80]} works "
-                f"on {', '.join(dts)}. Compile this function for the CPU "
-                "(mode='FAST_RUN'), where numpy computes complex values."
-            )
+            continue  # complex values: the runner computes the node on the host with numpy
         scal = [_is_scalar(v.type.shape) for v in node.inputs]
         if isinstance(op, Elemwise):
             code, specs[i] = render_elemwise(f"k{i}", op.composite, node.outputs[0].ndim, scal)
@@ -425,7 +436,7 @@ def render_graph(fgraph: FunctionGraph) -> CudaSource:
     for v in fgraph.outputs:
         wanted.add((v.dtype, v.dtype, v.ndim))
     copies: dict[tuple[str, str, int], ElemwiseSpec] = {}
-    for src, dst, nd in sorted(wanted):
+    for src, dst, nd in sorted({copy_key(*w) for w in wanted} - {None}):
         code, copies[(src, dst, nd)] = render_elemwise(
             f"fc_copy_{src}_{dst}_{nd}", copy_composite(src, dst), nd, [False]
         )

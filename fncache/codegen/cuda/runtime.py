@@ -37,7 +37,7 @@ from . import arrays, device
 from .arrays import DevArray, c_strides
 from .blas import as_matrix, gemm_args
 from .geometry import broadcast_shape, broadcast_strides, elemwise_geometry, grid_1d, reduce_plan
-from .render import BLOCK, CudaSource, ElemwiseSpec, Kernel, ReduceSpec, blas_dtype
+from .render import BLOCK, CudaSource, ElemwiseSpec, Kernel, ReduceSpec, blas_dtype, copy_key
 
 __all__ = ["CudaRunner", "Mirror", "upload", "download", "HOST_MAX"]
 
@@ -159,7 +159,7 @@ class CudaRunner:
     def _build_plan(self, fgraph: FunctionGraph) -> None:
         plan = plan_slots(fgraph)
         self._plan: list[tuple[Apply, Executor, Any, list[int], list[int]]] = [
-            (node, self._executor(node), self._csrc.specs.get(i), ins, outs)
+            (node, self._executor(node, self._csrc.specs.get(i)), self._csrc.specs.get(i), ins, outs)
             for i, (node, ins, outs) in enumerate(zip(plan.nodes, plan.ins, plan.outs))
         ]
         self._out_slots = plan.out_slots
@@ -184,8 +184,10 @@ class CudaRunner:
                 out += [spec.rows, spec.cols, spec.final]
         return out
 
-    def _executor(self, node: Apply) -> Executor:
+    def _executor(self, node: Apply, spec: Any) -> Executor:
         op = node.op
+        if isinstance(op, (Elemwise, Reduce)) and spec is None:
+            return self._host  # complex values: no kernel was rendered
         table: list[tuple[type, Executor]] = [
             (Elemwise, self._elemwise),
             (Reduce, self._reduce),
@@ -331,10 +333,13 @@ class CudaRunner:
         if src.dtype == dst.dtype and src.size == n and src.c_contiguous() and dst.c_contiguous():
             self._be.dtod(dst.ptr, src.ptr, dst.nbytes)
             return
-        key = (src.dtype.name, dst.dtype.name, dst.ndim)
-        spec = self._csrc.copies.get(key)
+        key = copy_key(src.dtype.name, dst.dtype.name, dst.ndim)
+        spec = self._csrc.copies.get(key) if key is not None else None
         if spec is None:
             raise AssertionError(f"no copy kernel {key} was rendered for this function")
+        if key[2] > dst.ndim:  # complex: copied as (real, imaginary) pairs
+            src, dst = arrays.as_pairs(src), arrays.as_pairs(dst)
+            n *= 2
         st = [broadcast_strides(src.shape, src.strides, dst.shape), dst.strides]
         self._launch(
             spec.nd,
@@ -510,6 +515,9 @@ class CudaRunner:
     def _concatenate(self, node: Apply, spec: Any, store: list, ins: list, outs: list) -> list:
         if self._small_host(store, ins):
             return node.op.perform(node, [store[s] for s in ins])
+        out_dt, nd = node.outputs[0].dtype, node.outputs[0].ndim
+        if any(copy_key(v.dtype, out_dt, nd) is None for v in node.inputs):
+            return self._host(node, spec, store, ins, outs)  # a cast to a complex dtype
         axis = node.op.axis
         xs = [self._dev(store, s) for s in ins]
         shapes = [x.shape for x in xs]
