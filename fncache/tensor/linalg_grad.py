@@ -247,9 +247,9 @@ def _dropped_values_grad(a: Variable, rank: Variable, gz: Variable) -> Variable:
     truncated to its ``rank`` largest singular values, where the ones dropped are not 0: the
     kept singular vectors turn towards the dropped ones as ``a`` moves. With ``a = U S Vh``
     (thin), ``M = Vh gz U`` and, for i kept and j dropped, ``D = 1 / (s_i^2 - s_j^2)``:
-    ``U (X + Y^T) Vh``, ``X_ij = D s_j (M_ij + M_ji s_j / s_i) / s_i`` and
-    ``Y_ij = D s_j (M_ji + M_ij s_j / s_i) / s_i``; 0 where the dropped ``s_j`` are 0 (the
-    constant-rank case `_pinv_grad` is exact for)."""
+    ``U (X + Y^T) Vh``, ``X_ij = D s_j (M_ij + conj(M_ji) s_j / s_i) / s_i`` and
+    ``Y_ij = D s_j (M_ji + conj(M_ij) s_j / s_i) / s_i``; 0 where the dropped ``s_j`` are 0
+    (the constant-rank case `_pinv_grad` is exact for)."""
     u, s, vh = SVD(False, True)(a)
     kept = elemwise("lt", arange(s.shape[-1]), rank)
     pair = elemwise("and_", _col(kept), _row(elemwise("invert", kept)))
@@ -258,9 +258,8 @@ def _dropped_values_grad(a: Variable, rank: Variable, gz: Variable) -> Variable:
     gap = elemwise("switch", pair, si * si - sj * sj, 1)
     d = elemwise("switch", pair, sj / (gap * si), 0)
     m = matmul(matmul(vh, gz), u)
-    mt = swap_last(m)
-    x = d * (m + mt * sj / si)
-    y = d * (mt + m * sj / si)
+    x = d * (m + conj_swap_last(m) * sj / si)
+    y = d * (swap_last(m) + conj_grad(m) * sj / si)
     return matmul(matmul(u, x + swap_last(y)), vh)
 
 
@@ -283,12 +282,6 @@ def _lstsq(node: Apply, out_grads: list) -> list:
         gz = _col(gx) * _row(conj_grad(b)) if b.ndim == 1 else matmul(gx, conj_swap_last(b))
         ga, gb = _pinv_grad(a, z, gz), matmul(conj_swap_last(z), gx)
         if node.op.rcond is not None or node.op.rcond_input:
-            if is_complex(a.dtype):
-                raise NotImplementedError(
-                    "grad: lstsq of a complex matrix with rcond given has no gradient (the part of "
-                    "the singular values it drops is derived for real matrices only); leave rcond "
-                    "at its default, or differentiate a real system ([[Re a, -Im a], [Im a, Re a]])"
-                )
             ga = ga + _dropped_values_grad(a, node.outputs[2], gz)
     if gs is not None:
         ga_s = backprop([SVD(False, False)(a)], [gs], [a])[id(a)]
