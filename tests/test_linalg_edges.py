@@ -167,24 +167,98 @@ def test_complex_matrices_differentiate_through_the_complex_differentiable_funct
         _close(gw, _complex_differences(lambda ww: cost_of(z0, ww), w0), f"{name}: d/dw")
 
 
-def test_complex_factorizations_refuse_a_gradient_and_the_real_only_functions_say_what_to_do() -> None:
-    """The factorizations take complex matrices for their values (tests/test_linalg_dtypes.py)
-    but their gradient rules are the real ones: a gradient through a complex matrix is
-    refused naming the op, not computed wrong. The functions that take real matrices only
-    refuse a complex one when the graph is built, naming the function, the type and the fix."""
+def _weights(v: Any) -> np.ndarray:
+    """Fixed complex weights shaped as ``v`` (a numpy value) for a real cost of it."""
+    return np.cos(np.arange(np.size(v)) * 0.7).reshape(np.shape(v)) * (1 - 0.5j)
+
+
+def _phase_free_cost(xp: Any, outs: Any) -> Any:
+    """A real cost of factors that their phases (a complex eigenvector's, a pair of singular
+    vectors', a rotation of a complement's basis) do not change: ``|f|^2`` and the
+    eigenvalues or singular values (real) weighted; ``xp`` is numpy or fncache.tensor."""
+    total = 0.0
+    for f, w in outs:
+        total = total + xp.sum(xp.abs(f) ** 2 * np.real(w)) + xp.sum(xp.real(f * w))
+    return total
+
+
+def _factor_cases(L: Any, z: Any, c: Any) -> dict[str, tuple[list, list]]:
+    """name -> the phase-free factors computed by ``L`` (fncache's linalg, or numpy's and
+    scipy's functions) of ``z`` (square) and ``c`` (tall)."""
+    w, v = L.eigh(z, "U")
+    u, s, vh = L.svd(c, full_matrices=True)
+    uf = u[..., :, 2:]
+    uu, _, vvh = L.svd(z)
+    q, r = L.qr(c)
+    # positive definite, with values cholesky does not read: in the other triangle, and an
+    # imaginary part on the diagonal
+    pd = z @ z.conj().T + 3 * np.eye(3) + 1j * np.eye(3) * z.real
+    return {
+        "eigvalsh": [L.eigvalsh(z)],
+        "eigh": [w, v * v.conj(), v[..., :, :1] @ v[..., :, :1].conj().T],
+        "svd(compute_uv=False)": [L.svd(c, compute_uv=False)],
+        "svd": [
+            s,
+            uu * uu.conj(),
+            uu @ vvh,
+            vvh.conj() * vvh,
+            uf @ uf.conj().T,
+            u[..., :, :2] @ vh[..., :2, :],
+        ],
+        "cholesky": [
+            L.cholesky(pd + z * np.tri(3, k=-1).T, lower=True),
+            L.cholesky(pd + z * np.tri(3, k=-1), lower=False),
+        ],
+        "qr": [*L.qr(c, mode="economic"), *L.qr(c.T, mode="economic"), *L.qr(z, mode="economic")],
+        "qr(full)": [q[..., :, :2], q[..., :, 2:] @ q[..., :, 2:].conj().T, r],
+        "pinv": [L.pinv(c), L.pinv(z, hermitian=True)],
+        "norm": [L.norm(z, 2), L.norm(c, -2), L.norm(z, "nuc")],
+        "lstsq": [*L.lstsq(c, c * c)[:2], *L.lstsq(c, c[..., :, 0] * c[..., :, 1])[:2], L.lstsq(c, c)[3]],
+        # c's singular values are 3 and 1: rcond=0.5 drops the second
+        "lstsq(rcond)": [L.lstsq(c, c * c, rcond=0.5)[0]],
+    }
+
+
+def test_complex_factorizations_differentiate_through_complex_matrices() -> None:
+    """eigh and eigvalsh, svd (its singular values alone too), cholesky, qr, pinv, lstsq and
+    the spectral norms of complex matrices: the gradient ``dC/dRe + i dC/dIm`` of a real cost of the factors that
+    their phases do not change, against the differences of numpy's and scipy's (each reads the
+    same triangle, the real part of its diagonal, as fncache's)."""
+    sl = pytest.importorskip("scipy.linalg")
+
+    class Ref:
+        """numpy.linalg with scipy's cholesky and qr, as fncache's linalg."""
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(np.linalg, name)
+
+        cholesky, qr = staticmethod(sl.cholesky), staticmethod(sl.qr)
+
+    u0, v0 = np.linalg.qr(_complex(4, 2))[0], np.linalg.qr(_complex(2, 2))[0]
+    z0, c0 = _complex(3, 3), u0 @ np.diag([3.0, 1.0]) @ v0.conj().T
+    z, c = symbolic_like(z0), symbolic_like(c0)
+    got_cases = _factor_cases(ft.linalg, z, c)
+    want_cases = _factor_cases(Ref(), z0, c0)
+    outs = []
+    for name, fs in got_cases.items():
+        ws = [_weights(f) for f in want_cases[name]]
+        outs += fc.grad(_phase_free_cost(ft, zip(fs, ws)), [z, c], disconnected_inputs="ignore")
+    got = fc.function([z, c], outs, mode="FAST_COMPILE")(z0, c0)
+    for i, name in enumerate(got_cases):
+        ws = [_weights(f) for f in want_cases[name]]
+
+        def cost(zz: np.ndarray, cc: np.ndarray, name: str = name, ws: list = ws) -> float:
+            return float(_phase_free_cost(np, zip(_factor_cases(Ref(), zz, cc)[name], ws)))
+
+        _close(got[2 * i], _complex_differences(lambda zz: cost(zz, c0), z0), f"{name}: d/dz")
+        _close(got[2 * i + 1], _complex_differences(lambda cc: cost(z0, cc), c0), f"{name}: d/dc")
+
+
+def test_real_only_linalg_functions_refuse_a_complex_matrix_saying_what_to_do() -> None:
+    """The functions that take real matrices only refuse a complex one when the graph is
+    built, naming the function, the type and the fix."""
     z = ft.zmatrix("z")
     L = ft.linalg
-    for name, value in [
-        ("SVD", L.svd(z, compute_uv=False)),
-        ("Eigh", L.eigvalsh(z)),
-        ("Cholesky", ft.real(L.cholesky(z))),
-        ("QR", ft.real(L.qr(z)[1])),
-        ("Pinv", ft.real(L.pinv(z))),
-        ("Lstsq", ft.real(L.lstsq(z, z)[0])),
-        ("SVD", L.norm(z, 2)),
-    ]:
-        with pytest.raises(fc.errors.NullTypeGradError, match=rf"complex input of {name}.*no gradient"):
-            fc.grad(ft.sum(value), z)
     for build, fix in [
         (lambda: L.solve(z, z, assume_a="her"), r"solve: .*complex128.*assume_a='gen'"),
         (lambda: L.eigh(z, b=z), r"eigh: .*complex128.*the generalized problem .*takes real matrices"),

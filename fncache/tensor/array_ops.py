@@ -750,6 +750,12 @@ def swap_last(v: Variable) -> Variable:
     return dimshuffle(v, list(range(v.ndim - 2)) + [v.ndim - 1, v.ndim - 2])
 
 
+def conj_swap_last(v: Variable) -> Variable:
+    """The conjugate transpose of each matrix of a stack (`swap_last` of a real one)."""
+    t = swap_last(v)
+    return elemwise("conj", t) if is_complex(v.dtype) else t
+
+
 def matmul(a: Any, b: Any) -> Variable:
     """numpy.matmul (``a @ b``): 1-D and 2-D operands as ``dot`` (BLAS in C), stacks of
     matrices (3 or more dims) batched, the batch dims broadcast; a sparse operand makes

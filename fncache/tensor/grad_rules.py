@@ -30,6 +30,7 @@ from .array_ops import (
     Tile,
     Unbroadcast,
     cumprod,
+    conj_swap_last,
     cumsum,
     matmul,
     specify_broadcastable,
@@ -941,16 +942,17 @@ def _tril_half_diagonal(x: Variable) -> Variable:
     return tril(x) - 0.5 * eye(x.shape[-1], dtype=x.dtype) * x
 
 
-@register_grad(Cholesky)
+@register_grad(Cholesky, complex_values="rule")
 def _cholesky(node: Apply, out_grads: list) -> list:
     """Murray's formula (as Theano's and PyTensor's): for ``L = cholesky(A)`` reading A's lower
-    triangle, ``S = L^-T phi(L^T g) L^-1`` and the gradient is ``phi(S + S^T)``, phi keeping the
-    lower triangle with its diagonal halved; per matrix of a stack."""
-    lt = swap_last(node.outputs[0])
+    triangle, ``S = L^-H phi(L^H g) L^-1`` and the gradient is ``phi(S + S^H)``, phi keeping the
+    lower triangle with its diagonal halved (a complex A's diagonal is read as real: the
+    diagonal of ``S + S^H`` is); per matrix of a stack."""
+    lt = conj_swap_last(node.outputs[0])
     p = _tril_half_diagonal(matmul(lt, out_grads[0]))
     upper = SolveTriangular(False)
-    s = upper(lt, swap_last(upper(lt, swap_last(p))))
-    return [_tril_half_diagonal(s + swap_last(s))]
+    s = upper(lt, conj_swap_last(upper(lt, conj_swap_last(p))))
+    return [_tril_half_diagonal(s + conj_swap_last(s))]
 
 
 # -- convolution: each of the three ops is linear in each tensor operand, and its gradient is

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..graph.basic import Apply, Op, Variable
 from ..graph.types import TensorType, complex_of, is_complex, is_float, real_of
-from .array_ops import matmul, swap_last, trace
+from .array_ops import conj_swap_last, matmul, swap_last, trace
 from ..graph.args import int_arg
 from .basic import as_tensor_variable
 from .blas import dot
@@ -182,10 +182,12 @@ def system_operands(
 
 
 def symmetric_from(v: Variable, lower: bool) -> Variable:
-    """The symmetric matrix (per matrix of a stack) of ``v``'s lower (or upper) triangle."""
-    if lower:
-        return tril(v) + swap_last(tril(v, -1))
-    return triu(v) + swap_last(triu(v, 1))
+    """The symmetric matrix (per matrix of a stack) of ``v``'s lower (or upper) triangle; a
+    complex one's Hermitian matrix, as LAPACK reads it (the real part of the diagonal)."""
+    if not is_complex(v.dtype):
+        return tril(v) + swap_last(tril(v, -1)) if lower else triu(v) + swap_last(triu(v, 1))
+    half = tril(v, -1) if lower else triu(v, 1)
+    return half + conj_swap_last(half) + eye(v.shape[-1], dtype=v.dtype) * elemwise("real", v)
 
 
 def _side(v: Variable) -> int | None:
