@@ -19,7 +19,7 @@ from ..graph.types import is_complex
 from .array_ops import BroadcastTensorDot, diagonal, specify_shape, squeeze, tensordot
 from .basic import as_tensor_variable
 from .elemwise import cast, elemwise
-from .pyop import assert_op
+from .pyop import CheckAndReport
 from .reduction import sum as sum_
 from .shape_ops import dimshuffle, transpose
 
@@ -101,7 +101,11 @@ def _take_diagonals(v: Variable, letters: str, subscripts: str) -> tuple[Variabl
                 )
             if n1 is None or n2 is None:
                 same = elemwise("eq", v.shape[d1], v.shape[d2])
-                v = assert_op(v, same, f"einsum: the dims of the repeated subscript {c!r} differ in size")
+                v = CheckAndReport(
+                    ValueError,
+                    f"einsum: the dims of the repeated subscript {c!r} have sizes {{}} and {{}} in "
+                    f"{subscripts!r}; a diagonal needs equal sizes",
+                )(v, same, v.shape[d1], v.shape[d2])
             v = diagonal(v, 0, d1, d2)
             if v.type.shape[-1] is None and (n1, n2) != (None, None):
                 # the sizes are equal (checked above), so one known is the diagonal's length
@@ -152,7 +156,7 @@ def _contract(a: Variable, la: str, b: Variable, lb: str, keep: set[str]) -> tup
 def einsum(subscripts: str, *operands: Any) -> Variable:
     """numpy.einsum with explicit (``'ij,jk->ik'``) or implicit (``'ij,jk'``) output subscripts,
     and ellipses (``'...ij,...jk->...ik'``) for leading dims that broadcast as numpy's do; the
-    result's dtype is numpy's (that of the operands together). An index repeated within one
+    result's dtype is numpy's (that of the operands together), every product taken in it. An index repeated within one
     operand takes its diagonal (``'ii->i'``); an index of size 1 in an operand broadcasts
     against the others' size (numpy's); an explicit output without ``'...'`` sums the ellipsis dims
     (PyTensor's; numpy refuses)."""
@@ -174,8 +178,11 @@ def einsum(subscripts: str, *operands: Any) -> Variable:
                 what = f"subscript {c!r}" if c not in ell else f"ellipsis dim {ell.index(c) - len(ell)}"
                 raise ValueError(f"einsum: {what} has sizes {sizes[c]} and {n} in {subscripts!r}")
     dt = np.result_type(*[np.dtype(v.dtype) for v in vs]).name
-    # bools are counted in int64 and the count cast back: numpy's "any of the products"
-    work = [cast(v, "int64") if v.dtype == "bool" else v for v in vs]
+    # every operand is taken in the result dtype before any product, as numpy does (two
+    # narrow operands must not wrap in their own dtype first); bools are counted in int64
+    # and the count cast back: numpy's "any of the products"
+    wd = "int64" if dt == "bool" else dt
+    work = [v if v.dtype == wd else cast(v, wd) for v in vs]
     cur, lc = None, ""
     for k, (v, s) in enumerate(zip(work, ins)):
         later = set(out).union(*ins[k + 1 :])
