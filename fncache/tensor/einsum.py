@@ -15,7 +15,6 @@ from typing import Any
 import numpy as np
 
 from ..graph.basic import Variable
-from ..graph.types import is_complex
 from .array_ops import BroadcastTensorDot, diagonal, specify_shape, squeeze, tensordot
 from .basic import as_tensor_variable
 from .elemwise import cast, elemwise
@@ -164,9 +163,6 @@ def einsum(subscripts: str, *operands: Any) -> Variable:
         raise ValueError("einsum: give at least one operand after the subscripts")
     vs = [as_tensor_variable(o) for o in operands]
     ins, out, ell = _parse(subscripts, vs)
-    for k, v in enumerate(vs):
-        if is_complex(v.dtype):
-            raise TypeError(f"einsum: complex operands are not supported, got {v.type} (operand {k})")
     vs, ins = (list(t) for t in zip(*(_take_diagonals(v, s, subscripts) for v, s in zip(vs, ins))))
     vs, ins = _drop_broadcast_dims(vs, ins)
     sizes: dict[str, int] = {}
