@@ -214,6 +214,24 @@ def _m(*shape: int) -> Any:
             lambda: _run(lambda a: ft.einsum("ii->i", a), np.zeros((2, 3))),
             "einsum: .* sizes 2 and 3 in 'ii->i'",
         ),
+        (
+            lambda: _run(lambda a, b: ft.einsum("...i,...i->...", a, b), np.zeros((2, 3)), np.zeros((4, 3))),
+            r"einsum: ellipsis dim -1 has sizes 2, 4 in '...i,...i->...'; .* equal or 1",
+        ),
+        (
+            lambda: _run(
+                lambda a, b, c: ft.einsum("ij,ij,i", a, b, c), np.zeros((2, 3)), np.zeros((1, 3)), np.zeros(4)
+            ),
+            r"einsum: subscript 'i' has sizes 2, 1, 4 in 'ij,ij,i'",
+        ),
+        (
+            lambda: ft.batched_tensordot(_m(2, 2, 3), _m(2, 4, 2), [[2], [1]]),
+            r"batched_tensordot: axis 2 of x \(size 3\) and axis 1 of y \(size 4\) differ",
+        ),
+        (
+            lambda: ft.batched_tensordot(_m(2, 2, 3), _m(3, 3, 2), [[2], [1]]),
+            r"batched_tensordot: the batch sizes \(dim 0\) are 2 and 3",
+        ),
         (lambda: _run(lambda a, b: ft.tensordot(a, b, 1), np.zeros((2, 1)), np.zeros((3, 2))), "tensordot"),
         (lambda: _run(ft.dot, np.zeros(3), np.zeros(4)), "dot"),
         (lambda: _run(ft.matmul, np.zeros((2, 2, 1)), np.zeros((2, 3, 2))), "matmul"),

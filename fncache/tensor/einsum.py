@@ -10,6 +10,7 @@ comes from those ops' rules."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -128,6 +129,33 @@ def _drop_broadcast_dims(vs: list[Variable], ins: list[str]) -> tuple[list[Varia
     return out_vs, out_ins
 
 
+def _name(c: str, ell: str) -> str:
+    """How an error names the index ``c``: its letter, or its place among the ellipsis dims."""
+    return f"subscript {c!r}" if c not in ell else f"ellipsis dim {ell.index(c) - len(ell)}"
+
+
+def _check_run_time_sizes(vs: list[Variable], ins: list[str], ell: str, subscripts: str) -> list[Variable]:
+    """``vs`` with a check of each index that several operands share, a size of which is known
+    only at run time: its sizes must be equal or 1 (numpy's), or einsum names the index and
+    its sizes (the product or sum that would fail instead names neither)."""
+    vs = list(vs)
+    for c in dict.fromkeys("".join(ins)):
+        at = [(k, s.index(c)) for k, s in enumerate(ins) if c in s]
+        if len(at) < 2 or all(vs[k].type.shape[d] is not None for k, d in at):
+            continue
+        ns = [vs[k].shape[d] for k, d in at]
+        top = functools.reduce(lambda x, y: elemwise("maximum", x, y), ns)
+        oks = [elemwise("or_", elemwise("eq", n, top), elemwise("eq", n, 1)) for n in ns]
+        ok = functools.reduce(lambda x, y: elemwise("and_", x, y), oks)
+        k0 = at[0][0]
+        vs[k0] = CheckAndReport(
+            ValueError,
+            f"einsum: {_name(c, ell)} has sizes {', '.join(['{}'] * len(ns))} in {subscripts!r}; "
+            "the sizes of an index must be equal or 1",
+        )(vs[k0], ok, *ns)
+    return vs
+
+
 def _sum_letters(v: Variable, letters: str, keep: set[str]) -> tuple[Variable, str]:
     """``v`` summed over its letters not in ``keep``."""
     gone = [d for d, c in enumerate(letters) if c not in keep]
@@ -171,8 +199,8 @@ def einsum(subscripts: str, *operands: Any) -> Variable:
             if n is None:
                 continue
             if sizes.setdefault(c, n) != n:
-                what = f"subscript {c!r}" if c not in ell else f"ellipsis dim {ell.index(c) - len(ell)}"
-                raise ValueError(f"einsum: {what} has sizes {sizes[c]} and {n} in {subscripts!r}")
+                raise ValueError(f"einsum: {_name(c, ell)} has sizes {sizes[c]} and {n} in {subscripts!r}")
+    vs = _check_run_time_sizes(vs, ins, ell, subscripts)
     dt = np.result_type(*[np.dtype(v.dtype) for v in vs]).name
     # every operand is taken in the result dtype before any product, as numpy does (two
     # narrow operands must not wrap in their own dtype first); bools are counted in int64

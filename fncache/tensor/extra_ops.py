@@ -432,6 +432,18 @@ def batched_tensordot(x: Any, y: Any, axes: int | Sequence[Any] = 2) -> Variable
                 f"batched_tensordot: axes {axes!r} must name as many axes of x as of y, none of "
                 "them the batch dim 0"
             )
+    # the sizes checked here, so that a mismatch names this function's axes, not einsum's letters
+    nx, ny = vx.type.shape, vy.type.shape
+    if None not in (nx[0], ny[0]) and 1 not in (nx[0], ny[0]) and nx[0] != ny[0]:
+        raise ValueError(
+            f"batched_tensordot: the batch sizes (dim 0) are {nx[0]} and {ny[0]}; give equal sizes"
+        )
+    for i, j in zip(xa, ya):
+        if None not in (nx[i], ny[j]) and nx[i] != ny[j]:
+            raise ValueError(
+                f"batched_tensordot: axis {i} of x (size {nx[i]}) and axis {j} of y (size {ny[j]}) differ; "
+                "the summed axes must have equal sizes"
+            )
     letters = iter("bcdefghijklmnopqrstuvwxyzBCDEFGHIJKLMNOPQRSTUVWXYZ")
     xs = ["a"] + [next(letters) for _ in range(vx.ndim - 1)]
     ys = ["a"] + [next(letters) for _ in range(vy.ndim - 1)]
