@@ -289,3 +289,36 @@ def test_gradient_matches_central_differences(k: int) -> None:
     for j, g in enumerate(f(*arrays)):
         want = fd_jacobian(lambda *a: np.sum(ref(*a) * w), arrays, j)
         np.testing.assert_allclose(g, want, rtol=FD_RTOL, atol=FD_ATOL, err_msg=f"d/dx{j}")
+
+
+@fuzz_settings(10)
+@given(case=einsum_cases(), static=st.booleans(), seed=st.integers(0, 2**16))
+def test_einsum_gradient_matches_central_differences(case: Any, static: bool, seed: int) -> None:
+    """Random subscripts (repeated indices, ellipses, size-1 dims that broadcast) in float64:
+    each operand's gradient of a weighted sum of the result is numpy's central differences."""
+    subs, shapes, _ = case
+    rng = np.random.default_rng(seed)
+    arrays = [rng.uniform(-1, 1, s) for s in shapes]
+    try:
+        w = rng.uniform(-1, 1, np.shape(np.einsum(subs, *arrays)))
+    except ValueError:
+        return  # numpy refuses it: test_einsum_matches_numpy checks fncache refuses it too
+    ins = [
+        ft.tensor(f"x{k}", "float64", shape=s if static else (None,) * len(s)) for k, s in enumerate(shapes)
+    ]
+    f = fc.function(
+        ins, ft.grad(ft.sum(ft.einsum(subs, *ins) * w), ins), mode="FAST_COMPILE", on_unused_input="ignore"
+    )
+    for j, g in enumerate(f(*arrays)):
+        want = fd_jacobian(lambda *a: np.sum(np.einsum(subs, *a) * w), arrays, j)
+        np.testing.assert_allclose(g, want, rtol=FD_RTOL, atol=FD_ATOL, err_msg=f"{subs} {shapes} d/dx{j}")
+
+
+@pytest.mark.parametrize("subs, shapes", [("a,a", [(0,), (1,)]), ("ab,b,ab->a", [(2, 1), (0,), (2, 1)])])
+def test_einsum_size_1_broadcasts_against_size_0_at_run_time(
+    subs: str, shapes: list[tuple[int, ...]]
+) -> None:
+    arrays = [np.ones(s) for s in shapes]
+    _check(
+        lambda *v: ft.einsum(subs, *v), lambda *a: np.einsum(subs, *a), arrays, "FAST_COMPILE", False, subs
+    )

@@ -11,6 +11,7 @@ comes from those ops' rules."""
 from __future__ import annotations
 
 import functools
+import itertools
 from typing import Any
 
 import numpy as np
@@ -144,8 +145,14 @@ def _check_run_time_sizes(vs: list[Variable], ins: list[str], ell: str, subscrip
         if len(at) < 2 or all(vs[k].type.shape[d] is not None for k, d in at):
             continue
         ns = [vs[k].shape[d] for k, d in at]
-        top = functools.reduce(lambda x, y: elemwise("maximum", x, y), ns)
-        oks = [elemwise("or_", elemwise("eq", n, top), elemwise("eq", n, 1)) for n in ns]
+        # each two sizes equal or one of them 1 (a 1 broadcasts against a 0 too)
+        oks = [
+            functools.reduce(
+                lambda x, y: elemwise("or_", x, y),
+                (elemwise("eq", n, m), elemwise("eq", n, 1), elemwise("eq", m, 1)),
+            )
+            for n, m in itertools.combinations(ns, 2)
+        ]
         ok = functools.reduce(lambda x, y: elemwise("and_", x, y), oks)
         k0 = at[0][0]
         vs[k0] = CheckAndReport(
