@@ -165,6 +165,68 @@ def test_einsum_multiplies_in_the_result_dtype(mode: str, subs: str, dtypes: tup
     _check(lambda *v: ft.einsum(subs, *v), lambda *a: np.einsum(subs, *a), arrays, mode, False, subs)
 
 
+def _td(axes: Any) -> tuple[Callable[..., Any], Callable[..., Any]]:
+    return (lambda a, b: ft.tensordot(a, b, axes)), (lambda a, b: np.tensordot(a, b, axes))
+
+
+#: (what, fncache's, numpy's, operand shapes): 0-d and 1-d operands, broadcast batch dims,
+#: size-0 and size-1 dims
+PAIR_CASES: list[tuple[str, Callable[..., Any], Callable[..., Any], list[tuple[int, ...]]]] = [
+    ("dot 2x2", ft.dot, np.dot, [(3, 4), (4, 2)]),
+    ("dot 1x1", ft.dot, np.dot, [(4,), (4,)]),
+    ("dot 0-d", ft.dot, np.dot, [(), (2, 3)]),
+    ("dot 3x2", ft.dot, np.dot, [(2, 3, 4), (4, 2)]),
+    ("dot 3x3", ft.dot, np.dot, [(2, 3, 4), (5, 4, 2)]),
+    ("matmul 2x2", ft.matmul, np.matmul, [(3, 4), (4, 2)]),
+    ("matmul 1x3", ft.matmul, np.matmul, [(4,), (2, 4, 5)]),
+    ("matmul 3x1", ft.matmul, np.matmul, [(2, 3, 4), (4,)]),
+    ("matmul broadcast", ft.matmul, np.matmul, [(2, 1, 3, 4), (5, 4, 2)]),
+    ("matmul size 0", ft.matmul, np.matmul, [(2, 3, 0), (0, 2)]),
+    ("matmul batch 0", ft.matmul, np.matmul, [(0, 3, 4), (4, 2)]),
+    ("tensordot 2", *_td(2), [(2, 3, 4), (3, 4)]),
+    ("tensordot 0", *_td(0), [(2, 3), (3,)]),
+    ("tensordot pairs", *_td([[1, 2], [1, 0]]), [(2, 3, 4), (4, 3, 5)]),
+    ("tensordot negative", *_td([[-1], [0]]), [(2, 3), (3,)]),
+    ("inner", ft.inner, np.inner, [(2, 3, 4), (5, 4)]),
+    ("inner 0-d", ft.inner, np.inner, [(), (3,)]),
+    ("outer", ft.outer, np.outer, [(2, 3), (4,)]),
+    ("kron", ft.kron, np.kron, [(2, 3), (4, 1)]),
+    ("kron 1x2", ft.kron, np.kron, [(3,), (2, 4)]),
+    ("kron 3x2", ft.kron, np.kron, [(2, 2, 2), (3, 1)]),
+    ("batched_dot", ft.batched_dot, np.matmul, [(2, 3, 4), (2, 4, 5)]),
+    ("batched_dot 2x3", ft.batched_dot, lambda a, b: np.einsum("bj,bjk->bk", a, b), [(2, 4), (2, 4, 5)]),
+    ("batched_dot 2x2", ft.batched_dot, lambda a, b: np.einsum("bj,bj->b", a, b), [(3, 4), (3, 4)]),
+    ("batched_dot 1x3", ft.batched_dot, lambda a, b: a[:, None, None] * b, [(2,), (2, 3, 4)]),
+    (
+        "batched_tensordot",
+        lambda a, b: ft.batched_tensordot(a, b, [[1, 3], [2, 1]]),
+        lambda a, b: np.einsum("bicj,bjix->bcx", a, b),
+        [(2, 2, 3, 2), (2, 2, 2, 3)],
+    ),
+    (
+        "batched_tensordot 1",
+        lambda a, b: ft.batched_tensordot(a, b, 1),
+        lambda a, b: np.einsum("bij,bjk->bik", a, b),
+        [(2, 3, 4), (2, 4, 5)],
+    ),
+]
+
+
+@pytest.mark.parametrize("mode", MODES)
+@fuzz_settings(20)
+@given(
+    k=st.integers(0, len(PAIR_CASES) - 1),
+    dtypes=st.tuples(st.sampled_from(AUDIT_DTYPES), st.sampled_from(AUDIT_DTYPES)),
+    static=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
+def test_products_match_numpy(mode: str, k: int, dtypes: tuple[str, str], static: bool, seed: int) -> None:
+    what, build, ref, shapes = PAIR_CASES[k]
+    rng = np.random.default_rng(seed)
+    arrays = [_values(dt, s, rng) for dt, s in zip(dtypes, shapes)]
+    _check(build, ref, arrays, mode, static, f"{what} {dtypes}")
+
+
 def _run(build: Callable[..., Any], *arrays: np.ndarray) -> Any:
     ins = [ft.tensor(f"x{k}", a.dtype.name, shape=(None,) * a.ndim) for k, a in enumerate(arrays)]
     return fc.function(ins, build(*ins), mode="FAST_COMPILE")(*arrays)
@@ -276,12 +338,15 @@ GRAD_CASES = [
 ]
 
 
+@pytest.mark.parametrize("static", [False, True])
 @pytest.mark.parametrize("k", range(len(GRAD_CASES)))
-def test_gradient_matches_central_differences(k: int) -> None:
+def test_gradient_matches_central_differences(k: int, static: bool) -> None:
     build, ref, shapes = GRAD_CASES[k]
     rng = np.random.default_rng(k)
     arrays = [rng.uniform(-1, 1, s) for s in shapes]
-    ins = [ft.tensor(f"x{j}", "float64", shape=(None,) * len(s)) for j, s in enumerate(shapes)]
+    ins = [
+        ft.tensor(f"x{j}", "float64", shape=s if static else (None,) * len(s)) for j, s in enumerate(shapes)
+    ]
     out = build(*ins)
     w = rng.uniform(-1, 1, np.shape(ref(*arrays)))
     cost = ft.sum(out * w)
