@@ -240,6 +240,8 @@ def _m(*shape: int) -> Any:
     "build, match",
     [
         (lambda: ft.einsum("i1,j->ij", _m(2), _m(2)), "einsum: subscripts are letters"),
+        # numpy's subscripts are the ASCII letters: another letter must not pass as an index
+        (lambda: ft.einsum("i\u00e9->i", _m(2, 2)), "einsum: subscripts are letters a-z, A-Z"),
         (lambda: ft.einsum("ij,jk->ik", _m(2, 2)), "einsum: 'ij,jk->ik' names 2 operands, 1 were given"),
         (lambda: ft.einsum("ijk->i", _m(2, 2)), "einsum: operand 0 .* names 3"),
         (lambda: ft.einsum("ij->k", _m(2, 2)), "einsum: output subscript 'k' names no dim"),

@@ -657,7 +657,7 @@ def test_einsum_bad_arguments() -> None:
     fixed = ft.tensor("t", "float64", shape=(2, 3))
     cases = [
         (lambda: ft.einsum("ij", m, m), ValueError, "einsum: 'ij' names 1 operands, 2 were given"),
-        (lambda: ft.einsum("i1", m), ValueError, "einsum: subscripts are letters, got '1'"),
+        (lambda: ft.einsum("i1", m), ValueError, "einsum: subscripts are letters a-z, A-Z, got '1'"),
         (
             lambda: ft.einsum("ii->i", fixed),
             ValueError,

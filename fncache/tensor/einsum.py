@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import string
 from typing import Any
 
 import numpy as np
@@ -39,9 +40,9 @@ def _split_ellipsis(s: str, subscripts: str) -> tuple[str, bool]:
         raise ValueError(
             f"einsum: '.' only comes as one ellipsis '...' per operand, got {s!r} in {subscripts!r}"
         )
-    bad = [c for c in rest if not c.isalpha()]
+    bad = [c for c in rest if c not in string.ascii_letters]
     if bad:
-        raise ValueError(f"einsum: subscripts are letters, got {bad[0]!r} in {subscripts!r}")
+        raise ValueError(f"einsum: subscripts are letters a-z, A-Z, got {bad[0]!r} in {subscripts!r}")
     return rest, len(rest) != len(s)
 
 
