@@ -265,6 +265,11 @@ def _m(*shape: int) -> Any:
         (lambda: ft.batched_dot(ft.scalar("s"), _m(2, 2)), "batched_dot: a must have a batch dim"),
         (lambda: ft.batched_dot(_m(2, 2, 2, 2), _m(2, 2)), "batched_dot: a has 4 dims"),
         (
+            lambda: ft.batched_dot(_m(2, 3), _m(2, 4, 5)),
+            r"batched_dot: the last dim of a \(size 3\) and dim 1 of b \(size 4\) differ",
+        ),
+        (lambda: ft.batched_dot(_m(2, 3), _m(3, 3)), r"batched_dot: the batch sizes \(dim 0\) are 2 and 3"),
+        (
             lambda: ft.batched_tensordot(_m(2, 3), _m(2, 3), [[0], [1]]),
             "batched_tensordot: axes .* batch dim",
         ),
