@@ -140,7 +140,10 @@ def test_einsum_diagonal_of_unequal_sizes_raises() -> None:
     for mode in (PY, "FAST_RUN"):
         f = fc.function([x], ft.einsum("ii->i", x), mode=mode)
         assert_same(f(SQ), np.diagonal(SQ).copy())
-        with pytest.raises(AssertionError, match="einsum: the dims of the repeated subscript 'i' differ"):
+        # known only at run time, the same error as a static mismatch (numpy's ValueError)
+        with pytest.raises(
+            ValueError, match=r"einsum: the dims of the repeated subscript 'i' have sizes \d+ and \d+"
+        ):
             f(M)
 
 

@@ -657,7 +657,7 @@ def test_einsum_bad_arguments() -> None:
     fixed = ft.tensor("t", "float64", shape=(2, 3))
     cases = [
         (lambda: ft.einsum("ij", m, m), ValueError, "einsum: 'ij' names 1 operands, 2 were given"),
-        (lambda: ft.einsum("i1", m), ValueError, "einsum: subscripts are letters, got '1'"),
+        (lambda: ft.einsum("i1", m), ValueError, "einsum: subscripts are letters a-z, A-Z, got '1'"),
         (
             lambda: ft.einsum("ii->i", fixed),
             ValueError,
@@ -669,7 +669,6 @@ def test_einsum_bad_arguments() -> None:
         (lambda: ft.einsum("ij,ij", fixed, fixed.T), ValueError, "einsum: subscript 'i' has sizes 2 and 3"),
         (lambda: ft.einsum(3, m), TypeError, "einsum: the subscripts must be a string"),
         (lambda: ft.einsum("ij"), ValueError, "einsum: give at least one operand"),
-        (lambda: ft.einsum("i", ft.zvector()), TypeError, "einsum: complex operands are not supported"),
     ]
     for build, exc, message in cases:
         with pytest.raises(exc, match=message):

@@ -10,16 +10,18 @@ comes from those ops' rules."""
 
 from __future__ import annotations
 
+import functools
+import itertools
+import string
 from typing import Any
 
 import numpy as np
 
 from ..graph.basic import Variable
-from ..graph.types import is_complex
 from .array_ops import BroadcastTensorDot, diagonal, specify_shape, squeeze, tensordot
 from .basic import as_tensor_variable
 from .elemwise import cast, elemwise
-from .pyop import assert_op
+from .pyop import CheckAndReport
 from .reduction import sum as sum_
 from .shape_ops import dimshuffle, transpose
 
@@ -38,9 +40,9 @@ def _split_ellipsis(s: str, subscripts: str) -> tuple[str, bool]:
         raise ValueError(
             f"einsum: '.' only comes as one ellipsis '...' per operand, got {s!r} in {subscripts!r}"
         )
-    bad = [c for c in rest if not c.isalpha()]
+    bad = [c for c in rest if c not in string.ascii_letters]
     if bad:
-        raise ValueError(f"einsum: subscripts are letters, got {bad[0]!r} in {subscripts!r}")
+        raise ValueError(f"einsum: subscripts are letters a-z, A-Z, got {bad[0]!r} in {subscripts!r}")
     return rest, len(rest) != len(s)
 
 
@@ -101,7 +103,11 @@ def _take_diagonals(v: Variable, letters: str, subscripts: str) -> tuple[Variabl
                 )
             if n1 is None or n2 is None:
                 same = elemwise("eq", v.shape[d1], v.shape[d2])
-                v = assert_op(v, same, f"einsum: the dims of the repeated subscript {c!r} differ in size")
+                v = CheckAndReport(
+                    ValueError,
+                    f"einsum: the dims of the repeated subscript {c!r} have sizes {{}} and {{}} in "
+                    f"{subscripts!r}; a diagonal needs equal sizes",
+                )(v, same, v.shape[d1], v.shape[d2])
             v = diagonal(v, 0, d1, d2)
             if v.type.shape[-1] is None and (n1, n2) != (None, None):
                 # the sizes are equal (checked above), so one known is the diagonal's length
@@ -123,6 +129,39 @@ def _drop_broadcast_dims(vs: list[Variable], ins: list[str]) -> tuple[list[Varia
         out_vs.append(v)
         out_ins.append(s)
     return out_vs, out_ins
+
+
+def _name(c: str, ell: str) -> str:
+    """How an error names the index ``c``: its letter, or its place among the ellipsis dims."""
+    return f"subscript {c!r}" if c not in ell else f"ellipsis dim {ell.index(c) - len(ell)}"
+
+
+def _check_run_time_sizes(vs: list[Variable], ins: list[str], ell: str, subscripts: str) -> list[Variable]:
+    """``vs`` with a check of each index that several operands share, a size of which is known
+    only at run time: its sizes must be equal or 1 (numpy's), or einsum names the index and
+    its sizes (the product or sum that would fail instead names neither)."""
+    vs = list(vs)
+    for c in dict.fromkeys("".join(ins)):
+        at = [(k, s.index(c)) for k, s in enumerate(ins) if c in s]
+        if len(at) < 2 or all(vs[k].type.shape[d] is not None for k, d in at):
+            continue
+        ns = [vs[k].shape[d] for k, d in at]
+        # each two sizes equal or one of them 1 (a 1 broadcasts against a 0 too)
+        oks = [
+            functools.reduce(
+                lambda x, y: elemwise("or_", x, y),
+                (elemwise("eq", n, m), elemwise("eq", n, 1), elemwise("eq", m, 1)),
+            )
+            for n, m in itertools.combinations(ns, 2)
+        ]
+        ok = functools.reduce(lambda x, y: elemwise("and_", x, y), oks)
+        k0 = at[0][0]
+        vs[k0] = CheckAndReport(
+            ValueError,
+            f"einsum: {_name(c, ell)} has sizes {', '.join(['{}'] * len(ns))} in {subscripts!r}; "
+            "the sizes of an index must be equal or 1",
+        )(vs[k0], ok, *ns)
+    return vs
 
 
 def _sum_letters(v: Variable, letters: str, keep: set[str]) -> tuple[Variable, str]:
@@ -152,7 +191,7 @@ def _contract(a: Variable, la: str, b: Variable, lb: str, keep: set[str]) -> tup
 def einsum(subscripts: str, *operands: Any) -> Variable:
     """numpy.einsum with explicit (``'ij,jk->ik'``) or implicit (``'ij,jk'``) output subscripts,
     and ellipses (``'...ij,...jk->...ik'``) for leading dims that broadcast as numpy's do; the
-    result's dtype is numpy's (that of the operands together). An index repeated within one
+    result's dtype is numpy's (that of the operands together), every product taken in it. An index repeated within one
     operand takes its diagonal (``'ii->i'``); an index of size 1 in an operand broadcasts
     against the others' size (numpy's); an explicit output without ``'...'`` sums the ellipsis dims
     (PyTensor's; numpy refuses)."""
@@ -160,9 +199,6 @@ def einsum(subscripts: str, *operands: Any) -> Variable:
         raise ValueError("einsum: give at least one operand after the subscripts")
     vs = [as_tensor_variable(o) for o in operands]
     ins, out, ell = _parse(subscripts, vs)
-    for k, v in enumerate(vs):
-        if is_complex(v.dtype):
-            raise TypeError(f"einsum: complex operands are not supported, got {v.type} (operand {k})")
     vs, ins = (list(t) for t in zip(*(_take_diagonals(v, s, subscripts) for v, s in zip(vs, ins))))
     vs, ins = _drop_broadcast_dims(vs, ins)
     sizes: dict[str, int] = {}
@@ -171,11 +207,14 @@ def einsum(subscripts: str, *operands: Any) -> Variable:
             if n is None:
                 continue
             if sizes.setdefault(c, n) != n:
-                what = f"subscript {c!r}" if c not in ell else f"ellipsis dim {ell.index(c) - len(ell)}"
-                raise ValueError(f"einsum: {what} has sizes {sizes[c]} and {n} in {subscripts!r}")
+                raise ValueError(f"einsum: {_name(c, ell)} has sizes {sizes[c]} and {n} in {subscripts!r}")
+    vs = _check_run_time_sizes(vs, ins, ell, subscripts)
     dt = np.result_type(*[np.dtype(v.dtype) for v in vs]).name
-    # bools are counted in int64 and the count cast back: numpy's "any of the products"
-    work = [cast(v, "int64") if v.dtype == "bool" else v for v in vs]
+    # every operand is taken in the result dtype before any product, as numpy does (two
+    # narrow operands must not wrap in their own dtype first); bools are counted in int64
+    # and the count cast back: numpy's "any of the products"
+    wd = "int64" if dt == "bool" else dt
+    work = [v if v.dtype == wd else cast(v, wd) for v in vs]
     cur, lc = None, ""
     for k, (v, s) in enumerate(zip(work, ins)):
         later = set(out).union(*ins[k + 1 :])

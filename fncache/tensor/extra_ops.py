@@ -375,6 +375,20 @@ def identity_like(x: Any) -> Variable:
     return eye(*dim_sizes(v), 0, v.dtype)
 
 
+def _check_static_sizes(fn: str, va: Variable, vb: Variable, summed: list[tuple[str, int, str, int]]) -> None:
+    """Refuse, naming ``fn``, static batch sizes (dim 0) that neither agree nor broadcast, and
+    static sizes of the dims ``summed`` pairs (``(what, dim of va, what, dim of vb)``) that differ."""
+    na, nb = va.type.shape, vb.type.shape
+    if None not in (na[0], nb[0]) and 1 not in (na[0], nb[0]) and na[0] != nb[0]:
+        raise ValueError(f"{fn}: the batch sizes (dim 0) are {na[0]} and {nb[0]}; give equal sizes")
+    for what_a, i, what_b, j in summed:
+        if None not in (na[i], nb[j]) and na[i] != nb[j]:
+            raise ValueError(
+                f"{fn}: {what_a} (size {na[i]}) and {what_b} (size {nb[j]}) differ; the summed dims "
+                "must have equal sizes"
+            )
+
+
 def batched_dot(a: Any, b: Any) -> Variable:
     """PyTensor's ``batched_dot``: ``dot`` of ``a[i]`` and ``b[i]`` for each i of the first
     (batch) dim. With a batch of scalars (1-d) it is a broadcast product; 2-d and 3-d operands
@@ -388,6 +402,8 @@ def batched_dot(a: Any, b: Any) -> Variable:
                 f"batched_dot: {name} has {v.ndim} dims, batched_dot takes 1 to 3 (a batch of "
                 "scalars, vectors or matrices); use ft.tensordot or ft.matmul for more"
             )
+    summed = [("the last dim of a", va.ndim - 1, "dim 1 of b", 1)] if min(va.ndim, vb.ndim) > 1 else []
+    _check_static_sizes("batched_dot", va, vb, summed)
     if va.ndim == 1:
         return dimshuffle(va, [0] + ["x"] * (vb.ndim - 1)) * vb
     if vb.ndim == 1:
@@ -432,6 +448,10 @@ def batched_tensordot(x: Any, y: Any, axes: int | Sequence[Any] = 2) -> Variable
                 f"batched_tensordot: axes {axes!r} must name as many axes of x as of y, none of "
                 "them the batch dim 0"
             )
+    # the sizes checked here, so that a mismatch names this function's axes, not einsum's letters
+    _check_static_sizes(
+        "batched_tensordot", vx, vy, [(f"axis {i} of x", i, f"axis {j} of y", j) for i, j in zip(xa, ya)]
+    )
     letters = iter("bcdefghijklmnopqrstuvwxyzBCDEFGHIJKLMNOPQRSTUVWXYZ")
     xs = ["a"] + [next(letters) for _ in range(vx.ndim - 1)]
     ys = ["a"] + [next(letters) for _ in range(vy.ndim - 1)]
