@@ -52,6 +52,13 @@ class NullTypeGradError(FncacheError, NotImplementedError, TypeError):
     raised before it had this name, so either ``except`` clause catches it."""
 
 
+class ArgumentValueError(FncacheError, ValueError, AssertionError):
+    """A function was given, when it runs, a value outside what it takes (a class index past
+    the number of classes, a quantile level outside [0, 1], a non-square ``Q``...); the message
+    names the function and the fix. An AssertionError too: Theano's and PyTensor's checks of the
+    same values are ``Assert`` ops, and code written for them catches that."""
+
+
 class NotScalarConstantError(FncacheError, ValueError):
     """``ft.get_scalar_constant_value`` was given a variable whose value is not a scalar
     known before the function runs (Theano/PyTensor's name)."""

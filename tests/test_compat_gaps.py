@@ -200,6 +200,28 @@ def test_raise_op_mirrors_pytensors(mode: str) -> None:
         CheckAndRaise(int, "no")
 
 
+@pytest.mark.parametrize("mode", ["FAST_RUN", "FAST_COMPILE"])
+def test_a_bad_value_given_when_a_function_runs_is_a_value_error_naming_the_function(mode: str) -> None:
+    """fncache's own checks of run-time values raise ArgumentValueError: a ValueError, and an
+    AssertionError as Theano's Assert of the same value is; the unsafe assert removal drops them."""
+    from fncache.errors import ArgumentValueError
+    from fncache.tensor.pyop import CheckAndRaise
+
+    probs, y = ft.dmatrix("p"), ft.lvector("y")
+    cost = ft.nnet.categorical_crossentropy(probs, y)
+    f = fc.function([probs, y], cost, mode=mode)
+    p = np.full((2, 3), 1 / 3)
+    np.testing.assert_allclose(f(p, np.array([0, 2])), np.log(3) * np.ones(2))
+    for bad in (np.array([0, 3]), np.array([-1, 0])):
+        with pytest.raises(ValueError, match="categorical_crossentropy") as caught:
+            f(p, bad)
+        assert isinstance(caught.value, ArgumentValueError) and isinstance(caught.value, AssertionError)
+    base = fc.Mode() if mode == "FAST_RUN" else fc.Mode(linker="py", optimizer="fast_compile")
+    g = fc.function([probs, y], cost, mode=base.including("local_remove_all_assert"))
+    assert not any(isinstance(n.op, CheckAndRaise) for n in g.optimized_graph.toposort())
+    assert any(isinstance(n.op, CheckAndRaise) for n in f.optimized_graph.toposort())
+
+
 def test_raise_op_raises_where_pytensors_does() -> None:
     pytensor = pytest.importorskip("pytensor")
     from pytensor import raise_op as pt_raise_op

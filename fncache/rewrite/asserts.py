@@ -1,13 +1,19 @@
-"""`local_remove_all_assert` (unsafe, off unless included): drop run-time assertions."""
+"""`local_remove_all_assert` (unsafe, off unless included): drop run-time assertions, the user's
+(``Assert``) and fncache's own checks of the values its functions are given."""
 
 from __future__ import annotations
 
+from ..errors import ArgumentValueError
 from ..graph.fgraph import FunctionGraph
-from ..tensor.pyop import Assert
+from ..tensor.pyop import Assert, CheckAndRaise
 from .local import local_pass
 from .registry import register
 
 
+def _is_assertion(op: object) -> bool:
+    return isinstance(op, Assert) or (isinstance(op, CheckAndRaise) and op.exc_type is ArgumentValueError)
+
+
 @register("local_remove_all_assert", "unsafe")
 def remove_all_assert(fgraph: FunctionGraph) -> bool:
-    return local_pass(fgraph, lambda node: [node.inputs[0]] if isinstance(node.op, Assert) else None)
+    return local_pass(fgraph, lambda node: [node.inputs[0]] if _is_assertion(node.op) else None)

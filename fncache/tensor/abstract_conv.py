@@ -18,7 +18,7 @@ from .basic import as_tensor_variable
 from .conv import DIM_NAMES, ConvForward, conv2d, conv3d, group_split, int_pair, prepare
 from .creation import zeros
 from .elemwise import cast, elemwise
-from .pyop import assert_op
+from .pyop import check_value
 from .reduction import all as all_
 from .shape_ops import concatenate, stack
 
@@ -163,7 +163,7 @@ def _checked(
         )
     sizes = _out_sizes(op, image, kernel)
     ok = all_(stack([elemwise("eq", g.shape[2 + d], sizes[d]) for d in range(op.spatial)]))
-    return assert_op(
+    return check_value(
         g,
         ok,
         f"{fn}: {what}'s {names} do not match the ones the convolution of the given "

@@ -25,7 +25,7 @@ from .basic import as_tensor_variable, constant
 from .creation import arange
 from .data_ops import bincount, searchsorted
 from .elemwise import cast, elemwise
-from .pyop import assert_op
+from .pyop import check_value
 from .reduction import all as all_
 from .reduction import max as max_
 from .reduction import min as min_
@@ -65,7 +65,7 @@ def digitize(x: Any, bins: Any, right: bool = False) -> Variable:
     side = "left" if right else "right"
     increasing = _sorted_pairs(b, "gt")
     monotonic = elemwise("or_", increasing, _sorted_pairs(b, "lt"))
-    b = assert_op(
+    b = check_value(
         b, monotonic, "digitize: bins must be monotonically increasing or decreasing; sort them first"
     )
     up = searchsorted(b, xv, side=side)
@@ -95,14 +95,14 @@ def interp(x: Any, xp: Any, fp: Any, left: Any = None, right: Any = None, period
     if n_xp is not None and n_fp is not None and n_xp != n_fp:
         raise ValueError(f"interp: xp has {n_xp} points and fp {n_fp} values; give one value per point")
     fits = elemwise("and_", elemwise("eq", xpv.shape[0], fpv.shape[0]), elemwise("gt", xpv.shape[0], 0))
-    xpv = assert_op(
+    xpv = check_value(
         xpv, fits, "interp: xp and fp must be non-empty and of one length; give one value per point"
     )
     if period is not None:
         if not isinstance(period, Variable) and period == 0:
             raise ValueError("interp: period must be a non-zero value, got 0")
         p = _scalar(period, "interp", "period")
-        p = elemwise("abs", assert_op(p, elemwise("neq", p, 0), "interp: period must be a non-zero value"))
+        p = elemwise("abs", check_value(p, elemwise("neq", p, 0), "interp: period must be a non-zero value"))
         left = right = None
         xv, xpv = elemwise("mod", xv, p), elemwise("mod", xpv, p)
         order = argsort(xpv)
@@ -141,7 +141,7 @@ def _range_ends(a: Variable, range: Any) -> tuple[Variable, Variable, str]:
         hi = max_(concatenate([a, constant(np.asarray([_extreme(a.dtype, -1)], a.dtype))]))
         first, last = elemwise("switch", has, lo, 0), elemwise("switch", has, hi, 1)
         finite = elemwise("and_", elemwise("isfinite", first), elemwise("isfinite", last))
-        first = assert_op(
+        first = check_value(
             first,
             finite,
             "histogram: the autodetected range is not finite (the values hold NaN or inf); give range",
@@ -163,7 +163,7 @@ def _range_ends(a: Variable, range: Any) -> tuple[Variable, Variable, str]:
             "and_", elemwise("le", first, last), elemwise("isfinite", first) & elemwise("isfinite", last)
         )
         if isinstance(lo, Variable) or isinstance(hi, Variable):
-            first = assert_op(first, ok, "histogram: range must be finite with min <= max; give (min, max)")
+            first = check_value(first, ok, "histogram: range must be finite with min <= max; give (min, max)")
         kinds = [np.dtype(e.dtype) if isinstance(e, Variable) else e for e in (lo, hi)]
     equal = elemwise("eq", first, last)
     first = elemwise("switch", equal, first - 0.5, first)
@@ -281,7 +281,7 @@ def histogram(
         if w.ndim != av.ndim:
             raise ValueError(f"histogram: weights {w.type} for a {av.type}; give weights of a's shape")
         same = all_(elemwise("eq", w.shape, av.shape)) if av.ndim else constant(True)
-        w = flatten(assert_op(w, same, "histogram: weights must have the same shape as a"))
+        w = flatten(check_value(w, same, "histogram: weights must have the same shape as a"))
     av = flatten(av)
     if (
         as_int(bins) is not None
@@ -300,7 +300,7 @@ def histogram(
         if isinstance(edges, Constant) and np.any(np.diff(edges.data) < 0):
             raise ValueError(f"histogram: the bin edges {bins!r} must increase monotonically; sort them")
         increasing = elemwise("and_", _sorted_pairs(edges, "gt"), elemwise("gt", edges.shape[0], 0))
-        edges = assert_op(
+        edges = check_value(
             edges, increasing, "histogram: the bin edges must be non-empty and increase monotonically"
         )
     nbins = edges.shape[0] - 1

@@ -33,7 +33,7 @@ from ..graph.types import TensorType, is_complex
 from .array_ops import specify_shape
 from .basic import as_tensor_variable
 from .elemwise import cast, elemwise
-from .pyop import assert_op
+from .pyop import check_value
 from .shape_ops import concatenate
 
 __all__ = [
@@ -459,8 +459,8 @@ def group_split(fn: str, groups: int, w: Variable, channels: Any) -> tuple[Any, 
     split = elemwise("eq", channels, per_group * groups)
 
     def checked(v: Variable) -> Variable:
-        v = assert_op(v, divides, f"{fn}: num_groups={groups} must divide the number of filters")
-        return assert_op(
+        v = check_value(v, divides, f"{fn}: num_groups={groups} must divide the number of filters")
+        return check_value(
             v,
             split,
             f"{fn}: the input's channels are not num_groups={groups} groups of the filters' channels (the "

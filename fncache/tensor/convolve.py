@@ -21,7 +21,7 @@ from .advanced_subtensor import take
 from .basic import as_tensor_variable
 from .creation import arange, zeros
 from .elemwise import cast, elemwise
-from .pyop import assert_op
+from .pyop import check_value
 from .reduction import sum as sum_
 from .shape_ops import concatenate, dim_sizes, dimshuffle
 
@@ -39,7 +39,7 @@ def _signals(a: Any, v: Any, what: str, one_d: bool) -> tuple[Variable, Variable
             want = "a vector (1-d)" if one_d else "1 or more dims (the signal along the last)"
             raise ValueError(f"{what}: {name} must be {want}, got {t.type}")
     both = elemwise("and_", elemwise("gt", va.shape[-1], 0), elemwise("gt", vv.shape[-1], 0))
-    va = assert_op(va, both, f"{what}: the signals must not be empty; give at least one value in each")
+    va = check_value(va, both, f"{what}: the signals must not be empty; give at least one value in each")
     return va, vv
 
 
@@ -165,7 +165,7 @@ def convolve2d(
         ok = elemwise(
             "and_", ok, elemwise("or_", fits, elemwise("and_", elemwise("eq", n, k), elemwise("eq", m, l_)))
         )
-    va = assert_op(
+    va = check_value(
         va,
         ok,
         "convolve2d: the images must not be empty, and in 'valid' mode one must be at least as "

@@ -30,7 +30,7 @@ from .basic import as_tensor_variable, constant
 from .creation import alloc, arange, eye, zeros
 from .elemwise import cast, elemwise
 from .inc_subtensor import set_subtensor
-from .pyop import assert_op
+from .pyop import check_value
 from .reduction import all as all_
 from .reduction import one_axis, ordered_axes
 from .shape_ops import concatenate, dim_sizes, dimshuffle, flatten, reshape, shape
@@ -537,7 +537,7 @@ def choose(a: Any, choices: Any, mode: str = "raise") -> Variable:
     else:
         inside = elemwise("and_", elemwise("ge", idx, 0), elemwise("lt", idx, n))
         bound = "number of choices" if stacked else n
-        idx = assert_op(
+        idx = check_value(
             idx,
             all_(inside),
             f"choose: an index of a is outside [0, {bound}); give indices into the choices, or pass"

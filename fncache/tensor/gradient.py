@@ -675,10 +675,10 @@ def given_gradient(v: Any, g: Any, what: str, name: str) -> Variable:
         return g
     # A size known only when the function runs is checked then: a gradient built from g takes
     # g's shape wherever it does not read v's, so a wrong one would come back silently.
-    from .pyop import assert_op
+    from .pyop import check_value
     from .shape_ops import shape
 
-    return assert_op(
+    return check_value(
         g,
         elemwise("eq", shape(g), shape(v)),
         f"{what}: the gradient given for {v!r} in {name} does not have the variable's shape "

@@ -16,7 +16,7 @@ from .basic import as_tensor_variable, constant
 from .creation import alloc, arange
 from .elemwise import cast, elemwise
 from .extra_ops import broadcast_arrays
-from .pyop import assert_op
+from .pyop import check_value
 from .shape_ops import dimshuffle, flatten
 from .size_args import size_arg
 
@@ -134,7 +134,7 @@ def geomspace(
     s, e = _scalar_in(start, dt, "start", "geomspace"), _scalar_in(stop, dt, "stop", "geomspace")
     if isinstance(start, Variable) or isinstance(stop, Variable):
         nonzero = elemwise("and_", elemwise("neq", s, 0), elemwise("neq", e, 0))
-        s = assert_op(
+        s = check_value(
             s,
             nonzero,
             "geomspace: start or stop is 0, and a geometric sequence cannot include zero; give non-zero ends",

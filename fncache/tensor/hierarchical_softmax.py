@@ -20,7 +20,7 @@ from .blas import dot
 from .creation import arange
 from .elemwise import elemwise
 from .extra_ops import batched_dot
-from .pyop import assert_op
+from .pyop import check_value
 from .reduction import all as all_
 from .softmax import softmax
 
@@ -106,7 +106,7 @@ def h_softmax(
         )
     t = t.flatten()
     ok = all_(elemwise("and_", elemwise("ge", t, 0), elemwise("lt", t, n_outputs)))
-    t = assert_op(t, ok, f"h_softmax: a target is outside [0, n_outputs) = [0, {n_outputs})")
+    t = check_value(t, ok, f"h_softmax: a target is outside [0, n_outputs) = [0, {n_outputs})")
     target_classes = t // n_outputs_per_class
     target_outputs = t % n_outputs_per_class
     # each example's class: its second-layer weights and biases gathered, one batched product

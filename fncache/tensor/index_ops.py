@@ -22,7 +22,7 @@ from .basic import as_tensor_variable
 from .creation import arange
 from .elemwise import broadcast_static_shape, cast, elemwise
 from .extra_ops import int_scalar
-from .pyop import assert_op
+from .pyop import check_value
 from .reduction import all as all_
 from .shape_ops import dimshuffle, stack
 from .size_args import size_arg
@@ -193,7 +193,7 @@ def to_one_hot(y: Any, nb_class: Any, dtype: Any = None) -> Variable:
     n = size_arg(nb_class, "to_one_hot", "nb_class")
     dt = normalize_dtype(dtype, "to_one_hot")
     inside = all_(elemwise("and_", elemwise("ge", v, 0), elemwise("lt", v, n)))
-    v = assert_op(
+    v = check_value(
         v, inside, "to_one_hot: a class of y is outside [0, nb_class); give class indices below nb_class"
     )
     hot = elemwise("eq", dimshuffle(v, (0, "x")), dimshuffle(arange(n), ("x", 0)))

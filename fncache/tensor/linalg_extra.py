@@ -32,7 +32,7 @@ from .creation import eye, zeros
 from .elemwise import cast, elemwise
 from .extra_ops import alloc_diag, tril, triu
 from .gradient import register_grad
-from .pyop import assert_op
+from .pyop import check_value
 from .nlinalg import STACKS, finite, flag, linalg_input, run_linalg, square_input, system_operands
 from .shape_ops import concatenate, dim_sizes, dimshuffle, reshape
 from .slinalg import solve, solve_triangular
@@ -226,7 +226,7 @@ def _lu_grad(node: Apply, out_grads: list) -> list:
         )
     if g is None:
         return [None]
-    g = assert_op(
+    g = check_value(
         g,
         elemwise("eq", a.shape[0], a.shape[1]),
         "grad: the LU factors have a gradient for a square matrix only; differentiate those of a square block",
@@ -483,7 +483,7 @@ def solve_sylvester(A: Any, B: Any, Q: Any) -> Variable:
             )
     if None in (m, n, *vq.type.shape[-2:]):
         fits = elemwise("eq", vq.shape[-2], va.shape[-1]) & elemwise("eq", vq.shape[-1], vb.shape[-1])
-        vq = assert_op(vq, fits, f"{what}: Q must be M x N for A M x M and B N x N; give matching sizes")
+        vq = check_value(vq, fits, f"{what}: Q must be M x N for A M x M and B N x N; give matching sizes")
     dt = "float64" if "float64" in (va.dtype, vb.dtype, vq.dtype) else "float32"
     va, vb, vq = cast(va, dt), cast(vb, dt), cast(vq, dt)
     # vec(A X) = kron(A, I_N) vec(X), vec(X B) = kron(I_M, B^T) vec(X)

@@ -9,6 +9,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from ..errors import ArgumentValueError
 from ..graph.basic import Apply, Op, Variable, check_itypes
 from ..graph.types import TensorType
 from .basic import as_tensor_variable
@@ -316,6 +317,13 @@ class Assert(CheckAndRaise):
 
 def assert_op(x: Any, cond: Any, msg: str = "assertion failed", optional: bool = False) -> Variable:
     return Assert(str(msg), optional)(x, cond)
+
+
+def check_value(x: Any, cond: Any, msg: str, optional: bool = False) -> Variable:
+    """``x``, checked when the function runs: :class:`~fncache.errors.ArgumentValueError` (a
+    ValueError) with ``msg`` where ``cond`` is false. fncache's own checks of the values its
+    functions are given; ``assert_op`` is the user's ``Assert``."""
+    return CheckAndRaise(ArgumentValueError, str(msg), optional)(x, cond)
 
 
 class Print(Op):

@@ -21,7 +21,7 @@ from .blas import dot
 from .elemwise import cast, elemwise
 from .reduction import all as all_
 from .reduction import any as any_
-from .pyop import assert_op
+from .pyop import check_value
 from .reduction import argmax, argmin, filled_when_empty, keep_reduced_dims, mean, normalize_axes, one_axis
 from .reduction import max as max_
 from .reduction import min as min_
@@ -213,7 +213,7 @@ def _quantile_levels(q: Any, data_dtype: str, scale: float, what: str) -> Variab
             raise TypeError(f"{what}: q must hold real numbers, got {qv.type}")
         qv = qv if is_float(qv.dtype) else cast(qv, "float64")
         inside = all_(elemwise("and_", elemwise("ge", qv, 0), elemwise("le", qv, scale)))
-        qv = assert_op(qv, inside, f"{what}: q must be in the range {bounds}; give levels inside it")
+        qv = check_value(qv, inside, f"{what}: q must be in the range {bounds}; give levels inside it")
         return qv / constant(np.asarray(scale, qv.dtype)) if scale != 1 else qv
     weak = isinstance(q, (int, float)) and not isinstance(q, bool)
     arr = np.asarray(q, dtype=data_dtype if weak else None)
@@ -459,7 +459,7 @@ def _nan_arg(a: Any, axis: Any, keepdims: bool, largest: bool) -> Variable:
     arg = argmax if largest else argmin
     if not is_float(v.dtype):
         return arg(v, axis=axis, keepdims=keepdims)
-    v = assert_op(
+    v = check_value(
         v,
         elemwise("invert", any_(all_(elemwise("isnan", v), axis=axis))),
         f"{what}: a slice holds only NaNs, and has no {'largest' if largest else 'smallest'} value; "
@@ -532,7 +532,7 @@ def average(
     v, w = cast(v, dt), cast(w, dt)
     w = elemwise("switch", constant(True), w, elemwise("eq", v, v))  # the weights at a's shape
     scale = sum_(w, axis=axes, keepdims=keepdims)
-    scale = assert_op(
+    scale = check_value(
         scale,
         all_(elemwise("neq", scale, 0)),
         "average: the weights sum to zero and cannot normalize; give weights with a non-zero sum",
@@ -609,7 +609,7 @@ def _weights(w: Any, n: Any, what: str, name: str, ints: bool) -> Variable:
     if ints and not is_int(v.dtype):
         raise TypeError(f"{what}: {name} must hold ints (repeat counts), got {v.type}")
     fits = all_(elemwise("ge", v, 0)) & elemwise("eq", v.shape[0], n)
-    v = assert_op(v, fits, f"{what}: {name} must be non-negative, one per observation")
+    v = check_value(v, fits, f"{what}: {name} must be non-negative, one per observation")
     return cast(v, "float64")
 
 
@@ -658,7 +658,7 @@ def _cov_of_rows(x: Variable, ddof: int, fweights: Any, aweights: Any) -> Variab
         avg, fact = mean(x, axis=1), cast(n, "float64") - ddof
     else:
         w_sum = sum_(w)
-        w_sum = assert_op(
+        w_sum = check_value(
             w_sum,
             elemwise("neq", w_sum, 0),
             "cov: the weights sum to zero and cannot normalize; give weights with a non-zero sum",

@@ -15,7 +15,7 @@ from ..graph.types import is_complex, is_int, normalize_dtype
 from .array_ops import argsort, sort
 from .basic import as_tensor_variable
 from .elemwise import cast, elemwise
-from .pyop import CheckAndReport, assert_op
+from .pyop import CheckAndReport, check_value
 from .reduction import one_axis
 from .size_args import size_arg
 
@@ -48,7 +48,7 @@ def _top(x: Any, kth: Any, axis: Any, what: str) -> tuple[Variable, int, Callabl
             raise ValueError(f"{what}: kth={kth} asks for {k} elements of an axis of {n}; give |kth| <= {n}")
         if n is None:
             fits = elemwise("le", k, v.shape[ax])
-            v = assert_op(
+            v = check_value(
                 v,
                 fits,
                 f"{what}: kth={kth} asks for more elements than axis {ax} holds; give a smaller |kth|",

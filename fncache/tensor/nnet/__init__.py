@@ -19,7 +19,7 @@ from ...graph.types import is_float, upcast_float
 from ..basic import as_tensor_variable, constant
 from ..creation import arange
 from ..elemwise import cast, elemwise, single_step
-from ..pyop import assert_op
+from ..pyop import check_value
 from ..reduction import all as all_
 from ..reduction import sum as sum_
 from ..shape_ops import dimshuffle
@@ -183,7 +183,7 @@ def categorical_crossentropy(coding_dist: Any, true_dist: Any) -> Variable:
         )
     k = p.shape[1]
     ok = all_(_e("and_", _e("ge", y, 0), _e("lt", y, k)))
-    y = assert_op(y, ok, "categorical_crossentropy: a class index in true_dist is outside [0, n_classes)")
+    y = check_value(y, ok, "categorical_crossentropy: a class index in true_dist is outside [0, n_classes)")
     hit = _e("eq", dimshuffle(y, [0, "x"]), dimshuffle(arange(k), ["x", 0]))
     logp = _stable_log(p)
     if logp is None:
