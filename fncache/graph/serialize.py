@@ -11,7 +11,7 @@ import hashlib
 import pickle
 from typing import Any, NamedTuple, Sequence
 
-from .basic import Apply, Constant, Variable, merges, toposort
+from .basic import Apply, Constant, Variable, graph_inputs, merges, toposort
 from .fgraph import FunctionGraph
 
 __all__ = [
@@ -273,19 +273,11 @@ def _unranked_labels(
 
 def _free_roots(e: Variable, position: dict[int, int], rank: dict[int, int]) -> list[Variable]:
     """The roots of ``e`` that are neither constants, ``inputs`` (``position``) nor ranked."""
-    found: list[Variable] = []
-    seen: set[int] = set()
-    stack = [e]
-    while stack:
-        v = stack.pop()
-        if id(v) in seen:
-            continue
-        seen.add(id(v))
-        if v.owner is not None:
-            stack.extend(v.owner.inputs)
-        elif not isinstance(v, Constant) and id(v) not in position and id(v) not in rank:
-            found.append(v)
-    return found
+    return [
+        v
+        for v in graph_inputs([e])
+        if not isinstance(v, Constant) and id(v) not in position and id(v) not in rank
+    ]
 
 
 def encode_graph(fgraph: FunctionGraph, shared: Sequence[Variable] = ()) -> dict[str, Any]:
