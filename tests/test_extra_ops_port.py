@@ -449,7 +449,9 @@ def test_bad_arguments_name_the_function_what_was_given_and_the_fix() -> None:
     with pytest.raises(ValueError, match="axis 2 is out of bounds"):
         ft.topk(x, 1, axis=2)
     g = fc.function([x], ft.topk(x, -3))
-    with pytest.raises(AssertionError, match=r"topk: kth=-3 asks for more elements than axis 1 holds"):
+    with pytest.raises(
+        AssertionError, match=r"topk: kth=-3 asks for 3 elements of axis 1, which holds 2; give \|kth\| <= 2"
+    ):
         g(np.zeros((2, 2)))
     with pytest.raises(ValueError, match="cov: m must be a real vector or matrix"):
         ft.cov(ft.tensor("t", "float64", 3))

@@ -25,7 +25,7 @@ from .extra_ops import broadcast_to
 from .advanced_subtensor import take
 from .array_ops import specify_shape
 from .creation import arange
-from .pyop import CheckAndReport
+from .pyop import check_value
 from .reduction import all as all_
 from .reduction import max as max_
 from .reduction import mean
@@ -96,7 +96,7 @@ def _checked(
     failure is numpy's ``ValueError``, ``msg`` formatted with ``values`` (pairs of a symbolic
     value, read only when the check fails, and its static value, for the check at build time)."""
     if static is None:
-        return CheckAndReport(ValueError, msg)(x, cond(), *(v for v, _ in values))
+        return check_value(x, cond(), msg, *(v for v, _ in values))
     if not static:
         raise ValueError(msg.format(*(known for _, known in values)))
     return x

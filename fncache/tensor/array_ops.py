@@ -23,7 +23,7 @@ from .blas import Dot, dot_protocol
 from .elemwise import check_float64, elemwise
 from .grad_ops import along_lanes
 from .reduction import normalize_axes, one_axis, ordered_axes
-from .pyop import CheckAndReport
+from .pyop import check_value
 from .reduction import all as all_
 from .reduction import sum as sum_
 from .shape_ops import check_array_fits, dim_sizes, dimshuffle, flatten, stack, static_int
@@ -140,11 +140,15 @@ def specify_shape(x: Any, shape: Any) -> Variable:
     if symbolic:
         have = stack([v.shape[d] for d, _ in symbolic])
         want = stack([s for _, s in symbolic])
-        v = CheckAndReport(
-            ValueError,
+        v = check_value(
+            v,
+            all_(elemwise("eq", have, want)),
             f"specify_shape: the value's sizes {{}} in dims {[d for d, _ in symbolic]} are not the "
-            "declared sizes {}",
-        )(v, all_(elemwise("eq", have, want)), have, want)
+            "declared sizes {}; give a value of the declared shape",
+            have,
+            want,
+            removable=False,
+        )
     return v
 
 
@@ -437,13 +441,12 @@ def tile(x: Any, reps: Any) -> Variable:
     if bad:
         raise TypeError(f"tile: reps must be ints or symbolic int scalars, got {bad[0]!r} ({bad[0].type})")
     from .creation import alloc
-    from .pyop import CheckAndReport
     from .shape_ops import MakeVector, reshape, shape
 
     # the repetitions checked as given (the broadcast below sees them between x's sizes)
     ok = functools.reduce(lambda a, b: elemwise("and_", a, b), [elemwise("ge", r, 0) for r in reps_v])
     msg = "tile: reps must be non-negative, got {}; give counts >= 0"
-    v = CheckAndReport(ValueError, msg)(v, ok, MakeVector("tile")(*reps_v))
+    v = check_value(v, ok, msg, MakeVector("tile")(*reps_v))
     nd = max(v.ndim, len(reps_v))
     v = dimshuffle(v, ["x"] * (nd - v.ndim) + list(range(v.ndim)))
     reps_v = [as_tensor_variable(1)] * (nd - len(reps_v)) + reps_v

@@ -21,7 +21,7 @@ from ..graph.basic import Variable
 from .array_ops import BroadcastTensorDot, diagonal, specify_shape, squeeze, tensordot
 from .basic import as_tensor_variable
 from .elemwise import cast, elemwise
-from .pyop import CheckAndReport
+from .pyop import check_value
 from .reduction import sum as sum_
 from .shape_ops import dimshuffle, transpose
 
@@ -103,11 +103,14 @@ def _take_diagonals(v: Variable, letters: str, subscripts: str) -> tuple[Variabl
                 )
             if n1 is None or n2 is None:
                 same = elemwise("eq", v.shape[d1], v.shape[d2])
-                v = CheckAndReport(
-                    ValueError,
+                v = check_value(
+                    v,
+                    same,
                     f"einsum: the dims of the repeated subscript {c!r} have sizes {{}} and {{}} in "
                     f"{subscripts!r}; a diagonal needs equal sizes",
-                )(v, same, v.shape[d1], v.shape[d2])
+                    v.shape[d1],
+                    v.shape[d2],
+                )
             v = diagonal(v, 0, d1, d2)
             if v.type.shape[-1] is None and (n1, n2) != (None, None):
                 # the sizes are equal (checked above), so one known is the diagonal's length
@@ -156,11 +159,13 @@ def _check_run_time_sizes(vs: list[Variable], ins: list[str], ell: str, subscrip
         ]
         ok = functools.reduce(lambda x, y: elemwise("and_", x, y), oks)
         k0 = at[0][0]
-        vs[k0] = CheckAndReport(
-            ValueError,
+        vs[k0] = check_value(
+            vs[k0],
+            ok,
             f"einsum: {_name(c, ell)} has sizes {', '.join(['{}'] * len(ns))} in {subscripts!r}; "
             "the sizes of an index must be equal or 1",
-        )(vs[k0], ok, *ns)
+            *ns,
+        )
     return vs
 
 

@@ -269,7 +269,8 @@ class CheckAndRaise(Op):
         self.optional = bool(optional)
 
     def __str__(self) -> str:
-        raises = "" if type(self) is Assert else f"raises={self.exc_type.__name__}, "
+        # Assert and fncache's own checks raise what their class says
+        raises = f"raises={self.exc_type.__name__}, " if "exc_type" in self.__props__ else ""
         return f"{type(self).__name__}{{{raises}msg={self.msg!r}}}"
 
     def make_node(self, x: Any, *conds: Any) -> Apply:
@@ -319,11 +320,39 @@ def assert_op(x: Any, cond: Any, msg: str = "assertion failed", optional: bool =
     return Assert(str(msg), optional)(x, cond)
 
 
-def check_value(x: Any, cond: Any, msg: str, optional: bool = False) -> Variable:
+class ArgumentCheck(CheckAndReport):
+    """fncache's own check of a value one of its functions is given when the function runs
+    (:func:`check_value`): :class:`~fncache.errors.ArgumentValueError`, its message ``msg``
+    formatted with the values after the condition where there are any. ``removable``: whether
+    the unsafe assert removal (``local_remove_all_assert``) drops it."""
+
+    __props__ = ("msg", "optional", "removable")
+    exc_type = ArgumentValueError
+
+    def __init__(self, msg: str, optional: bool = False, removable: bool = True) -> None:
+        self._check(msg, optional)
+        self.removable = bool(removable)
+
+    def message(self, inputs: list[np.ndarray]) -> str:
+        return super().message(inputs) if len(inputs) > 2 else self.msg
+
+
+def check_value(
+    x: Any, cond: Any, msg: str, *values: Any, optional: bool = False, removable: bool = True
+) -> Variable:
     """``x``, checked when the function runs: :class:`~fncache.errors.ArgumentValueError` (a
-    ValueError) with ``msg`` where ``cond`` is false. fncache's own checks of the values its
-    functions are given; ``assert_op`` is the user's ``Assert``."""
-    return CheckAndRaise(ArgumentValueError, str(msg), optional)(x, cond)
+    ValueError) where ``cond`` is false, with ``msg`` naming the function, the values given and
+    the fix; with ``values`` (symbolic, read only on failure) ``msg.format(*values)`` says what
+    they were. fncache's own checks of the values its functions are given; ``assert_op`` is
+    the user's ``Assert``.
+
+    ``local_remove_all_assert`` drops a ``removable`` check. None may guard memory: each step
+    of the run-time re-checks the sizes and indices it reads memory at (broadcasting, indexing,
+    ``alloc``, ``reshape``, a scan's rows), so without the check a bad value meets that step's
+    own error or gives a result of the values as given. ``removable=False`` keeps a check that
+    is a declaration rather than an assertion (``specify_shape``'s, as PyTensor's removal keeps
+    its ``SpecifyShape``)."""
+    return ArgumentCheck(str(msg), optional, removable)(x, cond, *values)
 
 
 class Print(Op):

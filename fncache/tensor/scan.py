@@ -38,7 +38,7 @@ from ..graph.args import as_int, int_arg
 from .basic import as_tensor_variable, constant
 from .elemwise import cast, elemwise
 from .inner_graph import InnerGraphOp, lift_inner_graph
-from .pyop import CheckAndReport
+from .pyop import check_value
 from .shape_ops import Shape, static_int
 from .random import RandomVariable
 from .shared import SharedVariable
@@ -470,7 +470,7 @@ def _output_info(o: Any, j: int) -> tuple[Variable, list[int]] | None:
                 f"(the values of steps -{rows} .. -1), got {{0}}; give {rows} rows (x0[:{rows}] "
                 "are the rows PyTensor reads of a longer one)"
             )
-            init = CheckAndReport(ValueError, need)(init, elemwise("eq", init.shape[0], rows), init.shape[0])
+            init = check_value(init, elemwise("eq", init.shape[0], rows), need, init.shape[0])
         init = specify_shape(init, (rows,) + init.type.shape[1:])
     return init, taps
 
@@ -529,7 +529,7 @@ def loop_steps(
     if known is None:
         # checked here, before the sequences' rows are counted against it
         msg = f"{caller}: n_steps is {{0}}; {caller} runs a non-negative number of steps"
-        n = CheckAndReport(ValueError, msg)(n, elemwise("ge", n, 0), n)
+        n = check_value(n, elemwise("ge", n, 0), msg, n)
     checked = []
     for i, (v, taps) in enumerate(seq_taps):
         span = max(*taps, 0) - min(*taps, 0)
@@ -545,7 +545,7 @@ def loop_steps(
                 raise ValueError(msg.format(known, rows, max(rows - span, 0)))
         else:
             most = elemwise("maximum", v.shape[0] - span, 0)
-            v = CheckAndReport(ValueError, msg)(v, elemwise("le", n, most), n, v.shape[0], most)
+            v = check_value(v, elemwise("le", n, most), msg, n, v.shape[0], most)
         checked.append((v, taps))
     return n, checked
 

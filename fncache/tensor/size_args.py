@@ -16,7 +16,7 @@ from ..graph.basic import Variable
 from ..graph.types import is_int
 from .basic import as_tensor_variable
 from .elemwise import cast, elemwise
-from .pyop import CheckAndReport
+from .pyop import check_value
 from .shape_ops import static_int
 
 __all__ = ["size_arg"]
@@ -42,4 +42,4 @@ def size_arg(value: Any, op: str, what: str, *, minimum: int | None = 0) -> int 
     if minimum is None:
         return v
     msg = f"{op}: {what} must be {int_kind(minimum)}, got {{}}"
-    return CheckAndReport(ValueError, msg)(v, elemwise("ge", v, minimum), v)
+    return check_value(v, elemwise("ge", v, minimum), msg, v)

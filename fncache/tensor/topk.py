@@ -15,7 +15,7 @@ from ..graph.types import is_complex, is_int, normalize_dtype
 from .array_ops import argsort, sort
 from .basic import as_tensor_variable
 from .elemwise import cast, elemwise
-from .pyop import CheckAndReport, check_value
+from .pyop import check_value
 from .reduction import one_axis
 from .size_args import size_arg
 
@@ -51,15 +51,16 @@ def _top(x: Any, kth: Any, axis: Any, what: str) -> tuple[Variable, int, Callabl
             v = check_value(
                 v,
                 fits,
-                f"{what}: kth={kth} asks for more elements than axis {ax} holds; give a smaller |kth|",
+                f"{what}: kth={kth} asks for {k} elements of axis {ax}, which holds {{0}}; give |kth| <= {{0}}",
+                v.shape[ax],
             )
         # ascending order: the largest are the last k, reversed; the smallest the first k
         part = slice(None, -k - 1, -1) if kth > 0 else slice(None, k)
         return v, ax, lambda s: s[lead + (part,)]
     k = elemwise("abs", kth)
     ok = elemwise("and_", elemwise("neq", kth, 0), elemwise("le", k, v.shape[ax]))
-    msg = f"{what}: kth must be non-zero and |kth| at most the {{}} elements along axis {ax}, got {{}}"
-    v = CheckAndReport(ValueError, msg)(v, ok, v.shape[ax], kth)
+    msg = f"{what}: kth must be non-zero and |kth| at most the {{0}} elements along axis {ax}, got {{1}}; give 0 < |kth| <= {{0}}"
+    v = check_value(v, ok, msg, v.shape[ax], kth)
 
     def take(s: Variable) -> Variable:
         # the largest reversed, or the smallest: both k long, chosen when the function runs
