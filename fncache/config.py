@@ -142,8 +142,8 @@ def _text(v: Any) -> str:
     return v
 
 
-#: Compiler flags refused in cxx, cxxflags, gcc__cxxflags and march, each with why (a name
-#: ending in "*" is a prefix).  fncache asks the compiler for one shared library, at a path it
+#: Compiler flags refused in cxx, cxxflags, gcc__cxxflags and march, each with why (shell-style
+#: patterns: a name ending in "*" is a prefix).  fncache asks the compiler for one shared library, at a path it
 #: chooses, built from the code its cache key describes, for this interpreter's ABI; a flag that
 #: defeats one of those would fail later and obscurely, or worse, load and compute garbage.
 #: Everything else is the user's choice (README "Configuration").
@@ -153,10 +153,32 @@ _REFUSED_FLAGS = (
         ("-c", "-S", "-E", "-fsyntax-only", "-###", "--help*", "--version", "-dump*", "-print-*"),
         "stops the compiler before it writes the shared library fncache loads",
     ),
+    (
+        ("-T*", "--script*", "-dT"),
+        "gives the linker a script or section addresses (-T FILE, -Wl,--script=FILE, -Ttext=ADDR): it "
+        "changes what the compiled library links and loads, from a file the cache key does not hold",
+    ),
+    (
+        (
+            *("-B*", "-wrapper", "-fplugin*", "-fpass-plugin=*", "-iplugindir=*", "-plugin*"),
+            *("--plugin*", "-load", "--ld-path=*"),
+        ),
+        "runs a program or loads code into the compiler or the linker (a directory of compiler "
+        "programs, a wrapper, a plugin): a configuration value must not run code of its choosing",
+    ),
+    (
+        ("-fdump-*", "-aux-info", "-fopt-info*=*", "-Map*", "--Map*", "--dependency-file*", "--out-implib*"),
+        "writes a file (a dump, a link map, an import library) outside the cache",
+    ),
+    (("-a*=*", "--MD"), "makes the assembler write a listing or dependency file outside the cache"),
+    (
+        ("-fprofile-generate=*", "-fprofile-dir=*", "-fprofile-prefix-path=*"),
+        "makes the library write profile data outside the cache when it runs",
+    ),
     (("-M*",), "writes dependency files (-MD, -MF, ...) or makes them instead of the library (-M, -MM)"),
     (("-save-temps*",), "leaves intermediate files in the working directory and beside the library"),
     (
-        ("@*", "-specs=*", "--specs=*", "-include", "-imacros"),
+        ("@*", "-specs=*", "--specs=*", "-include", "-imacros", "-fprofile-use=*", "-fauto-profile*"),
         "reads flags or code from a file the cache key does not hold, so editing it would not rebuild",
     ),
     (
@@ -169,14 +191,24 @@ _REFUSED_FLAGS = (
     ),
 )
 
+#: The linker's own -B options (passed with -Wl,): they choose how symbols bind, not where the
+#: compiler finds its programs (gcc's -B), and are the user's choice.
+_LINKER_B_OPTIONS = frozenset(
+    ("-Bstatic", "-Bdynamic", "-Bsymbolic", "-Bsymbolic-functions", "-Bno-symbolic", "-Bshareable", "-Bgroup")
+)
+
 
 def _refused_flag(word: str) -> str | None:
-    """Why the compiler argument ``word`` is refused (``_REFUSED_FLAGS``), or None; the options
-    that ``-Wl,``, ``-Wp,`` and ``-Wa,`` pass on are checked too."""
+    """Why the compiler argument ``word`` is refused (``_REFUSED_FLAGS``, shell-style patterns),
+    or None; the options that ``-Wl,``, ``-Wp,`` and ``-Wa,`` pass on are checked too."""
+    import fnmatch  # only when such a flag is set: not on every `import fncache`
+
     if word.startswith(("-Wl,", "-Wp,", "-Wa,")):
         return next(filter(None, map(_refused_flag, word.split(",")[1:])), None)
+    if word in _LINKER_B_OPTIONS:
+        return None
     for names, why in _REFUSED_FLAGS:
-        if any(word == n or (n.endswith("*") and word.startswith(n[:-1])) for n in names):
+        if any(fnmatch.fnmatchcase(word, n) for n in names):
             return why
     return None
 

@@ -302,6 +302,26 @@ REFUSED_COMPILER_FLAGS = [
     ("-fshort-enums", "ABI"),
     ("-mlong-double-128", "ABI"),
     ("-freg-struct-return", "ABI"),
+    # a linker script, as a separate word, joined, or passed on by -Wl, or -Xlinker
+    ("-T script.ld", "'-T' gives the linker a script or section addresses (-T FILE"),
+    ("-Tscript.ld", "changes what the compiled library links and loads"),
+    ("-Wl,-T,script.ld", "'-Wl,-T,script.ld' gives the linker a script"),
+    ("-Wl,--script=script.ld", "gives the linker a script"),
+    ("-Xlinker -T -Xlinker script.ld", "'-T' gives the linker a script"),
+    # code a configuration value would run: compiler programs, wrappers, plugins
+    ("-B /opt/evil", "'-B' runs a program or loads code into the compiler or the linker"),
+    ("-B/opt/evil/", "must not run code"),
+    ("-wrapper sh,-c,id", "'-wrapper' runs a program"),
+    ("-fplugin=./evil.so", "loads code"),
+    ("-Wl,-plugin,evil.so", "loads code"),
+    ("-Xclang -load -Xclang evil.so", "'-load' runs a program"),
+    # files written outside the cache
+    ("-fdump-tree-all", "writes a file"),
+    ("-aux-info /tmp/protos", "'-aux-info' writes a file"),
+    ("-Wl,-Map=/tmp/link.map", "writes a file (a dump, a link map"),
+    ("-Wa,-adhln=/tmp/listing", "assembler write a listing"),
+    ("-fprofile-generate=/tmp/prof", "write profile data outside the cache"),
+    ("-fprofile-use=/tmp/prof", "from a file the cache key does not hold"),
 ]
 
 
@@ -324,7 +344,8 @@ def test_compiler_flags_that_are_the_users_choice_are_kept() -> None:
         "-O3 -shared -fPIC -ffast-math -Ofast -DNAME=1 -UNDEBUG -Wall -Werror -g -fopenmp "
         "-I/opt/include -L/opt/lib -march=native -mtune=native -mavx2 -mno-avx512f "
         "-fno-math-errno -ffp-contract=off -Wl,-rpath,/opt/lib -Wl,-O1 -x c -v -pipe "
-        "-DFNCACHE_DEMO_RUN=3 '-DTEXT=a b' -mcmodel=small -fvisibility=hidden"
+        "-DFNCACHE_DEMO_RUN=3 '-DTEXT=a b' -mcmodel=small -fvisibility=hidden "
+        "-Wl,-Bsymbolic -Wl,-Bstatic -lm -Wl,-Bdynamic -fstack-usage -fprofile-generate"
     )
     with fc.config.change_flags(cxxflags=allowed, gcc__cxxflags="-g3", cxx="ccache gcc", march="none"):
         assert fc.config.cxxflags == allowed and fc.config.cxx == "ccache gcc"
