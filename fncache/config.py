@@ -14,7 +14,7 @@ import math
 import os
 import re
 import threading
-from typing import Any, Callable, Iterator, NamedTuple
+from typing import Any, Callable, Iterator, Mapping, NamedTuple
 
 __all__ = [
     "config",
@@ -747,4 +747,48 @@ class Config:
         return {n: f.doc for n, f in _FLAGS.items()}
 
 
+#: The environment variables Theano and PyTensor read their flags from; fncache reads neither.
+_FOREIGN_FLAG_VARIABLES = ("THEANO_FLAGS", "PYTENSOR_FLAGS")
+
+
+def foreign_flags_warnings(cfg: Config, environ: Mapping[str, str]) -> list[str]:
+    """One warning per variable of ``_FOREIGN_FLAG_VARIABLES`` in ``environ`` that sets a flag
+    fncache also has to a value other than ``cfg``'s: a script ported from Theano or PyTensor
+    keeps its ``THEANO_FLAGS=floatX=float32``, and fncache must not run with float64 in silence
+    (nor take another library's variable as its own: only ``FNCACHE_FLAGS`` sets its flags).
+    Flags fncache does not have, and items that are not ``NAME=VALUE``, are that library's."""
+    out = []
+    for var in _FOREIGN_FLAG_VARIABLES:
+        differ, refused = [], []
+        for item in filter(None, (p.strip() for p in environ.get(var, "").split(","))):
+            given, eq, value = (t.strip() for t in item.partition("="))
+            name = _flag_name(given)
+            if not eq or name not in _FLAGS:
+                continue
+            try:
+                parsed = _FLAGS[name].parse(value)
+            except (TypeError, ValueError, OverflowError) as e:
+                refused.append(f"{given}={redact_url(value)} (fncache cannot take it: {e})")
+                continue
+            if parsed != cfg._values[name]:
+                differ.append((given, value, name))
+        if not differ and not refused:
+            continue
+        parts = [
+            f"{given}={redact_url(v)} (fncache uses {_shown(n, cfg._values[n])!r})" for given, v, n in differ
+        ]
+        text = f"{var} sets {', '.join(parts + refused)}, which fncache does not apply: it reads FNCACHE_FLAGS only"
+        if differ:
+            wanted = ",".join(f"{n}={redact_url(v)}" for _, v, n in differ)
+            text += f"; to apply them, set FNCACHE_FLAGS={wanted} (README, Configuration)"
+        out.append(text)
+    return out
+
+
+def _warn_of_foreign_flags(cfg: Config) -> None:
+    for text in foreign_flags_warnings(cfg, os.environ):
+        logging.getLogger(__name__).warning("%s", text)
+
+
 config = Config()
+_warn_of_foreign_flags(config)

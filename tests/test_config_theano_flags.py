@@ -5,6 +5,7 @@ summary written at exit); a rewrite tag that names nothing is logged."""
 from __future__ import annotations
 
 import logging
+import re
 import subprocess
 import sys
 
@@ -94,3 +95,49 @@ def test_profile_flag_profiles_every_function_and_prints_at_exit(tmp_path) -> No
     assert r.stderr.count("Function profiling") == 1, r.stderr
     assert "Message: first" in r.stderr and "Time in 3 calls" in r.stderr
     assert "second" not in r.stderr
+
+
+# -- THEANO_FLAGS / PYTENSOR_FLAGS: read by fncache never, reported when they would differ ------
+
+
+def _import_fncache(tmp_path, **env: str) -> tuple[str, str]:
+    """(stdout, stderr) of a fresh ``import fncache`` printing floatX and compiledir, with only
+    ``env`` among the variables that set flags."""
+    import os
+
+    base = {
+        k: v for k, v in os.environ.items() if k not in ("FNCACHE_FLAGS", "THEANO_FLAGS", "PYTENSOR_FLAGS")
+    }
+    r = subprocess.run(
+        [sys.executable, "-c", "import fncache as fc; print(fc.config.floatX, fc.config.compiledir)"],
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode == 0, r.stderr
+    return r.stdout.strip(), r.stderr.strip()
+
+
+def test_theano_flags_fncache_also_has_are_named_at_import_with_the_fix_never_applied(tmp_path) -> None:
+    theirs = tmp_path / "theano"
+    flags = f"floatX=float32,blas__ldflags=-lblas,compiledir={theirs},nvcc.fastmath=True,,"
+    out, err = _import_fncache(tmp_path, THEANO_FLAGS=flags)
+    assert out.split()[0] == "float64" and out.split()[1] != str(theirs)  # not applied
+    assert len(err.splitlines()) == 1, err  # one warning
+    assert err.startswith(f"THEANO_FLAGS sets floatX=float32 (fncache uses 'float64'), compiledir={theirs} ")
+    assert "blas" not in err and "nvcc" not in err  # Theano's own flags are Theano's business
+    fix = re.search(r"set FNCACHE_FLAGS=(\S+) \(README, Configuration\)$", err)
+    assert fix and fix[1] == f"floatX=float32,compiledir={theirs}", err
+    out, err = _import_fncache(tmp_path, THEANO_FLAGS=flags, FNCACHE_FLAGS=fix[1])  # the fix applies them
+    assert out == f"float32 {theirs}" and err == ""
+
+
+def test_pytensor_flags_that_agree_say_nothing_and_values_fncache_refuses_are_named(tmp_path) -> None:
+    out, err = _import_fncache(tmp_path, PYTENSOR_FLAGS="floatX=float64,mode=FAST_RUN", FNCACHE_FLAGS="")
+    assert err == "" and out.startswith("float64")
+    out, err = _import_fncache(tmp_path, PYTENSOR_FLAGS="device=cuda0,mode=FAST_RUN,floatX=float32")
+    assert err.startswith(
+        "PYTENSOR_FLAGS sets floatX=float32 (fncache uses 'float64'), device=cuda0 (fncache cannot take it: "
+    )
+    assert "mode=" not in err and err.endswith("set FNCACHE_FLAGS=floatX=float32 (README, Configuration)")
