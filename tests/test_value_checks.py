@@ -99,7 +99,49 @@ SITES: dict[str, tuple[list, Callable[[], Any], list, str]] = {
         [s, k],
         lambda: ft.to_one_hot(s, k),
         [np.array([0, 3]), 2],
-        r"to_one_hot: a class of y is outside \[0, nb_class\); give",
+        r"to_one_hot: .* outside \[0, nb_class\) = \[0, 2\), y = \[0, 3\]; give",
+    ),
+    "categorical_crossentropy": (
+        [m, s],
+        lambda: ft.nnet.categorical_crossentropy(m, s),
+        [np.full((2, 3), 1 / 3), np.array([0, 3])],
+        r"categorical_crossentropy: .* outside \[0, n_classes\) = \[0, 3\), true_dist = \[0, 3\]; give",
+    ),
+    "choose": (
+        [s, x, y],
+        lambda: ft.choose(s, [x, y]),
+        [np.array([0, 2]), np.ones(2), np.zeros(2)],
+        r"choose: an index of a is outside \[0, 2\), a = \[0, 2\]; give",
+    ),
+    "quantile": (
+        [x, y],
+        lambda: ft.quantile(x, y),
+        [np.arange(4.0), np.array([0.5, 1.5])],
+        r"quantile: q must be in the range \[0, 1\], got \[0.5, 1.5\]; give",
+    ),
+    "cov_weights": (
+        [m, s],
+        lambda: ft.cov(m, fweights=s),
+        [np.ones((2, 3)), np.array([1, -1, 1])],
+        r"cov: fweights must be non-negative, one per observation: got \[1, -1, 1\] for 3 observations",
+    ),
+    "convolve": (
+        [x, y],
+        lambda: ft.convolve(x, y),
+        [np.ones(0), np.ones(2)],
+        r"convolve: the signals must not be empty, got shapes \[0\] and \[2\]; give",
+    ),
+    "digitize": (
+        [x, y],
+        lambda: ft.digitize(x, y),
+        [np.ones(2), np.arange(20.0) % 3],
+        r"digitize: bins must be monotonically .*, got \[0\., 1\., 2\., \.\.\., 2\., 0\., 1\.\]; sort",
+    ),
+    "geomspace": (
+        [k],
+        lambda: ft.geomspace(k, 10, 3),
+        [0],
+        r"geomspace: start or stop is 0 \(start=0\.0, stop=10\.0\), .*; give non-zero ends",
     ),
 }
 
@@ -153,4 +195,4 @@ def test_the_unsafe_removal_drops_removable_checks_and_memory_stays_guarded(name
     if kind_c == "error":
         assert not issubclass(got_c, ArgumentValueError)
     else:
-        np.testing.assert_array_equal(got_c, got_py)
+        np.testing.assert_allclose(got_c, got_py, rtol=1e-12, equal_nan=True)

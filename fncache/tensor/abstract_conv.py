@@ -166,8 +166,10 @@ def _checked(
     return check_value(
         g,
         ok,
-        f"{fn}: {what}'s {names} do not match the ones the convolution of the given "
+        f"{fn}: {what}'s {names} {{0}} do not match the {{1}} the convolution of the given "
         f"{arg_names[1]} and filters gives ({check})",
+        g.shape[2:],
+        stack(sizes),
     )
 
 

@@ -66,7 +66,10 @@ def digitize(x: Any, bins: Any, right: bool = False) -> Variable:
     increasing = _sorted_pairs(b, "gt")
     monotonic = elemwise("or_", increasing, _sorted_pairs(b, "lt"))
     b = check_value(
-        b, monotonic, "digitize: bins must be monotonically increasing or decreasing; sort them first"
+        b,
+        monotonic,
+        "digitize: bins must be monotonically increasing or decreasing, got {0}; sort them first",
+        b,
     )
     up = searchsorted(b, xv, side=side)
     down = b.shape[0] - searchsorted(b[::-1], xv, side=side)
@@ -96,7 +99,11 @@ def interp(x: Any, xp: Any, fp: Any, left: Any = None, right: Any = None, period
         raise ValueError(f"interp: xp has {n_xp} points and fp {n_fp} values; give one value per point")
     fits = elemwise("and_", elemwise("eq", xpv.shape[0], fpv.shape[0]), elemwise("gt", xpv.shape[0], 0))
     xpv = check_value(
-        xpv, fits, "interp: xp and fp must be non-empty and of one length; give one value per point"
+        xpv,
+        fits,
+        "interp: xp and fp must be non-empty and of one length, got {0} points and {1} values; give one value per point",
+        xpv.shape[0],
+        fpv.shape[0],
     )
     if period is not None:
         if not isinstance(period, Variable) and period == 0:
@@ -144,7 +151,9 @@ def _range_ends(a: Variable, range: Any) -> tuple[Variable, Variable, str]:
         first = check_value(
             first,
             finite,
-            "histogram: the autodetected range is not finite (the values hold NaN or inf); give range",
+            "histogram: the autodetected range is not finite, ({0}, {1}) (the values hold NaN or inf); give range",
+            first,
+            last,
         )
         kinds: list[Any] = [np.dtype(a.dtype)]
     else:
@@ -163,7 +172,13 @@ def _range_ends(a: Variable, range: Any) -> tuple[Variable, Variable, str]:
             "and_", elemwise("le", first, last), elemwise("isfinite", first) & elemwise("isfinite", last)
         )
         if isinstance(lo, Variable) or isinstance(hi, Variable):
-            first = check_value(first, ok, "histogram: range must be finite with min <= max; give (min, max)")
+            first = check_value(
+                first,
+                ok,
+                "histogram: range must be finite with min <= max, got ({0}, {1}); give (min, max)",
+                first,
+                last,
+            )
         kinds = [np.dtype(e.dtype) if isinstance(e, Variable) else e for e in (lo, hi)]
     equal = elemwise("eq", first, last)
     first = elemwise("switch", equal, first - 0.5, first)
@@ -281,7 +296,15 @@ def histogram(
         if w.ndim != av.ndim:
             raise ValueError(f"histogram: weights {w.type} for a {av.type}; give weights of a's shape")
         same = all_(elemwise("eq", w.shape, av.shape)) if av.ndim else constant(True)
-        w = flatten(check_value(w, same, "histogram: weights must have the same shape as a"))
+        w = flatten(
+            check_value(
+                w,
+                same,
+                "histogram: weights must have the same shape as a, got {0} and {1}",
+                w.shape,
+                av.shape,
+            )
+        )
     av = flatten(av)
     if (
         as_int(bins) is not None
@@ -301,7 +324,10 @@ def histogram(
             raise ValueError(f"histogram: the bin edges {bins!r} must increase monotonically; sort them")
         increasing = elemwise("and_", _sorted_pairs(edges, "gt"), elemwise("gt", edges.shape[0], 0))
         edges = check_value(
-            edges, increasing, "histogram: the bin edges must be non-empty and increase monotonically"
+            edges,
+            increasing,
+            "histogram: the bin edges must be non-empty and increase monotonically, got {0}; sort them",
+            edges,
         )
     nbins = edges.shape[0] - 1
     # bin i holds edges[i] <= value < edges[i + 1], the last also its right edge; the others

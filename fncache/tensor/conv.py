@@ -459,12 +459,19 @@ def group_split(fn: str, groups: int, w: Variable, channels: Any) -> tuple[Any, 
     split = elemwise("eq", channels, per_group * groups)
 
     def checked(v: Variable) -> Variable:
-        v = check_value(v, divides, f"{fn}: num_groups={groups} must divide the number of filters")
+        v = check_value(
+            v,
+            divides,
+            f"{fn}: num_groups={groups} must divide the number of filters, got {{0}}; give a multiple of it",
+            n_filters,
+        )
         return check_value(
             v,
             split,
             f"{fn}: the input's channels are not num_groups={groups} groups of the filters' channels (the "
-            "input's dim 1 must be num_groups times the filters' dim 1)",
+            "input's dim 1, {0}, must be num_groups times the filters' dim 1, {1})",
+            channels,
+            per_group,
         )
 
     return n_filters // groups, per_group, checked

@@ -39,7 +39,13 @@ def _signals(a: Any, v: Any, what: str, one_d: bool) -> tuple[Variable, Variable
             want = "a vector (1-d)" if one_d else "1 or more dims (the signal along the last)"
             raise ValueError(f"{what}: {name} must be {want}, got {t.type}")
     both = elemwise("and_", elemwise("gt", va.shape[-1], 0), elemwise("gt", vv.shape[-1], 0))
-    va = check_value(va, both, f"{what}: the signals must not be empty; give at least one value in each")
+    va = check_value(
+        va,
+        both,
+        f"{what}: the signals must not be empty, got shapes {{0}} and {{1}}; give at least one value in each",
+        va.shape,
+        vv.shape,
+    )
     return va, vv
 
 
@@ -169,7 +175,9 @@ def convolve2d(
         va,
         ok,
         "convolve2d: the images must not be empty, and in 'valid' mode one must be at least as "
-        "large as the other in both dims",
+        "large as the other in both dims; got shapes {0} and {1}",
+        va.shape,
+        vk.shape,
     )
     dtype = np.result_type(va.dtype, vk.dtype).name
     if mode == "valid":

@@ -540,8 +540,9 @@ def choose(a: Any, choices: Any, mode: str = "raise") -> Variable:
         idx = check_value(
             idx,
             all_(inside),
-            f"choose: an index of a is outside [0, {bound}); give indices into the choices, or pass"
+            f"choose: an index of a is outside [0, {bound}), a = {{0}}; give indices into the choices, or pass"
             " mode='wrap' or mode='clip'",
+            idx,
         )
     if stacked:
         return _choose_from_stacked(idx, table)

@@ -675,14 +675,17 @@ def given_gradient(v: Any, g: Any, what: str, name: str) -> Variable:
         return g
     # A size known only when the function runs is checked then: a gradient built from g takes
     # g's shape wherever it does not read v's, so a wrong one would come back silently.
-    from .pyop import check_value
+    from .pyop import check_value, literal
     from .shape_ops import shape
 
+    named, where = literal(repr(v)), literal(name)  # PythonOp{<lambda>}.0: its braces are text
     return check_value(
         g,
         elemwise("eq", shape(g), shape(v)),
-        f"{what}: the gradient given for {v!r} in {name} does not have the variable's shape "
-        f"when the function runs; give one of {v!r}'s shape",
+        f"{what}: the gradient given for {named} in {where} does not have the variable's shape "
+        f"when the function runs ({{0}}, the variable {{1}}); give one of {named}'s shape",
+        shape(g),
+        shape(v),
         optional=True,
     )
 

@@ -137,7 +137,10 @@ def geomspace(
         s = check_value(
             s,
             nonzero,
-            "geomspace: start or stop is 0, and a geometric sequence cannot include zero; give non-zero ends",
+            "geomspace: start or stop is 0 (start={0}, stop={1}), and a geometric sequence cannot "
+            "include zero; give non-zero ends",
+            s,
+            e,
         )
     sign = elemwise("sign", s)
     s, e = s / sign, e / sign

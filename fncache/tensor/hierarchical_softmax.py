@@ -106,7 +106,12 @@ def h_softmax(
         )
     t = t.flatten()
     ok = all_(elemwise("and_", elemwise("ge", t, 0), elemwise("lt", t, n_outputs)))
-    t = check_value(t, ok, f"h_softmax: a target is outside [0, n_outputs) = [0, {n_outputs})")
+    t = check_value(
+        t,
+        ok,
+        f"h_softmax: a target is outside [0, n_outputs) = [0, {n_outputs}), target = {{0}}; give output indices",
+        t,
+    )
     target_classes = t // n_outputs_per_class
     target_outputs = t % n_outputs_per_class
     # each example's class: its second-layer weights and biases gathered, one batched product

@@ -194,7 +194,11 @@ def to_one_hot(y: Any, nb_class: Any, dtype: Any = None) -> Variable:
     dt = normalize_dtype(dtype, "to_one_hot")
     inside = all_(elemwise("and_", elemwise("ge", v, 0), elemwise("lt", v, n)))
     v = check_value(
-        v, inside, "to_one_hot: a class of y is outside [0, nb_class); give class indices below nb_class"
+        v,
+        inside,
+        "to_one_hot: a class of y is outside [0, nb_class) = [0, {1}), y = {0}; give class indices below nb_class",
+        v,
+        n,
     )
     hot = elemwise("eq", dimshuffle(v, (0, "x")), dimshuffle(arange(n), ("x", 0)))
     return cast(hot, dt)

@@ -229,7 +229,9 @@ def _lu_grad(node: Apply, out_grads: list) -> list:
     g = check_value(
         g,
         elemwise("eq", a.shape[0], a.shape[1]),
-        "grad: the LU factors have a gradient for a square matrix only; differentiate those of a square block",
+        "grad: the LU factors have a gradient for a square matrix only, got shape {0}; "
+        "differentiate those of a square block",
+        a.shape,
     )
     lower, upper = _unit_lower(packed, packed.shape[0]), triu(packed)
     inner = tril(matmul(swap_last(lower), tril(g, -1)), -1) + triu(matmul(triu(g), swap_last(upper)))
@@ -483,7 +485,14 @@ def solve_sylvester(A: Any, B: Any, Q: Any) -> Variable:
             )
     if None in (m, n, *vq.type.shape[-2:]):
         fits = elemwise("eq", vq.shape[-2], va.shape[-1]) & elemwise("eq", vq.shape[-1], vb.shape[-1])
-        vq = check_value(vq, fits, f"{what}: Q must be M x N for A M x M and B N x N; give matching sizes")
+        vq = check_value(
+            vq,
+            fits,
+            f"{what}: Q must be M x N for A M x M and B N x N, got Q {{0}}, A {{1}} and B {{2}}; give matching sizes",
+            vq.shape,
+            va.shape,
+            vb.shape,
+        )
     dt = "float64" if "float64" in (va.dtype, vb.dtype, vq.dtype) else "float32"
     va, vb, vq = cast(va, dt), cast(vb, dt), cast(vq, dt)
     # vec(A X) = kron(A, I_N) vec(X), vec(X B) = kron(I_M, B^T) vec(X)

@@ -295,14 +295,27 @@ class CheckAndRaise(Op):
 
 class CheckAndReport(CheckAndRaise):
     """``CheckAndReport(exc_type, msg)(x, cond, *values)``: ``x``, or ``exc_type`` where ``cond``
-    is false, its message ``msg.format(*values)`` (the values as Python numbers and lists), so
-    the error says what the function was given. The values are read only on failure."""
+    is false, its message ``msg.format(*values)`` (the values as Python numbers and lists, a
+    long array by its ends), so the error says what the function was given. The values are read
+    only on failure."""
 
     def n_conds(self, node: Apply) -> int:
         return 1
 
     def message(self, inputs: list[np.ndarray]) -> str:
-        return self.msg.format(*(np.asarray(v).tolist() for v in inputs[2:]))
+        return self.msg.format(*(_shown_value(v) for v in inputs[2:]))
+
+
+#: Arrays of more elements than this are shown by their first and last few in an error.
+_SHOWN_ELEMENTS = 16
+
+
+def _shown_value(v: Any) -> Any:
+    """``v`` as an error message shows it: a Python number or list, or a long array's ends."""
+    a = np.asarray(v)
+    if a.size <= _SHOWN_ELEMENTS:
+        return a.tolist()
+    return np.array2string(a, threshold=_SHOWN_ELEMENTS, edgeitems=3, separator=", ")
 
 
 class Assert(CheckAndRaise):
@@ -335,6 +348,12 @@ class ArgumentCheck(CheckAndReport):
 
     def message(self, inputs: list[np.ndarray]) -> str:
         return super().message(inputs) if len(inputs) > 2 else self.msg
+
+
+def literal(text: str) -> str:
+    """``text`` as a part of a :func:`check_value` message with values: its braces read as
+    written, not as the places of the values (a variable's name such as ``PythonOp{f}.0``)."""
+    return text.replace("{", "{{").replace("}", "}}")
 
 
 def check_value(

@@ -213,7 +213,9 @@ def _quantile_levels(q: Any, data_dtype: str, scale: float, what: str) -> Variab
             raise TypeError(f"{what}: q must hold real numbers, got {qv.type}")
         qv = qv if is_float(qv.dtype) else cast(qv, "float64")
         inside = all_(elemwise("and_", elemwise("ge", qv, 0), elemwise("le", qv, scale)))
-        qv = check_value(qv, inside, f"{what}: q must be in the range {bounds}; give levels inside it")
+        qv = check_value(
+            qv, inside, f"{what}: q must be in the range {bounds}, got {{0}}; give levels inside it", qv
+        )
         return qv / constant(np.asarray(scale, qv.dtype)) if scale != 1 else qv
     weak = isinstance(q, (int, float)) and not isinstance(q, bool)
     arr = np.asarray(q, dtype=data_dtype if weak else None)
@@ -609,7 +611,13 @@ def _weights(w: Any, n: Any, what: str, name: str, ints: bool) -> Variable:
     if ints and not is_int(v.dtype):
         raise TypeError(f"{what}: {name} must hold ints (repeat counts), got {v.type}")
     fits = all_(elemwise("ge", v, 0)) & elemwise("eq", v.shape[0], n)
-    v = check_value(v, fits, f"{what}: {name} must be non-negative, one per observation")
+    v = check_value(
+        v,
+        fits,
+        f"{what}: {name} must be non-negative, one per observation: got {{0}} for {{1}} observations",
+        v,
+        n,
+    )
     return cast(v, "float64")
 
 

@@ -183,7 +183,14 @@ def categorical_crossentropy(coding_dist: Any, true_dist: Any) -> Variable:
         )
     k = p.shape[1]
     ok = all_(_e("and_", _e("ge", y, 0), _e("lt", y, k)))
-    y = check_value(y, ok, "categorical_crossentropy: a class index in true_dist is outside [0, n_classes)")
+    y = check_value(
+        y,
+        ok,
+        "categorical_crossentropy: a class index in true_dist is outside [0, n_classes) = [0, {1}), "
+        "true_dist = {0}; give indices of coding_dist's columns",
+        y,
+        k,
+    )
     hit = _e("eq", dimshuffle(y, [0, "x"]), dimshuffle(arange(k), ["x", 0]))
     logp = _stable_log(p)
     if logp is None:
