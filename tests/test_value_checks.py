@@ -148,6 +148,14 @@ SITES: dict[str, tuple[list, Callable[[], Any], list, str]] = {
 #: the checks the unsafe removal keeps (README, Errors)
 KEPT = {"specify_shape"}
 
+#: the values that, once their check is dropped, reach a step reading memory at them (a size, an
+#: index, a count of rows or of elements); the others only change what a result means
+READ_MEMORY_AT = {
+    *("topk_int", "topk_symbolic", "split", "einsum_diagonal", "einsum_sizes", "tile", "size_arg"),
+    *("scan_negative_steps", "scan_too_many_steps", "scan_initial_rows", "to_one_hot"),
+    *("categorical_crossentropy", "choose", "convolve"),
+}
+
 MODES = {"c": lambda: fc.Mode(), "py": lambda: fc.Mode(linker="py", optimizer="fast_compile")}
 
 
@@ -176,17 +184,17 @@ def _outcome(call: Callable[[], Any]) -> tuple:
 @pytest.mark.parametrize("name", sorted(SITES))
 def test_the_unsafe_removal_drops_removable_checks_and_memory_stays_guarded(name: str) -> None:
     outcomes = {}
-    for linker, mode in MODES.items():
-        f, call = _run(name, mode().including("local_remove_all_assert"))
+    for linker in ("c", "py") if name in READ_MEMORY_AT else ("py",):
+        f, call = _run(name, MODES[linker]().including("local_remove_all_assert"))
         checks = [n for n in f.optimized_graph.toposort() if isinstance(n.op, ArgumentCheck)]
         if name in KEPT:
             assert checks and not any(n.op.removable for n in checks)
             with pytest.raises(ArgumentValueError):
                 call()
-            continue
+            return
         assert not checks, f"{name}: {[str(n.op) for n in checks]} left by the removal"
         outcomes[linker] = _outcome(call)
-    if name in KEPT:
+    if name not in READ_MEMORY_AT:
         return
     # a dropped check is answered by the step that reads memory at the value (an error), or the
     # result of the values as given: a C step trusting the value would read past the arrays
