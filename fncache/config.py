@@ -749,6 +749,10 @@ class Config:
 
 #: The environment variables Theano and PyTensor read their flags from; fncache reads neither.
 _FOREIGN_FLAG_VARIABLES = ("THEANO_FLAGS", "PYTENSOR_FLAGS")
+#: Their defaults spelled differently from fncache's: a variable restating one asks for the
+#: default, which fncache's own default already is (its ``optimizer=auto`` is the named mode's
+#: rewrites, FAST_RUN's by default), so it is not a difference worth a warning.
+_FOREIGN_DEFAULTS = {"optimizer": "fast_run"}
 
 
 def foreign_flags_warnings(cfg: Config, environ: Mapping[str, str]) -> list[str]:
@@ -770,7 +774,10 @@ def foreign_flags_warnings(cfg: Config, environ: Mapping[str, str]) -> list[str]
             except (TypeError, ValueError, OverflowError) as e:
                 refused.append(f"{given}={redact_url(value)} (fncache cannot take it: {e})")
                 continue
-            if parsed != cfg._values[name]:
+            restates_default = (
+                _FOREIGN_DEFAULTS.get(name) == parsed and cfg._values[name] == _FLAGS[name].default
+            )
+            if parsed != cfg._values[name] and not restates_default:
                 differ.append((given, value, name))
         if not differ and not refused:
             continue
