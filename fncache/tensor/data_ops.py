@@ -106,7 +106,9 @@ class Unique(Op):
             inverse = x.type.shape if _INVERSE_KEEPS_SHAPE else (None,)
         else:
             if self.axis >= x.ndim:
-                raise ValueError(f"unique: axis {self.axis} is out of bounds for {x.type} ({x.ndim} dims)")
+                raise np.exceptions.AxisError(
+                    f"unique: axis {self.axis} is out of bounds for {x.type} ({x.ndim} dims)"
+                )
             values = TensorType(x.dtype, x.type.shape[: self.axis] + (None,) + x.type.shape[self.axis + 1 :])
             inverse = (x.type.shape[self.axis],)
         outs = [values]
