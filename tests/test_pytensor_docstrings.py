@@ -5,7 +5,9 @@
 ``.compile``, ``.graph``, ``.raise_op`` and ``.tensor.random`` (each docstring one doctest; the
 names a docstring reads from its module's globals are imported in its first line), and the
 ``.. code-block:: python`` examples of ``DimShuffle``, ``einsum`` and ``explicit_graph_inputs``
-written as doctests with numpy's result checked. A shown value must be fncache's: its text, or
+and the ``.. testcode::`` examples of ``hessian_vector_product``, ``pad``, ``tile``, ``repeat``,
+``flip`` and ``slice_at_axis``, written as doctests (``pad``'s compared with ``np.pad``, whose
+integer dtype fncache keeps where PyTensor prints floats). A shown value must be fncache's: its text, or
 the same numbers, dtype and shape (floats to the digits numpy prints). Where an example makes
 random draws, fncache's streams are not numpy's (docs/porting.md), so the draws a docstring
 shows as equal must be equal and the others different. ``ELEMWISE`` holds the examples of the
@@ -534,6 +536,122 @@ True
 >>> z = pt.einsum("i, j -> ij", x, y)
 >>> np.allclose(z.eval({x: np.arange(3.0), y: np.arange(4.0)}), np.outer(np.arange(3.0), np.arange(4.0)))
 True
+""",
+    "gradient.hessian_vector_product": """
+>>> from scipy.optimize import minimize
+>>> from pytensor import function
+>>> from pytensor.tensor import vector
+>>> from pytensor.gradient import grad, hessian_vector_product
+>>> x = vector("x")
+>>> p = vector("p")
+>>> rosen = (100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2).sum()
+>>> rosen_jac = grad(rosen, x)
+>>> rosen_hessp = hessian_vector_product(rosen, x, p)
+>>> rosen_fn = function([x], rosen)
+>>> rosen_jac_fn = function([x], rosen_jac)
+>>> rosen_hessp_fn = function([x, p], rosen_hessp)
+>>> x0 = np.array([1.3, 0.7, 0.8, 1.9, 1.2])
+>>> res = minimize(
+...     rosen_fn, x0, method="Newton-CG", jac=rosen_jac_fn, hessp=rosen_hessp_fn, options={"xtol": 1e-8}
+... )
+>>> np.allclose(res.x, 1.0, atol=1e-6)
+True
+""",
+    "tensor.pad.pad": """
+>>> import pytensor.tensor as pt
+>>> a = [1, 2, 3, 4, 5]
+>>> for mode, width, kwargs in [
+...     ("constant", (2, 3), {"constant_values": (4, 6)}),
+...     ("edge", (2, 3), {}),
+...     ("linear_ramp", (2, 3), {"end_values": (5, -4)}),
+...     ("maximum", (2,), {}),
+...     ("mean", (2,), {}),
+...     ("reflect", (2, 3), {}),
+...     ("symmetric", (2, 3), {}),
+...     ("wrap", (2, 3), {}),
+... ]:
+...     print(mode, np.array_equal(pt.pad(a, width, mode, **kwargs).eval(), np.pad(a, width, mode, **kwargs)))
+constant True
+edge True
+linear_ramp True
+maximum True
+mean True
+reflect True
+symmetric True
+wrap True
+>>> a = [[1, 2], [3, 4]]
+>>> np.array_equal(pt.pad(a, ((3, 2), (2, 3)), "minimum").eval(), np.pad(a, ((3, 2), (2, 3)), "minimum"))
+True
+""",
+    "tensor.basic.tile": """
+>>> import pytensor.tensor as pt
+>>> A = pt.matrix("A", dtype=int)
+>>> A_tiled = pt.tile(A, 2)
+>>> print(A_tiled.eval({A: [[1, 2], [3, 4]]}))
+[[1 2 1 2]
+ [3 4 3 4]]
+>>> rep0 = pt.scalar("rep0", dtype=int)
+>>> A_tiled = pt.tile(A, (rep0, 1))
+>>> print(A_tiled.eval({A: [[1, 2], [3, 4]], rep0: 2}))
+[[1 2]
+ [3 4]
+ [1 2]
+ [3 4]]
+>>> reps = pt.vector("reps", dtype=int, shape=(2,))
+>>> A_tiled = pt.tile(A, reps)
+>>> print(A_tiled.eval({A: [[1, 2], [3, 4]], reps: [1, 2]}))
+[[1 2 1 2]
+ [3 4 3 4]]
+>>> reps = pt.vector("reps", dtype=int)
+>>> reps = pt.specify_shape(reps, (2,))
+>>> A_tiled = pt.tile(A, reps)
+>>> print(A_tiled.eval({A: [[1, 2], [3, 4]], reps: [2, 2]}))
+[[1 2 1 2]
+ [3 4 3 4]
+ [1 2 1 2]
+ [3 4 3 4]]
+""",
+    "tensor.extra_ops.repeat": """
+>>> import pytensor.tensor as pt
+>>> a = pt.arange(4).reshape((2, 2))
+>>> out = pt.repeat(a, repeats=[2, 3], axis=0)
+>>> print(out.eval())
+[[0 1]
+ [0 1]
+ [2 3]
+ [2 3]
+ [2 3]]
+>>> out = pt.repeat(a, repeats=[2, 3, 0, 1], axis=None)
+>>> print(out.eval())
+[0 0 1 1 1 3]
+""",
+    "tensor.subtensor.flip": """
+>>> import pytensor
+>>> import pytensor.tensor as pt
+>>> x = pt.tensor("x", shape=(None, None))
+>>> x_flipped = pt.flip(x, axis=0)
+>>> f = pytensor.function([x], x_flipped)
+>>> x = [[1, 2], [3, 4]]
+>>> print(f(x))
+[[3. 4.]
+ [1. 2.]]
+""",
+    "tensor.subtensor.slice_at_axis": """
+>>> import pytensor
+>>> import pytensor.tensor as pt
+>>> s = pt.slice_at_axis(slice(None, 1), 1)
+>>> print(s)
+(slice(None, None, None), slice(None, 1, None), Ellipsis)
+>>> x = pt.tensor("x", shape=(None, None, None))
+>>> x_sliced = x[s]
+>>> f = pytensor.function([x], x_sliced)
+>>> x = np.arange(27).reshape(3, 3, 3)
+>>> print(f(x))
+[[[ 0.  1.  2.]]
+<BLANKLINE>
+ [[ 9. 10. 11.]]
+<BLANKLINE>
+ [[18. 19. 20.]]]
 """,
 }
 
