@@ -892,3 +892,46 @@ def test_dimshuffle_op_takes_pytensors_and_theanos_arguments() -> None:
         op(ft.dvector())
     with pytest.raises(ValueError, match="invalid pattern"):
         DimShuffle(input_ndim=2, new_order=[0, 2])
+
+
+# -- PyTensor's arguments fncache lacked (a comparison of the two libraries' signatures) ---------
+@pytest.mark.parametrize("num", [0, 1, 2, 7])
+@pytest.mark.parametrize("endpoint", [True, False])
+def test_linspace_retstep_against_numpy(num: int, endpoint: bool) -> None:
+    n = ft.lscalar("n")
+    start = ft.fscalar("start")
+    built = [
+        ft.linspace(-1.5, 4, num, endpoint, True),  # numpy's positional order
+        ft.linspace(-1.5, 4, n, endpoint=endpoint, retstep=True, dtype="int64", axis=0),
+        ft.linspace(start, 4, n, endpoint=endpoint, retstep=True),
+    ]
+    f = fc.function([n, start], [v for pair in built for v in pair], mode=PY, on_unused_input="ignore")
+    got = f(num, np.float32(-1.5))
+    wants = [
+        np.linspace(-1.5, 4, num, endpoint, True),
+        np.linspace(-1.5, 4, num, endpoint=endpoint, retstep=True, dtype="int64"),
+        np.linspace(np.float32(-1.5), 4, num, endpoint=endpoint, retstep=True),
+    ]
+    for k, (values, step) in enumerate(wants):
+        assert_same(got[2 * k], values, f"linspace values {k}")
+        # numpy's NaN step (no step) is a Python float; fncache's has the step's dtype always
+        assert_same(
+            got[2 * k + 1], np.asarray(step), f"linspace step {k}", check_dtype=not isinstance(step, float)
+        )
+
+
+def test_typed_constructors_take_static_sizes() -> None:
+    """PyTensor's ``pt.dvector("x", shape=(3,))``: sizes where the type has none."""
+    assert ft.dvector("x", shape=(3,)).type == ft.TensorType("float64", (3,))
+    assert ft.fmatrix(shape=(2, None)).type == ft.TensorType("float32", (2, None))
+    assert ft.fcol(shape=(4, None)).type == ft.TensorType("float32", (4, 1))
+    with pytest.raises(ValueError, match=r"give 1 sizes"):
+        ft.dvector(shape=(3, 4))
+    with pytest.raises(ValueError, match=r"static sizes \(None, 1\) cannot change"):
+        ft.fcol(shape=(2, 2))
+
+
+def test_grad_clip_takes_theanos_argument_names() -> None:
+    x = ft.dvector("x")
+    g = fc.grad((ft.grad_clip(x, lower_bound=-1.0, upper_bound=0.5) * [4.0, -4.0, 0.25]).sum(), x)
+    assert_same(g.eval({x: np.zeros(3)}), np.array([0.5, -1.0, 0.25]))
