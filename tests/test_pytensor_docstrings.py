@@ -935,3 +935,17 @@ def test_grad_clip_takes_theanos_argument_names() -> None:
     x = ft.dvector("x")
     g = fc.grad((ft.grad_clip(x, lower_bound=-1.0, upper_bound=0.5) * [4.0, -4.0, 0.25]).sum(), x)
     assert_same(g.eval({x: np.zeros(3)}), np.array([0.5, -1.0, 0.25]))
+
+
+def test_identity_like_dtype_and_bincount_pytensor_arguments() -> None:
+    m, i = ft.dmatrix("m"), ft.lvector("i")
+    f = fc.function(
+        [m, i],
+        [ft.identity_like(m, dtype="int32"), ft.bincount(i, minlength=None, assert_nonneg=True)],
+        mode=PY,
+    )
+    eye, counts = f(np.zeros((2, 3)), np.array([0, 2, 2]))
+    assert_same(eye, np.eye(2, 3, dtype="int32"))
+    assert_same(counts, np.bincount([0, 2, 2]))
+    with pytest.raises(ValueError, match="bincount: the values must not be negative"):
+        f(np.zeros((2, 3)), np.array([0, -1]))
