@@ -393,8 +393,8 @@ FAST_COMPILE = Mode("py", "fast_compile")
 DEBUG_MODE_NAMES = ("DEBUGMODE", "DEBUG_MODE")
 
 
-def get_mode(mode: Any) -> Mode:
-    """``None`` -> ``config.mode``; a name (``"FAST_RUN"``, ``"FAST_COMPILE"``, ``"DebugMode"``
+def get_mode(mode: Any = None) -> Mode:
+    """``None`` (the default) -> ``config.mode``; a name (``"FAST_RUN"``, ``"FAST_COMPILE"``, ``"DebugMode"``
     or ``"DEBUG_MODE"``, ``"NanGuardMode"`` (every check on, as Theano's); Theano's and
     PyTensor's ``"Mode"`` is FAST_RUN) or a Mode. ``"FAST_RUN"`` and ``"FAST_COMPILE"`` take
     ``config.linker``, ``config.optimizer`` and the tags of ``config.optimizer_including`` /

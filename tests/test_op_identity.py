@@ -147,8 +147,8 @@ EXAMPLES: dict[str, tuple[dict[str, Any], dict[str, dict[str, Any]]]] = {
         {"kind": {"kind": "min"}, "axis": {"axis": 1}},
     ),
     "fncache.tensor.shape_ops.DimShuffle": (
-        {"in_ndim": 2, "pattern": (1, 0)},
-        {"in_ndim": {"in_ndim": 3}, "pattern": {"pattern": (1, "x", 0)}},
+        {"input_ndim": 2, "new_order": (1, 0)},
+        {"input_ndim": {"input_ndim": 3}, "new_order": {"new_order": (1, "x", 0)}},
     ),
     "fncache.tensor.shape_ops.MakeVector": ({"what": "shape"}, {"what": {"what": "reps"}}),
     "fncache.tensor.shape_ops.Reshape": ({"ndim": 2}, {"ndim": {"ndim": 3}}),

@@ -139,11 +139,27 @@ class TensorType:
         self.name = name
         self._hash = hash((self.dtype, self.shape))
 
-    def __call__(self, name: str | None = None):
-        """A new symbolic input of this type."""
+    def __call__(self, name: str | None = None, shape: Sequence[int | None] | None = None):
+        """A new symbolic input of this type; ``shape`` (PyTensor's ``pt.dvector("x",
+        shape=(3,))``) declares static sizes where this type has none."""
         if name is not None and not isinstance(name, str):
             raise TypeError(f"{self!r}(name): the name must be a str, got {name!r}")
+        if shape is not None:
+            return self._with_sizes(shape).make_variable(name)
         return self.make_variable(name)
+
+    def _with_sizes(self, shape: Sequence[int | None]) -> TensorType:
+        shape = tuple(shape)
+        if len(shape) != self.ndim or any(
+            s is not None and (not isinstance(s, (int, np.integer)) or s < 0) for s in shape
+        ):
+            raise ValueError(f"{self!r}(shape={shape}): give {self.ndim} sizes, each an int >= 0 or None")
+        if any(mine is not None and s is not None and s != mine for mine, s in zip(self.shape, shape)):
+            raise ValueError(
+                f"{self!r}(shape={shape}): the type's static sizes {self.shape} cannot change; "
+                "give None or the same size there (or use ft.tensor(dtype, shape=...))"
+            )
+        return self.clone(shape=[s if s is not None else mine for mine, s in zip(self.shape, shape)])
 
     @property
     def ndim(self) -> int:

@@ -495,7 +495,7 @@ def take_named(a: Any, indices: Any, axis: int | None, mode: str, what: str, fix
         a, axis = flatten(a), 0
     axis = int_arg(axis, what, "axis", fix="or None for the flattened tensor")
     if not -a.ndim <= axis < a.ndim:
-        raise ValueError(f"{what}: axis {axis!r} is out of range for a tensor of ndim {a.ndim}")
+        raise np.exceptions.AxisError(f"{what}: axis {axis!r} is out of range for a tensor of ndim {a.ndim}")
     axis %= a.ndim
     idx = _index_array(indices, axis)
     if idx.dtype == "bool":
@@ -546,7 +546,9 @@ def take_along_axis(arr: Any, indices: Any, axis: int | None = -1) -> Variable:
         )
     axis = int_arg(axis, "take_along_axis", "axis", fix="or None for the flattened tensor")
     if not -a.ndim <= axis < a.ndim:
-        raise ValueError(f"take_along_axis: axis {axis!r} is out of range for a tensor of ndim {a.ndim}")
+        raise np.exceptions.AxisError(
+            f"take_along_axis: axis {axis!r} is out of range for a tensor of ndim {a.ndim}"
+        )
     axis %= a.ndim
     key = [
         idx if d == axis else dimshuffle(arange(a.shape[d]), ["x"] * d + [0] + ["x"] * (a.ndim - 1 - d))

@@ -723,7 +723,7 @@ def join_dims(x: Any, start_axis: int = 0, n_axes: int | None = None) -> Variabl
     start_axis = int_arg(start_axis, "join_dims", "start_axis")
     start = start_axis + max(1, nd) if start_axis < 0 else start_axis
     if not 0 <= start <= nd:
-        raise ValueError(
+        raise np.exceptions.AxisError(
             f"join_dims: start_axis {start_axis} is out of bounds for a tensor of ndim {nd}; give an "
             f"axis in [{-max(1, nd)}, {nd}]"
         )

@@ -659,7 +659,9 @@ class CheckAxis(Op):
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         a = int(inputs[1])
         if not -self.ndim <= a < self.ndim:
-            raise ValueError(f"{self.what}: axis {a} is out of bounds for a tensor of ndim {self.ndim}")
+            raise np.exceptions.AxisError(
+                f"{self.what}: axis {a} is out of bounds for a tensor of ndim {self.ndim}"
+            )
         return [inputs[0]]
 
 

@@ -106,7 +106,9 @@ class Unique(Op):
             inverse = x.type.shape if _INVERSE_KEEPS_SHAPE else (None,)
         else:
             if self.axis >= x.ndim:
-                raise ValueError(f"unique: axis {self.axis} is out of bounds for {x.type} ({x.ndim} dims)")
+                raise np.exceptions.AxisError(
+                    f"unique: axis {self.axis} is out of bounds for {x.type} ({x.ndim} dims)"
+                )
             values = TensorType(x.dtype, x.type.shape[: self.axis] + (None,) + x.type.shape[self.axis + 1 :])
             inverse = (x.type.shape[self.axis],)
         outs = [values]
@@ -174,10 +176,14 @@ class BinCount(Op):
         return [res.astype(node.outputs[0].dtype, copy=False)]
 
 
-def bincount(x: Any, weights: Any = None, minlength: Any = 0) -> Variable:
+def bincount(x: Any, weights: Any = None, minlength: Any = 0, assert_nonneg: bool = False) -> Variable:
     """numpy.bincount: how often each non-negative int of the vector ``x`` occurs (int64), or the
     sum of the ``weights`` at each (float64); at least ``minlength`` bins (an int or a symbolic
-    int scalar). A negative value or ``minlength`` raises ValueError when the function runs."""
+    int scalar; ``None`` is 0, as PyTensor's). A negative value or ``minlength`` raises
+    ValueError when the function runs. ``assert_nonneg`` (PyTensor's) is taken and changes
+    nothing: the values are always checked, as numpy's are."""
+    if minlength is None:
+        minlength = 0
     v = as_tensor_variable(x)
     if v.ndim != 1 or not (is_int(v.dtype) or v.dtype == "bool"):
         raise TypeError(f"bincount: x must be an int vector, got {v.type}")

@@ -367,12 +367,13 @@ def fill(model: Any, value: Any) -> Variable:
     return out if out.dtype == val.dtype else cast(out, val.dtype)
 
 
-def identity_like(x: Any) -> Variable:
-    """Theano's ``identity_like``: the identity matrix of ``x``'s shape and dtype (a matrix)."""
+def identity_like(x: Any, dtype: Any = None) -> Variable:
+    """Theano's ``identity_like``: the identity matrix of ``x``'s shape (a matrix), of ``x``'s
+    dtype or ``dtype`` (PyTensor's argument)."""
     v = as_tensor_variable(x)
     if v.ndim != 2:
         raise ValueError(f"identity_like: takes a matrix, got {v.type}; give a 2-d tensor")
-    return eye(*dim_sizes(v), 0, v.dtype)
+    return eye(*dim_sizes(v), 0, v.dtype if dtype is None else dtype)
 
 
 def _check_static_sizes(fn: str, va: Variable, vb: Variable, summed: list[tuple[str, int, str, int]]) -> None:

@@ -129,10 +129,10 @@ def disconnected_grad(x: Any) -> Variable:
     return _marked(DisconnectedGrad(), x, "disconnected_grad")
 
 
-def grad_clip(x: Any, lower: float, upper: float) -> Variable:
-    """``x``, whose incoming gradient is clipped elementwise to ``[lower, upper]`` before it
-    flows on to ``x``'s inputs."""
-    return _marked(GradClip(lower, upper), x, "grad_clip")
+def grad_clip(x: Any, lower_bound: float, upper_bound: float) -> Variable:
+    """``x``, whose incoming gradient is clipped elementwise to ``[lower_bound, upper_bound]``
+    before it flows on to ``x``'s inputs (Theano's and PyTensor's argument names)."""
+    return _marked(GradClip(lower_bound, upper_bound), x, "grad_clip")
 
 
 def grad_scale(x: Any, multiplier: float) -> Variable:

@@ -60,31 +60,46 @@ def _last_of(i: Variable, num: int | Variable) -> Variable:
     return last if isinstance(num, int) else elemwise("and_", last, elemwise("gt", i, 0))
 
 
-def linspace(start: Any, stop: Any, num: Any = 50, endpoint: bool = True, dtype: Any = None) -> Variable:
+def linspace(
+    start: Any,
+    stop: Any,
+    num: Any = 50,
+    endpoint: bool = True,
+    retstep: bool = False,
+    dtype: Any = None,
+    axis: int = 0,
+) -> Variable | tuple[Variable, Variable]:
     """numpy.linspace: ``num`` values from ``start`` to ``stop`` (included when ``endpoint``),
     computed as numpy does (``i * step + start``, the last one set to ``stop``); ``start`` and
     ``stop`` numbers or symbolic scalars, ``num`` an int or a symbolic int scalar (a negative
     one raises ValueError when the function runs). The dtype is numpy's (float64 for ints,
-    float32 stays float32); an int ``dtype`` floors, as numpy does."""
-    num = _check_range_args("linspace", num, 0, (start, "start"), (stop, "stop"))
+    float32 stays float32); an int ``dtype`` floors, as numpy does. ``retstep``: also the step,
+    a scalar of the values' float dtype (NaN where there is none: fewer than two values, or one
+    without ``endpoint``), as numpy's."""
+    num = _check_range_args("linspace", num, axis, (start, "start"), (stop, "stop"))
     dt = normalize_dtype(np.result_type(_numpy_operand(start), _numpy_operand(stop), 1.0), "linspace")
     s, e = _scalar_in(start, dt, "start"), _scalar_in(stop, dt, "stop")
     i = arange(0, num, dtype=dt)
     div = num - 1 if endpoint else num
+    nan = constant(np.asarray(np.nan, dt))
     if not isinstance(div, int) or div > 0:
         # a symbolic count that leaves no step (one value, or none) divides by 1: the one
         # value is start, as numpy's
         d = constant(np.asarray(div, dt)) if isinstance(div, int) else cast(elemwise("maximum", div, 1), dt)
-        y = i * ((e - s) / d) + s
+        step = (e - s) / d
+        y = i * step + s
         if endpoint:
             y = elemwise("switch", _last_of(i, num), e, y)
+        if not isinstance(div, int):
+            step = elemwise("switch", elemwise("gt", div, 0), step, nan)
     else:
         # 0 or 1 values: numpy's step is NaN there and the one value is start
         y = i * (e - s) + s
-    if dtype is None:
-        return y
-    out = normalize_dtype(dtype, "linspace")
-    return cast(elemwise("floor", y) if is_int(out) else y, out)
+        step = nan
+    if dtype is not None:
+        out = normalize_dtype(dtype, "linspace")
+        y = cast(elemwise("floor", y) if is_int(out) else y, out)
+    return (y, step) if retstep else y
 
 
 def logspace(

@@ -67,7 +67,7 @@ def ordered_axes(axis: Any, ndim: int, what: str) -> tuple[int, ...]:
     for a in axes:
         a = axis_index(a, what, axis)
         if not -ndim <= a < ndim:
-            raise ValueError(f"{what}: axis {a} is out of bounds for a tensor of ndim {ndim}")
+            raise np.exceptions.AxisError(f"{what}: axis {a} is out of bounds for a tensor of ndim {ndim}")
         a = a % ndim
         if a in out:
             raise ValueError(f"{what}: axis {a} is repeated in {axis!r}")

@@ -35,21 +35,42 @@ __all__ = [
 
 
 class DimShuffle(Op):
-    """Theano's dimshuffle: ``pattern`` lists input dims in their new order, ``'x'`` inserts a
-    broadcastable dim, and input dims left out must be broadcastable (they are dropped).
-    Always a view of its input."""
+    """Theano's dimshuffle: ``new_order`` (kept as ``pattern``) lists the dims of an input of
+    ``input_ndim`` dims (``in_ndim``) in their new order, ``'x'`` inserts a broadcastable dim,
+    and input dims left out must be broadcastable (they are dropped). Always a view of its
+    input."""
 
     __props__ = ("in_ndim", "pattern")
     view_map = {0: [0]}
 
-    def __init__(self, in_ndim: int, pattern: tuple) -> None:
-        self.in_ndim = in_ndim
-        self.pattern = tuple(pattern)
+    def __init__(self, input_ndim: int | Sequence[bool], new_order: Sequence[Any]) -> None:
+        # PyTensor's argument names (``DimShuffle(input_ndim=2, new_order=[1, 0])``); Theano's
+        # first argument was the input's broadcast pattern (``DimShuffle((False, False), [1, 0])``)
+        if not isinstance(input_ndim, (int, np.integer)):
+            input_ndim = len(input_ndim)
+        self.in_ndim = int(input_ndim)
+        self.pattern = checked_pattern(new_order, self.in_ndim)
         kept = [p for p in self.pattern if p != "x"]
-        self.dropped = tuple(d for d in range(in_ndim) if d not in kept)
+        self.dropped = tuple(d for d in range(self.in_ndim) if d not in kept)
         self.perm = tuple(kept) + self.dropped
 
+    @property
+    def input_ndim(self) -> int:
+        """PyTensor's name of ``in_ndim``."""
+        return self.in_ndim
+
+    @property
+    def new_order(self) -> tuple:
+        """PyTensor's name of ``pattern``."""
+        return self.pattern
+
     def make_node(self, x: Variable) -> Apply:
+        x = as_tensor_variable(x)
+        if x.ndim != self.in_ndim:
+            raise TypeError(
+                f"DimShuffle(input_ndim={self.in_ndim}, new_order={list(self.pattern)}) was given "
+                f"{x!r} of ndim {x.ndim}: make the op for that ndim (or use x.dimshuffle(...))"
+            )
         for d in self.dropped:
             if x.type.shape[d] != 1:
                 raise ValueError(
@@ -72,8 +93,8 @@ class DimShuffle(Op):
         return [y.reshape(shape)]
 
 
-def dimshuffle(x: Any, pattern: Sequence[Any]) -> Variable:
-    v = as_tensor_variable(x)
+def checked_pattern(pattern: Sequence[Any], ndim: int) -> tuple:
+    """``pattern`` as a dimshuffle's tuple of input dims and ``'x'``, checked against ``ndim``."""
     bad = [p for p in pattern if not (isinstance(p, str) and p == "x" or as_int(p) is not None)]
     if bad:
         raise TypeError(
@@ -82,11 +103,17 @@ def dimshuffle(x: Any, pattern: Sequence[Any]) -> Variable:
         )
     pat = tuple("x" if isinstance(p, str) else as_int(p) for p in pattern)
     kept = [p for p in pat if p != "x"]
-    if len(set(kept)) != len(kept) or any(not 0 <= p < v.ndim for p in kept):
+    if len(set(kept)) != len(kept) or any(not 0 <= p < ndim for p in kept):
         raise ValueError(
-            f"dimshuffle{pattern}: invalid pattern for a tensor of ndim {v.ndim}; "
+            f"dimshuffle{tuple(pattern)}: invalid pattern for a tensor of ndim {ndim}; "
             "each input dim may appear at most once, 'x' adds a dim"
         )
+    return pat
+
+
+def dimshuffle(x: Any, pattern: Sequence[Any]) -> Variable:
+    v = as_tensor_variable(x)
+    pat = checked_pattern(pattern, v.ndim)
     if pat == tuple(range(v.ndim)):
         return v
     return DimShuffle(v.ndim, pat)(v)
@@ -396,7 +423,7 @@ def concatenate(seq: Sequence[Any], axis: int | None = 0) -> Variable:
         raise ValueError("concatenate: zero-dimensional tensors cannot be concatenated; use ft.stack")
     axis = axis_index(axis, "concatenate")
     if not -nd <= axis < nd:
-        raise ValueError(f"concatenate: axis {axis} is out of bounds for ndim {nd}")
+        raise np.exceptions.AxisError(f"concatenate: axis {axis} is out of bounds for ndim {nd}")
     return Concatenate(axis % nd)(*vs)
 
 
@@ -429,7 +456,7 @@ def stack(seq: Sequence[Any], *more: Any, axis: Any = None) -> Variable:
         )
     axis = axis_index(axis, "stack")
     if not -(nd + 1) <= axis <= nd:
-        raise ValueError(f"stack: axis {axis} is out of bounds for ndim {nd + 1}")
+        raise np.exceptions.AxisError(f"stack: axis {axis} is out of bounds for ndim {nd + 1}")
     axis = axis % (nd + 1)
     pattern = list(range(nd))
     pattern.insert(axis, "x")

@@ -471,6 +471,40 @@ class _TensorOps(Evaluable):
     def conj(self) -> Variable:
         return _ew("conj", self)
 
+    conjugate = conj
+
+    def searchsorted(self, v: Any, side: str = "left", sorter: Any = None) -> Variable:
+        from .data_ops import searchsorted
+
+        return searchsorted(self, v, side, sorter)
+
+    def choose(self, choices: Any, mode: str = "raise") -> Variable:
+        from .extra_ops import choose
+
+        return choose(self, choices, mode)
+
+    def ptp(self, axis: Any = None, keepdims: bool = False) -> Variable:
+        from .stat_reductions import ptp
+
+        return ptp(self, axis, keepdims)
+
+
+def _elementwise_method(name: str) -> Any:
+    def method(self: _TensorOps) -> Variable:
+        return _ew(name, self)
+
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = f"``ft.{name}(x)`` as a method: ``x.{name}()`` (PyTensor's)."
+    return method
+
+
+# PyTensor's tensors have a method for each of these elementwise functions (``x.exp()``)
+for _name in (
+    "arccos arccosh arcsin arcsinh arctan arctanh ceil cos cosh deg2rad exp exp2 expm1 floor log "
+    "log10 log1p log2 rad2deg sin sinh sqrt tan tanh trunc"
+).split():
+    setattr(_TensorOps, _name, _elementwise_method(_name))
+
 
 class TensorVariable(_TensorOps, Variable):
     """A symbolic tensor."""
