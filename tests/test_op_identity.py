@@ -179,6 +179,10 @@ EXAMPLES: dict[str, tuple[dict[str, Any], dict[str, dict[str, Any]]]] = {
             "optional": {"optional": True},
         },
     ),
+    "fncache.tensor.pyop.ArgumentCheck": (
+        {"msg": "positive", "optional": False, "removable": True},
+        {"msg": {"msg": "finite"}, "optional": {"optional": True}, "removable": {"removable": False}},
+    ),
     "fncache.tensor.pyop.Print": (
         {"message": "x", "attrs": ("__str__",)},
         {"message": {"message": "y"}, "attrs": {"attrs": ("shape",)}},
