@@ -45,7 +45,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["canonical", "class_code"]
+__all__ = ["canonical", "class_code", "class_code_changed", "type_text"]
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +90,52 @@ def canonical(value: Any) -> str:
     if t in (set, frozenset):
         return "set{" + ",".join(sorted([canonical(v) for v in value])) + "}"
     return _canonical_object(value, t)
+
+
+#: The texts of types whose repr names all they are, by class and type.
+_exact_texts: dict[tuple[type, Any], str] = {}
+#: At most this many are kept (a program making types of ever new static shapes).
+MAX_TYPE_TEXTS = 4096
+
+
+def type_text(t: Any) -> str:
+    """The canonical text of a variable's type, as a graph's key reads it (its inputs' types
+    and each node's output types).
+
+    A class of fncache's whose repr names all it is (``TensorType``: dtype and static shape)
+    says so with its own ``_repr_is_identity`` (a subclass does not inherit it: its repr would
+    not name it); any other type is its class and canonical text, and a type with no canonical
+    form is its object's, in this process only (never a key another type shares)."""
+    cls = type(t)
+    if cls.__dict__.get("_repr_is_identity", False):
+        # memoized (a repr costs ~1 us, a graph's key reads one per node): on the type when it
+        # has room (TensorType), else by equality, as such a class's equal types print alike
+        found = getattr(t, "_key_text", None)
+        if found is None:
+            found = _exact_texts.get((cls, t))
+            if found is None:
+                if len(_exact_texts) >= MAX_TYPE_TEXTS:
+                    _exact_texts.clear()
+                found = _exact_texts[(cls, t)] = repr(t)
+            if hasattr(t, "_key_text"):
+                t._key_text = found
+        return found
+    try:
+        return f"type:{_name(cls)}{_user_code(cls)}{canonical(t)}"
+    except TypeError:
+        return _unique_type_text(t)
+
+
+#: Types with no canonical form, by id, each kept (so its id is not reused) with its token.
+_type_tokens: dict[int, tuple[Any, str]] = {}
+
+
+def _unique_type_text(t: Any) -> str:
+    """A token of ``t`` itself, the same each time it is asked for: a graph keyed twice keys alike."""
+    found = _type_tokens.get(id(t))
+    if found is None:
+        found = _type_tokens[id(t)] = (t, f"unique-type:{os.urandom(16).hex()}")
+    return found[1]
 
 
 def _nan(value: float) -> str:
@@ -141,6 +187,11 @@ _CLASS_NOISE = frozenset(
     | {"_abc_impl"}  # abc's registry of subclasses, a cache
 )
 _codes: "weakref.WeakKeyDictionary[Any, str]" = weakref.WeakKeyDictionary()
+#: The module names each hashed class's code read: ``(namespace, name, object named)``, the
+#: object itself (not its id, which a new object could take once it is freed).
+_reads: "weakref.WeakKeyDictionary[Any, list[tuple[dict[str, Any], str, Any]]]" = weakref.WeakKeyDictionary()
+#: What a name no module defines reads as (a name defined later is a change too).
+_ABSENT = object()
 #: ``now``: a code walk runs in this thread (it follows the functions and classes it meets).
 _walking = threading.local()
 #: Module-level values a method may read as data (a factor, a lookup table).
@@ -171,6 +222,22 @@ def class_code(cls: type) -> str:
     return _code_hash(cls)
 
 
+def class_code_changed(cls: type) -> bool:
+    """Whether a module name the code of ``cls`` reads (a setting, a helper) now names another
+    object than when :func:`class_code` hashed it; if so, the code is walked again and its new
+    hash replaces the old one. A function key asks this of each user's op class in its graph,
+    so that a setting assigned between two compiles in one process (a notebook's cell run
+    again) is not answered with the entry of its old value (the optimizer may have run the op
+    on constants). Costs a dict lookup per name read. Not seen: a value changed in place (a
+    list's item, an array's values) and a class attribute assigned (an op's call counter is
+    one), which a fresh process keys by their values then."""
+    reads = _reads.get(cls)
+    if reads is None or all(names.get(name, _ABSENT) is value for names, name, value in reads):
+        return False
+    old = _codes.pop(cls)
+    return _code_hash(cls) != old
+
+
 def _user_code(obj: Any) -> str:
     """The code hash of a user's function or class met in op properties (a helper held as a
     prop, the class of a helper object): its code computes the op's values as much as the op's
@@ -195,6 +262,7 @@ def _code_hash(root: Any) -> str:
             else:
                 walk.function(root, own=True)
             found = walk.digest()
+            _reads[root] = walk.reads
         except Exception as e:  # past the bound, or an object that fails to be read
             log.warning(
                 "fncache: the code of %s %s; it is identified in this process only, so no other "
@@ -220,6 +288,8 @@ class _Walk:
     def __init__(self) -> None:
         self.index: dict[tuple, int] = {}
         self.queue: list[tuple[tuple, Any]] = []
+        #: each module name read, with the namespace it is read from and the object it named
+        self.reads: list[tuple[dict[str, Any], str, Any]] = []
 
     def ref(self, key: tuple, obj: Any) -> str:
         """``#n``, the position of ``obj`` (of kind ``key[0]``), queued when first met."""
@@ -346,6 +416,7 @@ class _Walk:
 
     def _module(self, module: types.ModuleType, names: tuple[str, ...]) -> str:
         attrs = vars(module)
+        self.reads += [(attrs, n, attrs.get(n, _ABSENT)) for n in names]
         return f"module {module.__name__}\n" + "\n".join(
             f"{n}={self.read(attrs[n], names)}" for n in names if n in attrs
         )
@@ -355,6 +426,7 @@ class _Walk:
             self.code(c, globals_) if isinstance(c, types.CodeType) else self.member(c)
             for c in code.co_consts
         )
+        self.reads += [(globals_, n, globals_.get(n, _ABSENT)) for n in code.co_names]
         read = ",".join(
             f"{n}={self.read(globals_[n], code.co_names)}" for n in code.co_names if n in globals_
         )

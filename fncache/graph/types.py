@@ -117,7 +117,9 @@ class TensorType:
     ``shape``, as PyTensor takes them. ``name`` is kept as a label (it takes no part in equality).
     """
 
-    __slots__ = ("dtype", "shape", "name", "_hash")
+    __slots__ = ("dtype", "shape", "name", "_hash", "_key_text")
+    #: Its repr names its dtype and static shape, all it is: a graph's key reads it (canonical.type_text).
+    _repr_is_identity: ClassVar[bool] = True
     #: What ``make_variable`` / ``make_constant`` build (see :func:`use_variable_classes`).
     variable_class: ClassVar[type]
     constant_class: ClassVar[type]
@@ -138,6 +140,8 @@ class TensorType:
         #: Theano's label of a type: it takes no part in equality.
         self.name = name
         self._hash = hash((self.dtype, self.shape))
+        #: its text in a graph's key, once asked for (canonical.type_text)
+        self._key_text: str | None = None
 
     def __call__(self, name: str | None = None):
         """A new symbolic input of this type."""

@@ -1,4 +1,5 @@
-"""`merge`: common-subexpression elimination (equal constants, equal ops on equal inputs)."""
+"""`merge`: common-subexpression elimination (equal constants, equal ops on equal inputs
+declaring equal output types)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ def merge(fgraph: FunctionGraph) -> bool:
                 node.inputs[i] = consts.setdefault(key, v)
         if not merges(node.op):
             return None
-        key = (node.op, tuple(id(v) for v in node.inputs))
+        # the output types too: a user's make_node may declare other types for one op and inputs
+        key = (node.op, tuple(id(v) for v in node.inputs), tuple(o.type for o in node.outputs))
         if key in seen:
             return seen[key]
         seen[key] = node.outputs
