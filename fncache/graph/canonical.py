@@ -92,12 +92,6 @@ def canonical(value: Any) -> str:
     return _canonical_object(value, t)
 
 
-#: The texts of types whose repr names all they are, by class and type.
-_exact_texts: dict[tuple[type, Any], str] = {}
-#: At most this many are kept (a program making types of ever new static shapes).
-MAX_TYPE_TEXTS = 4096
-
-
 def type_text(t: Any) -> str:
     """The canonical text of a variable's type, as a graph's key reads it (its inputs' types
     and each node's output types).
@@ -108,18 +102,7 @@ def type_text(t: Any) -> str:
     form is its object's, in this process only (never a key another type shares)."""
     cls = type(t)
     if cls.__dict__.get("_repr_is_identity", False):
-        # memoized (a repr costs ~1 us, a graph's key reads one per node): on the type when it
-        # has room (TensorType), else by equality, as such a class's equal types print alike
-        found = getattr(t, "_key_text", None)
-        if found is None:
-            found = _exact_texts.get((cls, t))
-            if found is None:
-                if len(_exact_texts) >= MAX_TYPE_TEXTS:
-                    _exact_texts.clear()
-                found = _exact_texts[(cls, t)] = repr(t)
-            if hasattr(t, "_key_text"):
-                t._key_text = found
-        return found
+        return repr(t)
     try:
         return f"type:{_name(cls)}{_user_code(cls)}{canonical(t)}"
     except TypeError:
@@ -218,24 +201,29 @@ def class_code(cls: type) -> str:
     out, so the same code gives the same hash in every process; a value with no canonical text,
     or a class reaching more than ``MAX_FOLLOWED`` objects, gives a hash of this process only
     (the class is then compiled anew by each process, never answered with another version's
-    entry). Computed once per class."""
+    entry). Computed once per class, and again when a module name its code reads names another
+    object now (a setting assigned in a notebook's cell)."""
     return _code_hash(cls)
 
 
 def class_code_changed(cls: type) -> bool:
-    """Whether a module name the code of ``cls`` reads (a setting, a helper) now names another
-    object than when :func:`class_code` hashed it; if so, the code is walked again and its new
-    hash replaces the old one. A function key asks this of each user's op class in its graph,
-    so that a setting assigned between two compiles in one process (a notebook's cell run
-    again) is not answered with the entry of its old value (the optimizer may have run the op
-    on constants). Costs a dict lookup per name read. Not seen: a value changed in place (a
-    list's item, an array's values) and a class attribute assigned (an op's call counter is
-    one), which a fresh process keys by their values then."""
-    reads = _reads.get(cls)
-    if reads is None or all(names.get(name, _ABSENT) is value for names, name, value in reads):
-        return False
-    old = _codes.pop(cls)
-    return _code_hash(cls) != old
+    """Whether :func:`class_code` of ``cls`` changed since it was last computed: a module name
+    its code reads (a setting, a helper) names another object now. A function key asks this
+    of each user's op class in its graph (its ops' identities were computed before), so that a
+    setting assigned between two compiles in one process (a notebook's cell run again) is not
+    answered with the entry of its old value (the optimizer may have run the op on
+    constants)."""
+    old = _codes.get(cls)
+    return old is not None and _code_hash(cls) != old
+
+
+def _unchanged(root: Any) -> bool:
+    """Whether each module name the code of ``root`` read when it was hashed names the same
+    object now (a dict lookup per name). Not seen: a value changed in place (a list's item, an
+    array's values) and a class attribute assigned (an op's call counter is one), which a
+    fresh process keys by their values then."""
+    reads = _reads.get(root)
+    return reads is None or all(names.get(name, _ABSENT) is value for names, name, value in reads)
 
 
 def _user_code(obj: Any) -> str:
@@ -249,9 +237,10 @@ def _user_code(obj: Any) -> str:
 
 
 def _code_hash(root: Any) -> str:
-    """:func:`class_code` of a class, or the same hash of a function; computed once."""
+    """:func:`class_code` of a class, or the same hash of a function; computed again only when
+    a module name its code reads names another object now."""
     found = _codes.get(root)
-    if found is None:
+    if found is None or not _unchanged(root):
         walk = _Walk()
         _walking.now = True
         try:

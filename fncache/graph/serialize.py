@@ -14,6 +14,7 @@ from typing import Any, NamedTuple, Sequence
 from .basic import Apply, Constant, Variable, graph_inputs, merges, toposort
 from .canonical import type_text
 from .fgraph import FunctionGraph
+from .types import fits_type
 
 __all__ = [
     "CanonicalForm",
@@ -337,8 +338,9 @@ class OutputTypesChanged(TypeError):
 
 def decode_graph(enc: dict[str, Any], shared: Sequence[Variable] = ()) -> FunctionGraph:
     """The graph ``encode_graph`` described, its nodes made again by their ops' ``make_node``;
-    ``OutputTypesChanged`` if one declares other output types than it did then (the graph
-    keyed, optimized and stored was not this one: its values could differ)."""
+    ``OutputTypesChanged`` if one declares output types that do not fit those it declared then
+    (``types.fits_type``: the graph keyed, optimized and stored was not this one, and its values
+    could differ; static sizes the node learns now from its inputs are no change)."""
     vars_: list[Variable] = []
     for r in enc["roots"]:
         if r[0] == "const":
@@ -350,7 +352,10 @@ def decode_graph(enc: dict[str, Any], shared: Sequence[Variable] = ()) -> Functi
     declared = enc.get("out_types")  # absent from version 1
     for k, (op, ins, names, *tag) in enumerate(enc["nodes"]):
         node = op.make_node(*[vars_[i] for i in ins])
-        if declared is not None and [o.type for o in node.outputs] != declared[k]:
+        if declared is not None and not (
+            len(node.outputs) == len(declared[k])
+            and all(fits_type(o.type, t) for o, t in zip(node.outputs, declared[k]))
+        ):
             raise OutputTypesChanged(
                 f"{op}.make_node now declares output types {[o.type for o in node.outputs]} for the "
                 f"node that declared {declared[k]} when its graph was stored: make_node must "
