@@ -181,9 +181,9 @@ COMPONENTS: dict[str, str] = {
     "schema": "layout version of keys and entries",
     "fncache": "fncache's version",
     "compiler_source": "hash of fncache's own compiler code (front end, rewrites, code generators)",
-    "graph_sha256": "hash of the graph's canonical text: ops by identity (class and props), "
-    "constants by value, inputs by position and type, equal nodes once when the mode merges; "
-    "names are left out",
+    "graph_sha256": "hash of the graph's canonical text: ops by identity (class and props) and "
+    "the output types each node declares, constants by value, inputs by position and type, "
+    "equal nodes once when the mode merges; names are left out",
     "mode": "linker, optimizer, included and excluded rewrite tags, device",
     "source_sha256": "hash of the generated source (C kernels or CUDA)",
     "compiler": "the C compiler's version (flag cxx)",

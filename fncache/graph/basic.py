@@ -37,6 +37,7 @@ __all__ = [
     "storage_root",
     "copied_outputs",
     "node_performer",
+    "reread_user_code",
 ]
 
 
@@ -572,6 +573,21 @@ def graph_inputs(graphs: Iterable[Variable], blockers: Iterable[Variable] | None
         else:
             stack.extend(reversed(v.owner.inputs))
     return out
+
+
+def reread_user_code(nodes: Iterable[Apply]) -> bool:
+    """Read the code of the user's op classes of ``nodes`` again (``canonical.class_code_changed``):
+    whether one changed since their ops' identities were computed, which are then computed
+    anew. A function key asks it first: a module value that ``perform`` reads, changed between
+    two compiles in one process, must not be answered with the other value's entry."""
+    from .canonical import class_code_changed
+
+    ops = [node.op for node in nodes if node.op._code_in_identity]
+    changed = {cls for cls in {type(op) for op in ops} if class_code_changed(cls)}
+    for op in ops:
+        if type(op) in changed:
+            op.__dict__.pop("_signature", None)
+    return bool(changed)
 
 
 def merges(op: Op) -> bool:

@@ -45,7 +45,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["canonical", "class_code"]
+__all__ = ["canonical", "class_code", "class_code_changed", "type_text"]
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +90,35 @@ def canonical(value: Any) -> str:
     if t in (set, frozenset):
         return "set{" + ",".join(sorted([canonical(v) for v in value])) + "}"
     return _canonical_object(value, t)
+
+
+def type_text(t: Any) -> str:
+    """The canonical text of a variable's type, as a graph's key reads it (its inputs' types
+    and each node's output types).
+
+    A class of fncache's whose repr names all it is (``TensorType``: dtype and static shape)
+    says so with its own ``_repr_is_identity`` (a subclass does not inherit it: its repr would
+    not name it); any other type is its class and canonical text, and a type with no canonical
+    form is its object's, in this process only (never a key another type shares)."""
+    cls = type(t)
+    if cls.__dict__.get("_repr_is_identity", False):
+        return repr(t)
+    try:
+        return f"type:{_name(cls)}{_user_code(cls)}{canonical(t)}"
+    except TypeError:
+        return _unique_type_text(t)
+
+
+#: Types with no canonical form, by id, each kept (so its id is not reused) with its token.
+_type_tokens: dict[int, tuple[Any, str]] = {}
+
+
+def _unique_type_text(t: Any) -> str:
+    """A token of ``t`` itself, the same each time it is asked for: a graph keyed twice keys alike."""
+    found = _type_tokens.get(id(t))
+    if found is None:
+        found = _type_tokens[id(t)] = (t, f"unique-type:{os.urandom(16).hex()}")
+    return found[1]
 
 
 def _nan(value: float) -> str:
@@ -141,6 +170,11 @@ _CLASS_NOISE = frozenset(
     | {"_abc_impl"}  # abc's registry of subclasses, a cache
 )
 _codes: "weakref.WeakKeyDictionary[Any, str]" = weakref.WeakKeyDictionary()
+#: The module names each hashed class's code read: ``(namespace, name, object named)``, the
+#: object itself (not its id, which a new object could take once it is freed).
+_reads: "weakref.WeakKeyDictionary[Any, list[tuple[dict[str, Any], str, Any]]]" = weakref.WeakKeyDictionary()
+#: What a name no module defines reads as (a name defined later is a change too).
+_ABSENT = object()
 #: ``now``: a code walk runs in this thread (it follows the functions and classes it meets).
 _walking = threading.local()
 #: Module-level values a method may read as data (a factor, a lookup table).
@@ -167,8 +201,29 @@ def class_code(cls: type) -> str:
     out, so the same code gives the same hash in every process; a value with no canonical text,
     or a class reaching more than ``MAX_FOLLOWED`` objects, gives a hash of this process only
     (the class is then compiled anew by each process, never answered with another version's
-    entry). Computed once per class."""
+    entry). Computed once per class, and again when a module name its code reads names another
+    object now (a setting assigned in a notebook's cell)."""
     return _code_hash(cls)
+
+
+def class_code_changed(cls: type) -> bool:
+    """Whether :func:`class_code` of ``cls`` changed since it was last computed: a module name
+    its code reads (a setting, a helper) names another object now. A function key asks this
+    of each user's op class in its graph (its ops' identities were computed before), so that a
+    setting assigned between two compiles in one process (a notebook's cell run again) is not
+    answered with the entry of its old value (the optimizer may have run the op on
+    constants)."""
+    old = _codes.get(cls)
+    return old is not None and _code_hash(cls) != old
+
+
+def _unchanged(root: Any) -> bool:
+    """Whether each module name the code of ``root`` read when it was hashed names the same
+    object now (a dict lookup per name). Not seen: a value changed in place (a list's item, an
+    array's values) and a class attribute assigned (an op's call counter is one), which a
+    fresh process keys by their values then."""
+    reads = _reads.get(root)
+    return reads is None or all(names.get(name, _ABSENT) is value for names, name, value in reads)
 
 
 def _user_code(obj: Any) -> str:
@@ -182,9 +237,10 @@ def _user_code(obj: Any) -> str:
 
 
 def _code_hash(root: Any) -> str:
-    """:func:`class_code` of a class, or the same hash of a function; computed once."""
+    """:func:`class_code` of a class, or the same hash of a function; computed again only when
+    a module name its code reads names another object now."""
     found = _codes.get(root)
-    if found is None:
+    if found is None or not _unchanged(root):
         walk = _Walk()
         _walking.now = True
         try:
@@ -195,6 +251,7 @@ def _code_hash(root: Any) -> str:
             else:
                 walk.function(root, own=True)
             found = walk.digest()
+            _reads[root] = walk.reads
         except Exception as e:  # past the bound, or an object that fails to be read
             log.warning(
                 "fncache: the code of %s %s; it is identified in this process only, so no other "
@@ -220,6 +277,8 @@ class _Walk:
     def __init__(self) -> None:
         self.index: dict[tuple, int] = {}
         self.queue: list[tuple[tuple, Any]] = []
+        #: each module name read, with the namespace it is read from and the object it named
+        self.reads: list[tuple[dict[str, Any], str, Any]] = []
 
     def ref(self, key: tuple, obj: Any) -> str:
         """``#n``, the position of ``obj`` (of kind ``key[0]``), queued when first met."""
@@ -346,6 +405,7 @@ class _Walk:
 
     def _module(self, module: types.ModuleType, names: tuple[str, ...]) -> str:
         attrs = vars(module)
+        self.reads += [(attrs, n, attrs.get(n, _ABSENT)) for n in names]
         return f"module {module.__name__}\n" + "\n".join(
             f"{n}={self.read(attrs[n], names)}" for n in names if n in attrs
         )
@@ -355,6 +415,7 @@ class _Walk:
             self.code(c, globals_) if isinstance(c, types.CodeType) else self.member(c)
             for c in code.co_consts
         )
+        self.reads += [(globals_, n, globals_.get(n, _ABSENT)) for n in code.co_names]
         read = ",".join(
             f"{n}={self.read(globals_[n], code.co_names)}" for n in code.co_names if n in globals_
         )

@@ -11,7 +11,7 @@ its params once, when it links the function, not at every call.
 from __future__ import annotations
 
 import keyword
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -21,6 +21,9 @@ __all__ = ["Params", "ParamsType", "Generic", "generic"]
 class Generic:
     """The type of a params value that is any Python object, kept as it is (Theano's
     ``Generic``)."""
+
+    #: One type, one repr: a graph's key reads it (canonical.type_text).
+    _repr_is_identity: ClassVar[bool] = True
 
     def filter(self, data: Any, strict: bool = False, allow_downcast: bool | None = None) -> Any:
         return data

@@ -12,7 +12,9 @@ import pickle
 from typing import Any, NamedTuple, Sequence
 
 from .basic import Apply, Constant, Variable, graph_inputs, merges, toposort
+from .canonical import type_text
 from .fgraph import FunctionGraph
+from .types import fits_type
 
 __all__ = [
     "CanonicalForm",
@@ -22,6 +24,7 @@ __all__ = [
     "in_canonical_order",
     "encode_graph",
     "decode_graph",
+    "OutputTypesChanged",
 ]
 
 
@@ -31,7 +34,9 @@ class CanonicalForm(NamedTuple):
     merged equal nodes), ``reads`` (the numbers of each of those nodes' inputs), ``index`` (the
     number of each variable, by id: roots 0..R-1, then the nodes' outputs) and ``number`` (each
     node's position in ``nodes``, by id: a merged node has the position of the equal node that
-    stands for it), ``also`` (the nodes merged into each node, by its position)."""
+    stands for it), ``also`` (the nodes merged into each node, by its position), ``out_types``
+    (the types each node declares for its outputs: an op's props need not fix them, as a
+    user's ``make_node`` may read a setting, and a rewrite reads them)."""
 
     roots: list[Variable]
     nodes: list[Apply]
@@ -40,6 +45,8 @@ class CanonicalForm(NamedTuple):
     number: dict[int, int]
     #: the other nodes each merged node stands for, by its position in ``nodes``
     also: dict[int, list[Apply]]
+    #: the canonical text of each node's output types (``canonical.type_text``), by position
+    out_types: list[str]
 
 
 def canonical_form(
@@ -48,8 +55,9 @@ def canonical_form(
     """The graph between ``inputs`` and ``outputs``, numbered for its canonical text.
 
     ``merge``: equal constants (type and value) are one root, and a node of an op that `merges`
-    reading the same variables as an earlier node of an equal op is that node, so a subexpression
-    written twice and written once read alike (what the `merge` rewrite makes of both). Nothing
+    reading the same variables as an earlier node of an equal op, and declaring the same output
+    types, is that node, so a subexpression written twice and written once read alike (what
+    the `merge` rewrite makes of both). Nothing
     is merged in a graph holding an op that overwrites an input: there two nodes reading one
     variable may read two values."""
     nodes = toposort(outputs, blockers=inputs)
@@ -81,11 +89,14 @@ def canonical_form(
     reads: list[tuple[int, ...]] = []
     number: dict[int, int] = {}
     also: dict[int, list[Apply]] = {}
-    seen: dict[tuple[str, tuple[int, ...]], Apply] = {}
+    out_types: list[str] = []
+    seen: dict[tuple[str, tuple[int, ...], str], Apply] = {}
     for node in nodes:
         ins = tuple([index[id(v)] for v in node.inputs])
+        outs = node.outputs
+        types = type_text(outs[0].type) if len(outs) == 1 else ",".join([type_text(o.type) for o in outs])
         if merge:
-            first = seen.setdefault((node.op.signature(), ins), node)
+            first = seen.setdefault((node.op.signature(), ins, types), node)
             if first is not node and merges(node.op) and may_merge():
                 number[id(node)] = number[id(first)]
                 also.setdefault(number[id(first)], []).append(node)
@@ -94,10 +105,11 @@ def canonical_form(
         number[id(node)] = len(kept)
         kept.append(node)
         reads.append(ins)
+        out_types.append(types)
         for o in node.outputs:
             index[id(o)] = count
             count += 1
-    return CanonicalForm(roots, kept, reads, index, number, also)
+    return CanonicalForm(roots, kept, reads, index, number, also, out_types)
 
 
 def graph_signature(fgraph: FunctionGraph) -> str:
@@ -112,13 +124,14 @@ def form_signature(fgraph: FunctionGraph, form: CanonicalForm) -> str:
     n_in = len(fgraph.inputs)
     # Variables are numbered by first appearance so the text does not depend on object ids.
     text = [
-        f"C{k}:{v.type!r}:{v.signature()}\n"
+        f"C{k}:{type_text(v.type)}:{v.signature()}\n"
         if isinstance(v, Constant)
-        else f"{'S' if v.holds_value else 'I' if k < n_in else 'R'}{k}:{v.type!r}\n"
+        else f"{'S' if v.holds_value else 'I' if k < n_in else 'R'}{k}:{type_text(v.type)}\n"
         for k, v in enumerate(form.roots)
     ]
     text += [
-        f"N:{node.op.signature()}({','.join(map(str, ins))})\n" for node, ins in zip(form.nodes, form.reads)
+        f"N:{node.op.signature()}({','.join(map(str, ins))})->{types}\n"
+        for node, ins, types in zip(form.nodes, form.reads, form.out_types)
     ]
     text.append("O:" + ",".join([str(form.index[id(v)]) for v in fgraph.outputs]))
     return hashlib.sha256("".join(text).encode()).hexdigest()
@@ -307,15 +320,27 @@ def encode_graph(fgraph: FunctionGraph, shared: Sequence[Variable] = ()) -> dict
         for node in nodes
     ]
     return {
-        "version": 1,
+        "version": 2,
         "roots": enc_roots,
         "n_inputs": len(fgraph.inputs),
         "nodes": enc_nodes,
+        # what each node declared: decoding makes the nodes again, and checks it gets these
+        "out_types": [[o.type for o in node.outputs] for node in nodes],
         "outputs": [index[id(v)] for v in fgraph.outputs],
     }
 
 
+class OutputTypesChanged(TypeError):
+    """A node made again from its op and inputs declares other output types than it did when
+    its graph was encoded: the op's ``make_node`` reads something besides them (a module
+    setting, an attribute changed since)."""
+
+
 def decode_graph(enc: dict[str, Any], shared: Sequence[Variable] = ()) -> FunctionGraph:
+    """The graph ``encode_graph`` described, its nodes made again by their ops' ``make_node``;
+    ``OutputTypesChanged`` if one declares output types that do not fit those it declared then
+    (``types.fits_type``: the graph keyed, optimized and stored was not this one, and its values
+    could differ; static sizes the node learns now from its inputs are no change)."""
     vars_: list[Variable] = []
     for r in enc["roots"]:
         if r[0] == "const":
@@ -324,8 +349,18 @@ def decode_graph(enc: dict[str, Any], shared: Sequence[Variable] = ()) -> Functi
             vars_.append(shared[r[1]])
         else:
             vars_.append(r[1].make_variable(r[2]))
-    for op, ins, names, *tag in enc["nodes"]:
+    declared = enc.get("out_types")  # absent from version 1
+    for k, (op, ins, names, *tag) in enumerate(enc["nodes"]):
         node = op.make_node(*[vars_[i] for i in ins])
+        if declared is not None and not (
+            len(node.outputs) == len(declared[k])
+            and all(fits_type(o.type, t) for o, t in zip(node.outputs, declared[k]))
+        ):
+            raise OutputTypesChanged(
+                f"{op}.make_node now declares output types {[o.type for o in node.outputs]} for the "
+                f"node that declared {declared[k]} when its graph was stored: make_node must "
+                "derive them from the op's props and its inputs alone"
+            )
         node.tag.update(tag[0] if tag else {})
         for o, n in zip(node.outputs, names):
             o.name = n

@@ -15,6 +15,7 @@ from .args import as_int
 __all__ = [
     "DTYPES",
     "TensorType",
+    "fits_type",
     "normalize_dtype",
     "is_float",
     "is_int",
@@ -117,7 +118,9 @@ class TensorType:
     ``shape``, as PyTensor takes them. ``name`` is kept as a label (it takes no part in equality).
     """
 
-    __slots__ = ("dtype", "shape", "name", "_hash")
+    __slots__ = ("dtype", "shape", "name", "_hash", "_repr")
+    #: Its repr names its dtype and static shape, all it is: a graph's key reads it (canonical.type_text).
+    _repr_is_identity: ClassVar[bool] = True
     #: What ``make_variable`` / ``make_constant`` build (see :func:`use_variable_classes`).
     variable_class: ClassVar[type]
     constant_class: ClassVar[type]
@@ -138,6 +141,8 @@ class TensorType:
         #: Theano's label of a type: it takes no part in equality.
         self.name = name
         self._hash = hash((self.dtype, self.shape))
+        #: its repr, once asked for: a graph's key reads one per node (canonical.type_text)
+        self._repr: str | None = None
 
     def __call__(self, name: str | None = None, shape: Sequence[int | None] | None = None):
         """A new symbolic input of this type; ``shape`` (PyTensor's ``pt.dvector("x",
@@ -206,8 +211,10 @@ class TensorType:
         return convert_value(self, value, allow_downcast, where, strict)
 
     def __repr__(self) -> str:
-        dims = ",".join("?" if s is None else str(s) for s in self.shape)
-        return f"TensorType({self.dtype}, ({dims}))"
+        if self._repr is None:
+            dims = ",".join(["?" if s is None else str(s) for s in self.shape])
+            self._repr = f"TensorType({self.dtype}, ({dims}))"
+        return self._repr
 
     def __reduce__(self):
         return (TensorType, (self.dtype, self.shape, None, self.name))
@@ -261,6 +268,23 @@ def _static_shape(shape: Any) -> tuple[int | None, ...]:
             "this type could never be computed"
         )
     return tuple(out)
+
+
+def fits_type(t: Any, declared: Any) -> bool:
+    """Whether a variable of type ``t`` may stand where ``declared`` was: the same type, or one
+    of the same class, dtype and ndim whose static shape knows at least the sizes ``declared``
+    knows (a rewrite's node may keep the coarser type its inputs had when it was made)."""
+    if t == declared:
+        return True
+    shape, known = getattr(t, "shape", None), getattr(declared, "shape", None)
+    return (
+        type(t) is type(declared)
+        and isinstance(shape, tuple)
+        and isinstance(known, tuple)
+        and t.dtype == declared.dtype
+        and len(shape) == len(known)
+        and all(k is None or s == k for s, k in zip(shape, known))
+    )
 
 
 def use_variable_classes(variable: type, constant: type) -> None:

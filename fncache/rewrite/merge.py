@@ -1,9 +1,11 @@
-"""`merge`: common-subexpression elimination (equal constants, equal ops on equal inputs)."""
+"""`merge`: common-subexpression elimination (equal constants, equal ops on equal inputs
+declaring output types that do not contradict each other)."""
 
 from __future__ import annotations
 
 from ..graph.basic import Constant, Variable, merges
 from ..graph.fgraph import FunctionGraph
+from ..graph.types import fits_type
 from ..mode import MERGE_TAGS
 from .local import local_pass
 from .registry import register
@@ -23,9 +25,12 @@ def merge(fgraph: FunctionGraph) -> bool:
         if not merges(node.op):
             return None
         key = (node.op, tuple(id(v) for v in node.inputs))
-        if key in seen:
-            return seen[key]
-        seen[key] = node.outputs
+        first = seen.get(key)
+        if first is None:
+            seen[key] = node.outputs
+        # not over other static sizes: a user's make_node may declare them from a setting
+        elif all(fits_type(o.type, f.type) or fits_type(f.type, o.type) for o, f in zip(node.outputs, first)):
+            return first
         return None
 
     return local_pass(fgraph, fn)

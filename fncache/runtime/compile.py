@@ -9,10 +9,11 @@ import sys
 from typing import Any, Callable, Sequence
 
 from ..config import config
-from ..graph.basic import clone_graph, toposort
+from ..graph.basic import clone_graph, reread_user_code, toposort
 from ..graph.fgraph import FunctionGraph
 from ..graph.serialize import (
     CanonicalForm,
+    OutputTypesChanged,
     canonical_form,
     decode_graph,
     dumps,
@@ -124,6 +125,9 @@ def _keyed(original: FunctionGraph, mode: Mode) -> tuple[Any, CanonicalForm]:
     from ..cache.keys import function_key as fkey
 
     form = canonical_form(original.inputs, original.outputs, mode.merges())
+    merged = [node for nodes in form.also.values() for node in nodes]
+    if reread_user_code([*form.nodes, *merged]):  # the form merged by the old identities
+        form = canonical_form(original.inputs, original.outputs, mode.merges())
     key = fkey(form_signature(original, form), mode.signature(), config.code_flags())
     return key, form
 
@@ -195,7 +199,11 @@ def optimize_or_load(
         return optimized, key.digest, None, None
     # Recorded from the graph as a hit will decode it: the library a hit finds under the
     # record is then the one its own graph renders to, whatever a pickle round trip changes.
-    decoded = attach_traces(decode_graph(pickle.loads(payload), shared), form)
+    try:
+        decoded = attach_traces(decode_graph(pickle.loads(payload), shared), form)
+    except OutputTypesChanged as e:  # a hit would not get this graph back: it runs uncached
+        log.warning("fncache: not caching function %s: %s", key.digest[:16], e)
+        return optimized, key.digest, None, None
     record = kernel_source_record(decoded, mode)
     meta = {"nodes": len(optimized.toposort()), **record}
     sha = record.get(KERNEL_SOURCE_FIELD)

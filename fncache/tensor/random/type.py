@@ -13,7 +13,7 @@ given where a state belongs becomes the state :func:`state_from_generator` deriv
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -55,6 +55,8 @@ class RandomGeneratorType(TensorType):
     :func:`state_from_generator`."""
 
     __slots__ = ()
+    #: One type, one repr: a graph's key reads it (canonical.type_text).
+    _repr_is_identity: ClassVar[bool] = True
 
     def __init__(self, name: str | None = None) -> None:
         super().__init__("uint64", (2,), name=name)

@@ -13,7 +13,7 @@ import hashlib
 import sys
 import warnings
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any, Callable, ClassVar
 
 import numpy as np
 
@@ -121,6 +121,8 @@ class SparseTensorType:
     makes a symbolic input (``SparseTensorType("csr", "float64")("W")``)."""
 
     __slots__ = ("format", "dtype", "name", "_hash")
+    #: Its repr names its format and dtype, all it is: a graph's key reads it (canonical.type_text).
+    _repr_is_identity: ClassVar[bool] = True
     ndim = 2
     shape: tuple[None, None] = (None, None)
     broadcastable = (False, False)
