@@ -887,6 +887,19 @@ def _cofactors(node: Apply, out_grads: list) -> list:
     return [CofactorsGrad()(x, g)]
 
 
+@register_grad(CofactorsGrad)
+def _cofactors_grad(node: Apply, out_grads: list) -> list:
+    """``CofactorsGrad(x, *gs)`` is the gradient of det's ``m``-th derivative along ``gs``,
+    linear in each direction: its gradient in ``x`` is the next derivative, along ``gs`` and
+    ``h``; in a direction, the same derivative with ``h`` in that direction's place (det's
+    derivatives are symmetric in their directions). Zero past det's degree, the matrix size."""
+    x, *gs = node.inputs
+    h = out_grads[0]
+    size = x.type.shape[-1]
+    in_x = None if size is not None and len(gs) + 2 > size else CofactorsGrad()(x, *gs, h)
+    return [in_x] + [CofactorsGrad()(x, *gs[:i], h, *gs[i + 1 :]) for i in range(len(gs))]
+
+
 @register_grad(SlogDet, complex_values="rule")
 def _slogdet(node: Apply, out_grads: list) -> list:
     """``g inv(x)^T`` (a real matrix's sign is piecewise constant); at a singular matrix, where
