@@ -320,7 +320,6 @@ NOT_SAMPLED = {
 #: the cases whose second derivative is refused, with the op the error names
 REFUSED = {
     "ctc": "CTCLossGrad",
-    "hyp2f1": "Hyp2F1Grad",
     "gammainc": "gammainc_da",
     "gammaincc": "gammainc_da",
     "gammainc_da": "gammainc_da",
