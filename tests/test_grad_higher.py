@@ -422,3 +422,20 @@ def test_second_derivative_of_every_rule_equals_differences_or_is_refused_naming
             message
         )
     _check_table(checked, products=False)
+
+
+def test_betainc_shape_derivatives_of_tiny_shapes_are_finite() -> None:
+    """Both shapes below 1e-154: I_x(a, b) is b / (a + b) to within a few times a log(a), so
+    its derivatives are -b / (a + b)**2 and a / (a + b)**2, of the order of 1 / a (the
+    continued fraction's 1 / a**2 overflowed: -inf and inf in C, NaN in Python), in both
+    linkers, on both sides of the mean."""
+    a0 = np.array([1e-200, 1e-160, 1e-300, 1e-200, 1e-200, 2e-155])
+    b0 = np.array([1e-200, 1e-160, 1e-300, 3e-200, 1e-200, 1e-160])
+    x0 = np.array([0.3, 0.3, 0.6, 0.7, 0.9, 0.5])
+    a, b, x = ft.dvector("a"), ft.dvector("b"), ft.dvector("x")
+    outs = fc.grad(ft.sum(ft.betainc(a, b, x)), [a, b])
+    share = b0 / (a0 + b0)
+    for mode in ("FAST_RUN", "FAST_COMPILE"):
+        da, db = fc.function([a, b, x], outs, mode=mode)(a0, b0, x0)
+        np.testing.assert_allclose(da, -share / (a0 + b0), rtol=1e-10, err_msg=mode)
+        np.testing.assert_allclose(db, (1 - share) / (a0 + b0), rtol=1e-10, err_msg=mode)

@@ -324,7 +324,8 @@ def test_second_derivatives_not_implemented_are_refused_naming_the_op() -> None:
         fc.grad(ft.sum(daa), a)
     dk = fc.grad(ft.sum(ft.gammainc(a, z)), a)
     with pytest.raises(
-        NullTypeGradError, match="gammainc_da, the derivative of gammainc in its shape parameter"
+        NullTypeGradError,
+        match="gammainc_da, the derivative of gammainc in k, has no gradient in k: the second derivative d2 gammainc / dk2",
     ):
         ft.hessian(ft.sum(ft.gammainc(a, z)), a)
     with pytest.raises(NullTypeGradError, match="gammainc_da.*input 0"):

@@ -210,20 +210,26 @@ def _betaincinv(a: list, z: Variable, g: Variable) -> list:
 
 
 def _shape_derivative(
-    name: str, of: str, dx: Callable[..., Variable]
+    name: str, of: str, params: str, dx: Callable[..., Variable]
 ) -> Callable[[list, Variable, Variable], list]:
-    """The rule of ``name``, the derivative of ``of`` in one of its shape parameters: in x
-    (the last operand) ``dx(*operands)``, the derivative of ``of``'s density in that parameter;
-    in the shape parameters an undefined gradient (refused where one depends on the variables
-    differentiated)."""
-    why = (
-        f"{name}, the derivative of {of} in its shape parameter, has no gradient in the shape "
-        f"parameters (a second derivative of {of} in its shape parameters is not implemented); "
-        "take the gradient in the shape parameters once, or differentiate the rest in x only"
-    )
+    """The rule of ``name``, the derivative of ``of`` in its shape parameter ``params[0]`` (of
+    its shape parameters ``params[1:]``, the operands before x): in x (the last operand)
+    ``dx(*operands)``, the derivative of ``of``'s density in that parameter; in the shape
+    parameters an undefined gradient (refused where one depends on the variables
+    differentiated), naming the second derivative it would be."""
+    p = params[0]
+
+    def why(q: str) -> str:
+        second = f"d2 {of} / d{p}2" if q == p else f"d2 {of} / d{min(p, q)} d{max(p, q)}"
+        return (
+            f"{name}, the derivative of {of} in {p}, has no gradient in {q}: the second derivative "
+            f"{second} is not implemented (its series and continued fractions are differentiated "
+            "once); take the gradient in the shape parameters once, differentiate the rest in x "
+            "only, or take differences of the first derivative"
+        )
 
     def rule(a: list, z: Variable, g: Variable) -> list:
-        return [NullType(why)() for _ in a[:-1]] + [g * dx(*a)]
+        return [NullType(why(q))() for q in params[1:]] + [g * dx(*a)]
 
     return rule
 
@@ -309,13 +315,13 @@ SCALAR_GRADS: dict[str, ScalarRule] = {
     "gammaincc": lambda a, z, g: [-g * _e("gammainc_da", *a), -g * _gamma_density(*a)],
     "gammaincinv": _gammainc_inverse(1.0),
     "gammainccinv": _gammainc_inverse(-1.0),
-    "gammainc_da": _shape_derivative("gammainc_da", "gammainc", _d_gamma_density_dk),
+    "gammainc_da": _shape_derivative("gammainc_da", "gammainc", "kk", _d_gamma_density_dk),
     "betainc": _betainc,
     "betainc_da": _shape_derivative(
-        "betainc_da", "betainc", lambda p, q, x: _d_beta_density(p, q, x, _e("log", x), p)
+        "betainc_da", "betainc", "aab", lambda p, q, x: _d_beta_density(p, q, x, _e("log", x), p)
     ),
     "betainc_db": _shape_derivative(
-        "betainc_db", "betainc", lambda p, q, x: _d_beta_density(p, q, x, _e("log1p", -x), q)
+        "betainc_db", "betainc", "bab", lambda p, q, x: _d_beta_density(p, q, x, _e("log1p", -x), q)
     ),
     "betaincinv": _betaincinv,
     "yv": _order_grad("yv", _half_sum("yv", -1.0)),
