@@ -20,11 +20,11 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import NullTypeGradError
 from ..graph.basic import Apply, Op, Variable
 from ..graph.types import TensorType, is_complex
 from .basic import as_tensor_variable
 from .elemwise import cast
+from .grad_markers import NullType
 from .gradient import register_grad
 
 __all__ = ["CTCLoss", "CTCLossGrad", "ctc"]
@@ -170,10 +170,15 @@ def _ctc_loss_grad(node: Apply, out_grads: list) -> list:
 
 @register_grad(CTCLossGrad)
 def _ctc_loss_grad_grad(node: Apply, out_grads: list) -> list:
-    raise NullTypeGradError(
-        "grad: the second derivative of ctc (the gradient of CTCLossGrad) is not implemented; "
-        "differentiate the loss once"
+    """Undefined: refused where the gradient reaches a variable differentiated (a cost built
+    from ctc's gradient differentiates in anything else)."""
+    why = (
+        "CTCLossGrad, the gradient of ctc in its activations, has no gradient: the second "
+        "derivative of ctc is not implemented (its forward-backward pass is differentiated "
+        "once); differentiate the loss once, or hold its gradient constant with "
+        "ft.disconnected_grad (or consider_constant) in the cost built from it"
     )
+    return [NullType(why)(), None, None]
 
 
 def _int_operand(v: Any, ndim: int, name: str, layout: str) -> Variable:
