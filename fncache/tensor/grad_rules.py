@@ -56,6 +56,7 @@ from .grad_ops import ReducedSize, RepeatGrad, SortGrad, SubtensorGrad, SumToSha
 from .gradient import backprop, broadcast_like, grad, real_inner, register_grad, sum_static_broadcast
 from .gradient import conj_grad, register_branch_grad, user_gradients, zeros_like
 from .extra_ops import tril, triu
+from .gamma_shape import GammaincDkk
 from .jacobian_rows import JacobianRows, jacobian_rows
 from .op_from_graph import OpFromGraph
 from .nlinalg import CheckValue, Cofactors, CofactorsGrad, Det, MatrixInverse, SlogDet
@@ -68,7 +69,7 @@ from .scan import Scan
 from .signal.pool import AveragePoolGrad, MaxPoolGrad, MaxPoolGradGrad, Pool
 from .scan_grad import scan_grad
 from .scalar_ops import Composite
-from .special import betaln, psi
+from .special import betaln, psi, tri_gamma
 from .shape_ops import Concatenate, DimShuffle, MakeVector, Reshape, Shape, dimshuffle, flatten, reshape
 from .shape_ops import dim_sizes, shape
 from .slinalg import Cholesky, Solve, SolveTriangular
@@ -244,6 +245,20 @@ def _d_gamma_density_dk(k: Variable, x: Variable) -> Variable:
     return _scaled_density(_gamma_density(k, x), _e("log", x) - psi(k))
 
 
+@register_grad(GammaincDkk)
+def _gammainc_dkk(node: Apply, out_grads: list) -> list:
+    """In x the density's second derivative in k, ``((log x - psi(k))**2 - psi1(k))`` times
+    it; in k (a third derivative) undefined, refused where one is needed."""
+    k, x = node.inputs
+    why = (
+        f"{node.op}, the second derivative of gammainc in k, has no gradient in k: the third "
+        "derivative d3 gammainc / dk3 is not implemented; differentiate in k at most twice, "
+        "differentiate the rest in x only, or take differences of the second derivative"
+    )
+    d = _e("log", x) - psi(k)
+    return [NullType(why)(), out_grads[0] * _scaled_density(_gamma_density(k, x), d * d - tri_gamma(k))]
+
+
 def _d_beta_density(p: Variable, q: Variable, x: Variable, log_part: Variable, shape: Variable) -> Variable:
     """d/dp (or d/dq) of betainc's density: ``log x - psi(p) + psi(p + q)`` (or ``log(1 - x) -
     psi(q) + psi(p + q)``) times it: the derivative of betainc_da (betainc_db) in x."""
@@ -315,7 +330,7 @@ SCALAR_GRADS: dict[str, ScalarRule] = {
     "gammaincc": lambda a, z, g: [-g * _e("gammainc_da", *a), -g * _gamma_density(*a)],
     "gammaincinv": _gammainc_inverse(1.0),
     "gammainccinv": _gammainc_inverse(-1.0),
-    "gammainc_da": _shape_derivative("gammainc_da", "gammainc", "kk", _d_gamma_density_dk),
+    "gammainc_da": lambda a, z, g: [g * GammaincDkk()(*a), g * _d_gamma_density_dk(*a)],
     "betainc": _betainc,
     "betainc_da": _shape_derivative(
         "betainc_da", "betainc", "aab", lambda p, q, x: _d_beta_density(p, q, x, _e("log", x), p)
