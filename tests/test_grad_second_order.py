@@ -328,11 +328,12 @@ def test_second_derivatives_not_implemented_are_refused_naming_the_op() -> None:
         match="GammaincDkk, the second derivative of gammainc in k, has no gradient in k: the third derivative",
     ):
         fc.grad(ft.sum(dkk), [a, z])
+    dab = fc.grad(ft.sum(fc.grad(ft.sum(ft.betainc(a, z + 1, 0.5)), a)), z)
     with pytest.raises(
         NullTypeGradError,
-        match="betainc_da, the derivative of betainc in a, has no gradient in b: the second derivative d2 betainc / da db",
+        match="BetaincD2.*, the second derivative of betainc in a and b, has no gradient in a or b",
     ):
-        fc.grad(ft.sum(fc.grad(ft.sum(ft.betainc(a, z + 1, 0.5)), a)), z)
+        fc.grad(ft.sum(dab), a)
     # an op of fncache's own without a gradient: named, with what to do (no class to extend)
     m = ft.dmatrix("m")
     with pytest.raises(

@@ -309,6 +309,7 @@ def _more() -> tuple[fc.Function, list]:
         ft.grad(ft.grad(ft.det(m), m).sum(), m),  # the cofactors' gradient
         ft.grad(hyp2f1(x * 0.1 + 1, 0.3, 1.5, 0.2).sum(), x),
         ft.grad(ft.grad(ft.gammainc(x**2 + 1, 1.5).sum(), x).sum(), x),  # gammainc's second in k
+        ft.grad(ft.grad(ft.betainc(x**2 + 1, 2.0, 0.3).sum(), x).sum(), x),  # betainc's in a
         ft.grad(indexed, m),
         ft.grad((sparse.sparse_grad(m[i[:2]]) ** 2).sum(), m),
         ft.grad(ft.mean(m) + ft.repeat(x, i).sum(), [m, x])[1],

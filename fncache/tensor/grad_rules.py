@@ -56,7 +56,7 @@ from .grad_ops import ReducedSize, RepeatGrad, SortGrad, SubtensorGrad, SumToSha
 from .gradient import backprop, broadcast_like, grad, real_inner, register_grad, sum_static_broadcast
 from .gradient import conj_grad, register_branch_grad, user_gradients, zeros_like
 from .extra_ops import tril, triu
-from .gamma_shape import GammaincDkk
+from .gamma_shape import BetaincD2, GammaincDkk
 from .jacobian_rows import JacobianRows, jacobian_rows
 from .op_from_graph import OpFromGraph
 from .nlinalg import CheckValue, Cofactors, CofactorsGrad, Det, MatrixInverse, SlogDet
@@ -210,31 +210,6 @@ def _betaincinv(a: list, z: Variable, g: Variable) -> list:
     return [-inv * _e("betainc_da", p, q, z), -inv * _e("betainc_db", p, q, z), inv]
 
 
-def _shape_derivative(
-    name: str, of: str, params: str, dx: Callable[..., Variable]
-) -> Callable[[list, Variable, Variable], list]:
-    """The rule of ``name``, the derivative of ``of`` in its shape parameter ``params[0]`` (of
-    its shape parameters ``params[1:]``, the operands before x): in x (the last operand)
-    ``dx(*operands)``, the derivative of ``of``'s density in that parameter; in the shape
-    parameters an undefined gradient (refused where one depends on the variables
-    differentiated), naming the second derivative it would be."""
-    p = params[0]
-
-    def why(q: str) -> str:
-        second = f"d2 {of} / d{p}2" if q == p else f"d2 {of} / d{min(p, q)} d{max(p, q)}"
-        return (
-            f"{name}, the derivative of {of} in {p}, has no gradient in {q}: the second derivative "
-            f"{second} is not implemented (its series and continued fractions are differentiated "
-            "once); take the gradient in the shape parameters once, differentiate the rest in x "
-            "only, or take differences of the first derivative"
-        )
-
-    def rule(a: list, z: Variable, g: Variable) -> list:
-        return [NullType(why(q))() for q in params[1:]] + [g * dx(*a)]
-
-    return rule
-
-
 def _scaled_density(dens: Variable, factor: Variable) -> Variable:
     """``dens * factor``, 0 where the density is (x at 0 or 1, where factor is infinite)."""
     return _e("switch", _e("eq", dens, 0), 0, dens * factor)
@@ -257,6 +232,26 @@ def _gammainc_dkk(node: Apply, out_grads: list) -> list:
     )
     d = _e("log", x) - psi(k)
     return [NullType(why)(), out_grads[0] * _scaled_density(_gamma_density(k, x), d * d - tri_gamma(k))]
+
+
+@register_grad(BetaincD2)
+def _betainc_d2(node: Apply, out_grads: list) -> list:
+    """In x the density times ``L_i L_j + C_ij`` (``L_0 = log x - psi(a) + psi(a + b)``, ``L_1
+    = log(1 - x) - psi(b) + psi(a + b)``, ``C`` the second derivatives of ``-log B(a, b)``); in
+    a and b (third derivatives) undefined, refused where one is needed."""
+    p, q, x = node.inputs
+    i, j = node.op.wrt
+    both = psi(p + q)
+    logs = [_e("log", x) - psi(p) + both, _e("log1p", -x) - psi(q) + both]
+    c = tri_gamma(p + q) - [tri_gamma(p), 0, tri_gamma(q)][i + j]
+    why = (
+        f"{node.op}, the second derivative of betainc in {'ab'[i]} and {'ab'[j]}, has no gradient in "
+        "a or b: third derivatives of betainc in its shapes are not implemented; differentiate in "
+        "them at most twice, differentiate the rest in x only, or take differences of the second "
+        "derivative"
+    )
+    dx = _scaled_density(_betainc_density(p, q, x), logs[i] * logs[j] + c)
+    return [NullType(why)(), NullType(why)(), out_grads[0] * dx]
 
 
 def _d_beta_density(p: Variable, q: Variable, x: Variable, log_part: Variable, shape: Variable) -> Variable:
@@ -332,12 +327,16 @@ SCALAR_GRADS: dict[str, ScalarRule] = {
     "gammainccinv": _gammainc_inverse(-1.0),
     "gammainc_da": lambda a, z, g: [g * GammaincDkk()(*a), g * _d_gamma_density_dk(*a)],
     "betainc": _betainc,
-    "betainc_da": _shape_derivative(
-        "betainc_da", "betainc", "aab", lambda p, q, x: _d_beta_density(p, q, x, _e("log", x), p)
-    ),
-    "betainc_db": _shape_derivative(
-        "betainc_db", "betainc", "bab", lambda p, q, x: _d_beta_density(p, q, x, _e("log1p", -x), q)
-    ),
+    "betainc_da": lambda a, z, g: [
+        g * BetaincD2((0, 0))(*a),
+        g * BetaincD2((0, 1))(*a),
+        g * _d_beta_density(*a, _e("log", a[2]), a[0]),
+    ],
+    "betainc_db": lambda a, z, g: [
+        g * BetaincD2((0, 1))(*a),
+        g * BetaincD2((1, 1))(*a),
+        g * _d_beta_density(*a, _e("log1p", -a[2]), a[1]),
+    ],
     "betaincinv": _betaincinv,
     "yv": _order_grad("yv", _half_sum("yv", -1.0)),
     "iv": _order_grad("iv", _half_sum("iv", 1.0)),
