@@ -188,6 +188,12 @@ _V4 = _u(-1, 1, 4)
 _IMG = _u(-1, 1, 1, 1, 4, 4)
 
 _X = ft.dvector("x")
+
+
+def _CTC(a: Any) -> Any:
+    return ctc(a, np.array([[1, 2], [2, 2]], "int32"), np.array([5, 4], "int32"))
+
+
 #: the optimizer's solution to rounding, for differences of it
 _TOL = {"tol": 1e-14}
 #: an OpFromGraph, and a Python op whose gradient is built from ft ops
@@ -313,11 +319,10 @@ SAMPLES: dict[str, Any] = {
         [_u(1.2, 2.5, 3), _u(1.2, 2.5, 3)],
         [0, 1],
     ),
-    "ctc": (
-        lambda a: ft.sum(ctc(a, np.array([[1, 2]], "int32"), np.array([4], "int32")) ** 2),
-        [_u(-1, 1, 4, 1, 3)],
-        [0],
-    ),
+    # two examples, one with a repeated label; and a cost of the gradient, whose gradient holds
+    # the Hessian's product, CTCLossHessian
+    "ctc": (lambda a: ft.sum(_CTC(a) ** 2), [_u(-1, 1, 5, 2, 3)], [0]),
+    "ctc_gradient": (lambda a: _grad_cube(ft.sum(_CTC(a) * [1.0, 0.5]), a), [_u(-1, 1, 5, 2, 3)], [0]),
     "hyp2f1": (
         lambda a, z: _cube(hyp2f1(a, 0.7 * a + 0.1, 1.3 + a, 0.8 * z)),
         [_u(0.2, 0.8, 3), _u(-0.5, 0.5, 3)],
@@ -337,7 +342,7 @@ NOT_SAMPLED = {
 
 #: the cases whose second derivative is refused, with the op the error names
 REFUSED = {
-    "ctc": "CTCLossGrad",
+    "ctc_gradient": "CTCLossHessian",
     "gammainc_da": "GammaincDkk",
     "gammainc_shape": "GammaincDkk",
     "betainc_da": "BetaincD2",

@@ -209,7 +209,8 @@ def _conv3d_ctc() -> tuple[fc.Function, list]:
     x, w = ft.dtensor5("x"), ft.dtensor5("w")
     a, labels, lengths = ft.dtensor3("a"), ft.imatrix("l"), ft.ivector("n")
     c, loss = conv.conv3d(x, w), ctc(a, labels, lengths)
-    outs = [c, ft.grad(c.sum(), x), ft.grad(c.sum(), w), loss, ft.grad(loss.sum(), a)]
+    hess = ft.grad((ft.grad(loss.sum(), a) ** 2).sum(), a)  # the Hessian times a direction
+    outs = [c, ft.grad(c.sum(), x), ft.grad(c.sum(), w), loss, ft.grad(loss.sum(), a), hess]
     args = [
         _RNG.standard_normal((1, 1, 3, 3, 3)),
         _RNG.standard_normal((1, 1, 2, 2, 2)),
