@@ -147,10 +147,10 @@ def _beta_lower(a: float, b: float, x: float, i: int, j: int) -> float:
 
 
 def _beta_d2(a: float, b: float, x: float, i: int, j: int) -> float:
-    if not (a > 0.0 and b > 0.0 and 0.0 <= x <= 1.0) or math.inf in (a, b):
-        return math.nan if not (a >= 0.0 and b >= 0.0 and 0.0 <= x <= 1.0) else 0.0
-    if x in (0.0, 1.0):
-        return 0.0
+    if not (a >= 0.0 and b >= 0.0 and 0.0 <= x <= 1.0) or a == b == 0.0 or a == b == math.inf:
+        return math.nan  # as betainc's (and its first derivatives')
+    if x in (0.0, 1.0) or 0.0 in (a, b) or math.inf in (a, b):
+        return 0.0  # a constant 0 or 1 there
     if x * (a + b) <= a:  # below the mean
         return _beta_lower(a, b, x, i, j)
     # I_x(a, b) = 1 - I_{1-x}(b, a): the shapes swap
