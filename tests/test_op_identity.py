@@ -276,6 +276,7 @@ EXAMPLES: dict[str, tuple[dict[str, Any], dict[str, dict[str, Any]]]] = {
         {"b_ndim": {"b_ndim": 2, "transposed": False}, "transposed": {"b_ndim": 1, "transposed": True}},
     ),
     "fncache.tensor.hyp2f1.Hyp2F1Grad": ({"wrt": 0}, {"wrt": {"wrt": 2}}),
+    "fncache.tensor.gamma_shape.BetaincD2": ({"wrt": (0, 1)}, {"wrt": {"wrt": (1, 1)}}),
     "fncache.tensor.advanced_subtensor.AdvancedSubtensor": (_ADV, {"key": _ADV_ALT}),
     "fncache.tensor.advanced_subtensor.AdvancedSubtensorGrad": (_ADV, {"key": _ADV_ALT}),
     "fncache.tensor.advanced_subtensor.AdvancedSetGrad": (_ADV, {"key": _ADV_ALT}),

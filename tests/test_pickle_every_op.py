@@ -209,7 +209,8 @@ def _conv3d_ctc() -> tuple[fc.Function, list]:
     x, w = ft.dtensor5("x"), ft.dtensor5("w")
     a, labels, lengths = ft.dtensor3("a"), ft.imatrix("l"), ft.ivector("n")
     c, loss = conv.conv3d(x, w), ctc(a, labels, lengths)
-    outs = [c, ft.grad(c.sum(), x), ft.grad(c.sum(), w), loss, ft.grad(loss.sum(), a)]
+    hess = ft.grad((ft.grad(loss.sum(), a) ** 2).sum(), a)  # the Hessian times a direction
+    outs = [c, ft.grad(c.sum(), x), ft.grad(c.sum(), w), loss, ft.grad(loss.sum(), a), hess]
     args = [
         _RNG.standard_normal((1, 1, 3, 3, 3)),
         _RNG.standard_normal((1, 1, 2, 2, 2)),
@@ -308,6 +309,8 @@ def _more() -> tuple[fc.Function, list]:
         sparse.dot(s, s),
         ft.grad(ft.grad(ft.det(m), m).sum(), m),  # the cofactors' gradient
         ft.grad(hyp2f1(x * 0.1 + 1, 0.3, 1.5, 0.2).sum(), x),
+        ft.grad(ft.grad(ft.gammainc(x**2 + 1, 1.5).sum(), x).sum(), x),  # gammainc's second in k
+        ft.grad(ft.grad(ft.betainc(x**2 + 1, 2.0, 0.3).sum(), x).sum(), x),  # betainc's in a
         ft.grad(indexed, m),
         ft.grad((sparse.sparse_grad(m[i[:2]]) ** 2).sum(), m),
         ft.grad(ft.mean(m) + ft.repeat(x, i).sum(), [m, x])[1],

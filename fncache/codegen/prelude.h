@@ -1546,19 +1546,20 @@ FC_OUTLINE fc_dual fc_betainc_dual(double a, double b, double x, int upper) {
     if (b <= 2.220446049250313e-16 * (a < 1.0 ? a : 1.0) && 1.0 - x <= 0.5 && a * (1.0 - x) <= 1.0) {
         h = fc_betainc_tiny_b(a, b, 1.0 - x);
         return upper ? fc_dual_make(1.0 - h.v, -h.a, -h.b) : h; }
-    f = fc_beta_front(a, b, x);
     ab = fc_digamma_pos(a + b);
-    da = log(x) - fc_digamma_pos(a) + ab;
-    db = log1p(-x) - fc_digamma_pos(b) + ab;
     swap = !(x * (a + b + 2.0) < a + 1.0);
-    h = swap ? fc_dual_div(fc_betacf(fc_dual_make(b, 0.0, 1.0), fc_dual_make(a, 1.0, 0.0), 1.0 - x),
-                           fc_dual_make(b, 0.0, 1.0))
-             : fc_dual_div(fc_betacf(fc_dual_make(a, 1.0, 0.0), fc_dual_make(b, 0.0, 1.0), x),
-                           fc_dual_make(a, 1.0, 0.0));
-    /* f h is I on the direct side, 1 - I on the swapped one; q = 1 - f h, the other (with its
-     * derivatives qa, qb), cancels where it is small: there, for the shape of the far side
-     * below 1, by its power series (q is I if swap, and the series of 1 - I = I_{1-x}(b, a)
-     * swaps the shapes if not) */
+    /* f h is I on the direct side, 1 - I on the swapped one, h the continued fraction and f
+     * the prefactor over the shape p of that side (a, or b if swap), whose derivative in p is
+     * f (log(x) - psi(p + 1) + psi(a + b)): -psi(p) - 1 / p without the cancellation, and
+     * without 1 / p**2, which overflows for p below 1e-154 (the derivative is about 1 / p) */
+    f = fc_beta_front(a, b, x) / (swap ? b : a);
+    da = log(x) - fc_digamma_pos(swap ? a : a + 1.0) + ab;
+    db = log1p(-x) - fc_digamma_pos(swap ? b + 1.0 : b) + ab;
+    h = swap ? fc_betacf(fc_dual_make(b, 0.0, 1.0), fc_dual_make(a, 1.0, 0.0), 1.0 - x)
+             : fc_betacf(fc_dual_make(a, 1.0, 0.0), fc_dual_make(b, 0.0, 1.0), x);
+    /* q = 1 - f h, the other (with its derivatives qa, qb), cancels where it is small: there,
+     * for the shape of the far side below 1, by its power series (q is I if swap, and the
+     * series of 1 - I = I_{1-x}(b, a) swaps the shapes if not) */
     v = f * h.v;
     q = 1.0 - v;
     qa = -f * (da * h.v + h.a);

@@ -596,15 +596,16 @@ def _betainc_dual(a: float, b: float, x: float, upper: bool = False) -> tuple:
     if b <= 2.220446049250313e-16 * min(a, 1.0) and 1.0 - x <= 0.5 and a * (1.0 - x) <= 1.0:
         v, va, vb = _betainc_tiny_b(a, b, 1.0 - x)
         return (1.0 - v, -va, -vb) if upper else (v, va, vb)
-    f = _beta_front(a, b, x)
     ab = _digamma_pos(a + b)
-    da = math.log(x) - _digamma_pos(a) + ab
-    db = math.log1p(-x) - _digamma_pos(b) + ab
-    pa, pb = (a, 1.0, 0.0), (b, 0.0, 1.0)
     swap = not x * (a + b + 2.0) < a + 1.0
-    h = _div(_betacf(pb, pa, 1.0 - x), pb) if swap else _div(_betacf(pa, pb, x), pa)
-    # f h is I on the direct side, 1 - I on the swapped one; q = 1 - f h and its derivatives
-    # qa, qb as the C helper's, by the series where it is small
+    # f h is I on the direct side, 1 - I on the swapped one, f the prefactor over the shape of
+    # that side (its derivative in it without 1 / p**2, as the C helper's)
+    f = _beta_front(a, b, x) / (b if swap else a)
+    da = math.log(x) - _digamma_pos(a if swap else a + 1.0) + ab
+    db = math.log1p(-x) - _digamma_pos(b + 1.0 if swap else b) + ab
+    pa, pb = (a, 1.0, 0.0), (b, 0.0, 1.0)
+    h = _betacf(pb, pa, 1.0 - x) if swap else _betacf(pa, pb, x)
+    # q = 1 - f h and its derivatives qa, qb as the C helper's, by the series where it is small
     v = f * h[0]
     q = 1.0 - v
     qa, qb = -f * (da * h[0] + h[1]), -f * (db * h[0] + h[2])

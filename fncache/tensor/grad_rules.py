@@ -56,6 +56,7 @@ from .grad_ops import ReducedSize, RepeatGrad, SortGrad, SubtensorGrad, SumToSha
 from .gradient import backprop, broadcast_like, grad, real_inner, register_grad, sum_static_broadcast
 from .gradient import conj_grad, register_branch_grad, user_gradients, zeros_like
 from .extra_ops import tril, triu
+from .gamma_shape import BetaincD2, GammaincDkk
 from .jacobian_rows import JacobianRows, jacobian_rows
 from .op_from_graph import OpFromGraph
 from .nlinalg import CheckValue, Cofactors, CofactorsGrad, Det, MatrixInverse, SlogDet
@@ -68,7 +69,7 @@ from .scan import Scan
 from .signal.pool import AveragePoolGrad, MaxPoolGrad, MaxPoolGradGrad, Pool
 from .scan_grad import scan_grad
 from .scalar_ops import Composite
-from .special import betaln, psi
+from .special import betaln, psi, tri_gamma
 from .shape_ops import Concatenate, DimShuffle, MakeVector, Reshape, Shape, dimshuffle, flatten, reshape
 from .shape_ops import dim_sizes, shape
 from .slinalg import Cholesky, Solve, SolveTriangular
@@ -209,25 +210,6 @@ def _betaincinv(a: list, z: Variable, g: Variable) -> list:
     return [-inv * _e("betainc_da", p, q, z), -inv * _e("betainc_db", p, q, z), inv]
 
 
-def _shape_derivative(
-    name: str, of: str, dx: Callable[..., Variable]
-) -> Callable[[list, Variable, Variable], list]:
-    """The rule of ``name``, the derivative of ``of`` in one of its shape parameters: in x
-    (the last operand) ``dx(*operands)``, the derivative of ``of``'s density in that parameter;
-    in the shape parameters an undefined gradient (refused where one depends on the variables
-    differentiated)."""
-    why = (
-        f"{name}, the derivative of {of} in its shape parameter, has no gradient in the shape "
-        f"parameters (a second derivative of {of} in its shape parameters is not implemented); "
-        "take the gradient in the shape parameters once, or differentiate the rest in x only"
-    )
-
-    def rule(a: list, z: Variable, g: Variable) -> list:
-        return [NullType(why)() for _ in a[:-1]] + [g * dx(*a)]
-
-    return rule
-
-
 def _scaled_density(dens: Variable, factor: Variable) -> Variable:
     """``dens * factor``, 0 where the density is (x at 0 or 1, where factor is infinite)."""
     return _e("switch", _e("eq", dens, 0), 0, dens * factor)
@@ -236,6 +218,40 @@ def _scaled_density(dens: Variable, factor: Variable) -> Variable:
 def _d_gamma_density_dk(k: Variable, x: Variable) -> Variable:
     """d/dk of ``x**(k - 1) exp(-x) / gamma(k)``: the derivative of gammainc_da in x."""
     return _scaled_density(_gamma_density(k, x), _e("log", x) - psi(k))
+
+
+@register_grad(GammaincDkk)
+def _gammainc_dkk(node: Apply, out_grads: list) -> list:
+    """In x the density's second derivative in k, ``((log x - psi(k))**2 - psi1(k))`` times
+    it; in k (a third derivative) undefined, refused where one is needed."""
+    k, x = node.inputs
+    why = (
+        f"{node.op}, the second derivative of gammainc in k, has no gradient in k: the third "
+        "derivative d3 gammainc / dk3 is not implemented; differentiate in k at most twice, "
+        "differentiate the rest in x only, or take differences of the second derivative"
+    )
+    d = _e("log", x) - psi(k)
+    return [NullType(why)(), out_grads[0] * _scaled_density(_gamma_density(k, x), d * d - tri_gamma(k))]
+
+
+@register_grad(BetaincD2)
+def _betainc_d2(node: Apply, out_grads: list) -> list:
+    """In x the density times ``L_i L_j + C_ij`` (``L_0 = log x - psi(a) + psi(a + b)``, ``L_1
+    = log(1 - x) - psi(b) + psi(a + b)``, ``C`` the second derivatives of ``-log B(a, b)``); in
+    a and b (third derivatives) undefined, refused where one is needed."""
+    p, q, x = node.inputs
+    i, j = node.op.wrt
+    both = psi(p + q)
+    logs = [_e("log", x) - psi(p) + both, _e("log1p", -x) - psi(q) + both]
+    c = tri_gamma(p + q) - [tri_gamma(p), 0, tri_gamma(q)][i + j]
+    why = (
+        f"{node.op}, the second derivative of betainc in {'ab'[i]} and {'ab'[j]}, has no gradient in "
+        "a or b: third derivatives of betainc in its shapes are not implemented; differentiate in "
+        "them at most twice, differentiate the rest in x only, or take differences of the second "
+        "derivative"
+    )
+    dx = _scaled_density(_betainc_density(p, q, x), logs[i] * logs[j] + c)
+    return [NullType(why)(), NullType(why)(), out_grads[0] * dx]
 
 
 def _d_beta_density(p: Variable, q: Variable, x: Variable, log_part: Variable, shape: Variable) -> Variable:
@@ -309,14 +325,18 @@ SCALAR_GRADS: dict[str, ScalarRule] = {
     "gammaincc": lambda a, z, g: [-g * _e("gammainc_da", *a), -g * _gamma_density(*a)],
     "gammaincinv": _gammainc_inverse(1.0),
     "gammainccinv": _gammainc_inverse(-1.0),
-    "gammainc_da": _shape_derivative("gammainc_da", "gammainc", _d_gamma_density_dk),
+    "gammainc_da": lambda a, z, g: [g * GammaincDkk()(*a), g * _d_gamma_density_dk(*a)],
     "betainc": _betainc,
-    "betainc_da": _shape_derivative(
-        "betainc_da", "betainc", lambda p, q, x: _d_beta_density(p, q, x, _e("log", x), p)
-    ),
-    "betainc_db": _shape_derivative(
-        "betainc_db", "betainc", lambda p, q, x: _d_beta_density(p, q, x, _e("log1p", -x), q)
-    ),
+    "betainc_da": lambda a, z, g: [
+        g * BetaincD2((0, 0))(*a),
+        g * BetaincD2((0, 1))(*a),
+        g * _d_beta_density(*a, _e("log", a[2]), a[0]),
+    ],
+    "betainc_db": lambda a, z, g: [
+        g * BetaincD2((0, 1))(*a),
+        g * BetaincD2((1, 1))(*a),
+        g * _d_beta_density(*a, _e("log1p", -a[2]), a[1]),
+    ],
     "betaincinv": _betaincinv,
     "yv": _order_grad("yv", _half_sum("yv", -1.0)),
     "iv": _order_grad("iv", _half_sum("iv", 1.0)),
@@ -885,6 +905,19 @@ def _cofactors(node: Apply, out_grads: list) -> list:
         z = node.outputs[0]
         return [-matmul(matmul(z, swap_last(g)), z)]
     return [CofactorsGrad()(x, g)]
+
+
+@register_grad(CofactorsGrad)
+def _cofactors_grad(node: Apply, out_grads: list) -> list:
+    """``CofactorsGrad(x, *gs)`` is the gradient of det's ``m``-th derivative along ``gs``,
+    linear in each direction: its gradient in ``x`` is the next derivative, along ``gs`` and
+    ``h``; in a direction, the same derivative with ``h`` in that direction's place (det's
+    derivatives are symmetric in their directions). Zero past det's degree, the matrix size."""
+    x, *gs = node.inputs
+    h = out_grads[0]
+    size = x.type.shape[-1]
+    in_x = None if size is not None and len(gs) + 2 > size else CofactorsGrad()(x, *gs, h)
+    return [in_x] + [CofactorsGrad()(x, *gs[:i], h, *gs[i + 1 :]) for i in range(len(gs))]
 
 
 @register_grad(SlogDet, complex_values="rule")

@@ -16,7 +16,8 @@ matrix, singular values and ``eigh``'s eigenvalues, are real as numpy's) and ref
 
 from __future__ import annotations
 
-from functools import reduce
+import itertools
+from functools import lru_cache, reduce
 from typing import Any, Callable
 
 import numpy as np
@@ -330,24 +331,81 @@ def cofactors(x: np.ndarray, over_det: bool) -> np.ndarray:
     return out.reshape(x.shape)
 
 
-def cofactors_grad(x: np.ndarray, g: np.ndarray) -> np.ndarray:
-    """The gradient of ``sum(g * cofactors(x))`` for real matrices (per matrix of a stack):
-    with ``x = U S Vh`` and ``H = det(U) det(Vh) U^T g V``, ``U (diag(Q diag(H)) - (H^T o Q))
-    Vh``, ``Q[i, j]`` the product of the singular values but the i-th and j-th (0 on the
-    diagonal); from the derivative of the cofactors of a diagonal matrix, polynomial in ``x``."""
+def cofactors_grad(x: np.ndarray, *gs: np.ndarray) -> np.ndarray:
+    """The gradient in ``x`` of ``D^m det(x)[gs[0], ..., gs[-1]]``, det's ``m = len(gs)``-th
+    derivative along the directions ``gs`` (one: the gradient of ``sum(g * cofactors(x))``,
+    det's second derivative), for real matrices (per matrix of a stack). Polynomial in ``x``, so finite at a singular matrix too: with ``x = U S
+    Vh``, det(x + E) is ``det(U) det(Vh) det(S + U^T E V)``, whose derivatives at the diagonal
+    ``S`` are sums over the principal blocks of the rotated directions (:func:`_diagonal_det_grad`)."""
     n = x.shape[-1]
-    flat, gf = _flat_stack(x).astype(np.float64), _flat_stack(g).astype(np.float64)
+    flat = _flat_stack(x).astype(np.float64)
+    dirs = [_flat_stack(np.broadcast_to(g, x.shape)).astype(np.float64) for g in gs]
     out = np.full(flat.shape, np.nan)
     finite = np.isfinite(flat).all(axis=(-2, -1))
     if finite.any():
         u, s, vh, phase = _svd_parts(flat[finite])
-        h = phase[:, None, None] * (u.transpose(0, 2, 1) @ gf[finite] @ vh.transpose(0, 2, 1))
-        eye_n = np.eye(n, dtype=bool)
-        q = np.where(eye_n, 0.0, _products_but_one(np.where(eye_n, 1.0, s[:, None, :])))
-        gamma = -(h.transpose(0, 2, 1) * q)
-        gamma[:, eye_n] += (q @ np.diagonal(h, axis1=1, axis2=2)[..., None])[..., 0]
-        out[finite] = u @ gamma @ vh
+        hs = [u.transpose(0, 2, 1) @ g[finite] @ vh.transpose(0, 2, 1) for g in dirs]
+        if len(hs) == 1:
+            # the second derivative in closed form: U (diag(Q diag(H)) - (H^T o Q)) Vh, Q[i, j]
+            # the product of the singular values but the i-th and j-th (0 on the diagonal)
+            h = hs[0]
+            eye_n = np.eye(n, dtype=bool)
+            q = np.where(eye_n, 0.0, _products_but_one(np.where(eye_n, 1.0, s[:, None, :])))
+            gamma = -(h.transpose(0, 2, 1) * q)
+            gamma[:, eye_n] += (q @ np.diagonal(h, axis1=1, axis2=2)[..., None])[..., 0]
+        else:
+            gamma = _diagonal_det_grad(s, hs)
+        out[finite] = phase[:, None, None] * (u @ gamma @ vh)
     return out.reshape(x.shape)
+
+
+def _diagonal_det_grad(s: np.ndarray, hs: list[np.ndarray]) -> np.ndarray:
+    """``d/dE D^k det(diag(s))[hs..., E]`` (``k = len(hs) + 1``) for stacks of singular values
+    ``s`` and directions ``hs``: det(S + H) sums, over the row sets R, the product of the
+    singular values off R times det(H[R, R]), so the k-th derivative sums over the sets of k
+    rows that product times the derivative of the block's mixed discriminant
+    (:func:`_mixed_terms`). Zero when k exceeds the size (det is a polynomial of that degree)."""
+    batch, n = s.shape
+    k = len(hs) + 1
+    if k > n:
+        return np.zeros((batch, n, n))
+    rows = np.array(list(itertools.combinations(range(n), k)), dtype=np.intp).reshape(-1, k)
+    off = np.array([sorted(set(range(n)) - set(r)) for r in rows], dtype=np.intp).reshape(len(rows), n - k)
+    weight = np.prod(s[:, off], axis=-1)  # (batch, sets)
+    blocks = np.stack(
+        [h[:, rows[:, :, None], rows[:, None, :]] for h in hs], axis=2
+    )  # (batch, sets, k - 1, k, k)
+    signs, which, row, col, target = _mixed_terms(k)
+    terms = signs * np.prod(blocks[:, :, which, row, col], axis=-1)  # (batch, sets, terms)
+    grad = terms @ target  # (batch, sets, k * k)
+    flat_at = (rows[:, :, None] * n + rows[:, None, :]).reshape(-1)
+    placed = np.zeros((flat_at.size, n * n))
+    placed[np.arange(flat_at.size), flat_at] = 1.0
+    return ((weight[:, :, None] * grad).reshape(batch, -1) @ placed).reshape(batch, n, n)
+
+
+@lru_cache(maxsize=None)
+def _mixed_terms(k: int) -> tuple[np.ndarray, ...]:
+    """The terms of the gradient in ``E`` of the mixed discriminant of ``k x k`` blocks
+    ``(A_0, ..., A_{k-2}, E)`` (det's k-th derivative, every way of giving each direction one
+    row of the block): for each permutation ``p`` (sign), row ``r0`` (``E``'s) and order of the
+    directions on the other rows, the product of ``A_j[r, p(r)]``, added at ``(r0, p(r0))``.
+    As arrays: the signs, the direction, row and column of each factor, and each term's
+    one-hot target among the ``k * k`` entries."""
+    signs, which, row, col, at = [], [], [], [], []
+    for perm in itertools.permutations(range(k)):
+        inversions = sum(perm[i] > perm[j] for i in range(k) for j in range(i + 1, k))
+        for r0 in range(k):
+            others = [r for r in range(k) if r != r0]
+            for order in itertools.permutations(range(k - 1)):
+                signs.append(-1.0 if inversions % 2 else 1.0)
+                which.append(order)
+                row.append(others)
+                col.append([perm[r] for r in others])
+                at.append(r0 * k + perm[r0])
+    target = np.zeros((len(at), k * k))
+    target[np.arange(len(at)), at] = 1.0
+    return (np.array(signs), *(np.array(v, dtype=np.intp) for v in (which, row, col)), target)
 
 
 class Cofactors(Op):
@@ -368,11 +426,12 @@ class Cofactors(Op):
 
 
 class CofactorsGrad(Op):
-    """The gradient of ``sum(g * Cofactors()(x))`` with respect to a real ``x``
-    (:func:`cofactors_grad`): det's second derivative, finite at a singular matrix too."""
+    """The gradient in a real ``x`` of det's ``len(gs)``-th derivative along ``gs``
+    (:func:`cofactors_grad`): with one ``g``, of ``sum(g * Cofactors()(x))``, det's second
+    derivative; with more, its higher ones. Finite at a singular matrix too."""
 
-    def make_node(self, x: Variable, g: Variable) -> Apply:
-        return Apply(self, [x, g], [TensorType(x.dtype, x.type.shape)])
+    def make_node(self, x: Variable, *gs: Variable) -> Apply:
+        return Apply(self, [x, *gs], [TensorType(x.dtype, x.type.shape)])
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         return [cofactors_grad(*inputs).astype(node.outputs[0].dtype, copy=False)]
