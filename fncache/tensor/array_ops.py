@@ -298,6 +298,22 @@ def _result_dtype(name: str, *vs: Variable) -> str:
     return dt
 
 
+def _repeated_length(counts: np.ndarray, n: int | None) -> int | None:
+    """The length ``repeat`` makes of ``n`` elements (None: unknown) by the known ``counts``, or
+    None where it depends on ``n``: one count (a scalar, or numpy's single count broadcast to
+    every element) makes ``n`` times it (0 for a count of 0, whatever ``n``); one count per
+    element makes their sum."""
+    if counts.size == 1:
+        c = int(counts.reshape(-1)[0])
+        return 0 if c == 0 else (None if n is None else n * c)
+    if n is not None and counts.size != n:
+        raise ValueError(
+            f"repeat: {counts.size} repeats for {n} elements; give one count per element or a single one"
+        )
+    total = sum(counts.tolist())  # Python's ints: a sum in int64 could wrap
+    return total if total <= np.iinfo(np.int64).max else None  # (too many: refused at run time)
+
+
 class Repeat(Op):
     """numpy.repeat(x, repeats, axis) (``axis=None``: of the flattened ``x``)."""
 
@@ -307,10 +323,6 @@ class Repeat(Op):
         self.axis = axis
 
     def make_node(self, x: Variable, repeats: Variable) -> Apply:
-        if self.axis is None:
-            shape: tuple = (None,)
-        else:
-            shape = tuple(None if d == self.axis else s for d, s in enumerate(x.type.shape))
         r = repeats.data if isinstance(repeats, Constant) else None
         if r is None and repeats.ndim == 0:
             known = static_int(repeats)  # a count read from a static size: x.shape[0]
@@ -318,20 +330,12 @@ class Repeat(Op):
         if r is not None and (r < 0).any():
             # a count known only once folded (x.shape[0] - 5) is refused as a constant one is
             raise ValueError(f"repeat: repeats must not be negative, got {r}")
-        if r is not None:
-            src = x.type.shape if self.axis is None else (x.type.shape[self.axis],)
-            n = None if None in src else int(np.prod(src))
-            if r.ndim == 0:
-                total = None if n is None else n * int(r)
-            else:
-                if n is not None and len(r) != n:
-                    raise ValueError(f"repeat: {len(r)} repeats for {n} elements")
-                total = int(r.sum())
-            shape = (
-                (total,)
-                if self.axis is None
-                else (x.type.shape[: self.axis] + (total,) + x.type.shape[self.axis + 1 :])
-            )
+        src = x.type.shape if self.axis is None else (x.type.shape[self.axis],)
+        total = None if r is None else _repeated_length(r, None if None in src else int(np.prod(src)))
+        if self.axis is None:
+            shape: tuple = (total,)
+        else:
+            shape = x.type.shape[: self.axis] + (total,) + x.type.shape[self.axis + 1 :]
         return Apply(self, [x, repeats], [TensorType(x.dtype, shape)])
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
@@ -375,8 +379,12 @@ def repeat(x: Any, repeats: Any, axis: int | None = None) -> Variable:
         raise TypeError(f"repeat: repeats must be an int or an int vector, got {r.type}")
     if isinstance(r, Constant) and (r.data < 0).any():
         raise ValueError(f"repeat: repeats must not be negative, got {r.data}")
-    ax = None if axis is None else one_axis(axis, v.ndim, "repeat")
-    return Repeat(ax)(v, r)
+    if r.type.shape == (1,):
+        # numpy broadcasts a single count to every element: it is the scalar count
+        r = r[0]
+    # numpy repeats a 0-d x along its axis 0 (or -1) as the 1-element vector it flattens to
+    ax = None if axis is None else one_axis(axis, max(v.ndim, 1), "repeat")
+    return Repeat(None if v.ndim == 0 else ax)(v, r)
 
 
 class Tile(Op):
@@ -515,19 +523,20 @@ class BroadcastTensorDot(TensorDot):
         return super().perform(node, [a, b])
 
 
+def axes_count(axes: Any, what: str) -> int | None:
+    """``axes`` given to ``what`` as a number of axes (an int, or a symbolic integer scalar known
+    when the graph is built), or None where it is a pair of axis lists; a symbolic one that
+    is neither raises ``TypeError`` saying why and what to give."""
+    if not isinstance(axes, Variable):
+        return as_int(axes)
+    return int_arg(axes, what, "axes", fix="or a pair of axis lists: they decide the result's dims")
+
+
 def tensordot(a: Any, b: Any, axes: int | Sequence[Any] = 2) -> Variable:
     """numpy.tensordot: ``axes`` an int (the last n of a with the first n of b) or a pair of
     axis lists."""
     va, vb = as_tensor_variable(a), as_tensor_variable(b)
-    if isinstance(axes, Variable):
-        if axes.ndim != 0 or not is_int(axes.dtype) or static_int(axes) is None:
-            raise TypeError(
-                f"tensordot: axes must be known when the graph is built (they decide the result's "
-                f"dims), got the symbolic {axes!r} ({axes.type}); give a Python int or a pair of "
-                "axis lists"
-            )
-        axes = static_int(axes)
-    n = as_int(axes)
+    n = axes_count(axes, "tensordot")
     if n is not None:
         if n < 0 or n > min(va.ndim, vb.ndim):
             raise ValueError(f"tensordot: axes={n} is out of range for ndims {va.ndim} and {vb.ndim}")

@@ -24,7 +24,17 @@ import numpy as np
 
 from ..graph.basic import Variable
 from ..graph.types import is_complex, is_float, is_int, normalize_dtype
-from .array_ops import cumprod, cumsum, diagonal, expand_dims, matmul, repeat, specify_shape, squeeze
+from .array_ops import (
+    axes_count,
+    cumprod,
+    cumsum,
+    diagonal,
+    expand_dims,
+    matmul,
+    repeat,
+    specify_shape,
+    squeeze,
+)
 from ..graph.args import as_int, int_arg
 from .basic import as_tensor_variable, constant
 from .creation import alloc, arange, eye, zeros
@@ -430,8 +440,8 @@ def batched_tensordot(x: Any, y: Any, axes: int | Sequence[Any] = 2) -> Variable
     for name, v in (("x", vx), ("y", vy)):
         if v.ndim < 1:
             raise TypeError(f"batched_tensordot: {name} must have a batch dim, got a 0-d {v.type}")
-    if as_int(axes) is not None:
-        n = int_arg(axes, "batched_tensordot", "axes")
+    n = axes_count(axes, "batched_tensordot")
+    if n is not None:
         if not 0 <= n < min(vx.ndim, vy.ndim):
             raise ValueError(
                 f"batched_tensordot: axes={n} is out of range for {vx.type} and {vy.type}; give at "

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..graph.basic import Apply, Constant, Op, Variable
 from ..graph.types import TensorType, is_int
-from ..graph.args import as_int, int_arg
+from ..graph.args import as_int, int_arg, use_known_int
 from .basic import as_tensor_variable, constant
 from .reduction import axis_index, one_axis, ordered_axes
 from .subtensor import Subtensor
@@ -74,13 +74,13 @@ class DimShuffle(Op):
 
 def dimshuffle(x: Any, pattern: Sequence[Any]) -> Variable:
     v = as_tensor_variable(x)
-    bad = [p for p in pattern if not (isinstance(p, str) and p == "x" or as_int(p) is not None)]
+    bad = [p for p in pattern if not (isinstance(p, str) and p == "x" or known_int(p) is not None)]
     if bad:
         raise TypeError(
             f"dimshuffle{tuple(pattern)}: each entry is an input dim (an int) or 'x' (a new dim of "
             f"size 1), got {bad[0]!r}"
         )
-    pat = tuple("x" if isinstance(p, str) else as_int(p) for p in pattern)
+    pat = tuple("x" if isinstance(p, str) else known_int(p) for p in pattern)
     kept = [p for p in pat if p != "x"]
     if len(set(kept)) != len(kept) or any(not 0 <= p < v.ndim for p in kept):
         raise ValueError(
@@ -209,6 +209,20 @@ def static_int(v: Variable) -> int | None:
         except NotScalarConstantError:
             return None
     return int(data) if _INT64_MIN <= int(data) <= _INT64_MAX else None
+
+
+def known_int(value: Any) -> int | None:
+    """``value`` as a Python int where it is known when the graph is built: numpy's ints
+    (``as_int``), or the `static_int` of a symbolic integer scalar (not a bool; a constant
+    graph such as ``ft.constant(2)``); else None. How ``int_arg`` reads a count or an axis."""
+    if not isinstance(value, Variable):
+        return as_int(value)
+    if not isinstance(value.type, TensorType) or value.ndim != 0 or not is_int(value.dtype):
+        return None
+    return static_int(value)
+
+
+use_known_int(known_int)
 
 
 def as_shape_vector(shp: Any, what: str) -> Variable:
