@@ -1,6 +1,7 @@
 """Products and counts against numpy: ``repeat``'s static shapes (never contradicting the
 result), counts that fix the graph (refused with a clear error when symbolic, read when a
-constant graph holds them)."""
+constant graph holds them), and size mismatches in the functions built on other products
+(``batched_dot`` on ``matmul``), whose errors name the function called."""
 
 from __future__ import annotations
 
@@ -143,3 +144,100 @@ def test_a_count_read_from_a_static_size_or_a_constant_is_that_int() -> None:
         assert ft.diff(sized, k, axis=2).type.shape == (None, 2, 2)
         assert len(ft.split(sized, k, axis=1)) == 2
         assert ft.tensordot(sized, ft.dmatrix(), k - 1).ndim == 3
+
+
+# -- run-time sizes: the error names the function the user called -----------------------------
+
+
+def _run(
+    build: Callable[..., Any], *arrays: np.ndarray, mode: str = "FAST_COMPILE", static: bool = False
+) -> Any:
+    ins = [
+        ft.tensor(f"x{k}", a.dtype.name, shape=a.shape if static else (None,) * a.ndim)
+        for k, a in enumerate(arrays)
+    ]
+    return fc.function(ins, build(*ins), mode=mode)(*arrays)
+
+
+def _z(*shape: int) -> np.ndarray:
+    return np.zeros(shape)
+
+
+#: (function built on another op, operands whose sizes only the run time knows, the error)
+RUN_TIME_SIZES: list[tuple[Callable[..., Any], tuple[np.ndarray, ...], str]] = [
+    (
+        ft.batched_dot,
+        (_z(2, 3, 4), _z(3, 4, 5)),
+        r"^batched_dot: the batch sizes \(dim 0\) are 2 and 3; give equal",
+    ),
+    (ft.batched_dot, (_z(2, 3), _z(3, 3)), r"^batched_dot: the batch sizes \(dim 0\) are 2 and 3"),
+    (ft.batched_dot, (_z(2), _z(3, 4)), r"^batched_dot: the batch sizes \(dim 0\) are 2 and 3"),
+    (
+        ft.batched_dot,
+        (_z(2, 3, 4), _z(2, 5, 5)),
+        r"^batched_dot: the last dim of a \(size 4\) and dim 1 of b \(size 5\) differ; the summed dims",
+    ),
+    (
+        lambda a, b: ft.batched_tensordot(a, b, [[2], [1]]),
+        (_z(2, 3, 4), _z(3, 4, 5)),
+        r"^batched_tensordot: the batch sizes \(dim 0\) are 2 and 3",
+    ),
+    (
+        lambda a, b: ft.batched_tensordot(a, b, [[2], [1]]),
+        (_z(2, 3, 4), _z(2, 5, 5)),
+        r"^batched_tensordot: axis 2 of x \(size 4\) and axis 1 of y \(size 5\) differ",
+    ),
+    (ft.inner, (_z(3, 4), _z(5, 6)), r"^inner: the last dims differ \(4 and 6\)"),
+    (
+        ft.dot,
+        (_z(2, 3, 4), _z(5, 6)),
+        r"^dot: shapes not aligned: the last dim of a \(size 4\) and dim 0 of b",
+    ),
+    (
+        ft.matvec,
+        (_z(3, 4), _z(5)),
+        r"^matvec: the lengths of x1's columns and x2's vectors differ \(4 and 5\)",
+    ),
+    (
+        ft.matvec,
+        (_z(2, 3, 4), _z(3, 4)),
+        r"^matvec: the stack dims of x1 and x2 do not broadcast: sizes 2 and 3",
+    ),
+    (ft.vecmat, (_z(3), _z(5, 4)), r"^vecmat: the lengths of x1's vectors and x2's rows differ \(3 and 5\)"),
+    (ft.vecdot, (_z(3), _z(5)), r"^vecdot: the vectors along axis -1 have lengths 3 and 5"),
+    # numpy's vectors do not broadcast a length 1 (the elementwise product would)
+    (ft.vecdot, (_z(3), _z(1)), r"^vecdot: the vectors along axis -1 have lengths 3 and 1"),
+    (
+        ft.vecdot,
+        (_z(2, 3), _z(4, 3)),
+        r"^vecdot: the stack dims of x1 and x2 do not broadcast: sizes 2 and 4",
+    ),
+    # 4-vectors gave the cross product of their first 3 components
+    (ft.cross, (_z(4), _z(4)), r"^cross: a .* has 4 components along axis -1 where a cross product takes 3"),
+    (ft.cross, (_z(2, 3), _z(4, 3)), r"^cross: the stack dims of a and b do not broadcast: sizes 2 and 4"),
+]
+
+
+@pytest.mark.parametrize("static", [False, True], ids=["run time", "static"])
+@pytest.mark.parametrize("build,arrays,match", RUN_TIME_SIZES)
+def test_a_size_mismatch_names_the_function_called(
+    build: Callable[..., Any], arrays: tuple[np.ndarray, ...], match: str, static: bool
+) -> None:
+    """Where the sizes are static the graph is refused when it is built, else the function
+    raises when it runs: the same error, naming the function called, not the op it is built on."""
+    with pytest.raises(ValueError, match=match):
+        _run(build, *arrays, static=static)
+
+
+def test_a_run_time_size_mismatch_names_the_function_called_in_c() -> None:
+    with pytest.raises(ValueError, match=r"^batched_dot: the batch sizes \(dim 0\) are 2 and 3"):
+        _run(ft.batched_dot, _z(2, 3, 4), _z(3, 4, 5), mode="FAST_RUN")
+
+
+def test_vecdot_takes_numpys_axis_of_each_operand() -> None:
+    """numpy's ``axis`` names each operand's own dim (a gufunc's core dim), the other dims
+    broadcast: a matrix's axis 0 with a vector."""
+    a, b = np.arange(6.0).reshape(3, 2), np.array([1.0, -2.0, 0.5])
+    np.testing.assert_allclose(_run(lambda x, y: ft.vecdot(x, y, axis=0), a, b), np.vecdot(a, b, axis=0))
+    c = np.arange(12.0).reshape(2, 3, 2)
+    np.testing.assert_allclose(_run(lambda x, y: ft.vecdot(x, y, axis=1), c, a.T), np.vecdot(c, a.T, axis=1))

@@ -26,7 +26,16 @@ from .reduction import normalize_axes, one_axis, ordered_axes
 from .pyop import CheckAndReport
 from .reduction import all as all_
 from .reduction import sum as sum_
-from .shape_ops import check_array_fits, dim_sizes, dimshuffle, flatten, stack, static_int
+from .shape_ops import (
+    broadcast_checked,
+    check_array_fits,
+    dim_sizes,
+    dimshuffle,
+    flatten,
+    sizes_checked,
+    stack,
+    static_int,
+)
 from .size_args import size_arg
 
 __all__ = [
@@ -281,12 +290,8 @@ def inner(a: Any, b: Any) -> Variable:
     va, vb = as_tensor_variable(a), as_tensor_variable(b)
     if va.ndim == 0 or vb.ndim == 0:
         return elemwise("mul", va, vb)
-    n_a, n_b = va.type.shape[-1], vb.type.shape[-1]
-    if n_a is not None and n_b is not None and n_a != n_b:
-        raise ValueError(
-            f"inner: the last dims differ ({va.type} and {vb.type}); give tensors whose last dims "
-            "have one length"
-        )
+    msg = "inner: the last dims differ ({} and {}); give tensors whose last dims have one length"
+    va = sizes_checked(va, dim_sizes(va)[-1], dim_sizes(vb)[-1], msg)
     return tensordot(va, vb, axes=([va.ndim - 1], [vb.ndim - 1]))
 
 
@@ -791,8 +796,31 @@ def vecdot(x1: Any, x2: Any, axis: int = -1) -> Variable:
     for k, v in enumerate((va, vb)):
         if v.ndim == 0:
             raise ValueError(f"vecdot: operand {k} is 0-d ({v.type}); give vectors or stacks of them")
+    # numpy's axis is each operand's own (a gufunc's core dim): moved last, the rest broadcast
+    va, vb = (_moved_last(v, one_axis(axis, v.ndim, "vecdot")) for v in (va, vb))
+    sa, sb = dim_sizes(va), dim_sizes(vb)
+    # numpy's vectors have one length: a length 1 does not broadcast (the product would)
+    msg = f"vecdot: the vectors along axis {axis} have lengths {{}} and {{}}; give vectors of one length"
+    vb = broadcast_checked(sizes_checked(vb, sa[-1], sb[-1], msg), sa[:-1], sb[:-1], "vecdot", "of x1 and x2")
     prod = elemwise("mul", elemwise("conj", va) if is_complex(va.dtype) else va, vb)
-    return sum_(prod, axis=one_axis(axis, prod.ndim, "vecdot"), dtype=prod.dtype)
+    return sum_(prod, axis=prod.ndim - 1, dtype=prod.dtype)
+
+
+def _moved_last(v: Variable, axis: int) -> Variable:
+    """``v`` with its dim ``axis`` moved last (a view)."""
+    return v if axis == v.ndim - 1 else dimshuffle(v, [d for d in range(v.ndim) if d != axis] + [axis])
+
+
+def _product_checked(
+    what: str, va: Variable, vb: Variable, summed: tuple[int, int], names: str, cores: tuple[int, int]
+) -> Variable:
+    """``vb``, checked that the dims ``summed`` of ``va`` and ``vb`` have one size and that their
+    stacks (all but the last ``cores`` dims of each) broadcast, so that a mismatch names
+    ``what`` rather than the ``matmul`` it is built on."""
+    sa, sb = dim_sizes(va), dim_sizes(vb)
+    msg = f"{what}: the lengths of {names} differ ({{}} and {{}}); give operands whose summed dims match"
+    vb = sizes_checked(vb, sa[summed[0]], sb[summed[1]], msg)
+    return broadcast_checked(vb, sa[: va.ndim - cores[0]], sb[: vb.ndim - cores[1]], what, "of x1 and x2")
 
 
 def matvec(x1: Any, x2: Any) -> Variable:
@@ -801,6 +829,7 @@ def matvec(x1: Any, x2: Any) -> Variable:
     va, vb = as_tensor_variable(x1), as_tensor_variable(x2)
     if va.ndim < 2 or vb.ndim < 1:
         raise ValueError(f"matvec: takes matrices and vectors (or stacks), got {va.type} and {vb.type}")
+    vb = _product_checked("matvec", va, vb, (-1, -1), "x1's columns and x2's vectors", (2, 1))
     return squeeze(matmul(va, expand_dims(vb, -1)), -1)
 
 
@@ -810,6 +839,7 @@ def vecmat(x1: Any, x2: Any) -> Variable:
     va, vb = as_tensor_variable(x1), as_tensor_variable(x2)
     if va.ndim < 1 or vb.ndim < 2:
         raise ValueError(f"vecmat: takes vectors and matrices (or stacks), got {va.type} and {vb.type}")
+    vb = _product_checked("vecmat", va, vb, (-1, -2), "x1's vectors and x2's rows", (1, 2))
     va = elemwise("conj", va) if is_complex(va.dtype) else va
     return squeeze(matmul(expand_dims(va, -2), vb), -2)
 
@@ -818,19 +848,20 @@ def cross(a: Any, b: Any, axis: int = -1) -> Variable:
     """numpy.cross of 3-vectors along ``axis`` of ``a`` and ``b`` (their other dims broadcast),
     the result's vectors along that axis too: elementwise products and differences, stacked."""
     va, vb = as_tensor_variable(a), as_tensor_variable(b)
-    comps = []
+    lasts = []
     for name, v in (("a", va), ("b", vb)):
         if v.ndim == 0:
             raise ValueError(f"cross: {name} must hold 3-vectors, got a 0-d {v.type}")
         ax = one_axis(axis, v.ndim, "cross")
-        if v.type.shape[ax] not in (None, 3):
-            raise ValueError(
-                f"cross: {name} {v.type} has {v.type.shape[ax]} components along axis {axis}; "
-                "give 3-vectors (numpy's 2-vectors are deprecated)"
-            )
-        v = dimshuffle(v, [d for d in range(v.ndim) if d != ax] + [ax])
-        comps.append([v[..., k] for k in range(3)])
-    (a0, a1, a2), (b0, b1, b2) = comps
+        # a length known only at run time is checked too: 4-vectors would give their first 3's
+        msg = (
+            f"cross: {name} {v.type} has {{}} components along axis {axis} where a cross product "
+            "takes {}; give 3-vectors (numpy's 2-vectors are deprecated)"
+        )
+        lasts.append(_moved_last(sizes_checked(v, dim_sizes(v)[ax], 3, msg), ax))
+    va, vb = lasts
+    vb = broadcast_checked(vb, dim_sizes(va)[:-1], dim_sizes(vb)[:-1], "cross", "of a and b")
+    (a0, a1, a2), (b0, b1, b2) = ([v[..., k] for k in range(3)] for v in (va, vb))
     out = stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], axis=-1)
     return _last_to(out, axis)
 

@@ -170,6 +170,42 @@ def check_array_fits(what: str, shape: Sequence[int], itemsize: int, fix: str) -
         )
 
 
+def sizes_checked(x: Variable, a: Any, b: Any, msg: str, *, broadcast: bool = False) -> Variable:
+    """``x``, where the sizes ``a`` and ``b`` (ints where static, else symbolic int scalars, as
+    `dim_sizes` gives them) must be equal, or with ``broadcast`` one of them 1: static ones that
+    are not raise ``ValueError`` now, others are checked when the function runs. ``msg``, whose
+    two ``{}`` are the sizes, names the function the user called and the fix: a front end
+    built on another op (``batched_dot`` on ``matmul``) checks here so that its error is not
+    that op's."""
+    from .elemwise import elemwise
+    from .pyop import CheckAndReport
+
+    if isinstance(a, int) and isinstance(b, int):
+        if a != b and not (broadcast and 1 in (a, b)):
+            raise ValueError(msg.format(a, b))
+        return x
+    ok = elemwise("eq", a, b)
+    if broadcast:
+        ok = elemwise("or_", ok, elemwise("or_", elemwise("eq", a, 1), elemwise("eq", b, 1)))
+    return CheckAndReport(ValueError, msg)(x, ok, a, b)
+
+
+def broadcast_checked(x: Variable, sa: Sequence[Any], sb: Sequence[Any], what: str, names: str) -> Variable:
+    """``x``, where the stack sizes ``sa`` and ``sb`` (as `dim_sizes` gives them) must broadcast
+    as numpy's, aligned from the last: `sizes_checked` of each pair, ``names`` ("of x1 and
+    x2") saying whose they are in ``what``'s error."""
+    for k, (na, nb) in enumerate(zip(reversed(sa), reversed(sb))):
+        x = sizes_checked(
+            x,
+            na,
+            nb,
+            f"{what}: the stack dims {names} do not broadcast: sizes {{}} and {{}} at dim {-1 - k} "
+            "of the stacks; give sizes that are equal or 1",
+            broadcast=True,
+        )
+    return x
+
+
 def constant_entries(shp: Variable) -> tuple[int | None, ...] | None:
     """The entries of a shape vector known when the graph is built (None where an entry is
     symbolic), or None where not even its length is known."""
