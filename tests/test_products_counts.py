@@ -241,3 +241,232 @@ def test_vecdot_takes_numpys_axis_of_each_operand() -> None:
     np.testing.assert_allclose(_run(lambda x, y: ft.vecdot(x, y, axis=0), a, b), np.vecdot(a, b, axis=0))
     c = np.arange(12.0).reshape(2, 3, 2)
     np.testing.assert_allclose(_run(lambda x, y: ft.vecdot(x, y, axis=1), c, a.T), np.vecdot(c, a.T, axis=1))
+
+
+# -- vdot and multi_dot against numpy ------------------------------------------------------------
+
+PAIR_DTYPES = ("bool", "int8", "uint8", "int64", "float32", "float64", "complex64", "complex128")
+
+
+def _values(dtype: str, shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
+    """Values of ``dtype``; integers large enough that products and sums wrap."""
+    if dtype == "bool":
+        return rng.integers(0, 2, shape).astype(bool)
+    if dtype.startswith("float"):
+        return rng.uniform(-2, 2, shape).astype(dtype)
+    if dtype.startswith("complex"):
+        return (rng.uniform(-2, 2, shape) + 1j * rng.uniform(-2, 2, shape)).astype(dtype)
+    info = np.iinfo(dtype)
+    return rng.integers(max(info.min, -120), min(info.max, 120), shape, endpoint=True).astype(dtype)
+
+
+def _assert_numpys(got: np.ndarray, want: np.ndarray, what: str) -> None:
+    assert got.dtype == want.dtype and got.shape == want.shape, (
+        f"{what}: {got.dtype}{got.shape}, {want.dtype}{want.shape}"
+    )
+    if want.dtype.kind in "fc":
+        rtol = 1e-4 if want.dtype in (np.float32, np.complex64) else 1e-12
+        np.testing.assert_allclose(got, want, rtol=rtol, atol=rtol, err_msg=what)
+    else:
+        np.testing.assert_array_equal(got, want, err_msg=what)
+
+
+#: (name, fncache's product, numpy's, operand shapes): every pair of PAIR_DTYPES is one output
+PRODUCTS: list[tuple[str, Callable[..., Any], Callable[..., Any], tuple[tuple[int, ...], ...]]] = [
+    ("vdot", ft.vdot, np.vdot, ((2, 3), (3, 2))),
+    ("vdot 0-d", ft.vdot, np.vdot, ((), (1,))),
+    (
+        "multi_dot",
+        lambda a, b: ft.linalg.multi_dot([a, b, a.T]),
+        lambda a, b: np.linalg.multi_dot([a, b, a.T]),
+        ((2, 3), (3, 3)),
+    ),
+    (
+        "multi_dot vectors",
+        lambda a, b: ft.linalg.multi_dot([a, b, b, a]),
+        lambda a, b: np.linalg.multi_dot([a, b, b, a]),
+        ((3,), (3, 3)),
+    ),
+    ("dot", ft.dot, np.dot, ((2, 2, 3), (3, 2))),
+    ("inner", ft.inner, np.inner, ((2, 3), (4, 3))),
+    ("outer", ft.outer, np.outer, ((2, 3), (4,))),
+    ("kron", ft.kron, np.kron, ((2, 3), (2, 2))),
+    ("tensordot", lambda a, b: ft.tensordot(a, b, 1), lambda a, b: np.tensordot(a, b, 1), ((2, 3), (3, 2))),
+    ("matmul", ft.matmul, np.matmul, ((2, 2, 3), (2, 3, 2))),
+    (
+        "einsum",
+        lambda a, b: ft.einsum("ij,jk->ik", a, b),
+        lambda a, b: np.einsum("ij,jk->ik", a, b),
+        ((2, 3), (3, 2)),
+    ),
+]
+
+
+@pytest.mark.parametrize("name,build,ref,shapes", PRODUCTS, ids=[p[0] for p in PRODUCTS])
+def test_products_give_numpys_dtype_and_values_for_every_dtype_pair(
+    name: str, build: Callable[..., Any], ref: Callable[..., Any], shapes: tuple[tuple[int, ...], ...]
+) -> None:
+    """Narrow integers wrap in their dtype, bool products are numpy's ``and``/``or``, complex64
+    stays complex64 with float32 and becomes complex128 with float64 or int64; the declared
+    dtype and the run-time one are numpy's."""
+    rng = np.random.default_rng(len(name))
+    ins, outs, vals, wants = [], [], [], []
+    for da in PAIR_DTYPES:
+        for db in PAIR_DTYPES:
+            a, b = _values(da, shapes[0], rng), _values(db, shapes[1], rng)
+            x, y = ft.tensor(dtype=da, shape=(None,) * a.ndim), ft.tensor(dtype=db, shape=(None,) * b.ndim)
+            out = build(x, y)
+            with np.errstate(all="ignore"):
+                want = np.asarray(ref(a, b))
+            assert out.dtype == want.dtype.name, (
+                f"{name} {da} {db}: declared {out.dtype}, numpy's {want.dtype}"
+            )
+            ins += [x, y]
+            outs.append(out)
+            vals += [a, b]
+            wants.append((want, f"{name} {da} {db}"))
+    for got, (want, what) in zip(fc.function(ins, outs, mode="FAST_COMPILE")(*vals), wants):
+        _assert_numpys(got, want, what)
+
+
+def test_vdot_and_multi_dot_in_c_static_shapes_or_not() -> None:
+    """One compiled function: complex conjugation, mixed dtypes, numpy's multiplication order
+    (with static shapes, integer products wrap as numpy's do in that order) and symbolic
+    sizes (left to right)."""
+    rng = np.random.default_rng(7)
+    cases = [
+        (ft.vdot, np.vdot, [_values("complex64", (2, 3), rng), _values("float32", (6,), rng)]),
+        (ft.vdot, np.vdot, [_values("int8", (4,), rng), _values("uint8", (2, 2), rng)]),
+        (
+            lambda *a: ft.linalg.multi_dot(list(a)),
+            lambda *a: np.linalg.multi_dot(list(a)),
+            [
+                _values(d, s, rng)
+                for d, s in (("int8", (5, 1)), ("int8", (1, 6)), ("int64", (6, 2)), ("int8", (2,)))
+            ],
+        ),
+        (
+            lambda *a: ft.linalg.multi_dot(list(a)),
+            lambda *a: np.linalg.multi_dot(list(a)),
+            [
+                _values(d, s, rng)
+                for d, s in (("complex128", (3,)), ("float64", (3, 4)), ("complex64", (4, 2)))
+            ],
+        ),
+    ]
+    ins, outs, vals, wants = [], [], [], []
+    for static in (True, False):
+        for build, ref, arrays in cases:
+            xs = [
+                ft.tensor(dtype=a.dtype.name, shape=a.shape if static else (None,) * a.ndim) for a in arrays
+            ]
+            ins += xs
+            outs.append(build(*xs))
+            vals += arrays
+            with np.errstate(all="ignore"):
+                wants.append(np.asarray(ref(*arrays)))
+    got = fc.function(ins, outs, mode="FAST_RUN")(*vals)
+    for k, (g, w) in enumerate(zip(got, wants)):
+        if k == 6:  # mixed integer dtypes, symbolic sizes: left to right, not numpy's order
+            continue
+        _assert_numpys(g, w, f"case {k % 4}, static {k < 4}")
+
+
+def test_multi_dot_chooses_numpys_order_from_static_sizes() -> None:
+    """The order numpy's cost model picks for the same sizes (the first cheapest split), left
+    to right where a size is symbolic."""
+    from fncache.tensor.blas import Dot
+    from fncache.tensor.pyop import CheckAndReport
+
+    def order(shapes: list[tuple[int | None, ...]]) -> str:
+        names = iter("ABCDEFG")
+        vs = [ft.tensor(next(names), "float64", shape=s) for s in shapes]
+
+        def show(v: Any) -> str:
+            if v.owner is None:
+                return v.name
+            if isinstance(v.owner.op, CheckAndReport):  # a size checked when the function runs
+                return show(v.owner.inputs[0])
+            assert isinstance(v.owner.op, Dot)
+            return f"({show(v.owner.inputs[0])}{show(v.owner.inputs[1])})"
+
+        return show(ft.linalg.multi_dot(vs))
+
+    assert order([(10, 100), (100, 5), (5, 50)]) == "((AB)C)"
+    assert order([(50, 5), (5, 100), (100, 10)]) == "(A(BC))"
+    assert order([(30, 35), (35, 15), (15, 5), (5, 10), (10, 20), (20, 25)]) == "((A(BC))((DE)F))"
+    assert order([(3,), (3, 3), (3, 3)]) == "((AB)C)"  # a tie: numpy's A(BC) only when cheaper
+    # a size static on one side of a product is that size (checked on the other when it runs)
+    assert order([(50, 5), (5, None), (100, 10)]) == "(A(BC))"
+    assert order([(50, 5), (5, None), (None, 10)]) == "((AB)C)"
+
+
+def test_vdot_and_multi_dot_gradients_match_central_differences() -> None:
+    a, b, c, v = ft.dmatrix("a"), ft.dmatrix("b"), ft.dmatrix("c"), ft.dvector("v")
+    rng = np.random.default_rng(3)
+    fd_check_grads(
+        [a, b, c, v],
+        {
+            "vdot": (lambda a, b, c, v: ft.vdot(a, b.T), [0, 1]),
+            "multi_dot": (lambda a, b, c, v: ft.linalg.multi_dot([v, a, b, c]), [0, 1, 2, 3]),
+            "multi_dot 2": (lambda a, b, c, v: ft.linalg.multi_dot([a, b]), [0, 1]),
+        },
+        [
+            [
+                rng.standard_normal((2, 3)),
+                rng.standard_normal((3, 2)),
+                rng.standard_normal((2, 4)),
+                rng.standard_normal(2),
+            ]
+        ],
+        mode="FAST_COMPILE",
+    )
+
+
+@pytest.mark.parametrize(
+    "build,error,match",
+    [
+        (
+            lambda: ft.linalg.multi_dot([ft.dmatrix()]),
+            ValueError,
+            r"^multi_dot: takes at least two arrays, got 1",
+        ),
+        (lambda: ft.linalg.multi_dot(ft.dmatrix()), TypeError, r"^multi_dot: arrays must be a list or tuple"),
+        (
+            lambda: ft.linalg.multi_dot([ft.dmatrix(), ft.dvector(), ft.dmatrix()]),
+            ValueError,
+            r"^multi_dot: array 1 is .* \(1 dims\); the first and last arrays must be 1-d or 2-d and the others 2-d",
+        ),
+        (
+            lambda: ft.linalg.multi_dot([ft.dtensor3(), ft.dmatrix()]),
+            ValueError,
+            r"^multi_dot: array 0 is .* \(3 dims\).*ft.matmul",
+        ),
+        (
+            lambda: ft.linalg.multi_dot(
+                [ft.tensor(dtype="float64", shape=(3,)), ft.tensor(dtype="float64", shape=(4, 2))]
+            ),
+            ValueError,
+            r"^multi_dot: array 0 .* and array 1 .* are not aligned: 3 columns, 4 rows",
+        ),
+        (
+            lambda: ft.vdot(ft.tensor(dtype="float64", shape=(2, 3)), ft.tensor(dtype="float64", shape=(5,))),
+            ValueError,
+            r"^vdot: a has 6 elements and b 5; vdot flattens both: give arrays of one size",
+        ),
+    ],
+)
+def test_vdot_and_multi_dot_refuse_bad_input_clearly(
+    build: Callable[[], Any], error: type, match: str
+) -> None:
+    with pytest.raises(error, match=match):
+        build()
+
+
+def test_vdot_and_multi_dot_name_themselves_at_run_time() -> None:
+    with pytest.raises(ValueError, match=r"^vdot: a has 6 elements and b 5"):
+        _run(ft.vdot, _z(2, 3), _z(5))
+    with pytest.raises(
+        ValueError, match=r"^multi_dot: array 1 .* and array 2 .* are not aligned: 4 columns, 3 rows"
+    ):
+        _run(lambda *a: ft.linalg.multi_dot(list(a)), _z(2, 3), _z(3, 4), _z(3, 2))

@@ -71,6 +71,7 @@ __all__ = [
     "argsort",
     "matmul",
     "vecdot",
+    "vdot",
     "matvec",
     "vecmat",
     "cross",
@@ -804,6 +805,16 @@ def vecdot(x1: Any, x2: Any, axis: int = -1) -> Variable:
     vb = broadcast_checked(sizes_checked(vb, sa[-1], sb[-1], msg), sa[:-1], sb[:-1], "vecdot", "of x1 and x2")
     prod = elemwise("mul", elemwise("conj", va) if is_complex(va.dtype) else va, vb)
     return sum_(prod, axis=prod.ndim - 1, dtype=prod.dtype)
+
+
+def vdot(a: Any, b: Any) -> Variable:
+    """numpy.vdot: the dot product of ``a`` and ``b`` flattened (any shapes of one size), ``a``
+    conjugated where complex; a 0-d result of numpy's dtype. A ``dot`` of two vectors, so it
+    compiles to BLAS and differentiates as ``dot``."""
+    fa, fb = (flatten(as_tensor_variable(v)) for v in (a, b))
+    msg = "vdot: a has {} elements and b {}; vdot flattens both: give arrays of one size"
+    fb = sizes_checked(fb, dim_sizes(fa)[0], dim_sizes(fb)[0], msg)
+    return Dot()(elemwise("conj", fa) if is_complex(fa.dtype) else fa, fb)
 
 
 def _moved_last(v: Variable, axis: int) -> Variable:

@@ -1,7 +1,7 @@
 """numpy.linalg's matrix functions (PyTensor's ``tensor.nlinalg``): ``matrix_inverse`` (``inv``),
 ``det``, ``slogdet``, ``pinv``, the factorizations ``eigh`` (``eigvalsh``), ``eig``, ``svd`` and
-``qr``, ``lstsq``, ``matrix_power``, ``norm``, ``tensorinv``, ``tensorsolve``, ``matrix_dot`` and
-``trace``.
+``qr``, ``lstsq``, ``matrix_power``, ``norm``, ``tensorinv``, ``tensorsolve``, ``matrix_dot``,
+``multi_dot`` and ``trace``.
 
 The factorizations are LAPACK's, through numpy: the ops' ``perform`` calls numpy.linalg in both
 linkers (the C linker runs it as a Python step, as for every op without a C kernel; under the
@@ -17,7 +17,7 @@ matrix, singular values and ``eigh``'s eigenvalues, are real as numpy's) and ref
 from __future__ import annotations
 
 from functools import reduce
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -34,7 +34,7 @@ from .reduction import keep_reduced_dims, ordered_axes
 from .reduction import max as max_
 from .reduction import min as min_
 from .reduction import sum as sum_
-from .shape_ops import concatenate, dim_sizes, dimshuffle, reshape
+from .shape_ops import concatenate, dim_sizes, dimshuffle, reshape, sizes_checked
 
 __all__ = [
     "MatrixInverse",
@@ -62,6 +62,7 @@ __all__ = [
     "tensorinv",
     "tensorsolve",
     "matrix_dot",
+    "multi_dot",
     "trace",
     "linalg_input",
     "square_input",
@@ -548,6 +549,71 @@ def matrix_dot(*args: Any) -> Variable:
     if not args:
         raise TypeError("matrix_dot: give at least one matrix")
     return reduce(dot, [as_tensor_variable(a) for a in args])
+
+
+def multi_dot(arrays: Sequence[Any]) -> Variable:
+    """numpy.linalg.multi_dot: the product of the matrices ``arrays`` (the first may be a row
+    vector, the last a column one, as 1-d tensors), multiplied in the order that takes the
+    fewest scalar products, numpy's choice for the same sizes (``dot`` of each pair, so the
+    gradient is dot's). The order is chosen when the graph is built, from the static sizes:
+    where one of them is not known it is left to right (numpy's is chosen by the sizes at run
+    time: the values agree to rounding, and for integer operands of different dtypes an
+    intermediate product can wrap in its own dtype as in numpy's other order)."""
+    if isinstance(arrays, Variable) or not isinstance(arrays, (list, tuple)):
+        raise TypeError(
+            f"multi_dot: arrays must be a list or tuple of tensors (numpy's multi_dot([a, b, c])), got "
+            f"{type(arrays).__name__} {arrays!r}; give [a, b, ...]"
+        )
+    vs = [as_tensor_variable(a) for a in arrays]
+    n = len(vs)
+    if n < 2:
+        raise ValueError(f"multi_dot: takes at least two arrays, got {n}; a single array is its own product")
+    for k, v in enumerate(vs):
+        if v.ndim != 2 and not (v.ndim == 1 and k in (0, n - 1)):
+            raise ValueError(
+                f"multi_dot: array {k} is {v.type} ({v.ndim} dims); the first and last arrays must be "
+                "1-d or 2-d and the others 2-d (ft.matmul multiplies stacks of matrices)"
+            )
+    for k in range(n - 1):
+        msg = (
+            f"multi_dot: array {k} {vs[k].type} and array {k + 1} {vs[k + 1].type} are not aligned: "
+            "{} columns, {} rows; give arrays whose adjacent sizes match"
+        )
+        vs[k + 1] = sizes_checked(vs[k + 1], dim_sizes(vs[k])[-1], dim_sizes(vs[k + 1])[0], msg)
+    split = _chain_order([v.type.shape for v in vs])
+
+    def product(i: int, j: int) -> Variable:
+        if i == j:
+            return vs[i]
+        return dot(product(i, split[i][j]), product(split[i][j] + 1, j))
+
+    return product(0, n - 1)
+
+
+def _chain_order(shapes: list[tuple[int | None, ...]]) -> list[list[int]]:
+    """numpy's order for multiplying a chain of matrices of ``shapes`` (a 1-d first or last one
+    a row or a column): ``split[i][j]`` is where the product of the ``i``-th to ``j``-th splits
+    (the fewest scalar products, the first such split; numpy's ``_multi_dot_matrix_chain_order``
+    and, for three, ``_multi_dot_three``, which agree). Left to right where a size is unknown."""
+    n = len(shapes)
+    rows = [1 if len(shapes[0]) == 1 else shapes[0][0]]
+    # the size between two matrices, static on either side (checked equal when both are)
+    rows += [b[0] if b[0] is not None else a[-1] for a, b in zip(shapes[:-1], shapes[1:])]
+    p = rows + [1 if len(shapes[-1]) == 1 else shapes[-1][-1]]
+    split = [[j - 1 for j in range(n)] for _ in range(n)]  # left to right: the last one split off
+    if None in p:
+        return split
+    cost = [[0] * n for _ in range(n)]
+    for length in range(1, n):
+        for i in range(n - length):
+            j = i + length
+            best = None
+            for k in range(i, j):
+                q = cost[i][k] + cost[k + 1][j] + p[i] * p[k + 1] * p[j + 1]
+                if best is None or q < best:
+                    best, split[i][j] = q, k
+            cost[i][j] = best
+    return split
 
 
 def flag(value: Any, what: str, name: str) -> bool:
