@@ -9,10 +9,12 @@ from typing import Any, Callable
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import fncache as fc
 from fncache import tensor as ft
-from fcutil import fd_check_grads
+from fcutil import fd_check_grads, fuzz_settings
 
 # -- repeat: static shapes ---------------------------------------------------------------------
 
@@ -57,8 +59,8 @@ def test_repeat_declares_numpys_length_where_it_is_known() -> None:
     ins, outs, vals, wants, known = [], [], [], [], []
     for k, (a, static, r, axis) in enumerate(REPEAT_CASES):
         x = ft.tensor(f"x{k}", "float64", shape=a.shape if static else (None,) * a.ndim)
-        given, counts = _counts(r)
-        out = ft.repeat(x, given, axis=axis)
+        arg, counts = _counts(r)
+        out = ft.repeat(x, arg, axis=axis)
         want = np.repeat(a, counts, axis=axis)
         ins.append(x)
         outs.append(out)
@@ -76,6 +78,49 @@ def test_repeat_declares_numpys_length_where_it_is_known() -> None:
             assert s is None or s == n, f"{case}: static shape {out.type.shape}, numpy's {w.shape}"
         length_axis = 0 if case[3] is None or w.ndim == 1 else case[3]
         assert (out.type.shape[length_axis] is not None) == size_known, f"{case}: {out.type.shape}"
+
+
+@st.composite
+def repeat_cases(draw: Any) -> tuple[np.ndarray, bool, Any, int | None, str]:
+    """x (0 to 2 dims, sizes 0 to 3, its shape static or not), counts (one, a single one in a
+    vector, or one per element; 0 to 3 each), axis (None or one of x's), and how the counts
+    are given: values, a constant graph, or a symbolic input."""
+    shape = tuple(draw(st.lists(st.integers(0, 3), max_size=2)))
+    axis = draw(st.sampled_from([None, *range(len(shape)), *range(-len(shape), 0)]))
+    n = int(np.prod(shape)) if axis is None else shape[axis]
+    form = draw(st.sampled_from(["one", "single", "each"]))
+    counts: Any = (
+        draw(st.lists(st.integers(0, 3), min_size=n, max_size=n))
+        if form == "each"
+        else draw(st.integers(0, 3))
+    )
+    counts = np.array([counts], "int64") if form == "single" else np.asarray(counts, "int64")
+    how = draw(st.sampled_from(["values", "constant", "symbolic"]))
+    return (
+        np.arange(float(np.prod(shape))).reshape(shape),
+        draw(st.booleans()),
+        counts,
+        axis,
+        how,
+    )
+
+
+@fuzz_settings(40)
+@given(case=repeat_cases())
+def test_repeat_static_shape_never_contradicts_the_result(case: tuple) -> None:
+    a, static, counts, axis, how = case
+    x = ft.tensor("x", "float64", shape=a.shape if static else (None,) * a.ndim)
+    r = ft.tensor("r", "int64", shape=(None,) * counts.ndim)
+    arg = {"values": counts, "constant": ft.constant(counts), "symbolic": r}[how]
+    out = ft.repeat(x, arg, axis=axis)
+    got = fc.function([x, r], out, mode="FAST_COMPILE", on_unused_input="ignore")(a, counts)
+    want = np.repeat(a, counts, axis=axis)
+    np.testing.assert_array_equal(got, want)
+    assert out.ndim == want.ndim and all(s is None or s == n for s, n in zip(out.type.shape, want.shape)), (
+        f"static shape {out.type.shape}, numpy's {want.shape}"
+    )
+    if how != "symbolic" and (static or a.ndim == 0):
+        assert None not in out.type.shape, f"{out.type.shape}: every size is known"
 
 
 def test_repeat_gradient_by_a_single_count_at_run_time() -> None:
@@ -366,6 +411,8 @@ def test_vdot_and_multi_dot_in_c_static_shapes_or_not() -> None:
             with np.errstate(all="ignore"):
                 wants.append(np.asarray(ref(*arrays)))
     got = fc.function(ins, outs, mode="FAST_RUN")(*vals)
+    for out, g in zip(outs, got):
+        assert out.ndim == g.ndim and all(s is None or s == n for s, n in zip(out.type.shape, g.shape))
     for k, (g, w) in enumerate(zip(got, wants)):
         if k == 6:  # mixed integer dtypes, symbolic sizes: left to right, not numpy's order
             continue
