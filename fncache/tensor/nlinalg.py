@@ -69,6 +69,7 @@ __all__ = [
     "run_linalg",
     "flag",
     "system_operands",
+    "rows_checked",
     "symmetric_from",
 ]
 
@@ -180,6 +181,18 @@ def system_operands(
         raise ValueError(f"{what}: a is {va.type} and b is {vb.type}: b needs {rows_a} rows, as a has")
     dt = np.result_type(va.dtype, vb.dtype).name
     return cast(va, dt), cast(vb, dt)
+
+
+def rows_checked(
+    what: str, va: Variable, vb: Variable, dim_a: int, dim_b: int, names: tuple[str, str] = ("a", "b")
+) -> Variable:
+    """``vb``, checked when the function runs to have as many rows (its dim ``dim_b``) as ``va``
+    has (its dim ``dim_a``), ``names`` theirs in the error: for a function built on other solves
+    (``lu_solve`` on triangular ones), which would otherwise solve with a part of ``b`` or name
+    the solve they call."""
+    a, b = names
+    msg = f"{what}: {b} needs {{}} rows, as {a} has, and has {{}}; give {b} as many rows as {a}"
+    return sizes_checked(vb, dim_sizes(va)[dim_a], dim_sizes(vb)[dim_b], msg)
 
 
 def symmetric_from(v: Variable, lower: bool) -> Variable:
@@ -660,7 +673,9 @@ def _eigh_of(what: str, a: Any, b: Any, UPLO: Any, lower: Any) -> tuple[Variable
     from .slinalg import cholesky
 
     # the lower factor of b's lower triangle, or the transposed upper factor of its upper one
-    factor = cholesky(square_input(b, what, fix=_GENERALIZED_FIX), lower=low)
+    vb = square_input(b, what, fix=_GENERALIZED_FIX)
+    vb = rows_checked(what, va, vb, -1, -1)
+    factor = cholesky(vb, lower=low)
     li = MatrixInverse()(factor if low else swap_last(factor))
     w, y = Eigh()(matmul(matmul(li, symmetric_from(va, low)), swap_last(li)))
     return w, y, li
@@ -916,6 +931,9 @@ def tensorsolve(a: Any, b: Any, axes: Any = None) -> Variable:
             f"tensorsolve: b ({vb.type}) has more dims than a ({va.type}); a's first dims are b's"
         )
     rest = dim_sizes(va)[vb.ndim :]
+    for d, (n, m) in enumerate(zip(dim_sizes(va), dim_sizes(vb))):
+        msg = f"tensorsolve: dim {d} of a (size {{}}) and of b (size {{}}) differ; a's first dims are b's"
+        vb = sizes_checked(vb, n, m, msg)
     x = solve(reshape(va, [_count(dim_sizes(vb)), _count(rest)]), reshape(vb, [-1]))
     return reshape(x, rest)
 
