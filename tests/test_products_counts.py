@@ -292,6 +292,17 @@ RUN_TIME_SIZES: list[tuple[Callable[..., Any], tuple[np.ndarray, ...], str]] = [
         r"^multi_dot: array 1 .* and array 2 .*not aligned",
     ),
     (ft.vdot, (_z(2, 3), _z(5)), r"^vdot: a has 6 elements and b 5"),
+    # scipy's own errors name no function
+    (
+        lambda a, b: ft.linalg.qz(a, b)[0],
+        (np.eye(3), np.eye(2)),
+        r"^qz: A is .*of sizes 3 and 2; give two square",
+    ),
+    (
+        ft.linalg.solve_discrete_are,
+        (np.eye(3) / 2, np.ones((3, 1)), np.eye(2), np.eye(1)),
+        r"^solve_discrete_are: .*Q's size must be 3, not 2",
+    ),
 ]
 
 
