@@ -292,6 +292,11 @@ RUN_TIME_SIZES: list[tuple[Callable[..., Any], tuple[np.ndarray, ...], str]] = [
         r"^multi_dot: array 1 .* and array 2 .*not aligned",
     ),
     (ft.vdot, (_z(2, 3), _z(5)), r"^vdot: a has 6 elements and b 5"),
+    (
+        ft.linalg.matrix_dot,
+        (_z(2, 3), _z(3, 4), _z(3, 2)),
+        r"^matrix_dot: the product of arguments 0 to 1 and",
+    ),
     # scipy's own errors name no function
     (
         lambda a, b: ft.linalg.qz(a, b)[0],

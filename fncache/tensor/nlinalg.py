@@ -561,7 +561,17 @@ def matrix_dot(*args: Any) -> Variable:
     """``dot(dot(a, b), c)...``: the product of the matrices (or vectors) in order."""
     if not args:
         raise TypeError("matrix_dot: give at least one matrix")
-    return reduce(dot, [as_tensor_variable(a) for a in args])
+    vs = [as_tensor_variable(a) for a in args]
+    out = vs[0]
+    for k, v in enumerate(vs[1:], 1):
+        if out.ndim and v.ndim:  # (a 0-d one multiplies)
+            msg = (
+                f"matrix_dot: the product of arguments 0 to {k - 1} and argument {k} {v.type} are "
+                "not aligned: {} columns, {} rows; give matrices whose adjacent sizes match"
+            )
+            v = sizes_checked(v, dim_sizes(out)[-1], dim_sizes(v)[max(v.ndim - 2, 0)], msg)
+        out = dot(out, v)
+    return out
 
 
 def multi_dot(arrays: Sequence[Any]) -> Variable:
