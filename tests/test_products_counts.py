@@ -556,3 +556,12 @@ def test_vdot_and_multi_dot_refuse_bad_input_clearly(
 ) -> None:
     with pytest.raises(error, match=match):
         build()
+
+
+def test_a_static_matmul_mismatch_names_matmul() -> None:
+    """``a @ b`` of vectors and matrices is a ``Dot`` op, whose own error names ``dot``."""
+    a, b = ft.tensor(dtype="float64", shape=(2, 3)), ft.tensor(dtype="float64", shape=(4,))
+    with pytest.raises(
+        ValueError, match=r"^matmul: shapes \(2, 3\) and \(4,\) are not aligned: 3 \(dim 1\) != 4"
+    ):
+        a @ b

@@ -786,6 +786,13 @@ def matmul(a: Any, b: Any) -> Variable:
                 "least 1 dim; multiply by a scalar with * instead"
             )
     if va.ndim <= 2 and vb.ndim <= 2:
+        # static sizes that differ are refused naming matmul (the Dot op names dot)
+        ka, kb = va.type.shape[-1], vb.type.shape[0]
+        if ka is not None and kb is not None and ka != kb:
+            raise ValueError(
+                f"matmul: shapes {va.type.shape} and {vb.type.shape} are not aligned: {ka} (dim "
+                f"{va.ndim - 1}) != {kb} (dim 0); give b as many rows as a has columns"
+            )
         return Dot()(va, vb)
     return MatMul()(va, vb)
 
