@@ -304,8 +304,11 @@ def _m(*shape: int) -> Any:
         (lambda: _run(lambda a, b: ft.tensordot(a, b, 1), np.zeros((2, 1)), np.zeros((3, 2))), "tensordot"),
         (lambda: _run(ft.dot, np.zeros(3), np.zeros(4)), "dot"),
         (lambda: _run(ft.matmul, np.zeros((2, 2, 1)), np.zeros((2, 3, 2))), "matmul"),
-        (lambda: _run(ft.inner, np.zeros((2, 3)), np.zeros(4)), "shape-mismatch"),
-        (lambda: _run(ft.batched_dot, np.zeros((2, 2, 3)), np.zeros((2, 4, 2))), "matmul"),
+        (lambda: _run(ft.inner, np.zeros((2, 3)), np.zeros(4)), r"inner: the last dims differ \(3 and 4\)"),
+        (
+            lambda: _run(ft.batched_dot, np.zeros((2, 2, 3)), np.zeros((2, 4, 2))),
+            r"batched_dot: the last dim of a \(size 3\) and dim 1 of b \(size 4\) differ",
+        ),
     ],
 )
 def test_bad_input_raises_a_clear_error(build: Callable[[], Any], match: str) -> None:

@@ -1,6 +1,7 @@
 """Every integer argument an op takes when the graph is built (a count, an offset, an axis, an
 order) takes what numpy takes as an int: a Python int, a numpy integer scalar or a 0-d integer
-array, all giving the same graph values; a bool, a float or a 1-element vector is refused with
+array (or a symbolic integer scalar known when the graph is built: a constant), all giving the
+same graph values; a bool, a float or a 1-element vector is refused with
 a TypeError naming the op and the argument."""
 
 from __future__ import annotations
@@ -115,6 +116,21 @@ def test_numpy_integers_give_what_a_python_int_gives(build: Callable[[Any], Any]
         assert len(got) == len(want)
         for g, w in zip(got, want):
             np.testing.assert_array_equal(g, w, err_msg=f"{type(form).__name__} {form!r}")
+
+
+@pytest.mark.parametrize("build,k", [c[1:3] for c in CASES], ids=[c[0] for c in CASES])
+def test_a_constant_graph_gives_what_a_python_int_gives(build: Callable[[Any], Any], k: int) -> None:
+    """A symbolic integer scalar known when the graph is built (a constant of any int dtype,
+    arithmetic on constants) is the int it holds, as numpy's integers are."""
+    want = _values(build(k))
+    for form in (ft.constant(k), ft.constant(np.int8(k)), ft.constant(k + 1) - 1):
+        outs = build(form)
+        got = _values(outs)
+        assert len(got) == len(want)
+        for out, g, w in zip(outs if isinstance(outs, (list, tuple)) else [outs], got, want):
+            np.testing.assert_array_equal(g, w, err_msg=f"{form!r}")
+            # the static shape the int gives, never one the result contradicts
+            assert all(s is None or s == n for s, n in zip(out.type.shape, g.shape)), (out.type, g.shape)
 
 
 @pytest.mark.parametrize("build,k,refuse", [c[1:] for c in CASES], ids=[c[0] for c in CASES])

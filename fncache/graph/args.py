@@ -3,7 +3,9 @@
 ``int_arg`` is every integer argument an op takes when the graph is built (a count, an offset,
 an axis, an order): a Python int or what numpy takes as one (``operator.index``: a numpy
 integer, a 0-d integer array), never a bool (a flag passed in an int's place is a mistake
-more often than a 0 or a 1). ``pairs_arg`` is every argument given as a dict or as a
+more often than a 0 or a 1), or a symbolic integer scalar whose value is known when the graph
+is built (a constant, arithmetic on constants and static sizes: the front end's reading, see
+`use_known_int`). ``pairs_arg`` is every argument given as a dict or as a
 sequence of (key, value) pairs (``replace``, ``givens``, ``updates``).
 """
 
@@ -11,11 +13,11 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
-__all__ = ["as_int", "int_arg", "int_kind", "pairs_arg"]
+__all__ = ["as_int", "int_arg", "int_kind", "pairs_arg", "use_known_int"]
 
 
 def as_int(value: Any) -> int | None:
@@ -30,10 +32,31 @@ def as_int(value: Any) -> int | None:
         return None
 
 
+#: The int a symbolic integer scalar is known to be when the graph is built (a constant, a
+#: static size, arithmetic on those), else None: the front end's reading (``fncache.tensor``
+#: installs it with :func:`use_known_int`, as it installs its variable classes).
+_known_int: Callable[[Any], int | None] | None = None
+
+
+def use_known_int(reader: Callable[[Any], int | None]) -> None:
+    """Install how ``int_arg`` reads a symbolic integer scalar known when the graph is built."""
+    global _known_int
+    _known_int = reader
+
+
+def _is_symbolic(value: Any) -> bool:
+    return hasattr(value, "owner") and hasattr(value, "type")
+
+
 def _given(value: Any) -> str:
     """What was given, and the fix, for an integer argument that is not one."""
-    if hasattr(value, "owner") and hasattr(value, "type"):  # a symbolic variable
-        return f"the symbolic {value!r} ({value.type}); give a Python int: it must be known when the graph is built"
+    if _is_symbolic(value):
+        int_scalar = value.type.ndim == 0 and np.dtype(value.type.dtype).kind in "iu"
+        why = "whose value is known only when the function runs" if int_scalar else "not an integer scalar"
+        return (
+            f"the symbolic {value!r} ({value.type}), {why}; give a Python int or a constant integer "
+            "(ft.constant(2), or arithmetic on constants and static sizes): it must be known when the graph is built"
+        )
     given = (
         f"an array of shape {value.shape} and dtype {value.dtype}"
         if isinstance(value, np.ndarray)
@@ -53,12 +76,17 @@ def int_kind(minimum: int | None) -> str:
     return f"an int >= {minimum}"
 
 
-def int_arg(value: Any, op: str, what: str, *, minimum: int | None = None, fix: str = "") -> int:
+def int_arg(
+    value: Any, op: str, what: str, *, minimum: int | None = None, fix: str = "", kind: str = ""
+) -> int:
     """``value``, the integer argument ``what`` of ``op``, as a Python int (see the module's
     doc): TypeError for anything else (naming ``op``, ``what``, what was given and what to give
-    instead, ``fix`` added to that), ValueError for one below ``minimum``."""
+    instead, ``fix`` added to that; ``kind`` words what it takes where that is more than an
+    int), ValueError for one below ``minimum``."""
     n = as_int(value)
-    kind = int_kind(minimum)
+    if n is None and _is_symbolic(value) and _known_int is not None:
+        n = _known_int(value)
+    kind = kind or int_kind(minimum)
     if n is None:
         raise TypeError(f"{op}: {what} must be {kind}, got {_given(value)}{f'; {fix}' if fix else ''}")
     if minimum is not None and n < minimum:

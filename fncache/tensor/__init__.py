@@ -49,6 +49,7 @@ from .array_ops import (
     trace,
     unbroadcast,
     vecdot,
+    vdot,
     vecmat,
 )
 from .inc_subtensor import inc_subtensor, set_subtensor
@@ -591,6 +592,7 @@ __all__ += [
     "expand_dims",
     "matmul",
     "vecdot",
+    "vdot",
     "matvec",
     "vecmat",
     "outer",

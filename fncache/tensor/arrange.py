@@ -37,6 +37,7 @@ from .stat_reductions import median
 from .size_args import size_arg
 from .shape_ops import (
     as_shape_vector,
+    known_int,
     concatenate,
     dim_sizes,
     dimshuffle,
@@ -170,7 +171,7 @@ def split(x: Any, splits_size: Any, n_splits: int | None = None, axis: int = 0) 
 
 
 def _numpy_split(v: Variable, sections: Any, ax: int, n: Variable) -> list[Variable]:
-    if as_int(sections) is not None:
+    if as_int(sections) is not None or isinstance(sections, Variable) and sections.ndim == 0:
         k = int_arg(sections, "split", "the number of sections", minimum=1)
         length = v.type.shape[ax]
         v = _checked(
@@ -184,8 +185,8 @@ def _numpy_split(v: Variable, sections: Any, ax: int, n: Variable) -> list[Varia
         # an int where the length is known: the pieces' static sizes
         step = elemwise("floor_div", n, k) if length is None else length // k
         return [_along(v, ax, slice(i * step, (i + 1) * step)) for i in range(k)]
-    if isinstance(sections, (tuple, list)) and all(as_int(c) is not None for c in sections):
-        cuts = [None, *(as_int(c) for c in sections), None]
+    if isinstance(sections, (tuple, list)) and all(known_int(c) is not None for c in sections):
+        cuts = [None, *(known_int(c) for c in sections), None]
         return [_along(v, ax, slice(a, b)) for a, b in zip(cuts[:-1], cuts[1:])]
     raise TypeError(
         f"split: without n_splits the second argument is numpy's indices_or_sections (an int or "
@@ -778,10 +779,10 @@ def _kept_axes(keep_axes: Any, what: str) -> tuple[int, int]:
     none; positive axes contiguous from 0, then negative ones contiguous up to -1."""
     if keep_axes is None:
         return 0, 0
-    axes = (keep_axes,) if as_int(keep_axes) is not None else keep_axes
-    if not isinstance(axes, (tuple, list)) or not all(as_int(a) is not None for a in axes):
+    axes = (keep_axes,) if known_int(keep_axes) is not None else keep_axes
+    if not isinstance(axes, (tuple, list)) or not all(known_int(a) is not None for a in axes):
         raise TypeError(f"{what}: keep_axes must be an int, a sequence of ints or None, got {keep_axes!r}")
-    axes = [as_int(a) for a in axes]
+    axes = [known_int(a) for a in axes]
     if not axes:
         raise ValueError(f"{what}: keep_axes=() is ambiguous; give None to ravel every axis")
     before = [a for a in axes if a >= 0]

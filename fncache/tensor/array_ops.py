@@ -26,7 +26,16 @@ from .reduction import normalize_axes, one_axis, ordered_axes
 from .pyop import check_value
 from .reduction import all as all_
 from .reduction import sum as sum_
-from .shape_ops import check_array_fits, dim_sizes, dimshuffle, flatten, stack, static_int
+from .shape_ops import (
+    broadcast_checked,
+    check_array_fits,
+    dim_sizes,
+    dimshuffle,
+    flatten,
+    sizes_checked,
+    stack,
+    static_int,
+)
 from .size_args import size_arg
 
 __all__ = [
@@ -62,6 +71,7 @@ __all__ = [
     "argsort",
     "matmul",
     "vecdot",
+    "vdot",
     "matvec",
     "vecmat",
     "cross",
@@ -285,12 +295,8 @@ def inner(a: Any, b: Any) -> Variable:
     va, vb = as_tensor_variable(a), as_tensor_variable(b)
     if va.ndim == 0 or vb.ndim == 0:
         return elemwise("mul", va, vb)
-    n_a, n_b = va.type.shape[-1], vb.type.shape[-1]
-    if n_a is not None and n_b is not None and n_a != n_b:
-        raise ValueError(
-            f"inner: the last dims differ ({va.type} and {vb.type}); give tensors whose last dims "
-            "have one length"
-        )
+    msg = "inner: the last dims differ ({} and {}); give tensors whose last dims have one length"
+    va = sizes_checked(va, dim_sizes(va)[-1], dim_sizes(vb)[-1], msg)
     return tensordot(va, vb, axes=([va.ndim - 1], [vb.ndim - 1]))
 
 
@@ -302,6 +308,22 @@ def _result_dtype(name: str, *vs: Variable) -> str:
     return dt
 
 
+def _repeated_length(counts: np.ndarray, n: int | None) -> int | None:
+    """The length ``repeat`` makes of ``n`` elements (None: unknown) by the known ``counts``, or
+    None where it depends on ``n``: one count (a scalar, or numpy's single count broadcast to
+    every element) makes ``n`` times it (0 for a count of 0, whatever ``n``); one count per
+    element makes their sum."""
+    if counts.size == 1:
+        c = int(counts.reshape(-1)[0])
+        return 0 if c == 0 else (None if n is None else n * c)
+    if n is not None and counts.size != n:
+        raise ValueError(
+            f"repeat: {counts.size} repeats for {n} elements; give one count per element or a single one"
+        )
+    total = sum(counts.tolist())  # Python's ints: a sum in int64 could wrap
+    return total if total <= np.iinfo(np.int64).max else None  # (too many: refused at run time)
+
+
 class Repeat(Op):
     """numpy.repeat(x, repeats, axis) (``axis=None``: of the flattened ``x``)."""
 
@@ -311,10 +333,6 @@ class Repeat(Op):
         self.axis = axis
 
     def make_node(self, x: Variable, repeats: Variable) -> Apply:
-        if self.axis is None:
-            shape: tuple = (None,)
-        else:
-            shape = tuple(None if d == self.axis else s for d, s in enumerate(x.type.shape))
         r = repeats.data if isinstance(repeats, Constant) else None
         if r is None and repeats.ndim == 0:
             known = static_int(repeats)  # a count read from a static size: x.shape[0]
@@ -322,20 +340,12 @@ class Repeat(Op):
         if r is not None and (r < 0).any():
             # a count known only once folded (x.shape[0] - 5) is refused as a constant one is
             raise ValueError(f"repeat: repeats must not be negative, got {r}")
-        if r is not None:
-            src = x.type.shape if self.axis is None else (x.type.shape[self.axis],)
-            n = None if None in src else int(np.prod(src))
-            if r.ndim == 0:
-                total = None if n is None else n * int(r)
-            else:
-                if n is not None and len(r) != n:
-                    raise ValueError(f"repeat: {len(r)} repeats for {n} elements")
-                total = int(r.sum())
-            shape = (
-                (total,)
-                if self.axis is None
-                else (x.type.shape[: self.axis] + (total,) + x.type.shape[self.axis + 1 :])
-            )
+        src = x.type.shape if self.axis is None else (x.type.shape[self.axis],)
+        total = None if r is None else _repeated_length(r, None if None in src else int(np.prod(src)))
+        if self.axis is None:
+            shape: tuple = (total,)
+        else:
+            shape = x.type.shape[: self.axis] + (total,) + x.type.shape[self.axis + 1 :]
         return Apply(self, [x, repeats], [TensorType(x.dtype, shape)])
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
@@ -379,8 +389,12 @@ def repeat(x: Any, repeats: Any, axis: int | None = None) -> Variable:
         raise TypeError(f"repeat: repeats must be an int or an int vector, got {r.type}")
     if isinstance(r, Constant) and (r.data < 0).any():
         raise ValueError(f"repeat: repeats must not be negative, got {r.data}")
-    ax = None if axis is None else one_axis(axis, v.ndim, "repeat")
-    return Repeat(ax)(v, r)
+    if r.type.shape == (1,):
+        # numpy broadcasts a single count to every element: it is the scalar count
+        r = r[0]
+    # numpy repeats a 0-d x along its axis 0 (or -1) as the 1-element vector it flattens to
+    ax = None if axis is None else one_axis(axis, max(v.ndim, 1), "repeat")
+    return Repeat(None if v.ndim == 0 else ax)(v, r)
 
 
 class Tile(Op):
@@ -518,19 +532,20 @@ class BroadcastTensorDot(TensorDot):
         return super().perform(node, [a, b])
 
 
+def axes_count(axes: Any, what: str) -> int | None:
+    """``axes`` given to ``what`` as a number of axes (an int, or a symbolic integer scalar known
+    when the graph is built), or None where it is a pair of axis lists; a symbolic one that
+    is neither raises ``TypeError`` saying why and what to give."""
+    if not isinstance(axes, Variable):
+        return as_int(axes)
+    return int_arg(axes, what, "axes", fix="or a pair of axis lists: they decide the result's dims")
+
+
 def tensordot(a: Any, b: Any, axes: int | Sequence[Any] = 2) -> Variable:
     """numpy.tensordot: ``axes`` an int (the last n of a with the first n of b) or a pair of
     axis lists."""
     va, vb = as_tensor_variable(a), as_tensor_variable(b)
-    if isinstance(axes, Variable):
-        if axes.ndim != 0 or not is_int(axes.dtype) or static_int(axes) is None:
-            raise TypeError(
-                f"tensordot: axes must be known when the graph is built (they decide the result's "
-                f"dims), got the symbolic {axes!r} ({axes.type}); give a Python int or a pair of "
-                "axis lists"
-            )
-        axes = static_int(axes)
-    n = as_int(axes)
+    n = axes_count(axes, "tensordot")
     if n is not None:
         if n < 0 or n > min(va.ndim, vb.ndim):
             raise ValueError(f"tensordot: axes={n} is out of range for ndims {va.ndim} and {vb.ndim}")
@@ -776,6 +791,13 @@ def matmul(a: Any, b: Any) -> Variable:
                 "least 1 dim; multiply by a scalar with * instead"
             )
     if va.ndim <= 2 and vb.ndim <= 2:
+        # static sizes that differ are refused naming matmul (the Dot op names dot)
+        ka, kb = va.type.shape[-1], vb.type.shape[0]
+        if ka is not None and kb is not None and ka != kb:
+            raise ValueError(
+                f"matmul: shapes {va.type.shape} and {vb.type.shape} are not aligned: {ka} (dim "
+                f"{va.ndim - 1}) != {kb} (dim 0); give b as many rows as a has columns"
+            )
         return Dot()(va, vb)
     return MatMul()(va, vb)
 
@@ -787,8 +809,41 @@ def vecdot(x1: Any, x2: Any, axis: int = -1) -> Variable:
     for k, v in enumerate((va, vb)):
         if v.ndim == 0:
             raise ValueError(f"vecdot: operand {k} is 0-d ({v.type}); give vectors or stacks of them")
+    # numpy's axis is each operand's own (a gufunc's core dim): moved last, the rest broadcast
+    va, vb = (_moved_last(v, one_axis(axis, v.ndim, "vecdot")) for v in (va, vb))
+    sa, sb = dim_sizes(va), dim_sizes(vb)
+    # numpy's vectors have one length: a length 1 does not broadcast (the product would)
+    msg = f"vecdot: the vectors along axis {axis} have lengths {{}} and {{}}; give vectors of one length"
+    vb = broadcast_checked(sizes_checked(vb, sa[-1], sb[-1], msg), sa[:-1], sb[:-1], "vecdot", "of x1 and x2")
     prod = elemwise("mul", elemwise("conj", va) if is_complex(va.dtype) else va, vb)
-    return sum_(prod, axis=one_axis(axis, prod.ndim, "vecdot"), dtype=prod.dtype)
+    return sum_(prod, axis=prod.ndim - 1, dtype=prod.dtype)
+
+
+def vdot(a: Any, b: Any) -> Variable:
+    """numpy.vdot: the dot product of ``a`` and ``b`` flattened (any shapes of one size), ``a``
+    conjugated where complex; a 0-d result of numpy's dtype. A ``dot`` of two vectors, so it
+    compiles to BLAS and differentiates as ``dot``."""
+    fa, fb = (flatten(as_tensor_variable(v)) for v in (a, b))
+    msg = "vdot: a has {} elements and b {}; vdot flattens both: give arrays of one size"
+    fb = sizes_checked(fb, dim_sizes(fa)[0], dim_sizes(fb)[0], msg)
+    return Dot()(elemwise("conj", fa) if is_complex(fa.dtype) else fa, fb)
+
+
+def _moved_last(v: Variable, axis: int) -> Variable:
+    """``v`` with its dim ``axis`` moved last (a view)."""
+    return v if axis == v.ndim - 1 else dimshuffle(v, [d for d in range(v.ndim) if d != axis] + [axis])
+
+
+def _product_checked(
+    what: str, va: Variable, vb: Variable, summed: tuple[int, int], names: str, cores: tuple[int, int]
+) -> Variable:
+    """``vb``, checked that the dims ``summed`` of ``va`` and ``vb`` have one size and that their
+    stacks (all but the last ``cores`` dims of each) broadcast, so that a mismatch names
+    ``what`` rather than the ``matmul`` it is built on."""
+    sa, sb = dim_sizes(va), dim_sizes(vb)
+    msg = f"{what}: the lengths of {names} differ ({{}} and {{}}); give operands whose summed dims match"
+    vb = sizes_checked(vb, sa[summed[0]], sb[summed[1]], msg)
+    return broadcast_checked(vb, sa[: va.ndim - cores[0]], sb[: vb.ndim - cores[1]], what, "of x1 and x2")
 
 
 def matvec(x1: Any, x2: Any) -> Variable:
@@ -797,6 +852,7 @@ def matvec(x1: Any, x2: Any) -> Variable:
     va, vb = as_tensor_variable(x1), as_tensor_variable(x2)
     if va.ndim < 2 or vb.ndim < 1:
         raise ValueError(f"matvec: takes matrices and vectors (or stacks), got {va.type} and {vb.type}")
+    vb = _product_checked("matvec", va, vb, (-1, -1), "x1's columns and x2's vectors", (2, 1))
     return squeeze(matmul(va, expand_dims(vb, -1)), -1)
 
 
@@ -806,6 +862,7 @@ def vecmat(x1: Any, x2: Any) -> Variable:
     va, vb = as_tensor_variable(x1), as_tensor_variable(x2)
     if va.ndim < 1 or vb.ndim < 2:
         raise ValueError(f"vecmat: takes vectors and matrices (or stacks), got {va.type} and {vb.type}")
+    vb = _product_checked("vecmat", va, vb, (-1, -2), "x1's vectors and x2's rows", (1, 2))
     va = elemwise("conj", va) if is_complex(va.dtype) else va
     return squeeze(matmul(expand_dims(va, -2), vb), -2)
 
@@ -814,19 +871,20 @@ def cross(a: Any, b: Any, axis: int = -1) -> Variable:
     """numpy.cross of 3-vectors along ``axis`` of ``a`` and ``b`` (their other dims broadcast),
     the result's vectors along that axis too: elementwise products and differences, stacked."""
     va, vb = as_tensor_variable(a), as_tensor_variable(b)
-    comps = []
+    lasts = []
     for name, v in (("a", va), ("b", vb)):
         if v.ndim == 0:
             raise ValueError(f"cross: {name} must hold 3-vectors, got a 0-d {v.type}")
         ax = one_axis(axis, v.ndim, "cross")
-        if v.type.shape[ax] not in (None, 3):
-            raise ValueError(
-                f"cross: {name} {v.type} has {v.type.shape[ax]} components along axis {axis}; "
-                "give 3-vectors (numpy's 2-vectors are deprecated)"
-            )
-        v = dimshuffle(v, [d for d in range(v.ndim) if d != ax] + [ax])
-        comps.append([v[..., k] for k in range(3)])
-    (a0, a1, a2), (b0, b1, b2) = comps
+        # a length known only at run time is checked too: 4-vectors would give their first 3's
+        msg = (
+            f"cross: {name} {v.type} has {{}} components along axis {axis} where a cross product "
+            "takes {}; give 3-vectors (numpy's 2-vectors are deprecated)"
+        )
+        lasts.append(_moved_last(sizes_checked(v, dim_sizes(v)[ax], 3, msg), ax))
+    va, vb = lasts
+    vb = broadcast_checked(vb, dim_sizes(va)[:-1], dim_sizes(vb)[:-1], "cross", "of a and b")
+    (a0, a1, a2), (b0, b1, b2) = ([v[..., k] for k in range(3)] for v in (va, vb))
     out = stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], axis=-1)
     return _last_to(out, axis)
 

@@ -78,8 +78,15 @@ def dot(a: Any, b: Any) -> Variable:
         return elemwise("mul", va, vb)
     if va.ndim > 2 or vb.ndim > 2:
         from .array_ops import tensordot
+        from .shape_ops import dim_sizes, sizes_checked
 
-        return tensordot(va, vb, ([va.ndim - 1], [max(vb.ndim - 2, 0)]))
+        k = max(vb.ndim - 2, 0)
+        msg = (
+            f"dot: shapes not aligned: the last dim of a (size {{}}) and dim {k} of b (size {{}}) "
+            "differ; numpy's dot sums over them: give sizes that match"
+        )
+        va = sizes_checked(va, dim_sizes(va)[-1], dim_sizes(vb)[k], msg)
+        return tensordot(va, vb, ([va.ndim - 1], [k]))
     return Dot()(va, vb)
 
 

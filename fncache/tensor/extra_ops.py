@@ -24,7 +24,17 @@ import numpy as np
 
 from ..graph.basic import Variable
 from ..graph.types import is_complex, is_float, is_int, normalize_dtype
-from .array_ops import cumprod, cumsum, diagonal, expand_dims, matmul, repeat, specify_shape, squeeze
+from .array_ops import (
+    axes_count,
+    cumprod,
+    cumsum,
+    diagonal,
+    expand_dims,
+    matmul,
+    repeat,
+    specify_shape,
+    squeeze,
+)
 from ..graph.args import as_int, int_arg
 from .basic import as_tensor_variable, constant
 from .creation import alloc, arange, eye, zeros
@@ -33,7 +43,7 @@ from .inc_subtensor import set_subtensor
 from .pyop import check_value
 from .reduction import all as all_
 from .reduction import one_axis, ordered_axes
-from .shape_ops import concatenate, dim_sizes, dimshuffle, flatten, reshape, shape
+from .shape_ops import concatenate, dim_sizes, dimshuffle, flatten, reshape, shape, sizes_checked
 from .size_args import size_arg
 
 __all__ = [
@@ -376,18 +386,8 @@ def identity_like(x: Any, dtype: Any = None) -> Variable:
     return eye(*dim_sizes(v), 0, v.dtype if dtype is None else dtype)
 
 
-def _check_static_sizes(fn: str, va: Variable, vb: Variable, summed: list[tuple[str, int, str, int]]) -> None:
-    """Refuse, naming ``fn``, static batch sizes (dim 0) that neither agree nor broadcast, and
-    static sizes of the dims ``summed`` pairs (``(what, dim of va, what, dim of vb)``) that differ."""
-    na, nb = va.type.shape, vb.type.shape
-    if None not in (na[0], nb[0]) and 1 not in (na[0], nb[0]) and na[0] != nb[0]:
-        raise ValueError(f"{fn}: the batch sizes (dim 0) are {na[0]} and {nb[0]}; give equal sizes")
-    for what_a, i, what_b, j in summed:
-        if None not in (na[i], nb[j]) and na[i] != nb[j]:
-            raise ValueError(
-                f"{fn}: {what_a} (size {na[i]}) and {what_b} (size {nb[j]}) differ; the summed dims "
-                "must have equal sizes"
-            )
+_BATCH_SIZES = "{}: the batch sizes (dim 0) are {{}} and {{}}; give equal sizes (or 1, which broadcasts)"
+_SUMMED = "the summed dims must have equal sizes"
 
 
 def batched_dot(a: Any, b: Any) -> Variable:
@@ -403,8 +403,12 @@ def batched_dot(a: Any, b: Any) -> Variable:
                 f"batched_dot: {name} has {v.ndim} dims, batched_dot takes 1 to 3 (a batch of "
                 "scalars, vectors or matrices); use ft.tensordot or ft.matmul for more"
             )
-    summed = [("the last dim of a", va.ndim - 1, "dim 1 of b", 1)] if min(va.ndim, vb.ndim) > 1 else []
-    _check_static_sizes("batched_dot", va, vb, summed)
+    # the sizes checked here, so that a mismatch names this function, not matmul or mul
+    sa, sb = dim_sizes(va), dim_sizes(vb)
+    va = sizes_checked(va, sa[0], sb[0], _BATCH_SIZES.format("batched_dot"), broadcast=True)
+    if min(va.ndim, vb.ndim) > 1:
+        msg = f"batched_dot: the last dim of a (size {{}}) and dim 1 of b (size {{}}) differ; {_SUMMED}"
+        va = sizes_checked(va, sa[-1], sb[1], msg)
     if va.ndim == 1:
         return dimshuffle(va, [0] + ["x"] * (vb.ndim - 1)) * vb
     if vb.ndim == 1:
@@ -431,8 +435,8 @@ def batched_tensordot(x: Any, y: Any, axes: int | Sequence[Any] = 2) -> Variable
     for name, v in (("x", vx), ("y", vy)):
         if v.ndim < 1:
             raise TypeError(f"batched_tensordot: {name} must have a batch dim, got a 0-d {v.type}")
-    if as_int(axes) is not None:
-        n = int_arg(axes, "batched_tensordot", "axes")
+    n = axes_count(axes, "batched_tensordot")
+    if n is not None:
         if not 0 <= n < min(vx.ndim, vy.ndim):
             raise ValueError(
                 f"batched_tensordot: axes={n} is out of range for {vx.type} and {vy.type}; give at "
@@ -450,9 +454,12 @@ def batched_tensordot(x: Any, y: Any, axes: int | Sequence[Any] = 2) -> Variable
                 "them the batch dim 0"
             )
     # the sizes checked here, so that a mismatch names this function's axes, not einsum's letters
-    _check_static_sizes(
-        "batched_tensordot", vx, vy, [(f"axis {i} of x", i, f"axis {j} of y", j) for i, j in zip(xa, ya)]
-    )
+    # (on x, which einsum's own checks then read)
+    sx, sy = dim_sizes(vx), dim_sizes(vy)
+    vx = sizes_checked(vx, sx[0], sy[0], _BATCH_SIZES.format("batched_tensordot"), broadcast=True)
+    for i, j in zip(xa, ya):
+        msg = f"batched_tensordot: axis {i} of x (size {{}}) and axis {j} of y (size {{}}) differ; {_SUMMED}"
+        vx = sizes_checked(vx, sx[i], sy[j], msg)
     letters = iter("bcdefghijklmnopqrstuvwxyzBCDEFGHIJKLMNOPQRSTUVWXYZ")
     xs = ["a"] + [next(letters) for _ in range(vx.ndim - 1)]
     ys = ["a"] + [next(letters) for _ in range(vy.ndim - 1)]

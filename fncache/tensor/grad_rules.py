@@ -46,7 +46,7 @@ from .advanced_subtensor import (
 from .basic import constant
 from .conv import ConvForward, ConvGradInputs, ConvGradWeights
 from .blas import Dot, dot
-from .creation import Alloc, eye
+from .creation import Alloc, alloc, eye
 from .data_ops import BinCount
 from .elemwise import Elemwise, cast, elemwise
 from .grad_markers import DisconnectedGrad, GradClip, GradScale, NullType, ZeroGrad, is_null_gradient
@@ -790,6 +790,9 @@ def _repeat(node: Apply, out_grads: list) -> list:
         runs = reshape(g, sizes[:axis] + [sizes[axis], repeats] + sizes[axis + 1 :], ndim=xs.ndim + 1)
         gx = sum_(runs, axis=axis + 1)
     else:
+        if repeats.type.shape[0] is None or repeats.type.shape[0] != xs.type.shape[axis]:
+            # a single count numpy broadcast to every element: one per element, as the runs are
+            repeats = alloc(repeats, dim_sizes(xs)[axis])
         gx = RepeatGrad(axis)(g, repeats)
     return [reshape(gx, shape(x), ndim=x.ndim) if op.axis is None else gx, None]
 

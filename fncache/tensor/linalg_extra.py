@@ -33,7 +33,16 @@ from .elemwise import cast, elemwise
 from .extra_ops import alloc_diag, tril, triu
 from .gradient import register_grad
 from .pyop import check_value
-from .nlinalg import STACKS, finite, flag, linalg_input, run_linalg, square_input, system_operands
+from .nlinalg import (
+    STACKS,
+    finite,
+    flag,
+    linalg_input,
+    rows_checked,
+    run_linalg,
+    square_input,
+    system_operands,
+)
 from .shape_ops import concatenate, dim_sizes, dimshuffle, reshape
 from .slinalg import solve, solve_triangular
 from .vectorize import vectorize
@@ -167,6 +176,8 @@ def cho_solve(c_and_lower: Any, b: Any, check_finite: bool = True) -> Variable:
     low = flag(lower, "cho_solve", "lower")
     vc = finite(square_input(c, "cho_solve"), check_finite, "cho_solve")
     b = finite(as_tensor_variable(b), check_finite, "cho_solve")
+    if b.ndim:
+        b = rows_checked("cho_solve", vc, b, -1, 0 if b.ndim == 1 else -2, ("c", "b"))
     lc = vc if low else swap_last(vc)
     # with c upper, c.T is the lower factor: solve L y = b, then L^T x = y
     y = solve_triangular(lc, b, lower=True, check_finite=False)
@@ -354,6 +365,7 @@ def lu_solve(lu_and_piv: Any, b: Any, trans: int = 0, check_finite: bool = True)
         return vectorize(lambda f, p, r: lu_solve((f, p), r, trans, check_finite), sig)(vlu, vpiv, vb)
     vb = linalg_input(b, "lu_solve", range(1, 3), "b as a vector or a matrix of right-hand sides")
     vlu, vb = system_operands("lu_solve", vlu, vb, vlu.type.shape[-1], vb.type.shape[0])
+    vb = rows_checked("lu_solve", vlu, vb, -1, 0, ("lu", "b"))
     vlu, vb = finite(vlu, check_finite, "lu_solve"), finite(vb, check_finite, "lu_solve")
     n = vlu.shape[0]
     perm = PivotOrder()(vpiv, n)
@@ -412,7 +424,8 @@ def block_diag(*matrices: Any) -> Variable:
 def _lyapunov_operands(A: Any, Q: Any, what: str) -> tuple[Variable, Variable]:
     va = square_input(A, what, takes="A as a square matrix or a stack of them (2 or more dims)")
     vq = square_input(Q, what, takes="Q as a square matrix or a stack of them (2 or more dims)")
-    return system_operands(what, va, vq, va.type.shape[-1], vq.type.shape[-1])
+    va, vq = system_operands(what, va, vq, va.type.shape[-1], vq.type.shape[-1])
+    return va, rows_checked(what, va, vq, -1, -1, ("A", "Q"))
 
 
 def solve_vectorized(op: Variable, q: Variable) -> Variable:

@@ -33,6 +33,7 @@ from .creation import eye
 from .nlinalg import QR, flag, linalg_input, matrix_input, square_input
 from .optional_deps import scipy_module
 from .slinalg import solve
+from .shape_ops import dim_sizes, sizes_checked
 
 __all__ = ["Schur", "QZ", "PivotedQR", "SolveDiscreteARE", "schur", "qz", "ordqz", "qr", "solve_discrete_are"]
 __all__ += ["TridiagonalLUFactor", "TridiagonalLUSolve", "tridiagonal_lu_factor", "tridiagonal_lu_solve"]
@@ -209,8 +210,8 @@ def qz(
     op = QZ(_output(output, "qz"), _sort(sort, "qz"), flag(return_eigenvalues, "qz", "return_eigenvalues"))
     scipy_linalg("qz")
     va, vb = square_input(A, "qz", complex_ok=True), square_input(B, "qz", complex_ok=True)
-    if None not in (va.type.shape[-1], vb.type.shape[-1]) and va.type.shape[-1] != vb.type.shape[-1]:
-        raise ValueError(f"qz: A is {va.type} and B {vb.type}; give two square matrices of one size")
+    msg = f"qz: A is {va.type} and B {vb.type}, of sizes {{}} and {{}}; give two square matrices of one size"
+    vb = sizes_checked(vb, dim_sizes(va)[-1], dim_sizes(vb)[-1], msg)
     dt = np.result_type(va.dtype, vb.dtype).name  # scipy's: float32 with complex64 is complex64
     return tuple(op(cast(va, dt), cast(vb, dt)))
 
@@ -313,17 +314,13 @@ def solve_discrete_are(A: Any, B: Any, Q: Any, R: Any) -> Variable:
     va, vq = square_input(A, what), square_input(Q, what)
     vb = matrix_input(B, what)
     vr = square_input(R, what)
-    m, n = va.type.shape[-1], vb.type.shape[-1]
-    for name, got, want in (
-        ("B's rows", vb.type.shape[-2], m),
-        ("Q's size", vq.type.shape[-1], m),
-        ("R's size", vr.type.shape[-1], n),
-    ):
-        if got is not None and want is not None and got != want:
-            raise ValueError(
-                f"{what}: A is {va.type}, B {vb.type}, Q {vq.type}, R {vr.type}: {name} must be "
-                f"{want}; give A (M, M), B (M, N), Q (M, M) and R (N, N)"
-            )
+    m, n = dim_sizes(va)[-1], dim_sizes(vb)[-1]
+    shapes = f"A is {va.type}, B {vb.type}, Q {vq.type}, R {vr.type}"
+    fix = "give A (M, M), B (M, N), Q (M, M) and R (N, N)"
+    # checked when the function runs too, where scipy's error names no function
+    vb = sizes_checked(vb, m, dim_sizes(vb)[-2], f"{what}: {shapes}: B's rows must be {{}}, not {{}}; {fix}")
+    vq = sizes_checked(vq, m, dim_sizes(vq)[-1], f"{what}: {shapes}: Q's size must be {{}}, not {{}}; {fix}")
+    vr = sizes_checked(vr, n, dim_sizes(vr)[-1], f"{what}: {shapes}: R's size must be {{}}, not {{}}; {fix}")
     # scipy solves in float64 whatever the real dtype (float32 too), as PyTensor declares
     return SolveDiscreteARE()(*[cast(v, "float64") for v in (va, vb, vq, vr)])
 

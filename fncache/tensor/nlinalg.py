@@ -1,7 +1,7 @@
 """numpy.linalg's matrix functions (PyTensor's ``tensor.nlinalg``): ``matrix_inverse`` (``inv``),
 ``det``, ``slogdet``, ``pinv``, the factorizations ``eigh`` (``eigvalsh``), ``eig``, ``svd`` and
-``qr``, ``lstsq``, ``matrix_power``, ``norm``, ``tensorinv``, ``tensorsolve``, ``matrix_dot`` and
-``trace``.
+``qr``, ``lstsq``, ``matrix_power``, ``norm``, ``tensorinv``, ``tensorsolve``, ``matrix_dot``,
+``multi_dot`` and ``trace``.
 
 The factorizations are LAPACK's, through numpy: the ops' ``perform`` calls numpy.linalg in both
 linkers (the C linker runs it as a Python step, as for every op without a C kernel; under the
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import itertools
 from functools import lru_cache, reduce
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -35,7 +35,7 @@ from .reduction import keep_reduced_dims, ordered_axes
 from .reduction import max as max_
 from .reduction import min as min_
 from .reduction import sum as sum_
-from .shape_ops import concatenate, dim_sizes, dimshuffle, reshape
+from .shape_ops import concatenate, dim_sizes, dimshuffle, reshape, sizes_checked
 
 __all__ = [
     "MatrixInverse",
@@ -63,12 +63,14 @@ __all__ = [
     "tensorinv",
     "tensorsolve",
     "matrix_dot",
+    "multi_dot",
     "trace",
     "linalg_input",
     "square_input",
     "run_linalg",
     "flag",
     "system_operands",
+    "rows_checked",
     "symmetric_from",
 ]
 
@@ -180,6 +182,18 @@ def system_operands(
         raise ValueError(f"{what}: a is {va.type} and b is {vb.type}: b needs {rows_a} rows, as a has")
     dt = np.result_type(va.dtype, vb.dtype).name
     return cast(va, dt), cast(vb, dt)
+
+
+def rows_checked(
+    what: str, va: Variable, vb: Variable, dim_a: int, dim_b: int, names: tuple[str, str] = ("a", "b")
+) -> Variable:
+    """``vb``, checked when the function runs to have as many rows (its dim ``dim_b``) as ``va``
+    has (its dim ``dim_a``), ``names`` theirs in the error: for a function built on other solves
+    (``lu_solve`` on triangular ones), which would otherwise solve with a part of ``b`` or name
+    the solve they call."""
+    a, b = names
+    msg = f"{what}: {b} needs {{}} rows, as {a} has, and has {{}}; give {b} as many rows as {a}"
+    return sizes_checked(vb, dim_sizes(va)[dim_a], dim_sizes(vb)[dim_b], msg)
 
 
 def symmetric_from(v: Variable, lower: bool) -> Variable:
@@ -606,7 +620,82 @@ def matrix_dot(*args: Any) -> Variable:
     """``dot(dot(a, b), c)...``: the product of the matrices (or vectors) in order."""
     if not args:
         raise TypeError("matrix_dot: give at least one matrix")
-    return reduce(dot, [as_tensor_variable(a) for a in args])
+    vs = [as_tensor_variable(a) for a in args]
+    out = vs[0]
+    for k, v in enumerate(vs[1:], 1):
+        if out.ndim and v.ndim:  # (a 0-d one multiplies)
+            msg = (
+                f"matrix_dot: the product of arguments 0 to {k - 1} and argument {k} {v.type} are "
+                "not aligned: {} columns, {} rows; give matrices whose adjacent sizes match"
+            )
+            v = sizes_checked(v, dim_sizes(out)[-1], dim_sizes(v)[max(v.ndim - 2, 0)], msg)
+        out = dot(out, v)
+    return out
+
+
+def multi_dot(arrays: Sequence[Any]) -> Variable:
+    """numpy.linalg.multi_dot: the product of the matrices ``arrays`` (the first may be a row
+    vector, the last a column one, as 1-d tensors), multiplied in the order that takes the
+    fewest scalar products, numpy's choice for the same sizes (``dot`` of each pair, so the
+    gradient is dot's). The order is chosen when the graph is built, from the static sizes:
+    where one of them is not known it is left to right (numpy's is chosen by the sizes at run
+    time: the values agree to rounding, and for integer operands of different dtypes an
+    intermediate product can wrap in its own dtype as in numpy's other order)."""
+    if isinstance(arrays, Variable) or not isinstance(arrays, (list, tuple)):
+        raise TypeError(
+            f"multi_dot: arrays must be a list or tuple of tensors (numpy's multi_dot([a, b, c])), got "
+            f"{type(arrays).__name__} {arrays!r}; give [a, b, ...]"
+        )
+    vs = [as_tensor_variable(a) for a in arrays]
+    n = len(vs)
+    if n < 2:
+        raise ValueError(f"multi_dot: takes at least two arrays, got {n}; a single array is its own product")
+    for k, v in enumerate(vs):
+        if v.ndim != 2 and not (v.ndim == 1 and k in (0, n - 1)):
+            raise ValueError(
+                f"multi_dot: array {k} is {v.type} ({v.ndim} dims); the first and last arrays must be "
+                "1-d or 2-d and the others 2-d (ft.matmul multiplies stacks of matrices)"
+            )
+    for k in range(n - 1):
+        msg = (
+            f"multi_dot: array {k} {vs[k].type} and array {k + 1} {vs[k + 1].type} are not aligned: "
+            "{} columns, {} rows; give arrays whose adjacent sizes match"
+        )
+        vs[k + 1] = sizes_checked(vs[k + 1], dim_sizes(vs[k])[-1], dim_sizes(vs[k + 1])[0], msg)
+    split = _chain_order([v.type.shape for v in vs])
+
+    def product(i: int, j: int) -> Variable:
+        if i == j:
+            return vs[i]
+        return dot(product(i, split[i][j]), product(split[i][j] + 1, j))
+
+    return product(0, n - 1)
+
+
+def _chain_order(shapes: list[tuple[int | None, ...]]) -> list[list[int]]:
+    """numpy's order for multiplying a chain of matrices of ``shapes`` (a 1-d first or last one
+    a row or a column): ``split[i][j]`` is where the product of the ``i``-th to ``j``-th splits
+    (the fewest scalar products, the first such split; numpy's ``_multi_dot_matrix_chain_order``
+    and, for three, ``_multi_dot_three``, which agree). Left to right where a size is unknown."""
+    n = len(shapes)
+    rows = [1 if len(shapes[0]) == 1 else shapes[0][0]]
+    # the size between two matrices, static on either side (checked equal when both are)
+    rows += [b[0] if b[0] is not None else a[-1] for a, b in zip(shapes[:-1], shapes[1:])]
+    p = rows + [1 if len(shapes[-1]) == 1 else shapes[-1][-1]]
+    split = [[j - 1 for j in range(n)] for _ in range(n)]  # left to right: the last one split off
+    if None in p:
+        return split
+    cost = [[0] * n for _ in range(n)]
+    for length in range(1, n):
+        for i in range(n - length):
+            j = i + length
+            best = None
+            for k in range(i, j):
+                q = cost[i][k] + cost[k + 1][j] + p[i] * p[k + 1] * p[j + 1]
+                if best is None or q < best:
+                    best, split[i][j] = q, k
+            cost[i][j] = best
+    return split
 
 
 def flag(value: Any, what: str, name: str) -> bool:
@@ -653,7 +742,9 @@ def _eigh_of(what: str, a: Any, b: Any, UPLO: Any, lower: Any) -> tuple[Variable
     from .slinalg import cholesky
 
     # the lower factor of b's lower triangle, or the transposed upper factor of its upper one
-    factor = cholesky(square_input(b, what, fix=_GENERALIZED_FIX), lower=low)
+    vb = square_input(b, what, fix=_GENERALIZED_FIX)
+    vb = rows_checked(what, va, vb, -1, -1)
+    factor = cholesky(vb, lower=low)
     li = MatrixInverse()(factor if low else swap_last(factor))
     w, y = Eigh()(matmul(matmul(li, symmetric_from(va, low)), swap_last(li)))
     return w, y, li
@@ -909,6 +1000,9 @@ def tensorsolve(a: Any, b: Any, axes: Any = None) -> Variable:
             f"tensorsolve: b ({vb.type}) has more dims than a ({va.type}); a's first dims are b's"
         )
     rest = dim_sizes(va)[vb.ndim :]
+    for d, (n, m) in enumerate(zip(dim_sizes(va), dim_sizes(vb))):
+        msg = f"tensorsolve: dim {d} of a (size {{}}) and of b (size {{}}) differ; a's first dims are b's"
+        vb = sizes_checked(vb, n, m, msg)
     x = solve(reshape(va, [_count(dim_sizes(vb)), _count(rest)]), reshape(vb, [-1]))
     return reshape(x, rest)
 

@@ -45,10 +45,13 @@ _NP_REDUCE = {
 
 
 def axis_index(a: Any, what: str, axis: Any = None) -> int:
-    """An axis as numpy takes one: an int, a numpy integer or a 0-d integer array."""
+    """An axis as numpy takes one: an int, a numpy integer or a 0-d integer array (or a
+    symbolic integer scalar known when the graph is built, as ``int_arg`` reads one)."""
     n = as_int(a)
     if n is not None:
         return n
+    if isinstance(a, Variable):
+        return int_arg(a, what, "axis", kind="None, an int or a tuple of ints")
     raise TypeError(
         f"{what}: axis must be None, an int or a tuple of ints, got {a if axis is None else axis!r}"
     )

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..graph.basic import Apply, Constant, Op, Variable
 from ..graph.types import TensorType, is_int
-from ..graph.args import as_int, int_arg
+from ..graph.args import as_int, int_arg, use_known_int
 from .basic import as_tensor_variable, constant
 from .reduction import axis_index, one_axis, ordered_axes
 from .subtensor import Subtensor
@@ -95,13 +95,13 @@ class DimShuffle(Op):
 
 def checked_pattern(pattern: Sequence[Any], ndim: int) -> tuple:
     """``pattern`` as a dimshuffle's tuple of input dims and ``'x'``, checked against ``ndim``."""
-    bad = [p for p in pattern if not (isinstance(p, str) and p == "x" or as_int(p) is not None)]
+    bad = [p for p in pattern if not (isinstance(p, str) and p == "x" or known_int(p) is not None)]
     if bad:
         raise TypeError(
             f"dimshuffle{tuple(pattern)}: each entry is an input dim (an int) or 'x' (a new dim of "
             f"size 1), got {bad[0]!r}"
         )
-    pat = tuple("x" if isinstance(p, str) else as_int(p) for p in pattern)
+    pat = tuple("x" if isinstance(p, str) else known_int(p) for p in pattern)
     kept = [p for p in pat if p != "x"]
     if len(set(kept)) != len(kept) or any(not 0 <= p < ndim for p in kept):
         raise ValueError(
@@ -197,6 +197,42 @@ def check_array_fits(what: str, shape: Sequence[int], itemsize: int, fix: str) -
         )
 
 
+def sizes_checked(x: Variable, a: Any, b: Any, msg: str, *, broadcast: bool = False) -> Variable:
+    """``x``, where the sizes ``a`` and ``b`` (ints where static, else symbolic int scalars, as
+    `dim_sizes` gives them) must be equal, or with ``broadcast`` one of them 1: static ones that
+    are not raise ``ValueError`` now, others are checked when the function runs. ``msg``, whose
+    two ``{}`` are the sizes, names the function the user called and the fix: a front end
+    built on another op (``batched_dot`` on ``matmul``) checks here so that its error is not
+    that op's."""
+    from .elemwise import elemwise
+    from .pyop import CheckAndReport
+
+    if isinstance(a, int) and isinstance(b, int):
+        if a != b and not (broadcast and 1 in (a, b)):
+            raise ValueError(msg.format(a, b))
+        return x
+    ok = elemwise("eq", a, b)
+    if broadcast:
+        ok = elemwise("or_", ok, elemwise("or_", elemwise("eq", a, 1), elemwise("eq", b, 1)))
+    return CheckAndReport(ValueError, msg)(x, ok, a, b)
+
+
+def broadcast_checked(x: Variable, sa: Sequence[Any], sb: Sequence[Any], what: str, names: str) -> Variable:
+    """``x``, where the stack sizes ``sa`` and ``sb`` (as `dim_sizes` gives them) must broadcast
+    as numpy's, aligned from the last: `sizes_checked` of each pair, ``names`` ("of x1 and
+    x2") saying whose they are in ``what``'s error."""
+    for k, (na, nb) in enumerate(zip(reversed(sa), reversed(sb))):
+        x = sizes_checked(
+            x,
+            na,
+            nb,
+            f"{what}: the stack dims {names} do not broadcast: sizes {{}} and {{}} at dim {-1 - k} "
+            "of the stacks; give sizes that are equal or 1",
+            broadcast=True,
+        )
+    return x
+
+
 def constant_entries(shp: Variable) -> tuple[int | None, ...] | None:
     """The entries of a shape vector known when the graph is built (None where an entry is
     symbolic), or None where not even its length is known."""
@@ -236,6 +272,20 @@ def static_int(v: Variable) -> int | None:
         except NotScalarConstantError:
             return None
     return int(data) if _INT64_MIN <= int(data) <= _INT64_MAX else None
+
+
+def known_int(value: Any) -> int | None:
+    """``value`` as a Python int where it is known when the graph is built: numpy's ints
+    (``as_int``), or the `static_int` of a symbolic integer scalar (not a bool; a constant
+    graph such as ``ft.constant(2)``); else None. How ``int_arg`` reads a count or an axis."""
+    if not isinstance(value, Variable):
+        return as_int(value)
+    if not isinstance(value.type, TensorType) or value.ndim != 0 or not is_int(value.dtype):
+        return None
+    return static_int(value)
+
+
+use_known_int(known_int)
 
 
 def as_shape_vector(shp: Any, what: str) -> Variable:
