@@ -267,3 +267,14 @@ def test_real_only_linalg_functions_refuse_a_complex_matrix_saying_what_to_do() 
     ]:
         with pytest.raises(TypeError, match=fix):
             build()
+
+
+@pytest.mark.parametrize("mode", [None, "FAST_COMPILE"])
+def test_complex_transposed_solve_uses_the_transpose_not_the_conjugate_transpose(mode: Any) -> None:
+    rng = np.random.default_rng(7)
+    a = rng.normal(size=(4, 4)) + 1j * rng.normal(size=(4, 4)) + 4 * np.eye(4)
+    b = rng.normal(size=(4, 2)) + 1j * rng.normal(size=(4, 2))
+    A, B = ft.zmatrix("A"), ft.zmatrix("B")
+    x = fc.function([A, B], ft.linalg.solve(A, B, transposed=True), mode=mode)(a, b)
+    np.testing.assert_allclose(x, np.linalg.solve(a.T, b), rtol=1e-12)
+    assert not np.allclose(x, np.linalg.solve(a.conj().T, b))
