@@ -297,7 +297,7 @@ def test_marker_argument_errors() -> None:
     x = ft.dvector("x")
     with pytest.raises(ValueError, match=r"grad_clip: lower_bound \(2.0\) is above upper_bound \(1.0\)"):
         ft.grad_clip(x, 2, 1)
-    with pytest.raises(TypeError, match="grad_clip: lower must be a Python number, got the symbolic"):
+    with pytest.raises(TypeError, match="grad_clip: lower_bound must be a Python number, got the symbolic"):
         ft.grad_clip(x, ft.dscalar("lo"), 1)
     with pytest.raises(ValueError, match="grad_clip: upper must be a number, got NaN"):
         ft.grad_clip(x, 0, float("nan"))
