@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..config import config
+from ..errors import NullTypeGradError
 from ..graph.basic import Apply, Variable, substitute
 from ..graph.types import TensorType, is_inexact
 from .basic import constant
@@ -31,8 +32,18 @@ __all__ = ["scan_grad"]
 
 def scan_grad(node: Apply, out_grads: list) -> list:
     # built on stand-ins, which have no test values (config.compute_test_value)
-    with config.change_flags(compute_test_value="off"):
-        res = _scan_grad(node, out_grads)
+    try:
+        with config.change_flags(compute_test_value="off"):
+            res = _scan_grad(node, out_grads)
+    except NullTypeGradError as e:
+        # The op it names is in fn's graph, which neither the user's cost nor consider_constant
+        # (it only stops at variables of the outer graph) reaches.
+        e.add_note(
+            f"(raised differentiating the step of {node.op}, the graph fn returned: consider_constant "
+            "does not reach into fn; to treat a value computed in fn as a constant, wrap it in "
+            "ft.disconnected_grad(...) inside fn)"
+        )
+        raise
     # An input no output given a gradient depends on gets none (not zeros): `grad` then tells
     # a disconnected input from one whose gradient happens to be zero.
     given = [j for j, g in enumerate(out_grads) if g is not None]
