@@ -78,10 +78,11 @@ W0 = np.array([[0.4, -0.3], [0.2, 0.5]])
 def _loops(L: _Lib) -> tuple[list, list]:
     """Inputs and outputs: loops of every kind of state and their gradients with respect to
     everything they read at once (the sequences, the initial values, the non-sequences and a
-    shared weight), a Hessian-vector product, Rop and Lop."""
+    shared weight), Rop and Lop. (Second derivatives are checked against finite differences:
+    PyTensor takes 10 s to compile them.)"""
     T = L.T
     x, r3, h0, a, n = T.dmatrix("x"), T.dmatrix("r3"), T.dvector("h0"), T.dscalar("a"), T.lscalar("n")
-    p, ev = T.dmatrix("p"), T.dmatrix("ev")
+    ev = T.dmatrix("ev")
     W = L.shared(W0.copy(), "W")
 
     def step(xm1, x0, x2, y3, y1, h, aa):
@@ -115,16 +116,12 @@ def _loops(L: _Lib) -> tuple[list, list]:
     )
     g_back = L.grad(back[-1].sum() + (sq[:2] * back[:2, 1]).sum(), [x, h0, W])
 
-    # a Hessian-vector product: the gradient of <grad(cost, W), p>
-    g_W, g_h0 = L.grad((hs**2).sum() + hs[-1].sum(), [W, h0])
-    hvp = L.grad((g_W * p).sum() + g_h0.sum(), [W, h0, x, a])
-
     # Rop and Lop of the stacked states
     rop = L.Rop(hs, x, ev)
     lop = L.Lop(hs, [x, r3, a], hs * 0.5 + 1.0)
 
-    outs = [ys, hs, zs, count, back, sq, *g_all, *g_last, *g_slice, *g_back, *hvp, rop, *lop]
-    return [x, r3, h0, a, n, p, ev], outs
+    outs = [ys, hs, zs, count, back, sq, *g_all, *g_last, *g_slice, *g_back, rop, *lop]
+    return [x, r3, h0, a, n, ev], outs
 
 
 def _loop_values() -> list[np.ndarray]:
@@ -135,7 +132,6 @@ def _loop_values() -> list[np.ndarray]:
         rng.normal(size=2),
         np.array(0.7),
         np.int64(4),
-        rng.normal(size=(2, 2)),
         rng.normal(size=(8, 2)),
     ]
 
@@ -216,6 +212,20 @@ def test_gradients_and_second_derivatives_match_finite_differences() -> None:
         gx, gr3, gw = fc.grad((hs**2).sum() + zs[-1] + ys[2:4].sum(), [x, r3, w])
         return ft.concatenate([gx.flatten(), gr3.flatten(), gw.flatten()])
 
+    def stopped(x, r3, h0, w, a, n):
+        # a stop condition and taps (the values stop it after 3 steps)
+        def step(xt, y2, y1, aa):
+            y = ft.sin(y1 * aa) + y2 * 0.5 + xt[0]
+            return y, fc.until(y > 1.0)
+
+        ys, _ = fc.scan(
+            step,
+            sequences=x,
+            outputs_info={"initial": r3[1:, 0], "taps": [-2, -1]},
+            non_sequences=a,
+        )
+        return ys
+
     cases = {
         "all steps": (
             lambda x, r3, h0, w, a, n: ft.concatenate(_mixed(x, r3, h0, w, a)[:2]),
@@ -225,6 +235,7 @@ def test_gradients_and_second_derivatives_match_finite_differences() -> None:
         "a slice": (lambda x, r3, h0, w, a, n: _mixed(x, r3, h0, w, a)[2][1:4], [0, 1, 2, 3, 4]),
         "backwards": (backwards, [0, 2, 3, 4]),
         "second": (second, [0, 1, 2, 3, 4]),
+        "stopped": (stopped, [0, 1, 4]),
         "constants": (lambda x, r3, h0, w, a, n: _constant_states(x, r3, h0, w, a), [0, 2, 4]),
     }
     rng = np.random.default_rng(1)
@@ -328,6 +339,47 @@ def test_updates_in_the_step_beside_the_gradient() -> None:
         for name, g, fd in zip(["x", "h0", "w", "acc"], grads, fds):
             np.testing.assert_allclose(g, fd, rtol=1e-6, atol=1e-8, err_msg=f"call {call}: d/d{name}")
     assert not np.array_equal(*drawn)  # the counter's update: other masks on the next call
+
+
+def _stopped_backwards(x, h0, s):
+    """The loop of the test below in numpy: sum(h), the steps run and the final value of s."""
+    h, total, steps = h0, 0.0, 0
+    for xt in x[::-1]:
+        h = h * 0.9 + xt * s
+        s, total, steps = s + 0.1, total + h, steps + 1
+        if h > 0.5:
+            break
+    return total, steps, s
+
+
+def test_a_stopped_backwards_loop_with_an_update_in_the_step() -> None:
+    """go_backwards, until and a shared variable fn reads and updates: the gradient reaches
+    the rows the loop read (the last ones) and the shared variable's value before the loop
+    (PyTensor's gives the gradient of each row to the row before it)."""
+    x, h0 = ft.dvector("x"), ft.dscalar("h0")
+    s = fc.shared(0.1, "s")
+
+    def step(xt, h):
+        new = h * 0.9 + xt * s
+        return new, {s: s + 0.1}, fc.until(new > 0.5)
+
+    hs, updates = fc.scan(step, sequences=x, outputs_info=h0, go_backwards=True)
+    f = fc.function(
+        [x, h0], [hs.sum(), hs.shape[0], *fc.grad(hs.sum(), [x, h0, s])], updates=updates, mode=PY
+    )
+    xv = np.array([0.1, 0.3, -0.2, 0.4, 0.9, 0.2, 0.3])
+    total, steps, *grads = f(xv, 0.2)
+    want_total, want_steps, want_s = _stopped_backwards(xv, 0.2, 0.1)
+    assert steps == want_steps == 4  # rows 6 .. 3 read
+    np.testing.assert_allclose([total, s.get_value()], [want_total, want_s], rtol=1e-12)
+    fds = [
+        fd_gradient(lambda v: _stopped_backwards(v, 0.2, 0.1)[0], xv),
+        fd_gradient(lambda v: _stopped_backwards(xv, v, 0.1)[0], np.array(0.2)),
+        fd_gradient(lambda v: _stopped_backwards(xv, 0.2, v)[0], np.array(0.1)),
+    ]
+    for name, g, fd in zip(["x", "h0", "s"], grads, fds):
+        np.testing.assert_allclose(g, fd, rtol=1e-7, atol=1e-9, err_msg=f"d/d{name}")
+    assert not grads[0][:3].any()
 
 
 # -- training ------------------------------------------------------------------------------------
