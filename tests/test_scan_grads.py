@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy import special as scipy_special
 
 import fncache as fc
 from fncache import tensor as ft
@@ -25,9 +26,9 @@ PY = fc.Mode("py")
 
 
 def test_a_step_without_a_gradient_is_refused_naming_the_loop_and_the_fix() -> None:
-    """An op of fn without a gradient (or with an undefined one): the error says it was raised
-    differentiating the loop's step, and that consider_constant (outside) does not reach into
-    fn while ft.disconnected_grad in fn does."""
+    """An op of fn without a gradient (or with an undefined one): the error names the loop, and
+    says that consider_constant (outside) does not reach into fn while ft.disconnected_grad in
+    fn does."""
     x, h0, v = ft.dvector("x"), ft.dscalar("h0"), ft.dscalar("v")
 
     @ft.as_op(itypes=[ft.dscalar], otypes=[ft.dscalar])
@@ -36,12 +37,69 @@ def test_a_step_without_a_gradient_is_refused_naming_the_loop_and_the_fix() -> N
 
     no_rule, _ = fc.scan(lambda xt, h: twice(h) + xt, sequences=x, outputs_info=h0, name="rnn")
     undefined, _ = fc.scan(lambda xt, h, vv: h + ft.jv(vv, xt), sequences=x, outputs_info=h0, non_sequences=v)
-    for hs, wrt, loop in ((no_rule, x, "Scan{rnn}"), (undefined, v, "Scan{")):
+    for hs, wrt, loop in (
+        (no_rule, x, "differentiating the step of Scan{rnn}"),
+        (undefined, v, "in the step of Scan{"),
+    ):
         with pytest.raises(NullTypeGradError) as err:
             fc.grad(hs.sum(), wrt)
-        notes = " ".join(getattr(err.value, "__notes__", []))
-        assert f"differentiating the step of {loop}" in notes, notes
-        assert "ft.disconnected_grad" in notes and "consider_constant" in notes, notes
+        said = " ".join([str(err.value), *getattr(err.value, "__notes__", [])])
+        assert loop in said, said
+        assert "ft.disconnected_grad" in said and "consider_constant" in said, said
+
+
+def test_an_undefined_gradient_in_the_step_is_refused_only_where_it_is_wanted() -> None:
+    """jv(v, x_t) in fn has no gradient in its order v: the gradient in the sequence, the
+    initial value and the other non-sequences is still the loop's (it was refused, as the step's
+    gradient was built in every input), with or without a stop condition; the gradient in v is
+    refused naming the loop. The same in an OpFromGraph, whose graph's gradient is built in
+    every input too."""
+    x, h0, v, a = ft.dvector("x"), ft.dscalar("h0"), ft.dscalar("v"), ft.dscalar("a")
+    order, arg = ft.dscalar("order"), ft.dscalar("arg")
+    bessel = fc.OpFromGraph([order, arg], [ft.jv(order, arg) * 2.0])
+    with pytest.raises(NullTypeGradError, match="OpFromGraph.* with respect to its input 0 .*jv"):
+        fc.grad(bessel(v, h0), v)
+
+    def step(xt, h, vv, aa):
+        new = h * aa + ft.jv(vv, xt)
+        return new, fc.until(new > 100.0)
+
+    plain, _ = fc.scan(
+        lambda xt, h, vv, aa: step(xt, h, vv, aa)[0], sequences=x, outputs_info=h0, non_sequences=[v, a]
+    )
+    stopped, _ = fc.scan(step, sequences=x, outputs_info=h0, non_sequences=[v, a])
+    for hs in (plain, stopped):
+        with pytest.raises(
+            NullTypeGradError, match="Scan.* with respect to its input .*jv.* no gradient in its order"
+        ):
+            fc.grad(hs.sum(), v)
+    wrt = [x, h0, a]
+    f = fc.function(
+        [x, h0, v, a],
+        [*fc.grad((plain**2).sum(), wrt), *fc.grad((stopped**2).sum(), wrt), fc.grad(bessel(v, h0), h0)],
+        mode=PY,
+    )
+    vals = [np.array([0.3, 1.2, -0.4, 0.8]), np.array(0.2), np.array(1.5), np.array(0.7)]
+    got = f(*vals)
+    np.testing.assert_allclose(got[-1], 2.0 * scipy_special.jvp(1.5, 0.2), rtol=1e-10)
+
+    def loop(x, h0, a):
+        h, total = h0, 0.0
+        for xt in x:
+            h = h * a + scipy_special.jv(1.5, xt)
+            total += h**2
+        return total
+
+    for k, w in enumerate([0, 1, 3]):
+
+        def cost(value, w=w):
+            args = [vals[0], vals[1], vals[3]]
+            args[[0, 1, 3].index(w)] = value
+            return loop(*args)
+
+        want = fd_gradient(cost, vals[w])
+        np.testing.assert_allclose(got[k], want, rtol=1e-6, atol=1e-9, err_msg=f"input {w}")
+        np.testing.assert_allclose(got[3 + k], want, rtol=1e-6, atol=1e-9, err_msg=f"input {w}, until")
 
 
 # -- the loops, built by fncache or PyTensor ---------------------------------------------------
