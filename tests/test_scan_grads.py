@@ -46,6 +46,14 @@ def test_a_step_without_a_gradient_is_refused_naming_the_loop_and_the_fix() -> N
         said = " ".join([str(err.value), *getattr(err.value, "__notes__", [])])
         assert loop in said, said
         assert "ft.disconnected_grad" in said and "consider_constant" in said, said
+    # the op reads the sequence's row only: the initial value's gradient is still the loop's
+    on_row, _ = fc.scan(lambda xt, h: h * 0.5 + twice(xt), sequences=x, outputs_info=h0)
+    with pytest.raises(
+        NullTypeGradError, match=r"Scan.*in the step of Scan.*PythonOp\{twice\} has no gradient"
+    ):
+        fc.grad(on_row.sum(), x)
+    g = fc.function([x, h0], fc.grad(on_row.sum(), h0), mode=PY)(np.ones(4), 1.0)
+    np.testing.assert_allclose(g, sum(0.5 ** np.arange(1, 5)))
 
 
 def test_an_undefined_gradient_in_the_step_is_refused_only_where_it_is_wanted() -> None:
@@ -100,6 +108,29 @@ def test_an_undefined_gradient_in_the_step_is_refused_only_where_it_is_wanted() 
         want = fd_gradient(cost, vals[w])
         np.testing.assert_allclose(got[k], want, rtol=1e-6, atol=1e-9, err_msg=f"input {w}")
         np.testing.assert_allclose(got[3 + k], want, rtol=1e-6, atol=1e-9, err_msg=f"input {w}, until")
+
+
+def test_a_draw_in_the_step_whose_parameters_are_differentiated() -> None:
+    """A draw in fn has no gradient in its parameters (here the mean, w * x_t): the gradient in
+    the initial value, which reaches the draw's values only, is the loop's with the values
+    drawn; in w and x it is refused naming the loop and the fix (it was refused in all)."""
+    x, h0, w = ft.dvector("x"), ft.dscalar("h0"), ft.dscalar("w")
+    rs = fc.RandomStream(3)
+
+    def step(xt, h):
+        z = rs.normal(loc=w * xt, scale=0.5, size=())
+        return h * z + xt, z
+
+    (hs, zs), updates = fc.scan(step, sequences=x, outputs_info=[h0, None])
+    for wrt in (w, x):
+        with pytest.raises(
+            NullTypeGradError, match=r"Scan.*in the step of Scan.*normal.*ft.disconnected_grad"
+        ):
+            fc.grad(hs.sum(), wrt)
+    f = fc.function([x, h0, w], [zs, fc.grad(hs.sum(), h0)], updates=updates, mode=PY)
+    drawn, got = f(np.array([0.5, -1.0, 2.0]), 0.3, 0.8)
+    # hs_t = h0 * z_0 ... z_t + (terms without h0)
+    np.testing.assert_allclose(got, np.cumprod(drawn).sum(), rtol=1e-12)
 
 
 # -- the loops, built by fncache or PyTensor ---------------------------------------------------

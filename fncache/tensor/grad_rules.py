@@ -1008,12 +1008,16 @@ def _average_pool_grad(node: Apply, out_grads: list) -> list:
 
 @register_grad(RandomVariable, RandomDraw)
 def _random_variable(node: Apply, out_grads: list) -> list:
-    raise TypeError(
-        f"grad: {node.op} draws random values, which have no gradient with respect to the "
+    # undefined, not raised: `grad` refuses it where a wanted gradient goes through the draw
+    # (NullTypeGradError, a TypeError), and a loop's step, whose gradient is built in all its
+    # inputs, still gives the others theirs
+    why = (
+        f"{node.op} draws random values, which have no gradient with respect to the "
         "distribution's parameters; draw from the standard distribution and transform it "
         "(loc + scale * stream.normal(0.0, 1.0, size)), or pass the draw in consider_constant "
         "to treat it as a constant"
     )
+    return [NullType(why)() for _ in node.inputs]
 
 
 @register_grad(CheckAndRaise, Print, CheckValue, CheckAxis, complex_values="linear")

@@ -323,8 +323,9 @@ def backprop(
     """Gradients reaching ``wrt`` (by ``id``) from ``output_grads`` at ``outputs``; no
     gradient flows past ``blockers``. A missing key means a zero gradient.
 
-    A gradient that is undefined (an op without a rule, a rule's `NullType`) raises
-    `NullTypeGradError`; given ``undefined``, it is recorded there instead (``{id(v): (v,
+    A gradient that is undefined (an op without a rule, a rule's `NullType` or its
+    `NullTypeGradError`) raises `NullTypeGradError`; given ``undefined``, it is recorded there
+    instead (``{id(v): (v,
     message, reason)}`` for each input ``v`` whose gradient it is: the error's message without
     its ``grad:``, and the op's own reason) and passed no further: the gradients of the ``wrt``
     variables ``v`` depends on then miss its part (`inner_gradients` makes theirs undefined)."""
@@ -371,19 +372,23 @@ def backprop(
                 add(v, g)
             continue
         rule, mode = _rule(node)
-        if complex_value is not None and mode is None:
-            _refuse_complex(node, complex_value)
-        if rule is None:
-            if undefined is None:
+        try:
+            if complex_value is not None and mode is None:
+                _refuse_complex(node, complex_value)
+            if rule is None:
                 raise _no_rule(node)
-            why = str(_no_rule(node)).removeprefix("grad: ")
+            if complex_value is not None and mode == "holomorphic":
+                # g * conj(f'(x)) from the rule's g * f'(x), which is linear in g
+                in_grads = [conj_grad(g) for g in rule(node, [conj_grad(g) for g in out_grads])]
+            else:
+                in_grads = rule(node, out_grads)
+        except NullTypeGradError as e:
+            # the op has no gradient (in these values) at all: undefined in every input needed
+            if undefined is None:
+                raise
+            why = str(e).removeprefix("grad: ")
             undefined.update((id(v), (v, why, why)) for v, n in zip(node.inputs, need) if n)
             continue
-        if complex_value is not None and mode == "holomorphic":
-            # g * conj(f'(x)) from the rule's g * f'(x), which is linear in g
-            in_grads = [conj_grad(g) for g in rule(node, [conj_grad(g) for g in out_grads])]
-        else:
-            in_grads = rule(node, out_grads)
         if len(in_grads) != len(node.inputs):
             raise ValueError(
                 f"grad: the gradient rule of {node.op} returned {len(in_grads)} "
