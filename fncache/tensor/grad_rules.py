@@ -53,7 +53,7 @@ from .grad_markers import DisconnectedGrad, GradClip, GradScale, NullType, ZeroG
 from .ifelse import ifelse
 from .ifelse_op import IfElse
 from .grad_ops import ReducedSize, RepeatGrad, SortGrad, SubtensorGrad, SumToShape, ZerosSum
-from .gradient import backprop, broadcast_like, grad, real_inner, register_grad, sum_static_broadcast
+from .gradient import broadcast_like, inner_gradients, grad, real_inner, register_grad, sum_static_broadcast
 from .gradient import conj_grad, register_branch_grad, user_gradients, zeros_like
 from .extra_ops import tril, triu
 from .gamma_shape import BetaincD2, GammaincDkk
@@ -496,7 +496,7 @@ def _elemwise(node: Apply, out_grads: list) -> list:
             grads[k] = _add_term(grads[k], g)
         return grads
     outs = _expand_composite(comp, node.inputs)
-    found = backprop(outs, out_grads, node.inputs)
+    found = inner_gradients(outs, out_grads, node.inputs)
     return [found.get(id(v)) for v in node.inputs]
 
 
@@ -534,7 +534,7 @@ def _reduce(node: Apply, out_grads: list) -> list:
     if op.pre is not None:  # a fused body: differentiate the unfused pair
         body = _expand_composite(op.pre, node.inputs)
         out = op.with_pre(None)(body[0])
-        found = backprop([out], out_grads, node.inputs)
+        found = inner_gradients([out], out_grads, node.inputs)
         return [found.get(id(v)) for v in node.inputs]
     x, z, g = node.inputs[0], node.outputs[0], out_grads[0]
     if not is_inexact(z.dtype) or op.kind in ("and", "or"):
@@ -1044,12 +1044,16 @@ def _average_pool_grad(node: Apply, out_grads: list) -> list:
 
 @register_grad(RandomVariable, RandomDraw)
 def _random_variable(node: Apply, out_grads: list) -> list:
-    raise TypeError(
-        f"grad: {node.op} draws random values, which have no gradient with respect to the "
+    # undefined, not raised: `grad` refuses it where a wanted gradient goes through the draw
+    # (NullTypeGradError, a TypeError), and a loop's step, whose gradient is built in all its
+    # inputs, still gives the others theirs
+    why = (
+        f"{node.op} draws random values, which have no gradient with respect to the "
         "distribution's parameters; draw from the standard distribution and transform it "
         "(loc + scale * stream.normal(0.0, 1.0, size)), or pass the draw in consider_constant "
         "to treat it as a constant"
     )
+    return [NullType(why)() for _ in node.inputs]
 
 
 @register_grad(CheckAndRaise, Print, CheckValue, CheckAxis, complex_values="linear")

@@ -41,7 +41,7 @@ from ..graph.types import TensorType, is_complex, is_float, is_inexact
 from .basic import as_tensor_variable, constant
 from .blas import Dot
 from .elemwise import Elemwise, cast, elemwise
-from .grad_markers import DisconnectedGrad, DisconnectedType, GradMarker, ZeroGrad, is_null_gradient
+from .grad_markers import DisconnectedGrad, DisconnectedType, GradMarker, NullType, ZeroGrad, is_null_gradient
 from .grad_ops import SubtensorGrad
 from .reduction import Reduce
 from .shape_ops import DimShuffle
@@ -318,9 +318,17 @@ def backprop(
     output_grads: Sequence[Variable | None],
     wrt: Sequence[Variable],
     blockers: Sequence[Variable] = (),
+    undefined: dict[int, tuple[Variable, str, str]] | None = None,
 ) -> dict[int, Variable]:
     """Gradients reaching ``wrt`` (by ``id``) from ``output_grads`` at ``outputs``; no
-    gradient flows past ``blockers``. A missing key means a zero gradient."""
+    gradient flows past ``blockers``. A missing key means a zero gradient.
+
+    A gradient that is undefined (an op without a rule, a rule's `NullType` or its
+    `NullTypeGradError`) raises `NullTypeGradError`; given ``undefined``, it is recorded there
+    instead (``{id(v): (v,
+    message, reason)}`` for each input ``v`` whose gradient it is: the error's message without
+    its ``grad:``, and the op's own reason) and passed no further: the gradients of the ``wrt``
+    variables ``v`` depends on then miss its part (`inner_gradients` makes theirs undefined)."""
     order = toposort(outputs, blockers=blockers)
     # Only variables that depend on a wrt variable need a gradient, an output depending on the
     # inputs its op's connection_pattern says it does. A wrt variable among the blockers still
@@ -364,15 +372,23 @@ def backprop(
                 add(v, g)
             continue
         rule, mode = _rule(node)
-        if complex_value is not None and mode is None:
-            _refuse_complex(node, complex_value)
-        if rule is None:
-            raise _no_rule(node)
-        if complex_value is not None and mode == "holomorphic":
-            # g * conj(f'(x)) from the rule's g * f'(x), which is linear in g
-            in_grads = [conj_grad(g) for g in rule(node, [conj_grad(g) for g in out_grads])]
-        else:
-            in_grads = rule(node, out_grads)
+        try:
+            if complex_value is not None and mode is None:
+                _refuse_complex(node, complex_value)
+            if rule is None:
+                raise _no_rule(node)
+            if complex_value is not None and mode == "holomorphic":
+                # g * conj(f'(x)) from the rule's g * f'(x), which is linear in g
+                in_grads = [conj_grad(g) for g in rule(node, [conj_grad(g) for g in out_grads])]
+            else:
+                in_grads = rule(node, out_grads)
+        except NullTypeGradError as e:
+            # the op has no gradient (in these values) at all: undefined in every input needed
+            if undefined is None:
+                raise
+            why = str(e).removeprefix("grad: ")
+            undefined.update((id(v), (v, why, why)) for v, n in zip(node.inputs, need) if n)
+            continue
         if len(in_grads) != len(node.inputs):
             raise ValueError(
                 f"grad: the gradient rule of {node.op} returned {len(in_grads)} "
@@ -380,10 +396,14 @@ def backprop(
             )
         for i, (v, g) in enumerate(zip(node.inputs, in_grads)):
             if need[i] and is_null_gradient(g):
-                raise NullTypeGradError(
-                    f"grad: the gradient of {node.op} with respect to its input {i} ({v!r}) is "
+                why = (
+                    f"the gradient of {node.op} with respect to its input {i} ({v!r}) is "
                     f"undefined: {g.type.why_null}"
                 )
+                if undefined is None:
+                    raise NullTypeGradError(f"grad: {why}")
+                undefined[id(v)] = (v, why, g.type.why_null)
+                continue
             if need[i] and g is not None:
                 g = _sum_to(as_tensor_variable(g), v, node, i, dims)
                 if not is_inexact(g.dtype):
@@ -402,6 +422,29 @@ def backprop(
                         f"gradient of ndim {g.ndim} for input {i} ({v.type})"
                     )
                 add(v, g if g.dtype == v.dtype else cast(g, v.dtype))
+    return grads
+
+
+def inner_gradients(
+    outputs: Sequence[Variable],
+    seeds: Sequence[Variable | None],
+    wrt: Sequence[Variable],
+    blockers: Sequence[Variable] = (),
+    reasons: bool = False,
+) -> dict[int, Variable]:
+    """`backprop` for the rule of an op made of a graph of its own (a fused elemwise, an
+    ``OpFromGraph``, a loop's step), which differentiates that graph in every input as it
+    cannot tell which are wanted: the gradient of each of ``wrt`` that an undefined one would
+    reach is an undefined gradient (a `NullType` variable, saying where it comes from, or with
+    ``reasons`` only why, as the op inside gave it) instead of an error, so that the outer
+    gradient refuses it only where it is wanted, as it does outside such an op."""
+    undefined: dict[int, tuple[Variable, str, str]] = {}
+    grads = backprop(outputs, seeds, wrt, blockers, undefined=undefined)
+    ids = {id(w) for w in wrt}
+    for v, message, reason in undefined.values():
+        for a in ancestors([v], blockers=blockers):
+            if id(a) in ids:
+                grads[id(a)] = NullType(reason if reasons else message)()
     return grads
 
 
@@ -697,13 +740,15 @@ def _seeded(
     consider_constant: Sequence[Variable] | None,
     disconnected_inputs: str,
     return_disconnected: str = "zero",
+    inner: bool = False,
 ) -> list[Any]:
     """The gradients reaching ``items`` from ``seeds`` at ``outputs``; for an item none
     reaches, the error ``disconnected_inputs`` asks for, else zeros (``return_disconnected``
     ``"zero"``) or None. An item reached only through integer steps (comparisons, argmax)
-    is connected: its gradient is zeros."""
+    is connected: its gradient is zeros. ``inner``: the graph is an op's own, differentiated
+    in all its inputs (`inner_gradients`)."""
     blockers = _blockers(outputs, consider_constant)
-    grads = backprop(outputs, seeds, items, blockers)
+    grads = (inner_gradients if inner else backprop)(outputs, seeds, items, blockers)
     reachable = connected_ancestors(outputs, blockers)
     out: list[Any] = []
     for w in items:
@@ -780,7 +825,7 @@ def seeded_gradients(
     """The gradients reaching each of ``wrt`` from ``seeds`` (trusted: of their outputs' types)
     at ``outputs``; None where none reaches. What an op made of a graph of its own
     (``OpFromGraph``) gives its inputs."""
-    return _seeded(outputs, seeds, list(wrt), None, "ignore", "none")
+    return _seeded(outputs, seeds, list(wrt), None, "ignore", "none", inner=True)
 
 
 def user_gradients(inputs: Sequence[Variable], res: Any, what: str) -> list:

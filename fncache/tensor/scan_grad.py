@@ -17,11 +17,13 @@ from __future__ import annotations
 import numpy as np
 
 from ..config import config
+from ..errors import NullTypeGradError
 from ..graph.basic import Apply, Variable, substitute
 from ..graph.types import TensorType, is_inexact
 from .basic import constant
 from .elemwise import cast, elemwise
-from .gradient import backprop, zeros_like
+from .grad_markers import NullType, is_null_gradient
+from .gradient import inner_gradients, zeros_like
 from .scan import Scan, scan_node
 from .array_ops import shape_padleft
 from .shape_ops import concatenate
@@ -29,10 +31,23 @@ from .shape_ops import concatenate
 __all__ = ["scan_grad"]
 
 
+#: what to do about an op of fn without a gradient, said where one is refused
+_IN_FN = (
+    "consider_constant does not reach into fn; to treat a value computed in fn as a constant, "
+    "wrap it in ft.disconnected_grad(...) inside fn"
+)
+
+
 def scan_grad(node: Apply, out_grads: list) -> list:
     # built on stand-ins, which have no test values (config.compute_test_value)
-    with config.change_flags(compute_test_value="off"):
-        res = _scan_grad(node, out_grads)
+    try:
+        with config.change_flags(compute_test_value="off"):
+            res = _scan_grad(node, out_grads)
+    except NullTypeGradError as e:
+        # The op it names is in fn's graph, which neither the user's cost nor consider_constant
+        # (it only stops at variables of the outer graph) reaches.
+        e.add_note(f"(raised differentiating the step of {node.op}, the graph fn returned: {_IN_FN})")
+        raise
     # An input no output given a gradient depends on gets none (not zeros): `grad` then tells
     # a disconnected input from one whose gradient happens to be zero.
     given = [j for j, g in enumerate(out_grads) if g is not None]
@@ -87,7 +102,21 @@ def _scan_grad(node: Apply, out_grads: list) -> list:
         + [prevs[r] for r in inexact_rec]
         + [params[k] for k in inexact_params]
     )
-    grads = backprop(step, totals, wrt)
+    # The step's gradient is built in every float input: one that is undefined (jv's in its
+    # order) is left to the outer gradient, which refuses it only where it is wanted. Through
+    # a state it would reach every step before: refused here.
+    grads = inner_gradients(step, totals, wrt)
+    bad = {id(w): grads[id(w)].type.why_null for w in wrt if is_null_gradient(grads.get(id(w)))}
+    for r in inexact_rec:
+        if id(prevs[r]) in bad:
+            raise NullTypeGradError(f"grad: {bad[id(prevs[r])]}")
+    for i in [i for i in inexact_seqs if id(rows[i]) in bad]:
+        res[1 + i] = NullType(f"in the step of {op}, {bad[id(rows[i])]} ({_IN_FN})")()
+    for k in [k for k in inexact_params if id(params[k]) in bad]:
+        res[1 + S + len(rec) + k] = NullType(f"in the step of {op}, {bad[id(params[k])]} ({_IN_FN})")()
+    inexact_seqs = [i for i in inexact_seqs if id(rows[i]) not in bad]
+    inexact_params = [k for k in inexact_params if id(params[k]) not in bad]
+    sums = {k: sums[k] for k in inexact_params}
     g = {id(w): grads[id(w)] if id(w) in grads else zeros_like(w) for w in wrt}
     new_carries = [g[id(prevs[r])] for r in inexact_rec]
     new_sums = [sums[k] + g[id(params[k])] for k in inexact_params]
@@ -172,8 +201,12 @@ def _until_grad(node: Apply, out_grads: list) -> list:
     seqs = [s[:ran] for s in stand[:S]]
     outs = plain(ran, *seqs, *stand[S:])
     outs = list(outs) if isinstance(outs, list) else [outs]
-    grads = backprop(outs, out_grads[:-1], stand)
-    wanted = [grads.get(id(v)) for v in stand]
+    # (an undefined gradient of the plain loop's input is the stopped loop's, refused where wanted)
+    grads = inner_gradients(outs, out_grads[:-1], stand, reasons=True)
+    bad = {id(v): grads[id(v)] for v in stand if is_null_gradient(grads.get(id(v)))}
+    wanted = [None if id(v) in bad else grads.get(id(v)) for v in stand]
     found = [g for g in wanted if g is not None]
     back = dict(zip(found, substitute(found, dict(zip(stand, node.inputs[1:])))))
-    return [None] + [None if g is None else back[g] for g in wanted]
+    return [None] + [
+        bad[id(v)] if id(v) in bad else None if g is None else back[g] for v, g in zip(stand, wanted)
+    ]
