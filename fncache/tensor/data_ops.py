@@ -15,11 +15,11 @@ from typing import Any
 import numpy as np
 
 from ..graph.basic import Apply, Op, Variable
-from ..graph.types import TensorType, is_complex, is_int
+from ..graph.types import TensorType, is_complex, is_float, is_int
 from ..graph.args import int_arg
 from .basic import as_tensor_variable, constant
 from .creation import alloc
-from .elemwise import elemwise
+from .elemwise import check_float64, elemwise
 from .reduction import one_axis
 from .shape_ops import concatenate, flatten, stack
 from .size_args import size_arg
@@ -158,7 +158,10 @@ class BinCount(Op):
         self.weighted = weighted
 
     def make_node(self, x: Variable, *weights: Variable) -> Apply:
-        return Apply(self, [x, *weights], [TensorType("float64" if self.weighted else "int64", (None,))])
+        # float weights keep their dtype (float32 sums for float32 weights, PyTensor's), summed
+        # in float64 by numpy; others sum to float64, as numpy's
+        dt = "int64" if not weights else weights[0].dtype if is_float(weights[0].dtype) else "float64"
+        return Apply(self, [x, *weights], [TensorType(dt, (None,))])
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         x = inputs[0]
@@ -178,7 +181,7 @@ class BinCount(Op):
 
 def bincount(x: Any, weights: Any = None, minlength: Any = 0, assert_nonneg: bool = False) -> Variable:
     """numpy.bincount: how often each non-negative int of the vector ``x`` occurs (int64), or the
-    sum of the ``weights`` at each (float64); at least ``minlength`` bins (an int or a symbolic
+    sum of the ``weights`` at each (of float weights' dtype, else float64); at least ``minlength`` bins (an int or a symbolic
     int scalar; ``None`` is 0, as PyTensor's). A negative value or ``minlength`` raises
     ValueError when the function runs. ``assert_nonneg`` (PyTensor's) is taken and changes
     nothing: the values are always checked, as numpy's are."""
@@ -194,6 +197,8 @@ def bincount(x: Any, weights: Any = None, minlength: Any = 0, assert_nonneg: boo
         w = as_tensor_variable(weights)
         if w.ndim != 1 or is_complex(w.dtype):
             raise TypeError(f"bincount: weights must be a real vector like x, got {w.type}")
+        if not is_float(w.dtype):
+            check_float64("bincount", [w.dtype], "float64")
         ins.append(w)
     if isinstance(minlength, int):
         return BinCount(minlength, weighted)(*ins)

@@ -22,6 +22,7 @@ __all__ = [
     "broadcast_static_shape",
     "broadcast_shapes",
     "check_float64",
+    "as_float64",
     "runtime_broadcast_shape",
     "single_step",
 ]
@@ -122,18 +123,27 @@ def single_step(node: Apply) -> tuple[str, list[Variable]] | None:
     return name, [node.inputs[k] for _, k in refs]
 
 
-def check_float64(name: str, in_dtypes: Sequence[str], out: str) -> None:
-    """``warn_float64`` flags float64 results created from non-float64 inputs."""
+def check_float64(name: str, in_dtypes: Sequence[str], out: str, fix: str | None = None) -> None:
+    """``warn_float64`` flags float64 results created from non-float64 inputs; ``fix`` says
+    what to do (by default: make the inputs float32)."""
     if out != "float64" or config.warn_float64 == "ignore" or "float64" in in_dtypes:
         return
+    fix = fix or "Cast an input to float32 (ft.cast(x, 'float32')) or use float32 constants"
     msg = (
         f"{name}: creates a float64 result from inputs of dtype {', '.join(in_dtypes)}. "
-        "Cast an input to float32 (ft.cast(x, 'float32')) or use float32 constants, or set "
-        "fc.config.warn_float64='ignore'."
+        f"{fix}, or set fc.config.warn_float64='ignore'."
     )
     if config.warn_float64 == "raise":
         raise Float64Error(msg)
     warnings.warn(msg, stacklevel=4)
+
+
+def as_float64(what: str, *vs: Variable) -> list[Variable]:
+    """``vs`` cast to float64 for a function ``what`` that computes in float64 only, the cast
+    told to ``warn_float64`` (as an elementwise op's) where none of them is float64."""
+    fix = f"{what} computes in float64 only: cast its result (ft.cast(y, 'float32'))"
+    check_float64(what, [v.dtype for v in vs], "float64", fix)
+    return [cast(v, "float64") for v in vs]
 
 
 def _is_python_number(a: Any) -> bool:

@@ -29,7 +29,7 @@ from .advanced_subtensor import take
 from .array_ops import argsort, diagonal, matmul, swap_last
 from .basic import as_tensor_variable
 from .creation import eye, zeros
-from .elemwise import cast, elemwise
+from .elemwise import as_float64, cast, elemwise
 from .extra_ops import alloc_diag, tril, triu
 from .gradient import register_grad
 from .pyop import check_value
@@ -463,7 +463,7 @@ def solve_discrete_lyapunov(A: Any, Q: Any, method: str = "direct") -> Variable:
     va, vq = _lyapunov_operands(A, Q, "solve_discrete_lyapunov")
     # scipy's solution is float64 for float32 operands too (both methods add float64
     # identities), as PyTensor declares
-    va, vq = cast(va, "float64"), cast(vq, "float64")
+    va, vq = as_float64("solve_discrete_lyapunov", va, vq)
     # vec(A X A^T) = kron(A, A) vec(X) for the row-major vec (per matrix of a stack)
     return solve_vectorized(eye(va.shape[-1] ** 2, dtype=va.dtype) - matrix_kron(va, va), vq)
 

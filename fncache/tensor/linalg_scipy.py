@@ -25,7 +25,7 @@ from ..graph.basic import Apply, Op, Variable
 from .basic import as_tensor_variable
 from ..graph.types import TensorType, complex_of
 from .array_ops import diagonal, matmul, swap_last
-from .elemwise import broadcast_static_shape, cast
+from .elemwise import as_float64, broadcast_static_shape, cast
 from .extra_ops import triu
 from .gradient import register_grad
 from .linalg_extra import matrix_kron, solve_vectorized
@@ -322,7 +322,7 @@ def solve_discrete_are(A: Any, B: Any, Q: Any, R: Any) -> Variable:
     vq = sizes_checked(vq, m, dim_sizes(vq)[-1], f"{what}: {shapes}: Q's size must be {{}}, not {{}}; {fix}")
     vr = sizes_checked(vr, n, dim_sizes(vr)[-1], f"{what}: {shapes}: R's size must be {{}}, not {{}}; {fix}")
     # scipy solves in float64 whatever the real dtype (float32 too), as PyTensor declares
-    return SolveDiscreteARE()(*[cast(v, "float64") for v in (va, vb, vq, vr)])
+    return SolveDiscreteARE()(*as_float64(what, va, vb, vq, vr))
 
 
 def _tridiagonal_size(sizes: list[int | None], less: list[int]) -> int | None:

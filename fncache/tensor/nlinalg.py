@@ -29,7 +29,7 @@ from ..graph.args import int_arg
 from .basic import as_tensor_variable
 from .blas import dot
 from .creation import eye, zeros_like
-from .elemwise import cast, check_float64, elemwise
+from .elemwise import as_float64, cast, elemwise
 from .extra_ops import tril, triu
 from .reduction import keep_reduced_dims, ordered_axes
 from .reduction import max as max_
@@ -94,8 +94,7 @@ def linalg_input(
     if v.ndim not in ndims:
         raise ValueError(f"{what}: takes {takes}, got {v.type} ({v.ndim} dims)")
     if not is_float(v.dtype) and not is_complex(v.dtype):
-        check_float64(what, [v.dtype], "float64")
-        v = cast(v, "float64")
+        (v,) = as_float64(what, v)
     return v
 
 
