@@ -238,3 +238,39 @@ def test_bincount_of_float32_weights_sums_in_float32_as_pytensor() -> None:
     assert (got.dtype, got_g.dtype) == (np.float32, np.float32)
     np.testing.assert_array_equal(got, np.bincount(values, weights, 7).astype("float32"))
     np.testing.assert_array_equal(got_g, values.astype("float32"))
+
+
+def test_logistic_regression_tutorial_trains_in_float32_as_numpy_float32() -> None:
+    """The tutorial's 400 x 784 logistic regression under ``floatX=float32`` (and
+    ``warn_float64='raise'``): the gradients and the shared values stay float32 through five
+    steps, each equal to numpy's float32 steps."""
+    rng = np.random.default_rng(32)
+    data, labels = (
+        rng.standard_normal((400, 784)).astype("float32"),
+        rng.integers(0, 2, 400).astype("float32"),
+    )
+    w0 = (rng.standard_normal(784) * 0.01).astype("float32")
+    with fc.config.change_flags(floatX="float32", warn_float64="raise"):
+        x, y = ft.matrix("x"), ft.vector("y")
+        w, b = fc.shared(w0.copy(), name="w"), fc.shared(0.0, name="b")
+        p_1 = 1 / (1 + ft.exp(-ft.dot(x, w) - b))
+        xent = -y * ft.log(p_1) - (1 - y) * ft.log(1 - p_1)
+        cost = xent.mean() + 0.01 * (w**2).sum()
+        gw, gb = fc.grad(cost, [w, b])
+        assert (gw.type, gb.type) == (w.type, b.type) and not float64_sources([cost, gw, gb])
+        train = fc.function([x, y], cost, updates=[(w, w - 0.1 * gw), (b, b - 0.1 * gb)])
+        costs = [train(data, labels) for _ in range(5)]
+    want_w, want_b, want_costs = w0.copy(), np.float32(0), []
+    for _ in range(5):
+        p = 1 / (1 + np.exp(-(data @ want_w) - want_b))
+        want_costs.append(
+            np.mean(-labels * np.log(p) - (1 - labels) * np.log(1 - p)) + 0.01 * np.sum(want_w**2)
+        )
+        err = (p - labels) / np.float32(400)
+        want_w, want_b = want_w - 0.1 * (data.T @ err + 0.02 * want_w), want_b - 0.1 * np.sum(err)
+    assert want_w.dtype == want_b.dtype == np.float32
+    got_w, got_b = w.get_value(), b.get_value()
+    assert (got_w.dtype, np.asarray(got_b).dtype, np.asarray(costs[-1]).dtype) == (np.float32,) * 3
+    np.testing.assert_allclose(costs, want_costs, rtol=1e-5)
+    np.testing.assert_allclose(got_w, want_w, rtol=0, atol=1e-5 * np.max(np.abs(want_w)))
+    np.testing.assert_allclose(got_b, want_b, rtol=1e-5, atol=1e-7)
