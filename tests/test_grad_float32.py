@@ -179,13 +179,17 @@ def test_python_numbers_and_small_ints_keep_float32_forward_and_gradient_as_pyte
 
 def _accidents(x: Any) -> dict[str, tuple[Any, str]]:
     """The float64 a float32 user makes by accident, and the function each names."""
-    from fncache.tensor import data_ops, linalg_extra, linalg_scipy
+    from fncache.tensor import data_ops, fft, linalg_extra, linalg_scipy
 
     m = ft.fmatrix("m")
     return {
         "x / x.shape[0]": (lambda: x / x.shape[0], "true_div"),
         "x * int64 vector": (lambda: x * ft.lvector("n"), "mul"),
         "mean of ints": (lambda: ft.mean(ft.lvector("n")), "mean"),
+        "var of ints": (lambda: ft.var(ft.lvector("n")), "var"),
+        "median of ints": (lambda: ft.median(ft.lvector("n")), "median"),
+        "cov of float32": (lambda: ft.cov(m), "cov"),
+        "rfft of ints": (lambda: fft.rfft(ft.lmatrix("n")), "rfft"),
         "bincount of int weights": (
             lambda: data_ops.bincount(ft.lvector("n"), weights=ft.lvector("w")),
             "bincount",

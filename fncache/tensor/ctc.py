@@ -24,7 +24,7 @@ import numpy as np
 from ..graph.basic import Apply, Op, Variable
 from ..graph.types import TensorType, is_complex
 from .basic import as_tensor_variable
-from .elemwise import cast
+from .elemwise import as_float64
 from .grad_markers import NullType
 from .gradient import register_grad
 
@@ -284,7 +284,7 @@ def ctc(activations: Any, labels: Any, input_lengths: Any) -> Variable:
     if is_complex(acts.dtype):
         raise TypeError(f"ctc: activations must be real, got {acts.type}")
     if acts.dtype != "float32":
-        acts = cast(acts, "float64")
+        (acts,) = as_float64("ctc", acts)
     labs = _int_operand(labels, 2, "labels", "(batch, max_label_length)")
     lens = _int_operand(input_lengths, 1, "input_lengths", "(batch,)")
     return CTCLoss()(acts, labs, lens)

@@ -17,7 +17,7 @@ import numpy as np
 from ..graph.basic import Apply, Op, Variable
 from ..graph.types import TensorType, is_complex, is_float, is_int
 from .basic import as_tensor_variable
-from .elemwise import cast, elemwise
+from .elemwise import as_float64, cast, elemwise
 from .gradient import register_grad
 from .inc_subtensor import set_subtensor
 from .reduction import prod
@@ -44,7 +44,7 @@ def _real_input(a: Any, what: str, least: int, takes: str) -> Variable:
         )
     if v.ndim < least:
         raise TypeError(f"{what}: input must have {least} or more dims ({takes}), got {v.type}")
-    return v if is_float(v.dtype) else cast(v, "float64")
+    return v if is_float(v.dtype) else as_float64(what, v)[0]
 
 
 def _transformed(s: Variable, ndim: int, half: bool) -> tuple:

@@ -13,7 +13,7 @@ from ..graph.basic import Apply, Op, Variable
 from ..graph.types import TensorType, is_complex, is_float, is_int, normalize_dtype
 from . import scalar_ops as S
 from .basic import as_tensor_variable
-from .elemwise import cast, check_float64, elemwise, runtime_broadcast_shape
+from .elemwise import as_float64, check_float64, elemwise, runtime_broadcast_shape
 
 __all__ = [
     "Reduce",
@@ -388,7 +388,7 @@ def _var(x: Any, axis: Any, keepdims: bool, ddof: Any, corrected: bool, what: st
     ddof = int_arg(ddof, what, "ddof")
     v = as_tensor_variable(x)
     if not is_float(v.dtype) and not is_complex(v.dtype):
-        v = cast(v, "float64")
+        (v,) = as_float64(what, v)
     d = v - mean(v, axis=axis, keepdims=True)
     size = elemwise("abs", d) if is_complex(v.dtype) else d  # numpy: a real number for complex x
     res = _reduce("mean", elemwise("sqr", size), axis, keepdims, ddof=ddof)

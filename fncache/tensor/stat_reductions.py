@@ -18,7 +18,7 @@ from .array_ops import cumprod, cumsum, diagonal, sort, squeeze
 from ..graph.args import int_arg
 from .basic import as_tensor_variable, constant
 from .blas import dot
-from .elemwise import cast, elemwise
+from .elemwise import as_float64, cast, elemwise
 from .reduction import all as all_
 from .reduction import any as any_
 from .pyop import check_value
@@ -74,7 +74,7 @@ def _real_values(a: Any, what: str) -> Variable:
     """``a`` as the order statistics read it: floats as they are, ints and bools as float64."""
     v = as_tensor_variable(a)
     if is_int(v.dtype) or v.dtype == "bool":
-        return cast(v, "float64")
+        return as_float64(what, v)[0]
     if not is_float(v.dtype):
         raise TypeError(f"{what}: takes real numbers, got {v.type}")
     return v
@@ -392,7 +392,7 @@ def _nan_moments(
     axes."""
     v = as_tensor_variable(a)
     if is_int(v.dtype) or v.dtype == "bool":
-        v = cast(v, "float64")
+        (v,) = as_float64(what, v)
     elif not is_float(v.dtype):
         raise TypeError(f"{what}: takes real numbers, got {v.type}")
     axes = normalize_axes(axis, v.ndim, what)
@@ -583,7 +583,7 @@ def _variables_in_rows(m: Any, rowvar: bool, what: str, name: str) -> Variable:
     v = as_tensor_variable(m)
     if v.ndim > 2 or is_complex(v.dtype):
         raise ValueError(f"{what}: {name} must be a real vector or matrix, got {v.type}")
-    v = cast(v, "float64") if v.dtype != "float64" else v
+    (v,) = as_float64(what, v)
     if v.ndim < 2:
         return reshape(v, (1, -1))
     return v if rowvar else v.T
