@@ -598,8 +598,8 @@ _FLAGS: dict[str, _Flag] = {
     ),
     "warn_float64": _Flag(
         "ignore",
-        _choice("ignore", "warn", "raise"),
-        "what to do when a float64 is created from non-float64 inputs",
+        _choice("ignore", "warn", "raise", "pdb"),
+        "what to do when a float64 is created from non-float64 inputs (pdb: warn, then stop in the debugger)",
     ),
     "exception_verbosity": _Flag(
         "low", _choice("low", "high"), "high: run-time errors show the graph node and source line"

@@ -278,3 +278,18 @@ def test_logistic_regression_tutorial_trains_in_float32_as_numpy_float32() -> No
     np.testing.assert_allclose(costs, want_costs, rtol=1e-5)
     np.testing.assert_allclose(got_w, want_w, rtol=0, atol=1e-5 * np.max(np.abs(want_w)))
     np.testing.assert_allclose(got_b, want_b, rtol=1e-5, atol=1e-7)
+
+
+def test_warn_float64_pdb_warns_then_stops_in_the_debugger(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Theano's 'pdb': the warning, then the debugger, once per float64 made."""
+    import pdb
+
+    stops = []
+    monkeypatch.setattr(pdb, "set_trace", lambda: stops.append(1))
+    with fc.config.change_flags(floatX="float32", warn_float64="pdb"):
+        x = ft.fvector("x")
+        with pytest.warns(UserWarning, match="^true_div: creates a float64"):
+            x / x.shape[0]
+        assert stops == [1]
+        fc.grad(ft.sum(x / 3 * 2.5), x)
+        assert stops == [1]

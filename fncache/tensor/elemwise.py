@@ -23,6 +23,7 @@ __all__ = [
     "broadcast_shapes",
     "check_float64",
     "as_float64",
+    "report_float64",
     "runtime_broadcast_shape",
     "single_step",
 ]
@@ -133,9 +134,20 @@ def check_float64(name: str, in_dtypes: Sequence[str], out: str, fix: str | None
         f"{name}: creates a float64 result from inputs of dtype {', '.join(in_dtypes)}. "
         f"{fix}, or set fc.config.warn_float64='ignore'."
     )
+    report_float64(msg, stacklevel=4)
+
+
+def report_float64(msg: str, stacklevel: int) -> None:
+    """Do what ``warn_float64`` says with ``msg``: raise `Float64Error`, or warn from the
+    caller ``stacklevel`` frames up, then, with Theano's ``'pdb'``, stop in the debugger where
+    the float64 is made (``up`` reaches the line that made it)."""
     if config.warn_float64 == "raise":
         raise Float64Error(msg)
-    warnings.warn(msg, stacklevel=4)
+    warnings.warn(msg, stacklevel=stacklevel + 1)
+    if config.warn_float64 == "pdb":
+        import pdb
+
+        pdb.set_trace()
 
 
 def as_float64(what: str, *vs: Variable) -> list[Variable]:

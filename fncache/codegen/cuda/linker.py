@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import logging
 import time
-import warnings
 from pathlib import Path
 from typing import Any, Callable
 
 from ...cache.keys import cuda_module_key
 from ...config import config
-from ...errors import Float64Error
+from ...tensor.elemwise import report_float64
 from ...graph.fgraph import FunctionGraph
 from ...mode import Mode
 from . import device
@@ -49,9 +48,7 @@ def check_gpu_float64(fgraph: FunctionGraph, name: str, csrc: CudaSource) -> Non
         "GPUs run float64 at a fraction of float32 speed: use float32 inputs and constants "
         "(fc.config.floatX='float32'), or set fc.config.warn_float64='ignore'."
     )
-    if config.warn_float64 == "raise":
-        raise Float64Error(msg)
-    warnings.warn(msg, stacklevel=6)  # the caller of fc.function
+    report_float64(msg, stacklevel=6)  # the caller of fc.function
 
 
 def build_cuda_runner(
