@@ -413,7 +413,10 @@ def test_every_gradient_rule_is_differentiated_twice_by_a_case() -> None:
     missing = [
         c.__name__
         for c in [*gradient._RULES, *gradient._BRANCH_RULES]
-        if c.__name__ not in NOT_SAMPLED and not any(issubclass(k, c) for k in classes)
+        # fncache's own rules; other test modules register rules for their ops in this process too
+        if c.__module__.startswith("fncache.")
+        and c.__name__ not in NOT_SAMPLED
+        and not any(issubclass(k, c) for k in classes)
     ]
     assert not missing, f"rules no case differentiates twice: {missing}"
     # the elementwise ops with a float operand (the others' gradients are None)
@@ -468,9 +471,9 @@ def test_gammainc_second_derivative_in_its_shape_equals_differences_of_the_first
     second = fc.function(
         [k, x], fc.grad(ft.sum(dk), k) - fc.grad(ft.sum(fc.grad(ft.sum(ft.gammaincc(k, x)), k)), k)
     )
-    from fncache.tensor.gamma_reference import _digamma_pos
+    from fncache.tensor.gamma_reference import digamma_pos
 
-    h = np.minimum(0.01 / (1 + np.abs(np.log(xs) - np.vectorize(_digamma_pos)(ks))), ks / 20)
+    h = np.minimum(0.01 / (1 + np.abs(np.log(xs) - np.vectorize(digamma_pos)(ks))), ks / 20)
     h = np.minimum(h, 1e-3 * np.sqrt(ks) + 1e-4)
     want = (
         -first(ks + 2 * h, xs) + 8 * first(ks + h, xs) - 8 * first(ks - h, xs) + first(ks - 2 * h, xs)

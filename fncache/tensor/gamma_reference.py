@@ -107,7 +107,7 @@ def _lgamma1p(a: float) -> float:
     return a * (a * s - 0.5772156649015329)
 
 
-def _digamma_pos(a: float) -> float:
+def digamma_pos(a: float) -> float:
     s = 0.0
     while a < 16.0:
         s -= 1.0 / a
@@ -141,7 +141,7 @@ def _igam_small(a: float, x: float, upper: bool) -> tuple[float, float]:
         if abs(t) < 1e-17 * abs(s):
             break
     r = -math.expm1(e) - xa * a * s
-    dxa = xa * (math.log(x) - _digamma_pos(1.0 + a))
+    dxa = xa * (math.log(x) - digamma_pos(1.0 + a))
     da = dxa * (1.0 + a * s) + xa * (s + a * ds)
     return (r if upper else xa * (1.0 + a * s)), da
 
@@ -288,7 +288,7 @@ def _igam_main(a: float, x: float, upper: bool, want_da: bool = True) -> tuple[f
     if a < 1.0 and x < 1.5:
         return _igam_small(a, x, upper)
     fac = _igam_fac(a, x)
-    dfac = math.log(x) - _digamma_pos(a)
+    dfac = math.log(x) - digamma_pos(a)
     if not want_da and fac == 0.0:  # underflow: P (below a + 1) or Q (above) is 0
         return (0.0 if (x < a + 1.0) == (not upper) else 1.0), _NAN
     if x < a + 1.0:
@@ -390,7 +390,7 @@ def _igam_inv(a: float, p: float, q: float) -> float:
     return x
 
 
-def _lbeta(a: float, b: float) -> float:
+def lbeta(a: float, b: float) -> float:
     lo, hi = (a, b) if a < b else (b, a)
     s = a + b
     if lo >= 10.0:
@@ -420,7 +420,7 @@ def _beta_front(a: float, b: float, x: float) -> float:
     s = a + b
     if a < 10.0 or b < 10.0:
         lx = a * math.log(x) + b * math.log1p(-x) if x <= 0.5 else a * math.log1p(-y) + b * math.log(y)
-        return _exp(lx - _lbeta(a, b))
+        return _exp(lx - lbeta(a, b))
     if x <= 0.5:
         e = _fma(x, s, -a)
         lu, lv = math.log(x), math.log1p(-x)
@@ -481,7 +481,7 @@ def _betacf(p: tuple, q: tuple, x: float) -> tuple:
     return (_NAN, _NAN, _NAN)
 
 
-def _trigamma_pos(a: float) -> float:
+def trigamma_pos(a: float) -> float:
     s = 0.0
     while a < 16.0:
         s += 1.0 / (a * a)
@@ -498,7 +498,7 @@ def _betainc_tiny_b(a: float, b: float, y: float) -> tuple:
     eps, euler, ay = 2.220446049250313e-16, 0.5772156649015329, a * y
     t, dt = y - ay, -y
     if a * eps <= 2e-2:
-        c, dc = math.log(y) + _digamma_pos(a + 1.0) - 1.0 / a + euler + t, _trigamma_pos(a + 1.0) + dt
+        c, dc = math.log(y) + digamma_pos(a + 1.0) - 1.0 / a + euler + t, trigamma_pos(a + 1.0) + dt
         w = (b / a) / a
     else:
         c, dc, w = math.log(ay) + euler + t, dt, b / a
@@ -562,7 +562,7 @@ def _betainc_small_b(a: float, b: float, y: float) -> tuple:
     ``fc_betainc_small_b``."""
     lg = b * math.log(y) - _lgamma1p(b) + _lgamma_diff(a, b)
     la = _digamma_diff(a, b)
-    lb = math.log(y) - _digamma_pos(1.0 + b) + _digamma_pos(a + b)
+    lb = math.log(y) - digamma_pos(1.0 + b) + digamma_pos(a + b)
     c, dc, t, ta, tb, n = 1.0, 0.0, 0.0, 0.0, 0.0, 1.0
     while n < _ITMAX:
         dc = (dc * (n - a) - c) * y / n
@@ -596,13 +596,13 @@ def _betainc_dual(a: float, b: float, x: float, upper: bool = False) -> tuple:
     if b <= 2.220446049250313e-16 * min(a, 1.0) and 1.0 - x <= 0.5 and a * (1.0 - x) <= 1.0:
         v, va, vb = _betainc_tiny_b(a, b, 1.0 - x)
         return (1.0 - v, -va, -vb) if upper else (v, va, vb)
-    ab = _digamma_pos(a + b)
+    ab = digamma_pos(a + b)
     swap = not x * (a + b + 2.0) < a + 1.0
     # f h is I on the direct side, 1 - I on the swapped one, f the prefactor over the shape of
     # that side (its derivative in it without 1 / p**2, as the C helper's)
     f = _beta_front(a, b, x) / (b if swap else a)
-    da = math.log(x) - _digamma_pos(a if swap else a + 1.0) + ab
-    db = math.log1p(-x) - _digamma_pos(b + 1.0 if swap else b) + ab
+    da = math.log(x) - digamma_pos(a if swap else a + 1.0) + ab
+    db = math.log1p(-x) - digamma_pos(b + 1.0 if swap else b) + ab
     pa, pb = (a, 1.0, 0.0), (b, 0.0, 1.0)
     h = _betacf(pb, pa, 1.0 - x) if swap else _betacf(pa, pb, x)
     # q = 1 - f h and its derivatives qa, qb as the C helper's, by the series where it is small
@@ -647,10 +647,10 @@ def _betainc_inv(a: float, b: float, p: float, q: float) -> float:
         return 0.0
     if q == 0.0 or a == _INF:
         return 1.0
-    x = _betainc_start(a, b, p, q, _lbeta(a, b))
+    x = _betainc_start(a, b, p, q, lbeta(a, b))
     if b <= 2.220446049250313e-16 * min(a, 1.0):
         # a tiny b: the C helper's start from I ~ b (-log(1 - x) - psi(a) - gamma)
-        w = -p / b - _digamma_pos(a) - 0.5772156649015329
+        w = -p / b - digamma_pos(a) - 0.5772156649015329
         if w < 0.0:
             x = min(x, -math.expm1(w))
     k = 0

@@ -32,7 +32,7 @@ import numpy as np
 from ..graph.basic import Apply, Op, Variable
 from ..graph.types import TensorType
 from .elemwise import broadcast_static_shape
-from .gamma_reference import _digamma_pos, _lbeta, _trigamma_pos
+from .gamma_reference import digamma_pos, lbeta, trigamma_pos
 
 __all__ = ["GammaincDkk", "gammainc_dkk", "BetaincD2", "betainc_d2"]
 
@@ -49,7 +49,7 @@ def _lower_series(k: float, x: float) -> float:
     if log_t < -745.0:  # every term underflows: P and its derivatives are 0 to double precision
         return 0.0
     lx = math.log(x)
-    psi, psi1 = _digamma_pos(k + 1.0), _trigamma_pos(k + 1.0)
+    psi, psi1 = digamma_pos(k + 1.0), trigamma_pos(k + 1.0)
     t, total = 1.0, 0.0  # T_n / T_0
     for n in range(_MAX_TERMS):
         d = lx - psi
@@ -66,7 +66,7 @@ def _lower_series(k: float, x: float) -> float:
 def _upper_integral(k: float, x: float) -> float:
     """int_x^inf f(t) ((log t - psi(k))**2 - psi1(k)) dt, for x >= k + 1 - 1 (the integrand
     decreases from x on)."""
-    lg, psi, psi1 = math.lgamma(k), _digamma_pos(k), _trigamma_pos(k)
+    lg, psi, psi1 = math.lgamma(k), digamma_pos(k), trigamma_pos(k)
 
     def log_f(t: np.ndarray) -> np.ndarray:
         return (k - 1.0) * np.log(t) - t - lg
@@ -134,14 +134,14 @@ def _beta_lower(a: float, b: float, x: float, i: int, j: int) -> float:
     derivatives of -log B: the second derivative of I_x(a, b) in shapes i and j. With t = x
     u**(1 / a), t**(a - 1) dt is x**a / a du: the integrand is smooth but for logarithms at the
     ends, which tanh-sinh's nodes take in (to about 1e-13)."""
-    ab, ab1 = _digamma_pos(a + b), _trigamma_pos(a + b)
+    ab, ab1 = digamma_pos(a + b), trigamma_pos(a + b)
     log_t = math.log(x) + _LOG_U / a
     t = np.exp(log_t)
     log_1mt = np.log1p(-t)
-    ls = [log_t - _digamma_pos(a) + ab, log_1mt - _digamma_pos(b) + ab]
-    c = {(0, 0): ab1 - _trigamma_pos(a), (0, 1): ab1, (1, 1): ab1 - _trigamma_pos(b)}[(i, j)]
+    ls = [log_t - digamma_pos(a) + ab, log_1mt - digamma_pos(b) + ab]
+    c = {(0, 0): ab1 - trigamma_pos(a), (0, 1): ab1, (1, 1): ab1 - trigamma_pos(b)}[(i, j)]
     # the prefactor x**a / (a B(a, b)) inside the exponent: alone it overflows for large shapes
-    front = a * math.log(x) - math.log(a) - _lbeta(a, b)
+    front = a * math.log(x) - math.log(a) - lbeta(a, b)
     vals = np.exp((b - 1.0) * log_1mt + front) * (ls[i] * ls[j] + c)
     return float(np.sum(vals * _U_WEIGHTS))
 
