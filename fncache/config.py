@@ -772,7 +772,9 @@ def foreign_flags_warnings(cfg: Config, environ: Mapping[str, str]) -> list[str]
             try:
                 parsed = _FLAGS[name].parse(value)
             except (TypeError, ValueError, OverflowError) as e:
-                refused.append(f"{given}={redact_url(value)} (fncache cannot take it: {e})")
+                refused.append(
+                    f"{given}={_brief(redact_url(value))} (fncache cannot take it: {_brief(str(e))})"
+                )
                 continue
             restates_default = (
                 _FOREIGN_DEFAULTS.get(name) == parsed and cfg._values[name] == _FLAGS[name].default
@@ -782,14 +784,32 @@ def foreign_flags_warnings(cfg: Config, environ: Mapping[str, str]) -> list[str]
         if not differ and not refused:
             continue
         parts = [
-            f"{given}={redact_url(v)} (fncache uses {_shown(n, cfg._values[n])!r})" for given, v, n in differ
+            f"{given}={_brief(redact_url(v))} (fncache uses {_shown(n, cfg._values[n])!r})"
+            for given, v, n in differ
         ]
         text = f"{var} sets {', '.join(parts + refused)}, which fncache does not apply: it reads FNCACHE_FLAGS only"
         if differ:
             wanted = ",".join(f"{n}={redact_url(v)}" for _, v, n in differ)
-            text += f"; to apply them, set FNCACHE_FLAGS={wanted} (README, Configuration)"
+            # the suggestion is to be copied: whole, or not spelled out where a value is shown clipped
+            whole = all(_brief(redact_url(v)) == redact_url(v) for _, v, _ in differ)
+            shown = f"={wanted}" if whole else " to them"
+            text += f"; to apply them, set FNCACHE_FLAGS{shown} (README, Configuration)"
         out.append(text)
     return out
+
+
+#: The most characters of a value a foreign-flags warning shows (a variable may hold a long one).
+_BRIEF_CHARS = 80
+
+
+def _brief(text: str) -> str:
+    """``text`` as one warning line shows it: control characters escaped (a newline would split
+    the line), its ends where it is long."""
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    if len(text) <= _BRIEF_CHARS:
+        return text
+    half = _BRIEF_CHARS // 2
+    return f"{text[:half]}...{text[-half:]} ({len(text)} characters)"
 
 
 def _warn_of_foreign_flags(cfg: Config) -> None:

@@ -316,6 +316,8 @@ class _Walk:
             return self.member(value.__func__, own)
         if isinstance(value, property):
             return ",".join(self.member(f, own) for f in (value.fget, value.fset, value.fdel))
+        if isinstance(value, functools.cached_property):  # its function runs as a method does
+            return f"cached_property({self.member(value.func, own)})"
         if isinstance(value, types.FunctionType):
             return self.function(value, own)
         if isinstance(value, type):

@@ -299,11 +299,31 @@ class CheckAndReport(CheckAndRaise):
     long array by its ends), so the error says what the function was given. The values are read
     only on failure."""
 
+    def make_node(self, x: Any, *conds: Any) -> Apply:
+        # a message that cannot take its values would fail in place of the check's own error,
+        # and only once a value is bad: refused here, naming the braces to double
+        n = len(conds) - 1
+        try:
+            if self.formats(n):
+                self.msg.format(*range(n))
+        except (IndexError, KeyError, ValueError, AttributeError, TypeError) as e:
+            raise ValueError(
+                f"check_value: the message {self.msg!r} does not format its {n} value(s) "
+                f"({type(e).__name__}: {e}); number the places {{0}}, {{1}}, ... and double a "
+                "brace meant as text ({{ and }}), or pass it through literal()"
+            ) from None
+        return super().make_node(x, *conds)
+
     def n_conds(self, node: Apply) -> int:
         return 1
 
+    def formats(self, n_values: int) -> bool:
+        """Whether the message is ``msg.format(*values)`` for ``n_values`` values (else ``msg``)."""
+        return True
+
     def message(self, inputs: list[np.ndarray]) -> str:
-        return self.msg.format(*(_shown_value(v) for v in inputs[2:]))
+        values = inputs[2:]
+        return self.msg.format(*map(_shown_value, values)) if self.formats(len(values)) else self.msg
 
 
 #: Arrays of more elements than this are shown by their first and last few in an error.
@@ -311,11 +331,18 @@ _SHOWN_ELEMENTS = 16
 
 
 def _shown_value(v: Any) -> Any:
-    """``v`` as an error message shows it: a Python number or list, or a long array's ends."""
+    """``v`` as an error message shows it: a Python number or list, or a long array's ends
+    (flattened, with its shape, where its ends along each dim would still be many: numpy
+    prints up to 6 of each dim, 6**ndim values)."""
     a = np.asarray(v)
     if a.size <= _SHOWN_ELEMENTS:
         return a.tolist()
-    return np.array2string(a, threshold=_SHOWN_ELEMENTS, edgeitems=3, separator=", ")
+    edges = 3
+    if np.prod([min(n, 2 * edges) for n in a.shape]) > 4 * _SHOWN_ELEMENTS:
+        a, shape = a.reshape(-1), f" (shape {a.shape})"
+    else:
+        shape = ""
+    return np.array2string(a, threshold=_SHOWN_ELEMENTS, edgeitems=edges, separator=", ") + shape
 
 
 class Assert(CheckAndRaise):
@@ -346,8 +373,8 @@ class ArgumentCheck(CheckAndReport):
         self._check(msg, optional)
         self.removable = bool(removable)
 
-    def message(self, inputs: list[np.ndarray]) -> str:
-        return super().message(inputs) if len(inputs) > 2 else self.msg
+    def formats(self, n_values: int) -> bool:
+        return n_values > 0
 
 
 def literal(text: str) -> str:

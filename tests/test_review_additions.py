@@ -1,0 +1,132 @@
+"""Edges of the run-time value checks, the foreign-flags warning, linspace's axis and the class
+code a key reads: a check's message with braces or a value of many dims, a very long
+``THEANO_FLAGS`` value, and a user's op class whose ``perform`` reads a module setting through
+a ``functools.cached_property`` or ``functools.partialmethod``."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import numpy as np
+import pytest
+
+import fncache as fc
+from fncache import tensor as ft
+from fncache.config import config, foreign_flags_warnings
+from fncache.errors import ArgumentValueError
+from fncache.tensor.pyop import check_value
+
+PY = fc.Mode(linker="py")
+
+
+# -- check_value's message -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "msg", ["x: {0} then {oops}", "x: {0} and {1}", "x: the set {a, b}, got {0}", "x: {0!z}"]
+)
+def test_a_message_that_does_not_format_its_values_is_refused_when_the_graph_is_built(msg: str) -> None:
+    x = ft.dvector("x")
+    with pytest.raises(ValueError, match="check_value.*1 value"):
+        check_value(x, ft.all(x > 0), msg, x)
+
+
+@pytest.mark.parametrize("mode", [PY, None])
+def test_a_message_with_escaped_braces_shows_them_and_the_values(mode: Any) -> None:
+    x = ft.dvector("x")
+    f = fc.function([x], check_value(x, ft.all(x > 0), "x: the set {{a, b}}, got {0}", x), mode=mode)
+    with pytest.raises(ArgumentValueError, match=r"x: the set \{a, b\}, got \[-1.0\]"):
+        f(np.array([-1.0]))
+
+
+@pytest.mark.parametrize("shape", [(2,) * 20, (5,) * 8, (10**6,), (3, 10**5)])
+def test_a_failing_check_shows_a_large_value_in_a_short_message(shape: tuple[int, ...]) -> None:
+    x = ft.TensorType("float64", (None,) * len(shape))("x")
+    f = fc.function([x], check_value(x, ft.all(x > 0), "x must be positive, got {0}", x), mode=PY)
+    value = -np.ones(shape)
+    value.flat[0], value.flat[-1] = -3.0, -5.0
+    with pytest.raises(ArgumentValueError) as e:
+        f(value)
+    text = str(e.value)
+    assert len(text) < 3000, len(text)
+    assert "-3." in text and "-5." in text  # the first and the last value
+
+
+# -- THEANO_FLAGS ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["a" * 100_000, "float32" + "x" * 10_000, "float32\n" * 1000])
+def test_a_very_long_foreign_flag_value_gives_a_short_warning(value: str) -> None:
+    (text,) = foreign_flags_warnings(config, {"THEANO_FLAGS": f"floatX={value}"})
+    assert len(text) < 1000, len(text)
+    assert "\n" not in text
+    assert "floatX" in text and "FNCACHE_FLAGS" in text
+
+
+# -- linspace's axis -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("axis", [1, -2, 5])
+def test_linspace_axis_out_of_range_is_numpys_axis_error(axis: int) -> None:
+    with pytest.raises(np.exceptions.AxisError):
+        np.linspace(0.0, 1.0, 5, axis=axis)
+    with pytest.raises(np.exceptions.AxisError, match="linspace"):
+        ft.linspace(0.0, 1.0, 5, axis=axis)
+
+
+# -- class code: settings read through functools' descriptors --------------------------------------
+
+FACTOR = 2.0
+
+
+def _factor(scale: float = 1.0) -> float:
+    return FACTOR * scale
+
+
+class _Unary(fc.Op):
+    __props__ = ()
+
+    def make_node(self, x: Any) -> fc.Apply:
+        x = ft.as_tensor_variable(x)
+        return fc.Apply(self, [x], [x.type()])
+
+
+class CachedFactor(_Unary):
+    """Multiplies by ``FACTOR``, read by a cached property of each op."""
+
+    @functools.cached_property
+    def factor(self) -> float:
+        return FACTOR
+
+    def perform(self, node: Any, inputs: list, out: list) -> None:
+        out[0][0] = inputs[0] * self.factor
+
+
+class PartialFactor(_Unary):
+    """Multiplies by ``FACTOR``, read by a partial method."""
+
+    def _scaled(self, scale: float) -> float:
+        return FACTOR * scale
+
+    factor = functools.partialmethod(_scaled, 1.0)
+
+    def perform(self, node: Any, inputs: list, out: list) -> None:
+        out[0][0] = inputs[0] * self.factor()
+
+
+@pytest.mark.parametrize("cls", [CachedFactor, PartialFactor])
+def test_a_setting_read_through_a_functools_descriptor_rekeys(cls: type, tmp_path: Any) -> None:
+    """Run on a constant, the op is folded when the function is optimized: a key that missed
+    the setting would answer the second compile with the first one's folded value."""
+    global FACTOR
+    v = np.array([1.0, 2.0])
+    old = FACTOR
+    try:
+        with fc.config.change_flags(compiledir=str(tmp_path)):
+            FACTOR = 2.0
+            np.testing.assert_array_equal(fc.function([], cls()(ft.constant(v)))(), v * 2.0)
+            FACTOR = 3.0
+            np.testing.assert_array_equal(fc.function([], cls()(ft.constant(v)))(), v * 3.0)
+    finally:
+        FACTOR = old
