@@ -6,7 +6,7 @@ a ``functools.cached_property`` or ``functools.partialmethod``."""
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pytest
@@ -130,3 +130,35 @@ def test_a_setting_read_through_a_functools_descriptor_rekeys(cls: type, tmp_pat
             np.testing.assert_array_equal(fc.function([], cls()(ft.constant(v)))(), v * 3.0)
     finally:
         FACTOR = old
+
+
+# -- an axis out of range --------------------------------------------------------------------------
+
+#: Functions taking an axis, each with a call of it on a matrix ``x`` along ``axis``.
+_AXIS_CALLS: dict[str, Callable[[Any, int], Any]] = {
+    "sum": lambda x, a: ft.sum(x, axis=a),
+    "argmax": lambda x, a: ft.argmax(x, axis=a),
+    "concatenate": lambda x, a: ft.concatenate([x, x], axis=a),
+    "moveaxis": lambda x, a: ft.moveaxis(x, a, 0),
+    "flip": lambda x, a: ft.flip(x, a),
+    "roll": lambda x, a: ft.roll(x, 1, a),
+    "take": lambda x, a: ft.take(x, [0], axis=a),
+    "cumsum": lambda x, a: ft.cumsum(x, axis=a),
+    "sort": lambda x, a: ft.sort(x, axis=a),
+    "var": lambda x, a: ft.var(x, axis=a),
+    "std": lambda x, a: ft.std(x, axis=a),
+    "ptp": lambda x, a: x.ptp(axis=a),
+    "nanmax": lambda x, a: ft.nanmax(x, axis=a),
+    "nanmin": lambda x, a: ft.nanmin(x, axis=a),
+    "count_nonzero": lambda x, a: ft.count_nonzero(x, axis=a),
+    "trace": lambda x, a: ft.trace(x, axis1=a),
+    "median": lambda x, a: ft.median(x, axis=a),
+    "mean": lambda x, a: ft.mean(x, axis=a),
+}
+
+
+@pytest.mark.parametrize("axis", [2, -3])
+@pytest.mark.parametrize("name", list(_AXIS_CALLS))
+def test_an_axis_out_of_range_is_an_axis_error_naming_the_function_called(name: str, axis: int) -> None:
+    with pytest.raises(np.exceptions.AxisError, match=f"^{name}: axis {axis} "):
+        _AXIS_CALLS[name](ft.dmatrix("x"), axis)

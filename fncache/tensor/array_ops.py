@@ -878,4 +878,6 @@ def trace(x: Any, offset: Any = 0, axis1: int = 0, axis2: int = 1) -> Variable:
     dims ``axis1``, ``axis2`` (numpy's sum dtype)."""
     from .reduction import sum as sum_
 
-    return sum_(diagonal(x, offset, axis1, axis2), axis=-1)
+    v = as_tensor_variable(x)
+    ordered_axes((axis1, axis2), v.ndim, "trace")  # axes out of range named as trace's, not diagonal's
+    return sum_(diagonal(v, offset, axis1, axis2), axis=-1)
