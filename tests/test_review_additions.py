@@ -162,3 +162,27 @@ _AXIS_CALLS: dict[str, Callable[[Any, int], Any]] = {
 def test_an_axis_out_of_range_is_an_axis_error_naming_the_function_called(name: str, axis: int) -> None:
     with pytest.raises(np.exceptions.AxisError, match=f"^{name}: axis {axis} "):
         _AXIS_CALLS[name](ft.dmatrix("x"), axis)
+
+
+def _scaler_with_setter() -> tuple[type, Callable[[float], None]]:
+    """An op class multiplying by its maker's variable ``k``, and a setter of ``k`` (``nonlocal``)."""
+    k = 2.0
+
+    class Scale(_Unary):
+        def perform(self, node: Any, inputs: list, out: list) -> None:
+            out[0][0] = inputs[0] * k
+
+    def set_k(value: float) -> None:
+        nonlocal k
+        k = value
+
+    return Scale, set_k
+
+
+def test_a_closure_variable_assigned_again_rekeys(tmp_path: Any) -> None:
+    cls, set_k = _scaler_with_setter()
+    v = np.array([1.0, 2.0])
+    with fc.config.change_flags(compiledir=str(tmp_path)):
+        np.testing.assert_array_equal(fc.function([], cls()(ft.constant(v)))(), v * 2.0)
+        set_k(3.0)
+        np.testing.assert_array_equal(fc.function([], cls()(ft.constant(v)))(), v * 3.0)
