@@ -204,9 +204,10 @@ def _refused_flag(word: str) -> str | None:
     import fnmatch  # only when such a flag is set: not on every `import fncache`
 
     if word.startswith(("-Wl,", "-Wp,", "-Wa,")):
-        return next(filter(None, map(_refused_flag, word.split(",")[1:])), None)
-    if word in _LINKER_B_OPTIONS:
-        return None
+        passed = word.split(",")[1:]
+        if word.startswith("-Wl,"):  # to the compiler itself, -Bsymbolic is -B symbolic
+            passed = [w for w in passed if w not in _LINKER_B_OPTIONS]
+        return next(filter(None, map(_refused_flag, passed)), None)
     for names, why in _REFUSED_FLAGS:
         if any(fnmatch.fnmatchcase(word, n) for n in names):
             return why

@@ -186,3 +186,26 @@ def test_a_closure_variable_assigned_again_rekeys(tmp_path: Any) -> None:
         np.testing.assert_array_equal(fc.function([], cls()(ft.constant(v)))(), v * 2.0)
         set_k(3.0)
         np.testing.assert_array_equal(fc.function([], cls()(ft.constant(v)))(), v * 3.0)
+
+
+@pytest.mark.parametrize("msg", ["x must be positive", "x must be positive, got {1}"])
+def test_a_message_that_leaves_a_value_out_is_refused_when_the_graph_is_built(msg: str) -> None:
+    x = ft.dvector("x")
+    with pytest.raises(ValueError, match=r"check_value.*does not show value\(s\) \[0"):
+        check_value(x, ft.all(x > 0), msg, x, x.shape)
+
+
+# -- refused compiler flags ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("word", ["-Bsymbolic", "-Bstatic", "-Bdynamic"])
+def test_a_linker_b_option_given_to_the_compiler_itself_is_its_program_directory(word: str) -> None:
+    """gcc reads ``-Bsymbolic`` as ``-B symbolic``: a directory of compiler programs (``./symbolic/as``
+    would run); through ``-Wl,`` it is the linker's option, the user's choice."""
+    from fncache.config import _refused_flag
+
+    assert _refused_flag(f"-Wl,{word}") is None
+    assert "runs a program" in (_refused_flag(word) or "")
+    with pytest.raises(ValueError, match=f"{word}"):
+        with fc.config.change_flags(cxxflags=word):
+            pass

@@ -301,17 +301,23 @@ class CheckAndReport(CheckAndRaise):
 
     def make_node(self, x: Any, *conds: Any) -> Apply:
         # a message that cannot take its values would fail in place of the check's own error,
-        # and only once a value is bad: refused here, naming the braces to double
+        # and only once a value is bad; one that leaves a value out reads it for nothing
         n = len(conds) - 1
-        try:
-            if self.formats(n):
-                self.msg.format(*range(n))
-        except (IndexError, KeyError, ValueError, AttributeError, TypeError) as e:
-            raise ValueError(
-                f"check_value: the message {self.msg!r} does not format its {n} value(s) "
-                f"({type(e).__name__}: {e}); number the places {{0}}, {{1}}, ... and double a "
-                "brace meant as text ({{ and }}), or pass it through literal()"
-            ) from None
+        if self.formats(n):
+            used: set[int] = set()
+            try:
+                self.msg.format(*(_Place(k, used) for k in range(n)))
+            except (IndexError, KeyError, ValueError, AttributeError, TypeError) as e:
+                problem = f"does not format its {n} value(s) ({type(e).__name__}: {e})"
+            else:
+                unused = sorted(set(range(n)) - used)
+                problem = f"does not show value(s) {unused} of its {n}" if unused else ""
+            if problem:
+                raise ValueError(
+                    f"check_value: the message {self.msg!r} {problem}; number the places {{0}}, "
+                    "{1}, ... of the values, and double a brace meant as text ({{ and }}) or "
+                    "pass it through literal()"
+                )
         return super().make_node(x, *conds)
 
     def n_conds(self, node: Apply) -> int:
@@ -324,6 +330,23 @@ class CheckAndReport(CheckAndRaise):
     def message(self, inputs: list[np.ndarray]) -> str:
         values = inputs[2:]
         return self.msg.format(*map(_shown_value, values)) if self.formats(len(values)) else self.msg
+
+
+class _Place:
+    """The place of value ``k`` in a check's message, recording in ``used`` that it is shown."""
+
+    def __init__(self, k: int, used: set[int]) -> None:
+        self.k, self.used = k, used
+
+    def __format__(self, spec: str) -> str:
+        self.used.add(self.k)
+        return ""
+
+    def __repr__(self) -> str:  # {0!r}, and {0!s} through it
+        return self.__format__("")
+
+    def __getitem__(self, key: Any) -> _Place:  # {0[1]}: a list value's item
+        return self
 
 
 #: Arrays of more elements than this are shown by their first and last few in an error.
