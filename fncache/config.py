@@ -154,14 +154,19 @@ _REFUSED_FLAGS = (
         "stops the compiler before it writes the shared library fncache loads",
     ),
     (
-        ("-T*", "--script*", "-dT"),
-        "gives the linker a script or section addresses (-T FILE, -Wl,--script=FILE, -Ttext=ADDR): it "
-        "changes what the compiled library links and loads, from a file the cache key does not hold",
+        (
+            *("-T*", "--script*", "-dT", "--version-script*", "--dynamic-list*"),
+            *("--retain-symbols-file*", "--just-symbols*"),
+        ),
+        "gives the linker a script or section addresses (-T FILE, -Wl,--script=FILE, -Ttext=ADDR, "
+        "a symbol list: -Wl,--version-script=FILE): it changes what the compiled library links and "
+        "loads, from a file the cache key does not hold",
     ),
     (
         (
             *("-B*", "-wrapper", "-fplugin*", "-fpass-plugin=*", "-iplugindir=*", "-plugin*"),
-            *("--plugin*", "-load", "--ld-path=*"),
+            *("--plugin*", "-load", "--ld-path=*", "-fuse-ld=*/*", "--gcc-toolchain*"),
+            *("--gcc-install-dir*", "-ccc-install-dir*"),
         ),
         "runs a program or loads code into the compiler or the linker (a directory of compiler "
         "programs, a wrapper, a plugin): a configuration value must not run code of its choosing",
@@ -178,7 +183,10 @@ _REFUSED_FLAGS = (
     (("-M*",), "writes dependency files (-MD, -MF, ...) or makes them instead of the library (-M, -MM)"),
     (("-save-temps*",), "leaves intermediate files in the working directory and beside the library"),
     (
-        ("@*", "-specs=*", "--specs=*", "-include", "-imacros", "-fprofile-use=*", "-fauto-profile*"),
+        (
+            *("@*", "-specs=*", "--specs=*", "-include", "-imacros", "-include-pch"),
+            *("-fprofile-use=*", "-fauto-profile*"),
+        ),
         "reads flags or code from a file the cache key does not hold, so editing it would not rebuild",
     ),
     (

@@ -209,3 +209,29 @@ def test_a_linker_b_option_given_to_the_compiler_itself_is_its_program_directory
     with pytest.raises(ValueError, match=f"{word}"):
         with fc.config.change_flags(cxxflags=word):
             pass
+
+
+@pytest.mark.parametrize(
+    ("word", "why"),
+    [
+        ("-fuse-ld=/tmp/ld", "runs a program"),  # clang runs the linker at that path
+        ("--gcc-toolchain=/tmp/tc", "runs a program"),  # clang's directory of gcc's programs
+        ("--gcc-install-dir=/tmp/tc", "runs a program"),
+        ("-Wl,--version-script=/tmp/v.map", "gives the linker a script"),
+        ("-Wl,--dynamic-list,/tmp/d.list", "gives the linker a script"),
+        ("-Wl,--retain-symbols-file=/tmp/s", "gives the linker a script"),
+        ("-Wl,--just-symbols=/tmp/s.so", "gives the linker a script"),
+        ("-include-pch", "reads flags or code from a file"),
+    ],
+)
+def test_flags_running_a_chosen_program_or_reading_a_linker_file_are_refused(word: str, why: str) -> None:
+    from fncache.config import _refused_flag
+
+    assert why in (_refused_flag(word) or "")
+
+
+@pytest.mark.parametrize("word", ["-fuse-ld=lld", "-fuse-ld=gold", "-Wl,--as-needed", "-Wl,-z,now", "-O3"])
+def test_flags_naming_no_program_or_file_stay_the_users_choice(word: str) -> None:
+    from fncache.config import _refused_flag
+
+    assert _refused_flag(word) is None
