@@ -782,7 +782,7 @@ def foreign_flags_warnings(cfg: Config, environ: Mapping[str, str]) -> list[str]
                 parsed = _FLAGS[name].parse(value)
             except (TypeError, ValueError, OverflowError) as e:
                 refused.append(
-                    f"{given}={_brief(redact_url(value))} (fncache cannot take it: {_brief(str(e))})"
+                    f"{given}={_brief(redact_url(value))} (fncache cannot take it: {_brief(str(e), 5 * _BRIEF_CHARS)})"
                 )
                 continue
             restates_default = (
@@ -811,13 +811,13 @@ def foreign_flags_warnings(cfg: Config, environ: Mapping[str, str]) -> list[str]
 _BRIEF_CHARS = 80
 
 
-def _brief(text: str) -> str:
+def _brief(text: str, limit: int = _BRIEF_CHARS) -> str:
     """``text`` as one warning line shows it: control characters escaped (a newline would split
-    the line), its ends where it is long."""
+    the line), its ends where it is longer than ``limit`` (a reason is longer than a value)."""
     text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
-    if len(text) <= _BRIEF_CHARS:
+    if len(text) <= limit:
         return text
-    half = _BRIEF_CHARS // 2
+    half = limit // 2
     return f"{text[:half]}...{text[-half:]} ({len(text)} characters)"
 
 

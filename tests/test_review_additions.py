@@ -64,6 +64,13 @@ def test_a_very_long_foreign_flag_value_gives_a_short_warning(value: str) -> Non
     assert "floatX" in text and "FNCACHE_FLAGS" in text
 
 
+def test_a_refused_foreign_flag_keeps_its_whole_reason() -> None:
+    from fncache.config import _refused_flag
+
+    (text,) = foreign_flags_warnings(config, {"THEANO_FLAGS": "cxxflags=-B/tmp"})
+    assert _refused_flag("-B/tmp") in text
+
+
 # -- linspace's axis -------------------------------------------------------------------------------
 
 
