@@ -242,3 +242,8 @@ def test_flags_naming_no_program_or_file_stay_the_users_choice(word: str) -> Non
     from fncache.config import _refused_flag
 
     assert _refused_flag(word) is None
+
+
+def test_identity_like_names_itself_for_a_dtype_it_cannot_make() -> None:
+    with pytest.raises(TypeError, match="^identity_like: unsupported dtype 'foo'"):
+        ft.identity_like(ft.dmatrix("m"), dtype="foo")

@@ -373,7 +373,7 @@ def identity_like(x: Any, dtype: Any = None) -> Variable:
     v = as_tensor_variable(x)
     if v.ndim != 2:
         raise ValueError(f"identity_like: takes a matrix, got {v.type}; give a 2-d tensor")
-    return eye(*dim_sizes(v), 0, v.dtype if dtype is None else dtype)
+    return eye(*dim_sizes(v), 0, v.dtype if dtype is None else normalize_dtype(dtype, "identity_like"))
 
 
 def _check_static_sizes(fn: str, va: Variable, vb: Variable, summed: list[tuple[str, int, str, int]]) -> None:
