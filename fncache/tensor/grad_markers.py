@@ -85,13 +85,11 @@ class GradClip(GradMarker):
     __props__ = ("lower", "upper")
 
     def __init__(self, lower: float, upper: float) -> None:
-        # named as grad_clip's arguments (Theano's and PyTensor's names), which make the op
-        self.lower = _number(lower, "lower_bound", "grad_clip")
-        self.upper = _number(upper, "upper_bound", "grad_clip")
+        self.lower = _number(lower, "lower", "grad_clip")
+        self.upper = _number(upper, "upper", "grad_clip")
         if self.lower > self.upper:
             raise ValueError(
-                f"grad_clip: lower_bound ({self.lower}) is above upper_bound ({self.upper}); pass "
-                "lower_bound <= upper_bound"
+                f"grad_clip: lower ({self.lower}) is above upper ({self.upper}); pass lower <= upper"
             )
 
 
