@@ -879,5 +879,6 @@ def trace(x: Any, offset: Any = 0, axis1: int = 0, axis2: int = 1) -> Variable:
     from .reduction import sum as sum_
 
     v = as_tensor_variable(x)
-    ordered_axes((axis1, axis2), v.ndim, "trace")  # axes out of range named as trace's, not diagonal's
+    if v.ndim >= 2:  # axes out of range named as trace's, not diagonal's (which refuses fewer dims)
+        ordered_axes((axis1, axis2), v.ndim, "trace")
     return sum_(diagonal(v, offset, axis1, axis2), axis=-1)
