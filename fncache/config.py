@@ -154,14 +154,19 @@ _REFUSED_FLAGS = (
         "stops the compiler before it writes the shared library fncache loads",
     ),
     (
-        ("-T*", "--script*", "-dT"),
-        "gives the linker a script or section addresses (-T FILE, -Wl,--script=FILE, -Ttext=ADDR): it "
-        "changes what the compiled library links and loads, from a file the cache key does not hold",
+        (
+            *("-T*", "--script*", "-dT", "--version-script*", "--dynamic-list*"),
+            *("--retain-symbols-file*", "--just-symbols*"),
+        ),
+        "gives the linker a script or section addresses (-T FILE, -Wl,--script=FILE, -Ttext=ADDR, "
+        "a symbol list: -Wl,--version-script=FILE): it changes what the compiled library links and "
+        "loads, from a file the cache key does not hold",
     ),
     (
         (
             *("-B*", "-wrapper", "-fplugin*", "-fpass-plugin=*", "-iplugindir=*", "-plugin*"),
-            *("--plugin*", "-load", "--ld-path=*"),
+            *("--plugin*", "-load", "--ld-path=*", "-fuse-ld=*/*", "--gcc-toolchain*"),
+            *("--gcc-install-dir*", "-ccc-install-dir*"),
         ),
         "runs a program or loads code into the compiler or the linker (a directory of compiler "
         "programs, a wrapper, a plugin): a configuration value must not run code of its choosing",
@@ -178,7 +183,10 @@ _REFUSED_FLAGS = (
     (("-M*",), "writes dependency files (-MD, -MF, ...) or makes them instead of the library (-M, -MM)"),
     (("-save-temps*",), "leaves intermediate files in the working directory and beside the library"),
     (
-        ("@*", "-specs=*", "--specs=*", "-include", "-imacros", "-fprofile-use=*", "-fauto-profile*"),
+        (
+            *("@*", "-specs=*", "--specs=*", "-include", "-imacros", "-include-pch"),
+            *("-fprofile-use=*", "-fauto-profile*"),
+        ),
         "reads flags or code from a file the cache key does not hold, so editing it would not rebuild",
     ),
     (
@@ -204,9 +212,10 @@ def _refused_flag(word: str) -> str | None:
     import fnmatch  # only when such a flag is set: not on every `import fncache`
 
     if word.startswith(("-Wl,", "-Wp,", "-Wa,")):
-        return next(filter(None, map(_refused_flag, word.split(",")[1:])), None)
-    if word in _LINKER_B_OPTIONS:
-        return None
+        passed = word.split(",")[1:]
+        if word.startswith("-Wl,"):  # to the compiler itself, -Bsymbolic is -B symbolic
+            passed = [w for w in passed if w not in _LINKER_B_OPTIONS]
+        return next(filter(None, map(_refused_flag, passed)), None)
     for names, why in _REFUSED_FLAGS:
         if any(fnmatch.fnmatchcase(word, n) for n in names):
             return why
@@ -772,7 +781,9 @@ def foreign_flags_warnings(cfg: Config, environ: Mapping[str, str]) -> list[str]
             try:
                 parsed = _FLAGS[name].parse(value)
             except (TypeError, ValueError, OverflowError) as e:
-                refused.append(f"{given}={redact_url(value)} (fncache cannot take it: {e})")
+                refused.append(
+                    f"{given}={_brief(redact_url(value))} (fncache cannot take it: {_brief(str(e), 5 * _BRIEF_CHARS)})"
+                )
                 continue
             restates_default = (
                 _FOREIGN_DEFAULTS.get(name) == parsed and cfg._values[name] == _FLAGS[name].default
@@ -782,14 +793,32 @@ def foreign_flags_warnings(cfg: Config, environ: Mapping[str, str]) -> list[str]
         if not differ and not refused:
             continue
         parts = [
-            f"{given}={redact_url(v)} (fncache uses {_shown(n, cfg._values[n])!r})" for given, v, n in differ
+            f"{given}={_brief(redact_url(v))} (fncache uses {_shown(n, cfg._values[n])!r})"
+            for given, v, n in differ
         ]
         text = f"{var} sets {', '.join(parts + refused)}, which fncache does not apply: it reads FNCACHE_FLAGS only"
         if differ:
             wanted = ",".join(f"{n}={redact_url(v)}" for _, v, n in differ)
-            text += f"; to apply them, set FNCACHE_FLAGS={wanted} (README, Configuration)"
+            # the suggestion is to be copied: whole, or not spelled out where a value is shown clipped
+            whole = all(_brief(redact_url(v)) == redact_url(v) for _, v, _ in differ)
+            shown = f"={wanted}" if whole else " to them"
+            text += f"; to apply them, set FNCACHE_FLAGS{shown} (README, Configuration)"
         out.append(text)
     return out
+
+
+#: The most characters of a value a foreign-flags warning shows (a variable may hold a long one).
+_BRIEF_CHARS = 80
+
+
+def _brief(text: str, limit: int = _BRIEF_CHARS) -> str:
+    """``text`` as one warning line shows it: control characters escaped (a newline would split
+    the line), its ends where it is longer than ``limit`` (a reason is longer than a value)."""
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    if len(text) <= limit:
+        return text
+    half = limit // 2
+    return f"{text[:half]}...{text[-half:]} ({len(text)} characters)"
 
 
 def _warn_of_foreign_flags(cfg: Config) -> None:

@@ -170,9 +170,10 @@ _CLASS_NOISE = frozenset(
     | {"_abc_impl"}  # abc's registry of subclasses, a cache
 )
 _codes: "weakref.WeakKeyDictionary[Any, str]" = weakref.WeakKeyDictionary()
-#: The module names each hashed class's code read: ``(namespace, name, object named)``, the
-#: object itself (not its id, which a new object could take once it is freed).
-_reads: "weakref.WeakKeyDictionary[Any, list[tuple[dict[str, Any], str, Any]]]" = weakref.WeakKeyDictionary()
+#: The module names and closure variables each hashed class's code read: ``(namespace, name,
+#: object named)`` or ``(cell, None, its object)``, the object itself (not its id, which a new
+#: object could take once it is freed).
+_reads: "weakref.WeakKeyDictionary[Any, list[tuple[Any, str | None, Any]]]" = weakref.WeakKeyDictionary()
 #: What a name no module defines reads as (a name defined later is a change too).
 _ABSENT = object()
 #: ``now``: a code walk runs in this thread (it follows the functions and classes it meets).
@@ -218,12 +219,24 @@ def class_code_changed(cls: type) -> bool:
 
 
 def _unchanged(root: Any) -> bool:
-    """Whether each module name the code of ``root`` read when it was hashed names the same
-    object now (a dict lookup per name). Not seen: a value changed in place (a list's item, an
+    """Whether each module name and closure variable the code of ``root`` read when it was
+    hashed names the same object now (a dict lookup per name; a closure's variable is assigned
+    anew by ``nonlocal``, as a setting of the function that made the class). Not seen: a value changed in place (a list's item, an
     array's values) and a class attribute assigned (an op's call counter is one), which a
     fresh process keys by their values then."""
     reads = _reads.get(root)
-    return reads is None or all(names.get(name, _ABSENT) is value for names, name, value in reads)
+    return reads is None or all(_read_now(where, name) is value for where, name, value in reads)
+
+
+def _read_now(where: Any, name: str | None) -> Any:
+    """What the module name ``name`` of the namespace ``where`` names now, or with no name the
+    closure cell ``where`` holds; ``_ABSENT`` where nothing is."""
+    if name is not None:
+        return where.get(name, _ABSENT)
+    try:
+        return where.cell_contents
+    except ValueError:  # a closure variable not assigned (or deleted)
+        return _ABSENT
 
 
 def _user_code(obj: Any) -> str:
@@ -277,8 +290,9 @@ class _Walk:
     def __init__(self) -> None:
         self.index: dict[tuple, int] = {}
         self.queue: list[tuple[tuple, Any]] = []
-        #: each module name read, with the namespace it is read from and the object it named
-        self.reads: list[tuple[dict[str, Any], str, Any]] = []
+        #: each module name read, with the namespace it is read from and the object it named, and
+        #: each closure cell read (its name None), with the object it held
+        self.reads: list[tuple[Any, str | None, Any]] = []
 
     def ref(self, key: tuple, obj: Any) -> str:
         """``#n``, the position of ``obj`` (of kind ``key[0]``), queued when first met."""
@@ -316,6 +330,8 @@ class _Walk:
             return self.member(value.__func__, own)
         if isinstance(value, property):
             return ",".join(self.member(f, own) for f in (value.fget, value.fset, value.fdel))
+        if isinstance(value, functools.cached_property):  # its function runs as a method does
+            return f"cached_property({self.member(value.func, own)})"
         if isinstance(value, types.FunctionType):
             return self.function(value, own)
         if isinstance(value, type):
@@ -384,11 +400,9 @@ class _Walk:
         )
 
     def _cell(self, cell: Any) -> str:
-        try:
-            value = cell.cell_contents
-        except ValueError:  # a closure variable not assigned yet
-            return "unset"
-        return self.member(value)
+        value = _read_now(cell, None)
+        self.reads.append((cell, None, value))
+        return "unset" if value is _ABSENT else self.member(value)
 
     def klass(self, cls: type) -> str:
         """A class by its bases and what each defines, those of installed packages by name."""

@@ -936,4 +936,7 @@ def trace(x: Any, offset: Any = 0, axis1: int = 0, axis2: int = 1) -> Variable:
     dims ``axis1``, ``axis2`` (numpy's sum dtype)."""
     from .reduction import sum as sum_
 
-    return sum_(diagonal(x, offset, axis1, axis2), axis=-1)
+    v = as_tensor_variable(x)
+    if v.ndim >= 2:  # axes out of range named as trace's, not diagonal's (which refuses fewer dims)
+        ordered_axes((axis1, axis2), v.ndim, "trace")
+    return sum_(diagonal(v, offset, axis1, axis2), axis=-1)

@@ -380,6 +380,7 @@ def fill(model: Any, value: Any) -> Variable:
 def identity_like(x: Any, dtype: Any = None) -> Variable:
     """Theano's ``identity_like``: the identity matrix of ``x``'s shape (a matrix), of ``x``'s
     dtype or ``dtype`` (PyTensor's argument)."""
+    dtype = None if dtype is None else normalize_dtype(dtype, "identity_like")  # named as its own, not eye's
     v = as_tensor_variable(x)
     if v.ndim != 2:
         raise ValueError(f"identity_like: takes a matrix, got {v.type}; give a 2-d tensor")

@@ -36,9 +36,9 @@ def _check_range_args(fn: str, num: Any, axis: Any, *values: tuple[Any, str]) ->
     runs), real scalars, and ``axis`` 0 (one range, so there is no other axis to put it along)."""
     n = size_arg(num, fn, "num")
     if as_int(axis) not in (0, -1):
-        raise ValueError(
-            f"{fn}: axis must be 0 (start and stop are scalars, the result one vector), got {axis!r}"
-        )
+        # numpy's error for an int axis its 1-d result does not have
+        err = ValueError if as_int(axis) is None else np.exceptions.AxisError
+        raise err(f"{fn}: axis must be 0 (start and stop are scalars, the result one vector), got {axis!r}")
     for value, what in values:
         if isinstance(value, (complex, np.complexfloating)) or (
             isinstance(value, Variable) and is_complex(value.dtype)

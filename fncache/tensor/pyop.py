@@ -299,11 +299,54 @@ class CheckAndReport(CheckAndRaise):
     long array by its ends), so the error says what the function was given. The values are read
     only on failure."""
 
+    def make_node(self, x: Any, *conds: Any) -> Apply:
+        # a message that cannot take its values would fail in place of the check's own error,
+        # and only once a value is bad; one that leaves a value out reads it for nothing
+        n = len(conds) - 1
+        if self.formats(n):
+            used: set[int] = set()
+            try:
+                self.msg.format(*(_Place(k, used) for k in range(n)))
+            except (IndexError, KeyError, ValueError, AttributeError, TypeError) as e:
+                problem = f"does not format its {n} value(s) ({type(e).__name__}: {e})"
+            else:
+                unused = sorted(set(range(n)) - used)
+                problem = f"does not show value(s) {unused} of its {n}" if unused else ""
+            if problem:
+                raise ValueError(
+                    f"check_value: the message {self.msg!r} {problem}; number the places {{0}}, "
+                    "{1}, ... of the values, and double a brace meant as text ({{ and }}) or "
+                    "pass it through literal()"
+                )
+        return super().make_node(x, *conds)
+
     def n_conds(self, node: Apply) -> int:
         return 1
 
+    def formats(self, n_values: int) -> bool:
+        """Whether the message is ``msg.format(*values)`` for ``n_values`` values (else ``msg``)."""
+        return True
+
     def message(self, inputs: list[np.ndarray]) -> str:
-        return self.msg.format(*(_shown_value(v) for v in inputs[2:]))
+        values = inputs[2:]
+        return self.msg.format(*map(_shown_value, values)) if self.formats(len(values)) else self.msg
+
+
+class _Place:
+    """The place of value ``k`` in a check's message, recording in ``used`` that it is shown."""
+
+    def __init__(self, k: int, used: set[int]) -> None:
+        self.k, self.used = k, used
+
+    def __format__(self, spec: str) -> str:
+        self.used.add(self.k)
+        return ""
+
+    def __repr__(self) -> str:  # {0!r}, and {0!s} through it
+        return self.__format__("")
+
+    def __getitem__(self, key: Any) -> _Place:  # {0[1]}: a list value's item
+        return self
 
 
 #: Arrays of more elements than this are shown by their first and last few in an error.
@@ -311,11 +354,18 @@ _SHOWN_ELEMENTS = 16
 
 
 def _shown_value(v: Any) -> Any:
-    """``v`` as an error message shows it: a Python number or list, or a long array's ends."""
+    """``v`` as an error message shows it: a Python number or list, or a long array's ends
+    (flattened, with its shape, where its ends along each dim would still be many: numpy
+    prints up to 6 of each dim, 6**ndim values)."""
     a = np.asarray(v)
     if a.size <= _SHOWN_ELEMENTS:
         return a.tolist()
-    return np.array2string(a, threshold=_SHOWN_ELEMENTS, edgeitems=3, separator=", ")
+    edges = 3
+    if np.prod([min(n, 2 * edges) for n in a.shape]) > 4 * _SHOWN_ELEMENTS:
+        a, shape = a.reshape(-1), f" (shape {a.shape})"
+    else:
+        shape = ""
+    return np.array2string(a, threshold=_SHOWN_ELEMENTS, edgeitems=edges, separator=", ") + shape
 
 
 class Assert(CheckAndRaise):
@@ -346,8 +396,8 @@ class ArgumentCheck(CheckAndReport):
         self._check(msg, optional)
         self.removable = bool(removable)
 
-    def message(self, inputs: list[np.ndarray]) -> str:
-        return super().message(inputs) if len(inputs) > 2 else self.msg
+    def formats(self, n_values: int) -> bool:
+        return n_values > 0
 
 
 def literal(text: str) -> str:

@@ -385,6 +385,7 @@ def var(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0, correct
 
 
 def _var(x: Any, axis: Any, keepdims: bool, ddof: Any, corrected: bool, what: str) -> Variable:
+    normalize_axes(axis, as_tensor_variable(x).ndim, what)  # an axis out of range named as var's or std's
     ddof = int_arg(ddof, what, "ddof")
     v = as_tensor_variable(x)
     if not is_float(v.dtype) and not is_complex(v.dtype):

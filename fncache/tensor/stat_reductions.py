@@ -67,6 +67,7 @@ def ptp(a: Any, axis: Any = None, keepdims: bool = False) -> Variable:
     v = as_tensor_variable(a)
     if v.dtype == "bool":
         raise TypeError(f"ptp: bool tensors have no difference, got {v.type}; cast to an int first")
+    normalize_axes(axis, v.ndim, "ptp")  # an axis out of range named as ptp's, not max's
     return max_(v, axis=axis, keepdims=keepdims) - min_(v, axis=axis, keepdims=keepdims)
 
 
@@ -436,6 +437,7 @@ def nanstd(a: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> V
 
 def _nan_extreme(a: Any, axis: Any, keepdims: bool, largest: bool) -> Variable:
     v = as_tensor_variable(a)
+    normalize_axes(axis, v.ndim, "nanmax" if largest else "nanmin")  # not max's or min's
     reduce = max_ if largest else min_
     if not is_float(v.dtype):
         return reduce(v, axis=axis, keepdims=keepdims)
@@ -496,6 +498,7 @@ def nancumprod(a: Any, axis: int | None = None) -> Variable:
 def count_nonzero(a: Any, axis: Any = None, keepdims: bool = False) -> Variable:
     """numpy.count_nonzero: how many elements are non-zero (int64), along ``axis``."""
     v = as_tensor_variable(a)
+    normalize_axes(axis, v.ndim, "count_nonzero")  # an axis out of range named as its own, not sum's
     nonzero = v if v.dtype == "bool" else elemwise("neq", v, constant(np.zeros((), v.dtype)))
     return sum_(nonzero, axis=axis, keepdims=keepdims, dtype="int64")
 
