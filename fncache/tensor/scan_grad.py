@@ -38,6 +38,13 @@ _IN_FN = (
 )
 
 
+def _in_step(where: str, why: str) -> str:
+    """Why a gradient is undefined ``where`` (in a loop's step), ``why`` naming the op of fn it
+    comes from, or the loop in fn and where in its step: the fix is said once, at the end,
+    however deeply the loops nest."""
+    return f"{where}, {why}" if why.endswith(f"({_IN_FN})") else f"{where}, {why} ({_IN_FN})"
+
+
 def scan_grad(node: Apply, out_grads: list) -> list:
     # built on stand-ins, which have no test values (config.compute_test_value)
     try:
@@ -45,8 +52,9 @@ def scan_grad(node: Apply, out_grads: list) -> list:
             res = _scan_grad(node, out_grads)
     except NullTypeGradError as e:
         # The op it names is in fn's graph, which neither the user's cost nor consider_constant
-        # (it only stops at variables of the outer graph) reaches.
-        e.add_note(f"(raised differentiating the step of {node.op}, the graph fn returned: {_IN_FN})")
+        # (it only stops at variables of the outer graph) reaches. Said in the message, not a
+        # note: a loop in fn is differentiated by `inner_gradients`, which keeps the message only.
+        e.args = (f"grad: {_in_step(f'in the step of {node.op}', str(e).removeprefix('grad: '))}",)
         raise
     # An input no output given a gradient depends on gets none (not zeros): `grad` then tells
     # a disconnected input from one whose gradient happens to be zero.
@@ -110,10 +118,11 @@ def _scan_grad(node: Apply, out_grads: list) -> list:
     for r in inexact_rec:
         if id(prevs[r]) in bad:
             raise NullTypeGradError(f"grad: {bad[id(prevs[r])]}")
+    # ("its": `backprop`, refusing it, names this loop and its input first)
     for i in [i for i in inexact_seqs if id(rows[i]) in bad]:
-        res[1 + i] = NullType(f"in the step of {op}, {bad[id(rows[i])]} ({_IN_FN})")()
+        res[1 + i] = NullType(_in_step("in its step", bad[id(rows[i])]))()
     for k in [k for k in inexact_params if id(params[k]) in bad]:
-        res[1 + S + len(rec) + k] = NullType(f"in the step of {op}, {bad[id(params[k])]} ({_IN_FN})")()
+        res[1 + S + len(rec) + k] = NullType(_in_step("in its step", bad[id(params[k])]))()
     inexact_seqs = [i for i in inexact_seqs if id(rows[i]) not in bad]
     inexact_params = [k for k in inexact_params if id(params[k]) not in bad]
     sums = {k: sums[k] for k in inexact_params}
