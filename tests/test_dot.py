@@ -108,7 +108,8 @@ def test_dot_shape_mismatch_names_the_op_and_both_shapes(mode: str, sa: tuple, s
     with pytest.raises(ValueError) as ei:
         f(np.ones(sa), np.ones(sb))
     assert str(ei.value) == (
-        f"dot: shapes {sa} and {sb} are not aligned: {sa[-1]} (dim {len(sa) - 1}) != {sb[0]} (dim 0)"
+        f"dot (also a @ b and matmul): shapes {sa} and {sb} are not aligned: {sa[-1]} (dim "
+        f"{len(sa) - 1}) != {sb[0]} (dim 0); b's first dim must have the size of a's last"
     )
 
 

@@ -208,6 +208,10 @@ def _z(*shape: int) -> np.ndarray:
     return np.zeros(shape)
 
 
+#: a @ b's refusal: matmul's own where the sizes are static, else its Dot's (shapes, a's size
+#: and dim, b's size)
+_MATMUL = r"^(matmul|dot \(also a @ b and matmul\)): shapes {} are not aligned: {} != {} \(dim 0\)"
+
 #: (function built on another op, operands whose sizes only the run time knows, the error)
 RUN_TIME_SIZES: list[tuple[Callable[..., Any], tuple[np.ndarray, ...], str]] = [
     (
@@ -233,6 +237,9 @@ RUN_TIME_SIZES: list[tuple[Callable[..., Any], tuple[np.ndarray, ...], str]] = [
         r"^batched_tensordot: axis 2 of x \(size 4\) and axis 1 of y \(size 5\) differ",
     ),
     (ft.inner, (_z(3, 4), _z(5, 6)), r"^inner: the last dims differ \(4 and 6\)"),
+    # a Dot (no node to name matmul: it would keep the product from the rewrites), named by both
+    (lambda a, b: a @ b, (_z(2, 3), _z(4)), _MATMUL.format(r"\(2, 3\) and \(4,\)", r"3 \(dim 1\)", 4)),
+    (ft.matmul, (_z(3), _z(4, 2)), _MATMUL.format(r"\(3,\) and \(4, 2\)", r"3 \(dim 0\)", 4)),
     (
         ft.dot,
         (_z(2, 3, 4), _z(5, 6)),
@@ -325,6 +332,10 @@ def test_a_size_mismatch_names_the_function_called(
 def test_a_run_time_size_mismatch_names_the_function_called_in_c() -> None:
     with pytest.raises(ValueError, match=r"^batched_dot: the batch sizes \(dim 0\) are 2 and 3"):
         _run(ft.batched_dot, _z(2, 3, 4), _z(3, 4, 5), mode="FAST_RUN")
+    # a @ b's Dot in C: as its own step, and in a linear model's gradient (one pass over X)
+    for build in (lambda a, b: (a @ b) * 2.0, lambda a, b: fc.grad(ft.tanh(a @ b).sum(), b)):
+        with pytest.raises(ValueError, match=_MATMUL.format(r"\(3, 4\) and \(5,\)", r"4 \(dim 1\)", 5)):
+            _run(build, _z(3, 4), _z(5), mode="FAST_RUN")
 
 
 def test_vecdot_takes_numpys_axis_of_each_operand() -> None:
