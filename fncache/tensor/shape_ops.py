@@ -205,7 +205,7 @@ def sizes_checked(x: Variable, a: Any, b: Any, msg: str, *, broadcast: bool = Fa
     built on another op (``batched_dot`` on ``matmul``) checks here so that its error is not
     that op's."""
     from .elemwise import elemwise
-    from .pyop import CheckAndReport
+    from .pyop import check_value
 
     if isinstance(a, int) and isinstance(b, int):
         if a != b and not (broadcast and 1 in (a, b)):
@@ -214,7 +214,7 @@ def sizes_checked(x: Variable, a: Any, b: Any, msg: str, *, broadcast: bool = Fa
     ok = elemwise("eq", a, b)
     if broadcast:
         ok = elemwise("or_", ok, elemwise("or_", elemwise("eq", a, 1), elemwise("eq", b, 1)))
-    return CheckAndReport(ValueError, msg)(x, ok, a, b)
+    return check_value(x, ok, msg, a, b)
 
 
 def broadcast_checked(x: Variable, sa: Sequence[Any], sb: Sequence[Any], what: str, names: str) -> Variable:
