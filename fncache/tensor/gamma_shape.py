@@ -34,7 +34,7 @@ from ..graph.types import TensorType
 from .elemwise import broadcast_static_shape
 from .gamma_reference import digamma_pos, lbeta, trigamma_pos
 
-__all__ = ["GammaincDkk", "gammainc_dkk", "BetaincD2", "betainc_d2"]
+__all__ = ["GammaincDkk", "BetaincD2"]
 
 #: Gauss-Legendre nodes and weights on [0, 1] of one panel of the upper integral
 _NODES, _WEIGHTS = np.polynomial.legendre.leggauss(16)
@@ -94,28 +94,41 @@ def _dkk(k: float, x: float) -> float:
     return -_upper_integral(k, x)
 
 
-_dkk_ufunc = np.frompyfunc(_dkk, 2, 1)
+class _ScalarLoop(Op):
+    """An elementwise op whose value at each element is the Python function :meth:`scalar` of
+    the broadcast operands, computed in float64 (a float32 result where every operand is
+    float32): the step both second derivatives below share."""
+
+    #: the function differentiated, as a size error names it
+    of: str
+
+    def scalar(self, *operands: float) -> float:
+        raise NotImplementedError
+
+    def node(self, *operands: Variable) -> Apply:
+        shape = broadcast_static_shape([v.type.shape for v in operands], self.of)
+        dt = "float32" if all(v.dtype == "float32" for v in operands) else "float64"
+        return Apply(self, list(operands), [TensorType(dt, shape)])
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        loop = np.frompyfunc(self.scalar, len(inputs), 1)
+        with np.errstate(all="ignore"):
+            values = loop(*[np.asarray(v, np.float64) for v in inputs])
+        return [np.asarray(values, np.float64).astype(node.outputs[0].dtype)]
 
 
-def gammainc_dkk(k: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """d2 P(k, x) / dk2, elementwise (float64)."""
-    with np.errstate(all="ignore"):
-        return np.asarray(_dkk_ufunc(np.asarray(k, np.float64), np.asarray(x, np.float64)), np.float64)
-
-
-class GammaincDkk(Op):
+class GammaincDkk(_ScalarLoop):
     """The second derivative of ``gammainc(k, x)`` in ``k``, elementwise over the broadcast
     operands (float64; float32 for float32 operands)."""
 
     __props__ = ()
+    of = "gammainc"
 
     def make_node(self, k: Variable, x: Variable) -> Apply:
-        shape = broadcast_static_shape([k.type.shape, x.type.shape], "gammainc")
-        dt = "float32" if k.dtype == x.dtype == "float32" else "float64"
-        return Apply(self, [k, x], [TensorType(dt, shape)])
+        return self.node(k, x)
 
-    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
-        return [gammainc_dkk(*inputs).astype(node.outputs[0].dtype)]
+    def scalar(self, k: float, x: float) -> float:
+        return _dkk(k, x)
 
 
 # -- betainc's second derivatives in its shapes ---------------------------------------------------
@@ -157,26 +170,18 @@ def _beta_d2(a: float, b: float, x: float, i: int, j: int) -> float:
     return -_beta_lower(b, a, 1.0 - x, 1 - j, 1 - i)
 
 
-def betainc_d2(a: np.ndarray, b: np.ndarray, x: np.ndarray, wrt: tuple[int, int]) -> np.ndarray:
-    """The second derivative of betainc(a, b, x) in shapes ``wrt`` (0 a, 1 b), elementwise."""
-    fn = np.frompyfunc(lambda p, q, y: _beta_d2(p, q, y, *wrt), 3, 1)
-    with np.errstate(all="ignore"):
-        return np.asarray(fn(*[np.asarray(v, np.float64) for v in (a, b, x)]), np.float64)
-
-
-class BetaincD2(Op):
+class BetaincD2(_ScalarLoop):
     """The second derivative of ``betainc(a, b, x)`` in the shapes ``wrt``, a pair ``(i, j)``,
     ``i <= j``, 0 for a and 1 for b, elementwise over the broadcast operands."""
 
     __props__ = ("wrt",)
+    of = "betainc"
 
     def __init__(self, wrt: tuple[int, int]) -> None:
         self.wrt = tuple(sorted(int(k) for k in wrt))
 
     def make_node(self, a: Variable, b: Variable, x: Variable) -> Apply:
-        shape = broadcast_static_shape([a.type.shape, b.type.shape, x.type.shape], "betainc")
-        dt = "float32" if a.dtype == b.dtype == x.dtype == "float32" else "float64"
-        return Apply(self, [a, b, x], [TensorType(dt, shape)])
+        return self.node(a, b, x)
 
-    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
-        return [betainc_d2(*inputs, self.wrt).astype(node.outputs[0].dtype)]
+    def scalar(self, a: float, b: float, x: float) -> float:
+        return _beta_d2(a, b, x, *self.wrt)
