@@ -585,3 +585,111 @@ def test_sgd_steps_of_an_rnn_equal_numpys() -> None:
             np.testing.assert_allclose(
                 shared[k].get_value(), v, rtol=1e-10, atol=1e-12, err_msg=f"{k}, step {step}"
             )
+
+
+# -- truncate_gradient at every order ----------------------------------------------------------
+
+
+def _tap_loop(x, r, h0, w, truncate: int, detached_before: int | None = None):
+    """An output read at t-3 and t-1, a state, a map output, a weight; truncated to the last
+    ``truncate`` steps, or (``detached_before``) the same loop split in two with the first
+    part's values behind ft.disconnected_grad, the second part running the steps from
+    ``detached_before`` on from them (and from the initial rows still read there)."""
+
+    def step(xt, y3, y1, h, ww):
+        y = ft.tanh(ww[0] * y1 + ww[1] * y3 + xt)
+        hn = ft.sin(h * ww[2] + y)
+        return y, hn, y * hn
+
+    def run(seq, init_y, init_h, k=-1):
+        return fc.scan(
+            step,
+            sequences=seq,
+            outputs_info=[{"initial": init_y, "taps": [-3, -1]}, init_h, None],
+            non_sequences=w,
+            truncate_gradient=k,
+        )[0]
+
+    if detached_before is None:
+        return run(x, r, h0, truncate)
+    s = detached_before
+    ys, hs, zs = (ft.disconnected_grad(v) for v in run(x[:s], r, h0))
+    ys2, hs2, zs2 = run(x[s:], ft.concatenate([r, ys])[-3:], hs[-1])
+    return ft.concatenate([ys, ys2]), ft.concatenate([hs, hs2]), ft.concatenate([zs, zs2])
+
+
+def test_truncated_derivatives_of_every_order_hold_the_steps_before_the_last_k_constant() -> None:
+    """truncate_gradient=k, differentiated twice or more (grad of a grad, hessian, jacobian of a
+    gradient, a third derivative): every order holds the values of the steps before the last k
+    constant, as the loop split there with ft.disconnected_grad on the first part gives (whose
+    derivatives are the untruncated loop's, checked against differences above); k = 4 of 5
+    steps reads an initial row of the output with taps, whose gradient goes on."""
+    x, r, h0, w = ft.dvector("x"), ft.dvector("r"), ft.dscalar("h0"), ft.dvector("w")
+    wrt = [x, r, h0, w]
+
+    def orders(ys, hs, zs) -> list:
+        cost = (ys**2).sum() + hs[-1] * 1.5 + zs.sum()
+        # (the split loop's h0 is disconnected when k is fewer than the steps)
+        g = fc.grad(cost, wrt, disconnected_inputs="ignore")
+        second = fc.grad(
+            (g[3] ** 2).sum() + (g[0] * g[0]).sum() + g[1].sum() + g[2], wrt, disconnected_inputs="ignore"
+        )
+        hess = fc.gradient.hessian(cost, w)
+        jac = fc.gradient.jacobian(g[0], w)
+        third = fc.grad(hess.sum(), w)
+        return [*g, *second, hess, jac, third]
+
+    outs = []
+    for k in (2, 4):
+        outs += orders(*_tap_loop(x, r, h0, w, k))
+        outs += orders(*_tap_loop(x, r, h0, w, k, detached_before=5 - k))
+    vals = [np.linspace(-0.4, 0.5, 5), np.array([0.3, -0.2, 0.6]), np.array(0.4), np.array([0.7, 0.2, -0.5])]
+    got = fc.function(wrt, outs, mode=PY)(*vals)
+    n = len(outs) // 4
+    for at, k in ((0, 2), (2 * n, 4)):
+        for i, (truncated, split) in enumerate(zip(got[at : at + n], got[at + n : at + 2 * n])):
+            np.testing.assert_allclose(truncated, split, rtol=1e-12, atol=1e-14, err_msg=f"k={k}, output {i}")
+
+
+def _truncated_rnn_grads(x: np.ndarray, h0: float, w: float, k: int, w_before: float) -> np.ndarray:
+    """The truncated gradient of sum(h_t**2) for h_t = tanh(w h_{t-1} + x_t), in x, h0 and w,
+    written out: backpropagation through the last k steps; the steps before them run with the
+    weight ``w_before`` (so that differences in w can hold them constant)."""
+    n, h, hs = len(x), h0, []
+    for t in range(n):
+        h = np.tanh((w_before if t < n - k else w) * h + x[t])
+        hs.append(h)
+    before = [h0, *hs[:-1]]
+    gx, gw, carry = np.zeros(n), 0.0, 0.0
+    for t in range(n - 1, n - 1 - min(n, k), -1):
+        d = (carry + 2 * hs[t]) * (1 - hs[t] ** 2)
+        gx[t], gw, carry = d, gw + d * before[t], d * w
+    return np.array([*gx, carry if k >= n else 0.0, gw])
+
+
+def test_truncated_second_derivatives_are_differences_of_the_truncated_gradient() -> None:
+    """The second derivative in w of a truncated loop is the difference quotient of the
+    truncated gradient (written out in numpy) with the steps before the last k held as they
+    were; with k >= the steps run, the plain second derivative. (PyTensor's differ: it gives
+    the initial value's gradient, 0 for every w when k is fewer than the steps, a derivative
+    in w that is not 0.)"""
+    x, h0, w = ft.dvector("x"), ft.dscalar("h0"), ft.dscalar("w")
+    outs = []
+    for k in (2, 5):
+        hs, _ = fc.scan(
+            lambda xt, h, ww: ft.tanh(ww * h + xt),
+            sequences=x,
+            outputs_info=h0,
+            non_sequences=w,
+            truncate_gradient=k,
+        )
+        g = fc.grad((hs**2).sum(), [x, h0, w])
+        outs += [fc.grad(v.sum(), w) for v in g]
+    xv, h0v, wv = np.linspace(0.1, 0.5, 5), 0.3, 0.7
+    got = fc.function([x, h0, w], outs, mode=PY)(xv, h0v, wv)
+    eps = 1e-6
+    for at, k in ((0, 2), (3, 5)):
+        up, down = (_truncated_rnn_grads(xv, h0v, wv + d, k, wv + d * (k >= 5)) for d in (eps, -eps))
+        fd = (up - down) / (2 * eps)
+        want = [fd[:5].sum(), fd[5], fd[6]]
+        np.testing.assert_allclose(got[at : at + 3], want, rtol=1e-7, atol=1e-9, err_msg=f"k={k}")

@@ -148,9 +148,7 @@ def _scan_grad(node: Apply, out_grads: list) -> list:
     def rev(v: Variable) -> Variable:
         return v[::-1] if op.truncate == -1 else v[::-1][:steps]
 
-    befores = [
-        concatenate([shape_padleft(init), s[:-1]])[:n] for init, s in zip(inits, (stacked[j] for j in rec))
-    ]
+    befores = _befores(inits, [stacked[j] for j in rec], op.shifts, n)
     b_seqs = [rev(s) for s in [*seqs, *befores, *ys]] + [rev(out_grads[j]) for j in g_rows]
     b_rows = [*rows, *prevs, *stored.values(), *g_rows.values()]
     b_inits = [
@@ -175,6 +173,24 @@ def _scan_grad(node: Apply, out_grads: list) -> list:
             v = concatenate([v, _zero_rows(n - steps, seqs[i])])
         res[1 + i] = v[::-1]
     return res
+
+
+def _befores(inits: list, stacks: list, shifts: tuple, n: Variable) -> list:
+    """Each recurrent state's value before each step: its initial value, then its stored
+    steps. A state passing along another's previous value (``shifts``) is read as that one's
+    values a step later, not as its own stored steps: truncated, the gradient of those drops
+    the rows before the last steps, while the initial values passed along them into the last
+    steps (read there, unlike the stored rows computed before) keep theirs, at every order."""
+    passes = dict(shifts)
+    done: dict[int, Variable] = {}
+
+    def before(r: int) -> Variable:
+        if r not in done:
+            earlier = before(passes[r]) if r in passes else stacks[r]
+            done[r] = concatenate([shape_padleft(inits[r]), earlier[:-1]])[:n]
+        return done[r]
+
+    return [before(r) for r in range(len(inits))]
 
 
 def _initial_grad(r: int, carried: dict, shifts: tuple, skipped: Variable) -> Variable:
