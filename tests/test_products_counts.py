@@ -298,6 +298,11 @@ RUN_TIME_SIZES: list[tuple[Callable[..., Any], tuple[np.ndarray, ...], str]] = [
         (_z(2, 3), _z(3, 4), _z(3, 2)),
         r"^multi_dot: array 1 .* and array 2 .*not aligned",
     ),
+    (
+        lambda a, b: ft.linalg.multi_dot([a, b]),
+        (_z(2, 3, 4), _z(5, 3, 2)),
+        r"^multi_dot: array 0 .* and array 1 .*not aligned: 4 columns, 3 rows",
+    ),
     (ft.vdot, (_z(2, 3), _z(5)), r"^vdot: a has 6 elements and b 5"),
     (
         ft.linalg.matrix_dot,
@@ -478,6 +483,44 @@ def test_vdot_and_multi_dot_in_c_static_shapes_or_not() -> None:
         _assert_numpys(g, w, f"case {k % 4}, static {k < 4}")
 
 
+def test_multi_dot_of_two_arrays_is_numpys_dot_of_any_dims() -> None:
+    """Two arrays of any dims (0 to 3 each) are numpy's multi_dot, which is then its dot (the
+    last axis of the first with the second-to-last of the second); the gradient of N-d pairs
+    against central differences."""
+    rng = np.random.default_rng(11)
+    shapes = {0: (), 1: (3,), 2: (2, 3), 3: (4, 2, 3)}  # the second's: the last two swapped
+    ins, outs, vals, wants = [], [], [], []
+    for da in range(4):
+        for db in range(4):
+            a = rng.standard_normal(shapes[da])
+            b = rng.standard_normal(shapes[db][:-2] + shapes[db][-2:][::-1])
+            x, y = (ft.tensor(dtype="float64", shape=(None,) * v.ndim) for v in (a, b))
+            ins += [x, y]
+            outs.append(ft.linalg.multi_dot([x, y]))
+            vals += [a, b]
+            wants.append(np.linalg.multi_dot([a, b]))
+    for k, (g, w) in enumerate(zip(fc.function(ins, outs, mode="FAST_COMPILE")(*vals), wants)):
+        _assert_numpys(g, w, f"dims {divmod(k, 4)}")
+    a, b, c, s = ft.dtensor3("a"), ft.dtensor3("b"), ft.dvector("c"), ft.dscalar("s")
+    fd_check_grads(
+        [a, b, c, s],
+        {
+            "3-d 3-d": (lambda a, b, c, s: ft.nlinalg.multi_dot([a, b]), [0, 1]),
+            "3-d 1-d": (lambda a, b, c, s: ft.linalg.multi_dot([a, c]), [0, 2]),
+            "0-d 3-d": (lambda a, b, c, s: ft.linalg.multi_dot([s, b]), [1, 3]),
+        },
+        [
+            [
+                rng.standard_normal((2, 2, 3)),
+                rng.standard_normal((2, 3, 2)),
+                rng.standard_normal(3),
+                np.array(0.7),
+            ]
+        ],
+        mode="FAST_COMPILE",
+    )
+
+
 def test_multi_dot_chooses_numpys_order_from_static_sizes() -> None:
     """The order numpy's cost model picks for the same sizes (the first cheapest split), left
     to right where a size is symbolic."""
@@ -541,12 +584,13 @@ def test_vdot_and_multi_dot_gradients_match_central_differences() -> None:
         (
             lambda: ft.linalg.multi_dot([ft.dmatrix(), ft.dvector(), ft.dmatrix()]),
             ValueError,
-            r"^multi_dot: array 1 is .* \(1 dims\); the first and last arrays must be 1-d or 2-d and the others 2-d",
+            r"^multi_dot: array 1 is .* \(1 dims\); of three or more arrays the first and last must be 1-d or "
+            "2-d and the others 2-d",
         ),
         (
-            lambda: ft.linalg.multi_dot([ft.dtensor3(), ft.dmatrix()]),
+            lambda: ft.linalg.multi_dot([ft.dtensor3(), ft.dmatrix(), ft.dmatrix()]),
             ValueError,
-            r"^multi_dot: array 0 is .* \(3 dims\).*ft.matmul",
+            r"^multi_dot: array 0 is .* \(3 dims\); of three or more arrays .*numpy's dot of any dims.*ft.matmul",
         ),
         (
             lambda: ft.linalg.multi_dot(

@@ -634,7 +634,8 @@ def matrix_dot(*args: Any) -> Variable:
 
 def multi_dot(arrays: Sequence[Any]) -> Variable:
     """numpy.linalg.multi_dot: the product of the matrices ``arrays`` (the first may be a row
-    vector, the last a column one, as 1-d tensors), multiplied in the order that takes the
+    vector, the last a column one, as 1-d tensors; two arrays of any dims are numpy's ``dot``
+    of them, as numpy's multi_dot), multiplied in the order that takes the
     fewest scalar products, numpy's choice for the same sizes (``dot`` of each pair, so the
     gradient is dot's). The order is chosen when the graph is built, from the static sizes:
     where one of them is not known it is left to right (numpy's is chosen by the sizes at run
@@ -650,17 +651,24 @@ def multi_dot(arrays: Sequence[Any]) -> Variable:
     if n < 2:
         raise ValueError(f"multi_dot: takes at least two arrays, got {n}; a single array is its own product")
     for k, v in enumerate(vs):
-        if v.ndim != 2 and not (v.ndim == 1 and k in (0, n - 1)):
+        if n > 2 and v.ndim != 2 and not (v.ndim == 1 and k in (0, n - 1)):
             raise ValueError(
-                f"multi_dot: array {k} is {v.type} ({v.ndim} dims); the first and last arrays must be "
-                "1-d or 2-d and the others 2-d (ft.matmul multiplies stacks of matrices)"
+                f"multi_dot: array {k} is {v.type} ({v.ndim} dims); of three or more arrays the first "
+                "and last must be 1-d or 2-d and the others 2-d, as numpy's (two arrays are numpy's "
+                "dot of any dims); ft.matmul multiplies stacks of matrices"
             )
     for k in range(n - 1):
+        if vs[k].ndim == 0 or vs[k + 1].ndim == 0:
+            continue  # a 0-d array scales the other (numpy's dot of two)
         msg = (
             f"multi_dot: array {k} {vs[k].type} and array {k + 1} {vs[k + 1].type} are not aligned: "
             "{} columns, {} rows; give arrays whose adjacent sizes match"
         )
-        vs[k + 1] = sizes_checked(vs[k + 1], dim_sizes(vs[k])[-1], dim_sizes(vs[k + 1])[0], msg)
+        # the rows are the second-to-last axis of an N-d array (numpy's dot of two)
+        rows = dim_sizes(vs[k + 1])[0 if vs[k + 1].ndim == 1 else -2]
+        vs[k + 1] = sizes_checked(vs[k + 1], dim_sizes(vs[k])[-1], rows, msg)
+    if n == 2:
+        return dot(vs[0], vs[1])
     split = _chain_order([v.type.shape for v in vs])
 
     def product(i: int, j: int) -> Variable:
