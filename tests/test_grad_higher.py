@@ -501,3 +501,26 @@ def test_betainc_second_derivatives_in_its_shapes_equal_differences_of_the_first
         np.testing.assert_allclose(
             g, want, rtol=1e-6, atol=1e-300, err_msg=f"d2 betainc / d{'ab'[i]} d{'ab'[j]}"
         )
+
+
+def test_shape_second_derivatives_of_many_elements_equal_each_alone() -> None:
+    """GammaincDkk and BetaincD2 compute every element at once (a series' elements leave it at
+    different terms, the quadratures run over blocks of elements): an array of more elements
+    than a block, below and above the mean, gives each element's value computed alone."""
+    rng = np.random.default_rng(4)
+    n = 2600  # each side of the mean more than a block (gamma_shape._CHUNK)
+    k = np.exp(rng.uniform(np.log(0.05), np.log(2000.0), n))
+    x = k * np.exp(rng.uniform(-1.5, 2.5, n))
+    a, b = (np.exp(rng.uniform(np.log(1e-3), np.log(1000.0), n)) for _ in range(2))
+    y = rng.uniform(0.0, 1.0, n)
+    kv, xv, av, bv, yv = (ft.dvector(name) for name in "kxaby")
+    dk = fc.grad(ft.sum(ft.gammainc(kv, xv)), kv)
+    db = fc.grad(ft.sum(ft.betainc(av, bv, yv)), bv)
+    outs = [fc.grad(ft.sum(dk), kv), *fc.grad(ft.sum(db), [av, bv])]
+    f = fc.function([kv, xv, av, bv, yv], outs, mode="FAST_COMPILE")
+    together = f(k, x, a, b, y)
+    picked = rng.choice(n, 40, replace=False)
+    alone = f(k[picked], x[picked], a[picked], b[picked], y[picked])
+    for name, whole, each in zip(["gammainc kk", "betainc ab", "betainc bb"], together, alone):
+        np.testing.assert_allclose(whole[picked], each, rtol=1e-14, atol=0, err_msg=name)
+        assert np.isfinite(whole).all(), name

@@ -404,7 +404,7 @@ NOT_IN_BANK = {
     "fncache.tensor.signal.pool._PoolOp": "a base class",
     "fncache.tensor.inner_graph.InnerGraphOp": "a base class",
     "fncache.tensor.grad_markers.GradMarker": "a base class",
-    "fncache.tensor.gamma_shape._ScalarLoop": "a base class",
+    "fncache.tensor.gamma_shape._ShapeDerivative": "a base class",
     "fncache.tensor.ifelse_op.IfElseBranch": "a branch of a LazyIfElse, built where it runs",
     "fncache.tensor.advanced_subtensor.AdvancedSetGrad": "no public call in the bank reaches it",
     "fncache.tensor.blas.RowPass": "no public call in the bank reaches it",

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import math
 from fractions import Fraction
+from typing import Any, Callable
 
 import numpy as np
 
@@ -90,7 +91,8 @@ def _log1pmx(lr: float, d: float) -> float:
     return s
 
 
-def _stirling_corr(a: float) -> float:
+def stirling_corr(a: Any) -> Any:
+    """log gamma(a) less Stirling's formula, for a >= 10 (a float, or an array)."""
     w = 1.0 / (a * a)
     c = 3617.0 / 122400
     for v in (1.0 / 156, 691.0 / 360360, 1.0 / 1188, 1.0 / 1680, 1.0 / 1260, 1.0 / 360, 1.0 / 12):
@@ -112,11 +114,16 @@ def digamma_pos(a: float) -> float:
     while a < 16.0:
         s -= 1.0 / a
         a += 1.0
+    return s + digamma_large(a)
+
+
+def digamma_large(a: Any, log: Callable[[Any], Any] = math.log) -> Any:
+    """digamma of a >= 16 (a float, or an array with ``np.log``): its asymptotic series."""
     w = 1.0 / (a * a)
     c = 691.0 / 32760
     for v in (1.0 / 132, 1.0 / 240, 1.0 / 252, 1.0 / 120, 1.0 / 12):
         c = v - w * c
-    return s + math.log(a) - 0.5 / a - w * c
+    return log(a) - 0.5 / a - w * c
 
 
 def _igam_fac(a: float, x: float) -> float:
@@ -125,7 +132,7 @@ def _igam_fac(a: float, x: float) -> float:
     # x / a underflows to 0 for a tiny x and a huge a: C's log gives -inf there, math.log raises
     ratio = x / a
     lr = math.log(ratio) if ratio > 0.0 else -_INF
-    return _exp(a * _log1pmx(lr, (x - a) / a) - _stirling_corr(a)) * math.sqrt(a / 6.283185307179586)
+    return _exp(a * _log1pmx(lr, (x - a) / a) - stirling_corr(a)) * math.sqrt(a / 6.283185307179586)
 
 
 def _igam_small(a: float, x: float, upper: bool) -> tuple[float, float]:
@@ -394,25 +401,31 @@ def lbeta(a: float, b: float) -> float:
     lo, hi = (a, b) if a < b else (b, a)
     s = a + b
     if lo >= 10.0:
-        return (
-            0.9189385332046728
-            - 0.5 * math.log(hi)
-            + (lo - 0.5) * math.log(lo / s)
-            - hi * math.log1p(lo / hi)
-            + _stirling_corr(lo)
-            + _stirling_corr(hi)
-            - _stirling_corr(s)
-        )
+        return lbeta_large(lo, hi, s, math)
     if hi >= 10.0:
-        return (
-            c_lgamma(lo)
-            - (hi - 0.5) * math.log1p(lo / hi)
-            - lo * math.log(s)
-            + lo
-            + _stirling_corr(hi)
-            - _stirling_corr(s)
-        )
+        return lbeta_one_large(lo, hi, s, math, c_lgamma)
     return c_lgamma(lo) + c_lgamma(hi) - c_lgamma(s)
+
+
+def lbeta_large(lo: Any, hi: Any, s: Any, m: Any) -> Any:
+    """log B(lo, hi), lo <= hi, s = lo + hi, for lo >= 10: Stirling's series, where the logs of
+    gamma would cancel (floats with ``m`` math, or arrays with numpy)."""
+    return (
+        0.9189385332046728
+        - 0.5 * m.log(hi)
+        + (lo - 0.5) * m.log(lo / s)
+        - hi * m.log1p(lo / hi)
+        + stirling_corr(lo)
+        + stirling_corr(hi)
+        - stirling_corr(s)
+    )
+
+
+def lbeta_one_large(lo: Any, hi: Any, s: Any, m: Any, lgamma: Callable[[Any], Any]) -> Any:
+    """log B(lo, hi) as `lbeta_large` for hi >= 10 > lo: Stirling's series for the large ones."""
+    return (
+        lgamma(lo) - (hi - 0.5) * m.log1p(lo / hi) - lo * m.log(s) + lo + stirling_corr(hi) - stirling_corr(s)
+    )
 
 
 def _beta_front(a: float, b: float, x: float) -> float:
@@ -429,7 +442,7 @@ def _beta_front(a: float, b: float, x: float) -> float:
         lu, lv = math.log1p(-y), math.log(y)
     lu += math.log1p(b / a)
     lv += math.log1p(a / b)
-    corr = _stirling_corr(s) - _stirling_corr(a) - _stirling_corr(b)
+    corr = stirling_corr(s) - stirling_corr(a) - stirling_corr(b)
     return math.sqrt(a * b / (6.283185307179586 * s)) * _exp(
         a * _log1pmx(lu, e / a) + b * _log1pmx(lv, -e / b) + corr
     )
@@ -486,11 +499,16 @@ def trigamma_pos(a: float) -> float:
     while a < 16.0:
         s += 1.0 / (a * a)
         a += 1.0
+    return s + trigamma_large(a)
+
+
+def trigamma_large(a: Any) -> Any:
+    """trigamma of a >= 16 (a float, or an array): its asymptotic series."""
     w = 1.0 / (a * a)
     c = 7.0 / 6
     for v in (691.0 / 2730, 5.0 / 66, 1.0 / 30, 1.0 / 42, 1.0 / 30, 1.0 / 6):
         c = v - w * c
-    return s + 1.0 / a + 0.5 * w + w / a * c
+    return 1.0 / a + 0.5 * w + w / a * c
 
 
 def _betainc_tiny_b(a: float, b: float, y: float) -> tuple:
