@@ -620,9 +620,9 @@ def _tap_loop(x, r, h0, w, truncate: int, detached_before: int | None = None):
 
 def test_truncated_second_derivatives_hold_the_steps_before_the_last_k_constant() -> None:
     """truncate_gradient=k, differentiated twice (grad of a grad, hessian, jacobian of a
-    gradient) holds the values of the steps before the last k
-    constant, as the loop split there with ft.disconnected_grad on the first part gives (whose
-    derivatives are the untruncated loop's, checked against differences above). k = 4 of 5
+    gradient), holds the values of the steps before the last k constant, as the loop split
+    there with ft.disconnected_grad on the first part gives (whose derivatives are the
+    untruncated loop's, checked against differences above). k = 4 of 5
     steps: the first step's values are held, and the last 4 read two initial rows of the output
     with taps, whose second derivatives go on (they were cut where a row was passed along)."""
     x, r, h0, w = ft.dvector("x"), ft.dvector("r"), ft.dscalar("h0"), ft.dvector("w")
