@@ -457,6 +457,21 @@ def test_betainc_shape_derivatives_of_tiny_shapes_are_finite() -> None:
         np.testing.assert_allclose(db, (1 - share) / (a0 + b0), rtol=1e-10, err_msg=mode)
 
 
+def test_betainc_second_derivative_in_a_tiny_shape_is_nan_not_a_wrong_value() -> None:
+    """Twice in a shape below 1e-10 beside a far larger one the quadrature cancels (at 1e-16 it
+    gave -0.43 and 3.2 where the value, flat in the shape there, is -0.236): NaN there; the same
+    derivative at 1e-8, the mixed one and the other shape's stay finite, and both shapes tiny
+    together keep 1 / (4 a**2)."""
+    a, b, x = ft.dvector("a"), ft.dvector("b"), ft.dvector("x")
+    da, db = fc.grad(ft.sum(ft.betainc(a, b, x)), [a, b])
+    f = fc.function([a, b, x], [fc.grad(ft.sum(da), a), fc.grad(ft.sum(da), b), fc.grad(ft.sum(db), b)])
+    aa, ab, bb = f(np.array([1e-16, 1e-8, 2.0, 1e-12]), np.array([2.0, 2.0, 1e-16, 1e-12]), np.full(4, 0.3))
+    assert np.isnan(aa[0]) and np.isnan(bb[2]), (aa, bb)
+    assert np.isfinite(ab).all() and np.isfinite(aa[1:]).all() and np.isfinite(bb[[0, 1, 3]]).all()
+    np.testing.assert_allclose(aa[1], -0.23601, rtol=1e-4)
+    np.testing.assert_allclose(aa[3], 1 / (4 * 1e-24), rtol=1e-6)
+
+
 def test_gammainc_second_derivative_in_its_shape_equals_differences_of_the_first() -> None:
     """d2 gammainc / dk2 (and so gammaincc's, -1 times it) from k = 0.05 to 2000 and x from 1e-3
     to 3000, below, at and above the mean, within 1e-6 of differences of the first derivative
