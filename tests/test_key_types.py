@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import operator
 import os
 import subprocess
 import sys
@@ -131,6 +132,121 @@ class Locked(fc.Op):
     def perform(self, node: Any, inputs: list, out: list) -> None:
         with self.lock:
             out[0][0] = inputs[0] + self.k
+
+
+#: Module values that ops below read, changed in place between two compiles (a notebook's cell
+#: run again): the same objects, holding other values.
+TABLE = [2.0]
+SETTINGS = {"factor": 2.0}
+WEIGHTS = np.array([2.0])
+NAMESPACE = types.SimpleNamespace(factor=2.0)
+
+
+class Settings:
+    """A user's settings object, its attribute assigned in place."""
+
+    def __init__(self) -> None:
+        self.factor = 2.0
+
+
+CONFIG = Settings()
+
+
+class Unary(fc.Op):
+    __props__ = ()
+
+    def make_node(self, x: Any) -> fc.Apply:
+        x = ft.as_tensor_variable(x)
+        return fc.Apply(self, [x], [x.type()])
+
+
+class ReadsList(Unary):
+    def perform(self, node: Any, inputs: list, out: list) -> None:
+        out[0][0] = inputs[0] * TABLE[0]
+
+
+class ReadsDict(Unary):
+    def perform(self, node: Any, inputs: list, out: list) -> None:
+        out[0][0] = inputs[0] * SETTINGS["factor"]
+
+
+class ReadsArray(Unary):
+    def perform(self, node: Any, inputs: list, out: list) -> None:
+        out[0][0] = inputs[0] * WEIGHTS
+
+
+class ReadsNamespace(Unary):
+    def perform(self, node: Any, inputs: list, out: list) -> None:
+        out[0][0] = inputs[0] * NAMESPACE.factor
+
+
+class ReadsObject(Unary):
+    def perform(self, node: Any, inputs: list, out: list) -> None:
+        out[0][0] = inputs[0] * CONFIG.factor
+
+
+class ReadsClassAttribute(Unary):
+    factor = 2.0
+
+    def perform(self, node: Any, inputs: list, out: list) -> None:
+        out[0][0] = inputs[0] * self.factor
+
+
+#: What the ops below count their runs in: a module name they assign, a class attribute, a
+#: module dict they fill in place.
+CALLS = 0
+MEMO: dict = {}
+
+
+class CountsByName(Unary):
+    def perform(self, node: Any, inputs: list, out: list) -> None:
+        global CALLS
+        CALLS += 1
+        out[0][0] = inputs[0] * 2.0
+
+
+class CountsInClass(Unary):
+    runs = 0
+
+    def perform(self, node: Any, inputs: list, out: list) -> None:
+        type(self).runs += 1
+        out[0][0] = inputs[0] * 2.0
+
+
+class CountsInMemo(Unary):
+    def perform(self, node: Any, inputs: list, out: list) -> None:
+        MEMO[node.inputs[0].type.shape] = MEMO.get(node.inputs[0].type.shape, 0) + 1
+        out[0][0] = inputs[0] * 2.0
+
+
+RUNS = {
+    CountsByName: lambda: CALLS,
+    CountsInClass: lambda: CountsInClass.runs,
+    CountsInMemo: lambda: sum(MEMO.values()),
+}
+
+
+#: One op made once and used by every graph (as Theano's tutorial does): its identity was
+#: computed by the first compile.
+READS_LIST = ReadsList()
+_A = ft.dvector("a")
+#: An OpFromGraph made once, its inner graph's identity computed when it was made.
+READS_LIST_GRAPH = fc.OpFromGraph([_A], [ReadsList()(_A)])
+
+
+@contextlib.contextmanager
+def changed(target: Any, key: Any, value: Any) -> Iterator[None]:
+    """``target[key]`` (an attribute where ``key`` names one of an object's, every item of an
+    array where ``key`` is ``...``) is ``value`` meanwhile: the same object, changed in place."""
+    by_attribute = isinstance(key, str) and not isinstance(target, dict)
+    put = setattr if by_attribute else operator.setitem
+    old = getattr(target, key) if by_attribute else target[key]
+    old = old.copy() if isinstance(old, np.ndarray) else old
+    put(target, key, value)
+    try:
+        yield
+    finally:
+        put(target, key, old)
 
 
 def scaler(k: float) -> type:
@@ -295,6 +411,32 @@ def _global_read_inside(kind: str) -> Callable[[int], tuple[fc.Function, tuple, 
     return build
 
 
+def _in_place(
+    target: Any, key: Any, op: Callable[[], fc.Op], inside: str = "", mode: Any = PY
+) -> Callable[[int], tuple[fc.Function, tuple, list]]:
+    """``_global_read_inside``'s graph (``inside``: "" for none) of ``op()``, whose ``perform``
+    multiplies by ``target[key]``, changed in place (``changed``) to the side's factor."""
+
+    def build(side: int) -> tuple[fc.Function, tuple, list]:
+        k = (2.0, 3.0)[side]
+        c = np.array([1.0, 2.0, 3.0, 4.0])
+        with changed(target, key, np.array([k]) if target is WEIGHTS else k):
+            v = ft.dvector("v")
+            if inside == "OpFromGraph":
+                a = ft.dvector("a")
+                scaled = fc.OpFromGraph([a], [op()(a)])(ft.constant(c))
+            elif inside == "one OpFromGraph":
+                scaled = READS_LIST_GRAPH(ft.constant(c))
+            elif inside == "scan":
+                scaled = fc.scan(lambda row: op()(row), sequences=[ft.constant(c.reshape(2, 2))])[0]
+            else:
+                scaled = op()(ft.constant(c))
+            f = fc.function([v], v + scaled.flatten(), mode=mode)
+        return f, (V,), [V + c * k]
+
+    return build
+
+
 def _int_constant(side: int) -> tuple[fc.Function, tuple, list]:
     c = (np.int32(3), np.int64(3))[side]
     b = ft.TensorType("int8", (None,))("b")
@@ -367,6 +509,26 @@ PAIRS = [
     Pair("a module value perform reads", _global_read_by_perform),
     Pair("a module value perform reads, in an OpFromGraph", _global_read_inside("OpFromGraph")),
     Pair("a module value perform reads, in a scan", _global_read_inside("scan")),
+    # a module value or class attribute perform reads, changed in place (the optimizer runs
+    # perform on a constant)
+    Pair("a list's item perform reads, changed in place", _in_place(TABLE, 0, ReadsList)),
+    Pair("a list's item, C linker", _in_place(TABLE, 0, ReadsList, mode="FAST_RUN")),
+    Pair("a list's item, one op instance", _in_place(TABLE, 0, lambda: READS_LIST)),
+    Pair("a list's item, in an OpFromGraph", _in_place(TABLE, 0, ReadsList, "OpFromGraph")),
+    Pair("a list's item, in a scan", _in_place(TABLE, 0, ReadsList, "scan")),
+    Pair("a list's item, one OpFromGraph", _in_place(TABLE, 0, ReadsList, "one OpFromGraph")),
+    Pair(
+        "a list's item, one OpFromGraph, C linker",
+        _in_place(TABLE, 0, ReadsList, "one OpFromGraph", "FAST_RUN"),
+    ),
+    Pair("a dict's value perform reads, changed in place", _in_place(SETTINGS, "factor", ReadsDict)),
+    Pair("an array perform reads, changed in place", _in_place(WEIGHTS, ..., ReadsArray)),
+    Pair("a SimpleNamespace's attribute perform reads", _in_place(NAMESPACE, "factor", ReadsNamespace)),
+    Pair("a user's object's attribute perform reads", _in_place(CONFIG, "factor", ReadsObject)),
+    Pair(
+        "a class attribute perform reads, assigned",
+        _in_place(ReadsClassAttribute, "factor", ReadsClassAttribute),
+    ),
     # constants
     Pair("int32 or int64 three", _int_constant),
     Pair("0-d or 1-element constant", _constant_ndim),
@@ -427,6 +589,26 @@ def test_functions_alike_but_for_one_detail_keep_their_own_entries(pair: Pair) -
     assert hit == pair.stored, f"{pair.name}: the first side built again {'missed' if pair.stored else 'hit'}"
     for (f, args, wants), what in ((first, "first"), (second, "second"), (again, "again")):
         _check(f, args, wants, f"{pair.name}, {what}", pair.exact)
+
+
+@pytest.mark.parametrize("op", list(RUNS), ids=lambda op: op.__name__)
+def test_what_an_op_writes_as_it_runs_neither_keys_it_nor_is_run_at_compile_time(op: type) -> None:
+    """An op whose perform counts its runs (in a module name it assigns, its class attribute,
+    a module dict it fills) compiled again after running is a hit, not a new entry per run; it
+    is never run at compile time (its count is its runs'), nor are its two nodes one."""
+    runs = RUNS[op]
+    c = np.array([1.0, 2.0])
+    keys = []
+    for _ in range(2):
+        v = ft.dvector("v")
+        misses, before = _function_misses(), runs()
+        f = fc.function([v], [op()(v), op()(v), v[:2] + op()(ft.constant(c))], mode=PY)
+        assert runs() == before, f"{op.__name__} ran at compile time"
+        keys.append((f.cache_key, _function_misses() - misses))
+        for _ in range(2):
+            _check(f, (V,), [V * 2, V * 2, V[:2] + c * 2], op.__name__)
+        assert runs() == before + 6, f"{op.__name__}: 3 nodes, 2 runs"
+    assert keys[1] == (keys[0][0], 0), f"{op.__name__} compiled again after running: {keys}"
 
 
 def test_a_graph_whose_nodes_learn_static_sizes_when_made_again_is_stored_and_hit() -> None:

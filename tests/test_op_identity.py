@@ -427,6 +427,10 @@ DERIVED = {
     ("fncache.tensor.inner_graph.InnerGraphOp", "inner"): "identified by its signature, inner_key",
     ("fncache.tensor.inner_graph.InnerGraphOp", "functions"): "the inner graph compiled, per mode",
     ("fncache.tensor.inner_graph.InnerGraphOp", "side_effects"): "whether a node of the inner graph has one",
+    (
+        "fncache.tensor.inner_graph.InnerGraphOp",
+        "user_code",
+    ): "whether a node of the inner graph runs a user's op",
     ("fncache.tensor.ifelse_op.LazyIfElse", "branches"): "one op per half of the inner graph's outputs",
     ("fncache.tensor.op_from_graph.OpFromGraph", "is_inline"): "the inline argument",
     ("fncache.tensor.op_from_graph.OpFromGraph", "given_pattern"): "the connection_pattern argument",

@@ -355,6 +355,33 @@ def test_data_that_fails_to_be_hashed_keys_the_class_for_this_process_only(
     assert "user_op.Op" in caplog.text and "RecursionError" in caplog.text
 
 
+#: Module state a method writes (the names it assigns or changes in place, the attribute names it
+#: assigns on something else than a local variable), and what it only reads.
+_WRITERS = {
+    "global N\n    N += 1": ({"N"}, set()),
+    "w = v\n    del w": (set(), set()),  # a local's deletion
+    "LOG.append(v)": ({"LOG"}, set()),
+    "MEMO[v.shape] = MEMO.get(v.shape, 0) + 1": ({"MEMO"}, set()),
+    "MEMO[v.shape] += 1": ({"MEMO"}, set()),
+    "del MEMO[0]": ({"MEMO"}, set()),
+    "STATE.n += 1": ({"STATE"}, {"n"}),
+    "type(self).runs += 1": (set(), {"runs"}),
+    "self.k = v": (set(), set()),  # the instance's own state, as __init__ sets it
+    "v = LOG[0] + MEMO.get(0, 1) * np.asarray(STATE.n)": (set(), set()),
+    "v = f(LOG, v < 1 < v, MEMO[0])": (set(), set()),
+}
+
+
+@pytest.mark.parametrize("body", list(_WRITERS))
+def test_what_a_method_writes_is_told_from_what_it_reads(body: str) -> None:
+    from fncache.graph.canonical import _writes
+
+    space: dict[str, Any] = {}
+    exec(f"def method(self, v):\n    {body}\n", space)
+    code = space["method"].__code__
+    assert _writes(code, {"LOG", "MEMO", "STATE"}) == _WRITERS[body], body
+
+
 def test_functions_held_as_props_and_as_op_functions_are_identified_by_their_code(importable: Any) -> None:
     """A user's function held by an op (an ``as_op`` function, a prop) counts by its code and
     what that reaches, not by its name: loading an edited helper module gives another identity,

@@ -38,6 +38,7 @@ __all__ = [
     "copied_outputs",
     "node_performer",
     "reread_user_code",
+    "has_side_effects",
 ]
 
 
@@ -576,25 +577,45 @@ def graph_inputs(graphs: Iterable[Variable], blockers: Iterable[Variable] | None
 
 
 def reread_user_code(nodes: Iterable[Apply]) -> bool:
-    """Read the code of the user's op classes of ``nodes`` again (``canonical.class_code_changed``):
-    whether one changed since their ops' identities were computed, which are then computed
-    anew. A function key asks it first: a module value that ``perform`` reads, changed between
-    two compiles in one process, must not be answered with the other value's entry."""
+    """Read the code of the user's op classes of ``nodes`` again (``canonical.class_code_changed``),
+    and of those their inner graphs run: whether one changed since their ops' identities were
+    computed, which are then computed anew. A function key asks it first: a module value that
+    ``perform`` reads, changed between two compiles in one process, must not be answered with
+    the other value's entry."""
     from .canonical import class_code_changed
 
+    nodes = list(nodes)
     ops = [node.op for node in nodes if node.op._code_in_identity]
     changed = {cls for cls in {type(op) for op in ops} if class_code_changed(cls)}
     for op in ops:
         if type(op) in changed:
             op.__dict__.pop("_signature", None)
-    return bool(changed)
+    # an op running an inner graph of user's ops (an OpFromGraph made once, a scan's step)
+    inner = [node.op.reread_inner_code() for node in nodes if getattr(node.op, "user_code", False)]
+    return bool(changed) or any(inner)
 
 
 def merges(op: Op) -> bool:
     """Whether two nodes of ``op`` reading the same variables may be one node (the `merge`
     rewrite, and the function key, which reads them as one): not an op with side effects (a
     user's callable, a Print), each of whose nodes runs where it was put."""
-    return not getattr(op, "side_effects", False)
+    return not has_side_effects(op)
+
+
+def has_side_effects(op: Op) -> bool:
+    """Whether running ``op`` does more than return values: it says so (``side_effects``: a
+    user's callable, a Print, an inner graph holding one), or its class is a user's whose code
+    writes module state or its class's attributes (``canonical.writes_state``: a call counter, a
+    memo). Such a node runs where it was put, when the function runs: never merged with another
+    nor run at compile time, so nothing it computes depends on the state's value when the
+    function is compiled, and its key leaves that state out."""
+    if getattr(op, "side_effects", False):
+        return True
+    if not op._code_in_identity:
+        return False
+    from .canonical import writes_state
+
+    return writes_state(type(op))
 
 
 def toposort(outputs: Sequence[Variable], blockers: Iterable[Variable] = ()) -> list[Apply]:

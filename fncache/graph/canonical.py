@@ -30,9 +30,11 @@ their name and version, C extensions and files read at run time not at all.
 from __future__ import annotations
 
 import copyreg
+import dis
 import functools
 import hashlib
 import importlib.machinery
+import itertools
 import logging
 import os
 import site
@@ -45,7 +47,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["canonical", "class_code", "class_code_changed", "type_text"]
+__all__ = ["canonical", "class_code", "class_code_changed", "type_text", "writes_state"]
 
 log = logging.getLogger(__name__)
 
@@ -170,16 +172,37 @@ _CLASS_NOISE = frozenset(
     | {"_abc_impl"}  # abc's registry of subclasses, a cache
 )
 _codes: "weakref.WeakKeyDictionary[Any, str]" = weakref.WeakKeyDictionary()
-#: The module names and closure variables each hashed class's code read: ``(namespace, name,
-#: object named)`` or ``(cell, None, its object)``, the object itself (not its id, which a new
-#: object could take once it is freed).
-_reads: "weakref.WeakKeyDictionary[Any, list[tuple[Any, str | None, Any]]]" = weakref.WeakKeyDictionary()
+#: What each hashed class's code read, compared again at each key: ``(namespace, name, object
+#: named, its contents)`` for a module name, ``(class, attribute, value, its contents)`` for a
+#: class attribute (``(class, "", how many it has)``: one added), ``(cell, None, its object,
+#: its contents)`` for a closure variable; the object itself (not its id, which a new object
+#: could take once it is freed) and ``_contents`` of it.
+_reads: "weakref.WeakKeyDictionary[Any, list[tuple[Any, str | None, Any, Any]]]" = weakref.WeakKeyDictionary()
+#: The hashed classes whose code writes module state or class attributes (``writes_state``).
+_writers: "weakref.WeakKeyDictionary[Any, bool]" = weakref.WeakKeyDictionary()
 #: What a name no module defines reads as (a name defined later is a change too).
 _ABSENT = object()
 #: ``now``: a code walk runs in this thread (it follows the functions and classes it meets).
 _walking = threading.local()
 #: Module-level values a method may read as data (a factor, a lookup table).
 _DATA = (tuple, list, dict, set, frozenset, np.ndarray, np.generic)
+#: Values that cannot change in place, or that are followed as code (their names are read again).
+_UNCHANGING = (
+    bytes,
+    np.generic,
+    np.dtype,
+    types.FunctionType,
+    types.BuiltinFunctionType,
+    types.MethodType,
+    types.ModuleType,
+    type,
+    functools.partial,
+)
+#: The most a value's contents may cost to compare again at each key (``_contents``): its
+#: arrays' bytes, and ``_ITEM_BYTES`` for each other item (a number, a container's entry). A
+#: larger value is seen changed when its name names another object, or in a fresh process.
+MAX_COMPARED = 1 << 20
+_ITEM_BYTES = 64
 #: At most this many functions, classes and modules of the user's are followed from one op
 #: class; past it the class is keyed for this process only (a bound, not a hash of part of the
 #: code, which could answer an edit of the rest with the old values).
@@ -188,6 +211,10 @@ MAX_FOLLOWED = 2000
 
 class _TooFar(Exception):
     """An op class reaches more than ``MAX_FOLLOWED`` objects of user code."""
+
+
+class _Opaque(Exception):
+    """A value whose contents are too large, or not plain data, to compare at each key."""
 
 
 def class_code(cls: type) -> str:
@@ -202,41 +229,140 @@ def class_code(cls: type) -> str:
     out, so the same code gives the same hash in every process; a value with no canonical text,
     or a class reaching more than ``MAX_FOLLOWED`` objects, gives a hash of this process only
     (the class is then compiled anew by each process, never answered with another version's
-    entry). Computed once per class, and again when a module name its code reads names another
-    object now (a setting assigned in a notebook's cell)."""
+    entry). Computed once per class, and again when a module name, class attribute or closure
+    variable its code reads names another object now, or a value it reads was changed in place
+    (a setting changed in a notebook's cell; ``_unchanged``), but for the state the code writes
+    itself (``writes_state``)."""
     return _code_hash(cls)
 
 
 def class_code_changed(cls: type) -> bool:
     """Whether :func:`class_code` of ``cls`` changed since it was last computed: a module name
-    its code reads (a setting, a helper) names another object now. A function key asks this
-    of each user's op class in its graph (its ops' identities were computed before), so that a
-    setting assigned between two compiles in one process (a notebook's cell run again) is not
-    answered with the entry of its old value (the optimizer may have run the op on
-    constants)."""
+    its code reads (a setting, a helper) names another object now, or a value it reads was
+    changed in place (a list's item, an array, a class attribute; see ``_contents``). A
+    function key asks this of each user's op class in its graph (its ops' identities were
+    computed before), so that a setting changed between two compiles in one process (a
+    notebook's cell run again) is not answered with the entry of its old value (the optimizer
+    may have run the op on constants)."""
     old = _codes.get(cls)
     return old is not None and _code_hash(cls) != old
 
 
+def writes_state(cls: type) -> bool:
+    """Whether the code of ``cls`` (its methods and the helpers they call) assigns a module
+    name or a class attribute, or changes a module value in place (``CALLS += 1``,
+    ``type(self).runs += 1``, ``MEMO[k] = v``, ``LOG.append(x)``): state it keeps as it runs.
+    What it writes is left out of what a key compares again (``_unchanged``), else each run
+    would make the next compile a miss; its ops are then run only when the function runs
+    (``basic.has_side_effects``), so no compiled value depends on that state."""
+    if cls not in _codes:
+        _code_hash(cls)
+    return _writers.get(cls, False)
+
+
 def _unchanged(root: Any) -> bool:
-    """Whether each module name and closure variable the code of ``root`` read when it was
-    hashed names the same object now (a dict lookup per name; a closure's variable is assigned
-    anew by ``nonlocal``, as a setting of the function that made the class). Not seen: a value changed in place (a list's item, an
-    array's values) and a class attribute assigned (an op's call counter is one), which a
-    fresh process keys by their values then."""
+    """Whether each module name, class attribute and closure variable the code of ``root``
+    read when it was hashed names the same object now (a dict lookup per name; a closure's
+    variable is assigned anew by ``nonlocal``, as a setting of the function that made the
+    class), with the same contents where they can change in place and are small enough to
+    compare (``_contents``). Not seen: a larger value changed in place, which a fresh process
+    keys by its values then."""
     reads = _reads.get(root)
-    return reads is None or all(_read_now(where, name) is value for where, name, value in reads)
+    if reads is None:
+        return True
+    for where, name, value, contents in reads:
+        now = _read_now(where, name)
+        if now is not value and not (name == "" and now == value):
+            return False
+        if contents is not None and not _same_contents(contents, _contents(now)):
+            return False
+    return True
 
 
 def _read_now(where: Any, name: str | None) -> Any:
-    """What the module name ``name`` of the namespace ``where`` names now, or with no name the
+    """What the module name ``name`` of the namespace ``where`` names now (the attribute
+    ``name`` of the class ``where``, or how many it has for ``""``), or with no name the
     closure cell ``where`` holds; ``_ABSENT`` where nothing is."""
+    if isinstance(where, type):
+        attrs = where.__dict__
+        return len(attrs) if name == "" else attrs.get(name, _ABSENT)
     if name is not None:
         return where.get(name, _ABSENT)
     try:
         return where.cell_contents
     except ValueError:  # a closure variable not assigned (or deleted)
         return _ABSENT
+
+
+def _contents(value: Any) -> tuple[Any, tuple[Any, ...]] | None:
+    """What a key compares again of a value the code read, besides which object it is: its
+    contents where they can change in place (a list's, dict's or set's items, an array's
+    values, an object's attributes), with the functions, classes and other objects they hold
+    by identity; None for a value that cannot change in place (a number, a string, a function:
+    its name is read again) or one costing more than ``MAX_COMPARED`` to compare or holding an
+    array of objects (seen changed when its name names another object, or in a fresh
+    process)."""
+    if type(value) in _PLAIN or isinstance(value, _UNCHANGING) or value is _ABSENT:
+        return None
+    held: list[Any] = []
+    try:
+        return _snapshot(value, held, [MAX_COMPARED, set()]), tuple(held)
+    except (_Opaque, RecursionError):  # nested deeper than the interpreter recurses
+        return None
+
+
+def _snapshot(value: Any, held: list[Any], room: list[Any]) -> Any:
+    """``value``'s contents as a value ``==`` compares (an array's by the hash of its bytes),
+    appending the objects it holds to ``held``; ``room``: the cost left (``_Opaque`` past it)
+    and the ids of the objects met."""
+    room[0] -= _ITEM_BYTES
+    if room[0] < 0:
+        raise _Opaque
+    t = type(value)
+    if t in _PLAIN or isinstance(value, (bytes, np.generic, np.dtype)):
+        return t, value  # 1, 1.0 and True are equal, not alike; a NaN is only itself: read again
+    if t in (list, tuple, dict):
+        items = tuple(itertools.chain(value, value.values()) if t is dict else value)
+        kinds = tuple(map(type, items))
+        if _PLAIN.issuperset(kinds):  # numbers and strings only: compared in one call
+            room[0] -= _ITEM_BYTES * len(items)
+            if room[0] < 0:
+                raise _Opaque
+            return t, items, kinds
+        return t, tuple([_snapshot(v, held, room) for v in items])
+    if t in (set, frozenset):
+        return t, frozenset([_snapshot(v, held, room) for v in value])
+    if isinstance(value, np.ndarray):
+        room[0] -= value.nbytes
+        if value.dtype.hasobject or room[0] < 0:
+            raise _Opaque
+        return canonical(value)
+    seen = id(value) in room[1]  # an object met before (a cycle): once is enough
+    held.append(value)
+    room[1].add(id(value))
+    attrs = None if seen or isinstance(value, _UNCHANGING) else _namespace(value)
+    return "@" if attrs is None else ("@", _snapshot(attrs, held, room))
+
+
+def _namespace(value: Any) -> dict[str, Any] | None:
+    """The attributes of ``value`` that its hash reads: all of them for an instance of a
+    user's class, those of another object whose attributes are plain values only (a
+    ``SimpleNamespace``, an ``argparse.Namespace`` of settings); None for any other."""
+    attrs = getattr(value, "__dict__", None)
+    if type(attrs) is not dict:
+        return None
+    if _followed(type(value).__module__) or all(type(v) in _PLAIN for v in attrs.values()):
+        return attrs
+    return None
+
+
+def _same_contents(old: tuple[Any, tuple[Any, ...]], now: tuple[Any, tuple[Any, ...]] | None) -> bool:
+    return (
+        now is not None
+        and now[0] == old[0]
+        and len(now[1]) == len(old[1])
+        and all(a is b for a, b in zip(now[1], old[1]))
+    )
 
 
 def _user_code(obj: Any) -> str:
@@ -264,7 +390,7 @@ def _code_hash(root: Any) -> str:
             else:
                 walk.function(root, own=True)
             found = walk.digest()
-            _reads[root] = walk.reads
+            _reads[root], _writers[root] = walk.compared()
         except Exception as e:  # past the bound, or an object that fails to be read
             log.warning(
                 "fncache: the code of %s %s; it is identified in this process only, so no other "
@@ -290,9 +416,14 @@ class _Walk:
     def __init__(self) -> None:
         self.index: dict[tuple, int] = {}
         self.queue: list[tuple[tuple, Any]] = []
-        #: each module name read, with the namespace it is read from and the object it named, and
-        #: each closure cell read (its name None), with the object it held
-        self.reads: list[tuple[Any, str | None, Any]] = []
+        #: each module name read by code, with the namespace it is read from, the object it
+        #: named and its ``_contents``, and each closure cell read (its name None)
+        self.reads: list[tuple[Any, str | None, Any, Any]] = []
+        #: each attribute read of a module or class (a class's also ``(class, "", how many)``)
+        self.attribute_reads: list[tuple[Any, str, Any, Any]] = []
+        #: the module names the code writes, by its namespace's id, and the attribute names
+        self.written: set[tuple[int, str]] = set()
+        self.written_attributes: set[str] = set()
 
     def ref(self, key: tuple, obj: Any) -> str:
         """``#n``, the position of ``obj`` (of kind ``key[0]``), queued when first met."""
@@ -303,6 +434,17 @@ class _Walk:
             found = self.index[key] = len(self.queue)
             self.queue.append((key, obj))
         return f"#{found}"
+
+    def compared(self) -> tuple[list[tuple[Any, str | None, Any, Any]], bool]:
+        """What a key compares again (``_unchanged``): the reads, less the state the code
+        writes itself; and whether it writes any (``writes_state``)."""
+        kept = [r for r in self.reads if r[1] is None or (id(r[0]), r[1]) not in self.written]
+        kept += [
+            r
+            for r in self.attribute_reads
+            if r[1] not in self.written_attributes and (id(r[0]), r[1]) not in self.written
+        ]
+        return kept, len(kept) < len(self.reads) + len(self.attribute_reads)
 
     def digest(self) -> str:
         h = hashlib.sha256()
@@ -317,8 +459,11 @@ class _Walk:
     def _own(self, klass: type) -> str:
         """What ``klass`` itself defines (not its bases)."""
         lines = [f"class {_name(klass)}"]
-        for attr, value in sorted(vars(klass).items()):
+        attrs = vars(klass)
+        self.attribute_reads.append((klass, "", len(attrs), None))
+        for attr, value in sorted(attrs.items()):
             if attr not in _CLASS_NOISE:
+                self.attribute_reads.append((klass, attr, value, _contents(value)))
                 lines.append(f"{attr}={self.member(value, own=True)}")
         return "\n".join(lines)
 
@@ -401,7 +546,7 @@ class _Walk:
 
     def _cell(self, cell: Any) -> str:
         value = _read_now(cell, None)
-        self.reads.append((cell, None, value))
+        self.reads.append((cell, None, value, _contents(value)))
         return "unset" if value is _ABSENT else self.member(value)
 
     def klass(self, cls: type) -> str:
@@ -419,7 +564,9 @@ class _Walk:
 
     def _module(self, module: types.ModuleType, names: tuple[str, ...]) -> str:
         attrs = vars(module)
-        self.reads += [(attrs, n, attrs.get(n, _ABSENT)) for n in names]
+        for n in names:
+            value = attrs.get(n, _ABSENT)
+            self.attribute_reads.append((attrs, n, value, _contents(value)))
         return f"module {module.__name__}\n" + "\n".join(
             f"{n}={self.read(attrs[n], names)}" for n in names if n in attrs
         )
@@ -429,7 +576,16 @@ class _Walk:
             self.code(c, globals_) if isinstance(c, types.CodeType) else self.member(c)
             for c in code.co_consts
         )
-        self.reads += [(globals_, n, globals_.get(n, _ABSENT)) for n in code.co_names]
+        changeable = set()
+        for n in code.co_names:
+            value = globals_.get(n, _ABSENT)
+            contents = _contents(value)
+            self.reads.append((globals_, n, value, contents))
+            if contents is not None:
+                changeable.add(n)
+        names, attributes = _writes(code, changeable)
+        self.written.update((id(globals_), n) for n in names)
+        self.written_attributes |= attributes
         read = ",".join(
             f"{n}={self.read(globals_[n], code.co_names)}" for n in code.co_names if n in globals_
         )
@@ -450,12 +606,76 @@ class _Walk:
         if found is not None:
             return found
         if not _followed(type(value).__module__):
-            return "-"
+            attrs = _namespace(value)  # settings in a SimpleNamespace: by their values
+            return "-" if attrs is None else f"{_name(type(value))}{canonical(attrs)}"
         try:
             state = canonical(value)
         except TypeError:
             state = "-"  # only its class's code counts
         return f"{self.klass(type(value))}{state}"
+
+
+#: Methods that change their object in place (a list's, a dict's, a set's, an array's).
+_MUTATORS = frozenset(
+    {"append", "extend", "insert", "pop", "popitem", "remove", "clear", "update", "setdefault"}
+    | {"add", "discard", "sort", "reverse", "fill", "put", "resize", "itemset", "__setitem__"}
+)
+#: Instructions that copy or reorder the stack: an augmented assignment (``X[k] += 1``).
+_SHUFFLES = frozenset({"COPY", "SWAP", "DUP_TOP", "DUP_TOP_TWO", "ROT_TWO", "ROT_THREE", "ROT_FOUR"})
+#: Instructions that jump: the end of a straight run of instructions.
+_JUMPS = frozenset(dis.hasjrel) | frozenset(dis.hasjabs)
+#: The instructions that assign or delete a module name or an attribute.
+_ASSIGNS = frozenset(dis.opmap[op] for op in ("STORE_GLOBAL", "DELETE_GLOBAL", "STORE_ATTR", "DELETE_ATTR"))
+
+
+def _writes(code: types.CodeType, changeable: set[str]) -> tuple[set[str], set[str]]:
+    """The module names ``code`` assigns, deletes or changes in place (of ``changeable``:
+    those naming values that can change in place), and the attribute names it assigns or
+    deletes on anything but a local variable (``self.k = k`` in ``__init__`` is the instance's
+    own state, ``type(self).runs += 1`` or ``Op.runs = 0`` a class's). A name is changed in
+    place when a value loaded from it is, in the same straight run of instructions, the target
+    of an item or attribute assignment, of an augmented assignment, or of a mutating method
+    (``MEMO[k] = v``, ``LOG.append(x)``, ``STATE.n += 1``)."""
+    names: set[str] = set()
+    attributes: set[str] = set()
+    if not changeable and _ASSIGNS.isdisjoint(code.co_code[::2]):
+        return names, attributes  # the common method: nothing to decode
+    ins = [i for i in dis.get_instructions(code) if i.opname not in ("CACHE", "EXTENDED_ARG")]
+    for k, i in enumerate(ins):
+        if i.opname in ("STORE_GLOBAL", "DELETE_GLOBAL"):
+            names.add(i.argval)
+        elif i.opname in ("STORE_ATTR", "DELETE_ATTR") and not (
+            k and ins[k - 1].opname.startswith("LOAD_FAST")
+        ):
+            attributes.add(i.argval)
+        elif i.opname == "LOAD_GLOBAL" and i.argval in changeable and _changed_in_place(ins, k + 1):
+            names.add(i.argval)
+    return names, attributes
+
+
+def _changed_in_place(ins: list[dis.Instruction], start: int) -> bool:
+    """Whether the value on top of the stack before ``ins[start]`` (or an item or attribute of
+    it) is changed in place before it is consumed or the code jumps."""
+    depth = 1  # the value's own slot is the bottom one counted
+    for i in ins[start:]:
+        op = i.opname
+        if op in _SHUFFLES and depth <= 2:  # ``X.n += 1``, ``X[k] += 1``
+            return True
+        if op in ("STORE_SUBSCR", "DELETE_SUBSCR") and depth == 2:
+            return True
+        if op in ("STORE_ATTR", "DELETE_ATTR") and depth == 1:
+            return True
+        if op in ("LOAD_METHOD", "LOAD_ATTR") and depth == 1 and i.argval in _MUTATORS:
+            return True
+        if i.opcode in _JUMPS or op.startswith("RETURN"):
+            return False
+        try:
+            depth += dis.stack_effect(i.opcode, i.arg if i.opcode >= dis.HAVE_ARGUMENT else None)
+        except ValueError:  # an instruction of no fixed effect: stop following
+            return False
+        if depth <= 0:
+            return False
+    return False
 
 
 def _installed(obj: Any) -> str:

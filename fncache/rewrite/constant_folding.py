@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..graph.basic import Constant
+from ..graph.basic import Constant, has_side_effects
 from ..graph.fgraph import FunctionGraph
 from ..graph.types import TensorType
 from ..tensor.basic import constant
@@ -27,7 +27,7 @@ def constant_folding(fgraph: FunctionGraph) -> bool:
             x = node.inputs[0]
             if x.owner is None and None not in x.type.shape:
                 return [constant(np.asarray(x.type.shape, dtype="int64"))]
-        if isinstance(node.op, CheckAndRaise) or getattr(node.op, "side_effects", False):
+        if isinstance(node.op, CheckAndRaise) or has_side_effects(node.op):
             return None
         if not all(isinstance(v, Constant) for v in node.inputs):
             return None

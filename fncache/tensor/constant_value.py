@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import NotScalarConstantError
-from ..graph.basic import Constant, Variable
+from ..graph.basic import Constant, Variable, has_side_effects
 from .elemwise import Elemwise
 from .pyop import CheckAndRaise
 from .random import RandomDraw, RandomVariable
@@ -105,7 +105,7 @@ def _value(v: Variable, depth: int, elemwise: bool, only_constants: bool) -> np.
         return np.asarray(size, dtype="int64")
     # user code, printing, assertions and draws are evaluated when the function runs, never here
     if (
-        getattr(op, "side_effects", False)
+        has_side_effects(op)
         or isinstance(op, (CheckAndRaise, RandomDraw, RandomVariable, Shape))
         or (isinstance(op, Elemwise) and not elemwise)
     ):

@@ -16,7 +16,17 @@ from __future__ import annotations
 from typing import Any, Callable, Sequence
 
 from ..config import config
-from ..graph.basic import Apply, Constant, Op, Variable, clone_graph, merges, toposort, with_prop_defaults
+from ..graph.basic import (
+    Apply,
+    Constant,
+    Op,
+    Variable,
+    clone_graph,
+    merges,
+    reread_user_code,
+    toposort,
+    with_prop_defaults,
+)
 from ..graph.fgraph import FunctionGraph
 from ..graph.serialize import decode_graph, encode_graph, graph_signature
 from ..graph.types import is_int
@@ -36,7 +46,7 @@ class InnerGraphOp(Op):
     inner_name = "inner"
     #: what a pickle leaves out: the graph travels encoded, and the rest is remade from it
     #: where it is loaded
-    not_pickled = frozenset({"inner", "inner_key", "functions", "_signature", "side_effects"})
+    not_pickled = frozenset({"inner", "inner_key", "functions", "_signature", "side_effects", "user_code"})
 
     def __init__(self, inner: FunctionGraph) -> None:
         self._use(inner)
@@ -47,7 +57,11 @@ class InnerGraphOp(Op):
         #: an inner node with side effects (a Print, a user's callable) runs at every run of
         #: this op's every node: two equal nodes are then not one (`merges`), nor is a node
         #: run at compile time
-        self.side_effects = not all(merges(node.op) for node in inner.toposort())
+        order = inner.toposort()
+        self.side_effects = not all(merges(node.op) for node in order)
+        #: whether the inner graph runs a user's op (here or in an inner graph of its own),
+        #: whose code a function key reads again (`reread_inner_code`)
+        self.user_code = any(n.op._code_in_identity or getattr(n.op, "user_code", False) for n in order)
         #: compiled inner functions by mode signature (None: the default mode); never pickled
         self.functions: dict[Any, Any] = {}
 
@@ -61,6 +75,17 @@ class InnerGraphOp(Op):
         self.__dict__.update(state)
         # The identity is recomputed from the graph itself, never trusted from the pickle.
         self._use(inner)
+
+    def reread_inner_code(self) -> bool:
+        """Read the code of the user's ops of the inner graph again (``reread_user_code``):
+        whether it changed since this op's identity was computed (a module value it reads
+        changed between two compiles of graphs holding this one op); the identity, and the
+        inner functions compiled with the old values, are then made anew."""
+        if not reread_user_code(self.inner.toposort()):
+            return False
+        self._use(self.inner)
+        self.__dict__.pop("_signature", None)
+        return True
 
     def inner_ops(self) -> tuple["InnerGraphOp", ...]:
         """The ops whose inner functions the node runs, one per inner graph: the op itself,

@@ -30,7 +30,16 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..config import config
-from ..graph.basic import Apply, Constant, Variable, ancestors, clone_graph, substitute, toposort
+from ..graph.basic import (
+    Apply,
+    Constant,
+    Variable,
+    ancestors,
+    clone_graph,
+    has_side_effects,
+    substitute,
+    toposort,
+)
 from ..graph.fgraph import FunctionGraph
 from ..graph.types import TensorType
 from .array_ops import specify_shape
@@ -324,7 +333,7 @@ def _fold_sizes(node: Apply) -> list[Variable]:
         for v in node.inputs
     )
     ints = all(getattr(o, "dtype", "").startswith(("int", "uint")) for o in node.outputs)
-    if not small or not node.inputs or not ints or getattr(node.op, "side_effects", False):
+    if not small or not node.inputs or not ints or has_side_effects(node.op):
         return node.outputs
     try:
         res = node.op.perform(node, [v.data for v in node.inputs])
