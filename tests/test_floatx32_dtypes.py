@@ -16,6 +16,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 import pytest
+import scipy.linalg as sla
 
 import fncache as fc
 from fncache import tensor as ft
@@ -211,8 +212,6 @@ def test_values_within_float32_of_numpys_float64(mode: str, floatx32: None) -> N
     mv = (rng.standard_normal((3, 3)) / 3 + np.eye(3)).astype(np.float32)
     got = fn(av, bv, cv, 5, mv)
     assert [g.dtype.name for g in got] == ["float32"] * len(outs)
-
-    import scipy.linalg as sla
 
     c64, m64 = cv.astype(np.float64), mv.astype(np.float64)
     with np.errstate(invalid="ignore"):
