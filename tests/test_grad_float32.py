@@ -181,22 +181,25 @@ def _accidents(x: Any) -> dict[str, tuple[Any, str]]:
     """The float64 a float32 user makes by accident, and the function each names."""
     from fncache.tensor import data_ops, fft, linalg_extra, linalg_scipy
 
-    m = ft.fmatrix("m")
+    m, n = ft.fmatrix("m"), ft.imatrix("n")  # float32 with int32: float64, as numpy's
     return {
         "x / x.shape[0]": (lambda: x / x.shape[0], "true_div"),
         "x * int64 vector": (lambda: x * ft.lvector("n"), "mul"),
         "mean of ints": (lambda: ft.mean(ft.lvector("n")), "mean"),
         "var of ints": (lambda: ft.var(ft.lvector("n")), "var"),
         "median of ints": (lambda: ft.median(ft.lvector("n")), "median"),
-        "cov of float32": (lambda: ft.cov(m), "cov"),
+        "cov of ints": (lambda: ft.cov(ft.lmatrix("n")), "cov"),
         "rfft of ints": (lambda: fft.rfft(ft.lmatrix("n")), "rfft"),
         "bincount of int weights": (
             lambda: data_ops.bincount(ft.lvector("n"), weights=ft.lvector("w")),
             "bincount",
         ),
-        "solve_discrete_are": (lambda: linalg_scipy.solve_discrete_are(m, m, m, m), "solve_discrete_are"),
-        "solve_discrete_lyapunov": (
-            lambda: linalg_extra.solve_discrete_lyapunov(m, m),
+        "solve_discrete_are of ints": (
+            lambda: linalg_scipy.solve_discrete_are(m, m, m, n),
+            "solve_discrete_are",
+        ),
+        "solve_discrete_lyapunov of ints": (
+            lambda: linalg_extra.solve_discrete_lyapunov(m, n),
             "solve_discrete_lyapunov",
         ),
     }

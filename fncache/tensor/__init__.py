@@ -15,7 +15,7 @@ from .basic import *  # noqa: F401,F403
 from .basic import __all__ as _basic_all
 from .basic import as_tensor_variable, constant, matrix, scalar, tensor, vector
 from .blas import dot
-from .elemwise import cast, elemwise
+from .elemwise import as_strong, cast, elemwise
 from .grad_markers import consider_constant, disconnected_grad, grad_clip, grad_scale, zero_grad
 from .gradient import Lop, Rop, grad, hessian, hessian_vector_product, jacobian
 from .verify_grad import verify_grad
@@ -135,13 +135,14 @@ def _binary(name: str, doc: str):
 
 def _variadic(name: str, doc: str):
     """PyTensor's ``add``/``mul``: any number of operands (one: itself), combined left to right
-    as the operator would."""
+    as the operator would, Python numbers among them weak wherever they stand (``add(2, x)``
+    is ``2 + x``)."""
 
     def f(*terms: Any) -> TensorVariable:
         if not terms:
             raise TypeError(f"{name}: give at least one operand")
-        out = as_tensor_variable(terms[0])
-        for t in terms[1:]:
+        out, *rest = as_strong(terms, tuple(range(len(terms))))
+        for t in rest:
             out = elemwise(name, out, t)
         return out
 

@@ -12,6 +12,7 @@ from ..graph.args import as_int, int_arg
 from ..graph.basic import Variable
 from ..graph.types import DTYPES, TensorType, normalize_dtype
 from .variable import TensorConstant, TensorVariable
+from .scalar_ops import result_type
 
 __all__ = [
     "tensor",
@@ -167,7 +168,7 @@ def _weak_numbers_cast(entries: list) -> list[Variable]:
             out.append(e)
             continue
         try:
-            dt = np.result_type(*tensors, e)
+            dt = result_type(*tensors, e)
             data = np.asarray(e, dtype=dt)
             fits = data == e
         except (OverflowError, TypeError):

@@ -19,6 +19,7 @@ from ..graph.basic import Apply, Constant, Op, Variable
 from ..graph.types import TensorType, is_int, normalize_dtype
 from .basic import as_tensor_variable, constant
 from .elemwise import Elemwise, cast
+from .scalar_ops import result_type
 from .shape_ops import DimShuffle, Shape, as_shape_vector, constant_entries, shape, static_int
 
 __all__ = [
@@ -287,7 +288,9 @@ _ARANGE_KIND = {"b": np.int64, "i": np.int64, "u": np.int64, "f": np.float64, "c
 
 def arange(start: Any, stop: Any = None, step: Any = 1, dtype: Any = None) -> Variable:
     """numpy.arange: Python numbers or symbolic scalars; the dtype is numpy's for the
-    arguments (int64 for ints, float64 for floats) unless ``dtype`` is given."""
+    arguments (int64 for ints, float64 for floats) unless ``dtype`` is given. Under
+    ``floatX=float32`` a float range is PyTensor's: of the dtype the bounds promote to,
+    Python floats float32 (``arange(0, 1, 0.1)`` is float32, a float64 bound float64)."""
     if stop is None:
         start, stop = 0, start
     args = [as_tensor_variable(a) if isinstance(a, Variable) else a for a in (start, stop, step)]
@@ -300,6 +303,9 @@ def arange(start: Any, stop: Any = None, step: Any = 1, dtype: Any = None) -> Va
             # numpy promotes the bounds with its default int64, which takes no uint64: float64
             kinds.append(np.int64)
         dtype = normalize_dtype(np.result_type(*kinds), "arange")
+        if dtype == "float64" and config.floatX == "float32":
+            bounds = result_type(*[a.dtype if isinstance(a, Variable) else a for a in args])
+            dtype = "float32" if bounds == np.float32 else dtype
     else:
         dtype = normalize_dtype(dtype, "arange")
     # a constant bound holds its value and the dtype's kind, but a complex dtype's bounds stay

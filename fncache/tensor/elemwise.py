@@ -23,6 +23,7 @@ __all__ = [
     "broadcast_shapes",
     "check_float64",
     "as_float64",
+    "float64_result",
     "report_float64",
     "runtime_broadcast_shape",
     "single_step",
@@ -152,10 +153,26 @@ def report_float64(msg: str, stacklevel: int) -> None:
 
 def as_float64(what: str, *vs: Variable) -> list[Variable]:
     """``vs`` cast to float64 for a function ``what`` that computes in float64 only, the cast
-    told to ``warn_float64`` (as an elementwise op's) where none of them is float64."""
-    fix = f"{what} computes in float64 only: cast its result (ft.cast(y, 'float32'))"
-    check_float64(what, [v.dtype for v in vs], "float64", fix)
+    told to ``warn_float64`` (as an elementwise op's) where none of them is float64 and the
+    result is float64: a function whose operands can be float32 gives its result through
+    :func:`float64_result`, float32 under ``floatX=float32``, made in float64 as a float32
+    mean is summed in float64, in silence."""
+    if not _float32_result(vs):
+        fix = f"{what} computes in float64 only: cast its result (ft.cast(y, 'float32'))"
+        check_float64(what, [v.dtype for v in vs], "float64", fix)
     return [cast(v, "float64") for v in vs]
+
+
+def float64_result(result: Variable, *operands: Variable) -> Variable:
+    """``result`` of a function that computes in float64 only (its ``operands`` made float64 by
+    :func:`as_float64`) in that function's dtype: float64, as numpy's and scipy's, but float32
+    under ``floatX=float32`` where the operands promote to float32 (PyTensor's dtype; the
+    float64 result rounded once)."""
+    return cast(result, "float32") if _float32_result(operands) else result
+
+
+def _float32_result(operands: Sequence[Variable]) -> bool:
+    return config.floatX == "float32" and S.result_type(*[v.dtype for v in operands]) == np.float32
 
 
 def _is_python_number(a: Any) -> bool:
@@ -164,7 +181,8 @@ def _is_python_number(a: Any) -> bool:
 
 def as_strong(args: Sequence[Any], weak_from: Sequence[int]) -> list[Variable]:
     """Turn Python numbers into constants of numpy's weak-promotion dtype (NEP 50): they take
-    the dtype of the typed operands they meet (``float32_vector * 2.0`` stays float32)."""
+    the dtype of the typed operands they meet (``float32_vector * 2.0`` stays float32; a
+    Python float is float32 under ``floatX=float32``, ``scalar_ops.result_type``)."""
     from .basic import as_tensor_variable, constant
 
     strong_dt = [
@@ -177,7 +195,7 @@ def as_strong(args: Sequence[Any], weak_from: Sequence[int]) -> list[Variable]:
         if not _is_python_number(a):
             out.append(as_tensor_variable(a))
             continue
-        dt = np.result_type(*strong_dt, a) if strong_dt else None
+        dt = S.result_type(*strong_dt, a) if strong_dt else None
         try:
             c = constant(a, dtype=dt)
         except OverflowError as e:

@@ -10,13 +10,14 @@ from typing import Any
 import numpy as np
 
 from ..graph.basic import Variable
-from ..graph.types import is_complex, is_int, normalize_dtype
+from ..graph.types import is_complex, is_float, is_int, normalize_dtype
 from ..graph.args import as_int
 from .basic import as_tensor_variable, constant
 from .creation import alloc, arange
 from .elemwise import cast, elemwise
 from .extra_ops import broadcast_arrays
 from .pyop import check_value
+from .scalar_ops import default_float, result_type
 from .shape_ops import dimshuffle, flatten
 from .size_args import size_arg
 
@@ -73,11 +74,13 @@ def linspace(
     computed as numpy does (``i * step + start``, the last one set to ``stop``); ``start`` and
     ``stop`` numbers or symbolic scalars, ``num`` an int or a symbolic int scalar (a negative
     one raises ValueError when the function runs). The dtype is numpy's (float64 for ints,
-    float32 stays float32); an int ``dtype`` floors, as numpy does. ``retstep``: also the step,
+    float32 stays float32; under ``floatX=float32`` float32 for ints and Python floats, as
+    PyTensor's); an int ``dtype`` floors, as numpy does. ``retstep``: also the step,
     a scalar of the values' float dtype (NaN where there is none: fewer than two values, or one
     without ``endpoint``), as numpy's."""
     num = _check_range_args("linspace", num, axis, (start, "start"), (stop, "stop"))
-    dt = normalize_dtype(np.result_type(_numpy_operand(start), _numpy_operand(stop), 1.0), "linspace")
+    dt = normalize_dtype(result_type(_numpy_operand(start), _numpy_operand(stop)), "linspace")
+    dt = dt if is_float(dt) else default_float()  # numpy's float64 for ints
     s, e = _scalar_in(start, dt, "start"), _scalar_in(stop, dt, "stop")
     i = arange(0, num, dtype=dt)
     div = num - 1 if endpoint else num
@@ -131,7 +134,8 @@ def geomspace(
     ``start`` and ``stop`` are non-zero numbers or symbolic scalars (a zero number raises
     ValueError, a symbolic zero AssertionError when the function runs); ends of different signs
     give NaN, as numpy's. ``num`` as :func:`linspace`'s.
-    float64 unless ``dtype`` (an int dtype floors, as numpy's)."""
+    float64 (under ``floatX=float32`` float32 for ends that are Python numbers or float32, as
+    PyTensor's) unless ``dtype`` (an int dtype floors, as numpy's)."""
     num = _check_range_args("geomspace", num, axis, (start, "start"), (stop, "stop"))
     for value, what in ((start, "start"), (stop, "stop")):
         if not isinstance(value, Variable) and value == 0:
@@ -139,13 +143,10 @@ def geomspace(
                 f"geomspace: {what} is 0, and a geometric sequence cannot include zero; give non-zero ends"
             )
     out = None if dtype is None else normalize_dtype(dtype, "geomspace")
-    # numpy's working dtype: the ends as float arrays (a number as float64), with the float count
-    # and the dtype asked for (float64 when none is)
-    ends = [
-        np.result_type(_numpy_operand(v) if isinstance(v, Variable) else np.asarray(v), 1.0)
-        for v in (start, stop)
-    ]
-    dt = normalize_dtype(np.result_type(*ends, 1.0, np.zeros((), out)), "geomspace")
+    # numpy's working dtype: the ends as floats (a number as float64), with the dtype asked for
+    # (float64 when none is); under floatX=float32 a number and no dtype are float32
+    ends = [result_type(_numpy_operand(v), 1.0) for v in (start, stop)]
+    dt = normalize_dtype(np.result_type(*ends, np.dtype(out or default_float())), "geomspace")
     s, e = _scalar_in(start, dt, "start", "geomspace"), _scalar_in(stop, dt, "stop", "geomspace")
     if isinstance(start, Variable) or isinstance(stop, Variable):
         nonzero = elemwise("and_", elemwise("neq", s, 0), elemwise("neq", e, 0))

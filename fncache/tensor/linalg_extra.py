@@ -29,7 +29,7 @@ from .advanced_subtensor import take
 from .array_ops import argsort, diagonal, matmul, swap_last
 from .basic import as_tensor_variable
 from .creation import eye, zeros
-from .elemwise import as_float64, cast, elemwise
+from .elemwise import as_float64, cast, elemwise, float64_result
 from .extra_ops import alloc_diag, tril, triu
 from .gradient import register_grad
 from .pyop import check_value
@@ -457,15 +457,17 @@ def solve_discrete_lyapunov(A: Any, Q: Any, method: str = "direct") -> Variable:
     ``Q``). Both methods (``"direct"``, ``"bilinear"``) solve the same equation as one linear
     system of size ``n**2`` in ``vec(X)`` (PyTensor's direct method): exact up to rounding,
     O(n**6) work, meant for the small systems of state-space models. float64, for float32
-    operands too (scipy's dtype). Differentiable."""
+    operands too (scipy's dtype), but float32 for them under ``floatX=float32`` (PyTensor's).
+    Differentiable."""
     if method not in ("direct", "bilinear"):
         raise ValueError(f"solve_discrete_lyapunov: method must be 'direct' or 'bilinear', got {method!r}")
     va, vq = _lyapunov_operands(A, Q, "solve_discrete_lyapunov")
     # scipy's solution is float64 for float32 operands too (both methods add float64
     # identities), as PyTensor declares
-    va, vq = as_float64("solve_discrete_lyapunov", va, vq)
+    a, q = as_float64("solve_discrete_lyapunov", va, vq)
     # vec(A X A^T) = kron(A, A) vec(X) for the row-major vec (per matrix of a stack)
-    return solve_vectorized(eye(va.shape[-1] ** 2, dtype=va.dtype) - matrix_kron(va, va), vq)
+    x = solve_vectorized(eye(a.shape[-1] ** 2, dtype=a.dtype) - matrix_kron(a, a), q)
+    return float64_result(x, va, vq)
 
 
 def solve_continuous_lyapunov(A: Any, Q: Any) -> Variable:

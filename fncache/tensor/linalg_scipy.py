@@ -25,7 +25,7 @@ from ..graph.basic import Apply, Op, Variable
 from .basic import as_tensor_variable
 from ..graph.types import TensorType, complex_of
 from .array_ops import diagonal, matmul, swap_last
-from .elemwise import as_float64, broadcast_static_shape, cast
+from .elemwise import as_float64, broadcast_static_shape, cast, float64_result
 from .extra_ops import triu
 from .gradient import register_grad
 from .linalg_extra import matrix_kron, solve_vectorized
@@ -307,8 +307,8 @@ def solve_discrete_are(A: Any, B: Any, Q: Any, R: Any) -> Variable:
     algebraic Riccati equation ``A^T X A - X - A^T X B (R + B^T X B)^-1 B^T X A + Q = 0``
     for real ``A`` (M, M), ``B`` (M, N), symmetric ``Q`` (M, M) and ``R`` (N, N), or stacks of
     them (the batch dims broadcast). Computed by scipy, in float64 for float32 operands too
-    (scipy's dtype); differentiable in all four (for the symmetric ``Q`` and ``R`` the
-    equation assumes)."""
+    (scipy's dtype; float32 under ``floatX=float32``, PyTensor's); differentiable in all four
+    (for the symmetric ``Q`` and ``R`` the equation assumes)."""
     what = "solve_discrete_are"
     scipy_linalg(what)
     va, vq = square_input(A, what), square_input(Q, what)
@@ -322,7 +322,7 @@ def solve_discrete_are(A: Any, B: Any, Q: Any, R: Any) -> Variable:
     vq = sizes_checked(vq, m, dim_sizes(vq)[-1], f"{what}: {shapes}: Q's size must be {{}}, not {{}}; {fix}")
     vr = sizes_checked(vr, n, dim_sizes(vr)[-1], f"{what}: {shapes}: R's size must be {{}}, not {{}}; {fix}")
     # scipy solves in float64 whatever the real dtype (float32 too), as PyTensor declares
-    return SolveDiscreteARE()(*as_float64(what, va, vb, vq, vr))
+    return float64_result(SolveDiscreteARE()(*as_float64(what, va, vb, vq, vr)), va, vb, vq, vr)
 
 
 def _tridiagonal_size(sizes: list[int | None], less: list[int]) -> int | None:

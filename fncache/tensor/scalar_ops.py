@@ -14,9 +14,10 @@ from typing import Any, Callable, NamedTuple, Sequence
 
 import numpy as np
 
-from ..graph.types import is_complex, is_float, is_int, normalize_dtype
+from ..config import config
+from ..graph.types import is_complex, is_float, is_inexact, is_int, normalize_dtype
 
-__all__ = ["ScalarOp", "SCALAR_OPS", "get", "out_dtype", "Composite"]
+__all__ = ["ScalarOp", "SCALAR_OPS", "get", "out_dtype", "result_type", "default_float", "Composite"]
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -176,17 +177,49 @@ def _probe(name: str, dtypes: tuple[str, ...]) -> str:
 
 
 def out_dtype(name: str, dtypes: Sequence[str]) -> str:
-    """The output dtype numpy gives for scalar op ``name`` on inputs of ``dtypes``.
+    """The output dtype numpy gives for scalar op ``name`` on inputs of ``dtypes``, but that an
+    integer divided by an integer is :func:`default_float`.
 
     Raises TypeError (numpy's own message, with the op name) for combinations numpy rejects,
     such as ``-bool`` or ``bool - bool``.
     """
     try:
-        return _probe(name, tuple(dtypes))
+        out = _probe(name, tuple(dtypes))
     except TypeError as e:
         raise TypeError(
             f"{name} is not defined for dtypes {', '.join(dtypes)}; it accepts {_accepted(name)}: {e}"
         ) from None
+    if name == "true_div" and not any(is_inexact(d) for d in dtypes):
+        return default_float()
+    return out
+
+
+# Under floatX=float32 fncache gives the float dtypes Theano and PyTensor give, which their
+# users set that flag for: no float64 that no float64 operand asked for. These two functions
+# are where the front end reads that rule; under floatX=float64 they are numpy's.
+
+
+def default_float() -> str:
+    """The float dtype of a result that no float operand decides: an integer divided by an
+    integer, ``linspace`` of integers. numpy's float64, or float32 under ``floatX=float32`` (as
+    PyTensor's ``int8_vector / 2``)."""
+    return config.floatX
+
+
+def _is_python_float(x: Any) -> bool:
+    # np.float64 is a float too, but a typed one: numpy keeps its dtype
+    return isinstance(x, float) and not isinstance(x, np.generic)
+
+
+def result_type(*operands: Any) -> np.dtype:
+    """numpy's ``result_type`` of dtypes and Python numbers, the numbers weak (NEP 50:
+    ``float32_vector * 2.0`` stays float32), but under ``floatX=float32`` a Python float is a
+    float32 operand, as PyTensor's autocasting makes it: ``int8_vector * 1.5`` is float32
+    (numpy's: float64), ``int32_vector * 1.5`` float64 (float32 cannot hold every int32), and
+    ``float64_vector * 1.5`` float64."""
+    if config.floatX == "float32":
+        operands = tuple(np.dtype(np.float32) if _is_python_float(o) else o for o in operands)
+    return np.result_type(*operands)
 
 
 @functools.lru_cache(maxsize=None)
@@ -208,6 +241,10 @@ def compute_dtype(op: ScalarOp, in_dtypes: Sequence[str], out: str) -> str:
     """The C type the expression is evaluated in (inputs are converted to it)."""
     if op.name == "switch":
         return out
+    if op.name == "true_div" and not any(is_inexact(d) for d in in_dtypes):
+        # integers divide in float64 whatever the result's float (float32 under floatX=float32):
+        # float32 holds no integer above 2**24, and the float64 quotient rounds once, as numpy's
+        return "float64"
     if op.compute == "float":
         if any(is_complex(d) for d in in_dtypes):
             # complex inputs keep their imaginary parts (angle gives a real result)

@@ -18,7 +18,7 @@ from .array_ops import cumprod, cumsum, diagonal, sort, squeeze
 from ..graph.args import int_arg
 from .basic import as_tensor_variable, constant
 from .blas import dot
-from .elemwise import as_float64, cast, elemwise
+from .elemwise import as_float64, cast, elemwise, float64_result
 from .reduction import all as all_
 from .reduction import any as any_
 from .pyop import check_value
@@ -636,13 +636,20 @@ def cov(
     """numpy.cov: the covariance matrix of the variables of ``m`` (rows; columns with
     ``rowvar=False``) and those of ``y``, normalized by ``N - 1`` (``N`` with ``bias``, ``N -
     ddof`` with ``ddof``), with integer frequency weights ``fweights`` and observation weights
-    ``aweights`` per observation as numpy's; float64. The size-1 dims known when the graph is
+    ``aweights`` per observation as numpy's; float64 (float32 for float32 data under
+    ``floatX=float32``, as PyTensor's). The size-1 dims known when the graph is
     built are squeezed out (one variable gives a 0-d variance; one known only at run time a
     (1, 1) matrix, numpy's 0-d variance being of another number of dims). Differentiable."""
     if ddof is None:
         ddof = 0 if bias else 1
     else:
         ddof = int_arg(ddof, "cov", "ddof", fix="or None for N - 1 (N with bias)")
+    data = [as_tensor_variable(a) for a in (m, y, aweights) if a is not None]
+    return float64_result(_cov(m, y, rowvar, ddof, fweights, aweights), *data)
+
+
+def _cov(m: Any, y: Any, rowvar: bool, ddof: int, fweights: Any, aweights: Any) -> Variable:
+    """numpy.cov's float64 result (:func:`cov`, ``ddof`` given)."""
     x = _variables_in_rows(m, rowvar, "cov", "m")
     if y is None:
         return _cov_of_rows(x, ddof, fweights, aweights)
