@@ -219,17 +219,35 @@ def render_elemwise(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
         _flat_loop(comp, shapes, [o.dtype for o in node.outputs]),
     )
     if nd:
-        str_loads = [ld or f"p{i}[b{i} + j * st[{i * nd + nd - 1}]]" for i, ld in enumerate(loads)]
-        body_s, names_s = composite_lines(comp, str_loads)
+        # `omp simd` on the inner loop: without it gcc guards the vector loop with an overlap
+        # check that an in-place loop (output over an input, element for element) always fails.
+        # Rows whose inputs all step by one element (a row broadcast, as a layer's bias) get a
+        # loop of unit steps, which gcc vectorizes without gathers.
+        strided = [f"st[{i * nd + nd - 1}]" for i, ld in enumerate(loads) if not ld]
+        unit = " && ".join(f"{s} == 1" for s in strided) or "1"
+
+        def inner(step: str) -> list[str]:
+            body, names = composite_lines(
+                comp, [ld or f"p{i}[b{i} + j{step.format(i * nd + nd - 1)}]" for i, ld in enumerate(loads)]
+            )
+            return (
+                ["#pragma omp simd", "for (npy_intp j = 0; j < inner; j++) {"]
+                + ["  " + ln for ln in body]
+                + [f"  po{m}[o * inner + j] = {nm};" for m, nm in enumerate(names)]
+                + ["}"]
+            )
+
         K += _fn(
             f"void {kernels[1]}(npy_intp lo, npy_intp hi, const npy_intp *shape, "
             "const npy_intp *st, char *const *p_)",
             pro
-            + [f"npy_intp inner = shape[{nd - 1}];", "for (npy_intp o = lo; o < hi; o++) {"]
+            + [f"npy_intp inner = shape[{nd - 1}];", f"const int unit = {unit};"]
+            + ["for (npy_intp o = lo; o < hi; o++) {"]
             + ["  " + ln for ln in _unravel(ni, nd)]
-            + ["  for (npy_intp j = 0; j < inner; j++) {"]
-            + ["    " + ln for ln in body_s]
-            + [f"    po{m}[o * inner + j] = {nm};" for m, nm in enumerate(names_s)]
+            + ["  if (unit) {"]
+            + ["    " + ln for ln in inner("")]
+            + ["  } else {"]
+            + ["    " + ln for ln in inner(" * st[{}]")]
             + ["  }", "}"],
         )
     return "\n".join(K), step

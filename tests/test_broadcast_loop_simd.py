@@ -1,0 +1,73 @@
+"""An elementwise loop over rows (an operand broadcast, such as a layer's bias) is vectorized
+like the flat loop, also when it writes over its input.
+
+A layer ``tanh(dot(X, W) + b)`` is one in-place loop over the product's rows. Without
+``omp simd`` on its inner loop gcc guards the vector code with a check that the output does
+not overlap the inputs; in place it always does, so every element went through the scalar
+``tanhf``/``tanh`` (a 2-layer MLP's training step spent a third of its time there, 20 to 40
+times the flat loop's cost). In place the output is the input itself, element for element (the
+run-time reuses only a C-contiguous input of the output's shape), so the iterations are
+independent."""
+
+from __future__ import annotations
+
+import re
+import timeit
+
+import numpy as np
+import pytest
+
+import fncache as fc
+from fncache import tensor as ft
+from fncache.codegen.c_module import render_module
+
+
+def _layer(dtype: str, bias: bool = True) -> fc.Function:
+    X, W, b = ft.matrix("X", dtype=dtype), ft.matrix("W", dtype=dtype), ft.vector("b", dtype=dtype)
+    z = ft.dot(X, W)
+    return fc.function([X, W, b], ft.tanh(z + b if bias else z), on_unused_input="ignore")
+
+
+def _data(dtype: str, m: int, k: int, n: int) -> tuple:
+    r = np.random.default_rng(0)
+    return (
+        r.standard_normal((m, k)).astype(dtype),
+        (r.standard_normal((k, n)) / np.sqrt(k)).astype(dtype),
+        r.standard_normal(n).astype(dtype),
+    )
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("shape", [(128, 64, 256), (7, 5, 37), (1, 3, 1)])
+def test_layer_in_place_over_rows_matches_numpy(dtype: str, shape: tuple) -> None:
+    f = _layer(dtype)
+    loop = [n for n in f.optimized_graph.toposort() if "tanh" in str(n.op)]
+    assert len(loop) == 1 and dict(loop[0].op.inplace) == {0: 0}, loop  # writes over dot's result
+    x, w, b = _data(dtype, *shape)
+    want = np.tanh(x.astype(np.float64) @ w.astype(np.float64) + b)
+    tol = 1e-5 if dtype == "float32" else 1e-12
+    got = f(x, w, b)
+    assert got.dtype == np.dtype(dtype)
+    np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
+
+
+def test_rows_kernel_inner_loop_is_simd() -> None:
+    source = render_module(_layer("float32").optimized_graph, n_explicit=3, single=True).source
+    rows = source[source.index("_rows(") : source.index("\n}\n", source.index("_rows("))]
+    assert re.search(r"#pragma omp simd\s+for \(npy_intp j = 0; j < inner; j\+\+\)", rows), rows
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_in_place_loop_over_rows_costs_about_the_flat_loop(dtype: str) -> None:
+    """The layer with the bias (a loop over rows) against the same layer without it (the flat
+    loop, also in place), on a product small beside the tanh: vectorized the first costs 1 to
+    1.3 times the second here; the scalar fallback made it 6 (float64) to 20 (float32) times.
+    Best of interleaved repeats, so a burst of load on the machine falls on both."""
+    with fc.config.change_flags(threads=1):
+        rows, flat = _layer(dtype), _layer(dtype, bias=False)
+        args = _data(dtype, 128, 16, 256)
+        best = {rows: np.inf, flat: np.inf}
+        for _ in range(15):
+            for f in best:
+                best[f] = min(best[f], min(timeit.repeat(lambda f=f: f(*args), number=3, repeat=1)))
+    assert best[rows] < 3 * best[flat], (best[rows], best[flat])
