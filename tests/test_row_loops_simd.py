@@ -59,6 +59,25 @@ def test_rows_kernel_inner_loop_is_simd() -> None:
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_column_broadcast_is_read_once_per_row(dtype: str) -> None:
+    """An operand of static size 1 along the last axis (a softmax's max and sum per row) is
+    read once per row, not gathered per element; softmax of contiguous and transposed inputs
+    matches numpy's."""
+    x = ft.matrix("x", dtype=dtype)
+    m = ft.matrix("m", dtype=dtype, shape=(None, 1))
+    fg = fc.function([x, m], ft.exp(x - m)).optimized_graph
+    source = render_module(fg, n_explicit=2, single=True).source
+    rows = source[source.index("_rows(") : source.index("\n}\n", source.index("_rows("))]
+    assert "p1[b1]" in rows and "p1[b1 + j" not in rows, rows
+    f = fc.function([x], [ft.softmax(x), ft.softmax(x.T)])
+    a = np.random.default_rng(3).standard_normal((7, 37)).astype(dtype)
+    tol = 1e-6 if dtype == "float32" else 1e-14
+    for got, v in zip(f(a), (a, a.T)):
+        e = np.exp(v.astype(np.float64) - v.max(axis=1, keepdims=True))
+        np.testing.assert_allclose(got, e / e.sum(axis=1, keepdims=True), rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_in_place_loop_over_rows_costs_about_the_flat_loop(dtype: str) -> None:
     """The layer with the bias (a loop over rows) against the same layer without it (the flat
     loop, also in place), on a product small beside the tanh: vectorized the first costs 1 to

@@ -191,6 +191,15 @@ def _unravel(ni: int, nd: int, extra_out: str = "") -> list[str]:
     return lines
 
 
+def _row_loads(loads: Sequence[str], shapes: Sequence[Sequence[int | None]], nd: int) -> list[str]:
+    """``loads`` of a loop over rows, an input of static size 1 along the last axis (a column
+    broadcast, as a softmax's max per row) read once per row: not a gather of one element."""
+    return [
+        ld or (f"p{i}[b{i}]" if nd and len(shape) == nd and shape[-1] == 1 else "")
+        for i, (ld, shape) in enumerate(zip(loads, shapes))
+    ]
+
+
 def _unit_steps(loads: Sequence[str], nd: int) -> str:
     """C test that every input read per element (not once) steps by one element along the last
     axis (``st``: the inputs' element strides): its loop then reads without gathers."""
@@ -244,6 +253,8 @@ def render_elemwise(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
         # check that an in-place loop (output over an input, element for element) always fails.
         # Rows whose inputs all step by one element (a row broadcast, as a layer's bias) get a
         # loop of unit steps, which gcc vectorizes without gathers.
+        rows = _row_loads(loads, shapes, nd)
+
         def inner(row_loads: list[str]) -> list[str]:
             body, names = composite_lines(comp, row_loads)
             return (
@@ -257,10 +268,10 @@ def render_elemwise(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
             f"void {kernels[1]}(npy_intp lo, npy_intp hi, const npy_intp *shape, "
             "const npy_intp *st, char *const *p_)",
             pro
-            + [f"npy_intp inner = shape[{nd - 1}];", f"const int unit = {_unit_steps(loads, nd)};"]
+            + [f"npy_intp inner = shape[{nd - 1}];", f"const int unit = {_unit_steps(rows, nd)};"]
             + ["for (npy_intp o = lo; o < hi; o++) {"]
             + ["  " + ln for ln in _unravel(ni, nd)]
-            + ["  " + ln for ln in _by_steps(loads, nd, inner)]
+            + ["  " + ln for ln in _by_steps(rows, nd, inner)]
             + ["}"],
         )
     return "\n".join(K), step
@@ -369,6 +380,8 @@ def render_reduce(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
         f"for (npy_intp m = 0; m < on; m++) acc[m] = {ident};",
     ]
     if nd:
+        rows = _row_loads(loads, [v.type.shape for v in node.inputs], nd)
+
         # Along a reduced last axis each row folds into one element: in a register, vectorized
         # (through memory, each element waited for the last one's store). Several rows can fold
         # into the same element: a NaN it holds is tracked, as the lanes' combining max or min
@@ -394,11 +407,11 @@ def render_reduce(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
 
         G += [
             f"npy_intp inner = shape[{nd - 1}], outer = inner ? n / inner : 0;",
-            f"const int unit = {_unit_steps(loads, nd)};",
+            f"const int unit = {_unit_steps(rows, nd)};",
             "for (npy_intp o = 0; o < outer; o++) {",
         ]
         G += ["  " + ln for ln in _unravel(ni, nd, extra_out="ost")]
-        G += ["  " + ln for ln in _by_steps(loads, nd, row)] + ["}"]
+        G += ["  " + ln for ln in _by_steps(rows, nd, row)] + ["}"]
     else:
         body_s, names_s = composite_lines(comp, [ld or f"p{i}[0]" for i, ld in enumerate(loads)])
         G += ["{"] + ["  " + ln for ln in body_s] + ["  " + combine("acc[0]", names_s[0]), "}"]
