@@ -139,20 +139,34 @@ def measure_pair(
     ``(stmt, env, ctx_factory)``. Each repeat times ``a`` then ``b`` (the same number of
     executions per repeat, sized on the slower one), so load that comes and goes on a shared
     machine falls on both alike and their ratio (1 thread vs all cores, say) stays fair."""
-    timers = [(timeit.Timer(stmt, globals=env), ctx) for stmt, env, ctx in (a, b)]
+    got = measure_interleaved(
+        {"a": a, "b": b}, repeats=repeats, warmup=warmup, min_repeat_time=min_repeat_time
+    )
+    return got["a"], got["b"]
+
+
+def measure_interleaved(
+    entries: dict, *, repeats: int = 5, warmup: int = 1, min_repeat_time: float = 0.2
+) -> dict:
+    """Time several statements in rounds, seconds per execution of each: ``entries`` maps a
+    name to ``(stmt, env, ctx_factory)`` (``stmt`` a string or a callable, ``env`` its
+    globals). Each round times every entry once, in order, with the same number of executions
+    (sized on the slowest), so load that comes and goes falls on all alike. Returns a
+    :class:`Timing` per name: min and median over the ``repeats`` rounds."""
+    timers = {name: (timeit.Timer(stmt, globals=env), ctx) for name, (stmt, env, ctx) in entries.items()}
     number = 1
-    for timer, ctx in timers:
+    for timer, ctx in timers.values():
         with ctx():
             if warmup:
                 timer.timeit(number=warmup)
             while timer.timeit(number=number) < min_repeat_time and number < 10_000_000:
                 number *= 2
-    times: list[list[float]] = [[], []]
+    times: dict = {name: [] for name in timers}
     for _ in range(repeats):
-        for k, (timer, ctx) in enumerate(timers):
+        for name, (timer, ctx) in timers.items():
             with ctx():
-                times[k].append(timer.timeit(number=number) / number)
-    return tuple(Timing(min(t), statistics.median(t), number, repeats) for t in times)
+                times[name].append(timer.timeit(number=number) / number)
+    return {name: Timing(min(t), statistics.median(t), number, repeats) for name, t in times.items()}
 
 
 # ----------------------------------------------------------------------------------------

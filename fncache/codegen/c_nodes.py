@@ -22,7 +22,7 @@ A step is the tuple ``c_runtime.c:parse_step`` reads, built by :func:`.c_program
 from __future__ import annotations
 
 import sys
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -191,6 +191,36 @@ def _unravel(ni: int, nd: int, extra_out: str = "") -> list[str]:
     return lines
 
 
+def _row_loads(loads: Sequence[str], shapes: Sequence[Sequence[int | None]], nd: int) -> list[str]:
+    """``loads`` of a loop over rows, an input of static size 1 along the last axis (a column
+    broadcast, as a softmax's max per row) read once per row: not a gather of one element."""
+    return [
+        ld or (f"p{i}[b{i}]" if nd and len(shape) == nd and shape[-1] == 1 else "")
+        for i, (ld, shape) in enumerate(zip(loads, shapes))
+    ]
+
+
+def _unit_steps(loads: Sequence[str], nd: int) -> str:
+    """C test that every input read per element (not once) steps by one element along the last
+    axis (``st``: the inputs' element strides): its loop then reads without gathers."""
+    return " && ".join(f"st[{i * nd + nd - 1}] == 1" for i, ld in enumerate(loads) if not ld) or "1"
+
+
+def _by_steps(loads: Sequence[str], nd: int, loop: Callable[[list[str]], list[str]]) -> list[str]:
+    """``loop`` (given the inputs' load expressions at element ``j`` of row offsets ``b<i>``)
+    twice: with unit steps where ``unit`` holds (a row broadcast, as a layer's bias), with the
+    inputs' strides otherwise."""
+    unit = [ld or f"p{i}[b{i} + j]" for i, ld in enumerate(loads)]
+    strided = [ld or f"p{i}[b{i} + j * st[{i * nd + nd - 1}]]" for i, ld in enumerate(loads)]
+    return (
+        ["if (unit) {"]
+        + ["  " + ln for ln in loop(unit)]
+        + ["} else {"]
+        + ["  " + ln for ln in loop(strided)]
+        + ["}"]
+    )
+
+
 def _fn(head: str, body: list[str]) -> list[str]:
     return [f"FC_EXPORT {head}", "{"] + ["  " + ln for ln in body] + ["}"]
 
@@ -219,18 +249,30 @@ def render_elemwise(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
         _flat_loop(comp, shapes, [o.dtype for o in node.outputs]),
     )
     if nd:
-        str_loads = [ld or f"p{i}[b{i} + j * st[{i * nd + nd - 1}]]" for i, ld in enumerate(loads)]
-        body_s, names_s = composite_lines(comp, str_loads)
+        # `omp simd` on the inner loop: without it gcc guards the vector loop with an overlap
+        # check that an in-place loop (output over an input, element for element) always fails.
+        # Rows whose inputs all step by one element (a row broadcast, as a layer's bias) get a
+        # loop of unit steps, which gcc vectorizes without gathers.
+        rows = _row_loads(loads, shapes, nd)
+
+        def inner(row_loads: list[str]) -> list[str]:
+            body, names = composite_lines(comp, row_loads)
+            return (
+                ["#pragma omp simd", "for (npy_intp j = 0; j < inner; j++) {"]
+                + ["  " + ln for ln in body]
+                + [f"  po{m}[o * inner + j] = {nm};" for m, nm in enumerate(names)]
+                + ["}"]
+            )
+
         K += _fn(
             f"void {kernels[1]}(npy_intp lo, npy_intp hi, const npy_intp *shape, "
             "const npy_intp *st, char *const *p_)",
             pro
-            + [f"npy_intp inner = shape[{nd - 1}];", "for (npy_intp o = lo; o < hi; o++) {"]
+            + [f"npy_intp inner = shape[{nd - 1}];", f"const int unit = {_unit_steps(rows, nd)};"]
+            + ["for (npy_intp o = lo; o < hi; o++) {"]
             + ["  " + ln for ln in _unravel(ni, nd)]
-            + ["  for (npy_intp j = 0; j < inner; j++) {"]
-            + ["    " + ln for ln in body_s]
-            + [f"    po{m}[o * inner + j] = {nm};" for m, nm in enumerate(names_s)]
-            + ["  }", "}"],
+            + ["  " + ln for ln in _by_steps(rows, nd, inner)]
+            + ["}"],
         )
     return "\n".join(K), step
 
@@ -292,27 +334,30 @@ def render_reduce(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
         # numpy's cast to bool is a test against 0, not C's truncation to one byte
         return f"({oct_})({a} != 0)" if out.dtype == "bool" else f"({oct_})({a})"
 
+    def simd_loop(a: str, bounds: str, body: list[str], val: str) -> list[str]:
+        """A vectorized loop folding ``val`` into the scalar ``a`` (its value kept: OpenMP's
+        reduction combines it with the lanes'), NaN tracked in ``nan_`` for max and min."""
+        red = {"add": "+", "mean": "+", "mul": "*", "and": "&&", "or": "||"}.get(kind, kind)
+        clause = f"reduction({red}:{a})" + (" reduction(|:nan_)" if nan_track else "")
+        return (
+            [f"#pragma omp simd {clause}", f"for (npy_intp {bounds}; {bounds.split()[0]}++) {{"]
+            + ["  " + ln for ln in body]
+            + ["  " + pick(a, val)]
+            + ([f"  nan_ |= {val} != {val};"] if nan_track else [])
+            + ["}"]
+        )
+
     pro, loads = _loads([v.type.shape for v in node.inputs], comp)
     K: list[str] = []
     if ond == 0:
         # Full reduction over flat inputs: one vectorized kernel per thread, then the partials
         # (FC_PART bytes apart) are combined and finished.
         body_f, names = composite_lines(comp, [ld or f"p{i}[i]" for i, ld in enumerate(loads)])
-        val = names[0]
-        red = {"add": "+", "mean": "+", "mul": "*", "and": "&&", "or": "||"}.get(kind, kind)
-        clause = f"reduction({red}:acc)" + (" reduction(|:nan_)" if nan_track else "")
-        loop = (
-            ["for (npy_intp i = lo; i < hi; i++) {"]
-            + ["  " + ln for ln in body_f]
-            + ["  " + pick("acc", val)]
-            + ([f"  nan_ |= {val} != {val};"] if nan_track else [])
-            + ["}"]
-        )
         K += _fn(
             f"void fc_k{k}_red(npy_intp lo, npy_intp hi, char *const *p_, void *part, int *hasnan)",
             pro
-            + [f"{acc} acc = {ident}; int nan_ = 0;", f"#pragma omp simd {clause}"]
-            + loop
+            + [f"{acc} acc = {ident}; int nan_ = 0;"]
+            + simd_loop("acc", "i = lo; i < hi", body_f, names[0])
             + [f"*({acc} *)part = acc;", "*hasnan = nan_;"],
         )
         K += _fn(
@@ -335,16 +380,38 @@ def render_reduce(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
         f"for (npy_intp m = 0; m < on; m++) acc[m] = {ident};",
     ]
     if nd:
-        str_loads = [ld or f"p{i}[b{i} + j * st[{i * nd + nd - 1}]]" for i, ld in enumerate(loads)]
-        body_s, names_s = composite_lines(comp, str_loads)
+        rows = _row_loads(loads, [v.type.shape for v in node.inputs], nd)
+
+        # Along a reduced last axis each row folds into one element: in a register, vectorized
+        # (through memory, each element waited for the last one's store). Several rows can fold
+        # into the same element: a NaN it holds is tracked, as the lanes' combining max or min
+        # may drop it. Otherwise the row's elements go to distinct ones.
+        def row(row_loads: list[str]) -> list[str]:
+            body, names = composite_lines(comp, row_loads)
+            return (
+                [
+                    f"if (ost[{nd - 1}] == 0) {{",
+                    f"  {acc} a = acc[ob]; int nan_ = {'a != a' if nan_track else '0'};",
+                ]
+                + ["  " + ln for ln in simd_loop("a", "j = 0; j < inner", body, names[0])]
+                + (["  if (nan_) a = NAN;"] if nan_track else [])
+                + [
+                    "  acc[ob] = a;",
+                    "} else {",
+                    "  #pragma omp simd",
+                    "  for (npy_intp j = 0; j < inner; j++) {",
+                ]
+                + ["    " + ln for ln in body]
+                + ["    " + combine(f"acc[ob + j * ost[{nd - 1}]]", names[0]), "  }", "}"]
+            )
+
         G += [
             f"npy_intp inner = shape[{nd - 1}], outer = inner ? n / inner : 0;",
+            f"const int unit = {_unit_steps(rows, nd)};",
             "for (npy_intp o = 0; o < outer; o++) {",
         ]
         G += ["  " + ln for ln in _unravel(ni, nd, extra_out="ost")]
-        G += ["  for (npy_intp j = 0; j < inner; j++) {"]
-        G += ["    " + ln for ln in body_s]
-        G += ["    " + combine(f"acc[ob + j * ost[{nd - 1}]]", names_s[0]), "  }", "}"]
+        G += ["  " + ln for ln in _by_steps(rows, nd, row)] + ["}"]
     else:
         body_s, names_s = composite_lines(comp, [ld or f"p{i}[0]" for i, ld in enumerate(loads)])
         G += ["{"] + ["  " + ln for ln in body_s] + ["  " + combine("acc[0]", names_s[0]), "}"]
