@@ -9,7 +9,7 @@ import re
 from typing import Any, Callable
 
 from .config import LINKER_SPELLINGS, MODE_NAMES
-from .graph.args import int_arg
+from .graph.args import int_arg, sequence_arg
 
 log = logging.getLogger(__name__)
 
@@ -104,8 +104,8 @@ class Mode:
             raise ValueError(f"Mode: unknown device {device!r}; expected 'cpu' or 'cuda'")
         self.linker = linker
         self.optimizer = optimizer
-        self._including = tuple(sorted(set(including)))
-        self._excluding = tuple(sorted(set(excluding)))
+        self._including = tuple(sorted(set(sequence_arg(including, "Mode", "including", "rewrite tags"))))
+        self._excluding = tuple(sorted(set(sequence_arg(excluding, "Mode", "excluding", "rewrite tags"))))
         self.device = device
 
     def including(self, *tags: str) -> "Mode":

@@ -12,12 +12,45 @@ sequence of (key, value) pairs (``replace``, ``givens``, ``updates``).
 from __future__ import annotations
 
 import operator
+import sys
 from collections.abc import Mapping
 from typing import Any, Callable
 
 import numpy as np
 
-__all__ = ["as_int", "int_arg", "int_kind", "pairs_arg", "use_known_int"]
+__all__ = [
+    "as_int",
+    "entry_point",
+    "int_arg",
+    "int_kind",
+    "one_of",
+    "op_at_entry",
+    "pairs_arg",
+    "sequence_arg",
+    "use_known_int",
+]
+
+
+def entry_point(default: str) -> str:
+    """The fncache function the caller's caller was entered through (``exp`` for a
+    ``ft.exp(None)`` that fails deep in the conversion of its argument), for an error's message
+    to name what the user called: the outermost of the fncache frames the error is raised under
+    (not counting those of an inner call made from user code, such as the step of a scan).
+    ``default`` where that frame is no public function (an operator's method, a lambda)."""
+    frame = sys._getframe(1)
+    name = default
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("fncache."):
+        code = frame.f_code.co_name
+        name = code if code.isidentifier() and not code.startswith("_") else default
+        frame = frame.f_back
+    return name
+
+
+def op_at_entry(op: str) -> str:
+    """``op`` for an error's message, after the function the user called where that is
+    another one made of it (``vstack: concatenate``; see :func:`entry_point`)."""
+    entry = entry_point(op)
+    return op if entry == op else f"{entry}: {op}"
 
 
 def as_int(value: Any) -> int | None:
@@ -65,6 +98,9 @@ def _given(value: Any) -> str:
     return f"{given}; give a Python int, a numpy integer or a 0-d integer array"
 
 
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
 def int_kind(minimum: int | None) -> str:
     """The words for an int of at least ``minimum`` (None: any int), as the errors say it."""
     if minimum is None:
@@ -77,12 +113,20 @@ def int_kind(minimum: int | None) -> str:
 
 
 def int_arg(
-    value: Any, op: str, what: str, *, minimum: int | None = None, fix: str = "", kind: str = ""
+    value: Any,
+    op: str,
+    what: str,
+    *,
+    minimum: int | None = None,
+    maximum: int | None = None,
+    fix: str = "",
+    kind: str = "",
 ) -> int:
     """``value``, the integer argument ``what`` of ``op``, as a Python int (see the module's
     doc): TypeError for anything else (naming ``op``, ``what``, what was given and what to give
     instead, ``fix`` added to that; ``kind`` words what it takes where that is more than an
-    int), ValueError for one below ``minimum``."""
+    int), ValueError for one below ``minimum``, above ``maximum`` (a count of dims, say) or
+    outside int64, the integers a graph holds (numpy's OverflowError would name neither)."""
     n = as_int(value)
     if n is None and _is_symbolic(value) and _known_int is not None:
         n = _known_int(value)
@@ -91,7 +135,28 @@ def int_arg(
         raise TypeError(f"{op}: {what} must be {kind}, got {_given(value)}{f'; {fix}' if fix else ''}")
     if minimum is not None and n < minimum:
         raise ValueError(f"{op}: {what} must be {kind}, got {n}")
+    if maximum is not None and n > maximum:
+        raise ValueError(f"{op}: {what} must be at most {maximum}, got {n}")
+    if not _INT64_MIN <= n <= _INT64_MAX:
+        raise ValueError(f"{op}: {what} must be {kind} that fits in int64 (within +-2**63), got {n}")
     return n
+
+
+def one_of(value: Any, choices: Any) -> bool:
+    """Whether ``value`` is among ``choices`` (a dict or a set of names), False for a value
+    that cannot be (a list given for a mode's name), rather than Python's "unhashable type"."""
+    try:
+        return value in choices
+    except TypeError:
+        return False
+
+
+def sequence_arg(value: Any, op: str, what: str, item: str = "tensors") -> list:
+    """``value``, the argument ``what`` of ``op`` that takes a sequence (of ``item``), as a list;
+    a TypeError naming both for a value that is none (None, a number, a string, a dict)."""
+    if isinstance(value, (str, bytes, Mapping)) or not hasattr(value, "__iter__"):
+        raise TypeError(f"{op}: {what} must be a list or tuple of {item}, got {value!r}")
+    return list(value)
 
 
 def pairs_arg(

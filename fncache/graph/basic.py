@@ -156,6 +156,11 @@ class Constant(Variable):
     """A variable with a fixed value (a numpy array of exactly the type's dtype)."""
 
     def __init__(self, type: TensorType, data: np.ndarray, name: str | None = None) -> None:
+        if not isinstance(getattr(type, "dtype", None), str):
+            raise TypeError(
+                f"{self.__class__.__name__}: type must be a type such as ft.TensorType('float64', "
+                f"(None,)), got {type!r}; ft.constant(value) makes a constant of a value"
+            )
         super().__init__(type, None, None, name)
         data = np.asarray(data, dtype=type.dtype)
         if data.flags.writeable or data.base is not None:

@@ -10,7 +10,7 @@ from typing import Any, ClassVar, Sequence
 
 import numpy as np
 
-from .args import as_int
+from .args import as_int, sequence_arg
 
 __all__ = [
     "DTYPES",
@@ -135,7 +135,9 @@ class TensorType:
         if broadcastable is not None:
             if shape is not None:
                 raise TypeError("TensorType: give shape or broadcastable, not both")
-            shape = tuple(bool(b) for b in broadcastable)
+            shape = tuple(
+                bool(b) for b in sequence_arg(broadcastable, "TensorType", "broadcastable", "bools")
+            )
         self.dtype = normalize_dtype(dtype, "TensorType")
         self.shape = _static_shape(shape)
         #: Theano's label of a type: it takes no part in equality.
@@ -154,7 +156,7 @@ class TensorType:
         return self.make_variable(name)
 
     def _with_sizes(self, shape: Sequence[int | None]) -> TensorType:
-        shape = tuple(shape)
+        shape = shape_entries(shape, f"{self!r}(shape=...)")
         if len(shape) != self.ndim or any(
             s is not None and (not isinstance(s, (int, np.integer)) or s < 0) for s in shape
         ):
@@ -237,16 +239,23 @@ class TensorType:
 MAX_DIMS = 64 if np.lib.NumpyVersion(np.__version__) >= "2.0.0b1" else 32
 
 
+def shape_entries(shape: Any, what: str) -> tuple:
+    """``shape``, a static shape given to ``what``, as a tuple of its entries (checked by the
+    caller): TypeError for what is not a sequence of them (a bare number, a string)."""
+    if isinstance(shape, (str, bytes)) or not hasattr(shape, "__iter__"):
+        raise TypeError(
+            f"{what}: shape must be a tuple of sizes (ints, None for unknown), got {shape!r}; "
+            "e.g. shape=(None, 3)"
+        )
+    return tuple(shape)
+
+
 def _static_shape(shape: Any) -> tuple[int | None, ...]:
     """A type's static shape from Theano's and PyTensor's spellings: each entry a size (an
     int >= 0), ``None`` (unknown) or a bool (True: a broadcastable 1, False: unknown)."""
     if shape is None:
         return ()
-    if isinstance(shape, (str, bytes)) or not hasattr(shape, "__iter__"):
-        raise TypeError(
-            f"TensorType: shape must be a tuple of sizes (ints, None for unknown), got {shape!r}; "
-            "e.g. TensorType('float64', (None, 3))"
-        )
+    shape = shape_entries(shape, "TensorType")
     out: list[int | None] = []
     for s in shape:
         if s is None or isinstance(s, (bool, np.bool_)):

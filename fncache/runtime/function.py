@@ -63,7 +63,8 @@ def _check_inputs(inputs: Sequence[Any]) -> list[Variable]:
             )
         if not isinstance(v, Variable):
             raise TypeError(
-                f"input {k} must be a symbolic variable (e.g. ft.vector('x')), got {type(v).__name__} {v!r}"
+                f"function: input {k} must be a symbolic variable (e.g. ft.vector('x')), got "
+                f"{type(v).__name__} {v!r}"
             )
         if isinstance(v, Constant):
             raise TypeError(f"input {k} ({v!r}) is a constant; inputs must be symbolic variables")

@@ -6,7 +6,7 @@ import copyreg
 import importlib
 import sys
 import types
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -115,22 +115,27 @@ from .shape_ops import concatenate, flatten, reshape, stack, swapaxes, transpose
 from .variable import TensorConstant, TensorVariable
 
 
+def _named(f: Callable, name: str, doc: str) -> Callable:
+    """``f`` as the function ``name``: its traceback frames and the errors that name the
+    function the user called (``entry_point``) read ``name``, not the factory's ``f``."""
+    f.__code__ = f.__code__.replace(co_name=name, co_qualname=name)
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = doc
+    return f
+
+
 def _unary(name: str, doc: str):
     def f(x: Any) -> TensorVariable:
         return elemwise(name, x)
 
-    f.__name__ = name
-    f.__doc__ = doc
-    return f
+    return _named(f, name, doc)
 
 
 def _binary(name: str, doc: str):
     def f(a: Any, b: Any) -> TensorVariable:
         return elemwise(name, a, b)
 
-    f.__name__ = name
-    f.__doc__ = doc
-    return f
+    return _named(f, name, doc)
 
 
 def _variadic(name: str, doc: str):
@@ -146,9 +151,7 @@ def _variadic(name: str, doc: str):
             out = elemwise(name, out, t)
         return out
 
-    f.__name__ = name
-    f.__doc__ = doc
-    return f
+    return _named(f, name, doc)
 
 
 exp = _unary("exp", "Elementwise e**x.")

@@ -11,12 +11,13 @@ raises numpy's ``ValueError`` naming the function, the sizes it was given and th
 
 from __future__ import annotations
 
+import math
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from ..graph.basic import Constant, Variable
-from ..graph.types import is_int
+from ..graph.types import MAX_DIMS, is_int
 from ..graph.args import as_int, int_arg
 from .basic import as_tensor_variable, constant
 from .creation import alloc
@@ -279,7 +280,7 @@ def atleast_3d(*arys: Any) -> Any:
 def atleast_Nd(arry: Any, *, n: int = 1, left: bool = True) -> Variable:
     """PyTensor's ``atleast_Nd``: ``arry`` with size-1 dims added in front (``left``) or at
     the end until it has ``n`` dims."""
-    n = int_arg(n, "atleast_Nd", "n", minimum=0)
+    n = int_arg(n, "atleast_Nd", "n", minimum=0, maximum=MAX_DIMS)
     v = as_tensor_variable(arry)
     pad = ["x"] * max(n - v.ndim, 0)
     return dimshuffle(v, pad + list(range(v.ndim)) if left else list(range(v.ndim)) + pad)
@@ -708,7 +709,7 @@ def ediff1d(ary: Any, to_end: Any = None, to_begin: Any = None) -> Variable:
 def _dims_product(sizes: Sequence[Any]) -> Any:
     """The product of dim sizes (ints, symbolic int scalars): an int where all are known."""
     if all(as_int(s) is not None for s in sizes):
-        return int(np.prod(sizes, dtype=np.int64))
+        return math.prod(as_int(s) for s in sizes)  # exact: an int64 product would wrap
     out: Any = constant(np.int64(1))
     for s in sizes:
         out = out * s

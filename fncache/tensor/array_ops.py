@@ -16,8 +16,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..graph.basic import Apply, Constant, Op, Variable
-from ..graph.types import TensorType, is_complex, is_int, normalize_dtype
-from ..graph.args import as_int, int_arg
+from ..graph.types import MAX_DIMS, TensorType, is_complex, is_int, normalize_dtype, shape_entries
+from ..graph.args import as_int, int_arg, sequence_arg
 from .basic import as_tensor_variable
 from .blas import Dot, dot_protocol
 from .elemwise import check_float64, elemwise
@@ -132,7 +132,7 @@ def specify_shape(x: Any, shape: Any) -> Variable:
         or as_int(shape) is not None
         or (isinstance(shape, Variable) and shape.ndim == 0)
     )
-    shape = (shape,) if single else tuple(shape)
+    shape = (shape,) if single else shape_entries(shape, "specify_shape")
     for s in shape:
         if s is not None and not isinstance(s, Variable) and as_int(s) is None:
             raise TypeError(
@@ -212,7 +212,7 @@ def patternbroadcast(x: Any, pattern: Sequence[bool]) -> Variable:
     when the function runs, as :func:`specify_broadcastable`), dims where it is False no longer
     broadcastable (as :func:`unbroadcast`)."""
     v = as_tensor_variable(x)
-    pattern = tuple(bool(b) for b in pattern)
+    pattern = tuple(bool(b) for b in sequence_arg(pattern, "patternbroadcast", "pattern", "bools"))
     if len(pattern) != v.ndim:
         raise ValueError(
             f"patternbroadcast: the pattern {pattern} has {len(pattern)} entries, {v} has {v.ndim} dims"
@@ -230,13 +230,20 @@ def patternbroadcast(x: Any, pattern: Sequence[bool]) -> Variable:
 def shape_padleft(x: Any, n_ones: int = 1) -> Variable:
     """``x`` with ``n_ones`` broadcastable dims added in front (Theano's)."""
     v = as_tensor_variable(x)
-    return dimshuffle(v, ["x"] * int_arg(n_ones, "shape_padleft", "n_ones", minimum=0) + list(range(v.ndim)))
+    return dimshuffle(
+        v,
+        ["x"] * int_arg(n_ones, "shape_padleft", "n_ones", minimum=0, maximum=MAX_DIMS) + list(range(v.ndim)),
+    )
 
 
 def shape_padright(x: Any, n_ones: int = 1) -> Variable:
     """``x`` with ``n_ones`` broadcastable dims added at the end (Theano's)."""
     v = as_tensor_variable(x)
-    return dimshuffle(v, list(range(v.ndim)) + ["x"] * int_arg(n_ones, "shape_padright", "n_ones", minimum=0))
+    return dimshuffle(
+        v,
+        list(range(v.ndim))
+        + ["x"] * int_arg(n_ones, "shape_padright", "n_ones", minimum=0, maximum=MAX_DIMS),
+    )
 
 
 def shape_padaxis(x: Any, axis: int) -> Variable:

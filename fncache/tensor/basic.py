@@ -8,9 +8,9 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..config import config
-from ..graph.args import as_int, int_arg
+from ..graph.args import as_int, entry_point, int_arg
 from ..graph.basic import Variable
-from ..graph.types import DTYPES, TensorType, normalize_dtype
+from ..graph.types import DTYPES, MAX_DIMS, TensorType, normalize_dtype, shape_entries
 from .variable import TensorConstant, TensorVariable
 from .scalar_ops import result_type
 
@@ -39,16 +39,18 @@ def tensor(
     ``shape`` may give static sizes (``None`` for unknown); a static 1 marks a broadcastable dim
     (Theano's ``broadcastable=(False, True)`` is taken too).
     """
-    if isinstance(name, (np.dtype, type)) or name in DTYPES:
+    if isinstance(name, (np.dtype, type)) or (isinstance(name, str) and name in DTYPES):
         raise TypeError(
             f"tensor(): the first argument is the name; did you mean tensor(dtype={name!r}, "
             "shape=...)? (Theano's tensor(dtype, broadcastable) is ft.TensorType(dtype, broadcastable))"
         )
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"tensor(): the name must be a str or None, got {name!r}")
     t = TensorType(normalize_dtype(dtype, f"tensor {name!r}"), shape, broadcastable)
     if shape is None and broadcastable is None:
         if ndim is None:
             raise TypeError("tensor(): give ndim (or shape)")
-        t = t.clone(shape=(None,) * int_arg(ndim, "tensor()", "ndim", minimum=0))
+        t = t.clone(shape=(None,) * int_arg(ndim, "tensor()", "ndim", minimum=0, maximum=MAX_DIMS))
     elif ndim is not None and ndim != t.ndim:
         raise TypeError(f"tensor(): ndim={ndim} does not match shape={t.shape}")
     return t.make_variable(name)
@@ -74,7 +76,7 @@ def _kind(kind: str, default: tuple[int | None, ...]):
     ) -> TensorVariable:
         if shape is None:
             shape = default
-        elif len(shape) != ndim:
+        elif len(shape := shape_entries(shape, f"{kind}()")) != ndim:
             raise ValueError(f"{kind}(): shape {tuple(shape)} has {len(shape)} entries, a {kind} has {ndim}")
         for d, s in enumerate(default):
             if s == 1 and shape[d] != 1:
@@ -100,6 +102,19 @@ def refuse_type(value: Any, what: str) -> None:
         )
 
 
+def as_array(value: Any, dtype: Any = None) -> np.ndarray:
+    """``value`` as numpy takes it to make a constant: numpy's ValueError of a ragged nested
+    list (and its TypeError of a value that takes no dtype) named after the function the user
+    called, with the fix."""
+    try:
+        return np.asarray(value) if dtype is None else np.asarray(value, dtype=np.dtype(dtype))
+    except ValueError as e:
+        raise ValueError(
+            f"{entry_point('constant()')}: cannot make an array of {value!r}: {e}; give a number, "
+            "a nested list whose rows all have one length, an array or a symbolic variable"
+        ) from None
+
+
 def constant(value: Any, name: str | None = None, dtype: Any = None) -> TensorConstant:
     """A constant. Python floats become ``config.floatX`` unless ``dtype`` is given."""
     if isinstance(value, Variable):
@@ -107,10 +122,11 @@ def constant(value: Any, name: str | None = None, dtype: Any = None) -> TensorCo
     refuse_type(value, "constant()")
     if dtype is None and isinstance(value, float):
         dtype = config.floatX
-    arr = np.asarray(value) if dtype is None else np.asarray(value, dtype=np.dtype(dtype))
+    arr = as_array(value, dtype)
     if arr.dtype.kind in "OUSV":
         raise TypeError(
-            f"constant(): cannot make a numeric constant from {value!r} (numpy dtype {arr.dtype})"
+            f"{entry_point('constant()')}: cannot make a numeric constant from {value!r} (numpy dtype "
+            f"{arr.dtype}); give a number, a (nested) list of numbers, an array or a symbolic variable"
         )
     dt = normalize_dtype(arr.dtype, "constant")
     arr = arr.astype(dt, copy=False)
@@ -134,7 +150,7 @@ def as_tensor_variable(x: Any, name: str | None = None, ndim: int | None = None)
         v = constant(x, name=name)
     if ndim is None:
         return v
-    ndim = int_arg(ndim, "as_tensor_variable", "ndim", minimum=0)
+    ndim = int_arg(ndim, "as_tensor_variable", "ndim", minimum=0, maximum=MAX_DIMS)
     if v.ndim == ndim:
         return v
     from .shape_ops import dimshuffle
@@ -195,14 +211,14 @@ _LETTERS = {
 }
 
 
-def _plural(make: Callable[[str | None], TensorVariable]) -> Callable[..., Any]:
+def _plural(make: Callable[[str | None], TensorVariable], what: str) -> Callable[..., Any]:
     """Theano's ``dvectors("a", "b")``: one variable per name, or ``dvectors(3)``: a list of
     three unnamed ones. A lone name of one letter gives the variable itself; a lone longer
     string is, as in Theano and PyTensor, one name per letter (``scalars("abcd")``)."""
 
     def many(*names: Any) -> Any:
         if len(names) == 1 and as_int(names[0]) is not None:
-            return [make(None) for _ in range(as_int(names[0]))]
+            return [make(None) for _ in range(int_arg(names[0], what, "the count", minimum=0))]
         if len(names) == 1 and isinstance(names[0], str) and len(names[0]) > 1:
             names = tuple(names[0])
         if len(names) == 1:
@@ -223,9 +239,9 @@ def _shorthands() -> dict[str, Any]:
         out[letter + "scalar"] = TensorType(dt, ())
     for kind in _KINDS:
         plural = "matrices" if kind == "matrix" else kind + "s"
-        out[plural] = _plural(globals()[kind])
+        out[plural] = _plural(globals()[kind], plural)
         for letter in "fdil":
-            out[letter + plural] = _plural(out[letter + kind])
+            out[letter + plural] = _plural(out[letter + kind], letter + plural)
     return out
 
 

@@ -320,6 +320,10 @@ def histogram(
         )
     else:
         edges = _vector(bins, "histogram", "bins")
+        if isinstance(edges, Constant) and edges.data.size == 0:
+            raise ValueError(
+                f"histogram: the bin edges {bins!r} are empty; give at least one edge, or a count of bins"
+            )
         if isinstance(edges, Constant) and np.any(np.diff(edges.data) < 0):
             raise ValueError(f"histogram: the bin edges {bins!r} must increase monotonically; sort them")
         increasing = elemwise("and_", _sorted_pairs(edges, "gt"), elemwise("gt", edges.shape[0], 0))

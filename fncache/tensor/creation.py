@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..config import config
-from ..graph.args import as_int
+from ..graph.args import as_int, int_arg
 from ..graph.basic import Apply, Constant, Op, Variable
 from ..graph.types import TensorType, is_int, normalize_dtype
 from .basic import as_tensor_variable, constant
@@ -286,6 +286,23 @@ class ARange(Op):
 _ARANGE_KIND = {"b": np.int64, "i": np.int64, "u": np.int64, "f": np.float64, "c": np.complex128}
 
 
+def number_arg(a: Any, fn: str, what: str) -> None:
+    """``a``, the argument ``what`` of ``fn`` given as a value where a scalar belongs (a bound of
+    a range): a real or complex number (a Python or numpy one, a 0-d array) that fits numpy's
+    int64 where it is an int; else a ValueError for an array or an int out of int64's range, a
+    TypeError for what is no number, naming both."""
+    if as_int(a) is not None:
+        int_arg(a, fn, what)  # within int64, as numpy's
+        return
+    number = isinstance(a, (float, complex, np.generic)) or (isinstance(a, np.ndarray) and a.ndim == 0)
+    if not number and isinstance(a, (list, tuple, np.ndarray)):
+        raise ValueError(f"{fn}: {what} must be a scalar, got {a!r}; {fn} takes no arrays")
+    if not number or np.asarray(a).dtype.kind not in "biufc":
+        raise TypeError(
+            f"{fn}: {what} must be a number or a symbolic scalar, got {a!r}; give an int, a float or a 0-d tensor"
+        )
+
+
 def arange(start: Any, stop: Any = None, step: Any = 1, dtype: Any = None) -> Variable:
     """numpy.arange: Python numbers or symbolic scalars; the dtype is numpy's for the
     arguments (int64 for ints, float64 for floats) unless ``dtype`` is given. Under
@@ -294,6 +311,9 @@ def arange(start: Any, stop: Any = None, step: Any = 1, dtype: Any = None) -> Va
     if stop is None:
         start, stop = 0, start
     args = [as_tensor_variable(a) if isinstance(a, Variable) else a for a in (start, stop, step)]
+    for a, what in zip(args, ("start", "stop", "step")):
+        if not isinstance(a, Variable):
+            number_arg(a, "arange", what)
     if dtype is None:
         # numpy's arange takes its bounds as Python numbers: int8 or float32 bounds give int64
         # or float64 (uint64 stays, and promotes with int64 to float64, below)

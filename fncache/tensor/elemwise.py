@@ -183,10 +183,10 @@ def as_strong(args: Sequence[Any], weak_from: Sequence[int]) -> list[Variable]:
     """Turn Python numbers into constants of numpy's weak-promotion dtype (NEP 50): they take
     the dtype of the typed operands they meet (``float32_vector * 2.0`` stays float32; a
     Python float is float32 under ``floatX=float32``, ``scalar_ops.result_type``)."""
-    from .basic import as_tensor_variable, constant
+    from .basic import as_array, as_tensor_variable, constant
 
     strong_dt = [
-        np.dtype(a.dtype if isinstance(a, Variable) else np.asarray(a).dtype)
+        np.dtype(a.dtype if isinstance(a, Variable) else as_array(a).dtype)
         for i, a in enumerate(args)
         if i in weak_from and not _is_python_number(a)
     ]

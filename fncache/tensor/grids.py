@@ -11,9 +11,9 @@ import numpy as np
 
 from ..graph.basic import Variable
 from ..graph.types import is_complex, is_float, is_int, normalize_dtype
-from ..graph.args import as_int
+from ..graph.args import as_int, op_at_entry
 from .basic import as_tensor_variable, constant
-from .creation import alloc, arange
+from .creation import alloc, arange, number_arg
 from .elemwise import cast, elemwise
 from .extra_ops import broadcast_arrays
 from .pyop import check_value
@@ -27,7 +27,7 @@ __all__ = ["linspace", "logspace", "geomspace", "meshgrid", "bartlett", "mgrid",
 def _scalar_in(value: Any, dt: str, what: str, fn: str = "linspace") -> Variable:
     v = as_tensor_variable(value) if isinstance(value, Variable) else constant(np.asarray(value, dt))
     if v.ndim != 0:
-        raise ValueError(f"{fn}: {what} must be a scalar, got {v.type}; {fn} takes no arrays")
+        raise ValueError(f"{op_at_entry(fn)}: {what} must be a scalar, got {v.type}; {fn} takes no arrays")
     return cast(v, dt) if v.dtype != dt else v
 
 
@@ -41,6 +41,8 @@ def _check_range_args(fn: str, num: Any, axis: Any, *values: tuple[Any, str]) ->
         err = ValueError if as_int(axis) is None else np.exceptions.AxisError
         raise err(f"{fn}: axis must be 0 (start and stop are scalars, the result one vector), got {axis!r}")
     for value, what in values:
+        if what != "base" and not isinstance(value, Variable):
+            number_arg(value, fn, what)  # numpy's ranges take arrays of ends; these take scalars
         if isinstance(value, (complex, np.complexfloating)) or (
             isinstance(value, Variable) and is_complex(value.dtype)
         ):
@@ -117,7 +119,7 @@ def logspace(
     """numpy.logspace: ``base ** linspace(start, stop, num, endpoint)``; ``start``, ``stop`` and
     ``base`` numbers or symbolic scalars, ``num`` as :func:`linspace`'s. The dtype is numpy's; a ``dtype``
     converts as numpy's ``astype`` (an int dtype truncates)."""
-    num = _check_range_args("logspace", num, axis, (base, "base"))
+    num = _check_range_args("logspace", num, axis, (start, "start"), (stop, "stop"), (base, "base"))
     b = as_tensor_variable(base) if isinstance(base, Variable) else base
     if isinstance(b, Variable) and b.ndim != 0:
         raise ValueError(f"logspace: base must be a scalar, got {b.type}; logspace takes no arrays")

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from ..graph.args import one_of
 from ..graph.basic import Apply, Op, Variable
 from .basic import as_tensor_variable
 from ..graph.types import TensorType, complex_of
@@ -48,20 +49,36 @@ def scipy_linalg(what: str) -> ModuleType:
     return scipy_module("linalg", what)
 
 
-def _per_matrix(inputs: list[np.ndarray], n_core: list[int], fn: Any, outs: list[str]) -> list[np.ndarray]:
+def _per_matrix(
+    what: str, inputs: list[np.ndarray], n_core: list[int], fn: Any, outs: list[str]
+) -> list[np.ndarray]:
     """``fn`` (the core arrays to a tuple of arrays) over the broadcast batch dims of
-    ``inputs`` (each with ``n_core`` core dims), the results stacked in the dtypes ``outs``."""
+    ``inputs`` (each with ``n_core`` core dims), the results stacked in the dtypes ``outs``.
+    scipy's ValueError (a non-square matrix, sizes that do not agree) is named after ``what``,
+    the function the user called, with the shapes it was given."""
+
+    def call(*mats: np.ndarray) -> tuple:
+        try:
+            return fn(*mats)
+        except ValueError as e:
+            if str(e).startswith(what):
+                raise
+            shapes = ", ".join(str(m.shape) for m in mats)
+            raise type(e)(
+                f"{what}: {e} (given matrices of shapes {shapes}); give the shapes scipy.linalg.{what} takes"
+            ) from None
+
     batch = np.broadcast_shapes(*[a.shape[: a.ndim - k] for a, k in zip(inputs, n_core)])
     full = [np.broadcast_to(a, batch + a.shape[a.ndim - k :]) for a, k in zip(inputs, n_core)]
     results: list[np.ndarray] | None = None
     for idx in np.ndindex(batch):
-        res = fn(*[a[idx] for a in full])
+        res = call(*[a[idx] for a in full])
         if results is None:
             results = [np.empty(batch + np.shape(r), dt) for r, dt in zip(res, outs)]
         for store, r in zip(results, res):
             store[idx] = r
     if results is None:  # an empty batch: the core shapes from one matrix of zeros
-        res = fn(*[np.zeros(a.shape[a.ndim - k :], a.dtype) for a, k in zip(inputs, n_core)])
+        res = call(*[np.zeros(a.shape[a.ndim - k :], a.dtype) for a, k in zip(inputs, n_core)])
         results = [np.empty(batch + np.shape(r), dt) for r, dt in zip(res, outs)]
     return results
 
@@ -105,7 +122,7 @@ class Schur(Op):
             t, z, _ = sla.schur(a, output=self.output, sort=self.sort)
             return t, z
 
-        return _per_matrix(inputs, [2], one, [o.dtype for o in node.outputs])
+        return _per_matrix("schur", inputs, [2], one, [o.dtype for o in node.outputs])
 
 
 class QZ(Op):
@@ -141,7 +158,8 @@ class QZ(Op):
             aa, bb, alpha, beta, q, z = sla.ordqz(a, b, sort=sort, output=self.output)
             return (aa, bb, alpha, beta, q, z) if self.eigenvalues else (aa, bb, q, z)
 
-        return _per_matrix(inputs, [2, 2], one, [o.dtype for o in node.outputs])
+        what = "qz" if self.sort is None and not self.eigenvalues else "ordqz"
+        return _per_matrix(what, inputs, [2, 2], one, [o.dtype for o in node.outputs])
 
 
 class PivotedQR(Op):
@@ -177,7 +195,7 @@ class PivotedQR(Op):
                 return h, tau, r, p
             return res
 
-        return _per_matrix(inputs, [2], one, [o.dtype for o in node.outputs])
+        return _per_matrix("qr", inputs, [2], one, [o.dtype for o in node.outputs])
 
 
 #: scipy.linalg.qr's modes and numpy's names of the same (PyTensor takes both)
@@ -232,7 +250,7 @@ def qr(
     ``A[..., P] == Q @ R`` (computed by scipy, no gradient); without it, numpy's QR, whose
     ``Q`` and ``R`` are differentiable. ``overwrite_a`` and ``lwork`` are accepted and ignored
     (scipy's workspace options)."""
-    if mode not in QR_MODES:
+    if not one_of(mode, QR_MODES):
         raise ValueError(
             f"qr: mode={mode!r} is not supported; use 'full' (Q (M, M), R (M, N)), 'economic' "
             "(Q (M, K), R (K, N)), 'r' (R (M, N) alone) or 'raw' (Householder reflectors, tau, R)"
@@ -281,7 +299,7 @@ class SolveDiscreteARE(Op):
         batch = np.broadcast_shapes(*[x.shape[:-2] for x in inputs])
         if 0 in batch:  # no matrices: X is A's size (a probe of zeros would not be stabilizable)
             return [np.empty(batch + inputs[0].shape[-2:], node.outputs[0].dtype)]
-        return _per_matrix(inputs, [2, 2, 2, 2], one, [node.outputs[0].dtype])
+        return _per_matrix("solve_discrete_are", inputs, [2, 2, 2, 2], one, [node.outputs[0].dtype])
 
 
 @register_grad(SolveDiscreteARE)
@@ -371,7 +389,7 @@ class TridiagonalLUFactor(Op):
                 )
             return tuple(factors)
 
-        return _per_matrix(inputs, [1, 1, 1], one, [o.dtype for o in node.outputs])
+        return _per_matrix("tridiagonal_lu_factor", inputs, [1, 1, 1], one, [o.dtype for o in node.outputs])
 
 
 class TridiagonalLUSolve(Op):
@@ -419,7 +437,9 @@ class TridiagonalLUSolve(Op):
                 )
             return (x,)
 
-        return _per_matrix(inputs, [1] * 5 + [self.b_ndim], one, [node.outputs[0].dtype])
+        return _per_matrix(
+            "tridiagonal_lu_solve", inputs, [1] * 5 + [self.b_ndim], one, [node.outputs[0].dtype]
+        )
 
 
 def tridiagonal_lu_factor(a: Any) -> tuple[Variable, ...]:

@@ -38,8 +38,9 @@ class _NeibsOp(Op):
     __props__ = ("neib_shape", "neib_step", "mode")
 
     def __init__(self, neib_shape: Pair, neib_step: Pair, mode: str) -> None:
-        self.neib_shape = (int(neib_shape[0]), int(neib_shape[1]))
-        self.neib_step = (int(neib_step[0]), int(neib_step[1]))
+        what = type(self).__name__
+        self.neib_shape = int_pair(neib_shape, what, "neib_shape", 1, "(2, 2)")
+        self.neib_step = int_pair(neib_step, what, "neib_step", 1, "(1, 1)")
         self.mode = str(mode)
 
     def grid(self, size: int, d: int) -> int:

@@ -25,7 +25,7 @@ import numpy as np
 from ..graph.basic import Apply, Op, Variable
 from ..graph.types import TensorType, complex_of, is_complex, is_float, real_of
 from .array_ops import conj_swap_last, matmul, swap_last, trace
-from ..graph.args import int_arg
+from ..graph.args import int_arg, one_of
 from .basic import as_tensor_variable
 from .blas import dot
 from .creation import eye, zeros_like
@@ -932,7 +932,7 @@ def _matrix_norm(
         else:
             red = {-2: min_, "nuc": sum_}[ord](s, axis=-1)
         return keep_reduced_dims(red, tuple(sorted(ax)), x.ndim, keepdims)
-    if isinstance(ord, str) or ord not in _SUMMED:
+    if isinstance(ord, str) or not one_of(ord, _SUMMED):
         raise ValueError(
             f"norm: ord={ord!r} is not a matrix norm; use None or 'fro', 'nuc', 1, -1, 2, -2, inf or -inf"
         )

@@ -8,7 +8,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..graph.args import as_int, int_arg
+from ..graph.args import as_int, entry_point, int_arg
 from ..graph.basic import Apply, Op, Variable
 from ..graph.types import TensorType, is_complex, is_float, is_int, normalize_dtype
 from . import scalar_ops as S
@@ -234,9 +234,19 @@ def filled_when_empty(
     return ifelse(empty, filled, build())
 
 
+def keepdims_flag(keepdims: Any) -> bool:
+    """``keepdims`` as numpy takes it (a bool, or an int as a flag), else a TypeError naming
+    the function the user called: any other value's truth would be a guess."""
+    if isinstance(keepdims, (bool, np.bool_)) or as_int(keepdims) is not None:
+        return bool(keepdims)
+    raise TypeError(
+        f"{entry_point('a reduction')}: keepdims must be a bool, got {keepdims!r}; give True or False"
+    )
+
+
 def keep_reduced_dims(res: Variable, axes: tuple[int, ...], ndim: int, keepdims: bool) -> Variable:
     """``res`` with the reduced ``axes`` of an ``ndim``-d input put back as size-1 dims, if ``keepdims``."""
-    if not keepdims:
+    if not keepdims_flag(keepdims):
         return res
     from .shape_ops import dimshuffle
 

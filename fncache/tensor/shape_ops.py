@@ -9,8 +9,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..graph.basic import Apply, Constant, Op, Variable
-from ..graph.types import TensorType, is_int
-from ..graph.args import as_int, int_arg, use_known_int
+from ..graph.types import MAX_DIMS, TensorType, is_int
+from ..graph.args import as_int, int_arg, op_at_entry, sequence_arg, use_known_int
 from .basic import as_tensor_variable, constant
 from .reduction import axis_index, one_axis, ordered_axes
 from .subtensor import Subtensor
@@ -306,7 +306,7 @@ def as_shape_vector(shp: Any, what: str) -> Variable:
         shp = shp.item()
     items = list(shp) if isinstance(shp, (list, tuple, np.ndarray)) else [shp]
     if all(as_int(i) is not None for i in items):
-        return constant(np.asarray([as_int(i) for i in items], dtype="int64"))
+        return constant(np.asarray([int_arg(i, what, "a shape entry") for i in items], dtype="int64"))
     vs = [as_tensor_variable(i) for i in items]
     for i in vs:
         if i.ndim != 0 or not is_int(i.dtype):
@@ -382,7 +382,7 @@ def _ndim_mismatch(ndim: int, given: Any) -> str:
 def reshape(x: Any, shp: Any, ndim: int | None = None) -> Variable:
     v = as_tensor_variable(x)
     vec = as_shape_vector(shp, "reshape")
-    n = vec.type.shape[0] if ndim is None else int_arg(ndim, "reshape", "ndim", minimum=0)
+    n = vec.type.shape[0] if ndim is None else int_arg(ndim, "reshape", "ndim", minimum=0, maximum=MAX_DIMS)
     if n is None:
         raise TypeError("reshape: give ndim= when the shape is a symbolic vector")
     if isinstance(vec, Constant):
@@ -402,7 +402,7 @@ def reshape(x: Any, shp: Any, ndim: int | None = None) -> Variable:
 
 def flatten(x: Any, ndim: int = 1) -> Variable:
     v = as_tensor_variable(x)
-    ndim = int_arg(ndim, "flatten", "ndim", minimum=0)
+    ndim = int_arg(ndim, "flatten", "ndim", minimum=0, maximum=MAX_DIMS)
     if ndim < 1 or ndim > max(v.ndim, 1):
         raise ValueError(f"flatten: ndim must be in 1..{max(v.ndim, 1)}, got {ndim}")
     sizes = dim_sizes(v)
@@ -428,7 +428,7 @@ class Concatenate(Op):
         for x in xs:
             if x.ndim != nd:
                 raise ValueError(
-                    f"concatenate: all inputs must have the same ndim; got {[x.ndim for x in xs]}"
+                    f"{op_at_entry('concatenate')}: all inputs must have the same ndim; got {[x.ndim for x in xs]}"
                 )
         dt = normalize_dtype(np.result_type(*[np.dtype(x.dtype) for x in xs]))
         shape = []
@@ -439,7 +439,7 @@ class Concatenate(Op):
             else:
                 known = {s for s in dims if s is not None}
                 if len(known) > 1:
-                    raise ValueError(f"concatenate: input shapes differ in dim {d}: {dims}")
+                    raise ValueError(f"{op_at_entry('concatenate')}: input shapes differ in dim {d}: {dims}")
                 shape.append(known.pop() if known else None)
         return Apply(self, xs, [TensorType(dt, tuple(shape))])
 
@@ -463,7 +463,7 @@ def swapaxes(x: Any, axis1: int, axis2: int) -> Variable:
 
 def concatenate(seq: Sequence[Any], axis: int | None = 0) -> Variable:
     """numpy.concatenate; ``axis=None`` joins the flattened tensors."""
-    vs = [as_tensor_variable(x) for x in seq]
+    vs = [as_tensor_variable(x) for x in sequence_arg(seq, "concatenate", "seq")]
     if not vs:
         raise ValueError("concatenate: need at least one tensor")
     if axis is None:
@@ -495,7 +495,7 @@ def stack(seq: Sequence[Any], *more: Any, axis: Any = None) -> Variable:
             "arguments" + (" and axis=" if axis is not None else "") + "; call stack([a, b, ...], axis=...)"
         )
     axis = more[0] if more else 0 if axis is None else axis
-    vs = [as_tensor_variable(x) for x in seq]
+    vs = [as_tensor_variable(x) for x in sequence_arg(seq, "stack", "seq")]
     if not vs:
         raise ValueError("stack: need at least one tensor")
     nd = vs[0].ndim

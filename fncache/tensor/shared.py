@@ -12,7 +12,7 @@ from ..errors import PickleError
 from ..graph.args import as_int
 from ..graph.basic import Tag, Variable
 from ..graph.types import TensorType, native_array, normalize_dtype
-from .basic import refuse_type
+from .basic import as_array, refuse_type
 from .variable import TensorVariable
 
 __all__ = ["SharedVariable", "shared"]
@@ -40,6 +40,11 @@ class SharedVariable(TensorVariable):
         strict: bool = False,
         allow_downcast: bool = False,
     ) -> None:
+        if not isinstance(value, np.ndarray):
+            raise TypeError(
+                f"SharedVariable: value must be a numpy array, got {type(value).__name__} {value!r}; "
+                "fc.shared(value) makes a shared variable of a number or a list too"
+            )
         value = native_array(value)
         static = (None,) * value.ndim if shape is None else tuple(shape)
         super().__init__(TensorType(value.dtype, static), name=name)
@@ -311,7 +316,7 @@ def shared(
             raise TypeError(f"{what}: broadcastable takes one bool per dim, got {broadcastable!r}")
         shape = tuple(1 if b else None for b in flags)
     refuse_type(value, what)
-    arr = np.asarray(value)
+    arr = as_array(value)
     if isinstance(value, float) and not isinstance(value, np.generic) and not strict:
         arr = arr.astype(config.floatX)
     normalize_dtype(arr.dtype, what)

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ..graph.args import one_of
 from ..graph.basic import Apply, Op, Variable
 from ..graph.types import TensorType, is_complex
 from .array_ops import swap_last
@@ -272,7 +273,7 @@ def solve_triangular(
     ``"T"`` or ``"C"``; ``unit_diagonal=True`` takes t's diagonal as ones (a's is not read). A
     zero on the diagonal raises numpy's ``LinAlgError`` when the function runs. ``b_ndim`` and
     ``check_finite`` as :func:`solve`'s."""
-    if isinstance(trans, bool) or trans not in SOLVE_TRANS:
+    if isinstance(trans, bool) or not one_of(trans, SOLVE_TRANS):
         raise ValueError(
             f"solve_triangular: trans must be one of {list(SOLVE_TRANS)} (scipy's), got {trans!r}"
         )

@@ -18,16 +18,26 @@ from .array_ops import cumprod, cumsum, diagonal, sort, squeeze
 from ..graph.args import int_arg
 from .basic import as_tensor_variable, constant
 from .blas import dot
+from .creation import alloc
 from .elemwise import as_float64, cast, elemwise, float64_result
 from .reduction import all as all_
 from .reduction import any as any_
 from .pyop import check_value
-from .reduction import argmax, argmin, filled_when_empty, keep_reduced_dims, mean, normalize_axes, one_axis
+from .reduction import (
+    argmax,
+    argmin,
+    filled_when_empty,
+    keep_reduced_dims,
+    keepdims_flag,
+    mean,
+    normalize_axes,
+    one_axis,
+)
 from .reduction import max as max_
 from .reduction import min as min_
 from .reduction import prod
 from .reduction import sum as sum_
-from .shape_ops import concatenate, dim_sizes, dimshuffle, flatten, reshape
+from .shape_ops import concatenate, dim_sizes, dimshuffle, flatten, reshape, shape
 
 __all__ = [
     "max_and_argmax",
@@ -259,6 +269,8 @@ def _quantile(
     axes = normalize_axes(axis, ndim, what)
     s, ax = _sorted_along(v, axes)
     s = dimshuffle(s, [d for d in range(s.ndim) if d != ax] + [ax])  # the sorted axis last
+    if not skip_nan:
+        s = _some_values(s, what)
     n = s.shape[-1]
     if is_int(qv.dtype):
         # the index in int64: a uint64 level times the int64 size would promote to float64
@@ -268,6 +280,10 @@ def _quantile(
         return _levels_first(_nan_where_nan(s, res, qv.ndim), qv.ndim, axes, ndim, keepdims)
     levels = qv
     if skip_nan:
+        # one NaN after each slice: an empty slice reads it (numpy's NaN) where it would read
+        # past its end; the others never reach it
+        pad = alloc(constant(np.asarray(np.nan, s.dtype)), *dim_sizes(s)[:-1], 1)
+        s = concatenate([s, pad], axis=-1)
         # the NaNs sort last: each slice's values are its first `count`, the levels flattened
         # into one last dim to index every slice at its own places
         n = sum_(elemwise("invert", elemwise("isnan", s)), axis=-1, keepdims=True)
@@ -308,6 +324,18 @@ def _quantile(
     return _levels_first(_nan_where_nan(s, res, qv.ndim), qv.ndim, axes, ndim, keepdims)
 
 
+def _some_values(s: Variable, what: str) -> Variable:
+    """``s`` (the values sorted along its last dim) checked to hold some values there: a
+    quantile of none is numpy's IndexError from inside it, here a ValueError naming ``what``."""
+    fix = "give at least one value per slice (nan-functions give NaN for none)"
+    if s.type.shape[-1] == 0:
+        raise ValueError(f"{what}: no values to take the quantile of (the reduced size is 0); {fix}")
+    if s.type.shape[-1] is not None:
+        return s
+    msg = f"{what}: no values to take the quantile of (sorted slices of shape {{0}}); {fix}"
+    return check_value(s, elemwise("gt", s.shape[-1], 0), msg, shape(s))
+
+
 def nanquantile(a: Any, q: Any, axis: Any = None, keepdims: bool = False, method: str = "linear") -> Variable:
     """numpy.nanquantile: :func:`quantile` of the non-NaN values of each slice (NaN for a slice
     of NaNs only); the sorted values read at places that depend on each slice's count."""
@@ -340,6 +368,7 @@ def _nan_where_nan(s: Variable, res: Variable, q_ndim: int) -> Variable:
 def _levels_first(res: Variable, q_ndim: int, axes: tuple[int, ...], ndim: int, keepdims: bool) -> Variable:
     """``res`` with the levels' dims first, then the kept dims (size-1 dims for the reduced
     ones with ``keepdims``)."""
+    keepdims = keepdims_flag(keepdims)
     kept = res.ndim - q_ndim
     pattern: list[Any] = list(range(kept, kept + q_ndim))
     k = 0

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from ...graph.basic import Variable
+from ...graph.types import shape_entries
 from ..basic import as_tensor_variable
 from ..conv import conv2d as _nnet_conv2d
 from ..shape_ops import dimshuffle
@@ -22,7 +23,7 @@ def _as_stack(v: Variable, shape: Sequence[int | None] | None, what: str) -> tup
             f"signal.conv.conv2d: {what} must be a matrix (one {what[:-1]}) or a 3-d tensor "
             f"(a stack of them: count, rows, cols), got {v.type}; for channels use ft.nnet.conv2d"
         )
-    if shape is not None and len(tuple(shape)) != v.ndim:
+    if shape is not None and len(shape_entries(shape, f"signal.conv.conv2d: {what[:-1]}_shape")) != v.ndim:
         raise ValueError(
             f"signal.conv.conv2d: {what[:-1]}_shape must have {v.ndim} entries for the {v.ndim}-d "
             f"{what} ({'count, ' if v.ndim == 3 else ''}rows, cols), got {shape!r}"

@@ -47,9 +47,10 @@ class _PoolOp(Op):
     __props__ = ("ws", "stride", "pad", "ignore_border", "mode")
 
     def __init__(self, ws: Pair, stride: Pair, pad: Pair, ignore_border: bool, mode: str) -> None:
-        self.ws = (int(ws[0]), int(ws[1]))
-        self.stride = (int(stride[0]), int(stride[1]))
-        self.pad = (int(pad[0]), int(pad[1]))
+        what = type(self).__name__
+        self.ws = int_pair(ws, what, "ws", 1, "(2, 2)")
+        self.stride = int_pair(stride, what, "stride", 1, "(2, 2)")
+        self.pad = int_pair(pad, what, "pad", 0, "(1, 1)")
         self.ignore_border = bool(ignore_border)
         self.mode = str(mode)
 
