@@ -113,6 +113,7 @@ from .creation import (
 )
 from .shape_ops import concatenate, flatten, reshape, stack, swapaxes, transpose, dimshuffle, shape
 from .variable import TensorConstant, TensorVariable
+from .op_call import op_call
 
 
 def _unary(name: str, doc: str):
@@ -121,7 +122,7 @@ def _unary(name: str, doc: str):
 
     f.__name__ = name
     f.__doc__ = doc
-    return f
+    return op_call(f)
 
 
 def _binary(name: str, doc: str):
@@ -130,7 +131,7 @@ def _binary(name: str, doc: str):
 
     f.__name__ = name
     f.__doc__ = doc
-    return f
+    return op_call(f)
 
 
 def _variadic(name: str, doc: str):
@@ -147,7 +148,7 @@ def _variadic(name: str, doc: str):
 
     f.__name__ = name
     f.__doc__ = doc
-    return f
+    return op_call(f)
 
 
 exp = _unary("exp", "Elementwise e**x.")
@@ -224,11 +225,13 @@ gammaincinv = _binary("gammaincinv", "Elementwise x with gammainc(k, x) = y: gam
 gammainccinv = _binary("gammainccinv", "Elementwise x with gammaincc(k, x) = y: gammainccinv(k, y).")
 
 
+@op_call
 def betainc(a: Any, b: Any, x: Any) -> TensorVariable:
     """Elementwise regularized incomplete beta function I_x(a, b) (scipy's betainc)."""
     return elemwise("betainc", a, b, x)
 
 
+@op_call
 def betaincinv(a: Any, b: Any, y: Any) -> TensorVariable:
     """Elementwise x with betainc(a, b, x) = y (scipy's betaincinv)."""
     return elemwise("betaincinv", a, b, y)
@@ -287,6 +290,7 @@ conj = _unary("conj", "Elementwise complex conjugate (x itself for real dtypes).
 angle = _unary("angle", "Elementwise argument of a complex number, in radians (numpy.angle).")
 
 
+@op_call
 def complex(real: Any, imag: Any) -> TensorVariable:
     """PyTensor's ``complex``: elementwise the complex number ``real + imag * 1j`` of two real
     tensors (broadcast), each part kept exactly (an infinite part makes no NaN of the other);
@@ -303,6 +307,7 @@ def complex(real: Any, imag: Any) -> TensorVariable:
     return elemwise("complex", real, imag)
 
 
+@op_call
 def complex_from_polar(abs: Any, angle: Any) -> TensorVariable:
     """PyTensor's ``complex_from_polar``: elementwise ``abs * (cos(angle) + sin(angle) * 1j)``,
     by :func:`complex` of its two real parts."""
@@ -351,6 +356,7 @@ conjugate = conj
 dense_dot = dot
 
 
+@op_call
 def tensor_copy(x: Any) -> TensorVariable:
     """PyTensor's ``tensor_copy``: a copy of ``x`` (``x.copy()``; the result never shares its
     memory)."""
@@ -364,21 +370,22 @@ identity = tensor_copy
 from . import nnet  # noqa: E402  (ft.nnet, after the names its functions stand beside)
 
 
+@op_call
 def switch(cond: Any, a: Any, b: Any) -> TensorVariable:
     """Elementwise ``a`` where ``cond`` else ``b`` (numpy.where)."""
     return elemwise("switch", cond, a, b)
 
 
-def where(cond: Any, a: Any = None, b: Any = None) -> Any:
-    """numpy.where: :func:`switch` of the three arguments; of ``cond`` alone, its
-    :func:`nonzero` (a tuple of index vectors)."""
-    if a is None and b is None:
+def where(cond: Any, ift: Any = None, iff: Any = None) -> Any:
+    """numpy.where (the arguments named as PyTensor's): :func:`switch` of the three arguments;
+    of ``cond`` alone, its :func:`nonzero` (a tuple of index vectors)."""
+    if ift is None and iff is None:
         from .data_ops import nonzero
 
         return nonzero(cond)
-    if a is None or b is None:
-        raise TypeError("where: give both a and b (elementwise choice) or neither (the indices of cond)")
-    return switch(cond, a, b)
+    if ift is None or iff is None:
+        raise TypeError("where: give both ift and iff (elementwise choice) or neither (the indices of cond)")
+    return switch(cond, ift, iff)
 
 
 second = fill  # PyTensor's name: b broadcast to a's shape
@@ -397,6 +404,7 @@ def _no_bound(x: Any, bound: Any, lower: bool) -> bool:
     return bound < info.min if lower else bound > info.max
 
 
+@op_call
 def clip(x: Any, lo: Any, hi: Any) -> TensorVariable:
     """``x`` limited to [lo, hi]: numpy.clip's value, ``minimum(maximum(x, lo), hi)``, NaN
     where any operand is NaN. The gradient goes to the one operand the value is taken from:

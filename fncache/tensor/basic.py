@@ -12,6 +12,7 @@ from ..graph.args import as_int, int_arg
 from ..graph.basic import Variable
 from ..graph.types import DTYPES, TensorType, normalize_dtype
 from .variable import TensorConstant, TensorVariable
+from .op_call import op_call
 
 __all__ = [
     "tensor",
@@ -99,8 +100,11 @@ def refuse_type(value: Any, what: str) -> None:
         )
 
 
-def constant(value: Any, name: str | None = None, dtype: Any = None) -> TensorConstant:
-    """A constant. Python floats become ``config.floatX`` unless ``dtype`` is given."""
+def constant(
+    value: Any, name: str | None = None, ndim: int | None = None, dtype: Any = None
+) -> TensorConstant:
+    """A constant. Python floats become ``config.floatX`` unless ``dtype`` is given. ``ndim``
+    (PyTensor's) adds leading dims of size 1, or drops them, to reach it."""
     if isinstance(value, Variable):
         raise TypeError(f"constant(): {value!r} is already symbolic")
     refuse_type(value, "constant()")
@@ -113,6 +117,15 @@ def constant(value: Any, name: str | None = None, dtype: Any = None) -> TensorCo
         )
     dt = normalize_dtype(arr.dtype, "constant")
     arr = arr.astype(dt, copy=False)
+    if ndim is not None:
+        ndim = int_arg(ndim, "constant", "ndim", minimum=0)
+        lead = arr.shape[: max(arr.ndim - ndim, 0)]
+        if any(d != 1 for d in lead):
+            raise ValueError(
+                f"constant(): ndim={ndim} would drop the leading dims of sizes {lead} of a value of "
+                f"shape {arr.shape}; only dims of size 1 can be dropped: give a value of {ndim} dims"
+            )
+        arr = arr.reshape((1,) * (ndim - arr.ndim) + arr.shape[len(lead) :])
     return TensorConstant(TensorType(dt, arr.shape), arr, name=name)
 
 
@@ -249,6 +262,7 @@ def scalar_from_tensor(x: Any) -> TensorVariable:
     return _scalar_value(x, "scalar_from_tensor")
 
 
+@op_call
 def tensor_from_scalar(x: Any) -> TensorVariable:
     """PyTensor's ``tensor_from_scalar``: a scalar as a 0-d tensor, ``x`` itself in fncache
     (whose scalars are 0-d tensors); a Python number becomes a constant."""
