@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import io
 import warnings
 from typing import Any, Iterator
 
@@ -23,6 +24,7 @@ import scipy.stats
 import fncache as fc
 import fncache.tensor as ft
 from fncache.gradient import verify_grad
+from fncache.printing import debugprint
 from fncache.tensor.constant_value import get_underlying_scalar_constant_value
 from fncache.tensor.nlinalg import SVD
 from fncache.tensor.shape import shape_i
@@ -477,3 +479,13 @@ def test_pytensors_calls_give_pytensors_results() -> None:
     for name, want, got in zip(PYTENSOR_CALLS, *results):
         assert (got.dtype, got.shape) == (want.dtype, want.shape), name
         np.testing.assert_allclose(got, want, rtol=1e-6 if want.dtype == "float32" else 1e-10, err_msg=name)
+
+
+def test_debugprint_takes_depth_second() -> None:
+    """``debugprint(f, depth)``, Theano's and PyTensor's order (the second argument was the
+    file: an int there raised AttributeError); Theano's ``file`` fourth is written to."""
+    y = ft.exp(ft.exp(ft.dvector("x")))
+    assert len(debugprint(y, 1, file="str").splitlines()) < len(debugprint(y, file="str").splitlines())
+    out = io.StringIO()
+    text = debugprint(y, -1, False, out)
+    assert out.getvalue().strip() == text.strip() and "exp" in text
