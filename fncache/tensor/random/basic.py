@@ -122,8 +122,9 @@ def _draw(which: str) -> Callable[..., Any]:
     draw.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
         [*own, extra["rng"], extra["return_next_rng"], extra["name"]]
     )
+    pytensors = f"{adapt.__doc__}\n\n" if adapt is not None else ""
     draw.__doc__ = (
-        f"{method.__doc__}\n\nDrawn from ``rng``: a random state (with ``return_next_rng=True``, "
+        f"{method.__doc__}\n\n{pytensors}Drawn from ``rng``: a random state (with ``return_next_rng=True``, "
         "returns ``(next_rng, draw)``), an ``fc.RandomStream``, or None (a fresh seed)."
     )
     return draw
