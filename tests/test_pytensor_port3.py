@@ -1167,7 +1167,7 @@ def test_where_of_a_condition_alone_and_a_named_copy() -> None:
     got = fc.function([x], list(ft.where(x > 0)), mode=PY)(AR - 5)
     for g, want in zip(got, np.where(AR - 5 > 0)):
         assert_same(g, want)
-    with pytest.raises(TypeError, match="where: give both a and b"):
+    with pytest.raises(TypeError, match="where: give both ift and iff"):
         ft.where(x > 0, x)
     assert x.copy(name="y").name == "y"
 

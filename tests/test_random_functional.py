@@ -184,7 +184,7 @@ DISTS = [
     ("uniform", (-1.0, 4.0), stats.uniform(-1, 5)),
     ("standard_normal", (), stats.norm()),
     ("exponential", (2.0,), stats.expon(scale=2)),
-    ("gamma", (2.5, 1.5), stats.gamma(2.5, scale=1.5)),
+    ("gamma", (2.5, 1.5), stats.gamma(2.5, scale=1 / 1.5)),  # PyTensor's second argument: the rate
     ("beta", (2.0, 3.0), stats.beta(2, 3)),
     ("lognormal", (0.0, 0.5), stats.lognorm(0.5)),
     ("laplace", (1.0, 2.0), stats.laplace(1, 2)),

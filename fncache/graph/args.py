@@ -5,7 +5,8 @@ an axis, an order): a Python int or what numpy takes as one (``operator.index``:
 integer, a 0-d integer array), never a bool (a flag passed in an int's place is a mistake
 more often than a 0 or a 1), or a symbolic integer scalar whose value is known when the graph
 is built (a constant, arithmetic on constants and static sizes: the front end's reading, see
-`use_known_int`). ``pairs_arg`` is every argument given as a dict or as a
+`use_known_int`). ``flag`` is every True-or-False argument (0 and 1 taken, Theano's
+spelling). ``pairs_arg`` is every argument given as a dict or as a
 sequence of (key, value) pairs (``replace``, ``givens``, ``updates``).
 """
 
@@ -21,6 +22,7 @@ import numpy as np
 __all__ = [
     "as_int",
     "entry_point",
+    "flag",
     "int_arg",
     "int_kind",
     "one_of",
@@ -110,6 +112,13 @@ def int_kind(minimum: int | None) -> str:
     if minimum == 1:
         return "a positive int"
     return f"an int >= {minimum}"
+
+
+def flag(value: Any, what: str, name: str) -> bool:
+    """``value`` checked a bool (or 0 or 1, Theano's spelling): argument ``name`` of ``what``."""
+    if not isinstance(value, (bool, np.bool_, int, np.integer)) or value not in (0, 1):
+        raise TypeError(f"{what}: {name} must be True or False, got {value!r}")
+    return bool(value)
 
 
 def int_arg(

@@ -287,6 +287,15 @@ def _constructor_defaults(cls: type) -> dict[str, Any]:
     return defaults
 
 
+def output_names(name: Any, count: int, what: str) -> list[str]:
+    """The names ``name=`` gives ``count`` outputs, as PyTensor's ops do: ``name`` itself for
+    one, ``name_0``, ``name_1``, ... for several; a ``name`` that is no string is refused
+    naming ``what``."""
+    if not isinstance(name, str):
+        raise TypeError(f"{what}: name must be a string, got {type(name).__name__} {name!r}")
+    return [name] if count == 1 else [f"{name}_{i}" for i in range(count)]
+
+
 class Op:
     """Base class of operations.
 
@@ -386,13 +395,21 @@ class Op:
         check_itypes(self, inputs, self.itypes)
         return Apply(self, inputs, list(self.otypes))
 
-    def __call__(self, *inputs: Any) -> Any:
+    def __call__(self, *inputs: Any, name: str | None = None, return_list: bool = False) -> Any:
+        """The outputs of this op applied to ``inputs``: one variable, or a list of several.
+        ``name`` (PyTensor's) names them (see :func:`output_names`), ``return_list=True``
+        returns a list of one too."""
         node = self.make_node(*inputs)
         _record_creation(node)
         if config.compute_test_value != "off":
             from .debug_values import compute_test_values
 
             compute_test_values(node)
+        if name is not None:
+            for out, out_name in zip(node.outputs, output_names(name, len(node.outputs), str(self))):
+                out.name = out_name
+        if return_list:
+            return list(node.outputs)
         return node.outputs[0] if len(node.outputs) == 1 else node.outputs
 
     # -- evaluation ---------------------------------------------------------------------

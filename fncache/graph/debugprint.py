@@ -163,10 +163,22 @@ def debugprint(
     return text
 
 
-def print_graph(obj: Any, file: Any = None, depth: int = -1, **options: Any) -> str:
+def print_graph(
+    obj: Any,
+    depth: int = -1,
+    print_type: bool = False,
+    print_shape: Any = False,
+    file: Any = None,
+    **options: Any,
+) -> str:
     """``obj``'s text printed as Theano's and PyTensor's ``debugprint`` prints it: to standard
     output when ``file`` is None, nowhere when ``file == "str"``, else to ``file``. Returns the
-    text. ``options``: :func:`debugprint`'s."""
+    text. The arguments are in PyTensor's order; Theano's fourth, ``file``, is read as it
+    (a writable object given as ``print_shape``). ``print_type``, ``print_shape`` and
+    ``options``: :func:`debugprint`'s."""
+    if hasattr(print_shape, "write") and file is None:  # Theano's debugprint(obj, depth, print_type, file)
+        file, print_shape = print_shape, False
+    options.update(print_type=print_type, print_shape=print_shape)
     if file == "str":
         return debugprint(obj, depth=depth, **options)
     return debugprint(obj, file=sys.stdout if file is None else file, depth=depth, **options)

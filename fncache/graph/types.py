@@ -133,6 +133,11 @@ class TensorType:
         name: str | None = None,
     ) -> None:
         if broadcastable is not None:
+            if isinstance(broadcastable, str):  # PyTensor's TensorType(dtype, shape, name)
+                raise TypeError(
+                    f"TensorType: the third argument is broadcastable, got the string {broadcastable!r}; "
+                    f"give the name by keyword: TensorType(dtype, shape, name={broadcastable!r})"
+                )
             if shape is not None:
                 raise TypeError("TensorType: give shape or broadcastable, not both")
             shape = tuple(

@@ -113,6 +113,7 @@ from .creation import (
 )
 from .shape_ops import concatenate, flatten, reshape, stack, swapaxes, transpose, dimshuffle, shape
 from .variable import TensorConstant, TensorVariable
+from .op_call import op_call
 
 
 def _named(f: Callable, name: str, doc: str) -> Callable:
@@ -128,14 +129,14 @@ def _unary(name: str, doc: str):
     def f(x: Any) -> TensorVariable:
         return elemwise(name, x)
 
-    return _named(f, name, doc)
+    return op_call(_named(f, name, doc))
 
 
 def _binary(name: str, doc: str):
     def f(a: Any, b: Any) -> TensorVariable:
         return elemwise(name, a, b)
 
-    return _named(f, name, doc)
+    return op_call(_named(f, name, doc))
 
 
 def _variadic(name: str, doc: str):
@@ -151,7 +152,7 @@ def _variadic(name: str, doc: str):
             out = elemwise(name, out, t)
         return out
 
-    return _named(f, name, doc)
+    return op_call(_named(f, name, doc))
 
 
 exp = _unary("exp", "Elementwise e**x.")
@@ -228,11 +229,13 @@ gammaincinv = _binary("gammaincinv", "Elementwise x with gammainc(k, x) = y: gam
 gammainccinv = _binary("gammainccinv", "Elementwise x with gammaincc(k, x) = y: gammainccinv(k, y).")
 
 
+@op_call
 def betainc(a: Any, b: Any, x: Any) -> TensorVariable:
     """Elementwise regularized incomplete beta function I_x(a, b) (scipy's betainc)."""
     return elemwise("betainc", a, b, x)
 
 
+@op_call
 def betaincinv(a: Any, b: Any, y: Any) -> TensorVariable:
     """Elementwise x with betainc(a, b, x) = y (scipy's betaincinv)."""
     return elemwise("betaincinv", a, b, y)
@@ -291,6 +294,7 @@ conj = _unary("conj", "Elementwise complex conjugate (x itself for real dtypes).
 angle = _unary("angle", "Elementwise argument of a complex number, in radians (numpy.angle).")
 
 
+@op_call
 def complex(real: Any, imag: Any) -> TensorVariable:
     """PyTensor's ``complex``: elementwise the complex number ``real + imag * 1j`` of two real
     tensors (broadcast), each part kept exactly (an infinite part makes no NaN of the other);
@@ -307,6 +311,7 @@ def complex(real: Any, imag: Any) -> TensorVariable:
     return elemwise("complex", real, imag)
 
 
+@op_call
 def complex_from_polar(abs: Any, angle: Any) -> TensorVariable:
     """PyTensor's ``complex_from_polar``: elementwise ``abs * (cos(angle) + sin(angle) * 1j)``,
     by :func:`complex` of its two real parts."""
@@ -355,6 +360,7 @@ conjugate = conj
 dense_dot = dot
 
 
+@op_call
 def tensor_copy(x: Any) -> TensorVariable:
     """PyTensor's ``tensor_copy``: a copy of ``x`` (``x.copy()``; the result never shares its
     memory)."""
@@ -368,21 +374,22 @@ identity = tensor_copy
 from . import nnet  # noqa: E402  (ft.nnet, after the names its functions stand beside)
 
 
+@op_call
 def switch(cond: Any, a: Any, b: Any) -> TensorVariable:
     """Elementwise ``a`` where ``cond`` else ``b`` (numpy.where)."""
     return elemwise("switch", cond, a, b)
 
 
-def where(cond: Any, a: Any = None, b: Any = None) -> Any:
-    """numpy.where: :func:`switch` of the three arguments; of ``cond`` alone, its
-    :func:`nonzero` (a tuple of index vectors)."""
-    if a is None and b is None:
+def where(cond: Any, ift: Any = None, iff: Any = None) -> Any:
+    """numpy.where (the arguments named as PyTensor's): :func:`switch` of the three arguments;
+    of ``cond`` alone, its :func:`nonzero` (a tuple of index vectors)."""
+    if ift is None and iff is None:
         from .data_ops import nonzero
 
         return nonzero(cond)
-    if a is None or b is None:
-        raise TypeError("where: give both a and b (elementwise choice) or neither (the indices of cond)")
-    return switch(cond, a, b)
+    if ift is None or iff is None:
+        raise TypeError("where: give both ift and iff (elementwise choice) or neither (the indices of cond)")
+    return switch(cond, ift, iff)
 
 
 second = fill  # PyTensor's name: b broadcast to a's shape
@@ -401,6 +408,7 @@ def _no_bound(x: Any, bound: Any, lower: bool) -> bool:
     return bound < info.min if lower else bound > info.max
 
 
+@op_call
 def clip(x: Any, lo: Any, hi: Any) -> TensorVariable:
     """``x`` limited to [lo, hi]: numpy.clip's value, ``minimum(maximum(x, lo), hi)``, NaN
     where any operand is NaN. The gradient goes to the one operand the value is taken from:

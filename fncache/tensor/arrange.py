@@ -18,7 +18,7 @@ import numpy as np
 
 from ..graph.basic import Constant, Variable
 from ..graph.types import MAX_DIMS, is_int
-from ..graph.args import as_int, int_arg
+from ..graph.args import as_int, flag, int_arg
 from .basic import as_tensor_variable, constant
 from .creation import alloc
 from .elemwise import cast, elemwise
@@ -255,26 +255,36 @@ def _atleast(x: Any, ndim: int) -> Variable:
     return dimshuffle(v, patterns[v.ndim])
 
 
-def _atleast_many(arys: tuple, ndim: int, what: str) -> Any:
+def _atleast_many(arys: tuple, ndim: int, what: str, n: Any, left: Any) -> Any:
+    """numpy's ``atleast_<ndim>d`` of each of ``arys``, or PyTensor's (:func:`atleast_Nd`)
+    where ``n`` or ``left`` is given."""
     if not arys:
         raise TypeError(f"{what}: give at least one tensor")
-    out = [_atleast(a, ndim) for a in arys]
+    if n is None and left is None:
+        out = [_atleast(a, ndim) for a in arys]
+    else:
+        n, left = ndim if n is None else n, True if left is None else flag(left, what, "left")
+        out = [atleast_Nd(a, n=n, left=left) for a in arys]
     return out[0] if len(out) == 1 else out
 
 
-def atleast_1d(*arys: Any) -> Any:
-    """numpy.atleast_1d: a 0-d tensor becomes shape (1,); one tensor in, one out, else a list."""
-    return _atleast_many(arys, 1, "atleast_1d")
+def atleast_1d(*arys: Any, n: int | None = None, left: bool | None = None) -> Any:
+    """numpy.atleast_1d: a 0-d tensor becomes shape (1,); one tensor in, one out, else a list.
+    ``n`` and ``left`` as PyTensor's: :func:`atleast_Nd`."""
+    return _atleast_many(arys, 1, "atleast_1d", n, left)
 
 
-def atleast_2d(*arys: Any) -> Any:
-    """numpy.atleast_2d: 0-d -> (1, 1), (n,) -> (1, n)."""
-    return _atleast_many(arys, 2, "atleast_2d")
+def atleast_2d(*arys: Any, n: int | None = None, left: bool | None = None) -> Any:
+    """numpy.atleast_2d: 0-d -> (1, 1), (n,) -> (1, n); ``n`` and ``left`` as PyTensor's
+    (:func:`atleast_Nd`)."""
+    return _atleast_many(arys, 2, "atleast_2d", n, left)
 
 
-def atleast_3d(*arys: Any) -> Any:
-    """numpy.atleast_3d: 0-d -> (1, 1, 1), (n,) -> (1, n, 1), (m, n) -> (m, n, 1)."""
-    return _atleast_many(arys, 3, "atleast_3d")
+def atleast_3d(*arys: Any, n: int | None = None, left: bool | None = None) -> Any:
+    """numpy.atleast_3d: 0-d -> (1, 1, 1), (n,) -> (1, n, 1), (m, n) -> (m, n, 1). Given ``n``
+    or ``left``, PyTensor's :func:`atleast_Nd` (``left=True``: (n,) -> (1, 1, n), PyTensor's
+    ``atleast_3d``)."""
+    return _atleast_many(arys, 3, "atleast_3d", n, left)
 
 
 def atleast_Nd(arry: Any, *, n: int = 1, left: bool = True) -> Variable:

@@ -20,7 +20,7 @@ from ..graph.types import MAX_DIMS, TensorType, is_complex, is_int, normalize_dt
 from ..graph.args import as_int, int_arg, sequence_arg
 from .basic import as_tensor_variable
 from .blas import Dot, dot_protocol
-from .elemwise import check_float64, elemwise
+from .elemwise import cast, check_float64, elemwise
 from .grad_ops import along_lanes
 from .reduction import normalize_axes, one_axis, ordered_axes
 from .pyop import check_value
@@ -783,10 +783,19 @@ def conj_swap_last(v: Variable) -> Variable:
     return elemwise("conj", t) if is_complex(v.dtype) else t
 
 
-def matmul(a: Any, b: Any) -> Variable:
+def _astype(out: Variable, dtype: Any, what: str) -> Variable:
+    """PyTensor's ``dtype=`` of the products: the result cast to it (None keeps its own)."""
+    return out if dtype is None else cast(out, normalize_dtype(dtype, f"{what}: dtype"))
+
+
+def matmul(a: Any, b: Any, dtype: Any = None) -> Variable:
     """numpy.matmul (``a @ b``): 1-D and 2-D operands as ``dot`` (BLAS in C), stacks of
     matrices (3 or more dims) batched, the batch dims broadcast; a sparse operand makes
-    ``fncache.sparse.dot``."""
+    ``fncache.sparse.dot``. ``dtype`` (PyTensor's) casts the product to it."""
+    return _astype(_matmul(a, b), dtype, "matmul")
+
+
+def _matmul(a: Any, b: Any) -> Variable:
     other = dot_protocol(a, b)
     if other is not None:
         return other
@@ -809,9 +818,10 @@ def matmul(a: Any, b: Any) -> Variable:
     return MatMul()(va, vb)
 
 
-def vecdot(x1: Any, x2: Any, axis: int = -1) -> Variable:
+def vecdot(x1: Any, x2: Any, dtype: Any = None, *, axis: int = -1) -> Variable:
     """numpy.vecdot (PyTensor's): the dot products of the vectors along ``axis`` of ``x1`` and
-    ``x2``, their other dims broadcast (a fused product and a sum; ``x1`` conjugated)."""
+    ``x2``, their other dims broadcast (a fused product and a sum; ``x1`` conjugated).
+    ``dtype`` (PyTensor's) casts the result to it."""
     va, vb = as_tensor_variable(x1), as_tensor_variable(x2)
     for k, v in enumerate((va, vb)):
         if v.ndim == 0:
@@ -823,7 +833,7 @@ def vecdot(x1: Any, x2: Any, axis: int = -1) -> Variable:
     msg = f"vecdot: the vectors along axis {axis} have lengths {{}} and {{}}; give vectors of one length"
     vb = broadcast_checked(sizes_checked(vb, sa[-1], sb[-1], msg), sa[:-1], sb[:-1], "vecdot", "of x1 and x2")
     prod = elemwise("mul", elemwise("conj", va) if is_complex(va.dtype) else va, vb)
-    return sum_(prod, axis=prod.ndim - 1, dtype=prod.dtype)
+    return _astype(sum_(prod, axis=prod.ndim - 1, dtype=prod.dtype), dtype, "vecdot")
 
 
 def vdot(a: Any, b: Any) -> Variable:
@@ -853,25 +863,26 @@ def _product_checked(
     return broadcast_checked(vb, sa[: va.ndim - cores[0]], sb[: vb.ndim - cores[1]], what, "of x1 and x2")
 
 
-def matvec(x1: Any, x2: Any) -> Variable:
+def matvec(x1: Any, x2: Any, dtype: Any = None) -> Variable:
     """numpy.matvec (PyTensor's): the matrices of ``x1`` (last two dims) times the vectors of
-    ``x2`` (last dim), the stacks broadcast (``matmul`` with a column)."""
+    ``x2`` (last dim), the stacks broadcast (``matmul`` with a column); ``dtype`` as
+    :func:`matmul`'s."""
     va, vb = as_tensor_variable(x1), as_tensor_variable(x2)
     if va.ndim < 2 or vb.ndim < 1:
         raise ValueError(f"matvec: takes matrices and vectors (or stacks), got {va.type} and {vb.type}")
     vb = _product_checked("matvec", va, vb, (-1, -1), "x1's columns and x2's vectors", (2, 1))
-    return squeeze(matmul(va, expand_dims(vb, -1)), -1)
+    return _astype(squeeze(matmul(va, expand_dims(vb, -1)), -1), dtype, "matvec")
 
 
-def vecmat(x1: Any, x2: Any) -> Variable:
+def vecmat(x1: Any, x2: Any, dtype: Any = None) -> Variable:
     """numpy.vecmat (PyTensor's): the vectors of ``x1`` (conjugated) times the matrices of
-    ``x2``, the stacks broadcast (``matmul`` with a row)."""
+    ``x2``, the stacks broadcast (``matmul`` with a row); ``dtype`` as :func:`matmul`'s."""
     va, vb = as_tensor_variable(x1), as_tensor_variable(x2)
     if va.ndim < 1 or vb.ndim < 2:
         raise ValueError(f"vecmat: takes vectors and matrices (or stacks), got {va.type} and {vb.type}")
     vb = _product_checked("vecmat", va, vb, (-1, -2), "x1's vectors and x2's rows", (1, 2))
     va = elemwise("conj", va) if is_complex(va.dtype) else va
-    return squeeze(matmul(expand_dims(va, -2), vb), -2)
+    return _astype(squeeze(matmul(expand_dims(va, -2), vb), -2), dtype, "vecmat")
 
 
 def cross(a: Any, b: Any, axis: int = -1) -> Variable:

@@ -13,6 +13,7 @@ from ..graph.basic import Variable
 from ..graph.types import DTYPES, MAX_DIMS, TensorType, normalize_dtype, shape_entries
 from .variable import TensorConstant, TensorVariable
 from .scalar_ops import result_type
+from .op_call import op_call
 
 __all__ = [
     "tensor",
@@ -115,8 +116,11 @@ def as_array(value: Any, dtype: Any = None) -> np.ndarray:
         ) from None
 
 
-def constant(value: Any, name: str | None = None, dtype: Any = None) -> TensorConstant:
-    """A constant. Python floats become ``config.floatX`` unless ``dtype`` is given."""
+def constant(
+    value: Any, name: str | None = None, ndim: int | None = None, dtype: Any = None
+) -> TensorConstant:
+    """A constant. Python floats become ``config.floatX`` unless ``dtype`` is given. ``ndim``
+    (PyTensor's) adds leading dims of size 1, or drops them, to reach it."""
     if isinstance(value, Variable):
         raise TypeError(f"constant(): {value!r} is already symbolic")
     refuse_type(value, "constant()")
@@ -130,6 +134,15 @@ def constant(value: Any, name: str | None = None, dtype: Any = None) -> TensorCo
         )
     dt = normalize_dtype(arr.dtype, "constant")
     arr = arr.astype(dt, copy=False)
+    if ndim is not None:
+        ndim = int_arg(ndim, "constant", "ndim", minimum=0)
+        lead = arr.shape[: max(arr.ndim - ndim, 0)]
+        if any(d != 1 for d in lead):
+            raise ValueError(
+                f"constant(): ndim={ndim} would drop the leading dims of sizes {lead} of a value of "
+                f"shape {arr.shape}; only dims of size 1 can be dropped: give a value of {ndim} dims"
+            )
+        arr = arr.reshape((1,) * (ndim - arr.ndim) + arr.shape[len(lead) :])
     return TensorConstant(TensorType(dt, arr.shape), arr, name=name)
 
 
@@ -266,6 +279,7 @@ def scalar_from_tensor(x: Any) -> TensorVariable:
     return _scalar_value(x, "scalar_from_tensor")
 
 
+@op_call
 def tensor_from_scalar(x: Any) -> TensorVariable:
     """PyTensor's ``tensor_from_scalar``: a scalar as a 0-d tensor, ``x`` itself in fncache
     (whose scalars are 0-d tensors); a Python number becomes a constant."""

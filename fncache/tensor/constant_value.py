@@ -30,15 +30,28 @@ _MAX_SIZE = 1 << 16
 
 
 def get_underlying_scalar_constant_value(
-    v: Any, elemwise: bool = True, only_process_constants: bool = False, max_recur: int = 10
-) -> np.ndarray:
+    v: Any,
+    elemwise: bool = True,
+    only_process_constants: bool = False,
+    max_recur: int = 10,
+    raise_not_constant: bool = True,
+) -> Any:
     """The scalar behind ``v`` as a 0-d array of its dtype: a Python number, a numpy value, a
     constant, or the result of ops on constants and static shapes (at most ``max_recur`` ops
     deep; through elementwise ops only with ``elemwise``; none with
     ``only_process_constants``), evaluated now. An array whose elements are all one value
     (``ft.alloc(2.0, 3)``) gives that value. Raises ``NotScalarConstantError`` when the value
     is only known when a function runs (it reads an input, a shared variable, a random draw
-    or a Python op)."""
+    or a Python op), or with ``raise_not_constant=False`` (PyTensor's) returns ``v`` itself."""
+    try:
+        return _underlying(v, elemwise, only_process_constants, max_recur)
+    except NotScalarConstantError:
+        if raise_not_constant:
+            raise
+        return v
+
+
+def _underlying(v: Any, elemwise: bool, only_process_constants: bool, max_recur: int) -> np.ndarray:
     if not isinstance(v, Variable):
         try:
             data = np.asarray(v)
@@ -60,14 +73,13 @@ def get_scalar_constant_value(
     """:func:`get_underlying_scalar_constant_value` of a 0-d ``v`` (a variable of another
     ``ndim`` raises ``NotScalarConstantError``, as PyTensor's). With
     ``raise_not_constant=False``, ``v`` itself comes back instead of the error."""
-    try:
-        if isinstance(v, Variable) and v.ndim != 0:
-            raise NotScalarConstantError(f"{v!r} is not a scalar: its type is {v.type}")
-        return get_underlying_scalar_constant_value(v, elemwise, only_process_constants, max_recur)
-    except NotScalarConstantError:
+    if isinstance(v, Variable) and v.ndim != 0:
         if raise_not_constant:
-            raise
+            raise NotScalarConstantError(f"{v!r} is not a scalar: its type is {v.type}")
         return v
+    return get_underlying_scalar_constant_value(
+        v, elemwise, only_process_constants, max_recur, raise_not_constant
+    )
 
 
 def get_vector_length(v: Any) -> int:

@@ -14,13 +14,14 @@ from typing import Any
 import numpy as np
 
 from ..config import config
-from ..graph.args import as_int, int_arg
+from ..graph.args import as_int, flag, int_arg
 from ..graph.basic import Apply, Constant, Op, Variable
 from ..graph.types import TensorType, is_int, normalize_dtype
 from .basic import as_tensor_variable, constant
 from .elemwise import Elemwise, cast
 from .scalar_ops import result_type
 from .shape_ops import DimShuffle, Shape, as_shape_vector, constant_entries, shape, static_int
+from .op_call import op_call
 
 __all__ = [
     "Alloc",
@@ -111,6 +112,7 @@ class Alloc(Op):
         return [out]
 
 
+@op_call
 def alloc(value: Any, *shape: Any, what: str = "alloc") -> Variable:
     """``value`` broadcast to ``shape`` (ints or symbolic int scalars) in a new array; its
     errors name ``what``, the function the user called."""
@@ -228,13 +230,18 @@ def _node_sizes(node: Apply, v: Variable, memo: dict[int, list | None], depth: i
     return out
 
 
-def zeros_like(x: Any, dtype: Any = None) -> Variable:
-    """numpy.zeros_like: the shape of ``x`` and its dtype (or ``dtype``)."""
+def zeros_like(x: Any, dtype: Any = None, opt: bool = False) -> Variable:
+    """numpy.zeros_like: the shape of ``x`` and its dtype (or ``dtype``). ``opt`` (Theano's and
+    PyTensor's: a constant for a constant ``x``) is taken and changes nothing: the rewrites
+    fold a constant's zeros anyway."""
+    flag(opt, "zeros_like", "opt")
     return full_like(x, 0, dtype)
 
 
-def ones_like(x: Any, dtype: Any = None) -> Variable:
-    """numpy.ones_like: the shape of ``x`` and its dtype (or ``dtype``)."""
+def ones_like(x: Any, dtype: Any = None, opt: bool = False) -> Variable:
+    """numpy.ones_like: the shape of ``x`` and its dtype (or ``dtype``); ``opt`` as
+    :func:`zeros_like`'s."""
+    flag(opt, "ones_like", "opt")
     return full_like(x, 1, dtype)
 
 

@@ -193,13 +193,25 @@ def _contract(a: Variable, la: str, b: Variable, lb: str, keep: set[str]) -> tup
     return _sum_letters(dimshuffle(a, pa) * dimshuffle(b, pb), letters, keep)
 
 
-def einsum(subscripts: str, *operands: Any) -> Variable:
+#: numpy's and PyTensor's ``optimize`` of einsum: how to choose the order of the contractions
+EINSUM_OPTIMIZE = (None, False, True, "greedy", "optimal")
+
+
+def einsum(subscripts: str, *operands: Any, optimize: Any = None) -> Variable:
     """numpy.einsum with explicit (``'ij,jk->ik'``) or implicit (``'ij,jk'``) output subscripts,
     and ellipses (``'...ij,...jk->...ik'``) for leading dims that broadcast as numpy's do; the
     result's dtype is numpy's (that of the operands together), every product taken in it. An index repeated within one
     operand takes its diagonal (``'ii->i'``); an index of size 1 in an operand broadcasts
     against the others' size (numpy's); an explicit output without ``'...'`` sums the ellipsis dims
-    (PyTensor's; numpy refuses)."""
+    (PyTensor's; numpy refuses). ``optimize`` (numpy's and PyTensor's: one of
+    :data:`EINSUM_OPTIMIZE` or an ``np.einsum_path`` path) is taken and the order of the
+    contractions is fncache's own choice whatever it says: the values are the same, up to
+    rounding."""
+    path = isinstance(optimize, (list, tuple)) and len(optimize) > 0 and optimize[0] == "einsum_path"
+    if not path and not any(optimize is o or (isinstance(o, str) and optimize == o) for o in EINSUM_OPTIMIZE):
+        raise ValueError(
+            f"einsum: optimize must be one of {EINSUM_OPTIMIZE} or a path from np.einsum_path, got {optimize!r}"
+        )
     if not operands:
         raise ValueError("einsum: give at least one operand after the subscripts")
     vs = [as_tensor_variable(o) for o in operands]

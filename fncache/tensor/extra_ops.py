@@ -45,6 +45,7 @@ from .reduction import all as all_
 from .reduction import one_axis, ordered_axes
 from .shape_ops import concatenate, dim_sizes, dimshuffle, flatten, reshape, shape, sizes_checked
 from .size_args import size_arg
+from .op_call import op_call
 
 __all__ = [
     "roll",
@@ -336,11 +337,13 @@ def round(x: Any, mode: str | None = None) -> Variable:
     raise ValueError(f"round: mode must be None or one of {ROUND_MODES}, got {mode!r}")
 
 
+@op_call
 def round_half_to_even(x: Any) -> Variable:
     """Elementwise rounding to the nearest integer, a half to the even one (numpy.round)."""
     return elemwise("round", x)
 
 
+@op_call
 def round_half_away_from_zero(x: Any) -> Variable:
     """Elementwise rounding to the nearest integer, a half away from zero (C's ``round``:
     ``2.5 -> 3``, ``-2.5 -> -3``, 0.49999999999999994 -> 0)."""
@@ -364,6 +367,7 @@ def divmod(a: Any, b: Any) -> list[Variable]:
     return [elemwise("floor_div", a, b), elemwise("mod", a, b)]
 
 
+@op_call
 def fill(model: Any, value: Any) -> Variable:
     """Theano's ``fill``: ``value`` broadcast to the shape of ``model`` (``model`` and ``value``
     broadcast together), of ``value``'s dtype; a Python number takes ``model``'s dtype as

@@ -111,14 +111,19 @@ def logspace(
     start: Any,
     stop: Any,
     num: Any = 50,
-    endpoint: bool = True,
     base: Any = 10.0,
+    endpoint: bool = True,
     dtype: Any = None,
     axis: int = 0,
 ) -> Variable:
     """numpy.logspace: ``base ** linspace(start, stop, num, endpoint)``; ``start``, ``stop`` and
     ``base`` numbers or symbolic scalars, ``num`` as :func:`linspace`'s. The dtype is numpy's; a ``dtype``
-    converts as numpy's ``astype`` (an int dtype truncates)."""
+    converts as numpy's ``astype`` (an int dtype truncates). The arguments are in PyTensor's
+    order (``base`` fourth); a fourth argument True or False is numpy's ``endpoint``, numpy's
+    order (``logspace(0, 2, 5, False, 2.0)``)."""
+    if isinstance(base, (bool, np.bool_)):  # numpy's order: endpoint fourth, base fifth
+        base, endpoint = (10.0 if isinstance(endpoint, (bool, np.bool_)) else endpoint), base
+    endpoint = _endpoint_flag("logspace", endpoint)
     num = _check_range_args("logspace", num, axis, (start, "start"), (stop, "stop"), (base, "base"))
     b = as_tensor_variable(base) if isinstance(base, Variable) else base
     if isinstance(b, Variable) and b.ndim != 0:
@@ -127,8 +132,26 @@ def logspace(
     return y if dtype is None else cast(y, normalize_dtype(dtype, "logspace"))
 
 
+def _endpoint_flag(what: str, endpoint: Any) -> bool:
+    """``endpoint`` checked a flag: a number there is the ``base`` of the other order (numpy's
+    and PyTensor's put them the other way round), which must not pass for True."""
+    if not isinstance(endpoint, (bool, np.bool_)):
+        raise TypeError(
+            f"{what}: endpoint must be True or False, got {endpoint!r}; give base= and endpoint= "
+            "by keyword (numpy's and PyTensor's orders of the arguments after num differ)"
+        )
+    return bool(endpoint)
+
+
 def geomspace(
-    start: Any, stop: Any, num: Any = 50, endpoint: bool = True, dtype: Any = None, axis: int = 0
+    start: Any,
+    stop: Any,
+    num: Any = 50,
+    endpoint: bool = True,
+    dtype: Any = None,
+    axis: int = 0,
+    *,
+    base: Any = 10.0,
 ) -> Variable:
     """numpy.geomspace: ``num`` values from ``start`` to ``stop`` in a geometric progression,
     computed as numpy does (``logspace`` of the ``log10`` of the ends divided by the sign of
@@ -137,8 +160,11 @@ def geomspace(
     ValueError, a symbolic zero AssertionError when the function runs); ends of different signs
     give NaN, as numpy's. ``num`` as :func:`linspace`'s.
     float64 (under ``floatX=float32`` float32 for ends that are Python numbers or float32, as
-    PyTensor's) unless ``dtype`` (an int dtype floors, as numpy's)."""
-    num = _check_range_args("geomspace", num, axis, (start, "start"), (stop, "stop"))
+    PyTensor's) unless ``dtype`` (an int dtype floors, as numpy's). The arguments are in numpy's
+    order; ``base`` (PyTensor's, by keyword) is the base of the logarithms the progression is
+    computed in, which the values do not depend on: numpy's computation is kept."""
+    endpoint = _endpoint_flag("geomspace", endpoint)
+    num = _check_range_args("geomspace", num, axis, (start, "start"), (stop, "stop"), (base, "base"))
     for value, what in ((start, "start"), (stop, "stop")):
         if not isinstance(value, Variable) and value == 0:
             raise ValueError(
@@ -162,7 +188,7 @@ def geomspace(
         )
     sign = elemwise("sign", s)
     s, e = s / sign, e / sign
-    y = logspace(elemwise("log10", s), elemwise("log10", e), num, endpoint, 10.0, dt)
+    y = logspace(elemwise("log10", s), elemwise("log10", e), num, endpoint=endpoint, dtype=dt)
     i = arange(0, num)
     y = elemwise("switch", elemwise("eq", i, 0), s, y)
     if endpoint and (not isinstance(num, int) or num > 1):

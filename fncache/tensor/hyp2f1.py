@@ -24,6 +24,7 @@ from .elemwise import broadcast_static_shape
 from .grad_markers import NullType
 from .gradient import register_grad
 from .optional_deps import scipy_module
+from .op_call import op_call
 
 __all__ = ["Hyp2F1", "Hyp2F1Grad", "hyp2f1"]
 
@@ -177,6 +178,7 @@ def scipy_special(what: str) -> ModuleType:
     return scipy_module("special", what)
 
 
+@op_call
 def hyp2f1(a: Any, b: Any, c: Any, z: Any) -> Variable:
     """scipy.special.hyp2f1: Gauss's hypergeometric function 2F1(a, b; c; z), elementwise
     over the broadcast operands (float64 for ints and float64, float32 for float32).

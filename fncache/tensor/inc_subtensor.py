@@ -113,16 +113,22 @@ def _write(region: Any, y: Any, set_instead_of_inc: bool) -> Variable:
 
 
 def set_subtensor(
-    x_region: Variable, y: Any, inplace: bool = False, tolerate_inc_all_constant: bool = False
+    x_region: Variable,
+    y: Any,
+    inplace: bool = False,
+    tolerate_inc_all_constant: bool = False,
+    *,
+    tolerate_inplace_aliasing: bool = False,
 ) -> Variable:
     """A new tensor equal to ``x`` with ``x[idx]`` set to ``y``, for ``x_region = x[idx]``
     (ints and slices, symbolic bounds too, or index arrays: of a repeated index, the last
     write stays, as in numpy); ``y`` broadcasts to the region and is cast to
     ``x``'s dtype where numpy's same-kind rule allows. ``x`` is not modified.
 
-    ``inplace`` and ``tolerate_inc_all_constant`` are PyTensor's keywords, taken so its code
-    runs unchanged: the result is always a new tensor (the compiler writes in place where no
-    other node reads ``x``) and a write into a constant is always allowed."""
+    ``inplace``, ``tolerate_inc_all_constant`` (Theano's) and ``tolerate_inplace_aliasing``
+    (PyTensor's name of it) are taken so their code runs unchanged: the result is always a new
+    tensor (the compiler writes in place where no other node reads ``x``) and a write into a
+    constant is always allowed."""
     return _write(x_region, y, True)
 
 
@@ -133,6 +139,8 @@ def inc_subtensor(
     set_instead_of_inc: bool = False,
     tolerate_inc_all_constant: bool = False,
     ignore_duplicates: bool = False,
+    *,
+    tolerate_inplace_aliasing: bool = False,
 ) -> Variable:
     """A new tensor equal to ``x`` with ``y`` added to ``x[idx]``, for ``x_region = x[idx]``
     (a repeated index of index arrays gets each of its values added, as ``np.add.at``);
@@ -140,7 +148,8 @@ def inc_subtensor(
 
     ``ignore_duplicates=True`` is PyTensor's numpy ``x[idx] += y``: each element is written
     once, from ``x[idx] + y``, so of a repeated index one write stays and the others are lost.
-    ``inplace`` and ``tolerate_inc_all_constant`` are taken as `set_subtensor` takes them."""
+    ``inplace``, ``tolerate_inc_all_constant`` and ``tolerate_inplace_aliasing`` are taken as
+    `set_subtensor` takes them."""
     if set_instead_of_inc not in (True, False) or ignore_duplicates not in (True, False):
         raise TypeError(
             "inc_subtensor: set_instead_of_inc and ignore_duplicates are flags (True or False),"

@@ -38,6 +38,7 @@ from .nlinalg import (
     finite,
     flag,
     linalg_input,
+    overwrite_hints,
     rows_checked,
     run_linalg,
     square_input,
@@ -46,6 +47,7 @@ from .nlinalg import (
 from .shape_ops import concatenate, dim_sizes, dimshuffle, reshape
 from .slinalg import solve, solve_triangular
 from .vectorize import vectorize
+from .op_call import op_call
 
 __all__ = [
     "Expm",
@@ -155,6 +157,7 @@ def _expm_grad(node: Apply, out_grads: list) -> list:
     return [block[..., :n, n:]]
 
 
+@op_call
 def expm(A: Any) -> Variable:
     """scipy.linalg.expm: the matrix exponential ``sum_k A**k / k!`` of a square matrix (or of
     each of a stack; complex too), by scaling and squaring of Padé approximants.
@@ -162,11 +165,16 @@ def expm(A: Any) -> Variable:
     return Expm()(square_input(A, "expm", complex_ok=True))
 
 
-def cho_solve(c_and_lower: Any, b: Any, check_finite: bool = True) -> Variable:
+def cho_solve(
+    c_and_lower: Any, b: Any, check_finite: bool = True, b_ndim: int | None = None, overwrite_b: bool = False
+) -> Variable:
     """scipy.linalg.cho_solve: ``x`` with ``a @ x == b`` from the Cholesky factor ``c`` of
     ``a``, given as ``(c, lower)``: ``c`` lower with ``c @ c.T == a`` (``lower=True``) or upper
     with ``c.T @ c == a``; only that triangle of ``c`` is read. Two triangular solves, so the
-    gradient reaches ``c`` and ``b``."""
+    gradient reaches ``c`` and ``b``. ``b_ndim`` as :func:`~fncache.tensor.slinalg.solve`'s
+    (PyTensor's: 1 makes a ``b`` of more dims a stack of vectors), ``overwrite_b`` as
+    :func:`~fncache.tensor.nlinalg.overwrite_hints`."""
+    overwrite_hints("cho_solve", overwrite_b=overwrite_b)
     if not isinstance(c_and_lower, (tuple, list)) or len(c_and_lower) != 2:
         raise TypeError(
             f"cho_solve: the first argument must be the pair (c, lower) that cho_factor gives, got "
@@ -177,11 +185,12 @@ def cho_solve(c_and_lower: Any, b: Any, check_finite: bool = True) -> Variable:
     vc = finite(square_input(c, "cho_solve"), check_finite, "cho_solve")
     b = finite(as_tensor_variable(b), check_finite, "cho_solve")
     if b.ndim:
-        b = rows_checked("cho_solve", vc, b, -1, 0 if b.ndim == 1 else -2, ("c", "b"))
+        rows = 0 if b.ndim == 1 else -1 if b_ndim == 1 else -2
+        b = rows_checked("cho_solve", vc, b, -1, rows, ("c", "b"))
     lc = vc if low else swap_last(vc)
     # with c upper, c.T is the lower factor: solve L y = b, then L^T x = y
-    y = solve_triangular(lc, b, lower=True, check_finite=False)
-    return solve_triangular(swap_last(lc), y, lower=False, check_finite=False)
+    y = solve_triangular(lc, b, lower=True, b_ndim=b_ndim, check_finite=False)
+    return solve_triangular(swap_last(lc), y, lower=False, b_ndim=b_ndim, check_finite=False)
 
 
 def _getrf(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -257,13 +266,21 @@ def _unit_lower(packed: Variable, k: Any) -> Variable:
     return tril(packed[:, :k], -1) + eye(packed.shape[0], k, dtype=packed.dtype)
 
 
-def lu(a: Any, permute_l: bool = False, check_finite: bool = True, p_indices: bool = False) -> Any:
+def lu(
+    a: Any,
+    permute_l: bool = False,
+    check_finite: bool = True,
+    p_indices: bool = False,
+    overwrite_a: bool = False,
+) -> Any:
     """scipy.linalg.lu: ``(P, L, U)`` with ``a == P @ L @ U`` for an ``m x n`` matrix, ``P`` a
     permutation matrix, ``L`` unit lower (``m x k``) and ``U`` upper (``k x n``), ``k = min(m,
     n)``; the pivot row of each column is the first of the largest magnitude (partial pivoting,
     as LAPACK's). ``p_indices=True`` gives the row indices ``p`` (``a == L[p] @ U``) in place of
     ``P``; ``permute_l=True`` gives ``(P @ L, U)``. ``L`` and ``U`` (and ``P @ L``) of a
-    square matrix are differentiable."""
+    square matrix are differentiable. ``overwrite_a`` as
+    :func:`~fncache.tensor.nlinalg.overwrite_hints`."""
+    overwrite_hints("lu", overwrite_a=overwrite_a)
     permute = flag(permute_l, "lu", "permute_l")
     indices = flag(p_indices, "lu", "p_indices")
     v = linalg_input(a, "lu", STACKS, "a matrix or a stack of them (2 or more dims)")
@@ -283,10 +300,12 @@ def lu(a: Any, permute_l: bool = False, check_finite: bool = True, p_indices: bo
     return eye(v.shape[0], dtype=v.dtype)[perm].T, lower, upper
 
 
-def lu_factor(a: Any, check_finite: bool = True) -> tuple[Variable, Variable]:
+def lu_factor(a: Any, check_finite: bool = True, overwrite_a: bool = False) -> tuple[Variable, Variable]:
     """scipy.linalg.lu_factor: ``(lu, piv)``, the packed factors of a square matrix (unit lower
     ``L`` below the diagonal, ``U`` on and above) and LAPACK's int32 pivots (row ``i`` swapped
-    with row ``piv[i]``), for :func:`lu_solve`."""
+    with row ``piv[i]``), for :func:`lu_solve`. ``overwrite_a`` as
+    :func:`~fncache.tensor.nlinalg.overwrite_hints`."""
+    overwrite_hints("lu_factor", overwrite_a=overwrite_a)
     v = square_input(a, "lu_factor", STACKS, "a square matrix or a stack of them (2 or more dims)")
     if v.ndim > 2:
         return tuple(vectorize(lambda m: lu_factor(m, check_finite), "(m,m)->(m,m),(m)")(v))
@@ -340,10 +359,23 @@ def pivot_to_permutation(p: Any, inverse: bool = False) -> Variable:
     return order if inv else argsort(order, axis=-1)
 
 
-def lu_solve(lu_and_piv: Any, b: Any, trans: int = 0, check_finite: bool = True) -> Variable:
+def lu_solve(
+    lu_and_piv: Any,
+    b: Any,
+    trans: int = 0,
+    b_ndim: int | None = None,
+    check_finite: bool = True,
+    overwrite_b: bool = False,
+) -> Variable:
     """scipy.linalg.lu_solve: ``x`` with ``a @ x == b`` (``trans=0``) or ``a.T @ x == b``
     (``trans=1`` or 2, the same for real matrices) from ``lu_factor(a)``'s ``(lu, piv)``. Two
-    triangular solves and a row permutation, so the gradient reaches ``lu`` and ``b``."""
+    triangular solves and a row permutation, so the gradient reaches ``lu`` and ``b``. A stack
+    of factors takes a vector per matrix where ``b`` has as many dims as ``piv``, else a
+    matrix; ``b_ndim`` (PyTensor's, 1 or 2) says which ``b`` holds, a stack of them where it
+    has more dims. ``overwrite_b`` as :func:`~fncache.tensor.nlinalg.overwrite_hints`."""
+    overwrite_hints("lu_solve", overwrite_b=overwrite_b)
+    if b_ndim not in (None, 1, 2) or isinstance(b_ndim, bool):
+        raise ValueError(f"lu_solve: b_ndim must be None, 1 or 2, got {b_ndim!r}")
     if not isinstance(lu_and_piv, (tuple, list)) or len(lu_and_piv) != 2:
         raise TypeError(
             f"lu_solve: the first argument must be the pair (lu, piv) that lu_factor gives, got {lu_and_piv!r}"
@@ -358,11 +390,16 @@ def lu_solve(lu_and_piv: Any, b: Any, trans: int = 0, check_finite: bool = True)
             f"lu_solve: piv must be an int vector per matrix of lu {vlu.type} (lu_factor's pivots), "
             f"got {vpiv.type}"
         )
-    if vlu.ndim > 2:
-        # b a vector per matrix when it has as many dims as piv (b_ndim=1), else a matrix
-        vb = linalg_input(b, "lu_solve", STACKS, "b as a vector or a matrix per matrix of lu")
-        sig = "(m,m),(m),(m)->(m)" if vb.ndim <= vpiv.ndim else "(m,m),(m),(m,k)->(m,k)"
-        return vectorize(lambda f, p, r: lu_solve((f, p), r, trans, check_finite), sig)(vlu, vpiv, vb)
+    vb = linalg_input(b, "lu_solve", range(b_ndim or 1, 64), "b as a vector or a matrix per matrix of lu")
+    if vlu.ndim > 2 or (b_ndim is not None and vb.ndim > b_ndim):
+        # b a vector per matrix when it has as many dims as piv (or b_ndim=1), else a matrix
+        vector = vb.ndim <= vpiv.ndim if b_ndim is None else b_ndim == 1
+        sig = "(m,m),(m),(m)->(m)" if vector else "(m,m),(m),(m,k)->(m,k)"
+
+        def one(f: Variable, p: Variable, r: Variable) -> Variable:
+            return lu_solve((f, p), r, trans, check_finite=check_finite)
+
+        return vectorize(one, sig)(vlu, vpiv, vb)
     vb = linalg_input(b, "lu_solve", range(1, 3), "b as a vector or a matrix of right-hand sides")
     vlu, vb = system_operands("lu_solve", vlu, vb, vlu.type.shape[-1], vb.type.shape[0])
     vb = rows_checked("lu_solve", vlu, vb, -1, 0, ("lu", "b"))

@@ -31,7 +31,7 @@ from .extra_ops import triu
 from .gradient import register_grad
 from .linalg_extra import matrix_kron, solve_vectorized
 from .creation import eye
-from .nlinalg import QR, flag, linalg_input, matrix_input, square_input
+from .nlinalg import QR, flag, linalg_input, matrix_input, overwrite_hints, square_input
 from .optional_deps import scipy_module
 from .slinalg import solve
 from .shape_ops import dim_sizes, sizes_checked
@@ -248,14 +248,15 @@ def qr(
     tau, R)`` (``"raw"``, LAPACK's Householder reflectors); numpy's names ``"complete"`` and
     ``"reduced"`` are taken too. ``pivoting=True`` appends the int32 column order ``P`` with
     ``A[..., P] == Q @ R`` (computed by scipy, no gradient); without it, numpy's QR, whose
-    ``Q`` and ``R`` are differentiable. ``overwrite_a`` and ``lwork`` are accepted and ignored
-    (scipy's workspace options)."""
+    ``Q`` and ``R`` are differentiable. ``overwrite_a`` (see
+    :func:`~fncache.tensor.nlinalg.overwrite_hints`) and ``lwork`` (scipy's workspace size) are
+    accepted and change nothing."""
     if not one_of(mode, QR_MODES):
         raise ValueError(
             f"qr: mode={mode!r} is not supported; use 'full' (Q (M, M), R (M, N)), 'economic' "
             "(Q (M, K), R (K, N)), 'r' (R (M, N) alone) or 'raw' (Householder reflectors, tau, R)"
         )
-    flag(overwrite_a, "qr", "overwrite_a")
+    overwrite_hints("qr", overwrite_a=overwrite_a)
     mode = QR_MODES[mode]
     v = matrix_input(A, "qr", complex_ok=True)
     if flag(pivoting, "qr", "pivoting"):

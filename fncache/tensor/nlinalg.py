@@ -25,7 +25,7 @@ import numpy as np
 from ..graph.basic import Apply, Op, Variable
 from ..graph.types import TensorType, complex_of, is_complex, is_float, real_of
 from .array_ops import conj_swap_last, matmul, swap_last, trace
-from ..graph.args import int_arg, one_of
+from ..graph.args import flag, int_arg, one_of
 from .basic import as_tensor_variable
 from .blas import dot
 from .creation import eye, zeros_like
@@ -36,6 +36,7 @@ from .reduction import max as max_
 from .reduction import min as min_
 from .reduction import sum as sum_
 from .shape_ops import concatenate, dim_sizes, dimshuffle, reshape, sizes_checked
+from .op_call import op_call
 
 __all__ = [
     "MatrixInverse",
@@ -595,6 +596,7 @@ class Lstsq(Op):
         return [np.asarray(r, dtype=o.dtype) for r, o in zip(res, node.outputs)]
 
 
+@op_call
 def matrix_inverse(x: Any) -> Variable:
     """numpy.linalg.inv: the inverse of a square matrix (or of each in a stack). A singular
     matrix raises numpy's ``LinAlgError`` when the function runs, naming ``matrix_inverse``."""
@@ -604,6 +606,7 @@ def matrix_inverse(x: Any) -> Variable:
 inv = matrix_inverse
 
 
+@op_call
 def det(x: Any) -> Variable:
     """numpy.linalg.det: the determinant of a square matrix (or of each in a stack)."""
     return Det()(square_input(x, "det", complex_ok=True))
@@ -705,11 +708,12 @@ def _chain_order(shapes: list[tuple[int | None, ...]]) -> list[list[int]]:
     return split
 
 
-def flag(value: Any, what: str, name: str) -> bool:
-    """``value`` checked a bool (or 0 or 1, Theano's spelling): argument ``name`` of ``what``."""
-    if not isinstance(value, (bool, np.bool_, int, np.integer)) or value not in (0, 1):
-        raise TypeError(f"{what}: {name} must be True or False, got {value!r}")
-    return bool(value)
+def overwrite_hints(what: str, **hints: Any) -> None:
+    """scipy's and PyTensor's ``overwrite_a``/``overwrite_b``: leave LAPACK the input's memory
+    to work in. fncache never writes into the values a function is given, so each flag is
+    checked True or False and changes nothing (the result is the same either way)."""
+    for name, value in hints.items():
+        flag(value, what, name)
 
 
 def pinv(x: Any, hermitian: bool = False) -> Variable:
@@ -773,8 +777,10 @@ def eigh(
     choice) is accepted and numpy's used."""
     if driver not in _EIGH_DRIVERS:
         raise ValueError(f"eigh: driver must be None or one of {_EIGH_DRIVERS[1:]} (scipy's), got {driver!r}")
-    if b is None and not isinstance(UPLO, str):
-        UPLO, b = "L", UPLO
+    if not isinstance(UPLO, str) and UPLO is not None:
+        # PyTensor's order, eigh(a, b, lower, UPLO): each argument moved to its place
+        pt_uplo = lower if isinstance(lower, str) else "L"
+        UPLO, b, lower = pt_uplo, UPLO, (lower if b is None else b)
     w, y, li = _eigh_of("eigh", a, b, UPLO, lower)
     return (w, y) if li is None else (w, matmul(swap_last(li), y))
 
@@ -819,6 +825,7 @@ def qr(a: Any, mode: str = "reduced") -> Any:
     return QR(mode)(matrix_input(a, "qr", complex_ok=True))
 
 
+@op_call
 def lstsq(a: Any, b: Any, rcond: Any = None) -> tuple[Variable, Variable, Variable, Variable]:
     """numpy.linalg.lstsq: ``(x, residuals, rank, s)``, ``x`` minimizing ``|b - a x|`` for a
     matrix ``a`` ``(M, N)`` and ``b`` a vector or a matrix of right-hand sides (no stacks);

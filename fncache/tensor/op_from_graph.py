@@ -206,14 +206,14 @@ class OpFromGraph(InnerGraphOp):
         self.lop_overrides, self.grad_overrides, self.rop_overrides = pickle.loads(overrides)
 
     # -- applying the op -----------------------------------------------------------------
-    def __call__(self, *inputs: Any) -> Any:
+    def __call__(self, *inputs: Any, name: str | None = None, return_list: bool = False) -> Any:
         n, total = self.n_explicit, len(self.inner.inputs)
         if len(inputs) == n:
             inputs = (*inputs, *self.shared_inputs)
         elif len(inputs) != total:
             also = f" (or {total} with values for its shared variables)" if total != n else ""
             raise TypeError(f"{self}: expected {n} inputs{also}, got {len(inputs)}")
-        return super().__call__(*inputs)
+        return super().__call__(*inputs, name=name, return_list=return_list)
 
     def make_node(self, *inputs: Any) -> Apply:
         params = self.inner.inputs

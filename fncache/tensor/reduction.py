@@ -299,11 +299,38 @@ def _checked_acc_dtype(what: str, in_dtype: str, acc_dtype: Any) -> str | None:
     )
 
 
+#: the leading arguments of the reductions whose third one is not ``keepdims``
+_ORDERS = {
+    **dict.fromkeys(("sum", "prod", "mean"), "(x, axis, dtype, keepdims, acc_dtype)"),
+    **dict.fromkeys(("var", "std"), "(x, axis, ddof, keepdims, corrected)"),
+}
+
+
+def _check_order(what: str, keepdims: Any, dtype: Any) -> None:
+    """Refuses a ``keepdims`` that is no flag and a flag given as ``dtype``: the arguments of
+    numpy's order (``keepdims`` third) read in PyTensor's (``dtype`` or ``ddof`` third), or
+    the other way round, would otherwise change the result's type or shape unnoticed."""
+    sig = _ORDERS.get(what, "(x, axis, keepdims)")
+    if not isinstance(keepdims, (bool, np.bool_)) and not (
+        isinstance(keepdims, (int, np.integer)) and keepdims in (0, 1)
+    ):
+        raise TypeError(
+            f"{what}: keepdims must be True or False, got {keepdims!r}; the arguments are "
+            f"PyTensor's {what}{sig}: give keepdims= and the others by keyword"
+        )
+    if isinstance(dtype, (bool, np.bool_)):
+        raise TypeError(
+            f"{what}: dtype must be a dtype, got {dtype!r}; the arguments are PyTensor's "
+            f"{what}{sig}: give keepdims={dtype!r} by keyword"
+        )
+
+
 def _reduce(
     kind: str, x: Any, axis: Any, keepdims: bool, dtype: Any = None, ddof: int = 0, acc_dtype: Any = None
 ) -> Variable:
     v = as_tensor_variable(x)
     what = _FRONT_NAME.get(kind, kind)
+    _check_order(what, keepdims, dtype)
     axes = normalize_axes(axis, v.ndim, what)
     acc = _checked_acc_dtype(what, v.dtype, acc_dtype)
     if kind in ("add", "mul"):
@@ -325,18 +352,18 @@ def _reduce(
 
 
 def sum(
-    x: Any, axis: Any = None, keepdims: bool = False, dtype: Any = None, acc_dtype: Any = None
+    x: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False, acc_dtype: Any = None
 ) -> Variable:
-    """numpy's sum; ``dtype`` is the result's type, ``acc_dtype`` (PyTensor's) the one the
-    loop adds in."""
+    """numpy's sum, its arguments in PyTensor's order; ``dtype`` is the result's type,
+    ``acc_dtype`` (PyTensor's) the one the loop adds in."""
     return _reduce("add", x, axis, keepdims, dtype, acc_dtype=acc_dtype)
 
 
 def prod(
     x: Any,
     axis: Any = None,
-    keepdims: bool = False,
     dtype: Any = None,
+    keepdims: bool = False,
     acc_dtype: Any = None,
     no_zeros_in_input: bool = False,
 ) -> Variable:
@@ -363,9 +390,9 @@ def any(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:
 
 
 def mean(
-    x: Any, axis: Any = None, keepdims: bool = False, dtype: Any = None, acc_dtype: Any = None
+    x: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False, acc_dtype: Any = None
 ) -> Variable:
-    """numpy's mean; ``dtype`` is the result's type (an integer one: added in that type and
+    """numpy's mean, its arguments in PyTensor's order; ``dtype`` is the result's type (an integer one: added in that type and
     the quotient truncated, as numpy), ``acc_dtype`` (PyTensor's) the type the loop adds in."""
     return _reduce("mean", x, axis, keepdims, dtype, acc_dtype=acc_dtype)
 
@@ -386,8 +413,8 @@ def norm(x: Any, L: Any, axis: Any = None, keepdims: bool = False) -> Variable:
     return elemwise("pow", sum(elemwise("pow", mag, L), axis=axis, keepdims=keepdims), 1.0 / L)
 
 
-def var(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0, corrected: bool = False) -> Variable:
-    """numpy.var: the mean of ``|x - mean(x)|**2`` along ``axis``, divided by ``N - ddof``
+def var(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False, corrected: bool = False) -> Variable:
+    """numpy.var, its arguments in PyTensor's order (``ddof`` third): the mean of ``|x - mean(x)|**2`` along ``axis``, divided by ``N - ddof``
     rather than ``N``. ``corrected=True`` (PyTensor's) uses the corrected two-pass algorithm:
     it subtracts ``sum(x - mean(x))**2 / (N (N - ddof))``, zero but for the rounding of the
     mean, which removes that rounding's error from the result."""
@@ -395,6 +422,7 @@ def var(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0, correct
 
 
 def _var(x: Any, axis: Any, keepdims: bool, ddof: Any, corrected: bool, what: str) -> Variable:
+    _check_order(what, keepdims, None)
     normalize_axes(axis, as_tensor_variable(x).ndim, what)  # an axis out of range named as var's or std's
     ddof = int_arg(ddof, what, "ddof")
     v = as_tensor_variable(x)
@@ -412,7 +440,7 @@ def _var(x: Any, axis: Any, keepdims: bool, ddof: Any, corrected: bool, what: st
     return res - first * second
 
 
-def std(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0, corrected: bool = False) -> Variable:
+def std(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False, corrected: bool = False) -> Variable:
     """numpy.std: the square root of :func:`var` (``corrected`` as there)."""
     return elemwise("sqrt", _var(x, axis, keepdims, ddof, corrected, "std"))
 

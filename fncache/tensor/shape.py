@@ -37,9 +37,10 @@ __all__ = [
 ]
 
 
-def shape_i(x: Any, i: int) -> Variable:
+def shape_i(x: Any, i: int, fgraph: Any = None) -> Variable:
     """PyTensor's ``shape_i``: the size of dim ``i`` of ``x`` (negative counts from the end),
-    a constant where the static shape knows it."""
+    a constant where the static shape knows it. ``fgraph`` (PyTensor's: a graph whose shape
+    feature may know the size) is taken and not read: the static shape is what is known."""
     v = as_tensor_variable(x)
     i = int_arg(i, "shape_i", "i")
     if not -v.ndim <= i < v.ndim:

@@ -25,7 +25,7 @@ from .basic import as_tensor_variable
 from .elemwise import broadcast_static_shape, elemwise
 from .extra_ops import tril, triu
 from .nlinalg import eigvalsh, finite, flag, linalg_input, run_linalg, square_input, symmetric_from
-from .nlinalg import system_operands
+from .nlinalg import overwrite_hints, system_operands
 from .shape_ops import dim_sizes, dimshuffle, reshape
 
 __all__ = [
@@ -124,13 +124,17 @@ class SolveTriangular(Op):
 CHOLESKY_ON_ERROR = ("raise", "nan")
 
 
-def cholesky(x: Any, lower: bool = True, on_error: str = "raise", check_finite: bool = False) -> Variable:
+def cholesky(
+    x: Any, lower: bool = True, on_error: str = "raise", check_finite: bool = False, overwrite_a: bool = False
+) -> Variable:
     """The Cholesky factor of a symmetric positive definite matrix (or of each in a stack):
     lower ``L`` with ``L @ L.T == x`` reading x's lower triangle, or with ``lower=False`` upper
     ``U`` with ``U.T @ U == x`` reading its upper triangle (scipy's convention). A matrix that is
     not positive definite raises numpy's ``LinAlgError`` when the function runs, or with
     ``on_error="nan"`` (PyTensor's) gets a factor of NaN. ``check_finite=True`` (scipy's check;
-    off by default, as PyTensor's) raises ``ValueError`` for an infinity or NaN in ``x``."""
+    off by default, as PyTensor's) raises ``ValueError`` for an infinity or NaN in ``x``;
+    ``overwrite_a`` as :func:`~fncache.tensor.nlinalg.overwrite_hints`."""
+    overwrite_hints("cholesky", overwrite_a=overwrite_a)
     if on_error not in CHOLESKY_ON_ERROR:
         raise ValueError(f"cholesky: on_error must be one of {CHOLESKY_ON_ERROR}, got {on_error!r}")
     v = finite(square_input(x, "cholesky", complex_ok=True), check_finite, "cholesky")
@@ -221,6 +225,8 @@ def solve(
     transposed: bool = False,
     b_ndim: int | None = None,
     check_finite: bool = True,
+    overwrite_a: bool = False,
+    overwrite_b: bool = False,
 ) -> Variable:
     """scipy.linalg.solve: ``x`` with ``a @ x == b`` (``a.T @ x == b`` with ``transposed``),
     ``b`` a vector or a matrix of right-hand sides. ``assume_a`` is scipy's (any of its
@@ -232,7 +238,9 @@ def solve(
     runs. Stacks as numpy.linalg.solve's: ``a`` ``(..., M, M)``, ``b`` ``(M,)`` (one right-hand
     side for every matrix) or ``(..., M, K)``; ``b_ndim=1`` (PyTensor's) makes ``b`` ``(...,
     M)`` a stack of vectors. ``check_finite`` (scipy's, on by default) raises ``ValueError``
-    for an infinity or NaN in ``a`` or ``b`` when the function runs."""
+    for an infinity or NaN in ``a`` or ``b`` when the function runs; ``overwrite_a`` and
+    ``overwrite_b`` as :func:`~fncache.tensor.nlinalg.overwrite_hints`."""
+    overwrite_hints("solve", overwrite_a=overwrite_a, overwrite_b=overwrite_b)
     kind = SOLVE_ASSUME_A.get(assume_a) if isinstance(assume_a, str) else None
     if kind is None:
         raise ValueError(

@@ -16,6 +16,7 @@ from ..graph.args import int_arg
 from ..graph.types import is_complex, is_float
 from .basic import as_tensor_variable, constant
 from .elemwise import cast, elemwise
+from .op_call import op_call
 
 __all__ = [
     "psi",
@@ -60,6 +61,7 @@ def _frac(x: Variable) -> Variable:
     return x - elemwise("round", x)
 
 
+@op_call
 def psi(x: Any) -> Variable:
     """psi(x), the derivative of ``gammaln`` (log |gamma(x)|), from elementwise ops: the
     recurrence psi(x) = psi(x + 8) - sum 1/(x + k) lifts the argument to where the asymptotic
@@ -95,6 +97,7 @@ _BERNOULLI = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6)
 _SHIFT = 16
 
 
+@op_call
 def polygamma(n: int, x: Any) -> Variable:
     """scipy's ``polygamma(n, x)``: the ``n``-th derivative of :func:`psi`, for ``x > 0`` (NaN
     for ``x <= 0``, but for the orders 0 and 1: :func:`psi` and :func:`tri_gamma` reflect
@@ -130,6 +133,7 @@ def _polygamma_series(n: int, x: Variable) -> Variable:
     return sign * (out + math.factorial(n) * shift)
 
 
+@op_call
 def tri_gamma(x: Any) -> Variable:
     """PyTensor's ``tri_gamma``: ``polygamma(1, x)``, the second derivative of ``gammaln``,
     with scipy's values for ``x <= 0`` too: the reflection pi**2 / sin(pi x)**2 - tri_gamma(1 - x),
@@ -146,12 +150,14 @@ def tri_gamma(x: Any) -> Variable:
     return elemwise("switch", pos, right, left)
 
 
+@op_call
 def gammau(k: Any, x: Any) -> Variable:
     """PyTensor's ``gammau``: the upper incomplete gamma function, unregularized:
     ``gammaincc(k, x) * gamma(k)``."""
     return elemwise("gammaincc", k, x) * elemwise("gamma", k)
 
 
+@op_call
 def gammal(k: Any, x: Any) -> Variable:
     """PyTensor's ``gammal``: the lower incomplete gamma function, unregularized:
     ``gammainc(k, x) * gamma(k)``."""
@@ -283,6 +289,7 @@ def _zero_where(cond: Variable, value: Variable) -> Variable:
     return elemwise("switch", cond, constant(np.zeros((), value.dtype)), value)
 
 
+@op_call
 def log1mexp(x: Any) -> Variable:
     """PyTensor's ``log1mexp``: log(1 - exp(x)) for x <= 0, accurate at both ends (``log1p(-exp
     x)`` below -log 2, ``log(-expm1 x)`` above; NaN for x > 0)."""
@@ -295,6 +302,7 @@ def log1mexp(x: Any) -> Variable:
     )
 
 
+@op_call
 def log1pexp(x: Any) -> Variable:
     """PyTensor's ``log1pexp``: log(1 + exp(x)) without overflow (:func:`softplus`)."""
     return elemwise("softplus", x)

@@ -265,7 +265,7 @@ class _TensorOps(Evaluable):
 
     # -- reductions -----------------------------------------------------------------------
     def sum(
-        self, axis: Any = None, keepdims: Any = False, dtype: Any = None, acc_dtype: Any = None
+        self, axis: Any = None, dtype: Any = None, keepdims: Any = False, acc_dtype: Any = None
     ) -> Variable:
         from . import reduction
 
@@ -274,8 +274,8 @@ class _TensorOps(Evaluable):
     def prod(
         self,
         axis: Any = None,
-        keepdims: Any = False,
         dtype: Any = None,
+        keepdims: Any = False,
         acc_dtype: Any = None,
         no_zeros_in_input: bool = False,
     ) -> Variable:
@@ -301,18 +301,18 @@ class _TensorOps(Evaluable):
         return reduction.min(self, axis=axis, keepdims=keepdims)
 
     def mean(
-        self, axis: Any = None, keepdims: Any = False, dtype: Any = None, acc_dtype: Any = None
+        self, axis: Any = None, dtype: Any = None, keepdims: Any = False, acc_dtype: Any = None
     ) -> Variable:
         from . import reduction
 
         return reduction.mean(self, axis=axis, keepdims=keepdims, dtype=dtype, acc_dtype=acc_dtype)
 
-    def var(self, axis: Any = None, keepdims: Any = False, ddof: Any = 0, corrected: Any = False) -> Variable:
+    def var(self, axis: Any = None, ddof: Any = 0, keepdims: Any = False, corrected: Any = False) -> Variable:
         from . import reduction
 
         return reduction.var(self, axis=axis, keepdims=keepdims, ddof=ddof, corrected=corrected)
 
-    def std(self, axis: Any = None, keepdims: Any = False, ddof: Any = 0, corrected: Any = False) -> Variable:
+    def std(self, axis: Any = None, ddof: Any = 0, keepdims: Any = False, corrected: Any = False) -> Variable:
         from . import reduction
 
         return reduction.std(self, axis=axis, keepdims=keepdims, ddof=ddof, corrected=corrected)

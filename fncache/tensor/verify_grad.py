@@ -15,9 +15,9 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..errors import GradientError
-from ..graph.args import as_int, int_arg
+from ..graph.args import as_int, flag, int_arg
 from ..graph.basic import Variable
-from ..graph.types import TensorType, is_inexact
+from ..graph.types import TensorType, is_inexact, normalize_dtype
 from .gradient import grad, real_inner
 from .hooks import function_compiler
 from .shape_ops import shape
@@ -49,16 +49,29 @@ def verify_grad(
     n_tests: int = 2,
     rng: Any = None,
     eps: float | None = None,
+    out_type: str | None = None,
     abs_tol: float | None = None,
     rel_tol: float | None = None,
     mode: Any = None,
+    cast_to_output_type: bool = False,
+    no_debug_ref: bool = True,
 ) -> None:
     """Check ``grad`` of ``fun`` at the point ``pt`` (a list of float or complex arrays, one
     per argument of ``fun``, which takes symbolic variables and returns one). ``n_tests`` random
     projections are tried; an element fails when both its absolute and its relative error
     exceed the tolerances (defaults by the inputs' dtypes, a complex one's by its parts').
     Raises `fncache.GradientError`
-    (an AssertionError) naming the argument, the position, both values and both errors."""
+    (an AssertionError) naming the argument, the position, both values and both errors.
+
+    PyTensor's ``cast_to_output_type=True`` draws the projections in the output's dtype where
+    it is float32 (float64 otherwise), so the cost is computed in float32 as the output is.
+    ``out_type`` (a dtype: PyTensor's numerical gradient's) and ``no_debug_ref`` are taken and
+    change nothing: the numerical gradient is always taken in float64 (complex128 for complex
+    values), from the cost compiled with ``mode``."""
+    if out_type is not None:
+        normalize_dtype(out_type, "verify_grad: out_type")
+    cast_out = flag(cast_to_output_type, "verify_grad", "cast_to_output_type")
+    flag(no_debug_ref, "verify_grad", "no_debug_ref")
     if not callable(fun):
         raise TypeError(
             f"verify_grad: fun must be a function of symbolic variables (one per array of pt) "
@@ -103,7 +116,8 @@ def verify_grad(
             f"verify_grad: fun returned {out!r} of dtype {out.dtype}; it must be a float or complex"
         )
     complex_out = out.dtype.startswith("complex")
-    r = TensorType("complex128" if complex_out else "float64", (None,) * out.ndim)("projection")
+    r_dtype = "complex128" if complex_out else "float32" if cast_out and out.dtype == "float32" else "float64"
+    r = TensorType(r_dtype, (None,) * out.ndim)("projection")
     cost = real_inner(r, out)
     compile_ = function_compiler()
     kw = dict(mode=mode, on_unused_input="ignore")
@@ -111,11 +125,12 @@ def verify_grad(
     # projection of ones of size 1 everywhere broadcasts to it on the first call.
     f_cost = compile_(inputs + [r], [cost, shape(out)], **kw)
     f_grad = compile_(inputs + [r], grad(cost, inputs, disconnected_inputs="ignore"), **kw)
-    out_shape = tuple(int(s) for s in f_cost(*values, np.ones((1,) * out.ndim))[1])
+    out_shape = tuple(int(s) for s in f_cost(*values, np.ones((1,) * out.ndim, r_dtype))[1])
     for _ in range(n_tests):
         proj = draw(out_shape) + 0.5
         if complex_out:
             proj = proj + 1j * (draw(out_shape) + 0.5)
+        proj = proj.astype(r_dtype)
         analytic = f_grad(*values, proj)
         numeric = _central_differences(lambda *a: f_cost(*a)[0], values, proj, eps)
         _compare(analytic, numeric, abs_tol, rel_tol)

@@ -12,11 +12,13 @@ call of the function (the stream's counter is a default update)."""
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, Callable
 
 import numpy as np
 
 from ...graph.basic import Variable
+from ..basic import as_tensor_variable
 from . import DRAWS, RandomStream, StateDraws
 from .type import random_generator_type
 
@@ -53,14 +55,46 @@ def _stream(rng: Any, what: str) -> RandomStream:
     )
 
 
+def _gamma(shape: Any, rate: Any = None, scale: Any = None, size: Any = None, dtype: Any = None) -> Any:
+    """PyTensor's ``gamma(shape, rate=None, scale=None)``: a second argument is the rate, ``1 /
+    scale`` (``RandomStream.gamma``'s is numpy's scale); neither gives scale 1."""
+    if rate is not None and scale is not None:
+        raise ValueError("gamma: give rate or scale, not both (the scale is 1 / rate)")
+    if rate is not None:
+        scale = 1.0 / (rate if isinstance(rate, (int, float, np.number)) else as_tensor_variable(rate))
+    return (shape, 1.0 if scale is None else scale), {"size": size, "dtype": dtype}
+
+
+def _beta(alpha: Any, beta: Any, size: Any = None, dtype: Any = None) -> Any:
+    """PyTensor's ``beta(alpha, beta)``: numpy's ``a`` and ``b``."""
+    return (alpha, beta), {"size": size, "dtype": dtype}
+
+
+def _multinomial(n: Any, p: Any, size: Any = None, dtype: Any = "int64") -> Any:
+    """PyTensor's ``multinomial(n, p)``: numpy's ``pvals``."""
+    return (n, p), {"size": size, "dtype": dtype}
+
+
+#: PyTensor's arguments of the draws whose ``RandomStream`` methods take numpy's: each gives
+#: the method's positional and keyword arguments
+_PYTENSOR_ARGS: dict[str, Callable[..., tuple[tuple[Any, ...], dict[str, Any]]]] = {
+    "gamma": _gamma,
+    "beta": _beta,
+    "multinomial": _multinomial,
+}
+
+
 def _draw(which: str) -> Callable[..., Any]:
     method = getattr(RandomStream, which)
+    adapt = _PYTENSOR_ARGS.get(which)
 
     def draw(
         *args: Any, rng: Any = None, return_next_rng: bool = False, name: str | None = None, **kwargs: Any
     ) -> Any:
         if not isinstance(return_next_rng, (bool, np.bool_)):
             raise TypeError(f"{which}: return_next_rng must be True or False, got {return_next_rng!r}")
+        if adapt is not None:
+            args, kwargs = adapt(*args, **kwargs)
         if rng is None and return_next_rng:
             from .variable import shared_rng
 
@@ -80,8 +114,17 @@ def _draw(which: str) -> Callable[..., Any]:
         return (sample.owner.outputs[0], sample) if return_next_rng else sample
 
     draw.__name__ = draw.__qualname__ = which
+    # the method's parameters and the three of a draw, for help() and inspect.signature
+    own = list(inspect.signature(method).parameters.values())[1:]
+    if adapt is not None:
+        own = list(inspect.signature(adapt).parameters.values())
+    extra = inspect.signature(draw).parameters
+    draw.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [*own, extra["rng"], extra["return_next_rng"], extra["name"]]
+    )
+    pytensors = f"{adapt.__doc__}\n\n" if adapt is not None else ""
     draw.__doc__ = (
-        f"{method.__doc__}\n\nDrawn from ``rng``: a random state (with ``return_next_rng=True``, "
+        f"{method.__doc__}\n\n{pytensors}Drawn from ``rng``: a random state (with ``return_next_rng=True``, "
         "returns ``(next_rng, draw)``), an ``fc.RandomStream``, or None (a fresh seed)."
     )
     return draw
