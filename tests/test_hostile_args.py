@@ -192,9 +192,9 @@ REFUSED: list[tuple[Callable[[], Any], type, str]] = [
     (lambda: ft.stack(None), TypeError, "stack: seq must be a list or tuple"),
     (lambda: ft.vstack([[1.0, 2.0], [3.0]]), ValueError, "vstack: concatenate: input shapes differ"),
     # keepdims: any value was taken for its truth ("banana" kept the dims)
-    (lambda: ft.sum(m, axis=0, keepdims="banana"), TypeError, "sum: keepdims must be a bool"),
-    (lambda: ft.argmax(m, axis=0, keepdims=None), TypeError, "argmax: keepdims must be a bool"),
-    (lambda: ft.median(m, keepdims=np.array([1, 2])), TypeError, "median: keepdims must be a bool"),
+    (lambda: ft.sum(m, axis=0, keepdims="banana"), TypeError, "sum: keepdims must be True or False"),
+    (lambda: ft.argmax(m, axis=0, keepdims=None), TypeError, "argmax: keepdims must be True or False"),
+    (lambda: ft.median(m, keepdims=np.array([1, 2])), TypeError, "median: keepdims must be True or False"),
     # a shape that is no sequence: "'float' object is not iterable", "has no len()"
     (lambda: ft.dmatrix("x", shape=1.5), TypeError, r"shape must be a tuple of sizes .*got 1.5"),
     (lambda: ft.matrix(shape=1.5), TypeError, r"matrix\(\): shape must be a tuple of sizes"),

@@ -239,9 +239,7 @@ def keepdims_flag(keepdims: Any) -> bool:
     the function the user called: any other value's truth would be a guess."""
     if isinstance(keepdims, (bool, np.bool_)) or as_int(keepdims) is not None:
         return bool(keepdims)
-    raise TypeError(
-        f"{entry_point('a reduction')}: keepdims must be a bool, got {keepdims!r}; give True or False"
-    )
+    raise TypeError(f"{entry_point('a reduction')}: keepdims must be True or False, got {keepdims!r}")
 
 
 def keep_reduced_dims(res: Variable, axes: tuple[int, ...], ndim: int, keepdims: bool) -> Variable:
