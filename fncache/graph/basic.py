@@ -39,6 +39,7 @@ __all__ = [
     "node_performer",
     "reread_user_code",
     "has_side_effects",
+    "runs_user_code",
 ]
 
 
@@ -615,6 +616,12 @@ def reread_user_code(nodes: Iterable[Apply]) -> bool:
     # an op running an inner graph of user's ops (an OpFromGraph made once, a scan's step)
     inner = [node.op.reread_inner_code() for node in nodes if getattr(node.op, "user_code", False)]
     return bool(changed) or any(inner)
+
+
+def runs_user_code(op: Op) -> bool:
+    """Whether ``op`` is a user's op (its class's code is part of its identity) or runs an inner
+    graph holding one (``user_code``): what a function key reads again (``reread_user_code``)."""
+    return op._code_in_identity or bool(getattr(op, "user_code", False))
 
 
 def merges(op: Op) -> bool:

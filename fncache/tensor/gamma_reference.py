@@ -114,16 +114,17 @@ def digamma_pos(a: float) -> float:
     while a < 16.0:
         s -= 1.0 / a
         a += 1.0
-    return s + digamma_large(a)
+    return digamma_large(a, s)
 
 
-def digamma_large(a: Any, log: Callable[[Any], Any] = math.log) -> Any:
-    """digamma of a >= 16 (a float, or an array with ``np.log``): its asymptotic series."""
+def digamma_large(a: Any, s: Any = 0.0, log: Callable[[Any], Any] = math.log) -> Any:
+    """``s`` plus digamma of a >= 16 (a float, or an array with ``np.log``): its asymptotic
+    series, added to ``s`` term by term as the recurrence's sum always was (one rounding)."""
     w = 1.0 / (a * a)
     c = 691.0 / 32760
     for v in (1.0 / 132, 1.0 / 240, 1.0 / 252, 1.0 / 120, 1.0 / 12):
         c = v - w * c
-    return log(a) - 0.5 / a - w * c
+    return s + log(a) - 0.5 / a - w * c
 
 
 def _igam_fac(a: float, x: float) -> float:
@@ -499,16 +500,17 @@ def trigamma_pos(a: float) -> float:
     while a < 16.0:
         s += 1.0 / (a * a)
         a += 1.0
-    return s + trigamma_large(a)
+    return trigamma_large(a, s)
 
 
-def trigamma_large(a: Any) -> Any:
-    """trigamma of a >= 16 (a float, or an array): its asymptotic series."""
+def trigamma_large(a: Any, s: Any = 0.0) -> Any:
+    """``s`` plus trigamma of a >= 16 (a float, or an array): its asymptotic series, added to
+    ``s`` term by term (as `digamma_large`)."""
     w = 1.0 / (a * a)
     c = 7.0 / 6
     for v in (691.0 / 2730, 5.0 / 66, 1.0 / 30, 1.0 / 42, 1.0 / 30, 1.0 / 6):
         c = v - w * c
-    return 1.0 / a + 0.5 * w + w / a * c
+    return s + 1.0 / a + 0.5 * w + w / a * c
 
 
 def _betainc_tiny_b(a: float, b: float, y: float) -> tuple:

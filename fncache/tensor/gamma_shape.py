@@ -72,13 +72,13 @@ def _shifted(a: np.ndarray, inc: Callable[[np.ndarray], np.ndarray]) -> tuple[np
 def _digamma(a: np.ndarray) -> np.ndarray:
     """digamma of a > 0 (``gamma_reference.digamma_pos``, elementwise)."""
     a, s = _shifted(a, lambda v: -1.0 / v)
-    return s + digamma_large(a, np.log)
+    return digamma_large(a, s, np.log)
 
 
 def _trigamma(a: np.ndarray) -> np.ndarray:
     """trigamma of a > 0 (``gamma_reference.trigamma_pos``, elementwise)."""
     a, s = _shifted(a, lambda v: 1.0 / (v * v))
-    return s + trigamma_large(a)
+    return trigamma_large(a, s)
 
 
 def _lbeta(a: np.ndarray, b: np.ndarray) -> np.ndarray:

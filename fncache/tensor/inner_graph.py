@@ -24,6 +24,7 @@ from ..graph.basic import (
     clone_graph,
     merges,
     reread_user_code,
+    runs_user_code,
     toposort,
     with_prop_defaults,
 )
@@ -61,7 +62,7 @@ class InnerGraphOp(Op):
         self.side_effects = not all(merges(node.op) for node in order)
         #: whether the inner graph runs a user's op (here or in an inner graph of its own),
         #: whose code a function key reads again (`reread_inner_code`)
-        self.user_code = any(n.op._code_in_identity or getattr(n.op, "user_code", False) for n in order)
+        self.user_code = any(runs_user_code(n.op) for n in order)
         #: compiled inner functions by mode signature (None: the default mode); never pickled
         self.functions: dict[Any, Any] = {}
 
