@@ -14,6 +14,7 @@ from ..graph.basic import Variable
 from ..graph.types import is_float, upcast_float
 from .basic import as_tensor_variable
 from .elemwise import cast, elemwise
+from .grad_markers import zero_grad
 from .reduction import filled_when_empty, keep_reduced_dims, normalize_axes
 from .reduction import max as max_
 from .reduction import sum as sum_
@@ -38,6 +39,10 @@ def _shifted(v: Variable, axis: Any, what: str, finite: bool = True) -> tuple[Va
     m = max_(v, axis=axes, keepdims=True)
     if finite:
         m = elemwise("switch", elemwise("isfinite", m), m, 0)
+    # The results do not depend on the shift (softmax(x - m) is softmax(x) for any m, and
+    # logsumexp adds m back): its gradient terms cancel exactly, so none is built. Built, they
+    # cost a reduction and a pass over x per gradient (the max's mask, x == m).
+    m = zero_grad(m)
     return elemwise("sub", v, m), m
 
 
