@@ -34,15 +34,6 @@ SUBMODULES = (
 
 #: Names the sweep leaves out, each for a reason:
 ALLOWED = {
-    # nlinalg's building blocks, listed for the modules that share them and documented nowhere:
-    # they take variables made by the public functions and check nothing again
-    "linalg_input",
-    "square_input",
-    "run_linalg",
-    "system_operands",
-    "rows_checked",
-    "symmetric_from",
-    "flag",
     # the random-draw ops: their constructors take what the draw functions built and checked
     "RandomDraw",
     "RandomVariable",

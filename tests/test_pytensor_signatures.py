@@ -364,11 +364,6 @@ def test_arguments_read_in_the_other_order_are_refused() -> None:
         ft.constant(np.ones((2, 3)), ndim=1)
     with pytest.raises(ValueError, match="gamma: give rate or scale, not both"):
         ft.random.gamma(2.0, rate=1.0, scale=1.0)
-    # PyTensor's TensorType(dtype, shape, name): the third is Theano's broadcastable here
-    with pytest.raises(
-        TypeError, match="third argument is broadcastable, got the string 'x'; give the name by"
-    ):
-        ft.TensorType("float64", (None,), "x")
 
 
 def test_name_keyword_names_the_output() -> None:

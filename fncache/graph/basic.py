@@ -112,8 +112,10 @@ class Variable:
 
         return get_test_value(self)
 
-    def clone(self) -> "Variable":
-        v = type(self)(self.type, name=self.name)
+    def clone(self, **kwargs: Any) -> "Variable":
+        """A new variable of this type with no owner, this name (PyTensor's ``name=`` gives
+        another) and a copy of the tag."""
+        v = type(self)(self.type, name=cloned_name(self, kwargs))
         v.tag = Tag(self.tag)
         return v
 
@@ -152,6 +154,25 @@ class Variable:
             "(to check that a variable was given, as Theano code's `if x:` does, write `if x is not None:`)"
         )
 
+    def _no_number(self, kind: str) -> TypeError:
+        return TypeError(
+            f"{kind}() of symbolic variable {self!r}: its value is unknown until the function runs; "
+            f"x.astype(...) casts it symbolically, and a compiled function's result converts "
+            f"(for a known size or index, give a Python number instead)"
+        )
+
+    def __int__(self) -> int:
+        raise self._no_number("int")
+
+    def __index__(self) -> int:
+        raise self._no_number("index")
+
+    def __float__(self) -> float:
+        raise self._no_number("float")
+
+    def __complex__(self) -> complex:
+        raise self._no_number("complex")
+
 
 class Constant(Variable):
     """A variable with a fixed value (a numpy array of exactly the type's dtype)."""
@@ -183,8 +204,8 @@ class Constant(Variable):
             self._signature = h.hexdigest()[:32]
         return self._signature
 
-    def clone(self) -> "Constant":
-        c = type(self)(self.type, self.data, name=self.name)
+    def clone(self, **kwargs: Any) -> "Constant":
+        c = type(self)(self.type, self.data, name=cloned_name(self, kwargs))
         c.tag = Tag(self.tag)
         return c
 
@@ -194,6 +215,14 @@ class Constant(Variable):
                 repr(self.data.item()) if self.data.ndim == 0 else np.array2string(self.data, separator=",")
             )
         return f"Constant{{{self.data.dtype.name}{list(self.data.shape)}}}"
+
+
+def cloned_name(v: Variable, kwargs: dict[str, Any]) -> str | None:
+    """The name ``v.clone(**kwargs)`` gives its copy: ``name=`` if given, else ``v``'s own."""
+    unknown = set(kwargs) - {"name"}
+    if unknown:
+        raise TypeError(f"{v!r}.clone() takes only name=, got {sorted(unknown)}")
+    return kwargs.get("name", v.name)
 
 
 def is_constant(v: Variable) -> bool:

@@ -6,7 +6,7 @@ time any size-1 dim broadcasts, as in numpy.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Sequence
+from typing import Any, Callable, ClassVar, Sequence
 
 import numpy as np
 
@@ -26,6 +26,7 @@ __all__ = [
     "upcast_float",
     "native_array",
     "use_variable_classes",
+    "use_shape_specifier",
 ]
 
 #: The dtypes fncache supports, with their C type names.
@@ -113,9 +114,11 @@ class TensorType:
     """The type of a tensor variable: ``dtype`` and static ``shape`` (``None`` = unknown).
 
     As in Theano and PyTensor, calling a type makes a variable of it (``ft.dvector("x")``,
-    ``TensorType("float64", (None, 3))("m")``); Theano's ``broadcastable=(False, True)`` is
-    accepted instead of a shape (True is a static 1, False an unknown size), and so are bools in
-    ``shape``, as PyTensor takes them. ``name`` is kept as a label (it takes no part in equality).
+    ``TensorType("float64", (None, 3))("m")``). The arguments are PyTensor's ``(dtype, shape,
+    name, broadcastable)``: bools in ``shape`` are Theano's pattern (True a static 1, False an
+    unknown size), so Theano's ``TensorType(dtype, (False, True))`` works as it did, and so does
+    its ``broadcastable=`` keyword; an int ``shape`` is one dim of that size. ``name`` is kept as
+    a label (it takes no part in equality).
     """
 
     __slots__ = ("dtype", "shape", "name", "_hash", "_repr")
@@ -124,20 +127,26 @@ class TensorType:
     #: What ``make_variable`` / ``make_constant`` build (see :func:`use_variable_classes`).
     variable_class: ClassVar[type]
     constant_class: ClassVar[type]
+    #: How ``convert_variable`` declares static sizes (``specify_shape``: see
+    #: :func:`use_shape_specifier`).
+    shape_specifier: ClassVar[Callable[[Any, tuple], Any] | None] = None
 
     def __init__(
         self,
         dtype: Any,
-        shape: Sequence[int | bool | None] | None = None,
-        broadcastable: Sequence[bool] | None = None,
+        shape: Sequence[int | bool | None] | int | None = None,
         name: str | None = None,
+        broadcastable: Sequence[bool] | None = None,
     ) -> None:
+        if name is not None and not isinstance(name, str):
+            # Theano's and PyTensor's third argument is the name: a tuple there is a
+            # broadcastable pattern given at the place of the older signatures
+            raise TypeError(
+                f"TensorType: the third argument is the name, got {name!r}; give the static shape "
+                f"second (TensorType(dtype, shape=...)) or Theano's pattern by keyword "
+                f"(TensorType(dtype, broadcastable=...))"
+            )
         if broadcastable is not None:
-            if isinstance(broadcastable, str):  # PyTensor's TensorType(dtype, shape, name)
-                raise TypeError(
-                    f"TensorType: the third argument is broadcastable, got the string {broadcastable!r}; "
-                    f"give the name by keyword: TensorType(dtype, shape, name={broadcastable!r})"
-                )
             if shape is not None:
                 raise TypeError("TensorType: give shape or broadcastable, not both")
             shape = tuple(
@@ -200,7 +209,7 @@ class TensorType:
         """This type with ``dtype`` and/or ``shape`` (or Theano's ``broadcastable``) replaced."""
         if shape is None and broadcastable is None:
             shape = self.shape
-        return TensorType(self.dtype if dtype is None else dtype, shape, broadcastable, self.name)
+        return TensorType(self.dtype if dtype is None else dtype, shape, self.name, broadcastable)
 
     def filter(self, data: Any, strict: bool = False, allow_downcast: bool | None = None) -> np.ndarray:
         """``data`` as an ndarray of this type, as a function converts an input: Python numbers
@@ -224,7 +233,7 @@ class TensorType:
         return self._repr
 
     def __reduce__(self):
-        return (TensorType, (self.dtype, self.shape, None, self.name))
+        return (TensorType, (self.dtype, self.shape, self.name))
 
     def fits_shape(self, shape: tuple[int, ...]) -> bool:
         """Whether an array of ``shape`` has this type's ndim and every static size it declares."""
@@ -238,6 +247,104 @@ class TensorType:
 
     def make_constant(self, data: np.ndarray, name: str | None = None) -> Any:
         return self.constant_class(self, data, name=name)
+
+    # -- PyTensor's Type methods, as its Ops' make_node and rewrites call them -----------------
+
+    def is_super(self, otype: Any) -> bool:
+        """Whether every variable of ``otype`` is one of this type: the same class, dtype and
+        ndim, ``otype`` knowing at least the sizes this type declares."""
+        return (
+            isinstance(otype, type(self))
+            and otype.dtype == self.dtype
+            and otype.ndim == self.ndim
+            and all(mine is None or mine == other for mine, other in zip(self.shape, otype.shape))
+        )
+
+    def in_same_class(self, otype: Any) -> bool:
+        """Whether ``otype`` has this dtype and the same static 1s (PyTensor's class of
+        broadcastable types: ``(2, 1)``, ``(3, 1)`` and ``(None, 1)`` are one)."""
+        return (
+            isinstance(otype, TensorType)
+            and otype.dtype == self.dtype
+            and otype.broadcastable == self.broadcastable
+        )
+
+    def convert_variable(self, var: Any) -> Any:
+        """``var`` as a variable of this type: itself when its type knows at least this type's
+        sizes, ``specify_shape(var, shape)`` when it knows fewer of them, None when its dtype or
+        ndim differ (nothing converts it)."""
+        vtype = var.type
+        if self.is_super(vtype):
+            return var
+        if not (isinstance(vtype, TensorType) and vtype.dtype == self.dtype and vtype.ndim == self.ndim):
+            return None
+        if any(s is not None and v is not None and s != v for s, v in zip(self.shape, vtype.shape)):
+            return None  # a size contradicting this type's: no value fits both
+        specify = TensorType.shape_specifier
+        return None if specify is None else specify(var, self.shape)
+
+    def filter_variable(self, other: Any, allow_convert: bool = True) -> Any:
+        """``other`` as a variable of this type (PyTensor's): a value becomes a constant
+        (converted as ``filter`` converts it), a variable of a less specific shape gets this
+        type's sizes declared; anything else is a TypeError."""
+        if not (hasattr(other, "type") and hasattr(other, "owner")):  # a value, not a variable
+            data = self.filter(other)
+            other = self.clone(shape=data.shape).make_constant(data)
+        if other.type == self:
+            return other
+        converted = self.convert_variable(other) if allow_convert else None
+        if converted is not None:
+            return converted
+        raise TypeError(
+            f"{self!r}.filter_variable: {other!r} has type {other.type!r}, which does not convert to "
+            f"this type; cast it (ft.cast(x, '{self.dtype}')) or reshape it to {self.ndim} dims"
+        )
+
+    def is_valid_value(self, data: Any, strict: bool = True) -> bool:
+        """Whether ``data`` is a value of this type (``filter`` takes it, strictly by default)."""
+        try:
+            self.filter(data, strict=strict)
+        except (TypeError, ValueError):
+            return False
+        return True
+
+    @staticmethod
+    def values_eq(a: np.ndarray, b: np.ndarray, force_same_dtype: bool = True) -> bool:
+        """Whether two values are equal: shape, dtype (with ``force_same_dtype``) and entries,
+        NaNs at the same places equal."""
+        a, b = np.asarray(a), np.asarray(b)
+        if a.shape != b.shape or (force_same_dtype and a.dtype != b.dtype):
+            return False
+        return bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fc" and b.dtype.kind in "fc"))
+
+    @staticmethod
+    def values_eq_approx(
+        a: np.ndarray,
+        b: np.ndarray,
+        allow_remove_inf: bool = False,
+        allow_remove_nan: bool = False,
+        rtol: float | None = None,
+        atol: float | None = None,
+    ) -> bool:
+        """Whether two values of one shape and dtype are close, as PyTensor's tests compare
+        them: ``np.isclose`` with PyTensor's tolerances by default (rtol 1e-5; atol 1e-5 for
+        float32 and complex64, 1e-8 otherwise), NaNs and infinities of one sign at the same
+        places equal; ``allow_remove_inf`` / ``allow_remove_nan`` accept any ``b`` where ``a``
+        is infinite / NaN. Integer values must be equal."""
+        a, b = np.asarray(a), np.asarray(b)
+        if a.shape != b.shape or a.dtype != b.dtype:
+            return False
+        if a.dtype.kind not in "fc":
+            return bool(np.array_equal(a, b))
+        narrow = a.dtype in (np.float32, np.complex64)
+        rtol = 1e-5 if rtol is None else rtol
+        atol = (1e-5 if narrow else 1e-8) if atol is None else atol
+        close = np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=True)
+        if allow_remove_inf:
+            close |= np.isinf(a)
+        if allow_remove_nan:
+            close |= np.isnan(a)
+        return bool(close.all())
 
 
 #: the most dims a numpy array has (numpy's NPY_MAXDIMS: 64 from numpy 2, 32 before)
@@ -260,6 +367,8 @@ def _static_shape(shape: Any) -> tuple[int | None, ...]:
     int >= 0), ``None`` (unknown) or a bool (True: a broadcastable 1, False: unknown)."""
     if shape is None:
         return ()
+    if as_int(shape) is not None:
+        shape = (shape,)  # PyTensor's TensorType(dtype, 3): one dim of size 3
     shape = shape_entries(shape, "TensorType")
     out: list[int | None] = []
     for s in shape:
@@ -299,6 +408,12 @@ def fits_type(t: Any, declared: Any) -> bool:
         and len(shape) == len(known)
         and all(k is None or s == k for s, k in zip(shape, known))
     )
+
+
+def use_shape_specifier(specify: Callable[[Any, tuple], Any]) -> None:
+    """Make ``TensorType.convert_variable`` declare sizes with ``specify(var, shape)`` (the front
+    end's ``specify_shape``, installed when it is imported: the graph layer never imports it)."""
+    TensorType.shape_specifier = specify
 
 
 def use_variable_classes(variable: type, constant: type) -> None:

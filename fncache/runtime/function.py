@@ -529,6 +529,12 @@ class Function:
         """The shared variables the function reads, in the order its graphs number them."""
         return self._shared
 
+    def get_shared(self) -> list[SharedVariable]:
+        """PyTensor's ``f.get_shared()``: the shared variables the function reads or updates
+        (not the states it keeps for its ``fc.In`` inputs)."""
+        states = {index for _, index in self._states}
+        return [sv for j, sv in enumerate(self._shared) if j not in states]
+
     @property
     def updated_indices(self) -> list[int]:
         """For each update the function makes, the index of its variable in :attr:`shared_variables`."""

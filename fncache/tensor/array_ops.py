@@ -17,6 +17,7 @@ import numpy as np
 
 from ..graph.basic import Apply, Constant, Op, Variable
 from ..graph.types import MAX_DIMS, TensorType, is_complex, is_int, normalize_dtype, shape_entries
+from ..graph.types import use_shape_specifier
 from ..graph.args import as_int, int_arg, sequence_arg
 from .basic import as_tensor_variable
 from .blas import Dot, dot_protocol
@@ -160,6 +161,9 @@ def specify_shape(x: Any, shape: Any) -> Variable:
             removable=False,
         )
     return v
+
+
+use_shape_specifier(specify_shape)
 
 
 def specify_broadcastable(x: Any, *axes: int) -> Variable:

@@ -47,7 +47,7 @@ def tensor(
         )
     if name is not None and not isinstance(name, str):
         raise TypeError(f"tensor(): the name must be a str or None, got {name!r}")
-    t = TensorType(normalize_dtype(dtype, f"tensor {name!r}"), shape, broadcastable)
+    t = TensorType(normalize_dtype(dtype, f"tensor {name!r}"), shape, broadcastable=broadcastable)
     if shape is None and broadcastable is None:
         if ndim is None:
             raise TypeError("tensor(): give ndim (or shape)")
@@ -108,12 +108,43 @@ def as_array(value: Any, dtype: Any = None) -> np.ndarray:
     list (and its TypeError of a value that takes no dtype) named after the function the user
     called, with the fix."""
     try:
-        return np.asarray(value) if dtype is None else np.asarray(value, dtype=np.dtype(dtype))
+        arr = np.asarray(value)
     except ValueError as e:
         raise ValueError(
             f"{entry_point('constant()')}: cannot make an array of {value!r}: {e}; give a number, "
             "a nested list whose rows all have one length, an array or a symbolic variable"
         ) from None
+    if dtype is None:
+        return arr
+    target = np.dtype(dtype)
+    if not _in_range(arr, target):
+        # numpy's cast would wrap 300 into an int8 44 (or make 1e300 a float32 inf): a
+        # constant of another value than the one written
+        raise ValueError(
+            f"{entry_point('constant()')}: {value!r} does not fit dtype {target.name}; give "
+            f"values in its range, or a wider dtype"
+        )
+    try:
+        return np.asarray(value, dtype=target)
+    except OverflowError:  # a Python int beyond int64, which numpy holds as an object
+        raise ValueError(
+            f"{entry_point('constant()')}: {value!r} does not fit dtype {target.name}; give "
+            f"values in its range, or a wider dtype"
+        ) from None
+
+
+def _in_range(arr: np.ndarray, target: np.dtype) -> bool:
+    """Whether the values of ``arr`` lie in ``target``'s range (a real ``target``): an
+    infinity or a NaN only in a float one."""
+    if arr.size == 0 or arr.dtype.kind not in "biuf" or target.kind not in "iuf":
+        return True
+    finite = arr[np.isfinite(arr)] if arr.dtype.kind == "f" else arr
+    if finite.size < arr.size and target.kind != "f":
+        return False
+    if finite.size == 0:
+        return True
+    info = np.iinfo(target) if target.kind in "iu" else np.finfo(target)
+    return bool(finite.min() >= info.min and finite.max() <= info.max)
 
 
 def constant(

@@ -66,13 +66,6 @@ __all__ = [
     "matrix_dot",
     "multi_dot",
     "trace",
-    "linalg_input",
-    "square_input",
-    "run_linalg",
-    "flag",
-    "system_operands",
-    "rows_checked",
-    "symmetric_from",
 ]
 
 

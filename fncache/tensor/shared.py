@@ -110,12 +110,15 @@ class SharedVariable(TensorVariable):
             )
         if arr.ndim != self.ndim or (arr.dtype.name != self.dtype and not self._casts(value, arr)):
             real = arr.dtype.kind == "c" and np.dtype(self.dtype).kind != "c"
-            fix = (
-                "Its imaginary parts would be lost: take np.real(value) first"
-                if real
-                else f"Cast it first: value.astype('{self.dtype}'), or make the variable with "
-                "fc.shared(..., allow_downcast=True)"
-            )
+            if arr.ndim != self.ndim:  # no cast helps, allow_downcast neither
+                fix = f"Give a value of {self.ndim} dims (reshape it), or make a new shared variable"
+            elif real:
+                fix = "Its imaginary parts would be lost: take np.real(value) first"
+            else:
+                fix = (
+                    f"Cast it first: value.astype('{self.dtype}'), or make the variable with "
+                    "fc.shared(..., allow_downcast=True)"
+                )
             raise TypeError(
                 f"shared variable {self.name or '<unnamed>'!r} holds {self.dtype} with "
                 f"{self.ndim} dims; cannot set a value of dtype {arr.dtype} with {arr.ndim} "

@@ -18,7 +18,7 @@ from typing import Any, Callable, ClassVar
 import numpy as np
 
 from ...errors import PickleError
-from ...graph.basic import Constant, Tag, Variable
+from ...graph.basic import Constant, Tag, Variable, cloned_name
 from ...graph.types import normalize_dtype
 from ..optional_deps import scipy_module
 from ..shared import SharedVariable
@@ -403,8 +403,8 @@ class SparseConstant(SparseVariable, Constant):
             self._signature = sparse_value_digest(self.data)[:32]
         return self._signature
 
-    def clone(self) -> SparseConstant:
-        c = type(self)(self.type, self.data, name=self.name)
+    def clone(self, **kwargs: Any) -> SparseConstant:
+        c = type(self)(self.type, self.data, name=cloned_name(self, kwargs))
         c.tag = Tag(self.tag)
         return c
 

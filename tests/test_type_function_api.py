@@ -1,0 +1,238 @@
+"""The type, variable, shared-variable and function API as Theano and PyTensor scripts call it:
+``TensorType``'s arguments and methods, ``Variable.clone``, Python numbers of symbolic
+variables, ``constant``'s dtype, ``set_value``'s errors and ``f.get_shared()``; PyTensor's
+results where it defines the behaviour."""
+
+from __future__ import annotations
+
+import pickle
+import warnings
+from typing import Any, Callable
+
+import numpy as np
+import pytest
+
+import fncache as fc
+from fncache import tensor as ft
+
+T = ft.TensorType
+
+
+# -- TensorType(dtype, shape, name, broadcastable) -----------------------------------------------
+
+
+def test_tensor_type_takes_pytensors_argument_order() -> None:
+    named = T("float64", (None, 3), "m")
+    assert (named.shape, named.name) == ((None, 3), "m")
+    assert named == T("float64", (None, 3)) and hash(named) == hash(T("float64", (None, 3)))
+    assert T("float64", (False, True)).shape == (None, 1)  # Theano's TensorType(dtype, broadcastable)
+    assert T("float64", broadcastable=(True, False)).shape == (1, None)
+    assert T("float64", None, "b", (True,)).shape == (1,) and T("float64", None, "b", (True,)).name == "b"
+    assert T("int32", 3).shape == (3,)  # PyTensor's one dim of size 3
+    assert named.clone(dtype="float32").name == "m" and named.clone(shape=(2, None)).shape == (2, None)
+    loaded = pickle.loads(pickle.dumps(named))
+    assert loaded == named and loaded.name == "m"
+    with pytest.raises(TypeError, match=r"TensorType: the third argument is the name, got \(True,\)"):
+        T("float64", None, (True,))
+    with pytest.raises(TypeError, match="give shape or broadcastable, not both"):
+        T("float64", (None,), broadcastable=(True,))
+    assert ft.tensor("x", dtype="float32", shape=3).type.shape == (3,)
+
+
+#: argument lists PyTensor and fncache both take, and the (shape, name) they make
+TYPE_ARGS: list[tuple[tuple, dict]] = [
+    (("float64", (None, 3), "m"), {}),
+    (("float64", (False, True)), {}),
+    (("float64",), {"broadcastable": (True, False)}),
+    (("float64", None, "n", (True, False)), {}),
+    (("int8", 4), {}),
+    (("float32", (1, None, 2)), {"name": "t"}),
+]
+
+
+@pytest.mark.parametrize("args, kwargs", TYPE_ARGS)
+def test_tensor_type_arguments_as_pytensors(args: tuple, kwargs: dict) -> None:
+    pt = pytest.importorskip("pytensor.tensor")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # PyTensor's broadcastable=
+        theirs = pt.TensorType(*args, **kwargs)
+    mine = T(*args, **kwargs)
+    assert (mine.dtype, mine.shape, mine.name) == (theirs.dtype, theirs.shape, theirs.name)
+    assert (mine.ndim, mine.broadcastable) == (theirs.ndim, theirs.broadcastable)
+
+
+# -- PyTensor's Type methods -------------------------------------------------------------------
+
+SHAPES = [(None, None), (None, 3), (2, 3), (3, None), (1, None), (None,)]
+
+
+def test_type_relations_as_pytensors() -> None:
+    pt = pytest.importorskip("pytensor.tensor")
+    for dtype in ("float64", "float32"):
+        for a in SHAPES:
+            for b in SHAPES:
+                mine, theirs = T("float64", a), pt.TensorType("float64", a)
+                other, others = T(dtype, b), pt.TensorType(dtype, b)
+                assert mine.is_super(other) == theirs.is_super(others), (a, dtype, b)
+                assert mine.in_same_class(other) == theirs.in_same_class(others), (a, dtype, b)
+
+
+def test_convert_and_filter_variable_as_pytensors() -> None:
+    pt = pytest.importorskip("pytensor.tensor")
+    for a in SHAPES:
+        for b in SHAPES:
+            for dtype in ("float64", "float32"):
+                theirs = pt.TensorType("float64", a).convert_variable(pt.tensor("v", dtype=dtype, shape=b))
+                mine = T("float64", a).convert_variable(ft.tensor("v", dtype=dtype, shape=b))
+                contradicts = len(a) == len(b) and any(
+                    s is not None and t is not None and s != t for s, t in zip(a, b)
+                )
+                if contradicts:  # PyTensor's specify_shape would declare a size no value has
+                    assert mine is None
+                    continue
+                assert (mine is None) == (theirs is None), (a, dtype, b)
+                if mine is not None:
+                    assert mine.type.shape == theirs.type.shape, (a, b)
+    c = T("float64", (None,)).filter_variable([1, 2])
+    assert isinstance(c, ft.TensorConstant) and c.type.shape == (2,) and c.dtype == "float64"
+    with pytest.raises(TypeError, match=r"filter_variable: f .*float32.*cast it"):
+        T("float64", (None,)).filter_variable(ft.fvector("f"))
+
+
+def test_filter_variable_declares_the_sizes_checked_when_run() -> None:
+    x = ft.dmatrix("x")
+    y = T("float64", (2, 3)).filter_variable(x)
+    assert y.type.shape == (2, 3)
+    f = fc.function([x], y * 2)
+    np.testing.assert_array_equal(f(np.ones((2, 3))), np.full((2, 3), 2.0))
+    with pytest.raises(ValueError, match="specify_shape"):
+        f(np.ones((3, 2)))
+
+
+VALUE_PAIRS: list[tuple[np.ndarray, np.ndarray, dict]] = [
+    (np.array([np.nan, 1.0]), np.array([np.nan, 1.0]), {}),
+    (np.array([1.0, np.inf], "float32"), np.array([1.000009, np.inf], "float32"), {}),
+    (np.array([1.0, 2.0]), np.array([1.000009, 2.0]), {}),
+    (np.array([1.0, 2.0]), np.array([1.1, 2.0]), {}),
+    (np.array([1.0, np.inf]), np.array([1.0, 3.0]), {"allow_remove_inf": True}),
+    (np.array([1.0, np.inf]), np.array([1.0, 3.0]), {}),
+    (np.array([1.0, np.inf]), np.array([1.0, -np.inf]), {}),
+    (np.array([1.0, np.nan]), np.array([1.0, 3.0]), {"allow_remove_nan": True}),
+    (np.array([1.0, 2.0]), np.array([1.01, 2.0]), {"rtol": 0.1}),
+    (np.array([1, 2]), np.array([1, 3]), {}),
+    (np.array([1, 2]), np.array([1.0, 2.0]), {}),
+    (np.ones(2), np.ones(3), {}),
+]
+
+
+@pytest.mark.parametrize("a, b, options", VALUE_PAIRS)
+def test_values_eq_as_pytensors(a: np.ndarray, b: np.ndarray, options: dict) -> None:
+    pt = pytest.importorskip("pytensor.tensor")
+    with np.errstate(all="ignore"):
+        assert T.values_eq_approx(a, b, **options) == bool(pt.TensorType.values_eq_approx(a, b, **options))
+        if not options:
+            assert T.values_eq(a, b) == bool(pt.TensorType.values_eq(a, b))
+    t, ours = pt.TensorType(str(a.dtype), (None,)), T(str(a.dtype), (None,))
+    for value in (a, b, list(b)):
+        assert ours.is_valid_value(value) == t.is_valid_value(value)
+
+
+# -- the nlinalg module's public surface -------------------------------------------------------
+
+BUILDING_BLOCKS = (
+    "linalg_input",
+    "square_input",
+    "run_linalg",
+    "flag",
+    "system_operands",
+    "rows_checked",
+    "symmetric_from",
+)
+
+
+def test_nlinalg_lists_only_its_public_functions() -> None:
+    from fncache.graph.basic import Op
+
+    nl = ft.nlinalg
+    assert not set(BUILDING_BLOCKS) & set(nl.__all__)
+    assert all(callable(getattr(nl, name)) for name in BUILDING_BLOCKS)  # the modules sharing them
+    star: dict[str, Any] = {}
+    exec("from fncache.tensor.nlinalg import *", star)
+    assert not set(BUILDING_BLOCKS) & set(star)
+    public = set(dir(np.linalg)) | {"matrix_dot", "trace", "matrix_inverse"}
+    pt_nlinalg = pytest.importorskip("pytensor.tensor.nlinalg")
+    public |= set(dir(pt_nlinalg))
+    for name in nl.__all__:
+        obj = getattr(nl, name)
+        assert name in public or (isinstance(obj, type) and issubclass(obj, Op)), name
+
+
+# -- variables ---------------------------------------------------------------------------------
+
+
+def test_variable_clone_takes_a_name() -> None:
+    x = ft.dmatrix("x")
+    y = x.clone(name="y")
+    assert (y.name, y.type, y.owner, x.name) == ("y", x.type, None, "x")
+    assert x.clone().name == "x" and x.clone(name=None).name is None
+    c = ft.constant(np.arange(3.0), name="c").clone(name="d")
+    assert c.name == "d" and np.array_equal(c.data, np.arange(3.0))
+    with pytest.raises(TypeError, match=r"clone\(\) takes only name=, got \['owner'\]"):
+        x.clone(owner=None)
+
+
+@pytest.mark.parametrize(
+    "convert",
+    [int, float, complex, lambda v: [1, 2, 3][v], lambda v: range(v)],
+    ids=["int", "float", "complex", "list_index", "range"],
+)
+def test_python_numbers_of_symbolic_variables_are_refused_clearly(convert: Callable) -> None:
+    n = ft.lscalar("n")
+    with pytest.raises(TypeError, match=r"\(\) of symbolic variable n: its value is unknown until"):
+        convert(n)
+    # graphs that hold a symbolic size or index still build
+    v = ft.dvector("v")
+    f = fc.function([v, n], [v[1:n], ft.arange(n)])
+    got = f(np.arange(4.0), 3)
+    np.testing.assert_array_equal(got[0], np.arange(4.0)[1:3])
+    np.testing.assert_array_equal(got[1], np.arange(3))
+
+
+@pytest.mark.parametrize(
+    "value, dtype",
+    [(300, "int8"), (np.int64(300), "int8"), ([1, 300], "int8"), (-1, "uint8"), (1e300, "float32")]
+    + [(np.nan, "int32"), (2**70, "int64"), (np.array([np.inf]), "int64")],
+)
+def test_constant_refuses_values_its_dtype_cannot_hold(value: Any, dtype: str) -> None:
+    with np.errstate(all="ignore"):
+        cast = np.asarray(np.asarray(value, dtype=object).astype(float), dtype=dtype)
+    assert not np.array_equal(cast.astype(float), np.asarray(value, dtype=float))  # numpy wraps it
+    with pytest.raises(ValueError, match=rf"constant: .* does not fit dtype {dtype}; give values in its"):
+        ft.constant(value, dtype=dtype)
+
+
+def test_constant_keeps_values_its_dtype_holds() -> None:
+    for value, dtype in [(127, "int8"), ([0, 255], "uint8"), (np.inf, "float32"), (2.5, "int8")]:
+        with np.errstate(all="ignore"):
+            want = np.asarray(value).astype(dtype)
+        got = ft.constant(value, dtype=dtype).data
+        assert got.dtype == want.dtype and np.array_equal(got, want)
+
+
+# -- shared variables and functions --------------------------------------------------------------
+
+
+def test_set_value_of_another_ndim_says_to_reshape() -> None:
+    s = fc.shared(np.zeros(3), name="w", allow_downcast=True)
+    with pytest.raises(TypeError, match=r"shared variable 'w' .* Give a value of 1 dims \(reshape it\)") as e:
+        s.set_value(np.ones((3, 1)))
+    assert "astype" not in str(e.value) and "allow_downcast" not in str(e.value)
+    np.testing.assert_array_equal(s.get_value(), np.zeros(3))
+
+
+def test_get_shared_lists_the_shared_variables() -> None:
+    s, t = fc.shared(np.ones(3), name="s"), fc.shared(np.ones(3), name="t")
+    x, y = ft.dvector("x"), ft.dvector("y")
+    f = fc.function([x, fc.In(y, value=np.ones(3), update=y + 1)], x + s + y, updates={t: t + 1})
+    assert f.get_shared() == [s, t] or f.get_shared() == [t, s]
+    assert fc.function([x], x * 2).get_shared() == []
