@@ -103,7 +103,7 @@ def test_filter_variable_declares_the_sizes_checked_when_run() -> None:
     x = ft.dmatrix("x")
     y = T("float64", (2, 3)).filter_variable(x)
     assert y.type.shape == (2, 3)
-    f = fc.function([x], y * 2)
+    f = fc.function([x], y * 2, mode="FAST_COMPILE")
     np.testing.assert_array_equal(f(np.ones((2, 3))), np.full((2, 3), 2.0))
     with pytest.raises(ValueError, match="specify_shape"):
         f(np.ones((3, 2)))
@@ -170,6 +170,13 @@ def test_nlinalg_lists_only_its_public_functions() -> None:
 # -- variables ---------------------------------------------------------------------------------
 
 
+def test_symbolic_sizes_and_indices_still_build() -> None:
+    n, v = ft.lscalar("n"), ft.dvector("v")
+    got = fc.function([v, n], [v[1:n], ft.arange(n)], mode="FAST_COMPILE")(np.arange(4.0), 3)
+    np.testing.assert_array_equal(got[0], np.arange(4.0)[1:3])
+    np.testing.assert_array_equal(got[1], np.arange(3))
+
+
 def test_variable_clone_takes_a_name() -> None:
     x = ft.dmatrix("x")
     y = x.clone(name="y")
@@ -190,12 +197,6 @@ def test_python_numbers_of_symbolic_variables_are_refused_clearly(convert: Calla
     n = ft.lscalar("n")
     with pytest.raises(TypeError, match=r"\(\) of symbolic variable n: its value is unknown until"):
         convert(n)
-    # graphs that hold a symbolic size or index still build
-    v = ft.dvector("v")
-    f = fc.function([v, n], [v[1:n], ft.arange(n)])
-    got = f(np.arange(4.0), 3)
-    np.testing.assert_array_equal(got[0], np.arange(4.0)[1:3])
-    np.testing.assert_array_equal(got[1], np.arange(3))
 
 
 @pytest.mark.parametrize(
@@ -233,6 +234,54 @@ def test_set_value_of_another_ndim_says_to_reshape() -> None:
 def test_get_shared_lists_the_shared_variables() -> None:
     s, t = fc.shared(np.ones(3), name="s"), fc.shared(np.ones(3), name="t")
     x, y = ft.dvector("x"), ft.dvector("y")
-    f = fc.function([x, fc.In(y, value=np.ones(3), update=y + 1)], x + s + y, updates={t: t + 1})
+    f = fc.function(
+        [x, fc.In(y, value=np.ones(3), update=y + 1)], x + s + y, updates={t: t + 1}, mode="FAST_COMPILE"
+    )
     assert f.get_shared() == [s, t] or f.get_shared() == [t, s]
-    assert fc.function([x], x * 2).get_shared() == []
+    assert fc.function([x], x * 2, mode="FAST_COMPILE").get_shared() == []
+
+
+def test_as_tensor_variable_of_a_value_with_ndim_is_a_constant() -> None:
+    """PyTensor's ``as_tensor_variable(array, ndim=k)`` is ``constant(array, ndim=k)``: a
+    constant whose ``data`` scripts read, not an op on one."""
+    for value, ndim in [(np.ones((1, 3)), 1), (np.arange(3.0), 3), ([[1, 2]], 1), (2.0, 2)]:
+        c = ft.as_tensor_variable(value, name="c", ndim=ndim)
+        want = np.asarray(value).reshape(tuple(s for s in np.shape(value) if s != 1) or ())
+        want = want.reshape((1,) * (ndim - want.ndim) + want.shape)
+        assert isinstance(c, ft.TensorConstant) and c.name == "c"
+        assert c.type.shape == want.shape and np.array_equal(c.data, want)
+    with pytest.raises(ValueError, match=r"as_tensor_variable\(\): ndim=0 would drop the leading dims"):
+        ft.as_tensor_variable(np.ones(3), ndim=0)
+
+
+@pytest.mark.parametrize(
+    "dtype, value, kind",
+    [("int32", 3.5, "f"), ("int32", 3, "i"), ("float32", 2.0, "f"), ("uint8", 300, "i"), ("bool", 2, "i")],
+)
+def test_fill_keeps_the_value_of_a_python_number(dtype: str, value: Any, kind: str) -> None:
+    """``x.fill(3.5)`` of an int ``x`` is 3.5s, as PyTensor's (``value``'s dtype): a number the
+    model's dtype cannot hold is not truncated or wrapped into it."""
+    m = ft.vector("m", dtype=dtype)
+    outs = [m.fill(value), ft.fill(m, value)]
+    with np.errstate(all="ignore"):
+        fits = np.asarray(value).astype(dtype) == value
+    for out in outs:
+        assert np.dtype(out.dtype).kind == kind and (out.dtype == dtype or not fits)
+    for got in fc.function([m], outs, mode="FAST_COMPILE")(np.zeros(3, dtype)):
+        np.testing.assert_array_equal(got, np.full(3, value))
+
+
+def test_zero_and_value_as_theanos() -> None:
+    s = fc.shared(np.array([[1.0, np.nan]], "float32"), name="w")
+    s.zero()
+    got = s.get_value()
+    assert got.dtype == np.float32 and np.array_equal(got, np.zeros((1, 2), "float32"))
+    k = fc.shared(np.arange(3), name="k")
+    k.zero(borrow=True)
+    assert np.array_equal(k.get_value(), np.zeros(3, np.int64)) and k.get_value().dtype == np.int64
+    sparse = pytest.importorskip("scipy.sparse")
+    m = fc.shared(sparse.csr_matrix(np.eye(2)), name="m")
+    m.zero()
+    assert m.get_value().format == "csr" and m.get_value().nnz == 0 and m.get_value().shape == (2, 2)
+    c = ft.constant(np.arange(3.0))
+    assert c.value is c.data

@@ -193,6 +193,11 @@ class Constant(Variable):
         self.data = data
         self._signature: str | None = None
 
+    @property
+    def value(self) -> np.ndarray:
+        """PyTensor's name of ``data``: the constant's (read-only) value."""
+        return self.data
+
     def signature(self) -> str:
         """Content hash of the value: equal constants merge and key the cache identically."""
         if self._signature is None:

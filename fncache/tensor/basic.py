@@ -170,7 +170,7 @@ def constant(
         lead = arr.shape[: max(arr.ndim - ndim, 0)]
         if any(d != 1 for d in lead):
             raise ValueError(
-                f"constant(): ndim={ndim} would drop the leading dims of sizes {lead} of a value of "
+                f"{entry_point('constant')}(): ndim={ndim} would drop the leading dims of sizes {lead} of a value of "
                 f"shape {arr.shape}; only dims of size 1 can be dropped: give a value of {ndim} dims"
             )
         arr = arr.reshape((1,) * (ndim - arr.ndim) + arr.shape[len(lead) :])
@@ -182,20 +182,19 @@ def as_tensor_variable(x: Any, name: str | None = None, ndim: int | None = None)
     tuple holding a variable (``[x.shape[0], 2]``) is its entries stacked, as PyTensor's.
     ``ndim`` (as PyTensor's): leading dims known to be 1 are dropped, or broadcastable ones
     added, to reach it."""
+    if ndim is not None:
+        ndim = int_arg(ndim, "as_tensor_variable", "ndim", minimum=0, maximum=MAX_DIMS)
     if isinstance(x, Variable):
         v = x
     elif isinstance(x, (list, tuple)) and _holds_variable(x):
         from .shape_ops import stack
 
-        v = stack(_weak_numbers_cast([as_tensor_variable(e) if not _is_number(e) else e for e in x]))
+        v = stack(weak_numbers_cast([as_tensor_variable(e) if not _is_number(e) else e for e in x]))
         if name is not None:
             v.name = name
     else:
-        v = constant(x, name=name)
-    if ndim is None:
-        return v
-    ndim = int_arg(ndim, "as_tensor_variable", "ndim", minimum=0, maximum=MAX_DIMS)
-    if v.ndim == ndim:
+        return constant(x, name=name, ndim=ndim)  # a value is a constant of ndim dims, as PyTensor's
+    if ndim is None or v.ndim == ndim:
         return v
     from .shape_ops import dimshuffle
 
@@ -217,7 +216,7 @@ def _is_number(e: Any) -> bool:
     return isinstance(e, (bool, int, float, complex)) and not isinstance(e, np.generic)
 
 
-def _weak_numbers_cast(entries: list) -> list[Variable]:
+def weak_numbers_cast(entries: list) -> list[Variable]:
     """Python numbers among tensors made constants of the dtype they take with them (numpy's
     NEP 50, as for an operator: ``[float32 scalar, 1.5]`` is float32); a number that does not
     fit that dtype keeps its own."""

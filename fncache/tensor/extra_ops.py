@@ -36,7 +36,7 @@ from .array_ops import (
     squeeze,
 )
 from ..graph.args import as_int, int_arg
-from .basic import as_tensor_variable, constant
+from .basic import as_tensor_variable, constant, weak_numbers_cast
 from .creation import alloc, arange, eye, zeros
 from .elemwise import cast, elemwise
 from .inc_subtensor import set_subtensor
@@ -370,11 +370,12 @@ def divmod(a: Any, b: Any) -> list[Variable]:
 @op_call
 def fill(model: Any, value: Any) -> Variable:
     """Theano's ``fill``: ``value`` broadcast to the shape of ``model`` (``model`` and ``value``
-    broadcast together), of ``value``'s dtype; a Python number takes ``model``'s dtype as
-    Theano's constants do. ``model`` gets no gradient."""
+    broadcast together), of ``value``'s dtype; a Python number takes ``model``'s dtype where
+    it fits it, as numpy's weak scalars do (2.0 fills a float32 model in float32, 3.5 an int
+    model in float64, not as 3). ``model`` gets no gradient."""
     mv = as_tensor_variable(model)
     if isinstance(value, (bool, int, float)) and not isinstance(value, np.generic):
-        val = constant(np.asarray(value, mv.dtype))
+        val = weak_numbers_cast([mv, value])[1]
     else:
         val = as_tensor_variable(value)
     out = elemwise("switch", constant(True), val, mv)

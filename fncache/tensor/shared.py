@@ -150,6 +150,11 @@ class SharedVariable(TensorVariable):
         with np.errstate(all="ignore"):
             return bool(np.array_equal(arr.astype(target), arr, equal_nan=arr.dtype.kind in "fc"))
 
+    def zero(self, borrow: bool = False) -> None:
+        """Theano's and PyTensor's: set the value to zeros of its shape and dtype (``borrow``
+        is taken and changes nothing: the new value is an array of this variable's own)."""
+        self.set_value(np.zeros_like(self.get_value(borrow=True)), borrow=True)
+
     @property
     def stored_value(self) -> np.ndarray:
         """The host array as stored, without pulling a newer device copy (a runner compares and

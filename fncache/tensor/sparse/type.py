@@ -441,6 +441,10 @@ class SparseSharedVariable(SparseVariable, SharedVariable):
         new = self.type.convert(value, False, self._where() + " (old value kept)", self.strict)
         self._value = new if borrow and new is value else new.copy()
 
+    def zero(self, borrow: bool = False) -> None:
+        """An empty matrix of this shape, format and dtype (no entries stored)."""
+        self._value = type(self._value)(self._value.shape, dtype=self._value.dtype)
+
     def __repr__(self) -> str:
         return self.name or f"<shared sparse {self.type.format} {self.type.dtype}>"
 
