@@ -188,6 +188,13 @@ def test_variable_clone_takes_a_name() -> None:
         x.clone(owner=None)
 
 
+def test_a_full_transpose_is_named_as_pytensors() -> None:
+    m, t, v = ft.dmatrix("m"), ft.tensor3("t"), ft.dvector("v")
+    assert [m.T.name, m.transpose(1, 0).name, ft.transpose(m).name, t.T.name] == ["m.T", "m.T", "m.T", "t.T"]
+    assert t.transpose(0, 2, 1).name is None and ft.dmatrix().T.name is None
+    assert v.T is v and v.name == "v"
+
+
 @pytest.mark.parametrize(
     "convert",
     [int, float, complex, lambda v: [1, 2, 3][v], lambda v: range(v)],

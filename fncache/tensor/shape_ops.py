@@ -126,7 +126,10 @@ def transpose(x: Any, axes: Sequence[int] | None = None) -> Variable:
     axes = ordered_axes(axes, v.ndim, "transpose")
     if sorted(axes) != list(range(v.ndim)):
         raise ValueError(f"transpose: axes {axes} are not a permutation of {v.ndim} dims")
-    return dimshuffle(v, axes)
+    out = dimshuffle(v, axes)
+    if v.name and out is not v and list(axes) == list(reversed(range(v.ndim))):
+        out.name = f"{v.name}.T"  # PyTensor's name of a full transpose (graphs print it)
+    return out
 
 
 class Shape(Op):
