@@ -26,6 +26,7 @@ from .errors import (
     GpuMemoryError,
     GradientError,
     LockTimeout,
+    OutOfRangeError,
     PickleError,
 )
 
@@ -105,6 +106,7 @@ __all__ = [
     "FncacheError",
     "CompileError",
     "LockTimeout",
+    "OutOfRangeError",
     "PickleError",
     "Float64Error",
     "GpuError",

@@ -59,6 +59,12 @@ class ArgumentValueError(FncacheError, ValueError, AssertionError):
     same values are ``Assert`` ops, and code written for them catches that."""
 
 
+class OutOfRangeError(FncacheError, OverflowError, ValueError):
+    """A number was given for a dtype that cannot hold it (``ft.constant(300, dtype="int8")``,
+    ``int8_vector + 300``); the message names the function and the value. An OverflowError, as
+    numpy's for a Python int out of a dtype's range, and a ValueError, as other bad values."""
+
+
 class NotScalarConstantError(FncacheError, ValueError):
     """``ft.get_scalar_constant_value`` was given a variable whose value is not a scalar
     known before the function runs (Theano/PyTensor's name)."""

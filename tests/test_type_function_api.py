@@ -215,7 +215,9 @@ def test_constant_refuses_values_its_dtype_cannot_hold(value: Any, dtype: str) -
     with np.errstate(all="ignore"):
         cast = np.asarray(np.asarray(value, dtype=object).astype(float), dtype=dtype)
     assert not np.array_equal(cast.astype(float), np.asarray(value, dtype=float))  # numpy wraps it
-    with pytest.raises(ValueError, match=rf"constant: .* does not fit dtype {dtype}; give values in its"):
+    with pytest.raises(
+        fc.OutOfRangeError, match=rf"constant: .* does not fit dtype {dtype}; give values in its"
+    ):
         ft.constant(value, dtype=dtype)
 
 
@@ -292,3 +294,28 @@ def test_zero_and_value_as_theanos() -> None:
     assert m.get_value().format == "csr" and m.get_value().nnz == 0 and m.get_value().shape == (2, 2)
     c = ft.constant(np.arange(3.0))
     assert c.value is c.data
+
+
+def test_dimshuffle_drops_a_dim_of_unknown_size_checked_when_run() -> None:
+    """PyTensor's ``x.dimshuffle(1)`` of a matrix is a squeeze of dim 0, checked when the
+    function runs; a dim of a static size other than 1 is refused when the graph is built."""
+    x = ft.dmatrix("x")
+    y = x.dimshuffle(1)
+    assert y.type.shape == (None,)
+    f = fc.function([x], [y, x.dimshuffle("x", 1, 0)[0, :, :1].dimshuffle(0)], mode="FAST_COMPILE")
+    v = np.arange(3.0).reshape(1, 3)
+    got = f(v)
+    np.testing.assert_array_equal(got[0], np.squeeze(v, 0))
+    np.testing.assert_array_equal(got[1], v.T[:, 0])
+    with pytest.raises(ValueError, match=r"specify_shape: the value has shape \(2, 3\)"):
+        f(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="input dim 0 of t .* is not broadcastable"):
+        ft.tensor("t", dtype="float64", shape=(2, None)).dimshuffle(1)
+
+
+def test_a_python_number_out_of_the_operands_dtype_is_refused_as_numpy() -> None:
+    x = ft.vector("x", dtype="int8")
+    with pytest.raises(OverflowError):  # numpy's class: np.zeros(2, np.int8) + 300 raises
+        np.zeros(2, np.int8) + 300
+    with pytest.raises(fc.OutOfRangeError, match="the number 300 does not fit dtype int8 of the other"):
+        x + 300

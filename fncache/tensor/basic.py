@@ -8,6 +8,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..config import config
+from ..errors import OutOfRangeError
 from ..graph.args import as_int, entry_point, int_arg
 from ..graph.basic import Variable
 from ..graph.types import DTYPES, MAX_DIMS, TensorType, normalize_dtype, shape_entries
@@ -120,14 +121,14 @@ def as_array(value: Any, dtype: Any = None) -> np.ndarray:
     if not _in_range(arr, target):
         # numpy's cast would wrap 300 into an int8 44 (or make 1e300 a float32 inf): a
         # constant of another value than the one written
-        raise ValueError(
+        raise OutOfRangeError(
             f"{entry_point('constant()')}: {value!r} does not fit dtype {target.name}; give "
             f"values in its range, or a wider dtype"
         )
     try:
         return np.asarray(value, dtype=target)
     except OverflowError:  # a Python int beyond int64, which numpy holds as an object
-        raise ValueError(
+        raise OutOfRangeError(
             f"{entry_point('constant()')}: {value!r} does not fit dtype {target.name}; give "
             f"values in its range, or a wider dtype"
         ) from None

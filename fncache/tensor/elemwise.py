@@ -9,7 +9,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..config import config
-from ..errors import Float64Error
+from ..errors import Float64Error, OutOfRangeError
 from ..graph.basic import Apply, Op, Variable
 from ..graph.types import TensorType, normalize_dtype
 from . import scalar_ops as S
@@ -198,8 +198,11 @@ def as_strong(args: Sequence[Any], weak_from: Sequence[int]) -> list[Variable]:
         dt = S.result_type(*strong_dt, a) if strong_dt else None
         try:
             c = constant(a, dtype=dt)
-        except OverflowError as e:
-            raise OverflowError(f"constant {a!r} does not fit dtype {dt} of the other operand: {e}") from None
+        except OverflowError:  # numpy's class: int8_vector + 300 raises there too
+            raise OutOfRangeError(
+                f"the number {a!r} does not fit dtype {dt} of the other operand; cast that operand to "
+                "a wider dtype first (ft.cast(x, 'int64')) or give a number in its range"
+            ) from None
         # a graph rebuilt on operands of other dtypes (rebuild_strict=False) promotes it anew
         c.tag.weak_number = a
         out.append(c)

@@ -112,10 +112,17 @@ def checked_pattern(pattern: Sequence[Any], ndim: int) -> tuple:
 
 
 def dimshuffle(x: Any, pattern: Sequence[Any]) -> Variable:
+    """``x`` with its dims reordered by ``pattern`` (Theano's and PyTensor's ``dimshuffle``).
+    A dim left out is dropped: as in PyTensor, one of a size unknown until the function runs
+    is declared 1 (``specify_shape``, checked when it runs: a squeeze); one of a static size
+    other than 1 is refused now."""
     v = as_tensor_variable(x)
     pat = checked_pattern(pattern, v.ndim)
     if pat == tuple(range(v.ndim)):
         return v
+    unknown = [d for d in range(v.ndim) if d not in pat and v.type.shape[d] is None]
+    if unknown and TensorType.shape_specifier is not None:
+        v = TensorType.shape_specifier(v, tuple(1 if d in unknown else None for d in range(v.ndim)))
     return DimShuffle(v.ndim, pat)(v)
 
 
