@@ -319,3 +319,18 @@ def test_a_python_number_out_of_the_operands_dtype_is_refused_as_numpy() -> None
         np.zeros(2, np.int8) + 300
     with pytest.raises(fc.OutOfRangeError, match="the number 300 does not fit dtype int8 of the other"):
         x + 300
+
+
+@pytest.mark.parametrize("mode", ["FAST_RUN", "FAST_COMPILE"])
+def test_a_wrong_count_of_inputs_names_the_function_and_its_inputs(mode: str) -> None:
+    # The native runner's fast path takes exactly its inputs by position; any other count goes
+    # to the binder that knows the names, so C and numpy linkers say the same.
+    x, y = ft.dvector("x"), ft.dvector("y")
+    f = fc.function([x, y], x + y, name="f", mode=mode)
+    with pytest.raises(TypeError, match=r"function 'f' takes 2 inputs \(x, y\), got 3"):
+        f([1.0], [2.0], [3.0])
+    with pytest.raises(TypeError, match=r"function 'f' takes 2 inputs \(x, y\), got 1"):
+        f([1.0])
+    with pytest.raises(TypeError, match=r"function 'f': missing inputs \['y'\]"):
+        f(x=[1.0])
+    np.testing.assert_array_equal(f([1.0], [2.0]), [3.0])

@@ -604,7 +604,7 @@ def build_c_runner(
     early: EarlyLibrary | None = None,
 ) -> CRunner:
     """The native runner; ``on_error(exc)`` returns the exception to raise (it adds the failing
-    node), ``on_kwargs(*args, **kw)`` handles calls that name their inputs.
+    node), ``on_kwargs(*args, **kw)`` handles calls that name their inputs or give a wrong count.
 
     ``source_sha256``, what the function entry records of the graph's kernel library, spares a
     warm hit rendering the library's source: the program alone is rendered, and the library's

@@ -332,12 +332,10 @@ static PyObject *Runner_vectorcall(PyObject *op, PyObject *const *args, size_t n
     Runner *self = (Runner *)op;
     Py_ssize_t n = PyVectorcall_NARGS(nargsf);
     PyObject *res;
-    if (kwnames && PyTuple_GET_SIZE(kwnames))
+    /* Named inputs and a wrong count both go to the Python binder, which knows the function's
+     * and its inputs' names for the message. */
+    if ((kwnames && PyTuple_GET_SIZE(kwnames)) || n != self->n_given)
         return PyObject_Vectorcall(self->on_kwargs, args, nargsf, kwnames);
-    if (n != self->n_given) {
-        PyErr_Format(PyExc_TypeError, "this function takes %d inputs, got %zd", self->n_given, n);
-        return NULL;
-    }
     for (Py_ssize_t i = 0; i < n; i++) {
         Py_INCREF(args[i]);
         if (self->has_last) Py_DECREF(self->last[i]);

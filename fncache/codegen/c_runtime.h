@@ -90,7 +90,7 @@ typedef struct {
     PyObject *performs;    /* tuple: Python implementations of nodes without C code */
     PyObject *consts;      /* tuple of constant arrays */
     PyObject *on_error;    /* on_error(exc) -> exception to raise (adds the failing node) */
-    PyObject *on_kwargs;   /* on_kwargs(*args, **kwargs): binds inputs given by name */
+    PyObject *on_kwargs;   /* on_kwargs(*args, **kwargs): binds inputs given by name or miscounted */
     PyObject **last;       /* the last call's inputs, for repeat() (f.fn) */
     PyArrayObject **keep;  /* kept intermediate buffers (allow_gc off) */
     PyArrayObject **slots; /* scratch: one per variable of the graph */

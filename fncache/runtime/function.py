@@ -498,6 +498,9 @@ class Function:
         return _Containers(self)
 
     def _call_kwargs(self, *args: Any, **kwargs: Any) -> Any:
+        """The native runner's way out for inputs given by name, or a wrong count by position."""
+        if not kwargs:
+            self._wrong_count(len(args))
         return self._native(*self._bind_kwargs(args, kwargs))
 
     def _apply_updates(self, values: Sequence[np.ndarray], outs: Sequence[np.ndarray]) -> None:

@@ -330,7 +330,10 @@ def _c_program(fgraph: FunctionGraph, name: str) -> Any:
     from ..codegen.c_linker import build_c_runner
 
     def unexpected_kwargs(*args: Any, **kwargs: Any) -> Any:
-        raise TypeError("DebugMode's C run-time is called with values by position only")
+        raise TypeError(
+            f"DebugMode's C run-time takes its {len(fgraph.inputs)} inputs by position only, "
+            f"got {len(args)} by position and {len(kwargs)} by name"
+        )
 
     return build_c_runner(
         fgraph,
