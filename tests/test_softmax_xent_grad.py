@@ -169,6 +169,27 @@ def test_gradient_has_no_scatter_and_no_backward_pass_of_the_softmax(name: str) 
     assert len(_row_reductions(f)) == (3 if "cce" in name else 2), nodes
 
 
+def test_log_of_a_softmax_indexed_takes_one_log_per_row() -> None:
+    """``log(softmax(z))[arange(n), y]`` is ``log(softmax(z)[arange(n), y])``: n logarithms,
+    not one per score; the values are the same, where the index is out of range too."""
+    z, y = ft.dmatrix("z"), ft.ivector("y")
+    cost = FORMS["-mean(log(softmax)[i, y])"][0](z, y, None)
+    f = fc.function([z, y], cost, mode=PY_FAST_RUN)
+    logs = [
+        n
+        for n in f.optimized_graph.toposort()
+        if "log" in str(n.op).replace("{", ",").replace("}", ",").split(",")
+    ]
+    assert logs and all(v.ndim < 2 for n in logs for v in n.inputs), logs
+    zv = np.random.default_rng(5).standard_normal((4, 3)) * 5
+    yv = np.array([2, 0, 1, 1], np.int32)
+    a = zv - zv.max(axis=1, keepdims=True)
+    want = -np.mean(np.log((np.exp(a) / np.exp(a).sum(axis=1, keepdims=True))[np.arange(4), yv]))
+    np.testing.assert_allclose(f(zv, yv), want, rtol=1e-15)
+    with pytest.raises(IndexError, match="index 3 is out of bounds for axis 1 with size 3"):
+        f(zv, np.array([3, 0, 1, 1], np.int32))
+
+
 def test_underflowing_probabilities_give_the_closed_form() -> None:
     """A probability that underflows to 0 made the quotient of the scatter by the softmax 0 / 0:
     a NaN row of the gradient of ``log(softmax(z))[arange(n), y]``."""

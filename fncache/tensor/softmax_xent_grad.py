@@ -28,7 +28,7 @@ from typing import Callable, NamedTuple
 from ..graph.basic import Apply, Constant, Variable
 from ..graph.types import is_float, is_int
 from .advanced_subtensor import AdvancedSubtensor
-from .creation import ARange, arange
+from .creation import arange, arange_stop
 from .elemwise import cast, elemwise, single_step
 from .grad_markers import ZeroGrad
 from .grad_ops import SumToShape
@@ -57,10 +57,6 @@ def _step(v: Variable, name: str) -> list[Variable] | None:
     """The inputs of ``v``'s unfused one-step elementwise ``name`` node, else None."""
     s = single_step(v.owner) if v.owner is not None else None
     return s[1] if s is not None and s[0] == name else None
-
-
-def _is_const(v: Variable, value: int) -> bool:
-    return isinstance(v, Constant) and v.data.ndim == 0 and v.data == value
 
 
 def _row_sums(s: Variable) -> tuple[Variable, Variable] | None:
@@ -127,14 +123,6 @@ def _xent_grad(sm: LogSoftmax, hit: Variable, rows: Variable | None, g: Variable
     return SumToShape(((0, ((1, 0),)), (1, ((1, 1),))))(gz, sm.e)
 
 
-def _arange_stop(v: Variable) -> Variable | None:
-    """``n`` where ``v`` is ``arange(0, n, 1)``."""
-    if v.owner is None or not isinstance(v.owner.op, ARange):
-        return None
-    start, stop, step = v.owner.inputs
-    return stop if _is_const(start, 0) and _is_const(step, 1) else None
-
-
 _INDEX_MSG = (
     "the gradient of a softmax's log-probabilities indexed [arange(n), y]: it takes n to be the "
     "number of rows of the scores and y to hold class indices in [-k, k), here n = {2} for {3} "
@@ -151,7 +139,7 @@ def _indexed(node: Apply, out_grads: list, passable: Passable) -> list | None:
         return None
     lp, row_index, y = node.inputs
     sm = log_softmax_of(lp)
-    n = _arange_stop(row_index)
+    n = arange_stop(row_index)
     if sm is None or n is None or y.ndim != 1 or not is_int(y.dtype) or not all(map(passable, sm.inner)):
         return None
     k, rows = sm.e.shape[1], sm.e.shape[0]
@@ -202,7 +190,7 @@ def _picked(node: Apply, out_grads: list, passable: Passable) -> list | None:
         for v, order in ((ys, (0, "x")), (ks, ("x", 0)))
     ):
         return None
-    y, k = ys.owner.inputs[0], _arange_stop(ks.owner.inputs[0])
+    y, k = ys.owner.inputs[0], arange_stop(ks.owner.inputs[0])
     if k is None or not is_int(y.dtype) or not _columns_of(k, sm):
         return None
     # a row holds one hit, or none where its class index is out of range
