@@ -14,6 +14,12 @@ needs (``graph/branches.py``) are differentiated with the node, so the gradients
 values the side reads from the rest of the graph are computed on that side too, and a function
 computing them runs only the side taken, forward and backward.
 
+A few patterns of nodes have a gradient simpler written at once than node by node (a
+softmax's cross-entropy: ``softmax - one_hot`` instead of a scatter divided by the softmax and
+the softmax's backward pass): a shortcut rule (`register_shortcut_grad`) of the pattern's last
+node gives the gradient to the variable above it, unless a variable in between has its own
+gradient asked for or is held constant.
+
 Complex values: the cost is real, and the gradient of a complex variable ``z = x + iy`` is
 ``dC/dx + i dC/dy`` (PyTensor's rules for ``complex``, ``real``, ``imag``, ``abs`` and ``mul``
 follow it), so a step against it decreases the cost, and a real variable's gradient is the real
