@@ -416,7 +416,7 @@ def backprop(
         if pairs is not None:
             for v, g in pairs:
                 if id(v) in dep:
-                    add(v, g)
+                    add(v, g if g.dtype == v.dtype else cast(g, v.dtype))
             continue
         rule, mode = _rule(node)
         try:

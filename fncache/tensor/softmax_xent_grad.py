@@ -174,10 +174,17 @@ def _columns_of(k: Variable, sm: LogSoftmax) -> bool:
 def _picked(node: Apply, out_grads: list, passable: Passable) -> list | None:
     """``sum(switch(eq(y[:, None], arange(k)), L, 0), axis=1)`` for a log-softmax ``L``."""
     op = node.op
-    if op.kind != "add" or op.axes != (1,) or op.pre is not None or node.inputs[0].ndim != 2:
+    w = node.inputs[0]
+    if (
+        op.kind != "add"
+        or op.axes != (1,)
+        or op.pre is not None
+        or w.ndim != 2
+        or node.outputs[0].dtype != w.dtype
+    ):
         return None
-    ins = _step(node.inputs[0], "switch")
-    if ins is None or not isinstance(ins[2], Constant) or not passable(node.inputs[0]):
+    ins = _step(w, "switch")
+    if ins is None or not isinstance(ins[2], Constant) or not passable(w):
         return None
     hit, lp = ins[0], ins[1]
     sm = log_softmax_of(lp)
