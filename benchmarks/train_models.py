@@ -1,10 +1,11 @@
 """Training steps beyond W4, side by side on one thread: fncache, PyTensor C and the step
 written by hand in numpy (the gradients derived on paper).
 
-    python benchmarks/train_models.py [--rounds 9] [--only mlp64,mlp32,softmax,rnn,conv,hvp]
+    python benchmarks/train_models.py [--rounds 9] [--only mlp64,mlp32,softmax,softmax1k,rnn,conv,hvp]
 
 mlp64, mlp32  2-layer MLP 784 -> 256 tanh -> 10 softmax, cross-entropy, batch 128 (float64, float32)
 softmax       softmax regression 784 -> 10, batch 128
+softmax1k     softmax regression 256 -> 1000, batch 128 (many classes: the loss's gradient counts)
 rnn           tanh RNN through ``scan``: 50 steps, batch 16, 32 inputs, hidden 64, a linear
               read-out of the last state, backpropagation through time
 conv          conv2d (8 filters 5x5 on 32 images 1x28x28) + tanh + 2x2 max pool + softmax
@@ -51,12 +52,14 @@ def _rng(seed: int) -> np.random.Generator:
     return np.random.default_rng(seed)
 
 
-def classifier_data(dtype: str, hidden: int | None, seed: int = 10) -> tuple:
+def classifier_data(
+    dtype: str, hidden: int | None, seed: int = 10, inputs: int = 784, classes: int = 10
+) -> tuple:
     """(X, y) and the initial weights [W1, b1, W2, b2] (an MLP) or [W, b] (hidden None)."""
     r = _rng(seed)
-    X = r.standard_normal((BATCH, 784)).astype(dtype)
-    y = r.integers(0, 10, BATCH).astype(np.int32)
-    sizes = [784, 10] if hidden is None else [784, hidden, 10]
+    X = r.standard_normal((BATCH, inputs)).astype(dtype)
+    y = r.integers(0, classes, BATCH).astype(np.int32)
+    sizes = [inputs, classes] if hidden is None else [inputs, hidden, classes]
     params = []
     for a, b in zip(sizes[:-1], sizes[1:]):
         params += [(r.standard_normal((a, b)) / np.sqrt(a)).astype(dtype), np.zeros(b, dtype)]
@@ -274,6 +277,9 @@ MODELS = {
               _classifier("float32"), ClassifierNumpy, "float32"),
     "softmax": ("softmax regression 784-10, batch 128", lambda: classifier_data("float64", None),
                 _classifier("float64"), ClassifierNumpy, "float64"),
+    "softmax1k": ("softmax regression 256-1000, batch 128",
+                  lambda: classifier_data("float64", None, inputs=256, classes=1000),
+                  _classifier("float64"), ClassifierNumpy, "float64"),
     "rnn": ("RNN scan 50 steps, batch 16, hidden 64, BPTT", rnn_data, rnn_graph, RnnNumpy, "float64"),
     "conv": ("conv2d 8x5x5 + pool 2x2 + softmax, batch 32", conv_data, conv_graph, ConvNumpy, "float64"),
     "hvp": ("L2 linear regression 1000x200, grad + Hv", hvp_data, hvp_graph, HvpNumpy, "float64"),

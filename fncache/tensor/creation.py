@@ -26,6 +26,7 @@ from .op_call import op_call
 __all__ = [
     "Alloc",
     "ARange",
+    "arange_stop",
     "Eye",
     "alloc",
     "zeros",
@@ -287,6 +288,15 @@ class ARange(Op):
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         return [self._run(*inputs)]
+
+
+def arange_stop(v: Variable) -> Variable | None:
+    """``n`` where ``v`` is ``arange(0, n, 1)`` (``arange(n)``: each of ``0 .. n-1`` once)."""
+    if v.owner is None or not isinstance(v.owner.op, ARange):
+        return None
+    start, stop, step = v.owner.inputs
+    one = [isinstance(c, Constant) and c.data.ndim == 0 and c.data == w for c, w in ((start, 0), (step, 1))]
+    return stop if all(one) else None
 
 
 #: The dtype numpy's arange gives bounds of each kind (uint64 ones are kept apart)

@@ -74,6 +74,7 @@ from .shape_ops import Concatenate, DimShuffle, MakeVector, Reshape, Shape, dims
 from .shape_ops import dim_sizes, shape
 from .slinalg import Cholesky, Solve, SolveTriangular
 from . import linalg_grad  # noqa: F401  (registers the rules of the factorizations)
+from . import softmax_xent_grad  # noqa: F401  (registers the softmax cross-entropy shortcuts)
 from .inc_subtensor import IncSubtensor
 from .subtensor import Subtensor
 

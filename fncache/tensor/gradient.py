@@ -14,6 +14,12 @@ needs (``graph/branches.py``) are differentiated with the node, so the gradients
 values the side reads from the rest of the graph are computed on that side too, and a function
 computing them runs only the side taken, forward and backward.
 
+A few patterns of nodes have a gradient simpler written at once than node by node (a
+softmax's cross-entropy: ``softmax - one_hot`` instead of a scatter divided by the softmax and
+the softmax's backward pass): a shortcut rule (`register_shortcut_grad`) of the pattern's last
+node gives the gradient to the variable above it, unless a variable in between has its own
+gradient asked for or is held constant.
+
 Complex values: the cost is real, and the gradient of a complex variable ``z = x + iy`` is
 ``dC/dx + i dC/dy`` (PyTensor's rules for ``complex``, ``real``, ``imag``, ``abs`` and ``mul``
 follow it), so a step against it decreases the cost, and a real variable's gradient is the real
@@ -54,6 +60,7 @@ __all__ = [
     "hessian",
     "register_grad",
     "register_branch_grad",
+    "register_shortcut_grad",
     "GradRule",
     "BranchGradRule",
     "broadcast_like",
@@ -89,6 +96,16 @@ BranchGradRule = Callable[[Apply, list, Callable[[int, list], list]], list]
 
 _BRANCH_RULES: dict[type, BranchGradRule] = {}
 
+#: A shortcut rule differentiates a node together with nodes above it, where they make a
+#: pattern whose gradient is simpler written at once (a softmax's cross-entropy): it gets the
+#: node, the gradients of its outputs and ``passable`` (false for a variable whose own gradient
+#: is asked for or that is held constant: one it must not pass over), and returns None where
+#: the pattern is not there (the node's rule runs) or ``[(variable above the node, its
+#: gradient)]``; the nodes passed over get the gradients that reach them by other paths only.
+ShortcutRule = Callable[[Apply, list, Callable[[Variable], bool]], "list[tuple[Variable, Variable]] | None"]
+
+_SHORTCUT_RULES: dict[type, ShortcutRule] = {}
+
 
 def register_grad(*op_classes: type, complex_values: str | None = None) -> Callable[[GradRule], GradRule]:
     """Decorator: ``fn(node, output_grads)`` is the gradient rule of ``op_classes``.
@@ -121,6 +138,24 @@ def register_branch_grad(*op_classes: type) -> Callable[[BranchGradRule], Branch
         return fn
 
     return deco
+
+
+def register_shortcut_grad(*op_classes: type) -> Callable[[ShortcutRule], ShortcutRule]:
+    """Decorator: ``fn(node, output_grads, passable)`` is a shortcut rule of ``op_classes``
+    (see `ShortcutRule`), tried before their own rule; for real values only."""
+
+    def deco(fn: ShortcutRule) -> ShortcutRule:
+        for c in op_classes:
+            _SHORTCUT_RULES[c] = fn
+        return fn
+
+    return deco
+
+
+def _shortcut_rule(node: Apply) -> ShortcutRule | None:
+    from . import grad_rules  # noqa: F401  (registers the shortcuts of fncache's own ops)
+
+    return next((_SHORTCUT_RULES[c] for c in type(node.op).__mro__ if c in _SHORTCUT_RULES), None)
 
 
 def _branch_rule(node: Apply) -> BranchGradRule | None:
@@ -353,6 +388,11 @@ def backprop(
         if g is not None and id(v) in dep:
             add(v, g)
     uses: dict | None = None
+    kept = {id(v) for v in (*wrt, *blockers)}
+
+    def passable(v: Variable) -> bool:
+        return id(v) not in kept
+
     for node in reversed(order):
         out_grads = [grads.get(id(o)) for o in node.outputs]
         if all(g is None for g in out_grads):
@@ -370,6 +410,13 @@ def backprop(
                 uses = readers(order, [*outputs, *wrt])
             for v, g in branch(node, out_grads, _through(node, order, uses, dep)):
                 add(v, g)
+            continue
+        shortcut = _shortcut_rule(node) if complex_value is None else None
+        pairs = shortcut(node, out_grads, passable) if shortcut is not None else None
+        if pairs is not None:
+            for v, g in pairs:
+                if id(v) in dep:
+                    add(v, g if g.dtype == v.dtype else cast(g, v.dtype))
             continue
         rule, mode = _rule(node)
         try:
