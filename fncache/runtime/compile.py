@@ -183,6 +183,12 @@ def optimize_or_load(
             loaded = attach_traces(decode_graph(enc, shared), form)
         except Exception as e:  # a bad entry must never stop the user: rebuild it
             log.warning("fncache: function entry %s could not be loaded (%s); rebuilding", key.digest[:16], e)
+        if loaded is not None and not run_own_ops(loaded, form):
+            log.info(
+                "fncache: function entry %s holds a user's op this graph does not; rebuilding",
+                key.digest[:16],
+            )
+            loaded = None
     if loaded is not None and not config.cache_verify_hits:
         return loaded, key.digest, _recorded_kernel_source(entry.meta), None
     optimized = optimize_graph(original, mode)
@@ -223,6 +229,44 @@ def optimize_or_load(
             early.close()
         raise
     return decoded, key.digest, sha, early
+
+
+def run_own_ops(loaded: FunctionGraph, form: CanonicalForm) -> bool:
+    """Make each node of ``loaded`` (a graph decoded from a hit's entry) holding a user's op
+    (one whose identity read the user's code or state) run the user's own op object of the
+    graph being compiled (``form``), of equal identity, instead of the entry's copy, as the
+    function compiled on a miss does: the state such an op keeps as it runs (a buffer it
+    fills, a count: ``canonical.running_state``, left out of its identity), and what an
+    ``as_op`` function closes over, are then the user's. A node is matched to the node it
+    comes from (its ``origin``), else to any op of equal identity, also in inner graphs (an
+    ``OpFromGraph`` the optimizer inlined). False if one has no match (the entry then is not
+    used)."""
+    own: dict[str, Any] = {}
+    graphs = [*form.nodes, *(n for nodes in form.also.values() for n in nodes)]
+    while graphs:
+        node = graphs.pop()
+        if "_identity_watch" in node.op.__dict__:
+            own.setdefault(node.op.signature(), node.op)
+        for inner_op in node.op.inner_ops() if getattr(node.op, "user_code", False) else ():
+            graphs.extend(inner_op.inner.toposort())
+    if not own:
+        return True
+    kinds = {type(op) for op in own.values()}
+    graphs = [loaded]
+    while graphs:
+        for node in graphs.pop().toposort():
+            if getattr(node.op, "user_code", False):
+                graphs.extend(inner_op.inner for inner_op in node.op.inner_ops())
+            if type(node.op) not in kinds:
+                continue
+            k = node.tag.get("origin")
+            sig = node.op.signature()
+            origin = form.nodes[k].op if isinstance(k, int) and k < len(form.nodes) else None
+            match = origin if origin is not None and origin.signature() == sig else own.get(sig)
+            if match is None:
+                return False
+            node.op = match
+    return True
 
 
 def _only_fncache_ops(graph: FunctionGraph) -> bool:
