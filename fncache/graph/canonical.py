@@ -880,9 +880,13 @@ def _writes(code: types.CodeType, changeable: set[str]) -> _Writes:
                 aliases[after.argval] = i.argval
             elif _changed_in_place(ins, k + 1):
                 found.in_place.add(i.argval)
-        elif i.opname.startswith("LOAD_FAST") and i.argval in aliases and _changed_in_place(ins, k + 1):
-            found.in_place.add(aliases[i.argval])
-        elif i.opname.startswith("LOAD_FAST") and i.argval == this and k + 1 < len(ins):
+        elif not i.opname.startswith("LOAD_FAST"):
+            continue
+        # the local on top (``LOAD_FAST_LOAD_FAST`` of Python 3.13 loads two)
+        elif (top := i.argval[-1] if type(i.argval) is tuple else i.argval) in aliases:
+            if _changed_in_place(ins, k + 1):
+                found.in_place.add(aliases[top])
+        elif top == this and k + 1 < len(ins):
             after = ins[k + 1]
             if after.opname == "LOAD_ATTR" and not _loads_method(after):
                 if _changed_in_place(ins, k + 2):  # ``self.buf.fill(0)``, ``f(self.buf)``

@@ -242,13 +242,13 @@ def run_own_ops(loaded: FunctionGraph, form: CanonicalForm) -> bool:
     ``OpFromGraph`` the optimizer inlined). False if one has no match (the entry then is not
     used)."""
     own: dict[str, Any] = {}
-    graphs = [*form.nodes, *(n for nodes in form.also.values() for n in nodes)]
-    while graphs:
-        node = graphs.pop()
+    pending = [*form.nodes, *(n for nodes in form.also.values() for n in nodes)]
+    while pending:
+        node = pending.pop()
         if "_identity_watch" in node.op.__dict__:
             own.setdefault(node.op.signature(), node.op)
         for inner_op in node.op.inner_ops() if getattr(node.op, "user_code", False) else ():
-            graphs.extend(inner_op.inner.toposort())
+            pending.extend(inner_op.inner.toposort())
     if not own:
         return True
     kinds = {type(op) for op in own.values()}
@@ -257,7 +257,7 @@ def run_own_ops(loaded: FunctionGraph, form: CanonicalForm) -> bool:
         for node in graphs.pop().toposort():
             if getattr(node.op, "user_code", False):
                 graphs.extend(inner_op.inner for inner_op in node.op.inner_ops())
-            if type(node.op) not in kinds:
+            if type(node.op) not in kinds and not node.op._code_in_identity:
                 continue
             k = node.tag.get("origin")
             sig = node.op.signature()
