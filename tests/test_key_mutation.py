@@ -389,3 +389,34 @@ def test_a_module_array_read_through_a_call_gives_its_values_then() -> None:
     finally:
         WEIGHTS = old
         WEIGHTS[0] = 2.0
+
+
+def _memoizing() -> tuple[Callable[[np.ndarray], np.ndarray], dict, list]:
+    """A function doubling its input that keeps a memo and a count of its runs in the
+    variables it closes over."""
+    memo: dict = {}
+    runs = 0
+
+    def double(a: np.ndarray) -> np.ndarray:
+        nonlocal runs
+        runs += 1
+        memo[a.tobytes()] = a * 2.0
+        return memo[a.tobytes()]
+
+    return double, memo, [lambda: runs]
+
+
+def test_what_an_as_op_function_writes_of_its_closure_is_state_it_keeps() -> None:
+    """A memo and a count in an ``as_op`` function's closure: a compile after it ran hits, and
+    the hit runs the user's function (its memo and count grow)."""
+    double, memo, runs = _memoizing()
+    op = ft.as_op([ft.dvector], [ft.dvector])(double)
+    keys = []
+    for k in range(3):
+        misses = _function_misses()
+        v = ft.dvector("v")
+        f = fc.function([v], v + op(v), mode=PY)
+        keys.append((f.cache_key, _function_misses() - misses))
+        assert_same(f(V + k), (V + k) * 3.0, f"run {k}")
+    assert keys[1] == keys[2] == (keys[0][0], 0), f"compiled again after running: {keys}"
+    assert runs[0]() == 3 and len(memo) == 3

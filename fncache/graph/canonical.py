@@ -593,6 +593,10 @@ class _Walk:
         self.changed_attributes: set[str] = set()
         #: the attributes of their instance the methods assign as they run
         self.own: set[str] = set()
+        #: the variables each code object (by its id) closes over and assigns, or changes in
+        #: place: a closure's cell is then in ``written`` or ``changed`` as ``(id(cell), "")``
+        self.written_cells: set[tuple[int, str]] = set()
+        self.changed_cells: set[tuple[int, str]] = set()
 
     def ref(self, key: tuple, obj: Any) -> str:
         """``#n``, the position of ``obj`` (of kind ``key[0]``), queued when first met."""
@@ -623,9 +627,7 @@ class _Walk:
         """The read ``r`` as a key compares it: none where the code assigns it, with its
         size only where the code changes it in place."""
         where, name, value, contents = r
-        if name is None:  # a closure variable
-            return [r]
-        at = (id(where), name)
+        at = (id(where), "" if name is None else name)  # a closure variable: its cell
         if at in self.written or (attribute and name in self.written_attributes):
             return []
         if contents is not None and (
@@ -728,13 +730,18 @@ class _Walk:
         cells = ",".join(self._cell(c) for c in fn.__closure__ or ())
         defaults = self.member(fn.__defaults__) + self.member(fn.__kwdefaults__)
         inner = self._wrapped(fn) or ""
-        return (
-            f"fn {self.code(fn.__code__, fn.__globals__)}\ndefaults {defaults}\ncells {cells}\nwraps {inner}"
-        )
+        code = self.code(fn.__code__, fn.__globals__)
+        for name, cell in zip(fn.__code__.co_freevars, fn.__closure__ or ()):
+            # what the function writes of the variables it closes over (a memo, a count)
+            if (id(fn.__code__), name) in self.written_cells:
+                self.written.add((id(cell), ""))
+            elif (id(fn.__code__), name) in self.changed_cells:
+                self.changed.add((id(cell), ""))
+        return f"fn {code}\ndefaults {defaults}\ncells {cells}\nwraps {inner}"
 
     def _cell(self, cell: Any) -> str:
         value = _read_now(cell, None)
-        self.reads.append((cell, None, value, _contents(value)))
+        self.reads.append((cell, None, value, _contents(value)))  # its name None: a cell
         return "unset" if value is _ABSENT else self.member(value)
 
     def klass(self, cls: type) -> str:
@@ -777,6 +784,8 @@ class _Walk:
         self.written_attributes |= found.attributes
         self.changed_attributes |= found.attributes_in_place
         self.own |= found.own
+        self.written_cells.update((id(code), n) for n in found.cells)
+        self.changed_cells.update((id(code), n) for n in found.cells_in_place)
         read = ",".join(
             f"{n}={self.read(globals_[n], code.co_names)}" for n in code.co_names if n in globals_
         )
@@ -837,6 +846,10 @@ class _Writes(NamedTuple):
     #: the attributes of its own instance it assigns outside building it (``self.calls += 1``,
     #: ``self.cache = {}``): state the instance keeps as it runs
     own: set[str]
+    #: the variables it closes over that it assigns (``nonlocal n; n += 1``), and those whose
+    #: values it changes in place or passes to a call (``cache[k] = v``)
+    cells: set[str]
+    cells_in_place: set[str]
 
 
 #: What names no attribute: the instance itself written (``self[k] = v``).
@@ -859,11 +872,11 @@ def _writes(code: types.CodeType, changeable: set[str]) -> _Writes:
     (``MEMO[k] = v``, ``LOG.append(x)``, ``STATE.n += 1``, ``np.copyto(BUF, x)``,
     ``np.add(x, 1, out=BUF)``, ``fill(BUF)``), also through a local name given it
     (``log = LOG; log.append(x)``)."""
-    found = _Writes(set(), set(), set(), set(), set())
+    found = _Writes(set(), set(), set(), set(), set(), set(), set())
     qualname = getattr(code, "co_qualname", code.co_name).split(".")
     method = len(qualname) > 1 and qualname[-2] != "<locals>" and code.co_argcount > 0
     this = code.co_varnames[0] if method and code.co_name not in _BUILDERS else None
-    if not changeable and this is None and _ASSIGNS.isdisjoint(code.co_code[::2]):
+    if not changeable and this is None and not code.co_freevars and _ASSIGNS.isdisjoint(code.co_code[::2]):
         return found  # the common helper: nothing to decode
     ins = [i for i in dis.get_instructions(code) if i.opname not in ("CACHE", "EXTENDED_ARG")]
     aliases: dict[str, str] = {}  # local names given a changeable module value
@@ -874,6 +887,11 @@ def _writes(code: types.CodeType, changeable: set[str]) -> _Writes:
             k and ins[k - 1].opname.startswith("LOAD_FAST")
         ):
             found.attributes.add(i.argval)
+        elif i.opname in ("STORE_DEREF", "DELETE_DEREF") and i.argval in code.co_freevars:
+            found.cells.add(i.argval)
+        elif i.opname == "LOAD_DEREF" and i.argval in code.co_freevars:
+            if _changed_in_place(ins, k + 1):
+                found.cells_in_place.add(i.argval)
         elif i.opname == "LOAD_GLOBAL" and i.argval in changeable:
             after = ins[k + 1] if k + 1 < len(ins) else None
             if after is not None and after.opname == "STORE_FAST":
@@ -919,7 +937,10 @@ def _changed_in_place(ins: list[dis.Instruction], start: int, calls: bool = True
     (another is followed as code where it is the user's)."""
     depth = 1  # the value's own slot is the bottom one counted
     item = False  # the value on top is an item or attribute of the one first met
-    for i in ins[start:]:
+    k = start
+    while k < len(ins):
+        i = ins[k]
+        k += 1
         op = i.opname
         if op in _SHUFFLES and depth <= 2:  # ``X.n += 1``, ``X[k] += 1``
             return True
@@ -934,10 +955,19 @@ def _changed_in_place(ins: list[dis.Instruction], start: int, calls: bool = True
         if depth == 1 and op == "LOAD_ATTR":
             item = True  # an attribute read (``float(SETTINGS.k)``), changed in place above
         if op in _CALLS:
-            # an argument (the top ``arg`` values; CALL_KW's names above them), not the callable
-            return calls and not item and depth <= i.arg + (op == "CALL_KW")
+            n = i.arg + (op == "CALL_KW")  # the values it takes above the callable's two slots
+            if depth <= n + 2:  # an argument (the top ``arg`` values), or the callable
+                return calls and not item and depth <= n
+            if op == "PRECALL" and k < len(ins) and ins[k].opname == "CALL":
+                k += 1  # Python 3.11: one call in two instructions
+            depth -= n + 1  # a call above the value: its result in their place
+            continue
         if (op == "BINARY_SUBSCR" and depth == 2) or (op == "BINARY_SLICE" and depth == 3):
             item = True
+        elif op == "BINARY_OP" and depth <= 2:
+            return depth == 2 and i.argrepr.endswith("=")  # ``buf += x`` on a local name for it
+        elif _consumes(i, depth):
+            return False  # it is part of another value now: ``[X, 1]``, ``X < 1``, ``-X``
         if i.opcode in _JUMPS or op.startswith("RETURN"):
             return False
         try:
@@ -947,6 +977,20 @@ def _changed_in_place(ins: list[dis.Instruction], start: int, calls: bool = True
         if depth <= 0:
             return False
     return False
+
+
+#: Instructions making one value of the top ``arg`` ones (``BUILD_MAP``: of twice as many).
+_BUILDS = frozenset({"BUILD_LIST", "BUILD_TUPLE", "BUILD_SET", "BUILD_STRING", "BUILD_SLICE", "BUILD_MAP"})
+#: Instructions making one value of the top two.
+_BINARY = frozenset({"COMPARE_OP", "IS_OP", "CONTAINS_OP"})
+
+
+def _consumes(i: dis.Instruction, depth: int) -> bool:
+    """Whether ``i`` makes a new value of the one ``depth`` slots from the top, among others."""
+    op = i.opname
+    if op in _BUILDS:
+        return depth <= i.arg * (2 if op == "BUILD_MAP" else 1)
+    return (op in _BINARY and depth <= 2) or (op.startswith("UNARY_") and depth == 1)
 
 
 def _installed(obj: Any) -> str:
