@@ -347,6 +347,9 @@ class Op:
     destroy_map: dict[int, list[int]] = {}
     #: True for ops running user code, whose outputs may be their inputs (or views of them).
     may_return_input = False
+    #: True for an op running an inner graph that holds a user's op (``InnerGraphOp`` sets
+    #: it): what a function key reads again (``reread_user_code``)
+    user_code = False
 
     #: True for an op class defined outside fncache: its code (``canonical.class_code``) is
     #: part of its ops' identity, as fncache's own code is part of every function key, and so
@@ -655,20 +658,21 @@ def reread_user_code(nodes: Iterable[Apply]) -> bool:
     the other value's entry."""
     from .canonical import identity_changed
 
-    nodes = list(nodes)
     changed = False
     asked: set[int] = set()
+    inner = []
     for node in nodes:
-        watch = node.op.__dict__.get("_identity_watch")  # fncache's own ops have none
-        if watch is None or id(node.op) in asked:
-            continue
-        asked.add(id(node.op))
-        if identity_changed(watch, _op_state(node.op) if watch.state is not None else None):
-            forget_identity(node.op)
-            changed = True
+        op = node.op
+        watch = op.__dict__.get("_identity_watch")  # fncache's own ops have none
+        if watch is not None and id(op) not in asked:
+            asked.add(id(op))
+            if identity_changed(watch, _op_state(op) if watch.state is not None else None):
+                forget_identity(op)
+                changed = True
+        if getattr(op, "user_code", False):
+            inner.append(op)
     # an op running an inner graph of user's ops (an OpFromGraph made once, a scan's step)
-    inner = [node.op.reread_inner_code() for node in nodes if getattr(node.op, "user_code", False)]
-    return changed or any(inner)
+    return any([op.reread_inner_code() for op in inner]) or changed
 
 
 def runs_user_code(op: Op) -> bool:

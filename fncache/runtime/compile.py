@@ -3,6 +3,7 @@ generation), optimization, and linking the optimized graph into a runner."""
 
 from __future__ import annotations
 
+import itertools
 import logging
 import pickle
 import sys
@@ -242,25 +243,28 @@ def run_own_ops(loaded: FunctionGraph, form: CanonicalForm) -> bool:
     ``OpFromGraph`` the optimizer inlined). False if one has no match (the entry then is not
     used)."""
     own: dict[str, Any] = {}
-    pending = [*form.nodes, *(n for nodes in form.also.values() for n in nodes)]
-    while pending:
-        node = pending.pop()
-        if "_identity_watch" in node.op.__dict__:
-            own.setdefault(node.op.signature(), node.op)
-        for inner_op in node.op.inner_ops() if getattr(node.op, "user_code", False) else ():
-            pending.extend(inner_op.inner.toposort())
+    pending = [node for nodes in form.also.values() for node in nodes]
+    for node in itertools.chain(form.nodes, pending):  # the list grows with inner graphs' nodes
+        op = node.op
+        if "_identity_watch" in op.__dict__:
+            own.setdefault(op.signature(), op)
+        if getattr(op, "user_code", False):
+            pending.extend(n for inner_op in op.inner_ops() for n in inner_op.inner.toposort())
     if not own:
-        return True
+        return True  # nothing of the user's: the common hit
     kinds = {type(op) for op in own.values()}
     graphs = [loaded]
     while graphs:
         for node in graphs.pop().toposort():
-            if getattr(node.op, "user_code", False):
-                graphs.extend(inner_op.inner for inner_op in node.op.inner_ops())
-            if type(node.op) not in kinds and not node.op._code_in_identity:
+            op = node.op
+            if getattr(op, "user_code", False):
+                graphs.extend(inner_op.inner for inner_op in op.inner_ops())
+            if not (op._code_in_identity or type(op) in kinds):
                 continue
+            sig = op.signature()
+            if "_identity_watch" not in op.__dict__:
+                continue  # nothing of the user's read (an installed package's function)
             k = node.tag.get("origin")
-            sig = node.op.signature()
             origin = form.nodes[k].op if isinstance(k, int) and k < len(form.nodes) else None
             match = origin if origin is not None and origin.signature() == sig else own.get(sig)
             if match is None:
