@@ -692,10 +692,11 @@ def merges(op: Op) -> bool:
 def has_side_effects(op: Op) -> bool:
     """Whether running ``op`` does more than return values: it says so (``side_effects``: a
     user's callable, a Print, an inner graph holding one), or its class is a user's whose code
-    writes module state, its class's attributes or its own as it runs (``canonical.writes_state``:
-    a call counter, a memo, a buffer it fills). Such a node runs where it was put, when the function runs: never merged with another
-    nor run at compile time, so nothing it computes depends on the state's value when the
-    function is compiled, and its key leaves that state out."""
+    writes module state, its class's attributes or its own as it runs
+    (``canonical.writes_state``: a call counter, a memo, a buffer it fills). Such a node runs
+    where it was put, when the function runs: never merged with another nor run at compile
+    time, so nothing it computes depends on the state's value when the function is compiled,
+    and its key leaves that state out."""
     if getattr(op, "side_effects", False):
         return True
     if not op._code_in_identity:
