@@ -355,20 +355,53 @@ def test_data_that_fails_to_be_hashed_keys_the_class_for_this_process_only(
     assert "user_op.Op" in caplog.text and "RecursionError" in caplog.text
 
 
-#: Module state a method writes (the names it assigns or changes in place, the attribute names it
-#: assigns on something else than a local variable), and what it only reads.
+#: State a method writes: ``_Writes`` (the module names it assigns; those it changes in place or
+#: passes to a call; the attribute names it assigns on something else than a local variable;
+#: the attributes of its instance it changes in place or passes to a call; those it assigns;
+#: the variables it closes over that it assigns; those it changes in place), and what it only
+#: reads.
 _WRITERS = {
-    "global N\n    N += 1": ({"N"}, set()),
-    "w = v\n    del w": (set(), set()),  # a local's deletion
-    "LOG.append(v)": ({"LOG"}, set()),
-    "MEMO[v.shape] = MEMO.get(v.shape, 0) + 1": ({"MEMO"}, set()),
-    "MEMO[v.shape] += 1": ({"MEMO"}, set()),
-    "del MEMO[0]": ({"MEMO"}, set()),
-    "STATE.n += 1": ({"STATE"}, {"n"}),
-    "type(self).runs += 1": (set(), {"runs"}),
-    "self.k = v": (set(), set()),  # the instance's own state, as __init__ sets it
-    "v = LOG[0] + MEMO.get(0, 1) * np.asarray(STATE.n)": (set(), set()),
-    "v = f(LOG, v < 1 < v, MEMO[0])": (set(), set()),
+    "global N\n        N += 1": ({"N"}, set(), set(), set(), set(), set(), set()),
+    "w = v\n        del w": (set(),) * 7,  # a local's deletion
+    "LOG.append(v)": (set(), {"LOG"}, set(), set(), set(), set(), set()),
+    "MEMO[v.shape] = MEMO.get(v.shape, 0) + 1": (set(), {"MEMO"}, set(), set(), set(), set(), set()),
+    "MEMO[v.shape] += 1": (set(), {"MEMO"}, set(), set(), set(), set(), set()),
+    "del MEMO[0]": (set(), {"MEMO"}, set(), set(), set(), set(), set()),
+    "STATE.n += 1": (set(), {"STATE"}, {"n"}, set(), set(), set(), set()),
+    "type(self).runs += 1": (set(), set(), {"runs"}, set(), set(), set(), set()),
+    # through a call, which may write it, or a local name given it
+    "np.copyto(LOG, v)": (set(), {"LOG"}, set(), set(), set(), set(), set()),
+    "np.add(v, 1, out=LOG)": (set(), {"LOG"}, set(), set(), set(), set(), set()),
+    "log = LOG\n        log.append(v)": (set(), {"LOG"}, set(), set(), set(), set(), set()),
+    "v = f(LOG, v, MEMO[0])": (set(), {"LOG"}, set(), set(), set(), set(), set()),
+    "MEMO[v.tobytes()] = v": (set(), {"MEMO"}, set(), set(), set(), set(), set()),  # a call above it
+    "log = LOG\n        log += [v]": (set(), {"LOG"}, set(), set(), set(), set(), set()),
+    # the stack shuffled above it is no write (a jump ends what is followed: not seen)
+    "v = f(LOG, v < 1 < v, MEMO[0])": (set(), set(), set(), set(), set(), set(), set()),
+    # its instance's state, as it runs
+    "self.k = v": (set(), set(), set(), set(), {"k"}, set(), set()),
+    "self.n += 1": (set(), set(), {"n"}, set(), {"n"}, set(), set()),
+    "self.buf.fill(0)": (set(), set(), set(), {"buf"}, set(), set(), set()),
+    "np.copyto(self.buf, v)": (set(), set(), set(), {"buf"}, set(), set(), set()),
+    "self.seen.append(v)": (set(), set(), set(), {"seen"}, set(), set(), set()),
+    # the variables it closes over
+    # assigned, and in place (``+=`` changes a list in place)
+    "nonlocal count\n        count += 1": (set(), set(), set(), set(), set(), {"count"}, {"count"}),
+    "memo[v] = 1": (set(), set(), set(), set(), set(), set(), {"memo"}),
+    "return memo.get(v) or count": (set(), set(), set(), set(), set(), set(), set()),
+    # reads
+    "v = LOG[0] + MEMO.get(0, 1) * np.asarray(STATE.n) * float(MEMO[0])": (
+        set(),
+        set(),
+        set(),
+        set(),
+        set(),
+        set(),
+        set(),
+    ),
+    "return Apply(self, [v], [self.k, len(self.k.shape)])": (set(), set(), set(), set(), set(), set(), set()),
+    "return self.helper(v) * self.k": (set(), set(), set(), set(), set(), set(), set()),
+    "return f([LOG, v], MEMO + [1], -STATE, LOG < v)": (set(), set(), set(), set(), set(), set(), set()),
 }
 
 
@@ -377,9 +410,19 @@ def test_what_a_method_writes_is_told_from_what_it_reads(body: str) -> None:
     from fncache.graph.canonical import _writes
 
     space: dict[str, Any] = {}
-    exec(f"def method(self, v):\n    {body}\n", space)
-    code = space["method"].__code__
-    assert _writes(code, {"LOG", "MEMO", "STATE"}) == _WRITERS[body], body
+    exec(
+        f"def make(memo, count):\n  class Op:\n    def method(self, v):\n        {body}\n  return Op\n", space
+    )
+    code = space["make"]({}, 0).method.__code__
+    assert tuple(_writes(code, {"LOG", "MEMO", "STATE"})) == _WRITERS[body], body
+
+
+def test_what_building_an_instance_writes_is_its_initial_state() -> None:
+    from fncache.graph.canonical import _writes
+
+    space: dict[str, Any] = {}
+    exec("class Op:\n    def __init__(self, v):\n        self.k = v\n        self.buf = v.copy()\n", space)
+    assert tuple(_writes(space["Op"].__init__.__code__, set())) == (set(),) * 7
 
 
 def test_functions_held_as_props_and_as_op_functions_are_identified_by_their_code(importable: Any) -> None:

@@ -38,6 +38,7 @@ __all__ = [
     "copied_outputs",
     "node_performer",
     "reread_user_code",
+    "forget_identity",
     "has_side_effects",
     "runs_user_code",
 ]
@@ -331,6 +332,40 @@ def output_names(name: Any, count: int, what: str) -> list[str]:
     return [name] if count == 1 else [f"{name}_{i}" for i in range(count)]
 
 
+#: What an op memoizes of its identity (``Op.signature``): never part of its state.
+_MEMOS = frozenset({"_signature", "_identity_watch"})
+
+
+def _op_state(op: "Op") -> Any:
+    """A user's ``op``'s state as its identity reads it: less what it memoizes of that
+    identity (a class's own ``__getstate__`` may return its whole ``__dict__``), and less the
+    attributes its methods assign as it runs (``canonical.running_state``: a call count, a
+    cache), which its identity leaves out."""
+    from .canonical import running_state
+
+    state = op.__getstate__()
+    if type(state) is not dict:
+        return state
+    running = running_state(type(op))
+    left_out = _MEMOS if running is None else _MEMOS | running.assigned
+    return {k: v for k, v in state.items() if k not in left_out} if not left_out.isdisjoint(state) else state
+
+
+def _sized_state(op: "Op") -> frozenset[str]:
+    """The attributes of a user's ``op`` that its identity compares again by their size only:
+    those its methods change in place as it runs (``canonical.RunningState.in_place``)."""
+    from .canonical import running_state
+
+    running = running_state(type(op))
+    return frozenset() if running is None else running.in_place
+
+
+def forget_identity(op: "Op") -> None:
+    """Drop ``op``'s memoized identity: the next ``signature`` computes it again."""
+    op.__dict__.pop("_signature", None)
+    op.__dict__.pop("_identity_watch", None)
+
+
 class Op:
     """Base class of operations.
 
@@ -346,6 +381,9 @@ class Op:
     destroy_map: dict[int, list[int]] = {}
     #: True for ops running user code, whose outputs may be their inputs (or views of them).
     may_return_input = False
+    #: True for an op running an inner graph that holds a user's op (``InnerGraphOp`` sets
+    #: it): what a function key reads again (``reread_user_code``)
+    user_code = False
 
     #: True for an op class defined outside fncache: its code (``canonical.class_code``) is
     #: part of its ops' identity, as fncache's own code is part of every function key, and so
@@ -379,32 +417,45 @@ class Op:
 
     def signature(self) -> str:
         """The op's identity: canonical text of its class and props, and of a user class's
-        code and attributes (computed once; props do not change after construction)."""
+        code and attributes. Computed once, and again where what it read of the user's changed
+        since (``identity_changed``, asked by ``reread_user_code`` at each function key): a
+        user's op's attributes, the code of a user's class or function it holds."""
         sig = self.__dict__.get("_signature")
         if sig is None:
-            from .canonical import canonical, class_code
+            from .canonical import identity
 
-            if not (self._code_in_identity or self._takes_params):
-                text = canonical(self._props())
-            else:
-                # a user's op, and an op with params, is identified by its attributes too: its
-                # perform, make_node or get_params may read one that __props__ leaves out, and
-                # ops that compute differently must not merge nor share a cache entry (a hit
-                # would run the other's op)
-                props = canonical(self._props()) if self.__props__ else ""
-                try:
-                    text = props + canonical(self.__getstate__())
-                except TypeError:  # an attribute with no canonical form: this instance only
-                    text = f"instance:{os.urandom(16).hex()}"
-            sig = f"{type(self).__module__}.{type(self).__qualname__}{text}"
             if self._code_in_identity:
-                sig += f"code:{class_code(type(self))}"
+                sig, watch = identity(self._identity_text, _op_state(self), _sized_state(self))
+            else:
+                sig, watch = identity(self._identity_text)
             self.__dict__["_signature"] = sig
+            if watch is not None:
+                self.__dict__["_identity_watch"] = watch
+        return sig
+
+    def _identity_text(self) -> str:
+        from .canonical import canonical, class_code
+
+        if not (self._code_in_identity or self._takes_params):
+            text = canonical(self._props())
+        else:
+            # a user's op, and an op with params, is identified by its attributes too: its
+            # perform, make_node or get_params may read one that __props__ leaves out, and ops
+            # that compute differently must not merge nor share a cache entry (a hit would run
+            # the other's op)
+            props = canonical(self._props()) if self.__props__ else ""
+            try:
+                text = props + canonical(_op_state(self) if self._code_in_identity else self.__getstate__())
+            except TypeError:  # an attribute with no canonical form: this instance only
+                text = f"instance:{os.urandom(16).hex()}"
+        sig = f"{type(self).__module__}.{type(self).__qualname__}{text}"
+        if self._code_in_identity:
+            sig += f"code:{class_code(type(self))}"
         return sig
 
     def __getstate__(self) -> dict[str, Any]:
         # The memoized identity is recomputed where the op is loaded, never trusted from a pickle.
-        return {k: v for k, v in self.__dict__.items() if k != "_signature"}
+        return {k: v for k, v in self.__dict__.items() if k not in _MEMOS}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(with_prop_defaults(type(self), state))
@@ -639,23 +690,30 @@ def reread_user_code(nodes: Iterable[Apply]) -> bool:
     computed, which are then computed anew. A function key asks it first: a module value that
     ``perform`` reads, changed between two compiles in one process, must not be answered with
     the other value's entry."""
-    from .canonical import class_code_changed
+    from .canonical import identity_changed
 
-    nodes = list(nodes)
-    ops = [node.op for node in nodes if node.op._code_in_identity]
-    changed = {cls for cls in {type(op) for op in ops} if class_code_changed(cls)}
-    for op in ops:
-        if type(op) in changed:
-            op.__dict__.pop("_signature", None)
+    changed = False
+    asked: set[int] = set()
+    inner = []
+    for node in nodes:
+        op = node.op
+        watch = op.__dict__.get("_identity_watch")  # fncache's own ops have none
+        if watch is not None and id(op) not in asked:
+            asked.add(id(op))
+            if identity_changed(watch, _op_state(op) if watch.state is not None else None):
+                forget_identity(op)
+                changed = True
+        if getattr(op, "user_code", False):
+            inner.append(op)
     # an op running an inner graph of user's ops (an OpFromGraph made once, a scan's step)
-    inner = [node.op.reread_inner_code() for node in nodes if getattr(node.op, "user_code", False)]
-    return bool(changed) or any(inner)
+    return any([op.reread_inner_code() for op in inner]) or changed
 
 
 def runs_user_code(op: Op) -> bool:
-    """Whether ``op`` is a user's op (its class's code is part of its identity) or runs an inner
-    graph holding one (``user_code``): what a function key reads again (``reread_user_code``)."""
-    return op._code_in_identity or bool(getattr(op, "user_code", False))
+    """Whether ``op`` is a user's op (its class's code is part of its identity), holds a user's
+    function (``as_op``: its identity read the function's code) or runs an inner graph holding
+    one (``user_code``): what a function key reads again (``reread_user_code``)."""
+    return op._code_in_identity or "_identity_watch" in op.__dict__ or bool(getattr(op, "user_code", False))
 
 
 def merges(op: Op) -> bool:
@@ -668,10 +726,11 @@ def merges(op: Op) -> bool:
 def has_side_effects(op: Op) -> bool:
     """Whether running ``op`` does more than return values: it says so (``side_effects``: a
     user's callable, a Print, an inner graph holding one), or its class is a user's whose code
-    writes module state or its class's attributes (``canonical.writes_state``: a call counter, a
-    memo). Such a node runs where it was put, when the function runs: never merged with another
-    nor run at compile time, so nothing it computes depends on the state's value when the
-    function is compiled, and its key leaves that state out."""
+    writes module state, its class's attributes or its own as it runs
+    (``canonical.writes_state``: a call counter, a memo, a buffer it fills). Such a node runs
+    where it was put, when the function runs: never merged with another nor run at compile
+    time, so nothing it computes depends on the state's value when the function is compiled,
+    and its key leaves that state out."""
     if getattr(op, "side_effects", False):
         return True
     if not op._code_in_identity:

@@ -43,11 +43,22 @@ import sys
 import threading
 import types
 import weakref
-from typing import Any
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
-__all__ = ["canonical", "class_code", "class_code_changed", "type_text", "writes_state"]
+__all__ = [
+    "canonical",
+    "class_code",
+    "class_code_changed",
+    "identity",
+    "identity_changed",
+    "running_state",
+    "RunningState",
+    "type_text",
+    "Watch",
+    "writes_state",
+]
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +143,10 @@ def _nan(value: float) -> str:
 def _canonical_object(value: Any, t: type) -> str:
     if isinstance(value, np.ndarray):
         h = hashlib.sha256(f"{value.dtype.str}{value.shape}".encode())
-        h.update(np.ascontiguousarray(value).tobytes())
+        flat = np.ascontiguousarray(value).reshape(-1)
+        # the bytes as they lie, without a copy where they are contiguous (an array of objects:
+        # its items' addresses, this process's only)
+        h.update(flat.tobytes() if value.dtype.hasobject or not flat.size else flat.view(np.uint8))
         return f"array:{h.hexdigest()[:32]}"
     if isinstance(value, np.generic):
         return f"np.{value.dtype.str}:{canonical(value.item())}"
@@ -179,11 +193,14 @@ _codes: "weakref.WeakKeyDictionary[Any, str]" = weakref.WeakKeyDictionary()
 #: could take once it is freed) and ``_contents`` of it.
 _reads: "weakref.WeakKeyDictionary[Any, list[tuple[Any, str | None, Any, Any]]]" = weakref.WeakKeyDictionary()
 #: The hashed classes whose code writes module state or class attributes (``writes_state``).
-_writers: "weakref.WeakKeyDictionary[Any, bool]" = weakref.WeakKeyDictionary()
+_writers: "weakref.WeakKeyDictionary[Any, RunningState | None]" = weakref.WeakKeyDictionary()
 #: What a name no module defines reads as (a name defined later is a change too).
 _ABSENT = object()
 #: ``now``: a code walk runs in this thread (it follows the functions and classes it meets).
 _walking = threading.local()
+#: ``codes``: while an op's identity is computed in this thread (``identity``), the user's
+#: functions and classes whose code hash it read, each with that hash.
+_met = threading.local()
 #: Module-level values a method may read as data (a factor, a lookup table).
 _DATA = (tuple, list, dict, set, frozenset, np.ndarray, np.generic)
 #: Values that cannot change in place, or that are followed as code (their names are read again).
@@ -198,9 +215,10 @@ _UNCHANGING = (
     type,
     functools.partial,
 )
-#: The most a value's contents may cost to compare again at each key (``_contents``): its
-#: arrays' bytes, and ``_ITEM_BYTES`` for each other item (a number, a container's entry). A
-#: larger value is seen changed when its name names another object, or in a fresh process.
+#: The most a value's contents may cost to compare item by item again at each key
+#: (``_contents``): its arrays' bytes, and ``_ITEM_BYTES`` for each other item (a number, a
+#: container's entry). A larger value is compared by a hash of its canonical text instead (an
+#: array's bytes hash at about 2 GB/s): as much as hashing it cost in the first place.
 MAX_COMPARED = 1 << 20
 _ITEM_BYTES = 64
 #: At most this many functions, classes and modules of the user's are followed from one op
@@ -213,8 +231,32 @@ class _TooFar(Exception):
     """An op class reaches more than ``MAX_FOLLOWED`` objects of user code."""
 
 
+class _TooLarge(Exception):
+    """A value costing more than ``MAX_COMPARED`` to compare item by item."""
+
+
 class _Opaque(Exception):
-    """A value whose contents are too large, or not plain data, to compare at each key."""
+    """A value whose contents are not plain data (an array of objects: its items' addresses)."""
+
+
+#: The contents of a value no key can compare (``_Opaque``): seen changed at every key, and
+#: what reads it is keyed anew each time (``_code_hash``, ``identity``), never answered from
+#: an entry.
+_UNCOMPARABLE = ("uncomparable",)
+
+
+class _Size(NamedTuple):
+    """What a key compares of a value the code changes in place itself (a buffer it fills, a
+    memo, a log), besides which object it is: an array's shape and dtype (which filling it
+    leaves alone), nothing of a container's (which the code may grow)."""
+
+    of: tuple
+
+
+def _size(value: Any) -> _Size:
+    if isinstance(value, np.ndarray):
+        return _Size((value.shape, value.dtype.str))
+    return _Size(())
 
 
 def class_code(cls: type) -> str:
@@ -248,16 +290,112 @@ def class_code_changed(cls: type) -> bool:
     return old is not None and _code_hash(cls) != old
 
 
+class Watch(NamedTuple):
+    """What an op's identity read that can change after it was computed (``identity``)."""
+
+    #: the user's functions and classes whose code it hashed, each with that hash
+    codes: tuple[tuple[Any, str], ...]
+    #: ``_contents`` of the op's state then, less the attributes ``sized``; None where the
+    #: state is not part of the identity
+    state: Any
+    #: the names of the attributes compared by which object they are and their ``_size``
+    #: (``RunningState.in_place``), and each one's name, value and size then
+    sized: frozenset[str]
+    held: tuple[tuple[str, Any, Any], ...]
+
+
+def _split(state: Any, sized: frozenset[str]) -> tuple[Any, tuple[tuple[str, Any, Any], ...]]:
+    """``_contents`` of an op's ``state`` less the attributes ``sized``, and those as
+    ``Watch.held`` has them."""
+    if not sized or type(state) is not dict or sized.isdisjoint(state):
+        return _contents(state), ()
+    rest = {k: v for k, v in state.items() if k not in sized}
+    return _contents(rest), tuple(
+        sorted(((k, v, _size(v)) for k, v in state.items() if k in sized), key=_first)
+    )
+
+
+def _first(item: tuple) -> Any:
+    return item[0]
+
+
+def identity(
+    compute: Callable[[], str], state: Any = None, sized: frozenset[str] = frozenset()
+) -> tuple[str, Watch | None]:
+    """The text ``compute`` makes of an op, and what :func:`identity_changed` reads again of
+    what it read: the code of the user's functions and classes it hashed (an ``as_op``
+    function, a user's op class) and, given the op's ``state`` (a user's op's attributes),
+    that state's contents, those of its attributes ``sized`` by which object they are and
+    their size only. None where it read neither (fncache's own ops: their props do not
+    change). A state no key can compare (an array of objects) makes the text unique, and is
+    seen changed at every key."""
+    outer = getattr(_met, "codes", None)
+    met: list[tuple[Any, str]] = []
+    _met.codes = met
+    try:
+        text = compute()
+    finally:
+        _met.codes = outer
+    if outer is not None:  # an op in another's props: its code counts for that one too
+        outer.extend(met)
+    contents, held = (None, ()) if state is None else _split(state, sized)
+    if contents is _UNCOMPARABLE:
+        text += f"unique:{os.urandom(16).hex()}"
+    if not met and contents is None:
+        return text, None
+    return text, Watch(tuple(met), contents, sized, held)
+
+
+def identity_changed(watch: Watch, state: Any = None) -> bool:
+    """Whether what an op's identity read (``identity``) changed since: the code of a user's
+    function or class it hashed (a module value it reads, changed), or the op's ``state``
+    (an attribute assigned, an item of a list it holds changed in place)."""
+    if any(_code_hash(root) != code for root, code in watch.codes):
+        return True
+    if watch.state is None:
+        return False
+    contents, held = _split(state, watch.sized)
+    return not (
+        _same_contents(watch.state, contents)
+        and len(held) == len(watch.held)
+        and all(a[0] == b[0] and a[1] is b[1] and a[2] == b[2] for a, b in zip(held, watch.held))
+    )
+
+
 def writes_state(cls: type) -> bool:
     """Whether the code of ``cls`` (its methods and the helpers they call) assigns a module
-    name or a class attribute, or changes a module value in place (``CALLS += 1``,
-    ``type(self).runs += 1``, ``MEMO[k] = v``, ``LOG.append(x)``): state it keeps as it runs.
-    What it writes is left out of what a key compares again (``_unchanged``), else each run
-    would make the next compile a miss; its ops are then run only when the function runs
+    name or a class attribute, changes a module value in place or passes it to a call, which
+    may write it (``CALLS += 1``, ``type(self).runs += 1``, ``MEMO[k] = v``, ``LOG.append(x)``,
+    ``np.copyto(BUF, x)``, ``np.add(x, 1, out=BUF)``), or writes its instance's attributes as
+    it runs (``running_state``): state it keeps as it runs. A key compares no value the code
+    assigns, and only the type and size of one it changes in place (``_unchanged``), else each
+    run would make the next compile a miss; its ops are then run only when the function runs
     (``basic.has_side_effects``), so no compiled value depends on that state."""
+    return running_state(cls) is not None
+
+
+class RunningState(NamedTuple):
+    """The attributes of its instances that a class's methods write as they run, outside
+    ``__init__`` and the other methods that build an instance (``running_state``)."""
+
+    #: assigned (``self.calls += 1``, ``self.cache = {}``): not part of the op's identity
+    assigned: frozenset[str]
+    #: changed in place or passed to a call (``self.buf.fill(0)``, ``np.copyto(self.buf, x)``,
+    #: ``np.dot(x, self.w)``): part of its identity as the op is made, compared again at each
+    #: key by which object they are and an array's shape and dtype only
+    in_place: frozenset[str]
+
+
+def running_state(cls: type) -> RunningState | None:
+    """None where the code of ``cls`` writes no state (``writes_state``), else the attributes
+    of its instances that its methods write as they run. The op runs only when the function
+    runs, on a hit too the user's own op object (``runtime.compile.run_own_ops``), so nothing
+    compiled depends on their values as they run; they are then left out of its identity
+    (``Op.signature``), or compared by their size (``identity``), else each run would make the
+    next compile a miss."""
     if cls not in _codes:
         _code_hash(cls)
-    return _writers.get(cls, False)
+    return _writers.get(cls)
 
 
 def _unchanged(root: Any) -> bool:
@@ -274,7 +412,12 @@ def _unchanged(root: Any) -> bool:
         now = _read_now(where, name)
         if now is not value and not (name == "" and now == value):
             return False
-        if contents is not None and not _same_contents(contents, _contents(now)):
+        if contents is None:
+            continue
+        if isinstance(contents, _Size):
+            if _size(now) != contents:
+                return False
+        elif not _same_contents(contents, _contents(now)):
             return False
     return True
 
@@ -299,25 +442,30 @@ def _contents(value: Any) -> tuple[Any, tuple[Any, ...]] | None:
     contents where they can change in place (a list's, dict's or set's items, an array's
     values, an object's attributes), with the functions, classes and other objects they hold
     by identity; None for a value that cannot change in place (a number, a string, a function:
-    its name is read again) or one costing more than ``MAX_COMPARED`` to compare or holding an
-    array of objects (seen changed when its name names another object, or in a fresh
-    process)."""
+    its name is read again). A value costing more than ``MAX_COMPARED`` to compare item by
+    item is the hash of its canonical text; one holding an array of objects, or with no
+    canonical text, is ``_UNCOMPARABLE``."""
     if type(value) in _PLAIN or isinstance(value, _UNCHANGING) or value is _ABSENT:
         return None
     held: list[Any] = []
     try:
         return _snapshot(value, held, [MAX_COMPARED, set()]), tuple(held)
+    except _TooLarge:
+        try:
+            return f"digest:{hashlib.sha256(canonical(value).encode()).hexdigest()}", ()
+        except (TypeError, RecursionError):
+            return _UNCOMPARABLE
     except (_Opaque, RecursionError):  # nested deeper than the interpreter recurses
-        return None
+        return _UNCOMPARABLE
 
 
 def _snapshot(value: Any, held: list[Any], room: list[Any]) -> Any:
     """``value``'s contents as a value ``==`` compares (an array's by the hash of its bytes),
-    appending the objects it holds to ``held``; ``room``: the cost left (``_Opaque`` past it)
-    and the ids of the objects met."""
+    appending the objects it holds to ``held``; ``room``: the cost left (``_TooLarge`` past
+    it) and the ids of the objects met."""
     room[0] -= _ITEM_BYTES
     if room[0] < 0:
-        raise _Opaque
+        raise _TooLarge
     t = type(value)
     if t in _PLAIN or isinstance(value, (bytes, np.generic, np.dtype)):
         return t, value  # 1, 1.0 and True are equal, not alike; a NaN is only itself: read again
@@ -327,15 +475,17 @@ def _snapshot(value: Any, held: list[Any], room: list[Any]) -> Any:
         if _PLAIN.issuperset(kinds):  # numbers and strings only: compared in one call
             room[0] -= _ITEM_BYTES * len(items)
             if room[0] < 0:
-                raise _Opaque
+                raise _TooLarge
             return t, items, kinds
         return t, tuple([_snapshot(v, held, room) for v in items])
     if t in (set, frozenset):
         return t, frozenset([_snapshot(v, held, room) for v in value])
     if isinstance(value, np.ndarray):
-        room[0] -= value.nbytes
-        if value.dtype.hasobject or room[0] < 0:
+        if value.dtype.hasobject:
             raise _Opaque
+        room[0] -= value.nbytes
+        if room[0] < 0:
+            raise _TooLarge
         return canonical(value)
     seen = id(value) in room[1]  # an object met before (a cycle): once is enough
     held.append(value)
@@ -358,7 +508,8 @@ def _namespace(value: Any) -> dict[str, Any] | None:
 
 def _same_contents(old: tuple[Any, tuple[Any, ...]], now: tuple[Any, tuple[Any, ...]] | None) -> bool:
     return (
-        now is not None
+        old is not _UNCOMPARABLE
+        and now is not None
         and now[0] == old[0]
         and len(now[1]) == len(old[1])
         and all(a is b for a, b in zip(now[1], old[1]))
@@ -391,6 +542,15 @@ def _code_hash(root: Any) -> str:
                 walk.function(root, own=True)
             found = walk.digest()
             _reads[root], _writers[root] = walk.compared()
+            if any(r[3] is _UNCOMPARABLE for r in _reads[root]):
+                # an array of objects: what its items hold is not in the hash, so the code is
+                # keyed anew at each key (``_unchanged`` sees it changed), never answered from
+                # an entry
+                log.info(
+                    "fncache: %s reads an array of objects; its functions are compiled anew each time",
+                    _name(root),
+                )
+                found = f"unique:{os.urandom(16).hex()}"
         except Exception as e:  # past the bound, or an object that fails to be read
             log.warning(
                 "fncache: the code of %s %s; it is identified in this process only, so no other "
@@ -404,6 +564,9 @@ def _code_hash(root: Any) -> str:
         finally:
             _walking.now = False
         _codes[root] = found
+    met = getattr(_met, "codes", None)
+    if met is not None and not getattr(_walking, "now", False):
+        met.append((root, found))
     return found
 
 
@@ -421,9 +584,19 @@ class _Walk:
         self.reads: list[tuple[Any, str | None, Any, Any]] = []
         #: each attribute read of a module or class (a class's also ``(class, "", how many)``)
         self.attribute_reads: list[tuple[Any, str, Any, Any]] = []
-        #: the module names the code writes, by its namespace's id, and the attribute names
+        #: the module names the code assigns, by its namespace's id, and the attribute names
         self.written: set[tuple[int, str]] = set()
         self.written_attributes: set[str] = set()
+        #: the module names whose values the code changes in place, by its namespace's id, and
+        #: the attribute names of its instance (its own, or a class attribute read through it)
+        self.changed: set[tuple[int, str]] = set()
+        self.changed_attributes: set[str] = set()
+        #: the attributes of their instance the methods assign as they run
+        self.own: set[str] = set()
+        #: the variables each code object (by its id) closes over and assigns, or changes in
+        #: place: a closure's cell is then in ``written`` or ``changed`` as ``(id(cell), "")``
+        self.written_cells: set[tuple[int, str]] = set()
+        self.changed_cells: set[tuple[int, str]] = set()
 
     def ref(self, key: tuple, obj: Any) -> str:
         """``#n``, the position of ``obj`` (of kind ``key[0]``), queued when first met."""
@@ -435,16 +608,33 @@ class _Walk:
             self.queue.append((key, obj))
         return f"#{found}"
 
-    def compared(self) -> tuple[list[tuple[Any, str | None, Any, Any]], bool]:
-        """What a key compares again (``_unchanged``): the reads, less the state the code
-        writes itself; and whether it writes any (``writes_state``)."""
-        kept = [r for r in self.reads if r[1] is None or (id(r[0]), r[1]) not in self.written]
-        kept += [
-            r
-            for r in self.attribute_reads
-            if r[1] not in self.written_attributes and (id(r[0]), r[1]) not in self.written
-        ]
-        return kept, len(kept) < len(self.reads) + len(self.attribute_reads)
+    def compared(self) -> tuple[list[tuple[Any, str | None, Any, Any]], RunningState | None]:
+        """What a key compares again (``_unchanged``): the reads, less the names and
+        attributes the code assigns itself, and with only the type and size (``_size``) of
+        the values it changes in place itself; and whether it writes any state
+        (``writes_state``): None if none, else the attributes of its instance it assigns and
+        those it changes in place (``running_state``)."""
+        kept: list[tuple[Any, str | None, Any, Any]] = []
+        for attribute, reads in ((False, self.reads), (True, self.attribute_reads)):
+            for r in reads:
+                kept.extend(self._compared(r, attribute))
+        writes = bool(self.own or self.changed_attributes)
+        writes = writes or len(kept) < len(self.reads) + len(self.attribute_reads)
+        writes = writes or any(isinstance(r[3], _Size) for r in kept)
+        return kept, RunningState(frozenset(self.own), frozenset(self.changed_attributes)) if writes else None
+
+    def _compared(self, r: tuple[Any, str | None, Any, Any], attribute: bool) -> list[tuple]:
+        """The read ``r`` as a key compares it: none where the code assigns it, with its
+        size only where the code changes it in place."""
+        where, name, value, contents = r
+        at = (id(where), "" if name is None else name)  # a closure variable: its cell
+        if at in self.written or (attribute and name in self.written_attributes):
+            return []
+        if contents is not None and (
+            at in self.changed or (isinstance(where, type) and name in self.changed_attributes)
+        ):
+            return [(where, name, value, _size(value))]
+        return [r]
 
     def digest(self) -> str:
         h = hashlib.sha256()
@@ -540,13 +730,18 @@ class _Walk:
         cells = ",".join(self._cell(c) for c in fn.__closure__ or ())
         defaults = self.member(fn.__defaults__) + self.member(fn.__kwdefaults__)
         inner = self._wrapped(fn) or ""
-        return (
-            f"fn {self.code(fn.__code__, fn.__globals__)}\ndefaults {defaults}\ncells {cells}\nwraps {inner}"
-        )
+        code = self.code(fn.__code__, fn.__globals__)
+        for name, cell in zip(fn.__code__.co_freevars, fn.__closure__ or ()):
+            # what the function writes of the variables it closes over (a memo, a count)
+            if (id(fn.__code__), name) in self.written_cells:
+                self.written.add((id(cell), ""))
+            elif (id(fn.__code__), name) in self.changed_cells:
+                self.changed.add((id(cell), ""))
+        return f"fn {code}\ndefaults {defaults}\ncells {cells}\nwraps {inner}"
 
     def _cell(self, cell: Any) -> str:
         value = _read_now(cell, None)
-        self.reads.append((cell, None, value, _contents(value)))
+        self.reads.append((cell, None, value, _contents(value)))  # its name None: a cell
         return "unset" if value is _ABSENT else self.member(value)
 
     def klass(self, cls: type) -> str:
@@ -583,9 +778,14 @@ class _Walk:
             self.reads.append((globals_, n, value, contents))
             if contents is not None:
                 changeable.add(n)
-        names, attributes = _writes(code, changeable)
-        self.written.update((id(globals_), n) for n in names)
-        self.written_attributes |= attributes
+        found = _writes(code, changeable)
+        self.written.update((id(globals_), n) for n in found.names)
+        self.changed.update((id(globals_), n) for n in found.in_place)
+        self.written_attributes |= found.attributes
+        self.changed_attributes |= found.attributes_in_place
+        self.own |= found.own
+        self.written_cells.update((id(code), n) for n in found.cells)
+        self.changed_cells.update((id(code), n) for n in found.cells_in_place)
         read = ",".join(
             f"{n}={self.read(globals_[n], code.co_names)}" for n in code.co_names if n in globals_
         )
@@ -628,36 +828,119 @@ _JUMPS = frozenset(dis.hasjrel) | frozenset(dis.hasjabs)
 _ASSIGNS = frozenset(dis.opmap[op] for op in ("STORE_GLOBAL", "DELETE_GLOBAL", "STORE_ATTR", "DELETE_ATTR"))
 
 
-def _writes(code: types.CodeType, changeable: set[str]) -> tuple[set[str], set[str]]:
-    """The module names ``code`` assigns, deletes or changes in place (of ``changeable``:
-    those naming values that can change in place), and the attribute names it assigns or
-    deletes on anything but a local variable (``self.k = k`` in ``__init__`` is the instance's
-    own state, ``type(self).runs += 1`` or ``Op.runs = 0`` a class's). A name is changed in
-    place when a value loaded from it is, in the same straight run of instructions, the target
-    of an item or attribute assignment, of an augmented assignment, or of a mutating method
-    (``MEMO[k] = v``, ``LOG.append(x)``, ``STATE.n += 1``)."""
-    names: set[str] = set()
-    attributes: set[str] = set()
-    if not changeable and _ASSIGNS.isdisjoint(code.co_code[::2]):
-        return names, attributes  # the common method: nothing to decode
+class _Writes(NamedTuple):
+    """What one code object writes (``_writes``)."""
+
+    #: module names it assigns or deletes (``global N; N += 1``)
+    names: set[str]
+    #: module names whose values it changes in place (``MEMO[k] = v``, ``LOG.append(x)``,
+    #: ``np.copyto(BUF, x)``)
+    in_place: set[str]
+    #: attribute names it assigns or deletes on anything but its own instance
+    #: (``type(self).runs += 1``)
+    attributes: set[str]
+    #: attribute names of its own instance whose values it changes in place or passes to a
+    #: call outside building it (``self.buf.fill(0)``, ``np.copyto(self.buf, x)``; a class
+    #: attribute read through ``self``: ``self.seen.append(x)``)
+    attributes_in_place: set[str]
+    #: the attributes of its own instance it assigns outside building it (``self.calls += 1``,
+    #: ``self.cache = {}``): state the instance keeps as it runs
+    own: set[str]
+    #: the variables it closes over that it assigns (``nonlocal n; n += 1``), and those whose
+    #: values it changes in place or passes to a call (``cache[k] = v``)
+    cells: set[str]
+    cells_in_place: set[str]
+
+
+#: What names no attribute: the instance itself written (``self[k] = v``).
+_NO_NAME = types.SimpleNamespace(argval="")
+#: Methods that build their instance: what they write is its initial state, not state kept as
+#: it runs.
+_BUILDERS = frozenset({"__init__", "__new__", "__setstate__", "__post_init__", "__init_subclass__"})
+
+
+def _writes(code: types.CodeType, changeable: set[str]) -> _Writes:
+    """What ``code`` writes: the module names it assigns or deletes, and of ``changeable``
+    (those naming values that can change in place) those it changes in place; the attribute
+    names it assigns or deletes on anything but a local variable (``type(self).runs += 1`` or
+    ``Op.runs = 0`` a class's; ``self.k = k`` in ``__init__`` is the instance's own state); and
+    for a method (its first parameter its instance), the attributes of its instance it changes
+    in place, and whether it writes the instance's state at all outside the methods that build
+    it. A value is changed in place when, in the same straight run of instructions, it (or an
+    item or attribute of it) is the target of an item or attribute assignment, of an augmented
+    assignment or of a mutating method, or is passed to a call, which may write it
+    (``MEMO[k] = v``, ``LOG.append(x)``, ``STATE.n += 1``, ``np.copyto(BUF, x)``,
+    ``np.add(x, 1, out=BUF)``, ``fill(BUF)``), also through a local name given it
+    (``log = LOG; log.append(x)``)."""
+    found = _Writes(set(), set(), set(), set(), set(), set(), set())
+    qualname = getattr(code, "co_qualname", code.co_name).split(".")
+    method = len(qualname) > 1 and qualname[-2] != "<locals>" and code.co_argcount > 0
+    this = code.co_varnames[0] if method and code.co_name not in _BUILDERS else None
+    if not changeable and this is None and not code.co_freevars and _ASSIGNS.isdisjoint(code.co_code[::2]):
+        return found  # the common helper: nothing to decode
     ins = [i for i in dis.get_instructions(code) if i.opname not in ("CACHE", "EXTENDED_ARG")]
+    aliases: dict[str, str] = {}  # local names given a changeable module value
     for k, i in enumerate(ins):
         if i.opname in ("STORE_GLOBAL", "DELETE_GLOBAL"):
-            names.add(i.argval)
+            found.names.add(i.argval)
         elif i.opname in ("STORE_ATTR", "DELETE_ATTR") and not (
             k and ins[k - 1].opname.startswith("LOAD_FAST")
         ):
-            attributes.add(i.argval)
-        elif i.opname == "LOAD_GLOBAL" and i.argval in changeable and _changed_in_place(ins, k + 1):
-            names.add(i.argval)
-    return names, attributes
+            found.attributes.add(i.argval)
+        elif i.opname in ("STORE_DEREF", "DELETE_DEREF") and i.argval in code.co_freevars:
+            found.cells.add(i.argval)
+        elif i.opname == "LOAD_DEREF" and i.argval in code.co_freevars:
+            if _changed_in_place(ins, k + 1):
+                found.cells_in_place.add(i.argval)
+        elif i.opname == "LOAD_GLOBAL" and i.argval in changeable:
+            after = ins[k + 1] if k + 1 < len(ins) else None
+            if after is not None and after.opname == "STORE_FAST":
+                aliases[after.argval] = i.argval
+            elif _changed_in_place(ins, k + 1):
+                found.in_place.add(i.argval)
+        elif not i.opname.startswith("LOAD_FAST"):
+            continue
+        # the local on top (``LOAD_FAST_LOAD_FAST`` of Python 3.13 loads two)
+        elif (top := i.argval[-1] if type(i.argval) is tuple else i.argval) in aliases:
+            if _changed_in_place(ins, k + 1):
+                found.in_place.add(aliases[top])
+        elif top == this and k + 1 < len(ins):
+            after = ins[k + 1]
+            if after.opname == "LOAD_ATTR" and not _loads_method(after):
+                if _changed_in_place(ins, k + 2):  # ``self.buf.fill(0)``, ``f(self.buf)``
+                    found.attributes_in_place.add(after.argval)
+            # ``self.k = v``, ``self.n += 1``; not the instance passed on (``Apply(self, ...)``)
+            elif _changed_in_place(ins, k + 1, calls=False):
+                named = (j for j in ins[k + 1 :] if j.opname in ("STORE_ATTR", "DELETE_ATTR", "LOAD_ATTR"))
+                found.own.add(next(named, _NO_NAME).argval)  # none: ``self[k] = v``
+    return found
 
 
-def _changed_in_place(ins: list[dis.Instruction], start: int) -> bool:
+def _loads_method(i: dis.Instruction) -> bool:
+    """Whether ``i`` loads a method to call on the value below it (``LOAD_METHOD``, or
+    ``LOAD_ATTR`` with its method bit from Python 3.12)."""
+    return i.opname == "LOAD_METHOD" or (
+        i.opname == "LOAD_ATTR" and sys.version_info >= (3, 12) and bool(i.arg & 1)
+    )
+
+
+#: Instructions that call: the first of them for one call (``PRECALL`` before ``CALL`` on
+#: Python 3.11) counts its arguments.
+_CALLS = frozenset({"PRECALL", "CALL", "CALL_KW"})
+
+
+def _changed_in_place(ins: list[dis.Instruction], start: int, calls: bool = True) -> bool:
     """Whether the value on top of the stack before ``ins[start]`` (or an item or attribute of
-    it) is changed in place before it is consumed or the code jumps."""
+    it) is changed in place before it is consumed or the code jumps; with ``calls``, also
+    whether it is passed to a call (not an item or attribute of it: ``f(SETTINGS["k"])`` reads
+    a setting). A method called on it changes it when it is one of ``_MUTATORS``
+    (another is followed as code where it is the user's)."""
     depth = 1  # the value's own slot is the bottom one counted
-    for i in ins[start:]:
+    item = False  # the value on top is an item or attribute of the one first met
+    k = start
+    while k < len(ins):
+        i = ins[k]
+        k += 1
         op = i.opname
         if op in _SHUFFLES and depth <= 2:  # ``X.n += 1``, ``X[k] += 1``
             return True
@@ -665,8 +948,26 @@ def _changed_in_place(ins: list[dis.Instruction], start: int) -> bool:
             return True
         if op in ("STORE_ATTR", "DELETE_ATTR") and depth == 1:
             return True
-        if op in ("LOAD_METHOD", "LOAD_ATTR") and depth == 1 and i.argval in _MUTATORS:
+        if depth == 1 and (op == "LOAD_METHOD" or op == "LOAD_ATTR") and i.argval in _MUTATORS:
             return True
+        if depth == 1 and _loads_method(i):
+            return False  # a method of its own: its code is followed where it is the user's
+        if depth == 1 and op == "LOAD_ATTR":
+            item = True  # an attribute read (``float(SETTINGS.k)``), changed in place above
+        if op in _CALLS:
+            n = i.arg + (op == "CALL_KW")  # the values it takes above the callable's two slots
+            if depth <= n + 2:  # an argument (the top ``arg`` values), or the callable
+                return calls and not item and depth <= n
+            if op == "PRECALL" and k < len(ins) and ins[k].opname == "CALL":
+                k += 1  # Python 3.11: one call in two instructions
+            depth -= n + 1  # a call above the value: its result in their place
+            continue
+        if (op == "BINARY_SUBSCR" and depth == 2) or (op == "BINARY_SLICE" and depth == 3):
+            item = True
+        elif op == "BINARY_OP" and depth <= 2:
+            return depth == 2 and i.argrepr.endswith("=")  # ``buf += x`` on a local name for it
+        elif _consumes(i, depth):
+            return False  # it is part of another value now: ``[X, 1]``, ``X < 1``, ``-X``
         if i.opcode in _JUMPS or op.startswith("RETURN"):
             return False
         try:
@@ -676,6 +977,20 @@ def _changed_in_place(ins: list[dis.Instruction], start: int) -> bool:
         if depth <= 0:
             return False
     return False
+
+
+#: Instructions making one value of the top ``arg`` ones (``BUILD_MAP``: of twice as many).
+_BUILDS = frozenset({"BUILD_LIST", "BUILD_TUPLE", "BUILD_SET", "BUILD_STRING", "BUILD_SLICE", "BUILD_MAP"})
+#: Instructions making one value of the top two.
+_BINARY = frozenset({"COMPARE_OP", "IS_OP", "CONTAINS_OP"})
+
+
+def _consumes(i: dis.Instruction, depth: int) -> bool:
+    """Whether ``i`` makes a new value of the one ``depth`` slots from the top, among others."""
+    op = i.opname
+    if op in _BUILDS:
+        return depth <= i.arg * (2 if op == "BUILD_MAP" else 1)
+    return (op in _BINARY and depth <= 2) or (op.startswith("UNARY_") and depth == 1)
 
 
 def _installed(obj: Any) -> str:

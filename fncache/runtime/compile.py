@@ -3,6 +3,7 @@ generation), optimization, and linking the optimized graph into a runner."""
 
 from __future__ import annotations
 
+import itertools
 import logging
 import pickle
 import sys
@@ -183,6 +184,12 @@ def optimize_or_load(
             loaded = attach_traces(decode_graph(enc, shared), form)
         except Exception as e:  # a bad entry must never stop the user: rebuild it
             log.warning("fncache: function entry %s could not be loaded (%s); rebuilding", key.digest[:16], e)
+        if loaded is not None and not run_own_ops(loaded, form):
+            log.info(
+                "fncache: function entry %s holds a user's op this graph does not; rebuilding",
+                key.digest[:16],
+            )
+            loaded = None
     if loaded is not None and not config.cache_verify_hits:
         return loaded, key.digest, _recorded_kernel_source(entry.meta), None
     optimized = optimize_graph(original, mode)
@@ -223,6 +230,47 @@ def optimize_or_load(
             early.close()
         raise
     return decoded, key.digest, sha, early
+
+
+def run_own_ops(loaded: FunctionGraph, form: CanonicalForm) -> bool:
+    """Make each node of ``loaded`` (a graph decoded from a hit's entry) holding a user's op
+    (one whose identity read the user's code or state) run the user's own op object of the
+    graph being compiled (``form``), of equal identity, instead of the entry's copy, as the
+    function compiled on a miss does: the state such an op keeps as it runs (a buffer it
+    fills, a count: ``canonical.running_state``, left out of its identity), and what an
+    ``as_op`` function closes over, are then the user's. A node is matched to the node it
+    comes from (its ``origin``), else to any op of equal identity, also in inner graphs (an
+    ``OpFromGraph`` the optimizer inlined). False if one has no match (the entry then is not
+    used)."""
+    own: dict[str, Any] = {}
+    pending = [node for nodes in form.also.values() for node in nodes]
+    for node in itertools.chain(form.nodes, pending):  # the list grows with inner graphs' nodes
+        op = node.op
+        if "_identity_watch" in op.__dict__:
+            own.setdefault(op.signature(), op)
+        if getattr(op, "user_code", False):
+            pending.extend(n for inner_op in op.inner_ops() for n in inner_op.inner.toposort())
+    if not own:
+        return True  # nothing of the user's: the common hit
+    kinds = {type(op) for op in own.values()}
+    graphs = [loaded]
+    while graphs:
+        for node in graphs.pop().toposort():
+            op = node.op
+            if getattr(op, "user_code", False):
+                graphs.extend(inner_op.inner for inner_op in op.inner_ops())
+            if not (op._code_in_identity or type(op) in kinds):
+                continue
+            sig = op.signature()
+            if "_identity_watch" not in op.__dict__:
+                continue  # nothing of the user's read (an installed package's function)
+            k = node.tag.get("origin")
+            origin = form.nodes[k].op if isinstance(k, int) and k < len(form.nodes) else None
+            match = origin if origin is not None and origin.signature() == sig else own.get(sig)
+            if match is None:
+                return False
+            node.op = match
+    return True
 
 
 def _only_fncache_ops(graph: FunctionGraph) -> bool:

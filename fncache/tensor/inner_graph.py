@@ -22,6 +22,7 @@ from ..graph.basic import (
     Op,
     Variable,
     clone_graph,
+    forget_identity,
     merges,
     reread_user_code,
     runs_user_code,
@@ -47,7 +48,9 @@ class InnerGraphOp(Op):
     inner_name = "inner"
     #: what a pickle leaves out: the graph travels encoded, and the rest is remade from it
     #: where it is loaded
-    not_pickled = frozenset({"inner", "inner_key", "functions", "_signature", "side_effects", "user_code"})
+    not_pickled = frozenset(
+        {"inner", "inner_key", "functions", "_signature", "_identity_watch", "side_effects", "user_code"}
+    )
 
     def __init__(self, inner: FunctionGraph) -> None:
         self._use(inner)
@@ -85,7 +88,7 @@ class InnerGraphOp(Op):
         if not reread_user_code(self.inner.toposort()):
             return False
         self._use(self.inner)
-        self.__dict__.pop("_signature", None)
+        forget_identity(self)
         return True
 
     def inner_ops(self) -> tuple["InnerGraphOp", ...]:
