@@ -563,6 +563,8 @@ def render_rowpass(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
     """One pass over the rows of X by blocks: z = X_blk @ w (four rows at a time, so four sums
     run side by side), the region's fused loop on those rows, then gw += X_blk.T @ g_blk. An X
     stored by columns (a transpose) is swept by columns instead, twice, each sweep contiguous.
+    A pass of several products (`rowpass_merge`) runs each product's loops in turn on the
+    block, which the first one brought into the L1 cache: X still comes from memory once.
 
     The four-row products are small functions of their own: inlined into the pass, gcc runs out
     of registers and reloads the loop bound from the stack in the inner loop, a sixth load per
@@ -578,19 +580,20 @@ def render_rowpass(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
     to, two L2 round trips in a row; inlined, those loads leave the block loop (1.3 µs of a 62 µs
     W4 pass in a C harness on Zen 3; within the noise of a whole training step)."""
     op: RowPass = node.op
-    k = ctx.k
+    k, P = ctx.k, op.products
     comp = op.composite([v.dtype for v in node.inputs])
     ints = [
         ctx.perform,
         *(typenum(o.dtype) for o in node.outputs),
         *ctx.keeps,
-        *(int(_static_scalar(v.type.shape)) for v in node.inputs[2:]),
+        *(int(_static_scalar(v.type.shape)) for v in node.inputs[1 + P :]),
+        P,
     ]
     step = _step(ST_ROWPASS, node, ctx, ints, [f"fc_k{k}_pass"], errcheck=has_int_pow(comp))
     if not ctx.source:
         return "", step
     t = CTYPE[node.inputs[0].dtype]
-    shapes = [(None,)] + [v.type.shape for v in node.inputs[2:]]
+    shapes = [(None,)] * P + [v.type.shape for v in node.inputs[1 + P :]]
     ni = len(shapes)
     rows = [
         f"static inline __attribute__((always_inline)) void fc_k{k}_rows(npy_intp lo, npy_intp hi, "
@@ -630,28 +633,39 @@ def render_rowpass(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
         "    gw[j] += (g0 * x0[j] + g1 * x1[j]) + (g2 * x2[j] + g3 * x3[j]);",
         "}",
     ]
+    # p_: X, w_1 .. w_P, z_1 .. z_P, the other inputs, g_1 .. g_P, the row outputs; gw_ holds
+    # the P products X.T @ g_k one after the other (n each).
+    wk = f"const {t} *w = (const {t} *)p_[1 + q]"
+    zk = f"{t} *z = ({t} *)p_[1 + {P} + q]"
+    gk = f"const {t} *g = (const {t} *)p_[{1 + P + ni} + q]"
     body = [
-        f"const {t} *X = (const {t} *)p_[0], *w = (const {t} *)p_[1];",
-        f"{t} *z = ({t} *)p_[2], *gw = ({t} *)gw_;",
-        f"const {t} *g = (const {t} *)p_[{2 + ni}];",
+        f"const {t} *X = (const {t} *)p_[0];",
         "if (rs == 1 && cs != 1) {  /* X stored by columns: column sweeps, each contiguous */",
-        "  for (npy_intp r = lo; r < hi; r++) z[r] = 0;",
-        "  for (npy_intp j = 0; j < n; j++) {",
-        f"    const {t} *c = X + j * cs, wj = w[j];",
-        "    #pragma omp simd",
-        "    for (npy_intp r = lo; r < hi; r++) z[r] += c[r] * wj;",
+        f"  for (int q = 0; q < {P}; q++) {{",
+        f"    {wk};",
+        f"    {zk};",
+        "    for (npy_intp r = lo; r < hi; r++) z[r] = 0;",
+        "    for (npy_intp j = 0; j < n; j++) {",
+        f"      const {t} *c = X + j * cs, wj = w[j];",
+        "      #pragma omp simd",
+        "      for (npy_intp r = lo; r < hi; r++) z[r] += c[r] * wj;",
+        "    }",
         "  }",
-        f"  fc_k{k}_rows(lo, hi, p_ + 2);",
-        "  for (npy_intp j = 0; j < n; j++) {",
-        f"    const {t} *c = X + j * cs;",
-        f"    {t} a = 0;",
-        "    #pragma omp simd reduction(+:a)",
-        "    for (npy_intp r = lo; r < hi; r++) a += c[r] * g[r];",
-        "    gw[j] = a;",
+        f"  fc_k{k}_rows(lo, hi, p_ + {1 + P});",
+        f"  for (int q = 0; q < {P}; q++) {{",
+        f"    {gk};",
+        f"    {t} *gw = ({t} *)gw_ + q * n;",
+        "    for (npy_intp j = 0; j < n; j++) {",
+        f"      const {t} *c = X + j * cs;",
+        f"      {t} a = 0;",
+        "      #pragma omp simd reduction(+:a)",
+        "      for (npy_intp r = lo; r < hi; r++) a += c[r] * g[r];",
+        "      gw[j] = a;",
+        "    }",
         "  }",
         "  return;",
         "}",
-        "for (npy_intp j = 0; j < n; j++) gw[j] = 0;",
+        f"for (npy_intp j = 0; j < {P} * n; j++) (({t} *)gw_)[j] = 0;",
         f"npy_intp blk = ({ROWPASS_BLOCK_BYTES} / ((n ? n : 1) * (npy_intp)sizeof({t}))) & ~(npy_intp)3;",
         "blk = blk < 4 ? 4 : (blk > 64 ? 64 : blk);",
         "/* scalar columns before the first 64-byte boundary of a row (none where rows are not",
@@ -661,22 +675,30 @@ def render_rowpass(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
         "pre = pre < n ? pre : n;",
         "for (npy_intp r0 = lo; r0 < hi; r0 += blk) {",
         "  const npy_intp r1 = r0 + blk < hi ? r0 + blk : hi;",
-        "  npy_intp r = r0;",
-        f"  if (cs == 1) for (; r + 4 <= r1; r += 4) fc_k{k}_dot4(X + r * rs, rs, w, n, pre, z + r);",
-        "  for (; r < r1; r++) {",
-        f"    const {t} *x0 = X + r * rs;",
-        f"    {t} a0 = 0;",
-        "    #pragma omp simd reduction(+:a0)",
-        "    for (npy_intp j = 0; j < n; j++) a0 += x0[j * cs] * w[j];",
-        "    z[r] = a0;",
+        f"  for (int q = 0; q < {P}; q++) {{  /* the block stays in L1 from the first product on */",
+        f"    {wk};",
+        f"    {zk};",
+        "    npy_intp r = r0;",
+        f"    if (cs == 1) for (; r + 4 <= r1; r += 4) fc_k{k}_dot4(X + r * rs, rs, w, n, pre, z + r);",
+        "    for (; r < r1; r++) {",
+        f"      const {t} *x0 = X + r * rs;",
+        f"      {t} a0 = 0;",
+        "      #pragma omp simd reduction(+:a0)",
+        "      for (npy_intp j = 0; j < n; j++) a0 += x0[j * cs] * w[j];",
+        "      z[r] = a0;",
+        "    }",
         "  }",
-        f"  fc_k{k}_rows(r0, r1, p_ + 2);",
-        "  r = r0;",
-        f"  if (cs == 1) for (; r + 4 <= r1; r += 4) fc_k{k}_axpy4(X + r * rs, rs, g + r, gw, n, pre);",
-        "  for (; r < r1; r++) {",
-        f"    const {t} *x0 = X + r * rs, g0 = g[r];",
-        "    #pragma omp simd",
-        "    for (npy_intp j = 0; j < n; j++) gw[j] += g0 * x0[j * cs];",
+        f"  fc_k{k}_rows(r0, r1, p_ + {1 + P});",
+        f"  for (int q = 0; q < {P}; q++) {{",
+        f"    {gk};",
+        f"    {t} *gw = ({t} *)gw_ + q * n;",
+        "    npy_intp r = r0;",
+        f"    if (cs == 1) for (; r + 4 <= r1; r += 4) fc_k{k}_axpy4(X + r * rs, rs, g + r, gw, n, pre);",
+        "    for (; r < r1; r++) {",
+        f"      const {t} *x0 = X + r * rs, g0 = g[r];",
+        "      #pragma omp simd",
+        "      for (npy_intp j = 0; j < n; j++) gw[j] += g0 * x0[j * cs];",
+        "    }",
         "  }",
         "}",
     ]
