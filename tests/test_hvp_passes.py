@@ -167,3 +167,17 @@ def test_a_pass_whose_vector_waits_for_the_first_is_not_merged() -> None:
     want2 = Xv.T @ (Xv @ (wv - 0.01 * want1) - yv)
     for a, b in zip(f(Xv, yv, wv), (want1, want2)):
         np.testing.assert_allclose(a, b, rtol=1e-10)
+
+
+@pytest.mark.parametrize("m", [23, 1])
+def test_three_models_on_one_x_are_one_pass_of_three_products(m: int) -> None:
+    """Products two at a time, then one; rows four at a time, then one (23 and 1 rows)."""
+    X, y = ft.dmatrix("X"), ft.dvector("y")
+    ws = [ft.dvector(f"w{k}") for k in range(3)]
+    gs = [fc.grad(0.5 * ft.sum((ft.dot(X, w) - y) ** 2) * (k + 1), w) for k, w in enumerate(ws)]
+    f = fc.function([X, y, *ws], gs)
+    assert _passes(f) == [3], fc.debugprint(f)
+    Xv, yv, _, _ = _hvp_data(m, 7)
+    wvs = [np.random.default_rng(k).standard_normal(7) for k in range(3)]
+    for k, (got, wv) in enumerate(zip(f(Xv, yv, *wvs), wvs)):
+        np.testing.assert_allclose(got, (k + 1) * Xv.T @ (Xv @ wv - yv), rtol=1e-10, atol=1e-12)
