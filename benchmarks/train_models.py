@@ -368,11 +368,11 @@ def compile_times(keys: list[str], trials: int) -> None:
                         t = float(out.stdout.split()[-1])
                         best[impl, kind] = min(best.get((impl, kind), t), t)
         cells = [best[i, k] for k in ("cold", "warm") for i in ("fncache", "pytensor")]
+        ratios = [cells[1] / cells[0], cells[3] / cells[2]]  # NaN: PyTensor has no such op
         print(
-            f"  {MODELS[key][0]:46s} "
-            + " ".join(f"{'n/a' if c != c else fmt_seconds(c):>9s}" for c in cells)
-            + f"   {cells[1] / cells[0]:9.1f}x {cells[3] / cells[2]:10.1f}x"
-        )  # fmt: skip (n/a: PyTensor has no such op)
+            f"  {MODELS[key][0]:46s} " + " ".join(f"{'n/a' if c != c else fmt_seconds(c):>9s}" for c in cells)
+            + "   " + " ".join(f"{'n/a' if r != r else f'{r:.1f}x':>10s}" for r in ratios)
+        )  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
