@@ -18,6 +18,14 @@ numpy's. Then the steps are timed in interleaved rounds (timing.measure_interlea
 round calls every implementation the same number of times); a figure is the median over the
 rounds. fncache runs with threads=1, numpy's and PyTensor's BLAS are limited to one thread
 (threadpoolctl). PyTensor 3 has no conv2d or pool op: its conv cell says n/a.
+
+    python benchmarks/train_models.py --compile 3 [--only ...]
+
+times compiling instead, each figure in a fresh process from ``function()`` to the first
+result (the graph and data made before the clock starts): cold, into an empty compiledir, and
+warm, a new process on the compiledir the cold one filled (PyTensor still optimizes there;
+fncache loads the function). The minimum over the given number of trials, each cold one with
+its own compiledir.
 """
 
 from __future__ import annotations
@@ -25,7 +33,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import subprocess
 import sys
+import tempfile
+import time
 import warnings
 from typing import Any, Callable
 
@@ -316,12 +327,75 @@ def build_steps(key: str, only: tuple = ("fncache", "pytensor-C", "numpy")) -> t
     return data, steps
 
 
+def compile_child(key: str, impl: str) -> None:
+    """In a fresh process: print the seconds from ``function()`` to the first result."""
+    _, make_data, graph, _, _ = MODELS[key]
+    data, params0 = make_data()
+    if impl == "fncache":
+        fc, ft = get_fncache()
+        fc.config.threads = 1  # as the steps are timed: the first call is then not a thread pool's
+        ins, outs, upd = graph(ft, fc, params0)
+        t0 = time.perf_counter()
+        fc.function(ins, outs, updates=upd)(*data)
+    else:
+        warnings.filterwarnings("ignore", message="Scan return signature")
+        pytensor, pt, mode = get_pytensor()
+        try:
+            ins, outs, upd = graph(pt, pytensor, params0)
+        except Unavailable:
+            print("nan")
+            return
+        t0 = time.perf_counter()
+        pytensor.function(ins, outs, updates=upd, mode=mode)(*data)
+    print(time.perf_counter() - t0)
+
+
+def compile_times(keys: list[str], trials: int) -> None:
+    """Cold and warm compile of each model, fncache beside PyTensor C (see the docstring)."""
+    print(
+        f"compile -> first result, fresh processes, minimum of {trials}; load average {os.getloadavg()[0]:.2f}"
+    )
+    print(
+        f"{'':48s} {'fc cold':>9s} {'pt cold':>9s} {'fc warm':>9s} {'pt warm':>9s}   cold pt/fc  warm pt/fc"
+    )
+    for key in keys:
+        best: dict = {}
+        for impl, flags in (("fncache", "FNCACHE_FLAGS"), ("pytensor", "PYTENSOR_FLAGS")):
+            for _ in range(trials):
+                with tempfile.TemporaryDirectory(prefix=f"train-compile-{impl}-") as d:
+                    env = dict(os.environ, **{flags: f"compiledir={d}"})
+                    for kind in ("cold", "warm"):
+                        out = subprocess.run(
+                            [sys.executable, os.path.abspath(__file__), "--child", key, impl],
+                            env=env, capture_output=True, text=True, check=False,
+                        )  # fmt: skip
+                        if out.returncode:
+                            raise RuntimeError(f"{key} {impl} {kind}: {out.stderr[-2000:]}")
+                        t = float(out.stdout.split()[-1])
+                        best[impl, kind] = min(best.get((impl, kind), t), t)
+        cells = [best[i, k] for k in ("cold", "warm") for i in ("fncache", "pytensor")]
+        ratios = [cells[1] / cells[0], cells[3] / cells[2]]  # NaN: PyTensor has no such op
+        print(
+            f"  {MODELS[key][0]:46s} " + " ".join(f"{'n/a' if c != c else fmt_seconds(c):>9s}" for c in cells)
+            + "   " + " ".join(f"{'n/a' if r != r else f'{r:.1f}x':>10s}" for r in ratios)
+        )  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--rounds", type=int, default=9)
     p.add_argument("--only", default=",".join(MODELS), help="models, comma-separated")
+    p.add_argument("--compile", type=int, default=0, metavar="TRIALS", help="time compiling instead")
+    p.add_argument("--child", nargs=2, metavar=("MODEL", "IMPL"), help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     keys = [k.strip() for k in args.only.split(",") if k.strip()]
+    if args.child:
+        with one_blas_thread():
+            compile_child(*args.child)
+        return 0
+    if args.compile:
+        compile_times(keys, args.compile)
+        return 0
     # PyTensor 3 announces a change of scan's return value; both spellings agree here
     warnings.filterwarnings("ignore", message="Scan return signature")
     load0 = os.getloadavg()[0]

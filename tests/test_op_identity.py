@@ -104,8 +104,12 @@ EXAMPLES: dict[str, tuple[dict[str, Any], dict[str, dict[str, Any]]]] = {
         {"composite": {"composite": _unary("log")}, "inplace": {"inplace": ((0, 0),)}},
     ),
     "fncache.tensor.blas.RowPass": (
-        {"nodes": ((Elemwise(_unary("exp")), (0,)),), "outs": (1,)},
-        {"nodes": {"nodes": ((Elemwise(_unary("log")), (0,)),)}, "outs": {"outs": (0,)}},
+        {"nodes": ((Elemwise(_unary("exp")), (0,)),), "outs": (1,), "products": 1},
+        {
+            "nodes": {"nodes": ((Elemwise(_unary("log")), (0,)),)},
+            "outs": {"outs": (0,)},
+            "products": {"products": 2},
+        },
     ),
     "fncache.tensor.grad_markers.GradClip": (
         {"lower": -1.0, "upper": 1.0},

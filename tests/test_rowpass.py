@@ -154,14 +154,16 @@ def test_python_linker_runs_the_node_perform() -> None:
 
 
 def test_other_linear_models_fuse_too() -> None:
-    """Least squares with a sample weight, a hinge loss: the same one pass. (Two gradients of
-    one ``z``: the second stays a product, reading z from the first pass.)"""
+    """Least squares with a sample weight, a hinge loss: the same one pass, both models' in one
+    (`rowpass_merge`: two products of one X). (Two gradients of one ``z``: the second stays a
+    product, reading z from the first pass.)"""
     x, y, s, w, v = (ft.dmatrix("x"), ft.dvector("y"), ft.dvector("s"), ft.dvector("w"), ft.dvector("v"))
     r = ft.dot(x, w) - y
     g_ls = fc.grad(ft.sum(s * r**2), w)
     g_hinge = fc.grad(ft.sum(ft.maximum(0, 1 - y * ft.dot(x, v))), v)
     f = fc.function([x, y, s, w, v], [g_ls, g_hinge])
-    assert _kinds(f).count(RowPass) == 2 and Dot not in _kinds(f), fc.debugprint(f)
+    passes = [n.op for n in f.optimized_graph.toposort() if isinstance(n.op, RowPass)]
+    assert [p.products for p in passes] == [2] and Dot not in _kinds(f), fc.debugprint(f)
     rng = np.random.default_rng(3)
     xv, yv, sv, wv = (
         rng.standard_normal((23, 6)),

@@ -563,6 +563,8 @@ def render_rowpass(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
     """One pass over the rows of X by blocks: z = X_blk @ w (four rows at a time, so four sums
     run side by side), the region's fused loop on those rows, then gw += X_blk.T @ g_blk. An X
     stored by columns (a transpose) is swept by columns instead, twice, each sweep contiguous.
+    A pass of several products (`rowpass_merge`) runs each product's loops in turn on the
+    block, which the first one brought into the L1 cache: X still comes from memory once.
 
     The four-row products are small functions of their own: inlined into the pass, gcc runs out
     of registers and reloads the loop bound from the stack in the inner loop, a sixth load per
@@ -578,19 +580,20 @@ def render_rowpass(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
     to, two L2 round trips in a row; inlined, those loads leave the block loop (1.3 µs of a 62 µs
     W4 pass in a C harness on Zen 3; within the noise of a whole training step)."""
     op: RowPass = node.op
-    k = ctx.k
+    k, P = ctx.k, op.products
     comp = op.composite([v.dtype for v in node.inputs])
     ints = [
         ctx.perform,
         *(typenum(o.dtype) for o in node.outputs),
         *ctx.keeps,
-        *(int(_static_scalar(v.type.shape)) for v in node.inputs[2:]),
+        *(int(_static_scalar(v.type.shape)) for v in node.inputs[1 + P :]),
+        P,
     ]
     step = _step(ST_ROWPASS, node, ctx, ints, [f"fc_k{k}_pass"], errcheck=has_int_pow(comp))
     if not ctx.source:
         return "", step
     t = CTYPE[node.inputs[0].dtype]
-    shapes = [(None,)] + [v.type.shape for v in node.inputs[2:]]
+    shapes = [(None,)] * P + [v.type.shape for v in node.inputs[1 + P :]]
     ni = len(shapes)
     rows = [
         f"static inline __attribute__((always_inline)) void fc_k{k}_rows(npy_intp lo, npy_intp hi, "
@@ -630,28 +633,91 @@ def render_rowpass(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
         "    gw[j] += (g0 * x0[j] + g1 * x1[j]) + (g2 * x2[j] + g3 * x3[j]);",
         "}",
     ]
-    body = [
-        f"const {t} *X = (const {t} *)p_[0], *w = (const {t} *)p_[1];",
-        f"{t} *z = ({t} *)p_[2], *gw = ({t} *)gw_;",
-        f"const {t} *g = (const {t} *)p_[{2 + ni}];",
-        "if (rs == 1 && cs != 1) {  /* X stored by columns: column sweeps, each contiguous */",
-        "  for (npy_intp r = lo; r < hi; r++) z[r] = 0;",
-        "  for (npy_intp j = 0; j < n; j++) {",
-        f"    const {t} *c = X + j * cs, wj = w[j];",
-        "    #pragma omp simd",
-        "    for (npy_intp r = lo; r < hi; r++) z[r] += c[r] * wj;",
+    # Two products side by side: each row's loads serve both sums (each sum in the order of the
+    # single product's, so the same bits).
+    dot4x2 = [
+        f"__attribute__((noinline)) static void fc_k{k}_dot4x2(const {t} *x0, npy_intp rs, "
+        f"const {t} *w, const {t} *v, npy_intp n, npy_intp pre, {t} *z, {t} *y)",
+        "{",
+        f"  {four}",
+        f"  {t} a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;",
+        "  for (npy_intp j = 0; j < pre; j++) {",
+        f"    const {t} wj = w[j], vj = v[j];",
+        "    a0 += x0[j] * wj; a1 += x1[j] * wj; a2 += x2[j] * wj; a3 += x3[j] * wj;",
+        "    b0 += x0[j] * vj; b1 += x1[j] * vj; b2 += x2[j] * vj; b3 += x3[j] * vj;",
         "  }",
-        f"  fc_k{k}_rows(lo, hi, p_ + 2);",
-        "  for (npy_intp j = 0; j < n; j++) {",
-        f"    const {t} *c = X + j * cs;",
-        f"    {t} a = 0;",
-        "    #pragma omp simd reduction(+:a)",
-        "    for (npy_intp r = lo; r < hi; r++) a += c[r] * g[r];",
-        "    gw[j] = a;",
+        "  #pragma omp simd reduction(+:a0,a1,a2,a3,b0,b1,b2,b3)",
+        "  for (npy_intp j = pre; j < n; j++) {",
+        f"    const {t} wj = w[j], vj = v[j];",
+        "    a0 += x0[j] * wj; a1 += x1[j] * wj; a2 += x2[j] * wj; a3 += x3[j] * wj;",
+        "    b0 += x0[j] * vj; b1 += x1[j] * vj; b2 += x2[j] * vj; b3 += x3[j] * vj;",
+        "  }",
+        "  z[0] = a0; z[1] = a1; z[2] = a2; z[3] = a3;",
+        "  y[0] = b0; y[1] = b1; y[2] = b2; y[3] = b3;",
+        "}",
+    ]
+    axpy4x2 = [
+        f"__attribute__((noinline)) static void fc_k{k}_axpy4x2(const {t} *x0, npy_intp rs, "
+        f"const {t} *g, const {t} *h, {t} *gw, {t} *hw, npy_intp n, npy_intp pre)",
+        "{",
+        f"  {four}",
+        f"  const {t} g0 = g[0], g1 = g[1], g2 = g[2], g3 = g[3];",
+        f"  const {t} h0 = h[0], h1 = h[1], h2 = h[2], h3 = h[3];",
+        "  for (npy_intp j = 0; j < pre; j++) {",
+        "    gw[j] += (g0 * x0[j] + g1 * x1[j]) + (g2 * x2[j] + g3 * x3[j]);",
+        "    hw[j] += (h0 * x0[j] + h1 * x1[j]) + (h2 * x2[j] + h3 * x3[j]);",
+        "  }",
+        "  #pragma omp simd",
+        "  for (npy_intp j = pre; j < n; j++) {",
+        "    gw[j] += (g0 * x0[j] + g1 * x1[j]) + (g2 * x2[j] + g3 * x3[j]);",
+        "    hw[j] += (h0 * x0[j] + h1 * x1[j]) + (h2 * x2[j] + h3 * x3[j]);",
+        "  }",
+        "}",
+    ]
+    # p_: X, w_1 .. w_P, z_1 .. z_P, the other inputs, g_1 .. g_P, the row outputs; gw_ holds
+    # the P products X.T @ g_k one after the other (n each).
+    wk = f"const {t} *w = (const {t} *)p_[1 + q]"
+    zk = f"{t} *z = ({t} *)p_[1 + {P} + q]"
+    gk = f"const {t} *g = (const {t} *)p_[{1 + P + ni} + q]"
+    # the rows of a block four at a time, the products two at a time (then one)
+    dots = [f"fc_k{k}_dot4(X + r * rs, rs, W[{q}], n, pre, Z[{q}] + r);" for q in range(P - P % 2, P)]
+    dots[:0] = [
+        f"fc_k{k}_dot4x2(X + r * rs, rs, W[{q}], W[{q + 1}], n, pre, Z[{q}] + r, Z[{q + 1}] + r);"
+        for q in range(0, P - 1, 2)
+    ]
+    axpys = [f"fc_k{k}_axpy4(X + r * rs, rs, G[{q}] + r, GW + {q} * n, n, pre);" for q in range(P - P % 2, P)]
+    axpys[:0] = [
+        f"fc_k{k}_axpy4x2(X + r * rs, rs, G[{q}] + r, G[{q + 1}] + r, GW + {q} * n, GW + {q + 1} * n, n, pre);"
+        for q in range(0, P - 1, 2)
+    ]
+    body = [
+        f"const {t} *X = (const {t} *)p_[0];",
+        "if (rs == 1 && cs != 1) {  /* X stored by columns: column sweeps, each contiguous */",
+        f"  for (int q = 0; q < {P}; q++) {{",
+        f"    {wk};",
+        f"    {zk};",
+        "    for (npy_intp r = lo; r < hi; r++) z[r] = 0;",
+        "    for (npy_intp j = 0; j < n; j++) {",
+        f"      const {t} *c = X + j * cs, wj = w[j];",
+        "      #pragma omp simd",
+        "      for (npy_intp r = lo; r < hi; r++) z[r] += c[r] * wj;",
+        "    }",
+        "  }",
+        f"  fc_k{k}_rows(lo, hi, p_ + {1 + P});",
+        f"  for (int q = 0; q < {P}; q++) {{",
+        f"    {gk};",
+        f"    {t} *gw = ({t} *)gw_ + q * n;",
+        "    for (npy_intp j = 0; j < n; j++) {",
+        f"      const {t} *c = X + j * cs;",
+        f"      {t} a = 0;",
+        "      #pragma omp simd reduction(+:a)",
+        "      for (npy_intp r = lo; r < hi; r++) a += c[r] * g[r];",
+        "      gw[j] = a;",
+        "    }",
         "  }",
         "  return;",
         "}",
-        "for (npy_intp j = 0; j < n; j++) gw[j] = 0;",
+        f"for (npy_intp j = 0; j < {P} * n; j++) (({t} *)gw_)[j] = 0;",
         f"npy_intp blk = ({ROWPASS_BLOCK_BYTES} / ((n ? n : 1) * (npy_intp)sizeof({t}))) & ~(npy_intp)3;",
         "blk = blk < 4 ? 4 : (blk > 64 ? 64 : blk);",
         "/* scalar columns before the first 64-byte boundary of a row (none where rows are not",
@@ -659,31 +725,45 @@ def render_rowpass(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
         "npy_intp pre = (npy_intp)(((uintptr_t)0 - (uintptr_t)X) & 63);",
         f"pre = (cs != 1 || pre % sizeof({t})) ? 0 : pre / (npy_intp)sizeof({t});",
         "pre = pre < n ? pre : n;",
+        f"const {t} *W[{P}], *G[{P}];",
+        f"{t} *Z[{P}], *GW = ({t} *)gw_;",
+        f"for (int q = 0; q < {P}; q++) {{",
+        f"  W[q] = (const {t} *)p_[1 + q]; Z[q] = ({t} *)p_[1 + {P} + q];",
+        f"  G[q] = (const {t} *)p_[{1 + P + ni} + q];",
+        "}",
         "for (npy_intp r0 = lo; r0 < hi; r0 += blk) {",
         "  const npy_intp r1 = r0 + blk < hi ? r0 + blk : hi;",
-        "  npy_intp r = r0;",
-        f"  if (cs == 1) for (; r + 4 <= r1; r += 4) fc_k{k}_dot4(X + r * rs, rs, w, n, pre, z + r);",
-        "  for (; r < r1; r++) {",
-        f"    const {t} *x0 = X + r * rs;",
-        f"    {t} a0 = 0;",
-        "    #pragma omp simd reduction(+:a0)",
-        "    for (npy_intp j = 0; j < n; j++) a0 += x0[j * cs] * w[j];",
-        "    z[r] = a0;",
-        "  }",
-        f"  fc_k{k}_rows(r0, r1, p_ + 2);",
-        "  r = r0;",
-        f"  if (cs == 1) for (; r + 4 <= r1; r += 4) fc_k{k}_axpy4(X + r * rs, rs, g + r, gw, n, pre);",
-        "  for (; r < r1; r++) {",
-        f"    const {t} *x0 = X + r * rs, g0 = g[r];",
-        "    #pragma omp simd",
-        "    for (npy_intp j = 0; j < n; j++) gw[j] += g0 * x0[j * cs];",
-        "  }",
+        "  npy_intp r4 = r0;  /* the rows after r4: one at a time */",
+        "  if (cs == 1)",
+        "    for (npy_intp r = r0; r + 4 <= r1; r4 = r += 4) {",
+        *(f"      {ln}" for ln in dots),
+        "    }",
+        f"  for (int q = 0; q < {P}; q++)",
+        "    for (npy_intp r = r4; r < r1; r++) {",
+        f"      const {t} *x0 = X + r * rs;",
+        f"      {t} a0 = 0;",
+        "      #pragma omp simd reduction(+:a0)",
+        "      for (npy_intp j = 0; j < n; j++) a0 += x0[j * cs] * W[q][j];",
+        "      Z[q][r] = a0;",
+        "    }",
+        f"  fc_k{k}_rows(r0, r1, p_ + {1 + P});",
+        "  if (cs == 1)",
+        "    for (npy_intp r = r0; r + 4 <= r1; r += 4) {",
+        *(f"      {ln}" for ln in axpys),
+        "    }",
+        f"  for (int q = 0; q < {P}; q++)",
+        "    for (npy_intp r = r4; r < r1; r++) {",
+        f"      const {t} *x0 = X + r * rs, g0 = G[q][r];",
+        f"      {t} *gw = GW + q * n;",
+        "      #pragma omp simd",
+        "      for (npy_intp j = 0; j < n; j++) gw[j] += g0 * x0[j * cs];",
+        "    }",
         "}",
     ]
     K = (
         rows
-        + dot4
-        + axpy4
+        + (dot4 + axpy4 if P % 2 else [])
+        + (dot4x2 + axpy4x2 if P > 1 else [])
         + _fn(
             f"void fc_k{k}_pass(npy_intp lo, npy_intp hi, npy_intp n, npy_intp rs, "
             "npy_intp cs, char *const *p_, char *gw_)",

@@ -62,7 +62,8 @@ typedef void (*rows_fn)(npy_intp lo, npy_intp hi, const npy_intp *shape, const n
 typedef void (*red_fn)(npy_intp lo, npy_intp hi, char *const *p, void *part, int *hasnan);
 typedef void (*fin_fn)(const char *parts, int used, int hasnan, npy_intp rn, char *out);
 /* A row pass (ST_ROWPASS): rows lo..hi of X (element strides rs, cs; n columns); `p` holds
- * X, w, z, the other inputs, g, the row outputs; X.T @ g over those rows goes to `gw`. */
+ * X, w_1 .. w_P, z_1 .. z_P, the other inputs, g_1 .. g_P, the row outputs; X.T @ g_k over
+ * those rows goes to `gw` + k n (elements), one product after the other. */
 typedef void (*pass_fn)(npy_intp lo, npy_intp hi, npy_intp n, npy_intp rs, npy_intp cs,
                         char *const *p, char *gw);
 typedef int (*gen_fn)(const npy_intp *shape, const npy_intp *st, const npy_intp *ost,

@@ -860,47 +860,59 @@ static void rowpass_chunk(pass_fn f, npy_intp m, npy_intp n, npy_intp rs, npy_in
 static int run_rowpass(Runner *self, Step *s, PyArrayObject **v)
 {
     /* ints: index into performs, the outputs' typenums, the outputs' keeps, then per input
-     * after X and w: 1 if read as one value. The kernel runs when X is 2-D, w is contiguous
-     * with X's column count and every row input is contiguous with X's row count; anything
-     * else (rows numpy would broadcast, sizes to report) runs the op's perform, which computes
-     * the region node by node as the unfused graph does. */
-    const int nout = s->nout, nrest = s->nin - 2;
+     * after X and the w's: 1 if read as one value, then P, the number of products (w's, and
+     * outputs X.T @ g_k first). The kernel runs when X is 2-D, every w is contiguous with X's
+     * column count and every row input is contiguous with X's row count; anything else (rows
+     * numpy would broadcast, sizes to report) runs the op's perform, which computes the region
+     * node by node as the unfused graph does. */
+    const int nout = s->nout;
+    const int P = s->nints >= 1 ? s->ints[s->nints - 1] : 0, nrest = s->nin - 1 - P;
     const int *typenums = s->ints + 1, *keeps = s->ints + 1 + nout, *scalar = keeps + nout;
-    PyArrayObject *X = v[s->in[0]], *w = v[s->in[1]];
-    if (s->nints != 1 + 2 * nout + nrest || PyArray_NDIM(X) != 2 || PyArray_NDIM(w) != 1
-        || PyArray_TYPE(X) != typenums[0] || PyArray_TYPE(w) != typenums[0]
-        || !PyArray_ISALIGNED(X))
+    if (P < 1 || nrest < 0 || nout < P || s->nints != 2 + 2 * nout + nrest)
+        return run_perform(self, s, v);
+    PyArrayObject *X = v[s->in[0]];
+    if (PyArray_NDIM(X) != 2 || PyArray_TYPE(X) != typenums[0] || !PyArray_ISALIGNED(X))
         return run_perform(self, s, v);
     const npy_intp m = PyArray_DIM(X, 0), n = PyArray_DIM(X, 1), isz = PyArray_ITEMSIZE(X);
-    if (PyArray_DIM(w, 0) != n || !PyArray_IS_C_CONTIGUOUS(w)
-        || PyArray_STRIDE(X, 0) % isz || PyArray_STRIDE(X, 1) % isz)
-        return run_perform(self, s, v);
+    if (PyArray_STRIDE(X, 0) % isz || PyArray_STRIDE(X, 1) % isz) return run_perform(self, s, v);
+    for (int q = 0; q < P; q++) {
+        PyArrayObject *w = v[s->in[1 + q]];
+        if (PyArray_NDIM(w) != 1 || PyArray_TYPE(w) != typenums[0] || PyArray_DIM(w, 0) != n
+            || !PyArray_IS_C_CONTIGUOUS(w))
+            return run_perform(self, s, v);
+    }
     for (int i = 0; i < nrest; i++) {
-        PyArrayObject *a = v[s->in[2 + i]];
+        PyArrayObject *a = v[s->in[1 + P + i]];
         if (scalar[i] ? PyArray_SIZE(a) != 1
                       : PyArray_NDIM(a) != 1 || PyArray_DIM(a, 0) != m
                         || !PyArray_IS_C_CONTIGUOUS(a))
             return run_perform(self, s, v);
     }
-    /* p: X, w, z, the other inputs, g, the row outputs (the kernel's layout). */
-    char *p[3 + nrest + nout];
-    char *scratch = PyMem_Malloc(2 * (m ? m : 1) * isz);
+    /* p: X, the w's, the z's, the other inputs, the g's, the row outputs (the kernel's
+     * layout); scratch: the z's and g's (m each), then, for more than one product, the P
+     * products X.T @ g_k (n each) the kernel writes one after the other. */
+    char *p[1 + 2 * P + nrest + nout];
+    const npy_intp mm = m ? m : 1;
+    char *scratch = PyMem_Malloc((2 * P * mm + (P > 1 ? P * (n ? n : 1) : 0)) * isz);
     if (!scratch) { PyErr_NoMemory(); return -1; }
+    for (int q = 0; q < P; q++) {
+        p[1 + q] = PyArray_DATA(v[s->in[1 + q]]);
+        p[1 + P + q] = scratch + q * mm * isz;
+        p[1 + 2 * P + nrest + q] = scratch + (P + q) * mm * isz;
+    }
     p[0] = PyArray_DATA(X);
-    p[1] = PyArray_DATA(w);
-    p[2] = scratch;
-    p[3 + nrest] = scratch + m * isz;
-    for (int i = 0; i < nrest; i++) p[3 + i] = PyArray_DATA(v[s->in[2 + i]]);
+    for (int i = 0; i < nrest; i++) p[1 + 2 * P + i] = PyArray_DATA(v[s->in[1 + P + i]]);
     for (int o = 0; o < nout; o++) {
-        npy_intp len = o ? m : n;
+        npy_intp len = o < P ? n : m;
         PyArrayObject *r = fc_alloc(1, &len, typenums[o], keep_for(self, keeps[o]), self->poison);
         if (!r) { PyMem_Free(scratch); return -1; }
         v[s->out[o]] = r;
-        if (o) p[3 + nrest + o] = PyArray_DATA(r);
+        if (o >= P) p[1 + 2 * P + nrest + o] = PyArray_DATA(r);
     }
     pass_fn f = (pass_fn)s->fn[0];
     const npy_intp rs = PyArray_STRIDE(X, 0) / isz, cs = PyArray_STRIDE(X, 1) / isz;
-    char *gw = PyArray_DATA(v[s->out[0]]);
+    const npy_intp pn = P * n;  /* the elements of the products, one after the other */
+    char *gw = P > 1 ? scratch + 2 * P * mm * isz : PyArray_DATA(v[s->out[0]]);
     npy_intp K = (npy_intp)self->nthreads * FC_CHUNKS_PER_THREAD;
     if (K > FC_MAX_THREADS) K = FC_MAX_THREADS;
     if (K > m / FC_ROWPASS_MIN_ROWS) K = m / FC_ROWPASS_MIN_ROWS;
@@ -909,7 +921,7 @@ static int run_rowpass(Runner *self, Step *s, PyArrayObject **v)
      * see measured_threads) the calling thread runs the chunks in turn: the same sums, so the
      * same bits, on every call. */
     if (K > 1 && m * n >= FC_PAR_MIN && self->nthreads >= 2
-        && (parts = PyMem_Malloc(K * (n ? n : 1) * isz))) {
+        && (parts = PyMem_Malloc(K * (pn ? pn : 1) * isz))) {
         const int threads = measured_threads(self, s, m * n), timed = m * n < FC_PAR_BIG;
         long long busy = 0;
         npy_intp items = 0;
@@ -917,26 +929,26 @@ static int run_rowpass(Runner *self, Step *s, PyArrayObject **v)
         if (threads) {
             #pragma omp parallel for schedule(dynamic, 1) num_threads(self->nthreads)
             for (int k = 0; k < (int)K; k++)
-                rowpass_chunk(f, m, n, rs, cs, p, parts + k * n * isz, k, (int)K, timed, &busy,
+                rowpass_chunk(f, m, n, rs, cs, p, parts + k * pn * isz, k, (int)K, timed, &busy,
                               &items);
         } else
             for (int k = 0; k < (int)K; k++)
-                rowpass_chunk(f, m, n, rs, cs, p, parts + k * n * isz, k, (int)K, timed, &busy,
+                rowpass_chunk(f, m, n, rs, cs, p, parts + k * pn * isz, k, (int)K, timed, &busy,
                               &items);
         store_ps_per_item(s, busy, items);
         /* Partial sums added in chunk order: the same result whatever thread ran a chunk. */
         if (isz == 8) {
             double *o = (double *)gw, *q = (double *)parts;
-            for (npy_intp j = 0; j < n; j++) {
+            for (npy_intp j = 0; j < pn; j++) {
                 double a = q[j];
-                for (int k = 1; k < K; k++) a += q[k * n + j];
+                for (int k = 1; k < K; k++) a += q[k * pn + j];
                 o[j] = a;
             }
         } else {
             float *o = (float *)gw, *q = (float *)parts;
-            for (npy_intp j = 0; j < n; j++) {
+            for (npy_intp j = 0; j < pn; j++) {
                 float a = q[j];
-                for (int k = 1; k < K; k++) a += q[k * n + j];
+                for (int k = 1; k < K; k++) a += q[k * pn + j];
                 o[j] = a;
             }
         }
@@ -947,6 +959,8 @@ static int run_rowpass(Runner *self, Step *s, PyArrayObject **v)
         f(0, m, n, rs, cs, p, gw);
         if (ts) PyEval_RestoreThread(ts);
     }
+    if (P > 1)
+        for (int q = 0; q < P; q++) memcpy(PyArray_DATA(v[s->out[q]]), gw + q * n * isz, n * isz);
     PyMem_Free(scratch);
     return 0;
 }

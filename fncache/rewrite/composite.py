@@ -6,7 +6,15 @@ a constant condition is the branch it picks, and x + (-0.0), x - 0, x * 1, x / 1
 (exact, NaN and inf included: canonicalize's `UNITS`). Steps no output needs any more are dropped.
 
 Gradients leave such steps in the body: ``broadcast_like`` is a switch on True, and the
-gradient of its shape-only input a switch on True that picks zero."""
+gradient of its shape-only input a switch on True that picks zero.
+
+An input no step reads is kept only for its shape: a single value goes, and so does an input
+whose shape another input has whenever the function runs (numpy would raise otherwise): the
+size of an elementwise result's dim that only one input sets, a product's operand dims that
+must match, a dim a dimshuffle moves, a row pass's vectors and products (X's columns). A gradient
+of a gradient takes such a model from the first gradient's result (``v`` broadcast like
+``X.T @ r``, the size of ``w``): dropped, the second product no longer waits for the first
+(`rowpass_merge` then makes both one pass over X)."""
 
 from __future__ import annotations
 
@@ -14,11 +22,14 @@ from typing import Any
 
 from ..graph.basic import Apply, Variable
 from ..graph.fgraph import FunctionGraph
+from ..tensor.blas import Dot, RowPass
 from ..tensor.elemwise import Elemwise
 from ..tensor.scalar_ops import Composite
+from ..tensor.shape_ops import DimShuffle
 from .canonicalize import UNITS, const_value, is_unit
 from .local import local_pass
 from .registry import register
+from .sizes import broadcast_refs
 
 Ref = tuple[str, int]
 
@@ -74,18 +85,108 @@ def simplify_body(comp: Composite, const: dict[int, Any]) -> Composite | None:
     return Composite(comp.in_dtypes, kept, [renum[j] for j in comp.outputs])
 
 
-def _rewrite(node: Apply) -> list[Variable] | None:
+class SizeClasses:
+    """Which dims of a graph's variables have equal sizes whenever the function runs (a
+    union-find over (variable, dim)): see the module's docstring for the rules."""
+
+    def __init__(self, fgraph: FunctionGraph) -> None:
+        self.parent: dict[Any, Any] = {}
+        for node in fgraph.toposort():
+            op, ins, outs = node.op, node.inputs, node.outputs
+            for v in (*ins, *outs):
+                for d, n in enumerate(v.type.shape):
+                    if n is not None:
+                        self._union((id(v), d), ("static", n))
+            if isinstance(op, Elemwise):
+                for out in outs:
+                    for d in range(out.ndim):
+                        refs = broadcast_refs(ins, d, out.ndim)
+                        if len(refs) == 1:
+                            self._union((id(out), d), (id(refs[0][0]), refs[0][1]))
+            elif isinstance(op, DimShuffle):
+                for d, src in enumerate(op.pattern):
+                    if src != "x":
+                        self._union((id(outs[0]), d), (id(ins[0]), src))
+            elif isinstance(op, Dot):
+                a, b = ins
+                self._union((id(a), a.ndim - 1), (id(b), 0))
+                if a.ndim == 2:
+                    self._union((id(outs[0]), 0), (id(a), 0))
+                if b.ndim == 2:
+                    self._union((id(outs[0]), outs[0].ndim - 1), (id(b), 1))
+            elif isinstance(op, RowPass):  # (its row values may be broadcast to more rows)
+                for k in range(op.products):
+                    self._union((id(ins[0]), 1), (id(ins[1 + k]), 0))
+                    self._union((id(ins[0]), 1), (id(outs[k]), 0))
+
+    def _find(self, k: Any) -> Any:
+        root = k
+        while self.parent.get(root, root) != root:
+            root = self.parent[root]
+        while k != root:  # path compression
+            self.parent[k], k = root, self.parent.get(k, k)
+        return root
+
+    def _union(self, a: Any, b: Any) -> None:
+        ra, rb = self._find(a), self._find(b)
+        if ra != rb:
+            self.parent[ra] = rb
+
+    def alias(self, new: Variable, old: Variable) -> None:
+        """``new`` replaces ``old``: the same shape."""
+        for d in range(old.ndim):
+            self._union((id(new), d), (id(old), d))
+
+    def same_shape(self, a: Variable, b: Variable) -> bool:
+        return a.ndim == b.ndim and all(
+            self._find((id(a), d)) == self._find((id(b), d)) for d in range(a.ndim)
+        )
+
+
+def _without_shape_copies(comp: Composite, inputs: list[Variable], sizes: SizeClasses) -> tuple | None:
+    """(body, inputs) without the inputs no step reads whose shape another input has (or that
+    are single values); None when every input stays."""
+    read = {k for _, refs, _ in comp.steps for kind, k in refs if kind == "in"}
+    dropped: set[int] = set()
+    # inputs computed in the function go first, so a graph input (the cheapest model) stays
+    for k in sorted(set(range(len(inputs))) - read, key=lambda k: inputs[k].owner is None):
+        v = inputs[k]
+        if v.ndim == 0 or any(
+            j != k and j not in dropped and sizes.same_shape(v, inputs[j]) for j in range(len(inputs))
+        ):
+            dropped.add(k)
+    if not dropped or len(dropped) == len(inputs):
+        return None
+    kept = [k for k in range(len(inputs)) if k not in dropped]
+    renum = {k: n for n, k in enumerate(kept)}
+    steps = [
+        (name, tuple((kind, renum[k]) if kind == "in" else (kind, k) for kind, k in refs), dt)
+        for name, refs, dt in comp.steps
+    ]
+    body = Composite([comp.in_dtypes[k] for k in kept], steps, comp.outputs)
+    return body, [inputs[k] for k in kept]
+
+
+def _rewrite(node: Apply, sizes: SizeClasses) -> list[Variable] | None:
     if not isinstance(node.op, Elemwise) or node.op.inplace:
         return None
     const = {k: c for k, v in enumerate(node.inputs) if (c := const_value(v)) is not None}
-    if not const:
-        return None
-    body = simplify_body(node.op.composite, const)
+    body = simplify_body(node.op.composite, const) if const else None
+    inputs = list(node.inputs)
+    fewer = _without_shape_copies(body or node.op.composite, inputs, sizes)
+    if fewer is not None:
+        body, inputs = fewer
     if body is None:
         return None
-    return Elemwise(body).make_node(*node.inputs).outputs
+    outs = Elemwise(body).make_node(*inputs).outputs
+    if [o.type for o in outs] != [o.type for o in node.outputs]:
+        return None
+    for new, old in zip(outs, node.outputs):
+        sizes.alias(new, old)
+    return outs
 
 
 @register("composite_constants", "fast_run", phase="fused")
 def composite_constants(fgraph: FunctionGraph) -> bool:
-    return local_pass(fgraph, _rewrite)
+    sizes = SizeClasses(fgraph)
+    return local_pass(fgraph, lambda node: _rewrite(node, sizes))

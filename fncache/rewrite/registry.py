@@ -101,3 +101,4 @@ def _load_all() -> None:
     from . import ifelse_lazy, merge, one_hot, rowpass, scan_outputs, sizes  # noqa: F401
     from . import index_elemwise, logistic, random_state, sigmoid_products  # noqa: F401
     from . import composite  # noqa: F401  (after rowpass: runs on the bodies it leaves)
+    from . import rowpass_merge  # noqa: F401  (after composite: its dropped inputs free passes)

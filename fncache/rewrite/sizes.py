@@ -22,7 +22,7 @@ from .registry import register
 Ref = tuple[Variable, int]
 
 
-def _broadcast_refs(inputs: list[Variable], d: int, nd: int) -> list[Ref]:
+def broadcast_refs(inputs: list[Variable], d: int, nd: int) -> list[Ref]:
     """The input dims numpy broadcasts into dim ``d`` of an ``nd``-dim result (inputs of size 1
     there, statically, add nothing)."""
     out = []
@@ -40,11 +40,11 @@ def _sources(v: Variable, d: int) -> list[Ref] | None:
         return None
     op = node.op
     if isinstance(op, Elemwise):
-        return _broadcast_refs(node.inputs, d, v.ndim)
+        return broadcast_refs(node.inputs, d, v.ndim)
     if isinstance(op, Reduce):
         nd = max(x.ndim for x in node.inputs)
         kept = [a for a in range(nd) if a not in op.axes]
-        return _broadcast_refs(node.inputs, kept[d], nd)
+        return broadcast_refs(node.inputs, kept[d], nd)
     if isinstance(op, DimShuffle):
         p = op.pattern[d]
         return [] if p == "x" else [(node.inputs[0], p)]

@@ -111,75 +111,89 @@ class RowPass(Op):
     reads: the gradient of a linear model. Made by the `rowpass` rewrite, which matches it
     by structure; the C backend runs it as one pass over X by blocks of rows (z, then the
     row values, then ``X.T @ g`` accumulated while the block is still in cache), so X is read
-    from memory once instead of twice.
+    from memory once instead of twice. ``products`` passes of one X (a gradient and a
+    Hessian-vector product) are one pass: ``z_k = X @ w_k`` and ``X.T @ g_k`` for each.
 
-    Inputs: X (m, n), w (n,), then the region's other inputs. ``nodes`` is the region in
-    order, each ``(op, refs)`` (an elementwise op or a `SumToShape`) with ``refs`` indexing
-    the values ``[inputs..., z, node results...]``; ``outs`` indexes ``g``, then the row
-    values returned after ``X.T @ g``. ``perform`` runs the region's own ops, so numpy's
-    broadcasting and errors are those of the unfused graph; the C step does the same where
-    a row input does not have X's row count.
+    Inputs: X (m, n), w_1 .. w_p (n,) (p = ``products``), then the region's other inputs.
+    ``nodes`` is the region in order, each ``(op, refs)`` (an elementwise op or a `SumToShape`)
+    with ``refs`` indexing the values ``[inputs..., z_1 .. z_p, node results...]``; ``outs``
+    indexes ``g_1 .. g_p``, then the row values returned after the products ``X.T @ g_k``.
+    ``perform`` runs the region's own ops, so numpy's broadcasting and errors are those of the
+    unfused graph; the C step does the same where a row input does not have X's row count.
     """
 
-    __props__ = ("nodes", "outs")
+    __props__ = ("nodes", "outs", "products")
 
-    def __init__(self, nodes: tuple, outs: tuple[int, ...]) -> None:
+    def __init__(self, nodes: tuple, outs: tuple[int, ...], products: int = 1) -> None:
         self.nodes = tuple((op, tuple(int(r) for r in refs)) for op, refs in nodes)
         self.outs = tuple(int(r) for r in outs)
+        self.products = int(products)
 
     def __str__(self) -> str:
-        return "RowPass{" + ",".join(str(op)[:40] for op, _ in self.nodes) + "}"
+        many = f"x{self.products}" if self.products != 1 else ""
+        return f"RowPass{many}{{" + ",".join(str(op)[:40] for op, _ in self.nodes) + "}"
 
     def _types(self, in_types: list[TensorType]) -> list[TensorType]:
-        """The type of every value (inputs, z, node results), from the inputs' types."""
+        """The type of every value (inputs, the z's, node results), from the inputs' types."""
         x = in_types[0]
-        types = list(in_types) + [TensorType(x.dtype, (x.shape[0],))]
+        types = list(in_types) + [TensorType(x.dtype, (x.shape[0],))] * self.products
         for op, refs in self.nodes:
             types.append(op.make_node(*[types[r]() for r in refs]).outputs[0].type)
         return types
 
-    def make_node(self, x: Variable, w: Variable, *rest: Variable) -> Apply:
-        if x.ndim != 2 or w.ndim != 1 or x.dtype != w.dtype:
-            raise TypeError(f"{self}: expects a matrix and a vector of one dtype, got {x.type} and {w.type}")
-        types = self._types([v.type for v in (x, w, *rest)])
-        g = types[self.outs[0]]
-        out = [TensorType(g.dtype, (x.type.shape[1],))] + [types[r] for r in self.outs[1:]]
-        return Apply(self, [x, w, *rest], out)
+    def make_node(self, x: Variable, *rest: Variable) -> Apply:
+        p = self.products
+        ws = rest[:p]
+        if x.ndim != 2 or len(ws) != p or any(w.ndim != 1 or w.dtype != x.dtype for w in ws):
+            raise TypeError(
+                f"{self}: expects a matrix and {p} vector(s) of its dtype, got "
+                f"{', '.join(str(v.type) for v in (x, *ws))}"
+            )
+        types = self._types([v.type for v in (x, *rest)])
+        gs = [TensorType(types[r].dtype, (x.type.shape[1],)) for r in self.outs[:p]]
+        return Apply(self, [x, *rest], gs + [types[r] for r in self.outs[p:]])
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        p = self.products
         inner = node.tag.get("rowpass_inner")
-        if inner is None:  # the product and the region's nodes on placeholders, built once
+        if inner is None:  # the products and the region's nodes on placeholders, built once
             types = self._types([v.type for v in node.inputs])
             inner = node.tag["rowpass_inner"] = (
-                Dot().make_node(types[0](), types[1]()),
+                [Dot().make_node(types[0](), types[1 + k]()) for k in range(p)],
                 [op.make_node(*[types[r]() for r in refs]) for op, refs in self.nodes],
             )
-        x, w = inputs[0], inputs[1]
-        vals = list(inputs) + Dot().perform(inner[0], [x, w])
+        x = inputs[0]
+        vals = list(inputs)
+        for k in range(p):
+            vals += Dot().perform(inner[0][k], [x, inputs[1 + k]])
         for (op, refs), n in zip(self.nodes, inner[1]):
             vals += op.perform(n, [vals[r] for r in refs])
-        return Dot().perform(node, [x.T, vals[self.outs[0]]]) + [vals[r] for r in self.outs[1:]]
+        # every X.T @ g_k has X's dtype (the rewrites make no other), node's first output's
+        return [Dot().perform(node, [x.T, vals[r]])[0] for r in self.outs[:p]] + [
+            vals[r] for r in self.outs[p:]
+        ]
 
     def composite(self, dtypes: Sequence[str]) -> S.Composite:
         """The region as one loop body over the rows, given the dtypes of the op's inputs: its
-        inputs are z, then the op's inputs after w (read as rows or single values); its
-        outputs ``g``, then the returned row values. A `SumToShape` is the identity there: in
-        that loop every row input has X's row count, so nothing was broadcast."""
-        n_in = len(dtypes)
-        loop_dtypes = [dtypes[0], *dtypes[2:]]
+        inputs are z_1 .. z_p, then the op's inputs after the w's (read as rows or single
+        values); its outputs ``g_1 .. g_p``, then the returned row values. A `SumToShape` is
+        the identity there: in that loop every row input has X's row count, so nothing was
+        broadcast."""
+        n_in, p = len(dtypes), self.products
+        loop_dtypes = [dtypes[0]] * p + list(dtypes[1 + p :])
         steps: list[tuple] = []
-        ref: dict[int, tuple[str, int]] = {n_in: ("in", 0)}
-        ref.update({i: ("in", i - 1) for i in range(2, n_in)})
+        ref: dict[int, tuple[str, int]] = {n_in + k: ("in", k) for k in range(p)}
+        ref.update({i: ("in", i - 1) for i in range(1 + p, n_in)})
         for j, (op, refs) in enumerate(self.nodes):
             if not isinstance(op, Elemwise):  # SumToShape: its gradient input, unchanged
-                ref[n_in + 1 + j] = ref[refs[0]]
+                ref[n_in + p + j] = ref[refs[0]]
                 continue
             base = len(steps)
             for name, srefs, dt in op.composite.steps:
                 steps.append(
                     (name, tuple(ref[refs[k]] if kind == "in" else ("s", base + k) for kind, k in srefs), dt)
                 )
-            ref[n_in + 1 + j] = ("s", base + op.composite.outputs[0])
+            ref[n_in + p + j] = ("s", base + op.composite.outputs[0])
         outputs = []
         for r in self.outs:
             kind, k = ref[r]

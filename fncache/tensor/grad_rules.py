@@ -108,13 +108,31 @@ def _switch(a: list, z: Variable, g: Variable) -> list:
     ]
 
 
+def _power_less_one(x: Variable, y: Variable, z: Variable) -> Variable | None:
+    """``x ** (y - 1)``, the factor of the derivative of ``z = x ** y`` in ``x``; None where it
+    is 1. A constant exponent is taken down by one here, not in the graph: ``x ** 2``'s
+    derivative is then ``2 * x`` (x ** 1 is x exactly) and ``x``'s own has no factor (x ** 0 is
+    1 for every x, NaN and inf included), so a second derivative (a Hessian, a Hessian-vector
+    product) of a square builds no power: ``x ** (y - 1)`` left a ``pow`` per element there."""
+    if not (isinstance(y, Constant) and y.data.size >= 1 and y.data.dtype.kind in "iufc"):
+        return _e("pow", x, y - 1)
+    with np.errstate(all="ignore"):  # an unsigned 0 wraps, as the symbolic y - 1 does
+        less = np.subtract(y.data, np.ones((), y.data.dtype))
+    if np.all(less == 0):
+        return None  # the gradient g * y already has z's shape and dtype
+    if np.all(less == 1) and x.dtype == z.dtype and x.ndim == z.ndim:
+        return x
+    return _e("pow", x, constant(less))
+
+
 def _pow(a: list, z: Variable, g: Variable) -> list:
     x, y = a
     if isinstance(y, Constant) and y.data.size >= 1 and np.all(y.data == -1):
         # x**-1 is reciprocal(x): the same gradient, -g * z**2, in which the rewrites recognise
         # the logistic function's terms (g * -1 * x**-2 is inf * 0 where x overflows)
         return [-g * _e("sqr", z), None]
-    gx = g * y * _e("pow", x, y - 1)
+    factor = _power_less_one(x, y, z)
+    gx = g * y if factor is None else g * y * factor
     if not (isinstance(y, Constant) and np.all(y.data != 0)):
         # x**0 is constant: its gradient is 0, also at x == 0 where 0 * 0**-1 is NaN
         gx = _e("switch", _e("eq", y, 0), 0, gx)
