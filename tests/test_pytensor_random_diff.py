@@ -8,9 +8,15 @@ Cases fncache got wrong until now:
 * ``maximum``/``minimum`` at a tie gave both operands the output's gradient, so
   ``grad(sum(maximum(x, x)), x)`` was 2 (``maximum(x, x)`` is ``x``): the first operand alone
   gets it, as PyTensor's (and Theano's) rule, so the gradients sum to the output's.
+* ``sum`` and ``prod`` of floats with an integer ``dtype``, compiled to C: each thread's partial
+  (already of the integer type) was converted again as if it were a float, through that float
+  type, so ``sum(float32 -3.25, dtype="uint32")`` was 0 (4294967293) and
+  ``sum([2147483520.0, 100.0], dtype="int32")`` of float32 was -2147483648 (2147483620).
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pytest
@@ -22,20 +28,74 @@ MODES = ("FAST_RUN", "FAST_COMPILE")
 
 
 @pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("name", ["maximum", "minimum", "fmax", "fmin"])
-def test_max_min_tie_gives_the_gradient_once(mode: str, name: str) -> None:
-    op = getattr(ft, name)
+def test_max_min_tie_gives_the_gradient_once(mode: str) -> None:
     x, y = ft.dvector("x"), ft.dvector("y")
     w = np.array([1.0, 2.0, 3.0, 4.0])
-    # maximum(x, x) is x; and where x == y, the derivative of maximum(t, t) in t is 1
-    same = fc.grad(ft.sum(op(x, x) * w), x)
-    gx, gy = fc.grad(ft.sum(op(x, y) * w), [x, y])
-    f = fc.function([x, y], [same, gx, gy], mode=mode)
+    names = ["maximum", "minimum", "fmax", "fmin"]
+    outs = []
+    for name in names:
+        op = getattr(ft, name)
+        # maximum(x, x) is x; and where x == y, the derivative of maximum(t, t) in t is 1
+        outs += [fc.grad(ft.sum(op(x, x) * w), x), *fc.grad(ft.sum(op(x, y) * w), [x, y])]
     xv = np.array([1.0, 2.0, 3.0, -1.0])
     yv = np.array([1.0, 0.0, 5.0, -1.0])
-    got_same, got_x, got_y = f(xv, yv)
-    np.testing.assert_array_equal(got_same, w)
-    np.testing.assert_array_equal(got_x + got_y, w)
-    # strict: the operand taken; a tie: the first operand (PyTensor's rule)
-    taken_x = (xv > yv) if name in ("maximum", "fmax") else (xv < yv)
-    np.testing.assert_array_equal(got_x, w * (taken_x | (xv == yv)))
+    got = fc.function([x, y], outs, mode=mode)(xv, yv)
+    for k, name in enumerate(names):
+        got_same, got_x, got_y = got[3 * k : 3 * k + 3]
+        np.testing.assert_array_equal(got_same, w, err_msg=name)
+        np.testing.assert_array_equal(got_x + got_y, w, err_msg=name)
+        # strict: the operand taken; a tie: the first operand (PyTensor's rule)
+        taken_x = (xv > yv) if name in ("maximum", "fmax") else (xv < yv)
+        np.testing.assert_array_equal(got_x, w * (taken_x | (xv == yv)), err_msg=name)
+
+
+def _wrap(value: int, dtype: str) -> int:
+    """A Python int reduced modulo ``dtype``'s size, as numpy's integer arithmetic wraps."""
+    bits = np.iinfo(dtype).bits
+    r = value % 2**bits
+    if np.iinfo(dtype).min < 0 and r >= 2 ** (bits - 1):
+        r -= 2**bits
+    return r
+
+
+# values each converted by truncation and wrapped (docs/numpy.md, "Dtypes"), then summed or
+# multiplied with wrapping: the sums' partials lie where the source float type cannot hold them
+INT_REDUCTIONS = [
+    ("float32", [-3.25], "uint32"),
+    ("float32", [-3.25, 2.5, -1.0], "uint32"),
+    ("float32", [2.0e9, 2.0e9, 7.0], "int32"),
+    ("float32", [2147483520.0, 100.0], "int32"),
+    ("float64", [2.0**62, 2.0**62 - 1024.0, 1000.0], "int64"),
+    ("float32", [-1.0, -2.0], "uint64"),
+    ("float64", [-1.0, -2.0], "uint64"),
+    ("float64", [2.0**53, 1.0, 0.5], "int64"),
+    ("float64", [3.0e9, 3.0e9, -1.0], "uint32"),
+]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_float_sum_and_prod_in_an_integer_dtype_wrap_exactly(mode: str) -> None:
+    outs, args, want = [], [], []
+    for k, (src, values, dtype) in enumerate(INT_REDUCTIONS):
+        x = ft.tensor(f"x{k}", dtype=src, shape=(None,))
+        s = ft.tensor(f"s{k}", dtype=src, shape=())
+        outs += [
+            ft.sum(x, dtype=dtype),
+            ft.prod(x, dtype=dtype),
+            ft.sum(x[0], dtype=dtype),
+            ft.sum(s, dtype=dtype),
+        ]
+        args += [x, s]
+        ints = [int(np.trunc(v)) for v in values]
+        first = _wrap(ints[0], dtype)
+        want += [
+            (_wrap(sum(ints), dtype), dtype),
+            (_wrap(math.prod(ints), dtype), dtype),
+            (first, dtype),
+            (first, dtype),
+        ]
+    vals = []
+    for src, values, _ in INT_REDUCTIONS:
+        vals += [np.array(values, src), np.array(values[0], src)]
+    got = fc.function(args, outs, mode=mode)(*vals)
+    assert [(int(g), g.dtype.name) for g in got] == want
