@@ -12,6 +12,9 @@ Cases fncache got wrong until now:
   (already of the integer type) was converted again as if it were a float, through that float
   type, so ``sum(float32 -3.25, dtype="uint32")`` was 0 (4294967293) and
   ``sum([2147483520.0, 100.0], dtype="int32")`` of float32 was -2147483648 (2147483620).
+
+``test_random_reductions_with_a_dtype_match_numpy`` is a small seeded fuzzer of that class
+against numpy: random sources, result dtypes, ranks, axes and sizes, one function per mode.
 """
 
 from __future__ import annotations
@@ -99,3 +102,60 @@ def test_float_sum_and_prod_in_an_integer_dtype_wrap_exactly(mode: str) -> None:
         vals += [np.array(values, src), np.array(values[0], src)]
     got = fc.function(args, outs, mode=mode)(*vals)
     assert [(int(g), g.dtype.name) for g in got] == want
+
+
+def _converted(x: np.ndarray, dtype: str) -> np.ndarray:
+    """``x`` in ``dtype`` by the documented conversion (a float truncated toward zero and
+    wrapped modulo the type's size), exactly, for the values the cases draw."""
+    if x.dtype.kind == "f" and np.dtype(dtype).kind in "iu":
+        x = np.trunc(x).astype(np.int64)
+    return x.astype(dtype)
+
+
+def _random_reductions(seed: int, n: int) -> list[tuple]:
+    """``n`` random (name, values, static shape, axis, keepdims, dtype) reductions: every source
+    and result dtype, 0 to 3 dims, sizes of 1, a length of 40000 (threads' partials combined)
+    and float values past the result's range, which the sum wraps."""
+    rng = np.random.default_rng(seed)
+    srcs = ["bool", "int8", "uint8", "int32", "uint32", "int64", "float32", "float64", "float32", "float64"]
+    outs = ["int8", "uint8", "int16", "int32", "uint32", "int64", "uint64", "float32", "float64"]
+    cases = []
+    for _ in range(n):
+        src, dtype = srcs[rng.integers(len(srcs))], outs[rng.integers(len(outs))]
+        ndim = int(rng.integers(0, 4))
+        shape = tuple(int(rng.choice([1, 2, 3])) for _ in range(ndim))
+        if ndim and rng.random() < 0.2:
+            shape = shape[:-1] + (40000,)
+        if src.startswith("float"):
+            scale = 2.0**30 if np.dtype(dtype).itemsize >= 4 and rng.random() < 0.5 else 100.0
+            values = (rng.uniform(-1.0, 1.0, shape) * scale).astype(src)
+        else:
+            values = rng.integers(0 if src[0] in "bu" else -100, 2 if src == "bool" else 100, shape).astype(
+                src
+            )
+        static = tuple(s if rng.random() < 0.5 else None for s in shape)
+        axis = None if not ndim or rng.random() < 0.5 else int(rng.integers(-ndim, ndim))
+        name = "sum" if rng.random() < 0.7 or values.size > 100 else "prod"
+        cases.append((name, values, static, axis, bool(rng.integers(2)), dtype))
+    return cases
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_random_reductions_with_a_dtype_match_numpy(mode: str) -> None:
+    cases = _random_reductions(20261205, 40)
+    ins = [ft.tensor(f"x{k}", dtype=c[1].dtype.name, shape=c[2]) for k, c in enumerate(cases)]
+    outs = [
+        getattr(ft, name)(x, axis=axis, keepdims=keep, dtype=dtype)
+        for x, (name, _, _, axis, keep, dtype) in zip(ins, cases)
+    ]
+    got = fc.function(ins, outs, mode=mode)(*[c[1] for c in cases])
+    for g, (name, values, _, axis, keep, dtype) in zip(got, cases):
+        ufunc = np.add if name == "sum" else np.multiply
+        want = ufunc.reduce(_converted(values, dtype), axis=axis, keepdims=keep, dtype=dtype)
+        what = f"{name}({values.dtype}{values.shape}, axis={axis}, keepdims={keep}, dtype={dtype})"
+        assert g.dtype == want.dtype and g.shape == want.shape, what
+        if want.dtype.kind == "f":
+            # float sums of this size: rounding differs with the order of the additions
+            np.testing.assert_allclose(g, want, rtol=2e-4 if dtype == "float32" else 1e-9, err_msg=what)
+        else:
+            np.testing.assert_array_equal(g, want, err_msg=what)
