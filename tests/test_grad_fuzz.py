@@ -26,7 +26,7 @@ elements of a ``max``, ``abs`` at 0) and ``log``/``sqrt``/powers/quotients at le
 ``DOMAIN`` above 0, and drops a node whose values leave [-BOUND, BOUND]. A value set where a
 difference step still crosses a branch (another branch pattern than the unperturbed point's:
 a kink operand moving faster than GAP / 2H) is not checked. Ties are PyTensor's convention, not a
-derivative (``maximum(a, a)`` gives ``a`` twice the gradient), so they are out of scope here;
+derivative (``max`` gives every tied element the gradient), so they are out of scope here;
 ``tests/test_grad_ported.py`` checks them.
 
 Each example compiles one function per mode holding the cost, gradients, Jacobian, products

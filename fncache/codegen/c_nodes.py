@@ -334,6 +334,11 @@ def render_reduce(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
         # numpy's cast to bool is a test against 0, not C's truncation to one byte
         return f"({oct_})({a} != 0)" if out.dtype == "bool" else f"({oct_})({a})"
 
+    def merge(a: str, part: str) -> str:
+        # a thread's partial is already of the accumulator's type: converting it again as a
+        # value of the input's dtype would round it through that float type
+        return pick(a, part) if kind in ("max", "min") else f"{a} = {reduce_combine(kind, vdt, a, part)};"
+
     def simd_loop(a: str, bounds: str, body: list[str], val: str) -> list[str]:
         """A vectorized loop folding ``val`` into the scalar ``a`` (its value kept: OpenMP's
         reduction combines it with the lanes'), NaN tracked in ``nan_`` for max and min."""
@@ -365,7 +370,7 @@ def render_reduce(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
             [
                 f"{acc} acc = {ident};",
                 f"for (int t = 0; t < used; t++) {{ {acc} v_ = *(const {acc} *)"
-                f"(parts + t * FC_PART); {pick('acc', 'v_')} }}",
+                f"(parts + t * FC_PART); {merge('acc', 'v_')} }}",
             ]
             + (["if (hasnan) acc = NAN;"] if nan_track else [])
             + [f"*({oct_} *)out_ = {finish('acc')};"],

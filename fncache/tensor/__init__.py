@@ -421,8 +421,8 @@ def clip(x: Any, lo: Any, hi: Any) -> TensorVariable:
         lo = None
     if _no_bound(x, hi, lower=False):
         hi = None
-    # maximum/minimum's gradient rule (every operand equal to the result gets it) would give
-    # x and a symbolic bound the gradient both at a tie; pick the operand numpy's result equals
+    # value and gradient are the operand numpy's result equals (x at a tie, -0.0 kept), which
+    # a switch states directly; maximum/minimum would take a tied zero's sign from the bound
     out = as_tensor_variable(x) if lo is None else switch(lt(x, lo) | isnan(lo), lo, x)
     if hi is None:
         return out

@@ -4,7 +4,8 @@ A rule returns gradients shaped like the op's (broadcast) output where that is s
 reverse walk sums them back to each input's shape and casts them to its dtype. ``None`` is a
 zero gradient: comparisons, rounding, integer results and index inputs have none.
 Subgradients follow Theano/PyTensor: ``abs`` uses ``sign`` (0 at 0), ``maximum``/``minimum``
-and ``max``/``min`` give the gradient to every input equal to the result.
+give the gradient to the first operand where it equals the result and to the second elsewhere,
+and ``max``/``min`` to every element equal to the result.
 """
 
 from __future__ import annotations
@@ -142,7 +143,10 @@ def _pow(a: list, z: Variable, g: Variable) -> list:
 
 
 def _max_min(a: list, z: Variable, g: Variable) -> list:
-    return [g * _e("eq", z, a[0]), g * _e("eq", z, a[1])]
+    # at a tie the first operand alone gets the gradient, so the two sum to the output's:
+    # maximum(x, x) is x, its derivative 1
+    first = _e("eq", z, a[0])
+    return [g * first, g * _e("invert", first)]
 
 
 def _over_x(v: Variable, x: Variable) -> Variable:
