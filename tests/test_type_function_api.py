@@ -334,3 +334,13 @@ def test_a_wrong_count_of_inputs_names_the_function_and_its_inputs(mode: str) ->
     with pytest.raises(TypeError, match=r"function 'f': missing inputs \['y'\]"):
         f(x=[1.0])
     np.testing.assert_array_equal(f([1.0], [2.0]), [3.0])
+
+
+def test_a_named_type_pickled_with_the_name_fourth_still_loads() -> None:
+    # Earlier versions reduced a TensorType to (dtype, shape, None, name); their pickles, with a
+    # function shipped in them, must still load after the name moved to PyTensor's third place.
+    old = pickle.dumps((ft.TensorType, ("float64", (None, 3), None, "m")))
+    cls, args = pickle.loads(old)
+    t = cls(*args)
+    assert (t.dtype, t.shape, t.name) == ("float64", (None, 3), "m")
+    assert pickle.loads(pickle.dumps(t)).name == "m"

@@ -146,6 +146,9 @@ class TensorType:
                 f"second (TensorType(dtype, shape=...)) or Theano's pattern by keyword "
                 f"(TensorType(dtype, broadcastable=...))"
             )
+        if isinstance(broadcastable, str) and name is None:
+            # pickles written while the name came fourth: TensorType(dtype, shape, None, name)
+            name, broadcastable = broadcastable, None
         if broadcastable is not None:
             if shape is not None:
                 raise TypeError("TensorType: give shape or broadcastable, not both")
