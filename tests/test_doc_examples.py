@@ -936,8 +936,10 @@ def test_printing_print_op_pp_and_debugprint(capsys: pytest.CaptureFixture[str])
     assert "x" in text and "2" in text and f(3.0) == 6.0
     pytensor.printing.debugprint(f.maker.fgraph.outputs[0])
     assert "x" in capsys.readouterr().out
-    full = pytensor.printing.debugprint(gy, file="str")
-    shallow = pytensor.printing.debugprint(gy, depth=2, file="str")
+    # x ** 2's gradient is built as 2 * x, too shallow to cut: a deeper one for `depth`
+    gz = pytensor.grad(pt.tanh(x) ** 2 * x, x)
+    full = pytensor.printing.debugprint(gz, file="str")
+    shallow = pytensor.printing.debugprint(gz, depth=2, file="str")
     assert len(shallow.splitlines()) < len(full.splitlines())
     # the nodes left out are named by their output where a shown node reads them
     assert "= sub(" in full and "= sub(" not in shallow and "sub.0" in shallow
