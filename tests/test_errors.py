@@ -5,6 +5,7 @@ crash the interpreter."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 
@@ -80,16 +81,16 @@ def test_plain_scalars_convert_as_the_general_path_does() -> None:
     values += [np.float64(1.5), np.float32(2.5), np.int64(-3), np.int32(4), np.uint8(200), np.bool_(True)]
     dtypes = ["bool", "int8", "int32", "int64", "uint8", "uint64", "float32", "float64", "complex128"]
     shortcuts = 0
-    for dtype in dtypes:
+    for dtype, downcast in itertools.product(dtypes, (None, False)):
         t = TensorType(dtype, ())
         for v in values:
             with np.errstate(over="ignore"):  # 1e300 as float32: inf, with numpy's warning
-                fast = plain_scalar(t, v)
+                fast = plain_scalar(t, v, downcast)
                 if fast is None:
                     continue
-                want = convert_value(TensorType(dtype, (None,)), [v], False, "ref")[0]
+                want = convert_value(TensorType(dtype, (None,)), [v], downcast, "ref")[0]
             shortcuts += 1
-            assert fast.dtype == want.dtype and fast.shape == (), (v, dtype)
+            assert fast.dtype == want.dtype and fast.shape == (), (v, dtype, downcast)
             np.testing.assert_array_equal(fast, want, err_msg=f"{v!r} as {dtype}")
     assert shortcuts >= 15  # floats, int64-range ints, bools and numpy scalars of their own type
 

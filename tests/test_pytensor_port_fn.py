@@ -228,15 +228,20 @@ def test_in_allow_downcast_per_input() -> None:
 
 
 def test_python_floats_convert_to_float32_inputs() -> None:
-    """What differs on purpose: a Python float (or a list of them) converts to a float32 input
-    without allow_input_downcast, as numpy's weak scalars do; PyTensor raises TypeError unless
-    floatX is float32. A float64 array still needs the permission."""
+    """What differs on purpose: with allow_input_downcast=None (the default) a Python float (or
+    a list of them) converts to a float32 input, as numpy's weak scalars do; PyTensor raises
+    TypeError unless floatX is float32. A float64 array still needs True. With False, as
+    PyTensor's, a float that float32 does not hold is refused."""
     a, b = ft.fscalar("a"), ft.fvector("b")
-    for flag in (False, None):
-        f = function([a, b], a + b, allow_input_downcast=flag, mode=PY)
-        np.testing.assert_allclose(f(0.1, [0.1]), np.float32(0.1) * 2)
+    f = function([a, b], a + b, mode=PY)
+    np.testing.assert_allclose(f(0.1, [0.1]), np.float32(0.1) * 2)
+    with pytest.raises(TypeError):
+        f(0.0, np.array([0.1]))
+    g = function([a, b], a + b, allow_input_downcast=False, mode=PY)
+    np.testing.assert_array_equal(g(0.5, [0.25]), [0.75])
+    for args in ((0.1, [0.5]), (0.5, [0.1]), (0.0, np.array([0.5]))):
         with pytest.raises(TypeError):
-            f(0.0, np.array([0.1]))
+            g(*args)
 
 
 def test_allow_input_downcast_int() -> None:

@@ -344,3 +344,96 @@ def test_a_named_type_pickled_with_the_name_fourth_still_loads() -> None:
     t = cls(*args)
     assert (t.dtype, t.shape, t.name) == ("float64", (None, 3), "m")
     assert pickle.loads(pickle.dumps(t)).name == "m"
+
+
+# -- allow_input_downcast: None (the default), False, True ----------------------------------------
+
+#: (value, into "s" (fscalar) or "v" (fvector), taken with allow_input_downcast None/False/True),
+#: PyTensor's answers (floatX float32 for None) except where marked.
+_DOWNCASTS = [
+    (0.1, "s", (True, False, True)),  # rounded: None rounds a Python float, False refuses
+    (0.5, "s", (True, True, True)),  # exact in float32
+    (1.0, "s", (True, True, True)),
+    ([0.1], "v", (True, False, True)),  # None: PyTensor refuses a list; fncache rounds it as 0.1
+    ([0.5], "v", (True, True, True)),
+    (np.array([0.5]), "v", (False, False, True)),  # a float64 array: only True casts it
+    (np.array([0.1]), "v", (False, False, True)),
+    ([1, 2], "v", (True, True, True)),  # ints float32 holds exactly
+    ([2**25 + 1], "v", (False, False, True)),  # an int float32 does not hold
+]
+
+
+@pytest.mark.parametrize("downcast", [None, False, True])
+def test_allow_input_downcast_takes_pytensors_three_values(downcast: bool | None) -> None:
+    s, v = ft.fscalar("s"), ft.fvector("v")
+    kw = {} if downcast is None else {"allow_input_downcast": downcast}
+    f = fc.function([s, v], [s * 2, v * 2], name="g", **kw)
+    assert f.allow_input_downcast is downcast
+    column = (None, False, True).index(downcast)
+    for value, into, taken in _DOWNCASTS:
+        args = (value, [1.0]) if into == "s" else (1.0, value)
+        if taken[column]:
+            with np.errstate(over="ignore"):
+                want = np.asarray(value).astype("float32") * np.float32(2)
+            got = f(*args)[0 if into == "s" else 1]
+            assert got.dtype == np.float32, (value, downcast)
+            np.testing.assert_array_equal(got, want)
+        else:
+            with pytest.raises(TypeError, match=rf"input {int(into == 'v')} \('{into}'\) of function 'g'"):
+                f(*args)
+    if downcast is False:  # the error names the value and both fixes
+        with pytest.raises(TypeError, match=r"got float 0\.1; .*allow_input_downcast=None .* or True"):
+            f(0.1, [1.0])
+        assert pickle.loads(pickle.dumps(f)).allow_input_downcast is False
+
+
+def test_in_allow_downcast_false_refuses_rounding_for_its_input_only() -> None:
+    s, v, w = ft.fscalar("s"), ft.fvector("v"), ft.fvector("w")
+    f = fc.function([fc.In(v, allow_downcast=False), w], v + w, name="h")
+    np.testing.assert_array_equal(f([0.5], [0.1]), np.float32(0.5) + np.float32(0.1))
+    with pytest.raises(TypeError, match=r"input 0 \('v'\) of function 'h'.*allow_downcast"):
+        f([0.1], [0.5])
+    g = fc.function([fc.In(v, allow_downcast=True), w], v + w, allow_input_downcast=False)
+    np.testing.assert_array_equal(g(np.array([0.1]), [1, 2]), np.float32([1.1, 2.1]))
+    with pytest.raises(TypeError, match=r"input 1 \('w'\)"):
+        g([0.1], [0.1])
+    # defaults and states convert by the same rule, when the function is built and when set
+    with pytest.raises(TypeError, match=r"input 0 \('s'\) .*got float 0\.1"):
+        fc.function([fc.In(s, value=0.1, allow_downcast=False)], s)
+    k = fc.function([fc.In(s, value=0.5, update=s + 1)], s, allow_input_downcast=False)
+    with pytest.raises(TypeError, match=r"the state 's' of function"):
+        k["s"] = 0.1
+    k["s"] = 2.5
+    assert k() == 2.5
+
+
+def test_filter_allow_downcast_defaults_to_none_as_pytensors() -> None:
+    import inspect
+
+    t = T("float32", (None,))
+    assert inspect.signature(t.filter).parameters["allow_downcast"].default is None
+    assert t.filter([0.1]).dtype == np.float32  # None: a Python float rounded
+    np.testing.assert_array_equal(t.filter([0.5, 2], allow_downcast=False), np.float32([0.5, 2]))
+    with pytest.raises(TypeError, match="filter.*does not give the same values"):
+        t.filter([0.1], allow_downcast=False)
+    with pytest.raises(TypeError, match="could lose data"):
+        t.filter(np.array([0.5]))
+    assert t.filter(np.array([0.1]), allow_downcast=True).dtype == np.float32
+
+
+def test_a_payload_from_before_three_values_keeps_false_as_rounding() -> None:
+    """Payloads written before None and False were told apart hold False for the default then,
+    which rounded Python floats as None does now; one written now keeps False as False."""
+    from fncache.runtime import pickling
+
+    v = ft.fvector("v")
+    f = fc.function([fc.In(v, allow_downcast=False)], v * 2, allow_input_downcast=False)
+    body = pickling._payload(f, False)
+    assert body.pop("downcast_three_way") is True
+    old = fc.loads(pickling._seal(body, f.cache_key, 2))
+    assert old.allow_input_downcast is None
+    np.testing.assert_array_equal(old([0.1]), np.float32([0.1]) * 2)  # In's False read as None too
+    new = fc.loads(fc.dumps(f))
+    assert new.allow_input_downcast is False and new.input_flags == [(False, False)]
+    with pytest.raises(TypeError, match="does not give the same values"):
+        new([0.1])

@@ -216,11 +216,15 @@ class TensorType:
 
     def filter(self, data: Any, strict: bool = False, allow_downcast: bool | None = None) -> np.ndarray:
         """``data`` as an ndarray of this type, as a function converts an input: Python numbers
-        and lists when they convert exactly, safe casts, others only with ``allow_downcast``;
-        ``strict`` accepts only an ndarray of this dtype. A TypeError says what does not fit."""
-        return self.convert(data, bool(allow_downcast), f"{self!r}.filter", strict)
+        and lists when they convert exactly, safe casts; ``allow_downcast`` as a function's
+        ``allow_input_downcast`` (None, PyTensor's default: Python floats also rounded; True:
+        anything cast; False: nothing rounded); ``strict`` accepts only an ndarray of this
+        dtype. A TypeError says what does not fit."""
+        return self.convert(data, allow_downcast, f"{self!r}.filter", strict)
 
-    def convert(self, value: Any, allow_downcast: bool, where: str, strict: bool = False) -> np.ndarray:
+    def convert(
+        self, value: Any, allow_downcast: bool | None, where: str, strict: bool = False
+    ) -> np.ndarray:
         """``value`` as an aligned, native-order ndarray of exactly this type, or a TypeError
         that names ``where`` (function inputs, states and ``filter`` convert through here; a
         type whose values may come as other objects, such as a random state given a numpy

@@ -26,16 +26,16 @@ _SCALAR_DTYPE = {
 }
 
 
-def plain_scalar(t: TensorType, value: Any) -> np.ndarray | None:
+def plain_scalar(t: TensorType, value: Any, allow_downcast: bool | None) -> np.ndarray | None:
     """A 0-d array for the scalars that convert without a question, else None: a Python float
-    for a float type, an int64-range int for int64 or float64 (numpy casts int64 to float64 as
+    for float64, or for float32 unless ``allow_downcast`` is False (that rounds it), an int64-range int for int64 or float64 (numpy casts int64 to float64 as
     safe), a bool for bool, a numpy scalar of the type's own dtype. Scalar inputs such as a learning rate come with every call: the general path
     below (numpy's dtype names and casting rules) costs several microseconds, this one a
     fraction of one."""
     kind = type(value)
     dtype = t.dtype
     if (
-        (kind is float and (dtype == "float64" or dtype == "float32"))
+        (kind is float and (dtype == "float64" or (dtype == "float32" and allow_downcast is not False)))
         or (kind is int and (dtype == "int64" or dtype == "float64") and _INT64_MIN <= value <= _INT64_MAX)
         or (kind is bool and dtype == "bool")
         or _SCALAR_DTYPE.get(kind) == dtype
@@ -55,12 +55,15 @@ def _expected(t: TensorType) -> str:
 
 
 def convert_value(
-    t: TensorType, value: Any, allow_downcast: bool, where: str, strict: bool = False
+    t: TensorType, value: Any, allow_downcast: bool | None, where: str, strict: bool = False
 ) -> np.ndarray:
     """``value`` as an aligned, native-order ndarray of exactly ``t``. ``strict``: only an
-    ndarray of ``t``'s dtype is accepted (Theano's ``filter(strict=True)``)."""
+    ndarray of ``t``'s dtype is accepted (Theano's ``filter(strict=True)``). ``allow_downcast``
+    (PyTensor's ``allow_input_downcast``): True casts anything; None (the default) takes safe
+    casts, values that convert exactly, and Python floats (and lists of them) rounded into any
+    float dtype; False takes only safe casts and values that convert exactly."""
     if t.ndim == 0 and not strict:
-        fast = plain_scalar(t, value)
+        fast = plain_scalar(t, value, allow_downcast)
         if fast is not None:
             return fast
     from .types import native_array
@@ -106,19 +109,28 @@ def convert_value(
         target = np.dtype(t.dtype)
         ok = np.can_cast(arr.dtype, target, "safe")
         if not ok and untyped:
-            # Untyped values are accepted when they convert exactly (floats: to any float,
-            # complex numbers: to any complex dtype).
+            # Untyped values are accepted when they convert exactly; unless allow_downcast is
+            # False, floats also when rounded to any float dtype (complex: to any complex).
             with np.errstate(all="ignore"):
                 cast = arr.astype(target) if arr.dtype.kind != "c" or target.kind == "c" else None
             ok = cast is not None and (
-                bool(np.array_equal(cast, arr)) or (arr.dtype.kind in "fc" and target.kind == arr.dtype.kind)
+                bool(np.array_equal(cast, arr, equal_nan=arr.dtype.kind in "fc"))
+                or (allow_downcast is None and arr.dtype.kind in "fc" and target.kind == arr.dtype.kind)
             )
         if not ok and not allow_downcast:
+            rounds = untyped and allow_downcast is False and arr.dtype.kind == target.kind
             raise TypeError(
                 f"{where}: expected {_expected(t)}, got {describe_value(value)}; converting "
-                f"{arr.dtype} to {t.dtype} could lose data. Fix: cast it yourself "
-                f"(np.asarray(x, dtype='{t.dtype}')), or compile with "
-                "allow_input_downcast=True."
+                f"{arr.dtype} to {t.dtype} "
+                + (
+                    "does not give the same values, and downcasting is off (allow_downcast False). "
+                    f"Fix: cast it yourself (np.asarray(x, dtype='{t.dtype}')), or pass "
+                    "allow_input_downcast=None (Python floats rounded) or True (anything cast) to "
+                    "fc.function (fc.In: allow_downcast=)."
+                    if rounds
+                    else f"could lose data. Fix: cast it yourself (np.asarray(x, dtype='{t.dtype}')), "
+                    "or compile with allow_input_downcast=True."
+                )
             )
         arr = arr.astype(target)
     return native_array(arr)

@@ -167,7 +167,7 @@ class Function:
         updated: list[int],
         mode: Mode,
         name: str,
-        allow_input_downcast: bool,
+        allow_input_downcast: bool | None,
         original: FunctionGraph,
         optimized: FunctionGraph,
         cache_key: str,
@@ -803,7 +803,7 @@ def function(
     no_default_updates: Any = False,
     *,
     name: str | None = None,
-    allow_input_downcast: bool = False,
+    allow_input_downcast: bool | None = None,
     on_unused_input: str | None = None,
     trust_input: bool = False,
     profile: Any = None,
@@ -981,7 +981,9 @@ def function_dump(
         pickle.dump(dict(inputs=inputs, outputs=outputs, **kwargs), fh, protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def _states_of(inputs: Sequence[Any], fname: str, allow_downcast: bool) -> list[tuple[In, SharedVariable]]:
+def _states_of(
+    inputs: Sequence[Any], fname: str, allow_downcast: bool | None
+) -> list[tuple[In, SharedVariable]]:
     """A shared variable of the function's own for each input whose value it keeps (``fc.In``
     with an update, or implicit), holding the input's ``value`` as its type; for an input given
     another function's container, that container's cell."""
@@ -1002,9 +1004,9 @@ def _states_of(inputs: Sequence[Any], fname: str, allow_downcast: bool) -> list[
     return states
 
 
-def _downcast(given: In, allow_downcast: bool) -> bool:
-    """Whether input ``given``'s values may be cast with loss: its own ``allow_downcast``, else
-    the function's."""
+def _downcast(given: In, allow_downcast: bool | None) -> bool | None:
+    """How input ``given``'s values may be cast with loss (``convert_value``): its own
+    ``allow_downcast``, else the function's."""
     return allow_downcast if given.allow_downcast is None else given.allow_downcast
 
 
@@ -1040,7 +1042,11 @@ def _advanced_states(given: Sequence[Any], used: Sequence[Variable]) -> list[tup
 
 
 def _input_specs(
-    given: Sequence[Any], ins: list[Variable], fname: str, allow_downcast: bool, state_of: dict[int, int]
+    given: Sequence[Any],
+    ins: list[Variable],
+    fname: str,
+    allow_downcast: bool | None,
+    state_of: dict[int, int],
 ) -> tuple[list[str | None], list[Any] | None]:
     """The inputs' keyword names and default values (``fc.In``), each default converted to its
     input's type now (an input with an update: its state, shared variable ``state_of[id(In)]``);
@@ -1080,7 +1086,7 @@ def assemble(
     updated: list[int],
     mode: Mode,
     name: str,
-    allow_input_downcast: bool,
+    allow_input_downcast: bool | None,
     original: FunctionGraph,
     optimized: FunctionGraph,
     cache_key: str,

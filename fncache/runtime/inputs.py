@@ -19,14 +19,14 @@ def convert_input(
     name: str | None,
     t: TensorType,
     value: Any,
-    allow_downcast: bool,
+    allow_downcast: bool | None,
     strict: bool = False,
 ) -> np.ndarray:
     """``value`` as an aligned, native-order ndarray of exactly ``t``, or a TypeError that
     says which input, what was expected, what was given and how to fix it. ``strict``
     (``fc.In(..., strict=True)``): only an ndarray of ``t``'s dtype is taken."""
     if t.ndim == 0 and not strict:  # before the error's wording is made: a plain scalar needs none
-        fast = plain_scalar(t, value)
+        fast = plain_scalar(t, value, allow_downcast)
         if fast is not None:
             return fast
     where = f"input {index}" + (f" ('{name}')" if name else "") + f" of function {fname!r}"

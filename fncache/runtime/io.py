@@ -62,7 +62,7 @@ class Container:
 
     @value.setter
     def value(self, new: Any) -> None:
-        self.cell.set_value(self.cell.type.convert(new, False, f"the container {self.cell.name!r}"))
+        self.cell.set_value(self.cell.type.convert(new, None, f"the container {self.cell.name!r}"))
 
     data = value
 
@@ -102,7 +102,8 @@ class In:
     * ``strict``: True takes only an ndarray of the input's own dtype (anything else is a
       ``TypeError``), as PyTensor's; default False;
     * ``allow_downcast``: this input's ``allow_input_downcast`` (True: a value is cast to the
-      input's dtype even if that loses data; False: never; None, the default: as the function's).
+      input's dtype even if that loses data; False: never, not even a Python float rounded into
+      float32; None, the default: as the function's).
     """
 
     def __init__(

@@ -227,6 +227,7 @@ def _payload(f: Function, embed_native: bool, *, beside: bool = False) -> dict[s
         "mode": (f.mode.linker, f.mode.optimizer, f.mode.included_tags, f.mode.excluded_tags, f.mode.device),
         "flags": dict(f.code_flags),
         "allow_input_downcast": f.allow_input_downcast,
+        "downcast_three_way": True,
         "trust_input": f.trust_input,
         "input_names": f.input_names,
         "defaults": f.defaults,
@@ -467,8 +468,11 @@ def _check_fields(p: dict[str, Any], depth: int) -> None:
 
     need(isinstance(p["name"], str), "name", "a str")
     need(isinstance(p["key"], str), "key", "a str")
-    for field in ("single", "allow_input_downcast", "trust_input"):
+    for field in ("single", "trust_input"):
         need(isinstance(p[field], bool), field, "a bool")
+    downcast = p["allow_input_downcast"]
+    need(downcast is None or type(downcast) is bool, "allow_input_downcast", "None or a bool")
+    need(p.get("downcast_three_way") in (None, True), "downcast_three_way", "absent or True")
     need(
         isinstance(p["shared"], list)
         and (
@@ -688,6 +692,12 @@ def _check_memo_indices(body: bytes) -> None:
         raise PickleError(f"the function payload could not be unpickled: {type(e).__name__}: {e}") from e
 
 
+def _old_downcast(p: dict[str, Any], downcast: bool | None) -> bool | None:
+    """A payload's allow_input_downcast as fncache reads it now: before False and None were
+    told apart, False (the default then) meant what None means now (Python floats rounded)."""
+    return None if downcast is False and not p.get("downcast_three_way") else downcast
+
+
 def _rebuild(p: dict[str, Any], given: Any = None) -> Function:
     from .compile import function_key, optimize_graph
     from .function import assemble
@@ -710,7 +720,7 @@ def _rebuild(p: dict[str, Any], given: Any = None) -> Function:
             updated=p["updated"],
             mode=mode,
             name=p["name"],
-            allow_input_downcast=p["allow_input_downcast"],
+            allow_input_downcast=_old_downcast(p, p["allow_input_downcast"]),
             original=original,
             optimized=optimized,
             cache_key=key,
@@ -720,7 +730,9 @@ def _rebuild(p: dict[str, Any], given: Any = None) -> Function:
             defaults=_read_only(p.get("defaults")),
             states=p.get("states"),
             advanced=p.get("advanced"),
-            input_flags=p.get("input_flags"),
+            input_flags=None
+            if p.get("input_flags") is None
+            else [(strict, _old_downcast(p, downcast)) for strict, downcast in p["input_flags"]],
             output_keys=p.get("output_keys"),
         )
 

@@ -66,7 +66,9 @@ class RandomGeneratorType(TensorType):
 
         return RandomGeneratorVariable(self, name=name)
 
-    def convert(self, value: Any, allow_downcast: bool, where: str, strict: bool = False) -> np.ndarray:
+    def convert(
+        self, value: Any, allow_downcast: bool | None, where: str, strict: bool = False
+    ) -> np.ndarray:
         if isinstance(value, (np.random.Generator, np.random.RandomState, np.random.BitGenerator)):
             return state_from_generator(value, where)
         return super().convert(value, allow_downcast, where, strict)

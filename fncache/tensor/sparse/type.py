@@ -67,7 +67,7 @@ def _describe(value: Any) -> str:
     return f"{type(value).__name__} {value!r}"[:200]
 
 
-def as_sparse_value(value: Any, fmt: str, dtype: str, where: str, allow_downcast: bool = False) -> Any:
+def as_sparse_value(value: Any, fmt: str, dtype: str, where: str, allow_downcast: bool | None = False) -> Any:
     """``value`` as a scipy ``{fmt}_matrix`` of ``dtype``: a sparse matrix of that format (a
     scipy sparse array becomes the matrix class over the same arrays), cast only where the
     cast is safe or ``allow_downcast`` is given; anything else is a TypeError naming ``where``,
@@ -175,7 +175,7 @@ class SparseTensorType:
             and value.dtype.name == self.dtype
         )
 
-    def convert(self, value: Any, allow_downcast: bool, where: str, strict: bool = False) -> Any:
+    def convert(self, value: Any, allow_downcast: bool | None, where: str, strict: bool = False) -> Any:
         """``value`` as a scipy matrix of this type, or a TypeError naming ``where``."""
         if strict and not self.is_compatible(value):
             raise TypeError(
@@ -185,7 +185,7 @@ class SparseTensorType:
         return as_sparse_value(value, self.format, self.dtype, where, allow_downcast)
 
     def filter(self, data: Any, strict: bool = False, allow_downcast: bool | None = None) -> Any:
-        return self.convert(data, bool(allow_downcast), f"{self!r}.filter", strict)
+        return self.convert(data, allow_downcast, f"{self!r}.filter", strict)
 
     def copy_value(self, value: Any) -> Any:
         """A copy of a value of this type (what a function returns for an output that is an
