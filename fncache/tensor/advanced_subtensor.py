@@ -26,7 +26,7 @@ import numpy as np
 from ..graph.args import int_arg
 from ..graph.basic import Apply, Constant, Op, Variable
 from ..graph.types import TensorType, is_int
-from .basic import as_tensor_variable
+from .basic import as_tensor_variable, refuse_python_bool
 from .elemwise import broadcast_static_shape, elemwise
 from .subtensor import index_ref, python_index
 
@@ -358,6 +358,7 @@ def _index_array(k: Any, position: int) -> Variable:
         if a.size == 0 and a.dtype.kind == "f":  # numpy reads [] as an empty index list
             a = a.astype(np.intp)
         k = a
+    refuse_python_bool(k, f"index entry {position}")
     v = as_tensor_variable(k)
     if v.dtype == "bool" and v.ndim == 0:
         raise TypeError(
