@@ -69,6 +69,14 @@ def test_a_python_bool_for_a_tensor_is_refused(name: str, call: Callable[[Any], 
     _refused(lambda: call(X != Y), name)
 
 
+def test_a_python_bool_index_names_the_mask_to_write() -> None:
+    for key in (X == Y, (X != Y, 0)):
+        with pytest.raises(
+            TypeError, match=r"index entry 0: a 0-d boolean index.*x\[None\].*==.*ft\.eq\(a, b\)"
+        ):
+            ft.matrix("m")[key]
+
+
 def test_comparison_operators_of_variables_are_identity() -> None:
     """As in PyTensor: what the mistakes above start from (and a variable against a number)."""
     assert (X == Y) is False and (X != Y) is True and (X == X) is True
