@@ -315,7 +315,7 @@ MATH: dict[str, Case] = {
         (ONE,),
     ),
     "switch(True,x,y), len(x)=1": (
-        lambda m, x, y: m.switch(True, x, y),
+        lambda m, x, y: m.switch(np.bool_(True), x, y),
         lambda x, y: np.where(True, x, y),
         (ONE, np.arange(3.0)),
     ),

@@ -712,7 +712,7 @@ def test_a_python_int_is_written_into_an_unsigned_tensor(mode: str) -> None:
         ft.set_subtensor(x[1:], 200),
         ft.inc_subtensor(x[i], 3),
         ft.set_subtensor(x[i], 255),
-        ft.inc_subtensor(x[0], True),
+        ft.inc_subtensor(x[0], np.bool_(True)),
     ]
     f = fc.function([x, i], outs, mode=mode)
     xv, iv = np.array([1, 2, 250], "uint8"), np.array([2, 0, 2])
@@ -720,7 +720,7 @@ def test_a_python_int_is_written_into_an_unsigned_tensor(mode: str) -> None:
         _set(xv, slice(1, None), 200),
         _inc(xv, iv, np.uint8(3)),
         _set(xv, iv, 255),
-        _inc(xv, 0, np.uint8(1)),
+        _inc(xv, 0, np.bool_(True)),
     ]
     for k, (g, w) in enumerate(zip(f(xv, iv), want)):
         assert_same(g, w, f"output {k}")

@@ -175,20 +175,20 @@ def test_switch_on_a_constant_condition_picks_its_branch() -> None:
     w = np.array([-1.0, 2.0, np.nan, 3.0])
     x4 = ft.tensor("x4", "float64", shape=(4,))
     for ins, expr in (
-        ([x], ft.switch(True, x, 1.5)),
-        ([x], ft.switch(False, 1.5, x)),
+        ([x], ft.switch(np.bool_(True), x, 1.5)),
+        ([x], ft.switch(np.bool_(False), 1.5, x)),
         ([x4], ft.switch(np.array([True, True, True, True]), x4, np.ones(4))),
     ):
         f = fc.function(ins, expr)
         assert _nodes(f) == [], fc.debugprint(f)
         assert_same(f(v), v, str(expr))
-    f = fc.function([x], ft.switch(True, 0.0, x))
+    f = fc.function([x], ft.switch(np.bool_(True), 0.0, x))
     assert _nodes(f), "a scalar branch is broadcast: the switch stays"
     assert_same(f(v), np.zeros(4), "switch(True, 0.0, x)")
-    f = fc.function([x, y], ft.switch(True, x, y))
+    f = fc.function([x, y], ft.switch(np.bool_(True), x, y))
     assert_same(f(np.array([7.0]), w), np.full(4, 7.0), "a branch of run-time length 1 is broadcast")
     g = ft.tensor("g", "float64", shape=(1,))
-    f = fc.function([g, y], ft.switch(True, g, y))
+    f = fc.function([g, y], ft.switch(np.bool_(True), g, y))
     assert_same(f(np.array([7.0]), w), np.full(4, 7.0), "a branch of static length 1 is broadcast")
     f = fc.function([x], ft.switch(np.array([True, False, True, True]), x, 2 * x))
     assert_same(f(v), np.where([True, False, True, True], v, 2 * v), "a mixed condition")
@@ -268,10 +268,10 @@ def test_a_fused_loop_drops_steps_its_constant_inputs_decide() -> None:
     x, y = ft.vector("x"), ft.vector("y")
     zero, one = ft.constant(0.0), ft.constant(1.0)
     expr = (
-        ft.exp(x) * ft.switch(True, 1.0, y)
-        + ft.switch(False, y, x * 2.0) * ft.switch(True, zero, y) ** 2
-        - ft.sin(y) / ft.switch(True, one, x)
-        + ft.switch(True, x, y) * ft.switch(np.array(True), one, x)
+        ft.exp(x) * ft.switch(np.bool_(True), 1.0, y)
+        + ft.switch(np.bool_(False), y, x * 2.0) * ft.switch(np.bool_(True), zero, y) ** 2
+        - ft.sin(y) / ft.switch(np.bool_(True), one, x)
+        + ft.switch(np.bool_(True), x, y) * ft.switch(np.array(True), one, x)
     )
 
     def ref(a, b):
@@ -301,7 +301,7 @@ def test_a_fused_loop_drops_steps_its_constant_inputs_decide() -> None:
             assert_same(f(a, b), ref(a, b), f"{a.shape} {b.shape}")
             assert_same(f(a, b), unsimplified(a, b), f"{a.shape} {b.shape}: as before")
     m = ft.matrix("m")
-    g = fc.function([m, x], ft.switch(True, 1.0, m) * ft.exp(x))
+    g = fc.function([m, x], ft.switch(np.bool_(True), 1.0, m) * ft.exp(x))
     mv, xv = sample("float64", (3, 4), 2), sample("float64", (4,), 3)
     with np.errstate(all="ignore"):
         assert_same(g(mv, xv), np.ones((3, 4)) * np.exp(xv), "a matrix broadcasts the vector")
@@ -313,7 +313,7 @@ def test_a_fused_loop_keeps_steps_that_change_results() -> None:
     element, and a unit of another dtype would change the step's type: all stay."""
     x = ft.vector("x")
     mask = np.array([True, False, True])
-    f = fc.function([x], ft.switch(True, 0.0, x) * ft.exp(x) + ft.switch(mask, x, 2.0 * x))
+    f = fc.function([x], ft.switch(np.bool_(True), 0.0, x) * ft.exp(x) + ft.switch(mask, x, 2.0 * x))
     ops = _body_ops(f)
     assert "switch" in ops and "mul" in ops, fc.debugprint(f)
     v = np.array([np.inf, 1.0, np.nan])

@@ -1217,8 +1217,9 @@ N_FREE = 10
 
 
 def bound(logp, *conditions):
-    """PyMC's bounds check: -inf where a condition fails."""
-    return pt.switch(pt.all(pt.stack([pt.all(c) for c in conditions])), logp, -np.inf)
+    """PyMC's bounds check: -inf where a condition fails. A condition on Python numbers is a
+    Python bool, which is no tensor: ``1 * c`` makes it a number, as PyMC's ``alltrue_scalar``."""
+    return pt.switch(pt.all(pt.stack([pt.all(1 * c) for c in conditions])), logp, -np.inf)
 
 
 def normal_logp(value, mu, sigma):

@@ -147,7 +147,7 @@ def _variadic(name: str, doc: str):
     def f(*terms: Any) -> TensorVariable:
         if not terms:
             raise TypeError(f"{name}: give at least one operand")
-        out, *rest = as_strong(terms, tuple(range(len(terms))))
+        out, *rest = as_strong(terms, tuple(range(len(terms))), name)
         for t in rest:
             out = elemwise(name, out, t)
         return out

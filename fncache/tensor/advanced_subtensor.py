@@ -358,12 +358,18 @@ def _index_array(k: Any, position: int) -> Variable:
         if a.size == 0 and a.dtype.kind == "f":  # numpy reads [] as an empty index list
             a = a.astype(np.intp)
         k = a
+    zero_d = (
+        f"index entry {position}: a 0-d boolean index (x[True]) is not supported; add an axis with"
+        " x[None] instead"
+    )
+    if isinstance(k, bool):
+        raise TypeError(
+            f"{zero_d}; a Python bool index probably comes from == or != between symbolic variables,"
+            " which compare identity: make the mask with ft.eq(a, b) or ft.neq(a, b)"
+        )
     v = as_tensor_variable(k)
     if v.dtype == "bool" and v.ndim == 0:
-        raise TypeError(
-            f"index entry {position}: a 0-d boolean index (x[True]) is not supported; add an axis"
-            " with x[None] instead"
-        )
+        raise TypeError(zero_d)
     if v.dtype == "bool":
         return v
     if not is_int(v.dtype):

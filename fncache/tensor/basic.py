@@ -104,6 +104,21 @@ def refuse_type(value: Any, what: str) -> None:
         )
 
 
+def refuse_python_bool(value: Any, what: str) -> None:
+    """A Python bool given where a tensor belongs. ``==`` and ``!=`` between symbolic variables
+    compare identity (a graph holds its variables by identity, as Theano's and PyTensor's do)
+    and give a Python bool, so taking one as a constant would make ``ft.mean(pred == y)``
+    silently ``mean(False)``: refused, as PyTensor's ``as_tensor_variable`` refuses it. A
+    constant bool is explicit: ``np.bool_(True)``, ``ft.constant(True)`` or a list of bools."""
+    if isinstance(value, bool):
+        raise TypeError(
+            f"{entry_point(what)}: got the Python bool {value!r} where a tensor is expected; it "
+            "probably comes from == or != between symbolic variables, which compare identity: use "
+            f"ft.eq(a, b) or ft.neq(a, b) to compare elementwise (or give np.bool_({value!r}) or "
+            f"ft.constant({value!r}) for a constant)"
+        )
+
+
 def as_array(value: Any, dtype: Any = None) -> np.ndarray:
     """``value`` as numpy takes it to make a constant: numpy's ValueError of a ragged nested
     list (and its TypeError of a value that takes no dtype) named after the function the user
@@ -194,6 +209,7 @@ def as_tensor_variable(x: Any, name: str | None = None, ndim: int | None = None)
         if name is not None:
             v.name = name
     else:
+        refuse_python_bool(x, "as_tensor_variable")
         return constant(x, name=name, ndim=ndim)  # a value is a constant of ndim dims, as PyTensor's
     if ndim is None or v.ndim == ndim:
         return v
@@ -220,13 +236,14 @@ def _is_number(e: Any) -> bool:
 def weak_numbers_cast(entries: list) -> list[Variable]:
     """Python numbers among tensors made constants of the dtype they take with them (numpy's
     NEP 50, as for an operator: ``[float32 scalar, 1.5]`` is float32); a number that does not
-    fit that dtype keeps its own."""
+    fit that dtype keeps its own. A Python bool is refused (:func:`refuse_python_bool`)."""
     tensors = [np.dtype(e.dtype) for e in entries if isinstance(e, Variable)]
     out = []
     for e in entries:
         if isinstance(e, Variable):
             out.append(e)
             continue
+        refuse_python_bool(e, "as_tensor_variable")
         try:
             dt = result_type(*tensors, e)
             data = np.asarray(e, dtype=dt)

@@ -17,7 +17,7 @@ from ..config import config
 from ..graph.args import as_int, flag, int_arg
 from ..graph.basic import Apply, Constant, Op, Variable
 from ..graph.types import TensorType, is_int, normalize_dtype
-from .basic import as_tensor_variable, constant
+from .basic import as_tensor_variable, constant, refuse_python_bool
 from .elemwise import Elemwise, cast
 from .scalar_ops import result_type
 from .shape_ops import DimShuffle, Shape, as_shape_vector, constant_entries, shape, static_int
@@ -139,6 +139,7 @@ def _full(shape: Any, fill_value: Any, dtype: Any, what: str) -> Variable:
     if isinstance(fill_value, Variable):
         v = fill_value if dtype is None else cast(fill_value, dtype)
     else:
+        refuse_python_bool(fill_value, what)
         v = constant(fill_value, dtype=None if dtype is None else normalize_dtype(dtype))
     if v.ndim:
         raise ValueError(f"{what}: fill_value must be a scalar, got {v.type}")

@@ -179,11 +179,13 @@ def _is_python_number(a: Any) -> bool:
     return isinstance(a, (bool, int, float, complex)) and not isinstance(a, np.generic)
 
 
-def as_strong(args: Sequence[Any], weak_from: Sequence[int]) -> list[Variable]:
+def as_strong(args: Sequence[Any], weak_from: Sequence[int], what: str) -> list[Variable]:
     """Turn Python numbers into constants of numpy's weak-promotion dtype (NEP 50): they take
     the dtype of the typed operands they meet (``float32_vector * 2.0`` stays float32; a
-    Python float is float32 under ``floatX=float32``, ``scalar_ops.result_type``)."""
-    from .basic import as_array, as_tensor_variable, constant
+    Python float is float32 under ``floatX=float32``, ``scalar_ops.result_type``). A Python
+    bool is refused (``basic.refuse_python_bool``), named after ``what`` where the user called
+    no public function (an operator)."""
+    from .basic import as_array, as_tensor_variable, constant, refuse_python_bool
 
     strong_dt = [
         np.dtype(a.dtype if isinstance(a, Variable) else as_array(a).dtype)
@@ -195,6 +197,7 @@ def as_strong(args: Sequence[Any], weak_from: Sequence[int]) -> list[Variable]:
         if not _is_python_number(a):
             out.append(as_tensor_variable(a))
             continue
+        refuse_python_bool(a, what)
         dt = S.result_type(*strong_dt, a) if strong_dt else None
         try:
             c = constant(a, dtype=dt)
@@ -249,7 +252,7 @@ def elemwise(name: str, *args: Any) -> Variable:
     if beyond is not None:
         return beyond
     weak_from = tuple(range(1, 3)) if name == "switch" else tuple(range(len(args)))
-    inputs = as_strong(args, weak_from)
+    inputs = as_strong(args, weak_from, name)
     dtypes = [v.dtype for v in inputs]
     out = S.out_dtype(name, dtypes)
     check_float64(name, dtypes, out)

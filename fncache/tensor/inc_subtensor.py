@@ -94,7 +94,7 @@ def _write(region: Any, y: Any, set_instead_of_inc: bool) -> Variable:
     # a Python number takes x's dtype where it fits (numpy's x[idx] = 200 into uint8, NEP 50),
     # and raises numpy's OverflowError where it does not
     try:
-        y = as_strong([x, y], (0, 1))[1]
+        y = as_strong([x, y], (0, 1), what)[1]
     except OverflowError:
         raise OverflowError(
             f"{what}: the Python number {y!r} is out of bounds for x's dtype {x.dtype}; give a value"
