@@ -13,6 +13,7 @@ independent."""
 from __future__ import annotations
 
 import re
+from typing import Callable
 
 import numpy as np
 import pytest
@@ -20,6 +21,7 @@ import pytest
 import fncache as fc
 from fncache import tensor as ft
 from fncache.codegen.c_module import render_module
+from fncache.graph.basic import graph_inputs
 
 
 def _layer(dtype: str, bias: bool = True) -> fc.Function:
@@ -123,3 +125,57 @@ def test_reduction_over_rows_folds_in_a_register() -> None:
     assert re.search(r"#pragma omp simd reduction\(\+:a\)\s+for \(npy_intp j = 0; j < inner; j\+\+\)", source)
     a = np.random.default_rng(2).standard_normal((256, 512))
     np.testing.assert_allclose(f(a), a.sum(axis=1), rtol=1e-12)
+
+
+# -- only the loops the run-time can call --------------------------------------------------
+# gcc spends most of a cold compile on the kernels' loops: a loop the run-time never reaches
+# (rows of unit steps along a single axis, which are flat inputs and get the flat kernel; a
+# reduced last axis tested at run time, which the axes decide) costs compile time for nothing.
+
+
+def _kernel(source: str, name: str) -> str:
+    start = source.index(f" {name}(")
+    return source[start : source.index("\n}\n", start)]
+
+
+def _inner_loops(kernel: str) -> int:
+    return kernel.count("for (npy_intp j = 0; j < inner; j++)")
+
+
+@pytest.mark.parametrize(
+    "make, loops",
+    [
+        (lambda v, w, m, c: v * 2 + w, {"rows": 1}),  # one axis: the strided loop alone
+        (lambda v, w, m, c: ft.exp(m + c), {"rows": 2}),  # a row broadcast: unit steps and strided
+        (lambda v, w, m, c: v.sum(), {"gen": 1}),
+        (lambda v, w, m, c: m.max(axis=1), {"gen": 2}),  # each row into one element
+        (lambda v, w, m, c: m.sum(axis=0), {"gen": 2}),  # each row into distinct ones
+    ],
+)
+def test_kernels_hold_only_loops_the_run_time_calls(make: Callable, loops: dict) -> None:
+    ins = [ft.dvector("v"), ft.dvector("w"), ft.dmatrix("m"), ft.dvector("c")]
+    out = make(*ins)
+    used = [x for x in ins if x in graph_inputs([out])]
+    source = render_module(fc.function(used, out).optimized_graph, n_explicit=len(used), single=True).source
+    for kind, count in loops.items():
+        names = re.findall(rf" (fc_k\d+_{kind})\(", source)
+        assert len(names) == 1, (kind, names)
+        kernel = _kernel(source, names[0])
+        assert _inner_loops(kernel) == count, kernel
+        assert "ost[" not in kernel.split("ob += c * ost[d];")[-1], kernel  # the axes decided it
+
+
+def test_loops_off_the_flat_path_match_numpy() -> None:
+    """Elementwise loops and reductions given strided views, reversed ones and transposed
+    matrices (the kernels' row loops, not the flat ones) give numpy's values."""
+    v, w, m = ft.dvector("v"), ft.dvector("w"), ft.dmatrix("m")
+    outs = [v * 2 + w, v.sum(), v.max(), m.max(axis=1), m.sum(axis=0), m.mean(axis=0), m.min(axis=1)]
+    f = fc.function([v, w, m], outs)
+    r = np.random.default_rng(4)
+    a, b, c = r.standard_normal(40), r.standard_normal(60), r.standard_normal((9, 23))
+    c[3, 5] = np.nan
+    for args in ((a[::2], b[::3], c[:, ::2]), (a[::-2], b[::-3], c.T[:, :9]), (a[:20], b[:20], c)):
+        x, y, z = args
+        want = [x * 2 + y, x.sum(), x.max(), z.max(axis=1), z.sum(axis=0), z.mean(axis=0), z.min(axis=1)]
+        for got, exp in zip(f(*args), want):
+            np.testing.assert_allclose(got, exp, rtol=1e-12, atol=1e-12)

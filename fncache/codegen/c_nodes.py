@@ -206,12 +206,17 @@ def _unit_steps(loads: Sequence[str], nd: int) -> str:
     return " && ".join(f"st[{i * nd + nd - 1}] == 1" for i, ld in enumerate(loads) if not ld) or "1"
 
 
-def _by_steps(loads: Sequence[str], nd: int, loop: Callable[[list[str]], list[str]]) -> list[str]:
+def _by_steps(
+    loads: Sequence[str], nd: int, loop: Callable[[list[str]], list[str]], unit_rows: bool = True
+) -> list[str]:
     """``loop`` (given the inputs' load expressions at element ``j`` of row offsets ``b<i>``)
     twice: with unit steps where ``unit`` holds (a row broadcast, as a layer's bias), with the
-    inputs' strides otherwise."""
-    unit = [ld or f"p{i}[b{i} + j]" for i, ld in enumerate(loads)]
+    inputs' strides otherwise. Without ``unit_rows`` (the run-time never calls the kernel on
+    rows of unit steps) only the strided loop."""
     strided = [ld or f"p{i}[b{i} + j * st[{i * nd + nd - 1}]]" for i, ld in enumerate(loads)]
+    if not unit_rows:
+        return loop(strided)
+    unit = [ld or f"p{i}[b{i} + j]" for i, ld in enumerate(loads)]
     return (
         ["if (unit) {"]
         + ["  " + ln for ln in loop(unit)]
@@ -252,7 +257,8 @@ def render_elemwise(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
         # `omp simd` on the inner loop: without it gcc guards the vector loop with an overlap
         # check that an in-place loop (output over an input, element for element) always fails.
         # Rows whose inputs all step by one element (a row broadcast, as a layer's bias) get a
-        # loop of unit steps, which gcc vectorizes without gathers.
+        # loop of unit steps, which gcc vectorizes without gathers. With one axis such a row is
+        # a flat input, which the run-time gives the flat kernel: the strided loop alone.
         rows = _row_loads(loads, shapes, nd)
 
         def inner(row_loads: list[str]) -> list[str]:
@@ -268,10 +274,11 @@ def render_elemwise(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
             f"void {kernels[1]}(npy_intp lo, npy_intp hi, const npy_intp *shape, "
             "const npy_intp *st, char *const *p_)",
             pro
-            + [f"npy_intp inner = shape[{nd - 1}];", f"const int unit = {_unit_steps(rows, nd)};"]
+            + [f"npy_intp inner = shape[{nd - 1}];"]
+            + ([f"const int unit = {_unit_steps(rows, nd)};"] if nd > 1 else [])
             + ["for (npy_intp o = lo; o < hi; o++) {"]
             + ["  " + ln for ln in _unravel(ni, nd)]
-            + ["  " + ln for ln in _by_steps(rows, nd, inner)]
+            + ["  " + ln for ln in _by_steps(rows, nd, inner, unit_rows=nd > 1)]
             + ["}"],
         )
     return "\n".join(K), step
@@ -390,33 +397,31 @@ def render_reduce(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
         # Along a reduced last axis each row folds into one element: in a register, vectorized
         # (through memory, each element waited for the last one's store). Several rows can fold
         # into the same element: a NaN it holds is tracked, as the lanes' combining max or min
-        # may drop it. Otherwise the row's elements go to distinct ones.
+        # may drop it. Otherwise the row's elements go to distinct ones, next to each other (the
+        # run-time's ost is 0 along exactly the reduced axes and 1 along a kept last one).
         def row(row_loads: list[str]) -> list[str]:
             body, names = composite_lines(comp, row_loads)
+            if nd - 1 not in axes:
+                return (
+                    ["#pragma omp simd", "for (npy_intp j = 0; j < inner; j++) {"]
+                    + ["  " + ln for ln in body]
+                    + ["  " + combine("acc[ob + j]", names[0]), "}"]
+                )
             return (
-                [
-                    f"if (ost[{nd - 1}] == 0) {{",
-                    f"  {acc} a = acc[ob]; int nan_ = {'a != a' if nan_track else '0'};",
-                ]
-                + ["  " + ln for ln in simd_loop("a", "j = 0; j < inner", body, names[0])]
-                + (["  if (nan_) a = NAN;"] if nan_track else [])
-                + [
-                    "  acc[ob] = a;",
-                    "} else {",
-                    "  #pragma omp simd",
-                    "  for (npy_intp j = 0; j < inner; j++) {",
-                ]
-                + ["    " + ln for ln in body]
-                + ["    " + combine(f"acc[ob + j * ost[{nd - 1}]]", names[0]), "  }", "}"]
+                [f"{acc} a = acc[ob]; int nan_ = {'a != a' if nan_track else '0'};"]
+                + simd_loop("a", "j = 0; j < inner", body, names[0])
+                + (["if (nan_) a = NAN;"] if nan_track else [])
+                + ["acc[ob] = a;"]
             )
 
-        G += [
-            f"npy_intp inner = shape[{nd - 1}], outer = inner ? n / inner : 0;",
-            f"const int unit = {_unit_steps(rows, nd)};",
-            "for (npy_intp o = 0; o < outer; o++) {",
-        ]
+        # A full reduction of one axis over rows of unit steps is one of flat inputs, which the
+        # run-time gives the vectorized kernel: the strided loop alone.
+        unit_rows = not (ond == 0 and nd == 1)
+        G += [f"npy_intp inner = shape[{nd - 1}], outer = inner ? n / inner : 0;"]
+        G += [f"const int unit = {_unit_steps(rows, nd)};"] if unit_rows else []
+        G += ["for (npy_intp o = 0; o < outer; o++) {"]
         G += ["  " + ln for ln in _unravel(ni, nd, extra_out="ost")]
-        G += ["  " + ln for ln in _by_steps(rows, nd, row)] + ["}"]
+        G += ["  " + ln for ln in _by_steps(rows, nd, row, unit_rows)] + ["}"]
     else:
         body_s, names_s = composite_lines(comp, [ld or f"p{i}[0]" for i, ld in enumerate(loads)])
         G += ["{"] + ["  " + ln for ln in body_s] + ["  " + combine("acc[0]", names_s[0]), "}"]
