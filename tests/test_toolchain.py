@@ -17,6 +17,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import fncache
 from fncache.toolchain import (
@@ -29,7 +31,8 @@ from fncache.toolchain import (
 )
 from fncache.config import config
 from fncache.errors import CompileError
-from fcutil import ext_source
+from fncache.toolchain.process import split_args
+from fcutil import ext_source, fuzz_settings
 
 REPO = Path(fncache.__file__).resolve().parent.parent
 pytestmark = pytest.mark.skipif(shutil.which("gcc") is None, reason="needs gcc")
@@ -237,3 +240,22 @@ print("ok")
         timeout=300,
     )
     assert out.returncode == 0 and out.stdout.strip().endswith("ok"), out.stderr[-3000:]
+
+
+_ARG_CHARS = " \t\r\n\x0b\x0c\xa0\x85\"'\\#$=-.,~[]()*?;&|<>`aZ0é\x00"
+
+
+@given(st.text(alphabet=_ARG_CHARS, max_size=12))
+@fuzz_settings(300)
+def test_flags_split_as_shlex_splits_them_whatever_they_quote(text: str) -> None:
+    """The compiler command and flags are split as shlex splits them (its quotes, escapes and
+    blanks, and its error on an open quote), also where shlex is not imported for them."""
+    import shlex
+
+    def split(f):
+        try:
+            return f(text)
+        except ValueError:
+            return "open quote"
+
+    assert split(split_args) == split(shlex.split)

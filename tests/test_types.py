@@ -33,6 +33,38 @@ def test_shorthands_are_types_and_make_variables(name: str, dtype: str, ndim: in
     assert pickle.loads(pickle.dumps(t)) == t
 
 
+@pytest.mark.parametrize(
+    "shape, want",
+    [
+        ((None, 3), (None, 3)),
+        ((True, False), (1, None)),  # Theano's broadcastable pattern, given as a shape
+        ((0, 1, True), (0, 1, 1)),
+        ((np.int64(4), np.bool_(True)), (4, 1)),
+        ([2, None], (2, None)),
+        ((-1, 2), ValueError),
+        ((True, -3), ValueError),
+        ((2.0,), TypeError),
+    ],
+)
+@pytest.mark.parametrize("dtype", ["float64", np.float32, np.dtype("int8"), "float16", "floatX", "bool"])
+def test_a_type_holds_canonical_names_and_sizes_however_they_are_given(dtype, shape, want) -> None:
+    """The dtype's canonical name and a static shape of Python ints and None, however given
+    (names, numpy types, bools, numpy ints); a type made again from what it holds (as a
+    pickle makes it) is equal to it."""
+    if isinstance(want, type):
+        with pytest.raises(want):
+            ft.TensorType(dtype, shape)
+        return
+    t = ft.TensorType(dtype, shape)
+    name = (
+        fc.config.floatX if dtype == "floatX" else "float32" if dtype == "float16" else np.dtype(dtype).name
+    )
+    assert t.dtype == name and type(t.dtype) is str
+    assert t.shape == want and all(s is None or type(s) is int for s in t.shape)
+    again = pickle.loads(pickle.dumps(t))
+    assert again == t and again.shape == want and type(again.shape) is tuple
+
+
 def test_as_op_with_type_objects_black_box_likelihood() -> None:
     """PyMC's black-box likelihood idiom: itypes/otypes are the type objects themselves."""
 

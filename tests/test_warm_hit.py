@@ -12,6 +12,7 @@ rendering the library's source again; the key stays that of the source.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -183,6 +184,8 @@ NOT_ON_A_HIT = (
     "random",
     "subprocess",
     "filelock",
+    "fncache.runtime.linker_py",
+    "shlex",
 )
 
 
@@ -215,6 +218,64 @@ def test_a_warm_hit_in_a_fresh_process_renders_no_kernel_source_and_imports_only
         assert r.returncode == 0, r.stderr
     assert int(runs[0].stdout.split()[-1]) >= 1
     assert runs[1].stdout.split()[-1] == runs[0].stdout.split()[-1]  # the hit compiled nothing
+
+
+#: A tanh RNN through ``scan`` and its gradient (backpropagation through time), in a fresh
+#: process: ``fill`` compiles it, ``hit`` must compile nothing and import nothing of
+#: NOT_ON_A_HIT; the step's scale is the second argument; values checked against numpy's.
+SCAN_CHILD = """
+import sys, numpy as np
+import fncache as fc
+from fncache import tensor as ft
+what, c = sys.argv[1], float(sys.argv[2])
+rng = np.random.default_rng(3)
+X, W0, U0 = rng.standard_normal((5, 3, 4)), rng.standard_normal((4, 2)), rng.standard_normal((2, 2))
+x = ft.tensor3("x")
+W, U = fc.shared(W0, name="W"), fc.shared(U0, name="U")
+hs, _ = fc.scan(lambda xt, h: ft.tanh(c * ft.dot(xt, W) + ft.dot(h, U)), sequences=x,
+                outputs_info=ft.zeros((x.shape[1], 2)))
+cost = (hs[-1] ** 2).sum()
+before = set(sys.modules)  # the graph built: what the hit itself imports from here on
+f = fc.function([x], [hs, fc.grad(cost, W)])
+got_hs, got_dw = f(X)
+h, want_hs = np.zeros((3, 2)), []
+for t in range(5):
+    h = np.tanh(c * X[t] @ W0 + h @ U0)
+    want_hs.append(h)
+dh, dw = 2 * want_hs[-1], np.zeros_like(W0)
+for t in reversed(range(5)):
+    da = dh * (1 - want_hs[t] ** 2)
+    dw += c * X[t].T @ da
+    dh = da @ U0.T
+assert np.allclose(got_hs, want_hs, rtol=1e-12, atol=0), (got_hs, want_hs)
+assert np.allclose(got_dw, dw, rtol=1e-10, atol=0), (got_dw, dw)
+extra = sorted(m for m in NOT_ON_A_HIT if m in sys.modules and m not in before)
+assert what != "hit" or not extra, extra
+print(fc.cache.info()["compiles"])  # after the check: it imports what a hit does not
+"""
+
+
+def test_a_scan_functions_warm_hit_in_a_fresh_process_computes_what_numpy_does_and_a_changed_step_misses(
+    tmp_path,
+):
+    """The outer function and the loop's two inner functions (the step and its gradient's)
+    are all found: a fresh process compiles nothing, imports only what a hit needs, and gets
+    numpy's values; the same loop with another step compiles again."""
+    env = {**os.environ, "FNCACHE_FLAGS": f"compiledir={tmp_path / 'cd'}"}
+    code = f"NOT_ON_A_HIT = {NOT_ON_A_HIT!r}\n{SCAN_CHILD}"
+
+    def compiles(what: str, scale: str) -> int:
+        """The compiledir's count of compiles after the run."""
+        r = subprocess.run(
+            [sys.executable, "-c", code, what, scale], capture_output=True, text=True, timeout=300, env=env
+        )
+        assert r.returncode == 0, r.stderr
+        return int(r.stdout.split()[-1])
+
+    filled = compiles("fill", "1.0")
+    assert filled >= 3  # the outer function, the step and the gradient's step
+    assert compiles("hit", "1.0") == filled
+    assert compiles("changed step", "0.5") > filled
 
 
 def test_a_library_missing_from_the_cache_is_rendered_checked_and_built_again():

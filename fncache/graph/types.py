@@ -49,6 +49,8 @@ DTYPES: dict[str, str] = {
 
 def normalize_dtype(dtype: Any, what: str = "dtype") -> str:
     """Return the canonical name of a supported dtype or raise a TypeError that lists them."""
+    if dtype.__class__ is str and dtype in DTYPES:
+        return dtype  # already canonical: each type a graph unpickles on a cache hit names one
     if dtype is None or (isinstance(dtype, str) and dtype == "floatX"):
         from ..config import config  # "floatX" is Theano's spelling of the configured float
 
@@ -369,11 +371,19 @@ def shape_entries(shape: Any, what: str) -> tuple:
     return tuple(shape)
 
 
+def _is_size(s: Any) -> bool:
+    """Whether ``s`` is a static shape entry as :func:`_static_shape` returns it: None, or a
+    Python int >= 0 (a bool is not one)."""
+    return s is None or (s.__class__ is int and s >= 0)
+
+
 def _static_shape(shape: Any) -> tuple[int | None, ...]:
     """A type's static shape from Theano's and PyTensor's spellings: each entry a size (an
     int >= 0), ``None`` (unknown) or a bool (True: a broadcastable 1, False: unknown)."""
     if shape is None:
         return ()
+    if shape.__class__ is tuple and len(shape) <= MAX_DIMS and all(_is_size(s) for s in shape):
+        return shape  # already static: what each type a graph unpickles on a cache hit holds
     if as_int(shape) is not None:
         shape = (shape,)  # PyTensor's TensorType(dtype, 3): one dim of size 3
     shape = shape_entries(shape, "TensorType")

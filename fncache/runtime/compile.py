@@ -295,11 +295,12 @@ def holds_objects(graph: FunctionGraph) -> bool:
     """Whether a value of ``graph`` is not an array (a scipy.sparse matrix of
     ``fncache.sparse``). The C run-time's slots and the CUDA runner hold arrays only, so such a
     graph runs in the Python linker whatever the mode's linker."""
-    from .linker_py import holds_object
-
     # a graph holds a sparse type only once its module is loaded: other graphs need no walk
+    # (nor the Python linker's import, which a hit on the C linker does without)
     if "fncache.tensor.sparse.type" not in sys.modules:
         return False
+    from .linker_py import holds_object
+
     values = [*graph.inputs, *(v for node in graph.toposort() for v in (*node.inputs, *node.outputs))]
     return any(map(holds_object, values))
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import shlex
 import stat
 import time
 from pathlib import Path
@@ -20,7 +19,7 @@ from typing import Any, Sequence
 from ..config import config
 from ..errors import CompileError
 from .march import cxx_command, host_march_flags, host_memo
-from .process import as_c_source, run_tool, start_tool
+from .process import as_c_source, join_args, run_tool, split_args, start_tool
 
 __all__ = [
     "compiler_id",
@@ -81,7 +80,7 @@ def compiler_id() -> dict[str, str]:
 def user_cxxflags() -> list[str]:
     """The compiler flags the user chose: ``config.cxxflags`` then Theano's ``gcc__cxxflags``
     (``gcc.cxxflags``), added after them as Theano adds them after its own."""
-    return [*shlex.split(config.cxxflags), *shlex.split(config.gcc__cxxflags)]
+    return [*split_args(config.cxxflags), *split_args(config.gcc__cxxflags)]
 
 
 def compile_flags() -> list[str]:
@@ -140,7 +139,7 @@ def keep_failed_source(source: str, name: str, command: list[str], stderr: str, 
 
     tag = hashlib.sha256(source.encode()).hexdigest()[:16]
     kept = f"{name}-{tag}{suffix}"
-    texts = {kept: source, f"{name}-{tag}.log": f"$ {shlex.join(command)}\n{stderr}"}
+    texts = {kept: source, f"{name}-{tag}.log": f"$ {join_args(command)}\n{stderr}"}
     try:
         layout = layout_for(config.compiledir)
         _write_files(layout.root, ("failed",), texts)
@@ -304,7 +303,7 @@ def compile_error(
     tail = "\n".join(output.splitlines()[-_STDERR_TAIL_LINES:])
     return CompileError(
         f"{what} failed: {reason}\n"
-        f"command: {shlex.join(command)}\n"
+        f"command: {join_args(command)}\n"
         f"compiler output (last {_STDERR_TAIL_LINES} lines):\n{tail}\n"
         f"source kept at: {kept} (compiler log next to it)"
     )

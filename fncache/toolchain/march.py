@@ -21,7 +21,6 @@ import json
 import logging
 import os
 import re
-import shlex
 import shutil
 import sys
 import threading
@@ -41,7 +40,7 @@ from .cpu import (
     remember_isa,
 )
 from .tuning import WIDTHS, build_argv, candidates, choose_vector_width, width_flags
-from .process import run_side_by_side
+from .process import join_args, run_side_by_side, split_args
 
 __all__ = [
     "host_march_flags",
@@ -76,7 +75,7 @@ def host_name() -> str:
 
 def cxx_command() -> list[str]:
     """``config.cxx`` as an argv prefix (it may hold a wrapper, e.g. ``ccache gcc``)."""
-    cmd = shlex.split(config.cxx)
+    cmd = split_args(config.cxx)
     if not cmd:
         raise ValueError(
             "config.cxx is '' (no C compiler, Theano's meaning): the modes given by name run the "
@@ -289,7 +288,7 @@ def host_memo(
 def _cc1_line(stderr: str) -> list[str] | None:
     """The tokens of the cc1 line (gcc) or -cc1 line (clang) a ``-v`` driver call printed."""
     for line in stderr.splitlines():
-        tokens = shlex.split(line) if line.startswith(" ") else []
+        tokens = split_args(line) if line.startswith(" ") else []
         if tokens and (os.path.basename(tokens[0]) in ("cc1", "cc1plus") or "-cc1" in tokens[1:2]):
             return tokens
     return None
@@ -429,9 +428,7 @@ def _detect(cxx: list[str], earlier: dict | None = None) -> dict:
     tuned = kept or tuned
     # The tuning kernel was compiled and run with these flags: that is the test compile.
     if flags and tuned is None and not _test_compile(cxx, flags):
-        log.warning(
-            "march detection: a test compile with %s failed; building generic code", shlex.join(flags)
-        )
+        log.warning("march detection: a test compile with %s failed; building generic code", join_args(flags))
         flags, isa = [], frozenset()
     seconds = time.perf_counter() - t0
     log.info(
@@ -495,7 +492,7 @@ def _explicit_flags(value: str) -> list[str]:
     CPU's detected flags (code it cannot run would end the process with SIGILL)."""
     from ..errors import CompileError
 
-    flags = shlex.split(value)
+    flags = split_args(value)
     try:
         check_features(isa_of(cxx_command(), flags), f"code built with config.march={value!r}")
     except CompileError as e:
