@@ -55,7 +55,11 @@ def test_transpose_dimshuffle(mode: str) -> None:
 def test_dimshuffle_errors() -> None:
     x = ft.matrix("x")
     with pytest.raises(ValueError, match="broadcastable"):
-        x.dimshuffle(0)  # dropping a dim that is not known to be 1
+        ft.tensor("s", "float64", shape=(None, 2)).dimshuffle(0)  # dropping a dim of size 2
+    dropped = fc.function([x], x.dimshuffle(0))  # a size known when run: checked then
+    np.testing.assert_array_equal(dropped(np.ones((3, 1))), np.ones(3))
+    with pytest.raises(ValueError):
+        dropped(np.ones((3, 2)))
     with pytest.raises(ValueError):
         x.dimshuffle(0, 0)
     with pytest.raises(ValueError):

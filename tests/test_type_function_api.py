@@ -319,6 +319,14 @@ def test_a_python_number_out_of_the_operands_dtype_is_refused_as_numpy() -> None
         np.zeros(2, np.int8) + 300
     with pytest.raises(fc.OutOfRangeError, match="the number 300 does not fit dtype int8 of the other"):
         x + 300
+    # a float beyond a float32 operand's range is numpy's inf there, not an error
+    v = ft.fvector("v")
+    with np.errstate(over="ignore"):
+        expected = np.ones(2, np.float32) * 1e300
+    got = fc.function([v], [v * 1e300, 1e300 * v])(np.ones(2, np.float32))
+    for g in got:
+        assert g.dtype == expected.dtype
+        np.testing.assert_array_equal(g, expected)
 
 
 @pytest.mark.parametrize("mode", ["FAST_RUN", "FAST_COMPILE"])

@@ -709,6 +709,11 @@ def reread_user_code(nodes: Iterable[Apply]) -> bool:
     return any([op.reread_inner_code() for op in inner]) or changed
 
 
+def code_in_identity(op: Op) -> bool:
+    """Whether ``op``'s class is a user's (its code is part of its identity)."""
+    return op._code_in_identity
+
+
 def runs_user_code(op: Op) -> bool:
     """Whether ``op`` is a user's op (its class's code is part of its identity), holds a user's
     function (``as_op``: its identity read the function's code) or runs an inner graph holding

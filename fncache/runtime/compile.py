@@ -10,7 +10,7 @@ import sys
 from typing import Any, Callable, Sequence
 
 from ..config import config
-from ..graph.basic import clone_graph, reread_user_code, toposort
+from ..graph.basic import clone_graph, code_in_identity, reread_user_code, toposort
 from ..graph.fgraph import FunctionGraph
 from ..graph.serialize import (
     CanonicalForm,
@@ -259,7 +259,7 @@ def run_own_ops(loaded: FunctionGraph, form: CanonicalForm) -> bool:
             op = node.op
             if getattr(op, "user_code", False):
                 graphs.extend(inner_op.inner for inner_op in op.inner_ops())
-            if not (op._code_in_identity or type(op) in kinds):
+            if not (code_in_identity(op) or type(op) in kinds):
                 continue
             sig = op.signature()
             if "_identity_watch" not in op.__dict__:

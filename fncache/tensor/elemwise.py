@@ -199,8 +199,14 @@ def as_strong(args: Sequence[Any], weak_from: Sequence[int], what: str) -> list[
             continue
         refuse_python_bool(a, what)
         dt = S.result_type(*strong_dt, a) if strong_dt else None
+        if dt is not None and isinstance(a, (float, complex)) and np.dtype(dt).kind in "fc":
+            # numpy's: a float beyond a float32 operand's range is its inf there (1e300 * x)
+            with np.errstate(over="ignore"):
+                a_dt: Any = np.asarray(a, dtype=dt)
+        else:
+            a_dt = a
         try:
-            c = constant(a, dtype=dt)
+            c = constant(a_dt, dtype=dt)
         except OverflowError:  # numpy's class: int8_vector + 300 raises there too
             raise OutOfRangeError(
                 f"the number {a!r} does not fit dtype {dt} of the other operand; cast that operand to "
