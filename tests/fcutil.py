@@ -471,3 +471,10 @@ def count_renders(monkeypatch: Any) -> list[int]:
 
     monkeypatch.setattr(c_module, "prelude_text", counted)
     return renders
+
+
+def function_misses() -> int:
+    """How many functions this process compiled (missed in the cache) so far."""
+    import fncache as fc
+
+    return int(fc.cache.stats()["per_kind"].get("function", {}).get("misses", 0))

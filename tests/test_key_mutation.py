@@ -29,7 +29,7 @@ from fncache import tensor as ft
 from fncache.config import config
 from fncache.graph.basic import has_side_effects
 from fncache.graph.canonical import MAX_COMPARED, writes_state
-from fcutil import assert_same, in_tests_dir, run_python
+from fcutil import assert_same, function_misses, in_tests_dir, run_python
 
 PY = fc.Mode(linker="py")
 V = np.array([1.5, -2.25, 3.0, 4.0])
@@ -165,10 +165,6 @@ CHANGES: dict[str, tuple[Callable[[Any], Any], Callable[[float], None]]] = {
 }
 
 
-def _function_misses() -> int:
-    return int(fc.cache.stats()["per_kind"].get("function", {}).get("misses", 0))
-
-
 @pytest.fixture(autouse=True)
 def own_compiledir(tmp_path: Path) -> Iterator[None]:
     with config.change_flags(compiledir=str(tmp_path / "cd")):
@@ -190,10 +186,10 @@ def test_an_op_changed_after_a_compile_is_keyed_by_what_it_is_at_the_next(what: 
     try:
         for k in (2.0, 3.0, 2.0):
             set_factor(k)
-            misses = _function_misses()
+            misses = function_misses()
             f = _compiled(op, folded, PY)
             assert_same(f(V), V + V * k, f"{what}, factor {k}")
-            keys.append((f.cache_key, _function_misses() - misses))
+            keys.append((f.cache_key, function_misses() - misses))
     finally:
         set_factor(2.0)
     assert keys[1][0] != keys[0][0], f"{what}: changed, it kept its key"
@@ -216,9 +212,9 @@ def test_an_op_holding_an_array_of_objects_is_compiled_anew_each_time() -> None:
     keys = set()
     for k in (2.0, 3.0, 3.0):
         op.held[0][0] = k
-        misses = _function_misses()
+        misses = function_misses()
         f = _compiled(op, True, PY)
-        assert _function_misses() == misses + 1, "answered from an entry"
+        assert function_misses() == misses + 1, "answered from an entry"
         assert_same(f(V), V + V * k, f"factor {k}")
         keys.add(f.cache_key)
     assert len(keys) == 3
@@ -322,10 +318,10 @@ def test_state_written_through_calls_is_state_the_op_keeps(cls: type) -> None:
     assert has_side_effects(op)
     keys = []
     for k in range(3):
-        misses = _function_misses()
+        misses = function_misses()
         v = ft.dvector("v")
         f = fc.function([v], [op(v), v + op(ft.constant(V))], mode=PY)
-        keys.append((f.cache_key, _function_misses() - misses))
+        keys.append((f.cache_key, function_misses() - misses))
         assert any(node.op is op or type(node.op) is cls for node in f.maker.fgraph.toposort()), (
             f"{cls.__name__} was run at compile time"
         )
@@ -353,11 +349,11 @@ def test_a_hit_runs_the_users_own_op_and_the_state_it_keeps() -> None:
     op = Accumulates()
     fs = []
     for _ in range(2):
-        misses = _function_misses()
+        misses = function_misses()
         v = ft.dvector("v")
         fs.append(fc.function([v], op(v), mode=PY))
         fs[-1](V)
-    assert _function_misses() == misses, "compiled again after running"
+    assert function_misses() == misses, "compiled again after running"
     assert fs[0].cache_key == fs[1].cache_key
     assert_same(fs[0](V), V * 3, "the first function, third run")
     assert_same(fs[1](V), V * 4, "the second function, after three runs")
@@ -413,10 +409,10 @@ def test_what_an_as_op_function_writes_of_its_closure_is_state_it_keeps() -> Non
     op = ft.as_op([ft.dvector], [ft.dvector])(double)
     keys = []
     for k in range(3):
-        misses = _function_misses()
+        misses = function_misses()
         v = ft.dvector("v")
         f = fc.function([v], v + op(v), mode=PY)
-        keys.append((f.cache_key, _function_misses() - misses))
+        keys.append((f.cache_key, function_misses() - misses))
         assert_same(f(V + k), (V + k) * 3.0, f"run {k}")
     assert keys[1] == keys[2] == (keys[0][0], 0), f"compiled again after running: {keys}"
     assert runs[0]() == 3 and len(memo) == 3

@@ -35,7 +35,7 @@ from fncache import tensor as ft
 from fncache.config import config
 from fncache.graph.canonical import type_text
 from fncache.raise_op import assert_op
-from fcutil import assert_same
+from fcutil import assert_same, function_misses
 
 PY = fc.Mode(linker="py")
 V = np.array([1.5, -2.25, 3.0, 4.0])
@@ -565,10 +565,6 @@ def _check(f: fc.Function, args: tuple, wants: list, what: str, exact: bool = Fa
             )
 
 
-def _function_misses() -> int:
-    return int(fc.cache.stats()["per_kind"].get("function", {}).get("misses", 0))
-
-
 @pytest.fixture(autouse=True)
 def own_compiledir(tmp_path: Path) -> Iterator[None]:
     with config.change_flags(compiledir=str(tmp_path / "cd")):
@@ -580,12 +576,12 @@ def test_functions_alike_but_for_one_detail_keep_their_own_entries(pair: Pair) -
     first = pair.build(0)
     second = pair.build(1)  # compiled after the first is stored
     assert first[0].cache_key != second[0].cache_key, f"{pair.name}: two functions share a key"
-    misses = _function_misses()
+    misses = function_misses()
     again = pair.build(0)
     assert again[0].cache_key == first[0].cache_key, (
         f"{pair.name}: the first side built again has another key"
     )
-    hit = _function_misses() == misses
+    hit = function_misses() == misses
     assert hit == pair.stored, f"{pair.name}: the first side built again {'missed' if pair.stored else 'hit'}"
     for (f, args, wants), what in ((first, "first"), (second, "second"), (again, "again")):
         _check(f, args, wants, f"{pair.name}, {what}", pair.exact)
@@ -601,10 +597,10 @@ def test_what_an_op_writes_as_it_runs_neither_keys_it_nor_is_run_at_compile_time
     keys = []
     for _ in range(2):
         v = ft.dvector("v")
-        misses, before = _function_misses(), runs()
+        misses, before = function_misses(), runs()
         f = fc.function([v], [op()(v), op()(v), v[:2] + op()(ft.constant(c))], mode=PY)
         assert runs() == before, f"{op.__name__} ran at compile time"
-        keys.append((f.cache_key, _function_misses() - misses))
+        keys.append((f.cache_key, function_misses() - misses))
         for _ in range(2):
             _check(f, (V,), [V * 2, V * 2, V[:2] + c * 2], op.__name__)
         assert runs() == before + 6, f"{op.__name__}: 3 nodes, 2 runs"
@@ -619,9 +615,9 @@ def test_a_graph_whose_nodes_learn_static_sizes_when_made_again_is_stored_and_hi
     fs = []
     for _ in range(2):
         v, a = ft.dvector("v"), ft.dvector("a")
-        misses = _function_misses()
+        misses = function_misses()
         fs.append(fc.function([v], v + fc.OpFromGraph([a], [ft.exp(a)])(ft.constant(c)), mode=PY))
-    assert _function_misses() == misses, "the second compile missed the first's entry"
+    assert function_misses() == misses, "the second compile missed the first's entry"
     assert fs[0].cache_key == fs[1].cache_key
     for f in fs:
         _check(f, (V,), [V + np.exp(c)], "folded constant")
@@ -682,10 +678,10 @@ def first_sides_again() -> dict[str, Any]:
     one's key and whether it missed the compiledir, and the key of a ``Locked`` op."""
     found = {}
     for pair in PAIRS:
-        misses = _function_misses()
+        misses = function_misses()
         f, args, wants = pair.build(0)
         _check(f, args, wants, f"{pair.name}, in another process", pair.exact)
-        found[pair.name] = [f.cache_key, _function_misses() != misses]
+        found[pair.name] = [f.cache_key, function_misses() != misses]
     v = ft.dvector("v")
     found["Locked"] = [fc.function([v], Locked(1.0)(v), mode=PY).cache_key, True]
     return found
