@@ -6,7 +6,7 @@ from typing import Sequence
 
 from .basic import Apply, Constant, Variable, ancestors, clone_graph, toposort
 
-__all__ = ["FunctionGraph"]
+__all__ = ["FunctionGraph", "users_by_id"]
 
 
 class FunctionGraph:
@@ -44,3 +44,12 @@ class FunctionGraph:
 
     def __repr__(self) -> str:
         return f"FunctionGraph({self.inputs} -> {self.outputs})"
+
+
+def users_by_id(nodes: Sequence[Apply]) -> dict[int, list[Apply]]:
+    """The nodes of ``nodes`` reading each variable, keyed by the variable's id, in order."""
+    users: dict[int, list[Apply]] = {}
+    for node in nodes:
+        for v in node.inputs:
+            users.setdefault(id(v), []).append(node)
+    return users

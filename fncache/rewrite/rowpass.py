@@ -16,7 +16,7 @@ Runs after `fusion` (phase ``fused``), so the region is a few fused loops.
 from __future__ import annotations
 
 from ..graph.basic import Apply, Variable
-from ..graph.fgraph import FunctionGraph
+from ..graph.fgraph import FunctionGraph, users_by_id
 from ..graph.types import is_complex
 from ..tensor.blas import Dot, RowPass
 from ..tensor.elemwise import Elemwise
@@ -168,10 +168,7 @@ def rowpass(fgraph: FunctionGraph) -> bool:
     changed = False
     for _ in range(MAX_MATCHES):
         order = fgraph.toposort()
-        users: dict[int, list[Apply]] = {}
-        for n in order:
-            for v in n.inputs:
-                users.setdefault(id(v), []).append(n)
+        users = users_by_id(order)
         out_ids = {id(v) for v in fgraph.outputs}
         for node in order:
             m = _match(node, order, users, out_ids)

@@ -10,7 +10,7 @@ drops the shape-only inputs linking a second gradient's vector to the first grad
 from __future__ import annotations
 
 from ..graph.basic import Apply, Variable
-from ..graph.fgraph import FunctionGraph
+from ..graph.fgraph import FunctionGraph, users_by_id
 from ..tensor.blas import RowPass
 from .registry import register
 
@@ -103,10 +103,7 @@ def rowpass_merge(fgraph: FunctionGraph) -> bool:
     changed = False
     while True:
         order = fgraph.toposort()
-        users: dict[int, list[Apply]] = {}
-        for node in order:
-            for v in node.inputs:
-                users.setdefault(id(v), []).append(node)
+        users = users_by_id(order)
         out_ids = {id(v) for v in fgraph.outputs}
         passes = [n for n in order if isinstance(n.op, RowPass)]
         found = next(
