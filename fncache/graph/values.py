@@ -28,10 +28,11 @@ _SCALAR_DTYPE = {
 
 def plain_scalar(t: TensorType, value: Any, allow_downcast: bool | None) -> np.ndarray | None:
     """A 0-d array for the scalars that convert without a question, else None: a Python float
-    for float64, or for float32 unless ``allow_downcast`` is False (that rounds it), an int64-range int for int64 or float64 (numpy casts int64 to float64 as
-    safe), a bool for bool, a numpy scalar of the type's own dtype. Scalar inputs such as a learning rate come with every call: the general path
-    below (numpy's dtype names and casting rules) costs several microseconds, this one a
-    fraction of one."""
+    for float64, or for float32 unless ``allow_downcast`` is False (that rounds it), an
+    int64-range int for int64 or float64 (numpy casts int64 to float64 as safe), a bool for
+    bool, a numpy scalar of the type's own dtype. Scalar inputs such as a learning rate come
+    with every call: the general path below (numpy's dtype names and casting rules) costs
+    several microseconds, this one a fraction of one."""
     kind = type(value)
     dtype = t.dtype
     if (
@@ -118,19 +119,18 @@ def convert_value(
                 or (allow_downcast is None and arr.dtype.kind in "fc" and target.kind == arr.dtype.kind)
             )
         if not ok and not allow_downcast:
-            rounds = untyped and allow_downcast is False and arr.dtype.kind == target.kind
+            if untyped and allow_downcast is False and arr.dtype.kind == target.kind:
+                problem = "does not give the same values, and downcasting is off (allow_downcast False)"
+                other = (
+                    "pass allow_input_downcast=None (Python floats rounded) or True (anything cast) "
+                    "to fc.function (fc.In: allow_downcast=)"
+                )
+            else:
+                problem, other = "could lose data", "compile with allow_input_downcast=True"
             raise TypeError(
                 f"{where}: expected {_expected(t)}, got {describe_value(value)}; converting "
-                f"{arr.dtype} to {t.dtype} "
-                + (
-                    "does not give the same values, and downcasting is off (allow_downcast False). "
-                    f"Fix: cast it yourself (np.asarray(x, dtype='{t.dtype}')), or pass "
-                    "allow_input_downcast=None (Python floats rounded) or True (anything cast) to "
-                    "fc.function (fc.In: allow_downcast=)."
-                    if rounds
-                    else f"could lose data. Fix: cast it yourself (np.asarray(x, dtype='{t.dtype}')), "
-                    "or compile with allow_input_downcast=True."
-                )
+                f"{arr.dtype} to {t.dtype} {problem}. Fix: cast it yourself "
+                f"(np.asarray(x, dtype='{t.dtype}')), or {other}."
             )
         arr = arr.astype(target)
     return native_array(arr)
