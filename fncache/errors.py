@@ -37,7 +37,57 @@ class CacheError(FncacheError):
 
 class GradientError(FncacheError, AssertionError):
     """``ft.verify_grad`` found a symbolic gradient that differs from finite differences. An
-    AssertionError: a failed check, which test runners report as a failure, not an error."""
+    AssertionError: a failed check, which test runners report as a failure, not an error.
+
+    PyTensor's constructor and attributes: ``arg`` (which argument), ``err_pos`` (the flat
+    position in it), ``shape`` (its shape), ``val1`` and ``val2`` (the symbolic and the
+    numerical gradient there), ``abs_err``, ``rel_err``, ``abs_tol`` and ``rel_tol``; and
+    fncache's ``pos`` (the position as an index tuple), ``analytic`` and ``numeric`` (``val1``
+    and ``val2``), and ``part`` (``"real"`` or ``"imaginary"`` for a complex argument, whose
+    parts are compared one by one; None otherwise)."""
+
+    def __init__(
+        self,
+        arg: int,
+        err_pos: int,
+        shape: tuple[int, ...],
+        val1: float,
+        val2: float,
+        abs_err: float,
+        rel_err: float,
+        abs_tol: float,
+        rel_tol: float,
+        part: str | None = None,
+    ) -> None:
+        self.arg, self.err_pos, self.shape = int(arg), int(err_pos), tuple(int(s) for s in shape)
+        self.val1, self.val2 = float(val1), float(val2)
+        self.abs_err, self.rel_err = float(abs_err), float(rel_err)
+        self.abs_tol, self.rel_tol = float(abs_tol), float(rel_tol)
+        self.part = part
+        rest, pos = self.err_pos, []
+        for size in reversed(self.shape):
+            rest, k = divmod(rest, size)
+            pos.append(k)
+        self.pos = tuple(reversed(pos))
+        where = f" (its {part} part)" if part else ""
+        super().__init__(
+            f"verify_grad: the gradient of argument {self.arg} (shape {self.shape}) at position "
+            f"{self.pos}{where} is {self.val1!r} symbolically but {self.val2!r} by finite "
+            f"differences: abs error {self.abs_err:.3g} (abs_tol {self.abs_tol:.3g}), rel error "
+            f"{self.rel_err:.3g} (rel_tol {self.rel_tol:.3g})"
+        )
+
+    @property
+    def analytic(self) -> float:
+        return self.val1
+
+    @property
+    def numeric(self) -> float:
+        return self.val2
+
+    def __reduce__(self) -> tuple:
+        fields = (self.arg, self.err_pos, self.shape, self.val1, self.val2, self.abs_err, self.rel_err)
+        return type(self), (*fields, self.abs_tol, self.rel_tol, self.part)
 
 
 class DisconnectedInputError(FncacheError, ValueError):

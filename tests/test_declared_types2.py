@@ -36,7 +36,7 @@ MODULES = ("ft", "math", "extra_ops", "linalg", "nlinalg", "slinalg", "special",
 NOT_TENSOR_FUNCTIONS = frozenset(
     "Lop Rop grad hessian jacobian hessian_vector_product verify_grad as_op assert_op ifelse "
     "vectorize vectorize_graph interpolate1d get_scalar_constant_value "
-    "get_underlying_scalar_constant_value get_vector_length is_flat slice_at_axis transfer "
+    "get_underlying_scalar_constant_value get_vector_length is_flat slice_at_axis make_slice transfer "
     "constant as_tensor as_tensor_variable broadcast_shape inc_subtensor set_subtensor einsum "
     "scalar_from_tensor tensor_from_scalar pack unpack h_softmax conv2d conv2d_transpose conv3d "
     "images2neibs neibs2images batch_normalization piecewise dimshuffle specify_shape "

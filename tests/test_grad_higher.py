@@ -338,6 +338,7 @@ NOT_SAMPLED = {
     "DisconnectedGrad": "a gradient marker changes the gradient on purpose, at every order",
     "GradClip": "a gradient marker changes the gradient on purpose, at every order",
     "GradScale": "a gradient marker changes the gradient on purpose, at every order",
+    "UndefinedGrad": "a gradient marker whose gradient is undefined (differentiating through one raises TypeError)",
 }
 
 #: the cases whose second derivative is refused, with the op the error names

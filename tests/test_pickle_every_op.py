@@ -21,6 +21,7 @@ import pytest
 import fncache as fc
 from fncache import sparse
 from fncache import tensor as ft
+from fncache.gradient import undefined_grad
 from fncache.graph.basic import Op
 from fncache.printing import Print
 from fncache.raise_op import CheckAndRaise
@@ -250,6 +251,7 @@ def _extras() -> tuple[fc.Function, list]:
         Print("extras")(x),
         ft.assert_op(x, ft.gt(x.sum(), -100)),
         ft.grad(marked.sum(), x),
+        undefined_grad(x),
         _twice(x),
         optimize.minimize(((x - 3) ** 2).sum(), x)[0],
         ft.jacobian(ft.exp(x), x),

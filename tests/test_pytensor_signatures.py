@@ -71,6 +71,8 @@ ALLOWED = {
     ("tensor.atleast_2d", "left"): "None: numpy's atleast_2d; given, PyTensor's atleast_Nd",
     ("tensor.atleast_3d", "n"): "None: numpy's atleast_3d ((n,) -> (1, n, 1)); given, PyTensor's",
     ("tensor.atleast_3d", "left"): "None: numpy's atleast_3d ((n,) -> (1, n, 1)); given, PyTensor's",
+    ("tensor.make_slice", "name"): "a Python slice (PyTensor's a slice variable): no variable to name",
+    ("tensor.make_slice", "return_list"): "a Python slice (PyTensor's a slice variable), not an op's outputs",
     # -- defaults spelled otherwise, of the same meaning --
     ("tensor.bincount", "minlength"): "0, which None means in PyTensor's",
     ("tensor.stack", "axis"): "None is 0; stack(*tensors) (Theano's) takes it by keyword",

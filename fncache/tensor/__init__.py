@@ -430,7 +430,17 @@ def clip(x: Any, lo: Any, hi: Any) -> TensorVariable:
     return switch(to_hi, hi, out)
 
 
+#: PyTensor's constants (``pt.pi * x``, ``x[:, pt.newaxis]``): numpy's values as Python floats,
+#: which an expression reads as constants of its own dtype, and None.
+pi, e, inf, nan, euler_gamma, newaxis = np.pi, np.e, np.inf, np.nan, np.euler_gamma, None
+
 __all__ = list(_basic_all) + [
+    "pi",
+    "e",
+    "inf",
+    "nan",
+    "euler_gamma",
+    "newaxis",
     "TensorType",
     "TensorVariable",
     "TensorConstant",
@@ -755,7 +765,7 @@ _LAZY = {
     **dict.fromkeys(("digitize", "histogram", "interp", "interpolate1d"), "binning"),
     "hyp2f1": "hyp2f1",
     "extract_diag": "linalg_extra",
-    "slice_at_axis": "subtensor",
+    **dict.fromkeys(("make_slice", "slice_at_axis"), "subtensor"),
     **dict.fromkeys(("convolve", "correlate"), "convolve"),
     **dict.fromkeys(("argtopk", "topk", "topk_and_argtopk"), "topk"),
     **dict.fromkeys(

@@ -311,6 +311,32 @@ globals().update(_SHORTHANDS)
 __all__ += ["row", "col", "tensor5", "tensor6", "tensor7"] + list(_SHORTHANDS)
 
 
+def _type_groups() -> dict[str, tuple[TensorType, ...]]:
+    """PyTensor's groups of types (``pytensor.tensor.type``): tuples of the types of each
+    dtype of a kind, PyTensor's dtypes in its order, of 0, 1 or 2 dims: ``float_scalar_types``
+    is ``(fscalar, dscalar)``, ``int_vector_types`` the vectors of int8, int16, int32 and int64
+    (no unsigned nor bool; fncache's ``bvector`` is bool), ``complex_matrix_types``
+    ``(cmatrix, zmatrix)``; ``float_types``, ``int_types`` and ``complex_types`` are the
+    scalar ones."""
+    kinds = {
+        "float": ("float32", "float64"),
+        "int": ("int8", "int16", "int32", "int64"),
+        "complex": ("complex64", "complex128"),
+    }
+    out = {
+        f"{kind}_{shape}_types": tuple(TensorType(dt, _KINDS[shape]) for dt in dtypes)
+        for kind, dtypes in kinds.items()
+        for shape in ("scalar", "vector", "matrix")
+    }
+    out.update({f"{kind}_types": out[f"{kind}_scalar_types"] for kind in kinds})
+    return out
+
+
+_TYPE_GROUPS = _type_groups()
+globals().update(_TYPE_GROUPS)
+__all__ += list(_TYPE_GROUPS)
+
+
 def _scalar_value(x: Any, what: str) -> TensorVariable:
     v = as_tensor_variable(x)
     if v.ndim != 0:

@@ -1,6 +1,8 @@
 """Gradient markers: ops that return their input unchanged and only change what flows back
 through them when a gradient is taken (``zero_grad``, ``disconnected_grad``, ``grad_clip``,
-``grad_scale``, and Theano's older ``consider_constant``).
+``grad_scale``, ``undefined_grad``, and Theano's older ``consider_constant``); and the types of
+a gradient that is disconnected or undefined, with PyTensor's helpers that make one for an
+op's gradient rule (``grad_undefined``, ``grad_not_implemented``).
 
 The forward value is the input itself, so the ``grad_markers`` rewrite takes every marker out
 of a compiled graph: they cost nothing at run time, and the graph fuses and is optimized as if
@@ -23,13 +25,19 @@ __all__ = [
     "DisconnectedGrad",
     "GradClip",
     "GradScale",
+    "UndefinedGrad",
     "zero_grad",
     "disconnected_grad",
     "grad_clip",
     "grad_scale",
     "consider_constant",
+    "undefined_grad",
     "DisconnectedType",
     "NullType",
+    "disconnected_type",
+    "null_type",
+    "grad_undefined",
+    "grad_not_implemented",
     "is_null_gradient",
 ]
 
@@ -60,6 +68,12 @@ class DisconnectedGrad(GradMarker):
         """PyTensor's: the output is connected to no input, so a graph holding the marker
         (an ``OpFromGraph``'s) reads as disconnected through it too."""
         return [[False]]
+
+
+class UndefinedGrad(GradMarker):
+    """The gradient through it is undefined: ``grad`` raises ``NullTypeGradError`` where one
+    would flow through it to a variable differentiated for (PyTensor's). ``x`` stays connected
+    to the cost, so no ``disconnected_inputs`` error hides that."""
 
 
 def _number(value: Any, what: str, fn: str) -> float:
@@ -130,6 +144,13 @@ def disconnected_grad(x: Any) -> Variable:
     return _marked(DisconnectedGrad(), x, "disconnected_grad")
 
 
+def undefined_grad(x: Any) -> Variable:
+    """``x``, whose gradient is undefined: ``grad`` of a cost reading it raises
+    ``NullTypeGradError`` for each variable differentiated for that ``x`` depends on
+    (PyTensor's), even where the cost also reads that variable another way."""
+    return _marked(UndefinedGrad(), x, "undefined_grad")
+
+
 def grad_clip(x: Any, lower_bound: float, upper_bound: float) -> Variable:
     """``x``, whose incoming gradient is clipped elementwise to ``[lower_bound, upper_bound]``
     before it flows on to ``x``'s inputs (Theano's and PyTensor's argument names)."""
@@ -185,3 +206,34 @@ class NullType:
 def is_null_gradient(g: Any) -> bool:
     """Whether ``g`` is an undefined gradient (a variable of `NullType`)."""
     return isinstance(getattr(g, "type", None), NullType)
+
+
+#: PyTensor 3's instances of the two types: ``null_type()`` is an undefined gradient (with no
+#: reason given), ``disconnected_type()`` a disconnected one.
+null_type = NullType()
+disconnected_type = DisconnectedType()
+
+
+def _null_gradient(op: Any, x_pos: int, x: Any, comment: str, what: str) -> Variable:
+    # PyTensor's wording, so a reason read from ``why_null`` (or matched in an error message)
+    # reads the same; its trailing space where no comment is given is left out.
+    return NullType(
+        f"This variable is Null because the grad method for input {x_pos} ({x}) of the {op} op "
+        f"is {what}. {comment}".rstrip()
+    )()
+
+
+def grad_undefined(op: Any, x_pos: int, x: Any, comment: str = "") -> Variable:
+    """For an op's gradient rule (``grad``/``L_op``, an ``as_op``'s ``grad``, an
+    ``OpFromGraph``'s ``lop_overrides``): the gradient of input ``x_pos`` (``x``) of ``op``,
+    which is mathematically undefined (an integer count, an index), with ``comment`` saying
+    why. The other inputs' gradients still work; ``grad`` raises ``NullTypeGradError``, naming
+    ``op``, ``x_pos`` and the comment, where this one would reach a variable differentiated
+    for (PyTensor's)."""
+    return _null_gradient(op, x_pos, x, comment, "undefined")
+
+
+def grad_not_implemented(op: Any, x_pos: int, x: Any, comment: str = "") -> Variable:
+    """As :func:`grad_undefined`, for a gradient that exists but is not implemented: the
+    ``NullTypeGradError`` says so."""
+    return _null_gradient(op, x_pos, x, comment, "not implemented")

@@ -50,7 +50,16 @@ from .blas import Dot, dot
 from .creation import Alloc, alloc, eye
 from .data_ops import BinCount
 from .elemwise import Elemwise, cast, elemwise
-from .grad_markers import DisconnectedGrad, GradClip, GradScale, NullType, ZeroGrad, is_null_gradient
+from .grad_markers import (
+    DisconnectedGrad,
+    GradClip,
+    GradScale,
+    NullType,
+    UndefinedGrad,
+    ZeroGrad,
+    grad_undefined,
+    is_null_gradient,
+)
 from .ifelse import ifelse
 from .ifelse_op import IfElse
 from .grad_ops import ReducedSize, RepeatGrad, SortGrad, SubtensorGrad, SumToShape, ZerosSum
@@ -1102,6 +1111,12 @@ def _zero_grad(node: Apply, out_grads: list) -> list:
     # DisconnectedGrad's disconnection is decided by grad, which does not walk past it; a zero
     # here is what any other caller of backprop gets.
     return [None]
+
+
+@register_grad(UndefinedGrad, complex_values="rule")
+def _undefined_grad(node: Apply, out_grads: list) -> list:
+    # undefined for complex values too: the rule runs for them, not the refusal of complex ones
+    return [grad_undefined(node.op, 0, node.inputs[0])]
 
 
 @register_grad(GradClip)

@@ -15,7 +15,7 @@ from ..graph.basic import Apply, Constant, Op, Variable
 from ..graph.types import TensorType, is_int
 from .basic import as_tensor_variable
 
-__all__ = ["Subtensor", "getitem", "index_ref", "python_index", "slice_at_axis"]
+__all__ = ["Subtensor", "getitem", "index_ref", "make_slice", "python_index", "slice_at_axis"]
 
 #: PyTensor's names of this module path (``from pytensor.tensor.subtensor import
 #: set_subtensor``), from the modules that build on this one: loaded when first asked for
@@ -210,3 +210,22 @@ def slice_at_axis(sl: slice, axis: int) -> tuple:
     if axis < 0:
         return (Ellipsis, sl) + (slice(None),) * (-axis - 1)
     return (slice(None),) * axis + (sl, Ellipsis)
+
+
+def make_slice(slc: Any, stop: Any = None, step: Any = None) -> slice:
+    """Theano's and PyTensor's ``make_slice(start, stop=None, step=None)`` (or
+    ``make_slice(a_slice)``): the slice of those bounds, each None, an int or a symbolic int
+    scalar, to index with (``x[make_slice(i, j)]``, as ``x[i:j]``). One argument is the
+    *start* (PyTensor's ``make_slice(2)`` is ``2:``, not Python's ``slice(2)``). It is a Python
+    slice: fncache's indexing takes symbolic bounds in one (PyTensor's symbolic slice variable,
+    which its own indexing no longer takes, is not provided)."""
+    if isinstance(slc, slice):
+        if stop is not None or step is not None:
+            raise TypeError(
+                f"make_slice: given a slice ({slc!r}), stop and step must be None (got "
+                f"{stop!r}, {step!r}); give the bounds in the slice"
+            )
+        slc, stop, step = slc.start, slc.stop, slc.step
+    for what, v in (("start", slc), ("stop", stop), ("step", step)):
+        index_ref(v, f"{what} of make_slice", [])
+    return slice(slc, stop, step)

@@ -10,7 +10,7 @@ is compared part by part with the differences in each.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, NamedTuple, Sequence
 
 import numpy as np
 
@@ -22,7 +22,7 @@ from .gradient import grad, real_inner
 from .hooks import function_compiler
 from .shape_ops import shape
 
-__all__ = ["verify_grad"]
+__all__ = ["numeric_grad", "verify_grad"]
 
 #: Finite-difference steps and tolerances by input dtype (PyTensor's).
 _EPS = {"float64": 1e-7, "float32": 3e-4, "float16": 1e-1}
@@ -83,14 +83,7 @@ def verify_grad(
             f"{type(pt).__name__}; wrap a single array as [x]"
         )
     n_tests = int_arg(n_tests, "verify_grad", "n_tests", minimum=1)
-    values = [np.array(p) for p in pt]
-    for i, p in enumerate(values):
-        if p.dtype.kind not in "fc" or _part_dtype(p) not in _EPS:
-            raise TypeError(
-                f"verify_grad: argument {i} of pt has dtype {p.dtype}; the point must be float "
-                "or complex arrays (float16/32/64, complex64/128): pass np.asarray(x, "
-                "dtype='float64')"
-            )
+    values = _point(pt, "verify_grad")
     for what, v in (("eps", eps), ("abs_tol", abs_tol), ("rel_tol", rel_tol)):
         if v is not None and not (isinstance(v, (int, float, np.floating)) and v > 0):
             raise ValueError(f"verify_grad: {what} must be a positive number or None, got {v!r}")
@@ -132,8 +125,26 @@ def verify_grad(
             proj = proj + 1j * (draw(out_shape) + 0.5)
         proj = proj.astype(r_dtype)
         analytic = f_grad(*values, proj)
-        numeric = _central_differences(lambda *a: f_cost(*a)[0], values, proj, eps)
-        _compare(analytic, numeric, abs_tol, rel_tol)
+        numeric = numeric_grad(lambda *a, p=proj: f_cost(*a, p)[0], values, eps)
+        w = numeric.worst(analytic, abs_tol, rel_tol)
+        if w.scaled > 1.0:
+            shape_i = np.shape(numeric.gf[w.arg])
+            raise GradientError(
+                w.arg, w.pos, shape_i, w.val1, w.val2, w.abs_err, w.rel_err, abs_tol, rel_tol, w.part
+            )
+
+
+def _point(pt: Sequence[Any], fn: str) -> list[np.ndarray]:
+    """The arrays of ``pt``, each float or complex (``fn``'s TypeError otherwise)."""
+    values = [np.array(p) for p in pt]
+    for i, p in enumerate(values):
+        if p.dtype.kind not in "fc" or _part_dtype(p) not in _EPS:
+            raise TypeError(
+                f"{fn}: argument {i} of pt has dtype {p.dtype}; the point must be float "
+                "or complex arrays (float16/32/64, complex64/128): pass np.asarray(x, "
+                "dtype='float64')"
+            )
+    return values
 
 
 def _part_dtype(p: np.ndarray) -> str:
@@ -141,11 +152,20 @@ def _part_dtype(p: np.ndarray) -> str:
     return np.finfo(p.dtype).dtype.name if p.dtype.kind == "c" else p.dtype.name
 
 
-def _central_differences(
-    f_cost: Callable[..., Any], values: list[np.ndarray], proj: np.ndarray, eps: float
-) -> list[np.ndarray]:
-    """d f_cost / d each element of each value, by (f(x + eps) - f(x - eps)) / (2 eps); for
-    a complex value, in its real part plus i times in its imaginary part."""
+def _real_number(value: Any) -> float:
+    """The real scalar a function differentiated numerically returned, as a float."""
+    v = np.asarray(value)
+    if v.size != 1 or v.dtype.kind not in "biuf":
+        raise TypeError(
+            f"numeric_grad: f must return a real scalar, got {v.dtype} of shape {v.shape}; "
+            "reduce the output to one real number (sum, or the real part of an inner product)"
+        )
+    return float(v.reshape(()))
+
+
+def _central_differences(f: Callable[..., Any], values: list[np.ndarray], eps: float) -> list[np.ndarray]:
+    """d f / d each element of each value, by (f(x + eps) - f(x - eps)) / (2 eps); for a
+    complex value, in its real part plus i times in its imaginary part."""
     out = []
     for i, v in enumerate(values):
         steps = (eps, eps * 1j) if v.dtype.kind == "c" else (eps,)
@@ -154,9 +174,9 @@ def _central_differences(
             for step in steps:
                 args = [p.copy() for p in values]
                 args[i][idx] = v[idx] + step
-                up = float(f_cost(*args, proj))
+                up = _real_number(f(*args))
                 args[i][idx] = v[idx] - step
-                down = float(f_cost(*args, proj))
+                down = _real_number(f(*args))
                 g[idx] += (up - down) / (2 * eps) * (step / eps)
         out.append(g)
     return out
@@ -170,34 +190,99 @@ def _parts(x: Any) -> np.ndarray:
     )
 
 
-def _compare(analytic: list[np.ndarray], numeric: list[np.ndarray], abs_tol: float, rel_tol: float) -> None:
-    """Raise GradientError at the element whose error is largest against the tolerances, if
-    it exceeds both."""
-    worst: tuple[float, int, tuple] | None = None
-    for i, (a, n) in enumerate(zip(analytic, numeric)):
-        a, n = _parts(a), _parts(n)
-        abs_err = np.abs(a - n)
-        rel_err = abs_err / np.maximum(np.abs(a) + np.abs(n), 1e-8)
-        bad = ~np.isfinite(abs_err)
-        scaled = np.where(bad, np.inf, np.minimum(abs_err / abs_tol, rel_err / rel_tol))
-        if scaled.size and (worst is None or scaled.max() > worst[0]):
-            idx = tuple(int(k) for k in np.unravel_index(int(np.argmax(scaled)), scaled.shape))
-            worst = (float(scaled[idx]), i, idx)
-    if worst is None or worst[0] <= 1.0:
-        return
-    _, i, idx = worst
-    a, n = float(_parts(analytic[i])[idx]), float(_parts(numeric[i])[idx])
-    part = ""
-    if numeric[i].dtype.kind == "c":
-        idx, part = idx[:-1], (" (its imaginary part)" if idx[-1] else " (its real part)")
-    abs_err = abs(a - n)
-    rel_err = abs_err / max(abs(a) + abs(n), 1e-8)
-    err = GradientError(
-        f"verify_grad: the gradient of argument {i} (shape {numeric[i].shape}) at position {idx}{part} is "
-        f"{a!r} symbolically but {n!r} by finite differences: abs error {abs_err:.3g} "
-        f"(abs_tol {abs_tol:.3g}), rel error {rel_err:.3g} (rel_tol {rel_tol:.3g})"
-    )
-    # The numbers of the message, for tests that inspect them.
-    err.arg, err.pos, err.analytic, err.numeric = i, idx, a, n
-    err.abs_err, err.rel_err = abs_err, rel_err
-    raise err
+class numeric_grad:  # noqa: N801  (PyTensor's name)
+    """PyTensor's numerical gradient, which ``verify_grad`` compares with the symbolic one:
+    ``numeric_grad(f, pt, eps=None, out_type=None).gf`` is the gradient of ``f`` (a function
+    of numpy arrays returning a real scalar) at ``pt`` (an array, or a list of arrays: ``gf``
+    is then a list). By central differences ``(f(x + eps) - f(x - eps)) / (2 eps)``, where
+    PyTensor takes one-sided ones (an error in ``eps**2``, not ``eps``), in float64; a complex
+    array's gradient is ``df/dRe + i df/dIm``. ``eps`` defaults by dtype (``type_eps``,
+    PyTensor's); ``out_type`` is taken and changes nothing."""
+
+    type_eps: dict[Any, float] = {**_EPS, **{np.dtype(k): v for k, v in _EPS.items()}}
+
+    def __init__(
+        self, f: Callable[..., Any], pt: Any, eps: float | None = None, out_type: str | None = None
+    ) -> None:
+        if out_type is not None:
+            normalize_dtype(out_type, "numeric_grad: out_type")
+        if not callable(f):
+            raise TypeError(
+                f"numeric_grad: f must be a function of numpy arrays returning a scalar, got {f!r}"
+            )
+        packed = not isinstance(pt, (list, tuple))
+        values = _point([pt] if packed else pt, "numeric_grad")
+        if eps is None:
+            eps = max(_EPS[_part_dtype(p)] for p in values) if values else _EPS["float64"]
+        elif not (isinstance(eps, (int, float, np.floating)) and eps > 0):
+            raise ValueError(f"numeric_grad: eps must be a positive number or None, got {eps!r}")
+        gf = _central_differences(f, values, float(eps))
+        self.gf: Any = gf[0] if packed else gf
+
+    @staticmethod
+    def abs_rel_err(a: Any, b: Any) -> tuple[np.ndarray, np.ndarray]:
+        """PyTensor's: ``abs(a - b)`` and that over ``max(abs(a) + abs(b), 1e-8)``, in float64
+        (complex128 for complex values)."""
+        a, b = np.asarray(a), np.asarray(b)
+        a, b = (v.astype(np.result_type(a.dtype, b.dtype, np.float64)) for v in (a, b))
+        abs_err = np.abs(a - b)
+        return abs_err, np.asarray(abs_err / np.maximum(np.abs(a) + np.abs(b), 1e-8))
+
+    def _pairs(self, g_pt: Sequence[Any]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """``g_pt`` paired with ``gf``, their lengths and shapes checked (PyTensor's
+        ValueErrors)."""
+        gf = self.gf if isinstance(self.gf, list) else [self.gf]
+        g_pt = list(g_pt) if isinstance(g_pt, (list, tuple)) else [g_pt]
+        if len(g_pt) != len(gf):
+            raise ValueError(f"numeric_grad: {len(g_pt)} gradients given for {len(gf)} arguments")
+        pairs = [(np.asarray(a), b) for a, b in zip(g_pt, gf)]
+        for i, (a, b) in enumerate(pairs):
+            if a.shape != b.shape:
+                raise ValueError(f"numeric_grad: gradient {i} has shape {a.shape}, the argument {b.shape}")
+        return pairs
+
+    def abs_rel_errors(self, g_pt: Sequence[Any]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The absolute and relative errors of each gradient of ``g_pt`` against ``gf``."""
+        return [self.abs_rel_err(a, b) for a, b in self._pairs(g_pt)]
+
+    def worst(self, g_pt: Sequence[Any], abs_tol: float, rel_tol: float) -> WorstError:
+        """Where the error of ``g_pt`` (gradients of ``gf``'s shapes) is largest against the
+        tolerances, ``min(abs_err / abs_tol, rel_err / rel_tol)``: over 1 where both are
+        exceeded, infinite where an error is not finite. Complex gradients are compared part
+        by part (real and imaginary)."""
+        worst = WorstError(-1.0, 0, 0, None, 0.0, 0.0, 0.0, 0.0)
+        for i, (a, b) in enumerate(self._pairs(g_pt)):
+            is_complex = "c" in (a.dtype.kind, b.dtype.kind)
+            a, b = (_parts(v.astype("complex128") if is_complex else v).reshape(-1) for v in (a, b))
+            abs_err, rel_err = self.abs_rel_err(a, b)
+            scaled = np.where(np.isfinite(abs_err), np.minimum(abs_err / abs_tol, rel_err / rel_tol), np.inf)
+            if scaled.size and scaled.max() > worst.scaled:
+                k = int(np.argmax(scaled))
+                pos, half = divmod(k, 2) if is_complex else (k, 0)
+                part = ("real", "imaginary")[half] if is_complex else None
+                values = (float(a[k]), float(b[k]), float(abs_err[k]), float(rel_err[k]))
+                worst = WorstError(float(scaled[k]), i, pos, part, *values)
+        return worst
+
+    def max_err(self, g_pt: Sequence[Any], abs_tol: float, rel_tol: float) -> tuple[int, int, float, float]:
+        """PyTensor's: ``(arg, position, abs_err, rel_err)`` where the error of ``g_pt`` is
+        largest against the tolerances (`worst`; the position flat in its argument). An error
+        that is not finite is the largest (PyTensor raises ValueError)."""
+        w = self.worst(g_pt, abs_tol, rel_tol)
+        return w.arg, w.pos, w.abs_err, w.rel_err
+
+
+class WorstError(NamedTuple):
+    """`numeric_grad.worst`'s answer: the error against the tolerances (``scaled``), the
+    argument, the element's flat position in it, the part compared (``"real"`` or
+    ``"imaginary"`` of a complex gradient, else None), the two values there (``val1`` given,
+    ``val2`` numerical) and their absolute and relative errors."""
+
+    scaled: float
+    arg: int
+    pos: int
+    part: str | None
+    val1: float
+    val2: float
+    abs_err: float
+    rel_err: float
