@@ -101,11 +101,15 @@ def _check_updates(updates: Any) -> list[tuple[SharedVariable, Variable]]:
     from ..tensor.basic import as_tensor_variable
 
     out: list[tuple[SharedVariable, Variable]] = []
-    for sv, expr in pairs_arg(updates, "updates", "shared_variable", "expression"):
+    for i, (sv, expr) in enumerate(pairs_arg(updates, "updates", "shared_variable", "expression")):
         if not isinstance(sv, SharedVariable):
             raise TypeError(f"updates: {sv!r} is not a shared variable (make it with fc.shared)")
-        if any(sv is s for s, _ in out):
-            raise ValueError(f"updates: shared variable {sv!r} is updated twice")
+        first = next((j for j, (s, _) in enumerate(out) if s is sv), None)
+        if first is not None:
+            raise ValueError(
+                f"updates: shared variable {sv!r} is updated twice (pairs {first} and {i}); "
+                "a call makes one update of each variable: give it one expression"
+            )
         if not isinstance(sv.type, TensorType):  # a sparse matrix: an update of its very type
             if not isinstance(expr, Variable) or expr.type != sv.type:
                 got = expr.type if isinstance(expr, Variable) else type(expr).__name__

@@ -184,7 +184,8 @@ class SharedVariable(TensorVariable):
         return self._host_value()
 
     def __repr__(self) -> str:
-        return self.name or f"<shared {self.dtype}{self.ndim}d>"
+        kind = ("scalar", "vector", "matrix")[self.ndim] if self.ndim < 3 else f"{self.ndim}-d tensor"
+        return self.name or f"<shared {self.dtype} {kind}>"
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickled as its class, value and declarations (not a GPU backend's device copy: the
