@@ -608,3 +608,21 @@ def test_objective_matches_numpy(objectives: dict, name: str) -> None:
         np.testing.assert_allclose(
             got_grad, grad, rtol=1e-12, atol=1e-15, err_msg=f"{mode} weighted={weighted}"
         )
+
+
+@pytest.mark.parametrize("linker", list(LINKERS))
+def test_numpy_float_rate_into_float32_input(linker: str) -> None:
+    """A learning-rate schedule computed in numpy (``base * decay ** epoch`` of an int64 epoch is
+    an np.float64, a subclass of Python's float) is taken by a float32 rate input, rounded as a
+    Python float is, as PyTensor takes it; a float64 array is still refused, as PyTensor does."""
+    with fc.config.change_flags(floatX="float32"):
+        lr = ft.scalar("lr")
+        f = fc.function([lr], lr * 2, mode=LINKERS[linker]())
+        rate = 0.5 * 0.95 ** np.int64(3)
+        assert type(rate) is np.float64
+        got = f(rate)
+        assert got.dtype == "float32" and got == np.float32(rate) * 2
+        with pytest.raises(
+            TypeError, match="input 0 \\('lr'\\).*converting float64 to float32 could lose data"
+        ):
+            f(np.asarray(rate))

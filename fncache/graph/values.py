@@ -61,8 +61,8 @@ def convert_value(
     """``value`` as an aligned, native-order ndarray of exactly ``t``. ``strict``: only an
     ndarray of ``t``'s dtype is accepted (Theano's ``filter(strict=True)``). ``allow_downcast``
     (PyTensor's ``allow_input_downcast``): True casts anything; None (the default) takes safe
-    casts, values that convert exactly, and Python floats (and lists of them) rounded into any
-    float dtype; False takes only safe casts and values that convert exactly."""
+    casts, values that convert exactly, and Python floats (np.float64 included, and lists of
+    them) rounded into any float dtype; False takes only safe casts and values that convert exactly."""
     if t.ndim == 0 and not strict:
         fast = plain_scalar(t, value, allow_downcast)
         if fast is not None:
@@ -79,9 +79,11 @@ def convert_value(
             f"{where}: strict conversion expects an ndarray of dtype {t.dtype}, got "
             f"{describe_value(value)}; convert it first (np.asarray(x, dtype='{t.dtype}'))"
         )
-    # Python numbers and lists of them carry no dtype of their own (numpy's weak scalars).
-    untyped = isinstance(value, (bool, int, float, complex, list, tuple)) and not isinstance(
-        value, np.generic
+    # Python numbers and lists of them carry no dtype of their own (numpy's weak scalars). An
+    # np.float64 is a Python float too (its subclass), taken as one as Theano and PyTensor take
+    # it: a learning rate that numpy computed (``0.5 * 0.95 ** epoch``) goes into a float32 input.
+    untyped = isinstance(value, float) or (
+        isinstance(value, (bool, int, complex, list, tuple)) and not isinstance(value, np.generic)
     )
     if hasattr(value, "get") and type(value).__module__.startswith("pycuda"):
         value = value.get()
