@@ -625,3 +625,21 @@ def test_numpy_float_rate_into_float32_input(linker: str) -> None:
             TypeError, match="input 0 \\('lr'\\).*converting float64 to float32 could lose data"
         ):
             f(np.asarray(rate))
+
+
+@pytest.mark.parametrize("linker", list(LINKERS))
+def test_update_of_wrong_size_names_the_variable(linker: str) -> None:
+    """A bias of broadcastable shape (1, n) updated with an expression of unknown rows (Theano and
+    PyTensor refuse its type when the function is built; fncache checks the size when it runs):
+    a value of 2 rows is a ValueError naming the update's variable, not only the check."""
+    b = fc.shared(np.zeros((1, 4)), broadcastable=(True, False), name="b")
+    M = ft.matrix("M")
+    f = fc.function([M], [], updates=OrderedDict([(b, b - 0.1 * M)]), mode=LINKERS[linker]())
+    f(np.ones((1, 4)))
+    np.testing.assert_array_equal(b.get_value(), np.full((1, 4), -0.1))
+    with pytest.raises(
+        ValueError,
+        match=r"updates: b has static shape \(1, None\), its update: .*\(2, 4\).*give one of those sizes",
+    ):
+        f(np.ones((2, 4)))
+    np.testing.assert_array_equal(b.get_value(), np.full((1, 4), -0.1))

@@ -52,11 +52,16 @@ def _named_error(e: BaseException, node: Apply) -> BaseException:
     """numpy's error for a size no array can have, as the same kind of error with numpy's words
     after ``node``'s op and before the fix; an index out of range of a node made by a user's
     function (``made_by``: ``take``'s indexing) as an ``IndexError`` naming that function and
-    its fix; any other error as it is."""
+    its fix, and a failed size check so made (an update's) as a ``ValueError`` naming its
+    place; any other error as it is."""
     made_by = node.tag.get("made_by")
     if isinstance(e, IndexError) and made_by is not None:
         name, fix = made_by
         return IndexError(f"{name} ({node.op}): {str(e).removeprefix(f'{node.op}: ')}; {fix}")
+    if isinstance(e, ValueError) and made_by is not None and str(e).startswith("specify_shape:"):
+        # a size checked where a value of declared sizes is expected (an update, a replacement)
+        name, fix = made_by
+        return ValueError(f"{name}: {e}; {fix}")
     if not isinstance(e, (ValueError, MemoryError)) or not str(e).startswith(_NUMPY_SIZE_ERRORS):
         return e
     kind = MemoryError if isinstance(e, MemoryError) else ValueError

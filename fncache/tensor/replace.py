@@ -26,16 +26,20 @@ __all__ = ["clone", "clone_replace", "graph_replace", "replacement_map", "fit_st
 
 def fit_static_shape(want: tuple[int | None, ...], expr: Variable, what: str) -> Variable:
     """``expr`` standing where a value of static shape ``want`` is expected: a contradicting
-    static size is refused now (``what`` names the place), an unknown one checked at run time."""
+    static size is refused now, an unknown one checked at run time (``what`` names the place
+    in both errors: the check's ``made_by``)."""
     if all(s is None for s in want):
         return expr
+    fix = "give one of those sizes"
     if any(w is not None and h is not None and w != h for w, h in zip(want, expr.type.shape)):
-        raise ValueError(f"{what} {expr.type.shape}; give one of those sizes")
+        raise ValueError(f"{what} {expr.type.shape}; {fix}")
     if all(w is None or w == h for w, h in zip(want, expr.type.shape)):
         return expr
     from .array_ops import specify_shape
 
-    return specify_shape(expr, tuple(w if w is not None else h for w, h in zip(want, expr.type.shape)))
+    out = specify_shape(expr, tuple(w if w is not None else h for w, h in zip(want, expr.type.shape)))
+    out.owner.tag["made_by"] = (what, fix)
+    return out
 
 
 def replacement_map(replace: Any, what: str = "replace", strict: bool = True) -> dict[Variable, Variable]:
