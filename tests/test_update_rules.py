@@ -643,3 +643,12 @@ def test_update_of_wrong_size_names_the_variable(linker: str) -> None:
     ):
         f(np.ones((2, 4)))
     np.testing.assert_array_equal(b.get_value(), np.full((1, 4), -0.1))
+
+
+def test_rate_left_out_of_the_inputs_names_the_update() -> None:
+    """A symbolic rate the updates read but the inputs do not list: the error names the rate
+    and the update reading it (the outputs alone do not read it)."""
+    X, y, rate = ft.matrix("X"), ft.ivector("y"), ft.scalar("rate")
+    params, loss = build_mlp(X, y)
+    with pytest.raises(ValueError, match=r"not inputs of the function: rate \(the update of W1 reads rate\)"):
+        fc.function([X, y], loss, updates=sgd(fc.grad(loss, params), params, rate))

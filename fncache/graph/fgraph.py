@@ -13,7 +13,15 @@ class FunctionGraph:
     """Owns a cloned graph. ``inputs`` are the explicit inputs followed by shared variables'
     placeholders; ``outputs`` the outputs followed by update expressions."""
 
-    def __init__(self, inputs: Sequence[Variable], outputs: Sequence[Variable], clone: bool = True) -> None:
+    def __init__(
+        self,
+        inputs: Sequence[Variable],
+        outputs: Sequence[Variable],
+        clone: bool = True,
+        labels: Sequence[str] | None = None,
+    ) -> None:
+        """``labels``: what each output is ("output 0", "the update of W"), for the error
+        naming the one that reads a variable that is no input."""
         if clone:
             inputs, outputs, _ = clone_graph(inputs, outputs)
         self.inputs: list[Variable] = list(inputs)
@@ -25,8 +33,16 @@ class FunctionGraph:
         ]
         if missing:
             names = ", ".join(repr(m) for m in missing[:5])
+            reader = ""
+            if labels is not None:
+                k = next(
+                    k
+                    for k, o in enumerate(self.outputs)
+                    if any(v is missing[0] for v in ancestors([o], self.inputs))
+                )
+                reader = f" ({labels[k]} reads {missing[0]!r})"
             raise ValueError(
-                f"the outputs depend on variables that are not inputs of the function: {names}. "
+                f"the outputs depend on variables that are not inputs of the function: {names}{reader}. "
                 "Add them to the inputs list (or make them shared variables / constants)."
             )
 
