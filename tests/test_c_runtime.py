@@ -328,6 +328,17 @@ def test_a_runtime_built_from_other_sources_is_refused(monkeypatch: pytest.Monke
         c_linker.runtime()
 
 
+def test_the_runtime_sources_are_files_the_compiler_fingerprint_stamps() -> None:
+    """The run-time's source hash is remembered with the compiler fingerprint, under the stamp
+    of the fingerprint's files: a source outside them could change without the hash being
+    computed again, and a stale run-time would then load."""
+    from fncache.toolchain import fingerprint
+
+    package = Path(c_linker.__file__).resolve().parent.parent
+    stamped = {f for f, _ in fingerprint._files(str(package))}
+    assert {f"codegen/{name}" for name in c_linker.RUNTIME_SOURCES} <= stamped
+
+
 @pytest.mark.parametrize("n", [32768, 32768 * 3 + 17, 1_000_003])
 def test_threaded_chunks_cover_every_element_once(n: int) -> None:
     """Threaded loops and full reductions are cut into chunks taken from a shared counter

@@ -100,6 +100,33 @@ def test_local_entry_needing_a_missing_feature_is_never_returned(tmp_path, caplo
     assert cd.get_or_build(key, _library_build([])).meta["isa"] == []  # built again, for this CPU
 
 
+def test_what_an_entry_lacks_is_answered_by_its_own_isa_and_march_whatever_was_asked_before():
+    """Each lookup of a kernel library asks what it lacks (the answer is remembered per
+    process): entries asked in turn, alike but for one feature, get the answer their own
+    ``isa`` and ``march`` give, and an unreadable ``isa`` is still refused."""
+    from fncache.toolchain.cpu import entry_missing_features, flag_features, missing_features
+
+    have, miss = sorted(cpu_features())[0], lacking()
+    march = f"-march=x86-64 -m{have}"
+    metas = [
+        {"isa": [have], "march": march},
+        {"isa": [have, miss], "march": march},
+        {"isa": [have], "march": f"{march} -m{miss}"},
+        {"isa": [have], "march": march},
+        {"isa": [], "march": ""},
+        {"isa": [miss]},
+        {"isa": [have], "march": 7},
+    ]
+    for meta in metas * 2:
+        march_flags = meta.get("march", "")
+        flags = march_flags.split() if isinstance(march_flags, str) else []
+        want = missing_features({*meta["isa"], *flag_features(flags)})
+        assert entry_missing_features(meta) == want, meta
+    assert [bool(entry_missing_features(m)) for m in metas] == [False, True, True, False, False, True, False]
+    assert entry_missing_features({"isa": [have, 3]}) == ["(unreadable isa in its metadata)"]
+    assert entry_missing_features({"isa": "avx2"}) == ["(unreadable isa in its metadata)"]
+
+
 def test_bundle_entry_needing_a_missing_feature_is_imported_but_never_returned(tmp_path):
     a, b = Compiledir(tmp_path / "a"), Compiledir(tmp_path / "b")
     key = _key("bundle")

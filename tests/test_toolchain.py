@@ -265,3 +265,47 @@ def test_flags_split_as_shlex_splits_them_whatever_they_quote(text: str) -> None
             return "open quote"
 
     assert split(split_args) == split(shlex.split)
+
+
+def test_a_value_remembered_with_the_compiler_fingerprint_is_computed_again_when_a_source_changes(
+    tmp_path, monkeypatch
+):
+    """``fingerprint.remembered`` (the run-time's source hash, checked against the built
+    run-time in every process): kept in the fingerprint's memo and read from it by the next
+    process, computed again when a source file's size or mtime changed, as the fingerprint."""
+    from types import SimpleNamespace
+
+    from fncache.toolchain import fingerprint
+
+    real_files = fingerprint._files
+    edited: list[str] = []
+
+    def files(root: str) -> list:
+        found = real_files(root)
+        return [
+            (f, SimpleNamespace(st_size=st.st_size, st_mtime_ns=st.st_mtime_ns + (f in edited)))
+            for f, st in found
+        ]
+
+    monkeypatch.setattr(fingerprint, "_files", files)
+    monkeypatch.setattr(fingerprint, "user_cache_dir", lambda name: str(tmp_path / name))
+    calls: list[int] = []
+
+    def compute() -> str:
+        calls.append(1)
+        return f"value {len(calls)}"
+
+    def fresh_process() -> None:
+        monkeypatch.setattr(fingerprint, "_fp", None)
+        monkeypatch.setattr(fingerprint, "_memo", None)
+
+    fresh_process()
+    assert fingerprint.remembered("x", compute) == "value 1"
+    assert fingerprint.remembered("x", compute) == "value 1" and len(calls) == 1
+    first = fingerprint.compiler_fingerprint()
+    fresh_process()
+    assert fingerprint.remembered("x", compute) == "value 1" and len(calls) == 1  # read from the memo
+    edited.append("codegen/c_steps.c")  # a run-time source edited: its mtime moves
+    fresh_process()
+    assert fingerprint.remembered("x", compute) == "value 2"
+    assert fingerprint.compiler_fingerprint() == first  # the same contents: the same fingerprint

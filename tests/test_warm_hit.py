@@ -12,6 +12,7 @@ rendering the library's source again; the key stays that of the source.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -255,27 +256,75 @@ print(fc.cache.info()["compiles"])  # after the check: it imports what a hit doe
 """
 
 
+#: Counts, in the child, of the lookups (``Compiledir.get``), the entries read and verified
+#: (``read_entry``: checksums, metadata, CPU features) and the kernel libraries loaded.
+COUNTING = """
+import json
+import fncache.cache.compiledir as _cd, fncache.codegen.c_linker as _cl
+counts = {"lookups": 0, "verified": 0, "loads": 0}
+def _count(owner, name, what):
+    inner = getattr(owner, name)
+    def counted(*a, **k):
+        counts[what] += 1
+        return inner(*a, **k)
+    setattr(owner, name, counted)
+_count(_cd.Compiledir, "get", "lookups")
+_count(_cd, "read_entry", "verified")
+_count(_cl, "_load_bytes", "loads")
+"""
+
+
+def _scan_child(env: dict, what: str, scale: str = "1.0") -> tuple[int, dict]:
+    """Run SCAN_CHILD in a fresh process: the compiledir's count of compiles after the run, and
+    the lookups, verifications and library loads the run made (COUNTING)."""
+    code = f"NOT_ON_A_HIT = {NOT_ON_A_HIT!r}\n{COUNTING}{SCAN_CHILD}print(json.dumps(counts))\n"
+    r = subprocess.run(
+        [sys.executable, "-c", code, what, scale], capture_output=True, text=True, timeout=300, env=env
+    )
+    assert r.returncode == 0, r.stderr
+    *_, compiles, counts = r.stdout.splitlines()
+    return int(compiles), json.loads(counts)
+
+
 def test_a_scan_functions_warm_hit_in_a_fresh_process_computes_what_numpy_does_and_a_changed_step_misses(
     tmp_path,
 ):
     """The outer function and the loop's two inner functions (the step and its gradient's)
     are all found: a fresh process compiles nothing, imports only what a hit needs, and gets
-    numpy's values; the same loop with another step compiles again."""
+    numpy's values; the same loop with another step compiles again. The hit looks up, verifies
+    and loads each of the three functions' entries once: a function entry and a kernel library
+    each (no lookup made twice, no library loaded twice)."""
     env = {**os.environ, "FNCACHE_FLAGS": f"compiledir={tmp_path / 'cd'}"}
-    code = f"NOT_ON_A_HIT = {NOT_ON_A_HIT!r}\n{SCAN_CHILD}"
-
-    def compiles(what: str, scale: str) -> int:
-        """The compiledir's count of compiles after the run."""
-        r = subprocess.run(
-            [sys.executable, "-c", code, what, scale], capture_output=True, text=True, timeout=300, env=env
-        )
-        assert r.returncode == 0, r.stderr
-        return int(r.stdout.split()[-1])
-
-    filled = compiles("fill", "1.0")
+    filled, _ = _scan_child(env, "fill")
     assert filled >= 3  # the outer function, the step and the gradient's step
-    assert compiles("hit", "1.0") == filled
-    assert compiles("changed step", "0.5") > filled
+    compiles, counts = _scan_child(env, "hit")
+    assert compiles == filled
+    assert counts == {"lookups": 6, "verified": 6, "loads": 3}
+    assert _scan_child(env, "changed step", "0.5")[0] > filled
+
+
+def test_a_tampered_entry_of_a_scan_functions_inner_function_is_refused_on_a_warm_hit(tmp_path):
+    """A byte changed in each entry the loop's functions have (graphs and kernel libraries,
+    the inner functions' too): a fresh process's hit verifies each, sets each aside and builds
+    it again, and computes numpy's values; it loads nothing that did not verify."""
+    cd = tmp_path / "cd"
+    env = {**os.environ, "FNCACHE_FLAGS": f"compiledir={cd}"}
+    filled, _ = _scan_child(env, "fill")
+    tampered = 0
+    for meta_file in cd.glob("entries/*/*/meta.json"):
+        meta = json.loads(meta_file.read_text())
+        name = meta.get("library") or GRAPH_FILE  # what a hit loads: the library, the graph
+        path = meta_file.parent / name
+        data = bytearray(path.read_bytes())
+        data[len(data) // 2] ^= 0x55
+        path.write_bytes(bytes(data))
+        tampered += 1
+    assert tampered == 6  # three functions, each a function entry and a kernel library
+    compiles, counts = _scan_child(env, "tampered")  # a hit that rebuilds: a miss's imports
+    assert counts["loads"] == 3  # each library built again, then loaded: never a tampered one
+    assert len(list((cd / "quarantine").iterdir())) == tampered
+    assert compiles == 2 * filled  # each entry built again, once
+    assert _scan_child(env, "hit")[0] == compiles  # the rebuilt entries verify
 
 
 def test_a_library_missing_from_the_cache_is_rendered_checked_and_built_again():

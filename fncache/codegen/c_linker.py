@@ -114,7 +114,11 @@ def runtime() -> Any:
         raise ImportError(
             f"fncache's compiled run-time (fncache.codegen._c_runtime) is not built: {e}; {_REINSTALL}"
         ) from e
-    want = runtime_source_hash(Path(__file__).parent)
+    from ..toolchain.fingerprint import remembered
+
+    # the sources are compiler code: their hash is remembered with the compiler's fingerprint
+    # (computed again when one of them changed), not read and hashed in every process
+    want = remembered("runtime_sources", lambda: runtime_source_hash(Path(__file__).parent))
     if want is not None and getattr(_c_runtime, "SOURCE", None) != want:
         raise ImportError(
             f"fncache's compiled run-time at {_c_runtime.__file__} was built from "

@@ -39,6 +39,10 @@ log = logging.getLogger(__name__)
 
 _info: dict[str, Any] | None = None
 _fingerprint: str | None = None
+#: what :func:`entry_missing_features` answered, by the entry's ``isa`` and ``march``: every
+#: lookup of a kernel library asks, and the answer depends on this process's CPU alone
+_missing_memo: dict[tuple[tuple[str, ...], str], tuple[str, ...]] = {}
+_MISSING_MEMO_MAX = 64  # one or two march strings per host: a bound against odd entries
 _isa_memo: dict[tuple[str, ...], frozenset[str]] = {}
 
 #: ISA macros whose name does not follow ``__<FEATURE>__`` with ``_`` for ``.``/``-``.
@@ -185,10 +189,17 @@ def entry_missing_features(meta: dict[str, Any]) -> list[str]:
     if not isinstance(isa, list) or not all(isinstance(f, str) for f in isa):
         return ["(unreadable isa in its metadata)"]
     march = meta.get("march", "")
-    flags = march.split() if isinstance(march, str) else []
-    if not isa and not flags:
-        return []  # generic code, or no native code at all (function entries)
-    return missing_features({*isa, *flag_features(flags)})
+    if not isinstance(march, str):
+        march = ""
+    memo = (tuple(isa), march)
+    found = _missing_memo.get(memo)
+    if found is None:
+        flags = march.split()
+        # generic code, or no native code at all (function entries): nothing to miss
+        found = tuple(missing_features({*isa, *flag_features(flags)})) if isa or flags else ()
+        if len(_missing_memo) < _MISSING_MEMO_MAX:
+            _missing_memo[memo] = found
+    return list(found)
 
 
 def check_features(required: Iterable[str], what: str) -> None:
