@@ -159,7 +159,8 @@ def _shape_entry(node: Apply) -> list[Variable] | None:
     u = sh.inputs[0]
     d = at[1] + u.ndim if at[1] < 0 else at[1]
     key, leaves = size_key(u, d)
-    if any(v is u for v, _ in leaves):
+    # a size a type declares is checked by computing the value (reshape's, specify_shape's)
+    if any(v is u for v, _ in leaves) or len(leaves) != len(key):
         return None
     out = size_of(key, leaves, d)
     return [out] if out.type == node.outputs[0].type else None
