@@ -123,7 +123,7 @@ def test_cost_and_gradient_agree_with_the_graph_as_built(dtype: str) -> None:
     np.testing.assert_array_equal(picked, -m[np.arange(6), args[3]])
 
 
-@pytest.mark.parametrize("name", ["log(softmax)[i, y]", "log_softmax[i, y]"])
+@pytest.mark.parametrize("name", list(PER_ROW))
 def test_cost_alone_builds_no_matrix_but_the_product(name: str) -> None:
     x, W, b, y = ft.dmatrix("x"), ft.dmatrix("W"), ft.dvector("b"), ft.ivector("y")
     cost = ft.mean(PER_ROW[name](ft.dot(x, W) + b, y))
@@ -156,3 +156,20 @@ def test_an_indexed_sum_broadcasts_as_numpy() -> None:
     )
     with pytest.raises(IndexError):
         col(av, np.ones(1), np.array([0, 1, 0], np.int32))
+
+
+def test_a_size_read_from_where_it_comes_from_still_checks() -> None:
+    """``u.shape[d]`` is read from the sizes ``u`` broadcasts (so the softmax is not computed
+    for ``categorical_crossentropy``'s check of ``y``); sizes that do not broadcast, and a
+    product's inner sizes, still raise as computing ``u`` does."""
+    x, W, b = ft.dmatrix("x"), ft.dmatrix("W"), ft.dvector("b")
+    z = ft.dot(x, W) + b
+    f = fc.function([x, W, b], [ft.exp(z).shape[1], ft.dot(x, W).shape[0] * 0], mode="FAST_RUN")
+    got = f(np.ones((2, 3)), np.ones((3, 4)), np.ones(1))
+    assert [int(g) for g in got] == [4, 0]
+    for bad in (
+        [np.ones((2, 3)), np.ones((3, 4)), np.ones(3)],
+        [np.ones((2, 3)), np.ones((2, 4)), np.ones(4)],
+    ):
+        with pytest.raises(ValueError):
+            f(*bad)

@@ -61,10 +61,11 @@ def _sources(v: Variable, d: int) -> list[Ref] | None:
     return None
 
 
-def size_key(v: Variable, d: int) -> tuple[frozenset, list[Ref]]:
-    """Where dim ``d`` of ``v`` gets its size, followed back as far as `_sources` goes: (a key,
-    equal for two dims of equal sizes: the leaves' identities and static sizes; the leaves of
-    unknown size). Static 1s add nothing to a broadcast and are left out."""
+def size_key(v: Variable, d: int, checking: bool = True) -> tuple[frozenset, list[Ref]]:
+    """Where dim ``d`` of ``v`` gets its size, followed back as far as `_sources` goes (not
+    ``checking``: only through ops that check no sizes but a broadcast's, not products or
+    `SumToShape`): (a key, equal for two dims of equal sizes: the leaves' identities and static
+    sizes; the leaves of unknown size). Static 1s add nothing to a broadcast and are left out."""
     key: set = set()
     leaves: list[Ref] = []
     todo: list[Ref] = [(v, d)]
@@ -73,7 +74,12 @@ def size_key(v: Variable, d: int) -> tuple[frozenset, list[Ref]]:
         n = u.type.shape[e]
         if n == 1:
             continue
-        src = _sources(u, e) if n is None else None
+        op = u.owner.op if u.owner is not None else None
+        src = (
+            _sources(u, e)
+            if n is None and (checking or isinstance(op, (Elemwise, Reduce, DimShuffle)))
+            else None
+        )
         if src is not None:
             todo.extend(src)
         elif n is not None:
@@ -158,8 +164,10 @@ def _shape_entry(node: Apply) -> list[Variable] | None:
         return None
     u = sh.inputs[0]
     d = at[1] + u.ndim if at[1] < 0 else at[1]
-    key, leaves = size_key(u, d)
-    # a size a type declares is checked by computing the value (reshape's, specify_shape's)
+    # the sizes a product or a type declares are checked by computing the value (a product's
+    # inner sizes, reshape's, specify_shape's): read from past elementwise ops, reductions and
+    # dimshuffles only, and not where a static size comes in
+    key, leaves = size_key(u, d, checking=False)
     if any(v is u for v, _ in leaves) or len(leaves) != len(key):
         return None
     out = size_of(key, leaves, d)
