@@ -2,8 +2,8 @@
 maximum, ``s`` the sums of ``exp(d)``), is ``d - log(s)``, as Theano's and PyTensor's rewrite
 of the same name makes it: finite where a probability underflows to 0 (``log(0)`` is -inf
 there), no exponential or division per score when only the log-probabilities are read, and
-NaN where the softmax is (a row holding +inf, NaN, or only -inf). Elsewhere it is the
-log-probability rounded once instead of three times.
+NaN where the softmax is (a row holding +inf, NaN, or only -inf). Elsewhere it is within a
+few ulps of the log of the softmax.
 
 Runs before `index_elemwise` (registered first), so an indexed log-probability
 ``log(softmax(z))[arange(n), y]`` becomes ``z[arange(n), y] - max - log(s)`` per row there, and
