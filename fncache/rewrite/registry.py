@@ -99,6 +99,7 @@ def _load_all() -> None:
     from . import broadcast_reduce  # noqa: F401  (before constant folding tries a broadcast's size)
     from . import asserts, canonicalize, constant_folding, fusion, grad_markers, inplace  # noqa: F401
     from . import ifelse_lazy, merge, one_hot, rowpass, scan_outputs, sizes  # noqa: F401
+    from . import log_softmax  # noqa: F401  (before index_elemwise takes the log of the picks)
     from . import index_elemwise, logistic, random_state, sigmoid_products  # noqa: F401
     from . import composite  # noqa: F401  (after rowpass: runs on the bodies it leaves)
     from . import rowpass_merge  # noqa: F401  (after composite: its dropped inputs free passes)

@@ -2,7 +2,8 @@
 gradient divides by) reads its sizes from the variables they come from, not from the reduced
 value: through elementwise ops (the broadcast of their inputs' sizes), products, dimshuffles,
 reductions and `SumToShape`. The count then no longer waits for the value it counts, so a
-gradient whose only link to a row-wise value was its count fuses with it (`rowpass`)."""
+gradient whose only link to a row-wise value was its count fuses with it (`rowpass`). A size
+read as ``u.shape[d]`` is read from those variables too, so ``u`` is not computed for it alone."""
 
 from __future__ import annotations
 
@@ -12,10 +13,12 @@ from ..graph.basic import Apply, Variable
 from ..graph.fgraph import FunctionGraph
 from ..tensor.basic import constant
 from ..tensor.blas import Dot
-from ..tensor.elemwise import Elemwise
+from ..tensor.elemwise import Elemwise, elemwise
 from ..tensor.grad_ops import ReducedSize, SumToShape
+from ..tensor.pyop import check_value
 from ..tensor.reduction import Reduce
-from ..tensor.shape_ops import DimShuffle
+from ..tensor.shape_ops import DimShuffle, Shape, shape
+from ..tensor.subtensor import Subtensor
 from .local import local_pass
 from .registry import register
 
@@ -58,6 +61,35 @@ def _sources(v: Variable, d: int) -> list[Ref] | None:
     return None
 
 
+def size_key(v: Variable, d: int, checking: bool = True) -> tuple[frozenset, list[Ref]]:
+    """Where dim ``d`` of ``v`` gets its size, followed back as far as `_sources` goes (not
+    ``checking``: only through ops that check no sizes but a broadcast's, not products or
+    `SumToShape`): (a key, equal for two dims of equal sizes: the leaves' identities and static
+    sizes; the leaves of unknown size). Static 1s add nothing to a broadcast and are left out."""
+    key: set = set()
+    leaves: list[Ref] = []
+    todo: list[Ref] = [(v, d)]
+    while todo:
+        u, e = todo.pop()
+        n = u.type.shape[e]
+        if n == 1:
+            continue
+        op = u.owner.op if u.owner is not None else None
+        src = (
+            _sources(u, e)
+            if n is None and (checking or isinstance(op, (Elemwise, Reduce, DimShuffle)))
+            else None
+        )
+        if src is not None:
+            todo.extend(src)
+        elif n is not None:
+            key.add(("static", n))
+        elif (id(u), e) not in key:
+            key.add((id(u), e))
+            leaves.append((u, e))
+    return frozenset(key), leaves
+
+
 def _lift(node: Apply) -> list[Variable] | None:
     if not isinstance(node.op, ReducedSize):
         return None
@@ -93,6 +125,55 @@ def _lift(node: Apply) -> list[Variable] | None:
     return [ReducedSize(tuple(spec), node.op.dtype)(*likes)]
 
 
+_BROADCAST_MSG = (
+    "the sizes of an elementwise op's inputs along its axis {axis} do not broadcast: {sizes}; "
+    "give inputs of equal sizes there, or of size 1"
+)
+
+
+def size_of(key: frozenset, leaves: list[Ref], axis: int) -> Variable:
+    """The size `size_key` found ``key`` and ``leaves`` for: the one it comes from, or numpy's
+    broadcast of several (each 1 or the same), checked when the function runs as the
+    elementwise op checks it (ValueError)."""
+    sizes = [constant(np.int64(r[1])) for r in key if r[0] == "static"]
+    sizes += [shape(u)[e] for u, e in leaves]
+    if not sizes:
+        return constant(np.int64(1))
+    full = sizes[0]
+    for s in sizes[1:]:
+        full = elemwise("switch", elemwise("eq", s, 1), full, s)
+    if len(sizes) == 1:
+        return full
+    fits = [elemwise("or_", elemwise("eq", s, 1), elemwise("eq", s, full)) for s in sizes]
+    ok = fits[0]
+    for f in fits[1:]:
+        ok = elemwise("and_", ok, f)
+    marks = ", ".join(f"{{{k}}}" for k in range(len(sizes)))
+    return check_value(full, ok, _BROADCAST_MSG.format(axis=axis, sizes=marks), *sizes, removable=False)
+
+
+def _shape_entry(node: Apply) -> list[Variable] | None:
+    """``u.shape[d]`` read from the variables that size comes from (``(X @ W + b).shape[1]`` is
+    ``W.shape[1]`` broadcast with ``b.shape[0]``), so reading it does not keep ``u`` computed: a
+    softmax whose size `categorical_crossentropy` checks its class indices against, say."""
+    if not isinstance(node.op, Subtensor) or len(node.op.idx) != 1 or node.op.idx[0][0] != "i":
+        return None
+    at = node.op.idx[0][1]
+    sh = node.inputs[0].owner
+    if at is None or at[0] != "c" or sh is None or not isinstance(sh.op, Shape) or sh.inputs[0].owner is None:
+        return None
+    u = sh.inputs[0]
+    d = at[1] + u.ndim if at[1] < 0 else at[1]
+    # the sizes a product or a type declares are checked by computing the value (a product's
+    # inner sizes, reshape's, specify_shape's): read from past elementwise ops, reductions and
+    # dimshuffles only, and not where a static size comes in
+    key, leaves = size_key(u, d, checking=False)
+    if any(v is u for v, _ in leaves) or len(leaves) != len(key):
+        return None
+    out = size_of(key, leaves, d)
+    return [out] if out.type == node.outputs[0].type else None
+
+
 @register("sizes", "fast_run")
 def sizes(fgraph: FunctionGraph) -> bool:
-    return local_pass(fgraph, _lift)
+    return local_pass(fgraph, lambda node: _lift(node) or _shape_entry(node))

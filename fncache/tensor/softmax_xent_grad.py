@@ -39,7 +39,7 @@ from .reduction import all as all_
 from .shape_ops import DimShuffle, Shape, dimshuffle
 from .subtensor import Subtensor
 
-__all__ = ["LogSoftmax", "log_softmax_of"]
+__all__ = ["LogSoftmax", "log_softmax_of", "softmax_parts"]
 
 
 class LogSoftmax(NamedTuple):
@@ -71,26 +71,42 @@ def _row_sums(s: Variable) -> tuple[Variable, Variable] | None:
     return (e, r) if e.ndim == 2 and r.dtype == e.dtype and is_float(e.dtype) else None
 
 
-def _shifted_exp(e: Variable) -> Variable | None:
-    """``d`` where ``e`` is ``exp(d)``, ``d = x - m`` with ``m`` a column held by `zero_grad`."""
+def _is_row_max(m: Variable, x: Variable) -> bool:
+    """``m`` is the column of the maxima of ``x``'s rows (`softmax`'s shift, its gradient marker
+    taken out of a compiled graph)."""
+    col = m.owner
+    if col is None or not isinstance(col.op, DimShuffle) or col.op.new_order != (0, "x"):
+        return False
+    r = col.inputs[0].owner
+    return (
+        r is not None
+        and isinstance(r.op, Reduce)
+        and (r.op.kind, r.op.axes, r.op.pre) == ("max", (1,), None)
+        and r.inputs[0] is x
+    )
+
+
+def _shifted_exp(e: Variable, marked: bool = True) -> Variable | None:
+    """``d`` where ``e`` is ``exp(d)``, ``d = x - m`` with ``m`` a column held by `zero_grad`
+    (not ``marked``: or the maxima of ``x``'s rows, as a compiled graph holds them)."""
     ins = _step(e, "exp")
     d = ins[0] if ins else None
     shift = _step(d, "sub") if d is not None else None
     if shift is None:
         return None
     m = shift[1]
-    return (
-        d if m.owner is not None and isinstance(m.owner.op, ZeroGrad) and m.type.shape[1:] == (1,) else None
-    )
+    if m.owner is not None and isinstance(m.owner.op, ZeroGrad) and m.type.shape[1:] == (1,):
+        return d
+    return d if not marked and _is_row_max(m, shift[0]) else None
 
 
-def _softmax_parts(p: Variable) -> LogSoftmax | None:
-    """The parts of ``p`` = ``exp(d) / s``, `softmax`'s."""
+def softmax_parts(p: Variable, marked: bool = True) -> LogSoftmax | None:
+    """The parts of ``p`` = ``exp(d) / s``, `softmax`'s (``marked``: as `_shifted_exp`)."""
     ins = _step(p, "true_div")
     sums = _row_sums(ins[1]) if ins else None
     if sums is None or sums[0] is not ins[0]:
         return None
-    d = _shifted_exp(ins[0])
+    d = _shifted_exp(ins[0], marked)
     return None if d is None else LogSoftmax(d, ins[0], ins[1], (p, ins[0], ins[1], sums[1]))
 
 
@@ -99,7 +115,7 @@ def log_softmax_of(lp: Variable) -> LogSoftmax | None:
     and `categorical_crossentropy`'s log of a softmax), over the last axis of a matrix."""
     ins = _step(lp, "log")
     if ins:
-        sm = _softmax_parts(ins[0])
+        sm = softmax_parts(ins[0])
         return None if sm is None else sm._replace(inner=(lp, *sm.inner))
     ins = _step(lp, "sub")
     logs = _step(ins[1], "log") if ins else None

@@ -24,6 +24,7 @@ from ..reduction import all as all_
 from ..reduction import sum as sum_
 from ..shape_ops import dimshuffle
 from ..softmax import log_softmax, softmax
+from ..softmax_xent_grad import log_softmax_of
 
 # ft.sigmoid and ft.softplus themselves (the package defines them before importing this module)
 from .. import sigmoid, softplus  # noqa: E402
@@ -197,6 +198,11 @@ def categorical_crossentropy(coding_dist: Any, true_dist: Any) -> Variable:
         # pick the entry first, then take its log: log of the other entries (of a 0, -inf)
         # would make their zero gradients 0 / 0
         return _e("neg", _e("log", sum_(_e("switch", hit, p, 0), axis=1)))
+    if log_softmax_of(logp) is not None:
+        # a softmax's log-probabilities: the one of each row read by indexing (y is checked
+        # above), so the loss takes one value per row (index_elemwise), not a pass over the
+        # scores; the rows as the comparison broadcasts them
+        return _e("neg", logp[arange(p.shape[0]), y])
     return _e("neg", sum_(_e("switch", hit, logp, 0), axis=1))
 
 
