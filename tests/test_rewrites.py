@@ -5,6 +5,7 @@ Every graph is also checked against numpy, so a rewrite can never change a resul
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -355,3 +356,31 @@ def test_the_sum_of_a_jacobian_row_seed_is_its_one() -> None:
     f = fc.function([m, row_seed.owner.inputs[1], k], ft.sum(row_seed))
     assert any(isinstance(n.op, Reduce) for n in _nodes(f)), "a row written, not one value: summed"
     assert_same(f(np.zeros((3, 2)), np.array([1.5, 2.0]), 2), np.float64(3.5), "row seed")
+
+
+_PASS_ORDER = """
+import importlib, sys
+for name in sys.argv[1:]:
+    importlib.import_module(name)
+import fncache as fc
+from fncache.rewrite import selected
+print(" ".join(r.name for r in selected(fc.Mode("py", "fast_run"))))
+"""
+
+
+def test_the_passes_run_in_one_order_whatever_was_imported_first() -> None:
+    """A process that imported the rewrite modules in another order (alphabetically, as a walk
+    of the package does) runs the passes in the same order: `log_softmax` before
+    `index_elemwise` (the other way round, a picked log-probability stayed the log of the
+    softmax, -inf where a probability underflows)."""
+    from fcutil import run_python
+
+    import fncache.rewrite as rw
+
+    modules = sorted(
+        f"fncache.rewrite.{p.stem}" for p in Path(rw.__file__).parent.glob("*.py") if p.stem != "__init__"
+    )
+    plain = run_python(_PASS_ORDER).split()
+    assert plain.index("log_softmax") < plain.index("index_elemwise")
+    assert run_python(_PASS_ORDER, *modules).split() == plain
+    assert run_python(_PASS_ORDER, *reversed(modules)).split() == plain

@@ -9,6 +9,7 @@ the C backend runs natively: a mode for the ``cuda`` device skips them.
 
 from __future__ import annotations
 
+import importlib
 import logging
 from dataclasses import dataclass
 from typing import Callable
@@ -93,13 +94,52 @@ def optimize(fgraph: FunctionGraph, mode: Mode, max_rounds: int = 8) -> Function
     return fgraph
 
 
+#: The rewrite modules, in the order their passes run within a phase (a module's passes in the
+#: order it registers them). The order is this list's, not the order some code happened to
+#: import the modules in: passes that match each other's patterns must meet in one order in
+#: every process.
+_MODULES = (
+    "merge",  # first: the other passes see one node per computation
+    "op_from_graph",  # the other passes see the graphs inline
+    "broadcast_reduce",  # before constant folding tries a broadcast's size
+    "asserts",
+    "canonicalize",
+    "constant_folding",
+    "fusion",
+    "grad_markers",
+    "inplace",
+    "ifelse_lazy",
+    "one_hot",
+    "rowpass",
+    "scan_outputs",
+    "sizes",
+    "log_softmax",  # before index_elemwise takes the log of the picks
+    "index_elemwise",
+    "logistic",
+    "random_state",
+    "sigmoid_products",
+    "composite",  # after rowpass: runs on the bodies it leaves
+    "rowpass_merge",  # after composite: its dropped inputs free passes
+)
+
+
+def _place(r: Rewrite) -> int:
+    """``r``'s module's place in `_MODULES` (a pass registered elsewhere runs after them)."""
+    module = r.fn.__module__
+    prefix = f"{__package__}."
+    name = module[len(prefix) :] if module.startswith(prefix) else ""
+    return _MODULES.index(name) if name in _MODULES else len(_MODULES)
+
+
+_ordered = 0  # len(REWRITES) when they were last put in order
+
+
 def _load_all() -> None:
     # Importing a rewrite module registers its rewrites.
-    from . import op_from_graph  # noqa: F401  (first: the other passes see the graphs inline)
-    from . import broadcast_reduce  # noqa: F401  (before constant folding tries a broadcast's size)
-    from . import asserts, canonicalize, constant_folding, fusion, grad_markers, inplace  # noqa: F401
-    from . import ifelse_lazy, merge, one_hot, rowpass, scan_outputs, sizes  # noqa: F401
-    from . import log_softmax  # noqa: F401  (before index_elemwise takes the log of the picks)
-    from . import index_elemwise, logistic, random_state, sigmoid_products  # noqa: F401
-    from . import composite  # noqa: F401  (after rowpass: runs on the bodies it leaves)
-    from . import rowpass_merge  # noqa: F401  (after composite: its dropped inputs free passes)
+    global _ordered
+    if _ordered == len(REWRITES) and _ordered:
+        return
+    for name in _MODULES:
+        importlib.import_module(f"{__package__}.{name}")
+    REWRITES.sort(key=_place)  # stable: a module's own passes keep their order
+    _ordered = len(REWRITES)
