@@ -204,35 +204,3 @@ def test_a_cold_miss_starts_its_compiler_before_publishing_its_function_entry(co
     assert report["bad"] == [] and report["checked"] == 2, report
     v = np.linspace(-1, 1, 7)
     np.testing.assert_allclose(f(v), np.exp(v) * 2 + v)
-
-
-def _linear_gradient():
-    X, y, w = ft.dmatrix("X"), ft.dvector("y"), ft.dvector("w")
-    cost = ft.mean((X @ w - y) ** 2)
-    return [X, y, w], [cost, ft.exp(fc.grad(cost, w))]
-
-
-def _linear_gradient_ref(X, y, w):
-    r = X @ w - y
-    return [np.mean(r**2), np.exp(2 * X.T @ r / len(y))]
-
-
-def test_row_passes_keep_the_command_lines_options_and_other_kernels_are_built_at_o2_vectorized():
-    ins, outs = _linear_gradient()
-    f = fc.function(ins, outs)
-    source = c_module.render_module(f.optimized_graph, n_explicit=3, single=False).source
-    # the prelude opens the -O2 region before its scalar helpers, which its kernels inline
-    assert source.index("\nFC_O2V_BEGIN\n") < source.index("@fc-scalar-helpers-begin")
-    regions = {}  # each kernel's node title -> the last region marker before it
-    for title in re.finditer(r"/\* node \d+: (\w+)", source):
-        before = source[: title.start()]
-        regions[title.group(1)] = max(("FC_O2V_BEGIN", "FC_O2V_END"), key=lambda m: before.rfind(f"\n{m}\n"))
-    assert regions.pop("RowPass") == "FC_O2V_END", source
-    assert regions and set(regions.values()) == {"FC_O2V_BEGIN"}, regions
-    rng = np.random.default_rng(0)
-    args = [rng.standard_normal((37, 11)), rng.standard_normal(37), rng.standard_normal(11)]
-    for flags in ("-O3", "-O0"):  # -O0 leaves every kernel as the command line says
-        with config.change_flags(cxxflags=flags):
-            g = fc.function(ins, outs)
-        for got, want in zip(g(*args), _linear_gradient_ref(*args)):
-            np.testing.assert_allclose(got, want, rtol=1e-12)

@@ -16,7 +16,6 @@ from typing import Any
 from ..graph.basic import Apply, copied_outputs
 from ..graph.fgraph import FunctionGraph
 from ..graph.slots import plan_slots
-from ..tensor.blas import RowPass
 from . import c_program
 from .c_nodes import NodeCtx, has_native, keeps_buffers, render_node, typenum
 
@@ -123,10 +122,7 @@ def render_module(
             fallbacks.append(node)
         code, st = render_node(node, ctx)
         if code:
-            text = _kernels_or_aliases(step, node, code, first_of)
-            # A row pass's loops are where -O3's transforms pay (the prelude's FC_O2V_BEGIN
-            # builds the rest at -O2 with -O3's vectorizer)
-            kernels.append(f"FC_O2V_END\n{text}\nFC_O2V_BEGIN" if isinstance(node.op, RowPass) else text)
+            kernels.append(_kernels_or_aliases(step, node, code, first_of))
         has_kernels = has_kernels or any(st[c_program.STEP_KERNELS])
         steps.append(st)
 

@@ -14,26 +14,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-/* Most of a cold compile is gcc's time on the kernels, and -O3's loop transforms beyond its
- * vectorizer (peeling, unswitching, versioning for strides, larger inlining limits) cost a
- * fifth to a third of it on elementwise loops and reductions without making them faster: they,
- * and the scalar helpers they inline, are built at -O2 with -O3's vectorizer cost model (gcc 12
- * vectorizes at -O2; the same vector loops, so the same sums). Row passes, the loops that read
- * a matrix's rows, keep the command line's options (-O3 by default) between FC_O2V_END and
- * FC_O2V_BEGIN. The command line's other flags (-ffp-contract=off, -fno-tree-vectorize, ...)
- * still apply; at -O0 or -Os, with an older gcc or another compiler, everything is built as the
- * command line says. */
-#if defined(__GNUC__) && __GNUC__ >= 12 && !defined(__clang__) && defined(__OPTIMIZE__) \
-    && !defined(__OPTIMIZE_SIZE__)
-#define FC_O2V_BEGIN _Pragma("GCC push_options") \
-    _Pragma("GCC optimize(\"O2\", \"vect-cost-model=dynamic\")")
-#define FC_O2V_END _Pragma("GCC pop_options")
-#else
-#define FC_O2V_BEGIN
-#define FC_O2V_END
-#endif
-FC_O2V_BEGIN
-
 typedef intptr_t npy_intp;
 typedef unsigned char npy_bool;
 typedef int8_t npy_int8;
