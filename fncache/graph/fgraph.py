@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Callable, Sequence
 
 from .basic import Apply, Constant, Variable, ancestors, clone_graph, toposort
 
@@ -18,10 +18,10 @@ class FunctionGraph:
         inputs: Sequence[Variable],
         outputs: Sequence[Variable],
         clone: bool = True,
-        labels: Sequence[str] | None = None,
+        label: Callable[[int], str] | None = None,
     ) -> None:
-        """``labels``: what each output is ("output 0", "the update of W"), for the error
-        naming the one that reads a variable that is no input."""
+        """``label(k)``: what output ``k`` is ("output 0", "the update of W"), asked only by the
+        error naming the one that reads a variable that is no input."""
         if clone:
             inputs, outputs, _ = clone_graph(inputs, outputs)
         self.inputs: list[Variable] = list(inputs)
@@ -34,13 +34,13 @@ class FunctionGraph:
         if missing:
             names = ", ".join(repr(m) for m in missing[:5])
             reader = ""
-            if labels is not None:
+            if label is not None:
                 k = next(
                     k
                     for k, o in enumerate(self.outputs)
                     if any(v is missing[0] for v in ancestors([o], self.inputs))
                 )
-                reader = f" ({labels[k]} reads {missing[0]!r})"
+                reader = f" ({label(k)} reads {missing[0]!r})"
             raise ValueError(
                 f"the outputs depend on variables that are not inputs of the function: {names}{reader}. "
                 "Add them to the inputs list (or make them shared variables / constants)."

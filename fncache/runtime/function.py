@@ -940,8 +940,11 @@ def function(
             shared.append(sv)
     updated = [next(i for i, s in enumerate(shared) if s is sv) for sv, _ in upd]
     m = get_mode(mode)
-    labels = [f"output {i}" for i in range(len(outs))] + [f"the update of {sv!r}" for sv, _ in upd]
-    original = FunctionGraph(ins + shared, all_outs, clone=True, labels=labels)
+
+    def label(k: int) -> str:
+        return f"output {k}" if k < len(outs) else f"the update of {upd[k - len(outs)][0]!r}"
+
+    original = FunctionGraph(ins + shared, all_outs, clone=True, label=label)
     where = {id(sv): next(i for i, s in enumerate(shared) if s is sv) for _, sv in states}
     input_names, input_defaults = _input_specs(
         kept, ins, fname, allow_input_downcast, {id(g): where[id(sv)] for g, sv in states}
