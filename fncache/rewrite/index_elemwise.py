@@ -30,7 +30,7 @@ from .registry import register
 from .sizes import size_key, size_of
 
 
-def _axis_index(fn: Apply, x: Variable, ax: int, idx: Variable) -> dict[int, Variable] | None:
+def _axis_index(fn: Apply, x: Variable, ax: int, idx: Variable) -> dict[int, Variable]:
     """The index each input of ``fn`` (by position) takes along axis ``ax`` of its result ``x``
     for the result's index ``idx``; inputs broadcast along it are left out."""
     nd = x.ndim
@@ -69,8 +69,6 @@ def _rewrite(node: Apply) -> list[Variable] | None:
     if any(a.ndim != 1 for a in index) or all(arange_stop(a) is None for a in index):
         return None
     per_axis = [_axis_index(fn, x, ax, idx) for ax, idx in enumerate(index)]
-    if any(p is None for p in per_axis):
-        return None
     ins = []
     for j, a in enumerate(fn.inputs):
         lead = x.ndim - a.ndim
