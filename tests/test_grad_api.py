@@ -61,9 +61,11 @@ def test_return_disconnected() -> None:
     c = ft.sum(x**2)
     gx, gz = fc.grad(c, [x, z], disconnected_inputs="ignore")
     np.testing.assert_array_equal(fc.function([z], gz)(np.ones(3)), np.zeros(3))
-    for kind in ("none", "disconnected"):
-        gx, gz = fc.grad(c, [x, z], disconnected_inputs="ignore", return_disconnected=kind)
-        assert gz is None and gx is not None
+    gx, gz = fc.grad(c, [x, z], disconnected_inputs="ignore", return_disconnected="none")
+    assert gz is None and gx is not None
+    # PyTensor's placeholder
+    gx, gz = fc.grad(c, [x, z], disconnected_inputs="ignore", return_disconnected="disconnected")
+    assert isinstance(gz.type, fc.gradient.DisconnectedType) and gx is not None
     # connected only through a comparison: zeros, not None (as before)
     gz = fc.grad(ft.sum(x * (z > 0)), z, return_disconnected="none")
     assert gz is not None
@@ -84,12 +86,12 @@ def test_add_names_and_positional_compatibility() -> None:
 def test_grad_argument_errors() -> None:
     x, i = ft.dvector("x"), ft.lvector("i")
     c = ft.sum(x)
-    with pytest.raises(ValueError, match="cost is None and known_grads is empty"):
+    with pytest.raises(ValueError, match="cost and known_grads are both None"):
         fc.grad(None, x)
     with pytest.raises(ValueError, match="return_disconnected must be one of 'zero', 'none'"):
         fc.grad(c, x, return_disconnected="zeros")
-    with pytest.raises(ValueError, match="null_gradients must be 'raise'"):
-        fc.grad(c, x, null_gradients="return")
+    with pytest.raises(ValueError, match="null_gradients must be one of 'raise', 'return', got 'nan'"):
+        fc.grad(c, x, null_gradients="nan")
     with pytest.raises(TypeError, match="known_grads must be a dict"):
         fc.grad(None, x, known_grads=[(x, x)])
     with pytest.raises(TypeError, match="dtype int64; gradients flow only through float"):
@@ -198,8 +200,6 @@ def test_lop_rop_argument_errors() -> None:
         ft.Lop([x, x], x, [v])
     with pytest.raises(ValueError, match="does not match the variable's"):
         ft.Lop(ft.sum(x), x, v)
-    with pytest.raises(TypeError, match="Rop: f must be of a float or complex dtype"):
-        ft.Rop(ft.cast(x, "int64"), x, v)
     with pytest.raises(ValueError, match="disconnected_outputs must be one of"):
         ft.Rop(x, x, v, disconnected_outputs="no")
     with pytest.raises(TypeError, match="Rop: wrt must be symbolic variables"):

@@ -182,8 +182,6 @@ def test_refusals_name_the_input() -> None:
     x = ft.dvector("x")
     with pytest.raises(TypeError, match="hessian: cost must be a scalar"):
         ft.hessian(x**2, x)
-    with pytest.raises(TypeError, match="jacobian: the expression must be of a float dtype"):
-        ft.jacobian(ft.argmax(ft.dmatrix("m"), axis=1), x)
     with pytest.raises(TypeError, match="dtype int64"):
         ft.jacobian(x * 2, ft.lvector("i"))
 

@@ -133,8 +133,10 @@ class Variable:
             text = self.name
         elif self.owner is not None:
             text = f"{self.owner.op}.{self.index}"
-        else:
+        elif hasattr(self.type, "dtype"):
             text = f"<{self.type.dtype}{list(self.type.shape)}>"
+        else:  # a type with no values (an undefined gradient's): PyTensor's <NullType>
+            text = f"<{self.type}>"
         if config.print_test_value:
             # the tag's own value only: get_test_value's error message is made of this repr
             value = getattr(self.tag, "test_value", None)

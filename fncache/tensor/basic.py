@@ -202,6 +202,9 @@ def as_tensor_variable(x: Any, name: str | None = None, ndim: int | None = None)
         ndim = int_arg(ndim, "as_tensor_variable", "ndim", minimum=0, maximum=MAX_DIMS)
     if isinstance(x, Variable):
         v = x
+        no_value = getattr(v.type, "no_value", None)
+        if no_value is not None:  # a gradient placeholder (NullType, DisconnectedType)
+            raise TypeError(f"{v!r} is {no_value}")
     elif isinstance(x, (list, tuple)) and _holds_variable(x):
         from .shape_ops import stack
 

@@ -167,7 +167,16 @@ class DisconnectedType:
     an op's ``L_op``/``grad`` zeros for an output the cost does not read (so no output gradient
     it receives has this type, and a branch testing for one is never taken); a
     ``DisconnectedType()()`` the op returns for an input means that input gets no gradient
-    through the op (a zero one: the input stays connected, being the op's input)."""
+    through the op (a zero one: the input stays connected, being the op's input). ``grad``,
+    ``Lop`` and ``Rop`` return one for a disconnected variable under
+    ``return_disconnected="disconnected"``."""
+
+    #: why a variable of this type has no value (`as_tensor_variable` refuses one with it)
+    no_value = (
+        "a disconnected gradient (DisconnectedType, what grad's return_disconnected='disconnected' "
+        "gives a variable the cost does not depend on): a placeholder with no value; pass "
+        "return_disconnected='zero' for zeros"
+    )
 
     def __call__(self, name: str | None = None) -> Variable:
         return Variable(self, name=name)  # type: ignore[arg-type]
@@ -181,26 +190,49 @@ class DisconnectedType:
     def __repr__(self) -> str:
         return "DisconnectedType()"
 
+    def __str__(self) -> str:
+        return "DisconnectedType"
+
 
 class NullType:
     """PyTensor's type of an undefined gradient (``NullType(why_null)()``), for ops and
     gradient overrides written against it: an input given one has no gradient, and ``grad``
-    raises ``NullTypeGradError`` (with ``why_null``) when a gradient would flow through it."""
+    raises ``NullTypeGradError`` (with ``why_null``) when a gradient would flow through it, or
+    returns one under ``null_gradients="return"``.
+
+    As PyTensor's, all NullTypes are equal whatever their reasons (``why_null`` is what the
+    error says, not what the type is). A graph's key reads a type's canonical form, which holds
+    ``why_null``, not its equality; no compiled graph holds one anyway (it has no value)."""
 
     def __init__(self, why_null: str = "(no explanation given)") -> None:
         self.why_null = str(why_null)
+        #: the position of the input whose op and place ``why_null`` names itself (set by
+        #: `grad_undefined` and `grad_not_implemented`), so that an error quoting it need not
+        #: name them again; not part of the type (its equality)
+        self.names_input: int | None = None
+
+    @property
+    def no_value(self) -> str:
+        """Why a variable of this type has no value (`as_tensor_variable` refuses one with it)."""
+        return (
+            f"an undefined gradient (NullType: {self.why_null}): a placeholder with no value, "
+            "which no expression or function can use"
+        )
 
     def __call__(self, name: str | None = None) -> Variable:
         return Variable(self, name=name)  # type: ignore[arg-type]
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, NullType) and other.why_null == self.why_null
+        return type(other) is type(self)
 
     def __hash__(self) -> int:
-        return hash((NullType, self.why_null))
+        return hash(type(self))
 
     def __repr__(self) -> str:
         return f"NullType({self.why_null!r})"
+
+    def __str__(self) -> str:
+        return "NullType"
 
 
 def is_null_gradient(g: Any) -> bool:
@@ -217,10 +249,12 @@ disconnected_type = DisconnectedType()
 def _null_gradient(op: Any, x_pos: int, x: Any, comment: str, what: str) -> Variable:
     # PyTensor's wording, so a reason read from ``why_null`` (or matched in an error message)
     # reads the same; its trailing space where no comment is given is left out.
-    return NullType(
+    t = NullType(
         f"This variable is Null because the grad method for input {x_pos} ({x}) of the {op} op "
         f"is {what}. {comment}".rstrip()
-    )()
+    )
+    t.names_input = x_pos
+    return t()
 
 
 def grad_undefined(op: Any, x_pos: int, x: Any, comment: str = "") -> Variable:

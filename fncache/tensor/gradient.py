@@ -47,7 +47,14 @@ from ..graph.types import TensorType, is_complex, is_float, is_inexact
 from .basic import as_tensor_variable, constant
 from .blas import Dot
 from .elemwise import Elemwise, cast, elemwise
-from .grad_markers import DisconnectedGrad, DisconnectedType, GradMarker, NullType, ZeroGrad, is_null_gradient
+from .grad_markers import (
+    DisconnectedGrad,
+    DisconnectedType,
+    GradMarker,
+    NullType,
+    ZeroGrad,
+    is_null_gradient,
+)
 from .grad_ops import SubtensorGrad
 from .reduction import Reduce
 from .shape_ops import DimShuffle
@@ -443,9 +450,12 @@ def backprop(
             )
         for i, (v, g) in enumerate(zip(node.inputs, in_grads)):
             if need[i] and is_null_gradient(g):
+                reason = g.type.why_null
+                # the reason said once: grad_undefined's names the op and the input itself
                 why = (
-                    f"the gradient of {node.op} with respect to its input {i} ({v!r}) is "
-                    f"undefined: {g.type.why_null}"
+                    reason
+                    if g.type.names_input == i
+                    else f"the gradient of {node.op} with respect to its input {i} ({v!r}) is undefined: {reason}"
                 )
                 if undefined is None:
                     raise NullTypeGradError(f"grad: {why}")
@@ -487,11 +497,12 @@ def inner_gradients(
     gradient refuses it only where it is wanted, as it does outside such an op."""
     undefined: dict[int, tuple[Variable, str, str]] = {}
     grads = backprop(outputs, seeds, wrt, blockers, undefined=undefined)
-    ids = {id(w) for w in wrt}
     for v, message, reason in undefined.values():
-        for a in ancestors([v], blockers=blockers):
-            if id(a) in ids:
-                grads[id(a)] = NullType(reason if reasons else message)()
+        # the variables v depends on as backprop's walk does (an op's connection_pattern)
+        reached = connected_ancestors([v], blockers)
+        for w in wrt:
+            if id(w) in reached:
+                grads[id(w)] = NullType(reason if reasons else message)()
     return grads
 
 
@@ -652,32 +663,30 @@ def grad(
     ``known_grads``: {variable: its gradient}, gradients flowing back from variables whose
     cost is not given (``cost`` may then be None); a gradient of ``cost`` itself replaces 1.
     ``return_disconnected``: what comes back for a disconnected ``wrt`` variable: ``"zero"``
-    (zeros of its type), ``"none"`` or ``"disconnected"`` (both None: fncache has no
-    placeholder type for a missing gradient).
-    ``null_gradients``: only ``"raise"``: an op without a gradient rule raises
-    NullTypeGradError (a NotImplementedError) while the gradient is built (fncache has no undefined-gradient type
-    to return instead).
+    (zeros of its type), ``"none"`` (None) or ``"disconnected"`` (a `DisconnectedType`
+    variable, PyTensor's placeholder).
+    ``null_gradients``: what comes back for a ``wrt`` variable whose gradient is undefined (an
+    op without a gradient rule, a rule's `NullType`, an undefined gradient in ``known_grads``):
+    ``"raise"`` (NullTypeGradError, a TypeError and a NotImplementedError) or ``"return"`` (a
+    `NullType` variable, whose ``type.why_null`` says why; the others' gradients are computed).
     """
     _check_disconnected(disconnected_inputs, "grad")
     return_disconnected = _return_disconnected(return_disconnected, "grad")
     consider_constant = _constants(consider_constant, "grad")
-    if null_gradients != "raise":
-        raise ValueError(
-            f"grad: null_gradients must be 'raise', got {null_gradients!r}; fncache raises "
-            "NotImplementedError for an op without a gradient rule instead of returning a "
-            "placeholder (give the op a rule, or wrap it in ft.as_op(..., grad=fn))"
-        )
+    _check_choice(null_gradients, "null_gradients", ("raise", "return"), "grad")
     outputs: list[Variable] = []
     seeds: list[Variable] = []
     undefined: list[tuple[Variable, Variable]] = []
+    cost_name = None
     if cost is None:
-        if not known_grads:
+        if known_grads is None:
             raise ValueError(
-                "grad: cost is None and known_grads is empty; pass a scalar cost, or "
+                "grad: cost and known_grads are both None; pass a scalar cost, or "
                 "known_grads={variable: its gradient} to start from"
             )
     else:
         cost = as_tensor_variable(cost)
+        cost_name = cost.name
         if cost.ndim != 0:
             raise TypeError(
                 f"grad: cost must be a scalar (ndim 0), got {cost!r} of type "
@@ -694,14 +703,14 @@ def grad(
         if not known_grads or not any(k is cost for k in known_grads):
             outputs.append(cost)
             seeds.append(constant(np.ones((), dtype=cost.dtype)))
-    if known_grads:
+    if known_grads is not None:
         if not isinstance(known_grads, Mapping):
             raise TypeError(
                 f"grad: known_grads must be a dict {{variable: gradient}}, got {type(known_grads).__name__}"
             )
         for v, g in known_grads.items():
             # PyTensor's placeholders: a disconnected gradient starts nothing; an undefined
-            # one is refused below where it would reach a variable asked for
+            # one makes the gradients of the variables asked for that it reaches undefined
             if isinstance(getattr(g, "type", None), DisconnectedType):
                 continue
             if is_null_gradient(g):
@@ -710,20 +719,17 @@ def grad(
             outputs.append(v)
             seeds.append(given_gradient(v, g, "grad", "known_grads"))
     items = _as_list(wrt, "grad")
-    for v, g in undefined:
-        reached = connected_ancestors([v], consider_constant or ())
-        hit = next((w for w in items if id(w) in reached), None)
-        if hit is not None:
-            raise NullTypeGradError(
-                f"grad: the gradient given for {v!r} in known_grads is undefined "
-                f"({g.type.why_null}), and {hit!r} depends on {v!r}; give a defined gradient, or "
-                f"leave {v!r} out of known_grads"
-            )
-    out = _seeded(outputs, seeds, items, consider_constant, disconnected_inputs, return_disconnected)
-    if add_names and cost is not None and cost.name:
-        for w, g in zip(items, out):
-            if g is not None and g.owner is not None and g.name is None and w.name:
-                g.name = f"(d{cost.name}/d{w.name})"
+    out = _seeded(
+        outputs,
+        seeds,
+        items,
+        consider_constant,
+        disconnected_inputs,
+        return_disconnected,
+        null_gradients=null_gradients,
+        null_seeds=undefined,
+        name=cost_name if add_names else None,
+    )
     return _as_given(out, wrt)
 
 
@@ -788,15 +794,40 @@ def _seeded(
     disconnected_inputs: str,
     return_disconnected: str = "zero",
     inner: bool = False,
+    null_gradients: str = "raise",
+    null_seeds: Sequence[tuple[Variable, Variable]] = (),
+    name: str | None = None,
 ) -> list[Any]:
     """The gradients reaching ``items`` from ``seeds`` at ``outputs``; for an item none
     reaches, the error ``disconnected_inputs`` asks for, else zeros (``return_disconnected``
-    ``"zero"``) or None. An item reached only through integer steps (comparisons, argmax)
-    is connected: its gradient is zeros. ``inner``: the graph is an op's own, differentiated
-    in all its inputs (`inner_gradients`)."""
+    ``"zero"``), None (``"none"``) or a `DisconnectedType` variable (``"disconnected"``). An
+    item reached only through integer steps (comparisons, argmax) is connected: its gradient is
+    zeros. ``inner``: the graph is an op's own, differentiated in all its inputs
+    (`inner_gradients`). An undefined gradient reaching an item (from a rule, or one of
+    ``null_seeds``, ``(variable, its NullType gradient)`` pairs from ``known_grads``) raises
+    `NullTypeGradError` under ``null_gradients="raise"``, else is the item's gradient (a
+    `NullType` variable). ``name``: the cost's, each connected item's gradient is named
+    ``(dcost/dw)`` after (PyTensor's ``add_names``)."""
     blockers = _blockers(outputs, consider_constant)
-    grads = (inner_gradients if inner else backprop)(outputs, seeds, items, blockers)
+    if inner:
+        grads = inner_gradients(outputs, seeds, items, blockers)
+    elif null_gradients == "return":
+        grads = inner_gradients(outputs, seeds, items, blockers, reasons=True)
+    else:
+        grads = backprop(outputs, seeds, items, blockers)
     reachable = connected_ancestors(outputs, blockers)
+    for v, g in null_seeds:
+        reached = connected_ancestors([v], _blockers([v], consider_constant))
+        for w in items:
+            if id(w) not in reached:
+                continue
+            if null_gradients == "raise":
+                raise NullTypeGradError(
+                    f"grad: the gradient given for {v!r} in known_grads is undefined "
+                    f"({g.type.why_null}), and {w!r} depends on {v!r}; give a defined gradient, "
+                    f"leave {v!r} out of known_grads, or pass null_gradients='return'"
+                )
+            grads[id(w)] = NullType(g.type.why_null)()
     out: list[Any] = []
     for w in items:
         g = grads.get(id(w))
@@ -808,12 +839,20 @@ def _seeded(
                     "disconnected_inputs='ignore' or 'warn' to get zeros" + _built_after_hint(w)
                 )
                 _disconnected(msg, disconnected_inputs, stacklevel=4)
-                if return_disconnected != "zero":
-                    out.append(None)
-                    continue
+                out.append(_disconnected_result(w, return_disconnected))
+                continue
             g = zeros_like(w)
+        if name and w.name and g.name is None and (g.owner is not None or is_null_gradient(g)):
+            g.name = f"(d{name}/d{w.name})"
         out.append(g)
     return out
+
+
+def _disconnected_result(w: Variable, return_disconnected: str) -> Variable | None:
+    """What ``return_disconnected`` gives a variable ``w`` the result does not depend on."""
+    if return_disconnected == "zero":
+        return zeros_like(w)
+    return DisconnectedType()() if return_disconnected == "disconnected" else None
 
 
 def _built_after_hint(w: Variable) -> str:
@@ -911,8 +950,9 @@ def jacobian(
     gradient of one element, ``grad(flat[k], wrt)``, is built once and evaluated for every
     ``k`` at run time (`JacobianRows`), whether the size is static or not (one graph per
     element, unrolled, compiles slower and runs no faster); an expression with no elements
-    gives an empty Jacobian. ``vectorize`` (PyTensor's choice between a loop and a batched
-    graph) is taken and changes nothing: the rows are one node either way.
+    gives an empty Jacobian, an integer or bool one zeros (a step function). ``vectorize``
+    (PyTensor's choice between a loop and a batched graph) is taken and changes nothing: the
+    rows are one node either way.
 
     Complex values: with respect to a complex variable ``z``, each row is ``grad``'s
     ``d/dRe + i d/dIm`` of a real expression's element; a complex expression's Jacobian with
@@ -931,10 +971,9 @@ def jacobian(
     if expr.ndim == 0:
         return grad(expr, wrt, consider_constant, disconnected_inputs)
     if not is_float(expr.dtype):
-        raise TypeError(
-            f"jacobian: the expression must be of a float dtype, got {expr!r} of type "
-            f"{expr.type}; cast it with ft.cast(expression, 'float64')"
-        )
+        # an integer or bool expression: zeros where it depends on wrt, as grad's of an
+        # integer cost (PyTensor's), from the rows of its cast
+        expr = cast(expr, config.floatX)
     if expr.ndim == 1:
         flat = expr
     else:
@@ -1096,7 +1135,8 @@ def Rop(
     of ``y``'s type, and its own vector-Jacobian product with ``eval_points`` is ``J v``.
     ``disconnected_outputs``: for a ``y`` that depends on no ``wrt`` variable, ``"raise"``
     (ValueError), ``"warn"`` or ``"ignore"``; ``return_disconnected`` then says what it gets
-    (``"zero"``: zeros of ``y``'s type; ``"none"``/``"disconnected"``: None).
+    (``"zero"``: zeros of ``y``'s type; ``"none"``: None; ``"disconnected"``: a
+    `DisconnectedType` variable). An integer or bool ``y`` gets zeros of ``floatX``.
 
     Complex values: ``J v`` is the derivative of ``y`` along ``v``, ``d/dt y(wrt + t v)`` at
     0, for complex ``y``, complex ``wrt`` (complex ``v``) or both. ``J^T u`` is then the
@@ -1113,29 +1153,28 @@ def Rop(
     vs = [given_gradient(w, p, "Rop", "eval_points") for w, p in zip(ws, points)]
     single = not isinstance(f, (list, tuple))
     ys = [as_tensor_variable(y) for y in ([f] if single else f)]
-    for y in ys:
-        if not is_inexact(y.dtype):
-            raise TypeError(
-                f"Rop: f must be of a float or complex dtype, got {y!r} of type {y.type}; cast it with "
-                "ft.cast(f, 'float64')"
-            )
-    jv = _forward(ys, ws, vs) if use_op_rop_implementation else jvp(ys, ws, vs)
+    # An integer or bool y is a step function of wrt: its product is zeros of floatX (as
+    # PyTensor's, and as grad's gradient of an integer cost), none needs computing.
+    floats = [y for y in ys if is_inexact(y.dtype)]
+    found = dict(zip(map(id, floats), (_forward if use_op_rop_implementation else jvp)(floats, ws, vs)))
     out: list[Any] = []
-    for y, r in zip(ys, jv):
+    for y in ys:
+        r = found.get(id(y))
         if r is None:
             # None: no product reached y. Where y still depends on a wrt variable, only
             # through steps of derivative zero (zero_grad, round, an integer), it is zeros,
             # as grad's gradient there; disconnected is what grad calls so.
+            zeros = zeros_like(y, None if is_inexact(y.dtype) else config.floatX)
             reached = connected_ancestors([y], _blockers([y], None))
             if any(id(w) in reached for w in ws):
-                out.append(zeros_like(y))
+                out.append(zeros)
                 continue
             msg = (
                 f"Rop: {y!r} does not depend on any of wrt (or only through disconnected_grad); "
                 "pass disconnected_outputs='ignore' or 'warn' to get zeros"
             )
             _disconnected(msg, disconnected_outputs, stacklevel=3)
-            r = zeros_like(y) if return_disconnected == "zero" else None
+            r = zeros if return_disconnected == "zero" else _disconnected_result(y, return_disconnected)
         out.append(r)
     return out[0] if single else _as_given(out, f)
 
