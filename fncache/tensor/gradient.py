@@ -685,6 +685,10 @@ def grad(
                 "known_grads={variable: its gradient} to start from"
             )
     else:
+        if is_null_gradient(cost):  # a ValueError, as PyTensor's
+            raise ValueError(
+                f"grad: cannot differentiate an undefined cost (a NullType variable: {cost.type.why_null})"
+            )
         cost = as_tensor_variable(cost)
         cost_name = cost.name
         if cost.ndim != 0:
