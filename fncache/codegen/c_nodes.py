@@ -74,7 +74,15 @@ from .c_program import (
     ST_TENSORDOT,
     ST_TILE,
 )
-from .c_types import CTYPE, composite_lines, convert_expr, reduce_accumulator, reduce_combine, reduce_kind
+from .c_types import (
+    CTYPE,
+    composite_lines,
+    convert_expr,
+    invariant_steps,
+    reduce_accumulator,
+    reduce_combine,
+    reduce_kind,
+)
 
 __all__ = ["NodeCtx", "render_node", "has_native", "has_int_pow", "keeps_buffers"]
 
@@ -200,6 +208,23 @@ def _row_loads(loads: Sequence[str], shapes: Sequence[Sequence[int | None]], nd:
     ]
 
 
+def _per_row(comp: Composite, rows: Sequence[str]) -> tuple[list[str], Callable[[list[str]], tuple]]:
+    """The statements of ``comp``'s steps that read only values the same all along a row (the
+    inputs ``rows`` reads once per row, static scalars), written once per row before the loop
+    along it: a layer norm's ``sqrt(var + eps)``, a log-softmax's ``log(sum)``, which in the
+    loop gcc computes again for every vector of the row (it cannot move a load the loop's
+    stores might alias out of it). Also the function giving, for the loop's loads, the
+    statements of the other steps and the names of ``comp``'s outputs."""
+    hoisted = invariant_steps(comp, [bool(ld) for ld in rows])
+    before, _ = composite_lines(comp, rows)
+
+    def in_loop(loads: list[str]) -> tuple[list[str], list[str]]:
+        body, names = composite_lines(comp, loads)
+        return [ln for j, ln in enumerate(body) if j not in hoisted], names
+
+    return [before[j] for j in sorted(hoisted)], in_loop
+
+
 def _unit_steps(loads: Sequence[str], nd: int) -> str:
     """C test that every input read per element (not once) steps by one element along the last
     axis (``st``: the inputs' element strides): its loop then reads without gathers."""
@@ -260,9 +285,10 @@ def render_elemwise(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
         # loop of unit steps, which gcc vectorizes without gathers. With one axis such a row is
         # a flat input, which the run-time gives the flat kernel: the strided loop alone.
         rows = _row_loads(loads, shapes, nd)
+        per_row, in_loop = _per_row(comp, rows)
 
         def inner(row_loads: list[str]) -> list[str]:
-            body, names = composite_lines(comp, row_loads)
+            body, names = in_loop(row_loads)
             return (
                 ["#pragma omp simd", "for (npy_intp j = 0; j < inner; j++) {"]
                 + ["  " + ln for ln in body]
@@ -277,7 +303,7 @@ def render_elemwise(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
             + [f"npy_intp inner = shape[{nd - 1}];"]
             + ([f"const int unit = {_unit_steps(rows, nd)};"] if nd > 1 else [])
             + ["for (npy_intp o = lo; o < hi; o++) {"]
-            + ["  " + ln for ln in _unravel(ni, nd)]
+            + ["  " + ln for ln in _unravel(ni, nd) + per_row]
             + ["  " + ln for ln in _by_steps(rows, nd, inner, unit_rows=nd > 1)]
             + ["}"],
         )
@@ -393,6 +419,7 @@ def render_reduce(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
     ]
     if nd:
         rows = _row_loads(loads, [v.type.shape for v in node.inputs], nd)
+        per_row, in_loop = _per_row(comp, rows)
 
         # Along a reduced last axis each row folds into one element: in a register, vectorized
         # (through memory, each element waited for the last one's store). Several rows can fold
@@ -400,7 +427,7 @@ def render_reduce(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
         # may drop it. Otherwise the row's elements go to distinct ones, next to each other (the
         # run-time's ost is 0 along exactly the reduced axes and 1 along a kept last one).
         def row(row_loads: list[str]) -> list[str]:
-            body, names = composite_lines(comp, row_loads)
+            body, names = in_loop(row_loads)
             if nd - 1 not in axes:
                 return (
                     ["#pragma omp simd", "for (npy_intp j = 0; j < inner; j++) {"]
@@ -420,7 +447,7 @@ def render_reduce(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
         G += [f"npy_intp inner = shape[{nd - 1}], outer = inner ? n / inner : 0;"]
         G += [f"const int unit = {_unit_steps(rows, nd)};"] if unit_rows else []
         G += ["for (npy_intp o = 0; o < outer; o++) {"]
-        G += ["  " + ln for ln in _unravel(ni, nd, extra_out="ost")]
+        G += ["  " + ln for ln in _unravel(ni, nd, extra_out="ost") + per_row]
         G += ["  " + ln for ln in _by_steps(rows, nd, row, unit_rows)] + ["}"]
     else:
         body_s, names_s = composite_lines(comp, [ld or f"p{i}[0]" for i, ld in enumerate(loads)])

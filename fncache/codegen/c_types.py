@@ -11,6 +11,7 @@ __all__ = [
     "CTYPE",
     "scalar_expr",
     "composite_lines",
+    "invariant_steps",
     "convert_expr",
     "reduce_accumulator",
     "reduce_combine",
@@ -109,6 +110,17 @@ def composite_lines(
         lines.append(f"const {decl} {prefix}{j} = ({decl})({expr});")
         dts.append(dt)
     return lines, [f"{prefix}{j}" for j in comp.outputs]
+
+
+def invariant_steps(comp: Composite, invariant: Sequence[bool]) -> frozenset[int]:
+    """The steps of ``comp`` that read only the inputs marked in ``invariant`` and such steps:
+    in a loop over which those inputs stay the same (a per-row value in the loop along the
+    row), their values do too, so they can be computed once before it."""
+    steps: set[int] = set()
+    for j, (_, refs, _) in enumerate(comp.steps):
+        if all(invariant[k] if kind == "in" else k in steps for kind, k in refs):
+            steps.add(j)
+    return frozenset(steps)
 
 
 _REDUCE_IDENTITY = {"add": "0", "mul": "1", "mean": "0", "and": "1", "or": "0"}

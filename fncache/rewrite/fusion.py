@@ -86,12 +86,32 @@ def _rebuild(node: Apply, comp: Composite, inputs: list[Variable]) -> list[Varia
     return op.with_pre(comp).make_node(*inputs).outputs
 
 
+def _cheap_step(name: str) -> bool:
+    """A scalar op about as cheap as the loop's loads and stores (no division, no function)."""
+    return name in ("add", "sub", "mul", "neg", "identity") or name.startswith("cast:")
+
+
 def _cheap(comp: Composite) -> bool:
     """Bodies cheap enough to recompute in every consumer (so a shared producer such as
     ``X@w + b`` still fuses into each user)."""
-    return len(comp.steps) <= 2 and all(
-        name in ("add", "sub", "mul", "neg", "identity") or name.startswith("cast:")
-        for name, _, _ in comp.steps
+    return len(comp.steps) <= 2 and all(_cheap_step(name) for name, _, _ in comp.steps)
+
+
+def _repeated(v: Variable, loop: list[Variable]) -> bool:
+    """Whether a loop over ``loop``'s inputs reads each element of ``v`` for many elements along
+    an axis other than the last while it varies along the last (a per-column value of shape
+    ``(1, n)`` in an ``(m, n)`` loop): fused there, its body runs once per element of the loop,
+    not once per element of ``v``. A value the same along the last axis (a per-row value,
+    ``(m, 1)``) is read once per row, and the body's steps that read only such values are
+    computed once per row before the loop along it (``codegen/c_nodes.py``)."""
+    shape = v.type.shape
+    if not shape or shape[-1] == 1:
+        return False
+    # the loop's inputs are aligned on their last axes, as numpy broadcasts them
+    nd = len(shape)
+    return any(
+        shape[d] == 1 and any(d >= nd - u.ndim and u.type.shape[d - nd + u.ndim] != 1 for u in loop)
+        for d in range(nd - 1)
     )
 
 
@@ -104,7 +124,7 @@ def fusion(fgraph: FunctionGraph) -> bool:
 
         # fusable and fuse read this iteration's counts and out_ids: local_pass below calls
         # them before the next iteration rebinds either.
-        def fusable(v: Variable, ndim: int) -> bool:
+        def fusable(v: Variable, ndim: int, loop: list[Variable]) -> bool:
             p = v.owner
             if (
                 p is None
@@ -113,6 +133,9 @@ def fusion(fgraph: FunctionGraph) -> bool:
                 or p.op.inplace
                 or v.ndim != ndim
             ):
+                return False
+            # a costly body of a value the loop repeats stays a loop over the value's own elements
+            if _repeated(v, loop) and not all(_cheap_step(name) for name, _, _ in p.op.composite.steps):
                 return False
             if counts.get(id(v), 0) == 1:  # noqa: B023
                 return True
@@ -126,7 +149,7 @@ def fusion(fgraph: FunctionGraph) -> bool:
             inputs = list(node.inputs)
             fused = False
             for _ in range(64):
-                slot = next((k for k, v in enumerate(inputs) if fusable(v, ndim)), None)
+                slot = next((k for k, v in enumerate(inputs) if fusable(v, ndim, inputs)), None)
                 if slot is None:
                     break
                 p = inputs[slot].owner
