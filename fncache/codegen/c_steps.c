@@ -103,21 +103,26 @@ static inline npy_intp fc_size(const npy_intp *dims, int nd)
 
 /* ---- large outputs: recycled memory --------------------------------------------------------
  *
- * A fresh large output costs more than its loop's arithmetic suggests: the kernel zeroes every
+ * A fresh large output costs more than its loop's arithmetic suggests. The kernel zeroes every
  * page on first touch (80 MB: ~8 ms on one core here, a quarter of W1's 10^7-element call), and
- * glibc returns any block above 32 MB to the kernel when it is freed, so the next call faults
- * it in again. Outputs of at least FC_BIG_BYTES are therefore allocated through a numpy memory
- * handler of their own (the array keeps it, so numpy frees them through it too): 2 MiB-aligned
- * and madvise(MADV_HUGEPAGE)d, so the kernel maps them with huge pages, and, when freed, kept
- * in a small pool (FC_POOL_BLOCKS blocks, 1/FC_POOL_SHARE of the machine's memory at most) from
- * which the next output of about the same size is taken with its pages already mapped. While
- * pooled a block is madvise(MADV_FREE)d: the kernel may take its pages back under memory
- * pressure (a later write then faults in fresh ones), and otherwise a write finds them mapped.
- * Smaller outputs, realloc and calloc go to the C library unchanged. Linux with glibc only
- * (malloc_usable_size, MADV_FREE); elsewhere numpy allocates every output. */
+ * the C library gives memory back to the kernel when it is freed: a block above 32 MB at once,
+ * and the top of its heap whenever more than twice the largest block freed so far lies unused
+ * there. So a call that frees two 1 MB arrays (a softmax's exponentials and the previous call's
+ * result) hands 2 MB back, and the next call faults in its ~500 pages again: 85 % of a 128x1000
+ * softmax's time. Outputs of at least FC_POOL_BYTES are therefore allocated through a numpy
+ * memory handler of their own (the array keeps it, so numpy frees them through it too) and,
+ * when freed, kept in a small pool (FC_POOL_BLOCKS blocks, 1/FC_POOL_SHARE of the machine's
+ * memory at most) from which the next output of about the same size is taken with its pages
+ * already mapped. Those of at least FC_BIG_BYTES are 2 MiB-aligned and madvise(MADV_HUGEPAGE)d,
+ * so the kernel maps them with huge pages, and while pooled are madvise(MADV_FREE)d: the kernel
+ * may take their pages back under memory pressure (a later write then faults in fresh ones),
+ * and otherwise a write finds them mapped. Smaller outputs, realloc and calloc go to the C
+ * library unchanged. Linux with glibc only (malloc_usable_size, MADV_FREE); elsewhere numpy
+ * allocates every output. */
+#define FC_POOL_BYTES ((size_t)256 << 10)
 #define FC_BIG_BYTES ((size_t)4 << 20)
 #define FC_HUGE_PAGE ((size_t)2 << 20)
-#define FC_POOL_BLOCKS 4
+#define FC_POOL_BLOCKS 16
 #define FC_POOL_SHARE 16
 
 #ifdef FC_OUTPUT_POOL
@@ -137,11 +142,12 @@ static void fc_advise(void *p, size_t n, int advice)
 static void *fc_big_malloc(void *ctx, size_t size)
 {
     (void)ctx;
-    if (size < FC_BIG_BYTES) return malloc(size);
+    if (size < FC_POOL_BYTES) return malloc(size);
+    /* About the same size: a pooled block much larger than asked for stays for its kind. */
+    const size_t slack = size / 8 + (size >= FC_BIG_BYTES ? FC_HUGE_PAGE : 4096);
     pthread_mutex_lock(&fc_pool_lock);
     for (int i = 0; i < fc_pool_n; i++) {
-        /* About the same size: a pooled block much larger than asked for stays for its kind. */
-        if (fc_pool[i].cap >= size && fc_pool[i].cap - size <= size / 8 + FC_HUGE_PAGE) {
+        if (fc_pool[i].cap >= size && fc_pool[i].cap - size <= slack) {
             void *p = fc_pool[i].p;
             fc_pool_bytes -= fc_pool[i].cap;
             fc_pool[i] = fc_pool[--fc_pool_n];
@@ -150,6 +156,7 @@ static void *fc_big_malloc(void *ctx, size_t size)
         }
     }
     pthread_mutex_unlock(&fc_pool_lock);
+    if (size < FC_BIG_BYTES) return malloc(size);
     void *p;
     if (posix_memalign(&p, FC_HUGE_PAGE, size) != 0) return NULL;
     fc_advise(p, size, MADV_HUGEPAGE);
@@ -174,11 +181,11 @@ static void fc_big_free(void *ctx, void *p, size_t size)
     void *evict[FC_POOL_BLOCKS + 1];
     int ne = 0;
     size_t cap = p ? malloc_usable_size(p) : 0;
-    if (!p || size < FC_BIG_BYTES || cap > fc_pool_max) {
+    if (!p || size < FC_POOL_BYTES || cap > fc_pool_max) {
         free(p);
         return;
     }
-    fc_advise(p, cap, MADV_FREE);
+    if (size >= FC_BIG_BYTES) fc_advise(p, cap, MADV_FREE);
     pthread_mutex_lock(&fc_pool_lock);
     while (fc_pool_n && (fc_pool_n == FC_POOL_BLOCKS || fc_pool_bytes + cap > fc_pool_max)) {
         evict[ne++] = fc_pool[0].p;            /* the oldest goes first */
@@ -211,13 +218,13 @@ static PyArrayObject *fc_empty(int nd, npy_intp *shape, int typenum)
 {
     /* No item is larger than 16 bytes (complex128): most outputs need no dtype lookup. */
     npy_intp n = fc_size(shape, nd);
-    if (n < (npy_intp)(FC_BIG_BYTES / 16))
+    if (n < (npy_intp)(FC_POOL_BYTES / 16))
         return (PyArrayObject *)PyArray_EMPTY(nd, shape, typenum, 0);
     PyArray_Descr *d = PyArray_DescrFromType(typenum);
     if (!d) return NULL;
     npy_intp bytes = n * (npy_intp)PyDataType_ELSIZE(d);
     Py_DECREF(d);
-    if (bytes < (npy_intp)FC_BIG_BYTES) return (PyArrayObject *)PyArray_EMPTY(nd, shape, typenum, 0);
+    if (bytes < (npy_intp)FC_POOL_BYTES) return (PyArrayObject *)PyArray_EMPTY(nd, shape, typenum, 0);
     PyObject *old = PyDataMem_SetHandler(fc_big_capsule);
     if (!old) return NULL;
     PyArrayObject *r = (PyArrayObject *)PyArray_EMPTY(nd, shape, typenum, 0);
