@@ -10,6 +10,8 @@ purpose") are marked."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from typing import Any, Callable
 
 import numpy as np
@@ -260,3 +262,84 @@ def test_a_default_update_of_the_wrong_type_names_the_variable() -> None:
     b.default_update = ft.cast(b + 1, "float32")
     fc.function([], b * 1, mode=PY)()
     assert b.get_value().dtype == np.float64 and np.array_equal(b.get_value(), np.ones((1, 4)))
+
+
+# -- fncache.graph.replace --------------------------------------------------------------------
+
+
+def test_pytensors_replace_module_holds_the_front_ends_functions() -> None:
+    import fncache.graph as fg
+    from fncache.graph.replace import clone_replace, graph_replace, vectorize_graph
+
+    assert (clone_replace, graph_replace, vectorize_graph) == (
+        fc.clone_replace,
+        fc.graph_replace,
+        ft.vectorize_graph,
+    )
+    assert (fg.clone_replace, fg.graph_replace, fg.vectorize_graph) == (
+        clone_replace,
+        graph_replace,
+        vectorize_graph,
+    )
+    assert fg.replace.vectorize_graph is vectorize_graph
+    with pytest.raises(AttributeError, match="fncache.graph' has no attribute 'vectorize'"):
+        fg.vectorize  # noqa: B018
+    # the graph package alone loads none of the front end
+    code = "import sys, fncache.graph; assert 'fncache.tensor' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def _vectorized(lib: Any, T: Any, vectorize_graph: Callable[..., Any], **kw: Any) -> list[np.ndarray]:
+    """PyTensor's docstring examples and more: a softmax, indexing, two inputs of different
+    batch dims broadcast, a dot and a sort (fncache loops over the batch), an intermediate
+    variable replaced, an output that reads no replaced variable."""
+    rng = np.random.default_rng(7)
+    x, y, m, c = T.vector("x"), T.vector("y"), T.matrix("m"), T.vector("c")
+    nx, hn = T.matrix("nx"), T.matrix("hn")
+    ny, bm = T.tensor("ny", dtype="float64", shape=(4, 1, None)), T.tensor3("bm")
+    h = T.exp(x)
+    outs = vectorize_graph(
+        [h / h.sum(), x[0], x[-1], x * y + y.sum(), T.dot(m, x), T.sort(x), c * 2],
+        {x: nx, y: ny, m: bm},
+    )
+    partly = vectorize_graph(h.sum() + x.mean(), {h: hn, x: nx})
+    f = lib.function([nx, ny, bm, c, hn], [*outs, partly], **kw)
+    X = rng.normal(size=(2, 3))
+    return f(X, rng.normal(size=(4, 1, 3)), rng.normal(size=(2, 3, 3)), np.ones(3), np.exp(X) + 1)
+
+
+def test_vectorize_graph_matches_numpy() -> None:
+    from fncache.graph.replace import vectorize_graph
+
+    rng = np.random.default_rng(7)
+    X, Y, BM = rng.normal(size=(2, 3)), rng.normal(size=(4, 1, 3)), rng.normal(size=(2, 3, 3))
+    E = np.exp(X)
+    want = [
+        E / E.sum(axis=-1, keepdims=True),
+        X[:, 0],
+        X[:, -1],
+        X * Y + Y.sum(axis=-1, keepdims=True),
+        np.einsum("bij,bj->bi", BM, X),
+        np.sort(X, axis=-1),
+        np.full(3, 2.0),
+        (E + 1).sum(axis=-1) + X.mean(axis=-1),
+    ]
+    got = _vectorized(fc, ft, vectorize_graph, mode=PY)
+    assert [g.shape for g in got] == [w.shape for w in want]
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-12)
+    assert isinstance(vectorize_graph(ft.vector("x") * 2, {}), ft.TensorVariable)
+
+
+def test_vectorize_graph_matches_pytensors() -> None:
+    pytest.importorskip("pytensor")
+    import pytensor
+    import pytensor.tensor as pt
+    from pytensor.graph.replace import vectorize_graph as pt_vectorize_graph
+
+    from fncache.graph.replace import vectorize_graph
+
+    want = _vectorized(pytensor, pt, pt_vectorize_graph, mode="FAST_COMPILE")
+    got = _vectorized(fc, ft, vectorize_graph, mode=PY)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-12)
