@@ -227,16 +227,21 @@ def test_in_allow_downcast_per_input() -> None:
         h(np.zeros(1, "float32"), np.array([0.1]))
 
 
-def test_python_floats_convert_to_float32_inputs() -> None:
-    """What differs on purpose: with allow_input_downcast=None (the default) a Python float (or
-    a list of them) converts to a float32 input, as numpy's weak scalars do; PyTensor raises
-    TypeError unless floatX is float32. A float64 array still needs True. With False, as
-    PyTensor's, a float that float32 does not hold is refused."""
+def test_python_floats_convert_to_float32_inputs_under_floatx_float32() -> None:
+    """test_python_float_to_float32: with allow_input_downcast=None (the default) a Python float
+    is rounded into a float32 input when floatX is float32, and must convert exactly otherwise;
+    a list of floats must convert exactly, a float64 array needs True. With False a float that
+    float32 does not hold is refused whatever floatX is."""
     a, b = ft.fscalar("a"), ft.fvector("b")
     f = function([a, b], a + b, mode=PY)
-    np.testing.assert_allclose(f(0.1, [0.1]), np.float32(0.1) * 2)
-    with pytest.raises(TypeError):
-        f(0.0, np.array([0.1]))
+    with fc.config.change_flags(floatX="float32"):
+        np.testing.assert_allclose(f(0.1, [0.5]), np.float32(0.1) + np.float32(0.5))
+        for args in ((0.0, [0.1]), (0.0, np.array([0.5]))):
+            with pytest.raises(TypeError):
+                f(*args)
+    with pytest.raises(TypeError, match="floatX"):
+        f(0.1, [0.5])
+    np.testing.assert_array_equal(f(0.5, [0.25]), [0.75])
     g = function([a, b], a + b, allow_input_downcast=False, mode=PY)
     np.testing.assert_array_equal(g(0.5, [0.25]), [0.75])
     for args in ((0.1, [0.5]), (0.5, [0.1]), (0.0, np.array([0.5]))):

@@ -394,12 +394,12 @@ def test_a_named_type_pickled_with_the_name_fourth_still_loads() -> None:
 # -- allow_input_downcast: None (the default), False, True ----------------------------------------
 
 #: (value, into "s" (fscalar) or "v" (fvector), taken with allow_input_downcast None/False/True),
-#: PyTensor's answers (floatX float32 for None) except where marked.
+#: PyTensor's answers under floatX float32 (tests/test_compat_downcast_updates.py has the whole table).
 _DOWNCASTS = [
-    (0.1, "s", (True, False, True)),  # rounded: None rounds a Python float, False refuses
+    (0.1, "s", (True, False, True)),  # rounded: None rounds a Python float into floatX, False refuses
     (0.5, "s", (True, True, True)),  # exact in float32
     (1.0, "s", (True, True, True)),
-    ([0.1], "v", (True, False, True)),  # None: PyTensor refuses a list; fncache rounds it as 0.1
+    ([0.1], "v", (False, False, True)),  # None rounds one float, never a list
     ([0.5], "v", (True, True, True)),
     (np.array([0.5]), "v", (False, False, True)),  # a float64 array: only True casts it
     (np.array([0.1]), "v", (False, False, True)),
@@ -418,30 +418,36 @@ def test_allow_input_downcast_takes_pytensors_three_values(downcast: bool | None
     for value, into, taken in _DOWNCASTS:
         args = (value, [1.0]) if into == "s" else (1.0, value)
         if taken[column]:
-            with np.errstate(over="ignore"):
+            with np.errstate(over="ignore"), fc.config.change_flags(floatX="float32"):
                 want = np.asarray(value).astype("float32") * np.float32(2)
-            got = f(*args)[0 if into == "s" else 1]
+                got = f(*args)[0 if into == "s" else 1]
             assert got.dtype == np.float32, (value, downcast)
             np.testing.assert_array_equal(got, want)
         else:
-            with pytest.raises(TypeError, match=rf"input {int(into == 'v')} \('{into}'\) of function 'g'"):
+            with (
+                pytest.raises(TypeError, match=rf"input {int(into == 'v')} \('{into}'\) of function 'g'"),
+                fc.config.change_flags(floatX="float32"),
+            ):
                 f(*args)
-    if downcast is False:  # the error names the value and both fixes
-        with pytest.raises(TypeError, match=r"got float 0\.1; .*allow_input_downcast=None .* or True"):
+    if downcast is False:  # the error names the value and the fixes
+        with pytest.raises(
+            TypeError, match=r"got float 0\.1; .*allow_input_downcast=True.*or None .* floatX"
+        ):
             f(0.1, [1.0])
         assert pickle.loads(pickle.dumps(f)).allow_input_downcast is False
 
 
 def test_in_allow_downcast_false_refuses_rounding_for_its_input_only() -> None:
-    s, v, w = ft.fscalar("s"), ft.fvector("v"), ft.fvector("w")
+    s, v, w = ft.fscalar("s"), ft.fscalar("v"), ft.fscalar("w")
     f = fc.function([fc.In(v, allow_downcast=False), w], v + w, name="h")
-    np.testing.assert_array_equal(f([0.5], [0.1]), np.float32(0.5) + np.float32(0.1))
-    with pytest.raises(TypeError, match=r"input 0 \('v'\) of function 'h'.*allow_downcast"):
-        f([0.1], [0.5])
+    with fc.config.change_flags(floatX="float32"):  # None rounds a Python float into floatX
+        np.testing.assert_array_equal(f(0.5, 0.1), np.float32(0.5) + np.float32(0.1))
+        with pytest.raises(TypeError, match=r"input 0 \('v'\) of function 'h'.*allow_downcast"):
+            f(0.1, 0.5)
     g = fc.function([fc.In(v, allow_downcast=True), w], v + w, allow_input_downcast=False)
-    np.testing.assert_array_equal(g(np.array([0.1]), [1, 2]), np.float32([1.1, 2.1]))
+    np.testing.assert_array_equal(g(np.array(0.1), 1), np.float32(0.1) + 1)
     with pytest.raises(TypeError, match=r"input 1 \('w'\)"):
-        g([0.1], [0.1])
+        g(0.1, 0.1)
     # defaults and states convert by the same rule, when the function is built and when set
     with pytest.raises(TypeError, match=r"input 0 \('s'\) .*got float 0\.1"):
         fc.function([fc.In(s, value=0.1, allow_downcast=False)], s)
@@ -457,7 +463,10 @@ def test_filter_allow_downcast_defaults_to_none_as_pytensors() -> None:
 
     t = T("float32", (None,))
     assert inspect.signature(t.filter).parameters["allow_downcast"].default is None
-    assert t.filter([0.1]).dtype == np.float32  # None: a Python float rounded
+    with fc.config.change_flags(floatX="float32"):  # None: a Python float rounded into floatX
+        assert T("float32", ()).filter(0.1).dtype == np.float32
+    with pytest.raises(TypeError, match="filter.*a list of floats is not rounded"):
+        t.filter([0.1])
     np.testing.assert_array_equal(t.filter([0.5, 2], allow_downcast=False), np.float32([0.5, 2]))
     with pytest.raises(TypeError, match="filter.*does not give the same values"):
         t.filter([0.1], allow_downcast=False)
@@ -471,14 +480,15 @@ def test_a_payload_from_before_three_values_keeps_false_as_rounding() -> None:
     which rounded Python floats as None does now; one written now keeps False as False."""
     from fncache.runtime import pickling
 
-    v = ft.fvector("v")
+    v = ft.fscalar("v")
     f = fc.function([fc.In(v, allow_downcast=False)], v * 2, allow_input_downcast=False)
     body = pickling._payload(f, False)
     assert body.pop("downcast_three_way") is True
     old = fc.loads(pickling._seal(body, f.cache_key, 2))
     assert old.allow_input_downcast is None
-    np.testing.assert_array_equal(old([0.1]), np.float32([0.1]) * 2)  # In's False read as None too
     new = fc.loads(fc.dumps(f))
     assert new.allow_input_downcast is False and new.input_flags == [(False, False)]
-    with pytest.raises(TypeError, match="does not give the same values"):
-        new([0.1])
+    with fc.config.change_flags(floatX="float32"):
+        np.testing.assert_array_equal(old(0.1), np.float32(0.1) * 2)  # In's False read as None too
+        with pytest.raises(TypeError, match="does not give the same values"):
+            new(0.1)

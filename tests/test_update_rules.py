@@ -629,9 +629,9 @@ def test_numpy_float_rate_into_float32_input(linker: str) -> None:
 
 @pytest.mark.parametrize("linker", list(LINKERS))
 def test_update_of_wrong_size_names_the_variable(linker: str) -> None:
-    """A bias of broadcastable shape (1, n) updated with an expression of unknown rows (Theano and
-    PyTensor refuse its type when the function is built; fncache checks the size when it runs):
-    a value of 2 rows is a ValueError naming the update's variable, not only the check."""
+    """A bias of broadcastable shape (1, n) updated with an expression of unknown rows (Theano
+    refused its type when the function was built; PyTensor and fncache check the size when it
+    runs): a value of 2 rows is a ValueError naming the update's variable, not only the check."""
     b = fc.shared(np.zeros((1, 4)), broadcastable=(True, False), name="b")
     M = ft.matrix("M")
     f = fc.function([M], [], updates=OrderedDict([(b, b - 0.1 * M)]), mode=LINKERS[linker]())

@@ -219,7 +219,7 @@ class TensorType:
     def filter(self, data: Any, strict: bool = False, allow_downcast: bool | None = None) -> np.ndarray:
         """``data`` as an ndarray of this type, as a function converts an input: Python numbers
         and lists when they convert exactly, safe casts; ``allow_downcast`` as a function's
-        ``allow_input_downcast`` (None, PyTensor's default: Python floats also rounded; True:
+        ``allow_input_downcast`` (None, PyTensor's default: a Python float also rounded into floatX; True:
         anything cast; False: nothing rounded); ``strict`` accepts only an ndarray of this
         dtype. A TypeError says what does not fit."""
         return self.convert(data, allow_downcast, f"{self!r}.filter", strict)

@@ -694,7 +694,7 @@ def _check_memo_indices(body: bytes) -> None:
 
 def _old_downcast(p: dict[str, Any], downcast: bool | None) -> bool | None:
     """A payload's allow_input_downcast as fncache reads it now: before False and None were
-    told apart, False (the default then) meant what None means now (Python floats rounded)."""
+    told apart, False (the default then) meant rounding Python floats, as None does now."""
     return None if downcast is False and not p.get("downcast_three_way") else downcast
 
 

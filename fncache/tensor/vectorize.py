@@ -171,13 +171,32 @@ def vectorize_graph(outputs: Any, replace: Any) -> Any:
     pairs = _checked_pairs(replace)
     used = {id(v) for v in ancestors(outs)}
     pairs = [(c, v) for c, v in pairs if id(c) in used]
-    if not any(v.ndim > c.ndim for c, v in pairs):
-        new = substitute(outs, dict(pairs))
-    else:
-        new = _by_node(outs, pairs)
-        if new is None:
-            new = _by_loop(outs, pairs)
+    new = _batched(outs, pairs)
+    if new is None:
+        # A loop gives every output it computes the batch dims of all the variables it loops
+        # over: each output gets those of the variables it reads (PyTensor's), one loop per set.
+        keys = [c for c, _ in pairs]
+        groups: dict[tuple[int, ...], list[int]] = {}
+        for k, o in enumerate(outs):
+            reads = {id(v) for v in ancestors([o], blockers=keys)}
+            groups.setdefault(tuple(i for i, c in enumerate(keys) if id(c) in reads), []).append(k)
+        new = list(outs)
+        for mine, ks in groups.items():
+            sub_outs, sub_pairs = [outs[k] for k in ks], [pairs[i] for i in mine]
+            got = _batched(sub_outs, sub_pairs)
+            if got is None:
+                got = _by_loop(sub_outs, sub_pairs)
+            for k, g in zip(ks, got):
+                new[k] = g
     return new[0] if single else new
+
+
+def _batched(outs: list[Variable], pairs: list[tuple[Variable, Variable]]) -> list[Variable] | None:
+    """The outputs with ``pairs`` replaced: as they are where no replacement has batch dims,
+    else rewritten node by node, or None where a node's op has no rule."""
+    if not any(v.ndim > c.ndim for c, v in pairs):
+        return substitute(outs, dict(pairs))
+    return _by_node(outs, pairs)
 
 
 _DIMS = r"\((?:\w+(?:,\s*\w+)*)?\)"
