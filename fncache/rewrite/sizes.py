@@ -3,7 +3,11 @@ gradient divides by) reads its sizes from the variables they come from, not from
 value: through elementwise ops (the broadcast of their inputs' sizes), products, dimshuffles,
 reductions and `SumToShape`. The count then no longer waits for the value it counts, so a
 gradient whose only link to a row-wise value was its count fuses with it (`rowpass`). A size
-read as ``u.shape[d]`` is read from those variables too, so ``u`` is not computed for it alone."""
+read as ``u.shape[d]`` is read from those variables too, so ``u`` is not computed for it alone;
+it then raises where computing ``u`` would: it checks every broadcast of the elementwise ops
+and reductions it passes over (along each axis, not only ``d``) and that no max or min among
+them reduces an axis of size 0, and it is not taken where one of them reads a value that is
+then no longer computed."""
 
 from __future__ import annotations
 
@@ -131,25 +135,89 @@ _BROADCAST_MSG = (
 )
 
 
-def size_of(key: frozenset, leaves: list[Ref], axis: int) -> Variable:
+def size_of(key: frozenset, leaves: list[Ref], axis: int, x: Variable | None = None) -> Variable:
     """The size `size_key` found ``key`` and ``leaves`` for: the one it comes from, or numpy's
     broadcast of several (each 1 or the same), checked when the function runs as the
-    elementwise op checks it (ValueError)."""
+    elementwise op checks it (ValueError). Given ``x``: ``x``, under that check."""
     sizes = [constant(np.int64(r[1])) for r in key if r[0] == "static"]
     sizes += [shape(u)[e] for u, e in leaves]
     if not sizes:
-        return constant(np.int64(1))
+        return constant(np.int64(1)) if x is None else x
     full = sizes[0]
     for s in sizes[1:]:
         full = elemwise("switch", elemwise("eq", s, 1), full, s)
     if len(sizes) == 1:
-        return full
+        return full if x is None else x
     fits = [elemwise("or_", elemwise("eq", s, 1), elemwise("eq", s, full)) for s in sizes]
     ok = fits[0]
     for f in fits[1:]:
         ok = elemwise("and_", ok, f)
     marks = ", ".join(f"{{{k}}}" for k in range(len(sizes)))
-    return check_value(full, ok, _BROADCAST_MSG.format(axis=axis, sizes=marks), *sizes, removable=False)
+    msg = _BROADCAST_MSG.format(axis=axis, sizes=marks)
+    return check_value(full if x is None else x, ok, msg, *sizes, removable=False)
+
+
+def _broadcast_key(inputs: list[Variable], d: int, nd: int) -> tuple[frozenset, list[Ref]]:
+    """`size_key` (not checking) of dim ``d`` of the broadcast of ``inputs`` (``nd`` dims)."""
+    key: frozenset = frozenset()
+    leaves: list[Ref] = []
+    for v, e in broadcast_refs(inputs, d, nd):
+        k, refs = size_key(v, e, checking=False)
+        key |= k
+        leaves += [r for r in refs if not any(r[0] is u and r[1] == f for u, f in leaves)]
+    return key, leaves
+
+
+_EMPTY_MSG = (
+    "{op}: zero-size array to reduction operation {kind}imum which has no identity (its axis "
+    "{axis} is of size {{0}}); give a non-empty axis"
+)
+
+#: the ops a size read passes over (`size_key` not checking)
+_PASSED = (Elemwise, Reduce, DimShuffle)
+
+
+def _checked_read(out: Variable, u: Variable, key: frozenset, leaves: list[Ref]) -> Variable | None:
+    """``out``, a size of ``u`` that `size_key` found ``key`` and ``leaves`` for, under the
+    checks computing ``u`` makes in the elementwise ops and reductions it passes over (their
+    broadcasts along each axis, a max or min of a non-empty axis); None where those do not
+    raise all that computing ``u`` would: a max or min of an axis of static size 0, or a value
+    another op computes that the checks do not read (a product reduced to a scalar: its inner
+    sizes are checked by computing it)."""
+    read = list(leaves)
+    checked = {key}  # the sets of sizes checked already
+    todo, seen, outside = [u], set(), []
+    while todo:
+        v = todo.pop()
+        node = v.owner
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        if not isinstance(node.op, _PASSED):
+            outside.append(v)
+            continue
+        todo.extend(node.inputs)
+        if isinstance(node.op, DimShuffle):
+            continue
+        nd = max(x.ndim for x in node.inputs)
+        for j in range(nd):
+            sizes, refs = _broadcast_key(node.inputs, j, nd)
+            read += refs
+            if sizes not in checked:
+                checked.add(sizes)
+                out = size_of(sizes, refs, j, out)
+            op = node.op
+            if isinstance(op, Reduce) and op.kind in ("max", "min") and j in op.axes:
+                if ("static", 0) in sizes:
+                    return None
+                if not any(r[0] == "static" for r in sizes):
+                    n = size_of(sizes, refs, j)
+                    name = str(op).replace("{", "{{").replace("}", "}}")  # the message is formatted
+                    msg = _EMPTY_MSG.format(op=name, kind=op.kind, axis=j)
+                    out = check_value(out, elemwise("neq", n, 0), msg, n, removable=False)
+    if any(not any(v is r[0] for r in read) for v in outside):
+        return None
+    return out
 
 
 def _shape_entry(node: Apply) -> list[Variable] | None:
@@ -170,8 +238,8 @@ def _shape_entry(node: Apply) -> list[Variable] | None:
     key, leaves = size_key(u, d, checking=False)
     if any(v is u for v, _ in leaves) or len(leaves) != len(key):
         return None
-    out = size_of(key, leaves, d)
-    return [out] if out.type == node.outputs[0].type else None
+    out = _checked_read(size_of(key, leaves, d), u, key, leaves)
+    return [out] if out is not None and out.type == node.outputs[0].type else None
 
 
 @register("sizes", "fast_run")
