@@ -502,6 +502,7 @@ SIZED: dict[str, tuple[Callable, Callable]] = {
         lambda a, b, r: ft.log_softmax(a).T * b,
         lambda a, b, r: sp.log_softmax(a, axis=1).T * b,
     ),
+    "a * sum(dot(a, b))": (lambda a, b, r: a * ft.sum(ft.dot(a, b)), lambda a, b, r: a * np.sum(a @ b)),
     "min(a.T + r[:, None], axis=0)": (
         lambda a, b, r: ft.min(a.T + r.dimshuffle(0, "x"), axis=0),
         lambda a, b, r: np.min(a.T + r[:, None], axis=0),
@@ -555,16 +556,18 @@ def test_a_size_read_raises_where_computing_the_value_does(case: dict) -> None:
 def test_a_size_read_checks_the_axes_it_does_not_read() -> None:
     """The cases FAST_RUN answered from its inputs' sizes alone, where computing ``u`` raises:
     ``(a + b).shape[0]`` for ``(3, 4)`` and ``(3, 5)`` inputs was 3, ``max(a, axis=1).shape[0]``
-    of a ``(3, 0)`` ``a`` was 3."""
+    of a ``(3, 0)`` ``a`` was 3, and so was ``(a * sum(dot(a, b.T))).shape[0]`` though the
+    product's sizes are not aligned."""
     a, b = ft.dmatrix("a"), ft.dmatrix("b")
     cases = [
         ((a + b).shape[0], [np.ones((3, 4)), np.ones((3, 5))], "do not broadcast"),
         (ft.sum(a * b, axis=1).shape[0], [np.ones((3, 4)), np.ones((3, 5))], "do not broadcast"),
         (ft.max(a, axis=1).shape[0], [np.ones((3, 0)), np.ones((1, 1))], "zero-size"),
+        ((a * ft.sum(ft.dot(a, b.T))).shape[0], [np.ones((3, 4)), np.ones((3, 5))], "aligned"),
     ]
     for mode in ("FAST_RUN", "FAST_COMPILE"):
         for size, args, words in cases:
             f = fc.function([a, b], size, mode=mode, on_unused_input="ignore")
-            with pytest.raises(ValueError, match="broadcast" if words != "zero-size" else words):
+            with pytest.raises(ValueError, match="broadcast" if words == "do not broadcast" else words):
                 f(*args)
             assert int(f(np.ones((3, 1)), np.ones((3, 1)))) == 3

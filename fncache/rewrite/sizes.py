@@ -202,15 +202,16 @@ def _checked_read(out: Variable, u: Variable, key: frozenset, leaves: list[Ref])
         nd = max(x.ndim for x in node.inputs)
         for j in range(nd):
             sizes, refs = _broadcast_key(node.inputs, j, nd)
-            read += refs
-            if sizes not in checked:
+            if len(sizes) > 1 and sizes not in checked:  # sizes that may not broadcast
                 checked.add(sizes)
+                read += refs
                 out = size_of(sizes, refs, j, out)
             op = node.op
             if isinstance(op, Reduce) and op.kind in ("max", "min") and j in op.axes:
                 if ("static", 0) in sizes:
                     return None
                 if not any(r[0] == "static" for r in sizes):
+                    read += refs
                     n = size_of(sizes, refs, j)
                     name = str(op).replace("{", "{{").replace("}", "}}")  # the message is formatted
                     msg = _EMPTY_MSG.format(op=name, kind=op.kind, axis=j)
