@@ -107,22 +107,25 @@ def scores(draw: Any, dtype: str) -> np.ndarray:
 
 
 def _float64_softmax(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(softmax, log_softmax, log of the softmax, that log rewritten) of ``z``'s rows: scipy's
-    softmax and log-softmax, numpy's log of the softmax (``-inf`` where a probability
-    underflows), and FAST_RUN's of it (the log-softmax, NaN where the softmax is: a row holding
-    +inf or NaN, or only -inf)."""
-    z = z.astype(float)
+    """(softmax, log_softmax, log of the softmax as written, that log rewritten) of ``z``'s
+    rows: scipy's softmax and log-softmax in float64, numpy's log of the softmax computed in
+    ``z``'s dtype as FAST_COMPILE computes it (``-inf`` where a probability underflows; sums
+    accumulated in float64, as fncache's), and FAST_RUN's (the log-softmax, NaN where the
+    softmax is: a row holding +inf or NaN, or only -inf)."""
+    zf = z.astype(float)
     with np.errstate(all="ignore"):
-        p = sp.softmax(z, axis=1) if z.size else np.zeros(z.shape)
-        ls = sp.log_softmax(z, axis=1) if z.size else np.zeros(z.shape)
+        p = sp.softmax(zf, axis=1) if z.size else np.zeros(z.shape)
+        ls = sp.log_softmax(zf, axis=1) if z.size else np.zeros(z.shape)
         rewritten = np.where(np.isnan(p).any(axis=1, keepdims=True), np.nan, ls)
-        return p, ls, np.log(p), rewritten
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        written = np.log(e / e.sum(axis=1, keepdims=True, dtype=float).astype(z.dtype))
+        return p, ls, written, rewritten
 
 
 # -- picks of a softmax's log-probabilities and of elementwise mixes ---------------------------
 
-#: name: (symbolic matrix of z, row r, column c, scalar s; numpy's in float64 for each mode
-#: (FAST_RUN, FAST_COMPILE), from (z, r, c, s))
+#: name: (symbolic matrix of z, row r, column c, scalar s; numpy's for each mode (FAST_RUN,
+#: FAST_COMPILE), from (z, r, c, s) of the dtype)
 MATRICES: dict[str, tuple[Callable, Callable]] = {
     "log(softmax(z))": (
         lambda z, r, c, s: ft.log(ft.softmax(z)),
@@ -204,7 +207,7 @@ def test_picks_of_log_probabilities_and_elementwise_mixes(case: dict) -> None:
     scale = _finite_scale(z) if z.shape[0] else np.ones(0)
     with np.errstate(all="ignore"):
         try:
-            wants = MATRICES[case["matrix"]][1](*(a.astype(float) for a in (z, r, c, s)))
+            wants = MATRICES[case["matrix"]][1](z, r, c, s)
         except ValueError:  # shapes that do not broadcast
             for g, mode in zip(got, ("FAST_RUN", "FAST_COMPILE")):
                 _raises(g, f"{mode} {case['matrix']}")
@@ -594,3 +597,22 @@ def test_a_size_read_follows_each_value_once() -> None:
     f = fc.function([a], [u.shape[0], u.shape[1] * 2], mode=fc.Mode("py", "fast_run"))
     assert [int(v) for v in f(np.ones((3, 2)))] == [3, 4]
     assert not any(n.outputs[0].ndim == 2 for n in f.optimized_graph.toposort()), "u is computed"
+
+
+def test_a_quotient_of_sigmoids_cancels_in_a_deep_gradient() -> None:
+    """The gradient of the sum of four spellings at x = -800 is 1: ``g / sigmoid(x) *
+    sigmoid(x) * sigmoid(-x)`` (``log(sigmoid(x))``'s) cancels, its ``-x`` compared by its
+    structure. It was NaN (inf * 0): ``-x`` had been keyed first deep inside another factor,
+    where keys stop at a depth and compare by identity, and kept that key at the top."""
+    x = ft.dvector("x")
+    e = (
+        ft.log(ft.sigmoid(x))
+        + ft.sigmoid(x) * (1 - ft.sigmoid(x))
+        + (1 + ft.exp(x)) ** -1
+        + (1 - ft.tanh(x)) / 2
+    )
+    f = fc.function([x], fc.grad(ft.sum(e), x), mode=fc.Mode("py", "fast_run"))
+    xv = np.array([-800.0, -30.0, 0.5, 30.0])
+    s, t = sp.expit(xv), sp.expit(2 * xv)
+    want = sp.expit(-xv) + s * (1 - s) * (1 - 2 * s) - s * (1 - s) - 2 * t * (1 - t)
+    np.testing.assert_allclose(f(xv), want, rtol=1e-12, atol=1e-15)  # terms of 1 cancel at 30
