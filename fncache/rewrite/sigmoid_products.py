@@ -13,7 +13,8 @@ is simplified), and:
 
 * ``exp(x)`` above ``1 + exp(x)`` is ``sigmoid(x)``; a ``1 + exp(x)`` left below is
   ``sigmoid(-x)`` above;
-* ``exp(x) * sigmoid(-x)`` is ``sigmoid(x)``;
+* ``exp(x) * sigmoid(-x)`` is ``sigmoid(x)``, and ``(1 + exp(x)) * sigmoid(-x)`` is 1 (as a
+  ``1 + exp(x)`` above and one below: the gradient of ``exp(x) / (1 + exp(x))**2`` has both);
 * ``1 - tanh(z)**2`` above (``tanh``'s gradient) and ``sigmoid(±2 z)`` below (a `logistic`
   spelling with ``tanh``, whose logarithm's gradient divides by it) is ``4 * sigmoid(∓2 z)``
   above: ``1 - tanh(z)**2`` is 0 where ``tanh(z)`` rounds to +-1;
@@ -215,12 +216,16 @@ class _Simplifier:
                         return above[:j] + [four, sig] + above[j + 1 :], rest_below
         for i, a in enumerate(above):
             ak = _kind(a)
-            if ak is None or ak[0] != "exp":
+            if ak is None or ak[0] not in ("exp", "1+exp"):
                 continue
             j = self._find(above, "sigmoid", self.key.negated(ak[1]), skip=i)
-            if j is not None:
-                kept = [f for n, f in enumerate(above) if n not in (i, j)]
+            if j is None:
+                continue
+            kept = [f for n, f in enumerate(above) if n not in (i, j)]
+            if ak[0] == "exp":
                 return kept + [elemwise("sigmoid", ak[1])], below
+            if self._shape_kept(a, kept + below):  # (1 + exp(x)) * sigmoid(-x) is 1
+                return kept, below
         return None
 
     def simplify(self, t: Term) -> tuple[Term, bool]:
