@@ -13,7 +13,8 @@ is simplified), and:
 
 * ``exp(x)`` above ``1 + exp(x)`` is ``sigmoid(x)``; a ``1 + exp(x)`` left below is
   ``sigmoid(-x)`` above;
-* ``exp(x) * sigmoid(-x)`` is ``sigmoid(x)``;
+* ``exp(x) * sigmoid(-x)`` is ``sigmoid(x)``, and ``(1 + exp(x)) * sigmoid(-x)`` is 1 (as a
+  ``1 + exp(x)`` above and one below: the gradient of ``exp(x) / (1 + exp(x))**2`` has both);
 * ``1 - tanh(z)**2`` above (``tanh``'s gradient) and ``sigmoid(±2 z)`` below (a `logistic`
   spelling with ``tanh``, whose logarithm's gradient divides by it) is ``4 * sigmoid(∓2 z)``
   above: ``1 - tanh(z)**2`` is 0 where ``tanh(z)`` rounds to +-1;
@@ -44,8 +45,6 @@ from .registry import register
 
 #: Nodes read into one tree (bounds the work per node on long chains).
 MAX_NODES = 32
-#: Depth to which two expressions are compared by structure (deeper: by identity).
-KEY_DEPTH = 6
 
 _TREE_OPS = ("mul", "true_div", "reciprocal", "neg", "sqr")
 
@@ -58,40 +57,62 @@ class Term(NamedTuple):
 
 class _Keys:
     """Structural keys of variables: equal keys, equal values (one-step elementwise nodes on
-    equal inputs, equal constants). Holds the variables it keyed, so no id is reused."""
+    equal inputs, equal constants). A key is a number standing for the structure, the same
+    wherever the variable is met (a key that stopped at some depth and was kept would compare
+    by identity where it is met at the top). Holds the variables it keyed, so no id is
+    reused."""
 
     def __init__(self) -> None:
-        self._memo: dict[int, tuple[Variable, Any]] = {}
+        self._memo: dict[int, tuple[Variable, int]] = {}
+        self._numbers: dict[Any, int] = {}
+        self._structures: list[Any] = []
 
-    def __call__(self, v: Variable, depth: int = 0) -> Any:
-        hit = self._memo.get(id(v))
-        if hit is not None:
-            return hit[1]
-        p = producer(v) if depth < KEY_DEPTH else None
-        if isinstance(v, Constant):
-            k: Any = ("const", v.signature())
-        elif p is not None:
-            k = (p[0], v.dtype, tuple(self(i, depth + 1) for i in p[1]))
-        else:
-            k = ("var", id(v))
-        self._memo[id(v)] = (v, k)
-        return k
+    def _number(self, structure: Any) -> int:
+        n = self._numbers.get(structure)
+        if n is None:
+            n = self._numbers[structure] = len(self._structures)
+            self._structures.append(structure)
+        return n
 
-    def negated(self, x: Variable) -> Any:
+    def __call__(self, v: Variable) -> int:
+        todo = [v]
+        while todo:
+            u = todo[-1]
+            if id(u) in self._memo:
+                todo.pop()
+                continue
+            p = producer(u)
+            if isinstance(u, Constant):
+                k: Any = ("const", u.signature())
+            elif p is not None:
+                missing = [i for i in p[1] if id(i) not in self._memo]
+                if missing:
+                    todo += missing
+                    continue
+                k = (p[0], u.dtype, tuple(self._memo[id(i)][1] for i in p[1]))
+            else:
+                k = ("var", id(u))
+            self._memo[id(u)] = (u, self._number(k))
+            todo.pop()
+        return self._memo[id(v)][1]
+
+    def negated(self, x: Variable) -> int:
         """The key of ``-x``."""
         p = producer(x)
-        return self(p[1][0]) if p is not None and p[0] == "neg" else ("neg", x.dtype, (self(x),))
+        return (
+            self(p[1][0]) if p is not None and p[0] == "neg" else self._number(("neg", x.dtype, (self(x),)))
+        )
 
-    def doubled(self, z: Variable) -> Any:
+    def doubled(self, z: Variable) -> int:
         """The key of ``2 z`` as `logistic` spells it: ``x`` where ``z`` halves ``x``, else
         ``z + z``."""
         x = halving_of(z)
-        return self(x) if x is not None else ("add", z.dtype, (self(z), self(z)))
+        return self(x) if x is not None else self._number(("add", z.dtype, (self(z), self(z))))
 
-
-def _unsigned(k: Any) -> Any:
-    """The key ``k`` without a negation."""
-    return k[2][0] if k[0] == "neg" else k
+    def unsigned(self, k: int) -> int:
+        """The key ``k`` without a negation."""
+        s = self._structures[k]
+        return s[2][0] if s[0] == "neg" else k
 
 
 def _read(v: Variable) -> Term:
@@ -156,10 +177,7 @@ class _Simplifier:
     def _origin(self, v: Variable) -> Any:
         """What decides ``v``'s shape, as a key: ``x`` (without its sign) for a term of ``x``."""
         fk = _kind(v)
-        if fk is None:
-            return self.key(v)
-        k = self.key(fk[1])
-        return k[2][0] if k[0] == "neg" else k
+        return self.key(v) if fk is None else self.key.unsigned(self.key(fk[1]))
 
     def _shape_kept(self, gone: Variable, rest: list[Variable]) -> bool:
         o = self._origin(gone)
@@ -185,21 +203,29 @@ class _Simplifier:
                     if self._shape_kept(d, rest_above + rest_below):
                         return rest_above, rest_below
                 # 1 - tanh(z)**2 == 4 * sigmoid(2 z) * sigmoid(-2 z), either sign of 2 z
-                k = _unsigned(self.key(x))
+                k = self.key.unsigned(self.key(x))
                 for j, a in enumerate(above):
                     ak = _kind(a)
-                    if ak is not None and ak[0] == "1-tanh**2" and _unsigned(self.key.doubled(ak[1])) == k:
+                    if (
+                        ak is not None
+                        and ak[0] == "1-tanh**2"
+                        and self.key.unsigned(self.key.doubled(ak[1])) == k
+                    ):
                         four = constant(np.full((), 4, d.dtype))
                         sig = elemwise("sigmoid", negated(x))
                         return above[:j] + [four, sig] + above[j + 1 :], rest_below
         for i, a in enumerate(above):
             ak = _kind(a)
-            if ak is None or ak[0] != "exp":
+            if ak is None or ak[0] not in ("exp", "1+exp"):
                 continue
             j = self._find(above, "sigmoid", self.key.negated(ak[1]), skip=i)
-            if j is not None:
-                kept = [f for n, f in enumerate(above) if n not in (i, j)]
+            if j is None:
+                continue
+            kept = [f for n, f in enumerate(above) if n not in (i, j)]
+            if ak[0] == "exp":
                 return kept + [elemwise("sigmoid", ak[1])], below
+            if self._shape_kept(a, kept + below):  # (1 + exp(x)) * sigmoid(-x) is 1
+                return kept, below
         return None
 
     def simplify(self, t: Term) -> tuple[Term, bool]:

@@ -3,7 +3,11 @@ gradient divides by) reads its sizes from the variables they come from, not from
 value: through elementwise ops (the broadcast of their inputs' sizes), products, dimshuffles,
 reductions and `SumToShape`. The count then no longer waits for the value it counts, so a
 gradient whose only link to a row-wise value was its count fuses with it (`rowpass`). A size
-read as ``u.shape[d]`` is read from those variables too, so ``u`` is not computed for it alone."""
+read as ``u.shape[d]`` is read from those variables too, so ``u`` is not computed for it alone;
+it then raises where computing ``u`` would: it checks every broadcast of the elementwise ops
+and reductions it passes over (along each axis, not only ``d``) and that no max or min among
+them reduces an axis of size 0, and it is not taken where one of them reads a value that is
+then no longer computed."""
 
 from __future__ import annotations
 
@@ -23,6 +27,9 @@ from .local import local_pass
 from .registry import register
 
 Ref = tuple[Variable, int]
+
+#: the ops a size read passes over (`size_key` not checking)
+_PASSED = (Elemwise, Reduce, DimShuffle)
 
 
 def broadcast_refs(inputs: list[Variable], d: int, nd: int) -> list[Ref]:
@@ -61,33 +68,51 @@ def _sources(v: Variable, d: int) -> list[Ref] | None:
     return None
 
 
-def size_key(v: Variable, d: int, checking: bool = True) -> tuple[frozenset, list[Ref]]:
+#: `size_key`'s answers for a graph, (id, dim, checking), and `_broadcast_key`'s, (id of the
+#: node, dim): the variable or node (so the id stays its own), the key and the leaves
+Keys = dict[tuple, tuple[object, tuple[frozenset, list[Ref]]]]
+
+
+def _union(parts: list[tuple[frozenset, list[Ref]]]) -> tuple[frozenset, list[Ref]]:
+    key: frozenset = frozenset()
+    leaves: list[Ref] = []
+    for k, refs in parts:
+        key |= k
+        leaves += [r for r in refs if not any(r[0] is u and r[1] == f for u, f in leaves)]
+    return key, leaves
+
+
+def size_key(
+    v: Variable, d: int, checking: bool = True, memo: Keys | None = None
+) -> tuple[frozenset, list[Ref]]:
     """Where dim ``d`` of ``v`` gets its size, followed back as far as `_sources` goes (not
     ``checking``: only through ops that check no sizes but a broadcast's, not products or
     `SumToShape`): (a key, equal for two dims of equal sizes: the leaves' identities and static
-    sizes; the leaves of unknown size). Static 1s add nothing to a broadcast and are left out."""
-    key: set = set()
-    leaves: list[Ref] = []
+    sizes; the leaves of unknown size). Static 1s add nothing to a broadcast and are left out.
+    Each dim is followed once (``memo`` keeps the answers for later calls on the same graph), so
+    a value read along several paths (``u * u + u``, repeated) costs no more than one."""
+    memo = {} if memo is None else memo
     todo: list[Ref] = [(v, d)]
     while todo:
-        u, e = todo.pop()
-        n = u.type.shape[e]
-        if n == 1:
+        u, e = todo[-1]
+        if (id(u), e, checking) in memo:
+            todo.pop()
             continue
+        n = u.type.shape[e]
         op = u.owner.op if u.owner is not None else None
-        src = (
-            _sources(u, e)
-            if n is None and (checking or isinstance(op, (Elemwise, Reduce, DimShuffle)))
-            else None
-        )
-        if src is not None:
-            todo.extend(src)
-        elif n is not None:
-            key.add(("static", n))
-        elif (id(u), e) not in key:
-            key.add((id(u), e))
-            leaves.append((u, e))
-    return frozenset(key), leaves
+        src = _sources(u, e) if n is None and (checking or isinstance(op, _PASSED)) else None
+        if src is None:
+            key = frozenset() if n == 1 else frozenset({(id(u), e) if n is None else ("static", n)})
+            memo[(id(u), e, checking)] = (u, (key, [(u, e)] if n is None else []))
+            todo.pop()
+            continue
+        missing = [r for r in src if (id(r[0]), r[1], checking) not in memo]
+        if missing:
+            todo.extend(missing)
+            continue
+        memo[(id(u), e, checking)] = (u, _union([memo[(id(r[0]), r[1], checking)][1] for r in src]))
+        todo.pop()
+    return memo[(id(v), d, checking)][1]
 
 
 def _lift(node: Apply) -> list[Variable] | None:
@@ -131,28 +156,90 @@ _BROADCAST_MSG = (
 )
 
 
-def size_of(key: frozenset, leaves: list[Ref], axis: int) -> Variable:
+def size_of(key: frozenset, leaves: list[Ref], axis: int, x: Variable | None = None) -> Variable:
     """The size `size_key` found ``key`` and ``leaves`` for: the one it comes from, or numpy's
     broadcast of several (each 1 or the same), checked when the function runs as the
-    elementwise op checks it (ValueError)."""
+    elementwise op checks it (ValueError). Given ``x``: ``x``, under that check."""
     sizes = [constant(np.int64(r[1])) for r in key if r[0] == "static"]
     sizes += [shape(u)[e] for u, e in leaves]
     if not sizes:
-        return constant(np.int64(1))
+        return constant(np.int64(1)) if x is None else x
     full = sizes[0]
     for s in sizes[1:]:
         full = elemwise("switch", elemwise("eq", s, 1), full, s)
     if len(sizes) == 1:
-        return full
+        return full if x is None else x
     fits = [elemwise("or_", elemwise("eq", s, 1), elemwise("eq", s, full)) for s in sizes]
     ok = fits[0]
     for f in fits[1:]:
         ok = elemwise("and_", ok, f)
     marks = ", ".join(f"{{{k}}}" for k in range(len(sizes)))
-    return check_value(full, ok, _BROADCAST_MSG.format(axis=axis, sizes=marks), *sizes, removable=False)
+    msg = _BROADCAST_MSG.format(axis=axis, sizes=marks)
+    return check_value(full if x is None else x, ok, msg, *sizes, removable=False)
 
 
-def _shape_entry(node: Apply) -> list[Variable] | None:
+def _broadcast_key(node: Apply, d: int, nd: int, memo: Keys) -> tuple[frozenset, list[Ref]]:
+    """`size_key` (not checking) of dim ``d`` of the broadcast of ``node``'s inputs (``nd``
+    dims), remembered in ``memo``."""
+    if (id(node), d) not in memo:
+        refs = broadcast_refs(node.inputs, d, nd)
+        memo[(id(node), d)] = (node, _union([size_key(v, e, False, memo) for v, e in refs]))
+    return memo[(id(node), d)][1]
+
+
+_EMPTY_MSG = (
+    "{op}: zero-size array to reduction operation {kind}imum which has no identity (its axis "
+    "{axis} is of size {{0}}); give a non-empty axis"
+)
+
+
+def _checked_read(
+    out: Variable, u: Variable, key: frozenset, leaves: list[Ref], memo: Keys
+) -> Variable | None:
+    """``out``, a size of ``u`` that `size_key` found ``key`` and ``leaves`` for, under the
+    checks computing ``u`` makes in the elementwise ops and reductions it passes over (their
+    broadcasts along each axis, a max or min of a non-empty axis); None where those do not
+    raise all that computing ``u`` would: a max or min of an axis of static size 0, or a value
+    another op computes that the checks do not read (a product reduced to a scalar: its inner
+    sizes are checked by computing it)."""
+    read = list(leaves)
+    checked = {key}  # the sets of sizes checked already
+    todo, seen, outside = [u], set(), []
+    while todo:
+        v = todo.pop()
+        node = v.owner
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        if not isinstance(node.op, _PASSED):
+            outside.append(v)
+            continue
+        todo.extend(node.inputs)
+        if isinstance(node.op, DimShuffle):
+            continue
+        nd = max(x.ndim for x in node.inputs)
+        for j in range(nd):
+            sizes, refs = _broadcast_key(node, j, nd, memo)
+            if len(sizes) > 1 and sizes not in checked:  # sizes that may not broadcast
+                checked.add(sizes)
+                read += refs
+                out = size_of(sizes, refs, j, out)
+            op = node.op
+            if isinstance(op, Reduce) and op.kind in ("max", "min") and j in op.axes:
+                if ("static", 0) in sizes:
+                    return None
+                if not any(r[0] == "static" for r in sizes):
+                    read += refs
+                    n = size_of(sizes, refs, j)
+                    name = str(op).replace("{", "{{").replace("}", "}}")  # the message is formatted
+                    msg = _EMPTY_MSG.format(op=name, kind=op.kind, axis=j)
+                    out = check_value(out, elemwise("neq", n, 0), msg, n, removable=False)
+    if any(not any(v is r[0] for r in read) for v in outside):
+        return None
+    return out
+
+
+def _shape_entry(node: Apply, memo: Keys) -> list[Variable] | None:
     """``u.shape[d]`` read from the variables that size comes from (``(X @ W + b).shape[1]`` is
     ``W.shape[1]`` broadcast with ``b.shape[0]``), so reading it does not keep ``u`` computed: a
     softmax whose size `categorical_crossentropy` checks its class indices against, say."""
@@ -167,13 +254,17 @@ def _shape_entry(node: Apply) -> list[Variable] | None:
     # the sizes a product or a type declares are checked by computing the value (a product's
     # inner sizes, reshape's, specify_shape's): read from past elementwise ops, reductions and
     # dimshuffles only, and not where a static size comes in
-    key, leaves = size_key(u, d, checking=False)
+    key, leaves = size_key(u, d, False, memo)
     if any(v is u for v, _ in leaves) or len(leaves) != len(key):
         return None
-    out = size_of(key, leaves, d)
-    return [out] if out.type == node.outputs[0].type else None
+    out = _checked_read(size_of(key, leaves, d), u, key, leaves, memo)
+    return [out] if out is not None and out.type == node.outputs[0].type else None
 
 
 @register("sizes", "fast_run")
 def sizes(fgraph: FunctionGraph) -> bool:
-    return local_pass(fgraph, lambda node: _lift(node) or _shape_entry(node))
+    # a size read walks back from a node the pass visits, through nodes it visited already
+    # (their inputs redirected to the replacements made): what lies there does not change, so
+    # each dim's key is found once for the pass
+    memo: Keys = {}
+    return local_pass(fgraph, lambda node: _lift(node) or _shape_entry(node, memo))
