@@ -1,5 +1,6 @@
 """The typed graph: types, variables, apply nodes, ops and function graphs."""
 
+import importlib
 from typing import Any
 
 from .basic import Apply, Constant, Op, Variable, ancestors, clone, clone_graph, equal_computations
@@ -30,7 +31,8 @@ _REPLACE = ("clone_replace", "graph_replace", "vectorize_graph")
 
 def __getattr__(name: str) -> Any:
     if name in _REPLACE or name == "replace":
-        from . import replace
-
+        # not `from . import replace`: that asks this module for the attribute first, which
+        # comes back here before the submodule is loaded
+        replace = importlib.import_module(f"{__name__}.replace")
         return replace if name == "replace" else getattr(replace, name)
     raise AttributeError(f"module 'fncache.graph' has no attribute {name!r}")

@@ -17,7 +17,9 @@ from ..config import config
 from .types import TensorType, use_variable_classes
 
 __all__ = [
+    "Node",
     "Variable",
+    "AtomicVariable",
     "Constant",
     "Apply",
     "Op",
@@ -28,6 +30,7 @@ __all__ = [
     "graph_inputs",
     "clone_graph",
     "clone",
+    "clone_get_equiv",
     "explicit_graph_inputs",
     "equal_computations",
     "substitute",
@@ -69,7 +72,17 @@ class Tag(dict):
 _FNCACHE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 
-class Variable:
+class Node:
+    """PyTensor's ``Node``: what a graph is made of, a `Variable` or an `Apply` (``isinstance(x,
+    Node)``); ``get_parents`` gives what it is computed from."""
+
+    __slots__ = ()
+
+    def get_parents(self) -> list[Any]:
+        raise NotImplementedError(f"{type(self).__name__}.get_parents: a graph node class must define it")
+
+
+class Variable(Node):
     """A symbolic value: an input (no owner) or the ``index``-th output of ``owner``."""
 
     #: True for a root whose value the graph keeps (a shared variable), not passed at call
@@ -177,7 +190,12 @@ class Variable:
         raise self._no_number("complex")
 
 
-class Constant(Variable):
+class AtomicVariable(Variable):
+    """PyTensor's ``AtomicVariable``: a variable no node computes and that holds its own
+    meaning, the base class of `Constant` (``isinstance(c, AtomicVariable)``)."""
+
+
+class Constant(AtomicVariable):
     """A variable with a fixed value (a numpy array of exactly the type's dtype)."""
 
     def __init__(self, type: TensorType, data: np.ndarray, name: str | None = None) -> None:
@@ -240,7 +258,7 @@ def is_constant(v: Variable) -> bool:
 use_variable_classes(Variable, Constant)
 
 
-class Apply:
+class Apply(Node):
     """One application of ``op`` to ``inputs``, producing ``outputs``: one new variable per
     type of ``output_types``, or (Theano's spelling, ``Apply(op, [x], [x.type()])``) the
     variables themselves, which must not be another node's outputs yet."""
@@ -747,13 +765,17 @@ def has_side_effects(op: Op) -> bool:
     return writes_state(type(op))
 
 
-def toposort(outputs: Sequence[Variable], blockers: Iterable[Variable] = ()) -> list[Apply]:
-    """Apply nodes in dependency order (inputs before users); iterative, deterministic."""
+def toposort(
+    outputs: Sequence[Variable], blockers: Iterable[Variable] = (), *, last_first: bool = False
+) -> list[Apply]:
+    """Apply nodes in dependency order (inputs before users); iterative, deterministic.
+    ``last_first``: the outputs and each node's inputs are walked last to first, the order
+    PyTensor's ``toposort`` and ``io_toposort`` give."""
     block = {id(b) for b in blockers}
     order: list[Apply] = []
     done: set[int] = set()
     visiting: set[int] = set()
-    for root in outputs:
+    for root in list(outputs)[::-1] if last_first else outputs:
         if root.owner is None or id(root) in block:
             continue
         stack: list[tuple[Apply, int]] = [(root.owner, 0)]
@@ -765,7 +787,7 @@ def toposort(outputs: Sequence[Variable], blockers: Iterable[Variable] = ()) -> 
                 visiting.add(id(node))
             if i < len(node.inputs):
                 stack.append((node, i + 1))
-                inp = node.inputs[i]
+                inp = node.inputs[~i if last_first else i]
                 if inp.owner is not None and id(inp) not in block and id(inp.owner) not in done:
                     if id(inp.owner) in visiting:
                         raise ValueError("the graph has a cycle")
@@ -792,6 +814,44 @@ def clone_graph(
     for node in toposort(outputs, blockers=inputs):
         _copy_node(node, memo)
     return [memo[i] for i in inputs], [memo.get(o, o) for o in outputs], memo
+
+
+def clone_get_equiv(
+    inputs: Iterable[Variable],
+    outputs: Iterable[Variable],
+    copy_inputs: bool = True,
+    copy_orphans: bool = True,
+    memo: dict[Any, Any] | None = None,
+    clone_inner_graphs: bool = False,
+    **kwargs: Any,
+) -> dict[Any, Any]:
+    """PyTensor's ``clone_get_equiv``: a copy of the graph between ``inputs`` and ``outputs``,
+    returned as the map of each variable and node to its copy (``memo``, filled in place when
+    given: what it maps already is not copied). ``copy_inputs``/``copy_orphans``: copy the
+    inputs/the other roots (else the copy reads the same ones); constants are never copied.
+    A shared variable maps to itself, as ``clone`` copies it: one container, whose value the
+    copy reads. ``clone_inner_graphs`` and ``strict`` are accepted: an op's inner graph is never
+    changed in place, and a copied node reads inputs of its node's types."""
+    unknown = set(kwargs) - {"strict"}
+    if unknown:
+        raise TypeError(f"clone_get_equiv: unexpected keywords {sorted(unknown)}; it takes strict= only")
+    memo = {} if memo is None else memo
+    inputs, outputs = list(inputs), list(outputs)
+    for i in inputs:
+        memo.setdefault(i, i.clone() if copy_inputs and not isinstance(i, Constant) else i)
+    for node in toposort(outputs, blockers=inputs, last_first=True):
+        for v in node.inputs:
+            if v not in memo:
+                memo[v] = v.clone() if copy_orphans and not isinstance(v, Constant) else v
+        if node not in memo and not all(o in memo for o in node.outputs):
+            given = {o: memo[o] for o in node.outputs if o in memo}
+            memo[node] = None  # PyTensor's map lists a node before its outputs
+            memo[node] = _copy_node(node, memo)
+            memo.update(given)
+    for o in outputs:
+        if o not in memo:
+            memo[o] = o.clone()
+    return memo
 
 
 def clone(
@@ -921,7 +981,7 @@ def _retyped(old: Variable, new: Variable) -> bool:
     return kind != (getattr(new.type, "dtype", None), getattr(new.type, "ndim", None))
 
 
-def _copy_node(node: Apply, memo: dict[Variable, Variable]) -> None:
+def _copy_node(node: Apply, memo: dict[Any, Any]) -> Apply:
     """A copy of ``node`` reading ``memo``'s replacements of its inputs; its outputs (names and
     tags kept) are added to ``memo``."""
     new = Apply(
@@ -931,3 +991,4 @@ def _copy_node(node: Apply, memo: dict[Variable, Variable]) -> None:
         new_o.name = old_o.name
         new_o.tag = Tag(old_o.tag)
         memo[old_o] = new_o
+    return new
