@@ -10,7 +10,8 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
-from .basic import Apply, Node, Variable, ancestors, explicit_graph_inputs, graph_inputs, toposort
+from . import basic
+from .basic import Apply, Node, Variable, ancestors, explicit_graph_inputs, graph_inputs
 from .fgraph import FunctionGraph
 
 __all__ = [
@@ -134,6 +135,13 @@ def truncated_graph_inputs(
     return truncated
 
 
+def toposort(graphs: Iterable[Variable], blockers: Iterable[Variable] | None = None) -> list[Apply]:
+    """PyTensor's ``toposort``: the nodes ``graphs`` depend on, not walking past ``blockers``,
+    each after those it reads from, in PyTensor's order (the last output's first, and each
+    node's last input's first; ``fncache.graph.toposort`` walks them first to last)."""
+    return basic.toposort(list(graphs), blockers or (), last_first=True)
+
+
 def _walk_toposort(graphs: Iterable[N], deps: Callable[[N], Iterable[N] | None]) -> Iterator[N]:
     """Every node ``graphs`` reach through ``deps`` (what a node depends on), each after its
     dependencies: those depending on nothing first, then each node as soon as the last of its
@@ -204,7 +212,7 @@ def io_toposort(
     if clients is not None:
         raise ValueError("io_toposort: clients is no longer supported (as in PyTensor); leave it out")
     if not orderings:
-        return toposort(outputs, blockers=inputs, last_first=True)
+        return toposort(outputs, blockers=inputs)
     blocked = frozenset(inputs)
     extra = orderings
 
