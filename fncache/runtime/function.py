@@ -25,7 +25,7 @@ from ..graph.debugprint import print_graph
 from .inputs import convert_input
 from .io import NO_DEFAULT, Container, In, Out, StateDefault, as_in
 from .profiling import ProfileStats, profile_stats, profiled
-from ..tensor.replace import fit_static_shape, remake, replacement_map
+from ..tensor.replace import fit_update, remake, replacement_map
 from ..tensor.shared import SharedVariable
 from ..tensor.hooks import set_c_runtime, set_function_compiler
 
@@ -98,50 +98,18 @@ def _cut_at_inputs(inputs: list[Any]) -> tuple[list[Any], dict[Variable, Variabl
 
 
 def _check_updates(updates: Any, what: str = "updates") -> list[tuple[SharedVariable, Variable]]:
-    """``updates`` (pairs or a dict) checked and fitted to their shared variables' types: the
-    same number of dimensions, a dtype of the same kind cast, a static size the variable
-    declares checked when the function runs (a contradicting one refused now). ``what`` names
-    them in errors ("updates", or "default_update" for the variables' own)."""
-    from ..tensor.basic import as_tensor_variable
-
+    """``updates`` (pairs or a dict), each given once, fitted to their shared variables' types
+    (:func:`~fncache.tensor.replace.fit_update`). ``what`` names them in errors ("updates", or
+    "default_update" for the variables' own)."""
     out: list[tuple[SharedVariable, Variable]] = []
     for i, (sv, expr) in enumerate(pairs_arg(updates, what, "shared_variable", "expression")):
-        if not isinstance(sv, SharedVariable):
-            raise TypeError(f"{what}: {sv!r} is not a shared variable (make it with fc.shared)")
         first = next((j for j, (s, _) in enumerate(out) if s is sv), None)
         if first is not None:
             raise ValueError(
                 f"{what}: shared variable {sv!r} is updated twice (pairs {first} and {i}); "
                 "a call makes one update of each variable: give it one expression"
             )
-        if not isinstance(sv.type, TensorType):  # a sparse matrix: an update of its very type
-            if not isinstance(expr, Variable) or expr.type != sv.type:
-                got = expr.type if isinstance(expr, Variable) else type(expr).__name__
-                raise TypeError(
-                    f"{what}: {sv!r} holds a {sv.type}; its update must be a symbolic sparse matrix of "
-                    f"that type, got {got} (fncache.sparse.cast or csr_from_dense/csc_from_dense convert)"
-                )
-            out.append((sv, expr))
-            continue
-        expr = as_tensor_variable(expr)
-        if expr.ndim != sv.ndim:
-            raise TypeError(
-                f"{what}: {sv!r} is a {sv.type} ({sv.ndim} dims) but its update {expr!r} is a "
-                f"{expr.type} ({expr.ndim} dims); reshape or dimshuffle the update to {sv.ndim} dims"
-            )
-        if expr.dtype != sv.dtype:
-            if not np.can_cast(expr.dtype, sv.dtype, "same_kind"):
-                raise TypeError(
-                    f"{what}: {sv!r} is {sv.dtype} but its update is {expr.dtype}; "
-                    f"cast the expression with ft.cast(expr, '{sv.dtype}')"
-                )
-            from ..tensor.elemwise import cast
-
-            expr = cast(expr, sv.dtype)
-        expr = fit_static_shape(
-            sv.type.shape, expr, f"{what}: {sv!r} has static shape {sv.type.shape}, its update"
-        )
-        out.append((sv, expr))
+        out.append((sv, fit_update(sv, expr, what)))
     return out
 
 

@@ -21,7 +21,15 @@ from ..graph.args import pairs_arg
 from ..graph.basic import Apply, Constant, Variable, ancestors, substitute
 from .basic import as_tensor_variable
 
-__all__ = ["clone", "clone_replace", "graph_replace", "replacement_map", "fit_static_shape", "remake"]
+__all__ = [
+    "clone",
+    "clone_replace",
+    "graph_replace",
+    "replacement_map",
+    "fit_static_shape",
+    "fit_update",
+    "remake",
+]
 
 
 def fit_static_shape(want: tuple[int | None, ...], expr: Variable, what: str) -> Variable:
@@ -40,6 +48,45 @@ def fit_static_shape(want: tuple[int | None, ...], expr: Variable, what: str) ->
     out = specify_shape(expr, tuple(w if w is not None else h for w, h in zip(want, expr.type.shape)))
     out.owner.tag["made_by"] = (what, fix)
     return out
+
+
+def fit_update(sv: Any, expr: Any, what: str) -> Variable:
+    """``expr``, the new value of the shared variable ``sv``, fitted to its type: the same
+    number of dimensions, a dtype of the same kind cast, a static size ``sv`` declares checked
+    when the function runs (a contradicting one refused now). The one rule of every update:
+    ``fc.function``'s, a variable's own ``default_update`` and a loop step's (``what`` names
+    them in errors: "updates", "default_update", "scan: fn's updates")."""
+    from ..graph.types import TensorType
+    from .shared import SharedVariable
+
+    if not isinstance(sv, SharedVariable):
+        raise TypeError(f"{what}: {sv!r} is not a shared variable (make it with fc.shared)")
+    if not isinstance(sv.type, TensorType):  # a sparse matrix: an update of its very type
+        if not isinstance(expr, Variable) or expr.type != sv.type:
+            got = expr.type if isinstance(expr, Variable) else type(expr).__name__
+            raise TypeError(
+                f"{what}: {sv!r} holds a {sv.type}; its update must be a symbolic sparse matrix of "
+                f"that type, got {got} (fncache.sparse.cast or csr_from_dense/csc_from_dense convert)"
+            )
+        return expr
+    expr = as_tensor_variable(expr)
+    if expr.ndim != sv.ndim:
+        raise TypeError(
+            f"{what}: {sv!r} is a {sv.type} ({sv.ndim} dims) but its update {expr!r} is a "
+            f"{expr.type} ({expr.ndim} dims); reshape or dimshuffle the update to {sv.ndim} dims"
+        )
+    if expr.dtype != sv.dtype:
+        if not np.can_cast(expr.dtype, sv.dtype, "same_kind"):
+            raise TypeError(
+                f"{what}: {sv!r} is {sv.dtype} but its update is {expr.dtype}; "
+                f"cast the expression with ft.cast(expr, '{sv.dtype}')"
+            )
+        from .elemwise import cast
+
+        expr = cast(expr, sv.dtype)
+    return fit_static_shape(
+        sv.type.shape, expr, f"{what}: {sv!r} has static shape {sv.type.shape}, its update"
+    )
 
 
 def replacement_map(replace: Any, what: str = "replace", strict: bool = True) -> dict[Variable, Variable]:

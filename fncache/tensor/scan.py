@@ -48,6 +48,7 @@ from .basic import as_tensor_variable, constant
 from .elemwise import cast, elemwise
 from .inner_graph import InnerGraphOp, lift_inner_graph
 from .pyop import check_value
+from .replace import fit_update
 from .shape_ops import Shape, static_int
 from .random import RandomVariable
 from .shared import SharedVariable
@@ -621,26 +622,14 @@ def _step_outputs(items: list, n_info: int | None) -> list[Variable]:
 def _step_updates(updates: dict, reads: list[Variable], blockers: list[Variable]) -> tuple[dict, list]:
     """The shared variables the loop updates at every step, each with its new value: those of
     ``updates`` (fn's) and those ``reads`` reads, short of ``blockers``, that have a default
-    update (as Theano; the counters of the random draws fn reads: a draw per step). Also the
-    list of those counters."""
-    out = {}
-    for v, new in updates.items():
-        if not isinstance(v, SharedVariable):
-            raise TypeError(
-                f"scan: fn's updates must map shared variables to their new values, got the key "
-                f"{v!r}; make it with fc.shared"
-            )
-        new = as_tensor_variable(new)
-        if new.dtype != v.dtype or new.ndim != v.ndim:
-            raise TypeError(
-                f"scan: fn updates {v} ({v.type}) with {new.type}; the new value must have the "
-                f"shared variable's dtype and number of dimensions (ft.cast(..., {v.dtype!r}))"
-            )
-        out[v] = new
+    update (as Theano; the counters of the random draws fn reads: a draw per step). Each new
+    value is fitted to its variable's type as ``fc.function``'s updates are (its value is fed
+    to the next step and stored into the variable). Also the list of those counters."""
+    out = {v: fit_update(v, new, "scan: fn's updates") for v, new in updates.items()}
     drawn = []
     for v in ancestors([*reads, *out.values()], blockers=blockers):
         if isinstance(v, SharedVariable) and v.default_update is not None and v not in out:
-            out[v] = v.default_update
+            out[v] = fit_update(v, v.default_update, "scan: default_update")
             if v.default_update.owner is not None and isinstance(v.default_update.owner.op, RandomVariable):
                 drawn.append(v)
     return out, drawn
@@ -684,7 +673,8 @@ def scan(
       last step (pass it to ``fc.function(..., updates=updates)``); so does a shared variable
       fn reads that has a default update, with that update. A random draw made in fn
       draws anew at every step: its counter is updated the same way (it is in ``updates``,
-      and the function applies it even when not given them).
+      and the function applies it even when not given them). Each new value is checked and
+      fitted to its variable's type as ``fc.function``'s updates are (docs/porting.md).
     * ``until(cond)``: the loop stops after the first step where ``cond`` is true; the outputs
       have the rows of the steps run.
     * ``truncate_gradient=k``: the gradient runs back through the last k steps only (the
