@@ -10,7 +10,8 @@ import sys
 from typing import Any, Callable, Sequence
 
 from ..config import config
-from ..graph.basic import clone_graph, code_in_identity, reread_user_code, toposort
+from ..graph.basic import Constant, clone_graph, code_in_identity, reread_user_code, toposort
+from ..graph.canonical import type_text
 from ..graph.fgraph import FunctionGraph
 from ..graph.serialize import (
     CanonicalForm,
@@ -105,19 +106,92 @@ def attach_traces(optimized: FunctionGraph, form: CanonicalForm) -> FunctionGrap
     the function that made it (``made_by``: its name and the fix its size and index errors
     suggest). ``form``: the original graph's canonical form (under the mode's ``merges``),
     whose nodes the ``origin`` tags count; a node standing for equal nodes merged into one also
-    gets their traces (``also``), so that its errors name each line that wrote it."""
-    origins = form.nodes
+    gets their traces (``also``), so that its errors name each line that wrote it.
+
+    A node running an inner graph gets that graph's messages from the graph being compiled
+    too, never from a cache entry (no key reads them): a loop's step those of the step the
+    user wrote (``_inner_messages``: which variable an update fits, the line of a ``take``),
+    and a lazy ``ifelse``'s branches, made of this graph's nodes, those of the nodes their
+    ``origin`` tags count."""
     for node in optimized.toposort():
-        k = node.tag.get("origin")
-        if k is not None and k < len(origins):
-            for key in ("trace", "made_by"):
-                if key in origins[k].tag:
-                    node.tag[key] = origins[k].tag[key]
-            traces = [n.tag["trace"] for n in form.also.get(k, ()) if n.tag.get("trace")]
-            others = [t for t in dict.fromkeys(traces) if t != origins[k].tag.get("trace")]
-            if others:
-                node.tag["also"] = others
+        _attach_trace(node, form)
     return optimized
+
+
+def _attach_trace(node: Any, form: CanonicalForm) -> None:
+    """What :func:`attach_traces` does for ``node`` and the nodes of its inner graph."""
+    origins = form.nodes
+    k = node.tag.get("origin")
+    if k is not None and k < len(origins):
+        _inner_messages(node, origins[k])
+        for key in _MESSAGE_TAGS:
+            if key in origins[k].tag:
+                node.tag[key] = origins[k].tag[key]
+        traces = [n.tag["trace"] for n in form.also.get(k, ()) if n.tag.get("trace")]
+        others = [t for t in dict.fromkeys(traces) if t != origins[k].tag.get("trace")]
+        if others:
+            node.tag["also"] = others
+    inner = getattr(node.op, "inner", None)
+    if isinstance(inner, FunctionGraph):
+        for inner_node in inner.toposort():
+            _attach_trace(inner_node, form)
+
+
+#: The tags of a node that its errors read: the user's line that made it (``trace``) and the
+#: function and fix a failed check names (``made_by``).
+_MESSAGE_TAGS = ("trace", "made_by")
+
+
+def _inner_messages(node: Any, origin: Any) -> None:
+    """Give ``node``'s inner graph (a loop's step) the messages of the inner graph of
+    ``origin``, the node of the graph being compiled it comes from (``attach_traces``): the op
+    of ``origin`` itself where the two are equal, else (a rewrite made the op anew: fewer
+    outputs) each inner node the tags of the original inner node of equal structure."""
+    op, own = node.op, origin.op
+    if op is own or getattr(op, "inner", None) is None or getattr(own, "inner", None) is None:
+        return
+    if type(op) is type(own) and op.signature() == own.signature():
+        node.op = own
+        return
+    numbers: dict[Any, int] = {}
+    originals: dict[int, Any] = {}
+    for key, inner in _structural_keys(own.inner, numbers):
+        originals.setdefault(key, inner)
+    for key, inner in _structural_keys(op.inner, numbers):
+        source = originals.get(key)
+        if source is None:
+            continue
+        for tag in _MESSAGE_TAGS:
+            if tag in source.tag:
+                inner.tag[tag] = source.tag[tag]
+            else:
+                inner.tag.pop(tag, None)
+        _inner_messages(inner, source)
+
+
+def _structural_keys(graph: FunctionGraph, numbers: dict[Any, int]) -> list[tuple[int, Any]]:
+    """Each node of ``graph`` with a number telling its structure: its op and, recursively, what
+    it reads (an input by its position, a constant by its value), so that a node of a graph
+    keeps its number in a graph rewritten from it. ``numbers`` holds the numbers given so far:
+    pass one dict for graphs whose numbers are compared."""
+    ids: dict[int, int] = {}
+
+    def number(key: Any) -> int:
+        return numbers.setdefault(key, len(numbers))
+
+    for k, v in enumerate(graph.inputs):
+        ids[id(v)] = number(("input", k))
+    out = []
+    for node in graph.toposort():
+        for v in node.inputs:
+            if id(v) not in ids:  # a root other than an input
+                value = v.signature() if isinstance(v, Constant) else None
+                ids[id(v)] = number(("root", type_text(v.type), value))
+        key = number((node.op.signature(), tuple(ids[id(v)] for v in node.inputs)))
+        out.append((key, node))
+        for j, o in enumerate(node.outputs):
+            ids[id(o)] = number((key, j))
+    return out
 
 
 def _keyed(original: FunctionGraph, mode: Mode) -> tuple[Any, CanonicalForm]:
