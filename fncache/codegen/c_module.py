@@ -83,13 +83,14 @@ def _kernels_or_aliases(step: int, node: Apply, code: str, first_of: dict[str, i
     return first, "\n".join([f"{title[:-3]}: the kernels of node {first} */", *aliases])
 
 
-#: gcc's time on a library is nearly all its kernels': 25 to 30 µs per character of kernel C at
-#: -O3, against 0.035 s of CPU for a call's start, system headers and prelude (whose unused
-#: static helpers are parsed, never compiled). A library with more than this many characters of
-#: kernels per part (about 0.14 s of gcc) is built in parts, each by its own compiler call, all
-#: at once: on two free cores its gcc time is about halved, for one more call's fixed cost and a
-#: link (0.035 and 0.014 s of CPU).
-PART_CHARS = 5000
+#: gcc's time on a library is nearly all its kernels': 25 to 30 µs of CPU per character of
+#: kernel C at -O3, against 0.035 s for a call's start, system headers and prelude (whose unused
+#: static helpers are parsed, never compiled). A library with at least this many characters of
+#: kernels per part (about 0.3 s of gcc) is built in parts, each by its own compiler call, all at
+#: once: with two free cores its gcc time is about halved, for one more call's fixed cost and a
+#: link (0.035 and 0.014 s of CPU), which a busy machine pays without the gain. Smaller
+#: libraries (W4's, whose row pass is 60 % of it and cannot be split) gained nothing measurable.
+PART_CHARS = 10000
 #: At most this many parts: most machines fncache runs on have two cores to spare, and a part
 #: beyond the cores adds its fixed cost to the CPU time without shortening the wait.
 MAX_PARTS = 2
