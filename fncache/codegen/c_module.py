@@ -91,8 +91,8 @@ def _kernels_or_aliases(step: int, node: Apply, code: str, first_of: dict[str, i
 #: link (0.035 and 0.014 s of CPU), which a busy machine pays without the gain. Smaller
 #: libraries (W4's, whose row pass is 60 % of it and cannot be split) gained nothing measurable.
 PART_CHARS = 10000
-#: At most this many parts: most machines fncache runs on have two cores to spare, and a part
-#: beyond the cores adds its fixed cost to the CPU time without shortening the wait.
+#: At most this many parts: the text must not depend on the host (a function entry records its
+#: hash), and a part beyond the free cores adds its fixed cost without shortening the wait.
 MAX_PARTS = 2
 _PART_END = "\n#endif /* part "  # the line closing each part: the prelude has no such line
 
