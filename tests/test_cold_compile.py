@@ -42,11 +42,11 @@ def compiler_calls(monkeypatch):
 
     def started(self, *args, **kwargs):
         start(self, *args, **kwargs)
-        events.append(("start", self.name, self._proc.pid))
+        events.append(("start", self.name, self._procs[0].pid))
 
     def waited(self):
         out = wait(self)
-        events.append(("taken", self.name, self._proc.pid))
+        events.append(("taken", self.name, self._procs[0].pid))
         return out
 
     monkeypatch.setattr(compiler.CompileJob, "__init__", started)
@@ -184,6 +184,46 @@ def test_nodes_with_the_same_kernels_share_one_body_and_compute_what_numpy_does(
         v, w = (v[::2], w[1::2]) if strided else (v[:11], w[:11])
         want = [np.exp(v), np.sin(w), np.cos(v), np.tanh(w), np.exp(v) * np.sin(w), np.cos(v) * np.tanh(w)]
         for got, expected in zip(f(v, w), want):
+            np.testing.assert_allclose(got, expected, rtol=1e-13)
+
+
+def test_a_long_library_is_compiled_in_parts_at_once_and_computes_what_one_call_builds(monkeypatch, tmp_path):
+    x, y = ft.dvector("x"), ft.dvector("y")
+    a, b, c, d = ft.exp(x), ft.sin(y), ft.cos(x), ft.tanh(y)
+    outs = [a, b, c, d, a * b, c * d]  # two muls: the second's aliases go in the first's part
+    jobs: list[compiler.CompileJob] = []
+    start = compiler.CompileJob.__init__
+
+    def started(self, *args, **kwargs):
+        start(self, *args, **kwargs)
+        jobs.append(self)
+
+    monkeypatch.setattr(compiler.CompileJob, "__init__", started)
+    v, w = np.linspace(-1, 1, 22), np.linspace(0.5, 2, 22)
+    args = [(v, w), (v[::2], w[1::2])]  # the flat kernels, the strided ones
+    results = []
+    for part_chars, parts in ((1, 2), (10**9, 1)):  # every library in parts; none
+        monkeypatch.setattr(c_module, "PART_CHARS", part_chars)
+        jobs.clear()
+        # a compiledir of its own (the function entry would name the other's library); a verified
+        # hit builds the parts' library again, which must be the same bytes
+        with config.change_flags(compiledir=str(tmp_path / f"parts{parts}"), cache_verify_hits=parts > 1):
+            f = fc.function([x, y], outs)
+        source = c_module.render_module(f.optimized_graph, n_explicit=2, single=False).source
+        assert c_module.library_parts(source) == parts
+        assert len(jobs) == (2 if parts > 1 else 1)  # the build, and the verified hit's own
+        assert all(len(job._procs) == parts for job in jobs)
+        if parts > 1:  # one call per part, started together
+            assert [[a for a in cmd if a.startswith("-DFC_LIB_PART")] for cmd in jobs[0].commands] == [
+                ["-DFC_LIB_PART=0"],
+                ["-DFC_LIB_PART=1"],
+            ]
+        results.append([f(*a) for a in args])
+    assert not list(tmp_path.rglob("*.o"))  # entries hold the library, not its parts' objects
+    for (v, w), in_parts, one_call in zip(args, *results):
+        want = [np.exp(v), np.sin(w), np.cos(v), np.tanh(w), np.exp(v) * np.sin(w), np.cos(v) * np.tanh(w)]
+        for got, same, expected in zip(in_parts, one_call, want):
+            assert np.array_equal(got, same)
             np.testing.assert_allclose(got, expected, rtol=1e-13)
 
 

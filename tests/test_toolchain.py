@@ -207,6 +207,31 @@ def test_compile_error_names_command_stderr_and_kept_source(compiledir, tmp_path
     assert kept.with_suffix(".log").is_file()
 
 
+_TWO_PARTS = """
+#if !defined(FC_LIB_PART) || FC_LIB_PART == 0
+int first(void) { return 40; }
+#endif
+#if !defined(FC_LIB_PART) || FC_LIB_PART == 1
+int second(void) { return BODY; }
+#endif
+"""
+
+
+def test_a_source_in_parts_is_compiled_by_one_call_per_part_and_linked_into_one_library(compiledir, tmp_path):
+    import ctypes
+
+    lib = compile_shared_object(_TWO_PARTS.replace("BODY", "2"), tmp_path, "two", python_ext=False, parts=2)
+    so = ctypes.CDLL(str(lib))
+    assert so.first() + so.second() == 42
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["two.c", "two.so"]  # no objects left
+    with pytest.raises(CompileError) as info:  # the failing part's call is the one reported
+        compile_shared_object(
+            _TWO_PARTS.replace("BODY", "2 +"), tmp_path, "broken", python_ext=False, parts=2
+        )
+    assert "-DFC_LIB_PART=1" in str(info.value) and "-DFC_LIB_PART=0" not in str(info.value)
+    assert not list(tmp_path.glob("*.o"))
+
+
 def test_missing_compiler_is_a_compile_error(compiledir, tmp_path):
     with config.change_flags(cxx="/nonexistent/cc", march="none"):
         with pytest.raises(CompileError, match="could not start the compiler"):

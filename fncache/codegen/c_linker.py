@@ -22,7 +22,7 @@ from ..config import config
 from ..errors import CacheError, CompileError
 from ..graph.basic import Apply, node_performer
 from ..graph.fgraph import FunctionGraph
-from .c_module import KernelLibrary, render_module
+from .c_module import KernelLibrary, library_parts, render_module
 
 __all__ = [
     "build_c_runner",
@@ -215,10 +215,19 @@ def library_name(key: Any) -> str:
 
 
 def _compile_library(source: str, out_dir: Path, name: str) -> Any:
-    """The compiler call building a kernel library from ``source`` in ``out_dir``, started."""
+    """The compiler calls building a kernel library from ``source`` in ``out_dir``, started (one
+    per part of a source in parts: :func:`c_module.library_parts`)."""
     from ..toolchain.compiler import start_shared_object
 
-    return start_shared_object(source, out_dir, name, extra_flags=EXTRA_FLAGS, libs=LIBS, python_ext=False)
+    return start_shared_object(
+        source,
+        out_dir,
+        name,
+        extra_flags=EXTRA_FLAGS,
+        libs=LIBS,
+        python_ext=False,
+        parts=library_parts(source),
+    )
 
 
 class EarlyLibrary:

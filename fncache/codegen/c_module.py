@@ -19,7 +19,7 @@ from ..graph.slots import plan_slots
 from . import c_program
 from .c_nodes import NodeCtx, has_native, keeps_buffers, render_node, typenum
 
-__all__ = ["KernelLibrary", "render_module", "prelude_text"]
+__all__ = ["KernelLibrary", "render_module", "prelude_text", "library_parts"]
 
 
 class KernelLibrary:
@@ -62,24 +62,70 @@ def prelude_text() -> str:
 _prelude_cache: str | None = None
 
 
-def _kernels_or_aliases(step: int, node: Apply, code: str, first_of: dict[str, int]) -> str:
+def _kernels_or_aliases(step: int, node: Apply, code: str, first_of: dict[str, int]) -> tuple[int, str]:
     """Node ``step``'s kernels (``code``) under a comment naming it; or, when an earlier node's
     are the same code but for their names (the same op on the same types: a gradient graph's
     ``mul`` twice), aliases of that node's: the compiler optimizes each body once (most of a
     library's compile time), and the program calls every node's kernels by their own names.
-    ``first_of`` maps code with neutral names to the node that has it."""
+    ``first_of`` maps code with neutral names to the node that has it. With the text, the node
+    whose kernels it defines or aliases (an alias must be compiled with its target)."""
     own = f"fc_k{step}_"
     first = first_of.setdefault(code.replace(own, "fc_k#_"), step)
     title = f"/* node {step}: {str(node.op)[:80].replace('*/', '')} */"
     if first == step:
-        return f"{title}\n{code}"
+        return first, f"{title}\n{code}"
     theirs = f"fc_k{first}_"
     aliases = [
         f'{line} __attribute__((alias("{line.split("(", 1)[0].split()[-1].replace(own, theirs)}")));'
         for line in code.splitlines()
         if line.startswith("FC_EXPORT ")  # every exported kernel's head is one such line
     ]
-    return "\n".join([f"{title[:-3]}: the kernels of node {first} */", *aliases])
+    return first, "\n".join([f"{title[:-3]}: the kernels of node {first} */", *aliases])
+
+
+#: gcc's time on a library is nearly all its kernels': 25 to 30 µs of CPU per character of
+#: kernel C at -O3, against 0.035 s for a call's start, system headers and prelude (whose unused
+#: static helpers are parsed, never compiled). A library with at least this many characters of
+#: kernels per part (about 0.3 s of gcc) is built in parts, each by its own compiler call, all at
+#: once: with two free cores its gcc time is about halved, for one more call's fixed cost and a
+#: link (0.035 and 0.014 s of CPU), which a busy machine pays without the gain. Smaller
+#: libraries (W4's, whose row pass is 60 % of it and cannot be split) gained nothing measurable.
+PART_CHARS = 10000
+#: At most this many parts: the text must not depend on the host (a function entry records its
+#: hash), and a part beyond the free cores adds its fixed cost without shortening the wait.
+MAX_PARTS = 2
+_PART_END = "\n#endif /* part "  # the line closing each part: the prelude has no such line
+
+
+def _in_parts(kernels: list[tuple[int, str]]) -> str:
+    """The kernels' C, in parts of about equal compile time (their length) when it is long
+    enough (:data:`PART_CHARS`): each node's kernels whole and in the part of the node they
+    alias, the parts' kernels in node order, so the text depends on the graph alone."""
+    groups: dict[int, list[str]] = {}
+    for first, text in kernels:
+        groups.setdefault(first, []).append(text)
+    weight = {first: len(texts[0]) for first, texts in groups.items()}  # aliases cost nothing
+    n = max(1, min(MAX_PARTS, len(groups), sum(weight.values()) // PART_CHARS))
+    if n == 1:
+        return "\n\n".join(text for _, text in kernels)
+    load = [0] * n
+    part_of = {}
+    for first in sorted(groups, key=lambda g: (-weight[g], g)):  # the longest first, to the lightest part
+        k = load.index(min(load))
+        part_of[first] = k
+        load[k] += weight[first]
+    return "\n\n".join(
+        f"#if FC_IN_PART({k})\n"
+        + "\n\n".join(text for first, texts in groups.items() if part_of[first] == k for text in texts)
+        + f"{_PART_END}{k} */"
+        for k in range(n)
+    )
+
+
+def library_parts(source: str) -> int:
+    """How many compiler calls build the kernel library ``source`` (see the prelude's
+    ``FC_IN_PART``): one per part, or one for a library not in parts."""
+    return max(1, source.count(_PART_END))
 
 
 def render_module(
@@ -95,7 +141,7 @@ def render_module(
     const_slots = [s for s, _ in plan.consts]
     out_ids = {id(v) for v in fgraph.outputs}
 
-    kernels: list[str] = []
+    kernels: list[tuple[int, str]] = []
     first_of: dict[str, int] = {}
     has_kernels = False
     steps: list[tuple] = []
@@ -133,7 +179,7 @@ def render_module(
     outs = tuple(slot[id(v)] for v in fgraph.outputs)
     copies = tuple(map(int, copied_outputs(fgraph.outputs)))
     program = c_program.program(len(slot), n_keep, inputs, const_slots, steps, outs, copies, single)
-    text = (prelude_text() + "\n\n" + "\n\n".join(kernels) + "\n") if kernels else ""
+    text = (prelude_text() + "\n\n" + _in_parts(kernels) + "\n") if kernels else ""
     return KernelLibrary(
         source=text if source else None,
         program=program,

@@ -142,8 +142,21 @@ double erfc(double);
 float erfcf(float);
 #endif
 
-/* Set by helpers that must raise after the loop; the run-time reads and clears it. */
+/* A library built in parts (c_module.py) is this one text compiled once per part, all at once,
+ * with -DFC_LIB_PART=k keeping part k's kernels, and the objects linked into one library; one
+ * call without FC_LIB_PART keeps every part. */
+#ifdef FC_LIB_PART
+#define FC_IN_PART(k) (FC_LIB_PART == (k))
+#else
+#define FC_IN_PART(k) 1
+#endif
+
+/* Set by helpers that must raise after the loop; the run-time reads and clears it. Defined
+ * by part 0 alone: the other parts' objects refer to it. */
+FC_EXPORT extern int fc_errflag;
+#if FC_IN_PART(0)
 FC_EXPORT int fc_errflag;
+#endif
 #define FC_ERR_NEGPOW 1
 
 /* lgamma() writes the global `signgam`, a data race between the run-time's threads: the

@@ -196,42 +196,74 @@ def compile_shared_object(source: str, out_dir: Path, name: str, **options: Any)
 
 
 class CompileJob:
-    """One compiler call of :func:`start_shared_object`, running while the caller does other
-    work: :meth:`wait` gives its output file, :meth:`cancel` stops it."""
+    """The compiler calls of :func:`start_shared_object`, running while the caller does other
+    work: :meth:`wait` gives its output file, :meth:`cancel` stops them. One call, or one per
+    part of a source built in parts and then one linking their objects (``link``)."""
 
-    def __init__(self, source: str, name: str, command: list[str], target: Path) -> None:
+    def __init__(
+        self, source: str, name: str, commands: list[list[str]], target: Path, link: list[str] | None = None
+    ) -> None:
         self.source = source
         self.name = name
-        self.command = command
+        self.commands = commands
+        self.link = link
         self.target = target
         self.started = time.perf_counter()
-        self._proc: Any = None
-        self._failure: tuple[str, str] | None = None
-        try:
-            self._proc = start_tool(command)
-        except OSError as e:
-            self._failure = _not_started(e, "set fc.config.cxx")
+        self._procs: list[Any] = []
+        self._failure: tuple[list[str], tuple[str, str]] | None = None  # the call and why
+        for command in commands:
+            try:
+                self._procs.append(start_tool(command))
+            except OSError as e:
+                self.cancel()
+                self._failure = (command, _not_started(e, "set fc.config.cxx"))
+                break
 
     def wait(self) -> Path:
         """The output file, once the compiler has written it; :class:`CompileError` if it failed."""
         failure = self._failure
-        if self._proc is not None:
-            try:
-                out, err = self._proc.communicate()
-            except BaseException:  # interrupted: no compiler is left running behind
-                self.cancel()
-                raise
-            failure = _outcome(self._proc.returncode, err + out, self.target)
+        try:
+            for command, proc in zip(self.commands, self._procs):
+                if failure is not None:
+                    break
+                out, err = proc.communicate()
+                outcome = _outcome(proc.returncode, err + out, _output_of(command))
+                failure = None if outcome is None else (command, outcome)
+            if failure is None and self.link is not None:
+                outcome = run_compiler(self.link, self.target, "set fc.config.cxx")
+                failure = None if outcome is None else (self.link, outcome)
+        except BaseException:  # interrupted: no compiler is left running behind
+            self.cancel()
+            raise
         if failure is not None:
-            raise compile_error(f"compiling {self.name}", failure, self.command, self.source, self.name)
+            self.cancel()
+            raise compile_error(f"compiling {self.name}", failure[1], failure[0], self.source, self.name)
+        if self.link is not None:
+            self._remove_objects()
         log.debug("compiled %s in %.3fs", self.name, time.perf_counter() - self.started)
         return self.target
 
     def cancel(self) -> None:
-        """Stop the compiler if it still runs (its output is not wanted)."""
-        if self._proc is not None and self._proc.poll() is None:
-            self._proc.kill()
-            self._proc.communicate()
+        """Stop the compiler calls that still run (their output is not wanted)."""
+        for proc in self._procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+        if self.link is not None:
+            self._remove_objects()
+
+    def _remove_objects(self) -> None:
+        """The parts' objects are the link's input only: the output directory keeps the source
+        and the library, as after one call."""
+        for command in self.commands:
+            try:
+                os.unlink(_output_of(command))
+            except OSError:
+                pass
+
+
+def _output_of(command: list[str]) -> Path:
+    return Path(command[command.index("-o") + 1])
 
 
 def start_shared_object(
@@ -243,6 +275,7 @@ def start_shared_object(
     libs: Sequence[str] = (),
     include_dirs: Sequence[str] = (),
     python_ext: bool = True,
+    parts: int = 1,
 ) -> CompileJob:
     """Write ``out_dir/<name>.c`` and start the compiler call building it into
     ``out_dir/<name><EXT_SUFFIX>``, not waited for (:func:`compile_shared_object` waits).
@@ -250,7 +283,9 @@ def start_shared_object(
     ``libs`` are names (``m``) or ready flags (``-lm``, ``/path/libx.a``).  With ``python_ext``
     the Python and numpy include dirs are added and the suffix is CPython's ``EXT_SUFFIX``
     (so the file imports as module ``name``, which must define ``PyInit_<name>``); otherwise
-    ``.so`` (a plain library, such as the generated kernels)."""
+    ``.so`` (a plain library, such as the generated kernels). ``parts`` > 1: the source is
+    compiled by that many calls at once, call ``k`` with ``-DFC_LIB_PART=k`` (the source keeps
+    part k's code under it), into objects that one more call links with the same flags."""
     out_dir = Path(out_dir)
     src = out_dir / f"{name}.c"
     src.write_text(source)
@@ -261,15 +296,19 @@ def start_shared_object(
         *(f"-I{d}" for d in include_dirs),
         *extra_flags,
     ]
-    command = [
-        *cxx_command(),
-        *flags,
-        "-o",
-        str(target),
-        *as_c_source(src),
-        *(_lib_flag(lib) for lib in libs),
+    linked = [_lib_flag(lib) for lib in libs]
+    if parts <= 1:
+        return CompileJob(
+            source, name, [[*cxx_command(), *flags, "-o", str(target), *as_c_source(src), *linked]], target
+        )
+    objects = [str(out_dir / f"{name}.part{k}.o") for k in range(parts)]
+    commands = [
+        [*cxx_command(), *flags, "-c", f"-DFC_LIB_PART={k}", "-o", obj, *as_c_source(src)]
+        for k, obj in enumerate(objects)
     ]
-    return CompileJob(source, name, command, target)
+    return CompileJob(
+        source, name, commands, target, link=[*cxx_command(), *flags, "-o", str(target), *objects, *linked]
+    )
 
 
 def run_compiler(command: list[str], target: Path, hint: str) -> tuple[str, str] | None:
