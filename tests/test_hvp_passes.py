@@ -181,3 +181,20 @@ def test_three_models_on_one_x_are_one_pass_of_three_products(m: int) -> None:
     wvs = [np.random.default_rng(k).standard_normal(7) for k in range(3)]
     for k, (got, wv) in enumerate(zip(f(Xv, yv, *wvs), wvs)):
         np.testing.assert_allclose(got, (k + 1) * Xv.T @ (Xv @ wv - yv), rtol=1e-10, atol=1e-12)
+
+
+def test_gradient_and_hessian_vector_product_without_the_cost_are_one_pass() -> None:
+    """The second gradient's vector is linked (for its shape only) to the first gradient,
+    ``X.T @ r / m + lam * w``: that link goes to w, which has its shape whenever the function
+    runs, so the second product does not wait for the first pass: one pass, whether the cost
+    is an output or not; a ``v`` of length 1 is still broadcast against the gradient."""
+    ins, outs = _hvp()
+    f, u = fc.function(ins, outs[1:]), fc.function(ins, outs[1:], mode=UNMERGED)
+    assert _passes(f) == [2], fc.debugprint(f)
+    X, y, v, w = _hvp_data(23, 6)
+    for args in ([X, y, v, w], [X, y, v[:1], w]):
+        for a, b in zip(f(*args), u(*args)):
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(f(X, y, v, w)[1], _hvp_ref(X, y, v, w)[2], rtol=1e-12)
+    with pytest.raises(ValueError):
+        f(X, y, v[:4], w)

@@ -13,8 +13,10 @@ whose shape another input has whenever the function runs (numpy would raise othe
 size of an elementwise result's dim that only one input sets, a product's operand dims that
 must match, a dim a dimshuffle moves, a row pass's vectors and products (X's columns). A gradient
 of a gradient takes such a model from the first gradient's result (``v`` broadcast like
-``X.T @ r``, the size of ``w``): dropped, the second product no longer waits for the first
-(`rowpass_merge` then makes both one pass over X)."""
+``X.T @ r``, the size of ``w``): dropped, or where nothing else has its shape (``v`` broadcast
+like ``X.T @ r / m + lam * w``) replaced by a graph input that has it (``w``), the second
+product no longer waits for the first (`rowpass_merge` then makes both one pass over X). A dim
+of an elementwise result that several inputs set has their size where the rules tie them all."""
 
 from __future__ import annotations
 
@@ -91,7 +93,9 @@ class SizeClasses:
 
     def __init__(self, fgraph: FunctionGraph) -> None:
         self.parent: dict[Any, Any] = {}
-        for node in fgraph.toposort():
+        self.inputs = list(fgraph.inputs)
+        order = fgraph.toposort()
+        for node in order:
             op, ins, outs = node.op, node.inputs, node.outputs
             for v in (*ins, *outs):
                 for d, n in enumerate(v.type.shape):
@@ -118,6 +122,22 @@ class SizeClasses:
                 for k in range(op.products):
                     self._union((id(ins[0]), 1), (id(ins[1 + k]), 0))
                     self._union((id(ins[0]), 1), (id(outs[k]), 0))
+        # A dim several inputs set has their size where they all have one (a gradient's
+        # ``X.T @ r + lam * w``); those sizes may be tied by a later node.
+        changed = True
+        while changed:
+            changed = False
+            for node in order:
+                if not isinstance(node.op, Elemwise):
+                    continue
+                for out in node.outputs:
+                    for d in range(out.ndim):
+                        roots = {
+                            self._find((id(v), vd)) for v, vd in broadcast_refs(node.inputs, d, out.ndim)
+                        }
+                        if len(roots) == 1 and self._find((id(out), d)) not in roots:
+                            self._union((id(out), d), roots.pop())
+                            changed = True
 
     def _find(self, k: Any) -> Any:
         root = k
@@ -145,8 +165,19 @@ class SizeClasses:
 
 def _without_shape_copies(comp: Composite, inputs: list[Variable], sizes: SizeClasses) -> tuple | None:
     """(body, inputs) without the inputs no step reads whose shape another input has (or that
-    are single values); None when every input stays."""
+    are single values), and with those computed in the function whose shape a graph input has
+    taking that input instead (the loop no longer waits for them); None when every input stays."""
     read = {k for _, refs, _ in comp.steps for kind, k in refs if kind == "in"}
+    models = {}  # a shape-only input computed in the function -> a graph input of its shape
+    for k in set(range(len(inputs))) - read:
+        v = inputs[k]
+        if v.owner is not None and v.ndim:
+            model = next((g for g in sizes.inputs if sizes.same_shape(v, g)), None)
+            if model is not None:
+                models[k] = model
+    if models:
+        inputs = [models.get(k, v) for k, v in enumerate(inputs)]
+        comp = Composite([v.dtype for v in inputs], comp.steps, comp.outputs)
     dropped: set[int] = set()
     # inputs computed in the function go first, so a graph input (the cheapest model) stays
     for k in sorted(set(range(len(inputs))) - read, key=lambda k: inputs[k].owner is None):
@@ -155,6 +186,8 @@ def _without_shape_copies(comp: Composite, inputs: list[Variable], sizes: SizeCl
             j != k and j not in dropped and sizes.same_shape(v, inputs[j]) for j in range(len(inputs))
         ):
             dropped.add(k)
+    if not dropped and models:
+        return comp, inputs
     if not dropped or len(dropped) == len(inputs):
         return None
     kept = [k for k in range(len(inputs)) if k not in dropped]
