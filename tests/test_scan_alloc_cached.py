@@ -5,7 +5,8 @@ does.
 
 The shape vector ``(2, n)`` depends on no row of the loop; were it taken from outside as an
 opaque value, the step's ``Alloc`` would declare ``(2, ?)`` when built and ``(?, ?)`` when
-rebuilt from the stored graph, and the entry would be refused on every compile.
+rebuilt from the stored graph, and the entry would be refused on every compile. The same
+holds where ``givens`` (or the inputs) replace such a shape vector by an input.
 """
 
 from __future__ import annotations
@@ -81,3 +82,29 @@ def test_a_loop_reading_a_shape_with_constant_sizes_is_cached_and_computes_what_
         got = f(X, N)
         assert got.shape == want.shape
         np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("how", ["givens", "an input"])
+def test_a_shape_with_constant_sizes_replaced_by_an_input_declares_no_size_it_does_not_know(how, caplog):
+    """``broadcast_to(x, (2, n))`` declares 2 rows; its shape vector replaced by an input (by
+    ``givens``, or listed as the function's input) no longer says so: the node reading it is
+    made again on the input and declares (?, ?), so the function computes numpy's value for
+    another first size, and its entry is stored and found."""
+    x, n, s = ft.dvector("x"), ft.lscalar("n"), ft.lvector("s")
+    y = ft.broadcast_to(x, (2, n))
+    shp = y.owner.inputs[1]
+
+    def compiled() -> fc.Function:
+        if how == "givens":
+            return fc.function([x, s], y, givens={shp: s})
+        return fc.function([x, shp], y)
+
+    with caplog.at_level(logging.WARNING, logger="fncache"):
+        f = compiled()
+    assert "not caching" not in caplog.text
+    assert f.optimized_graph.outputs[0].type.shape[0] is None  # 2 rows no longer known
+    xv = np.array([1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(f(xv, np.array([4, 3])), np.broadcast_to(xv, (4, 3)))
+    misses = function_misses()
+    compiled()
+    assert function_misses() == misses
