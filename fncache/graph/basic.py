@@ -34,6 +34,7 @@ __all__ = [
     "explicit_graph_inputs",
     "equal_computations",
     "substitute",
+    "made_again_otherwise",
     "is_constant",
     "format_trace",
     "aliases_storage",
@@ -975,12 +976,11 @@ def substitute(
     for node in toposort(outputs):
         if any(v in memo for v in node.inputs):
             inputs = [memo.get(v, v) for v in node.inputs]
-            again = _made_again(node, inputs) if any(id(v) in rederive for v in node.inputs) else None
             if remake is not None and any(_retyped(v, w) for v, w in zip(node.inputs, inputs)):
                 for old, new in zip(node.outputs, remake(node, inputs)):
                     new.name = old.name
                     memo[old] = new
-            elif again is not None:
+            elif any(id(v) in rederive for v in node.inputs) and (again := _retyped_node(node, inputs)):
                 again.tag.update(node.tag)
                 for old, new in zip(node.outputs, again.outputs):
                     new.name, new.tag = old.name, Tag(old.tag)
@@ -991,18 +991,25 @@ def substitute(
     return [memo.get(o, o) for o in outputs]
 
 
-def _made_again(node: Apply, inputs: list[Variable]) -> Apply | None:
+def made_again_otherwise(node: Apply, inputs: Sequence[Variable]) -> Apply | None:
     """``node``'s op made again on ``inputs`` where it declares output types that do not fit
-    ``node``'s own; None where they fit (or it refuses the inputs: the node is then copied)."""
-    try:
-        again = node.op.make_node(*inputs)
-    except Exception:
-        return None
+    ``node``'s own (``fits_type``, the check a stored graph's nodes pass when it is rebuilt),
+    else None; raises what ``make_node`` raises."""
+    again = node.op.make_node(*inputs)
     if len(again.outputs) == len(node.outputs) and all(
         fits_type(a.type, o.type) for a, o in zip(again.outputs, node.outputs)
     ):
         return None
     return again
+
+
+def _retyped_node(node: Apply, inputs: list[Variable]) -> Apply | None:
+    """:func:`made_again_otherwise`, None where the op refuses the inputs (the node is then
+    copied as it is)."""
+    try:
+        return made_again_otherwise(node, inputs)
+    except Exception:
+        return None
 
 
 def _retyped(old: Variable, new: Variable) -> bool:

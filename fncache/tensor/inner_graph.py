@@ -23,6 +23,7 @@ from ..graph.basic import (
     Variable,
     clone_graph,
     forget_identity,
+    made_again_otherwise,
     merges,
     reread_user_code,
     runs_user_code,
@@ -31,7 +32,7 @@ from ..graph.basic import (
 )
 from ..graph.fgraph import FunctionGraph
 from ..graph.serialize import decode_graph, encode_graph, graph_signature
-from ..graph.types import fits_type, is_int
+from ..graph.types import is_int
 from .hooks import function_compiler
 
 __all__ = ["InnerGraphOp", "lift_inner_graph", "outer_values"]
@@ -150,12 +151,9 @@ def _types_read_through(node: Apply, v: Variable) -> bool:
     computation, such as the constant entries of a shape vector ``(2, n)``."""
     opaque = v.type.make_variable(v.name)
     try:
-        again = node.op.make_node(*[opaque if i is v else i for i in node.inputs])
+        return made_again_otherwise(node, [opaque if i is v else i for i in node.inputs]) is not None
     except Exception:  # refused without what it read there: it needs the computation
         return True
-    return len(again.outputs) != len(node.outputs) or not all(
-        fits_type(a.type, o.type) for a, o in zip(again.outputs, node.outputs)
-    )
 
 
 def _kept_inside(order: Sequence[Apply], dep: set[int], outputs: Sequence[Variable]) -> set[int]:
