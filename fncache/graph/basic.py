@@ -14,7 +14,7 @@ from typing import Any, Callable, ClassVar, Iterable, Sequence
 import numpy as np
 
 from ..config import config
-from .types import TensorType, use_variable_classes
+from .types import TensorType, fits_type, use_variable_classes
 
 __all__ = [
     "Node",
@@ -34,6 +34,7 @@ __all__ = [
     "explicit_graph_inputs",
     "equal_computations",
     "substitute",
+    "made_again_otherwise",
     "is_constant",
     "format_trace",
     "aliases_storage",
@@ -962,8 +963,16 @@ def substitute(
 
     ``remake(node, inputs)`` (PyTensor's ``rebuild_strict=False``) gives the outputs of a node
     whose inputs now have another dtype or number of dimensions, made for the new inputs (the
-    front end's ``tensor/replace.py`` says how); without it such a node keeps its types."""
+    front end's ``tensor/replace.py`` says how); without it such a node keeps its types.
+
+    A node reading a replaced computed variable may have derived its types through that
+    computation (``broadcast_to(x, (2, n))`` has 2 rows, read from the shape vector's constant
+    entry): where its op, made again on the new inputs, declares types that do not fit its own
+    (``fits_type``), it is made again, and so are the nodes reading it in turn, so that no
+    node declares a size its inputs no longer say (nor a stored graph fail to rebuild)."""
     memo: dict[Variable, Variable] = dict(mapping)
+    # the variables whose readers may have read more than their types: replaced computations
+    rederive = {id(v) for v in mapping if v.owner is not None}
     for node in toposort(outputs):
         if any(v in memo for v in node.inputs):
             inputs = [memo.get(v, v) for v in node.inputs]
@@ -971,9 +980,36 @@ def substitute(
                 for old, new in zip(node.outputs, remake(node, inputs)):
                     new.name = old.name
                     memo[old] = new
+            elif any(id(v) in rederive for v in node.inputs) and (again := _retyped_node(node, inputs)):
+                again.tag.update(node.tag)
+                for old, new in zip(node.outputs, again.outputs):
+                    new.name, new.tag = old.name, Tag(old.tag)
+                    memo[old] = new
+                    rederive.add(id(old))
             else:
                 _copy_node(node, memo)
     return [memo.get(o, o) for o in outputs]
+
+
+def made_again_otherwise(node: Apply, inputs: Sequence[Variable]) -> Apply | None:
+    """``node``'s op made again on ``inputs`` where it declares output types that do not fit
+    ``node``'s own (``fits_type``, the check a stored graph's nodes pass when it is rebuilt),
+    else None; raises what ``make_node`` raises."""
+    again = node.op.make_node(*inputs)
+    if len(again.outputs) == len(node.outputs) and all(
+        fits_type(a.type, o.type) for a, o in zip(again.outputs, node.outputs)
+    ):
+        return None
+    return again
+
+
+def _retyped_node(node: Apply, inputs: list[Variable]) -> Apply | None:
+    """:func:`made_again_otherwise`, None where the op refuses the inputs (the node is then
+    copied as it is)."""
+    try:
+        return made_again_otherwise(node, inputs)
+    except Exception:
+        return None
 
 
 def _retyped(old: Variable, new: Variable) -> bool:

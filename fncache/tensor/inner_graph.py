@@ -23,6 +23,7 @@ from ..graph.basic import (
     Variable,
     clone_graph,
     forget_identity,
+    made_again_otherwise,
     merges,
     reread_user_code,
     runs_user_code,
@@ -143,23 +144,57 @@ def _shape_computations(order: Sequence[Apply]) -> set[int]:
     return found
 
 
+def _types_read_through(node: Apply, v: Variable) -> bool:
+    """Whether ``node``'s op, made again with an opaque variable of ``v``'s type in its place,
+    declares other output types than ``node`` has (``fits_type``, the check a stored graph's
+    nodes pass when it is rebuilt): its ``make_node`` read static sizes through ``v``'s
+    computation, such as the constant entries of a shape vector ``(2, n)``."""
+    opaque = v.type.make_variable(v.name)
+    try:
+        return made_again_otherwise(node, [opaque if i is v else i for i in node.inputs]) is not None
+    except Exception:  # refused without what it read there: it needs the computation
+        return True
+
+
+def _kept_inside(order: Sequence[Apply], dep: set[int], outputs: Sequence[Variable]) -> set[int]:
+    """The ids of the variables of ``order`` that depend on no inner input (``dep``) and yet
+    stay computed in the inner graph: computations from shapes (`_shape_computations`), and
+    the variables a node of the inner graph derived its output types through
+    (`_types_read_through`); so, in turn, does what those computations read in the same way."""
+    sizes = _shape_computations(order)
+    kept = {id(o) for o in outputs if id(o) in sizes}
+    todo = [node for node in order if id(node.outputs[0]) in dep]
+    todo += [o.owner for o in outputs if id(o) in kept]
+    while todo:
+        node = todo.pop()
+        for v in node.inputs:
+            if id(v) in dep or id(v) in kept or v.owner is None or isinstance(v, Constant):
+                continue
+            if id(v) in sizes or _types_read_through(node, v):
+                kept.add(id(v))
+                todo.append(v.owner)
+    return kept
+
+
 def outer_values(inner_inputs: Sequence[Variable], outputs: Sequence[Variable]) -> list[Variable]:
     """The variables the part of the graph that depends on ``inner_inputs`` reads without
     depending on them, in a deterministic order: what an inner graph over ``inner_inputs``
     must take from the outer graph.
 
     Constants stay in the inner graph, and so do computations from shapes (the variables whose
-    shapes they read are taken instead): ops read static sizes through them when they make
-    their nodes (``reshape(g, shape(x))`` is as static as ``x``'s type), so as an opaque value
-    such a size would leave nodes typed more precisely than their ops make them from the inner
-    graph's inputs, and the inner graph would not rebuild node by node, as a pickle rebuilds it
-    (a dim of size 1 that a later node drops would no longer be known to be 1)."""
+    shapes they read are taken instead) and every computation an inner node's type was derived
+    through (:func:`_kept_inside`): ops read static sizes through them when they make their
+    nodes (``reshape(g, shape(x))`` is as static as ``x``'s type, ``broadcast_to(r, (2, n))``
+    has 2 rows), so as an opaque value such a size would leave nodes typed more precisely than
+    their ops make them from the inner graph's inputs, and the inner graph would not rebuild
+    node by node, as a pickle and a cache hit rebuild it (the entry would be refused, or a dim
+    of size 1 that a later node drops would no longer be known to be 1)."""
     order = toposort(outputs)
     dep = {id(v) for v in inner_inputs}
     for node in order:
         if any(id(v) in dep for v in node.inputs):
             dep.update(id(o) for o in node.outputs)
-    sizes = _shape_computations(order)
+    kept = _kept_inside(order, dep, outputs)
     found: list[Variable] = []
     seen: set[int] = set()
 
@@ -167,7 +202,7 @@ def outer_values(inner_inputs: Sequence[Variable], outputs: Sequence[Variable]) 
         if id(v) in dep or id(v) in seen or isinstance(v, Constant):
             return
         seen.add(id(v))
-        if id(v) in sizes:
+        if id(v) in kept:
             for i in v.owner.inputs:
                 take(i)
         else:
