@@ -76,3 +76,18 @@ def test_a_fused_loop_size_error_names_the_users_op_and_input(
     # the named input is the one at fault: given the size of the others, the function runs
     fixed = [x[:size] if i.name == named else x for i, x in zip(ins, values)]
     assert all(np.isfinite(o).all() for o in f(*fixed))
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_size_error_names_this_functions_inputs_on_a_cache_hit(mode: str) -> None:
+    """Names are not in a function's key: an entry another function stored for the same graph
+    under other names is hit, and the error still names this function's inputs."""
+    x, y = ft.dvectors("x", "y")
+    fc.function([x, y], [((x - y) ** 2).sum() * 3.5], mode=mode)
+    a, b = ft.dvectors("a", "b")
+    f = fc.function([a, b], [((a - b) ** 2).sum() * 3.5], mode=mode)
+    with pytest.raises(ValueError, match="cannot be broadcast together") as info:
+        f(np.ones(3), np.ones(2))
+    message = str(info.value)
+    assert " a has size 3" in message and " b has size 2" in message, message
+    assert " x " not in message and " y " not in message, message

@@ -104,15 +104,22 @@ def check_stability(original: FunctionGraph, mode: Mode, optimized: FunctionGrap
 def attach_traces(optimized: FunctionGraph, form: CanonicalForm) -> FunctionGraph:
     """Give each optimized node the creation trace of the original node it comes from, the
     function that made it (``made_by``: its name and the fix its size and index errors
-    suggest) and that node's op (``written_as``: a fused loop's size errors name it). ``form``: the original graph's canonical form (under the mode's ``merges``),
-    whose nodes the ``origin`` tags count; a node standing for equal nodes merged into one also
-    gets their traces (``also``), so that its errors name each line that wrote it.
+    suggest) and that node's op (``written_as``: a fused loop's size errors name it).
+    ``form``: the original graph's canonical form (under the mode's ``merges``), whose nodes
+    the ``origin`` tags count; a node standing for equal nodes merged into one also gets their
+    traces (``also``), so that its errors name each line that wrote it. The graph's inputs take
+    this function's names (its inputs are ``form``'s first roots): names are in no key, so an
+    entry another function stored for the same graph has that function's, and errors name
+    inputs.
 
     A node running an inner graph gets that graph's messages from the graph being compiled
     too, never from a cache entry (no key reads them): a loop's step those of the step the
     user wrote (``_inner_messages``: which variable an update fits, the line of a ``take``),
     and a lazy ``ifelse``'s branches, made of this graph's nodes, those of the nodes their
     ``origin`` tags count."""
+    for mine, given in zip(optimized.inputs, form.roots):
+        if mine is not given and mine.type == given.type and not hasattr(mine, "get_value"):
+            mine.name = given.name  # never a shared variable's: that is the user's own object
     for node in optimized.toposort():
         _attach_trace(node, form)
     return optimized
