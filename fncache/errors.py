@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Sequence
+
 
 class FncacheError(Exception):
     """Base class of all fncache-specific errors."""
@@ -113,6 +115,29 @@ class OutOfRangeError(FncacheError, OverflowError, ValueError):
     """A number was given for a dtype that cannot hold it (``ft.constant(300, dtype="int8")``,
     ``int8_vector + 300``); the message names the function and the value. An OverflowError, as
     numpy's for a Python int out of a dtype's range, and a ValueError, as other bad values."""
+
+
+class BroadcastError(FncacheError, ValueError):
+    """Values whose shapes do not broadcast together (numpy's rules) met when a function runs; a
+    ValueError, as fncache raised before it had this name. Beside the message it carries what
+    the message says, as data: ``op``, the op that broadcasts them, as the message names it, and
+    ``shapes``, its operands' shapes in its order (a row pass adds ``part``: which node of its
+    region failed). Run-time errors are said again in the user's words from these, never from
+    the message's text."""
+
+    def __init__(self, message: str, op: str = "", shapes: Sequence[Sequence[int]] = ()) -> None:
+        super().__init__(message)
+        self.op = op
+        self.shapes = tuple(tuple(int(n) for n in s) for s in shapes)
+        self.part: int | None = None
+
+    @classmethod
+    def of(cls, op: str, shapes: Sequence[Sequence[int]]) -> BroadcastError:
+        """The error of ``op`` given operands of ``shapes``, in the words every linker uses."""
+        shapes = [tuple(int(n) for n in s) for s in shapes]
+        return cls(
+            f"{op}: input shapes {shapes} cannot be broadcast together (numpy broadcasting rules)", op, shapes
+        )
 
 
 class NotScalarConstantError(FncacheError, ValueError):

@@ -6,6 +6,7 @@ the unfused graph's does: not the loop's internal first step (``identity``) or i
 
 from __future__ import annotations
 
+import pickle
 from typing import Callable
 
 import numpy as np
@@ -13,6 +14,10 @@ import pytest
 
 import fncache as fc
 from fncache import tensor as ft
+from fncache.errors import BroadcastError
+from fncache.runtime.errors import annotate_runtime_error
+from fncache.tensor.blas import RowPass
+from fncache.tensor.elemwise import Elemwise
 
 MODES = ["FAST_RUN", "FAST_COMPILE"]
 
@@ -91,3 +96,113 @@ def test_a_size_error_names_this_functions_inputs_on_a_cache_hit(mode: str) -> N
     message = str(info.value)
     assert " a has size 3" in message and " b has size 2" in message, message
     assert " x " not in message and " y " not in message, message
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_the_error_carries_the_op_and_the_shapes_as_data(mode: str) -> None:
+    """The run-time (the C steps, the Python linker) hands the shapes to Python as data: the
+    error is a BroadcastError (a ValueError) with the op and its operands' shapes, which a
+    pickle keeps."""
+    ins, outs, values = _chain()
+    f = fc.function(ins, outs, mode=mode)
+    with pytest.raises(BroadcastError) as info:
+        f(*values)
+    e = info.value
+    assert isinstance(e, ValueError) and e.op == "add" and e.shapes == ((5,), (6,)), (e.op, e.shapes)
+    again = pickle.loads(pickle.dumps(e))
+    assert (str(again), again.op, again.shapes) == (str(e), e.op, e.shapes)
+
+
+def test_the_wording_comes_from_the_data_not_the_message() -> None:
+    """The error is said again from its shapes, whatever its text; a ValueError that only reads
+    like one (no data) is left as it is."""
+    ins, outs, values = _chain()
+    f = fc.function(ins, outs, mode="FAST_RUN")
+    (node,) = [n for n in f.optimized_graph.toposort() if isinstance(n.op, Elemwise)]
+    given = {i.name: np.shape(v) for i, v in zip(ins, values)}
+    said = annotate_runtime_error(
+        BroadcastError("the loop failed", "loop", [given[i.name] for i in node.inputs]), node
+    )
+    assert str(said).startswith("add: input shapes [(5,), (6,)] cannot be broadcast"), said
+    assert "a has size 5 along axis 0, b has size 6 along axis 0" in str(said), said
+    text = f"{node.op}: input shapes {[given[i.name] for i in node.inputs]} cannot be broadcast together (numpy broadcasting rules)"
+    assert str(annotate_runtime_error(ValueError(text), node)) == text
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_shape_only_input_is_not_named_for_the_value_it_stands_for(mode: str) -> None:
+    """In FAST_RUN the check of ``g * v`` is a loop reading ``v`` whose size comes from ``w``
+    (the rewrites read ``g``'s size from ``w``'s): the error named ``w``, which the user's
+    ``mul`` does not read; it names ``v`` and the computed ``g``, as the unfused graph's does."""
+    ins, outs, values = _hvp()
+    f = fc.function(ins, outs, mode=mode)
+    with pytest.raises(ValueError) as info:
+        f(*values)
+    message = str(info.value)
+    assert message.startswith("mul: ") and " w " not in message, message
+    assert "v has size 6 along axis 0 where a value computed in the function has size 5" in message, message
+
+
+def _logistic(reduce: str) -> tuple[list, list, list[np.ndarray]]:
+    """A logistic regression's cross-entropy (summed or averaged) and its gradient, fused into
+    a row pass in FAST_RUN; ``y`` has one label more than ``x`` has rows."""
+    x, y = ft.dmatrix("x"), ft.dvector("y")
+    w, b = ft.dvector("w"), ft.dscalar("b")
+    p = ft.sigmoid(ft.dot(x, w) + b)
+    xent = -y * ft.log(p) - (1 - y) * ft.log(1 - p)
+    gw, gb = fc.grad(getattr(xent, reduce)() + 0.01 * (w**2).sum(), [w, b])
+    r = np.random.default_rng(1)
+    return [x, y, w, b], [xent, gw, gb], [r.random((4, 3)), r.random(5), r.random(3), np.asarray(0.3)]
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("reduce", ["sum", "mean"])
+def test_a_row_pass_size_error_names_the_users_op_and_input(reduce: str, mode: str) -> None:
+    """The row pass runs its region's nodes on unfused semantics where rows do not match: its
+    error named the region's whole body (``Composite{add,softplus,...}``) and no input, and the
+    count of a mean's gradient (``ReducedSize``) its own op; both now name the user's op (the
+    ``mul`` of ``-y * log(p)``, the mean) and ``y``."""
+    ins, outs, values = _logistic(reduce)
+    f = fc.function(ins, outs, mode=mode)
+    if mode == "FAST_RUN":
+        assert any(isinstance(n.op, RowPass) for n in f.optimized_graph.toposort())
+    with pytest.raises(ValueError, match="cannot be broadcast together") as info:
+        f(*values)
+    message = str(info.value)
+    assert message.startswith(("mul: ", "mean: ")), message
+    assert "Composite" not in message and "ReducedSize" not in message, message
+    assert "y has size 5 along axis 0" in message and "give y" in message, message
+    values[1] = values[1][:4]
+    assert all(np.isfinite(o).all() for o in f(*values))
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_mean_gradients_count_names_the_users_inputs(mode: str) -> None:
+    """The count a mean's gradient divides by is read from the sizes ``a`` and ``c`` before
+    the loop broadcasting them runs: its error names them (and the mean, not ``ReducedSize``)."""
+    a, c = ft.dvectors("a", "c")
+    f = fc.function([a, c], fc.grad(ft.mean(ft.exp(a) * c), a), mode=mode)
+    with pytest.raises(ValueError, match="cannot be broadcast together") as info:
+        f(np.ones(3), np.ones(4))
+    message = str(info.value)
+    assert message.startswith(("mul: ", "mean: ")) and "ReducedSize" not in message, message
+    assert "a has size 3 along axis 0" in message and "c has size 4 along axis 0" in message, message
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_scan_step_size_error_names_the_users_op_and_inputs(mode: str) -> None:
+    """A loop's step (its own compiled function) names the step's op and the loop's inputs as
+    the step reads them (``xs[t]``, a row; ``u``, a non-sequence; ``h[t-1]``, a state)."""
+    xs, u, h0 = ft.dmatrix("xs"), ft.dvector("u"), ft.dvector("h")
+    res, _ = fc.scan(lambda x_t, u: ((x_t - u) ** 2).sum(), sequences=[xs], non_sequences=[u])
+    f = fc.function([xs, u], res, mode=mode)
+    with pytest.raises(ValueError) as info:
+        f(np.ones((3, 4)), np.ones(5))
+    message = str(info.value)
+    assert message.startswith("sub: input shapes [(4,), (5,)]"), message
+    assert "xs[t] has size 4 along axis 0, u has size 5 along axis 0" in message, message
+    res, _ = fc.scan(lambda x_t, h: ft.tanh(x_t + h), sequences=[xs], outputs_info=[h0])
+    f = fc.function([xs, h0], res, mode=mode)
+    with pytest.raises(ValueError) as info:
+        f(np.ones((3, 4)), np.ones(5))
+    assert "xs[t] has size 4 along axis 0, h[t-1] has size 5 along axis 0" in str(info.value)

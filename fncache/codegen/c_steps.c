@@ -72,10 +72,17 @@ bad:
             Py_XDECREF(t);
         }
         if (!shapes) return -1;
-        if (!too_many)
-            PyErr_Format(PyExc_ValueError,
-                         "%s: input shapes %R cannot be broadcast together (numpy broadcasting rules)",
-                         what, shapes);
+        if (!too_many) {
+            /* fncache.errors.BroadcastError carries the op and the shapes as data, from which
+             * the error is said again in the user's words (an error path: imported here) */
+            PyObject *mod = PyImport_ImportModule("fncache.errors"), *err = NULL;
+            PyObject *cls = mod ? PyObject_GetAttrString(mod, "BroadcastError") : NULL;
+            if (cls) err = PyObject_CallMethod(cls, "of", "sO", what, shapes);
+            if (err) PyErr_SetObject((PyObject *)Py_TYPE(err), err);
+            Py_XDECREF(err);
+            Py_XDECREF(cls);
+            Py_XDECREF(mod);
+        }
         else
             PyErr_Format(PyExc_ValueError,
                          "%s: input shapes %R broadcast to more elements than an array can hold; "

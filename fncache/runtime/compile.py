@@ -104,7 +104,7 @@ def check_stability(original: FunctionGraph, mode: Mode, optimized: FunctionGrap
 def attach_traces(optimized: FunctionGraph, form: CanonicalForm) -> FunctionGraph:
     """Give each optimized node the creation trace of the original node it comes from, the
     function that made it (``made_by``: its name and the fix its size and index errors
-    suggest) and that node's op (``written_as``: a fused loop's size errors name it).
+    suggest) and that node itself (``written``: a fused loop's size errors name its op).
     ``form``: the original graph's canonical form (under the mode's ``merges``), whose nodes
     the ``origin`` tags count; a node standing for equal nodes merged into one also gets their
     traces (``also``), so that its errors name each line that wrote it. The graph's inputs take
@@ -134,9 +134,9 @@ def _attach_trace(node: Any, form: CanonicalForm) -> None:
         for key in _MESSAGE_TAGS:
             if key in origins[k].tag:
                 node.tag[key] = origins[k].tag[key]
-        # the op the user wrote, which a fused loop's size error names where none of its
-        # steps is the one that fails (``runtime/errors.py``)
-        node.tag["written_as"] = str(origins[k].op)
+        # the node the user wrote: a fused loop's size error names its op where none of the
+        # loop's steps is the one that fails, and only the inputs it reads (``runtime/errors.py``)
+        node.tag["written"] = origins[k]
         traces = [n.tag["trace"] for n in form.also.get(k, ()) if n.tag.get("trace")]
         others = [t for t in dict.fromkeys(traces) if t != origins[k].tag.get("trace")]
         if others:

@@ -3,14 +3,16 @@ and the user source line that created it (Theano's most useful debugging aid).""
 
 from __future__ import annotations
 
-import ast
 from typing import Any, Sequence
 
 import numpy as np
 
 from ..config import config
+from ..errors import BroadcastError
 from ..graph.basic import Apply, Constant, Variable, format_trace
+from ..tensor.blas import RowPass
 from ..tensor.elemwise import Elemwise, broadcast_shapes
+from ..tensor.grad_ops import ReducedSize
 from ..tensor.reduction import Reduce
 from ..tensor.scalar_ops import Composite
 
@@ -52,21 +54,16 @@ _NUMPY_SIZE_ERRORS = (
 )
 
 
-#: The end of a loop's run-time broadcast error (``what: input shapes [...]`` before it): the
-#: C steps', the Python linker's and the CUDA runner's alike.
-_UNBROADCAST = " cannot be broadcast together (numpy broadcasting rules)"
-
-
-def _loop_body(node: Apply) -> Composite | None:
+def _loop_body(op: Any) -> Composite | None:
     """The scalar body of an elementwise loop or of a reduction's fused loop."""
-    if isinstance(node.op, Elemwise):
-        return node.op.composite
-    if isinstance(node.op, Reduce):
-        return node.op.pre
+    if isinstance(op, Elemwise):
+        return op.composite
+    if isinstance(op, Reduce):
+        return op.pre
     return None
 
 
-def _failing_step(body: Composite, shapes: list[tuple[int, ...]]) -> tuple[str, list] | None:
+def _failing_step(body: Composite, shapes: Sequence[tuple[int, ...]]) -> tuple[str, list] | None:
     """The first step of ``body`` whose operands' shapes do not broadcast, given the loop's
     input shapes: its op's name and operands (``("in", k)`` or ``("s", j)``, with their shapes);
     None where each step's do (a shape-only input, which no step reads, sets the size)."""
@@ -80,67 +77,148 @@ def _failing_step(body: Composite, shapes: list[tuple[int, ...]]) -> tuple[str, 
     return None
 
 
-def _mismatch(operands: list, inputs: list[Variable]) -> str:
-    """Which named inputs among ``operands`` (refs with their shapes) have which sizes along
-    the first axis their sizes differ on, and the fix; "" where no named input is one."""
-    nd = max(len(s) for _, s in operands)
+def _step_reads(body: Composite) -> list[list[int]]:
+    """The loop inputs each step of ``body`` reads, itself or through the steps it reads: a
+    step's shape is theirs broadcast, each aligned at the right."""
+    reads: list[list[int]] = []
+    for _, refs, _ in body.steps:
+        reads.append(list(dict.fromkeys(k for r in refs for k in ([r[1]] if r[0] == "in" else reads[r[1]]))))
+    return reads
+
+
+#: An operand of a failed broadcast: the variable it is (None: a value computed in the node) and
+#: its shape.
+Operand = tuple[Variable | None, tuple[int, ...]]
+
+
+def _disagreeing(operands: Sequence[Operand]) -> list[tuple[Variable | None, int, int]]:
+    """Along the first axis where the operands' sizes do not broadcast, each operand whose size
+    there is not 1: its variable, its own axis and its size (none where all broadcast)."""
+    nd = max((len(s) for _, s in operands), default=0)
     for d in range(nd):
-        at = [(ref, s, s[d - nd + len(s)]) for ref, s in operands if d >= nd - len(s)]
-        if len({n for _, _, n in at if n != 1}) < 2:
-            continue
-        named: dict[str, str] = {}
-        computed: dict[int, None] = {}
-        for ref, s, n in at:
-            if n == 1:
-                continue
-            v = inputs[ref[1]] if ref[0] == "in" else None
-            if v is not None and v.owner is None and not isinstance(v, Constant) and v.name:
-                named.setdefault(v.name, f"{v.name} has size {n} along axis {d - nd + len(s)}")
-            else:
-                computed[n] = None
-        if not named:
-            return ""
-        where = f" where a value computed in the function has size {' or '.join(map(str, computed))}"
-        fix = (
-            f"{' and '.join(named)} sizes that match"
-            if len(named) > 1
-            else f"{next(iter(named))} a size that matches"
-        )
-        return (
-            f": {', '.join(named.values())}{where if computed else ''}; give {fix} (or 1, which broadcasts)"
-        )
-    return ""
+        at = [(v, d - nd + len(s), s[d - nd + len(s)]) for v, s in operands if d >= nd - len(s)]
+        big = [x for x in at if x[2] != 1]
+        if len({n for _, _, n in big}) > 1:
+            return big
+    return []
 
 
-def _unbroadcast_loop(e: BaseException, node: Apply) -> BaseException:
-    """A loop's inputs that do not broadcast, named as the user wrote them: the error names
-    the step of the loop whose operands fail (``sub`` of a sum of ``(a - b) ** 2``, not the
-    sum; ``add`` of ``exp(a + b) * c``, not the whole body), or, where the size comes from a
-    shape-only input no step reads, the op of the user's the loop was made from (a Hessian-vector
-    product's ``mul``, not the ``identity`` left of it), and each named input of the axis that
-    differs; any other error as it is."""
-    text, body = str(e), _loop_body(node)
-    head = f"{node.op}: input shapes "
-    if (
-        body is None
-        or not isinstance(e, ValueError)
-        or not text.startswith(head)
-        or not text.endswith(_UNBROADCAST)
-    ):
-        return e
-    try:
-        shapes = [tuple(s) for s in ast.literal_eval(text[len(head) : -len(_UNBROADCAST)])]
-    except (ValueError, SyntaxError, TypeError):
-        return e
+def _source(v: Variable | None) -> Variable | None:
+    """The variable ``v`` has every size of: itself, or, through elementwise ops whose other
+    inputs are all of size 1 (``-y``, ``log(y + 1)``), the one input they are applied to."""
+    while v is not None and isinstance(v.owner.op if v.owner else None, Elemwise):
+        sized = [u for u in v.owner.inputs if not all(n == 1 for n in u.type.shape)]  # type: ignore[union-attr]
+        if len(sized) != 1 or sized[0].ndim != v.ndim:
+            break
+        v = sized[0]
+    return v
+
+
+def _users_input(v: Variable | None) -> bool:
+    """Whether ``v`` is an input of the function the user named (not a value computed in it)."""
+    return v is not None and v.owner is None and not isinstance(v, Constant) and bool(v.name)
+
+
+def _named_sizes(at: Sequence[tuple[Variable | None, int, int]]) -> str:
+    """Which of the user's inputs among ``at`` (:func:`_disagreeing`) have which sizes, and
+    the fix; "" where none is one."""
+    named: dict[str, str] = {}
+    computed: dict[int, None] = {}
+    for v, axis, n in at:
+        v = _source(v)
+        if _users_input(v):
+            named.setdefault(v.name, f"{v.name} has size {n} along axis {axis}")  # type: ignore[union-attr]
+        else:
+            computed[n] = None
+    if not named:
+        return ""
+    where = f" where a value computed in the function has size {' or '.join(map(str, computed))}"
+    fix = (
+        f"{' and '.join(named)} sizes that match"
+        if len(named) > 1
+        else f"{next(iter(named))} a size that matches"
+    )
+    return f": {', '.join(named.values())}{where if computed else ''}; give {fix} (or 1, which broadcasts)"
+
+
+def _read_by(node: Apply | None, v: Variable | None) -> bool:
+    """Whether the user's ``node`` reads the function's input ``v`` itself (``v`` is a copy of
+    the user's input with its name: the optimized graph is made from a copy of the user's)."""
+    if node is None or v is None or v.owner is not None or not v.name:
+        return False
+    return any(u.owner is None and u.name == v.name for u in node.inputs)
+
+
+def _unbroadcast_sizes(e: BroadcastError, node: Apply) -> BaseException:
+    """A count of elements (`ReducedSize`) read from sizes that do not broadcast, named by the
+    function that made it (a mean's) and the inputs the sizes are read from."""
+    shapes = e.shapes
     if len(shapes) != len(node.inputs):
         return e
-    failing = _failing_step(body, shapes)
-    name, operands = failing or (
-        node.tag.get("written_as", str(node.op)),
-        [(("in", k), s) for k, s in enumerate(shapes)],
+    for refs in node.op.spec:
+        at = [(node.inputs[k], d, shapes[k][d]) for k, d in refs if d < len(shapes[k])]
+        big = [x for x in at if x[2] != 1]
+        if len({n for _, _, n in big}) > 1:
+            break
+    else:
+        return e
+    name, fix = node.tag.get("made_by") or (str(node.op), "check the shapes of the inputs")
+    sizes = [n for _, _, n in at]
+    named = _named_sizes(big) or f"; {fix}"
+    return BroadcastError(
+        f"{name}: sizes {sizes} cannot be broadcast together (numpy broadcasting rules){named}", name, shapes
     )
-    shown = [s for _, s in operands]
-    return ValueError(f"{name}: input shapes {shown}{_UNBROADCAST}{_mismatch(operands, node.inputs)}")
+
+
+def _unbroadcast(e: BaseException, node: Apply) -> BaseException:
+    """Operands that do not broadcast, named as the user wrote them, from the shapes the error
+    carries (:class:`~fncache.errors.BroadcastError`): a loop's error names the step whose
+    operands fail (``sub`` of a sum of ``(a - b) ** 2``, not the sum; ``add`` of
+    ``exp(a + b) * c``, not the whole body), or, where the size comes from a shape-only input no
+    step reads, the op of the user's the loop was made from (``written``: a Hessian-vector
+    product's ``mul``, not the ``identity`` left of it), and each input of the user's of the
+    axis that differs; a row pass's error the node of its region that failed, with that node's
+    inputs; any other error as it is."""
+    if not isinstance(e, BroadcastError) or not e.shapes:
+        return e
+    if isinstance(node.op, ReducedSize):
+        return _unbroadcast_sizes(e, node)
+    op = node.op
+    inputs: list[Variable | None] = [*node.inputs]
+    written: Apply | None = node.tag.get("written")
+    if isinstance(op, RowPass) and e.part is not None and e.part < len(op.nodes):
+        op, refs = op.nodes[e.part]
+        inputs = [inputs[r] if r < len(inputs) else None for r in refs]
+        written = None  # the region's node: its own op, as the user wrote it
+    shapes = e.shapes
+    if len(shapes) != len(inputs):
+        return e
+    body = _loop_body(op)
+    failing = _failing_step(body, shapes) if body is not None else None
+    if failing is not None and body is not None:
+        name, refs = failing
+        shown = [s for _, s in refs]
+        # a step's operand computed in the loop has the size of the loop's inputs it reads
+        reads = _step_reads(body)
+        operands: list[Operand] = [
+            (inputs[k], shapes[k]) for (kind, j), _ in refs for k in ([j] if kind == "in" else reads[j])
+        ]
+    else:
+        # a shape-only input stands for the size of a value the user's op reads: named only
+        # where that op reads the input itself
+        read = {k for _, refs, _ in body.steps for kind, k in refs if kind == "in"} if body else None
+        name = str(written.op) if written is not None else e.op or str(op)
+        operands = [
+            (v if read is None or k in read or _read_by(written, v) else None, s)
+            for k, (v, s) in enumerate(zip(inputs, shapes))
+        ]
+        shown = [s for _, s in operands]
+    return BroadcastError(
+        f"{name}: input shapes {shown} cannot be broadcast together (numpy broadcasting rules)"
+        f"{_named_sizes(_disagreeing(operands))}",
+        name,
+        shown,
+    )
 
 
 def _named_error(e: BaseException, node: Apply) -> BaseException:
@@ -149,8 +227,8 @@ def _named_error(e: BaseException, node: Apply) -> BaseException:
     function (``made_by``: ``take``'s indexing) as an ``IndexError`` naming that function and
     its fix, and a failed size check so made (an update's) as a ``ValueError`` naming its
     place; a loop's inputs that do not broadcast by the op and inputs the user wrote
-    (:func:`_unbroadcast_loop`); any other error as it is."""
-    e = _unbroadcast_loop(e, node)
+    (:func:`_unbroadcast`); any other error as it is."""
+    e = _unbroadcast(e, node)
     made_by = node.tag.get("made_by")
     if isinstance(e, IndexError) and made_by is not None:
         name, fix = made_by
@@ -189,6 +267,8 @@ def annotate_runtime_error(
     try:
         new = type(e)(f"{e}\n{extra}")
         new.__cause__ = e
+        # the data the error carries beside its message (a BroadcastError's op and shapes)
+        new.__dict__.update({k: v for k, v in vars(e).items() if not k.startswith("__")})
         return new
     except Exception:
         if hasattr(e, "add_note"):

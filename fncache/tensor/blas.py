@@ -7,6 +7,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..errors import BroadcastError
 from ..graph.basic import Apply, Op, Variable
 from ..graph.types import TensorType, normalize_dtype
 from .basic import as_tensor_variable
@@ -166,8 +167,12 @@ class RowPass(Op):
         vals = list(inputs)
         for k in range(p):
             vals += Dot().perform(inner[0][k], [x, inputs[1 + k]])
-        for (op, refs), n in zip(self.nodes, inner[1]):
-            vals += op.perform(n, [vals[r] for r in refs])
+        for part, ((op, refs), n) in enumerate(zip(self.nodes, inner[1])):
+            try:
+                vals += op.perform(n, [vals[r] for r in refs])
+            except BroadcastError as e:
+                e.part = part  # which of the region's nodes: its error names that node's inputs
+                raise
         # every X.T @ g_k has X's dtype (the rewrites make no other), node's first output's
         return [Dot().perform(node, [x.T, vals[r]])[0] for r in self.outs[:p]] + [
             vals[r] for r in self.outs[p:]

@@ -9,7 +9,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..config import config
-from ..errors import Float64Error, OutOfRangeError
+from ..errors import BroadcastError, Float64Error, OutOfRangeError
 from ..graph.basic import Apply, Op, Variable
 from ..graph.types import TensorType, normalize_dtype
 from . import scalar_ops as S
@@ -72,9 +72,7 @@ def runtime_broadcast_shape(inputs: Sequence[np.ndarray], what: str) -> tuple[in
     shapes = [np.shape(i) for i in inputs]
     shape = broadcast_shapes(*shapes)
     if shape is None:
-        raise ValueError(
-            f"{what}: input shapes {shapes} cannot be broadcast together (numpy broadcasting rules)"
-        )
+        raise BroadcastError.of(what, shapes)
     return shape
 
 

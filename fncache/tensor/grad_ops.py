@@ -10,6 +10,7 @@ from typing import Callable
 
 import numpy as np
 
+from ..errors import BroadcastError
 from ..graph.basic import Apply, Op, Variable
 from ..graph.types import TensorType
 from .subtensor import Subtensor
@@ -112,8 +113,10 @@ class ReducedSize(Op):
             sizes = [inputs[k].shape[d] for k, d in refs]
             big = {s for s in sizes if s != 1}
             if len(big) > 1:
-                raise ValueError(
-                    f"{self}: sizes {sizes} cannot be broadcast together (numpy broadcasting rules)"
+                raise BroadcastError(
+                    f"{self}: sizes {sizes} cannot be broadcast together (numpy broadcasting rules)",
+                    str(self),
+                    [np.shape(i) for i in inputs],
                 )
             n *= big.pop() if big else 1
         if np.dtype(self.dtype).kind in "iu" and n > np.iinfo(self.dtype).max:

@@ -534,13 +534,17 @@ def _elemwise(node: Apply, out_grads: list) -> list:
 
 # -- reductions ---------------------------------------------------------------------------------
 def _reduced_size(x: Variable, axes: tuple[int, ...], dtype: str) -> Any:
-    """The number of elements each output of a reduction of ``x`` over ``axes`` combines: an
+    """The number of elements each output of a mean of ``x`` over ``axes`` combines: an
     int when the sizes are static, else read from the shapes by one native step (`ReducedSize`;
     the `sizes` rewrite then reads them from the variables ``x``'s sizes come from, so the
     count does not wait for ``x`` itself)."""
     if all(x.type.shape[a] is not None for a in axes):
         return int(np.prod([x.type.shape[a] for a in axes]))
-    return ReducedSize(tuple(((0, a),) for a in axes), dtype)(x)
+    n = ReducedSize(tuple(((0, a),) for a in axes), dtype)(x)
+    # the count is read from the sizes x is broadcast from, before the loop that broadcasts
+    # them runs: sizes that do not broadcast fail here first, and the error names the mean
+    n.owner.tag["made_by"] = ("mean", "give the values it averages sizes that broadcast together")
+    return n
 
 
 def _prod_grad(x: Variable, z_k: Variable, g_k: Variable, axes: tuple[int, ...]) -> Variable:

@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass
 from typing import Sequence
 
+from ...errors import BroadcastError
 from .render import BLOCK
 
 __all__ = [
@@ -37,10 +38,7 @@ def broadcast_shape(shapes: Sequence[tuple[int, ...]], what: str) -> tuple[int, 
         for d, n in enumerate(s):
             if n != 1:
                 if out[off + d] not in (1, n):
-                    raise ValueError(
-                        f"{what}: input shapes {[tuple(x) for x in shapes]} cannot be "
-                        "broadcast together (numpy broadcasting rules)"
-                    )
+                    raise BroadcastError.of(what, shapes)
                 out[off + d] = n
     return tuple(out)
 
