@@ -206,3 +206,18 @@ def test_a_scan_step_size_error_names_the_users_op_and_inputs(mode: str) -> None
     with pytest.raises(ValueError) as info:
         f(np.ones((3, 4)), np.ones(5))
     assert "xs[t] has size 4 along axis 0, h[t-1] has size 5 along axis 0" in str(info.value)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_scan_step_error_is_not_said_again_by_the_loop_node(mode: str) -> None:
+    """The step's error passes through the loop's own node: with as many shapes as that node
+    has inputs (``n_steps`` and ``xs``), it was said again as the loop's (``Scan{...}: ... xs
+    has size 5``), naming the wrong op and input with the wrong size."""
+    xs = ft.dmatrix("xs")
+    res, _ = fc.scan(lambda x_t: x_t + ft.constant(np.arange(5.0)), sequences=[xs])
+    f = fc.function([xs], res, mode=mode)
+    with pytest.raises(ValueError) as info:
+        f(np.ones((3, 4)))
+    message = str(info.value)
+    assert message.startswith("add: input shapes [(4,), (5,)]") and "Scan" not in message, message
+    assert "xs[t] has size 4 along axis 0" in message, message

@@ -190,12 +190,13 @@ def _unbroadcast(e: BaseException, node: Apply) -> BaseException:
         op, refs = op.nodes[e.part]
         inputs = [inputs[r] if r < len(inputs) else None for r in refs]
         written = None  # the region's node: its own op, as the user wrote it
-    shapes = e.shapes
-    if len(shapes) != len(inputs):
+    shapes, body = e.shapes, _loop_body(op)
+    if body is None or len(shapes) != len(inputs):
+        # not a loop's own error: one of an inner function (a loop's step) passing through
+        # its outer node is said already, in the inner function's words
         return e
-    body = _loop_body(op)
-    failing = _failing_step(body, shapes) if body is not None else None
-    if failing is not None and body is not None:
+    failing = _failing_step(body, shapes)
+    if failing is not None:
         name, refs = failing
         shown = [s for _, s in refs]
         # a step's operand computed in the loop has the size of the loop's inputs it reads
@@ -206,10 +207,10 @@ def _unbroadcast(e: BaseException, node: Apply) -> BaseException:
     else:
         # a shape-only input stands for the size of a value the user's op reads: named only
         # where that op reads the input itself
-        read = {k for _, refs, _ in body.steps for kind, k in refs if kind == "in"} if body else None
+        read = {k for _, refs, _ in body.steps for kind, k in refs if kind == "in"}
         name = str(written.op) if written is not None else e.op or str(op)
         operands = [
-            (v if read is None or k in read or _read_by(written, v) else None, s)
+            (v if k in read or _read_by(written, v) else None, s)
             for k, (v, s) in enumerate(zip(inputs, shapes))
         ]
         shown = [s for _, s in operands]
