@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Sequence
 
 
@@ -120,16 +121,27 @@ class OutOfRangeError(FncacheError, OverflowError, ValueError):
 class BroadcastError(FncacheError, ValueError):
     """Values whose shapes do not broadcast together (numpy's rules) met when a function runs; a
     ValueError, as fncache raised before it had this name. Beside the message it carries what
-    the message says, as data: ``op``, the op that broadcasts them, as the message names it, and
+    the message says, as data: ``op``, the op that broadcasts them, as the message names it,
     ``shapes``, its operands' shapes in its order (a row pass adds ``part``: which node of its
-    region failed). Run-time errors are said again in the user's words from these, never from
-    the message's text."""
+    region failed), and, once the error is said in the user's words, ``sizes``: the operands
+    whose sizes differ along the first axis that does not broadcast, each as ``(input, name,
+    axis, size)`` (``input``: its position among the inputs of the function that raised, or
+    None; ``name``: the user's name for it, or None for a value computed in the function).
+    Run-time errors are said again in the user's words from these, never from the message."""
 
-    def __init__(self, message: str, op: str = "", shapes: Sequence[Sequence[int]] = ()) -> None:
-        super().__init__(message)
-        self.op = op
+    def __init__(
+        self,
+        message: str,
+        op: str = "",
+        shapes: Sequence[Sequence[int]] = (),
+        sizes: Sequence[tuple[int | None, str | None, int, int]] = (),
+        fix: str = "",
+    ) -> None:
+        self.op, self.head, self.fix = op, message, fix
         self.shapes = tuple(tuple(int(n) for n in s) for s in shapes)
+        self.sizes = tuple((k, name, int(axis), int(n)) for k, name, axis, n in sizes)
         self.part: int | None = None
+        super().__init__(message + self._named())
 
     @classmethod
     def of(cls, op: str, shapes: Sequence[Sequence[int]]) -> BroadcastError:
@@ -138,6 +150,41 @@ class BroadcastError(FncacheError, ValueError):
         return cls(
             f"{op}: input shapes {shapes} cannot be broadcast together (numpy broadcasting rules)", op, shapes
         )
+
+    def _named(self) -> str:
+        """The named operands' sizes and the fix (``fix`` where no operand is named)."""
+        named: dict[str, str] = {}
+        for _, name, axis, n in self.sizes:
+            if name:
+                named.setdefault(name, f"{name} has size {n} along axis {axis}")
+        if not named:
+            return f"; {self.fix}" if self.fix else ""
+        computed = dict.fromkeys(str(n) for _, name, _, n in self.sizes if not name)
+        where = (
+            f" where a value computed in the function has size {' or '.join(computed)}" if computed else ""
+        )
+        fix = (
+            f"{' and '.join(named)} sizes that match"
+            if len(named) > 1
+            else f"{next(iter(named))} a size that matches"
+        )
+        return f": {', '.join(named.values())}{where}; give {fix} (or 1, which broadcasts)"
+
+    def renamed(self, names: dict[int, str]) -> BroadcastError:
+        """This error with the unnamed operands that are inputs ``k`` of ``names`` named
+        ``names[k]`` (an inner function's inputs, named as the outer function's user wrote
+        them); itself where none is."""
+        if not any(name is None and k in names for k, name, _, _ in self.sizes):
+            return self
+        new = copy.copy(self)
+        new.sizes = tuple(
+            (k, names.get(k) if name is None and k is not None else name, a, n)
+            for k, name, a, n in self.sizes
+        )
+        # what follows the sizes' words (a node's description, with exception_verbosity high)
+        text, said = str(self), self.head + self._named()
+        new.args = (self.head + new._named() + (text[len(said) :] if text.startswith(said) else ""),)
+        return new
 
 
 class NotScalarConstantError(FncacheError, ValueError):

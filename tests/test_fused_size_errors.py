@@ -221,3 +221,40 @@ def test_a_scan_step_error_is_not_said_again_by_the_loop_node(mode: str) -> None
     message = str(info.value)
     assert message.startswith("add: input shapes [(4,), (5,)]") and "Scan" not in message, message
     assert "xs[t] has size 4 along axis 0" in message, message
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_scan_step_names_the_inputs_of_values_computed_outside_the_step(mode: str) -> None:
+    """What fn reads without depending on the step's own inputs (``2 * u``, ``-y``) is computed
+    once, outside the loop, and comes into the step as an unnamed input: the step's error said
+    "a value computed in the function"; the loop names it by the user's input it has the sizes
+    of (``u``, ``y``)."""
+    xs, u = ft.dmatrix("xs"), ft.dvector("u")
+    res, _ = fc.scan(lambda x_t, u: ft.exp(x_t) * (2 * u), sequences=[xs], non_sequences=[u])
+    f = fc.function([xs, u], res, mode=mode)
+    with pytest.raises(ValueError) as info:
+        f(np.ones((3, 4)), np.ones(5))
+    message = str(info.value)
+    assert message.startswith("mul: input shapes [(4,), (5,)]"), message
+    assert "xs[t] has size 4 along axis 0, u has size 5 along axis 0; give xs[t] and u" in message, message
+    assert "raised in step 0" in message or any("raised in step 0" in n for n in info.value.__notes__)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_scan_steps_logistic_gradient_names_the_labels(mode: str) -> None:
+    """A loop whose step is a logistic regression's mean gradient (in FAST_RUN a row pass and
+    the mean's count): ``-y`` and ``1 - y`` are computed outside the step, and its error names
+    ``y``."""
+    ws, x, y = ft.dmatrix("ws"), ft.dmatrix("x"), ft.dvector("y")
+
+    def step(w_t, x, y):
+        p = ft.sigmoid(ft.dot(x, w_t))
+        return fc.grad((-y * ft.log(p) - (1 - y) * ft.log(1 - p)).mean(), w_t)
+
+    res, _ = fc.scan(step, sequences=[ws], non_sequences=[x, y])
+    f = fc.function([ws, x, y], res, mode=mode)
+    with pytest.raises(ValueError, match="cannot be broadcast together") as info:
+        f(np.ones((2, 3)), np.ones((4, 3)), np.ones(5))
+    message = str(info.value)
+    assert "y has size 5 along axis 0" in message and "give y" in message, message
+    assert f(np.ones((2, 3)), np.ones((4, 3)), np.ones(4)).shape == (2, 3)

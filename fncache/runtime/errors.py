@@ -11,7 +11,7 @@ from ..config import config
 from ..errors import BroadcastError
 from ..graph.basic import Apply, Constant, Variable, format_trace
 from ..tensor.blas import RowPass
-from ..tensor.elemwise import Elemwise, broadcast_shapes
+from ..tensor.elemwise import Elemwise, broadcast_shapes, sized_like
 from ..tensor.grad_ops import ReducedSize
 from ..tensor.reduction import Reduce
 from ..tensor.scalar_ops import Composite
@@ -103,42 +103,23 @@ def _disagreeing(operands: Sequence[Operand]) -> list[tuple[Variable | None, int
     return []
 
 
-def _source(v: Variable | None) -> Variable | None:
-    """The variable ``v`` has every size of: itself, or, through elementwise ops whose other
-    inputs are all of size 1 (``-y``, ``log(y + 1)``), the one input they are applied to."""
-    while v is not None and isinstance(v.owner.op if v.owner else None, Elemwise):
-        sized = [u for u in v.owner.inputs if not all(n == 1 for n in u.type.shape)]  # type: ignore[union-attr]
-        if len(sized) != 1 or sized[0].ndim != v.ndim:
-            break
-        v = sized[0]
-    return v
-
-
 def _users_input(v: Variable | None) -> bool:
     """Whether ``v`` is an input of the function the user named (not a value computed in it)."""
     return v is not None and v.owner is None and not isinstance(v, Constant) and bool(v.name)
 
 
-def _named_sizes(at: Sequence[tuple[Variable | None, int, int]]) -> str:
-    """Which of the user's inputs among ``at`` (:func:`_disagreeing`) have which sizes, and
-    the fix; "" where none is one."""
-    named: dict[str, str] = {}
-    computed: dict[int, None] = {}
+def _sizes(
+    at: Sequence[tuple[Variable | None, int, int]], graph_inputs: Sequence[Variable]
+) -> list[tuple[int | None, str | None, int, int]]:
+    """``at`` (:func:`_disagreeing`) as a BroadcastError's ``sizes``: each operand as the
+    variable it has its sizes of (:func:`sized_like`), that variable's position among
+    ``graph_inputs`` (the inputs of the function that raised) and the user's name for it."""
+    out = []
     for v, axis, n in at:
-        v = _source(v)
-        if _users_input(v):
-            named.setdefault(v.name, f"{v.name} has size {n} along axis {axis}")  # type: ignore[union-attr]
-        else:
-            computed[n] = None
-    if not named:
-        return ""
-    where = f" where a value computed in the function has size {' or '.join(map(str, computed))}"
-    fix = (
-        f"{' and '.join(named)} sizes that match"
-        if len(named) > 1
-        else f"{next(iter(named))} a size that matches"
-    )
-    return f": {', '.join(named.values())}{where if computed else ''}; give {fix} (or 1, which broadcasts)"
+        v = sized_like(v)
+        k = next((k for k, u in enumerate(graph_inputs) if u is v), None)
+        out.append((k, v.name if _users_input(v) else None, axis, n))  # type: ignore[union-attr]
+    return out
 
 
 def _read_by(node: Apply | None, v: Variable | None) -> bool:
@@ -149,7 +130,7 @@ def _read_by(node: Apply | None, v: Variable | None) -> bool:
     return any(u.owner is None and u.name == v.name for u in node.inputs)
 
 
-def _unbroadcast_sizes(e: BroadcastError, node: Apply) -> BaseException:
+def _unbroadcast_sizes(e: BroadcastError, node: Apply, graph_inputs: Sequence[Variable]) -> BaseException:
     """A count of elements (`ReducedSize`) read from sizes that do not broadcast, named by the
     function that made it (a mean's) and the inputs the sizes are read from."""
     shapes = e.shapes
@@ -163,14 +144,35 @@ def _unbroadcast_sizes(e: BroadcastError, node: Apply) -> BaseException:
     else:
         return e
     name, fix = node.tag.get("made_by") or (str(node.op), "check the shapes of the inputs")
-    sizes = [n for _, _, n in at]
-    named = _named_sizes(big) or f"; {fix}"
-    return BroadcastError(
-        f"{name}: sizes {sizes} cannot be broadcast together (numpy broadcasting rules){named}", name, shapes
-    )
+    head = f"{name}: sizes {[n for _, _, n in at]} cannot be broadcast together (numpy broadcasting rules)"
+    return BroadcastError(head, name, shapes, _sizes(big, graph_inputs), fix)
 
 
-def _unbroadcast(e: BaseException, node: Apply) -> BaseException:
+def _region_source(node: Apply, r: int) -> Variable | None:
+    """The input of the row pass ``node`` that the value ``r`` of its region (its inputs, then
+    the products ``X @ w``, then its nodes' outputs) has every size of, through the region's
+    elementwise nodes as :func:`sized_like` goes through a graph's; None for a product or
+    another computed value."""
+    op: RowPass = node.op
+    made = node.tag.get("rowpass_inner")  # the region's nodes as its perform made them
+    n_in = len(node.inputs)
+    producers: dict[int, tuple[Any, Sequence[int], Apply]] = {}
+    k = n_in + op.products
+    for (region_op, refs), made_node in zip(op.nodes, made[1] if made else ()):
+        for _ in made_node.outputs:
+            producers[k], k = (region_op, refs, made_node), k + 1
+    while r >= n_in:
+        if r not in producers or not isinstance(producers[r][0], Elemwise):
+            return None
+        _, refs, made_node = producers[r]
+        sized = [q for q, v in zip(refs, made_node.inputs) if not all(n == 1 for n in v.type.shape)]
+        if len(sized) != 1 or made_node.inputs[refs.index(sized[0])].ndim != made_node.outputs[0].ndim:
+            return None
+        r = sized[0]
+    return node.inputs[r]
+
+
+def _unbroadcast(e: BaseException, node: Apply, graph_inputs: Sequence[Variable]) -> BaseException:
     """Operands that do not broadcast, named as the user wrote them, from the shapes the error
     carries (:class:`~fncache.errors.BroadcastError`): a loop's error names the step whose
     operands fail (``sub`` of a sum of ``(a - b) ** 2``, not the sum; ``add`` of
@@ -182,13 +184,13 @@ def _unbroadcast(e: BaseException, node: Apply) -> BaseException:
     if not isinstance(e, BroadcastError) or not e.shapes:
         return e
     if isinstance(node.op, ReducedSize):
-        return _unbroadcast_sizes(e, node)
+        return _unbroadcast_sizes(e, node, graph_inputs)
     op = node.op
     inputs: list[Variable | None] = [*node.inputs]
     written: Apply | None = node.tag.get("written")
     if isinstance(op, RowPass) and e.part is not None and e.part < len(op.nodes):
         op, refs = op.nodes[e.part]
-        inputs = [inputs[r] if r < len(inputs) else None for r in refs]
+        inputs = [_region_source(node, r) for r in refs]
         written = None  # the region's node: its own op, as the user wrote it
     shapes, body = e.shapes, _loop_body(op)
     if body is None or len(shapes) != len(inputs):
@@ -215,21 +217,21 @@ def _unbroadcast(e: BaseException, node: Apply) -> BaseException:
         ]
         shown = [s for _, s in operands]
     return BroadcastError(
-        f"{name}: input shapes {shown} cannot be broadcast together (numpy broadcasting rules)"
-        f"{_named_sizes(_disagreeing(operands))}",
+        f"{name}: input shapes {shown} cannot be broadcast together (numpy broadcasting rules)",
         name,
         shown,
+        _sizes(_disagreeing(operands), graph_inputs),
     )
 
 
-def _named_error(e: BaseException, node: Apply) -> BaseException:
+def _named_error(e: BaseException, node: Apply, graph_inputs: Sequence[Variable]) -> BaseException:
     """numpy's error for a size no array can have, as the same kind of error with numpy's words
     after ``node``'s op and before the fix; an index out of range of a node made by a user's
     function (``made_by``: ``take``'s indexing) as an ``IndexError`` naming that function and
     its fix, and a failed size check so made (an update's) as a ``ValueError`` naming its
     place; a loop's inputs that do not broadcast by the op and inputs the user wrote
     (:func:`_unbroadcast`); any other error as it is."""
-    e = _unbroadcast(e, node)
+    e = _unbroadcast(e, node, graph_inputs)
     made_by = node.tag.get("made_by")
     if isinstance(e, IndexError) and made_by is not None:
         name, fix = made_by
@@ -255,10 +257,15 @@ _HINT = (
 
 
 def annotate_runtime_error(
-    e: BaseException, node: Apply, inputs: Sequence[Any] | None = None
+    e: BaseException,
+    node: Apply,
+    inputs: Sequence[Any] | None = None,
+    graph_inputs: Sequence[Variable] = (),
 ) -> BaseException:
-    """The exception to raise for ``e`` raised while running ``node``."""
-    e = _named_error(e, node)
+    """The exception to raise for ``e`` raised while running ``node`` (given ``inputs``) of a
+    function whose graph's inputs are ``graph_inputs`` (a size error tells which of them it
+    names, for a loop to name its step's inputs as its own user wrote them)."""
+    e = _named_error(e, node, graph_inputs)
     if config.exception_verbosity != "high":
         # an error of an inner function (a loop's step) passes through its outer node too
         if hasattr(e, "add_note") and _HINT not in getattr(e, "__notes__", ()):

@@ -343,7 +343,7 @@ class Function:
         node = self._runner.failed_node() if self._native is not None else getattr(e, "_fncache_node", None)
         if node is None or getattr(e, "_fncache_annotated", False):
             return e
-        new = annotate_runtime_error(e, node)
+        new = annotate_runtime_error(e, node, graph_inputs=self.optimized_graph.inputs)
         new._fncache_annotated = True  # type: ignore[attr-defined]
         return new
 

@@ -96,7 +96,7 @@ class PyRunner:
             try:
                 res = perform(values)
             except Exception as e:
-                raise annotate_runtime_error(e, node, values) from None
+                raise annotate_runtime_error(e, node, values, self.fgraph.inputs) from None
             if hooks is not None:
                 res = hooks.after(step, node, values, res)
             if self.guard:

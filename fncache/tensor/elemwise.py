@@ -26,6 +26,7 @@ __all__ = [
     "float64_result",
     "report_float64",
     "runtime_broadcast_shape",
+    "sized_like",
     "single_step",
 ]
 
@@ -64,6 +65,17 @@ def broadcast_shapes(*shapes: Sequence[int]) -> tuple[int, ...] | None:
                     return None
                 out[d] = n
     return tuple(out)
+
+
+def sized_like(v: Variable | None) -> Variable | None:
+    """The variable ``v`` has every size of: itself, or, through elementwise ops whose other
+    inputs are all of size 1 (``-y``, ``log(y + 1)``), the one input they are applied to."""
+    while v is not None and v.owner is not None and isinstance(v.owner.op, Elemwise):
+        sized = [u for u in v.owner.inputs if not all(n == 1 for n in u.type.shape)]
+        if len(sized) != 1 or sized[0].ndim != v.ndim:
+            break
+        v = sized[0]
+    return v
 
 
 def runtime_broadcast_shape(inputs: Sequence[np.ndarray], what: str) -> tuple[int, ...]:
