@@ -258,3 +258,19 @@ def test_a_scan_steps_logistic_gradient_names_the_labels(mode: str) -> None:
     message = str(info.value)
     assert "y has size 5 along axis 0" in message and "give y" in message, message
     assert f(np.ones((2, 3)), np.ones((4, 3)), np.ones(4)).shape == (2, 3)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_with_verbosity_high_the_error_keeps_its_data_and_notes(mode: str) -> None:
+    """exception_verbosity='high' makes the error again with the node's description: it keeps
+    the data (op, shapes, sizes) and the loop's note of the step it was raised in (which the
+    Python linker's copy dropped)."""
+    xs, u = ft.dmatrix("xs"), ft.dvector("u")
+    res, _ = fc.scan(lambda x_t, u: ft.exp(x_t) * (2 * u), sequences=[xs], non_sequences=[u])
+    f = fc.function([xs, u], res, mode=mode)
+    with fc.config.change_flags(exception_verbosity="high"), pytest.raises(BroadcastError) as info:
+        f(np.ones((3, 4)), np.ones(5))
+    e = info.value
+    assert "Apply node that caused the error" in str(e) and "u has size 5 along axis 0" in str(e), e
+    assert e.op == "mul" and e.shapes == ((4,), (5,)) and (1, "u", 0, 5) in e.sizes, (e.op, e.shapes, e.sizes)
+    assert any("raised in step 0" in n for n in getattr(e, "__notes__", ())), getattr(e, "__notes__", None)

@@ -275,8 +275,9 @@ def annotate_runtime_error(
     try:
         new = type(e)(f"{e}\n{extra}")
         new.__cause__ = e
-        # the data the error carries beside its message (a BroadcastError's op and shapes)
-        new.__dict__.update({k: v for k, v in vars(e).items() if not k.startswith("__")})
+        # what the error carries beside its message: its data (a BroadcastError's op, shapes
+        # and sizes) and its notes (the step of a loop it was raised in)
+        new.__dict__.update(vars(e))
         return new
     except Exception:
         if hasattr(e, "add_note"):
