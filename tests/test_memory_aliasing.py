@@ -378,3 +378,20 @@ def test_updates_read_the_values_before_the_call(mode: str, n: int) -> None:
     np.testing.assert_allclose(read(), held[-1][1] * 9, rtol=1e-12)
     for borrowed, copy in held:
         np.testing.assert_array_equal(borrowed, copy, err_msg=f"a value the caller holds changed ({mode})")
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_re_run_reads_the_last_inputs_as_they_are_now(mode: str) -> None:
+    # Before: FAST_COMPILE's f.fn() re-ran on the copy it had converted an unaligned or
+    # big-endian input to, so it missed the caller's later writes that it saw in an aligned
+    # input, and that FAST_RUN (which converts again) saw in every input.
+    x = ft.dvector("x")
+    f = fc.function([x], ft.exp(x) + 1, mode=mode)
+    raw = bytearray(8 * 5 + 1)
+    unaligned = np.frombuffer(raw, dtype=np.float64, count=5, offset=1)
+    for given in (np.arange(5.0), unaligned, np.arange(5.0).astype(">f8"), [0.0, 1.0, 2.0, 3.0, 4.0]):
+        if isinstance(given, np.ndarray):
+            given[...] = np.arange(5.0)
+        np.testing.assert_allclose(f(given), np.exp(np.arange(5.0)) + 1)
+        given[0] = -3.0
+        np.testing.assert_allclose(f.fn(), np.exp(np.array([-3.0, 1, 2, 3, 4])) + 1, err_msg=f"{type(given)}")
