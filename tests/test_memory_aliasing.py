@@ -68,6 +68,20 @@ class Twice(Op):
         return [r, r]
 
 
+class AsMatrix(Op):
+    """Returns its input doubled as an ``np.matrix``, an ndarray subclass whose ``*``, ``sum``
+    and indexing are not numpy's arrays' own."""
+
+    __props__ = ()
+
+    def make_node(self, x: Any) -> Apply:
+        x = ft.as_tensor_variable(x)
+        return Apply(self, [x], [x.type()])
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        return [np.asmatrix(inputs[0] * 2)]
+
+
 @pytest.mark.parametrize("mode", MODES)
 def test_real_and_imag_of_a_complex_value_are_arrays_of_their_own(mode: str) -> None:
     # Before: numpy's real and imag are views of the complex array, and the elementwise op
@@ -395,3 +409,21 @@ def test_a_re_run_reads_the_last_inputs_as_they_are_now(mode: str) -> None:
         np.testing.assert_allclose(f(given), np.exp(np.arange(5.0)) + 1)
         given[0] = -3.0
         np.testing.assert_allclose(f.fn(), np.exp(np.array([-3.0, 1, 2, 3, 4])) + 1, err_msg=f"{type(given)}")
+
+
+@pytest.mark.filterwarnings("ignore:the matrix subclass:PendingDeprecationWarning")
+@pytest.mark.parametrize("mode", MODES)
+def test_an_op_that_returns_an_array_subclass_gives_plain_arrays(mode: str) -> None:
+    # Before: the value went on as the op's np.matrix: FAST_COMPILE's sum(axis=0) and m[0]
+    # gave (1, 2) matrices for (2,) arrays, and both back ends returned np.matrix outputs.
+    x = ft.dmatrix("x")
+    m = AsMatrix()(x)
+    f = fc.function([x], [m, m * m, m.sum(axis=0), m[0], ft.dot(m, m), ft.sort(m * x, axis=1)], mode=mode)
+    a = np.arange(4.0).reshape(2, 2)
+    d = a * 2
+    for k, (got, want) in enumerate(
+        zip(f(a), [d, d * d, d.sum(axis=0), d[0], d @ d, np.sort(d * a, axis=1)])
+    ):
+        assert type(got) is np.ndarray, f"output {k} is a {type(got).__name__} ({mode})"
+        assert got.shape == want.shape, f"output {k} ({mode})"
+        np.testing.assert_allclose(got, want, err_msg=f"output {k} ({mode})")

@@ -686,24 +686,27 @@ def own_storage(outputs: list[Any], inputs: Sequence[Any], which: Sequence[int])
     or another output: numpy's ``real`` of a complex array, or a user's op returning
     ``x[::-1]`` without declaring the view, would otherwise reach the caller as a view of an
     input or a shared value, or one array as two outputs."""
-    outputs = list(outputs)
     for j in which:
         o = outputs[j]
         if isinstance(o, np.ndarray) and _shares_memory(o, inputs, outputs, j):
-            outputs[j] = o.copy()
+            outputs = [*outputs[:j], o.copy(), *outputs[j + 1 :]]
     return outputs
 
 
-def _shares_memory(o: np.ndarray, inputs: Sequence[Any], outputs: list[Any], j: int) -> bool:
+def _shares_memory(o: np.ndarray, inputs: Sequence[Any], outputs: Sequence[Any], j: int) -> bool:
     """Whether output ``j``, ``o``, may share memory with an input or another output. An array
     owning its memory is another's only by identity (a view of it the op made is checked as
     that view); the bounds check is for views. Plain loops: this runs at every node."""
-    view = o.base is not None
+    if o.base is None:
+        for a in inputs:
+            if a is o:
+                return True
+        return len(outputs) > 1 and sum(a is o for a in outputs) > 1
     for a in inputs:
-        if a is o or view and isinstance(a, np.ndarray) and np.may_share_memory(a, o):
+        if a is o or isinstance(a, np.ndarray) and np.may_share_memory(a, o):
             return True
     for k, a in enumerate(outputs):
-        if k != j and (a is o or view and isinstance(a, np.ndarray) and np.may_share_memory(a, o)):
+        if k != j and (a is o or isinstance(a, np.ndarray) and np.may_share_memory(a, o)):
             return True
     return False
 

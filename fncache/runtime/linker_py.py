@@ -31,6 +31,16 @@ def holds_object(v: Any) -> bool:
     return sparse is not None and isinstance(v.type, sparse.SparseTensorType)
 
 
+def _plain(values: list[Any]) -> list[Any]:
+    """A node's outputs with each ndarray subclass (np.matrix, a masked array) made a plain
+    array of the same memory, as the C run-time takes them: a matrix's ``*``, sums and indexing
+    are not what the graph's later nodes and the caller expect."""
+    for v in values:
+        if type(v) is not np.ndarray and isinstance(v, np.ndarray):
+            return [a.view(np.ndarray) if isinstance(a, np.ndarray) else a for a in values]
+    return values
+
+
 class NodeHooks(Protocol):
     """What sees each node of one call of a :class:`PyRunner` (``fc.DebugMode``'s checks,
     ``fc.MonitorMode``'s functions): the values ``before`` returns are the node's inputs, the
@@ -104,6 +114,7 @@ class PyRunner:
                 res = hooks.after(step, node, values, res)
             if self.own[step]:
                 res = own_storage(res, values, self.own[step])
+            res = _plain(res)
             if self.guard:
                 for j, r in enumerate(res):
                     _guard(self.guard, r, f"output {j} of {node.op} (inputs {[str(v) for v in node.inputs]})")
