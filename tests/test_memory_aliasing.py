@@ -82,6 +82,24 @@ class AsMatrix(Op):
         return [np.asmatrix(inputs[0] * 2)]
 
 
+class Table(Op):
+    """Returns one read-only array it keeps, the same at every call (a table of constants,
+    write-protected so no caller changes it)."""
+
+    __props__ = ()
+
+    def __init__(self) -> None:
+        self.table = np.arange(3.0)
+        self.table.setflags(write=False)
+
+    def make_node(self, x: Any) -> Apply:
+        x = ft.as_tensor_variable(x)
+        return Apply(self, [x], [x.type()])
+
+    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        return [self.table]
+
+
 @pytest.mark.parametrize("mode", MODES)
 def test_real_and_imag_of_a_complex_value_are_arrays_of_their_own(mode: str) -> None:
     # Before: numpy's real and imag are views of the complex array, and the elementwise op
@@ -427,3 +445,18 @@ def test_an_op_that_returns_an_array_subclass_gives_plain_arrays(mode: str) -> N
         assert type(got) is np.ndarray, f"output {k} is a {type(got).__name__} ({mode})"
         assert got.shape == want.shape, f"output {k} ({mode})"
         np.testing.assert_allclose(got, want, err_msg=f"output {k} ({mode})")
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_read_only_value_an_op_keeps_is_returned_as_a_writeable_copy(mode: str) -> None:
+    # Before: FAST_RUN returned the op's own read-only table (FAST_COMPILE a copy), so a caller
+    # could not write into that output, and every call returned the same array.
+    x = ft.dvector("x")
+    op = Table()
+    f = fc.function([x], [op(x), op(x)[::-1]], mode=mode)
+    first = f(np.zeros(3))
+    second = f(np.zeros(3))
+    _assert_own(first + second, [op.table], f"a kept table ({mode})")
+    first[0][...] = 7.0
+    np.testing.assert_array_equal(second[0], np.arange(3.0))
+    np.testing.assert_array_equal(first[1], [2.0, 1.0, 0.0])
