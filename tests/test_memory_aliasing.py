@@ -241,7 +241,7 @@ def test_random_graphs_match_numpy_on_every_layout(mode: str, tmp_path: Any) -> 
     """Each random graph on inputs of every layout, and on one array given as both inputs:
     numpy's values, the inputs unchanged byte for byte, outputs of their own, and every
     call's outputs unchanged by the calls after it (which take freed large buffers back)."""
-    for seed in range(8):
+    for seed in range(6):
         rng = np.random.default_rng(RNG_SEED + seed)
         n = SIZES[seed % len(SIZES)]
         ins, outs, ref = _random_graph(rng, n, depth=int(rng.integers(2, 7)))
