@@ -20,7 +20,7 @@ from ..toolchain.compiler import compile_flags, user_cxxflags
 from ..cache.entry import Entry, write_all
 from ..config import config
 from ..errors import CacheError, CompileError
-from ..graph.basic import Apply, node_performer
+from ..graph.basic import Apply, node_performer, own_storage, undeclared_outputs
 from ..graph.fgraph import FunctionGraph
 from .c_module import KernelLibrary, library_parts, render_module
 
@@ -575,9 +575,10 @@ def _performer(node: Apply) -> Callable[..., Any]:
         return own(node)
 
     run = node_performer(node)
+    own = undeclared_outputs(node)
 
     def perform(*inputs: Any) -> list:
-        return run(list(inputs))
+        return own_storage(run(list(inputs)), inputs, own) if own else run(list(inputs))
 
     return perform
 

@@ -180,11 +180,14 @@ static void clear_slots(const Runner *self, PyArrayObject **v)
     for (int s = 0; s < self->n_slots; s++) Py_CLEAR(v[s]);
 }
 
-/* Output m of a finished run: the slot's array, or a copy where the program says so. */
+/* Output m of a finished run: the slot's array, or a copy where the program says so or the
+ * array is read-only (a value an op keeps and protects, or a view of one): the caller gets an
+ * array of its own, as from the Python linker. */
 static PyObject *output_of(const Runner *self, PyArrayObject **v, int m)
 {
     PyArrayObject *o = v[self->out_slots[m]];
-    return self->out_copy[m] ? PyArray_NewCopy(o, NPY_CORDER) : Py_NewRef((PyObject *)o);
+    return self->out_copy[m] || !PyArray_ISWRITEABLE(o) ? PyArray_NewCopy(o, NPY_CORDER)
+                                                        : Py_NewRef((PyObject *)o);
 }
 
 static PyObject *run(Runner *self, PyObject *const *args)

@@ -779,9 +779,12 @@ static int run_perform(Runner *self, const Step *s, PyArrayObject **v)
         return -1;
     }
     int rc = 0;
+    /* A subclass (np.matrix, a masked array) goes on as a plain array of the same memory: its
+     * own `*`, sums and indexing are not what the graph's later steps and the caller expect. */
     for (int m = 0; m < s->nout; m++) {
         v[s->out[m]] = (PyArrayObject *)PyArray_FROM_OTF(
-            PyList_GET_ITEM(r, m), s->ints[1 + m], NPY_ARRAY_ALIGNED | NPY_ARRAY_NOTSWAPPED);
+            PyList_GET_ITEM(r, m), s->ints[1 + m],
+            NPY_ARRAY_ALIGNED | NPY_ARRAY_NOTSWAPPED | NPY_ARRAY_ENSUREARRAY);
         if (!v[s->out[m]]) rc = -1;
     }
     Py_DECREF(r);

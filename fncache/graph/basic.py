@@ -40,6 +40,8 @@ __all__ = [
     "aliases_storage",
     "storage_root",
     "copied_outputs",
+    "undeclared_outputs",
+    "own_storage",
     "node_performer",
     "reread_user_code",
     "forget_identity",
@@ -666,6 +668,47 @@ def copied_outputs(outputs: Sequence[Variable]) -> list[bool]:
         if root is not None:
             seen.add(id(root))
     return copied
+
+
+def undeclared_outputs(node: Apply) -> tuple[int, ...]:
+    """The outputs of ``node`` whose op declares them neither a view nor an overwritten input:
+    the linkers take such an output for memory of its own (:func:`copied_outputs` returns it
+    as it is), so :func:`own_storage` makes sure it is. An op that may return an input as it
+    is has its outputs copied on return anyway."""
+    op = node.op
+    if op.may_return_input:
+        return ()
+    return tuple(j for j in range(len(node.outputs)) if j not in op.view_map and j not in op.destroy_map)
+
+
+def own_storage(outputs: list[Any], inputs: Sequence[Any], which: Sequence[int]) -> list[Any]:
+    """``outputs`` of a perform, each of ``which`` copied where it shares memory with an input
+    or another output: numpy's ``real`` of a complex array, or a user's op returning
+    ``x[::-1]`` without declaring the view, would otherwise reach the caller as a view of an
+    input or a shared value, or one array as two outputs."""
+    for j in which:
+        o = outputs[j]
+        if isinstance(o, np.ndarray) and _shares_memory(o, inputs, outputs, j):
+            outputs = [*outputs[:j], o.copy(), *outputs[j + 1 :]]
+    return outputs
+
+
+def _shares_memory(o: np.ndarray, inputs: Sequence[Any], outputs: Sequence[Any], j: int) -> bool:
+    """Whether output ``j``, ``o``, may share memory with an input or another output. An array
+    owning its memory is another's only by identity (a view of it the op made is checked as
+    that view); the bounds check is for views. Plain loops: this runs at every node."""
+    if o.base is None:
+        for a in inputs:
+            if a is o:
+                return True
+        return len(outputs) > 1 and sum(a is o for a in outputs) > 1
+    for a in inputs:
+        if a is o or isinstance(a, np.ndarray) and np.may_share_memory(a, o):
+            return True
+    for k, a in enumerate(outputs):
+        if k != j and (a is o or isinstance(a, np.ndarray) and np.may_share_memory(a, o)):
+            return True
+    return False
 
 
 def ancestors(outputs: Iterable[Variable], blockers: Iterable[Variable] = ()) -> list[Variable]:

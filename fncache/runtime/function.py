@@ -312,13 +312,20 @@ class Function:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if kwargs:
             args = self._bind_kwargs(args, kwargs)
-        if self._native is None:
-            if not self._trust:
-                args = self._convert(args)
-        elif len(args) != len(self._types):
-            self._wrong_count(len(args))
+        vals = self._values(args)
         self._last = args
-        return self._run(args)
+        return self._run(vals)
+
+    def _values(self, args: tuple) -> tuple:
+        """The values a run takes for the arguments ``args``: converted to the inputs' types on
+        the Python path (the native runner converts them itself). ``f.fn()`` converts the
+        last call's arguments again, so it reads them as they are now, as the native runner's
+        ``repeat`` does, not the copy an unaligned or byte-swapped one was converted to."""
+        if self._native is None:
+            return args if self._trust else self._convert(args)
+        if len(args) != len(self._types):
+            self._wrong_count(len(args))
+        return args
 
     def _run(self, vals: tuple) -> Any:
         call = self._native if self._native is not None else self._runner
@@ -587,7 +594,7 @@ class Function:
             self._last = ()
         res = None
         for _ in range(n):
-            res = self._run(self._last)
+            res = self._run(self._values(self._last))
         return res
 
     def copy(

@@ -8,7 +8,7 @@ from typing import Any, Callable, Protocol, Sequence
 
 import numpy as np
 
-from ..graph.basic import Apply, copied_outputs, node_performer
+from ..graph.basic import Apply, copied_outputs, node_performer, own_storage, undeclared_outputs
 from ..graph.fgraph import FunctionGraph
 from ..graph.slots import plan_slots
 from .errors import annotate_runtime_error
@@ -29,6 +29,16 @@ def holds_object(v: Any) -> bool:
     # a variable has a sparse type only once its module is loaded: no import for the question
     sparse = sys.modules.get("fncache.tensor.sparse.type")
     return sparse is not None and isinstance(v.type, sparse.SparseTensorType)
+
+
+def _plain(values: list[Any]) -> list[Any]:
+    """A node's outputs with each ndarray subclass (np.matrix, a masked array) made a plain
+    array of the same memory, as the C run-time takes them: a matrix's ``*``, sums and indexing
+    are not what the graph's later nodes and the caller expect."""
+    for v in values:
+        if type(v) is not np.ndarray and isinstance(v, np.ndarray):
+            return [a.view(np.ndarray) if isinstance(a, np.ndarray) else a for a in values]
+    return values
 
 
 class NodeHooks(Protocol):
@@ -68,6 +78,9 @@ class PyRunner:
             for node, ins, outs in zip(plan.nodes, plan.ins, plan.outs)
         ]
         self.out_slots = plan.out_slots
+        # each node's outputs that must not share memory with its inputs (the op declares no
+        # view): checked after the hooks, so DebugMode still sees (and reports) the op's own
+        self.own = [undeclared_outputs(node) for node in plan.nodes]
         # Outputs that may view an input, a constant, a shared value or an earlier output are
         # copied on return (by their type, for a value that is not an array: a sparse matrix).
         self.copy_outs = [
@@ -99,6 +112,9 @@ class PyRunner:
                 raise annotate_runtime_error(e, node, values, self.fgraph.inputs) from None
             if hooks is not None:
                 res = hooks.after(step, node, values, res)
+            if self.own[step]:
+                res = own_storage(res, values, self.own[step])
+            res = _plain(res)
             if self.guard:
                 for j, r in enumerate(res):
                     _guard(self.guard, r, f"output {j} of {node.op} (inputs {[str(v) for v in node.inputs]})")

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..config import config
 from ..errors import BroadcastError, Float64Error, OutOfRangeError
-from ..graph.basic import Apply, Op, Variable
+from ..graph.basic import Apply, Op, Variable, own_storage
 from ..graph.types import TensorType, normalize_dtype
 from . import scalar_ops as S
 
@@ -124,7 +124,9 @@ class Elemwise(Op):
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         shape = runtime_broadcast_shape(inputs, str(self))
         outs = self.composite.evaluate(inputs)
-        return [np.array(np.broadcast_to(o, shape)) if o.shape != shape else o for o in outs]
+        outs = [np.array(np.broadcast_to(o, shape)) if o.shape != shape else o for o in outs]
+        # numpy's real and imag of a complex array are views of it; the results never are
+        return own_storage(outs, inputs, range(len(outs)))
 
 
 def single_step(node: Apply) -> tuple[str, list[Variable]] | None:
