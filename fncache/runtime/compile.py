@@ -460,10 +460,12 @@ def _resolver(form: CanonicalForm) -> Callable[[Any], Any]:
     """The op of the node of ``form`` at the position a function entry's pickle names
     (:func:`_referrer`); an ``UnpicklingError`` (the entry is rebuilt) for a position where
     the graph being compiled has no op running an inner graph."""
-    positions = set(_inner_graph_ops(form).values())
+    positions: list[set[int]] = []  # found at the first reference: most entries hold none
 
     def resolve(position: Any) -> Any:
-        if type(position) is not int or position not in positions:
+        if not positions:
+            positions.append(set(_inner_graph_ops(form).values()))
+        if type(position) is not int or position not in positions[0]:
             raise pickle.UnpicklingError(
                 f"the entry names node {position!r} of the graph being compiled, which runs no inner graph"
             )
