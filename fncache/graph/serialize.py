@@ -8,8 +8,9 @@ deep recursion. Ops holding user callables are encoded with cloudpickle.
 from __future__ import annotations
 
 import hashlib
+import io
 import pickle
-from typing import Any, NamedTuple, Sequence
+from typing import Any, Callable, NamedTuple, Sequence
 
 from .basic import Apply, Constant, Variable, graph_inputs, merges, toposort
 from .canonical import type_text
@@ -368,11 +369,31 @@ def decode_graph(enc: dict[str, Any], shared: Sequence[Variable] = ()) -> Functi
     return FunctionGraph(vars_[: enc["n_inputs"]], [vars_[i] for i in enc["outputs"]], clone=False)
 
 
-def dumps(obj: Any) -> bytes:
-    """Pickle, falling back to cloudpickle for user callables (lambdas, closures)."""
+def dumps(obj: Any, refer: Callable[[Any], Any] | None = None) -> bytes:
+    """Pickle, falling back to cloudpickle for user callables (lambdas, closures).
+
+    ``refer``: what stands for an object that is not to be pickled (None: pickle it), such as
+    a position in a list the reader holds too; :func:`loads` hands it to its ``resolve``."""
     try:
-        return pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+        return _pickled(pickle.Pickler, obj, refer)
     except (pickle.PicklingError, AttributeError, TypeError):
         import cloudpickle
 
-        return cloudpickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+        return _pickled(cloudpickle.Pickler, obj, refer)
+
+
+def _pickled(pickler_class: Any, obj: Any, refer: Callable[[Any], Any] | None) -> bytes:
+    buffer = io.BytesIO()
+    pickler = pickler_class(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    if refer is not None:
+        pickler.persistent_id = refer
+    pickler.dump(obj)
+    return buffer.getvalue()
+
+
+def loads(data: bytes, resolve: Callable[[Any], Any]) -> Any:
+    """Unpickle what :func:`dumps` pickled with ``refer``: ``resolve`` gives the object each
+    reference stands for (it raises ``pickle.UnpicklingError`` for one it does not know)."""
+    unpickler = pickle.Unpickler(io.BytesIO(data))
+    unpickler.persistent_load = resolve
+    return unpickler.load()

@@ -145,34 +145,33 @@ def toposort(graphs: Iterable[Variable], blockers: Iterable[Variable] | None = N
 def _walk_toposort(graphs: Iterable[N], deps: Callable[[N], Iterable[N] | None]) -> Iterator[N]:
     """Every node ``graphs`` reach through ``deps`` (what a node depends on), each after its
     dependencies: those depending on nothing first, then each node as soon as the last of its
-    dependencies is given, in PyTensor's order."""
-    pending: dict[N, list[N]] = {}
+    dependencies is given, in PyTensor's order.
 
-    def expand(node: N) -> list[N]:
-        if node not in pending:
-            pending[node] = list(deps(node) or ())
-        return pending[node]
-
+    A node waits on a count of its distinct dependencies, each of which knows its waiting
+    clients once (a node reading one input twice waits on it once): giving a node costs one step
+    per client, so the walk is linear in the edges, however many dependencies a node has."""
+    waiting: dict[N, int] = {}
     clients: dict[N, list[N]] = {}
     ready: deque[N] = deque()
-    left = 0
-    for node, children in walk(graphs, expand, bfs=False, return_children=True):
-        left += 1
-        for child in children:
+
+    def expand(node: N) -> list[N]:
+        children = list(deps(node) or ())
+        distinct = dict.fromkeys(children)
+        waiting[node] = len(distinct)
+        for child in distinct:
             clients.setdefault(child, []).append(node)
-        if not children:
+        if not distinct:
             ready.append(node)
-    given: set[N] = set()
+        return children
+
+    left = sum(1 for _ in walk(graphs, expand, bfs=False))
     while ready:
         node = ready.popleft()
-        if node in given:
-            continue
         yield node
         left -= 1
-        given.add(node)
         for client in clients.get(node, ()):
-            waits = pending[client] = [d for d in pending[client] if d is not node]
-            if not waits:
+            waiting[client] -= 1
+            if not waiting[client]:
                 ready.append(client)
     if left:
         raise ValueError("general_toposort: the graph has a cycle")

@@ -7,6 +7,7 @@ import itertools
 import logging
 import pickle
 import sys
+from contextvars import ContextVar
 from typing import Any, Callable, Sequence
 
 from ..config import config
@@ -22,6 +23,7 @@ from ..graph.serialize import (
     encode_graph,
     form_signature,
     graph_signature,
+    loads,
 )
 from ..mode import DEBUG, Mode, debug_patience
 
@@ -29,6 +31,7 @@ __all__ = [
     "optimize_or_load",
     "kernel_source_record",
     "KERNEL_SOURCE_FIELD",
+    "CARRIED_FIELD",
     "build_runner",
     "inner_functions",
     "link_inner_functions",
@@ -116,7 +119,9 @@ def attach_traces(optimized: FunctionGraph, form: CanonicalForm) -> FunctionGrap
     too, never from a cache entry (no key reads them): a loop's step those of the step the
     user wrote (``_inner_messages``: which variable an update fits, the line of a ``take``),
     and a lazy ``ifelse``'s branches, made of this graph's nodes, those of the nodes their
-    ``origin`` tags count."""
+    ``origin`` tags count. A node running the op of the node it comes from (the user's own
+    op, which a hit takes from the graph being compiled: :func:`_referrer`) has the user's
+    own inner graph, whose nodes carry their messages: it is not walked."""
     for mine, given in zip(optimized.inputs, form.roots):
         if mine is not given and mine.type == given.type and not hasattr(mine, "get_value"):
             mine.name = given.name  # never a shared variable's: that is the user's own object
@@ -129,8 +134,10 @@ def _attach_trace(node: Any, form: CanonicalForm) -> None:
     """What :func:`attach_traces` does for ``node`` and the nodes of its inner graph."""
     origins = form.nodes
     k = node.tag.get("origin")
+    own = False
     if k is not None and k < len(origins):
         _inner_messages(node, origins[k])
+        own = node.op is origins[k].op
         for key in _MESSAGE_TAGS:
             if key in origins[k].tag:
                 node.tag[key] = origins[k].tag[key]
@@ -142,7 +149,7 @@ def _attach_trace(node: Any, form: CanonicalForm) -> None:
         if others:
             node.tag["also"] = others
     inner = getattr(node.op, "inner", None)
-    if isinstance(inner, FunctionGraph):
+    if isinstance(inner, FunctionGraph) and not own:
         for inner_node in inner.toposort():
             _attach_trace(inner_node, form)
 
@@ -260,11 +267,11 @@ def optimize_or_load(
     from ..cache import cache
 
     key, form = _keyed(original, mode)
-    entry = cache.get(key)
+    entry = _carried_entry(key) or cache.get(key)
     loaded = None
     if entry is not None:
         try:
-            enc = pickle.loads(entry.read_bytes(GRAPH_FILE))
+            enc = loads(entry.read_bytes(GRAPH_FILE), _resolver(form))
             loaded = attach_traces(decode_graph(enc, shared), form)
         except Exception as e:  # a bad entry must never stop the user: rebuild it
             log.warning("fncache: function entry %s could not be loaded (%s); rebuilding", key.digest[:16], e)
@@ -274,8 +281,12 @@ def optimize_or_load(
                 key.digest[:16],
             )
             loaded = None
+    if loaded is not None:
+        sha = _recorded_kernel_source(entry.meta)
+        _collect(key.digest, lambda: entry.read_bytes(GRAPH_FILE), sha)
+        _carry(loaded, entry)
     if loaded is not None and not config.cache_verify_hits:
-        return loaded, key.digest, _recorded_kernel_source(entry.meta), None
+        return loaded, key.digest, sha, None
     optimized = optimize_graph(original, mode)
     check_stability(original, mode, optimized)
     if loaded is not None:
@@ -284,14 +295,14 @@ def optimize_or_load(
         check_hit(key, entry.meta, {"optimized graph": (graph_signature(loaded), graph_signature(optimized))})
         return loaded, key.digest, None, None  # verified hits render the library in full
     try:
-        payload = dumps(encode_graph(optimized, shared))
+        payload = dumps(encode_graph(optimized, shared), _referrer(form))
     except Exception as e:  # graphs with unpicklable user objects still run, uncached
         log.info("fncache: not caching function %s: its graph cannot be pickled (%s)", key.digest[:16], e)
         return optimized, key.digest, None, None
     # Recorded from the graph as a hit will decode it: the library a hit finds under the
     # record is then the one its own graph renders to, whatever a pickle round trip changes.
     try:
-        decoded = attach_traces(decode_graph(pickle.loads(payload), shared), form)
+        decoded = attach_traces(decode_graph(loads(payload, _resolver(form)), shared), form)
     except OutputTypesChanged as e:  # a hit would not get this graph back: it runs uncached
         log.warning("fncache: not caching function %s: %s", key.digest[:16], e)
         return optimized, key.digest, None, None
@@ -299,7 +310,7 @@ def optimize_or_load(
     meta = {"nodes": len(optimized.toposort()), **record}
     sha = record.get(KERNEL_SOURCE_FIELD)
     if sha is None or not _only_fncache_ops(decoded):
-        cache.put_bytes(key, {GRAPH_FILE: payload}, meta)
+        _store(key, payload, meta, optimized)
         return optimized, key.digest, None, None
     # Nothing of the user's in the graph: the miss runs what later hits run, the graph decoded,
     # and builds its library from the source just rendered for the record; the compiler starts
@@ -308,12 +319,159 @@ def optimize_or_load(
 
     early = early_library(sha)
     try:
-        cache.put_bytes(key, {GRAPH_FILE: payload}, meta)
+        _store(key, payload, meta, decoded)
     except BaseException:
         if early is not None:
             early.close()
         raise
     return decoded, key.digest, sha, early
+
+
+#: The field of a function entry's metadata that lists the entries of its inner functions it
+#: carries, by key digest: the file holding each one's graph and its kernel library record
+#: (the fields of that function's own entry).
+CARRIED_FIELD = "inner_functions"
+#: Node tags a function's graph hands its inner functions' linking (:func:`inner_functions`):
+#: the entries a hit's entry carries, and a miss's entry waiting to be published.
+_CARRIED_TAG, _PENDING_TAG = "carried_entries", "pending_entry"
+#: While inner functions are linked after a hit: the entries the hit's entry carries, by key
+#: digest (the entry, the file, the record). Each inner function is keyed as any other and
+#: found there, under its own key, instead of by a lookup of its own.
+_carried: ContextVar[dict[str, tuple[Any, str, dict[str, str]]] | None] = ContextVar(
+    "fncache_carried_entries", default=None
+)
+#: While inner functions are linked after a miss: the lists collecting each function entry
+#: found or stored meanwhile (key digest, graph bytes, record), one list per function whose
+#: entry waits to carry them (an inner function's own inner functions are the outer one's too).
+_collectors: ContextVar[tuple[list[tuple[str, bytes, dict[str, str]]], ...]] = ContextVar(
+    "fncache_entry_collectors", default=()
+)
+
+
+class _CarriedEntry:
+    """An inner function's entry as the entry of the function holding it carries it, verified
+    with that entry: its graph and its record (``meta``)."""
+
+    __slots__ = ("meta", "_outer", "_file")
+
+    def __init__(self, outer: Any, file: str, meta: dict[str, str]) -> None:
+        self.meta, self._outer, self._file = meta, outer, file
+
+    def read_bytes(self, name: str) -> bytes:
+        if name != GRAPH_FILE:
+            raise KeyError(f"a carried function entry holds {GRAPH_FILE} only, not {name!r}")
+        return self._outer.read_bytes(self._file)
+
+
+def _carried_entry(key: Any) -> _CarriedEntry | None:
+    """The entry of ``key`` as the entry of the function being linked carries it, if it does
+    (``cache_verify_hits`` looks every entry up, to compare it with a rebuild)."""
+    carried = _carried.get()
+    found = carried.get(key.digest) if carried and not config.cache_verify_hits else None
+    return None if found is None else _CarriedEntry(*found)
+
+
+def _carry(loaded: FunctionGraph, entry: Any) -> None:
+    """Hand the nodes of ``loaded`` (a hit's graph) running inner functions the entries of
+    those functions that ``entry`` carries, for :func:`inner_functions` to find them in."""
+    records = entry.meta.get(CARRIED_FIELD)
+    if not isinstance(records, dict) or not records:
+        return
+    nodes = inner_graph_nodes(loaded)
+    carried = {
+        digest: (entry, record["graph"], {k: v for k, v in record.items() if k != "graph"})
+        for digest, record in records.items()
+        if isinstance(record, dict) and isinstance(record.get("graph"), str)
+    }
+    for node in nodes:
+        node.tag[_CARRIED_TAG] = carried
+
+
+def _collect(digest: str, read: Callable[[], bytes], sha: str | None) -> None:
+    """Note a function entry found or stored (key ``digest``, its graph's bytes from ``read``,
+    its kernel library record ``sha``) for the entries waiting to carry it (:func:`_store`)."""
+    collectors = _collectors.get()
+    if collectors:
+        item = (digest, read(), {} if sha is None else {KERNEL_SOURCE_FIELD: sha})
+        for found in collectors:
+            found.append(item)
+
+
+def _store(key: Any, payload: bytes, meta: dict[str, Any], graph: FunctionGraph) -> None:
+    """Publish the function entry of ``key`` (graph bytes ``payload``): now, or, when ``graph``
+    (what the function runs) has nodes running inner functions, once :func:`inner_functions`
+    has linked them, carrying their entries, so that a hit looks up this entry alone."""
+    from ..cache import cache
+
+    _collect(key.digest, lambda: payload, meta.get(KERNEL_SOURCE_FIELD))
+    nodes = inner_graph_nodes(graph)
+    if not nodes:
+        cache.put_bytes(key, {GRAPH_FILE: payload}, meta)
+        return
+    for node in nodes:
+        node.tag[_PENDING_TAG] = (key, payload, meta)
+
+
+def _publish(
+    pending: tuple[Any, bytes, dict[str, Any]], found: list[tuple[str, bytes, dict[str, str]]]
+) -> None:
+    """Publish a function entry :func:`_store` left ``pending``, carrying the entries ``found``
+    while its inner functions were linked (each inner function keeps its own entry too)."""
+    from ..cache import cache
+
+    key, payload, meta = pending
+    files = {GRAPH_FILE: payload}
+    records: dict[str, dict[str, str]] = {}
+    for digest, data, record in found:
+        if digest != key.digest and digest not in records:
+            files[f"inner-{digest}.pkl"] = data
+            records[digest] = {"graph": f"inner-{digest}.pkl", **record}
+    cache.put_bytes(key, files, {**meta, CARRIED_FIELD: records} if records else meta)
+
+
+def _inner_graph_ops(form: CanonicalForm) -> dict[int, int]:
+    """The ops of the nodes of ``form`` (the graph being compiled) that run an inner graph:
+    each op's position among ``form.nodes`` (its first node's), by ``id``."""
+    # a graph holds such an op only once its module is loaded (as inner_graph_nodes)
+    ops = sys.modules.get("fncache.tensor.inner_graph")
+    if ops is None:
+        return {}
+    found: dict[int, int] = {}
+    for k, node in enumerate(form.nodes):
+        if isinstance(node.op, ops.InnerGraphOp):
+            found.setdefault(id(node.op), k)
+    return found
+
+
+def _referrer(form: CanonicalForm) -> Callable[[Any], Any] | None:
+    """What a function entry's pickle writes instead of an op that runs an inner graph and is
+    the op of a node of the graph being compiled (``form``): that node's position. The key
+    hashes each node's op identity (its inner graph's signature) at its position, so the graph
+    of a hit, under the same key, has an op of that identity there: the hit takes it
+    (:func:`_resolver`), as the miss's optimized graph holds it, and neither decodes nor hashes
+    the inner graph again. None when the graph has no such op."""
+    positions = _inner_graph_ops(form)
+    if not positions:
+        return None
+    return lambda obj: positions.get(id(obj))
+
+
+def _resolver(form: CanonicalForm) -> Callable[[Any], Any]:
+    """The op of the node of ``form`` at the position a function entry's pickle names
+    (:func:`_referrer`); an ``UnpicklingError`` (the entry is rebuilt) for a position where
+    the graph being compiled has no op running an inner graph."""
+    positions: list[set[int]] = []  # found at the first reference: most entries hold none
+
+    def resolve(position: Any) -> Any:
+        if not positions:
+            positions.append(set(_inner_graph_ops(form).values()))
+        if type(position) is not int or position not in positions[0]:
+            raise pickle.UnpicklingError(
+                f"the entry names node {position!r} of the graph being compiled, which runs no inner graph"
+            )
+        return form.nodes[position].op
+
+    return resolve
 
 
 def run_own_ops(loaded: FunctionGraph, form: CanonicalForm) -> bool:
@@ -419,10 +577,33 @@ def inner_functions(optimized: FunctionGraph, mode: Mode) -> Callable[[], None] 
     inner_mode = inner_function_mode(mode)
 
     def link() -> None:
-        for node in nodes:
-            node.tag["inner_function"] = node.op.function(inner_mode)
+        carried = _take_tag(nodes, _CARRIED_TAG)
+        pending = _take_tag(nodes, _PENDING_TAG)
+        found: list[tuple[str, bytes, dict[str, str]]] = []
+        resets = []
+        if carried:
+            resets.append((_carried, _carried.set({**(_carried.get() or {}), **carried})))
+        if pending is not None:
+            resets.append((_collectors, _collectors.set((*_collectors.get(), found))))
+        try:
+            for node in nodes:
+                node.tag["inner_function"] = node.op.function(inner_mode)
+        finally:
+            for var, token in reversed(resets):
+                var.reset(token)
+        if pending is not None:
+            _publish(pending, found)
 
     return link
+
+
+def _take_tag(nodes: list[Any], tag: str) -> Any:
+    """The value of node tag ``tag`` that :func:`_store` or :func:`_carry` gave ``nodes`` (the
+    same for each), taken off them: it serves one linking."""
+    found = None
+    for node in nodes:
+        found = node.tag.pop(tag, found)
+    return found
 
 
 def link_inner_functions(optimized: FunctionGraph, mode: Mode) -> None:
