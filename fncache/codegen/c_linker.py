@@ -232,9 +232,9 @@ def _compile_library(source: str, out_dir: Path, name: str) -> Any:
 
 class EarlyLibrary:
     """A kernel library's compiler call started before the library is asked for, in a private
-    temporary directory: it runs while this process does other work (a `JacobianRows` node's
-    inner function is compiled meanwhile, its own compiler call running beside this one on the
-    other core). The build of the library's cache entry, under its lock, takes the output
+    temporary directory: it runs while this process does other work (the inner functions of a
+    loop, a lazy ifelse or a `JacobianRows` node are compiled meanwhile, their own compiler
+    calls running beside this one). The build of the library's cache entry, under its lock, takes the output
     (:meth:`into`) if the source is the one the entry is keyed by; whatever is not taken
     (another process published the library meanwhile, an error) :meth:`close` stops and removes."""
 
