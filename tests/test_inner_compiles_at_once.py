@@ -7,7 +7,8 @@ branches) starts the compiler on every kernel library before it waits for any:
   the result is the same, bit for bit, as numpy's within rounding;
 * a compiler failing on one inner library raises its CompileError (the command, gcc's message,
   the kept source), stops and reaps the others, publishes no part of that library and leaves
-  the compiledir sound.
+  the compiledir sound;
+* two inner functions whose libraries are one (the same kernels) start one compiler call.
 """
 
 from __future__ import annotations
@@ -234,3 +235,16 @@ def test_a_failing_inner_library_raises_its_error_and_publishes_nothing_of_it(mo
     values = _rnn_values()
     for got, want in zip(f(*values), _rnn_numpy(*values)):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
+
+
+def test_two_inner_functions_with_one_library_compile_it_once(jobs, monkeypatch, tmp_path):
+    c, x, y = ft.dscalar("c"), ft.dvector("x"), ft.dvector("y")
+    calls = Recorder(monkeypatch, tmp_path)
+    f = _compile(lambda: ([c, x, y], fc.ifelse(ft.gt(c, 0), ft.exp(x) * 2, ft.exp(y) * 2)), tmp_path / "cd")
+    # the branches' libraries are one (the same kernels): one call builds it, the second
+    # branch takes the entry the first published
+    assert len(calls.libraries) == 2 and len(calls.procs) == 2, calls.events
+    assert [kind for kind, _ in jobs] == ["made", "made", "taken", "taken"], jobs
+    v, w = np.linspace(-1, 1, 5), np.linspace(0, 2, 3)
+    np.testing.assert_allclose(f(1.0, v, w), np.exp(v) * 2, rtol=1e-15)
+    np.testing.assert_allclose(f(-1.0, v, w), np.exp(w) * 2, rtol=1e-15)
