@@ -36,17 +36,17 @@ def own_compiledir(tmp_path):
 
 @pytest.fixture
 def compiler_calls(monkeypatch):
-    """The kernel library compiler calls, as events in order: ("start"|"taken", name, pid)."""
-    events: list[tuple[str, str, int]] = []
+    """The kernel library compiler calls, as events in order: ("start"|"taken", name, job)."""
+    events: list[tuple[str, str, compiler.CompileJob]] = []
     start, wait = compiler.CompileJob.__init__, compiler.CompileJob.wait
 
     def started(self, *args, **kwargs):
         start(self, *args, **kwargs)
-        events.append(("start", self.name, self._procs[0].pid))
+        events.append(("start", self.name, self))
 
     def waited(self):
         out = wait(self)
-        events.append(("taken", self.name, self._procs[0].pid))
+        events.append(("taken", self.name, self))
         return out
 
     monkeypatch.setattr(compiler.CompileJob, "__init__", started)
@@ -111,12 +111,12 @@ def test_an_early_compile_not_taken_is_stopped_and_removed(compiler_calls, monke
     def broken(self, mode=None):
         raise RuntimeError("the inner function does not compile")
 
-    monkeypatch.setattr(JacobianRows, "function", broken)
+    monkeypatch.setattr(JacobianRows, "start", broken)
     x, jac = _jacobian()
     with pytest.raises(RuntimeError, match="does not compile"):
         fc.function([x], jac)
     assert [e[0] for e in compiler_calls] == ["start"]  # the outer library's call, never taken
-    pid = compiler_calls[0][2]
+    pid = compiler_calls[0][2].calls[0].proc.pid
     with pytest.raises(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)  # reaped: no compiler left behind
     assert len(dirs) == 1 and not dirs[0].exists()
@@ -212,7 +212,7 @@ def test_a_long_library_is_compiled_in_parts_at_once_and_computes_what_one_call_
         source = c_module.render_module(f.optimized_graph, n_explicit=2, single=False).source
         assert c_module.library_parts(source) == parts
         assert len(jobs) == (2 if parts > 1 else 1)  # the build, and the verified hit's own
-        assert all(len(job._procs) == parts for job in jobs)
+        assert all(len(job.commands) == parts for job in jobs)
         if parts > 1:  # one call per part, started together
             assert [[a for a in cmd if a.startswith("-DFC_LIB_PART")] for cmd in jobs[0].commands] == [
                 ["-DFC_LIB_PART=0"],

@@ -232,9 +232,9 @@ def _compile_library(source: str, out_dir: Path, name: str) -> Any:
 
 class EarlyLibrary:
     """A kernel library's compiler call started before the library is asked for, in a private
-    temporary directory: it runs while this process does other work (a `JacobianRows` node's
-    inner function is compiled meanwhile, its own compiler call running beside this one on the
-    other core). The build of the library's cache entry, under its lock, takes the output
+    temporary directory: it runs while this process does other work (the inner functions of a
+    loop, a lazy ifelse or a `JacobianRows` node are compiled meanwhile, their own compiler
+    calls running beside this one). The build of the library's cache entry, under its lock, takes the output
     (:meth:`into`) if the source is the one the entry is keyed by; whatever is not taken
     (another process published the library meanwhile, an error) :meth:`close` stops and removes."""
 
@@ -245,6 +245,8 @@ class EarlyLibrary:
         self.name = name
         self._dir = Path(tempfile.mkdtemp(prefix="fncache-early-"))
         self._job: Any = None
+        with _early_lock:
+            _early_running.setdefault(name, self)
         try:
             self._job = _compile_library(source, self._dir, name)
         except BaseException:
@@ -266,6 +268,9 @@ class EarlyLibrary:
         return staging / built.name
 
     def close(self) -> None:
+        with _early_lock:
+            if _early_running.get(self.name) is self:
+                del _early_running[self.name]
         if self._job is not None:
             self._job.cancel()
             self._job = None
@@ -276,6 +281,24 @@ class EarlyLibrary:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+#: The early compiles of this process not yet closed, by library name: two functions of one
+#: compile whose libraries are the same (a lazy ifelse's branches computing the same on
+#: different inputs) start one compiler call, and the second takes the entry the first builds.
+_early_running: dict[str, EarlyLibrary] = {}
+_early_lock = threading.Lock()
+
+
+def _needs_early(key: Any) -> bool:
+    """Whether a compiler call on the library of ``key`` is worth starting: the compiledir
+    lacks it and no early compile of this process builds it already."""
+    from ..cache import cache
+
+    with _early_lock:
+        if library_name(key) in _early_running:
+            return False
+    return not cache.has(key)
 
 
 #: Kernel sources this process rendered to record their hash in a function entry, by that hash
@@ -289,13 +312,11 @@ _REMEMBERED_MAX = 8
 def early_library(sha256: str) -> EarlyLibrary | None:
     """The compiler started on the kernel library of the source :func:`remember_source` keeps
     under ``sha256`` (handed over: no longer kept), so that it runs while the function entry is
-    published and the program rendered; None when no such source is kept or the compiledir has
-    the library. The caller closes it."""
-    from ..cache import cache
-
+    published and the program rendered; None when no such source is kept, the compiledir has
+    the library or an early compile of this process builds it. The caller closes it."""
     source = _take_remembered(sha256)
     key = module_key_for(sha256=sha256)
-    if source is None or cache.has(key):
+    if source is None or not _needs_early(key):
         return None
     return EarlyLibrary(source, library_name(key))
 
@@ -666,9 +687,7 @@ def _load_alongside(
             meanwhile()
         return None
     if early is None and meanwhile is not None:
-        from ..cache import cache
-
-        if not cache.has(key):
+        if _needs_early(key):
             source = mod.source if mod.source is not None else render()
             with EarlyLibrary(source, library_name(key)) as own:
                 meanwhile()

@@ -567,10 +567,13 @@ def inner_function_mode(mode: Mode) -> Mode:
 
 
 def inner_functions(optimized: FunctionGraph, mode: Mode) -> Callable[[], None] | None:
-    """What links the inner functions of ``optimized``'s `JacobianRows` and `Scan` nodes: it compiles
-    each inner graph under :func:`inner_function_mode` and hands it to its node, so the compile
-    happens with the outer function's, not on its first call. None when the graph has no such
-    node."""
+    """What links the inner functions of ``optimized``'s `JacobianRows`, `Scan`, `LazyIfElse`
+    and `OpFromGraph` nodes: it compiles each inner graph under :func:`inner_function_mode` and
+    hands it to its node, so the compile happens with the outer function's, not on its first
+    call. Every inner function's compile is started (``InnerGraphOp.start``: its kernel
+    library's compiler running) before the first is waited for, so their compilers run at once
+    (as many as ``toolchain/slots.py`` lets run); a failure stops those not finished. None when
+    the graph has no such node."""
     nodes = inner_graph_nodes(optimized)
     if not nodes:
         return None
@@ -585,10 +588,16 @@ def inner_functions(optimized: FunctionGraph, mode: Mode) -> Callable[[], None] 
             resets.append((_carried, _carried.set({**(_carried.get() or {}), **carried})))
         if pending is not None:
             resets.append((_collectors, _collectors.set((*_collectors.get(), found))))
+        started: dict[int, Any] = {}  # by op: nodes of one op share its function
         try:
             for node in nodes:
-                node.tag["inner_function"] = node.op.function(inner_mode)
+                if id(node.op) not in started:
+                    started[id(node.op)] = node.op.start(inner_mode)
+            for node in nodes:
+                node.tag["inner_function"] = started[id(node.op)]()
         finally:
+            for started_function in started.values():
+                started_function.close()
             for var, token in reversed(resets):
                 var.reset(token)
         if pending is not None:

@@ -29,7 +29,15 @@ from ..tensor.replace import fit_update, remake, replacement_map
 from ..tensor.shared import SharedVariable
 from ..tensor.hooks import set_c_runtime, set_function_compiler
 
-__all__ = ["function", "function_dump", "Function", "FunctionMaker", "assemble"]
+__all__ = [
+    "function",
+    "start_function",
+    "StartedFunction",
+    "function_dump",
+    "Function",
+    "FunctionMaker",
+    "assemble",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -814,6 +822,62 @@ def function(
     ``rebuild_strict=False`` (PyTensor's) lets a ``givens`` replacement have another dtype or
     number of dimensions than its key, the nodes reading it made again on the new type (an
     update of another dtype is then cast or refused as in ``updates``)."""
+    return start_function(
+        inputs,
+        outputs,
+        mode,
+        updates,
+        givens,
+        no_default_updates,
+        name=name,
+        allow_input_downcast=allow_input_downcast,
+        on_unused_input=on_unused_input,
+        trust_input=trust_input,
+        profile=profile,
+        accept_inplace=accept_inplace,
+        rebuild_strict=rebuild_strict,
+    )()
+
+
+class StartedFunction:
+    """A function compiled up to its kernel library (:func:`start_function`): its graph
+    optimized, its function entry published and the compiler started on its library where the
+    compiledir lacks it. Calling it links the function (waiting for that compiler) once;
+    :meth:`close` stops the compiler of one never called."""
+
+    def __init__(self, link: Callable[[], Function], early: Any) -> None:
+        self._link = link
+        self._early = early
+
+    def __call__(self) -> Function:
+        with self._early if self._early is not None else nullcontext():
+            return self._link()
+
+    def close(self) -> None:
+        if self._early is not None:
+            self._early.close()
+
+
+def start_function(
+    inputs: Sequence[Variable],
+    outputs: Any = None,
+    mode: Any = None,
+    updates: Any = None,
+    givens: Any = None,
+    no_default_updates: Any = False,
+    *,
+    name: str | None = None,
+    allow_input_downcast: bool | None = None,
+    on_unused_input: str | None = None,
+    trust_input: bool = False,
+    profile: Any = None,
+    accept_inplace: bool = False,
+    rebuild_strict: bool = True,
+) -> StartedFunction:
+    """:func:`function` in two steps, for compiling several functions whose compilers run at
+    once (the inner functions of a graph): everything up to the compiler call on its kernel
+    library, which is started, then (calling what this returns) the rest, which waits for it.
+    The arguments are :func:`function`'s."""
     from ..tensor.basic import as_tensor_variable
     from .compile import optimize_or_load
 
@@ -912,7 +976,7 @@ def function(
             if on_unused_input == "raise":
                 raise ValueError(msg)
             if on_unused_input == "warn":
-                warnings.warn(msg, stacklevel=2)
+                warnings.warn(msg, stacklevel=3)  # the caller of fc.function
     shared: list[SharedVariable] = []
     for v in reversed(used):
         if isinstance(v, SharedVariable) and not any(v is s for s in shared):
@@ -934,7 +998,8 @@ def function(
     state_names = [(g.name, where[id(sv)]) for g, sv in states]
     advanced = _advanced_states(kept, used)
     optimized, key, kernel_source, early = optimize_or_load(original, m, shared)
-    with early if early is not None else nullcontext():
+
+    def link() -> Function:
         f = assemble(
             inputs=ins,
             outputs=outs,
@@ -957,9 +1022,11 @@ def function(
             input_flags=[(g.strict, g.allow_downcast) if isinstance(g, In) else (False, None) for g in kept],
             output_keys=output_keys,
         )
-    # an implicit input is in no graph any more: f[variable] still names it
-    f._state_variables.update({k: g.variable for k, (g, _) in enumerate(states) if g.implicit})
-    return f if stats is None else profiled(f, stats, time.perf_counter() - started)
+        # an implicit input is in no graph any more: f[variable] still names it
+        f._state_variables.update({k: g.variable for k, (g, _) in enumerate(states) if g.implicit})
+        return f if stats is None else profiled(f, stats, time.perf_counter() - started)
+
+    return StartedFunction(link, early)
 
 
 def function_dump(
@@ -1158,7 +1225,8 @@ def assemble(
     return f
 
 
-set_function_compiler(function)  # x.eval(), JacobianRows and Scan compile through fc.function
+# x.eval(), JacobianRows and Scan compile through fc.function; an inner graph's in two steps
+set_function_compiler(function, start_function)
 
 
 def _c_runtime() -> Any:

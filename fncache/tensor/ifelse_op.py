@@ -26,7 +26,7 @@ import numpy as np
 from ..graph.basic import Apply, Op, Variable
 from ..graph.fgraph import FunctionGraph
 from ..graph.types import TensorType
-from .inner_graph import InnerGraphOp
+from .inner_graph import InnerGraphOp, StartedInner
 
 __all__ = ["IfElse", "IfElseBranch", "LazyIfElse"]
 
@@ -99,11 +99,28 @@ class LazyIfElse(InnerGraphOp):
     def inner_ops(self) -> tuple[InnerGraphOp, ...]:
         return self.branches
 
+    def start(self, mode: Any = None) -> StartedInner:
+        """Both branches' compiles started (their compilers run at once); the result, called,
+        gives the two functions."""
+        started: list[StartedInner] = []
+
+        def close() -> None:
+            for s in started:
+                s.close()
+
+        try:
+            for b in self.branches:
+                started.append(b.start(mode))
+        except BaseException:
+            close()
+            raise
+        return StartedInner(lambda: tuple(s() for s in started), close)
+
     def function(self, mode: Any = None, build: Any = None) -> tuple[Any, Any]:
         """The two branches' functions under ``mode`` (each compiled once per mode)."""
         if build is not None:
             raise TypeError(f"{self}: each branch is built on its own (inner_ops)")
-        return tuple(b.function(mode) for b in self.branches)  # type: ignore[return-value]
+        return self.start(mode)()
 
     def make_node(self, cond: Variable, *values: Variable) -> Apply:
         params = self.inner.inputs

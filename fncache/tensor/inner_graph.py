@@ -33,9 +33,9 @@ from ..graph.basic import (
 from ..graph.fgraph import FunctionGraph
 from ..graph.serialize import decode_graph, encode_graph, graph_signature
 from ..graph.types import is_int
-from .hooks import function_compiler
+from .hooks import function_starter
 
-__all__ = ["InnerGraphOp", "lift_inner_graph", "outer_values"]
+__all__ = ["InnerGraphOp", "StartedInner", "lift_inner_graph", "outer_values"]
 
 
 class InnerGraphOp(Op):
@@ -97,28 +97,46 @@ class InnerGraphOp(Op):
         or (an op with several inner graphs) one op holding each."""
         return (self,)
 
-    def _compile(self, mode: Any) -> Any:
-        return function_compiler()(
-            list(self.inner.inputs),
-            list(self.inner.outputs),
-            mode=mode,
-            name=self.inner_name,
-            on_unused_input="ignore",
-            trust_input=True,  # the values come from the outer function, exactly typed
-        )
+    def start(self, mode: Any = None) -> "StartedInner":
+        """The inner graph's compile under ``mode`` (None: the default mode) started: its
+        kernel library's compiler runs while the caller starts others (``fc.function`` in two
+        steps, ``hooks.function_starter``). Calling the result finishes it (once per mode: a
+        mode compiled already starts nothing)."""
+        key = None if mode is None else mode.memo_key()
+        if key in self.functions:
+            return StartedInner(lambda: self.functions[key], lambda: None)
+        # It runs once per row or step on same-sized values: its intermediates are kept
+        # and reused from call to call (allow_gc off) rather than allocated for each.
+        with config.change_flags(allow_gc=False):
+            started = function_starter()(
+                list(self.inner.inputs),
+                list(self.inner.outputs),
+                mode=mode,
+                name=self.inner_name,
+                on_unused_input="ignore",
+                trust_input=True,  # the values come from the outer function, exactly typed
+            )
+
+        def finish() -> Any:
+            fn = self.functions.get(key)
+            if fn is None:
+                with config.change_flags(allow_gc=False):
+                    fn = self.functions[key] = started()
+            return fn
+
+        return StartedInner(finish, started.close)
 
     def function(self, mode: Any = None, build: Callable[[], Any] | None = None) -> Any:
         """The inner graph compiled under ``mode`` (None: the default mode), once per mode.
         ``build``: makes that function instead of compiling the inner graph (an unpickled
         function brings its inner functions along), under the same flags."""
+        if build is None:
+            return self.start(mode)()
         key = None if mode is None else mode.memo_key()
         fn = self.functions.get(key)
         if fn is None:
-            # It runs once per row or step on same-sized values: its intermediates are kept
-            # and reused from call to call (allow_gc off) rather than allocated for each.
             with config.change_flags(allow_gc=False):
-                fn = build() if build is not None else self._compile(mode)
-            self.functions[key] = fn
+                fn = self.functions[key] = build()
         return fn
 
     def node_function(self, node: Apply) -> Any:
@@ -126,6 +144,24 @@ class InnerGraphOp(Op):
         outer function's mode, or (a node evaluated elsewhere: constant folding) the default
         mode's."""
         return node.tag.get("inner_function") or self.function()
+
+
+class StartedInner:
+    """An inner function being compiled (:meth:`InnerGraphOp.start`): calling it waits for
+    its compiler and returns the function; :meth:`close` stops the compiler of one never
+    called (calling it again after close compiles what is left without it)."""
+
+    __slots__ = ("_finish", "close")
+
+    def __init__(self, finish: Callable[[], Any], close: Callable[[], None]) -> None:
+        self._finish = finish
+        self.close = close
+
+    def __call__(self) -> Any:
+        try:
+            return self._finish()
+        finally:
+            self.close()
 
 
 def _shape_computations(order: Sequence[Apply]) -> set[int]:

@@ -19,7 +19,7 @@ from typing import Any, Sequence
 from ..config import config
 from ..errors import CompileError
 from .march import cxx_command, host_march_flags, host_memo
-from .process import as_c_source, join_args, run_tool, split_args, start_tool
+from .process import as_c_source, join_args, run_tool, split_args
 
 __all__ = [
     "compiler_id",
@@ -198,40 +198,42 @@ def compile_shared_object(source: str, out_dir: Path, name: str, **options: Any)
 class CompileJob:
     """The compiler calls of :func:`start_shared_object`, running while the caller does other
     work: :meth:`wait` gives its output file, :meth:`cancel` stops them. One call, or one per
-    part of a source built in parts and then one linking their objects (``link``)."""
+    part of a source built in parts and then one linking their objects (``link``). Each call
+    starts at once where a compiler slot is free, else when one frees (``slots.py``)."""
 
     def __init__(
         self, source: str, name: str, commands: list[list[str]], target: Path, link: list[str] | None = None
     ) -> None:
+        from .slots import Call
+
         self.source = source
         self.name = name
         self.commands = commands
         self.link = link
         self.target = target
         self.started = time.perf_counter()
-        self._procs: list[Any] = []
-        self._failure: tuple[list[str], tuple[str, str]] | None = None  # the call and why
-        for command in commands:
-            try:
-                self._procs.append(start_tool(command))
-            except OSError as e:
-                self.cancel()
-                self._failure = (command, _not_started(e, "set fc.config.cxx"))
-                break
+        self.calls: list[Call] = []
+        try:
+            for command in commands:
+                self.calls.append(Call(command))
+        except BaseException:
+            self.cancel()
+            raise
 
     def wait(self) -> Path:
         """The output file, once the compiler has written it; :class:`CompileError` if it failed."""
-        failure = self._failure
+        from .slots import Call
+
+        failure = None
         try:
-            for command, proc in zip(self.commands, self._procs):
+            for call in self.calls:
+                failure = _ended(call, _output_of(call.argv))
                 if failure is not None:
                     break
-                out, err = proc.communicate()
-                outcome = _outcome(proc.returncode, err + out, _output_of(command))
-                failure = None if outcome is None else (command, outcome)
             if failure is None and self.link is not None:
-                outcome = run_compiler(self.link, self.target, "set fc.config.cxx")
-                failure = None if outcome is None else (self.link, outcome)
+                link = Call(self.link)
+                self.calls.append(link)
+                failure = _ended(link, self.target)
         except BaseException:  # interrupted: no compiler is left running behind
             self.cancel()
             raise
@@ -244,11 +246,9 @@ class CompileJob:
         return self.target
 
     def cancel(self) -> None:
-        """Stop the compiler calls that still run (their output is not wanted)."""
-        for proc in self._procs:
-            if proc.poll() is None:
-                proc.kill()
-                proc.communicate()
+        """Stop the compiler calls that still run or wait for a slot (their output is not wanted)."""
+        for call in self.calls:
+            call.cancel()
         if self.link is not None:
             self._remove_objects()
 
@@ -260,6 +260,17 @@ class CompileJob:
                 os.unlink(_output_of(command))
             except OSError:
                 pass
+
+
+def _ended(call: Any, target: Path) -> tuple[list[str], tuple[str, str]] | None:
+    """None when ``call`` (a ``slots.Call``) ended having written ``target``, else (its command,
+    (reason, its output))."""
+    try:
+        returncode, out, err = call.result()
+    except OSError as e:
+        return call.argv, _not_started(e, "set fc.config.cxx")
+    outcome = _outcome(returncode, err + out, target)
+    return None if outcome is None else (call.argv, outcome)
 
 
 def _output_of(command: list[str]) -> Path:
