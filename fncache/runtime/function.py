@@ -320,11 +320,11 @@ class Function:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if kwargs:
             args = self._bind_kwargs(args, kwargs)
-        vals = self._values(args)
+        vals = self._fitted_values(args)
         self._last = args
         return self._run(vals)
 
-    def _values(self, args: tuple) -> tuple:
+    def _fitted_values(self, args: tuple) -> tuple:
         """The values a run takes for the arguments ``args``: converted to the inputs' types on
         the Python path (the native runner converts them itself). ``f.fn()`` converts the
         last call's arguments again, so it reads them as they are now, as the native runner's
@@ -602,7 +602,7 @@ class Function:
             self._last = ()
         res = None
         for _ in range(n):
-            res = self._run(self._values(self._last))
+            res = self._run(self._fitted_values(self._last))
         return res
 
     def copy(
