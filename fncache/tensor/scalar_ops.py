@@ -294,6 +294,12 @@ class Composite:
     def out_dtypes(self) -> tuple[str, ...]:
         return tuple(self.steps[j][2] for j in self.outputs)
 
+    @property
+    def may_raise(self) -> bool:
+        """Whether some values make computing it raise: an integer power (numpy's ValueError
+        for a negative exponent), the one scalar op that checks its operands' values."""
+        return any(name == "pow" and is_int(dt) for name, _, dt in self.steps)
+
     def evaluate(self, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
         """numpy reference evaluation (used by the Python linker and constant folding)."""
         vals: list[Any] = []

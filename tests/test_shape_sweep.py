@@ -1,0 +1,101 @@
+"""Shapes read without computing the value, for every op: FAST_RUN reads a size from the values
+a value is computed from (``u.shape[d]``, ``zeros_like(u)``...) rather than computing it. For
+each output of the functions of every kind in tests/test_pickle_every_op.py (every op class
+of fncache), sizes read through elementwise ops, reductions and dimshuffles over it in FAST_RUN
+and in FAST_COMPILE equal the shape of the value computed, which has its declared ndim, dtype
+and static sizes; and where computing the value raises for its values (an integer power of a
+negative exponent), reading its shape raises the same error."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from fcutil import MODES
+
+import fncache as fc
+import fncache.tensor as ft
+from fncache.graph.types import TensorType
+from test_pickle_every_op import GRAPHS
+
+
+def _reads(o: Any) -> tuple[list, list]:
+    """Sizes of values computed elementwise, reduced and transposed from ``o``, and for each
+    the dim of ``o`` it is."""
+    e = ft.eq(o, 0)  # a comparison: defined for every dtype
+    dims = list(range(o.ndim))
+    reads = (
+        [o.shape[d] for d in dims] + [e.shape[d] for d in dims] + [ft.zeros_like(e).shape[d] for d in dims]
+    )
+    where = dims * 3
+    for a in dims:
+        kept = [d for d in dims if d != a]
+        s = ft.sum(e, axis=a) * 2
+        reads += [s.shape[k] for k in range(len(kept))]
+        where += kept
+    t = ft.eq(o.dimshuffle(*dims[::-1]), 1)
+    return reads + [t.shape[k] for k in dims], where + dims[::-1]
+
+
+def _sweep() -> tuple[list, list, list, list]:
+    """The inputs and arguments of every function of the bank, the outputs read and the reads
+    of each, labelled."""
+    inputs, args, outs, reads = [], [], [], []
+    for name, build in GRAPHS.items():
+        (ins, graph_outs, _), vals = build()  # without updates: a read changes no state
+        inputs += ins
+        args += vals
+        for k, o in enumerate(graph_outs):
+            if isinstance(o.type, TensorType) and o.ndim >= 1:
+                outs.append((f"{name}[{k}]", o))
+                reads.append(_reads(o))
+    return inputs, args, outs, reads
+
+
+def test_sizes_read_of_every_op_are_the_computed_values_sizes() -> None:
+    inputs, args, outs, reads = _sweep()
+    values = fc.function(inputs, [o for _, o in outs], mode="FAST_COMPILE", on_unused_input="ignore")(*args)
+    flat = [r for rs, _ in reads for r in rs]
+    got = {
+        mode: fc.function(inputs, flat, mode=mode, on_unused_input="ignore")(*args)
+        for mode in ("FAST_RUN", "FAST_COMPILE")
+    }
+    bad, k = [], 0
+    for (label, o), (rs, where), v in zip(outs, reads, values):
+        v = v.toarray() if hasattr(v, "toarray") else np.asarray(v)
+        if v.dtype != np.dtype(o.dtype) or v.ndim != o.ndim:
+            bad.append(f"{label}: declared {o.type}, value {v.dtype} {v.shape}")
+        elif any(s is not None and s != n for s, n in zip(o.type.shape, v.shape)):
+            bad.append(f"{label}: declared {o.type}, value of shape {v.shape}")
+        for mode, res in got.items():
+            sizes = [int(x) for x in res[k : k + len(rs)]]
+            if sizes != [v.shape[d] for d in where]:
+                bad.append(f"{label} ({o.owner.op}) [{mode}]: sizes read {sizes}, of the value {v.shape}")
+        k += len(rs)
+    assert len(outs) > 100
+    assert not bad, "\n".join(bad)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_sizes_of_a_value_that_raises_for_its_values_raise(mode: str) -> None:
+    i, j = ft.lvectors("i", "j")
+    m = ft.lmatrix("m")
+    p = i**j
+    fused = ft.sum(m ** ft.shape_padleft(j), axis=0)  # FAST_RUN fuses the power into the sum
+    cases = {
+        "shape[0]": p.shape[0],
+        "an elementwise op of it": (p * 2 + i).shape[0],
+        "its transpose": ft.exp(ft.shape_padleft(p).T).shape[0],
+        "a sum": fused.shape[0],
+        "a sum over the other axis": ft.sum(m ** ft.shape_padleft(j), axis=1).shape[0],
+        "zeros_like": ft.zeros_like(p + 1),
+        "ones_like of a sum": ft.ones_like(fused * 2),
+    }
+    ok = (np.array([2, 3]), np.array([1, 2]), np.arange(6).reshape(3, 2))
+    for name, out in cases.items():
+        f = fc.function([i, j, m], out, mode=mode, on_unused_input="ignore")
+        f(*ok)
+        with pytest.raises(ValueError, match="negative integer powers"):
+            f(ok[0], np.array([1, -1]), ok[2])
+            pytest.fail(f"{name}: a size was read for a negative exponent")
