@@ -4,7 +4,8 @@ each output of the functions of every kind in tests/test_pickle_every_op.py (eve
 of fncache), sizes read through elementwise ops, reductions and dimshuffles over it in FAST_RUN
 and in FAST_COMPILE equal the shape of the value computed, which has its declared ndim, dtype
 and static sizes; and where computing the value raises for its values (an integer power of a
-negative exponent), reading its shape raises the same error."""
+negative exponent), reading its shape, or a gradient that reads only its shape, raises the same
+error."""
 
 from __future__ import annotations
 
@@ -81,6 +82,7 @@ def test_sizes_read_of_every_op_are_the_computed_values_sizes() -> None:
 def test_sizes_of_a_value_that_raises_for_its_values_raise(mode: str) -> None:
     i, j = ft.lvectors("i", "j")
     m = ft.lmatrix("m")
+    b = ft.dvector("b")
     p = i**j
     fused = ft.sum(m ** ft.shape_padleft(j), axis=0)  # FAST_RUN fuses the power into the sum
     cases = {
@@ -91,11 +93,15 @@ def test_sizes_of_a_value_that_raises_for_its_values_raise(mode: str) -> None:
         "a sum over the other axis": ft.sum(m ** ft.shape_padleft(j), axis=1).shape[0],
         "zeros_like": ft.zeros_like(p + 1),
         "ones_like of a sum": ft.ones_like(fused * 2),
+        # gradients that read the power's shape only (a fused loop's step no output needs)
+        "the gradient of a sum": ft.grad(ft.sum(p + b), b),
+        "the gradient of a mean": ft.grad(ft.mean(p * 2 + b), b),
+        "the gradient of a sum of sums": ft.grad(ft.sum(ft.sum(m ** ft.shape_padleft(j), axis=0) + b), b),
     }
-    ok = (np.array([2, 3]), np.array([1, 2]), np.arange(6).reshape(3, 2))
+    ok = (np.array([2, 3]), np.array([1, 2]), np.arange(6).reshape(3, 2), np.ones(2))
     for name, out in cases.items():
-        f = fc.function([i, j, m], out, mode=mode, on_unused_input="ignore")
+        f = fc.function([i, j, m, b], out, mode=mode, on_unused_input="ignore")
         f(*ok)
         with pytest.raises(ValueError, match="negative integer powers"):
-            f(ok[0], np.array([1, -1]), ok[2])
+            f(ok[0], np.array([1, -1]), *ok[2:])
             pytest.fail(f"{name}: a size was read for a negative exponent")

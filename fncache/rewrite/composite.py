@@ -26,7 +26,7 @@ from ..graph.basic import Apply, Variable
 from ..graph.fgraph import FunctionGraph
 from ..tensor.blas import Dot, RowPass
 from ..tensor.elemwise import Elemwise
-from ..tensor.scalar_ops import Composite
+from ..tensor.scalar_ops import Composite, step_may_raise
 from ..tensor.shape_ops import DimShuffle
 from .canonicalize import UNITS, const_value, is_unit
 from .local import local_pass
@@ -74,7 +74,8 @@ def simplify_body(comp: Composite, const: dict[int, Any]) -> Composite | None:
             steps.append((name, refs, dt))
     if not equal:
         return None
-    live: set[int] = set(comp.outputs)
+    # a step that raises for some values (an integer power) stays: computing the values raises
+    live: set[int] = set(comp.outputs) | {j for j, st in enumerate(steps) if step_may_raise(st[0], st[2])}
     for j in range(len(steps) - 1, -1, -1):
         if j in live:
             live.update(k for kind, k in steps[j][1] if kind == "s")
