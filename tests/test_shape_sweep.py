@@ -133,3 +133,68 @@ def test_a_gradient_reading_a_shape_only_raises_where_the_value_does(mode: str) 
         with pytest.raises(error):
             f(*bad[:4], ok[4], bad[4])
             pytest.fail(f"{name}: no error")
+
+
+#: FAST_RUN's rewrites run by the Python linker: the sizes read are the rewrites' (no gcc call
+#: for each set of arguments' graphs)
+_REWRITTEN = fc.Mode(linker="py", optimizer="fast_run")
+
+
+def _other_sizes(a: Any, sizes: dict[int, int], rng: np.random.Generator) -> Any:
+    """An argument like ``a`` whose sizes are ``sizes`` of its own (of the same dtype)."""
+    if not isinstance(a, np.ndarray) or a.ndim == 0:
+        return a
+    shape = tuple(sizes[n] for n in a.shape)
+    if a.dtype.kind in "iu":
+        return rng.integers(0, 3, size=shape).astype(a.dtype)
+    v = rng.standard_normal(shape)
+    if a.ndim == 2 and shape[0] == shape[1]:
+        v = v + v.T + 3 * np.eye(shape[0])  # symmetric positive definite
+    return (v + 1j * v if a.dtype.kind == "c" else v).astype(a.dtype)
+
+
+def _outcome(f: fc.Function, args: list) -> list | BaseException:
+    try:
+        return f(*args)
+    except Exception as e:  # noqa: BLE001 - whether and what both raise is compared
+        return e
+
+
+def test_sizes_read_for_other_sizes_raise_where_the_value_does() -> None:
+    """Each function of the bank given arguments of sizes 0, 1 and others (broadcasting at run
+    time, empty axes, mismatches): the sizes read in FAST_RUN are the computed values' where
+    computing them succeeds, and reading them raises where computing them does."""
+    rng = np.random.default_rng(5)
+    bad, runs = [], 0
+    for name, build in GRAPHS.items():
+        (ins, graph_outs, _), vals = build()
+        outs = [o for o in graph_outs if isinstance(o.type, TensorType) and o.ndim >= 1]
+        if not outs or not any(isinstance(a, np.ndarray) and a.ndim for a in vals):
+            continue
+        reads = [_reads(o) for o in outs]
+        values = fc.function(ins, outs, mode="FAST_COMPILE", on_unused_input="ignore")
+        sized = fc.function(
+            ins, [r for rs, _ in reads for r in rs], mode=_REWRITTEN, on_unused_input="ignore"
+        )
+        for _ in range(6):
+            # each size of the arguments becomes 0, 1, itself or one more, alike wherever it is
+            # (square matrices stay square, sizes that must match do, most of the time)
+            ns = {n for a in vals for n in np.shape(a)}
+            args = [_other_sizes(a, {n: int(rng.choice([0, 1, n, n + 1])) for n in ns}, rng) for a in vals]
+            shapes = [np.shape(a) for a in args]
+            want, got = _outcome(values, args), _outcome(sized, args)
+            if isinstance(want, BaseException) or isinstance(got, BaseException):
+                if isinstance(want, BaseException) != isinstance(got, BaseException):
+                    bad.append(f"{name} {shapes}: the values give {want!r:.120}, the sizes read {got!r:.120}")
+                continue
+            runs += 1
+            k = 0
+            for o, (rs, where), v in zip(outs, reads, want):
+                sizes = [int(x) for x in got[k : k + len(rs)]]
+                k += len(rs)
+                if sizes != [np.shape(v)[d] for d in where]:
+                    bad.append(
+                        f"{name} {shapes}: {o.owner.op}: sizes read {sizes}, of the value {np.shape(v)}"
+                    )
+    assert runs >= 12, "too few argument sets ran to compare sizes"
+    assert not bad, "\n".join(bad)
