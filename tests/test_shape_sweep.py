@@ -110,28 +110,30 @@ def test_sizes_of_a_value_that_raises_for_its_values_raise(mode: str) -> None:
 @pytest.mark.parametrize("mode", MODES)
 def test_a_gradient_reading_a_shape_only_raises_where_the_value_does(mode: str) -> None:
     """Sizes known when the graph is built tie a value's shape to an input's: a gradient that
-    reads the value's shape only still computes a value whose computation raises for its
-    values (an index out of range, a factorization, a check, an integer power), not the
-    input's shape instead."""
+    reads the value's shape only still computes a value whose computation raises (an index out
+    of range, a factorization, a check, an integer power, a product of sizes that do not
+    match), not the input's shape instead."""
     x = ft.tensor("x", "float64", shape=(5, 3))
     a, c = (ft.tensor(n, "float64", shape=(3, 3)) for n in "ac")
     idx = ft.tensor("idx", "int64", shape=(3,))
     i, j = (ft.tensor(n, "int64", shape=(3, 3)) for n in "ij")
+    q = ft.tensor("q", "float64", shape=(None, 3))
     values = {
         "an index out of range": (ft.take(x, idx, axis=0), IndexError),
         "cholesky": (ft.slinalg.cholesky(a), np.linalg.LinAlgError),
         "a check": (ft.assert_op(a, ft.all(ft.gt(a, 0))), AssertionError),
         "an integer power, sorted": (ft.sort(i**j, axis=0), ValueError),
+        "a product": (ft.dot(x.T, q), ValueError),
     }
-    ok = (np.ones((5, 3)), np.eye(3) + 1, np.ones((3, 3)), np.array([0, 4, 1]), np.ones((3, 3), "int64"))
-    bad = (ok[0], -np.eye(3), ok[2], np.array([0, 7, 1]), -ok[4])
+    ints = np.ones((3, 3), "int64")
+    ok = (np.ones((5, 3)), np.eye(3) + 1, np.ones((3, 3)), np.array([0, 4, 1]), ints, ints, np.ones((5, 3)))
+    bad = (ok[0], -np.eye(3), ok[2], np.array([0, 7, 1]), ints, -ints, np.ones((4, 3)))
     for name, (v, error) in values.items():
-        f = fc.function(
-            [x, a, c, idx, i, j], ft.grad(ft.sum(v * 2 + c), c), mode=mode, on_unused_input="ignore"
-        )
-        np.testing.assert_array_equal(f(*ok[:4], ok[4], ok[4]), np.ones((3, 3)))
+        grad = ft.grad(ft.sum(v * 2 + c), c)
+        f = fc.function([x, a, c, idx, i, j, q], grad, mode=mode, on_unused_input="ignore")
+        np.testing.assert_array_equal(f(*ok), np.ones((3, 3)))
         with pytest.raises(error):
-            f(*bad[:4], ok[4], bad[4])
+            f(*bad)
             pytest.fail(f"{name}: no error")
 
 

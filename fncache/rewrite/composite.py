@@ -17,8 +17,9 @@ of a gradient takes such a model from the first gradient's result (``v`` broadca
 like ``X.T @ r / m + lam * w``) replaced by a graph input that has it (``w``), the second
 product no longer waits for the first (`rowpass_merge` then makes both one pass over X). A dim
 of an elementwise result that several inputs set has their size where the rules tie them all.
-An input whose computation may raise for its values (an index, a factorization, a check, an
-integer power) stays, as does a step of the body that may: computing them raises."""
+A value computed in the function goes only where another node reads it (so computing it
+still raises what it raises: an index out of range, a product of sizes that do not match, a
+check), and a step of the body that raises for some values (an integer power) stays."""
 
 from __future__ import annotations
 
@@ -28,10 +29,8 @@ from ..graph.basic import Apply, Variable
 from ..graph.fgraph import FunctionGraph
 from ..tensor.blas import Dot, RowPass
 from ..tensor.elemwise import Elemwise
-from ..tensor.grad_ops import ReducedSize, SumToShape
-from ..tensor.reduction import Reduce
 from ..tensor.scalar_ops import Composite, step_may_raise
-from ..tensor.shape_ops import DimShuffle, Shape
+from ..tensor.shape_ops import DimShuffle
 from .canonicalize import UNITS, const_value, is_unit
 from .local import local_pass
 from .registry import register
@@ -168,53 +167,35 @@ class SizeClasses:
         )
 
 
-#: node id -> (the node, kept so its id stays its own; whether it raises for sizes only)
-Memo = dict[int, tuple[Apply, bool]]
+class Readers:
+    """How many nodes (and outputs) of the graph read each variable, as the pass changes it: a
+    value one loop reads for its shape only goes from that loop only where another node reads
+    it, so it is still computed and raises what computing it raises (an index out of range, a
+    product of sizes that do not match, a check)."""
 
+    def __init__(self, fgraph: FunctionGraph) -> None:
+        self.count: dict[int, tuple[Variable, int]] = {}  # the variable kept: its id stays its own
+        for node in fgraph.toposort():
+            self.add(node.inputs, 1)
+        self.add(fgraph.outputs, 1)
 
-def _raises_for_sizes_only(v: Variable, memo: Memo) -> bool:
-    """Whether computing ``v`` raises only where sizes do not match (which the size classes
-    take as matching), never for its values: elementwise ops but an integer power,
-    dimshuffles, products and sums, back to the graph's inputs. An index, a factorization, a
-    check or a max over an axis that may be empty raises for the values (its error must stay
-    when the value goes)."""
-    todo = [v]
-    while todo:
-        node = todo[-1].owner
-        if node is None or id(node) in memo:
-            todo.pop()
-            continue
-        op = node.op
-        if isinstance(op, Elemwise):
-            safe = not op.composite.may_raise
-        elif isinstance(op, RowPass):
-            safe = not any(isinstance(o, Elemwise) and o.composite.may_raise for o, _ in op.nodes)
-        elif isinstance(op, Reduce):
-            safe = op.kind not in ("max", "min") and not (op.pre is not None and op.pre.may_raise)
-        else:
-            safe = isinstance(op, (DimShuffle, Dot, SumToShape, ReducedSize, Shape))
-        if not safe:
-            memo[id(node)] = (node, False)
-            todo.pop()
-            continue
-        missing = [u for u in node.inputs if u.owner is not None and id(u.owner) not in memo]
-        if missing:
-            todo.extend(missing)
-            continue
-        memo[id(node)] = (node, all(u.owner is None or memo[id(u.owner)][1] for u in node.inputs))
-        todo.pop()
-    return v.owner is None or memo[id(v.owner)][1]
+    def add(self, vs: list[Variable], n: int) -> None:
+        for v in vs:
+            self.count[id(v)] = (v, self.count.get(id(v), (v, 0))[1] + n)
+
+    def read_elsewhere(self, v: Variable) -> bool:
+        return v.owner is None or self.count.get(id(v), (v, 0))[1] > 1
 
 
 def _without_shape_copies(
-    comp: Composite, inputs: list[Variable], sizes: SizeClasses, memo: Memo
+    comp: Composite, inputs: list[Variable], sizes: SizeClasses, readers: Readers
 ) -> tuple | None:
     """(body, inputs) without the inputs no step reads whose shape another input has (or that
     are single values), and with those computed in the function whose shape a graph input has
     taking that input instead (the loop no longer waits for them); None when every input stays.
-    An input whose computation may raise for its values stays (computing it raises)."""
+    A value computed in the function that no other node reads stays (`Readers`)."""
     read = {k for _, refs, _ in comp.steps for kind, k in refs if kind == "in"}
-    read |= {k for k, v in enumerate(inputs) if not _raises_for_sizes_only(v, memo)}
+    read |= {k for k, v in enumerate(inputs) if not readers.read_elsewhere(v)}
     models = {}  # a shape-only input computed in the function -> a graph input of its shape
     for k in set(range(len(inputs))) - read:
         v = inputs[k]
@@ -247,13 +228,13 @@ def _without_shape_copies(
     return body, [inputs[k] for k in kept]
 
 
-def _rewrite(node: Apply, sizes: SizeClasses, memo: Memo) -> list[Variable] | None:
+def _rewrite(node: Apply, sizes: SizeClasses, readers: Readers) -> list[Variable] | None:
     if not isinstance(node.op, Elemwise) or node.op.inplace:
         return None
     const = {k: c for k, v in enumerate(node.inputs) if (c := const_value(v)) is not None}
     body = simplify_body(node.op.composite, const) if const else None
     inputs = list(node.inputs)
-    fewer = _without_shape_copies(body or node.op.composite, inputs, sizes, memo)
+    fewer = _without_shape_copies(body or node.op.composite, inputs, sizes, readers)
     if fewer is not None:
         body, inputs = fewer
     if body is None:
@@ -263,11 +244,13 @@ def _rewrite(node: Apply, sizes: SizeClasses, memo: Memo) -> list[Variable] | No
         return None
     for new, old in zip(outs, node.outputs):
         sizes.alias(new, old)
+    readers.add(node.inputs, -1)
+    readers.add(inputs, 1)
     return outs
 
 
 @register("composite_constants", "fast_run", phase="fused")
 def composite_constants(fgraph: FunctionGraph) -> bool:
     sizes = SizeClasses(fgraph)
-    memo: Memo = {}
-    return local_pass(fgraph, lambda node: _rewrite(node, sizes, memo))
+    readers = Readers(fgraph)
+    return local_pass(fgraph, lambda node: _rewrite(node, sizes, readers))
