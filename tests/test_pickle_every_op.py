@@ -73,13 +73,22 @@ def test_a_pickle_from_before_a_prop_loads_with_its_default(cls: type[Op], prop:
 
 # -- functions of every kind, pickled three ways ---------------------------------------------------
 
+#: a function's inputs, outputs and further ``fc.function`` arguments (updates): each builder
+#: of the bank gives its graph (with its arguments), so other tests reuse the bank's graphs
+Graph = tuple[list, list, dict[str, Any]]
+
+
+def _graph(inputs: list, outputs: Any, **kwargs: Any) -> Graph:
+    return inputs, list(outputs) if isinstance(outputs, (list, tuple)) else [outputs], kwargs
+
+
 _RNG = np.random.default_rng(7)
 _A = _RNG.standard_normal((3, 3)) + 3 * np.eye(3)
 _Z = _A + 1j * _RNG.standard_normal((3, 3))
 _V = _RNG.standard_normal(4)
 
 
-def _linalg() -> tuple[fc.Function, list]:
+def _linalg() -> tuple[Graph, list]:
     a = ft.dmatrix("a")
     outs = [
         ft.det(a),
@@ -95,16 +104,16 @@ def _linalg() -> tuple[fc.Function, list]:
         ft.nlinalg.lstsq(a, a[1])[0],
         ft.slinalg.solve_triangular(ft.tril(a), a[2], lower=True),
     ]
-    return fc.function([a], outs), [_A]
+    return _graph([a], outs), [_A]
 
 
-def _complex_linalg() -> tuple[fc.Function, list]:
+def _complex_linalg() -> tuple[Graph, list]:
     z = ft.zmatrix("z")
     outs = [ft.matrix_inverse(z), ft.det(z), ft.real(ft.grad(ft.real(ft.det(z)), z)), ft.nlinalg.eig(z)[0]]
-    return fc.function([z], outs), [_Z]
+    return _graph([z], outs), [_Z]
 
 
-def _scan_taps() -> tuple[fc.Function, list]:
+def _scan_taps() -> tuple[Graph, list]:
     x = ft.dvector("x")
 
     def step(y2: Any, y1: Any, c: Any) -> Any:
@@ -118,25 +127,25 @@ def _scan_taps() -> tuple[fc.Function, list]:
         truncate_gradient=2,
     )
     g = ft.grad(ys.sum(), x)
-    return fc.function([x], [ys, g]), [_V]
+    return _graph([x], [ys, g]), [_V]
 
 
-def _shared_updates() -> tuple[fc.Function, list]:
+def _shared_updates() -> tuple[Graph, list]:
     w = fc.shared(np.arange(3.0), name="w")
     x = ft.dvector("x")
-    return fc.function([x], (w * x).sum(), updates=[(w, w * 1.5 + x)]), [_V[:3]]
+    return _graph([x], (w * x).sum(), updates=[(w, w * 1.5 + x)]), [_V[:3]]
 
 
-def _random() -> tuple[fc.Function, list]:
+def _random() -> tuple[Graph, list]:
     srng = fc.RandomStreams(seed=3)
-    return fc.function([], [srng.normal(size=(3,)), srng.uniform(size=(2,))]), []
+    return _graph([], [srng.normal(size=(3,)), srng.uniform(size=(2,))]), []
 
 
-def _ofg_ifelse() -> tuple[fc.Function, list]:
+def _ofg_ifelse() -> tuple[Graph, list]:
     x, y = ft.dvectors("x", "y")
     op = fc.OpFromGraph([x, y], [x * y + ft.exp(x)])
     out = fc.ifelse(ft.gt(x.sum(), 0), op(x, y), op(y, x))
-    return fc.function([x, y], [out, ft.grad(out.sum(), x)]), [_V, _V[::-1].copy()]
+    return _graph([x, y], [out, ft.grad(out.sum(), x)]), [_V, _V[::-1].copy()]
 
 
 def _csr(a: np.ndarray) -> Any:
@@ -150,7 +159,7 @@ def _twice(v: np.ndarray) -> np.ndarray:
     return v * 2
 
 
-def _sparse() -> tuple[fc.Function, list]:
+def _sparse() -> tuple[Graph, list]:
     s = sparse.csr_matrix("s")
     d = ft.dmatrix("d")
     outs = [
@@ -160,10 +169,10 @@ def _sparse() -> tuple[fc.Function, list]:
         sparse.dense_from_sparse(sparse.transpose(s)),
         ft.grad(sparse.sp_sum(sparse.mul(s, d), sparse_grad=False), d),
     ]
-    return fc.function([s, d], outs), [_csr(_A * (_A > 0.5)), _A]
+    return _graph([s, d], outs), [_csr(_A * (_A > 0.5)), _A]
 
 
-def _tensor_ops() -> tuple[fc.Function, list]:
+def _tensor_ops() -> tuple[Graph, list]:
     x, m = ft.dvector("x"), ft.dmatrix("m")
     outs = [
         ft.cumsum(x),
@@ -188,26 +197,26 @@ def _tensor_ops() -> tuple[fc.Function, list]:
         ft.var(m, axis=1),
         ft.grad((ft.sort(x) * ft.arange(4)).sum() + ft.repeat(x, 2).sum() + m[1:, ::2].sum(), x),
     ]
-    return fc.function([x, m], outs), [_V, _A]
+    return _graph([x, m], outs), [_V, _A]
 
 
 _IMAGE = _RNG.standard_normal((1, 1, 5, 5))
 
 
-def _nnet() -> tuple[fc.Function, list]:
+def _nnet() -> tuple[Graph, list]:
     x, w = ft.dtensor4("x"), ft.dtensor4("w")
     c = conv.conv2d(x, w)
     p = pool.pool_2d(x, (2, 2), True)
     n = neighbours.images2neibs(x[:, :, :4, :4], (2, 2))
     cost = c.sum() + (p**2).sum() + pool.pool_2d(x, (2, 2), True, mode="average_exc_pad").sum() + (n**2).sum()
     max_grad_grad = ft.grad((ft.grad((p**2).sum(), x) ** 2).sum(), x)
-    return fc.function([x, w], [c, p, n, ft.grad(cost, x), ft.grad(cost, w), max_grad_grad]), [
+    return _graph([x, w], [c, p, n, ft.grad(cost, x), ft.grad(cost, w), max_grad_grad]), [
         _IMAGE,
         _RNG.standard_normal((1, 1, 2, 2)),
     ]
 
 
-def _conv3d_ctc() -> tuple[fc.Function, list]:
+def _conv3d_ctc() -> tuple[Graph, list]:
     x, w = ft.dtensor5("x"), ft.dtensor5("w")
     a, labels, lengths = ft.dtensor3("a"), ft.imatrix("l"), ft.ivector("n")
     c, loss = conv.conv3d(x, w), ctc(a, labels, lengths)
@@ -220,10 +229,10 @@ def _conv3d_ctc() -> tuple[fc.Function, list]:
         np.array([[1, 2]], "int32"),
         np.array([4], "int32"),
     ]
-    return fc.function([x, w, a, labels, lengths], outs), args
+    return _graph([x, w, a, labels, lengths], outs), args
 
 
-def _extras() -> tuple[fc.Function, list]:
+def _extras() -> tuple[Graph, list]:
     x, m, i = ft.dvector("x"), ft.dmatrix("m"), ft.lvector("i")
     h = hyp2f1(0.5, 0.3, 1.5, x * 0.1)
     marked = ft.grad_clip(x, -1, 1) * ft.grad_scale(x, 2) * ft.zero_grad(x) * ft.disconnected_grad(x)
@@ -257,10 +266,10 @@ def _extras() -> tuple[fc.Function, list]:
         ft.jacobian(ft.exp(x), x),
         ft.batched_tensordot(ft.shape_padleft(m), ft.shape_padleft(m), 1),
     ]
-    return fc.function([x, m, i], outs), [_V, _A, np.array([0, 1, 1, 4])]
+    return _graph([x, m, i], outs), [_V, _A, np.array([0, 1, 1, 4])]
 
 
-def _sparse_more() -> tuple[fc.Function, list]:
+def _sparse_more() -> tuple[Graph, list]:
     s, t = sparse.csr_matrix("s"), sparse.csr_matrix("t")
     d, i, v = ft.dmatrix("d"), ft.lvector("i"), ft.dvector("v")
     sd = sparse.csr_from_dense(d)
@@ -290,10 +299,10 @@ def _sparse_more() -> tuple[fc.Function, list]:
         ft.grad(through, d),
     ]
     args = [_csr(_A * (_A > 0.5)), _csr(_A * (_A < 0)), _A, np.array([0, 2, 1, 0]), _V[:3]]
-    return fc.function([s, t, d, i, v], outs), args
+    return _graph([s, t, d, i, v], outs), args
 
 
-def _more() -> tuple[fc.Function, list]:
+def _more() -> tuple[Graph, list]:
     x, m, t = ft.dvector("x"), ft.dmatrix("m"), ft.dtensor3("t")
     i, k, s = ft.lvector("i"), ft.lscalar("k"), sparse.csr_matrix("s")
     srng = fc.RandomStream(seed=5)
@@ -320,10 +329,10 @@ def _more() -> tuple[fc.Function, list]:
         ft.grad(ft.mean(m) + ft.repeat(x, i).sum(), [m, x])[1],
     ]
     args = [_V, _A, _RNG.standard_normal((2, 3, 3)), np.array([0, 2, 1, 1]), 0, _csr(_A * (_A > 0.5))]
-    return fc.function([x, m, t, i, k, s], outs), args
+    return _graph([x, m, t, i, k, s], outs), args
 
 
-BANK: dict[str, Callable[[], tuple[fc.Function, list]]] = {
+GRAPHS: dict[str, Callable[[], tuple[Graph, list]]] = {
     "more": _more,
     "nnet": _nnet,
     "conv3d_ctc": _conv3d_ctc,
@@ -338,6 +347,11 @@ BANK: dict[str, Callable[[], tuple[fc.Function, list]]] = {
     "sparse": _sparse,
     "tensor_ops": _tensor_ops,
 }
+
+
+def _compiled(graph: Graph, args: list) -> tuple[fc.Function, list]:
+    inputs, outputs, kwargs = graph
+    return fc.function(inputs, outputs, **kwargs), args
 
 
 def _values(out: Any) -> list:
@@ -373,7 +387,7 @@ FAST_COMPILE = ("scan_taps", "shared_updates", "random", "ofg_ifelse", "sparse")
 def build_bank(mode: str, names: Sequence[str]) -> dict[str, tuple[dict[str, bytes], list, list]]:
     """name -> (the function's pickles, its arguments, what two calls of the original give)."""
     with fc.config.change_flags(mode=mode):
-        made = {name: BANK[name]() for name in names}
+        made = {name: _compiled(*GRAPHS[name]()) for name in names}
     bank = {}
     for name, (f, args) in made.items():
         data = _pickles(f)  # before the calls: the loaded function starts from the same state
@@ -392,7 +406,7 @@ def check_bank(bank: dict[str, tuple[dict[str, bytes], list, list]]) -> None:
 @pytest.fixture(scope="module")
 def banks() -> dict[str, dict]:
     return {
-        "FAST_RUN": build_bank("FAST_RUN", list(BANK)),
+        "FAST_RUN": build_bank("FAST_RUN", list(GRAPHS)),
         "FAST_COMPILE": build_bank("FAST_COMPILE", FAST_COMPILE),
     }
 

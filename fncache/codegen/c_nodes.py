@@ -27,7 +27,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..graph.basic import Apply
-from ..graph.types import is_complex, is_float, is_int
+from ..graph.types import is_complex, is_float
 from ..tensor.advanced_subtensor import AdvancedIncSubtensor, AdvancedSubtensor, AdvancedSubtensorGrad
 from ..tensor.blas import Dot, RowPass
 from ..tensor.elemwise import Elemwise
@@ -84,7 +84,7 @@ from .c_types import (
     reduce_kind,
 )
 
-__all__ = ["NodeCtx", "render_node", "has_native", "has_int_pow", "keeps_buffers"]
+__all__ = ["NodeCtx", "render_node", "has_native", "keeps_buffers"]
 
 
 class NodeCtx:
@@ -121,10 +121,6 @@ def typenum(dtype: str) -> int:
 
 def _static_scalar(shape: Sequence[int | None]) -> bool:
     return all(s == 1 for s in shape)
-
-
-def has_int_pow(comp: Composite) -> bool:
-    return any(name == "pow" and is_int(dt) for name, _, dt in comp.steps)
 
 
 #: A C int's range: the run-time reads a step's parameters as ints.
@@ -265,7 +261,7 @@ def render_elemwise(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
     ints = [int(_static_scalar(v.type.shape)) for v in node.inputs]
     for m, o in enumerate(node.outputs):
         ints += [typenum(o.dtype), ctx.keeps[m], inplace.get(m, -1), int(ctx.is_output[m])]
-    step = _step(ST_ELEMWISE, node, ctx, ints, kernels, nd=nd, errcheck=has_int_pow(comp))
+    step = _step(ST_ELEMWISE, node, ctx, ints, kernels, nd=nd, errcheck=comp.may_raise)
     if not ctx.source:
         return "", step
     ni = len(node.inputs)
@@ -338,7 +334,7 @@ def render_reduce(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
         if kind == "mean"
         else ""
     )
-    step = _step(ST_REDUCE, node, ctx, ints, kernels, msg=msg, nd=nd, errcheck=has_int_pow(comp))
+    step = _step(ST_REDUCE, node, ctx, ints, kernels, msg=msg, nd=nd, errcheck=comp.may_raise)
     if not ctx.source:
         return "", step
     vdt = comp.out_dtypes[0]
@@ -641,7 +637,7 @@ def render_rowpass(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
         *(int(_static_scalar(v.type.shape)) for v in node.inputs[1 + P :]),
         P,
     ]
-    step = _step(ST_ROWPASS, node, ctx, ints, [f"fc_k{k}_pass"], errcheck=has_int_pow(comp))
+    step = _step(ST_ROWPASS, node, ctx, ints, [f"fc_k{k}_pass"], errcheck=comp.may_raise)
     if not ctx.source:
         return "", step
     t = CTYPE[node.inputs[0].dtype]

@@ -16,7 +16,10 @@ of a gradient takes such a model from the first gradient's result (``v`` broadca
 ``X.T @ r``, the size of ``w``): dropped, or where nothing else has its shape (``v`` broadcast
 like ``X.T @ r / m + lam * w``) replaced by a graph input that has it (``w``), the second
 product no longer waits for the first (`rowpass_merge` then makes both one pass over X). A dim
-of an elementwise result that several inputs set has their size where the rules tie them all."""
+of an elementwise result that several inputs set has their size where the rules tie them all.
+A value computed in the function goes only where another node reads it (so computing it
+still raises what it raises: an index out of range, a product of sizes that do not match, a
+check), and a step of the body that raises for some values (an integer power) stays."""
 
 from __future__ import annotations
 
@@ -26,7 +29,7 @@ from ..graph.basic import Apply, Variable
 from ..graph.fgraph import FunctionGraph
 from ..tensor.blas import Dot, RowPass
 from ..tensor.elemwise import Elemwise
-from ..tensor.scalar_ops import Composite
+from ..tensor.scalar_ops import Composite, step_may_raise
 from ..tensor.shape_ops import DimShuffle
 from .canonicalize import UNITS, const_value, is_unit
 from .local import local_pass
@@ -74,7 +77,8 @@ def simplify_body(comp: Composite, const: dict[int, Any]) -> Composite | None:
             steps.append((name, refs, dt))
     if not equal:
         return None
-    live: set[int] = set(comp.outputs)
+    # a step that raises for some values (an integer power) stays: computing the values raises
+    live: set[int] = set(comp.outputs) | {j for j, st in enumerate(steps) if step_may_raise(st[0], st[2])}
     for j in range(len(steps) - 1, -1, -1):
         if j in live:
             live.update(k for kind, k in steps[j][1] if kind == "s")
@@ -163,11 +167,35 @@ class SizeClasses:
         )
 
 
-def _without_shape_copies(comp: Composite, inputs: list[Variable], sizes: SizeClasses) -> tuple | None:
+class Readers:
+    """How many nodes (and outputs) of the graph read each variable, as the pass changes it: a
+    value one loop reads for its shape only goes from that loop only where another node reads
+    it, so it is still computed and raises what computing it raises (an index out of range, a
+    product of sizes that do not match, a check)."""
+
+    def __init__(self, fgraph: FunctionGraph) -> None:
+        self.count: dict[int, tuple[Variable, int]] = {}  # the variable kept: its id stays its own
+        for node in fgraph.toposort():
+            self.add(node.inputs, 1)
+        self.add(fgraph.outputs, 1)
+
+    def add(self, vs: list[Variable], n: int) -> None:
+        for v in vs:
+            self.count[id(v)] = (v, self.count.get(id(v), (v, 0))[1] + n)
+
+    def read_elsewhere(self, v: Variable) -> bool:
+        return v.owner is None or self.count.get(id(v), (v, 0))[1] > 1
+
+
+def _without_shape_copies(
+    comp: Composite, inputs: list[Variable], sizes: SizeClasses, readers: Readers
+) -> tuple | None:
     """(body, inputs) without the inputs no step reads whose shape another input has (or that
     are single values), and with those computed in the function whose shape a graph input has
-    taking that input instead (the loop no longer waits for them); None when every input stays."""
+    taking that input instead (the loop no longer waits for them); None when every input stays.
+    A value computed in the function that no other node reads stays (`Readers`)."""
     read = {k for _, refs, _ in comp.steps for kind, k in refs if kind == "in"}
+    read |= {k for k, v in enumerate(inputs) if not readers.read_elsewhere(v)}
     models = {}  # a shape-only input computed in the function -> a graph input of its shape
     for k in set(range(len(inputs))) - read:
         v = inputs[k]
@@ -200,13 +228,13 @@ def _without_shape_copies(comp: Composite, inputs: list[Variable], sizes: SizeCl
     return body, [inputs[k] for k in kept]
 
 
-def _rewrite(node: Apply, sizes: SizeClasses) -> list[Variable] | None:
+def _rewrite(node: Apply, sizes: SizeClasses, readers: Readers) -> list[Variable] | None:
     if not isinstance(node.op, Elemwise) or node.op.inplace:
         return None
     const = {k: c for k, v in enumerate(node.inputs) if (c := const_value(v)) is not None}
     body = simplify_body(node.op.composite, const) if const else None
     inputs = list(node.inputs)
-    fewer = _without_shape_copies(body or node.op.composite, inputs, sizes)
+    fewer = _without_shape_copies(body or node.op.composite, inputs, sizes, readers)
     if fewer is not None:
         body, inputs = fewer
     if body is None:
@@ -216,10 +244,13 @@ def _rewrite(node: Apply, sizes: SizeClasses) -> list[Variable] | None:
         return None
     for new, old in zip(outs, node.outputs):
         sizes.alias(new, old)
+    readers.add(node.inputs, -1)
+    readers.add(inputs, 1)
     return outs
 
 
 @register("composite_constants", "fast_run", phase="fused")
 def composite_constants(fgraph: FunctionGraph) -> bool:
     sizes = SizeClasses(fgraph)
-    return local_pass(fgraph, lambda node: _rewrite(node, sizes))
+    readers = Readers(fgraph)
+    return local_pass(fgraph, lambda node: _rewrite(node, sizes, readers))

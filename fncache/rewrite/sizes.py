@@ -7,7 +7,7 @@ read as ``u.shape[d]`` is read from those variables too, so ``u`` is not compute
 it then raises where computing ``u`` would: it checks every broadcast of the elementwise ops
 and reductions it passes over (along each axis, not only ``d``) and that no max or min among
 them reduces an axis of size 0, and it is not taken where one of them reads a value that is
-then no longer computed."""
+then no longer computed or raises for some values (an integer power)."""
 
 from __future__ import annotations
 
@@ -199,8 +199,9 @@ def _checked_read(
     """``out``, a size of ``u`` that `size_key` found ``key`` and ``leaves`` for, under the
     checks computing ``u`` makes in the elementwise ops and reductions it passes over (their
     broadcasts along each axis, a max or min of a non-empty axis); None where those do not
-    raise all that computing ``u`` would: a max or min of an axis of static size 0, or a value
-    another op computes that the checks do not read (a product reduced to a scalar: its inner
+    raise all that computing ``u`` would: a max or min of an axis of static size 0, an
+    elementwise op that checks its operands' values (an integer power), or a value another op
+    computes that the checks do not read (a product reduced to a scalar: its inner
     sizes are checked by computing it)."""
     read = list(leaves)
     checked = {key}  # the sets of sizes checked already
@@ -214,6 +215,9 @@ def _checked_read(
         if not isinstance(node.op, _PASSED):
             outside.append(v)
             continue
+        body = node.op.composite if isinstance(node.op, Elemwise) else getattr(node.op, "pre", None)
+        if body is not None and body.may_raise:  # an error of the values, which only computing them raises
+            return None
         todo.extend(node.inputs)
         if isinstance(node.op, DimShuffle):
             continue

@@ -207,7 +207,7 @@ def _node_sizes(node: Apply, v: Variable, memo: dict[int, list | None], depth: i
             return None
         ins = _sizes_without_data(node.inputs[0], memo, depth)
         return None if ins is None else [s for d, s in enumerate(ins) if d not in op.axes]
-    if not isinstance(op, Elemwise) or any(n == "pow" and is_int(dt) for n, _, dt in op.composite.steps):
+    if not isinstance(op, Elemwise) or op.composite.may_raise:
         return None
     out: list = []
     for d in range(v.ndim):

@@ -255,6 +255,12 @@ def compute_dtype(op: ScalarOp, in_dtypes: Sequence[str], out: str) -> str:
     return out
 
 
+def step_may_raise(name: str, dtype: str) -> bool:
+    """Whether scalar op ``name`` giving ``dtype`` raises for some operands: an integer power
+    (numpy's ValueError for a negative exponent), the one scalar op that checks its values."""
+    return name == "pow" and is_int(dtype)
+
+
 class Composite:
     """A small scalar graph (the body of a fused loop), in SSA form.
 
@@ -293,6 +299,11 @@ class Composite:
     @property
     def out_dtypes(self) -> tuple[str, ...]:
         return tuple(self.steps[j][2] for j in self.outputs)
+
+    @property
+    def may_raise(self) -> bool:
+        """Whether some values make computing it raise (a step `step_may_raise`)."""
+        return any(step_may_raise(name, dt) for name, _, dt in self.steps)
 
     def evaluate(self, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
         """numpy reference evaluation (used by the Python linker and constant folding)."""

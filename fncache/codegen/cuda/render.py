@@ -32,7 +32,7 @@ from ...tensor.elemwise import Elemwise
 from ...tensor.reduction import Reduce
 from ...tensor.scalar_ops import Composite
 from ...tensor.shape_ops import Concatenate, Reshape
-from ..c_nodes import has_int_pow, has_native
+from ..c_nodes import has_native
 from ..c_types import CTYPE, composite_lines, convert_expr, reduce_accumulator, reduce_combine, reduce_kind
 
 __all__ = [
@@ -441,7 +441,7 @@ def render_graph(fgraph: FunctionGraph) -> CudaSource:
             f"fc_copy_{src}_{dst}_{nd}", copy_composite(src, dst), nd, [False]
         )
         parts += code
-    uses_errflag = any(has_int_pow(c) for c in _composites(fgraph))
+    uses_errflag = any(c.may_raise for c in _composites(fgraph))
     names = [
         k.name
         for s in [*specs.values(), *copies.values()]
