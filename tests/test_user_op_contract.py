@@ -373,3 +373,37 @@ def test_an_array_the_op_keeps_never_reaches_the_caller(mode: str) -> None:
     op = Doubled("new")
     f = fc.function([x], op(x), mode=mode)
     assert id(f(np.array([1.0, 2.0]))) == op.made
+
+
+class TwiceThrice(fc.Op):
+    """Two outputs, ``default_output = 1``: calling the op gives the second (Theano's and
+    PyTensor's rule), the node still has both."""
+
+    __props__ = ()
+    default_output = 1
+
+    def make_node(self, x: Any) -> fc.Apply:
+        x = ft.as_tensor_variable(x)
+        return fc.Apply(self, [x], [x.type(), x.type()])
+
+    def perform(self, node: fc.Apply, inputs: list, output_storage: list) -> None:
+        output_storage[0][0] = inputs[0] * 2
+        output_storage[1][0] = inputs[0] * 3
+
+    def __str__(self) -> str:
+        return "TwiceThrice!"
+
+
+def test_default_output_names_what_calling_the_op_gives() -> None:
+    x = ft.dvector("x")
+    y = TwiceThrice()(x)
+    assert y is y.owner.outputs[1] and y.owner.default_output() is y
+    listed = TwiceThrice()(x, return_list=True)
+    assert len(listed) == 1 and listed[0] is listed[0].owner.outputs[1]
+    f = fc.function([x], [y * 1, y.owner.outputs[0]])
+    got = f(np.array([1.0, 2.0]))
+    assert_same(got[0], np.array([3.0, 6.0]), "the default output")
+    assert_same(got[1], np.array([2.0, 4.0]), "the other output")
+    assert "TwiceThrice!" in fc.debugprint(y, file="str")  # PyTensor's file="str": returned, not printed
+    with pytest.raises(ValueError, match="has 2 outputs and no default_output"):
+        fc.Apply(AddOneInPlace(), [x], [x.type(), x.type()]).default_output()

@@ -288,6 +288,19 @@ class Apply(Node):
     def out(self) -> Variable:
         return self.outputs[0]
 
+    def default_output(self) -> Variable:
+        """Theano's and PyTensor's: the output its op's ``default_output`` names, else the one
+        output; ValueError for several outputs and no ``default_output``."""
+        k = self.op.default_output
+        if k is not None:
+            return self.outputs[k]
+        if len(self.outputs) != 1:
+            raise ValueError(
+                f"{self.op} has {len(self.outputs)} outputs and no default_output; take one of "
+                "node.outputs, or set default_output = k on the op"
+            )
+        return self.outputs[0]
+
     def get_parents(self) -> list[Variable]:
         """Theano's walk upwards: the node's inputs."""
         return list(self.inputs)
@@ -405,6 +418,9 @@ class Op:
     destroy_map: dict[int, list[int]] = {}
     #: True for ops running user code, whose outputs may be their inputs (or views of them).
     may_return_input = False
+    #: Theano's and PyTensor's: the index of the output that calling the op returns (alone,
+    #: of several); None: all of them (one output: that one)
+    default_output: int | None = None
     #: True for an op running an inner graph that holds a user's op (``InnerGraphOp`` sets
     #: it): what a function key reads again (``reread_user_code``)
     user_code = False
@@ -513,7 +529,8 @@ class Op:
         return Apply(self, inputs, list(self.otypes))
 
     def __call__(self, *inputs: Any, name: str | None = None, return_list: bool = False) -> Any:
-        """The outputs of this op applied to ``inputs``: one variable, or a list of several.
+        """The outputs of this op applied to ``inputs``: one variable, or a list of several
+        (the one ``default_output`` names, where the op sets it).
         ``name`` (PyTensor's) names them (see :func:`output_names`), ``return_list=True``
         returns a list of one too."""
         node = self.make_node(*inputs)
@@ -525,6 +542,9 @@ class Op:
         if name is not None:
             for out, out_name in zip(node.outputs, output_names(name, len(node.outputs), str(self))):
                 out.name = out_name
+        if self.default_output is not None:
+            out = node.outputs[self.default_output]
+            return [out] if return_list else out
         if return_list:
             return list(node.outputs)
         return node.outputs[0] if len(node.outputs) == 1 else node.outputs
