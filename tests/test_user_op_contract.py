@@ -407,3 +407,40 @@ def test_default_output_names_what_calling_the_op_gives() -> None:
     assert "TwiceThrice!" in fc.debugprint(y, file="str")  # PyTensor's file="str": returned, not printed
     with pytest.raises(ValueError, match="has 2 outputs and no default_output"):
         fc.Apply(AddOneInPlace(), [x], [x.type(), x.type()]).default_output()
+
+
+class ScaledEq(fc.Op):
+    """Theano's older spelling of an op's identity: its own ``__eq__``/``__hash__`` (no
+    ``__props__``), here forgetting ``k``."""
+
+    def __init__(self, k: float) -> None:
+        self.k = k
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other)
+
+    def __hash__(self) -> int:
+        return hash(type(self))
+
+    def make_node(self, x: Any) -> fc.Apply:
+        x = ft.as_tensor_variable(x)
+        return fc.Apply(self, [x], [x.type()])
+
+    def perform(self, node: fc.Apply, inputs: list, output_storage: list) -> None:
+        output_storage[0][0] = inputs[0] * self.k
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_ops_a_users_eq_calls_equal_are_merged_only_if_they_are_alike(mode: str) -> None:
+    x = ft.dvector("x")
+    f = fc.function([x], [ScaledEq(2.0)(x), ScaledEq(3.0)(x), ScaledEq(2.0)(x)], mode=mode)
+    got = f(np.array([1.0, 2.0]))
+    for k, want in enumerate((2.0, 3.0, 2.0)):
+        assert_same(got[k], np.array([1.0, 2.0]) * want, f"output {k}")
+
+
+def test_an_input_given_as_its_nodes_output_is_refused() -> None:
+    x = ft.dvector("x")
+    with pytest.raises(ValueError, match=r"output x is already an output, an input of the node.*x.type\(\)"):
+        fc.Apply(AddOneInPlace(), [x], [x])
+    assert x.owner is None  # x is left an input

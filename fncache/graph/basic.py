@@ -278,7 +278,7 @@ class Apply(Node):
     ) -> None:
         self.op = op
         self.inputs = list(inputs)
-        self.outputs = [_output_variable(t, op) for t in output_types]
+        self.outputs = [_output_variable(t, op, self.inputs) for t in output_types]
         for i, o in enumerate(self.outputs):
             o.owner = self
             o.index = i
@@ -309,13 +309,14 @@ class Apply(Node):
         return f"{self.op}({', '.join(map(repr, self.inputs))})"
 
 
-def _output_variable(t: "TensorType | Variable", op: "Op") -> Variable:
+def _output_variable(t: "TensorType | Variable", op: "Op", inputs: Sequence[Variable]) -> Variable:
     if not isinstance(t, Variable):
         return t.make_variable()
-    if t.owner is not None or isinstance(t, Constant) or t.holds_value:
+    # an input as its own node's output (Apply(op, [x], [x])) would make x computed from itself
+    if t.owner is not None or isinstance(t, Constant) or t.holds_value or any(t is v for v in inputs):
         raise ValueError(
-            f"{op}.make_node: output {t!r} is already an output, a constant or a shared "
-            "variable; give a new one (x.type()) or its type (x.type)"
+            f"{op}.make_node: output {t!r} is already an output, an input of the node, a "
+            "constant or a shared variable; give a new one (x.type()) or its type (x.type)"
         )
     return t
 
