@@ -444,3 +444,17 @@ def test_an_input_given_as_its_nodes_output_is_refused() -> None:
     with pytest.raises(ValueError, match=r"output x is already an output, an input of the node.*x.type\(\)"):
         fc.Apply(AddOneInPlace(), [x], [x])
     assert x.owner is None  # x is left an input
+
+
+def test_an_op_overwriting_a_sparse_input_read_elsewhere_is_refused() -> None:
+    from fncache import sparse
+
+    class ScaleSparse(AddOneInPlace):
+        def make_node(self, x: Any) -> fc.Apply:
+            return fc.Apply(self, [x], [x.type()])
+
+    s = sparse.csr_matrix("s", dtype="float64")
+    with pytest.raises(
+        TypeError, match=r"ScaleSparse declares it overwrites its input 0 .*copy the value in perform"
+    ):
+        fc.function([s], ScaleSparse()(s))

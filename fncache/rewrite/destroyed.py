@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from ..graph.basic import Apply, Variable
 from ..graph.fgraph import FunctionGraph
+from ..graph.types import TensorType
 from ..tensor.elemwise import elemwise
 from .local import client_counts
 
@@ -55,6 +56,13 @@ def copy_destroyed_inputs(fgraph: FunctionGraph) -> FunctionGraph:
         inputs = list(node.inputs)
         for k in destroyed:
             if not _may_overwrite(node, k, counts):
+                if not isinstance(inputs[k].type, TensorType):
+                    raise TypeError(
+                        f"{node.op} declares it overwrites its input {k} ({inputs[k]!r}, a "
+                        f"{inputs[k].type}), whose value is read elsewhere (the caller's, a shared "
+                        "value's, or another node's); fncache copies only dense tensors for an op "
+                        "to overwrite: copy the value in perform and drop the input from destroy_map"
+                    )
                 inputs[k] = elemwise("identity", inputs[k])
                 if "origin" in node.tag:  # its errors name the line that made the op's node
                     inputs[k].owner.tag["origin"] = node.tag["origin"]
