@@ -458,3 +458,33 @@ def test_an_op_overwriting_a_sparse_input_read_elsewhere_is_refused() -> None:
         TypeError, match=r"ScaleSparse declares it overwrites its input 0 .*copy the value in perform"
     ):
         fc.function([s], ScaleSparse()(s))
+
+
+class Memo(fc.Op):
+    """Theano's reuse of the previous call's storage: computes only where
+    ``output_storage[0][0]`` holds nothing of the input's shape (a cache that would return a
+    stale value if a call found the previous one's there), and refills it in place otherwise."""
+
+    __props__ = ()
+
+    def make_node(self, x: Any) -> fc.Apply:
+        x = ft.as_tensor_variable(x)
+        return fc.Apply(self, [x], [x.type()])
+
+    def perform(self, node: fc.Apply, inputs: list, output_storage: list) -> None:
+        z = output_storage[0]
+        if z[0] is None or z[0].shape != inputs[0].shape:
+            z[0] = inputs[0] * 2
+        else:
+            np.multiply(inputs[0], 3, out=z[0])  # never reached: each call's storage is new
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_each_call_gets_new_output_storage(mode: str) -> None:
+    x = ft.dvector("x")
+    f = fc.function([x], [Memo()(x), Memo()(x) + 1], mode=mode)
+    first = f(np.array([1.0, 2.0]))
+    second = f(np.array([5.0, 6.0]))
+    assert_same(first[0], np.array([2.0, 4.0]), "the first call's output, after the second")
+    assert_same(second[0], np.array([10.0, 12.0]), "the second call's output")
+    assert_same(second[1], np.array([11.0, 13.0]), "the second call's output + 1")
