@@ -587,7 +587,7 @@ def load_module(
     raise AssertionError("unreachable")
 
 
-def _performer(node: Apply) -> Callable[..., Any]:
+def _performer(node: Apply, checked: bool = True) -> Callable[..., Any]:
     op = node.op
     # An op may give its node a callable of the inputs itself (JacobianRows: the run-time's
     # row loop), which the run-time then calls with no Python frame in between.
@@ -595,7 +595,7 @@ def _performer(node: Apply) -> Callable[..., Any]:
     if own is not None:
         return own(node)
 
-    run = node_performer(node)
+    run = node_performer(node, checked)
     own = undeclared_outputs(node)
 
     def perform(*inputs: Any) -> list:
@@ -637,6 +637,7 @@ def build_c_runner(
     source_sha256: str | None = None,
     meanwhile: Callable[[], None] | None = None,
     early: EarlyLibrary | None = None,
+    checked: bool = True,
 ) -> CRunner:
     """The native runner; ``on_error(exc)`` returns the exception to raise (it adds the failing
     node), ``on_kwargs(*args, **kw)`` handles calls that name their inputs or give a wrong count.
@@ -649,7 +650,9 @@ def build_c_runner(
 
     ``meanwhile``, other work the function needs (compiling its inner functions), is done once,
     while the compiler builds the library if the compiledir lacks it. ``early``: the library's
-    compiler call already started (:func:`early_library`; the caller closes it)."""
+    compiler call already started (:func:`early_library`; the caller closes it). ``checked``:
+    False leaves the values of the user's ops' performs as they give them (``fc.DebugMode``
+    checks them)."""
 
     def render() -> str:
         known = _take_remembered(source_sha256) if source_sha256 is not None else None
@@ -662,14 +665,16 @@ def build_c_runner(
         try:
             key = module_key_for(sha256=source_sha256) if mod.has_kernels else None
             lib = _load_alongside(mod, key, render, meanwhile, early)
-            return runner_for(lib, mod, converter=converter, on_error=on_error, on_kwargs=on_kwargs)
+            return runner_for(
+                lib, mod, converter=converter, on_error=on_error, on_kwargs=on_kwargs, checked=checked
+            )
         except RecordMismatch as e:
             log.warning("fncache: %s; rendering it", e)
             meanwhile = None  # done: a mismatch is found when the library is built, after it
     mod = render_module(fgraph, n_explicit=n_explicit, single=single)
     key = module_key_for(mod.source) if mod.source else None
     lib = _load_alongside(mod, key, render, meanwhile, early)
-    return runner_for(lib, mod, converter=converter, on_error=on_error, on_kwargs=on_kwargs)
+    return runner_for(lib, mod, converter=converter, on_error=on_error, on_kwargs=on_kwargs, checked=checked)
 
 
 def _load_alongside(
@@ -704,14 +709,15 @@ def runner_for(
     converter: Callable[[int, Any], Any],
     on_error: Callable[[Any], Any],
     on_kwargs: Callable[..., Any],
+    checked: bool = True,
 ) -> CRunner:
     """A runner of ``mod``'s program on kernel library ``lib`` (None when it has no kernels),
-    loaded from the compiledir or embedded in a pickle."""
+    loaded from the compiledir or embedded in a pickle; ``checked`` as :func:`build_c_runner`'s."""
     native = runtime().Runner(
         lib,
         mod.program,
         converter,
-        tuple(_performer(n) for n in mod.fallbacks),
+        tuple(_performer(n, checked) for n in mod.fallbacks),
         tuple(mod.constants),
         bool(config.allow_gc),
         config.loop_threads(),

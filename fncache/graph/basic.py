@@ -7,6 +7,7 @@ walks are iterative so that 10,000-node chains need no recursion.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from typing import Any, Callable, ClassVar, Iterable, Sequence
@@ -277,7 +278,7 @@ class Apply(Node):
     ) -> None:
         self.op = op
         self.inputs = list(inputs)
-        self.outputs = [_output_variable(t, op) for t in output_types]
+        self.outputs = [_output_variable(t, op, self.inputs) for t in output_types]
         for i, o in enumerate(self.outputs):
             o.owner = self
             o.index = i
@@ -285,6 +286,19 @@ class Apply(Node):
 
     @property
     def out(self) -> Variable:
+        return self.outputs[0]
+
+    def default_output(self) -> Variable:
+        """Theano's and PyTensor's: the output its op's ``default_output`` names, else the one
+        output; ValueError for several outputs and no ``default_output``."""
+        k = self.op.default_output
+        if k is not None:
+            return self.outputs[k]
+        if len(self.outputs) != 1:
+            raise ValueError(
+                f"{self.op} has {len(self.outputs)} outputs and no default_output; take one of "
+                "node.outputs, or set default_output = k on the op"
+            )
         return self.outputs[0]
 
     def get_parents(self) -> list[Variable]:
@@ -295,13 +309,14 @@ class Apply(Node):
         return f"{self.op}({', '.join(map(repr, self.inputs))})"
 
 
-def _output_variable(t: "TensorType | Variable", op: "Op") -> Variable:
+def _output_variable(t: "TensorType | Variable", op: "Op", inputs: Sequence[Variable]) -> Variable:
     if not isinstance(t, Variable):
         return t.make_variable()
-    if t.owner is not None or isinstance(t, Constant) or t.holds_value:
+    # an input as its own node's output (Apply(op, [x], [x])) would make x computed from itself
+    if t.owner is not None or isinstance(t, Constant) or t.holds_value or any(t is v for v in inputs):
         raise ValueError(
-            f"{op}.make_node: output {t!r} is already an output, a constant or a shared "
-            "variable; give a new one (x.type()) or its type (x.type)"
+            f"{op}.make_node: output {t!r} is already an output, an input of the node, a "
+            "constant or a shared variable; give a new one (x.type()) or its type (x.type)"
         )
     return t
 
@@ -404,6 +419,9 @@ class Op:
     destroy_map: dict[int, list[int]] = {}
     #: True for ops running user code, whose outputs may be their inputs (or views of them).
     may_return_input = False
+    #: Theano's and PyTensor's: the index of the output that calling the op returns (alone,
+    #: of several); None: all of them (one output: that one)
+    default_output: int | None = None
     #: True for an op running an inner graph that holds a user's op (``InnerGraphOp`` sets
     #: it): what a function key reads again (``reread_user_code``)
     user_code = False
@@ -469,7 +487,14 @@ class Op:
             props = canonical(self._props()) if self.__props__ else ""
             try:
                 text = props + canonical(_op_state(self) if self._code_in_identity else self.__getstate__())
-            except TypeError:  # an attribute with no canonical form: this instance only
+            except (TypeError, RecursionError) as e:  # no canonical form: this instance only
+                if isinstance(e, RecursionError):  # an attribute refers back to the op (self.f = self.g)
+                    logging.getLogger(__name__).warning(
+                        "fncache: the attributes of %s nest past the recursion limit (one refers back "
+                        "to the op?); it is identified in this process only, so no other process "
+                        "reuses its compiled functions",
+                        type(self).__qualname__,
+                    )
                 text = f"instance:{os.urandom(16).hex()}"
         sig = f"{type(self).__module__}.{type(self).__qualname__}{text}"
         if self._code_in_identity:
@@ -505,7 +530,8 @@ class Op:
         return Apply(self, inputs, list(self.otypes))
 
     def __call__(self, *inputs: Any, name: str | None = None, return_list: bool = False) -> Any:
-        """The outputs of this op applied to ``inputs``: one variable, or a list of several.
+        """The outputs of this op applied to ``inputs``: one variable, or a list of several
+        (the one ``default_output`` names, where the op sets it).
         ``name`` (PyTensor's) names them (see :func:`output_names`), ``return_list=True``
         returns a list of one too."""
         node = self.make_node(*inputs)
@@ -517,6 +543,9 @@ class Op:
         if name is not None:
             for out, out_name in zip(node.outputs, output_names(name, len(node.outputs), str(self))):
                 out.name = out_name
+        if self.default_output is not None:
+            out = node.outputs[self.default_output]
+            return [out] if return_list else out
         if return_list:
             return list(node.outputs)
         return node.outputs[0] if len(node.outputs) == 1 else node.outputs
@@ -552,23 +581,31 @@ class Op:
         if perform is not None and _writes_output_storage(perform):
             cls._takes_params = perform.__code__.co_argcount >= 5
             cls.perform = _returning(perform, cls._takes_params)  # type: ignore[method-assign]
+        elif perform is not None and cls._code_in_identity:
+            cls.perform = _checked(perform)  # type: ignore[method-assign]
 
 
-def node_performer(node: Apply) -> Callable[[list], list]:
+def node_performer(node: Apply, checked: bool = True) -> Callable[[list], list]:
     """``node``'s perform as a callable of its input values (a list) returning its outputs,
-    what the linkers run: an op's params are asked for once, here, not at every call."""
+    what the linkers run: an op's params are asked for once, here, not at every call.
+    ``checked=False``: a user's op's values as its perform gives them, not yet converted to
+    the declared types (:func:`declared_outputs`), for ``fc.DebugMode`` to report."""
     import functools
 
     op = node.op
+    perform = op.perform
+    unchecked = None if checked else getattr(perform, "unchecked", None)
+    if unchecked is not None:
+        perform = functools.partial(unchecked, op)
     if op._takes_params:
         params = op.node_params(node)
-        return lambda inputs: op.perform(node, inputs, params)
+        return lambda inputs: perform(node, inputs, params)
     if op.params_type is not None:
         raise TypeError(
             f"{op} declares params_type {op.params_type!r}, but its perform takes no params: write "
             "perform(self, node, inputs, output_storage, params)"
         )
-    return functools.partial(op.perform, node)
+    return functools.partial(perform, node)
 
 
 def _writes_output_storage(perform: Any) -> bool:
@@ -585,28 +622,113 @@ def _writes_output_storage(perform: Any) -> bool:
 def _returning(perform: Any, takes_params: bool) -> Any:
     """Theano's storage-writing ``perform`` as the list-returning one every linker calls; one
     that takes params gets the ones given (:func:`node_performer`) or asks the op for them."""
-    import functools
 
-    @functools.wraps(perform)
-    def run(self: Op, node: Apply, inputs: list[np.ndarray], *params: Any) -> list[np.ndarray]:
+    def values(self: Op, node: Apply, inputs: list[np.ndarray], *params: Any) -> list[Any]:
         storage: list[list[Any]] = [[None] for _ in node.outputs]
         if takes_params:
             perform(self, node, inputs, storage, params[0] if params else self.node_params(node))
         else:
             perform(self, node, inputs, storage)
-        outs = []
-        for k, (cell, out) in enumerate(zip(storage, node.outputs)):
+        for k, cell in enumerate(storage):
             if cell[0] is None:
                 raise ValueError(f"{self}.perform stored no value in output_storage[{k}][0]")
-            # the rest of the graph relies on the declared type: a value that does not convert
-            # safely to it (float64 for a float32 output) raises, naming the output
-            try:
-                outs.append(out.type.filter(cell[0]))
-            except TypeError as e:
-                raise TypeError(f"{self}.perform: output {k}: {e}") from None
-        return outs
+        return [cell[0] for cell in storage]
 
+    return _declaring(perform, values)
+
+
+def _checked(perform: Any) -> Any:
+    """A user's list-returning ``perform`` (fncache's own form), its values held to the types
+    the node declares as the storage-writing form's are: under every linker, so FAST_RUN and
+    FAST_COMPILE give the same values or the same error."""
+
+    def values(self: Op, node: Apply, inputs: list[np.ndarray], *params: Any) -> list[Any]:
+        got = perform(self, node, inputs, *params)
+        if not isinstance(got, (list, tuple)) or len(got) != len(node.outputs):
+            raise TypeError(
+                f"{self}.perform returned {_describe(got)}; this form of perform(self, node, "
+                f"inputs) returns a list of {len(node.outputs)} value(s), one per output (or write "
+                "Theano's perform(self, node, inputs, output_storage), setting output_storage[i][0])"
+            )
+        for k, value in enumerate(got):
+            if value is None:
+                raise ValueError(f"{self}.perform returned None for output {k}")
+        return list(got)
+
+    return _declaring(perform, values)
+
+
+def _declaring(perform: Any, values: Any) -> Any:
+    """The perform the linkers call: ``values``' results converted by
+    :func:`declared_outputs`; ``values`` itself stays reachable as its ``unchecked``."""
+    import functools
+
+    @functools.wraps(perform)
+    def run(self: Op, node: Apply, inputs: list[np.ndarray], *params: Any) -> list[np.ndarray]:
+        return unheld(node, declared_outputs(self, node, values(self, node, inputs, *params)))
+
+    run.unchecked = values  # type: ignore[attr-defined]
     return run
+
+
+#: References to a new array :func:`unheld` finds: the list, its local name and
+#: ``getrefcount``'s argument; to a new view's base, the view, its local name and the argument.
+_NEW_ARRAY_REFS, _NEW_BASE_REFS = 3, 3
+
+
+def unheld(node: Apply, outputs: list[Any]) -> list[Any]:
+    """``outputs`` of a user's op, each copied where something else still holds its array (or
+    the array it views): the op itself (``self.table``, a buffer it refills at each call,
+    ``self.last = out``), a module's cache. The caller owns what a function returns and
+    in-place nodes write into what they are given; neither may reach the op's own array (a
+    returned array changed by the caller, or by the next call, would change the op's next
+    values or an earlier result). Outputs the op declares views of (or overwritten) inputs
+    are left as they are; a new array, as almost every perform gives, costs no copy."""
+    op = node.op
+    for j in range(len(outputs)):  # by index: enumerate's reused tuple would hold a reference
+        a = outputs[j]
+        if not isinstance(a, np.ndarray) or j in op.view_map or j in op.destroy_map:
+            continue
+        base = a.base
+        if sys.getrefcount(a) > _NEW_ARRAY_REFS or (
+            isinstance(base, np.ndarray) and sys.getrefcount(base) > _NEW_BASE_REFS
+        ):
+            outputs[j] = a.copy()
+    return outputs
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return f"a {type(value).__name__} of {len(value)} value(s)"
+    return f"a {type(value).__name__}"
+
+
+def declared_outputs(op: Op, node: Apply, values: list[Any]) -> list[Any]:
+    """A user's op's output ``values`` as the types its node declares (the rest of the graph,
+    and the native code, rely on them): numbers, lists and safe casts (float32 values for a
+    float64 output) are converted, anything else (a lossy cast, another ndim, a contradicted
+    static size) raises TypeError naming the op, the output, its declared type and the fix."""
+    from .types import TensorType
+    from .values import convert_value
+
+    outs = []
+    for k, (value, out) in enumerate(zip(values, node.outputs)):
+        t = out.type
+        where = f"{op}.perform: output {k}, declared {t!r}"
+        try:
+            if isinstance(t, TensorType):
+                fix = (
+                    f"Fix: make perform give {t.dtype} values with {t.ndim} dim(s) (e.g. "
+                    f"np.asarray(value, dtype='{t.dtype}')), or declare in make_node (or otypes) the "
+                    "type it gives"
+                )
+                outs.append(convert_value(t, value, None, where, fix=fix))
+            else:  # a sparse matrix, a random state: its type's own conversion, where it has one
+                filter_value = getattr(t, "filter", None)
+                outs.append(value if filter_value is None else filter_value(value))
+        except TypeError as e:
+            raise TypeError(str(e) if isinstance(t, TensorType) else f"{where}: {e}") from None
+    return outs
 
 
 def _record_creation(node: Apply) -> None:

@@ -142,7 +142,7 @@ def debugprint(
 ) -> str:
     """Text of ``obj`` (a Function: its optimized graph; a variable or list: its graph; an
     apply node, as Theano's ``MonitorMode`` examples print one: its outputs' graph). Printed to
-    ``file`` when given; always returned. ``depth`` (Theano's and PyTensor's): only the nodes
+    ``file`` when given (PyTensor's ``file="str"``: not printed); always returned. ``depth`` (Theano's and PyTensor's): only the nodes
     at most that many nodes up from an output (-1: all); ``stop_on_name``: not the nodes above
     a named variable; ``print_destroy_map`` / ``print_view_map``: each node's maps (``d={0:
     [0]}``). PyTensor's other keywords (``id_type``, ``print_type``, ``print_storage``, ...)
@@ -158,7 +158,7 @@ def debugprint(
     fg, head = graph_of(obj, "debugprint")
     lines = _lines(fg, depth, bool(stop_on_name), bool(print_destroy_map), bool(print_view_map))
     text = "\n".join([head] + ["  " + ln for ln in lines] + _inner_lines(fg, "  "))
-    if file is not None:
+    if file is not None and not (isinstance(file, str) and file == "str"):  # PyTensor's "str": return it only
         print(text, file=file)
     return text
 

@@ -82,14 +82,20 @@ def _expected(t: TensorType) -> str:
 
 
 def convert_value(
-    t: TensorType, value: Any, allow_downcast: bool | None, where: str, strict: bool = False
+    t: TensorType,
+    value: Any,
+    allow_downcast: bool | None,
+    where: str,
+    strict: bool = False,
+    fix: str | None = None,
 ) -> np.ndarray:
     """``value`` as an aligned, native-order ndarray of exactly ``t``. ``strict``: only an
     ndarray of ``t``'s dtype is accepted (Theano's ``filter(strict=True)``). ``allow_downcast``
     (PyTensor's ``allow_input_downcast``): True casts anything; False takes safe casts, and
     numbers, numpy scalars and lists of them that convert exactly; None (the default) also
     rounds one float (a Python float or a numpy scalar) into floatX, PyTensor's rule, unless
-    it would overflow to inf."""
+    it would overflow to inf. ``fix``: what a refusal of a wrong dtype or ndim tells to do
+    where the value is no function input (an op's output: the op must change, not the call)."""
     if t.ndim == 0 and not strict:
         fast = plain_scalar(t, value, allow_downcast)
         if fast is not None:
@@ -127,8 +133,13 @@ def convert_value(
     if arr.ndim != t.ndim:
         raise TypeError(
             f"{where}: wrong number of dimensions: expected {_expected(t)}, got "
-            f"{describe_value(value)}. Fix: reshape the data (e.g. np.reshape/np.atleast_"
-            f"{max(t.ndim, 1)}d) or declare the input with ndim={arr.ndim}."
+            f"{describe_value(value)}. "
+            + (
+                fix
+                or f"Fix: reshape the data (e.g. np.reshape/np.atleast_{max(t.ndim, 1)}d) or declare "
+                f"the input with ndim={arr.ndim}"
+            )
+            + "."
         )
     for d, (s, v) in enumerate(zip(t.shape, arr.shape)):
         if s is not None and s != v:
@@ -137,7 +148,9 @@ def convert_value(
         target = np.dtype(t.dtype)
         if not (np.can_cast(arr.dtype, target, "safe") or allow_downcast):
             refused = (
-                _refusal(t, value, arr, target, allow_downcast) if untyped else f"could lose data. {_fix(t)}."
+                _refusal(t, value, arr, target, allow_downcast, fix)
+                if untyped
+                else f"could lose data. {_fix(t, fix)}."
             )
             if refused:
                 raise TypeError(
@@ -149,15 +162,20 @@ def convert_value(
     return native_array(arr)
 
 
-def _fix(t: TensorType) -> str:
-    return (
+def _fix(t: TensorType, fix: str | None = None) -> str:
+    return fix or (
         f"Fix: cast it yourself (np.asarray(x, dtype='{t.dtype}')), or pass allow_input_downcast=True "
         "to fc.function (fc.In: allow_downcast=True)"
     )
 
 
 def _refusal(
-    t: TensorType, value: Any, arr: np.ndarray, target: np.dtype, allow_downcast: bool | None
+    t: TensorType,
+    value: Any,
+    arr: np.ndarray,
+    target: np.dtype,
+    allow_downcast: bool | None,
+    fix: str | None = None,
 ) -> str:
     """Why a number or list ``value`` (``arr``) that no safe cast takes to ``target`` is
     refused, with the fix; "" where it is taken: when it converts exactly, or when
@@ -165,7 +183,7 @@ def _refusal(
     a literal ``0.1`` goes into a float32 input when float32 is the configured float), unless
     it would overflow to inf (PyTensor's inf is a wrong result nothing reports)."""
     if arr.dtype.kind == "c" and target.kind != "c":
-        return f"could lose data (the imaginary part). {_fix(t)}."
+        return f"could lose data (the imaginary part). {_fix(t, fix)}."
     with np.errstate(all="ignore"):
         cast = arr.astype(target)
     if np.array_equal(cast, arr, equal_nan=arr.dtype.kind in "fc"):
@@ -181,12 +199,12 @@ def _refusal(
     how = "does not give the same values"
     if allow_downcast is False:
         floatx = f", or None (the default) with floatX={t.dtype}" if one_float and target.kind == "f" else ""
-        return f"{how}, and downcasting is off (allow_downcast False). {_fix(t)}{floatx}."
+        return f"{how}, and downcasting is off (allow_downcast False). {_fix(t, fix)}{floatx}."
     if one_float and target.kind == "f":
         return (
             f"{how}; a Python float is rounded only into floatX ({_floatx()} now). "
-            f"{_fix(t)}, or set floatX={t.dtype}."
+            f"{_fix(t, fix)}, or set floatX={t.dtype}."
         )
     if arr.dtype.kind == "f" and target.kind == "f":  # PyTensor rounds one float, never a list
-        return f"{how}; a list of floats is not rounded, only one float into floatX. {_fix(t)}."
-    return f"{how}. {_fix(t)}."
+        return f"{how}; a list of floats is not rounded, only one float into floatX. {_fix(t, fix)}."
+    return f"{how}. {_fix(t, fix)}."

@@ -10,13 +10,9 @@ from __future__ import annotations
 from ..graph.basic import Apply, Variable
 from ..graph.fgraph import FunctionGraph
 from ..tensor.elemwise import Elemwise
+from .destroyed import owns_buffer
 from .local import client_counts, local_pass
 from .registry import register
-
-
-def _owns_buffer(v: Variable) -> bool:
-    p = v.owner
-    return p is not None and v.index not in p.op.view_map and v.index not in p.op.destroy_map
 
 
 @register("inplace", "fast_run", phase="late")
@@ -29,7 +25,7 @@ def inplace(fgraph: FunctionGraph) -> bool:
         out = node.outputs[0]
         for k, v in enumerate(node.inputs):
             if (
-                _owns_buffer(v)
+                owns_buffer(v)
                 and counts.get(id(v), 0) == 1
                 and v.dtype == out.dtype
                 and v.ndim == out.ndim

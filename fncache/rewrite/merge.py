@@ -24,7 +24,9 @@ def merge(fgraph: FunctionGraph) -> bool:
                 node.inputs[i] = consts.setdefault(key, v)
         if not merges(node.op):
             return None
-        key = (node.op, tuple(id(v) for v in node.inputs))
+        # by identity (class, props, a user op's attributes and code), not by a user's __eq__,
+        # which may call ops equal that compute differently
+        key = (node.op.signature(), tuple(id(v) for v in node.inputs))
         first = seen.get(key)
         if first is None:
             seen[key] = node.outputs

@@ -59,6 +59,7 @@ def optimize_graph(original: FunctionGraph, mode: Mode) -> FunctionGraph:
     (one function key) optimizes to one graph.
     """
     from ..rewrite import optimize  # not imported on a cache hit, which never optimizes
+    from ..rewrite.destroyed import copy_destroyed_inputs
 
     ins, outs, copies = clone_graph(original.inputs, original.outputs)
     fg = FunctionGraph(ins, outs, clone=False)
@@ -70,7 +71,7 @@ def optimize_graph(original: FunctionGraph, mode: Mode) -> FunctionGraph:
         from ..rewrite.merge import merge
 
         merge(fg)
-    return attach_traces(optimize(fg, mode), form)
+    return attach_traces(copy_destroyed_inputs(optimize(fg, mode)), form)
 
 
 def check_stability(original: FunctionGraph, mode: Mode, optimized: FunctionGraph) -> None:

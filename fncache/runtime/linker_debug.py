@@ -343,6 +343,7 @@ def _c_program(fgraph: FunctionGraph, name: str) -> Any:
         converter=lambda i, value: np.asarray(value),
         on_error=lambda e: e,
         on_kwargs=unexpected_kwargs,
+        checked=False,  # the user's ops' values as they give them, which DebugMode checks
     )
 
 
@@ -364,7 +365,9 @@ class DebugRunner:
     def __init__(self, fgraph: FunctionGraph, allow_gc: bool, checks: str, name: str) -> None:
         from .compile import holds_objects
 
-        self.py = PyRunner(fgraph, allow_gc=allow_gc)
+        # the values of the user's ops as their perform gives them: a wrong type is reported
+        # (InvalidValueError) where the other modes would convert it to the declared one
+        self.py = PyRunner(fgraph, allow_gc=allow_gc, checked=False)
         self.finite = "f" in checks
         self.py_code = "n" not in checks
         #: require_matching_strides: 0 no check, 1 warn, 2 raise

@@ -53,7 +53,9 @@ class NodeHooks(Protocol):
 
 class PyRunner:
     """Callable on the fgraph's inputs (explicit inputs then shared values); returns the list
-    of all fgraph outputs. ``hooks``: makes the :class:`NodeHooks` of each call."""
+    of all fgraph outputs. ``hooks``: makes the :class:`NodeHooks` of each call; ``checked``:
+    False runs each user's op's perform without converting its values to the declared types
+    (``node_performer``), which the hooks then check."""
 
     def __init__(
         self,
@@ -61,6 +63,7 @@ class PyRunner:
         allow_gc: bool = True,
         guard: str = "",
         hooks: Callable[[], NodeHooks] | None = None,
+        checked: bool = True,
     ) -> None:
         self.fgraph = fgraph
         self.hooks = hooks
@@ -74,7 +77,7 @@ class PyRunner:
         self.consts = plan.consts
         # each node's perform bound once (its params asked for here, not at every call)
         self.plan = [
-            (node, node_performer(node), ins, outs)
+            (node, node_performer(node, checked), ins, outs)
             for node, ins, outs in zip(plan.nodes, plan.ins, plan.outs)
         ]
         self.out_slots = plan.out_slots

@@ -189,10 +189,14 @@ def _load_python_op(
 def as_op(
     itypes: Any,
     otypes: Any,
+    infer_shape: Callable[..., Any] | None = None,
     grad: Callable[[list, list], Sequence[Any]] | None = None,
     complex_values: str | None = None,
 ) -> Callable[[Callable[..., Any]], PythonOp]:
     """Decorator: a Python function (numpy in, numpy out) becomes an op usable in graphs.
+
+    ``infer_shape(fgraph, node, input_shapes)`` (Theano's and PyTensor's third parameter) is
+    accepted: fncache learns the outputs' shapes by running the function.
 
     ``grad(inputs, output_grads)`` makes it differentiable: given the op's symbolic inputs and
     the gradients of its outputs, it returns one symbolic gradient per input (build it from
@@ -204,6 +208,11 @@ def as_op(
     from .gradient import COMPLEX_VALUES
 
     it, ot = _as_types(itypes, "itypes"), _as_types(otypes, "otypes")
+    if infer_shape is not None and not callable(infer_shape):
+        raise TypeError(
+            f"as_op: infer_shape must be None or a function (fgraph, node, input_shapes) -> "
+            f"output_shapes, got {infer_shape!r}"
+        )
     if grad is not None and not callable(grad):
         raise TypeError(f"as_op: grad must be a function (inputs, output_grads) -> gradients, got {grad!r}")
     if complex_values is not None and complex_values not in COMPLEX_VALUES:
@@ -233,12 +242,7 @@ def wrap_py(
     """PyTensor 3's name for :func:`as_op`: ``@wrap_py(itypes, otypes)`` makes a Python
     function (numpy in, numpy out) an op. ``infer_shape(fgraph, node, input_shapes)`` is
     accepted: fncache learns the outputs' shapes by running the function."""
-    if infer_shape is not None and not callable(infer_shape):
-        raise TypeError(
-            f"wrap_py: infer_shape must be None or a function (fgraph, node, input_shapes) -> "
-            f"output_shapes, got {infer_shape!r}"
-        )
-    return as_op(itypes, otypes)
+    return as_op(itypes, otypes, infer_shape)
 
 
 class CheckAndRaise(Op):
