@@ -237,8 +237,11 @@ def as_strong(
             out.append(as_tensor_variable(a))
             continue
         refuse_python_bool(a, what)
-        # a number outside ``weak_from`` (switch's condition) is a constant of its own dtype
-        dt = S.result_type(*strong_dt, a) if strong_dt and k in weak_from else None
+        dt = S.result_type(*strong_dt, a) if strong_dt else None
+        if k not in weak_from:
+            # switch's condition: a constant of its own dtype (a float is floatX's, inf beyond
+            # it), not the branches'
+            dt = S.result_type(a) if isinstance(a, (float, complex)) else None
         if dt is not None and isinstance(a, (float, complex)) and np.dtype(dt).kind in "fc":
             # numpy's: a float beyond a float32 operand's range is its inf there (1e300 * x)
             with np.errstate(over="ignore"):
