@@ -629,3 +629,31 @@ def test_a_python_number_read_for_its_truth_needs_fit_no_dtype(floatx: str) -> N
             got = fc.function([x, y, z], outs, mode=mode)(a, b, c)
             for k, (g, w) in enumerate(zip(got, wants)):
                 _assert_value(g, w, f"{floatx} {mode} case {k} ({numbers[k % len(numbers)]})", True)
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered in cast:RuntimeWarning")  # numpy's
+def test_a_float_accumulator_converts_to_an_integer_result_by_the_documented_rule() -> None:
+    """``sum``/``prod`` of integers with a float ``acc_dtype`` give the float total converted
+    to the integer result as a cast does (docs/numpy.md): a total past the result's range
+    (2**64 and more for uint64, beyond int64 for int64) is the documented value, in both
+    modes, for a full reduction and one along an axis."""
+    u, i = ft.matrix("u", "uint64"), ft.matrix("i", "int64")
+    a = np.array([[2**63, 2**63, 3], [1, 2**64 - 1, 5]], "uint64")
+    b = np.array([[2**62, 2**62, -3], [-(2**62), -(2**63), 3]], "int64")
+    cases = []
+    for x, v in ((u, a), (i, b)):
+        for name in ("sum", "prod"):
+            for axis in (None, 0, 1):
+                total = getattr(np, name)(v.astype("float64"), axis=axis)
+                want = documented_float_to_int(np.ravel(total), x.dtype).reshape(np.shape(total))
+                cases.append(
+                    (
+                        f"{name}({x.dtype}, axis={axis})",
+                        getattr(ft, name)(x, axis=axis, acc_dtype="float64"),
+                        want,
+                    )
+                )
+    for mode in ("FAST_RUN", "FAST_COMPILE"):
+        got = fc.function([u, i], [c for _, c, _ in cases], mode=mode)(a, b)
+        for g, (what, _, want) in zip(got, cases):
+            _assert_value(g, want, f"{mode} {what}", True)
