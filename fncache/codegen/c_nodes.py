@@ -342,6 +342,7 @@ def render_reduce(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
     acc, ident = reduce_accumulator(kind, out.dtype, vdt, op.acc_dtype)
     nan_track = kind in ("max", "min") and is_float(vdt)
     oct_ = CTYPE[out.dtype]
+    acc_dt = next((dt for dt, c in CTYPE.items() if c == acc), None)
 
     def combine(a: str, val: str) -> str:
         # Sums and products convert to the accumulator first; and/or test the value itself
@@ -361,7 +362,11 @@ def render_reduce(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
             if out.dtype != "bool":  # a double (NaN of no values) to the result's type
                 return convert_expr(a, "float64", oct_)
         # numpy's cast to bool is a test against 0, not C's truncation to one byte
-        return f"({oct_})({a} != 0)" if out.dtype == "bool" else f"({oct_})({a})"
+        if out.dtype == "bool":
+            return f"({oct_})({a} != 0)"
+        # a float acc_dtype's total to an integer result by the rule a cast node follows (C
+        # leaves a value out of the integer's range undefined)
+        return convert_expr(a, acc_dt, oct_) if acc_dt is not None else f"({oct_})({a})"
 
     def merge(a: str, part: str) -> str:
         # a thread's partial is already of the accumulator's type: converting it again as a

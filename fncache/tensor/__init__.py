@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import copyreg
 import importlib
 import sys
@@ -408,6 +409,35 @@ def _no_bound(x: Any, bound: Any, lower: bool) -> bool:
     return bound < info.min if lower else bound > info.max
 
 
+def _bounds_in_the_result_dtype(x: Any, lo: Any, hi: Any) -> tuple[Any, Any]:
+    """The bounds, a Python number among them a constant of clip's result dtype: numpy's clip
+    converts every operand to their common dtype (the numbers weak) before it compares, so a
+    number must fit that dtype, not ``x``'s (``clip(int8_x, 300, 2.5)`` is 2.5 everywhere,
+    ``clip(bool_x, -128, uint8_y)`` raises OverflowError), where the comparisons clip is made
+    of would each meet ``x`` alone."""
+    from . import scalar_ops as S
+
+    def is_number(b: Any) -> bool:
+        return isinstance(b, (builtins.int, builtins.float)) and not isinstance(
+            b, (builtins.bool, np.generic)
+        )
+
+    numbers = [b for b in (lo, hi) if is_number(b)]
+    if not numbers:
+        return lo, hi
+    typed = [as_tensor_variable(v).dtype for v in (x, lo, hi) if v is not None and not is_number(v)]
+    dt = S.result_type(*typed, *numbers)
+    out = []
+    for b in (lo, hi):
+        if is_number(b):
+            with np.errstate(over="ignore"):  # numpy's: 1e300 is inf in float32
+                c = constant(np.asarray(b, dtype=dt) if dt.kind == "f" else b, dtype=dt)
+            c.tag.weak_number = b
+            b = c
+        out.append(b)
+    return out[0], out[1]
+
+
 @op_call
 def clip(x: Any, lo: Any, hi: Any) -> TensorVariable:
     """``x`` limited to [lo, hi]: numpy.clip's value, ``minimum(maximum(x, lo), hi)``, NaN
@@ -421,6 +451,7 @@ def clip(x: Any, lo: Any, hi: Any) -> TensorVariable:
         lo = None
     if _no_bound(x, hi, lower=False):
         hi = None
+    lo, hi = _bounds_in_the_result_dtype(x, lo, hi)
     # value and gradient are the operand numpy's result equals (x at a tie, -0.0 kept), which
     # a switch states directly; maximum/minimum would take a tied zero's sign from the bound
     out = as_tensor_variable(x) if lo is None else switch(lt(x, lo) | isnan(lo), lo, x)

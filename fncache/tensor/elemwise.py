@@ -11,7 +11,7 @@ import numpy as np
 from ..config import config
 from ..errors import BroadcastError, Float64Error, OutOfRangeError
 from ..graph.basic import Apply, Op, Variable, own_storage
-from ..graph.types import TensorType, normalize_dtype
+from ..graph.types import TensorType, is_complex, is_float, normalize_dtype
 from . import scalar_ops as S
 
 __all__ = [
@@ -187,16 +187,55 @@ def _float32_result(operands: Sequence[Variable]) -> bool:
     return config.floatX == "float32" and S.result_type(*[v.dtype for v in operands]) == np.float32
 
 
+def _int_for_a_float_op(op: str, args: Sequence[Any], k: int, strong_dt: list[np.dtype]) -> Variable | None:
+    """The constant for Python int ``args[k]``, which the integer dtype it meets cannot hold,
+    where op ``op`` has no integer loop: numpy converts the int straight to the op's float
+    (``int8_vector / 300`` is float64, ``arctan2(uint8_vector, -1)`` float16, where
+    ``int8_vector + 300`` raises OverflowError). The constant is of the smallest dtype holding
+    the value that leaves the op's result dtype the one the number would give in range (an
+    integer one, or that float's); None where the op has an integer loop (numpy raises)."""
+    from .basic import constant
+
+    def dtypes(number_dt: Any) -> list[str]:
+        return [
+            str(number_dt if i == k else S.result_type(*strong_dt, a) if _is_python_number(a) else a.dtype)
+            for i, a in enumerate(args)
+        ]
+
+    a = args[k]
+    in_range = S.result_type(*strong_dt, a)
+    try:
+        want = S.out_dtype(op, dtypes(in_range))
+    except TypeError:
+        return None
+    if not (is_float(want) or is_complex(want)):
+        return None
+    real = np.dtype(want).type(0).real.dtype
+    for cand in (np.min_scalar_type(a), np.result_type(np.min_scalar_type(a), np.int8), real):
+        try:
+            fits = S.out_dtype(op, dtypes(cand)) == want
+        except TypeError:
+            continue
+        if fits and (cand.kind == "f" or np.iinfo(cand).min <= a <= np.iinfo(cand).max):
+            with np.errstate(over="ignore"):
+                return constant(np.asarray(a, dtype=cand))
+    return None
+
+
 def _is_python_number(a: Any) -> bool:
     return isinstance(a, (bool, int, float, complex)) and not isinstance(a, np.generic)
 
 
-def as_strong(args: Sequence[Any], weak_from: Sequence[int], what: str) -> list[Variable]:
+def as_strong(
+    args: Sequence[Any], weak_from: Sequence[int], what: str, op: str | None = None
+) -> list[Variable]:
     """Turn Python numbers into constants of numpy's weak-promotion dtype (NEP 50): they take
     the dtype of the typed operands they meet (``float32_vector * 2.0`` stays float32; a
     Python float is float32 under ``floatX=float32``, ``scalar_ops.result_type``). A Python
     bool is refused (``basic.refuse_python_bool``), named after ``what`` where the user called
-    no public function (an operator)."""
+    no public function (an operator). ``op``, the scalar op the numbers are operands of, lets
+    an int its operand's integer dtype cannot hold through where that op computes in a float
+    (:func:`_int_for_a_float_op`)."""
     from .basic import as_array, as_tensor_variable, constant, refuse_python_bool
 
     strong_dt = [
@@ -205,12 +244,16 @@ def as_strong(args: Sequence[Any], weak_from: Sequence[int], what: str) -> list[
         if i in weak_from and not _is_python_number(a)
     ]
     out: list[Variable] = []
-    for a in args:
+    for k, a in enumerate(args):
         if not _is_python_number(a):
             out.append(as_tensor_variable(a))
             continue
         refuse_python_bool(a, what)
         dt = S.result_type(*strong_dt, a) if strong_dt else None
+        if k not in weak_from:
+            # switch's condition: a constant of its own dtype (a float is floatX's, inf beyond
+            # it), not the branches'
+            dt = S.result_type(a) if isinstance(a, (float, complex)) else None
         if dt is not None and isinstance(a, (float, complex)) and np.dtype(dt).kind in "fc":
             # numpy's: a float beyond a float32 operand's range is its inf there (1e300 * x)
             with np.errstate(over="ignore"):
@@ -220,10 +263,12 @@ def as_strong(args: Sequence[Any], weak_from: Sequence[int], what: str) -> list[
         try:
             c = constant(a_dt, dtype=dt)
         except OverflowError:  # numpy's class: int8_vector + 300 raises there too
-            raise OutOfRangeError(
-                f"the number {a!r} does not fit dtype {dt} of the other operand; cast that operand to "
-                "a wider dtype first (ft.cast(x, 'int64')) or give a number in its range"
-            ) from None
+            c = _int_for_a_float_op(op, args, k, strong_dt) if op is not None else None
+            if c is None:
+                raise OutOfRangeError(
+                    f"the number {a!r} does not fit dtype {dt} of the other operand; cast that operand"
+                    " to a wider dtype first (ft.cast(x, 'int64')) or give a number in its range"
+                ) from None
         # a graph rebuilt on operands of other dtypes (rebuild_strict=False) promotes it anew
         c.tag.weak_number = a
         out.append(c)
@@ -270,7 +315,7 @@ def elemwise(name: str, *args: Any) -> Variable:
     if beyond is not None:
         return beyond
     weak_from = tuple(range(1, 3)) if name == "switch" else tuple(range(len(args)))
-    inputs = as_strong(args, weak_from, name)
+    inputs = as_strong(args, weak_from, name, op=name)
     dtypes = [v.dtype for v in inputs]
     out = S.out_dtype(name, dtypes)
     check_float64(name, dtypes, out)

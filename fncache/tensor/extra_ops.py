@@ -685,6 +685,9 @@ def default(x: Any, default: Any) -> Variable:
 
 
 def _truth(x: Any) -> Variable:
+    if isinstance(x, (int, float)) and not isinstance(x, (bool, np.generic)):
+        # a Python number's truth is known: no dtype need hold it (1e300 under floatX=float32)
+        return constant(np.bool_(x != 0))
     v = as_tensor_variable(x)
     return v if v.dtype == "bool" else elemwise("neq", v, constant(np.zeros((), v.dtype)))
 

@@ -268,6 +268,9 @@ def render_reduce(
         finish = f"(npy_bool)({mean} != 0)" if out == "bool" else convert_expr(mean, "float64", CTYPE[out])
     elif out == "bool":
         finish = f"(npy_bool)({total} != 0)"
+    elif op.acc_dtype:
+        # a float acc_dtype's total to an integer result by the rule a cast follows
+        finish = convert_expr(total, op.acc_dtype, CTYPE[out])
     else:
         finish = f"({CTYPE[out]})({total})"
     ins = [_Param(f"const {CTYPE[dt]} *", f"p{k}") for k, dt in enumerate(comp.in_dtypes)]
