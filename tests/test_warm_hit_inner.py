@@ -241,54 +241,31 @@ def test_a_hit_runs_the_users_own_loop_op_and_refuses_an_entry_naming_another_no
     np.testing.assert_allclose(g(a), _loop_numpy(a), rtol=1e-12)
 
 
-#: Two functions reading one loop (one op, compiled once in the process) whose step holds
-#: another loop and a lazy ``ifelse``; argv[2]: "both" compiles the first too, before the
-#: second, "second" the second alone. Prints the second's compile's lookups by kind and its
-#: results.
-SHARED = """
-import sys, json, numpy as np
-import fncache as fc
-from fncache import tensor as ft
-import fncache.cache.compiledir as _cd
-counts = {}
-_get = _cd.Compiledir.get
-def get(self, key):
-    counts[key.kind] = counts.get(key.kind, 0) + 1
-    return _get(self, key)
-_cd.Compiledir.get = get
-x = ft.dmatrix("x")
-def step(row, acc):
-    inner, _ = fc.scan(lambda a, s: s + a * a, sequences=row, outputs_info=ft.constant(0.0))
-    return acc + fc.ifelse(inner[-1] > 1.0, inner[-1], -inner[-1])
-ys, _ = fc.scan(step, sequences=x, outputs_info=ft.constant(0.0))
-if sys.argv[1] == "both":
-    fc.function([x], ys[-1])
-counts.clear()
-f = fc.function([x], [ys, ys.sum()])
-X = np.arange(12.0).reshape(4, 3) / 10
-print(json.dumps({"counts": counts, "results": [np.asarray(r).tolist() for r in f(X)]}))
-"""
+def _nested_loop() -> tuple:
+    """A loop whose step holds another loop and a lazy ``ifelse``, and numpy's values of it."""
+    x = ft.dmatrix("x")
+
+    def step(row, acc):
+        inner, _ = fc.scan(lambda a, s: s + a * a, sequences=row, outputs_info=ft.constant(0.0))
+        return acc + fc.ifelse(inner[-1] > 1.0, inner[-1], -inner[-1])
+
+    ys, _ = fc.scan(step, sequences=x, outputs_info=ft.constant(0.0))
+    return x, ys
 
 
-def _shared_child(cd: Path, which: str) -> dict:
-    env = {**os.environ, "FNCACHE_FLAGS": f"compiledir={cd}"}
-    r = subprocess.run(
-        [sys.executable, "-c", SHARED, which], capture_output=True, text=True, timeout=300, env=env
-    )
-    assert r.returncode == 0, r.stderr
-    return json.loads(r.stdout.splitlines()[-1])
-
-
-def test_an_entry_carries_the_inner_functions_another_function_compiled_first(tmp_path):
-    """The second function's loop was compiled by the first: its entry still carries the loop's
-    step and the step's own inner functions, and its fresh-process hit looks up one entry."""
-    cold = _shared_child(tmp_path / "cd", "both")
-    hit = _shared_child(tmp_path / "cd", "second")
-    assert hit["counts"]["function"] == 1
+def test_an_entry_carries_the_inner_functions_another_function_compiled_first(own_compiledir):
+    """The second function's loop was compiled by the first (one op: its step compiles once):
+    the second's entry still carries the step's entry and the step's own inner functions'."""
+    x, ys = _nested_loop()
+    first = fc.function([x], ys[-1])
+    second = fc.function([x], [ys, ys.sum()])
+    carried = [fc.cache.find(f.cache_key)[0]["meta"].get(CARRIED_FIELD) for f in (first, second)]
+    assert carried[0] and len(carried[0]) == 4  # the step, its loop and the two branches
+    assert carried[1] == carried[0]
     X = np.arange(12.0).reshape(4, 3) / 10
     sums = (X * X).sum(axis=1)
     want = np.cumsum(np.where(sums > 1.0, sums, -sums))
-    for report in (cold, hit):
-        np.testing.assert_allclose(report["results"][0], want, rtol=1e-12)
-        np.testing.assert_allclose(report["results"][1], want.sum(), rtol=1e-12)
-    assert hit["results"] == cold["results"]
+    got = second(X)
+    np.testing.assert_allclose(got[0], want, rtol=1e-12)
+    np.testing.assert_allclose(got[1], want.sum(), rtol=1e-12)
+    np.testing.assert_allclose(first(X), want[-1], rtol=1e-12)
