@@ -12,6 +12,8 @@ entries of its inner functions, and each inner function, keyed as any other, is 
   function still computes numpy's values;
 * a loop's op taken from the graph being compiled: the hit runs the user's own op, and an
   entry naming a node that runs no inner graph is rebuilt.
+* a function reading a loop another function of the process compiled first (the op compiles
+  its step once) still carries the step's entry and the step's own inner functions'.
 """
 
 from __future__ import annotations
@@ -237,3 +239,33 @@ def test_a_hit_runs_the_users_own_loop_op_and_refuses_an_entry_naming_another_no
     assert "could not be loaded" in caplog.text and "runs no inner graph" in caplog.text
     a = np.random.default_rng(3).standard_normal((4, 2))
     np.testing.assert_allclose(g(a), _loop_numpy(a), rtol=1e-12)
+
+
+def _nested_loop() -> tuple:
+    """A loop whose step holds another loop and a lazy ``ifelse``, and numpy's values of it."""
+    x = ft.dmatrix("x")
+
+    def step(row, acc):
+        inner, _ = fc.scan(lambda a, s: s + a * a, sequences=row, outputs_info=ft.constant(0.0))
+        return acc + fc.ifelse(inner[-1] > 1.0, inner[-1], -inner[-1])
+
+    ys, _ = fc.scan(step, sequences=x, outputs_info=ft.constant(0.0))
+    return x, ys
+
+
+def test_an_entry_carries_the_inner_functions_another_function_compiled_first(own_compiledir):
+    """The second function's loop was compiled by the first (one op: its step compiles once):
+    the second's entry still carries the step's entry and the step's own inner functions'."""
+    x, ys = _nested_loop()
+    first = fc.function([x], ys[-1])
+    second = fc.function([x], [ys, ys.sum()])
+    carried = [fc.cache.find(f.cache_key)[0]["meta"].get(CARRIED_FIELD) for f in (first, second)]
+    assert carried[0] and len(carried[0]) == 4  # the step, its loop and the two branches
+    assert carried[1] == carried[0]
+    X = np.arange(12.0).reshape(4, 3) / 10
+    sums = (X * X).sum(axis=1)
+    want = np.cumsum(np.where(sums > 1.0, sums, -sums))
+    got = second(X)
+    np.testing.assert_allclose(got[0], want, rtol=1e-12)
+    np.testing.assert_allclose(got[1], want.sum(), rtol=1e-12)
+    np.testing.assert_allclose(first(X), want[-1], rtol=1e-12)

@@ -630,8 +630,9 @@ def render_rowpass(node: Apply, ctx: NodeCtx) -> tuple[str, tuple]:
     own (the first one gw itself), and every other call (a per-thread turn) visits the segments
     last to first: what the previous call read last is still in L2. The rows within a segment
     and the accumulators' final sum keep one order, so every call gives the same bits whichever
-    way it went. On a Xeon with a 2 MiB L2 the W4 pass in a C harness took 56.5 µs instead of
-    77.5; an X of at most one segment runs as before."""
+    way it went (a call that cannot allocate the scratch accumulators sums in gw alone: the
+    same sums, rounded in another order). On a Xeon with a 2 MiB L2 the W4 pass in a C harness
+    took 56.5 µs instead of 77.5; an X of at most one segment runs as before."""
     op: RowPass = node.op
     k, P = ctx.k, op.products
     comp = op.composite([v.dtype for v in node.inputs])

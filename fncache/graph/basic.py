@@ -671,9 +671,18 @@ def _declaring(perform: Any, values: Any) -> Any:
     return run
 
 
-#: References to a new array :func:`unheld` finds: the list, its local name and
-#: ``getrefcount``'s argument; to a new view's base, the view, its local name and the argument.
-_NEW_ARRAY_REFS, _NEW_BASE_REFS = 3, 3
+def _refs(outputs: list[Any], j: int) -> tuple[int, int]:
+    """The references to array ``outputs[j]`` and to the array it views (0 where none), as
+    ``sys.getrefcount`` counts them here."""
+    a = outputs[j]
+    base = a.base
+    return sys.getrefcount(a), sys.getrefcount(base) if isinstance(base, np.ndarray) else 0
+
+
+#: What :func:`_refs` counts for a new array held by the list alone, and for the base of a new
+#: view held by the view alone: measured, not assumed, as how many references a call, a local
+#: name and ``getrefcount``'s argument add differs between Python versions.
+_NEW_ARRAY_REFS, _NEW_BASE_REFS = _refs([np.empty(1)], 0)[0], _refs([np.empty(2)[:1]], 0)[1]
 
 
 def unheld(node: Apply, outputs: list[Any]) -> list[Any]:
@@ -685,15 +694,12 @@ def unheld(node: Apply, outputs: list[Any]) -> list[Any]:
     values or an earlier result). Outputs the op declares views of (or overwritten) inputs
     are left as they are; a new array, as almost every perform gives, costs no copy."""
     op = node.op
-    for j in range(len(outputs)):  # by index: enumerate's reused tuple would hold a reference
-        a = outputs[j]
-        if not isinstance(a, np.ndarray) or j in op.view_map or j in op.destroy_map:
+    for j in range(len(outputs)):  # by index: no other name holds the array while it is counted
+        if not isinstance(outputs[j], np.ndarray) or j in op.view_map or j in op.destroy_map:
             continue
-        base = a.base
-        if sys.getrefcount(a) > _NEW_ARRAY_REFS or (
-            isinstance(base, np.ndarray) and sys.getrefcount(base) > _NEW_BASE_REFS
-        ):
-            outputs[j] = a.copy()
+        refs, base_refs = _refs(outputs, j)
+        if refs > _NEW_ARRAY_REFS or base_refs > _NEW_BASE_REFS:
+            outputs[j] = outputs[j].copy()
     return outputs
 
 

@@ -3,12 +3,13 @@ generation), optimization, and linking the optimized graph into a runner."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import pickle
 import sys
 from contextvars import ContextVar
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from ..config import config
 from ..graph.basic import Constant, clone_graph, code_in_identity, reread_user_code, toposort
@@ -272,7 +273,8 @@ def optimize_or_load(
     loaded = None
     if entry is not None:
         try:
-            enc = loads(entry.read_bytes(GRAPH_FILE), _resolver(form))
+            data = entry.read_bytes(GRAPH_FILE)
+            enc = loads(data, _resolver(form))
             loaded = attach_traces(decode_graph(enc, shared), form)
         except Exception as e:  # a bad entry must never stop the user: rebuild it
             log.warning("fncache: function entry %s could not be loaded (%s); rebuilding", key.digest[:16], e)
@@ -284,7 +286,7 @@ def optimize_or_load(
             loaded = None
     if loaded is not None:
         sha = _recorded_kernel_source(entry.meta)
-        _collect(key.digest, lambda: entry.read_bytes(GRAPH_FILE), sha)
+        _collect(key.digest, data, sha)
         _carry(loaded, entry)
     if loaded is not None and not config.cache_verify_hits:
         return loaded, key.digest, sha, None
@@ -388,12 +390,12 @@ def _carry(loaded: FunctionGraph, entry: Any) -> None:
         node.tag[_CARRIED_TAG] = carried
 
 
-def _collect(digest: str, read: Callable[[], bytes], sha: str | None) -> None:
-    """Note a function entry found or stored (key ``digest``, its graph's bytes from ``read``,
-    its kernel library record ``sha``) for the entries waiting to carry it (:func:`_store`)."""
+def _collect(digest: str, data: bytes, sha: str | None) -> None:
+    """Note a function entry found or stored (key ``digest``, its graph's bytes ``data``, its
+    kernel library record ``sha``) for the entries waiting to carry it (:func:`_store`)."""
     collectors = _collectors.get()
     if collectors:
-        item = (digest, read(), {} if sha is None else {KERNEL_SOURCE_FIELD: sha})
+        item = (digest, data, {} if sha is None else {KERNEL_SOURCE_FIELD: sha})
         for found in collectors:
             found.append(item)
 
@@ -404,7 +406,7 @@ def _store(key: Any, payload: bytes, meta: dict[str, Any], graph: FunctionGraph)
     has linked them, carrying their entries, so that a hit looks up this entry alone."""
     from ..cache import cache
 
-    _collect(key.digest, lambda: payload, meta.get(KERNEL_SOURCE_FIELD))
+    _collect(key.digest, payload, meta.get(KERNEL_SOURCE_FIELD))
     nodes = inner_graph_nodes(graph)
     if not nodes:
         cache.put_bytes(key, {GRAPH_FILE: payload}, meta)
@@ -589,22 +591,60 @@ def inner_functions(optimized: FunctionGraph, mode: Mode) -> Callable[[], None] 
             resets.append((_carried, _carried.set({**(_carried.get() or {}), **carried})))
         if pending is not None:
             resets.append((_collectors, _collectors.set((*_collectors.get(), found))))
-        started: dict[int, Any] = {}  # by op: nodes of one op share its function
+        # by op (nodes of one op share its function): its compile started, and the entries
+        # found or stored while it is compiled
+        started: dict[int, tuple[Any, list[tuple[str, bytes, dict[str, str]]]]] = {}
         try:
             for node in nodes:
                 if id(node.op) not in started:
-                    started[id(node.op)] = node.op.start(inner_mode)
+                    mine: list[tuple[str, bytes, dict[str, str]]] = []
+                    with _collecting(mine):
+                        started[id(node.op)] = node.op.start(inner_mode), mine
             for node in nodes:
-                node.tag["inner_function"] = started[id(node.op)]()
+                start, mine = started[id(node.op)]
+                with _collecting(mine):
+                    fn = node.tag["inner_function"] = start()
+                _remember_entries(fn, mine)
         finally:
-            for started_function in started.values():
-                started_function.close()
+            for start, _ in started.values():
+                start.close()
             for var, token in reversed(resets):
                 var.reset(token)
         if pending is not None:
             _publish(pending, found)
 
     return link
+
+
+@contextlib.contextmanager
+def _collecting(found: list[tuple[str, bytes, dict[str, str]]]) -> Iterator[None]:
+    """Have the function entries found or stored meanwhile noted in ``found`` too."""
+    token = _collectors.set((*_collectors.get(), found))
+    try:
+        yield
+    finally:
+        _collectors.reset(token)
+
+
+#: The attribute of an inner function holding the entries found or stored when it was
+#: compiled (its own and its inner functions'), for each later function whose graph runs it.
+_ENTRIES_ATTR = "_fncache_inner_entries"
+
+
+def _remember_entries(fn: Any, found: list[tuple[str, bytes, dict[str, str]]]) -> None:
+    """Keep on ``fn`` (an op's inner function, or a tuple of them) the entries ``found`` while
+    it was compiled. An op compiles its function once per mode: the function of a graph running
+    an op compiled before finds none of them, and hands the entries that op's function keeps to
+    the entries waiting to carry them, so that its own entry carries them all the same."""
+    functions = fn if isinstance(fn, tuple) else (fn,)
+    kept = {digest: item for f in functions for digest, item in getattr(f, _ENTRIES_ATTR, {}).items()}
+    got = {item[0]: item for item in found}
+    for collector in _collectors.get():
+        collector.extend(item for digest, item in kept.items() if digest not in got)
+    if got.keys() - kept.keys():
+        kept.update(got)
+        for f in functions:
+            setattr(f, _ENTRIES_ATTR, kept)
 
 
 def _take_tag(nodes: list[Any], tag: str) -> Any:
