@@ -187,6 +187,59 @@ class BroadcastError(FncacheError, ValueError):
         return new
 
 
+class NotAlignedError(FncacheError, ValueError):
+    """The operands of a product (``dot``, ``a @ b``) whose inner sizes differ, met when a
+    function runs; a ValueError, as fncache raised before it had this name. Beside the message
+    it carries, as data, ``op`` (``"dot"``), ``shapes`` (the operands' shapes), ``part`` (which
+    product of a row pass, or None) and, once said in the user's words, ``names``: the user's
+    names of the operands (None for a value computed in the function), from which it is said
+    again, never from the message."""
+
+    op = "dot"
+
+    def __init__(
+        self, message: str, shapes: Sequence[Sequence[int]] = (), names: Sequence[str | None] = ()
+    ) -> None:
+        self.head = message
+        self.shapes = tuple(tuple(int(n) for n in s) for s in shapes)
+        self.names = tuple(names)
+        self.part: int | None = None
+        # a message alone (a pickle's, one said again with more after it) is said as it is
+        super().__init__(message + self._named() if self.shapes else message)
+
+    @classmethod
+    def of(cls, sa: Sequence[int], sb: Sequence[int]) -> NotAlignedError:
+        """The error of a product of operands of shapes ``sa`` and ``sb``, in the words every
+        linker uses (naming the functions that make a product too: no node names the one called,
+        as a node checking it would keep the product out of the rewrites that fuse it)."""
+        sa, sb = tuple(int(n) for n in sa), tuple(int(n) for n in sb)
+        head = (
+            f"dot (also a @ b and matmul): shapes {sa} and {sb} are not aligned: {sa[-1]} (dim "
+            f"{len(sa) - 1}) != {sb[0]} (dim 0)"
+        )
+        return cls(head, (sa, sb))
+
+    def _named(self) -> str:
+        """The named operands' sizes that differ and the fix."""
+        if not any(self.names) or len(self.shapes) != 2:
+            return "; b's first dim must have the size of a's last"
+        (sa, sb), (a, b) = self.shapes, self.names
+        said = [f"{a} has size {sa[-1]} along axis {len(sa) - 1}"] if a else []
+        said += [f"{b} has size {sb[0]} along axis 0"] if b else []
+        fix = (
+            f"give {b} a first dim of {a}'s last size" if a and b else "give operands whose inner sizes match"
+        )
+        return f": {', '.join(said)}; {fix}"
+
+    def named(self, names: Sequence[str | None]) -> NotAlignedError:
+        """This error with its operands named ``names``."""
+        new = copy.copy(self)
+        new.names = tuple(names)
+        text, said = str(self), self.head + self._named()
+        new.args = (self.head + new._named() + (text[len(said) :] if text.startswith(said) else ""),)
+        return new
+
+
 class NotScalarConstantError(FncacheError, ValueError):
     """``ft.get_scalar_constant_value`` was given a variable whose value is not a scalar
     known before the function runs (Theano/PyTensor's name)."""

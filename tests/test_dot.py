@@ -99,7 +99,8 @@ def test_dot_shape_mismatch(mode: str) -> None:
     ("sa", "sb"), [((3, 4), (5,)), ((3, 4), (5, 2)), ((4,), (5, 2)), ((4,), (5,))], ids=str
 )
 def test_dot_shape_mismatch_names_the_op_and_both_shapes(mode: str, sa: tuple, sb: tuple) -> None:
-    # both linkers word it the same way: the op, the two shapes, the dims that differ
+    # both linkers word it the same way: the op, the two shapes, the dims that differ, and the
+    # user's inputs with their sizes that differ
     a, b = (
         ft.tensor("a", "float64", shape=(None,) * len(sa)),
         ft.tensor("b", "float64", shape=(None,) * len(sb)),
@@ -109,7 +110,8 @@ def test_dot_shape_mismatch_names_the_op_and_both_shapes(mode: str, sa: tuple, s
         f(np.ones(sa), np.ones(sb))
     assert str(ei.value) == (
         f"dot (also a @ b and matmul): shapes {sa} and {sb} are not aligned: {sa[-1]} (dim "
-        f"{len(sa) - 1}) != {sb[0]} (dim 0); b's first dim must have the size of a's last"
+        f"{len(sa) - 1}) != {sb[0]} (dim 0): a has size {sa[-1]} along axis {len(sa) - 1}, b has size "
+        f"{sb[0]} along axis 0; give b a first dim of a's last size"
     )
 
 

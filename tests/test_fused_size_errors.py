@@ -14,7 +14,7 @@ import pytest
 
 import fncache as fc
 from fncache import tensor as ft
-from fncache.errors import BroadcastError
+from fncache.errors import BroadcastError, NotAlignedError
 from fncache.runtime.errors import annotate_runtime_error
 from fncache.tensor.blas import RowPass
 from fncache.tensor.elemwise import Elemwise
@@ -174,6 +174,36 @@ def test_a_row_pass_size_error_names_the_users_op_and_input(reduce: str, mode: s
     assert "y has size 5 along axis 0" in message and "give y" in message, message
     values[1] = values[1][:4]
     assert all(np.isfinite(o).all() for o in f(*values))
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("reduce", ["sum", "mean"])
+def test_a_products_size_error_names_the_users_inputs(reduce: str, mode: str) -> None:
+    """``x @ w`` of a ``w`` one element short, in the row pass of a logistic regression's
+    gradient (FAST_RUN) or a product of its own: the error named ``dot`` and the shapes but
+    not ``x`` and ``w``; it names them, and carries the op and the shapes as data (a pickle
+    keeps them), as a broadcast error does."""
+    ins, outs, values = _logistic(reduce)
+    values[1], values[2] = values[1][:4], values[2][:2]
+    f = fc.function(ins, outs, mode=mode)
+    if mode == "FAST_RUN":
+        assert any(isinstance(n.op, RowPass) for n in f.optimized_graph.toposort())
+    with pytest.raises(NotAlignedError) as info:
+        f(*values)
+    e, message = info.value, str(info.value)
+    assert isinstance(e, ValueError) and (e.op, e.shapes) == ("dot", ((4, 3), (2,))), (e.op, e.shapes)
+    assert message.startswith("dot (also a @ b and matmul): shapes (4, 3) and (2,) are not aligned"), message
+    assert "x has size 3 along axis 1, w has size 2 along axis 0; give w" in message, message
+    again = pickle.loads(pickle.dumps(e))
+    assert (str(again), again.op, again.shapes) == (message, e.op, e.shapes)
+    # a product of a computed operand names only the user's input
+    x, w = ft.dmatrix("x"), ft.dvector("w")
+    g = fc.function([x, w], ft.dot(ft.exp(x).T, w) * 2, mode=mode)
+    with pytest.raises(
+        NotAlignedError, match=r"not aligned: 4 \(dim 1\) != 3 \(dim 0\): w has size 3"
+    ) as info:
+        g(np.ones((4, 3)), np.ones(3))
+    assert " x " not in str(info.value), info.value
 
 
 @pytest.mark.parametrize("mode", MODES)

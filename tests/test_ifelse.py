@@ -465,3 +465,65 @@ def test_a_value_of_known_size_carried_to_the_gradient_of_a_branch(mode: Any) ->
     e = np.exp(a - a.max(axis=0))
     np.testing.assert_allclose(value, np.log(e.sum(axis=0)) + a.max(axis=0), rtol=1e-13)
     np.testing.assert_allclose(grad, e / e.sum(axis=0), rtol=1e-13)
+
+
+def _shape_reads(v: Any, c: Any) -> dict[str, tuple[Any, Any]]:
+    """Graphs where the branch taken for ``c`` reads ``v`` and elsewhere only ``v``'s shape is
+    read (outside the ifelse, or by the other branch), each with numpy's result for ``v``'s
+    value and ``c``."""
+    then = fc.ifelse(c, ft.sum(v), ft.constant(0.0))
+    return {
+        "shape[0] outside": (then + v.shape[0], lambda w, c: c * w.sum() + w.shape[0]),
+        "shape[-1] outside": (then + v.shape[-1], lambda w, c: c * w.sum() + w.shape[-1]),
+        "shape outside": (then + ft.prod(v.shape), lambda w, c: c * w.sum() + w.size),
+        "zeros_like outside": (then + ft.zeros_like(v).sum(), lambda w, c: c * w.sum()),
+        "shape in the other branch": (
+            fc.ifelse(c, ft.sum(v), ft.cast(v.shape[0], "float64")),
+            lambda w, c: w.sum() if c else float(w.shape[0]),
+        ),
+    }
+
+
+@pytest.mark.parametrize("mode", MODES, ids=MODE_IDS)
+def test_a_value_a_branch_reads_and_elsewhere_its_shape_only_is_computed_in_the_branch(mode: Any) -> None:
+    """A value only one branch reads, whose shape is read elsewhere as well: where computing it
+    raises for no value (``exp``) FAST_RUN reads the shape from its input's and computes the
+    value in its branch only, whether the input's sizes are known when the graph is built or not (with a
+    static size FAST_RUN computed ``exp`` outside the ifelse, whichever branch was taken, as it
+    did for the whole shape read as a vector); where it may raise (a factorization, an integer
+    power, an index) reading its shape raises as computing it does, whichever branch is taken
+    (no error skipped). Results equal numpy's both ways."""
+    c = ft.lscalar("c")
+    ok = np.array([[2.0, 0.5], [0.5, 3.0]])
+    for a in (
+        ft.dmatrix("a"),
+        ft.tensor("a", "float64", shape=(2, 2)),
+        ft.tensor("a", "float64", shape=(2, None)),
+    ):
+        for name, (out, want) in _shape_reads(ft.exp(a), c).items():
+            f = fc.function([c, a], out, mode=mode)
+            outer = f.optimized_graph.toposort()
+            if mode != "FAST_COMPILE":  # its few rewrites read a shape from the value itself
+                assert not any("exp" in str(n.op) for n in outer), (a.type, name, [str(n.op) for n in outer])
+            for cv in (0, 1):
+                np.testing.assert_allclose(
+                    f(cv, ok), want(np.exp(ok), cv), rtol=1e-13, err_msg=f"{a.type} {name}"
+                )
+    i, j = ft.tensor("i", "int64", shape=(2,)), ft.tensor("j", "int64", shape=(2,))
+    a = ft.tensor("a", "float64", shape=(2, 2))
+    raising = {
+        "cholesky": (ft.slinalg.cholesky(a), np.linalg.cholesky, np.linalg.LinAlgError),
+        "an integer power": (ft.outer(i**j, ft.ones(2)), None, ValueError),
+        "an index out of range": (ft.take(a, i, axis=0), None, IndexError),
+    }
+    good = (ok, np.array([1, 0]), np.array([1, 2]))
+    bad = (-ok, np.array([2, 3]), np.array([1, -2]))
+    for what, (v, ref, error) in raising.items():
+        for name, (out, want) in _shape_reads(v, c).items():
+            f = fc.function([c, a, i, j], out, mode=mode, on_unused_input="ignore")
+            for cv in (0, 1):
+                if ref is not None:
+                    np.testing.assert_allclose(f(cv, *good), want(ref(ok), cv), rtol=1e-13, err_msg=name)
+                with pytest.raises(error):
+                    f(cv, *bad)
+                    pytest.fail(f"{what}, {name}, c={cv}: no error")

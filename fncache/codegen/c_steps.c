@@ -690,14 +690,17 @@ static int run_dot(const Step *s, PyArrayObject **v)
     PyArrayObject *a = v[s->in[0]], *b = v[s->in[1]];
     const int da = PyArray_NDIM(a) - 1;
     if (PyArray_DIM(a, da) != PyArray_DIM(b, 0)) {
-        /* as the op's perform words it (blas.not_aligned; numpy's own message names neither op
-         * nor shapes' owner) */
+        /* fncache.errors.NotAlignedError, as the op's perform raises it: it carries the shapes as
+         * data, from which the error is said again naming the user's inputs (an error path:
+         * imported here) */
         PyObject *sa = fc_shape_tuple(a), *sb = fc_shape_tuple(b);
-        if (sa && sb)
-            PyErr_Format(PyExc_ValueError,
-                         "dot (also a @ b and matmul): shapes %R and %R are not aligned: %zd (dim %d) != %zd "
-                         "(dim 0); b's first dim must have the size of a's last",
-                         sa, sb, (Py_ssize_t)PyArray_DIM(a, da), da, (Py_ssize_t)PyArray_DIM(b, 0));
+        PyObject *mod = sa && sb ? PyImport_ImportModule("fncache.errors") : NULL, *err = NULL;
+        PyObject *cls = mod ? PyObject_GetAttrString(mod, "NotAlignedError") : NULL;
+        if (cls) err = PyObject_CallMethod(cls, "of", "OO", sa, sb);
+        if (err) PyErr_SetObject((PyObject *)Py_TYPE(err), err);
+        Py_XDECREF(err);
+        Py_XDECREF(cls);
+        Py_XDECREF(mod);
         Py_XDECREF(sa);
         Py_XDECREF(sb);
         return -1;

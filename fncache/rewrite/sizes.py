@@ -3,7 +3,8 @@ gradient divides by) reads its sizes from the variables they come from, not from
 value: through elementwise ops (the broadcast of their inputs' sizes), products, dimshuffles,
 reductions and `SumToShape`. The count then no longer waits for the value it counts, so a
 gradient whose only link to a row-wise value was its count fuses with it (`rowpass`). A size
-read as ``u.shape[d]`` is read from those variables too, so ``u`` is not computed for it alone;
+read as ``u.shape[d]`` (or ``u.shape`` as a whole) is read from those variables too, static
+sizes included, so ``u`` is not computed for it alone;
 it then raises where computing ``u`` would: it checks every broadcast of the elementwise ops
 and reductions it passes over (along each axis, not only ``d``) and that no max or min among
 them reduces an axis of size 0, and it is not taken where one of them reads a value that is
@@ -15,13 +16,14 @@ import numpy as np
 
 from ..graph.basic import Apply, Variable
 from ..graph.fgraph import FunctionGraph
+from ..graph.types import TensorType
 from ..tensor.basic import constant
 from ..tensor.blas import Dot
 from ..tensor.elemwise import Elemwise, elemwise
 from ..tensor.grad_ops import ReducedSize, SumToShape
 from ..tensor.pyop import check_value
 from ..tensor.reduction import Reduce
-from ..tensor.shape_ops import DimShuffle, Shape, shape
+from ..tensor.shape_ops import DimShuffle, MakeVector, Shape, shape
 from ..tensor.subtensor import Subtensor
 from .local import local_pass
 from .registry import register
@@ -243,26 +245,57 @@ def _checked_read(
     return out
 
 
-def _shape_entry(node: Apply, memo: Keys) -> list[Variable] | None:
+def _size_read(u: Variable, d: int, memo: Keys) -> Variable | None:
     """``u.shape[d]`` read from the variables that size comes from (``(X @ W + b).shape[1]`` is
-    ``W.shape[1]`` broadcast with ``b.shape[0]``), so reading it does not keep ``u`` computed: a
-    softmax whose size `categorical_crossentropy` checks its class indices against, say."""
+    ``W.shape[1]`` broadcast with ``b.shape[0]``, ``exp(a).shape[0]`` of an ``a`` of static
+    size 2 is 2), so reading it does not keep ``u`` computed: a softmax whose size
+    `categorical_crossentropy` checks its class indices against, a value only the branch of an
+    ``ifelse`` not taken reads, say. The sizes a product or a type declares are checked by
+    computing the value (a product's inner sizes, reshape's, specify_shape's): read from past
+    elementwise ops, reductions and dimshuffles only (`_checked_read` refuses a value computed
+    by another op that the read would no longer compute, static sizes and all)."""
+    key, leaves = size_key(u, d, False, memo)
+    if any(v is u for v, _ in leaves):
+        return None
+    return _checked_read(size_of(key, leaves, d), u, key, leaves, memo)
+
+
+def _shape_entry(node: Apply, memo: Keys) -> list[Variable] | None:
+    """``u.shape[d]`` as `_size_read` reads it; an entry of a vector of sizes (`_shape_vector`)
+    as that size."""
     if not isinstance(node.op, Subtensor) or len(node.op.idx) != 1 or node.op.idx[0][0] != "i":
         return None
     at = node.op.idx[0][1]
     sh = node.inputs[0].owner
-    if at is None or at[0] != "c" or sh is None or not isinstance(sh.op, Shape) or sh.inputs[0].owner is None:
+    if at is None or at[0] != "c" or sh is None:
+        return None
+    if isinstance(sh.op, MakeVector):
+        k = at[1]
+        if -len(sh.inputs) <= k < len(sh.inputs) and sh.inputs[k].type == node.outputs[0].type:
+            return [sh.inputs[k]]
+        return None
+    if not isinstance(sh.op, Shape) or sh.inputs[0].owner is None:
         return None
     u = sh.inputs[0]
-    d = at[1] + u.ndim if at[1] < 0 else at[1]
-    # the sizes a product or a type declares are checked by computing the value (a product's
-    # inner sizes, reshape's, specify_shape's): read from past elementwise ops, reductions and
-    # dimshuffles only, and not where a static size comes in
-    key, leaves = size_key(u, d, False, memo)
-    if any(v is u for v, _ in leaves) or len(leaves) != len(key):
-        return None
-    out = _checked_read(size_of(key, leaves, d), u, key, leaves, memo)
+    out = _size_read(u, at[1] + u.ndim if at[1] < 0 else at[1], memo)
     return [out] if out is not None and out.type == node.outputs[0].type else None
+
+
+def _shape_vector(node: Apply, memo: Keys) -> list[Variable] | None:
+    """``u.shape`` read as a whole (its product, an array of that shape) as the vector of
+    `_size_read`'s sizes, where each dim has one."""
+    if not isinstance(node.op, Shape) or node.inputs[0].owner is None:
+        return None
+    u = node.inputs[0]
+    if not isinstance(u.type, TensorType) or u.ndim == 0:
+        return None
+    reads = [_size_read(u, d, memo) for d in range(u.ndim)]
+    if any(r is None or r.type != _SIZE for r in reads):
+        return None
+    return [MakeVector()(*reads)]
+
+
+_SIZE = TensorType("int64", ())
 
 
 @register("sizes", "fast_run")
@@ -271,4 +304,6 @@ def sizes(fgraph: FunctionGraph) -> bool:
     # (their inputs redirected to the replacements made): what lies there does not change, so
     # each dim's key is found once for the pass
     memo: Keys = {}
-    return local_pass(fgraph, lambda node: _lift(node) or _shape_entry(node, memo))
+    return local_pass(
+        fgraph, lambda node: _lift(node) or _shape_entry(node, memo) or _shape_vector(node, memo)
+    )

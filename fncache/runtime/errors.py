@@ -8,9 +8,9 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..config import config
-from ..errors import BroadcastError
+from ..errors import BroadcastError, NotAlignedError
 from ..graph.basic import Apply, Constant, Variable, format_trace
-from ..tensor.blas import RowPass
+from ..tensor.blas import Dot, RowPass
 from ..tensor.elemwise import Elemwise, broadcast_shapes, sized_like
 from ..tensor.grad_ops import ReducedSize
 from ..tensor.reduction import Reduce
@@ -224,14 +224,30 @@ def _unbroadcast(e: BaseException, node: Apply, graph_inputs: Sequence[Variable]
     )
 
 
+def _unaligned(e: NotAlignedError, node: Apply) -> BaseException:
+    """A product's operands that do not align, named as the user's inputs they have the sizes
+    of (:func:`sized_like`): a `Dot`'s, or a row pass's ``X`` and the ``w`` of the product
+    that failed."""
+    if isinstance(node.op, Dot):
+        operands = node.inputs
+    elif isinstance(node.op, RowPass) and e.part is not None:
+        operands = [node.inputs[0], node.inputs[1 + e.part]]
+    else:
+        return e
+    sized = [sized_like(v) for v in operands]
+    names = [u.name if _users_input(u) else None for u in sized]
+    return e.named(names) if any(names) else e
+
+
 def _named_error(e: BaseException, node: Apply, graph_inputs: Sequence[Variable]) -> BaseException:
     """numpy's error for a size no array can have, as the same kind of error with numpy's words
     after ``node``'s op and before the fix; an index out of range of a node made by a user's
     function (``made_by``: ``take``'s indexing) as an ``IndexError`` naming that function and
     its fix, and a failed size check so made (an update's) as a ``ValueError`` naming its
     place; a loop's inputs that do not broadcast by the op and inputs the user wrote
-    (:func:`_unbroadcast`); any other error as it is."""
-    e = _unbroadcast(e, node, graph_inputs)
+    (:func:`_unbroadcast`), a product's that do not align by the user's inputs
+    (:func:`_unaligned`); any other error as it is."""
+    e = _unaligned(e, node) if isinstance(e, NotAlignedError) else _unbroadcast(e, node, graph_inputs)
     made_by = node.tag.get("made_by")
     if isinstance(e, IndexError) and made_by is not None:
         name, fix = made_by

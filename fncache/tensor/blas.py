@@ -7,24 +7,14 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..errors import BroadcastError
+from ..errors import BroadcastError, NotAlignedError
 from ..graph.basic import Apply, Op, Variable
 from ..graph.types import TensorType, normalize_dtype
 from .basic import as_tensor_variable
 from . import scalar_ops as S
 from .elemwise import Elemwise, check_float64, elemwise
 
-__all__ = ["Dot", "dot", "matmul", "RowPass", "not_aligned"]
-
-
-def not_aligned(sa: tuple, sb: tuple) -> str:
-    """The error of a `Dot` of operands of run-time shapes ``sa`` and ``sb`` that do not match,
-    naming the functions that make it too (no node names the one called: a node checking it
-    would keep the product out of the rewrites that fuse it); the C step words it the same way."""
-    return (
-        f"dot (also a @ b and matmul): shapes {sa} and {sb} are not aligned: {sa[-1]} (dim "
-        f"{len(sa) - 1}) != {sb[0]} (dim 0); b's first dim must have the size of a's last"
-    )
+__all__ = ["Dot", "dot", "matmul", "RowPass"]
 
 
 class Dot(Op):
@@ -57,7 +47,7 @@ class Dot(Op):
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         a, b = inputs
         if a.shape[-1] != b.shape[0]:
-            raise ValueError(not_aligned(a.shape, b.shape))
+            raise NotAlignedError.of(a.shape, b.shape)
         with np.errstate(all="ignore"):  # as the C kernels: IEEE results, no warnings
             res = np.dot(a, b)
         return [np.asarray(res, dtype=node.outputs[0].dtype)]
@@ -166,7 +156,11 @@ class RowPass(Op):
         x = inputs[0]
         vals = list(inputs)
         for k in range(p):
-            vals += Dot().perform(inner[0][k], [x, inputs[1 + k]])
+            try:
+                vals += Dot().perform(inner[0][k], [x, inputs[1 + k]])
+            except NotAlignedError as e:
+                e.part = k  # which product: its error names X and that product's w
+                raise
         for part, ((op, refs), n) in enumerate(zip(self.nodes, inner[1])):
             try:
                 vals += op.perform(n, [vals[r] for r in refs])

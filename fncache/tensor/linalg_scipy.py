@@ -151,6 +151,11 @@ class QZ(Op):
         sla = scipy_linalg("qz")
 
         def one(a: np.ndarray, b: np.ndarray) -> tuple:
+            if a.shape == b.shape == (0, 0):
+                # the forms of empty matrices are empty: LAPACK's gges refuses the workspace of
+                # size 0 scipy gives it for them (f2py's error, and LAPACK's words on stdout)
+                e, v = np.zeros((0, 0)), np.zeros(0)
+                return (e, e, v, v, e, e) if self.eigenvalues else (e, e, e, e)
             if self.sort is None and not self.eigenvalues:
                 return sla.qz(a, b, output=self.output)
             # ordqz with nothing selected keeps qz's order and gives the eigenvalues

@@ -22,11 +22,11 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ...errors import GpuError
+from ...errors import GpuError, NotAlignedError
 from ...graph.basic import Apply
 from ...graph.fgraph import FunctionGraph
 from ...graph.slots import plan_slots
-from ...tensor.blas import Dot, not_aligned
+from ...tensor.blas import Dot
 from ...tensor.elemwise import Elemwise
 from ...tensor.grad_ops import ReducedSize
 from ...tensor.pyop import CheckAndRaise
@@ -439,7 +439,7 @@ class CudaRunner:
             return self._host(node, spec, store, ins, outs)
         a, b = (self._dev(store, s) for s in ins)
         if a.shape[-1] != b.shape[0]:
-            raise ValueError(not_aligned(a.shape, b.shape))
+            raise NotAlignedError.of(a.shape, b.shape)
         out = self._new(a.shape[:-1] + b.shape[1:], dt, outs[0], "the result of dot")
         am, bm = as_matrix(a.shape, a.strides, True), as_matrix(b.shape, b.strides, False)
         if am[0] * bm[1] == 0:
