@@ -42,6 +42,25 @@ static PyObject *fc_shape_tuple(PyArrayObject *a)
     return t;
 }
 
+/* Raise fncache.errors' class `name` made by its `of(*args)` (`args` a new reference, taken;
+ * NULL with an exception set): those classes carry an error's data (the op, the shapes), from
+ * which the error is said again in the user's words. An error path only, so imported here.
+ * Always returns -1. */
+static int fc_raise_data_error(const char *name, PyObject *args)
+{
+    PyObject *mod = args ? PyImport_ImportModule("fncache.errors") : NULL;
+    PyObject *cls = mod ? PyObject_GetAttrString(mod, name) : NULL;
+    PyObject *of = cls ? PyObject_GetAttrString(cls, "of") : NULL;
+    PyObject *err = of ? PyObject_Call(of, args, NULL) : NULL;
+    if (err) PyErr_SetObject((PyObject *)Py_TYPE(err), err);
+    Py_XDECREF(err);
+    Py_XDECREF(of);
+    Py_XDECREF(cls);
+    Py_XDECREF(mod);
+    Py_XDECREF(args);
+    return -1;
+}
+
 /* numpy broadcasting of `n` arrays into `shape` (ndim `nd`). Views with zero strides
  * (np.broadcast_to) hold many elements in little memory, so the broadcast shape of several
  * can have more elements than an npy_intp counts: refused as numpy refuses them (its own
@@ -72,17 +91,8 @@ bad:
             Py_XDECREF(t);
         }
         if (!shapes) return -1;
-        if (!too_many) {
-            /* fncache.errors.BroadcastError carries the op and the shapes as data, from which
-             * the error is said again in the user's words (an error path: imported here) */
-            PyObject *mod = PyImport_ImportModule("fncache.errors"), *err = NULL;
-            PyObject *cls = mod ? PyObject_GetAttrString(mod, "BroadcastError") : NULL;
-            if (cls) err = PyObject_CallMethod(cls, "of", "sO", what, shapes);
-            if (err) PyErr_SetObject((PyObject *)Py_TYPE(err), err);
-            Py_XDECREF(err);
-            Py_XDECREF(cls);
-            Py_XDECREF(mod);
-        }
+        if (!too_many)
+            fc_raise_data_error("BroadcastError", Py_BuildValue("(sO)", what, shapes));
         else
             PyErr_Format(PyExc_ValueError,
                          "%s: input shapes %R broadcast to more elements than an array can hold; "
@@ -690,17 +700,9 @@ static int run_dot(const Step *s, PyArrayObject **v)
     PyArrayObject *a = v[s->in[0]], *b = v[s->in[1]];
     const int da = PyArray_NDIM(a) - 1;
     if (PyArray_DIM(a, da) != PyArray_DIM(b, 0)) {
-        /* fncache.errors.NotAlignedError, as the op's perform raises it: it carries the shapes as
-         * data, from which the error is said again naming the user's inputs (an error path:
-         * imported here) */
+        /* NotAlignedError, as the op's perform raises it */
         PyObject *sa = fc_shape_tuple(a), *sb = fc_shape_tuple(b);
-        PyObject *mod = sa && sb ? PyImport_ImportModule("fncache.errors") : NULL, *err = NULL;
-        PyObject *cls = mod ? PyObject_GetAttrString(mod, "NotAlignedError") : NULL;
-        if (cls) err = PyObject_CallMethod(cls, "of", "OO", sa, sb);
-        if (err) PyErr_SetObject((PyObject *)Py_TYPE(err), err);
-        Py_XDECREF(err);
-        Py_XDECREF(cls);
-        Py_XDECREF(mod);
+        fc_raise_data_error("NotAlignedError", sa && sb ? Py_BuildValue("(OO)", sa, sb) : NULL);
         Py_XDECREF(sa);
         Py_XDECREF(sb);
         return -1;
