@@ -292,7 +292,28 @@ def _shape_vector(node: Apply, memo: Keys) -> list[Variable] | None:
     reads = [_size_read(u, d, memo) for d in range(u.ndim)]
     if any(r is None or r.type != _SIZE for r in reads):
         return None
+    whole = _whole_shape(reads)
+    if whole is not None and whole.type == node.outputs[0].type:
+        return [whole]
     return [MakeVector()(*reads)]
+
+
+def _whole_shape(reads: list[Variable]) -> Variable | None:
+    """The shape of one variable ``v`` when ``reads`` are its dims in order (``v.shape[0]``,
+    ``v.shape[1]``, ...), so that ``(x ** 2).shape`` becomes ``x.shape`` rather than a vector
+    made again of its entries."""
+    owners = [r.owner for r in reads]
+    if any(o is None or not isinstance(o.op, Subtensor) or len(o.op.idx) != 1 for o in owners):
+        return None
+    shapes = [o.inputs[0].owner for o in owners]
+    if any(sh is None or not isinstance(sh.op, Shape) for sh in shapes):
+        return None
+    # one variable's shape, though maybe read through several Shape nodes not merged yet
+    if len({sh.inputs[0] for sh in shapes}) != 1 or shapes[0].inputs[0].ndim != len(reads):
+        return None
+    if [o.op.idx[0] for o in owners] != [("i", ("c", d)) for d in range(len(reads))]:
+        return None
+    return shapes[0].outputs[0]
 
 
 _SIZE = TensorType("int64", ())
