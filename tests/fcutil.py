@@ -473,6 +473,22 @@ def count_renders(monkeypatch: Any) -> list[int]:
     return renders
 
 
+def early_library_dirs(monkeypatch: Any) -> list[Any]:
+    """A list of the temporary directory of each kernel library compile started early
+    (``c_linker.EarlyLibrary``), for tests that check those directories are removed."""
+    from fncache.codegen import c_linker
+
+    dirs: list[Any] = []
+    made = c_linker.EarlyLibrary.__init__
+
+    def noted(self: Any, *args: Any, **kwargs: Any) -> None:
+        made(self, *args, **kwargs)
+        dirs.append(self._dir)
+
+    monkeypatch.setattr(c_linker.EarlyLibrary, "__init__", noted)
+    return dirs
+
+
 def function_misses() -> int:
     """How many functions this process compiled (missed in the cache) so far."""
     import fncache as fc

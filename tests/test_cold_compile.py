@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -25,7 +24,7 @@ from fncache.codegen import c_linker, c_module
 from fncache.config import config
 from fncache.toolchain import compiler
 from fncache.tensor.jacobian_rows import JacobianRows
-from fcutil import count_renders
+from fcutil import count_renders, early_library_dirs
 
 
 @pytest.fixture(autouse=True)
@@ -99,14 +98,7 @@ def test_an_outer_library_in_the_compiledir_starts_no_compiler(compiler_calls):
 
 
 def test_an_early_compile_not_taken_is_stopped_and_removed(compiler_calls, monkeypatch):
-    dirs: list[Path] = []
-    made = c_linker.EarlyLibrary.__init__
-
-    def noted(self, *args, **kwargs):
-        made(self, *args, **kwargs)
-        dirs.append(self._dir)
-
-    monkeypatch.setattr(c_linker.EarlyLibrary, "__init__", noted)
+    dirs = early_library_dirs(monkeypatch)
 
     def broken(self, mode=None):
         raise RuntimeError("the inner function does not compile")

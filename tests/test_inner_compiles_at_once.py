@@ -23,10 +23,10 @@ import pytest
 
 import fncache as fc
 from fncache import tensor as ft
-from fncache.codegen import c_linker
 from fncache.config import config
 from fncache.errors import CompileError
 from fncache.toolchain import compiler, slots
+from fcutil import early_library_dirs
 
 
 #: a compiler call held until the file named first exists
@@ -204,14 +204,7 @@ def test_no_more_compilers_run_than_slots_and_the_result_is_the_same(jobs, monke
 
 
 def test_a_failing_inner_library_raises_its_error_and_publishes_nothing_of_it(monkeypatch, tmp_path):
-    dirs: list[Path] = []
-    made = c_linker.EarlyLibrary.__init__
-
-    def noted(self, *args, **kwargs):
-        made(self, *args, **kwargs)
-        dirs.append(self._dir)
-
-    monkeypatch.setattr(c_linker.EarlyLibrary, "__init__", noted)
+    dirs = early_library_dirs(monkeypatch)
     calls = Recorder(monkeypatch, tmp_path, fail=3)  # the gradient loop's step
     where = tmp_path / "cd"
     with pytest.raises(CompileError) as raised:
