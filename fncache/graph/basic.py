@@ -419,6 +419,9 @@ class Op:
     destroy_map: dict[int, list[int]] = {}
     #: True for ops running user code, whose outputs may be their inputs (or views of them).
     may_return_input = False
+    #: True where the op's perform itself gives every output memory of its own (checked there,
+    #: for DebugMode's eyes too), so the linkers need not check it again (`undeclared_outputs`)
+    owns_outputs = False
     #: Theano's and PyTensor's: the index of the output that calling the op returns (alone,
     #: of several); None: all of them (one output: that one)
     default_output: int | None = None
@@ -804,7 +807,7 @@ def undeclared_outputs(node: Apply) -> tuple[int, ...]:
     as it is), so :func:`own_storage` makes sure it is. An op that may return an input as it
     is has its outputs copied on return anyway."""
     op = node.op
-    if op.may_return_input:
+    if op.may_return_input or op.owns_outputs:
         return ()
     return tuple(j for j in range(len(node.outputs)) if j not in op.view_map and j not in op.destroy_map)
 

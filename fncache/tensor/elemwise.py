@@ -96,6 +96,7 @@ class Elemwise(Op):
     """
 
     __props__ = ("composite", "inplace")
+    owns_outputs = True  # perform copies what numpy returns as a view (real, imag)
 
     def __init__(self, composite: S.Composite, inplace: tuple[tuple[int, int], ...] = ()) -> None:
         self.composite = composite
