@@ -51,20 +51,20 @@ def copy_destroyed_inputs(fgraph: FunctionGraph) -> FunctionGraph:
     counts = client_counts(fgraph)
     for node in nodes:
         destroyed = sorted({k for ins in node.op.destroy_map.values() for k in ins})
-        if all(_may_overwrite(node, k, counts) for k in destroyed):
+        unsafe = [k for k in destroyed if not _may_overwrite(node, k, counts)]
+        if not unsafe:
             continue
         inputs = list(node.inputs)
-        for k in destroyed:
-            if not _may_overwrite(node, k, counts):
-                if not isinstance(inputs[k].type, TensorType):
-                    raise TypeError(
-                        f"{node.op} declares it overwrites its input {k} ({inputs[k]!r}, a "
-                        f"{inputs[k].type}), whose value is read elsewhere (the caller's, a shared "
-                        "value's, or another node's); fncache copies only dense tensors for an op "
-                        "to overwrite: copy the value in perform and drop the input from destroy_map"
-                    )
-                inputs[k] = elemwise("identity", inputs[k])
-                if "origin" in node.tag:  # its errors name the line that made the op's node
-                    inputs[k].owner.tag["origin"] = node.tag["origin"]
+        for k in unsafe:
+            if not isinstance(inputs[k].type, TensorType):
+                raise TypeError(
+                    f"{node.op} declares it overwrites its input {k} ({inputs[k]!r}, a "
+                    f"{inputs[k].type}), whose value is read elsewhere (the caller's, a shared "
+                    "value's, or another node's); fncache copies only dense tensors for an op "
+                    "to overwrite: copy the value in perform and drop the input from destroy_map"
+                )
+            inputs[k] = elemwise("identity", inputs[k])
+            if "origin" in node.tag:  # its errors name the line that made the op's node
+                inputs[k].owner.tag["origin"] = node.tag["origin"]
         node.inputs = inputs
     return fgraph
