@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from typing import Sequence
+from typing import Any, Sequence
 
 
 class FncacheError(Exception):
@@ -118,7 +118,27 @@ class OutOfRangeError(FncacheError, OverflowError, ValueError):
     numpy's for a Python int out of a dtype's range, and a ValueError, as other bad values."""
 
 
-class BroadcastError(FncacheError, ValueError):
+class _SaidFromData(FncacheError, ValueError):
+    """An error whose message is said from data it carries (``head``, then what ``_named``
+    says of the data), so that it can be said again with more of the data known."""
+
+    head: str
+
+    def _named(self) -> str:
+        raise NotImplementedError
+
+    def _said_again(self, **data: Any) -> Any:
+        """A copy of this error with ``data`` set, its message said again from it (keeping
+        what followed the message: a node's description, with exception_verbosity high)."""
+        new = copy.copy(self)
+        for name, value in data.items():
+            setattr(new, name, value)
+        text, said = str(self), self.head + self._named()
+        new.args = (self.head + new._named() + (text[len(said) :] if text.startswith(said) else ""),)
+        return new
+
+
+class BroadcastError(_SaidFromData):
     """Values whose shapes do not broadcast together (numpy's rules) met when a function runs; a
     ValueError, as fncache raised before it had this name. Beside the message it carries what
     the message says, as data: ``op``, the op that broadcasts them, as the message names it,
@@ -176,18 +196,15 @@ class BroadcastError(FncacheError, ValueError):
         them); itself where none is."""
         if not any(name is None and k in names for k, name, _, _ in self.sizes):
             return self
-        new = copy.copy(self)
-        new.sizes = tuple(
-            (k, names.get(k) if name is None and k is not None else name, a, n)
-            for k, name, a, n in self.sizes
+        return self._said_again(
+            sizes=tuple(
+                (k, names.get(k) if name is None and k is not None else name, a, n)
+                for k, name, a, n in self.sizes
+            )
         )
-        # what follows the sizes' words (a node's description, with exception_verbosity high)
-        text, said = str(self), self.head + self._named()
-        new.args = (self.head + new._named() + (text[len(said) :] if text.startswith(said) else ""),)
-        return new
 
 
-class NotAlignedError(FncacheError, ValueError):
+class NotAlignedError(_SaidFromData):
     """The operands of a product (``dot``, ``a @ b``) whose inner sizes differ, met when a
     function runs; a ValueError, as fncache raised before it had this name. Beside the message
     it carries, as data, ``op`` (``"dot"``), ``shapes`` (the operands' shapes), ``part`` (which
@@ -233,11 +250,7 @@ class NotAlignedError(FncacheError, ValueError):
 
     def named(self, names: Sequence[str | None]) -> NotAlignedError:
         """This error with its operands named ``names``."""
-        new = copy.copy(self)
-        new.names = tuple(names)
-        text, said = str(self), self.head + self._named()
-        new.args = (self.head + new._named() + (text[len(said) :] if text.startswith(said) else ""),)
-        return new
+        return self._said_again(names=tuple(names))
 
 
 class NotScalarConstantError(FncacheError, ValueError):
