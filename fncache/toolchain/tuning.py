@@ -9,8 +9,8 @@ copy of the kernel per candidate vector width (``target("prefer-vector-width=N")
 copies are timed in interleaved rounds, in three batches.  A width other than the compiler's
 default is chosen only when it wins clearly (:func:`decide`) in every batch: two hosts with the same CPU under different load
 then make the same choice.  The choice is remembered in the host record and becomes the
-``vector_width`` component of every module key.  Cost: one compiler run and about a
-millisecond of timing, once per host and compiler; ``config.vector_width`` pins it.
+``vector_width`` component of every module key.  Cost: one compiler run and a few
+milliseconds of timing, once per host and compiler; ``config.vector_width`` pins it.
 """
 
 from __future__ import annotations
@@ -37,13 +37,17 @@ log = logging.getLogger(__name__)
 
 #: Vector widths fncache knows: gcc's default for the -mtune, or a preference for N bits.
 WIDTHS = ("default", "128", "256", "512")
-#: Most seconds the timing rounds may take (they normally take about a millisecond).
+#: Most seconds the timing rounds may take (they normally take a few milliseconds).
 BUDGET = 0.1
 #: How much faster than the default another width must be to be chosen: 8 %, both in its best
 #: time and in the median of its per-round ratios (timing noise is not a reason to differ).
 MARGIN = 0.08
 #: Interleaved timing rounds (each times every candidate once); at least 5 even past BUDGET.
 ROUNDS = 30
+#: Calls per width in a round, the fastest counted: on a busy machine one call in a few is slowed
+#: (another process on the core or its sibling), and a round whose one call was would otherwise
+#: move the median of the per-round ratios by itself.
+REPEATS = 3
 #: Separate batches of rounds, each decided on its own: a width other than the default is chosen
 #: only when every batch chooses it, so a passing phase of the machine (another process's burst,
 #: a frequency change) that favours one width during one batch does not become the host's choice.
@@ -205,9 +209,13 @@ def _time(lib: Any, widths: list[str], deadline: float) -> list[dict[str, float]
     for k in range(ROUNDS):
         times = {}
         for w, fn in kernels[k % len(kernels) :] + kernels[: k % len(kernels)]:
-            t = time.perf_counter_ns()
-            fn(*args)
-            times[w] = (time.perf_counter_ns() - t) / _N
+            best = None
+            for _ in range(REPEATS):
+                t = time.perf_counter_ns()
+                fn(*args)
+                t = time.perf_counter_ns() - t
+                best = t if best is None or t < best else best
+            times[w] = best / _N
         rounds.append(times)
         if k >= 4 and time.perf_counter() > deadline:
             break
