@@ -110,17 +110,26 @@ def _compiles_during(data):
         return None
 
 
-def _repeat_fresh(code, env, trials, timeout=900):
-    """Run ``code`` ``trials`` times; (Cell internal, Cell wall, [datas])."""
+def _until_failed(runs):
+    """The fresh-process results ``runs`` yields, each run as it is drawn, up to the first that
+    failed: (the times measured in the children, their walls, their reports, None), or with
+    that failure's Cell last (and no run after it)."""
     secs, walls, datas = [], [], []
-    for _ in range(trials):
-        res = run_fresh(code, env, timeout=timeout)
+    for res in runs:
         bad = res.cell_or_none()
         if bad is not None:
-            return bad, bad, datas
+            return secs, walls, datas, bad
         secs.append(res.data["seconds"])
         walls.append(res.wall)
         datas.append(res.data)
+    return secs, walls, datas, None
+
+
+def _repeat_fresh(code, env, trials, timeout=900):
+    """Run ``code`` ``trials`` times; (Cell internal, Cell wall, [datas])."""
+    secs, walls, datas, bad = _until_failed(run_fresh(code, env, timeout=timeout) for _ in range(trials))
+    if bad is not None:
+        return bad, bad, datas
     extra = {"trials": trials, "all": secs, "walls": walls, "max_rel_err": datas[-1].get("max_rel_err")}
     comp = [_compiles_during(d) for d in datas]
     if any(c is not None for c in comp):
@@ -139,6 +148,13 @@ def _progress(msg):
 # ---- cold compile ---------------------------------------------------------------------------
 
 
+def _cold_env(impl, compiledir):
+    """A cold child's environment: ``compiledir`` as the cache of ``impl`` (numba keeps none)."""
+    if impl == "fncache":
+        return fncache_env(compiledir)
+    return pytensor_env(compiledir) if impl == "pytensor" else {}
+
+
 def run_cold(cfg):
     rows = []
     for wl in ("W1", "W3"):
@@ -147,16 +163,13 @@ def run_cold(cfg):
         rw = Row("cold", f"cold_{wl}_wall", f"cold {wl}: whole fresh process, wall")
         for impl in ("fncache", "numba", "pytensor"):
             _progress(f"cold {wl} {impl} x{cfg.cold_trials}")
-            secs, walls, bad = [], [], None
-            for trial in range(cfg.cold_trials):
-                d = cfg.newdir(f"cold-{impl}-{wl}-{trial}")
-                env = fncache_env(d) if impl == "fncache" else (pytensor_env(d) if impl == "pytensor" else {})
-                res = run_fresh(compile_and_call_code(impl, wl, n=cfg.cold_n), env, timeout=cfg.child_timeout)
-                bad = res.cell_or_none()
-                if bad is not None:
-                    break
-                secs.append(res.data["seconds"])
-                walls.append(res.wall)
+            code = compile_and_call_code(impl, wl, n=cfg.cold_n)
+            secs, walls, _, bad = _until_failed(
+                run_fresh(
+                    code, _cold_env(impl, cfg.newdir(f"cold-{impl}-{wl}-{trial}")), timeout=cfg.child_timeout
+                )
+                for trial in range(cfg.cold_trials)
+            )
             if bad is not None:
                 r.cells[impl] = rw.cells[impl] = bad
                 continue
@@ -234,14 +247,9 @@ def run_import(cfg):
         env = pytensor_env(cfg.path("pt-import")) if mod == "pytensor" else {}
         _progress(f"import {mod} x{cfg.import_trials}")
         run_fresh(code, env, timeout=cfg.child_timeout)  # warm the OS file cache
-        secs, walls, bad = [], [], None
-        for _ in range(cfg.import_trials):
-            res = run_fresh(code, env, timeout=cfg.child_timeout)
-            bad = res.cell_or_none()
-            if bad is not None:
-                break
-            secs.append(res.data["seconds"])
-            walls.append(res.wall)
+        secs, walls, _, bad = _until_failed(
+            run_fresh(code, env, timeout=cfg.child_timeout) for _ in range(cfg.import_trials)
+        )
         if bad is not None:
             r.cells[col] = rw.cells[col] = bad
             continue

@@ -16,7 +16,7 @@ from . import format as fmt
 from .api import UsageError
 from .commands.common import Handler
 from .commands.maintain import purge_criteria
-from .commands.listing import entries_table, purge_doc, purge_report, select_entries
+from .commands.listing import entries_table, list_doc, list_summary, purge_doc, purge_report, select_entries
 from .output import Output
 
 __all__ = ["install"]
@@ -104,21 +104,12 @@ def run_stats(args: argparse.Namespace, out: Output) -> int:
 def run_list(args: argparse.Namespace, out: Output) -> int:
     every = _api().remote_list(_url(args))
     chosen, shown = select_entries(every, args)
-    doc = {
-        "url": _api().redact(_url(args)),
-        "total": len(every),
-        "matched": len(chosen),
-        "shown": len(shown),
-        "size": sum(e["size"] for e in chosen),
-        "entries": [_entry(e) for e in shown],
-    }
+    doc = list_doc({"url": _api().redact(_url(args))}, every, chosen, shown, _entry)
     if out.json_mode:
         out.emit_json(doc)
         return 0
     entries_table(out, shown)
-    summary = f"{fmt.count(len(chosen), 'remote entry', 'remote entries')}, {fmt.size(doc['size'])}"
-    if len(shown) < len(chosen):
-        summary = f"showing {len(shown):,} of {summary}"
+    summary = list_summary(doc, fmt.count(len(chosen), "remote entry", "remote entries"))
     if len(chosen) < len(every):
         summary += f" ({fmt.count(len(every))} in {doc['url']})"
     out.line(summary)

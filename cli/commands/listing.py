@@ -9,7 +9,15 @@ from typing import Any, Callable
 from .. import format as fmt
 from ..output import Output
 
-__all__ = ["SORTS", "select_entries", "entries_table", "purge_doc", "purge_report"]
+__all__ = [
+    "SORTS",
+    "select_entries",
+    "list_doc",
+    "list_summary",
+    "entries_table",
+    "purge_doc",
+    "purge_report",
+]
 
 #: --sort choices: the entry field and whether larger comes first.
 SORTS: dict[str, tuple[str, bool]] = {
@@ -36,6 +44,35 @@ def select_entries(
         key=lambda e: e.get(field) or 0, reverse=descending != args.reverse
     )  # None (unreadable meta) as 0
     return chosen, (chosen[: args.limit] if args.limit else chosen)
+
+
+def list_doc(
+    where: dict[str, str],
+    every: list[dict[str, Any]],
+    chosen: list[dict[str, Any]],
+    shown: list[dict[str, Any]],
+    to_json: Callable[[dict[str, Any]], dict[str, Any]],
+) -> dict[str, Any]:
+    """The `list` JSON document of both tiers: ``where`` (the cache's path or URL), then the
+    counts of ``every`` entry, the ``chosen`` (matching) and the ``shown`` ones, the chosen
+    ones' size and the shown entries."""
+    return {
+        **where,
+        "total": len(every),
+        "matched": len(chosen),
+        "shown": len(shown),
+        "size": sum(e["size"] for e in chosen),
+        "entries": [to_json(e) for e in shown],
+    }
+
+
+def list_summary(doc: dict[str, Any], matched: str) -> str:
+    """The line under `list`'s table: ``matched`` (the matching entries, counted in words), their
+    size, and how many of them the table shows where --limit cut it."""
+    summary = f"{matched}, {fmt.size(doc['size'])}"
+    if doc["shown"] < doc["matched"]:
+        summary = f"showing {doc['shown']:,} of {summary}"
+    return summary
 
 
 def entries_table(out: Output, shown: list[dict[str, Any]]) -> None:

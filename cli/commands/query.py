@@ -10,7 +10,7 @@ from .. import format as fmt
 from ..api import resolve_key
 from ..output import Output
 from .common import add_command, compiledir_for, entry_json, pattern_text
-from .listing import SORTS, entries_table, select_entries
+from .listing import SORTS, entries_table, list_doc, list_summary, select_entries
 
 if TYPE_CHECKING:
     from fncache.cache import Compiledir
@@ -167,14 +167,7 @@ def run_list(args: argparse.Namespace, out: Output) -> int:
     cache = compiledir_for(args)
     every = cache.entries()
     chosen, shown = select_entries(every, args)
-    doc = {
-        "path": str(cache.path),
-        "total": len(every),
-        "matched": len(chosen),
-        "shown": len(shown),
-        "size": sum(e["size"] for e in chosen),
-        "entries": [entry_json(e) for e in shown],
-    }
+    doc = list_doc({"path": str(cache.path)}, every, chosen, shown, entry_json)
     if out.json_mode:
         out.emit_json(doc)
         return 0
@@ -183,9 +176,7 @@ def run_list(args: argparse.Namespace, out: Output) -> int:
     matched = fmt.count(len(chosen), "entry", "entries") + (
         " matching " + ", ".join(filters) if filters else ""
     )
-    summary = f"{matched}, {fmt.size(doc['size'])}"
-    if len(shown) < len(chosen):
-        summary = f"showing {len(shown):,} of {summary}"
+    summary = list_summary(doc, matched)
     if filters:
         summary += f" ({fmt.count(len(every))} in the cache)"
     out.line(summary)

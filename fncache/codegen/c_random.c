@@ -1170,15 +1170,22 @@ static void scalar_u64(PyArrayObject *a, uint64_t *x, int *ok)
     else memcpy(x, PyArray_DATA(a), sizeof *x);
 }
 
-/* The step's outputs: the advanced counter and the sample, whose reference they take (0), or
- * -1 with an exception (the sample left to the caller). */
-static int step_outputs(const Step *s, PyArrayObject **v, uint64_t call, PyArrayObject *out)
+/* The step's outputs: the advanced counter and the sample *out, cast to the typenum typ where
+ * it was drawn in another; they take the sample's reference (0, *out then NULL), or -1 with an
+ * exception (*out, the sample or NULL, left to the caller). */
+static int step_outputs(const Step *s, PyArrayObject **v, uint64_t call, PyArrayObject **out, int typ)
 {
+    if (PyArray_TYPE(*out) != typ) {
+        PyArrayObject *cast = (PyArrayObject *)PyArray_CastToType(*out, PyArray_DescrFromType(typ), 0);
+        Py_DECREF(*out);
+        if (!(*out = cast)) return -1;
+    }
     PyArrayObject *next = (PyArrayObject *)PyArray_ZEROS(0, NULL, NPY_UINT64, 0);
     if (!next) return -1;
     *(uint64_t *)PyArray_DATA(next) = call + 1;
     v[s->out[0]] = next;
-    v[s->out[1]] = out;
+    v[s->out[1]] = *out;
+    *out = NULL;
     return 0;
 }
 
@@ -1343,13 +1350,7 @@ static int mvn_step(const Step *s, PyArrayObject **v, int nthreads, Stream st, u
         for (int k = 0; k < K; k++) mvn_range(&m, fc_chunk_at(count, k, K), fc_chunk_at(count, k + 1, K));
     } else mvn_range(&m, 0, count);
     Py_END_ALLOW_THREADS
-    if (s->ints[1] != NPY_DOUBLE) {
-        PyArrayObject *cast = (PyArrayObject *)PyArray_CastToType(out, PyArray_DescrFromType(s->ints[1]), 0);
-        Py_DECREF(out);
-        if (!(out = cast)) goto done;
-    }
-    if (step_outputs(s, v, call, out) < 0) goto done;
-    out = NULL;
+    if (step_outputs(s, v, call, &out, s->ints[1]) < 0) goto done;
     rc = 0;
 done:
     Py_XDECREF(mean);
@@ -1448,13 +1449,7 @@ int fc_random_step(const Step *s, PyArrayObject **v, int nthreads)
         for (int k = 0; k < K; k++) draw_range(&d, fc_chunk_at(n, k, K), fc_chunk_at(n, k + 1, K));
     } else draw_range(&d, 0, n);
     Py_END_ALLOW_THREADS
-    if (d.out_type != typ) {
-        PyArrayObject *cast = (PyArrayObject *)PyArray_CastToType(out, PyArray_DescrFromType(typ), 0);
-        Py_DECREF(out);
-        if (!(out = cast)) goto done;
-    }
-    if (step_outputs(s, v, call, out) < 0) goto done;
-    out = NULL;
+    if (step_outputs(s, v, call, &out, typ) < 0) goto done;
     rc = 0;
 done:
     Py_XDECREF(ps[0]);

@@ -1285,6 +1285,18 @@ static int run_alloc(Runner *self, const Step *s, PyArrayObject **v)
     return 0;
 }
 
+/* The step's output r, numpy's result; where numpy refused (r NULL) the op's perform runs
+ * instead, which takes the case or words the error. */
+static int numpy_or_perform(Runner *self, const Step *s, PyArrayObject **v, PyObject *r)
+{
+    if (!r) {
+        PyErr_Clear();
+        return run_perform(self, s, v);
+    }
+    v[s->out[0]] = (PyArrayObject *)r;
+    return 0;
+}
+
 static int run_concatenate(Runner *self, const Step *s, PyArrayObject **v)
 {
     /* ints: index into performs, the output typenum, the axis. numpy's concatenate of inputs
@@ -1304,12 +1316,7 @@ static int run_concatenate(Runner *self, const Step *s, PyArrayObject **v)
     }
     PyObject *r = PyArray_Concatenate(seq, s->ints[2]);
     Py_DECREF(seq);
-    if (!r) {
-        PyErr_Clear();
-        return run_perform(self, s, v);
-    }
-    v[s->out[0]] = (PyArrayObject *)r;
-    return 0;
+    return numpy_or_perform(self, s, v, r);
 }
 
 static int run_specify_shape(Runner *self, const Step *s, PyArrayObject **v)
@@ -1729,13 +1736,8 @@ static int run_repeat(Runner *self, const Step *s, PyArrayObject **v)
     if (s->nints < 4 || PyArray_TYPE(x) != s->ints[1] || s->ints[2] < -1 || s->ints[2] >= PyArray_NDIM(x)
         || !repeat_fits(x, v[s->in[1]], s->ints[2]))
         return run_perform(self, s, v);
-    PyObject *r = PyArray_Repeat(x, (PyObject *)v[s->in[1]], s->ints[2] < 0 ? FC_RAVEL_AXIS : s->ints[2]);
-    if (!r) {
-        PyErr_Clear();
-        return run_perform(self, s, v);
-    }
-    v[s->out[0]] = (PyArrayObject *)r;
-    return 0;
+    return numpy_or_perform(
+        self, s, v, PyArray_Repeat(x, (PyObject *)v[s->in[1]], s->ints[2] < 0 ? FC_RAVEL_AXIS : s->ints[2]));
 }
 
 static int run_tile(Runner *self, const Step *s, PyArrayObject **v)

@@ -225,46 +225,23 @@ class Function:
         if self._native is not None and not (shared and self._owns_shared):
             if shared:  # the C runner reads the shared values and stores the updates itself
                 self._native.bind_shared(tuple(shared), tuple(updated), len(outputs), single)
-            self.__class__ = _direct_class(self._native)
+            # the runner is not a descriptor: f(*args) calls native(*args) without binding f
+            self.__class__ = _calling(Function, self._native)
             self._direct = True
             self.fn = self._native.repeat  # f.fn(n_calls=N) in C, no Python frame
         if self._defaults is not None:
             # a call may leave inputs out: fill them in Python before the usual call
-            self.__class__ = type(
-                "Function",
-                (type(self),),
-                {
-                    "__call__": Function._call_defaults,
-                    "__module__": Function.__module__,
-                    "__qualname__": "Function",
-                },
-            )
+            self.__class__ = _calling(type(self), Function._call_defaults)
             if any(isinstance(d, StateDefault) for d in self._defaults):
                 self.fn = self._repeat_with_state
         if self._advanced:
             # the states given are advanced after the call, in Python
-            self.__class__ = type(
-                "Function",
-                (type(self),),
-                {
-                    "__call__": Function._call_advancing,
-                    "__module__": Function.__module__,
-                    "__qualname__": "Function",
-                },
-            )
+            self.__class__ = _calling(type(self), Function._call_advancing)
             self.fn = self._repeat_advancing
         if self._output_keys is not None:
             # a call returns a dict: the call made so far, its outputs keyed
             self._unkeyed = self.__call__
-            self.__class__ = type(
-                "Function",
-                (type(self),),
-                {
-                    "__call__": Function._call_keyed,
-                    "__module__": Function.__module__,
-                    "__qualname__": "Function",
-                },
-            )
+            self.__class__ = _calling(type(self), Function._call_keyed)
 
     def time_nodes(self) -> Callable[[], list[tuple[Apply, float, int]]] | None:
         """Start timing each node of the optimized graph in the calls that follow (what
@@ -730,13 +707,13 @@ class _Containers:
             return False
 
 
-def _direct_class(native: Any) -> type:
-    """A subclass of Function whose ``__call__`` is the native runner itself. The runner is
-    not a descriptor, so ``f(*args)`` calls ``native(*args)`` without binding ``f``."""
+def _calling(base: type, call: Any) -> type:
+    """A subclass of ``base`` (Function or one of these) whose ``__call__`` is ``call``, named
+    and placed as Function is."""
     return type(
         "Function",
-        (Function,),
-        {"__call__": native, "__module__": Function.__module__, "__qualname__": "Function"},
+        (base,),
+        {"__call__": call, "__module__": Function.__module__, "__qualname__": "Function"},
     )
 
 

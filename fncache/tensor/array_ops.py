@@ -36,6 +36,7 @@ from .shape_ops import (
     sizes_checked,
     stack,
     static_int,
+    with_new_axes,
 )
 from .size_args import size_arg
 
@@ -262,16 +263,7 @@ def expand_dims(x: Any, axis: int | Sequence[int]) -> Variable:
     # raised the generic error of a variable of unknown length)
     seq = isinstance(axis, (tuple, list)) or (isinstance(axis, np.ndarray) and axis.ndim == 1)
     axes = tuple(axis) if seq else (axis,)
-    axes = normalize_axes(axes, v.ndim + len(axes), "expand_dims")
-    pattern: list[Any] = []
-    k = 0
-    for d in range(v.ndim + len(axes)):
-        if d in axes:
-            pattern.append("x")
-        else:
-            pattern.append(k)
-            k += 1
-    return dimshuffle(v, pattern)
+    return with_new_axes(v, normalize_axes(axes, v.ndim + len(axes), "expand_dims"))
 
 
 def squeeze(x: Any, axis: int | Sequence[int] | None = None) -> Variable:

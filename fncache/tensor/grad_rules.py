@@ -554,8 +554,8 @@ def _prod_grad(x: Variable, z_k: Variable, g_k: Variable, axes: tuple[int, ...])
     is 0, written as that zero (``zeros - x``, `ZerosSum`: 0 with derivative 1 in the other
     zero) times the rest, for the same reason; with more, 0 (Theano's values)."""
     zero = _e("eq", x, 0)
-    n_zeros = keep_reduced_dims(sum_(zero, axis=axes), axes, x.ndim, True)
-    others = g_k * keep_reduced_dims(prod_(_e("switch", zero, 1, x), axis=axes), axes, x.ndim, True)
+    n_zeros = keep_reduced_dims(sum_(zero, axis=axes), axes, True)
+    others = g_k * keep_reduced_dims(prod_(_e("switch", zero, 1, x), axis=axes), axes, True)
     zeros = ZerosSum(axes)(x)
     at_zero = _e(
         "switch", _e("eq", n_zeros, 1), others, _e("switch", _e("eq", n_zeros, 2), others * (zeros - x), 0)
@@ -584,10 +584,10 @@ def _reduce(node: Apply, out_grads: list) -> list:
     if op.kind == "mean":
         n = _reduced_size(x, op.axes, g.dtype)
         g = g / (max(n - op.ddof, 0) if isinstance(n, int) else _e("maximum", n - op.ddof, 0))
-    g_k = keep_reduced_dims(g, op.axes, x.ndim, True)
+    g_k = keep_reduced_dims(g, op.axes, True)
     if op.kind in ("add", "mean"):
         return [broadcast_like(g_k, x)]
-    z_k = keep_reduced_dims(z, op.axes, x.ndim, True)
+    z_k = keep_reduced_dims(z, op.axes, True)
     if op.kind == "mul":  # holomorphic: g * conj(d prod / d x_i)
         return [conj_grad(_prod_grad(x, z_k, conj_grad(g_k), op.axes))]
     return [g_k * _e("eq", z_k, x)]  # max / min

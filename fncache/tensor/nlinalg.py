@@ -931,7 +931,7 @@ def _matrix_norm(
             red = _largest(s, -1, -1, False)
         else:
             red = {-2: min_, "nuc": sum_}[ord](s, axis=-1)
-        return keep_reduced_dims(red, tuple(sorted(ax)), x.ndim, keepdims)
+        return keep_reduced_dims(red, tuple(sorted(ax)), keepdims)
     if isinstance(ord, str) or not one_of(ord, _SUMMED):
         raise ValueError(
             f"norm: ord={ord!r} is not a matrix norm; use None or 'fro', 'nuc', 1, -1, 2, -2, inf or -inf"

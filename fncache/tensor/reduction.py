@@ -242,21 +242,13 @@ def keepdims_flag(keepdims: Any) -> bool:
     raise TypeError(f"{entry_point('a reduction')}: keepdims must be True or False, got {keepdims!r}")
 
 
-def keep_reduced_dims(res: Variable, axes: tuple[int, ...], ndim: int, keepdims: bool) -> Variable:
-    """``res`` with the reduced ``axes`` of an ``ndim``-d input put back as size-1 dims, if ``keepdims``."""
+def keep_reduced_dims(res: Variable, axes: tuple[int, ...], keepdims: bool) -> Variable:
+    """``res`` with the reduced ``axes`` of its input put back as size-1 dims, if ``keepdims``."""
     if not keepdims_flag(keepdims):
         return res
-    from .shape_ops import dimshuffle
+    from .shape_ops import with_new_axes
 
-    pattern: list[Any] = []
-    k = 0
-    for d in range(ndim):
-        if d in axes:
-            pattern.append("x")
-        else:
-            pattern.append(k)
-            k += 1
-    return dimshuffle(res, pattern)
+    return with_new_axes(res, axes)
 
 
 def as_accumulated(x: np.ndarray, acc: str) -> np.ndarray:
@@ -346,7 +338,7 @@ def _reduce(
     else:
         out = v.dtype
     res = Reduce(kind, axes, out, ddof=ddof, acc_dtype=acc)(v)
-    return keep_reduced_dims(res, axes, v.ndim, keepdims)
+    return keep_reduced_dims(res, axes, keepdims)
 
 
 def sum(
@@ -453,7 +445,7 @@ def _arg(kind: str, x: Any, axis: Any, keepdims: bool) -> Variable:
         res = ArgReduce(kind, axes[0])(v)
     else:
         res = ArgReduce(kind, v.ndim - len(axes))(_merge_axes_last(v, axes))
-    return keep_reduced_dims(res, axes, v.ndim, keepdims)
+    return keep_reduced_dims(res, axes, keepdims)
 
 
 def _merge_axes_last(v: Variable, axes: tuple[int, ...]) -> Variable:

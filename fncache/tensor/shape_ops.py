@@ -126,6 +126,13 @@ def dimshuffle(x: Any, pattern: Sequence[Any]) -> Variable:
     return DimShuffle(v.ndim, pat)(v)
 
 
+def with_new_axes(x: Variable, axes: Sequence[int]) -> Variable:
+    """``x`` with size-1 dims at ``axes`` (distinct positions in the result), its own dims
+    following in order between them."""
+    own = iter(range(x.ndim))
+    return dimshuffle(x, ["x" if d in axes else next(own) for d in range(x.ndim + len(axes))])
+
+
 def transpose(x: Any, axes: Sequence[int] | None = None) -> Variable:
     v = as_tensor_variable(x)
     if axes is None:

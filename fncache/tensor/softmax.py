@@ -78,4 +78,4 @@ def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:
         return dimshuffle(out, [d for d in range(v.ndim) if d not in axes])
 
     out = filled_when_empty(v, axes, -np.inf, v.dtype, build)
-    return keep_reduced_dims(out, axes, v.ndim, keepdims)
+    return keep_reduced_dims(out, axes, keepdims)

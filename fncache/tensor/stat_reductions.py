@@ -123,7 +123,7 @@ def median(a: Any, axis: Any = None, keepdims: bool = False) -> Variable:
         return elemwise("switch", elemwise("isnan", s[head + (-1,)]), nan, med)
 
     dtype = "float64" if is_int(v.dtype) or v.dtype == "bool" else v.dtype
-    return keep_reduced_dims(filled_when_empty(v, axes, np.nan, dtype, build), axes, ndim, keepdims)
+    return keep_reduced_dims(filled_when_empty(v, axes, np.nan, dtype, build), axes, keepdims)
 
 
 def _continuous_index(alpha: float, beta: float) -> Callable[[Variable, Variable], Variable]:

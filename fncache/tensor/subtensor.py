@@ -139,7 +139,7 @@ def getitem(x: Variable, key: Any) -> Variable:
     """``x[key]`` for ints, slices, ``None`` (new axis), ``...`` and int index arrays
     (advanced indexing, `AdvancedSubtensor`)."""
     from .advanced_subtensor import advanced_getitem, index_width, is_advanced
-    from .shape_ops import dimshuffle
+    from .shape_ops import with_new_axes
 
     if not isinstance(key, tuple):
         key = (key,)
@@ -186,18 +186,7 @@ def getitem(x: Variable, key: Any) -> Variable:
     while idx and idx[-1] == ("s", None, None, None):
         idx.pop()
     out = Subtensor(tuple(idx))(x, *bounds) if idx else x
-    if new_axes:
-        nd = out.ndim + len(new_axes)
-        pattern: list[Any] = []
-        k = 0
-        for d in range(nd):
-            if d in new_axes:
-                pattern.append("x")
-            else:
-                pattern.append(k)
-                k += 1
-        out = dimshuffle(out, pattern)
-    return out
+    return with_new_axes(out, new_axes) if new_axes else out
 
 
 def slice_at_axis(sl: slice, axis: int) -> tuple:

@@ -625,15 +625,19 @@ def _sparse_from_dense_grad(node: Apply, out_grads: list) -> list:
     return [dense if ndim == 2 else dense[0] if ndim == 1 else dense[0, 0]]
 
 
-class Remove0(Op):
+class _SameType:
+    """``make_node`` of an op of one sparse matrix whose result has the matrix's type."""
+
+    def make_node(self, x: Any) -> Apply:
+        x = _sparse_in(self, x)
+        return Apply(self, [x], [x.type])  # type: ignore[arg-type]
+
+
+class Remove0(_SameType, Op):
     """The matrix without its explicitly stored zeros (Theano's and PyTensor's ``remove0``);
     the gradient passes as it is."""
 
     __props__ = ()
-
-    def make_node(self, x: Any) -> Apply:
-        x = _sparse_in(self, x)
-        return Apply(self, [x], [x.type])
 
     def perform(self, node: Apply, inputs: list) -> list:
         z = inputs[0].copy()
@@ -644,21 +648,12 @@ class Remove0(Op):
 remove0 = Remove0()
 
 
-@register_grad(Remove0)
-def _remove0_grad(node: Apply, out_grads: list) -> list:
-    return [out_grads[0]]
-
-
-class EnsureSortedIndices(Op):
+class EnsureSortedIndices(_SameType, Op):
     """The matrix with each row's (csr) or column's (csc) indices in increasing order (PyTensor's
     ``ensure_sorted_indices``): a matrix built from parts (`CSM`) may store them in any order,
     which other libraries refuse. The gradient passes as it is."""
 
     __props__ = ()
-
-    def make_node(self, x: Any) -> Apply:
-        x = _sparse_in(self, x)
-        return Apply(self, [x], [x.type])
 
     def perform(self, node: Apply, inputs: list) -> list:
         return [inputs[0].sorted_indices()]
@@ -667,9 +662,9 @@ class EnsureSortedIndices(Op):
 ensure_sorted_indices = EnsureSortedIndices()
 
 
-@register_grad(EnsureSortedIndices)
-def _ensure_sorted_indices_grad(node: Apply, out_grads: list) -> list:
-    return [out_grads[0]]
+@register_grad(Remove0, EnsureSortedIndices)
+def _same_matrix_grad(node: Apply, out_grads: list) -> list:
+    return [out_grads[0]]  # the stored values are the same: the gradient passes as it is
 
 
 def clean(x: Any) -> Variable:
@@ -1295,12 +1290,8 @@ def _sp_sum_grad(node: Apply, out_grads: list) -> list:
 
 
 # -- elementwise ---------------------------------------------------------------------------------
-class Neg(Op):
+class Neg(_SameType, Op):
     __props__ = ()
-
-    def make_node(self, x: Any) -> Apply:
-        x = _sparse_in(self, x)
-        return Apply(self, [x], [x.type])
 
     def perform(self, node: Apply, inputs: list) -> list:
         return [-inputs[0]]
@@ -1315,19 +1306,27 @@ def _neg_grad(node: Apply, out_grads: list) -> list:
     return [None if g is None else neg(g)]
 
 
-class AddSS(Op):
+class _SparseSparse:
+    """An elementwise op of two sparse matrices of one shape, ``_combine(x, y)``: sparse, of the
+    first operand's format and the dtypes' upcast."""
+
+    def make_node(self, x: Any, y: Any) -> Apply:
+        x, y = _sparse_in(self, x), _sparse_in(self, y)
+        return Apply(self, [x, y], [SparseTensorType(x.format, _upcast(x.dtype, y.dtype))])  # type: ignore[arg-type]
+
+    def perform(self, node: Apply, inputs: list) -> list:
+        x, y = inputs
+        _same_shape(self, x, y)  # type: ignore[arg-type]
+        return [_as_type(self._combine(x, y), node.outputs[0].type)]  # type: ignore[attr-defined]
+
+
+class AddSS(_SparseSparse, Op):
     """Sparse + sparse, sparse (the first operand's format, the dtypes' upcast)."""
 
     __props__ = ()
 
-    def make_node(self, x: Any, y: Any) -> Apply:
-        x, y = _sparse_in(self, x), _sparse_in(self, y)
-        return Apply(self, [x, y], [SparseTensorType(x.format, _upcast(x.dtype, y.dtype))])
-
-    def perform(self, node: Apply, inputs: list) -> list:
-        x, y = inputs
-        _same_shape(self, x, y)
-        return [_as_type(x + y, node.outputs[0].type)]
+    def _combine(self, x: Any, y: Any) -> Any:
+        return x + y
 
 
 class AddSD(Op):
@@ -1391,19 +1390,13 @@ def _add_sd_grad(node: Apply, out_grads: list) -> list:
     return [_like(mul(sp_ones_like(x), ft.cast(g, x.dtype)), x), g]
 
 
-class MulSS(Op):
+class MulSS(_SparseSparse, Op):
     """Sparse * sparse elementwise, sparse."""
 
     __props__ = ()
 
-    def make_node(self, x: Any, y: Any) -> Apply:
-        x, y = _sparse_in(self, x), _sparse_in(self, y)
-        return Apply(self, [x, y], [SparseTensorType(x.format, _upcast(x.dtype, y.dtype))])
-
-    def perform(self, node: Apply, inputs: list) -> list:
-        x, y = inputs
-        _same_shape(self, x, y)
-        return [_as_type(x.multiply(y), node.outputs[0].type)]
+    def _combine(self, x: Any, y: Any) -> Any:
+        return x.multiply(y)
 
 
 class MulSD(Op):
