@@ -8,8 +8,8 @@ step's time is also given in those reads: the step reads X twice at least, for `
 `X.T @ g`, unless one read serves both. Each round times every implementation once (min of 3 repeats of 100 calls); the figure is the
 minimum over the rounds, so a burst of load on a shared machine hits all of them alike. Every
 implementation is checked on its first step's xent first. Every implementation runs on one
-thread: fncache with threads=1, numpy's and PyTensor's BLAS limited to 1 (``--blas-threads N``
-to give them N). The load average before and after is printed: figures taken on a loaded
+thread: fncache with threads=1, numpy's and PyTensor's BLAS limited to 1 (``--threads N`` gives
+fncache's run-time N, ``--blas-threads N`` gives BLAS N). The load average before and after is printed: figures taken on a loaded
 machine say so.
 """
 
@@ -30,10 +30,10 @@ from backends import Unavailable, get_fncache, get_pytensor  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
 
-def _steps() -> dict:
+def _steps(threads: int) -> dict:
     X, y, w0 = W.w4_inputs()
     fc, ft = get_fncache()
-    fc.config.threads = 1
+    fc.config.threads = threads
     steps = {}
     for name, mode in (("fncache", None), ("fncache, rowpass excluded", fc.Mode().excluding("rowpass"))):
         ins, outs, upd = W.w4_graph(ft, fc, w0)
@@ -61,18 +61,20 @@ ONE_READ = "numpy X @ w alone (1 read)"
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--rounds", type=int, default=15)
+    p.add_argument("--threads", type=int, default=1, help="fncache's run-time threads (config.threads)")
     p.add_argument("--blas-threads", type=int, default=1, help="BLAS threads for numpy and PyTensor")
     args = p.parse_args(argv)
     threadpool_limits(limits=args.blas_threads, user_api="blas")
     load0 = os.getloadavg()[0]
-    calls = _steps()
+    calls = _steps(args.threads)
     best = dict.fromkeys(calls, float("inf"))
     for _ in range(args.rounds):
         for name, call in calls.items():
             best[name] = min(best[name], min(timeit.repeat(call, number=100, repeat=3)) / 100)
     print(
         f"W4 training step, X {W.W4_SHAPE[0]}x{W.W4_SHAPE[1]} float64, min over {args.rounds} "
-        f"interleaved rounds, BLAS on {args.blas_threads} thread(s); load average {load0:.2f} before, "
+        f"interleaved rounds, fncache on {args.threads} thread(s), BLAS on {args.blas_threads}; "
+        f"load average {load0:.2f} before, "
         f"{os.getloadavg()[0]:.2f} after"
     )
     ref = best.get("pytensor-C")

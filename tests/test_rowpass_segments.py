@@ -3,11 +3,22 @@ the segments last to first, so the rows an earlier call read last are read first
 the L2 cache; each segment sums X.T @ g into an accumulator of its own and the accumulators are
 added in one order, so the bits are the same on every call, whichever way it went. Checked by
 the generated source's structure and by results against numpy and the unfused graph, call
-after call, on one and two threads and with two products in the pass."""
+after call, on one, two and three threads and with two products in the pass.
+
+On threads the pass is cut into chunks, each thread going through a share of its own (last to
+first every other call) and then taking what is left of the others': the chunks' sums are added
+in chunk order, so two and three threads, and the calling thread alone (a process forked after
+threads ran), give the same bits on every call, for chunks of one segment and of several, X
+stored by rows or by columns, one product or two."""
 
 from __future__ import annotations
 
+import os
+import pickle
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -46,7 +57,7 @@ def test_the_pass_alternates_the_segments_order_and_sums_them_in_one() -> None:
     )
 
 
-@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("threads", [1, 2, 3])
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_every_call_gives_the_same_bits_and_numpy_s_result(threads: int, dtype: str) -> None:
     ins, outs = _logreg(dtype)
@@ -73,3 +84,88 @@ def test_two_products_in_segments() -> None:
             np.testing.assert_array_equal(a, b)
     for a, b in zip(first, _hvp_ref(*args)):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+# Passes of at least 524288 elements (FC_PAR_BIG), which threads run on every call (smaller ones
+# run on the calling thread until one was measured to take long enough): (m, n) giving chunks of
+# at least 64 rows (FC_ROWPASS_MIN_ROWS) of one segment each, and of two.
+THREADED = [(1100, 480), (700, 1024)]
+
+
+def _threaded_cases() -> list[tuple]:
+    """(what, inputs, outputs, arguments, numpy's results, tolerance) for each size: X stored by
+    rows and by columns, float32, and a pass of two products."""
+    f64, f32 = dict(rtol=1e-10, atol=1e-12), dict(rtol=2e-4, atol=2e-5)
+    cases = []
+    for m, n in THREADED:
+        args = _data(m, n)
+        cases += [
+            (f"{m}x{n}", *_logreg(), args, _logreg_ref(*args), f64),
+            (
+                f"{m}x{n} by columns",
+                *_logreg(),
+                [np.asfortranarray(args[0]), *args[1:]],
+                _logreg_ref(*args),
+                f64,
+            ),
+            (
+                f"{m}x{n} float32",
+                *_logreg("float32"),
+                _data(m, n, "float32"),
+                _logreg_ref(*_data(m, n, "float32")),
+                f32,
+            ),
+            (f"{m}x{n} two products", *_hvp(), _hvp_data(m, n), _hvp_ref(*_hvp_data(m, n)), f64),
+        ]
+    return cases
+
+
+_THREADS_CHILD = """
+import os, pickle, sys
+import numpy as np
+import fncache as fc
+from test_rowpass_segments import _threaded_cases
+
+cases = _threaded_cases()
+runs = {}
+for threads in (2, 3):
+    with fc.config.change_flags(threads=threads):
+        fs = [fc.function(ins, outs) for _, ins, outs, *_ in cases]
+    runs[threads] = [[[np.array(o) for o in f(*c[3])] for _ in range(3)] for f, c in zip(fs, cases)]
+r, w = os.pipe()
+if os.fork() == 0:  # the child runs the same chunks on its calling thread alone
+    os.close(r)
+    with os.fdopen(w, "wb") as out:
+        pickle.dump([[np.array(o) for o in f(*c[3])] for f, c in zip(fs, cases)], out)
+    os._exit(0)
+os.close(w)
+with os.fdopen(r, "rb") as got:
+    alone = pickle.load(got)
+os.wait()
+pickle.dump((runs, alone), sys.stdout.buffer)
+"""
+
+
+def test_threads_and_the_calling_thread_alone_give_the_same_bits(tmp_path: Path) -> None:
+    """2 and 3 threads cut these passes into the same chunks (m / 64 of them), which a process
+    forked after threads ran computes on its calling thread alone: the same bits everywhere,
+    call after call, and numpy's results."""
+    here = Path(__file__).parent
+    env = {
+        **os.environ,
+        "FNCACHE_FLAGS": f"compiledir={tmp_path / 'cd'}",
+        "PYTHONPATH": os.pathsep.join([str(here), os.environ.get("PYTHONPATH", "")]),
+    }
+    done = subprocess.run([sys.executable, "-c", _THREADS_CHILD], env=env, capture_output=True, timeout=300)
+    assert done.returncode == 0, done.stderr.decode()[-3000:]
+    runs, alone = pickle.loads(done.stdout)
+    cases = _threaded_cases()
+    assert len(alone) == len(cases)
+    for (what, *_, want, tol), one in zip(cases, alone):
+        for got, ref in zip(one, want):
+            np.testing.assert_allclose(got, ref, err_msg=what, **tol)
+    for threads, calls in runs.items():
+        for (what, *_), per_call, one in zip(cases, calls, alone):
+            for i, got in enumerate(per_call):
+                for a, b in zip(got, one):
+                    np.testing.assert_array_equal(a, b, err_msg=f"{what}, {threads} threads, call {i}")

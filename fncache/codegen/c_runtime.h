@@ -72,6 +72,7 @@ typedef int (*gen_fn)(const npy_intp *shape, const npy_intp *st, const npy_intp 
 typedef struct {
     int kind, nin, nout, nd, nints, ndying, errcheck;
     long long ps_per_item;    /* loops, reductions, row passes: ps per element, 0: unknown */
+    unsigned turn;            /* row passes: calls so far (which way the next goes, c_steps.c) */
     int *in, *out, *dying, *ints;
     void *fn[3];
     const char *name, *msg;   /* borrowed from the program tuple, which the Runner holds */

@@ -864,19 +864,71 @@ static int run_reduced_size(Runner *self, const Step *s, PyArrayObject **v)
  * of X's column count), the chunks' sums are added in order after the loop. */
 #define FC_ROWPASS_MIN_ROWS 64
 
-/* Rows [m k / K, m (k+1) / K) of a row pass into the chunk's own X.T @ g (`part`), timed as
- * reduce_chunk's are (n elements a row). */
-static void rowpass_chunk(pass_fn f, npy_intp m, npy_intp n, npy_intp rs, npy_intp cs,
-                          char *const *p, char *part, int k, int K, int timed, long long *busy,
-                          npy_intp *items)
+/* The chunks of a row pass: rows [m k / K, m (k+1) / K) of chunk k sum their own X.T @ g into
+ * parts + k pn (elements); chunks run by the calling thread are timed as reduce_chunk's are (n
+ * elements a row) when `timed`. */
+typedef struct {
+    pass_fn f;
+    npy_intp m, n, rs, cs, pn, isz;
+    char *const *p;
+    char *parts;
+    int K, timed;
+    long long busy;
+    npy_intp items;
+} RowChunks;
+
+static void rowpass_chunk(RowChunks *c, int k)
 {
-    const npy_intp lo = m * k / K, hi = m * (k + 1) / K;
-    const long long t = chunk_clock(timed);
-    f(lo, hi, n, rs, cs, p, part);
+    const npy_intp lo = c->m * k / c->K, hi = c->m * (k + 1) / c->K;
+    const long long t = chunk_clock(c->timed);
+    c->f(lo, hi, c->n, c->rs, c->cs, c->p, c->parts + k * c->pn * c->isz);
     if (t) {
-        *busy += fc_now_ns() - t;
-        *items += (hi - lo) * n;
+        c->busy += fc_now_ns() - t;
+        c->items += (hi - lo) * c->n;
     }
+}
+
+/* Each thread of a threaded row pass reads the same rows on every call: thread t's share is
+ * chunks [K t / T, K (t+1) / T), so an X that fits in the threads' L2 caches together (W4's
+ * 2.5 MB on two cores of 2 MiB each) is read from there on the next call, where chunks taken
+ * from a shared counter went to whichever thread came first and mostly came from L3. Every
+ * other call (the step's turn) the threads go through the shares last to first, as the kernel
+ * goes through its segments: a share larger than an L2 cache starts with the rows the previous
+ * call left there. A thread done with its share takes what is left of the others', from the
+ * end their owners take from on this call: a thread that was descheduled or woke late keeps
+ * nobody waiting, and where one thread runs every chunk (the other core busy with other work,
+ * the woken thread runs on the caller's core, and which one runs the chunks alternates from
+ * call to call), one call reads the chunks in the reverse order of the previous one. Which
+ * thread runs a chunk, and in which order, never changes the sums (each chunk's own, added in
+ * chunk order). A share's [lo, hi) is one word, so that each chunk is taken once. */
+typedef struct { _Alignas(64) uint64_t range; } RowShare;
+
+static uint64_t share_range(npy_intp lo, npy_intp hi)
+{
+    return (uint64_t)lo | (uint64_t)hi << 32;
+}
+
+/* The next chunk of a share (its last with `back`, else its first), -1 once none is left. */
+static int share_take(RowShare *sh, int back)
+{
+    uint64_t r = __atomic_load_n(&sh->range, __ATOMIC_RELAXED);
+    for (;;) {
+        const uint32_t lo = (uint32_t)r, hi = (uint32_t)(r >> 32);
+        if (lo >= hi) return -1;
+        const uint64_t next = back ? share_range(lo, hi - 1) : share_range(lo + 1, hi);
+        if (__atomic_compare_exchange_n(&sh->range, &r, next, 1, __ATOMIC_RELAXED,
+                                        __ATOMIC_RELAXED))
+            return back ? (int)hi - 1 : (int)lo;
+    }
+}
+
+/* Thread t's part of a row pass over T shares: its own share, then what is left of the others;
+ * `back`: last to first on this call. */
+static void rowpass_shares(RowChunks *c, RowShare *share, int T, int t, int back)
+{
+    for (int u = 0; u < T; u++)
+        for (int k; (k = share_take(&share[(t + u) % T], back)) >= 0;)
+            rowpass_chunk(c, k);
 }
 
 static int run_rowpass(Runner *self, Step *s, PyArrayObject **v)
@@ -940,24 +992,24 @@ static int run_rowpass(Runner *self, Step *s, PyArrayObject **v)
     if (K > m / FC_ROWPASS_MIN_ROWS) K = m / FC_ROWPASS_MIN_ROWS;
     char *parts = NULL;
     /* Chunked as soon as threads may run it, whether they do or (a pass measured as short,
-     * see measured_threads) the calling thread runs the chunks in turn: the same sums, so the
-     * same bits, on every call. */
+     * see measured_threads) the calling thread runs the chunks in turn, as one share (last to
+     * first every other call too): the same sums, so the same bits, on every call. */
     if (K > 1 && m * n >= FC_PAR_MIN && self->nthreads >= 2
         && (parts = PyMem_Malloc(K * (pn ? pn : 1) * isz))) {
-        const int threads = measured_threads(self, s, m * n), timed = m * n < FC_PAR_BIG;
-        long long busy = 0;
-        npy_intp items = 0;
+        const int threads = measured_threads(self, s, m * n);
+        const int T = !threads ? 1 : self->nthreads < FC_MAX_THREADS ? self->nthreads
+                                                                       : FC_MAX_THREADS;
+        const int back = (int)(__atomic_fetch_add(&s->turn, 1, __ATOMIC_RELAXED) & 1);
+        RowChunks c = {f, m, n, rs, cs, pn, isz, p, parts, (int)K, m * n < FC_PAR_BIG, 0, 0};
+        RowShare share[T];
+        for (int t = 0; t < T; t++) share[t].range = share_range(K * t / T, K * (t + 1) / T);
         PyThreadState *ts = release_gil(s, m * n);
         if (threads) {
-            #pragma omp parallel for schedule(dynamic, 1) num_threads(self->nthreads)
-            for (int k = 0; k < (int)K; k++)
-                rowpass_chunk(f, m, n, rs, cs, p, parts + k * pn * isz, k, (int)K, timed, &busy,
-                              &items);
+            #pragma omp parallel num_threads(T)
+            rowpass_shares(&c, share, T, fc_thread_num(), back);
         } else
-            for (int k = 0; k < (int)K; k++)
-                rowpass_chunk(f, m, n, rs, cs, p, parts + k * pn * isz, k, (int)K, timed, &busy,
-                              &items);
-        store_ps_per_item(s, busy, items);
+            rowpass_shares(&c, share, 1, 0, back);
+        store_ps_per_item(s, c.busy, c.items);
         /* Partial sums added in chunk order: the same result whatever thread ran a chunk. */
         if (isz == 8) {
             double *o = (double *)gw, *q = (double *)parts;
