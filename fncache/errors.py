@@ -145,8 +145,10 @@ class BroadcastError(_SaidFromData):
     ``shapes``, its operands' shapes in its order (a row pass adds ``part``: which node of its
     region failed), and, once the error is said in the user's words, ``sizes``: the operands
     whose sizes differ along the first axis that does not broadcast, each as ``(input, name,
-    axis, size)`` (``input``: its position among the inputs of the function that raised, or
-    None; ``name``: the user's name for it, or None for a value computed in the function).
+    axis, size)`` (``input``: the position, among the inputs of the function that raised, of
+    the input the operand has that size of, or None; ``name``: the user's name for it, or None
+    for a value computed in the function; ``axis``: that input's axis of that size, the rows
+    of ``x @ w`` being x's axis 0).
     Run-time errors are said again in the user's words from these, never from the message."""
 
     def __init__(

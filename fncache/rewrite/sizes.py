@@ -45,7 +45,7 @@ def broadcast_refs(inputs: list[Variable], d: int, nd: int) -> list[Ref]:
     return out
 
 
-def _sources(v: Variable, d: int) -> list[Ref] | None:
+def size_sources(v: Variable, d: int) -> list[Ref] | None:
     """Where dim ``d`` of ``v`` gets its size (its broadcast), or None to keep ``(v, d)``."""
     node = v.owner
     if node is None:
@@ -87,7 +87,7 @@ def _union(parts: list[tuple[frozenset, list[Ref]]]) -> tuple[frozenset, list[Re
 def size_key(
     v: Variable, d: int, checking: bool = True, memo: Keys | None = None
 ) -> tuple[frozenset, list[Ref]]:
-    """Where dim ``d`` of ``v`` gets its size, followed back as far as `_sources` goes (not
+    """Where dim ``d`` of ``v`` gets its size, followed back as far as `size_sources` goes (not
     ``checking``: only through ops that check no sizes but a broadcast's, not products or
     `SumToShape`): (a key, equal for two dims of equal sizes: the leaves' identities and static
     sizes; the leaves of unknown size). Static 1s add nothing to a broadcast and are left out.
@@ -102,7 +102,7 @@ def size_key(
             continue
         n = u.type.shape[e]
         op = u.owner.op if u.owner is not None else None
-        src = _sources(u, e) if n is None and (checking or isinstance(op, _PASSED)) else None
+        src = size_sources(u, e) if n is None and (checking or isinstance(op, _PASSED)) else None
         if src is None:
             key = frozenset() if n == 1 else frozenset({(id(u), e) if n is None else ("static", n)})
             memo[(id(u), e, checking)] = (u, (key, [(u, e)] if n is None else []))
@@ -126,7 +126,7 @@ def _lift(node: Apply) -> list[Variable] | None:
         k = 0
         while k < len(refs):
             v, d = refs[k]
-            src = _sources(v, d) if v.type.shape[d] is None else ([] if v.type.shape[d] == 1 else None)
+            src = size_sources(v, d) if v.type.shape[d] is None else ([] if v.type.shape[d] == 1 else None)
             if src is None:
                 k += 1
                 continue

@@ -9,9 +9,9 @@ import numpy as np
 
 from ..config import config
 from ..errors import BroadcastError, NotAlignedError
-from ..graph.basic import Apply, Constant, Variable, format_trace
+from ..graph.basic import Apply, Variable, format_trace
 from ..tensor.blas import Dot, RowPass
-from ..tensor.elemwise import Elemwise, broadcast_shapes, sized_like
+from ..tensor.elemwise import Elemwise, broadcast_shapes, sized_like, users_name
 from ..tensor.grad_ops import ReducedSize
 from ..tensor.reduction import Reduce
 from ..tensor.scalar_ops import Composite
@@ -103,22 +103,36 @@ def _disagreeing(operands: Sequence[Operand]) -> list[tuple[Variable | None, int
     return []
 
 
-def _users_input(v: Variable | None) -> bool:
-    """Whether ``v`` is an input of the function the user named (not a value computed in it)."""
-    return v is not None and v.owner is None and not isinstance(v, Constant) and bool(v.name)
+def _size_source(v: Variable, axis: int) -> tuple[Variable, int]:
+    """The variable and axis that ``v``'s size along ``axis`` is read from: itself, or, through
+    each op whose size there is one input's (an elementwise op's only input not of size 1
+    there, a product's, a dimshuffle's, a reduction's), that input's: ``-y`` has y's sizes,
+    the rows of ``sigmoid(x @ w + b)`` are x's (axis 0), as the count of a mean's gradient
+    reads them once rewritten (`rewrite.sizes`): every mode names the same inputs."""
+    from ..rewrite.sizes import size_sources  # the error path only: no rewrite on a cache hit
+
+    while v.owner is not None:
+        src = size_sources(v, axis)
+        if not src or len(src) != 1:
+            break
+        v, axis = src[0]
+    return v, axis
 
 
 def _sizes(
     at: Sequence[tuple[Variable | None, int, int]], graph_inputs: Sequence[Variable]
 ) -> list[tuple[int | None, str | None, int, int]]:
     """``at`` (:func:`_disagreeing`) as a BroadcastError's ``sizes``: each operand as the
-    variable it has its sizes of (:func:`sized_like`), that variable's position among
-    ``graph_inputs`` (the inputs of the function that raised) and the user's name for it."""
+    variable and axis it has its size of (:func:`_size_source`), that variable's position
+    among ``graph_inputs`` (the inputs of the function that raised) and the user's name for
+    it."""
     out = []
     for v, axis, n in at:
-        v = sized_like(v)
-        k = next((k for k, u in enumerate(graph_inputs) if u is v), None)
-        out.append((k, v.name if _users_input(v) else None, axis, n))  # type: ignore[union-attr]
+        if v is not None:
+            v, axis = _size_source(v, axis)
+        # a variable of the user's graph (:func:`_failing_written`) is at the input standing for it
+        k = next((k for k, u in enumerate(graph_inputs) if v is u or v is u.tag.get("written")), None)
+        out.append((k, users_name(v), axis, n))
     return out
 
 
@@ -128,6 +142,67 @@ def _read_by(node: Apply | None, v: Variable | None) -> bool:
     if node is None or v is None or v.owner is not None or not v.name:
         return False
     return any(u.owner is None and u.name == v.name for u in node.inputs)
+
+
+def _written_as(v: Variable) -> Variable | None:
+    """The variable of the user's graph that ``v``, of the optimized graph, is: the input it
+    stands for (its ``written`` tag: the optimized graph is made from a copy of the user's),
+    or the output of the user's node its node computes (``written``); None for a value the
+    rewrites made."""
+    if v.owner is None:
+        return v.tag.get("written", v)
+    made = v.owner.tag.get("written")
+    return made.outputs[v.index] if made is not None and v.index < len(made.outputs) else None
+
+
+def _elementwise_ancestry(node: Apply) -> list[Apply]:
+    """``node`` and the elementwise nodes it reads through elementwise nodes, inputs first."""
+    order: list[Apply] = []
+    seen: set[int] = set()
+    todo: list[tuple[Apply, bool]] = [(node, False)]
+    while todo:
+        n, done = todo.pop()
+        if done:
+            order.append(n)
+        elif id(n) not in seen:
+            seen.add(id(n))
+            todo.append((n, True))
+            todo += [
+                (i.owner, False) for i in n.inputs if i.owner is not None and isinstance(i.owner.op, Elemwise)
+            ]
+    return order
+
+
+def _failing_written(node: Apply, shapes: Sequence[tuple[int, ...]]) -> tuple[str, list[Operand]] | None:
+    """The user's elementwise node whose operands do not broadcast, found by broadcasting again,
+    through the elementwise nodes of the user's graph that the loop ``node`` was made from
+    (``written``), the shapes of the loop's inputs, each at the user's variable it is
+    (:func:`_written_as`), and static shapes: its op's name and its operands of known shape.
+    None where no such node is found (a size the loop reads stands for a value computed
+    otherwise: a product's)."""
+    written: Apply | None = node.tag.get("written")
+    if written is None or not isinstance(written.op, Elemwise):
+        return None
+    known: dict[int, tuple[int, ...]] = {}
+    for v, s in zip(node.inputs, shapes):
+        u = _written_as(v)
+        if u is not None and u.ndim == len(s):
+            known[id(u)] = s
+    for n in _elementwise_ancestry(written):
+        have: list[Operand] = []
+        for i in n.inputs:
+            s = known.get(id(i))
+            static = i.type.shape
+            if s is None and None not in static:
+                s = tuple(static)  # type: ignore[arg-type]
+            if s is not None:
+                have.append((i, s))
+        shape = broadcast_shapes(*(s for _, s in have))
+        if shape is None:
+            return str(n.op), have
+        if len(have) == len(n.inputs):
+            known.update((id(o), shape) for o in n.outputs)
+    return None
 
 
 def _unbroadcast_sizes(e: BroadcastError, node: Apply, graph_inputs: Sequence[Variable]) -> BaseException:
@@ -151,8 +226,8 @@ def _unbroadcast_sizes(e: BroadcastError, node: Apply, graph_inputs: Sequence[Va
 def _region_source(node: Apply, r: int) -> Variable | None:
     """The input of the row pass ``node`` that the value ``r`` of its region (its inputs, then
     the products ``X @ w``, then its nodes' outputs) has every size of, through the region's
-    elementwise nodes as :func:`sized_like` goes through a graph's; None for a product or
-    another computed value."""
+    elementwise nodes as :func:`sized_like` goes through a graph's: ``X`` for a product (its
+    one axis is X's rows, axis 0); None for another computed value."""
     op: RowPass = node.op
     made = node.tag.get("rowpass_inner")  # the region's nodes as its perform made them
     n_in = len(node.inputs)
@@ -162,6 +237,8 @@ def _region_source(node: Apply, r: int) -> Variable | None:
         for _ in made_node.outputs:
             producers[k], k = (region_op, refs, made_node), k + 1
     while r >= n_in:
+        if r < n_in + op.products:
+            return node.inputs[0]  # a product ``X @ w`` has X's rows
         if r not in producers or not isinstance(producers[r][0], Elemwise):
             return None
         _, refs, made_node = producers[r]
@@ -206,6 +283,11 @@ def _unbroadcast(e: BaseException, node: Apply, graph_inputs: Sequence[Variable]
         operands: list[Operand] = [
             (inputs[k], shapes[k]) for (kind, j), _ in refs for k in ([j] if kind == "in" else reads[j])
         ]
+    elif (found := _failing_written(node, shapes)) is not None:
+        # the loop checks the sizes of the values the user's op reads: the user's node whose
+        # operands fail, as the unfused graph raises it
+        name, operands = found
+        shown = [s for _, s in operands]
     else:
         # a shape-only input stands for the size of a value the user's op reads: named only
         # where that op reads the input itself
@@ -235,7 +317,7 @@ def _unaligned(e: NotAlignedError, node: Apply) -> BaseException:
     else:
         return e
     sized = [sized_like(v) for v in operands]
-    names = [u.name if _users_input(u) else None for u in sized]
+    names = [users_name(u) for u in sized]
     return e.named(names) if any(names) else e
 
 
