@@ -96,6 +96,23 @@ def _ifelse_outside_value() -> tuple[list, list]:
     return [c, x, y], [ifelse(c, ft.exp(x) * ny, x + ny.sum()), ny.sum()]
 
 
+def _scan_mean_of_a_sum() -> tuple[list, list]:
+    """The count of ``mean((a_t + b) * c)``'s gradient reads the sizes of ``a_t``, ``b`` and
+    ``c`` in FAST_RUN: it named all three, the unfused graph's ``mul`` only ``c``."""
+    A, b, c = ft.dmatrix("A"), ft.dvector("b"), ft.dvector("c")
+    res, _ = fc.scan(
+        lambda a_t, b, c: fc.grad(ft.mean((a_t + b) * c), a_t), sequences=[A], non_sequences=[b, c]
+    )
+    return [A, b, c], [res]
+
+
+def _scan_outside_product() -> tuple[list, list]:
+    """The step reads ``x @ w``, computed outside it: named by x, whose rows it has."""
+    x, w, U = ft.dmatrix("x"), ft.dvector("w"), ft.dmatrix("U")
+    res, _ = fc.scan(lambda u_t, z: ft.exp(z) * u_t, sequences=[U], non_sequences=[ft.dot(x, w)])
+    return [x, w, U], [res]
+
+
 def _rows(n_x: int, n_y: int, n_w: int) -> list[np.ndarray]:
     """Data of ``n_x`` rows of 3 features, ``n_y`` labels and ``n_w`` weights."""
     return [R.random((n_x, 3)), R.random(n_y), R.random(n_w), np.asarray(0.1)]
@@ -142,6 +159,19 @@ for reduce in ("sum", "mean"):
     }
 X_Y = ["x has size 3 along axis 0", "y has size 4 along axis 0"]
 CASES |= {
+    "scan_mean_of_a_sum": (
+        _scan_mean_of_a_sum,
+        [([np.ones((2, 3)), np.ones(3), np.ones(4)], ["c has size 4 along axis 0"])],
+    ),
+    "scan_outside_product": (
+        _scan_outside_product,
+        [
+            (
+                [np.ones((4, 3)), np.ones(3), np.ones((2, 5))],
+                ["x has size 4 along axis 0", "U[t] has size 5 along axis 0"],
+            )
+        ],
+    ),
     "scan_elemwise": (
         _scan_elemwise,
         [([np.ones((3, 4)), np.ones(5)], ["xs[t] has size 4 along axis 0", "u has size 5 along axis 0"])],

@@ -15,6 +15,7 @@ from ..tensor.elemwise import Elemwise, broadcast_shapes, sized_like, users_name
 from ..tensor.grad_ops import ReducedSize
 from ..tensor.reduction import Reduce
 from ..tensor.scalar_ops import Composite
+from ..tensor.size_sources import size_source
 
 __all__ = ["annotate_runtime_error", "describe_node"]
 
@@ -103,33 +104,18 @@ def _disagreeing(operands: Sequence[Operand]) -> list[tuple[Variable | None, int
     return []
 
 
-def _size_source(v: Variable, axis: int) -> tuple[Variable, int]:
-    """The variable and axis that ``v``'s size along ``axis`` is read from: itself, or, through
-    each op whose size there is one input's (an elementwise op's only input not of size 1
-    there, a product's, a dimshuffle's, a reduction's), that input's: ``-y`` has y's sizes,
-    the rows of ``sigmoid(x @ w + b)`` are x's (axis 0), as the count of a mean's gradient
-    reads them once rewritten (`rewrite.sizes`): every mode names the same inputs."""
-    from ..rewrite.sizes import size_sources  # the error path only: no rewrite on a cache hit
-
-    while v.owner is not None:
-        src = size_sources(v, axis)
-        if not src or len(src) != 1:
-            break
-        v, axis = src[0]
-    return v, axis
-
-
 def _sizes(
     at: Sequence[tuple[Variable | None, int, int]], graph_inputs: Sequence[Variable]
 ) -> list[tuple[int | None, str | None, int, int]]:
     """``at`` (:func:`_disagreeing`) as a BroadcastError's ``sizes``: each operand as the
-    variable and axis it has its size of (:func:`_size_source`), that variable's position
-    among ``graph_inputs`` (the inputs of the function that raised) and the user's name for
-    it."""
+    variable and axis it has its size of (``size_source``: the rows of ``x @ w`` are x's, as
+    the count of a mean's gradient reads them once rewritten, so that every mode names the
+    same inputs), that variable's position among ``graph_inputs`` (the inputs of the function
+    that raised) and the user's name for it."""
     out = []
     for v, axis, n in at:
         if v is not None:
-            v, axis = _size_source(v, axis)
+            v, axis = size_source(v, axis)
         # a variable of the user's graph (:func:`_failing_written`) is at the input standing for it
         k = next((k for k, u in enumerate(graph_inputs) if v is u or v is u.tag.get("written")), None)
         out.append((k, users_name(v), axis, n))
@@ -156,14 +142,16 @@ def _written_as(v: Variable) -> Variable | None:
 
 
 def _elementwise_ancestry(node: Apply) -> list[Apply]:
-    """``node`` and the elementwise nodes it reads through elementwise nodes, inputs first."""
+    """The elementwise nodes ``node`` reads through elementwise nodes, and ``node`` where it is
+    one, inputs first."""
     order: list[Apply] = []
     seen: set[int] = set()
     todo: list[tuple[Apply, bool]] = [(node, False)]
     while todo:
         n, done = todo.pop()
         if done:
-            order.append(n)
+            if isinstance(n.op, Elemwise):
+                order.append(n)
         elif id(n) not in seen:
             seen.add(id(n))
             todo.append((n, True))
@@ -173,19 +161,20 @@ def _elementwise_ancestry(node: Apply) -> list[Apply]:
     return order
 
 
-def _failing_written(node: Apply, shapes: Sequence[tuple[int, ...]]) -> tuple[str, list[Operand]] | None:
+def _failing_written(
+    written: Apply | None, inputs: Sequence[Variable | None], shapes: Sequence[tuple[int, ...]]
+) -> tuple[str, list[Operand]] | None:
     """The user's elementwise node whose operands do not broadcast, found by broadcasting again,
-    through the elementwise nodes of the user's graph that the loop ``node`` was made from
-    (``written``), the shapes of the loop's inputs, each at the user's variable it is
-    (:func:`_written_as`), and static shapes: its op's name and its operands of known shape.
-    None where no such node is found (a size the loop reads stands for a value computed
-    otherwise: a product's)."""
-    written: Apply | None = node.tag.get("written")
-    if written is None or not isinstance(written.op, Elemwise):
+    through the elementwise nodes of the user's graph that a node (a loop, a count) was made
+    from (``written``) or reads, ``shapes``, those of that node's ``inputs``, each at the
+    user's variable it is (:func:`_written_as`), and static shapes: its op's name and its
+    operands of known shape. None where no such node is found (a size the node reads stands
+    for a value computed otherwise: a product's)."""
+    if written is None:
         return None
     known: dict[int, tuple[int, ...]] = {}
-    for v, s in zip(node.inputs, shapes):
-        u = _written_as(v)
+    for v, s in zip(inputs, shapes):
+        u = None if v is None else _written_as(v)
         if u is not None and u.ndim == len(s):
             known[id(u)] = s
     for n in _elementwise_ancestry(written):
@@ -206,11 +195,16 @@ def _failing_written(node: Apply, shapes: Sequence[tuple[int, ...]]) -> tuple[st
 
 
 def _unbroadcast_sizes(e: BroadcastError, node: Apply, graph_inputs: Sequence[Variable]) -> BaseException:
-    """A count of elements (`ReducedSize`) read from sizes that do not broadcast, named by the
-    function that made it (a mean's) and the inputs the sizes are read from."""
+    """A count of elements (`ReducedSize`) read from sizes that do not broadcast: named by the
+    user's node that fails in the graph of the value counted, where it is found, else by the
+    function that made the count (a mean's) and the inputs the sizes are read from."""
     shapes = e.shapes
     if len(shapes) != len(node.inputs):
         return e
+    found = _failing_written(node.tag.get("written"), node.inputs, shapes)
+    if found is not None:
+        # the sizes meet in an elementwise node of the user's the count's value is made by
+        return _not_broadcast(*found, graph_inputs)
     for refs in node.op.spec:
         at = [(node.inputs[k], d, shapes[k][d]) for k, d in refs if d < len(shapes[k])]
         big = [x for x in at if x[2] != 1]
@@ -254,10 +248,11 @@ def _unbroadcast(e: BaseException, node: Apply, graph_inputs: Sequence[Variable]
     carries (:class:`~fncache.errors.BroadcastError`): a loop's error names the step whose
     operands fail (``sub`` of a sum of ``(a - b) ** 2``, not the sum; ``add`` of
     ``exp(a + b) * c``, not the whole body), or, where the size comes from a shape-only input no
-    step reads, the op of the user's the loop was made from (``written``: a Hessian-vector
-    product's ``mul``, not the ``identity`` left of it), and each input of the user's of the
-    axis that differs; a row pass's error the node of its region that failed, with that node's
-    inputs; any other error as it is."""
+    step reads, the user's node that fails in the graph the loop was made from (``written``:
+    the ``mul`` of ``-y * log(p)``, not the ``switch`` the loop checks sizes for), else that
+    node's op (a Hessian-vector product's ``mul``, not the ``identity`` left of it), and each
+    input of the user's of the axis that differs; a row pass's error the node of its region
+    that failed, with that node's inputs; any other error as it is."""
     if not isinstance(e, BroadcastError) or not e.shapes:
         return e
     if isinstance(node.op, ReducedSize):
@@ -283,11 +278,10 @@ def _unbroadcast(e: BaseException, node: Apply, graph_inputs: Sequence[Variable]
         operands: list[Operand] = [
             (inputs[k], shapes[k]) for (kind, j), _ in refs for k in ([j] if kind == "in" else reads[j])
         ]
-    elif (found := _failing_written(node, shapes)) is not None:
+    elif (found := _failing_written(written, inputs, shapes)) is not None:
         # the loop checks the sizes of the values the user's op reads: the user's node whose
         # operands fail, as the unfused graph raises it
-        name, operands = found
-        shown = [s for _, s in operands]
+        return _not_broadcast(*found, graph_inputs)
     else:
         # a shape-only input stands for the size of a value the user's op reads: named only
         # where that op reads the input itself
@@ -298,8 +292,20 @@ def _unbroadcast(e: BaseException, node: Apply, graph_inputs: Sequence[Variable]
             for k, (v, s) in enumerate(zip(inputs, shapes))
         ]
         shown = [s for _, s in operands]
+    return _not_broadcast(name, operands, graph_inputs, shown)
+
+
+def _not_broadcast(
+    name: str,
+    operands: Sequence[Operand],
+    graph_inputs: Sequence[Variable],
+    shown: Sequence[tuple[int, ...]] | None = None,
+) -> BroadcastError:
+    """The error of the user's op ``name`` whose ``operands`` do not broadcast, showing their
+    shapes (or ``shown``)."""
+    shown = [s for _, s in operands] if shown is None else shown
     return BroadcastError(
-        f"{name}: input shapes {shown} cannot be broadcast together (numpy broadcasting rules)",
+        f"{name}: input shapes {list(shown)} cannot be broadcast together (numpy broadcasting rules)",
         name,
         shown,
         _sizes(_disagreeing(operands), graph_inputs),
