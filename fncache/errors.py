@@ -145,8 +145,10 @@ class BroadcastError(_SaidFromData):
     ``shapes``, its operands' shapes in its order (a row pass adds ``part``: which node of its
     region failed), and, once the error is said in the user's words, ``sizes``: the operands
     whose sizes differ along the first axis that does not broadcast, each as ``(input, name,
-    axis, size)`` (``input``: its position among the inputs of the function that raised, or
-    None; ``name``: the user's name for it, or None for a value computed in the function).
+    axis, size)`` (``input``: the position, among the inputs of the function that raised, of
+    the input the operand has that size of, or None; ``name``: the user's name for it, or None
+    for a value computed in the function; ``axis``: that input's axis of that size, the rows
+    of ``x @ w`` being x's axis 0).
     Run-time errors are said again in the user's words from these, never from the message."""
 
     def __init__(
@@ -190,17 +192,16 @@ class BroadcastError(_SaidFromData):
         )
         return f": {', '.join(named.values())}{where}; give {fix} (or 1, which broadcasts)"
 
-    def renamed(self, names: dict[int, str]) -> BroadcastError:
-        """This error with the unnamed operands that are inputs ``k`` of ``names`` named
-        ``names[k]`` (an inner function's inputs, named as the outer function's user wrote
-        them); itself where none is."""
-        if not any(name is None and k in names for k, name, _, _ in self.sizes):
+    def renamed(self, names: dict[tuple[int, int], tuple[str, int]]) -> BroadcastError:
+        """This error with each unnamed operand that is input ``k`` along ``axis``, where
+        ``(k, axis)`` is in ``names``, said as ``names[k, axis]``: a name and that input's
+        axis (an inner function's inputs, named as the outer function's user wrote them);
+        itself where none is."""
+        said = [names.get((k, a)) if name is None and k is not None else None for k, name, a, _ in self.sizes]
+        if not any(said):
             return self
         return self._said_again(
-            sizes=tuple(
-                (k, names.get(k) if name is None and k is not None else name, a, n)
-                for k, name, a, n in self.sizes
-            )
+            sizes=tuple((k, *(s or (name, a)), n) for (k, name, a, n), s in zip(self.sizes, said))
         )
 
 

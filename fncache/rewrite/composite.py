@@ -34,7 +34,7 @@ from ..tensor.shape_ops import DimShuffle
 from .canonicalize import UNITS, const_value, is_unit
 from .local import local_pass
 from .registry import register
-from .sizes import broadcast_refs
+from ..tensor.size_sources import broadcast_refs
 
 Ref = tuple[str, int]
 

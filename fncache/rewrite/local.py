@@ -44,8 +44,8 @@ def local_pass(fgraph: FunctionGraph, fn: LocalFn) -> bool:
         for old, rep in zip(node.outputs, new):
             if rep is old:
                 continue
-            if rep.owner is not None:  # errors still point at user code
-                for k in ("trace", "origin"):
+            if rep.owner is not None:  # errors still point at user code and name its function
+                for k in ("trace", "origin", "made_by"):
                     if k not in rep.owner.tag and k in node.tag:
                         rep.owner.tag[k] = node.tag[k]
             if rep.dtype != old.dtype or rep.ndim != old.ndim:

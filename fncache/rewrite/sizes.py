@@ -18,56 +18,18 @@ from ..graph.basic import Apply, Variable
 from ..graph.fgraph import FunctionGraph
 from ..graph.types import TensorType
 from ..tensor.basic import constant
-from ..tensor.blas import Dot
 from ..tensor.elemwise import Elemwise, elemwise
-from ..tensor.grad_ops import ReducedSize, SumToShape
+from ..tensor.grad_ops import ReducedSize
 from ..tensor.pyop import check_value
 from ..tensor.reduction import Reduce
 from ..tensor.shape_ops import DimShuffle, MakeVector, Shape, shape
+from ..tensor.size_sources import Ref, broadcast_refs, size_sources
 from ..tensor.subtensor import Subtensor
 from .local import local_pass
 from .registry import register
 
-Ref = tuple[Variable, int]
-
 #: the ops a size read passes over (`size_key` not checking)
 _PASSED = (Elemwise, Reduce, DimShuffle)
-
-
-def broadcast_refs(inputs: list[Variable], d: int, nd: int) -> list[Ref]:
-    """The input dims numpy broadcasts into dim ``d`` of an ``nd``-dim result (inputs of size 1
-    there, statically, add nothing)."""
-    out = []
-    for v in inputs:
-        vd = d - nd + v.ndim
-        if vd >= 0 and v.type.shape[vd] != 1:
-            out.append((v, vd))
-    return out
-
-
-def _sources(v: Variable, d: int) -> list[Ref] | None:
-    """Where dim ``d`` of ``v`` gets its size (its broadcast), or None to keep ``(v, d)``."""
-    node = v.owner
-    if node is None:
-        return None
-    op = node.op
-    if isinstance(op, Elemwise):
-        return broadcast_refs(node.inputs, d, v.ndim)
-    if isinstance(op, Reduce):
-        nd = max(x.ndim for x in node.inputs)
-        kept = [a for a in range(nd) if a not in op.axes]
-        return broadcast_refs(node.inputs, kept[d], nd)
-    if isinstance(op, DimShuffle):
-        p = op.pattern[d]
-        return [] if p == "x" else [(node.inputs[0], p)]
-    if isinstance(op, SumToShape):  # an axis it may sum over may become 1
-        return None if d in {a for a, _ in op.spec} else [(node.inputs[0], d)]
-    if isinstance(op, Dot):
-        a, b = node.inputs
-        if a.ndim == 2 and d == 0:
-            return [(a, 0)]
-        return [(b, 1)]  # the last dim of a product with a 2-D right operand
-    return None
 
 
 #: `size_key`'s answers for a graph, (id, dim, checking), and `_broadcast_key`'s, (id of the
@@ -87,7 +49,7 @@ def _union(parts: list[tuple[frozenset, list[Ref]]]) -> tuple[frozenset, list[Re
 def size_key(
     v: Variable, d: int, checking: bool = True, memo: Keys | None = None
 ) -> tuple[frozenset, list[Ref]]:
-    """Where dim ``d`` of ``v`` gets its size, followed back as far as `_sources` goes (not
+    """Where dim ``d`` of ``v`` gets its size, followed back as far as `size_sources` goes (not
     ``checking``: only through ops that check no sizes but a broadcast's, not products or
     `SumToShape`): (a key, equal for two dims of equal sizes: the leaves' identities and static
     sizes; the leaves of unknown size). Static 1s add nothing to a broadcast and are left out.
@@ -102,7 +64,7 @@ def size_key(
             continue
         n = u.type.shape[e]
         op = u.owner.op if u.owner is not None else None
-        src = _sources(u, e) if n is None and (checking or isinstance(op, _PASSED)) else None
+        src = size_sources(u, e) if n is None and (checking or isinstance(op, _PASSED)) else None
         if src is None:
             key = frozenset() if n == 1 else frozenset({(id(u), e) if n is None else ("static", n)})
             memo[(id(u), e, checking)] = (u, (key, [(u, e)] if n is None else []))
@@ -126,7 +88,7 @@ def _lift(node: Apply) -> list[Variable] | None:
         k = 0
         while k < len(refs):
             v, d = refs[k]
-            src = _sources(v, d) if v.type.shape[d] is None else ([] if v.type.shape[d] == 1 else None)
+            src = size_sources(v, d) if v.type.shape[d] is None else ([] if v.type.shape[d] == 1 else None)
             if src is None:
                 k += 1
                 continue

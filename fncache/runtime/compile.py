@@ -113,9 +113,9 @@ def attach_traces(optimized: FunctionGraph, form: CanonicalForm) -> FunctionGrap
     ``form``: the original graph's canonical form (under the mode's ``merges``), whose nodes
     the ``origin`` tags count; a node standing for equal nodes merged into one also gets their
     traces (``also``), so that its errors name each line that wrote it. The graph's inputs take
-    this function's names (its inputs are ``form``'s first roots): names are in no key, so an
-    entry another function stored for the same graph has that function's, and errors name
-    inputs.
+    this function's names and each the user's input it stands for (``written``; its inputs are
+    ``form``'s first roots): names are in no key, so an entry another function stored for the
+    same graph has that function's, and errors name inputs.
 
     A node running an inner graph gets that graph's messages from the graph being compiled
     too, never from a cache entry (no key reads them): a loop's step those of the step the
@@ -127,6 +127,9 @@ def attach_traces(optimized: FunctionGraph, form: CanonicalForm) -> FunctionGrap
     for mine, given in zip(optimized.inputs, form.roots):
         if mine is not given and mine.type == given.type and not hasattr(mine, "get_value"):
             mine.name = given.name  # never a shared variable's: that is the user's own object
+            # the input the user wrote: a size error found again in the user's graph
+            # (``runtime/errors.py``) names this input by its position
+            mine.tag["written"] = given
     for node in optimized.toposort():
         _attach_trace(node, form)
     return optimized

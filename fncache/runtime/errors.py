@@ -9,12 +9,13 @@ import numpy as np
 
 from ..config import config
 from ..errors import BroadcastError, NotAlignedError
-from ..graph.basic import Apply, Constant, Variable, format_trace
+from ..graph.basic import Apply, Variable, format_trace
 from ..tensor.blas import Dot, RowPass
-from ..tensor.elemwise import Elemwise, broadcast_shapes, sized_like
+from ..tensor.elemwise import Elemwise, broadcast_shapes, sized_like, users_name
 from ..tensor.grad_ops import ReducedSize
 from ..tensor.reduction import Reduce
 from ..tensor.scalar_ops import Composite
+from ..tensor.size_sources import size_source
 
 __all__ = ["annotate_runtime_error", "describe_node"]
 
@@ -103,22 +104,21 @@ def _disagreeing(operands: Sequence[Operand]) -> list[tuple[Variable | None, int
     return []
 
 
-def _users_input(v: Variable | None) -> bool:
-    """Whether ``v`` is an input of the function the user named (not a value computed in it)."""
-    return v is not None and v.owner is None and not isinstance(v, Constant) and bool(v.name)
-
-
 def _sizes(
     at: Sequence[tuple[Variable | None, int, int]], graph_inputs: Sequence[Variable]
 ) -> list[tuple[int | None, str | None, int, int]]:
     """``at`` (:func:`_disagreeing`) as a BroadcastError's ``sizes``: each operand as the
-    variable it has its sizes of (:func:`sized_like`), that variable's position among
-    ``graph_inputs`` (the inputs of the function that raised) and the user's name for it."""
+    variable and axis it has its size of (``size_source``: the rows of ``x @ w`` are x's, as
+    the count of a mean's gradient reads them once rewritten, so that every mode names the
+    same inputs), that variable's position among ``graph_inputs`` (the inputs of the function
+    that raised) and the user's name for it."""
     out = []
     for v, axis, n in at:
-        v = sized_like(v)
-        k = next((k for k, u in enumerate(graph_inputs) if u is v), None)
-        out.append((k, v.name if _users_input(v) else None, axis, n))  # type: ignore[union-attr]
+        if v is not None:
+            v, axis = size_source(v, axis)
+        # a variable of the user's graph (:func:`_failing_written`) is at the input standing for it
+        k = next((k for k, u in enumerate(graph_inputs) if v is u or v is u.tag.get("written")), None)
+        out.append((k, users_name(v), axis, n))
     return out
 
 
@@ -130,12 +130,81 @@ def _read_by(node: Apply | None, v: Variable | None) -> bool:
     return any(u.owner is None and u.name == v.name for u in node.inputs)
 
 
+def _written_as(v: Variable) -> Variable | None:
+    """The variable of the user's graph that ``v``, of the optimized graph, is: the input it
+    stands for (its ``written`` tag: the optimized graph is made from a copy of the user's),
+    or the output of the user's node its node computes (``written``); None for a value the
+    rewrites made."""
+    if v.owner is None:
+        return v.tag.get("written", v)
+    made = v.owner.tag.get("written")
+    return made.outputs[v.index] if made is not None and v.index < len(made.outputs) else None
+
+
+def _elementwise_ancestry(node: Apply) -> list[Apply]:
+    """The elementwise nodes ``node`` reads through elementwise nodes, and ``node`` where it is
+    one, inputs first."""
+    order: list[Apply] = []
+    seen: set[int] = set()
+    todo: list[tuple[Apply, bool]] = [(node, False)]
+    while todo:
+        n, done = todo.pop()
+        if done:
+            if isinstance(n.op, Elemwise):
+                order.append(n)
+        elif id(n) not in seen:
+            seen.add(id(n))
+            todo.append((n, True))
+            todo += [
+                (i.owner, False) for i in n.inputs if i.owner is not None and isinstance(i.owner.op, Elemwise)
+            ]
+    return order
+
+
+def _failing_written(
+    written: Apply | None, inputs: Sequence[Variable | None], shapes: Sequence[tuple[int, ...]]
+) -> tuple[str, list[Operand]] | None:
+    """The user's elementwise node whose operands do not broadcast, found by broadcasting again,
+    through the elementwise nodes of the user's graph that a node (a loop, a count) was made
+    from (``written``) or reads, ``shapes``, those of that node's ``inputs``, each at the
+    user's variable it is (:func:`_written_as`), and static shapes: its op's name and its
+    operands of known shape. None where no such node is found (a size the node reads stands
+    for a value computed otherwise: a product's)."""
+    if written is None:
+        return None
+    known: dict[int, tuple[int, ...]] = {}
+    for v, s in zip(inputs, shapes):
+        u = None if v is None else _written_as(v)
+        if u is not None and u.ndim == len(s):
+            known[id(u)] = s
+    for n in _elementwise_ancestry(written):
+        have: list[Operand] = []
+        for i in n.inputs:
+            s = known.get(id(i))
+            static = i.type.shape
+            if s is None and None not in static:
+                s = tuple(static)  # type: ignore[arg-type]
+            if s is not None:
+                have.append((i, s))
+        shape = broadcast_shapes(*(s for _, s in have))
+        if shape is None:
+            return str(n.op), have
+        if len(have) == len(n.inputs):
+            known.update((id(o), shape) for o in n.outputs)
+    return None
+
+
 def _unbroadcast_sizes(e: BroadcastError, node: Apply, graph_inputs: Sequence[Variable]) -> BaseException:
-    """A count of elements (`ReducedSize`) read from sizes that do not broadcast, named by the
-    function that made it (a mean's) and the inputs the sizes are read from."""
+    """A count of elements (`ReducedSize`) read from sizes that do not broadcast: named by the
+    user's node that fails in the graph of the value counted, where it is found, else by the
+    function that made the count (a mean's) and the inputs the sizes are read from."""
     shapes = e.shapes
     if len(shapes) != len(node.inputs):
         return e
+    found = _failing_written(node.tag.get("written"), node.inputs, shapes)
+    if found is not None:
+        # the sizes meet in an elementwise node of the user's the count's value is made by
+        return _not_broadcast(*found, graph_inputs)
     for refs in node.op.spec:
         at = [(node.inputs[k], d, shapes[k][d]) for k, d in refs if d < len(shapes[k])]
         big = [x for x in at if x[2] != 1]
@@ -151,8 +220,8 @@ def _unbroadcast_sizes(e: BroadcastError, node: Apply, graph_inputs: Sequence[Va
 def _region_source(node: Apply, r: int) -> Variable | None:
     """The input of the row pass ``node`` that the value ``r`` of its region (its inputs, then
     the products ``X @ w``, then its nodes' outputs) has every size of, through the region's
-    elementwise nodes as :func:`sized_like` goes through a graph's; None for a product or
-    another computed value."""
+    elementwise nodes as :func:`sized_like` goes through a graph's: ``X`` for a product (its
+    one axis is X's rows, axis 0); None for another computed value."""
     op: RowPass = node.op
     made = node.tag.get("rowpass_inner")  # the region's nodes as its perform made them
     n_in = len(node.inputs)
@@ -162,6 +231,8 @@ def _region_source(node: Apply, r: int) -> Variable | None:
         for _ in made_node.outputs:
             producers[k], k = (region_op, refs, made_node), k + 1
     while r >= n_in:
+        if r < n_in + op.products:
+            return node.inputs[0]  # a product ``X @ w`` has X's rows
         if r not in producers or not isinstance(producers[r][0], Elemwise):
             return None
         _, refs, made_node = producers[r]
@@ -177,10 +248,11 @@ def _unbroadcast(e: BaseException, node: Apply, graph_inputs: Sequence[Variable]
     carries (:class:`~fncache.errors.BroadcastError`): a loop's error names the step whose
     operands fail (``sub`` of a sum of ``(a - b) ** 2``, not the sum; ``add`` of
     ``exp(a + b) * c``, not the whole body), or, where the size comes from a shape-only input no
-    step reads, the op of the user's the loop was made from (``written``: a Hessian-vector
-    product's ``mul``, not the ``identity`` left of it), and each input of the user's of the
-    axis that differs; a row pass's error the node of its region that failed, with that node's
-    inputs; any other error as it is."""
+    step reads, the user's node that fails in the graph the loop was made from (``written``:
+    the ``mul`` of ``-y * log(p)``, not the ``switch`` the loop checks sizes for), else that
+    node's op (a Hessian-vector product's ``mul``, not the ``identity`` left of it), and each
+    input of the user's of the axis that differs; a row pass's error the node of its region
+    that failed, with that node's inputs; any other error as it is."""
     if not isinstance(e, BroadcastError) or not e.shapes:
         return e
     if isinstance(node.op, ReducedSize):
@@ -206,6 +278,10 @@ def _unbroadcast(e: BaseException, node: Apply, graph_inputs: Sequence[Variable]
         operands: list[Operand] = [
             (inputs[k], shapes[k]) for (kind, j), _ in refs for k in ([j] if kind == "in" else reads[j])
         ]
+    elif (found := _failing_written(written, inputs, shapes)) is not None:
+        # the loop checks the sizes of the values the user's op reads: the user's node whose
+        # operands fail, as the unfused graph raises it
+        return _not_broadcast(*found, graph_inputs)
     else:
         # a shape-only input stands for the size of a value the user's op reads: named only
         # where that op reads the input itself
@@ -216,8 +292,20 @@ def _unbroadcast(e: BaseException, node: Apply, graph_inputs: Sequence[Variable]
             for k, (v, s) in enumerate(zip(inputs, shapes))
         ]
         shown = [s for _, s in operands]
+    return _not_broadcast(name, operands, graph_inputs, shown)
+
+
+def _not_broadcast(
+    name: str,
+    operands: Sequence[Operand],
+    graph_inputs: Sequence[Variable],
+    shown: Sequence[tuple[int, ...]] | None = None,
+) -> BroadcastError:
+    """The error of the user's op ``name`` whose ``operands`` do not broadcast, showing their
+    shapes (or ``shown``)."""
+    shown = [s for _, s in operands] if shown is None else shown
     return BroadcastError(
-        f"{name}: input shapes {shown} cannot be broadcast together (numpy broadcasting rules)",
+        f"{name}: input shapes {list(shown)} cannot be broadcast together (numpy broadcasting rules)",
         name,
         shown,
         _sizes(_disagreeing(operands), graph_inputs),
@@ -235,7 +323,7 @@ def _unaligned(e: NotAlignedError, node: Apply) -> BaseException:
     else:
         return e
     sized = [sized_like(v) for v in operands]
-    names = [u.name if _users_input(u) else None for u in sized]
+    names = [users_name(u) for u in sized]
     return e.named(names) if any(names) else e
 
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..config import config
 from ..errors import BroadcastError, Float64Error, OutOfRangeError
-from ..graph.basic import Apply, Op, Variable, own_storage
+from ..graph.basic import Apply, Constant, Op, Variable, own_storage
 from ..graph.types import TensorType, is_complex, is_float, normalize_dtype
 from . import scalar_ops as S
 
@@ -28,6 +28,7 @@ __all__ = [
     "runtime_broadcast_shape",
     "sized_like",
     "single_step",
+    "users_name",
 ]
 
 
@@ -76,6 +77,14 @@ def sized_like(v: Variable | None) -> Variable | None:
             break
         v = sized[0]
     return v
+
+
+def users_name(v: Variable | None) -> str | None:
+    """The user's name for ``v`` where it is an input of the function the user named (not a
+    value computed in it, nor a constant): what a size error calls it."""
+    if v is None or v.owner is not None or isinstance(v, Constant) or not v.name:
+        return None
+    return v.name
 
 
 def runtime_broadcast_shape(inputs: Sequence[np.ndarray], what: str) -> tuple[int, ...]:

@@ -23,6 +23,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from ..errors import BroadcastError
 from ..graph.basic import Apply, Op, Variable
 from ..graph.fgraph import FunctionGraph
 from ..graph.types import TensorType
@@ -142,10 +143,15 @@ class LazyIfElse(InnerGraphOp):
         then_call, else_call = (fn.__call__ for fn in self.node_function(node))
 
         def run(cond: np.ndarray, *values: np.ndarray) -> list[np.ndarray]:
-            return (then_call if cond else else_call)(*values)
+            try:
+                return (then_call if cond else else_call)(*values)
+            except BroadcastError as e:
+                raise self.named_outside(e, node) from None
 
         return run
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
-        then_fn, else_fn = self.node_function(node)
-        return list((then_fn if inputs[0] else else_fn)(*inputs[1:]))
+        return list(self.performer(node)(*inputs))
+
+    def given_whole(self, node: Apply) -> dict[int, Variable]:
+        return dict(enumerate(node.inputs[1:]))

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any, Callable, Sequence
 
 from ..config import config
+from ..errors import BroadcastError
 from ..graph.basic import (
     Apply,
     Constant,
@@ -33,7 +34,9 @@ from ..graph.basic import (
 from ..graph.fgraph import FunctionGraph
 from ..graph.serialize import decode_graph, encode_graph, graph_signature
 from ..graph.types import is_int
+from .elemwise import users_name
 from .hooks import function_starter
+from .size_sources import size_source
 
 __all__ = ["InnerGraphOp", "StartedInner", "lift_inner_graph", "outer_values"]
 
@@ -138,6 +141,24 @@ class InnerGraphOp(Op):
             with config.change_flags(allow_gc=False):
                 fn = self.functions[key] = build()
         return fn
+
+    def given_whole(self, node: Apply) -> dict[int, Variable]:
+        """The outer variables ``node`` gives the inner graph whole, by the position of the inner
+        input each is given as (not a loop's rows of a sequence, nor its previous outputs)."""
+        return {}
+
+    def named_outside(self, e: BroadcastError, node: Apply) -> BroadcastError:
+        """``e``, raised by the inner function ``node`` ran, with each inner input it names
+        unnamed (a value the inner graph reads computed outside it, ``-y`` or ``x @ w``: what
+        does not depend on its own inputs is computed once, outside, and comes in unnamed)
+        named by the user's input the outer value has its size of (``size_source``)."""
+        whole, names = self.given_whole(node), {}
+        for k, name, axis, _ in e.sizes:
+            if name is None and k in whole:
+                v, d = size_source(whole[k], axis)
+                if users_name(v):
+                    names[k, axis] = (users_name(v), d)
+        return e.renamed(names)
 
     def node_function(self, node: Apply) -> Any:
         """The inner function ``node`` runs: the one the run-time linked for it under the

@@ -23,6 +23,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from ..errors import BroadcastError
 from ..graph.basic import Apply, Constant, Variable, clone_graph, graph_inputs, substitute, toposort
 from ..graph.fgraph import FunctionGraph
 from .basic import as_tensor_variable, constant
@@ -242,7 +243,13 @@ class OpFromGraph(InnerGraphOp):
             raise TypeError(str(e)) from None
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
-        return list(self.node_function(node)(*inputs))
+        try:
+            return list(self.node_function(node)(*inputs))
+        except BroadcastError as e:
+            raise self.named_outside(e, node) from None
+
+    def given_whole(self, node: Apply) -> dict[int, Variable]:
+        return dict(enumerate(node.inputs))
 
     # -- gradients -----------------------------------------------------------------------
     def connection_pattern(self, node: Apply) -> list[list[bool]]:

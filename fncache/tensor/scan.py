@@ -46,7 +46,7 @@ from ..graph.types import TensorType
 from .array_ops import specify_shape
 from ..graph.args import as_int, int_arg
 from .basic import as_tensor_variable, constant
-from .elemwise import cast, elemwise, sized_like
+from .elemwise import cast, elemwise
 from .inner_graph import InnerGraphOp, lift_inner_graph
 from .pyop import check_value
 from .replace import fit_update
@@ -188,7 +188,7 @@ class Scan(InnerGraphOp):
             try:
                 res = fn(*rows, *states, *nonseqs)
             except BroadcastError as e:
-                said = e.renamed(self._outer_names(node))
+                said = self.named_outside(e, node)
                 said.add_note(self._step_inputs(t, rows, states, nonseqs))
                 raise said from None
             except Exception as e:
@@ -255,18 +255,11 @@ class Scan(InnerGraphOp):
         shape = memo.get(out, out).type.shape
         return None if any(d is None for d in shape) else tuple(shape)
 
-    def _outer_names(self, node: Apply) -> dict[int, str]:
-        """The user's names of the step's non-sequences that fn read as computed values (``-y``,
-        ``1 - y``: what the step reads without depending on its own inputs is computed once,
-        outside, and comes in unnamed), by their position among the step's inputs: the input
-        each has every size of (``sized_like``), where that is one the user named."""
+    def given_whole(self, node: Apply) -> dict[int, Variable]:
+        """The non-sequences (the sequences come in by rows, the outputs' previous values as
+        the states the loop names ``h[t-1]``)."""
         first = self.n_seqs + len(self.recurrent)
-        names = {}
-        for k in range(first, len(self.inner.inputs)):
-            v = sized_like(node.inputs[1 + k])
-            if v is not None and v.owner is None and not isinstance(v, Constant) and v.name:
-                names[k] = v.name
-        return names
+        return {k: node.inputs[1 + k] for k in range(first, len(self.inner.inputs))}
 
     def _step_inputs(self, t: int, rows: list, states: list, nonseqs: list) -> str:
         """What step ``t``, which raised, was given: the error names neither the loop nor the
