@@ -42,7 +42,7 @@ class Call:
     def __init__(self, argv: list[str]) -> None:
         self.argv = argv
         self.proc: Any = None  # the process, once started
-        self._result: tuple[int, str, str] | OSError | None = None
+        self._result: tuple[int, str, str] | BaseException | None = None
         self._done = threading.Event()
         with _lock:
             if _running < compiler_slots():
@@ -52,10 +52,10 @@ class Call:
 
     def result(self) -> tuple[int, str, str]:
         """(return code, stdout, stderr), once the command has ended; ``OSError`` if it could not
-        be started."""
+        be started, or whatever else stopped its output being collected."""
         self._done.wait()
         result = self._result
-        if isinstance(result, OSError):
+        if isinstance(result, BaseException):
             raise result
         assert result is not None
         return result
@@ -85,20 +85,22 @@ class Call:
 
     def _collect(self) -> None:
         global _running
+        result: tuple[int, str, str] | BaseException
         try:
             out, err = self.proc.communicate()
-            result: tuple[int, str, str] | OSError = (self.proc.returncode, out, err)
-        except OSError as e:  # the pipes failed: the call counts as one that could not run
+            result = (self.proc.returncode, out, err)
+        except BaseException as e:  # whatever it is, the slot is given back and the waiter told
+            result = e
             self.proc.kill()
             self.proc.wait()
-            result = e
-        with _lock:
-            _running -= 1
-            while _waiting and _running < compiler_slots():
-                _waiting.popleft()._start()
-        self._finish(result)
+        finally:
+            with _lock:
+                _running -= 1
+                while _waiting and _running < compiler_slots():
+                    _waiting.popleft()._start()
+            self._finish(result)
 
-    def _finish(self, result: tuple[int, str, str] | OSError) -> None:
+    def _finish(self, result: tuple[int, str, str] | BaseException) -> None:
         self._result = result
         self._done.set()
 
