@@ -54,7 +54,8 @@ def test_output_that_is_no_utf8_is_read_and_the_slot_given_back():
 
 
 def test_a_failure_collecting_the_output_reaches_the_waiter_and_frees_the_slot(monkeypatch):
-    monkeypatch.setattr(slots, "compiler_slots", lambda: slots._running + 1)
+    one_more = slots._running + 1  # one slot for these calls
+    monkeypatch.setattr(slots, "compiler_slots", lambda: one_more)
     real = slots.start_tool
 
     def start(argv):
@@ -86,3 +87,26 @@ def test_a_compile_with_a_flag_of_another_encoding_raises_gccs_error(tmp_path: P
     kept = Path(message.split("source kept at: ")[1].split()[0])
     log = kept.with_suffix(".log").read_bytes()
     assert b"-fno-caf\xe9" in log  # the command as the compiler got it, byte for byte
+
+
+def test_a_call_that_cannot_start_when_its_turn_comes_tells_its_waiter(monkeypatch):
+    """A call waiting in line is started by the thread that collected the call before it; its
+    failure to start (any error: a flag with a NUL byte is a ValueError) is its result, and the
+    calls after it in line still run."""
+    one_more = slots._running + 1  # one slot for these calls
+    monkeypatch.setattr(slots, "compiler_slots", lambda: one_more)
+    real = slots.start_tool
+
+    def start(argv):
+        if argv[-1] == "broken":
+            raise ValueError("embedded null byte")
+        return real(argv)
+
+    monkeypatch.setattr(slots, "start_tool", start)
+    first = slots.Call([sys.executable, "-c", "import time; time.sleep(0.2)", "first"])
+    broken = slots.Call([sys.executable, "-c", "pass", "broken"])  # waits in line
+    last = slots.Call([sys.executable, "-c", "print('last ran')", "last"])  # waits in line
+    assert _within(30, first.result)[0] == 0
+    with pytest.raises(ValueError, match="embedded null byte"):
+        _within(30, broken.result)
+    assert _within(30, last.result) == (0, "last ran\n", "")

@@ -51,8 +51,8 @@ class Call:
                 _waiting.append(self)
 
     def result(self) -> tuple[int, str, str]:
-        """(return code, stdout, stderr), once the command has ended; ``OSError`` if it could not
-        be started, or whatever else stopped its output being collected."""
+        """(return code, stdout, stderr), once the command has ended; the error that kept it from
+        starting (``OSError``: no such compiler) or its output from being collected, raised."""
         self._done.wait()
         result = self._result
         if isinstance(result, BaseException):
@@ -73,15 +73,23 @@ class Call:
         self._done.wait()
 
     def _start(self) -> None:
-        """Start the process (the caller holds the lock); a failure to start is its result."""
+        """Start the process (the caller holds the lock); a failure to start (any error: the
+        thread collecting the call before it starts it, and must go on with the line) is its
+        result."""
         global _running
         try:
             self.proc = start_tool(self.argv)
-        except OSError as e:
+        except Exception as e:
             self._finish(e)
             return
         _running += 1
-        threading.Thread(target=self._collect, name="fncache-compiler", daemon=True).start()
+        try:
+            threading.Thread(target=self._collect, name="fncache-compiler", daemon=True).start()
+        except Exception as e:  # nothing would collect it: stopped, and that is its result
+            _running -= 1
+            self.proc.kill()
+            self.proc.wait()
+            self._finish(e)
 
     def _collect(self) -> None:
         global _running
