@@ -11,6 +11,7 @@ from typing import Callable
 
 import numpy as np
 import pytest
+from test_cuda_codegen import CUDA, emulated, needs_emulator  # noqa: F401  (emulated: a fixture)
 
 import fncache as fc
 from fncache import tensor as ft
@@ -337,3 +338,14 @@ def test_a_shape_read_from_the_inputs_raises_the_broadcast_error_of_computing_th
     ]
     back = pickle.loads(pickle.dumps(e))
     assert str(back) == str(e) and back.sizes == e.sizes
+
+
+@needs_emulator
+def test_a_shape_read_on_the_cuda_device_raises_the_same_broadcast_error(emulated) -> None:  # noqa: F811
+    """The CUDA runner raises a failed check's error as the op makes it (emulated device)."""
+    x, y = ft.dmatrix("x"), ft.dvector("y")
+    f = fc.function([x, y], ft.zeros_like(x * y), mode=CUDA)
+    with pytest.raises(
+        BroadcastError, match=r"^mul: .*x has size 3 along axis 1, y has size 4 along axis 0; give x"
+    ):
+        f(np.ones((2, 3)), np.ones(4))

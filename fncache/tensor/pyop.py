@@ -289,8 +289,12 @@ class CheckAndRaise(Op):
         for c in inputs[1 : 1 + self.n_conds(node)]:
             # the array's own method: np.all's dispatch costs several times more per call
             if not c.all():
-                raise self.exc_type(self.message(inputs))
+                raise self.error(inputs)
         return [inputs[0]]
+
+    def error(self, inputs: list[np.ndarray]) -> Exception:
+        """The error a failed check raises, given the values the check was given."""
+        return self.exc_type(self.message(inputs))
 
     def message(self, inputs: list[np.ndarray]) -> str:
         """The error's text, for the values the check was given."""
@@ -428,11 +432,9 @@ class BroadcastCheck(CheckAndReport):
     def formats(self, n_values: int) -> bool:
         return False
 
-    def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
-        if inputs[1].all():
-            return [inputs[0]]
+    def error(self, inputs: list[np.ndarray]) -> Exception:
         sizes = [int(n) for n in inputs[2:]]
-        raise BroadcastError(
+        return BroadcastError(
             f"{self.op_name}: sizes {sizes} cannot be broadcast together (numpy broadcasting rules)",
             self.op_name,
             [(n,) for n in sizes],
