@@ -142,8 +142,8 @@ class BroadcastError(_SaidFromData):
     """Values whose shapes do not broadcast together (numpy's rules) met when a function runs; a
     ValueError, as fncache raised before it had this name. Beside the message it carries what
     the message says, as data: ``op``, the op that broadcasts them, as the message names it,
-    ``shapes``, its operands' shapes in its order (a row pass adds ``part``: which node of its
-    region failed), and, once the error is said in the user's words, ``sizes``: the operands
+    ``shapes``, its operands' shapes in its order (a check of sizes read without computing the
+    value: the sizes; a row pass adds ``part``: which node of its region failed), and, once the error is said in the user's words, ``sizes``: the operands
     whose sizes differ along the first axis that does not broadcast, each as ``(input, name,
     axis, size)`` (``input``: the position, among the inputs of the function that raised, of
     the input the operand has that size of, or None; ``name``: the user's name for it, or None
@@ -191,6 +191,10 @@ class BroadcastError(_SaidFromData):
             else f"{next(iter(named))} a size that matches"
         )
         return f": {', '.join(named.values())}{where}; give {fix} (or 1, which broadcasts)"
+
+    def with_sizes(self, sizes: Sequence[tuple[int | None, str | None, int, int]]) -> BroadcastError:
+        """This error said again with ``sizes`` (see the class) known."""
+        return self._said_again(sizes=tuple((k, name, int(axis), int(n)) for k, name, axis, n in sizes))
 
     def renamed(self, names: dict[tuple[int, int], tuple[str, int]]) -> BroadcastError:
         """This error with each unnamed operand that is input ``k`` along ``axis``, where

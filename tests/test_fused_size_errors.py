@@ -11,6 +11,7 @@ from typing import Callable
 
 import numpy as np
 import pytest
+from test_cuda_codegen import CUDA, emulated, needs_emulator  # noqa: F401  (emulated: a fixture)
 
 import fncache as fc
 from fncache import tensor as ft
@@ -304,3 +305,47 @@ def test_with_verbosity_high_the_error_keeps_its_data_and_notes(mode: str) -> No
     assert "Apply node that caused the error" in str(e) and "u has size 5 along axis 0" in str(e), e
     assert e.op == "mul" and e.shapes == ((4,), (5,)) and (1, "u", 0, 5) in e.sizes, (e.op, e.shapes, e.sizes)
     assert any("raised in step 0" in n for n in getattr(e, "__notes__", ())), getattr(e, "__notes__", None)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(
+    "read",
+    [
+        lambda u: u.shape,  # read whole: zeros_like, ones(u.shape)
+        lambda u: u.shape[1],
+        lambda u: ft.zeros_like(u),
+        lambda u: ft.ones((u * 2).shape).sum(),
+    ],
+    ids=["shape", "shape-entry", "zeros_like", "ones-of-its-shape"],
+)
+def test_a_shape_read_from_the_inputs_raises_the_broadcast_error_of_computing_the_value(
+    read: Callable, mode: str
+) -> None:
+    """FAST_RUN reads ``(x * y).shape`` from ``x`` and ``y`` without computing the product; its
+    check of their sizes raises the BroadcastError computing it raises (in FAST_COMPILE), naming
+    the op and the user's inputs, not an anonymous ArgumentValueError."""
+    x, y = ft.dmatrix("x"), ft.dvector("y")
+    f = fc.function([x, y], read(x * y), mode=mode)
+    assert np.size(f(np.ones((2, 3)), np.ones(3))) >= 1
+    with pytest.raises(BroadcastError) as raised:
+        f(np.ones((2, 3)), np.ones(4))
+    e = raised.value
+    assert str(e).startswith("mul: "), str(e)
+    assert "x has size 3 along axis 1, y has size 4 along axis 0; give x and y sizes that match" in str(e)
+    assert e.op == "mul" and [(k, name, axis, n) for k, name, axis, n in e.sizes] == [
+        (0, "x", 1, 3),
+        (1, "y", 0, 4),
+    ]
+    back = pickle.loads(pickle.dumps(e))
+    assert str(back) == str(e) and back.sizes == e.sizes
+
+
+@needs_emulator
+def test_a_shape_read_on_the_cuda_device_raises_the_same_broadcast_error(emulated) -> None:  # noqa: F811
+    """The CUDA runner raises a failed check's error as the op makes it (emulated device)."""
+    x, y = ft.dmatrix("x"), ft.dvector("y")
+    f = fc.function([x, y], ft.zeros_like(x * y), mode=CUDA)
+    with pytest.raises(
+        BroadcastError, match=r"^mul: .*x has size 3 along axis 1, y has size 4 along axis 0; give x"
+    ):
+        f(np.ones((2, 3)), np.ones(4))

@@ -187,6 +187,10 @@ EXAMPLES: dict[str, tuple[dict[str, Any], dict[str, dict[str, Any]]]] = {
         {"msg": "positive", "optional": False, "removable": True},
         {"msg": {"msg": "finite"}, "optional": {"optional": True}, "removable": {"removable": False}},
     ),
+    "fncache.tensor.pyop.BroadcastCheck": (
+        {"op_name": "mul", "axis": 1},
+        {"op_name": {"op_name": "add"}, "axis": {"axis": 0}},
+    ),
     "fncache.tensor.pyop.Print": (
         {"message": "x", "attrs": ("__str__",)},
         {"message": {"message": "y"}, "attrs": {"attrs": ("shape",)}},

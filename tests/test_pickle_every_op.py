@@ -25,7 +25,7 @@ from fncache.gradient import undefined_grad
 from fncache.graph.basic import Op
 from fncache.printing import Print
 from fncache.raise_op import CheckAndRaise
-from fncache.tensor.pyop import CheckAndReport
+from fncache.tensor.pyop import BroadcastCheck, CheckAndReport
 from fncache.tensor.einsum import einsum
 from fncache.tensor import conv, data_ops, fft, index_ops, linalg_extra, linalg_scipy, neighbours, optimize
 from fncache.tensor.ctc import ctc
@@ -316,6 +316,7 @@ def _more() -> tuple[Graph, list]:
         ft.topk(x, k + 2),
         CheckAndRaise(ValueError, "negative")(x, ft.gt(x.sum(), -100)),
         CheckAndReport(ValueError, "sum {0} too small")(x, ft.gt(x.sum(), -100), x.sum()),
+        BroadcastCheck("mul", 0)(x, ft.eq(x.shape[0], x.shape[0]), x.shape[0], x.shape[0]),
         srng.normal(size=(2,)),
         srng.choice(5, size=(3,), replace=False),
         sparse.dense_from_sparse(sparse.fcast(s)),

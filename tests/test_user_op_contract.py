@@ -488,3 +488,61 @@ def test_each_call_gets_new_output_storage(mode: str) -> None:
     assert_same(first[0], np.array([2.0, 4.0]), "the first call's output, after the second")
     assert_same(second[0], np.array([10.0, 12.0]), "the second call's output")
     assert_same(second[1], np.array([11.0, 13.0]), "the second call's output + 1")
+
+
+class Twice(fc.Op):
+    """Theano's form: 2 x into the output storage."""
+
+    __props__ = ()
+
+    def make_node(self, x: Any) -> fc.Apply:
+        x = ft.as_tensor_variable(x)
+        return fc.Apply(self, [x], [x.type()])
+
+    def perform(self, node: fc.Apply, inputs: list, output_storage: list) -> None:
+        output_storage[0][0] = inputs[0] * 2
+
+
+class TwicePlusOne(Twice):
+    """A subclass extending its parent's perform through ``super()``, Theano's way."""
+
+    def perform(self, node: fc.Apply, inputs: list, output_storage: list) -> None:
+        super().perform(node, inputs, output_storage)
+        output_storage[0][0] = output_storage[0][0] + 1
+
+
+class TwicePlusParam(fc.Op):
+    """Theano's form with params: 2 x + the op's offset."""
+
+    __props__ = ("offset",)
+
+    def __init__(self, offset: float) -> None:
+        self.offset = offset
+
+    def make_node(self, x: Any) -> fc.Apply:
+        x = ft.as_tensor_variable(x)
+        return fc.Apply(self, [x], [x.type()])
+
+    def get_params(self, node: fc.Apply) -> float:
+        return self.offset
+
+    def perform(self, node: fc.Apply, inputs: list, output_storage: list, params: float) -> None:
+        output_storage[0][0] = inputs[0] * 2 + params
+
+
+class TwicePlusParamSquared(TwicePlusParam):
+    def perform(self, node: fc.Apply, inputs: list, output_storage: list, params: float) -> None:
+        super().perform(node, inputs, output_storage, params)
+        output_storage[0][0] = output_storage[0][0] ** 2
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_subclass_perform_calling_its_parents_through_super_gets_its_values(mode: str) -> None:
+    """The parent's storage-writing perform, called as Theano calls it (with the output
+    storage), writes that storage: fncache's list-returning form of it is what the linkers call."""
+    x = ft.dvector("x")
+    v = np.arange(3.0)
+    np.testing.assert_array_equal(fc.function([x], TwicePlusOne()(x), mode=mode)(v), v * 2 + 1)
+    np.testing.assert_array_equal(
+        fc.function([x], TwicePlusParamSquared(0.5)(x), mode=mode)(v), (v * 2 + 0.5) ** 2
+    )

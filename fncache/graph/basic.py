@@ -624,7 +624,11 @@ def _writes_output_storage(perform: Any) -> bool:
 
 def _returning(perform: Any, takes_params: bool) -> Any:
     """Theano's storage-writing ``perform`` as the list-returning one every linker calls; one
-    that takes params gets the ones given (:func:`node_performer`) or asks the op for them."""
+    that takes params gets the ones given (:func:`node_performer`) or asks the op for them.
+    Called as Theano calls it, with the output storage after the inputs (a subclass's
+    ``super().perform(node, inputs, output_storage)``), it is that perform itself: it writes
+    the storage it is given."""
+    import functools
 
     def values(self: Op, node: Apply, inputs: list[np.ndarray], *params: Any) -> list[Any]:
         storage: list[list[Any]] = [[None] for _ in node.outputs]
@@ -637,7 +641,26 @@ def _returning(perform: Any, takes_params: bool) -> Any:
                 raise ValueError(f"{self}.perform stored no value in output_storage[{k}][0]")
         return [cell[0] for cell in storage]
 
-    return _declaring(perform, values)
+    declared = _declaring(perform, values)
+
+    @functools.wraps(perform)
+    def run(self: Op, node: Apply, inputs: list[np.ndarray], *args: Any) -> Any:
+        if args and _is_output_storage(args[0], node):
+            return perform(self, node, inputs, *args)
+        return declared(self, node, inputs, *args)
+
+    run.unchecked = values  # type: ignore[attr-defined]
+    return run
+
+
+def _is_output_storage(value: Any, node: Apply) -> bool:
+    """Whether ``value`` is Theano's output storage of ``node``: a list of one cell (a list of
+    one item) per output."""
+    return (
+        type(value) is list
+        and len(value) == len(node.outputs)
+        and all(type(cell) is list and len(cell) == 1 for cell in value)
+    )
 
 
 def _checked(perform: Any) -> Any:

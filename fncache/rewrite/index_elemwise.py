@@ -43,11 +43,11 @@ def _axis_index(fn: Apply, x: Variable, ax: int, idx: Variable) -> dict[int, Var
         groups.setdefault(key, ([], leaves))[0].append(j)
     if len(groups) == 1:
         return {j: idx for j in next(iter(groups.values()))[0]}
-    sizes = [size_of(key, leaves, ax) for key, (_, leaves) in groups.items()]
+    sizes = [size_of(key, leaves, ax, str(fn.op)) for key, (_, leaves) in groups.items()]
     every: list = []  # the leaves of all of them, each once
     for _, leaves in groups.values():
         every += [r for r in leaves if not any(r[0] is u and r[1] == e for u, e in every)]
-    full = size_of(frozenset().union(*groups), every, ax)
+    full = size_of(frozenset().union(*groups), every, ax, str(fn.op))
     spread = elemwise("neq", full, 1)
     zero = constant(np.zeros((), idx.dtype))
     out = {}

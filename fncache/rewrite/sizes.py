@@ -20,7 +20,7 @@ from ..graph.types import TensorType
 from ..tensor.basic import constant
 from ..tensor.elemwise import Elemwise, elemwise
 from ..tensor.grad_ops import ReducedSize
-from ..tensor.pyop import check_value
+from ..tensor.pyop import BroadcastCheck, check_value
 from ..tensor.reduction import Reduce
 from ..tensor.shape_ops import DimShuffle, MakeVector, Shape, shape
 from ..tensor.size_sources import Ref, broadcast_refs, size_sources
@@ -114,16 +114,11 @@ def _lift(node: Apply) -> list[Variable] | None:
     return [ReducedSize(tuple(spec), node.op.dtype)(*likes)]
 
 
-_BROADCAST_MSG = (
-    "the sizes of an elementwise op's inputs along its axis {axis} do not broadcast: {sizes}; "
-    "give inputs of equal sizes there, or of size 1"
-)
-
-
-def size_of(key: frozenset, leaves: list[Ref], axis: int, x: Variable | None = None) -> Variable:
+def size_of(key: frozenset, leaves: list[Ref], axis: int, op: str, x: Variable | None = None) -> Variable:
     """The size `size_key` found ``key`` and ``leaves`` for: the one it comes from, or numpy's
     broadcast of several (each 1 or the same), checked when the function runs as the
-    elementwise op checks it (ValueError). Given ``x``: ``x``, under that check."""
+    elementwise op named ``op`` checks it along its ``axis`` (`BroadcastCheck`: the
+    BroadcastError computing it raises). Given ``x``: ``x``, under that check."""
     sizes = [constant(np.int64(r[1])) for r in key if r[0] == "static"]
     sizes += [shape(u)[e] for u, e in leaves]
     if not sizes:
@@ -137,9 +132,7 @@ def size_of(key: frozenset, leaves: list[Ref], axis: int, x: Variable | None = N
     ok = fits[0]
     for f in fits[1:]:
         ok = elemwise("and_", ok, f)
-    marks = ", ".join(f"{{{k}}}" for k in range(len(sizes)))
-    msg = _BROADCAST_MSG.format(axis=axis, sizes=marks)
-    return check_value(full if x is None else x, ok, msg, *sizes, removable=False)
+    return BroadcastCheck(op, axis)(full if x is None else x, ok, *sizes)
 
 
 def _broadcast_key(node: Apply, d: int, nd: int, memo: Keys) -> tuple[frozenset, list[Ref]]:
@@ -191,14 +184,14 @@ def _checked_read(
             if len(sizes) > 1 and sizes not in checked:  # sizes that may not broadcast
                 checked.add(sizes)
                 read += refs
-                out = size_of(sizes, refs, j, out)
+                out = size_of(sizes, refs, j, str(node.op), out)
             op = node.op
             if isinstance(op, Reduce) and op.kind in ("max", "min") and j in op.axes:
                 if ("static", 0) in sizes:
                     return None
                 if not any(r[0] == "static" for r in sizes):
                     read += refs
-                    n = size_of(sizes, refs, j)
+                    n = size_of(sizes, refs, j, str(op))
                     name = str(op).replace("{", "{{").replace("}", "}}")  # the message is formatted
                     msg = _EMPTY_MSG.format(op=name, kind=op.kind, axis=j)
                     out = check_value(out, elemwise("neq", n, 0), msg, n, removable=False)
@@ -219,7 +212,25 @@ def _size_read(u: Variable, d: int, memo: Keys) -> Variable | None:
     key, leaves = size_key(u, d, False, memo)
     if any(v is u for v, _ in leaves):
         return None
-    return _checked_read(size_of(key, leaves, d), u, key, leaves, memo)
+    return _checked_read(size_of(key, leaves, d, _broadcasting_op(u)), u, key, leaves, memo)
+
+
+def _broadcasting_op(u: Variable) -> str:
+    """The name of the op whose broadcast gives ``u`` its sizes, for the error its size check
+    raises: through dimshuffles, and elementwise ops and reductions of one sized input (``exp`` of
+    ``x - y``: ``sub``), as computing ``u`` raises it."""
+    node = u.owner
+    while node is not None:
+        if isinstance(node.op, DimShuffle):
+            sized = node.inputs
+        elif isinstance(node.op, (Elemwise, Reduce)):
+            sized = [v for v in node.inputs if not all(n == 1 for n in v.type.shape)]
+        else:
+            break
+        if len(sized) != 1 or sized[0].owner is None:
+            break
+        node = sized[0].owner
+    return str(node.op) if node is not None else str(u)
 
 
 def _shape_entry(node: Apply, memo: Keys) -> list[Variable] | None:

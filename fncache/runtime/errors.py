@@ -13,7 +13,10 @@ from ..graph.basic import Apply, Variable, format_trace
 from ..tensor.blas import Dot, RowPass
 from ..tensor.elemwise import Elemwise, broadcast_shapes, sized_like, users_name
 from ..tensor.grad_ops import ReducedSize
+from ..tensor.pyop import BroadcastCheck
 from ..tensor.reduction import Reduce
+from ..tensor.shape_ops import Shape
+from ..tensor.subtensor import Subtensor
 from ..tensor.scalar_ops import Composite
 from ..tensor.size_sources import size_source
 
@@ -217,6 +220,29 @@ def _unbroadcast_sizes(e: BroadcastError, node: Apply, graph_inputs: Sequence[Va
     return BroadcastError(head, name, shapes, _sizes(big, graph_inputs), fix)
 
 
+def _size_source(s: Variable) -> tuple[Variable | None, int]:
+    """The variable and dim whose size ``s`` is (``v.shape[d]``); (None, 0) for another value."""
+    node = s.owner
+    if node is not None and isinstance(node.op, Subtensor) and len(node.op.idx) == 1:
+        kind, at = node.op.idx[0]
+        sh = node.inputs[0].owner
+        if kind == "i" and at is not None and at[0] == "c" and sh is not None and isinstance(sh.op, Shape):
+            v = sh.inputs[0]
+            if -v.ndim <= at[1] < v.ndim:
+                return v, at[1] % v.ndim
+    return None, 0
+
+
+def _unbroadcast_check(e: BroadcastError, node: Apply, graph_inputs: Sequence[Variable]) -> BaseException:
+    """Sizes read from a value's inputs (`BroadcastCheck`, in place of computing the value)
+    that do not broadcast, named by the inputs they are read from."""
+    sizes = node.inputs[2:]
+    if len(sizes) != len(e.shapes):
+        return e
+    at = [(*_size_source(s), n[0]) for s, n in zip(sizes, e.shapes) if n and n[0] != 1]
+    return e.with_sizes(_sizes(at, graph_inputs))
+
+
 def _region_source(node: Apply, r: int) -> Variable | None:
     """The input of the row pass ``node`` that the value ``r`` of its region (its inputs, then
     the products ``X @ w``, then its nodes' outputs) has every size of, through the region's
@@ -257,6 +283,8 @@ def _unbroadcast(e: BaseException, node: Apply, graph_inputs: Sequence[Variable]
         return e
     if isinstance(node.op, ReducedSize):
         return _unbroadcast_sizes(e, node, graph_inputs)
+    if isinstance(node.op, BroadcastCheck):
+        return _unbroadcast_check(e, node, graph_inputs)
     op = node.op
     inputs: list[Variable | None] = [*node.inputs]
     written: Apply | None = node.tag.get("written")

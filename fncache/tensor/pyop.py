@@ -9,12 +9,12 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..errors import ArgumentValueError
+from ..errors import ArgumentValueError, BroadcastError
 from ..graph.basic import Apply, Op, Variable, check_itypes
 from ..graph.types import TensorType
 from .basic import as_tensor_variable
 
-__all__ = ["PythonOp", "as_op", "wrap_py", "CheckAndRaise", "Assert", "assert_op", "Print"]
+__all__ = ["PythonOp", "as_op", "wrap_py", "CheckAndRaise", "Assert", "assert_op", "Print", "BroadcastCheck"]
 
 
 def _as_types(types: Any, what: str) -> tuple[TensorType, ...]:
@@ -289,8 +289,12 @@ class CheckAndRaise(Op):
         for c in inputs[1 : 1 + self.n_conds(node)]:
             # the array's own method: np.all's dispatch costs several times more per call
             if not c.all():
-                raise self.exc_type(self.message(inputs))
+                raise self.error(inputs)
         return [inputs[0]]
+
+    def error(self, inputs: list[np.ndarray]) -> Exception:
+        """The error a failed check raises, given the values the check was given."""
+        return self.exc_type(self.message(inputs))
 
     def message(self, inputs: list[np.ndarray]) -> str:
         """The error's text, for the values the check was given."""
@@ -402,6 +406,40 @@ class ArgumentCheck(CheckAndReport):
 
     def formats(self, n_values: int) -> bool:
         return n_values > 0
+
+
+class BroadcastCheck(CheckAndReport):
+    """``BroadcastCheck(op_name, axis)(x, ok, *sizes)``: ``x``, or where ``ok`` is false the
+    :class:`~fncache.errors.BroadcastError` that computing the elementwise op ``op_name`` raises
+    when its operands' ``sizes`` along its ``axis`` do not broadcast. The check a size read from
+    a value's inputs, not from the value (``rewrite/sizes.py``), makes in its place: the same
+    error as the graph that computes the value, in every mode (its ``shapes`` are the sizes, and
+    the run-time names the user's inputs they are read from). Never removed: computing the value
+    would raise it."""
+
+    __props__ = ("op_name", "axis")
+    exc_type = BroadcastError
+    optional = False
+
+    def __init__(self, op_name: str, axis: int) -> None:
+        self.op_name = str(op_name)
+        self.axis = int(axis)
+
+    @property
+    def msg(self) -> str:  # type: ignore[override]
+        return f"{self.op_name}: sizes along axis {self.axis} that broadcast"
+
+    def formats(self, n_values: int) -> bool:
+        return False
+
+    def error(self, inputs: list[np.ndarray]) -> Exception:
+        sizes = [int(n) for n in inputs[2:]]
+        return BroadcastError(
+            f"{self.op_name}: sizes {sizes} cannot be broadcast together (numpy broadcasting rules)",
+            self.op_name,
+            [(n,) for n in sizes],
+            fix=f"give inputs of equal sizes along axis {self.axis} of its result, or of size 1",
+        )
 
 
 def literal(text: str) -> str:

@@ -168,7 +168,8 @@ def _write_files(root: Path, parts: tuple[str, ...], texts: dict[str, str]) -> N
                 dir_fd=dfd,
             )
             try:
-                write_all(fd, text.encode())
+                # a flag or path of another encoding (a surrogate in a str) as its own bytes
+                write_all(fd, text.encode(errors="surrogateescape"))
             finally:
                 os.close(fd)
 

@@ -1,5 +1,8 @@
 """How the toolchain runs a compiler or one of its tools: in the C locale (their messages are
-parsed), with no standard input, and with their output captured as text."""
+parsed), with no standard input, and with their output captured as text (a byte that is no
+UTF-8, as a flag or a path of another encoding brings into a message, read as U+FFFD: the
+message is only shown, and a strict decoding would lose it, and the exit status, to an error
+of its own)."""
 
 from __future__ import annotations
 
@@ -62,6 +65,7 @@ def run_tool(
         stdin=None if input is not None else subprocess.DEVNULL,
         capture_output=True,
         text=True,
+        errors="replace",
         timeout=timeout,
         env=_c_locale(),
     )
@@ -78,6 +82,7 @@ def start_tool(argv: list[str]) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        errors="replace",
         env=_c_locale(),
     )
 

@@ -42,7 +42,7 @@ class Call:
     def __init__(self, argv: list[str]) -> None:
         self.argv = argv
         self.proc: Any = None  # the process, once started
-        self._result: tuple[int, str, str] | OSError | None = None
+        self._result: tuple[int, str, str] | BaseException | None = None
         self._done = threading.Event()
         with _lock:
             if _running < compiler_slots():
@@ -51,11 +51,11 @@ class Call:
                 _waiting.append(self)
 
     def result(self) -> tuple[int, str, str]:
-        """(return code, stdout, stderr), once the command has ended; ``OSError`` if it could not
-        be started."""
+        """(return code, stdout, stderr), once the command has ended; the error that kept it from
+        starting (``OSError``: no such compiler) or its output from being collected, raised."""
         self._done.wait()
         result = self._result
-        if isinstance(result, OSError):
+        if isinstance(result, BaseException):
             raise result
         assert result is not None
         return result
@@ -73,32 +73,42 @@ class Call:
         self._done.wait()
 
     def _start(self) -> None:
-        """Start the process (the caller holds the lock); a failure to start is its result."""
+        """Start the process (the caller holds the lock); a failure to start (any error: the
+        thread collecting the call before it starts it, and must go on with the line) is its
+        result."""
         global _running
         try:
             self.proc = start_tool(self.argv)
-        except OSError as e:
+        except Exception as e:
             self._finish(e)
             return
         _running += 1
-        threading.Thread(target=self._collect, name="fncache-compiler", daemon=True).start()
+        try:
+            threading.Thread(target=self._collect, name="fncache-compiler", daemon=True).start()
+        except Exception as e:  # nothing would collect it: stopped, and that is its result
+            _running -= 1
+            self.proc.kill()
+            self.proc.wait()
+            self._finish(e)
 
     def _collect(self) -> None:
         global _running
+        result: tuple[int, str, str] | BaseException
         try:
             out, err = self.proc.communicate()
-            result: tuple[int, str, str] | OSError = (self.proc.returncode, out, err)
-        except OSError as e:  # the pipes failed: the call counts as one that could not run
+            result = (self.proc.returncode, out, err)
+        except BaseException as e:  # whatever it is, the slot is given back and the waiter told
+            result = e
             self.proc.kill()
             self.proc.wait()
-            result = e
-        with _lock:
-            _running -= 1
-            while _waiting and _running < compiler_slots():
-                _waiting.popleft()._start()
-        self._finish(result)
+        finally:
+            with _lock:
+                _running -= 1
+                while _waiting and _running < compiler_slots():
+                    _waiting.popleft()._start()
+            self._finish(result)
 
-    def _finish(self, result: tuple[int, str, str] | OSError) -> None:
+    def _finish(self, result: tuple[int, str, str] | BaseException) -> None:
         self._result = result
         self._done.set()
 

@@ -506,7 +506,7 @@ class CudaRunner:
     def _assert(self, node: Apply, spec: Any, store: list, ins: list, outs: list) -> list:
         for s in ins[1 : 1 + node.op.n_conds(node)]:
             if not np.all(self._hostval(store, s)):
-                raise node.op.exc_type(node.op.message([self._hostval(store, i) for i in ins]))
+                raise node.op.error([self._hostval(store, i) for i in ins])
         return [store[ins[0]]]
 
     def _concatenate(self, node: Apply, spec: Any, store: list, ins: list, outs: list) -> list:
