@@ -319,14 +319,14 @@ def parse_path(v: Any) -> str:
 
 def _ignored_minsize(v: Any) -> int:
     """Theano's ``openmp_elemwise_minsize``, taken so that a Theano flag string works: fncache's
-    run-time decides per loop, by size and by the time one thread was measured taking, which
-    loops use threads (README "How a loop is split over threads"); a fixed size would make
+    run-time decides per loop, by size and by the time its calls took on one thread and on
+    threads, which loops use threads (README "How a loop is split over threads"); a fixed size would make
     cheap loops of that size wait for sleeping threads."""
     size = _nonneg_int(v)
     logging.getLogger(__name__).warning(
         "fncache: flag openmp_elemwise_minsize=%d is accepted and changes nothing: the run-time "
-        "splits a loop over threads from 32768 elements, and below 524288 only once one thread "
-        "was measured taking 50 us for it; threads=1 (or openmp=False) keeps every loop on one thread",
+        "splits a loop over threads from 32768 elements, and below 524288 only where its calls "
+        "measured faster on threads; threads=1 (or openmp=False) keeps every loop on one thread",
         size,
     )
     return size

@@ -524,9 +524,10 @@ def test_mid_size_loops_run_on_one_thread_until_measured(
     tmp_path: Path, inputs: str, body: str, args: str
 ) -> None:
     """Between 32768 and 524288 elements an elementwise loop, a full reduction, a row pass or a
-    pooling step (its reads and writes) uses threads only once one thread was measured taking >= 50 us for it (a sleeping worker
-    takes tens of us to wake; a sum of 40000 values takes a few): its first call runs on the
-    calling thread alone. A longer loop always uses the threads."""
+    pooling step (its reads and writes) tries threads only once one thread was measured taking
+    >= 50 us for it (a sleeping worker takes tens of us to wake; a sum of 40000 values takes a
+    few): its first call runs on the calling thread alone. A longer loop always uses the threads
+    (which way later mid-size calls run: test_thread_choice.py)."""
     import os
     import sys
 

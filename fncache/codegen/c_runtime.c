@@ -436,6 +436,44 @@ static PyObject *Runner_step_times(PyObject *op, PyObject *unused)
     return t;
 }
 
+static PyObject *Runner_thread_costs(PyObject *op, PyObject *args)
+{
+    /* thread_costs() -> ((ps_one, ps_par, calls, probe), ...) per step: what the run-time
+     * measured for choosing threads (c_steps.c, choose_threads; 0: not measured).
+     * thread_costs(k, ps_one, ps_par) sets step k's two estimates and returns None: tests and
+     * diagnosis use it to see the choice follow the estimates, whatever this machine measures. */
+    Runner *self = (Runner *)op;
+    int k = -1;
+    long long one = 0, par = 0;
+    if (!PyArg_ParseTuple(args, "|iLL:thread_costs", &k, &one, &par)) return NULL;
+    if (PyTuple_GET_SIZE(args) == 3) {
+        if (k < 0 || k >= self->n_steps || one < 0 || par < 0) {
+            PyErr_Format(PyExc_ValueError, "thread_costs: a step index in 0..%d and costs >= 0, "
+                         "got %d, %lld, %lld", self->n_steps - 1, k, one, par);
+            return NULL;
+        }
+        __atomic_store_n(&self->steps[k].ps_one, one, __ATOMIC_RELAXED);
+        __atomic_store_n(&self->steps[k].ps_par, par, __ATOMIC_RELAXED);
+        Py_RETURN_NONE;
+    }
+    if (PyTuple_GET_SIZE(args)) {
+        PyErr_SetString(PyExc_TypeError, "thread_costs() or thread_costs(k, ps_one, ps_par)");
+        return NULL;
+    }
+    PyObject *t = PyTuple_New(self->n_steps);
+    if (!t) return NULL;
+    for (int j = 0; j < self->n_steps; j++) {
+        const Step *s = &self->steps[j];
+        PyObject *e = Py_BuildValue("(LLII)", __atomic_load_n(&s->ps_one, __ATOMIC_RELAXED),
+                                    __atomic_load_n(&s->ps_par, __ATOMIC_RELAXED),
+                                    __atomic_load_n(&s->calls, __ATOMIC_RELAXED),
+                                    __atomic_load_n(&s->probe, __ATOMIC_RELAXED));
+        if (!e) { Py_DECREF(t); return NULL; }
+        PyTuple_SET_ITEM(t, j, e);
+    }
+    return t;
+}
+
 static PyObject *Runner_failed(PyObject *op, void *closure)
 {
     return PyLong_FromLong(((Runner *)op)->failed_node);
@@ -698,6 +736,8 @@ static PyMethodDef Runner_methods[] = {
     {"time_steps", Runner_time_steps, METH_O, "time_steps(on): time each step of later calls"},
     {"step_times", Runner_step_times, METH_NOARGS,
      "step_times() -> ((seconds, runs), ...) per step, or None when not timing"},
+    {"thread_costs", Runner_thread_costs, METH_VARARGS,
+     "thread_costs() -> ((ps_one, ps_par, calls, probe), ...) per step; thread_costs(k, one, par)"},
     {NULL, NULL, 0, NULL}
 };
 

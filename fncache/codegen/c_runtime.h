@@ -27,12 +27,17 @@
 /* Loops shorter than this run on one thread (thread start-up costs more than it saves). */
 #define FC_PAR_MIN 32768
 /* Elementwise loops, full reductions, row passes and pooling steps between FC_PAR_MIN and
- * FC_PAR_BIG elements use threads only when one thread took at least FC_PAR_MIN_NS for them
- * (measured on the step's single-threaded calls): a worker asleep since the last call takes
- * tens of microseconds to wake (~30 us on a VM), more than a cheap loop of that size lasts (a
- * sum of FC_PAR_MIN values: ~5 us), while an exp/sin loop gains already at FC_PAR_MIN. */
+ * FC_PAR_BIG elements are timed, whole calls, on one thread and on threads: they try threads
+ * once one thread took at least FC_PAR_MIN_NS for them (a worker asleep since the last call
+ * takes tens of microseconds to wake, ~30 us on a VM and up to ~80 us on a loaded one, more than
+ * a cheap loop of that size lasts: a sum of FC_PAR_MIN values takes ~5 us), then run the way
+ * that measured faster, trying the other one call in 2^FC_PROBE_MIN_LOG at first, then ever
+ * more rarely while it stays slower, down to one in 2^FC_PROBE_MAX_LOG (c_steps.c,
+ * choose_threads). Longer loops always use threads, untimed. */
 #define FC_PAR_BIG 524288
 #define FC_PAR_MIN_NS 50000
+#define FC_PROBE_MIN_LOG 3
+#define FC_PROBE_MAX_LOG 7
 /* Bytes per per-thread partial result of a full reduction (kernels use the same stride). */
 #define FC_PART 16
 #define FC_MAX_THREADS 64
@@ -71,7 +76,11 @@ typedef int (*gen_fn)(const npy_intp *shape, const npy_intp *st, const npy_intp 
 
 typedef struct {
     int kind, nin, nout, nd, nints, ndying, errcheck;
-    long long ps_per_item;    /* loops, reductions, row passes: ps per element, 0: unknown */
+    /* loops, reductions, row passes, pooling: a whole call's ps per element on one thread
+     * (ps_one) and on threads, waking them included (ps_par); 0: not measured */
+    long long ps_one, ps_par;
+    unsigned calls;           /* calls that chose between one thread and threads */
+    unsigned probe;           /* the other way is tried every 2^(FC_PROBE_MIN_LOG + probe) calls */
     unsigned turn;            /* row passes: calls so far (which way the next goes, c_steps.c) */
     int *in, *out, *dying, *ints;
     void *fn[3];

@@ -365,28 +365,6 @@ static int use_threads(const Runner *self, npy_intp n)
     return fc_parallel_ok(n, self->nthreads);
 }
 
-/* An elementwise loop, a full reduction, a row pass or a pooling step of n elements: threads
- * when it is long, or when one thread took long enough for it (see FC_PAR_BIG). Which way it
- * runs never changes its result: the kernel computes every element the same way on any chunk,
- * and the partial sums of a reduction or row pass are the chunks' whichever thread computes
- * them. */
-static int measured_threads(const Runner *self, const Step *s, npy_intp n)
-{
-    if (n < FC_PAR_MIN || self->nthreads < 2 || fc_parallel_broken) return 0;
-    if (n < FC_PAR_BIG) {
-        long long ps = __atomic_load_n(&s->ps_per_item, __ATOMIC_RELAXED);
-        if (ps * (long long)n < FC_PAR_MIN_NS * 1000LL) return 0;
-    }
-    return use_threads(self, n);
-}
-
-/* Single-threaded calls of a loop that threads may run measure it (two clock reads on a loop of
- * at least FC_PAR_MIN / 2 elements; none at all with threads=1). */
-static int measured_timed(const Runner *self, npy_intp n, int threads)
-{
-    return !threads && self->nthreads >= 2 && n >= FC_PAR_MIN / 2 && n < FC_PAR_BIG;
-}
-
 static int fc_thread_num(void)
 {
 #ifdef _OPENMP
@@ -412,20 +390,73 @@ static long long fc_now_ns(void)
     return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
 }
 
-/* A step's cost per element on one thread: `ns` for `items` elements. */
-static void store_ps_per_item(Step *s, long long ns, npy_intp items)
+/* How a call of an elementwise loop, a full reduction, a row pass or a pooling step runs: on
+ * threads or not, and the clock at its start where the call is timed (0: not timed). Which way
+ * it runs never changes its result: the kernel computes every element the same way on any
+ * chunk, and the partial sums of a reduction or row pass are the chunks' whichever thread
+ * computes them. */
+typedef struct {
+    int threads, probe;
+    long long t0;
+} ThreadChoice;
+
+/* The choice for a call of n elements. Below FC_PAR_MIN: one thread (timed from FC_PAR_MIN / 2
+ * elements, so that a step that grows has an estimate). From FC_PAR_BIG: threads, untimed (a
+ * long loop gains from them whatever waking them costs). Between: one thread until one thread
+ * was measured taking FC_PAR_MIN_NS for the call; then threads once (nothing measured on them
+ * yet), and from then on the way whose whole calls took less per element, the other way tried
+ * every 2^(FC_PROBE_MIN_LOG + probe) calls (choice_done) so that a step whose machine got quiet,
+ * or busy, changes its choice. Two clock reads per timed call, none with threads=1; the
+ * counters are shared by threads calling one function at once (relaxed: a lost update costs
+ * one estimate, never a result). */
+static ThreadChoice choose_threads(const Runner *self, Step *s, npy_intp n)
 {
-    if (items <= 0) return;
-    long long ps = ns * 1000LL / items;
-    __atomic_store_n(&s->ps_per_item, ps > 0 ? ps : 1, __ATOMIC_RELAXED);
+    ThreadChoice c = {0, 0, 0};
+    if (n < FC_PAR_MIN / 2 || self->nthreads < 2 || fc_parallel_broken) return c;
+    if (n >= FC_PAR_BIG) {
+        c.threads = use_threads(self, n);
+        return c;
+    }
+    const long long one = __atomic_load_n(&s->ps_one, __ATOMIC_RELAXED);
+    const long long par = __atomic_load_n(&s->ps_par, __ATOMIC_RELAXED);
+    if (n >= FC_PAR_MIN && one * (long long)n >= FC_PAR_MIN_NS * 1000LL) {
+        if (!par) c.threads = c.probe = 1;
+        else {
+            const unsigned k = __atomic_fetch_add(&s->calls, 1, __ATOMIC_RELAXED);
+            const unsigned every = 1u << (FC_PROBE_MIN_LOG + __atomic_load_n(&s->probe,
+                                                                             __ATOMIC_RELAXED));
+            c.probe = (k & (every - 1)) == every - 1;
+            c.threads = (par < one) != c.probe;
+        }
+        if (c.threads) use_threads(self, n);
+    }
+    c.t0 = fc_now_ns();
+    return c;
 }
 
-/* Below FC_PAR_BIG the calling thread of a threaded loop times its own chunks: one thread's
- * cost per element, without the other threads' wake-up, keeps the choice current. The clock
- * at a chunk's start, 0 for a chunk not timed. */
-static long long chunk_clock(int timed)
+/* After a timed call: its cost per element goes into the estimate of the way it ran, a quarter
+ * of the way from the old estimate, a call that took more than twice the estimate counting as
+ * twice (a call descheduled for a time slice on a busy machine moves the estimate by a quarter,
+ * not tenfold, while a machine that stays busier moves it there within a few calls). Where the
+ * faster way changes, the other way is tried again soon (every 2^FC_PROBE_MIN_LOG calls); a try
+ * that leaves it the slower waits twice as long for the next, up to 2^FC_PROBE_MAX_LOG calls. */
+static void choice_done(Step *s, ThreadChoice c, npy_intp n)
 {
-    return timed && fc_thread_num() == 0 ? fc_now_ns() : 0;
+    if (!c.t0 || n <= 0) return;
+    long long ps = (fc_now_ns() - c.t0) * 1000LL / n;
+    if (ps < 1) ps = 1;
+    long long *est = c.threads ? &s->ps_par : &s->ps_one;
+    const long long one = __atomic_load_n(&s->ps_one, __ATOMIC_RELAXED);
+    const long long par = __atomic_load_n(&s->ps_par, __ATOMIC_RELAXED);
+    const long long old = c.threads ? par : one;
+    const long long now = old ? old + ((ps < 2 * old ? ps : 2 * old) - old) / 4 : ps;
+    __atomic_store_n(est, now, __ATOMIC_RELAXED);
+    if (!one || !par) return;
+    const int was = par < one, is = c.threads ? now < one : par < now;
+    unsigned probe = __atomic_load_n(&s->probe, __ATOMIC_RELAXED);
+    if (was != is) probe = 0;
+    else if (c.probe && probe < FC_PROBE_MAX_LOG - FC_PROBE_MIN_LOG) probe++;
+    __atomic_store_n(&s->probe, probe, __ATOMIC_RELAXED);
 }
 
 /* Threads take chunks of a loop from a shared counter (dynamic schedule), FC_CHUNKS_PER_THREAD
@@ -478,32 +509,21 @@ static int run_elemwise(Runner *self, Step *s, PyArrayObject **v)
         p[nin + m] = PyArray_DATA(r);
     }
     for (int i = 0; i < nin; i++) p[i] = PyArray_DATA(in_[i]);
-    int threads = measured_threads(self, s, n);
-    long long t0 = measured_timed(self, n, threads) ? fc_now_ns() : 0;
+    ThreadChoice c = choose_threads(self, s, n);
     PyThreadState *ts = release_gil(s, n);
     if (fc_flat_ok(nin, in_, scalar, n)) {
         flat_fn f = (flat_fn)s->fn[0];
-        if (threads) {
-            const int K = fc_nchunks(n, self->nthreads), timed = n < FC_PAR_BIG;
-            long long busy = 0;
-            npy_intp items = 0;
+        if (c.threads) {
+            const int K = fc_nchunks(n, self->nthreads);
             #pragma omp parallel for schedule(dynamic, 1) num_threads(self->nthreads)
-            for (int k = 0; k < K; k++) {
-                const npy_intp lo = fc_chunk_at(n, k, K), hi = fc_chunk_at(n, k + 1, K);
-                const long long t = chunk_clock(timed);
-                f(lo, hi, p);
-                if (t) {
-                    busy += fc_now_ns() - t;
-                    items += hi - lo;
-                }
-            }
-            store_ps_per_item(s, busy, items);
+            for (int k = 0; k < K; k++) f(fc_chunk_at(n, k, K), fc_chunk_at(n, k + 1, K), p);
         } else f(0, n, p);
     } else if (n && nd) {
         rows_fn f = (rows_fn)s->fn[1];
         fc_strides(nd, nin, in_, st);
         npy_intp rows = n / shape[nd - 1];
-        if (threads && rows > 1) {
+        c.threads &= rows > 1;   /* one row: the calling thread's, and timed as such */
+        if (c.threads) {
             /* Whole rows per chunk: at most one chunk per row. */
             const int K = rows < fc_nchunks(n, self->nthreads) ? (int)rows
                                                                 : fc_nchunks(n, self->nthreads);
@@ -513,22 +533,15 @@ static int run_elemwise(Runner *self, Step *s, PyArrayObject **v)
         } else f(0, rows, shape, st, p);
     }
     if (ts) PyEval_RestoreThread(ts);
-    if (t0) store_ps_per_item(s, fc_now_ns() - t0, n);
+    choice_done(s, c, n);
     return 0;
 }
 
-/* Chunk k of K of a full reduction into its partial (parts, pn), timed when `timed` and run
- * by the calling thread (chunk_clock): the time adds to *busy, the elements to *items. */
+/* Chunk k of K of a full reduction into its partial (parts, pn). */
 static void reduce_chunk(red_fn red, npy_intp n, int k, int K, char *const *p, double *parts,
-                         int *pn, int timed, long long *busy, npy_intp *items)
+                         int *pn)
 {
-    const npy_intp lo = fc_chunk_at(n, k, K), hi = fc_chunk_at(n, k + 1, K);
-    const long long t = chunk_clock(timed);
-    red(lo, hi, p, (char *)parts + k * FC_PART, &pn[k]);
-    if (t) {
-        *busy += fc_now_ns() - t;
-        *items += hi - lo;
-    }
+    red(fc_chunk_at(n, k, K), fc_chunk_at(n, k + 1, K), p, (char *)parts + k * FC_PART, &pn[k]);
 }
 
 static int run_reduce(Runner *self, Step *s, PyArrayObject **v)
@@ -581,19 +594,14 @@ static int run_reduce(Runner *self, Step *s, PyArrayObject **v)
          * depend on n and config.threads only, not on whether threads run them, so a function
          * gives the same bits on every call (and in a child forked after threads started). */
         const int K = n >= FC_PAR_MIN && self->nthreads >= 2 ? fc_nchunks(n, self->nthreads) : 1;
-        const int threads = K > 1 && measured_threads(self, s, n);
-        const int timed = K > 1 && n < FC_PAR_BIG;
-        long long busy = 0;
-        npy_intp items = 0;
-        if (threads) {
+        const ThreadChoice c = choose_threads(self, s, n);
+        if (c.threads && K > 1) {
             const int nt = self->nthreads < FC_MAX_THREADS ? self->nthreads : FC_MAX_THREADS;
             #pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
-            for (int k = 0; k < K; k++)
-                reduce_chunk(red, n, k, K, p, parts, pn, timed, &busy, &items);
+            for (int k = 0; k < K; k++) reduce_chunk(red, n, k, K, p, parts, pn);
         } else
-            for (int k = 0; k < K; k++)
-                reduce_chunk(red, n, k, K, p, parts, pn, timed, &busy, &items);
-        store_ps_per_item(s, busy, items);
+            for (int k = 0; k < K; k++) reduce_chunk(red, n, k, K, p, parts, pn);
+        choice_done(s, c, n);
         for (int k = 0; k < K; k++) hasnan |= pn[k];
         ((fin_fn)s->fn[1])((const char *)parts, K, hasnan, rn, out);
     } else {
@@ -864,28 +872,24 @@ static int run_reduced_size(Runner *self, const Step *s, PyArrayObject **v)
  * of X's column count), the chunks' sums are added in order after the loop. */
 #define FC_ROWPASS_MIN_ROWS 64
 
-/* The chunks of a row pass: rows [m k / K, m (k+1) / K) of chunk k sum their own X.T @ g into
- * parts + k pn (elements); chunks run by the calling thread are timed as reduce_chunk's are (n
- * elements a row) when `timed`. */
+/* The chunks of a row pass: rows [m k / K, m (k+1) / K) of chunk k, both ends rounded down to
+ * a multiple of 4 rows (but the last chunk's end, m), sum their own X.T @ g into parts + k pn
+ * (elements). The kernel takes its rows four at a time from a chunk's first, and a chunk's rows
+ * left over after its last four run a row at a time (W4's 400 rows in 6 chunks of 66 or 67:
+ * 83 us a pass on one thread, against 68 with whole fours). */
 typedef struct {
     pass_fn f;
     npy_intp m, n, rs, cs, pn, isz;
     char *const *p;
     char *parts;
-    int K, timed;
-    long long busy;
-    npy_intp items;
+    int K;
 } RowChunks;
 
-static void rowpass_chunk(RowChunks *c, int k)
+static void rowpass_chunk(const RowChunks *c, int k)
 {
-    const npy_intp lo = c->m * k / c->K, hi = c->m * (k + 1) / c->K;
-    const long long t = chunk_clock(c->timed);
+    const npy_intp lo = (c->m * k / c->K) & ~(npy_intp)3;
+    const npy_intp hi = k + 1 == c->K ? c->m : (c->m * (k + 1) / c->K) & ~(npy_intp)3;
     c->f(lo, hi, c->n, c->rs, c->cs, c->p, c->parts + k * c->pn * c->isz);
-    if (t) {
-        c->busy += fc_now_ns() - t;
-        c->items += (hi - lo) * c->n;
-    }
 }
 
 /* Each thread of a threaded row pass reads the same rows on every call: thread t's share is
@@ -924,7 +928,7 @@ static int share_take(RowShare *sh, int back)
 
 /* Thread t's part of a row pass over T shares: its own share, then what is left of the others;
  * `back`: last to first on this call. */
-static void rowpass_shares(RowChunks *c, RowShare *share, int T, int t, int back)
+static void rowpass_shares(const RowChunks *c, RowShare *share, int T, int t, int back)
 {
     for (int u = 0; u < T; u++)
         for (int k; (k = share_take(&share[(t + u) % T], back)) >= 0;)
@@ -991,25 +995,25 @@ static int run_rowpass(Runner *self, Step *s, PyArrayObject **v)
     if (K > FC_MAX_THREADS) K = FC_MAX_THREADS;
     if (K > m / FC_ROWPASS_MIN_ROWS) K = m / FC_ROWPASS_MIN_ROWS;
     char *parts = NULL;
-    /* Chunked as soon as threads may run it, whether they do or (a pass measured as short,
-     * see measured_threads) the calling thread runs the chunks in turn, as one share (last to
+    /* Chunked as soon as threads may run it, whether they do or (a pass measured as short or
+     * as faster on one thread, see choose_threads) the calling thread runs the chunks in turn, as one share (last to
      * first every other call too): the same sums, so the same bits, on every call. */
     if (K > 1 && m * n >= FC_PAR_MIN && self->nthreads >= 2
         && (parts = PyMem_Malloc(K * (pn ? pn : 1) * isz))) {
-        const int threads = measured_threads(self, s, m * n);
-        const int T = !threads ? 1 : self->nthreads < FC_MAX_THREADS ? self->nthreads
+        const ThreadChoice choice = choose_threads(self, s, m * n);
+        const int T = !choice.threads ? 1 : self->nthreads < FC_MAX_THREADS ? self->nthreads
                                                                        : FC_MAX_THREADS;
         const int back = (int)(__atomic_fetch_add(&s->turn, 1, __ATOMIC_RELAXED) & 1);
-        RowChunks c = {f, m, n, rs, cs, pn, isz, p, parts, (int)K, m * n < FC_PAR_BIG, 0, 0};
+        const RowChunks c = {f, m, n, rs, cs, pn, isz, p, parts, (int)K};
         RowShare share[T];
         for (int t = 0; t < T; t++) share[t].range = share_range(K * t / T, K * (t + 1) / T);
         PyThreadState *ts = release_gil(s, m * n);
-        if (threads) {
+        if (choice.threads) {
             #pragma omp parallel num_threads(T)
             rowpass_shares(&c, share, T, fc_thread_num(), back);
         } else
             rowpass_shares(&c, share, 1, 0, back);
-        store_ps_per_item(s, c.busy, c.items);
+        choice_done(s, choice, m * n);
         /* Partial sums added in chunk order: the same result whatever thread ran a chunk. */
         if (isz == 8) {
             double *o = (double *)gw, *q = (double *)parts;
@@ -2461,31 +2465,20 @@ static int run_pool(Runner *self, Step *s, PyArrayObject **v)
         char *po = PyArray_DATA(out);
         /* each plane's reads and writes: the work the choice of threads weighs */
         const npy_intp n = planes * (g.r.in * g.c.in + g.r.n * g.c.n);
-        const int threads = planes > 1 && measured_threads(self, s, n);
-        const int timed = threads && n < FC_PAR_BIG;
-        const long long t0 = planes > 1 && measured_timed(self, n, threads) ? fc_now_ns() : 0;
-        long long busy = 0;
-        npy_intp timed_planes = 0;
+        const ThreadChoice c = planes > 1 ? choose_threads(self, s, n) : (ThreadChoice){0, 0, 0};
         PyThreadState *ts = release_gil(s, n);
-        if (threads) {
-            /* An equal run of planes per thread; the calling thread times its whole run (a plane
-             * can be shorter than two clock reads). */
+        if (c.threads) {
+            /* An equal run of planes per thread. */
             #pragma omp parallel num_threads(self->nthreads)
             {
                 const int nt = fc_team_size(), me = fc_thread_num();
                 const npy_intp lo = planes * me / nt, hi = planes * (me + 1) / nt;
-                const long long c = chunk_clock(timed);
                 for (npy_intp b = lo; b < hi; b++) f(&g, b, p, po);
-                if (c) {
-                    busy = fc_now_ns() - c;
-                    timed_planes = hi - lo;
-                }
             }
-            store_ps_per_item(s, busy, timed_planes * (n / planes));
         } else
             for (npy_intp b = 0; b < planes; b++) f(&g, b, p, po);
         if (ts) PyEval_RestoreThread(ts);
-        if (t0) store_ps_per_item(s, fc_now_ns() - t0, n);
+        choice_done(s, c, n);
     }
     free(bounds);
     for (int k = 0; k < 3; k++) Py_XDECREF(a[k]);
