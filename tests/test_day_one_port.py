@@ -6,6 +6,9 @@ the case says so with the words of docs/porting.md.
 
 - ``grad(cost, wrt, known_grads={v: g})``: ``g`` is ``v``'s whole gradient, as in Theano and
   PyTensor, not added to what the cost sends back through ``v``.
+- The gradient through ``switch(cond, f(x), 0)`` is 0 where the switch does not pick ``f(x)``,
+  even where ``f``'s derivative is infinite (``sqrt``, ``log`` at 0): Theano's idiom for a
+  cost defined piecewise (an entropy ``p * log(p)`` at ``p = 0``) has no NaN gradient.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import fncache.gradient as fg
 import fncache.tensor as ft
 
 X = np.array([1.0, 2.0, 3.0])
+P = np.array([0.0, 0.5, 1.0])  # a probability of 0 is where the guarded branch is not defined
 PY = fc.Mode(linker="py")
 
 
@@ -28,7 +32,7 @@ def _cases(lib: SimpleNamespace) -> dict[str, tuple[Callable[[], Any], list]]:
     """Each case: (a builder of ``(inputs, outputs)`` with ``lib``, the inputs' values). ``L``:
     the top module, ``T``: its tensor module, ``G``: its gradient module."""
     L, T, G = lib.L, lib.T, lib.G
-    x = T.dvector("x")
+    x, p, w = T.dvector("x"), T.dvector("p"), T.dscalar("w")
     y = x**2
     c = (y * 3).sum()
 
@@ -51,17 +55,55 @@ def _cases(lib: SimpleNamespace) -> dict[str, tuple[Callable[[], Any], list]]:
             known(c, x, {c: 2 * T.ones_like(c), y: T.ones_like(y)}),
             [X],
         ),
+        # a gradient a switch masks stays 0 where the branch is not picked
+        "switch sqrt": (lambda: ([p], L.grad(T.switch(p > 0, T.sqrt(p), 0).sum(), p)), [P]),
+        "switch sqrt, branches swapped": (
+            lambda: ([p], L.grad(T.switch(T.eq(p, 0), 0, T.sqrt(p)).sum(), p)),
+            [P],
+        ),
+        "entropy": (lambda: ([p], L.grad(T.switch(p > 0, p * T.log(p), 0).sum(), p)), [P]),
+        "switch of a chain": (lambda: ([p], L.grad(T.switch(p > 0, T.exp(T.log(p) * 2), 0).sum(), p)), [P]),
+        "switch 1/p": (lambda: ([p], L.grad(T.switch(p > 0, 1 / p, 0).sum(), p)), [P]),
+        "switch scaled": (lambda: ([p], L.grad((T.switch(p > 0, T.sqrt(p), 0) * 3).sum(), p)), [P]),
+        "switch broadcasting a scalar": (
+            lambda: ([p, w], L.grad(T.switch(p > 0, T.sqrt(p * w), 0).sum(), [p, w])),
+            [P, 2.0],
+        ),
+        "two switches": (
+            lambda: (
+                [p],
+                L.grad(T.switch(p > 0, T.log(p), 0).sum() + T.switch(p > 0, T.sqrt(p), 0).sum(), p),
+            ),
+            [P],
+        ),
+        "switch jacobian": (lambda: ([p], T.jacobian(T.switch(p > 0, T.sqrt(p), 0), p)), [P]),
+        "where sqrt": (lambda: ([p], L.grad(T.where(p > 0, T.sqrt(p), 0).sum(), p)), [P]),
     }
 
 
 def _numpy_answers() -> dict[str, Any]:
-    """The gradients by hand: a known gradient replaces the cost's."""
+    """The gradients by hand: a known gradient replaces the cost's, a masked branch gives 0."""
+    safe = np.where(P > 0, P, 1.0)  # the values where each branch is picked
+    picked = P > 0
     return {
         "known_grads and a cost through it": 2 * 2 * X + 1,
         "known_grads of a chain": 2 * X,
         "known_grads asked for": [2 * X, np.ones(3)],
         "known_grads disconnected on the cost's path": np.ones(3),
         "known_grads of the cost and a variable": 2 * X,
+        "switch sqrt": np.where(picked, 0.5 / np.sqrt(safe), 0.0),
+        "switch sqrt, branches swapped": np.where(picked, 0.5 / np.sqrt(safe), 0.0),
+        "entropy": np.where(picked, np.log(safe) + 1, 0.0),
+        "switch of a chain": np.where(picked, 2 * safe, 0.0),
+        "switch 1/p": np.where(picked, -1 / safe**2, 0.0),
+        "switch scaled": np.where(picked, 1.5 / np.sqrt(safe), 0.0),
+        "switch broadcasting a scalar": [
+            np.where(picked, 0.5 * np.sqrt(2.0 / safe), 0.0),
+            np.sum(np.where(picked, 0.5 * safe / np.sqrt(2.0 * safe), 0.0)),
+        ],
+        "two switches": np.where(picked, 1 / safe + 0.5 / np.sqrt(safe), 0.0),
+        "switch jacobian": np.diag(np.where(picked, 0.5 / np.sqrt(safe), 0.0)),
+        "where sqrt": np.where(picked, 0.5 / np.sqrt(safe), 0.0),
     }
 
 
@@ -72,6 +114,16 @@ RECORDED = {
     "known_grads asked for": [[2.0, 4.0, 6.0], [1.0, 1.0, 1.0]],
     "known_grads disconnected on the cost's path": [1.0, 1.0, 1.0],
     "known_grads of the cost and a variable": [2.0, 4.0, 6.0],
+    "switch sqrt": [0.0, 0.707106781187, 0.5],
+    "switch sqrt, branches swapped": [0.0, 0.707106781187, 0.5],
+    "entropy": [0.0, 0.30685281944, 1.0],
+    "switch of a chain": [0.0, 1.0, 2.0],
+    "switch 1/p": [0.0, -4.0, -1.0],
+    "switch scaled": [0.0, 2.121320343560, 1.5],
+    "switch broadcasting a scalar": [[0.0, 1.0, 0.707106781187], 0.603553390593],
+    "two switches": [0.0, 2.707106781187, 1.5],
+    "switch jacobian": [[0.0, 0.0, 0.0], [0.0, 0.707106781187, 0.0], [0.0, 0.0, 0.5]],
+    "where sqrt": [0.0, 0.707106781187, 0.5],
 }
 
 FNCACHE = SimpleNamespace(L=fc, T=ft, G=fg)
@@ -104,8 +156,30 @@ def test_gradient_is_numpys_and_pytensors(name: str) -> None:
 
 def test_compiled_gradients_are_the_same() -> None:
     """The C linker's values for a few of the cases (the rest run numpy's code above)."""
-    for name in ("known_grads and a cost through it", "known_grads of a chain"):
+    for name in ("known_grads and a cost through it", "entropy", "switch broadcasting a scalar"):
         assert _close(_values(FNCACHE, name), RECORDED[name]), name
+
+
+def test_switch_gradient_keeps_dtype_and_forward_values() -> None:
+    """The mask put outside a derivative changes no dtype, nor the switch's own values; where
+    the branch is picked its derivative is kept, NaN or inf too (sqrt of -0.0 picked by >=)."""
+    p = ft.fvector("p")
+    out = ft.switch(p >= 0, ft.sqrt(p), 0)
+    g = fc.grad(out.sum(), p)
+    assert g.dtype == "float32"
+    f = fc.function([p], [out, g], mode=PY)
+    v, gv = f(np.array([-1.0, 4.0, 0.0], dtype=np.float32))
+    assert v.dtype == gv.dtype == np.float32 and np.array_equal(v, [0.0, 2.0, 0.0])
+    assert np.array_equal(gv, [0.0, 0.25, np.inf])
+
+
+def test_second_derivative_through_a_switch_is_finite() -> None:
+    """The Hessian of switch(x > 0, sqrt(x), 0) at 0 is 0 (the branch is not picked there);
+    PyTensor's is NaN in that row (its rewrite sinks the first derivative's mask only)."""
+    x = ft.dvector("x")
+    h = ft.hessian(ft.switch(x > 0, ft.sqrt(x), 0).sum(), x)
+    out = fc.function([x], h, mode=PY)(np.array([0.0, 4.0]))
+    assert np.array_equal(out, [[0.0, 0.0], [0.0, -0.25 / 4.0**1.5]])
 
 
 def test_lop_of_outputs_that_depend_on_each_other_sums_them() -> None:
