@@ -201,3 +201,30 @@ def test_record_is_pytensors() -> None:
     lib = SimpleNamespace(L=pytensor, T=pt, G=pg)
     for name, recorded in RECORDED.items():
         assert _close(_values(lib, name), recorded), name
+
+
+def test_pydotprint_takes_theanos_arguments(tmp_path) -> None:
+    """The tutorial's ``pydotprint(f, outfile=..., var_with_name_simple=True)`` and PyTensor's
+    positional order (``compact`` third, ``format`` fourth)."""
+    from fncache.printing import pydotprint
+
+    x = ft.dvector("x")
+    f = fc.function([x], (x * 2).sum(), mode=PY)
+    text = pydotprint(f, tmp_path / "a.dot", True, "dot", var_with_name_simple=True, print_output_file=False)
+    assert (tmp_path / "a.dot").read_text() == text and "digraph" in text
+    image = pydotprint(f, format="dot", return_image=True, with_ids=True, high_contrast=False)
+    assert image == text.encode() and not (tmp_path / "fncache.pydotprint.dot").exists()
+
+
+def test_shared_takes_theanos_positional_arguments() -> None:
+    """``shared(value, name, strict, allow_downcast)``: a third argument is ``strict``, not
+    ``borrow``."""
+    w = fc.shared(np.zeros(2, "float32"), "w", False, True)
+    w.set_value([0.1, 0.2])  # allow_downcast
+    assert w.get_value().dtype == np.float32
+    a = np.zeros(2)
+    s = fc.shared(a, "s", True)
+    a[0] = 1.0  # not borrowed
+    assert s.get_value()[0] == 0.0
+    with pytest.raises(TypeError, match="strict"):
+        s.set_value(np.zeros(2, "float32"))
