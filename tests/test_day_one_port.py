@@ -9,6 +9,7 @@ the case says so with the words of docs/porting.md.
 - The gradient through ``switch(cond, f(x), 0)`` is 0 where the switch does not pick ``f(x)``,
   even where ``f``'s derivative is infinite (``sqrt``, ``log`` at 0): Theano's idiom for a
   cost defined piecewise (an entropy ``p * log(p)`` at ``p = 0``) has no NaN gradient.
+- Theano's names of the ``tensor`` module (``T.abs_``) and ``divmod`` of a variable.
 """
 
 from __future__ import annotations
@@ -190,6 +191,22 @@ def test_lop_of_outputs_that_depend_on_each_other_sums_them() -> None:
     y = x**2
     g = fc.Lop([y, y.sum()], x, [ft.ones_like(y), ft.constant(1.0)])
     assert np.array_equal(fc.function([x], g, mode=PY)(X), 2 * X * 2)
+
+
+def test_theano_tensor_names() -> None:
+    assert ft.abs_ is ft.abs and "abs_" in ft.__all__
+    x = ft.dvector("x")
+    assert np.array_equal(fc.function([x], ft.abs_(x).sum(), mode=PY)(np.array([-1.0, 2.0])), 3.0)
+
+
+def test_divmod_of_a_variable() -> None:
+    """``divmod(i, n)`` (a flat index to a row and a column) is ``(i // n, i % n)``, as
+    Theano's and PyTensor's variables give it, and as numpy's for negative values."""
+    i = ft.lvector("i")
+    v = np.array([-7, 7, 2])
+    outs = fc.function([i], [*divmod(i, 3), *divmod(7, i)], mode=PY)(v)
+    for got, want in zip(outs, [*divmod(v, 3), *divmod(7, v)]):
+        assert got.dtype == want.dtype and np.array_equal(got, want)
 
 
 def test_record_is_pytensors() -> None:

@@ -343,6 +343,7 @@ bitwise_or = or_
 bitwise_xor = xor
 bitwise_not = invert
 absolute = abs
+abs_ = abs  # Theano's name (PyTensor 3 has abs only)
 negative = neg
 subtract = sub
 multiply = mul
@@ -529,6 +530,7 @@ __all__ = list(_basic_all) + [
     "softplus",
     "erf",
     "abs",
+    "abs_",
     "sign",
     "floor",
     "ceil",
