@@ -245,3 +245,15 @@ def test_shared_takes_theanos_positional_arguments() -> None:
     assert s.get_value()[0] == 0.0
     with pytest.raises(TypeError, match="strict"):
         s.set_value(np.zeros(2, "float32"))
+
+
+@pytest.mark.parametrize("name", ["NUMBA", "CVM", "C", "JAX", "PYTORCH", "MLX", "numba"])
+def test_pytensors_compiled_modes_run_compiled_code(name: str) -> None:
+    """PyTensor 3's modes of its compiled back ends, by name, by ``config.mode`` and as a
+    ``Mode``'s linker, are FAST_RUN: fncache's compiled code, the same values."""
+    x = ft.dvector("x")
+    f = fc.function([x], (x * 2).sum(), mode=name)
+    assert f.mode.linker == "c" and f.mode.optimizer == "fast_run" and f(np.ones(3)) == 6.0
+    with fc.config.change_flags(mode=name):
+        assert fc.config.mode == "FAST_RUN"
+    assert fc.Mode(linker=name.lower()).linker == "c"
