@@ -257,3 +257,29 @@ def test_pytensors_compiled_modes_run_compiled_code(name: str) -> None:
     with fc.config.change_flags(mode=name):
         assert fc.config.mode == "FAST_RUN"
     assert fc.Mode(linker=name.lower()).linker == "c"
+
+
+@pytest.mark.parametrize(
+    "loss",
+    [
+        lambda x, y: ft.nnet.categorical_crossentropy(ft.nnet.softmax(x), y),
+        lambda x, y: ft.nnet.categorical_crossentropy(ft.exp(x) / ft.exp(x).sum(1, keepdims=True), y),
+        lambda x, y: ft.nnet.crossentropy_softmax_1hot(x, y)[0],
+        lambda x, y: ft.nnet.crossentropy_categorical_1hot(ft.nnet.softmax(x), y),
+    ],
+    ids=["of a softmax", "of probabilities", "crossentropy_softmax_1hot", "crossentropy_categorical_1hot"],
+)
+def test_class_indices_are_one_per_row(loss: Callable) -> None:
+    """A vector of class indices shorter or longer than the rows raises ``ValueError`` naming
+    the function, as Theano's ops did ("dimension mismatch"): one index was read as every
+    row's, three for two rows raised numpy's ``IndexError`` from an indexing step."""
+    x, y = ft.dmatrix("x"), ft.lvector("y")
+    f = fc.function([x, y], loss(x, y), mode=PY)
+    z = np.array([[0.0, 1.0, 2.0], [1.0, 0.0, 0.0]])
+    expected = -np.log(np.exp(z[[0, 1], [2, 0]]) / np.exp(z).sum(1))
+    assert np.allclose(f(z, np.array([2, 0])), expected)
+    for y_bad in (np.array([2]), np.array([2, 0, 1])):
+        with pytest.raises(
+            ValueError, match=f"categorical_crossentropy: true_dist has {len(y_bad)} class indices"
+        ):
+            f(z, y_bad)
