@@ -283,3 +283,13 @@ def test_class_indices_are_one_per_row(loss: Callable) -> None:
             ValueError, match=f"categorical_crossentropy: true_dist has {len(y_bad)} class indices"
         ):
             f(z, y_bad)
+
+
+def test_a_name_two_inputs_share_is_refused_by_keyword() -> None:
+    """``f(x=1.0)`` where two inputs are named ``x`` raises a ``TypeError`` saying so
+    (PyTensor's "Ambiguous name"), not that ``x`` is missing."""
+    a, b = ft.dscalar("x"), ft.dscalar("x")
+    f = fc.function([a, b], a - b, mode=PY)
+    assert f(3.0, 1.0) == 2.0
+    with pytest.raises(TypeError, match=r"inputs \[0, 1\] are all named 'x'.*by position"):
+        f(x=1.0)
