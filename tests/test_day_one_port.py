@@ -293,3 +293,14 @@ def test_a_name_two_inputs_share_is_refused_by_keyword() -> None:
     assert f(3.0, 1.0) == 2.0
     with pytest.raises(TypeError, match=r"inputs \[0, 1\] are all named 'x'.*by position"):
         f(x=1.0)
+
+
+def test_xlogx_is_theanos_module_and_the_function() -> None:
+    """``T.xlogx.xlogx(x)`` and ``T.xlogx.xlogy0(x, y)`` (Theano's and PyTensor's module),
+    and ``ft.xlogx(x)`` (fncache's function) give scipy's values."""
+    x = ft.dvector("x")
+    v = np.array([0.0, 0.5, 2.0])
+    outs = fc.function([x], [ft.xlogx(x), ft.xlogx.xlogx(x), ft.xlogx.xlogy0(x, x + 1)], mode=PY)(v)
+    expected = np.where(v == 0, 0.0, v * np.log(np.where(v == 0, 1.0, v)))
+    assert np.allclose(outs[0], expected) and np.allclose(outs[1], expected)
+    assert np.allclose(outs[2], v * np.log(v + 1))

@@ -821,7 +821,6 @@ _LAZY = {
             "psi",
             "sinc",
             "tri_gamma",
-            "xlogx",
             "xlogy",
             "xlogy0",
             "xlog1py",
@@ -834,7 +833,7 @@ _LAZY = {
         "constant_value",
     ),
 }
-__all__ += sorted(_LAZY)
+__all__ += sorted([*_LAZY, "xlogx"])
 #: this package's modules that ``ft.<name>`` loads on first use
 _MODULES = (
     "shared_randomstreams",
@@ -865,6 +864,8 @@ def __getattr__(name: str) -> Any:
 
         globals().update(scan=scan, until=until)
         return globals()[name]
+    if name == "xlogx":  # Theano's and PyTensor's module, callable as its function
+        return importlib.import_module(f"{__name__}.xlogx")
     # modules loaded when asked for (PyTensor's ``pt.random.normal``, ``pt.linalg.norm``...;
     # math, type and random stay out of __all__: a star import would shadow Python's modules)
     if name in _MODULES:
