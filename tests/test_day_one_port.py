@@ -304,3 +304,15 @@ def test_xlogx_is_theanos_module_and_the_function() -> None:
     expected = np.where(v == 0, 0.0, v * np.log(np.where(v == 0, 1.0, v)))
     assert np.allclose(outs[0], expected) and np.allclose(outs[1], expected)
     assert np.allclose(outs[2], v * np.log(v + 1))
+
+
+def test_elemwise_is_theanos_module_and_the_function() -> None:
+    """``T.elemwise.Elemwise`` / ``T.elemwise.DimShuffle`` (a script counting a graph's
+    elementwise nodes) and ``ft.elemwise(name, *inputs)``."""
+    from fncache.tensor.shape_ops import DimShuffle
+
+    x = ft.dvector("x")
+    y = ft.elemwise("exp", x)
+    assert isinstance(y.owner.op, ft.elemwise.Elemwise) and ft.elemwise.DimShuffle is DimShuffle
+    assert isinstance(x.dimshuffle("x", 0).owner.op, ft.elemwise.DimShuffle)
+    assert np.array_equal(fc.function([x], y, mode=PY)(np.zeros(2)), [1.0, 1.0])
