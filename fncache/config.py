@@ -349,9 +349,15 @@ def _cuda_arch(v: Any) -> str:
 
 
 #: The named modes, upper-cased, and the one each stands for: Theano's and PyTensor's default
-#: "Mode" is FAST_RUN (``fncache.mode.get_mode`` reads this table too; DebugMode's names are
+#: "Mode" is FAST_RUN, and so are PyTensor 3's modes of its compiled back ends ("C", "CVM",
+#: "NUMBA", "JAX", "PYTORCH", "MLX"): each runs the graph as compiled code, which fncache's is
+#: (``fncache.mode.get_mode`` reads this table too; DebugMode's names are
 #: ``fncache.mode.DEBUG_MODE_NAMES``: config is below it).
-MODE_NAMES = {"FAST_RUN": "FAST_RUN", "FAST_COMPILE": "FAST_COMPILE", "MODE": "FAST_RUN"}
+MODE_NAMES = {
+    "FAST_RUN": "FAST_RUN",
+    "FAST_COMPILE": "FAST_COMPILE",
+    **dict.fromkeys(("MODE", "C", "CVM", "NUMBA", "JAX", "PYTORCH", "MLX"), "FAST_RUN"),
+}
 #: The debugging modes by name, upper-cased, and how ``config.mode`` spells each.
 DEBUGGING_MODE_NAMES = {"DEBUGMODE": "DEBUGMODE", "DEBUG_MODE": "DEBUG_MODE", "NANGUARDMODE": "NanGuardMode"}
 
@@ -360,7 +366,8 @@ def _mode(v: Any) -> str:
     s = str(v).upper()
     if s not in (*MODE_NAMES, *DEBUGGING_MODE_NAMES):
         raise ValueError(
-            f"expected FAST_RUN, FAST_COMPILE, Mode (FAST_RUN), DebugMode or NanGuardMode, got {v!r}"
+            "expected FAST_RUN, FAST_COMPILE, Mode (FAST_RUN, as are PyTensor's C, CVM, NUMBA, JAX, "
+            f"PYTORCH and MLX), DebugMode or NanGuardMode, got {v!r}"
         )
     return MODE_NAMES.get(s) or DEBUGGING_MODE_NAMES[s]
 
@@ -376,12 +383,14 @@ def _test_value_mode(v: Any) -> str:
 
 
 #: Theano's and PyTensor's linker names: every one but "py" runs compiled code where an op has
-#: it, which fncache's C run-time does. The flag and ``fc.Mode(linker=...)`` both read them.
+#: it (PyTensor 3's back ends "numba", "jax", "pytorch" and "mlx" too), which fncache's C
+#: run-time does. The flag and ``fc.Mode(linker=...)`` both read them.
 LINKER_SPELLINGS = {
     "auto": "auto",
     "c": "c",
     "py": "py",
     **dict.fromkeys(("cvm", "cvm_nogc", "vm", "vm_nogc", "c|py", "c|py_nogc"), "c"),
+    **dict.fromkeys(("numba", "jax", "pytorch", "mlx"), "c"),
 }
 
 

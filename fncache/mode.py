@@ -396,7 +396,8 @@ DEBUG_MODE_NAMES = ("DEBUGMODE", "DEBUG_MODE")
 def get_mode(mode: Any = None) -> Mode:
     """``None`` (the default) -> ``config.mode``; a name (``"FAST_RUN"``, ``"FAST_COMPILE"``, ``"DebugMode"``
     or ``"DEBUG_MODE"``, ``"NanGuardMode"`` (every check on, as Theano's); Theano's and
-    PyTensor's ``"Mode"`` is FAST_RUN) or a Mode. ``"FAST_RUN"`` and ``"FAST_COMPILE"`` take
+    PyTensor's ``"Mode"`` is FAST_RUN, and so are PyTensor 3's compiled back ends ``"C"``,
+    ``"CVM"``, ``"NUMBA"``, ``"JAX"``, ``"PYTORCH"``, ``"MLX"``) or a Mode. ``"FAST_RUN"`` and ``"FAST_COMPILE"`` take
     ``config.linker``, ``config.optimizer`` and the tags of ``config.optimizer_including`` /
     ``optimizer_excluding`` where they are set, and the Python linker where ``config.cxx`` is
     ``''`` (no C compiler, Theano's meaning)."""
@@ -415,7 +416,8 @@ def get_mode(mode: Any = None) -> Mode:
         m = NanGuardMode()
     else:
         raise ValueError(
-            f"unknown mode {mode!r}: use 'FAST_RUN', 'FAST_COMPILE', 'DebugMode', 'NanGuardMode' or fc.Mode(...)"
+            f"unknown mode {mode!r}: use 'FAST_RUN', 'FAST_COMPILE', 'DebugMode', 'NanGuardMode' or "
+            "fc.Mode(...) (PyTensor's 'Mode', 'C', 'CVM', 'NUMBA', 'JAX', 'PYTORCH' and 'MLX' are FAST_RUN)"
         )
     if not named:
         if m.device is None:

@@ -1,7 +1,8 @@
 """The arguments a PyTensor script passes are taken by fncache's function of the same name.
 
 ``test_signatures_match_pytensors`` compares ``inspect.signature`` of every public function of
-PyTensor's tensor modules and ``pytensor.gradient`` with fncache's of the same path: each
+PyTensor's tensor modules, ``pytensor.gradient``, ``pytensor.printing`` and
+``pytensor.compile.sharedvalue`` (``shared``) with fncache's of the same path: each
 parameter PyTensor's takes must be one of fncache's, at the same place when it may be given
 positionally, with the same default, unless :data:`ALLOWED` says why not. The other tests
 check what the keywords added for that do, against numpy and scipy, without PyTensor (which
@@ -49,6 +50,8 @@ MODULES = (
     "tensor.einsum",
     "tensor.fft",
     "gradient",
+    "printing",
+    "compile.sharedvalue",
 )
 
 _SHAPE_DEFAULT = "the type's own shape: None (not given) is the same type"
@@ -110,6 +113,18 @@ ALLOWED = {
         (f"tensor.{f}", p): _DEPRECATED
         for f in ("linspace", "logspace", "geomspace")
         for p in ("end", "steps")
+    },
+    # -- taken by keyword only --
+    **{
+        ("printing.debugprint", p): "by keyword (its **options), as scripts pass them; changes nothing"
+        for p in (
+            *("id_type", "done", "print_storage", "used_ids", "print_op_info", "print_memory_map"),
+            *("print_inner_graphs", "print_fgraph_inputs", "print_assumptions"),
+        )
+    },
+    **{
+        ("printing.debugprint", p): "by keyword (its **options), as scripts pass them"
+        for p in ("stop_on_name", "print_destroy_map", "print_view_map")
     },
 }
 

@@ -282,6 +282,12 @@ class Function:
         for k, v in kwargs.items():
             if k not in self._names:
                 raise TypeError(f"function {self.name!r} has no input named {k!r}; inputs: {self._names}")
+            if self._names.count(k) > 1:  # PyTensor's "Ambiguous name"
+                at = [j for j, name in enumerate(self._names) if name == k]
+                raise TypeError(
+                    f"function {self.name!r}: inputs {at} are all named {k!r}, so {k}= does not say "
+                    "which; give them by position, or give the variables distinct names"
+                )
             i = self._names.index(k)
             if i < len(args):
                 raise TypeError(f"input {k!r} given both by position and by name")

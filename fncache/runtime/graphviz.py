@@ -77,40 +77,64 @@ def to_dot(fg: FunctionGraph, title: str = "", max_label_size: int = 70) -> str:
 def pydotprint(
     fct: Any,
     outfile: str | os.PathLike | None = None,
+    compact: bool = True,
     format: str = "png",
+    with_ids: bool = False,
+    high_contrast: bool = True,
+    cond_highlight: Any = None,
+    colorCodes: dict | None = None,
     max_label_size: int = 70,
+    scan_graphs: bool = False,
+    var_with_name_simple: bool = False,
     print_output_file: bool = True,
-) -> str:
+    return_image: bool = False,
+) -> str | bytes:
     """Write the graph of ``fct`` (a Function: its optimized graph; a FunctionGraph; a variable
     or a list of them) to ``outfile`` (default ``fncache.pydotprint.<format>`` in the current
     directory) and return its DOT text. ``format='dot'`` writes the DOT text itself; any other
     format (``'png'``, ``'svg'``, ``'pdf'``...) is rendered by Graphviz's ``dot`` program, which
-    must be installed. ``print_output_file`` logs where the file went (Theano printed it)."""
+    must be installed. ``print_output_file`` logs where the file went (Theano printed it);
+    ``return_image``: no file, the rendered image's bytes are returned instead. The arguments
+    are Theano's and PyTensor's, in their order; ``compact``, ``with_ids``, ``high_contrast``,
+    ``cond_highlight``, ``colorCodes``, ``scan_graphs`` and ``var_with_name_simple`` (how
+    pydot's drawing looked) are taken and change nothing: each value is drawn once, with its
+    name, dtype and shape."""
     if not isinstance(format, str) or not format.isalnum():
         raise ValueError(
             f"pydotprint: format must be a Graphviz output format such as 'png' or 'dot', got {format!r}"
         )
     fg, head = graph_of(fct, "pydotprint")
     text = to_dot(fg, head.rstrip(":"), max_label_size)
+    if return_image:
+        return text.encode() if format == "dot" else _rendered(text, format, "the image")
     path = os.fspath(outfile) if outfile is not None else f"fncache.pydotprint.{format}"
     if format == "dot":
         with open(path, "w") as f:
             f.write(text)
     else:
-        dot = shutil.which("dot")
-        if dot is None:
-            raise RuntimeError(
-                f"pydotprint: format={format!r} needs Graphviz's 'dot' program, which is not installed "
-                "(not found on PATH); install Graphviz (e.g. apt-get install graphviz), or write the DOT "
-                "text with pydotprint(f, outfile, format='dot') and render it elsewhere (the text is "
-                "also this function's return value)"
-            )
-        done = subprocess.run([dot, f"-T{format}", "-o", path], input=text.encode(), capture_output=True)
-        if done.returncode != 0:
-            raise RuntimeError(
-                f"pydotprint: Graphviz's dot failed to write {path!r} as {format!r}: "
-                f"{done.stderr.decode(errors='replace').strip()}"
-            )
+        image = _rendered(text, format, repr(path))  # no file where dot fails
+        with open(path, "wb") as f:
+            f.write(image)
     if print_output_file:
         _log.info("pydotprint: the graph is at %s", path)
     return text
+
+
+def _rendered(text: str, format: str, what: str) -> bytes:
+    """DOT ``text`` rendered in ``format`` by Graphviz's ``dot`` program (``what``: where it
+    goes, for the errors)."""
+    dot = shutil.which("dot")
+    if dot is None:
+        raise RuntimeError(
+            f"pydotprint: format={format!r} needs Graphviz's 'dot' program, which is not installed "
+            "(not found on PATH); install Graphviz (e.g. apt-get install graphviz), or write the DOT "
+            "text with pydotprint(f, outfile, format='dot') and render it elsewhere (the text is "
+            "also this function's return value)"
+        )
+    done = subprocess.run([dot, f"-T{format}"], input=text.encode(), capture_output=True)
+    if done.returncode != 0:
+        raise RuntimeError(
+            f"pydotprint: Graphviz's dot failed to write {what} as {format!r}: "
+            f"{done.stderr.decode(errors='replace').strip()}"
+        )
+    return done.stdout

@@ -16,7 +16,8 @@ from .basic import *  # noqa: F401,F403
 from .basic import __all__ as _basic_all
 from .basic import as_tensor_variable, constant, matrix, scalar, tensor, vector
 from .blas import dot
-from .elemwise import as_strong, cast, elemwise
+from .elemwise import as_strong, cast
+from .elemwise import elemwise as _elemwise
 from .grad_markers import consider_constant, disconnected_grad, grad_clip, grad_scale, zero_grad
 from .gradient import Lop, Rop, grad, hessian, hessian_vector_product, jacobian
 from .verify_grad import verify_grad
@@ -128,14 +129,14 @@ def _named(f: Callable, name: str, doc: str) -> Callable:
 
 def _unary(name: str, doc: str):
     def f(x: Any) -> TensorVariable:
-        return elemwise(name, x)
+        return _elemwise(name, x)
 
     return op_call(_named(f, name, doc))
 
 
 def _binary(name: str, doc: str):
     def f(a: Any, b: Any) -> TensorVariable:
-        return elemwise(name, a, b)
+        return _elemwise(name, a, b)
 
     return op_call(_named(f, name, doc))
 
@@ -150,7 +151,7 @@ def _variadic(name: str, doc: str):
             raise TypeError(f"{name}: give at least one operand")
         out, *rest = as_strong(terms, tuple(range(len(terms))), name)
         for t in rest:
-            out = elemwise(name, out, t)
+            out = _elemwise(name, out, t)
         return out
 
     return op_call(_named(f, name, doc))
@@ -233,13 +234,13 @@ gammainccinv = _binary("gammainccinv", "Elementwise x with gammaincc(k, x) = y: 
 @op_call
 def betainc(a: Any, b: Any, x: Any) -> TensorVariable:
     """Elementwise regularized incomplete beta function I_x(a, b) (scipy's betainc)."""
-    return elemwise("betainc", a, b, x)
+    return _elemwise("betainc", a, b, x)
 
 
 @op_call
 def betaincinv(a: Any, b: Any, y: Any) -> TensorVariable:
     """Elementwise x with betainc(a, b, x) = y (scipy's betaincinv)."""
-    return elemwise("betaincinv", a, b, y)
+    return _elemwise("betaincinv", a, b, y)
 
 
 iv = _binary("iv", "Elementwise modified Bessel function of the first kind of real order v: iv(v, x).")
@@ -252,7 +253,7 @@ def kn(n: Any, x: Any) -> TensorVariable:
     """PyTensor's ``kn``: the modified Bessel function of the second kind of order ``n``,
     elementwise: :func:`kv` of that order. A non-integer order is kept, as PyTensor's ``kn``
     does; scipy.special.kn truncates it to an integer (with a RuntimeWarning)."""
-    return elemwise("kv", n, x)
+    return _elemwise("kv", n, x)
 
 
 yv = _binary("yv", "Elementwise Bessel function of the second kind of real order v: yv(v, x).")
@@ -274,13 +275,13 @@ def ldexp(x: Any, i: Any) -> TensorVariable:
             f"ldexp: the exponent i must be an integer tensor (numpy.ldexp takes no other), got "
             f"dtype {i.dtype}; cast it, e.g. ldexp(x, cast(i, 'int32'))"
         )
-    return elemwise("ldexp", x, i)
+    return _elemwise("ldexp", x, i)
 
 
 def frexp(x: Any) -> tuple[TensorVariable, TensorVariable]:
     """numpy.frexp: the mantissa ``m`` (0.5 <= |m| < 1, or 0) and the int32 exponent ``e`` with
     ``x == m * 2**e``, elementwise; inf and NaN give themselves and exponent 0."""
-    return elemwise("frexp_mantissa", x), elemwise("frexp_exponent", x)
+    return _elemwise("frexp_mantissa", x), _elemwise("frexp_exponent", x)
 
 
 trunc = _unary("trunc", "Elementwise rounding towards zero (integers stay integers).")
@@ -309,7 +310,7 @@ def complex(real: Any, imag: Any) -> TensorVariable:
                 f"complex: the {name} part must be a real tensor, got {v.type}; give ft.real(z) and "
                 "ft.imag(z) of a complex z"
             )
-    return elemwise("complex", real, imag)
+    return _elemwise("complex", real, imag)
 
 
 @op_call
@@ -317,7 +318,7 @@ def complex_from_polar(abs: Any, angle: Any) -> TensorVariable:
     """PyTensor's ``complex_from_polar``: elementwise ``abs * (cos(angle) + sin(angle) * 1j)``,
     by :func:`complex` of its two real parts."""
     r, theta = as_tensor_variable(abs), as_tensor_variable(angle)
-    return complex(r * elemwise("cos", theta), r * elemwise("sin", theta))
+    return complex(r * _elemwise("cos", theta), r * _elemwise("sin", theta))
 
 
 # The named operator functions (PyTensor's spellings of the Python operators).
@@ -343,6 +344,7 @@ bitwise_or = or_
 bitwise_xor = xor
 bitwise_not = invert
 absolute = abs
+abs_ = abs  # Theano's name (PyTensor 3 has abs only)
 negative = neg
 subtract = sub
 multiply = mul
@@ -365,7 +367,7 @@ dense_dot = dot
 def tensor_copy(x: Any) -> TensorVariable:
     """PyTensor's ``tensor_copy``: a copy of ``x`` (``x.copy()``; the result never shares its
     memory)."""
-    return elemwise("identity", x)
+    return _elemwise("identity", x)
 
 
 #: PyTensor's other name of ``tensor_copy``
@@ -378,7 +380,7 @@ from . import nnet  # noqa: E402  (ft.nnet, after the names its functions stand 
 @op_call
 def switch(cond: Any, a: Any, b: Any) -> TensorVariable:
     """Elementwise ``a`` where ``cond`` else ``b`` (numpy.where)."""
-    return elemwise("switch", cond, a, b)
+    return _elemwise("switch", cond, a, b)
 
 
 def where(cond: Any, ift: Any = None, iff: Any = None) -> Any:
@@ -529,6 +531,7 @@ __all__ = list(_basic_all) + [
     "softplus",
     "erf",
     "abs",
+    "abs_",
     "sign",
     "floor",
     "ceil",
@@ -819,7 +822,6 @@ _LAZY = {
             "psi",
             "sinc",
             "tri_gamma",
-            "xlogx",
             "xlogy",
             "xlogy0",
             "xlog1py",
@@ -832,7 +834,7 @@ _LAZY = {
         "constant_value",
     ),
 }
-__all__ += sorted(_LAZY)
+__all__ += sorted([*_LAZY, "xlogx"])
 #: this package's modules that ``ft.<name>`` loads on first use
 _MODULES = (
     "shared_randomstreams",
@@ -863,6 +865,8 @@ def __getattr__(name: str) -> Any:
 
         globals().update(scan=scan, until=until)
         return globals()[name]
+    if name == "xlogx":  # Theano's and PyTensor's module, callable as its function
+        return importlib.import_module(f"{__name__}.xlogx")
     # modules loaded when asked for (PyTensor's ``pt.random.normal``, ``pt.linalg.norm``...;
     # math, type and random stay out of __all__: a star import would shadow Python's modules)
     if name in _MODULES:

@@ -1,5 +1,8 @@
 """Elementwise ops. Every elementwise op is a :class:`Composite` loop body, so a single op and
-a fused chain are the same thing to the optimizer and to the code generators."""
+a fused chain are the same thing to the optimizer and to the code generators.
+
+``ft.elemwise`` is this module (Theano's and PyTensor's ``T.elemwise.Elemwise``,
+``T.elemwise.DimShuffle``), callable as :func:`elemwise`."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..callable_module import make_callable
 from ..config import config
 from ..errors import BroadcastError, Float64Error, OutOfRangeError
 from ..graph.basic import Apply, Constant, Op, Variable, own_storage
@@ -353,3 +357,6 @@ def __getattr__(name: str) -> Any:
 
         return DimShuffle
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+make_callable(__name__, elemwise)

@@ -49,7 +49,7 @@ from .conv import ConvForward, ConvGradInputs, ConvGradWeights
 from .blas import Dot, dot
 from .creation import Alloc, alloc, eye
 from .data_ops import BinCount
-from .elemwise import Elemwise, cast, elemwise
+from .elemwise import Elemwise, cast, elemwise, single_step
 from .grad_markers import (
     DisconnectedGrad,
     GradClip,
@@ -517,15 +517,55 @@ def _add_term(total: Any, g: Any) -> Any:
     return total + g
 
 
+def _zero_masks(g: Any) -> tuple[list[tuple[Variable, bool]], Any]:
+    """``g`` as masks and what they mask: ``switch(c, inner, 0)`` (the gradient a branch of a
+    switch gets: ``g`` where the branch is picked, zero elsewhere) is ``([(c, True)], inner)``,
+    ``switch(c, 0, inner)`` ``([(c, False)], inner)``, nested ones outermost first; anything
+    else ``([], g)``."""
+    masks: list[tuple[Variable, bool]] = []
+    while isinstance(g, Variable) and g.owner is not None:
+        step = single_step(g.owner)
+        if step is None or step[0] != "switch":
+            break
+        cond, a, b = step[1]
+        if _is_zero(b):
+            masks.append((cond, True))
+            g = a
+        elif _is_zero(a):
+            masks.append((cond, False))
+            g = b
+        else:
+            break
+    return masks, g
+
+
+def _is_zero(v: Variable) -> bool:
+    return isinstance(v, Constant) and not np.any(v.data)
+
+
+def _masked(g: Any, masks: list[tuple[Variable, bool]]) -> Any:
+    """``g`` zero where ``masks`` (`_zero_masks`') are: each ``switch`` again, innermost first."""
+    if g is None or is_null_gradient(g):
+        return g
+    for cond, picked in reversed(masks):
+        g = _e("switch", cond, g, 0) if picked else _e("switch", cond, 0, g)
+    return g
+
+
 @register_grad(Elemwise, complex_values="rule")
 def _elemwise(node: Apply, out_grads: list) -> list:
     comp = node.op.composite
     if len(comp.steps) == 1 and comp.outputs == (0,):
         name, refs, _ = comp.steps[0]
         args = [node.inputs[k] for _, k in refs]
+        # A gradient zero where a switch does not pick this node's value stays zero there
+        # whatever this node's derivative is: the mask goes outside the derivative (Theano's and
+        # PyTensor's switch sinking), so that switch(x > 0, sqrt(x), 0) or
+        # switch(p > 0, p * log(p), 0) has gradient 0, not 0 * inf = NaN, where x or p is 0.
+        masks, g_out = _zero_masks(out_grads[0]) if name != "switch" else ([], out_grads[0])
         grads: list = [None] * len(node.inputs)
-        for (_, k), g in zip(refs, _scalar_grad(name, args, node.outputs[0], out_grads[0])):
-            grads[k] = _add_term(grads[k], g)
+        for (_, k), g in zip(refs, _scalar_grad(name, args, node.outputs[0], g_out)):
+            grads[k] = _add_term(grads[k], out_grads[0] if masks and g is g_out else _masked(g, masks))
         return grads
     outs = _expand_composite(comp, node.inputs)
     found = inner_gradients(outs, out_grads, node.inputs)

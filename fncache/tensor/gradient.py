@@ -35,7 +35,7 @@ the op, when a gradient would flow through a complex value.
 from __future__ import annotations
 
 import warnings
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Collection, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -361,9 +361,12 @@ def backprop(
     wrt: Sequence[Variable],
     blockers: Sequence[Variable] = (),
     undefined: dict[int, tuple[Variable, str, str]] | None = None,
+    fixed: Collection[int] = (),
 ) -> dict[int, Variable]:
     """Gradients reaching ``wrt`` (by ``id``) from ``output_grads`` at ``outputs``; no
-    gradient flows past ``blockers``. A missing key means a zero gradient.
+    gradient flows past ``blockers``. A missing key means a zero gradient. The variables of
+    ``fixed`` (ids) keep their own gradient in ``output_grads`` (none if not there): nothing
+    flowing back to them from the other outputs is added.
 
     A gradient that is undefined (an op without a rule, a rule's `NullType` or its
     `NullTypeGradError`) raises `NullTypeGradError`; given ``undefined``, it is recorded there
@@ -387,13 +390,15 @@ def backprop(
     dims = _DimTokens(order)
     grads: dict[int, Variable] = {}
 
-    def add(v: Variable, g: Variable) -> None:
+    def add(v: Variable, g: Variable, seed: bool = False) -> None:
+        if id(v) in fixed and not seed:
+            return
         prev = grads.get(id(v))
         grads[id(v)] = g if prev is None else prev + g
 
     for v, g in zip(outputs, output_grads):
         if g is not None and id(v) in dep:
-            add(v, g)
+            add(v, g, seed=True)
     uses: dict | None = None
     kept = {id(v) for v in (*wrt, *blockers)}
 
@@ -488,6 +493,7 @@ def inner_gradients(
     wrt: Sequence[Variable],
     blockers: Sequence[Variable] = (),
     reasons: bool = False,
+    fixed: Collection[int] = (),
 ) -> dict[int, Variable]:
     """`backprop` for the rule of an op made of a graph of its own (a fused elemwise, an
     ``OpFromGraph``, a loop's step), which differentiates that graph in every input as it
@@ -496,7 +502,7 @@ def inner_gradients(
     ``reasons`` only why, as the op inside gave it) instead of an error, so that the outer
     gradient refuses it only where it is wanted, as it does outside such an op."""
     undefined: dict[int, tuple[Variable, str, str]] = {}
-    grads = backprop(outputs, seeds, wrt, blockers, undefined=undefined)
+    grads = backprop(outputs, seeds, wrt, blockers, undefined=undefined, fixed=fixed)
     for v, message, reason in undefined.values():
         # the variables v depends on as backprop's walk does (an op's connection_pattern)
         reached = connected_ancestors([v], blockers)
@@ -662,6 +668,8 @@ def grad(
     ``add_names``: name each new gradient ``(dcost/dw)`` when the cost and ``w`` have names.
     ``known_grads``: {variable: its gradient}, gradients flowing back from variables whose
     cost is not given (``cost`` may then be None); a gradient of ``cost`` itself replaces 1.
+    Each is its variable's whole gradient, as in Theano and PyTensor: what the cost (or
+    another known variable) would send back through that variable is not added.
     ``return_disconnected``: what comes back for a disconnected ``wrt`` variable: ``"zero"``
     (zeros of its type), ``"none"`` (None) or ``"disconnected"`` (a `DisconnectedType`
     variable, PyTensor's placeholder).
@@ -677,6 +685,9 @@ def grad(
     outputs: list[Variable] = []
     seeds: list[Variable] = []
     undefined: list[tuple[Variable, Variable]] = []
+    # every variable given a gradient keeps it alone (PyTensor's known_grads replace the
+    # gradient the cost would give them, a DisconnectedType one passing nothing)
+    fixed: set[int] = set()
     cost_name = None
     if cost is None:
         if known_grads is None:
@@ -704,6 +715,7 @@ def grad(
             # gradient is zero wherever it is defined, which the rules give for the cast (as
             # PyTensor, whose seed is a float one). A float seed needs a float cost to start from.
             cost = cast(cost, config.floatX)
+        fixed.add(id(cost))
         if not known_grads or not any(k is cost for k in known_grads):
             outputs.append(cost)
             seeds.append(constant(np.ones((), dtype=cost.dtype)))
@@ -713,6 +725,7 @@ def grad(
                 f"grad: known_grads must be a dict {{variable: gradient}}, got {type(known_grads).__name__}"
             )
         for v, g in known_grads.items():
+            fixed.add(id(v))
             # PyTensor's placeholders: a disconnected gradient starts nothing; an undefined
             # one makes the gradients of the variables asked for that it reaches undefined
             if isinstance(getattr(g, "type", None), DisconnectedType):
@@ -733,6 +746,7 @@ def grad(
         null_gradients=null_gradients,
         null_seeds=undefined,
         name=cost_name if add_names else None,
+        fixed=fixed,
     )
     return _as_given(out, wrt)
 
@@ -801,6 +815,7 @@ def _seeded(
     null_gradients: str = "raise",
     null_seeds: Sequence[tuple[Variable, Variable]] = (),
     name: str | None = None,
+    fixed: Collection[int] = (),
 ) -> list[Any]:
     """The gradients reaching ``items`` from ``seeds`` at ``outputs``; for an item none
     reaches, the error ``disconnected_inputs`` asks for, else zeros (``return_disconnected``
@@ -811,14 +826,14 @@ def _seeded(
     ``null_seeds``, ``(variable, its NullType gradient)`` pairs from ``known_grads``) raises
     `NullTypeGradError` under ``null_gradients="raise"``, else is the item's gradient (a
     `NullType` variable). ``name``: the cost's, each connected item's gradient is named
-    ``(dcost/dw)`` after (PyTensor's ``add_names``)."""
+    ``(dcost/dw)`` after (PyTensor's ``add_names``). ``fixed``: `backprop`'s."""
     blockers = _blockers(outputs, consider_constant)
     if inner:
-        grads = inner_gradients(outputs, seeds, items, blockers)
+        grads = inner_gradients(outputs, seeds, items, blockers, fixed=fixed)
     elif null_gradients == "return":
-        grads = inner_gradients(outputs, seeds, items, blockers, reasons=True)
+        grads = inner_gradients(outputs, seeds, items, blockers, reasons=True, fixed=fixed)
     else:
-        grads = backprop(outputs, seeds, items, blockers)
+        grads = backprop(outputs, seeds, items, blockers, fixed=fixed)
     reachable = connected_ancestors(outputs, blockers)
     for v, g in null_seeds:
         reached = connected_ancestors([v], _blockers([v], consider_constant))

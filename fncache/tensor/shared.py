@@ -284,17 +284,19 @@ def _is_sparse(value: Any) -> bool:
 def shared(
     value: Any,
     name: str | None = None,
-    borrow: bool = False,
-    *,
     strict: bool = False,
-    allow_downcast: bool = False,
+    allow_downcast: bool | None = None,
+    *,
+    borrow: bool = False,
     shape: Any = None,
     broadcastable: Any = None,
 ) -> SharedVariable:
     """A shared variable holding ``value`` (copied unless ``borrow=True`` and it is already an
-    aligned native-order array). ``strict`` (Theano's): the value's own dtype, no floatX for a
-    Python float, and ``set_value`` takes only arrays of that dtype; ``allow_downcast``: a value
-    set later is cast to the variable's dtype even where that loses data. ``shape`` (PyTensor's):
+    aligned native-order array). The arguments are Theano's and PyTensor's, in their order (a
+    third one is ``strict``; ``borrow`` and the others by keyword). ``strict`` (Theano's): the
+    value's own dtype, no floatX for a Python float, and ``set_value`` takes only arrays of that
+    dtype; ``allow_downcast``: True casts a value set later to the variable's dtype even where
+    that loses data (None or False: only where it keeps the values). ``shape`` (PyTensor's):
     static sizes (None for any) every value set must have. ``broadcastable`` (Theano's): one
     bool per dim, True for a dim of size 1 (``shape`` 1), False for any size. A csr or csc
     scipy.sparse matrix makes a sparse shared variable (``fncache.sparse``). A numpy

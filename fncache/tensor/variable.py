@@ -95,6 +95,12 @@ class _TensorOps(Evaluable):
     def __rmod__(self, o):
         return _ew("mod", o, self)
 
+    def __divmod__(self, o):  # Theano's and PyTensor's: (x // o, x % o)
+        return _ew("floor_div", self, o), _ew("mod", self, o)
+
+    def __rdivmod__(self, o):
+        return _ew("floor_div", o, self), _ew("mod", o, self)
+
     def __pow__(self, o):
         return _ew("pow", self, o)
 

@@ -162,7 +162,8 @@ def categorical_crossentropy(coding_dist: Any, true_dist: Any) -> Variable:
     * a matrix of target probabilities (one-hot rows, or any distribution):
       ``-sum(true_dist * log(coding_dist), axis=-1)``, or
     * a vector of integer class indices: ``-log(coding_dist[i, true_dist[i]])`` for each row
-      ``i``; an index outside ``[0, n_classes)`` is an error when the function runs.
+      ``i``; an index outside ``[0, n_classes)``, or another number of indices than of rows,
+      is an error when the function runs.
 
     Where ``coding_dist`` is a ``softmax(x)`` the logarithm is ``x``'s log-softmax (finite for
     large ``|x|``). The indexed form reads the one entry through a comparison with
@@ -182,6 +183,17 @@ def categorical_crossentropy(coding_dist: Any, true_dist: Any) -> Variable:
             f"({p.type!r}) or a vector of integer class indices, one per row; got {y.type!r}. "
             "Cast float labels with ft.cast(y, 'int64')."
         )
+    # one class index per row, as Theano's ops checked ("dimension mismatch"): a shorter vector
+    # would be broadcast by the comparison below, a single index read as every row's
+    rows = p.shape[0]
+    y = check_value(
+        y,
+        _e("eq", y.shape[0], rows),
+        "categorical_crossentropy: true_dist has {0} class indices for the {1} rows of coding_dist; "
+        "give one class index per row",
+        y.shape[0],
+        rows,
+    )
     k = p.shape[1]
     ok = all_(_e("and_", _e("ge", y, 0), _e("lt", y, k)))
     y = check_value(
@@ -202,7 +214,7 @@ def categorical_crossentropy(coding_dist: Any, true_dist: Any) -> Variable:
         # a softmax's log-probabilities: the one of each row read by indexing (y is checked
         # above), so the loss takes one value per row (index_elemwise), not a pass over the
         # scores; the rows as the comparison broadcasts them
-        return _e("neg", logp[arange(p.shape[0]), y])
+        return _e("neg", logp[arange(rows), y])
     return _e("neg", sum_(_e("switch", hit, logp, 0), axis=1))
 
 
