@@ -12,12 +12,13 @@ import fcntl
 import os
 import subprocess
 import sys
+import tempfile
 
 from fncache.fs.workdirs import WorkDir
 
 
 def test_a_work_directory_is_private_and_leaves_nothing(tmp_path, monkeypatch):
-    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # $TMPDIR, as read once
     with WorkDir() as work:
         (work.path / "out.so").write_bytes(b"x")
         assert work.path.parent == tmp_path / f"fncache-work-{os.getuid()}"
@@ -27,7 +28,7 @@ def test_a_work_directory_is_private_and_leaves_nothing(tmp_path, monkeypatch):
 
 
 def test_making_one_removes_those_of_gone_processes_only(tmp_path, monkeypatch):
-    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # $TMPDIR, as read once
     user = tmp_path / f"fncache-work-{os.getuid()}"
     user.mkdir(mode=0o700)
     gone = subprocess.run(

@@ -19,7 +19,7 @@ from ..toolchain.compiler import compile_flags, user_cxxflags
 from ..cache.entry import Entry, write_all
 from ..config import config
 from ..errors import CacheError, CompileError
-from ..fs.workdirs import WorkDir, process_runs, temp_base, user_dir
+from ..fs.workdirs import WorkDir, process_runs, user_dir
 from ..graph.basic import Apply, node_performer, own_storage, undeclared_outputs
 from ..graph.fgraph import FunctionGraph
 from .c_module import KernelLibrary, library_parts, render_module
@@ -502,7 +502,7 @@ def _private_dir() -> str:
     removes those of processes that are gone, so a cluster node's /tmp does not fill with them.
     Written here rather than with ``tempfile``, whose import (with ``random``) would cost every
     fresh process a millisecond on its first cache hit."""
-    base = temp_base()
+    base = os.environ.get("TMPDIR") or "/tmp"
     for _ in range(100):
         parent = user_dir(base, "fncache-load")
         d = os.path.join(parent, f"{os.getpid()}-{os.urandom(8).hex()}")

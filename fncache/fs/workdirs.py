@@ -1,9 +1,10 @@
 """Private work directories under $TMPDIR, and the removal of those a killed process left.
 
 What a process builds outside the compiledir (a kernel library's compiler call started early, a
-build on a full or read-only compiledir, the host's target detection, a verified hit's rebuild)
-goes into a directory ``<pid>-<random>`` inside the user's ``fncache-work-<uid>`` (0700) under
-$TMPDIR or /tmp. The process holds a lock (``flock``) on its directory while it works there and
+build on a full or read-only compiledir, the host's target detection, a verified hit's rebuild,
+a compiler's temporary files) goes into a directory ``<pid>-<random>`` inside the user's
+``fncache-work-<uid>`` (0700) in the temporary directory (``tempfile.gettempdir()``: $TMPDIR,
+else /tmp). The process holds a lock (``flock``) on its directory while it works there and
 removes it afterwards. A process killed outright (``kill -9``, the out-of-memory killer, a
 scheduler's time limit) cannot: each process making a work directory removes those of processes
 that are gone, so a node's /tmp does not fill with compiler outputs. The lock, which the kernel
@@ -20,15 +21,10 @@ import stat
 from pathlib import Path
 from typing import Any
 
-__all__ = ["WorkDir", "process_runs", "temp_base", "user_dir"]
+__all__ = ["WorkDir", "process_runs", "user_dir"]
 
 #: The name of the user's directory holding the work directories (``-<uid>`` added).
 WORK = "fncache-work"
-
-
-def temp_base() -> str:
-    """Where private directories go: $TMPDIR, else /tmp."""
-    return os.environ.get("TMPDIR") or "/tmp"
 
 
 def user_dir(base: str, name: str) -> str:
@@ -108,7 +104,9 @@ class WorkDir:
     __slots__ = ("path", "_fd")
 
     def __init__(self) -> None:
-        base = temp_base()
+        import tempfile  # where it made them before: $TMPDIR if usable, else the next usable
+
+        base = tempfile.gettempdir()
         for _ in range(100):
             parent = user_dir(base, WORK)
             path = os.path.join(parent, f"{os.getpid()}-{os.urandom(8).hex()}")
