@@ -58,8 +58,8 @@ def test_a_failure_collecting_the_output_reaches_the_waiter_and_frees_the_slot(m
     monkeypatch.setattr(slots, "compiler_slots", lambda: one_more)
     real = slots.start_tool
 
-    def start(argv):
-        proc = real(argv)
+    def start(argv, tmpdir=None):
+        proc = real(argv, tmpdir)
         if argv[-1] == "first":
 
             def broken(*args, **kwargs):
@@ -97,10 +97,10 @@ def test_a_call_that_cannot_start_when_its_turn_comes_tells_its_waiter(monkeypat
     monkeypatch.setattr(slots, "compiler_slots", lambda: one_more)
     real = slots.start_tool
 
-    def start(argv):
+    def start(argv, tmpdir=None):
         if argv[-1] == "broken":
             raise ValueError("embedded null byte")
-        return real(argv)
+        return real(argv, tmpdir)
 
     monkeypatch.setattr(slots, "start_tool", start)
     first = slots.Call([sys.executable, "-c", "import time; time.sleep(0.2)", "first"])

@@ -52,7 +52,7 @@ class Recorder:
         self.in_flight_at_go = 0
         real = slots.start_tool
 
-        def start(argv: list[str]):
+        def start(argv: list[str], tmpdir: str | None = None):
             library = _library_of(argv)
             if library not in self.libraries:
                 self.libraries.append(library)
@@ -61,7 +61,7 @@ class Recorder:
                 argv = [*argv[:at], "-include", str(self.broken), *argv[at:]]
             if self.hold:
                 argv = ["sh", "-c", HELD, str(self.go), *argv]
-            proc = real(argv)
+            proc = real(argv, tmpdir)
             self.events.append(("start", library))
             self.procs.append(proc)
             talk = proc.communicate

@@ -274,16 +274,17 @@ class Compiledir:
     ) -> Entry:
         """Build in a private temporary directory and keep the result in memory, unpublished: a
         full or read-only compiledir costs the cache, never the user's result."""
-        import tempfile  # here: a warm hit should not pay this import
+        from ..fs.workdirs import WorkDir  # here: a warm hit should not pay this import
 
         root.warn_unwritable(why)
-        with tempfile.TemporaryDirectory(prefix="fncache-build-") as d:
-            extra = dict(build(Path(d)) or {})
+        with WorkDir() as work:
+            d = work.path
+            extra = dict(build(d) or {})
             files = {}
             for item in os.scandir(d):
                 if item.is_file(follow_symlinks=False) and valid_file_name(item.name):
                     files[item.name] = Path(item.path).read_bytes()
-            return unpublished_entry(key, Path(d), files, extra)
+            return unpublished_entry(key, d, files, extra)
 
     def _publish(self, root: _Root, key: CacheKey, staging: Path, extra: dict[str, Any]) -> tuple[Entry, int]:
         """Seal a build's staging directory and install it; the entry and the bytes it added

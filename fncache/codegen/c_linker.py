@@ -10,7 +10,6 @@ import logging
 import os
 import platform
 import shutil
-import stat
 import threading
 import time
 from pathlib import Path
@@ -20,6 +19,7 @@ from ..toolchain.compiler import compile_flags, user_cxxflags
 from ..cache.entry import Entry, write_all
 from ..config import config
 from ..errors import CacheError, CompileError
+from ..fs.workdirs import WorkDir, process_runs, user_dir
 from ..graph.basic import Apply, node_performer, own_storage, undeclared_outputs
 from ..graph.fgraph import FunctionGraph
 from .c_module import KernelLibrary, library_parts, render_module
@@ -239,11 +239,10 @@ class EarlyLibrary:
     (another process published the library meanwhile, an error) :meth:`close` stops and removes."""
 
     def __init__(self, source: str, name: str) -> None:
-        import tempfile
-
         self.source = source
         self.name = name
-        self._dir = Path(tempfile.mkdtemp(prefix="fncache-early-"))
+        self._work = WorkDir()  # removed by a later process if this one is killed
+        self._dir = self._work.path
         self._job: Any = None
         with _early_lock:
             _early_running.setdefault(name, self)
@@ -274,7 +273,7 @@ class EarlyLibrary:
         if self._job is not None:
             self._job.cancel()
             self._job = None
-        shutil.rmtree(self._dir, ignore_errors=True)
+        self._work.close()
 
     def __enter__(self) -> "EarlyLibrary":
         return self
@@ -348,12 +347,11 @@ class RecordMismatch(CompileError):
 def _verify(entry: Any, mod: KernelLibrary, build: Callable[[Path], dict]) -> None:
     """``cache_verify_hits``: the entry's source and library must be what building anew gives
     (gcc without debug information writes the same bytes for the same source and flags)."""
-    import tempfile
     from ..cache.hitcheck import check_hit
 
-    with tempfile.TemporaryDirectory(prefix="fncache-verify-") as tmp:
-        rebuilt = build(Path(tmp))
-        library = (Path(tmp) / rebuilt["library"]).read_bytes()
+    with WorkDir() as work:
+        rebuilt = build(work.path)
+        library = (work.path / rebuilt["library"]).read_bytes()
     check_hit(
         entry.key,
         entry.meta,
@@ -506,7 +504,7 @@ def _private_dir() -> str:
     fresh process a millisecond on its first cache hit."""
     base = os.environ.get("TMPDIR") or "/tmp"
     for _ in range(100):
-        parent = _user_load_dir(base)
+        parent = user_dir(base, "fncache-load")
         d = os.path.join(parent, f"{os.getpid()}-{os.urandom(8).hex()}")
         try:
             os.mkdir(d, 0o700)
@@ -516,26 +514,6 @@ def _private_dir() -> str:
             _sweep_dead_load_dirs(parent)
         return d
     raise FileExistsError(f"no new directory could be made under {base}")
-
-
-def _user_load_dir(base: str) -> str:
-    """The user's directory for load directories under ``base``: made 0700 if missing, used only
-    if it is a real directory of this user that nobody else can write; else ``base`` itself
-    (each process's own directory is private either way, only the sweep needs the parent)."""
-    parent = os.path.join(base, f"fncache-load-{os.getuid()}")
-    try:
-        os.mkdir(parent, 0o700)
-    except FileExistsError:
-        pass
-    except OSError:
-        return base
-    try:
-        st = os.lstat(parent)
-    except OSError:
-        return base
-    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o022:
-        return base
-    return parent
 
 
 def _sweep_dead_load_dirs(parent: str) -> None:
@@ -549,14 +527,7 @@ def _sweep_dead_load_dirs(parent: str) -> None:
         return
     for n in names:
         pid = n.partition("-")[0]
-        if not pid.isdigit() or int(pid) == os.getpid():
-            continue
-        try:
-            os.kill(int(pid), 0)
-            continue
-        except ProcessLookupError:
-            pass
-        except OSError:  # it runs, as another user
+        if not pid.isdigit() or int(pid) == os.getpid() or process_runs(int(pid)):
             continue
         try:
             os.rmdir(os.path.join(parent, n))

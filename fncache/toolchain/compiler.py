@@ -18,6 +18,7 @@ from typing import Any, Sequence
 
 from ..config import config
 from ..errors import CompileError
+from ..fs.workdirs import WorkDir
 from .march import cxx_command, host_march_flags, host_memo
 from .process import as_c_source, join_args, run_tool, split_args
 
@@ -214,9 +215,13 @@ class CompileJob:
         self.target = target
         self.started = time.perf_counter()
         self.calls: list[Call] = []
+        # The compiler's temporary files go into a work directory of this process: a compiler
+        # killed with it (kill -9 of a job) leaves them where the next build removes them, not
+        # in $TMPDIR for good.
+        self._temps: WorkDir | None = WorkDir()
         try:
             for command in commands:
-                self.calls.append(Call(command))
+                self.calls.append(Call(command, self._temp_dir()))
         except BaseException:
             self.cancel()
             raise
@@ -232,7 +237,7 @@ class CompileJob:
                 if failure is not None:
                     break
             if failure is None and self.link is not None:
-                link = Call(self.link)
+                link = Call(self.link, self._temp_dir())
                 self.calls.append(link)
                 failure = _ended(link, self.target)
         except BaseException:  # interrupted: no compiler is left running behind
@@ -241,6 +246,7 @@ class CompileJob:
         if failure is not None:
             self.cancel()
             raise compile_error(f"compiling {self.name}", failure[1], failure[0], self.source, self.name)
+        self._remove_temps()
         if self.link is not None:
             self._remove_objects()
         log.debug("compiled %s in %.3fs", self.name, time.perf_counter() - self.started)
@@ -250,8 +256,18 @@ class CompileJob:
         """Stop the compiler calls that still run or wait for a slot (their output is not wanted)."""
         for call in self.calls:
             call.cancel()
+        self._remove_temps()
         if self.link is not None:
             self._remove_objects()
+
+    def _temp_dir(self) -> str | None:
+        return None if self._temps is None else str(self._temps.path)
+
+    def _remove_temps(self) -> None:
+        """Once every call has ended (a compiler still running keeps writing there)."""
+        temps, self._temps = self._temps, None
+        if temps is not None:
+            temps.close()
 
     def _remove_objects(self) -> None:
         """The parts' objects are the link's input only: the output directory keeps the source
@@ -326,7 +342,8 @@ def start_shared_object(
 def run_compiler(command: list[str], target: Path, hint: str) -> tuple[str, str] | None:
     """Run one compiler command; None when it wrote ``target``, else (reason, its output)."""
     try:
-        proc = run_tool(command, timeout=None)
+        with WorkDir() as temps:  # as CompileJob's calls
+            proc = run_tool(command, timeout=None, tmpdir=str(temps.path))
     except OSError as e:
         return _not_started(e, hint)
     return _outcome(proc.returncode, proc.stderr + proc.stdout, target)

@@ -386,19 +386,20 @@ def _detect(cxx: list[str], earlier: dict | None = None) -> dict:
     expands them for cc1), so it is used when the expanded flags turn out to be gcc's own for
     this CPU, and built again with the final flags otherwise.  ``earlier``: this host's refused
     record, whose vector width is kept when it describes the same flags (:func:`_earlier_width`)."""
-    import tempfile
+    from ..fs.workdirs import WorkDir
 
     t0 = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="fncache-detect-") as d:
+    with WorkDir() as work:
+        d = work.path
         guess = candidates(cpu_features())
-        early = build_argv(cxx, ["-march=native"], guess, Path(d)) if len(guess) > 1 else None
+        early = build_argv(cxx, ["-march=native"], guess, d) if len(guess) > 1 else None
         flags, native_macros, early_ok = _native_flags(cxx, alongside=early)
         if flags and native_macros is not None:
             remember_isa(cxx, flags, isa_of_macros(native_macros))
         isa = isa_of(cxx, flags) if flags else frozenset()
         missing = sorted(isa - cpu_features())
         built = (
-            Path(d) / "tune.so"
+            d / "tune.so"
             if (early_ok and native_macros is not None and not missing and candidates(isa) == guess)
             else None
         )

@@ -48,15 +48,19 @@ def as_c_source(path: str | os.PathLike) -> list[str]:
     return ["-x", "c", str(path), "-x", "none"]
 
 
-def _c_locale() -> dict[str, str]:
-    return {**os.environ, "LC_ALL": "C"}
+def _c_locale(tmpdir: str | None = None) -> dict[str, str]:
+    """The environment of a tool: the C locale, and its temporary files in ``tmpdir`` if given."""
+    env = {**os.environ, "LC_ALL": "C"}
+    if tmpdir is not None:
+        env["TMPDIR"] = tmpdir
+    return env
 
 
 def run_tool(
-    argv: list[str], *, input: str | None = None, timeout: float | None = 60
+    argv: list[str], *, input: str | None = None, timeout: float | None = 60, tmpdir: str | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``argv`` to completion; raises ``OSError`` when it cannot start and
-    ``subprocess.TimeoutExpired`` past ``timeout`` seconds."""
+    """Run ``argv`` to completion (its temporary files in ``tmpdir`` if given); raises ``OSError``
+    when it cannot start and ``subprocess.TimeoutExpired`` past ``timeout`` seconds."""
     import subprocess  # only when a tool runs: not on the import path of a warm process
 
     return subprocess.run(
@@ -67,13 +71,14 @@ def run_tool(
         text=True,
         errors="replace",
         timeout=timeout,
-        env=_c_locale(),
+        env=_c_locale(tmpdir),
     )
 
 
-def start_tool(argv: list[str]) -> subprocess.Popen[str]:
-    """Start ``argv`` reading nothing from stdin, its output captured as text, and return at
-    once (``communicate()`` waits for it); raises ``OSError`` when it cannot start."""
+def start_tool(argv: list[str], tmpdir: str | None = None) -> subprocess.Popen[str]:
+    """Start ``argv`` reading nothing from stdin, its output captured as text (its temporary
+    files in ``tmpdir`` if given), and return at once (``communicate()`` waits for it); raises
+    ``OSError`` when it cannot start."""
     import subprocess
 
     return subprocess.Popen(
@@ -83,7 +88,7 @@ def start_tool(argv: list[str]) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
         errors="replace",
-        env=_c_locale(),
+        env=_c_locale(tmpdir),
     )
 
 

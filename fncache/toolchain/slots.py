@@ -37,10 +37,12 @@ _waiting: collections.deque[Call] = collections.deque()
 
 
 class Call:
-    """One compiler command, started at once if a slot is free, else when one frees."""
+    """One compiler command, started at once if a slot is free, else when one frees; its
+    temporary files in ``tmpdir`` if given."""
 
-    def __init__(self, argv: list[str]) -> None:
+    def __init__(self, argv: list[str], tmpdir: str | None = None) -> None:
         self.argv = argv
+        self.tmpdir = tmpdir
         self.proc: Any = None  # the process, once started
         self._result: tuple[int, str, str] | BaseException | None = None
         self._done = threading.Event()
@@ -78,7 +80,7 @@ class Call:
         result."""
         global _running
         try:
-            self.proc = start_tool(self.argv)
+            self.proc = start_tool(self.argv, self.tmpdir)
         except Exception as e:
             self._finish(e)
             return

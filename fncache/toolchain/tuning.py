@@ -121,7 +121,7 @@ def choose_vector_width(
     compile the same code (detection builds it alongside its own compiler runs)."""
     import ctypes  # only when a host is detected: not on the import path
     import subprocess
-    import tempfile
+    from ..fs.workdirs import WorkDir
 
     from .process import run_tool
 
@@ -129,9 +129,10 @@ def choose_vector_width(
     if len(widths) < 2:
         return None
     t0 = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="fncache-tune-") as d:
+    with WorkDir() as work:
+        d = work.path
         if built is None:
-            argv = build_argv(cxx, flags, widths, Path(d))
+            argv = build_argv(cxx, flags, widths, d)
             try:
                 proc = run_tool(argv)
             except (OSError, subprocess.SubprocessError) as e:
@@ -143,7 +144,7 @@ def choose_vector_width(
                     proc.stderr.strip()[-500:],
                 )
                 return None
-            built = Path(d) / "tune.so"
+            built = d / "tune.so"
         t1 = time.perf_counter()
         lib = ctypes.CDLL(str(built))
         deadline = time.perf_counter() + BUDGET
