@@ -19,7 +19,7 @@ from ..toolchain.compiler import compile_flags, user_cxxflags
 from ..cache.entry import Entry, write_all
 from ..config import config
 from ..errors import CacheError, CompileError
-from ..fs.workdirs import WorkDir, process_runs, user_dir
+from ..fs.workdirs import WorkDir, new_private_dir, process_runs
 from ..graph.basic import Apply, node_performer, own_storage, undeclared_outputs
 from ..graph.fgraph import FunctionGraph
 from .c_module import KernelLibrary, library_parts, render_module
@@ -503,17 +503,10 @@ def _private_dir() -> str:
     Written here rather than with ``tempfile``, whose import (with ``random``) would cost every
     fresh process a millisecond on its first cache hit."""
     base = os.environ.get("TMPDIR") or "/tmp"
-    for _ in range(100):
-        parent = user_dir(base, "fncache-load")
-        d = os.path.join(parent, f"{os.getpid()}-{os.urandom(8).hex()}")
-        try:
-            os.mkdir(d, 0o700)
-        except (FileExistsError, FileNotFoundError):  # a name taken, or the parent just removed
-            continue
-        if parent != base:
-            _sweep_dead_load_dirs(parent)
-        return d
-    raise FileExistsError(f"no new directory could be made under {base}")
+    parent, d = new_private_dir(base, "fncache-load")
+    if parent != base:
+        _sweep_dead_load_dirs(parent)
+    return d
 
 
 def _sweep_dead_load_dirs(parent: str) -> None:

@@ -21,7 +21,7 @@ import stat
 from pathlib import Path
 from typing import Any
 
-__all__ = ["WorkDir", "process_runs", "user_dir"]
+__all__ = ["WorkDir", "new_private_dir", "process_runs", "user_dir"]
 
 #: The name of the user's directory holding the work directories (``-<uid>`` added).
 WORK = "fncache-work"
@@ -46,6 +46,21 @@ def user_dir(base: str, name: str) -> str:
     if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o022:
         return base
     return parent
+
+
+def new_private_dir(base: str, name: str) -> tuple[str, str]:
+    """A new directory ``<pid>-<random>`` (0700) of this process inside :func:`user_dir`
+    ``(base, name)``, made by a mkdir that fails where the name exists (never one somebody else
+    made): ``(parent, path)``."""
+    for _ in range(100):
+        parent = user_dir(base, name)
+        path = os.path.join(parent, f"{os.getpid()}-{os.urandom(8).hex()}")
+        try:
+            os.mkdir(path, 0o700)
+        except (FileExistsError, FileNotFoundError):  # a name taken, or the parent just removed
+            continue
+        return parent, path
+    raise FileExistsError(f"no new directory could be made under {base}")
 
 
 def process_runs(pid: int) -> bool:
@@ -108,17 +123,12 @@ class WorkDir:
 
         base = tempfile.gettempdir()
         for _ in range(100):
-            parent = user_dir(base, WORK)
-            path = os.path.join(parent, f"{os.getpid()}-{os.urandom(8).hex()}")
-            try:
-                os.mkdir(path, 0o700)
-            except (FileExistsError, FileNotFoundError):  # a name taken, or the parent just removed
-                continue
+            parent, path = new_private_dir(base, WORK)
             fd = _locked(path)  # None: taken for a dead process's and removed meanwhile
             if fd is not None:
                 break
         else:
-            raise FileExistsError(f"no new directory could be made under {base}")
+            raise FileExistsError(f"no new directory could be locked under {base}")
         self.path, self._fd = Path(path), fd
         if parent != base:
             _remove_dead(parent)
