@@ -27,6 +27,8 @@ __all__ = [
     "CODE_FLAGS",
     "CODE_FLAG_KEYS",
     "LINKER_SPELLINGS",
+    "OPTIMIZER_SPELLINGS",
+    "optimizer_spelling",
     "MODE_NAMES",
     "DEBUGGING_MODE_NAMES",
 ]
@@ -317,21 +319,6 @@ def parse_path(v: Any) -> str:
     return os.path.abspath(os.path.expanduser(s))
 
 
-def _ignored_minsize(v: Any) -> int:
-    """Theano's ``openmp_elemwise_minsize``, taken so that a Theano flag string works: fncache's
-    run-time decides per loop, by size and by the time its calls took on one thread and on
-    threads, which loops use threads (README "How a loop is split over threads"); a fixed size would make
-    cheap loops of that size wait for sleeping threads."""
-    size = _nonneg_int(v)
-    logging.getLogger(__name__).warning(
-        "fncache: flag openmp_elemwise_minsize=%d is accepted and changes nothing: the run-time "
-        "splits a loop over threads from 32768 elements, and below 524288 only where its calls "
-        "measured faster on threads; threads=1 (or openmp=False) keeps every loop on one thread",
-        size,
-    )
-    return size
-
-
 def _optional(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """``parse``, or None for None, ``""``, ``"None"`` or ``"none"`` (the flag is off)."""
 
@@ -401,10 +388,46 @@ def _linker(v: Any) -> str:
     return LINKER_SPELLINGS[s]
 
 
+#: The optimizers by name, lower-cased (PyTensor's ``predefined_optimizers`` too), and what each
+#: runs here: fncache's optimizer, and the rewrite tags it adds and removes. PyTensor's ``o4``
+#: is its default, FAST_RUN; ``o3`` is FAST_RUN without in-place rewrites and ``unsafe`` that
+#: plus the rewrites tagged unsafe (assertions removed); ``o1`` is FAST_COMPILE, ``o2`` that plus fusion;
+#: ``merge`` merges equal nodes and nothing more; ``minimum_compile`` is None (fncache needs no
+#: rewrite to run a graph); ``stabilize`` and ``fast_run_stable`` are FAST_RUN, whose
+#: stabilizing rewrites fncache runs in it. ``fncache.mode.Mode`` and the flag read this table.
+OPTIMIZER_SPELLINGS: dict[str, tuple[str | None, tuple[str, ...], tuple[str, ...]]] = {
+    "fast_run": ("fast_run", (), ()),
+    "fast_compile": ("fast_compile", (), ()),
+    "none": (None, (), ()),
+    "o1": ("fast_compile", (), ()),
+    "o2": ("fast_compile", ("fusion",), ()),
+    "o3": ("fast_run", (), ("inplace",)),
+    "o4": ("fast_run", (), ()),
+    "unsafe": ("fast_run", ("unsafe",), ("inplace",)),
+    "merge": (None, ("merge",), ()),
+    "minimum_compile": (None, (), ()),
+    "stabilize": ("fast_run", (), ()),
+    "fast_run_stable": ("fast_run", (), ()),
+}
+
+
+def optimizer_spelling(v: Any) -> str:
+    """``v`` as a key of ``OPTIMIZER_SPELLINGS`` (None is ``"none"``), or ValueError naming the
+    names it takes."""
+    s = "none" if v is None else str(v).lower()
+    if s not in OPTIMIZER_SPELLINGS:
+        raise ValueError(
+            f"expected one of fast_run, fast_compile, None or PyTensor's {', '.join(list(OPTIMIZER_SPELLINGS)[3:])} "
+            f"(docs/porting.md), got {v!r}"
+        )
+    return s
+
+
 def _optimizer(v: Any) -> str | None:
-    if v is None or str(v).lower() == "none":
-        return None
-    return _choice("auto", "fast_run", "fast_compile")(str(v).lower())
+    if isinstance(v, str) and v.lower() == "auto":
+        return "auto"
+    s = optimizer_spelling(v)
+    return None if s == "none" else s
 
 
 def _tags(v: Any) -> tuple[str, ...]:
@@ -609,11 +632,6 @@ _FLAGS: dict[str, _Flag] = {
     ),
     "threads": _Flag(0, _nonneg_int, "threads for large arrays; 0 = all cores"),
     "openmp": _Flag(True, _bool, "False: every loop on one thread, whatever threads says (Theano's flag)"),
-    "openmp_elemwise_minsize": _Flag(
-        200000,
-        _ignored_minsize,
-        "Theano's: accepted, changes nothing (fncache's run-time chooses which loops use threads)",
-    ),
     "warn_float64": _Flag(
         "ignore",
         _choice("ignore", "warn", "raise", "pdb"),
@@ -662,6 +680,176 @@ _FLAGS: dict[str, _Flag] = {
 }
 
 
+def _int(v: Any) -> int:
+    """A whole number, negative too (``"-1"``, ``3.0``; ``1.5`` is refused, not cut to 1)."""
+    try:
+        f = float(_not_bool(v))
+    except (TypeError, ValueError):
+        f = math.nan
+    if not f.is_integer():
+        raise ValueError(f"expected a whole number, got {v!r}")
+    return int(f)
+
+
+def _number(v: Any) -> float:
+    """A number, infinity included, never NaN."""
+    try:
+        f = float(_not_bool(v))
+    except (TypeError, ValueError):
+        f = math.nan
+    if math.isnan(f):
+        raise ValueError(f"expected a number, got {v!r}")
+    return f
+
+
+class _Foreign(NamedTuple):
+    """A flag of Theano or PyTensor that changes nothing in fncache: taken, so that a ported
+    script or flag string runs, with a warning saying why it changes nothing (``instead``)."""
+
+    default: Any
+    parse: Callable[[Any], Any]
+    instead: str
+
+
+_NO_C_CACHE = (
+    "fncache compiles and caches its own C run-time and kernels (compiledir, cxx, cxxflags, "
+    'lock_timeout; README "Configuration")'
+)
+_NO_REWRITE_LOG = (
+    "fncache's rewrites are its own and log nothing per rewrite (optimizer_excluding=TAG skips one)"
+)
+_DEBUG = "give it to fc.DebugMode({}=...), which reads no flag"
+_NAN_GUARD = "give it to fc.NanGuardMode({}=...), which reads no flag"
+_PROFILE = (
+    "fc.function(..., profile=True) or the profile flag; f.profile.summary(file, n_apply_to_print) prints it"
+)
+_NO_VM = "fncache runs a function as one compiled program, not PyTensor's virtual machine"
+_NO_BACKEND = "fncache compiles to C itself, not with PyTensor's {} back end"
+_BLAS = "fncache's matrix products call the BLAS numpy uses"
+_SCAN = "fncache's scan keeps the buffers of its steps itself"
+_TRACE = "exception_verbosity=high shows the line that made the failing node"
+
+#: Theano's and PyTensor's flags that fncache does not have, each with the value it reads as
+#: (PyTensor's default, or the value of fncache's own equivalent: DebugMode's and NanGuardMode's
+#: defaults), the checks PyTensor makes of a value, and why setting it changes nothing here.
+#: No cache key reads them.
+_FOREIGN_FLAGS: dict[str, _Foreign] = {
+    "cast_policy": _Foreign(
+        "custom", _choice("custom", "numpy+floatX"), 'results have numpy\'s dtypes (docs/numpy.md "Dtypes")'
+    ),
+    "print_global_stats": _Foreign(False, _bool, _PROFILE),
+    "unpickle_function": _Foreign(True, _bool, "a pickled function always loads as one (fc.loads)"),
+    "optimizer_verbose": _Foreign(False, _bool, _NO_REWRITE_LOG),
+    "optimizer_verbose_ignore": _Foreign("", _text, _NO_REWRITE_LOG),
+    "compiler_verbose": _Foreign(False, _bool, "fncache prints nothing of its compiles"),
+    "on_opt_error": _Foreign(
+        "warn", _choice("warn", "raise", "pdb", "ignore"), "an error in a rewrite of fncache's is raised"
+    ),
+    "gcc_version_str": _Foreign(
+        "", _text, "fncache asks the compiler of cxx itself; its version is in every cache key"
+    ),
+    "nocleanup": _Foreign(False, _bool, _NO_C_CACHE),
+    "cmodule__warn_no_version": _Foreign(False, _bool, _NO_C_CACHE),
+    "cmodule__remove_gxx_opt": _Foreign(False, _bool, "set cxxflags (-O0 -g for a debugger) instead"),
+    "cmodule__compilation_warning": _Foreign(False, _bool, _NO_C_CACHE),
+    "cmodule__preload_cache": _Foreign(
+        False, _bool, "fncache's cache needs no preloading: an entry is read when used"
+    ),
+    "cmodule__age_thresh_use": _Foreign(
+        2073600, _int, "cache_max_size caps the compiledir, least recently used entries evicted first"
+    ),
+    "cmodule__debug": _Foreign(False, _bool, "set cxxflags (-O0 -g -DDEBUG) instead"),
+    "compile__wait": _Foreign(
+        5, _int, "a process waits on one entry's lock only; lock_timeout bounds the wait"
+    ),
+    "compile__timeout": _Foreign(
+        120,
+        _int,
+        "a dead compiler's lock is broken at once, a live one's after lease_seconds (lock_mode=lease)",
+    ),
+    "tensor__cmp_sloppy": _Foreign(0, _int, "compare with numpy's allclose and your own tolerances"),
+    "lib__amdlibm": _Foreign(False, _bool, "fncache's kernels call the C library's or its own vector math"),
+    "tensor__insert_inplace_optimizer_validate_nb": _Foreign(-1, _int, _NO_REWRITE_LOG),
+    "traceback__limit": _Foreign(8, _int, _TRACE),
+    "traceback__compile_limit": _Foreign(0, _int, _TRACE),
+    "warn__ignore_bug_before": _Foreign(
+        "0.9",
+        _choice(
+            *("None", "all", "0.3", "0.4", "0.4.1", "0.5", "0.6", "0.7", "0.8", "0.8.1", "0.8.2", "0.9"),
+            *("0.10", "1.0", "1.0.1", "1.0.2", "1.0.3", "1.0.4", "1.0.5"),
+        ),
+        "fncache has none of Theano's old bugs to warn of",
+    ),
+    "check_input": _Foreign(True, _bool, "a call checks its inputs; f.trust_input = True skips the checks"),
+    "NanGuardMode__nan_is_error": _Foreign(True, _bool, _NAN_GUARD.format("nan_is_error")),
+    "NanGuardMode__inf_is_error": _Foreign(True, _bool, _NAN_GUARD.format("inf_is_error")),
+    "NanGuardMode__big_is_error": _Foreign(True, _bool, _NAN_GUARD.format("big_is_error")),
+    "NanGuardMode__action": _Foreign(
+        "raise", _choice("raise", "warn", "pdb"), "fc.NanGuardMode raises AssertionError naming the node"
+    ),
+    "DebugMode__patience": _Foreign(1, _int, _DEBUG.format("stability_patience")),
+    "DebugMode__check_c": _Foreign(True, _bool, _DEBUG.format("check_c_code")),
+    "DebugMode__check_py": _Foreign(True, _bool, _DEBUG.format("check_py_code")),
+    "DebugMode__check_finite": _Foreign(True, _bool, _DEBUG.format("check_isfinite")),
+    "DebugMode__check_strides": _Foreign(0, _int, _DEBUG.format("require_matching_strides")),
+    "DebugMode__warn_input_not_reused": _Foreign(
+        True, _bool, "fc.DebugMode raises BadDestroyMap or BadViewMap for an op that breaks its maps"
+    ),
+    "DebugMode__check_preallocated_output": _Foreign("", _text, _DEBUG.format("check_preallocated_output")),
+    "DebugMode__check_preallocated_output_ndim": _Foreign(
+        4, _int, "fc.DebugMode's preallocated outputs are the C run-time's own (README, DebugMode)"
+    ),
+    "profiling__time_thunks": _Foreign(True, _bool, _PROFILE),
+    "profiling__n_apply": _Foreign(20, _int, _PROFILE),
+    "profiling__n_ops": _Foreign(20, _int, _PROFILE),
+    "profiling__output_line_width": _Foreign(512, _int, _PROFILE),
+    "profiling__min_memory_size": _Foreign(1024, _int, _PROFILE),
+    "profiling__min_peak_memory": _Foreign(False, _bool, _PROFILE),
+    "profiling__destination": _Foreign("stderr", _text, _PROFILE),
+    "profiling__debugprint": _Foreign(False, _bool, "print f.dprint() of the profiled function"),
+    "profiling__ignore_first_call": _Foreign(False, _bool, _PROFILE),
+    "on_shape_error": _Foreign(
+        "warn", _choice("warn", "raise"), "a shape is computed with the value, never guessed"
+    ),
+    "openmp_elemwise_minsize": _Foreign(
+        200000,
+        _nonneg_int,
+        "the run-time splits a loop over threads from 32768 elements, and below 524288 only where "
+        "its calls measured faster on threads; threads=1 (or openmp=False) keeps every loop on one thread",
+    ),
+    "optimizer_requiring": _Foreign(
+        "", _text, "optimizer_including and optimizer_excluding choose the rewrites"
+    ),
+    "optdb__position_cutoff": _Foreign(
+        math.inf, _number, "optimizer=fast_compile or None runs fewer rewrites"
+    ),
+    "optdb__max_use_ratio": _Foreign(8.0, _number, "fncache's rewrites run a fixed number of passes"),
+    "cycle_detection": _Foreign(
+        "regular", _choice("regular", "fast"), "fncache's in-place rewrite makes no cycles to detect"
+    ),
+    "check_stack_trace": _Foreign("off", _choice("off", "log", "warn", "raise"), _TRACE),
+    "profile_optimizer": _Foreign(False, _bool, _PROFILE),
+    "profile_memory": _Foreign(False, _bool, _PROFILE),
+    "vm__lazy": _Foreign(None, _optional(_bool), _NO_VM),
+    "numba__fastmath": _Foreign(
+        True, _bool, _NO_BACKEND.format("Numba") + "; cxxflags=-ffast-math is the like"
+    ),
+    "numba__cache": _Foreign(
+        True, _bool, _NO_BACKEND.format("Numba") + "; every compiled function is cached"
+    ),
+    "compiledir_format": _Foreign(
+        "compiledir_%(short_platform)s-%(processor)s-%(python_version)s-%(python_bitwidth)s",
+        _text,
+        "fncache keys each entry by host and Python itself: one compiledir serves them all",
+    ),
+    "base_compiledir": _Foreign(None, _optional(parse_path), "set compiledir, the cache's root"),
+    "blas__ldflags": _Foreign("", _text, _BLAS),
+    "blas__check_openmp": _Foreign(True, _bool, _BLAS),
+    "scan__allow_gc": _Foreign(False, _bool, _SCAN),
+    "scan__allow_output_prealloc": _Foreign(True, _bool, _SCAN),
+}
+
+
 def _flag_name(name: str) -> str:
     """A flag's name as declared: Theano's section spelling ``gcc.cxxflags`` is ``gcc__cxxflags``."""
     return name.replace(".", "__")
@@ -676,10 +864,13 @@ def _unknown(given: str, source: str = "config") -> str:
     """The error for a flag name that is none: the known ones, and the nearest of them."""
     import difflib  # only for this error: not on every `import fncache`
 
-    by_lower = {n.lower(): n for n in _FLAGS}
+    by_lower = {n.lower(): n for n in (*_FLAGS, *_FOREIGN_FLAGS)}
     near = difflib.get_close_matches(_flag_name(given).lower(), by_lower, n=1, cutoff=0.75)
     hint = f"; did you mean {by_lower[near[0]]!r}?" if near else ""
-    return f"{source}: unknown flag {given!r}; known flags: {', '.join(sorted(_FLAGS))}{hint}"
+    return (
+        f"{source}: unknown flag {given!r}; known flags: {', '.join(sorted(_FLAGS))}, and Theano's "
+        f'and PyTensor\'s others, taken and changing nothing (docs/porting.md "Flags"){hint}'
+    )
 
 
 class Config:
@@ -688,7 +879,7 @@ class Config:
     def __init__(self) -> None:
         object.__setattr__(self, "_values", {})
         object.__setattr__(self, "_version", 0)
-        for name, flag in _FLAGS.items():
+        for name, flag in (*_FLAGS.items(), *_FOREIGN_FLAGS.items()):
             self._values[name] = flag.default
         self._values["compiledir"] = _default_compiledir()
         self._set_from(os.environ.get("FNCACHE_FLAGS", ""), source="FNCACHE_FLAGS")
@@ -709,20 +900,32 @@ class Config:
 
     def _set(self, given: str, value: Any, source: str = "config") -> None:
         name = _flag_name(given)
-        if name not in _FLAGS:
+        flag = _FLAGS.get(name) or _FOREIGN_FLAGS.get(name)
+        if flag is None:
             raise AttributeError(_unknown(given, source))
         try:
-            parsed = _FLAGS[name].parse(value)
+            parsed = flag.parse(value)
         except (TypeError, ValueError, OverflowError) as e:
             raise ValueError(f"{source}: bad value for flag {name!r}: {e}") from None
         self._values[name] = parsed
+        if isinstance(flag, _Foreign):  # nothing reads it: no derived value to refresh
+            logging.getLogger(__name__).warning(
+                "fncache: flag %s=%r (Theano's and PyTensor's) is accepted and changes nothing: %s",
+                name,
+                parsed,
+                flag.instead,
+            )
+            return
         object.__setattr__(self, "_version", self._version + 1)
 
     def __getattr__(self, name: str) -> Any:
         try:
             return self._values[_flag_name(name)]
         except KeyError:
-            raise AttributeError(_unknown(name)) from None
+            pass
+        if any(n.startswith(f"{_flag_name(name)}__") for n in self._values):
+            return _Section(self, name)  # Theano's config.traceback.limit
+        raise AttributeError(_unknown(name))
 
     def __setattr__(self, name: str, value: Any) -> None:
         self._set(name, value)
@@ -765,12 +968,29 @@ class Config:
         return {n: f.doc for n, f in _FLAGS.items()}
 
 
+class _Section:
+    """A section of Theano's flags (``config.traceback``): ``config.traceback.limit`` reads and
+    sets the flag ``traceback__limit``."""
+
+    __slots__ = ("_config", "_name")
+
+    def __init__(self, cfg: Config, name: str) -> None:
+        object.__setattr__(self, "_config", cfg)
+        object.__setattr__(self, "_name", name)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._config, f"{self._name}.{name}")
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._config, f"{self._name}.{name}", value)
+
+
 #: The environment variables Theano and PyTensor read their flags from; fncache reads neither.
 _FOREIGN_FLAG_VARIABLES = ("THEANO_FLAGS", "PYTENSOR_FLAGS")
 #: Their defaults spelled differently from fncache's: a variable restating one asks for the
 #: default, which fncache's own default already is (its ``optimizer=auto`` is the named mode's
 #: rewrites, FAST_RUN's by default), so it is not a difference worth a warning.
-_FOREIGN_DEFAULTS = {"optimizer": "fast_run"}
+_FOREIGN_DEFAULTS = {"optimizer": ("fast_run", "o4")}
 
 
 def foreign_flags_warnings(cfg: Config, environ: Mapping[str, str]) -> list[str]:
@@ -795,7 +1015,7 @@ def foreign_flags_warnings(cfg: Config, environ: Mapping[str, str]) -> list[str]
                 )
                 continue
             restates_default = (
-                _FOREIGN_DEFAULTS.get(name) == parsed and cfg._values[name] == _FLAGS[name].default
+                parsed in _FOREIGN_DEFAULTS.get(name, ()) and cfg._values[name] == _FLAGS[name].default
             )
             if parsed != cfg._values[name] and not restates_default:
                 differ.append((given, value, name))

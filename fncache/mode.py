@@ -8,7 +8,7 @@ import logging
 import re
 from typing import Any, Callable
 
-from .config import LINKER_SPELLINGS, MODE_NAMES
+from .config import LINKER_SPELLINGS, MODE_NAMES, OPTIMIZER_SPELLINGS, optimizer_spelling
 from .graph.args import int_arg, sequence_arg
 
 log = logging.getLogger(__name__)
@@ -94,18 +94,18 @@ class Mode:
         if not _known_linker(linker):
             spellings = [s for s in LINKER_SPELLINGS if s != "auto"]
             raise ValueError(f"Mode: unknown linker {linker!r}; expected one of {', '.join(spellings)}")
-        if optimizer is not None:
-            optimizer = str(optimizer).lower()
-        if optimizer == "none":
-            optimizer = None
-        if optimizer not in OPTIMIZERS:
-            raise ValueError(f"Mode: unknown optimizer {optimizer!r}; expected one of {OPTIMIZERS}")
+        try:
+            optimizer, added, removed = OPTIMIZER_SPELLINGS[optimizer_spelling(optimizer)]
+        except ValueError as e:
+            raise ValueError(f"Mode: unknown optimizer {optimizer!r}; {e}") from None
         if device not in (None, "cpu", "cuda"):
             raise ValueError(f"Mode: unknown device {device!r}; expected 'cpu' or 'cuda'")
         self.linker = linker
         self.optimizer = optimizer
-        self._including = tuple(sorted(set(sequence_arg(including, "Mode", "including", "rewrite tags"))))
-        self._excluding = tuple(sorted(set(sequence_arg(excluding, "Mode", "excluding", "rewrite tags"))))
+        including = (*sequence_arg(including, "Mode", "including", "rewrite tags"), *added)
+        excluding = (*sequence_arg(excluding, "Mode", "excluding", "rewrite tags"), *removed)
+        self._including = tuple(sorted(set(including)))
+        self._excluding = tuple(sorted(set(excluding)))
         self.device = device
 
     def including(self, *tags: str) -> "Mode":

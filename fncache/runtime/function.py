@@ -10,7 +10,7 @@ import time
 import warnings
 import weakref
 from contextlib import nullcontext
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, NamedTuple, Sequence
 
 import numpy as np
 
@@ -36,6 +36,8 @@ __all__ = [
     "function_dump",
     "Function",
     "FunctionMaker",
+    "SymbolicInput",
+    "InputValue",
     "assemble",
 ]
 
@@ -121,15 +123,60 @@ def _check_updates(updates: Any, what: str = "updates") -> list[tuple[SharedVari
     return out
 
 
+class SymbolicInput(NamedTuple):
+    """One input of a compiled function as PyTensor's ``f.maker.inputs`` lists it: a read-only
+    view. ``value`` is an explicit input's default (a copy; None where it has none) or, for a
+    state (``fc.In`` with an update) and a shared variable, its :class:`Container`; ``update``
+    is the update's expression as the function's original graph holds it, or None."""
+
+    variable: Variable
+    name: str | None
+    value: Any
+    update: Variable | None
+    implicit: bool
+    shared: bool
+    mutable: bool
+    strict: bool
+    allow_downcast: bool | None
+
+
+class InputValue:
+    """PyTensor's ``f.input_storage[i]`` for an input the function keeps no container for: its
+    default (a copy), or None. Read-only: ``f[name] = value`` sets a default."""
+
+    __slots__ = ("name", "_value")
+
+    def __init__(self, name: str | None, value: np.ndarray | None) -> None:
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "_value", value)
+
+    @property
+    def value(self) -> np.ndarray | None:
+        return None if self._value is None else np.array(self._value, copy=True)
+
+    data = value
+
+    def __setattr__(self, attr: str, new: Any) -> None:
+        raise AttributeError(
+            f"the storage of input {self.name!r} is a read-only view: set its default with "
+            f"f[{self.name!r}] = value (an input given fc.In(..., value=...)), or pass the value in the call"
+        )
+
+    def __repr__(self) -> str:
+        return f"InputValue({self.name!r}, {self._value!r})"
+
+
 class FunctionMaker:
     """What a compiled function was made from, under the names Theano's and PyTensor's
-    ``FunctionMaker`` gave it: ``fgraph`` (the optimized graph) and ``mode``."""
+    ``FunctionMaker`` gave it: ``fgraph`` (the optimized graph), ``mode`` and ``inputs`` (a
+    :class:`SymbolicInput` per explicit input, then per shared variable the function reads)."""
 
-    __slots__ = ("fgraph", "mode")
+    __slots__ = ("fgraph", "mode", "inputs")
 
-    def __init__(self, fgraph: FunctionGraph, mode: Mode) -> None:
+    def __init__(self, fgraph: FunctionGraph, mode: Mode, inputs: list[SymbolicInput]) -> None:
         self.fgraph = fgraph
         self.mode = mode
+        self.inputs = inputs
 
 
 class Function:
@@ -502,7 +549,38 @@ class Function:
     def maker(self) -> FunctionMaker:
         """Theano's and PyTensor's ``f.maker``: ``f.maker.fgraph`` is the optimized graph (what
         scripts walk with ``f.maker.fgraph.toposort()``), ``f.maker.mode`` the mode."""
-        return FunctionMaker(self.optimized_graph, self.mode)
+        return FunctionMaker(self.optimized_graph, self.mode, self._symbolic_inputs())
+
+    def _symbolic_inputs(self) -> list[SymbolicInput]:
+        n_in = len(self.inputs)
+        defaults = self._defaults or (NO_DEFAULT,) * n_in
+        flags = self._input_flags or [(False, None)] * n_in
+        mutable = {i for i, _ in self._advanced}
+        update_of = dict(zip(self._updated, self.original_graph.outputs[self._n_out :]))
+        out = []
+        for k, (v, nm, d, (strict, downcast)) in enumerate(zip(self.inputs, self._names, defaults, flags)):
+            if isinstance(d, StateDefault):
+                value, update = Container(self._shared[d.index]), update_of.get(d.index)
+            else:
+                value, update = (None if d is NO_DEFAULT else np.array(d, copy=True)), None
+            out.append(SymbolicInput(v, nm, value, update, False, False, k in mutable, strict, downcast))
+        states = {index for _, index in self._states}
+        out += [
+            SymbolicInput(sv, sv.name, Container(sv), update_of.get(j), True, True, False, False, None)
+            for j, sv in enumerate(self._shared)
+            if j not in states
+        ]
+        return out
+
+    @property
+    def input_storage(self) -> list[Container | InputValue]:
+        """PyTensor's ``f.input_storage``: per input of ``f.maker.inputs``, the :class:`Container`
+        of a state or shared variable (``.data`` reads and sets its value), else an
+        :class:`InputValue` whose ``.data`` is the input's default or None."""
+        return [
+            i.value if isinstance(i.value, Container) else InputValue(i.name, i.value)
+            for i in self._symbolic_inputs()
+        ]
 
     @property
     def shared_variables(self) -> list[SharedVariable]:

@@ -66,6 +66,11 @@ class Container:
 
     data = value
 
+    @property
+    def name(self) -> str | None:
+        """The name of the input or shared variable whose value it holds (PyTensor's)."""
+        return self.cell.name
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Container) and other.cell is self.cell
 
