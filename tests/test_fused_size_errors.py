@@ -349,3 +349,42 @@ def test_a_shape_read_on_the_cuda_device_raises_the_same_broadcast_error(emulate
         BroadcastError, match=r"^mul: .*x has size 3 along axis 1, y has size 4 along axis 0; give x"
     ):
         f(np.ones((2, 3)), np.ones(4))
+
+
+@pytest.mark.parametrize(
+    "read, sizes, op",
+    [
+        # a unary op and a reduction of a broadcast do not broadcast: the op under them does
+        (lambda X, y, z: ft.exp(X * y).shape[0], ((2, 3), (4,), (3,)), "mul"),
+        (lambda X, y, z: (X * y).sum(axis=1).shape, ((2, 3), (4,), (3,)), "mul"),
+        (lambda X, y, z: ft.zeros_like(ft.exp(X - y).max(axis=-1)), ((2, 3), (4,), (3,)), "sub"),
+        # the first op that fails, inputs first, as computing the value raises it
+        (lambda X, y, z: ((X - y) * z).shape[1], ((2, 3), (4,), (3,)), "sub"),
+        (lambda X, y, z: ((X - y) * z).sum(axis=1).shape, ((2, 3), (4,), (3,)), "sub"),
+        (lambda X, y, z: ((X - y) * z).shape[1], ((2, 3), (3,), (4,)), "mul"),
+        # an axis of size 0 that does not broadcast: the broadcast error, not the empty max's
+        (lambda X, y, z: (X * y).max(axis=1).shape, ((2, 0), (4,), (0,)), "mul"),
+    ],
+    ids=["unary", "sum", "max-of-unary", "first-of-two", "sum-first-of-two", "second-of-two", "empty"],
+)
+def test_a_shape_read_names_the_op_that_fails_first_as_computing_the_value(
+    read: Callable, sizes: tuple, op: str
+) -> None:
+    """FAST_RUN's shape read checks the sizes of the user's ops it passes over: a failing check
+    names the op computing the value (FAST_COMPILE) fails in, never a unary op or a reduction
+    above it (``exp: sizes [3, 4] cannot be broadcast together``), and the op that fails first
+    where several broadcast."""
+    X, y, z = ft.dmatrix("X"), ft.dvector("y"), ft.dvector("z")
+    args = [np.ones(s) for s in sizes]
+    said = {}
+    for mode in MODES:
+        f = fc.function([X, y, z], read(X, y, z), mode=mode, on_unused_input="ignore")
+        with pytest.raises(BroadcastError) as raised:
+            f(*args)
+        said[mode] = raised.value
+    for mode, e in said.items():
+        assert e.op == op and str(e).startswith(f"{op}: "), (mode, str(e))
+    # each input the unfused graph names, named alike (a value computed in it, X - y, is named
+    # by the inputs it has its sizes of where only its sizes are read)
+    named = [s for s in said["FAST_COMPILE"].sizes if s[1] is not None]
+    assert named and set(named) <= set(said["FAST_RUN"].sizes), {m: e.sizes for m, e in said.items()}

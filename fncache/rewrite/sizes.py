@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..graph.basic import Apply, Variable
+from ..graph.basic import Apply, Variable, toposort
 from ..graph.fgraph import FunctionGraph
 from ..graph.types import TensorType
 from ..tensor.basic import constant
@@ -119,20 +119,27 @@ def size_of(key: frozenset, leaves: list[Ref], axis: int, op: str, x: Variable |
     broadcast of several (each 1 or the same), checked when the function runs as the
     elementwise op named ``op`` checks it along its ``axis`` (`BroadcastCheck`: the
     BroadcastError computing it raises). Given ``x``: ``x``, under that check."""
-    sizes = [constant(np.int64(r[1])) for r in key if r[0] == "static"]
-    sizes += [shape(u)[e] for u, e in leaves]
-    if not sizes:
-        return constant(np.int64(1)) if x is None else x
-    full = sizes[0]
-    for s in sizes[1:]:
-        full = elemwise("switch", elemwise("eq", s, 1), full, s)
-    if len(sizes) == 1:
+    full, sizes = _broadcast_size(key, leaves)
+    if len(sizes) < 2:
         return full if x is None else x
     fits = [elemwise("or_", elemwise("eq", s, 1), elemwise("eq", s, full)) for s in sizes]
     ok = fits[0]
     for f in fits[1:]:
         ok = elemwise("and_", ok, f)
     return BroadcastCheck(op, axis)(full if x is None else x, ok, *sizes)
+
+
+def _broadcast_size(key: frozenset, leaves: list[Ref]) -> tuple[Variable, list[Variable]]:
+    """numpy's broadcast of the sizes `size_key` found ``key`` and ``leaves`` for, unchecked,
+    and those sizes."""
+    sizes = [constant(np.int64(r[1])) for r in key if r[0] == "static"]
+    sizes += [shape(u)[e] for u, e in leaves]
+    if not sizes:
+        return constant(np.int64(1)), sizes
+    full = sizes[0]
+    for s in sizes[1:]:
+        full = elemwise("switch", elemwise("eq", s, 1), full, s)
+    return full, sizes
 
 
 def _broadcast_key(node: Apply, d: int, nd: int, memo: Keys) -> tuple[frozenset, list[Ref]]:
@@ -150,19 +157,23 @@ _EMPTY_MSG = (
 )
 
 
-def _checked_read(
-    out: Variable, u: Variable, key: frozenset, leaves: list[Ref], memo: Keys
-) -> Variable | None:
-    """``out``, a size of ``u`` that `size_key` found ``key`` and ``leaves`` for, under the
+def _checked_read(out: Variable, u: Variable, leaves: list[Ref], memo: Keys) -> Variable | None:
+    """``out``, a size of ``u`` that `size_key` found ``leaves`` for, under the
     checks computing ``u`` makes in the elementwise ops and reductions it passes over (their
     broadcasts along each axis, a max or min of a non-empty axis); None where those do not
     raise all that computing ``u`` would: a max or min of an axis of static size 0, an
     elementwise op that checks its operands' values (an integer power), or a value another op
     computes that the checks do not read (a product reduced to a scalar: its inner
-    sizes are checked by computing it)."""
+    sizes are checked by computing it).
+
+    Each broadcast is checked at the op that broadcasts (an op of two or more sized operands
+    there; a unary op or a reduction passes its operand's sizes on), inputs first, and before
+    any empty max or min: a failing check raises the error computing ``u`` raises first, naming
+    its op (``sub`` of ``(X - y) * z``, not ``mul``; ``mul`` of ``exp(X * y)``, not ``exp``)."""
     read = list(leaves)
-    checked = {key}  # the sets of sizes checked already
     todo, seen, outside = [u], set(), []
+    broadcasts: dict[int, list[tuple[int, frozenset, list[Ref]]]] = {}  # by node: axis, sizes, refs
+    empties: list[tuple[Reduce, int, frozenset, list[Ref]]] = []
     while todo:
         v = todo.pop()
         node = v.owner
@@ -181,22 +192,30 @@ def _checked_read(
         nd = max(x.ndim for x in node.inputs)
         for j in range(nd):
             sizes, refs = _broadcast_key(node, j, nd, memo)
-            if len(sizes) > 1 and sizes not in checked:  # sizes that may not broadcast
-                checked.add(sizes)
+            if len(sizes) > 1 and len(broadcast_refs(node.inputs, j, nd)) > 1:
                 read += refs
-                out = size_of(sizes, refs, j, str(node.op), out)
+                broadcasts.setdefault(id(node), []).append((j, sizes, refs))
             op = node.op
             if isinstance(op, Reduce) and op.kind in ("max", "min") and j in op.axes:
                 if ("static", 0) in sizes:
                     return None
                 if not any(r[0] == "static" for r in sizes):
                     read += refs
-                    n = size_of(sizes, refs, j, str(op))
-                    name = str(op).replace("{", "{{").replace("}", "}}")  # the message is formatted
-                    msg = _EMPTY_MSG.format(op=name, kind=op.kind, axis=j)
-                    out = check_value(out, elemwise("neq", n, 0), msg, n, removable=False)
+                    empties.append((op, j, sizes, refs))
     if any(not any(v is r[0] for r in read) for v in outside):
         return None
+    checked: set[frozenset] = set()
+    for node in toposort([u], outside) if broadcasts else ():
+        for j, sizes, refs in broadcasts.get(id(node), ()):
+            if sizes not in checked:
+                checked.add(sizes)
+                out = size_of(sizes, refs, j, str(node.op), out)
+    for op, j, sizes, refs in empties:
+        # the sizes are checked above: this check runs after them (``out`` is its input)
+        n = _broadcast_size(sizes, refs)[0]
+        name = str(op).replace("{", "{{").replace("}", "}}")  # the message is formatted
+        msg = _EMPTY_MSG.format(op=name, kind=op.kind, axis=j)
+        out = check_value(out, elemwise("neq", n, 0), msg, n, removable=False)
     return out
 
 
@@ -212,25 +231,8 @@ def _size_read(u: Variable, d: int, memo: Keys) -> Variable | None:
     key, leaves = size_key(u, d, False, memo)
     if any(v is u for v, _ in leaves):
         return None
-    return _checked_read(size_of(key, leaves, d, _broadcasting_op(u)), u, key, leaves, memo)
-
-
-def _broadcasting_op(u: Variable) -> str:
-    """The name of the op whose broadcast gives ``u`` its sizes, for the error its size check
-    raises: through dimshuffles, and elementwise ops and reductions of one sized input (``exp`` of
-    ``x - y``: ``sub``), as computing ``u`` raises it."""
-    node = u.owner
-    while node is not None:
-        if isinstance(node.op, DimShuffle):
-            sized = node.inputs
-        elif isinstance(node.op, (Elemwise, Reduce)):
-            sized = [v for v in node.inputs if not all(n == 1 for n in v.type.shape)]
-        else:
-            break
-        if len(sized) != 1 or sized[0].owner is None:
-            break
-        node = sized[0].owner
-    return str(node.op) if node is not None else str(u)
+    # unchecked here: `_checked_read` checks the sizes at the ops that broadcast them
+    return _checked_read(_broadcast_size(key, leaves)[0], u, leaves, memo)
 
 
 def _shape_entry(node: Apply, memo: Keys) -> list[Variable] | None:
