@@ -5,7 +5,8 @@
   and the slot taken);
 * whatever else stops the collecting thread is raised to the waiter, and the slot is given
   back to the next call in line;
-* a whole compile with such a flag raises gcc's CompileError, its command and log kept.
+* a whole compile with such a flag raises gcc's CompileError, its command and log kept;
+* a call whose collecting thread cannot start is stopped, its process reaped and its pipes closed.
 """
 
 from __future__ import annotations
@@ -110,3 +111,30 @@ def test_a_call_that_cannot_start_when_its_turn_comes_tells_its_waiter(monkeypat
     with pytest.raises(ValueError, match="embedded null byte"):
         _within(30, broken.result)
     assert _within(30, last.result) == (0, "last ran\n", "")
+
+
+def test_a_call_whose_collecting_thread_cannot_start_frees_its_process_and_slot(monkeypatch):
+    """No thread can start (the process's thread limit): the started process is stopped and
+    reaped, its pipes closed (not left open for the life of the interpreter), the slot given
+    back, and the error is the call's result."""
+    before = slots._running
+    started = []
+    real = slots.start_tool
+
+    def start(argv, tmpdir=None):
+        started.append(real(argv, tmpdir))
+        return started[-1]
+
+    class NoThread(threading.Thread):
+        def start(self) -> None:
+            raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(slots, "start_tool", start)
+    monkeypatch.setattr(slots.threading, "Thread", NoThread)
+    call = slots.Call([sys.executable, "-c", "import time; time.sleep(30)"])
+    with pytest.raises(RuntimeError, match="can't start new thread"):
+        _within(30, call.result)
+    (proc,) = started
+    assert proc.returncode is not None
+    assert proc.stdout.closed and proc.stderr.closed
+    assert slots._running == before

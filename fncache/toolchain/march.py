@@ -319,17 +319,21 @@ def _test_compile(cxx: list[str], flags: list[str]) -> bool:
         "{double s = 0; for (int i = 0; i < n; ++i) s += a[i] * b[i]; return s;}\n"
     )
     try:
-        proc = run_tool([*cxx, *flags, "-O2", "-x", "c", "-c", "-", "-o", os.devnull], input=program)
+        # -pipe: the assembler reads the compiler's output from a pipe, so a run killed
+        # outright leaves no temporary file behind
+        proc = run_tool([*cxx, *flags, "-pipe", "-O2", "-x", "c", "-c", "-", "-o", os.devnull], input=program)
     except (OSError, subprocess.SubprocessError):
         return False
     return proc.returncode == 0
 
 
-def _native_flags(cxx: list[str], alongside: list[str] | None = None) -> tuple[list[str], str | None, bool]:
+def _native_flags(
+    cxx: list[str], alongside: list[str] | None = None, tmpdir: str | None = None
+) -> tuple[list[str], str | None, bool]:
     """``-march=native`` expanded by the compiler ([]: generic code, when anything fails), the
     ISA macros the compiler defines for it when they are those of the expanded flags too (gcc:
     its driver hands cc1 exactly the expanded options), else None, and whether the compiler call
-    ``alongside`` (run at the same time) succeeded.
+    ``alongside`` (run at the same time, its temporary files in ``tmpdir``) succeeded.
 
     One run asks for both (``-dM -E -v``); the run without ``-march`` that names the driver's
     own defaults goes alongside it."""
@@ -338,7 +342,8 @@ def _native_flags(cxx: list[str], alongside: list[str] | None = None) -> tuple[l
             [*cxx, "-march=native", "-dM", "-E", "-v", "-"],
             [*cxx, "-E", "-v", "-"],
             *([alongside] if alongside else []),
-        ]
+        ],
+        tmpdir,
     )
     other_ok = alongside is not None and runs[2] is not None and runs[2][0] == 0
     native, plain = (_cc1_line(r[2]) if r is not None else None for r in runs[:2])
@@ -393,7 +398,7 @@ def _detect(cxx: list[str], earlier: dict | None = None) -> dict:
         d = work.path
         guess = candidates(cpu_features())
         early = build_argv(cxx, ["-march=native"], guess, d) if len(guess) > 1 else None
-        flags, native_macros, early_ok = _native_flags(cxx, alongside=early)
+        flags, native_macros, early_ok = _native_flags(cxx, alongside=early, tmpdir=str(d))
         if flags and native_macros is not None:
             remember_isa(cxx, flags, isa_of_macros(native_macros))
         isa = isa_of(cxx, flags) if flags else frozenset()

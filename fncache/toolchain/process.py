@@ -92,16 +92,16 @@ def start_tool(argv: list[str], tmpdir: str | None = None) -> subprocess.Popen[s
     )
 
 
-def run_side_by_side(argvs: list[list[str]]) -> list[tuple[int, str, str] | None]:
+def run_side_by_side(argvs: list[list[str]], tmpdir: str | None = None) -> list[tuple[int, str, str] | None]:
     """Run compiler driver calls reading nothing from stdin, all at once (they are independent
-    and each mostly waits on its own process start): ``(returncode, stdout, stderr)`` of each,
-    None for one that could not be run."""
+    and each mostly waits on its own process start; their temporary files in ``tmpdir`` if
+    given): ``(returncode, stdout, stderr)`` of each, None for one that could not be run."""
     import subprocess
 
     procs: list[subprocess.Popen | None] = []
     for argv in argvs:
         try:
-            procs.append(start_tool(argv))
+            procs.append(start_tool(argv, tmpdir))
         except OSError as e:
             log.warning("cannot run %s: %s", join_args(argv), e)
             procs.append(None)

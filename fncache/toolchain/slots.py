@@ -91,6 +91,9 @@ class Call:
             _running -= 1
             self.proc.kill()
             self.proc.wait()
+            for pipe in (self.proc.stdout, self.proc.stderr):
+                if pipe is not None:
+                    pipe.close()
             self._finish(e)
 
     def _collect(self) -> None:

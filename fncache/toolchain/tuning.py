@@ -134,7 +134,7 @@ def choose_vector_width(
         if built is None:
             argv = build_argv(cxx, flags, widths, d)
             try:
-                proc = run_tool(argv)
+                proc = run_tool(argv, tmpdir=str(d))
             except (OSError, subprocess.SubprocessError) as e:
                 log.info("vector width tuning: cannot run the compiler (%s); using the default", e)
                 return None
