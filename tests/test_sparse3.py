@@ -788,3 +788,24 @@ def test_remove0_and_clean_of_explicit_zeros(fmt: str) -> None:
     for got in (r0, cl):
         _same_matrix(got, want, fmt, "float64")
         assert got.size == want.size and 0 not in got.data
+
+
+def test_a_sparse_shared_variable_keeps_allow_downcast_as_a_dense_one_does():
+    """``shared(csr, allow_downcast=True)``: a later value of a wider dtype is cast to the
+    variable's (it was dropped: set_value refused it as without the argument); without it the
+    cast is refused naming the variable and the old value kept; a pickle keeps the setting."""
+    import pickle
+
+    small = sp.csr_matrix(np.eye(3, dtype="float32"))
+    wide = sp.csr_matrix(2 * np.eye(3))  # float64
+    lax = fc.shared(small, name="lax", allow_downcast=True)
+    lax.set_value(wide)
+    assert lax.get_value().dtype == np.float32
+    np.testing.assert_array_equal(lax.get_value().toarray(), 2 * np.eye(3))
+    again = pickle.loads(pickle.dumps(lax))
+    again.set_value(3 * wide)
+    assert again.get_value().dtype == np.float32 and again.allow_downcast is True
+    strict = fc.shared(small, name="kept")
+    with pytest.raises(TypeError, match="kept"):
+        strict.set_value(wide)
+    np.testing.assert_array_equal(strict.get_value().toarray(), np.eye(3))

@@ -309,7 +309,7 @@ def shared(
             raise TypeError(f"{what}: a sparse matrix's sizes are its own; leave shape/broadcastable out")
         from .sparse.type import sparse_shared
 
-        return sparse_shared(value, name, borrow, strict)
+        return sparse_shared(value, name, borrow, strict, allow_downcast)
     if isinstance(value, (np.random.Generator, np.random.RandomState, np.random.BitGenerator)):
         # PyTensor's shared(np.random.default_rng(seed)): a random state seeded from the generator
         if shape is not None or broadcastable is not None:

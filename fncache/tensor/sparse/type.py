@@ -415,9 +415,12 @@ class SparseConstant(SparseVariable, Constant):
 class SparseSharedVariable(SparseVariable, SharedVariable):
     """A shared variable holding a sparse matrix (``fc.shared(scipy.sparse.csr_matrix(...))``,
     ``fncache.sparse.shared``): its format and dtype are its type; ``set_value`` takes a matrix
-    of that type (a safe dtype cast is made, another format is refused)."""
+    of that type (a safe dtype cast is made, or any cast with ``allow_downcast=True``; another
+    format is refused)."""
 
-    def __init__(self, value: Any, name: str | None = None, strict: bool = False) -> None:
+    def __init__(
+        self, value: Any, name: str | None = None, strict: bool = False, allow_downcast: bool | None = None
+    ) -> None:
         if not is_sparse_value(value) or value.format not in FORMATS:
             raise TypeError(
                 f"sparse shared variable {name!r}: expected a csr or csc scipy.sparse matrix, "
@@ -425,6 +428,7 @@ class SparseSharedVariable(SparseVariable, SharedVariable):
             )
         Variable.__init__(self, SparseTensorType(value.format, value.dtype), name=name)
         self.strict = bool(strict)
+        self.allow_downcast = allow_downcast
         self._value = as_sparse_value(value, value.format, self.type.dtype, self._where())
         self._device: Any = None
         self.default_update = None
@@ -437,8 +441,9 @@ class SparseSharedVariable(SparseVariable, SharedVariable):
 
     def set_value(self, value: Any, borrow: bool = False) -> None:
         """Replace the value by a scipy matrix of this variable's format and dtype (another
-        format, or a dtype that does not cast safely, is a TypeError; the old value is kept)."""
-        new = self.type.convert(value, False, self._where() + " (old value kept)", self.strict)
+        format, or a dtype that does not cast safely unless the variable was made with
+        ``allow_downcast=True``, is a TypeError; the old value is kept)."""
+        new = self.type.convert(value, self.allow_downcast, self._where() + " (old value kept)", self.strict)
         self._value = new if borrow and new is value else new.copy()
 
     def zero(self, borrow: bool = False) -> None:
@@ -450,10 +455,16 @@ class SparseSharedVariable(SparseVariable, SharedVariable):
 
     def __reduce__(self) -> tuple[Any, ...]:
         state = {"tag": dict(self.tag)} if self.tag else None
-        return _unpickle_sparse_shared, (type(self), self._value, self.name, self.strict), state
+        return (
+            _unpickle_sparse_shared,
+            (type(self), self._value, self.name, self.strict, self.allow_downcast),
+            state,
+        )
 
 
-def _unpickle_sparse_shared(cls: Any, value: Any, name: Any, strict: Any) -> SparseSharedVariable:
+def _unpickle_sparse_shared(
+    cls: Any, value: Any, name: Any, strict: Any, allow_downcast: Any = None
+) -> SparseSharedVariable:
     """A sparse shared variable from its pickle, checked."""
     ok = (
         isinstance(cls, type)
@@ -461,21 +472,27 @@ def _unpickle_sparse_shared(cls: Any, value: Any, name: Any, strict: Any) -> Spa
         and is_sparse_value(value)
         and isinstance(name, (str, type(None)))
         and isinstance(strict, bool)
+        and (allow_downcast is None or isinstance(allow_downcast, bool))
     )
     if not ok:
         raise PickleError(
             f"the pickle of a sparse shared variable is malformed: got class {cls!r}, value "
-            f"{type(value).__name__}, name {type(name).__name__}, strict {strict!r}"
+            f"{type(value).__name__}, name {type(name).__name__}, strict {strict!r}, "
+            f"allow_downcast {allow_downcast!r}"
         )
-    return cls(value, name, strict)
+    return cls(value, name, strict, allow_downcast)
 
 
 def sparse_shared(
-    value: Any, name: str | None = None, borrow: bool = False, strict: bool = False
+    value: Any,
+    name: str | None = None,
+    borrow: bool = False,
+    strict: bool = False,
+    allow_downcast: bool | None = None,
 ) -> SparseSharedVariable:
     """A shared variable holding ``value``, a csr or csc scipy.sparse matrix (copied unless
-    ``borrow=True``)."""
-    sv = SparseSharedVariable(value, name, strict)
+    ``borrow=True``; ``allow_downcast=True``: a value set later may be cast to its dtype)."""
+    sv = SparseSharedVariable(value, name, strict, allow_downcast)
     if not borrow and sv.get_value(borrow=True) is value:
         sv.set_value(value)  # a copy of its own
     return sv
