@@ -702,6 +702,33 @@ def _number(v: Any) -> float:
     return f
 
 
+def _nonneg_number(v: Any) -> float:
+    """A number >= 0 (Theano's ``lib.cnmem``)."""
+    f = _number(v)
+    if f < 0:
+        raise ValueError(f"expected a number >= 0, got {v!r}")
+    return f
+
+
+def _theano_device(v: Any) -> str:
+    """Theano's GPU name of ``init_gpu_device``: '' (none), ``cuda*`` or ``opencl*`` (its
+    gpuarray back end), or ``gpu``/``gpu0``...``gpu15`` (its older CUDA back end, up to 0.9)."""
+    s = _text(v)
+    if s and not s.startswith(("cuda", "opencl")) and not re.fullmatch(r"gpu(1[0-5]|[0-9])?", s):
+        raise ValueError(f"expected '', cuda*, opencl*, gpu or gpu0...gpu15, got {v!r}")
+    return s
+
+
+def _nvcc_flags(v: Any) -> str:
+    """Theano's ``nvcc.flags``: options only, each word starting with '-' (``--machine=64``)."""
+    words = _text(v).split()
+    if any(not w.startswith("-") for w in words):
+        raise ValueError(
+            f"expected options each starting with '-' ('--machine=64', not '--machine 64'), got {v!r}"
+        )
+    return " ".join(words)
+
+
 class _Foreign(NamedTuple):
     """A flag of Theano or PyTensor that changes nothing in fncache: taken, so that a ported
     script or flag string runs, with a warning saying why it changes nothing (``instead``)."""
@@ -728,10 +755,21 @@ _NO_BACKEND = "fncache compiles to C itself, not with PyTensor's {} back end"
 _BLAS = "fncache's matrix products call the BLAS numpy uses"
 _SCAN = "fncache's scan keeps the buffers of its steps itself"
 _TRACE = "exception_verbosity=high shows the line that made the failing node"
+_NO_OLD_BUGS = "fncache has none of Theano's old bugs to warn of"
+_GPU = 'device=cuda runs functions on the GPU found (README "GPUs"), not Theano\'s gpuarray back end'
+_GPU_MEMORY = "fncache's GPU memory comes from a caching pool that grows as arrays need it"
+_NVCC = (
+    "fncache finds nvcc itself ($FNCACHE_NVCC, $CUDA_HOME/bin, $CUDA_PATH/bin, PATH) and chooses its flags"
+)
+_NO_CUDNN = "fncache calls no cuDNN: its convolutions are its own code"
+_SETERR = "fncache leaves numpy's error handling as it is: call numpy.seterr() instead"
+_REWRITE_TAGS = "optimizer_including and optimizer_excluding choose the rewrites"
+_CUDNN_ALGOS_RUNTIME = ("guess_once", "guess_on_shape_change", "time_once", "time_on_shape_change")
 
 #: Theano's and PyTensor's flags that fncache does not have, each with the value it reads as
-#: (PyTensor's default, or the value of fncache's own equivalent: DebugMode's and NanGuardMode's
-#: defaults), the checks PyTensor makes of a value, and why setting it changes nothing here.
+#: (PyTensor's default, Theano's for a flag PyTensor dropped, or the value of fncache's own
+#: equivalent: DebugMode's and NanGuardMode's defaults, what int_division does here), the
+#: checks PyTensor (or Theano) makes of a value, and why setting it changes nothing here.
 #: No cache key reads them.
 _FOREIGN_FLAGS: dict[str, _Foreign] = {
     "cast_policy": _Foreign(
@@ -778,7 +816,7 @@ _FOREIGN_FLAGS: dict[str, _Foreign] = {
             *("None", "all", "0.3", "0.4", "0.4.1", "0.5", "0.6", "0.7", "0.8", "0.8.1", "0.8.2", "0.9"),
             *("0.10", "1.0", "1.0.1", "1.0.2", "1.0.3", "1.0.4", "1.0.5"),
         ),
-        "fncache has none of Theano's old bugs to warn of",
+        _NO_OLD_BUGS,
     ),
     "check_input": _Foreign(True, _bool, "a call checks its inputs; f.trust_input = True skips the checks"),
     "NanGuardMode__nan_is_error": _Foreign(True, _bool, _NAN_GUARD.format("nan_is_error")),
@@ -847,6 +885,112 @@ _FOREIGN_FLAGS: dict[str, _Foreign] = {
     "blas__check_openmp": _Foreign(True, _bool, _BLAS),
     "scan__allow_gc": _Foreign(False, _bool, _SCAN),
     "scan__allow_output_prealloc": _Foreign(True, _bool, _SCAN),
+    # Theano 1.0's flags that PyTensor dropped (and a few of Theano 0.9's, nvcc's and lib.cnmem),
+    # with Theano's defaults and checks
+    "int_division": _Foreign(
+        "floatX",
+        _choice("int", "raise", "floatX"),
+        "x / y of integers is a float of floatX's dtype (Theano's int_division=floatX); x // y divides integers",
+    ),
+    "deterministic": _Foreign(
+        "default",
+        _choice("default", "more"),
+        "fncache's kernels add no values with atomic operations, the nondeterminism deterministic=more avoided",
+    ),
+    "init_gpu_device": _Foreign("", _theano_device, _GPU),
+    "force_device": _Foreign(False, _bool, _GPU + "; device=cuda raises where no GPU can be used"),
+    "print_active_device": _Foreign(True, _bool, _GPU),
+    "enable_initial_driver_test": _Foreign(True, _bool, _GPU),
+    "contexts": _Foreign("", _text, _GPU),
+    "cuda__enabled": _Foreign(True, _bool, _GPU),
+    "cuda__root": _Foreign("", _text, _NVCC),
+    "nvcc__flags": _Foreign("", _nvcc_flags, _NVCC),
+    "nvcc__compiler_bindir": _Foreign("", _text, _NVCC),
+    "nvcc__fastmath": _Foreign(
+        False, _bool, "fncache builds its CUDA kernels with IEEE math, so that NaN and inf are numpy's"
+    ),
+    "lib__cnmem": _Foreign(0.0, _nonneg_number, _GPU_MEMORY),
+    "gpuarray__preallocate": _Foreign(0.0, _number, _GPU_MEMORY),
+    "gpuarray__sched": _Foreign("default", _choice("default", "multi", "single"), _GPU),
+    "gpuarray__single_stream": _Foreign(True, _bool, _GPU),
+    "gpuarray__sync": _Foreign(False, _bool, _GPU),
+    "gpuelemwise__sync": _Foreign(True, _bool, _GPU),
+    "gpu__local_elemwise_fusion": _Foreign(True, _bool, "optimizer_excluding=fusion skips fncache's fusion"),
+    "tensor__local_elemwise_fusion": _Foreign(
+        True, _bool, "optimizer_excluding=fusion skips fncache's fusion"
+    ),
+    "assert_no_cpu_op": _Foreign(
+        "ignore",
+        _choice("ignore", "warn", "raise", "pdb"),
+        "docs/cuda.md lists the ops device=cuda runs on the host",
+    ),
+    "dnn__enabled": _Foreign("auto", _choice("auto", "True", "False", "no_check"), _NO_CUDNN),
+    "dnn__conv__algo_fwd": _Foreign(
+        "small",
+        _choice(
+            *("small", "none", "large", "fft", "fft_tiling", "winograd", "winograd_non_fused"),
+            *_CUDNN_ALGOS_RUNTIME,
+        ),
+        _NO_CUDNN,
+    ),
+    "dnn__conv__algo_bwd_data": _Foreign(
+        "none",
+        _choice(
+            *("none", "deterministic", "fft", "fft_tiling", "winograd", "winograd_non_fused"),
+            *_CUDNN_ALGOS_RUNTIME,
+        ),
+        _NO_CUDNN,
+    ),
+    "dnn__conv__algo_bwd_filter": _Foreign(
+        "none",
+        _choice(
+            *("none", "deterministic", "fft", "small", "winograd_non_fused", "fft_tiling"),
+            *_CUDNN_ALGOS_RUNTIME,
+        ),
+        _NO_CUDNN,
+    ),
+    "dnn__conv__precision": _Foreign(
+        "as_input_f32", _choice("as_input_f32", "as_input", "float16", "float32", "float64"), _NO_CUDNN
+    ),
+    "magma__enabled": _Foreign(False, _bool, "fncache's linear algebra runs on the host (docs/cuda.md)"),
+    "magma__include_path": _Foreign("", _text, "fncache's linear algebra runs on the host (docs/cuda.md)"),
+    "magma__library_path": _Foreign("", _text, "fncache's linear algebra runs on the host (docs/cuda.md)"),
+    "ctc__root": _Foreign("", _text, "fncache's ctc is its own code, not Baidu's library"),
+    "conv__assert_shape": _Foreign(
+        False,
+        _bool,
+        "a convolution's declared input_shape and filter_shape are checked against its inputs' on every call",
+    ),
+    "experimental__unpickle_gpu_on_cpu": _Foreign(False, _bool, _GPU),
+    "experimental__local_alloc_elemwise_assert": _Foreign(True, _bool, _NO_REWRITE_LOG),
+    "compute_test_value_opt": _Foreign(
+        "off",
+        _choice("off", "ignore", "warn", "raise", "pdb"),
+        "compute_test_value evaluates the nodes as they are built; fncache's rewrites make none to evaluate",
+    ),
+    "cache_optimizations": _Foreign(False, _bool, "fncache caches each compiled function whole (compiledir)"),
+    "metaopt__verbose": _Foreign(0, _int, _NO_REWRITE_LOG),
+    "metaopt__optimizer_including": _Foreign("", _text, _REWRITE_TAGS),
+    "metaopt__optimizer_excluding": _Foreign("", _text, _REWRITE_TAGS),
+    "scan__debug": _Foreign(False, _bool, _SCAN),
+    "numpy__seterr_all": _Foreign(
+        "ignore", _choice("ignore", "warn", "raise", "call", "print", "log", "None"), _SETERR
+    ),
+    **dict.fromkeys(
+        ("numpy__seterr_divide", "numpy__seterr_over", "numpy__seterr_under", "numpy__seterr_invalid"),
+        _Foreign("None", _choice("None", "ignore", "warn", "raise", "call", "print", "log"), _SETERR),
+    ),
+    # their defaults as warn.ignore_bug_before's, 0.9, makes them
+    **dict.fromkeys(
+        (
+            *("warn__argmax_pushdown_bug", "warn__gpusum_01_011_0111_bug", "warn__sum_sum_bug"),
+            *("warn__sum_div_dimshuffle_bug", "warn__subtensor_merge_bug", "warn__gpu_set_subtensor1"),
+            *("warn__vm_gc_bug", "warn__signal_conv2d_interface", "warn__reduce_join"),
+            *("warn__inc_set_subtensor1", "warn__identify_1pexp_bug"),
+        ),
+        _Foreign(False, _bool, _NO_OLD_BUGS),
+    ),
+    "warn__inc_subtensor1_opt": _Foreign(True, _bool, _NO_OLD_BUGS),
 }
 
 

@@ -6,6 +6,7 @@ are recorded here (CI has no PyTensor); one test compares the record with a live
 
 from __future__ import annotations
 
+import functools
 import io
 import logging
 import math
@@ -122,6 +123,111 @@ PYTENSOR_ENUMS: dict[str, set[str]] = {
     "optimizer": {"o4", "o3", "o2", "o1", "None", "merge", "fast_run", "fast_compile", "unsafe"},
 }
 
+#: Theano 1.0's config flags that PyTensor dropped (and Theano 0.9's ``nvcc.*``, ``lib.cnmem``,
+#: ``cuda.enabled`` and ``enable_initial_driver_test``), as Theano's configdefaults.py declares
+#: them: the kind of each and its default (``warn.*``'s as ``warn.ignore_bug_before=0.9`` makes it).
+THEANO_FLAGS: dict[str, tuple[str, object]] = {
+    "int_division": ("enum", "int"),
+    "deterministic": ("enum", "default"),
+    "init_gpu_device": ("other", ""),
+    "force_device": ("bool", False),
+    "print_active_device": ("bool", True),
+    "enable_initial_driver_test": ("bool", True),
+    "contexts": ("str", ""),
+    "cuda__enabled": ("bool", True),
+    "cuda__root": ("str", ""),
+    "nvcc__flags": ("other", ""),
+    "nvcc__compiler_bindir": ("str", ""),
+    "nvcc__fastmath": ("bool", False),
+    "lib__cnmem": ("float", 0.0),
+    "gpuarray__preallocate": ("float", 0.0),
+    "gpuarray__sched": ("enum", "default"),
+    "gpuarray__single_stream": ("bool", True),
+    "gpuarray__sync": ("bool", False),
+    "gpuelemwise__sync": ("bool", True),
+    "gpu__local_elemwise_fusion": ("bool", True),
+    "tensor__local_elemwise_fusion": ("bool", True),
+    "assert_no_cpu_op": ("enum", "ignore"),
+    "dnn__enabled": ("enum", "auto"),
+    "dnn__conv__algo_fwd": ("enum", "small"),
+    "dnn__conv__algo_bwd_data": ("enum", "none"),
+    "dnn__conv__algo_bwd_filter": ("enum", "none"),
+    "dnn__conv__precision": ("enum", "as_input_f32"),
+    "magma__enabled": ("bool", False),
+    "magma__include_path": ("str", ""),
+    "magma__library_path": ("str", ""),
+    "ctc__root": ("str", ""),
+    "conv__assert_shape": ("bool", False),
+    "experimental__unpickle_gpu_on_cpu": ("bool", False),
+    "experimental__local_alloc_elemwise_assert": ("bool", True),
+    "compute_test_value_opt": ("enum", "off"),
+    "cache_optimizations": ("bool", False),
+    "metaopt__verbose": ("int", 0),
+    "metaopt__optimizer_including": ("str", ""),
+    "metaopt__optimizer_excluding": ("str", ""),
+    "scan__debug": ("bool", False),
+    "numpy__seterr_all": ("enum", "ignore"),
+    "numpy__seterr_divide": ("enum", "None"),
+    "numpy__seterr_over": ("enum", "None"),
+    "numpy__seterr_under": ("enum", "None"),
+    "numpy__seterr_invalid": ("enum", "None"),
+    **dict.fromkeys(
+        (
+            *("warn__argmax_pushdown_bug", "warn__gpusum_01_011_0111_bug", "warn__sum_sum_bug"),
+            *("warn__sum_div_dimshuffle_bug", "warn__subtensor_merge_bug", "warn__gpu_set_subtensor1"),
+            *("warn__vm_gc_bug", "warn__signal_conv2d_interface", "warn__reduce_join"),
+            *("warn__inc_set_subtensor1", "warn__identify_1pexp_bug"),
+        ),
+        ("bool", False),
+    ),
+    "warn__inc_subtensor1_opt": ("bool", True),
+}
+
+#: The options of Theano's enum flags above.
+_SETERR = {"ignore", "warn", "raise", "call", "print", "log", "None"}
+_CUDNN_RUNTIME = {"guess_once", "guess_on_shape_change", "time_once", "time_on_shape_change"}
+THEANO_ENUMS: dict[str, set[str]] = {
+    "int_division": {"int", "raise", "floatX"},
+    "deterministic": {"default", "more"},
+    "gpuarray__sched": {"default", "multi", "single"},
+    "assert_no_cpu_op": {"ignore", "warn", "raise", "pdb"},
+    "dnn__enabled": {"auto", "True", "False", "no_check"},
+    "dnn__conv__algo_fwd": {"small", "none", "large", "fft", "fft_tiling", "winograd", "winograd_non_fused"}
+    | _CUDNN_RUNTIME,
+    "dnn__conv__algo_bwd_data": {
+        "none",
+        "deterministic",
+        "fft",
+        "fft_tiling",
+        "winograd",
+        "winograd_non_fused",
+    }
+    | _CUDNN_RUNTIME,
+    "dnn__conv__algo_bwd_filter": {
+        "none",
+        "deterministic",
+        "fft",
+        "small",
+        "winograd_non_fused",
+        "fft_tiling",
+    }
+    | _CUDNN_RUNTIME,
+    "dnn__conv__precision": {"as_input_f32", "as_input", "float16", "float32", "float64"},
+    "compute_test_value_opt": {"off", "ignore", "warn", "raise", "pdb"},
+    **dict.fromkeys((n for n in THEANO_FLAGS if n.startswith("numpy__seterr_")), _SETERR),
+}
+
+#: Every flag fncache knows of Theano's and PyTensor's, and the options of those that are enums.
+KNOWN_FLAGS = {**PYTENSOR_FLAGS, **THEANO_FLAGS}
+KNOWN_ENUMS = {**PYTENSOR_ENUMS, **THEANO_ENUMS}
+#: Values a flag below takes where its kind's sample value is not one.
+SAMPLE_VALUES = {
+    "vm__lazy": ("True", True),
+    "base_compiledir": ("/tmp/elsewhere", "/tmp/elsewhere"),
+    "init_gpu_device": ("cuda0", "cuda0"),
+    "nvcc__flags": ("-lineinfo  --machine=64", "-lineinfo --machine=64"),
+}
+
 #: Where fncache reads another value than PyTensor's default: fncache's own flags, and its
 #: equivalents' defaults (fc.DebugMode optimizes each graph once; base_compiledir is unset:
 #: fncache's root is compiledir).
@@ -136,6 +242,7 @@ FNCACHE_VALUES = {
     "gcc_version_str": "",
     "base_compiledir": None,
     "blas__ldflags": "",
+    "int_division": "floatX",  # what x / y of integers is here
 }
 
 FNCACHE_OWN = {
@@ -174,35 +281,31 @@ def _warnings(caplog) -> list[str]:
 # -- config flags ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", sorted(PYTENSOR_FLAGS))
-def test_every_pytensor_flag_reads_its_default_in_both_spellings(monkeypatch, name: str) -> None:
+@pytest.mark.parametrize("name", sorted(KNOWN_FLAGS))
+def test_every_theano_and_pytensor_flag_reads_its_default_in_both_spellings(monkeypatch, name: str) -> None:
     monkeypatch.delenv("FNCACHE_FLAGS", raising=False)
     probe = Config()
     value = getattr(probe, name)
     assert getattr(probe, name.replace("__", ".")) == value
-    if "__" in name:  # Theano's sections: config.traceback.limit
-        section, flag = name.split("__")
-        assert getattr(getattr(probe, section), flag) == value
-    expected = FNCACHE_VALUES.get(name, PYTENSOR_FLAGS[name][1])
+    # Theano's sections, nested too: config.traceback.limit, config.dnn.conv.algo_fwd
+    assert functools.reduce(getattr, name.split("__"), probe) == value
+    expected = FNCACHE_VALUES.get(name, KNOWN_FLAGS[name][1])
     if expected != "host":
         assert value == expected, (name, value, expected)
 
 
-FOREIGN = sorted(set(PYTENSOR_FLAGS) - FNCACHE_OWN)
+FOREIGN = sorted(set(KNOWN_FLAGS) - FNCACHE_OWN)
 
 
 @pytest.mark.parametrize("name", FOREIGN)
 def test_a_flag_fncache_lacks_is_taken_with_one_warning_and_changes_no_key(caplog, name: str) -> None:
-    kind, _ = PYTENSOR_FLAGS[name]
+    kind, _ = KNOWN_FLAGS[name]
     value, reads = {"bool": ("True", True), "int": ("3", 3), "float": ("2.5", 2.5), "str": ("x", "x")}.get(
         kind, (None, None)
     )
     if kind == "enum":
-        value = reads = sorted(PYTENSOR_ENUMS[name])[-1]
-    if name == "vm__lazy":
-        value, reads = "True", True
-    if name == "base_compiledir":
-        value = reads = "/tmp/elsewhere"
+        value = reads = sorted(KNOWN_ENUMS[name])[-1]
+    value, reads = SAMPLE_VALUES.get(name, (value, reads))
     x = ft.dvector("x")
     key_before, code_before = fc.function([x], ft.exp(x) + 7.5).cache_key, fc.config.code_flags()
     with caplog.at_level(logging.WARNING, logger="fncache.config"):
@@ -228,6 +331,12 @@ def test_a_flag_fncache_lacks_is_taken_with_one_warning_and_changes_no_key(caplo
         ("on_shape_error", "ignore", "expected one of warn, raise, got 'ignore'"),
         ("warn__ignore_bug_before", "2.0", "expected one of None, all"),
         ("vm__lazy", "sometimes", "expected True or False"),
+        ("int_division", "float", "expected one of int, raise, floatX, got 'float'"),
+        ("dnn__conv__algo_fwd", "deterministic", "expected one of small, none"),
+        ("init_gpu_device", "gpu16", "expected '', cuda\\*, opencl\\*, gpu or gpu0...gpu15, got 'gpu16'"),
+        ("nvcc__flags", "--machine 64", "expected options each starting with '-'"),
+        ("lib__cnmem", -0.5, "expected a number >= 0, got -0.5"),
+        ("gpuarray__preallocate", "most", "expected a number, got 'most'"),
     ],
 )
 def test_a_bad_value_of_such_a_flag_is_refused_naming_it(caplog, name: str, value, says: str) -> None:
@@ -281,6 +390,39 @@ def test_such_flags_in_fncache_flags_are_taken_and_in_theano_flags_are_theanos(m
     env = {"PYTENSOR_FLAGS": "traceback__limit=20,scan__allow_gc=True,optimizer=o4"}
     assert foreign_flags_warnings(Config(), env) == []
     assert "optimizer=o1" in foreign_flags_warnings(Config(), {"PYTENSOR_FLAGS": "optimizer=o1"})[0]
+
+
+def test_theanos_gpu_flags_in_fncache_flags_are_taken_with_a_warning_each(monkeypatch, caplog) -> None:
+    monkeypatch.setenv(
+        "FNCACHE_FLAGS", "nvcc.fastmath=True,gpuarray.preallocate=0.8,dnn.conv.algo_bwd_filter=deterministic"
+    )
+    with caplog.at_level(logging.WARNING, logger="fncache.config"):
+        c = Config()
+    monkeypatch.delenv("FNCACHE_FLAGS")
+    assert (c.nvcc.fastmath, c.gpuarray__preallocate, c.dnn.conv.algo_bwd_filter) == (
+        True,
+        0.8,
+        "deterministic",
+    )
+    said = _warnings(caplog)
+    assert [w.split("=")[0] for w in said] == [
+        "fncache: flag nvcc__fastmath",
+        "fncache: flag gpuarray__preallocate",
+        "fncache: flag dnn__conv__algo_bwd_filter",
+    ]
+    assert "IEEE math" in said[0] and "caching pool" in said[1] and "no cuDNN" in said[2]
+
+
+def test_int_division_reads_what_dividing_integers_does_here(caplog) -> None:
+    a, b = ft.iscalar("a"), ft.iscalar("b")
+    with fc.config.change_flags(floatX="float32"):
+        assert (a / b).dtype == fc.config.floatX and (a // b).dtype == "int32"
+    assert fc.function([a, b], a / b)(7, 2) == 3.5
+    assert fc.config.int_division == "floatX"
+    with caplog.at_level(logging.WARNING, logger="fncache.config"):
+        with fc.config.change_flags(int_division="int"):
+            assert fc.function([a, b], a / b)(7, 2) == 3.5  # changes nothing
+    assert "x // y divides integers" in _warnings(caplog)[0]
 
 
 def test_print_config_lists_fncaches_own_flags_only() -> None:
@@ -401,6 +543,12 @@ def test_the_record_is_pytensors() -> None:
     assert all(SYMBOLIC_INPUT_ATTRS <= set(dir(i)) for i in f.maker.inputs)
     assert all(CONTAINER_ATTRS <= set(dir(c)) for c in f.input_storage)
     assert pytensor.printing.debugprint(x, file="str").startswith("x")
+
+
+def test_the_flags_taken_and_changing_nothing_are_the_recorded_ones() -> None:
+    from fncache.config import _FOREIGN_FLAGS
+
+    assert set(_FOREIGN_FLAGS) == set(FOREIGN)
 
 
 def test_porting_md_tells_what_each_such_flag_is_instead() -> None:
