@@ -1,0 +1,118 @@
+"""Scan-, random- and update-heavy Theano/PyTensor code ported with ``import fncache as theano``,
+checked against numpy and finite differences (PyTensor 3's answers, where they differ, are named
+in the case; the last test compares live where PyTensor is installed).
+
+Cases fncache got wrong until now:
+
+* ``theano.scan_module`` (Theano's package of the loop, whose tutorial stops a loop with
+  ``theano.scan_module.until(...)``) did not exist: ``AttributeError``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import fncache as theano
+import fncache.tensor as T
+from fncache.graph.traversal import ancestors
+
+
+def _fd(f, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+    """Central differences of the scalar ``f`` at ``x``."""
+    g = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        d = np.zeros_like(x)
+        d[i] = eps
+        g[i] = (f(x + d) - f(x - d)) / (2 * eps)
+    return g
+
+
+def test_theano_scan_module_until_runs_the_tutorials_power_of_two() -> None:
+    def power_of_2(previous_power, max_value):
+        return previous_power * 2, theano.scan_module.until(previous_power * 2 > max_value)
+
+    max_value = T.dscalar()
+    values, _ = theano.scan(power_of_2, outputs_info=T.constant(1.0), non_sequences=max_value, n_steps=1024)
+    f = theano.function([max_value], values)
+    np.testing.assert_array_equal(f(45.0), [2, 4, 8, 16, 32, 64])
+    sm = theano.scan_module
+    assert sm.scan_utils.until is sm.until is theano.until and sm.scan is theano.scan.scan
+    loops = [v for v in ancestors([values]) if v.owner]
+    assert any(isinstance(v.owner.op, sm.scan_op.Scan) for v in loops)
+    mapped, _ = sm.map(lambda a: a * 3, T.dvector("x"))
+    assert mapped.ndim == 1 and sm.scan_views.reduce is sm.reduce
+
+
+def test_until_gradient_reaches_the_rows_it_read() -> None:
+    # PyTensor 3 gives x[0]'s gradient to x[1] here ([0, 160.16, 105.44, ...])
+    xv = np.arange(1.0, 8.0)
+    x, w = T.dvector("x"), T.dscalar("w")
+
+    def step(a, s):
+        return s * w + a, theano.until(s > 5)
+
+    out, _ = theano.scan(step, sequences=x, outputs_info=T.constant(0.0))
+    cost = (out**2).sum()
+    f = theano.function([x, w], [cost, T.grad(cost, x)])
+    got = f(xv, 1.5)[1]
+    np.testing.assert_allclose(got, [160.15625, 105.4375, 65.625, 32.75, 0, 0, 0])
+    np.testing.assert_allclose(got, _fd(lambda v: f(v, 1.5)[0], xv), rtol=1e-6, atol=1e-6)
+
+
+def test_taps_in_and_out_with_a_dot_match_finite_differences() -> None:
+    rng = np.random.default_rng(0)
+    x, h0, W = T.dmatrix("x"), T.dmatrix("h0"), T.dmatrix("W")
+    out, _ = theano.scan(
+        lambda xm2, x0, xp1, hm1, hm3, W: T.tanh(T.dot(hm1, W) + hm3 * xm2 + x0 - xp1),
+        sequences={"input": x, "taps": [-2, 0, 1]},
+        outputs_info={"initial": h0, "taps": [-1, -3]},
+        non_sequences=W,
+        go_backwards=True,
+    )
+    cost = (out**2).sum()
+    f = theano.function([x, h0, W], [out, cost, *T.grad(cost, [x, h0, W])])
+    vals = [rng.standard_normal((7, 2)), rng.standard_normal((3, 2)), rng.standard_normal((2, 2))]
+    res = f(*vals)
+    assert res[0].shape == (4, 2)
+    for k in range(3):
+
+        def c(v, k=k):
+            args = list(vals)
+            args[k] = v
+            return f(*args)[1]
+
+        np.testing.assert_allclose(res[2 + k], _fd(c, vals[k]), rtol=1e-5, atol=1e-7)
+
+
+def test_same_loops_as_pytensor() -> None:
+    pytensor = pytest.importorskip("pytensor")
+    import pytensor.tensor as pt
+
+    xv = np.arange(1.0, 8.0)
+
+    def build(lib, t):
+        x, w = t.dvector("x"), t.dscalar("w")
+        outs = []
+        o, _ = lib.scan(lambda a, b, c: a * 2 + b - c, sequences={"input": x, "taps": [-2, 0, 1]})
+        outs.append(o)
+        o, _ = lib.scan(
+            lambda a, b: a + w * b,
+            outputs_info={"initial": x[:3], "taps": [-1, -3]},
+            n_steps=4,
+            go_backwards=True,
+        )
+        outs += [o, lib.grad(o.sum(), w)]
+        o, _ = lib.scan(
+            lambda a, s: [a * 2, s * w + a],
+            sequences=x,
+            outputs_info=[None, t.constant(0.0, dtype="float64")],
+            truncate_gradient=2,
+        )
+        outs += [o[0], o[1], *lib.grad(o[1].sum(), [x, w])]
+        return lib.function([x, w], outs)
+
+    ours, theirs = build(theano, T)(xv, 0.5), build(pytensor, pt)(xv, 0.5)
+    for a, b in zip(ours, theirs):
+        assert a.dtype == b.dtype
+        np.testing.assert_allclose(a, b, rtol=1e-12)
