@@ -6,6 +6,9 @@ Cases fncache got wrong until now:
 
 * ``theano.scan_module`` (Theano's package of the loop, whose tutorial stops a loop with
   ``theano.scan_module.until(...)``) did not exist: ``AttributeError``.
+* Theano's ``MRG_RandomStreams.choice(size=n, p=pvals, replace=False)`` (and its older name
+  ``multinomial_wo_replacement``), ``n`` distinct column indices per row of the matrix
+  ``pvals``, raised ``TypeError`` (it was ``RandomStreams.choice``, whose ``a`` it lacked).
 """
 
 from __future__ import annotations
@@ -15,7 +18,9 @@ import pytest
 
 import fncache as theano
 import fncache.tensor as T
+from fncache.errors import ArgumentValueError
 from fncache.graph.traversal import ancestors
+from fncache.sandbox.rng_mrg import MRG_RandomStreams
 
 
 def _fd(f, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
@@ -42,6 +47,46 @@ def test_theano_scan_module_until_runs_the_tutorials_power_of_two() -> None:
     assert any(isinstance(v.owner.op, sm.scan_op.Scan) for v in loops)
     mapped, _ = sm.map(lambda a: a * 3, T.dvector("x"))
     assert mapped.ndim == 1 and sm.scan_views.reduce is sm.reduce
+
+
+P = np.array([[0.1, 0.2, 0.7, 0.0]])
+
+
+def test_mrg_choice_draws_distinct_columns_of_each_row_in_sequence() -> None:
+    srng = MRG_RandomStreams(3)
+    pv, n = T.dmatrix("p"), T.iscalar("n")
+    draw = srng.choice(size=n, p=pv, replace=False)
+    assert (draw.dtype, draw.ndim) == ("int64", 2)
+    f = theano.function([pv, n], draw)
+    rows = 20000
+    r = f(np.repeat(P, rows, axis=0), 2)
+    assert r.shape == (rows, 2) and (r[:, 0] != r[:, 1]).all() and (r != 3).all()
+    first = np.bincount(r[:, 0], minlength=4) / rows
+    # the second draw is made from the columns left, renormalized
+    p = P[0]
+    second_expected = [sum(p[i] * p[j] / (1 - p[i]) for i in range(4) if i != j) for j in range(4)]
+    np.testing.assert_allclose(first, p, atol=0.015)
+    np.testing.assert_allclose(np.bincount(r[:, 1], minlength=4) / rows, second_expected, atol=0.015)
+    every = f(np.ones((3, 5)) / 5, 5)
+    assert (np.sort(every, axis=1) == np.arange(5)).all()
+    assert not np.array_equal(f(np.ones((3, 5)) / 5, 5), every)  # the stream advances
+    old = srng.multinomial_wo_replacement(pvals=pv, n=2, dtype="int32")
+    assert old.dtype == "int32" and theano.function([pv], old)(np.ones((4, 6)) / 6).shape == (4, 2)
+
+
+def test_mrg_choice_refuses_what_theano_did_not_draw() -> None:
+    srng = MRG_RandomStreams(3)
+    pv = T.dmatrix("p")
+    with pytest.raises(ValueError, match="replace=False"):
+        srng.choice(size=1, p=pv)
+    with pytest.raises(TypeError, match="size must be an int"):
+        srng.choice(size=1.5, p=pv, replace=False)
+    f = theano.function([pv], srng.choice(size=3, p=pv, replace=False))
+    with pytest.raises(ArgumentValueError, match="only 2 positive"):
+        f(np.array([[0.5, 0.5, 0.0, 0.0]]))
+    # with ``a`` it is RandomStreams' choice, which fncache's MRG stream kept
+    draw = srng.choice(size=(4,), a=5)
+    assert draw.type.shape == (4,) and set(theano.function([], draw)()) <= set(range(5))
 
 
 def test_until_gradient_reaches_the_rows_it_read() -> None:
