@@ -6,12 +6,18 @@ Cases fncache got wrong until now:
 
 * ``theano.scan_module`` (Theano's package of the loop, whose tutorial stops a loop with
   ``theano.scan_module.until(...)``) did not exist: ``AttributeError``.
+* A count distribution's draws (``binomial``, ``bernoulli``, ``poisson``, ...) in a float
+  ``dtype``, as Theano's tutorials draw them (``dtype=floatX``), had an undefined gradient in
+  their parameters, so ``grad`` through them raised ``NullTypeGradError``, where the same draws
+  in an int dtype (and Theano's MRG ``binomial``, ``uniform < p``) have a zero gradient.
 * Theano's ``MRG_RandomStreams.choice(size=n, p=pvals, replace=False)`` (and its older name
   ``multinomial_wo_replacement``), ``n`` distinct column indices per row of the matrix
   ``pvals``, raised ``TypeError`` (it was ``RandomStreams.choice``, whose ``a`` it lacked).
 """
 
 from __future__ import annotations
+
+from collections import OrderedDict
 
 import numpy as np
 import pytest
@@ -21,6 +27,7 @@ import fncache.tensor as T
 from fncache.errors import ArgumentValueError
 from fncache.graph.traversal import ancestors
 from fncache.sandbox.rng_mrg import MRG_RandomStreams
+from fncache.tensor.shared_randomstreams import RandomStreams
 
 
 def _fd(f, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
@@ -128,6 +135,73 @@ def test_taps_in_and_out_with_a_dot_match_finite_differences() -> None:
             return f(*args)[1]
 
         np.testing.assert_allclose(res[2 + k], _fd(c, vals[k]), rtol=1e-5, atol=1e-7)
+
+
+def _gibbs_chain(streams, mode: str, float_draws: bool, w0: np.ndarray, v0: np.ndarray) -> tuple:
+    """Five steps of an RBM's Gibbs chain (binomial draws in the step), the cost read through
+    the last step's means, its updates merged with gradient descent's; two calls."""
+    W = theano.shared(w0.copy(), name="W")
+    bv = theano.shared(np.zeros(6), name="bv")
+    srng = streams(7)
+    v = T.dmatrix("v")
+
+    def draw(p):
+        if float_draws:  # the tutorials' dtype=floatX
+            return srng.binomial(size=p.shape, n=1, p=p, dtype="float64")
+        return T.cast(srng.binomial(size=p.shape, n=1, p=p), "float64")
+
+    def step(v):
+        h = draw(T.nnet.sigmoid(T.dot(v, W)))
+        pv = T.nnet.sigmoid(T.dot(h, W.T) + bv)
+        return [draw(pv), pv]
+
+    (vs, pvs), chain_updates = theano.scan(step, outputs_info=[v, None], n_steps=5)
+    cost = T.mean(-T.log(pvs[-1] + 1e-6))
+    grads = T.grad(cost, [W, bv], consider_constant=[vs])
+    updates = OrderedDict(chain_updates)
+    updates.update((p, p - 0.1 * g) for p, g in zip([W, bv], grads))
+    f = theano.function([v], [vs, cost], updates=updates, mode=mode)
+    a, b = f(v0), f(v0)
+    return a[0], b[0], a[1], b[1], W.get_value()
+
+
+@pytest.mark.parametrize("streams", [RandomStreams, MRG_RandomStreams])
+def test_rbm_gibbs_chain_updates_merge_with_the_optimizers(streams) -> None:
+    """The draws of a count distribution in a float dtype have the gradient of the same draws
+    in an int dtype (zero in the parameters; Theano's MRG ``binomial`` is ``uniform < p``):
+    the gradient through them was refused with NullTypeGradError."""
+    rng = np.random.default_rng(0)
+    w0 = rng.standard_normal((6, 4)) * 0.1
+    v0 = (rng.random((3, 6)) < 0.5).astype(float)
+    runs = {
+        (mode, fl): _gibbs_chain(streams, mode, fl, w0, v0)
+        for mode in ("FAST_RUN", "FAST_COMPILE")
+        for fl in (True, False)
+    }
+    first, second, _, _, w = runs["FAST_RUN", True]
+    assert first.shape == (5, 3, 6) and set(np.unique(first)) <= {0.0, 1.0}
+    assert not np.array_equal(first, second) and not np.allclose(w, w0)
+    for other in list(runs.values())[1:]:
+        for x, y in zip(runs["FAST_RUN", True], other):
+            np.testing.assert_allclose(x, y, rtol=1e-12)
+
+
+@pytest.mark.parametrize("dist", ["binomial", "bernoulli", "poisson", "geometric"])
+def test_count_draws_in_a_float_dtype_have_zero_parameter_gradients(dist: str) -> None:
+    w = T.dscalar("w")
+    stream = theano.RandomStream(5)
+    p = T.nnet.sigmoid(w)
+    make = {
+        "binomial": lambda: stream.binomial(3, p, size=(4,), dtype="float64"),
+        "bernoulli": lambda: stream.bernoulli(p, size=(4,), dtype="float64"),
+        "poisson": lambda: stream.poisson(p * 4, size=(4,), dtype="float64"),
+        "geometric": lambda: stream.geometric(p, size=(4,), dtype="float64"),
+    }
+    draw = make[dist]()
+    f = theano.function([w], [draw, T.grad((draw * w).sum(), w)])
+    d, g = f(0.3)
+    assert d.dtype == np.float64 and (d == np.round(d)).all()
+    assert g == pytest.approx(d.sum())
 
 
 def test_same_loops_as_pytensor() -> None:
