@@ -10,6 +10,8 @@ Cases fncache got wrong until now:
   ``dtype``, as Theano's tutorials draw them (``dtype=floatX``), had an undefined gradient in
   their parameters, so ``grad`` through them raised ``NullTypeGradError``, where the same draws
   in an int dtype (and Theano's MRG ``binomial``, ``uniform < p``) have a zero gradient.
+* ``scan(..., n_steps=3.0)``, a count Python 3's division gives (``len(x) / 2``, an int in the
+  Python 2 scripts Theano's users wrote), raised ``TypeError``; PyTensor takes a float.
 * Theano's ``MRG_RandomStreams.choice(size=n, p=pvals, replace=False)`` (and its older name
   ``multinomial_wo_replacement``), ``n`` distinct column indices per row of the matrix
   ``pvals``, raised ``TypeError`` (it was ``RandomStreams.choice``, whose ``a`` it lacked).
@@ -94,6 +96,24 @@ def test_mrg_choice_refuses_what_theano_did_not_draw() -> None:
     # with ``a`` it is RandomStreams' choice, which fncache's MRG stream kept
     draw = srng.choice(size=(4,), a=5)
     assert draw.type.shape == (4,) and set(theano.function([], draw)()) <= set(range(5))
+
+
+def test_n_steps_of_a_whole_float_is_taken() -> None:
+    x = T.dvector("x")
+    data = np.arange(1.0, 7.0)
+    for n in (len(data) / 2, np.float64(3.0)):
+        out, _ = theano.scan(lambda s: s * 2, outputs_info=x, n_steps=n)
+        ck, _ = theano.scan_checkpoints(
+            lambda a, s: s + a, sequences=x, outputs_info=T.constant(0.0), n_steps=2 * n, save_every_N=2
+        )
+        got, sums = theano.function([x], [out, ck])(data)
+        np.testing.assert_array_equal(got, [data * 2, data * 4, data * 8])
+        np.testing.assert_array_equal(sums, np.cumsum(data)[1::2])
+    # PyTensor runs 3 steps for 3.5; a fractional count is refused here
+    with pytest.raises(TypeError, match="scan: n_steps must be a non-negative int, got 3.5"):
+        theano.scan(lambda s: s * 2, outputs_info=x, n_steps=3.5)
+    with pytest.raises(ValueError, match="n_steps must be a non-negative int, got -2"):
+        theano.scan(lambda s: s * 2, outputs_info=x, n_steps=-2.0)
 
 
 def test_until_gradient_reaches_the_rows_it_read() -> None:

@@ -531,6 +531,11 @@ def _n_steps(n_steps: Any, caller: str) -> Variable:
         if n_steps.ndim != 0 or not n_steps.dtype.startswith(("int", "uint")):
             raise TypeError(f"{caller}: n_steps must be an integer scalar, got {n_steps.type}")
         return n_steps if n_steps.dtype == "int64" else cast(n_steps, "int64")
+    if isinstance(n_steps, (float, np.floating)) and float(n_steps).is_integer():
+        # a count computed with Python 3's division (``len(x) / 2``, an int in Python 2's
+        # Theano scripts) is taken where it is whole, as PyTensor takes a float; a fractional
+        # one is refused below (PyTensor cuts it)
+        n_steps = int(n_steps)
     n_steps = int_arg(n_steps, caller, "n_steps", minimum=0, fix="or a symbolic integer scalar")
     return constant(np.int64(n_steps))
 
