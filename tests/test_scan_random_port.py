@@ -10,6 +10,8 @@ Cases fncache got wrong until now:
   ``dtype``, as Theano's tutorials draw them (``dtype=floatX``), had an undefined gradient in
   their parameters, so ``grad`` through them raised ``NullTypeGradError``, where the same draws
   in an int dtype (and Theano's MRG ``binomial``, ``uniform < p``) have a zero gradient.
+* Theano's ``RandomStreams.shuffle_row_elements(x)`` (each row of ``x`` shuffled) was missing:
+  ``AttributeError``.
 * ``scan(..., n_steps=3.0)``, a count Python 3's division gives (``len(x) / 2``, an int in the
   Python 2 scripts Theano's users wrote), raised ``TypeError``; PyTensor takes a float.
 * Theano's ``MRG_RandomStreams.choice(size=n, p=pvals, replace=False)`` (and its older name
@@ -114,6 +116,27 @@ def test_n_steps_of_a_whole_float_is_taken() -> None:
         theano.scan(lambda s: s * 2, outputs_info=x, n_steps=3.5)
     with pytest.raises(ValueError, match="n_steps must be a non-negative int, got -2"):
         theano.scan(lambda s: s * 2, outputs_info=x, n_steps=-2.0)
+
+
+@pytest.mark.parametrize("streams", [RandomStreams, MRG_RandomStreams])
+def test_shuffle_row_elements_permutes_each_row(streams) -> None:
+    srng = streams(2)
+    x = T.dtensor3("x")
+    shuffled = srng.shuffle_row_elements(x)
+    f = theano.function([x], [shuffled, shuffled.permutation])
+    xv = np.arange(2 * 30 * 6, dtype=float).reshape(2, 30, 6)
+    got, perm = f(xv)
+    assert got.shape == xv.shape and perm.dtype == np.int64
+    np.testing.assert_array_equal(np.sort(got, axis=-1), xv)
+    np.testing.assert_array_equal(np.take_along_axis(xv, perm, axis=-1), got)
+    assert len({tuple(r) for r in perm.reshape(-1, 6)}) > 40  # rows get their own orders
+    assert not np.array_equal(f(xv)[0], got)
+    v = T.dvector("v")
+    np.testing.assert_array_equal(
+        np.sort(theano.function([v], srng.shuffle_row_elements(v))(xv[0, 0])), xv[0, 0]
+    )
+    with pytest.raises(TypeError, match="shuffle_row_elements: input must have at least 1 dim"):
+        srng.shuffle_row_elements(T.dscalar())
 
 
 def test_until_gradient_reaches_the_rows_it_read() -> None:

@@ -17,6 +17,7 @@ from ..graph.basic import Variable
 from .array_ops import argsort
 from .basic import as_tensor_variable
 from .elemwise import cast, elemwise
+from .index_ops import permute_row_elements
 from .pyop import check_value
 from .random import RandomStream
 
@@ -55,7 +56,7 @@ class RandomStreams:
     """Theano's ``RandomStreams(seed)``: ``srng.uniform(size, low, high)``, ``srng.normal(size,
     avg, std)``, ``srng.binomial(size, n, p)`` (the dropout mask ``srng.binomial(size=x.shape,
     n=1, p=keep)``), ``random_integers`` (both ends included), ``choice``, ``poisson``,
-    ``permutation``, ``multinomial``; ``seed(s)`` and ``updates()``. ``stream``: the
+    ``permutation``, ``multinomial``, ``shuffle_row_elements``; ``seed(s)`` and ``updates()``. ``stream``: the
     ``fc.RandomStream`` it draws from."""
 
     def __init__(self, seed: int | None = None) -> None:
@@ -142,6 +143,18 @@ class RandomStreams:
                 shape = [shape]
             draw = argsort(self.stream.uniform(size=[*shape, n]), axis=-1)
         return draw if draw.dtype == dtype else cast(draw, dtype)
+
+    def shuffle_row_elements(self, input: Any) -> Variable:
+        """Theano's ``shuffle_row_elements``: ``input`` with the elements of each row (its
+        last dim) in an order of their own, a ``permutation`` of the row's length per row; the
+        result's ``permutation`` attribute is that draw (``out[..., i] = input[..., perm[..., i]]``)."""
+        x = as_tensor_variable(input)
+        if x.ndim < 1:
+            raise TypeError(f"shuffle_row_elements: input must have at least 1 dimension, got {x.type}")
+        perm = self.permutation(size=[x.shape[d] for d in range(x.ndim - 1)], n=x.shape[-1])
+        shuffled = permute_row_elements(x, perm)
+        shuffled.permutation = perm
+        return shuffled
 
     def multinomial(
         self,
