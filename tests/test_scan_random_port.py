@@ -10,6 +10,8 @@ Cases fncache got wrong until now:
   ``dtype``, as Theano's tutorials draw them (``dtype=floatX``), had an undefined gradient in
   their parameters, so ``grad`` through them raised ``NullTypeGradError``, where the same draws
   in an int dtype (and Theano's MRG ``binomial``, ``uniform < p``) have a zero gradient.
+* ``scan_updates + [(w, w - lr * g)]``: Theano's loops returned ``OrderedUpdates``, which add
+  to other updates with ``+``; fncache's were a plain ``OrderedDict`` (``TypeError``).
 * Theano's ``RandomStreams.shuffle_row_elements(x)`` (each row of ``x`` shuffled) was missing:
   ``AttributeError``.
 * ``scan(..., n_steps=3.0)``, a count Python 3's division gives (``len(x) / 2``, an int in the
@@ -137,6 +139,36 @@ def test_shuffle_row_elements_permutes_each_row(streams) -> None:
     )
     with pytest.raises(TypeError, match="shuffle_row_elements: input must have at least 1 dim"):
         srng.shuffle_row_elements(T.dscalar())
+
+
+def test_a_loops_updates_add_to_the_optimizers() -> None:
+    from fncache.updates import OrderedUpdates
+
+    c, w = theano.shared(0.0, name="c"), theano.shared(1.0, name="w")
+    x = T.dvector("x")
+    out, loop_updates = theano.scan(lambda a: (a * c, {c: c + a}), sequences=x)
+    assert isinstance(loop_updates, OrderedUpdates) and theano.OrderedUpdates is OrderedUpdates
+    step = [(w, w * 2)]
+    for merged in (
+        loop_updates + step,
+        step + loop_updates,
+        loop_updates + dict(step),
+        dict(step) + loop_updates,
+    ):
+        assert isinstance(merged, OrderedUpdates) and len(merged) == 2
+        c.set_value(0.0)
+        w.set_value(1.0)
+        np.testing.assert_array_equal(
+            theano.function([x], out, updates=merged)(np.arange(1.0, 4.0)), [0, 2, 9]
+        )
+        assert (c.get_value(), w.get_value()) == (6.0, 2.0)
+    assert list(loop_updates + loop_updates) == [c]  # the same update twice is one
+    with pytest.raises(ValueError, match="c is updated by both sides of \\+"):
+        loop_updates + [(c, c * 2)]
+    with pytest.raises(TypeError, match="OrderedUpdates: can add a dict or a list"):
+        loop_updates + 3
+    loop_updates.update({c: c * 3})  # update keeps the later value, as a dict's (PyTensor's)
+    assert loop_updates[c].owner is not None and len(loop_updates) == 1
 
 
 def test_until_gradient_reaches_the_rows_it_read() -> None:

@@ -53,6 +53,7 @@ from .replace import fit_update
 from .shape_ops import Shape, static_int
 from .random import RandomVariable
 from .shared import SharedVariable
+from .updates import OrderedUpdates
 
 __all__ = ["Scan", "loop_steps", "scan", "scan_node", "until"]
 
@@ -812,7 +813,7 @@ def scan(
         shifts=passes,
     )
     finals = results[len(outs) + len(shifts) : len(outs) + len(shifts) + len(shared)]
-    new_values = OrderedDict(zip(shared, finals))
+    new_values = OrderedUpdates(zip(shared, finals))
     for v in drawn:
         # The function draws anew on its next call even when it is not given the updates (a
         # counter is read by its own draw only; a user's default update is left as it is).
