@@ -49,6 +49,11 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "Lop": ("fncache.tensor.gradient", "Lop"),
     "scan": ("fncache.scan", None),  # a package callable as the function (PyTensor's paths)
     "until": ("fncache.tensor.scan", "until"),
+    # Theano's package of the loop (its tutorial's ``theano.scan_module.until``)
+    "scan_module": ("fncache.scan_module", None),
+    # Theano's updates dict of a loop (``scan_updates + [(w, new_w)]``)
+    "OrderedUpdates": ("fncache.tensor.updates", "OrderedUpdates"),
+    "updates": ("fncache.updates", None),
     "Rop": ("fncache.tensor.gradient", "Rop"),
     "dumps": ("fncache.runtime.pickling", "dumps"),
     "loads": ("fncache.runtime.pickling", "loads"),

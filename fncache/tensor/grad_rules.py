@@ -71,7 +71,7 @@ from .jacobian_rows import JacobianRows, jacobian_rows
 from .op_from_graph import OpFromGraph
 from .nlinalg import CheckValue, Cofactors, CofactorsGrad, Det, MatrixInverse, SlogDet
 from .pyop import CheckAndRaise, Print, PythonOp
-from .random import RandomDraw, RandomVariable
+from .random import COUNT_DISTS, RandomDraw, RandomVariable
 from .reduction import ArgReduce, Reduce, keep_reduced_dims
 from .reduction import prod as prod_
 from .reduction import sum as sum_
@@ -1120,6 +1120,8 @@ def _average_pool_grad(node: Apply, out_grads: list) -> list:
 
 @register_grad(RandomVariable, RandomDraw)
 def _random_variable(node: Apply, out_grads: list) -> list:
+    if node.op.dist in COUNT_DISTS:
+        return [None] * len(node.inputs)
     # undefined, not raised: `grad` refuses it where a wanted gradient goes through the draw
     # (NullTypeGradError, a TypeError), and a loop's step, whose gradient is built in all its
     # inputs, still gives the others theirs

@@ -53,6 +53,7 @@ from .replace import fit_update
 from .shape_ops import Shape, static_int
 from .random import RandomVariable
 from .shared import SharedVariable
+from .updates import OrderedUpdates
 
 __all__ = ["Scan", "loop_steps", "scan", "scan_node", "until"]
 
@@ -531,6 +532,11 @@ def _n_steps(n_steps: Any, caller: str) -> Variable:
         if n_steps.ndim != 0 or not n_steps.dtype.startswith(("int", "uint")):
             raise TypeError(f"{caller}: n_steps must be an integer scalar, got {n_steps.type}")
         return n_steps if n_steps.dtype == "int64" else cast(n_steps, "int64")
+    if isinstance(n_steps, (float, np.floating)) and float(n_steps).is_integer():
+        # a count computed with Python 3's division (``len(x) / 2``, an int in Python 2's
+        # Theano scripts) is taken where it is whole, as PyTensor takes a float; a fractional
+        # one is refused below (PyTensor cuts it)
+        n_steps = int(n_steps)
     n_steps = int_arg(n_steps, caller, "n_steps", minimum=0, fix="or a symbolic integer scalar")
     return constant(np.int64(n_steps))
 
@@ -807,7 +813,7 @@ def scan(
         shifts=passes,
     )
     finals = results[len(outs) + len(shifts) : len(outs) + len(shifts) + len(shared)]
-    new_values = OrderedDict(zip(shared, finals))
+    new_values = OrderedUpdates(zip(shared, finals))
     for v in drawn:
         # The function draws anew on its next call even when it is not given the updates (a
         # counter is read by its own draw only; a user's default update is left as it is).

@@ -15,7 +15,10 @@ import numpy as np
 
 from ..graph.basic import Variable
 from .array_ops import argsort
-from .elemwise import cast
+from .basic import as_tensor_variable
+from .elemwise import cast, elemwise
+from .index_ops import permute_row_elements
+from .pyop import check_value
 from .random import RandomStream
 
 __all__ = ["RandomStreams", "MRG_RandomStreams"]
@@ -53,7 +56,7 @@ class RandomStreams:
     """Theano's ``RandomStreams(seed)``: ``srng.uniform(size, low, high)``, ``srng.normal(size,
     avg, std)``, ``srng.binomial(size, n, p)`` (the dropout mask ``srng.binomial(size=x.shape,
     n=1, p=keep)``), ``random_integers`` (both ends included), ``choice``, ``poisson``,
-    ``permutation``, ``multinomial``; ``seed(s)`` and ``updates()``. ``stream``: the
+    ``permutation``, ``multinomial``, ``shuffle_row_elements``; ``seed(s)`` and ``updates()``. ``stream``: the
     ``fc.RandomStream`` it draws from."""
 
     def __init__(self, seed: int | None = None) -> None:
@@ -140,6 +143,18 @@ class RandomStreams:
                 shape = [shape]
             draw = argsort(self.stream.uniform(size=[*shape, n]), axis=-1)
         return draw if draw.dtype == dtype else cast(draw, dtype)
+
+    def shuffle_row_elements(self, input: Any) -> Variable:
+        """Theano's ``shuffle_row_elements``: ``input`` with the elements of each row (its
+        last dim) in an order of their own, a ``permutation`` of the row's length per row; the
+        result's ``permutation`` attribute is that draw (``out[..., i] = input[..., perm[..., i]]``)."""
+        x = as_tensor_variable(input)
+        if x.ndim < 1:
+            raise TypeError(f"shuffle_row_elements: input must have at least 1 dimension, got {x.type}")
+        perm = self.permutation(size=[x.shape[d] for d in range(x.ndim - 1)], n=x.shape[-1])
+        shuffled = permute_row_elements(x, perm)
+        shuffled.permutation = perm
+        return shuffled
 
     def multinomial(
         self,
@@ -241,3 +256,66 @@ class MRG_RandomStreams(RandomStreams):
         if pvals is None:
             raise TypeError("multinomial: pass pvals, the probabilities of each row's categories")
         return super().multinomial(size, n, pvals, ndim, dtype)
+
+    def choice(  # type: ignore[override]
+        self,
+        size: Any = 1,
+        a: Any = None,
+        replace: bool = True,
+        p: Any = None,
+        ndim: int | None = None,
+        dtype: Any = "int64",
+        nstreams: Any = None,
+    ) -> Variable:
+        """Theano's MRG ``choice(size, p=pvals, replace=False)``: for each row of the matrix
+        ``p`` (unnormalized probabilities), ``size`` distinct column indices drawn one after
+        another, each with the remaining columns' probabilities (shape ``(rows, size)``). With
+        ``a`` given (or ``p`` not a matrix) it is ``RandomStreams.choice``, which Theano's MRG
+        stream did not have."""
+        if a is not None or p is None or as_tensor_variable(p).ndim != 2:
+            return super().choice(size, 2 if a is None else a, replace, p, ndim, dtype)
+        if replace:
+            raise ValueError(
+                "MRG_RandomStreams.choice: a matrix p is drawn from without replacement only, as "
+                "Theano's; pass replace=False"
+            )
+        if ndim is not None:
+            raise ValueError("MRG_RandomStreams.choice: ndim is not used with a matrix p; leave it out")
+        return self._rows_without_replacement(as_tensor_variable(p), as_tensor_variable(size), dtype)
+
+    def multinomial_wo_replacement(
+        self,
+        size: Any = None,
+        n: Any = 0,
+        pvals: Any = None,
+        ndim: int | None = None,
+        dtype: Any = "int64",
+        nstreams: Any = None,
+    ) -> Variable:
+        """Theano's older name of ``choice(size=n, p=pvals, replace=False)``."""
+        if size is not None:
+            raise ValueError(
+                "multinomial_wo_replacement: size must be None; n is the number of draws per row"
+            )
+        return self.choice(n, None, False, pvals, ndim, dtype)
+
+    def _rows_without_replacement(self, p: Variable, n: Variable, dtype: Any) -> Variable:
+        """The ``n`` largest of ``log(p) + Gumbel noise`` per row, largest first: the order of
+        successive draws without replacement (the Gumbel top-k). A column of probability 0 is
+        never drawn, so each row needs ``n`` positive entries."""
+        if n.ndim != 0 or n.dtype[:3] not in ("int", "uin"):
+            raise TypeError(f"MRG_RandomStreams.choice: size must be an int (draws per row), got {n.type}")
+        positive = (p > 0).sum(axis=1).min()
+        p = check_value(
+            p,
+            positive >= n,
+            "MRG_RandomStreams.choice: {} draws without replacement per row, but a row of p has only {} "
+            "positive probabilities; draw fewer or give more categories",
+            n,
+            positive,
+        )
+        keys = elemwise("log", p) + self.stream.gumbel(
+            size=p.shape, dtype=p.dtype if p.dtype[:5] == "float" else None
+        )
+        draw = argsort(-keys, axis=1)[:, :n]
+        return draw if draw.dtype == dtype else cast(draw, dtype)

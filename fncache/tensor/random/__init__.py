@@ -42,7 +42,15 @@ from ..random_dists import UNIFORM as _UNIFORM
 from ..random_dists import fill as _fill
 from .type import STATE_STREAM, random_generator_type
 
-__all__ = ["RandomDraw", "RandomStream", "RandomVariable", "STREAM_FORMAT", "StateDraws", "draws_made"]
+__all__ = [
+    "COUNT_DISTS",
+    "RandomDraw",
+    "RandomStream",
+    "RandomVariable",
+    "STREAM_FORMAT",
+    "StateDraws",
+    "draws_made",
+]
 
 #: the draws every stream of this process has made (`scan` refuses a step function making one)
 _draws = [0]
@@ -772,6 +780,24 @@ class StateDraws(_Draws):
         _, sample = op(self.state, size_v, *params)
         return sample
 
+
+#: the distributions whose draws are counts (drawn in an int or a float ``dtype``): a draw is a
+#: step function of the parameters (``u < p`` for the uniform fill's ``u``), so its gradient in
+#: them is zero, whatever the dtype (an int draw has none to give), as Theano's MRG
+#: ``binomial``'s (``cast(uniform < p, dtype)``)
+COUNT_DISTS = frozenset(
+    (
+        "bernoulli",
+        "binomial",
+        "poisson",
+        "multinomial",
+        "categorical",
+        "geometric",
+        "negative_binomial",
+        "beta_binomial",
+        "hypergeometric",
+    )
+)
 
 #: PyTensor's functions of ``pytensor.tensor.random`` (``pt.random.normal(0, 1, size=3)``):
 #: each is the ``RandomStream`` method of the same name (``fncache/tensor/random/basic.py``)
