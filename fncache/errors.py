@@ -137,6 +137,26 @@ class _SaidFromData(FncacheError, ValueError):
         new.args = (self.head + new._named() + (text[len(said) :] if text.startswith(said) else ""),)
         return new
 
+    def renamed(self, said: dict[tuple[int, int], tuple[int | None, str | None, int]]) -> Any:
+        """This error said from outside the function that raised it (an inner function's
+        inputs, as the outer function's user wrote them): each operand of ``sizes`` that is
+        input ``k`` along ``axis`` at the outer function's input position, name and axis
+        ``said[k, axis]`` (either None where there is none), an operand named already keeping
+        its name (and its position only where the axis is the same); one not in ``said`` (a
+        loop's row of a sequence) at no position, since positions are those of the inputs of
+        the function that raised; itself where nothing changes."""
+
+        def outside(k: int | None, name: str | None, a: int, n: int) -> tuple:
+            if k is None:
+                return k, name, a, n
+            k_out, name_out, a_out = said.get((k, a), (None, None, a))
+            if name is None:
+                return k_out, name_out, a_out, n
+            return (k_out if a_out == a else None), name, a, n
+
+        sizes = tuple(outside(*s) for s in self.sizes)
+        return self if sizes == self.sizes else self._said_again(sizes=sizes)
+
 
 class BroadcastError(_SaidFromData):
     """Values whose shapes do not broadcast together (numpy's rules) met when a function runs; a
@@ -196,38 +216,43 @@ class BroadcastError(_SaidFromData):
         """This error said again with ``sizes`` (see the class) known."""
         return self._said_again(sizes=tuple((k, name, int(axis), int(n)) for k, name, axis, n in sizes))
 
-    def renamed(self, names: dict[tuple[int, int], tuple[str, int]]) -> BroadcastError:
-        """This error with each unnamed operand that is input ``k`` along ``axis``, where
-        ``(k, axis)`` is in ``names``, said as ``names[k, axis]``: a name and that input's
-        axis (an inner function's inputs, named as the outer function's user wrote them);
-        itself where none is."""
-        said = [names.get((k, a)) if name is None and k is not None else None for k, name, a, _ in self.sizes]
-        if not any(said):
-            return self
-        return self._said_again(
-            sizes=tuple((k, *(s or (name, a)), n) for (k, name, a, n), s in zip(self.sizes, said))
-        )
-
 
 class NotAlignedError(_SaidFromData):
     """The operands of a product (``dot``, ``a @ b``) whose inner sizes differ, met when a
     function runs; a ValueError, as fncache raised before it had this name. Beside the message
     it carries, as data, ``op`` (``"dot"``), ``shapes`` (the operands' shapes), ``part`` (which
-    product of a row pass, or None) and, once said in the user's words, ``names``: the user's
-    names of the operands (None for a value computed in the function), from which it is said
-    again, never from the message."""
+    product of a row pass, or None) and, once said in the user's words, ``sizes``: each operand
+    as ``(input, name, axis, size)`` (as a `BroadcastError`'s: the position, among the inputs
+    of the function that raised, of the input the operand has its inner size of, or None; the
+    user's name for it, or None for a value computed in the function; that input's axis of
+    that size; the size) and ``names``: the user's names of the operands, from which it is
+    said again, never from the message."""
 
     op = "dot"
 
     def __init__(
-        self, message: str, shapes: Sequence[Sequence[int]] = (), names: Sequence[str | None] = ()
+        self,
+        message: str,
+        shapes: Sequence[Sequence[int]] = (),
+        names: Sequence[str | None] = (),
+        sizes: Sequence[tuple[int | None, str | None, int, int]] = (),
     ) -> None:
         self.head = message
         self.shapes = tuple(tuple(int(n) for n in s) for s in shapes)
-        self.names = tuple(names)
+        self.sizes = tuple((k, name, int(axis), int(n)) for k, name, axis, n in sizes) or tuple(
+            (None, name, axis, s[axis]) for name, s, axis in zip(names, self.shapes, self._axes())
+        )
         self.part: int | None = None
         # a message alone (a pickle's, one said again with more after it) is said as it is
         super().__init__(message + self._named() if self.shapes else message)
+
+    @property
+    def names(self) -> tuple[str | None, ...]:
+        return tuple(name for _, name, _, _ in self.sizes)
+
+    def _axes(self) -> tuple[int, ...]:
+        """The operands' own axes of the inner size: a's last, b's first."""
+        return (len(self.shapes[0]) - 1, 0) if len(self.shapes) == 2 else ()
 
     @classmethod
     def of(cls, sa: Sequence[int], sb: Sequence[int]) -> NotAlignedError:
@@ -243,19 +268,18 @@ class NotAlignedError(_SaidFromData):
 
     def _named(self) -> str:
         """The named operands' sizes that differ and the fix."""
-        if not any(self.names) or len(self.shapes) != 2:
+        if not any(self.names) or len(self.sizes) != 2:
             return "; b's first dim must have the size of a's last"
-        (sa, sb), (a, b) = self.shapes, self.names
-        said = [f"{a} has size {sa[-1]} along axis {len(sa) - 1}"] if a else []
-        said += [f"{b} has size {sb[0]} along axis 0"] if b else []
+        said = [f"{name} has size {n} along axis {axis}" for _, name, axis, n in self.sizes if name]
+        a, b = self.names
         fix = (
             f"give {b} a first dim of {a}'s last size" if a and b else "give operands whose inner sizes match"
         )
         return f": {', '.join(said)}; {fix}"
 
-    def named(self, names: Sequence[str | None]) -> NotAlignedError:
-        """This error with its operands named ``names``."""
-        return self._said_again(names=tuple(names))
+    def located(self, sizes: Sequence[tuple[int | None, str | None, int, int]]) -> NotAlignedError:
+        """This error with its operands' ``sizes`` (see the class) known."""
+        return self._said_again(sizes=tuple(sizes))
 
 
 class NotScalarConstantError(FncacheError, ValueError):

@@ -5,10 +5,15 @@ sizes only, the count a mean's gradient divides by)."""
 
 from __future__ import annotations
 
+import pickle
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 import pytest
+from test_fused_size_errors import _hvp as fused_hvp
 
 import fncache as fc
 from fncache import tensor as ft
@@ -210,6 +215,11 @@ def _said(f: Any, values: list, said: list[str]) -> set[str]:
     assert isinstance(e, ValueError)
     assert all(s in message for s in said), message
     assert "Composite" not in message and "ReducedSize" not in message, message
+    # where the error locates a named input among the function's, it is that input
+    located = {
+        name: k for k, name, _, _ in getattr(e, "sizes", ()) if k is not None and name in f.input_names
+    }
+    assert all(f.input_names[k] == name for name, k in located.items()), (located, f.input_names)
     return _named(e)
 
 
@@ -232,3 +242,179 @@ def test_an_op_from_graph_kept_whole_names_its_inputs(mode: str) -> None:
     assert _said(f, [np.ones(3), np.ones(4)], ["a has size 3 along axis 0", "c has size 4 along axis 0"])
     f = fc.function(*_ofg_elemwise(False), mode=kept)
     assert _said(f, [np.ones(3), np.ones(4)], X_Y) == {"x", "y"}
+
+
+def _scan_outside_dot() -> tuple[list, list]:
+    """The step's product reads ``2 * W``, computed once outside the step: named by W."""
+    xs, W = ft.dmatrix("xs"), ft.dmatrix("W")
+    res, _ = fc.scan(lambda x_t, w: ft.dot(x_t, w), sequences=[xs], non_sequences=[2 * W])
+    return [xs, W], [res]
+
+
+def _ifelse_outside_dot() -> tuple[list, list]:
+    """The branch's product reads ``2 * W``, which the rest of the graph reads too: computed
+    once outside the branch."""
+    c, x, W = ft.bscalar("c"), ft.dvector("x"), ft.dmatrix("W")
+    W2 = 2 * W
+    return [c, x, W], [ifelse(c, ft.dot(x, W2), W2.sum(0)), W2.sum()]
+
+
+def _ofg_outside_dot() -> tuple[list, list]:
+    a, b = ft.dvector("a"), ft.dmatrix("b")
+    op = OpFromGraph([a, b], [ft.exp(ft.dot(a, b))])
+    x, W = ft.dvector("x"), ft.dmatrix("W")
+    return [x, W], [op(x, 2 * W)]
+
+
+def _nested_scan(product: bool) -> tuple[list, list]:
+    """A loop in a loop's step reading a value computed outside both (``2 * U``): a broadcast
+    (``exp(z) * u``) or a product (``dot(z, u)``) there names U."""
+    Z, U = ft.dtensor3("Z"), (ft.dmatrix("U") if product else ft.dvector("U"))
+
+    def outer(z_t: Any, u: Any) -> Any:
+        body = (lambda r, u: ft.dot(r, u)) if product else (lambda r, u: ft.exp(r) * u)
+        inner, _ = fc.scan(body, sequences=[z_t], non_sequences=[u])
+        return inner
+
+    res, _ = fc.scan(outer, sequences=[Z], non_sequences=[2 * U])
+    return [Z, U], [res]
+
+
+def _nested_scan_positions() -> tuple[list, list]:
+    """``2 * U`` is the inner loop's second input but the outer step's third (after ``V``):
+    an error located among the inner loop's inputs must not name the outer step's second."""
+    Z, V, U = ft.dtensor3("Z"), ft.dvector("V"), ft.dvector("U")
+
+    def outer(z_t: Any, v: Any, u: Any) -> Any:
+        inner, _ = fc.scan(lambda r, u: ft.exp(r) * u, sequences=[z_t], non_sequences=[u])
+        return inner + v
+
+    res, _ = fc.scan(outer, sequences=[Z], non_sequences=[V, 2 * U])
+    return [Z, V, U], [res]
+
+
+def _scan_in_op_from_graph() -> tuple[list, list]:
+    """The op's inputs unnamed: its loop's are named by the outer inputs given."""
+    a, u = ft.dmatrix(), ft.dvector()
+    inner, _ = fc.scan(lambda r, u: ft.exp(r) * u, sequences=[a], non_sequences=[u])
+    op = OpFromGraph([a, u], [inner])
+    X, U = ft.dmatrix("X"), ft.dvector("U")
+    return [X, U], [op(X, 2 * U)]
+
+
+def _ifelse_in_scan() -> tuple[list, list]:
+    c, Z, U = ft.bscalar("c"), ft.dmatrix("Z"), ft.dvector("U")
+    res, _ = fc.scan(
+        lambda z_t, u, c: ifelse(c, ft.exp(z_t) * u, z_t), sequences=[Z], non_sequences=[2 * U, c]
+    )
+    return [c, Z, U], [res]
+
+
+W_X = ["W has size 4 along axis 0"]
+NESTED: dict[str, tuple[Callable[[], tuple[list, list]], list[tuple[list, list[str]]]]] = {
+    "scan_outside_dot": (
+        _scan_outside_dot,
+        [([np.ones((2, 3)), np.ones((4, 2))], ["W has size 4 along axis 0"])],
+    ),
+    "ifelse_outside_dot": (_ifelse_outside_dot, [([np.int8(1), np.ones(3), np.ones((4, 2))], W_X)]),
+    "op_from_graph_outside_dot": (_ofg_outside_dot, [([np.ones(3), np.ones((4, 2))], W_X)]),
+    "nested_scan_broadcast": (
+        lambda: _nested_scan(False),
+        [([np.ones((2, 3, 4)), np.ones(5)], ["U has size 5 along axis 0"])],
+    ),
+    "nested_scan_dot": (
+        lambda: _nested_scan(True),
+        [([np.ones((2, 3, 3)), np.ones((4, 2))], ["U has size 4 along axis 0"])],
+    ),
+    "nested_scan_positions": (
+        _nested_scan_positions,
+        [([np.ones((2, 3, 4)), np.ones(4), np.ones(5)], ["U has size 5 along axis 0"])],
+    ),
+    "scan_in_op_from_graph": (
+        _scan_in_op_from_graph,
+        [([np.ones((3, 4)), np.ones(5)], ["U has size 5 along axis 0"])],
+    ),
+    "ifelse_in_scan": (
+        _ifelse_in_scan,
+        [([np.int8(1), np.ones((3, 4)), np.ones(5)], ["U has size 5 along axis 0"])],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(NESTED))
+def test_a_value_computed_outside_the_inner_graphs_is_named_by_its_input(case: str) -> None:
+    """A product's operand, or a value of a loop nested in another inner graph, computed outside
+    every inner graph is named by the user's input it has its size of, in every mode."""
+    graph, calls = NESTED[case]
+    named = {}
+    for mode in MODES:
+        f = fc.function(*graph(), mode=mode)
+        named[mode] = [_said(f, values, said) for values, said in calls]
+    assert named["FAST_RUN"] == named["FAST_COMPILE"], named
+
+
+def _hvp() -> tuple[list, list]:
+    """The check of ``g * v`` in a Hessian-vector product is, in FAST_RUN, a loop of a
+    shape-only input: named after the user's ``mul`` only through the graph it was made from."""
+    ins, outs, _ = fused_hvp()
+    return ins, outs
+
+
+PICKLED = {
+    **CASES,
+    **NESTED,
+    "hvp": (_hvp, [([*fused_hvp()[2][:3], np.ones(6)], ["v has size 6 along axis 0"])]),
+}
+
+
+@pytest.mark.parametrize(
+    "case", ["hvp", "scan_step_mean", "scan_mean_of_a_sum", "ifelse_sum", "scan_outside_dot"]
+)
+def test_an_unpickled_function_names_what_the_function_pickled_named(case: str) -> None:
+    """Tags, which link the optimized graph to the user's, are not pickled: an unpickled
+    function finds them again at its first error."""
+    graph, calls = PICKLED[case]
+    for mode in MODES:
+        f = fc.function(*graph(), mode=mode)
+        g = pickle.loads(pickle.dumps(f))
+        for values, said in calls:
+            assert _said(g, values, said) == _said(f, values, said)
+            assert str(_raised(g, values)) == str(_raised(f, values))
+
+
+def _raised(f: Any, values: list) -> BaseException:
+    with pytest.raises(ValueError) as info:
+        f(*values)
+    return info.value
+
+
+_FRESH = """
+import pickle, sys
+import numpy as np
+import fncache as fc
+sys.path.insert(0, {tests!r})
+from test_inner_size_errors import PICKLED, _raised
+said = []
+for case in {cases!r}:
+    graph, calls = PICKLED[case]
+    for mode in ("FAST_RUN", "FAST_COMPILE"):
+        for f in (pickle.load(open({pickles!r} + case + mode, "rb")), fc.function(*graph(), mode=mode)):
+            said += [str(_raised(f, values)) for values, _ in calls]
+pickle.dump(said, open({pickles!r} + "said", "wb"))
+"""
+
+
+def test_a_fresh_process_names_what_the_compiling_one_named(tmp_path: Any) -> None:
+    """A pickle loaded in a fresh process, and the same graph compiled there (a warm cache hit,
+    the compiledir being shared), name what the function compiled cold named."""
+    cases = ["hvp", "scan_mean_of_a_sum", "nested_scan_dot"]
+    said = []
+    for case in cases:
+        graph, calls = PICKLED[case]
+        for mode in MODES:
+            f = fc.function(*graph(), mode=mode)
+            (tmp_path / (case + mode)).write_bytes(pickle.dumps(f))
+            said += [str(_raised(f, values)) for values, _ in calls] * 2
+    script = _FRESH.format(tests=str(Path(__file__).parent), cases=cases, pickles=f"{tmp_path}/")
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=120)
+    assert pickle.loads((tmp_path / "said").read_bytes()) == said

@@ -40,6 +40,7 @@ __all__ = [
     "inner_function_mode",
     "optimize_graph",
     "attach_traces",
+    "attach_traces_of",
     "check_stability",
     "holds_objects",
 ]
@@ -133,6 +134,12 @@ def attach_traces(optimized: FunctionGraph, form: CanonicalForm) -> FunctionGrap
     for node in optimized.toposort():
         _attach_trace(node, form)
     return optimized
+
+
+def attach_traces_of(optimized: FunctionGraph, original: FunctionGraph, mode: Mode) -> FunctionGraph:
+    """:func:`attach_traces` from ``original`` itself (the graph ``optimized`` was rewritten
+    from under ``mode``): for an optimized graph that came without them (a pickle's)."""
+    return attach_traces(optimized, canonical_form(original.inputs, original.outputs, mode.merges()))
 
 
 def _attach_trace(node: Any, form: CanonicalForm) -> None:
@@ -607,6 +614,9 @@ def inner_functions(optimized: FunctionGraph, mode: Mode) -> Callable[[], None] 
                 start, mine = started[id(node.op)]
                 with _collecting(mine):
                     fn = node.tag["inner_function"] = start()
+                # the inputs an inner function's size error is located among once said from
+                # outside it (``InnerGraphOp.named_outside``), for this function's own node
+                node.tag["graph_inputs"] = optimized.inputs
                 _remember_entries(fn, mine)
         finally:
             for start, _ in started.values():

@@ -119,10 +119,14 @@ def _sizes(
     for v, axis, n in at:
         if v is not None:
             v, axis = size_source(v, axis)
-        # a variable of the user's graph (:func:`_failing_written`) is at the input standing for it
-        k = next((k for k, u in enumerate(graph_inputs) if v is u or v is u.tag.get("written")), None)
-        out.append((k, users_name(v), axis, n))
+        out.append((_position(v, graph_inputs), users_name(v), axis, n))
     return out
+
+
+def _position(v: Variable | None, graph_inputs: Sequence[Variable]) -> int | None:
+    """The position of ``v`` among ``graph_inputs``, or None: a variable of the user's graph
+    (:func:`_failing_written`) is at the input standing for it."""
+    return next((k for k, u in enumerate(graph_inputs) if v is u or v is u.tag.get("written")), None)
 
 
 def _read_by(node: Apply | None, v: Variable | None) -> bool:
@@ -340,19 +344,26 @@ def _not_broadcast(
     )
 
 
-def _unaligned(e: NotAlignedError, node: Apply) -> BaseException:
-    """A product's operands that do not align, named as the user's inputs they have the sizes
-    of (:func:`sized_like`): a `Dot`'s, or a row pass's ``X`` and the ``w`` of the product
-    that failed."""
+def _unaligned(e: NotAlignedError, node: Apply, graph_inputs: Sequence[Variable]) -> BaseException:
+    """A product's operands that do not align, named as the user's inputs they have every size
+    of (:func:`sized_like`: ``2 * w`` is w) and located
+    among ``graph_inputs``, so that an inner function's error is named from outside: a
+    `Dot`'s, or a row pass's ``X`` and the ``w`` of the product that failed."""
     if isinstance(node.op, Dot):
         operands = node.inputs
     elif isinstance(node.op, RowPass) and e.part is not None:
         operands = [node.inputs[0], node.inputs[1 + e.part]]
     else:
         return e
+    if len(operands) != 2 or len(e.shapes) != 2:
+        return e
     sized = [sized_like(v) for v in operands]
-    names = [users_name(u) for u in sized]
-    return e.named(names) if any(names) else e
+    return e.located(
+        [
+            (_position(u, graph_inputs), users_name(u), axis, s[axis])
+            for u, s, axis in zip(sized, e.shapes, e._axes())
+        ]
+    )
 
 
 def _named_error(e: BaseException, node: Apply, graph_inputs: Sequence[Variable]) -> BaseException:
@@ -363,7 +374,11 @@ def _named_error(e: BaseException, node: Apply, graph_inputs: Sequence[Variable]
     place; a loop's inputs that do not broadcast by the op and inputs the user wrote
     (:func:`_unbroadcast`), a product's that do not align by the user's inputs
     (:func:`_unaligned`); any other error as it is."""
-    e = _unaligned(e, node) if isinstance(e, NotAlignedError) else _unbroadcast(e, node, graph_inputs)
+    e = (
+        _unaligned(e, node, graph_inputs)
+        if isinstance(e, NotAlignedError)
+        else _unbroadcast(e, node, graph_inputs)
+    )
     made_by = node.tag.get("made_by")
     if isinstance(e, IndexError) and made_by is not None:
         name, fix = made_by

@@ -190,6 +190,10 @@ class Function:
 
     #: the call counts and times of a function compiled with ``profile=True``, else None
     profile: ProfileStats | None = None
+    #: what gives the optimized graph's nodes and inputs the user's graph's messages (``written``,
+    #: traces: ``compile.attach_traces``) where it came without them (an unpickled function:
+    #: tags are not pickled); run at its first error, never on a call
+    untraced: Callable[[], Any] | None = None
 
     def __init__(
         self,
@@ -388,6 +392,9 @@ class Function:
         node = self._runner.failed_node() if self._native is not None else getattr(e, "_fncache_node", None)
         if node is None or getattr(e, "_fncache_annotated", False):
             return e
+        if self.untraced is not None:
+            self.untraced()
+            self.untraced = None
         new = annotate_runtime_error(e, node, graph_inputs=self.optimized_graph.inputs)
         new._fncache_annotated = True  # type: ignore[attr-defined]
         return new

@@ -699,7 +699,7 @@ def _old_downcast(p: dict[str, Any], downcast: bool | None) -> bool | None:
 
 
 def _rebuild(p: dict[str, Any], given: Any = None) -> Function:
-    from .compile import function_key, optimize_graph
+    from .compile import attach_traces_of, function_key, optimize_graph
     from .function import assemble
 
     flags = {k: v for k, v in p["flags"].items() if k in CODE_FLAGS and k not in HOST_FLAGS}
@@ -712,7 +712,7 @@ def _rebuild(p: dict[str, Any], given: Any = None) -> Function:
         else:
             key = p["key"]
         native, inner = p["native"], p.get("inner", {})
-        return assemble(
+        fn = assemble(
             inputs=original.inputs[: p["n_inputs"]],
             outputs=original.outputs[: p["n_outputs"]],
             single=p["single"],
@@ -735,6 +735,11 @@ def _rebuild(p: dict[str, Any], given: Any = None) -> Function:
             else [(strict, _old_downcast(p, downcast)) for strict, downcast in p["input_flags"]],
             output_keys=p.get("output_keys"),
         )
+    if not config.reoptimize_unpickled_function:
+        # the messages of the sender's graph, which tags (not pickled) held: found again from
+        # the original graph at the first error only, which alone reads them
+        fn.untraced = functools.partial(attach_traces_of, optimized, original, mode)
+    return fn
 
 
 def _read_only(defaults: list[Any] | None) -> list[Any] | None:

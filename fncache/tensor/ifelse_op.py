@@ -23,11 +23,10 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..errors import BroadcastError
 from ..graph.basic import Apply, Op, Variable
 from ..graph.fgraph import FunctionGraph
 from ..graph.types import TensorType
-from .inner_graph import InnerGraphOp, StartedInner
+from .inner_graph import SIZE_ERRORS, InnerGraphOp, StartedInner
 
 __all__ = ["IfElse", "IfElseBranch", "LazyIfElse"]
 
@@ -145,7 +144,7 @@ class LazyIfElse(InnerGraphOp):
         def run(cond: np.ndarray, *values: np.ndarray) -> list[np.ndarray]:
             try:
                 return (then_call if cond else else_call)(*values)
-            except BroadcastError as e:
+            except SIZE_ERRORS as e:
                 raise self.named_outside(e, node) from None
 
         return run

@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any, Callable, Sequence
 
 from ..config import config
-from ..errors import BroadcastError
+from ..errors import BroadcastError, NotAlignedError
 from ..graph.basic import (
     Apply,
     Constant,
@@ -38,7 +38,11 @@ from .elemwise import users_name
 from .hooks import function_starter
 from .size_sources import size_source
 
-__all__ = ["InnerGraphOp", "StartedInner", "lift_inner_graph", "outer_values"]
+#: the size errors an inner function raises that its node says from outside (`named_outside`)
+SizeError = BroadcastError | NotAlignedError
+SIZE_ERRORS = (BroadcastError, NotAlignedError)
+
+__all__ = ["SIZE_ERRORS", "InnerGraphOp", "StartedInner", "lift_inner_graph", "outer_values"]
 
 
 class InnerGraphOp(Op):
@@ -147,18 +151,22 @@ class InnerGraphOp(Op):
         input each is given as (not a loop's rows of a sequence, nor its previous outputs)."""
         return {}
 
-    def named_outside(self, e: BroadcastError, node: Apply) -> BroadcastError:
-        """``e``, raised by the inner function ``node`` ran, with each inner input it names
-        unnamed (a value the inner graph reads computed outside it, ``-y`` or ``x @ w``: what
-        does not depend on its own inputs is computed once, outside, and comes in unnamed)
-        named by the user's input the outer value has its size of (``size_source``)."""
-        whole, names = self.given_whole(node), {}
-        for k, name, axis, _ in e.sizes:
-            if name is None and k in whole:
+    def named_outside(self, e: SizeError, node: Apply) -> SizeError:
+        """``e`` (a `BroadcastError` or `NotAlignedError`), raised by the inner function
+        ``node`` ran, said from outside it: each inner input it names unnamed (a value the inner
+        graph reads computed outside it, ``-y``, ``x @ w`` or ``2 * W``: what does not depend on
+        its own inputs is computed once, outside, and comes in unnamed) named by the user's
+        input the outer value has its size of (``size_source``), or, where that is an unnamed
+        input of the function running ``node`` (a loop nested in another inner graph), at its
+        position there, for that function's own node to name it in turn."""
+        whole, outer = self.given_whole(node), node.tag.get("graph_inputs", ())
+        said: dict[tuple[int, int], tuple[int | None, str | None, int]] = {}
+        for k, _, axis, _ in e.sizes:
+            if k in whole:
                 v, d = size_source(whole[k], axis)
-                if users_name(v):
-                    names[k, axis] = (users_name(v), d)
-        return e.renamed(names)
+                at = next((j for j, u in enumerate(outer) if u is v), None)
+                said[k, axis] = (at, users_name(v), d)
+        return e.renamed(said)
 
     def node_function(self, node: Apply) -> Any:
         """The inner function ``node`` runs: the one the run-time linked for it under the

@@ -23,13 +23,12 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..errors import BroadcastError
 from ..graph.basic import Apply, Constant, Variable, clone_graph, graph_inputs, substitute, toposort
 from ..graph.fgraph import FunctionGraph
 from .basic import as_tensor_variable, constant
 from .grad_markers import DisconnectedType, NullType
 from .gradient import jvp, seeded_gradients, user_gradients, zeros_like
-from .inner_graph import InnerGraphOp
+from .inner_graph import SIZE_ERRORS, InnerGraphOp
 from .replace import fit_static_shape
 
 __all__ = ["OpFromGraph", "inline_graph"]
@@ -245,7 +244,7 @@ class OpFromGraph(InnerGraphOp):
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         try:
             return list(self.node_function(node)(*inputs))
-        except BroadcastError as e:
+        except SIZE_ERRORS as e:
             raise self.named_outside(e, node) from None
 
     def given_whole(self, node: Apply) -> dict[int, Variable]:

@@ -30,7 +30,6 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..config import config
-from ..errors import BroadcastError
 from ..graph.basic import (
     Apply,
     Constant,
@@ -47,7 +46,7 @@ from .array_ops import specify_shape
 from ..graph.args import as_int, int_arg
 from .basic import as_tensor_variable, constant
 from .elemwise import cast, elemwise
-from .inner_graph import InnerGraphOp, lift_inner_graph
+from .inner_graph import SIZE_ERRORS, InnerGraphOp, lift_inner_graph
 from .pyop import check_value
 from .replace import fit_update
 from .shape_ops import Shape, static_int
@@ -188,7 +187,7 @@ class Scan(InnerGraphOp):
             rows = [s[t, ...] for s in seqs]
             try:
                 res = fn(*rows, *states, *nonseqs)
-            except BroadcastError as e:
+            except SIZE_ERRORS as e:
                 said = self.named_outside(e, node)
                 said.add_note(self._step_inputs(t, rows, states, nonseqs))
                 raise said from None
