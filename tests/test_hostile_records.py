@@ -1,0 +1,107 @@
+"""Records and names planted by someone else with write access to a shared compiledir (or by a
+broken environment in $TMPDIR): numbers out of every range in lock records and work-directory
+names, control characters in the names and records a command prints.
+
+Links, FIFOs, directories for files and swapped libraries are in test_cache_attacks.py. Every
+case uses real files and real processes; the CLI runs as a command.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from fncache.cache import Compiledir, function_key
+from fncache.cache.locks import KeyLock
+from fncache.config import config
+from fncache.errors import LockTimeout
+from fncache.fs.perms import layout_for
+from fncache.fs.workdirs import WorkDir
+
+DIGEST = "ab" + "0" * 62
+HOST = os.uname().nodename or "localhost"
+
+
+@pytest.fixture
+def cd(tmp_path: Path):
+    with config.change_flags(compiledir=str(tmp_path / "cd"), lock_timeout=60):
+        yield Compiledir()
+
+
+def put_one(cd: Compiledir):
+    """An entry in the compiledir (the CLI refuses a directory without entries/)."""
+    return cd.put_bytes(function_key("hostile", "FAST_RUN", {"floatX": "float64"}), {"a": b"1"}, {})
+
+
+def fncache(compiledir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    p = subprocess.run(
+        [sys.executable, "-m", "fncache_cli.main", *args],
+        capture_output=True,
+        text=True,
+        errors="surrogateescape",
+        timeout=120,
+        env={**os.environ, "FNCACHE_FLAGS": f"compiledir={compiledir}"},
+        cwd=Path(__file__).parent.parent,
+    )
+    assert "Traceback" not in p.stderr and "a bug in fncache" not in p.stderr, p.stderr
+    return p
+
+
+#: holder records of this host naming a pid no kernel gives (os.kill raised OverflowError)
+RECORDS = [
+    '{"host": "%s", "pid": 100000000000000000000000000000, "since": 1}',
+    '{"host": "%s", "pid": 9223372036854775808, "since": 1}',
+]
+
+
+@pytest.mark.parametrize("record", RECORDS)
+def test_unlock_takes_a_lock_record_naming_no_pid_for_stale(cd, tmp_path, record):
+    put_one(cd)
+    shard = tmp_path / "cd" / "locks" / DIGEST[:2]
+    shard.mkdir(parents=True)
+    (shard / f"{DIGEST}.lease").write_text("not a marker filelock reads\n")
+    (shard / f"{DIGEST}.holder").write_text(record % HOST)
+    p = fncache(tmp_path / "cd", "unlock")
+    assert p.returncode == 0 and "removed 1 lock" in p.stdout, p.stdout + p.stderr
+    assert not (shard / f"{DIGEST}.lease").exists()
+
+
+@pytest.mark.parametrize("since", ["1" + "0" * 400, "1e999", "-1e999", "NaN"])
+def test_a_lock_timeout_names_its_holder_whatever_time_its_record_holds(cd, tmp_path, since):
+    with config.change_flags(lock_mode="flock"):
+        lock = KeyLock(layout_for(tmp_path / "cd"), DIGEST, "a test build", timeout=0.3)
+    lock.path.parent.mkdir(parents=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import fcntl, sys; f = open(sys.argv[1], 'a'); fcntl.flock(f, fcntl.LOCK_EX); "
+            "print('held', flush=True); sys.stdin.read()",
+            str(lock.path),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline() == "held\n"
+        lock.holder_path.write_text('{"host": "%s", "pid": %d, "since": %s}' % (HOST, holder.pid, since))
+        with pytest.raises(LockTimeout, match="unknown holder"), lock:
+            pass
+    finally:
+        holder.communicate("")
+
+
+@pytest.mark.parametrize("pid", ["99999999999999999999", "0"])
+def test_a_work_directory_named_for_no_pid_is_removed_not_a_crash(tmp_path, monkeypatch, pid):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # $TMPDIR, as read once
+    user = tmp_path / f"fncache-work-{os.getuid()}"
+    (user / f"{pid}-0123abcd" / "sub").mkdir(parents=True)
+    user.chmod(0o700)
+    with WorkDir() as work:
+        assert [p.name for p in user.iterdir()] == [work.path.name]
