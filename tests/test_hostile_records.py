@@ -8,6 +8,7 @@ case uses real files and real processes; the CLI runs as a command.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -25,6 +26,8 @@ from fncache.fs.workdirs import WorkDir
 
 DIGEST = "ab" + "0" * 62
 HOST = os.uname().nodename or "localhost"
+#: What a terminal obeys: set its title, clear it, ring; then a newline forging a line of output.
+ESCAPES = "\x1b]0;PWNED\x07\x1b[2J\x9b31m\nforged line"
 
 
 @pytest.fixture
@@ -105,3 +108,22 @@ def test_a_work_directory_named_for_no_pid_is_removed_not_a_crash(tmp_path, monk
     user.chmod(0o700)
     with WorkDir() as work:
         assert [p.name for p in user.iterdir()] == [work.path.name]
+
+
+def test_names_and_records_never_reach_the_terminal_with_their_control_characters(cd, tmp_path):
+    entry = put_one(cd)
+    shard = tmp_path / "cd" / "entries" / entry.key.digest[:2]
+    os.symlink(f"/tmp/{ESCAPES}", shard / "link")
+    (shard / f"dir{ESCAPES}").mkdir()
+    locks = tmp_path / "cd" / "locks" / DIGEST[:2]
+    locks.mkdir(parents=True)
+    (locks / f"{DIGEST}.lease").write_text("not a marker filelock reads\n")
+    (locks / f"{DIGEST}.holder").write_text(json.dumps({"host": ESCAPES, "pid": 1, "what": ESCAPES}))
+    for command in (["list"], ["verify"], ["unlock"], ["info"]):
+        p = fncache(tmp_path / "cd", *command)
+        shown = p.stdout + p.stderr
+        assert not any(c in shown for c in "\x1b\x07\x9b"), (command, shown)
+        assert not any(line.startswith("forged line") for line in shown.splitlines()), (command, shown)
+    assert "\\x1b]0;PWNED\\x07" in fncache(tmp_path / "cd", "verify").stdout  # shown escaped
+    doc = json.loads(fncache(tmp_path / "cd", "--json", "unlock").stdout)  # JSON keeps the value
+    assert doc["locks"][0]["host"] == ESCAPES, doc

@@ -49,8 +49,16 @@ class Foreign(CacheError):
     where a directory belongs, a name the cache never gives); the cache leaves it alone."""
 
 
+def _shown(name: str) -> str:
+    """``name`` as it is when printable, else quoted with its control characters escaped
+    (``repr``): a name there is anybody's with write access to the compiledir, and a message
+    quoting it raw would let them drive the reader's terminal (retitle it, clear it, forge lines)."""
+    return name if name.isprintable() else repr(name)
+
+
 def describe(path: Path) -> str:
-    """Why ``path`` is foreign, and what to do about it."""
+    """Why ``path`` is foreign, and what to do about it; the name and a link's target (anybody's
+    with write access to the compiledir) with their control characters escaped."""
     try:
         st = os.lstat(path)
     except OSError as e:
@@ -58,16 +66,17 @@ def describe(path: Path) -> str:
     else:
         if stat.S_ISLNK(st.st_mode):
             try:
-                what = f"is a symbolic link to {os.readlink(path)}"
+                what = f"is a symbolic link to {_shown(os.readlink(path))}"
             except OSError:
                 what = "is a symbolic link"
         elif stat.S_ISDIR(st.st_mode):
             what = "is a directory with a name the cache never gives"
         else:
             what = f"is not a directory the cache made (mode {stat.filemode(st.st_mode)})"
+    shown = _shown(str(path))
     return (
-        f"{path} {what}; fncache never follows, deletes or writes through it. Check who put it "
-        f"there, then remove it by hand (`rm {path}`: removes the link itself, not its target)"
+        f"{shown} {what}; fncache never follows, deletes or writes through it. Check who put it "
+        f"there, then remove it by hand (`rm {shown}`: removes the link itself, not its target)"
     )
 
 
