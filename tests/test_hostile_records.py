@@ -1,6 +1,7 @@
 """Records and names planted by someone else with write access to a shared compiledir (or by a
 broken environment in $TMPDIR): numbers out of every range in lock records and work-directory
-names, control characters in the names and records a command prints.
+names, JSON nested too deep to parse, control characters in the names and records a command
+prints.
 
 Links, FIFOs, directories for files and swapped libraries are in test_cache_attacks.py. Every
 case uses real files and real processes; the CLI runs as a command.
@@ -127,3 +128,39 @@ def test_names_and_records_never_reach_the_terminal_with_their_control_character
     assert "\\x1b]0;PWNED\\x07" in fncache(tmp_path / "cd", "verify").stdout  # shown escaped
     doc = json.loads(fncache(tmp_path / "cd", "--json", "unlock").stdout)  # JSON keeps the value
     assert doc["locks"][0]["host"] == ESCAPES, doc
+
+
+#: JSON nested deeper than json.loads recurses: it raised RecursionError, which no reader caught
+DEEP = "[" * 100_000 + "]" * 100_000
+COMPILE = """
+import numpy as np, fncache as fc, fncache.tensor as ft
+x = ft.dvector("x")
+print(fc.function([x], x * 2 + 1)(np.array([1.0, 2.0])).tolist())
+"""
+
+
+def test_json_nested_too_deep_in_any_file_of_the_compiledir_is_damage_not_a_crash(tmp_path):
+    env = {
+        **os.environ,
+        "FNCACHE_FLAGS": f"compiledir={tmp_path / 'cd'}",
+        "XDG_CACHE_HOME": str(tmp_path / "xdg"),
+    }
+
+    def compile_once() -> str:
+        p = subprocess.run(
+            [sys.executable, "-c", COMPILE], capture_output=True, text=True, env=env, timeout=120
+        )
+        assert p.returncode == 0, p.stderr
+        return p.stdout
+
+    assert compile_once() == "[3.0, 5.0]\n"
+    root = tmp_path / "cd"
+    planted = [*root.glob("entries/*/*/meta.json"), root / "size.json", *root.glob("hosts/*.json")]
+    planted += [root / "stats" / f"{HOST}.summary.json", root / "locks" / DIGEST[:2] / f"{DIGEST}.holder"]
+    planted += [*(tmp_path / "xdg").glob("fncache-hosts/*.json")]
+    for path in planted:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(DEEP)
+    assert compile_once() == "[3.0, 5.0]\n"  # the entries are damage: set aside and rebuilt
+    for command in (["list"], ["verify"], ["info"], ["stats"], ["unlock"], ["purge", "--older-than", "1d"]):
+        assert fncache(root, *command).returncode in (0, 1)

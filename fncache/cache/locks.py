@@ -39,7 +39,7 @@ from ..errors import CacheError, LockTimeout
 from .fsprobe import filesystem_type, fs_behaviour
 from ..fs.layout import Layout
 from ..fs.perms import layout_for, make_dir
-from ..fs.safedir import read_file
+from ..fs.safedir import parse_json, read_file
 from ..fs.workdirs import process_runs
 
 __all__ = ["KeyLock", "lock_mode_for", "filesystem_type", "unlock_all", "pid_alive"]
@@ -83,7 +83,7 @@ def _read_holder(path: Path) -> dict[str, Any] | None:
     the lock directory can write it, so each field is checked (a str host, a positive int pid,
     a numeric since) before anything relies on it."""
     try:
-        data = json.loads(read_file(path, limit=1 << 16)[0])  # a FIFO or link here is no record
+        data = parse_json(read_file(path, limit=1 << 16)[0])  # a FIFO or link here is no record
     except (OSError, ValueError):
         return None
     if not (

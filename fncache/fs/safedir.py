@@ -16,6 +16,7 @@ a FIFO or a directory in place of a file is damage, not a reason to hang.
 from __future__ import annotations
 
 import errno
+import json
 import os
 import shutil
 import stat
@@ -37,6 +38,7 @@ __all__ = [
     "describe",
     "write_all",
     "replace_file",
+    "parse_json",
 ]
 
 DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -221,3 +223,13 @@ def replace_file(path: Path, data: bytes, mode: int | None) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def parse_json(raw: bytes | str) -> object:
+    """``json.loads`` of a file anybody with write access to the compiledir may have written:
+    JSON nested deeper than the parser recurses (``[[[[...`` a few thousand deep) is a
+    ValueError like any other malformed JSON, never a RecursionError that no reader expects."""
+    try:
+        return json.loads(raw)
+    except RecursionError:
+        raise ValueError("JSON nested too deep") from None
