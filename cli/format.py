@@ -64,7 +64,10 @@ def timestamp(when: float | None) -> str:
     """Local ``YYYY-MM-DD HH:MM:SS`` of an epoch time."""
     if not isinstance(when, (int, float)) or isinstance(when, bool):
         return "-"
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(when))
+    try:
+        return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(when))
+    except (OverflowError, OSError, ValueError):  # a record's time past what time_t holds
+        return "-"
 
 
 def duration(seconds: float | None) -> str:

@@ -24,6 +24,7 @@ from fncache.config import config
 from fncache.errors import LockTimeout
 from fncache.fs.perms import layout_for
 from fncache.fs.workdirs import WorkDir
+from fncache_cli.main import main
 
 DIGEST = "ab" + "0" * 62
 HOST = os.uname().nodename or "localhost"
@@ -58,8 +59,8 @@ def fncache(compiledir: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 #: holder records of this host naming a pid no kernel gives (os.kill raised OverflowError)
 RECORDS = [
-    '{"host": "%s", "pid": 100000000000000000000000000000, "since": 1}',
-    '{"host": "%s", "pid": 9223372036854775808, "since": 1}',
+    '{"host": "%s", "pid": 1099511627776, "since": 1}',
+    '{"host": "%s", "pid": 4611686018427387904, "since": 1}',
 ]
 
 
@@ -140,11 +141,7 @@ print(fc.function([x], x * 2 + 1)(np.array([1.0, 2.0])).tolist())
 
 
 def test_json_nested_too_deep_in_any_file_of_the_compiledir_is_damage_not_a_crash(tmp_path):
-    env = {
-        **os.environ,
-        "FNCACHE_FLAGS": f"compiledir={tmp_path / 'cd'}",
-        "XDG_CACHE_HOME": str(tmp_path / "xdg"),
-    }
+    env = {**os.environ, "FNCACHE_FLAGS": f"compiledir={tmp_path / 'cd'}"}
 
     def compile_once() -> str:
         p = subprocess.run(
@@ -157,10 +154,48 @@ def test_json_nested_too_deep_in_any_file_of_the_compiledir_is_damage_not_a_cras
     root = tmp_path / "cd"
     planted = [*root.glob("entries/*/*/meta.json"), root / "size.json", *root.glob("hosts/*.json")]
     planted += [root / "stats" / f"{HOST}.summary.json", root / "locks" / DIGEST[:2] / f"{DIGEST}.holder"]
-    planted += [*(tmp_path / "xdg").glob("fncache-hosts/*.json")]
     for path in planted:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(DEEP)
     assert compile_once() == "[3.0, 5.0]\n"  # the entries are damage: set aside and rebuilt
     for command in (["list"], ["verify"], ["info"], ["stats"], ["unlock"], ["purge", "--older-than", "1d"]):
         assert fncache(root, *command).returncode in (0, 1)
+
+
+def rewrite_meta(path: Path, **fields: object) -> None:
+    """Give an entry's meta.json these fields, its checksum made again (as anyone can without a
+    signing key): the entry still verifies."""
+    from fncache.cache.entry import _meta_sha256
+
+    meta = {**json.loads(path.read_text()), **fields}
+    meta["meta_sha256"] = _meta_sha256(meta)
+    path.write_text(json.dumps(meta))
+
+
+#: numbers of an entry's metadata no float or time_t holds (each raised OverflowError in a
+#: formatter or counter), and a field of the wrong type
+BAD_FIELDS = [
+    {"created": 1e308},
+    {"created": float("nan")},
+    {"size": 10**400},
+    {"compile_seconds": 10**400},
+    {"components": [1]},
+]
+
+
+def test_numbers_no_reader_takes_in_an_entrys_metadata_are_damage_not_a_crash(cd, tmp_path, capsys):
+    env = {**os.environ, "FNCACHE_FLAGS": f"compiledir={tmp_path / 'cd'}"}
+    run = [sys.executable, "-c", COMPILE]
+    assert subprocess.run(run, capture_output=True, text=True, env=env, timeout=120).stdout == "[3.0, 5.0]\n"
+    for meta in (tmp_path / "cd").glob("entries/*/*/meta.json"):  # what a hit adds to the stats
+        rewrite_meta(meta, compile_seconds=10**400)
+    p = subprocess.run(run, capture_output=True, text=True, env=env, timeout=120)
+    assert p.stdout == "[3.0, 5.0]\n", p.stderr
+    for i, fields in enumerate(BAD_FIELDS):
+        entry = cd.put_bytes(function_key(f"bad-{i}", "FAST_RUN", {"floatX": "float64"}), {"a": b"1"}, {})
+        rewrite_meta(entry.path / "meta.json", **fields)
+    shows = [["show", d.name] for d in (tmp_path / "cd").glob("entries/*/*")]
+    for command in (*shows, ["list"], ["purge", "--max-size", "1KB", "--dry-run"], ["verify"]):
+        assert main(["--compiledir", str(tmp_path / "cd"), *command]) in (0, 1)  # in this process
+        err = capsys.readouterr().err
+        assert "Traceback" not in err and "a bug in fncache" not in err, (command, err)

@@ -227,9 +227,29 @@ def replace_file(path: Path, data: bytes, mode: int | None) -> None:
 
 def parse_json(raw: bytes | str) -> object:
     """``json.loads`` of a file anybody with write access to the compiledir may have written:
-    JSON nested deeper than the parser recurses (``[[[[...`` a few thousand deep) is a
-    ValueError like any other malformed JSON, never a RecursionError that no reader expects."""
+    JSON nested deeper than the parser recurses (``[[[[...`` a few thousand deep), and numbers
+    no reader can take (``NaN``, ``Infinity``, ``1e999``, an int past 64 bits, which no float
+    holds), are a ValueError like any other malformed JSON, never a RecursionError or an
+    OverflowError from whatever reads the number later."""
     try:
-        return json.loads(raw)
+        return json.loads(raw, parse_int=_int, parse_float=_float, parse_constant=_no_constant)
     except RecursionError:
         raise ValueError("JSON nested too deep") from None
+
+
+def _int(text: str) -> int:
+    value = int(text)
+    if not -(2**63) <= value < 2**63:
+        raise ValueError(f"JSON number out of range: {text[:20]}")
+    return value
+
+
+def _float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"JSON number out of range: {text[:20]}")
+    return value
+
+
+def _no_constant(text: str) -> float:
+    raise ValueError(f"JSON holds {text}, which is no number")
