@@ -199,3 +199,18 @@ def test_numbers_no_reader_takes_in_an_entrys_metadata_are_damage_not_a_crash(cd
         assert main(["--compiledir", str(tmp_path / "cd"), *command]) in (0, 1)  # in this process
         err = capsys.readouterr().err
         assert "Traceback" not in err and "a bug in fncache" not in err, (command, err)
+
+
+#: compiler flags that made gcc or the linker write a file at a path of the flag's choosing
+WRITES_OUTSIDE = ["-Xlinker --output={out}", "--coverage -fprofile-note={out}"]
+
+
+@pytest.mark.parametrize("flags", WRITES_OUTSIDE)
+def test_no_compiler_flag_makes_a_compile_write_outside_the_compiledir(tmp_path, flags):
+    out = tmp_path / "outside" / "written"
+    out.parent.mkdir()
+    cxxflags = flags.format(out=out)
+    env = {**os.environ, "FNCACHE_FLAGS": f"compiledir={tmp_path / 'cd'},cxxflags={cxxflags}"}
+    p = subprocess.run([sys.executable, "-c", COMPILE], capture_output=True, text=True, env=env, timeout=120)
+    assert p.returncode != 0 and f"flag 'cxxflags': {cxxflags.split()[-1]!r}" in p.stderr, p.stderr
+    assert list(out.parent.iterdir()) == []
