@@ -15,6 +15,7 @@ __all__ = [
     "count",
     "duration",
     "percent",
+    "printable",
     "short_key",
     "size",
     "table",
@@ -63,7 +64,10 @@ def timestamp(when: float | None) -> str:
     """Local ``YYYY-MM-DD HH:MM:SS`` of an epoch time."""
     if not isinstance(when, (int, float)) or isinstance(when, bool):
         return "-"
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(when))
+    try:
+        return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(when))
+    except (OverflowError, OSError, ValueError):  # a record's time past what time_t holds
+        return "-"
 
 
 def duration(seconds: float | None) -> str:
@@ -99,10 +103,20 @@ def short_key(key: str) -> str:
     return key[:KEY_CHARS]
 
 
+def printable(text: str, keep: str = "") -> str:
+    """``text`` with its control characters (C0, DEL, C1) written as escapes (``\\x1b``,
+    ``\\n``), those in ``keep`` aside: names and records a command prints come from a shared
+    compiledir, anybody's with write access there, and printed raw they would drive the reader's
+    terminal (retitle it, clear it, forge lines)."""
+    if text.isprintable():
+        return text
+    return "".join(c if c in keep or not (c < " " or "\x7f" <= c <= "\x9f") else repr(c)[1:-1] for c in text)
+
+
 def table(headers: Sequence[str], rows: Iterable[Sequence[object]], right: Iterable[int] = ()) -> list[str]:
     """Rows aligned under their headers, two spaces apart; columns in ``right`` are right-aligned
     (numbers).  The last column is not padded, so lines carry no trailing blanks."""
-    cells = [[str(c) for c in row] for row in rows]
+    cells = [[printable(str(c)) for c in row] for row in rows]  # a cell is one line
     widths = [len(h) for h in headers]
     for row in cells:
         for i, c in enumerate(row):

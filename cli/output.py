@@ -46,10 +46,12 @@ class Output:
         self.stdout.write(json.dumps(doc, indent=2, default=str) + "\n")
 
     def line(self, text: str = "") -> None:
-        self.stdout.write(text + "\n")
+        self.lines([text])
 
     def lines(self, texts: Sequence[str]) -> None:
-        self.stdout.write("".join(t + "\n" for t in texts))
+        # Every text line goes out here: names and records a command prints come from a shared
+        # compiledir, so their control characters are escaped (a source's lines and tabs are kept).
+        self.stdout.write("".join(fmt.printable(t, keep="\n\t") + "\n" for t in texts))
 
     def table(
         self, headers: Sequence[str], rows: Sequence[Sequence[object]], right: Sequence[int] = ()
@@ -67,7 +69,7 @@ class Output:
         out = []
         for label, value in pairs:
             head = f"{pad}{label.ljust(width)}  "
-            text = str(value)
+            text = fmt.printable(str(value))  # one line per field
             if wrap_at and len(head) + len(text) > wrap_at and wrap_at - len(head) > 20:
                 wrapped = textwrap.wrap(
                     text, wrap_at - len(head), break_long_words=False, break_on_hyphens=False
@@ -80,10 +82,13 @@ class Output:
 
     # -- messages (stderr) ------------------------------------------------------------------
     def warn(self, text: str) -> None:
-        self.stderr.write(f"fncache: warning: {_one_line(text)}\n")
+        self.stderr.write(f"fncache: warning: {fmt.printable(_one_line(text))}\n")
 
     def error(self, text: str, detail: Sequence[str] = ()) -> None:
-        self.stderr.write(f"fncache: error: {_one_line(text)}\n" + "".join(f"  {d}\n" for d in detail))
+        self.stderr.write(
+            f"fncache: error: {fmt.printable(_one_line(text))}\n"
+            + "".join("  " + fmt.printable(d, keep="\t") + "\n" for d in detail)
+        )
 
     @contextlib.contextmanager
     def activity(self, label: str) -> Iterator[None]:

@@ -150,7 +150,10 @@ def _text(v: Any) -> str:
 #: defeats one of those would fail later and obscurely, or worse, load and compute garbage.
 #: Everything else is the user's choice (README "Configuration").
 _REFUSED_FLAGS = (
-    (("-o*",), "names the output file, which fncache chooses (its own -o comes last and wins)"),
+    (
+        ("-o*", "--outp*"),  # the linker's --output, which it takes abbreviated to --outp too
+        "names the output file, which fncache chooses (its own -o comes last and wins)",
+    ),
     (
         ("-c", "-S", "-E", "-fsyntax-only", "-###", "--help*", "--version", "-dump*", "-print-*"),
         "stops the compiler before it writes the shared library fncache loads",
@@ -179,8 +182,8 @@ _REFUSED_FLAGS = (
     ),
     (("-a*=*", "--MD"), "makes the assembler write a listing or dependency file outside the cache"),
     (
-        ("-fprofile-generate=*", "-fprofile-dir=*", "-fprofile-prefix-path=*"),
-        "makes the library write profile data outside the cache when it runs",
+        ("-fprofile-generate=*", "-fprofile-dir=*", "-fprofile-prefix-path=*", "-fprofile-note=*"),
+        "makes the library write profile data outside the cache when it runs (or the compiler, its notes)",
     ),
     (("-M*",), "writes dependency files (-MD, -MF, ...) or makes them instead of the library (-M, -MM)"),
     (("-save-temps*",), "leaves intermediate files in the working directory and beside the library"),

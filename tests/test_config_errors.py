@@ -287,6 +287,10 @@ REFUSED_COMPILER_FLAGS = [
     ("-oother.so", "names the output file"),
     ("-Wl,-soname,x,-o,other.so", "'-Wl,-soname,x,-o,other.so' names the output file"),
     ("-Xlinker -o -Xlinker other.so", "names the output file"),
+    # the linker's long spelling of -o (GNU ld takes any unambiguous prefix of it)
+    ("-Xlinker --output=/tmp/other.so", "'--output=/tmp/other.so' names the output file"),
+    ("-Wl,--outp,/tmp/other.so", "names the output file"),
+    ("--coverage -fprofile-note=/tmp/x.gcno", "'-fprofile-note=/tmp/x.gcno' makes the library write"),
     ("-M", "dependency files"),
     ("-MMD -MF deps.d", "'-MMD' writes dependency files"),
     ("-Wp,-MD,deps.d", "dependency files"),

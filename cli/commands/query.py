@@ -219,7 +219,7 @@ def run_show(args: argparse.Namespace, out: Output) -> int:
             {"name": n, "size": (files[n] or {}).get("size"), "sha256": (files[n] or {}).get("sha256")}
             for n in sorted(files)
         ],
-        "components": dict(entry.get("components") or {}),
+        "components": dict(entry["components"]) if isinstance(entry.get("components"), dict) else {},
         "meta": meta,
         "source": None if args.no_source else _source_of(entry),
     }

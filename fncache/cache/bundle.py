@@ -25,7 +25,7 @@ from ..errors import CacheError
 from .entry import META, Damaged, is_digest, read_entry, remove_dir, stage, valid_file_name, write_error
 from .install import install_staged
 from ..fs.layout import Layout
-from ..fs.safedir import open_regular, read_file
+from ..fs.safedir import open_regular, parse_json, read_file
 
 __all__ = ["export_entries", "import_entries", "open_archive"]
 
@@ -191,7 +191,7 @@ def _stage_members(
     for member in tar:
         if member.name == MANIFEST and member.isfile() and member.size < 1 << 24:
             try:
-                manifest = json.loads(tar.extractfile(member).read())  # type: ignore[union-attr]
+                manifest = parse_json(tar.extractfile(member).read())  # type: ignore[union-attr]
             except ValueError:
                 raise CacheError(f"{path}: unreadable {MANIFEST}") from None
             continue

@@ -24,7 +24,7 @@ from typing import Any
 
 from ..fs.layout import Layout
 from ..fs.perms import chmod_file
-from ..fs.safedir import Foreign, opened, read_file, replace_file
+from ..fs.safedir import Foreign, opened, parse_json, read_file, replace_file
 
 __all__ = ["StatsLog", "Totals", "read_totals"]
 
@@ -132,7 +132,7 @@ def _load_summary(path: Path) -> dict[str, Any]:
     """A host's summary with only the well-typed parts kept: the file is written by any process
     of any host, so a damaged or foreign one must not make ``stats`` fail (it is reported)."""
     try:
-        data = json.loads(read_file(path)[0])
+        data = parse_json(read_file(path)[0])
     except FileNotFoundError:
         return {}
     except (OSError, ValueError) as e:

@@ -34,7 +34,7 @@ from ..errors import CacheError
 from .keys import CacheKey
 from ..fs.layout import Layout
 from ..fs.perms import chmod_file, make_dir
-from ..fs.safedir import DIR_FLAGS, lstat_at, open_dir, read_file, remove, write_all
+from ..fs.safedir import DIR_FLAGS, lstat_at, open_dir, parse_json, read_file, remove, write_all
 from ..fs.signing import signing_key
 
 __all__ = [
@@ -286,7 +286,7 @@ def _read_open_entry(
     finally:
         os.close(mfd)
     try:
-        meta = json.loads(raw)
+        meta = parse_json(raw)
     except ValueError:
         raise Damaged(f"{META} is not valid JSON") from None
     if not isinstance(meta, dict) or not isinstance(meta.get("files"), dict):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ..fs.safedir import parse_json
 from .entry import META, Damaged, Entry, valid_file_name
 
 __all__ = ["MAGIC", "pack_entry", "unpack_entry", "entry_summary"]
@@ -36,7 +37,7 @@ def unpack_entry(blob: bytes) -> dict[str, bytes]:
     if end < 0:
         raise Damaged("blob header is missing or too long")
     try:
-        listing = json.loads(blob[len(MAGIC) : end])
+        listing = parse_json(blob[len(MAGIC) : end])
     except ValueError:
         raise Damaged("blob header is not JSON") from None
     if not isinstance(listing, list) or not all(

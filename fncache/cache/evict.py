@@ -26,7 +26,7 @@ from typing import Any
 
 from .entry import META, is_digest, remove_dir
 from ..fs.layout import Layout
-from ..fs.safedir import Foreign, describe, names, open_dir, open_sub, read_file, replace_file
+from ..fs.safedir import Foreign, describe, names, open_dir, open_sub, parse_json, read_file, replace_file
 
 __all__ = ["EntryStat", "scan", "note_added", "evict_to", "write_size", "read_size", "rescan", "RECENT_GRACE"]
 
@@ -120,7 +120,7 @@ def _scan_entries(
 def _entry_stat(digest: str, path: Path, dfd: int) -> EntryStat:
     try:
         raw, st = read_file(META, dfd, limit=_META_LIMIT)
-        meta = json.loads(raw)
+        meta = parse_json(raw)
         size = int(meta["size"]) + st.st_size
         last = st.st_mtime
     except (OSError, ValueError, KeyError, TypeError):
@@ -151,7 +151,7 @@ def _dir_size(dfd: int) -> int:
 
 def read_size(layout: Layout) -> dict[str, Any] | None:
     try:
-        data = json.loads(read_file(layout.root / _SIZE_FILE, limit=_META_LIMIT)[0])
+        data = parse_json(read_file(layout.root / _SIZE_FILE, limit=_META_LIMIT)[0])
         if isinstance(data, dict) and isinstance(data.get("bytes"), int):
             return data
     except (OSError, ValueError):

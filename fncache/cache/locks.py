@@ -39,7 +39,8 @@ from ..errors import CacheError, LockTimeout
 from .fsprobe import filesystem_type, fs_behaviour
 from ..fs.layout import Layout
 from ..fs.perms import layout_for, make_dir
-from ..fs.safedir import read_file
+from ..fs.safedir import parse_json, read_file
+from ..fs.workdirs import process_runs
 
 __all__ = ["KeyLock", "lock_mode_for", "filesystem_type", "unlock_all", "pid_alive"]
 
@@ -63,13 +64,7 @@ def lock_mode_for(where: Layout | str | os.PathLike[str]) -> str:
 
 def pid_alive(pid: int) -> bool:
     """Whether ``pid`` is a live (non-zombie) process on this host."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    except OSError:
+    if not process_runs(pid):
         return False
     try:
         with open(f"/proc/{pid}/stat", "rb") as f:
@@ -88,7 +83,7 @@ def _read_holder(path: Path) -> dict[str, Any] | None:
     the lock directory can write it, so each field is checked (a str host, a positive int pid,
     a numeric since) before anything relies on it."""
     try:
-        data = json.loads(read_file(path, limit=1 << 16)[0])  # a FIFO or link here is no record
+        data = parse_json(read_file(path, limit=1 << 16)[0])  # a FIFO or link here is no record
     except (OSError, ValueError):
         return None
     if not (
@@ -96,11 +91,17 @@ def _read_holder(path: Path) -> dict[str, Any] | None:
         and isinstance(data.get("host"), str)
         and type(data.get("pid")) is int
         and data["pid"] > 0
-        and (data.get("since") is None or type(data["since"]) in (int, float))
+        and (data.get("since") is None or _finite(data["since"]))
     ):
         log.debug("ignoring the malformed lock holder record %s", path)
         return None
     return data
+
+
+def _finite(value: Any) -> bool:
+    """Whether ``value`` is a number arithmetic on times can take: JSON reads ``1e999`` as
+    infinity and a 400-digit number as an int no float holds."""
+    return type(value) in (int, float) and abs(value) < 1e300  # False for NaN too
 
 
 def _lock_paths(layout: Layout, digest: str, mode: str) -> tuple[Path, Path]:

@@ -26,6 +26,7 @@ import json
 import time
 from typing import Any, Iterator, Mapping
 
+from ..fs.safedir import parse_json
 from .remote_backend import RemoteBackend, RemoteError, RemoteFull
 from .resp import RespClient, RespError
 
@@ -166,7 +167,7 @@ class RedisBackend(RemoteBackend):
         out = []
         for d in digests:
             try:
-                summary = json.loads(index[d]) if d in index else {"size": sizes[d]}
+                summary = parse_json(index[d]) if d in index else {"size": sizes[d]}
             except ValueError:
                 summary = {"size": sizes.get(d, 0)}
             out.append(

@@ -16,6 +16,7 @@ a FIFO or a directory in place of a file is damage, not a reason to hang.
 from __future__ import annotations
 
 import errno
+import json
 import os
 import shutil
 import stat
@@ -37,6 +38,7 @@ __all__ = [
     "describe",
     "write_all",
     "replace_file",
+    "parse_json",
 ]
 
 DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -49,8 +51,16 @@ class Foreign(CacheError):
     where a directory belongs, a name the cache never gives); the cache leaves it alone."""
 
 
+def _shown(name: str) -> str:
+    """``name`` as it is when printable, else quoted with its control characters escaped
+    (``repr``): a name there is anybody's with write access to the compiledir, and a message
+    quoting it raw would let them drive the reader's terminal (retitle it, clear it, forge lines)."""
+    return name if name.isprintable() else repr(name)
+
+
 def describe(path: Path) -> str:
-    """Why ``path`` is foreign, and what to do about it."""
+    """Why ``path`` is foreign, and what to do about it; the name and a link's target (anybody's
+    with write access to the compiledir) with their control characters escaped."""
     try:
         st = os.lstat(path)
     except OSError as e:
@@ -58,16 +68,17 @@ def describe(path: Path) -> str:
     else:
         if stat.S_ISLNK(st.st_mode):
             try:
-                what = f"is a symbolic link to {os.readlink(path)}"
+                what = f"is a symbolic link to {_shown(os.readlink(path))}"
             except OSError:
                 what = "is a symbolic link"
         elif stat.S_ISDIR(st.st_mode):
             what = "is a directory with a name the cache never gives"
         else:
             what = f"is not a directory the cache made (mode {stat.filemode(st.st_mode)})"
+    shown = _shown(str(path))
     return (
-        f"{path} {what}; fncache never follows, deletes or writes through it. Check who put it "
-        f"there, then remove it by hand (`rm {path}`: removes the link itself, not its target)"
+        f"{shown} {what}; fncache never follows, deletes or writes through it. Check who put it "
+        f"there, then remove it by hand (`rm {shown}`: removes the link itself, not its target)"
     )
 
 
@@ -212,3 +223,33 @@ def replace_file(path: Path, data: bytes, mode: int | None) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def parse_json(raw: bytes | str) -> object:
+    """``json.loads`` of a file anybody with write access to the compiledir may have written:
+    JSON nested deeper than the parser recurses (``[[[[...`` a few thousand deep), and numbers
+    no reader can take (``NaN``, ``Infinity``, ``1e999``, an int past 64 bits, which no float
+    holds), are a ValueError like any other malformed JSON, never a RecursionError or an
+    OverflowError from whatever reads the number later."""
+    try:
+        return json.loads(raw, parse_int=_int, parse_float=_float, parse_constant=_no_constant)
+    except RecursionError:
+        raise ValueError("JSON nested too deep") from None
+
+
+def _int(text: str) -> int:
+    value = int(text)
+    if not -(2**63) <= value < 2**63:
+        raise ValueError(f"JSON number out of range: {text[:20]}")
+    return value
+
+
+def _float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"JSON number out of range: {text[:20]}")
+    return value
+
+
+def _no_constant(text: str) -> float:
+    raise ValueError(f"JSON holds {text}, which is no number")

@@ -21,7 +21,7 @@ import stat
 from pathlib import Path
 from typing import Any
 
-__all__ = ["WorkDir", "new_private_dir", "process_runs", "user_dir"]
+__all__ = ["PID_MAX", "WorkDir", "new_private_dir", "process_runs", "user_dir"]
 
 #: The name of the user's directory holding the work directories (``-<uid>`` added).
 WORK = "fncache-work"
@@ -63,8 +63,16 @@ def new_private_dir(base: str, name: str) -> tuple[str, str]:
     raise FileExistsError(f"no new directory could be made under {base}")
 
 
+#: The largest pid Linux gives (``PID_MAX_LIMIT`` is far below): a number read from a name or a
+#: record past it, or below 1 (which ``kill`` takes for a process group), is no process.
+PID_MAX = 2**31 - 1
+
+
 def process_runs(pid: int) -> bool:
-    """Whether process ``pid`` runs (as any user) in this pid namespace."""
+    """Whether process ``pid`` runs (as any user) in this pid namespace; a number that is no pid
+    (names and records of the compiledir and $TMPDIR may hold any) runs nothing."""
+    if not 1 <= pid <= PID_MAX:
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..config import config, user_cache_dir
+from ..fs.safedir import parse_json
 from .cpu import (
     check_features,
     cpu_features,
@@ -154,7 +155,7 @@ def _read_records(path: Path) -> dict:
     if seen is not None and seen[0] == stamp:
         return seen[1]
     try:
-        loaded = json.loads(path.read_bytes())
+        loaded = parse_json(path.read_bytes())
     except (OSError, ValueError):
         return {}
     records = loaded if isinstance(loaded, dict) else {}
