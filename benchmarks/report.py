@@ -156,6 +156,23 @@ def _targets():
             "x",
         ),
         ("pickle", "unpickle W3: pytensor/fncache", ratio("unpickle", "pytensor"), ">=", 20.0, "x"),
+        (
+            "gradients",
+            "W4 training step, 1 thread: pytensor/fncache",
+            ratio("W4_train", "pytensor"),
+            ">=",
+            2.0,
+            "x",
+        ),
+        ("gradients", "W4 cold compile: pytensor/fncache", ratio("cold_W4", "pytensor"), ">=", 8.0, "x"),
+        (
+            "gradients",
+            "W4 warm hit, fresh process: pytensor/fncache",
+            ratio("warm_W4", "pytensor"),
+            ">=",
+            50.0,
+            "x",
+        ),
     ]
 
 
