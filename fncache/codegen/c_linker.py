@@ -19,7 +19,7 @@ from ..toolchain.compiler import compile_flags, user_cxxflags
 from ..cache.entry import Entry, write_all
 from ..config import config
 from ..errors import CacheError, CompileError
-from ..fs.workdirs import WorkDir, new_private_dir, process_runs
+from ..fs.workdirs import WorkDir, dead_process_dirs, new_private_dir
 from ..graph.basic import Apply, node_performer, own_storage, undeclared_outputs
 from ..graph.fgraph import FunctionGraph
 from .c_module import KernelLibrary, library_parts, render_module
@@ -514,16 +514,9 @@ def _sweep_dead_load_dirs(parent: str) -> None:
     empty ones: a link left inside marks a load that was under way, and rmdir leaves those. A
     process of another pid namespace may look gone; its directory is empty between loads, and
     its next load makes a new one (``_made_in_load_dir``)."""
-    try:
-        names = os.listdir(parent)
-    except OSError:
-        return
-    for n in names:
-        pid = n.partition("-")[0]
-        if not pid.isdigit() or int(pid) == os.getpid() or process_runs(int(pid)):
-            continue
+    for path in dead_process_dirs(parent):
         try:
-            os.rmdir(os.path.join(parent, n))
+            os.rmdir(path)
         except OSError:
             pass
 

@@ -21,7 +21,7 @@ import stat
 from pathlib import Path
 from typing import Any
 
-__all__ = ["PID_MAX", "WorkDir", "new_private_dir", "process_runs", "user_dir"]
+__all__ = ["PID_MAX", "WorkDir", "dead_process_dirs", "new_private_dir", "process_runs", "user_dir"]
 
 #: The name of the user's directory holding the work directories (``-<uid>`` added).
 WORK = "fncache-work"
@@ -100,17 +100,25 @@ def _locked(path: str) -> int | None:
     return None
 
 
-def _remove_dead(parent: str) -> None:
-    """Remove the work directories in ``parent`` of processes that are gone and hold no lock."""
+def dead_process_dirs(parent: str) -> list[str]:
+    """The paths of the ``<pid>-<random>`` directories in ``parent`` whose process no longer
+    runs in this pid namespace (none where ``parent`` cannot be read)."""
     try:
         names = os.listdir(parent)
     except OSError:
-        return
-    for name in names:
-        pid = name.partition("-")[0]
-        if not pid.isdigit() or int(pid) == os.getpid() or process_runs(int(pid)):
-            continue
-        path = os.path.join(parent, name)
+        return []
+    return [
+        os.path.join(parent, name)
+        for name in names
+        if (pid := name.partition("-")[0]).isdigit()
+        and int(pid) != os.getpid()
+        and not process_runs(int(pid))
+    ]
+
+
+def _remove_dead(parent: str) -> None:
+    """Remove the work directories in ``parent`` of processes that are gone and hold no lock."""
+    for path in dead_process_dirs(parent):
         fd = _locked(path)
         if fd is None:
             continue
