@@ -240,7 +240,7 @@ class NotAlignedError(_SaidFromData):
         self.head = message
         self.shapes = tuple(tuple(int(n) for n in s) for s in shapes)
         self.sizes = tuple((k, name, int(axis), int(n)) for k, name, axis, n in sizes) or tuple(
-            (None, name, axis, s[axis]) for name, s, axis in zip(names, self.shapes, self._axes())
+            (None, name, axis, s[axis]) for name, s, axis in zip(names, self.shapes, self.inner_axes())
         )
         self.part: int | None = None
         # a message alone (a pickle's, one said again with more after it) is said as it is
@@ -250,7 +250,7 @@ class NotAlignedError(_SaidFromData):
     def names(self) -> tuple[str | None, ...]:
         return tuple(name for _, name, _, _ in self.sizes)
 
-    def _axes(self) -> tuple[int, ...]:
+    def inner_axes(self) -> tuple[int, ...]:
         """The operands' own axes of the inner size: a's last, b's first."""
         return (len(self.shapes[0]) - 1, 0) if len(self.shapes) == 2 else ()
 

@@ -93,7 +93,8 @@ CASES: list[tuple[str, Callable[[Any], Any], int, str]] = [
     ("full shape", lambda k: ft.full(k, 2.0), 3, "fb"),
     ("unique axis", lambda k: ft.unique(m, axis=k), 0, "fvb"),
     ("as_tensor_variable ndim", lambda k: ft.as_tensor_variable(v, ndim=k), 3, "fvb"),
-    ("scan n_steps", lambda k: fc.scan(lambda a: a * 2, outputs_info=[v], n_steps=k)[0], 3, "fvb"),
+    # a whole float (len(x) / 2) is taken as PyTensor takes it; 3.5 is refused (test_scan_random_port)
+    ("scan n_steps", lambda k: fc.scan(lambda a: a * 2, outputs_info=[v], n_steps=k)[0], 3, "vb"),
 ]
 
 

@@ -361,7 +361,7 @@ def _unaligned(e: NotAlignedError, node: Apply, graph_inputs: Sequence[Variable]
     return e.located(
         [
             (_position(u, graph_inputs), users_name(u), axis, s[axis])
-            for u, s, axis in zip(sized, e.shapes, e._axes())
+            for u, s, axis in zip(sized, e.shapes, e.inner_axes())
         ]
     )
 
