@@ -15,8 +15,7 @@ from ..tensor.elemwise import Elemwise, broadcast_shapes, sized_like, users_name
 from ..tensor.grad_ops import ReducedSize
 from ..tensor.pyop import BroadcastCheck
 from ..tensor.reduction import Reduce
-from ..tensor.shape_ops import Shape
-from ..tensor.subtensor import Subtensor
+from ..tensor.shape_ops import dim_read
 from ..tensor.scalar_ops import Composite
 from ..tensor.size_sources import size_source
 
@@ -224,26 +223,13 @@ def _unbroadcast_sizes(e: BroadcastError, node: Apply, graph_inputs: Sequence[Va
     return BroadcastError(head, name, shapes, _sizes(big, graph_inputs), fix)
 
 
-def _size_source(s: Variable) -> tuple[Variable | None, int]:
-    """The variable and dim whose size ``s`` is (``v.shape[d]``); (None, 0) for another value."""
-    node = s.owner
-    if node is not None and isinstance(node.op, Subtensor) and len(node.op.idx) == 1:
-        kind, at = node.op.idx[0]
-        sh = node.inputs[0].owner
-        if kind == "i" and at is not None and at[0] == "c" and sh is not None and isinstance(sh.op, Shape):
-            v = sh.inputs[0]
-            if -v.ndim <= at[1] < v.ndim:
-                return v, at[1] % v.ndim
-    return None, 0
-
-
 def _unbroadcast_check(e: BroadcastError, node: Apply, graph_inputs: Sequence[Variable]) -> BaseException:
     """Sizes read from a value's inputs (`BroadcastCheck`, in place of computing the value)
     that do not broadcast, named by the inputs they are read from."""
     sizes = node.inputs[2:]
     if len(sizes) != len(e.shapes):
         return e
-    at = [(*_size_source(s), n[0]) for s, n in zip(sizes, e.shapes) if n and n[0] != 1]
+    at = [(*(dim_read(s) or (None, 0)), n[0]) for s, n in zip(sizes, e.shapes) if n and n[0] != 1]
     return e.with_sizes(_sizes(at, graph_inputs))
 
 

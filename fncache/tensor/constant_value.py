@@ -14,8 +14,7 @@ from ..graph.basic import Constant, Variable, has_side_effects
 from .elemwise import Elemwise
 from .pyop import CheckAndRaise
 from .random import RandomDraw, RandomVariable
-from .shape_ops import Shape
-from .subtensor import Subtensor
+from .shape_ops import Shape, dim_read
 
 __all__ = [
     "NotScalarConstantError",
@@ -131,14 +130,8 @@ def _value(v: Variable, depth: int, elemwise: bool, only_constants: bool) -> np.
 def _static_size(v: Variable) -> int | None:
     """The static size ``x.shape[k]`` (``k`` a constant) reads, where ``x``'s type declares it
     though not all of ``x``'s sizes."""
-    op, src = v.owner.op, v.owner.inputs[0]
-    if not isinstance(op, Subtensor) or src.owner is None or not isinstance(src.owner.op, Shape):
-        return None
-    if len(op.idx) != 1 or op.idx[0][0] != "i" or op.idx[0][1][0] != "c":
-        return None
-    shape = src.owner.inputs[0].type.shape
-    k = op.idx[0][1][1]
-    return shape[k] if -len(shape) <= k < len(shape) else None
+    read = dim_read(v)
+    return None if read is None else read[0].type.shape[read[1]]
 
 
 def _unique(data: np.ndarray, v: Any) -> np.ndarray:

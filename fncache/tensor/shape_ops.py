@@ -17,6 +17,7 @@ from .subtensor import Subtensor
 
 __all__ = [
     "DimShuffle",
+    "dim_read",
     "Shape",
     "Reshape",
     "MakeVector",
@@ -154,6 +155,20 @@ class Shape(Op):
 
     def perform(self, node: Apply, inputs: list[np.ndarray]) -> list[np.ndarray]:
         return [np.asarray(inputs[0].shape, dtype="int64")]
+
+
+def dim_read(v: Variable) -> tuple[Variable, int] | None:
+    """``(x, k)`` where ``v`` is ``x.shape[k]`` with ``k`` a constant (made non-negative), else
+    None."""
+    node = v.owner
+    if node is None or not isinstance(node.op, Subtensor) or len(node.op.idx) != 1:
+        return None
+    kind, at = node.op.idx[0]
+    sh = node.inputs[0].owner
+    if kind != "i" or at is None or at[0] != "c" or sh is None or not isinstance(sh.op, Shape):
+        return None
+    x = sh.inputs[0]
+    return (x, at[1] % x.ndim) if -x.ndim <= at[1] < x.ndim else None
 
 
 def shape(x: Any) -> Variable:
