@@ -428,7 +428,7 @@ static ThreadChoice choose_threads(const Runner *self, Step *s, npy_intp n)
             c.probe = (k & (every - 1)) == every - 1;
             c.threads = (par < one) != c.probe;
         }
-        if (c.threads) use_threads(self, n);
+        if (c.threads) c.threads = use_threads(self, n);  /* marks the threads as started */
     }
     c.t0 = fc_now_ns();
     return c;
