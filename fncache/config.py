@@ -101,12 +101,18 @@ def _bool(v: Any) -> bool:
 _MAX_COUNT = 2**31 - 1
 
 
+def _as_float(v: Any) -> float:
+    """``v`` as a float, NaN where it is no number (True and False are none): each number flag's
+    check then refuses NaN with its own words."""
+    try:
+        return float(_not_bool(v))
+    except (TypeError, ValueError):
+        return math.nan
+
+
 def _nonneg_int(v: Any) -> int:
     """A whole number >= 0 (``"3"`` and ``3.0`` included; ``1.5`` is refused, not cut to 1)."""
-    try:
-        f = float(_not_bool(v))
-    except (TypeError, ValueError):
-        f = math.nan
+    f = _as_float(v)
     if not f.is_integer() or f < 0:
         raise ValueError(f"expected a whole number >= 0, got {v!r}")
     if f > _MAX_COUNT:  # below it, a float holds every whole number exactly
@@ -685,10 +691,7 @@ _FLAGS: dict[str, _Flag] = {
 
 def _int(v: Any) -> int:
     """A whole number, negative too (``"-1"``, ``3.0``; ``1.5`` is refused, not cut to 1)."""
-    try:
-        f = float(_not_bool(v))
-    except (TypeError, ValueError):
-        f = math.nan
+    f = _as_float(v)
     if not f.is_integer():
         raise ValueError(f"expected a whole number, got {v!r}")
     return int(f)
@@ -696,10 +699,7 @@ def _int(v: Any) -> int:
 
 def _number(v: Any) -> float:
     """A number, infinity included, never NaN."""
-    try:
-        f = float(_not_bool(v))
-    except (TypeError, ValueError):
-        f = math.nan
+    f = _as_float(v)
     if math.isnan(f):
         raise ValueError(f"expected a number, got {v!r}")
     return f
