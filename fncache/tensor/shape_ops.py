@@ -163,9 +163,10 @@ def dim_read(v: Variable) -> tuple[Variable, int] | None:
     node = v.owner
     if node is None or not isinstance(node.op, Subtensor) or len(node.op.idx) != 1:
         return None
-    kind, at = node.op.idx[0]
+    entry = node.op.idx[0]  # ("i", index) for an integer index; a slice's entry is longer
+    at = entry[1] if entry[0] == "i" else None
     sh = node.inputs[0].owner
-    if kind != "i" or at is None or at[0] != "c" or sh is None or not isinstance(sh.op, Shape):
+    if at is None or at[0] != "c" or sh is None or not isinstance(sh.op, Shape):
         return None
     x = sh.inputs[0]
     return (x, at[1] % x.ndim) if -x.ndim <= at[1] < x.ndim else None
